@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# check-archive-symbols.sh NM ARCHIVE
+# Fails when ARCHIVE needs a symbol it does not define itself: a
+# freestanding core must not call memcpy, memset, or libgcc helpers such
+# as __udivdi3 (64-bit division on i686).
+set -euo pipefail
+nm_tool=$1 archive=$2
+undefined=$("$nm_tool" -u "$archive" | awk 'NF==2 {print $2}' | sort -u)
+defined=$("$nm_tool" --defined-only "$archive" | awk 'NF==3 {print $3}' | sort -u)
+missing=$(comm -23 <(printf '%s\n' "$undefined" | sed '/^$/d') <(printf '%s\n' "$defined"))
+count=$("$nm_tool" --defined-only "$archive" | awk 'NF==3 && $2 ~ /[TD]/' | wc -l)
+if [ -n "$missing" ]; then
+  echo "FAIL: $archive needs symbols from outside itself:"
+  printf '  %s\n' $missing
+  exit 1
+fi
+echo "OK: $archive defines every symbol it uses ($count global definitions, none undefined)"

@@ -1,0 +1,10 @@
+# Freestanding build of libnvme-core for i686 with Debian's cross gcc
+# (package gcc-i686-linux-gnu): no libc, no startup files, no libgcc.
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR i686)
+set(CMAKE_C_COMPILER i686-linux-gnu-gcc)
+set(CMAKE_AR i686-linux-gnu-ar)
+set(CMAKE_RANLIB i686-linux-gnu-ranlib)
+set(NVME_NM i686-linux-gnu-nm CACHE STRING "nm for the archive check")
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_C_FLAGS_INIT "-ffreestanding -nostdlib -fno-builtin -fno-stack-protector -fno-pic -O2 -m32 -march=i686 -mno-sse -mno-mmx")

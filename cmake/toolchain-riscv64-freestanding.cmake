@@ -1,0 +1,10 @@
+# Freestanding build of libnvme-core for riscv64 with Debian's cross gcc
+# (package gcc-riscv64-linux-gnu): no libc, no startup files, no libgcc.
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR riscv64)
+set(CMAKE_C_COMPILER riscv64-linux-gnu-gcc)
+set(CMAKE_AR riscv64-linux-gnu-ar)
+set(CMAKE_RANLIB riscv64-linux-gnu-ranlib)
+set(NVME_NM riscv64-linux-gnu-nm CACHE STRING "nm for the archive check")
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_C_FLAGS_INIT "-ffreestanding -nostdlib -fno-builtin -fno-stack-protector -fno-pic -O2 -march=rv64imac -mabi=lp64 -mcmodel=medany")

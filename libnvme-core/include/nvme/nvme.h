@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvme.h - public API of libnvme-core.
+ *
+ * Return convention (errors are values):
+ *   0            success
+ *   < 0          a host-side error, one of enum nvme_err
+ *   > 0          the controller completed the command with an error; the
+ *                value is the 15-bit status field of the CQE (SC, SCT,
+ *                CRD, More, DNR: see NVME_SF_* in nvme_spec.h and
+ *                nvme_status_name()).
+ *
+ * Threading: one controller may be driven from several threads when the
+ * OSAL provides locks; otherwise from one thread plus (optionally) the
+ * interrupt handler calling nvme_ctrl_handle_irq().
+ */
+#ifndef NVME_H
+#define NVME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nvme_osal.h"
+#include "nvme_spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum nvme_err {
+    NVME_OK = 0,
+    NVME_ERR_INVAL = -1,       /* bad argument from the caller */
+    NVME_ERR_NOMEM = -2,       /* OSAL allocation failed */
+    NVME_ERR_TIMEOUT = -3,     /* a deadline passed (CAP.TO or command timeout) */
+    NVME_ERR_FATAL = -4,       /* CSTS.CFS set: controller fatal status */
+    NVME_ERR_GONE = -5,        /* registers read all ones: device removed */
+    NVME_ERR_RANGE = -6,       /* LBA range outside the namespace */
+    NVME_ERR_NOENT = -7,       /* no such (active, usable) namespace */
+    NVME_ERR_ALIGN = -8,       /* buffer or length cannot be described by PRPs */
+    NVME_ERR_BUSY = -9,        /* queue full, try again after reaping */
+    NVME_ERR_PROTO = -10,      /* the device returned nonsense (bad CID, bad identify data) */
+    NVME_ERR_UNSUPPORTED = -11,/* the controller lacks what this needs */
+    NVME_ERR_DMA = -12,        /* OSAL dma_map refused the buffer */
+    NVME_ERR_ABORTED = -13,    /* command failed back by a controller reset or teardown */
+    NVME_ERR_RDONLY = -14,     /* write to a read-only namespace */
+    NVME_ERR_STATE = -15       /* controller not in a state to do this (not ready, resetting) */
+};
+
+/* A short name for an enum nvme_err value ("timeout", ...). */
+const char *nvme_strerror(int err);
+
+/* --- Status decoding (status.c) ----------------------------------------- */
+
+/* Name of a device status (the 15-bit status field): every generic,
+ * command-specific, media and path status of NVMe 1.4, for example
+ * "LBA Out of Range".  Unknown codes give "Reserved" or "Vendor Specific". */
+const char *nvme_status_name(uint16_t sf);
+/* Name of a Status Code Type: "Generic Command Status", ... */
+const char *nvme_sct_name(uint16_t sct);
+/* True when a retry of the same command may succeed: DNR clear and a
+ * status that is not a property of the command itself. */
+bool nvme_status_retryable(uint16_t sf);
+
+/* --- Traces --------------------------------------------------------------- */
+
+enum nvme_trace_mask {
+    NVME_TRACE_REGS = 1u << 0, /* register reads and writes */
+    NVME_TRACE_SQE = 1u << 1,  /* each submitted command */
+    NVME_TRACE_CQE = 1u << 2,  /* each completion */
+    NVME_TRACE_STATUS = 1u << 3, /* completions with an error status */
+    NVME_TRACE_INIT = 1u << 4  /* bring-up steps */
+};
+
+/* --- Controller ----------------------------------------------------------- */
+
+struct nvme_ctrl; /* opaque */
+
+struct nvme_ctrl_opts {
+    uint16_t pci_vendor;      /* for the quirk table; 0 when unknown */
+    uint16_t pci_device;
+    uint16_t admin_queue_entries; /* 0: 32; capped by CAP.MQES+1 and 4096 */
+    uint16_t io_queue_entries;    /* 0: 256; capped by CAP.MQES+1 */
+    uint16_t io_queues;           /* I/O queue pairs wanted; 0: 1 */
+    uint32_t command_timeout_ms;  /* per-command deadline; 0: 30000 */
+    uint32_t trace;               /* enum nvme_trace_mask bits */
+    bool polling;                 /* never ask the OSAL for interrupts */
+};
+
+/* What the controller reported, decoded once at bring-up. */
+struct nvme_ctrl_info {
+    uint64_t cap;            /* CAP register, raw */
+    uint32_t vs;             /* VS register, raw */
+    uint32_t max_queue_entries; /* CAP.MQES + 1 */
+    uint32_t doorbell_stride;   /* bytes: 4 << CAP.DSTRD */
+    uint32_t timeout_ms;        /* CAP.TO * 500 */
+    uint32_t page_size;         /* memory page size chosen, bytes (CC.MPS) */
+    uint32_t mdts_bytes;        /* max bytes per command the core will send */
+    uint32_t mdts_reported;     /* Identify MDTS in bytes, 0 = no limit */
+    uint16_t vid, ssvid;
+    char serial[21];            /* trailing spaces removed, NUL-terminated */
+    char model[41];
+    char firmware[9];
+    uint32_t nn;                /* Identify NN */
+    uint16_t oacs, oncs;
+    uint8_t vwc, lpa, sqes, cqes;
+    uint16_t wctemp, cctemp;    /* Kelvin */
+    uint16_t io_queues;         /* I/O queue pairs created */
+    uint16_t io_queue_entries;  /* entries per I/O queue */
+    uint16_t admin_queue_entries;
+    uint16_t irq_vectors;       /* granted, 0 = polling */
+    bool irq_is_intx;
+    bool enabled_at_start;      /* firmware had left CC.EN=1 */
+};
+
+/*
+ * Bring the controller up: read CAP/VS, disable it if firmware left it
+ * enabled, set up the admin queue, enable, Identify Controller, enumerate
+ * namespaces (CNS 02h), Set Features Number of Queues, create the I/O
+ * queues (interrupt driven if the OSAL grants vectors, else polled).
+ * `opts` may be NULL.  On failure nothing stays allocated and the
+ * controller is left disabled.
+ */
+int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
+                   const struct nvme_ctrl_opts *opts);
+/* Normal shutdown (CC.SHN=01b, wait for CSTS.SHST=10b, bounded by
+ * RTD3E or CAP.TO), delete I/O queues, fail back whatever is in flight,
+ * free everything.  NULL is allowed. */
+void nvme_ctrl_fini(struct nvme_ctrl *ctrl);
+/* Controller reset (§7.3.2): fail back in-flight commands with
+ * NVME_ERR_ABORTED, disable, wait RDY=0, rebuild admin and I/O queues. */
+int nvme_ctrl_reset(struct nvme_ctrl *ctrl);
+const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl);
+/* CSTS.RDY=1, CFS=0, and the core's queues are live. */
+bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl);
+/* Read CSTS (for nvmectl ready and diagnostics). */
+uint32_t nvme_ctrl_read_csts(struct nvme_ctrl *ctrl);
+/* Called by the port when interrupt vector `vector` fires.  Reaps the
+ * completion queues bound to it, runs their callbacks.  Returns how many
+ * completions were reaped (0: not ours, for shared INTx). */
+unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector);
+/* Total interrupts handled that found work, per controller (for tests). */
+uint64_t nvme_ctrl_irq_count(const struct nvme_ctrl *ctrl);
+void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask);
+
+/* --- Admin commands (admin.c) --------------------------------------------- */
+
+/* Identify (CNS `cns`, NSID `nsid`) into `buf` (4096 bytes, any memory). */
+int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf);
+/* Get Log Page `lid` for `nsid` into buf (len a multiple of 4, ≤ 4096). */
+int nvme_get_log_page(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, void *buf, uint32_t len);
+/* SMART / Health Information (LID 02h), controller scope. */
+int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log);
+int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
+int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
+/* Submit any admin command and wait; the SQE's CID and PRPs are filled
+ * by the core from buf/len (buf may be NULL when len is 0). */
+int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf,
+                        uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0);
+
+/* --- Namespaces (ns.c) ------------------------------------------------------ */
+
+struct nvme_ns_info {
+    uint32_t nsid;
+    int status;        /* 0 usable; < 0 why not (NVME_ERR_PROTO for bad identify data) */
+    uint64_t nsze;     /* in logical blocks */
+    uint64_t ncap;
+    uint64_t nuse;
+    uint32_t lba_size; /* bytes: 2^LBADS */
+    uint8_t lbads;
+    uint8_t flbas;
+    uint8_t nlbaf;
+    uint16_t ms;       /* metadata bytes per block of the current format */
+    uint8_t rp;
+    bool read_only;    /* host-side policy, set by nvme_ns_set_read_only() */
+    struct nvme_lbaf lbaf[16];
+};
+
+/* Number of active namespaces found (usable or not). */
+unsigned nvme_ns_count(const struct nvme_ctrl *ctrl);
+/* The idx-th active namespace, in increasing NSID order, or NULL. */
+const struct nvme_ns_info *nvme_ns_at(const struct nvme_ctrl *ctrl, unsigned idx);
+/* Namespace by NSID, or NULL when it is not active. */
+const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *ctrl, uint32_t nsid);
+/* Re-run namespace enumeration (CNS 02h + CNS 00h for each). */
+int nvme_ns_rescan(struct nvme_ctrl *ctrl);
+/* Host-side write protection of a namespace (EXOS DISK_ACCESS_READONLY). */
+int nvme_ns_set_read_only(struct nvme_ctrl *ctrl, uint32_t nsid, bool ro);
+
+/* --- I/O (io.c) ---------------------------------------------------------------
+ * Buffers: any memory the OSAL can map; its address must be dword aligned
+ * (§4.3: PRP entries have bits 1:0 cleared).  `count` is in logical blocks
+ * of the namespace.  The blocking calls split transfers larger than MDTS
+ * and keep several pieces in flight. */
+
+int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);
+int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
+               const void *buf);
+int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid);
+
+/* Asynchronous I/O on I/O queue `qid` (1..io_queues).  One command, at
+ * most mdts_bytes.  `cb` runs from nvme_qpair_poll() or
+ * nvme_ctrl_handle_irq() with the result (same convention as above).
+ * With NVME_SUBMIT_NO_DOORBELL the SQ tail doorbell is left for a later
+ * submission or nvme_qpair_ring(), so a batch costs one MMIO write. */
+typedef void (*nvme_cmd_cb)(void *arg, int result, uint32_t dw0);
+#define NVME_SUBMIT_NO_DOORBELL (1u << 0)
+int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid,
+                   uint64_t lba, uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
+                   void *arg);
+int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
+                      nvme_cmd_cb cb, void *arg);
+void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid);
+/* Reap up to `max` completions (0: all available) of queue `qid` (0 is the
+ * admin queue), then expire commands past their deadline with
+ * NVME_ERR_TIMEOUT.  Returns the number reaped, or < 0 on a controller
+ * error (CFS, device gone). */
+int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max);
+/* Commands in flight on a queue. */
+unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid);
+
+/* --- Utilities ------------------------------------------------------------------ */
+
+/* 128-bit little-endian counter (SMART) as two 64-bit halves. */
+struct nvme_u128 {
+    uint64_t lo, hi;
+};
+struct nvme_u128 nvme_u128_from_le(const uint8_t bytes[16]);
+/* Decimal text of a 128-bit value into buf (at least 40 bytes). Returns buf. */
+char *nvme_u128_to_dec(struct nvme_u128 v, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVME_H */

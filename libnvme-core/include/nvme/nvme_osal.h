@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvme_osal.h - everything the core needs from the machine, in one struct.
+ *
+ * A port fills a `struct nvme_osal` and hands it to nvme_ctrl_init().  The
+ * core calls nothing else: no libc, no OS header.  Each field states what
+ * it does, its units, from which context the core calls it, and what a
+ * failure return means.  Fields marked OPTIONAL may be NULL.
+ *
+ * Calling context.  The core calls the OSAL only from the thread that
+ * called into the core (nvme_ctrl_init, nvme_read, nvme_qpair_poll, ...)
+ * or from nvme_ctrl_handle_irq() when the port calls that from its
+ * interrupt handler.  From interrupt context the core calls only
+ * mmio_read32/mmio_write32, dma_sync, dma_unmap, lock/unlock and log.
+ *
+ * Memory ordering (where the barriers live):
+ *  - mmio_write32/64 must behave like Linux's writel(): every normal
+ *    memory write the CPU issued before the call (a submission queue
+ *    entry, a PRP list) is visible to the device before the register
+ *    write reaches it.  On x86 a plain volatile store behind a compiler
+ *    barrier is enough; on arm64 put "dmb oshst" (or "dsb st") before the
+ *    store; on riscv64 "fence w,o".
+ *  - mmio_read32/64 must behave like readl(): the read completes before
+ *    any later memory read (x86: compiler barrier; arm64: "dmb oshld"
+ *    after; riscv64: "fence i,r" after).
+ *  - Between reading a completion's phase tag and reading its other
+ *    fields the core issues its own acquire fence (nvme_dma_rmb() in
+ *    src/nvme_internal.h); the port need not do anything for that.
+ *  - Platforms whose DMA is not cache coherent implement dma_sync (queue
+ *    memory and PRP lists) and make dma_map/dma_unmap clean/invalidate
+ *    caller buffers.  On x86 those are no-ops.
+ *
+ * Freestanding: only <stdint.h>, <stddef.h> and <stdbool.h>.
+ */
+#ifndef NVME_OSAL_H
+#define NVME_OSAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Direction of a data transfer, seen from the host memory. */
+enum nvme_dma_dir {
+    NVME_DMA_TO_DEVICE = 1,   /* device reads host memory (write command) */
+    NVME_DMA_FROM_DEVICE = 2, /* device writes host memory (read command) */
+    NVME_DMA_BIDIRECTIONAL = 3
+};
+
+/* Log levels passed to nvme_osal.log. */
+enum nvme_log_level {
+    NVME_LOG_ERROR = 0,
+    NVME_LOG_WARN = 1,
+    NVME_LOG_INFO = 2,
+    NVME_LOG_TRACE = 3 /* register accesses, SQEs, CQEs (see nvme_trace_mask) */
+};
+
+struct nvme_osal {
+    /* Opaque pointer passed back as the first argument of every call. */
+    void *ctx;
+
+    /* --- MMIO: BAR0 of the controller ---------------------------------
+     * `off` is a byte offset into BAR0, 4-byte aligned (8 for 64-bit).
+     * The port maps BAR0 uncached before nvme_ctrl_init().  Ordering
+     * rules above.  Reads of a device that is gone return all ones; the
+     * core checks for that, the port need not.  Never fail. */
+    uint32_t (*mmio_read32)(void *ctx, uint32_t off);
+    void (*mmio_write32)(void *ctx, uint32_t off, uint32_t val);
+    /* OPTIONAL: one 64-bit access.  When NULL the core uses two 32-bit
+     * accesses, low half first (NVMe 1.4 §3.1 allows that, and some
+     * controllers and 32-bit hosts need it). */
+    uint64_t (*mmio_read64)(void *ctx, uint32_t off);
+    void (*mmio_write64)(void *ctx, uint32_t off, uint64_t val);
+
+    /* --- DMA memory owned by the core ---------------------------------
+     * Allocate `size` bytes of physically contiguous memory aligned to
+     * `align` (a power of two, at most 4096 unless the controller memory
+     * page size is larger), usable by the device for DMA.  Stores the
+     * device (bus) address of the first byte in *bus.  The core zeroes it
+     * itself.  Returns NULL when no memory is available; the core then
+     * fails the operation with NVME_ERR_NOMEM.  Used for queues,
+     * identify/log buffers and PRP list pages; never on the I/O fast path
+     * once the controller is up. */
+    void *(*dma_alloc)(void *ctx, size_t size, size_t align, uint64_t *bus);
+    /* Free what dma_alloc returned; `size` is the size asked for. */
+    void (*dma_free)(void *ctx, void *va, size_t size);
+
+    /* --- Caller buffers for one transfer ------------------------------
+     * Map `len` bytes at `va` so the device may access them in direction
+     * `dir`, and store the bus address of `va` in *bus.  The core calls
+     * this once per piece of a buffer that does not cross a boundary of
+     * the controller memory page size (4 KiB unless the port's page size
+     * asks for more), so a port whose pages are at least that large can
+     * translate one address.  Returns 0, or a negative value when the
+     * memory cannot be reached by the device (the core fails the request
+     * with NVME_ERR_DMA and unmaps what it already mapped).  May clean
+     * caches (TO_DEVICE) on non-coherent platforms. */
+    int (*dma_map)(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, uint64_t *bus);
+    /* OPTIONAL: undo one dma_map with the same arguments once the command
+     * completed (or failed).  May invalidate caches (FROM_DEVICE). */
+    void (*dma_unmap)(void *ctx, void *va, size_t len, enum nvme_dma_dir dir);
+    /* OPTIONAL: make core-owned DMA memory (queues, PRP lists) coherent.
+     * FROM_DEVICE before the core reads memory the device wrote (CQEs,
+     * identify data); TO_DEVICE after the core wrote memory the device
+     * will read (SQEs, PRP lists), before the doorbell.  NULL on
+     * coherent platforms. */
+    void (*dma_sync)(void *ctx, void *va, size_t len, enum nvme_dma_dir dir);
+
+    /* --- Bookkeeping memory --------------------------------------------
+     * Ordinary kernel memory for the core's own structures (never given
+     * to the device).  Returns NULL on failure.  Called at init and when
+     * namespaces are rescanned, never on the I/O path. */
+    void *(*mem_alloc)(void *ctx, size_t size);
+    void (*mem_free)(void *ctx, void *p, size_t size);
+
+    /* --- Interrupts (OPTIONAL: NULL means the core polls) --------------
+     * Ask for up to `want` interrupt vectors (MSI-X first, else MSI, else
+     * one INTx).  Returns how many were granted, 0 for none (the core
+     * then polls; nothing breaks).  Vector numbers the core uses are
+     * 0 .. granted-1 and are the MSI-X table entries the core puts in the
+     * Create I/O Completion Queue command.  When vector v fires, the port
+     * calls nvme_ctrl_handle_irq(ctrl, v) (interrupt or deferred context).
+     * *is_intx tells the core the one vector is a shared INTx line, so it
+     * masks with INTMS/INTMC around completion processing (§7.5.1.1). */
+    int (*irq_setup)(void *ctx, unsigned want, bool *is_intx);
+    void (*irq_teardown)(void *ctx);
+
+    /* --- Time ------------------------------------------------------------
+     * Monotonic time in microseconds since any origin.  It must advance,
+     * at least by every sleep_us() the core made, even where the OS clock
+     * is stopped (early boot, interrupts off): the core's deadlines (CAP.TO,
+     * per-command timeouts) are computed from it. */
+    uint64_t (*now_us)(void *ctx);
+    /* Wait about `us` microseconds (busy wait or yield, port's choice).
+     * The core never asks for more than 10 ms at a time. */
+    void (*sleep_us)(void *ctx, uint32_t us);
+
+    /* --- Logging (OPTIONAL) ---------------------------------------------
+     * One complete line without its newline, already formatted by the
+     * core.  May be called from interrupt context. */
+    void (*log)(void *ctx, enum nvme_log_level level, const char *line);
+
+    /* --- Locks (OPTIONAL: NULL when one thread drives the controller) ----
+     * lock_create returns an opaque lock or NULL on failure.  The core
+     * holds a queue pair's lock while it touches that queue's ring, CID
+     * table and doorbells, never across a sleep.  If the port calls
+     * nvme_ctrl_handle_irq from interrupt context, lock() must exclude
+     * that context too (spinlock with interrupts off). */
+    void *(*lock_create)(void *ctx);
+    void (*lock_destroy)(void *ctx, void *lock);
+    void (*lock)(void *ctx, void *lock);
+    void (*unlock)(void *ctx, void *lock);
+};
+
+#endif /* NVME_OSAL_H */

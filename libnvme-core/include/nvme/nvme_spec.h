@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvme_spec.h - on-the-wire structures and constants of NVM Express 1.4.
+ *
+ * Names follow the specification (NVM Express Base Specification 1.4c,
+ * "NVMe 1.4" below) so that the spec is the documentation.  Every
+ * structure has a static assertion on its size and on the offsets that
+ * matter; the compiler checks the layouts, not hope.
+ *
+ * Multi-byte fields are little-endian on the wire.  The core targets
+ * little-endian hosts only (x86, aarch64 and riscv64 as configured by
+ * every mainstream kernel); a static assertion below says so.
+ *
+ * Freestanding: only <stdint.h> and <stddef.h>.
+ */
+#ifndef NVME_SPEC_H
+#define NVME_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "nvme-core assumes a little-endian host"
+#endif
+
+#define NVME_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+
+/* ------------------------------------------------------------------ */
+/* Controller registers (NVMe 1.4 §3.1, Figure 78)                      */
+/* ------------------------------------------------------------------ */
+
+#define NVME_REG_CAP 0x00   /* Controller Capabilities, 64-bit */
+#define NVME_REG_VS 0x08    /* Version */
+#define NVME_REG_INTMS 0x0c /* Interrupt Mask Set */
+#define NVME_REG_INTMC 0x10 /* Interrupt Mask Clear */
+#define NVME_REG_CC 0x14    /* Controller Configuration */
+#define NVME_REG_CSTS 0x1c  /* Controller Status */
+#define NVME_REG_NSSR 0x20  /* NVM Subsystem Reset */
+#define NVME_REG_AQA 0x24   /* Admin Queue Attributes */
+#define NVME_REG_ASQ 0x28   /* Admin Submission Queue Base, 64-bit */
+#define NVME_REG_ACQ 0x30   /* Admin Completion Queue Base, 64-bit */
+#define NVME_REG_DBS 0x1000 /* first doorbell (§3.1.24) */
+
+/* CAP (§3.1.1) */
+#define NVME_CAP_MQES(cap) ((uint32_t)((cap) & 0xffff)) /* 0-based */
+#define NVME_CAP_CQR(cap) ((uint32_t)(((cap) >> 16) & 0x1))
+#define NVME_CAP_AMS(cap) ((uint32_t)(((cap) >> 17) & 0x3))
+#define NVME_CAP_TO(cap) ((uint32_t)(((cap) >> 24) & 0xff)) /* 500 ms units */
+#define NVME_CAP_DSTRD(cap) ((uint32_t)(((cap) >> 32) & 0xf))
+#define NVME_CAP_NSSRS(cap) ((uint32_t)(((cap) >> 36) & 0x1))
+#define NVME_CAP_CSS(cap) ((uint32_t)(((cap) >> 37) & 0xff))
+#define NVME_CAP_BPS(cap) ((uint32_t)(((cap) >> 45) & 0x1))
+#define NVME_CAP_MPSMIN(cap) ((uint32_t)(((cap) >> 48) & 0xf)) /* 2^(12+n) */
+#define NVME_CAP_MPSMAX(cap) ((uint32_t)(((cap) >> 52) & 0xf))
+#define NVME_CAP_CSS_NVM 0x01 /* NVM command set supported */
+#define NVME_CAP_TO_UNIT_MS 500u
+
+/* VS (§3.1.2) */
+#define NVME_VS_MJR(vs) (((vs) >> 16) & 0xffff)
+#define NVME_VS_MNR(vs) (((vs) >> 8) & 0xff)
+#define NVME_VS_TER(vs) ((vs) & 0xff)
+#define NVME_VS(mjr, mnr, ter) (((uint32_t)(mjr) << 16) | ((uint32_t)(mnr) << 8) | (uint32_t)(ter))
+
+/* CC (§3.1.5) */
+#define NVME_CC_EN (1u << 0)
+#define NVME_CC_CSS_SHIFT 4
+#define NVME_CC_CSS_MASK (0x7u << 4)
+#define NVME_CC_CSS_NVM (0u << 4)
+#define NVME_CC_MPS_SHIFT 7
+#define NVME_CC_MPS_MASK (0xfu << 7)
+#define NVME_CC_AMS_SHIFT 11
+#define NVME_CC_AMS_MASK (0x7u << 11)
+#define NVME_CC_SHN_SHIFT 14
+#define NVME_CC_SHN_MASK (0x3u << 14)
+#define NVME_CC_SHN_NONE (0u << 14)
+#define NVME_CC_SHN_NORMAL (1u << 14)
+#define NVME_CC_SHN_ABRUPT (2u << 14)
+#define NVME_CC_IOSQES_SHIFT 16
+#define NVME_CC_IOSQES_MASK (0xfu << 16)
+#define NVME_CC_IOCQES_SHIFT 20
+#define NVME_CC_IOCQES_MASK (0xfu << 20)
+
+/* CSTS (§3.1.6) */
+#define NVME_CSTS_RDY (1u << 0)
+#define NVME_CSTS_CFS (1u << 1)
+#define NVME_CSTS_SHST_SHIFT 2
+#define NVME_CSTS_SHST_MASK (0x3u << 2)
+#define NVME_CSTS_SHST_NORMAL (0u << 2)
+#define NVME_CSTS_SHST_OCCURRING (1u << 2)
+#define NVME_CSTS_SHST_COMPLETE (2u << 2)
+#define NVME_CSTS_NSSRO (1u << 4)
+#define NVME_CSTS_PP (1u << 5)
+
+/* AQA (§3.1.8): both sizes 0-based, 12 bits each */
+#define NVME_AQA_ASQS_MASK 0xfffu
+#define NVME_AQA_ACQS_SHIFT 16
+#define NVME_AQA_MAX_ENTRIES 4096u
+
+/* Doorbells (§3.1.24, §3.1.25): stride is (4 << CAP.DSTRD) bytes. */
+#define NVME_SQ_TDBL(qid, dstrd) (NVME_REG_DBS + ((2u * (qid)) * (4u << (dstrd))))
+#define NVME_CQ_HDBL(qid, dstrd) (NVME_REG_DBS + ((2u * (qid) + 1u) * (4u << (dstrd))))
+
+/* Queue entry sizes as log2 (§4.2, §4.6); required values for NVM. */
+#define NVME_SQES_LOG2 6 /* 64-byte SQE */
+#define NVME_CQES_LOG2 4 /* 16-byte CQE */
+
+/* ------------------------------------------------------------------ */
+/* Submission Queue Entry (§4.2, Figure 105)                            */
+/* ------------------------------------------------------------------ */
+
+struct nvme_sqe {
+    uint8_t opc;    /* CDW0 [7:0] opcode */
+    uint8_t flags;  /* CDW0 [9:8] FUSE, [15:14] PSDT (0 = PRPs) */
+    uint16_t cid;   /* CDW0 [31:16] command identifier */
+    uint32_t nsid;  /* CDW1 */
+    uint32_t cdw2;  /* CDW2 */
+    uint32_t cdw3;  /* CDW3 */
+    uint64_t mptr;  /* CDW4-5 metadata pointer */
+    uint64_t prp1;  /* CDW6-7 data pointer, PRP entry 1 */
+    uint64_t prp2;  /* CDW8-9 data pointer, PRP entry 2 */
+    uint32_t cdw10;
+    uint32_t cdw11;
+    uint32_t cdw12;
+    uint32_t cdw13;
+    uint32_t cdw14;
+    uint32_t cdw15;
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_sqe) == 64, "SQE is 64 bytes");
+NVME_STATIC_ASSERT(offsetof(struct nvme_sqe, cid) == 2, "CID in CDW0[31:16]");
+NVME_STATIC_ASSERT(offsetof(struct nvme_sqe, nsid) == 4, "NSID is CDW1");
+NVME_STATIC_ASSERT(offsetof(struct nvme_sqe, mptr) == 16, "MPTR is CDW4");
+NVME_STATIC_ASSERT(offsetof(struct nvme_sqe, prp1) == 24, "PRP1 is CDW6");
+NVME_STATIC_ASSERT(offsetof(struct nvme_sqe, prp2) == 32, "PRP2 is CDW8");
+NVME_STATIC_ASSERT(offsetof(struct nvme_sqe, cdw10) == 40, "CDW10 offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_sqe, cdw15) == 60, "CDW15 offset");
+
+/* ------------------------------------------------------------------ */
+/* Completion Queue Entry (§4.6, Figure 121)                            */
+/* ------------------------------------------------------------------ */
+
+struct nvme_cqe {
+    uint32_t dw0;    /* command specific */
+    uint32_t dw1;    /* reserved */
+    uint16_t sqhd;   /* SQ head pointer */
+    uint16_t sqid;   /* SQ identifier */
+    uint16_t cid;    /* command identifier */
+    uint16_t status; /* [0] phase tag P, [15:1] status field */
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_cqe) == 16, "CQE is 16 bytes");
+NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, sqhd) == 8, "SQHD in DW2");
+NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, cid) == 12, "CID in DW3[15:0]");
+NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16]");
+
+/*
+ * Status field (§4.6.1, Figure 124), as the 15 bits above the phase tag.
+ * The core reports a device status as this 15-bit value ("sf").
+ */
+#define NVME_CQE_PHASE(st) ((st) & 0x1u)
+#define NVME_CQE_SF(st) ((uint16_t)((st) >> 1))
+#define NVME_SF_SC(sf) ((sf) & 0xffu)          /* Status Code */
+#define NVME_SF_SCT(sf) (((sf) >> 8) & 0x7u)   /* Status Code Type */
+#define NVME_SF_CRD(sf) (((sf) >> 11) & 0x3u)  /* Command Retry Delay */
+#define NVME_SF_MORE(sf) (((sf) >> 13) & 0x1u) /* More */
+#define NVME_SF_DNR(sf) (((sf) >> 14) & 0x1u)  /* Do Not Retry */
+#define NVME_SF(sct, sc) ((uint16_t)((((sct) & 0x7u) << 8) | ((sc) & 0xffu)))
+#define NVME_SF_DNR_BIT (1u << 14)
+#define NVME_SF_MORE_BIT (1u << 13)
+
+/* Status Code Types (§4.6.1.1, Figure 125) */
+#define NVME_SCT_GENERIC 0x0
+#define NVME_SCT_COMMAND_SPECIFIC 0x1
+#define NVME_SCT_MEDIA 0x2
+#define NVME_SCT_PATH 0x3
+#define NVME_SCT_VENDOR 0x7
+
+/* Generic status codes used by the core and the simulator (§4.6.1.2.1) */
+#define NVME_SC_SUCCESS 0x00
+#define NVME_SC_INVALID_OPCODE 0x01
+#define NVME_SC_INVALID_FIELD 0x02
+#define NVME_SC_CID_CONFLICT 0x03
+#define NVME_SC_DATA_XFER_ERROR 0x04
+#define NVME_SC_INTERNAL 0x06
+#define NVME_SC_ABORT_REQ 0x07
+#define NVME_SC_ABORT_SQ_DELETION 0x08
+#define NVME_SC_INVALID_NS 0x0b
+#define NVME_SC_CMD_SEQ_ERROR 0x0c
+#define NVME_SC_PRP_OFFSET_INVALID 0x13
+#define NVME_SC_LBA_RANGE 0x80
+#define NVME_SC_CAP_EXCEEDED 0x81
+#define NVME_SC_NS_NOT_READY 0x82
+/* Command specific status codes (§4.6.1.2.2) */
+#define NVME_SC_CQ_INVALID 0x00
+#define NVME_SC_QID_INVALID 0x01
+#define NVME_SC_QUEUE_SIZE 0x02
+#define NVME_SC_INVALID_VECTOR 0x08
+#define NVME_SC_INVALID_LOG_PAGE 0x09
+#define NVME_SC_INVALID_QUEUE_DELETION 0x0c
+/* Media and data integrity errors (§4.6.1.2.3) */
+#define NVME_SC_WRITE_FAULT 0x80
+#define NVME_SC_UNRECOVERED_READ 0x81
+
+/* ------------------------------------------------------------------ */
+/* Opcodes                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Admin command set (§5, Figure 139) */
+#define NVME_ADMIN_DELETE_SQ 0x00
+#define NVME_ADMIN_CREATE_SQ 0x01
+#define NVME_ADMIN_GET_LOG_PAGE 0x02
+#define NVME_ADMIN_DELETE_CQ 0x04
+#define NVME_ADMIN_CREATE_CQ 0x05
+#define NVME_ADMIN_IDENTIFY 0x06
+#define NVME_ADMIN_ABORT 0x08
+#define NVME_ADMIN_SET_FEATURES 0x09
+#define NVME_ADMIN_GET_FEATURES 0x0a
+#define NVME_ADMIN_ASYNC_EVENT 0x0c
+
+/* NVM command set (NVMe 1.4 §6, Figure 346) */
+#define NVME_CMD_FLUSH 0x00
+#define NVME_CMD_WRITE 0x01
+#define NVME_CMD_READ 0x02
+#define NVME_CMD_WRITE_ZEROES 0x08
+#define NVME_CMD_DSM 0x09
+
+/* Create I/O Completion Queue, CDW11 (§5.3) */
+#define NVME_CREATE_CQ_PC (1u << 0)  /* physically contiguous */
+#define NVME_CREATE_CQ_IEN (1u << 1) /* interrupts enabled */
+/* Create I/O Submission Queue, CDW11 (§5.4) */
+#define NVME_CREATE_SQ_PC (1u << 0)
+
+/* Identify CNS values (§5.15.1, Figure 244) */
+#define NVME_CNS_NS 0x00
+#define NVME_CNS_CTRL 0x01
+#define NVME_CNS_ACTIVE_NS_LIST 0x02
+#define NVME_IDENTIFY_DATA_SIZE 4096u
+#define NVME_ACTIVE_NS_LIST_ENTRIES 1024u
+
+/* Feature identifiers (§5.21.1, Figure 271) */
+#define NVME_FEAT_ARBITRATION 0x01
+#define NVME_FEAT_POWER_MGMT 0x02
+#define NVME_FEAT_TEMP_THRESH 0x04
+#define NVME_FEAT_ERROR_RECOVERY 0x05
+#define NVME_FEAT_VOLATILE_WC 0x06
+#define NVME_FEAT_NUM_QUEUES 0x07
+#define NVME_FEAT_IRQ_COALESCE 0x08
+#define NVME_FEAT_IRQ_CONFIG 0x09
+#define NVME_FEAT_ASYNC_EVENT 0x0b
+
+/* Log page identifiers (§5.14.1, Figure 191) */
+#define NVME_LOG_ERROR 0x01
+#define NVME_LOG_SMART 0x02
+#define NVME_LOG_FW_SLOT 0x03
+#define NVME_NSID_ALL 0xffffffffu /* "all namespaces"/controller scope */
+
+/* ------------------------------------------------------------------ */
+/* Identify Controller data structure (§5.15.2.2, Figure 247)           */
+/* ------------------------------------------------------------------ */
+
+struct nvme_id_psd { /* Power State Descriptor (Figure 248) */
+    uint8_t raw[32];
+};
+
+struct nvme_id_ctrl {
+    uint16_t vid;       /* 0: PCI Vendor ID */
+    uint16_t ssvid;     /* 2: PCI Subsystem Vendor ID */
+    char sn[20];        /* 4: Serial Number, ASCII, space padded */
+    char mn[40];        /* 24: Model Number */
+    char fr[8];         /* 64: Firmware Revision */
+    uint8_t rab;        /* 72: Recommended Arbitration Burst */
+    uint8_t ieee[3];    /* 73 */
+    uint8_t cmic;       /* 76 */
+    uint8_t mdts;       /* 77: Maximum Data Transfer Size, 2^n * MPSMIN, 0 = none */
+    uint16_t cntlid;    /* 78 */
+    uint32_t ver;       /* 80 */
+    uint32_t rtd3r;     /* 84 */
+    uint32_t rtd3e;     /* 88 */
+    uint32_t oaes;      /* 92 */
+    uint32_t ctratt;    /* 96 */
+    uint16_t rrls;      /* 100 */
+    uint8_t rsvd102[9]; /* 102 */
+    uint8_t cntrltype;  /* 111 */
+    uint8_t fguid[16];  /* 112 */
+    uint16_t crdt1;     /* 128 */
+    uint16_t crdt2;     /* 130 */
+    uint16_t crdt3;     /* 132 */
+    uint8_t rsvd134[106];
+    uint8_t nvmmi[16];  /* 240: NVMe-MI */
+    uint16_t oacs;      /* 256: Optional Admin Command Support */
+    uint8_t acl;        /* 258 */
+    uint8_t aerl;       /* 259 */
+    uint8_t frmw;       /* 260 */
+    uint8_t lpa;        /* 261: Log Page Attributes */
+    uint8_t elpe;       /* 262 */
+    uint8_t npss;       /* 263 */
+    uint8_t avscc;      /* 264 */
+    uint8_t apsta;      /* 265 */
+    uint16_t wctemp;    /* 266: Warning Composite Temperature Threshold, K */
+    uint16_t cctemp;    /* 268: Critical Composite Temperature Threshold, K */
+    uint16_t mtfa;      /* 270 */
+    uint32_t hmpre;     /* 272 */
+    uint32_t hmmin;     /* 276 */
+    uint8_t tnvmcap[16]; /* 280 */
+    uint8_t unvmcap[16]; /* 296 */
+    uint32_t rpmbs;     /* 312 */
+    uint16_t edstt;     /* 316 */
+    uint8_t dsto;       /* 318 */
+    uint8_t fwug;       /* 319 */
+    uint16_t kas;       /* 320 */
+    uint16_t hctma;     /* 322 */
+    uint16_t mntmt;     /* 324 */
+    uint16_t mxtmt;     /* 326 */
+    uint32_t sanicap;   /* 328 */
+    uint32_t hmminds;   /* 332 */
+    uint16_t hmmaxd;    /* 336 */
+    uint16_t nsetidmax; /* 338 */
+    uint16_t endgidmax; /* 340 */
+    uint8_t anatt;      /* 342 */
+    uint8_t anacap;     /* 343 */
+    uint32_t anagrpmax; /* 344 */
+    uint32_t nanagrpid; /* 348 */
+    uint32_t pels;      /* 352 */
+    uint8_t rsvd356[156];
+    uint8_t sqes;       /* 512: [3:0] required, [7:4] maximum, log2 */
+    uint8_t cqes;       /* 513 */
+    uint16_t maxcmd;    /* 514 */
+    uint32_t nn;        /* 516: Number of Namespaces (highest valid NSID) */
+    uint16_t oncs;      /* 520: Optional NVM Command Support */
+    uint16_t fuses;     /* 522 */
+    uint8_t fna;        /* 524 */
+    uint8_t vwc;        /* 525: Volatile Write Cache, bit 0 present */
+    uint16_t awun;      /* 526 */
+    uint16_t awupf;     /* 528 */
+    uint8_t nvscc;      /* 530 */
+    uint8_t nwpc;       /* 531 */
+    uint16_t acwu;      /* 532 */
+    uint16_t rsvd534;
+    uint32_t sgls;      /* 536 */
+    uint32_t mnan;      /* 540 */
+    uint8_t rsvd544[224];
+    char subnqn[256];   /* 768 */
+    uint8_t rsvd1024[768];
+    uint8_t nvmof[256]; /* 1792 */
+    struct nvme_id_psd psd[32]; /* 2048 */
+    uint8_t vs[1024];   /* 3072 */
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_id_ctrl) == 4096, "Identify Controller is 4096 bytes");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, sn) == 4, "SN offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, mn) == 24, "MN offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, fr) == 64, "FR offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, mdts) == 77, "MDTS offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, ver) == 80, "VER offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, crdt1) == 128, "CRDT1 offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, oacs) == 256, "OACS offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, lpa) == 261, "LPA offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, wctemp) == 266, "WCTEMP offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, tnvmcap) == 280, "TNVMCAP offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, pels) == 352, "PELS offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, sqes) == 512, "SQES offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, nn) == 516, "NN offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, oncs) == 520, "ONCS offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, vwc) == 525, "VWC offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, sgls) == 536, "SGLS offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, subnqn) == 768, "SUBNQN offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, psd) == 2048, "PSD offset");
+
+/* OACS bits (§5.15.2.2) */
+#define NVME_OACS_SECURITY (1u << 0)
+#define NVME_OACS_FORMAT (1u << 1)
+#define NVME_OACS_FW (1u << 2)
+#define NVME_OACS_NS_MGMT (1u << 3)
+/* ONCS bits */
+#define NVME_ONCS_COMPARE (1u << 0)
+#define NVME_ONCS_WRITE_UNC (1u << 1)
+#define NVME_ONCS_DSM (1u << 2)
+#define NVME_ONCS_WRITE_ZEROES (1u << 3)
+/* LPA bits */
+#define NVME_LPA_SMART_PER_NS (1u << 0)
+/* VWC bits */
+#define NVME_VWC_PRESENT (1u << 0)
+
+/* ------------------------------------------------------------------ */
+/* Identify Namespace data structure (NVMe 1.4 §6.1.5, Figure 245)      */
+/* ------------------------------------------------------------------ */
+
+struct nvme_lbaf { /* LBA Format Data Structure (Figure 250) */
+    uint16_t ms;   /* [15:0]  Metadata Size, bytes */
+    uint8_t lbads; /* [23:16] LBA Data Size, 2^n bytes; 0 = format unavailable */
+    uint8_t rp;    /* [25:24] Relative Performance */
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_lbaf) == 4, "LBA format is 4 bytes");
+
+struct nvme_id_ns {
+    uint64_t nsze;      /* 0: Namespace Size, in logical blocks */
+    uint64_t ncap;      /* 8: Namespace Capacity */
+    uint64_t nuse;      /* 16: Namespace Utilization */
+    uint8_t nsfeat;     /* 24 */
+    uint8_t nlbaf;      /* 25: Number of LBA Formats, 0-based */
+    uint8_t flbas;      /* 26: Formatted LBA Size, [3:0] index, [4] extended */
+    uint8_t mc;         /* 27 */
+    uint8_t dpc;        /* 28 */
+    uint8_t dps;        /* 29 */
+    uint8_t nmic;       /* 30 */
+    uint8_t rescap;     /* 31 */
+    uint8_t fpi;        /* 32 */
+    uint8_t dlfeat;     /* 33 */
+    uint16_t nawun;     /* 34 */
+    uint16_t nawupf;    /* 36 */
+    uint16_t nacwu;     /* 38 */
+    uint16_t nabsn;     /* 40 */
+    uint16_t nabo;      /* 42 */
+    uint16_t nabspf;    /* 44 */
+    uint16_t noiob;     /* 46 */
+    uint8_t nvmcap[16]; /* 48 */
+    uint16_t npwg;      /* 64 */
+    uint16_t npwa;      /* 66 */
+    uint16_t npdg;      /* 68 */
+    uint16_t npda;      /* 70 */
+    uint16_t nows;      /* 72 */
+    uint8_t rsvd74[18];
+    uint32_t anagrpid;  /* 92 */
+    uint8_t rsvd96[3];
+    uint8_t nsattr;     /* 99 */
+    uint16_t nvmsetid;  /* 100 */
+    uint16_t endgid;    /* 102 */
+    uint8_t nguid[16];  /* 104 */
+    uint8_t eui64[8];   /* 120 */
+    struct nvme_lbaf lbaf[16]; /* 128 */
+    uint8_t rsvd192[192];
+    uint8_t vs[3712];   /* 384 */
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_id_ns) == 4096, "Identify Namespace is 4096 bytes");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nsze) == 0, "NSZE offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, ncap) == 8, "NCAP offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nuse) == 16, "NUSE offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nlbaf) == 25, "NLBAF offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, flbas) == 26, "FLBAS offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nvmcap) == 48, "NVMCAP offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, anagrpid) == 92, "ANAGRPID offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nguid) == 104, "NGUID offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, eui64) == 120, "EUI64 offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, lbaf) == 128, "LBAF offset");
+
+#define NVME_FLBAS_INDEX(flbas) ((flbas) & 0xfu)
+#define NVME_FLBAS_EXTENDED (1u << 4)
+#define NVME_NLBAF_MAX 15u /* lbaf[] holds 16 formats in NVMe 1.4 */
+
+/* ------------------------------------------------------------------ */
+/* SMART / Health Information log page, LID 02h (§5.14.1.2, Fig. 194)   */
+/* ------------------------------------------------------------------ */
+
+struct __attribute__((packed)) nvme_smart_log {
+    uint8_t critical_warning;      /* 0 */
+    uint16_t composite_temp;       /* 1: Kelvin */
+    uint8_t avail_spare;           /* 3: percent */
+    uint8_t avail_spare_thresh;    /* 4: percent */
+    uint8_t percent_used;          /* 5 */
+    uint8_t endgrp_crit_warning;   /* 6 */
+    uint8_t rsvd7[25];
+    uint8_t data_units_read[16];   /* 32: 1000 x 512 bytes, 128-bit LE */
+    uint8_t data_units_written[16]; /* 48 */
+    uint8_t host_reads[16];        /* 64: Host Read Commands */
+    uint8_t host_writes[16];       /* 80: Host Write Commands */
+    uint8_t ctrl_busy_time[16];    /* 96: minutes */
+    uint8_t power_cycles[16];      /* 112 */
+    uint8_t power_on_hours[16];    /* 128 */
+    uint8_t unsafe_shutdowns[16];  /* 144 */
+    uint8_t media_errors[16];      /* 160 */
+    uint8_t num_err_log_entries[16]; /* 176 */
+    uint32_t warning_temp_time;    /* 192: minutes */
+    uint32_t critical_comp_time;   /* 196: minutes */
+    uint16_t temp_sensor[8];       /* 200: Kelvin, 0 = not implemented */
+    uint32_t thm_temp1_trans_count; /* 216 */
+    uint32_t thm_temp2_trans_count; /* 220 */
+    uint32_t thm_temp1_total_time; /* 224 */
+    uint32_t thm_temp2_total_time; /* 228 */
+    uint8_t rsvd232[280];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_smart_log) == 512, "SMART log is 512 bytes");
+NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, composite_temp) == 1, "temperature offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, data_units_read) == 32, "DUR offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, power_cycles) == 112, "power cycles offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, num_err_log_entries) == 176, "error entries offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, temp_sensor) == 200, "sensors offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228, "TMT2 time offset");
+
+/* Critical Warning bits (Figure 194, byte 0) */
+#define NVME_SMART_CRIT_SPARE (1u << 0)
+#define NVME_SMART_CRIT_TEMPERATURE (1u << 1)
+#define NVME_SMART_CRIT_RELIABILITY (1u << 2)
+#define NVME_SMART_CRIT_READ_ONLY (1u << 3)
+#define NVME_SMART_CRIT_VOLATILE_MEMORY (1u << 4)
+#define NVME_SMART_CRIT_PMR_READ_ONLY (1u << 5)
+
+#endif /* NVME_SPEC_H */

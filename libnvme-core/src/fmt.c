@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fmt.c - a small vsnprintf for traces and nvmectl output.  Supports
+ * %s %c %d %i %u %x %X %p %%, the length modifiers l, ll and z, a field
+ * width, and the '0' and '-' flags.  Always NUL-terminates; returns the
+ * length it would have written.
+ */
+#include "nvme_internal.h"
+
+struct out {
+    char *buf;
+    size_t size;
+    size_t n;
+};
+
+static void put(struct out *o, char c)
+{
+    if (o->n + 1 < o->size)
+        o->buf[o->n] = c;
+    o->n++;
+}
+
+static void put_padded(struct out *o, const char *s, size_t len, unsigned width, bool left,
+                       char pad)
+{
+    size_t fill = width > len ? width - len : 0;
+    if (!left && pad == '0' && len > 0 && s[0] == '-') {
+        put(o, '-'); /* sign before zero padding */
+        s++;
+        len--;
+    }
+    if (!left)
+        while (fill-- > 0)
+            put(o, pad);
+    for (size_t i = 0; i < len; i++)
+        put(o, s[i]);
+    if (left)
+        while (fill-- > 0)
+            put(o, ' ');
+}
+
+/* Digits of a 64-bit value in base 10 or 16, without 64-bit division. */
+static size_t u64_digits(uint64_t v, unsigned base, bool upper, char *out)
+{
+    const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char tmp[24];
+    size_t n = 0;
+
+    if (base == 16) {
+        do {
+            tmp[n++] = dig[v & 0xf];
+            v >>= 4;
+        } while (v != 0);
+    } else {
+        uint16_t limbs[4] = {(uint16_t)v, (uint16_t)(v >> 16), (uint16_t)(v >> 32),
+                             (uint16_t)(v >> 48)};
+        do {
+            tmp[n++] = dig[nvme_divmod10_limbs(limbs, 4)];
+        } while ((limbs[0] | limbs[1] | limbs[2] | limbs[3]) != 0);
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    struct out o = {buf, size, 0};
+
+    for (const char *p = fmt; *p != '\0'; p++) {
+        if (*p != '%') {
+            put(&o, *p);
+            continue;
+        }
+        p++;
+        bool left = false;
+        char pad = ' ';
+        for (;; p++) {
+            if (*p == '-')
+                left = true;
+            else if (*p == '0')
+                pad = '0';
+            else
+                break;
+        }
+        unsigned width = 0;
+        while (*p >= '0' && *p <= '9')
+            width = width * 10u + (unsigned)(*p++ - '0');
+        int lng = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
+        if (*p == 'l') {
+            lng = 1;
+            if (*++p == 'l') {
+                lng = 2;
+                p++;
+            }
+        } else if (*p == 'z') {
+            lng = 3;
+            p++;
+        }
+        char num[26];
+        size_t len;
+        switch (*p) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (s == NULL)
+                s = "(null)";
+            put_padded(&o, s, nvme_strlen(s), width, left, ' ');
+            break;
+        }
+        case 'c':
+            num[0] = (char)va_arg(ap, int);
+            put_padded(&o, num, 1, width, left, ' ');
+            break;
+        case 'd':
+        case 'i': {
+            int64_t v;
+            if (lng == 2)
+                v = va_arg(ap, long long);
+            else if (lng == 1)
+                v = va_arg(ap, long);
+            else if (lng == 3)
+                v = (int64_t)va_arg(ap, size_t);
+            else
+                v = va_arg(ap, int);
+            size_t off = 0;
+            uint64_t u = (uint64_t)v;
+            if (v < 0) {
+                num[off++] = '-';
+                u = 0 - u;
+            }
+            len = off + u64_digits(u, 10, false, num + off);
+            put_padded(&o, num, len, width, left, left ? ' ' : pad);
+            break;
+        }
+        case 'u':
+        case 'x':
+        case 'X':
+        case 'p': {
+            uint64_t v;
+            if (*p == 'p')
+                v = (uint64_t)(uintptr_t)va_arg(ap, void *);
+            else if (lng == 2)
+                v = va_arg(ap, unsigned long long);
+            else if (lng == 1)
+                v = va_arg(ap, unsigned long);
+            else if (lng == 3)
+                v = va_arg(ap, size_t);
+            else
+                v = va_arg(ap, unsigned int);
+            size_t off = 0;
+            if (*p == 'p') {
+                num[0] = '0';
+                num[1] = 'x';
+                off = 2;
+            }
+            len = off + u64_digits(v, *p == 'u' ? 10 : 16, *p == 'X', num + off);
+            put_padded(&o, num, len, width, left, left ? ' ' : pad);
+            break;
+        }
+        case '%':
+            put(&o, '%');
+            break;
+        case '\0':
+            p--; /* lone '%' at the end */
+            break;
+        default:
+            put(&o, '%');
+            put(&o, *p);
+            break;
+        }
+    }
+    if (size > 0)
+        buf[o.n < size ? o.n : size - 1] = '\0';
+    return (int)o.n;
+}
+
+int nvme_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = nvme_vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n;
+}

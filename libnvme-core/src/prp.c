@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * prp.c - Physical Region Page entries and lists (NVMe 1.4 §4.3).
+ *
+ * A buffer is cut at memory-page (CC.MPS) boundaries; each piece is mapped
+ * through the OSAL and becomes one PRP entry:
+ *   - PRP1 is the first piece and may start at any dword-aligned offset;
+ *   - two pieces: PRP2 is the second one;
+ *   - more: PRP2 points to a PRP list of the remaining pieces, each with
+ *     offset 0.  When a list page fills up and entries remain, its last
+ *     entry points to the next list page (chaining, §4.3 Figure 87).
+ * List pages come from a per-queue pool, so the I/O path allocates only
+ * the first time a queue needs more of them.
+ */
+#include "nvme_internal.h"
+
+static struct nvme_prp_page *nvme_prp_page_get(struct nvme_qpair *qp)
+{
+    struct nvme_prp_page *pg = qp->prp_pool;
+    if (pg != NULL) {
+        qp->prp_pool = pg->next;
+        pg->next = NULL;
+        return pg;
+    }
+    const struct nvme_osal *o = &qp->ctrl->osal;
+    pg = o->mem_alloc(o->ctx, sizeof(*pg));
+    if (pg == NULL)
+        return NULL;
+    pg->va = o->dma_alloc(o->ctx, qp->ctrl->page_size, qp->ctrl->page_size, &pg->bus);
+    if (pg->va == NULL || (pg->bus & (qp->ctrl->page_size - 1u)) != 0) {
+        if (pg->va != NULL)
+            o->dma_free(o->ctx, pg->va, qp->ctrl->page_size);
+        o->mem_free(o->ctx, pg, sizeof(*pg));
+        return NULL;
+    }
+    pg->next = NULL;
+    return pg;
+}
+
+void nvme_prp_pool_free(struct nvme_qpair *qp)
+{
+    const struct nvme_osal *o = &qp->ctrl->osal;
+    while (qp->prp_pool != NULL) {
+        struct nvme_prp_page *pg = qp->prp_pool;
+        qp->prp_pool = pg->next;
+        o->dma_free(o->ctx, pg->va, qp->ctrl->page_size);
+        o->mem_free(o->ctx, pg, sizeof(*pg));
+    }
+}
+
+/* Unmaps the pieces of slot->buf (slot->len bytes) and gives the list
+ * pages back to the pool. */
+void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+
+    if (slot->buf != NULL && ctrl->osal.dma_unmap != NULL) {
+        uintptr_t va = (uintptr_t)slot->buf;
+        uint32_t left = slot->len;
+        while (left > 0) {
+            uint32_t piece = ctrl->page_size - (uint32_t)(va & (ctrl->page_size - 1u));
+            if (piece > left)
+                piece = left;
+            ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, piece,
+                                 (enum nvme_dma_dir)slot->dir);
+            va += piece;
+            left -= piece;
+        }
+    }
+    slot->buf = NULL;
+    slot->len = 0;
+    while (slot->prp_pages != NULL) {
+        struct nvme_prp_page *pg = slot->prp_pages;
+        slot->prp_pages = pg->next;
+        pg->next = qp->prp_pool;
+        qp->prp_pool = pg;
+    }
+}
+
+/* Maps one piece; checks the OSAL kept the offset inside the page, which
+ * the PRP rules depend on. */
+static int nvme_prp_map(struct nvme_ctrl *ctrl, uintptr_t va, uint32_t len,
+                        enum nvme_dma_dir dir, uint64_t *bus)
+{
+    if (ctrl->osal.dma_map(ctrl->osal.ctx, (void *)va, len, dir, bus) != 0)
+        return NVME_ERR_DMA;
+    if ((*bus & (ctrl->page_size - 1u)) != (va & (ctrl->page_size - 1u))) {
+        if (ctrl->osal.dma_unmap != NULL)
+            ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, len, dir);
+        nvme_log(ctrl, NVME_LOG_ERROR, "dma_map moved the offset within a page");
+        return NVME_ERR_DMA;
+    }
+    return NVME_OK;
+}
+
+int nvme_prp_build(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, struct nvme_sqe *sqe,
+                   void *buf, uint32_t len, enum nvme_dma_dir dir)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    const uint32_t ps = ctrl->page_size;
+    const uint32_t epp = ps / sizeof(uint64_t); /* entries per list page */
+
+    if (buf == NULL)
+        return NVME_ERR_INVAL;
+    /* PRP1 needs bits 1:0 clear (§4.3); lengths are whole dwords. */
+    if (((uintptr_t)buf & 3u) != 0 || (len & 3u) != 0)
+        return NVME_ERR_ALIGN;
+    if (ctrl->info.mdts_bytes != 0 && len > ctrl->info.mdts_bytes)
+        return NVME_ERR_INVAL;
+
+    uintptr_t va = (uintptr_t)buf;
+    uint32_t left = len;
+    uint32_t piece = ps - (uint32_t)(va & (ps - 1u));
+    if (piece > left)
+        piece = left;
+
+    slot->buf = buf;
+    slot->len = 0; /* grows with each mapped piece so a failure unmaps just those */
+    slot->dir = (uint8_t)dir;
+    slot->prp_pages = NULL;
+
+    uint64_t bus;
+    int rc = nvme_prp_map(ctrl, va, piece, dir, &bus);
+    if (rc != NVME_OK)
+        goto fail;
+    slot->len += piece;
+    sqe->prp1 = bus;
+    sqe->prp2 = 0;
+    va += piece;
+    left -= piece;
+    if (left == 0)
+        return NVME_OK;
+
+    uint32_t pieces_left = (left + ps - 1u) / ps; /* all at offset 0 from here on */
+    struct nvme_prp_page *pg = NULL, *tail = NULL;
+    uint32_t idx = 0;
+    while (left > 0) {
+        piece = left < ps ? left : ps;
+        rc = nvme_prp_map(ctrl, va, piece, dir, &bus);
+        if (rc != NVME_OK)
+            goto fail;
+        slot->len += piece;
+        if (pieces_left == 1 && pg == NULL) {
+            sqe->prp2 = bus; /* exactly two pieces: no list */
+        } else {
+            if (pg == NULL || (idx == epp - 1u && pieces_left > 1)) {
+                struct nvme_prp_page *next = nvme_prp_page_get(qp);
+                if (next == NULL) {
+                    rc = NVME_ERR_NOMEM;
+                    if (ctrl->osal.dma_unmap != NULL)
+                        ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, piece, dir);
+                    slot->len -= piece;
+                    goto fail;
+                }
+                if (pg == NULL) {
+                    sqe->prp2 = next->bus;
+                    slot->prp_pages = next;
+                } else {
+                    pg->va[epp - 1u] = next->bus; /* chain to the next list page */
+                    nvme_dma_sync(ctrl, pg->va, ps, NVME_DMA_TO_DEVICE);
+                    tail->next = next;
+                }
+                pg = tail = next;
+                idx = 0;
+            }
+            pg->va[idx++] = bus;
+        }
+        va += piece;
+        left -= piece;
+        pieces_left--;
+    }
+    if (pg != NULL)
+        nvme_dma_sync(ctrl, pg->va, idx * sizeof(uint64_t), NVME_DMA_TO_DEVICE);
+    return NVME_OK;
+
+fail:
+    nvme_prp_release(qp, slot);
+    return rc;
+}

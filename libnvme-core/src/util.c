@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util.c - the few byte and string helpers the core needs, written so the
+ * archive needs no libc (memset/memcpy/strlen) and no libgcc (64-bit
+ * division on 32-bit hosts).
+ */
+#include "nvme_internal.h"
+
+void nvme_memzero(void *p, size_t n)
+{
+    volatile uint8_t *b = p; /* volatile: keep the compiler from emitting memset */
+    while (n-- != 0)
+        *b++ = 0;
+}
+
+void nvme_memcpy(void *dst, const void *src, size_t n)
+{
+    volatile uint8_t *d = dst;
+    const uint8_t *s = src;
+    while (n-- != 0)
+        *d++ = *s++;
+}
+
+size_t nvme_strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != '\0')
+        n++;
+    return n;
+}
+
+int nvme_streq(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* Identify strings are ASCII, space padded, not NUL terminated
+ * (NVMe 1.4 §5.15.2.2, SN/MN/FR); a faulty device may put anything there. */
+void nvme_copy_id_string(char *dst, const char *src, size_t n)
+{
+    size_t len = n;
+    while (len > 0 && (src[len - 1] == ' ' || src[len - 1] == '\0'))
+        len--;
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        dst[i] = (c >= 0x20 && c < 0x7f) ? c : '.';
+    }
+    dst[len] = '\0';
+}
+
+unsigned nvme_divmod10_limbs(uint16_t *v, unsigned limbs)
+{
+    uint32_t rem = 0;
+    for (unsigned i = limbs; i-- > 0;) {
+        uint32_t cur = (rem << 16) | v[i];
+        v[i] = (uint16_t)(cur / 10u);
+        rem = cur % 10u;
+    }
+    return rem;
+}
+
+struct nvme_u128 nvme_u128_from_le(const uint8_t bytes[16])
+{
+    struct nvme_u128 v = {0, 0};
+    for (int i = 7; i >= 0; i--) {
+        v.lo = (v.lo << 8) | bytes[i];
+        v.hi = (v.hi << 8) | bytes[i + 8];
+    }
+    return v;
+}
+
+char *nvme_u128_to_dec(struct nvme_u128 v, char *buf, size_t len)
+{
+    uint16_t limbs[8];
+    char tmp[40];
+    size_t n = 0;
+
+    if (buf == NULL || len == 0)
+        return buf;
+    for (unsigned i = 0; i < 4; i++) {
+        limbs[i] = (uint16_t)(v.lo >> (16 * i));
+        limbs[i + 4] = (uint16_t)(v.hi >> (16 * i));
+    }
+    for (;;) {
+        tmp[n++] = (char)('0' + nvme_divmod10_limbs(limbs, 8));
+        bool zero = true;
+        for (unsigned i = 0; i < 8; i++)
+            zero = zero && limbs[i] == 0;
+        if (zero)
+            break;
+    }
+    size_t i = 0;
+    while (n > 0 && i + 1 < len)
+        buf[i++] = tmp[--n];
+    buf[i] = '\0';
+    return buf;
+}

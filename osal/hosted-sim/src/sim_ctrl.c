@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_ctrl.c - life cycle of the simulated controller, simulated clock,
+ * interrupt raising/delivery, fault table and the test-facing accessors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+#define LOCK(sim) pthread_mutex_lock(&((struct nvme_sim *)(sim))->mtx)
+#define UNLOCK(sim) pthread_mutex_unlock(&((struct nvme_sim *)(sim))->mtx)
+
+/* --- Messages -------------------------------------------------------------- */
+
+void sim_capture(struct nvme_sim *sim, const char *line)
+{
+    size_t l = strlen(line);
+    if (sim->cap_len + l + 2 > sim->cap_size) {
+        size_t n = (sim->cap_size + l + 2) * 2;
+        char *b = realloc(sim->cap_buf, n);
+        if (!b)
+            return;
+        sim->cap_buf = b;
+        sim->cap_size = n;
+    }
+    memcpy(sim->cap_buf + sim->cap_len, line, l);
+    sim->cap_len += l;
+    sim->cap_buf[sim->cap_len++] = '\n';
+    sim->cap_buf[sim->cap_len] = 0;
+}
+
+static void vmsg(struct nvme_sim *sim, const char *fmt, va_list ap)
+{
+    char line[512];
+    int n = snprintf(line, sizeof(line), "nvme-sim: ");
+    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    if (sim->capture)
+        sim_capture(sim, line);
+    else if (!sim->cfg.quiet)
+        fprintf(stderr, "%s\n", line);
+}
+
+void sim_msg(struct nvme_sim *sim, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(sim, fmt, ap);
+    va_end(ap);
+}
+
+void sim_host_error(struct nvme_sim *sim, const char *fmt, ...)
+{
+    va_list ap;
+    sim->st.host_errors++;
+    va_start(ap, fmt);
+    vmsg(sim, fmt, ap);
+    va_end(ap);
+}
+
+/* --- Clock ------------------------------------------------------------------ */
+
+/* Apply the state changes and deferred work whose time came. */
+void sim_tick(struct nvme_sim *sim)
+{
+    if (sim->gone)
+        return;
+    if (sim->rdy_pending && sim->now >= sim->rdy_at) {
+        sim->rdy_pending = false;
+        if (sim->rdy_target)
+            sim->csts |= NVME_CSTS_RDY;
+        else
+            sim->csts &= ~NVME_CSTS_RDY;
+    }
+    if (sim->shst_pending && sim->now >= sim->shst_at) {
+        sim->shst_pending = false;
+        sim->csts = (sim->csts & ~NVME_CSTS_SHST_MASK) | NVME_CSTS_SHST_COMPLETE;
+    }
+    sim_process_all(sim, true);
+}
+
+/* --- Interrupts (MSI-X per vector; INTx level with INTMS/INTMC §7.5.1) ---- */
+
+void sim_raise_irq(struct nvme_sim *sim, struct sim_cq *cq)
+{
+    if (!cq->ien || !sim->irq_granted)
+        return;
+    if (sim->irq_intx) {
+        sim_update_intx(sim);
+        return;
+    }
+    if (cq->iv >= sim->irq_granted) {
+        sim_host_error(sim, "CQ uses vector %u but only %u were granted", cq->iv,
+                       sim->irq_granted);
+        return;
+    }
+    sim->irq_pending[cq->iv] = 1;
+    sim->irq_raised[cq->iv]++;
+    sim->st.irqs_raised++;
+}
+
+/* INTx: asserted while some IEN CQ holds unconsumed entries; a new
+ * assertion (unmasked) raises the line once. */
+void sim_update_intx(struct nvme_sim *sim)
+{
+    if (!sim->irq_intx || !sim->irq_granted)
+        return;
+    bool level = false;
+    for (unsigned q = 0; q < sim->nq && !level; q++)
+        level = sim->cq[q].live && sim->cq[q].ien && sim->cq[q].head != sim->cq[q].tail;
+    bool fire = level && !(sim->intms & 1u);
+    if (fire && !sim->intx_asserted) {
+        sim->irq_pending[0] = 1;
+        sim->irq_raised[0]++;
+        sim->st.irqs_raised++;
+    }
+    sim->intx_asserted = fire;
+    if (!level)
+        sim->irq_pending[0] = 0;
+}
+
+/* Call the handler for each pending vector; expects the mutex held once,
+ * drops it around the calls.  Never nests. */
+unsigned sim_deliver_irqs_unlocked(struct nvme_sim *sim)
+{
+    unsigned calls = 0;
+    if (!sim->irq_fn || sim->delivering || !sim->irq_granted)
+        return 0;
+    sim->delivering = true;
+    for (unsigned v = 0; v < sim->irq_granted; v++) {
+        if (!sim->irq_pending[v] || (sim->irq_intx && (sim->intms & 1u)))
+            continue;
+        sim->irq_pending[v] = 0;
+        nvme_sim_irq_fn fn = sim->irq_fn;
+        struct nvme_ctrl *ctrl = sim->irq_ctrl;
+        sim->st.irqs_delivered++;
+        calls++;
+        UNLOCK(sim);
+        fn(ctrl, v);
+        LOCK(sim);
+    }
+    sim->delivering = false;
+    return calls;
+}
+
+/* --- Life cycle --------------------------------------------------------------- */
+
+void nvme_sim_config_init(struct nvme_sim_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->mqes = 1023;
+    cfg->to = 20;
+    cfg->mpsmax = 4;
+    cfg->mdts = 5;
+    cfg->vid = 0x1b36;
+    cfg->ssvid = 0x1af4;
+    cfg->serial = "SIM0000001";
+    cfg->model = "nvme-core simulated controller";
+    cfg->firmware = "1.0";
+    cfg->vwc = true;
+    cfg->io_queues = 4;
+    cfg->ready_delay_us = 2000;
+    cfg->disable_delay_us = 500;
+    cfg->shutdown_delay_us = 1000;
+    cfg->smart.temperature = 308;
+    cfg->smart.avail_spare = 100;
+    cfg->smart.spare_thresh = 10;
+    cfg->now_tick_us = 1;
+    cfg->irq_vectors = 8;
+    cfg->log_level = NVME_LOG_WARN;
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+}
+
+struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg)
+{
+    struct nvme_sim_config def;
+    if (!cfg) {
+        nvme_sim_config_init(&def);
+        cfg = &def;
+    }
+    struct nvme_sim *sim = calloc(1, sizeof(*sim));
+    if (!sim)
+        return NULL;
+    sim->cfg = *cfg;
+    copy_str(sim->serial, sizeof(sim->serial), cfg->serial);
+    copy_str(sim->model, sizeof(sim->model), cfg->model);
+    copy_str(sim->firmware, sizeof(sim->firmware), cfg->firmware);
+    sim->cfg.serial = sim->serial;
+    sim->cfg.model = sim->model;
+    sim->cfg.firmware = sim->firmware;
+    sim->cfg.ns = NULL;
+    sim->cfg.ns_count = 0;
+    sim->smart = cfg->smart;
+    sim->nn_override = cfg->nn;
+    for (int i = 0; i < 3; i++)
+        sim->fail_skip[i] = -1;
+
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&sim->mtx, &ma);
+    pthread_mutexattr_destroy(&ma);
+
+    const char *bad = NULL;
+    if (cfg->mpsmin > cfg->mpsmax || cfg->mpsmax > 15)
+        bad = "MPSMIN > MPSMAX";
+    else if (cfg->mqes < 1)
+        bad = "MQES must be at least 1";
+    else if (cfg->dstrd > 15)
+        bad = "DSTRD above 15";
+    else if (cfg->irq_vectors > SIM_MAX_VECTORS)
+        bad = "more than 2048 interrupt vectors";
+    if (bad) {
+        sim_msg(sim, "bad configuration: %s", bad);
+        nvme_sim_destroy(sim);
+        return NULL;
+    }
+
+    sim->nq = (unsigned)cfg->io_queues + 1;
+    sim->sq = calloc(sim->nq, sizeof(*sim->sq));
+    sim->cq = calloc(sim->nq, sizeof(*sim->cq));
+    sim->db_reads = calloc(2 * sim->nq, sizeof(uint64_t));
+    sim->db_writes = calloc(2 * sim->nq, sizeof(uint64_t));
+    sim->irq_pending = calloc(SIM_MAX_VECTORS, 1);
+    sim->irq_raised = calloc(SIM_MAX_VECTORS, sizeof(uint64_t));
+    if (!sim->sq || !sim->cq || !sim->db_reads || !sim->db_writes || !sim->irq_pending ||
+        !sim->irq_raised) {
+        nvme_sim_destroy(sim);
+        return NULL;
+    }
+
+    static const struct nvme_sim_ns_config def_ns = {.nsid = 1, .blocks = 32768, .lba_size = 512};
+    const struct nvme_sim_ns_config *ns = cfg->ns;
+    unsigned n = cfg->ns_count;
+    if (!ns && !n) {
+        ns = &def_ns;
+        n = 1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (sim_ns_insert(sim, &ns[i]) < 0) {
+            nvme_sim_destroy(sim);
+            return NULL;
+        }
+    }
+    sim_features_reset(sim);
+    sim_start_state(sim);
+    return sim;
+}
+
+void nvme_sim_destroy(struct nvme_sim *sim)
+{
+    if (!sim)
+        return;
+    for (unsigned i = 0; i < sim->ns_count; i++)
+        sim_ns_free(sim->ns[i]);
+    free(sim->ns);
+    /* Memory the core did not give back (dma_alloc regions we own). */
+    for (size_t i = 0; i < sim->rg_count; i++)
+        if (sim->rg[i].kind == SIM_RG_ALLOC)
+            free(sim->rg[i].va);
+    free(sim->rg);
+    free(sim->fw_mem);
+    free(sim->sq);
+    free(sim->cq);
+    free(sim->db_reads);
+    free(sim->db_writes);
+    free(sim->irq_pending);
+    free(sim->irq_raised);
+    free(sim->delayed);
+    free(sim->cap_buf);
+    pthread_mutex_destroy(&sim->mtx);
+    free(sim);
+}
+
+/* --- Clock and timing API ----------------------------------------------------- */
+
+uint64_t nvme_sim_now(const struct nvme_sim *sim)
+{
+    LOCK(sim);
+    uint64_t t = sim->now;
+    UNLOCK(sim);
+    return t;
+}
+
+void nvme_sim_advance(struct nvme_sim *sim, uint64_t us)
+{
+    LOCK(sim);
+    sim->now += us;
+    sim_tick(sim);
+    sim_deliver_irqs_unlocked(sim);
+    UNLOCK(sim);
+}
+
+unsigned nvme_sim_run(struct nvme_sim *sim)
+{
+    LOCK(sim);
+    unsigned n = 0;
+    if (!sim->gone) {
+        sim_tick(sim);
+        n = sim_process_all(sim, false);
+    }
+    sim_deliver_irqs_unlocked(sim);
+    UNLOCK(sim);
+    return n;
+}
+
+void nvme_sim_set_timing(struct nvme_sim *sim, enum nvme_sim_timing timing, uint32_t latency_us)
+{
+    LOCK(sim);
+    sim->cfg.timing = timing;
+    sim->cfg.completion_latency_us = latency_us;
+    UNLOCK(sim);
+}
+
+/* --- Interrupt API --------------------------------------------------------------- */
+
+void nvme_sim_set_irq_handler(struct nvme_sim *sim, nvme_sim_irq_fn fn, struct nvme_ctrl *ctrl)
+{
+    LOCK(sim);
+    sim->irq_fn = fn;
+    sim->irq_ctrl = ctrl;
+    UNLOCK(sim);
+}
+
+unsigned nvme_sim_deliver_irqs(struct nvme_sim *sim)
+{
+    LOCK(sim);
+    unsigned n = sim_deliver_irqs_unlocked(sim);
+    UNLOCK(sim);
+    return n;
+}
+
+uint64_t nvme_sim_irq_count(const struct nvme_sim *sim, unsigned vector)
+{
+    return vector < SIM_MAX_VECTORS ? sim->irq_raised[vector] : 0;
+}
+
+unsigned nvme_sim_irq_granted(const struct nvme_sim *sim)
+{
+    return sim->irq_granted;
+}
+
+/* --- Faults ------------------------------------------------------------------------ */
+
+int nvme_sim_inject(struct nvme_sim *sim, const struct nvme_sim_fault *fault)
+{
+    LOCK(sim);
+    int rc = -1;
+    if (sim->nfaults < SIM_MAX_FAULTS) {
+        sim->faults[sim->nfaults++] = (struct sim_fault){.f = *fault};
+        rc = 0;
+    }
+    UNLOCK(sim);
+    return rc;
+}
+
+void nvme_sim_clear_faults(struct nvme_sim *sim)
+{
+    LOCK(sim);
+    sim->nfaults = 0;
+    UNLOCK(sim);
+}
+
+uint64_t nvme_sim_fault_hits(const struct nvme_sim *sim)
+{
+    return sim->fault_hits;
+}
+
+void nvme_sim_set_cfs(struct nvme_sim *sim, bool on)
+{
+    LOCK(sim);
+    if (on)
+        sim->csts |= NVME_CSTS_CFS;
+    else
+        sim->csts &= ~NVME_CSTS_CFS;
+    UNLOCK(sim);
+}
+
+void nvme_sim_set_gone(struct nvme_sim *sim, bool gone)
+{
+    LOCK(sim);
+    sim->gone = gone;
+    UNLOCK(sim);
+}
+
+void nvme_sim_set_never_ready(struct nvme_sim *sim, bool never)
+{
+    LOCK(sim);
+    sim->never_ready = never;
+    UNLOCK(sim);
+}
+
+void nvme_sim_fail_osal(struct nvme_sim *sim, enum nvme_sim_osal_fn fn, int skip)
+{
+    LOCK(sim);
+    if ((unsigned)fn < 3)
+        sim->fail_skip[fn] = skip;
+    UNLOCK(sim);
+}
+
+/* --- Namespaces ----------------------------------------------------------------------- */
+
+int nvme_sim_ns_add(struct nvme_sim *sim, const struct nvme_sim_ns_config *ns)
+{
+    LOCK(sim);
+    int rc = sim_ns_insert(sim, ns);
+    UNLOCK(sim);
+    return rc;
+}
+
+int nvme_sim_ns_remove(struct nvme_sim *sim, uint32_t nsid)
+{
+    LOCK(sim);
+    int rc = sim_ns_delete(sim, nsid);
+    UNLOCK(sim);
+    return rc;
+}
+
+int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint8_t lbads)
+{
+    LOCK(sim);
+    struct sim_ns *ns = sim_ns_find(sim, nsid);
+    if (ns) {
+        ns->corrupt = bits;
+        ns->corrupt_lbads = lbads;
+    }
+    UNLOCK(sim);
+    return ns ? 0 : -1;
+}
+
+void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn)
+{
+    LOCK(sim);
+    sim->nn_override = nn;
+    UNLOCK(sim);
+}
+
+static int backdoor(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
+                    bool write)
+{
+    LOCK(sim);
+    struct sim_ns *ns = sim_ns_find(sim, nsid);
+    int rc = ns ? sim_ns_io(ns, lba, count, buf, write) : -1;
+    UNLOCK(sim);
+    return rc;
+}
+
+int nvme_sim_ns_read(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
+{
+    return backdoor(sim, nsid, lba, count, buf, false);
+}
+
+int nvme_sim_ns_write(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_t count,
+                      const void *buf)
+{
+    return backdoor(sim, nsid, lba, count, (void *)(uintptr_t)buf, true);
+}
+
+/* --- Statistics and registers ---------------------------------------------------------- */
+
+struct nvme_sim_smart *nvme_sim_smart(struct nvme_sim *sim)
+{
+    return &sim->smart;
+}
+
+const struct nvme_sim_stats *nvme_sim_stats(const struct nvme_sim *sim)
+{
+    return &sim->st;
+}
+
+uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim)
+{
+    return sim->st.dma_violations;
+}
+
+uint64_t nvme_sim_host_errors(const struct nvme_sim *sim)
+{
+    return sim->st.host_errors;
+}
+
+size_t nvme_sim_dma_live(const struct nvme_sim *sim)
+{
+    LOCK(sim);
+    size_t n = sim_region_live(sim);
+    UNLOCK(sim);
+    return n;
+}
+
+static uint64_t reg_count(const struct nvme_sim *sim, uint32_t off, const uint64_t *regs,
+                          const uint64_t *dbs)
+{
+    if (off < NVME_REG_DBS)
+        return regs[off / 4];
+    uint32_t rel = off - NVME_REG_DBS, stride = 4u << sim->cfg.dstrd;
+    if (rel % stride || rel / stride >= 2 * sim->nq)
+        return 0;
+    return dbs[rel / stride];
+}
+
+uint64_t nvme_sim_reg_reads(const struct nvme_sim *sim, uint32_t off)
+{
+    return reg_count(sim, off, sim->reg_reads, sim->db_reads);
+}
+
+uint64_t nvme_sim_reg_writes(const struct nvme_sim *sim, uint32_t off)
+{
+    return reg_count(sim, off, sim->reg_writes, sim->db_writes);
+}
+
+uint64_t nvme_sim_doorbell_writes(const struct nvme_sim *sim, uint16_t qid, bool cq)
+{
+    return qid < sim->nq ? sim->db_writes[2u * qid + (cq ? 1u : 0u)] : 0;
+}
+
+uint32_t nvme_sim_reg_peek(struct nvme_sim *sim, uint32_t off)
+{
+    LOCK(sim);
+    uint32_t v = sim_reg_value(sim, off);
+    UNLOCK(sim);
+    return v;
+}
+
+bool nvme_sim_queue_exists(struct nvme_sim *sim, uint16_t qid, bool cq)
+{
+    LOCK(sim);
+    bool live = qid < sim->nq && (cq ? sim->cq[qid].live : sim->sq[qid].live);
+    UNLOCK(sim);
+    return live;
+}
+
+uint32_t nvme_sim_feature(struct nvme_sim *sim, uint8_t fid)
+{
+    LOCK(sim);
+    uint32_t v = sim->feat[fid];
+    UNLOCK(sim);
+    return v;
+}
+
+/* --- Log capture ------------------------------------------------------------------------- */
+
+void nvme_sim_log_capture(struct nvme_sim *sim, bool on)
+{
+    LOCK(sim);
+    sim->capture = on;
+    UNLOCK(sim);
+}
+
+const char *nvme_sim_log_text(const struct nvme_sim *sim)
+{
+    return sim->cap_buf ? sim->cap_buf : "";
+}
+
+void nvme_sim_log_clear(struct nvme_sim *sim)
+{
+    LOCK(sim);
+    sim->cap_len = 0;
+    if (sim->cap_buf)
+        sim->cap_buf[0] = 0;
+    UNLOCK(sim);
+}

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_dma.c - the IOMMU-like table and PRP walking.
+ *
+ * The device may touch host memory only inside regions the OSAL handed
+ * out (dma_alloc) or registered (dma_map), in the registered direction.
+ * Bus addresses are virtual addresses XOR NVME_SIM_BUS_XOR.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+uint64_t sim_va_to_bus(const void *va)
+{
+    return (uint64_t)(uintptr_t)va ^ NVME_SIM_BUS_XOR;
+}
+
+static uint8_t *bus_to_va(uint64_t bus)
+{
+    return (uint8_t *)(uintptr_t)(bus ^ NVME_SIM_BUS_XOR);
+}
+
+void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
+                     enum nvme_dma_dir dir, enum sim_region_kind kind)
+{
+    if (sim->rg_count == sim->rg_cap) {
+        size_t ncap = sim->rg_cap ? sim->rg_cap * 2 : 64;
+        struct sim_region *n = realloc(sim->rg, ncap * sizeof(*n));
+        if (!n)
+            return NULL;
+        sim->rg = n;
+        sim->rg_cap = ncap;
+    }
+    sim->rg[sim->rg_count++] = (struct sim_region){
+        .va = va, .len = len, .asked = asked, .dir = dir, .kind = kind};
+    return va;
+}
+
+/* Remove the most recent region matching exactly; -1 when none does. */
+int sim_region_del(struct nvme_sim *sim, void *va, size_t asked, enum nvme_dma_dir dir,
+                   enum sim_region_kind kind)
+{
+    for (size_t i = sim->rg_count; i-- > 0;) {
+        struct sim_region *r = &sim->rg[i];
+        if (r->va == va && r->kind == kind && r->asked == asked &&
+            (kind != SIM_RG_MAP || r->dir == dir)) {
+            sim->rg[i] = sim->rg[--sim->rg_count];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+size_t sim_region_live(const struct nvme_sim *sim)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sim->rg_count; i++)
+        if (sim->rg[i].kind != SIM_RG_FIRMWARE)
+            n++;
+    return n;
+}
+
+/* A region allowing a device access of [p, p+1) in the given direction;
+ * returns how many bytes from p it covers, 0 when none. */
+static size_t region_cover(const struct nvme_sim *sim, const uint8_t *p, bool dev_write)
+{
+    size_t best = 0;
+    for (size_t i = 0; i < sim->rg_count; i++) {
+        const struct sim_region *r = &sim->rg[i];
+        if (p < r->va || p >= r->va + r->len)
+            continue;
+        if (dev_write && r->dir == NVME_DMA_TO_DEVICE)
+            continue;
+        if (!dev_write && r->dir == NVME_DMA_FROM_DEVICE)
+            continue;
+        size_t left = (size_t)(r->va + r->len - p);
+        if (left > best)
+            best = left;
+    }
+    return best;
+}
+
+/* Check the whole range [bus, bus+len) against the table (adjacent
+ * regions may together cover it). */
+static uint8_t *dma_check(struct nvme_sim *sim, uint64_t bus, size_t len, bool dev_write,
+                          const char *what)
+{
+    uint8_t *va = bus_to_va(bus);
+    uint8_t *p = va;
+    size_t left = len;
+    while (left) {
+        size_t c = region_cover(sim, p, dev_write);
+        if (!c) {
+            sim->st.dma_violations++;
+            sim_msg(sim,
+                    "DMA VIOLATION: device %s %zu bytes at bus 0x%llx (va %p) for %s: "
+                    "not %s memory of the OSAL",
+                    dev_write ? "write of" : "read of", len, (unsigned long long)bus,
+                    (void *)va, what,
+                    dev_write ? "allocated or FROM_DEVICE-mapped"
+                              : "allocated or TO_DEVICE-mapped");
+            return NULL;
+        }
+        if (c > left)
+            c = left;
+        p += c;
+        left -= c;
+    }
+    return va;
+}
+
+bool sim_dma_read(struct nvme_sim *sim, uint64_t bus, void *dst, size_t len, const char *what)
+{
+    uint8_t *va = dma_check(sim, bus, len, false, what);
+    if (!va)
+        return false;
+    memcpy(dst, va, len);
+    return true;
+}
+
+bool sim_dma_write(struct nvme_sim *sim, uint64_t bus, const void *src, size_t len,
+                   const char *what)
+{
+    uint8_t *va = dma_check(sim, bus, len, true, what);
+    if (!va)
+        return false;
+    memcpy(va, src, len);
+    return true;
+}
+
+/* One piece of a PRP-described transfer. */
+struct prp_seg {
+    uint64_t bus;
+    size_t len;
+};
+
+#define SIM_PRP_OFFSET_INVALID SIM_SF_GEN(NVME_SC_PRP_OFFSET_INVALID)
+#define SIM_DATA_XFER_ERROR ((uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR))
+
+/*
+ * Build the segment list of a transfer (NVMe 1.4 §4.3, Figures 108-109):
+ *  - PRP1 may have a non-zero offset into its memory page; bits 1:0 are 0.
+ *  - if the transfer ends inside PRP1's page, PRP2 is unused;
+ *  - if it ends inside the next page, PRP2 is that page (offset 0);
+ *  - else PRP2 points to a PRP list (qword aligned, may start at an offset
+ *    in its page); every entry is a page with offset 0, and the last entry
+ *    of a list page points to the next list page when more entries remain.
+ */
+static uint16_t prp_walk(struct nvme_sim *sim, const struct nvme_sqe *sqe, size_t len,
+                         struct prp_seg *segs, size_t maxsegs, size_t *nsegs)
+{
+    const uint64_t ps = sim->mps;
+    size_t n = 0;
+    uint64_t prp1 = sqe->prp1;
+
+    if (prp1 & 3u)
+        return SIM_PRP_OFFSET_INVALID;
+    size_t first = (size_t)(ps - (prp1 & (ps - 1)));
+    if (first > len)
+        first = len;
+    segs[n++] = (struct prp_seg){prp1, first};
+    size_t left = len - first;
+    if (!left)
+        goto done;
+
+    if (left <= ps) {
+        if (sqe->prp2 & (ps - 1))
+            return SIM_PRP_OFFSET_INVALID;
+        segs[n++] = (struct prp_seg){sqe->prp2, left};
+        goto done;
+    }
+
+    uint64_t list = sqe->prp2;
+    if (list & 7u)
+        return SIM_PRP_OFFSET_INVALID;
+    size_t entries = (size_t)((left + ps - 1) / ps);
+    while (entries) {
+        /* Entries that fit from `list` to the end of its page. */
+        size_t slots = (size_t)((ps - (list & (ps - 1))) / 8);
+        size_t take = entries <= slots ? entries : slots - 1; /* last slot chains */
+        uint64_t page[512 * 16]; /* up to 64 KiB list pages */
+        size_t want = entries <= slots ? take : slots;
+        if (want > sizeof(page) / sizeof(page[0]))
+            return SIM_DATA_XFER_ERROR;
+        if (!sim_dma_read(sim, list, page, want * 8, "PRP list"))
+            return SIM_DATA_XFER_ERROR;
+        for (size_t i = 0; i < take; i++) {
+            if (page[i] & (ps - 1))
+                return SIM_PRP_OFFSET_INVALID;
+            if (n == maxsegs)
+                return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+            size_t l = left < ps ? left : (size_t)ps;
+            segs[n++] = (struct prp_seg){page[i], l};
+            left -= l;
+        }
+        entries -= take;
+        if (entries) {
+            list = page[slots - 1];
+            if (list & 7u)
+                return SIM_PRP_OFFSET_INVALID;
+        }
+    }
+done:
+    *nsegs = n;
+    return 0;
+}
+
+uint16_t sim_prp_copy(struct nvme_sim *sim, const struct nvme_sqe *sqe, void *buf, size_t len,
+                      bool to_host)
+{
+    if (!len)
+        return 0;
+    size_t maxsegs = (size_t)(len / sim->mps) + 2;
+    struct prp_seg *segs = malloc(maxsegs * sizeof(*segs));
+    if (!segs)
+        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
+    size_t n = 0;
+    uint16_t sf = prp_walk(sim, sqe, len, segs, maxsegs, &n);
+    /* Check every segment before moving data, so a failing command leaves
+     * host memory alone. */
+    for (size_t i = 0; !sf && i < n; i++) {
+        if (!dma_check(sim, segs[i].bus, segs[i].len, to_host, "data transfer"))
+            sf = SIM_DATA_XFER_ERROR;
+    }
+    uint8_t *p = buf;
+    for (size_t i = 0; !sf && i < n; i++) {
+        uint8_t *va = bus_to_va(segs[i].bus);
+        if (to_host)
+            memcpy(va, p, segs[i].len);
+        else
+            memcpy(p, va, segs[i].len);
+        p += segs[i].len;
+    }
+    free(segs);
+    return sf;
+}

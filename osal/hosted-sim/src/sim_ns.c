@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_ns.c - namespaces and their backing store: sparse memory (64 KiB
+ * chunks allocated on first write, zeros elsewhere) or an image file
+ * accessed with pread/pwrite.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sim_internal.h"
+
+#define CHUNK ((uint64_t)1 << SIM_CHUNK_SHIFT)
+#define L2_ENTRIES ((uint64_t)1 << SIM_L2_SHIFT)
+
+struct sim_ns *sim_ns_find(struct nvme_sim *sim, uint32_t nsid)
+{
+    unsigned lo = 0, hi = sim->ns_count;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (sim->ns[mid]->nsid == nsid)
+            return sim->ns[mid];
+        if (sim->ns[mid]->nsid < nsid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+uint32_t sim_ns_max_nsid(const struct nvme_sim *sim)
+{
+    return sim->ns_count ? sim->ns[sim->ns_count - 1]->nsid : 0;
+}
+
+void sim_ns_free(struct sim_ns *ns)
+{
+    if (!ns)
+        return;
+    if (ns->fd >= 0)
+        close(ns->fd);
+    if (ns->l1) {
+        for (uint64_t i = 0; i < ns->l1_count; i++) {
+            if (!ns->l1[i])
+                continue;
+            for (uint64_t j = 0; j < L2_ENTRIES; j++)
+                free(ns->l1[i][j]);
+            free(ns->l1[i]);
+        }
+        free(ns->l1);
+    }
+    free(ns->path);
+    free(ns);
+}
+
+static int open_image(struct nvme_sim *sim, struct sim_ns *ns, const struct nvme_sim_ns_config *nc)
+{
+    int fd = open(nc->image, O_RDWR | (nc->create ? O_CREAT : 0), 0644);
+    if (fd < 0) {
+        sim_msg(sim, "namespace %u: cannot open %s: %s", nc->nsid, nc->image, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) < 0) {
+        close(fd);
+        return -1;
+    }
+    uint64_t want = ns->blocks * ns->lba_size;
+    if (!ns->blocks) {
+        ns->blocks = (uint64_t)sb.st_size / ns->lba_size;
+    } else if ((uint64_t)sb.st_size < want) {
+        if (!nc->create) {
+            sim_msg(sim, "namespace %u: %s holds %lld bytes, %llu needed", nc->nsid, nc->image,
+                    (long long)sb.st_size, (unsigned long long)want);
+            close(fd);
+            return -1;
+        }
+        if (ftruncate(fd, (off_t)want) < 0) {
+            sim_msg(sim, "namespace %u: cannot size %s: %s", nc->nsid, nc->image,
+                    strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
+    if (!ns->blocks) {
+        sim_msg(sim, "namespace %u: %s is empty", nc->nsid, nc->image);
+        close(fd);
+        return -1;
+    }
+    ns->fd = fd;
+    ns->path = strdup(nc->image);
+    return 0;
+}
+
+int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
+{
+    uint32_t lba = nc->lba_size ? nc->lba_size : 512;
+    if (nc->nsid == 0 || nc->nsid >= 0xfffffffeu) {
+        sim_msg(sim, "namespace id %u invalid", nc->nsid);
+        return -1;
+    }
+    if (lba < 512 || lba > 65536 || (lba & (lba - 1))) {
+        sim_msg(sim, "namespace %u: LBA size %u invalid", nc->nsid, lba);
+        return -1;
+    }
+    if (sim_ns_find(sim, nc->nsid)) {
+        sim_msg(sim, "namespace %u defined twice", nc->nsid);
+        return -1;
+    }
+    if (!nc->blocks && !nc->image) {
+        sim_msg(sim, "namespace %u: no size", nc->nsid);
+        return -1;
+    }
+    struct sim_ns *ns = calloc(1, sizeof(*ns));
+    if (!ns)
+        return -1;
+    ns->nsid = nc->nsid;
+    ns->blocks = nc->blocks;
+    ns->lba_size = lba;
+    ns->lbads = (uint8_t)__builtin_ctz(lba);
+    ns->fd = -1;
+    ns->corrupt = nc->corrupt;
+    ns->corrupt_lbads = nc->corrupt_lbads;
+    if (nc->image) {
+        if (open_image(sim, ns, nc) < 0) {
+            free(ns);
+            return -1;
+        }
+    } else {
+        uint64_t chunks = (ns->blocks * lba + CHUNK - 1) >> SIM_CHUNK_SHIFT;
+        ns->l1_count = (chunks + L2_ENTRIES - 1) >> SIM_L2_SHIFT;
+        ns->l1 = calloc(ns->l1_count ? ns->l1_count : 1, sizeof(*ns->l1));
+        if (!ns->l1) {
+            free(ns);
+            return -1;
+        }
+    }
+    if (sim->ns_count == sim->ns_cap) {
+        unsigned ncap = sim->ns_cap ? sim->ns_cap * 2 : 8;
+        struct sim_ns **n = realloc(sim->ns, ncap * sizeof(*n));
+        if (!n) {
+            sim_ns_free(ns);
+            return -1;
+        }
+        sim->ns = n;
+        sim->ns_cap = ncap;
+    }
+    unsigned i = sim->ns_count;
+    while (i > 0 && sim->ns[i - 1]->nsid > ns->nsid) {
+        sim->ns[i] = sim->ns[i - 1];
+        i--;
+    }
+    sim->ns[i] = ns;
+    sim->ns_count++;
+    return 0;
+}
+
+int sim_ns_delete(struct nvme_sim *sim, uint32_t nsid)
+{
+    for (unsigned i = 0; i < sim->ns_count; i++) {
+        if (sim->ns[i]->nsid != nsid)
+            continue;
+        sim_ns_free(sim->ns[i]);
+        memmove(&sim->ns[i], &sim->ns[i + 1], (sim->ns_count - i - 1) * sizeof(sim->ns[0]));
+        sim->ns_count--;
+        return 0;
+    }
+    return -1;
+}
+
+static int mem_io(struct sim_ns *ns, uint64_t off, uint8_t *buf, uint64_t len, bool write)
+{
+    while (len) {
+        uint64_t c = off >> SIM_CHUNK_SHIFT;
+        uint64_t in = off & (CHUNK - 1);
+        uint64_t n = CHUNK - in < len ? CHUNK - in : len;
+        uint8_t ***l2 = &ns->l1[c >> SIM_L2_SHIFT];
+        uint8_t *chunk = *l2 ? (*l2)[c & (L2_ENTRIES - 1)] : NULL;
+        if (write) {
+            if (!*l2 && !(*l2 = calloc(L2_ENTRIES, sizeof(**l2))))
+                return -1;
+            if (!chunk && !(chunk = (*l2)[c & (L2_ENTRIES - 1)] = calloc(1, CHUNK)))
+                return -1;
+            memcpy(chunk + in, buf, n);
+        } else if (chunk) {
+            memcpy(buf, chunk + in, n);
+        } else {
+            memset(buf, 0, n);
+        }
+        off += n;
+        buf += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int file_io(struct sim_ns *ns, uint64_t off, uint8_t *buf, uint64_t len, bool write)
+{
+    while (len) {
+        ssize_t r = write ? pwrite(ns->fd, buf, len, (off_t)off) : pread(ns->fd, buf, len, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0) { /* read past the end of a short file: zeros */
+            if (write)
+                return -1;
+            memset(buf, 0, len);
+            return 0;
+        }
+        off += (uint64_t)r;
+        buf += r;
+        len -= (uint64_t)r;
+    }
+    return 0;
+}
+
+int sim_ns_io(struct sim_ns *ns, uint64_t lba, uint64_t count, void *buf, bool write)
+{
+    if (lba > ns->blocks || count > ns->blocks - lba)
+        return -1;
+    uint64_t off = lba * ns->lba_size, len = count * ns->lba_size;
+    return ns->fd >= 0 ? file_io(ns, off, buf, len, write) : mem_io(ns, off, buf, len, write);
+}
+
+int sim_ns_sync(struct sim_ns *ns)
+{
+    return ns->fd >= 0 ? fdatasync(ns->fd) : 0;
+}

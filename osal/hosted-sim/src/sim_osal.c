@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_osal.c - the hosted OSAL (struct nvme_osal, see nvme_osal.h) bound
+ * to a simulated controller: MMIO into the register model, DMA memory
+ * through the IOMMU table, simulated time, malloc, stderr logging,
+ * optional pthread locks.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+#define SIM(ctx) ((struct nvme_sim *)(ctx))
+
+/* Consume one armed failure of an OSAL allocator: true = fail this call. */
+static bool fail_now(struct nvme_sim *sim, enum nvme_sim_osal_fn fn)
+{
+    if (sim->fail_skip[fn] < 0)
+        return false;
+    if (sim->fail_skip[fn]-- == 0)
+        return true;
+    return false;
+}
+
+/* --- MMIO ------------------------------------------------------------------ */
+
+static uint32_t osal_mmio_read32(void *ctx, uint32_t off)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    sim_tick(sim);
+    uint32_t v = sim_reg_read(sim, off);
+    pthread_mutex_unlock(&sim->mtx);
+    return v;
+}
+
+static void osal_mmio_write32(void *ctx, uint32_t off, uint32_t val)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    /* writel(): the SQE the core wrote is visible before the doorbell. */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    pthread_mutex_lock(&sim->mtx);
+    sim_reg_write(sim, off, val);
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+/* 64-bit accesses are two 32-bit accesses, low half first (§3.1). */
+static uint64_t osal_mmio_read64(void *ctx, uint32_t off)
+{
+    uint64_t lo = osal_mmio_read32(ctx, off);
+    return lo | ((uint64_t)osal_mmio_read32(ctx, off + 4) << 32);
+}
+
+static void osal_mmio_write64(void *ctx, uint32_t off, uint64_t val)
+{
+    osal_mmio_write32(ctx, off, (uint32_t)val);
+    osal_mmio_write32(ctx, off + 4, (uint32_t)(val >> 32));
+}
+
+/* --- DMA --------------------------------------------------------------------- */
+
+static void *osal_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    void *va = NULL;
+    if (!size || !align || (align & (align - 1))) {
+        sim_host_error(sim, "dma_alloc(size %zu, align %zu): bad arguments", size, align);
+    } else if (!fail_now(sim, NVME_SIM_FAIL_DMA_ALLOC)) {
+        size_t a = align < 64 ? 64 : align;
+        size_t rounded = (size + a - 1) & ~(a - 1);
+        va = aligned_alloc(a, rounded);
+        if (va) {
+            /* Not zeroed on purpose: the contract says the core zeroes it. */
+            memset(va, 0xa5, rounded);
+            if (!sim_region_add(sim, va, size, size, NVME_DMA_BIDIRECTIONAL, SIM_RG_ALLOC)) {
+                free(va);
+                va = NULL;
+            } else {
+                *bus = sim_va_to_bus(va);
+            }
+        }
+    }
+    pthread_mutex_unlock(&sim->mtx);
+    return va;
+}
+
+static void osal_dma_free(void *ctx, void *va, size_t size)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    if (!va)
+        return;
+    pthread_mutex_lock(&sim->mtx);
+    if (sim_region_del(sim, va, size, NVME_DMA_BIDIRECTIONAL, SIM_RG_ALLOC) < 0)
+        sim_host_error(sim, "dma_free(%p, %zu) of memory dma_alloc did not return (or another size)",
+                       va, size);
+    else
+        free(va);
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+/* dma_map registers the caller's buffer (any memory the process owns) for
+ * the duration of the transfer; dma_unmap removes it. */
+static int osal_dma_map(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, uint64_t *bus)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    int rc = -1;
+    pthread_mutex_lock(&sim->mtx);
+    if (!va || !len || dir < NVME_DMA_TO_DEVICE || dir > NVME_DMA_BIDIRECTIONAL) {
+        sim_host_error(sim, "dma_map(%p, %zu, dir %d): bad arguments", va, len, (int)dir);
+    } else if (!fail_now(sim, NVME_SIM_FAIL_DMA_MAP)) {
+        uintptr_t a = (uintptr_t)va, ps = sim->mps;
+        if ((a & ~(ps - 1)) != ((a + len - 1) & ~(ps - 1)))
+            sim_host_error(sim, "dma_map(%p, %zu) crosses a %zu-byte memory page boundary", va,
+                           len, (size_t)ps);
+        if (sim_region_add(sim, va, len, len, dir, SIM_RG_MAP)) {
+            *bus = sim_va_to_bus(va);
+            rc = 0;
+        }
+    }
+    pthread_mutex_unlock(&sim->mtx);
+    return rc;
+}
+
+static void osal_dma_unmap(void *ctx, void *va, size_t len, enum nvme_dma_dir dir)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    if (sim_region_del(sim, va, len, dir, SIM_RG_MAP) < 0)
+        sim_host_error(sim, "dma_unmap(%p, %zu, dir %d) of a buffer that is not mapped so", va,
+                       len, (int)dir);
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+static void osal_dma_sync(void *ctx, void *va, size_t len, enum nvme_dma_dir dir)
+{
+    (void)ctx, (void)va, (void)len, (void)dir; /* coherent host */
+}
+
+/* --- Bookkeeping memory ------------------------------------------------------- */
+
+static void *osal_mem_alloc(void *ctx, size_t size)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    bool fail = fail_now(sim, NVME_SIM_FAIL_MEM_ALLOC);
+    pthread_mutex_unlock(&sim->mtx);
+    return fail ? NULL : malloc(size ? size : 1);
+}
+
+static void osal_mem_free(void *ctx, void *p, size_t size)
+{
+    (void)ctx, (void)size;
+    free(p);
+}
+
+/* --- Interrupts ----------------------------------------------------------------- */
+
+static int osal_irq_setup(void *ctx, unsigned want, bool *is_intx)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    unsigned n = 0;
+    bool intx = false;
+    switch (sim->cfg.irq_mode) {
+    case NVME_SIM_IRQ_MSIX:
+        n = want < sim->cfg.irq_vectors ? want : sim->cfg.irq_vectors;
+        break;
+    case NVME_SIM_IRQ_INTX:
+        n = want ? 1 : 0;
+        intx = true;
+        break;
+    case NVME_SIM_IRQ_NONE:
+        break;
+    }
+    sim->irq_granted = n;
+    sim->irq_intx = intx && n;
+    memset(sim->irq_pending, 0, SIM_MAX_VECTORS);
+    pthread_mutex_unlock(&sim->mtx);
+    if (is_intx)
+        *is_intx = intx && n;
+    return (int)n;
+}
+
+static void osal_irq_teardown(void *ctx)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    sim->irq_granted = 0;
+    sim->irq_intx = false;
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+/* --- Time --------------------------------------------------------------------------
+ * Simulated: now_us advances by cfg.now_tick_us per call so busy loops make
+ * progress; sleep_us advances by `us` without sleeping.  Both run the
+ * controller's due work; sleep_us also delivers pending interrupts. */
+
+static uint64_t osal_now_us(void *ctx)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    sim->now += sim->cfg.now_tick_us;
+    sim_tick(sim);
+    uint64_t t = sim->now;
+    pthread_mutex_unlock(&sim->mtx);
+    return t;
+}
+
+static void osal_sleep_us(void *ctx, uint32_t us)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    if (us > 10000)
+        sim_host_error(sim, "sleep_us(%u): the contract caps a sleep at 10 ms", us);
+    sim->now += us ? us : 1;
+    sim_tick(sim);
+    sim_deliver_irqs_unlocked(sim);
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+/* --- Logging ------------------------------------------------------------------------- */
+
+static void osal_log(void *ctx, enum nvme_log_level level, const char *line)
+{
+    static const char *const names[] = {"error", "warn", "info", "trace"};
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    if ((int)level <= sim->cfg.log_level || sim->capture) {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "[%s] %s", (unsigned)level < 4 ? names[level] : "?", line);
+        if (sim->capture)
+            sim_capture(sim, buf);
+        else
+            fprintf(stderr, "%s\n", buf);
+    }
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+/* --- Locks ----------------------------------------------------------------------------- */
+
+static void *osal_lock_create(void *ctx)
+{
+    (void)ctx;
+    pthread_mutex_t *m = malloc(sizeof(*m));
+    if (m && pthread_mutex_init(m, NULL)) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+static void osal_lock_destroy(void *ctx, void *lock)
+{
+    (void)ctx;
+    if (!lock)
+        return;
+    pthread_mutex_destroy(lock);
+    free(lock);
+}
+
+static void osal_lock(void *ctx, void *lock)
+{
+    (void)ctx;
+    pthread_mutex_lock(lock);
+}
+
+static void osal_unlock(void *ctx, void *lock)
+{
+    (void)ctx;
+    pthread_mutex_unlock(lock);
+}
+
+void nvme_sim_osal(struct nvme_sim *sim, struct nvme_osal *osal)
+{
+    memset(osal, 0, sizeof(*osal));
+    osal->ctx = sim;
+    osal->mmio_read32 = osal_mmio_read32;
+    osal->mmio_write32 = osal_mmio_write32;
+    osal->mmio_read64 = osal_mmio_read64;
+    osal->mmio_write64 = osal_mmio_write64;
+    osal->dma_alloc = osal_dma_alloc;
+    osal->dma_free = osal_dma_free;
+    osal->dma_map = osal_dma_map;
+    osal->dma_unmap = osal_dma_unmap;
+    osal->dma_sync = osal_dma_sync;
+    osal->mem_alloc = osal_mem_alloc;
+    osal->mem_free = osal_mem_free;
+    osal->irq_setup = osal_irq_setup;
+    osal->irq_teardown = osal_irq_teardown;
+    osal->now_us = osal_now_us;
+    osal->sleep_us = osal_sleep_us;
+    osal->log = osal_log;
+    if (sim->cfg.locks) {
+        osal->lock_create = osal_lock_create;
+        osal->lock_destroy = osal_lock_destroy;
+        osal->lock = osal_lock;
+        osal->unlock = osal_unlock;
+    }
+}

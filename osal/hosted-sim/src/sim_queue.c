@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_queue.c - the device side of the queues (NVMe 1.4 §4.1, §4.6):
+ * fetch SQEs between head and the tail doorbell, run them, post CQEs with
+ * the phase tag and SQ head, honour CQ size and wrap; fault injection.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+/* Post one CQE (§4.6): false when the CQ is full or unreachable. */
+bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe)
+{
+    if (cqid >= sim->nq || !sim->cq[cqid].live)
+        return false;
+    struct sim_cq *cq = &sim->cq[cqid];
+    if ((cq->tail + 1) % cq->size == cq->head)
+        return false;
+    struct nvme_cqe e = *cqe;
+    e.status = (uint16_t)((e.status & ~1u) | cq->phase);
+    uint64_t bus = cq->bus + (uint64_t)cq->tail * sizeof(e);
+    /* The phase tag lands last: DW0-DW2 first, then DW3. */
+    if (!sim_dma_write(sim, bus, &e, 12, "CQ entry")) {
+        sim->csts |= NVME_CSTS_CFS; /* the device cannot write its CQ: fatal */
+        return false;
+    }
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    sim_dma_write(sim, bus + 12, (const uint8_t *)&e + 12, 4, "CQ entry");
+    if (++cq->tail == cq->size) {
+        cq->tail = 0;
+        cq->phase ^= 1;
+    }
+    sim->st.completions++;
+    sim_raise_irq(sim, cq);
+    return true;
+}
+
+/* Completions held back by NVME_SIM_FAULT_DELAY whose time came. */
+unsigned sim_post_delayed(struct nvme_sim *sim)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < sim->ndelayed;) {
+        struct sim_delayed *d = &sim->delayed[i];
+        if (d->due_us <= sim->now) {
+            if (sim_post_cqe(sim, d->cqid, &d->cqe))
+                n++;
+            sim->delayed[i] = sim->delayed[--sim->ndelayed];
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+static struct sim_fault *fault_match(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe)
+{
+    for (unsigned i = 0; i < sim->nfaults; i++) {
+        struct sim_fault *f = &sim->faults[i];
+        unsigned count = f->f.count ? f->f.count : 1;
+        if (f->fired >= count)
+            continue;
+        if (f->f.qid == NVME_SIM_ANY_IO ? qid == 0 : (f->f.qid != NVME_SIM_ANY && f->f.qid != qid))
+            continue;
+        if (f->f.opcode != NVME_SIM_ANY && f->f.opcode != sqe->opc)
+            continue;
+        if (f->f.cid != NVME_SIM_ANY && f->f.cid != sqe->cid)
+            continue;
+        if (f->skipped < f->f.skip) {
+            f->skipped++;
+            continue;
+        }
+        f->fired++;
+        sim->fault_hits++;
+        return f;
+    }
+    return NULL;
+}
+
+static void hold_delayed(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe,
+                         uint32_t us)
+{
+    if (sim->ndelayed == sim->delayed_cap) {
+        size_t ncap = sim->delayed_cap ? sim->delayed_cap * 2 : 16;
+        struct sim_delayed *n = realloc(sim->delayed, ncap * sizeof(*n));
+        if (!n)
+            return;
+        sim->delayed = n;
+        sim->delayed_cap = ncap;
+    }
+    sim->delayed[sim->ndelayed++] = (struct sim_delayed){cqid, sim->now + us, *cqe};
+}
+
+/* Run every command between head and tail of SQ `qid`; stops when its CQ
+ * is full (resumed by the next CQ head doorbell).  Returns CQEs posted. */
+unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
+{
+    struct sim_sq *sq = &sim->sq[qid];
+    unsigned posted = 0;
+    sq->due_set = false;
+    while (sq->live && sq->head != sq->tail && !sim->gone && !(sim->csts & NVME_CSTS_CFS) &&
+           (sim->csts & NVME_CSTS_RDY)) {
+        struct sim_cq *cq = &sim->cq[sq->cqid];
+        if (!cq->live)
+            break;
+        if ((cq->tail + 1) % cq->size == cq->head)
+            break;
+        struct nvme_sqe sqe;
+        if (!sim_dma_read(sim, sq->bus + (uint64_t)sq->head * sizeof(sqe), &sqe, sizeof(sqe),
+                          "SQ entry")) {
+            sim->csts |= NVME_CSTS_CFS; /* the device cannot fetch commands: fatal */
+            break;
+        }
+        sq->head = (sq->head + 1) % sq->size;
+        if (qid == 0)
+            sim->st.admin_cmds++;
+        else
+            sim->st.io_cmds++;
+
+        struct sim_fault *f = fault_match(sim, qid, &sqe);
+        uint32_t dw0 = 0;
+        uint16_t sf;
+        bool no_cqe = false;
+        if (f && f->f.kind == NVME_SIM_FAULT_STATUS) {
+            sf = (uint16_t)(f->f.value & 0x7fff);
+        } else if (f && f->f.kind == NVME_SIM_FAULT_CFS) {
+            sim_msg(sim, "fault: CSTS.CFS set by command opc 0x%02x cid %u", sqe.opc, sqe.cid);
+            sim->csts |= NVME_CSTS_CFS;
+            break;
+        } else if (f && f->f.kind == NVME_SIM_FAULT_GONE) {
+            sim_msg(sim, "fault: device gone at command opc 0x%02x cid %u", sqe.opc, sqe.cid);
+            sim->gone = true;
+            break;
+        } else if (qid == 0) {
+            sf = sim_admin_exec(sim, &sqe, &dw0, &no_cqe);
+        } else {
+            sf = sim_nvm_exec(sim, &sqe, &dw0);
+        }
+        if (no_cqe) /* Asynchronous Event Request: held */
+            continue;
+
+        struct nvme_cqe cqe = {.dw0 = dw0,
+                               .sqhd = (uint16_t)sq->head,
+                               .sqid = qid,
+                               .cid = sqe.cid,
+                               .status = (uint16_t)(sf << 1)};
+        uint16_t cqid = sq->cqid;
+        if (f && f->f.kind == NVME_SIM_FAULT_DROP_CQE)
+            continue;
+        if (f && f->f.kind == NVME_SIM_FAULT_DELAY) {
+            hold_delayed(sim, cqid, &cqe, f->f.value);
+            continue;
+        }
+        if (f && f->f.kind == NVME_SIM_FAULT_BOGUS_CID)
+            cqe.cid = (uint16_t)f->f.value;
+        if (sim_post_cqe(sim, cqid, &cqe))
+            posted++;
+        if (f && f->f.kind == NVME_SIM_FAULT_DUP_CQE && sim_post_cqe(sim, cqid, &cqe))
+            posted++;
+    }
+    if (sq->live && sq->head != sq->tail) { /* stalled: retry on the next tick */
+        sq->due_set = true;
+        sq->due_us = sim->now;
+    }
+    return posted;
+}
+
+/* Process every SQ (due_only: only deferred work whose time came). */
+unsigned sim_process_all(struct nvme_sim *sim, bool due_only)
+{
+    unsigned n = sim_post_delayed(sim);
+    for (uint16_t q = 0; q < sim->nq; q++) {
+        struct sim_sq *sq = &sim->sq[q];
+        if (!sq->live || sq->head == sq->tail)
+            continue;
+        if (due_only && (!sq->due_set || sq->due_us > sim->now))
+            continue;
+        n += sim_process_sq(sim, q);
+    }
+    return n;
+}

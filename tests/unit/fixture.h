@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fixture.h - shared setup for the core's unit tests: a simulated
+ * controller, the core brought up on it, and the checks every test ends
+ * with (no DMA outside what the OSAL handed out, nothing leaked).
+ */
+#ifndef NVME_TEST_FIXTURE_H
+#define NVME_TEST_FIXTURE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "nvme/nvme.h"
+#include "nvme/nvmectl.h"
+#include "nvme_sim.h"
+
+struct fx {
+    struct nvme_sim_config cfg;
+    struct nvme_sim_ns_config ns[8];
+    struct nvme_sim *sim;
+    struct nvme_osal osal;
+    struct nvme_ctrl *ctrl;
+    struct nvme_ctrl_opts opts;
+};
+
+/* Defaults: one namespace (NSID 1, 8192 blocks of 512), immediate completions. */
+void fx_config(struct fx *f);
+/* Creates the simulator from f->cfg and brings the core up with f->opts;
+ * asserts success. */
+void fx_start(struct fx *f);
+/* Same, returning nvme_ctrl_init's result (controller may be NULL). */
+int fx_try_start(struct fx *f);
+/* nvme_ctrl_fini, then asserts no DMA violation, no host error, no live
+ * DMA memory; destroys the simulator. */
+void fx_stop(struct fx *f);
+
+/* nvmectl output captured in a buffer. */
+struct fx_out {
+    char text[65536];
+    size_t len;
+};
+void fx_print(void *arg, const char *s);
+/* Runs an nvmectl command line with a 1 MiB scratch buffer, output in o. */
+int fx_nvmectl(struct fx *f, struct fx_out *o, const char *line);
+
+/* Fills buf with bytes that depend on seed and position. */
+void fx_pattern(void *buf, size_t len, uint32_t seed);
+
+#endif

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/* Steps 5-6: read and write through every PRP shape (NVMe 1.4 §4.3),
+ * MDTS splitting, and every invalid caller input returning its error.
+ * The simulator only lets the device touch memory the OSAL mapped, so a
+ * wrong PRP shows up as a DMA violation (checked in fx_stop) or bad data. */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint8_t *xalloc(size_t len, size_t align)
+{
+    uint8_t *p = aligned_alloc(align, (len + align - 1) / align * align);
+    assert_non_null(p);
+    return p;
+}
+
+/* Writes `blocks` blocks from buf+offset at lba, reads them back into a
+ * buffer with the same offset, and checks both ways against the media. */
+static void roundtrip(struct fx *f, uint32_t nsid, uint64_t lba, uint32_t blocks, size_t offset,
+                      uint32_t seed)
+{
+    const struct nvme_ns_info *ns = nvme_ns_find(f->ctrl, nsid);
+    assert_non_null(ns);
+    size_t len = (size_t)blocks * ns->lba_size;
+    uint8_t *w = xalloc(len + offset, 4096), *r = xalloc(len + offset, 4096);
+    uint8_t *media = malloc(len);
+    fx_pattern(w + offset, len, seed);
+    memset(r, 0, len + offset);
+
+    assert_int_equal(nvme_write(f->ctrl, nsid, lba, blocks, w + offset), 0);
+    assert_int_equal(nvme_sim_ns_read(f->sim, nsid, lba, blocks, media), 0);
+    assert_memory_equal(media, w + offset, len);
+    assert_int_equal(nvme_read(f->ctrl, nsid, lba, blocks, r + offset), 0);
+    assert_memory_equal(r + offset, w + offset, len);
+    free(w);
+    free(r);
+    free(media);
+}
+
+static void mbr_on_lba0_reads_back_with_its_signature(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t mbr[512] = {0};
+    mbr[0x1be + 4] = 0x83; /* one Linux partition entry */
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    assert_int_equal(nvme_sim_ns_write(f.sim, 1, 0, 1, mbr), 0);
+    uint8_t *buf = xalloc(512, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(buf[510], 0x55);
+    assert_int_equal(buf[511], 0xaa);
+    assert_memory_equal(buf, mbr, 512);
+    assert_int_equal(nvme_sim_stats(f.sim)->reads, 1);
+    free(buf);
+    fx_stop(&f);
+}
+
+/* PRP1 only; PRP1+PRP2; a PRP list; each with and without an offset in
+ * the first page. */
+static void every_prp_shape_moves_the_right_bytes(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 5; /* 128 KiB */
+    fx_start(&f);
+    static const struct {
+        uint32_t blocks;
+        size_t offset;
+    } shapes[] = {
+        {1, 0},    /* 512 B in one page: PRP1 */
+        {8, 0},    /* exactly one page: PRP1 */
+        {8, 512},  /* one page's worth across two pages: PRP1+PRP2 */
+        {16, 0},   /* two pages: PRP1+PRP2 */
+        {2, 4092}, /* first entry 4 bytes before a page end: PRP1+PRP2 */
+        {24, 0},   /* three pages: PRP list */
+        {3, 4},    /* dword offset: PRP1+PRP2 */
+        {255, 12}, /* 31.9 pages from offset 12: PRP list of 32 entries */
+        {256, 0},  /* 32 pages: PRP1 + list of 31 */
+    };
+    for (unsigned i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+        roundtrip(&f, 1, 100 + i * 300, shapes[i].blocks, shapes[i].offset, i + 1);
+    fx_stop(&f);
+}
+
+/* More entries than one list page holds (512 per 4 KiB page): the last
+ * entry must chain to the next list page (§4.3). */
+static void large_transfer_uses_chained_prp_list_pages(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 0; /* no device limit: the core sends up to 4 MiB per command */
+    f.ns[0].blocks = 16384; /* 8 MiB */
+    fx_start(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->mdts_reported, 0);
+    assert_int_equal(info->mdts_bytes, 4u << 20);
+    uint64_t before = nvme_sim_stats(f.sim)->writes;
+    /* 4 MiB from offset 512: 1025 pages, PRP1 + 1024 list entries over
+     * three chained list pages. */
+    roundtrip(&f, 1, 0, 8192, 512, 7);
+    assert_int_equal(nvme_sim_stats(f.sim)->writes - before, 1); /* one command, no split */
+    /* 2 MiB + 4 KiB aligned: 513 pages, a list of exactly 512 entries that
+     * fills one list page with no chain (the edge of the rule). */
+    roundtrip(&f, 1, 8192, 4104, 0, 8);
+    fx_stop(&f);
+}
+
+static void transfers_above_mdts_are_split_with_contents_intact(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 2^1 * 4 KiB = 8 KiB per command */
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->mdts_bytes, 8192);
+    uint64_t w0 = nvme_sim_stats(f.sim)->writes, r0 = nvme_sim_stats(f.sim)->reads;
+    roundtrip(&f, 1, 10, 130, 4, 3); /* 65 KiB, unaligned start: 9 commands each way */
+    assert_int_equal(nvme_sim_stats(f.sim)->writes - w0, 9);
+    assert_int_equal(nvme_sim_stats(f.sim)->reads - r0, 9);
+    /* The async call refuses more than MDTS: callers split or use nvme_write. */
+    uint8_t *buf = xalloc(16384, 4096);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 17, buf, 0, NULL, NULL),
+                     NVME_ERR_INVAL);
+    free(buf);
+    fx_stop(&f);
+}
+
+static void a_4096_byte_lba_namespace_reads_and_writes(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1].nsid = 2;
+    f.ns[1].blocks = 1024;
+    f.ns[1].lba_size = 4096;
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 2);
+    assert_non_null(ns);
+    assert_int_equal(ns->lba_size, 4096);
+    assert_int_equal(ns->lbads, 12);
+    assert_int_equal(ns->nsze, 1024);
+    roundtrip(&f, 2, 1, 1, 0, 11);
+    roundtrip(&f, 2, 1000, 24, 8, 12);
+    assert_int_equal(nvme_read(f.ctrl, 2, 1023, 2, (void *)(uintptr_t)4096), NVME_ERR_RANGE);
+    fx_stop(&f);
+}
+
+static void bad_caller_input_gets_a_clear_error_and_reaches_no_device(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = xalloc(8192, 4096);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 0, buf), NVME_ERR_INVAL);        /* count 0 */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, NULL), NVME_ERR_INVAL);       /* NULL buffer */
+    assert_int_equal(nvme_read(NULL, 1, 0, 1, buf), NVME_ERR_INVAL);          /* no controller */
+    assert_int_equal(nvme_read(f.ctrl, 9, 0, 1, buf), NVME_ERR_NOENT);        /* unknown NSID */
+    assert_int_equal(nvme_read(f.ctrl, 0, 0, 1, buf), NVME_ERR_NOENT);        /* NSID 0 */
+    assert_int_equal(nvme_read(f.ctrl, 1, 8192, 1, buf), NVME_ERR_RANGE);     /* LBA = NSZE */
+    assert_int_equal(nvme_read(f.ctrl, 1, 8191, 2, buf), NVME_ERR_RANGE);     /* runs past end */
+    assert_int_equal(nvme_read(f.ctrl, 1, UINT64_MAX, 2, buf), NVME_ERR_RANGE); /* wraps */
+    assert_int_equal(nvme_read(f.ctrl, 1, 1, UINT32_MAX, buf), NVME_ERR_RANGE);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf + 2), NVME_ERR_ALIGN);    /* not dword aligned */
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf + 1), NVME_ERR_ALIGN);
+    assert_int_equal(nvme_flush(f.ctrl, 5), NVME_ERR_NOENT);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 0, NVME_CMD_READ, 1, 0, 1, buf, 0, NULL, NULL),
+                     NVME_ERR_INVAL); /* qid 0 is the admin queue */
+    assert_int_equal(nvme_submit_rw(f.ctrl, 9, NVME_CMD_READ, 1, 0, 1, buf, 0, NULL, NULL),
+                     NVME_ERR_INVAL); /* no such I/O queue */
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_FLUSH, 1, 0, 1, buf, 0, NULL, NULL),
+                     NVME_ERR_INVAL); /* not a read or write */
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds); /* nothing reached the device */
+
+    /* Read-only namespace (host policy): writes refused, reads work. */
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, true), 0);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf), NVME_ERR_RDONLY);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, false), 0);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 3, true), NVME_ERR_NOENT);
+    free(buf);
+    fx_stop(&f);
+}
+
+static void dma_map_failure_is_reported_and_unwound(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = xalloc(16384, 4096);
+    /* Third page of a 4-page transfer cannot be mapped. */
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_MAP, 2);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 32, buf), NVME_ERR_DMA);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_MAP, -1);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 32, buf), 0);
+    free(buf);
+    fx_stop(&f); /* no mapping left behind */
+}
+
+static void device_status_comes_back_as_the_status_field(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = 0xc7; /* a vendor opcode the controller does not know */
+    int rc = nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SCT(rc), NVME_SCT_GENERIC);
+    assert_int_equal(NVME_SF_SC(rc), NVME_SC_INVALID_OPCODE);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Command Opcode");
+    /* Identify with a CNS the controller does not support: Invalid Field. */
+    uint8_t id[4096];
+    rc = nvme_identify(f.ctrl, 0x1f, 0, id);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC(rc), NVME_SC_INVALID_FIELD);
+    fx_stop(&f);
+}
+
+static void flush_completes_on_the_io_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint64_t before = nvme_sim_stats(f.sim)->flushes;
+    uint64_t db = nvme_sim_doorbell_writes(f.sim, 1, false);
+    assert_int_equal(nvme_flush(f.ctrl, 1), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->flushes - before, 1);
+    assert_int_equal(nvme_sim_doorbell_writes(f.sim, 1, false) - db, 1); /* on I/O SQ 1 */
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(mbr_on_lba0_reads_back_with_its_signature),
+        cmocka_unit_test(every_prp_shape_moves_the_right_bytes),
+        cmocka_unit_test(large_transfer_uses_chained_prp_list_pages),
+        cmocka_unit_test(transfers_above_mdts_are_split_with_contents_intact),
+        cmocka_unit_test(a_4096_byte_lba_namespace_reads_and_writes),
+        cmocka_unit_test(bad_caller_input_gets_a_clear_error_and_reaches_no_device),
+        cmocka_unit_test(dma_map_failure_is_reported_and_unwound),
+        cmocka_unit_test(device_status_comes_back_as_the_status_field),
+        cmocka_unit_test(flush_completes_on_the_io_queue),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# install-deps.sh - Debian 12 packages needed to build nvme-core, run its
+# tests (cmocka, lcov, QEMU) and cross-build the freestanding core.
+# Runs apt-get directly as root, through sudo otherwise.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config     # host build
+  libcmocka-dev lcov                   # unit tests, coverage report
+  gcc-i686-linux-gnu gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu  # freestanding cross builds
+  qemu-system-x86 fdisk dosfstools mtools e2fsprogs python3       # QEMU harness and disk images
+)
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update
+$sudo apt-get install -y --no-install-recommends "${packages[@]}"
