@@ -33,7 +33,7 @@ static uint16_t nvme_cid_make(const struct nvme_qpair *qp, uint16_t idx, uint8_t
 static uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
 {
     unsigned bits = nvme_cid_index_bits(qp);
-    return bits >= 16 ? cid : (uint16_t)(cid & ((1u << bits) - 1u));
+    return (uint16_t)(bits >= 16 ? cid : (cid & ((1u << bits) - 1u)));
 }
 
 /* ------------------------------------------------------------------ */
@@ -206,7 +206,8 @@ int nvme_qpair_submit(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, ui
     for (unsigned i = 0; i < sizeof(*sqe) / 8u; i++)
         dst[i] = src[i];
     nvme_dma_sync(ctrl, &qp->sq[qp->sq_tail], sizeof(*sqe), NVME_DMA_TO_DEVICE);
-    nvme_trace_sqe(ctrl, qp->qid, sqe);
+    if (ctrl->trace != 0)
+        nvme_trace_sqe(ctrl, qp->qid, sqe);
     qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
 
     if (!(flags & NVME_SUBMIT_NO_DOORBELL))
@@ -257,7 +258,8 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
             qp->phase ^= 1u; /* the phase tag inverts on each lap (§4.6) */
         }
         reaped++;
-        nvme_trace_cqe(ctrl, qp->qid, &cqe);
+        if (ctrl->trace != 0)
+            nvme_trace_cqe(ctrl, qp->qid, &cqe);
 
         if (cqe.sqhd < qp->entries)
             qp->sq_head = cqe.sqhd;
