@@ -83,7 +83,7 @@ int nvme_get_log_page(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, void *
 int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log)
 {
     /* Controller-wide: NSID FFFFFFFFh (§5.14.1.2). */
-    return nvme_get_log_page(ctrl, NVME_LOG_SMART, NVME_NSID_ALL, log, sizeof(*log));
+    return nvme_get_log_page(ctrl, NVME_LID_SMART, NVME_NSID_ALL, log, sizeof(*log));
 }
 
 /* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0]. */

@@ -125,8 +125,10 @@ static int nvme_wait_csts(struct nvme_ctrl *ctrl, uint32_t mask, uint32_t want,
     }
 }
 
-/* Clears CC.EN and waits for CSTS.RDY=0 (§3.1.5, §7.6.1). */
-static int nvme_ctrl_disable(struct nvme_ctrl *ctrl)
+/* Clears CC.EN and waits for CSTS.RDY=0 (§3.1.5, §7.6.1).  `settle`: let
+ * an enable in progress finish first (firmware may have just set EN);
+ * error paths skip that wait so a dead controller costs one CAP.TO. */
+static int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
 {
     uint32_t cc = nvme_reg_read32(ctrl, NVME_REG_CC);
     uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
@@ -137,7 +139,7 @@ static int nvme_ctrl_disable(struct nvme_ctrl *ctrl)
         /* Changing EN while RDY has not caught up is undefined (§3.1.5):
          * let an enable in progress finish first.  A controller that
          * never gets there is disabled anyway. */
-        if (!(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS))
+        if (settle && !(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS))
             (void)nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->timeout_ms, true);
         nvme_reg_write32(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
     }
@@ -319,6 +321,9 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
         if (rc != NVME_OK)
             return rc; /* caller's unwind frees what was allocated */
         ctrl->nr_ioq = (uint16_t)(i + 1u);
+        rc = nvme_prp_pool_fill(&ctrl->ioq[i]);
+        if (rc != NVME_OK)
+            return rc;
     }
     ctrl->info.io_queue_entries = entries;
     return nvme_create_io_queues(ctrl, want);
@@ -377,7 +382,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     /* Step 1 of §7.6.1: the controller may be enabled already (SeaBIOS
      * leaves it so); disable it and wait for RDY=0. */
     ctrl->info.enabled_at_start = (nvme_reg_read32(ctrl, NVME_REG_CC) & NVME_CC_EN) != 0;
-    rc = nvme_ctrl_disable(ctrl);
+    rc = nvme_ctrl_disable(ctrl, true);
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_ERROR, "disable failed: %s", nvme_strerror(rc));
         goto fail_free;
@@ -397,7 +402,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
 
     rc = nvme_ctrl_enable(ctrl);
     if (rc != NVME_OK)
-        goto fail_admin;
+        goto fail_disable;
     ctrl->ready = true;
 
     rc = nvme_admin_identify_ctrl(ctrl);
@@ -422,10 +427,10 @@ fail_ioq:
         ctrl->osal.irq_teardown(ctrl->osal.ctx);
     nvme_free_io_queues(ctrl);
 fail_disable:
+    /* Never leave the controller enabled on memory we are about to free. */
     nvme_ns_free(ctrl);
     ctrl->ready = false;
-    (void)nvme_ctrl_disable(ctrl);
-fail_admin:
+    (void)nvme_ctrl_disable(ctrl, false);
     nvme_qpair_free(&ctrl->admin);
 fail_free:
     osal->mem_free(osal->ctx, ctrl, sizeof(*ctrl));
@@ -455,12 +460,17 @@ void nvme_ctrl_fini(struct nvme_ctrl *ctrl)
 {
     if (ctrl == NULL)
         return;
-    if (ctrl->ready && nvme_ctrl_check_csts(ctrl) == NVME_OK) {
+    int csts = nvme_ctrl_check_csts(ctrl);
+    if (ctrl->ready && csts == NVME_OK) {
         /* Delete I/O queues, SQ before its CQ (§5.5), then shut down. */
         for (uint16_t i = ctrl->info.io_queues; i-- > 0;)
             if (ctrl->ioq[i].live)
                 (void)nvme_admin_delete_io_qpair(ctrl, &ctrl->ioq[i]);
         (void)nvme_ctrl_shutdown(ctrl);
+    } else if (csts != NVME_ERR_GONE) {
+        /* Not up (a failed reset, a fatal status): stop it before its
+         * queue memory is freed. */
+        (void)nvme_ctrl_disable(ctrl, false);
     }
     ctrl->ready = false;
     for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
@@ -502,13 +512,15 @@ static int nvme_ctrl_rebuild(struct nvme_ctrl *ctrl)
     }
     nvme_qpair_fail_all(&ctrl->admin, NVME_ERR_ABORTED);
 
-    int rc = nvme_ctrl_disable(ctrl);
+    int rc = nvme_ctrl_disable(ctrl, false);
     if (rc != NVME_OK)
         return rc;
     nvme_qpair_reset_rings(&ctrl->admin);
     rc = nvme_ctrl_enable(ctrl);
-    if (rc != NVME_OK)
+    if (rc != NVME_OK) {
+        (void)nvme_ctrl_disable(ctrl, false);
         return rc;
+    }
     ctrl->ready = true;
     /* Number of Queues may only be set once per controller reset (§5.21.1.7). */
     uint16_t granted = 0;
@@ -519,8 +531,10 @@ static int nvme_ctrl_rebuild(struct nvme_ctrl *ctrl)
         return rc;
     }
     rc = nvme_create_io_queues(ctrl, granted);
-    if (rc != NVME_OK)
+    if (rc != NVME_OK) {
         ctrl->ready = false;
+        (void)nvme_ctrl_disable(ctrl, false);
+    }
     return rc;
 }
 

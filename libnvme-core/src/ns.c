@@ -97,8 +97,8 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, struct nvme_id_ns *id)
     for (unsigned i = 0; i < ctrl->nr_ns; i++) {
         struct nvme_ns_info *ns = &ctrl->ns[i];
         int rc = nvme_identify(ctrl, NVME_CNS_NS, ns->nsid, id);
-        if (rc < 0 && rc != NVME_ERR_NOMEM)
-            return rc; /* the controller itself failed */
+        if (rc < 0)
+            return rc; /* out of memory, or the controller itself failed */
         if (rc != NVME_OK) {
             nvme_log(ctrl, NVME_LOG_ERROR, "Identify Namespace %u failed", ns->nsid);
             ns->status = rc > 0 ? NVME_ERR_PROTO : rc;

@@ -24,6 +24,11 @@
 /* With interrupts on, a waiter still polls the CQ every this often, in
  * case an interrupt was lost, and says so once. */
 #define NVME_IRQ_FALLBACK_POLL_US 10000u
+/* nvme_qpair_poll reads CSTS at most this often while stalled. */
+#define NVME_CSTS_CHECK_US 1000u
+/* PRP list pages preallocated per I/O queue: enough for this many
+ * maximum-size commands in flight (prp.c). */
+#define NVME_PRP_POOL_CMDS 16u
 /* Shutdown: wait at most this long for CSTS.SHST when RTD3E is 0. */
 #define NVME_SHUTDOWN_TIMEOUT_MS 5000u
 
@@ -86,6 +91,7 @@ struct nvme_qpair {
     uint16_t outstanding;        /* ACTIVE + ORPHANED */
 
     struct nvme_prp_page *prp_pool; /* free PRP list pages */
+    uint64_t csts_checked_us;       /* last CSTS look from nvme_qpair_poll */
     void *lock;
     bool warned_lost_irq;
 };
@@ -210,6 +216,8 @@ int nvme_prp_build(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, struct nvm
                    void *buf, uint32_t len, enum nvme_dma_dir dir);
 void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot);
 void nvme_prp_pool_free(struct nvme_qpair *qp);
+/* Preallocates the list pages of an I/O queue (none needed for admin). */
+int nvme_prp_pool_fill(struct nvme_qpair *qp);
 
 /* admin.c */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl);

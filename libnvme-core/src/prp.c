@@ -9,21 +9,17 @@
  *   - more: PRP2 points to a PRP list of the remaining pieces, each with
  *     offset 0.  When a list page fills up and entries remain, its last
  *     entry points to the next list page (chaining, §4.3 Figure 87).
- * List pages come from a per-queue pool, so the I/O path allocates only
- * the first time a queue needs more of them.
+ * List pages come from a per-queue pool filled when an I/O queue is
+ * created, so the I/O path never allocates: when the pool is empty the
+ * submission returns NVME_ERR_BUSY, like a full queue.  The admin queue
+ * (bounce buffers of at most a few pages) allocates on demand.
  */
 #include "nvme_internal.h"
 
-static struct nvme_prp_page *nvme_prp_page_get(struct nvme_qpair *qp)
+static struct nvme_prp_page *nvme_prp_page_new(struct nvme_qpair *qp)
 {
-    struct nvme_prp_page *pg = qp->prp_pool;
-    if (pg != NULL) {
-        qp->prp_pool = pg->next;
-        pg->next = NULL;
-        return pg;
-    }
     const struct nvme_osal *o = &qp->ctrl->osal;
-    pg = o->mem_alloc(o->ctx, sizeof(*pg));
+    struct nvme_prp_page *pg = o->mem_alloc(o->ctx, sizeof(*pg));
     if (pg == NULL)
         return NULL;
     pg->va = o->dma_alloc(o->ctx, qp->ctrl->page_size, qp->ctrl->page_size, &pg->bus);
@@ -35,6 +31,37 @@ static struct nvme_prp_page *nvme_prp_page_get(struct nvme_qpair *qp)
     }
     pg->next = NULL;
     return pg;
+}
+
+static struct nvme_prp_page *nvme_prp_page_get(struct nvme_qpair *qp)
+{
+    struct nvme_prp_page *pg = qp->prp_pool;
+    if (pg != NULL) {
+        qp->prp_pool = pg->next;
+        pg->next = NULL;
+        return pg;
+    }
+    return qp->qid == 0 ? nvme_prp_page_new(qp) : NULL;
+}
+
+int nvme_prp_pool_fill(struct nvme_qpair *qp)
+{
+    const uint32_t ps = qp->ctrl->page_size;
+    const uint32_t epp = ps / sizeof(uint64_t);
+    /* A command of mdts_bytes spans at most mdts/ps + 1 pages; all but the
+     * first are list entries, and each list page but the last gives one
+     * entry to the chain pointer. */
+    uint32_t entries = qp->ctrl->info.mdts_bytes / ps;
+    uint32_t per_cmd = entries <= 1u ? 0u : (entries - 1u + (epp - 2u)) / (epp - 1u);
+    uint32_t cmds = qp->nslots < NVME_PRP_POOL_CMDS ? qp->nslots : NVME_PRP_POOL_CMDS;
+    for (uint32_t i = 0; i < per_cmd * cmds; i++) {
+        struct nvme_prp_page *pg = nvme_prp_page_new(qp);
+        if (pg == NULL)
+            return NVME_ERR_NOMEM;
+        pg->next = qp->prp_pool;
+        qp->prp_pool = pg;
+    }
+    return NVME_OK;
 }
 
 void nvme_prp_pool_free(struct nvme_qpair *qp)
@@ -146,7 +173,7 @@ int nvme_prp_build(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, struct nvm
             if (pg == NULL || (idx == epp - 1u && pieces_left > 1)) {
                 struct nvme_prp_page *next = nvme_prp_page_get(qp);
                 if (next == NULL) {
-                    rc = NVME_ERR_NOMEM;
+                    rc = qp->qid == 0 ? NVME_ERR_NOMEM : NVME_ERR_BUSY;
                     if (ctrl->osal.dma_unmap != NULL)
                         ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, piece, dir);
                     slot->len -= piece;

@@ -317,14 +317,29 @@ static void nvme_qpair_expire(struct nvme_qpair *qp, uint64_t now)
     }
 }
 
+static void nvme_recover(struct nvme_ctrl *ctrl, int why);
+
 int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
 {
     struct nvme_qpair *qp = ctrl != NULL ? nvme_ctrl_qpair(ctrl, qid) : NULL;
     if (qp == NULL)
         return NVME_ERR_INVAL;
     int n = nvme_qpair_process(qp, max);
-    if (qp->outstanding > 0)
-        nvme_qpair_expire(qp, nvme_now_us(ctrl));
+    if (n > 0 || qp->outstanding == 0)
+        return n;
+    /* Nothing came back while commands are in flight: expire overdue
+     * ones and, at most once per NVME_CSTS_CHECK_US, look at CSTS so a
+     * fatal or vanished controller is reported, not waited out (§9.5). */
+    uint64_t now = nvme_now_us(ctrl);
+    nvme_qpair_expire(qp, now);
+    if (now - qp->csts_checked_us >= NVME_CSTS_CHECK_US) {
+        qp->csts_checked_us = now;
+        int rc = nvme_ctrl_check_csts(ctrl);
+        if (rc != NVME_OK) {
+            nvme_recover(ctrl, rc);
+            return rc;
+        }
+    }
     return n;
 }
 

@@ -92,8 +92,8 @@ static void smart_log_into_an_unaligned_buffer_works(void **state)
     struct nvme_smart_log *log = (struct nvme_smart_log *)(void *)(raw + 1);
     assert_int_equal(nvme_get_smart_log(f.ctrl, log), 0);
     assert_int_equal(raw[1 + 1] | raw[1 + 2] << 8, 310);
-    assert_int_equal(nvme_get_log_page(f.ctrl, NVME_LOG_SMART, NVME_NSID_ALL, raw, 6), NVME_ERR_INVAL);
-    assert_int_equal(nvme_get_log_page(f.ctrl, NVME_LOG_SMART, NVME_NSID_ALL, NULL, 512), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_log_page(f.ctrl, NVME_LID_SMART, NVME_NSID_ALL, raw, 6), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_log_page(f.ctrl, NVME_LID_SMART, NVME_NSID_ALL, NULL, 512), NVME_ERR_INVAL);
     fx_stop(&f);
 }
 

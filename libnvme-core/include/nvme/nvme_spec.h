@@ -247,9 +247,9 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_FEAT_ASYNC_EVENT 0x0b
 
 /* Log page identifiers (§5.14.1, Figure 191) */
-#define NVME_LOG_ERROR 0x01
-#define NVME_LOG_SMART 0x02
-#define NVME_LOG_FW_SLOT 0x03
+#define NVME_LID_ERROR 0x01
+#define NVME_LID_SMART 0x02
+#define NVME_LID_FW_SLOT 0x03
 #define NVME_NSID_ALL 0xffffffffu /* "all namespaces"/controller scope */
 
 /* ------------------------------------------------------------------ */

@@ -296,15 +296,15 @@ static void test_admin(void)
     CHECK(nvme_sim_queue_exists(sim, 1, false) && nvme_sim_queue_exists(sim, 1, true));
 
     /* SMART */
-    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LOG_SMART | (127u << 16), 0, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_SMART | (127u << 16), 0, bus, 0, NULL) == 0);
     const struct nvme_smart_log *sl = (const void *)buf;
     CHECK(sl->composite_temp == 310 && sl->power_on_hours[0] == 5 && sl->power_on_hours[8] == 1);
     memset(buf, 0xee, 4096);
-    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LOG_SMART | (0u << 16), 0, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_SMART | (0u << 16), 0, bus, 0, NULL) == 0);
     CHECK(buf[1] == (310 & 0xff) && buf[4] == 0xee); /* NUMD 0: one dword */
     CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, 0, 0x42 | (127u << 16), 0, bus, 0, NULL) ==
           CMD(NVME_SC_INVALID_LOG_PAGE));
-    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LOG_ERROR | (15u << 16), 0, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_ERROR | (15u << 16), 0, bus, 0, NULL) == 0);
 
     /* I/O: write 2 blocks from a mapped buffer, read back, errors. */
     uint8_t *data = aligned_alloc(4096, 8192);
@@ -412,7 +412,7 @@ static void test_prp_chain(void)
     /* SMART data units count the real transfers: 2 x 599.5 pages. */
     uint64_t bus;
     uint8_t *buf = h.o.dma_alloc(h.o.ctx, 512, 4096, &bus);
-    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LOG_SMART | (127u << 16), 0, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_SMART | (127u << 16), 0, bus, 0, NULL) == 0);
     const struct nvme_smart_log *sl = (const void *)buf;
     CHECK(sl->data_units_written[0] == (len / 512 + 999) / 1000 && sl->host_writes[0] == 1);
     CHECK(sl->data_units_read[0] == (len / 512 + 999) / 1000 && sl->host_reads[0] == 1);

@@ -334,17 +334,17 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     size_t size;
     memset(page, 0, sizeof(page));
     switch (lid) {
-    case NVME_LOG_ERROR: /* Figure 193: ELPE+1 entries of 64 bytes, all zero */
+    case NVME_LID_ERROR: /* Figure 193: ELPE+1 entries of 64 bytes, all zero */
         size = 64;
         break;
-    case NVME_LOG_SMART:
+    case NVME_LID_SMART:
         /* LPA bit 0 clear: controller scope only (NSID 0 or FFFFFFFFh). */
         if (sqe->nsid != 0 && sqe->nsid != NVME_NSID_ALL)
             return SF_INVALID_FIELD;
         smart_page(sim, (struct nvme_smart_log *)(void *)page);
         size = 512;
         break;
-    case NVME_LOG_FW_SLOT: /* Figure 197: AFI = slot 1, FRS1 */
+    case NVME_LID_FW_SLOT: /* Figure 197: AFI = slot 1, FRS1 */
         page[0] = 1;
         memcpy(page + 8, sim->firmware, strlen(sim->firmware) < 8 ? strlen(sim->firmware) : 8);
         size = 512;

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: MIT
+# nvme-core.mk - builds nvme-core into the EXOS kernel.
+#
+# Include it from EXOS's kernel/Makefile AFTER the line
+#     OBJS   = $(OBJ_S) $(OBJ_C)
+# and BEFORE the rule "$(KERNEL_ELF): $(OBJS) ..." (make expands a rule's
+# prerequisites when it reads the rule), e.g.:
+#     NVME_CORE_DIR := /path/to/nvme-core
+#     include $(NVME_CORE_DIR)/exos-glue/nvme-core.mk
+#
+# It compiles libnvme-core/src/*.c, osal/exos/*.c and exos-glue/*.c with
+# EXOS's own CFLAGS (same compiler, -m32/-m64, -mcmodel=large, -O0,
+# -ffreestanding, -nostdinc ...), with two differences:
+#   - the ../third include directories are left out and the compiler's own
+#     freestanding headers (stdint.h, stddef.h, stdbool.h) come first:
+#     ../third/include/stdint.h lacks the C99 limits and stdbool.h;
+#   - -DNVME_EXOS_NATIVE=1, so exos-glue/exos_api.h includes EXOS's real
+#     headers and checks its own declarations against them.
+# The objects go to $(BUILD_DIR)/kernel/nvme-core/ and are appended to OBJS.
+#
+# Knobs:
+#   NVME_CORE_DIR              root of the nvme-core tree (default: the
+#                              directory above this file)
+#   NVME_CORE_EXCLUDE_BUILTIN  1 (default): drop EXOS's own
+#                              source/drivers/storage/NVMe-*.c from SRC_C
+#   NVME_CORE_DEFINES          extra -D options, e.g. -DNVME_EXOS_POLLING=1
+#                              -DNVME_EXOS_TRACE=0x10
+
+NVME_CORE_DIR ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+NVME_CORE_EXCLUDE_BUILTIN ?= 1
+NVME_CORE_DEFINES ?=
+
+ifeq ($(NVME_CORE_EXCLUDE_BUILTIN),1)
+SRC_C := $(filter-out source/drivers/storage/NVMe-%.c,$(SRC_C))
+endif
+
+NVME_CORE_SRC := $(wildcard $(NVME_CORE_DIR)/libnvme-core/src/*.c) \
+                 $(wildcard $(NVME_CORE_DIR)/osal/exos/*.c) \
+                 $(wildcard $(NVME_CORE_DIR)/exos-glue/*.c)
+NVME_CORE_OBJ := $(patsubst $(NVME_CORE_DIR)/%.c,$(BUILD_DIR)/kernel/nvme-core/%.o,$(NVME_CORE_SRC))
+
+NVME_CORE_CC_INCLUDE := $(shell $(CC) $(ARCH_CFLAGS) -print-file-name=include)
+NVME_CORE_CFLAGS = $(filter-out -I../third%,$(CFLAGS)) \
+                   -isystem $(NVME_CORE_CC_INCLUDE) \
+                   -fno-tree-loop-distribute-patterns \
+                   -DNVME_EXOS_NATIVE=1 $(NVME_CORE_DEFINES) \
+                   -I$(NVME_CORE_DIR)/libnvme-core/include \
+                   -I$(NVME_CORE_DIR)/osal/exos \
+                   -I$(NVME_CORE_DIR)/exos-glue
+
+$(BUILD_DIR)/kernel/nvme-core/%.o: $(NVME_CORE_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NVME_CORE_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Header dependencies; the included rules must not become the default goal.
+NVME_CORE_SAVED_GOAL := $(.DEFAULT_GOAL)
+-include $(NVME_CORE_OBJ:.o=.d)
+.DEFAULT_GOAL := $(NVME_CORE_SAVED_GOAL)
+OBJS += $(NVME_CORE_OBJ)

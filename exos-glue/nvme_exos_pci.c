@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvme_exos_pci.c - the nvme-core PCI driver for EXOS.
+ *
+ * Matches any mass storage / NVM / NVMe I/O controller (class 01h, 08h,
+ * 02h).  EXOS's PCI scan calls Command(DF_PROBE), Command(DF_LOAD), then
+ * Attach() with a PCI_DEVICE on its stack; Attach returns our own heap
+ * object that starts with a copy of it.  Attach: BAR0 -> MapIOMemory,
+ * memory space + bus mastering on, OSAL set up, nvme_ctrl_init() (which
+ * asks the OSAL for MSI-X vectors), then one EXOS disk per usable
+ * namespace, listed in GetDiskList() and mounted when the file system is
+ * already up (otherwise EXOS mounts them when it comes up).
+ */
+#include "nvme_exos.h"
+
+/* Options; a kernel build may override them with -D. */
+#ifndef NVME_EXOS_IO_QUEUES
+#define NVME_EXOS_IO_QUEUES 1 /* EXOS schedules one CPU */
+#endif
+#ifndef NVME_EXOS_POLLING
+#define NVME_EXOS_POLLING 0 /* 1: never ask for interrupts */
+#endif
+#ifndef NVME_EXOS_WRITE_THROUGH
+#define NVME_EXOS_WRITE_THROUGH 1 /* flush after writes when VWC is present */
+#endif
+#ifndef NVME_EXOS_TRACE
+#define NVME_EXOS_TRACE 0 /* enum nvme_trace_mask bits */
+#endif
+
+static UINT NVMeCoreCommands(UINT Function, UINT Parameter);
+static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice);
+
+static DRIVER_MATCH NVMeCoreMatchTable[] = {
+    {PCI_ANY_ID, PCI_ANY_ID, 0x01, 0x08, 0x02}, /* mass storage, NVM, NVMe I/O */
+};
+
+PCI_DRIVER DATA_SECTION NVMeCorePCIDriver = {
+    .TypeID = KOID_DRIVER,
+    .References = 1,
+    .Next = NULL,
+    .Prev = NULL,
+    .Type = DRIVER_TYPE_NVME_STORAGE,
+    .VersionMajor = NVME_EXOS_VER_MAJOR,
+    .VersionMinor = NVME_EXOS_VER_MINOR,
+    .Designer = "nvme-core",
+    .Manufacturer = "",
+    .Product = "NVMe Controller (nvme-core)",
+    .Alias = "nvme",
+    .Command = NVMeCoreCommands,
+    .Matches = NVMeCoreMatchTable,
+    .MatchCount = sizeof(NVMeCoreMatchTable) / sizeof(NVMeCoreMatchTable[0]),
+    .Attach = NVMeCoreAttach,
+};
+
+static LPNVME_CORE_DEVICE Controllers[NVME_EXOS_MAX_CTRL];
+static unsigned ControllerCount;
+
+LPDRIVER NVMeCoreGetDriver(void)
+{
+    return (LPDRIVER)&NVMeCorePCIDriver;
+}
+
+LPNVME_CORE_DEVICE nvme_exos_controller(unsigned idx)
+{
+    return idx < ControllerCount ? Controllers[idx] : NULL;
+}
+
+unsigned nvme_exos_controller_count(void)
+{
+    return ControllerCount;
+}
+
+/* --- Block ops bound to the core ------------------------------------------- */
+
+static int core_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
+{
+    return nvme_read((struct nvme_ctrl *)h, nsid, lba, count, buf);
+}
+
+static int core_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    return nvme_write((struct nvme_ctrl *)h, nsid, lba, count, buf);
+}
+
+static int core_flush(void *h, uint32_t nsid)
+{
+    return nvme_flush((struct nvme_ctrl *)h, nsid);
+}
+
+static int core_reset(void *h)
+{
+    return nvme_ctrl_reset((struct nvme_ctrl *)h);
+}
+
+static int core_set_read_only(void *h, uint32_t nsid, bool ro)
+{
+    return nvme_ns_set_read_only((struct nvme_ctrl *)h, nsid, ro);
+}
+
+const struct nvme_exos_blk_ops nvme_exos_core_ops = {
+    .read = core_read,
+    .write = core_write,
+    .flush = core_flush,
+    .reset = core_reset,
+    .set_read_only = core_set_read_only,
+};
+
+/* --- PCI driver ------------------------------------------------------------------ */
+
+static UINT NVMeCoreCommands(UINT Function, UINT Parameter)
+{
+    switch (Function) {
+    case DF_LOAD:
+    case DF_UNLOAD:
+        return DF_RETURN_SUCCESS;
+    case DF_GET_VERSION:
+        return MAKE_VERSION(NVME_EXOS_VER_MAJOR, NVME_EXOS_VER_MINOR);
+    case DF_GET_LAST_FUNCTION:
+        return DF_PROBE;
+    case DF_PROBE:
+        /* The match table already checked the class triple. */
+        return Parameter != 0 ? DF_RETURN_SUCCESS : DF_RETURN_BAD_PARAMETER;
+    default:
+        return DF_RETURN_NOT_IMPLEMENTED;
+    }
+}
+
+static bool get_bar0(LPNVME_CORE_DEVICE d, PHYSICAL *base, UINT *size)
+{
+    U8 b = d->Pci.Info.Bus, dv = d->Pci.Info.Dev, f = d->Pci.Info.Func;
+    U32 raw = PCI_Read32(b, dv, f, PCI_CFG_BAR0);
+    U32 high = 0;
+
+    if (PCI_BAR_IS_IO(raw))
+        return false;
+    if (((raw >> 1) & 0x3u) == 0x2u)
+        high = PCI_Read32(b, dv, f, PCI_CFG_BAR1);
+#ifdef __EXOS_32__
+    if (high != 0)
+        return false; /* above 4 GiB: not reachable from a 32-bit kernel */
+    *base = (PHYSICAL)(raw & PCI_BAR_MEM_MASK);
+#else
+    *base = ((PHYSICAL)high << 32) | (PHYSICAL)(raw & PCI_BAR_MEM_MASK);
+#endif
+    *size = (UINT)PCI_GetBARSize(b, dv, f, 0);
+    /* The registers and doorbells of one admin + a few I/O queues fit in
+     * 16 KiB; a BAR that reports less is unusable. */
+    return *base != 0 && *size >= 0x2000u;
+}
+
+static void publish_namespaces(LPNVME_CORE_DEVICE d)
+{
+    unsigned i, n = nvme_ns_count(d->Ctrl);
+
+    for (i = 0; i < n; i++) {
+        const struct nvme_ns_info *ns = nvme_ns_at(d->Ctrl, i);
+        LPNVME_CORE_DISK disk;
+        LPLIST list;
+
+        if (ns == NULL)
+            continue;
+        if (ns->status != 0) {
+            KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] NSID=%u unusable (%d), skipped"),
+                          ns->nsid, ns->status);
+            continue;
+        }
+        disk = nvme_exos_disk_create(&d->Blk, ns->nsid, ns->lba_size, ns->nsze, ns->read_only);
+        if (disk == NULL) {
+            KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No disk object for NSID=%u"), ns->nsid);
+            continue;
+        }
+        list = GetDiskList();
+        if (list == NULL || !ListAddItem(list, disk)) {
+            KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Cannot list disk NSID=%u"), ns->nsid);
+            ReleaseKernelObject(disk);
+            continue;
+        }
+        d->Disks++;
+        KernelLogText(LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes (disk %p)"),
+                      (U32)d->Index, ns->nsid, (U32)ns->nsze, ns->lba_size, (LPVOID)disk);
+        if (FileSystemReady() && !MountDiskPartitions((LPSTORAGE_UNIT)disk, NULL, 0))
+            KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] Partition mount failed NSID=%u"),
+                          ns->nsid);
+    }
+}
+
+static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
+{
+    LPNVME_CORE_DEVICE d;
+    struct nvme_ctrl_opts opts;
+    const struct nvme_ctrl_info *info;
+    PHYSICAL bar = 0;
+    UINT bar_size = 0;
+    LINEAR mmio;
+    U16 cmd;
+    int rc;
+
+    if (PciDevice == NULL)
+        return NULL;
+    if (ControllerCount >= NVME_EXOS_MAX_CTRL) {
+        KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] More than %u controllers, ignored"),
+                      (U32)NVME_EXOS_MAX_CTRL);
+        return NULL;
+    }
+    d = (LPNVME_CORE_DEVICE)KernelHeapAlloc(sizeof(NVME_CORE_DEVICE));
+    if (d == NULL)
+        return NULL;
+    MemorySet(d, 0, sizeof(NVME_CORE_DEVICE));
+    MemoryCopy(&d->Pci, PciDevice, sizeof(PCI_DEVICE));
+    InitMutex(&d->Pci.Mutex);
+    d->Pci.Next = NULL;
+    d->Pci.Prev = NULL;
+    d->Pci.References = 1;
+    d->Index = ControllerCount;
+
+    if (!get_bar0(d, &bar, &bar_size)) {
+        KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Unusable BAR0"));
+        goto fail_free;
+    }
+    mmio = MapIOMemory(bar, bar_size);
+    if (mmio == 0) {
+        KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] MapIOMemory failed for %p size %u"),
+                      (LPVOID)bar, (U32)bar_size);
+        goto fail_free;
+    }
+    cmd = PCI_Read16(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, PCI_CFG_COMMAND);
+    PCI_Write16(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, PCI_CFG_COMMAND,
+                (U16)(cmd | PCI_CMD_MEM | PCI_CMD_BUSMASTER));
+    PCI_EnableBusMaster(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, TRUE);
+
+    nvme_exos_osal_setup(&d->Osal, &d->OsalOps, (volatile void *)mmio, bar_size, d->Pci.Info.Bus,
+                         d->Pci.Info.Dev, d->Pci.Info.Func, (LPDEVICE)&d->Pci);
+    MemorySet(&opts, 0, sizeof(opts));
+    opts.pci_vendor = d->Pci.Info.VendorID;
+    opts.pci_device = d->Pci.Info.DeviceID;
+    opts.io_queues = NVME_EXOS_IO_QUEUES;
+    opts.trace = NVME_EXOS_TRACE;
+    opts.polling = NVME_EXOS_POLLING != 0;
+    rc = nvme_ctrl_init(&d->Ctrl, &d->OsalOps, &opts);
+    if (rc != 0) {
+        KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Controller %x:%x.%x init failed: %s (%d)"),
+                      (U32)d->Pci.Info.Bus, (U32)d->Pci.Info.Dev, (U32)d->Pci.Info.Func,
+                      (LPCSTR)(rc < 0 ? nvme_strerror(rc) : nvme_status_name((uint16_t)rc)), rc);
+        goto fail_unmap;
+    }
+    nvme_exos_osal_bind(&d->Osal, d->Ctrl);
+    info = nvme_ctrl_get_info(d->Ctrl);
+
+    if (!DMABufferAllocate(&d->Bounce, NVME_EXOS_BOUNCE_BYTES, TRUE, TEXT("NVMeCoreBounce"))) {
+        KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No bounce buffer: unaligned I/O will fail"));
+        MemorySet(&d->Bounce, 0, sizeof(d->Bounce));
+    }
+    nvme_exos_blk_init(&d->Blk, &nvme_exos_core_ops, d->Ctrl, (void *)d->Bounce.LinearBase,
+                       d->Bounce.LinearBase != 0 ? NVME_EXOS_BOUNCE_BYTES : 0,
+                       NVME_EXOS_WRITE_THROUGH != 0 && (info->vwc & 1u) != 0);
+
+    KernelLogText(LOG_VERBOSE,
+                  TEXT("[NVMeCoreAttach] nvme%u at %x:%x.%x BAR0=%p size=%u VS=%x model \"%s\" "
+                       "serial \"%s\" fw \"%s\""),
+                  (U32)d->Index, (U32)d->Pci.Info.Bus, (U32)d->Pci.Info.Dev, (U32)d->Pci.Info.Func,
+                  (LPVOID)bar, (U32)bar_size, info->vs, (LPCSTR)info->model, (LPCSTR)info->serial,
+                  (LPCSTR)info->firmware);
+    KernelLogText(LOG_VERBOSE,
+                  TEXT("[NVMeCoreAttach] nvme%u: %u I/O queue(s) x %u entries, %u irq vector(s)%s, "
+                       "MDTS %u bytes, %u namespace(s)"),
+                  (U32)d->Index, (U32)info->io_queues, (U32)info->io_queue_entries,
+                  (U32)info->irq_vectors, info->irq_vectors == 0 ? TEXT(" (polling)") : TEXT(""),
+                  info->mdts_bytes, (U32)nvme_ns_count(d->Ctrl));
+
+    Controllers[ControllerCount++] = d;
+    publish_namespaces(d);
+    return (LPPCI_DEVICE)d;
+
+fail_unmap:
+    nvme_exos_osal_release(&d->Osal);
+    UnMapIOMemory(mmio, bar_size);
+fail_free:
+    KernelHeapFree(d);
+    return NULL;
+}

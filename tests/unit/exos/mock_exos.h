@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mock_exos.h - the EXOS kernel calls of exos_api.h, faked for host tests.
+ * Most are plain fakes with inspectable state (mock_exos); the ones a
+ * test wants to steer use cmocka's mock()/check_expected():
+ *   MapLinearToPhysical   check_expected(Address), returns mock()
+ *   DMABufferAllocate     check_expected(Size, RequireContiguous), returns
+ *                         mock() (BOOL) then, on TRUE, mock() = PhysicalBase
+ *   DeviceInterruptRegister  returns mock() (BOOL) then, on TRUE, mock() = slot
+ */
+#ifndef MOCK_EXOS_H
+#define MOCK_EXOS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "nvme/nvme.h"
+#include "exos_api.h"
+
+#define MOCK_MAX_REG 8
+#define MOCK_MAX_DISKS 8
+
+struct mock_exos {
+    /* PCI config space of the one device under test */
+    uint8_t cfg[256];
+    uint8_t msix_cap;       /* what PCI_FindCapability(MSIX) returns */
+    /* interrupts */
+    DEVICE_INTERRUPT_REGISTRATION reg[MOCK_MAX_REG];
+    unsigned reg_count;
+    unsigned unregistered;
+    U8 apic_id;
+    BOOL polling_mode;
+    /* flags (SaveFlags & co) */
+    UINT eflags;            /* 0x200: interrupts enabled */
+    /* time */
+    UINT sys_ms;
+    uint64_t busy_ms;
+    /* memory */
+    long heap_live;
+    unsigned dma_released;
+    PHYSICAL last_released_phys;
+    long dma_live;
+    /* mutexes */
+    unsigned mutex_locks, mutex_unlocks, mutex_inits;
+    /* log and console */
+    U32 last_log_type;
+    char last_log[512];
+    unsigned log_count;
+    char console[8192];
+    /* disks */
+    LPVOID disks[MOCK_MAX_DISKS];
+    unsigned disk_count;
+    BOOL fs_ready;
+    unsigned mounts;
+    /* MapIOMemory: where "mapped" MMIO lands */
+    LINEAR ioremap_base;
+    unsigned ioremaps, iounmaps;
+};
+
+extern struct mock_exos mock_exos;
+void mock_exos_reset(void);
+
+#endif

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_exos_disk.c - the EXOS disk DRIVER of exos-glue with the block
+ * calls mocked: what DF_DISK_* requests reach the core with, unaligned
+ * buffers, access control, and nvme results mapped to DF_RETURN_* codes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock_exos.h"
+#include "nvme_exos.h"
+
+/* --- block ops mocked with cmocka ------------------------------------------- */
+
+static uint8_t device_data[64 * 4096]; /* what the fake namespace holds */
+
+static int mock_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
+{
+    int rc;
+    check_expected(h);
+    check_expected(nsid);
+    check_expected(lba);
+    check_expected(count);
+    check_expected(buf);
+    rc = mock_type(int);
+    if (rc == 0)
+        memcpy(buf, device_data + lba * 512, (size_t)count * 512);
+    return rc;
+}
+
+static int mock_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    int rc;
+    check_expected(h);
+    check_expected(nsid);
+    check_expected(lba);
+    check_expected(count);
+    check_expected(buf);
+    rc = mock_type(int);
+    if (rc == 0)
+        memcpy(device_data + lba * 512, buf, (size_t)count * 512);
+    return rc;
+}
+
+static int mock_flush(void *h, uint32_t nsid)
+{
+    check_expected(nsid);
+    (void)h;
+    return mock_type(int);
+}
+
+static int mock_reset(void *h)
+{
+    check_expected(h);
+    return mock_type(int);
+}
+
+static int mock_set_ro(void *h, uint32_t nsid, bool ro)
+{
+    (void)h;
+    check_expected(nsid);
+    check_expected(ro);
+    return mock_type(int);
+}
+
+static const struct nvme_exos_blk_ops mock_ops = {
+    .read = mock_read,
+    .write = mock_write,
+    .flush = mock_flush,
+    .reset = mock_reset,
+    .set_read_only = mock_set_ro,
+};
+
+#define HANDLE ((void *)0xC0FFEE)
+#define BOUNCE_BYTES 8192u /* 16 blocks: small, to see the splitting */
+
+static struct nvme_exos_blk blk;
+static uint8_t *bounce;
+static LPNVME_CORE_DISK disk;
+static uint8_t *user; /* 4 KiB aligned caller buffer + slack */
+
+static int setup(void **state)
+{
+    (void)state;
+    mock_exos_reset();
+    bounce = aligned_alloc(4096, BOUNCE_BYTES);
+    user = aligned_alloc(4096, 64 * 1024);
+    for (size_t i = 0; i < sizeof(device_data); i++)
+        device_data[i] = (uint8_t)(i * 7 + i / 512);
+    nvme_exos_blk_init(&blk, &mock_ops, HANDLE, bounce, BOUNCE_BYTES, false);
+    disk = nvme_exos_disk_create(&blk, 1, 512, 1000, false);
+    assert_non_null(disk);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ReleaseKernelObject(disk);
+    free(bounce);
+    free(user);
+    assert_int_equal(mock_exos.heap_live, 0);
+    return 0;
+}
+
+static UINT disk_io(UINT fn, uint64_t lba, U32 count, void *buf, U32 size)
+{
+    IOCONTROL c;
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)disk;
+    c.SectorLow = (U32)lba;
+    c.SectorHigh = (U32)(lba >> 32);
+    c.NumSectors = count;
+    c.Buffer = buf;
+    c.BufferSize = size;
+    return NVMeCoreDiskCommands(fn, (UINT)&c);
+}
+
+static void expect_read(uint64_t lba, uint32_t count, const void *buf, int rc)
+{
+    expect_value(mock_read, h, HANDLE);
+    expect_value(mock_read, nsid, 1);
+    expect_value(mock_read, lba, lba);
+    expect_value(mock_read, count, count);
+    expect_value(mock_read, buf, (uintptr_t)buf);
+    will_return(mock_read, rc);
+}
+
+static void expect_write(uint64_t lba, uint32_t count, const void *buf, int rc)
+{
+    expect_value(mock_write, h, HANDLE);
+    expect_value(mock_write, nsid, 1);
+    expect_value(mock_write, lba, lba);
+    expect_value(mock_write, count, count);
+    expect_value(mock_write, buf, (uintptr_t)buf);
+    will_return(mock_write, rc);
+}
+
+/* --- the disk object ---------------------------------------------------------- */
+
+static void test_disk_object_is_an_nvme_disk(void **state)
+{
+    (void)state;
+    assert_int_equal(disk->Header.TypeID, KOID_DISK);
+    assert_ptr_equal(disk->Header.Driver, &blk.driver);
+    assert_int_equal(blk.driver.Type, DRIVER_TYPE_NVME_STORAGE); /* names it n<disk>p<part> */
+    assert_int_equal(blk.driver.TypeID, KOID_DRIVER);
+    assert_ptr_equal(blk.driver.Command, NVMeCoreDiskCommands);
+}
+
+static void test_getinfo_reports_namespace(void **state)
+{
+    DISKINFO info;
+    LPNVME_CORE_DISK big;
+    (void)state;
+    memset(&info, 0, sizeof(info));
+    info.Disk = (LPSTORAGE_UNIT)disk;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_GETINFO, (UINT)&info), DF_RETURN_SUCCESS);
+    assert_int_equal(info.Type, DRIVER_TYPE_NVME_STORAGE);
+    assert_int_equal(info.Removable, 0);
+    assert_int_equal(info.BytesPerSector, 512);
+    assert_int_equal(info.NumSectors, 1000);
+    assert_int_equal(info.Access, 0);
+
+    big = nvme_exos_disk_create(&blk, 2, 4096, 0x123456789ull, true);
+    info.Disk = (LPSTORAGE_UNIT)big;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_GETINFO, (UINT)&info), DF_RETURN_SUCCESS);
+    assert_int_equal(info.BytesPerSector, 4096);
+    assert_int_equal(info.NumSectors, 0x123456789ull);
+    assert_int_equal(info.Access, DISK_ACCESS_READONLY); /* the core said read-only */
+    ReleaseKernelObject(big);
+}
+
+static void test_create_refuses_unusable_namespace(void **state)
+{
+    (void)state;
+    assert_null(nvme_exos_disk_create(&blk, 0, 512, 10, false));
+    assert_null(nvme_exos_disk_create(&blk, 3, 0, 10, false));
+    assert_null(nvme_exos_disk_create(&blk, 3, 512, 0, false));
+}
+
+/* --- read/write dispatch --------------------------------------------------------- */
+
+static void test_read_goes_to_core_zero_copy(void **state)
+{
+    (void)state;
+    expect_read(0x10, 8, user, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 0x10, 8, user, 8 * 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 0x10 * 512, 8 * 512);
+}
+
+static void test_lba_is_sector_high_low(void **state)
+{
+    LPNVME_CORE_DISK huge;
+    IOCONTROL c;
+    (void)state;
+    huge = nvme_exos_disk_create(&blk, 1, 512, 0x300000000ull, false);
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)huge;
+    c.SectorLow = 0x10;
+    c.SectorHigh = 0x2;
+    c.NumSectors = 1;
+    c.Buffer = user;
+    c.BufferSize = 512;
+    expect_value(mock_read, h, HANDLE);
+    expect_value(mock_read, nsid, 1);
+    expect_value(mock_read, lba, 0x200000010ull);
+    expect_value(mock_read, count, 1);
+    expect_value(mock_read, buf, (uintptr_t)user);
+    will_return(mock_read, NVME_ERR_RANGE); /* (no data behind it here) */
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c), DF_RETURN_BAD_PARAMETER);
+    ReleaseKernelObject(huge);
+}
+
+static void test_write_goes_to_core(void **state)
+{
+    (void)state;
+    memset(user, 0xA5, 4 * 512);
+    expect_write(7, 4, user, 0);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 7, 4, user, 4 * 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(device_data + 7 * 512, user, 4 * 512);
+}
+
+static void test_write_through_flushes(void **state)
+{
+    (void)state;
+    blk.write_through = true;
+    expect_write(7, 1, user, 0);
+    expect_value(mock_flush, nsid, 1);
+    will_return(mock_flush, 0);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 7, 1, user, 512), DF_RETURN_SUCCESS);
+    /* a failed flush fails the write */
+    expect_write(7, 1, user, 0);
+    expect_value(mock_flush, nsid, 1);
+    will_return(mock_flush, NVME_ERR_TIMEOUT);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 7, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+}
+
+static void test_large_aligned_transfer_is_one_call(void **state)
+{
+    (void)state;
+    /* The core splits by MDTS itself: one call for 128 blocks. */
+    expect_read(0, 128, user, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 128, user, 128 * 512), DF_RETURN_SUCCESS);
+}
+
+/* --- unaligned buffers --------------------------------------------------------------- */
+
+static void test_unaligned_read_bounces(void **state)
+{
+    uint8_t *odd = user + 1;
+    (void)state;
+    expect_read(3, 2, bounce, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 3, 2, odd, 2 * 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(odd, device_data + 3 * 512, 2 * 512);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
+static void test_unaligned_write_bounces(void **state)
+{
+    uint8_t *odd = user + 3;
+    (void)state;
+    memset(odd, 0x5A, 512);
+    expect_write(9, 1, bounce, 0);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, odd, 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(device_data + 9 * 512, odd, 512);
+}
+
+static void test_unaligned_large_transfer_is_split(void **state)
+{
+    uint8_t *odd = user + 2;
+    (void)state;
+    /* 40 blocks through a 16-block bounce buffer: 16 + 16 + 8 */
+    expect_read(100, 16, bounce, 0);
+    expect_read(116, 16, bounce, 0);
+    expect_read(132, 8, bounce, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 100, 40, odd, 40 * 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(odd, device_data + 100 * 512, 40 * 512);
+}
+
+static void test_unaligned_split_stops_at_first_error(void **state)
+{
+    uint8_t *odd = user + 2;
+    (void)state;
+    expect_read(100, 16, bounce, 0);
+    expect_read(116, 16, bounce, NVME_SF(2, 0x81) | NVME_SF_DNR_BIT); /* unrecovered read */
+    assert_int_equal(disk_io(DF_DISK_READ, 100, 40, odd, 40 * 512), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
+static void test_unmappable_buffer_falls_back_to_bounce(void **state)
+{
+    (void)state;
+    expect_read(5, 1, user, NVME_ERR_DMA);
+    expect_read(5, 1, bounce, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 5, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 5 * 512, 512);
+}
+
+/* --- access control -------------------------------------------------------------------- */
+
+static UINT set_access(LPNVME_CORE_DISK d, U32 access)
+{
+    DISKACCESS a;
+    memset(&a, 0, sizeof(a));
+    a.Disk = (LPSTORAGE_UNIT)d;
+    a.Access = access;
+    return NVMeCoreDiskCommands(DF_DISK_SETACCESS, (UINT)&a);
+}
+
+static void test_read_only_refuses_writes(void **state)
+{
+    (void)state;
+    expect_value(mock_set_ro, nsid, 1);
+    expect_value(mock_set_ro, ro, true);
+    will_return(mock_set_ro, 0);
+    assert_int_equal(set_access(disk, DISK_ACCESS_READONLY), DF_RETURN_SUCCESS);
+    /* no mock_write expected: refused before the core */
+    assert_int_equal(disk_io(DF_DISK_WRITE, 0, 1, user, 512), DF_RETURN_NO_PERMISSION);
+    /* reads still work */
+    expect_read(0, 1, user, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 1, user, 512), DF_RETURN_SUCCESS);
+    /* and back to read-write */
+    expect_value(mock_set_ro, nsid, 1);
+    expect_value(mock_set_ro, ro, false);
+    will_return(mock_set_ro, 0);
+    assert_int_equal(set_access(disk, 0), DF_RETURN_SUCCESS);
+    expect_write(0, 1, user, 0);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 0, 1, user, 512), DF_RETURN_SUCCESS);
+}
+
+static void test_core_read_only_maps_to_no_permission(void **state)
+{
+    (void)state;
+    expect_write(0, 1, user, NVME_ERR_RDONLY);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 0, 1, user, 512), DF_RETURN_NO_PERMISSION);
+}
+
+static void test_disabled_disk_refuses_io(void **state)
+{
+    (void)state;
+    expect_value(mock_set_ro, nsid, 1);
+    expect_value(mock_set_ro, ro, false);
+    will_return(mock_set_ro, 0);
+    assert_int_equal(set_access(disk, DISK_ACCESS_DISABLE), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 1, user, 512), DF_RETURN_NO_PERMISSION);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 0, 1, user, 512), DF_RETURN_NO_PERMISSION);
+}
+
+/* --- bad requests ----------------------------------------------------------------------- */
+
+static void test_bad_requests_never_reach_core(void **state)
+{
+    IOCONTROL c;
+    DRIVER other;
+    STORAGE_UNIT foreign;
+    (void)state;
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 0, user, 512), DF_RETURN_BAD_PARAMETER);    /* 0 blocks */
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 2, user, 1000), DF_RETURN_BAD_PARAMETER);  /* buffer short */
+    assert_int_equal(disk_io(DF_DISK_READ, 999, 2, user, 1024), DF_RETURN_BAD_PARAMETER); /* past end */
+    assert_int_equal(disk_io(DF_DISK_READ, 1000, 1, user, 512), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 1, NULL, 512), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, 0), DF_RETURN_BAD_PARAMETER);
+    /* a disk object of another driver */
+    memset(&other, 0, sizeof(other));
+    memset(&foreign, 0, sizeof(foreign));
+    foreign.TypeID = KOID_DISK;
+    foreign.Driver = &other;
+    memset(&c, 0, sizeof(c));
+    c.Disk = &foreign;
+    c.NumSectors = 1;
+    c.Buffer = user;
+    c.BufferSize = 512;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(NVMeCoreDiskCommands(0x1234, 0), DF_RETURN_NOT_IMPLEMENTED);
+}
+
+/* --- errors and retries -------------------------------------------------------------------- */
+
+static void test_error_mapping(void **state)
+{
+    (void)state;
+    assert_int_equal(nvme_exos_df_result(0), DF_RETURN_SUCCESS);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_INVAL), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_RANGE), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_NOENT), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_ALIGN), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_NOMEM), DF_RETURN_NO_MEMORY);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_RDONLY), DF_RETURN_NO_PERMISSION);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_GONE), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_UNSUPPORTED), DF_RETURN_NOT_IMPLEMENTED);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_TIMEOUT), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_FATAL), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_PROTO), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_ABORTED), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(nvme_exos_df_result(NVME_ERR_STATE), DF_RETURN_INPUT_OUTPUT);
+    /* device statuses */
+    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x80)), DF_RETURN_BAD_PARAMETER); /* LBA range */
+    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x0b)), DF_RETURN_BAD_PARAMETER); /* invalid NS */
+    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x20)), DF_RETURN_NO_PERMISSION); /* write protected */
+    assert_int_equal(nvme_exos_df_result(NVME_SF(1, 0x82)), DF_RETURN_NO_PERMISSION); /* RO range */
+    assert_int_equal(nvme_exos_df_result(NVME_SF(2, 0x81)), DF_RETURN_INPUT_OUTPUT);  /* media */
+    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x06)), DF_RETURN_INPUT_OUTPUT);  /* internal */
+}
+
+static void test_transient_failures_are_retried(void **state)
+{
+    (void)state;
+    /* failed back by a controller reset, then fine */
+    expect_read(1, 1, user, NVME_ERR_ABORTED);
+    expect_read(1, 1, user, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_SUCCESS);
+    /* namespace not ready (DNR clear) three times: gives up */
+    expect_read(1, 1, user, NVME_SF(0, 0x82));
+    expect_read(1, 1, user, NVME_SF(0, 0x82));
+    expect_read(1, 1, user, NVME_SF(0, 0x82));
+    assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+    /* DNR set: no retry */
+    expect_read(1, 1, user, NVME_SF(0, 0x82) | NVME_SF_DNR_BIT);
+    assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+    /* timeouts are not retried here */
+    expect_read(1, 1, user, NVME_ERR_TIMEOUT);
+    assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+}
+
+static void test_reset_resets_controller(void **state)
+{
+    (void)state;
+    expect_value(mock_reset, h, HANDLE);
+    will_return(mock_reset, 0);
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_RESET, (UINT)disk), DF_RETURN_SUCCESS);
+    expect_value(mock_reset, h, HANDLE);
+    will_return(mock_reset, NVME_ERR_GONE);
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_RESET, (UINT)disk), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_RESET, 0), DF_RETURN_BAD_PARAMETER);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_disk_object_is_an_nvme_disk),
+        T(test_getinfo_reports_namespace),
+        T(test_create_refuses_unusable_namespace),
+        T(test_read_goes_to_core_zero_copy),
+        T(test_lba_is_sector_high_low),
+        T(test_write_goes_to_core),
+        T(test_write_through_flushes),
+        T(test_large_aligned_transfer_is_one_call),
+        T(test_unaligned_read_bounces),
+        T(test_unaligned_write_bounces),
+        T(test_unaligned_large_transfer_is_split),
+        T(test_unaligned_split_stops_at_first_error),
+        T(test_unmappable_buffer_falls_back_to_bounce),
+        T(test_read_only_refuses_writes),
+        T(test_core_read_only_maps_to_no_permission),
+        T(test_disabled_disk_refuses_io),
+        T(test_bad_requests_never_reach_core),
+        T(test_error_mapping),
+        T(test_transient_failures_are_retried),
+        T(test_reset_resets_controller),
+    };
+    return cmocka_run_group_tests_name("exos_disk", tests, NULL, NULL);
+}

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_exos_osal.c - osal/exos on mocked EXOS kernel calls: DMA memory and
+ * address translation, MSI-X setup and its fallback to polling, the clock
+ * that runs while EXOS's does not, locks, logging.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock_exos.h"
+#include "nvme_osal_exos.h"
+
+/* The core's interrupt entry, faked: records what the OSAL reaps. */
+static unsigned reaped[8];
+static unsigned reap_calls;
+unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector)
+{
+    (void)ctrl;
+    if (vector < 8)
+        reaped[vector]++;
+    reap_calls++;
+    return 1;
+}
+
+static struct nvme_exos_osal o;
+static struct nvme_osal ops;
+static uint32_t regs[0x4000 / 4]; /* BAR0: registers + MSI-X table at 0x2000 */
+static PCI_DEVICE pcidev;
+#define FAKE_CTRL ((struct nvme_ctrl *)0x1000)
+
+#define MSIX_CAP 0x50
+#define MSIX_TABLE_OFF 0x2000
+
+static int setup(void **state)
+{
+    (void)state;
+    mock_exos_reset();
+    memset(regs, 0, sizeof(regs));
+    memset(reaped, 0, sizeof(reaped));
+    reap_calls = 0;
+    memset(&pcidev, 0, sizeof(pcidev));
+    pcidev.TypeID = KOID_PCIDEVICE;
+    nvme_exos_osal_setup(&o, &ops, regs, sizeof(regs), 0, 4, 0, (LPDEVICE)&pcidev);
+    return 0;
+}
+
+static void give_msix(unsigned table_entries)
+{
+    U16 mc = (U16)(table_entries - 1);
+    U32 tbl = MSIX_TABLE_OFF | 0; /* BIR 0 */
+    mock_exos.msix_cap = MSIX_CAP;
+    mock_exos.cfg[MSIX_CAP] = PCI_CAP_ID_MSIX;
+    memcpy(&mock_exos.cfg[MSIX_CAP + 2], &mc, 2);
+    memcpy(&mock_exos.cfg[MSIX_CAP + 4], &tbl, 4);
+}
+
+static U16 msix_ctrl(void)
+{
+    U16 v;
+    memcpy(&v, &mock_exos.cfg[MSIX_CAP + 2], 2);
+    return v;
+}
+
+static uint32_t table(unsigned entry, unsigned reg)
+{
+    return regs[(MSIX_TABLE_OFF + entry * 16 + reg) / 4];
+}
+
+/* --- setup ----------------------------------------------------------------- */
+
+static void test_setup_fills_every_mandatory_callback(void **state)
+{
+    (void)state;
+    assert_ptr_equal(ops.ctx, &o);
+    assert_non_null(ops.mmio_read32);
+    assert_non_null(ops.mmio_write32);
+    assert_non_null(ops.dma_alloc);
+    assert_non_null(ops.dma_free);
+    assert_non_null(ops.dma_map);
+    assert_non_null(ops.mem_alloc);
+    assert_non_null(ops.mem_free);
+    assert_non_null(ops.irq_setup);
+    assert_non_null(ops.now_us);
+    assert_non_null(ops.sleep_us);
+    assert_non_null(ops.log);
+    assert_non_null(ops.lock);
+    /* x86 is coherent and has no 64-bit MMIO helper in EXOS */
+    assert_null(ops.dma_sync);
+    assert_null(ops.mmio_read64);
+}
+
+static void test_mmio_reaches_bar0(void **state)
+{
+    (void)state;
+    regs[0x1c / 4] = 0x1;
+    assert_int_equal(ops.mmio_read32(ops.ctx, 0x1c), 1);
+    ops.mmio_write32(ops.ctx, 0x1000, 7);
+    assert_int_equal(regs[0x1000 / 4], 7);
+}
+
+/* --- DMA memory ----------------------------------------------------------------- */
+
+static void test_dma_alloc_is_contiguous_dmabuffer(void **state)
+{
+    uint64_t bus = 0;
+    void *va;
+    (void)state;
+    expect_value(DMABufferAllocate, Size, 8192);
+    expect_value(DMABufferAllocate, RequireContiguous, TRUE);
+    will_return(DMABufferAllocate, TRUE);
+    will_return(DMABufferAllocate, 0x12345000);
+    va = ops.dma_alloc(ops.ctx, 8192, 4096, &bus);
+    assert_non_null(va);
+    assert_int_equal((uintptr_t)va & 4095, 0);
+    assert_int_equal(bus, 0x12345000);
+    ops.dma_free(ops.ctx, va, 8192);
+    assert_int_equal(mock_exos.dma_released, 1);
+    assert_int_equal(mock_exos.last_released_phys, 0x12345000);
+    assert_int_equal(mock_exos.dma_live, 0);
+    assert_int_equal(mock_exos.heap_live, 0);
+}
+
+static void test_dma_alloc_alignment_above_page(void **state)
+{
+    uint64_t bus = 0;
+    void *va;
+    (void)state;
+    expect_value(DMABufferAllocate, Size, 4096 + 16384);
+    expect_value(DMABufferAllocate, RequireContiguous, TRUE);
+    will_return(DMABufferAllocate, TRUE);
+    will_return(DMABufferAllocate, 0x10003000);
+    va = ops.dma_alloc(ops.ctx, 4096, 16384, &bus);
+    assert_non_null(va);
+    assert_int_equal(bus, 0x10004000);
+    assert_int_equal(bus & 16383, 0);
+    ops.dma_free(ops.ctx, va, 4096);
+    assert_int_equal(mock_exos.dma_live, 0);
+}
+
+static void test_dma_alloc_failure_gives_null(void **state)
+{
+    uint64_t bus = 0;
+    (void)state;
+    expect_value(DMABufferAllocate, Size, 4096);
+    expect_value(DMABufferAllocate, RequireContiguous, TRUE);
+    will_return(DMABufferAllocate, FALSE);
+    assert_null(ops.dma_alloc(ops.ctx, 4096, 4096, &bus));
+    assert_int_equal(mock_exos.heap_live, 0);
+}
+
+static void test_release_frees_what_the_core_left(void **state)
+{
+    uint64_t bus;
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        expect_value(DMABufferAllocate, Size, 4096);
+        expect_value(DMABufferAllocate, RequireContiguous, TRUE);
+        will_return(DMABufferAllocate, TRUE);
+        will_return(DMABufferAllocate, 0x20000000 + i * 0x1000);
+        assert_non_null(ops.dma_alloc(ops.ctx, 4096, 4096, &bus));
+    }
+    nvme_exos_osal_release(&o);
+    assert_int_equal(mock_exos.dma_released, 2);
+    assert_int_equal(mock_exos.dma_live, 0);
+    assert_int_equal(mock_exos.heap_live, 0);
+}
+
+static void test_dma_map_translates_the_piece(void **state)
+{
+    static uint8_t buf[8192] __attribute__((aligned(4096)));
+    uint64_t bus = 0;
+    (void)state;
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + 0x234));
+    will_return(MapLinearToPhysical, 0x7000234);
+    assert_int_equal(ops.dma_map(ops.ctx, buf + 0x234, 0x100, NVME_DMA_FROM_DEVICE, &bus), 0);
+    assert_int_equal(bus, 0x7000234);
+}
+
+static void test_dma_map_unmapped_memory_fails(void **state)
+{
+    static uint8_t buf[4096];
+    uint64_t bus = 0;
+    (void)state;
+    expect_value(MapLinearToPhysical, Address, (LINEAR)buf);
+    will_return(MapLinearToPhysical, 0);
+    assert_true(ops.dma_map(ops.ctx, buf, 512, NVME_DMA_TO_DEVICE, &bus) < 0);
+}
+
+static void test_dma_map_across_pages_needs_contiguity(void **state)
+{
+    static uint8_t buf[8192] __attribute__((aligned(4096)));
+    uint64_t bus = 0;
+    (void)state;
+    /* 512 bytes from 0xf00: crosses into the next page */
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + 0xf00));
+    will_return(MapLinearToPhysical, 0x5000f00);
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + 0xf00 + 511));
+    will_return(MapLinearToPhysical, 0x9000000 + 0xff); /* other frame */
+    assert_true(ops.dma_map(ops.ctx, buf + 0xf00, 512, NVME_DMA_TO_DEVICE, &bus) < 0);
+
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + 0xf00));
+    will_return(MapLinearToPhysical, 0x5000f00);
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + 0xf00 + 511));
+    will_return(MapLinearToPhysical, 0x5000f00 + 511);
+    assert_int_equal(ops.dma_map(ops.ctx, buf + 0xf00, 512, NVME_DMA_TO_DEVICE, &bus), 0);
+    assert_int_equal(bus, 0x5000f00);
+}
+
+static void test_mem_alloc_uses_kernel_heap(void **state)
+{
+    void *p;
+    (void)state;
+    p = ops.mem_alloc(ops.ctx, 100);
+    assert_non_null(p);
+    assert_int_equal(mock_exos.heap_live, 1);
+    ops.mem_free(ops.ctx, p, 100);
+    assert_int_equal(mock_exos.heap_live, 0);
+}
+
+/* --- Interrupts ------------------------------------------------------------------- */
+
+static void test_irq_without_msix_polls(void **state)
+{
+    bool intx = true;
+    (void)state;
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 0);
+    assert_false(intx);
+    assert_int_equal(mock_exos.reg_count, 0);
+}
+
+static void test_irq_registration_failure_falls_back_to_polling(void **state)
+{
+    bool intx = true;
+    (void)state;
+    give_msix(8);
+    will_return(DeviceInterruptRegister, FALSE);
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 0);
+    assert_false(intx);
+    assert_int_equal(msix_ctrl() & 0xC000, 0); /* MSI-X left disabled, unmasked */
+    assert_int_equal(mock_exos.cfg[PCI_CFG_COMMAND + 1] & 0x04, 0); /* INTx not disabled */
+    assert_int_equal(o.vectors, 0);
+    /* teardown after a refusal is harmless */
+    ops.irq_teardown(ops.ctx);
+    assert_int_equal(mock_exos.unregistered, 0);
+}
+
+static void test_irq_in_exos_polling_mode_polls(void **state)
+{
+    bool intx;
+    (void)state;
+    give_msix(8);
+    mock_exos.polling_mode = TRUE;
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 0);
+    assert_int_equal(mock_exos.reg_count, 0);
+}
+
+static void test_irq_programs_msix_table(void **state)
+{
+    bool intx = true;
+    (void)state;
+    give_msix(8);
+    mock_exos.apic_id = 2;
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 5);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 6);
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 2);
+    assert_false(intx);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(table(i, 0), 0xFEE00000u | (2u << 12));
+        assert_int_equal(table(i, 4), 0);
+        assert_int_equal(table(i, 8), 48 + 5 + i); /* vector of the slot */
+        assert_int_equal(table(i, 12), 0);        /* unmasked */
+        assert_int_equal(mock_exos.reg[i].LegacyIRQ, 0xFF);
+        assert_ptr_equal(mock_exos.reg[i].Device, &pcidev);
+        assert_non_null(mock_exos.reg[i].PollCallback);
+    }
+    assert_int_equal(msix_ctrl() & 0xC000, 0x8000); /* enabled, function unmasked */
+    assert_int_equal(mock_exos.cfg[PCI_CFG_COMMAND + 1] & 0x04, 0x04); /* INTx disabled */
+
+    ops.irq_teardown(ops.ctx);
+    assert_int_equal(table(0, 12) & 1, 1);
+    assert_int_equal(table(1, 12) & 1, 1);
+    assert_int_equal(msix_ctrl() & 0x8000, 0);
+    assert_int_equal(mock_exos.unregistered, 2);
+}
+
+static void test_irq_grants_what_registered(void **state)
+{
+    bool intx;
+    (void)state;
+    give_msix(8);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 0);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 1);
+    will_return(DeviceInterruptRegister, FALSE);
+    assert_int_equal(ops.irq_setup(ops.ctx, 3, &intx), 2);
+}
+
+static void test_irq_capped_by_table_size(void **state)
+{
+    bool intx;
+    (void)state;
+    give_msix(1);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 3);
+    assert_int_equal(ops.irq_setup(ops.ctx, 4, &intx), 1);
+}
+
+static void test_top_half_and_poll_reap_their_vector(void **state)
+{
+    bool intx;
+    (void)state;
+    give_msix(8);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 0);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 1);
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 2);
+
+    /* Before the controller is bound (inside nvme_ctrl_init): ignored. */
+    assert_false(mock_exos.reg[1].InterruptHandler((LPDEVICE)&pcidev, mock_exos.reg[1].Context));
+    assert_int_equal(reap_calls, 0);
+
+    nvme_exos_osal_bind(&o, FAKE_CTRL);
+    assert_false(mock_exos.reg[1].InterruptHandler((LPDEVICE)&pcidev, mock_exos.reg[1].Context));
+    assert_int_equal(reaped[1], 1);
+    mock_exos.reg[0].PollCallback((LPDEVICE)&pcidev, mock_exos.reg[0].Context);
+    assert_int_equal(reaped[0], 1);
+    assert_int_equal(o.irq_top_half, 2); /* counted even before the bind */
+    assert_int_equal(o.irq_polled, 1);
+}
+
+/* --- Time ----------------------------------------------------------------------------- */
+
+static void test_clock_advances_while_exos_clock_stands_still(void **state)
+{
+    uint64_t t0, t1, t2;
+    (void)state;
+    mock_exos.sys_ms = 1234; /* never moves: PCI probe, interrupts off */
+    t0 = ops.now_us(ops.ctx);
+    ops.sleep_us(ops.ctx, 500);
+    t1 = ops.now_us(ops.ctx);
+    assert_int_equal(t1 - t0, 500);
+    ops.sleep_us(ops.ctx, 2500);
+    t2 = ops.now_us(ops.ctx);
+    assert_int_equal(t2 - t1, 2500);
+    assert_int_equal(mock_exos.busy_ms, 2); /* whole milliseconds busy-waited by EXOS */
+}
+
+static void test_clock_does_not_count_twice(void **state)
+{
+    uint64_t t0, t1, t2;
+    (void)state;
+    mock_exos.sys_ms = 100;
+    t0 = ops.now_us(ops.ctx);
+    ops.sleep_us(ops.ctx, 3000); /* the system clock moved 5 ms meanwhile */
+    mock_exos.sys_ms = 105;
+    t1 = ops.now_us(ops.ctx);
+    assert_int_equal(t1 - t0, 5000);
+    mock_exos.sys_ms = 107; /* no OSAL wait: the system clock alone */
+    t2 = ops.now_us(ops.ctx);
+    assert_int_equal(t2 - t1, 2000);
+    mock_exos.sys_ms = 107;
+    assert_int_equal(ops.now_us(ops.ctx), t2); /* monotonic, no drift */
+}
+
+static void test_clock_survives_system_time_wrap(void **state)
+{
+    uint64_t t0, t1;
+    (void)state;
+    mock_exos.sys_ms = (UINT)0xFFFFFFFFu - 1;
+    t0 = ops.now_us(ops.ctx);
+    mock_exos.sys_ms = (UINT)0xFFFFFFFFu + 3; /* 32-bit wrap on x86-32 */
+    mock_exos.sys_ms &= 0xFFFFFFFFu;
+    t1 = ops.now_us(ops.ctx);
+    assert_true(t1 >= t0);
+    assert_int_equal(t1 - t0, 4000);
+}
+
+static void test_sleep_with_interrupts_off_reaps_vectors(void **state)
+{
+    bool intx;
+    (void)state;
+    give_msix(8);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 0);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 1);
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 2);
+    nvme_exos_osal_bind(&o, FAKE_CTRL);
+
+    mock_exos.eflags = 0x200; /* interrupts on: the ISR does the work */
+    ops.sleep_us(ops.ctx, 10);
+    assert_int_equal(reap_calls, 0);
+    mock_exos.eflags = 0; /* probe time: no MSI delivered, reap here */
+    ops.sleep_us(ops.ctx, 10);
+    assert_int_equal(reaped[0], 1);
+    assert_int_equal(reaped[1], 1);
+}
+
+/* --- Locks, log ------------------------------------------------------------------------- */
+
+static void test_lock_excludes_interrupts(void **state)
+{
+    void *l;
+    (void)state;
+    l = ops.lock_create(ops.ctx);
+    assert_non_null(l);
+    mock_exos.eflags = 0x200;
+    ops.lock(ops.ctx, l);
+    assert_int_equal(mock_exos.eflags & 0x200, 0);
+    ops.unlock(ops.ctx, l);
+    assert_int_equal(mock_exos.eflags & 0x200, 0x200);
+    /* taken with interrupts already off: they stay off */
+    mock_exos.eflags = 0;
+    ops.lock(ops.ctx, l);
+    ops.unlock(ops.ctx, l);
+    assert_int_equal(mock_exos.eflags, 0);
+    ops.lock_destroy(ops.ctx, l);
+    assert_int_equal(mock_exos.heap_live, 0);
+}
+
+static void test_log_follows_exos_conventions(void **state)
+{
+    (void)state;
+    ops.log(ops.ctx, (enum nvme_log_level)0 /* ERROR */, "controller fatal status");
+    assert_int_equal(mock_exos.last_log_type, LOG_ERROR);
+    assert_string_equal(mock_exos.last_log, "[NVMeCore] controller fatal status");
+    ops.log(ops.ctx, NVME_LOG_WARN, "[nvme_ctrl_init] CAP.TO=0");
+    assert_int_equal(mock_exos.last_log_type, LOG_WARNING);
+    assert_string_equal(mock_exos.last_log, "[nvme_ctrl_init] CAP.TO=0");
+    ops.log(ops.ctx, NVME_LOG_INFO, "up");
+    assert_int_equal(mock_exos.last_log_type, LOG_VERBOSE);
+    ops.log(ops.ctx, NVME_LOG_TRACE, "sqe");
+    assert_int_equal(mock_exos.last_log_type, LOG_DEBUG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_setup_fills_every_mandatory_callback, setup),
+        cmocka_unit_test_setup(test_mmio_reaches_bar0, setup),
+        cmocka_unit_test_setup(test_dma_alloc_is_contiguous_dmabuffer, setup),
+        cmocka_unit_test_setup(test_dma_alloc_alignment_above_page, setup),
+        cmocka_unit_test_setup(test_dma_alloc_failure_gives_null, setup),
+        cmocka_unit_test_setup(test_release_frees_what_the_core_left, setup),
+        cmocka_unit_test_setup(test_dma_map_translates_the_piece, setup),
+        cmocka_unit_test_setup(test_dma_map_unmapped_memory_fails, setup),
+        cmocka_unit_test_setup(test_dma_map_across_pages_needs_contiguity, setup),
+        cmocka_unit_test_setup(test_mem_alloc_uses_kernel_heap, setup),
+        cmocka_unit_test_setup(test_irq_without_msix_polls, setup),
+        cmocka_unit_test_setup(test_irq_registration_failure_falls_back_to_polling, setup),
+        cmocka_unit_test_setup(test_irq_in_exos_polling_mode_polls, setup),
+        cmocka_unit_test_setup(test_irq_programs_msix_table, setup),
+        cmocka_unit_test_setup(test_irq_grants_what_registered, setup),
+        cmocka_unit_test_setup(test_irq_capped_by_table_size, setup),
+        cmocka_unit_test_setup(test_top_half_and_poll_reap_their_vector, setup),
+        cmocka_unit_test_setup(test_clock_advances_while_exos_clock_stands_still, setup),
+        cmocka_unit_test_setup(test_clock_does_not_count_twice, setup),
+        cmocka_unit_test_setup(test_clock_survives_system_time_wrap, setup),
+        cmocka_unit_test_setup(test_sleep_with_interrupts_off_reaps_vectors, setup),
+        cmocka_unit_test_setup(test_lock_excludes_interrupts, setup),
+        cmocka_unit_test_setup(test_log_follows_exos_conventions, setup),
+    };
+    return cmocka_run_group_tests_name("exos_osal", tests, NULL, NULL);
+}

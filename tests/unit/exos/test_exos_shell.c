@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_exos_shell.c - the `nvmectl` EXOS shell command: arguments taken
+ * raw from the shell's command line, controller selection, output through
+ * ConsolePrint, the shared front end called with the controller's scratch
+ * buffer.  nvmectl_run_line and the controller table are mocked.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock_exos.h"
+#include "nvme_exos.h"
+#include "nvme/nvmectl.h"
+
+static NVME_CORE_DEVICE devs[2];
+static unsigned ndevs;
+
+LPNVME_CORE_DEVICE nvme_exos_controller(unsigned idx)
+{
+    return idx < ndevs ? &devs[idx] : NULL;
+}
+
+unsigned nvme_exos_controller_count(void)
+{
+    return ndevs;
+}
+
+int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line)
+{
+    check_expected(ctrl);
+    check_expected(line);
+    check_expected(io->dev_name);
+    assert_ptr_equal(io->buf, devs[0].Blk.bounce == io->buf ? devs[0].Blk.bounce : devs[1].Blk.bounce);
+    assert_true(io->buf_len >= 4096);
+    assert_int_equal((uintptr_t)io->buf & 3, 0);
+    io->print(io->arg, "NSID 1: 262144 blocks of 512 bytes\n100%\n");
+    return mock_type(int);
+}
+
+static uint8_t scratch[2][8192] __attribute__((aligned(4096)));
+
+static int setup(void **state)
+{
+    (void)state;
+    mock_exos_reset();
+    memset(devs, 0, sizeof(devs));
+    for (unsigned i = 0; i < 2; i++) {
+        devs[i].Ctrl = (struct nvme_ctrl *)(uintptr_t)(0x1000 + i);
+        devs[i].Blk.bounce = scratch[i];
+        devs[i].Blk.bounce_bytes = sizeof(scratch[i]);
+        devs[i].Index = i;
+    }
+    ndevs = 2;
+    return 0;
+}
+
+static U32 run_shell(const char *typed, unsigned name_len)
+{
+    static SHELLCONTEXT ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    strcpy((char *)ctx.Input.CommandLine, typed);
+    ctx.CommandChar = name_len; /* the shell parsed the command name */
+    return CMD_nvmectl(&ctx);
+}
+
+static void test_arguments_reach_front_end_raw(void **state)
+{
+    (void)state;
+    /* "-n 1" must not be eaten as a shell option */
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "read -n 1 -s 0 -c 1");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(run_shell("nvmectl read -n 1 -s 0 -c 1", 8), DF_RETURN_SUCCESS);
+    assert_string_equal(mock_exos.console, "NSID 1: 262144 blocks of 512 bytes\n100%\n");
+    assert_int_equal(mock_exos.last_log_type, LOG_TEST);
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] read : OK");
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
+static void test_controller_selector(void **state)
+{
+    (void)state;
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "list");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("  nvme1   list")), DF_RETURN_SUCCESS);
+}
+
+static void test_missing_controller(void **state)
+{
+    (void)state;
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme7 list")), DF_RETURN_HARDWARE_ABSENT);
+    assert_non_null(strstr(mock_exos.console, "no NVMe controller nvme7"));
+    ndevs = 0;
+    mock_exos.console[0] = 0;
+    assert_int_equal(nvme_exos_shell_run(TEXT("list")), DF_RETURN_HARDWARE_ABSENT);
+}
+
+static void test_failure_is_reported(void **state)
+{
+    (void)state;
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "bogus");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, NVME_ERR_INVAL);
+    assert_int_equal(nvme_exos_shell_run(TEXT("bogus")), DF_RETURN_BAD_PARAMETER);
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] bogus : KO");
+}
+
+static void test_no_arguments_prints_usage_via_front_end(void **state)
+{
+    (void)state;
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, NVME_ERR_INVAL);
+    run_shell("nvmectl", 7);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_arguments_reach_front_end_raw, setup),
+        cmocka_unit_test_setup(test_controller_selector, setup),
+        cmocka_unit_test_setup(test_missing_controller, setup),
+        cmocka_unit_test_setup(test_failure_is_reported, setup),
+        cmocka_unit_test_setup(test_no_arguments_prints_usage_via_front_end, setup),
+    };
+    return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
+}

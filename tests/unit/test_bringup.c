@@ -1,0 +1,778 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bring-up (seed plan steps 1-2) and teardown, against NVMe 1.4:
+ * CAP/VS decoding (§3.1.1-3.1.2), admin queue and CC programming
+ * (§3.1.5, §3.1.8-3.1.10, §7.6.1), firmware-enabled / never-ready /
+ * CFS / vanished controllers, incomplete OSALs and allocation failures,
+ * and the normal shutdown of nvme_ctrl_fini (§7.6.2).
+ */
+#include "fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define S_US 1000000ull
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Creates the simulator from f->cfg without bringing the core up, so a
+ * test can look at (or arm) the device first. */
+static void sim_only(struct fx *f)
+{
+    f->sim = nvme_sim_create(&f->cfg);
+    assert_non_null(f->sim);
+    nvme_sim_osal(f->sim, &f->osal);
+}
+
+static int init_core(struct fx *f)
+{
+    int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
+    if (rc == 0)
+        nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
+    return rc;
+}
+
+/* After a failed nvme_ctrl_init: nothing handed out, nothing broken. */
+static void assert_failed_init_clean(struct fx *f)
+{
+    assert_null(f->ctrl);
+    assert_int_equal(nvme_sim_dma_live(f->sim), 0);
+    assert_int_equal(nvme_sim_dma_violations(f->sim), 0);
+    assert_int_equal(nvme_sim_host_errors(f->sim), 0);
+    nvme_ctrl_fini(NULL); /* allowed, must not crash */
+    nvme_sim_destroy(f->sim);
+    f->sim = NULL;
+}
+
+static uint64_t peek_cap(struct fx *f)
+{
+    return (uint64_t)nvme_sim_reg_peek(f->sim, NVME_REG_CAP) |
+           ((uint64_t)nvme_sim_reg_peek(f->sim, NVME_REG_CAP + 4) << 32);
+}
+
+static uint64_t peek64(struct fx *f, uint32_t off)
+{
+    return (uint64_t)nvme_sim_reg_peek(f->sim, off) |
+           ((uint64_t)nvme_sim_reg_peek(f->sim, off + 4) << 32);
+}
+
+/* Write then read back a few blocks of NSID 1 through the core. */
+static void assert_io_works(struct fx *f, uint64_t lba, uint32_t count, uint32_t seed)
+{
+    size_t alloc = ((size_t)count * 512 + 4095) & ~(size_t)4095;
+    uint8_t *w = aligned_alloc(4096, alloc);
+    uint8_t *r = aligned_alloc(4096, alloc);
+    assert_non_null(w);
+    assert_non_null(r);
+    fx_pattern(w, (size_t)count * 512, seed);
+    memset(r, 0, (size_t)count * 512);
+    assert_int_equal(nvme_write(f->ctrl, 1, lba, count, w), 0);
+    assert_int_equal(nvme_read(f->ctrl, 1, lba, count, r), 0);
+    assert_memory_equal(w, r, (size_t)count * 512);
+    free(w);
+    free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Step 1: capabilities                                                */
+/* ------------------------------------------------------------------ */
+
+static void given_cap_and_vs_info_decodes_them(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mqes = 63;
+    f.cfg.dstrd = 1;
+    f.cfg.to = 30;
+    f.cfg.mdts = 3;
+    fx_start(&f);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    assert_non_null(in);
+    assert_true(in->cap == peek_cap(&f));
+    assert_int_equal(in->vs, nvme_sim_reg_peek(f.sim, NVME_REG_VS));
+    assert_int_equal(NVME_VS_MJR(in->vs), 1);
+    assert_int_equal(NVME_VS_MNR(in->vs), 4);
+    assert_int_equal(NVME_VS_TER(in->vs), 0);
+    assert_int_equal(in->max_queue_entries, 64);  /* MQES + 1 */
+    assert_int_equal(in->doorbell_stride, 8);     /* 4 << DSTRD */
+    assert_int_equal(in->timeout_ms, 30 * 500);   /* TO * 500 ms */
+    assert_int_equal(in->mdts_reported, 8 * 4096); /* 2^MDTS * 4 KiB (MPSMIN 0) */
+    assert_int_equal(in->mdts_bytes, 8 * 4096);
+    assert_int_equal(in->page_size, 4096);
+    assert_int_equal(in->vid, 0x1b36);
+    assert_string_equal(in->serial, "SIM0000001");
+    assert_string_equal(in->model, "nvme-core simulated controller");
+    assert_string_equal(in->firmware, "1.0");
+    assert_int_equal(in->nn, 1);
+    fx_stop(&f);
+}
+
+static void given_default_cap_nvmectl_info_prints_version_and_max_queue_depth(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct fx_out o;
+    fx_config(&f);
+    f.cfg.mqes = 511;
+    fx_start(&f);
+    assert_int_equal(fx_nvmectl(&f, &o, "info"), 0);
+    assert_non_null(strstr(o.text, "1.4.0"));
+    assert_non_null(strstr(o.text, "max queue depth 512"));
+    assert_int_equal(fx_nvmectl(&f, &o, "ready"), 0);
+    assert_non_null(strstr(o.text, "controller is up"));
+    fx_stop(&f);
+}
+
+static void given_mdts_zero_info_reports_no_limit(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 0;
+    fx_start(&f);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(in->mdts_reported, 0);
+    assert_true(in->mdts_bytes >= 128 * 1024);
+    assert_io_works(&f, 0, 512, 7); /* 256 KiB in one call */
+    fx_stop(&f);
+}
+
+static void given_mpsmin_8k_cc_mps_and_mdts_use_8k_pages(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mpsmin = 1;
+    f.cfg.mdts = 2;
+    fx_start(&f);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    uint32_t cc = nvme_sim_reg_peek(f.sim, NVME_REG_CC);
+    assert_int_equal((cc & NVME_CC_MPS_MASK) >> NVME_CC_MPS_SHIFT, 1);
+    assert_int_equal(in->page_size, 8192);
+    assert_int_equal(in->mdts_reported, 4 * 8192); /* MDTS is in MPSMIN units */
+    assert_int_equal(peek64(&f, NVME_REG_ASQ) & 8191u, 0);
+    assert_int_equal(peek64(&f, NVME_REG_ACQ) & 8191u, 0);
+    assert_io_works(&f, 3, 100, 11);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Step 2: admin queue, CC, ready                                      */
+/* ------------------------------------------------------------------ */
+
+static void given_bring_up_controller_is_ready(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    uint32_t csts = nvme_sim_reg_peek(f.sim, NVME_REG_CSTS);
+    assert_int_equal(csts & NVME_CSTS_RDY, NVME_CSTS_RDY);
+    assert_int_equal(csts & NVME_CSTS_CFS, 0);
+    assert_int_equal(csts & NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_NORMAL);
+    assert_int_equal(nvme_ctrl_read_csts(f.ctrl), csts);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->enables, 1);
+    assert_int_equal(st->resets, 0); /* it started disabled: nothing to disable */
+    assert_false(nvme_ctrl_get_info(f.ctrl)->enabled_at_start);
+    fx_stop(&f);
+}
+
+static void given_bring_up_cc_aqa_asq_acq_are_programmed_per_spec(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    uint32_t cc = nvme_sim_reg_peek(f.sim, NVME_REG_CC);
+    assert_int_equal(cc & NVME_CC_EN, NVME_CC_EN);
+    assert_int_equal(cc & NVME_CC_CSS_MASK, NVME_CC_CSS_NVM);
+    assert_int_equal((cc & NVME_CC_MPS_MASK) >> NVME_CC_MPS_SHIFT, 0); /* 4 KiB */
+    assert_int_equal(cc & NVME_CC_AMS_MASK, 0);                        /* round robin */
+    assert_int_equal(cc & NVME_CC_SHN_MASK, 0);
+    assert_int_equal((cc & NVME_CC_IOSQES_MASK) >> NVME_CC_IOSQES_SHIFT, 6);
+    assert_int_equal((cc & NVME_CC_IOCQES_MASK) >> NVME_CC_IOCQES_SHIFT, 4);
+
+    assert_int_equal(in->admin_queue_entries, 32); /* documented default */
+    uint32_t aqa = nvme_sim_reg_peek(f.sim, NVME_REG_AQA);
+    assert_int_equal(aqa & NVME_AQA_ASQS_MASK, 31);
+    assert_int_equal((aqa >> NVME_AQA_ACQS_SHIFT) & 0xfff, 31);
+    uint64_t asq = peek64(&f, NVME_REG_ASQ), acq = peek64(&f, NVME_REG_ACQ);
+    assert_true(asq != 0 && acq != 0 && asq != acq);
+    assert_int_equal(asq & 4095u, 0);
+    assert_int_equal(acq & 4095u, 0);
+    fx_stop(&f);
+}
+
+static void given_admin_entries_option_aqa_uses_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.admin_queue_entries = 8;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->admin_queue_entries, 8);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x00070007u);
+    assert_io_works(&f, 0, 8, 3);
+    fx_stop(&f);
+}
+
+static void given_queue_sizes_above_mqes_they_are_capped(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mqes = 255;
+    f.opts.io_queue_entries = 4096;
+    f.opts.admin_queue_entries = 1000;
+    fx_start(&f);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(in->io_queue_entries, 256);
+    assert_int_equal(in->admin_queue_entries, 256);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x00ff00ffu);
+    assert_io_works(&f, 10, 16, 4);
+    fx_stop(&f);
+
+    /* AQA holds at most 4096 entries (12-bit 0-based sizes, §3.1.8). */
+    fx_config(&f);
+    f.cfg.mqes = 8191;
+    f.opts.admin_queue_entries = 8000;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->admin_queue_entries, 4096);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x0fff0fffu);
+    fx_stop(&f);
+}
+
+static void given_default_options_io_queues_have_256_entries(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(in->io_queue_entries, 256);
+    assert_int_equal(in->io_queues, 1);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Controllers in odd states at start                                  */
+/* ------------------------------------------------------------------ */
+
+static void given_firmware_left_it_enabled_bring_up_disables_then_enables(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.start = NVME_SIM_START_ENABLED;
+    sim_only(&f);
+    uint64_t fw_asq = peek64(&f, NVME_REG_ASQ);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, NVME_CC_EN);
+    assert_int_equal(init_core(&f), 0);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    assert_true(in->enabled_at_start);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->resets, 1);  /* CC.EN 1 -> 0 */
+    assert_int_equal(st->enables, 1); /* CC.EN 0 -> 1 */
+    /* Its own admin queue, not the firmware's. */
+    assert_true(peek64(&f, NVME_REG_ASQ) != fw_asq);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x001f001fu);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_io_works(&f, 0, 4, 1);
+    fx_stop(&f); /* host_errors 0: EN was not set again while RDY was 1 */
+}
+
+static void given_controller_never_ready_init_times_out_after_cap_to(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.to = 255; /* 127.5 s */
+    f.cfg.start = NVME_SIM_START_NEVER_READY;
+    sim_only(&f);
+    nvme_sim_log_capture(f.sim, true);
+    double t0 = wall_s();
+    uint64_t s0 = nvme_sim_now(f.sim);
+    assert_int_equal(init_core(&f), NVME_ERR_TIMEOUT);
+    uint64_t waited = nvme_sim_now(f.sim) - s0;
+    assert_true(waited >= 127500000ull);
+    assert_true(waited <= 3 * 127500000ull); /* bounded: no hang */
+    assert_true(wall_s() - t0 < 10.0);      /* simulated time, not real */
+    assert_non_null(strstr(nvme_sim_log_text(f.sim), "not ready"));
+    assert_failed_init_clean(&f);
+}
+
+/* nvme.h, nvme_ctrl_init: "On failure nothing stays allocated and the
+ * controller is left disabled."  A controller left with CC.EN=1 whose
+ * ASQ/ACQ point at freed memory may DMA into it once it does get ready
+ * (or CFS clears). */
+static void given_bring_up_fails_after_enable_controller_is_left_disabled(void **state)
+{
+    (void)state;
+    struct fx f;
+    /* Never ready. */
+    fx_config(&f);
+    f.cfg.to = 4;
+    f.cfg.start = NVME_SIM_START_NEVER_READY;
+    sim_only(&f);
+    assert_int_equal(init_core(&f), NVME_ERR_TIMEOUT);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
+    assert_failed_init_clean(&f);
+    /* CFS that a reset does not clear. */
+    fx_config(&f);
+    f.cfg.start = NVME_SIM_START_CFS;
+    f.cfg.cfs_sticky = true;
+    sim_only(&f);
+    assert_int_equal(init_core(&f), NVME_ERR_FATAL);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
+    assert_failed_init_clean(&f);
+}
+
+static void given_cfs_at_start_the_disable_clears_it_and_bring_up_succeeds(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.start = NVME_SIM_START_CFS;
+    sim_only(&f);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_CFS, NVME_CSTS_CFS);
+    assert_int_equal(init_core(&f), 0);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->enabled_at_start);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_CFS, 0);
+    assert_true(nvme_sim_stats(f.sim)->resets >= 1);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_io_works(&f, 1, 2, 9);
+    fx_stop(&f);
+}
+
+static void given_sticky_cfs_at_start_init_returns_fatal(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.start = NVME_SIM_START_CFS;
+    f.cfg.cfs_sticky = true;
+    sim_only(&f);
+    double t0 = wall_s();
+    assert_int_equal(init_core(&f), NVME_ERR_FATAL);
+    assert_true(wall_s() - t0 < 5.0);
+    assert_failed_init_clean(&f);
+}
+
+static void given_device_gone_init_returns_gone_quickly(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.start = NVME_SIM_START_GONE;
+    sim_only(&f);
+    double t0 = wall_s();
+    assert_int_equal(init_core(&f), NVME_ERR_GONE);
+    assert_true(nvme_sim_now(f.sim) < 1 * S_US);
+    assert_true(wall_s() - t0 < 2.0);
+    assert_failed_init_clean(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* OSAL contract                                                       */
+/* ------------------------------------------------------------------ */
+
+enum { N_REQUIRED = 9 };
+
+static void null_required(struct nvme_osal *o, int i)
+{
+    switch (i) {
+    case 0: o->mmio_read32 = NULL; break;
+    case 1: o->mmio_write32 = NULL; break;
+    case 2: o->dma_alloc = NULL; break;
+    case 3: o->dma_free = NULL; break;
+    case 4: o->dma_map = NULL; break;
+    case 5: o->mem_alloc = NULL; break;
+    case 6: o->mem_free = NULL; break;
+    case 7: o->now_us = NULL; break;
+    default: o->sleep_us = NULL; break;
+    }
+}
+
+static void given_incomplete_osal_init_returns_inval_and_touches_nothing(void **state)
+{
+    (void)state;
+    for (int i = 0; i <= N_REQUIRED; i++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.locks = true;
+        sim_only(&f);
+        if (i < N_REQUIRED)
+            null_required(&f.osal, i);
+        else
+            f.osal.lock = NULL; /* lock_create without lock/unlock */
+        f.ctrl = (struct nvme_ctrl *)&f; /* must be overwritten */
+        assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), NVME_ERR_INVAL);
+        assert_null(f.ctrl);
+        assert_int_equal(nvme_sim_stats(f.sim)->mmio_writes, 0);
+        assert_failed_init_clean(&f);
+    }
+    struct fx f;
+    fx_config(&f);
+    sim_only(&f);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, NULL, &f.opts), NVME_ERR_INVAL);
+    assert_int_equal(nvme_ctrl_init(NULL, &f.osal, &f.opts), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->mmio_writes, 0);
+    assert_failed_init_clean(&f);
+}
+
+static void given_optional_osal_fields_null_bring_up_and_io_work(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.irq_mode = NVME_SIM_IRQ_MSIX; /* would be used if irq_setup were there */
+    sim_only(&f);
+    f.osal.mmio_read64 = NULL; /* two 32-bit accesses, low first */
+    f.osal.mmio_write64 = NULL;
+    f.osal.irq_setup = NULL;
+    f.osal.irq_teardown = NULL;
+    f.osal.dma_sync = NULL;
+    f.osal.log = NULL;
+    assert_int_equal(init_core(&f), 0);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(in->irq_vectors, 0);
+    assert_true(in->cap == peek_cap(&f));
+    assert_io_works(&f, 5, 9, 21);
+    assert_int_equal(nvme_ctrl_irq_count(f.ctrl), 0);
+    fx_stop(&f);
+}
+
+/* Bookkeeping around the simulator's OSAL: live mem_alloc blocks (the
+ * simulator tracks DMA memory only) and calls of each allocator. */
+static struct {
+    struct nvme_osal real;
+    long live;
+    long long bytes;
+    unsigned calls[3]; /* by enum nvme_sim_osal_fn */
+} g_mem;
+
+static void *track_mem_alloc(void *ctx, size_t size)
+{
+    g_mem.calls[NVME_SIM_FAIL_MEM_ALLOC]++;
+    void *p = g_mem.real.mem_alloc(ctx, size);
+    if (p != NULL) {
+        g_mem.live++;
+        g_mem.bytes += (long long)size;
+    }
+    return p;
+}
+
+static void track_mem_free(void *ctx, void *p, size_t size)
+{
+    if (p != NULL) {
+        g_mem.live--;
+        g_mem.bytes -= (long long)size;
+    }
+    g_mem.real.mem_free(ctx, p, size);
+}
+
+static void *track_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
+{
+    g_mem.calls[NVME_SIM_FAIL_DMA_ALLOC]++;
+    return g_mem.real.dma_alloc(ctx, size, align, bus);
+}
+
+static int track_dma_map(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, uint64_t *bus)
+{
+    g_mem.calls[NVME_SIM_FAIL_DMA_MAP]++;
+    return g_mem.real.dma_map(ctx, va, len, dir, bus);
+}
+
+static void track_mem(struct nvme_osal *o)
+{
+    memset(&g_mem, 0, sizeof(g_mem));
+    g_mem.real = *o;
+    o->mem_alloc = track_mem_alloc;
+    o->mem_free = track_mem_free;
+    o->dma_alloc = track_dma_alloc;
+    o->dma_map = track_dma_map;
+}
+
+static void sweep_config(struct fx *f)
+{
+    fx_config(f);
+    f->opts.io_queues = 2;
+    f->cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    f->ns[1] = f->ns[0];
+    f->ns[1].nsid = 2;
+    f->cfg.ns_count = 2;
+}
+
+/* Fails the skip-th call of `fn` for every call bring-up makes; each
+ * must return `expect` and leave nothing behind: no DMA memory, no
+ * mem_alloc block, controller disabled, vectors given back.  A bring-up
+ * that reports success although an allocation failed must have everything
+ * usable (it may not hide the failure in a namespace's status). */
+static void sweep_alloc_failures(enum nvme_sim_osal_fn fn, int expect, unsigned min_calls)
+{
+    struct fx f;
+    sweep_config(&f);
+    sim_only(&f);
+    track_mem(&f.osal);
+    assert_int_equal(init_core(&f), 0);
+    unsigned calls = g_mem.calls[fn];
+    assert_true(calls >= min_calls);
+    fx_stop(&f);
+    assert_int_equal(g_mem.live, 0);
+
+    char bad[1024] = "";
+    size_t badlen = 0;
+    for (unsigned skip = 0; skip < calls; skip++) {
+        sweep_config(&f);
+        sim_only(&f);
+        track_mem(&f.osal);
+        nvme_sim_fail_osal(f.sim, fn, (int)skip);
+        int rc = init_core(&f);
+        nvme_sim_fail_osal(f.sim, fn, -1);
+        if (rc == 0) {
+            /* Tolerated failure: then nothing may be left broken. */
+            for (unsigned i = 0; i < nvme_ns_count(f.ctrl); i++) {
+                const struct nvme_ns_info *ns = nvme_ns_at(f.ctrl, i);
+                if (ns->status != 0 && badlen < sizeof(bad) - 100)
+                    badlen += (size_t)snprintf(bad + badlen, sizeof(bad) - badlen,
+                                               " [call %u failed: init returned 0 but NSID %u "
+                                               "has status %d (%s)]",
+                                               skip, ns->nsid, ns->status,
+                                               nvme_strerror(ns->status));
+            }
+            fx_stop(&f);
+        } else {
+            if (rc != expect)
+                fail_msg("failing call %u of %u: init returned %d (%s), expected %d", skip, calls,
+                         rc, nvme_strerror(rc), expect);
+            assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
+            assert_int_equal(nvme_sim_irq_granted(f.sim), 0); /* vectors given back */
+            assert_failed_init_clean(&f);
+        }
+        assert_int_equal(g_mem.live, 0);
+        assert_true(g_mem.bytes == 0);
+    }
+    if (badlen != 0)
+        fail_msg("allocation failure hidden by bring-up:%s", bad);
+}
+
+static void given_dma_alloc_failures_init_returns_nomem_and_leaks_nothing(void **state)
+{
+    (void)state;
+    /* At least ASQ, ACQ and the identify page come from dma_alloc. */
+    sweep_alloc_failures(NVME_SIM_FAIL_DMA_ALLOC, NVME_ERR_NOMEM, 3);
+}
+
+static void given_mem_alloc_failures_init_returns_nomem_and_leaks_nothing(void **state)
+{
+    (void)state;
+    /* At least the controller and the admin queue's CID table. */
+    sweep_alloc_failures(NVME_SIM_FAIL_MEM_ALLOC, NVME_ERR_NOMEM, 2);
+}
+
+static void given_dma_map_failures_init_returns_dma_and_leaks_nothing(void **state)
+{
+    (void)state;
+    /* nvme_osal.h, dma_map: "the core fails the request with NVME_ERR_DMA". */
+    sweep_alloc_failures(NVME_SIM_FAIL_DMA_MAP, NVME_ERR_DMA, 1);
+}
+
+/* nvme_osal.h: mem_alloc is "called at init and when namespaces are
+ * rescanned, never on the I/O path"; dma_alloc is "never on the I/O fast
+ * path once the controller is up" (PRP list pages included).  Transfers
+ * needing PRP lists (more than two pages) must not allocate. */
+static void given_controller_up_io_does_not_allocate_memory(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    sim_only(&f);
+    track_mem(&f.osal);
+    assert_int_equal(init_core(&f), 0);
+    memset(g_mem.calls, 0, sizeof(g_mem.calls));
+    assert_io_works(&f, 0, 1, 1);    /* PRP1 only */
+    assert_io_works(&f, 8, 16, 2);   /* PRP1 + PRP2 */
+    assert_io_works(&f, 64, 256, 3); /* 128 KiB: a PRP list */
+    assert_int_equal(nvme_flush(f.ctrl, 1), 0);
+    assert_int_equal(g_mem.calls[NVME_SIM_FAIL_MEM_ALLOC], 0);
+    assert_int_equal(g_mem.calls[NVME_SIM_FAIL_DMA_ALLOC], 0);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Teardown: normal shutdown (§7.6.2)                                  */
+/* ------------------------------------------------------------------ */
+
+/* Position of the first trace line of an admin SQE with opcode `opc`
+ * and CDW10 `cdw10` (sq0), or -1; *last gets the last one. */
+static long find_admin_sqe(const char *log, unsigned opc, uint32_t cdw10)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "sq0 sqe opc=%02x ", opc);
+    for (const char *p = strstr(log, key); p != NULL; p = strstr(p + 1, key)) {
+        const char *c = strstr(p, "cdw10=");
+        const char *eol = strchr(p, '\n');
+        unsigned v;
+        if (c != NULL && (eol == NULL || c < eol) && sscanf(c, "cdw10=%x", &v) == 1 && v == cdw10)
+            return p - log;
+    }
+    return -1;
+}
+
+/* Position of the first CC write with SHN set, or -1. */
+static long find_shn_write(const char *log)
+{
+    for (const char *p = strstr(log, "wr32 014 <- "); p != NULL;
+         p = strstr(p + 1, "wr32 014 <- ")) {
+        unsigned v;
+        if (sscanf(p, "wr32 014 <- %x", &v) == 1 && (v & NVME_CC_SHN_MASK) != 0)
+            return p - log;
+    }
+    return -1;
+}
+
+static void given_fini_it_deletes_io_queues_then_shuts_down_normally(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 3;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 3);
+    assert_io_works(&f, 0, 16, 5);
+    nvme_sim_log_capture(f.sim, true);
+    nvme_ctrl_set_trace(f.ctrl, NVME_TRACE_REGS | NVME_TRACE_SQE);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t resets = st->resets;
+
+    nvme_ctrl_fini(f.ctrl);
+    f.ctrl = NULL;
+
+    assert_int_equal(st->shutdowns, 1);
+    assert_int_equal(st->resets, resets); /* a shutdown, not a reset */
+    uint32_t cc = nvme_sim_reg_peek(f.sim, NVME_REG_CC);
+    uint32_t csts = nvme_sim_reg_peek(f.sim, NVME_REG_CSTS);
+    assert_int_equal(cc & NVME_CC_SHN_MASK, NVME_CC_SHN_NORMAL);
+    assert_int_equal(csts & NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE);
+    for (uint16_t q = 1; q <= 3; q++) {
+        assert_false(nvme_sim_queue_exists(f.sim, q, false));
+        assert_false(nvme_sim_queue_exists(f.sim, q, true));
+    }
+    /* Order: Delete SQ before its CQ (§5.6), all before CC.SHN. */
+    const char *log = nvme_sim_log_text(f.sim);
+    long shn = find_shn_write(log);
+    assert_true(shn >= 0);
+    for (uint32_t q = 1; q <= 3; q++) {
+        long dsq = find_admin_sqe(log, NVME_ADMIN_DELETE_SQ, q);
+        long dcq = find_admin_sqe(log, NVME_ADMIN_DELETE_CQ, q);
+        assert_true(dsq >= 0);
+        assert_true(dcq > dsq);
+        assert_true(dcq < shn);
+    }
+    fx_stop(&f);
+}
+
+static void given_slow_shutdown_within_cap_to_fini_waits_for_shst_complete(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.shutdown_delay_us = 3 * S_US;
+    fx_start(&f);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    nvme_ctrl_fini(f.ctrl);
+    f.ctrl = NULL;
+    assert_true(nvme_sim_now(f.sim) - t0 >= 3 * S_US);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_SHST_MASK,
+                     NVME_CSTS_SHST_COMPLETE);
+    fx_stop(&f);
+}
+
+static void given_shutdown_never_completes_fini_waits_rtd3e_then_returns(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.to = 2;                          /* CAP.TO 1 s */
+    f.cfg.rtd3e = 8000000;                 /* RTD3E 8 s */
+    f.cfg.shutdown_delay_us = 4000000000u; /* ~67 min: never, for this test */
+    fx_start(&f);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    double w0 = wall_s();
+    nvme_ctrl_fini(f.ctrl);
+    f.ctrl = NULL;
+    uint64_t waited = nvme_sim_now(f.sim) - t0;
+    assert_true(waited >= 8 * S_US);  /* at least RTD3E (§7.6.2) */
+    assert_true(waited <= 10 * S_US); /* and then gives up */
+    assert_true(wall_s() - w0 < 5.0);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_SHST_MASK,
+                     NVME_CSTS_SHST_OCCURRING);
+    fx_stop(&f);
+}
+
+static void given_dstrd_2_doorbells_land_at_16_byte_stride(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.dstrd = 2;
+    f.opts.io_queues = 2;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->doorbell_stride, 16);
+    assert_io_works(&f, 0, 8, 2);
+    assert_int_equal(nvme_flush(f.ctrl, 1), 0);
+    assert_int_equal(nvme_submit_flush(f.ctrl, 2, 1, 0, NULL, NULL), 0);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 2, 0), 1);
+    for (uint16_t q = 0; q <= 2; q++) {
+        assert_true(nvme_sim_doorbell_writes(f.sim, q, false) > 0);
+        assert_true(nvme_sim_doorbell_writes(f.sim, q, true) > 0);
+    }
+    /* SQ1 tail doorbell at 1000h + (2*1) * 16 */
+    assert_true(nvme_sim_reg_writes(f.sim, 0x1000 + 2 * 16) > 0);
+    assert_true(nvme_sim_reg_writes(f.sim, 0x1000 + 5 * 16) > 0); /* CQ2 head */
+    assert_int_equal(nvme_sim_host_errors(f.sim), 0);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(given_cap_and_vs_info_decodes_them),
+        cmocka_unit_test(given_default_cap_nvmectl_info_prints_version_and_max_queue_depth),
+        cmocka_unit_test(given_mdts_zero_info_reports_no_limit),
+        cmocka_unit_test(given_mpsmin_8k_cc_mps_and_mdts_use_8k_pages),
+        cmocka_unit_test(given_bring_up_controller_is_ready),
+        cmocka_unit_test(given_bring_up_cc_aqa_asq_acq_are_programmed_per_spec),
+        cmocka_unit_test(given_admin_entries_option_aqa_uses_it),
+        cmocka_unit_test(given_queue_sizes_above_mqes_they_are_capped),
+        cmocka_unit_test(given_default_options_io_queues_have_256_entries),
+        cmocka_unit_test(given_firmware_left_it_enabled_bring_up_disables_then_enables),
+        cmocka_unit_test(given_controller_never_ready_init_times_out_after_cap_to),
+        cmocka_unit_test(given_bring_up_fails_after_enable_controller_is_left_disabled),
+        cmocka_unit_test(given_cfs_at_start_the_disable_clears_it_and_bring_up_succeeds),
+        cmocka_unit_test(given_sticky_cfs_at_start_init_returns_fatal),
+        cmocka_unit_test(given_device_gone_init_returns_gone_quickly),
+        cmocka_unit_test(given_incomplete_osal_init_returns_inval_and_touches_nothing),
+        cmocka_unit_test(given_optional_osal_fields_null_bring_up_and_io_work),
+        cmocka_unit_test(given_dma_alloc_failures_init_returns_nomem_and_leaks_nothing),
+        cmocka_unit_test(given_mem_alloc_failures_init_returns_nomem_and_leaks_nothing),
+        cmocka_unit_test(given_dma_map_failures_init_returns_dma_and_leaks_nothing),
+        cmocka_unit_test(given_controller_up_io_does_not_allocate_memory),
+        cmocka_unit_test(given_fini_it_deletes_io_queues_then_shuts_down_normally),
+        cmocka_unit_test(given_slow_shutdown_within_cap_to_fini_waits_for_shst_complete),
+        cmocka_unit_test(given_shutdown_never_completes_fini_waits_rtd3e_then_returns),
+        cmocka_unit_test(given_dstrd_2_doorbells_land_at_16_byte_stride),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,816 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Robustness (seed plan step 8): the device is untrusted.  Bogus and
+ * duplicate completions (§4.6: CID names a command in flight), lost
+ * completions and timeouts, error statuses and retries (§4.6.1, DNR),
+ * controller fatal status and reset (§7.3.2, §9.5), surprise removal,
+ * explicit resets with commands in flight, and broken Identify Namespace
+ * data or namespace lists (§5.15.2).  No crash, hang, leak or DMA outside
+ * what the OSAL handed out (fx_stop checks the last two).
+ */
+#include "fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MS 1000ull
+
+struct rec {
+    int calls;
+    int result;
+};
+
+static void rec_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)dw0;
+    struct rec *r = arg;
+    r->calls++;
+    r->result = result;
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint8_t *xalloc(size_t len)
+{
+    uint8_t *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);
+    assert_non_null(p);
+    memset(p, 0, len);
+    return p;
+}
+
+/* Starts with the log captured from the first command on. */
+static void start_captured(struct fx *f)
+{
+    f->sim = nvme_sim_create(&f->cfg);
+    assert_non_null(f->sim);
+    nvme_sim_log_capture(f->sim, true);
+    nvme_sim_osal(f->sim, &f->osal);
+    int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
+    if (rc != 0)
+        fail_msg("nvme_ctrl_init: %d (%s)\n%s", rc, nvme_strerror(rc), nvme_sim_log_text(f->sim));
+    nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
+}
+
+static void seed_media(struct fx *f, uint32_t nsid, uint64_t lba, uint32_t count, uint32_t seed)
+{
+    uint8_t *b = xalloc((size_t)count * 512);
+    fx_pattern(b, (size_t)count * 512, seed);
+    assert_int_equal(nvme_sim_ns_write(f->sim, nsid, lba, count, b), 0);
+    free(b);
+}
+
+/* Reads blocks through the core and compares them with a pattern. */
+static void assert_reads_pattern(struct fx *f, uint32_t nsid, uint64_t lba, uint32_t count,
+                                 uint32_t seed)
+{
+    size_t len = (size_t)count * 512;
+    uint8_t *got = xalloc(len), *want = xalloc(len);
+    fx_pattern(want, len, seed);
+    assert_int_equal(nvme_read(f->ctrl, nsid, lba, count, got), 0);
+    assert_memory_equal(got, want, len);
+    free(got);
+    free(want);
+}
+
+static void assert_roundtrip(struct fx *f, uint32_t nsid, uint64_t lba, uint32_t count,
+                             uint32_t seed)
+{
+    size_t len = (size_t)count * 512;
+    uint8_t *w = xalloc(len);
+    fx_pattern(w, len, seed);
+    assert_int_equal(nvme_write(f->ctrl, nsid, lba, count, w), 0);
+    free(w);
+    assert_reads_pattern(f, nsid, lba, count, seed);
+}
+
+static void inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode,
+                   uint32_t value, unsigned count)
+{
+    struct nvme_sim_fault flt = {kind, qid, opcode, NVME_SIM_ANY, value, 0, count};
+    assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
+}
+
+/* Polls queue `qid` every simulated millisecond until the callback ran
+ * or `max_us` passed. */
+static void poll_until_called(struct fx *f, uint16_t qid, const struct rec *r, uint64_t max_us)
+{
+    uint64_t t0 = nvme_sim_now(f->sim);
+    while (r->calls == 0 && nvme_sim_now(f->sim) - t0 < max_us) {
+        (void)nvme_qpair_poll(f->ctrl, qid, 0);
+        nvme_sim_advance(f->sim, 1 * MS);
+    }
+}
+
+static bool log_has(struct fx *f, const char *s)
+{
+    return strstr(nvme_sim_log_text(f->sim), s) != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Completions naming no command                                       */
+/* ------------------------------------------------------------------ */
+
+static void given_bogus_cid_0xffff_completion_is_dropped_and_read_times_out(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* command_timeout_ms 2000 */
+    start_captured(&f);
+    seed_media(&f, 1, 10, 4, 31);
+    /* twice: the first attempt and the core's one retry after its reset */
+    inject(&f, NVME_SIM_FAULT_BOGUS_CID, NVME_SIM_ANY_IO, NVME_CMD_READ, 0xffff, 2);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t resets = st->resets, t0 = nvme_sim_now(f.sim);
+    uint8_t *buf = xalloc(2048);
+    double w0 = wall_s();
+    assert_int_equal(nvme_read(f.ctrl, 1, 10, 4, buf), NVME_ERR_TIMEOUT);
+    uint64_t took = nvme_sim_now(f.sim) - t0;
+    assert_true(took >= 2 * 2000 * MS);
+    assert_true(took <= 2 * 2500 * MS);
+    assert_true(wall_s() - w0 < 5.0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 2);
+    assert_true(log_has(&f, "no command in flight"));
+    assert_true(log_has(&f, "65535"));
+    /* it recovered by resetting; the next read works */
+    assert_true(st->resets > resets);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_reads_pattern(&f, 1, 10, 4, 31);
+    free(buf);
+    fx_stop(&f);
+}
+
+static void given_bogus_cid_5000_once_blocking_read_is_redone_after_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    seed_media(&f, 1, 0, 8, 32);
+    inject(&f, NVME_SIM_FAULT_BOGUS_CID, NVME_SIM_ANY_IO, NVME_CMD_READ, 5000, 1);
+    uint64_t resets = nvme_sim_stats(f.sim)->resets, t0 = nvme_sim_now(f.sim);
+    assert_reads_pattern(&f, 1, 0, 8, 32);
+    assert_true(nvme_sim_now(f.sim) - t0 >= 2000 * MS); /* it did wait for the timeout */
+    assert_true(log_has(&f, "5000"));
+    assert_true(nvme_sim_stats(f.sim)->resets > resets);
+    fx_stop(&f);
+}
+
+static void given_bogus_cid_async_callback_gets_timeout_once_and_reset_recovers(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    seed_media(&f, 1, 0, 1, 33);
+    inject(&f, NVME_SIM_FAULT_BOGUS_CID, NVME_SIM_ANY_IO, NVME_CMD_READ, 5000, 1);
+    uint8_t *buf = xalloc(512);
+    struct rec r = {0, -100};
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, rec_cb, &r), 0);
+    poll_until_called(&f, 1, &r, 10000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_TIMEOUT);
+    uint64_t took = nvme_sim_now(f.sim) - t0;
+    assert_true(took >= 2000 * MS && took <= 2100 * MS);
+    assert_true(log_has(&f, "no command in flight"));
+    for (int i = 0; i < 50; i++) { /* never called again */
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    assert_reads_pattern(&f, 1, 0, 1, 33);
+    free(buf);
+    fx_stop(&f);
+}
+
+static void given_bogus_cid_on_admin_command_it_times_out_and_reset_recovers(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    inject(&f, NVME_SIM_FAULT_BOGUS_CID, 0, NVME_ADMIN_GET_FEATURES, 0xffff, 1);
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    uint32_t dw0 = 0;
+    assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), NVME_ERR_TIMEOUT);
+    assert_true(log_has(&f, "no command in flight"));
+    assert_true(nvme_sim_stats(f.sim)->resets > resets);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), 0);
+    assert_int_equal(dw0, nvme_sim_feature(f.sim, NVME_FEAT_NUM_QUEUES));
+    assert_roundtrip(&f, 1, 40, 3, 34);
+    fx_stop(&f);
+}
+
+/* A duplicate of A's completion arrives after A completed and A's
+ * callback already submitted B (which may reuse A's slot): the duplicate
+ * must not complete B. */
+struct dup_ctx {
+    struct fx *f;
+    struct rec a, b;
+    int b_submit;
+    uint8_t *bbuf;
+};
+
+static void dup_b_cb(void *arg, int result, uint32_t dw0)
+{
+    struct dup_ctx *c = arg;
+    rec_cb(&c->b, result, dw0);
+}
+
+static void dup_a_cb(void *arg, int result, uint32_t dw0)
+{
+    struct dup_ctx *c = arg;
+    rec_cb(&c->a, result, dw0);
+    c->b_submit = nvme_submit_rw(c->f->ctrl, 1, NVME_CMD_READ, 1, 100, 1, c->bbuf,
+                                 NVME_SUBMIT_NO_DOORBELL, dup_b_cb, c);
+}
+
+static void given_duplicate_cqe_it_does_not_complete_the_next_command(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    seed_media(&f, 1, 50, 1, 35);
+    seed_media(&f, 1, 100, 1, 36);
+    inject(&f, NVME_SIM_FAULT_DUP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    struct dup_ctx c = {&f, {0, -100}, {0, -100}, -100, xalloc(512)};
+    uint8_t *abuf = xalloc(512), *want = xalloc(512);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 50, 1, abuf, 0, dup_a_cb, &c),
+                     0);
+    (void)nvme_qpair_poll(f.ctrl, 1, 0); /* A's CQE, then its duplicate */
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_int_equal(c.a.calls, 1);
+    assert_int_equal(c.a.result, 0);
+    assert_int_equal(c.b_submit, 0);
+    assert_int_equal(c.b.calls, 0); /* B never reached the device */
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 1);
+    assert_true(log_has(&f, "no command in flight"));
+    nvme_qpair_ring(f.ctrl, 1);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), 1);
+    assert_int_equal(c.a.calls, 1);
+    assert_int_equal(c.b.calls, 1);
+    assert_int_equal(c.b.result, 0);
+    fx_pattern(want, 512, 35);
+    assert_memory_equal(abuf, want, 512);
+    fx_pattern(want, 512, 36);
+    assert_memory_equal(c.bbuf, want, 512);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    free(abuf);
+    free(want);
+    free(c.bbuf);
+    fx_stop(&f);
+}
+
+static void given_duplicate_cqes_blocking_io_keeps_working(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mqes = 3; /* duplicates also eat CQ slots of a tiny ring */
+    start_captured(&f);
+    inject(&f, NVME_SIM_FAULT_DUP_CQE, NVME_SIM_ANY_IO, NVME_SIM_ANY, 0, 5);
+    for (uint32_t i = 0; i < 6; i++)
+        assert_roundtrip(&f, 1, 8u * i, 2, 40 + i);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 5);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lost and late completions                                           */
+/* ------------------------------------------------------------------ */
+
+static void given_dropped_completions_read_times_out_bounded_and_data_survive(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.command_timeout_ms = 1000;
+    start_captured(&f);
+    uint8_t *w = xalloc(16 * 512), *r = xalloc(16 * 512);
+    fx_pattern(w, 16 * 512, 50);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 16, w), 0);
+    inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 2);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t resets = st->resets, enables = st->enables, t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 16, r), NVME_ERR_TIMEOUT);
+    uint64_t took = nvme_sim_now(f.sim) - t0;
+    assert_true(took >= 2 * 1000 * MS);   /* both attempts waited their deadline */
+    assert_true(took <= 2 * 1300 * MS);   /* and not much longer */
+    assert_true(st->resets > resets);
+    assert_true(st->enables > enables);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    memset(r, 0, 16 * 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 16, r), 0);
+    assert_memory_equal(w, r, 16 * 512);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 16, r), 0);
+    assert_memory_equal(w, r, 16 * 512);
+    free(w);
+    free(r);
+    fx_stop(&f);
+}
+
+static void given_dropped_completion_once_blocking_write_is_redone_after_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.command_timeout_ms = 500;
+    start_captured(&f);
+    inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    assert_roundtrip(&f, 1, 77, 5, 51);
+    assert_true(nvme_sim_stats(f.sim)->resets > resets);
+    assert_true(log_has(&f, "timed out"));
+    fx_stop(&f);
+}
+
+static void given_completion_after_timeout_callback_still_runs_once(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    seed_media(&f, 1, 3, 1, 52);
+    inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 3000 * MS, 1);
+    size_t live0 = nvme_sim_dma_live(f.sim);
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    uint8_t *buf = xalloc(512);
+    struct rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 3, 1, buf, 0, rec_cb, &r), 0);
+    poll_until_called(&f, 1, &r, 10000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_TIMEOUT);
+    for (int i = 0; i < 1500; i++) { /* the late CQE arrives at 3 s */
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    assert_int_equal(nvme_sim_dma_live(f.sim), live0); /* buffer unmapped by then */
+    assert_int_equal(nvme_sim_stats(f.sim)->resets, resets);
+    assert_reads_pattern(&f, 1, 3, 1, 52);
+    free(buf);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Error statuses                                                      */
+/* ------------------------------------------------------------------ */
+
+static void given_media_error_with_dnr_read_returns_status_without_retry(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ) | NVME_SF_DNR_BIT);
+    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t io0 = st->io_cmds, resets = st->resets;
+    uint8_t *buf = xalloc(512);
+    int rc = nvme_read(f.ctrl, 1, 0, 1, buf);
+    assert_true(rc > 0);
+    assert_int_equal(rc, sf);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Unrecovered Read Error");
+    assert_int_equal(NVME_SF_DNR((uint16_t)rc), 1);
+    assert_int_equal(NVME_SF_SCT((uint16_t)rc), NVME_SCT_MEDIA);
+    assert_int_equal(st->io_cmds, io0 + 1); /* DNR: not retried */
+    assert_int_equal(st->resets, resets);   /* a status is no reason to reset */
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
+static void given_retryable_status_without_dnr_read_succeeds_after_retry(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    seed_media(&f, 1, 20, 2, 60);
+    uint16_t sf = NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY); /* DNR clear */
+    assert_true(nvme_status_retryable(sf));
+    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    uint64_t io0 = nvme_sim_stats(f.sim)->io_cmds;
+    assert_reads_pattern(&f, 1, 20, 2, 60);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io0 + 2);
+    fx_stop(&f);
+}
+
+static void given_retryable_status_every_time_read_gives_up_after_few_tries(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    uint16_t sf = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
+    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1000);
+    uint64_t io0 = nvme_sim_stats(f.sim)->io_cmds;
+    uint8_t *buf = xalloc(512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), sf);
+    uint64_t tries = nvme_sim_stats(f.sim)->io_cmds - io0;
+    assert_true(tries >= 2 && tries <= 5);
+    nvme_sim_clear_faults(f.sim);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Controller fatal status, surprise removal                           */
+/* ------------------------------------------------------------------ */
+
+static void given_cfs_during_read_core_resets_and_the_read_succeeds(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    seed_media(&f, 1, 30, 4, 70);
+    inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t resets = st->resets, enables = st->enables;
+    double w0 = wall_s();
+    assert_reads_pattern(&f, 1, 30, 4, 70);
+    assert_true(wall_s() - w0 < 5.0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_CFS, 0);
+    assert_true(st->resets > resets);
+    assert_true(st->enables > enables);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_roundtrip(&f, 1, 90, 2, 71);
+    fx_stop(&f);
+}
+
+static void given_cfs_set_while_idle_next_read_resets_and_succeeds(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    seed_media(&f, 1, 0, 1, 72);
+    nvme_sim_set_cfs(f.sim, true);
+    assert_false(nvme_ctrl_is_ready(f.ctrl));
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    assert_reads_pattern(&f, 1, 0, 1, 72);
+    assert_true(nvme_sim_stats(f.sim)->resets > resets);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    fx_stop(&f);
+}
+
+static void given_sticky_cfs_during_read_it_fails_clearly_and_fini_returns(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.cfs_sticky = true;
+    start_captured(&f);
+    inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = xalloc(512);
+    double w0 = wall_s();
+    uint64_t t0 = nvme_sim_now(f.sim);
+    int rc = nvme_read(f.ctrl, 1, 0, 1, buf);
+    /* a host error, not success and not a made-up device status */
+    assert_true(rc == NVME_ERR_FATAL || rc == NVME_ERR_ABORTED);
+    assert_false(nvme_ctrl_is_ready(f.ctrl));
+    assert_true(nvme_sim_now(f.sim) - t0 < 30000 * MS);
+    rc = nvme_read(f.ctrl, 1, 0, 1, buf);
+    assert_true(rc < 0);
+    assert_true(wall_s() - w0 < 5.0);
+    assert_true(log_has(&f, "fatal"));
+    free(buf);
+    fx_stop(&f);
+}
+
+static void given_device_gone_mid_read_it_returns_gone_quickly_and_fini_returns(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start_captured(&f);
+    inject(&f, NVME_SIM_FAULT_GONE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = xalloc(4096);
+    double w0 = wall_s();
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), NVME_ERR_GONE);
+    assert_true(nvme_sim_now(f.sim) - t0 < 100 * MS); /* not a command timeout */
+    assert_false(nvme_ctrl_is_ready(f.ctrl));
+    assert_true(nvme_read(f.ctrl, 1, 0, 8, buf) < 0);
+    assert_true(nvme_write(f.ctrl, 1, 0, 8, buf) < 0);
+    assert_true(nvme_flush(f.ctrl, 1) < 0);
+    uint32_t dw0;
+    assert_true(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0) < 0);
+    assert_true(wall_s() - w0 < 5.0);
+    free(buf);
+    fx_stop(&f); /* fini returns, nothing leaked */
+}
+
+static void given_device_gone_while_idle_next_read_returns_gone(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    start_captured(&f);
+    nvme_sim_set_gone(f.sim, true);
+    assert_false(nvme_ctrl_is_ready(f.ctrl));
+    uint8_t *buf = xalloc(512);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_GONE);
+    assert_true(nvme_sim_now(f.sim) - t0 < 100 * MS);
+    free(buf);
+    fx_stop(&f);
+}
+
+/* nvme.h, nvme_qpair_poll: "Returns the number reaped, or < 0 on a
+ * controller error (CFS, device gone)."  An asynchronous user that only
+ * polls must learn about it well before the command timeout. */
+static void given_device_gone_nvme_qpair_poll_reports_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 100;
+    start_captured(&f);
+    uint8_t *buf = xalloc(512);
+    struct rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, rec_cb, &r), 0);
+    nvme_sim_set_gone(f.sim, true);
+    int worst = 0;
+    for (int i = 0; i < 100 && worst >= 0; i++) { /* 100 ms, command timeout is 2 s */
+        int rc = nvme_qpair_poll(f.ctrl, 1, 0);
+        if (rc < worst)
+            worst = rc;
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_int_equal(worst, NVME_ERR_GONE);
+    fx_stop(&f);
+    assert_int_equal(r.calls, 1); /* failed back by then, exactly once */
+    free(buf);
+}
+
+/* Same contract for CSTS.CFS; fails for the same reason. */
+static void given_cfs_nvme_qpair_poll_reports_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 100;
+    start_captured(&f);
+    uint8_t *buf = xalloc(512);
+    struct rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, rec_cb, &r), 0);
+    nvme_sim_set_cfs(f.sim, true);
+    int worst = 0;
+    for (int i = 0; i < 100 && worst >= 0; i++) {
+        int rc = nvme_qpair_poll(f.ctrl, 1, 0);
+        if (rc < worst)
+            worst = rc;
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_int_equal(worst, NVME_ERR_FATAL);
+    fx_stop(&f);
+    assert_int_equal(r.calls, 1);
+    free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Explicit reset                                                      */
+/* ------------------------------------------------------------------ */
+
+static void given_commands_in_flight_reset_aborts_each_once_and_io_works_after(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 10000;
+    f.opts.io_queues = 2;
+    start_captured(&f);
+    uint8_t *buf = xalloc(6 * 512);
+    struct rec r[6];
+    size_t live0 = nvme_sim_dma_live(f.sim);
+    for (int i = 0; i < 6; i++) {
+        r[i] = (struct rec){0, -100};
+        uint16_t q = i < 4 ? 1 : 2; /* q1 rung, q2 still waiting for its doorbell */
+        unsigned flags = i < 4 ? 0 : NVME_SUBMIT_NO_DOORBELL;
+        assert_int_equal(nvme_submit_rw(f.ctrl, q, NVME_CMD_READ, 1, (uint64_t)i, 1,
+                                        buf + i * 512, flags, rec_cb, &r[i]),
+                         0);
+    }
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 4);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 2), 2);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t resets = st->resets, enables = st->enables;
+
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, NVME_ERR_ABORTED);
+    }
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 2), 0);
+    assert_int_equal(nvme_sim_dma_live(f.sim), live0); /* buffers unmapped */
+    assert_int_equal(st->resets, resets + 1);
+    assert_int_equal(st->enables, enables + 1);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 2);
+    for (uint16_t q = 1; q <= 2; q++) {
+        assert_true(nvme_sim_queue_exists(f.sim, q, false));
+        assert_true(nvme_sim_queue_exists(f.sim, q, true));
+    }
+    nvme_sim_advance(f.sim, 50 * MS); /* nothing of the old commands comes back */
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), 0);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 2, 0), 0);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(r[i].calls, 1);
+    assert_roundtrip(&f, 1, 500, 16, 80);
+    struct rec fl = {0, -100};
+    assert_int_equal(nvme_submit_flush(f.ctrl, 2, 1, 0, rec_cb, &fl), 0);
+    poll_until_called(&f, 2, &fl, 100 * MS);
+    assert_int_equal(fl.calls, 1);
+    assert_int_equal(fl.result, 0);
+    free(buf);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Untrusted namespace data                                            */
+/* ------------------------------------------------------------------ */
+
+static void three_namespaces(struct fx *f, uint32_t corrupt2, uint8_t lbads2)
+{
+    fx_config(f);
+    for (int i = 0; i < 3; i++) {
+        f->ns[i] = (struct nvme_sim_ns_config){.nsid = (uint32_t)i + 1, .blocks = 2048,
+                                               .lba_size = 512};
+    }
+    f->ns[1].corrupt = corrupt2;
+    f->ns[1].corrupt_lbads = lbads2;
+    f->cfg.ns_count = 3;
+}
+
+static void assert_ns_refused(struct fx *f, uint32_t nsid)
+{
+    const struct nvme_ns_info *ns = nvme_ns_find(f->ctrl, nsid);
+    assert_non_null(ns);
+    assert_int_equal(ns->status, NVME_ERR_PROTO);
+    uint8_t *buf = xalloc(65536);
+    uint64_t io0 = nvme_sim_stats(f->sim)->io_cmds;
+    assert_int_equal(nvme_read(f->ctrl, nsid, 0, 1, buf), NVME_ERR_PROTO);
+    assert_int_equal(nvme_write(f->ctrl, nsid, 0, 1, buf), NVME_ERR_PROTO);
+    assert_int_equal(nvme_flush(f->ctrl, nsid), NVME_ERR_PROTO);
+    assert_int_equal(nvme_submit_rw(f->ctrl, 1, NVME_CMD_READ, nsid, 0, 1, buf, 0, rec_cb, NULL),
+                     NVME_ERR_PROTO);
+    assert_int_equal(nvme_sim_stats(f->sim)->io_cmds, io0); /* nothing sent */
+    free(buf);
+}
+
+static void assert_ns_usable(struct fx *f, uint32_t nsid, uint64_t blocks, uint32_t seed)
+{
+    const struct nvme_ns_info *ns = nvme_ns_find(f->ctrl, nsid);
+    assert_non_null(ns);
+    assert_int_equal(ns->status, 0);
+    assert_int_equal(ns->lba_size, 512);
+    assert_true(ns->nsze == blocks);
+    assert_roundtrip(f, nsid, blocks - 4, 4, seed);
+}
+
+static void given_corrupt_identify_namespace_only_that_namespace_is_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t bits;
+        uint8_t lbads;
+    } cases[] = {
+        {NVME_SIM_CORRUPT_LBADS, 0},
+        {NVME_SIM_CORRUPT_LBADS, 200},
+        {NVME_SIM_CORRUPT_NSZE0, 0},
+        {NVME_SIM_CORRUPT_FLBAS, 0},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct fx f;
+        three_namespaces(&f, cases[k].bits, cases[k].lbads);
+        start_captured(&f);
+        assert_int_equal(nvme_ns_count(f.ctrl), 3);
+        assert_ns_refused(&f, 2);
+        assert_true(log_has(&f, "namespace 2"));
+        assert_ns_usable(&f, 1, 2048, 90 + (uint32_t)k);
+        assert_ns_usable(&f, 3, 2048, 95 + (uint32_t)k);
+        fx_stop(&f);
+    }
+}
+
+static void given_namespace_corrupted_later_rescan_refuses_only_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    three_namespaces(&f, 0, 0);
+    start_captured(&f);
+    assert_ns_usable(&f, 3, 2048, 100);
+    assert_int_equal(nvme_sim_ns_corrupt(f.sim, 3, NVME_SIM_CORRUPT_LBADS, 200), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_ns_count(f.ctrl), 3);
+    assert_ns_refused(&f, 3);
+    assert_ns_usable(&f, 1, 2048, 101);
+    assert_ns_usable(&f, 2, 2048, 102);
+    fx_stop(&f);
+}
+
+static void given_nn_below_an_active_nsid_that_namespace_is_refused(void **state)
+{
+    (void)state;
+    struct fx f;
+    three_namespaces(&f, 0, 0);
+    f.ns[2].nsid = 5;
+    f.cfg.nn = 4;
+    start_captured(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->nn, 4);
+    assert_int_equal(nvme_ns_count(f.ctrl), 3);
+    assert_ns_refused(&f, 5);
+    assert_ns_usable(&f, 1, 2048, 103);
+    assert_ns_usable(&f, 2, 2048, 104);
+    fx_stop(&f);
+}
+
+static struct nvme_sim_ns_config many_ns[1500];
+
+static void given_1500_namespaces_with_gaps_all_are_found_in_order(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    for (uint32_t i = 0; i < 1500; i++)
+        many_ns[i] = (struct nvme_sim_ns_config){.nsid = 2 * i + 1, .blocks = 64, .lba_size = 512};
+    f.cfg.ns = many_ns;
+    f.cfg.ns_count = 1500;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->nn, 2999);
+    assert_int_equal(nvme_ns_count(f.ctrl), 1500);
+    for (unsigned i = 0; i < 1500; i++) {
+        const struct nvme_ns_info *ns = nvme_ns_at(f.ctrl, i);
+        assert_non_null(ns);
+        assert_int_equal(ns->nsid, 2 * i + 1);
+        assert_int_equal(ns->status, 0);
+        assert_true(ns->nsze == 64);
+    }
+    assert_null(nvme_ns_at(f.ctrl, 1500));
+    assert_null(nvme_ns_find(f.ctrl, 2));
+    assert_null(nvme_ns_find(f.ctrl, 3001));
+    assert_non_null(nvme_ns_find(f.ctrl, 2049)); /* first of the second list page */
+    uint8_t *buf = xalloc(512);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 1, buf), NVME_ERR_NOENT);
+    free(buf);
+    assert_roundtrip(&f, 2049, 60, 4, 110);
+    assert_roundtrip(&f, 2999, 0, 4, 111);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(given_bogus_cid_0xffff_completion_is_dropped_and_read_times_out),
+        cmocka_unit_test(given_bogus_cid_5000_once_blocking_read_is_redone_after_reset),
+        cmocka_unit_test(given_bogus_cid_async_callback_gets_timeout_once_and_reset_recovers),
+        cmocka_unit_test(given_bogus_cid_on_admin_command_it_times_out_and_reset_recovers),
+        cmocka_unit_test(given_duplicate_cqe_it_does_not_complete_the_next_command),
+        cmocka_unit_test(given_duplicate_cqes_blocking_io_keeps_working),
+        cmocka_unit_test(given_dropped_completions_read_times_out_bounded_and_data_survive),
+        cmocka_unit_test(given_dropped_completion_once_blocking_write_is_redone_after_reset),
+        cmocka_unit_test(given_completion_after_timeout_callback_still_runs_once),
+        cmocka_unit_test(given_media_error_with_dnr_read_returns_status_without_retry),
+        cmocka_unit_test(given_retryable_status_without_dnr_read_succeeds_after_retry),
+        cmocka_unit_test(given_retryable_status_every_time_read_gives_up_after_few_tries),
+        cmocka_unit_test(given_cfs_during_read_core_resets_and_the_read_succeeds),
+        cmocka_unit_test(given_cfs_set_while_idle_next_read_resets_and_succeeds),
+        cmocka_unit_test(given_sticky_cfs_during_read_it_fails_clearly_and_fini_returns),
+        cmocka_unit_test(given_device_gone_mid_read_it_returns_gone_quickly_and_fini_returns),
+        cmocka_unit_test(given_device_gone_while_idle_next_read_returns_gone),
+        cmocka_unit_test(given_device_gone_nvme_qpair_poll_reports_it),
+        cmocka_unit_test(given_cfs_nvme_qpair_poll_reports_it),
+        cmocka_unit_test(given_commands_in_flight_reset_aborts_each_once_and_io_works_after),
+        cmocka_unit_test(given_corrupt_identify_namespace_only_that_namespace_is_refused),
+        cmocka_unit_test(given_namespace_corrupted_later_rescan_refuses_only_it),
+        cmocka_unit_test(given_nn_below_an_active_nsid_that_namespace_is_refused),
+        cmocka_unit_test(given_1500_namespaces_with_gaps_all_are_found_in_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
