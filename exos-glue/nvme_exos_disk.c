@@ -132,13 +132,16 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
     return disk;
 }
 
+/* The unit is ours only if its driver is: check that through the common
+ * STORAGE_UNIT header before reading any field of NVME_CORE_DISK (a disk
+ * of another driver is smaller). */
 static LPNVME_CORE_DISK disk_of(LPSTORAGE_UNIT unit)
 {
-    LPNVME_CORE_DISK disk = (LPNVME_CORE_DISK)unit;
-    if (disk == NULL || disk->Header.TypeID != KOID_DISK || disk->Blk == NULL ||
-        disk->Header.Driver == NULL || disk->Header.Driver->Command != NVMeCoreDiskCommands)
+    if (unit == NULL || unit->TypeID != KOID_DISK || unit->Driver == NULL ||
+        unit->Driver->Command != NVMeCoreDiskCommands)
         return NULL;
-    return disk;
+    LPNVME_CORE_DISK disk = (LPNVME_CORE_DISK)unit;
+    return disk->Blk != NULL ? disk : NULL;
 }
 
 /* One block-ops call with the retry policy. */

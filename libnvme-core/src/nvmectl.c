@@ -176,10 +176,12 @@ static bool parse_opts(const struct nvmectl_io *io, int argc, char **argv, struc
     return true;
 }
 
-/* Checks -n (and -s/-c when `range`), returns the namespace. */
+/* Checks -n (and -s/-c when `range`), returns the namespace; on failure
+ * NULL with the error in *rc. */
 static const struct nvme_ns_info *need_ns(struct nvme_ctrl *ctrl, const struct nvmectl_io *io,
-                                          const struct opts *o, bool range)
+                                          const struct opts *o, bool range, int *rc)
 {
+    *rc = NVME_ERR_INVAL;
     if (!o->has_nsid || (range && !o->has_slba)) {
         out(io, "nvmectl: -n NSID%s required\n", range ? " and -s LBA are" : " is");
         return NULL;
@@ -188,10 +190,12 @@ static const struct nvme_ns_info *need_ns(struct nvme_ctrl *ctrl, const struct n
         o->nsid <= 0xffffffffu ? nvme_ns_find(ctrl, (uint32_t)o->nsid) : NULL;
     if (ns == NULL) {
         out(io, "%s: no active namespace %llu\n", dev(io), (unsigned long long)o->nsid);
+        *rc = NVME_ERR_NOENT;
         return NULL;
     }
     if (ns->status != NVME_OK) {
         out(io, "%sn%u: unusable: %s\n", dev(io), ns->nsid, nvme_strerror(ns->status));
+        *rc = ns->status;
         return NULL;
     }
     if (range && (o->count == 0 || o->count > 0xffffffffu)) {
@@ -387,13 +391,14 @@ static bool fits(const struct nvmectl_io *io, uint64_t offset, uint64_t bytes)
 
 static int cmd_read(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const struct opts *o)
 {
-    const struct nvme_ns_info *ns = need_ns(ctrl, io, o, true);
+    int rc;
+    const struct nvme_ns_info *ns = need_ns(ctrl, io, o, true, &rc);
     if (ns == NULL)
-        return NVME_ERR_INVAL;
+        return rc;
     uint64_t bytes = o->count << ns->lbads;
     if (!fits(io, 0, bytes))
         return NVME_ERR_INVAL;
-    int rc = nvme_read(ctrl, ns->nsid, o->slba, (uint32_t)o->count, io->buf);
+    rc = nvme_read(ctrl, ns->nsid, o->slba, (uint32_t)o->count, io->buf);
     if (rc != NVME_OK)
         return fail(io, "read", rc);
     out(io, "%sn%u: read %llu block(s) at LBA %llu (%llu bytes)\n", dev(io), ns->nsid,
@@ -404,9 +409,10 @@ static int cmd_read(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
 
 static int cmd_write(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const struct opts *o)
 {
-    const struct nvme_ns_info *ns = need_ns(ctrl, io, o, true);
+    int rc;
+    const struct nvme_ns_info *ns = need_ns(ctrl, io, o, true, &rc);
     if (ns == NULL)
-        return NVME_ERR_INVAL;
+        return rc;
     uint64_t bytes = o->count << ns->lbads;
     if (!fits(io, 0, bytes))
         return NVME_ERR_INVAL;
@@ -434,7 +440,7 @@ static int cmd_write(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const 
             return NVME_ERR_INVAL;
         }
     }
-    int rc = nvme_write(ctrl, ns->nsid, o->slba, (uint32_t)o->count, b);
+    rc = nvme_write(ctrl, ns->nsid, o->slba, (uint32_t)o->count, b);
     if (rc != NVME_OK)
         return fail(io, "write", rc);
     out(io, "%sn%u: wrote %llu block(s) at LBA %llu (%llu bytes)\n", dev(io), ns->nsid,
@@ -444,10 +450,11 @@ static int cmd_write(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const 
 
 static int cmd_flush(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const struct opts *o)
 {
-    const struct nvme_ns_info *ns = need_ns(ctrl, io, o, false);
+    int rc;
+    const struct nvme_ns_info *ns = need_ns(ctrl, io, o, false, &rc);
     if (ns == NULL)
-        return NVME_ERR_INVAL;
-    int rc = nvme_flush(ctrl, ns->nsid);
+        return rc;
+    rc = nvme_flush(ctrl, ns->nsid);
     if (rc != NVME_OK)
         return fail(io, "flush", rc);
     out(io, "%sn%u: flush complete\n", dev(io), ns->nsid);
@@ -466,9 +473,10 @@ static uint8_t verify_byte(uint64_t lba, uint32_t off, uint64_t seed)
 
 static int cmd_verify(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const struct opts *o)
 {
-    const struct nvme_ns_info *ns = need_ns(ctrl, io, o, true);
+    int rc;
+    const struct nvme_ns_info *ns = need_ns(ctrl, io, o, true, &rc);
     if (ns == NULL)
-        return NVME_ERR_INVAL;
+        return rc;
     uint64_t bytes = o->count << ns->lbads;
     uint64_t off = o->offset;
     if ((off & 3u) != 0) {
@@ -483,7 +491,7 @@ static int cmd_verify(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const
     for (uint64_t i = 0; i < bytes; i++)
         wbuf[i] = verify_byte(o->slba + (i >> ns->lbads), (uint32_t)(i & (ns->lba_size - 1u)),
                               o->seed);
-    int rc = nvme_write(ctrl, ns->nsid, o->slba, (uint32_t)o->count, wbuf);
+    rc = nvme_write(ctrl, ns->nsid, o->slba, (uint32_t)o->count, wbuf);
     if (rc != NVME_OK)
         return fail(io, "verify write", rc);
     nvme_memzero(rbuf, (size_t)bytes);

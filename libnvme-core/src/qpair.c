@@ -295,11 +295,12 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
     return reaped;
 }
 
-/* Fails back commands whose deadline passed.  Their CID stays reserved
- * (ORPHANED) until the device completes them or the controller is reset:
- * the device may still own the buffer. */
-static void nvme_qpair_expire(struct nvme_qpair *qp, uint64_t now)
+/* Fails back commands whose deadline passed and returns how many.  Their
+ * CID stays reserved (ORPHANED) until the device completes them or the
+ * controller is reset: the device may still own the buffer. */
+static unsigned nvme_qpair_expire(struct nvme_qpair *qp, uint64_t now)
 {
+    unsigned expired = 0;
     for (uint16_t i = 0; i < qp->nslots && qp->outstanding > 0; i++) {
         nvme_lock(qp);
         struct nvme_cmd_slot *s = &qp->slots[i];
@@ -311,10 +312,12 @@ static void nvme_qpair_expire(struct nvme_qpair *qp, uint64_t now)
         nvme_cmd_cb cb = s->cb;
         void *arg = s->arg;
         nvme_unlock(qp);
+        expired++;
         nvme_log(qp->ctrl, NVME_LOG_ERROR, "q%u: command cid %u timed out", qp->qid, i);
         if (cb != NULL)
             cb(arg, NVME_ERR_TIMEOUT, 0);
     }
+    return expired;
 }
 
 static void nvme_recover(struct nvme_ctrl *ctrl, int why);
@@ -331,7 +334,7 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
      * ones and, at most once per NVME_CSTS_CHECK_US, look at CSTS so a
      * fatal or vanished controller is reported, not waited out (§9.5). */
     uint64_t now = nvme_now_us(ctrl);
-    nvme_qpair_expire(qp, now);
+    (void)nvme_qpair_expire(qp, now);
     if (now - qp->csts_checked_us >= NVME_CSTS_CHECK_US) {
         qp->csts_checked_us = now;
         int rc = nvme_ctrl_check_csts(ctrl);
@@ -378,6 +381,7 @@ static void nvme_recover(struct nvme_ctrl *ctrl, int why)
     }
     if (!ctrl->up || ctrl->in_reset)
         return;
+    nvme_log(ctrl, NVME_LOG_WARN, "resetting the controller after: %s", nvme_strerror(why));
     int rc = nvme_ctrl_reset(ctrl);
     if (rc != NVME_OK)
         nvme_log(ctrl, NVME_LOG_ERROR, "reset after %s failed: %s", nvme_strerror(why),
@@ -406,10 +410,10 @@ int nvme_qpair_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
             if (*pending == 0)
                 break;
         }
-        if (qp->outstanding > 0) {
-            unsigned before = *pending;
-            nvme_qpair_expire(qp, now);
-            timed_out = timed_out || *pending != before;
+        /* Count what expire failed back, not changes of *pending: an
+         * interrupt may complete a command at any moment. */
+        if (qp->outstanding > 0 && nvme_qpair_expire(qp, now) > 0) {
+            timed_out = true;
             if (*pending == 0)
                 break;
         }

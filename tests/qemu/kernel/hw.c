@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/* hw.c - serial, PCI, clock, IDT, local APIC, IOAPIC for the harness kernel. */
+#include "hw.h"
+
+/* --- COM1 ------------------------------------------------------------------- */
+#define COM1 0x3f8
+
+void serial_init(void)
+{
+    outb(COM1 + 1, 0x00); /* no UART interrupts */
+    outb(COM1 + 3, 0x80); /* DLAB */
+    outb(COM1 + 0, 0x01); /* 115200 baud */
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 3, 0x03); /* 8N1 */
+    outb(COM1 + 2, 0xc7); /* FIFO on, cleared */
+    outb(COM1 + 4, 0x03); /* DTR, RTS */
+}
+
+static void serial_putc(char c)
+{
+    for (unsigned i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
+        cpu_relax();
+    outb(COM1, (uint8_t)c);
+}
+
+void serial_write(const char *s)
+{
+    /* One writer at a time, interrupt handlers included (log() may be
+     * called from an interrupt). */
+    unsigned long f = irq_save();
+    while (*s)
+        serial_putc(*s++);
+    irq_restore(f);
+}
+
+void kprintf(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    serial_write(buf);
+}
+
+/* --- isa-debug-exit ------------------------------------------------------------ */
+void qemu_exit(uint8_t code)
+{
+    outb(0xf4, code); /* -device isa-debug-exit,iobase=0xf4,iosize=0x04 */
+    serial_write("harness: isa-debug-exit did not stop QEMU (device missing?); halting\n");
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+/* --- PCI configuration mechanism #1 ---------------------------------------------- */
+static uint32_t pci_cfg_addr(struct pci_addr a, uint8_t off)
+{
+    return 0x80000000u | ((uint32_t)a.bus << 16) | ((uint32_t)a.dev << 11) | ((uint32_t)a.fn << 8) |
+           (off & 0xfcu);
+}
+
+uint32_t pci_read32(struct pci_addr a, uint8_t off)
+{
+    outl(0xcf8, pci_cfg_addr(a, off));
+    return inl(0xcfc);
+}
+uint16_t pci_read16(struct pci_addr a, uint8_t off)
+{
+    outl(0xcf8, pci_cfg_addr(a, off));
+    return inw((uint16_t)(0xcfc + (off & 2)));
+}
+uint8_t pci_read8(struct pci_addr a, uint8_t off)
+{
+    outl(0xcf8, pci_cfg_addr(a, off));
+    return inb((uint16_t)(0xcfc + (off & 3)));
+}
+void pci_write32(struct pci_addr a, uint8_t off, uint32_t v)
+{
+    outl(0xcf8, pci_cfg_addr(a, off));
+    outl(0xcfc, v);
+}
+/* 16-bit writes so that RW1C bits of a neighbouring register (Status next
+ * to Command) are never written back. */
+void pci_write16(struct pci_addr a, uint8_t off, uint16_t v)
+{
+    outl(0xcf8, pci_cfg_addr(a, off));
+    outw((uint16_t)(0xcfc + (off & 2)), v);
+}
+
+bool pci_find_class(uint8_t cls, uint8_t sub, uint8_t progif, struct pci_addr *out)
+{
+    for (unsigned bus = 0; bus < 256; bus++) {
+        for (unsigned dev = 0; dev < 32; dev++) {
+            struct pci_addr a = { (uint8_t)bus, (uint8_t)dev, 0 };
+            if (pci_read16(a, 0x00) == 0xffff)
+                continue;
+            unsigned nfn = (pci_read8(a, 0x0e) & 0x80) ? 8 : 1;
+            for (unsigned fn = 0; fn < nfn; fn++) {
+                a.fn = (uint8_t)fn;
+                if (pci_read16(a, 0x00) == 0xffff)
+                    continue;
+                uint32_t cc = pci_read32(a, 0x08) >> 8; /* class:sub:progif */
+                if (cc == (((uint32_t)cls << 16) | ((uint32_t)sub << 8) | progif)) {
+                    *out = a;
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+uint8_t pci_find_cap(struct pci_addr a, uint8_t id)
+{
+    if (!(pci_read16(a, PCI_STATUS) & (1u << 4)))
+        return 0;
+    uint8_t p = pci_read8(a, 0x34) & 0xfc;
+    for (unsigned guard = 0; p && guard < 48; guard++) {
+        if (pci_read8(a, p) == id)
+            return p;
+        p = pci_read8(a, (uint8_t)(p + 1)) & 0xfc;
+    }
+    return 0;
+}
+
+uint64_t pci_bar_base(struct pci_addr a, unsigned bar, bool *is64)
+{
+    uint8_t off = (uint8_t)(0x10 + 4 * bar);
+    uint32_t lo = pci_read32(a, off);
+    *is64 = false;
+    if (lo & 1)
+        return 0; /* I/O BAR */
+    uint64_t base = lo & ~0xfu;
+    if (((lo >> 1) & 3) == 2) {
+        *is64 = true;
+        base |= (uint64_t)pci_read32(a, (uint8_t)(off + 4)) << 32;
+    }
+    return base;
+}
+
+/* --- clock: TSC calibrated against PIT channel 2 ------------------------------------ */
+static uint64_t tsc_per_us = 1;
+
+uint64_t clock_init(void)
+{
+    const uint32_t pit_hz = 1193182, ms = 20;
+    const uint32_t latch = pit_hz * ms / 1000;
+    uint8_t p61 = inb(0x61);
+    outb(0x61, (uint8_t)((p61 & ~0x02) | 0x01)); /* gate on, speaker off */
+    outb(0x43, 0xb0);                            /* ch2, lo/hi, mode 0 */
+    outb(0x42, (uint8_t)(latch & 0xff));
+    outb(0x42, (uint8_t)(latch >> 8));
+    uint64_t t0 = rdtsc();
+    uint64_t guard = 0;
+    while (!(inb(0x61) & 0x20) && ++guard < 100000000ull)
+        ;
+    uint64_t t1 = rdtsc();
+    outb(0x61, p61);
+    uint64_t per_us = (t1 - t0) / (ms * 1000u);
+    tsc_per_us = per_us ? per_us : 1000; /* absurd fallback: 1 GHz */
+    return tsc_per_us;
+}
+
+uint64_t clock_now_us(void) { return rdtsc() / tsc_per_us; }
+
+void clock_sleep_us(uint32_t us)
+{
+    uint64_t end = rdtsc() + (uint64_t)us * tsc_per_us;
+    while (rdtsc() < end)
+        cpu_relax();
+}
+
+/* --- IDT -------------------------------------------------------------------------------- */
+#ifdef __x86_64__
+struct idt_entry {
+    uint16_t off_lo, sel;
+    uint8_t ist, type;
+    uint16_t off_mid;
+    uint32_t off_hi, zero;
+} __attribute__((packed));
+struct isr_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error, ip, cs, flags;
+};
+#else
+struct idt_entry {
+    uint16_t off_lo, sel;
+    uint8_t zero, type;
+    uint16_t off_hi;
+} __attribute__((packed));
+struct isr_frame {
+    uint32_t edi, esi, ebp, esp, ebx, edx, ecx, eax;
+    uint32_t vector, error, ip, cs, flags;
+};
+#endif
+struct idt_ptr {
+    uint16_t limit;
+    uintptr_t base;
+} __attribute__((packed));
+
+extern char isr_stubs[]; /* 256 stubs, 16 bytes apart (isr*.S) */
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+static irq_handler_fn irq_handler;
+volatile uint32_t irq_delivered[IRQ_VECTOR_MAX];
+static volatile uint32_t spurious_count;
+
+void isr_dispatch(struct isr_frame *f);
+
+void irq_set_handler(irq_handler_fn fn) { irq_handler = fn; }
+
+static uintptr_t read_cr2(void)
+{
+    uintptr_t v;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
+    return v;
+}
+
+void isr_dispatch(struct isr_frame *f)
+{
+    unsigned v = (unsigned)f->vector;
+    if (v >= IRQ_VECTOR_BASE && v < IRQ_VECTOR_BASE + IRQ_VECTOR_MAX) {
+        unsigned i = v - IRQ_VECTOR_BASE;
+        irq_delivered[i]++;
+        if (irq_handler)
+            irq_handler(i);
+        lapic_eoi();
+        return;
+    }
+    if (v == LAPIC_SPURIOUS_VECTOR || (v >= 0x20 && v < 0x30)) {
+        spurious_count++; /* spurious LAPIC / 8259 (all 8259 lines are masked) */
+        return;
+    }
+    kprintf("\nharness: CPU exception %u error=0x%lx ip=0x%lx cs=0x%lx flags=0x%lx cr2=0x%lx\n", v,
+            (unsigned long)f->error, (unsigned long)f->ip, (unsigned long)f->cs,
+            (unsigned long)f->flags, (unsigned long)read_cr2());
+    kprintf("harness: RESULT CRASH\n");
+    qemu_exit(EXIT_CRASH);
+}
+
+void idt_init(void)
+{
+    /* 8259s: remap to 0x20..0x2f (away from the exception vectors) and
+     * mask every line; INTx goes through the IOAPIC. */
+    outb(0x20, 0x11);
+    outb(0xa0, 0x11);
+    outb(0x21, 0x20);
+    outb(0xa1, 0x28);
+    outb(0x21, 0x04);
+    outb(0xa1, 0x02);
+    outb(0x21, 0x01);
+    outb(0xa1, 0x01);
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
+
+    uint16_t cs;
+    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+    for (unsigned i = 0; i < 256; i++) {
+        uintptr_t h = (uintptr_t)isr_stubs + 16u * i;
+        struct idt_entry *e = &idt[i];
+        memset(e, 0, sizeof(*e));
+        e->off_lo = (uint16_t)h;
+        e->sel = cs;
+        e->type = 0x8e; /* present, DPL0, interrupt gate */
+#ifdef __x86_64__
+        e->off_mid = (uint16_t)(h >> 16);
+        e->off_hi = (uint32_t)(h >> 32);
+#else
+        e->off_hi = (uint16_t)(h >> 16);
+#endif
+    }
+    struct idt_ptr p = { sizeof(idt) - 1, (uintptr_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(p));
+}
+
+/* --- local APIC ------------------------------------------------------------------------ */
+#define LAPIC_ID 0x20
+#define LAPIC_TPR 0x80
+#define LAPIC_EOI 0xb0
+#define LAPIC_SVR 0xf0
+#define LAPIC_ICR_LO 0x300
+#define LAPIC_ICR_HI 0x310
+#define LAPIC_LVT_LINT0 0x350
+#define LAPIC_LVT_LINT1 0x360
+
+static uintptr_t lapic;
+
+static uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+uint32_t lapic_init(void)
+{
+    uint64_t base = rdmsr(0x1b);
+    if (!(base & (1u << 11)))
+        wrmsr(0x1b, base | (1u << 11)); /* global enable */
+    lapic = (uintptr_t)(base & 0xfffff000u);
+    mmio_wr32(lapic + LAPIC_TPR, 0);
+    mmio_wr32(lapic + LAPIC_SVR, (1u << 8) | LAPIC_SPURIOUS_VECTOR);
+    return lapic_id();
+}
+
+uintptr_t lapic_base(void) { return lapic; }
+uint32_t lapic_id(void) { return mmio_rd32(lapic + LAPIC_ID) >> 24; }
+void lapic_eoi(void) { mmio_wr32(lapic + LAPIC_EOI, 0); }
+
+void lapic_self_ipi(uint8_t vector)
+{
+    mmio_wr32(lapic + LAPIC_ICR_HI, 0);
+    mmio_wr32(lapic + LAPIC_ICR_LO, (1u << 18) | (1u << 14) | vector); /* self, assert, fixed */
+    for (unsigned i = 0; i < 100000 && (mmio_rd32(lapic + LAPIC_ICR_LO) & (1u << 12)); i++)
+        cpu_relax();
+}
+
+/* --- IOAPIC (QEMU pc: 0xfec00000, PCI INTx on the pin = interrupt line) ---------------- */
+#define IOAPIC_BASE 0xfec00000u
+
+static uint32_t ioapic_read(uint32_t reg)
+{
+    mmio_wr32(IOAPIC_BASE, reg);
+    return mmio_rd32(IOAPIC_BASE + 0x10);
+}
+static void ioapic_write(uint32_t reg, uint32_t v)
+{
+    mmio_wr32(IOAPIC_BASE, reg);
+    mmio_wr32(IOAPIC_BASE + 0x10, v);
+}
+
+unsigned ioapic_pins(void) { return ((ioapic_read(1) >> 16) & 0xff) + 1; }
+
+void ioapic_route(unsigned pin, uint8_t vector, bool level, bool masked)
+{
+    uint32_t lo = vector | (level ? (1u << 15) : 0) | (masked ? (1u << 16) : 0); /* fixed, physical, active high */
+    ioapic_write(0x10 + 2 * pin, (1u << 16)); /* mask while changing */
+    ioapic_write(0x11 + 2 * pin, lapic_id() << 24);
+    ioapic_write(0x10 + 2 * pin, lo);
+}
+
+void ioapic_mask(unsigned pin, bool masked)
+{
+    uint32_t lo = ioapic_read(0x10 + 2 * pin);
+    lo = masked ? (lo | (1u << 16)) : (lo & ~(1u << 16));
+    ioapic_write(0x10 + 2 * pin, lo);
+}

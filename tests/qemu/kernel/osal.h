@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* osal.h - the harness kernel's NVMe controller glue and struct nvme_osal. */
+#ifndef HARNESS_OSAL_H
+#define HARNESS_OSAL_H
+
+#include "hw.h"
+
+#ifndef HARNESS_NO_CORE
+#include "nvme/nvme.h"
+#endif
+
+enum irq_mode { IRQ_MODE_MSIX, IRQ_MODE_INTX, IRQ_MODE_POLL };
+
+struct harness_dev {
+    struct pci_addr pci;
+    uint16_t vendor, device;
+    uintptr_t bar0;
+    uint64_t bar0_phys;
+    bool bar0_64;
+    /* MSI-X capability (0 when absent) */
+    uint8_t msix_cap;
+    unsigned msix_entries;
+    uintptr_t msix_table;
+    /* INTx */
+    uint8_t intx_pin;  /* 1 = INTA# */
+    uint8_t intx_line; /* IOAPIC pin, as SeaBIOS routed it */
+    /* interrupt mode asked for on the command line, and what was granted */
+    enum irq_mode mode;
+    unsigned vectors;
+    bool is_intx;
+    unsigned early_irqs; /* delivered before nvme_ctrl_init returned */
+#ifndef HARNESS_NO_CORE
+    struct nvme_ctrl *ctrl;
+#endif
+};
+
+extern struct harness_dev g_dev;
+
+/* Finds the controller (class 01h/08h/02h), enables memory decode and bus
+ * mastering, reads BAR0 and the MSI-X capability.  Prints what it found. */
+bool dev_probe(struct harness_dev *d);
+/* After nvme_ctrl_init(): lets INTx through (it stays masked at the
+ * IOAPIC until the harness knows the controller). */
+void dev_irq_arm(struct harness_dev *d);
+
+/* Memory accounting, for the leak check after nvme_ctrl_fini(). */
+size_t dma_bytes_in_use(void);
+size_t heap_bytes_in_use(void);
+void *harness_buffer(size_t *len); /* nvmectl's scratch buffer */
+
+#ifndef HARNESS_NO_CORE
+void osal_fill(struct nvme_osal *o, struct harness_dev *d);
+#endif
+
+#endif /* HARNESS_OSAL_H */
