@@ -79,8 +79,10 @@ struct nvme_qpair {
     uint32_t sq_tdbl;   /* doorbell offsets, CAP.DSTRD applied */
     uint32_t cq_hdbl;
 
+    /* The SQ never overflows without reading SQHD: at most nslots =
+     * entries - 1 commands are in flight, and every entry between the
+     * device's head and our tail belongs to one of them (§4.1.2). */
     uint16_t sq_tail;
-    uint16_t sq_head;      /* last SQHD reported by the device */
     uint16_t sq_tail_rung; /* last tail written to the doorbell */
     uint16_t cq_head;
     uint8_t phase;         /* expected phase tag of the next new CQE */

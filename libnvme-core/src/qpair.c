@@ -100,7 +100,7 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
     nvme_memzero(qp->sq, (size_t)qp->entries * sizeof(struct nvme_sqe));
     nvme_memzero(qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe));
     nvme_dma_sync(ctrl, qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe), NVME_DMA_TO_DEVICE);
-    qp->sq_tail = qp->sq_head = qp->sq_tail_rung = qp->cq_head = 0;
+    qp->sq_tail = qp->sq_tail_rung = qp->cq_head = 0;
     qp->phase = 1; /* the controller posts its first lap with P=1 (§4.6) */
     qp->live = false;
     qp->outstanding = 0;
@@ -261,8 +261,6 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         if (ctrl->trace != 0)
             nvme_trace_cqe(ctrl, qp->qid, &cqe);
 
-        if (cqe.sqhd < qp->entries)
-            qp->sq_head = cqe.sqhd;
         uint16_t idx = nvme_cid_index(qp, cqe.cid);
         struct nvme_cmd_slot *s = idx < qp->nslots ? &qp->slots[idx] : NULL;
         if (cqe.sqid != qp->qid || s == NULL || s->state == NVME_SLOT_FREE ||
