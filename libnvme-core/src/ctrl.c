@@ -456,10 +456,10 @@ static int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
     return rc;
 }
 
-void nvme_ctrl_fini(struct nvme_ctrl *ctrl)
+int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
 {
     if (ctrl == NULL)
-        return;
+        return NVME_OK;
     int csts = nvme_ctrl_check_csts(ctrl);
     if (ctrl->ready && csts == NVME_OK) {
         /* Delete I/O queues, SQ before its CQ (§5.5), then shut down. */
@@ -483,6 +483,7 @@ void nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     nvme_ns_free(ctrl);
     struct nvme_osal osal = ctrl->osal;
     osal.mem_free(osal.ctx, ctrl, sizeof(*ctrl));
+    return NVME_OK;
 }
 
 /* Controller reset (§7.3.2): whatever was in flight is failed back to its

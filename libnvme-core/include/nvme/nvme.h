@@ -13,6 +13,45 @@
  * Threading: one controller may be driven from several threads when the
  * OSAL provides locks; otherwise from one thread plus (optionally) the
  * interrupt handler calling nvme_ctrl_handle_irq().
+ *
+ * The command lifecycle (every path follows it):
+ *
+ *  1. Ownership.  A buffer handed to the core (nvme_read/nvme_write,
+ *     nvme_submit_*, admin calls) belongs to the device from submission
+ *     until its completion has been consumed, or until the controller is
+ *     stopped (CC.EN=0 and CSTS.RDY=0, or the device is gone, or the port's
+ *     dma_stop ran).  No callback runs, no blocking call returns and no
+ *     dma_unmap happens before that: not on a timeout, not in a reset.
+ *  2. Waits.  Blocking calls return as soon as their completion is reaped
+ *     (by themselves, or by nvme_ctrl_handle_irq and the OSAL's wake()).
+ *  3. Deadlines.  Each command has one (I/O: command_timeout_ms; admin:
+ *     admin_timeout_ms; Format, Sanitize, Device Self-test:
+ *     long_admin_timeout_ms; Asynchronous Event Requests: none).  A
+ *     command past it is aborted (Abort, §5.1, within the controller's
+ *     ACL); if it still does not complete within abort_timeout_ms, or the
+ *     controller reports CSTS.CFS, or an admin command times out, the
+ *     controller is reset.  Deadlines are looked at, at most once per
+ *     tick (an eighth of the I/O timeout, 1 ms .. 1 s), by the calls that
+ *     may sleep: blocking calls while they wait, nvme_qpair_poll() and
+ *     nvme_ctrl_service().  nvme_ctrl_handle_irq() only reaps.
+ *  4. Reset.  The controller is stopped first, then commands are
+ *     reclaimed: after the queues are rebuilt, I/O commands whose retry
+ *     budget is left are replayed in submission order, transparently to
+ *     their callers; the rest fail with NVME_ERR_ABORTED (admin
+ *     commands), NVME_ERR_TIMEOUT (budget spent on timeouts), or the
+ *     reason the controller could not be restarted.
+ *  5. Retries.  A completion with a retryable status and DNR clear is
+ *     retried within the budget (max_retries, default 5), after the
+ *     Command Retry Delay it names (CRDT1-3; ACRE is enabled through Host
+ *     Behavior Support where the controller reports delays).
+ *  6. Device gone.  Registers reading all ones mark the controller gone:
+ *     everything in flight fails with NVME_ERR_GONE, new calls fail at
+ *     once, no register is written again, and event_cb is told.
+ *  7. Teardown.  nvme_ctrl_fini() shuts the controller down and frees the
+ *     handle, like free(): the pointer is dead afterwards.  Calling it from
+ *     a completion callback is refused (NVME_ERR_STATE).  Builds with
+ *     NVME_DEBUG check handles on entry, so fini twice or I/O after fini
+ *     returns NVME_ERR_STATE and logs instead of touching freed memory.
  */
 #ifndef NVME_H
 #define NVME_H
@@ -46,6 +85,22 @@ enum nvme_err {
     NVME_ERR_RDONLY = -14,     /* write to a read-only namespace */
     NVME_ERR_STATE = -15       /* controller not in a state to do this (not ready, resetting) */
 };
+
+/* What the core tells the port about, through nvme_ctrl_opts.event_cb.
+ * Called from the context that noticed it (a blocking call, a poll, the
+ * service call; never from nvme_ctrl_handle_irq); it must not call back
+ * into the core on the same controller except nvme_ns_* lookups. */
+enum nvme_event {
+    NVME_EVENT_GONE = 1,       /* device gone: all I/O fails with NVME_ERR_GONE */
+    NVME_EVENT_RESET = 2,      /* a controller reset ran; detail: 0 or why it failed */
+    NVME_EVENT_DEAD = 3,       /* recovery failed: I/O fails until nvme_ctrl_reset() works */
+    NVME_EVENT_NS_CHANGED = 4, /* namespaces rescanned after an event; detail: changed NSID,
+                                  or NVME_NSID_ALL for more than one */
+    NVME_EVENT_SMART = 5,      /* SMART / health event; detail: critical warning bits */
+    NVME_EVENT_ERROR = 6,      /* error event; detail: the AER's event information */
+    NVME_EVENT_NOTICE = 7      /* other notice (firmware activation ...); detail: AER dword 0 */
+};
+typedef void (*nvme_event_cb)(void *arg, enum nvme_event ev, uint32_t detail);
 
 /* A short name for an enum nvme_err value ("timeout", ...). */
 const char *nvme_strerror(int err);
@@ -82,9 +137,31 @@ struct nvme_ctrl_opts {
     uint16_t admin_queue_entries; /* 0: 32; capped by CAP.MQES+1 and 4096 */
     uint16_t io_queue_entries;    /* 0: 256; capped by CAP.MQES+1 */
     uint16_t io_queues;           /* I/O queue pairs wanted; 0: 1 */
-    uint32_t command_timeout_ms;  /* per-command deadline; 0: 30000 */
+    uint32_t command_timeout_ms;  /* I/O command deadline; 0: 30000 */
+    uint32_t admin_timeout_ms;    /* admin command deadline; 0: 60000 */
+    uint32_t long_admin_timeout_ms; /* Format, Sanitize, Device Self-test; 0: 600000 */
+    uint32_t abort_timeout_ms;    /* after an Abort, until a reset; 0: a quarter of
+                                     command_timeout_ms, at least 10 ms */
+    uint8_t max_retries;          /* retries and replays per command; 0: 5;
+                                     NVME_NO_RETRIES: none */
     uint32_t trace;               /* enum nvme_trace_mask bits */
     bool polling;                 /* never ask the OSAL for interrupts */
+    bool no_async_events;         /* do not keep Asynchronous Event Requests outstanding */
+    nvme_event_cb event_cb;       /* OPTIONAL: told about resets, removal, events */
+    void *event_arg;
+};
+#define NVME_NO_RETRIES 0xffu
+
+/* Counters of the lifecycle, for tests, diagnostics and nvmectl. */
+struct nvme_ctrl_stats {
+    uint64_t timeouts;        /* commands found past their deadline */
+    uint64_t aborts_sent;     /* Abort commands submitted */
+    uint64_t aborts_done;     /* ... that the controller reported as aborted */
+    uint64_t resets;          /* controller resets (recovery and nvme_ctrl_reset) */
+    uint64_t replays;         /* commands resubmitted after a reset */
+    uint64_t retries;         /* commands resubmitted after a retryable status */
+    uint64_t async_events;    /* Asynchronous Event Request completions */
+    uint64_t rescans;         /* namespace rescans that changed the table */
 };
 
 /* What the controller reported, decoded once at bring-up. */
@@ -123,13 +200,27 @@ struct nvme_ctrl_info {
  */
 int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
                    const struct nvme_ctrl_opts *opts);
-/* Normal shutdown (CC.SHN=01b, wait for CSTS.SHST=10b, bounded by
- * RTD3E or CAP.TO), delete I/O queues, fail back whatever is in flight,
- * free everything.  NULL is allowed. */
-void nvme_ctrl_fini(struct nvme_ctrl *ctrl);
-/* Controller reset (§7.3.2): fail back in-flight commands with
- * NVME_ERR_ABORTED, disable, wait RDY=0, rebuild admin and I/O queues. */
+/* Delete I/O queues, normal shutdown (CC.SHN=01b, wait for CSTS.SHST=10b,
+ * bounded by RTD3E, at most 10 s, or CAP.TO), then, with the controller
+ * stopped, fail back whatever is in flight (NVME_ERR_ABORTED) and free
+ * everything.  NULL is allowed (returns 0).  Returns NVME_ERR_STATE,
+ * doing nothing, when called from a completion callback (lifecycle
+ * rule 7). */
+int nvme_ctrl_fini(struct nvme_ctrl *ctrl);
+/* Controller reset (§7.3.2): stop the controller (CC.EN=0, RDY=0), then
+ * rebuild admin and I/O queues and replay or fail what was in flight
+ * (lifecycle rule 4).  Also brings back a controller that was gone or
+ * dead once its registers answer again.  May sleep. */
 int nvme_ctrl_reset(struct nvme_ctrl *ctrl);
+/* Periodic work that may sleep: deadlines (Abort, reset), a CSTS look (a
+ * fatal or vanished controller is noticed even when idle), retries whose
+ * delay passed, and asynchronous events (log pages read, namespaces
+ * rescanned, event_cb told).  Call it every 100 ms .. 1 s from a thread,
+ * a deferred-work context or a polled main loop, never from an interrupt
+ * handler.  Returns 0, NVME_ERR_GONE, or NVME_ERR_FATAL when the
+ * controller is dead. */
+int nvme_ctrl_service(struct nvme_ctrl *ctrl);
+const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl);
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl);
 /* CSTS.RDY=1, CFS=0, and the core's queues are live. */
 bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl);
@@ -176,6 +267,11 @@ struct nvme_ns_info {
     struct nvme_lbaf lbaf[16];
 };
 
+/* Handles (the pointers below) stay valid until nvme_ctrl_fini, across
+ * rescans and resets: a rescan builds its new table before it replaces
+ * the old one (a failed rescan keeps the old one), updates namespaces in
+ * place, and marks one that disappeared with status NVME_ERR_NOENT. */
+
 /* Number of active namespaces found (usable or not). */
 unsigned nvme_ns_count(const struct nvme_ctrl *ctrl);
 /* The idx-th active namespace, in increasing NSID order, or NULL. */
@@ -184,6 +280,8 @@ const struct nvme_ns_info *nvme_ns_at(const struct nvme_ctrl *ctrl, unsigned idx
 const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *ctrl, uint32_t nsid);
 /* Re-run namespace enumeration (CNS 02h + CNS 00h for each). */
 int nvme_ns_rescan(struct nvme_ctrl *ctrl);
+/* Bumped by every rescan that changed the namespace table or a namespace. */
+uint32_t nvme_ns_generation(const struct nvme_ctrl *ctrl);
 /* Host-side write protection of a namespace (EXOS DISK_ACCESS_READONLY). */
 int nvme_ns_set_read_only(struct nvme_ctrl *ctrl, uint32_t nsid, bool ro);
 
@@ -212,9 +310,11 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
                       nvme_cmd_cb cb, void *arg);
 void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid);
 /* Reap up to `max` completions (0: all available) of queue `qid` (0 is the
- * admin queue), then expire commands past their deadline with
- * NVME_ERR_TIMEOUT.  Returns the number reaped, or < 0 on a controller
- * error (CFS, device gone). */
+ * admin queue).  When it reaps nothing it also runs the deadline and CSTS
+ * checks of nvme_ctrl_service() (at most once per tick), so it may run a
+ * reset and sleep: call nvme_ctrl_handle_irq() from interrupt handlers,
+ * not this.  Returns the number reaped, or < 0 when the controller is
+ * gone or dead. */
 int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max);
 /* Commands in flight on a queue. */
 unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid);

@@ -11,7 +11,8 @@
  * called into the core (nvme_ctrl_init, nvme_read, nvme_qpair_poll, ...)
  * or from nvme_ctrl_handle_irq() when the port calls that from its
  * interrupt handler.  From interrupt context the core calls only
- * mmio_read32/mmio_write32, dma_sync, dma_unmap, lock/unlock and log.
+ * mmio_read32/mmio_write32, dma_sync, dma_unmap, lock/unlock, wake and
+ * log, and never sleeps.
  *
  * Memory ordering (where the barriers live):
  *  - mmio_write32/64 must behave like Linux's writel(): every normal
@@ -149,6 +150,29 @@ struct nvme_osal {
     void (*lock_destroy)(void *ctx, void *lock);
     void (*lock)(void *ctx, void *lock);
     void (*unlock)(void *ctx, void *lock);
+
+    /* --- Waiting for a completion (OPTIONAL: both NULL or both set) -------
+     * wait() blocks the calling thread until wake() is called or `us`
+     * microseconds pass.  A wake() while nobody waits must make the next
+     * wait() return at once (an event flag or binary semaphore, not a bare
+     * condition variable), and one wake() releases every waiting thread;
+     * early returns are harmless, the core looks again.  wake() may be
+     * called from interrupt context (inside nvme_ctrl_handle_irq).  The core
+     * calls wait() only while it has interrupts and a blocking call is
+     * waiting, never with a lock held.  Without them a blocking call polls
+     * its completion queue, with sleep_us(1) between looks. */
+    void (*wait)(void *ctx, uint32_t us);
+    void (*wake)(void *ctx);
+
+    /* --- Last resort (OPTIONAL) ------------------------------------------
+     * Stop the device from reaching memory at all, for example by clearing
+     * Bus Master Enable in its PCI Command register.  Called only when the
+     * controller does not stop (CSTS.RDY still 1 a CAP.TO after CC.EN=0),
+     * before the core hands the buffers of commands in flight back to
+     * their callers.  Without it the core hands them back anyway and logs
+     * that the device might still write them: real PCI ports should fill
+     * it. */
+    void (*dma_stop)(void *ctx);
 };
 
 #endif /* NVME_OSAL_H */
