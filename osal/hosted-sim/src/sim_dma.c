@@ -78,19 +78,30 @@ size_t sim_region_live(const struct nvme_sim *sim)
     return n;
 }
 
+static bool region_holds(const struct sim_region *r, const uint8_t *p, size_t len,
+                         bool dev_write)
+{
+    if (dev_write ? r->dir == NVME_DMA_TO_DEVICE : r->dir == NVME_DMA_FROM_DEVICE)
+        return false;
+    return p >= r->va && len <= r->len && (size_t)(p - r->va) <= r->len - len;
+}
+
 bool sim_region_alive(const struct nvme_sim *sim, uint64_t id, uint64_t bus, size_t len,
                       bool dev_write)
 {
-    const uint8_t *p = bus_to_va(bus);
-    for (size_t i = 0; i < sim->rg_count; i++) {
-        const struct sim_region *r = &sim->rg[i];
-        if (r->id != id)
-            continue;
-        if (dev_write ? r->dir == NVME_DMA_TO_DEVICE : r->dir == NVME_DMA_FROM_DEVICE)
-            return false;
-        return p >= r->va && len <= r->len && p - r->va <= (ptrdiff_t)(r->len - len);
-    }
+    for (size_t i = 0; i < sim->rg_count; i++)
+        if (sim->rg[i].id == id)
+            return region_holds(&sim->rg[i], bus_to_va(bus), len, dev_write);
     return false;
+}
+
+/* Id of one region holding all of [bus, bus+len), 0 when none does. */
+static uint64_t region_id(const struct nvme_sim *sim, uint64_t bus, size_t len, bool dev_write)
+{
+    for (size_t i = 0; i < sim->rg_count; i++)
+        if (region_holds(&sim->rg[i], bus_to_va(bus), len, dev_write))
+            return sim->rg[i].id;
+    return 0;
 }
 
 static bool in_tomb(const struct nvme_sim *sim, const uint8_t *p)
@@ -293,13 +304,9 @@ static uint16_t capture(struct nvme_sim *sim, struct prp_seg *segs, size_t n, co
         sim_xfer_free(x);
         return SIM_SF_HELD;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t rid = 0;
-        for (size_t r = 0; r < sim->rg_count && !rid; r++)
-            if (sim_region_alive(sim, sim->rg[r].id, segs[i].bus, segs[i].len, to_host))
-                rid = sim->rg[r].id;
-        x->segs[i] = (struct sim_seg){segs[i].bus, segs[i].len, rid};
-    }
+    for (size_t i = 0; i < n; i++)
+        x->segs[i] = (struct sim_seg){segs[i].bus, segs[i].len,
+                                      region_id(sim, segs[i].bus, segs[i].len, to_host)};
     x->nsegs = n;
     x->len = len;
     x->to_host = to_host;

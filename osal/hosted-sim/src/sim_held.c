@@ -37,6 +37,8 @@ void sim_hold(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe)
     struct sim_held *h = &sim->held[sim->nheld++];
     *h = (struct sim_held){.sqid = qid, .cqid = sim->sq[qid].cqid, .cid = sqe->cid,
                            .opc = sqe->opc};
+    if (qid == 0 && sqe->opc == NVME_ADMIN_ABORT)
+        sim->st.aborts++; /* received, never executed */
     sim_msg(sim, "fault: command opc 0x%02x cid %u on SQ %u hangs", sqe->opc, sqe->cid, qid);
     if (!has_data(qid, sqe->opc))
         return;
