@@ -173,9 +173,12 @@ struct nvme_sim_config {
     uint16_t crdt[3];        /* CRDT1..3 (bytes 128-133), Command Retry Delay Times in
                                 100 ms units (default 0).  A status field's CRD bits (12:11)
                                 reach the host only while the host enabled ACRE with the
-                                Host Behavior Support feature (FID 16h, §5.21.1.22; NVMe 1.4
-                                §4.6.1.2.2): with ACRE 0 the simulator clears them from every
-                                completion, NVME_SIM_FAULT_STATUS values included */
+                                Host Behavior Support feature (FID 16h, §5.21.1.22, a 512-byte
+                                data structure moved by Set/Get Features through the PRPs;
+                                CRD: status field, §4.6.1.2, Figure 124): with ACRE 0 (the
+                                default, and again after every controller reset) the
+                                simulator clears them from every completion,
+                                NVME_SIM_FAULT_STATUS values included */
     /* Queues */
     uint16_t io_queues;      /* I/O SQ/CQ pairs the controller allocates; the Set Features
                                 Number of Queues reply (default 4) */
@@ -275,7 +278,9 @@ enum nvme_sim_fault_kind {
                                      On CC.EN 1->0 it transfers one last time when the
                                      disable window ends (CSTS.RDY -> 0), then is dropped.
                                      Abort (NVME_SIM_ABORT_WORKS) completes it with Command
-                                     Abort Requested.  See nvme_sim_dma_after_return */
+                                     Abort Requested; Delete I/O SQ with Command Aborted due
+                                     to SQ Deletion (§5.7).  A device gone and back drops it.
+                                     See nvme_sim_dma_after_return */
     NVME_SIM_FAULT_SHORT_DATA,    /* execute; a command that returns data (Identify, Get Log
                                      Page, Get Features 16h, Read) transfers only its first
                                      `value` bytes and completes with success */
@@ -311,7 +316,8 @@ void nvme_sim_set_gone(struct nvme_sim *sim, bool gone);
 /* nvme_sim_set_gone(sim, false) after a gone period brings the device back
  * as if hot-added: CC = 0, CSTS = 0, AQA/ASQ/ACQ = 0, no queues, features
  * at their defaults, every command in flight (hung, deferred, delayed
- * completions, AERs) dropped with no further DMA, dma_stop lifted.
+ * completions, AERs) dropped with no further DMA, queued asynchronous
+ * events and their masks forgotten, dma_stop and "stuck" lifted.
  *
  * Stuck controller: while stuck, CC.EN transitions are ignored (CC reads
  * back what the host wrote, but CSTS.RDY stays 1, queues and commands keep
@@ -332,13 +338,17 @@ int nvme_sim_ns_add(struct nvme_sim *sim, const struct nvme_sim_ns_config *ns);
 int nvme_sim_ns_remove(struct nvme_sim *sim, uint32_t nsid);
 /* Change Identify Namespace corruption of a namespace (NVME_SIM_CORRUPT_*). */
 int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint8_t lbads);
-/* Asynchronous events (§5.2, completion DW0 Figure 146/149: type bits 2:0,
- * information bits 15:8, log page identifier bits 23:16).  Asynchronous
+/* Asynchronous events (§5.2; completion queue entry Dword 0: event type
+ * bits 2:0, event information bits 15:8, log page identifier bits 23:16).
+ * A hung Asynchronous Event Request (NVME_SIM_FAULT_HANG) is not one of
+ * them: it never completes.  Asynchronous
  * Event Requests (opcode 0Ch) are held, at most AERL+1, and completed
  * oldest first when an event is posted.  An event of a type that was
  * reported stays masked until the host reads the log page it named with
  * Get Log Page RAE (CDW10 bit 15) clear; events posted meanwhile queue up
- * (at most 64; older ones are then lost).  A controller reset drops the
+ * and are reported, oldest first, once their type is unmasked and a
+ * request is there (at most 64 queued; an event equal to a queued one is
+ * not queued twice).  A controller reset drops the
  * outstanding AERs without completing them (§7.3.2: the host re-arms);
  * queued events and the masks survive it.  Identify OAES (bytes 92-95) has
  * bit 8 (namespace attribute notices) and bit 9 (firmware activation).
@@ -348,14 +358,15 @@ int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint
 #define NVME_SIM_AE_ERROR 0  /* Error status */
 #define NVME_SIM_AE_SMART 1  /* SMART / Health status */
 #define NVME_SIM_AE_NOTICE 2 /* Notice */
-/* Post a raw event (type 0..7): 0, or -1 when the event queue is full or
- * the device is gone. */
+/* Post a raw event (type 0..7): 0, or -1 (event lost) when the event queue
+ * is full or the device is gone. */
 int nvme_sim_post_event(struct nvme_sim *sim, uint8_t type, uint8_t info, uint8_t lid);
 /* Set SMART critical warning bits (NVME_SMART_CRIT_*, ORed into the live
  * SMART values) and post a SMART/Health event per information value the
- * enabled bits (feature 0Bh bits 7:0) map to (§5.2, Figure 148: 00h device
- * reliability for bits 2-4, 01h temperature for bit 1, 02h spare below
- * threshold for bit 0); LID 02h. */
+ * enabled bits (feature 0Bh bits 7:0) map to (§5.2.1 SMART / Health
+ * status: 00h device reliability for bits 2-4, 01h temperature threshold
+ * for bit 1, 02h spare below threshold for bit 0); LID 02h.  Reading the
+ * SMART log does not clear the warning bits (the condition persists). */
 void nvme_sim_smart_warning(struct nvme_sim *sim, uint8_t bits);
 /* Append an entry to the Error Information log (LID 01h, §5.14.1.1, 64-byte
  * entries, newest first, Error Count increasing from 1; Identify ELPE = 63)
@@ -416,8 +427,8 @@ uint64_t nvme_sim_host_errors(const struct nvme_sim *sim);
  * performed (AddressSanitizer stays quiet), and they are not counted as
  * dma_violations: the two counters are distinct.  For a hung command the
  * check is exact (the region the command used must still be the same live
- * registration); otherwise the simulator remembers the last 4096 released
- * regions. */
+ * registration); otherwise the simulator remembers the last 1024 released
+ * regions (a new allocation or mapping of the memory makes it live again). */
 uint64_t nvme_sim_dma_after_return(const struct nvme_sim *sim);
 /* Live dma_alloc blocks plus live dma_map registrations (0 after a clean fini). */
 size_t nvme_sim_dma_live(const struct nvme_sim *sim);

@@ -822,6 +822,14 @@ static void test_abort(void)
     CHECK(adm(&h, NVME_ADMIN_ABORT, 0, 1u | (0x1234u << 16), 0, 0, 0, NULL) == CMD(0x03));
     CHECK(nvme_sim_stats(sim)->aborts == 6 && nvme_sim_stats(sim)->aborts_done == 3);
 
+    /* Delete I/O SQ completes a hung command with Aborted due to SQ Deletion. */
+    inject(sim, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, 0);
+    cid = submit(&h, &h.ioq, &s);
+    CHECK(!reap(&h, &h.ioq, NULL, 50));
+    CHECK(adm(&h, NVME_ADMIN_DELETE_SQ, 0, 1, 0, 0, 0, NULL) == 0);
+    CHECK(reap(&h, &h.ioq, &c, 50) && c.cid == cid &&
+          NVME_CQE_SF(c.status) == NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_SQ_DELETION));
+
     /* Refuse mode: never aborted. */
     h.o.dma_free(h.o.ctx, buf, 4096);
     lc_end(&h, sim);

@@ -51,7 +51,7 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->acl = sim->cfg.acl;
     id->aerl = sim->cfg.aerl;
     id->frmw = 0x02; /* one firmware slot, slot 1 read/write */
-    id->lpa = 0;
+    id->lpa = 0x04; /* bit 2: extended data (NUMDU, LPOL/LPOU) */
     id->elpe = SIM_ERR_ENTRIES - 1; /* 64 error log entries */
     id->npss = 0;
     id->wctemp = 343; /* 70 C */
@@ -233,12 +233,14 @@ static uint16_t create_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
-/* Delete I/O Submission Queue (§5.7): commands not yet fetched are dropped. */
+/* Delete I/O Submission Queue (§5.7): commands not yet fetched are dropped,
+ * hung ones complete with Command Aborted due to SQ Deletion. */
 static uint16_t delete_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
     uint16_t qid = (uint16_t)sqe->cdw10;
     if (qid == 0 || qid >= sim->nq || !sim->sq[qid].live)
         return SF_QID_INVALID;
+    sim_held_sq_deleted(sim, qid);
     sim->cq[sim->sq[qid].cqid].nsq--;
     memset(&sim->sq[qid], 0, sizeof(sim->sq[qid]));
     return 0;

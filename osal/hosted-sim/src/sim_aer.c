@@ -106,8 +106,8 @@ void sim_changed_ns_page(struct nvme_sim *sim, uint8_t *page, size_t *size)
     *size = SIM_CHANGED_NS_MAX * 4;
 }
 
-/* Error Information (§5.14.1.1, Figure 194): ELPE+1 64-byte entries,
- * newest first; unused entries are zero. */
+/* Error Information (§5.14.1.1): ELPE+1 64-byte entries, newest first;
+ * unused entries are zero. */
 void sim_error_log_page(struct nvme_sim *sim, uint8_t *page, size_t *size)
 {
     memcpy(page, sim->err_log, sizeof(sim->err_log));
@@ -143,8 +143,8 @@ void nvme_sim_smart_warning(struct nvme_sim *sim, uint8_t bits)
     LOCK(sim);
     sim->smart.critical_warning |= bits;
     uint32_t on = bits & sim->feat[NVME_FEAT_ASYNC_EVENT] & 0xffu;
-    /* §5.2 Figure 148: 00h device reliability, 01h temperature threshold,
-     * 02h spare below threshold. */
+    /* §5.2.1 SMART / Health status: 00h device reliability, 01h temperature
+     * threshold, 02h spare below threshold. */
     if (on & 0x1u)
         sim_event_post(sim, NVME_SIM_AE_SMART, 0x02, NVME_LID_SMART);
     if (on & 0x2u)

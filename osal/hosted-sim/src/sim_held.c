@@ -119,6 +119,31 @@ void sim_held_drain(struct nvme_sim *sim)
     sim_held_drop(sim);
 }
 
+/* Delete I/O Submission Queue (§5.7): the commands of that SQ still in
+ * the device complete with Command Aborted due to SQ Deletion. */
+void sim_held_sq_deleted(struct nvme_sim *sim, uint16_t sqid)
+{
+    for (size_t i = 0; i < sim->nheld;) {
+        struct sim_held *h = &sim->held[i];
+        if (h->sqid != sqid || h->draining) {
+            i++;
+            continue;
+        }
+        struct nvme_cqe cqe = {.sqhd = (uint16_t)sim->sq[sqid].head, .sqid = sqid, .cid = h->cid,
+                               .status = (uint16_t)(NVME_SF(NVME_SCT_GENERIC,
+                                                            NVME_SC_ABORT_SQ_DELETION) << 1)};
+        uint16_t cqid = h->cqid;
+        sim_xfer_free(&h->x);
+        *h = sim->held[--sim->nheld];
+        sim_post_cqe(sim, cqid, &cqe);
+    }
+    for (unsigned i = 0; i < sim->npend_abort;)
+        if (sim->pend_abort[i].sqid == sqid)
+            sim->pend_abort[i] = sim->pend_abort[--sim->npend_abort];
+        else
+            i++;
+}
+
 bool sim_pend_abort_take(struct nvme_sim *sim, uint16_t sqid, uint16_t cid)
 {
     for (unsigned i = 0; i < sim->npend_abort; i++) {

@@ -266,6 +266,7 @@ void sim_held_step(struct nvme_sim *sim);          /* every simulator step */
 void sim_held_disable(struct nvme_sim *sim);       /* CC.EN 1->0 */
 void sim_held_drain(struct nvme_sim *sim);         /* CSTS.RDY 1->0: last transfer, drop */
 void sim_held_drop(struct nvme_sim *sim);          /* drop without DMA */
+void sim_held_sq_deleted(struct nvme_sim *sim, uint16_t sqid); /* Delete I/O SQ */
 bool sim_pend_abort_take(struct nvme_sim *sim, uint16_t sqid, uint16_t cid);
 uint16_t sim_abort(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
 

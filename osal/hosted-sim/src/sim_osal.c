@@ -224,7 +224,8 @@ static void osal_sleep_us(void *ctx, uint32_t us)
 /* --- Waiting for a completion (cfg.wait_wake) ---------------------------------
  * wait(us) is sleep_us in 1 us steps that returns as soon as the sticky
  * wake flag is set (by wake(), typically from the interrupt handler run by
- * the delivery inside the loop); the return clears it. */
+ * the delivery inside the loop); the return clears it.  The simulator's
+ * mutex is released between steps so other threads can submit meanwhile. */
 
 static void osal_wait(void *ctx, uint32_t us)
 {
@@ -234,6 +235,8 @@ static void osal_wait(void *ctx, uint32_t us)
         sim->now++;
         sim_tick(sim);
         sim_deliver_irqs_unlocked(sim);
+        pthread_mutex_unlock(&sim->mtx);
+        pthread_mutex_lock(&sim->mtx);
     }
     sim->woken = false;
     pthread_mutex_unlock(&sim->mtx);

@@ -143,6 +143,8 @@ void sim_hot_add(struct nvme_sim *sim)
     sim->rdy_pending = sim->shst_pending = false;
     sim->dma_stopped = sim->dma_stop_disabled = false;
     sim->stuck = false;
+    sim->nev = 0;
+    memset(sim->ae_masked, 0, sizeof(sim->ae_masked));
 }
 
 static void cc_write(struct nvme_sim *sim, uint32_t val)
