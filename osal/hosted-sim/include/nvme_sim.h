@@ -76,7 +76,7 @@ struct nvme_sim_ns_config {
     uint32_t corrupt;     /* NVME_SIM_CORRUPT_* bits */
     uint8_t corrupt_lbads; /* LBADS reported with NVME_SIM_CORRUPT_LBADS */
     /* NVMe 2.0 LBA formats (Identify Namespace NLBAF byte 25, FLBAS byte 26,
-     * LBAF0..LBAF63 bytes 128..383, NVMe 2.0 Figure 276/277).  nlbaf is the
+     * LBAF0..LBAF63 bytes 128..383 in NVMe 2.0).  nlbaf is the
      * 0-based number of formats, up to 63; 0 keeps the 1.4 behaviour (512
      * and 4096 listed, plus the size in use if other).  With nlbaf > 0,
      * format flbas_index (0..nlbaf) has LBADS = log2(lba_size) and MS = 0 and
@@ -340,21 +340,20 @@ int nvme_sim_ns_remove(struct nvme_sim *sim, uint32_t nsid);
 int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint8_t lbads);
 /* Asynchronous events (§5.2; completion queue entry Dword 0: event type
  * bits 2:0, event information bits 15:8, log page identifier bits 23:16).
- * A hung Asynchronous Event Request (NVME_SIM_FAULT_HANG) is not one of
- * them: it never completes.  Asynchronous
- * Event Requests (opcode 0Ch) are held, at most AERL+1, and completed
- * oldest first when an event is posted.  An event of a type that was
- * reported stays masked until the host reads the log page it named with
- * Get Log Page RAE (CDW10 bit 15) clear; events posted meanwhile queue up
- * and are reported, oldest first, once their type is unmasked and a
+ * Asynchronous Event Requests (opcode 0Ch) are held, at most AERL+1, and
+ * completed oldest first when an event is posted.  An event of a type that
+ * was reported stays masked until the host reads the log page it named
+ * with Get Log Page RAE (CDW10 bit 15) clear; events posted meanwhile queue
+ * up and are reported, oldest first, once their type is unmasked and a
  * request is there (at most 64 queued; an event equal to a queued one is
- * not queued twice).  A controller reset drops the
- * outstanding AERs without completing them (§7.3.2: the host re-arms);
- * queued events and the masks survive it.  Identify OAES (bytes 92-95) has
- * bit 8 (namespace attribute notices) and bit 9 (firmware activation).
- * The Asynchronous Event Configuration feature (FID 0Bh, §5.21.1.11) is
- * stored: bits 7:0 enable SMART critical warnings, bit 8 namespace attribute
- * notices; error events (type 0) cannot be disabled. */
+ * not queued twice).  A controller reset drops the outstanding AERs
+ * without completing them (§7.3.2: the host re-arms); queued events and
+ * the masks survive it.  (An AER hit by NVME_SIM_FAULT_HANG is not held as
+ * a request: it never completes.)  Identify OAES (bytes 92-95) has bit 8
+ * (namespace attribute notices) and bit 9 (firmware activation).  The
+ * Asynchronous Event Configuration feature (FID 0Bh, §5.21.1.11) is
+ * stored: bits 7:0 enable SMART critical warnings, bit 8 namespace
+ * attribute notices; error events (type 0) cannot be disabled. */
 #define NVME_SIM_AE_ERROR 0  /* Error status */
 #define NVME_SIM_AE_SMART 1  /* SMART / Health status */
 #define NVME_SIM_AE_NOTICE 2 /* Notice */
