@@ -34,8 +34,11 @@ static int check(int ok, const char *what)
     return ok ? 0 : 1;
 }
 
-int main(void)
+/* argv[1]: the name expected for status SCT 0 SC 80h, "LBA Out of Range"
+ * with the status tables, "SCT 0 SC 80" when built without them. */
+int main(int argc, char **argv)
 {
+    const char *want = argc > 1 ? argv[1] : "LBA Out of Range";
     int failures = 0;
     char buf[64];
 
@@ -43,8 +46,7 @@ int main(void)
                       "nvme_strerror(NVME_ERR_TIMEOUT) is \"timeout\"");
     const char *lba = nvme_status_name(NVME_SF(NVME_SCT_GENERIC, 0x80));
     printf("nvme_status_name(SCT 0 SC 80) = \"%s\"\n", lba);
-    failures += check(strcmp(lba, "LBA Out of Range") == 0 || strcmp(lba, "SCT 0 SC 80") == 0,
-                      "status 0/80 named (tables or generic text)");
+    failures += check(strcmp(lba, want) == 0, want);
     nvme_snprintf(buf, sizeof(buf), "%s %05u 0x%llx", "fmt", 42u, 0xabcdefULL);
     failures += check(strcmp(buf, "fmt 00042 0xabcdef") == 0, "nvme_snprintf formats");
 
