@@ -51,7 +51,8 @@ int main(int argc, char **argv)
     failures += check(strcmp(buf, "fmt 00042 0xabcdef") == 0, "nvme_snprintf formats");
 
     uint64_t v = 0;
-    failures += check(nvmectl_parse_u64("0x1000", &v) && v == 4096, "nvmectl_parse_u64(\"0x1000\")");
+    failures += check(nvmectl_parse_u64("0x1000", &v) && v == 4096,
+                      "nvmectl_parse_u64(\"0x1000\")");
 
     struct capture cap = {.len = 0};
     struct nvmectl_io io = {.print = print_cb, .arg = &cap};

@@ -118,7 +118,7 @@ static void sleep_us(void *ctx, uint32_t us) { clock_sleep_us(us); }
 
 static void log_line(void *ctx, enum nvme_log_level level, const char *line)
 {
-    static const char *const names[] = { "error", "warn", "info", "trace" };
+    static const char *const names[] = {"error", "warn", "info", "trace"};
     kprintf("nvme %s: %s\n", (unsigned)level < 4 ? names[level] : "?", line);
 }
 
