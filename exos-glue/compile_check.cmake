@@ -1,5 +1,5 @@
 # compile_check.cmake - compiles sources freestanding with EXOS's kernel
-# flags, against exos-glue/exos_api.h (no EXOS sources needed).
+# flags, against osal/exos/exos_api.h (no EXOS sources needed).
 # cmake -DCC=<compiler> -DARCH_FLAGS=<;-list> -DSOURCES=<;-list>
 #       -DINCLUDES=<;-list> -DOUT=<dir> -P compile_check.cmake
 # Fails on the first source that does not compile warning-free.

@@ -8,13 +8,15 @@
 #     NVME_CORE_DIR := /path/to/nvme-core
 #     include $(NVME_CORE_DIR)/exos-glue/nvme-core.mk
 #
-# It compiles libnvme-core/src/*.c, osal/exos/*.c and exos-glue/*.c with
-# EXOS's own CFLAGS (same compiler, -m32/-m64, -mcmodel=large, -O0,
-# -ffreestanding, -nostdinc ...), with two differences:
+# It compiles the core and the nvmectl front end (the lists, include
+# directories and required flags of libnvme-core/nvme-core-sources.mk),
+# osal/exos/*.c and exos-glue/*.c with EXOS's own CFLAGS (same compiler,
+# -m32/-m64, -mcmodel=large, -O0, -ffreestanding, -nostdinc ...), with two
+# differences:
 #   - the ../third include directories are left out and the compiler's own
 #     freestanding headers (stdint.h, stddef.h, stdbool.h) come first:
 #     ../third/include/stdint.h lacks the C99 limits and stdbool.h;
-#   - -DNVME_EXOS_NATIVE=1, so exos-glue/exos_api.h includes EXOS's real
+#   - -DNVME_EXOS_NATIVE=1, so osal/exos/exos_api.h includes EXOS's real
 #     headers and checks its own declarations against them.
 # The objects go to $(BUILD_DIR)/kernel/nvme-core/ and are appended to OBJS.
 #
@@ -25,30 +27,35 @@
 #                              source/drivers/storage/NVMe-*.c from SRC_C
 #   NVME_CORE_DEFINES          extra -D options, e.g. -DNVME_EXOS_POLLING=1
 #                              -DNVME_EXOS_TRACE=0x10
+#   NVME_STATUS_NAMES          1 (default); 0 leaves the status-name tables
+#                              out (see nvme-core-sources.mk)
 
-NVME_CORE_DIR ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+NVME_EXOS_MK_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
+NVME_CORE_DIR ?= $(abspath $(NVME_EXOS_MK_DIR)..)
 NVME_CORE_EXCLUDE_BUILTIN ?= 1
 NVME_CORE_DEFINES ?=
+include $(NVME_CORE_DIR)/libnvme-core/nvme-core-sources.mk
 
 ifeq ($(NVME_CORE_EXCLUDE_BUILTIN),1)
 SRC_C := $(filter-out source/drivers/storage/NVMe-%.c,$(SRC_C))
 endif
 
-NVME_CORE_SRC := $(wildcard $(NVME_CORE_DIR)/libnvme-core/src/*.c) \
-                 $(wildcard $(NVME_CORE_DIR)/osal/exos/*.c) \
-                 $(wildcard $(NVME_CORE_DIR)/exos-glue/*.c)
-NVME_CORE_OBJ := $(patsubst $(NVME_CORE_DIR)/%.c,$(BUILD_DIR)/kernel/nvme-core/%.o,$(NVME_CORE_SRC))
+# NVME_CORE_ROOT is NVME_CORE_DIR made absolute (nvme-core-sources.mk).
+NVME_CORE_SRC := $(NVME_CORE_SOURCES) $(NVMECTL_SOURCES) \
+                 $(wildcard $(NVME_CORE_ROOT)/osal/exos/*.c) \
+                 $(wildcard $(NVME_CORE_ROOT)/exos-glue/*.c)
+NVME_CORE_OBJ := $(patsubst $(NVME_CORE_ROOT)/%.c,$(BUILD_DIR)/kernel/nvme-core/%.o,$(NVME_CORE_SRC))
 
 NVME_CORE_CC_INCLUDE := $(shell $(CC) $(ARCH_CFLAGS) -print-file-name=include)
 NVME_CORE_CFLAGS = $(filter-out -I../third%,$(CFLAGS)) \
                    -isystem $(NVME_CORE_CC_INCLUDE) \
-                   -fno-tree-loop-distribute-patterns \
+                   $(NVME_CORE_REQUIRED_CFLAGS) \
                    -DNVME_EXOS_NATIVE=1 $(NVME_CORE_DEFINES) \
-                   -I$(NVME_CORE_DIR)/libnvme-core/include \
-                   -I$(NVME_CORE_DIR)/osal/exos \
-                   -I$(NVME_CORE_DIR)/exos-glue
+                   $(NVME_CORE_CPPFLAGS) \
+                   -I$(NVME_CORE_ROOT)/osal/exos \
+                   -I$(NVME_CORE_ROOT)/exos-glue
 
-$(BUILD_DIR)/kernel/nvme-core/%.o: $(NVME_CORE_DIR)/%.c
+$(BUILD_DIR)/kernel/nvme-core/%.o: $(NVME_CORE_ROOT)/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NVME_CORE_CFLAGS) -MMD -MP -c -o $@ $<
 

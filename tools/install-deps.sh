@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh - Debian 12 packages needed to build nvme-core, run its
-# tests (cmocka, lcov, QEMU) and cross-build the freestanding core.
+# tests (cmocka, lcov, QEMU, clang, cppcheck, clang-format) and cross-build
+# the freestanding core.
 # Runs apt-get directly as root, through sudo otherwise.
 set -euo pipefail
 packages=(
@@ -8,6 +9,7 @@ packages=(
   libcmocka-dev lcov                   # unit tests, coverage report
   gcc-i686-linux-gnu gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu  # freestanding cross builds
   qemu-system-x86 fdisk dosfstools mtools e2fsprogs python3       # QEMU harness and disk images
+  clang cppcheck clang-format-14       # clang build, static analysis, format check
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo

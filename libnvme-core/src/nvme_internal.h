@@ -218,24 +218,15 @@ bool nvme_handle_ok(const struct nvme_ctrl *ctrl);
 /* Internal functions                                                  */
 /* ------------------------------------------------------------------ */
 
-/* util.c: freestanding replacements for the few libc bits we need. */
-void nvme_memzero(void *p, size_t n);
-void nvme_memcpy(void *dst, const void *src, size_t n);
-size_t nvme_strlen(const char *s);
-int nvme_streq(const char *a, const char *b);
+/* util.c: freestanding replacements for the few libc bits we need
+ * (nvme_memzero, nvme_memcpy, nvme_strlen, nvme_streq and
+ * nvme_divmod10_limbs are public: nvme/nvme_fmt.h). */
 /* Copies an Identify ASCII field, dropping trailing blanks/NULs and
  * replacing non-printable bytes with '.'; dst holds n+1 bytes. */
 void nvme_copy_id_string(char *dst, const char *src, size_t n);
-/* Divides *v (little-endian 16-bit limbs, `limbs` of them) by 10 in
- * place and returns the remainder: 64/128-bit decimal output without
- * libgcc division helpers. */
-unsigned nvme_divmod10_limbs(uint16_t *v, unsigned limbs);
 
-/* fmt.c: a small vsnprintf (%s %c %d %u %x %X %p with l/ll/z, width, 0, -). */
-#include <stdarg.h>
-int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int nvme_snprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* fmt.c: nvme_vsnprintf/nvme_snprintf, public in nvme/nvme_fmt.h. */
+#include "nvme/nvme_fmt.h"
 
 /* trace.c */
 void nvme_log(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fmt, ...)

@@ -2,8 +2,15 @@
 /*
  * status.c - names for completion statuses (NVMe 1.4 §4.6.1.2, Figures
  * 126-131) and for the core's own error values.
+ *
+ * Kernels that count bytes build with -DNVME_NO_STATUS_NAMES (CMake
+ * NVME_STATUS_NAMES=OFF, make NVME_STATUS_NAMES=0): the name tables (about
+ * 5 KB of rodata) are left out and nvme_status_name() returns generic text
+ * such as "SCT 0 SC 02".  Everything else here is the same in both builds.
  */
 #include "nvme_internal.h"
+
+#ifndef NVME_NO_STATUS_NAMES
 
 struct nvme_status_entry {
     uint8_t sc;
@@ -157,6 +164,24 @@ const char *nvme_status_name(uint16_t sf)
         return sc >= 0xc0 ? "Vendor Specific" : "Reserved";
     return name;
 }
+
+#else /* NVME_NO_STATUS_NAMES */
+
+/* "SCT x SC yy" (hexadecimal).  One static buffer, rewritten by each call:
+ * callers print the name before asking for another one (nvmectl, logs). */
+const char *nvme_status_name(uint16_t sf)
+{
+    static const char hex[] = "0123456789abcdef";
+    static char name[] = "SCT x SC yy";
+    unsigned sc = NVME_SF_SC(sf);
+
+    name[4] = hex[NVME_SF_SCT(sf) & 0xfu];
+    name[9] = hex[(sc >> 4) & 0xfu];
+    name[10] = hex[sc & 0xfu];
+    return name;
+}
+
+#endif /* NVME_NO_STATUS_NAMES */
 
 const char *nvme_sct_name(uint16_t sct)
 {

@@ -2,6 +2,9 @@
 /* lib.c - the few libc functions the harness kernel (and the compiler) need. */
 #include "hw.h"
 
+#include "nvme/nvme_fmt.h"
+#include "nvme/nvmectl.h"
+
 void *memset(void *d, int c, size_t n)
 {
     unsigned char *p = d;
@@ -70,170 +73,23 @@ int strncmp(const char *a, const char *b, size_t n)
     return 0;
 }
 
+/* Numbers and formatting come from the core and nvmectl (nvme_fmt.h,
+ * nvmectl.h): the harness keeps no copy of its own. */
 bool parse_u64(const char *s, uint64_t *out)
 {
-    uint64_t v = 0;
-    unsigned base = 10;
-    if (!s || !*s)
-        return false;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s += 2;
-        if (!*s)
-            return false;
-    }
-    for (; *s; s++) {
-        unsigned d;
-        if (*s >= '0' && *s <= '9')
-            d = (unsigned)(*s - '0');
-        else if (base == 16 && *s >= 'a' && *s <= 'f')
-            d = (unsigned)(*s - 'a' + 10);
-        else if (base == 16 && *s >= 'A' && *s <= 'F')
-            d = (unsigned)(*s - 'A' + 10);
-        else
-            return false;
-        v = v * base + d;
-    }
-    *out = v;
-    return true;
-}
-
-/* --- vsnprintf: %[-0][width][l|ll|z]{d,i,u,x,X,p,s,c,%} ------------------- */
-
-struct outbuf {
-    char *buf;
-    size_t len, pos;
-};
-
-static void put(struct outbuf *o, char c)
-{
-    if (o->pos + 1 < o->len)
-        o->buf[o->pos] = c;
-    o->pos++;
-}
-
-static void put_num(struct outbuf *o, uint64_t v, unsigned base, bool upper, bool neg, unsigned width,
-                    bool zero, bool left)
-{
-    char tmp[24];
-    unsigned n = 0;
-    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    do {
-        /* base is 10 or 16: avoid a 64-bit division helper for 16 */
-        unsigned d;
-        if (base == 16) {
-            d = (unsigned)(v & 0xf);
-            v >>= 4;
-        } else {
-            d = (unsigned)(v % 10u);
-            v /= 10u;
-        }
-        tmp[n++] = digits[d];
-    } while (v);
-    unsigned len = n + (neg ? 1u : 0u);
-    if (!left && !zero)
-        for (; width > len; width--)
-            put(o, ' ');
-    if (neg)
-        put(o, '-');
-    if (!left && zero)
-        for (; width > len; width--)
-            put(o, '0');
-    while (n)
-        put(o, tmp[--n]);
-    if (left)
-        for (; width > len; width--)
-            put(o, ' ');
+    return nvmectl_parse_u64(s, out);
 }
 
 int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 {
-    struct outbuf o = { buf, len, 0 };
-    for (; *fmt; fmt++) {
-        if (*fmt != '%') {
-            put(&o, *fmt);
-            continue;
-        }
-        fmt++;
-        bool zero = false, left = false;
-        unsigned width = 0, lng = 0;
-        for (;; fmt++) {
-            if (*fmt == '0')
-                zero = true;
-            else if (*fmt == '-')
-                left = true;
-            else
-                break;
-        }
-        while (*fmt >= '0' && *fmt <= '9')
-            width = width * 10 + (unsigned)(*fmt++ - '0');
-        while (*fmt == 'l' || *fmt == 'z') {
-            lng += (*fmt == 'z') ? (sizeof(size_t) == 8 ? 2 : 0) : 1;
-            fmt++;
-        }
-        if (lng == 1 && sizeof(long) == 8)
-            lng = 2;
-        switch (*fmt) {
-        case 'd':
-        case 'i': {
-            int64_t v = lng >= 2 ? va_arg(ap, long long) : lng == 1 ? va_arg(ap, long) : va_arg(ap, int);
-            put_num(&o, v < 0 ? (uint64_t)-v : (uint64_t)v, 10, false, v < 0, width, zero, left);
-            break;
-        }
-        case 'u':
-        case 'x':
-        case 'X': {
-            uint64_t v = lng >= 2   ? va_arg(ap, unsigned long long)
-                         : lng == 1 ? va_arg(ap, unsigned long)
-                                    : va_arg(ap, unsigned int);
-            put_num(&o, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', false, width, zero, left);
-            break;
-        }
-        case 'p':
-            put(&o, '0');
-            put(&o, 'x');
-            put_num(&o, (uintptr_t)va_arg(ap, void *), 16, false, false, width, zero, left);
-            break;
-        case 's': {
-            const char *s = va_arg(ap, const char *);
-            if (!s)
-                s = "(null)";
-            size_t l = strlen(s);
-            if (!left)
-                for (; width > l; width--)
-                    put(&o, ' ');
-            while (*s)
-                put(&o, *s++);
-            if (left)
-                for (; width > l; width--)
-                    put(&o, ' ');
-            break;
-        }
-        case 'c':
-            put(&o, (char)va_arg(ap, int));
-            break;
-        case '%':
-            put(&o, '%');
-            break;
-        case 0:
-            fmt--;
-            break;
-        default:
-            put(&o, '%');
-            put(&o, *fmt);
-            break;
-        }
-    }
-    if (len)
-        buf[o.pos < len ? o.pos : len - 1] = 0;
-    return (int)o.pos;
+    return nvme_vsnprintf(buf, len, fmt, ap);
 }
 
 int snprintf(char *buf, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, len, fmt, ap);
+    int n = nvme_vsnprintf(buf, len, fmt, ap);
     va_end(ap);
     return n;
 }

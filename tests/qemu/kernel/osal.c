@@ -1,148 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * osal.c - the harness kernel's struct nvme_osal: identity-mapped DMA
- * memory from a page allocator, a small heap, TSC clock, interrupt-flag
- * locks, MSI-X through the local APIC or INTx through the IOAPIC.
+ * osal.c - the harness kernel's controller discovery and the interrupt
+ * part of its struct nvme_osal: MSI-X through the local APIC or INTx
+ * through the IOAPIC, interrupt-flag locks, single 64-bit MMIO on x86-64.
+ * Everything else (memory, MMIO, clock, dma_stop) is osal_min.c, the
+ * minimal polled port, which irq=poll uses alone.
  */
 #include "osal.h"
 
 struct harness_dev g_dev;
-
-/* --- memory -------------------------------------------------------------------- */
-#define PAGE 4096u
-#define DMA_POOL_SIZE (16u << 20)
-#define DMA_PAGES (DMA_POOL_SIZE / PAGE)
-#define HEAP_SIZE (4u << 20)
-#define XFER_BUF_SIZE (2u << 20)
-
-static uint8_t dma_pool[DMA_POOL_SIZE] __attribute__((section(".bss.pool"), aligned(4096)));
-static uint8_t heap[HEAP_SIZE] __attribute__((section(".bss.pool"), aligned(4096)));
-static uint8_t xfer_buf[XFER_BUF_SIZE] __attribute__((section(".bss.pool"), aligned(4096)));
-static uint32_t dma_bitmap[DMA_PAGES / 32];
-static size_t dma_in_use, heap_in_use;
-
-void *harness_buffer(size_t *len)
-{
-    *len = sizeof(xfer_buf);
-    return xfer_buf;
-}
-size_t dma_bytes_in_use(void) { return dma_in_use; }
-size_t heap_bytes_in_use(void) { return heap_in_use; }
-
-static bool page_used(unsigned p) { return dma_bitmap[p / 32] & (1u << (p % 32)); }
-static void page_set(unsigned p, bool used)
-{
-    if (used)
-        dma_bitmap[p / 32] |= 1u << (p % 32);
-    else
-        dma_bitmap[p / 32] &= ~(1u << (p % 32));
-}
-
-__attribute__((unused)) static void *dma_alloc_pages(size_t size, size_t align)
-{
-    if (!size || (align & (align - 1)))
-        return NULL;
-    unsigned n = (unsigned)((size + PAGE - 1) / PAGE);
-    unsigned step = align > PAGE ? (unsigned)(align / PAGE) : 1;
-    for (unsigned p = 0; p + n <= DMA_PAGES; p += step) {
-        unsigned i = 0;
-        while (i < n && !page_used(p + i))
-            i++;
-        if (i == n) {
-            for (i = 0; i < n; i++)
-                page_set(p + i, true);
-            dma_in_use += (size_t)n * PAGE;
-            return dma_pool + (size_t)p * PAGE;
-        }
-    }
-    return NULL;
-}
-
-__attribute__((unused)) static void dma_free_pages(void *va, size_t size)
-{
-    uintptr_t off = (uintptr_t)va - (uintptr_t)dma_pool;
-    if (!va || off >= DMA_POOL_SIZE || (off % PAGE)) {
-        kprintf("harness: dma_free of a bad pointer %p\n", va);
-        return;
-    }
-    unsigned p = (unsigned)(off / PAGE), n = (unsigned)((size + PAGE - 1) / PAGE);
-    for (unsigned i = 0; i < n && p + i < DMA_PAGES; i++) {
-        if (!page_used(p + i))
-            kprintf("harness: dma_free of a free page %p (size %lu)\n", va, (unsigned long)size);
-        page_set(p + i, false);
-    }
-    dma_in_use -= (size_t)n * PAGE;
-}
-
-/* First-fit heap: [hdr][payload] blocks covering the whole arena. */
-struct heap_hdr {
-    uint32_t size; /* block size, header included */
-    uint32_t used;
-    uint32_t asked;
-    uint32_t magic;
-};
-#define HEAP_MAGIC 0x4e564d45u
-static bool heap_ready;
-
-__attribute__((unused)) static void *heap_alloc(size_t size)
-{
-    if (!heap_ready) {
-        struct heap_hdr *h = (struct heap_hdr *)heap;
-        h->size = HEAP_SIZE;
-        h->used = 0;
-        h->magic = HEAP_MAGIC;
-        heap_ready = true;
-    }
-    if (!size || size > HEAP_SIZE)
-        return NULL;
-    uint32_t need = (uint32_t)(((size + 15) & ~(size_t)15) + sizeof(struct heap_hdr));
-    for (uint32_t off = 0; off < HEAP_SIZE;) {
-        struct heap_hdr *h = (struct heap_hdr *)(heap + off);
-        if (!h->used) { /* merge following free blocks */
-            for (;;) {
-                uint32_t nx = off + h->size;
-                if (nx >= HEAP_SIZE)
-                    break;
-                struct heap_hdr *n = (struct heap_hdr *)(heap + nx);
-                if (n->used)
-                    break;
-                h->size += n->size;
-            }
-        }
-        if (!h->used && h->size >= need) {
-            if (h->size - need >= 64) {
-                struct heap_hdr *rest = (struct heap_hdr *)(heap + off + need);
-                rest->size = h->size - need;
-                rest->used = 0;
-                rest->magic = HEAP_MAGIC;
-                h->size = need;
-            }
-            h->used = 1;
-            h->asked = (uint32_t)size;
-            heap_in_use += size;
-            void *p = h + 1;
-            memset(p, 0, size);
-            return p;
-        }
-        off += h->size;
-    }
-    return NULL;
-}
-
-__attribute__((unused)) static void heap_free(void *p, size_t size)
-{
-    if (!p)
-        return;
-    struct heap_hdr *h = (struct heap_hdr *)p - 1;
-    if ((uint8_t *)h < heap || (uint8_t *)h >= heap + HEAP_SIZE || h->magic != HEAP_MAGIC || !h->used) {
-        kprintf("harness: mem_free of a bad pointer %p\n", p);
-        return;
-    }
-    if (h->asked != size)
-        kprintf("harness: mem_free(%p) size %lu, allocated %u\n", p, (unsigned long)size, h->asked);
-    h->used = 0;
-    heap_in_use -= h->asked;
-}
 
 /* --- controller discovery ---------------------------------------------------------- */
 bool dev_probe(struct harness_dev *d)
@@ -298,15 +164,7 @@ static void osal_irq_teardown(void *ctx)
     d->vectors = 0;
 }
 
-/* --- the OSAL table -------------------------------------------------------------------- */
-static uint32_t osal_mmio_read32(void *ctx, uint32_t off)
-{
-    return mmio_rd32(((struct harness_dev *)ctx)->bar0 + off);
-}
-static void osal_mmio_write32(void *ctx, uint32_t off, uint32_t val)
-{
-    mmio_wr32(((struct harness_dev *)ctx)->bar0 + off, val);
-}
+/* --- the OSAL table: osal_min.c plus interrupts ---------------------------------------- */
 #ifdef __x86_64__
 /* x86-64 uses single 64-bit accesses; x86-32 leaves them NULL so the core
  * splits them (both paths get exercised). */
@@ -323,41 +181,13 @@ static void osal_mmio_write64(void *ctx, uint32_t off, uint64_t val)
 }
 #endif
 
-static void *osal_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
-{
-    void *p = dma_alloc_pages(size, align);
-    if (p)
-        *bus = (uintptr_t)p;
-    return p;
-}
-static void osal_dma_free(void *ctx, void *va, size_t size) { dma_free_pages(va, size); }
-
-static int osal_dma_map(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, uint64_t *bus)
-{
-    /* identity mapped; everything the kernel owns is below 4 GiB */
-    *bus = (uintptr_t)va;
-    return 0;
-}
-
-static void *osal_mem_alloc(void *ctx, size_t size) { return heap_alloc(size); }
-static void osal_mem_free(void *ctx, void *p, size_t size) { heap_free(p, size); }
-
-static uint64_t osal_now_us(void *ctx) { return clock_now_us(); }
-static void osal_sleep_us(void *ctx, uint32_t us) { clock_sleep_us(us); }
-
-static void osal_log(void *ctx, enum nvme_log_level level, const char *line)
-{
-    static const char *const names[] = { "error", "warn", "info", "trace" };
-    kprintf("nvme %s: %s\n", (unsigned)level < 4 ? names[level] : "?", line);
-}
-
 /* Locks: interrupt flag save/clear; one CPU. */
 struct hlock {
     unsigned long flags;
     int depth;
 };
-static void *osal_lock_create(void *ctx) { return heap_alloc(sizeof(struct hlock)); }
-static void osal_lock_destroy(void *ctx, void *lock) { heap_free(lock, sizeof(struct hlock)); }
+static void *osal_lock_create(void *ctx) { return harness_mem_alloc(sizeof(struct hlock)); }
+static void osal_lock_destroy(void *ctx, void *lock) { harness_mem_free(lock, sizeof(struct hlock)); }
 static void osal_lock(void *ctx, void *lock)
 {
     struct hlock *l = lock;
@@ -375,26 +205,19 @@ static void osal_unlock(void *ctx, void *lock)
     irq_restore(f);
 }
 
+/* irq=poll: the minimal OSAL alone (no interrupts, no locks).  Otherwise
+ * interrupts, and locks because the handler reaps completions. */
 void osal_fill(struct nvme_osal *o, struct harness_dev *d)
 {
-    memset(o, 0, sizeof(*o));
-    o->ctx = d;
-    o->mmio_read32 = osal_mmio_read32;
-    o->mmio_write32 = osal_mmio_write32;
+    osal_min_fill(o, d);
+    if (d->mode == IRQ_MODE_POLL)
+        return;
 #ifdef __x86_64__
     o->mmio_read64 = osal_mmio_read64;
     o->mmio_write64 = osal_mmio_write64;
 #endif
-    o->dma_alloc = osal_dma_alloc;
-    o->dma_free = osal_dma_free;
-    o->dma_map = osal_dma_map;
-    o->mem_alloc = osal_mem_alloc;
-    o->mem_free = osal_mem_free;
     o->irq_setup = osal_irq_setup;
     o->irq_teardown = osal_irq_teardown;
-    o->now_us = osal_now_us;
-    o->sleep_us = osal_sleep_us;
-    o->log = osal_log;
     o->lock_create = osal_lock_create;
     o->lock_destroy = osal_lock_destroy;
     o->lock = osal_lock;

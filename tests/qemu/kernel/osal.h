@@ -43,12 +43,19 @@ bool dev_probe(struct harness_dev *d);
  * IOAPIC until the harness knows the controller). */
 void dev_irq_arm(struct harness_dev *d);
 
-/* Memory accounting, for the leak check after nvme_ctrl_fini(). */
+/* osal_min.c: memory accounting, for the leak check after nvme_ctrl_fini(). */
 size_t dma_bytes_in_use(void);
 size_t heap_bytes_in_use(void);
 void *harness_buffer(size_t *len); /* nvmectl's scratch buffer */
+/* Zeroed bookkeeping memory (whole pages), counted in heap_bytes_in_use(). */
+void *harness_mem_alloc(size_t size);
+void harness_mem_free(void *p, size_t size);
 
 #ifndef HARNESS_NO_CORE
+/* osal_min.c: the minimal polled OSAL (MMIO, DMA pages, clock, dma_stop). */
+void osal_min_fill(struct nvme_osal *o, struct harness_dev *d);
+/* osal.c: the harness's OSAL, osal_min_fill() plus interrupts and locks
+ * unless d->mode is IRQ_MODE_POLL. */
 void osal_fill(struct nvme_osal *o, struct harness_dev *d);
 #endif
 

@@ -23,9 +23,11 @@
 #ifndef NVMECTL_H
 #define NVMECTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#include "nvme.h"
+#include "nvme/nvme.h"
 
 struct nvmectl_io {
     /* Prints text (may hold several lines, '\n' separated). */
@@ -54,5 +56,10 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
 
 /* Prints the usage text. */
 void nvmectl_usage(const struct nvmectl_io *io);
+
+/* Parses a decimal or 0x-prefixed hexadecimal unsigned number, the way
+ * nvmectl reads its options.  Returns false (and leaves *v alone) for an
+ * empty string, a stray character or a value above UINT64_MAX. */
+bool nvmectl_parse_u64(const char *s, uint64_t *v);
 
 #endif /* NVMECTL_H */

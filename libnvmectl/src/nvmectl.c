@@ -3,10 +3,17 @@
  * nvmectl.c - the nvmectl front end shared by the hosted program, the
  * QEMU harness and the EXOS shell (see nvmectl.h for the commands).
  * Field names follow nvme-cli where one has the same meaning.
+ *
+ * A library on top of the core: it includes only public headers (nvme.h,
+ * nvme_spec.h, nvme_fmt.h for the core's formatter and string helpers).
  */
 #include "nvme/nvmectl.h"
 
-#include "nvme_internal.h"
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nvme/nvme_fmt.h"
 
 #define NVMECTL_LINE 200
 
@@ -66,7 +73,7 @@ static void fmt_size(char *buf, size_t len, uint64_t bytes)
                   (unsigned long long)whole, frac, unit[u]);
 }
 
-static bool parse_u64(const char *s, uint64_t *v)
+bool nvmectl_parse_u64(const char *s, uint64_t *v)
 {
     uint64_t x = 0;
     unsigned base = 10;
@@ -166,7 +173,7 @@ static bool parse_opts(const struct nvmectl_io *io, int argc, char **argv, struc
         }
         if (str != NULL) {
             *str = val;
-        } else if (!parse_u64(val, num)) {
+        } else if (!nvmectl_parse_u64(val, num)) {
             out(io, "nvmectl: bad number '%s' for '%s'\n", val, a);
             return false;
         }

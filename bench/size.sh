@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# size.sh [BUILD_DIR] - size of libnvme-core at -Os for x86_64, with the
+# freestanding toolchain file (cmake/toolchain-x86_64-freestanding.cmake):
+# .text, .data (+.bss) and .rodata per object, with and without the
+# status-name tables (NVME_STATUS_NAMES=ON/OFF), and the totals.  The
+# nvmectl front end (libnvmectl) is not part of the core and not counted.
+# Target: core .text <= 16 KiB without the tables (printed as PASS/OVER).
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$src/build-size}
+tc=$src/cmake/toolchain-x86_64-freestanding.cmake
+size_tool=x86_64-linux-gnu-size
+limit=16384
+
+measure() { # NAME STATUS_NAMES
+  local b=$out/$1
+  cmake -S "$src/libnvme-core" -B "$b" -DCMAKE_TOOLCHAIN_FILE="$tc" -DCMAKE_BUILD_TYPE=MinSizeRel \
+        -DCMAKE_C_FLAGS_MINSIZEREL="-Os -DNDEBUG" -DNVME_STATUS_NAMES="$2" >/dev/null
+  cmake --build "$b" --target nvme-core -- -j2 >/dev/null
+  echo "libnvme-core, x86_64 -Os, NVME_STATUS_NAMES=$2"
+  # size -A per archive member: sum .text*, .data*/.bss*, .rodata* sections.
+  "$size_tool" -A "$b/libnvme-core.a" | awk -v limit="$limit" -v names="$2" '
+    /\(ex / { obj = $1; sub(/\.c\.obj$|\.o$/, ".c", obj); objs[++n] = obj; next }
+    /^\.text/   { t[obj] += $2 }
+    /^\.(data|bss)/ { d[obj] += $2 }
+    /^\.rodata/ { r[obj] += $2 }
+    END {
+      printf "  %-12s %8s %8s %8s\n", "object", ".text", ".data", ".rodata"
+      for (i = 1; i <= n; i++) {
+        o = objs[i]
+        printf "  %-12s %8d %8d %8d\n", o, t[o], d[o], r[o]
+        tt += t[o]; td += d[o]; tr += r[o]
+      }
+      printf "  %-12s %8d %8d %8d   (.text %.1f KiB, all %.1f KiB)\n", "total", tt, td, tr,
+             tt / 1024, (tt + td + tr) / 1024
+      if (names == "OFF")
+        printf "  core .text without status tables: %d bytes, target <= %d: %s\n", tt, limit,
+               tt <= limit ? "PASS" : "OVER"
+    }'
+}
+
+measure names ON
+echo
+measure no-names OFF

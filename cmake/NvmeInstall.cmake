@@ -1,0 +1,40 @@
+# Install rules: headers, the two static archives, the CMake package
+# (nvme-coreConfig.cmake, nvme-coreConfigVersion.cmake, the exported
+# targets nvme-core::core and nvme-core::nvmectl) and pkg-config files.
+#
+# pkg-config: one .pc per library, nvme-core.pc and nvmectl.pc, because
+# they are two layers a kernel picks separately (a driver-only kernel links
+# the core alone); nvmectl.pc says "Requires: nvme-core", so
+# `pkg-config --libs nvmectl` lists -lnvmectl before -lnvme-core, the order
+# static linking needs.
+include(CMakePackageConfigHelpers)
+
+set(NVME_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/nvme-core)
+
+install(TARGETS nvme-core nvmectl-lib EXPORT nvme-coreTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES
+          ${PROJECT_SOURCE_DIR}/libnvme-core/include/nvme/nvme.h
+          ${PROJECT_SOURCE_DIR}/libnvme-core/include/nvme/nvme_osal.h
+          ${PROJECT_SOURCE_DIR}/libnvme-core/include/nvme/nvme_spec.h
+          ${PROJECT_SOURCE_DIR}/libnvme-core/include/nvme/nvme_fmt.h
+          ${PROJECT_SOURCE_DIR}/libnvmectl/include/nvme/nvmectl.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nvme)
+install(EXPORT nvme-coreTargets NAMESPACE nvme-core:: DESTINATION ${NVME_CMAKE_DIR})
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/nvme-coreConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/nvme-coreConfig.cmake INSTALL_DESTINATION ${NVME_CMAKE_DIR})
+# 0.x: a minor version may change the API, so only the same minor matches.
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/nvme-coreConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/nvme-coreConfig.cmake
+              ${PROJECT_BINARY_DIR}/nvme-coreConfigVersion.cmake
+        DESTINATION ${NVME_CMAKE_DIR})
+
+# pkg-config: paths relative to ${prefix}, so a relocated tree still works
+# (pkg-config --define-prefix or PKG_CONFIG_SYSROOT_DIR).
+foreach(pc nvme-core nvmectl)
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: MIT
+# nvme-core-sources.mk - what a make-based kernel build needs to compile
+# nvme-core: the source lists, the include directories and the flags the
+# core depends on.  It defines variables only (no rules, no goals), so it
+# can be included anywhere in a kernel Makefile:
+#
+#     include /path/to/nvme-core/libnvme-core/nvme-core-sources.mk
+#     NVME_OBJS := $(patsubst $(NVME_CORE_ROOT)/%.c,$(BUILD)/nvme/%.o,$(NVME_CORE_SOURCES) $(NVMECTL_SOURCES))
+#     $(BUILD)/nvme/%.o: $(NVME_CORE_ROOT)/%.c
+#             $(CC) $(KERNEL_CFLAGS) $(NVME_CORE_REQUIRED_CFLAGS) $(NVME_CORE_CPPFLAGS) -c -o $@ $<
+#
+# Defines (all paths absolute):
+#   NVME_CORE_ROOT          root of the nvme-core tree
+#   NVME_CORE_SOURCES       libnvme-core/src/*.c, the driver core
+#   NVME_CORE_INCLUDE_DIRS  its public include directory (nvme/nvme.h,
+#                           nvme/nvme_osal.h, nvme/nvme_spec.h, nvme/nvme_fmt.h)
+#   NVMECTL_SOURCES         libnvmectl/src/*.c, the nvmectl front end
+#                           (optional; needs the core)
+#   NVMECTL_INCLUDE_DIRS    its include directories (nvme/nvmectl.h + the core's)
+#   NVME_CORE_REQUIRED_CFLAGS
+#                           flags the sources need beside the kernel's own:
+#                           freestanding, no builtins, and for GCC no
+#                           loop-to-memset/memcpy rewriting (the core links
+#                           without libc).  The sources are C11 with GNU
+#                           attributes: GCC's and clang's default -std
+#                           (gnu17) is right, -std=gnu11 or later works.
+#   NVME_CORE_CPPFLAGS      -I for both include lists, plus
+#                           -DNVME_NO_STATUS_NAMES when NVME_STATUS_NAMES=0
+#
+# Knob (set before including):
+#   NVME_STATUS_NAMES       1 (default): nvme_status_name() names every
+#                           status; 0 drops the tables (about 5 KB) and
+#                           returns "SCT x SC yy"
+#
+# Include it after CC is set (the flags depend on the compiler).  The core
+# also wants a little-endian CPU and, in the kernel, an OSAL
+# (struct nvme_osal): see PORTING.md.  The lists match
+# libnvme-core/CMakeLists.txt and libnvmectl/CMakeLists.txt (ctest
+# fragment-matches-cmake).
+
+NVME_CORE_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+NVME_STATUS_NAMES ?= 1
+
+NVME_CORE_SOURCES := \
+	$(NVME_CORE_ROOT)/libnvme-core/src/ctrl.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/regs.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/cmd.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/recovery.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/aer.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/admin.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/qpair.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/prp.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/ns.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/io.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/status.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/trace.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/util.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/fmt.c
+NVME_CORE_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvme-core/include
+
+NVMECTL_SOURCES := $(NVME_CORE_ROOT)/libnvmectl/src/nvmectl.c
+NVMECTL_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvmectl/include $(NVME_CORE_INCLUDE_DIRS)
+
+# clang has no -ftree-loop-distribute-patterns (and warns about it).
+NVME_CORE_CC_IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1))
+NVME_CORE_REQUIRED_CFLAGS := -ffreestanding -fno-builtin \
+	$(if $(NVME_CORE_CC_IS_CLANG),,-fno-tree-loop-distribute-patterns)
+NVME_CORE_CPPFLAGS := $(addprefix -I,$(NVMECTL_INCLUDE_DIRS)) \
+	$(if $(filter 0,$(NVME_STATUS_NAMES)),-DNVME_NO_STATUS_NAMES)
