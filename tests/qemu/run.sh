@@ -303,7 +303,9 @@ case "$status:$said" in
   0:*) result=2; verdict="QEMU exited with status 0, no verdict from isa-debug-exit (triple fault or reset?)" ;;
   *) result=2; verdict="QEMU exit status $status with harness verdict '${said:-none}'" ;;
 esac
-if [ -s "$qemu_err" ]; then
+if [ ! -s "$qemu_err" ]; then
+  [ $result -eq 2 ] && echo "run.sh: QEMU's stderr was empty" >&2
+else
   if [ $result -ne 0 ]; then
     echo "run.sh: QEMU's stderr:" >&2
     sed 's/^/run.sh:   /' "$qemu_err" >&2

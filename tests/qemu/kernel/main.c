@@ -47,7 +47,7 @@
  *     rpat NSID LBA N KEY  read N blocks and compare with the pattern KEY
  *     loop-io NSID LBA SPAN BOUND_MS HOOK
  *                          asynchronous 8-block writes of unique patterns over
- *                          SPAN blocks, 16 in flight; after 200 completions
+ *                          SPAN blocks, 16 in flight; after 100 completions
  *                          runs "hook HOOK" (run.sh: device_del) with the I/O
  *                          still in flight, powers the slot off in the PCIe
  *                          root port once QEMU pressed its attention button,
@@ -707,7 +707,7 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
                 gone_at = clock_now_us();
             stop = true;
         }
-        if (!hooked && ok >= 200) {
+        if (!hooked && ok >= 100) {
             hooked = true;
             unsigned busy = 0;
             for (unsigned i = 0; i < LIO_SLOTS; i++)
