@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * admin.c - admin command builders (NVMe 1.4 §5): Identify, Get Log Page,
- * Get/Set Features, Create/Delete I/O queues.
+ * admin.c - the admin commands of the public API (NVMe 1.4 §5): Identify,
+ * Get Log Page, Get/Set Features, passthrough; Identify Controller at
+ * bring-up.  They wait through recovery.c like every blocking call.
  *
  * Data for the caller goes through a DMA bounce page allocated for the
  * command, so callers may pass any memory (even an unaligned, packed
@@ -9,34 +10,40 @@
  */
 #include "nvme_internal.h"
 
-static void nvme_sqe_init(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid)
+/* Format NVM, Sanitize and Device Self-test may take minutes: they get
+ * the long admin deadline. */
+static unsigned nvme_admin_flags(uint8_t opc)
 {
-    nvme_memzero(sqe, sizeof(*sqe));
-    sqe->opc = opc;
-    sqe->nsid = nsid;
+    return opc == NVME_ADMIN_FORMAT_NVM || opc == NVME_ADMIN_SANITIZE ||
+                   opc == NVME_ADMIN_DEVICE_SELF_TEST
+               ? NVME_CMD_LONG
+               : 0u;
 }
 
-/* Runs an admin command whose data (len ≤ one page... or more) lands in a
- * DMA buffer of the core, copied to/from `buf`. */
-static int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf,
-                                  uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0)
+/* Runs an admin command whose data lands in a DMA buffer of the core,
+ * copied to/from `buf`. */
+int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf,
+                           uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0)
 {
     const struct nvme_osal *o = &ctrl->osal;
+    unsigned flags = nvme_admin_flags(sqe->opc);
     uint64_t bus;
 
     if (len == 0)
-        return nvme_qpair_exec(&ctrl->admin, sqe, NULL, 0, dir, dw0);
+        return nvme_exec(&ctrl->admin, sqe, NULL, 0, dir, flags, dw0);
     if (buf == NULL)
         return NVME_ERR_INVAL;
     void *dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
     if (dma == NULL)
         return NVME_ERR_NOMEM;
-    nvme_memzero(dma, len);
     if (dir & NVME_DMA_TO_DEVICE)
         nvme_memcpy(dma, buf, len);
+    else
+        nvme_memzero(dma, len);
     /* The bounce buffer is core memory: it is mapped like a caller's, so
-     * ports with an IOMMU see every device access announced. */
-    int rc = nvme_qpair_exec(&ctrl->admin, sqe, dma, len, dir, dw0);
+     * ports with an IOMMU see every device access announced.  It is freed
+     * only once the command completed or the controller stopped. */
+    int rc = nvme_exec(&ctrl->admin, sqe, dma, len, dir, flags, dw0);
     if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
         nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
         nvme_memcpy(buf, dma, len);
@@ -66,17 +73,13 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
                                   NVME_DMA_FROM_DEVICE, NULL);
 }
 
-/* Get Log Page (§5.14): NUMD is a 0-based dword count split into NUMDL
- * (CDW10[31:16]) and NUMDU (CDW11[15:0]). */
+/* Get Log Page (§5.14). */
 int nvme_get_log_page(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, void *buf, uint32_t len)
 {
     struct nvme_sqe sqe;
     if (ctrl == NULL || buf == NULL || len == 0 || (len & 3u) != 0 || len > 4096u)
         return NVME_ERR_INVAL;
-    uint32_t numd = len / 4u - 1u;
-    nvme_sqe_init(&sqe, NVME_ADMIN_GET_LOG_PAGE, nsid);
-    sqe.cdw10 = lid | ((numd & 0xffffu) << 16);
-    sqe.cdw11 = numd >> 16;
+    nvme_sqe_get_log(&sqe, lid, nsid, len);
     return nvme_admin_exec_bounce(ctrl, &sqe, buf, len, NVME_DMA_FROM_DEVICE, NULL);
 }
 
@@ -87,98 +90,26 @@ int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log)
 }
 
 /* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0]. */
-int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
+static int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid, uint32_t cdw11,
+                         uint32_t *dw0)
 {
     struct nvme_sqe sqe;
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
-    nvme_sqe_init(&sqe, NVME_ADMIN_GET_FEATURES, 0);
+    nvme_sqe_init(&sqe, opc, 0);
     sqe.cdw10 = fid;
     sqe.cdw11 = cdw11;
-    return nvme_qpair_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_FROM_DEVICE, dw0);
+    return nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, dw0);
+}
+
+int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
+{
+    return nvme_features(ctrl, NVME_ADMIN_GET_FEATURES, fid, cdw11, dw0);
 }
 
 int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
 {
-    struct nvme_sqe sqe;
-    if (ctrl == NULL)
-        return NVME_ERR_INVAL;
-    nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
-    sqe.cdw10 = fid;
-    sqe.cdw11 = cdw11;
-    return nvme_qpair_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, dw0);
-}
-
-/* Number of Queues (§5.21.1.7): NSQR/NCQR are 0-based in CDW11, and the
- * controller answers NSQA/NCQA (0-based) in DW0, possibly fewer or more
- * than asked. */
-int nvme_admin_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted)
-{
-    uint32_t n = (uint32_t)want - 1u, dw0 = 0;
-    int rc = nvme_set_features(ctrl, NVME_FEAT_NUM_QUEUES, n | (n << 16), &dw0);
-    if (rc != NVME_OK)
-        return rc;
-    uint32_t nsqa = (dw0 & 0xffffu) + 1u, ncqa = (dw0 >> 16) + 1u;
-    uint32_t g = nsqa < ncqa ? nsqa : ncqa;
-    *granted = (uint16_t)(g < want ? g : want);
-    NVME_TRACE(ctrl, NVME_TRACE_INIT, "number of queues: asked %u, NSQA %u NCQA %u", want, nsqa,
-               ncqa);
-    return NVME_OK;
-}
-
-/* Create I/O CQ (§5.3) then SQ (§5.4); both physically contiguous. */
-int nvme_admin_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
-{
-    struct nvme_sqe sqe;
-    uint32_t qsize = (uint32_t)qp->entries - 1u;
-
-    nvme_sqe_init(&sqe, NVME_ADMIN_CREATE_CQ, 0);
-    sqe.prp1 = qp->cq_bus;
-    sqe.cdw10 = qp->qid | (qsize << 16);
-    sqe.cdw11 = NVME_CREATE_CQ_PC | (qp->irq ? NVME_CREATE_CQ_IEN : 0u) |
-                ((uint32_t)qp->vector << 16);
-    int rc = nvme_qpair_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
-    if (rc != NVME_OK) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "create I/O CQ %u failed: %s", qp->qid,
-                 rc > 0 ? nvme_status_name((uint16_t)rc) : nvme_strerror(rc));
-        return rc;
-    }
-
-    nvme_sqe_init(&sqe, NVME_ADMIN_CREATE_SQ, 0);
-    sqe.prp1 = qp->sq_bus;
-    sqe.cdw10 = qp->qid | (qsize << 16);
-    sqe.cdw11 = NVME_CREATE_SQ_PC | ((uint32_t)qp->qid << 16); /* CQID, QPRIO 0 */
-    rc = nvme_qpair_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
-    if (rc != NVME_OK) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "create I/O SQ %u failed: %s", qp->qid,
-                 rc > 0 ? nvme_status_name((uint16_t)rc) : nvme_strerror(rc));
-        nvme_sqe_init(&sqe, NVME_ADMIN_DELETE_CQ, 0);
-        sqe.cdw10 = qp->qid;
-        (void)nvme_qpair_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
-        return rc;
-    }
-    qp->live = true;
-    NVME_TRACE(ctrl, NVME_TRACE_INIT, "I/O queue %u: %u entries, vector %u%s", qp->qid,
-               qp->entries, qp->vector, qp->irq ? "" : " (polled)");
-    return NVME_OK;
-}
-
-/* Delete I/O SQ before its CQ (§5.5, §5.6). */
-int nvme_admin_delete_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
-{
-    struct nvme_sqe sqe;
-
-    nvme_sqe_init(&sqe, NVME_ADMIN_DELETE_SQ, 0);
-    sqe.cdw10 = qp->qid;
-    int rc = nvme_qpair_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
-    /* The SQ is gone (or the controller is failing): its commands are
-     * aborted by the controller (§5.5), fail back what is left. */
-    qp->live = false;
-    nvme_qpair_fail_all(qp, NVME_ERR_ABORTED);
-    nvme_sqe_init(&sqe, NVME_ADMIN_DELETE_CQ, 0);
-    sqe.cdw10 = qp->qid;
-    int rc2 = nvme_qpair_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
-    return rc != NVME_OK ? rc : rc2;
+    return nvme_features(ctrl, NVME_ADMIN_SET_FEATURES, fid, cdw11, dw0);
 }
 
 /* Identify Controller (§5.15.2.2): keep what the core and nvmectl use,
@@ -215,6 +146,9 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
     ctrl->crdt[0] = id->crdt1;
     ctrl->crdt[1] = id->crdt2;
     ctrl->crdt[2] = id->crdt3;
+    ctrl->acl = id->acl;
+    ctrl->aerl = id->aerl;
+    ctrl->oaes = id->oaes;
 
     /* SQES/CQES (§5.15.2.2): [3:0] required, [7:4] maximum, log2.  We
      * use 64/16-byte entries; a controller whose range excludes them

@@ -1,73 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctrl.c - controller bring-up (NVMe 1.4 §7.6.1), reset (§7.3.2),
- * shutdown (§7.6.2), interrupts, and register access.
+ * ctrl.c - the controller's public life: bring-up (NVMe 1.4 §7.6.1),
+ * explicit reset, the service and poll calls, interrupts, teardown
+ * (§7.6.2).  Registers are regs.c's, recovery recovery.c's.
  */
 #include "nvme_internal.h"
 
-/* ------------------------------------------------------------------ */
-/* Register access                                                     */
-/* ------------------------------------------------------------------ */
+#ifdef NVME_DEBUG
+/* Debug builds check handles on entry (lifecycle rule 7): the live
+ * controllers are listed here, so a dead pointer is never dereferenced. */
+#define NVME_DEBUG_MAX_CTRLS 16u
+static struct nvme_ctrl *nvme_live_ctrls[NVME_DEBUG_MAX_CTRLS];
 
-uint32_t nvme_reg_read32(struct nvme_ctrl *ctrl, uint32_t off)
+static void nvme_handle_register(struct nvme_ctrl *ctrl, bool live)
 {
-    uint32_t v = ctrl->osal.mmio_read32(ctrl->osal.ctx, off);
-    NVME_TRACE(ctrl, NVME_TRACE_REGS, "rd32 %03x -> %08x", off, v);
-    return v;
+    for (unsigned i = 0; i < NVME_DEBUG_MAX_CTRLS; i++)
+        if (nvme_live_ctrls[i] == (live ? NULL : ctrl)) {
+            nvme_live_ctrls[i] = live ? ctrl : NULL;
+            return;
+        }
 }
 
-void nvme_reg_write32(struct nvme_ctrl *ctrl, uint32_t off, uint32_t val)
+static bool nvme_handle_ok(const struct nvme_ctrl *ctrl)
 {
-    NVME_TRACE(ctrl, NVME_TRACE_REGS, "wr32 %03x <- %08x", off, val);
-    ctrl->osal.mmio_write32(ctrl->osal.ctx, off, val);
+    for (unsigned i = 0; i < NVME_DEBUG_MAX_CTRLS; i++)
+        if (nvme_live_ctrls[i] == ctrl && ctrl != NULL)
+            return ctrl->magic == NVME_CTRL_MAGIC;
+    return false;
 }
-
-/* 64-bit registers may be accessed as two 32-bit halves, low first
- * (NVMe 1.4 §3.1). */
-uint64_t nvme_reg_read64(struct nvme_ctrl *ctrl, uint32_t off)
-{
-    uint64_t v;
-    if (ctrl->osal.mmio_read64 != NULL && !(ctrl->quirks & NVME_QUIRK_SPLIT_64BIT_MMIO)) {
-        v = ctrl->osal.mmio_read64(ctrl->osal.ctx, off);
-    } else {
-        uint32_t lo = ctrl->osal.mmio_read32(ctrl->osal.ctx, off);
-        uint32_t hi = ctrl->osal.mmio_read32(ctrl->osal.ctx, off + 4);
-        v = ((uint64_t)hi << 32) | lo;
-    }
-    NVME_TRACE(ctrl, NVME_TRACE_REGS, "rd64 %03x -> %016llx", off, (unsigned long long)v);
-    return v;
-}
-
-void nvme_reg_write64(struct nvme_ctrl *ctrl, uint32_t off, uint64_t val)
-{
-    NVME_TRACE(ctrl, NVME_TRACE_REGS, "wr64 %03x <- %016llx", off, (unsigned long long)val);
-    if (ctrl->osal.mmio_write64 != NULL && !(ctrl->quirks & NVME_QUIRK_SPLIT_64BIT_MMIO)) {
-        ctrl->osal.mmio_write64(ctrl->osal.ctx, off, val);
-    } else {
-        ctrl->osal.mmio_write32(ctrl->osal.ctx, off, (uint32_t)val);
-        ctrl->osal.mmio_write32(ctrl->osal.ctx, off + 4, (uint32_t)(val >> 32));
-    }
-}
-
-uint64_t nvme_now_us(struct nvme_ctrl *ctrl)
-{
-    return ctrl->osal.now_us(ctrl->osal.ctx);
-}
-
-int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl)
-{
-    uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
-    if (csts == 0xffffffffu)
-        return NVME_ERR_GONE;
-    if (csts & NVME_CSTS_CFS)
-        return NVME_ERR_FATAL;
-    return NVME_OK;
-}
-
-uint32_t nvme_ctrl_read_csts(struct nvme_ctrl *ctrl)
-{
-    return nvme_reg_read32(ctrl, NVME_REG_CSTS);
-}
+#define NVME_HANDLE_CHECK(ctrl, err)                                               \
+    do {                                                                           \
+        if ((ctrl) != NULL && !nvme_handle_ok(ctrl))                               \
+            return (err);                                                          \
+    } while (0)
+#else
+#define nvme_handle_register(ctrl, live) ((void)(ctrl), (void)(live))
+#define NVME_HANDLE_CHECK(ctrl, err) ((void)(ctrl))
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Quirks: behaviours of particular controllers, by PCI IDs.           */
@@ -94,83 +63,6 @@ static uint32_t nvme_lookup_quirks(uint16_t vendor, uint16_t device)
         if (nvme_quirk_table[i].vendor == vendor && nvme_quirk_table[i].device == device)
             return nvme_quirk_table[i].quirks;
     return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Enable / disable                                                    */
-/* ------------------------------------------------------------------ */
-
-/* Waits until (CSTS & mask) == want, bounded by `timeout_ms`.  CFS is a
- * failure unless we are waiting for the controller to go not-ready (a
- * disable is how CFS is cleared, §7.3.2). */
-static int nvme_wait_csts(struct nvme_ctrl *ctrl, uint32_t mask, uint32_t want,
-                          uint32_t timeout_ms, bool cfs_ok)
-{
-    uint64_t deadline = nvme_now_us(ctrl) + (uint64_t)timeout_ms * 1000u;
-    uint32_t sleep = 1;
-
-    for (;;) {
-        uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
-        if (csts == 0xffffffffu)
-            return NVME_ERR_GONE;
-        if ((csts & NVME_CSTS_CFS) && !cfs_ok)
-            return NVME_ERR_FATAL;
-        if ((csts & mask) == want)
-            return NVME_OK;
-        if (nvme_now_us(ctrl) >= deadline)
-            return NVME_ERR_TIMEOUT;
-        ctrl->osal.sleep_us(ctrl->osal.ctx, sleep);
-        if (sleep < NVME_POLL_MAX_SLEEP_US)
-            sleep *= 2;
-    }
-}
-
-/* Clears CC.EN and waits for CSTS.RDY=0 (§3.1.5, §7.6.1).  `settle`: let
- * an enable in progress finish first (firmware may have just set EN);
- * error paths skip that wait so a dead controller costs one CAP.TO. */
-static int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
-{
-    uint32_t cc = nvme_reg_read32(ctrl, NVME_REG_CC);
-    uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
-    if (cc == 0xffffffffu || csts == 0xffffffffu)
-        return NVME_ERR_GONE;
-
-    if (cc & NVME_CC_EN) {
-        /* Changing EN while RDY has not caught up is undefined (§3.1.5):
-         * let an enable in progress finish first.  A controller that
-         * never gets there is disabled anyway. */
-        if (settle && !(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS))
-            (void)nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->timeout_ms, true);
-        nvme_reg_write32(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
-    }
-    return nvme_wait_csts(ctrl, NVME_CSTS_RDY, 0, ctrl->timeout_ms, true);
-}
-
-/* Programs the admin queue and CC, sets EN and waits for RDY (§7.6.1). */
-static int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
-{
-    struct nvme_qpair *aq = &ctrl->admin;
-    uint32_t n = (uint32_t)aq->entries - 1u;
-
-    nvme_reg_write32(ctrl, NVME_REG_AQA, n | (n << NVME_AQA_ACQS_SHIFT));
-    nvme_reg_write64(ctrl, NVME_REG_ASQ, aq->sq_bus);
-    nvme_reg_write64(ctrl, NVME_REG_ACQ, aq->cq_bus);
-
-    uint32_t cc = NVME_CC_CSS_NVM | ((ctrl->page_shift - 12u) << NVME_CC_MPS_SHIFT) |
-                  (0u << NVME_CC_AMS_SHIFT) /* round robin */ |
-                  ((uint32_t)NVME_SQES_LOG2 << NVME_CC_IOSQES_SHIFT) |
-                  ((uint32_t)NVME_CQES_LOG2 << NVME_CC_IOCQES_SHIFT);
-    nvme_reg_write32(ctrl, NVME_REG_CC, cc);
-    nvme_reg_write32(ctrl, NVME_REG_CC, cc | NVME_CC_EN);
-    if (ctrl->quirks & NVME_QUIRK_DELAY_BEFORE_READY)
-        ctrl->osal.sleep_us(ctrl->osal.ctx, 2000);
-
-    int rc = nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->timeout_ms, false);
-    if (rc != NVME_OK)
-        nvme_log(ctrl, NVME_LOG_ERROR, "controller not ready after CC.EN=1: %s (CAP.TO %u ms)",
-                 nvme_strerror(rc), ctrl->timeout_ms);
-    aq->live = rc == NVME_OK;
-    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -240,56 +132,20 @@ static bool nvme_osal_complete(const struct nvme_osal *o)
            o->dma_alloc != NULL && o->dma_free != NULL && o->dma_map != NULL &&
            o->mem_alloc != NULL && o->mem_free != NULL && o->now_us != NULL &&
            o->sleep_us != NULL &&
-           ((o->lock_create == NULL) == (o->lock == NULL) && (o->lock == NULL) == (o->unlock == NULL));
+           ((o->lock_create == NULL) == (o->lock == NULL) && (o->lock == NULL) == (o->unlock == NULL)) &&
+           ((o->wait == NULL) == (o->wake == NULL));
 }
 
 /* ------------------------------------------------------------------ */
 /* I/O queues                                                          */
 /* ------------------------------------------------------------------ */
 
-/* CQ interrupt vector for a queue: admin always uses vector 0 (§5.3,
- * the admin CQ uses MSI-X vector 0); I/O queues spread over the rest. */
-static uint16_t nvme_qid_vector(const struct nvme_ctrl *ctrl, uint16_t qid)
-{
-    uint16_t nv = ctrl->info.irq_vectors;
-    if (nv <= 1 || qid == 0)
-        return 0;
-    return (uint16_t)(1u + (uint32_t)(qid - 1u) % (uint32_t)(nv - 1u));
-}
-
-/* Creates the first `count` allocated I/O queue pairs on the controller. */
-static int nvme_create_io_queues(struct nvme_ctrl *ctrl, uint16_t count)
-{
-    int rc = NVME_OK;
-    uint16_t created = 0;
-
-    if (count > ctrl->nr_ioq)
-        count = ctrl->nr_ioq;
-    for (uint16_t i = 0; i < count; i++) {
-        struct nvme_qpair *qp = &ctrl->ioq[i];
-        nvme_qpair_reset_rings(qp);
-        qp->vector = nvme_qid_vector(ctrl, qp->qid);
-        qp->irq = ctrl->info.irq_vectors > 0;
-        rc = nvme_admin_create_io_qpair(ctrl, qp);
-        if (rc != NVME_OK)
-            break;
-        created++;
-    }
-    if (created == 0)
-        return rc == NVME_OK ? NVME_ERR_UNSUPPORTED : rc;
-    if (created < count) /* run with what the controller accepted */
-        nvme_log(ctrl, NVME_LOG_WARN, "only %u of %u I/O queues created: %s", created, count,
-                 nvme_strerror(rc));
-    ctrl->info.io_queues = created;
-    return NVME_OK;
-}
-
 static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
 {
     uint16_t want = ctrl->opts.io_queues ? ctrl->opts.io_queues : 1;
     uint16_t granted = 0;
 
-    int rc = nvme_admin_set_num_queues(ctrl, want, &granted);
+    int rc = nvme_set_num_queues(ctrl, want, &granted);
     if (rc != NVME_OK)
         return rc;
     if (granted < want)
@@ -326,7 +182,7 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
             return rc;
     }
     ctrl->info.io_queue_entries = entries;
-    return nvme_create_io_queues(ctrl, want);
+    return nvme_ctrl_start_queues(ctrl, want);
 }
 
 static void nvme_free_io_queues(struct nvme_ctrl *ctrl)
@@ -339,15 +195,7 @@ static void nvme_free_io_queues(struct nvme_ctrl *ctrl)
     ctrl->ioq = NULL;
     ctrl->nr_ioq = 0;
     ctrl->ioq_cap = 0;
-}
-
-struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
-{
-    if (qid == 0)
-        return &ctrl->admin;
-    if (qid > ctrl->info.io_queues)
-        return NULL;
-    return &ctrl->ioq[qid - 1];
+    ctrl->info.io_queues = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -371,8 +219,6 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     if (opts != NULL)
         ctrl->opts = *opts;
     ctrl->trace = ctrl->opts.trace;
-    ctrl->cmd_timeout_ms = ctrl->opts.command_timeout_ms ? ctrl->opts.command_timeout_ms
-                                                         : NVME_DEFAULT_CMD_TIMEOUT_MS;
     ctrl->quirks = nvme_lookup_quirks(ctrl->opts.pci_vendor, ctrl->opts.pci_device);
 
     int rc = nvme_read_caps(ctrl);
@@ -399,6 +245,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     if (rc != NVME_OK)
         goto fail_free;
     ctrl->info.admin_queue_entries = aentries;
+    nvme_recovery_init(ctrl);
 
     rc = nvme_ctrl_enable(ctrl);
     if (rc != NVME_OK)
@@ -415,44 +262,41 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     if (rc != NVME_OK)
         goto fail_ioq;
 
+    /* Keep AERL+1 Asynchronous Event Requests outstanding (§5.2), leaving
+     * room on the admin queue for Abort and the commands of the API. */
+    uint16_t aers = (uint16_t)(ctrl->aerl + 1u);
+    if (aers > NVME_AER_MAX)
+        aers = NVME_AER_MAX;
+    if (aers > aentries / 4u)
+        aers = (uint16_t)(aentries / 4u);
+    ctrl->aer_limit = ctrl->opts.no_async_events ? 0u : aers;
+    nvme_aer_arm(ctrl);
+
     NVME_TRACE(ctrl, NVME_TRACE_INIT, "ready: %u I/O queue(s) of %u entries, %u vector(s)%s",
                ctrl->info.io_queues, ctrl->info.io_queue_entries, ctrl->info.irq_vectors,
                ctrl->info.irq_is_intx ? " (INTx)" : "");
     ctrl->up = true;
+    ctrl->magic = NVME_CTRL_MAGIC;
+    nvme_handle_register(ctrl, true);
     *out = ctrl;
     return NVME_OK;
 
 fail_ioq:
+fail_disable:
+    /* Never free memory the controller may still use: stop it first. */
+    ctrl->ready = false;
+    if (!ctrl->gone)
+        (void)nvme_ctrl_stop(ctrl);
+    nvme_qpair_reclaim(&ctrl->admin, NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
+    for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
+        nvme_qpair_reclaim(&ctrl->ioq[i], NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
     if (ctrl->info.irq_vectors > 0 && ctrl->osal.irq_teardown != NULL)
         ctrl->osal.irq_teardown(ctrl->osal.ctx);
     nvme_free_io_queues(ctrl);
-fail_disable:
-    /* Never leave the controller enabled on memory we are about to free. */
     nvme_ns_free(ctrl);
-    ctrl->ready = false;
-    (void)nvme_ctrl_disable(ctrl, false);
     nvme_qpair_free(&ctrl->admin);
 fail_free:
     osal->mem_free(osal->ctx, ctrl, sizeof(*ctrl));
-    return rc;
-}
-
-/* Normal shutdown notification (§7.6.2): CC.SHN=01b, then wait until
- * CSTS.SHST reads 10b, bounded by RTD3E (or 5 s when 0) and CAP.TO. */
-static int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
-{
-    uint32_t cc = nvme_reg_read32(ctrl, NVME_REG_CC);
-    if (cc == 0xffffffffu)
-        return NVME_ERR_GONE;
-    if (!(cc & NVME_CC_EN))
-        return NVME_OK;
-    nvme_reg_write32(ctrl, NVME_REG_CC, (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL);
-    uint32_t timeout_ms = ctrl->rtd3e_us ? ctrl->rtd3e_us / 1000u + 1u : NVME_SHUTDOWN_TIMEOUT_MS;
-    if (timeout_ms < ctrl->timeout_ms)
-        timeout_ms = ctrl->timeout_ms;
-    int rc = nvme_wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE, timeout_ms, true);
-    if (rc != NVME_OK)
-        nvme_log(ctrl, NVME_LOG_WARN, "shutdown not complete: %s", nvme_strerror(rc));
     return rc;
 }
 
@@ -460,22 +304,45 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
 {
     if (ctrl == NULL)
         return NVME_OK;
-    int csts = nvme_ctrl_check_csts(ctrl);
-    if (ctrl->ready && csts == NVME_OK) {
-        /* Delete I/O queues, SQ before its CQ (§5.5), then shut down. */
-        for (uint16_t i = ctrl->info.io_queues; i-- > 0;)
-            if (ctrl->ioq[i].live)
-                (void)nvme_admin_delete_io_qpair(ctrl, &ctrl->ioq[i]);
-        (void)nvme_ctrl_shutdown(ctrl);
-    } else if (csts != NVME_ERR_GONE) {
-        /* Not up (a failed reset, a fatal status): stop it before its
-         * queue memory is freed. */
-        (void)nvme_ctrl_disable(ctrl, false);
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    if (ctrl->in_callback != 0 || ctrl->in_recovery) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "nvme_ctrl_fini from a completion callback: refused");
+        return NVME_ERR_STATE;
     }
-    ctrl->ready = false;
+    nvme_handle_register(ctrl, false);
+    ctrl->magic = 0;
+    ctrl->stopping = true;
+    bool shut = false;
+    if (ctrl->ready && !ctrl->gone && nvme_ctrl_check_csts(ctrl) == NVME_OK) {
+        /* Delete I/O queues, SQ before its CQ (§5.5): the controller
+         * aborts what they held.  Then the shutdown notification. */
+        for (uint16_t i = ctrl->info.io_queues; i-- > 0;) {
+            struct nvme_qpair *qp = &ctrl->ioq[i];
+            struct nvme_sqe sqe;
+            if (!qp->live)
+                continue;
+            nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_SQ, qp->qid);
+            (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+            nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_CQ, qp->qid);
+            (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+        }
+        shut = ctrl->ready && nvme_ctrl_shutdown(ctrl) == NVME_OK;
+    }
+    /* A finished shutdown (SHST=10b) has stopped the controller, and the
+     * deleted queues' commands are over; anything else is stopped the
+     * hard way before memory is freed (rule 1). */
+    bool busy = false;
     for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
-        nvme_qpair_fail_all(&ctrl->ioq[i], NVME_ERR_ABORTED);
-    nvme_qpair_fail_all(&ctrl->admin, NVME_ERR_ABORTED);
+        busy = busy || ctrl->ioq[i].outstanding != 0;
+    ctrl->ready = false;
+    if (!ctrl->gone && (!shut || busy))
+        (void)nvme_ctrl_stop(ctrl);
+    for (uint16_t i = 0; i < ctrl->nr_ioq; i++) {
+        ctrl->ioq[i].live = false;
+        nvme_qpair_reclaim(&ctrl->ioq[i], NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
+    }
+    ctrl->admin.live = false;
+    nvme_qpair_reclaim(&ctrl->admin, NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
     if (ctrl->info.irq_vectors > 0 && ctrl->osal.irq_teardown != NULL)
         ctrl->osal.irq_teardown(ctrl->osal.ctx);
     nvme_free_io_queues(ctrl);
@@ -486,62 +353,76 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     return NVME_OK;
 }
 
-/* Controller reset (§7.3.2): whatever was in flight is failed back to its
- * caller, never dropped; then the controller is disabled (which also
- * clears CSTS.CFS) and rebuilt on the same queue memory. */
-static int nvme_ctrl_rebuild(struct nvme_ctrl *ctrl);
+/* ------------------------------------------------------------------ */
+/* Reset, service, poll                                                */
+/* ------------------------------------------------------------------ */
 
 int nvme_ctrl_reset(struct nvme_ctrl *ctrl)
 {
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
-    if (ctrl->in_reset)
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    if (ctrl->in_recovery || ctrl->in_callback != 0)
         return NVME_ERR_STATE;
-    nvme_log(ctrl, NVME_LOG_WARN, "controller reset");
-    ctrl->in_reset = true;
-    int rc = nvme_ctrl_rebuild(ctrl);
-    ctrl->in_reset = false;
+    if (ctrl->gone) {
+        /* Hot-added again?  Only if the registers answer. */
+        if (nvme_reg_read32(ctrl, NVME_REG_CSTS) == 0xffffffffu)
+            return NVME_ERR_GONE;
+        ctrl->gone = false;
+        nvme_log(ctrl, NVME_LOG_INFO, "device answers again");
+    }
+    int rc = nvme_recovery_reset(ctrl, NVME_OK);
+    if (rc == NVME_OK)
+        nvme_aer_arm(ctrl);
     return rc;
 }
 
-static int nvme_ctrl_rebuild(struct nvme_ctrl *ctrl)
+int nvme_ctrl_service(struct nvme_ctrl *ctrl)
 {
-    ctrl->ready = false;
-    for (uint16_t i = 0; i < ctrl->nr_ioq; i++) {
-        nvme_qpair_fail_all(&ctrl->ioq[i], NVME_ERR_ABORTED);
-        ctrl->ioq[i].live = false;
-    }
-    nvme_qpair_fail_all(&ctrl->admin, NVME_ERR_ABORTED);
-
-    int rc = nvme_ctrl_disable(ctrl, false);
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    if (ctrl->in_callback != 0 || ctrl->in_recovery)
+        return NVME_OK;
+    for (uint16_t q = 0; q <= ctrl->info.io_queues; q++)
+        (void)nvme_qpair_process(q == 0 ? &ctrl->admin : &ctrl->ioq[q - 1u], 0);
+    int rc = nvme_recovery_check(ctrl);
     if (rc != NVME_OK)
         return rc;
-    nvme_qpair_reset_rings(&ctrl->admin);
-    rc = nvme_ctrl_enable(ctrl);
-    if (rc != NVME_OK) {
-        (void)nvme_ctrl_disable(ctrl, false);
-        return rc;
+    nvme_aer_service(ctrl);
+    return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
+}
+
+int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
+{
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    struct nvme_qpair *qp = ctrl != NULL ? nvme_ctrl_qpair(ctrl, qid) : NULL;
+    if (qp == NULL)
+        return ctrl != NULL && (ctrl->gone || ctrl->dead) ? (ctrl->gone ? NVME_ERR_GONE
+                                                                        : NVME_ERR_FATAL)
+                                                          : NVME_ERR_INVAL;
+    int n = nvme_qpair_process(qp, max);
+    if (n > 0)
+        return n;
+    /* Nothing came back: deadlines and CSTS, at most once per tick. */
+    if (ctrl->in_callback == 0) {
+        int rc = nvme_recovery_check(ctrl);
+        if (rc != NVME_OK)
+            return rc;
+        if (ctrl->aer_outstanding < ctrl->aer_limit && !ctrl->in_recovery)
+            nvme_aer_arm(ctrl);
     }
-    ctrl->ready = true;
-    /* Number of Queues may only be set once per controller reset (§5.21.1.7). */
-    uint16_t granted = 0;
-    ctrl->info.io_queues = 0;
-    rc = nvme_admin_set_num_queues(ctrl, ctrl->nr_ioq, &granted);
-    if (rc != NVME_OK) {
-        ctrl->ready = false;
-        return rc;
-    }
-    rc = nvme_create_io_queues(ctrl, granted);
-    if (rc != NVME_OK) {
-        ctrl->ready = false;
-        (void)nvme_ctrl_disable(ctrl, false);
-    }
-    return rc;
+    return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : 0;
 }
 
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl)
 {
     return ctrl != NULL ? &ctrl->info : NULL;
+}
+
+const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl)
+{
+    return ctrl != NULL ? &ctrl->stats : NULL;
 }
 
 bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl)
@@ -550,6 +431,11 @@ bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl)
         return false;
     uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
     return csts != 0xffffffffu && (csts & (NVME_CSTS_RDY | NVME_CSTS_CFS)) == NVME_CSTS_RDY;
+}
+
+uint32_t nvme_ctrl_read_csts(struct nvme_ctrl *ctrl)
+{
+    return nvme_reg_read32(ctrl, NVME_REG_CSTS);
 }
 
 void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask)
@@ -563,9 +449,9 @@ uint64_t nvme_ctrl_irq_count(const struct nvme_ctrl *ctrl)
     return ctrl != NULL ? ctrl->irq_count : 0;
 }
 
-/* Interrupt entry.  For INTx (one shared line) the controller's
- * interrupt is masked with INTMS while we reap and unmasked with INTMC
- * afterwards (§7.5.1.1); MSI-X vectors need no masking. */
+/* Interrupt entry: reaps only (rule 3).  For INTx (one shared line) the
+ * controller's interrupt is masked with INTMS while we reap and unmasked
+ * with INTMC afterwards (§7.5.1.1); MSI-X vectors need no masking. */
 unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector)
 {
     unsigned reaped = 0;

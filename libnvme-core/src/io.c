@@ -5,17 +5,19 @@
  * device: namespace, range (overflow-safe), count, buffer.
  *
  * The blocking calls cut a transfer at MDTS and keep as many pieces in
- * flight as the queue holds, ringing the doorbell once per batch.
+ * flight as the queue holds, ringing the doorbell once per batch.  Retries
+ * (CRD), Abort, resets and replays happen underneath (recovery.c), so a
+ * piece either completes or fails for good.
  */
 #include "nvme_internal.h"
-
-#define NVME_IO_RETRIES 2u /* for retryable device statuses (DNR clear) */
 
 static int nvme_io_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                          const void *buf, bool write, const struct nvme_ns_info **out)
 {
     if (ctrl == NULL || buf == NULL || count == 0)
         return NVME_ERR_INVAL;
+    if (ctrl->gone)
+        return NVME_ERR_GONE;
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
     if (ns == NULL)
         return NVME_ERR_NOENT;
@@ -29,23 +31,12 @@ static int nvme_io_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, ui
         return NVME_ERR_ALIGN;
     if (((uint64_t)count << ns->lbads) - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
         return NVME_ERR_INVAL; /* would wrap the address space */
+    if (ctrl->dead)
+        return NVME_ERR_FATAL;
     if (!ctrl->ready || ctrl->info.io_queues == 0)
         return NVME_ERR_STATE;
     *out = ns;
     return NVME_OK;
-}
-
-/* Builds a Read/Write SQE (§6.9, §6.15): SLBA in CDW10-11, NLB 0-based
- * in CDW12[15:0]. */
-static void nvme_rw_sqe(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
-                        uint32_t count)
-{
-    nvme_memzero(sqe, sizeof(*sqe));
-    sqe->opc = opc;
-    sqe->nsid = nsid;
-    sqe->cdw10 = (uint32_t)lba;
-    sqe->cdw11 = (uint32_t)(lba >> 32);
-    sqe->cdw12 = (count - 1u) & 0xffffu;
 }
 
 static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
@@ -70,10 +61,10 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
     if (qp == NULL)
         return NVME_ERR_INVAL;
     struct nvme_sqe sqe;
-    nvme_rw_sqe(&sqe, opc, nsid, lba, count);
+    nvme_sqe_rw(&sqe, opc, nsid, lba, count);
     return nvme_qpair_submit(qp, &sqe, buf, count << ns->lbads,
                              opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
-                             flags, cb, arg);
+                             (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
 }
 
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
@@ -81,6 +72,8 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
 {
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
+    if (ctrl->gone)
+        return NVME_ERR_GONE;
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
     if (ns == NULL)
         return NVME_ERR_NOENT;
@@ -88,12 +81,11 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
         return ns->status;
     struct nvme_qpair *qp = qid != 0 ? nvme_ctrl_qpair(ctrl, qid) : NULL;
     if (qp == NULL)
-        return NVME_ERR_INVAL;
+        return ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_INVAL;
     struct nvme_sqe sqe;
-    nvme_memzero(&sqe, sizeof(sqe));
-    sqe.opc = NVME_CMD_FLUSH;
-    sqe.nsid = nsid;
-    return nvme_qpair_submit(qp, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, flags, cb, arg);
+    nvme_sqe_init(&sqe, NVME_CMD_FLUSH, nsid);
+    return nvme_qpair_submit(qp, &sqe, NULL, 0, NVME_DMA_TO_DEVICE,
+                             (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
 }
 
 /* One pass over the whole transfer: submit pieces until the queue is
@@ -102,7 +94,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                         const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba, uint32_t count,
                         uint8_t *buf)
 {
-    struct nvme_waiter w = {0, 0, 0};
+    struct nvme_waiter w = {ctrl, 0, 0, 0};
     uint32_t max = nvme_max_blocks(ctrl, ns);
     uint32_t done = 0;
     int rc = NVME_OK;
@@ -120,11 +112,11 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         w.pending--;
         if (rc == NVME_ERR_BUSY && w.pending > 0) { /* queue full: drain, go on */
             nvme_qpair_ring(ctrl, qp->qid);
-            rc = nvme_qpair_wait(qp, &w);
+            rc = nvme_wait(qp, &w);
         }
     }
     nvme_qpair_ring(ctrl, qp->qid);
-    int wrc = nvme_qpair_wait(qp, &w);
+    int wrc = nvme_wait(qp, &w);
     return rc != NVME_OK ? rc : wrc;
 }
 
@@ -136,31 +128,10 @@ static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t 
     if (rc != NVME_OK)
         return rc;
 
-    bool reset_retry_done = false;
-    for (unsigned attempt = 0;; attempt++) {
-        struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, 1);
-        if (qp == NULL || !ctrl->ready)
-            return NVME_ERR_STATE;
-        rc = nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
-        if (rc == NVME_OK)
-            return rc;
-        /* A timeout or fatal status made the core reset the controller;
-         * pieces were failed back, none lost: redo the transfer once. */
-        if ((rc == NVME_ERR_TIMEOUT || rc == NVME_ERR_ABORTED || rc == NVME_ERR_FATAL) &&
-            !reset_retry_done && ctrl->ready) {
-            reset_retry_done = true;
-            continue;
-        }
-        if (rc > 0 && attempt < NVME_IO_RETRIES && nvme_status_retryable((uint16_t)rc)) {
-            /* Command Retry Delay (§4.6.1.2): CRD selects CRDT1-3, 100 ms units. */
-            unsigned crd = NVME_SF_CRD((uint16_t)rc);
-            uint32_t ms = crd != 0 ? (uint32_t)ctrl->crdt[crd - 1u] * 100u : 0u;
-            for (uint32_t t = 0; t < ms; t += 10u)
-                ctrl->osal.sleep_us(ctrl->osal.ctx, 10000u);
-            continue;
-        }
-        return rc;
-    }
+    struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, 1);
+    if (qp == NULL)
+        return NVME_ERR_STATE;
+    return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
 }
 
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
@@ -178,9 +149,9 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
 /* Flush (§6.8): commits the volatile write cache for the namespace. */
 int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
-    struct nvme_waiter w = {1, 0, 0};
+    struct nvme_waiter w = {ctrl, 1, 0, 0};
     int rc = nvme_submit_flush(ctrl, 1, nsid, 0, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;
-    return nvme_qpair_wait(nvme_ctrl_qpair(ctrl, 1), &w);
+    return nvme_wait(nvme_ctrl_qpair(ctrl, 1), &w);
 }

@@ -9,40 +9,62 @@
  * range, NSZE 0, FLBAS past NLBAF, NSID above NN) is kept in the list
  * with status NVME_ERR_PROTO and refused for I/O; the rest of the
  * controller works.
+ *
+ * Handles stay valid (nvme.h): every namespace is its own object, kept
+ * until nvme_ctrl_fini.  A scan gathers everything first and only then
+ * replaces the table of active namespaces in one pointer store; the table
+ * it replaced is freed one scan later, so a lookup that raced with the
+ * swap never reads freed memory.  A failed scan changes nothing.
  */
 #include "nvme_internal.h"
 
 #define NVME_LBADS_MIN 9u  /* 512 bytes: smallest LBA size (§6.1.5, LBADS) */
 #define NVME_LBADS_MAX 16u /* 64 KiB: larger is absurd for a block device */
+#define NVME_NLBAF_MAX_V2 63u /* NVMe 2.0: 64 LBA formats, FLBAS bits 6:5 extend the index */
+
+struct nvme_ns_table {
+    unsigned count;
+    struct nvme_ns_info *ns[]; /* ascending NSID */
+};
+
+static void *nvme_ns_alloc(struct nvme_ctrl *ctrl, size_t size)
+{
+    void *p = ctrl->osal.mem_alloc(ctrl->osal.ctx, size);
+    if (p != NULL)
+        nvme_memzero(p, size);
+    return p;
+}
+
+static void nvme_ns_table_free(struct nvme_ctrl *ctrl, struct nvme_ns_table *t)
+{
+    if (t != NULL)
+        ctrl->osal.mem_free(ctrl->osal.ctx, t, sizeof(*t) + sizeof(t->ns[0]) * t->count);
+}
 
 void nvme_ns_free(struct nvme_ctrl *ctrl)
 {
-    if (ctrl->ns != NULL)
-        ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->ns, sizeof(*ctrl->ns) * ctrl->ns_cap);
-    ctrl->ns = NULL;
-    ctrl->nr_ns = 0;
-    ctrl->ns_cap = 0;
+    nvme_ns_table_free(ctrl, ctrl->ns_table);
+    nvme_ns_table_free(ctrl, ctrl->ns_retired);
+    ctrl->ns_table = ctrl->ns_retired = NULL;
+    for (unsigned i = 0; i < ctrl->ns_all_count; i++)
+        ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->ns_all[i], sizeof(*ctrl->ns_all[i]));
+    if (ctrl->ns_all != NULL)
+        ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->ns_all, sizeof(*ctrl->ns_all) * ctrl->ns_all_cap);
+    ctrl->ns_all = NULL;
+    ctrl->ns_all_count = ctrl->ns_all_cap = 0;
 }
 
-static int nvme_ns_append(struct nvme_ctrl *ctrl, uint32_t nsid)
+/* The in-use LBA format: FLBAS bits 3:0, plus bits 6:5 as bits 5:4 when
+ * there are more than 16 formats (NVMe 2.0 §5.8.2); formats past the
+ * sixteenth follow the first ones at byte 128 + 4 * index. */
+static struct nvme_lbaf nvme_ns_lbaf(const struct nvme_id_ns *id, unsigned idx)
 {
-    if (ctrl->nr_ns == ctrl->ns_cap) {
-        unsigned cap = ctrl->ns_cap ? ctrl->ns_cap * 2u : 8u;
-        struct nvme_ns_info *ns = ctrl->osal.mem_alloc(ctrl->osal.ctx, sizeof(*ns) * cap);
-        if (ns == NULL)
-            return NVME_ERR_NOMEM;
-        nvme_memzero(ns, sizeof(*ns) * cap);
-        if (ctrl->ns != NULL) {
-            nvme_memcpy(ns, ctrl->ns, sizeof(*ns) * ctrl->nr_ns);
-            ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->ns, sizeof(*ns) * ctrl->ns_cap);
-        }
-        ctrl->ns = ns;
-        ctrl->ns_cap = cap;
-    }
-    struct nvme_ns_info *ns = &ctrl->ns[ctrl->nr_ns++];
-    nvme_memzero(ns, sizeof(*ns));
-    ns->nsid = nsid;
-    return NVME_OK;
+    const uint8_t *p = (const uint8_t *)(const void *)id + 128u + 4u * idx;
+    struct nvme_lbaf f;
+    f.ms = (uint16_t)(p[0] | p[1] << 8);
+    f.lbads = p[2];
+    f.rp = p[3] & 3u;
+    return f;
 }
 
 /* Fills one namespace from Identify Namespace data, checking it. */
@@ -58,12 +80,15 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
         ns->lbaf[i] = id->lbaf[i];
 
     unsigned fmt = NVME_FLBAS_INDEX(id->flbas);
-    const char *why = NULL;
     if (id->nlbaf > NVME_NLBAF_MAX)
-        why = "NLBAF above 15";
+        fmt |= ((id->flbas >> 5) & 3u) << 4;
+    struct nvme_lbaf lbaf = nvme_ns_lbaf(id, fmt <= NVME_NLBAF_MAX_V2 ? fmt : 0u);
+    const char *why = NULL;
+    if (id->nlbaf > NVME_NLBAF_MAX_V2)
+        why = "NLBAF above 63";
     else if (fmt > id->nlbaf)
         why = "FLBAS names a format past NLBAF";
-    else if (id->lbaf[fmt].lbads < NVME_LBADS_MIN || id->lbaf[fmt].lbads > NVME_LBADS_MAX)
+    else if (lbaf.lbads < NVME_LBADS_MIN || lbaf.lbads > NVME_LBADS_MAX)
         why = "LBA data size out of range";
     else if (id->nsze == 0)
         why = "NSZE is 0";
@@ -77,10 +102,11 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
         ns->status = NVME_ERR_PROTO;
         return;
     }
-    ns->lbads = id->lbaf[fmt].lbads;
+    ns->status = NVME_OK;
+    ns->lbads = lbaf.lbads;
     ns->lba_size = 1u << ns->lbads;
-    ns->ms = id->lbaf[fmt].ms;
-    ns->rp = id->lbaf[fmt].rp;
+    ns->ms = lbaf.ms;
+    ns->rp = lbaf.rp;
     /* Metadata would need MPTR or interleaved buffers: not supported. */
     if (ns->ms != 0) {
         nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: %u metadata bytes per block unsupported",
@@ -92,27 +118,34 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     }
 }
 
-static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, struct nvme_id_ns *id)
+/* A growable list of NSIDs (the scan's first phase). */
+struct nvme_nsid_list {
+    uint32_t *id;
+    unsigned count, cap;
+};
+
+static int nvme_nsid_add(struct nvme_ctrl *ctrl, struct nvme_nsid_list *l, uint32_t nsid)
 {
-    for (unsigned i = 0; i < ctrl->nr_ns; i++) {
-        struct nvme_ns_info *ns = &ctrl->ns[i];
-        int rc = nvme_identify(ctrl, NVME_CNS_NS, ns->nsid, id);
-        if (rc < 0)
-            return rc; /* out of memory, or the controller itself failed */
-        if (rc != NVME_OK) {
-            nvme_log(ctrl, NVME_LOG_ERROR, "Identify Namespace %u failed", ns->nsid);
-            ns->status = rc > 0 ? NVME_ERR_PROTO : rc;
-            continue;
+    if (l->count == l->cap) {
+        unsigned cap = l->cap ? l->cap * 2u : 64u;
+        uint32_t *id = nvme_ns_alloc(ctrl, sizeof(*id) * cap);
+        if (id == NULL)
+            return NVME_ERR_NOMEM;
+        if (l->id != NULL) {
+            nvme_memcpy(id, l->id, sizeof(*id) * l->count);
+            ctrl->osal.mem_free(ctrl->osal.ctx, l->id, sizeof(*id) * l->cap);
         }
-        nvme_ns_parse(ctrl, ns, id);
+        l->id = id;
+        l->cap = cap;
     }
+    l->id[l->count++] = nsid;
     return NVME_OK;
 }
 
 /* Active Namespace ID list, page by page: each page lists active NSIDs
  * greater than the NSID in the command, ascending, zero-terminated when
  * not full (§5.15.2.3). */
-static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page)
+static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid_list *l)
 {
     uint32_t start = 0;
     for (;;) {
@@ -126,9 +159,9 @@ static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page)
                 nvme_log(ctrl, NVME_LOG_ERROR, "active NS list not ascending at %u", nsid);
                 return NVME_ERR_PROTO;
             }
-            if (ctrl->nr_ns >= NVME_MAX_NAMESPACES)
+            if (l->count >= NVME_MAX_NAMESPACES)
                 return NVME_OK;
-            rc = nvme_ns_append(ctrl, nsid);
+            rc = nvme_nsid_add(ctrl, l, nsid);
             if (rc != NVME_OK)
                 return rc;
             start = nsid;
@@ -138,37 +171,157 @@ static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page)
     }
 }
 
+/* CNS 02h exists since NVMe 1.1; older controllers, or ones that reject
+ * it, are enumerated 1..NN, keeping namespaces with NSZE != 0. */
+static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid_list *l)
+{
+    int rc = ctrl->info.vs >= NVME_VS(1, 1, 0) ? nvme_ns_list_active(ctrl, page, l) : 1;
+    if (rc <= 0 && rc != NVME_ERR_PROTO)
+        return rc;
+    l->count = 0;
+    uint32_t nn = ctrl->info.nn < NVME_MAX_NAMESPACES ? ctrl->info.nn : NVME_MAX_NAMESPACES;
+    for (uint32_t nsid = 1; nsid <= nn; nsid++) {
+        rc = nvme_identify(ctrl, NVME_CNS_NS, nsid, page);
+        if (rc > 0) /* e.g. Invalid Namespace: not there */
+            continue;
+        if (rc != NVME_OK)
+            return rc;
+        if (((struct nvme_id_ns *)(void *)page)->nsze != 0 &&
+            (rc = nvme_nsid_add(ctrl, l, nsid)) != NVME_OK)
+            return rc;
+    }
+    return NVME_OK;
+}
+
+/* The object for `nsid`: the one this controller already had, else NULL. */
+static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid)
+{
+    for (unsigned i = 0; i < ctrl->ns_all_count; i++)
+        if (ctrl->ns_all[i]->nsid == nsid)
+            return ctrl->ns_all[i];
+    return NULL;
+}
+
+/* Second phase: Identify each namespace into `info`.  A namespace whose
+ * Identify the controller refuses is kept as unusable; a host-side
+ * failure (memory, timeout, reset, device gone) fails the scan. */
+static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_list *l,
+                                struct nvme_ns_info *info, struct nvme_id_ns *id)
+{
+    for (unsigned i = 0; i < l->count; i++) {
+        info[i].nsid = l->id[i];
+        int rc = nvme_identify(ctrl, NVME_CNS_NS, l->id[i], id);
+        if (rc < 0)
+            return rc;
+        if (rc != NVME_OK) {
+            nvme_log(ctrl, NVME_LOG_ERROR, "Identify Namespace %u failed", l->id[i]);
+            info[i].status = NVME_ERR_PROTO;
+            continue;
+        }
+        nvme_ns_parse(ctrl, &info[i], id);
+    }
+    return NVME_OK;
+}
+
+/* Third phase: objects for new NSIDs, the new table, then the swap. */
+static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *info, unsigned n)
+{
+    unsigned fresh = 0;
+    for (unsigned i = 0; i < n; i++)
+        fresh += nvme_ns_object(ctrl, info[i].nsid) == NULL;
+    if (ctrl->ns_all_count + fresh > ctrl->ns_all_cap) {
+        unsigned cap = ctrl->ns_all_count + fresh + 8u;
+        struct nvme_ns_info **all = nvme_ns_alloc(ctrl, sizeof(*all) * cap);
+        if (all == NULL)
+            return NVME_ERR_NOMEM;
+        if (ctrl->ns_all != NULL) {
+            nvme_memcpy(all, ctrl->ns_all, sizeof(*all) * ctrl->ns_all_count);
+            ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->ns_all, sizeof(*all) * ctrl->ns_all_cap);
+        }
+        ctrl->ns_all = all;
+        ctrl->ns_all_cap = cap;
+    }
+    struct nvme_ns_table *t = nvme_ns_alloc(ctrl, sizeof(*t) + sizeof(t->ns[0]) * n);
+    if (t == NULL)
+        return NVME_ERR_NOMEM;
+    t->count = n;
+    unsigned made = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct nvme_ns_info *ns = nvme_ns_object(ctrl, info[i].nsid);
+        if (ns == NULL) {
+            ns = nvme_ns_alloc(ctrl, sizeof(*ns));
+            if (ns == NULL) {
+                /* Undo: the objects made here were not published yet. */
+                for (; made > 0; made--)
+                    ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->ns_all[--ctrl->ns_all_count],
+                                        sizeof(*ns));
+                nvme_ns_table_free(ctrl, t);
+                return NVME_ERR_NOMEM;
+            }
+            ctrl->ns_all[ctrl->ns_all_count++] = ns;
+            made++;
+        }
+        t->ns[i] = ns;
+    }
+
+    /* Publish: update objects in place (keeping the host's read-only
+     * policy), mark vanished ones, swap the table. */
+    bool changed = ctrl->ns_table == NULL || ctrl->ns_table->count != n;
+    for (unsigned i = 0; i < n; i++) {
+        struct nvme_ns_info *ns = t->ns[i];
+        bool ro = ns->read_only;
+        changed = changed || ns->status != info[i].status || ns->nsze != info[i].nsze ||
+                  ns->lba_size != info[i].lba_size || ctrl->ns_table->ns[i] != ns;
+        *ns = info[i];
+        ns->read_only = ro;
+    }
+    for (unsigned i = 0; i < ctrl->ns_all_count; i++) {
+        struct nvme_ns_info *ns = ctrl->ns_all[i];
+        unsigned lo = 0, hi = n;
+        while (lo < hi && t->ns[lo + (hi - lo) / 2u]->nsid != ns->nsid) {
+            if (t->ns[lo + (hi - lo) / 2u]->nsid < ns->nsid)
+                lo = lo + (hi - lo) / 2u + 1u;
+            else
+                hi = lo + (hi - lo) / 2u;
+        }
+        if (lo >= hi && ns->status != NVME_ERR_NOENT) {
+            ns->status = NVME_ERR_NOENT; /* detached or deleted */
+            changed = true;
+        }
+    }
+    nvme_ns_table_free(ctrl, ctrl->ns_retired);
+    ctrl->ns_retired = ctrl->ns_table;
+    __atomic_store_n(&ctrl->ns_table, t, __ATOMIC_RELEASE);
+    if (changed) {
+        ctrl->ns_gen++;
+        ctrl->stats.rescans++;
+    }
+    return NVME_OK;
+}
+
 int nvme_ns_scan(struct nvme_ctrl *ctrl)
 {
-    const struct nvme_osal *o = &ctrl->osal;
-    void *page = o->mem_alloc(o->ctx, NVME_IDENTIFY_DATA_SIZE);
+    struct nvme_nsid_list l = {NULL, 0, 0};
+    struct nvme_ns_info *info = NULL;
+    void *page = nvme_ns_alloc(ctrl, NVME_IDENTIFY_DATA_SIZE);
     if (page == NULL)
         return NVME_ERR_NOMEM;
 
-    nvme_ns_free(ctrl);
-    /* CNS 02h exists since NVMe 1.1; older controllers, or ones that
-     * reject it, are enumerated 1..NN, keeping namespaces with NSZE != 0. */
-    bool have_list = ctrl->info.vs >= NVME_VS(1, 1, 0);
-    int rc = have_list ? nvme_ns_list_active(ctrl, page) : 1;
-    if (rc > 0 || rc == NVME_ERR_PROTO) {
-        nvme_ns_free(ctrl);
-        uint32_t nn = ctrl->info.nn < NVME_MAX_NAMESPACES ? ctrl->info.nn : NVME_MAX_NAMESPACES;
-        rc = NVME_OK;
-        for (uint32_t nsid = 1; nsid <= nn && rc == NVME_OK; nsid++) {
-            rc = nvme_identify(ctrl, NVME_CNS_NS, nsid, page);
-            if (rc > 0) { /* e.g. Invalid Namespace: not there */
-                rc = NVME_OK;
-                continue;
-            }
-            if (rc == NVME_OK && ((struct nvme_id_ns *)page)->nsze != 0)
-                rc = nvme_ns_append(ctrl, nsid);
-        }
+    int rc = nvme_ns_list(ctrl, page, &l);
+    if (rc == NVME_OK && l.count != 0) {
+        info = nvme_ns_alloc(ctrl, sizeof(*info) * l.count);
+        rc = info == NULL ? NVME_ERR_NOMEM : nvme_ns_identify_all(ctrl, &l, info, page);
     }
     if (rc == NVME_OK)
-        rc = nvme_ns_identify_all(ctrl, page);
-    o->mem_free(o->ctx, page, NVME_IDENTIFY_DATA_SIZE);
-    if (rc != NVME_OK)
-        nvme_ns_free(ctrl);
+        rc = nvme_ns_commit(ctrl, info, l.count);
+    else
+        nvme_log(ctrl, NVME_LOG_ERROR, "namespace scan failed (%s): table kept",
+                 nvme_strerror(rc));
+    if (info != NULL)
+        ctrl->osal.mem_free(ctrl->osal.ctx, info, sizeof(*info) * l.count);
+    if (l.id != NULL)
+        ctrl->osal.mem_free(ctrl->osal.ctx, l.id, sizeof(*l.id) * l.cap);
+    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
     return rc;
 }
 
@@ -176,29 +329,44 @@ int nvme_ns_rescan(struct nvme_ctrl *ctrl)
 {
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
+    if (ctrl->gone)
+        return NVME_ERR_GONE;
     return nvme_ns_scan(ctrl);
+}
+
+uint32_t nvme_ns_generation(const struct nvme_ctrl *ctrl)
+{
+    return ctrl != NULL ? ctrl->ns_gen : 0;
+}
+
+static const struct nvme_ns_table *nvme_ns_current(const struct nvme_ctrl *ctrl)
+{
+    return ctrl != NULL ? __atomic_load_n(&ctrl->ns_table, __ATOMIC_ACQUIRE) : NULL;
 }
 
 unsigned nvme_ns_count(const struct nvme_ctrl *ctrl)
 {
-    return ctrl != NULL ? ctrl->nr_ns : 0;
+    const struct nvme_ns_table *t = nvme_ns_current(ctrl);
+    return t != NULL ? t->count : 0;
 }
 
 const struct nvme_ns_info *nvme_ns_at(const struct nvme_ctrl *ctrl, unsigned idx)
 {
-    return ctrl != NULL && idx < ctrl->nr_ns ? &ctrl->ns[idx] : NULL;
+    const struct nvme_ns_table *t = nvme_ns_current(ctrl);
+    return t != NULL && idx < t->count ? t->ns[idx] : NULL;
 }
 
 const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *ctrl, uint32_t nsid)
 {
-    if (ctrl == NULL)
+    const struct nvme_ns_table *t = nvme_ns_current(ctrl);
+    if (t == NULL)
         return NULL;
-    unsigned lo = 0, hi = ctrl->nr_ns; /* sorted: the list is ascending */
+    unsigned lo = 0, hi = t->count; /* sorted: the list is ascending */
     while (lo < hi) {
         unsigned mid = lo + (hi - lo) / 2u;
-        if (ctrl->ns[mid].nsid == nsid)
-            return &ctrl->ns[mid];
-        if (ctrl->ns[mid].nsid < nsid)
+        if (t->ns[mid]->nsid == nsid)
+            return t->ns[mid];
+        if (t->ns[mid]->nsid < nsid)
             lo = mid + 1u;
         else
             hi = mid;

@@ -14,23 +14,32 @@
 
 #define NVME_DEFAULT_ADMIN_ENTRIES 32u
 #define NVME_DEFAULT_IO_ENTRIES 256u
-#define NVME_DEFAULT_CMD_TIMEOUT_MS 30000u
+#define NVME_DEFAULT_CMD_TIMEOUT_MS 30000u   /* Linux io_timeout */
+#define NVME_DEFAULT_ADMIN_TIMEOUT_MS 60000u /* Linux admin_timeout */
+#define NVME_DEFAULT_LONG_TIMEOUT_MS 600000u /* Format, Sanitize, Device Self-test */
+#define NVME_DEFAULT_MAX_RETRIES 5u          /* Linux nvme_max_retries */
 /* Largest transfer per command when MDTS is 0 (no limit) or larger. */
 #define NVME_MAX_XFER_BYTES (4u * 1024u * 1024u)
 #define NVME_HOST_PAGE_SHIFT 12u /* CC.MPS is chosen as 4 KiB when allowed */
 #define NVME_MAX_NAMESPACES 65536u /* bound on enumeration work */
-/* Polling back-off while waiting: 1 us doubling up to 1 ms. */
+/* Register polling back-off (enable, disable, shutdown): 1 us doubling
+ * up to 1 ms.  Command waits never back off (lifecycle rule 2). */
 #define NVME_POLL_MAX_SLEEP_US 1000u
-/* With interrupts on, a waiter still polls the CQ every this often, in
- * case an interrupt was lost, and says so once. */
-#define NVME_IRQ_FALLBACK_POLL_US 10000u
-/* nvme_qpair_poll reads CSTS at most this often while stalled. */
-#define NVME_CSTS_CHECK_US 1000u
+/* A blocking call with interrupts and an OSAL wait() sleeps at most this
+ * long before it looks at the queue itself (a lost interrupt costs that). */
+#define NVME_WAIT_SLICE_US 1000u
 /* PRP list pages preallocated per I/O queue: enough for this many
  * maximum-size commands in flight (prp.c). */
 #define NVME_PRP_POOL_CMDS 16u
-/* Shutdown: wait at most this long for CSTS.SHST when RTD3E is 0. */
+/* Shutdown: wait at most this long for CSTS.SHST when RTD3E is 0, and
+ * never longer than NVME_SHUTDOWN_MAX_MS whatever RTD3E says. */
 #define NVME_SHUTDOWN_TIMEOUT_MS 5000u
+#define NVME_SHUTDOWN_MAX_MS 10000u
+/* Recovery: restart attempts per reset before the controller is dead. */
+#define NVME_RESET_ATTEMPTS 2u
+/* Asynchronous Event Requests kept outstanding: AERL+1, at most this. */
+#define NVME_AER_MAX 4u
+#define NVME_AER_EVENTS 16u /* events queued for nvme_ctrl_service() */
 
 /* ------------------------------------------------------------------ */
 /* Command slots and queue pairs (qpair.c)                             */
@@ -38,10 +47,23 @@
 
 enum nvme_slot_state {
     NVME_SLOT_FREE = 0,
-    NVME_SLOT_ACTIVE = 1,   /* submitted, waiting for its completion */
-    NVME_SLOT_ORPHANED = 2  /* caller told it timed out; CID kept until the
-                               device completes it or the controller resets */
+    NVME_SLOT_ACTIVE = 1,     /* submitted: the device owns the buffer */
+    NVME_SLOT_RETRY_WAIT = 2, /* completed with a retryable status; resubmitted once its
+                                 Command Retry Delay passed (recovery.c) */
+    NVME_SLOT_REPLAY = 3      /* reclaimed after a stop; resubmitted once the queues are
+                                 rebuilt, or failed (recovery.c) */
 };
+
+/* Internal submit flags (above the public NVME_SUBMIT_* bits) */
+#define NVME_CMD_NO_TIMEOUT (1u << 8) /* Asynchronous Event Request, Abort */
+#define NVME_CMD_LONG (1u << 9)       /* long admin timeout */
+#define NVME_CMD_REPLAY (1u << 10)    /* may be replayed after a reset (I/O) */
+/* nvme_cmd_slot.flags */
+#define NVME_SLOT_F_NO_TIMEOUT 0x01u
+#define NVME_SLOT_F_LONG 0x02u
+#define NVME_SLOT_F_REPLAY 0x04u
+#define NVME_SLOT_F_ABORTED 0x08u   /* an Abort was sent for it */
+#define NVME_SLOT_F_TIMED_OUT 0x10u /* it passed a deadline at least once */
 
 /* A PRP list page from the queue pair's pool (prp.c). */
 struct nvme_prp_page {
@@ -50,52 +72,59 @@ struct nvme_prp_page {
     struct nvme_prp_page *next;
 };
 
-/* Per-CID bookkeeping: the CID is the slot's index (ARCHITECTURE.md). */
+/* Per-CID bookkeeping: the CID is the slot's index plus generation bits.
+ * The SQE is kept so a retry or a replay resubmits the very same command
+ * (same PRPs: the buffer stays mapped until the slot is released). */
 struct nvme_cmd_slot {
+    struct nvme_sqe sqe;
     nvme_cmd_cb cb;
     void *arg;
-    uint64_t deadline_us;
     struct nvme_prp_page *prp_pages; /* list pages this command owns */
     void *buf;                       /* mapped data buffer, for unmap */
     uint32_t len;
+    uint32_t expire; /* tick at which its deadline has passed, or its retry is due */
+    uint32_t seq;    /* submission order, for replays */
     uint8_t dir;
     uint8_t state;
-    uint8_t gen;       /* bumped on each reuse; high bits of the CID */
+    uint8_t gen;     /* bumped on each (re)submission; high bits of the CID */
+    uint8_t retries; /* retries and replays so far */
+    uint8_t flags;   /* NVME_SLOT_F_* */
     uint16_t next_free;
 };
 
 struct nvme_qpair {
     struct nvme_ctrl *ctrl;
     uint16_t qid;
-    uint16_t entries;   /* ring size of both SQ and CQ */
-    uint16_t vector;    /* interrupt vector of the CQ */
-    bool irq;           /* CQ created with interrupts enabled */
-    bool live;          /* created on the controller */
+    uint16_t entries; /* ring size of both SQ and CQ */
+    uint16_t vector;  /* interrupt vector of the CQ */
+    bool irq;         /* CQ created with interrupts enabled */
+    bool live;        /* created on the controller and accepting commands */
 
     struct nvme_sqe *sq;
     uint64_t sq_bus;
     struct nvme_cqe *cq;
     uint64_t cq_bus;
-    uint32_t sq_tdbl;   /* doorbell offsets, CAP.DSTRD applied */
+    uint32_t sq_tdbl; /* doorbell offsets, CAP.DSTRD applied */
     uint32_t cq_hdbl;
 
     /* The SQ never overflows without reading SQHD: at most nslots =
-     * entries - 1 commands are in flight, and every entry between the
-     * device's head and our tail belongs to one of them (§4.1.2). */
+     * entries - 1 commands are in flight, each holding at most one SQ
+     * entry, and every entry between the device's head and our tail
+     * belongs to one of them (§4.1.2). */
     uint16_t sq_tail;
     uint16_t sq_tail_rung; /* last tail written to the doorbell */
     uint16_t cq_head;
-    uint8_t phase;         /* expected phase tag of the next new CQE */
+    uint8_t phase;    /* expected phase tag of the next new CQE */
+    uint8_t cid_bits; /* low CID bits that index the slot table */
 
-    struct nvme_cmd_slot *slots; /* entries - 1 slots: CID = index */
+    struct nvme_cmd_slot *slots; /* entries - 1 slots */
     uint16_t nslots;
-    uint16_t free_head;          /* NVME_NO_SLOT when none */
-    uint16_t outstanding;        /* ACTIVE + ORPHANED */
+    uint16_t free_head;     /* NVME_NO_SLOT when none */
+    uint16_t outstanding;   /* slots not FREE */
+    uint32_t timeout_ticks; /* deadline of its commands, in ticks */
 
     struct nvme_prp_page *prp_pool; /* free PRP list pages */
-    uint64_t csts_checked_us;       /* last CSTS look from nvme_qpair_poll */
     void *lock;
-    bool warned_lost_irq;
 };
 
 #define NVME_NO_SLOT 0xffffu
@@ -104,34 +133,69 @@ struct nvme_qpair {
 /* Controller                                                          */
 /* ------------------------------------------------------------------ */
 
+struct nvme_ns_table; /* ns.c */
+
 struct nvme_ctrl {
+    uint32_t magic; /* NVME_CTRL_MAGIC while alive (checked with NVME_DEBUG) */
     struct nvme_osal osal;
     struct nvme_ctrl_opts opts;
     struct nvme_ctrl_info info;
+    struct nvme_ctrl_stats stats;
     uint32_t trace;
     uint32_t dstrd;
-    uint32_t page_shift;     /* CC.MPS + 12 */
+    uint32_t page_shift; /* CC.MPS + 12 */
     uint32_t page_size;
-    uint32_t timeout_ms;     /* from CAP.TO (after quirks) */
-    uint32_t cmd_timeout_ms;
+    uint32_t timeout_ms; /* from CAP.TO (after quirks) */
     uint32_t rtd3e_us;
-    uint16_t crdt[3];        /* Command Retry Delay Times, 100 ms units */
+    uint16_t crdt[3];    /* Command Retry Delay Times, 100 ms units */
+    uint8_t acl;         /* Abort Command Limit, 0-based */
+    uint8_t aerl;        /* Asynchronous Event Request Limit, 0-based */
+    uint32_t oaes;       /* Optional Asynchronous Events Supported */
     uint32_t quirks;
-    bool ready;              /* queues live, commands may be submitted */
-    bool up;                 /* bring-up finished: errors may trigger a reset */
-    bool in_reset;
+    uint8_t max_retries;
+
+    /* Lifecycle state (recovery.c) */
+    bool ready;        /* queues live, commands may be submitted */
+    bool up;           /* bring-up finished: errors start recovery */
+    bool in_recovery;  /* a reset is running: waits do not recurse */
+    bool gone;         /* registers read all ones: never write them again */
+    bool dead;         /* recovery failed; nvme_ctrl_reset() may revive it */
+    bool stopping;     /* nvme_ctrl_fini: no retries, no recovery */
+    unsigned in_callback; /* completion callbacks running */
+
+    /* Deadlines in ticks (recovery.c): a tick passes at most every
+     * tick_us, counted only by the calls that look at the clock. */
+    uint32_t tick;
+    uint32_t tick_us;
+    uint64_t next_tick_us;
+    uint32_t io_timeout_ticks;
+    uint32_t abort_ticks;
+    uint32_t long_ticks;
+    uint32_t seq; /* submission counter (slot.seq) */
+    uint16_t aborts_outstanding;
 
     struct nvme_qpair admin;
-    struct nvme_qpair *ioq;  /* ioq[i].qid == i + 1; info.io_queues are live */
-    uint16_t nr_ioq;         /* allocated and initialised */
-    uint16_t ioq_cap;        /* array length */
+    struct nvme_qpair *ioq; /* ioq[i].qid == i + 1; info.io_queues are live */
+    uint16_t nr_ioq;        /* allocated and initialised */
+    uint16_t ioq_cap;       /* array length */
 
-    struct nvme_ns_info *ns; /* sorted by NSID */
-    unsigned nr_ns;
-    unsigned ns_cap;
+    struct nvme_ns_table *ns_table;   /* active namespaces (ns.c) */
+    struct nvme_ns_table *ns_retired; /* previous table, freed at the next swap */
+    struct nvme_ns_info **ns_all;     /* every namespace object ever made */
+    unsigned ns_all_count, ns_all_cap;
+    uint32_t ns_gen;
+
+    /* Asynchronous events (aer.c) */
+    uint16_t aer_outstanding;
+    uint16_t aer_limit;
+    uint32_t aer_events[NVME_AER_EVENTS];
+    uint8_t aer_head, aer_count;
+    bool aer_lost; /* events overflowed: rescan everything */
 
     uint64_t irq_count;
 };
+
+#define NVME_CTRL_MAGIC 0x4e564d45u /* "NVME" */
 
 /* Quirks (ctrl.c): behaviours of specific controllers. */
 #define NVME_QUIRK_SPLIT_64BIT_MMIO (1u << 0) /* never use mmio_*64 */
@@ -176,7 +240,7 @@ void nvme_log(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fmt
 void nvme_trace_sqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *sqe);
 void nvme_trace_cqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_cqe *cqe);
 
-/* ctrl.c: register access (traced) and device-state checks. */
+/* regs.c: register access (traced), device state, enable/disable. */
 uint32_t nvme_reg_read32(struct nvme_ctrl *ctrl, uint32_t off);
 void nvme_reg_write32(struct nvme_ctrl *ctrl, uint32_t off, uint32_t val);
 uint64_t nvme_reg_read64(struct nvme_ctrl *ctrl, uint32_t off);
@@ -184,34 +248,89 @@ void nvme_reg_write64(struct nvme_ctrl *ctrl, uint32_t off, uint64_t val);
 /* Reads CSTS: NVME_ERR_GONE for all ones, NVME_ERR_FATAL for CFS, else 0. */
 int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl);
 uint64_t nvme_now_us(struct nvme_ctrl *ctrl);
+/* Clears CC.EN and waits for CSTS.RDY=0 (settle: let an enable in
+ * progress finish first). */
+int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle);
+/* Programs AQA/ASQ/ACQ and CC, sets EN, waits for RDY. */
+int nvme_ctrl_enable(struct nvme_ctrl *ctrl);
+/* Stops the controller so that it no longer touches memory: disable, and
+ * the OSAL's dma_stop when it will not stop.  NVME_ERR_GONE for a
+ * vanished device (which is stopped too), else 0 or why it would not. */
+int nvme_ctrl_stop(struct nvme_ctrl *ctrl);
+/* CC.SHN=01b and wait for CSTS.SHST complete (§7.6.2). */
+int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl);
 
-/* qpair.c */
+/* cmd.c: builders of the SQEs the core sends. */
+void nvme_sqe_init(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid);
+void nvme_sqe_create_cq(struct nvme_sqe *sqe, const struct nvme_qpair *qp);
+void nvme_sqe_create_sq(struct nvme_sqe *sqe, const struct nvme_qpair *qp);
+void nvme_sqe_delete_queue(struct nvme_sqe *sqe, uint8_t opc, uint16_t qid);
+void nvme_sqe_abort(struct nvme_sqe *sqe, uint16_t sqid, uint16_t cid);
+void nvme_sqe_get_log(struct nvme_sqe *sqe, uint8_t lid, uint32_t nsid, uint32_t len);
+void nvme_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
+                 uint32_t count);
+
+/* qpair.c: rings, doorbells, slots.  It never decides a reset. */
 int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid,
                      uint16_t entries);
 void nvme_qpair_free(struct nvme_qpair *qp);
-/* Resets ring indexes and zeroes the rings (before (re)creation). */
+/* Resets ring indexes and zeroes the rings before a (re)creation.  Slots
+ * are left alone: recovery.c reclaims or replays them. */
 void nvme_qpair_reset_rings(struct nvme_qpair *qp);
-/* Fails every command in flight with `result` (reset, teardown). */
-void nvme_qpair_fail_all(struct nvme_qpair *qp, int result);
-/* Submits `sqe` (CID filled in here) with data buffer buf/len (may be
- * NULL/0).  PRPs are built from the buffer. */
-int nvme_qpair_submit(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg);
+/* Submits a copy of `sqe` (CID and PRPs filled in here) with data buffer
+ * buf/len (may be NULL/0).  flags: NVME_SUBMIT_NO_DOORBELL, NVME_CMD_*. */
+int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,
+                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb,
+                      void *arg);
+/* Puts a slot's kept SQE on the ring again with a new CID (retry,
+ * replay).  Queue lock held; the caller rings the doorbell. */
+void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx);
+void nvme_qpair_ring_locked(struct nvme_qpair *qp);
+/* Reaps up to `max` completions (0: all).  Never sleeps; interrupt safe. */
 int nvme_qpair_process(struct nvme_qpair *qp, unsigned max);
+/* Releases slot `idx` (unmap, PRP pages back) and runs its callback with
+ * `result` outside the lock.  Only once the device no longer owns it. */
+void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result);
+/* Only after the controller stopped: slots complete with `result`
+ * (NVME_ERR_TIMEOUT instead for a command that timed out), except
+ * REPLAY: I/O with retry budget left becomes REPLAY; KEEP_REPLAY: slots
+ * already REPLAY stay; ALL: those complete too. */
+enum nvme_reclaim { NVME_RECLAIM_REPLAY, NVME_RECLAIM_KEEP_REPLAY, NVME_RECLAIM_ALL };
+void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mode);
 struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid);
-/* Blocking: submit, then wait (polling, or interrupts with a polling safety
- * net) until done or the command deadline. */
-int nvme_qpair_exec(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                    enum nvme_dma_dir dir, uint32_t *dw0);
 
-/* Waiting for a set of callbacks (io.c and qpair.c). */
+/* Waiting for a set of callbacks (io.c, admin.c, recovery.c). */
 struct nvme_waiter {
+    struct nvme_ctrl *ctrl;
     unsigned pending;
-    int result;   /* first non-zero result */
+    int result; /* first non-zero result */
     uint32_t dw0;
 };
 void nvme_waiter_cb(void *arg, int result, uint32_t dw0);
-int nvme_qpair_wait(struct nvme_qpair *qp, struct nvme_waiter *w);
+
+/* recovery.c: deadlines, Abort, reset and replay, device gone, and the
+ * waits that drive them (lifecycle rules 2-6 of nvme.h). */
+void nvme_recovery_init(struct nvme_ctrl *ctrl);
+/* A duration in ticks, rounded up, plus one (never early). */
+uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t ms);
+/* At most once per tick: CSTS, deadlines, delayed retries, escalation.
+ * Not from interrupt context.  Returns 0, GONE or FATAL (dead). */
+int nvme_recovery_check(struct nvme_ctrl *ctrl);
+/* Full reset: stop, reclaim, restart, replay (lifecycle rule 4). */
+int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why);
+/* Waits until w->pending is 0: recovery runs when the controller is up;
+ * during bring-up and inside recovery a deadline stops the controller. */
+int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w);
+/* Submit and wait. */
+int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+              enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
+/* Set Features Number of Queues: how many I/O queue pairs we may create. */
+int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted);
+/* Bring-up's second half, also run by every reset: creates I/O queue
+ * pairs 1..count, then sets the features a reset clears (Asynchronous
+ * Event Configuration, Host Behavior Support ACRE). */
+int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count);
+void nvme_event(struct nvme_ctrl *ctrl, enum nvme_event ev, uint32_t detail);
 
 /* prp.c */
 int nvme_prp_build(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, struct nvme_sqe *sqe,
@@ -223,13 +342,17 @@ int nvme_prp_pool_fill(struct nvme_qpair *qp);
 
 /* admin.c */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl);
-int nvme_admin_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted);
-int nvme_admin_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp);
-int nvme_admin_delete_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp);
+/* Runs an admin command whose data goes through a DMA bounce buffer. */
+int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf,
+                           uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0);
 
 /* ns.c */
 int nvme_ns_scan(struct nvme_ctrl *ctrl);
 void nvme_ns_free(struct nvme_ctrl *ctrl);
+
+/* aer.c: Asynchronous Event Requests (§5.2). */
+void nvme_aer_arm(struct nvme_ctrl *ctrl);
+void nvme_aer_service(struct nvme_ctrl *ctrl);
 
 /* Memory barrier between reading a CQE's phase tag and its other fields
  * (§4.6: the phase tag tells the entry is new).  An acquire fence: a

@@ -2,38 +2,24 @@
 /*
  * qpair.c - submission/completion queue rings (NVMe 1.4 §4.1), doorbells
  * (§3.1.24-25), phase tags (§4.6), and the per-CID slot table.  The admin
- * queue and the I/O queues use this same code.
+ * queue and the I/O queues use this same code.  Rings only submit, reap
+ * and report; deadlines, Abort and resets are recovery.c's.
  *
  * CIDs: the low bits index the slot table, the high bits carry a small
- * generation counter bumped each time a slot is reused, so a duplicate or
+ * generation counter bumped on every (re)submission, so a duplicate or
  * stale completion from the device is caught instead of completing the
- * wrong command (Linux does the same with its "genctr").  A CID that does
- * not name a command in flight is logged and dropped: never an
+ * wrong command (Linux does the same with its "genctr").  A completion
+ * that does not name a command in flight is logged and dropped: never an
  * out-of-bounds access.
  */
 #include "nvme_internal.h"
 
-static unsigned nvme_cid_index_bits(const struct nvme_qpair *qp)
-{
-    unsigned bits = 1;
-    while ((1u << bits) < qp->nslots && bits < 16)
-        bits++;
-    return bits;
-}
-
 static uint16_t nvme_cid_make(const struct nvme_qpair *qp, uint16_t idx, uint8_t gen)
 {
-    unsigned bits = nvme_cid_index_bits(qp);
-    if (bits >= 16)
+    if (qp->cid_bits >= 16)
         return idx;
-    uint32_t gmask = (1u << (16 - bits)) - 1u;
-    return (uint16_t)(idx | ((gen & gmask) << bits));
-}
-
-static uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
-{
-    unsigned bits = nvme_cid_index_bits(qp);
-    return (uint16_t)(bits >= 16 ? cid : (cid & ((1u << bits) - 1u)));
+    uint32_t gmask = (1u << (16 - qp->cid_bits)) - 1u;
+    return (uint16_t)(idx | ((gen & gmask) << qp->cid_bits));
 }
 
 /* ------------------------------------------------------------------ */
@@ -50,6 +36,9 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
     qp->qid = qid;
     qp->entries = entries;
     qp->nslots = (uint16_t)(entries - 1u); /* a full ring keeps one entry empty (§4.1.2) */
+    qp->cid_bits = 1;
+    while ((1u << qp->cid_bits) < qp->nslots && qp->cid_bits < 16)
+        qp->cid_bits++;
     qp->sq_tdbl = NVME_SQ_TDBL(qid, ctrl->dstrd);
     qp->cq_hdbl = NVME_CQ_HDBL(qid, ctrl->dstrd);
 
@@ -72,6 +61,11 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
         return NVME_ERR_DMA;
     }
     nvme_memzero(qp->slots, sizeof(*qp->slots) * qp->nslots);
+    qp->free_head = NVME_NO_SLOT;
+    for (uint16_t i = qp->nslots; i-- > 0;) {
+        qp->slots[i].next_free = qp->free_head;
+        qp->free_head = i;
+    }
     nvme_qpair_reset_rings(qp);
     return NVME_OK;
 }
@@ -103,47 +97,69 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
     qp->sq_tail = qp->sq_tail_rung = qp->cq_head = 0;
     qp->phase = 1; /* the controller posts its first lap with P=1 (§4.6) */
     qp->live = false;
-    qp->outstanding = 0;
-    qp->free_head = NVME_NO_SLOT;
-    for (uint16_t i = qp->nslots; i-- > 0;) {
-        struct nvme_cmd_slot *s = &qp->slots[i];
-        s->state = NVME_SLOT_FREE;
-        s->next_free = qp->free_head;
-        qp->free_head = i;
-    }
 }
 
 /* ------------------------------------------------------------------ */
 /* Slots                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Lock held.  The slot's buffer is unmapped here: only call this once the
+ * device no longer owns it (completion consumed, or controller stopped). */
 static void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx)
 {
     struct nvme_cmd_slot *s = &qp->slots[idx];
     nvme_prp_release(qp, s);
     s->state = NVME_SLOT_FREE;
-    s->gen++;
     s->next_free = qp->free_head;
     qp->free_head = idx;
     qp->outstanding--;
 }
 
-void nvme_qpair_fail_all(struct nvme_qpair *qp, int result)
+void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result)
+{
+    struct nvme_cmd_slot *s = &qp->slots[idx];
+    nvme_cmd_cb cb = s->cb;
+    void *arg = s->arg;
+    nvme_slot_release(qp, idx);
+    if (cb != NULL) {
+        /* Callbacks run unlocked: they may submit the next command. */
+        nvme_unlock(qp);
+        qp->ctrl->in_callback++;
+        cb(arg, result, 0);
+        qp->ctrl->in_callback--;
+        nvme_lock(qp);
+    }
+}
+
+void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mode)
 {
     if (qp->slots == NULL)
         return;
+    nvme_lock(qp);
     for (uint16_t i = 0; i < qp->nslots; i++) {
-        nvme_lock(qp);
         struct nvme_cmd_slot *s = &qp->slots[i];
-        uint8_t state = s->state;
-        nvme_cmd_cb cb = s->cb;
-        void *arg = s->arg;
-        if (state != NVME_SLOT_FREE)
-            nvme_slot_release(qp, i);
-        nvme_unlock(qp);
-        if (state == NVME_SLOT_ACTIVE && cb != NULL)
-            cb(arg, result, 0);
+        if (s->state == NVME_SLOT_FREE)
+            continue;
+        if (s->state == NVME_SLOT_REPLAY && mode != NVME_RECLAIM_ALL)
+            continue;
+        if (mode == NVME_RECLAIM_REPLAY && (s->flags & NVME_SLOT_F_REPLAY) &&
+            s->retries < qp->ctrl->max_retries) {
+            s->state = NVME_SLOT_REPLAY;
+            continue;
+        }
+        nvme_qpair_complete_slot(qp, i, (s->flags & NVME_SLOT_F_TIMED_OUT) ? NVME_ERR_TIMEOUT
+                                                                           : result);
     }
+    nvme_unlock(qp);
+}
+
+struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
+{
+    if (qid == 0)
+        return &ctrl->admin;
+    if (qid > ctrl->info.io_queues)
+        return NULL;
+    return &ctrl->ioq[qid - 1];
 }
 
 /* ------------------------------------------------------------------ */
@@ -152,7 +168,7 @@ void nvme_qpair_fail_all(struct nvme_qpair *qp, int result)
 
 /* Writes the SQ tail doorbell if entries were queued since the last one.
  * Called with the queue lock held. */
-static void nvme_qpair_ring_locked(struct nvme_qpair *qp)
+void nvme_qpair_ring_locked(struct nvme_qpair *qp)
 {
     if (qp->sq_tail == qp->sq_tail_rung)
         return;
@@ -161,16 +177,39 @@ static void nvme_qpair_ring_locked(struct nvme_qpair *qp)
     qp->sq_tail_rung = qp->sq_tail;
 }
 
-int nvme_qpair_submit(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg)
+/* Copies the slot's SQE into the ring at the tail, with a fresh CID and
+ * deadline.  Lock held. */
+static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    struct nvme_cmd_slot *s = &qp->slots[idx];
+
+    s->gen++;
+    s->sqe.cid = nvme_cid_make(qp, idx, s->gen);
+    s->expire = ctrl->tick + ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
+    s->state = NVME_SLOT_ACTIVE;
+    /* Eight 64-bit stores: no memcpy call, no torn fields. */
+    uint64_t *dst = (uint64_t *)(void *)&qp->sq[qp->sq_tail];
+    const uint64_t *src = (const uint64_t *)(const void *)&s->sqe;
+    for (unsigned i = 0; i < sizeof(s->sqe) / 8u; i++)
+        dst[i] = src[i];
+    nvme_dma_sync(ctrl, &qp->sq[qp->sq_tail], sizeof(s->sqe), NVME_DMA_TO_DEVICE);
+    if (ctrl->trace != 0)
+        nvme_trace_sqe(ctrl, qp->qid, &s->sqe);
+    qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
+}
+
+int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,
+                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb,
+                      void *arg)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
 
-    if (!qp->live || !ctrl->ready)
-        return NVME_ERR_STATE;
-    uint64_t now = nvme_now_us(ctrl);
-
     nvme_lock(qp);
+    if (!qp->live || !ctrl->ready) {
+        nvme_unlock(qp);
+        return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_STATE;
+    }
     uint16_t idx = qp->free_head;
     if (idx == NVME_NO_SLOT) {
         nvme_unlock(qp);
@@ -178,51 +217,51 @@ int nvme_qpair_submit(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, ui
     }
     struct nvme_cmd_slot *s = &qp->slots[idx];
     qp->free_head = s->next_free;
+    qp->outstanding++;
+    s->sqe = *sqe;
+    s->sqe.flags = 0; /* PSDT 00b: PRPs (§4.2) */
     s->cb = cb;
     s->arg = arg;
-    s->deadline_us = now + (uint64_t)ctrl->cmd_timeout_ms * 1000u;
     s->prp_pages = NULL;
     s->buf = NULL;
     s->len = 0;
-    s->state = NVME_SLOT_ACTIVE;
-    qp->outstanding++;
-    sqe->cid = nvme_cid_make(qp, idx, s->gen);
-    sqe->flags = 0; /* PSDT 00b: PRPs (§4.2) */
+    s->retries = 0;
+    s->seq = ctrl->seq++;
+    s->flags = (uint8_t)(((flags & NVME_CMD_NO_TIMEOUT) ? NVME_SLOT_F_NO_TIMEOUT : 0u) |
+                         ((flags & NVME_CMD_LONG) ? NVME_SLOT_F_LONG : 0u) |
+                         ((flags & NVME_CMD_REPLAY) ? NVME_SLOT_F_REPLAY : 0u));
 
     /* Commands without data keep the PRP1 their builder set (Create I/O
      * CQ/SQ carry the queue base there, §5.3-5.4). */
     if (len != 0) {
-        int rc = nvme_prp_build(qp, s, sqe, buf, len, dir);
+        int rc = nvme_prp_build(qp, s, &s->sqe, buf, len, dir);
         if (rc != NVME_OK) {
             nvme_slot_release(qp, idx);
             nvme_unlock(qp);
             return rc;
         }
     }
-
-    /* Copy as eight 64-bit stores: no memcpy call, no torn fields. */
-    volatile uint64_t *dst = (volatile uint64_t *)(void *)&qp->sq[qp->sq_tail];
-    const uint64_t *src = (const uint64_t *)(const void *)sqe;
-    for (unsigned i = 0; i < sizeof(*sqe) / 8u; i++)
-        dst[i] = src[i];
-    nvme_dma_sync(ctrl, &qp->sq[qp->sq_tail], sizeof(*sqe), NVME_DMA_TO_DEVICE);
-    if (ctrl->trace != 0)
-        nvme_trace_sqe(ctrl, qp->qid, sqe);
-    qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
-
+    nvme_qpair_push(qp, idx);
     if (!(flags & NVME_SUBMIT_NO_DOORBELL))
         nvme_qpair_ring_locked(qp);
     nvme_unlock(qp);
     return NVME_OK;
 }
 
+void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx)
+{
+    qp->slots[idx].flags &= (uint8_t)~(NVME_SLOT_F_ABORTED | NVME_SLOT_F_TIMED_OUT);
+    nvme_qpair_push(qp, idx);
+}
+
 void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid)
 {
     struct nvme_qpair *qp = ctrl != NULL ? nvme_ctrl_qpair(ctrl, qid) : NULL;
-    if (qp == NULL || !qp->live)
+    if (qp == NULL)
         return;
     nvme_lock(qp);
-    nvme_qpair_ring_locked(qp);
+    if (qp->live)
+        nvme_qpair_ring_locked(qp);
     nvme_unlock(qp);
 }
 
@@ -230,14 +269,42 @@ void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid)
 /* Completion                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Retry policy for a completion with an error (lifecycle rule 5): DNR is
+ * never retried; a retryable status is, within the budget, after the
+ * Command Retry Delay it selects (CRD -> CRDT1-3 in 100 ms units,
+ * §4.6.1.2 / Identify Controller).  Returns true when the slot stays. */
+static bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    struct nvme_cmd_slot *s = &qp->slots[idx];
+
+    if (!nvme_status_retryable(sf) || s->retries >= ctrl->max_retries || ctrl->stopping ||
+        !qp->live || (s->flags & NVME_SLOT_F_NO_TIMEOUT))
+        return false;
+    s->retries++;
+    ctrl->stats.retries++;
+    unsigned crd = NVME_SF_CRD(sf);
+    uint32_t delay_ms = crd != 0 ? (uint32_t)ctrl->crdt[crd - 1u] * 100u : 0u;
+    if (delay_ms == 0) {
+        nvme_qpair_resubmit_locked(qp, idx);
+        return true;
+    }
+    /* Resubmitted by nvme_recovery_check() once the delay passed. */
+    s->state = NVME_SLOT_RETRY_WAIT;
+    s->expire = ctrl->tick + nvme_ms_to_ticks(ctrl, delay_ms);
+    return true;
+}
+
 int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     int reaped = 0;
 
-    if (!qp->live)
-        return 0;
     nvme_lock(qp);
+    if (!qp->live) {
+        nvme_unlock(qp);
+        return 0;
+    }
     while (max == 0 || (unsigned)reaped < max) {
         volatile struct nvme_cqe *vc = &qp->cq[qp->cq_head];
         nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
@@ -261,87 +328,39 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         if (ctrl->trace != 0)
             nvme_trace_cqe(ctrl, qp->qid, &cqe);
 
-        uint16_t idx = nvme_cid_index(qp, cqe.cid);
+        uint16_t idx = (uint16_t)(qp->cid_bits >= 16 ? cqe.cid
+                                                     : cqe.cid & ((1u << qp->cid_bits) - 1u));
         struct nvme_cmd_slot *s = idx < qp->nslots ? &qp->slots[idx] : NULL;
-        if (cqe.sqid != qp->qid || s == NULL || s->state == NVME_SLOT_FREE ||
-            cqe.cid != nvme_cid_make(qp, idx, s->gen)) {
+        if (cqe.sqid != qp->qid || s == NULL || s->state != NVME_SLOT_ACTIVE ||
+            cqe.cid != s->sqe.cid) {
             nvme_log(ctrl, NVME_LOG_ERROR,
                      "q%u: completion for no command in flight (cid %u, sqid %u): dropped",
                      qp->qid, cqe.cid, cqe.sqid);
             continue;
         }
+        if (cqe.sqhd >= qp->entries) /* SQHD is only informative here (§4.6) */
+            nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, cqe.sqhd);
         uint16_t sf = NVME_CQE_SF(status);
-        if (s->state == NVME_SLOT_ORPHANED) {
-            nvme_log(ctrl, NVME_LOG_WARN, "q%u: late completion of timed-out cid %u", qp->qid,
-                     cqe.cid);
-            nvme_slot_release(qp, idx);
+        if (sf != 0 && nvme_qpair_retry(qp, idx, sf))
             continue;
-        }
         nvme_cmd_cb cb = s->cb;
         void *arg = s->arg;
         nvme_slot_release(qp, idx);
         if (cb != NULL) {
             /* Callbacks run unlocked: they may submit the next command. */
             nvme_unlock(qp);
+            ctrl->in_callback++;
             cb(arg, sf, cqe.dw0);
+            ctrl->in_callback--;
             nvme_lock(qp);
         }
     }
-    if (reaped > 0) /* one CQ head doorbell per batch (§4.1.2) */
+    if (reaped > 0 && qp->live) { /* one CQ head doorbell per batch (§4.1.2) */
         nvme_reg_write32(ctrl, qp->cq_hdbl, qp->cq_head);
+        nvme_qpair_ring_locked(qp); /* retries queued above */
+    }
     nvme_unlock(qp);
     return reaped;
-}
-
-/* Fails back commands whose deadline passed and returns how many.  Their
- * CID stays reserved (ORPHANED) until the device completes them or the
- * controller is reset: the device may still own the buffer. */
-static unsigned nvme_qpair_expire(struct nvme_qpair *qp, uint64_t now)
-{
-    unsigned expired = 0;
-    for (uint16_t i = 0; i < qp->nslots && qp->outstanding > 0; i++) {
-        nvme_lock(qp);
-        struct nvme_cmd_slot *s = &qp->slots[i];
-        if (s->state != NVME_SLOT_ACTIVE || s->deadline_us > now) {
-            nvme_unlock(qp);
-            continue;
-        }
-        s->state = NVME_SLOT_ORPHANED;
-        nvme_cmd_cb cb = s->cb;
-        void *arg = s->arg;
-        nvme_unlock(qp);
-        expired++;
-        nvme_log(qp->ctrl, NVME_LOG_ERROR, "q%u: command cid %u timed out", qp->qid, i);
-        if (cb != NULL)
-            cb(arg, NVME_ERR_TIMEOUT, 0);
-    }
-    return expired;
-}
-
-static void nvme_recover(struct nvme_ctrl *ctrl, int why);
-
-int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
-{
-    struct nvme_qpair *qp = ctrl != NULL ? nvme_ctrl_qpair(ctrl, qid) : NULL;
-    if (qp == NULL)
-        return NVME_ERR_INVAL;
-    int n = nvme_qpair_process(qp, max);
-    if (n > 0 || qp->outstanding == 0)
-        return n;
-    /* Nothing came back while commands are in flight: expire overdue
-     * ones and, at most once per NVME_CSTS_CHECK_US, look at CSTS so a
-     * fatal or vanished controller is reported, not waited out (§9.5). */
-    uint64_t now = nvme_now_us(ctrl);
-    (void)nvme_qpair_expire(qp, now);
-    if (now - qp->csts_checked_us >= NVME_CSTS_CHECK_US) {
-        qp->csts_checked_us = now;
-        int rc = nvme_ctrl_check_csts(ctrl);
-        if (rc != NVME_OK) {
-            nvme_recover(ctrl, rc);
-            return rc;
-        }
-    }
-    return n;
 }
 
 unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid)
@@ -352,102 +371,13 @@ unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid)
     return qp != NULL ? qp->outstanding : 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Blocking helpers                                                    */
-/* ------------------------------------------------------------------ */
-
 void nvme_waiter_cb(void *arg, int result, uint32_t dw0)
 {
     struct nvme_waiter *w = arg;
+    struct nvme_ctrl *ctrl = w->ctrl; /* w may be gone once pending is 0 */
     if (w->result == 0 && result != 0)
         w->result = result;
     w->dw0 = dw0;
-    w->pending--;
-}
-
-/* The device stopped answering or reported a fatal error while we
- * waited: a reset (§7.3.2) fails everything back, clears CFS and makes
- * the controller usable again.  Not during bring-up or a reset. */
-static void nvme_recover(struct nvme_ctrl *ctrl, int why)
-{
-    if (why == NVME_ERR_GONE) {
-        ctrl->ready = false;
-        nvme_qpair_fail_all(&ctrl->admin, NVME_ERR_GONE);
-        for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
-            nvme_qpair_fail_all(&ctrl->ioq[i], NVME_ERR_GONE);
-        return;
-    }
-    if (!ctrl->up || ctrl->in_reset)
-        return;
-    nvme_log(ctrl, NVME_LOG_WARN, "resetting the controller after: %s", nvme_strerror(why));
-    int rc = nvme_ctrl_reset(ctrl);
-    if (rc != NVME_OK)
-        nvme_log(ctrl, NVME_LOG_ERROR, "reset after %s failed: %s", nvme_strerror(why),
-                 nvme_strerror(rc));
-}
-
-int nvme_qpair_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
-{
-    struct nvme_ctrl *ctrl = qp->ctrl;
-    volatile unsigned *pending = &w->pending;
-    uint64_t last_poll = nvme_now_us(ctrl);
-    uint32_t sleep = 1;
-    bool timed_out = false;
-
-    while (*pending != 0) {
-        uint64_t now = nvme_now_us(ctrl);
-        /* With interrupts the handler reaps; poll only as a safety net. */
-        if (!qp->irq || now - last_poll >= NVME_IRQ_FALLBACK_POLL_US) {
-            int n = nvme_qpair_process(qp, 0);
-            if (qp->irq && n > 0 && !qp->warned_lost_irq) {
-                qp->warned_lost_irq = true;
-                nvme_log(ctrl, NVME_LOG_WARN, "q%u: completion found by polling, interrupt lost?",
-                         qp->qid);
-            }
-            last_poll = now;
-            if (*pending == 0)
-                break;
-        }
-        /* Count what expire failed back, not changes of *pending: an
-         * interrupt may complete a command at any moment. */
-        if (qp->outstanding > 0 && nvme_qpair_expire(qp, now) > 0) {
-            timed_out = true;
-            if (*pending == 0)
-                break;
-        }
-        /* Long waits look at CSTS: a fatal or vanished controller will
-         * not complete anything (§9.5). */
-        if (sleep >= NVME_POLL_MAX_SLEEP_US) {
-            int rc = nvme_ctrl_check_csts(ctrl);
-            if (rc != NVME_OK) {
-                nvme_log(ctrl, NVME_LOG_ERROR, "q%u: controller %s while waiting", qp->qid,
-                         rc == NVME_ERR_GONE ? "gone" : "fatal status");
-                nvme_recover(ctrl, rc);
-                /* No reset ran (bring-up, or inside a reset): fail this
-                 * queue back here so no callback outlives its waiter. */
-                if (*pending != 0)
-                    nvme_qpair_fail_all(qp, rc);
-                return w->result != 0 ? w->result : rc;
-            }
-        }
-        ctrl->osal.sleep_us(ctrl->osal.ctx, sleep);
-        if (sleep < NVME_POLL_MAX_SLEEP_US)
-            sleep *= 2;
-    }
-    if (timed_out)
-        nvme_recover(ctrl, NVME_ERR_TIMEOUT);
-    return w->result;
-}
-
-int nvme_qpair_exec(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                    enum nvme_dma_dir dir, uint32_t *dw0)
-{
-    struct nvme_waiter w = {1, 0, 0};
-    int rc = nvme_qpair_submit(qp, sqe, buf, len, dir, 0, nvme_waiter_cb, &w);
-    if (rc != NVME_OK)
-        return rc;
-    rc = nvme_qpair_wait(qp, &w);
-    if (dw0 != NULL)
-        *dw0 = w.dw0;
-    return rc;
+    if (--w->pending == 0 && ctrl->osal.wake != NULL)
+        ctrl->osal.wake(ctrl->osal.ctx);
 }

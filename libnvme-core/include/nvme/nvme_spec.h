@@ -214,6 +214,10 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_ADMIN_SET_FEATURES 0x09
 #define NVME_ADMIN_GET_FEATURES 0x0a
 #define NVME_ADMIN_ASYNC_EVENT 0x0c
+#define NVME_ADMIN_DEVICE_SELF_TEST 0x14
+#define NVME_ADMIN_NS_ATTACH 0x15
+#define NVME_ADMIN_FORMAT_NVM 0x80
+#define NVME_ADMIN_SANITIZE 0x84
 
 /* NVM command set (NVMe 1.4 §6, Figure 346) */
 #define NVME_CMD_FLUSH 0x00
@@ -245,11 +249,22 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_FEAT_IRQ_COALESCE 0x08
 #define NVME_FEAT_IRQ_CONFIG 0x09
 #define NVME_FEAT_ASYNC_EVENT 0x0b
+#define NVME_FEAT_HOST_BEHAVIOR 0x16 /* Host Behavior Support (NVMe 1.4 §5.21.1.22) */
 
 /* Log page identifiers (§5.14.1, Figure 191) */
 #define NVME_LID_ERROR 0x01
 #define NVME_LID_SMART 0x02
 #define NVME_LID_FW_SLOT 0x03
+#define NVME_LID_CHANGED_NS 0x04 /* Changed Namespace List (§5.14.1.4) */
+
+/* Asynchronous Event Request completion DW0 (§5.2, Figure 146) */
+#define NVME_AER_TYPE(dw0) ((dw0) & 0x7u)
+#define NVME_AER_INFO(dw0) (((dw0) >> 8) & 0xffu)
+#define NVME_AER_LID(dw0) (((dw0) >> 16) & 0xffu)
+#define NVME_AER_TYPE_ERROR 0u
+#define NVME_AER_TYPE_SMART 1u
+#define NVME_AER_TYPE_NOTICE 2u
+#define NVME_AER_NOTICE_NS_CHANGED 0u
 #define NVME_NSID_ALL 0xffffffffu /* "all namespaces"/controller scope */
 
 /* ------------------------------------------------------------------ */

@@ -75,6 +75,17 @@ struct nvme_sim_ns_config {
     bool create;          /* create the image file / extend it to blocks*lba_size if needed */
     uint32_t corrupt;     /* NVME_SIM_CORRUPT_* bits */
     uint8_t corrupt_lbads; /* LBADS reported with NVME_SIM_CORRUPT_LBADS */
+    /* NVMe 2.0 LBA formats (Identify Namespace NLBAF byte 25, FLBAS byte 26,
+     * LBAF0..LBAF63 bytes 128..383 in NVMe 2.0).  nlbaf is the
+     * 0-based number of formats, up to 63; 0 keeps the 1.4 behaviour (512
+     * and 4096 listed, plus the size in use if other).  With nlbaf > 0,
+     * format flbas_index (0..nlbaf) has LBADS = log2(lba_size) and MS = 0 and
+     * is the one in use (FLBAS bits 3:0 = index bits 3:0, bits 6:5 = index
+     * bits 5:4); every other format gets a distinct plausible (LBADS, MS)
+     * pair.  Formats 16..63 are written by byte offset (nvme_spec.h's
+     * struct nvme_id_ns declares lbaf[16] only). */
+    uint8_t nlbaf;
+    uint8_t flbas_index;
 };
 
 /* SMART / Health values (§5.14.1.2).  The data unit and host command
@@ -110,6 +121,16 @@ enum nvme_sim_start {
     NVME_SIM_START_GONE          /* every register reads 0xffffffff */
 };
 
+/* What Abort (§5.1) does with a command still in flight in the device. */
+enum nvme_sim_abort_mode {
+    NVME_SIM_ABORT_WORKS = 0, /* a command still in the device (hung, completion delayed,
+                                 deferred and not yet executed) completes with Command
+                                 Abort Requested (SCT 0, SC 07h); Abort DW0 bit 0 = 0.
+                                 Anything else (unknown, already completed): bit 0 = 1 */
+    NVME_SIM_ABORT_REFUSE     /* Abort always completes with DW0 bit 0 = 1 (not aborted),
+                                 which §5.1 allows */
+};
+
 /* When a command submitted by an SQ tail doorbell completes. */
 enum nvme_sim_timing {
     NVME_SIM_IMMEDIATE = 0, /* executed and completed inside the doorbell write */
@@ -141,6 +162,23 @@ struct nvme_sim_config {
     uint32_t nn;             /* Identify NN; 0: the highest configured NSID */
     bool vwc;                /* volatile write cache present (default true) */
     uint32_t rtd3e;          /* RTD3 entry latency, us (default 0 = not reported) */
+    uint8_t acl;             /* ACL (byte 258), 0-based outstanding Aborts (default 3).  An
+                                Abort arriving while ACL+1 Aborts are still held in the
+                                device (hung or with a delayed completion, see the faults)
+                                fails with Abort Command Limit Exceeded (SCT 1, SC 03h) */
+    enum nvme_sim_abort_mode abort_mode; /* default NVME_SIM_ABORT_WORKS */
+    uint8_t aerl;            /* AERL (byte 259), 0-based outstanding Asynchronous Event
+                                Requests (default 3); one more fails with Asynchronous
+                                Event Request Limit Exceeded (SCT 1, SC 05h, §5.2) */
+    uint16_t crdt[3];        /* CRDT1..3 (bytes 128-133), Command Retry Delay Times in
+                                100 ms units (default 0).  A status field's CRD bits (12:11)
+                                reach the host only while the host enabled ACRE with the
+                                Host Behavior Support feature (FID 16h, §5.21.1.22, a 512-byte
+                                data structure moved by Set/Get Features through the PRPs;
+                                CRD: status field, §4.6.1.2, Figure 124): with ACRE 0 (the
+                                default, and again after every controller reset) the
+                                simulator clears them from every completion,
+                                NVME_SIM_FAULT_STATUS values included */
     /* Queues */
     uint16_t io_queues;      /* I/O SQ/CQ pairs the controller allocates; the Set Features
                                 Number of Queues reply (default 4) */
@@ -166,6 +204,11 @@ struct nvme_sim_config {
     bool locks;              /* provide pthread mutex lock callbacks (default false: NULL) */
     int log_level;           /* print core log lines with level <= this (default NVME_LOG_WARN) */
     bool quiet;              /* do not print the simulator's own messages to stderr */
+    bool wait_wake;          /* fill the OSAL's optional wait/wake (default false: NULL, the
+                                core polls with sleep_us).  wait(us) advances the clock 1 us
+                                at a time, running due work and delivering interrupts like
+                                sleep_us, and returns as soon as wake() was called (a sticky
+                                flag, cleared by that return) or after `us` */
 };
 
 /* Fill `cfg` with the defaults documented above. */
@@ -175,7 +218,11 @@ void nvme_sim_config_init(struct nvme_sim_config *cfg);
 struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg);
 /* Free everything, including what the core did not free. */
 void nvme_sim_destroy(struct nvme_sim *sim);
-/* Fill `osal` with the hosted OSAL bound to `sim`. */
+/* Fill `osal` with the hosted OSAL bound to `sim`.  dma_stop is always
+ * filled: after it the device performs no DMA at all (no SQ fetch, no CQE,
+ * no data, hung commands stop touching memory) until a CC.EN 0->1 that
+ * follows a completed disable (CC.EN 1->0 honoured); counted in
+ * stats.dma_stops.  wait/wake only with cfg.wait_wake. */
 void nvme_sim_osal(struct nvme_sim *sim, struct nvme_osal *osal);
 
 /* --- Clock and timing (simulated microseconds) ------------------------------ */
@@ -216,7 +263,32 @@ enum nvme_sim_fault_kind {
     NVME_SIM_FAULT_STATUS,        /* do not execute; complete with 15-bit status field `value` */
     NVME_SIM_FAULT_DELAY,         /* execute, post the completion `value` simulated us later */
     NVME_SIM_FAULT_CFS,           /* set CSTS.CFS instead of completing */
-    NVME_SIM_FAULT_GONE           /* device disappears instead of completing */
+    NVME_SIM_FAULT_GONE,          /* device disappears instead of completing */
+    NVME_SIM_FAULT_PHASE,         /* execute, post the CQE with its phase tag inverted: the
+                                     host never sees it as new, later CQEs keep the right
+                                     phase, so the CQ wedges behind it (§4.6 phase tag) */
+    NVME_SIM_FAULT_SQHD,          /* execute, complete with SQ Head Pointer = `value` */
+    NVME_SIM_FAULT_SQID,          /* execute, complete with SQ Identifier = `value` */
+    NVME_SIM_FAULT_HANG,          /* fetch the command and keep it in flight, never completed.
+                                     A command with data (Read, Write, Identify, Get Log
+                                     Page) keeps DMAing its buffer on every simulator step
+                                     (each OSAL call or nvme_sim_* call that runs due work):
+                                     a read-type command writes its data into host memory
+                                     again, a write reads it (and never reaches the media).
+                                     On CC.EN 1->0 it transfers one last time when the
+                                     disable window ends (CSTS.RDY -> 0), then is dropped.
+                                     Abort (NVME_SIM_ABORT_WORKS) completes it with Command
+                                     Abort Requested; Delete I/O SQ with Command Aborted due
+                                     to SQ Deletion (§5.7).  A device gone and back drops it.
+                                     See nvme_sim_dma_after_return */
+    NVME_SIM_FAULT_SHORT_DATA,    /* execute; a command that returns data (Identify, Get Log
+                                     Page, Get Features 16h, Read) transfers only its first
+                                     `value` bytes and completes with success */
+    NVME_SIM_FAULT_GARBAGE_DATA   /* execute; a command that returns data fills all of it with
+                                     pseudo-random bytes (xorshift, seed `value`) and completes
+                                     with success.  Filter opcode 06h for a garbage Identify
+                                     Controller/Namespace (the simulator has no separate
+                                     "Identify garbage" switch) */
 };
 #define NVME_SIM_ANY (-1)     /* any queue / opcode / CID */
 #define NVME_SIM_ANY_IO (-2)  /* qid: any I/O queue (opcodes of admin and NVM overlap) */
@@ -241,6 +313,17 @@ void nvme_sim_set_cfs(struct nvme_sim *sim, bool on);
 /* Device gone: every register read returns 0xffffffff, writes are lost,
  * no more DMA or completions. */
 void nvme_sim_set_gone(struct nvme_sim *sim, bool gone);
+/* nvme_sim_set_gone(sim, false) after a gone period brings the device back
+ * as if hot-added: CC = 0, CSTS = 0, AQA/ASQ/ACQ = 0, no queues, features
+ * at their defaults, every command in flight (hung, deferred, delayed
+ * completions, AERs) dropped with no further DMA, queued asynchronous
+ * events and their masks forgotten, dma_stop and "stuck" lifted.
+ *
+ * Stuck controller: while stuck, CC.EN transitions are ignored (CC reads
+ * back what the host wrote, but CSTS.RDY stays 1, queues and commands keep
+ * going, hung commands keep DMAing) - the case the OSAL's dma_stop exists
+ * for.  Unsticking with CC.EN = 0 performs the pending reset (§7.3.2). */
+void nvme_sim_set_stuck(struct nvme_sim *sim, bool stuck);
 /* Whether CSTS.RDY ever becomes 1 after the next CC.EN 0->1. */
 void nvme_sim_set_never_ready(struct nvme_sim *sim, bool never);
 /* Make the N+1-th next call of an OSAL allocator fail (skip = N); -1 disarms. */
@@ -255,6 +338,51 @@ int nvme_sim_ns_add(struct nvme_sim *sim, const struct nvme_sim_ns_config *ns);
 int nvme_sim_ns_remove(struct nvme_sim *sim, uint32_t nsid);
 /* Change Identify Namespace corruption of a namespace (NVME_SIM_CORRUPT_*). */
 int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint8_t lbads);
+/* Asynchronous events (§5.2; completion queue entry Dword 0: event type
+ * bits 2:0, event information bits 15:8, log page identifier bits 23:16).
+ * Asynchronous Event Requests (opcode 0Ch) are held, at most AERL+1, and
+ * completed oldest first when an event is posted.  An event of a type that
+ * was reported stays masked until the host reads the log page it named
+ * with Get Log Page RAE (CDW10 bit 15) clear; events posted meanwhile queue
+ * up and are reported, oldest first, once their type is unmasked and a
+ * request is there (at most 64 queued; an event equal to a queued one is
+ * not queued twice).  A controller reset drops the outstanding AERs
+ * without completing them (§7.3.2: the host re-arms); queued events and
+ * the masks survive it.  (An AER hit by NVME_SIM_FAULT_HANG is not held as
+ * a request: it never completes.)  Identify OAES (bytes 92-95) has bit 8
+ * (namespace attribute notices) and bit 9 (firmware activation).  The
+ * Asynchronous Event Configuration feature (FID 0Bh, §5.21.1.11) is
+ * stored: bits 7:0 enable SMART critical warnings, bit 8 namespace
+ * attribute notices; error events (type 0) cannot be disabled. */
+#define NVME_SIM_AE_ERROR 0  /* Error status */
+#define NVME_SIM_AE_SMART 1  /* SMART / Health status */
+#define NVME_SIM_AE_NOTICE 2 /* Notice */
+/* Post a raw event (type 0..7): 0, or -1 (event lost) when the event queue
+ * is full or the device is gone. */
+int nvme_sim_post_event(struct nvme_sim *sim, uint8_t type, uint8_t info, uint8_t lid);
+/* Set SMART critical warning bits (NVME_SMART_CRIT_*, ORed into the live
+ * SMART values) and post a SMART/Health event per information value the
+ * enabled bits (feature 0Bh bits 7:0) map to (§5.2.1 SMART / Health
+ * status: 00h device reliability for bits 2-4, 01h temperature threshold
+ * for bit 1, 02h spare below threshold for bit 0); LID 02h.  Reading the
+ * SMART log does not clear the warning bits (the condition persists). */
+void nvme_sim_smart_warning(struct nvme_sim *sim, uint8_t bits);
+/* Append an entry to the Error Information log (LID 01h, §5.14.1.1, 64-byte
+ * entries, newest first, Error Count increasing from 1; Identify ELPE = 63)
+ * and post an error event (type 0, information 00h, LID 01h).  `status` is
+ * the 15-bit status field. */
+void nvme_sim_error_event(struct nvme_sim *sim, uint16_t sqid, uint16_t cid, uint16_t status);
+/* Asynchronous Event Requests held by the device now. */
+unsigned nvme_sim_aer_outstanding(const struct nvme_sim *sim);
+/* Whether the host set ACRE in Host Behavior Support (FID 16h). */
+bool nvme_sim_acre(const struct nvme_sim *sim);
+
+/* nvme_sim_ns_add / nvme_sim_ns_remove also record the NSID in the Changed
+ * Namespace List log (LID 04h, §5.14.1.4: up to 1024 NSIDs ascending, or
+ * FFFFFFFFh in entry 0 after more changed; cleared when read) and post a
+ * Namespace Attribute Changed notice (type 2, info 00h, LID 04h) when
+ * feature 0Bh bit 8 enables it. */
+
 /* Set Identify NN at run time (0: highest NSID). */
 void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn);
 /* Back door to the media (not counted in SMART): 0 or -1 (no such
@@ -277,12 +405,30 @@ struct nvme_sim_stats {
     uint64_t bytes_read, bytes_written; /* by those commands */
     uint64_t enables, resets, shutdowns; /* CC.EN 0->1, CC.EN 1->0, CC.SHN != 0 */
     uint64_t irqs_raised, irqs_delivered;
-    uint64_t dma_violations;            /* IOMMU rule broken (device side) */
+    uint64_t dma_violations;            /* IOMMU rule broken (device side); never counts a
+                                           dma_after_return access */
+    uint64_t dma_after_return;          /* device accesses skipped because the memory had
+                                           been handed back (see nvme_sim_dma_after_return) */
+    uint64_t dma_stops;                 /* OSAL dma_stop calls */
+    uint64_t wakes;                     /* OSAL wake calls */
+    uint64_t aborts, aborts_done;       /* Abort commands received / that aborted a command */
+    uint64_t aers_completed;            /* Asynchronous Event Requests completed */
     uint64_t host_errors;               /* host broke a register/doorbell/OSAL rule */
 };
 const struct nvme_sim_stats *nvme_sim_stats(const struct nvme_sim *sim);
 uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim);
 uint64_t nvme_sim_host_errors(const struct nvme_sim *sim);
+/* Device accesses (hung commands, deferred execution, delayed completions,
+ * the last transfer of a disable window) to host memory that was allocated
+ * (dma_alloc) or mapped (dma_map) and had been freed or unmapped before the
+ * device touched it - what a core does wrong when it hands a buffer back
+ * while the device may still use it.  Such accesses are counted and NOT
+ * performed (AddressSanitizer stays quiet), and they are not counted as
+ * dma_violations: the two counters are distinct.  For a hung command the
+ * check is exact (the region the command used must still be the same live
+ * registration); otherwise the simulator remembers the last 1024 released
+ * regions (a new allocation or mapping of the memory makes it live again). */
+uint64_t nvme_sim_dma_after_return(const struct nvme_sim *sim);
 /* Live dma_alloc blocks plus live dma_map registrations (0 after a clean fini). */
 size_t nvme_sim_dma_live(const struct nvme_sim *sim);
 /* Reads / writes of the register at BAR0 offset `off` (dword granular;

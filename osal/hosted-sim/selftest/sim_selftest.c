@@ -466,6 +466,728 @@ static void test_deferred_irq(void)
     nvme_sim_destroy(sim);
 }
 
+/* --- Lifecycle features: helpers ------------------------------------------------ */
+
+/* Submit without waiting; returns the CID. */
+static uint16_t submit(struct host *h, struct hq *q, struct nvme_sqe *sqe)
+{
+    sqe->cid = h->cid++;
+    q->sq[q->tail] = *sqe;
+    q->tail = (uint16_t)((q->tail + 1) % q->n);
+    wr(h, NVME_SQ_TDBL(q->qid, h->dstrd), q->tail);
+    return sqe->cid;
+}
+
+/* Take the next CQE of `q` if one shows up within `us` simulated us. */
+static bool reap(struct host *h, struct hq *q, struct nvme_cqe *out, uint32_t us)
+{
+    for (uint32_t t = 0;; t += 10) {
+        struct nvme_cqe *c = &q->cq[q->head];
+        if (NVME_CQE_PHASE(c->status) == q->phase) {
+            if (out)
+                *out = *c;
+            q->head = (uint16_t)((q->head + 1) % q->n);
+            if (!q->head)
+                q->phase ^= 1;
+            wr(h, NVME_CQ_HDBL(q->qid, h->dstrd), q->head);
+            return true;
+        }
+        if (t >= us)
+            return false;
+        h->o.sleep_us(h->o.ctx, 10);
+    }
+}
+
+/* Submit and wait for the CQE with this command's CID; other CQEs (AER
+ * completions posted first) are kept in stash[]. */
+static struct nvme_cqe stash[16];
+static unsigned nstash;
+static int cmd_cid(struct host *h, struct hq *q, struct nvme_sqe *sqe, struct nvme_cqe *out)
+{
+    uint16_t cid = submit(h, q, sqe);
+    struct nvme_cqe c;
+    while (reap(h, q, &c, 10000)) {
+        if (c.cid == cid) {
+            if (out)
+                *out = c;
+            return NVME_CQE_SF(c.status);
+        }
+        if (nstash < 16)
+            stash[nstash++] = c;
+    }
+    return -1;
+}
+
+static int adm(struct host *h, uint8_t opc, uint32_t nsid, uint32_t c10, uint32_t c11,
+               uint32_t c12, uint64_t prp1, uint32_t *dw0)
+{
+    struct nvme_sqe s = {.opc = opc, .nsid = nsid, .cdw10 = c10, .cdw11 = c11, .cdw12 = c12,
+                         .prp1 = prp1};
+    struct nvme_cqe c = {0};
+    int sf = cmd_cid(h, &h->aq, &s, &c);
+    if (dw0)
+        *dw0 = c.dw0;
+    return sf;
+}
+
+static struct nvme_sqe rw_sqe(uint8_t opc, uint64_t lba, uint32_t nlb, uint64_t prp1)
+{
+    return (struct nvme_sqe){.opc = opc, .nsid = 1, .cdw10 = (uint32_t)lba,
+                             .cdw11 = (uint32_t)(lba >> 32), .cdw12 = nlb - 1, .prp1 = prp1};
+}
+
+static void inject(struct nvme_sim *sim, enum nvme_sim_fault_kind k, int qid, int opc,
+                   uint32_t value)
+{
+    struct nvme_sim_fault f = {.kind = k, .qid = qid, .opcode = opc, .cid = NVME_SIM_ANY,
+                               .value = value};
+    CHECK(nvme_sim_inject(sim, &f) == 0);
+}
+
+static void fill(uint8_t *p, size_t n, uint8_t v) { memset(p, v, n); }
+static bool all(const uint8_t *p, size_t n, uint8_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != v)
+            return false;
+    return true;
+}
+
+static struct nvme_sim *lc_sim(struct nvme_sim_config *cfg, struct host *h)
+{
+    struct nvme_sim *sim = nvme_sim_create(cfg);
+    nvme_sim_log_capture(sim, true);
+    CHECK(host_enable(h, sim));
+    CHECK(create_ioq(h, 1, 16) == 0);
+    return sim;
+}
+
+static void lc_end(struct host *h, struct nvme_sim *sim)
+{
+    host_disable(h);
+    hq_free(h, &h->ioq);
+    CHECK(nvme_sim_host_errors(sim) == 0);
+    CHECK(nvme_sim_dma_live(sim) == 0);
+    nvme_sim_destroy(sim);
+}
+
+/* --- Faults: phase, SQHD, SQID, short and garbage data -------------------------- */
+
+static void test_fault_cqe_fields(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    struct nvme_sqe s = {.opc = NVME_CMD_FLUSH, .nsid = 1};
+    struct nvme_cqe c;
+
+    inject(sim, NVME_SIM_FAULT_SQHD, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, 13);
+    CHECK(host_cmd(&h, &h.ioq, &s, &c) == 0 && c.sqhd == 13 && c.sqid == 1);
+    inject(sim, NVME_SIM_FAULT_SQID, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, 7);
+    CHECK(host_cmd(&h, &h.ioq, &s, &c) == 0 && c.sqid == 7 && c.sqhd == h.ioq.tail);
+
+    /* Phase inverted: the CQE is written but never looks new; the next
+     * one (right phase) sits behind it, so the queue wedges. */
+    inject(sim, NVME_SIM_FAULT_PHASE, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, 0);
+    uint16_t slot = h.ioq.head;
+    CHECK(host_cmd(&h, &h.ioq, &s, NULL) == -1);
+    CHECK(h.ioq.cq[slot].cid == s.cid && NVME_CQE_PHASE(h.ioq.cq[slot].status) != h.ioq.phase);
+    CHECK(host_cmd(&h, &h.ioq, &s, NULL) == -1);
+    CHECK(h.ioq.cq[(slot + 1) % h.ioq.n].cid == s.cid &&
+          NVME_CQE_PHASE(h.ioq.cq[(slot + 1) % h.ioq.n].status) == h.ioq.phase);
+    nvme_sim_clear_faults(sim);
+
+    /* Short and garbage data on Identify Controller (opcode 06h). */
+    uint64_t bus;
+    uint8_t *buf = h.o.dma_alloc(h.o.ctx, 4096, 4096, &bus);
+    uint8_t *ref = malloc(4096);
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL, 0, bus, 0, NULL) == 0);
+    memcpy(ref, buf, 4096);
+    fill(buf, 4096, 0xee);
+    inject(sim, NVME_SIM_FAULT_SHORT_DATA, 0, NVME_ADMIN_IDENTIFY, 16);
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL, 0, bus, 0, NULL) == 0);
+    CHECK(!memcmp(buf, ref, 16) && all(buf + 16, 4096 - 16, 0xee));
+    inject(sim, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 1234);
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL, 0, bus, 0, NULL) == 0);
+    uint8_t *g1 = malloc(4096);
+    memcpy(g1, buf, 4096);
+    CHECK(memcmp(g1, ref, 4096) != 0 && !all(g1, 4096, 0xee));
+    inject(sim, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 1234);
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL, 0, bus, 0, NULL) == 0);
+    CHECK(!memcmp(g1, buf, 4096)); /* same seed, same bytes */
+    free(g1);
+    free(ref);
+    h.o.dma_free(h.o.ctx, buf, 4096);
+    CHECK(nvme_sim_dma_violations(sim) == 0);
+    lc_end(&h, sim);
+}
+
+/* --- Hung commands and DMA into memory handed back ------------------------------------ */
+
+static void test_hang_dma(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint8_t pat[512];
+    fill(pat, 512, 0x6b);
+    CHECK(nvme_sim_ns_write(sim, 1, 5, 1, pat) == 0);
+
+    /* A hung read writes its data again on every step. */
+    uint8_t *rb = aligned_alloc(4096, 4096);
+    fill(rb, 512, 0);
+    uint64_t rbus;
+    CHECK(h.o.dma_map(h.o.ctx, rb, 512, NVME_DMA_FROM_DEVICE, &rbus) == 0);
+    inject(sim, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0);
+    struct nvme_sqe s = rw_sqe(NVME_CMD_READ, 5, 1, rbus);
+    uint16_t rcid = submit(&h, &h.ioq, &s);
+    CHECK(!reap(&h, &h.ioq, NULL, 200));
+    CHECK(all(rb, 512, 0x6b));
+    fill(rb, 512, 0);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(all(rb, 512, 0x6b)); /* again */
+
+    /* Unmapped: the device still tries; counted, skipped, not a violation. */
+    h.o.dma_unmap(h.o.ctx, rb, 512, NVME_DMA_FROM_DEVICE);
+    fill(rb, 512, 0);
+    uint64_t late = nvme_sim_dma_after_return(sim);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(all(rb, 512, 0));
+    CHECK(nvme_sim_dma_after_return(sim) > late);
+    CHECK(nvme_sim_stats(sim)->dma_after_return == nvme_sim_dma_after_return(sim));
+    CHECK(nvme_sim_dma_violations(sim) == 0);
+    CHECK(strstr(nvme_sim_log_text(sim), "DMA AFTER RETURN"));
+
+    /* Abort reaches the hung read: Command Abort Requested, DW0 bit 0 = 0. */
+    uint32_t dw0 = 0xff;
+    CHECK(adm(&h, NVME_ADMIN_ABORT, 0, 1u | ((uint32_t)rcid << 16), 0, 0, 0, &dw0) == 0);
+    CHECK((dw0 & 1) == 0);
+    struct nvme_cqe c;
+    CHECK(reap(&h, &h.ioq, &c, 100) && c.cid == rcid &&
+          NVME_CQE_SF(c.status) == NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_REQ));
+    late = nvme_sim_dma_after_return(sim);
+    h.o.sleep_us(h.o.ctx, 10);
+    CHECK(nvme_sim_dma_after_return(sim) == late); /* gone from the device */
+
+    /* A hung write reads its buffer but never reaches the media. */
+    uint8_t *wb = aligned_alloc(4096, 4096);
+    fill(wb, 512, 0x11);
+    uint64_t wbus;
+    CHECK(h.o.dma_map(h.o.ctx, wb, 512, NVME_DMA_TO_DEVICE, &wbus) == 0);
+    inject(sim, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0);
+    s = rw_sqe(NVME_CMD_WRITE, 6, 1, wbus);
+    submit(&h, &h.ioq, &s);
+    CHECK(!reap(&h, &h.ioq, NULL, 100));
+    uint8_t back[512];
+    CHECK(nvme_sim_ns_read(sim, 1, 6, 1, back) == 0 && all(back, 512, 0));
+    h.o.dma_unmap(h.o.ctx, wb, 512, NVME_DMA_TO_DEVICE);
+    late = nvme_sim_dma_after_return(sim);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(nvme_sim_dma_after_return(sim) == late + 1); /* one read skipped per step */
+
+    /* Disable window: no transfer while CC.EN = 0 and RDY = 1, one last
+     * transfer when RDY drops, then nothing. */
+    uint8_t *b2 = aligned_alloc(4096, 4096);
+    uint64_t b2bus;
+    CHECK(h.o.dma_map(h.o.ctx, b2, 512, NVME_DMA_FROM_DEVICE, &b2bus) == 0);
+    inject(sim, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0);
+    s = rw_sqe(NVME_CMD_READ, 5, 1, b2bus);
+    submit(&h, &h.ioq, &s);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(all(b2, 512, 0x6b));
+    wr(&h, NVME_REG_CC, 0);
+    fill(b2, 512, 0);
+    h.o.sleep_us(h.o.ctx, 100);
+    CHECK((rd(&h, NVME_REG_CSTS) & NVME_CSTS_RDY) && all(b2, 512, 0));
+    late = nvme_sim_dma_after_return(sim);
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 10000));
+    CHECK(all(b2, 512, 0x6b));                             /* the last transfer */
+    CHECK(nvme_sim_dma_after_return(sim) == late + 1);     /* the write's buffer, unmapped */
+    fill(b2, 512, 0);
+    h.o.sleep_us(h.o.ctx, 100);
+    CHECK(all(b2, 512, 0));
+    h.o.dma_unmap(h.o.ctx, b2, 512, NVME_DMA_FROM_DEVICE);
+    CHECK(nvme_sim_dma_violations(sim) == 0);
+
+    /* A hung Identify into dma_alloc memory, freed by the host: skipped. */
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 10000));
+    h.aq.tail = h.aq.head = 0;
+    h.aq.phase = 1;
+    memset(h.aq.cq, 0, h.aq.n * 16u);
+    wr(&h, NVME_REG_CC, NVME_CC_EN | (6u << 16) | (4u << 20));
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, NVME_CSTS_RDY, 10000));
+    uint64_t ib;
+    uint8_t *id = h.o.dma_alloc(h.o.ctx, 4096, 4096, &ib);
+    fill(id, 4096, 0);
+    inject(sim, NVME_SIM_FAULT_HANG, 0, NVME_ADMIN_IDENTIFY, 0);
+    struct nvme_sqe is = {.opc = NVME_ADMIN_IDENTIFY, .cdw10 = NVME_CNS_CTRL, .prp1 = ib};
+    submit(&h, &h.aq, &is);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(((const struct nvme_id_ctrl *)(void *)id)->vid == 0x1b36); /* written by the hung command */
+    h.o.dma_free(h.o.ctx, id, 4096);
+    late = nvme_sim_dma_after_return(sim);
+    h.o.sleep_us(h.o.ctx, 3) /* one step */;
+    CHECK(nvme_sim_dma_after_return(sim) == late + 1);
+    CHECK(nvme_sim_dma_violations(sim) == 0);
+    wr(&h, NVME_REG_CC, 0);
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 10000));
+    free(rb);
+    free(wb);
+    free(b2);
+    hq_free(&h, &h.aq);
+    hq_free(&h, &h.ioq);
+    CHECK(nvme_sim_host_errors(sim) == 0 && nvme_sim_dma_live(sim) == 0);
+    nvme_sim_destroy(sim);
+}
+
+/* Deferred execution after the host unmapped the buffer: dma_after_return,
+ * Data Transfer Error, no violation. */
+static void test_deferred_after_return(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    nvme_sim_set_timing(sim, NVME_SIM_DEFERRED, 100);
+    uint8_t *b = aligned_alloc(4096, 4096);
+    uint64_t bus;
+    CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE, &bus) == 0);
+    struct nvme_sqe s = rw_sqe(NVME_CMD_READ, 0, 1, bus);
+    submit(&h, &h.ioq, &s);
+    h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE);
+    struct nvme_cqe c;
+    CHECK(reap(&h, &h.ioq, &c, 1000));
+    CHECK(NVME_CQE_SF(c.status) == NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR));
+    CHECK(nvme_sim_dma_after_return(sim) == 1 && nvme_sim_dma_violations(sim) == 0);
+    nvme_sim_set_timing(sim, NVME_SIM_IMMEDIATE, 0);
+    free(b);
+    lc_end(&h, sim);
+}
+
+/* --- Abort ---------------------------------------------------------------------------- */
+
+static void test_abort(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.acl = 0;
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint64_t bus;
+    uint8_t *buf = h.o.dma_alloc(h.o.ctx, 4096, 4096, &bus);
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL, 0, bus, 0, NULL) == 0);
+    CHECK(((const struct nvme_id_ctrl *)(void *)buf)->acl == 0);
+    uint32_t dw0 = 0;
+
+    /* Nothing to abort: bit 0 = 1. */
+    CHECK(adm(&h, NVME_ADMIN_ABORT, 0, 1u | (0x4444u << 16), 0, 0, 0, &dw0) == 0 && dw0 == 1);
+
+    /* A delayed completion is aborted. */
+    inject(sim, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, 1000000);
+    struct nvme_sqe s = {.opc = NVME_CMD_FLUSH, .nsid = 1};
+    uint16_t cid = submit(&h, &h.ioq, &s);
+    CHECK(!reap(&h, &h.ioq, NULL, 50));
+    CHECK(adm(&h, NVME_ADMIN_ABORT, 0, 1u | ((uint32_t)cid << 16), 0, 0, 0, &dw0) == 0 && dw0 == 0);
+    struct nvme_cqe c;
+    CHECK(reap(&h, &h.ioq, &c, 50) && c.cid == cid &&
+          NVME_CQE_SF(c.status) == NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_REQ));
+
+    /* A command not fetched yet (deferred I/O) is aborted when fetched. */
+    nvme_sim_set_timing(sim, NVME_SIM_DEFERRED, 1000);
+    cid = submit(&h, &h.ioq, &s);
+    nvme_sim_set_timing(sim, NVME_SIM_IMMEDIATE, 0);
+    CHECK(adm(&h, NVME_ADMIN_ABORT, 0, 1u | ((uint32_t)cid << 16), 0, 0, 0, &dw0) == 0 && dw0 == 0);
+    uint64_t flushes = nvme_sim_stats(sim)->flushes;
+    CHECK(reap(&h, &h.ioq, &c, 2000) && c.cid == cid &&
+          NVME_CQE_SF(c.status) == NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_REQ));
+    CHECK(nvme_sim_stats(sim)->flushes == flushes); /* never executed */
+
+    /* An outstanding AER can be aborted too. */
+    struct nvme_sqe aer = {.opc = NVME_ADMIN_ASYNC_EVENT};
+    cid = submit(&h, &h.aq, &aer);
+    CHECK(nvme_sim_aer_outstanding(sim) == 1);
+    nstash = 0;
+    CHECK(adm(&h, NVME_ADMIN_ABORT, 0, 0u | ((uint32_t)cid << 16), 0, 0, 0, &dw0) == 0 && dw0 == 0);
+    CHECK(nstash == 1 && stash[0].cid == cid &&
+          NVME_CQE_SF(stash[0].status) == NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_REQ));
+    CHECK(nvme_sim_aer_outstanding(sim) == 0);
+
+    /* ACL 0: with one Abort hung in the device, the next one exceeds it. */
+    inject(sim, NVME_SIM_FAULT_HANG, 0, NVME_ADMIN_ABORT, 0);
+    struct nvme_sqe ab = {.opc = NVME_ADMIN_ABORT, .cdw10 = 1u | (0x1234u << 16)};
+    submit(&h, &h.aq, &ab);
+    CHECK(!reap(&h, &h.aq, NULL, 50));
+    CHECK(adm(&h, NVME_ADMIN_ABORT, 0, 1u | (0x1234u << 16), 0, 0, 0, NULL) == CMD(0x03));
+    CHECK(nvme_sim_stats(sim)->aborts == 6 && nvme_sim_stats(sim)->aborts_done == 3);
+
+    /* Delete I/O SQ completes a hung command with Aborted due to SQ Deletion. */
+    inject(sim, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, 0);
+    cid = submit(&h, &h.ioq, &s);
+    CHECK(!reap(&h, &h.ioq, NULL, 50));
+    CHECK(adm(&h, NVME_ADMIN_DELETE_SQ, 0, 1, 0, 0, 0, NULL) == 0);
+    CHECK(reap(&h, &h.ioq, &c, 50) && c.cid == cid &&
+          NVME_CQE_SF(c.status) == NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_SQ_DELETION));
+
+    /* Refuse mode: never aborted. */
+    h.o.dma_free(h.o.ctx, buf, 4096);
+    lc_end(&h, sim);
+    nvme_sim_config_init(&cfg);
+    cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
+    sim = lc_sim(&cfg, &h);
+    inject(sim, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, 1000);
+    cid = submit(&h, &h.ioq, &s);
+    CHECK(adm(&h, NVME_ADMIN_ABORT, 0, 1u | ((uint32_t)cid << 16), 0, 0, 0, &dw0) == 0 && dw0 == 1);
+    CHECK(reap(&h, &h.ioq, &c, 2000) && c.cid == cid && NVME_CQE_SF(c.status) == 0);
+    CHECK(nvme_sim_stats(sim)->aborts == 1 && nvme_sim_stats(sim)->aborts_done == 0);
+    lc_end(&h, sim);
+}
+
+/* --- CRDT, Host Behavior Support / ACRE ------------------------------------------------------ */
+
+static void test_crd_acre(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.crdt[0] = 5;
+    cfg.crdt[1] = 10;
+    cfg.crdt[2] = 15;
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint64_t bus;
+    uint8_t *buf = h.o.dma_alloc(h.o.ctx, 4096, 4096, &bus);
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL, 0, bus, 0, NULL) == 0);
+    const struct nvme_id_ctrl *id = (const void *)buf;
+    CHECK(id->crdt1 == 5 && id->crdt2 == 10 && id->crdt3 == 15);
+    CHECK(id->acl == 3 && id->aerl == 3 && (id->oaes & 0x300) == 0x300 && id->elpe == 63);
+
+    uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | (2u << 11));
+    struct nvme_sqe s = {.opc = NVME_CMD_FLUSH, .nsid = 1};
+    inject(sim, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, sf);
+    CHECK(host_cmd(&h, &h.ioq, &s, NULL) == (int)(sf & ~(3u << 11))); /* ACRE 0: CRD cleared */
+    CHECK(!nvme_sim_acre(sim));
+
+    memset(buf, 0, 4096);
+    buf[0] = 1; /* ACRE */
+    CHECK(adm(&h, NVME_ADMIN_SET_FEATURES, 0, 0x16, 0, 0, bus, NULL) == 0);
+    CHECK(nvme_sim_acre(sim));
+    memset(buf, 0, 4096);
+    CHECK(adm(&h, NVME_ADMIN_GET_FEATURES, 0, 0x16, 0, 0, bus, NULL) == 0 && buf[0] == 1);
+    inject(sim, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, sf);
+    CHECK(host_cmd(&h, &h.ioq, &s, NULL) == sf); /* ACRE 1: CRD kept */
+    buf[0] = 2;
+    CHECK(adm(&h, NVME_ADMIN_SET_FEATURES, 0, 0x16, 0, 0, bus, NULL) == GEN(NVME_SC_INVALID_FIELD));
+    h.o.dma_free(h.o.ctx, buf, 4096);
+    /* A controller reset restores ACRE 0 (features back to defaults). */
+    wr(&h, NVME_REG_CC, 0);
+    CHECK(!nvme_sim_acre(sim));
+    lc_end(&h, sim);
+}
+
+/* --- Asynchronous events ------------------------------------------------------------------- */
+
+static int get_log(struct host *h, uint8_t lid, bool rae, uint32_t numd, uint32_t off, uint64_t bus)
+{
+    return adm(h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL,
+               lid | (rae ? 1u << 15 : 0) | ((numd - 1) & 0xffff) << 16, (numd - 1) >> 16, off,
+               bus, NULL);
+}
+
+static void test_aer(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.io_queues = 1;
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint64_t bus;
+    uint8_t *buf = h.o.dma_alloc(h.o.ctx, 4096, 4096, &bus);
+    const uint32_t *list = (const void *)buf;
+    uint32_t dw0;
+
+    /* AERL 3: four held, the fifth fails. */
+    struct nvme_sqe aer = {.opc = NVME_ADMIN_ASYNC_EVENT};
+    for (int i = 0; i < 4; i++)
+        submit(&h, &h.aq, &aer);
+    CHECK(!reap(&h, &h.aq, NULL, 100));
+    CHECK(nvme_sim_aer_outstanding(sim) == 4);
+    CHECK(adm(&h, NVME_ADMIN_ASYNC_EVENT, 0, 0, 0, 0, 0, NULL) == CMD(0x05));
+
+    /* Namespace change with notices disabled: logged, no event. */
+    struct nvme_sim_ns_config ns = {.nsid = 9, .blocks = 8, .lba_size = 512};
+    CHECK(nvme_sim_ns_add(sim, &ns) == 0);
+    CHECK(!reap(&h, &h.aq, NULL, 20));
+    /* Enable SMART warnings and namespace notices (feature 0Bh). */
+    CHECK(adm(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_ASYNC_EVENT, 0x1ff, 0, 0, NULL) == 0);
+    CHECK(adm(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ASYNC_EVENT, 0, 0, 0, &dw0) == 0 &&
+          dw0 == 0x1ff);
+    ns.nsid = 3;
+    CHECK(nvme_sim_ns_add(sim, &ns) == 0);
+    struct nvme_cqe c;
+    CHECK(reap(&h, &h.aq, &c, 20) && NVME_CQE_SF(c.status) == 0);
+    CHECK(c.dw0 == (2u | (0u << 8) | (0x04u << 16))); /* notice, NS attribute, LID 04h */
+    CHECK(nvme_sim_aer_outstanding(sim) == 3);
+    /* Masked until the log is read with RAE clear. */
+    CHECK(nvme_sim_ns_remove(sim, 9) == 0);
+    CHECK(!reap(&h, &h.aq, NULL, 20));
+    /* LPO 4, one dword: the second entry.  RAE set: still masked. */
+    memset(buf, 0xee, 4096);
+    CHECK(get_log(&h, 0x04, true, 1, 4, bus) == 0 && list[0] == 9 && list[1] == 0xeeeeeeeeu);
+    CHECK(!reap(&h, &h.aq, NULL, 20));
+    /* Read again (cleared by the first read), RAE clear: the queued notice goes out. */
+    nstash = 0;
+    CHECK(get_log(&h, 0x04, false, 1024, 0, bus) == 0 && list[0] == 0);
+    CHECK(nstash == 1 && stash[0].dw0 == (2u | (0x04u << 16)));
+    CHECK(nvme_sim_aer_outstanding(sim) == 2);
+    CHECK(get_log(&h, 0x04, false, 1024, 0, bus) == 0); /* unmask notices */
+
+    /* SMART temperature warning: type 1, info 01h, LID 02h. */
+    nvme_sim_smart_warning(sim, NVME_SMART_CRIT_TEMPERATURE);
+    CHECK(reap(&h, &h.aq, &c, 20) && c.dw0 == (1u | (1u << 8) | (0x02u << 16)));
+    CHECK(nvme_sim_smart(sim)->critical_warning & NVME_SMART_CRIT_TEMPERATURE);
+
+    /* Error event and the Error Information log. */
+    nvme_sim_error_event(sim, 1, 0x42, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
+    CHECK(reap(&h, &h.aq, &c, 20) && c.dw0 == (0u | (0x01u << 16)));
+    CHECK(nvme_sim_aer_outstanding(sim) == 0);
+    nvme_sim_error_event(sim, 2, 0x43, 0x81);
+    CHECK(!reap(&h, &h.aq, NULL, 20)); /* no AER outstanding, and masked */
+    CHECK(get_log(&h, NVME_LID_ERROR, false, 32, 0, bus) == 0);
+    CHECK(buf[0] == 2 && buf[8] == 2 && buf[10] == 0x43 && buf[12] == (0x81 << 1 & 0xff));
+    CHECK(buf[64] == 1 && buf[72] == 1 && buf[74] == 0x42);
+    /* LPO 64: the older entry first. */
+    CHECK(get_log(&h, NVME_LID_ERROR, true, 16, 64, bus) == 0 && buf[0] == 1);
+
+    /* Raw event, queued (behind the second error event, posted while
+     * errors were masked) until AERs arrive. */
+    CHECK(nvme_sim_post_event(sim, 6, 0x11, 0x80) == 0);
+    CHECK(adm(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, 0x80u | (3u << 16), 0, 0, bus, NULL) ==
+          CMD(NVME_SC_INVALID_LOG_PAGE));
+    cmd_cid(&h, &h.aq, &aer, &c);
+    CHECK(NVME_CQE_SF(c.status) == 0 && c.dw0 == (0u | (0x01u << 16)));
+    cmd_cid(&h, &h.aq, &aer, &c);
+    CHECK(NVME_CQE_SF(c.status) == 0 && c.dw0 == (6u | (0x11u << 8) | (0x80u << 16)));
+
+    /* Changed Namespace List overflow: FFFFFFFFh in entry 0. */
+    for (uint32_t i = 0; i < 1100; i++) {
+        ns.nsid = 100 + i;
+        CHECK(nvme_sim_ns_add(sim, &ns) == 0);
+    }
+    CHECK(get_log(&h, 0x04, true, 1024, 0, bus) == 0 && list[0] == 0xffffffffu && list[1] == 0);
+    cmd_cid(&h, &h.aq, &aer, &c); /* the notice of those changes was queued */
+    CHECK(NVME_CQE_SF(c.status) == 0 && c.dw0 == (2u | (0x04u << 16)));
+
+    /* A controller reset drops the outstanding AERs. */
+    submit(&h, &h.aq, &aer);
+    submit(&h, &h.aq, &aer);
+    CHECK(nvme_sim_aer_outstanding(sim) == 2);
+    h.o.dma_free(h.o.ctx, buf, 4096);
+    wr(&h, NVME_REG_CC, 0);
+    CHECK(nvme_sim_aer_outstanding(sim) == 0);
+    CHECK(!reap(&h, &h.aq, NULL, 20));
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 10000));
+    hq_free(&h, &h.aq);
+    hq_free(&h, &h.ioq);
+    CHECK(nvme_sim_stats(sim)->aers_completed == 7);
+    CHECK(nvme_sim_host_errors(sim) == 0 && nvme_sim_dma_live(sim) == 0);
+    nvme_sim_destroy(sim);
+}
+
+/* --- Gone and back, stuck controller, dma_stop ------------------------------------------------ */
+
+static void test_gone_back(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint8_t *b = aligned_alloc(4096, 4096);
+    uint64_t bus;
+    CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE, &bus) == 0);
+    inject(sim, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0);
+    struct nvme_sqe s = rw_sqe(NVME_CMD_READ, 0, 1, bus);
+    fill(b, 512, 0x77);
+    submit(&h, &h.ioq, &s);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(all(b, 512, 0)); /* the hung read writes media zeros */
+    nvme_sim_set_gone(sim, true);
+    CHECK(rd(&h, NVME_REG_CSTS) == 0xffffffffu);
+    fill(b, 512, 0x77);
+    h.o.sleep_us(h.o.ctx, 10);
+    CHECK(all(b, 512, 0x77)); /* gone: no DMA */
+    nvme_sim_set_gone(sim, false);
+    CHECK(rd(&h, NVME_REG_CSTS) == 0 && rd(&h, NVME_REG_CC) == 0 && rd(&h, NVME_REG_AQA) == 0);
+    CHECK(!nvme_sim_queue_exists(sim, 1, false) && !nvme_sim_queue_exists(sim, 1, true));
+    h.o.sleep_us(h.o.ctx, 10);
+    CHECK(all(b, 512, 0x77)); /* the hung command was dropped */
+    h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE);
+    free(b);
+    hq_free(&h, &h.aq);
+    hq_free(&h, &h.ioq);
+    /* It comes up again like a new device. */
+    CHECK(host_enable(&h, sim));
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_NUM_QUEUES, 0, 0, 0, NULL) == 0);
+    host_disable(&h);
+    CHECK(nvme_sim_dma_after_return(sim) == 0 && nvme_sim_dma_violations(sim) == 0);
+    CHECK(nvme_sim_host_errors(sim) == 0 && nvme_sim_dma_live(sim) == 0);
+    nvme_sim_destroy(sim);
+}
+
+static void test_stuck_dma_stop(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint8_t pat[512];
+    fill(pat, 512, 0x3d);
+    CHECK(nvme_sim_ns_write(sim, 1, 2, 1, pat) == 0);
+    uint8_t *b = aligned_alloc(4096, 4096);
+    uint64_t bus;
+    CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE, &bus) == 0);
+    inject(sim, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0);
+    struct nvme_sqe s = rw_sqe(NVME_CMD_READ, 2, 1, bus);
+    submit(&h, &h.ioq, &s);
+    nvme_sim_set_stuck(sim, true);
+    wr(&h, NVME_REG_CC, 0);
+    h.o.sleep_us(h.o.ctx, 10000);
+    CHECK(rd(&h, NVME_REG_CSTS) & NVME_CSTS_RDY); /* CC.EN 1->0 ignored */
+    fill(b, 512, 0);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(all(b, 512, 0x3d)); /* hung command keeps DMAing */
+    /* Commands keep going. */
+    struct nvme_sqe fl = {.opc = NVME_CMD_FLUSH, .nsid = 1};
+    CHECK(host_cmd(&h, &h.ioq, &fl, NULL) == 0);
+    CHECK(nvme_sim_host_errors(sim) == 0);
+
+    /* Last resort: no DMA at all. */
+    h.o.dma_stop(h.o.ctx);
+    CHECK(nvme_sim_stats(sim)->dma_stops == 1);
+    fill(b, 512, 0);
+    h.o.sleep_us(h.o.ctx, 100);
+    CHECK(all(b, 512, 0));
+    CHECK(host_cmd(&h, &h.ioq, &fl, NULL) == -1); /* not even fetched */
+    h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE);
+    free(b);
+    /* Unstuck: the reset happens; still no DMA until CC.EN 0->1. */
+    nvme_sim_set_stuck(sim, false);
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 10000));
+    CHECK(nvme_sim_dma_after_return(sim) == 0 && nvme_sim_dma_violations(sim) == 0);
+    wr(&h, NVME_REG_CC, NVME_CC_EN | (6u << 16) | (4u << 20));
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, NVME_CSTS_RDY, 10000));
+    h.aq.tail = h.aq.head = 0;
+    h.aq.phase = 1;
+    memset(h.aq.cq, 0, h.aq.n * 16u);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_NUM_QUEUES, 0, 0, 0, NULL) == 0);
+    hq_free(&h, &h.ioq);
+    host_disable(&h);
+    CHECK(nvme_sim_host_errors(sim) == 0 && nvme_sim_dma_live(sim) == 0);
+    nvme_sim_destroy(sim);
+}
+
+/* --- OSAL wait/wake ------------------------------------------------------------------------ */
+
+static struct host *wake_host;
+static unsigned wake_irq(struct nvme_ctrl *ctrl, unsigned v)
+{
+    (void)ctrl, (void)v;
+    wake_host->o.wake(wake_host->o.ctx);
+    return 1;
+}
+
+static void test_wait_wake(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    struct nvme_sim *sim = nvme_sim_create(&cfg);
+    struct nvme_osal o;
+    nvme_sim_osal(sim, &o);
+    CHECK(!o.wait && !o.wake && o.dma_stop); /* default: no wait/wake */
+    nvme_sim_destroy(sim);
+
+    cfg.wait_wake = true;
+    cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    cfg.timing = NVME_SIM_DEFERRED;
+    cfg.completion_latency_us = 50;
+    struct host h;
+    sim = nvme_sim_create(&cfg);
+    CHECK(host_enable(&h, sim));
+    CHECK(h.o.wait && h.o.wake);
+    uint64_t t0 = nvme_sim_now(sim);
+    h.o.wait(h.o.ctx, 500); /* nobody wakes: the full time */
+    CHECK(nvme_sim_now(sim) - t0 == 500);
+    h.o.wake(h.o.ctx); /* sticky */
+    t0 = nvme_sim_now(sim);
+    h.o.wait(h.o.ctx, 500);
+    CHECK(nvme_sim_now(sim) == t0);
+    h.o.wait(h.o.ctx, 20); /* cleared by the return */
+    CHECK(nvme_sim_now(sim) == t0 + 20);
+    /* Woken by the interrupt handler when the completion arrives. */
+    CHECK(h.o.irq_setup(h.o.ctx, 1, NULL) == 1);
+    wake_host = &h;
+    nvme_sim_set_irq_handler(sim, wake_irq, NULL);
+    struct nvme_sqe s = {.opc = NVME_ADMIN_GET_FEATURES, .cdw10 = NVME_FEAT_NUM_QUEUES};
+    submit(&h, &h.aq, &s);
+    t0 = nvme_sim_now(sim);
+    h.o.wait(h.o.ctx, 10000);
+    CHECK(nvme_sim_now(sim) - t0 >= 50 && nvme_sim_now(sim) - t0 < 100);
+    CHECK(reap(&h, &h.aq, NULL, 0));
+    CHECK(nvme_sim_stats(sim)->wakes == 2);
+    h.o.irq_teardown(h.o.ctx);
+    host_disable(&h);
+    CHECK(nvme_sim_host_errors(sim) == 0);
+    nvme_sim_destroy(sim);
+}
+
+/* --- NVMe 2.0 LBA formats ------------------------------------------------------------------- */
+
+static void test_lba_formats(void)
+{
+    static const struct nvme_sim_ns_config ns[] = {
+        {.nsid = 1, .blocks = 64, .lba_size = 4096, .nlbaf = 40, .flbas_index = 17},
+        {.nsid = 2, .blocks = 64, .lba_size = 512, .nlbaf = 63, .flbas_index = 63},
+    };
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.ns = ns;
+    cfg.ns_count = 2;
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint64_t bus;
+    uint8_t *buf = h.o.dma_alloc(h.o.ctx, 4096, 4096, &bus);
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 1, NVME_CNS_NS, 0, bus, 0, NULL) == 0);
+    CHECK(buf[25] == 40 && buf[26] == (1u | (1u << 5))); /* index 17 = 0b01_0001 */
+    CHECK(buf[128 + 4 * 17 + 2] == 12 && buf[128 + 4 * 17] == 0 && buf[128 + 4 * 17 + 1] == 0);
+    bool distinct = true;
+    for (unsigned i = 0; i <= 40; i++)
+        for (unsigned j = 0; j < i; j++)
+            if (!memcmp(buf + 128 + 4 * i, buf + 128 + 4 * j, 4))
+                distinct = false;
+    CHECK(distinct && buf[128 + 4 * 41 + 2] == 0); /* nothing past NLBAF */
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 2, NVME_CNS_NS, 0, bus, 0, NULL) == 0);
+    CHECK(buf[25] == 63 && buf[26] == (0xfu | (3u << 5)) && buf[128 + 4 * 63 + 2] == 9);
+    /* The data layout follows the format in use. */
+    uint8_t *d = aligned_alloc(4096, 4096);
+    fill(d, 4096, 0x29);
+    uint64_t db;
+    CHECK(h.o.dma_map(h.o.ctx, d, 4096, NVME_DMA_TO_DEVICE, &db) == 0);
+    CHECK(io(&h, NVME_CMD_WRITE, 1, 3, 1, db, 0) == 0);
+    h.o.dma_unmap(h.o.ctx, d, 4096, NVME_DMA_TO_DEVICE);
+    uint8_t back[4096];
+    CHECK(nvme_sim_ns_read(sim, 1, 3, 1, back) == 0 && all(back, 4096, 0x29));
+    free(d);
+    h.o.dma_free(h.o.ctx, buf, 4096);
+    lc_end(&h, sim);
+    /* A format index past NLBAF is refused. */
+    static const struct nvme_sim_ns_config bad = {.nsid = 1, .blocks = 8, .nlbaf = 3, .flbas_index = 4};
+    nvme_sim_config_init(&cfg);
+    cfg.ns = &bad;
+    cfg.ns_count = 1;
+    cfg.quiet = true;
+    CHECK(nvme_sim_create(&cfg) == NULL);
+}
+
 /* --- Smoke runs of the core ---------------------------------------------------- */
 
 static int core_run(struct nvme_sim_config *cfg, const char *what, bool expect_ok)
@@ -568,6 +1290,16 @@ int main(void)
     test_admin();
     test_prp_chain();
     test_deferred_irq();
+    test_fault_cqe_fields();
+    test_hang_dma();
+    test_deferred_after_return();
+    test_abort();
+    test_crd_acre();
+    test_aer();
+    test_gone_back();
+    test_stuck_dma_stop();
+    test_wait_wake();
+    test_lba_formats();
     test_core_smoke();
     if (failures) {
         fprintf(stderr, "sim_selftest: %d failure(s)\n", failures);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim_admin.c - admin commands of the simulated controller (NVMe 1.4 §5):
- * Identify, Create/Delete I/O SQ/CQ, Get/Set Features, Get Log Page,
- * Abort, Asynchronous Event Request.
+ * Identify, Create/Delete I/O SQ/CQ, Get/Set Features, Get Log Page.
+ * Abort is in sim_held.c, Asynchronous Event Request in sim_aer.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,8 +12,7 @@
 #define SF_INVALID_FIELD SIM_SF_GEN(NVME_SC_INVALID_FIELD)
 #define SF_INVALID_NS SIM_SF_GEN(NVME_SC_INVALID_NS)
 #define SF_QID_INVALID SIM_SF_CMD(NVME_SC_QID_INVALID)
-#define SF_AER_LIMIT SIM_SF_CMD(0x05)
-#define SIM_AERL 3 /* Identify AERL: 4 outstanding requests */
+#define FID_HOST_BEHAVIOR 0x16 /* Host Behavior Support (§5.21.1.22) */
 
 /* Maximum bytes per command, from Identify MDTS (§5.15.2.2); 0 = none. */
 static uint64_t mdts_bytes(const struct nvme_sim *sim)
@@ -45,11 +44,15 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->ver = sim->vs;
     id->rtd3e = sim->cfg.rtd3e;
     id->cntrltype = 1; /* I/O controller */
-    id->acl = 3;
-    id->aerl = SIM_AERL;
+    id->crdt1 = sim->cfg.crdt[0];
+    id->crdt2 = sim->cfg.crdt[1];
+    id->crdt3 = sim->cfg.crdt[2];
+    id->oaes = (1u << 8) | (1u << 9); /* namespace attribute, firmware activation notices */
+    id->acl = sim->cfg.acl;
+    id->aerl = sim->cfg.aerl;
     id->frmw = 0x02; /* one firmware slot, slot 1 read/write */
-    id->lpa = 0;
-    id->elpe = 0;     /* one error log entry */
+    id->lpa = 0x04; /* bit 2: extended data (NUMDU, LPOL/LPOU) */
+    id->elpe = SIM_ERR_ENTRIES - 1; /* 64 error log entries */
     id->npss = 0;
     id->wctemp = 343; /* 70 C */
     id->cctemp = 358; /* 85 C */
@@ -69,10 +72,55 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->psd[0].raw[1] = 0x09;
 }
 
+/* FLBAS (NVMe 2.0 Figure 276): format index bits 3:0 low, 6:5 high. */
+static uint8_t flbas_encode(unsigned idx)
+{
+    return (uint8_t)((idx & 0xfu) | (((idx >> 4) & 0x3u) << 5));
+}
+
+/* LBA Format i (4 bytes at byte 128 + 4 i): MS 15:0, LBADS 23:16, RP 25:24. */
+static void put_lbaf(uint8_t *id, unsigned i, uint16_t ms, uint8_t lbads)
+{
+    uint8_t *f = id + 128 + 4 * i;
+    f[0] = (uint8_t)ms;
+    f[1] = (uint8_t)(ms >> 8);
+    f[2] = lbads;
+    f[3] = 0;
+}
+
+/* NVMe 2.0: nlbaf+1 formats, the one in use at flbas_index, the others
+ * distinct (LBADS, MS) pairs. */
+static void id_ns_formats(const struct sim_ns *ns, struct nvme_id_ns *id)
+{
+    static const uint8_t sizes[] = {9, 12, 10, 11, 13, 14, 15, 16};
+    uint8_t *b = (uint8_t *)id;
+    unsigned k = 0;
+    for (unsigned i = 0; i <= ns->nlbaf; i++) {
+        if (i == ns->flbas_index) {
+            put_lbaf(b, i, 0, ns->lbads);
+            continue;
+        }
+        uint8_t lbads;
+        uint16_t ms;
+        do {
+            lbads = sizes[k % 8];
+            ms = (uint16_t)(8 * (k / 8));
+            k++;
+        } while (lbads == ns->lbads && ms == 0);
+        put_lbaf(b, i, ms, lbads);
+    }
+    id->nlbaf = ns->nlbaf;
+    id->flbas = flbas_encode(ns->flbas_index);
+}
+
 /* Identify Namespace (CNS 00h, Figure 245), with optional corruption. */
 static void id_ns(struct sim_ns *ns, struct nvme_id_ns *id)
 {
     id->nsze = id->ncap = id->nuse = ns->blocks;
+    if (ns->nlbaf) {
+        id_ns_formats(ns, id);
+        goto ids;
+    }
     /* Formats: 512 and 4096 always listed, the current one added if other. */
     id->lbaf[0].lbads = 9;
     id->lbaf[1].lbads = 12;
@@ -86,14 +134,16 @@ static void id_ns(struct sim_ns *ns, struct nvme_id_ns *id)
         id->nlbaf = 2;
         id->flbas = 2;
     }
+ids:
     for (int i = 0; i < 8; i++)
         id->eui64[i] = (uint8_t)(i < 4 ? 0x4e564d45u >> (8 * (3 - i)) : ns->nsid >> (8 * (7 - i)));
+    unsigned idx = (id->flbas & 0xfu) | (((id->flbas >> 5) & 0x3u) << 4);
     if (ns->corrupt & NVME_SIM_CORRUPT_LBADS)
-        id->lbaf[NVME_FLBAS_INDEX(id->flbas)].lbads = ns->corrupt_lbads;
+        ((uint8_t *)id)[128 + 4 * idx + 2] = ns->corrupt_lbads;
     if (ns->corrupt & NVME_SIM_CORRUPT_NSZE0)
         id->nsze = id->ncap = id->nuse = 0;
     if (ns->corrupt & NVME_SIM_CORRUPT_FLBAS)
-        id->flbas = (uint8_t)(id->nlbaf + 1);
+        id->flbas = id->nlbaf < 63 ? flbas_encode(id->nlbaf + 1u) : 0x0f;
 }
 
 static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
@@ -183,12 +233,14 @@ static uint16_t create_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
-/* Delete I/O Submission Queue (§5.7): commands not yet fetched are dropped. */
+/* Delete I/O Submission Queue (§5.7): commands not yet fetched are dropped,
+ * hung ones complete with Command Aborted due to SQ Deletion. */
 static uint16_t delete_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
     uint16_t qid = (uint16_t)sqe->cdw10;
     if (qid == 0 || qid >= sim->nq || !sim->sq[qid].live)
         return SF_QID_INVALID;
+    sim_held_sq_deleted(sim, qid);
     sim->cq[sim->sq[qid].cqid].nsq--;
     memset(&sim->sq[qid], 0, sizeof(sim->sq[qid]));
     return 0;
@@ -223,6 +275,7 @@ static bool feature_known(uint8_t fid)
     case NVME_FEAT_IRQ_COALESCE:
     case NVME_FEAT_IRQ_CONFIG:
     case NVME_FEAT_ASYNC_EVENT:
+    case FID_HOST_BEHAVIOR:
         return true;
     default:
         return false;
@@ -233,6 +286,7 @@ static bool feature_known(uint8_t fid)
 void sim_features_reset(struct nvme_sim *sim)
 {
     memset(sim->feat, 0, sizeof(sim->feat));
+    memset(sim->hbs, 0, sizeof(sim->hbs)); /* ACRE 0 */
     sim->feat[NVME_FEAT_ARBITRATION] = 0x3; /* AB = 8 commands */
     sim->feat[NVME_FEAT_TEMP_THRESH] = 343;
     sim->feat[NVME_FEAT_VOLATILE_WC] = sim->cfg.vwc ? 1 : 0;
@@ -256,6 +310,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         }
         if (sel > 3)
             return SF_INVALID_FIELD;
+        if (fid == FID_HOST_BEHAVIOR) /* 512-byte data structure through the PRPs */
+            return sim_prp_copy(sim, sqe, sim->hbs, sizeof(sim->hbs), true);
         if (fid == NVME_FEAT_IRQ_CONFIG)
             *dw0 = sim->feat[fid] | (uint16_t)sqe->cdw11;
         else
@@ -277,6 +333,19 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
     }
     case NVME_FEAT_VOLATILE_WC:
         sim->feat[fid] = sqe->cdw11 & 1u;
+        break;
+    case FID_HOST_BEHAVIOR: { /* byte 0: ACRE, bit 0 */
+        uint8_t data[512];
+        uint16_t sf = sim_prp_copy(sim, sqe, data, sizeof(data), false);
+        if (sf)
+            return sf;
+        if (data[0] > 1)
+            return SF_INVALID_FIELD;
+        memcpy(sim->hbs, data, sizeof(data));
+        break;
+    }
+    case NVME_FEAT_ASYNC_EVENT: /* bits 7:0 SMART warnings, 8 NS attribute, 9 FW activation */
+        sim->feat[fid] = sqe->cdw11 & 0x3ffu;
         break;
     default:
         sim->feat[fid] = sqe->cdw11;
@@ -311,7 +380,7 @@ static void smart_page(struct nvme_sim *sim, struct nvme_smart_log *log)
         {log->power_on_hours, s->power_on_hours, 0},
         {log->unsafe_shutdowns, s->unsafe_shutdowns, 0},
         {log->media_errors, s->media_errors, 0},
-        {log->num_err_log_entries, s->err_log_entries, 0},
+        {log->num_err_log_entries, s->err_log_entries, sim->err_count},
     };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         uint64_t lo = c[i].base.lo + c[i].add;
@@ -323,19 +392,24 @@ static void smart_page(struct nvme_sim *sim, struct nvme_smart_log *log)
     memcpy(log->temp_sensor, s->temp_sensor, sizeof(log->temp_sensor));
 }
 
-/* Get Log Page (§5.14): NUMD = (NUMDU:NUMDL) + 1 dwords from offset LPO. */
+/* Get Log Page (§5.14): NUMD = (NUMDU:NUMDL) + 1 dwords from offset LPO;
+ * RAE (CDW10 bit 15) clear unmasks the event type that named this page. */
 static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
     static uint8_t page[4096];
     uint8_t lid = (uint8_t)sqe->cdw10;
+    bool rae = sqe->cdw10 & (1u << 15);
     uint64_t numd = (((uint64_t)(sqe->cdw11 & 0xffff) << 16) | (sqe->cdw10 >> 16)) + 1;
     uint64_t len = numd * 4, lpo = ((uint64_t)sqe->cdw13 << 32) | sqe->cdw12;
     uint64_t max = mdts_bytes(sim);
     size_t size;
     memset(page, 0, sizeof(page));
     switch (lid) {
-    case NVME_LID_ERROR: /* Figure 193: ELPE+1 entries of 64 bytes, all zero */
-        size = 64;
+    case NVME_LID_ERROR: /* Figure 193: ELPE+1 entries of 64 bytes */
+        sim_error_log_page(sim, page, &size);
+        break;
+    case 0x04: /* Changed Namespace List */
+        sim_changed_ns_page(sim, page, &size);
         break;
     case NVME_LID_SMART:
         /* LPA bit 0 clear: controller scope only (NSID 0 or FFFFFFFFh). */
@@ -360,7 +434,10 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     static uint8_t out[4096];
     memset(out, 0, sizeof(out));
     memcpy(out, page + lpo, (size_t)(size - lpo < len ? size - lpo : len));
-    return sim_prp_copy(sim, sqe, out, (size_t)len, true);
+    uint16_t sf = sim_prp_copy(sim, sqe, out, (size_t)len, true);
+    if (!sf)
+        sim_log_read(sim, lid, rae);
+    return sf;
 }
 
 uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0,
@@ -377,15 +454,8 @@ uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
     case NVME_ADMIN_GET_FEATURES: return features(sim, sqe, false, dw0);
     case NVME_ADMIN_SET_FEATURES: return features(sim, sqe, true, dw0);
     case NVME_ADMIN_GET_LOG_PAGE: return get_log_page(sim, sqe);
-    case NVME_ADMIN_ABORT: /* §5.1: dw0 bit 0 = 1, command not aborted */
-        *dw0 = 1;
-        return 0;
-    case NVME_ADMIN_ASYNC_EVENT: /* §5.2: held until an event (never here) */
-        if (sim->aer_outstanding > SIM_AERL)
-            return SF_AER_LIMIT;
-        sim->aer_outstanding++;
-        *no_cqe = true;
-        return 0;
+    case NVME_ADMIN_ABORT: return sim_abort(sim, sqe, dw0);
+    case NVME_ADMIN_ASYNC_EVENT: return sim_aer_request(sim, sqe, no_cqe);
     default:
         return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     }

@@ -68,11 +68,14 @@ void sim_tick(struct nvme_sim *sim)
         return;
     if (sim->rdy_pending && sim->now >= sim->rdy_at) {
         sim->rdy_pending = false;
-        if (sim->rdy_target)
+        if (sim->rdy_target) {
             sim->csts |= NVME_CSTS_RDY;
-        else
+        } else {
             sim->csts &= ~NVME_CSTS_RDY;
+            sim_held_drain(sim); /* end of the disable window */
+        }
     }
+    sim_held_step(sim);
     if (sim->shst_pending && sim->now >= sim->shst_at) {
         sim->shst_pending = false;
         sim->csts = (sim->csts & ~NVME_CSTS_SHST_MASK) | NVME_CSTS_SHST_COMPLETE;
@@ -169,6 +172,8 @@ void nvme_sim_config_init(struct nvme_sim_config *cfg)
     cfg->now_tick_us = 1;
     cfg->irq_vectors = 8;
     cfg->log_level = NVME_LOG_WARN;
+    cfg->acl = 3;
+    cfg->aerl = 3;
 }
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -256,6 +261,8 @@ void nvme_sim_destroy(struct nvme_sim *sim)
 {
     if (!sim)
         return;
+    sim_held_drop(sim);
+    free(sim->held);
     for (unsigned i = 0; i < sim->ns_count; i++)
         sim_ns_free(sim->ns[i]);
     free(sim->ns);
@@ -384,7 +391,20 @@ void nvme_sim_set_cfs(struct nvme_sim *sim, bool on)
 void nvme_sim_set_gone(struct nvme_sim *sim, bool gone)
 {
     LOCK(sim);
+    if (sim->gone && !gone)
+        sim_hot_add(sim);
     sim->gone = gone;
+    UNLOCK(sim);
+}
+
+void nvme_sim_set_stuck(struct nvme_sim *sim, bool stuck)
+{
+    LOCK(sim);
+    sim->stuck = stuck;
+    /* The reset the host asked for while stuck happens now. */
+    if (!stuck && !sim->gone && !(sim->cc & NVME_CC_EN) && (sim->csts & NVME_CSTS_RDY) &&
+        !sim->rdy_pending)
+        sim_controller_reset(sim);
     UNLOCK(sim);
 }
 
@@ -409,6 +429,8 @@ int nvme_sim_ns_add(struct nvme_sim *sim, const struct nvme_sim_ns_config *ns)
 {
     LOCK(sim);
     int rc = sim_ns_insert(sim, ns);
+    if (!rc)
+        sim_ns_changed(sim, ns->nsid);
     UNLOCK(sim);
     return rc;
 }
@@ -417,6 +439,8 @@ int nvme_sim_ns_remove(struct nvme_sim *sim, uint32_t nsid)
 {
     LOCK(sim);
     int rc = sim_ns_delete(sim, nsid);
+    if (!rc)
+        sim_ns_changed(sim, nsid);
     UNLOCK(sim);
     return rc;
 }
@@ -481,6 +505,11 @@ uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim)
 uint64_t nvme_sim_host_errors(const struct nvme_sim *sim)
 {
     return sim->st.host_errors;
+}
+
+uint64_t nvme_sim_dma_after_return(const struct nvme_sim *sim)
+{
+    return sim->st.dma_after_return;
 }
 
 size_t nvme_sim_dma_live(const struct nvme_sim *sim)

@@ -5,6 +5,11 @@
  * The device may touch host memory only inside regions the OSAL handed
  * out (dma_alloc) or registered (dma_map), in the registered direction.
  * Bus addresses are virtual addresses XOR NVME_SIM_BUS_XOR.
+ *
+ * Released regions are remembered (tombstones) so that a late device
+ * access to memory the host handed back counts as dma_after_return, not as
+ * a violation; such accesses are never performed.  After the OSAL's
+ * dma_stop nothing is performed at all.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +39,14 @@ void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
         sim->rg_cap = ncap;
     }
     sim->rg[sim->rg_count++] = (struct sim_region){
-        .va = va, .len = len, .asked = asked, .dir = dir, .kind = kind};
+        .va = va, .len = len, .asked = asked, .dir = dir, .kind = kind, .id = ++sim->rg_next_id};
+    /* The memory has a new owner: it is no longer "handed back". */
+    uint8_t *p = va;
+    for (size_t i = 0; i < sim->tomb_count; i++) {
+        struct sim_tomb *t = &sim->tombs[i];
+        if (t->len && p < t->va + t->len && t->va < p + len)
+            t->len = 0;
+    }
     return va;
 }
 
@@ -46,6 +58,10 @@ int sim_region_del(struct nvme_sim *sim, void *va, size_t asked, enum nvme_dma_d
         struct sim_region *r = &sim->rg[i];
         if (r->va == va && r->kind == kind && r->asked == asked &&
             (kind != SIM_RG_MAP || r->dir == dir)) {
+            sim->tombs[sim->tomb_next] = (struct sim_tomb){r->va, r->len};
+            sim->tomb_next = (sim->tomb_next + 1) % SIM_TOMBS;
+            if (sim->tomb_count < SIM_TOMBS)
+                sim->tomb_count++;
             sim->rg[i] = sim->rg[--sim->rg_count];
             return 0;
         }
@@ -60,6 +76,41 @@ size_t sim_region_live(const struct nvme_sim *sim)
         if (sim->rg[i].kind != SIM_RG_FIRMWARE)
             n++;
     return n;
+}
+
+static bool region_holds(const struct sim_region *r, const uint8_t *p, size_t len,
+                         bool dev_write)
+{
+    if (dev_write ? r->dir == NVME_DMA_TO_DEVICE : r->dir == NVME_DMA_FROM_DEVICE)
+        return false;
+    return p >= r->va && len <= r->len && (size_t)(p - r->va) <= r->len - len;
+}
+
+bool sim_region_alive(const struct nvme_sim *sim, uint64_t id, uint64_t bus, size_t len,
+                      bool dev_write)
+{
+    for (size_t i = 0; i < sim->rg_count; i++)
+        if (sim->rg[i].id == id)
+            return region_holds(&sim->rg[i], bus_to_va(bus), len, dev_write);
+    return false;
+}
+
+/* Id of one region holding all of [bus, bus+len), 0 when none does. */
+static uint64_t region_id(const struct nvme_sim *sim, uint64_t bus, size_t len, bool dev_write)
+{
+    for (size_t i = 0; i < sim->rg_count; i++)
+        if (region_holds(&sim->rg[i], bus_to_va(bus), len, dev_write))
+            return sim->rg[i].id;
+    return 0;
+}
+
+static bool in_tomb(const struct nvme_sim *sim, const uint8_t *p)
+{
+    for (size_t i = 0; i < sim->tomb_count; i++)
+        if (sim->tombs[i].len && p >= sim->tombs[i].va &&
+            p < sim->tombs[i].va + sim->tombs[i].len)
+            return true;
+    return false;
 }
 
 /* A region allowing a device access of [p, p+1) in the given direction;
@@ -83,15 +134,27 @@ static size_t region_cover(const struct nvme_sim *sim, const uint8_t *p, bool de
 }
 
 /* Check the whole range [bus, bus+len) against the table (adjacent
- * regions may together cover it). */
+ * regions may together cover it).  NULL when the access must not happen:
+ * DMA stopped (not counted), memory handed back (dma_after_return) or a
+ * violation. */
 static uint8_t *dma_check(struct nvme_sim *sim, uint64_t bus, size_t len, bool dev_write,
                           const char *what)
 {
     uint8_t *va = bus_to_va(bus);
     uint8_t *p = va;
     size_t left = len;
+    if (sim->dma_stopped)
+        return NULL;
     while (left) {
         size_t c = region_cover(sim, p, dev_write);
+        if (!c && in_tomb(sim, p)) {
+            sim->st.dma_after_return++;
+            sim_msg(sim,
+                    "DMA AFTER RETURN: device %s %zu bytes at bus 0x%llx for %s: the host "
+                    "freed/unmapped that memory; access skipped",
+                    dev_write ? "write of" : "read of", len, (unsigned long long)bus, what);
+            return NULL;
+        }
         if (!c) {
             sim->st.dma_violations++;
             sim_msg(sim,
@@ -207,17 +270,79 @@ done:
     return 0;
 }
 
+void sim_xfer_free(struct sim_xfer *x)
+{
+    free(x->segs);
+    free(x->data);
+    memset(x, 0, sizeof(*x));
+}
+
+/* Pseudo-random bytes (xorshift32) for NVME_SIM_FAULT_GARBAGE_DATA. */
+static void garbage(uint8_t *p, size_t len, uint32_t seed)
+{
+    uint32_t x = seed ? seed : 0x9e3779b9u;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)x;
+    }
+}
+
+/* Capture mode (a held command): check and record the segments, keep the
+ * data to write again, move nothing now. */
+static uint16_t capture(struct nvme_sim *sim, struct prp_seg *segs, size_t n, const void *buf,
+                        size_t len, bool to_host)
+{
+    struct sim_xfer *x = sim->xfer_capture;
+    for (size_t i = 0; i < n; i++)
+        if (!dma_check(sim, segs[i].bus, segs[i].len, to_host, "held command"))
+            return SIM_SF_HELD; /* nothing to repeat */
+    x->segs = calloc(n, sizeof(*x->segs));
+    x->data = malloc(len);
+    if (!x->segs || !x->data) {
+        sim_xfer_free(x);
+        return SIM_SF_HELD;
+    }
+    for (size_t i = 0; i < n; i++)
+        x->segs[i] = (struct sim_seg){segs[i].bus, segs[i].len,
+                                      region_id(sim, segs[i].bus, segs[i].len, to_host)};
+    x->nsegs = n;
+    x->len = len;
+    x->to_host = to_host;
+    if (to_host)
+        memcpy(x->data, buf, len);
+    return SIM_SF_HELD;
+}
+
 uint16_t sim_prp_copy(struct nvme_sim *sim, const struct nvme_sqe *sqe, void *buf, size_t len,
                       bool to_host)
 {
     if (!len)
-        return 0;
+        return sim->xfer_capture ? SIM_SF_HELD : 0;
+    if (sim->dma_stopped)
+        return SIM_DATA_XFER_ERROR;
     size_t maxsegs = (size_t)(len / sim->mps) + 2;
     struct prp_seg *segs = malloc(maxsegs * sizeof(*segs));
     if (!segs)
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
     size_t n = 0;
     uint16_t sf = prp_walk(sim, sqe, len, segs, maxsegs, &n);
+    if (!sf && sim->xfer_capture) {
+        sf = capture(sim, segs, n, buf, len, to_host);
+        free(segs);
+        return sf;
+    }
+    uint8_t *junk = NULL;
+    if (!sf && to_host && sim->garbage_on) {
+        junk = malloc(len);
+        if (!junk)
+            sf = (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
+        else
+            garbage(junk, len, sim->garbage_seed);
+        buf = junk;
+    }
+    size_t limit = to_host && sim->short_on ? sim->short_len : len;
     /* Check every segment before moving data, so a failing command leaves
      * host memory alone. */
     for (size_t i = 0; !sf && i < n; i++) {
@@ -225,14 +350,17 @@ uint16_t sim_prp_copy(struct nvme_sim *sim, const struct nvme_sqe *sqe, void *bu
             sf = SIM_DATA_XFER_ERROR;
     }
     uint8_t *p = buf;
-    for (size_t i = 0; !sf && i < n; i++) {
+    for (size_t i = 0; !sf && i < n && limit; i++) {
         uint8_t *va = bus_to_va(segs[i].bus);
+        size_t l = segs[i].len < limit ? segs[i].len : limit;
         if (to_host)
-            memcpy(va, p, segs[i].len);
+            memcpy(va, p, l);
         else
-            memcpy(p, va, segs[i].len);
-        p += segs[i].len;
+            memcpy(p, va, l);
+        p += l;
+        limit -= l;
     }
+    free(junk);
     free(segs);
     return sf;
 }

@@ -27,7 +27,51 @@ struct sim_region {
     size_t asked; /* size the caller passed (dma_free / dma_unmap must match) */
     enum nvme_dma_dir dir;
     enum sim_region_kind kind;
+    uint64_t id;  /* unique per registration: a held command checks its regions by id */
 };
+
+/* A released region (dma_free, dma_unmap), remembered so that a later
+ * device access there counts as dma_after_return, not as a violation. */
+#define SIM_TOMBS 1024
+struct sim_tomb {
+    uint8_t *va;
+    size_t len;
+};
+
+/* One piece of a data transfer a held command repeats. */
+struct sim_seg {
+    uint64_t bus;
+    size_t len;
+    uint64_t rid; /* region that covered it when fetched, 0 = none single */
+};
+
+/* The transfer of a held command, recorded by sim_prp_copy in capture mode. */
+struct sim_xfer {
+    struct sim_seg *segs;
+    size_t nsegs;
+    uint8_t *data; /* to_host: the bytes to write again; else scratch to read into */
+    size_t len;
+    bool to_host;
+};
+
+/* A command fetched and kept in flight (NVME_SIM_FAULT_HANG). */
+struct sim_held {
+    uint16_t sqid, cqid, cid;
+    uint8_t opc;
+    bool draining; /* CC.EN 1->0 seen: one last transfer when RDY drops */
+    bool warned;   /* dma_after_return message printed once */
+    struct sim_xfer x;
+};
+
+/* An event waiting for an Asynchronous Event Request (§5.2). */
+struct sim_event {
+    uint8_t type, info, lid;
+};
+#define SIM_MAX_EVENTS 64
+#define SIM_MAX_AERS 256
+#define SIM_ERR_ENTRIES 64      /* Identify ELPE = 63 */
+#define SIM_CHANGED_NS_MAX 1024 /* Changed Namespace List entries (§5.14.1.4) */
+#define SIM_MAX_PEND_ABORTS 64
 
 /* --- Queues --- */
 struct sim_sq {
@@ -56,6 +100,8 @@ struct sim_delayed {
     uint16_t cqid;
     uint64_t due_us;
     struct nvme_cqe cqe;
+    uint16_t sqid, cid; /* of the command (the CQE may carry faulty values) */
+    uint8_t opc;
 };
 
 /* --- Namespaces (sim_ns.c) --- */
@@ -73,6 +119,7 @@ struct sim_ns {
     uint64_t l1_count;
     uint32_t corrupt;
     uint8_t corrupt_lbads;
+    uint8_t nlbaf, flbas_index; /* NVMe 2.0 formats, nlbaf 0: 1.4 behaviour */
 };
 
 struct sim_fault {
@@ -90,6 +137,10 @@ struct nvme_sim {
     uint64_t asq, acq;
     uint32_t mps; /* memory page size in bytes, from CC.MPS at enable */
     bool gone, never_ready;
+    bool stuck;        /* CC.EN transitions ignored (nvme_sim_set_stuck) */
+    bool dma_stopped;  /* OSAL dma_stop: no DMA at all */
+    bool dma_stop_disabled; /* a disable happened since dma_stop */
+    bool woken;        /* OSAL wake flag */
     /* Pending register transitions in simulated time */
     bool rdy_pending;
     bool rdy_target;
@@ -102,7 +153,29 @@ struct nvme_sim {
     struct sim_sq *sq;
     struct sim_cq *cq;
     bool nq_locked;           /* I/O queue created since reset: Number of Queues is fixed */
-    unsigned aer_outstanding; /* Asynchronous Event Requests held */
+    unsigned aer_outstanding; /* Asynchronous Event Requests held, CIDs in aer_cid[] */
+    uint16_t aer_cid[SIM_MAX_AERS];
+    struct sim_event evq[SIM_MAX_EVENTS];
+    unsigned nev;
+    bool ae_masked[8];
+    uint8_t ae_mask_lid[8];
+    uint8_t err_log[SIM_ERR_ENTRIES][64]; /* newest at err_log[0] */
+    uint64_t err_count;
+    uint32_t changed_ns[SIM_CHANGED_NS_MAX];
+    unsigned nchanged;
+    bool changed_overflow;
+    uint8_t hbs[512]; /* Host Behavior Support data (FID 16h); byte 0 = ACRE */
+    /* Commands held in the device */
+    struct sim_held *held;
+    size_t nheld, held_cap;
+    struct {
+        uint16_t sqid, cid;
+    } pend_abort[SIM_MAX_PEND_ABORTS]; /* aborted before being fetched */
+    unsigned npend_abort;
+    /* Data transfer modifiers for the command being executed */
+    struct sim_xfer *xfer_capture; /* non-NULL: sim_prp_copy records the transfer */
+    bool short_on, garbage_on;
+    uint32_t short_len, garbage_seed;
     struct sim_delayed *delayed;
     size_t ndelayed, delayed_cap;
 
@@ -117,6 +190,9 @@ struct nvme_sim {
     /* DMA table */
     struct sim_region *rg;
     size_t rg_count, rg_cap;
+    uint64_t rg_next_id;
+    struct sim_tomb tombs[SIM_TOMBS];
+    size_t tomb_next, tomb_count;
     void *fw_mem; /* admin queues "firmware" left behind (START_ENABLED) */
 
     /* Clock */
@@ -170,12 +246,40 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val);
 uint32_t sim_reg_value(struct nvme_sim *sim, uint32_t off);
 void sim_reset_queues(struct nvme_sim *sim);
 void sim_start_state(struct nvme_sim *sim);
+void sim_controller_reset(struct nvme_sim *sim); /* what CC.EN 1->0 does */
+void sim_hot_add(struct nvme_sim *sim);          /* back from gone */
 
 /* sim_queue.c */
 unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid);
 unsigned sim_process_all(struct nvme_sim *sim, bool due_only);
 bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe);
 unsigned sim_post_delayed(struct nvme_sim *sim);
+/* Post with the phase tag inverted (NVME_SIM_FAULT_PHASE) when bad_phase. */
+bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe,
+                        bool bad_phase);
+
+/* sim_held.c: hung commands, their repeated DMA, Abort (§5.1) */
+/* sim_prp_copy returns this (not a status) when it recorded the transfer. */
+#define SIM_SF_HELD 0x7fffu
+void sim_hold(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe);
+void sim_held_step(struct nvme_sim *sim);          /* every simulator step */
+void sim_held_disable(struct nvme_sim *sim);       /* CC.EN 1->0 */
+void sim_held_drain(struct nvme_sim *sim);         /* CSTS.RDY 1->0: last transfer, drop */
+void sim_held_drop(struct nvme_sim *sim);          /* drop without DMA */
+void sim_held_sq_deleted(struct nvme_sim *sim, uint16_t sqid); /* Delete I/O SQ */
+bool sim_pend_abort_take(struct nvme_sim *sim, uint16_t sqid, uint16_t cid);
+uint16_t sim_abort(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
+
+/* sim_aer.c: asynchronous events and the log pages they name */
+uint16_t sim_aer_request(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool *no_cqe);
+void sim_aer_dispatch(struct nvme_sim *sim);
+int sim_event_post(struct nvme_sim *sim, uint8_t type, uint8_t info, uint8_t lid);
+void sim_ns_changed(struct nvme_sim *sim, uint32_t nsid);
+/* Fill a log page LID 01h / 04h; size in *size. */
+void sim_error_log_page(struct nvme_sim *sim, uint8_t *page, size_t *size);
+void sim_changed_ns_page(struct nvme_sim *sim, uint8_t *page, size_t *size);
+/* After a successful Get Log Page of `lid`: clear-on-read, unmask with RAE 0. */
+void sim_log_read(struct nvme_sim *sim, uint8_t lid, bool rae);
 
 /* sim_admin.c */
 uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0,
@@ -192,6 +296,10 @@ void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
 int sim_region_del(struct nvme_sim *sim, void *va, size_t asked, enum nvme_dma_dir dir,
                    enum sim_region_kind kind);
 size_t sim_region_live(const struct nvme_sim *sim);
+/* Region with this id if it still covers [va, va+len) in the direction. */
+bool sim_region_alive(const struct nvme_sim *sim, uint64_t id, uint64_t bus, size_t len,
+                      bool dev_write);
+void sim_xfer_free(struct sim_xfer *x);
 /* Device access of host memory at bus address; false (and a recorded
  * violation) when the IOMMU rule forbids it. */
 bool sim_dma_read(struct nvme_sim *sim, uint64_t bus, void *dst, size_t len, const char *what);

@@ -111,6 +111,11 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
         sim_msg(sim, "namespace %u defined twice", nc->nsid);
         return -1;
     }
+    if (nc->nlbaf > 63 || nc->flbas_index > nc->nlbaf) {
+        sim_msg(sim, "namespace %u: LBA format %u of NLBAF %u invalid", nc->nsid,
+                nc->flbas_index, nc->nlbaf);
+        return -1;
+    }
     if (!nc->blocks && !nc->image) {
         sim_msg(sim, "namespace %u: no size", nc->nsid);
         return -1;
@@ -125,6 +130,8 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
     ns->fd = -1;
     ns->corrupt = nc->corrupt;
     ns->corrupt_lbads = nc->corrupt_lbads;
+    ns->nlbaf = nc->nlbaf;
+    ns->flbas_index = nc->flbas_index;
     if (nc->image) {
         if (open_image(sim, ns, nc) < 0) {
             free(ns);

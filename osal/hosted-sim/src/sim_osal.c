@@ -3,7 +3,7 @@
  * sim_osal.c - the hosted OSAL (struct nvme_osal, see nvme_osal.h) bound
  * to a simulated controller: MMIO into the register model, DMA memory
  * through the IOMMU table, simulated time, malloc, stderr logging,
- * optional pthread locks.
+ * optional pthread locks, optional wait/wake, dma_stop.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -221,6 +221,48 @@ static void osal_sleep_us(void *ctx, uint32_t us)
     pthread_mutex_unlock(&sim->mtx);
 }
 
+/* --- Waiting for a completion (cfg.wait_wake) ---------------------------------
+ * wait(us) is sleep_us in 1 us steps that returns as soon as the sticky
+ * wake flag is set (by wake(), typically from the interrupt handler run by
+ * the delivery inside the loop); the return clears it.  The simulator's
+ * mutex is released between steps so other threads can submit meanwhile. */
+
+static void osal_wait(void *ctx, uint32_t us)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    for (uint32_t t = 0; t < us && !sim->woken; t++) {
+        sim->now++;
+        sim_tick(sim);
+        sim_deliver_irqs_unlocked(sim);
+        pthread_mutex_unlock(&sim->mtx);
+        pthread_mutex_lock(&sim->mtx);
+    }
+    sim->woken = false;
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+static void osal_wake(void *ctx)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    sim->woken = true;
+    sim->st.wakes++;
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+/* --- Last resort: Bus Master Enable cleared --------------------------------------- */
+
+static void osal_dma_stop(void *ctx)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    sim->dma_stopped = true;
+    sim->dma_stop_disabled = false;
+    sim->st.dma_stops++;
+    pthread_mutex_unlock(&sim->mtx);
+}
+
 /* --- Logging ------------------------------------------------------------------------- */
 
 static void osal_log(void *ctx, enum nvme_log_level level, const char *line)
@@ -293,6 +335,11 @@ void nvme_sim_osal(struct nvme_sim *sim, struct nvme_osal *osal)
     osal->now_us = osal_now_us;
     osal->sleep_us = osal_sleep_us;
     osal->log = osal_log;
+    osal->dma_stop = osal_dma_stop;
+    if (sim->cfg.wait_wake) {
+        osal->wait = osal_wait;
+        osal->wake = osal_wake;
+    }
     if (sim->cfg.locks) {
         osal->lock_create = osal_lock_create;
         osal->lock_destroy = osal_lock_destroy;

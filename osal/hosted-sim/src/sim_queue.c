@@ -9,20 +9,27 @@
 
 #include "sim_internal.h"
 
-/* Post one CQE (§4.6): false when the CQ is full or unreachable. */
-bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe)
+/* Post one CQE (§4.6): false when the CQ is full or unreachable.  The CRD
+ * bits (status field 12:11) reach the host only with ACRE set (Host
+ * Behavior Support, §5.21.1.22). */
+bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe,
+                        bool bad_phase)
 {
-    if (cqid >= sim->nq || !sim->cq[cqid].live)
+    if (cqid >= sim->nq || !sim->cq[cqid].live || sim->dma_stopped)
         return false;
     struct sim_cq *cq = &sim->cq[cqid];
     if ((cq->tail + 1) % cq->size == cq->head)
         return false;
     struct nvme_cqe e = *cqe;
-    e.status = (uint16_t)((e.status & ~1u) | cq->phase);
+    e.status = (uint16_t)((e.status & ~1u) | (cq->phase ^ (bad_phase ? 1u : 0u)));
+    if (!(sim->hbs[0] & 1u))
+        e.status &= (uint16_t)~(0x3u << 12); /* CRD: status field bits 12:11 */
     uint64_t bus = cq->bus + (uint64_t)cq->tail * sizeof(e);
     /* The phase tag lands last: DW0-DW2 first, then DW3. */
+    uint64_t late = sim->st.dma_after_return;
     if (!sim_dma_write(sim, bus, &e, 12, "CQ entry")) {
-        sim->csts |= NVME_CSTS_CFS; /* the device cannot write its CQ: fatal */
+        if (sim->st.dma_after_return == late)
+            sim->csts |= NVME_CSTS_CFS; /* the device cannot write its CQ: fatal */
         return false;
     }
     __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -34,6 +41,11 @@ bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cq
     sim->st.completions++;
     sim_raise_irq(sim, cq);
     return true;
+}
+
+bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe)
+{
+    return sim_post_cqe_phase(sim, cqid, cqe, false);
 }
 
 /* Completions held back by NVME_SIM_FAULT_DELAY whose time came. */
@@ -78,7 +90,7 @@ static struct sim_fault *fault_match(struct nvme_sim *sim, uint16_t qid, const s
 }
 
 static void hold_delayed(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe,
-                         uint32_t us)
+                         uint32_t us, const struct nvme_sqe *sqe, uint16_t sqid)
 {
     if (sim->ndelayed == sim->delayed_cap) {
         size_t ncap = sim->delayed_cap ? sim->delayed_cap * 2 : 16;
@@ -88,7 +100,8 @@ static void hold_delayed(struct nvme_sim *sim, uint16_t cqid, const struct nvme_
         sim->delayed = n;
         sim->delayed_cap = ncap;
     }
-    sim->delayed[sim->ndelayed++] = (struct sim_delayed){cqid, sim->now + us, *cqe};
+    sim->delayed[sim->ndelayed++] =
+        (struct sim_delayed){cqid, sim->now + us, *cqe, sqid, sqe->cid, sqe->opc};
 }
 
 /* Run every command between head and tail of SQ `qid`; stops when its CQ
@@ -99,7 +112,7 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
     unsigned posted = 0;
     sq->due_set = false;
     while (sq->live && sq->head != sq->tail && !sim->gone && !(sim->csts & NVME_CSTS_CFS) &&
-           (sim->csts & NVME_CSTS_RDY)) {
+           (sim->csts & NVME_CSTS_RDY) && !sim->dma_stopped) {
         struct sim_cq *cq = &sim->cq[sq->cqid];
         if (!cq->live)
             break;
@@ -117,10 +130,23 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
         else
             sim->st.io_cmds++;
 
-        struct sim_fault *f = fault_match(sim, qid, &sqe);
+        struct sim_fault *f = NULL;
         uint32_t dw0 = 0;
         uint16_t sf;
         bool no_cqe = false;
+        if (sim_pend_abort_take(sim, qid, sqe.cid)) { /* aborted before it was fetched */
+            sf = (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_REQ);
+            goto complete;
+        }
+        f = fault_match(sim, qid, &sqe);
+        if (f && f->f.kind == NVME_SIM_FAULT_HANG) {
+            sim_hold(sim, qid, &sqe);
+            continue;
+        }
+        sim->short_on = f && f->f.kind == NVME_SIM_FAULT_SHORT_DATA;
+        sim->short_len = f ? f->f.value : 0;
+        sim->garbage_on = f && f->f.kind == NVME_SIM_FAULT_GARBAGE_DATA;
+        sim->garbage_seed = f ? f->f.value : 0;
         if (f && f->f.kind == NVME_SIM_FAULT_STATUS) {
             sf = (uint16_t)(f->f.value & 0x7fff);
         } else if (f && f->f.kind == NVME_SIM_FAULT_CFS) {
@@ -136,8 +162,10 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
         } else {
             sf = sim_nvm_exec(sim, &sqe, &dw0);
         }
+        sim->short_on = sim->garbage_on = false;
         if (no_cqe) /* Asynchronous Event Request: held */
             continue;
+    complete:;
 
         struct nvme_cqe cqe = {.dw0 = dw0,
                                .sqhd = (uint16_t)sq->head,
@@ -148,12 +176,16 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
         if (f && f->f.kind == NVME_SIM_FAULT_DROP_CQE)
             continue;
         if (f && f->f.kind == NVME_SIM_FAULT_DELAY) {
-            hold_delayed(sim, cqid, &cqe, f->f.value);
+            hold_delayed(sim, cqid, &cqe, f->f.value, &sqe, qid);
             continue;
         }
         if (f && f->f.kind == NVME_SIM_FAULT_BOGUS_CID)
             cqe.cid = (uint16_t)f->f.value;
-        if (sim_post_cqe(sim, cqid, &cqe))
+        if (f && f->f.kind == NVME_SIM_FAULT_SQHD)
+            cqe.sqhd = (uint16_t)f->f.value;
+        if (f && f->f.kind == NVME_SIM_FAULT_SQID)
+            cqe.sqid = (uint16_t)f->f.value;
+        if (sim_post_cqe_phase(sim, cqid, &cqe, f && f->f.kind == NVME_SIM_FAULT_PHASE))
             posted++;
         if (f && f->f.kind == NVME_SIM_FAULT_DUP_CQE && sim_post_cqe(sim, cqid, &cqe))
             posted++;

@@ -24,7 +24,8 @@ void sim_reset_queues(struct nvme_sim *sim)
     memset(sim->sq, 0, sim->nq * sizeof(sim->sq[0]));
     memset(sim->cq, 0, sim->nq * sizeof(sim->cq[0]));
     sim->ndelayed = 0;
-    sim->aer_outstanding = 0;
+    sim->aer_outstanding = 0; /* AERs are lost, the host re-arms (§7.3.2) */
+    sim->npend_abort = 0;
     sim->nq_locked = false;
     sim->intx_asserted = false;
     if (sim->irq_pending)
@@ -84,6 +85,9 @@ static void cc_enable(struct nvme_sim *sim, uint32_t cc)
         return;
     }
     sim->mps = 4096u << ((cc & NVME_CC_MPS_MASK) >> NVME_CC_MPS_SHIFT);
+    if (sim->dma_stopped && sim->dma_stop_disabled) /* bus mastering back */
+        sim->dma_stopped = sim->dma_stop_disabled = false;
+    sim_held_drop(sim);
     sim_reset_queues(sim);
     setup_admin_queues(sim);
     if (sim->never_ready) {
@@ -98,10 +102,14 @@ static void cc_enable(struct nvme_sim *sim, uint32_t cc)
 }
 
 /* CC.EN 1 -> 0: controller reset (§7.3.2).  Queues go away at once, RDY
- * drops after disable_delay_us; CFS clears unless sticky. */
-static void cc_disable(struct nvme_sim *sim)
+ * drops after disable_delay_us; CFS clears unless sticky.  Hung commands
+ * transfer one last time when RDY drops (sim_held_drain), then vanish. */
+void sim_controller_reset(struct nvme_sim *sim)
 {
     sim->st.resets++;
+    if (sim->dma_stopped)
+        sim->dma_stop_disabled = true;
+    sim_held_disable(sim);
     sim_reset_queues(sim);
     sim_features_reset(sim);
     sim->intms = 0;
@@ -113,11 +121,30 @@ static void cc_disable(struct nvme_sim *sim)
         sim->rdy_pending = true;
         sim->rdy_target = false;
         sim->rdy_at = sim->now + sim->cfg.disable_delay_us;
-        if (!sim->cfg.disable_delay_us)
+        if (!sim->cfg.disable_delay_us) {
             sim->csts &= ~NVME_CSTS_RDY, sim->rdy_pending = false;
+            sim_held_drain(sim);
+        }
     } else {
         sim->rdy_pending = false;
+        sim_held_drain(sim);
     }
+}
+
+/* Back from a surprise removal (nvme_sim_set_gone false): as if hot-added
+ * (power on), every command in flight dropped without DMA. */
+void sim_hot_add(struct nvme_sim *sim)
+{
+    sim_held_drop(sim);
+    sim_reset_queues(sim);
+    sim_features_reset(sim);
+    sim->cc = sim->csts = sim->aqa = sim->intms = 0;
+    sim->asq = sim->acq = 0;
+    sim->rdy_pending = sim->shst_pending = false;
+    sim->dma_stopped = sim->dma_stop_disabled = false;
+    sim->stuck = false;
+    sim->nev = 0;
+    memset(sim->ae_masked, 0, sizeof(sim->ae_masked));
 }
 
 static void cc_write(struct nvme_sim *sim, uint32_t val)
@@ -125,10 +152,14 @@ static void cc_write(struct nvme_sim *sim, uint32_t val)
     uint32_t old = sim->cc;
     val &= CC_WRITABLE;
     sim->cc = val;
+    if (sim->stuck && ((old ^ val) & NVME_CC_EN)) {
+        sim_msg(sim, "stuck controller ignores CC.EN %u -> %u", old & 1u, val & 1u);
+        return;
+    }
     if (!(old & NVME_CC_EN) && (val & NVME_CC_EN)) {
         cc_enable(sim, val);
     } else if ((old & NVME_CC_EN) && !(val & NVME_CC_EN)) {
-        cc_disable(sim);
+        sim_controller_reset(sim);
         return;
     } else if ((old & NVME_CC_EN) && ((old ^ val) & ~(NVME_CC_SHN_MASK | NVME_CC_EN))) {
         sim_host_error(sim, "CC changed (0x%08x -> 0x%08x) while enabled", old, val);
@@ -162,7 +193,7 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
         sim->st.cq_doorbells++;
     else
         sim->st.sq_doorbells++;
-    if (!(sim->csts & NVME_CSTS_RDY) || !(sim->cc & NVME_CC_EN)) {
+    if (!(sim->csts & NVME_CSTS_RDY) || (!(sim->cc & NVME_CC_EN) && !sim->stuck)) {
         sim_host_error(sim, "%s doorbell %u = %u while the controller is not ready",
                        is_cq ? "CQ head" : "SQ tail", qid, val);
         return;

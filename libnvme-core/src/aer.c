@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aer.c - Asynchronous Event Requests (NVMe 1.4 §5.2).  AERL+1 of them
+ * (at most NVME_AER_MAX) stay outstanding on the admin queue without a
+ * deadline.  A completion only queues its DW0 (it may come from the
+ * interrupt handler); nvme_ctrl_service() then reads the log page the
+ * event names, which also re-enables that event type (§5.2: RAE clear),
+ * acts on it and re-arms.
+ */
+#include "nvme_internal.h"
+
+static void nvme_aer_done(void *arg, int result, uint32_t dw0)
+{
+    struct nvme_ctrl *ctrl = arg;
+    if (ctrl->aer_outstanding > 0)
+        ctrl->aer_outstanding--;
+    if (result != NVME_OK) {
+        /* Failed back by a reset or teardown (re-armed after a restart),
+         * or refused by the controller: then stop asking. */
+        if (result > 0)
+            ctrl->aer_limit = 0;
+        return;
+    }
+    ctrl->stats.async_events++;
+    if (ctrl->aer_count == NVME_AER_EVENTS) {
+        ctrl->aer_lost = true;
+        return;
+    }
+    ctrl->aer_events[(ctrl->aer_head + ctrl->aer_count) % NVME_AER_EVENTS] = dw0;
+    ctrl->aer_count++;
+}
+
+void nvme_aer_arm(struct nvme_ctrl *ctrl)
+{
+    while (ctrl->ready && ctrl->aer_outstanding < ctrl->aer_limit) {
+        struct nvme_sqe sqe;
+        nvme_sqe_init(&sqe, NVME_ADMIN_ASYNC_EVENT, 0);
+        if (nvme_qpair_submit(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL,
+                              NVME_CMD_NO_TIMEOUT, nvme_aer_done, ctrl) != NVME_OK)
+            return;
+        ctrl->aer_outstanding++;
+    }
+}
+
+/* Reads log page `lid` (clearing the event) into a scratch buffer. */
+static int nvme_aer_read_log(struct nvme_ctrl *ctrl, uint8_t lid, void *buf, uint32_t len)
+{
+    struct nvme_sqe sqe;
+    nvme_sqe_get_log(&sqe, lid, NVME_NSID_ALL, len);
+    return nvme_admin_exec_bounce(ctrl, &sqe, buf, len, NVME_DMA_FROM_DEVICE, NULL);
+}
+
+static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
+{
+    uint32_t type = NVME_AER_TYPE(dw0), info = NVME_AER_INFO(dw0);
+    uint8_t lid = (uint8_t)NVME_AER_LID(dw0);
+
+    if (type == NVME_AER_TYPE_NOTICE && info == NVME_AER_NOTICE_NS_CHANGED) {
+        /* Changed Namespace List (§5.14.1.4): up to 1024 NSIDs, or
+         * FFFFFFFFh first when more changed.  We rescan all of them. */
+        uint32_t nsid = NVME_NSID_ALL;
+        if (nvme_aer_read_log(ctrl, NVME_LID_CHANGED_NS, page, 4096) == NVME_OK) {
+            const uint32_t *list = (const uint32_t *)(const void *)page;
+            if (list[0] != 0 && list[1] == 0)
+                nsid = list[0];
+        }
+        int rc = nvme_ns_rescan(ctrl);
+        nvme_log(ctrl, NVME_LOG_INFO, "namespace change (nsid %u): rescan %s", nsid,
+                 nvme_strerror(rc));
+        if (rc == NVME_OK)
+            nvme_event(ctrl, NVME_EVENT_NS_CHANGED, nsid);
+        return;
+    }
+    if (type == NVME_AER_TYPE_SMART) {
+        struct nvme_smart_log *smart = (struct nvme_smart_log *)(void *)page;
+        uint32_t warn = 0;
+        if (nvme_aer_read_log(ctrl, NVME_LID_SMART, smart, sizeof(*smart)) == NVME_OK)
+            warn = smart->critical_warning;
+        nvme_log(ctrl, NVME_LOG_WARN, "SMART/health event %u: critical warning %02x", info, warn);
+        nvme_event(ctrl, NVME_EVENT_SMART, warn);
+        return;
+    }
+    if (type == NVME_AER_TYPE_ERROR) {
+        /* Error Information (§5.14.1.1): 64-byte entries, newest first. */
+        int rc = nvme_aer_read_log(ctrl, NVME_LID_ERROR, page, 64);
+        const uint8_t *e = page;
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "error event %u: error count %llu, sqid %u cid %u status %04x (%s)", info,
+                 rc == NVME_OK ? (unsigned long long)(e[0] | (uint64_t)e[1] << 8 |
+                                                      (uint64_t)e[2] << 16 | (uint64_t)e[3] << 24)
+                               : 0ull,
+                 (unsigned)(e[8] | e[9] << 8), (unsigned)(e[10] | e[11] << 8),
+                 (unsigned)(e[12] | e[13] << 8), nvme_strerror(rc));
+        nvme_event(ctrl, NVME_EVENT_ERROR, info);
+        return;
+    }
+    /* Other notices and vendor events: read the page they name so the
+     * event type is enabled again. */
+    if (lid != 0)
+        (void)nvme_aer_read_log(ctrl, lid, page, 512);
+    nvme_log(ctrl, NVME_LOG_INFO, "asynchronous event %08x", dw0);
+    nvme_event(ctrl, NVME_EVENT_NOTICE, dw0);
+}
+
+void nvme_aer_service(struct nvme_ctrl *ctrl)
+{
+    if (ctrl->aer_count != 0 || ctrl->aer_lost) {
+        uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, 4096);
+        if (page == NULL)
+            return;
+        while (ctrl->aer_count != 0) {
+            uint32_t dw0 = ctrl->aer_events[ctrl->aer_head];
+            ctrl->aer_head = (uint8_t)((ctrl->aer_head + 1u) % NVME_AER_EVENTS);
+            ctrl->aer_count--;
+            nvme_memzero(page, 4096);
+            nvme_aer_handle(ctrl, dw0, page);
+        }
+        if (ctrl->aer_lost) {
+            ctrl->aer_lost = false;
+            if (nvme_ns_rescan(ctrl) == NVME_OK)
+                nvme_event(ctrl, NVME_EVENT_NS_CHANGED, NVME_NSID_ALL);
+        }
+        ctrl->osal.mem_free(ctrl->osal.ctx, page, 4096);
+    }
+    nvme_aer_arm(ctrl);
+}

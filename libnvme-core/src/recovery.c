@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * recovery.c - the command lifecycle above the rings (nvme.h, rules 2-6):
+ * waits that end on completion, deadlines counted in ticks, Abort (§5.1),
+ * controller reset (§7.3.2) with replay, and a device that is gone.
+ *
+ * Recovery has this one home.  It runs from calls that may sleep: the
+ * blocking calls while they wait, nvme_qpair_poll() and
+ * nvme_ctrl_service(); never from nvme_ctrl_handle_irq().
+ *
+ * Deadlines cost nothing per command: a command stores the tick at which
+ * its deadline passes (a load and an add at submission), and the tick
+ * counter advances at most once per tick_us, when one of the calls above
+ * looks at the clock.  A tick is an eighth of the I/O timeout (1 ms to
+ * 100 ms), so a command is declared late between one timeout and one
+ * timeout plus a tick after submission, never early (the counter only
+ * moves when tick_us really passed); CSTS is read once per tick.
+ */
+#include "nvme_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Ticks and events                                                    */
+/* ------------------------------------------------------------------ */
+
+uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t ms)
+{
+    /* tick_us is whole milliseconds: 32-bit division, no libgcc helper.
+     * +1: a command submitted just before a tick still gets its full time. */
+    uint32_t tick_ms = ctrl->tick_us / 1000u;
+    return (ms + tick_ms - 1u) / tick_ms + 1u;
+}
+
+void nvme_recovery_init(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_ctrl_opts *o = &ctrl->opts;
+    uint32_t io_ms = o->command_timeout_ms ? o->command_timeout_ms : NVME_DEFAULT_CMD_TIMEOUT_MS;
+    uint32_t admin_ms = o->admin_timeout_ms ? o->admin_timeout_ms : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    uint32_t long_ms = o->long_admin_timeout_ms ? o->long_admin_timeout_ms
+                                                : NVME_DEFAULT_LONG_TIMEOUT_MS;
+    uint32_t abort_ms = o->abort_timeout_ms ? o->abort_timeout_ms : io_ms / 4u;
+    if (abort_ms < 10u)
+        abort_ms = 10u;
+
+    uint32_t tick_ms = io_ms / 8u;
+    ctrl->tick_us = tick_ms < 1u ? 1000u : tick_ms > 100u ? 100000u : tick_ms * 1000u;
+    ctrl->tick = 0;
+    ctrl->next_tick_us = nvme_now_us(ctrl) + ctrl->tick_us;
+    ctrl->io_timeout_ticks = nvme_ms_to_ticks(ctrl, io_ms);
+    ctrl->admin.timeout_ticks = nvme_ms_to_ticks(ctrl, admin_ms);
+    ctrl->long_ticks = nvme_ms_to_ticks(ctrl, long_ms);
+    ctrl->abort_ticks = nvme_ms_to_ticks(ctrl, abort_ms);
+    ctrl->max_retries = o->max_retries == NVME_NO_RETRIES ? 0u
+                        : o->max_retries ? o->max_retries : (uint8_t)NVME_DEFAULT_MAX_RETRIES;
+}
+
+/* Advances the tick counter when tick_us passed; true when it did. */
+static bool nvme_tick_due(struct nvme_ctrl *ctrl)
+{
+    uint64_t now = nvme_now_us(ctrl);
+    if (now < ctrl->next_tick_us)
+        return false;
+    ctrl->tick++;
+    ctrl->next_tick_us = now + ctrl->tick_us;
+    return true;
+}
+
+static bool nvme_tick_passed(const struct nvme_ctrl *ctrl, uint32_t t)
+{
+    return (int32_t)(ctrl->tick - t) >= 0;
+}
+
+void nvme_event(struct nvme_ctrl *ctrl, enum nvme_event ev, uint32_t detail)
+{
+    if (ctrl->opts.event_cb != NULL)
+        ctrl->opts.event_cb(ctrl->opts.event_arg, ev, detail);
+}
+
+/* ------------------------------------------------------------------ */
+/* Stopping and reclaiming                                             */
+/* ------------------------------------------------------------------ */
+
+static void nvme_queues_quiesce(struct nvme_ctrl *ctrl)
+{
+    ctrl->ready = false;
+    for (uint16_t i = 0; i <= ctrl->nr_ioq; i++) {
+        struct nvme_qpair *qp = i == 0 ? &ctrl->admin : &ctrl->ioq[i - 1u];
+        nvme_lock(qp);
+        qp->live = false; /* no submission, no reaping, no retry from here on */
+        nvme_unlock(qp);
+    }
+}
+
+static void nvme_reclaim_all(struct nvme_ctrl *ctrl, int result, enum nvme_reclaim io_mode)
+{
+    nvme_qpair_reclaim(&ctrl->admin, result,
+                       io_mode == NVME_RECLAIM_ALL ? NVME_RECLAIM_ALL : NVME_RECLAIM_KEEP_REPLAY);
+    for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
+        nvme_qpair_reclaim(&ctrl->ioq[i], result, io_mode);
+}
+
+/* Lifecycle rule 6: a device whose registers read all ones cannot DMA;
+ * everything fails at once and no register is written again. */
+static void nvme_recovery_gone(struct nvme_ctrl *ctrl)
+{
+    bool first = !ctrl->gone;
+    ctrl->gone = true;
+    nvme_queues_quiesce(ctrl);
+    nvme_reclaim_all(ctrl, NVME_ERR_GONE, NVME_RECLAIM_ALL);
+    if (first) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "device gone (registers read all ones)");
+        nvme_event(ctrl, NVME_EVENT_GONE, 0);
+    }
+}
+
+/* Stops the controller and fails the admin queue's commands, keeping
+ * I/O commands as `io_mode` says.  After this no buffer is the device's. */
+static int nvme_stop_and_reclaim(struct nvme_ctrl *ctrl, int result, enum nvme_reclaim io_mode)
+{
+    nvme_queues_quiesce(ctrl);
+    int rc = nvme_ctrl_stop(ctrl);
+    if (rc == NVME_ERR_GONE) {
+        nvme_recovery_gone(ctrl);
+        return rc;
+    }
+    nvme_reclaim_all(ctrl, result, io_mode);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Deadlines                                                           */
+/* ------------------------------------------------------------------ */
+
+struct nvme_abort_req {
+    uint16_t sqid, cid;
+};
+#define NVME_ABORTS_PER_CHECK 8u
+
+/* One queue: resubmits retries whose delay passed, marks commands past
+ * their deadline.  Returns true when only a reset can help: an admin
+ * command late, a command still late after its Abort, or no Abort left
+ * (`ab` full). */
+static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, unsigned *nab,
+                            unsigned max_ab)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    bool need_reset = false;
+
+    nvme_lock(qp);
+    for (uint16_t i = 0; i < qp->nslots && qp->live; i++) {
+        struct nvme_cmd_slot *s = &qp->slots[i];
+        if (s->state == NVME_SLOT_RETRY_WAIT && nvme_tick_passed(ctrl, s->expire)) {
+            nvme_qpair_resubmit_locked(qp, i);
+            continue;
+        }
+        if (s->state != NVME_SLOT_ACTIVE || (s->flags & NVME_SLOT_F_NO_TIMEOUT) ||
+            !nvme_tick_passed(ctrl, s->expire))
+            continue;
+        if (!(s->flags & NVME_SLOT_F_TIMED_OUT)) {
+            ctrl->stats.timeouts++;
+            nvme_log(ctrl, NVME_LOG_ERROR, "q%u: command cid %u (opcode %02x) timed out",
+                     qp->qid, s->sqe.cid, s->sqe.opc);
+        }
+        s->flags |= NVME_SLOT_F_TIMED_OUT;
+        if (qp->qid == 0 || (s->flags & NVME_SLOT_F_ABORTED) || *nab >= max_ab) {
+            need_reset = true;
+            continue;
+        }
+        s->flags |= NVME_SLOT_F_ABORTED;
+        s->expire = ctrl->tick + ctrl->abort_ticks;
+        ab[*nab].sqid = qp->qid;
+        ab[*nab].cid = s->sqe.cid;
+        (*nab)++;
+    }
+    if (qp->live)
+        nvme_qpair_ring_locked(qp);
+    nvme_unlock(qp);
+    return need_reset;
+}
+
+/* Abort's DW0 bit 0: 0 = the command was aborted (it then completes
+ * with Command Abort Requested and is retried), 1 = it was not (§5.1). */
+static void nvme_abort_done(void *arg, int result, uint32_t dw0)
+{
+    struct nvme_ctrl *ctrl = arg;
+    if (ctrl->aborts_outstanding > 0)
+        ctrl->aborts_outstanding--;
+    if (result == NVME_OK && !(dw0 & 1u))
+        ctrl->stats.aborts_done++;
+}
+
+int nvme_recovery_check(struct nvme_ctrl *ctrl)
+{
+    if (ctrl->gone)
+        return NVME_ERR_GONE;
+    if (!ctrl->up || ctrl->in_recovery || ctrl->stopping || !nvme_tick_due(ctrl))
+        return ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
+    if (ctrl->dead)
+        return NVME_ERR_FATAL;
+
+    /* A fatal or vanished controller completes nothing (§9.5): look even
+     * when no command is late, so it is noticed while idle. */
+    int rc = nvme_ctrl_check_csts(ctrl);
+    if (rc == NVME_ERR_GONE) {
+        nvme_recovery_gone(ctrl);
+        return rc;
+    }
+    if (rc == NVME_ERR_FATAL) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "controller fatal status (CSTS.CFS)");
+        rc = nvme_recovery_reset(ctrl, NVME_ERR_FATAL);
+        return rc == NVME_OK ? NVME_OK : ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL;
+    }
+
+    struct nvme_abort_req ab[NVME_ABORTS_PER_CHECK];
+    unsigned nab = 0;
+    unsigned acl = (unsigned)ctrl->acl + 1u; /* ACL is 0-based (§5.15.2.2) */
+    unsigned max_ab = acl > ctrl->aborts_outstanding ? acl - ctrl->aborts_outstanding : 0u;
+    if (max_ab > NVME_ABORTS_PER_CHECK)
+        max_ab = NVME_ABORTS_PER_CHECK;
+    bool need_reset = false;
+    for (uint16_t i = 0; i <= ctrl->info.io_queues; i++) {
+        struct nvme_qpair *qp = i == 0 ? &ctrl->admin : &ctrl->ioq[i - 1u];
+        if (qp->outstanding != 0 && nvme_scan_queue(qp, ab, &nab, max_ab))
+            need_reset = true;
+    }
+    for (unsigned i = 0; i < nab && !need_reset; i++) {
+        struct nvme_sqe sqe;
+        nvme_sqe_abort(&sqe, ab[i].sqid, ab[i].cid);
+        if (nvme_qpair_submit(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL,
+                              NVME_CMD_NO_TIMEOUT, nvme_abort_done, ctrl) != NVME_OK) {
+            need_reset = true;
+            break;
+        }
+        ctrl->aborts_outstanding++;
+        ctrl->stats.aborts_sent++;
+    }
+    if (!need_reset)
+        return NVME_OK;
+    rc = nvme_recovery_reset(ctrl, NVME_ERR_TIMEOUT);
+    return rc == NVME_OK ? NVME_OK : ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Waiting                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Bring-up, teardown and recovery itself cannot recurse into a reset: a
+ * late command there stops the controller, and the caller sees the
+ * error.  Returns true when the queue was reclaimed. */
+static bool nvme_wait_raw_check(struct nvme_qpair *qp)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    int rc = nvme_ctrl_check_csts(ctrl);
+    if (rc == NVME_ERR_GONE) {
+        nvme_recovery_gone(ctrl);
+        return true;
+    }
+    bool late = rc == NVME_ERR_FATAL;
+    nvme_lock(qp);
+    for (uint16_t i = 0; i < qp->nslots && !late; i++) {
+        const struct nvme_cmd_slot *s = &qp->slots[i];
+        late = s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
+               nvme_tick_passed(ctrl, s->expire);
+    }
+    nvme_unlock(qp);
+    if (!late)
+        return false;
+    nvme_log(ctrl, NVME_LOG_ERROR, "q%u: %s while %s", qp->qid,
+             rc == NVME_ERR_FATAL ? "fatal status" : "command timed out",
+             ctrl->in_recovery ? "recovering" : ctrl->up ? "shutting down" : "starting");
+    (void)nvme_stop_and_reclaim(ctrl, rc == NVME_ERR_FATAL ? rc : NVME_ERR_TIMEOUT,
+                                NVME_RECLAIM_KEEP_REPLAY);
+    return true;
+}
+
+int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    volatile unsigned *pending = &w->pending;
+    uint64_t start = 0;
+
+    while (*pending != 0) {
+        (void)nvme_qpair_process(qp, 0);
+        if (*pending == 0)
+            break;
+        if (!ctrl->up || ctrl->in_recovery || ctrl->stopping) {
+            if (nvme_tick_due(ctrl) && nvme_wait_raw_check(qp))
+                continue;
+        } else {
+            (void)nvme_recovery_check(ctrl);
+            if (*pending == 0)
+                break;
+        }
+        /* Lifecycle rule 2.  With interrupts and wait(), the handler reaps
+         * and wake() ends the wait.  Otherwise poll: every microsecond
+         * at first, then with pauses of a sixteenth of the time already
+         * waited (at most 1 ms), so a completion is seen within about 6%
+         * of its latency and a long command does not spin the CPU. */
+        if (qp->irq && ctrl->osal.wait != NULL) {
+            ctrl->osal.wait(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+            continue;
+        }
+        uint64_t now = nvme_now_us(ctrl);
+        if (start == 0)
+            start = now;
+        uint64_t pause = (now - start) / 16u;
+        ctrl->osal.sleep_us(ctrl->osal.ctx,
+                            pause < 1u ? 1u : pause > NVME_WAIT_SLICE_US ? NVME_WAIT_SLICE_US
+                                                                         : (uint32_t)pause);
+    }
+    return w->result;
+}
+
+int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+              enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
+{
+    struct nvme_waiter w = {qp->ctrl, 1, 0, 0};
+    int rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
+    if (rc != NVME_OK)
+        return rc;
+    rc = nvme_wait(qp, &w);
+    if (dw0 != NULL)
+        *dw0 = w.dw0;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queues and features: bring-up and every restart                     */
+/* ------------------------------------------------------------------ */
+
+/* Number of Queues (§5.21.1.7): NSQR/NCQR 0-based in CDW11; the
+ * controller answers NSQA/NCQA (0-based) in DW0, maybe fewer or more. */
+int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted)
+{
+    struct nvme_sqe sqe;
+    uint32_t n = (uint32_t)want - 1u, dw0 = 0;
+    nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
+    sqe.cdw10 = NVME_FEAT_NUM_QUEUES;
+    sqe.cdw11 = n | (n << 16);
+    int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, &dw0);
+    if (rc != NVME_OK)
+        return rc;
+    uint32_t nsqa = (dw0 & 0xffffu) + 1u, ncqa = (dw0 >> 16) + 1u;
+    uint32_t g = nsqa < ncqa ? nsqa : ncqa;
+    *granted = (uint16_t)(g < want ? g : want);
+    NVME_TRACE(ctrl, NVME_TRACE_INIT, "number of queues: asked %u, NSQA %u NCQA %u", want, nsqa,
+               ncqa);
+    return NVME_OK;
+}
+
+/* Create I/O CQ (§5.3) then SQ (§5.4). */
+static int nvme_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
+{
+    struct nvme_sqe sqe;
+    nvme_sqe_create_cq(&sqe, qp);
+    int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    if (rc != NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "create I/O CQ %u failed: %s", qp->qid, nvme_strerror(rc));
+        return rc;
+    }
+    nvme_sqe_create_sq(&sqe, qp);
+    rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    if (rc != NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "create I/O SQ %u failed: %s", qp->qid, nvme_strerror(rc));
+        nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_CQ, qp->qid);
+        (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+        return rc;
+    }
+    qp->live = true;
+    NVME_TRACE(ctrl, NVME_TRACE_INIT, "I/O queue %u: %u entries, vector %u%s", qp->qid,
+               qp->entries, qp->vector, qp->irq ? "" : " (polled)");
+    return NVME_OK;
+}
+
+/* CQ interrupt vector: the admin CQ uses vector 0 (§5.3); I/O queues
+ * spread over the rest. */
+static uint16_t nvme_qid_vector(const struct nvme_ctrl *ctrl, uint16_t qid)
+{
+    uint16_t nv = ctrl->info.irq_vectors;
+    if (nv <= 1 || qid == 0)
+        return 0;
+    return (uint16_t)(1u + (uint32_t)(qid - 1u) % (uint32_t)(nv - 1u));
+}
+
+static int nvme_create_io_queues(struct nvme_ctrl *ctrl, uint16_t count)
+{
+    int rc = NVME_OK;
+    uint16_t created = 0;
+
+    if (count > ctrl->nr_ioq)
+        count = ctrl->nr_ioq;
+    for (uint16_t i = 0; i < count; i++) {
+        struct nvme_qpair *qp = &ctrl->ioq[i];
+        nvme_qpair_reset_rings(qp);
+        qp->vector = nvme_qid_vector(ctrl, qp->qid);
+        qp->irq = ctrl->info.irq_vectors > 0;
+        qp->timeout_ticks = ctrl->io_timeout_ticks;
+        rc = nvme_create_io_qpair(ctrl, qp);
+        if (rc != NVME_OK)
+            break;
+        created++;
+    }
+    ctrl->info.io_queues = created;
+    if (created == 0)
+        return rc == NVME_OK ? NVME_ERR_UNSUPPORTED : rc;
+    if (created < count) /* run with what the controller accepted */
+        nvme_log(ctrl, NVME_LOG_WARN, "only %u of %u I/O queues created: %s", created, count,
+                 nvme_strerror(rc));
+    return NVME_OK;
+}
+
+/* Features a controller reset sets back to their defaults. */
+static void nvme_configure_features(struct nvme_ctrl *ctrl)
+{
+    struct nvme_sqe sqe;
+
+    /* Asynchronous Event Configuration (§5.21.1.11): SMART critical
+     * warnings (bits 4:0), and the notices OAES says the controller has
+     * (bit 8 namespace attribute, bit 9 firmware activation). */
+    if (!ctrl->opts.no_async_events) {
+        nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
+        sqe.cdw10 = NVME_FEAT_ASYNC_EVENT;
+        sqe.cdw11 = 0x1fu | (ctrl->oaes & ((1u << 8) | (1u << 9)));
+        (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    }
+    /* Host Behavior Support (FID 16h), ACRE: the controller reports Command
+     * Retry Delays only when the host asks; worthwhile when it has some
+     * (Linux does the same). */
+    if (ctrl->crdt[0] != 0 || ctrl->crdt[1] != 0 || ctrl->crdt[2] != 0) {
+        uint64_t bus;
+        uint8_t *hbs = ctrl->osal.dma_alloc(ctrl->osal.ctx, 512, ctrl->page_size, &bus);
+        if (hbs == NULL)
+            return;
+        nvme_memzero(hbs, 512);
+        hbs[0] = 1; /* ACRE */
+        nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
+        sqe.cdw10 = NVME_FEAT_HOST_BEHAVIOR;
+        int rc = nvme_exec(&ctrl->admin, &sqe, hbs, 512, NVME_DMA_TO_DEVICE, 0, NULL);
+        ctrl->osal.dma_free(ctrl->osal.ctx, hbs, 512);
+        if (rc != NVME_OK)
+            nvme_log(ctrl, NVME_LOG_WARN, "ACRE not enabled: %s", nvme_strerror(rc));
+    }
+}
+
+int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
+{
+    int rc = nvme_create_io_queues(ctrl, count);
+    if (rc == NVME_OK)
+        nvme_configure_features(ctrl);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reset                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Enable again and rebuild the queues on the same memory. */
+static int nvme_restart(struct nvme_ctrl *ctrl)
+{
+    nvme_qpair_reset_rings(&ctrl->admin);
+    int rc = nvme_ctrl_enable(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    ctrl->ready = true;
+    /* Number of Queues may be set once per controller reset (§5.21.1.7). */
+    uint16_t granted = 0;
+    ctrl->info.io_queues = 0;
+    rc = nvme_set_num_queues(ctrl, ctrl->nr_ioq, &granted);
+    if (rc == NVME_OK)
+        rc = nvme_ctrl_start_queues(ctrl, granted);
+    return rc;
+}
+
+/* Resubmits reclaimed I/O commands in their submission order. */
+static void nvme_replay(struct nvme_ctrl *ctrl)
+{
+    for (;;) {
+        struct nvme_qpair *best_q = NULL;
+        uint16_t best = 0;
+        for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
+            struct nvme_qpair *qp = &ctrl->ioq[q];
+            for (uint16_t i = 0; i < qp->nslots && qp->outstanding != 0; i++)
+                if (qp->slots[i].state == NVME_SLOT_REPLAY &&
+                    (best_q == NULL ||
+                     (int32_t)(qp->slots[i].seq - best_q->slots[best].seq) < 0)) {
+                    best_q = qp;
+                    best = i;
+                }
+        }
+        if (best_q == NULL)
+            return;
+        nvme_lock(best_q);
+        if (best_q->live) {
+            best_q->slots[best].retries++;
+            ctrl->stats.replays++;
+            nvme_qpair_resubmit_locked(best_q, best);
+            nvme_qpair_ring_locked(best_q);
+        } else { /* the controller granted fewer queues this time */
+            nvme_qpair_complete_slot(best_q, best, NVME_ERR_ABORTED);
+        }
+        nvme_unlock(best_q);
+    }
+}
+
+int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why)
+{
+    nvme_lock(&ctrl->admin);
+    if (ctrl->in_recovery) {
+        nvme_unlock(&ctrl->admin);
+        return NVME_ERR_STATE;
+    }
+    ctrl->in_recovery = true;
+    nvme_unlock(&ctrl->admin);
+    ctrl->stats.resets++;
+    if (why == NVME_OK)
+        nvme_log(ctrl, NVME_LOG_INFO, "controller reset");
+    else
+        nvme_log(ctrl, NVME_LOG_WARN, "controller reset after: %s", nvme_strerror(why));
+
+    /* Stop first (rule 1), then reclaim: I/O with budget left waits for
+     * its replay, the rest fails back. */
+    int rc = nvme_stop_and_reclaim(ctrl, NVME_ERR_ABORTED, NVME_RECLAIM_REPLAY);
+    for (unsigned attempt = 0; rc != NVME_ERR_GONE && attempt < NVME_RESET_ATTEMPTS; attempt++) {
+        rc = nvme_restart(ctrl);
+        if (rc == NVME_OK)
+            break;
+        nvme_log(ctrl, NVME_LOG_ERROR, "restart after reset failed: %s", nvme_strerror(rc));
+        int src = nvme_stop_and_reclaim(ctrl, NVME_ERR_ABORTED, NVME_RECLAIM_KEEP_REPLAY);
+        if (src == NVME_ERR_GONE)
+            rc = src;
+    }
+    if (rc == NVME_OK) {
+        ctrl->dead = false;
+        nvme_replay(ctrl);
+    } else {
+        nvme_queues_quiesce(ctrl);
+        nvme_reclaim_all(ctrl, rc, NVME_RECLAIM_ALL);
+        if (rc != NVME_ERR_GONE) {
+            ctrl->dead = true;
+            nvme_log(ctrl, NVME_LOG_ERROR, "controller dead: %s", nvme_strerror(rc));
+            nvme_event(ctrl, NVME_EVENT_DEAD, (uint32_t)-rc);
+        }
+    }
+    ctrl->in_recovery = false;
+    nvme_event(ctrl, NVME_EVENT_RESET, rc == NVME_OK ? 0u : (uint32_t)-rc);
+    return rc;
+}

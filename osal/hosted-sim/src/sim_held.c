@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_held.c - commands the device fetched but keeps in flight
+ * (NVME_SIM_FAULT_HANG): the DMA they keep doing, what a controller reset
+ * does to them, and Abort (NVMe 1.4 §5.1), which can reach them, delayed
+ * completions, outstanding AERs and commands not yet fetched.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+#define SF_ABORT_REQ ((uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_REQ))
+#define SF_ABORT_LIMIT SIM_SF_CMD(0x03) /* Abort Command Limit Exceeded */
+
+static bool has_data(uint16_t qid, uint8_t opc)
+{
+    if (qid == 0)
+        return opc == NVME_ADMIN_IDENTIFY || opc == NVME_ADMIN_GET_LOG_PAGE;
+    return opc == NVME_CMD_READ || opc == NVME_CMD_WRITE;
+}
+
+/* Keep a fetched command in flight.  A command with data runs once in
+ * capture mode: its checks happen now (a bad command simply hangs without
+ * DMA), sim_prp_copy records the segments and the data to repeat, and the
+ * command has no other effect (no media write, no log side effect). */
+void sim_hold(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe)
+{
+    if (sim->nheld == sim->held_cap) {
+        size_t ncap = sim->held_cap ? sim->held_cap * 2 : 8;
+        struct sim_held *n = realloc(sim->held, ncap * sizeof(*n));
+        if (!n)
+            return;
+        sim->held = n;
+        sim->held_cap = ncap;
+    }
+    struct sim_held *h = &sim->held[sim->nheld++];
+    *h = (struct sim_held){.sqid = qid, .cqid = sim->sq[qid].cqid, .cid = sqe->cid,
+                           .opc = sqe->opc};
+    if (qid == 0 && sqe->opc == NVME_ADMIN_ABORT)
+        sim->st.aborts++; /* received, never executed */
+    sim_msg(sim, "fault: command opc 0x%02x cid %u on SQ %u hangs", sqe->opc, sqe->cid, qid);
+    if (!has_data(qid, sqe->opc))
+        return;
+    uint32_t dw0 = 0;
+    bool no_cqe = false;
+    sim->xfer_capture = &h->x;
+    if (qid == 0)
+        (void)sim_admin_exec(sim, sqe, &dw0, &no_cqe);
+    else
+        (void)sim_nvm_exec(sim, sqe, &dw0);
+    sim->xfer_capture = NULL;
+}
+
+/* One repetition of a held command's transfer.  A piece whose region is no
+ * longer the registration it used at fetch time is skipped and counted as
+ * dma_after_return. */
+static void transfer(struct nvme_sim *sim, struct sim_held *h)
+{
+    struct sim_xfer *x = &h->x;
+    uint8_t *p = x->data;
+    for (size_t i = 0; i < x->nsegs && !sim->dma_stopped; i++) {
+        const struct sim_seg *s = &x->segs[i];
+        if (s->rid && sim_region_alive(sim, s->rid, s->bus, s->len, x->to_host)) {
+            uint8_t *va = (uint8_t *)(uintptr_t)(s->bus ^ NVME_SIM_BUS_XOR);
+            if (x->to_host)
+                memcpy(va, p, s->len);
+            else
+                memcpy(p, va, s->len);
+        } else if (s->rid) {
+            sim->st.dma_after_return++;
+            if (!h->warned)
+                sim_msg(sim,
+                        "DMA AFTER RETURN: hung command opc 0x%02x cid %u still %s its buffer "
+                        "at bus 0x%llx, which the host freed/unmapped; access skipped",
+                        h->opc, h->cid, x->to_host ? "writes" : "reads",
+                        (unsigned long long)s->bus);
+            h->warned = true;
+        } else if (x->to_host) { /* spans several regions: the general check */
+            sim_dma_write(sim, s->bus, p, s->len, "hung command");
+        } else {
+            sim_dma_read(sim, s->bus, p, s->len, "hung command");
+        }
+        p += s->len;
+    }
+}
+
+void sim_held_step(struct nvme_sim *sim)
+{
+    if (sim->gone || sim->dma_stopped)
+        return;
+    for (size_t i = 0; i < sim->nheld; i++)
+        if (!sim->held[i].draining)
+            transfer(sim, &sim->held[i]);
+}
+
+void sim_held_drop(struct nvme_sim *sim)
+{
+    for (size_t i = 0; i < sim->nheld; i++)
+        sim_xfer_free(&sim->held[i].x);
+    sim->nheld = 0;
+    sim->npend_abort = 0;
+}
+
+/* CC.EN 1->0: the commands stop; each transfers once more at the end of
+ * the disable window (sim_held_drain). */
+void sim_held_disable(struct nvme_sim *sim)
+{
+    for (size_t i = 0; i < sim->nheld; i++)
+        sim->held[i].draining = true;
+    sim->npend_abort = 0;
+}
+
+void sim_held_drain(struct nvme_sim *sim)
+{
+    if (!sim->gone && !sim->dma_stopped)
+        for (size_t i = 0; i < sim->nheld; i++)
+            transfer(sim, &sim->held[i]);
+    sim_held_drop(sim);
+}
+
+/* Delete I/O Submission Queue (§5.7): the commands of that SQ still in
+ * the device complete with Command Aborted due to SQ Deletion. */
+void sim_held_sq_deleted(struct nvme_sim *sim, uint16_t sqid)
+{
+    for (size_t i = 0; i < sim->nheld;) {
+        struct sim_held *h = &sim->held[i];
+        if (h->sqid != sqid || h->draining) {
+            i++;
+            continue;
+        }
+        struct nvme_cqe cqe = {.sqhd = (uint16_t)sim->sq[sqid].head, .sqid = sqid, .cid = h->cid,
+                               .status = (uint16_t)(NVME_SF(NVME_SCT_GENERIC,
+                                                            NVME_SC_ABORT_SQ_DELETION) << 1)};
+        uint16_t cqid = h->cqid;
+        sim_xfer_free(&h->x);
+        *h = sim->held[--sim->nheld];
+        sim_post_cqe(sim, cqid, &cqe);
+    }
+    for (unsigned i = 0; i < sim->npend_abort;)
+        if (sim->pend_abort[i].sqid == sqid)
+            sim->pend_abort[i] = sim->pend_abort[--sim->npend_abort];
+        else
+            i++;
+}
+
+bool sim_pend_abort_take(struct nvme_sim *sim, uint16_t sqid, uint16_t cid)
+{
+    for (unsigned i = 0; i < sim->npend_abort; i++) {
+        if (sim->pend_abort[i].sqid == sqid && sim->pend_abort[i].cid == cid) {
+            sim->pend_abort[i] = sim->pend_abort[--sim->npend_abort];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Aborts still in the device: hung, or executed with their completion
+ * held back (NVME_SIM_FAULT_DELAY). */
+static unsigned aborts_outstanding(const struct nvme_sim *sim)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < sim->nheld; i++)
+        n += sim->held[i].sqid == 0 && sim->held[i].opc == NVME_ADMIN_ABORT;
+    for (size_t i = 0; i < sim->ndelayed; i++)
+        n += sim->delayed[i].sqid == 0 && sim->delayed[i].opc == NVME_ADMIN_ABORT;
+    return n;
+}
+
+static void complete_aborted(struct nvme_sim *sim, uint16_t sqid, uint16_t cqid, uint16_t cid)
+{
+    struct nvme_cqe cqe = {.sqhd = (uint16_t)sim->sq[sqid].head, .sqid = sqid, .cid = cid,
+                           .status = (uint16_t)(SF_ABORT_REQ << 1)};
+    sim_post_cqe(sim, cqid, &cqe);
+}
+
+/* Is command `cid` still between head and tail of SQ `sqid` (deferred mode)? */
+static bool not_fetched(struct nvme_sim *sim, uint16_t sqid, uint16_t cid)
+{
+    if (sqid >= sim->nq || !sim->sq[sqid].live)
+        return false;
+    struct sim_sq *sq = &sim->sq[sqid];
+    for (uint32_t i = sq->head; i != sq->tail; i = (i + 1) % sq->size) {
+        struct nvme_sqe e;
+        if (!sim_dma_read(sim, sq->bus + (uint64_t)i * sizeof(e), &e, sizeof(e), "SQ entry"))
+            return false;
+        if (e.cid == cid)
+            return true;
+    }
+    return false;
+}
+
+/* Abort (§5.1): CDW10 SQID 15:0, CID 31:16.  DW0 bit 0 = 0 when the
+ * command was aborted, 1 when not. */
+uint16_t sim_abort(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0)
+{
+    uint16_t sqid = (uint16_t)sqe->cdw10, cid = (uint16_t)(sqe->cdw10 >> 16);
+    sim->st.aborts++;
+    *dw0 = 1;
+    if (aborts_outstanding(sim) > sim->cfg.acl)
+        return SF_ABORT_LIMIT;
+    if (sim->cfg.abort_mode == NVME_SIM_ABORT_REFUSE)
+        return 0;
+    bool done = false;
+    for (size_t i = 0; i < sim->nheld && !done; i++) {
+        struct sim_held *h = &sim->held[i];
+        if (h->sqid != sqid || h->cid != cid || h->draining)
+            continue;
+        uint16_t cqid = h->cqid;
+        sim_xfer_free(&h->x);
+        *h = sim->held[--sim->nheld];
+        complete_aborted(sim, sqid, cqid, cid);
+        done = true;
+    }
+    for (size_t i = 0; i < sim->ndelayed && !done; i++) {
+        struct sim_delayed *d = &sim->delayed[i];
+        if (d->sqid != sqid || d->cid != cid)
+            continue;
+        struct nvme_cqe cqe = d->cqe;
+        uint16_t cqid = d->cqid;
+        sim->delayed[i] = sim->delayed[--sim->ndelayed];
+        cqe.status = (uint16_t)(SF_ABORT_REQ << 1);
+        sim_post_cqe(sim, cqid, &cqe);
+        done = true;
+    }
+    for (unsigned i = 0; sqid == 0 && i < sim->aer_outstanding && !done; i++) {
+        if (sim->aer_cid[i] != cid)
+            continue;
+        memmove(&sim->aer_cid[i], &sim->aer_cid[i + 1],
+                (sim->aer_outstanding - i - 1) * sizeof(sim->aer_cid[0]));
+        sim->aer_outstanding--;
+        complete_aborted(sim, 0, 0, cid);
+        done = true;
+    }
+    if (!done && sim->npend_abort < SIM_MAX_PEND_ABORTS && not_fetched(sim, sqid, cid)) {
+        sim->pend_abort[sim->npend_abort].sqid = sqid;
+        sim->pend_abort[sim->npend_abort].cid = cid;
+        sim->npend_abort++;
+        done = true;
+    }
+    if (done) {
+        sim->st.aborts_done++;
+        *dw0 = 0;
+    }
+    return 0;
+}
