@@ -315,22 +315,25 @@ def check_stats(c, st, **want):
 
 def case_recovery_throttle(w):
     """A throttled namespace (2 IOPS) and a 400 ms command timeout: a
-    pipelined 256-block write times out, the core sends Abort (QEMU never
+    pipelined 128-block write (4 commands: no more than QEMU's Abort
+    Command Limit, ACL 3) times out, the core sends Abort (QEMU never
     aborts), resets the controller and replays; the reset event lifts the
     throttle; every block reads back with its pattern, in the guest and in
     the host's image."""
     img = os.path.join(w.dir, "thr.img")
     make_image(img, 16 * MiB)
     key, key2 = 7, 8
-    cmds = ["wpat 1 0 256 %d" % key, "stats", "rpat 1 0 256 %d" % key,
+    n = 128
+    cmds = ["wpat 1 0 %d %d" % (n, key), "stats", "rpat 1 0 %d %d" % (n, key),
             "wpat 1 1024 64 %d" % key2, "rpat 1 1024 64 %d" % key2, "check-irqs"]
     c = w.boot(["path=%s,drive.throttling.iops-total=2" % img], cmds,
                ctrl="mdts=2", opts=["timeout=400", "reset-hook=unthrottle"],
                hooks=[("unthrottle", "block_set_io_throttle nsdrv0 0 0 0 0 0 0")],
                core_quiet=False, max_seconds=20)
-    s = c.section("wpat 1 0 256 %d" % key)
+    s = c.section("wpat 1 0 %d %d" % (n, key))
     m = re.search(r"wpat ok: .* (\d+) ms", s)
-    c.ok(m is not None, "wpat: 256 blocks (8 commands of 16 KiB, mdts=2) written despite the timeouts")
+    c.ok(m is not None, "wpat: %d blocks (%d commands of 16 KiB, mdts=2) written despite the timeouts"
+         % (n, n // 32))
     if m:
         c.ok(int(m.group(1)) >= 400, "wpat took %s ms >= the 400 ms timeout: the throttle held it" % m.group(1))
     c.has(r"^harness: event reset \(2\) detail=0x0", "event_cb told of a reset that worked (detail 0)")
@@ -339,13 +342,14 @@ def case_recovery_throttle(w):
     st = stats_of(c, "throttle")
     check_stats(c, st, timeouts=1, aborts_sent=1, resets=1, replays=1)
     print("  info  aborts_done=%s (QEMU 7.2 answers every Abort with 'not aborted')" % st.get("aborts_done"))
-    c.ok("rpat ok" in c.section("rpat 1 0 256 %d" % key), "rpat: the 256 replayed blocks read back with their pattern")
+    c.ok("rpat ok" in c.section("rpat 1 0 %d %d" % (n, key)),
+         "rpat: the %d replayed blocks read back with their pattern" % n)
     c.ok("rpat ok" in c.section("rpat 1 1024 64 %d" % key2), "after recovery: a fresh 64-block write reads back")
-    pat_check_image(c, img, key, 0, 256, 512, "replayed write")
+    pat_check_image(c, img, key, 0, n, 512, "replayed write")
     pat_check_image(c, img, key2, 1024, 64, 512, "write after recovery")
     blob = open(img, "rb").read()
-    c.ok(blob[256 * 512:1024 * 512].count(0) == (1024 - 256) * 512,
-         "host image: nothing written between LBA 256 and 1023")
+    c.ok(blob[n * 512:1024 * 512].count(0) == (1024 - n) * 512,
+         "host image: nothing written between LBA %d and 1023" % n)
     return c
 
 

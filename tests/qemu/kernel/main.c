@@ -247,22 +247,6 @@ static void print_irqs(struct nvme_ctrl *ctrl, const struct options *o, bool che
     }
 }
 
-/* --- the lifecycle API: declared in nvme.h, defined once the core has it.
- * Weak references, so that this harness links against a core without them
- * (then the commands using them fail saying so). */
-#pragma weak nvme_ctrl_service
-#pragma weak nvme_ctrl_get_stats
-#pragma weak nvme_ns_generation
-
-static bool have_lifecycle(const char *what)
-{
-    if (nvme_ctrl_service && nvme_ctrl_get_stats && nvme_ns_generation)
-        return true;
-    kprintf("harness: %s: this core has no nvme_ctrl_service/nvme_ctrl_get_stats/"
-            "nvme_ns_generation yet\n", what);
-    return false;
-}
-
 /* --- words of a command ----------------------------------------------------- */
 static char *next_word(char **p)
 {
@@ -358,8 +342,6 @@ static int ev_lookup(const char *name)
 /* --- stats, service ---------------------------------------------------------- */
 static int cmd_stats(struct nvme_ctrl *ctrl)
 {
-    if (!have_lifecycle("stats"))
-        return NVME_ERR_UNSUPPORTED;
     const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(ctrl);
     kprintf("stats: timeouts=%llu aborts_sent=%llu aborts_done=%llu resets=%llu replays=%llu "
             "retries=%llu async_events=%llu rescans=%llu ns_generation=%u\n",
@@ -376,8 +358,6 @@ static int cmd_service(struct nvme_ctrl *ctrl, char *args)
     uint64_t n = 1;
     if (*args && !next_num(&args, &n))
         return NVME_ERR_INVAL;
-    if (!have_lifecycle("service"))
-        return NVME_ERR_UNSUPPORTED;
     int last = 0;
     for (uint64_t i = 0; i < n; i++) {
         int rc = nvme_ctrl_service(ctrl);
@@ -399,8 +379,6 @@ static int cmd_wait_event(struct nvme_ctrl *ctrl, char *args)
     int e = name ? ev_lookup(name) : -1;
     if (e < 0 || !next_num(&args, &ms))
         return NVME_ERR_INVAL;
-    if (!have_lifecycle("wait-event"))
-        return NVME_ERR_UNSUPPORTED;
     uint64_t t0 = clock_now_us();
     unsigned calls = 0;
     while (ev_count[e] == ev_seen[e] && clock_now_us() - t0 < ms * 1000) {
@@ -600,6 +578,36 @@ static void lio_cb(void *arg, int result, uint32_t dw0)
     s->done = true;
 }
 
+struct lio_tally {
+    unsigned long ok, gone, other;
+    int first_other;
+    uint64_t gone_at;
+    bool stop;
+};
+
+/* Takes in the commands whose callback ran. */
+static void lio_collect(struct lio_tally *t, uint64_t now)
+{
+    for (unsigned i = 0; i < LIO_SLOTS; i++) {
+        struct lio_slot *s = &lio[i];
+        if (!s->busy || !s->done)
+            continue;
+        s->busy = false;
+        if (s->result == 0) {
+            t->ok++;
+        } else if (s->result == NVME_ERR_GONE) {
+            t->gone++;
+            if (!t->gone_at)
+                t->gone_at = now;
+            t->stop = true;
+        } else {
+            if (!t->other++)
+                t->first_other = s->result;
+            t->stop = true;
+        }
+    }
+}
+
 static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *args)
 {
     uint64_t nsid, lba0, span, bound_ms;
@@ -631,34 +639,17 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
         lio[i].buf = (uint32_t *)((uint8_t *)io->buf + (size_t)i * LIO_BLOCKS * ns->lba_size);
     }
     uint64_t slots = span / LIO_BLOCKS, next = 0;
-    unsigned long ok = 0, gone = 0, other = 0, submitted = 0;
-    int first_other = 0, submit_rc = 0, poll_rc = 0;
-    bool hooked = false, stop = false;
-    uint64_t t0 = clock_now_us(), off_at = 0, gone_at = 0, hard_deadline = t0 + 30000000ull;
+    struct lio_tally t;
+    memset(&t, 0, sizeof(t));
+    unsigned long submitted = 0;
+    int submit_rc = 0, poll_rc = 0;
+    bool hooked = false;
+    uint64_t t0 = clock_now_us(), off_at = 0, hard_deadline = t0 + 30000000ull;
     int rc = 0;
     for (;;) {
-        uint64_t now = clock_now_us();
-        /* collect */
-        for (unsigned i = 0; i < LIO_SLOTS; i++) {
-            struct lio_slot *s = &lio[i];
-            if (!s->busy || !s->done)
-                continue;
-            s->busy = false;
-            if (s->result == 0) {
-                ok++;
-            } else if (s->result == NVME_ERR_GONE) {
-                gone++;
-                if (!gone_at)
-                    gone_at = now;
-                stop = true;
-            } else {
-                if (!other++)
-                    first_other = s->result;
-                stop = true;
-            }
-        }
+                lio_collect(&t, clock_now_us());
         /* submit */
-        for (unsigned i = 0; i < LIO_SLOTS && !stop; i++) {
+        for (unsigned i = 0; i < LIO_SLOTS && !t.stop; i++) {
             struct lio_slot *s = &lio[i];
             if (s->busy)
                 continue;
@@ -674,9 +665,9 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
                 if (r == NVME_ERR_BUSY)
                     break;
                 submit_rc = r;
-                if (r == NVME_ERR_GONE && !gone_at)
-                    gone_at = now;
-                stop = true;
+                if (r == NVME_ERR_GONE && !t.gone_at)
+                    t.gone_at = clock_now_us();
+                t.stop = true;
                 break;
             }
             next++;
@@ -703,26 +694,27 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
         int pr = nvme_qpair_poll(ctrl, 1, 0);
         if (pr < 0 && !poll_rc) {
             poll_rc = pr;
-            if (pr == NVME_ERR_GONE && !gone_at)
-                gone_at = clock_now_us();
-            stop = true;
+            if (pr == NVME_ERR_GONE && !t.gone_at)
+                t.gone_at = clock_now_us();
+            t.stop = true;
         }
-        if (!hooked && ok >= 100) {
+        if (!hooked && t.ok >= 100) {
             hooked = true;
             unsigned busy = 0;
             for (unsigned i = 0; i < LIO_SLOTS; i++)
                 busy += lio[i].busy && !lio[i].done;
-            kprintf("loop-io: %lu writes done, %u in flight: asking the host for '%s'\n", ok, busy,
+            kprintf("loop-io: %lu writes done, %u in flight: asking the host for '%s'\n", t.ok, busy,
                     hook);
             if (host_hook(hook) != 0) {
                 rc = NVME_ERR_STATE;
-                stop = true;
+                t.stop = true;
             }
         }
+        lio_collect(&t, clock_now_us()); /* what the poll or an interrupt completed */
         unsigned busy = 0;
         for (unsigned i = 0; i < LIO_SLOTS; i++)
             busy += lio[i].busy;
-        if (stop && !busy)
+        if (t.stop && !busy)
             break;
         if (clock_now_us() > hard_deadline) {
             kprintf("loop-io: HANG: %u command(s) never came back, 30 s after the start\n", busy);
@@ -739,25 +731,25 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
     uint64_t end = clock_now_us();
     kprintf("loop-io: %lu submitted, %lu ok, %lu NVME_ERR_GONE, %lu other (first %d), submit "
             "returned %d, poll returned %d\n",
-            submitted, ok, gone, other, first_other, submit_rc, poll_rc);
+            submitted, t.ok, t.gone, t.other, t.first_other, submit_rc, poll_rc);
     if (rc)
         return rc;
     if (!off_at) {
         kprintf("loop-io: the attention button was never pressed (device_del?)\n");
         return NVME_ERR_STATE;
     }
-    if (!gone_at) {
+    if (!t.gone_at) {
         kprintf("loop-io: I/O ended without NVME_ERR_GONE\n");
         return NVME_ERR_STATE;
     }
     kprintf("loop-io: NVME_ERR_GONE %llu ms after the power-off, all commands back %llu ms after it "
             "(bound %llu ms)\n",
-            (unsigned long long)((gone_at - off_at) / 1000),
+            (unsigned long long)((t.gone_at - off_at) / 1000),
             (unsigned long long)((end - off_at) / 1000), (unsigned long long)bound_ms);
-    if (other) {
-        kprintf("loop-io: %lu command(s) failed otherwise, first with %d (%s)\n", other,
-                first_other, nvme_strerror(first_other));
-        return first_other;
+    if (t.other) {
+        kprintf("loop-io: %lu command(s) failed otherwise, first with %d (%s)\n", t.other,
+                t.first_other, nvme_strerror(t.first_other));
+        return t.first_other;
     }
     if (end - off_at > bound_ms * 1000)
         return NVME_ERR_TIMEOUT;
