@@ -57,6 +57,7 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
 {
     if (ctrl == NULL || sqe == NULL || (len != 0 && buf == NULL))
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_sqe cmd = *sqe;
     return nvme_admin_exec_bounce(ctrl, &cmd, buf, len, dir, dw0);
 }
@@ -67,6 +68,7 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
     struct nvme_sqe sqe;
     if (ctrl == NULL || buf == NULL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
     sqe.cdw10 = cns;
     return nvme_admin_exec_bounce(ctrl, &sqe, buf, NVME_IDENTIFY_DATA_SIZE,
@@ -79,6 +81,7 @@ int nvme_get_log_page(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, void *
     struct nvme_sqe sqe;
     if (ctrl == NULL || buf == NULL || len == 0 || (len & 3u) != 0 || len > 4096u)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     nvme_sqe_get_log(&sqe, lid, nsid, len);
     return nvme_admin_exec_bounce(ctrl, &sqe, buf, len, NVME_DMA_FROM_DEVICE, NULL);
 }
@@ -96,6 +99,7 @@ static int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid, uint3
     struct nvme_sqe sqe;
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     nvme_sqe_init(&sqe, opc, 0);
     sqe.cdw10 = fid;
     sqe.cdw11 = cdw11;

@@ -21,21 +21,15 @@ static void nvme_handle_register(struct nvme_ctrl *ctrl, bool live)
         }
 }
 
-static bool nvme_handle_ok(const struct nvme_ctrl *ctrl)
+bool nvme_handle_ok(const struct nvme_ctrl *ctrl)
 {
     for (unsigned i = 0; i < NVME_DEBUG_MAX_CTRLS; i++)
         if (nvme_live_ctrls[i] == ctrl && ctrl != NULL)
             return ctrl->magic == NVME_CTRL_MAGIC;
     return false;
 }
-#define NVME_HANDLE_CHECK(ctrl, err)                                               \
-    do {                                                                           \
-        if ((ctrl) != NULL && !nvme_handle_ok(ctrl))                               \
-            return (err);                                                          \
-    } while (0)
 #else
 #define nvme_handle_register(ctrl, live) ((void)(ctrl), (void)(live))
-#define NVME_HANDLE_CHECK(ctrl, err) ((void)(ctrl))
 #endif
 
 /* ------------------------------------------------------------------ */
@@ -220,6 +214,8 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
         ctrl->opts = *opts;
     ctrl->trace = ctrl->opts.trace;
     ctrl->quirks = nvme_lookup_quirks(ctrl->opts.pci_vendor, ctrl->opts.pci_device);
+    ctrl->magic = NVME_CTRL_MAGIC;
+    nvme_handle_register(ctrl, true); /* bring-up uses the public admin calls */
 
     int rc = nvme_read_caps(ctrl);
     if (rc != NVME_OK)
@@ -276,8 +272,6 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
                ctrl->info.io_queues, ctrl->info.io_queue_entries, ctrl->info.irq_vectors,
                ctrl->info.irq_is_intx ? " (INTx)" : "");
     ctrl->up = true;
-    ctrl->magic = NVME_CTRL_MAGIC;
-    nvme_handle_register(ctrl, true);
     *out = ctrl;
     return NVME_OK;
 
@@ -296,6 +290,7 @@ fail_disable:
     nvme_ns_free(ctrl);
     nvme_qpair_free(&ctrl->admin);
 fail_free:
+    nvme_handle_register(ctrl, false);
     osal->mem_free(osal->ctx, ctrl, sizeof(*ctrl));
     return rc;
 }

@@ -16,6 +16,7 @@ static int nvme_io_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, ui
 {
     if (ctrl == NULL || buf == NULL || count == 0)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (ctrl->gone)
         return NVME_ERR_GONE;
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
@@ -72,6 +73,7 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
 {
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (ctrl->gone)
         return NVME_ERR_GONE;
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);

@@ -329,6 +329,7 @@ int nvme_ns_rescan(struct nvme_ctrl *ctrl)
 {
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (ctrl->gone)
         return NVME_ERR_GONE;
     return nvme_ns_scan(ctrl);

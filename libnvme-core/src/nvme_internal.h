@@ -197,6 +197,19 @@ struct nvme_ctrl {
 
 #define NVME_CTRL_MAGIC 0x4e564d45u /* "NVME" */
 
+/* Entry check of the public calls (nvme.h, lifecycle rule 7): with
+ * NVME_DEBUG a handle that is not a live controller returns `err`. */
+#ifdef NVME_DEBUG
+bool nvme_handle_ok(const struct nvme_ctrl *ctrl);
+#define NVME_HANDLE_CHECK(ctrl, err)                                                      \
+    do {                                                                                  \
+        if ((ctrl) != NULL && !nvme_handle_ok(ctrl))                                      \
+            return (err);                                                                 \
+    } while (0)
+#else
+#define NVME_HANDLE_CHECK(ctrl, err) ((void)(ctrl))
+#endif
+
 /* Quirks (ctrl.c): behaviours of specific controllers. */
 #define NVME_QUIRK_SPLIT_64BIT_MMIO (1u << 0) /* never use mmio_*64 */
 #define NVME_QUIRK_DELAY_BEFORE_READY (1u << 1) /* wait after CC.EN=1 */

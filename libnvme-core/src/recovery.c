@@ -197,6 +197,8 @@ int nvme_recovery_check(struct nvme_ctrl *ctrl)
     if (ctrl->dead)
         return NVME_ERR_FATAL;
 
+    /* Admin completions nobody else reaps when polling (Abort, AER). */
+    (void)nvme_qpair_process(&ctrl->admin, 0);
     /* A fatal or vanished controller completes nothing (§9.5): look even
      * when no command is late, so it is noticed while idle. */
     int rc = nvme_ctrl_check_csts(ctrl);

@@ -43,6 +43,8 @@ void fx_stop(struct fx *f)
     nvme_ctrl_fini(f->ctrl);
     f->ctrl = NULL;
     assert_int_equal(nvme_sim_dma_violations(f->sim), 0);
+    /* Lifecycle rule 1: the device never touched memory handed back. */
+    assert_int_equal(nvme_sim_dma_after_return(f->sim), 0);
     assert_int_equal(nvme_sim_host_errors(f->sim), 0);
     assert_int_equal(nvme_sim_dma_live(f->sim), 0);
     nvme_sim_destroy(f->sim);

@@ -363,6 +363,7 @@ static void given_completion_after_timeout_callback_still_runs_once(void **state
     (void)state;
     struct fx f;
     fx_config(&f);
+    f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE; /* "not aborted": the window runs */
     start_captured(&f);
     seed_media(&f, 1, 3, 1, 52);
     inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 2300 * MS, 1);

@@ -1,0 +1,744 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_lifecycle.c - the command lifecycle of nvme.h, rule by rule, on
+ * the simulated controller: buffer ownership until completion or stop,
+ * waits that end on completion, timeout -> Abort -> reset -> replay,
+ * retries with Command Retry Delay, asynchronous events, namespaces
+ * across rescans, a device that is gone (and back), API misuse.
+ *
+ * Every test ends in fx_stop(), which also asserts that the device never
+ * touched memory the core had handed back (nvme_sim_dma_after_return).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+
+#define MS 1000u
+
+static uint8_t *xalloc(size_t len)
+{
+    uint8_t *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);
+    assert_non_null(p);
+    memset(p, 0, len);
+    return p;
+}
+
+static void start(struct fx *f)
+{
+    f->sim = nvme_sim_create(&f->cfg);
+    assert_non_null(f->sim);
+    nvme_sim_log_capture(f->sim, true);
+    nvme_sim_osal(f->sim, &f->osal);
+    int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
+    if (rc != 0)
+        fail_msg("nvme_ctrl_init: %d (%s)\n%s", rc, nvme_strerror(rc), nvme_sim_log_text(f->sim));
+    nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
+}
+
+static void inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode,
+                   uint32_t value, unsigned count)
+{
+    struct nvme_sim_fault flt = {kind, qid, opcode, NVME_SIM_ANY, value, 0, count};
+    assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
+}
+
+static void seed(struct fx *f, uint64_t lba, uint32_t count, uint32_t s)
+{
+    uint8_t *b = xalloc((size_t)count * 512);
+    fx_pattern(b, (size_t)count * 512, s);
+    assert_int_equal(nvme_sim_ns_write(f->sim, 1, lba, count, b), 0);
+    free(b);
+}
+
+static void assert_media(struct fx *f, uint64_t lba, uint32_t count, uint32_t s)
+{
+    size_t len = (size_t)count * 512;
+    uint8_t *got = xalloc(len), *want = xalloc(len);
+    fx_pattern(want, len, s);
+    assert_int_equal(nvme_sim_ns_read(f->sim, 1, lba, count, got), 0);
+    assert_memory_equal(got, want, len);
+    free(got);
+    free(want);
+}
+
+static void assert_pattern(const uint8_t *buf, size_t len, uint32_t s)
+{
+    uint8_t *want = xalloc(len);
+    fx_pattern(want, len, s);
+    assert_memory_equal(buf, want, len);
+    free(want);
+}
+
+struct rec {
+    int calls;
+    int result;
+};
+
+static void rec_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)dw0;
+    struct rec *r = arg;
+    r->calls++;
+    r->result = result;
+}
+
+static void poll_until(struct fx *f, uint16_t qid, const struct rec *r, uint64_t max_us)
+{
+    uint64_t t0 = nvme_sim_now(f->sim);
+    while (r->calls == 0 && nvme_sim_now(f->sim) - t0 < max_us) {
+        (void)nvme_qpair_poll(f->ctrl, qid, 0);
+        nvme_sim_advance(f->sim, 1 * MS);
+    }
+}
+
+static bool log_has(struct fx *f, const char *s)
+{
+    return strstr(nvme_sim_log_text(f->sim), s) != NULL;
+}
+
+static const struct nvme_ctrl_stats *stats(struct fx *f)
+{
+    return nvme_ctrl_get_stats(f->ctrl);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule 1: ownership                                                   */
+/* ------------------------------------------------------------------ */
+
+/* A caller that frees its buffer in the callback (the issue's
+ * use-after-free): the device keeps writing a hung read until the
+ * controller is stopped; the callback runs only after that. */
+static void callback_that_frees_its_buffer_never_sees_a_device_write_after(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
+    f.opts.max_retries = NVME_NO_RETRIES;
+    start(&f);
+    inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = xalloc(4096);
+    struct rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, rec_cb, &r), 0);
+    /* Past the deadline and the Abort window: stopped, then failed back. */
+    poll_until(&f, 1, &r, 5000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_TIMEOUT);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_RDY, NVME_CSTS_RDY);
+    assert_int_equal(stats(&f)->resets, 1);
+    free(buf); /* the caller's right now */
+    for (int i = 0; i < 100; i++)
+        nvme_sim_advance(f.sim, 1 * MS);
+    assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+    fx_stop(&f);
+}
+
+/* The reset of a device that keeps doing DMA until CC.EN=0 and RDY=0
+ * (issue: 374 violations in 3,000 soak iterations): reclaim after stop. */
+static void reset_reclaims_only_after_the_controller_stopped(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.disable_delay_us = 100000; /* 100 ms of DMA after CC.EN=0 */
+    start(&f);
+    seed(&f, 0, 16, 5);
+    inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 4);
+    uint8_t *buf = xalloc(4 * 4096);
+    struct rec r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 4, 4,
+                                        buf + i * 4096, 0, rec_cb, &r[i]),
+                         0);
+    }
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(r[i].calls, 0); /* replayed, not failed */
+    poll_until(&f, 1, &r[3], 100 * MS);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0);
+    }
+    uint8_t *want = xalloc(16 * 512);
+    fx_pattern(want, 16 * 512, 5);
+    for (int i = 0; i < 4; i++)
+        assert_memory_equal(buf + i * 4096, want + i * 2048, 2048);
+    assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+    free(want);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* A controller that ignores CC.EN=0: the port's dma_stop cuts it off
+ * before buffers go back; the controller is then dead until a reset that
+ * works. */
+static void controller_that_will_not_stop_is_cut_off_before_buffers_go_back(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.to = 1; /* CAP.TO 500 ms */
+    f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
+    start(&f);
+    inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = xalloc(4096);
+    struct rec r = {0, -100};
+    nvme_sim_set_stuck(f.sim, true);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, rec_cb, &r), 0);
+    poll_until(&f, 1, &r, 10000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_true(r.result < 0);
+    assert_true(nvme_sim_stats(f.sim)->dma_stops >= 1);
+    assert_true(log_has(&f, "did not stop"));
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_FATAL); /* dead: fails fast */
+    assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+    nvme_sim_set_stuck(f.sim, false);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* revived */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule 2: waits                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Polled: a blocking read returns within microseconds of its
+ * completion, not after a doubling sleep. */
+static void polled_blocking_read_returns_right_after_its_completion(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 300;
+    start(&f);
+    uint8_t *buf = xalloc(4096);
+    for (int i = 0; i < 10; i++) {
+        uint64_t t0 = nvme_sim_now(f.sim);
+        assert_int_equal(nvme_read(f.ctrl, 1, (uint64_t)i * 8, 8, buf), 0);
+        uint64_t took = nvme_sim_now(f.sim) - t0;
+        assert_true(took >= 300);
+        assert_true(took <= 300 + 300 / 16 + 20); /* within ~6% of the latency */
+    }
+    fx_stop(&f);
+    free(buf);
+}
+
+/* Interrupts with the OSAL's wait/wake: the handler's completion wakes
+ * the waiter at once. */
+static void interrupt_wakes_the_blocking_waiter(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 50;
+    f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    f.cfg.wait_wake = true;
+    start(&f);
+    uint8_t *buf = xalloc(4096);
+    uint64_t wakes = nvme_sim_stats(f.sim)->wakes;
+    for (int i = 0; i < 10; i++) {
+        uint64_t t0 = nvme_sim_now(f.sim);
+        assert_int_equal(nvme_read(f.ctrl, 1, (uint64_t)i * 8, 8, buf), 0);
+        assert_true(nvme_sim_now(f.sim) - t0 <= 50 + 10);
+    }
+    assert_true(nvme_sim_stats(f.sim)->wakes >= wakes + 10);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule 3: escalation                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Deadline -> Abort that works -> Command Abort Requested -> retried:
+ * no reset needed. */
+static void late_command_is_aborted_and_retried_without_a_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* 2 s deadline */
+    start(&f);
+    seed(&f, 40, 8, 11);
+    inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 60000 * MS, 1);
+    uint8_t *buf = xalloc(4096);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_read(f.ctrl, 1, 40, 8, buf), 0);
+    assert_pattern(buf, 4096, 11);
+    uint64_t took = nvme_sim_now(f.sim) - t0;
+    assert_true(took >= 2000 * MS && took <= 2300 * MS);
+    nvme_sim_advance(f.sim, 100 * MS); /* the Abort's completion is reaped by a tick */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(stats(&f)->timeouts, 1);
+    assert_int_equal(stats(&f)->aborts_sent, 1);
+    assert_int_equal(stats(&f)->aborts_done, 1);
+    assert_int_equal(stats(&f)->retries, 1);
+    assert_int_equal(stats(&f)->resets, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->aborts, 1);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* A flipped phase tag wedges the queue (the issue's "one flipped phase
+ * tag wedges the asynchronous queue"): timeout, Abort (nothing to
+ * abort), reset, replay: every command completes once, with its data. */
+static void flipped_phase_tag_is_recovered_by_reset_and_replay(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mqes = 3; /* 4-entry queue */
+    start(&f);
+    seed(&f, 0, 24, 12);
+    inject(&f, NVME_SIM_FAULT_PHASE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = xalloc(3 * 4096);
+    struct rec r[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = (struct rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 8, 8,
+                                        buf + i * 4096, 0, rec_cb, &r[i]),
+                         0);
+    }
+    uint64_t t0 = nvme_sim_now(f.sim);
+    while ((r[0].calls + r[1].calls + r[2].calls) < 3 && nvme_sim_now(f.sim) - t0 < 10000 * MS) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    uint8_t *want = xalloc(24 * 512);
+    fx_pattern(want, 24 * 512, 12);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0);
+        assert_memory_equal(buf + i * 4096, want + i * 4096, 4096);
+    }
+    assert_int_equal(stats(&f)->resets, 1);
+    assert_true(stats(&f)->replays >= 1);
+    /* and the queue is usable afterwards, every slot back */
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    free(want);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* Lost completions no longer leak slots: three on a 4-entry queue used
+ * to make every later submit return BUSY forever. */
+static void lost_completions_do_not_exhaust_the_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mqes = 3;
+    f.opts.command_timeout_ms = 400;
+    start(&f);
+    inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 3);
+    uint8_t *buf = xalloc(3 * 4096);
+    struct rec r[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = (struct rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0,
+                                        rec_cb, &r[i]),
+                         0);
+    }
+    uint64_t t0 = nvme_sim_now(f.sim);
+    while ((r[0].calls + r[1].calls + r[2].calls) < 3 && nvme_sim_now(f.sim) - t0 < 5000 * MS) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(r[i].result, 0); /* replayed after the reset */
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* An admin command that times out: straight to a reset (no Abort of
+ * admin commands), with the admin deadline, not the I/O one. */
+static void admin_timeout_uses_its_own_deadline_and_resets(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* I/O 2 s */
+    f.opts.admin_timeout_ms = 5000;
+    start(&f);
+    inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_GET_FEATURES, 0, 1);
+    uint32_t dw0;
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), NVME_ERR_TIMEOUT);
+    uint64_t took = nvme_sim_now(f.sim) - t0;
+    assert_true(took >= 5000 * MS && took <= 5300 * MS);
+    assert_int_equal(stats(&f)->aborts_sent, 0);
+    assert_int_equal(stats(&f)->resets, 1);
+    assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), 0);
+    fx_stop(&f);
+}
+
+/* A fatal status raised while nothing is in flight is noticed by the
+ * service call within a tick or two. */
+static void cfs_while_idle_is_noticed_by_the_service_call(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* tick 100 ms */
+    start(&f);
+    nvme_sim_set_cfs(f.sim, true);
+    for (int i = 0; i < 3 && stats(&f)->resets == 0; i++) {
+        nvme_sim_advance(f.sim, 100 * MS);
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    }
+    assert_int_equal(stats(&f)->resets, 1);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule 4: replay order                                                */
+/* ------------------------------------------------------------------ */
+
+/* Three writes of the same blocks in flight when the reset comes: they
+ * are replayed in submission order, so the media ends with the last.
+ * Slots are taken so that slot order is the reverse of submission order
+ * (the free list is LIFO), so a replay in slot order would be caught. */
+static void replay_keeps_submission_order(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 5000;
+    start(&f);
+    uint8_t *buf = xalloc(3 * 4096);
+    struct rec r[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = (struct rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0,
+                                        rec_cb, &r[i]),
+                         0);
+    }
+    poll_until(&f, 1, &r[2], 100 * MS);
+    for (int i = 0; i < 3; i++) {
+        fx_pattern(buf + i * 4096, 4096, 20u + (uint32_t)i);
+        r[i] = (struct rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 64, 8, buf + i * 4096, 0,
+                                        rec_cb, &r[i]),
+                         0);
+    }
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    for (int q = 0; q < 50; q++) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(r[i].result, 0);
+    assert_int_equal(stats(&f)->replays, 3);
+    assert_media(&f, 64, 8, 22);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule 5: retries                                                     */
+/* ------------------------------------------------------------------ */
+
+/* CRD selects CRDT1-3 (100 ms units); ACRE was enabled at bring-up, so
+ * the controller reports the delay, and it is honoured on I/O and on
+ * admin commands alike. */
+static void command_retry_delay_is_honoured_on_io_and_admin(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.crdt[0] = 3; /* 300 ms */
+    f.cfg.crdt[1] = 7; /* 700 ms */
+    start(&f);
+    assert_true(nvme_sim_acre(f.sim));
+    seed(&f, 8, 8, 30);
+    uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY) | (1u << 11));
+    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    uint8_t *buf = xalloc(4096);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_read(f.ctrl, 1, 8, 8, buf), 0);
+    uint64_t took = nvme_sim_now(f.sim) - t0;
+    assert_true(took >= 300 * MS && took <= 500 * MS);
+    assert_pattern(buf, 4096, 30);
+
+    sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | (2u << 11));
+    inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_GET_FEATURES, sf, 1);
+    uint32_t dw0;
+    t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), 0);
+    took = nvme_sim_now(f.sim) - t0;
+    assert_true(took >= 700 * MS && took <= 900 * MS);
+    assert_int_equal(stats(&f)->retries, 2);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* DNR is never retried, whatever the status. */
+static void dnr_is_never_retried(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start(&f);
+    uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY) | NVME_SF_DNR_BIT);
+    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_WRITE, sf, 1);
+    uint8_t *buf = xalloc(512);
+    uint64_t io0 = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf), sf);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io0 + 1);
+    assert_int_equal(stats(&f)->retries, 0);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule 6 and namespaces                                               */
+/* ------------------------------------------------------------------ */
+
+struct events {
+    int n;
+    enum nvme_event ev[16];
+    uint32_t detail[16];
+};
+
+static void event_cb(void *arg, enum nvme_event ev, uint32_t detail)
+{
+    struct events *e = arg;
+    if (e->n < 16) {
+        e->ev[e->n] = ev;
+        e->detail[e->n] = detail;
+    }
+    e->n++;
+}
+
+static bool saw(const struct events *e, enum nvme_event ev)
+{
+    for (int i = 0; i < e->n && i < 16; i++)
+        if (e->ev[i] == ev)
+            return true;
+    return false;
+}
+
+/* Hot removal: everything in flight fails with GONE at once, no register
+ * is written after, the port is told, new calls fail fast; when the
+ * device answers again nvme_ctrl_reset() brings it back. */
+static void device_gone_fails_all_writes_no_register_and_comes_back(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct events ev = {0};
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 10000;
+    f.opts.event_cb = event_cb;
+    f.opts.event_arg = &ev;
+    start(&f);
+    uint8_t *buf = xalloc(8 * 4096);
+    struct rec r[8];
+    for (int i = 0; i < 8; i++) {
+        r[i] = (struct rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 8, 8,
+                                        buf + i * 4096, 0, rec_cb, &r[i]),
+                         0);
+    }
+    nvme_sim_set_gone(f.sim, true);
+    uint64_t writes = 0;
+    for (int i = 0; i < 300 && r[7].calls == 0; i++) {
+        int rc = nvme_qpair_poll(f.ctrl, 1, 0);
+        assert_true(rc == 0 || rc == NVME_ERR_GONE);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, NVME_ERR_GONE);
+    }
+    assert_true(saw(&ev, NVME_EVENT_GONE));
+    writes = nvme_sim_stats(f.sim)->mmio_writes;
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_GONE);
+    assert_int_equal(nvme_submit_flush(f.ctrl, 1, 1, 0, rec_cb, &r[0]), NVME_ERR_GONE);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), NVME_ERR_GONE);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), NVME_ERR_GONE);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_GONE);
+    assert_int_equal(nvme_sim_stats(f.sim)->mmio_writes, writes);
+    nvme_sim_set_gone(f.sim, false); /* hot-added again */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* Namespace attached at run time -> AER -> Changed Namespace List ->
+ * rescan; detached -> its handle stays valid and says NOENT, the other
+ * namespace works; the AERs are re-armed each time. */
+static void namespace_change_event_rescans_and_handles_stay_valid(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct events ev = {0};
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 4096, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    f.cfg.nn = 16; /* Identify NN: room for namespaces attached later */
+    f.opts.event_cb = event_cb;
+    f.opts.event_arg = &ev;
+    start(&f);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
+    const struct nvme_ns_info *ns2 = nvme_ns_find(f.ctrl, 2);
+    assert_non_null(ns2);
+    uint32_t gen = nvme_ns_generation(f.ctrl);
+
+    struct nvme_sim_ns_config add = {.nsid = 5, .blocks = 2048, .lba_size = 4096};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(saw(&ev, NVME_EVENT_NS_CHANGED));
+    assert_int_equal(nvme_ns_count(f.ctrl), 3);
+    assert_non_null(nvme_ns_find(f.ctrl, 5));
+    assert_true(nvme_ns_generation(f.ctrl) != gen);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4); /* re-armed */
+
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 2), 0);
+    ev.n = 0;
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(saw(&ev, NVME_EVENT_NS_CHANGED));
+    assert_int_equal(ev.detail[0], 2);
+    assert_int_equal(nvme_ns_count(f.ctrl), 2);
+    assert_null(nvme_ns_find(f.ctrl, 2));
+    assert_int_equal(ns2->nsid, 2);                 /* the old handle is still readable */
+    assert_int_equal(ns2->status, NVME_ERR_NOENT); /* and says why it is unusable */
+    uint8_t *buf = xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 1, buf), NVME_ERR_NOENT);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    assert_int_equal(nvme_read(f.ctrl, 5, 0, 1, buf), 0);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* A rescan that fails (a lost Identify completion: admin timeout, reset)
+ * keeps the old table: same count, same handles, I/O still works. */
+static void failed_rescan_keeps_the_old_table(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.admin_timeout_ms = 1000;
+    start(&f);
+    const struct nvme_ns_info *ns1 = nvme_ns_at(f.ctrl, 0);
+    inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_IDENTIFY, 0, 1);
+    assert_true(nvme_ns_rescan(f.ctrl) < 0);
+    assert_int_equal(nvme_ns_count(f.ctrl), 1);
+    assert_ptr_equal(nvme_ns_at(f.ctrl, 0), ns1);
+    assert_int_equal(ns1->status, 0);
+    uint8_t *buf = xalloc(512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_ptr_equal(nvme_ns_at(f.ctrl, 0), ns1); /* same object after a good rescan */
+    fx_stop(&f);
+    free(buf);
+}
+
+/* SMART and error events reach the port with their details, and their
+ * log pages are read (which re-enables the event type, §5.2). */
+static void smart_and_error_events_are_reported(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct events ev = {0};
+    fx_config(&f);
+    f.opts.event_cb = event_cb;
+    f.opts.event_arg = &ev;
+    start(&f);
+    nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_SPARE);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(saw(&ev, NVME_EVENT_SMART));
+    assert_int_equal(ev.detail[0] & NVME_SMART_CRIT_SPARE, NVME_SMART_CRIT_SPARE);
+    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(saw(&ev, NVME_EVENT_ERROR));
+    assert_true(log_has(&f, "error event"));
+    /* reading the logs re-enabled both types: a second warning arrives */
+    ev.n = 0;
+    nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_TEMPERATURE);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(saw(&ev, NVME_EVENT_SMART));
+    assert_int_equal(stats(&f)->async_events, 3);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule 7: misuse                                                      */
+/* ------------------------------------------------------------------ */
+
+struct fini_in_cb {
+    struct nvme_ctrl *ctrl;
+    int rc;
+    int calls;
+};
+
+static void fini_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)result;
+    (void)dw0;
+    struct fini_in_cb *c = arg;
+    c->rc = nvme_ctrl_fini(c->ctrl);
+    c->calls++;
+}
+
+static void fini_from_a_callback_is_refused_and_fini_twice_is_harmless(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    start(&f);
+    uint8_t *buf = xalloc(512);
+    struct fini_in_cb c = {f.ctrl, 1, 0};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fini_cb, &c), 0);
+    for (int i = 0; i < 10 && c.calls == 0; i++)
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.rc, NVME_ERR_STATE);
+    assert_true(log_has(&f, "refused"));
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0); /* still alive */
+    struct nvme_ctrl *dead = f.ctrl;
+    assert_int_equal(nvme_ctrl_fini(dead), 0);
+    /* NVME_DEBUG builds (the host build) check handles: no use after free */
+    assert_int_equal(nvme_ctrl_fini(dead), NVME_ERR_STATE);
+    assert_int_equal(nvme_read(dead, 1, 0, 1, buf), NVME_ERR_STATE);
+    assert_int_equal(nvme_qpair_poll(dead, 1, 0), NVME_ERR_STATE);
+    assert_int_equal(nvme_ctrl_service(dead), NVME_ERR_STATE);
+    f.ctrl = NULL;
+    fx_stop(&f);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(callback_that_frees_its_buffer_never_sees_a_device_write_after),
+        cmocka_unit_test(reset_reclaims_only_after_the_controller_stopped),
+        cmocka_unit_test(controller_that_will_not_stop_is_cut_off_before_buffers_go_back),
+        cmocka_unit_test(polled_blocking_read_returns_right_after_its_completion),
+        cmocka_unit_test(interrupt_wakes_the_blocking_waiter),
+        cmocka_unit_test(late_command_is_aborted_and_retried_without_a_reset),
+        cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
+        cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
+        cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
+        cmocka_unit_test(cfs_while_idle_is_noticed_by_the_service_call),
+        cmocka_unit_test(replay_keeps_submission_order),
+        cmocka_unit_test(command_retry_delay_is_honoured_on_io_and_admin),
+        cmocka_unit_test(dnr_is_never_retried),
+        cmocka_unit_test(device_gone_fails_all_writes_no_register_and_comes_back),
+        cmocka_unit_test(namespace_change_event_rescans_and_handles_stay_valid),
+        cmocka_unit_test(failed_rescan_keeps_the_old_table),
+        cmocka_unit_test(smart_and_error_events_are_reported),
+        cmocka_unit_test(fini_from_a_callback_is_refused_and_fini_twice_is_harmless),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
