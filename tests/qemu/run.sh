@@ -8,6 +8,7 @@
 #   tests/qemu/run.sh --arch i386 --irq intx \
 #       --ns path=/tmp/a.img,size=64M --ns path=/tmp/b.img,size=16M,nsid=4,lbs=4096 \
 #       --ctrl mdts=2 "list; verify -n 4 -s 0 -c 64"
+#   tests/qemu/run.sh --hotplug --hook unplug='device_del nvme0' "hook unplug; ..."
 #
 # Options:
 #   -a, --arch x86_64|i386   harness build to boot (default x86_64)
@@ -19,10 +20,27 @@
 #                              size=SIZE   e.g. 64M (truncate syntax)
 #                              nsid=N      default: next free number
 #                              lbs=BYTES   logical (and physical) block size
+#                              blkdebug=CFG  put a blkdebug node with config
+#                                          file CFG (inject-error rules)
+#                                          between the raw format and the image
+#                              drive.KEY=V goes to -drive, e.g.
+#                                          drive.throttling.iops-total=2
 #                              any other key=value goes to -device nvme-ns
+#                                          (e.g. detached=true with --subsys)
 #                            with no --ns, one 64 MiB scratch namespace is used
 #   --serial S               controller serial (default deadbeef)
 #   --ctrl PROPS             more -device nvme properties, e.g. mdts=2
+#   --subsys NQN             put the controller in an nvme-subsys (needed for
+#                            Namespace Attachment and detached=true)
+#   --machine pc|q35         QEMU machine (default pc)
+#   --hotplug                q35, the controller behind a pcie-root-port with
+#                            native PCIe hotplug (ACPI hotplug off), so that
+#                            'device_del nvme0' works
+#   --hook NAME=CMD          when the harness prints "harness: HOOK NAME", run
+#                            the monitor command CMD (HMP text, or QMP JSON
+#                            when it starts with '{') through the QMP socket,
+#                            then answer the harness on its serial input;
+#                            repeatable, several CMDs for a NAME run in order
 #   --irq msix|intx|poll     harness interrupt mode (default msix)
 #   --opt KEY=VALUE          other harness options (ioq=, qdepth=, trace=, ...)
 #   --qemu ARG               one extra QEMU argument (repeatable); everything
@@ -31,13 +49,18 @@
 #                            qemu-system-i386 for --arch i386)
 #   --log FILE               also write the serial output to FILE
 #   --timeout SEC            kill QEMU after SEC seconds (default 120)
-#   --dry-run                print the QEMU command line and exit
+#   --dry-run                print the QEMU command line and exit: builds
+#                            nothing, creates no file
 #   -h, --help
 # The last non-option argument is the command list, ';' separated (see
 # tests/qemu/kernel/main.c for the harness's own commands and options).
 #
-# Exit status: 0 every command passed, 1 a command failed (the kernel said
-# RESULT FAIL), 2 anything else (build, QEMU missing, crash, timeout).
+# Verdict: PASS only when the harness itself printed "harness: RESULT PASS"
+# and QEMU then ended with the isa-debug-exit pass code.  QEMU's stderr is
+# kept and shown whenever the verdict is not PASS.
+# Exit status: 0 PASS, 1 the harness said RESULT FAIL, 2 anything else
+# (bad option, build, QEMU missing or failing to start, crash, timeout, no
+# RESULT line).
 set -u
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,8 +68,12 @@ arch=x86_64
 kernel=
 serial=deadbeef
 ctrl_props=
+subsys=
+machine=pc
+hotplug=0
 irq=
 opts=()
+hooks=()
 qemu_extra=()
 qemu_bin=
 log=
@@ -55,22 +82,29 @@ dry=0
 ns_specs=()
 cmds=
 
-usage() { sed -n '4,40p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,/^set -u$/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "run.sh: $*" >&2; exit 2; }
+# Options taking a value: refuse a missing one instead of looping or
+# taking the command list as the value.
+val() { [ $# -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    -a|--arch) arch="$2"; shift 2 ;;
-    -k|--kernel) kernel="$2"; shift 2 ;;
-    --ns) ns_specs+=("$2"); shift 2 ;;
-    --serial) serial="$2"; shift 2 ;;
-    --ctrl) ctrl_props="$2"; shift 2 ;;
-    --irq) irq="$2"; shift 2 ;;
-    --opt) opts+=("$2"); shift 2 ;;
-    --qemu) qemu_extra+=("$2"); shift 2 ;;
-    --qemu-bin) qemu_bin="$2"; shift 2 ;;
-    --log) log="$2"; shift 2 ;;
-    --timeout) timeout_s="$2"; shift 2 ;;
+    -a|--arch) val "$@"; arch="$2"; shift 2 ;;
+    -k|--kernel) val "$@"; kernel="$2"; shift 2 ;;
+    --ns) val "$@"; ns_specs+=("$2"); shift 2 ;;
+    --serial) val "$@"; serial="$2"; shift 2 ;;
+    --ctrl) val "$@"; ctrl_props="$2"; shift 2 ;;
+    --subsys) val "$@"; subsys="$2"; shift 2 ;;
+    --machine) val "$@"; machine="$2"; shift 2 ;;
+    --hotplug) hotplug=1; machine=q35; shift ;;
+    --hook) val "$@"; case "$2" in ?*=?*) hooks+=("$2") ;; *) die "--hook wants NAME=COMMAND" ;; esac; shift 2 ;;
+    --irq) val "$@"; irq="$2"; shift 2 ;;
+    --opt) val "$@"; opts+=("$2"); shift 2 ;;
+    --qemu) val "$@"; qemu_extra+=("$2"); shift 2 ;;
+    --qemu-bin) val "$@"; qemu_bin="$2"; shift 2 ;;
+    --log) val "$@"; log="$2"; shift 2 ;;
+    --timeout) val "$@"; timeout_s="$2"; shift 2 ;;
     --dry-run) dry=1; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; qemu_extra+=("$@"); break ;;
@@ -84,6 +118,12 @@ case "$arch" in
   i386|i686|x86-32|x86_32) arch=i386 ;;
   *) die "unknown arch $arch" ;;
 esac
+case "$machine" in
+  pc|q35) ;;
+  *) die "unknown machine $machine (pc or q35)" ;;
+esac
+[ "$hotplug" = 1 ] && [ "$machine" != q35 ] && die "--hotplug needs --machine q35"
+case "$timeout_s" in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
 if [ -z "$qemu_bin" ]; then
   if [ "$arch" = i386 ] && command -v qemu-system-i386 >/dev/null 2>&1; then
     qemu_bin=qemu-system-i386
@@ -91,31 +131,51 @@ if [ -z "$qemu_bin" ]; then
     qemu_bin=qemu-system-x86_64
   fi
 fi
-command -v "$qemu_bin" >/dev/null 2>&1 || die "$qemu_bin not found (apt-get install qemu-system-x86)"
+
+# --dry-run: nothing below may build or create anything; paths that would be
+# created are shown as they would be made.
+if [ $dry -eq 1 ]; then
+  tmpdir="${TMPDIR:-/tmp}/nvme-run.XXXXXX"
+else
+  command -v "$qemu_bin" >/dev/null 2>&1 || die "$qemu_bin not found (apt-get install qemu-system-x86)"
+fi
 
 if [ -z "$kernel" ]; then
   out="${NVME_QEMU_BUILD:-/tmp/nvme-qemu-build}/$arch"
-  make -s -C "$here" ARCH="$arch" O="$out" >&2 || die "building the harness failed"
+  if [ $dry -eq 0 ]; then
+    make -s -C "$here" ARCH="$arch" O="$out" >&2 || die "building the harness failed"
+  fi
   kernel="$out/nvme-harness.elf"
 fi
-[ -f "$kernel" ] || die "no kernel image $kernel"
+[ $dry -eq 1 ] || [ -f "$kernel" ] || die "no kernel image $kernel"
 
-tmpdir="$(mktemp -d "${TMPDIR:-/tmp}/nvme-run.XXXXXX")"
 qemu_pid=
-cleanup() {
-  [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
-  rm -rf "$tmpdir"
-}
-trap cleanup EXIT
-trap 'exit 2' INT TERM
+if [ $dry -eq 0 ]; then
+  tmpdir="$(mktemp -d "${TMPDIR:-/tmp}/nvme-run.XXXXXX")" || die "mktemp failed"
+  cleanup() { rm -rf "$tmpdir"; }
+  trap cleanup EXIT
+  trap 'exit 2' INT TERM
+fi
 
 [ ${#ns_specs[@]} -eq 0 ] && ns_specs=("path=$tmpdir/scratch.img,size=64M")
 
-dev_args=(-device "nvme,id=nvme0,serial=$serial${ctrl_props:+,$ctrl_props}")
+machine_args=(-machine "$machine")
+ctrl_bus=
+if [ "$hotplug" = 1 ]; then
+  # Native PCIe hotplug: with QEMU's default ACPI hotplug on q35 (6.1+),
+  # device_del would wait for an ACPI _EJ0 the bare-metal harness cannot run.
+  machine_args+=(-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
+    -device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1)
+  ctrl_bus=",bus=rp0"
+fi
+dev_args=()
+[ -n "$subsys" ] && dev_args+=(-device "nvme-subsys,id=nvmesubsys0,nqn=$subsys")
+dev_args+=(-device "nvme,id=nvme0,serial=$serial$ctrl_bus${subsys:+,subsys=nvmesubsys0}${ctrl_props:+,$ctrl_props}")
+to_create=()
 next_nsid=1
 i=0
 for spec in "${ns_specs[@]}"; do
-  path= size= nsid= lbs= extra=
+  path= size= nsid= lbs= extra= drive_extra= blkdebug=
   IFS=, read -r -a kv <<<"$spec"
   for item in "${kv[@]}"; do
     case "$item" in
@@ -123,6 +183,8 @@ for spec in "${ns_specs[@]}"; do
       size=*) size="${item#size=}" ;;
       nsid=*) nsid="${item#nsid=}" ;;
       lbs=*) lbs="${item#lbs=}" ;;
+      blkdebug=*) blkdebug="${item#blkdebug=}" ;;
+      drive.*=*) drive_extra="$drive_extra,${item#drive.}" ;;
       *=*) extra="$extra,$item" ;;
       *) [ -z "$path" ] && path="$item" || die "bad --ns item '$item'" ;;
     esac
@@ -130,12 +192,18 @@ for spec in "${ns_specs[@]}"; do
   [ -n "$path" ] || die "--ns needs path=FILE"
   if [ ! -e "$path" ]; then
     [ -n "$size" ] || die "$path does not exist and no size= given"
-    truncate -s "$size" "$path" || die "cannot create $path"
+    to_create+=("$size" "$path")
+  fi
+  if [ -n "$blkdebug" ]; then
+    [ $dry -eq 1 ] || [ -f "$blkdebug" ] || die "no blkdebug config $blkdebug"
+    file_args="file.driver=blkdebug,file.config=$blkdebug,file.image.driver=file,file.image.filename=$path"
+  else
+    file_args="file=$path"
   fi
   [ -n "$nsid" ] || nsid=$next_nsid
   next_nsid=$((nsid + 1))
-  dev_args+=(-drive "file=$path,if=none,id=nsdrv$i,format=raw,cache=writethrough")
-  dev_args+=(-device "nvme-ns,drive=nsdrv$i,bus=nvme0,nsid=$nsid${lbs:+,logical_block_size=$lbs,physical_block_size=$lbs}$extra")
+  dev_args+=(-drive "$file_args,if=none,id=nsdrv$i,format=raw,cache=writethrough$drive_extra")
+  dev_args+=(-device "nvme-ns,id=ns$nsid,drive=nsdrv$i,bus=nvme0,nsid=$nsid${lbs:+,logical_block_size=$lbs,physical_block_size=$lbs}$extra")
   i=$((i + 1))
 done
 
@@ -144,33 +212,106 @@ append=
 for o in "${opts[@]+"${opts[@]}"}"; do append="${append:+$append; }$o"; done
 [ -n "$cmds" ] && append="${append:+$append; }$cmds"
 
-qemu_cmd=("$qemu_bin" -machine pc -accel tcg -m 256M -nodefaults -display none -no-reboot
-  -monitor none -serial stdio
+qmp_sock="$tmpdir/qmp.sock"
+mon_args=(-monitor none)
+[ ${#hooks[@]} -gt 0 ] && mon_args+=(-qmp "unix:$qmp_sock,server=on,wait=off")
+
+qemu_cmd=("$qemu_bin" "${machine_args[@]}" -accel tcg -m 256M -nodefaults -display none -no-reboot
+  "${mon_args[@]}" -serial stdio
   -device isa-debug-exit,iobase=0xf4,iosize=0x04
   -kernel "$kernel" -append "$append"
   "${dev_args[@]}" "${qemu_extra[@]+"${qemu_extra[@]}"}")
 
 if [ $dry -eq 1 ]; then
+  j=0
+  while [ $j -lt ${#to_create[@]} ]; do
+    echo "# would create ${to_create[$((j + 1))]} (${to_create[$j]})"
+    j=$((j + 2))
+  done
   printf '%q ' "${qemu_cmd[@]}"; echo
   exit 0
 fi
 
+j=0
+while [ $j -lt ${#to_create[@]} ]; do
+  truncate -s "${to_create[$j]}" "${to_create[$((j + 1))]}" || die "cannot create ${to_create[$((j + 1))]}"
+  j=$((j + 2))
+done
+
 serial_log="$tmpdir/serial.log"
+qemu_err="$tmpdir/qemu.stderr"
+qemu_rc="$tmpdir/qemu.rc"
+serial_in="$tmpdir/serial.in"
+mkfifo "$serial_in" || die "mkfifo failed"
+# QEMU's serial input (the harness's "hook" command waits on it); opened
+# read-write so that neither side blocks on open and QEMU never sees EOF.
+exec 3<>"$serial_in"
+
+# Answers "harness: HOOK NAME": runs the monitor commands given for NAME,
+# shows what they said, then tells the harness on its serial input
+# ("ACK ok", "ACK fail", or "ACK none" when no --hook names NAME).
+run_hook() {
+  local name="$1" h cmd out rc verdict=none
+  for h in "${hooks[@]+"${hooks[@]}"}"; do
+    [ "${h%%=*}" = "$name" ] || continue
+    cmd="${h#*=}"
+    out="$(python3 "$here/qmp.py" "$qmp_sock" "$cmd" 2>&1)"
+    rc=$?
+    printf 'run.sh: hook %s: %s -> %s\n' "$name" "$cmd" "$([ $rc -eq 0 ] && echo ok || echo "FAILED ($rc)")"
+    [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/run.sh:   /'
+    if [ $rc -ne 0 ]; then verdict=fail; elif [ "$verdict" = none ]; then verdict=ok; fi
+  done
+  [ "$verdict" = none ] && printf 'run.sh: hook %s: no --hook for it\n' "$name"
+  printf 'ACK %s\n' "$verdict" >&3
+}
+
 start=$(date +%s.%N)
-# stdin from /dev/null: QEMU then leaves the terminal alone.
-timeout --foreground -k 5 "$timeout_s" "${qemu_cmd[@]}" </dev/null | tee "$serial_log"
-status=${PIPESTATUS[0]}
+# QEMU in the background of a pipeline whose reader shows the serial
+# output live, keeps it, and answers the harness's HOOK lines.
+{
+  timeout --foreground -k 5 "$timeout_s" "${qemu_cmd[@]}" <&3 2>"$qemu_err"
+  echo $? >"$qemu_rc"
+} | while IFS= read -r line || [ -n "$line" ]; do
+  line="${line%$'\r'}"
+  printf '%s\n' "$line"
+  printf '%s\n' "$line" >>"$serial_log"
+  case "$line" in
+    "harness: HOOK "*) run_hook "${line#harness: HOOK }" ;;
+  esac
+done
+exec 3>&-
 end=$(date +%s.%N)
+status=$(cat "$qemu_rc" 2>/dev/null || echo 255)
+touch "$serial_log"
 [ -n "$log" ] && cp "$serial_log" "$log"
 
-# isa-debug-exit: status = (code << 1) | 1; code 0 pass, 1 fail, 2 crash
-case $status in
-  1) result=0; verdict=PASS ;;
-  3) result=1; verdict=FAIL ;;
-  5) result=2; verdict="CRASH (CPU exception in the harness)" ;;
-  124|137) result=2; verdict="TIMEOUT after ${timeout_s}s" ;;
-  0) result=2; verdict="QEMU exited without a verdict (triple fault or reset?)" ;;
-  *) result=2; verdict="QEMU exit status $status" ;;
+# The harness's own verdict: the last RESULT line it printed.
+said=$(grep -a -E '^harness: RESULT (PASS|FAIL)' "$serial_log" | tail -n 1)
+# isa-debug-exit: status = (code << 1) | 1; code 0 pass, 1 fail, 2 crash.
+# Status 1 is also what QEMU returns when it cannot start, so it means
+# PASS only together with the harness's RESULT PASS line.
+case "$status:$said" in
+  "1:harness: RESULT PASS") result=0; verdict=PASS ;;
+  "3:harness: RESULT FAIL"*) result=1; verdict="FAIL ${said#harness: RESULT FAIL }" ;;
+  5:*) result=2; verdict="CRASH (CPU exception in the harness)" ;;
+  124:*|137:*) result=2; verdict="TIMEOUT after ${timeout_s}s" ;;
+  1:) if [ -s "$serial_log" ]; then
+        result=2; verdict="QEMU exited with status 1 but the harness printed no RESULT line"
+      else
+        result=2; verdict="QEMU exited with status 1 before the harness said anything (QEMU failed to start?)"
+      fi ;;
+  0:*) result=2; verdict="QEMU exited with status 0, no verdict from isa-debug-exit (triple fault or reset?)" ;;
+  *) result=2; verdict="QEMU exit status $status with harness verdict '${said:-none}'" ;;
 esac
+if [ ! -s "$qemu_err" ]; then
+  [ $result -eq 2 ] && echo "run.sh: QEMU's stderr was empty" >&2
+else
+  if [ $result -ne 0 ]; then
+    echo "run.sh: QEMU's stderr:" >&2
+    sed 's/^/run.sh:   /' "$qemu_err" >&2
+  else
+    sed 's/^/run.sh: QEMU said: /' "$qemu_err" >&2
+  fi
+fi
 printf 'run.sh: %s (%s, %.1fs)\n' "$verdict" "$arch" "$(echo "$end - $start" | bc 2>/dev/null || echo 0)" >&2
 exit $result

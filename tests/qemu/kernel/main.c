@@ -14,6 +14,10 @@
  *     trace=MASK           enum nvme_trace_mask bits
  *     timeout=MS           per-command timeout
  *     fini=0|1             shut the controller down at the end (default 1)
+ *     unplug-ones=0|1      loop-io makes MMIO reads all ones once the
+ *                          controller left PCI config space (default 1)
+ *     reset-hook=NAME      at the first NVME_EVENT_RESET, run "hook NAME"
+ *                          from the event callback (e.g. lift a throttle)
  *   Commands, in order:
  *     any nvmectl command  (info, ready, list, smart, read, write, flush, verify)
  *     irqs                 interrupt counters
@@ -23,6 +27,33 @@
  *     reset                nvme_ctrl_reset()
  *     echo TEXT            print TEXT
  *     !COMMAND             COMMAND must fail
+ *     expect-err SPEC CMD  CMD must fail as SPEC says: alternatives joined by
+ *                          '|', each "media" (SCT 2), "internal" (Internal
+ *                          Error), "status" (any device status), a status
+ *                          field number (SCT/SC compared), or an nvme_err
+ *                          name: gone timeout aborted noent range fatal
+ *                          state busy inval rdonly unsupported
+ *     stats                nvme_ctrl_get_stats()
+ *     service [N]          nvme_ctrl_service() N times (default 1), 10 ms apart
+ *     wait-event EV MS     call nvme_ctrl_service() every 10 ms until event_cb
+ *                          reported EV (gone reset dead ns-changed smart error
+ *                          notice) since the last wait for it; fail after MS
+ *     ns-attach NSID       Namespace Attachment (15h) attach / detach of NSID
+ *     ns-detach NSID       to/from this controller (Identify CNTLID)
+ *     hook NAME            print "harness: HOOK NAME", wait (20 s) for the
+ *                          host's "ACK ok" on COM1 (run.sh --hook NAME=...)
+ *     wpat NSID LBA N KEY  write N blocks of the pattern KEY (every block
+ *                          unique: see pat_word(), check.py recomputes it)
+ *     rpat NSID LBA N KEY  read N blocks and compare with the pattern KEY
+ *     loop-io NSID LBA SPAN BOUND_MS HOOK
+ *                          asynchronous 8-block writes of unique patterns over
+ *                          SPAN blocks, 16 in flight; after 100 completions
+ *                          runs "hook HOOK" (run.sh: device_del) with the I/O
+ *                          still in flight, powers the slot off in the PCIe
+ *                          root port once QEMU pressed its attention button,
+ *                          then wants every command back, NVME_ERR_GONE within
+ *                          BOUND_MS of the power-off, and nvme_read() failing
+ *                          with NVME_ERR_GONE at once
  * Output lines starting "harness: " are the harness's own; the last one is
  * "harness: RESULT PASS" or "harness: RESULT FAIL ...".
  */
@@ -52,6 +83,8 @@ struct options {
     uint16_t ioq, qdepth, admq;
     uint32_t trace, timeout_ms;
     bool fini;
+    bool unplug_ones;
+    char reset_hook[32];
 };
 
 static const char *irq_mode_name(enum irq_mode m)
@@ -125,9 +158,14 @@ static int parse_option(const char *item, struct options *o)
         o->timeout_ms = (uint32_t)n;
     } else if (KEY("fini") && num) {
         o->fini = n != 0;
+    } else if (KEY("unplug-ones") && num) {
+        o->unplug_ones = n != 0;
+    } else if (KEY("reset-hook") && *v && strlen(v) < sizeof(o->reset_hook)) {
+        memcpy(o->reset_hook, v, strlen(v) + 1);
     } else {
         return kl && (KEY("irq") || KEY("ioq") || KEY("qdepth") || KEY("admq") || KEY("trace") ||
-                      KEY("timeout") || KEY("fini"))
+                      KEY("timeout") || KEY("fini") || KEY("reset-hook") ||
+                      KEY("unplug-ones"))
                    ? -1
                    : 0;
     }
@@ -209,37 +247,652 @@ static void print_irqs(struct nvme_ctrl *ctrl, const struct options *o, bool che
     }
 }
 
+/* --- words of a command ----------------------------------------------------- */
+static char *next_word(char **p)
+{
+    char *s = *p;
+    while (*s == ' ')
+        s++;
+    if (!*s) {
+        *p = s;
+        return NULL;
+    }
+    char *w = s;
+    while (*s && *s != ' ')
+        s++;
+    if (*s)
+        *s++ = 0;
+    *p = s;
+    return w;
+}
+
+static bool next_num(char **p, uint64_t *v)
+{
+    char *w = next_word(p);
+    return w && parse_u64(w, v);
+}
+
+/* --- host hooks: "harness: HOOK NAME", then a line "ACK ok|fail|none" on
+ * COM1 from run.sh once it ran the monitor commands given for NAME. ----- */
+#define COM1_PORT 0x3f8
+
+static int host_hook(const char *name)
+{
+    char line[64];
+    unsigned n = 0;
+    /* drop anything stale */
+    while (inb(COM1_PORT + 5) & 1)
+        (void)inb(COM1_PORT);
+    kprintf("harness: HOOK %s\n", name);
+    uint64_t t0 = clock_now_us(), deadline = t0 + 20000000ull;
+    for (;;) {
+        if (inb(COM1_PORT + 5) & 1) {
+            char c = (char)inb(COM1_PORT);
+            if (c == '\n') {
+                line[n] = 0;
+                if (!strncmp(line, "ACK ", 4))
+                    break;
+                n = 0;
+            } else if (c != '\r' && n + 1 < sizeof(line)) {
+                line[n++] = c;
+            }
+            continue;
+        }
+        if (clock_now_us() > deadline) {
+            kprintf("harness: hook %s: no answer from the host in 20 s\n", name);
+            return NVME_ERR_TIMEOUT;
+        }
+        cpu_relax();
+    }
+    kprintf("harness: hook %s: host answered '%s' after %llu ms\n", name, line,
+            (unsigned long long)((clock_now_us() - t0) / 1000));
+    return strcmp(line, "ACK ok") ? NVME_ERR_STATE : 0;
+}
+
+/* --- events ------------------------------------------------------------------ */
+#define EV_MAX 8
+static const char *const ev_names[EV_MAX] = { "?", "gone", "reset", "dead", "ns-changed",
+                                               "smart", "error", "notice" };
+static volatile uint32_t ev_count[EV_MAX];
+static uint32_t ev_seen[EV_MAX];
+static struct options *g_opt;
+static bool reset_hook_done;
+
+static void harness_event(void *arg, enum nvme_event ev, uint32_t detail)
+{
+    unsigned e = (unsigned)ev < EV_MAX ? (unsigned)ev : 0;
+    ev_count[e]++;
+    kprintf("harness: event %s (%u) detail=0x%x at %llu ms\n", ev_names[e], (unsigned)ev, detail,
+            (unsigned long long)(clock_now_us() / 1000));
+    if (ev == NVME_EVENT_RESET && g_opt && g_opt->reset_hook[0] && !reset_hook_done) {
+        reset_hook_done = true;
+        if (host_hook(g_opt->reset_hook) != 0)
+            fail("reset-hook: the host did not carry it out");
+    }
+}
+
+static int ev_lookup(const char *name)
+{
+    for (unsigned i = 1; i < EV_MAX; i++)
+        if (!strcmp(name, ev_names[i]))
+            return (int)i;
+    return -1;
+}
+
+/* --- stats, service ---------------------------------------------------------- */
+static int cmd_stats(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(ctrl);
+    kprintf("stats: timeouts=%llu aborts_sent=%llu aborts_done=%llu resets=%llu replays=%llu "
+            "retries=%llu async_events=%llu rescans=%llu ns_generation=%u\n",
+            (unsigned long long)st->timeouts, (unsigned long long)st->aborts_sent,
+            (unsigned long long)st->aborts_done, (unsigned long long)st->resets,
+            (unsigned long long)st->replays, (unsigned long long)st->retries,
+            (unsigned long long)st->async_events, (unsigned long long)st->rescans,
+            nvme_ns_generation(ctrl));
+    return 0;
+}
+
+static int cmd_service(struct nvme_ctrl *ctrl, char *args)
+{
+    uint64_t n = 1;
+    if (*args && !next_num(&args, &n))
+        return NVME_ERR_INVAL;
+    int last = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        int rc = nvme_ctrl_service(ctrl);
+        if (rc != last)
+            kprintf("service: call %llu returned %d (%s)\n", (unsigned long long)i + 1, rc,
+                    nvme_strerror(rc));
+        last = rc;
+        if (i + 1 < n)
+            clock_sleep_us(10000);
+    }
+    kprintf("service: %llu call(s), last returned %d\n", (unsigned long long)n, last);
+    return last;
+}
+
+static int cmd_wait_event(struct nvme_ctrl *ctrl, char *args)
+{
+    char *name = next_word(&args);
+    uint64_t ms;
+    int e = name ? ev_lookup(name) : -1;
+    if (e < 0 || !next_num(&args, &ms))
+        return NVME_ERR_INVAL;
+    uint64_t t0 = clock_now_us();
+    unsigned calls = 0;
+    while (ev_count[e] == ev_seen[e] && clock_now_us() - t0 < ms * 1000) {
+        nvme_ctrl_service(ctrl);
+        calls++;
+        if (ev_count[e] == ev_seen[e])
+            clock_sleep_us(10000);
+    }
+    uint64_t took = (clock_now_us() - t0) / 1000;
+    if (ev_count[e] == ev_seen[e]) {
+        kprintf("wait-event: no %s event in %llu ms (%u service calls)\n", name,
+                (unsigned long long)took, calls);
+        return NVME_ERR_TIMEOUT;
+    }
+    kprintf("wait-event: %s seen after %llu ms (%u service calls, %u new)\n", name,
+            (unsigned long long)took, calls, ev_count[e] - ev_seen[e]);
+    ev_seen[e] = ev_count[e];
+    return 0;
+}
+
+/* --- Namespace Attachment (admin 15h) ----------------------------------------- */
+static uint8_t admin_buf[4096] __attribute__((aligned(4096)));
+
+static int cmd_ns_attach(struct nvme_ctrl *ctrl, char *args, bool attach)
+{
+    uint64_t nsid;
+    if (!next_num(&args, &nsid) || !nsid || nsid >= NVME_NSID_ALL)
+        return NVME_ERR_INVAL;
+    int rc = nvme_identify(ctrl, 0x01, 0, admin_buf);
+    if (rc)
+        return rc;
+    uint16_t cntlid = (uint16_t)(admin_buf[78] | (admin_buf[79] << 8));
+    memset(admin_buf, 0, sizeof(admin_buf));
+    admin_buf[0] = 1; /* number of identifiers */
+    admin_buf[2] = (uint8_t)cntlid;
+    admin_buf[3] = (uint8_t)(cntlid >> 8);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = 0x15;
+    sqe.nsid = (uint32_t)nsid;
+    sqe.cdw10 = attach ? 0 : 1; /* SEL: 0 attach, 1 detach */
+    uint32_t dw0 = 0;
+    rc = nvme_admin_passthru(ctrl, &sqe, admin_buf, sizeof(admin_buf), NVME_DMA_TO_DEVICE, &dw0);
+    kprintf("ns-%s: nsid %u controller %u: %d (%s)\n", attach ? "attach" : "detach",
+            (unsigned)nsid, cntlid, rc, nvme_strerror(rc));
+    return rc;
+}
+
+/* --- patterns: every 32-bit word of every block depends on key, LBA and
+ * its index; words 0..3 are "NVMP", key, LBA low, LBA high.  check.py's
+ * pat_word() is the same function. ----------------------------------------- */
+static uint32_t pat_word(uint32_t key, uint64_t lba, uint32_t j)
+{
+    if (j == 0)
+        return 0x504d564eu; /* "NVMP" */
+    if (j == 1)
+        return key;
+    if (j == 2)
+        return (uint32_t)lba;
+    if (j == 3)
+        return (uint32_t)(lba >> 32);
+    uint32_t x = key * 0x9e3779b1u ^ (uint32_t)lba * 0x85ebca77u ^
+                 (uint32_t)(lba >> 32) * 0xc2b2ae3du ^ j * 0x27d4eb2fu;
+    x ^= x >> 15;
+    x *= 0x2c1b3c6du;
+    x ^= x >> 12;
+    x *= 0x297a2d39u;
+    x ^= x >> 15;
+    return x;
+}
+
+static void pat_fill(uint32_t *w, uint32_t key, uint64_t lba, uint32_t count, uint32_t lbs)
+{
+    for (uint32_t b = 0; b < count; b++)
+        for (uint32_t j = 0; j < lbs / 4; j++)
+            w[(size_t)b * (lbs / 4) + j] = pat_word(key, lba + b, j);
+}
+
+static int cmd_pat(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *args, bool write)
+{
+    uint64_t nsid, lba, count, key;
+    if (!next_num(&args, &nsid) || !next_num(&args, &lba) || !next_num(&args, &count) ||
+        !next_num(&args, &key) || !count)
+        return NVME_ERR_INVAL;
+    const struct nvme_ns_info *ns = nvme_ns_find(ctrl, (uint32_t)nsid);
+    if (!ns)
+        return NVME_ERR_NOENT;
+    if (count * ns->lba_size > io->buf_len)
+        return NVME_ERR_INVAL;
+    uint32_t *w = io->buf;
+    uint64_t t0 = clock_now_us();
+    int rc;
+    if (write) {
+        pat_fill(w, (uint32_t)key, lba, (uint32_t)count, ns->lba_size);
+        rc = nvme_write(ctrl, (uint32_t)nsid, lba, (uint32_t)count, w);
+    } else {
+        memset(w, 0, (size_t)count * ns->lba_size);
+        rc = nvme_read(ctrl, (uint32_t)nsid, lba, (uint32_t)count, w);
+    }
+    uint64_t ms = (clock_now_us() - t0) / 1000;
+    if (rc) {
+        kprintf("%s: %s returned %d (%s) after %llu ms\n", write ? "wpat" : "rpat",
+                write ? "nvme_write" : "nvme_read", rc, nvme_strerror(rc), (unsigned long long)ms);
+        return rc;
+    }
+    if (!write) {
+        for (uint32_t b = 0; b < count; b++)
+            for (uint32_t j = 0; j < ns->lba_size / 4; j++) {
+                uint32_t want = pat_word((uint32_t)key, lba + b, j);
+                uint32_t got = w[(size_t)b * (ns->lba_size / 4) + j];
+                if (got != want) {
+                    kprintf("rpat: MISMATCH nsid %u LBA %llu word %u: read 0x%08x, pattern 0x%08x\n",
+                            (unsigned)nsid, (unsigned long long)(lba + b), j, got, want);
+                    return NVME_ERR_PROTO;
+                }
+            }
+    }
+    kprintf("%s ok: nsid %u, %llu block(s) at LBA %llu, key %llu, %llu ms\n", write ? "wpat" : "rpat",
+            (unsigned)nsid, (unsigned long long)count, (unsigned long long)lba,
+            (unsigned long long)key, (unsigned long long)ms);
+    return 0;
+}
+
+/* --- hot unplug under I/O ------------------------------------------------------ */
+/* The PCIe port above the controller: a type 1 header whose secondary bus
+ * is the controller's bus, with a PCI Express capability. */
+static bool find_port(const struct harness_dev *d, struct pci_addr *port, uint8_t *cap)
+{
+    for (unsigned bus = 0; bus < 256; bus++)
+        for (unsigned dev = 0; dev < 32; dev++)
+            for (unsigned fn = 0; fn < 8; fn++) {
+                struct pci_addr a = { (uint8_t)bus, (uint8_t)dev, (uint8_t)fn };
+                if (pci_read16(a, 0x00) == 0xffff) {
+                    if (fn == 0)
+                        break;
+                    continue;
+                }
+                if ((pci_read8(a, 0x0e) & 0x7f) == 1 && pci_read8(a, 0x19) == d->pci.bus) {
+                    *port = a;
+                    *cap = pci_find_cap(a, 0x10);
+                    return *cap != 0;
+                }
+                if (fn == 0 && !(pci_read8(a, 0x0e) & 0x80))
+                    break;
+            }
+    return false;
+}
+
+/* PCIe reads of a removed device complete as Unsupported Request: all
+ * ones, which is how the core notices removal (lifecycle rule 6).  QEMU
+ * 7.2 returns 0 for reads of the unassigned window left behind by a hot
+ * unplug, so loop-io arms this: from then on an MMIO read gives all ones
+ * once the controller's config space does (vendor ID 0xffff). */
+static uint32_t (*real_mmio_read32)(void *ctx, uint32_t off);
+static uint64_t (*real_mmio_read64)(void *ctx, uint32_t off);
+static volatile bool removal_ones;
+
+static bool removed(void)
+{
+    return removal_ones && pci_read16(g_dev.pci, 0x00) == 0xffff;
+}
+static uint32_t ones_mmio_read32(void *ctx, uint32_t off)
+{
+    uint32_t v = real_mmio_read32(ctx, off);
+    return removed() ? 0xffffffffu : v;
+}
+static uint64_t ones_mmio_read64(void *ctx, uint32_t off)
+{
+    uint64_t v = real_mmio_read64(ctx, off);
+    return removed() ? ~0ull : v;
+}
+static void osal_wrap_removal(struct nvme_osal *o)
+{
+    real_mmio_read32 = o->mmio_read32;
+    o->mmio_read32 = ones_mmio_read32;
+    if (o->mmio_read64) {
+        real_mmio_read64 = o->mmio_read64;
+        o->mmio_read64 = ones_mmio_read64;
+    }
+}
+
+#define LIO_SLOTS 16
+#define LIO_BLOCKS 8
+struct lio_slot {
+    volatile bool busy, done;
+    volatile int result;
+    uint32_t key;
+    uint64_t lba;
+    uint32_t *buf;
+};
+static struct lio_slot lio[LIO_SLOTS];
+
+static void lio_cb(void *arg, int result, uint32_t dw0)
+{
+    struct lio_slot *s = arg;
+    s->result = result;
+    s->done = true;
+}
+
+struct lio_tally {
+    unsigned long ok, gone, other;
+    int first_other;
+    uint64_t gone_at;
+    bool stop;
+};
+
+/* Takes in the commands whose callback ran. */
+static void lio_collect(struct lio_tally *t, uint64_t now)
+{
+    for (unsigned i = 0; i < LIO_SLOTS; i++) {
+        struct lio_slot *s = &lio[i];
+        if (!s->busy || !s->done)
+            continue;
+        s->busy = false;
+        if (s->result == 0) {
+            t->ok++;
+        } else if (s->result == NVME_ERR_GONE) {
+            t->gone++;
+            if (!t->gone_at)
+                t->gone_at = now;
+            t->stop = true;
+        } else {
+            if (!t->other++)
+                t->first_other = s->result;
+            t->stop = true;
+        }
+    }
+}
+
+static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *args)
+{
+    uint64_t nsid, lba0, span, bound_ms;
+    char *hook;
+    if (!next_num(&args, &nsid) || !next_num(&args, &lba0) || !next_num(&args, &span) ||
+        !next_num(&args, &bound_ms) || !(hook = next_word(&args)) || span < LIO_BLOCKS)
+        return NVME_ERR_INVAL;
+    const struct nvme_ns_info *ns = nvme_ns_find(ctrl, (uint32_t)nsid);
+    if (!ns)
+        return NVME_ERR_NOENT;
+    if ((size_t)LIO_SLOTS * LIO_BLOCKS * ns->lba_size > io->buf_len)
+        return NVME_ERR_INVAL;
+    struct pci_addr port;
+    uint8_t pcap = 0;
+    if (!find_port(&g_dev, &port, &pcap)) {
+        kprintf("loop-io: no PCIe port above the controller (run.sh --hotplug)\n");
+        return NVME_ERR_UNSUPPORTED;
+    }
+    uint8_t sltctl = (uint8_t)(pcap + 0x18), sltsta = (uint8_t)(pcap + 0x1a);
+    kprintf("loop-io: port %02x:%02x.%u, slot control 0x%04x status 0x%04x\n", port.bus, port.dev,
+            port.fn, pci_read16(port, sltctl), pci_read16(port, sltsta));
+    if (g_opt->unplug_ones) {
+        removal_ones = true;
+        kprintf("loop-io: MMIO reads give all ones once the controller's config space does "
+                "(QEMU 7.2 reads 0 from a removed device's BAR; unplug-ones=0 to see that)\n");
+    }
+    for (unsigned i = 0; i < LIO_SLOTS; i++) {
+        memset(&lio[i], 0, sizeof(lio[i]));
+        lio[i].buf = (uint32_t *)((uint8_t *)io->buf + (size_t)i * LIO_BLOCKS * ns->lba_size);
+    }
+    uint64_t slots = span / LIO_BLOCKS, next = 0;
+    struct lio_tally t;
+    memset(&t, 0, sizeof(t));
+    unsigned long submitted = 0;
+    int submit_rc = 0, poll_rc = 0;
+    bool hooked = false;
+    uint64_t t0 = clock_now_us(), off_at = 0, hard_deadline = t0 + 30000000ull;
+    int rc = 0;
+    for (;;) {
+                lio_collect(&t, clock_now_us());
+        /* submit */
+        for (unsigned i = 0; i < LIO_SLOTS && !t.stop; i++) {
+            struct lio_slot *s = &lio[i];
+            if (s->busy)
+                continue;
+            s->key = (uint32_t)(0x10000 + next);
+            s->lba = lba0 + (next % slots) * LIO_BLOCKS;
+            pat_fill(s->buf, s->key, s->lba, LIO_BLOCKS, ns->lba_size);
+            s->done = false;
+            s->busy = true;
+            int r = nvme_submit_rw(ctrl, 1, 0x01, (uint32_t)nsid, s->lba, LIO_BLOCKS, s->buf, 0,
+                                   lio_cb, s);
+            if (r != 0) {
+                s->busy = false;
+                if (r == NVME_ERR_BUSY)
+                    break;
+                submit_rc = r;
+                if (r == NVME_ERR_GONE && !t.gone_at)
+                    t.gone_at = clock_now_us();
+                t.stop = true;
+                break;
+            }
+            next++;
+            submitted++;
+        }
+        if (hooked && !off_at && (pci_read16(port, sltsta) & 1)) {
+            /* what an OS's pciehp does after the attention button (without
+             * the 5 s grace period): power indicator off, power off */
+            uint16_t ctl = pci_read16(port, sltctl);
+            pci_write16(port, sltsta, 1); /* clear Attention Button Pressed */
+            pci_write16(port, sltctl, (uint16_t)((ctl & ~0x0700u) | 0x0300u | 0x0400u));
+            off_at = clock_now_us();
+            unsigned busy = 0;
+            for (unsigned i = 0; i < LIO_SLOTS; i++)
+                busy += lio[i].busy && !lio[i].done;
+            kprintf("loop-io: attention button pressed: slot powered off at +%llu ms with %u "
+                    "writes in flight (core: %u outstanding); slot control 0x%04x -> 0x%04x, "
+                    "status now 0x%04x\n",
+                    (unsigned long long)((off_at - t0) / 1000), busy,
+                    nvme_qpair_outstanding(ctrl, 1), ctl,
+                    pci_read16(port, sltctl), pci_read16(port, sltsta));
+        }
+        /* reap (and let the core look at CSTS and deadlines) */
+        int pr = nvme_qpair_poll(ctrl, 1, 0);
+        if (pr < 0 && !poll_rc) {
+            poll_rc = pr;
+            if (pr == NVME_ERR_GONE && !t.gone_at)
+                t.gone_at = clock_now_us();
+            t.stop = true;
+        }
+        if (!hooked && t.ok >= 100) {
+            hooked = true;
+            unsigned busy = 0;
+            for (unsigned i = 0; i < LIO_SLOTS; i++)
+                busy += lio[i].busy && !lio[i].done;
+            kprintf("loop-io: %lu writes done, %u in flight: asking the host for '%s'\n", t.ok, busy,
+                    hook);
+            if (host_hook(hook) != 0) {
+                rc = NVME_ERR_STATE;
+                t.stop = true;
+            }
+        }
+        lio_collect(&t, clock_now_us()); /* what the poll or an interrupt completed */
+        unsigned busy = 0;
+        for (unsigned i = 0; i < LIO_SLOTS; i++)
+            busy += lio[i].busy;
+        if (t.stop && !busy)
+            break;
+        if (clock_now_us() > hard_deadline) {
+            kprintf("loop-io: HANG: %u command(s) never came back, 30 s after the start\n", busy);
+            rc = NVME_ERR_TIMEOUT;
+            break;
+        }
+        if (off_at && clock_now_us() - off_at > bound_ms * 1000 + 10000000ull) {
+            kprintf("loop-io: HANG: %u command(s) not back %llu s after the power-off\n", busy,
+                    (unsigned long long)(bound_ms / 1000 + 10));
+            rc = NVME_ERR_TIMEOUT;
+            break;
+        }
+    }
+    uint64_t end = clock_now_us();
+    kprintf("loop-io: %lu submitted, %lu ok, %lu NVME_ERR_GONE, %lu other (first %d), submit "
+            "returned %d, poll returned %d\n",
+            submitted, t.ok, t.gone, t.other, t.first_other, submit_rc, poll_rc);
+    if (rc)
+        return rc;
+    if (!off_at) {
+        kprintf("loop-io: the attention button was never pressed (device_del?)\n");
+        return NVME_ERR_STATE;
+    }
+    if (!t.gone_at) {
+        kprintf("loop-io: I/O ended without NVME_ERR_GONE\n");
+        return NVME_ERR_STATE;
+    }
+    kprintf("loop-io: NVME_ERR_GONE %llu ms after the power-off, all commands back %llu ms after it "
+            "(bound %llu ms)\n",
+            (unsigned long long)((t.gone_at - off_at) / 1000),
+            (unsigned long long)((end - off_at) / 1000), (unsigned long long)bound_ms);
+    if (t.other) {
+        kprintf("loop-io: %lu command(s) failed otherwise, first with %d (%s)\n", t.other,
+                t.first_other, nvme_strerror(t.first_other));
+        return t.first_other;
+    }
+    if (end - off_at > bound_ms * 1000)
+        return NVME_ERR_TIMEOUT;
+    uint64_t t1 = clock_now_us();
+    int r = nvme_read(ctrl, (uint32_t)nsid, lba0, 1, io->buf);
+    kprintf("loop-io: nvme_read afterwards returned %d (%s) in %llu us; CSTS reads 0x%08x\n", r,
+            nvme_strerror(r), (unsigned long long)(clock_now_us() - t1),
+            mmio_rd32(g_dev.bar0 + 0x1c));
+    if (r != NVME_ERR_GONE)
+        return r ? r : NVME_ERR_STATE;
+    return 0;
+}
+
+/* --- expect-err --------------------------------------------------------------- */
+static const struct {
+    const char *name;
+    int err;
+} err_names[] = {
+    { "gone", NVME_ERR_GONE },   { "timeout", NVME_ERR_TIMEOUT }, { "aborted", NVME_ERR_ABORTED },
+    { "noent", NVME_ERR_NOENT }, { "range", NVME_ERR_RANGE },     { "fatal", NVME_ERR_FATAL },
+    { "state", NVME_ERR_STATE }, { "busy", NVME_ERR_BUSY },       { "inval", NVME_ERR_INVAL },
+    { "rdonly", NVME_ERR_RDONLY }, { "unsupported", NVME_ERR_UNSUPPORTED },
+};
+
+static bool err_matches(const char *alt, size_t len, int rc)
+{
+    char a[32];
+    if (!len || len >= sizeof(a))
+        return false;
+    memcpy(a, alt, len);
+    a[len] = 0;
+    if (!strcmp(a, "media"))
+        return rc > 0 && NVME_SF_SCT(rc) == NVME_SCT_MEDIA;
+    if (!strcmp(a, "internal"))
+        return rc > 0 && NVME_SF_SCT(rc) == NVME_SCT_GENERIC && NVME_SF_SC(rc) == 0x06;
+    if (!strcmp(a, "status"))
+        return rc > 0;
+    for (unsigned i = 0; i < sizeof(err_names) / sizeof(err_names[0]); i++)
+        if (!strcmp(a, err_names[i].name))
+            return rc == err_names[i].err;
+    uint64_t n;
+    if (a[0] == '-')
+        return parse_u64(a + 1, &n) && rc == -(int)n;
+    return parse_u64(a, &n) && rc > 0 && (rc & 0x7ff) == (int)(n & 0x7ff);
+}
+
+static bool spec_matches(const char *spec, int rc)
+{
+    const char *p = spec;
+    for (;;) {
+        const char *bar = p;
+        while (*bar && *bar != '|')
+            bar++;
+        if (err_matches(p, (size_t)(bar - p), rc))
+            return true;
+        if (!*bar)
+            return false;
+        p = bar + 1;
+    }
+}
+
+/* --- commands ----------------------------------------------------------------------- */
+static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const struct options *o,
+                    char *item)
+{
+    if (!strcmp(item, "irqs")) {
+        print_irqs(ctrl, o, false);
+        return 0;
+    }
+    if (!strcmp(item, "check-irqs")) {
+        unsigned before = failures;
+        print_irqs(ctrl, o, true);
+        int rc = failures != before ? -1 : 0;
+        failures = before;
+        return rc;
+    }
+    if (!strcmp(item, "regs")) {
+        print_regs(&g_dev, "registers");
+        return 0;
+    }
+    if (!strcmp(item, "reset"))
+        return nvme_ctrl_reset(ctrl);
+    if (!strncmp(item, "echo ", 5) || !strcmp(item, "echo")) {
+        kprintf("%s\n", item[4] ? item + 5 : "");
+        return 0;
+    }
+    /* harness commands with arguments: a copy to cut into words */
+    static char buf[256];
+    snprintf(buf, sizeof(buf), "%s", item);
+    char *args = buf;
+    char *w = next_word(&args);
+    if (!w)
+        return NVME_ERR_INVAL;
+    if (!strcmp(w, "stats") && !*args)
+        return cmd_stats(ctrl);
+    if (!strcmp(w, "service"))
+        return cmd_service(ctrl, args);
+    if (!strcmp(w, "wait-event"))
+        return cmd_wait_event(ctrl, args);
+    if (!strcmp(w, "ns-attach") || !strcmp(w, "ns-detach"))
+        return cmd_ns_attach(ctrl, args, !strcmp(w, "ns-attach"));
+    if (!strcmp(w, "hook")) {
+        char *name = next_word(&args);
+        return name ? host_hook(name) : NVME_ERR_INVAL;
+    }
+    if (!strcmp(w, "wpat") || !strcmp(w, "rpat"))
+        return cmd_pat(ctrl, io, args, !strcmp(w, "wpat"));
+    if (!strcmp(w, "loop-io"))
+        return cmd_loop_io(ctrl, io, args);
+    return nvmectl_run_line(ctrl, io, item);
+}
+
 static void run_item(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const struct options *o,
                      char *item)
 {
     bool expect_fail = false;
+    char spec[64];
     char shown[256];
+    spec[0] = 0;
     if (item[0] == '!') {
         expect_fail = true;
         item = trim(item + 1);
+    } else if (!strncmp(item, "expect-err ", 11)) {
+        char *p = trim(item + 11);
+        size_t n = 0;
+        while (p[n] && p[n] != ' ')
+            n++;
+        if (n == 0 || n >= sizeof(spec) || !p[n]) {
+            snprintf(shown, sizeof(shown), "bad expect-err '%s' (expect-err SPEC COMMAND)", item);
+            fail(shown);
+            return;
+        }
+        memcpy(spec, p, n);
+        spec[n] = 0;
+        expect_fail = true;
+        item = trim(p + n);
     }
     snprintf(shown, sizeof(shown), "%s", item);
-    kprintf("nvmectl> %s%s\n", expect_fail ? "(must fail) " : "", shown);
-    int rc;
-    if (!strcmp(item, "irqs")) {
-        print_irqs(ctrl, o, false);
-        rc = 0;
-    } else if (!strcmp(item, "check-irqs")) {
-        unsigned before = failures;
-        print_irqs(ctrl, o, true);
-        rc = failures != before ? -1 : 0;
-        failures = before;
-    } else if (!strcmp(item, "regs")) {
-        print_regs(&g_dev, "registers");
-        rc = 0;
-    } else if (!strcmp(item, "reset")) {
-        rc = nvme_ctrl_reset(ctrl);
-    } else if (!strncmp(item, "echo ", 5) || !strcmp(item, "echo")) {
-        kprintf("%s\n", item[4] ? item + 5 : "");
-        rc = 0;
-    } else {
-        rc = nvmectl_run_line(ctrl, io, item);
-    }
+    if (spec[0])
+        kprintf("nvmectl> (must fail: %s) %s\n", spec, shown);
+    else
+        kprintf("nvmectl> %s%s\n", expect_fail ? "(must fail) " : "", shown);
+    int rc = exec_cmd(ctrl, io, o, item);
     char why[320];
     if (expect_fail && rc == 0) {
         snprintf(why, sizeof(why), "'%s' succeeded but must fail", shown);
@@ -248,8 +901,12 @@ static void run_item(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const 
         snprintf(why, sizeof(why), "'%s' returned %d (%s)", shown, rc,
                  rc < 0 ? nvme_strerror(rc) : nvme_status_name((uint16_t)rc));
         fail(why);
+    } else if (spec[0] && !spec_matches(spec, rc)) {
+        snprintf(why, sizeof(why), "'%s' failed with %d (%s), not as '%s'", shown, rc,
+                 nvme_strerror(rc), spec);
+        fail(why);
     } else if (expect_fail) {
-        kprintf("harness: '%s' failed as expected: %d\n", shown, rc);
+        kprintf("harness: '%s' failed as expected: %d (%s)\n", shown, rc, nvme_strerror(rc));
     }
 }
 
@@ -299,7 +956,7 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     static char *items[128];
     memcpy(line, args, strlen(args) + 1);
     unsigned nitems = split_items(line, items, 128);
-    struct options opt = { .irq = IRQ_MODE_MSIX, .fini = true };
+    struct options opt = { .irq = IRQ_MODE_MSIX, .fini = true, .unplug_ones = true };
     char *cmds[128];
     unsigned ncmds = 0;
     for (unsigned i = 0; i < nitems; i++) {
@@ -329,6 +986,7 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
 #else
     struct nvme_osal osal;
     osal_fill(&osal, d);
+    osal_wrap_removal(&osal);
     struct nvme_ctrl_opts copts;
     memset(&copts, 0, sizeof(copts));
     copts.pci_vendor = d->vendor;
@@ -339,6 +997,9 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     copts.trace = opt.trace;
     copts.command_timeout_ms = opt.timeout_ms;
     copts.polling = opt.irq == IRQ_MODE_POLL;
+    copts.event_cb = harness_event;
+    copts.event_arg = NULL;
+    g_opt = &opt;
 
     uint64_t t0 = clock_now_us();
     struct nvme_ctrl *ctrl = NULL;
