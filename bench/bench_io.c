@@ -9,10 +9,13 @@
  *     an upper bound on the core's own cost;
  * at queue depth 1 (nvme_read, one command at a time) and batched at
  * queue depth 32 (nvme_submit_rw with NVME_SUBMIT_NO_DOORBELL, one doorbell
- * per batch, nvme_qpair_poll).  Usage: nvme-bench [commands]
+ * per batch, nvme_qpair_poll).  Usage: nvme-bench [commands [qd1|qd32|both]]
+ * (bench/instr-per-io.sh runs one mode at a time under callgrind).
  */
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "nvme/nvme.h"
@@ -47,6 +50,8 @@ static void report(const char *name, struct nvme_sim *sim, struct nvme_sim_stats
 int main(int argc, char **argv)
 {
     unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 200000u;
+    const char *mode = argc > 2 ? argv[2] : "both";
+    bool qd1 = strcmp(mode, "qd32") != 0, qd32 = strcmp(mode, "qd1") != 0;
     struct nvme_sim_config cfg;
     struct nvme_sim_ns_config ns = {.nsid = 1, .blocks = 1u << 18, .lba_size = 512};
     nvme_sim_config_init(&cfg);
@@ -66,15 +71,16 @@ int main(int argc, char **argv)
 
     struct nvme_sim_stats before = *nvme_sim_stats(sim);
     double t0 = cpu_ns();
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; qd1 && i < n; i++)
         if (nvme_read(ctrl, 1, (i * 8u) & 0x3fff8u, 8, buf) != 0)
             return 1;
-    report("read 4 KiB, QD1 (blocking)", sim, before, cpu_ns() - t0, n);
+    if (qd1 && n > 0)
+        report("read 4 KiB, QD1 (blocking)", sim, before, cpu_ns() - t0, n);
 
     before = *nvme_sim_stats(sim);
     t0 = cpu_ns();
     unsigned completed = 0;
-    for (unsigned i = 0; i < n; i += 32) {
+    for (unsigned i = 0; qd32 && i < n; i += 32) {
         unsigned target = completed + 32;
         for (unsigned j = 0; j < 32; j++)
             if (nvme_submit_rw(ctrl, 1, NVME_CMD_READ, 1, ((i + j) * 8u) & 0x3fff8u, 8,
@@ -84,7 +90,8 @@ int main(int argc, char **argv)
         while (completed < target)
             nvme_qpair_poll(ctrl, 1, 0);
     }
-    report("read 4 KiB, QD32 batched", sim, before, cpu_ns() - t0, completed);
+    if (qd32 && n > 0)
+        report("read 4 KiB, QD32 batched", sim, before, cpu_ns() - t0, completed);
 
     nvme_ctrl_fini(ctrl);
     nvme_sim_destroy(sim);

@@ -294,7 +294,8 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
     __atomic_store_n(&ctrl->ns_table, t, __ATOMIC_RELEASE);
     if (changed) {
         ctrl->ns_gen++;
-        ctrl->stats.rescans++;
+        if (ctrl->up) /* bring-up's own scan is not a rescan */
+            ctrl->stats.rescans++;
     }
     return NVME_OK;
 }

@@ -136,9 +136,10 @@ struct nvme_abort_req {
 #define NVME_ABORTS_PER_CHECK 8u
 
 /* One queue: resubmits retries whose delay passed, marks commands past
- * their deadline.  Returns true when only a reset can help: an admin
- * command late, a command still late after its Abort, or no Abort left
- * (`ab` full). */
+ * their deadline and collects Aborts for them, at most `max_ab` (what the
+ * Abort Command Limit leaves; the others wait for a later tick).  Returns
+ * true when only a reset can help: an admin command late, or a command
+ * still late once its Abort window passed. */
 static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, unsigned *nab,
                             unsigned max_ab)
 {
@@ -161,10 +162,12 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
                      qp->qid, s->sqe.cid, s->sqe.opc);
         }
         s->flags |= NVME_SLOT_F_TIMED_OUT;
-        if (qp->qid == 0 || (s->flags & NVME_SLOT_F_ABORTED) || *nab >= max_ab) {
+        if (qp->qid == 0 || (s->flags & NVME_SLOT_F_ABORTED)) {
             need_reset = true;
             continue;
         }
+        if (*nab >= max_ab)
+            continue; /* ACL reached (§5.1): its Abort goes at a later tick */
         s->flags |= NVME_SLOT_F_ABORTED;
         s->expire = ctrl->tick + ctrl->abort_ticks;
         ab[*nab].sqid = qp->qid;
