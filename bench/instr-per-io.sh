@@ -20,7 +20,7 @@ core_ir() { # $1 commands, $2 mode
   local f
   f=$(mktemp)
   valgrind --tool=callgrind --callgrind-out-file="$f" "$bench" "$1" "$2" >/dev/null 2>&1
-  callgrind_annotate --inclusive=no --threshold=100 "$f" 2>/dev/null |
+  callgrind_annotate --auto=no --inclusive=no --threshold=100 "$f" 2>/dev/null |
     awk '/libnvme-core\/src\// { gsub(",", "", $1); s += $1 } END { print s + 0 }'
   rm -f "$f"
 }

@@ -54,9 +54,8 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl)
 }
 
 /* Advances the tick counter when tick_us passed; true when it did. */
-static bool nvme_tick_due(struct nvme_ctrl *ctrl)
+static bool nvme_tick_due(struct nvme_ctrl *ctrl, uint64_t now)
 {
-    uint64_t now = nvme_now_us(ctrl);
     if (now < ctrl->next_tick_us)
         return false;
     ctrl->tick++;
@@ -191,11 +190,11 @@ static void nvme_abort_done(void *arg, int result, uint32_t dw0)
         ctrl->stats.aborts_done++;
 }
 
-int nvme_recovery_check(struct nvme_ctrl *ctrl)
+static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
 {
     if (ctrl->gone)
         return NVME_ERR_GONE;
-    if (!ctrl->up || ctrl->in_recovery || ctrl->stopping || !nvme_tick_due(ctrl))
+    if (!ctrl->up || ctrl->in_recovery || ctrl->stopping || !nvme_tick_due(ctrl, now))
         return ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
     if (ctrl->dead)
         return NVME_ERR_FATAL;
@@ -244,6 +243,11 @@ int nvme_recovery_check(struct nvme_ctrl *ctrl)
     return rc == NVME_OK ? NVME_OK : ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL;
 }
 
+int nvme_recovery_check(struct nvme_ctrl *ctrl)
+{
+    return nvme_recovery_check_at(ctrl, nvme_now_us(ctrl));
+}
+
 /* ------------------------------------------------------------------ */
 /* Waiting                                                             */
 /* ------------------------------------------------------------------ */
@@ -283,34 +287,36 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
     volatile unsigned *pending = &w->pending;
     uint64_t start = 0;
 
-    while (*pending != 0) {
+    for (;;) {
         (void)nvme_qpair_process(qp, 0);
         if (*pending == 0)
             break;
+        uint64_t now = nvme_now_us(ctrl);
         if (!ctrl->up || ctrl->in_recovery || ctrl->stopping) {
-            if (nvme_tick_due(ctrl) && nvme_wait_raw_check(qp))
+            if (nvme_tick_due(ctrl, now) && nvme_wait_raw_check(qp))
                 continue;
         } else {
-            (void)nvme_recovery_check(ctrl);
+            (void)nvme_recovery_check_at(ctrl, now);
             if (*pending == 0)
                 break;
         }
         /* Lifecycle rule 2.  With interrupts and wait(), the handler reaps
-         * and wake() ends the wait.  Otherwise poll: every microsecond
-         * at first, then with pauses of a sixteenth of the time already
-         * waited (at most 1 ms), so a completion is seen within about 6%
-         * of its latency and a long command does not spin the CPU. */
+         * and wake() ends the wait.  Otherwise poll: without pause for the
+         * first millisecond (the latency of nearly every command), then
+         * pausing a sixteenth of the time already waited (at most 1 ms),
+         * so a completion is seen within about 6% of its latency and a
+         * long command does not spin the CPU. */
         if (qp->irq && ctrl->osal.wait != NULL) {
             ctrl->osal.wait(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
             continue;
         }
-        uint64_t now = nvme_now_us(ctrl);
         if (start == 0)
             start = now;
-        uint64_t pause = (now - start) / 16u;
-        ctrl->osal.sleep_us(ctrl->osal.ctx,
-                            pause < 1u ? 1u : pause > NVME_WAIT_SLICE_US ? NVME_WAIT_SLICE_US
-                                                                         : (uint32_t)pause);
+        uint64_t waited = now - start;
+        if (waited >= NVME_WAIT_SLICE_US)
+            ctrl->osal.sleep_us(ctrl->osal.ctx, waited / 16u > NVME_WAIT_SLICE_US
+                                                    ? NVME_WAIT_SLICE_US
+                                                    : (uint32_t)(waited / 16u));
     }
     return w->result;
 }

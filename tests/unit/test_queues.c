@@ -166,8 +166,9 @@ static void given_msix_flush_completion_is_delivered_by_the_queue_vector(void **
     assert_false(in->irq_is_intx);
     nvme_sim_log_capture(f.sim, true);
 
+    /* A blocking call reaps its own completion while it polls (it does
+     * not sleep for the first millisecond): the device still signalled. */
     assert_int_equal(nvme_flush(f.ctrl, 1), 0);
-    assert_true(nvme_ctrl_irq_count(f.ctrl) > 0);
     assert_true(nvme_sim_irq_count(f.sim, 1) > 0);
 
     /* Without any poll: the interrupt alone runs the callback. */
@@ -203,16 +204,17 @@ static void given_intx_flush_completes_with_intms_intmc_masking(void **state)
 
     assert_int_equal(nvme_flush(f.ctrl, 1), 0);
     assert_true(nvme_sim_irq_count(f.sim, 0) > 0);
-    assert_true(nvme_ctrl_irq_count(f.ctrl) > 0);
-    assert_true(nvme_sim_reg_writes(f.sim, NVME_REG_INTMS) > ms);
-    assert_true(nvme_sim_reg_writes(f.sim, NVME_REG_INTMC) > mc);
-    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_INTMS) & 1u, 0); /* left unmasked */
 
+    /* Without any poll: the interrupt handler reaps, masking around it. */
     struct rec r = {0, -100};
     assert_int_equal(nvme_submit_flush(f.ctrl, 1, 1, 0, rec_cb, &r), 0);
     nvme_sim_advance(f.sim, 100);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.result, 0);
+    assert_true(nvme_ctrl_irq_count(f.ctrl) > 0);
+    assert_true(nvme_sim_reg_writes(f.sim, NVME_REG_INTMS) > ms);
+    assert_true(nvme_sim_reg_writes(f.sim, NVME_REG_INTMC) > mc);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_INTMS) & 1u, 0); /* left unmasked */
     assert_null(strstr(nvme_sim_log_text(f.sim), "interrupt lost"));
     fx_stop(&f);
 }

@@ -45,6 +45,8 @@
  *     wpat NSID LBA N KEY  write N blocks of the pattern KEY (every block
  *                          unique: see pat_word(), check.py recomputes it)
  *     rpat NSID LBA N KEY  read N blocks and compare with the pattern KEY
+ *     bench NSID IOS       4 KiB random reads: QD1 blocking, QD1 async, QD32
+ *                          batched (bench.c; bench/qemu-qd1.sh compares them)
  *     loop-io NSID LBA SPAN BOUND_MS HOOK
  *                          asynchronous 8-block writes of unique patterns over
  *                          SPAN blocks, 16 in flight; after 100 completions
@@ -57,6 +59,7 @@
  * Output lines starting "harness: " are the harness's own; the last one is
  * "harness: RESULT PASS" or "harness: RESULT FAIL ...".
  */
+#include "bench.h"
 #include "osal.h"
 
 #ifndef HARNESS_NO_CORE
@@ -859,6 +862,12 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
         return cmd_pat(ctrl, io, args, !strcmp(w, "wpat"));
     if (!strcmp(w, "loop-io"))
         return cmd_loop_io(ctrl, io, args);
+    if (!strcmp(w, "bench")) {
+        uint64_t nsid, ios;
+        if (!next_num(&args, &nsid) || !next_num(&args, &ios))
+            return NVME_ERR_INVAL;
+        return harness_bench(ctrl, io->buf, io->buf_len, (uint32_t)nsid, (unsigned)ios);
+    }
     return nvmectl_run_line(ctrl, io, item);
 }
 
