@@ -27,7 +27,6 @@
 #define SC_CMD_READ_ONLY_RANGE 0x82
 /* Retries of a command failed back by a controller reset or reported as
  * transient by the device. */
-#define NVME_EXOS_RETRIES 2
 
 UINT nvme_exos_df_result(int rc)
 {
@@ -61,23 +60,6 @@ UINT nvme_exos_df_result(int rc)
     }
 }
 
-/* A retry may succeed: failed back by a reset, or DNR clear on a status
- * that is not about the command itself. */
-static bool retryable(int rc)
-{
-    if (rc == NVME_ERR_ABORTED || rc == NVME_ERR_BUSY)
-        return true;
-    if (rc > 0 && NVME_SF_DNR((unsigned)rc) == 0) {
-        unsigned sc = NVME_SF_SC((unsigned)rc), sct = NVME_SF_SCT((unsigned)rc);
-        if (sct == NVME_SCT_GENERIC &&
-            (sc == NVME_SC_DATA_XFER_ERROR || sc == NVME_SC_ABORT_REQ ||
-             sc == NVME_SC_ABORT_SQ_DELETION || sc == NVME_SC_NS_NOT_READY || sc == NVME_SC_INTERNAL))
-            return true;
-        if (sct == NVME_SCT_PATH)
-            return true;
-    }
-    return false;
-}
 
 void nvme_exos_blk_lock(struct nvme_exos_blk *blk)
 {
@@ -144,19 +126,14 @@ static LPNVME_CORE_DISK disk_of(LPSTORAGE_UNIT unit)
     return disk->Blk != NULL ? disk : NULL;
 }
 
-/* One block-ops call with the retry policy. */
+/* One block-ops call.  No retry here: the core already retried what may
+ * be retried (statuses with DNR clear, replays after a reset) within its
+ * budget; retrying again would multiply it (nvme.h, lifecycle rule 5). */
 static int blk_xfer(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 count, void *buf)
 {
     const struct nvme_exos_blk_ops *ops = disk->Blk->ops;
-    int rc = 0, attempt;
-
-    for (attempt = 0; attempt <= NVME_EXOS_RETRIES; attempt++) {
-        rc = write ? ops->write(disk->Blk->h, disk->NamespaceId, lba, count, buf)
-                   : ops->read(disk->Blk->h, disk->NamespaceId, lba, count, buf);
-        if (rc == 0 || !retryable(rc))
-            break;
-    }
-    return rc;
+    return write ? ops->write(disk->Blk->h, disk->NamespaceId, lba, count, buf)
+                 : ops->read(disk->Blk->h, disk->NamespaceId, lba, count, buf);
 }
 
 /* Through the bounce buffer, in pieces. */

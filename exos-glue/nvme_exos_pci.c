@@ -70,15 +70,72 @@ unsigned nvme_exos_controller_count(void)
     return ControllerCount;
 }
 
+/* --- Lifecycle: events and the periodic service call ------------------------ */
+
+/* What the core tells EXOS (nvme.h, enum nvme_event).  EXOS has no call
+ * to withdraw a disk, so a removed controller is reported in the kernel
+ * log and its disks answer DF_RETURN_HARDWARE_ABSENT from then on. */
+static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
+{
+    LPNVME_CORE_DEVICE d = (LPNVME_CORE_DEVICE)arg;
+    switch (ev) {
+    case NVME_EVENT_GONE:
+        KernelLogText(LOG_ERROR, TEXT("[NVMeCore] nvme%u removed: its disks fail from now on"),
+                      (U32)d->Index);
+        break;
+    case NVME_EVENT_DEAD:
+        KernelLogText(LOG_ERROR, TEXT("[NVMeCore] nvme%u dead after a failed reset (%s)"),
+                      (U32)d->Index, (LPCSTR)nvme_strerror(-(int)detail));
+        break;
+    case NVME_EVENT_RESET:
+        KernelLogText(LOG_WARNING, TEXT("[NVMeCore] nvme%u reset: %s"), (U32)d->Index,
+                      (LPCSTR)(detail == 0 ? "ok" : nvme_strerror(-(int)detail)));
+        break;
+    case NVME_EVENT_NS_CHANGED:
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCore] nvme%u namespaces changed (nsid %x): new ones appear at "
+                           "the next boot"),
+                      (U32)d->Index, detail);
+        break;
+    case NVME_EVENT_SMART:
+        KernelLogText(LOG_WARNING, TEXT("[NVMeCore] nvme%u SMART critical warning %x"),
+                      (U32)d->Index, detail);
+        break;
+    default:
+        KernelLogText(LOG_VERBOSE, TEXT("[NVMeCore] nvme%u event %u (%x)"), (U32)d->Index,
+                      (U32)ev, detail);
+        break;
+    }
+}
+
+/* nvme_ctrl_service() wants a call every 100 ms .. 1 s from a context that
+ * may sleep.  EXOS offers drivers no timer, so the disk path makes it,
+ * at most once a second: asynchronous events are handled at the next disk
+ * request after them.  (Deadlines do not depend on it: blocking calls
+ * check them while they wait.) */
+#define NVME_EXOS_SERVICE_MS 1000u
+static void service_now_and_then(void)
+{
+    static UINT last_ms;
+    UINT now = GetSystemTime();
+    if (now - last_ms < NVME_EXOS_SERVICE_MS)
+        return;
+    last_ms = now;
+    for (unsigned i = 0; i < ControllerCount; i++)
+        (void)nvme_ctrl_service(Controllers[i]->Ctrl);
+}
+
 /* --- Block ops bound to the core ------------------------------------------- */
 
 static int core_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
 {
+    service_now_and_then();
     return nvme_read((struct nvme_ctrl *)h, nsid, lba, count, buf);
 }
 
 static int core_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
 {
+    service_now_and_then();
     return nvme_write((struct nvme_ctrl *)h, nsid, lba, count, buf);
 }
 
@@ -236,6 +293,8 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     opts.io_queues = NVME_EXOS_IO_QUEUES;
     opts.trace = NVME_EXOS_TRACE;
     opts.polling = NVME_EXOS_POLLING != 0;
+    opts.event_cb = NVMeCoreEvent;
+    opts.event_arg = d;
     rc = nvme_ctrl_init(&d->Ctrl, &d->OsalOps, &opts);
     if (rc != 0) {
         KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Controller %x:%x.%x init failed: %s (%d)"),

@@ -503,6 +503,18 @@ void nvme_exos_unlock(void *ctx, void *lock)
     }
 }
 
+/* --- Last resort -------------------------------------------------------------------- */
+
+/* The controller will not stop: clear Bus Master Enable so it cannot
+ * reach memory before the core hands buffers back (nvme_osal.h). */
+void nvme_exos_dma_stop(void *ctx)
+{
+    struct nvme_exos_osal *o = osal_of(ctx);
+    PCI_EnableBusMaster(o->bus, o->dev, o->func, FALSE);
+    KernelLogText(LOG_ERROR, TEXT("[NVMeCore] %x:%x.%x would not stop: bus mastering off"),
+                  (U32)o->bus, (U32)o->dev, (U32)o->func);
+}
+
 /* --- Setup ------------------------------------------------------------------------ */
 
 void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volatile void *mmio,
@@ -540,6 +552,7 @@ void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volat
     ops->lock_destroy = nvme_exos_lock_destroy;
     ops->lock = nvme_exos_lock;
     ops->unlock = nvme_exos_unlock;
+    ops->dma_stop = nvme_exos_dma_stop;
 }
 
 void nvme_exos_osal_bind(struct nvme_exos_osal *o, struct nvme_ctrl *ctrl)

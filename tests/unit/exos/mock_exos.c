@@ -43,8 +43,8 @@ void PCI_Write16(U8 bus, U8 dev, U8 func, U16 off, U16 value)
 U16 PCI_EnableBusMaster(U8 bus, U8 dev, U8 func, BOOL enable)
 {
     U16 cmd = PCI_Read16(bus, dev, func, PCI_CFG_COMMAND);
-    if (enable)
-        PCI_Write16(bus, dev, func, PCI_CFG_COMMAND, (U16)(cmd | PCI_CMD_BUSMASTER));
+    PCI_Write16(bus, dev, func, PCI_CFG_COMMAND,
+                (U16)(enable ? cmd | PCI_CMD_BUSMASTER : cmd & ~PCI_CMD_BUSMASTER));
     return cmd;
 }
 U32 PCI_GetBARBase(U8 bus, U8 dev, U8 func, U8 barIndex)

@@ -68,6 +68,18 @@ static uint32_t table(unsigned entry, unsigned reg)
 
 /* --- setup ----------------------------------------------------------------- */
 
+/* nvme_osal.h dma_stop: the last resort clears Bus Master Enable. */
+static void test_dma_stop_clears_bus_master(void **state)
+{
+    (void)state;
+    U16 cmd = PCI_CMD_MEM | PCI_CMD_BUSMASTER;
+    memcpy(&mock_exos.cfg[PCI_CFG_COMMAND], &cmd, 2);
+    ops.dma_stop(ops.ctx);
+    memcpy(&cmd, &mock_exos.cfg[PCI_CFG_COMMAND], 2);
+    assert_int_equal(cmd & PCI_CMD_BUSMASTER, 0);
+    assert_int_equal(cmd & PCI_CMD_MEM, PCI_CMD_MEM); /* registers stay reachable */
+}
+
 static void test_setup_fills_every_mandatory_callback(void **state)
 {
     (void)state;
@@ -84,6 +96,7 @@ static void test_setup_fills_every_mandatory_callback(void **state)
     assert_non_null(ops.sleep_us);
     assert_non_null(ops.log);
     assert_non_null(ops.lock);
+    assert_ptr_equal(ops.dma_stop, nvme_exos_dma_stop);
     /* x86 is coherent and has no 64-bit MMIO helper in EXOS */
     assert_null(ops.dma_sync);
     assert_null(ops.mmio_read64);
@@ -441,6 +454,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_setup_fills_every_mandatory_callback, setup),
+        cmocka_unit_test_setup(test_dma_stop_clears_bus_master, setup),
         cmocka_unit_test_setup(test_mmio_reaches_bar0, setup),
         cmocka_unit_test_setup(test_dma_alloc_is_contiguous_dmabuffer, setup),
         cmocka_unit_test_setup(test_dma_alloc_alignment_above_page, setup),
