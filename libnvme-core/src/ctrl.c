@@ -136,7 +136,9 @@ static bool nvme_osal_complete(const struct nvme_osal *o)
 
 static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
 {
-    uint16_t want = ctrl->opts.io_queues ? ctrl->opts.io_queues : 1;
+    uint16_t want = ctrl->opts.io_queues ? ctrl->opts.io_queues
+                    : ctrl->opts.cpus ? ctrl->opts.cpus
+                                      : 1;
     uint16_t granted = 0;
 
     int rc = nvme_set_num_queues(ctrl, want, &granted);
@@ -413,6 +415,13 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl)
 {
     return ctrl != NULL ? &ctrl->info : NULL;
+}
+
+uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
+{
+    if (ctrl == NULL || ctrl->info.io_queues == 0)
+        return 0;
+    return (uint16_t)(1u + cpu % ctrl->info.io_queues);
 }
 
 const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl)

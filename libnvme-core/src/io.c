@@ -40,6 +40,16 @@ static int nvme_io_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, ui
     return NVME_OK;
 }
 
+/* The queue of `qid`, NVME_QID_CPU meaning the calling CPU's. */
+static struct nvme_qpair *nvme_io_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
+{
+    if (qid == NVME_QID_CPU) {
+        unsigned cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
+        qid = nvme_ctrl_cpu_qid(ctrl, cpu);
+    }
+    return qid != 0 ? nvme_ctrl_qpair(ctrl, qid) : NULL;
+}
+
 static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
 {
     uint32_t max = ctrl->info.mdts_bytes >> ns->lbads;
@@ -58,7 +68,7 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
         return rc;
     if (count > nvme_max_blocks(ctrl, ns))
         return NVME_ERR_INVAL;
-    struct nvme_qpair *qp = qid != 0 ? nvme_ctrl_qpair(ctrl, qid) : NULL;
+    struct nvme_qpair *qp = nvme_io_qpair(ctrl, qid);
     if (qp == NULL)
         return NVME_ERR_INVAL;
     struct nvme_sqe sqe;
@@ -81,7 +91,7 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
         return NVME_ERR_NOENT;
     if (ns->status != NVME_OK)
         return ns->status;
-    struct nvme_qpair *qp = qid != 0 ? nvme_ctrl_qpair(ctrl, qid) : NULL;
+    struct nvme_qpair *qp = nvme_io_qpair(ctrl, qid);
     if (qp == NULL)
         return ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_INVAL;
     struct nvme_sqe sqe;
@@ -130,7 +140,7 @@ static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t 
     if (rc != NVME_OK)
         return rc;
 
-    struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, 1);
+    struct nvme_qpair *qp = nvme_io_qpair(ctrl, NVME_QID_CPU);
     if (qp == NULL)
         return NVME_ERR_STATE;
     return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
@@ -152,8 +162,11 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
 int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
     struct nvme_waiter w = {ctrl, 1, 0, 0};
-    int rc = nvme_submit_flush(ctrl, 1, nsid, 0, nvme_waiter_cb, &w);
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    struct nvme_qpair *qp = nvme_io_qpair(ctrl, NVME_QID_CPU);
+    int rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;
-    return nvme_wait(nvme_ctrl_qpair(ctrl, 1), &w);
+    return nvme_wait(qp, &w);
 }

@@ -136,7 +136,11 @@ struct nvme_ctrl_opts {
     uint16_t pci_device;
     uint16_t admin_queue_entries; /* 0: 32; capped by CAP.MQES+1 and 4096 */
     uint16_t io_queue_entries;    /* 0: 256; capped by CAP.MQES+1 */
-    uint16_t io_queues;           /* I/O queue pairs wanted; 0: 1 */
+    uint16_t io_queues;           /* I/O queue pairs wanted; 0: one per CPU (cpus) */
+    uint16_t cpus;                /* CPUs that will submit I/O, numbered 0..cpus-1 as the
+                                     OSAL's cpu_id() says; 0: 1.  CPU c uses I/O queue
+                                     1 + c % (queues created): per-CPU queues take no
+                                     shared lock; with fewer queues, CPUs share one */
     uint32_t command_timeout_ms;  /* I/O command deadline; 0: 30000 */
     uint32_t admin_timeout_ms;    /* admin command deadline; 0: 60000 */
     uint32_t long_admin_timeout_ms; /* Format, Sanitize, Device Self-test; 0: 600000 */
@@ -296,7 +300,12 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
                const void *buf);
 int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid);
 
-/* Asynchronous I/O on I/O queue `qid` (1..io_queues).  One command, at
+/* The I/O queue of the calling CPU (OSAL cpu_id(), CPU 0 without it). */
+#define NVME_QID_CPU 0xffffu
+/* I/O queue used by CPU `cpu` (1..io_queues), 0 when none. */
+uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu);
+
+/* Asynchronous I/O on I/O queue `qid` (1..io_queues, or NVME_QID_CPU).  One command, at
  * most mdts_bytes.  `cb` runs from nvme_qpair_poll() or
  * nvme_ctrl_handle_irq() with the result (same convention as above).
  * With NVME_SUBMIT_NO_DOORBELL the SQ tail doorbell is left for a later

@@ -173,6 +173,15 @@ struct nvme_osal {
      * that the device might still write them: real PCI ports should fill
      * it. */
     void (*dma_stop)(void *ctx);
+
+    /* --- CPUs (OPTIONAL) ----------------------------------------------------
+     * The index (0 .. nvme_ctrl_opts.cpus-1) of the CPU running the caller,
+     * so submissions go to that CPU's I/O queue.  Cheap and callable from
+     * any context.  NULL: every submission counts as CPU 0.  Interrupt
+     * vectors: vector 0 serves the admin queue and vector q serves I/O
+     * queue q, which belongs to CPUs q-1, q-1+n, ... (n queues created);
+     * a port routes vector q's MSI-X message to CPU q-1. */
+    unsigned (*cpu_id)(void *ctx);
 };
 
 #endif /* NVME_OSAL_H */
