@@ -122,6 +122,8 @@ struct nvme_qpair {
     uint16_t free_head;     /* NVME_NO_SLOT when none */
     uint16_t outstanding;   /* slots not FREE */
     uint32_t timeout_ticks; /* deadline of its commands, in ticks */
+    uint32_t seq;           /* submission counter (slot.seq) */
+    const struct nvme_ns_info *ns_cache; /* namespace of the last I/O (io.c) */
 
     struct nvme_prp_page *prp_pool; /* free PRP list pages */
     void *lock;
@@ -171,7 +173,6 @@ struct nvme_ctrl {
     uint32_t io_timeout_ticks;
     uint32_t abort_ticks;
     uint32_t long_ticks;
-    uint32_t seq; /* submission counter (slot.seq) */
     uint16_t aborts_outstanding;
 
     struct nvme_qpair admin;
@@ -271,8 +272,22 @@ void nvme_sqe_create_sq(struct nvme_sqe *sqe, const struct nvme_qpair *qp);
 void nvme_sqe_delete_queue(struct nvme_sqe *sqe, uint8_t opc, uint16_t qid);
 void nvme_sqe_abort(struct nvme_sqe *sqe, uint16_t sqid, uint16_t cid);
 void nvme_sqe_get_log(struct nvme_sqe *sqe, uint8_t lid, uint32_t nsid, uint32_t len);
-void nvme_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
-                 uint32_t count);
+/* Read/Write (§6.9, §6.15): SLBA in CDW10-11, 0-based NLB in CDW12[15:0].
+ * Every field written, no zeroing pass: it is on the I/O path. */
+static inline void nvme_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
+                               uint32_t count)
+{
+    sqe->opc = opc;
+    sqe->flags = 0;
+    sqe->cid = 0;
+    sqe->nsid = nsid;
+    sqe->cdw2 = sqe->cdw3 = 0;
+    sqe->mptr = sqe->prp1 = sqe->prp2 = 0;
+    sqe->cdw10 = (uint32_t)lba;
+    sqe->cdw11 = (uint32_t)(lba >> 32);
+    sqe->cdw12 = (count - 1u) & 0xffffu;
+    sqe->cdw13 = sqe->cdw14 = sqe->cdw15 = 0;
+}
 
 /* qpair.c: rings, doorbells, slots.  It never decides a reset. */
 int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid,
@@ -281,6 +296,14 @@ void nvme_qpair_free(struct nvme_qpair *qp);
 /* Resets ring indexes and zeroes the rings before a (re)creation.  Slots
  * are left alone: recovery.c reclaims or replays them. */
 void nvme_qpair_reset_rings(struct nvme_qpair *qp);
+/* Submission in two steps, so a command is built in place in its slot:
+ * nvme_qpair_begin takes the queue lock and a free slot (NULL and *rc
+ * when the queue is not live or full, lock released); the caller fills
+ * slot->sqe; nvme_qpair_commit maps the buffer (PRPs), puts the SQE on
+ * the ring, rings unless NVME_SUBMIT_NO_DOORBELL, and unlocks. */
+struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc);
+int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, void *buf, uint32_t len,
+                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg);
 /* Submits a copy of `sqe` (CID and PRPs filled in here) with data buffer
  * buf/len (may be NULL/0).  flags: NVME_SUBMIT_NO_DOORBELL, NVME_CMD_*. */
 int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,

@@ -188,49 +188,60 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     s->sqe.cid = nvme_cid_make(qp, idx, s->gen);
     s->expire = ctrl->tick + ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
     s->state = NVME_SLOT_ACTIVE;
-    /* Eight 64-bit stores: no memcpy call, no torn fields. */
+    /* Eight 64-bit stores, unrolled: no memcpy call, no torn fields. */
     uint64_t *dst = (uint64_t *)(void *)&qp->sq[qp->sq_tail];
     const uint64_t *src = (const uint64_t *)(const void *)&s->sqe;
-    for (unsigned i = 0; i < sizeof(s->sqe) / 8u; i++)
-        dst[i] = src[i];
+    dst[0] = src[0];
+    dst[1] = src[1];
+    dst[2] = src[2];
+    dst[3] = src[3];
+    dst[4] = src[4];
+    dst[5] = src[5];
+    dst[6] = src[6];
+    dst[7] = src[7];
     nvme_dma_sync(ctrl, &qp->sq[qp->sq_tail], sizeof(s->sqe), NVME_DMA_TO_DEVICE);
     if (ctrl->trace != 0)
         nvme_trace_sqe(ctrl, qp->qid, &s->sqe);
     qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
 }
 
-int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,
-                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb,
-                      void *arg)
+struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
 
     nvme_lock(qp);
     if (!qp->live || !ctrl->ready) {
         nvme_unlock(qp);
-        return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_STATE;
+        *rc = ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_STATE;
+        return NULL;
     }
     uint16_t idx = qp->free_head;
     if (idx == NVME_NO_SLOT) {
         nvme_unlock(qp);
-        return NVME_ERR_BUSY;
+        *rc = NVME_ERR_BUSY;
+        return NULL;
     }
     struct nvme_cmd_slot *s = &qp->slots[idx];
     qp->free_head = s->next_free;
     qp->outstanding++;
-    s->sqe = *sqe;
-    s->sqe.flags = 0; /* PSDT 00b: PRPs (§4.2) */
+    return s;
+}
+
+int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *s, void *buf, uint32_t len,
+                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg)
+{
+    uint16_t idx = (uint16_t)(s - qp->slots);
     s->cb = cb;
     s->arg = arg;
-    s->prp_pages = NULL;
-    s->buf = NULL;
-    s->len = 0;
     s->retries = 0;
-    s->seq = ctrl->seq++;
+    s->seq = qp->seq++;
     s->flags = (uint8_t)(((flags & NVME_CMD_NO_TIMEOUT) ? NVME_SLOT_F_NO_TIMEOUT : 0u) |
                          ((flags & NVME_CMD_LONG) ? NVME_SLOT_F_LONG : 0u) |
                          ((flags & NVME_CMD_REPLAY) ? NVME_SLOT_F_REPLAY : 0u));
-
+    s->sqe.flags = 0; /* PSDT 00b: PRPs (§4.2) */
+    s->buf = NULL;
+    s->len = 0;
+    s->prp_pages = NULL;
     /* Commands without data keep the PRP1 their builder set (Create I/O
      * CQ/SQ carry the queue base there, §5.3-5.4). */
     if (len != 0) {
@@ -246,6 +257,18 @@ int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *b
         nvme_qpair_ring_locked(qp);
     nvme_unlock(qp);
     return NVME_OK;
+}
+
+int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,
+                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb,
+                      void *arg)
+{
+    int rc;
+    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+    if (s == NULL)
+        return rc;
+    s->sqe = *sqe;
+    return nvme_qpair_commit(qp, s, buf, len, dir, flags, cb, arg);
 }
 
 void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx)

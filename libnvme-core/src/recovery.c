@@ -481,34 +481,33 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     return rc;
 }
 
-/* Resubmits reclaimed I/O commands in their submission order. */
+/* Resubmits reclaimed I/O commands, each queue in its submission order
+ * (NVMe orders nothing across queues, §4.1). */
 static void nvme_replay(struct nvme_ctrl *ctrl)
 {
-    for (;;) {
-        struct nvme_qpair *best_q = NULL;
-        uint16_t best = 0;
-        for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
-            struct nvme_qpair *qp = &ctrl->ioq[q];
-            for (uint16_t i = 0; i < qp->nslots && qp->outstanding != 0; i++)
+    for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
+        struct nvme_qpair *qp = &ctrl->ioq[q];
+        nvme_lock(qp);
+        for (;;) {
+            uint16_t best = NVME_NO_SLOT;
+            for (uint16_t i = 0; i < qp->nslots; i++)
                 if (qp->slots[i].state == NVME_SLOT_REPLAY &&
-                    (best_q == NULL ||
-                     (int32_t)(qp->slots[i].seq - best_q->slots[best].seq) < 0)) {
-                    best_q = qp;
+                    (best == NVME_NO_SLOT ||
+                     (int32_t)(qp->slots[i].seq - qp->slots[best].seq) < 0))
                     best = i;
-                }
+            if (best == NVME_NO_SLOT)
+                break;
+            if (qp->live) {
+                qp->slots[best].retries++;
+                ctrl->stats.replays++;
+                nvme_qpair_resubmit_locked(qp, best);
+            } else { /* the controller granted fewer queues this time */
+                nvme_qpair_complete_slot(qp, best, NVME_ERR_ABORTED);
+            }
         }
-        if (best_q == NULL)
-            return;
-        nvme_lock(best_q);
-        if (best_q->live) {
-            best_q->slots[best].retries++;
-            ctrl->stats.replays++;
-            nvme_qpair_resubmit_locked(best_q, best);
-            nvme_qpair_ring_locked(best_q);
-        } else { /* the controller granted fewer queues this time */
-            nvme_qpair_complete_slot(best_q, best, NVME_ERR_ABORTED);
-        }
-        nvme_unlock(best_q);
+        if (qp->live)
+            nvme_qpair_ring_locked(qp);
+        nvme_unlock(qp);
     }
 }
 
