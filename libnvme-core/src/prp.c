@@ -196,6 +196,9 @@ static __attribute__((noinline)) int nvme_prp_build_list(struct nvme_qpair *qp,
                 pg = tail = next;
                 idx = 0;
             }
+            /* pg is set: the branch above runs whenever it is NULL and
+             * either assigns it or jumps to fail (cppcheck 2.10 misses it). */
+            // cppcheck-suppress nullPointerRedundantCheck
             pg->va[idx++] = bus;
         }
         va += piece;

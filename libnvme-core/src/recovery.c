@@ -284,7 +284,7 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
-    volatile unsigned *pending = &w->pending;
+    const volatile unsigned *pending = &w->pending;
     uint64_t start = 0;
 
     for (;;) {
