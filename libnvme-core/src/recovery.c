@@ -433,6 +433,16 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
         sqe.cdw11 = 0x1fu | (ctrl->oaes & ((1u << 8) | (1u << 9)));
         (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
     }
+    /* Interrupt Coalescing (§5.21.1.8): at most THR+1 completions or TIME
+     * x 100 us per interrupt; admin completions are never coalesced. */
+    if (ctrl->info.irq_vectors > 0 && (ctrl->opts.irq_coalesce_time | ctrl->opts.irq_coalesce_thr)) {
+        nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
+        sqe.cdw10 = NVME_FEAT_IRQ_COALESCE;
+        sqe.cdw11 = ctrl->opts.irq_coalesce_thr | ((uint32_t)ctrl->opts.irq_coalesce_time << 8);
+        int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+        if (rc != NVME_OK)
+            nvme_log(ctrl, NVME_LOG_WARN, "interrupt coalescing not set: %s", nvme_strerror(rc));
+    }
     /* Host Behavior Support (FID 16h), ACRE: the controller reports Command
      * Retry Delays only when the host asks; worthwhile when it has some
      * (Linux does the same). */

@@ -151,6 +151,9 @@ struct nvme_ctrl_opts {
     uint32_t trace;               /* enum nvme_trace_mask bits */
     bool polling;                 /* never ask the OSAL for interrupts */
     bool no_async_events;         /* do not keep Asynchronous Event Requests outstanding */
+    uint8_t irq_coalesce_time;    /* Interrupt Coalescing (Set Features 08h, §5.21.1.8):
+                                     aggregation time, 100 us units; with */
+    uint8_t irq_coalesce_thr;     /* the aggregation threshold (0-based).  Both 0: off */
     nvme_event_cb event_cb;       /* OPTIONAL: told about resets, removal, events */
     void *event_arg;
 };
