@@ -194,6 +194,30 @@ static void nvme_free_io_queues(struct nvme_ctrl *ctrl)
     ctrl->info.io_queues = 0;
 }
 
+static void nvme_dbbuf_free(struct nvme_ctrl *ctrl);
+
+/* Shadow doorbell and EventIdx buffers (§5.7): a page each, page aligned.
+ * Without them the core uses plain doorbells. */
+static void nvme_dbbuf_alloc(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    ctrl->dbbuf_db = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &ctrl->dbbuf_db_bus);
+    ctrl->dbbuf_ei = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &ctrl->dbbuf_ei_bus);
+    if (ctrl->dbbuf_db == NULL || ctrl->dbbuf_ei == NULL ||
+        ((ctrl->dbbuf_db_bus | ctrl->dbbuf_ei_bus) & (ctrl->page_size - 1u)) != 0)
+        nvme_dbbuf_free(ctrl);
+}
+
+static void nvme_dbbuf_free(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    if (ctrl->dbbuf_db != NULL)
+        o->dma_free(o->ctx, ctrl->dbbuf_db, ctrl->page_size);
+    if (ctrl->dbbuf_ei != NULL)
+        o->dma_free(o->ctx, ctrl->dbbuf_ei, ctrl->page_size);
+    ctrl->dbbuf_db = ctrl->dbbuf_ei = NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Init / fini                                                         */
 /* ------------------------------------------------------------------ */
@@ -253,6 +277,8 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     rc = nvme_admin_identify_ctrl(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
+    if ((ctrl->info.oacs & NVME_OACS_DBBUF) && !ctrl->opts.no_shadow_doorbells)
+        nvme_dbbuf_alloc(ctrl);
     rc = nvme_ns_scan(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
@@ -290,6 +316,7 @@ fail_disable:
         ctrl->osal.irq_teardown(ctrl->osal.ctx);
     nvme_free_io_queues(ctrl);
     nvme_ns_free(ctrl);
+    nvme_dbbuf_free(ctrl);
     nvme_qpair_free(&ctrl->admin);
 fail_free:
     nvme_handle_register(ctrl, false);
@@ -345,6 +372,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     nvme_free_io_queues(ctrl);
     nvme_qpair_free(&ctrl->admin);
     nvme_ns_free(ctrl);
+    nvme_dbbuf_free(ctrl);
     struct nvme_osal osal = ctrl->osal;
     osal.mem_free(osal.ctx, ctrl, sizeof(*ctrl));
     return NVME_OK;

@@ -114,6 +114,7 @@ struct nvme_qpair {
     uint16_t sq_tail;
     uint16_t sq_tail_rung; /* last tail written to the doorbell */
     uint16_t cq_head;
+    uint16_t cq_head_rung; /* last head written (shadow doorbells) */
     uint8_t phase;    /* expected phase tag of the next new CQE */
     uint8_t cid_bits; /* low CID bits that index the slot table */
 
@@ -127,6 +128,12 @@ struct nvme_qpair {
 
     struct nvme_prp_page *prp_pool; /* free PRP list pages */
     void *lock;
+
+    /* Shadow doorbells (§5.7, Doorbell Buffer Config), NULL when unused:
+     * this queue's SQ tail / CQ head entries in the shadow buffer and in
+     * the controller's EventIdx buffer. */
+    volatile uint32_t *sdb_sq, *sdb_cq;
+    const volatile uint32_t *ei_sq, *ei_cq;
 };
 
 #define NVME_NO_SLOT 0xffffu
@@ -174,6 +181,10 @@ struct nvme_ctrl {
     uint32_t abort_ticks;
     uint32_t long_ticks;
     uint16_t aborts_outstanding;
+
+    /* Doorbell Buffer Config (§5.7): one page each, NULL when unused. */
+    uint32_t *dbbuf_db, *dbbuf_ei;
+    uint64_t dbbuf_db_bus, dbbuf_ei_bus;
 
     struct nvme_qpair admin;
     struct nvme_qpair *ioq; /* ioq[i].qid == i + 1; info.io_queues are live */
@@ -393,6 +404,14 @@ static inline void nvme_dma_rmb(void)
 static inline void nvme_dma_wmb(void)
 {
     __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/* Shadow doorbells (§5.7): after storing the new value in the shadow
+ * buffer, the MMIO doorbell is needed only if the controller's event index
+ * lies in [old, new) (modulo 2^16), as Linux's nvme_dbbuf_need_event. */
+static inline bool nvme_dbbuf_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
+{
+    return (uint16_t)(new_idx - event_idx - 1u) < (uint16_t)(new_idx - old);
 }
 
 static inline void nvme_lock(struct nvme_qpair *qp)

@@ -94,7 +94,9 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
     nvme_memzero(qp->sq, (size_t)qp->entries * sizeof(struct nvme_sqe));
     nvme_memzero(qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe));
     nvme_dma_sync(ctrl, qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe), NVME_DMA_TO_DEVICE);
-    qp->sq_tail = qp->sq_tail_rung = qp->cq_head = 0;
+    qp->sq_tail = qp->sq_tail_rung = qp->cq_head = qp->cq_head_rung = 0;
+    qp->sdb_sq = qp->sdb_cq = NULL;
+    qp->ei_sq = qp->ei_cq = NULL;
     qp->phase = 1; /* the controller posts its first lap with P=1 (§4.6) */
     qp->live = false;
 }
@@ -166,6 +168,21 @@ struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
 /* Submission                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Stores a doorbell value in the shadow buffer and says whether the MMIO
+ * doorbell is still needed (§5.7).  The admin queue always gets it. */
+static bool nvme_qpair_shadow(struct nvme_qpair *qp, volatile uint32_t *sdb,
+                              const volatile uint32_t *ei, uint16_t new_idx, uint16_t old)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    *sdb = new_idx;
+    nvme_dma_sync(ctrl, (void *)(uintptr_t)sdb, sizeof(*sdb), NVME_DMA_TO_DEVICE);
+    /* The shadow store must be visible before the event index is read,
+     * or both sides may skip the doorbell (Linux: mb()). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    nvme_dma_sync(ctrl, (void *)(uintptr_t)ei, sizeof(*ei), NVME_DMA_FROM_DEVICE);
+    return qp->qid == 0 || nvme_dbbuf_need_event((uint16_t)*ei, new_idx, old);
+}
+
 /* Writes the SQ tail doorbell if entries were queued since the last one.
  * Called with the queue lock held. */
 void nvme_qpair_ring_locked(struct nvme_qpair *qp)
@@ -173,6 +190,11 @@ void nvme_qpair_ring_locked(struct nvme_qpair *qp)
     if (qp->sq_tail == qp->sq_tail_rung)
         return;
     nvme_dma_wmb();
+    if (qp->sdb_sq != NULL && !nvme_qpair_shadow(qp, qp->sdb_sq, qp->ei_sq, qp->sq_tail,
+                                                 qp->sq_tail_rung)) {
+        qp->sq_tail_rung = qp->sq_tail;
+        return;
+    }
     nvme_reg_write32(qp->ctrl, qp->sq_tdbl, qp->sq_tail);
     qp->sq_tail_rung = qp->sq_tail;
 }
@@ -379,7 +401,10 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         }
     }
     if (reaped > 0 && qp->live) { /* one CQ head doorbell per batch (§4.1.2) */
-        nvme_reg_write32(ctrl, qp->cq_hdbl, qp->cq_head);
+        if (qp->sdb_cq == NULL || nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head,
+                                                    qp->cq_head_rung))
+            nvme_reg_write32(ctrl, qp->cq_hdbl, qp->cq_head);
+        qp->cq_head_rung = qp->cq_head;
         nvme_qpair_ring_locked(qp); /* retries queued above */
     }
     nvme_unlock(qp);

@@ -462,9 +462,54 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
     }
 }
 
+/* Doorbell Buffer Config (§5.7): PRP1 the shadow doorbells, PRP2 the
+ * EventIdx buffer, both one page; then every queue keeps its shadow
+ * entries current (SQ tail at 2*qid, CQ head at 2*qid+1, in doorbell
+ * strides).  A controller that refuses it keeps plain doorbells. */
+static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
+{
+    struct nvme_sqe sqe;
+    ctrl->info.shadow_doorbells = false;
+    if (ctrl->dbbuf_db == NULL)
+        return;
+    nvme_memzero(ctrl->dbbuf_db, ctrl->page_size);
+    nvme_memzero(ctrl->dbbuf_ei, ctrl->page_size);
+    nvme_dma_sync(ctrl, ctrl->dbbuf_db, ctrl->page_size, NVME_DMA_TO_DEVICE);
+    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_TO_DEVICE);
+    nvme_sqe_init(&sqe, NVME_ADMIN_DBBUF_CONFIG, 0);
+    sqe.prp1 = ctrl->dbbuf_db_bus;
+    sqe.prp2 = ctrl->dbbuf_ei_bus;
+    int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    if (rc != NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_WARN, "shadow doorbells refused: %s", nvme_strerror(rc));
+        return;
+    }
+    ctrl->info.shadow_doorbells = true;
+}
+
+static void nvme_dbbuf_attach(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
+{
+    uint32_t stride = ctrl->info.doorbell_stride / 4u; /* in dwords */
+    if (!ctrl->info.shadow_doorbells || 2u * (qp->qid + 1u) * stride > ctrl->page_size / 4u)
+        return;
+    nvme_lock(qp);
+    qp->sdb_sq = ctrl->dbbuf_db + 2u * qp->qid * stride;
+    qp->sdb_cq = ctrl->dbbuf_db + (2u * qp->qid + 1u) * stride;
+    qp->ei_sq = ctrl->dbbuf_ei + 2u * qp->qid * stride;
+    qp->ei_cq = ctrl->dbbuf_ei + (2u * qp->qid + 1u) * stride;
+    *qp->sdb_sq = qp->sq_tail_rung;
+    *qp->sdb_cq = qp->cq_head_rung;
+    nvme_dma_sync(ctrl, (void *)(uintptr_t)qp->sdb_sq, 8u * stride, NVME_DMA_TO_DEVICE);
+    nvme_unlock(qp);
+}
+
 int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
 {
+    nvme_dbbuf_config(ctrl);
     int rc = nvme_create_io_queues(ctrl, count);
+    nvme_dbbuf_attach(ctrl, &ctrl->admin);
+    for (uint16_t i = 0; rc == NVME_OK && i < ctrl->info.io_queues; i++)
+        nvme_dbbuf_attach(ctrl, &ctrl->ioq[i]);
     if (rc == NVME_OK)
         nvme_configure_features(ctrl);
     return rc;
