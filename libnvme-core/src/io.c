@@ -76,14 +76,8 @@ static inline int nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_inf
                           uint64_t lba, uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
                           void *arg)
 {
-    int rc;
-    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
-    if (s == NULL)
-        return rc;
-    nvme_sqe_rw(&s->sqe, opc, ns->nsid, lba, count);
-    return nvme_qpair_commit(qp, s, buf, count << ns->lbads,
-                             opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
-                             (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
+    return nvme_qpair_submit_rw(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
+                                flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
 }
 
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid,

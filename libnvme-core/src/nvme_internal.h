@@ -76,7 +76,10 @@ struct nvme_prp_page {
  * The SQE is kept so a retry or a replay resubmits the very same command
  * (same PRPs: the buffer stays mapped until the slot is released). */
 struct nvme_cmd_slot {
-    struct nvme_sqe sqe;
+    union { /* the words, for copies without memcpy or aliasing games */
+        struct nvme_sqe sqe;
+        uint64_t sqe_q[8];
+    };
     nvme_cmd_cb cb;
     void *arg;
     struct nvme_prp_page *prp_pages; /* list pages this command owns */
@@ -315,6 +318,12 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp);
 struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc);
 int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, void *buf, uint32_t len,
                       enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg);
+/* The I/O fast path: a Read or Write (§6.9, §6.15) of `len` bytes at
+ * `buf`, checked by the caller, built straight into its slot and the
+ * ring.  Transfers that cross a memory page go through begin/commit. */
+int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
+                         uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
+                         void *arg);
 /* Submits a copy of `sqe` (CID and PRPs filled in here) with data buffer
  * buf/len (may be NULL/0).  flags: NVME_SUBMIT_NO_DOORBELL, NVME_CMD_*. */
 int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,

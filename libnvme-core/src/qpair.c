@@ -212,15 +212,14 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     s->state = NVME_SLOT_ACTIVE;
     /* Eight 64-bit stores, unrolled: no memcpy call, no torn fields. */
     uint64_t *dst = (uint64_t *)(void *)&qp->sq[qp->sq_tail];
-    const uint64_t *src = (const uint64_t *)(const void *)&s->sqe;
-    dst[0] = src[0];
-    dst[1] = src[1];
-    dst[2] = src[2];
-    dst[3] = src[3];
-    dst[4] = src[4];
-    dst[5] = src[5];
-    dst[6] = src[6];
-    dst[7] = src[7];
+    dst[0] = s->sqe_q[0];
+    dst[1] = s->sqe_q[1];
+    dst[2] = s->sqe_q[2];
+    dst[3] = s->sqe_q[3];
+    dst[4] = s->sqe_q[4];
+    dst[5] = s->sqe_q[5];
+    dst[6] = s->sqe_q[6];
+    dst[7] = s->sqe_q[7];
     nvme_dma_sync(ctrl, &qp->sq[qp->sq_tail], sizeof(s->sqe), NVME_DMA_TO_DEVICE);
     if (ctrl->trace != 0)
         nvme_trace_sqe(ctrl, qp->qid, &s->sqe);
@@ -275,6 +274,80 @@ int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *s, void *buf,
         }
     }
     nvme_qpair_push(qp, idx);
+    if (!(flags & NVME_SUBMIT_NO_DOORBELL))
+        nvme_qpair_ring_locked(qp);
+    nvme_unlock(qp);
+    return NVME_OK;
+}
+
+int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
+                         uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
+                         void *arg)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+    uint32_t off = (uint32_t)((uintptr_t)buf & (ctrl->page_size - 1u));
+    int rc;
+
+    if (len > ctrl->page_size - off || ctrl->trace != 0) { /* PRP lists, traces */
+        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+        if (s == NULL)
+            return rc;
+        nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
+        return nvme_qpair_commit(qp, s, buf, len, dir, flags | NVME_CMD_REPLAY, cb, arg);
+    }
+
+    nvme_lock(qp);
+    uint16_t idx = qp->free_head;
+    if (!qp->live || !ctrl->ready || idx == NVME_NO_SLOT) {
+        nvme_unlock(qp);
+        return idx == NVME_NO_SLOT && qp->live && ctrl->ready ? NVME_ERR_BUSY
+               : ctrl->gone                                   ? NVME_ERR_GONE
+               : ctrl->dead                                   ? NVME_ERR_FATAL
+                                                              : NVME_ERR_STATE;
+    }
+    /* One piece inside one memory page: PRP1 alone (§4.3). */
+    uint64_t bus;
+    if (ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus) != 0 ||
+        (uint32_t)(bus & (ctrl->page_size - 1u)) != off) {
+        nvme_unlock(qp);
+        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc); /* the slow path says why */
+        if (s == NULL)
+            return rc;
+        nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
+        return nvme_qpair_commit(qp, s, buf, len, dir, flags | NVME_CMD_REPLAY, cb, arg);
+    }
+    struct nvme_cmd_slot *s = &qp->slots[idx];
+    qp->free_head = s->next_free;
+    qp->outstanding++;
+    s->cb = cb;
+    s->arg = arg;
+    s->prp_pages = NULL;
+    s->buf = buf;
+    s->len = len;
+    s->dir = (uint8_t)dir;
+    s->retries = 0;
+    s->flags = NVME_SLOT_F_REPLAY;
+    s->seq = qp->seq++;
+    s->gen++;
+    s->expire = ctrl->tick + qp->timeout_ticks;
+    s->state = NVME_SLOT_ACTIVE;
+    uint16_t cid = nvme_cid_make(qp, idx, s->gen);
+    /* The SQE as eight words (little-endian, like the whole core): kept in
+     * the slot for retries and replays, and written to the ring. */
+    uint64_t w0 = opc | ((uint64_t)cid << 16) | ((uint64_t)nsid << 32);
+    uint64_t w6 = (count - 1u) & 0xffffu;
+    uint64_t *dst = (uint64_t *)(void *)&qp->sq[qp->sq_tail];
+    s->sqe_q[0] = dst[0] = w0;
+    s->sqe_q[1] = dst[1] = 0;
+    s->sqe_q[2] = dst[2] = 0;
+    s->sqe_q[3] = dst[3] = bus;
+    s->sqe_q[4] = dst[4] = 0;
+    s->sqe_q[5] = dst[5] = lba;
+    s->sqe_q[6] = dst[6] = w6;
+    s->sqe_q[7] = dst[7] = 0;
+    nvme_dma_sync(ctrl, dst, sizeof(struct nvme_sqe), NVME_DMA_TO_DEVICE);
+    qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
     if (!(flags & NVME_SUBMIT_NO_DOORBELL))
         nvme_qpair_ring_locked(qp);
     nvme_unlock(qp);
