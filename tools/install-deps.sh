@@ -8,6 +8,7 @@ packages=(
   libcmocka-dev lcov                   # unit tests, coverage report
   gcc-i686-linux-gnu gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu  # freestanding cross builds
   qemu-system-x86 fdisk dosfstools mtools e2fsprogs python3       # QEMU harness and disk images
+  clang libclang-rt-14-dev             # libFuzzer target (tests/fuzz)
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
