@@ -162,16 +162,17 @@ def seeds():
                                           ok() + data((88, 0xff), (89, 0xff), (90, 0xff), (91, 0xff)))
     s["gone-at-start"] = seed(header(faults=0x88))
     s["cfs-at-start"] = seed(header(faults=0x90, opts=1))
-    s["cfs-during-io"] = seed(header(fault_at_lo=3, fault_kind=1, misc=5),
+    s["cfs-during-io"] = seed(header(fault_at_lo=40, fault_kind=1, misc=5),
                               wl=bytes([OP_READ, 0, 0x3f, 0, OP_READ, 0, 1, 0, OP_RESET,
                                         OP_READ, 0, 1, 0]))
-    s["gone-during-io"] = seed(header(fault_at_lo=3, fault_kind=2, misc=5),
+    s["gone-during-io"] = seed(header(fault_at_lo=40, fault_kind=2, misc=5),
                                wl=bytes([OP_READ, 0, 0x3f, 0, OP_ASYNC, 0, 1, 1, OP_RESET,
                                          OP_FLUSH, 0]))
-    s["gone-and-back"] = seed(header(fault_at_lo=3, fault_kind=3, misc=7),
+    s["gone-and-back"] = seed(header(fault_at_lo=30, fault_kind=3, misc=7),
                               wl=bytes([OP_READ, 0, 0x3f, 0, OP_READ, 0, 1, 0, OP_RESET,
                                         OP_READ, 0, 1, 0, OP_RESET, OP_READ, 0, 1, 0]))
-    s["gone-during-bringup"] = seed(header(fault_at_lo=1, fault_kind=2, rdy_delay=20))
+    s["gone-during-disable-settle"] = seed(header(opts=1, faults=0x81, fault_at_lo=200, fault_kind=2))
+    s["gone-during-bringup"] = seed(header(fault_at_lo=100, fault_kind=2, rdy_delay=20))
     # --- completion queue entries
     first_io = bringup()
     s["bogus-cid-identify"] = seed(header(), fault(cid_xor=0x0100))

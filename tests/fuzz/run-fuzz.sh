@@ -10,7 +10,7 @@
 # out-of-memory (the reproducer's path is printed before the summary).
 #
 # Environment:
-#   NVME_FUZZ_RUNS     executions (default 150000: about 90-120 s on 2 cores)
+#   NVME_FUZZ_RUNS     executions (default 70000: about 100 s on this 2-core machine)
 #   NVME_FUZZ_BUILD    clang build directory (default build-fuzz/)
 #   NVME_FUZZ_SCRATCH  scratch directory (default a new mktemp -d)
 #   NVME_FUZZ_SEED     libFuzzer -seed (default 1: the same run every time)
@@ -19,7 +19,7 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NVME_FUZZ_BUILD:-$src/build-fuzz}
-runs=${NVME_FUZZ_RUNS:-150000}
+runs=${NVME_FUZZ_RUNS:-70000}
 seed=${NVME_FUZZ_SEED:-1}
 scratch=${NVME_FUZZ_SCRATCH:-$(mktemp -d /tmp/nvme-fuzz.XXXXXX)}
 mkdir -p "$scratch/corpus" "$scratch/artifacts"
@@ -37,7 +37,7 @@ log=$scratch/fuzz.log
 set +e
 # -rss_limit_mb: ASan's quarantine grows; -timeout: one input taking this
 # long is a hang (the fake itself traps long before on simulated time).
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=32} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 "$build/tests/fuzz/nvme-fuzz-device" "$scratch/corpus" "$src/tests/fuzz/corpus" \
   -runs="$runs" -seed="$seed" -max_len=8192 -timeout=25 -rss_limit_mb=2560 \
