@@ -48,9 +48,12 @@
  * quietly forgets that command", so a fuzzing session can look for other
  * bugs while a lifecycle bug is still open.
  *
- * The port is single threaded and polled: irq_setup, locks and wait/wake
- * stay NULL; dma_stop and the 64-bit MMIO accessors are offered or not as
- * the header says.  NVME_FUZZ_LOG=1 prints the core's log lines and the
+ * The port is single threaded without locks.  irq_setup (MSI-X vectors or
+ * one INTx), wait/wake, dma_stop and the 64-bit MMIO accessors are offered
+ * or not as the header says; the device raises a vector when it posts to a
+ * CQ created with IEN (or loses the interrupt, as the input says), and the
+ * port calls nvme_ctrl_handle_irq() from sleep_us()/wait() - the points
+ * where a real interrupt could arrive while the core holds no ring state.  NVME_FUZZ_LOG=1 prints the core's log lines and the
  * device's fetches.
  *
  * Built two ways: with -fsanitize=fuzzer (libFuzzer's main), or with
@@ -82,7 +85,8 @@
 enum {
     FH_REGS = 0,   /* >= 0xE0: CAP/VS from the stream; else TO 1+[1:0], DSTRD [3:2], MPSMAX [4], VS 1.0 [5] */
     FH_MQES = 1,   /* CAP.MQES; 0 means 63 */
-    FH_OPTS = 2,   /* [0] enabled at start [1] give mmio64 [2] give dma_stop [3] give dma_unmap=NULL never */
+    FH_OPTS = 2,   /* [0] enabled at start [1] give mmio64 [2] give dma_stop [3] give irq_setup
+                      [4] ... granting one INTx [5] give wait/wake */
     FH_FAULTS = 3, /* >= 0x80: [0] never ready [1] never stops [2] shutdown never completes
                       [3] gone at start [4] CFS at start */
     FH_RDY_DELAY = 4, /* x 10 us */
@@ -129,7 +133,7 @@ struct pending {
     bool fuzz_sf;
     uint16_t cid_xor, sqhd_val;
     uint8_t sqid_xor;
-    bool bad_phase, fuzz_sqhd, dup, fuzz_dw0;
+    bool bad_phase, fuzz_sqhd, dup, fuzz_dw0, no_irq;
     uint32_t dw0;
     /* data */
     struct seg *segs;
@@ -145,6 +149,8 @@ struct devq {
     uint16_t head, tail; /* SQ: device head, host tail.  CQ: host head, device tail */
     uint8_t phase;       /* CQ: phase the device writes on this lap */
     uint16_t cqid;       /* SQ: its CQ */
+    bool ien;            /* CQ: interrupts enabled */
+    uint16_t iv;         /* CQ: interrupt vector */
 };
 
 struct fuzz {
@@ -191,6 +197,11 @@ struct fuzz {
     bool lied; /* a CQE named a CID other than its command's */
     bool ops_dma_stop; /* the OSAL offers dma_stop */
     bool diag_read;    /* the harness is calling a diagnostic read */
+    unsigned irq_vectors; /* granted by irq_setup, 0: polling */
+    bool intx;
+    uint32_t irq_pending; /* vectors the device raised */
+    bool woken;           /* wake() since the last wait() */
+    bool in_irq;
     struct nvme_ctrl *ctrl;
 };
 
@@ -501,7 +512,7 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
 }
 
 /* Posts one CQE on CQ `cqid`; false when the CQ is full (try later). */
-static bool dev_post(uint16_t cqid, const struct nvme_cqe *cqe, bool bad_phase)
+static bool dev_post(uint16_t cqid, const struct nvme_cqe *cqe, bool bad_phase, bool no_irq)
 {
     struct devq *cq = &F.cq[cqid];
     if (!cq->live)
@@ -529,6 +540,8 @@ static bool dev_post(uint16_t cqid, const struct nvme_cqe *cqe, bool bad_phase)
     cq->tail = next;
     if (cq->tail == 0)
         cq->phase ^= 1u;
+    if (cq->ien && !no_irq)
+        F.irq_pending |= 1u << (cq->iv % 32u);
     return true;
 }
 
@@ -592,6 +605,12 @@ static bool dev_execute(struct pending *p)
                 q->size = size;
                 q->phase = 1;
                 q->cqid = (uint16_t)((s->cdw11 >> 16) % MAXQ);
+                if (is_cq) {
+                    q->ien = (s->cdw11 & NVME_CREATE_CQ_IEN) != 0;
+                    q->iv = (uint16_t)(s->cdw11 >> 16);
+                    if (q->ien && q->iv >= F.irq_vectors)
+                        TRAP("Create I/O CQ with an interrupt vector irq_setup did not grant");
+                }
                 break;
             }
             case NVME_ADMIN_DELETE_SQ:
@@ -655,7 +674,7 @@ static bool dev_execute(struct pending *p)
     c.status = (uint16_t)(sf << 1);
     if (p->cid_xor != 0 || p->sqid_xor != 0 || p->echo)
         F.lied = true;
-    return dev_post(p->cqid, &c, p->bad_phase);
+    return dev_post(p->cqid, &c, p->bad_phase, p->no_irq);
 }
 
 static struct pending *pend_new(void)
@@ -686,6 +705,7 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
         fprintf(stderr, "[%llu] device: fetched sq%u opc %02x cid %u, control %02x\n",
                 (unsigned long long)F.now, sqid, sqe->opc, sqe->cid, c);
     p->due = F.now + (uint64_t)(c & 0x0fu) * 20u;
+    p->no_irq = c < 0xc0 && (c & 0x30u) == 0x30u; /* a lost interrupt */
     if (c >= 0xc0) {
         uint8_t f = dev_u8();
         if (f & 0x01) {
@@ -1158,6 +1178,8 @@ static void o_mem_free(void *ctx, void *q, size_t size)
     free(p);
 }
 
+static void deliver_irqs(void);
+
 static uint64_t o_now_us(void *ctx)
 {
     (void)ctx;
@@ -1172,6 +1194,63 @@ static void o_sleep_us(void *ctx, uint32_t us)
         TRAP("sleep_us longer than the 10 ms the OSAL promises to handle");
     F.now += us;
     dev_step();
+    deliver_irqs();
+}
+
+/* Interrupts are delivered where the core may be interrupted without locks:
+ * while it sleeps or waits (never in the middle of a ring update). */
+static void deliver_irqs(void)
+{
+    if (F.ctrl == NULL || F.in_irq || F.irq_vectors == 0)
+        return;
+    while (F.irq_pending != 0) {
+        if (F.intx && (F.intms & 1u))
+            return; /* masked: stays pending */
+        unsigned v = (unsigned)__builtin_ctz(F.irq_pending);
+        F.irq_pending &= ~(1u << v);
+        F.in_irq = true;
+        (void)nvme_ctrl_handle_irq(F.ctrl, v);
+        F.in_irq = false;
+    }
+}
+
+static int o_irq_setup(void *ctx, unsigned want, bool *is_intx)
+{
+    (void)ctx;
+    if (want == 0 || is_intx == NULL)
+        TRAP("irq_setup with bad arguments");
+    F.intx = (F.h[FH_OPTS] & 0x10u) != 0;
+    *is_intx = F.intx;
+    F.irq_vectors = F.intx ? 1u : (want < 32u ? want : 32u);
+    return (int)F.irq_vectors;
+}
+
+static void o_irq_teardown(void *ctx)
+{
+    (void)ctx;
+    if (F.irq_vectors == 0)
+        TRAP("irq_teardown without irq_setup");
+    F.irq_vectors = 0;
+    F.irq_pending = 0;
+}
+
+static void o_wait(void *ctx, uint32_t us)
+{
+    (void)ctx;
+    if (F.in_irq)
+        TRAP("wait() from the interrupt handler");
+    for (uint32_t t = 0; t < us && !F.woken; t += 10u) {
+        F.now += 10u;
+        dev_step();
+        deliver_irqs();
+    }
+    F.woken = false;
+}
+
+static void o_wake(void *ctx)
+{
+    (void)ctx;
+    F.woken = true;
 }
 
 static void o_dma_stop(void *ctx)
@@ -1490,7 +1569,15 @@ static struct nvme_osal make_osal(void)
     o.log = o_log;
     if (F.h[FH_OPTS] & 4u)
         o.dma_stop = o_dma_stop;
-    /* irq_setup, locks, wait/wake: NULL (one thread, polling). */
+    if (F.h[FH_OPTS] & 8u) {
+        o.irq_setup = o_irq_setup;
+        o.irq_teardown = o_irq_teardown;
+    }
+    if (F.h[FH_OPTS] & 0x20u) {
+        o.wait = o_wait;
+        o.wake = o_wake;
+    }
+    /* locks: NULL (one thread; interrupts arrive only while it sleeps). */
     return o;
 }
 
@@ -1513,7 +1600,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opts.long_admin_timeout_ms = 80;
     opts.abort_timeout_ms = 10;
     opts.max_retries = (uint8_t)(F.h[FH_CRDT] >> 2);
-    opts.polling = true;
+    opts.polling = false; /* interrupts when FH_OPTS offers irq_setup */
     opts.no_async_events = (F.h[FH_MISC] & 0x40u) != 0;
     opts.trace = (F.h[FH_MISC] & 0x20u) ? 0xffu : 0; /* formats what the device returned */
 

@@ -137,6 +137,12 @@ def seeds():
                                               OP_ASYNC, 0, 0x1f, 0x07, 0x17, 0x27, 0x37, 0x47,
                                               0x57, 0x67, 0x77]))
     s["healthy-mmio64-dmastop-fw-enabled"] = seed(header(opts=7, rdy_delay=50), wl=ALL_OPS)
+    s["healthy-msix-wait-wake"] = seed(header(opts=0x28, queues=3, misc=7), bringup(queues=4),
+                                       ALL_OPS + bytes([OP_ASYNC, 0, 0x1f, 1, 2, 3, 4, 5, 6, 7, 8]))
+    s["healthy-intx"] = seed(header(opts=0x18, queues=1, misc=5), bringup(queues=2),
+                             bytes([OP_READ, 0, 3, 0, OP_ASYNC, 0, 0x0b, 1, 2, 3, 4]))
+    s["msix-lost-interrupt"] = seed(header(opts=0x08, misc=3), bringup() + b"\x30\x30\x30",
+                                    bytes([OP_READ, 0, 3, 0, OP_ASYNC, 0, 2, 1, 2, 3]))
     s["healthy-vs10-enumerate"] = seed(header(regs=0x20, ns=0x05), bringup(nsid_count=2, vs11=False),
                                        bytes([OP_READ, 1, 0, 0]))
     s["healthy-dstrd3-slow-ready"] = seed(header(regs=0x0c | 2, rdy_delay=200), wl=ALL_OPS)
