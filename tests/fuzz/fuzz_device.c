@@ -202,6 +202,7 @@ struct fuzz {
     uint32_t irq_pending; /* vectors the device raised */
     bool woken;           /* wake() since the last wait() */
     bool in_irq;
+    bool zombie;          /* "never stops" without dma_stop: RDY=1, no more DMA */
     struct nvme_ctrl *ctrl;
 };
 
@@ -308,7 +309,7 @@ static uint8_t *dev_mem(uint64_t bus, size_t len, enum acc kind, bool may_fail)
 
 static bool dev_stopped(void)
 {
-    return F.gone || !F.bme || (!(F.cc & NVME_CC_EN) && !(F.csts & NVME_CSTS_RDY)) ||
+    return F.gone || !F.bme || F.zombie || (!(F.cc & NVME_CC_EN) && !(F.csts & NVME_CSTS_RDY)) ||
            (F.csts & NVME_CSTS_SHST_MASK) == NVME_CSTS_SHST_COMPLETE;
 }
 
@@ -929,6 +930,9 @@ static void dev_cc_write(uint32_t val)
     uint32_t old = F.cc;
     F.cc = val;
     if (!(old & NVME_CC_EN) && (val & NVME_CC_EN)) {
+        if (F.csts & NVME_CSTS_RDY)
+            TRAP("CC.EN set again before CSTS.RDY went to 0 (§3.1.5)");
+        dev_drop_all(); /* a fresh controller */
         uint32_t mps = (val & NVME_CC_MPS_MASK) >> NVME_CC_MPS_SHIFT;
         if (mps < NVME_CAP_MPSMIN(F.cap) || mps > NVME_CAP_MPSMAX(F.cap))
             TRAP("CC.MPS outside CAP.MPSMIN..MPSMAX");
@@ -947,6 +951,7 @@ static void dev_cc_write(uint32_t val)
         F.sq[0] = (struct devq){.live = true, .bus = F.asq, .size = sqs, .phase = 1};
         F.cq[0] = (struct devq){.live = true, .bus = F.acq, .size = cqs, .phase = 1};
         F.csts &= ~NVME_CSTS_SHST_MASK;
+        F.zombie = false;
         if (!F.never_ready && !F.cfs) {
             F.rdy_pending = true;
             F.rdy_target = true;
@@ -956,8 +961,15 @@ static void dev_cc_write(uint32_t val)
         F.shn_pending = false;
         if (F.never_stops) {
             F.rdy_pending = false;
-            if (F.ops_dma_stop == 0)
-                dev_drop_all(); /* without dma_stop nothing could stop it: not tested */
+            if (!F.ops_dma_stop) {
+                /* Without dma_stop the core may only hand buffers back and
+                 * log (dma_stop in nvme_osal.h): nothing to test, so the
+                 * device quietly stops touching memory, RDY stays 1. */
+                dev_drop_all();
+                memset(F.sq, 0, sizeof(F.sq));
+                memset(F.cq, 0, sizeof(F.cq));
+                F.zombie = true;
+            }
         } else {
             F.rdy_pending = true;
             F.rdy_target = false;

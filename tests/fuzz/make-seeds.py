@@ -126,6 +126,8 @@ def seeds():
     # --- healthy controllers
     s["healthy-default"] = seed(header())
     s["healthy-all-ops"] = seed(header(misc=7), wl=ALL_OPS)
+    s["healthy-all-ops-traced"] = seed(header(misc=0x27, opts=0x2a, queues=1), bringup(queues=2),
+                                       ALL_OPS)
     s["healthy-3ns-mixed-lba"] = seed(header(ns=0x22 | 0x04, misc=7),
                                       bringup(nsid_count=3),
                                       bytes([OP_READ, 1, 0x41, 7, OP_WRITE, 2, 0x7f, 3,
@@ -163,6 +165,10 @@ def seeds():
     s["never-ready"] = seed(header(faults=0x81))
     s["never-ready-fw-enabled"] = seed(header(faults=0x81, opts=1))
     s["never-stops-dmastop"] = seed(header(faults=0x82, opts=5), wl=bytes([OP_RESET]))
+    s["never-stops-after-bringup"] = seed(header(faults=0x82, misc=1), wl=bytes([OP_READ, 0, 1, 0, OP_RESET,
+                                                                                OP_READ, 0, 1, 0]))
+    s["never-stops-after-bringup-dmastop"] = seed(header(faults=0x82, opts=4, misc=1),
+                                                  wl=bytes([OP_READ, 0, 1, 0, OP_RESET, OP_READ, 0, 1, 0]))
     s["shutdown-never-completes"] = seed(header(faults=0x84))
     s["shutdown-never-rtd3e-huge"] = seed(header(faults=0x84),
                                           ok() + data((88, 0xff), (89, 0xff), (90, 0xff), (91, 0xff)))
@@ -206,6 +212,10 @@ def seeds():
                                    first_io + fault(status=(1 << 11) | 0x06) + fault(status=0x0006),
                                    bytes([OP_READ, 0, 1, 0]))
     s["error-dnr-io"] = seed(header(), first_io + fault(status=0x4281), bytes([OP_READ, 0, 1, 0]))
+    s["error-statuses-traced"] = seed(header(misc=0x23), first_io + fault(status=0x4281) +
+                                      fault(status=0x2202, cid_xor=0x40) + fault(status=0x0305) +
+                                      fault(status=0x0e06, dup=True),
+                                      bytes([OP_READ, 0, 1, 0, OP_WRITE, 0, 1, 0, OP_READ, 0, 2, 0]))
     s["error-create-sq-fails"] = seed(header(queues=1), bringup(queues=2, sq=fault(status=0x4101)))
     s["error-set-features"] = seed(header(), bringup(setfeat=fault(status=0x4002)))
     s["nq-granted-one-of-four"] = seed(header(queues=3, nq_dw0=1), bringup(queues=1))
