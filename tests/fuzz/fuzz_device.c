@@ -32,8 +32,12 @@
  *   - a buffer is unmapped, or DMA memory freed, while a command the
  *     device has fetched still owns it and the controller is not stopped
  *     (lifecycle rule 1 in nvme.h);
+ *   - a callback, or a blocking nvme_read/nvme_write returning, while the
+ *     running device still owns the buffer (rule 1);
  *   - a register write after the core saw the device gone (rule 6),
- *     a doorbell value outside the queue, a CQ head past what was posted;
+ *     a doorbell value outside the queue, a CQ head past what was posted,
+ *     CC.EN set while CSTS.RDY is still 1, an I/O CQ on a vector
+ *     irq_setup did not grant;
  *   - a shutdown wait longer than max(10 s, CAP.TO) (nvme_ctrl_fini doc);
  *   - an nvme_submit_rw callback run twice, or never (rule 3: every
  *     command ends), or a blocking read that returns success without the
@@ -53,8 +57,10 @@
  * or not as the header says; the device raises a vector when it posts to a
  * CQ created with IEN (or loses the interrupt, as the input says), and the
  * port calls nvme_ctrl_handle_irq() from sleep_us()/wait() - the points
- * where a real interrupt could arrive while the core holds no ring state.  NVME_FUZZ_LOG=1 prints the core's log lines and the
- * device's fetches.
+ * where a real interrupt could arrive while the core holds no ring state.
+ * Time is simulated: now_us advances by 1 per call, sleep_us/wait by their
+ * argument.  NVME_FUZZ_LOG=1 prints the core's log lines and the device's
+ * fetches.
  *
  * Built two ways: with -fsanitize=fuzzer (libFuzzer's main), or with
  * -DNVME_FUZZ_STANDALONE: a main() that runs each file (or each file of
@@ -83,7 +89,8 @@
 
 /* Header bytes. */
 enum {
-    FH_REGS = 0,   /* >= 0xE0: CAP/VS from the stream; else TO 1+[1:0], DSTRD [3:2], MPSMAX [4], VS 1.0 [5] */
+    FH_REGS = 0,   /* >= 0xE0: CAP/VS from the stream; else CAP.TO 1+[1:0], DSTRD [3:2],
+                      MPSMAX 4 if [4], VS 1.0 if [5] (else 1.4) */
     FH_MQES = 1,   /* CAP.MQES; 0 means 63 */
     FH_OPTS = 2,   /* [0] enabled at start [1] give mmio64 [2] give dma_stop [3] give irq_setup
                       [4] ... granting one INTx [5] give wait/wake */
@@ -99,7 +106,8 @@ enum {
     FH_NSZE = 11,  /* NSZE = 64 << [2:0] */
     FH_NQ_DW0 = 12, /* Set Features Number of Queues answer: 0 as asked, else (x-1) both */
     FH_CRDT = 13,  /* CRDT1..3 = [1:0] (100 ms units); [7:2] max_retries */
-    FH_MISC = 14,  /* [2:0] 4+n API calls [5] all traces on [6] no AERs [7] 4-entry admin queue */
+    FH_MISC = 14,  /* [2:0] 4+n API calls [3] CSTS.NSSRO|PP set [4] CSTS.SHST reads 11b
+                      [5] all traces on [6] no AERs [7] 4-entry admin queue */
     FH_WL_LEN = 15, /* length of the workload stream at the end of the input */
     FH_SIZE = 16
 };
@@ -636,6 +644,8 @@ static bool dev_execute(struct pending *p)
             case NVME_ADMIN_ABORT:
                 dw0 = 1; /* not aborted */
                 break;
+            case NVME_ADMIN_ASYNC_EVENT: /* completes only when the input gave a DW0 */
+                break;
             default:
                 sf = sf_of(NVME_SCT_GENERIC, NVME_SC_INVALID_OPCODE) | NVME_SF_DNR_BIT;
                 break;
@@ -912,7 +922,14 @@ static uint32_t dev_reg_read(uint32_t off)
                 dev_drop_all();
             }
         }
-        return F.csts;
+        {
+            uint32_t v = F.csts;
+            if (F.h[FH_MISC] & 0x08u)
+                v |= NVME_CSTS_NSSRO | NVME_CSTS_PP; /* bits the core must ignore */
+            if ((F.h[FH_MISC] & 0x10u) && (v & NVME_CSTS_SHST_MASK) == 0)
+                v |= 3u << NVME_CSTS_SHST_SHIFT; /* reserved SHST value */
+            return v;
+        }
     case NVME_REG_AQA: return F.aqa;
     case NVME_REG_ASQ: return (uint32_t)F.asq;
     case NVME_REG_ASQ + 4: return (uint32_t)(F.asq >> 32);

@@ -162,6 +162,8 @@ def seeds():
     s["bad-cap-to0-mqes1"] = seed(header(regs=0xe0), fuzzed_regs(cap(mqes=1, to=0)))
     s["bad-vs-ones"] = seed(header(regs=0xe0), fuzzed_regs(cap(), vs=0xffffffff))
     # --- start states and timed faults
+    s["csts-noise-bits"] = seed(header(misc=0x0f), wl=ALL_OPS)
+    s["csts-shst-reserved"] = seed(header(misc=0x17), wl=ALL_OPS)
     s["never-ready"] = seed(header(faults=0x81))
     s["never-ready-fw-enabled"] = seed(header(faults=0x81, opts=1))
     s["never-stops-dmastop"] = seed(header(faults=0x82, opts=5), wl=bytes([OP_RESET]))
