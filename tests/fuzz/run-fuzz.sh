@@ -10,7 +10,7 @@
 # out-of-memory (the reproducer's path is printed before the summary).
 #
 # Environment:
-#   NVME_FUZZ_RUNS     executions (default 70000: about 100 s on this 2-core machine)
+#   NVME_FUZZ_RUNS     executions (default 80000: about 100 s on this 2-core machine)
 #   NVME_FUZZ_BUILD    clang build directory (default build-fuzz/)
 #   NVME_FUZZ_SCRATCH  scratch directory (default a new mktemp -d)
 #   NVME_FUZZ_SEED     libFuzzer -seed (default 1: the same run every time)
@@ -19,7 +19,7 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NVME_FUZZ_BUILD:-$src/build-fuzz}
-runs=${NVME_FUZZ_RUNS:-70000}
+runs=${NVME_FUZZ_RUNS:-80000}
 seed=${NVME_FUZZ_SEED:-1}
 scratch=${NVME_FUZZ_SCRATCH:-$(mktemp -d /tmp/nvme-fuzz.XXXXXX)}
 mkdir -p "$scratch/corpus" "$scratch/artifacts"
