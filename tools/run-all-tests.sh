@@ -3,6 +3,8 @@
 #   1. the default build: unit tests (cmocka), freestanding cross builds
 #      with the archive check, the QEMU harness suite, the EXOS shim tests;
 #   2. the host tests again under AddressSanitizer + UBSan;
+#   2b. the libFuzzer target over what the device returns (clang), a fixed
+#      number of executions from tests/fuzz/corpus (tests/fuzz/run-fuzz.sh);
 #   3. a coverage build: lcov HTML report of libnvme-core, which must keep
 #      at least 90% of its lines covered;
 #   4. the host tree built with clang (-Wall -Wextra -Werror, as with gcc),
@@ -34,6 +36,11 @@ cmake -S "$src" -B "$out/asan" -DCMAKE_BUILD_TYPE=Debug -DNVME_SANITIZE=ON \
 cmake --build "$out/asan" -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$out/asan" --output-on-failure -j "$jobs" -L unit
+
+step "2b/6 libFuzzer: everything the device returns (tests/fuzz/run-fuzz.sh)"
+# Strict: the fake device also holds the core to the lifecycle rules of
+# nvme.h (ownership, no register write after gone, bounded waits).
+NVME_FUZZ_BUILD="$out/fuzz" bash "$src/tests/fuzz/run-fuzz.sh"
 
 step "3/6 coverage of libnvme-core (lcov)"
 cmake -S "$src" -B "$out/coverage" -DCMAKE_BUILD_TYPE=Debug -DNVME_COVERAGE=ON \

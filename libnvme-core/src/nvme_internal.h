@@ -273,8 +273,10 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle);
 /* Programs AQA/ASQ/ACQ and CC, sets EN, waits for RDY. */
 int nvme_ctrl_enable(struct nvme_ctrl *ctrl);
 /* Stops the controller so that it no longer touches memory: disable, and
- * the OSAL's dma_stop when it will not stop.  NVME_ERR_GONE for a
- * vanished device (which is stopped too), else 0 or why it would not. */
+ * the OSAL's dma_stop when it will not stop.  Returns 0 (stopped),
+ * NVME_ERR_GONE (vanished: stopped too), NVME_ERR_FATAL (would not stop,
+ * dma_stop cut it off: buffers safe, but CC.EN must not be set again,
+ * §3.1.5), or the disable's error when there was no dma_stop. */
 int nvme_ctrl_stop(struct nvme_ctrl *ctrl);
 /* CC.SHN=01b and wait for CSTS.SHST complete (§7.6.2). */
 int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl);

@@ -267,9 +267,14 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
     nvme_lock(qp);
     for (uint16_t i = 0; i < qp->nslots && !late; i++) {
         const struct nvme_cmd_slot *s = &qp->slots[i];
-        late = s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
-               nvme_tick_passed(ctrl, s->expire);
+        if (s->state == NVME_SLOT_RETRY_WAIT && qp->live && nvme_tick_passed(ctrl, s->expire))
+            nvme_qpair_resubmit_locked(qp, i); /* its Command Retry Delay passed */
+        else
+            late = s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
+                   nvme_tick_passed(ctrl, s->expire);
     }
+    if (qp->live)
+        nvme_qpair_ring_locked(qp);
     nvme_unlock(qp);
     if (!late)
         return false;
@@ -583,13 +588,17 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why)
 
     /* Stop first (rule 1), then reclaim: I/O with budget left waits for
      * its replay, the rest fails back. */
+    /* A controller that did not stop (RDY still 1) must not see CC.EN=1
+     * again (§3.1.5): it is dead until a reset finds it stopped. */
     int rc = nvme_stop_and_reclaim(ctrl, NVME_ERR_ABORTED, NVME_RECLAIM_REPLAY);
-    for (unsigned attempt = 0; rc != NVME_ERR_GONE && attempt < NVME_RESET_ATTEMPTS; attempt++) {
+    bool stopped = rc == NVME_OK;
+    for (unsigned attempt = 0; stopped && attempt < NVME_RESET_ATTEMPTS; attempt++) {
         rc = nvme_restart(ctrl);
         if (rc == NVME_OK)
             break;
         nvme_log(ctrl, NVME_LOG_ERROR, "restart after reset failed: %s", nvme_strerror(rc));
         int src = nvme_stop_and_reclaim(ctrl, NVME_ERR_ABORTED, NVME_RECLAIM_KEEP_REPLAY);
+        stopped = src == NVME_OK;
         if (src == NVME_ERR_GONE)
             rc = src;
     }
