@@ -329,7 +329,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_OK;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->in_callback != 0 || ctrl->in_recovery) {
+    if (nvme_in_callback(ctrl) || ctrl->in_recovery) {
         nvme_log(ctrl, NVME_LOG_ERROR, "nvme_ctrl_fini from a completion callback: refused");
         return NVME_ERR_STATE;
     }
@@ -387,7 +387,7 @@ int nvme_ctrl_reset(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->in_recovery || ctrl->in_callback != 0)
+    if (ctrl->in_recovery || nvme_in_callback(ctrl))
         return NVME_ERR_STATE;
     if (ctrl->gone) {
         /* Hot-added again?  Only if the registers answer. */
@@ -407,7 +407,7 @@ int nvme_ctrl_service(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->in_callback != 0 || ctrl->in_recovery)
+    if (nvme_in_callback(ctrl) || ctrl->in_recovery)
         return NVME_OK;
     for (uint16_t q = 0; q <= ctrl->info.io_queues; q++)
         (void)nvme_qpair_process(q == 0 ? &ctrl->admin : &ctrl->ioq[q - 1u], 0);
@@ -430,7 +430,7 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
     if (n > 0)
         return n;
     /* Nothing came back: deadlines and CSTS, at most once per tick. */
-    if (ctrl->in_callback == 0) {
+    if (!nvme_in_callback(ctrl)) {
         int rc = nvme_recovery_check(ctrl);
         if (rc != NVME_OK)
             return rc;

@@ -127,6 +127,7 @@ struct nvme_qpair {
     uint16_t outstanding;   /* slots not FREE */
     uint32_t timeout_ticks; /* deadline of its commands, in ticks */
     uint32_t seq;           /* submission counter (slot.seq) */
+    uint16_t in_callback;   /* its completion callbacks running (lock held to change) */
     const struct nvme_ns_info *ns_cache; /* namespace of the last I/O (io.c) */
 
     struct nvme_prp_page *prp_pool; /* free PRP list pages */
@@ -173,7 +174,6 @@ struct nvme_ctrl {
     bool gone;         /* registers read all ones: never write them again */
     bool dead;         /* recovery failed; nvme_ctrl_reset() may revive it */
     bool stopping;     /* nvme_ctrl_fini: no retries, no recovery */
-    unsigned in_callback; /* completion callbacks running */
 
     /* Deadlines in ticks (recovery.c): a tick passes at most every
      * tick_us, counted only by the calls that look at the clock. */
@@ -211,6 +211,18 @@ struct nvme_ctrl {
 };
 
 #define NVME_CTRL_MAGIC 0x4e564d45u /* "NVME" */
+
+/* True while a completion callback of this controller runs (on any CPU):
+ * teardown and recovery do not start from inside one. */
+static inline bool nvme_in_callback(const struct nvme_ctrl *ctrl)
+{
+    if (ctrl->admin.in_callback != 0)
+        return true;
+    for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
+        if (ctrl->ioq[i].in_callback != 0)
+            return true;
+    return false;
+}
 
 /* Entry check of the public calls (nvme.h, lifecycle rule 7): with
  * NVME_DEBUG a handle that is not a live controller returns `err`. */

@@ -125,11 +125,11 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result)
     nvme_slot_release(qp, idx);
     if (cb != NULL) {
         /* Callbacks run unlocked: they may submit the next command. */
+        qp->in_callback++; /* under the lock: no atomics needed */
         nvme_unlock(qp);
-        qp->ctrl->in_callback++;
         cb(arg, result, 0);
-        qp->ctrl->in_callback--;
         nvme_lock(qp);
+        qp->in_callback--;
     }
 }
 
@@ -470,11 +470,11 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         nvme_slot_release(qp, idx);
         if (cb != NULL) {
             /* Callbacks run unlocked: they may submit the next command. */
+            qp->in_callback++;
             nvme_unlock(qp);
-            ctrl->in_callback++;
             cb(arg, sf, cqe.dw0);
-            ctrl->in_callback--;
             nvme_lock(qp);
+            qp->in_callback--;
         }
     }
     if (reaped > 0 && qp->live) { /* one CQ head doorbell per batch (§4.1.2) */
