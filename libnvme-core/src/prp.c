@@ -132,6 +132,12 @@ int nvme_prp_build(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, struct nvm
     /* PRP1 needs bits 1:0 clear (§4.3); lengths are whole dwords. */
     if (((uintptr_t)buf & 3u) != 0 || (len & 3u) != 0)
         return NVME_ERR_ALIGN;
+    /* A caller buffer the device writes must own whole cache lines on a
+     * non-coherent port that declares them (nvme_osal.h, non-coherent rule
+     * 8).  Admin data always goes through the core's own bounce buffers. */
+    if ((dir & NVME_DMA_FROM_DEVICE) && ctrl->osal.dma_align > 1u && qp->qid != 0 &&
+        (((uintptr_t)buf | len) & (ctrl->osal.dma_align - 1u)) != 0)
+        return NVME_ERR_ALIGN;
     if (ctrl->info.mdts_bytes != 0 && len > ctrl->info.mdts_bytes)
         return NVME_ERR_INVAL;
 

@@ -443,6 +443,8 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
             return;
         nvme_memzero(hbs, 512);
         hbs[0] = 1; /* ACRE */
+        /* Clean before the device reads it (nvme_osal.h, non-coherent rule 2). */
+        nvme_dma_sync(ctrl, hbs, 512, NVME_DMA_TO_DEVICE);
         nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
         sqe.cdw10 = NVME_FEAT_HOST_BEHAVIOR;
         int rc = nvme_exec(&ctrl->admin, &sqe, hbs, 512, NVME_DMA_TO_DEVICE, 0, NULL);
