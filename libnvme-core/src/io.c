@@ -57,6 +57,12 @@ static inline int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, u
         return NVME_ERR_RDONLY;
     if (((uintptr_t)buf & 3u) != 0)
         return NVME_ERR_ALIGN;
+    /* A buffer the device writes must own whole cache lines on a
+     * non-coherent port that declares them (nvme_osal.h, non-coherent rule
+     * 8).  Admin data always goes through the core's own bounce buffers. */
+    if (!write && ctrl->osal.dma_align > 1u &&
+        (((uintptr_t)buf | ((uint64_t)count << ns->lbads)) & (ctrl->osal.dma_align - 1u)) != 0)
+        return NVME_ERR_ALIGN;
     if (((uint64_t)count << ns->lbads) - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
         return NVME_ERR_INVAL; /* would wrap the address space */
     if (qp == NULL)

@@ -91,9 +91,14 @@ void nvme_qpair_free(struct nvme_qpair *qp)
 void nvme_qpair_reset_rings(struct nvme_qpair *qp)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
+    size_t cq_len = (size_t)qp->entries * sizeof(struct nvme_cqe);
     nvme_memzero(qp->sq, (size_t)qp->entries * sizeof(struct nvme_sqe));
-    nvme_memzero(qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe));
-    nvme_dma_sync(ctrl, qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe), NVME_DMA_TO_DEVICE);
+    /* The device may have written the CQ (a reset reuses it): invalidate
+     * before the CPU writes it, then clean the zeroes before the device
+     * may post (nvme_osal.h, non-coherent rules 3 and 4). */
+    nvme_dma_sync(ctrl, qp->cq, cq_len, NVME_DMA_FROM_DEVICE);
+    nvme_memzero(qp->cq, cq_len);
+    nvme_dma_sync(ctrl, qp->cq, cq_len, NVME_DMA_TO_DEVICE);
     qp->sq_tail = qp->sq_tail_rung = qp->cq_head = qp->cq_head_rung = 0;
     qp->sdb_sq = qp->sdb_cq = NULL;
     qp->ei_sq = qp->ei_cq = NULL;

@@ -458,6 +458,8 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
             return;
         nvme_memzero(hbs, 512);
         hbs[0] = 1; /* ACRE */
+        /* Clean before the device reads it (nvme_osal.h, non-coherent rule 2). */
+        nvme_dma_sync(ctrl, hbs, 512, NVME_DMA_TO_DEVICE);
         nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
         sqe.cdw10 = NVME_FEAT_HOST_BEHAVIOR;
         int rc = nvme_exec(&ctrl->admin, &sqe, hbs, 512, NVME_DMA_TO_DEVICE, 0, NULL);
@@ -477,6 +479,9 @@ static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
     ctrl->info.shadow_doorbells = false;
     if (ctrl->dbbuf_db == NULL)
         return;
+    /* The controller wrote EventIdx (and may have read the shadows) before
+     * a reset: invalidate, then zero, then clean (nvme_osal.h, rules 3-4). */
+    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_FROM_DEVICE);
     nvme_memzero(ctrl->dbbuf_db, ctrl->page_size);
     nvme_memzero(ctrl->dbbuf_ei, ctrl->page_size);
     nvme_dma_sync(ctrl, ctrl->dbbuf_db, ctrl->page_size, NVME_DMA_TO_DEVICE);
