@@ -58,7 +58,7 @@
  * CQ created with IEN (or loses the interrupt, as the input says), and the
  * port calls nvme_ctrl_handle_irq() from sleep_us()/wait() - the points
  * where a real interrupt could arrive while the core holds no ring state.
- * Time is simulated: now_us advances by 1 per call, sleep_us/wait by their
+ * Time is simulated: now_us advances by 8 per call, sleep_us/wait by their
  * argument.  NVME_FUZZ_LOG=1 prints the core's log lines and the device's
  * fetches.
  *
@@ -1213,7 +1213,12 @@ static uint64_t o_now_us(void *ctx)
 {
     (void)ctx;
     dev_step();
-    return F.now++;
+    /* A clock read costs time too: 8 us a call keeps busy-polling loops
+     * (the core polls without pause for its first millisecond) cheap in
+     * OSAL calls while still far finer than any deadline. */
+    uint64_t t = F.now;
+    F.now += 8;
+    return t;
 }
 
 static void o_sleep_us(void *ctx, uint32_t us)
