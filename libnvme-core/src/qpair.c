@@ -313,8 +313,10 @@ int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint
     }
     /* One piece inside one memory page: PRP1 alone (§4.3). */
     uint64_t bus;
-    if (ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus) != 0 ||
-        (uint32_t)(bus & (ctrl->page_size - 1u)) != off) {
+    int mrc = ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus);
+    if (mrc != 0 || (uint32_t)(bus & (ctrl->page_size - 1u)) != off) {
+        if (mrc == 0 && ctrl->osal.dma_unmap != NULL)
+            ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
         nvme_unlock(qp);
         struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc); /* the slow path says why */
         if (s == NULL)
@@ -432,7 +434,9 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         nvme_unlock(qp);
         return 0;
     }
-    while (max == 0 || (unsigned)reaped < max) {
+    /* live is looked at again on every entry: a callback runs unlocked and
+     * another CPU may have started a reset meanwhile. */
+    while ((max == 0 || (unsigned)reaped < max) && qp->live) {
         volatile struct nvme_cqe *vc = &qp->cq[qp->cq_head];
         nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
         uint16_t status = vc->status;
