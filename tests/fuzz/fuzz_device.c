@@ -683,8 +683,18 @@ static bool dev_execute(struct pending *p)
     c.sqid = (uint16_t)(p->sqid ^ p->sqid_xor);
     c.cid = (uint16_t)(s->cid ^ p->cid_xor);
     c.status = (uint16_t)(sf << 1);
-    if (p->cid_xor != 0 || p->sqid_xor != 0 || p->echo)
+    if (p->cid_xor != 0 || p->sqid_xor != 0 || p->echo) {
         F.lied = true;
+        /* A lie that names another command in flight completes THAT one
+         * as far as any host can tell (its CID and generation match): the
+         * device has declared it done, so it no longer owns its memory and
+         * must not touch it (forgotten, as in lax mode). */
+        for (int i = 0; i < F.npend; i++) {
+            struct pending *o = &F.pend[i];
+            if (o != p && o->used && !o->echo && o->sqid == c.sqid && o->sqe.cid == c.cid)
+                o->voided = true;
+        }
+    }
     return dev_post(p->cqid, &c, p->bad_phase, p->no_irq);
 }
 
