@@ -28,6 +28,11 @@ static int nvme_io_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, ui
         return NVME_ERR_RANGE;
     if (write && ns->read_only)
         return NVME_ERR_RDONLY;
+    int rc = nvme_io_admin_only(ctrl); /* issue 9: admin-only controllers, */
+    if (rc == NVME_OK)                 /* formats with metadata (nvm_cmds.c) */
+        rc = nvme_ns_plain_check(ctrl, ns);
+    if (rc != NVME_OK)
+        return rc;
     if (((uintptr_t)buf & 3u) != 0)
         return NVME_ERR_ALIGN;
     if (((uint64_t)count << ns->lbads) - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
@@ -73,6 +78,7 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
         return NVME_ERR_INVAL;
     struct nvme_sqe sqe;
     nvme_sqe_rw(&sqe, opc, nsid, lba, count);
+    nvme_ns_plain_pi(ns, &sqe); /* issue 9: PRACT and reference tag on PI-only formats */
     return nvme_qpair_submit(qp, &sqe, buf, count << ns->lbads,
                              opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
                              (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
@@ -91,6 +97,8 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
         return NVME_ERR_NOENT;
     if (ns->status != NVME_OK)
         return ns->status;
+    if (ctrl->info.admin_only) /* issue 9 */
+        return nvme_io_admin_only(ctrl);
     struct nvme_qpair *qp = nvme_io_qpair(ctrl, qid);
     if (qp == NULL)
         return ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_INVAL;

@@ -454,7 +454,7 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
 
 int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
 {
-    int rc = nvme_create_io_queues(ctrl, count);
+    int rc = count == 0 && ctrl->info.admin_only ? NVME_OK : nvme_create_io_queues(ctrl, count);
     if (rc == NVME_OK)
         nvme_configure_features(ctrl);
     return rc;
@@ -475,7 +475,13 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     /* Number of Queues may be set once per controller reset (§5.21.1.7). */
     uint16_t granted = 0;
     ctrl->info.io_queues = 0;
-    rc = nvme_set_num_queues(ctrl, ctrl->nr_ioq, &granted);
+    rc = ctrl->nr_ioq != 0 ? nvme_set_num_queues(ctrl, ctrl->nr_ioq, &granted) : NVME_OK;
+    if (rc > 0) { /* admin queue only, as at bring-up (ctrl.c) */
+        nvme_log(ctrl, NVME_LOG_WARN, "Number of Queues failed after reset: admin queue only");
+        ctrl->info.admin_only = true;
+        granted = 0;
+        rc = NVME_OK;
+    }
     if (rc == NVME_OK)
         rc = nvme_ctrl_start_queues(ctrl, granted);
     return rc;
