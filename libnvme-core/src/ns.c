@@ -333,8 +333,10 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
         struct nvme_ns_info *ns = t->ns[i];
         bool ro = ns->read_only;
         changed = changed || ns->status != info[i].status || ns->nsze != info[i].nsze ||
-                  ns->lba_size != info[i].lba_size || ctrl->ns_table->ns[i] != ns;
-        *ns = info[i];
+                  ns->lba_size != info[i].lba_size || ns->ms != info[i].ms ||
+                  ns->format != info[i].format || ns->csi != info[i].csi ||
+                  ctrl->ns_table->ns[i] != ns;
+        nvme_memcpy(ns, &info[i], sizeof(*ns)); /* no struct copy: it would call memcpy */
         ns->read_only = ro;
     }
     for (unsigned i = 0; i < ctrl->ns_all_count; i++) {
