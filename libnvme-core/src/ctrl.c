@@ -47,12 +47,14 @@ struct nvme_quirk {
  * without an equivalent here (STRIPE_SIZE, MEDIUM_PRIO_SQ, ...) are
  * named too, so a later port knows where to look. */
 static const struct nvme_quirk nvme_quirk_table[] = {
-    /* Intel 750/P3500/P3600/P3700 (0953) and relatives (0a53, 0a54,
-     * 0a55): STRIPE_SIZE | DEALLOCATE_ZEROES.  Linux gives them no delay
-     * before ready. */
+    /* Intel 750/P3500/P3600/P3700 (0953), P3520 (0a53), Dell Express
+     * Flash P4600 (0a55): STRIPE_SIZE | DEALLOCATE_ZEROES; P4500/P4600
+     * (0a54) also IGNORE_DEV_SUBNQN | BOGUS_NID.  Linux gives them no
+     * delay before ready. */
     {0x8086, 0x0953, NVME_QUIRK_DEALLOCATE_ZEROES},
     {0x8086, 0x0a53, NVME_QUIRK_DEALLOCATE_ZEROES},
-    {0x8086, 0x0a54, NVME_QUIRK_DEALLOCATE_ZEROES},
+    {0x8086, 0x0a54,
+     NVME_QUIRK_DEALLOCATE_ZEROES | NVME_QUIRK_IGNORE_DEV_SUBNQN | NVME_QUIRK_BOGUS_NID},
     {0x8086, 0x0a55, NVME_QUIRK_DEALLOCATE_ZEROES},
     /* Intel 600P/P3100: NO_DEEPEST_PS | MEDIUM_PRIO_SQ | NO_TEMP_THRESH_CHANGE |
      * DISABLE_WRITE_ZEROES. */

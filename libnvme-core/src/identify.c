@@ -167,6 +167,13 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
         }
         off += 4u + len;
     }
+    if (rc == NVME_OK && (ctrl->quirks & NVME_QUIRK_BOGUS_NID)) {
+        /* Linux NVME_QUIRK_BOGUS_NID: these devices report the same
+         * EUI64/NGUID for every namespace or device; ignore both. */
+        out->has_eui64 = out->has_nguid = false;
+        nvme_memzero(out->eui64, sizeof(out->eui64));
+        nvme_memzero(out->nguid, sizeof(out->nguid));
+    }
     ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
     return rc;
 }

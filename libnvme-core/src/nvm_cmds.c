@@ -233,6 +233,13 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
         return rc;
     if ((flags & ~(unsigned)(NVME_IO_FUA | NVME_IO_LR | NVME_IO_DEALLOCATE)) != 0)
         return NVME_ERR_INVAL;
+    bool wz = (ctrl->info.oncs & NVME_ONCS_WRITE_ZEROES) &&
+              !(ctrl->quirks & NVME_QUIRK_NO_WRITE_ZEROES);
+    /* Linux NVME_QUIRK_DEALLOCATE_ZEROES: deallocated blocks read as
+     * zeros, so Dataset Management deallocate zeroes them (no FUA). */
+    if (!wz && (ctrl->quirks & NVME_QUIRK_DEALLOCATE_ZEROES) && (ctrl->info.oncs & NVME_ONCS_DSM) &&
+        !(flags & NVME_IO_FUA) && ns->pi_type == 0)
+        return nvme_deallocate(ctrl, nsid, lba, count);
     if (!(ctrl->info.oncs & NVME_ONCS_WRITE_ZEROES))
         return nvm_unsupported(ctrl, nsid, "Write Zeroes", "ONCS bit 3 clear");
     if (ctrl->quirks & NVME_QUIRK_NO_WRITE_ZEROES)
