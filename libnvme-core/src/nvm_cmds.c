@@ -215,7 +215,7 @@ static int nvm_range_cmd(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, 
         struct nvme_sqe sqe;
         nvm_sqe_range(&sqe, opc, ns->nsid, lba, n);
         sqe.cdw12 |= cdw12;
-        if (cdw12 & NVME_RW_PRACT)
+        if (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF))
             nvme_pi_fields(ns, &sqe, 0);
         rc = nvm_exec(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
         lba += n;

@@ -91,6 +91,7 @@ static uint16_t md_from_host(struct nvme_sim *sim, const struct sim_ns *ns,
         }
         return 0;
     }
+    memcpy(data, host, (size_t)nlb * ns->lba_size);
     if (!sim_dma_read(sim, sqe->mptr, md, (size_t)nlb * ns->ms, "metadata (MPTR)"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
     return 0;
@@ -108,6 +109,7 @@ static uint16_t md_to_host(struct nvme_sim *sim, const struct sim_ns *ns,
         }
         return 0;
     }
+    memcpy(host, data, (size_t)nlb * ns->lba_size);
     if (!sim_dma_write(sim, sqe->mptr, md, (size_t)nlb * ns->ms, "metadata (MPTR)"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
     return 0;
