@@ -109,7 +109,8 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
          * sleeps NVME_QUIRK_DELAY_AMOUNT (2300 ms) after clearing CC.EN
          * before it waits for CSTS.RDY = 0. */
         if (ctrl->quirks & NVME_QUIRK_DELAY_BEFORE_READY)
-            ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_QUIRK_DELAY_MS * 1000u);
+            for (uint32_t ms = 0; ms < NVME_QUIRK_DELAY_MS; ms += 10u) /* sleeps of <= 10 ms */
+                ctrl->osal.sleep_us(ctrl->osal.ctx, 10000u);
     }
     return nvme_wait_csts(ctrl, NVME_CSTS_RDY, 0, ctrl->timeout_ms, true);
 }
