@@ -116,7 +116,12 @@ uint16_t sim_zns_append(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
         return SIM_SF_GEN(NVME_SC_LBA_RANGE);
     if (zslba % ns->zone_size)
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
-    uint64_t wp = ns->zones[zslba / ns->zone_size].wp;
+    const struct sim_zone *zn = &ns->zones[zslba / ns->zone_size];
+    uint64_t wp = zn->wp;
+    /* A full zone's write pointer is the next zone's start: look at the
+     * state of this zone first. */
+    if (zn->state == NVME_ZS_FULL)
+        return ZSF(NVME_SC_ZONE_FULL);
     uint16_t sf = sim_zns_write_check(sim, ns, wp, nlb);
     if (sf)
         return sf;
