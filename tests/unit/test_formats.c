@@ -8,6 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* aligned_alloc wants a size that is a multiple of the alignment. */
+static void *abuf(size_t n)
+{
+    return aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
+}
+
 static void large_blocks_up_to_mdts(void **state)
 {
     (void)state;
@@ -22,8 +28,8 @@ static void large_blocks_up_to_mdts(void **state)
         const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
         assert_int_equal(ns->status, 0);
         assert_int_equal(ns->lba_size, sizes[i]);
-        uint8_t *b = aligned_alloc(4096, 2 * (size_t)sizes[i]);
-        uint8_t *r = aligned_alloc(4096, 2 * (size_t)sizes[i]);
+        uint8_t *b = abuf(2 * (size_t)sizes[i]);
+        uint8_t *r = abuf(2 * (size_t)sizes[i]);
         fx_pattern(b, 2 * (size_t)sizes[i], (uint32_t)i);
         assert_int_equal(nvme_write(f.ctrl, 1, 3, 2, b), 0);
         assert_int_equal(nvme_read(f.ctrl, 1, 3, 2, r), 0);
@@ -47,7 +53,7 @@ static void blocks_above_mdts_are_listed_but_refused(void **state)
     fx_start(&f);
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
     assert_int_equal(ns->status, NVME_ERR_UNSUPPORTED);
-    uint8_t *b = aligned_alloc(4096, 1u << 20);
+    uint8_t *b = abuf(1u << 20);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
     free(b);
     fx_stop(&f);
@@ -71,7 +77,7 @@ static void separate_metadata_goes_through_mptr(void **state)
     assert_int_equal(nvme_ns_md_bytes(ns, 10), 160);
     /* 300 blocks: two commands at MDTS 128 KiB. */
     uint32_t n = 300;
-    uint8_t *b = aligned_alloc(4096, n * 512), *r = aligned_alloc(4096, n * 512);
+    uint8_t *b = abuf(n * 512), *r = abuf(n * 512);
     uint8_t *md = malloc(n * 16), *mr = malloc(n * 16);
     fx_pattern(b, n * 512, 1);
     fx_pattern(md, n * 16, 2);
@@ -114,7 +120,7 @@ static void extended_lbas_interleave_metadata(void **state)
     assert_int_equal(nvme_ns_md_bytes(ns, 2), 0);
     uint32_t n = 40; /* 40 * 4104 bytes: above 128 KiB, split */
     size_t len = (size_t)n * 4104;
-    uint8_t *b = aligned_alloc(4096, len + 4096), *r = aligned_alloc(4096, len + 4096);
+    uint8_t *b = abuf(len + 4096), *r = abuf(len + 4096);
     fx_pattern(b, len, 3);
     assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, n, b, NULL, 0), 0);
     assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, n, r, NULL, 0), 0);
@@ -153,7 +159,7 @@ static void pi_only_formats_work_for_plain_io(void **state)
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
     assert_int_equal(ns->pi_type, 1);
     assert_true(ns->plain_io);
-    uint8_t *b = aligned_alloc(4096, 8 * 512), *r = aligned_alloc(4096, 8 * 512);
+    uint8_t *b = abuf(8 * 512), *r = abuf(8 * 512);
     fx_pattern(b, 8 * 512, 4);
     /* PRACT: the controller generates the PI (guard, reference tag = LBA). */
     assert_int_equal(nvme_write(f.ctrl, 1, 100, 8, b), 0);
@@ -204,7 +210,7 @@ static void pi_with_more_metadata_needs_the_md_buffer(void **state)
     assert_int_equal(ns->pi_type, 3);
     assert_true(ns->pi_first);
     assert_false(ns->plain_io);
-    uint8_t *b = aligned_alloc(4096, 4096), md[8 * 16] = {0};
+    uint8_t *b = abuf(4096), md[8 * 16] = {0};
     fx_pattern(b, 4096, 6);
     assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 8, b, md, NVME_IO_PRACT), 0);
     uint8_t one[16];
@@ -236,10 +242,10 @@ static void format_moves_to_a_metadata_format_and_back(void **state)
     assert_int_equal(ns->pi_type, 1);
     assert_true(ns->md_extended);
     assert_true(ns->plain_io);
-    uint8_t *b = aligned_alloc(4096, 4096);
+    uint8_t *b = abuf(4096);
     fx_pattern(b, 4096, 7);
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
-    uint8_t *r = aligned_alloc(4096, 4096);
+    uint8_t *r = abuf(4096);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, r), 0);
     assert_memory_equal(b, r, 4096);
     struct nvme_format_args p = {1, (uint8_t)plain4k, 0, 0, false, false};

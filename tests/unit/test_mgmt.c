@@ -7,13 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* aligned_alloc wants a size that is a multiple of the alignment. */
+static void *abuf(size_t n)
+{
+    return aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
+}
+
 static void format_changes_the_block_size_and_erases(void **state)
 {
     (void)state;
     struct fx f;
     fx_config(&f);
     fx_start(&f);
-    uint8_t *b = aligned_alloc(4096, 8192);
+    uint8_t *b = abuf(8192);
     fx_pattern(b, 8192, 1);
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 16, b), 0);
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
@@ -138,7 +144,7 @@ static void sanitize_erases_and_reports(void **state)
     struct fx f;
     fx_config(&f);
     fx_start(&f);
-    uint8_t *b = aligned_alloc(4096, 4096);
+    uint8_t *b = abuf(4096);
     fx_pattern(b, 4096, 2);
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
     struct nvme_sanitize_args a = {NVME_SANACT_BLOCK, false, 0, false, false, 0};
@@ -267,7 +273,7 @@ static void subsystem_reset_brings_the_controller_back(void **state)
     struct fx f;
     fx_config(&f);
     fx_start(&f);
-    uint8_t *b = aligned_alloc(4096, 4096);
+    uint8_t *b = abuf(4096);
     fx_pattern(b, 4096, 4);
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
     assert_int_equal(nvme_subsystem_reset(f.ctrl, 0), NVME_ERR_INVAL);
@@ -276,7 +282,7 @@ static void subsystem_reset_brings_the_controller_back(void **state)
     assert_int_equal(nvme_sim_stats(f.sim)->nssrs, 1);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_NSSRO, 0);
     assert_true(nvme_ctrl_is_ready(f.ctrl));
-    uint8_t *rd = aligned_alloc(4096, 4096);
+    uint8_t *rd = abuf(4096);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, rd), 0);
     assert_memory_equal(rd, b, 4096);
     free(b);

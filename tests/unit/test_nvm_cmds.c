@@ -8,9 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* aligned_alloc wants a size that is a multiple of the alignment. */
+static void *abuf(size_t n)
+{
+    return aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
+}
+
 static uint8_t *filled(struct fx *f, uint64_t lba, uint32_t n, uint32_t seed)
 {
-    uint8_t *b = aligned_alloc(4096, (size_t)n * 512 + 4096);
+    uint8_t *b = abuf((size_t)n * 512 + 4096);
     fx_pattern(b, (size_t)n * 512, seed);
     assert_int_equal(nvme_write(f->ctrl, 1, lba, n, b), 0);
     return b;
@@ -33,7 +39,7 @@ static void dsm_deallocates_ranges(void **state)
     uint8_t *b = filled(&f, 0, 64, 1);
     struct nvme_dsm_range r[2] = {{0, 8, 0}, {0, 4, 32}};
     assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, r, 2), 0);
-    uint8_t *rd = aligned_alloc(4096, 64 * 512);
+    uint8_t *rd = abuf(64 * 512);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 64, rd), 0);
     assert_true(all_zero(rd, 8 * 512));
     assert_memory_equal(rd + 8 * 512, b + 8 * 512, 24 * 512);
@@ -97,7 +103,7 @@ static void write_zeroes_with_and_without_deallocate(void **state)
     fx_start(&f);
     uint8_t *b = filled(&f, 100, 16, 2);
     assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 104, 4, 0), 0);
-    uint8_t *rd = aligned_alloc(4096, 16 * 512);
+    uint8_t *rd = abuf(16 * 512);
     assert_int_equal(nvme_read(f.ctrl, 1, 100, 16, rd), 0);
     assert_memory_equal(rd, b, 4 * 512);
     assert_true(all_zero(rd + 4 * 512, 4 * 512));
@@ -190,12 +196,12 @@ static void fua_writes_are_marked(void **state)
     struct fx f;
     fx_config(&f);
     fx_start(&f);
-    uint8_t *b = aligned_alloc(4096, 4096);
+    uint8_t *b = abuf(4096);
     fx_pattern(b, 4096, 5);
     assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 8, b, NULL, NVME_IO_FUA | NVME_IO_LR), 0);
     assert_int_equal(nvme_write(f.ctrl, 1, 8, 8, b), 0);
     assert_int_equal(nvme_sim_stats(f.sim)->fua_writes, 1);
-    uint8_t *rd = aligned_alloc(4096, 4096);
+    uint8_t *rd = abuf(4096);
     assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, rd, NULL, NVME_IO_FUA), 0);
     assert_memory_equal(rd, b, 4096);
     /* No metadata on this format: an md buffer is a mistake. */
@@ -228,7 +234,7 @@ static void io_fails_clearly_when_number_of_queues_failed(void **state)
     assert_true(info->admin_only);
     assert_int_equal(info->io_queues, 0);
     assert_int_equal(nvme_ns_count(f.ctrl), 1);
-    uint8_t *b = aligned_alloc(4096, 4096);
+    uint8_t *b = abuf(4096);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
     assert_int_equal(nvme_flush(f.ctrl, 1), NVME_ERR_UNSUPPORTED);

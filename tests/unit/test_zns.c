@@ -9,6 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* aligned_alloc wants a size that is a multiple of the alignment. */
+static void *abuf(size_t n)
+{
+    return aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
+}
+
 #define ZS 64u /* blocks per zone */
 
 static void zoned_config(struct fx *f)
@@ -56,7 +62,7 @@ static void writes_follow_the_write_pointer(void **state)
     struct fx f;
     zoned_config(&f);
     fx_start(&f);
-    uint8_t *b = aligned_alloc(4096, ZS * 4096), *r = aligned_alloc(4096, ZS * 4096);
+    uint8_t *b = abuf(ZS * 4096), *r = abuf(ZS * 4096);
     fx_pattern(b, ZS * 4096, 1);
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
     uint8_t st;
@@ -98,7 +104,7 @@ static void zone_append_returns_where_the_data_went(void **state)
     struct fx f;
     zoned_config(&f);
     fx_start(&f);
-    uint8_t *b = aligned_alloc(4096, 4 * 4096), *r = aligned_alloc(4096, 4 * 4096);
+    uint8_t *b = abuf(4 * 4096), *r = abuf(4 * 4096);
     fx_pattern(b, 4 * 4096, 2);
     uint64_t lba = 0;
     assert_int_equal(nvme_zns_append(f.ctrl, 1, 2 * ZS, 4, b, &lba), 0);
@@ -148,7 +154,7 @@ static void report_and_manage_zones(void **state)
     assert_int_equal(nvme_zns_mgmt_send(f.ctrl, 1, ZS, NVME_ZSA_OPEN, false), 0);
     assert_int_equal(nvme_zns_report(f.ctrl, 1, ZS, z, 1, &n), 0);
     assert_int_equal(z[0].zs >> 4, NVME_ZS_EXPLICIT_OPEN);
-    uint8_t *b = aligned_alloc(4096, 4 * 4096);
+    uint8_t *b = abuf(4 * 4096);
     fx_pattern(b, 4 * 4096, 3);
     assert_int_equal(nvme_write(f.ctrl, 1, ZS, 4, b), 0);
     assert_int_equal(nvme_zns_mgmt_send(f.ctrl, 1, ZS, NVME_ZSA_CLOSE, false), 0);
@@ -162,7 +168,7 @@ static void report_and_manage_zones(void **state)
     assert_int_equal(nvme_zns_report(f.ctrl, 1, ZS, z, 1, &n), 0);
     assert_int_equal(z[0].zs >> 4, NVME_ZS_EMPTY);
     assert_int_equal(z[0].wp, ZS);
-    uint8_t *r = aligned_alloc(4096, 4 * 4096);
+    uint8_t *r = abuf(4 * 4096);
     assert_int_equal(nvme_read(f.ctrl, 1, ZS, 4, r), 0);
     for (int i = 0; i < 4 * 4096; i++)
         assert_int_equal(r[i], 0);

@@ -311,7 +311,9 @@ struct nvme_ns_info {
     uint8_t pi_type;   /* protection information type 0 (none), 1, 2, 3 (DPS 2:0) */
     bool pi_first;     /* PI in the first 8 metadata bytes (DPS bit 3) */
     bool plain_io;     /* nvme_read/nvme_write work: no metadata, or PI only (ms 8)
-                          which the controller inserts and strips (PRACT) */
+                          which the controller inserts and strips (PRACT).  Other
+                          metadata formats (PI with ms > 8 included) need
+                          nvme_read_ext/nvme_write_ext and a metadata buffer */
     uint8_t dlfeat;    /* Identify Namespace DLFEAT */
     uint8_t csi;       /* command set: NVME_CSI_NVM, NVME_CSI_ZNS */
     uint64_t zone_size; /* zoned namespaces: blocks per zone (ZNS LBAFE ZSZE) */
@@ -643,7 +645,11 @@ int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bp
                    uint32_t *dw0);
 /* NVM Subsystem Reset (CAP.NSSRS, else NVME_ERR_UNSUPPORTED): writes
  * "NVMe" to NSSR, then brings the controller back like nvme_ctrl_reset()
- * (commands in flight follow lifecycle rule 4) and rescans namespaces. */
+ * (commands in flight follow lifecycle rule 4), clears CSTS.NSSRO and
+ * rescans namespaces.  On PCIe the reset may take the link down: when
+ * the registers then read all ones the call returns NVME_ERR_GONE and the
+ * port restores the function (as after a surprise removal) before
+ * calling nvme_ctrl_reset(). */
 int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm);
 
 /* --- Utilities ------------------------------------------------------------------ */

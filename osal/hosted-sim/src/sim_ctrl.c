@@ -285,6 +285,7 @@ void nvme_sim_destroy(struct nvme_sim *sim)
     for (unsigned i = 0; i < sim->ns_count; i++)
         sim_ns_free(sim->ns[i]);
     free(sim->ns);
+    free(sim->fw_img);
     /* Memory the core did not give back (dma_alloc regions we own). */
     for (size_t i = 0; i < sim->rg_count; i++)
         if (sim->rg[i].kind == SIM_RG_ALLOC)
