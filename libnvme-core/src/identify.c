@@ -17,10 +17,7 @@ static uint32_t le32_at(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint16_t le16_at(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
+static uint16_t le16_at(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 /* Power State Descriptor (NVMe 2.0 Figure 276): MP 15:0, MXPS bit 24, NOPS
  * bit 25, ENLAT 63:32, EXLAT 95:64, RRT 100:96, RRL 108:104, RWT 116:112,
@@ -93,7 +90,8 @@ unsigned nvme_id_ns_format(const struct nvme_id_ns *id)
 {
     if (id == NULL)
         return 0;
-    return id->nlbaf > NVME_NLBAF_MAX ? NVME_FLBAS_INDEX_V2(id->flbas) : NVME_FLBAS_INDEX(id->flbas);
+    return id->nlbaf > NVME_NLBAF_MAX ? NVME_FLBAS_INDEX_V2(id->flbas)
+                                      : NVME_FLBAS_INDEX(id->flbas);
 }
 
 int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out)
@@ -135,13 +133,13 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
     while (rc == NVME_OK && off + 4u <= NVME_IDENTIFY_DATA_SIZE && page[off] != 0) {
         uint8_t type = page[off], len = page[off + 1u];
         const uint8_t *nid = page + off + 4u;
-        uint8_t want = type == NVME_NIDT_EUI64 ? 8u
+        uint8_t want = type == NVME_NIDT_EUI64                             ? 8u
                        : type == NVME_NIDT_NGUID || type == NVME_NIDT_UUID ? 16u
-                       : type == NVME_NIDT_CSI ? 1u
-                                               : 0u;
+                       : type == NVME_NIDT_CSI                             ? 1u
+                                                                           : 0u;
         if (off + 4u + len > NVME_IDENTIFY_DATA_SIZE || (want != 0 && len != want)) {
-            nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: namespace descriptor type %u length %u",
-                     nsid, type, len);
+            nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: namespace descriptor type %u length %u", nsid,
+                     type, len);
             rc = NVME_ERR_PROTO;
             break;
         }
@@ -178,8 +176,8 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
     return rc;
 }
 
-int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list,
-                            unsigned max, unsigned *count)
+int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
+                            unsigned *count)
 {
     if (ctrl == NULL || list == NULL || count == NULL || max > NVME_ACTIVE_NS_LIST_ENTRIES ||
         start >= 0xfffffffeu)
@@ -203,8 +201,8 @@ int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *li
     return rc;
 }
 
-int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start,
-                            uint16_t *ids, unsigned max, unsigned *count)
+int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start, uint16_t *ids,
+                            unsigned max, unsigned *count)
 {
     if (ctrl == NULL || ids == NULL || count == NULL || max > NVME_CTRL_LIST_MAX ||
         nsid == NVME_NSID_ALL)
@@ -217,8 +215,8 @@ int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t star
     nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
     /* CDW10: CNS 7:0, CNTID 31:16 (the first identifier wanted). */
     sqe.cdw10 = (nsid != 0 ? NVME_CNS_NS_CTRL_LIST : NVME_CNS_CTRL_LIST) | ((uint32_t)start << 16);
-    int rc = nvme_admin_exec_bounce(ctrl, &sqe, page, NVME_IDENTIFY_DATA_SIZE,
-                                    NVME_DMA_FROM_DEVICE, NULL);
+    int rc = nvme_admin_exec_bounce(ctrl, &sqe, page, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
+                                    NULL);
     if (rc == NVME_OK) {
         unsigned n = page[0];
         if (n > NVME_CTRL_LIST_MAX) {
@@ -271,10 +269,7 @@ int nvme_identify_cs(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, uint8_t
                                   NULL);
 }
 
-uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl)
-{
-    return ctrl != NULL ? ctrl->cc_css : 0u;
-}
+uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl) { return ctrl != NULL ? ctrl->cc_css : 0u; }
 
 /* ------------------------------------------------------------------ */
 /* Features                                                            */
@@ -302,8 +297,7 @@ uint64_t nvme_timestamp_ms(const uint8_t data[8])
     return v;
 }
 
-static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *data,
-                              uint32_t len)
+static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *data, uint32_t len)
 {
     uint32_t want = nvme_feature_data_len(fid);
     if (len != want || (len != 0 && data == NULL))
@@ -335,8 +329,9 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
             return rc;
     }
     if (sel == NVME_FEAT_SEL_SAVED && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE))
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: saved features not supported (ONCS bit 4): "
-                                      "the controller returns the default");
+        nvme_log(ctrl, NVME_LOG_INFO,
+                 "nvme0: saved features not supported (ONCS bit 4): "
+                 "the controller returns the default");
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_ADMIN_GET_FEATURES, nsid);
     sqe.cdw10 = fid | (sel << NVME_FEAT_SEL_SHIFT);

@@ -30,8 +30,7 @@ static int mgmt_confirm(struct nvme_ctrl *ctrl, const char *what, uint32_t confi
 {
     if (confirm == NVME_CONFIRM_DESTROY)
         return NVME_OK;
-    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: %s destroys data: refused without confirmation",
-             what);
+    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: %s destroys data: refused without confirmation", what);
     return NVME_ERR_INVAL;
 }
 
@@ -53,8 +52,8 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
     int rc = mgmt_ready(ctrl);
     if (rc != NVME_OK)
         return rc;
-    if (a == NULL || a->lbaf > NVME_NLBAF_MAX_V2 || a->ses > NVME_FORMAT_SES_CRYPTO ||
-        a->pi > 3u || a->nsid == 0)
+    if (a == NULL || a->lbaf > NVME_NLBAF_MAX_V2 || a->ses > NVME_FORMAT_SES_CRYPTO || a->pi > 3u ||
+        a->nsid == 0)
         return NVME_ERR_INVAL;
     if ((rc = mgmt_confirm(ctrl, "Format NVM", confirm)) != NVME_OK)
         return rc;
@@ -128,8 +127,7 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
     int rc = mgmt_ready(ctrl);
     if (rc != NVME_OK)
         return rc;
-    if (buf == NULL || len == 0 || (len & 3u) != 0 || (offset & 3u) != 0 ||
-        offset + len < offset)
+    if (buf == NULL || len == 0 || (len & 3u) != 0 || (offset & 3u) != 0 || offset + len < offset)
         return NVME_ERR_INVAL;
     if (!(ctrl->info.oacs & NVME_OACS_FW))
         return mgmt_unsupported(ctrl, "Firmware Image Download", "OACS bit 2 clear");
@@ -151,8 +149,8 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
         uint32_t n = len - done < piece ? len - done : piece;
         struct nvme_sqe sqe;
         nvme_sqe_init(&sqe, NVME_ADMIN_FW_DOWNLOAD, 0);
-        sqe.cdw10 = n / 4u - 1u;           /* NUMD, 0-based */
-        sqe.cdw11 = (offset + done) / 4u;  /* OFST, dwords */
+        sqe.cdw10 = n / 4u - 1u;          /* NUMD, 0-based */
+        sqe.cdw11 = (offset + done) / 4u; /* OFST, dwords */
         rc = nvme_admin_exec_bounce(ctrl, &sqe, (void *)(uintptr_t)(b + done), n,
                                     NVME_DMA_TO_DEVICE, NULL);
         done += n;
@@ -160,8 +158,7 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
     return rc;
 }
 
-int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bpid,
-                   uint32_t *dw0)
+int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bpid, uint32_t *dw0)
 {
     int rc = mgmt_ready(ctrl);
     if (rc != NVME_OK)

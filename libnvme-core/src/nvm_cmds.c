@@ -59,8 +59,8 @@ void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe)
 }
 
 /* The checks every call below starts with (like io.c's for Read). */
-static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
-                  bool write, const struct nvme_ns_info **out)
+static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, bool write,
+                  const struct nvme_ns_info **out)
 {
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
@@ -89,8 +89,7 @@ static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t 
     return NVME_OK;
 }
 
-static int nvm_unsupported(struct nvme_ctrl *ctrl, uint32_t nsid, const char *what,
-                           const char *why)
+static int nvm_unsupported(struct nvme_ctrl *ctrl, uint32_t nsid, const char *what, const char *why)
 {
     nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: %s not supported (%s)", nsid, what, why);
     return NVME_ERR_UNSUPPORTED;
@@ -116,18 +115,16 @@ static uint32_t nvm_cdw12_flags(unsigned flags)
            ((flags & NVME_IO_PRCHK_REF) ? NVME_RW_PRCHK_REF : 0u);
 }
 
-#define NVME_IO_PI_FLAGS                                                                         \
+#define NVME_IO_PI_FLAGS                                                                           \
     (NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_APP | NVME_IO_PRCHK_REF)
 #define NVME_IO_ALL_FLAGS (NVME_IO_FUA | NVME_IO_LR | NVME_IO_DEALLOCATE | NVME_IO_PI_FLAGS)
 
-static int nvm_pi_flags_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns,
-                              unsigned flags)
+static int nvm_pi_flags_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, unsigned flags)
 {
     if ((flags & ~NVME_IO_ALL_FLAGS) != 0)
         return NVME_ERR_INVAL;
     if ((flags & NVME_IO_PI_FLAGS) != 0 && ns->pi_type == 0)
-        return nvm_unsupported(ctrl, ns->nsid, "protection information",
-                               "the format has none");
+        return nvm_unsupported(ctrl, ns->nsid, "protection information", "the format has none");
     return NVME_OK;
 }
 
@@ -253,8 +250,7 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
     return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_ZEROES, lba, count, cdw12);
 }
 
-int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
-                unsigned flags)
+int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, unsigned flags)
 {
     const struct nvme_ns_info *ns;
     int rc = nvm_ns(ctrl, nsid, lba, count, false, &ns);
@@ -366,8 +362,7 @@ int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t c
     if ((rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
         return rc;
     unsigned flags = ns->pi_type != 0 && ns->ms == 8u ? NVME_IO_PRACT : 0u;
-    return nvm_data(ctrl, ns, NVME_CMD_COMPARE, lba, count, (uint8_t *)(uintptr_t)buf, NULL,
-                    flags);
+    return nvm_data(ctrl, ns, NVME_CMD_COMPARE, lba, count, (uint8_t *)(uintptr_t)buf, NULL, flags);
 }
 
 static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
@@ -390,8 +385,8 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
     return nvm_data(ctrl, ns, opc, lba, count, buf, md, flags);
 }
 
-int nvme_read_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
-                  void *buf, void *md, unsigned flags)
+int nvme_read_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
+                  void *md, unsigned flags)
 {
     return nvm_rw_ext(ctrl, NVME_CMD_READ, nsid, lba, count, buf, md, flags);
 }

@@ -15,30 +15,36 @@ static void select_current_default_saved_and_supported(void **state)
     fx_start(&f);
     uint32_t dw0 = 0;
     /* Arbitration: current 3, changed to 5 and saved, then 7 unsaved. */
-    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0,
-                                      NULL, 0, &dw0), 0);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0),
+        0);
     assert_int_equal(dw0, 3);
     assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 5, 0, true, NULL, 0, NULL),
                      0);
     assert_int_equal(nvme_sim_feature_saved(f.sim, NVME_FEAT_ARBITRATION), 5);
     assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 7, 0, false, NULL, 0, NULL),
                      0);
-    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0,
-                                      NULL, 0, &dw0), 0);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0),
+        0);
     assert_int_equal(dw0, 7);
-    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SAVED, 0,
-                                      NULL, 0, &dw0), 0);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SAVED, 0, NULL, 0, &dw0),
+        0);
     assert_int_equal(dw0, 5);
-    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_DEFAULT, 0,
-                                      NULL, 0, &dw0), 0);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_DEFAULT, 0, NULL, 0, &dw0),
+        0);
     assert_int_equal(dw0, 3);
-    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SUPPORTED,
-                                      0, NULL, 0, &dw0), 0);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SUPPORTED, 0,
+                                      NULL, 0, &dw0),
+                     0);
     assert_int_equal(dw0, NVME_FEAT_CAP_SAVEABLE | NVME_FEAT_CAP_CHANGEABLE);
     /* A controller reset brings the saved value back. */
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0,
-                                      NULL, 0, &dw0), 0);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0),
+        0);
     assert_int_equal(dw0, 5);
     /* Not saveable: the controller's status, named. */
     int rc = nvme_set_feature(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, 0, 0, true, NULL, 0, NULL);
@@ -60,10 +66,10 @@ static void every_listed_feature_reads_back(void **state)
     struct fx f;
     fx_config(&f);
     fx_start(&f);
-    static const uint8_t fids[] = {NVME_FEAT_ARBITRATION,   NVME_FEAT_POWER_MGMT,
-                                   NVME_FEAT_TEMP_THRESH,   NVME_FEAT_ERROR_RECOVERY,
-                                   NVME_FEAT_VOLATILE_WC,   NVME_FEAT_NUM_QUEUES,
-                                   NVME_FEAT_IRQ_COALESCE,  NVME_FEAT_ASYNC_EVENT};
+    static const uint8_t fids[] = {NVME_FEAT_ARBITRATION,  NVME_FEAT_POWER_MGMT,
+                                   NVME_FEAT_TEMP_THRESH,  NVME_FEAT_ERROR_RECOVERY,
+                                   NVME_FEAT_VOLATILE_WC,  NVME_FEAT_NUM_QUEUES,
+                                   NVME_FEAT_IRQ_COALESCE, NVME_FEAT_ASYNC_EVENT};
     for (size_t i = 0; i < sizeof(fids); i++) {
         uint32_t dw0 = 0xdead;
         for (unsigned sel = 0; sel <= 3; sel++)
@@ -78,8 +84,7 @@ static void every_listed_feature_reads_back(void **state)
     uint32_t sel = (1u << 16) | (1u << 20);
     assert_int_equal(
         nvme_set_feature(f.ctrl, NVME_FEAT_TEMP_THRESH, 0, sel | 273, 0, false, NULL, 0, NULL), 0);
-    assert_int_equal(
-        nvme_get_feature(f.ctrl, NVME_FEAT_TEMP_THRESH, 0, 0, sel, NULL, 0, &dw0), 0);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_TEMP_THRESH, 0, 0, sel, NULL, 0, &dw0), 0);
     assert_int_equal(dw0 & 0xffff, 273);
     assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_TEMP_THRESH, 0, 0, 0, NULL, 0, &dw0), 0);
     assert_int_equal(dw0 & 0xffff, 343);
@@ -114,11 +119,13 @@ static void data_features_move_their_structures(void **state)
         nvme_set_feature(f.ctrl, NVME_FEAT_APST, 0, 1, 0, true, apst, sizeof(apst), NULL), 0);
     uint32_t dw0 = 0;
     assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_APST, 0, NVME_FEAT_SEL_SAVED, 0, apst2,
-                                      sizeof(apst2), &dw0), 0);
+                                      sizeof(apst2), &dw0),
+                     0);
     assert_memory_equal(apst, apst2, sizeof(apst));
     assert_int_equal(dw0, 1);
     assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_APST, 0, NVME_FEAT_SEL_DEFAULT, 0, apst2,
-                                      sizeof(apst2), &dw0), 0);
+                                      sizeof(apst2), &dw0),
+                     0);
     assert_int_equal(apst2[0] | apst2[255], 0);
     /* Host Behavior Support: 512 bytes. */
     uint8_t hbs[512] = {1};
@@ -136,8 +143,8 @@ static void data_features_move_their_structures(void **state)
     assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 0, 0, hbs, 4, NULL),
                      NVME_ERR_INVAL);
     /* Supported capabilities move no data. */
-    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_APST, 0, NVME_FEAT_SEL_SUPPORTED, 0, NULL,
-                                      0, &dw0), 0);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_APST, 0, NVME_FEAT_SEL_SUPPORTED, 0, NULL, 0, &dw0), 0);
     assert_int_equal(nvme_feature_data_len(NVME_FEAT_APST), 256);
     assert_int_equal(nvme_feature_data_len(NVME_FEAT_TIMESTAMP), 8);
     assert_int_equal(nvme_feature_data_len(NVME_FEAT_HOST_BEHAVIOR), 512);
@@ -162,8 +169,9 @@ static void features_the_controller_lacks_are_unsupported(void **state)
     assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 1, 0, true, NULL, 0, NULL),
                      NVME_ERR_UNSUPPORTED);
     /* SEL saved without saving support: the controller answers the default. */
-    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SAVED, 0,
-                                      NULL, 0, &dw0), 0);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SAVED, 0, NULL, 0, &dw0),
+        0);
     assert_int_equal(dw0, 3);
     fx_stop(&f);
 }

@@ -9,10 +9,7 @@
 #include <string.h>
 
 /* aligned_alloc wants a size that is a multiple of the alignment. */
-static void *abuf(size_t n)
-{
-    return aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
-}
+static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
 
 static void large_blocks_up_to_mdts(void **state)
 {
@@ -172,7 +169,8 @@ static void pi_only_formats_work_for_plain_io(void **state)
     assert_int_equal(nvme_read(f.ctrl, 1, 100, 8, r), 0);
     assert_memory_equal(b, r, 8 * 512);
     assert_int_equal(nvme_read_ext(f.ctrl, 1, 100, 8, r, NULL,
-                                   NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF), 0);
+                                   NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF),
+                     0);
     assert_true(nvme_sim_stats(f.sim)->pi_checked >= 8);
     assert_int_equal(nvme_verify(f.ctrl, 1, 100, 8, NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF), 0);
     assert_int_equal(nvme_compare(f.ctrl, 1, 100, 8, b), 0);
@@ -191,7 +189,8 @@ static void pi_only_formats_work_for_plain_io(void **state)
     /* Write Zeroes generates PI too. */
     assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 100, 8, 0), 0);
     assert_int_equal(nvme_read_ext(f.ctrl, 1, 100, 8, r, NULL,
-                                   NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF), 0);
+                                   NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF),
+                     0);
     free(b);
     free(r);
     fx_stop(&f);

@@ -58,8 +58,13 @@ static void identify_ctrl_reports_a_failing_identify(void **state)
     struct fx f;
     fx_config(&f);
     fx_start(&f);
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY,
-                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT, 0, 1};
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_IDENTIFY,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                 0,
+                                 1};
     assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
     struct nvme_ctrl_identify *id = calloc(1, sizeof(*id));
     int rc = nvme_identify_ctrl(f.ctrl, id);
@@ -166,16 +171,21 @@ static void malformed_ns_descriptors_are_protocol_errors(void **state)
     /* Random bytes for the descriptor list: never a crash, never a read
      * past 4096 bytes; a wrong length is NVME_ERR_PROTO. */
     for (uint32_t seed = 1; seed <= 40; seed++) {
-        struct nvme_sim_fault flt = {NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY,
-                                     NVME_SIM_ANY, seed, 0, 1};
+        struct nvme_sim_fault flt = {
+            NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY, seed, 0, 1};
         assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
         int rc = nvme_identify_ns_descs(f.ctrl, 1, &ids);
         assert_true(rc == 0 || rc == NVME_ERR_PROTO);
         nvme_sim_clear_faults(f.sim);
     }
     /* A controller without the descriptor list: a status, not a crash. */
-    struct nvme_sim_fault st = {NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY,
-                                NVME_SF(0, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT, 0, 1};
+    struct nvme_sim_fault st = {NVME_SIM_FAULT_STATUS,
+                                0,
+                                NVME_ADMIN_IDENTIFY,
+                                NVME_SIM_ANY,
+                                NVME_SF(0, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT,
+                                0,
+                                1};
     assert_int_equal(nvme_sim_inject(f.sim, &st), 0);
     assert_true(nvme_identify_ns_descs(f.ctrl, 1, &ids) > 0);
     fx_stop(&f);
@@ -219,8 +229,8 @@ static void active_ns_list_pages_from_a_start_nsid(void **state)
     assert_int_equal(nvme_identify_active_ns(f.ctrl, 0xfffffffe, list, 8, &n), NVME_ERR_INVAL);
     assert_int_equal(nvme_identify_active_ns(f.ctrl, 0, NULL, 8, &n), NVME_ERR_INVAL);
     /* Garbage: a list that is not ascending is NVME_ERR_PROTO. */
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY,
-                                 NVME_SIM_ANY, 7, 0, 1};
+    struct nvme_sim_fault flt = {
+        NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY, 7, 0, 1};
     assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
     int rc = nvme_identify_active_ns(f.ctrl, 0, list, 1024, &n);
     assert_true(rc == NVME_ERR_PROTO || rc == 0);
@@ -244,11 +254,10 @@ static void controller_lists_name_the_one_controller(void **state)
     assert_int_equal(n, 0);
     assert_true(nvme_identify_ctrl_list(f.ctrl, 9, 0, ids, 8, &n) > 0);
     assert_int_equal(nvme_identify_ctrl_list(f.ctrl, 0, 0, ids, 2048, &n), NVME_ERR_INVAL);
-    assert_int_equal(nvme_identify_ctrl_list(f.ctrl, NVME_NSID_ALL, 0, ids, 8, &n),
-                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_ctrl_list(f.ctrl, NVME_NSID_ALL, 0, ids, 8, &n), NVME_ERR_INVAL);
     /* A count above 2047 is nonsense. */
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY,
-                                 NVME_SIM_ANY, 3, 0, 1};
+    struct nvme_sim_fault flt = {
+        NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY, 3, 0, 1};
     assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
     int rc = nvme_identify_ctrl_list(f.ctrl, 0, 0, ids, 8, &n);
     assert_true(rc == NVME_ERR_PROTO || (rc == 0 && n <= 8));

@@ -8,10 +8,7 @@
 #include <string.h>
 
 /* aligned_alloc wants a size that is a multiple of the alignment. */
-static void *abuf(size_t n)
-{
-    return aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
-}
+static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
 
 static void format_changes_the_block_size_and_erases(void **state)
 {
@@ -244,7 +241,7 @@ static void firmware_granularity_and_reset_required(void **state)
     (void)state;
     struct fx f;
     fx_config(&f);
-    f.cfg.fwug = 1; /* 4 KiB pieces, 4 KiB aligned */
+    f.cfg.fwug = 1;       /* 4 KiB pieces, 4 KiB aligned */
     f.cfg.frmw = 3u << 1; /* no activation without reset */
     fx_start(&f);
     uint8_t *img = calloc(1, 12288);

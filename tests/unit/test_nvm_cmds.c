@@ -9,10 +9,7 @@
 #include <string.h>
 
 /* aligned_alloc wants a size that is a multiple of the alignment. */
-static void *abuf(size_t n)
-{
-    return aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
-}
+static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
 
 static uint8_t *filled(struct fx *f, uint64_t lba, uint32_t n, uint32_t seed)
 {
@@ -226,8 +223,13 @@ static void io_fails_clearly_when_number_of_queues_failed(void **state)
     fx_config(&f);
     f.sim = nvme_sim_create(&f.cfg);
     nvme_sim_osal(f.sim, &f.osal);
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_SET_FEATURES, NVME_SIM_ANY,
-                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT, 0, 1};
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_SET_FEATURES,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                 0,
+                                 1};
     assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);

@@ -8,10 +8,7 @@
 #include <string.h>
 
 /* aligned_alloc wants a size that is a multiple of the alignment. */
-static void *abuf(size_t n)
-{
-    return aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
-}
+static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
 
 static void table_matches_linux_for_the_listed_ids(void **state)
 {
@@ -76,8 +73,8 @@ static void rtd3e_is_clamped_like_linux(void **state)
     (void)state;
     static const struct {
         uint32_t rtd3e_us, want_ms;
-    } cases[] = {{0, 5000}, {1000000, 5000}, {8000000, 8000}, {8000001, 8001},
-                 {100000000, 60000}, {0xffffffffu, 60000}};
+    } cases[] = {{0, 5000},       {1000000, 5000},    {8000000, 8000},
+                 {8000001, 8001}, {100000000, 60000}, {0xffffffffu, 60000}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct fx f;
         fx_config(&f);

@@ -10,10 +10,7 @@
 #include <string.h>
 
 /* aligned_alloc wants a size that is a multiple of the alignment. */
-static void *abuf(size_t n)
-{
-    return aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
-}
+static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
 
 #define ZS 64u /* blocks per zone */
 
@@ -218,8 +215,13 @@ static void many_zones_report_within_mdts(void **state)
     assert_int_equal(n, 127);
     assert_int_equal(z[126].zslba, 126 * 16);
     /* A report claiming more than asked is refused. */
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_GARBAGE_DATA, NVME_SIM_ANY_IO,
-                                 NVME_CMD_ZONE_MGMT_RECV, NVME_SIM_ANY, 5, 0, 1};
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_GARBAGE_DATA,
+                                 NVME_SIM_ANY_IO,
+                                 NVME_CMD_ZONE_MGMT_RECV,
+                                 NVME_SIM_ANY,
+                                 5,
+                                 0,
+                                 1};
     assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
     int rc = nvme_zns_report(f.ctrl, 1, 0, z, 4, &n);
     assert_true(rc == NVME_ERR_PROTO || (rc == 0 && n <= 4));

@@ -116,8 +116,8 @@ uint16_t sim_self_test(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     sim->dst_stc = stc;
     sim->dst_nsid = sqe->nsid;
     sim->dst_start = sim->now;
-    sim->dst_end = sim->now + (stc == NVME_DST_SHORT ? sim->cfg.dst_short_us
-                                                     : sim->cfg.dst_extended_us);
+    sim->dst_end = sim->now +
+                   (stc == NVME_DST_SHORT ? sim->cfg.dst_short_us : sim->cfg.dst_extended_us);
     return 0;
 }
 
@@ -295,8 +295,8 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
 
 static void effects(struct nvme_sim *sim, uint8_t csi, uint32_t *acs, uint32_t *iocs)
 {
-    static const uint8_t admin[] = {0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x08,
-                                    0x09, 0x0a, 0x0c, 0x10, 0x11, 0x14, 0x80, 0x84};
+    static const uint8_t admin[] = {0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x08, 0x09,
+                                    0x0a, 0x0c, 0x10, 0x11, 0x14, 0x80, 0x84};
     for (size_t i = 0; i < sizeof(admin); i++)
         acs[admin[i]] = NVME_EFFECTS_CSUPP;
     acs[0x80] |= NVME_EFFECTS_LBCC | NVME_EFFECTS_NCC | NVME_EFFECTS_NIC | NVME_EFFECTS_CCC;

@@ -32,10 +32,7 @@ static bool is_open(uint8_t st)
     return st == NVME_ZS_IMPLICIT_OPEN || st == NVME_ZS_EXPLICIT_OPEN;
 }
 
-static bool is_active(uint8_t st)
-{
-    return is_open(st) || st == NVME_ZS_CLOSED;
-}
+static bool is_active(uint8_t st) { return is_open(st) || st == NVME_ZS_CLOSED; }
 
 static void count_zones(const struct sim_ns *ns, unsigned *open, unsigned *active)
 {
@@ -204,7 +201,7 @@ static void zone_zero(struct sim_ns *ns, uint64_t z)
     uint8_t *zero = calloc(step, ns->lba_size);
     if (!zero)
         return;
-    for (uint64_t lba = start; left; ) {
+    for (uint64_t lba = start; left;) {
         uint64_t n = left < step ? left : step;
         sim_ns_io(ns, lba, n, zero, true);
         lba += n;
@@ -244,8 +241,7 @@ uint16_t sim_zns_send(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         bool pick = (zsa == NVME_ZSA_OPEN && st == NVME_ZS_CLOSED) ||
                     (zsa == NVME_ZSA_CLOSE && is_open(st)) ||
                     (zsa == NVME_ZSA_FINISH && is_active(st)) ||
-                    (zsa == NVME_ZSA_RESET &&
-                     (is_active(st) || st == NVME_ZS_FULL)) ||
+                    (zsa == NVME_ZSA_RESET && (is_active(st) || st == NVME_ZS_FULL)) ||
                     (zsa == NVME_ZSA_OFFLINE && st == NVME_ZS_READ_ONLY);
         if (zsa < NVME_ZSA_CLOSE || zsa > NVME_ZSA_OFFLINE)
             return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
