@@ -475,6 +475,15 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     /* Number of Queues may be set once per controller reset (§5.21.1.7). */
     uint16_t granted = 0;
     ctrl->info.io_queues = 0;
+    /* The I/O Command Set Profile goes back to vector 0 with a reset;
+     * select ours again before any I/O queue exists (NVMe 2.0 §5.27.1.21). */
+    if (ctrl->iocs_index != 0) {
+        struct nvme_sqe sqe;
+        nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
+        sqe.cdw10 = NVME_FEAT_IOCS_PROFILE;
+        sqe.cdw11 = ctrl->iocs_index;
+        (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    }
     rc = ctrl->nr_ioq != 0 ? nvme_set_num_queues(ctrl, ctrl->nr_ioq, &granted) : NVME_OK;
     if (rc > 0) { /* admin queue only, as at bring-up (ctrl.c) */
         nvme_log(ctrl, NVME_LOG_WARN, "Number of Queues failed after reset: admin queue only");

@@ -43,6 +43,9 @@ static void zoned_namespace_is_identified(void **state)
     assert_int_equal(ns->max_open_zones, 2);
     assert_int_equal(ns->max_active_zones, 3);
     assert_int_equal(nvme_ns_find(f.ctrl, 2)->csi, NVME_CSI_NVM);
+    /* A reset selects the profile again. */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_IOCS_PROFILE), 1);
     struct nvme_ns_ids ids;
     assert_int_equal(nvme_identify_ns_descs(f.ctrl, 1, &ids), 0);
     assert_int_equal(ids.csi, NVME_CSI_ZNS);
