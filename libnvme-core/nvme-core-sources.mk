@@ -52,6 +52,9 @@ NVME_CORE_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvme-core/src/prp.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/ns.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/io.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/nvm_cmds.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/identify.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/mgmt.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/status.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/trace.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/util.c \

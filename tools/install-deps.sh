@@ -9,11 +9,8 @@ packages=(
   libcmocka-dev lcov                   # unit tests, coverage report
   gcc-i686-linux-gnu gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu  # freestanding cross builds
   qemu-system-x86 fdisk dosfstools mtools e2fsprogs python3       # QEMU harness and disk images
-<<<<<<< HEAD
   clang cppcheck clang-format-14       # clang build, static analysis, format check
-=======
-  clang libclang-rt-14-dev             # libFuzzer target (tests/fuzz)
->>>>>>> h-fuzz
+  libclang-rt-14-dev                   # libFuzzer target (tests/fuzz)
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -12,7 +12,7 @@
 
 /* Format NVM, Sanitize and Device Self-test may take minutes: they get
  * the long admin deadline. */
-static unsigned nvme_admin_flags(uint8_t opc)
+unsigned nvme_admin_flags(uint8_t opc)
 {
     return opc == NVME_ADMIN_FORMAT_NVM || opc == NVME_ADMIN_SANITIZE ||
                    opc == NVME_ADMIN_DEVICE_SELF_TEST
@@ -80,23 +80,6 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
                                   NVME_DMA_FROM_DEVICE, NULL);
 }
 
-/* Get Log Page (§5.14). */
-int nvme_get_log_page(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, void *buf, uint32_t len)
-{
-    struct nvme_sqe sqe;
-    if (ctrl == NULL || buf == NULL || len == 0 || (len & 3u) != 0 || len > 4096u)
-        return NVME_ERR_INVAL;
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    nvme_sqe_get_log(&sqe, lid, nsid, len);
-    return nvme_admin_exec_bounce(ctrl, &sqe, buf, len, NVME_DMA_FROM_DEVICE, NULL);
-}
-
-int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log)
-{
-    /* Controller-wide: NSID FFFFFFFFh (§5.14.1.2). */
-    return nvme_get_log_page(ctrl, NVME_LID_SMART, NVME_NSID_ALL, log, sizeof(*log));
-}
-
 /* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0]. */
 static int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid, uint32_t cdw11,
                          uint32_t *dw0)
@@ -158,6 +141,18 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
     ctrl->acl = id->acl;
     ctrl->aerl = id->aerl;
     ctrl->oaes = id->oaes;
+    ctrl->elpe = id->elpe;
+    ctrl->fna = id->fna;
+    ctrl->frmw = id->frmw;
+    ctrl->fwug = id->fwug;
+    ctrl->sanicap = id->sanicap;
+    /* Shutdown deadline: RTD3E (us) in seconds, clamped between 5 s and
+     * 60 s as Linux does (nvme_init_identify: clamp of rtd3e against the
+     * shutdown_timeout parameter, 5 s, and 60 s). */
+    uint32_t rtd3e_ms = id->rtd3e / 1000u + (id->rtd3e % 1000u != 0);
+    info->shutdown_timeout_ms = rtd3e_ms < NVME_SHUTDOWN_TIMEOUT_MS ? NVME_SHUTDOWN_TIMEOUT_MS
+                                : rtd3e_ms > NVME_SHUTDOWN_MAX_MS   ? NVME_SHUTDOWN_MAX_MS
+                                                                    : rtd3e_ms;
 
     /* SQES/CQES (§5.15.2.2): [3:0] required, [7:4] maximum, log2.  We
      * use 64/16-byte entries; a controller whose range excludes them

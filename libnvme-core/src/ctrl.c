@@ -41,17 +41,59 @@ struct nvme_quirk {
     uint32_t quirks;
 };
 
+/* Each entry repeats Linux's nvme_id_table (drivers/nvme/host/pci.c) for
+ * the same PCI IDs, translated to the quirks the core has; the comment
+ * names the device as Linux does and the Linux flags.  Linux flags
+ * without an equivalent here (STRIPE_SIZE, MEDIUM_PRIO_SQ, ...) are
+ * named too, so a later port knows where to look. */
 static const struct nvme_quirk nvme_quirk_table[] = {
-    /* Some Intel DC P3xxx need time after CC.EN before CSTS.RDY is
-     * meaningful (Linux NVME_QUIRK_DELAY_BEFORE_CHK_RDY). */
-    {0x8086, 0x0953, NVME_QUIRK_DELAY_BEFORE_READY},
-    {0x8086, 0x0a53, NVME_QUIRK_DELAY_BEFORE_READY},
-    {0x8086, 0x0a54, NVME_QUIRK_DELAY_BEFORE_READY},
-    /* Apple's ANS2 rejects 64-bit register accesses. */
-    {0x106b, 0x2005, NVME_QUIRK_SPLIT_64BIT_MMIO},
+    /* Intel 750/P3500/P3600/P3700 (0953), P3520 (0a53), Dell Express
+     * Flash P4600 (0a55): STRIPE_SIZE | DEALLOCATE_ZEROES; P4500/P4600
+     * (0a54) also IGNORE_DEV_SUBNQN | BOGUS_NID.  Linux gives them no
+     * delay before ready. */
+    {0x8086, 0x0953, NVME_QUIRK_DEALLOCATE_ZEROES},
+    {0x8086, 0x0a53, NVME_QUIRK_DEALLOCATE_ZEROES},
+    {0x8086, 0x0a54,
+     NVME_QUIRK_DEALLOCATE_ZEROES | NVME_QUIRK_IGNORE_DEV_SUBNQN | NVME_QUIRK_BOGUS_NID},
+    {0x8086, 0x0a55, NVME_QUIRK_DEALLOCATE_ZEROES},
+    /* Intel 600P/P3100: NO_DEEPEST_PS | MEDIUM_PRIO_SQ | NO_TEMP_THRESH_CHANGE |
+     * DISABLE_WRITE_ZEROES. */
+    {0x8086, 0xf1a5, NVME_QUIRK_NO_DEEPEST_PS | NVME_QUIRK_NO_WRITE_ZEROES},
+    /* QEMU's emulated controller (8086:5845): IDENTIFY_CNS | DISABLE_WRITE_ZEROES |
+     * BOGUS_NID in Linux's table; only for QEMU releases older than 1.3's
+     * NVMe, but matched by ID alone, as Linux does. */
+    {0x8086, 0x5845,
+     NVME_QUIRK_IDENTIFY_CNS | NVME_QUIRK_NO_WRITE_ZEROES | NVME_QUIRK_BOGUS_NID},
+    /* Seagate Nytro Flash Storage: DELAY_BEFORE_CHK_RDY | NO_NS_DESC_LIST. */
+    {0x1bb1, 0x0100, NVME_QUIRK_DELAY_BEFORE_READY | NVME_QUIRK_NO_NS_DESC_LIST},
+    /* HGST adapter: DELAY_BEFORE_CHK_RDY. */
+    {0x1c58, 0x0003, NVME_QUIRK_DELAY_BEFORE_READY},
+    /* WDC SN200 adapter: DELAY_BEFORE_CHK_RDY. */
+    {0x1c58, 0x0023, NVME_QUIRK_DELAY_BEFORE_READY},
+    /* Memblaze Pblaze4 adapter: DELAY_BEFORE_CHK_RDY. */
+    {0x1c5f, 0x0540, NVME_QUIRK_DELAY_BEFORE_READY},
+    /* Samsung PM1725: DELAY_BEFORE_CHK_RDY. */
+    {0x144d, 0xa821, NVME_QUIRK_DELAY_BEFORE_READY},
+    /* Samsung PM1725a: DELAY_BEFORE_CHK_RDY | DISABLE_WRITE_ZEROES | IGNORE_DEV_SUBNQN. */
+    {0x144d, 0xa822,
+     NVME_QUIRK_DELAY_BEFORE_READY | NVME_QUIRK_NO_WRITE_ZEROES | NVME_QUIRK_IGNORE_DEV_SUBNQN},
+    /* Silicon Motion (126f:2263): NO_NS_DESC_LIST | BOGUS_NID. */
+    {0x126f, 0x2263, NVME_QUIRK_NO_NS_DESC_LIST | NVME_QUIRK_BOGUS_NID},
+    /* SK Hynix PC400 (1c5c:1504), Sandisk Skyhawk (15b7:2001), SPCC
+     * (1d97:2263): DISABLE_WRITE_ZEROES. */
+    {0x1c5c, 0x1504, NVME_QUIRK_NO_WRITE_ZEROES},
+    {0x15b7, 0x2001, NVME_QUIRK_NO_WRITE_ZEROES},
+    {0x1d97, 0x2263, NVME_QUIRK_NO_WRITE_ZEROES},
+    /* Apple 2001: SINGLE_VECTOR.  Apple ANS2 (2005): SINGLE_VECTOR |
+     * 128_BYTES_SQES | SHARED_TAGS | SKIP_CID_GEN | IDENTIFY_CNS.  Its
+     * registers also reject 64-bit accesses (the core's own finding). */
+    {0x106b, 0x2001, NVME_QUIRK_SINGLE_VECTOR},
+    {0x106b, 0x2005,
+     NVME_QUIRK_SPLIT_64BIT_MMIO | NVME_QUIRK_SINGLE_VECTOR | NVME_QUIRK_128_BYTES_SQES |
+         NVME_QUIRK_SHARED_TAGS | NVME_QUIRK_SKIP_CID_GEN | NVME_QUIRK_IDENTIFY_CNS},
 };
 
-static uint32_t nvme_lookup_quirks(uint16_t vendor, uint16_t device)
+uint32_t nvme_quirks_lookup(uint16_t vendor, uint16_t device)
 {
     for (size_t i = 0; i < sizeof(nvme_quirk_table) / sizeof(nvme_quirk_table[0]); i++)
         if (nvme_quirk_table[i].vendor == vendor && nvme_quirk_table[i].device == device)
@@ -87,7 +129,13 @@ static int nvme_read_caps(struct nvme_ctrl *ctrl)
         nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MQES is 0");
         return NVME_ERR_PROTO;
     }
-    if (!(NVME_CAP_CSS(cap) & NVME_CAP_CSS_NVM)) {
+    /* Command sets (NVMe 2.0 §3.5.1 step 6, CC.CSS §3.1.3.5): with CAP.CSS
+     * bit 6 the controller runs every I/O Command Set it supports when
+     * CC.CSS is 110b (then the I/O Command Set Profile picks them); else
+     * the NVM command set alone, 000b.  Linux nvme_enable_ctrl chooses
+     * the same way. */
+    ctrl->cc_css = (NVME_CAP_CSS(cap) & NVME_CAP_CSS_IOCS) ? NVME_CC_CSS_IOCS : NVME_CC_CSS_NVM;
+    if (!(NVME_CAP_CSS(cap) & (NVME_CAP_CSS_NVM | NVME_CAP_CSS_IOCS))) {
         nvme_log(ctrl, NVME_LOG_ERROR, "NVM command set not supported (CAP.CSS=%x)",
                  NVME_CAP_CSS(cap));
         return NVME_ERR_UNSUPPORTED;
@@ -141,7 +189,19 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
                                       : 1;
     uint16_t granted = 0;
 
+    if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS)
+        want = 1; /* one tag space shared with the admin queue: one I/O queue */
     int rc = nvme_set_num_queues(ctrl, want, &granted);
+    if (rc > 0) {
+        /* Like Linux (nvme_setup_io_queues), a controller that refuses
+         * Number of Queues keeps running with its admin queue: identify,
+         * logs, features, format work; I/O calls say why they cannot. */
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "Set Features Number of Queues failed (%s): admin queue only, no I/O",
+                 nvme_status_name((uint16_t)rc));
+        ctrl->info.admin_only = true;
+        return nvme_ctrl_start_queues(ctrl, 0);
+    }
     if (rc != NVME_OK)
         return rc;
     if (granted < want)
@@ -151,7 +211,8 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
     ctrl->info.irq_vectors = 0;
     if (!ctrl->opts.polling && ctrl->osal.irq_setup != NULL) {
         bool intx = false;
-        int nv = ctrl->osal.irq_setup(ctrl->osal.ctx, (unsigned)want + 1u, &intx);
+        unsigned nvec = (ctrl->quirks & NVME_QUIRK_SINGLE_VECTOR) ? 1u : (unsigned)want + 1u;
+        int nv = ctrl->osal.irq_setup(ctrl->osal.ctx, nvec, &intx);
         if (nv > 0) {
             ctrl->info.irq_vectors = (uint16_t)(nv > want + 1 ? want + 1 : nv);
             ctrl->info.irq_is_intx = intx;
@@ -218,6 +279,38 @@ static void nvme_dbbuf_free(struct nvme_ctrl *ctrl)
     ctrl->dbbuf_db = ctrl->dbbuf_ei = NULL;
 }
 
+/* I/O Command Set Profile (NVMe 2.0 §5.27.1.21, FID 19h): with CC.CSS =
+ * 110b the controller starts with vector 0 of the I/O Command Set data
+ * structure (Identify CNS 1Ch, Figure 291).  Pick the first vector that
+ * enables the Zoned Namespace command set beside NVM, if any, and select
+ * it when it is not 0.  A controller without CNS 1Ch (QEMU 7.2) keeps
+ * index 0. */
+static void nvme_select_iocs(struct nvme_ctrl *ctrl)
+{
+    uint64_t v[8];
+    unsigned n = 0;
+    ctrl->iocs_index = 0;
+    if (ctrl->cc_css != NVME_CC_CSS_IOCS || nvme_identify_iocs(ctrl, v, 8, &n) != NVME_OK)
+        return;
+    const uint64_t want = (1u << NVME_CSI_NVM) | (1u << NVME_CSI_ZNS);
+    for (unsigned i = 0; i < n; i++) {
+        if ((v[i] & want) != want)
+            continue;
+        if (i != 0) {
+            int rc = nvme_set_feature(ctrl, NVME_FEAT_IOCS_PROFILE, 0, i, 0, false, NULL, 0, NULL);
+            if (rc != NVME_OK) {
+                nvme_log(ctrl, NVME_LOG_WARN, "I/O Command Set Profile %u refused: %s", i,
+                         nvme_strerror(rc));
+                return;
+            }
+        }
+        ctrl->iocs_index = (uint16_t)i;
+        NVME_TRACE(ctrl, NVME_TRACE_INIT, "I/O command set vector %u: %llx", i,
+                   (unsigned long long)v[i]);
+        return;
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Init / fini                                                         */
 /* ------------------------------------------------------------------ */
@@ -239,7 +332,8 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     if (opts != NULL)
         ctrl->opts = *opts;
     ctrl->trace = ctrl->opts.trace;
-    ctrl->quirks = nvme_lookup_quirks(ctrl->opts.pci_vendor, ctrl->opts.pci_device);
+    ctrl->quirks = nvme_quirks_lookup(ctrl->opts.pci_vendor, ctrl->opts.pci_device);
+    ctrl->info.quirks = ctrl->quirks;
     ctrl->magic = NVME_CTRL_MAGIC;
     nvme_handle_register(ctrl, true); /* bring-up uses the public admin calls */
 
@@ -277,6 +371,16 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     rc = nvme_admin_identify_ctrl(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
+    if (ctrl->quirks & NVME_QUIRK_128_BYTES_SQES) {
+        /* Linux sets CC.IOSQES = 7 for Apple ANS2; the core's queues are
+         * 64-byte entries only. */
+        nvme_log(ctrl, NVME_LOG_ERROR,
+                 "controller %04x:%04x needs 128-byte submission queue entries: unsupported",
+                 ctrl->opts.pci_vendor, ctrl->opts.pci_device);
+        rc = NVME_ERR_UNSUPPORTED;
+        goto fail_disable;
+    }
+    nvme_select_iocs(ctrl);
     if ((ctrl->info.oacs & NVME_OACS_DBBUF) && !ctrl->opts.no_shadow_doorbells)
         nvme_dbbuf_alloc(ctrl);
     rc = nvme_ns_scan(ctrl);

@@ -55,6 +55,13 @@ static inline int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, u
         return NVME_ERR_RANGE;
     if (write && ns->read_only)
         return NVME_ERR_RDONLY;
+    if (ctrl->info.admin_only || !ns->plain_io) { /* nvm_cmds.c says why */
+        int rc = nvme_io_admin_only(ctrl); /* no I/O queues */
+        if (rc == NVME_OK)
+            rc = nvme_ns_plain_check(ctrl, ns); /* a format that needs metadata */
+        if (rc != NVME_OK)
+            return rc;
+    }
     if (((uintptr_t)buf & 3u) != 0)
         return NVME_ERR_ALIGN;
     /* A buffer the device writes must own whole cache lines on a
@@ -82,6 +89,17 @@ static inline int nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_inf
                           uint64_t lba, uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
                           void *arg)
 {
+    if (ns->pi_type != 0) { /* PRACT and the reference tag (nvm_cmds.c) */
+        int rc;
+        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+        if (s == NULL)
+            return rc;
+        nvme_sqe_rw(&s->sqe, opc, ns->nsid, lba, count);
+        nvme_ns_plain_pi(ns, &s->sqe);
+        return nvme_qpair_commit(qp, s, buf, count << ns->lbads,
+                                 opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
+                                 (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
+    }
     return nvme_qpair_submit_rw(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
                                 flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
 }
@@ -116,6 +134,8 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
         return NVME_ERR_NOENT;
     if (ns->status != NVME_OK)
         return ns->status;
+    if (ctrl->info.admin_only) /* issue 9 */
+        return nvme_io_admin_only(ctrl);
     struct nvme_qpair *qp = nvme_io_qpair(ctrl, qid);
     if (qp == NULL)
         return ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_INVAL;

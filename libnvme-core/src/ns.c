@@ -19,8 +19,11 @@
 #include "nvme_internal.h"
 
 #define NVME_LBADS_MIN 9u  /* 512 bytes: smallest LBA size (§6.1.5, LBADS) */
-#define NVME_LBADS_MAX 16u /* 64 KiB: larger is absurd for a block device */
-#define NVME_NLBAF_MAX_V2 63u /* NVMe 2.0: 64 LBA formats, FLBAS bits 6:5 extend the index */
+/* Largest LBADS the core represents (lba_size is 32 bits); what a
+ * namespace may really use is bounded by MDTS below (QEMU offers up to
+ * 2 MiB blocks). */
+#define NVME_LBADS_MAX 31u
+
 
 struct nvme_ns_table {
     unsigned count;
@@ -54,20 +57,9 @@ void nvme_ns_free(struct nvme_ctrl *ctrl)
     ctrl->ns_all_count = ctrl->ns_all_cap = 0;
 }
 
-/* The in-use LBA format: FLBAS bits 3:0, plus bits 6:5 as bits 5:4 when
- * there are more than 16 formats (NVMe 2.0 §5.8.2); formats past the
- * sixteenth follow the first ones at byte 128 + 4 * index. */
-static struct nvme_lbaf nvme_ns_lbaf(const struct nvme_id_ns *id, unsigned idx)
-{
-    const uint8_t *p = (const uint8_t *)(const void *)id + 128u + 4u * idx;
-    struct nvme_lbaf f;
-    f.ms = (uint16_t)(p[0] | p[1] << 8);
-    f.lbads = p[2];
-    f.rp = p[3] & 3u;
-    return f;
-}
-
-/* Fills one namespace from Identify Namespace data, checking it. */
+/* Fills one namespace from Identify Namespace data, checking it.  The
+ * in-use format is FLBAS bits 3:0, plus bits 6:5 when there are more than
+ * 16 formats (NVMe 2.0, NVM CS Figure 97); format i is at byte 128 + 4 i. */
 static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
                           const struct nvme_id_ns *id)
 {
@@ -76,13 +68,11 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     ns->nuse = id->nuse;
     ns->flbas = id->flbas;
     ns->nlbaf = id->nlbaf;
-    for (unsigned i = 0; i < 16; i++)
-        ns->lbaf[i] = id->lbaf[i];
+    for (unsigned i = 0; i < NVME_LBAF_COUNT; i++)
+        ns->lbaf[i] = i <= id->nlbaf ? nvme_id_ns_lbaf(id, i) : (struct nvme_lbaf){0, 0, 0};
 
-    unsigned fmt = NVME_FLBAS_INDEX(id->flbas);
-    if (id->nlbaf > NVME_NLBAF_MAX)
-        fmt |= ((id->flbas >> 5) & 3u) << 4;
-    struct nvme_lbaf lbaf = nvme_ns_lbaf(id, fmt <= NVME_NLBAF_MAX_V2 ? fmt : 0u);
+    unsigned fmt = nvme_id_ns_format(id);
+    struct nvme_lbaf lbaf = nvme_id_ns_lbaf(id, fmt);
     const char *why = NULL;
     if (id->nlbaf > NVME_NLBAF_MAX_V2)
         why = "NLBAF above 63";
@@ -103,19 +93,86 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
         return;
     }
     ns->status = NVME_OK;
+    ns->format = (uint8_t)fmt;
     ns->lbads = lbaf.lbads;
     ns->lba_size = 1u << ns->lbads;
     ns->ms = lbaf.ms;
     ns->rp = lbaf.rp;
-    /* Metadata would need MPTR or interleaved buffers: not supported. */
-    if (ns->ms != 0) {
-        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: %u metadata bytes per block unsupported",
-                 ns->nsid, ns->ms);
-        ns->status = NVME_ERR_UNSUPPORTED;
-    } else if (ns->lba_size > ctrl->info.mdts_bytes) {
-        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: LBA size above MDTS", ns->nsid);
+    ns->md_extended = ns->ms != 0 && (id->flbas & NVME_FLBAS_EXTENDED) != 0;
+    ns->pi_type = ns->ms >= 8u ? (uint8_t)NVME_DPS_PI_TYPE(id->dps) : 0u;
+    ns->pi_first = (id->dps & NVME_DPS_PI_FIRST) != 0;
+    ns->dlfeat = id->dlfeat;
+    if (ns->pi_type > 3u) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: reserved PI type %u", ns->nsid, ns->pi_type);
+        ns->status = NVME_ERR_PROTO;
+        return;
+    }
+    /* Plain nvme_read/nvme_write move data only: fine without metadata,
+     * and for PI-only formats (8 bytes) with PRACT, since then the
+     * controller inserts and strips the PI and transfers no metadata
+     * (NVM CS §5.2.1.2, Figure 11). */
+    ns->plain_io = ns->ms == 0 || (ns->pi_type != 0 && ns->ms == 8u);
+    uint64_t block = (uint64_t)ns->lba_size + (ns->md_extended ? ns->ms : 0u);
+    if (block > ctrl->info.mdts_bytes) {
+        nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: %llu-byte blocks above MDTS (%u bytes)",
+                 ns->nsid, (unsigned long long)block, ctrl->info.mdts_bytes);
         ns->status = NVME_ERR_UNSUPPORTED;
     }
+}
+
+/* Which command set a namespace uses: the CSI descriptor of CNS 03h, only
+ * asked when command sets are enabled (CC.CSS 110b).  A zoned namespace
+ * then gets its zone size from CNS 05h CSI 02h; other sets than NVM and
+ * ZNS are listed but refused. */
+static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
+{
+    ns->csi = NVME_CSI_NVM;
+    if (ctrl->cc_css != NVME_CC_CSS_IOCS || (ctrl->quirks & NVME_QUIRK_NO_NS_DESC_LIST) ||
+        ns->status != NVME_OK)
+        return NVME_OK;
+    struct nvme_ns_ids ids;
+    int rc = nvme_identify_ns_descs(ctrl, ns->nsid, &ids);
+    if (rc < 0 && rc != NVME_ERR_PROTO)
+        return rc;
+    if (rc != NVME_OK || !ids.has_csi)
+        return NVME_OK;
+    ns->csi = ids.csi;
+    if (ids.csi == NVME_CSI_ZNS)
+        return nvme_ns_zns_parse(ctrl, ns, page);
+    if (ids.csi != NVME_CSI_NVM) {
+        nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: command set %u unsupported", ns->nsid, ids.csi);
+        ns->status = NVME_ERR_UNSUPPORTED;
+    }
+    return NVME_OK;
+}
+
+int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
+{
+    int rc = nvme_identify_cs(ctrl, NVME_CNS_CS_NS, ns->nsid, NVME_CSI_ZNS, page);
+    if (rc < 0)
+        return rc;
+    const struct nvme_id_ns_zns *z = page;
+    uint64_t zsze = rc == NVME_OK ? z->lbafe[ns->format].zsze : 0u;
+    if (zsze == 0 || zsze > ns->nsze) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: zoned namespace without a valid zone size",
+                 ns->nsid);
+        ns->status = NVME_ERR_PROTO;
+        return NVME_OK;
+    }
+    ns->zone_size = zsze;
+    /* nsze / zsze without a 64-bit division (i686 has none in hardware):
+     * zone sizes are powers of two on every known device; otherwise count. */
+    if ((zsze & (zsze - 1u)) == 0) {
+        unsigned shift = 0; /* no __builtin_ctzll: i686 would need libgcc */
+        while ((zsze >> shift) != 1u)
+            shift++;
+        ns->nr_zones = ns->nsze >> shift;
+    } else
+        for (uint64_t l = zsze; l <= ns->nsze; l += zsze)
+            ns->nr_zones++;
+    ns->max_open_zones = z->mor == 0xffffffffu ? 0u : z->mor + 1u;
+    ns->max_active_zones = z->mar == 0xffffffffu ? 0u : z->mar + 1u;
+    return NVME_OK;
 }
 
 /* A growable list of NSIDs (the scan's first phase). */
@@ -175,7 +232,9 @@ static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page, struct nv
  * it, are enumerated 1..NN, keeping namespaces with NSZE != 0. */
 static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid_list *l)
 {
-    int rc = ctrl->info.vs >= NVME_VS(1, 1, 0) ? nvme_ns_list_active(ctrl, page, l) : 1;
+    int rc = ctrl->info.vs >= NVME_VS(1, 1, 0) && !(ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS)
+                 ? nvme_ns_list_active(ctrl, page, l)
+                 : 1;
     if (rc <= 0 && rc != NVME_ERR_PROTO)
         return rc;
     l->count = 0;
@@ -219,6 +278,9 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
             continue;
         }
         nvme_ns_parse(ctrl, &info[i], id);
+        rc = nvme_ns_command_set(ctrl, &info[i], id);
+        if (rc < 0)
+            return rc;
     }
     return NVME_OK;
 }
@@ -271,8 +333,10 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
         struct nvme_ns_info *ns = t->ns[i];
         bool ro = ns->read_only;
         changed = changed || ns->status != info[i].status || ns->nsze != info[i].nsze ||
-                  ns->lba_size != info[i].lba_size || ctrl->ns_table->ns[i] != ns;
-        *ns = info[i];
+                  ns->lba_size != info[i].lba_size || ns->ms != info[i].ms ||
+                  ns->format != info[i].format || ns->csi != info[i].csi ||
+                  ctrl->ns_table->ns[i] != ns;
+        nvme_memcpy(ns, &info[i], sizeof(*ns)); /* no struct copy: it would call memcpy */
         ns->read_only = ro;
     }
     for (unsigned i = 0; i < ctrl->ns_all_count; i++) {

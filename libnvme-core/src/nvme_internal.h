@@ -32,9 +32,10 @@
  * maximum-size commands in flight (prp.c). */
 #define NVME_PRP_POOL_CMDS 16u
 /* Shutdown: wait at most this long for CSTS.SHST when RTD3E is 0, and
- * never longer than NVME_SHUTDOWN_MAX_MS whatever RTD3E says. */
+ * never longer than NVME_SHUTDOWN_MAX_MS whatever RTD3E says (Linux:
+ * RTD3E clamped between its shutdown_timeout of 5 s and 60 s). */
 #define NVME_SHUTDOWN_TIMEOUT_MS 5000u
-#define NVME_SHUTDOWN_MAX_MS 10000u
+#define NVME_SHUTDOWN_MAX_MS 60000u
 /* Recovery: restart attempts per reset before the controller is dead. */
 #define NVME_RESET_ATTEMPTS 2u
 /* Asynchronous Event Requests kept outstanding: AERL+1, at most this. */
@@ -166,6 +167,13 @@ struct nvme_ctrl {
     uint32_t oaes;       /* Optional Asynchronous Events Supported */
     uint32_t quirks;
     uint8_t max_retries;
+    /* Issue 9: what the management and command-set calls need */
+    uint32_t cc_css;     /* CC.CSS written at enable: NVME_CC_CSS_NVM or _IOCS */
+    uint8_t elpe;        /* Error Log Page Entries, 0-based */
+    uint8_t fna, frmw, fwug;
+    uint32_t sanicap;
+    uint32_t zasl_bytes; /* ZNS Zone Append Size Limit, 0: mdts_bytes */
+    uint16_t iocs_index; /* I/O Command Set Profile vector in use */
 
     /* Lifecycle state (recovery.c) */
     bool ready;        /* queues live, commands may be submitted */
@@ -237,9 +245,9 @@ bool nvme_handle_ok(const struct nvme_ctrl *ctrl);
 #define NVME_HANDLE_CHECK(ctrl, err) ((void)(ctrl))
 #endif
 
-/* Quirks (ctrl.c): behaviours of specific controllers. */
-#define NVME_QUIRK_SPLIT_64BIT_MMIO (1u << 0) /* never use mmio_*64 */
-#define NVME_QUIRK_DELAY_BEFORE_READY (1u << 1) /* wait after CC.EN=1 */
+/* Quirks: the NVME_QUIRK_* bits are public (nvme.h), the table is ctrl.c's. */
+/* Linux's NVME_QUIRK_DELAY_AMOUNT: 2.3 s after CC.EN=0 before CSTS.RDY is looked at. */
+#define NVME_QUIRK_DELAY_MS 2300u
 
 /* ------------------------------------------------------------------ */
 /* Internal functions                                                  */
@@ -403,6 +411,22 @@ int nvme_prp_pool_fill(struct nvme_qpair *qp);
 
 /* admin.c */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl);
+/* Long admin deadline for Format NVM, Sanitize, Device Self-test. */
+unsigned nvme_admin_flags(uint8_t opc);
+
+/* nvm_cmds.c: what io.c asks of a namespace's format.  0 when nvme_read/
+ * nvme_write may use it (CDW12 PRINFO bits to add in *prinfo), else
+ * NVME_ERR_UNSUPPORTED after a log line. PRINFO: nvme_ns_prinfo. */
+int nvme_ns_plain_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns);
+/* NVME_ERR_UNSUPPORTED (logged) when the controller runs admin-only. */
+int nvme_io_admin_only(struct nvme_ctrl *ctrl);
+/* The I/O queue of `qid` (NVME_QID_CPU: the calling CPU's), or NULL. */
+struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid);
+/* Adds what plain I/O on `ns` carries to a Read/Write SQE: on PI-only
+ * formats PRACT (CDW12) and the initial reference tag (CDW14). */
+void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe);
+/* ns.c: ZNS details of a zoned namespace (CNS 05h CSI 02h). */
+int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page);
 /* Runs an admin command whose data goes through a DMA bounce buffer. */
 int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf,
                            uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0);

@@ -516,7 +516,7 @@ static void nvme_dbbuf_attach(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
 int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
 {
     nvme_dbbuf_config(ctrl);
-    int rc = nvme_create_io_queues(ctrl, count);
+    int rc = count == 0 && ctrl->info.admin_only ? NVME_OK : nvme_create_io_queues(ctrl, count);
     nvme_dbbuf_attach(ctrl, &ctrl->admin);
     for (uint16_t i = 0; rc == NVME_OK && i < ctrl->info.io_queues; i++)
         nvme_dbbuf_attach(ctrl, &ctrl->ioq[i]);
@@ -540,7 +540,22 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     /* Number of Queues may be set once per controller reset (§5.21.1.7). */
     uint16_t granted = 0;
     ctrl->info.io_queues = 0;
-    rc = nvme_set_num_queues(ctrl, ctrl->nr_ioq, &granted);
+    /* The I/O Command Set Profile goes back to vector 0 with a reset;
+     * select ours again before any I/O queue exists (NVMe 2.0 §5.27.1.21). */
+    if (ctrl->iocs_index != 0) {
+        struct nvme_sqe sqe;
+        nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
+        sqe.cdw10 = NVME_FEAT_IOCS_PROFILE;
+        sqe.cdw11 = ctrl->iocs_index;
+        (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    }
+    rc = ctrl->nr_ioq != 0 ? nvme_set_num_queues(ctrl, ctrl->nr_ioq, &granted) : NVME_OK;
+    if (rc > 0) { /* admin queue only, as at bring-up (ctrl.c) */
+        nvme_log(ctrl, NVME_LOG_WARN, "Number of Queues failed after reset: admin queue only");
+        ctrl->info.admin_only = true;
+        granted = 0;
+        rc = NVME_OK;
+    }
     if (rc == NVME_OK)
         rc = nvme_ctrl_start_queues(ctrl, granted);
     return rc;

@@ -107,6 +107,12 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
                 NVME_ERR_GONE)
             return NVME_ERR_GONE;
         nvme_reg_write32(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
+        /* Linux nvme_disable_ctrl: with NVME_QUIRK_DELAY_BEFORE_CHK_RDY it
+         * sleeps NVME_QUIRK_DELAY_AMOUNT (2300 ms) after clearing CC.EN
+         * before it waits for CSTS.RDY = 0. */
+        if (ctrl->quirks & NVME_QUIRK_DELAY_BEFORE_READY)
+            for (uint32_t ms = 0; ms < NVME_QUIRK_DELAY_MS; ms += 10u) /* sleeps of <= 10 ms */
+                ctrl->osal.sleep_us(ctrl->osal.ctx, 10000u);
     }
     return nvme_wait_csts(ctrl, NVME_CSTS_RDY, 0, ctrl->timeout_ms, true);
 }
@@ -123,14 +129,12 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
     /* Field by field as §3.1.5 lists them, zero-valued ones included (NVM
      * command set, round robin): cppcheck's "redundant |" is on purpose. */
     // cppcheck-suppress badBitmaskCheck
-    uint32_t cc = NVME_CC_CSS_NVM | ((ctrl->page_shift - 12u) << NVME_CC_MPS_SHIFT) |
+    uint32_t cc = ctrl->cc_css | ((ctrl->page_shift - 12u) << NVME_CC_MPS_SHIFT) |
                   (0u << NVME_CC_AMS_SHIFT) /* round robin */ |
                   ((uint32_t)NVME_SQES_LOG2 << NVME_CC_IOSQES_SHIFT) |
                   ((uint32_t)NVME_CQES_LOG2 << NVME_CC_IOCQES_SHIFT);
     nvme_reg_write32(ctrl, NVME_REG_CC, cc);
     nvme_reg_write32(ctrl, NVME_REG_CC, cc | NVME_CC_EN);
-    if (ctrl->quirks & NVME_QUIRK_DELAY_BEFORE_READY)
-        ctrl->osal.sleep_us(ctrl->osal.ctx, 2000);
 
     int rc = nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->timeout_ms, false);
     if (rc != NVME_OK)
@@ -165,8 +169,8 @@ int nvme_ctrl_stop(struct nvme_ctrl *ctrl)
 }
 
 /* Normal shutdown notification (§7.6.2): CC.SHN=01b, then wait until
- * CSTS.SHST reads 10b, bounded by RTD3E (or 5 s when 0; never above
- * 10 s, since some controllers report absurd values) and CAP.TO. */
+ * CSTS.SHST reads 10b, bounded by RTD3E clamped to 5 s .. 60 s (Linux's
+ * clamp; some controllers report absurd values), and at least CAP.TO. */
 int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
 {
     uint32_t cc = nvme_reg_read32(ctrl, NVME_REG_CC);
@@ -175,9 +179,8 @@ int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
     if (!(cc & NVME_CC_EN))
         return NVME_OK;
     nvme_reg_write32(ctrl, NVME_REG_CC, (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL);
-    uint32_t timeout_ms = ctrl->rtd3e_us ? ctrl->rtd3e_us / 1000u + 1u : NVME_SHUTDOWN_TIMEOUT_MS;
-    if (timeout_ms > NVME_SHUTDOWN_MAX_MS)
-        timeout_ms = NVME_SHUTDOWN_MAX_MS;
+    uint32_t timeout_ms = ctrl->info.shutdown_timeout_ms ? ctrl->info.shutdown_timeout_ms
+                                                         : NVME_SHUTDOWN_TIMEOUT_MS;
     if (timeout_ms < ctrl->timeout_ms)
         timeout_ms = ctrl->timeout_ms;
     int rc = nvme_wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE, timeout_ms, true);

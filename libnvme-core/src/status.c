@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * status.c - names for completion statuses (NVMe 1.4 §4.6.1.2, Figures
- * 126-131) and for the core's own error values.
+ * 126-131; NVMe 2.0 Figures 101-105, the NVM, Zoned Namespace and Key
+ * Value command set specifications) and for the core's own error values.
  *
  * Kernels that count bytes build with -DNVME_NO_STATUS_NAMES (CMake
  * NVME_STATUS_NAMES=OFF, make NVME_STATUS_NAMES=0): the name tables (about
@@ -54,11 +55,21 @@ static const struct nvme_status_entry nvme_generic[] = {
     {0x20, "Namespace is Write Protected"},
     {0x21, "Command Interrupted"},
     {0x22, "Transient Transport Error"},
+    /* NVMe 2.0 (Figure 102) */
+    {0x23, "Command Prohibited by Command and Feature Lockdown"},
+    {0x24, "Admin Command Media Not Ready"},
+    {0x2c, "Invalid I/O Command Set"},
     {0x80, "LBA Out of Range"},
     {0x81, "Capacity Exceeded"},
     {0x82, "Namespace Not Ready"},
     {0x83, "Reservation Conflict"},
     {0x84, "Format In Progress"},
+    /* Key Value Command Set 1.0 (Figure 32), same SCT 0h space */
+    {0x85, "Invalid Value Size"},
+    {0x86, "Invalid Key Size"},
+    {0x87, "KV Key Does Not Exist"},
+    {0x88, "Unrecovered Error"},
+    {0x89, "Key Exists"},
 };
 
 /* Command Specific Status, SCT 1h (Figure 129) and NVM values (Figure 130). */
@@ -99,9 +110,28 @@ static const struct nvme_status_entry nvme_cmd_specific[] = {
     {0x23, "Sanitize Prohibited While Persistent Memory Region is Enabled"},
     {0x24, "ANA Group Identifier Invalid"},
     {0x25, "ANA Attach Failed"},
+    /* NVMe 2.0 (Figure 103) */
+    {0x26, "Insufficient Capacity"},
+    {0x27, "Namespace Attachment Limit Exceeded"},
+    {0x28, "Prohibition of Command Execution Not Supported"},
+    {0x29, "I/O Command Set Not Supported"},
+    {0x2a, "I/O Command Set Not Enabled"},
+    {0x2b, "I/O Command Set Combination Rejected"},
+    {0x2c, "Invalid I/O Command Set"},
+    {0x2d, "Identifier Unavailable"},
     {0x80, "Conflicting Attributes"},
     {0x81, "Invalid Protection Information"},
     {0x82, "Attempted Write to Read Only Range"},
+    {0x83, "Command Size Limit Exceeded"},
+    /* Zoned Namespace Command Set 1.1 (Figure 26) */
+    {0xb8, "Zone Boundary Error"},
+    {0xb9, "Zone Is Full"},
+    {0xba, "Zone Is Read Only"},
+    {0xbb, "Zone Is Offline"},
+    {0xbc, "Zone Invalid Write"},
+    {0xbd, "Too Many Active Zones"},
+    {0xbe, "Too Many Open Zones"},
+    {0xbf, "Invalid Zone State Transition"},
 };
 
 /* Media and Data Integrity Errors, SCT 2h (Figure 131). */
@@ -114,6 +144,7 @@ static const struct nvme_status_entry nvme_media[] = {
     {0x85, "Compare Failure"},
     {0x86, "Access Denied"},
     {0x87, "Deallocated or Unwritten Logical Block"},
+    {0x88, "End-to-End Storage Tag Check Error"}, /* NVMe 2.0 Figure 104 */
 };
 
 /* Path Related Status, SCT 3h (Figure 132). */

@@ -38,7 +38,7 @@
  *     a doorbell value outside the queue, a CQ head past what was posted,
  *     CC.EN set while CSTS.RDY is still 1, an I/O CQ on a vector
  *     irq_setup did not grant;
- *   - a shutdown wait longer than max(10 s, CAP.TO) (nvme_ctrl_fini doc);
+ *   - a shutdown wait longer than max(60 s, CAP.TO) (nvme_ctrl_fini doc);
  *   - an nvme_submit_rw callback run twice, or never (rule 3: every
  *     command ends), or a blocking read that returns success without the
  *     data the device wrote (unless the device lied about a CID);
@@ -920,13 +920,13 @@ static uint32_t dev_reg_read(uint32_t off)
     case NVME_REG_CC: return F.cc;
     case NVME_REG_CSTS:
         if (F.shn_pending) {
-            uint64_t bound = 10000000u;
+            uint64_t bound = 60000000u; /* RTD3E clamped to 60 s, like Linux */
             uint64_t to = (uint64_t)(NVME_CAP_TO(F.cap) ? NVME_CAP_TO(F.cap) : 1u) * 500000u;
             if (to > bound)
                 bound = to;
             if (F.now - F.shn_start > bound + 1000000u) {
                 if (!F.lax)
-                    TRAP("shutdown wait longer than max(10 s, CAP.TO)");
+                    TRAP("shutdown wait longer than max(60 s, CAP.TO)");
                 F.shn_pending = false; /* lax: let it finish */
                 F.csts = (F.csts & ~NVME_CSTS_SHST_MASK) | NVME_CSTS_SHST_COMPLETE;
                 dev_drop_all();
@@ -963,8 +963,12 @@ static void dev_cc_write(uint32_t val)
         uint32_t mps = (val & NVME_CC_MPS_MASK) >> NVME_CC_MPS_SHIFT;
         if (mps < NVME_CAP_MPSMIN(F.cap) || mps > NVME_CAP_MPSMAX(F.cap))
             TRAP("CC.MPS outside CAP.MPSMIN..MPSMAX");
-        if ((val & NVME_CC_CSS_MASK) != NVME_CC_CSS_NVM)
-            TRAP("CC.CSS not NVM");
+        /* CC.CSS (§3.1.5, NVMe 2.0): 000b NVM when CAP.CSS bit 0, 110b all
+         * I/O command sets when bit 6, 111b admin only when bit 7. */
+        uint32_t css = (val & NVME_CC_CSS_MASK) >> NVME_CC_CSS_SHIFT, ccss = NVME_CAP_CSS(F.cap);
+        if (!((css == 0u && (ccss & 1u)) || (css == 6u && (ccss & 0x40u)) ||
+              (css == 7u && (ccss & 0x80u))))
+            TRAP("CC.CSS not one CAP.CSS offers");
         F.page_size = 4096u << mps;
         uint16_t sqs = (uint16_t)((F.aqa & 0xfffu) + 1u), cqs = (uint16_t)(((F.aqa >> 16) & 0xfffu) + 1u);
         if (sqs < 2 || cqs < 2)

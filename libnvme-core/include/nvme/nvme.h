@@ -198,6 +198,12 @@ struct nvme_ctrl_info {
     bool irq_is_intx;
     bool enabled_at_start;      /* firmware had left CC.EN=1 */
     bool shadow_doorbells;      /* I/O queues use shadow doorbells and event indexes */
+    /* Added with issue 9 */
+    bool admin_only;            /* Set Features Number of Queues failed: the controller
+                                   runs with its admin queue only; I/O calls return
+                                   NVME_ERR_UNSUPPORTED */
+    uint32_t quirks;            /* NVME_QUIRK_* bits that apply (by PCI IDs) */
+    uint32_t shutdown_timeout_ms; /* RTD3E, clamped to 5 s .. 60 s like Linux */
 };
 
 /*
@@ -211,7 +217,7 @@ struct nvme_ctrl_info {
 int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
                    const struct nvme_ctrl_opts *opts);
 /* Delete I/O queues, normal shutdown (CC.SHN=01b, wait for CSTS.SHST=10b,
- * bounded by RTD3E, at most 10 s, or CAP.TO), then, with the controller
+ * bounded by RTD3E clamped to 5..60 s like Linux, or CAP.TO), then, with the controller
  * stopped, fail back whatever is in flight (NVME_ERR_ABORTED) and free
  * everything.  NULL is allowed (returns 0).  Returns NVME_ERR_STATE,
  * doing nothing, when called from a completion callback (lifecycle
@@ -244,11 +250,38 @@ unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector);
 uint64_t nvme_ctrl_irq_count(const struct nvme_ctrl *ctrl);
 void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask);
 
+/* --- Quirks (ctrl.c) ---------------------------------------------------------
+ * Behaviours of particular controllers, looked up by the PCI IDs given in
+ * nvme_ctrl_opts; nvme_ctrl_info.quirks says which apply.  The table
+ * mirrors Linux's drivers/nvme/host/pci.c for the same IDs, where the
+ * core has an equivalent; ctrl.c names each entry's origin. */
+#define NVME_QUIRK_SPLIT_64BIT_MMIO (1u << 0)  /* never use mmio_*64 */
+#define NVME_QUIRK_DELAY_BEFORE_READY (1u << 1) /* Linux DELAY_BEFORE_CHK_RDY: wait 2.3 s
+                                                  after CC.EN=0 before polling CSTS.RDY */
+#define NVME_QUIRK_NO_WRITE_ZEROES (1u << 2)   /* Linux DISABLE_WRITE_ZEROES */
+#define NVME_QUIRK_DEALLOCATE_ZEROES (1u << 3) /* Linux DEALLOCATE_ZEROES: deallocated blocks
+                                                  read as zeros whatever DLFEAT says */
+#define NVME_QUIRK_NO_NS_DESC_LIST (1u << 4)   /* Linux NO_NS_DESC_LIST: no CNS 03h */
+#define NVME_QUIRK_SINGLE_VECTOR (1u << 5)     /* Linux SINGLE_VECTOR: one interrupt vector */
+#define NVME_QUIRK_128_BYTES_SQES (1u << 6)    /* Linux 128_BYTES_SQES (Apple): recorded; the
+                                                  core's 64-byte SQ layout refuses the device */
+#define NVME_QUIRK_SHARED_TAGS (1u << 7)       /* Linux SHARED_TAGS (Apple): admin and I/O CIDs
+                                                  share one tag space: one I/O queue */
+#define NVME_QUIRK_SKIP_CID_GEN (1u << 8)      /* Linux SKIP_CID_GEN (Apple): recorded */
+#define NVME_QUIRK_IDENTIFY_CNS (1u << 9)      /* Linux IDENTIFY_CNS: no CNS 02h list
+                                                  (namespaces 1..NN are probed) */
+#define NVME_QUIRK_NO_DEEPEST_PS (1u << 10)    /* Linux NO_DEEPEST_PS: recorded (no APST use) */
+#define NVME_QUIRK_BOGUS_NID (1u << 11)        /* Linux BOGUS_NID: ignore EUI64/NGUID */
+#define NVME_QUIRK_IGNORE_DEV_SUBNQN (1u << 12) /* Linux IGNORE_DEV_SUBNQN: recorded */
+/* Quirks of a PCI vendor/device pair (0 when none). */
+uint32_t nvme_quirks_lookup(uint16_t vendor, uint16_t device);
+
 /* --- Admin commands (admin.c) --------------------------------------------- */
 
 /* Identify (CNS `cns`, NSID `nsid`) into `buf` (4096 bytes, any memory). */
 int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf);
-/* Get Log Page `lid` for `nsid` into buf (len a multiple of 4, ≤ 4096). */
+/* Get Log Page `lid` for `nsid` into buf (len a multiple of 4, any size:
+ * see nvme_get_log for offsets, LSP, RAE and how large pages are split). */
 int nvme_get_log_page(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, void *buf, uint32_t len);
 /* SMART / Health Information (LID 02h), controller scope. */
 int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log);
@@ -274,7 +307,25 @@ struct nvme_ns_info {
     uint16_t ms;       /* metadata bytes per block of the current format */
     uint8_t rp;
     bool read_only;    /* host-side policy, set by nvme_ns_set_read_only() */
-    struct nvme_lbaf lbaf[16];
+    /* LBA formats 0..nlbaf (NVMe 2.0: up to 64; lbaf[0..15] as in 1.4).
+     * The one in use is lbaf[format]. */
+    struct nvme_lbaf lbaf[NVME_LBAF_COUNT];
+    /* --- Formats beyond plain blocks (nvme.h "Every namespace format") --- */
+    uint8_t format;    /* index of the LBA format in use (FLBAS bits 3:0 and 6:5) */
+    bool md_extended;  /* metadata interleaved with data (FLBAS bit 4): buffers hold
+                          lba_size + ms bytes per block */
+    uint8_t pi_type;   /* protection information type 0 (none), 1, 2, 3 (DPS 2:0) */
+    bool pi_first;     /* PI in the first 8 metadata bytes (DPS bit 3) */
+    bool plain_io;     /* nvme_read/nvme_write work: no metadata, or PI only (ms 8)
+                          which the controller inserts and strips (PRACT).  Other
+                          metadata formats (PI with ms > 8 included) need
+                          nvme_read_ext/nvme_write_ext and a metadata buffer */
+    uint8_t dlfeat;    /* Identify Namespace DLFEAT */
+    uint8_t csi;       /* command set: NVME_CSI_NVM, NVME_CSI_ZNS */
+    uint64_t zone_size; /* zoned namespaces: blocks per zone (ZNS LBAFE ZSZE) */
+    uint64_t nr_zones;  /* nsze / zone_size */
+    uint32_t max_open_zones;   /* MOR + 1, 0: no limit */
+    uint32_t max_active_zones; /* MAR + 1, 0: no limit */
 };
 
 /* Handles (the pointers below) stay valid until nvme_ctrl_fini, across
@@ -334,12 +385,281 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max);
 /* Commands in flight on a queue. */
 unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid);
 
-/* --- Utilities ------------------------------------------------------------------ */
-
 /* 128-bit little-endian counter (SMART) as two 64-bit halves. */
 struct nvme_u128 {
     uint64_t lo, hi;
 };
+
+/* === Identify, decoded (identify.c) ==========================================
+ * Every call below copies and checks what the controller returned; raw
+ * 4 KiB structures stay reachable through nvme_identify().  Structures
+ * are large: allocate them, do not put them on a small kernel stack. */
+
+/* A Power State Descriptor (Identify Controller bytes 2048+32n, NVMe 2.0
+ * Figure 276), decoded. */
+struct nvme_power_state {
+    uint16_t mp;        /* Maximum Power, units of mxps ? 0.0001 W : 0.01 W */
+    bool mxps;          /* Max Power Scale */
+    bool nops;          /* Non-Operational State */
+    uint32_t enlat;     /* Entry Latency, us */
+    uint32_t exlat;     /* Exit Latency, us */
+    uint8_t rrt, rrl, rwt, rwl; /* relative read/write throughput/latency */
+    uint16_t idlp;      /* Idle Power, scale ips */
+    uint8_t ips;        /* 0 not reported, 1: 0.0001 W, 2: 0.01 W */
+    uint16_t actp;      /* Active Power, scale aps */
+    uint8_t apw;        /* Active Power Workload */
+    uint8_t aps;        /* Active Power Scale */
+    uint32_t max_power_uw; /* mp converted to microwatts */
+};
+
+/* Identify Controller (CNS 01h): every field as read (`raw`, in host
+ * order: the core runs on little-endian hosts only), plus the decoded
+ * strings, capacities and power states. */
+struct nvme_ctrl_identify {
+    struct nvme_id_ctrl raw;
+    char serial[21];    /* trailing blanks removed, non-printables as '.' */
+    char model[41];
+    char firmware[9];
+    char subnqn[257];
+    unsigned ver_major, ver_minor, ver_tertiary; /* VER, or the VS register when 0 */
+    uint32_t mdts_bytes;   /* MDTS in bytes, 0 = no limit */
+    struct nvme_u128 tnvmcap, unvmcap; /* bytes */
+    unsigned power_states; /* NPSS + 1 (1..32) */
+    struct nvme_power_state ps[32];
+};
+int nvme_identify_ctrl(struct nvme_ctrl *ctrl, struct nvme_ctrl_identify *out);
+
+/* Identify Namespace (CNS 00h) of `nsid`, checked: NLBAF <= 63, the
+ * format in use within NLBAF.  Returns NVME_ERR_PROTO (with `raw` filled)
+ * for nonsense, a status (> 0) for an NSID the controller refuses. */
+struct nvme_ns_identify {
+    struct nvme_id_ns raw;
+    unsigned formats;      /* NLBAF + 1 (1..64) */
+    unsigned format;       /* index in use (FLBAS bits 3:0, and 6:5 with > 16 formats) */
+    bool md_extended;      /* FLBAS bit 4 */
+    uint8_t pi_type;       /* DPS bits 2:0 */
+    bool pi_first;         /* DPS bit 3 */
+    struct nvme_u128 nvmcap;
+};
+int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out);
+/* LBA format `idx` (0..63) of Identify Namespace data: NVMe 2.0 puts
+ * format i at byte 128 + 4 i.  Formats past 63 read as zeros. */
+struct nvme_lbaf nvme_id_ns_lbaf(const struct nvme_id_ns *id, unsigned idx);
+/* The format index in use (FLBAS bits 3:0, plus bits 6:5 when NLBAF > 15). */
+unsigned nvme_id_ns_format(const struct nvme_id_ns *id);
+
+/* Namespace Identification Descriptor list (CNS 03h, NVMe 2.0 §5.17.2.3):
+ * each identifier is present or not.  Malformed lists (a length that does
+ * not match its type, a descriptor past 4096 bytes) give NVME_ERR_PROTO. */
+struct nvme_ns_ids {
+    bool has_eui64, has_nguid, has_uuid, has_csi;
+    uint8_t eui64[8];
+    uint8_t nguid[16];
+    uint8_t uuid[16];
+    uint8_t csi;       /* NVME_CSI_*; NVME_CSI_NVM when the list has none */
+};
+int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_ids *out);
+/* Active NSIDs greater than `start` (CNS 02h), ascending: at most `max`
+ * (<= 1024, one Identify) into `list`, how many in *count. */
+int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list,
+                            unsigned max, unsigned *count);
+/* Controller identifiers >= `start` (CNS 13h: in the NVM subsystem; with
+ * nsid != 0, CNS 12h: attached to that namespace), at most `max`. */
+int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start,
+                            uint16_t *ids, unsigned max, unsigned *count);
+/* I/O Command Set data structure (CNS 1Ch): the command-set vectors the
+ * controller supports (bit n = CSI n), at most `max` (<= 512). */
+int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max,
+                       unsigned *count);
+/* Command set specific Identify: CNS 05h (namespace) / 06h (controller)
+ * for command set `csi` into buf (4096 bytes); NVME_ERR_UNSUPPORTED before
+ * NVMe 2.0-style command sets were enabled (CC.CSS 110b). */
+int nvme_identify_cs(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, uint8_t csi, void *buf);
+/* CC.CSS the core enabled the controller with (NVME_CC_CSS_NVM or _IOCS). */
+uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl);
+
+/* === Features with select and data (identify.c) ==============================
+ * Get Features with SEL (current, default, saved, supported capabilities)
+ * and Set Features with SV (save).  Features with a data structure (see
+ * nvme_feature_data_len) move it through `data`/`len`, which must then be
+ * exactly that size; others take data NULL, len 0.  `nsid` is 0 for
+ * controller-wide features.  dw0 (may be NULL) gets completion Dword 0:
+ * the value (Get), or with SEL supported the NVME_FEAT_CAP_* bits.
+ * Arbitration 01h, Power Management 02h, Temperature Threshold 04h (cdw11:
+ * TMPTH 15:0, TMPSEL 19:16, THSEL 21:20), Error Recovery 05h, Volatile
+ * Write Cache 06h (NVME_ERR_UNSUPPORTED without a cache), Number of
+ * Queues 07h, Interrupt Coalescing 08h, Asynchronous Event Configuration
+ * 0Bh, APST 0Ch (256 bytes), Timestamp 0Eh (8 bytes), Host Behavior
+ * Support 16h (512 bytes), I/O Command Set Profile 19h. */
+int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigned sel,
+                     uint32_t cdw11, void *data, uint32_t len, uint32_t *dw0);
+int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+                     uint32_t cdw12, bool save, const void *data, uint32_t len, uint32_t *dw0);
+/* Size of a feature's data structure: 256 (APST), 8 (Timestamp), 512
+ * (Host Behavior Support), 0 for the others. */
+uint32_t nvme_feature_data_len(uint8_t fid);
+/* Timestamp feature data (8 bytes): milliseconds since 1970 in bits 47:0,
+ * Synch bit 48, Timestamp Origin bits 51:49. */
+uint64_t nvme_timestamp_ms(const uint8_t data[8]);
+
+/* === Log pages of any size (identify.c) ======================================
+ * Get Log Page with every field of NVMe 2.0 §5.16: LID, LSP, LSI, RAE,
+ * CSI, a byte offset (LPOL/LPOU) and a length of any multiple of 4.  A
+ * transfer above MDTS is split into several commands by offset; an
+ * offset, or a split, needs LPA bit 2 (extended data), else
+ * NVME_ERR_UNSUPPORTED. */
+struct nvme_log_args {
+    uint8_t lid;
+    uint8_t lsp;      /* log specific field, 7 bits */
+    uint16_t lsi;     /* log specific identifier */
+    uint32_t nsid;    /* 0 or NVME_NSID_ALL for controller scope */
+    uint64_t offset;  /* bytes, multiple of 4 */
+    uint8_t csi;
+    bool rae;         /* Retain Asynchronous Event: do not clear the event */
+    void *buf;
+    uint32_t len;     /* bytes, multiple of 4, > 0 */
+};
+int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *args);
+/* Error Information (LID 01h): the newest `n` entries (n <= ELPE + 1). */
+int nvme_get_error_log(struct nvme_ctrl *ctrl, struct nvme_error_log_entry *entries, unsigned n);
+/* Firmware Slot Information (LID 03h). */
+int nvme_get_fw_slot_log(struct nvme_ctrl *ctrl, struct nvme_fw_slot_log *log);
+/* Changed Namespace List (LID 04h): up to 1024 NSIDs, entry 0 FFFFFFFFh
+ * when more changed; reading it clears it and re-arms the notice. */
+int nvme_get_changed_ns_log(struct nvme_ctrl *ctrl, uint32_t list[1024]);
+/* Commands Supported and Effects (LID 05h) of command set `csi`
+ * (NVME_ERR_UNSUPPORTED when Identify LPA bit 1 is clear). */
+int nvme_get_effects_log(struct nvme_ctrl *ctrl, uint8_t csi, struct nvme_effects_log *log);
+/* Device Self-test (LID 06h; NVME_ERR_UNSUPPORTED without OACS bit 4). */
+int nvme_get_self_test_log(struct nvme_ctrl *ctrl, struct nvme_self_test_log *log);
+/* Sanitize Status (LID 81h; NVME_ERR_UNSUPPORTED when SANICAP has no method). */
+int nvme_get_sanitize_log(struct nvme_ctrl *ctrl, struct nvme_sanitize_log *log);
+
+/* === NVM commands beyond read/write/flush (nvm_cmds.c) ========================
+ * Blocking, on the calling CPU's I/O queue.  Each is gated on what the
+ * controller reports (ONCS, DLFEAT, the namespace format) and returns
+ * NVME_ERR_UNSUPPORTED, with a log line naming the namespace, when the
+ * controller lacks it.  Ranges are checked like nvme_read's
+ * (NVME_ERR_RANGE); counts of 0 are NVME_ERR_INVAL. */
+
+/* Flags of the calls below (CDW12 bits, NVM CS Figure 63). */
+#define NVME_IO_FUA (1u << 0)        /* Force Unit Access */
+#define NVME_IO_LR (1u << 1)         /* Limited Retry */
+#define NVME_IO_DEALLOCATE (1u << 2) /* Write Zeroes: deallocate too (DEAC; needs DLFEAT bit 3) */
+#define NVME_IO_PRCHK_GUARD (1u << 3) /* check the PI guard (PI formats) */
+#define NVME_IO_PRCHK_APP (1u << 4)
+#define NVME_IO_PRCHK_REF (1u << 5)
+#define NVME_IO_PRACT (1u << 6)      /* controller inserts/strips PI (PI formats) */
+
+/* Dataset Management (ONCS bit 2): `nr` ranges (1..256) with attributes
+ * `attr` (NVME_DSM_AD deallocates, NVME_DSM_IDR/IDW are hints).  Every
+ * range is checked against the namespace first. */
+int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
+             const struct nvme_dsm_range *ranges, unsigned nr);
+/* Deallocate (TRIM) `count` blocks from `lba`: DSM with NVME_DSM_AD,
+ * split into ranges of at most 2^32-1 blocks. */
+int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count);
+/* Write Zeroes (ONCS bit 3), split into 65536-block commands; flags
+ * NVME_IO_DEALLOCATE, NVME_IO_FUA, NVME_IO_LR. */
+int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
+                      unsigned flags);
+/* Verify (ONCS bit 7): the controller reads and checks the blocks; no
+ * data moves.  A bad block is a status (> 0). */
+int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
+                unsigned flags);
+/* Compare (ONCS bit 0) the blocks with `buf`: 0 when equal, the status
+ * Compare Failure (SCT 2h, SC 85h) when not.  Split at MDTS. */
+int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
+                 const void *buf);
+/* Read / Write with flags and metadata.  `buf` holds count blocks of
+ * lba_size bytes, or lba_size + ms with md_extended; `md` (separate
+ * metadata, MPTR) holds count * ms bytes and is required when the format
+ * has separate metadata, unless the format is PI-only (ms 8) and
+ * NVME_IO_PRACT is given.  PI formats: PRACT, PRCHK as flags; the
+ * reference tag sent is the low 32 bits of the LBA (Types 1 and 2).
+ * Split at MDTS like nvme_read. */
+int nvme_read_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
+                  void *buf, void *md, unsigned flags);
+int nvme_write_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
+                   const void *buf, const void *md, unsigned flags);
+/* Bytes of data buffer / separate metadata buffer the calls above need
+ * for `count` blocks of namespace `ns`. */
+uint64_t nvme_ns_data_bytes(const struct nvme_ns_info *ns, uint32_t count);
+uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count);
+
+/* === Zoned namespaces (nvm_cmds.c; ZNS Command Set 1.1) =======================
+ * Only on namespaces with csi NVME_CSI_ZNS (else NVME_ERR_UNSUPPORTED).
+ * Writes must land at a zone's write pointer: a plain nvme_write elsewhere
+ * completes with Zone Invalid Write (SCT 1h, SC BCh), named by
+ * nvme_status_name. */
+
+/* Report Zones (Zone Management Receive, ZRA 00h): descriptors of the
+ * zones from the one holding `lba`, at most `max`, into `zones`;
+ * *count how many were returned. */
+int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
+                    struct nvme_zone_desc *zones, unsigned max, unsigned *count);
+/* Zone Management Send: action NVME_ZSA_OPEN/CLOSE/FINISH/RESET/OFFLINE on
+ * the zone starting at `zslba`, or on every zone with all = true. */
+int nvme_zns_mgmt_send(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint8_t action,
+                       bool all);
+/* Zone Append `count` blocks to the zone starting at `zslba`; *lba_out
+ * (may be NULL) gets the LBA where the data went.  At most ZASL bytes. */
+int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint32_t count,
+                    const void *buf, uint64_t *lba_out);
+
+/* === Management: format, self-test, sanitize, firmware, resets (mgmt.c) ========
+ * Destructive calls take `confirm`, which must be NVME_CONFIRM_DESTROY
+ * (anything else: NVME_ERR_INVAL, nothing sent) - the front end asks the
+ * user (--force).  Format and Sanitize rescan the namespaces afterwards.
+ * They run with the long admin deadline (long_admin_timeout_ms). */
+#define NVME_CONFIRM_DESTROY 0x44455354u /* "DEST" */
+
+struct nvme_format_args {
+    uint32_t nsid;   /* a namespace, or NVME_NSID_ALL */
+    uint8_t lbaf;    /* LBA format index 0..63 (of the namespace's list) */
+    uint8_t ses;     /* Secure Erase: NVME_FORMAT_SES_NONE / _USER / _CRYPTO */
+    uint8_t pi;      /* protection information type 0..3 */
+    bool pil;        /* PI in the first bytes of metadata */
+    bool mset;       /* metadata interleaved (extended LBA) */
+};
+/* Format NVM (OACS bit 1). */
+int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *args, uint32_t confirm);
+/* Device Self-test (OACS bit 4): stc NVME_DST_SHORT / _EXTENDED / _ABORT;
+ * nsid 0 (controller), a namespace, or NVME_NSID_ALL.  Returns when the
+ * controller accepted it; progress and results are in the self-test log. */
+int nvme_device_self_test(struct nvme_ctrl *ctrl, uint32_t nsid, uint8_t stc);
+struct nvme_sanitize_args {
+    uint8_t action;  /* NVME_SANACT_* */
+    bool ause;       /* allow unrestricted sanitize exit */
+    uint8_t owpass;  /* overwrite passes 0..15 (0 means 16) */
+    bool oipbp;      /* overwrite invert pattern between passes */
+    bool nodas;      /* no deallocate after sanitize */
+    uint32_t ovrpat; /* overwrite pattern */
+};
+/* Sanitize (SANICAP lists the action; exit failure is always allowed). */
+int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *args,
+                  uint32_t confirm);
+/* Firmware Image Download (OACS bit 2): `len` bytes of image at byte
+ * `offset` (both multiples of 4), split into pieces of at most MDTS and
+ * the FWUG granularity. */
+int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, uint32_t len);
+/* Firmware Commit: slot 0..7 (0: the controller picks), action
+ * NVME_FW_CA_*.  A status asking for a reset (Firmware Activation
+ * Requires Conventional/NVM Subsystem/Controller Level Reset) is returned
+ * as is: the caller decides when to nvme_ctrl_reset(). */
+int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bpid,
+                   uint32_t *dw0);
+/* NVM Subsystem Reset (CAP.NSSRS, else NVME_ERR_UNSUPPORTED): writes
+ * "NVMe" to NSSR, then brings the controller back like nvme_ctrl_reset()
+ * (commands in flight follow lifecycle rule 4), clears CSTS.NSSRO and
+ * rescans namespaces.  On PCIe the reset may take the link down: when
+ * the registers then read all ones the call returns NVME_ERR_GONE and the
+ * port restores the function (as after a surprise removal) before
+ * calling nvme_ctrl_reset(). */
+int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm);
+
+/* --- Utilities ------------------------------------------------------------------ */
+
 struct nvme_u128 nvme_u128_from_le(const uint8_t bytes[16]);
 /* Decimal text of a 128-bit value into buf (at least 40 bytes). Returns buf. */
 char *nvme_u128_to_dec(struct nvme_u128 v, char *buf, size_t len);

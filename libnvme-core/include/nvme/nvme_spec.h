@@ -300,7 +300,10 @@ struct nvme_id_ctrl {
     uint16_t crdt2;     /* 130 */
     uint16_t crdt3;     /* 132 */
     uint8_t rsvd134[106];
-    uint8_t nvmmi[16];  /* 240: NVMe-MI */
+    uint8_t nvmmi[13];  /* 240: NVMe-MI */
+    uint8_t nvmsr;      /* 253: NVM Subsystem Report (NVMe 2.0) */
+    uint8_t vwci;       /* 254: VPD Write Cycle Information (NVMe 2.0) */
+    uint8_t mec;        /* 255: Management Endpoint Capabilities (NVMe 2.0) */
     uint16_t oacs;      /* 256: Optional Admin Command Support */
     uint8_t acl;        /* 258 */
     uint8_t aerl;       /* 259 */
@@ -335,7 +338,10 @@ struct nvme_id_ctrl {
     uint32_t anagrpmax; /* 344 */
     uint32_t nanagrpid; /* 348 */
     uint32_t pels;      /* 352 */
-    uint8_t rsvd356[156];
+    uint16_t domainid;  /* 356: Domain Identifier (NVMe 2.0) */
+    uint8_t rsvd358[10];
+    uint8_t megcap[16]; /* 368: Max Endurance Group Capacity (NVMe 2.0) */
+    uint8_t rsvd384[128];
     uint8_t sqes;       /* 512: [3:0] required, [7:4] maximum, log2 */
     uint8_t cqes;       /* 513 */
     uint16_t maxcmd;    /* 514 */
@@ -349,10 +355,12 @@ struct nvme_id_ctrl {
     uint8_t nvscc;      /* 530 */
     uint8_t nwpc;       /* 531 */
     uint16_t acwu;      /* 532 */
-    uint16_t rsvd534;
+    uint16_t ocfs;      /* 534: Optional Copy Formats Supported (NVMe 2.0) */
     uint32_t sgls;      /* 536 */
     uint32_t mnan;      /* 540 */
-    uint8_t rsvd544[224];
+    uint8_t maxdna[16]; /* 544: Max Domain Namespace Attachments (NVMe 2.0) */
+    uint32_t maxcna;    /* 560: Max I/O Controller Namespace Attachments (NVMe 2.0) */
+    uint8_t rsvd564[204];
     char subnqn[256];   /* 768 */
     uint8_t rsvd1024[768];
     uint8_t nvmof[256]; /* 1792 */
@@ -441,8 +449,10 @@ struct nvme_id_ns {
     uint16_t endgid;    /* 102 */
     uint8_t nguid[16];  /* 104 */
     uint8_t eui64[8];   /* 120 */
-    struct nvme_lbaf lbaf[16]; /* 128 */
-    uint8_t rsvd192[192];
+    /* 128: LBA Format 0..63.  NVMe 1.4 defines 16 (bytes 128-191, the
+     * rest reserved); NVMe 2.0 §5.8 (NVM Command Set Specification 1.0,
+     * Figure 97) up to 64, at byte 128 + 4 * index. */
+    struct nvme_lbaf lbaf[64];
     uint8_t vs[3712];   /* 384 */
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_id_ns) == 4096, "Identify Namespace is 4096 bytes");
@@ -459,7 +469,21 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, lbaf) == 128, "LBAF offset");
 
 #define NVME_FLBAS_INDEX(flbas) ((flbas) & 0xfu)
 #define NVME_FLBAS_EXTENDED (1u << 4)
-#define NVME_NLBAF_MAX 15u /* lbaf[] holds 16 formats in NVMe 1.4 */
+/* NVMe 2.0 (NVM Command Set 1.0 Figure 97, FLBAS): bits 6:5 are the two
+ * most significant bits of the format index when NLBAF > 16. */
+#define NVME_FLBAS_INDEX_V2(flbas) (((flbas) & 0xfu) | ((((flbas) >> 5) & 0x3u) << 4))
+#define NVME_NLBAF_MAX 15u    /* 16 formats in NVMe 1.4 */
+#define NVME_NLBAF_MAX_V2 63u /* 64 formats in NVMe 2.0 */
+#define NVME_LBAF_COUNT 64u
+/* DPS (End-to-end Data Protection Type Settings, byte 29) */
+#define NVME_DPS_PI_TYPE(dps) ((dps) & 0x7u) /* 0 none, 1..3 Type 1..3 */
+#define NVME_DPS_PI_FIRST (1u << 3)          /* PI in the first 8 bytes of metadata */
+/* DLFEAT (byte 33): bits 2:0 value read from a deallocated block (1: zeros),
+ * bit 3 Write Zeroes supports DEAC. */
+#define NVME_DLFEAT_READ_MASK 0x7u
+#define NVME_DLFEAT_READ_ZEROES 0x1u
+#define NVME_DLFEAT_WZ_DEAC (1u << 3)
+/* NSFEAT (byte 24) bit 2: deallocated/unwritten block error supported */
 
 /* ------------------------------------------------------------------ */
 /* SMART / Health Information log page, LID 02h (§5.14.1.2, Fig. 194)   */
@@ -507,5 +531,315 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 #define NVME_SMART_CRIT_READ_ONLY (1u << 3)
 #define NVME_SMART_CRIT_VOLATILE_MEMORY (1u << 4)
 #define NVME_SMART_CRIT_PMR_READ_ONLY (1u << 5)
+
+/* ================================================================== */
+/* Beyond the core's first needs: identify, features, logs, NVM and     */
+/* management commands, NVMe 2.0 and the Zoned Namespace Command Set    */
+/* (NVM Express Base Specification 2.0, "NVMe 2.0"; NVM Command Set     */
+/* Specification 1.0, "NVM CS"; Zoned Namespace Command Set             */
+/* Specification 1.1, "ZNS").                                           */
+/* ================================================================== */
+
+/* CAP.CSS bits (NVMe 2.0 §3.1.3.1): bit 0 NVM, bit 6 one or more I/O
+ * Command Sets (CC.CSS = 110b allowed), bit 7 admin only. */
+#define NVME_CAP_CSS_IOCS 0x40
+#define NVME_CAP_CSS_NOIO 0x80
+/* CC.CSS (NVMe 2.0 §3.1.3.5): 110b all supported I/O Command Sets,
+ * chosen per namespace through the I/O Command Set Profile feature. */
+#define NVME_CC_CSS_IOCS (6u << 4)
+#define NVME_CC_CSS_ADMIN (7u << 4)
+/* NSSR (§3.1.7): writing "NVMe" (4E564D65h) starts an NVM Subsystem
+ * Reset when CAP.NSSRS is 1. */
+#define NVME_NSSR_VALUE 0x4e564d65u
+
+/* Admin opcodes (NVMe 2.0 Figure 138) */
+#define NVME_ADMIN_FW_COMMIT 0x10
+#define NVME_ADMIN_FW_DOWNLOAD 0x11
+/* OACS bits beyond the first four */
+#define NVME_OACS_SELF_TEST (1u << 4)
+/* SANICAP (bytes 328-331, §5.17.2.1 Figure 275) */
+#define NVME_SANICAP_CRYPTO (1u << 0)
+#define NVME_SANICAP_BLOCK (1u << 1)
+#define NVME_SANICAP_OVERWRITE (1u << 2)
+/* FNA (byte 524) */
+#define NVME_FNA_FORMAT_ALL (1u << 0)
+#define NVME_FNA_SECURE_ALL (1u << 1)
+#define NVME_FNA_CRYPTO (1u << 2)
+/* LPA (byte 261) bits beyond SMART per namespace */
+#define NVME_LPA_EFFECTS (1u << 1)
+#define NVME_LPA_EXTENDED (1u << 2) /* NUMDU, LPOL/LPOU supported */
+/* FRMW (byte 260): bit 0 slot 1 read only, bits 3:1 number of slots,
+ * bit 4 activation without reset */
+#define NVME_FRMW_SLOT1_RO (1u << 0)
+#define NVME_FRMW_SLOTS(frmw) (((frmw) >> 1) & 0x7u)
+#define NVME_FRMW_NO_RESET (1u << 4)
+
+/* NVM command set opcodes (NVM CS Figure 18; ZNS Figure 23) */
+#define NVME_CMD_COMPARE 0x05
+#define NVME_CMD_VERIFY 0x0c
+#define NVME_CMD_ZONE_MGMT_SEND 0x79
+#define NVME_CMD_ZONE_MGMT_RECV 0x7a
+#define NVME_CMD_ZONE_APPEND 0x7d
+/* ONCS bits beyond the first four (NVMe 2.0 Figure 275, byte 520) */
+#define NVME_ONCS_FEATURES_SAVE (1u << 4)
+#define NVME_ONCS_RESERVATIONS (1u << 5)
+#define NVME_ONCS_TIMESTAMP (1u << 6)
+#define NVME_ONCS_VERIFY (1u << 7)
+
+/* Read/Write/Compare/Verify/Write Zeroes CDW12 (NVM CS §3.2.6 Figure 63) */
+#define NVME_RW_LR (1u << 31)      /* Limited Retry */
+#define NVME_RW_FUA (1u << 30)     /* Force Unit Access */
+#define NVME_RW_PRACT (1u << 29)   /* PRINFO: Protection Information Action */
+#define NVME_RW_PRCHK_GUARD (1u << 28)
+#define NVME_RW_PRCHK_APP (1u << 27)
+#define NVME_RW_PRCHK_REF (1u << 26)
+#define NVME_WZ_DEAC (1u << 25)    /* Write Zeroes: deallocate (NVM CS §3.2.8) */
+
+/* Dataset Management (NVM CS §3.2.3): CDW10 NR (0-based ranges) bits 7:0,
+ * CDW11 attributes; 16-byte range entries (Figure 42). */
+#define NVME_DSM_IDR (1u << 0)
+#define NVME_DSM_IDW (1u << 1)
+#define NVME_DSM_AD (1u << 2) /* deallocate */
+#define NVME_DSM_MAX_RANGES 256u
+struct nvme_dsm_range {
+    uint32_t cattr; /* context attributes */
+    uint32_t nlb;   /* length in logical blocks (1-based) */
+    uint64_t slba;
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes");
+
+/* Identify CNS values (NVMe 2.0 Figure 273) */
+#define NVME_CNS_NS_DESC_LIST 0x03
+#define NVME_CNS_CS_NS 0x05          /* I/O Command Set specific Identify Namespace */
+#define NVME_CNS_CS_CTRL 0x06        /* I/O Command Set specific Identify Controller */
+#define NVME_CNS_CS_ACTIVE_NS_LIST 0x07
+#define NVME_CNS_NS_CTRL_LIST 0x12   /* controllers attached to NSID */
+#define NVME_CNS_CTRL_LIST 0x13      /* controllers in the NVM subsystem */
+#define NVME_CNS_IOCS 0x1c           /* I/O Command Set data structure */
+/* Command Set Identifiers (NVMe 2.0 Figure 286), CDW11 bits 31:24 */
+#define NVME_CSI_NVM 0x00
+#define NVME_CSI_KV 0x01
+#define NVME_CSI_ZNS 0x02
+/* Namespace Identification Descriptor types (Figure 276) */
+#define NVME_NIDT_EUI64 0x01
+#define NVME_NIDT_NGUID 0x02
+#define NVME_NIDT_UUID 0x03
+#define NVME_NIDT_CSI 0x04
+/* Controller list (Figure 279): a count then up to 2047 CNTIDs. */
+#define NVME_CTRL_LIST_MAX 2047u
+/* I/O Command Set data structure (CNS 1Ch, Figure 291): 512 vectors of
+ * 8 bytes, bit n = command set n. */
+#define NVME_IOCS_VECTORS 512u
+
+/* Features (NVMe 2.0 Figure 385) */
+#define NVME_FEAT_APST 0x0c       /* Autonomous Power State Transition, 256-byte data */
+#define NVME_FEAT_TIMESTAMP 0x0e  /* 8-byte data (§5.27.1.10) */
+#define NVME_FEAT_IOCS_PROFILE 0x19
+#define NVME_FEAT_APST_DATA_SIZE 256u
+#define NVME_FEAT_TIMESTAMP_DATA_SIZE 8u
+#define NVME_FEAT_HOST_BEHAVIOR_DATA_SIZE 512u
+/* Get Features SEL (CDW10 bits 10:8, Figure 325) and Set Features SV
+ * (CDW10 bit 31, Figure 382). */
+#define NVME_FEAT_SEL_SHIFT 8
+#define NVME_FEAT_SEL_CURRENT 0u
+#define NVME_FEAT_SEL_DEFAULT 1u
+#define NVME_FEAT_SEL_SAVED 2u
+#define NVME_FEAT_SEL_SUPPORTED 3u
+#define NVME_FEAT_SV (1u << 31)
+/* Capabilities returned with SEL = 011b (Figure 326) */
+#define NVME_FEAT_CAP_SAVEABLE (1u << 0)
+#define NVME_FEAT_CAP_NS_SPECIFIC (1u << 1)
+#define NVME_FEAT_CAP_CHANGEABLE (1u << 2)
+
+/* Log pages (NVMe 2.0 Figure 202) */
+#define NVME_LID_EFFECTS 0x05
+#define NVME_LID_SELF_TEST 0x06
+#define NVME_LID_SANITIZE 0x81
+/* Get Log Page CDW10: LID 7:0, LSP 14:8, RAE 15, NUMDL 31:16; CDW11
+ * NUMDU 15:0, LSI 31:16; CDW12/13 LPOL/LPOU; CDW14 CSI 31:24. */
+#define NVME_LOG_RAE (1u << 15)
+
+/* Error Information log entry (§5.16.1.2, Figure 205) */
+struct __attribute__((packed)) nvme_error_log_entry {
+    uint64_t error_count;
+    uint16_t sqid;
+    uint16_t cid;
+    uint16_t status;     /* bit 0 phase tag, 15:1 status field */
+    uint16_t param_loc;
+    uint64_t lba;
+    uint32_t nsid;
+    uint8_t vs;
+    uint8_t trtype;
+    uint8_t rsvd30[2];
+    uint64_t cs;
+    uint16_t trtype_spec;
+    uint8_t rsvd42[22];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_error_log_entry) == 64, "error entry is 64 bytes");
+
+/* Firmware Slot Information (§5.16.1.4, Figure 210) */
+struct nvme_fw_slot_log {
+    uint8_t afi;        /* bits 2:0 active slot, 6:4 slot at next reset */
+    uint8_t rsvd1[7];
+    char frs[7][8];     /* revision in slot 1..7 */
+    uint8_t rsvd64[448];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_fw_slot_log) == 512, "firmware slot log is 512 bytes");
+
+/* Commands Supported and Effects (§5.16.1.6, Figure 212/213) */
+struct nvme_effects_log {
+    uint32_t acs[256]; /* admin opcodes */
+    uint32_t iocs[256]; /* I/O opcodes */
+    uint8_t rsvd[2048];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_effects_log) == 4096, "effects log is 4096 bytes");
+#define NVME_EFFECTS_CSUPP (1u << 0) /* command supported */
+#define NVME_EFFECTS_LBCC (1u << 1)  /* logical block content change */
+#define NVME_EFFECTS_NCC (1u << 2)   /* namespace capability change */
+#define NVME_EFFECTS_NIC (1u << 3)   /* namespace inventory change */
+#define NVME_EFFECTS_CCC (1u << 4)   /* controller capability change */
+
+/* Device Self-test (§5.9, CDW10 STC bits 3:0) and its log (§5.16.1.7,
+ * Figures 214/215): 20 results of 28 bytes, newest first. */
+#define NVME_DST_SHORT 0x1u
+#define NVME_DST_EXTENDED 0x2u
+#define NVME_DST_VENDOR 0xeu
+#define NVME_DST_ABORT 0xfu
+struct __attribute__((packed)) nvme_self_test_result {
+    uint8_t status;     /* 3:0 result (0 ok, Fh unused entry), 7:4 STC */
+    uint8_t segment;
+    uint8_t valid;      /* bit 0 NSID, 1 FLBA, 2 SCT, 3 SC */
+    uint8_t rsvd3;
+    uint64_t poh;       /* power on hours */
+    uint32_t nsid;
+    uint64_t flba;
+    uint8_t sct;
+    uint8_t sc;
+    uint16_t vs;
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_self_test_result) == 28, "self-test result is 28 bytes");
+struct __attribute__((packed)) nvme_self_test_log {
+    uint8_t current;     /* bits 3:0 operation in progress (0: none) */
+    uint8_t completion;  /* bits 6:0 percent */
+    uint8_t rsvd2[2];
+    struct nvme_self_test_result result[20];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_self_test_log) == 564, "self-test log is 564 bytes");
+#define NVME_DST_RESULT_UNUSED 0xfu
+
+/* Sanitize (§5.24, CDW10): SANACT 2:0, AUSE 3, OWPASS 7:4, OIPBP 8,
+ * NDAS 9; CDW11 overwrite pattern.  Status log LID 81h (Figure 292). */
+#define NVME_SANACT_EXIT_FAILURE 0x1u
+#define NVME_SANACT_BLOCK 0x2u
+#define NVME_SANACT_OVERWRITE 0x3u
+#define NVME_SANACT_CRYPTO 0x4u
+struct nvme_sanitize_log {
+    uint16_t sprog;  /* progress, n/65536 */
+    uint16_t sstat;  /* bits 2:0: 0 never, 1 completed, 2 in progress, 3 failed */
+    uint32_t scdw10; /* CDW10 of the last Sanitize */
+    uint32_t eto;    /* estimated times, seconds (FFFFFFFFh: none) */
+    uint32_t etbe;
+    uint32_t etce;
+    uint32_t etond;
+    uint32_t etbend;
+    uint32_t etcend;
+    uint8_t rsvd32[480];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_sanitize_log) == 512, "sanitize log is 512 bytes");
+
+/* Format NVM (§5.23, CDW10): LBAF 3:0, MSET 4, PI 7:5, PIL 8, SES 11:9,
+ * LBAFU 13:12 (NVMe 2.0: format index bits 5:4). */
+#define NVME_FORMAT_SES_NONE 0u
+#define NVME_FORMAT_SES_USER 1u
+#define NVME_FORMAT_SES_CRYPTO 2u
+
+/* Firmware Commit (§5.12, CDW10): FS 2:0, CA 5:3, BPID 31. */
+#define NVME_FW_CA_REPLACE 0u
+#define NVME_FW_CA_REPLACE_ACTIVATE 1u /* activate at next reset */
+#define NVME_FW_CA_ACTIVATE 2u         /* slot FS at next reset */
+#define NVME_FW_CA_ACTIVATE_NOW 3u     /* without reset */
+
+/* Zoned Namespace Command Set (ZNS 1.1) */
+/* Zone Management Send actions (Figure 36, CDW13 ZSA 7:0; CDW13 bit 8 Select All) */
+#define NVME_ZSA_CLOSE 0x01u
+#define NVME_ZSA_FINISH 0x02u
+#define NVME_ZSA_OPEN 0x03u
+#define NVME_ZSA_RESET 0x04u
+#define NVME_ZSA_OFFLINE 0x05u
+#define NVME_ZSA_SELECT_ALL (1u << 8)
+/* Zone Management Receive (Figure 39): CDW12 NUMD (0-based dwords), CDW13
+ * ZRA 7:0 (00h Report Zones), ZRASF 15:8 (00h all), bit 16 Partial Report. */
+#define NVME_ZRA_REPORT 0x00u
+#define NVME_ZRASF_ALL 0x00u
+#define NVME_ZRA_PARTIAL (1u << 16)
+/* Zone states (Figure 7, zone descriptor ZS bits 7:4) */
+#define NVME_ZS_EMPTY 0x1u
+#define NVME_ZS_IMPLICIT_OPEN 0x2u
+#define NVME_ZS_EXPLICIT_OPEN 0x3u
+#define NVME_ZS_CLOSED 0x4u
+#define NVME_ZS_READ_ONLY 0xdu
+#define NVME_ZS_FULL 0xeu
+#define NVME_ZS_OFFLINE 0xfu
+#define NVME_ZT_SEQ_WRITE 0x2u
+struct nvme_zone_desc { /* Figure 42 */
+    uint8_t zt;    /* bits 3:0 zone type */
+    uint8_t zs;    /* bits 7:4 zone state */
+    uint8_t za;    /* zone attributes */
+    uint8_t zai;
+    uint8_t rsvd4[4];
+    uint64_t zcap; /* zone capacity, blocks */
+    uint64_t zslba;
+    uint64_t wp;   /* write pointer */
+    uint8_t rsvd32[32];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_zone_desc) == 64, "zone descriptor is 64 bytes");
+struct nvme_zone_report { /* Figure 40: header, then descriptors */
+    uint64_t nr_zones;
+    uint8_t rsvd8[56];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_zone_report) == 64, "zone report header is 64 bytes");
+/* I/O Command Set specific Identify Namespace for ZNS (CNS 05h CSI 02h, Figure 48) */
+struct nvme_zns_lbafe {
+    uint64_t zsze; /* zone size, blocks */
+    uint8_t zdes;  /* zone descriptor extension size, 64-byte units */
+    uint8_t rsvd9[7];
+};
+struct nvme_id_ns_zns {
+    uint16_t zoc;  /* 0: zone operation characteristics */
+    uint16_t ozcs; /* 2: optional zoned command support */
+    uint32_t mar;  /* 4: max active resources, 0-based, FFFFFFFFh none */
+    uint32_t mor;  /* 8: max open resources, 0-based */
+    uint32_t rrl;  /* 12 */
+    uint32_t frl;  /* 16 */
+    uint8_t rsvd20[2796];
+    struct nvme_zns_lbafe lbafe[64]; /* 2816 */
+    uint8_t vs[256]; /* 3840 */
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_id_ns_zns) == 4096, "ZNS Identify Namespace is 4096 bytes");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset");
+/* ZNS Identify Controller (CNS 06h CSI 02h, Figure 47): byte 0 ZASL,
+ * zone append size limit, 2^n * MPSMIN, 0 = MDTS. */
+
+/* Status codes of NVMe 2.0 and ZNS the core names (status.c) */
+#define NVME_SC_CMD_SIZE_LIMIT 0x83      /* SCT 1: Command Size Limit Exceeded */
+#define NVME_SC_COMPARE_FAILED 0x85      /* SCT 2 */
+#define NVME_SC_INVALID_FORMAT 0x0a      /* SCT 1 */
+#define NVME_SC_INVALID_FW_SLOT 0x06     /* SCT 1 */
+#define NVME_SC_INVALID_FW_IMAGE 0x07    /* SCT 1 */
+#define NVME_SC_FW_NEEDS_CONV_RESET 0x0b /* SCT 1 */
+#define NVME_SC_FEAT_NOT_SAVEABLE 0x0d   /* SCT 1 */
+#define NVME_SC_FEAT_NOT_CHANGEABLE 0x0e /* SCT 1 */
+#define NVME_SC_SELF_TEST_IN_PROGRESS 0x1d /* SCT 1 */
+#define NVME_SC_SANITIZE_IN_PROGRESS 0x1d  /* SCT 0 */
+#define NVME_SC_ZONE_BOUNDARY 0xb8       /* SCT 1, ZNS Figure 26 */
+#define NVME_SC_ZONE_FULL 0xb9
+#define NVME_SC_ZONE_READ_ONLY 0xba
+#define NVME_SC_ZONE_OFFLINE 0xbb
+#define NVME_SC_ZONE_INVALID_WRITE 0xbc
+#define NVME_SC_ZONE_TOO_MANY_ACTIVE 0xbd
+#define NVME_SC_ZONE_TOO_MANY_OPEN 0xbe
+#define NVME_SC_ZONE_INVALID_TRANSITION 0xbf
+#define NVME_SC_GUARD_CHECK 0x82         /* SCT 2 */
+#define NVME_SC_REFTAG_CHECK 0x84        /* SCT 2 */
 
 #endif /* NVME_SPEC_H */

@@ -71,7 +71,7 @@ struct nvme_sim; /* opaque */
 struct nvme_sim_ns_config {
     uint32_t nsid;        /* 1 .. 0xfffffffe, any order, gaps allowed */
     uint64_t blocks;      /* NSZE in logical blocks; 0 with an image: file size / lba_size */
-    uint32_t lba_size;    /* bytes, power of two 512 .. 65536; 0 means 512 */
+    uint32_t lba_size;    /* bytes, power of two 512 .. 2 MiB (QEMU's range); 0 means 512 */
     const char *image;    /* NULL: sparse memory (zeros); else a file used with pread/pwrite */
     bool create;          /* create the image file / extend it to blocks*lba_size if needed */
     uint32_t corrupt;     /* NVME_SIM_CORRUPT_* bits */
@@ -87,6 +87,36 @@ struct nvme_sim_ns_config {
      * struct nvme_id_ns declares lbaf[16] only). */
     uint8_t nlbaf;
     uint8_t flbas_index;
+    /* Metadata and protection information of the format in use (NVM CS
+     * §5.2): ms bytes per block, interleaved with the data when extended
+     * (FLBAS bit 4), else through MPTR; pi_type 1..3 (DPS) needs ms >= 8,
+     * PI in the last 8 metadata bytes, or the first with pi_first.  PI is
+     * the 16-bit guard (CRC-16 T10-DIF of the block's data), application
+     * tag, and reference tag; PRACT generates it on writes and strips it
+     * on reads when ms is 8; PRCHK bits check guard (28) and reference tag
+     * (26, Types 1 and 2: CDW14 + block) and fail with End-to-end Guard /
+     * Reference Tag Check Error (SCT 2h, SC 82h / 84h).  The format list
+     * then also offers (512, ms) and (4096, ms) so Format NVM can move
+     * between formats with and without metadata. */
+    uint16_t ms;
+    bool extended;
+    uint8_t pi_type;
+    bool pi_first;
+    /* Zoned namespace (ZNS 1.1; CSI 02h): zones of zone_size blocks (a
+     * power of two; capacity = size), all sequential-write-required,
+     * starting Empty.  Writes and Write Zeroes must start at the zone's
+     * write pointer (else Zone Invalid Write, SCT 1h SC BCh), stay inside
+     * the zone (Zone Boundary Error B8h), not hit a Full zone (Zone Is Full
+     * B9h); Zone Append (7Dh) writes at the write pointer and returns the
+     * LBA in Dword 0.  Writing opens the zone implicitly; Zone Management
+     * Send opens, closes, finishes, resets (data back to zeros) and
+     * offlines (Invalid Zone State Transition BFh unless read only);
+     * max_open / max_active limit open and active zones (0: no limit; Too
+     * Many Open Zones BEh, Too Many Active Zones BDh).  Needs the
+     * controller's I/O Command Set support (cfg.iocs is forced on). */
+    bool zoned;
+    uint64_t zone_size;
+    uint32_t max_open, max_active;
 };
 
 /* SMART / Health values (§5.14.1.2).  The data unit and host command
@@ -205,6 +235,23 @@ struct nvme_sim_config {
     bool locks;              /* provide pthread mutex lock callbacks (default false: NULL) */
     int log_level;           /* print core log lines with level <= this (default NVME_LOG_WARN) */
     bool quiet;              /* do not print the simulator's own messages to stderr */
+    /* Optional commands and capabilities (issue 9), defaults in brackets */
+    uint16_t oncs;           /* Identify ONCS [Compare, DSM, Write Zeroes, Save/Select
+                                features, Timestamp, Verify: 0x00dd] */
+    uint16_t oacs;           /* Identify OACS [Format, Firmware, Self-test: 0x0016] */
+    uint8_t lpa;             /* Identify LPA [effects log, extended data: 0x06] */
+    uint32_t sanicap;        /* Identify SANICAP [crypto, block, overwrite: 0x7] */
+    uint8_t fna;             /* Identify FNA [crypto erase: 0x04] */
+    uint8_t frmw;            /* Identify FRMW [3 slots, activation without reset: 0x16] */
+    uint8_t fwug;            /* Identify FWUG, 4 KiB units [0: no information] */
+    uint8_t dlfeat;          /* Identify Namespace DLFEAT [zeros, WZ deallocate: 0x09] */
+    uint8_t npss;            /* Identify NPSS, 0-based power states [2] */
+    bool nssrs;              /* CAP.NSSRS: NVM Subsystem Reset supported [true] */
+    bool iocs;               /* CAP.CSS bit 6: I/O Command Sets (CC.CSS 110b), Identify CNS
+                                1Ch/05h/06h and the I/O Command Set Profile feature [false;
+                                forced on when a namespace is zoned] */
+    uint32_t dst_short_us;   /* Device Self-test durations, simulated us [1000 / 5000] */
+    uint32_t dst_extended_us;
     bool wait_wake;          /* fill the OSAL's optional wait/wake (default false: NULL, the
                                 core polls with sleep_us).  wait(us) advances the clock 1 us
                                 at a time, running due work and delivering interrupts like
@@ -438,6 +485,15 @@ struct nvme_sim_stats {
     uint64_t cache_cleans, cache_invalidates; /* non-coherent mode: lines cleaned /
                                                  invalidated (tracked lines only) */
     uint64_t bounced_maps;              /* dma_map pieces bounced (cfg.bounce_unaligned) */
+    /* issue 9 */
+    uint64_t fua_writes;                /* Writes with FUA (CDW12 bit 30) */
+    uint64_t compares, verifies;        /* completed successfully */
+    uint64_t dsm_cmds, dsm_ranges, deallocated_blocks;
+    uint64_t write_zeroes, wz_deallocate; /* Write Zeroes commands, those with DEAC */
+    uint64_t pi_generated, pi_checked, pi_stripped; /* blocks */
+    uint64_t md_bytes;                  /* separate/extended metadata bytes moved */
+    uint64_t formats, sanitizes, self_tests, fw_downloads, fw_commits, nssrs;
+    uint64_t zone_appends, zone_sends, zone_reports;
 };
 const struct nvme_sim_stats *nvme_sim_stats(const struct nvme_sim *sim);
 uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim);
@@ -469,6 +525,31 @@ uint32_t nvme_sim_reg_peek(struct nvme_sim *sim, uint32_t off);
 bool nvme_sim_queue_exists(struct nvme_sim *sim, uint16_t qid, bool cq);
 /* Stored feature value (Get Features, current) of feature `fid`. */
 uint32_t nvme_sim_feature(struct nvme_sim *sim, uint8_t fid);
+
+/* --- Issue 9: management state ----------------------------------------------------
+ * Format NVM (80h) changes a namespace's format among its listed ones
+ * (capacity in bytes kept), erases it, sets MSET/PI/PIL; image-backed
+ * namespaces refuse it (Invalid Field).  Sanitize (84h) erases every
+ * namespace (overwrite leaves zeros too; its pattern is only recorded) and
+ * fills the Sanitize Status log (81h).  Device Self-test (14h) runs for
+ * dst_short_us / dst_extended_us of simulated time (another one meanwhile:
+ * Device Self-test In Progress), Fh aborts it; results in log 06h.
+ * Firmware Image Download (11h) gathers an image (at most 1 MiB, any
+ * order); Firmware Commit (10h) stores it in a slot (1..FRMW slots, slot
+ * revision = the image's first 8 bytes) and activates it now (CA 3), at
+ * the next controller reset (CA 1, 2), or not (CA 0).  Writing
+ * 4E564D65h to NSSR with CAP.NSSRS resets the controller like CC.EN 1->0
+ * and sets CSTS.NSSRO (write 1 to clear).  Log C0h (vendor) is a 16 KiB
+ * pattern, byte i = (i * 7 + i / 4096) & FFh, for large-log tests. */
+/* Firmware revision of slot 1..7 ("" when empty); the active slot. */
+const char *nvme_sim_fw_slot(const struct nvme_sim *sim, unsigned slot);
+unsigned nvme_sim_fw_active(const struct nvme_sim *sim);
+/* Zone state (NVME_ZS_*) and write pointer of the zone holding lba; -1 if none. */
+int nvme_sim_zone(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint8_t *state, uint64_t *wp);
+/* Separate/interleaved metadata of one block (back door): 0 or -1. */
+int nvme_sim_ns_md(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, void *md);
+/* Saved value (Set Features SV) of a feature. */
+uint32_t nvme_sim_feature_saved(struct nvme_sim *sim, uint8_t fid);
 
 /* --- Log capture ------------------------------------------------------------------- */
 

@@ -1326,6 +1326,218 @@ static void test_noncoherent_core(void)
     }
 }
 
+
+/* --- Issue 9: NVMe 2.0 identify, features, logs, NVM and management commands ---- */
+
+static int io12(struct host *h, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t nlb,
+                uint32_t cdw12, uint64_t prp1, uint64_t mptr, uint32_t cdw14, uint32_t *dw0)
+{
+    struct nvme_sqe s = {.opc = opc, .nsid = nsid, .cdw10 = (uint32_t)lba,
+                         .cdw11 = (uint32_t)(lba >> 32), .cdw12 = (nlb - 1) | cdw12,
+                         .cdw14 = cdw14, .prp1 = prp1, .mptr = mptr};
+    struct nvme_cqe c;
+    int sf = host_cmd(h, &h->ioq, &s, &c);
+    if (dw0)
+        *dw0 = c.dw0;
+    return sf;
+}
+
+static void test_issue9_admin(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.fwug = 0;
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint64_t bus;
+    uint8_t *buf = h.o.dma_alloc(h.o.ctx, 16384, 4096, &bus);
+    uint32_t dw0 = 0;
+    /* CNS 03h: EUI64, NGUID, UUID, CSI descriptors. */
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 1, NVME_CNS_NS_DESC_LIST, 0, bus, 0, NULL) == 0);
+    CHECK(buf[0] == NVME_NIDT_EUI64 && buf[1] == 8 && buf[12] == NVME_NIDT_NGUID &&
+          buf[13] == 16 && buf[32] == NVME_NIDT_UUID && buf[52] == NVME_NIDT_CSI &&
+          buf[56] == NVME_CSI_NVM);
+    /* CNS 13h: one controller; 1Ch/05h only with I/O command sets. */
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL_LIST, 0, bus, 0, NULL) == 0);
+    CHECK(buf[0] == 1 && buf[2] == 1);
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_IOCS, 0, bus, 0, NULL) ==
+          GEN(NVME_SC_INVALID_FIELD));
+    /* Identify Controller: ONCS, OACS, SANICAP, FRMW, LPA from the config. */
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL, 0, bus, 0, NULL) == 0);
+    const struct nvme_id_ctrl *id = (const void *)buf;
+    CHECK(id->oncs == cfg.oncs && id->oacs == cfg.oacs && id->sanicap == 7 &&
+          id->frmw == cfg.frmw && id->lpa == 6 && id->npss == 2);
+    /* Features: SEL and SV. */
+    CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_ARBITRATION | NVME_FEAT_SV, 6, 0, 0,
+                NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION | (2u << 8), 0, 0, 0,
+                &dw0) == 0 && dw0 == 6);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION | (1u << 8), 0, 0, 0,
+                &dw0) == 0 && dw0 == 3);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION | (3u << 8), 0, 0, 0,
+                &dw0) == 0 && dw0 == 5);
+    CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_NUM_QUEUES | NVME_FEAT_SV, 0, 0, 0,
+                NULL) == CMD(NVME_SC_FEAT_NOT_SAVEABLE));
+    memset(buf, 0, 8);
+    buf[0] = 0x10;
+    CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_TIMESTAMP, 0, bus, 0, NULL) == 0);
+    nvme_sim_advance(sim, 3000);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_TIMESTAMP, 0, bus, 0, NULL) == 0);
+    CHECK(buf[0] >= 0x13 && buf[0] < 0x20 && ((buf[6] >> 1) & 7) == 1);
+    /* Logs: effects, a 16 KiB vendor page read at an offset with NUMDU. */
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, 0, NVME_LID_EFFECTS | (1023u << 16), 0, bus, 0,
+                NULL) == 0);
+    const struct nvme_effects_log *e = (const void *)buf;
+    CHECK((e->acs[NVME_ADMIN_FORMAT_NVM] & NVME_EFFECTS_LBCC) &&
+          (e->iocs[NVME_CMD_DSM] & NVME_EFFECTS_CSUPP));
+    struct nvme_sqe lg = {.opc = NVME_ADMIN_GET_LOG_PAGE, .cdw10 = 0xc0 | (1023u << 16),
+                          .cdw12 = 8192, .prp1 = bus, .prp2 = 0};
+    CHECK(host_cmd(&h, &h.aq, &lg, NULL) == 0);
+    CHECK(buf[0] == (uint8_t)((8192 * 7 + 2) & 0xff));
+    /* Device self-test: in progress, then logged. */
+    CHECK(admin(&h, NVME_ADMIN_DEVICE_SELF_TEST, 0, NVME_DST_SHORT, 0, 0, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_DEVICE_SELF_TEST, 0, NVME_DST_SHORT, 0, 0, 0, NULL) ==
+          CMD(NVME_SC_SELF_TEST_IN_PROGRESS));
+    nvme_sim_advance(sim, 1500);
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, 0, NVME_LID_SELF_TEST | (140u << 16), 0, bus, 0,
+                NULL) == 0);
+    CHECK(buf[0] == 0 && buf[4] == (NVME_DST_SHORT << 4) && buf[4 + 28] == 0xf);
+    /* Firmware: download two pieces, commit to slot 2, activate now. */
+    memset(buf, 0, 8192);
+    memcpy(buf, "SIMFW002", 8);
+    CHECK(admin(&h, NVME_ADMIN_FW_DOWNLOAD, 0, 1023, 0, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_FW_DOWNLOAD, 0, 1023, 1024, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_FW_COMMIT, 0, 2 | (3u << 3), 0, 0, 0, NULL) == 0);
+    CHECK(!strcmp(nvme_sim_fw_slot(sim, 2), "SIMFW002") && nvme_sim_fw_active(sim) == 2);
+    CHECK(admin(&h, NVME_ADMIN_FW_COMMIT, 0, 6 | (1u << 3), 0, 0, 0, NULL) ==
+          CMD(NVME_SC_INVALID_FW_SLOT));
+    /* Sanitize: crypto erase, status log. */
+    CHECK(nvme_sim_ns_write(sim, 1, 0, 1, buf) == 0);
+    CHECK(admin(&h, NVME_ADMIN_SANITIZE, 0, NVME_SANACT_CRYPTO, 0, 0, 0, NULL) == 0);
+    uint8_t blk[512];
+    CHECK(nvme_sim_ns_read(sim, 1, 0, 1, blk) == 0 && all(blk, 512, 0));
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, 0, NVME_LID_SANITIZE | (127u << 16), 0, bus, 0,
+                NULL) == 0);
+    CHECK((buf[2] & 7) == 1 && buf[4] == NVME_SANACT_CRYPTO);
+    /* Format NVM to 4096-byte blocks (format 1). */
+    CHECK(admin(&h, NVME_ADMIN_FORMAT_NVM, 1, 1, 0, 0, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 1, NVME_CNS_NS, 0, bus, 0, NULL) == 0);
+    CHECK((buf[26] & 0xf) == 1 && ((struct nvme_id_ns *)(void *)buf)->nsze == 32768 / 8);
+    CHECK(admin(&h, NVME_ADMIN_FORMAT_NVM, 1, 7, 0, 0, 0, NULL) == CMD(NVME_SC_INVALID_FORMAT));
+    h.o.dma_free(h.o.ctx, buf, 16384);
+    lc_end(&h, sim);
+
+    /* NSSR: "NVMe" resets the controller and sets CSTS.NSSRO (RW1C). */
+    nvme_sim_config_init(&cfg);
+    sim = lc_sim(&cfg, &h);
+    wr(&h, NVME_REG_NSSR, 0x12345678);
+    CHECK(rd(&h, NVME_REG_CSTS) & NVME_CSTS_RDY);
+    wr(&h, NVME_REG_NSSR, NVME_NSSR_VALUE);
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 100000));
+    CHECK(rd(&h, NVME_REG_CSTS) & NVME_CSTS_NSSRO);
+    wr(&h, NVME_REG_CSTS, NVME_CSTS_NSSRO);
+    CHECK(!(rd(&h, NVME_REG_CSTS) & NVME_CSTS_NSSRO));
+    CHECK(nvme_sim_stats(sim)->nssrs == 1);
+    hq_free(&h, &h.aq);
+    hq_free(&h, &h.ioq);
+    CHECK(nvme_sim_dma_live(sim) == 0);
+    nvme_sim_destroy(sim);
+}
+
+static void test_issue9_nvm(void)
+{
+    static const struct nvme_sim_ns_config ns[] = {
+        {.nsid = 1, .blocks = 256, .lba_size = 512},
+        {.nsid = 2, .blocks = 64, .lba_size = 512, .ms = 8, .pi_type = 1},
+        {.nsid = 3, .blocks = 64, .lba_size = 512, .ms = 16, .extended = true},
+        {.nsid = 4, .blocks = 4, .lba_size = 1u << 20},
+        {.nsid = 5, .blocks = 64, .lba_size = 512, .zoned = true, .zone_size = 16},
+    };
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.ns = ns;
+    cfg.ns_count = 5;
+    cfg.mdts = 9; /* 2 MiB */
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    CHECK(NVME_CAP_CSS(h.o.mmio_read64(h.o.ctx, NVME_REG_CAP)) & NVME_CAP_CSS_IOCS);
+    uint64_t bus;
+    uint8_t *buf = h.o.dma_alloc(h.o.ctx, 1u << 20, 4096, &bus);
+    uint64_t mbus;
+    uint8_t *md = h.o.dma_alloc(h.o.ctx, 4096, 4096, &mbus);
+    fill(buf, 8 * 512, 0x5a);
+    /* DSM deallocate, Write Zeroes DEAC, Verify, Compare, FUA. */
+    CHECK(io12(&h, NVME_CMD_WRITE, 1, 0, 8, NVME_RW_FUA, bus, 0, 0, NULL) == 0);
+    CHECK(nvme_sim_stats(sim)->fua_writes == 1);
+    CHECK(io12(&h, NVME_CMD_COMPARE, 1, 0, 8, 0, bus, 0, 0, NULL) == 0);
+    buf[5] ^= 1;
+    CHECK(io12(&h, NVME_CMD_COMPARE, 1, 0, 8, 0, bus, 0, 0, NULL) ==
+          (NVME_SF(NVME_SCT_MEDIA, NVME_SC_COMPARE_FAILED) | NVME_SF_DNR_BIT));
+    CHECK(io12(&h, NVME_CMD_VERIFY, 1, 0, 256, 0, 0, 0, 0, NULL) == 0);
+    CHECK(io12(&h, NVME_CMD_VERIFY, 1, 250, 7, 0, 0, 0, 0, NULL) == GEN(NVME_SC_LBA_RANGE));
+    struct nvme_dsm_range *r = (void *)md;
+    r[0] = (struct nvme_dsm_range){0, 2, 1};
+    struct nvme_sqe dsm = {.opc = NVME_CMD_DSM, .nsid = 1, .cdw10 = 0, .cdw11 = NVME_DSM_AD,
+                           .prp1 = mbus};
+    CHECK(host_cmd(&h, &h.ioq, &dsm, NULL) == 0);
+    uint8_t blk[512];
+    CHECK(nvme_sim_ns_read(sim, 1, 1, 1, blk) == 0 && all(blk, 512, 0));
+    CHECK(nvme_sim_ns_read(sim, 1, 3, 1, blk) == 0 && all(blk, 512, 0x5a));
+    CHECK(io12(&h, NVME_CMD_WRITE_ZEROES, 1, 3, 2, NVME_WZ_DEAC, 0, 0, 0, NULL) == 0);
+    CHECK(nvme_sim_ns_read(sim, 1, 3, 1, blk) == 0 && all(blk, 512, 0));
+    CHECK(nvme_sim_stats(sim)->wz_deallocate == 1 && nvme_sim_stats(sim)->deallocated_blocks == 4);
+    /* PI Type 1, PRACT: generated on write, stripped and checked on read. */
+    fill(buf, 4 * 512, 0x11);
+    CHECK(io12(&h, NVME_CMD_WRITE, 2, 8, 4, NVME_RW_PRACT, bus, 0, 8, NULL) == 0);
+    uint8_t pi[8];
+    CHECK(nvme_sim_ns_md(sim, 2, 9, pi) == 0 && pi[7] == 9);
+    CHECK(io12(&h, NVME_CMD_READ, 2, 8, 4, NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_REF,
+               bus, 0, 8, NULL) == 0);
+    CHECK(io12(&h, NVME_CMD_READ, 2, 8, 4, NVME_RW_PRACT | NVME_RW_PRCHK_REF, bus, 0, 7, NULL) ==
+          (NVME_SF(NVME_SCT_MEDIA, NVME_SC_REFTAG_CHECK) | NVME_SF_DNR_BIT));
+    /* Without PRACT, the PI comes back through MPTR. */
+    CHECK(io12(&h, NVME_CMD_READ, 2, 8, 4, 0, bus, mbus, 0, NULL) == 0);
+    CHECK(md[8 + 7] == 9);
+    CHECK(io12(&h, NVME_CMD_READ, 1, 0, 1, NVME_RW_PRACT, bus, 0, 0, NULL) ==
+          GEN(NVME_SC_INVALID_FIELD));
+    /* Extended LBAs: 528-byte blocks in the data buffer. */
+    for (unsigned i = 0; i < 2 * 528; i++)
+        buf[i] = (uint8_t)i;
+    CHECK(io12(&h, NVME_CMD_WRITE, 3, 0, 2, 0, bus, 0, 0, NULL) == 0);
+    uint8_t m16[16];
+    CHECK(nvme_sim_ns_md(sim, 3, 1, m16) == 0 && m16[0] == (uint8_t)(528 + 512));
+    /* 1 MiB blocks. */
+    fill(buf, 1u << 20, 0x77);
+    uint64_t *list = (uint64_t *)(void *)md;
+    for (unsigned i = 0; i < 255; i++)
+        list[i] = bus + 4096u * (i + 1);
+    struct nvme_sqe big = {.opc = NVME_CMD_WRITE, .nsid = 4, .cdw10 = 2, .prp1 = bus,
+                           .prp2 = mbus};
+    CHECK(host_cmd(&h, &h.ioq, &big, NULL) == 0);
+    uint8_t *back = malloc(1u << 20);
+    CHECK(nvme_sim_ns_read(sim, 4, 2, 1, back) == 0 && all(back, 1u << 20, 0x77));
+    free(back);
+    /* A zoned namespace: writes at the write pointer, append, report. */
+    uint32_t dw0 = 0;
+    CHECK(io12(&h, NVME_CMD_WRITE, 5, 0, 2, 0, bus, 0, 0, NULL) == 0);
+    CHECK(io12(&h, NVME_CMD_WRITE, 5, 5, 1, 0, bus, 0, 0, NULL) == CMD(NVME_SC_ZONE_INVALID_WRITE));
+    CHECK(io12(&h, NVME_CMD_ZONE_APPEND, 5, 0, 3, 0, bus, 0, 0, &dw0) == 0 && dw0 == 2);
+    uint8_t st;
+    uint64_t wp;
+    CHECK(nvme_sim_zone(sim, 5, 0, &st, &wp) == 0 && wp == 5 && st == NVME_ZS_IMPLICIT_OPEN);
+    struct nvme_sqe rep = {.opc = NVME_CMD_ZONE_MGMT_RECV, .nsid = 5, .cdw12 = 1024 / 4 - 1,
+                           .cdw13 = NVME_ZRA_PARTIAL, .prp1 = bus};
+    CHECK(host_cmd(&h, &h.ioq, &rep, NULL) == 0);
+    CHECK(buf[0] == 4 && ((struct nvme_zone_desc *)(void *)(buf + 64))->wp == 5);
+    struct nvme_sqe fin = {.opc = NVME_CMD_ZONE_MGMT_SEND, .nsid = 5, .cdw13 = NVME_ZSA_FINISH};
+    CHECK(host_cmd(&h, &h.ioq, &fin, NULL) == 0);
+    CHECK(io12(&h, NVME_CMD_ZONE_APPEND, 5, 0, 1, 0, bus, 0, 0, NULL) == CMD(NVME_SC_ZONE_FULL));
+    CHECK(nvme_sim_zone(sim, 5, 0, &st, &wp) == 0 && st == NVME_ZS_FULL);
+    h.o.dma_free(h.o.ctx, buf, 1u << 20);
+    h.o.dma_free(h.o.ctx, md, 4096);
+    lc_end(&h, sim);
+}
+
 /* --- Smoke runs of the core ---------------------------------------------------- */
 
 static int core_run(struct nvme_sim_config *cfg, const char *what, bool expect_ok)
@@ -1440,6 +1652,8 @@ int main(void)
     test_lba_formats();
     test_noncoherent_model();
     test_noncoherent_core();
+    test_issue9_admin();
+    test_issue9_nvm();
     test_core_smoke();
     if (failures) {
         fprintf(stderr, "sim_selftest: %d failure(s)\n", failures);

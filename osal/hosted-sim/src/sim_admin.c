@@ -5,6 +5,7 @@
  * Abort is in sim_held.c, Asynchronous Event Request in sim_aer.c.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim_internal.h"
@@ -50,10 +51,15 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->oaes = (1u << 8) | (1u << 9); /* namespace attribute, firmware activation notices */
     id->acl = sim->cfg.acl;
     id->aerl = sim->cfg.aerl;
-    id->frmw = 0x02; /* one firmware slot, slot 1 read/write */
-    id->lpa = 0x04; /* bit 2: extended data (NUMDU, LPOL/LPOU) */
+    id->frmw = sim->cfg.frmw;
+    id->fwug = sim->cfg.fwug;
+    id->lpa = sim->cfg.lpa; /* bit 1 effects log, bit 2 extended data (NUMDU, LPOL/LPOU) */
     id->elpe = SIM_ERR_ENTRIES - 1; /* 64 error log entries */
-    id->npss = 0;
+    id->npss = sim->cfg.npss;
+    id->oacs = sim->cfg.oacs;
+    id->sanicap = sim->cfg.sanicap;
+    id->fna = sim->cfg.fna;
+    id->apsta = 1;
     id->wctemp = 343; /* 70 C */
     id->cctemp = 358; /* 85 C */
     uint64_t total = 0;
@@ -63,13 +69,27 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->sqes = (NVME_SQES_LOG2 << 4) | NVME_SQES_LOG2;
     id->cqes = (NVME_CQES_LOG2 << 4) | NVME_CQES_LOG2;
     id->nn = sim->nn_override ? sim->nn_override : sim_ns_max_nsid(sim);
-    id->oncs = NVME_ONCS_WRITE_ZEROES;
+    id->oncs = sim->cfg.oncs;
     /* VWC bit 0 present; bits 2:1 = 11b: Flush with NSID FFFFFFFFh supported. */
     id->vwc = sim->cfg.vwc ? (uint8_t)(NVME_VWC_PRESENT | 0x6) : 0;
     snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2024-01.org.nvme-core:sim:%s", sim->serial);
-    /* Power state 0: 25.00 W (MP in 0.01 W units). */
-    id->psd[0].raw[0] = 0xc4;
-    id->psd[0].raw[1] = 0x09;
+    /* Power state n: 25.00 W / (n + 1) (MP in 0.01 W units), entry and
+     * exit latencies growing, the last one non-operational. */
+    for (unsigned n = 0; n <= sim->cfg.npss && n < 32; n++) {
+        uint8_t *d = id->psd[n].raw;
+        uint16_t mp = (uint16_t)(2500 / (n + 1));
+        uint32_t enlat = 10u * n, exlat = 20u * n;
+        d[0] = (uint8_t)mp;
+        d[1] = (uint8_t)(mp >> 8);
+        d[3] = n == sim->cfg.npss && n ? 0x2 : 0; /* NOPS */
+        memcpy(d + 4, &enlat, 4);
+        memcpy(d + 8, &exlat, 4);
+        d[12] = d[13] = d[14] = d[15] = (uint8_t)n;
+        d[16] = 0x10; /* IDLP 16 */
+        d[18] = 0x80; /* IPS 10b: 0.01 W */
+        d[20] = 0x20; /* ACTP 32 */
+        d[22] = 0x82; /* APW 010b, APS 10b */
+    }
 }
 
 /* FLBAS (NVMe 2.0 Figure 276): format index bits 3:0 low, 6:5 high. */
@@ -78,63 +98,25 @@ static uint8_t flbas_encode(unsigned idx)
     return (uint8_t)((idx & 0xfu) | (((idx >> 4) & 0x3u) << 5));
 }
 
-/* LBA Format i (4 bytes at byte 128 + 4 i): MS 15:0, LBADS 23:16, RP 25:24. */
-static void put_lbaf(uint8_t *id, unsigned i, uint16_t ms, uint8_t lbads)
-{
-    uint8_t *f = id + 128 + 4 * i;
-    f[0] = (uint8_t)ms;
-    f[1] = (uint8_t)(ms >> 8);
-    f[2] = lbads;
-    f[3] = 0;
-}
-
-/* NVMe 2.0: nlbaf+1 formats, the one in use at flbas_index, the others
- * distinct (LBADS, MS) pairs. */
-static void id_ns_formats(const struct sim_ns *ns, struct nvme_id_ns *id)
-{
-    static const uint8_t sizes[] = {9, 12, 10, 11, 13, 14, 15, 16};
-    uint8_t *b = (uint8_t *)id;
-    unsigned k = 0;
-    for (unsigned i = 0; i <= ns->nlbaf; i++) {
-        if (i == ns->flbas_index) {
-            put_lbaf(b, i, 0, ns->lbads);
-            continue;
-        }
-        uint8_t lbads;
-        uint16_t ms;
-        do {
-            lbads = sizes[k % 8];
-            ms = (uint16_t)(8 * (k / 8));
-            k++;
-        } while (lbads == ns->lbads && ms == 0);
-        put_lbaf(b, i, ms, lbads);
-    }
-    id->nlbaf = ns->nlbaf;
-    id->flbas = flbas_encode(ns->flbas_index);
-}
-
-/* Identify Namespace (CNS 00h, Figure 245), with optional corruption. */
-static void id_ns(struct sim_ns *ns, struct nvme_id_ns *id)
+/* Identify Namespace (CNS 00h, NVM CS Figure 97), with optional
+ * corruption: the format list of sim_ns_formats at byte 128 + 4 i. */
+static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id)
 {
     id->nsze = id->ncap = id->nuse = ns->blocks;
-    if (ns->nlbaf) {
-        id_ns_formats(ns, id);
-        goto ids;
+    uint8_t *b = (uint8_t *)id;
+    for (unsigned i = 0; i < ns->nfmt; i++) {
+        uint8_t *f = b + 128 + 4 * i;
+        f[0] = (uint8_t)ns->fmt[i].ms;
+        f[1] = (uint8_t)(ns->fmt[i].ms >> 8);
+        f[2] = ns->fmt[i].lbads;
     }
-    /* Formats: 512 and 4096 always listed, the current one added if other. */
-    id->lbaf[0].lbads = 9;
-    id->lbaf[1].lbads = 12;
-    id->nlbaf = 1;
-    if (ns->lbads == 9) {
-        id->flbas = 0;
-    } else if (ns->lbads == 12) {
-        id->flbas = 1;
-    } else {
-        id->lbaf[2].lbads = ns->lbads;
-        id->nlbaf = 2;
-        id->flbas = 2;
-    }
-ids:
+    id->nlbaf = (uint8_t)(ns->nfmt - 1);
+    id->flbas = (uint8_t)(flbas_encode(ns->cur) | (ns->extended ? NVME_FLBAS_EXTENDED : 0));
+    id->mc = 0x3;    /* metadata: extended and separate */
+    id->dpc = 0x1f;  /* PI Types 1-3, first or last bytes */
+    id->dps = (uint8_t)(ns->pi_type | (ns->pi_first ? NVME_DPS_PI_FIRST : 0));
+    id->dlfeat = sim->cfg.dlfeat;
+    id->nsfeat = 0x4; /* DAE: deallocated blocks read as DLFEAT says */
     for (int i = 0; i < 8; i++)
         id->eui64[i] = (uint8_t)(i < 4 ? 0x4e564d45u >> (8 * (3 - i)) : ns->nsid >> (8 * (7 - i)));
     unsigned idx = (id->flbas & 0xfu) | (((id->flbas >> 5) & 0x3u) << 4);
@@ -156,7 +138,7 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     case NVME_CNS_NS: {
         struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
         if (ns)
-            id_ns(ns, (struct nvme_id_ns *)(void *)buf);
+            id_ns(sim, ns, (struct nvme_id_ns *)(void *)buf);
         else if (sqe->nsid == 0 || sqe->nsid > nn)
             return SF_INVALID_NS; /* an inactive NSID <= NN gets zeros (§5.15.2.1) */
         break;
@@ -174,8 +156,12 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
                 list[n++] = sim->ns[i]->nsid;
         break;
     }
-    default:
-        return SF_INVALID_FIELD;
+    default: {
+        uint16_t sf = sim_identify_extra(sim, sqe, buf);
+        if (sf)
+            return sf;
+        break;
+    }
     }
     return sim_prp_copy(sim, sqe, buf, sizeof(buf), true);
 }
@@ -261,7 +247,7 @@ static uint16_t delete_cq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
-static bool feature_known(uint8_t fid)
+static bool feature_known(struct nvme_sim *sim, uint8_t fid)
 {
     switch (fid) {
     case NVME_FEAT_ARBITRATION:
@@ -273,51 +259,130 @@ static bool feature_known(uint8_t fid)
     case NVME_FEAT_IRQ_COALESCE:
     case NVME_FEAT_IRQ_CONFIG:
     case NVME_FEAT_ASYNC_EVENT:
+    case NVME_FEAT_APST:
     case FID_HOST_BEHAVIOR:
+        return true;
+    case NVME_FEAT_TIMESTAMP:
+        return (sim->cfg.oncs & NVME_ONCS_TIMESTAMP) != 0;
+    case NVME_FEAT_IOCS_PROFILE:
+        return sim->cfg.iocs;
+    default:
+        return false;
+    }
+}
+
+/* Saveable features (SV, SEL 010b): those a power cycle would keep. */
+static bool feature_saveable(struct nvme_sim *sim, uint8_t fid)
+{
+    if (!(sim->cfg.oncs & NVME_ONCS_FEATURES_SAVE))
+        return false;
+    switch (fid) {
+    case NVME_FEAT_ARBITRATION:
+    case NVME_FEAT_POWER_MGMT:
+    case NVME_FEAT_TEMP_THRESH:
+    case NVME_FEAT_ERROR_RECOVERY:
+    case NVME_FEAT_VOLATILE_WC:
+    case NVME_FEAT_IRQ_COALESCE:
+    case NVME_FEAT_ASYNC_EVENT:
+    case NVME_FEAT_APST:
         return true;
     default:
         return false;
     }
 }
 
-/* Default feature values (§5.21.1), restored by a controller reset. */
-void sim_features_reset(struct nvme_sim *sim)
+/* Default feature values (§5.27.1); TMPTH of sensor n, over and under. */
+static uint32_t feature_default(struct nvme_sim *sim, uint8_t fid)
 {
-    memset(sim->feat, 0, sizeof(sim->feat));
-    memset(sim->hbs, 0, sizeof(sim->hbs)); /* ACRE 0 */
-    sim->feat[NVME_FEAT_ARBITRATION] = 0x3; /* AB = 8 commands */
-    sim->feat[NVME_FEAT_TEMP_THRESH] = 343;
-    sim->feat[NVME_FEAT_VOLATILE_WC] = sim->cfg.vwc ? 1 : 0;
     uint32_t n = (uint32_t)(sim->nq - 1 ? sim->nq - 2 : 0);
-    sim->feat[NVME_FEAT_NUM_QUEUES] = (n << 16) | n;
+    switch (fid) {
+    case NVME_FEAT_ARBITRATION: return 0x3; /* AB = 8 commands */
+    case NVME_FEAT_TEMP_THRESH: return 343;
+    case NVME_FEAT_VOLATILE_WC: return sim->cfg.vwc ? 1 : 0;
+    case NVME_FEAT_NUM_QUEUES: return (n << 16) | n;
+    default: return 0;
+    }
 }
 
-/* Get Features / Set Features (§5.9, §5.21). */
+/* Values after a controller reset: the saved ones where saveable, else
+ * the defaults (§5.27.1, Figure 384). */
+void sim_features_reset(struct nvme_sim *sim)
+{
+    memset(sim->hbs, 0, sizeof(sim->hbs)); /* ACRE 0 */
+    for (unsigned f = 0; f < 256; f++)
+        sim->feat[f] = feature_saveable(sim, (uint8_t)f) ? sim->feat_saved[f]
+                                                         : feature_default(sim, (uint8_t)f);
+    for (unsigned t = 0; t < 64; t++) /* over thresholds 343 K, under 0 */
+        sim->temp_thresh[t] = t & 0x10 ? 0 : 343;
+    memcpy(sim->apst, sim->apst_saved, sizeof(sim->apst));
+    sim->ts_set = false;
+}
+
+/* Timestamp (§5.27.1.10, Figure 410): ms in bits 47:0, Synch 48, origin
+ * 51:49 (000b reset, 001b set by Set Features). */
+static void timestamp_get(struct nvme_sim *sim, uint8_t out[8])
+{
+    uint64_t ms = sim->now / 1000;
+    if (sim->ts_set)
+        ms = sim->ts_base_ms + (sim->now - sim->ts_at_us) / 1000;
+    for (int i = 0; i < 6; i++)
+        out[i] = (uint8_t)(ms >> (8 * i));
+    out[6] = sim->ts_set ? 0x2 : 0;
+    out[7] = 0;
+}
+
+/* Get Features / Set Features (§5.15, §5.27): SEL CDW10 10:8 (current,
+ * default, saved, supported capabilities), SV CDW10 bit 31. */
 static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool set, uint32_t *dw0)
 {
     uint8_t fid = (uint8_t)sqe->cdw10;
-    if (!feature_known(fid))
+    if (!feature_known(sim, fid))
         return SF_INVALID_FIELD;
     if (fid == NVME_FEAT_VOLATILE_WC && !sim->cfg.vwc)
         return SF_INVALID_FIELD;
     if (!set) {
         uint8_t sel = (uint8_t)((sqe->cdw10 >> 8) & 0x7);
-        if (sel == 3) { /* supported capabilities: changeable, not saveable */
-            *dw0 = 0x4;
+        bool save = feature_saveable(sim, fid);
+        if (sel == NVME_FEAT_SEL_SUPPORTED) { /* Figure 326 */
+            *dw0 = NVME_FEAT_CAP_CHANGEABLE | (save ? NVME_FEAT_CAP_SAVEABLE : 0);
+            if (fid == NVME_FEAT_NUM_QUEUES)
+                *dw0 = 0;
             return 0;
         }
-        if (sel > 3)
+        if (sel > NVME_FEAT_SEL_SUPPORTED)
             return SF_INVALID_FIELD;
-        if (fid == FID_HOST_BEHAVIOR) /* 512-byte data structure through the PRPs */
-            return sim_prp_copy(sim, sqe, sim->hbs, sizeof(sim->hbs), true);
+        /* Without saving support, SEL 010b reports the default (§5.15.1). */
+        bool dflt = sel == NVME_FEAT_SEL_DEFAULT || (sel == NVME_FEAT_SEL_SAVED && !save);
+        if (fid == FID_HOST_BEHAVIOR) { /* 512-byte data structure through the PRPs */
+            static const uint8_t zero[512];
+            return sim_prp_copy(sim, sqe, dflt ? (uint8_t *)(uintptr_t)zero : sim->hbs, sizeof(sim->hbs), true);
+        }
+        if (fid == NVME_FEAT_APST) {
+            static const uint8_t zero[256];
+            const uint8_t *d = dflt ? zero : sel == NVME_FEAT_SEL_SAVED ? sim->apst_saved : sim->apst;
+            *dw0 = dflt ? 0 : sel == NVME_FEAT_SEL_SAVED ? sim->feat_saved[fid] : sim->feat[fid];
+            return sim_prp_copy(sim, sqe, (void *)(uintptr_t)d, 256, true);
+        }
+        if (fid == NVME_FEAT_TIMESTAMP) {
+            uint8_t ts[8];
+            timestamp_get(sim, ts);
+            return sim_prp_copy(sim, sqe, ts, sizeof(ts), true);
+        }
+        if (fid == NVME_FEAT_TEMP_THRESH) { /* TMPSEL 19:16, THSEL 21:20 */
+            unsigned t = ((sqe->cdw11 >> 16) & 0xf) | ((sqe->cdw11 >> 16) & 0x10);
+            *dw0 = (dflt ? (t & 0x10 ? 0 : 343) : sim->temp_thresh[t]) | (sqe->cdw11 & 0x3f0000);
+            return 0;
+        }
+        uint32_t v = dflt ? feature_default(sim, fid)
+                     : sel == NVME_FEAT_SEL_SAVED ? sim->feat_saved[fid] : sim->feat[fid];
         if (fid == NVME_FEAT_IRQ_CONFIG)
-            *dw0 = sim->feat[fid] | (uint16_t)sqe->cdw11;
-        else
-            *dw0 = sim->feat[fid];
+            v |= (uint16_t)sqe->cdw11;
+        *dw0 = v;
         return 0;
     }
-    if (sqe->cdw10 & (1u << 31)) /* SV: nothing is saveable */
-        return SIM_SF_CMD(0x0d); /* Feature Identifier Not Saveable */
+    bool sv = sqe->cdw10 & NVME_FEAT_SV;
+    if (sv && !feature_saveable(sim, fid))
+        return SIM_SF_CMD(NVME_SC_FEAT_NOT_SAVEABLE);
     switch (fid) {
     case NVME_FEAT_NUM_QUEUES: {
         /* §5.21.1.7: 0-based counts, FFFFh invalid; the reply is what the
@@ -332,6 +397,24 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
     case NVME_FEAT_VOLATILE_WC:
         sim->feat[fid] = sqe->cdw11 & 1u;
         break;
+    case NVME_FEAT_POWER_MGMT: /* PS 4:0, WH 7:5 */
+        if ((sqe->cdw11 & 0x1f) > sim->cfg.npss)
+            return SF_INVALID_FIELD;
+        sim->feat[fid] = sqe->cdw11 & 0xff;
+        break;
+    case NVME_FEAT_TEMP_THRESH: {
+        unsigned sel = (sqe->cdw11 >> 16) & 0xf, th = (sqe->cdw11 >> 20) & 0x3;
+        if (th > 1 || (sel > 8 && sel != 0xf))
+            return SF_INVALID_FIELD;
+        unsigned t = sel | (th << 4);
+        sim->temp_thresh[t] = sqe->cdw11 & 0xffff;
+        if (sel == 0 && th == 0)
+            sim->feat[fid] = sqe->cdw11 & 0xffff;
+        if (sv && sel == 0 && th == 0)
+            sim->feat_saved[fid] = sqe->cdw11 & 0xffff;
+        *dw0 = 0;
+        return 0;
+    }
     case FID_HOST_BEHAVIOR: { /* byte 0: ACRE, bit 0 */
         uint8_t data[512];
         uint16_t sf = sim_prp_copy(sim, sqe, data, sizeof(data), false);
@@ -342,6 +425,34 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         memcpy(sim->hbs, data, sizeof(data));
         break;
     }
+    case NVME_FEAT_APST: { /* CDW11 bit 0 APSTE, 32 8-byte entries */
+        uint8_t data[256];
+        uint16_t sf = sim_prp_copy(sim, sqe, data, sizeof(data), false);
+        if (sf)
+            return sf;
+        memcpy(sim->apst, data, sizeof(data));
+        sim->feat[fid] = sqe->cdw11 & 1u;
+        if (sv)
+            memcpy(sim->apst_saved, data, sizeof(data));
+        break;
+    }
+    case NVME_FEAT_TIMESTAMP: {
+        uint8_t ts[8];
+        uint16_t sf = sim_prp_copy(sim, sqe, ts, sizeof(ts), false);
+        if (sf)
+            return sf;
+        sim->ts_base_ms = 0;
+        for (int i = 0; i < 6; i++)
+            sim->ts_base_ms |= (uint64_t)ts[i] << (8 * i);
+        sim->ts_at_us = sim->now;
+        sim->ts_set = true;
+        break;
+    }
+    case NVME_FEAT_IOCS_PROFILE: /* CDW11 8:0: index of a CNS 1Ch vector */
+        if ((sqe->cdw11 & 0x1ff) > 1)
+            return SIM_SF_CMD(0x2b); /* I/O Command Set Combination Rejected */
+        sim->feat[fid] = sqe->cdw11 & 0x1ff;
+        break;
     case NVME_FEAT_ASYNC_EVENT: /* bits 7:0 SMART warnings, 8 NS attribute, 9 FW activation */
         sim->feat[fid] = sqe->cdw11 & 0x3ffu;
         break;
@@ -349,6 +460,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         sim->feat[fid] = sqe->cdw11;
         break;
     }
+    if (sv)
+        sim->feat_saved[fid] = sim->feat[fid];
     *dw0 = 0;
     return 0;
 }
@@ -394,8 +507,8 @@ static void smart_page(struct nvme_sim *sim, struct nvme_smart_log *log)
  * RAE (CDW10 bit 15) clear unmasks the event type that named this page. */
 static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
-    static uint8_t page[4096];
-    uint8_t lid = (uint8_t)sqe->cdw10;
+    static uint8_t page[16384];
+    uint8_t lid = (uint8_t)sqe->cdw10, csi = (uint8_t)(sqe->cdw14 >> 24);
     bool rae = sqe->cdw10 & (1u << 15);
     uint64_t numd = (((uint64_t)(sqe->cdw11 & 0xffff) << 16) | (sqe->cdw10 >> 16)) + 1;
     uint64_t len = numd * 4, lpo = ((uint64_t)sqe->cdw13 << 32) | sqe->cdw12;
@@ -417,22 +530,30 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         size = 512;
         break;
     case NVME_LID_FW_SLOT: /* Figure 197: AFI = slot 1, FRS1 */
-        page[0] = 1;
-        memcpy(page + 8, sim->firmware, strlen(sim->firmware) < 8 ? strlen(sim->firmware) : 8);
+        page[0] = (uint8_t)(sim->fw_active | (sim->fw_next << 4));
+        for (unsigned sl = 1; sl <= 7; sl++)
+            memcpy(page + 8 * sl, sim->fw_slot[sl], strnlen(sim->fw_slot[sl], 8));
         size = 512;
         break;
     default:
-        return SIM_SF_CMD(NVME_SC_INVALID_LOG_PAGE);
+        if (!sim_log_extra(sim, lid, csi, page, &size))
+            return SIM_SF_CMD(NVME_SC_INVALID_LOG_PAGE);
+        break;
     }
     if (lpo & 3u || lpo > size)
         return SF_INVALID_FIELD;
-    if ((max && len > max) || len > sizeof(page))
+    /* Offsets and NUMDU need LPA bit 2 (extended data). */
+    if (!(sim->cfg.lpa & NVME_LPA_EXTENDED) && (lpo || (sqe->cdw11 & 0xffff)))
+        return SF_INVALID_FIELD;
+    if ((max && len > max) || len > (1u << 22))
         return SF_INVALID_FIELD;
     /* Bytes past the end of the log page read as zeros. */
-    static uint8_t out[4096];
-    memset(out, 0, sizeof(out));
+    uint8_t *out = calloc(1, (size_t)len);
+    if (!out)
+        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
     memcpy(out, page + lpo, (size_t)(size - lpo < len ? size - lpo : len));
     uint16_t sf = sim_prp_copy(sim, sqe, out, (size_t)len, true);
+    free(out);
     if (!sf)
         sim_log_read(sim, lid, rae);
     return sf;
@@ -454,6 +575,11 @@ uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
     case NVME_ADMIN_GET_LOG_PAGE: return get_log_page(sim, sqe);
     case NVME_ADMIN_ABORT: return sim_abort(sim, sqe, dw0);
     case NVME_ADMIN_ASYNC_EVENT: return sim_aer_request(sim, sqe, no_cqe);
+    case NVME_ADMIN_FORMAT_NVM: return sim_format(sim, sqe);
+    case NVME_ADMIN_SANITIZE: return sim_sanitize(sim, sqe);
+    case NVME_ADMIN_DEVICE_SELF_TEST: return sim_self_test(sim, sqe);
+    case NVME_ADMIN_FW_DOWNLOAD: return sim_fw_download(sim, sqe);
+    case NVME_ADMIN_FW_COMMIT: return sim_fw_commit(sim, sqe, dw0);
     default:
         return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     }

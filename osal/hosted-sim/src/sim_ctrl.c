@@ -175,6 +175,18 @@ void nvme_sim_config_init(struct nvme_sim_config *cfg)
     cfg->acl = 3;
     cfg->aerl = 3;
     cfg->cache_line = 64;
+    cfg->oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM | NVME_ONCS_WRITE_ZEROES |
+                NVME_ONCS_FEATURES_SAVE | NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY;
+    cfg->oacs = NVME_OACS_FORMAT | NVME_OACS_FW | NVME_OACS_SELF_TEST;
+    cfg->lpa = NVME_LPA_EFFECTS | NVME_LPA_EXTENDED;
+    cfg->sanicap = NVME_SANICAP_CRYPTO | NVME_SANICAP_BLOCK | NVME_SANICAP_OVERWRITE;
+    cfg->fna = NVME_FNA_CRYPTO;
+    cfg->frmw = (3u << 1) | NVME_FRMW_NO_RESET;
+    cfg->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
+    cfg->npss = 2;
+    cfg->nssrs = true;
+    cfg->dst_short_us = 1000;
+    cfg->dst_extended_us = 5000;
 }
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -208,6 +220,13 @@ struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg)
     }
     sim->smart = cfg->smart;
     sim->nn_override = cfg->nn;
+    memcpy(sim->fw_slot[1], sim->firmware, sizeof(sim->fw_slot[1]));
+    sim->fw_active = 1;
+    for (unsigned f = 0; f < 256; f++) /* saved values start as the defaults */
+        sim->feat_saved[f] = f == NVME_FEAT_ARBITRATION ? 0x3
+                             : f == NVME_FEAT_TEMP_THRESH ? 343
+                             : f == NVME_FEAT_VOLATILE_WC ? (cfg->vwc ? 1u : 0u)
+                                                          : 0u;
     for (int i = 0; i < 3; i++)
         sim->fail_skip[i] = -1;
 
@@ -272,6 +291,7 @@ void nvme_sim_destroy(struct nvme_sim *sim)
     for (unsigned i = 0; i < sim->ns_count; i++)
         sim_ns_free(sim->ns[i]);
     free(sim->ns);
+    free(sim->fw_img);
     /* Memory the core did not give back (dma_alloc regions we own). */
     for (size_t i = 0; i < sim->rg_count; i++)
         if (sim->rg[i].kind == SIM_RG_ALLOC)
@@ -609,4 +629,48 @@ void nvme_sim_log_clear(struct nvme_sim *sim)
     if (sim->cap_buf)
         sim->cap_buf[0] = 0;
     UNLOCK(sim);
+}
+
+/* --- issue 9 accessors ------------------------------------------------------- */
+
+const char *nvme_sim_fw_slot(const struct nvme_sim *sim, unsigned slot)
+{
+    return slot >= 1 && slot <= 7 ? sim->fw_slot[slot] : "";
+}
+
+unsigned nvme_sim_fw_active(const struct nvme_sim *sim)
+{
+    return sim->fw_active;
+}
+
+int nvme_sim_zone(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint8_t *state, uint64_t *wp)
+{
+    LOCK(sim);
+    struct sim_ns *ns = sim_ns_find(sim, nsid);
+    int rc = -1;
+    if (ns && ns->zoned && lba < ns->blocks && lba / ns->zone_size < ns->nzones) {
+        const struct sim_zone *z = &ns->zones[lba / ns->zone_size];
+        *state = z->state;
+        *wp = z->wp;
+        rc = 0;
+    }
+    UNLOCK(sim);
+    return rc;
+}
+
+int nvme_sim_ns_md(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, void *md)
+{
+    LOCK(sim);
+    struct sim_ns *ns = sim_ns_find(sim, nsid);
+    int rc = ns ? sim_ns_md_io(ns, lba, 1, md, false) : -1;
+    UNLOCK(sim);
+    return rc;
+}
+
+uint32_t nvme_sim_feature_saved(struct nvme_sim *sim, uint8_t fid)
+{
+    LOCK(sim);
+    uint32_t v = sim->feat_saved[fid];
+    UNLOCK(sim);
+    return v;
 }

@@ -120,6 +120,26 @@ struct sim_ns {
     uint32_t corrupt;
     uint8_t corrupt_lbads;
     uint8_t nlbaf, flbas_index; /* NVMe 2.0 formats, nlbaf 0: 1.4 behaviour */
+    /* issue 9: formats, metadata, PI, zones */
+    uint64_t bytes;               /* capacity in bytes, kept by Format NVM */
+    struct {
+        uint8_t lbads;
+        uint16_t ms;
+    } fmt[64];
+    unsigned nfmt, cur;           /* listed formats, the one in use */
+    uint16_t ms;
+    bool extended, pi_first;
+    uint8_t pi_type;
+    uint8_t *md;                  /* blocks * ms bytes of metadata, NULL when ms is 0 */
+    bool zoned;
+    uint64_t zone_size, nzones;
+    uint32_t max_open, max_active;
+    struct sim_zone *zones;
+};
+
+struct sim_zone {
+    uint8_t state; /* NVME_ZS_* */
+    uint64_t wp;
 };
 
 struct sim_fault {
@@ -181,6 +201,23 @@ struct nvme_sim {
 
     /* Features (§5.21), current values */
     uint32_t feat[256];
+    /* issue 9: saved values (SV), data features, management state */
+    uint32_t feat_saved[256];
+    uint32_t temp_thresh[64];     /* TMPSEL 3:0, THSEL bit 4 */
+    uint8_t apst[256], apst_saved[256];
+    uint64_t ts_base_ms, ts_at_us; /* Timestamp feature: value set, when */
+    bool ts_set;
+    bool dst_running;
+    uint8_t dst_stc;
+    uint32_t dst_nsid;
+    uint64_t dst_start, dst_end;
+    uint8_t dst_log[20][28];
+    unsigned ndst;
+    uint8_t sanlog[512];
+    uint8_t *fw_img;
+    size_t fw_len;
+    char fw_slot[8][9];
+    unsigned fw_active, fw_next;
 
     /* Namespaces, sorted by NSID */
     struct sim_ns **ns;
@@ -293,6 +330,36 @@ void sim_features_reset(struct nvme_sim *sim);
 
 /* sim_nvm.c */
 uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
+
+/* sim_mgmt.c: issue 9 admin commands, identify and log pages */
+uint16_t sim_format(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+uint16_t sim_sanitize(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+uint16_t sim_self_test(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+uint16_t sim_fw_download(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+uint16_t sim_fw_commit(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
+void sim_fw_reset(struct nvme_sim *sim); /* activation pending at a controller reset */
+void sim_nssr(struct nvme_sim *sim);
+/* Identify CNS 03h, 05h, 06h, 12h, 13h, 1Ch into buf (4096): status or 0. */
+uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint8_t *buf);
+/* Log pages 05h, 06h, 81h, C0h: page (at least 16 KiB), size; false: unknown. */
+bool sim_log_extra(struct nvme_sim *sim, uint8_t lid, uint8_t csi, uint8_t *page, size_t *size);
+/* Effects of the simulated commands. */
+void sim_dst_update(struct nvme_sim *sim);
+
+/* sim_zns.c */
+uint16_t sim_zns_write_check(struct nvme_sim *sim, struct sim_ns *ns, uint64_t slba, uint32_t nlb);
+void sim_zns_written(struct sim_ns *ns, uint64_t slba, uint32_t nlb);
+uint16_t sim_zns_append(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
+uint16_t sim_zns_send(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+uint16_t sim_zns_recv(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+int sim_zns_init(struct sim_ns *ns);
+
+/* sim_ns.c: metadata and formats */
+void sim_ns_formats(struct sim_ns *ns);
+int sim_ns_set_format(struct sim_ns *ns, unsigned idx, bool extended, uint8_t pi, bool pil);
+void sim_ns_erase(struct sim_ns *ns);
+int sim_ns_md_io(struct sim_ns *ns, uint64_t lba, uint64_t count, uint8_t *md, bool write);
+uint16_t sim_crc_t10dif(const uint8_t *p, size_t len);
 
 /* sim_dma.c */
 uint64_t sim_va_to_bus(const void *va);

@@ -54,6 +54,8 @@ void sim_ns_free(struct sim_ns *ns)
         free(ns->l1);
     }
     free(ns->path);
+    free(ns->md);
+    free(ns->zones);
     free(ns);
 }
 
@@ -103,7 +105,7 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
         sim_msg(sim, "namespace id %u invalid", nc->nsid);
         return -1;
     }
-    if (lba < 512 || lba > 65536 || (lba & (lba - 1))) {
+    if (lba < 512 || lba > (1u << 21) || (lba & (lba - 1))) {
         sim_msg(sim, "namespace %u: LBA size %u invalid", nc->nsid, lba);
         return -1;
     }
@@ -120,6 +122,15 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
         sim_msg(sim, "namespace %u: no size", nc->nsid);
         return -1;
     }
+    if (nc->pi_type > 3 || (nc->pi_type && nc->ms < 8)) {
+        sim_msg(sim, "namespace %u: PI type %u needs 8 metadata bytes", nc->nsid, nc->pi_type);
+        return -1;
+    }
+    if (nc->zoned && (!nc->zone_size || (nc->zone_size & (nc->zone_size - 1)) ||
+                      nc->zone_size > nc->blocks)) {
+        sim_msg(sim, "namespace %u: zone size must be a power of two <= blocks", nc->nsid);
+        return -1;
+    }
     struct sim_ns *ns = calloc(1, sizeof(*ns));
     if (!ns)
         return -1;
@@ -132,6 +143,16 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
     ns->corrupt_lbads = nc->corrupt_lbads;
     ns->nlbaf = nc->nlbaf;
     ns->flbas_index = nc->flbas_index;
+    ns->ms = nc->ms;
+    ns->extended = nc->ms && nc->extended;
+    ns->pi_type = nc->pi_type;
+    ns->pi_first = nc->pi_first;
+    ns->zoned = nc->zoned;
+    ns->zone_size = nc->zone_size;
+    ns->max_open = nc->max_open;
+    ns->max_active = nc->max_active;
+    if (ns->zoned)
+        sim->cfg.iocs = true;
     if (nc->image) {
         if (open_image(sim, ns, nc) < 0) {
             free(ns);
@@ -145,6 +166,12 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
             free(ns);
             return -1;
         }
+    }
+    ns->bytes = ns->blocks * ns->lba_size;
+    sim_ns_formats(ns);
+    if ((ns->ms && !(ns->md = calloc(ns->blocks, ns->ms))) || (ns->zoned && sim_zns_init(ns) < 0)) {
+        sim_ns_free(ns);
+        return -1;
     }
     if (sim->ns_count == sim->ns_cap) {
         unsigned ncap = sim->ns_cap ? sim->ns_cap * 2 : 8;
@@ -237,4 +264,145 @@ int sim_ns_io(struct sim_ns *ns, uint64_t lba, uint64_t count, void *buf, bool w
 int sim_ns_sync(struct sim_ns *ns)
 {
     return ns->fd >= 0 ? fdatasync(ns->fd) : 0;
+}
+
+/* --- issue 9: formats, metadata, erase ------------------------------------- */
+
+static void fmt_add(struct sim_ns *ns, uint8_t lbads, uint16_t ms)
+{
+    for (unsigned i = 0; i < ns->nfmt; i++)
+        if (ns->fmt[i].lbads == lbads && ns->fmt[i].ms == ms)
+            return;
+    if (ns->nfmt < 64) {
+        ns->fmt[ns->nfmt].lbads = lbads;
+        ns->fmt[ns->nfmt].ms = ms;
+        ns->nfmt++;
+    }
+}
+
+/* The LBA format list.  nlbaf 0: 512 and 4096 bytes, the size in use if
+ * other, and with metadata (512, ms), (4096, ms) and the one in use.
+ * nlbaf > 0: nlbaf + 1 formats, the one in use at flbas_index, the others
+ * distinct plausible (LBADS, MS) pairs. */
+void sim_ns_formats(struct sim_ns *ns)
+{
+    ns->nfmt = 0;
+    if (ns->nlbaf) {
+        static const uint8_t sizes[] = {9, 12, 10, 11, 13, 14, 15, 16};
+        unsigned k = 0;
+        for (unsigned i = 0; i <= ns->nlbaf; i++) {
+            if (i == ns->flbas_index) {
+                ns->fmt[i].lbads = ns->lbads;
+                ns->fmt[i].ms = ns->ms;
+                continue;
+            }
+            uint8_t lbads;
+            uint16_t ms;
+            do {
+                lbads = sizes[k % 8];
+                ms = (uint16_t)(8 * (k / 8));
+                k++;
+            } while (lbads == ns->lbads && ms == ns->ms);
+            ns->fmt[i].lbads = lbads;
+            ns->fmt[i].ms = ms;
+        }
+        ns->nfmt = ns->nlbaf + 1u;
+        ns->cur = ns->flbas_index;
+        return;
+    }
+    fmt_add(ns, 9, 0);
+    fmt_add(ns, 12, 0);
+    fmt_add(ns, ns->lbads, ns->ms);
+    if (ns->ms) {
+        fmt_add(ns, 9, ns->ms);
+        fmt_add(ns, 12, ns->ms);
+    }
+    for (unsigned i = 0; i < ns->nfmt; i++)
+        if (ns->fmt[i].lbads == ns->lbads && ns->fmt[i].ms == ns->ms)
+            ns->cur = i;
+}
+
+/* All data, metadata and zones back to zeros / empty. */
+void sim_ns_erase(struct sim_ns *ns)
+{
+    if (ns->fd >= 0) {
+        /* Truncating to 0 and back gives a file of zeros. */
+        if (ftruncate(ns->fd, 0) < 0 || ftruncate(ns->fd, (off_t)ns->bytes) < 0)
+            return;
+    } else if (ns->l1) {
+        for (uint64_t i = 0; i < ns->l1_count; i++) {
+            if (!ns->l1[i])
+                continue;
+            for (uint64_t j = 0; j < L2_ENTRIES; j++)
+                free(ns->l1[i][j]);
+            free(ns->l1[i]);
+            ns->l1[i] = NULL;
+        }
+    }
+    if (ns->md)
+        memset(ns->md, 0, ns->blocks * ns->ms);
+    if (ns->zoned)
+        sim_zns_init(ns);
+}
+
+/* Format NVM of one namespace: format idx of its list; capacity in bytes
+ * stays, the block count follows the new size. */
+int sim_ns_set_format(struct sim_ns *ns, unsigned idx, bool extended, uint8_t pi, bool pil)
+{
+    if (idx >= ns->nfmt || (pi && ns->fmt[idx].ms < 8) || pi > 3)
+        return -1;
+    uint64_t blocks = ns->bytes >> ns->fmt[idx].lbads;
+    if (!blocks || (ns->zoned && blocks < ns->zone_size))
+        return -1;
+    uint16_t ms = ns->fmt[idx].ms;
+    uint8_t *md = NULL;
+    if (ms && !(md = calloc(blocks, ms)))
+        return -1;
+    /* Memory namespaces: drop the data first (chunk tables keep their size:
+     * bytes did not change). */
+    sim_ns_erase(ns);
+    free(ns->md);
+    ns->md = md;
+    ns->cur = idx;
+    ns->lbads = ns->fmt[idx].lbads;
+    ns->lba_size = 1u << ns->lbads;
+    ns->blocks = blocks;
+    ns->ms = ms;
+    ns->extended = ms && extended;
+    ns->pi_type = pi;
+    ns->pi_first = pil;
+    if (ns->nlbaf)
+        ns->flbas_index = (uint8_t)idx;
+    if (ns->zoned) {
+        free(ns->zones);
+        ns->zones = NULL;
+        if (sim_zns_init(ns) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int sim_ns_md_io(struct sim_ns *ns, uint64_t lba, uint64_t count, uint8_t *md, bool write)
+{
+    if (!ns->ms || lba > ns->blocks || count > ns->blocks - lba)
+        return -1;
+    uint8_t *p = ns->md + lba * ns->ms;
+    if (write)
+        memcpy(p, md, count * ns->ms);
+    else
+        memcpy(md, p, count * ns->ms);
+    return 0;
+}
+
+/* CRC-16 T10-DIF (polynomial 8BB7h, initial 0, no reflection), the PI
+ * guard (NVM CS §5.2.1.3). */
+uint16_t sim_crc_t10dif(const uint8_t *p, size_t len)
+{
+    uint16_t crc = 0;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (uint16_t)(p[i] << 8);
+        for (int b = 0; b < 8; b++)
+            crc = (uint16_t)((crc & 0x8000) ? (crc << 1) ^ 0x8bb7 : crc << 1);
+    }
+    return crc;
 }

@@ -29,9 +29,98 @@ static uint16_t lba_range(const struct sim_ns *ns, const struct nvme_sqe *sqe, u
     return 0;
 }
 
-/* Read (§6.9) and Write (§6.15). */
-static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool write)
+/* --- Metadata and protection information (NVM CS §5.2) --------------- */
+
+/* Whether this command moves metadata: not for PI-only formats (ms 8)
+ * with PRACT, where the controller inserts / strips the PI. */
+static bool moves_md(const struct sim_ns *ns, uint32_t cdw12)
 {
+    return ns->ms && !(ns->pi_type && ns->ms == 8 && (cdw12 & NVME_RW_PRACT));
+}
+
+/* The 8 PI bytes of a block's metadata: guard (big endian), application
+ * tag, reference tag. */
+static uint8_t *pi_of(const struct sim_ns *ns, uint8_t *md)
+{
+    return ns->pi_first ? md : md + ns->ms - 8;
+}
+
+static void pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint32_t ref)
+{
+    uint8_t *pi = pi_of(ns, md);
+    uint16_t g = sim_crc_t10dif(data, ns->lba_size);
+    pi[0] = (uint8_t)(g >> 8);
+    pi[1] = (uint8_t)g;
+    pi[2] = pi[3] = 0;
+    pi[4] = (uint8_t)(ref >> 24);
+    pi[5] = (uint8_t)(ref >> 16);
+    pi[6] = (uint8_t)(ref >> 8);
+    pi[7] = (uint8_t)ref;
+}
+
+/* PRCHK (CDW12 28 guard, 26 reference tag) of one block; an application
+ * tag of FFFFh disables checking (§5.2.1.4). */
+static uint16_t pi_check(struct nvme_sim *sim, const struct sim_ns *ns, uint8_t *md,
+                         const uint8_t *data, uint32_t ref, uint32_t cdw12)
+{
+    uint8_t *pi = pi_of(ns, md);
+    if (pi[2] == 0xff && pi[3] == 0xff)
+        return 0;
+    sim->st.pi_checked++;
+    if ((cdw12 & NVME_RW_PRCHK_GUARD) &&
+        (uint16_t)(pi[0] << 8 | pi[1]) != sim_crc_t10dif(data, ns->lba_size))
+        return (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_GUARD_CHECK) | NVME_SF_DNR_BIT);
+    uint32_t got = (uint32_t)pi[4] << 24 | (uint32_t)pi[5] << 16 | (uint32_t)pi[6] << 8 | pi[7];
+    if ((cdw12 & NVME_RW_PRCHK_REF) && ns->pi_type != 3 && got != ref)
+        return (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_REFTAG_CHECK) | NVME_SF_DNR_BIT);
+    return 0;
+}
+
+/* Host buffers <-> per-block data and metadata: with an extended format
+ * the host's blocks are lba_size + ms bytes (data then metadata), else
+ * the metadata comes through MPTR, one contiguous buffer (§5.2.1.1). */
+static uint16_t md_from_host(struct nvme_sim *sim, const struct sim_ns *ns,
+                             const struct nvme_sqe *sqe, uint8_t *host, uint8_t *data,
+                             uint8_t *md, uint32_t nlb)
+{
+    if (ns->extended) {
+        size_t stride = ns->lba_size + ns->ms;
+        for (uint32_t i = 0; i < nlb; i++) {
+            memcpy(data + (size_t)i * ns->lba_size, host + i * stride, ns->lba_size);
+            memcpy(md + (size_t)i * ns->ms, host + i * stride + ns->lba_size, ns->ms);
+        }
+        return 0;
+    }
+    memcpy(data, host, (size_t)nlb * ns->lba_size);
+    if (!sim_dma_read(sim, sqe->mptr, md, (size_t)nlb * ns->ms, "metadata (MPTR)"))
+        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
+    return 0;
+}
+
+static uint16_t md_to_host(struct nvme_sim *sim, const struct sim_ns *ns,
+                           const struct nvme_sqe *sqe, uint8_t *host, const uint8_t *data,
+                           const uint8_t *md, uint32_t nlb)
+{
+    if (ns->extended) {
+        size_t stride = ns->lba_size + ns->ms;
+        for (uint32_t i = 0; i < nlb; i++) {
+            memcpy(host + i * stride, data + (size_t)i * ns->lba_size, ns->lba_size);
+            memcpy(host + i * stride + ns->lba_size, md + (size_t)i * ns->ms, ns->ms);
+        }
+        return 0;
+    }
+    memcpy(host, data, (size_t)nlb * ns->lba_size);
+    if (!sim_dma_write(sim, sqe->mptr, md, (size_t)nlb * ns->ms, "metadata (MPTR)"))
+        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
+    return 0;
+}
+
+/* Read (§6.9), Write (§6.15) and Compare (§3.2.2): data through the PRPs,
+ * metadata interleaved or through MPTR, PI generated (PRACT on writes),
+ * checked (PRCHK) and stripped (PRACT with ms 8 on reads). */
+static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint8_t opc)
+{
+    bool write = opc == NVME_CMD_WRITE;
     uint16_t sf = 0;
     struct sim_ns *ns = io_ns(sim, sqe, &sf);
     if (!ns)
@@ -40,34 +129,92 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, boo
     uint32_t nlb;
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
-    size_t len = (size_t)nlb * ns->lba_size;
-    if (sim->cfg.mdts && len > ((4096ull << sim->cfg.mpsmin) << sim->cfg.mdts))
+    uint32_t cdw12 = sqe->cdw12;
+    if (!ns->pi_type && (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP |
+                                  NVME_RW_PRCHK_REF)))
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    bool md_xfer = moves_md(ns, cdw12);
+    size_t dlen = (size_t)nlb * ns->lba_size;
+    size_t hlen = dlen + (md_xfer && ns->extended ? (size_t)nlb * ns->ms : 0);
+    if (sim->cfg.mdts && hlen > ((4096ull << sim->cfg.mpsmin) << sim->cfg.mdts))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD); /* above MDTS (§5.15.2.2) */
-    uint8_t *bounce = malloc(len);
-    if (!bounce)
+    if (write && ns->zoned && (sf = sim_zns_write_check(sim, ns, slba, nlb)))
+        return sf;
+    uint8_t *host = malloc(hlen), *data = malloc(dlen);
+    uint8_t *md = ns->ms ? calloc(nlb, ns->ms) : NULL;
+    if (!host || !data || (ns->ms && !md)) {
+        free(host), free(data), free(md);
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
-    if (write) {
-        sf = sim_prp_copy(sim, sqe, bounce, len, false);
-        if (!sf && sim_ns_io(ns, slba, nlb, bounce, true) < 0)
-            sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
-    } else {
-        if (sim_ns_io(ns, slba, nlb, bounce, false) < 0)
-            sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
-        else
-            sf = sim_prp_copy(sim, sqe, bounce, len, true);
     }
-    free(bounce);
+    uint32_t ref = sqe->cdw14;
+    if (opc != NVME_CMD_READ) { /* Write, Compare: data from the host */
+        sf = sim_prp_copy(sim, sqe, host, hlen, false);
+        if (!sf && md_xfer)
+            sf = md_from_host(sim, ns, sqe, host, data, md, nlb);
+        else if (!sf)
+            memcpy(data, host, dlen);
+        if (!sf && md_xfer)
+            sim->st.md_bytes += (size_t)nlb * ns->ms;
+        for (uint32_t i = 0; !sf && ns->pi_type && i < nlb; i++) {
+            uint8_t *bmd = md + (size_t)i * ns->ms;
+            const uint8_t *bd = data + (size_t)i * ns->lba_size;
+            if (cdw12 & NVME_RW_PRACT) {
+                pi_put(ns, bmd, bd, ref + i);
+                sim->st.pi_generated++;
+            } else {
+                sf = pi_check(sim, ns, bmd, bd, ref + i, cdw12);
+            }
+        }
+        if (!sf && opc == NVME_CMD_WRITE) {
+            if (sim_ns_io(ns, slba, nlb, data, true) < 0 ||
+                (ns->ms && sim_ns_md_io(ns, slba, nlb, md, true) < 0))
+                sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
+        } else if (!sf) { /* Compare: the data only (metadata is not compared here) */
+            uint8_t *media = malloc(dlen);
+            if (!media || sim_ns_io(ns, slba, nlb, media, false) < 0)
+                sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
+            else if (memcmp(media, data, dlen))
+                sf = (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_COMPARE_FAILED) | NVME_SF_DNR_BIT);
+            free(media);
+        }
+    } else {
+        if (sim_ns_io(ns, slba, nlb, data, false) < 0 ||
+            (ns->ms && sim_ns_md_io(ns, slba, nlb, md, false) < 0))
+            sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
+        for (uint32_t i = 0; !sf && ns->pi_type && i < nlb; i++) {
+            sf = pi_check(sim, ns, md + (size_t)i * ns->ms, data + (size_t)i * ns->lba_size,
+                          ref + i, cdw12);
+            if (!md_xfer)
+                sim->st.pi_stripped++;
+        }
+        if (!sf && md_xfer) {
+            sf = md_to_host(sim, ns, sqe, host, data, md, nlb);
+            sim->st.md_bytes += (size_t)nlb * ns->ms;
+        } else if (!sf) {
+            memcpy(host, data, dlen);
+        }
+        if (!sf)
+            sf = sim_prp_copy(sim, sqe, host, hlen, true);
+    }
+    free(host), free(data), free(md);
     if (sf)
         return sf;
+    if (opc == NVME_CMD_COMPARE) {
+        sim->st.compares++;
+        return 0;
+    }
     /* SMART counters (§5.14.1.2): data in 512-byte units, commands. */
     if (write) {
+        if (ns->zoned)
+            sim_zns_written(ns, slba, nlb);
         sim->st.writes++;
-        sim->st.bytes_written += len;
-        sim->units_written += len / 512;
+        sim->st.fua_writes += (cdw12 & NVME_RW_FUA) != 0;
+        sim->st.bytes_written += dlen;
+        sim->units_written += dlen / 512;
     } else {
         sim->st.reads++;
-        sim->st.bytes_read += len;
-        sim->units_read += len / 512;
+        sim->st.bytes_read += dlen;
+        sim->units_read += dlen / 512;
     }
     return 0;
 }
@@ -90,36 +237,140 @@ static uint16_t flush(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
-/* Write Zeroes (§6.16): no data transfer, so no MDTS limit. */
+/* Write Zeroes (NVM CS §3.2.8): no data transfer, so no MDTS limit.
+ * DEAC (CDW12 bit 25) deallocates too; with PI, PRACT generates the PI
+ * of the zeroed blocks, else their metadata is zeros. */
 static uint16_t write_zeroes(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
     uint16_t sf = 0;
     struct sim_ns *ns = io_ns(sim, sqe, &sf);
     if (!ns)
         return sf;
+    if (!(sim->cfg.oncs & NVME_ONCS_WRITE_ZEROES))
+        return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     uint64_t slba;
     uint32_t nlb;
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
+    if ((sqe->cdw12 & NVME_WZ_DEAC) && !(sim->cfg.dlfeat & NVME_DLFEAT_WZ_DEAC))
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    if (ns->zoned && (sf = sim_zns_write_check(sim, ns, slba, nlb)))
+        return sf;
     uint8_t *zero = calloc(nlb, ns->lba_size);
+    uint8_t *md = ns->ms ? calloc(nlb, ns->ms) : NULL;
+    if (!zero || (ns->ms && !md)) {
+        free(zero), free(md);
+        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
+    }
+    for (uint32_t i = 0; ns->pi_type && (sqe->cdw12 & NVME_RW_PRACT) && i < nlb; i++)
+        pi_put(ns, md + (size_t)i * ns->ms, zero, sqe->cdw14 + i);
+    if (sim_ns_io(ns, slba, nlb, zero, true) < 0 ||
+        (ns->ms && sim_ns_md_io(ns, slba, nlb, md, true) < 0))
+        sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
+    free(zero), free(md);
+    if (sf)
+        return sf;
+    if (ns->zoned)
+        sim_zns_written(ns, slba, nlb);
+    sim->st.write_zeroes++;
+    if (sqe->cdw12 & NVME_WZ_DEAC) {
+        sim->st.wz_deallocate++;
+        sim->st.deallocated_blocks += nlb;
+    }
+    return 0;
+}
+
+/* Verify (NVM CS §3.2.9): reads the blocks, checks PI when asked, moves
+ * no data. */
+static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
+{
+    uint16_t sf = 0;
+    struct sim_ns *ns = io_ns(sim, sqe, &sf);
+    if (!ns)
+        return sf;
+    if (!(sim->cfg.oncs & NVME_ONCS_VERIFY))
+        return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
+    uint64_t slba;
+    uint32_t nlb;
+    if ((sf = lba_range(ns, sqe, &slba, &nlb)))
+        return sf;
+    if (ns->pi_type && (sqe->cdw12 & (NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_REF))) {
+        uint8_t *data = malloc(ns->lba_size), *md = malloc(ns->ms);
+        for (uint32_t i = 0; !sf && data && md && i < nlb; i++) {
+            if (sim_ns_io(ns, slba + i, 1, data, false) < 0 ||
+                sim_ns_md_io(ns, slba + i, 1, md, false) < 0)
+                sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
+            else
+                sf = pi_check(sim, ns, md, data, sqe->cdw14 + i, sqe->cdw12);
+        }
+        free(data), free(md);
+    }
+    if (!sf)
+        sim->st.verifies++;
+    return sf;
+}
+
+/* Dataset Management (NVM CS §3.2.3): NR+1 16-byte ranges through the
+ * PRPs; with AD (CDW11 bit 2) the blocks are deallocated and read back
+ * as zeros (DLFEAT 001b). */
+static uint16_t dsm(struct nvme_sim *sim, const struct nvme_sqe *sqe)
+{
+    uint16_t sf = 0;
+    struct sim_ns *ns = io_ns(sim, sqe, &sf);
+    if (!ns)
+        return sf;
+    if (!(sim->cfg.oncs & NVME_ONCS_DSM))
+        return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
+    unsigned nr = (sqe->cdw10 & 0xff) + 1;
+    struct nvme_dsm_range r[256];
+    if ((sf = sim_prp_copy(sim, sqe, r, nr * sizeof(r[0]), false)))
+        return sf;
+    for (unsigned i = 0; i < nr; i++)
+        if (r[i].nlb && (r[i].slba >= ns->blocks || r[i].nlb > ns->blocks - r[i].slba))
+            return SIM_SF_GEN(NVME_SC_LBA_RANGE);
+    sim->st.dsm_cmds++;
+    sim->st.dsm_ranges += nr;
+    if (!(sqe->cdw11 & NVME_DSM_AD))
+        return 0;
+    uint8_t *zero = calloc(64, ns->lba_size);
     if (!zero)
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
-    if (sim_ns_io(ns, slba, nlb, zero, true) < 0)
-        sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
+    for (unsigned i = 0; i < nr; i++) {
+        for (uint64_t done = 0; done < r[i].nlb;) {
+            uint64_t n = r[i].nlb - done < 64 ? r[i].nlb - done : 64;
+            sim_ns_io(ns, r[i].slba + done, n, zero, true);
+            if (ns->ms) {
+                uint8_t *md = calloc(n, ns->ms);
+                if (md)
+                    sim_ns_md_io(ns, r[i].slba + done, n, md, true);
+                free(md);
+            }
+            done += n;
+        }
+        sim->st.deallocated_blocks += r[i].nlb;
+    }
     free(zero);
-    return sf;
+    return 0;
 }
 
 uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0)
 {
-    (void)dw0;
     if (sqe->flags & 0xc3) /* fused operations and SGLs are not supported */
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     switch (sqe->opc) {
-    case NVME_CMD_READ: return read_write(sim, sqe, false);
-    case NVME_CMD_WRITE: return read_write(sim, sqe, true);
+    case NVME_CMD_READ: return read_write(sim, sqe, NVME_CMD_READ);
+    case NVME_CMD_WRITE: return read_write(sim, sqe, NVME_CMD_WRITE);
+    case NVME_CMD_COMPARE:
+        if (!(sim->cfg.oncs & NVME_ONCS_COMPARE))
+            return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
+        return read_write(sim, sqe, NVME_CMD_COMPARE);
     case NVME_CMD_FLUSH: return flush(sim, sqe);
     case NVME_CMD_WRITE_ZEROES: return write_zeroes(sim, sqe);
+    case NVME_CMD_VERIFY: return verify(sim, sqe);
+    case NVME_CMD_DSM: return dsm(sim, sqe);
+    case NVME_CMD_ZONE_APPEND: return sim_zns_append(sim, sqe, dw0);
+    case NVME_CMD_ZONE_MGMT_SEND: return sim_zns_send(sim, sqe);
+    case NVME_CMD_ZONE_MGMT_RECV: return sim_zns_recv(sim, sqe);
     default: return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     }
 }

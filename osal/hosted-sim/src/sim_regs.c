@@ -52,8 +52,10 @@ static const char *enable_check(struct nvme_sim *sim, uint32_t cc)
     uint32_t mps = (cc & NVME_CC_MPS_MASK) >> NVME_CC_MPS_SHIFT;
     if (mps < sim->cfg.mpsmin || mps > sim->cfg.mpsmax)
         return "CC.MPS outside CAP.MPSMIN..MPSMAX";
-    if ((cc & NVME_CC_CSS_MASK) != NVME_CC_CSS_NVM)
-        return "CC.CSS is not the NVM command set";
+    if ((cc & NVME_CC_CSS_MASK) != NVME_CC_CSS_NVM &&
+        !((cc & NVME_CC_CSS_MASK) == NVME_CC_CSS_IOCS && sim->cfg.iocs))
+        return sim->cfg.iocs ? "CC.CSS is neither 000b nor 110b"
+                             : "CC.CSS is not the NVM command set";
     if (cc & NVME_CC_AMS_MASK)
         return "CC.AMS is not round robin";
     if (((cc & NVME_CC_IOSQES_MASK) >> NVME_CC_IOSQES_SHIFT) != NVME_SQES_LOG2)
@@ -112,6 +114,7 @@ void sim_controller_reset(struct nvme_sim *sim)
     sim_held_disable(sim);
     sim_reset_queues(sim);
     sim_features_reset(sim);
+    sim_fw_reset(sim);
     sim->intms = 0;
     sim->shst_pending = false;
     sim->csts &= ~NVME_CSTS_SHST_MASK;
@@ -298,6 +301,14 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
     case NVME_REG_CC:
         cc_write(sim, val);
         break;
+    case NVME_REG_NSSR: /* §3.1.7: "NVMe" starts an NVM Subsystem Reset */
+        if (val == NVME_NSSR_VALUE && (sim->cap & (1ull << 36)))
+            sim_nssr(sim);
+        break;
+    case NVME_REG_CSTS: /* NSSRO is RW1C (§3.1.6); the rest is read only */
+        if (val & NVME_CSTS_NSSRO)
+            sim->csts &= ~NVME_CSTS_NSSRO;
+        break;
     case NVME_REG_AQA:
         if (enabled)
             sim_host_error(sim, "AQA written while CC.EN=1");
@@ -331,10 +342,12 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
 void sim_start_state(struct nvme_sim *sim)
 {
     const struct nvme_sim_config *c = &sim->cfg;
+    uint64_t css = NVME_CAP_CSS_NVM | (c->iocs ? NVME_CAP_CSS_IOCS : 0);
     sim->cap = (uint64_t)c->mqes | (1ull << 16) /* CQR */ | ((uint64_t)c->to << 24) |
-               ((uint64_t)(c->dstrd & 0xf) << 32) | ((uint64_t)NVME_CAP_CSS_NVM << 37) |
-               ((uint64_t)(c->mpsmin & 0xf) << 48) | ((uint64_t)(c->mpsmax & 0xf) << 52);
-    sim->vs = NVME_VS(1, 4, 0);
+               ((uint64_t)(c->dstrd & 0xf) << 32) | ((uint64_t)(c->nssrs ? 1 : 0) << 36) |
+               (css << 37) | ((uint64_t)(c->mpsmin & 0xf) << 48) |
+               ((uint64_t)(c->mpsmax & 0xf) << 52);
+    sim->vs = c->iocs ? NVME_VS(2, 0, 0) : NVME_VS(1, 4, 0);
     sim->mps = 4096u << c->mpsmin;
     sim->never_ready = c->start == NVME_SIM_START_NEVER_READY;
     sim->gone = c->start == NVME_SIM_START_GONE;

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * identify.c - decoded Identify data (NVMe 2.0 §5.17), Get/Set Features
+ * with select and data structures (§5.15, §5.27), and Get Log Page of any
+ * size and offset (§5.16).  Everything the controller returns is copied
+ * out of the DMA bounce buffer first, then checked: a malformed
+ * structure is NVME_ERR_PROTO, never a read past the data.
+ */
+#include "nvme_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Identify                                                            */
+/* ------------------------------------------------------------------ */
+
+static uint32_t le32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16_at(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+/* Power State Descriptor (NVMe 2.0 Figure 276): MP 15:0, MXPS bit 24, NOPS
+ * bit 25, ENLAT 63:32, EXLAT 95:64, RRT 100:96, RRL 108:104, RWT 116:112,
+ * RWL 124:120, IDLP 143:128, IPS 151:150, ACTP 175:160, APW 178:176, APS
+ * 183:182. */
+static void nvme_decode_psd(const uint8_t *d, struct nvme_power_state *ps)
+{
+    ps->mp = le16_at(d);
+    ps->mxps = (d[3] & 1u) != 0;
+    ps->nops = (d[3] & 2u) != 0;
+    ps->enlat = le32_at(d + 4);
+    ps->exlat = le32_at(d + 8);
+    ps->rrt = d[12] & 0x1fu;
+    ps->rrl = d[13] & 0x1fu;
+    ps->rwt = d[14] & 0x1fu;
+    ps->rwl = d[15] & 0x1fu;
+    ps->idlp = le16_at(d + 16);
+    ps->ips = (uint8_t)(d[18] >> 6);
+    ps->actp = le16_at(d + 20);
+    ps->apw = d[22] & 0x7u;
+    ps->aps = (uint8_t)(d[22] >> 6);
+    ps->max_power_uw = ps->mxps ? (uint32_t)ps->mp * 100u : (uint32_t)ps->mp * 10000u;
+}
+
+int nvme_identify_ctrl(struct nvme_ctrl *ctrl, struct nvme_ctrl_identify *out)
+{
+    if (ctrl == NULL || out == NULL)
+        return NVME_ERR_INVAL;
+    nvme_memzero(out, sizeof(*out));
+    int rc = nvme_identify(ctrl, NVME_CNS_CTRL, 0, &out->raw);
+    if (rc != NVME_OK)
+        return rc;
+    const struct nvme_id_ctrl *id = &out->raw;
+    nvme_copy_id_string(out->serial, id->sn, sizeof(id->sn));
+    nvme_copy_id_string(out->model, id->mn, sizeof(id->mn));
+    nvme_copy_id_string(out->firmware, id->fr, sizeof(id->fr));
+    nvme_copy_id_string(out->subnqn, id->subnqn, sizeof(id->subnqn));
+    uint32_t ver = id->ver != 0 ? id->ver : ctrl->info.vs;
+    out->ver_major = NVME_VS_MJR(ver);
+    out->ver_minor = NVME_VS_MNR(ver);
+    out->ver_tertiary = NVME_VS_TER(ver);
+    out->mdts_bytes = ctrl->info.mdts_reported;
+    out->tnvmcap = nvme_u128_from_le(id->tnvmcap);
+    out->unvmcap = nvme_u128_from_le(id->unvmcap);
+    /* NPSS is 0-based; 32 descriptors fit (bytes 2048-3071). */
+    unsigned n = (unsigned)id->npss + 1u;
+    if (n > 32u) {
+        nvme_log(ctrl, NVME_LOG_WARN, "Identify NPSS %u: only 32 power states exist", id->npss);
+        n = 32u;
+    }
+    out->power_states = n;
+    for (unsigned i = 0; i < n; i++)
+        nvme_decode_psd(id->psd[i].raw, &out->ps[i]);
+    return NVME_OK;
+}
+
+struct nvme_lbaf nvme_id_ns_lbaf(const struct nvme_id_ns *id, unsigned idx)
+{
+    struct nvme_lbaf f = {0, 0, 0};
+    if (id == NULL || idx >= NVME_LBAF_COUNT)
+        return f;
+    const uint8_t *p = (const uint8_t *)(const void *)id + 128u + 4u * idx;
+    f.ms = le16_at(p);
+    f.lbads = p[2];
+    f.rp = p[3] & 3u;
+    return f;
+}
+
+unsigned nvme_id_ns_format(const struct nvme_id_ns *id)
+{
+    if (id == NULL)
+        return 0;
+    return id->nlbaf > NVME_NLBAF_MAX ? NVME_FLBAS_INDEX_V2(id->flbas)
+                                      : NVME_FLBAS_INDEX(id->flbas);
+}
+
+int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out)
+{
+    if (ctrl == NULL || out == NULL || nsid == 0 || nsid == NVME_NSID_ALL)
+        return NVME_ERR_INVAL;
+    nvme_memzero(out, sizeof(*out));
+    int rc = nvme_identify(ctrl, NVME_CNS_NS, nsid, &out->raw);
+    if (rc != NVME_OK)
+        return rc;
+    const struct nvme_id_ns *id = &out->raw;
+    out->formats = (unsigned)id->nlbaf + 1u;
+    out->format = nvme_id_ns_format(id);
+    out->md_extended = (id->flbas & NVME_FLBAS_EXTENDED) != 0;
+    out->pi_type = (uint8_t)NVME_DPS_PI_TYPE(id->dps);
+    out->pi_first = (id->dps & NVME_DPS_PI_FIRST) != 0;
+    out->nvmcap = nvme_u128_from_le(id->nvmcap);
+    if (id->nlbaf > NVME_NLBAF_MAX_V2 || out->format > id->nlbaf) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: NLBAF %u / FLBAS %02x invalid", nsid, id->nlbaf,
+                 id->flbas);
+        out->formats = out->formats > NVME_LBAF_COUNT ? NVME_LBAF_COUNT : out->formats;
+        return NVME_ERR_PROTO;
+    }
+    return NVME_OK;
+}
+
+/* Namespace Identification Descriptors (NVMe 2.0 Figure 276): NIDT, NIDL,
+ * 2 reserved bytes, NIDL bytes of identifier; a NIDT of 0 ends the list. */
+int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_ids *out)
+{
+    if (ctrl == NULL || out == NULL || nsid == 0 || nsid == NVME_NSID_ALL)
+        return NVME_ERR_INVAL;
+    nvme_memzero(out, sizeof(*out));
+    uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
+    if (page == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_identify(ctrl, NVME_CNS_NS_DESC_LIST, nsid, page);
+    unsigned off = 0;
+    while (rc == NVME_OK && off + 4u <= NVME_IDENTIFY_DATA_SIZE && page[off] != 0) {
+        uint8_t type = page[off], len = page[off + 1u];
+        const uint8_t *nid = page + off + 4u;
+        uint8_t want = type == NVME_NIDT_EUI64                             ? 8u
+                       : type == NVME_NIDT_NGUID || type == NVME_NIDT_UUID ? 16u
+                       : type == NVME_NIDT_CSI                             ? 1u
+                                                                           : 0u;
+        if (off + 4u + len > NVME_IDENTIFY_DATA_SIZE || (want != 0 && len != want)) {
+            nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: namespace descriptor type %u length %u", nsid,
+                     type, len);
+            rc = NVME_ERR_PROTO;
+            break;
+        }
+        switch (type) {
+        case NVME_NIDT_EUI64:
+            nvme_memcpy(out->eui64, nid, 8);
+            out->has_eui64 = true;
+            break;
+        case NVME_NIDT_NGUID:
+            nvme_memcpy(out->nguid, nid, 16);
+            out->has_nguid = true;
+            break;
+        case NVME_NIDT_UUID:
+            nvme_memcpy(out->uuid, nid, 16);
+            out->has_uuid = true;
+            break;
+        case NVME_NIDT_CSI:
+            out->csi = nid[0];
+            out->has_csi = true;
+            break;
+        default: /* reserved types are skipped */
+            break;
+        }
+        off += 4u + len;
+    }
+    if (rc == NVME_OK && (ctrl->quirks & NVME_QUIRK_BOGUS_NID)) {
+        /* Linux NVME_QUIRK_BOGUS_NID: these devices report the same
+         * EUI64/NGUID for every namespace or device; ignore both. */
+        out->has_eui64 = out->has_nguid = false;
+        nvme_memzero(out->eui64, sizeof(out->eui64));
+        nvme_memzero(out->nguid, sizeof(out->nguid));
+    }
+    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+    return rc;
+}
+
+int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
+                            unsigned *count)
+{
+    if (ctrl == NULL || list == NULL || count == NULL || max > NVME_ACTIVE_NS_LIST_ENTRIES ||
+        start >= 0xfffffffeu)
+        return NVME_ERR_INVAL;
+    *count = 0;
+    uint32_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
+    if (page == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_identify(ctrl, NVME_CNS_ACTIVE_NS_LIST, start, page);
+    uint32_t prev = start;
+    for (unsigned i = 0; rc == NVME_OK && i < max && page[i] != 0; i++) {
+        if (page[i] <= prev || page[i] >= 0xfffffffeu) {
+            nvme_log(ctrl, NVME_LOG_ERROR, "active NS list not ascending at %u", page[i]);
+            rc = NVME_ERR_PROTO;
+            break;
+        }
+        list[i] = prev = page[i];
+        *count = i + 1u;
+    }
+    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+    return rc;
+}
+
+int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start, uint16_t *ids,
+                            unsigned max, unsigned *count)
+{
+    if (ctrl == NULL || ids == NULL || count == NULL || max > NVME_CTRL_LIST_MAX ||
+        nsid == NVME_NSID_ALL)
+        return NVME_ERR_INVAL;
+    *count = 0;
+    uint16_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
+    if (page == NULL)
+        return NVME_ERR_NOMEM;
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
+    /* CDW10: CNS 7:0, CNTID 31:16 (the first identifier wanted). */
+    sqe.cdw10 = (nsid != 0 ? NVME_CNS_NS_CTRL_LIST : NVME_CNS_CTRL_LIST) | ((uint32_t)start << 16);
+    int rc = nvme_admin_exec_bounce(ctrl, &sqe, page, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
+                                    NULL);
+    if (rc == NVME_OK) {
+        unsigned n = page[0];
+        if (n > NVME_CTRL_LIST_MAX) {
+            nvme_log(ctrl, NVME_LOG_ERROR, "controller list of %u identifiers", n);
+            rc = NVME_ERR_PROTO;
+        } else {
+            for (unsigned i = 0; i < n && i < max; i++)
+                ids[i] = page[1u + i];
+            *count = n < max ? n : max;
+        }
+    }
+    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+    return rc;
+}
+
+int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max, unsigned *count)
+{
+    if (ctrl == NULL || vectors == NULL || count == NULL || max > NVME_IOCS_VECTORS)
+        return NVME_ERR_INVAL;
+    *count = 0;
+    if (ctrl->cc_css != NVME_CC_CSS_IOCS)
+        return NVME_ERR_UNSUPPORTED;
+    uint64_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
+    if (page == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_identify(ctrl, NVME_CNS_IOCS, 0, page);
+    if (rc == NVME_OK) {
+        unsigned n = 0; /* the list ends at the first all-zero vector */
+        while (n < max && page[n] != 0) {
+            vectors[n] = page[n];
+            n++;
+        }
+        *count = n;
+    }
+    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+    return rc;
+}
+
+int nvme_identify_cs(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, uint8_t csi, void *buf)
+{
+    if (ctrl == NULL || buf == NULL || (cns != NVME_CNS_CS_NS && cns != NVME_CNS_CS_CTRL))
+        return NVME_ERR_INVAL;
+    if (ctrl->cc_css != NVME_CC_CSS_IOCS && csi != NVME_CSI_NVM)
+        return NVME_ERR_UNSUPPORTED;
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
+    sqe.cdw10 = cns;
+    sqe.cdw11 = (uint32_t)csi << 24; /* CSI, CDW11 31:24 */
+    return nvme_admin_exec_bounce(ctrl, &sqe, buf, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
+                                  NULL);
+}
+
+uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl) { return ctrl != NULL ? ctrl->cc_css : 0u; }
+
+/* ------------------------------------------------------------------ */
+/* Features                                                            */
+/* ------------------------------------------------------------------ */
+
+uint32_t nvme_feature_data_len(uint8_t fid)
+{
+    switch (fid) {
+    case NVME_FEAT_APST:
+        return NVME_FEAT_APST_DATA_SIZE;
+    case NVME_FEAT_TIMESTAMP:
+        return NVME_FEAT_TIMESTAMP_DATA_SIZE;
+    case NVME_FEAT_HOST_BEHAVIOR:
+        return NVME_FEAT_HOST_BEHAVIOR_DATA_SIZE;
+    default:
+        return 0;
+    }
+}
+
+uint64_t nvme_timestamp_ms(const uint8_t data[8])
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 6; i++)
+        v |= (uint64_t)data[i] << (8u * i);
+    return v;
+}
+
+static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *data, uint32_t len)
+{
+    uint32_t want = nvme_feature_data_len(fid);
+    if (len != want || (len != 0 && data == NULL))
+        return NVME_ERR_INVAL;
+    if (fid == NVME_FEAT_VOLATILE_WC && !(ctrl->info.vwc & NVME_VWC_PRESENT)) {
+        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: no volatile write cache (Identify VWC bit 0)");
+        return NVME_ERR_UNSUPPORTED;
+    }
+    if (fid == NVME_FEAT_TIMESTAMP && !(ctrl->info.oncs & NVME_ONCS_TIMESTAMP)) {
+        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Timestamp feature not supported (ONCS bit 6)");
+        return NVME_ERR_UNSUPPORTED;
+    }
+    return NVME_OK;
+}
+
+int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigned sel,
+                     uint32_t cdw11, void *data, uint32_t len, uint32_t *dw0)
+{
+    if (ctrl == NULL || sel > NVME_FEAT_SEL_SUPPORTED)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    /* SEL 011b returns capabilities in Dword 0 and no data structure. */
+    if (sel == NVME_FEAT_SEL_SUPPORTED) {
+        data = NULL;
+        len = 0;
+    } else {
+        int rc = nvme_feature_check(ctrl, fid, data, len);
+        if (rc != NVME_OK)
+            return rc;
+    }
+    if (sel == NVME_FEAT_SEL_SAVED && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE))
+        nvme_log(ctrl, NVME_LOG_INFO,
+                 "nvme0: saved features not supported (ONCS bit 4): "
+                 "the controller returns the default");
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_GET_FEATURES, nsid);
+    sqe.cdw10 = fid | (sel << NVME_FEAT_SEL_SHIFT);
+    sqe.cdw11 = cdw11;
+    return nvme_admin_exec_bounce(ctrl, &sqe, data, len, NVME_DMA_FROM_DEVICE, dw0);
+}
+
+int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+                     uint32_t cdw12, bool save, const void *data, uint32_t len, uint32_t *dw0)
+{
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    int rc = nvme_feature_check(ctrl, fid, data, len);
+    if (rc != NVME_OK)
+        return rc;
+    if (save && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE)) {
+        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: saving features not supported (ONCS bit 4)");
+        return NVME_ERR_UNSUPPORTED;
+    }
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, nsid);
+    sqe.cdw10 = fid | (save ? NVME_FEAT_SV : 0u);
+    sqe.cdw11 = cdw11;
+    sqe.cdw12 = cdw12;
+    return nvme_admin_exec_bounce(ctrl, &sqe, (void *)(uintptr_t)data, len, NVME_DMA_TO_DEVICE,
+                                  dw0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Log pages                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Get Log Page (§5.16, Figures 199-201): NUMD 0-based dwords split in NUMDL
+ * (CDW10 31:16) and NUMDU (CDW11 15:0); LPOL/LPOU the byte offset. */
+static int nvme_get_log_piece(struct nvme_ctrl *ctrl, const struct nvme_log_args *a,
+                              uint64_t offset, uint8_t *buf, uint32_t len)
+{
+    struct nvme_sqe sqe;
+    uint32_t numd = len / 4u - 1u;
+    nvme_sqe_init(&sqe, NVME_ADMIN_GET_LOG_PAGE, a->nsid);
+    sqe.cdw10 = a->lid | ((uint32_t)(a->lsp & 0x7fu) << 8) | (a->rae ? NVME_LOG_RAE : 0u) |
+                ((numd & 0xffffu) << 16);
+    sqe.cdw11 = (numd >> 16) | ((uint32_t)a->lsi << 16);
+    sqe.cdw12 = (uint32_t)offset;
+    sqe.cdw13 = (uint32_t)(offset >> 32);
+    sqe.cdw14 = (uint32_t)a->csi << 24;
+    return nvme_admin_exec_bounce(ctrl, &sqe, buf, len, NVME_DMA_FROM_DEVICE, NULL);
+}
+
+int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
+{
+    if (ctrl == NULL || a == NULL || a->buf == NULL || a->len == 0 || (a->len & 3u) != 0 ||
+        (a->offset & 3u) != 0 || a->offset + a->len < a->offset)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    /* Pieces of at most MDTS (and of at most 4 KiB when the controller has
+     * no extended data: then NUMDU and the offset do not exist). */
+    uint32_t piece = ctrl->info.mdts_bytes & ~3u;
+    bool ext = (ctrl->info.lpa & NVME_LPA_EXTENDED) != 0;
+    if ((a->offset != 0 || a->len > piece || a->len > 4096u) && !ext) {
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "nvme0: log page %02x: offset/size beyond 4 KiB need LPA bit 2 (extended data)",
+                 a->lid);
+        return NVME_ERR_UNSUPPORTED;
+    }
+    uint8_t *b = a->buf;
+    for (uint32_t done = 0; done < a->len;) {
+        uint32_t n = a->len - done < piece ? a->len - done : piece;
+        int rc = nvme_get_log_piece(ctrl, a, a->offset + done, b + done, n);
+        if (rc != NVME_OK)
+            return rc;
+        done += n;
+    }
+    return NVME_OK;
+}
+
+static int nvme_log_simple(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, uint8_t csi,
+                           void *buf, uint32_t len)
+{
+    struct nvme_log_args a = {lid, 0, 0, nsid, 0, csi, false, buf, len};
+    return nvme_get_log(ctrl, &a);
+}
+
+int nvme_get_log_page(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, void *buf, uint32_t len)
+{
+    return nvme_log_simple(ctrl, lid, nsid, 0, buf, len);
+}
+
+int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log)
+{
+    /* Controller-wide: NSID FFFFFFFFh (§5.14.1.2). */
+    return nvme_get_log_page(ctrl, NVME_LID_SMART, NVME_NSID_ALL, log, sizeof(*log));
+}
+
+int nvme_get_error_log(struct nvme_ctrl *ctrl, struct nvme_error_log_entry *entries, unsigned n)
+{
+    if (ctrl == NULL || entries == NULL || n == 0 || n > (unsigned)ctrl->elpe + 1u)
+        return NVME_ERR_INVAL;
+    return nvme_log_simple(ctrl, NVME_LID_ERROR, NVME_NSID_ALL, 0, entries,
+                           (uint32_t)n * (uint32_t)sizeof(*entries));
+}
+
+int nvme_get_fw_slot_log(struct nvme_ctrl *ctrl, struct nvme_fw_slot_log *log)
+{
+    return nvme_log_simple(ctrl, NVME_LID_FW_SLOT, NVME_NSID_ALL, 0, log, sizeof(*log));
+}
+
+int nvme_get_changed_ns_log(struct nvme_ctrl *ctrl, uint32_t list[1024])
+{
+    return nvme_log_simple(ctrl, NVME_LID_CHANGED_NS, NVME_NSID_ALL, 0, list, 4096u);
+}
+
+int nvme_get_effects_log(struct nvme_ctrl *ctrl, uint8_t csi, struct nvme_effects_log *log)
+{
+    if (ctrl == NULL || log == NULL)
+        return NVME_ERR_INVAL;
+    if (!(ctrl->info.lpa & NVME_LPA_EFFECTS)) {
+        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: no Commands Supported and Effects log (LPA bit 1)");
+        return NVME_ERR_UNSUPPORTED;
+    }
+    return nvme_log_simple(ctrl, NVME_LID_EFFECTS, 0, csi, log, sizeof(*log));
+}
+
+int nvme_get_self_test_log(struct nvme_ctrl *ctrl, struct nvme_self_test_log *log)
+{
+    if (ctrl == NULL || log == NULL)
+        return NVME_ERR_INVAL;
+    if (!(ctrl->info.oacs & NVME_OACS_SELF_TEST)) {
+        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Device Self-test not supported (OACS bit 4)");
+        return NVME_ERR_UNSUPPORTED;
+    }
+    /* 564 bytes: a multiple of 4. */
+    return nvme_log_simple(ctrl, NVME_LID_SELF_TEST, NVME_NSID_ALL, 0, log, sizeof(*log));
+}
+
+int nvme_get_sanitize_log(struct nvme_ctrl *ctrl, struct nvme_sanitize_log *log)
+{
+    if (ctrl == NULL || log == NULL)
+        return NVME_ERR_INVAL;
+    if ((ctrl->sanicap & 7u) == 0) {
+        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Sanitize not supported (SANICAP)");
+        return NVME_ERR_UNSUPPORTED;
+    }
+    return nvme_log_simple(ctrl, NVME_LID_SANITIZE, NVME_NSID_ALL, 0, log, sizeof(*log));
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mgmt.c - management commands (NVMe 2.0 §5): Format NVM (§5.23),
+ * Device Self-test (§5.9), Sanitize (§5.24), Firmware Image Download
+ * (§5.13) and Commit (§5.12), NVM Subsystem Reset (§3.7.1, NSSR).
+ *
+ * Destructive commands run only with `confirm` == NVME_CONFIRM_DESTROY;
+ * the ones that change namespaces rescan them afterwards, whatever the
+ * command's result (a failed Format may have changed the format too).
+ */
+#include "nvme_internal.h"
+
+static int mgmt_ready(struct nvme_ctrl *ctrl)
+{
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    if (ctrl->gone)
+        return NVME_ERR_GONE;
+    return NVME_OK;
+}
+
+static int mgmt_unsupported(struct nvme_ctrl *ctrl, const char *what, const char *why)
+{
+    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: %s not supported (%s)", what, why);
+    return NVME_ERR_UNSUPPORTED;
+}
+
+static int mgmt_confirm(struct nvme_ctrl *ctrl, const char *what, uint32_t confirm)
+{
+    if (confirm == NVME_CONFIRM_DESTROY)
+        return NVME_OK;
+    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: %s destroys data: refused without confirmation", what);
+    return NVME_ERR_INVAL;
+}
+
+/* Rescans after a command that changed namespaces; the command's result
+ * wins over the rescan's. */
+static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc)
+{
+    if (rc == NVME_ERR_GONE || ctrl->gone)
+        return rc;
+    int rs = nvme_ns_scan(ctrl);
+    if (rs != NVME_OK)
+        nvme_log(ctrl, NVME_LOG_WARN, "nvme0: rescan after the command failed: %s",
+                 nvme_strerror(rs));
+    return rc != NVME_OK ? rc : rs;
+}
+
+int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32_t confirm)
+{
+    int rc = mgmt_ready(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    if (a == NULL || a->lbaf > NVME_NLBAF_MAX_V2 || a->ses > NVME_FORMAT_SES_CRYPTO || a->pi > 3u ||
+        a->nsid == 0)
+        return NVME_ERR_INVAL;
+    if ((rc = mgmt_confirm(ctrl, "Format NVM", confirm)) != NVME_OK)
+        return rc;
+    if (!(ctrl->info.oacs & NVME_OACS_FORMAT))
+        return mgmt_unsupported(ctrl, "Format NVM", "OACS bit 1 clear");
+    if (a->ses == NVME_FORMAT_SES_CRYPTO && !(ctrl->fna & NVME_FNA_CRYPTO))
+        return mgmt_unsupported(ctrl, "cryptographic erase", "FNA bit 2 clear");
+    if (a->nsid != NVME_NSID_ALL) {
+        const struct nvme_ns_info *ns = nvme_ns_find(ctrl, a->nsid);
+        if (ns == NULL)
+            return NVME_ERR_NOENT;
+        if (ns->status != NVME_ERR_PROTO && a->lbaf > ns->nlbaf)
+            return NVME_ERR_INVAL;
+        if (ctrl->fna & NVME_FNA_FORMAT_ALL)
+            nvme_log(ctrl, NVME_LOG_WARN,
+                     "nvme0: FNA bit 0: formatting nvme0n%u formats every namespace", a->nsid);
+    }
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_FORMAT_NVM, a->nsid);
+    sqe.cdw10 = (a->lbaf & 0xfu) | (a->mset ? 1u << 4 : 0u) | ((uint32_t)a->pi << 5) |
+                (a->pil ? 1u << 8 : 0u) | ((uint32_t)a->ses << 9) |
+                ((uint32_t)(a->lbaf >> 4) << 12); /* LBAFU, NVMe 2.0 */
+    rc = nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+    return mgmt_rescan(ctrl, rc);
+}
+
+int nvme_device_self_test(struct nvme_ctrl *ctrl, uint32_t nsid, uint8_t stc)
+{
+    int rc = mgmt_ready(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    if (stc != NVME_DST_SHORT && stc != NVME_DST_EXTENDED && stc != NVME_DST_VENDOR &&
+        stc != NVME_DST_ABORT)
+        return NVME_ERR_INVAL;
+    if (!(ctrl->info.oacs & NVME_OACS_SELF_TEST))
+        return mgmt_unsupported(ctrl, "Device Self-test", "OACS bit 4 clear");
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_DEVICE_SELF_TEST, nsid);
+    sqe.cdw10 = stc;
+    return nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+}
+
+int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *a, uint32_t confirm)
+{
+    int rc = mgmt_ready(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    if (a == NULL || a->action < NVME_SANACT_EXIT_FAILURE || a->action > NVME_SANACT_CRYPTO ||
+        a->owpass > 15u)
+        return NVME_ERR_INVAL;
+    if (a->action != NVME_SANACT_EXIT_FAILURE &&
+        (rc = mgmt_confirm(ctrl, "Sanitize", confirm)) != NVME_OK)
+        return rc;
+    static const uint32_t cap[5] = {0, 0, NVME_SANICAP_BLOCK, NVME_SANICAP_OVERWRITE,
+                                    NVME_SANICAP_CRYPTO};
+    if ((ctrl->sanicap & 7u) == 0)
+        return mgmt_unsupported(ctrl, "Sanitize", "SANICAP lists no method");
+    if (a->action != NVME_SANACT_EXIT_FAILURE && !(ctrl->sanicap & cap[a->action]))
+        return mgmt_unsupported(ctrl, "this Sanitize action", "SANICAP");
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_SANITIZE, 0);
+    sqe.cdw10 = a->action | (a->ause ? 1u << 3 : 0u) | ((uint32_t)a->owpass << 4) |
+                (a->oipbp ? 1u << 8 : 0u) | (a->nodas ? 1u << 9 : 0u);
+    sqe.cdw11 = a->ovrpat;
+    rc = nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+    return a->action == NVME_SANACT_EXIT_FAILURE ? rc : mgmt_rescan(ctrl, rc);
+}
+
+int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, uint32_t len)
+{
+    int rc = mgmt_ready(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    if (buf == NULL || len == 0 || (len & 3u) != 0 || (offset & 3u) != 0 || offset + len < offset)
+        return NVME_ERR_INVAL;
+    if (!(ctrl->info.oacs & NVME_OACS_FW))
+        return mgmt_unsupported(ctrl, "Firmware Image Download", "OACS bit 2 clear");
+    /* Pieces: FWUG (4 KiB units; 0 no information, FFh no restriction)
+     * gives size and alignment; never above MDTS. */
+    uint32_t piece = ctrl->info.mdts_bytes;
+    if (ctrl->fwug != 0 && ctrl->fwug != 0xffu) {
+        uint32_t g = (uint32_t)ctrl->fwug * 4096u;
+        if (g < piece)
+            piece = g;
+        if (offset % g != 0) {
+            nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: firmware offset %u not a multiple of FWUG (%u)",
+                     offset, g);
+            return NVME_ERR_INVAL;
+        }
+    }
+    const uint8_t *b = buf;
+    for (uint32_t done = 0; done < len && rc == NVME_OK;) {
+        uint32_t n = len - done < piece ? len - done : piece;
+        struct nvme_sqe sqe;
+        nvme_sqe_init(&sqe, NVME_ADMIN_FW_DOWNLOAD, 0);
+        sqe.cdw10 = n / 4u - 1u;          /* NUMD, 0-based */
+        sqe.cdw11 = (offset + done) / 4u; /* OFST, dwords */
+        rc = nvme_admin_exec_bounce(ctrl, &sqe, (void *)(uintptr_t)(b + done), n,
+                                    NVME_DMA_TO_DEVICE, NULL);
+        done += n;
+    }
+    return rc;
+}
+
+int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bpid, uint32_t *dw0)
+{
+    int rc = mgmt_ready(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    if (slot > 7u || action > 7u)
+        return NVME_ERR_INVAL;
+    if (!(ctrl->info.oacs & NVME_OACS_FW))
+        return mgmt_unsupported(ctrl, "Firmware Commit", "OACS bit 2 clear");
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_FW_COMMIT, 0);
+    sqe.cdw10 = slot | ((uint32_t)action << 3) | (bpid ? 1u << 31 : 0u);
+    rc = nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0);
+    if (rc > 0 && NVME_SF_SCT(rc) == NVME_SCT_COMMAND_SPECIFIC &&
+        (NVME_SF_SC(rc) == NVME_SC_FW_NEEDS_CONV_RESET || NVME_SF_SC(rc) == 0x10u ||
+         NVME_SF_SC(rc) == 0x11u))
+        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: firmware committed; activation needs a reset (%s)",
+                 nvme_status_name((uint16_t)rc));
+    return rc;
+}
+
+int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
+{
+    int rc = mgmt_ready(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    if ((rc = mgmt_confirm(ctrl, "NVM Subsystem Reset", confirm)) != NVME_OK)
+        return rc;
+    if (!NVME_CAP_NSSRS(ctrl->info.cap))
+        return mgmt_unsupported(ctrl, "NVM Subsystem Reset", "CAP.NSSRS clear");
+    if (ctrl->in_recovery || nvme_in_callback(ctrl))
+        return NVME_ERR_STATE;
+    nvme_log(ctrl, NVME_LOG_WARN, "nvme0: NVM Subsystem Reset");
+    nvme_reg_write32(ctrl, NVME_REG_NSSR, NVME_NSSR_VALUE);
+    rc = nvme_ctrl_reset(ctrl);
+    /* CSTS.NSSRO tells an NVM Subsystem Reset happened; write 1 to clear
+     * it (§3.1.6) so the next one is seen. */
+    if (!ctrl->gone && (nvme_reg_read32(ctrl, NVME_REG_CSTS) & NVME_CSTS_NSSRO))
+        nvme_reg_write32(ctrl, NVME_REG_CSTS, NVME_CSTS_NSSRO);
+    return mgmt_rescan(ctrl, rc);
+}

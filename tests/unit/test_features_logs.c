@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* Get/Set Features with select (current, default, saved, supported) and
+ * save, features with data structures, and Get Log Page of any size,
+ * offset, LSP and RAE (NVMe 2.0 §5.15, §5.16, §5.27). */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void select_current_default_saved_and_supported(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint32_t dw0 = 0;
+    /* Arbitration: current 3, changed to 5 and saved, then 7 unsaved. */
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0),
+        0);
+    assert_int_equal(dw0, 3);
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 5, 0, true, NULL, 0, NULL),
+                     0);
+    assert_int_equal(nvme_sim_feature_saved(f.sim, NVME_FEAT_ARBITRATION), 5);
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 7, 0, false, NULL, 0, NULL),
+                     0);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0),
+        0);
+    assert_int_equal(dw0, 7);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SAVED, 0, NULL, 0, &dw0),
+        0);
+    assert_int_equal(dw0, 5);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_DEFAULT, 0, NULL, 0, &dw0),
+        0);
+    assert_int_equal(dw0, 3);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SUPPORTED, 0,
+                                      NULL, 0, &dw0),
+                     0);
+    assert_int_equal(dw0, NVME_FEAT_CAP_SAVEABLE | NVME_FEAT_CAP_CHANGEABLE);
+    /* A controller reset brings the saved value back. */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0),
+        0);
+    assert_int_equal(dw0, 5);
+    /* Not saveable: the controller's status, named. */
+    int rc = nvme_set_feature(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, 0, 0, true, NULL, 0, NULL);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Feature Identifier Not Saveable");
+    /* Bad select, unknown feature. */
+    assert_int_equal(nvme_get_feature(f.ctrl, 1, 0, 4, 0, NULL, 0, &dw0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_feature(NULL, 1, 0, 0, 0, NULL, 0, &dw0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_set_feature(NULL, 1, 0, 0, 0, false, NULL, 0, NULL), NVME_ERR_INVAL);
+    rc = nvme_get_feature(f.ctrl, 0x7e, 0, 0, 0, NULL, 0, &dw0);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC(rc), NVME_SC_INVALID_FIELD);
+    fx_stop(&f);
+}
+
+static void every_listed_feature_reads_back(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    static const uint8_t fids[] = {NVME_FEAT_ARBITRATION,  NVME_FEAT_POWER_MGMT,
+                                   NVME_FEAT_TEMP_THRESH,  NVME_FEAT_ERROR_RECOVERY,
+                                   NVME_FEAT_VOLATILE_WC,  NVME_FEAT_NUM_QUEUES,
+                                   NVME_FEAT_IRQ_COALESCE, NVME_FEAT_ASYNC_EVENT};
+    for (size_t i = 0; i < sizeof(fids); i++) {
+        uint32_t dw0 = 0xdead;
+        for (unsigned sel = 0; sel <= 3; sel++)
+            assert_int_equal(nvme_get_feature(f.ctrl, fids[i], 0, sel, 0, NULL, 0, &dw0), 0);
+    }
+    uint32_t dw0;
+    /* Power Management: PS within NPSS. */
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_POWER_MGMT, 0, 2, 0, false, NULL, 0, NULL),
+                     0);
+    assert_true(nvme_set_feature(f.ctrl, NVME_FEAT_POWER_MGMT, 0, 9, 0, false, NULL, 0, NULL) > 0);
+    /* Temperature threshold of sensor 1, under threshold. */
+    uint32_t sel = (1u << 16) | (1u << 20);
+    assert_int_equal(
+        nvme_set_feature(f.ctrl, NVME_FEAT_TEMP_THRESH, 0, sel | 273, 0, false, NULL, 0, NULL), 0);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_TEMP_THRESH, 0, 0, sel, NULL, 0, &dw0), 0);
+    assert_int_equal(dw0 & 0xffff, 273);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_TEMP_THRESH, 0, 0, 0, NULL, 0, &dw0), 0);
+    assert_int_equal(dw0 & 0xffff, 343);
+    /* Volatile write cache off and on. */
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_VOLATILE_WC, 0, 0, 0, false, NULL, 0, NULL),
+                     0);
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_VOLATILE_WC), 0);
+    fx_stop(&f);
+}
+
+static void data_features_move_their_structures(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    /* Timestamp: 8 bytes, milliseconds since 1970. */
+    uint8_t ts[8] = {0};
+    uint64_t ms = 1700000000000ull;
+    for (int i = 0; i < 6; i++)
+        ts[i] = (uint8_t)(ms >> (8 * i));
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_TIMESTAMP, 0, 0, 0, false, ts, 8, NULL), 0);
+    uint8_t back[8];
+    nvme_sim_advance(f.sim, 5000);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_TIMESTAMP, 0, 0, 0, back, 8, NULL), 0);
+    assert_true(nvme_timestamp_ms(back) >= ms + 5 && nvme_timestamp_ms(back) < ms + 1000);
+    assert_int_equal((back[6] >> 1) & 7, 1); /* origin: set by Set Features */
+    /* APST: 256 bytes, saved. */
+    uint8_t apst[256], apst2[256];
+    fx_pattern(apst, sizeof(apst), 9);
+    assert_int_equal(
+        nvme_set_feature(f.ctrl, NVME_FEAT_APST, 0, 1, 0, true, apst, sizeof(apst), NULL), 0);
+    uint32_t dw0 = 0;
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_APST, 0, NVME_FEAT_SEL_SAVED, 0, apst2,
+                                      sizeof(apst2), &dw0),
+                     0);
+    assert_memory_equal(apst, apst2, sizeof(apst));
+    assert_int_equal(dw0, 1);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_APST, 0, NVME_FEAT_SEL_DEFAULT, 0, apst2,
+                                      sizeof(apst2), &dw0),
+                     0);
+    assert_int_equal(apst2[0] | apst2[255], 0);
+    /* Host Behavior Support: 512 bytes. */
+    uint8_t hbs[512] = {1};
+    assert_int_equal(
+        nvme_set_feature(f.ctrl, NVME_FEAT_HOST_BEHAVIOR, 0, 0, 0, false, hbs, 512, NULL), 0);
+    assert_true(nvme_sim_acre(f.sim));
+    memset(hbs, 0, sizeof(hbs));
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_HOST_BEHAVIOR, 0, 0, 0, hbs, 512, NULL), 0);
+    assert_int_equal(hbs[0], 1);
+    /* Sizes are checked before anything is sent. */
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_TIMESTAMP, 0, 0, 0, false, ts, 4, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_APST, 0, 0, 0, false, NULL, 256, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 0, 0, hbs, 4, NULL),
+                     NVME_ERR_INVAL);
+    /* Supported capabilities move no data. */
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_APST, 0, NVME_FEAT_SEL_SUPPORTED, 0, NULL, 0, &dw0), 0);
+    assert_int_equal(nvme_feature_data_len(NVME_FEAT_APST), 256);
+    assert_int_equal(nvme_feature_data_len(NVME_FEAT_TIMESTAMP), 8);
+    assert_int_equal(nvme_feature_data_len(NVME_FEAT_HOST_BEHAVIOR), 512);
+    assert_int_equal(nvme_feature_data_len(NVME_FEAT_ARBITRATION), 0);
+    fx_stop(&f);
+}
+
+static void features_the_controller_lacks_are_unsupported(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.vwc = false;
+    f.cfg.oncs = NVME_ONCS_WRITE_ZEROES; /* no save, no timestamp */
+    fx_start(&f);
+    uint8_t ts[8] = {0};
+    uint32_t dw0;
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_VOLATILE_WC, 0, 1, 0, false, NULL, 0, NULL),
+                     NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_TIMESTAMP, 0, 0, 0, ts, 8, NULL),
+                     NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 1, 0, true, NULL, 0, NULL),
+                     NVME_ERR_UNSUPPORTED);
+    /* SEL saved without saving support: the controller answers the default. */
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SAVED, 0, NULL, 0, &dw0),
+        0);
+    assert_int_equal(dw0, 3);
+    fx_stop(&f);
+}
+
+static void logs_of_every_kind(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.firmware = "FW-7";
+    fx_start(&f);
+    /* Error log: newest first. */
+    nvme_sim_error_event(f.sim, 1, 0x33, NVME_SF(0, NVME_SC_INVALID_FIELD));
+    nvme_sim_error_event(f.sim, 2, 0x44, NVME_SF(0, NVME_SC_LBA_RANGE));
+    struct nvme_error_log_entry e[4];
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 4), 0);
+    assert_int_equal(e[0].error_count, 2);
+    assert_int_equal(e[0].cid, 0x44);
+    assert_int_equal(e[1].sqid, 1);
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 65), NVME_ERR_INVAL);
+    /* Firmware slots. */
+    struct nvme_fw_slot_log fw;
+    assert_int_equal(nvme_get_fw_slot_log(f.ctrl, &fw), 0);
+    assert_int_equal(fw.afi & 7, 1);
+    assert_memory_equal(fw.frs[0], "FW-7", 4);
+    /* Changed namespace list. */
+    struct nvme_sim_ns_config add = {.nsid = 5, .blocks = 64, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0);
+    uint32_t *list = calloc(1024, 4);
+    assert_int_equal(nvme_get_changed_ns_log(f.ctrl, list), 0);
+    assert_int_equal(list[0], 5);
+    assert_int_equal(list[1], 0);
+    free(list);
+    /* Commands supported and effects. */
+    struct nvme_effects_log *fx_e = calloc(1, sizeof(*fx_e));
+    assert_int_equal(nvme_get_effects_log(f.ctrl, NVME_CSI_NVM, fx_e), 0);
+    assert_true(fx_e->acs[NVME_ADMIN_FORMAT_NVM] & NVME_EFFECTS_CSUPP);
+    assert_true(fx_e->acs[NVME_ADMIN_FORMAT_NVM] & NVME_EFFECTS_LBCC);
+    assert_true(fx_e->iocs[NVME_CMD_WRITE] & NVME_EFFECTS_LBCC);
+    assert_true(fx_e->iocs[NVME_CMD_VERIFY] & NVME_EFFECTS_CSUPP);
+    assert_int_equal(fx_e->iocs[NVME_CMD_ZONE_APPEND], 0);
+    free(fx_e);
+    /* SMART: the whole structure, thermal sensor fields included. */
+    struct nvme_smart_log smart;
+    assert_int_equal(nvme_get_smart_log(f.ctrl, &smart), 0);
+    assert_int_equal(smart.composite_temp, 308);
+    assert_int_equal(nvme_get_log_page(f.ctrl, NVME_LID_SMART, NVME_NSID_ALL, NULL, 512),
+                     NVME_ERR_INVAL);
+    /* An unknown log page: Invalid Log Page, named. */
+    uint8_t b[64];
+    int rc = nvme_get_log_page(f.ctrl, 0x7f, 0, b, sizeof(b));
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Log Page");
+    fx_stop(&f);
+}
+
+static void large_logs_are_split_by_offset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB per command: a 16 KiB log takes two */
+    fx_start(&f);
+    uint8_t *big = malloc(16384), *want = malloc(16384);
+    for (size_t i = 0; i < 16384; i++)
+        want[i] = (uint8_t)((i * 7 + i / 4096) & 0xff);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t before = st->admin_cmds;
+    struct nvme_log_args a = {0xc0, 0, 0, 0, 0, 0, false, big, 16384};
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_memory_equal(big, want, 16384);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 2);
+    /* An offset: the same bytes. */
+    struct nvme_log_args b = {0xc0, 0, 0, 0, 4100, 0, true, big, 1000};
+    assert_int_equal(nvme_get_log(f.ctrl, &b), 0);
+    assert_memory_equal(big, want + 4100, 1000);
+    /* Past the end of the page: zeros (and an offset past it is refused). */
+    struct nvme_log_args c = {0xc0, 0, 0, 0, 16380, 0, false, big, 8};
+    assert_int_equal(nvme_get_log(f.ctrl, &c), 0);
+    assert_memory_equal(big, want + 16380, 4);
+    assert_int_equal(big[4] | big[7], 0);
+    struct nvme_log_args d = {0xc0, 0, 0, 0, 20000, 0, false, big, 8};
+    assert_true(nvme_get_log(f.ctrl, &d) > 0);
+    /* Bad arguments. */
+    struct nvme_log_args bad = a;
+    bad.len = 6;
+    assert_int_equal(nvme_get_log(f.ctrl, &bad), NVME_ERR_INVAL);
+    bad = a;
+    bad.offset = 2;
+    assert_int_equal(nvme_get_log(f.ctrl, &bad), NVME_ERR_INVAL);
+    bad = a;
+    bad.len = 0;
+    assert_int_equal(nvme_get_log(f.ctrl, &bad), NVME_ERR_INVAL);
+    bad = a;
+    bad.buf = NULL;
+    assert_int_equal(nvme_get_log(f.ctrl, &bad), NVME_ERR_INVAL);
+    bad = a;
+    bad.offset = UINT64_MAX - 3;
+    assert_int_equal(nvme_get_log(f.ctrl, &bad), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_log(f.ctrl, NULL), NVME_ERR_INVAL);
+    free(big);
+    free(want);
+    fx_stop(&f);
+}
+
+static void without_extended_data_logs_stay_below_4k(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.lpa = 0; /* no effects log, no extended data */
+    fx_start(&f);
+    uint8_t *big = calloc(1, 16384);
+    struct nvme_log_args a = {0xc0, 0, 0, 0, 0, 0, false, big, 8192};
+    assert_int_equal(nvme_get_log(f.ctrl, &a), NVME_ERR_UNSUPPORTED);
+    a.len = 4096;
+    a.offset = 4096;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), NVME_ERR_UNSUPPORTED);
+    a.offset = 0;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    struct nvme_effects_log *e = calloc(1, sizeof(*e));
+    assert_int_equal(nvme_get_effects_log(f.ctrl, 0, e), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_get_effects_log(f.ctrl, 0, NULL), NVME_ERR_INVAL);
+    free(e);
+    free(big);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(select_current_default_saved_and_supported),
+        cmocka_unit_test(every_listed_feature_reads_back),
+        cmocka_unit_test(data_features_move_their_structures),
+        cmocka_unit_test(features_the_controller_lacks_are_unsupported),
+        cmocka_unit_test(logs_of_every_kind),
+        cmocka_unit_test(large_logs_are_split_by_offset),
+        cmocka_unit_test(without_extended_data_logs_stay_below_4k),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

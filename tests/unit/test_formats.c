@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/* Every namespace format: LBA data sizes up to 2 MiB bounded by MDTS,
+ * metadata through a separate buffer (MPTR) or interleaved (extended
+ * LBAs), protection information with PRACT and PRCHK (NVM Command Set
+ * 1.0 §5.2), the format list and its use in plain I/O. */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* aligned_alloc wants a size that is a multiple of the alignment. */
+static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
+
+static void large_blocks_up_to_mdts(void **state)
+{
+    (void)state;
+    static const uint32_t sizes[] = {128u << 10, 512u << 10, 2u << 20};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.mdts = 10; /* 4 MiB */
+        f.ns[0].lba_size = sizes[i];
+        f.ns[0].blocks = 8;
+        fx_start(&f);
+        const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+        assert_int_equal(ns->status, 0);
+        assert_int_equal(ns->lba_size, sizes[i]);
+        uint8_t *b = abuf(2 * (size_t)sizes[i]);
+        uint8_t *r = abuf(2 * (size_t)sizes[i]);
+        fx_pattern(b, 2 * (size_t)sizes[i], (uint32_t)i);
+        assert_int_equal(nvme_write(f.ctrl, 1, 3, 2, b), 0);
+        assert_int_equal(nvme_read(f.ctrl, 1, 3, 2, r), 0);
+        assert_memory_equal(b, r, 2 * (size_t)sizes[i]);
+        assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 3, 1, 0), 0);
+        assert_int_equal(nvme_compare(f.ctrl, 1, 4, 1, b + sizes[i]), 0);
+        free(b);
+        free(r);
+        fx_stop(&f);
+    }
+}
+
+static void blocks_above_mdts_are_listed_but_refused(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 5; /* 128 KiB */
+    f.ns[0].lba_size = 1u << 20;
+    f.ns[0].blocks = 4;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->status, NVME_ERR_UNSUPPORTED);
+    uint8_t *b = abuf(1u << 20);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    free(b);
+    fx_stop(&f);
+}
+
+static void separate_metadata_goes_through_mptr(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 16;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->status, 0);
+    assert_int_equal(ns->ms, 16);
+    assert_false(ns->md_extended);
+    assert_false(ns->plain_io);
+    /* The list offers 512 and 4096 with and without metadata. */
+    assert_true(ns->nlbaf >= 3);
+    assert_int_equal(nvme_ns_data_bytes(ns, 10), 5120);
+    assert_int_equal(nvme_ns_md_bytes(ns, 10), 160);
+    /* 300 blocks: two commands at MDTS 128 KiB. */
+    uint32_t n = 300;
+    uint8_t *b = abuf(n * 512), *r = abuf(n * 512);
+    uint8_t *md = malloc(n * 16), *mr = malloc(n * 16);
+    fx_pattern(b, n * 512, 1);
+    fx_pattern(md, n * 16, 2);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 5, n, b, md, 0), 0);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 5, n, r, mr, 0), 0);
+    assert_memory_equal(b, r, n * 512);
+    assert_memory_equal(md, mr, n * 16);
+    uint8_t one[16];
+    assert_int_equal(nvme_sim_ns_md(f.sim, 1, 5 + 299, one), 0);
+    assert_memory_equal(one, md + 299 * 16, 16);
+    assert_int_equal(nvme_sim_stats(f.sim)->md_bytes, 2 * n * 16);
+    /* The metadata buffer is required; plain I/O is refused with a reason. */
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 1, b, NULL, 0), NVME_ERR_INVAL);
+    nvme_sim_log_capture(f.sim, true);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, r), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    /* PI flags on a format without PI. */
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 1, r, mr, NVME_IO_PRACT), NVME_ERR_UNSUPPORTED);
+    free(b);
+    free(r);
+    free(md);
+    free(mr);
+    fx_stop(&f);
+}
+
+static void extended_lbas_interleave_metadata(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].extended = true;
+    f.ns[0].lba_size = 4096;
+    f.ns[0].blocks = 512;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_true(ns->md_extended);
+    assert_int_equal(nvme_ns_data_bytes(ns, 2), 2 * 4104);
+    assert_int_equal(nvme_ns_md_bytes(ns, 2), 0);
+    uint32_t n = 40; /* 40 * 4104 bytes: above 128 KiB, split */
+    size_t len = (size_t)n * 4104;
+    uint8_t *b = abuf(len + 4096), *r = abuf(len + 4096);
+    fx_pattern(b, len, 3);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, n, b, NULL, 0), 0);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, n, r, NULL, 0), 0);
+    assert_memory_equal(b, r, len);
+    uint8_t md[8];
+    assert_int_equal(nvme_sim_ns_md(f.sim, 1, 7, md), 0);
+    assert_memory_equal(md, b + 7 * 4104 + 4096, 8);
+    /* A separate buffer is a mistake here. */
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 1, r, md, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, r), NVME_ERR_UNSUPPORTED);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
+/* CRC-16 T10-DIF, to check the guard the controller generated. */
+static uint16_t crc_t10dif(const uint8_t *p, size_t n)
+{
+    uint16_t crc = 0;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= (uint16_t)(p[i] << 8);
+        for (int b = 0; b < 8; b++)
+            crc = (uint16_t)((crc & 0x8000) ? (crc << 1) ^ 0x8bb7 : crc << 1);
+    }
+    return crc;
+}
+
+static void pi_only_formats_work_for_plain_io(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].pi_type = 1;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->pi_type, 1);
+    assert_true(ns->plain_io);
+    uint8_t *b = abuf(8 * 512), *r = abuf(8 * 512);
+    fx_pattern(b, 8 * 512, 4);
+    /* PRACT: the controller generates the PI (guard, reference tag = LBA). */
+    assert_int_equal(nvme_write(f.ctrl, 1, 100, 8, b), 0);
+    uint8_t pi[8];
+    assert_int_equal(nvme_sim_ns_md(f.sim, 1, 103, pi), 0);
+    assert_int_equal((pi[0] << 8) | pi[1], crc_t10dif(b + 3 * 512, 512));
+    assert_int_equal(((uint32_t)pi[4] << 24) | (pi[5] << 16) | (pi[6] << 8) | pi[7], 103);
+    assert_true(nvme_sim_stats(f.sim)->pi_generated >= 8);
+    /* ... and strips it on reads, checking when asked. */
+    assert_int_equal(nvme_read(f.ctrl, 1, 100, 8, r), 0);
+    assert_memory_equal(b, r, 8 * 512);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 100, 8, r, NULL,
+                                   NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF),
+                     0);
+    assert_true(nvme_sim_stats(f.sim)->pi_checked >= 8);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 100, 8, NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF), 0);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 100, 8, b), 0);
+    /* Without PRACT the PI travels through MPTR; a wrong guard is caught. */
+    uint8_t md[8 * 8];
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 100, 8, r, md, 0), 0);
+    assert_memory_equal(md + 3 * 8, pi, 8);
+    md[0] ^= 0xff;
+    int rc = nvme_write_ext(f.ctrl, 1, 100, 8, b, md, NVME_IO_PRCHK_GUARD);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Guard Check Error");
+    md[0] ^= 0xff;
+    md[7] ^= 1; /* reference tag of LBA 100 */
+    rc = nvme_write_ext(f.ctrl, 1, 100, 8, b, md, NVME_IO_PRCHK_REF);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Reference Tag Check Error");
+    /* Write Zeroes generates PI too. */
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 100, 8, 0), 0);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 100, 8, r, NULL,
+                                   NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF),
+                     0);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
+static void pi_with_more_metadata_needs_the_md_buffer(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 16;
+    f.ns[0].pi_type = 3;
+    f.ns[0].pi_first = true;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->pi_type, 3);
+    assert_true(ns->pi_first);
+    assert_false(ns->plain_io);
+    uint8_t *b = abuf(4096), md[8 * 16] = {0};
+    fx_pattern(b, 4096, 6);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 8, b, md, NVME_IO_PRACT), 0);
+    uint8_t one[16];
+    assert_int_equal(nvme_sim_ns_md(f.sim, 1, 2, one), 0);
+    assert_int_equal((one[0] << 8) | one[1], crc_t10dif(b + 1024, 512)); /* PI first */
+    free(b);
+    fx_stop(&f);
+}
+
+static void format_moves_to_a_metadata_format_and_back(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    /* Find (512, 8) and (4096, 0) in the list. */
+    int md512 = -1, plain4k = -1;
+    for (unsigned i = 0; i <= ns->nlbaf; i++) {
+        if (ns->lbaf[i].lbads == 9 && ns->lbaf[i].ms == 8)
+            md512 = (int)i;
+        if (ns->lbaf[i].lbads == 12 && ns->lbaf[i].ms == 0)
+            plain4k = (int)i;
+    }
+    assert_true(md512 >= 0 && plain4k >= 0);
+    struct nvme_format_args a = {1, (uint8_t)md512, 0, 1, false, true};
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(ns->pi_type, 1);
+    assert_true(ns->md_extended);
+    assert_true(ns->plain_io);
+    uint8_t *b = abuf(4096);
+    fx_pattern(b, 4096, 7);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+    uint8_t *r = abuf(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, r), 0);
+    assert_memory_equal(b, r, 4096);
+    struct nvme_format_args p = {1, (uint8_t)plain4k, 0, 0, false, false};
+    assert_int_equal(nvme_format(f.ctrl, &p, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(ns->ms, 0);
+    assert_int_equal(ns->pi_type, 0);
+    assert_int_equal(ns->lba_size, 4096);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(large_blocks_up_to_mdts),
+        cmocka_unit_test(blocks_above_mdts_are_listed_but_refused),
+        cmocka_unit_test(separate_metadata_goes_through_mptr),
+        cmocka_unit_test(extended_lbas_interleave_metadata),
+        cmocka_unit_test(pi_only_formats_work_for_plain_io),
+        cmocka_unit_test(pi_with_more_metadata_needs_the_md_buffer),
+        cmocka_unit_test(format_moves_to_a_metadata_format_and_back),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

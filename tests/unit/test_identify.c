@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/* Decoded Identify data (NVMe 2.0 §5.17): controller with power states,
+ * namespaces with up to 64 LBA formats, Namespace Identification
+ * Descriptors, active namespace and controller lists, I/O Command Set
+ * data; bad input and malformed data never crash. */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void identify_ctrl_decodes_strings_versions_and_power_states(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.npss = 3;
+    f.cfg.serial = "SER-42";
+    fx_start(&f);
+    struct nvme_ctrl_identify *id = calloc(1, sizeof(*id));
+    assert_int_equal(nvme_identify_ctrl(f.ctrl, id), 0);
+    assert_string_equal(id->serial, "SER-42");
+    assert_string_equal(id->model, "nvme-core simulated controller");
+    assert_string_equal(id->firmware, "1.0");
+    assert_string_equal(id->subnqn, "nqn.2024-01.org.nvme-core:sim:SER-42");
+    assert_int_equal(id->ver_major, 1);
+    assert_int_equal(id->ver_minor, 4);
+    assert_int_equal(id->mdts_bytes, 128 * 1024);
+    assert_int_equal(id->power_states, 4);
+    /* Power state n: 25.00 W / (n+1), 0.01 W units; latencies 10n / 20n us. */
+    assert_int_equal(id->ps[0].mp, 2500);
+    assert_int_equal(id->ps[0].max_power_uw, 25000000u);
+    assert_false(id->ps[0].mxps);
+    assert_int_equal(id->ps[2].mp, 833);
+    assert_int_equal(id->ps[2].enlat, 20);
+    assert_int_equal(id->ps[2].exlat, 40);
+    assert_int_equal(id->ps[2].rrt, 2);
+    assert_int_equal(id->ps[1].idlp, 16);
+    assert_int_equal(id->ps[1].ips, 2);
+    assert_int_equal(id->ps[1].actp, 32);
+    assert_int_equal(id->ps[1].apw, 2);
+    assert_int_equal(id->ps[1].aps, 2);
+    assert_true(id->ps[3].nops);
+    assert_false(id->ps[2].nops);
+    assert_int_equal(id->raw.wctemp, 343);
+    assert_int_equal(id->raw.cctemp, 358);
+    assert_int_equal(id->raw.oacs, NVME_OACS_FORMAT | NVME_OACS_FW | NVME_OACS_SELF_TEST);
+    assert_int_equal(id->raw.sanicap, 7);
+    assert_true(id->tnvmcap.lo == 8192u * 512u && id->tnvmcap.hi == 0);
+    free(id);
+    assert_int_equal(nvme_identify_ctrl(NULL, NULL), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_ctrl(f.ctrl, NULL), NVME_ERR_INVAL);
+    fx_stop(&f);
+}
+
+static void identify_ctrl_reports_a_failing_identify(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_IDENTIFY,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                 0,
+                                 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    struct nvme_ctrl_identify *id = calloc(1, sizeof(*id));
+    int rc = nvme_identify_ctrl(f.ctrl, id);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC(rc), NVME_SC_INTERNAL);
+    free(id);
+    fx_stop(&f);
+}
+
+static void identify_ns_lists_64_formats_and_the_one_in_use(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nlbaf = 63;
+    f.ns[0].flbas_index = 41;
+    f.ns[0].lba_size = 4096;
+    fx_start(&f);
+    struct nvme_ns_identify *id = calloc(1, sizeof(*id));
+    assert_int_equal(nvme_identify_ns(f.ctrl, 1, id), 0);
+    assert_int_equal(id->formats, 64);
+    assert_int_equal(id->format, 41);
+    assert_int_equal(nvme_id_ns_format(&id->raw), 41);
+    struct nvme_lbaf l = nvme_id_ns_lbaf(&id->raw, 41);
+    assert_int_equal(l.lbads, 12);
+    assert_int_equal(l.ms, 0);
+    assert_int_equal(id->raw.lbaf[41].lbads, 12);
+    /* Every format listed, distinct; past 63 reads as zeros. */
+    for (unsigned i = 0; i < 64; i++)
+        assert_true(nvme_id_ns_lbaf(&id->raw, i).lbads >= 9);
+    assert_int_equal(nvme_id_ns_lbaf(&id->raw, 64).lbads, 0);
+    assert_int_equal(nvme_id_ns_lbaf(NULL, 0).lbads, 0);
+    assert_int_equal(nvme_id_ns_format(NULL), 0);
+    /* The namespace model keeps them too. */
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns);
+    assert_int_equal(ns->status, 0);
+    assert_int_equal(ns->nlbaf, 63);
+    assert_int_equal(ns->format, 41);
+    assert_int_equal(ns->lba_size, 4096);
+    assert_int_equal(ns->lbaf[63].lbads, nvme_id_ns_lbaf(&id->raw, 63).lbads);
+    /* Bad input. */
+    assert_int_equal(nvme_identify_ns(f.ctrl, 0, id), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_ns(f.ctrl, NVME_NSID_ALL, id), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_ns(f.ctrl, 1, NULL), NVME_ERR_INVAL);
+    /* An NSID above NN: Invalid Namespace or Format. */
+    int rc = nvme_identify_ns(f.ctrl, 7, id);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC(rc), NVME_SC_INVALID_NS);
+    free(id);
+    fx_stop(&f);
+}
+
+static void identify_ns_refuses_a_format_past_nlbaf(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].corrupt = NVME_SIM_CORRUPT_FLBAS;
+    fx_start(&f);
+    struct nvme_ns_identify *id = calloc(1, sizeof(*id));
+    assert_int_equal(nvme_identify_ns(f.ctrl, 1, id), NVME_ERR_PROTO);
+    assert_true(id->format > id->raw.nlbaf);
+    free(id);
+    fx_stop(&f);
+}
+
+static void ns_descriptors_give_eui64_nguid_uuid_and_csi(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 3, .blocks = 64, .lba_size = 4096};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    struct nvme_ns_ids ids;
+    assert_int_equal(nvme_identify_ns_descs(f.ctrl, 3, &ids), 0);
+    assert_true(ids.has_eui64 && ids.has_nguid && ids.has_uuid && ids.has_csi);
+    static const uint8_t eui[8] = {0x4e, 0x56, 0x4d, 0x45, 0, 0, 0, 3};
+    assert_memory_equal(ids.eui64, eui, 8);
+    assert_int_equal(ids.nguid[0], 0xa3);
+    assert_int_equal(ids.uuid[6] >> 4, 4); /* version 4 */
+    assert_int_equal(ids.csi, NVME_CSI_NVM);
+    /* Same EUI64 as Identify Namespace. */
+    struct nvme_ns_identify *id = calloc(1, sizeof(*id));
+    assert_int_equal(nvme_identify_ns(f.ctrl, 3, id), 0);
+    assert_memory_equal(id->raw.eui64, eui, 8);
+    free(id);
+    int rc = nvme_identify_ns_descs(f.ctrl, 2, &ids);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC(rc), NVME_SC_INVALID_NS);
+    assert_int_equal(nvme_identify_ns_descs(f.ctrl, 0, &ids), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_ns_descs(f.ctrl, 1, NULL), NVME_ERR_INVAL);
+    fx_stop(&f);
+}
+
+static void malformed_ns_descriptors_are_protocol_errors(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    struct nvme_ns_ids ids;
+    /* Random bytes for the descriptor list: never a crash, never a read
+     * past 4096 bytes; a wrong length is NVME_ERR_PROTO. */
+    for (uint32_t seed = 1; seed <= 40; seed++) {
+        struct nvme_sim_fault flt = {
+            NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY, seed, 0, 1};
+        assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+        int rc = nvme_identify_ns_descs(f.ctrl, 1, &ids);
+        assert_true(rc == 0 || rc == NVME_ERR_PROTO);
+        nvme_sim_clear_faults(f.sim);
+    }
+    /* A controller without the descriptor list: a status, not a crash. */
+    struct nvme_sim_fault st = {NVME_SIM_FAULT_STATUS,
+                                0,
+                                NVME_ADMIN_IDENTIFY,
+                                NVME_SIM_ANY,
+                                NVME_SF(0, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT,
+                                0,
+                                1};
+    assert_int_equal(nvme_sim_inject(f.sim, &st), 0);
+    assert_true(nvme_identify_ns_descs(f.ctrl, 1, &ids) > 0);
+    fx_stop(&f);
+}
+
+static void bogus_nid_quirk_drops_eui64_and_nguid(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.pci_vendor = 0x126f; /* Silicon Motion: NO_NS_DESC_LIST | BOGUS_NID in Linux */
+    f.opts.pci_device = 0x2263;
+    fx_start(&f);
+    struct nvme_ns_ids ids;
+    assert_int_equal(nvme_identify_ns_descs(f.ctrl, 1, &ids), 0);
+    assert_false(ids.has_eui64);
+    assert_false(ids.has_nguid);
+    assert_true(ids.has_uuid);
+    fx_stop(&f);
+}
+
+static void active_ns_list_pages_from_a_start_nsid(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    for (unsigned i = 0; i < 5; i++)
+        f.ns[i] = (struct nvme_sim_ns_config){.nsid = 2 * i + 1, .blocks = 64, .lba_size = 512};
+    f.cfg.ns_count = 5;
+    fx_start(&f);
+    uint32_t list[1024];
+    unsigned n = 0;
+    assert_int_equal(nvme_identify_active_ns(f.ctrl, 0, list, 1024, &n), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(list[4], 9);
+    assert_int_equal(nvme_identify_active_ns(f.ctrl, 3, list, 2, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0], 5);
+    assert_int_equal(list[1], 7);
+    assert_int_equal(nvme_identify_active_ns(f.ctrl, 0, list, 1025, &n), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_active_ns(f.ctrl, 0xfffffffe, list, 8, &n), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_active_ns(f.ctrl, 0, NULL, 8, &n), NVME_ERR_INVAL);
+    /* Garbage: a list that is not ascending is NVME_ERR_PROTO. */
+    struct nvme_sim_fault flt = {
+        NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY, 7, 0, 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    int rc = nvme_identify_active_ns(f.ctrl, 0, list, 1024, &n);
+    assert_true(rc == NVME_ERR_PROTO || rc == 0);
+    fx_stop(&f);
+}
+
+static void controller_lists_name_the_one_controller(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint16_t ids[8];
+    unsigned n = 0;
+    assert_int_equal(nvme_identify_ctrl_list(f.ctrl, 0, 0, ids, 8, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(nvme_identify_ctrl_list(f.ctrl, 1, 0, ids, 8, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(nvme_identify_ctrl_list(f.ctrl, 0, 2, ids, 8, &n), 0);
+    assert_int_equal(n, 0);
+    assert_true(nvme_identify_ctrl_list(f.ctrl, 9, 0, ids, 8, &n) > 0);
+    assert_int_equal(nvme_identify_ctrl_list(f.ctrl, 0, 0, ids, 2048, &n), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_ctrl_list(f.ctrl, NVME_NSID_ALL, 0, ids, 8, &n), NVME_ERR_INVAL);
+    /* A count above 2047 is nonsense. */
+    struct nvme_sim_fault flt = {
+        NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY, 3, 0, 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    int rc = nvme_identify_ctrl_list(f.ctrl, 0, 0, ids, 8, &n);
+    assert_true(rc == NVME_ERR_PROTO || (rc == 0 && n <= 8));
+    fx_stop(&f);
+}
+
+static void command_set_identify_needs_cc_css_110b(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint64_t v[4];
+    unsigned n;
+    uint8_t *buf = calloc(1, 4096);
+    assert_int_equal(nvme_ctrl_css(f.ctrl), NVME_CC_CSS_NVM);
+    assert_int_equal(nvme_identify_iocs(f.ctrl, v, 4, &n), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_identify_cs(f.ctrl, NVME_CNS_CS_NS, 1, NVME_CSI_ZNS, buf),
+                     NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_identify_cs(f.ctrl, 0x01, 1, NVME_CSI_NVM, buf), NVME_ERR_INVAL);
+    fx_stop(&f);
+
+    fx_config(&f);
+    f.cfg.iocs = true;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_css(f.ctrl), NVME_CC_CSS_IOCS);
+    assert_int_equal(nvme_identify_iocs(f.ctrl, v, 4, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0], 1);
+    assert_int_equal(v[1], 5);
+    assert_int_equal(nvme_identify_iocs(f.ctrl, v, 513, &n), NVME_ERR_INVAL);
+    /* The core picked the vector with ZNS (index 1). */
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_IOCS_PROFILE), 1);
+    assert_int_equal(nvme_identify_cs(f.ctrl, NVME_CNS_CS_NS, 1, NVME_CSI_NVM, buf), 0);
+    assert_int_equal(nvme_identify_cs(f.ctrl, NVME_CNS_CS_CTRL, 0, NVME_CSI_ZNS, buf), 0);
+    /* NVM namespace asked for ZNS data: Invalid I/O Command Set, named. */
+    int rc = nvme_identify_cs(f.ctrl, NVME_CNS_CS_NS, 1, NVME_CSI_ZNS, buf);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid I/O Command Set");
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->csi, NVME_CSI_NVM);
+    free(buf);
+    fx_stop(&f);
+}
+
+static void raw_identify_stays(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = calloc(1, 4096);
+    assert_int_equal(nvme_identify(f.ctrl, NVME_CNS_CTRL, 0, buf), 0);
+    assert_int_equal(((struct nvme_id_ctrl *)(void *)buf)->vid, 0x1b36);
+    assert_int_equal(nvme_identify(f.ctrl, NVME_CNS_CTRL, 0, NULL), NVME_ERR_INVAL);
+    free(buf);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(identify_ctrl_decodes_strings_versions_and_power_states),
+        cmocka_unit_test(identify_ctrl_reports_a_failing_identify),
+        cmocka_unit_test(identify_ns_lists_64_formats_and_the_one_in_use),
+        cmocka_unit_test(identify_ns_refuses_a_format_past_nlbaf),
+        cmocka_unit_test(ns_descriptors_give_eui64_nguid_uuid_and_csi),
+        cmocka_unit_test(malformed_ns_descriptors_are_protocol_errors),
+        cmocka_unit_test(bogus_nid_quirk_drops_eui64_and_nguid),
+        cmocka_unit_test(active_ns_list_pages_from_a_start_nsid),
+        cmocka_unit_test(controller_lists_name_the_one_controller),
+        cmocka_unit_test(command_set_identify_needs_cc_css_110b),
+        cmocka_unit_test(raw_identify_stays),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

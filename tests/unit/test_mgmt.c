@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/* Management commands (NVMe 2.0 §5): Format NVM, Device Self-test,
+ * Sanitize, Firmware Image Download / Commit, NVM Subsystem Reset.
+ * Destructive ones need NVME_CONFIRM_DESTROY; namespaces are rescanned. */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* aligned_alloc wants a size that is a multiple of the alignment. */
+static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
+
+static void format_changes_the_block_size_and_erases(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(8192);
+    fx_pattern(b, 8192, 1);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 16, b), 0);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->lba_size, 512);
+    uint32_t gen = nvme_ns_generation(f.ctrl);
+    struct nvme_format_args a = {1, 1 /* 4096 */, NVME_FORMAT_SES_USER, 0, false, false};
+    /* Without the confirmation: refused, nothing sent. */
+    assert_int_equal(nvme_format(f.ctrl, &a, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 0);
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 1);
+    /* Same handle, new format (rescanned). */
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns);
+    assert_int_equal(ns->lba_size, 4096);
+    assert_int_equal(ns->nsze, 1024);
+    assert_int_equal(ns->format, 1);
+    assert_true(nvme_ns_generation(f.ctrl) != gen);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 2, b), 0);
+    for (int i = 0; i < 8192; i++)
+        assert_int_equal(b[i], 0);
+    /* Bad arguments. */
+    struct nvme_format_args bad = a;
+    bad.lbaf = 5; /* past NLBAF */
+    assert_int_equal(nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    bad = a;
+    bad.lbaf = 64;
+    assert_int_equal(nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    bad = a;
+    bad.ses = 3;
+    assert_int_equal(nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    bad = a;
+    bad.pi = 4;
+    assert_int_equal(nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    bad = a;
+    bad.nsid = 9;
+    assert_int_equal(nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_NOENT);
+    bad.nsid = 0;
+    assert_int_equal(nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    assert_int_equal(nvme_format(f.ctrl, NULL, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    assert_int_equal(nvme_format(NULL, &a, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    /* PI on a format without metadata: the controller's Invalid Format. */
+    bad = a;
+    bad.pi = 1;
+    int rc = nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Format");
+    /* Back to 512 for every namespace, cryptographic erase. */
+    struct nvme_format_args all = {NVME_NSID_ALL, 0, NVME_FORMAT_SES_CRYPTO, 0, false, false};
+    assert_int_equal(nvme_format(f.ctrl, &all, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(ns->lba_size, 512);
+    free(b);
+    fx_stop(&f);
+}
+
+static void format_needs_oacs_and_fna(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs = 0;
+    f.cfg.fna = 0;
+    fx_start(&f);
+    struct nvme_format_args a = {1, 0, 0, 0, false, false};
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_device_self_test(f.ctrl, 0, NVME_DST_SHORT), NVME_ERR_UNSUPPORTED);
+    uint8_t img[8] = "NEWFW001";
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 8), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_REPLACE, false, NULL),
+                     NVME_ERR_UNSUPPORTED);
+    struct nvme_self_test_log *l = calloc(1, sizeof(*l));
+    assert_int_equal(nvme_get_self_test_log(f.ctrl, l), NVME_ERR_UNSUPPORTED);
+    free(l);
+    fx_stop(&f);
+
+    fx_config(&f);
+    f.cfg.fna = 0;
+    fx_start(&f);
+    a.ses = NVME_FORMAT_SES_CRYPTO;
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_UNSUPPORTED);
+    fx_stop(&f);
+}
+
+static void self_test_runs_and_logs(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    struct nvme_self_test_log *l = calloc(1, sizeof(*l));
+    assert_int_equal(nvme_get_self_test_log(f.ctrl, l), 0);
+    assert_int_equal(l->current, 0);
+    assert_int_equal(l->result[0].status & 0xf, NVME_DST_RESULT_UNUSED);
+    assert_int_equal(nvme_device_self_test(f.ctrl, 0, NVME_DST_SHORT), 0);
+    assert_int_equal(nvme_get_self_test_log(f.ctrl, l), 0);
+    assert_int_equal(l->current, NVME_DST_SHORT);
+    /* A second one meanwhile: Device Self-test In Progress, named. */
+    int rc = nvme_device_self_test(f.ctrl, 0, NVME_DST_EXTENDED);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Device Self-test In Progress");
+    nvme_sim_advance(f.sim, 2000);
+    assert_int_equal(nvme_get_self_test_log(f.ctrl, l), 0);
+    assert_int_equal(l->current, 0);
+    assert_int_equal(l->result[0].status, NVME_DST_SHORT << 4); /* completed, no error */
+    /* Extended on namespace 1, aborted. */
+    assert_int_equal(nvme_device_self_test(f.ctrl, 1, NVME_DST_EXTENDED), 0);
+    assert_int_equal(nvme_device_self_test(f.ctrl, 0, NVME_DST_ABORT), 0);
+    assert_int_equal(nvme_get_self_test_log(f.ctrl, l), 0);
+    assert_int_equal(l->result[0].status, (NVME_DST_EXTENDED << 4) | 1);
+    assert_int_equal(l->result[0].nsid, 1);
+    assert_int_equal(l->result[1].status, NVME_DST_SHORT << 4);
+    assert_int_equal(nvme_device_self_test(f.ctrl, 0, 3), NVME_ERR_INVAL);
+    assert_int_equal(nvme_device_self_test(NULL, 0, 1), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_self_test_log(f.ctrl, NULL), NVME_ERR_INVAL);
+    assert_true(nvme_device_self_test(f.ctrl, 7, NVME_DST_SHORT) > 0);
+    free(l);
+    fx_stop(&f);
+}
+
+static void sanitize_erases_and_reports(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(4096);
+    fx_pattern(b, 4096, 2);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+    struct nvme_sanitize_args a = {NVME_SANACT_BLOCK, false, 0, false, false, 0};
+    assert_int_equal(nvme_sanitize(f.ctrl, &a, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sanitize(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+    for (int i = 0; i < 4096; i++)
+        assert_int_equal(b[i], 0);
+    struct nvme_sanitize_log l;
+    assert_int_equal(nvme_get_sanitize_log(f.ctrl, &l), 0);
+    assert_int_equal(l.sstat & 7, 1);
+    assert_int_equal(l.scdw10 & 7, NVME_SANACT_BLOCK);
+    assert_int_equal(nvme_sim_stats(f.sim)->sanitizes, 1);
+    struct nvme_sanitize_args ow = {NVME_SANACT_OVERWRITE, true, 3, true, true, 0xa5a5a5a5};
+    assert_int_equal(nvme_sanitize(f.ctrl, &ow, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(nvme_get_sanitize_log(f.ctrl, &l), 0);
+    assert_int_equal(l.scdw10, 3u | 8u | (3u << 4) | (1u << 8) | (1u << 9));
+    /* Exit failure needs no confirmation. */
+    struct nvme_sanitize_args ex = {NVME_SANACT_EXIT_FAILURE, false, 0, false, false, 0};
+    assert_int_equal(nvme_sanitize(f.ctrl, &ex, 0), 0);
+    struct nvme_sanitize_args bad = a;
+    bad.action = 5;
+    assert_int_equal(nvme_sanitize(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    bad = a;
+    bad.owpass = 16;
+    assert_int_equal(nvme_sanitize(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sanitize(f.ctrl, NULL, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    free(b);
+    fx_stop(&f);
+
+    fx_config(&f);
+    f.cfg.sanicap = NVME_SANICAP_CRYPTO;
+    fx_start(&f);
+    assert_int_equal(nvme_sanitize(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_UNSUPPORTED);
+    fx_stop(&f);
+
+    fx_config(&f);
+    f.cfg.sanicap = 0;
+    fx_start(&f);
+    assert_int_equal(nvme_sanitize(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_get_sanitize_log(f.ctrl, &l), NVME_ERR_UNSUPPORTED);
+    fx_stop(&f);
+}
+
+static void firmware_download_commit_and_activate(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB pieces */
+    fx_start(&f);
+    size_t len = 20000;
+    uint8_t *img = malloc(len);
+    fx_pattern(img, len, 3);
+    memcpy(img, "FW2.0.00", 8);
+    uint64_t before = nvme_sim_stats(f.sim)->fw_downloads;
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, (uint32_t)len), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->fw_downloads - before, 3);
+    /* Replace slot 2, activate now (FRMW bit 4). */
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+    assert_string_equal(nvme_sim_fw_slot(f.sim, 2), "FW2.0.00");
+    assert_int_equal(nvme_sim_fw_active(f.sim), 2);
+    struct nvme_fw_slot_log fw;
+    assert_int_equal(nvme_get_fw_slot_log(f.ctrl, &fw), 0);
+    assert_int_equal(fw.afi & 7, 2);
+    assert_memory_equal(fw.frs[1], "FW2.0.00", 8);
+    /* Slot 3 at the next reset. */
+    memcpy(img, "FW3.0.00", 8);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 4096), 0);
+    assert_int_equal(nvme_fw_commit(f.ctrl, 3, NVME_FW_CA_REPLACE_ACTIVATE, false, NULL), 0);
+    assert_int_equal(nvme_sim_fw_active(f.sim), 2);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fw_active(f.sim), 3);
+    struct nvme_ctrl_identify *id = calloc(1, sizeof(*id));
+    assert_int_equal(nvme_identify_ctrl(f.ctrl, id), 0);
+    assert_string_equal(id->firmware, "FW3.0.00");
+    free(id);
+    /* Errors: a slot past FRMW, nothing downloaded, bad arguments. */
+    int rc = nvme_fw_commit(f.ctrl, 5, NVME_FW_CA_REPLACE, false, NULL);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Firmware Slot");
+    rc = nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_REPLACE, false, NULL);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Firmware Image");
+    assert_int_equal(nvme_fw_commit(f.ctrl, 8, 0, false, NULL), NVME_ERR_INVAL);
+    assert_int_equal(nvme_fw_commit(f.ctrl, 1, 8, false, NULL), NVME_ERR_INVAL);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 6), NVME_ERR_INVAL);
+    assert_int_equal(nvme_fw_download(f.ctrl, 2, img, 8), NVME_ERR_INVAL);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, NULL, 8), NVME_ERR_INVAL);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0xfffffffc, img, 8), NVME_ERR_INVAL);
+    assert_true(nvme_fw_download(f.ctrl, 2u << 20, img, 8) > 0); /* past the device's buffer */
+    free(img);
+    fx_stop(&f);
+}
+
+static void firmware_granularity_and_reset_required(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.fwug = 1;       /* 4 KiB pieces, 4 KiB aligned */
+    f.cfg.frmw = 3u << 1; /* no activation without reset */
+    fx_start(&f);
+    uint8_t *img = calloc(1, 12288);
+    memcpy(img, "FW4.0.00", 8);
+    uint64_t before = nvme_sim_stats(f.sim)->fw_downloads;
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 12288), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->fw_downloads - before, 3);
+    assert_int_equal(nvme_fw_download(f.ctrl, 1024, img, 1024), NVME_ERR_INVAL);
+    int rc = nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc),
+                        "Firmware Activation Requires Conventional Reset");
+    /* Activate what slot 2 now holds at the next reset. */
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE, false, NULL), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fw_active(f.sim), 2);
+    rc = nvme_fw_commit(f.ctrl, 3, NVME_FW_CA_ACTIVATE, false, NULL); /* empty slot */
+    assert_true(rc > 0);
+    free(img);
+    fx_stop(&f);
+}
+
+static void subsystem_reset_brings_the_controller_back(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(4096);
+    fx_pattern(b, 4096, 4);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+    assert_int_equal(nvme_subsystem_reset(f.ctrl, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->nssrs, 0);
+    assert_int_equal(nvme_subsystem_reset(f.ctrl, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->nssrs, 1);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_NSSRO, 0);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    uint8_t *rd = abuf(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, rd), 0);
+    assert_memory_equal(rd, b, 4096);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+
+    fx_config(&f);
+    f.cfg.nssrs = false;
+    fx_start(&f);
+    assert_int_equal(nvme_subsystem_reset(f.ctrl, NVME_CONFIRM_DESTROY), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_subsystem_reset(NULL, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    fx_stop(&f);
+}
+
+static void management_on_a_gone_device(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    nvme_sim_set_gone(f.sim, true);
+    struct nvme_format_args a = {1, 0, 0, 0, false, false};
+    int rc = nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY);
+    assert_true(rc == NVME_ERR_GONE || rc == NVME_ERR_TIMEOUT || rc == NVME_ERR_ABORTED);
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_GONE);
+    assert_int_equal(nvme_device_self_test(f.ctrl, 0, 1), NVME_ERR_GONE);
+    assert_int_equal(nvme_subsystem_reset(f.ctrl, NVME_CONFIRM_DESTROY), NVME_ERR_GONE);
+    nvme_ctrl_fini(f.ctrl);
+    f.ctrl = NULL;
+    nvme_sim_destroy(f.sim);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(format_changes_the_block_size_and_erases),
+        cmocka_unit_test(format_needs_oacs_and_fna),
+        cmocka_unit_test(self_test_runs_and_logs),
+        cmocka_unit_test(sanitize_erases_and_reports),
+        cmocka_unit_test(firmware_download_commit_and_activate),
+        cmocka_unit_test(firmware_granularity_and_reset_required),
+        cmocka_unit_test(subsystem_reset_brings_the_controller_back),
+        cmocka_unit_test(management_on_a_gone_device),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/* NVM commands beyond read/write/flush (NVM Command Set 1.0): Dataset
+ * Management, Write Zeroes (with deallocate), Verify, Compare, FUA;
+ * each gated on what the controller reports; bad input never reaches
+ * the device; a controller without I/O queues says so. */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* aligned_alloc wants a size that is a multiple of the alignment. */
+static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
+
+static uint8_t *filled(struct fx *f, uint64_t lba, uint32_t n, uint32_t seed)
+{
+    uint8_t *b = abuf((size_t)n * 512 + 4096);
+    fx_pattern(b, (size_t)n * 512, seed);
+    assert_int_equal(nvme_write(f->ctrl, 1, lba, n, b), 0);
+    return b;
+}
+
+static bool all_zero(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+static void dsm_deallocates_ranges(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = filled(&f, 0, 64, 1);
+    struct nvme_dsm_range r[2] = {{0, 8, 0}, {0, 4, 32}};
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, r, 2), 0);
+    uint8_t *rd = abuf(64 * 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 64, rd), 0);
+    assert_true(all_zero(rd, 8 * 512));
+    assert_memory_equal(rd + 8 * 512, b + 8 * 512, 24 * 512);
+    assert_true(all_zero(rd + 32 * 512, 4 * 512));
+    assert_memory_equal(rd + 36 * 512, b + 36 * 512, 28 * 512);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->dsm_cmds, 1);
+    assert_int_equal(st->dsm_ranges, 2);
+    assert_int_equal(st->deallocated_blocks, 12);
+    /* Hints only: nothing changes. */
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_IDR, r, 1), 0);
+    /* nvme_deallocate: a range, split into DSM ranges. */
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 40, 24), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 40, 24, rd), 0);
+    assert_true(all_zero(rd, 24 * 512));
+    /* Bad input: nothing sent. */
+    uint64_t cmds = st->dsm_cmds;
+    struct nvme_dsm_range out[1] = {{0, 9, 8190}};
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, out, 1), NVME_ERR_RANGE);
+    struct nvme_dsm_range wrap[1] = {{0, 2, UINT64_MAX}};
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, wrap, 1), NVME_ERR_RANGE);
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, r, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, r, 257), NVME_ERR_INVAL);
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, NULL, 1), NVME_ERR_INVAL);
+    assert_int_equal(nvme_dsm(f.ctrl, 1, 0x80, r, 1), NVME_ERR_INVAL);
+    assert_int_equal(nvme_dsm(f.ctrl, 2, NVME_DSM_AD, r, 1), NVME_ERR_NOENT);
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 8192, 1), NVME_ERR_RANGE);
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 0, 0), NVME_ERR_INVAL);
+    assert_int_equal(st->dsm_cmds, cmds);
+    /* Host-side read-only. */
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, true), 0);
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, r, 1), NVME_ERR_RDONLY);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
+static void dsm_unsupported_without_oncs_bit_2(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oncs = 0;
+    fx_start(&f);
+    struct nvme_dsm_range r = {0, 1, 0};
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, &r, 1), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, 0), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 0, 1, 0), NVME_ERR_UNSUPPORTED);
+    uint8_t buf[512] __attribute__((aligned(8))) = {0};
+    assert_int_equal(nvme_compare(f.ctrl, 1, 0, 1, buf), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, 0);
+    fx_stop(&f);
+}
+
+static void write_zeroes_with_and_without_deallocate(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].blocks = 200000; /* more than one 65536-block command */
+    fx_start(&f);
+    uint8_t *b = filled(&f, 100, 16, 2);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 104, 4, 0), 0);
+    uint8_t *rd = abuf(16 * 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 100, 16, rd), 0);
+    assert_memory_equal(rd, b, 4 * 512);
+    assert_true(all_zero(rd + 4 * 512, 4 * 512));
+    assert_memory_equal(rd + 8 * 512, b + 8 * 512, 8 * 512);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->write_zeroes, 1);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 150000, NVME_IO_DEALLOCATE | NVME_IO_FUA), 0);
+    assert_int_equal(st->write_zeroes, 4); /* 65536 + 65536 + 18928 */
+    assert_int_equal(st->wz_deallocate, 3);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 0, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 199999, 2, 0), NVME_ERR_RANGE);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, 0x100), NVME_ERR_INVAL);
+    assert_int_equal(nvme_write_zeroes(NULL, 1, 0, 1, 0), NVME_ERR_INVAL);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
+static void write_zeroes_deallocate_needs_dlfeat_bit_3(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.dlfeat = NVME_DLFEAT_READ_ZEROES;
+    fx_start(&f);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->dlfeat, NVME_DLFEAT_READ_ZEROES);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, NVME_IO_DEALLOCATE), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, 0), 0);
+    fx_stop(&f);
+}
+
+static void write_zeroes_quirks(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.pci_vendor = 0x1c5c; /* SK Hynix PC400: Linux DISABLE_WRITE_ZEROES */
+    f.opts.pci_device = 0x1504;
+    fx_start(&f);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, 0), NVME_ERR_UNSUPPORTED);
+    fx_stop(&f);
+
+    /* Intel 0953 (DEALLOCATE_ZEROES) on a controller without Write Zeroes:
+     * deallocation zeroes. */
+    fx_config(&f);
+    f.opts.pci_vendor = 0x8086;
+    f.opts.pci_device = 0x0953;
+    f.cfg.oncs = NVME_ONCS_DSM;
+    fx_start(&f);
+    uint8_t *b = filled(&f, 0, 8, 3);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 8, 0), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+    assert_true(all_zero(b, 8 * 512));
+    assert_int_equal(nvme_sim_stats(f.sim)->write_zeroes, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->deallocated_blocks, 8);
+    free(b);
+    fx_stop(&f);
+}
+
+static void verify_and_compare(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = filled(&f, 10, 300, 4); /* compare is cut at MDTS (256 blocks) */
+    assert_int_equal(nvme_verify(f.ctrl, 1, 0, 8192, 0), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->verifies, 1);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 10, 300, b), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->compares, 2);
+    b[299 * 512 + 7] ^= 1;
+    int rc = nvme_compare(f.ctrl, 1, 10, 300, b);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SCT(rc), NVME_SCT_MEDIA);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Compare Failure");
+    assert_int_equal(nvme_verify(f.ctrl, 1, 8192, 1, 0), NVME_ERR_RANGE);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 0, 1, NVME_IO_FUA), NVME_ERR_INVAL);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 0, 1, NVME_IO_DEALLOCATE), NVME_ERR_INVAL);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 0, 1, NVME_IO_PRACT), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 0, 1, NULL), NVME_ERR_INVAL);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 0, 1, b + 1), NVME_ERR_ALIGN);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 8190, 3, b), NVME_ERR_RANGE);
+    free(b);
+    fx_stop(&f);
+}
+
+static void fua_writes_are_marked(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(4096);
+    fx_pattern(b, 4096, 5);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 8, b, NULL, NVME_IO_FUA | NVME_IO_LR), 0);
+    assert_int_equal(nvme_write(f.ctrl, 1, 8, 8, b), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->fua_writes, 1);
+    uint8_t *rd = abuf(4096);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, rd, NULL, NVME_IO_FUA), 0);
+    assert_memory_equal(rd, b, 4096);
+    /* No metadata on this format: an md buffer is a mistake. */
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, rd, rd, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, NULL, NULL, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, rd, NULL, NVME_IO_DEALLOCATE), NVME_ERR_INVAL);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, rd, NULL, 0x8000), NVME_ERR_INVAL);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 0, rd, NULL, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 8192, 1, b, NULL, 0), NVME_ERR_RANGE);
+    assert_int_equal(nvme_write_ext(f.ctrl, 3, 0, 1, b, NULL, 0), NVME_ERR_NOENT);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 1, rd + 2, NULL, 0), NVME_ERR_ALIGN);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
+static void io_fails_clearly_when_number_of_queues_failed(void **state)
+{
+    (void)state;
+    struct fx f;
+    /* The first Set Features of bring-up is Number of Queues: refuse it. */
+    fx_config(&f);
+    f.sim = nvme_sim_create(&f.cfg);
+    nvme_sim_osal(f.sim, &f.osal);
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_SET_FEATURES,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                 0,
+                                 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_true(info->admin_only);
+    assert_int_equal(info->io_queues, 0);
+    assert_int_equal(nvme_ns_count(f.ctrl), 1);
+    uint8_t *b = abuf(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_flush(f.ctrl, 1), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, 0), NVME_ERR_UNSUPPORTED);
+    /* Admin commands work. */
+    struct nvme_smart_log smart;
+    assert_int_equal(nvme_get_smart_log(f.ctrl, &smart), 0);
+    /* A reset keeps it running admin-only... */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    free(b);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dsm_deallocates_ranges),
+        cmocka_unit_test(dsm_unsupported_without_oncs_bit_2),
+        cmocka_unit_test(write_zeroes_with_and_without_deallocate),
+        cmocka_unit_test(write_zeroes_deallocate_needs_dlfeat_bit_3),
+        cmocka_unit_test(write_zeroes_quirks),
+        cmocka_unit_test(verify_and_compare),
+        cmocka_unit_test(fua_writes_are_marked),
+        cmocka_unit_test(io_fails_clearly_when_number_of_queues_failed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

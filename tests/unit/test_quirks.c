@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* The quirk table (Linux drivers/nvme/host/pci.c for the same PCI IDs),
+ * Linux's 2.3 s delay after CC.EN=0, the RTD3E shutdown wait clamped to
+ * 5 s .. 60 s, and the NVMe 2.x status names. */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* aligned_alloc wants a size that is a multiple of the alignment. */
+static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
+
+static void table_matches_linux_for_the_listed_ids(void **state)
+{
+    (void)state;
+    const uint32_t dly = NVME_QUIRK_DELAY_BEFORE_READY;
+    assert_int_equal(nvme_quirks_lookup(0x1bb1, 0x0100), dly | NVME_QUIRK_NO_NS_DESC_LIST);
+    assert_int_equal(nvme_quirks_lookup(0x1c58, 0x0003), dly);
+    assert_int_equal(nvme_quirks_lookup(0x1c58, 0x0023), dly);
+    assert_int_equal(nvme_quirks_lookup(0x1c5f, 0x0540), dly);
+    assert_int_equal(nvme_quirks_lookup(0x144d, 0xa821), dly);
+    assert_int_equal(nvme_quirks_lookup(0x144d, 0xa822),
+                     dly | NVME_QUIRK_NO_WRITE_ZEROES | NVME_QUIRK_IGNORE_DEV_SUBNQN);
+    /* Intel P3xxx: no delay in Linux, deallocate reads zeros. */
+    assert_int_equal(nvme_quirks_lookup(0x8086, 0x0953) & dly, 0);
+    assert_true(nvme_quirks_lookup(0x8086, 0x0953) & NVME_QUIRK_DEALLOCATE_ZEROES);
+    assert_int_equal(nvme_quirks_lookup(0x8086, 0x0a53) & dly, 0);
+    assert_int_equal(nvme_quirks_lookup(0x8086, 0x0a54) & dly, 0);
+    uint32_t apple = nvme_quirks_lookup(0x106b, 0x2005);
+    assert_true(apple & NVME_QUIRK_128_BYTES_SQES);
+    assert_true(apple & NVME_QUIRK_SHARED_TAGS);
+    assert_true(apple & NVME_QUIRK_SKIP_CID_GEN);
+    assert_true(apple & NVME_QUIRK_SINGLE_VECTOR);
+    assert_true(apple & NVME_QUIRK_IDENTIFY_CNS);
+    assert_true(apple & NVME_QUIRK_SPLIT_64BIT_MMIO);
+    assert_int_equal(nvme_quirks_lookup(0x106b, 0x2001), NVME_QUIRK_SINGLE_VECTOR);
+    assert_int_equal(nvme_quirks_lookup(0x1b36, 0x0010), 0); /* QEMU's current ID */
+    assert_int_equal(nvme_quirks_lookup(0, 0), 0);
+}
+
+static void delay_before_ready_waits_after_disable(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.pci_vendor = 0x1c58;
+    f.opts.pci_device = 0x0023;
+    f.cfg.start = NVME_SIM_START_ENABLED; /* bring-up disables first */
+    uint64_t t0;
+    f.sim = nvme_sim_create(&f.cfg);
+    nvme_sim_osal(f.sim, &f.osal);
+    t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_true(nvme_sim_now(f.sim) - t0 >= 2300000);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->quirks & NVME_QUIRK_DELAY_BEFORE_READY);
+    /* Every reset waits again. */
+    t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(nvme_sim_now(f.sim) - t0 >= 2300000);
+    fx_stop(&f);
+
+    /* Without the quirk, a reset is quick. */
+    fx_config(&f);
+    fx_start(&f);
+    t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(nvme_sim_now(f.sim) - t0 < 1000000);
+    fx_stop(&f);
+}
+
+static void rtd3e_is_clamped_like_linux(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t rtd3e_us, want_ms;
+    } cases[] = {{0, 5000},       {1000000, 5000},    {8000000, 8000},
+                 {8000001, 8001}, {100000000, 60000}, {0xffffffffu, 60000}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.rtd3e = cases[i].rtd3e_us;
+        fx_start(&f);
+        assert_int_equal(nvme_ctrl_get_info(f.ctrl)->shutdown_timeout_ms, cases[i].want_ms);
+        fx_stop(&f);
+    }
+}
+
+static void apple_ans2_is_refused_clearly(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.pci_vendor = 0x106b;
+    f.opts.pci_device = 0x2005;
+    assert_int_equal(fx_try_start(&f), NVME_ERR_UNSUPPORTED);
+    assert_null(f.ctrl);
+    assert_int_equal(nvme_sim_dma_live(f.sim), 0);
+    nvme_sim_destroy(f.sim);
+}
+
+static void single_vector_quirk_asks_for_one_vector(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    f.opts.pci_vendor = 0x106b;
+    f.opts.pci_device = 0x2001;
+    f.opts.io_queues = 4;
+    fx_start(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->irq_vectors, 1);
+    assert_int_equal(info->io_queues, 4);
+    uint8_t *b = abuf(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+    free(b);
+    fx_stop(&f);
+}
+
+static void identify_cns_quirk_probes_namespaces(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.pci_vendor = 0x8086; /* QEMU's old ID: Linux IDENTIFY_CNS */
+    f.opts.pci_device = 0x5845;
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 3, .blocks = 64, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    assert_int_equal(nvme_ns_count(f.ctrl), 2);
+    assert_non_null(nvme_ns_find(f.ctrl, 3));
+    /* DISABLE_WRITE_ZEROES too. */
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, 0), NVME_ERR_UNSUPPORTED);
+    fx_stop(&f);
+}
+
+static void no_ns_desc_list_quirk_keeps_namespaces_nvm(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true;
+    f.opts.pci_vendor = 0x1bb1; /* Seagate Nytro: NO_NS_DESC_LIST */
+    f.opts.pci_device = 0x0100;
+    f.cfg.ready_delay_us = 0;
+    fx_start(&f);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->csi, NVME_CSI_NVM);
+    fx_stop(&f);
+}
+
+static void nvme_2_status_codes_are_named(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t sct, sc;
+        const char *name;
+    } names[] = {
+        {0, 0x24, "Admin Command Media Not Ready"},
+        {0, 0x2c, "Invalid I/O Command Set"},
+        {1, 0x29, "I/O Command Set Not Supported"},
+        {1, 0x2a, "I/O Command Set Not Enabled"},
+        {1, 0x2b, "I/O Command Set Combination Rejected"},
+        {1, 0x83, "Command Size Limit Exceeded"},
+        {1, 0xb8, "Zone Boundary Error"},
+        {1, 0xb9, "Zone Is Full"},
+        {1, 0xba, "Zone Is Read Only"},
+        {1, 0xbb, "Zone Is Offline"},
+        {1, 0xbc, "Zone Invalid Write"},
+        {1, 0xbd, "Too Many Active Zones"},
+        {1, 0xbe, "Too Many Open Zones"},
+        {1, 0xbf, "Invalid Zone State Transition"},
+        {2, 0x88, "End-to-End Storage Tag Check Error"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        assert_string_equal(nvme_status_name(NVME_SF(names[i].sct, names[i].sc)), names[i].name);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(table_matches_linux_for_the_listed_ids),
+        cmocka_unit_test(delay_before_ready_waits_after_disable),
+        cmocka_unit_test(rtd3e_is_clamped_like_linux),
+        cmocka_unit_test(apple_ans2_is_refused_clearly),
+        cmocka_unit_test(single_vector_quirk_asks_for_one_vector),
+        cmocka_unit_test(identify_cns_quirk_probes_namespaces),
+        cmocka_unit_test(no_ns_desc_list_quirk_keeps_namespaces_nvm),
+        cmocka_unit_test(nvme_2_status_codes_are_named),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
