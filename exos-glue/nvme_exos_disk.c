@@ -556,10 +556,10 @@ static int disk_rw_locked(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 c
         return rc != 0 ? rc : xfer_direct(disk, false, lba, count, buf);
     }
     if (cached && !blk->write_through) {
-        rc = cache_rw(blk, disk, true, lba, count, buf);
-        if (rc == 0)
-            mark_written(blk, disk->NamespaceId);
-        return rc;
+        /* Owed from now on, even if the copy stops halfway (a failed
+         * eviction): what did reach the cache is in the window. */
+        mark_written(blk, disk->NamespaceId);
+        return cache_rw(blk, disk, true, lba, count, buf);
     }
     rc = cache_before_direct(blk, disk->NamespaceId, lba, count);
     if (rc == 0)
@@ -599,6 +599,10 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
         return DF_RETURN_HARDWARE_ABSENT;
 
     nvme_exos_blk_lock(disk->Blk);
+    if (disk->Blk->stopped) { /* shut down while this request waited */
+        nvme_exos_blk_unlock(disk->Blk);
+        return DF_RETURN_HARDWARE_ABSENT;
+    }
     rc = disk_rw_locked(disk, write, lba, count, (U8 *)control->Buffer);
     /* The window is also checked here: a writer that never lets the
      * timer take the lock still gets its Flush in time. */

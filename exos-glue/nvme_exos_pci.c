@@ -168,6 +168,12 @@ static void shutdown_all(void)
                            "%s (%d), CSTS=%x SHST=%u"),
                       (U32)d->Index, rc, (LPCSTR)(frc == 0 ? "complete" : "FAILED"), frc, csts,
                       (csts >> 2) & 3u);
+        KernelLogText(LOG_VERBOSE,
+                      TEXT("[NVMeCoreUnload] nvme%u: %u read and %u write command(s), %u Flush(es), "
+                           "%u cached write(s), read hits %u misses %u"),
+                      (U32)d->Index, (U32)d->Blk.stats.read_cmds, (U32)d->Blk.stats.write_cmds,
+                      (U32)d->Blk.stats.flushes, (U32)d->Blk.stats.writes_cached,
+                      (U32)d->Blk.stats.read_hits, (U32)d->Blk.stats.read_misses);
     }
 }
 
