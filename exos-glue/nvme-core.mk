@@ -25,8 +25,10 @@
 #                              directory above this file)
 #   NVME_CORE_EXCLUDE_BUILTIN  1 (default): drop EXOS's own
 #                              source/drivers/storage/NVMe-*.c from SRC_C
-#   NVME_CORE_DEFINES          extra -D options, e.g. -DNVME_EXOS_POLLING=1
-#                              -DNVME_EXOS_TRACE=0x10
+#   NVME_CORE_DEFINES          extra -D options, e.g. -DNVME_EXOS_WRITE_THROUGH=1
+#                              -DNVME_EXOS_FLUSH_MS=500 -DNVME_EXOS_POLLING=1
+#                              (set it in the environment or on make's command
+#                              line; a change rebuilds the nvme-core objects)
 #   NVME_STATUS_NAMES          1 (default); 0 leaves the status-name tables
 #                              out (see nvme-core-sources.mk)
 
@@ -55,7 +57,16 @@ NVME_CORE_CFLAGS = $(filter-out -I../third%,$(CFLAGS)) \
                    -I$(NVME_CORE_ROOT)/osal/exos \
                    -I$(NVME_CORE_ROOT)/exos-glue
 
-$(BUILD_DIR)/kernel/nvme-core/%.o: $(NVME_CORE_ROOT)/%.c
+# Changing NVME_CORE_DEFINES (or NVME_STATUS_NAMES) rebuilds our objects:
+# they depend on a stamp file rewritten whenever those values change.
+NVME_CORE_STAMP := $(BUILD_DIR)/kernel/nvme-core/options.stamp
+NVME_CORE_STAMP_TEXT := defines=$(strip $(NVME_CORE_DEFINES)) status_names=$(NVME_STATUS_NAMES)
+ifneq ($(strip $(file <$(NVME_CORE_STAMP))),$(strip $(NVME_CORE_STAMP_TEXT)))
+$(shell mkdir -p $(dir $(NVME_CORE_STAMP)))
+$(file >$(NVME_CORE_STAMP),$(NVME_CORE_STAMP_TEXT))
+endif
+
+$(BUILD_DIR)/kernel/nvme-core/%.o: $(NVME_CORE_ROOT)/%.c $(NVME_CORE_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(NVME_CORE_CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -29,6 +29,26 @@
  * aligned or not mappable) and scratch buffer of nvmectl. */
 #define NVME_EXOS_BOUNCE_BYTES (64u * 1024u)
 
+/* Durability window (write-back mode): data EXOS wrote is written to the
+ * device and a Flush completes at most this long after the first write
+ * since the previous Flush (plus the time of that write-back).  Build
+ * option, like NVME_EXOS_WRITE_THROUGH (nvme_exos_pci.c). */
+#ifndef NVME_EXOS_FLUSH_MS
+#define NVME_EXOS_FLUSH_MS 1000u
+#endif
+/* Block cache: segments of NVME_EXOS_SEG_BYTES (aligned LBA ranges) that
+ * merge EXOS's sector-sized writes into one command per run of dirty
+ * blocks and read a whole segment ahead on a miss.  Requests of a segment
+ * or more bypass it (zero copy, split at MDTS by the core). */
+#define NVME_EXOS_SEG_BYTES (64u * 1024u)
+#ifndef NVME_EXOS_CACHE_BYTES
+#define NVME_EXOS_CACHE_BYTES (2u * 1024u * 1024u) /* 0: no cache */
+#endif
+#define NVME_EXOS_MAX_SEGS 64u
+#define NVME_EXOS_SEG_MAX_BLOCKS 128u /* 64 KiB of 512-byte blocks */
+/* Namespaces whose Flush is owed, tracked at most. */
+#define NVME_EXOS_MAX_NS 8u
+
 /* What the disk layer needs from a block device: the core's calls, or a
  * mock.  Return values follow nvme.h (0, < 0 enum nvme_err, > 0 status). */
 struct nvme_exos_blk_ops {
@@ -39,15 +59,44 @@ struct nvme_exos_blk_ops {
     int (*set_read_only)(void *h, uint32_t nsid, bool ro);
 };
 
+/* One cache segment: blocks [first, first + blocks) of namespace nsid. */
+struct nvme_exos_seg {
+    U8 *data;                /* NVME_EXOS_SEG_BYTES, mappable by the core */
+    U32 nsid;                /* 0: free */
+    uint64_t first;
+    U32 blocks;              /* blocks per segment for this namespace */
+    U32 block_bytes;
+    U32 valid[NVME_EXOS_SEG_MAX_BLOCKS / 32]; /* bit per block */
+    U32 dirty[NVME_EXOS_SEG_MAX_BLOCKS / 32];
+    U32 used;                /* LRU stamp */
+};
+
+/* Counters (nvmectl-free diagnostics, unit tests). */
+struct nvme_exos_blk_stats {
+    uint64_t read_hits, read_misses, writes_cached, write_cmds, read_cmds, flushes, syncs;
+};
+
 /* One block device (a controller) as the disk layer sees it. */
 struct nvme_exos_blk {
     const struct nvme_exos_blk_ops *ops;
     void *h;                 /* passed to ops (struct nvme_ctrl *) */
-    bool write_through;      /* flush after each DF_DISK_WRITE (volatile cache present) */
+    bool write_through;      /* write + Flush in each DF_DISK_WRITE */
+    bool volatile_cache;     /* the controller has a volatile write cache: Flush needed */
+    bool stopped;            /* shut down: every request fails */
     void *bounce;            /* NVME_EXOS_BOUNCE_BYTES, dword aligned */
     UINT bounce_bytes;
-    MUTEX bounce_mutex;      /* one user of `bounce` at a time (tasks) */
+    MUTEX bounce_mutex;      /* one user of the blk (cache, bounce) at a time (tasks) */
     DRIVER driver;           /* the disk DRIVER shared by its disks */
+    /* Durability window */
+    UINT flush_ms;
+    volatile bool unflushed; /* written (cache or device) since the last Flush */
+    volatile UINT dirty_since_ms;
+    U32 owed_nsid[NVME_EXOS_MAX_NS]; /* namespaces written since their last Flush */
+    /* Block cache */
+    struct nvme_exos_seg segs[NVME_EXOS_MAX_SEGS];
+    unsigned nsegs;          /* 0: no cache */
+    U32 stamp;
+    struct nvme_exos_blk_stats stats;
 };
 
 /* EXOS disk object of one namespace. */
@@ -69,15 +118,33 @@ typedef struct tag_NVME_CORE_DEVICE {
     struct nvme_ctrl *Ctrl;
     struct nvme_exos_blk Blk;
     DMA_BUFFER Bounce;
+    DMA_BUFFER Cache;  /* the block cache's segments */
     unsigned Index;  /* nvme<Index> */
     unsigned Disks;
 } NVME_CORE_DEVICE, *LPNVME_CORE_DEVICE;
 
 /* --- nvme_exos_disk.c ------------------------------------------------------ */
 
-/* Fills blk->driver (DRIVER_TYPE_NVME_STORAGE, Command = NVMeCoreDiskCommands). */
+/* Fills blk->driver (DRIVER_TYPE_NVME_STORAGE, Command = NVMeCoreDiskCommands).
+ * Write-back by default (write_through false): see NVME_EXOS_FLUSH_MS. */
 void nvme_exos_blk_init(struct nvme_exos_blk *blk, const struct nvme_exos_blk_ops *ops, void *h,
                         void *bounce, UINT bounce_bytes, bool write_through);
+/* Options after init: whether Flush is needed at all (VWC), the window,
+ * and the cache memory (`bytes` / NVME_EXOS_SEG_BYTES segments, at most
+ * NVME_EXOS_MAX_SEGS; NULL or 0: no cache). */
+void nvme_exos_blk_configure(struct nvme_exos_blk *blk, bool volatile_cache, UINT flush_ms,
+                             void *cache, UINT cache_bytes);
+/* Write back what the cache holds and Flush what is owed, now (caller
+ * holds the blk lock). */
+int nvme_exos_blk_sync(struct nvme_exos_blk *blk);
+/* The timer: syncs when the window has passed (takes the lock only then).
+ * Returns what the sync returned, 0 when nothing was due. */
+int nvme_exos_blk_tick(struct nvme_exos_blk *blk);
+/* Shutdown/reboot: sync, then refuse every later request. */
+int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk);
+/* Sync and drop every cached block (before something writes the device
+ * behind the cache's back: nvmectl).  Caller holds the lock. */
+int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk);
 /* Creates the disk object of one namespace (not yet listed). */
 LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 lba_size,
                                        uint64_t nsze, bool read_only);
@@ -85,6 +152,8 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
 UINT NVMeCoreDiskCommands(UINT Function, UINT Parameter);
 /* nvme.h result -> DF_RETURN_*. */
 UINT nvme_exos_df_result(int rc);
+/* "bb:dd.f" (hex, as lspci prints it) into buf (16 bytes); returns buf. */
+char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf);
 /* Serialises the users of a blk's bounce/scratch buffer. */
 void nvme_exos_blk_lock(struct nvme_exos_blk *blk);
 void nvme_exos_blk_unlock(struct nvme_exos_blk *blk);

@@ -13,11 +13,33 @@
  * refuses writes (here, before the core, and in the core through
  * nvme_ns_set_read_only()).
  *
- * EXOS has no flush request and no shutdown hook for these drivers, so
- * with a volatile write cache each DF_DISK_WRITE ends with a Flush
- * (write_through): what the file system wrote survives a power cut.
+ * Durability (EXOS sends no flush request and marks no write synchronous):
+ *   write-back (default)  writes are cached; everything written is on the
+ *       device and covered by a Flush at most NVME_EXOS_FLUSH_MS after the
+ *       first write since the previous Flush: the timer (nvme_exos_blk_tick,
+ *       from EXOS's deferred-work dispatcher) and every request check the
+ *       window; EXOS's shutdown and reboot sync too (nvme_exos_blk_shutdown
+ *       from the PCI driver's DF_UNLOAD).
+ *   write-through         each DF_DISK_WRITE reaches the device and is
+ *       followed by a Flush before it returns.
+ * Without a volatile write cache (VWC=0) no Flush is sent; write-back
+ * still bounds the time data stays in the host's cache.
+ *
+ * Block cache: requests smaller than a segment go through segments of
+ * NVME_EXOS_SEG_BYTES: adjacent sector writes become one write command per
+ * dirty run when the segment is written back, and a read miss reads the
+ * whole segment (read ahead).  Larger requests go straight to the core
+ * (zero copy, split at MDTS), after the dirty blocks they overlap.
  */
 #include "nvme_exos.h"
+#include "nvme/nvme_fmt.h"
+
+char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf)
+{
+    nvme_snprintf(buf, 16, "%02x:%02x.%x", (unsigned)bus, (unsigned)dev & 0x1fu,
+                  (unsigned)func & 7u);
+    return buf;
+}
 
 /* Generic and command specific status codes the mapping distinguishes
  * (NVMe 1.4 Figures 126/127). */
@@ -80,6 +102,8 @@ void nvme_exos_blk_init(struct nvme_exos_blk *blk, const struct nvme_exos_blk_op
     blk->bounce = bounce;
     blk->bounce_bytes = bounce_bytes;
     blk->write_through = write_through;
+    blk->volatile_cache = true;
+    blk->flush_ms = NVME_EXOS_FLUSH_MS;
     InitMutex(&blk->bounce_mutex);
 
     blk->driver.TypeID = KOID_DRIVER;
@@ -93,6 +117,22 @@ void nvme_exos_blk_init(struct nvme_exos_blk *blk, const struct nvme_exos_blk_op
     StringCopy(blk->driver.Alias, TEXT("nvme-disk"));
     blk->driver.Command = NVMeCoreDiskCommands;
     blk->driver.EnumDomainCount = 0;
+}
+
+void nvme_exos_blk_configure(struct nvme_exos_blk *blk, bool volatile_cache, UINT flush_ms,
+                             void *cache, UINT cache_bytes)
+{
+    unsigned i, n = cache != NULL ? (unsigned)(cache_bytes / NVME_EXOS_SEG_BYTES) : 0u;
+
+    blk->volatile_cache = volatile_cache;
+    blk->flush_ms = flush_ms;
+    if (n > NVME_EXOS_MAX_SEGS)
+        n = NVME_EXOS_MAX_SEGS;
+    for (i = 0; i < n; i++) {
+        MemorySet(&blk->segs[i], 0, sizeof(blk->segs[i]));
+        blk->segs[i].data = (U8 *)cache + (UINT)i * NVME_EXOS_SEG_BYTES;
+    }
+    blk->nsegs = n;
 }
 
 LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 lba_size,
@@ -114,6 +154,328 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
     return disk;
 }
 
+/* --- durability bookkeeping --------------------------------------------------- */
+
+static void mark_written(struct nvme_exos_blk *blk, U32 nsid)
+{
+    unsigned i, free_slot = NVME_EXOS_MAX_NS;
+
+    if (!blk->unflushed) {
+        blk->dirty_since_ms = GetSystemTime();
+        blk->unflushed = true;
+    }
+    for (i = 0; i < NVME_EXOS_MAX_NS; i++) {
+        if (blk->owed_nsid[i] == nsid)
+            return;
+        if (blk->owed_nsid[i] == 0 && free_slot == NVME_EXOS_MAX_NS)
+            free_slot = i;
+    }
+    if (free_slot < NVME_EXOS_MAX_NS)
+        blk->owed_nsid[free_slot] = nsid;
+    else
+        blk->owed_nsid[0] = NVME_NSID_ALL; /* too many: flush them all */
+}
+
+static bool window_passed(const struct nvme_exos_blk *blk)
+{
+    return blk->unflushed && (UINT)(GetSystemTime() - blk->dirty_since_ms) >= blk->flush_ms;
+}
+
+/* --- block cache ------------------------------------------------------------------- */
+
+static bool bit_get(const U32 *map, U32 i)
+{
+    return (map[i >> 5] >> (i & 31u)) & 1u;
+}
+
+static void bit_set(U32 *map, U32 i)
+{
+    map[i >> 5] |= 1u << (i & 31u);
+}
+
+static void bit_clear(U32 *map, U32 i)
+{
+    map[i >> 5] &= ~(1u << (i & 31u));
+}
+
+static bool seg_has_dirty(const struct nvme_exos_seg *s)
+{
+    unsigned i;
+    for (i = 0; i < NVME_EXOS_SEG_MAX_BLOCKS / 32; i++)
+        if (s->dirty[i] != 0)
+            return true;
+    return false;
+}
+
+/* Blocks per segment for a namespace; 0: the namespace is not cached. */
+static U32 seg_blocks(U32 block_bytes)
+{
+    U32 n;
+    if (block_bytes == 0 || block_bytes > NVME_EXOS_SEG_BYTES)
+        return 0;
+    n = NVME_EXOS_SEG_BYTES / block_bytes;
+    return n <= NVME_EXOS_SEG_MAX_BLOCKS ? n : 0;
+}
+
+/* One write command per run of dirty blocks. */
+static int seg_write_back(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
+{
+    U32 i = 0, n;
+    int rc;
+
+    while (i < s->blocks) {
+        if (!bit_get(s->dirty, i)) {
+            i++;
+            continue;
+        }
+        for (n = 1; i + n < s->blocks && bit_get(s->dirty, i + n); n++)
+            ;
+        rc = blk->ops->write(blk->h, s->nsid, s->first + i, n, s->data + (UINT)i * s->block_bytes);
+        blk->stats.write_cmds++;
+        if (rc != 0)
+            return rc;
+        for (; n != 0; n--, i++)
+            bit_clear(s->dirty, i);
+    }
+    return 0;
+}
+
+static struct nvme_exos_seg *seg_find(struct nvme_exos_blk *blk, U32 nsid, uint64_t first)
+{
+    unsigned i;
+    for (i = 0; i < blk->nsegs; i++)
+        if (blk->segs[i].nsid == nsid && blk->segs[i].first == first)
+            return &blk->segs[i];
+    return NULL;
+}
+
+/* A segment for [first, first + blocks): a free one or the least recently
+ * used, written back first when dirty. */
+static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t first,
+                   struct nvme_exos_seg **out)
+{
+    struct nvme_exos_seg *s = seg_find(blk, disk->NamespaceId, first), *victim = NULL;
+    unsigned i;
+    int rc;
+
+    if (s == NULL) {
+        for (i = 0; i < blk->nsegs; i++) {
+            struct nvme_exos_seg *c = &blk->segs[i];
+            if (c->nsid == 0) {
+                victim = c;
+                break;
+            }
+            if (victim == NULL || (U32)(blk->stamp - c->used) > (U32)(blk->stamp - victim->used))
+                victim = c;
+        }
+        if (victim->nsid != 0 && seg_has_dirty(victim)) {
+            rc = seg_write_back(blk, victim);
+            if (rc != 0)
+                return rc;
+        }
+        s = victim;
+        MemorySet(s->valid, 0, sizeof(s->valid));
+        MemorySet(s->dirty, 0, sizeof(s->dirty));
+        s->nsid = disk->NamespaceId;
+        s->first = first;
+        s->block_bytes = disk->BytesPerSector;
+        s->blocks = seg_blocks(disk->BytesPerSector);
+        if (first + s->blocks > disk->NumSectors)
+            s->blocks = (U32)(disk->NumSectors - first); /* last segment of the namespace */
+    }
+    s->used = ++blk->stamp;
+    *out = s;
+    return 0;
+}
+
+/* Reads the whole segment (read ahead); its dirty blocks go out first. */
+static int seg_fill(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
+{
+    U32 i;
+    int rc = seg_write_back(blk, s);
+    if (rc != 0)
+        return rc;
+    rc = blk->ops->read(blk->h, s->nsid, s->first, s->blocks, s->data);
+    blk->stats.read_cmds++;
+    if (rc != 0) {
+        MemorySet(s->valid, 0, sizeof(s->valid));
+        return rc;
+    }
+    for (i = 0; i < s->blocks; i++)
+        bit_set(s->valid, i);
+    return 0;
+}
+
+/* Copies [lba, lba + count) from/to the cache, segment by segment.  A
+ * write marks its blocks valid and dirty; a read is served from valid
+ * blocks or fills the segment. */
+static int cache_rw(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, bool write, uint64_t lba,
+                    U32 count, U8 *buf)
+{
+    U32 per = seg_blocks(disk->BytesPerSector), bs = disk->BytesPerSector;
+    int rc;
+
+    while (count != 0) {
+        uint64_t first = lba & ~(uint64_t)(per - 1u); /* per: a power of two */
+        U32 off = (U32)(lba - first), n = per - off, i;
+        struct nvme_exos_seg *s;
+        bool all_valid = true;
+
+        if (n > count)
+            n = count;
+        rc = seg_get(blk, disk, first, &s);
+        if (rc != 0)
+            return rc;
+        if (write) {
+            MemoryCopy(s->data + (UINT)off * bs, buf, (UINT)n * bs);
+            for (i = off; i < off + n; i++) {
+                bit_set(s->valid, i);
+                bit_set(s->dirty, i);
+            }
+            blk->stats.writes_cached++;
+        } else {
+            for (i = off; i < off + n; i++)
+                if (!bit_get(s->valid, i)) {
+                    all_valid = false;
+                    break;
+                }
+            if (all_valid) {
+                blk->stats.read_hits++;
+            } else {
+                blk->stats.read_misses++;
+                rc = seg_fill(blk, s);
+                if (rc != 0)
+                    return rc;
+            }
+            MemoryCopy(buf, s->data + (UINT)off * bs, (UINT)n * bs);
+        }
+        buf += (UINT)n * bs;
+        lba += n;
+        count -= n;
+    }
+    return 0;
+}
+
+/* Before a transfer that bypasses the cache: dirty blocks it overlaps go
+ * out first; after a write, cached copies of its blocks take the new data
+ * (valid, clean). */
+static int cache_before_direct(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba, U32 count)
+{
+    unsigned i;
+    int rc;
+    for (i = 0; i < blk->nsegs; i++) {
+        struct nvme_exos_seg *s = &blk->segs[i];
+        if (s->nsid != nsid || s->first >= lba + count || s->first + s->blocks <= lba)
+            continue;
+        if (seg_has_dirty(s)) {
+            rc = seg_write_back(blk, s);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static void cache_after_direct_write(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba, U32 count,
+                                     const U8 *buf)
+{
+    unsigned i;
+    for (i = 0; i < blk->nsegs; i++) {
+        struct nvme_exos_seg *s = &blk->segs[i];
+        uint64_t a, b, k;
+        if (s->nsid != nsid || s->first >= lba + count || s->first + s->blocks <= lba)
+            continue;
+        a = s->first > lba ? s->first : lba;
+        b = s->first + s->blocks < lba + count ? s->first + s->blocks : lba + count;
+        MemoryCopy(s->data + (UINT)(a - s->first) * s->block_bytes,
+                   buf + (UINT)(a - lba) * s->block_bytes, (UINT)(b - a) * s->block_bytes);
+        for (k = a; k < b; k++) {
+            bit_set(s->valid, (U32)(k - s->first));
+            bit_clear(s->dirty, (U32)(k - s->first));
+        }
+    }
+}
+
+/* --- sync, timer, shutdown ---------------------------------------------------------- */
+
+int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
+{
+    unsigned i;
+    int rc = 0, r;
+
+    for (i = 0; i < blk->nsegs; i++) {
+        struct nvme_exos_seg *s = &blk->segs[i];
+        if (s->nsid != 0 && seg_has_dirty(s)) {
+            r = seg_write_back(blk, s);
+            if (r != 0 && rc == 0)
+                rc = r;
+        }
+    }
+    if (rc != 0)
+        return rc; /* still owed: the next sync tries again */
+    if (!blk->unflushed)
+        return 0;
+    for (i = 0; i < NVME_EXOS_MAX_NS; i++) {
+        if (blk->owed_nsid[i] == 0)
+            continue;
+        if (blk->volatile_cache && blk->ops->flush != NULL) {
+            r = blk->ops->flush(blk->h, blk->owed_nsid[i]);
+            blk->stats.flushes++;
+            if (r != 0) {
+                if (rc == 0)
+                    rc = r;
+                continue;
+            }
+        }
+        blk->owed_nsid[i] = 0;
+    }
+    if (rc == 0) {
+        blk->unflushed = false;
+        blk->stats.syncs++;
+    }
+    return rc;
+}
+
+int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
+{
+    int rc = 0;
+    if (blk == NULL || blk->stopped || !window_passed(blk))
+        return 0;
+    nvme_exos_blk_lock(blk);
+    if (!blk->stopped && window_passed(blk))
+        rc = nvme_exos_blk_sync(blk);
+    nvme_exos_blk_unlock(blk);
+    if (rc != 0)
+        KernelLogText(LOG_WARNING, TEXT("[NVMeCoreDiskCommands] Write-back failed rc=%d, retried"),
+                      rc);
+    return rc;
+}
+
+int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk)
+{
+    int rc;
+    nvme_exos_blk_lock(blk);
+    rc = blk->stopped ? 0 : nvme_exos_blk_sync(blk);
+    blk->stopped = true;
+    nvme_exos_blk_unlock(blk);
+    return rc;
+}
+
+int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk)
+{
+    unsigned i;
+    int rc = nvme_exos_blk_sync(blk);
+    if (rc != 0)
+        return rc;
+    for (i = 0; i < blk->nsegs; i++) {
+        blk->segs[i].nsid = 0;
+        MemorySet(blk->segs[i].valid, 0, sizeof(blk->segs[i].valid));
+    }
+    return 0;
+}
+
+/* --- requests -------------------------------------------------------------------------- */
+
 /* The unit is ours only if its driver is: check that through the common
  * STORAGE_UNIT header before reading any field of NVME_CORE_DISK (a disk
  * of another driver is smaller). */
@@ -132,11 +494,15 @@ static LPNVME_CORE_DISK disk_of(LPSTORAGE_UNIT unit)
 static int blk_xfer(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 count, void *buf)
 {
     const struct nvme_exos_blk_ops *ops = disk->Blk->ops;
+    if (write)
+        disk->Blk->stats.write_cmds++;
+    else
+        disk->Blk->stats.read_cmds++;
     return write ? ops->write(disk->Blk->h, disk->NamespaceId, lba, count, buf)
                  : ops->read(disk->Blk->h, disk->NamespaceId, lba, count, buf);
 }
 
-/* Through the bounce buffer, in pieces. */
+/* Through the bounce buffer, in pieces (caller holds the lock). */
 static int xfer_bounced(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 count, U8 *buf)
 {
     struct nvme_exos_blk *blk = disk->Blk;
@@ -145,7 +511,6 @@ static int xfer_bounced(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 cou
 
     if (blk->bounce == NULL || per == 0)
         return NVME_ERR_NOMEM;
-    nvme_exos_blk_lock(blk);
     while (count != 0) {
         U32 n = count < per ? count : per;
         UINT bytes = (UINT)n * disk->BytesPerSector;
@@ -160,7 +525,51 @@ static int xfer_bounced(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 cou
         lba += n;
         count -= n;
     }
-    nvme_exos_blk_unlock(blk);
+    return rc;
+}
+
+/* Straight to the core: zero copy when the buffer is dword aligned and
+ * mappable, else through the bounce buffer. */
+static int xfer_direct(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 count, void *buf)
+{
+    int rc;
+    if (((LINEAR)buf & 3u) == 0) {
+        rc = blk_xfer(disk, write, lba, count, buf);
+        if (rc == NVME_ERR_DMA || rc == NVME_ERR_ALIGN)
+            rc = xfer_bounced(disk, write, lba, count, (U8 *)buf);
+        return rc;
+    }
+    return xfer_bounced(disk, write, lba, count, (U8 *)buf);
+}
+
+static int disk_rw_locked(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 count, U8 *buf)
+{
+    struct nvme_exos_blk *blk = disk->Blk;
+    bool cached = blk->nsegs != 0 && seg_blocks(disk->BytesPerSector) != 0 &&
+                  (uint64_t)count * disk->BytesPerSector < NVME_EXOS_SEG_BYTES;
+    int rc;
+
+    if (!write) {
+        if (cached)
+            return cache_rw(blk, disk, false, lba, count, buf);
+        rc = cache_before_direct(blk, disk->NamespaceId, lba, count);
+        return rc != 0 ? rc : xfer_direct(disk, false, lba, count, buf);
+    }
+    if (cached && !blk->write_through) {
+        /* Owed from now on, even if the copy stops halfway (a failed
+         * eviction): what did reach the cache is in the window. */
+        mark_written(blk, disk->NamespaceId);
+        return cache_rw(blk, disk, true, lba, count, buf);
+    }
+    rc = cache_before_direct(blk, disk->NamespaceId, lba, count);
+    if (rc == 0)
+        rc = xfer_direct(disk, true, lba, count, buf);
+    if (rc != 0)
+        return rc;
+    cache_after_direct_write(blk, disk->NamespaceId, lba, count, buf);
+    mark_written(blk, disk->NamespaceId);
+    if (blk->write_through)
+        rc = nvme_exos_blk_sync(blk);
     return rc;
 }
 
@@ -169,7 +578,7 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
     LPNVME_CORE_DISK disk;
     uint64_t lba;
     U32 count;
-    int rc;
+    int rc, sync_rc = 0;
 
     if (control == NULL || control->Buffer == NULL)
         return DF_RETURN_BAD_PARAMETER;
@@ -186,22 +595,28 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
         return DF_RETURN_NO_PERMISSION;
     if (write && (disk->Access & DISK_ACCESS_READONLY) != 0)
         return DF_RETURN_NO_PERMISSION;
+    if (disk->Blk->stopped)
+        return DF_RETURN_HARDWARE_ABSENT;
 
-    if (((LINEAR)control->Buffer & 3u) == 0) {
-        /* Zero copy: the core maps the caller's pages. */
-        rc = blk_xfer(disk, write, lba, count, control->Buffer);
-        if (rc == NVME_ERR_DMA || rc == NVME_ERR_ALIGN)
-            rc = xfer_bounced(disk, write, lba, count, (U8 *)control->Buffer);
-    } else {
-        rc = xfer_bounced(disk, write, lba, count, (U8 *)control->Buffer);
+    nvme_exos_blk_lock(disk->Blk);
+    if (disk->Blk->stopped) { /* shut down while this request waited */
+        nvme_exos_blk_unlock(disk->Blk);
+        return DF_RETURN_HARDWARE_ABSENT;
     }
-    if (rc == 0 && write && disk->Blk->write_through && disk->Blk->ops->flush != NULL)
-        rc = disk->Blk->ops->flush(disk->Blk->h, disk->NamespaceId);
+    rc = disk_rw_locked(disk, write, lba, count, (U8 *)control->Buffer);
+    /* The window is also checked here: a writer that never lets the
+     * timer take the lock still gets its Flush in time. */
+    if (window_passed(disk->Blk))
+        sync_rc = nvme_exos_blk_sync(disk->Blk);
+    nvme_exos_blk_unlock(disk->Blk);
     if (rc != 0)
         KernelLogText(LOG_WARNING,
                       TEXT("[NVMeCoreDiskCommands] %s failed NSID=%u LBA=%x:%x count=%u rc=%d"),
                       write ? TEXT("Write") : TEXT("Read"), disk->NamespaceId,
                       (U32)(lba >> 32), (U32)lba, count, rc);
+    else if (sync_rc != 0)
+        KernelLogText(LOG_WARNING, TEXT("[NVMeCoreDiskCommands] Write-back failed rc=%d, retried"),
+                      sync_rc);
     return nvme_exos_df_result(rc);
 }
 

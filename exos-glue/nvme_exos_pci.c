@@ -10,6 +10,18 @@
  * asks the OSAL for MSI-X vectors), then one EXOS disk per usable
  * namespace, listed in GetDiskList() and mounted when the file system is
  * already up (otherwise EXOS mounts them when it comes up).
+ *
+ * Shutdown and reboot: EXOS's ShutdownKernel/RebootKernel unload the
+ * drivers of its startup list in reverse order (UnloadAllDrivers).  With
+ * NVMeCoreGetDriver() registered there right after PCIGetDriver() (README,
+ * EXOS step 3), DF_UNLOAD comes after the file systems and before PCI and
+ * the interrupt drivers: each controller's cache is written back, Flushed,
+ * and the controller is shut down (nvme_ctrl_fini: CC.SHN=01b, wait for
+ * CSTS.SHST=10b).
+ *
+ * Timer: a deferred-work poll callback (EXOS's dispatcher task, every
+ * 5..50 ms) runs the durability window (nvme_exos_blk_tick) and
+ * nvme_ctrl_service() once a second.
  */
 #include "nvme_exos.h"
 
@@ -21,7 +33,8 @@
 #define NVME_EXOS_POLLING 0 /* 1: never ask for interrupts */
 #endif
 #ifndef NVME_EXOS_WRITE_THROUGH
-#define NVME_EXOS_WRITE_THROUGH 1 /* flush after writes when VWC is present */
+#define NVME_EXOS_WRITE_THROUGH 0 /* 1: each write followed by a Flush; 0: write-back,
+                                     durable within NVME_EXOS_FLUSH_MS (nvme_exos.h) */
 #endif
 #ifndef NVME_EXOS_TRACE
 #define NVME_EXOS_TRACE 0 /* enum nvme_trace_mask bits */
@@ -122,7 +135,46 @@ static void service_now_and_then(void)
         return;
     last_ms = now;
     for (unsigned i = 0; i < ControllerCount; i++)
-        (void)nvme_ctrl_service(Controllers[i]->Ctrl);
+        if (Controllers[i]->Ctrl != NULL && !Controllers[i]->Blk.stopped)
+            (void)nvme_ctrl_service(Controllers[i]->Ctrl);
+}
+
+/* Deferred-work poll callback: the durability window and the service
+ * call, from EXOS's dispatcher task (may sleep, never in an interrupt). */
+static U32 DeferredHandle = DEFERRED_WORK_INVALID_HANDLE;
+static void NVMeCoreTimer(LPVOID Context)
+{
+    (void)Context;
+    for (unsigned i = 0; i < ControllerCount; i++)
+        (void)nvme_exos_blk_tick(&Controllers[i]->Blk);
+    service_now_and_then();
+}
+
+/* EXOS shutdown or reboot (DF_UNLOAD): write back, Flush, CC.SHN. */
+static void shutdown_all(void)
+{
+    for (unsigned i = 0; i < ControllerCount; i++) {
+        LPNVME_CORE_DEVICE d = Controllers[i];
+        int rc, frc;
+        U32 csts;
+        if (d->Ctrl == NULL)
+            continue;
+        rc = nvme_exos_blk_shutdown(&d->Blk);
+        frc = nvme_ctrl_fini(d->Ctrl);
+        d->Ctrl = NULL;
+        csts = nvme_exos_mmio_read32(&d->Osal, NVME_REG_CSTS);
+        KernelLogText(rc == 0 && frc == 0 ? LOG_VERBOSE : LOG_WARNING,
+                      TEXT("[NVMeCoreUnload] nvme%u: cache written back and flushed (%d), shutdown "
+                           "%s (%d), CSTS=%x SHST=%u"),
+                      (U32)d->Index, rc, (LPCSTR)(frc == 0 ? "complete" : "FAILED"), frc, csts,
+                      (csts >> 2) & 3u);
+        KernelLogText(LOG_VERBOSE,
+                      TEXT("[NVMeCoreUnload] nvme%u: %u read and %u write command(s), %u Flush(es), "
+                           "%u cached write(s), read hits %u misses %u"),
+                      (U32)d->Index, (U32)d->Blk.stats.read_cmds, (U32)d->Blk.stats.write_cmds,
+                      (U32)d->Blk.stats.flushes, (U32)d->Blk.stats.writes_cached,
+                      (U32)d->Blk.stats.read_hits, (U32)d->Blk.stats.read_misses);
+    }
 }
 
 /* --- Block ops bound to the core ------------------------------------------- */
@@ -168,7 +220,15 @@ static UINT NVMeCoreCommands(UINT Function, UINT Parameter)
 {
     switch (Function) {
     case DF_LOAD:
+        /* From the PCI scan before each Attach, and from EXOS's startup
+         * list (LoadAllDrivers), which wants the READY flag. */
+        NVMeCorePCIDriver.Flags |= DRIVER_FLAG_READY;
+        return DF_RETURN_SUCCESS;
     case DF_UNLOAD:
+        /* EXOS's shutdown and reboot (UnloadAllDrivers). */
+        if ((NVMeCorePCIDriver.Flags & DRIVER_FLAG_READY) != 0)
+            shutdown_all();
+        NVMeCorePCIDriver.Flags &= ~(U32)DRIVER_FLAG_READY;
         return DF_RETURN_SUCCESS;
     case DF_GET_VERSION:
         return MAKE_VERSION(NVME_EXOS_VER_MAJOR, NVME_EXOS_VER_MINOR);
@@ -251,6 +311,7 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     LINEAR mmio;
     U16 cmd;
     int rc;
+    char bdf[16];
 
     if (PciDevice == NULL)
         return NULL;
@@ -297,8 +358,8 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     opts.event_arg = d;
     rc = nvme_ctrl_init(&d->Ctrl, &d->OsalOps, &opts);
     if (rc != 0) {
-        KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Controller %x:%x.%x init failed: %s (%d)"),
-                      (U32)d->Pci.Info.Bus, (U32)d->Pci.Info.Dev, (U32)d->Pci.Info.Func,
+        KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Controller %s init failed: %s (%d)"),
+                      (LPCSTR)nvme_exos_pci_name(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, bdf),
                       (LPCSTR)(rc < 0 ? nvme_strerror(rc) : nvme_status_name((uint16_t)rc)), rc);
         goto fail_unmap;
     }
@@ -311,12 +372,25 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     }
     nvme_exos_blk_init(&d->Blk, &nvme_exos_core_ops, d->Ctrl, (void *)d->Bounce.LinearBase,
                        d->Bounce.LinearBase != 0 ? NVME_EXOS_BOUNCE_BYTES : 0,
-                       NVME_EXOS_WRITE_THROUGH != 0 && (info->vwc & 1u) != 0);
+                       NVME_EXOS_WRITE_THROUGH != 0);
+    /* Block cache: page-aligned, mapped by the core page by page (need
+     * not be contiguous); halved until EXOS can give it, or none. */
+    for (UINT want = NVME_EXOS_CACHE_BYTES; want >= NVME_EXOS_SEG_BYTES; want /= 2u) {
+        if (DMABufferAllocate(&d->Cache, want, FALSE, TEXT("NVMeCoreCache"))) {
+            if (d->Cache.LinearBase != 0)
+                break;
+            DMABufferRelease(&d->Cache);
+        }
+        MemorySet(&d->Cache, 0, sizeof(d->Cache));
+    }
+    nvme_exos_blk_configure(&d->Blk, (info->vwc & 1u) != 0, NVME_EXOS_FLUSH_MS,
+                            (void *)d->Cache.LinearBase,
+                            d->Cache.LinearBase != 0 ? (UINT)d->Cache.Size : 0);
 
     KernelLogText(LOG_VERBOSE,
-                  TEXT("[NVMeCoreAttach] nvme%u at %x:%x.%x BAR0=%p size=%u VS=%x model \"%s\" "
+                  TEXT("[NVMeCoreAttach] nvme%u at %s BAR0=%p size=%u VS=%x model \"%s\" "
                        "serial \"%s\" fw \"%s\""),
-                  (U32)d->Index, (U32)d->Pci.Info.Bus, (U32)d->Pci.Info.Dev, (U32)d->Pci.Info.Func,
+                  (U32)d->Index, (LPCSTR)nvme_exos_pci_name(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, bdf),
                   (LPVOID)bar, (U32)bar_size, info->vs, (LPCSTR)info->model, (LPCSTR)info->serial,
                   (LPCSTR)info->firmware);
     KernelLogText(LOG_VERBOSE,
@@ -326,7 +400,24 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
                   (U32)info->irq_vectors, info->irq_vectors == 0 ? TEXT(" (polling)") : TEXT(""),
                   info->mdts_bytes, (U32)nvme_ns_count(d->Ctrl));
 
+    KernelLogText(LOG_VERBOSE,
+                  TEXT("[NVMeCoreAttach] nvme%u: %s, volatile write cache %s, block cache %u KiB"),
+                  (U32)d->Index,
+                  (LPCSTR)(NVME_EXOS_WRITE_THROUGH != 0 ? "write-through (Flush after each write)"
+                                                        : "write-back, Flush within the window"),
+                  (LPCSTR)((info->vwc & 1u) != 0 ? "present" : "absent"),
+                  (U32)(d->Blk.nsegs * (NVME_EXOS_SEG_BYTES / 1024u)));
+    if (NVME_EXOS_WRITE_THROUGH == 0)
+        KernelLogText(LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%u: durability window %u ms"),
+                      (U32)d->Index, (U32)NVME_EXOS_FLUSH_MS);
+
     Controllers[ControllerCount++] = d;
+    if (DeferredHandle == DEFERRED_WORK_INVALID_HANDLE) {
+        DeferredHandle = DeferredWorkRegisterPollOnly(NVMeCoreTimer, NULL, TEXT("nvme-core"));
+        if (DeferredHandle == DEFERRED_WORK_INVALID_HANDLE)
+            KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No deferred-work slot: the window "
+                                            "is kept by disk requests and shutdown only"));
+    }
     publish_namespaces(d);
     return (LPPCI_DEVICE)d;
 

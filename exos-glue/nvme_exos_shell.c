@@ -7,8 +7,11 @@
  *
  * The arguments are taken raw from the command line: EXOS's own parser
  * (ParseNextCommandLineComponent) would collect "-n 1" as shell options.
- * Output goes to ConsolePrint; each command also logs
- * "[CMD_nvmectl] <subcommand> : OK|KO" (LOG_TEST) for scripts reading COM2.
+ * Output goes to ConsolePrint.  A failure returns a DF_RETURN_* code
+ * other than success, so EXOS's shell reports it ("Error: Command
+ * failed"), after a line "nvmectl <command>: failed (<reason>)"; each
+ * command also logs "[CMD_nvmectl] <command> : OK|KO" (LOG_TEST) for
+ * scripts reading COM2.  Bare `nvmectl` prints the usage (success).
  */
 #include "nvme_exos.h"
 #include "nvme/nvmectl.h"
@@ -42,12 +45,33 @@ static int controller_word(const char *w, unsigned len)
     return (int)v;
 }
 
+/* What a failed nvmectl returned, in words. */
+static const char *failure_text(int rc)
+{
+    if (rc < 0)
+        return nvme_strerror(rc);
+    return nvme_status_name((uint16_t)rc);
+}
+
+/* Ends a command: the shell sees DF_RETURN_SUCCESS or a failure code
+ * (EXOS then prints "Error: Command failed"), the console a line naming
+ * the command, COM2 "[CMD_nvmectl] <command> : OK|KO". */
+static U32 finish(const char *command, int rc, U32 df)
+{
+    if (rc != 0)
+        ConsolePrint(TEXT("nvmectl %s: failed (%s)\n"), (LPCSTR)command,
+                     (LPCSTR)failure_text(rc));
+    KernelLogText(LOG_TEST, TEXT("[CMD_nvmectl] %s : %s"), (LPCSTR)command,
+                  rc == 0 ? TEXT("OK") : TEXT("KO"));
+    return rc == 0 ? DF_RETURN_SUCCESS : df;
+}
+
 U32 nvme_exos_shell_run(LPCSTR arguments)
 {
     char line[SHELL_LINE_MAX];
+    char command[16];
     char name[8] = {'n', 'v', 'm', 'e', '0', 0, 0, 0};
     const char *p = (const char *)arguments;
-    const char *sub;
     unsigned len = 0, idx = 0;
     LPNVME_CORE_DEVICE d;
     struct nvmectl_io io;
@@ -67,10 +91,20 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         while (is_blank(*p))
             p++;
     }
+    /* The command's name, for messages: its first word, "usage" when
+     * there is none. */
+    for (len = 0; p[len] != 0 && !is_blank(p[len]) && len + 1 < sizeof(command); len++)
+        command[len] = p[len];
+    command[len] = 0;
+    if (len == 0)
+        StringCopy((LPSTR)command, TEXT("usage"));
+
     d = nvme_exos_controller(idx);
     if (d == NULL || d->Ctrl == NULL) {
-        ConsolePrint(TEXT("nvmectl: no NVMe controller nvme%u (nvme-core found %u)\n"), (U32)idx,
-                     (U32)nvme_exos_controller_count());
+        ConsolePrint(TEXT("nvmectl %s: no NVMe controller nvme%u (nvme-core has %u%s)\n"),
+                     (LPCSTR)command, (U32)idx, (U32)nvme_exos_controller_count(),
+                     d != NULL ? TEXT(", this one is shut down") : TEXT(""));
+        KernelLogText(LOG_TEST, TEXT("[CMD_nvmectl] %s : KO"), (LPCSTR)command);
         return DF_RETURN_HARDWARE_ABSENT;
     }
     for (len = 0; p[len] != 0 && len + 1 < sizeof(line); len++)
@@ -88,20 +122,22 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     io.arg = NULL;
     io.buf = d->Blk.bounce;
     io.buf_len = d->Blk.bounce_bytes;
-    io.read_file = NULL;
+    io.read_file = NULL; /* no files here: usage leaves write -f out */
     io.dev_name = name;
 
-    sub = p;
     nvme_exos_blk_lock(&d->Blk); /* the scratch buffer is the bounce buffer */
-    rc = nvmectl_run_line(d->Ctrl, &io, line);
+    /* nvmectl reaches the device behind the block cache: write the cache
+     * back (and Flush) before, and drop it, so both agree afterwards. */
+    rc = nvme_exos_blk_invalidate(&d->Blk);
+    if (rc == 0) {
+        if (line[0] == 0) {
+            nvmectl_usage(&io); /* asked for: not a failure */
+        } else {
+            rc = nvmectl_run_line(d->Ctrl, &io, line);
+        }
+    }
     nvme_exos_blk_unlock(&d->Blk);
-
-    for (len = 0; sub[len] != 0 && !is_blank(sub[len]) && len + 1 < sizeof(line); len++)
-        line[len] = sub[len];
-    line[len] = 0;
-    KernelLogText(LOG_TEST, TEXT("[CMD_nvmectl] %s : %s"), (LPCSTR)line,
-                  rc == 0 ? TEXT("OK") : TEXT("KO"));
-    return rc == 0 ? DF_RETURN_SUCCESS : nvme_exos_df_result(rc);
+    return finish(command, rc, nvme_exos_df_result(rc));
 }
 
 U32 CMD_nvmectl(LPSHELLCONTEXT Context)

@@ -272,17 +272,17 @@ static int cmd_ready(struct nvme_ctrl *ctrl, const struct nvmectl_io *io)
 static int cmd_list(struct nvme_ctrl *ctrl, const struct nvmectl_io *io)
 {
     unsigned n = nvme_ns_count(ctrl);
-    out(io, "%-14s %-10s %-20s %-8s %s\n", "Node", "NSID", "Capacity(sectors)", "LBA", "Size");
+    out(io, "%-12s %-6s %-18s %-6s %s\n", "Node", "NSID", "Capacity(sectors)", "LBA", "Size");
     for (unsigned i = 0; i < n; i++) {
         const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
         char node[24], size[64];
         nvme_snprintf(node, sizeof(node), "%sn%u", dev(io), ns->nsid);
         if (ns->status != NVME_OK && ns->lba_size == 0) {
-            out(io, "%-14s %-10u unusable: %s\n", node, ns->nsid, nvme_strerror(ns->status));
+            out(io, "%-12s %-6u unusable: %s\n", node, ns->nsid, nvme_strerror(ns->status));
             continue;
         }
         fmt_size(size, sizeof(size), ns->nsze << ns->lbads);
-        out(io, "%-14s %-10u %-20llu %-8u %s%s\n", node, ns->nsid, (unsigned long long)ns->nsze,
+        out(io, "%-12s %-6u %-18llu %-6u %s%s\n", node, ns->nsid, (unsigned long long)ns->nsze,
             ns->lba_size, size, ns->status != NVME_OK ? " (unusable)" : "");
     }
     out(io, "%u namespace(s)\n", n);
@@ -385,12 +385,16 @@ static void hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, u
     out(io, "%08llx\n", (unsigned long long)(base + len));
 }
 
-/* Whether `bytes` fit in the scratch buffer after `offset`. */
-static bool fits(const struct nvmectl_io *io, uint64_t offset, uint64_t bytes)
+/* Whether `copies` buffers of `count` blocks fit in the scratch buffer
+ * after `offset`; if not, says how many blocks do. */
+static bool fits(const struct nvmectl_io *io, uint64_t offset, uint64_t count, unsigned lbads,
+                 unsigned copies)
 {
-    if (io->buf == NULL || offset > io->buf_len || bytes > io->buf_len - offset) {
-        out(io, "nvmectl: %llu bytes do not fit the %llu-byte buffer\n",
-            (unsigned long long)bytes, (unsigned long long)io->buf_len);
+    uint64_t room = io->buf != NULL && offset <= io->buf_len ? io->buf_len - offset : 0;
+    uint64_t max = (copies == 2u ? room >> 1 : room) >> lbads; /* no 64-bit division */
+    if (count > max) {
+        out(io, "nvmectl: %llu block(s) do not fit: -c is at most %llu here (%u-byte blocks)\n",
+            (unsigned long long)count, (unsigned long long)max, 1u << lbads);
         return false;
     }
     return true;
@@ -403,7 +407,7 @@ static int cmd_read(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
     if (ns == NULL)
         return rc;
     uint64_t bytes = o->count << ns->lbads;
-    if (!fits(io, 0, bytes))
+    if (!fits(io, 0, o->count, ns->lbads, 1))
         return NVME_ERR_INVAL;
     rc = nvme_read(ctrl, ns->nsid, o->slba, (uint32_t)o->count, io->buf);
     if (rc != NVME_OK)
@@ -421,7 +425,7 @@ static int cmd_write(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const 
     if (ns == NULL)
         return rc;
     uint64_t bytes = o->count << ns->lbads;
-    if (!fits(io, 0, bytes))
+    if (!fits(io, 0, o->count, ns->lbads, 1))
         return NVME_ERR_INVAL;
     uint8_t *b = io->buf;
     unsigned sources = (o->has_pattern ? 1u : 0u) + (o->text ? 1u : 0u) + (o->file ? 1u : 0u);
@@ -491,7 +495,7 @@ static int cmd_verify(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const
         return NVME_ERR_INVAL;
     }
     /* Two buffers of `bytes` each, the pair shifted by `off`. */
-    if (!fits(io, off, 2u * bytes))
+    if (!fits(io, off, o->count, ns->lbads, 2))
         return NVME_ERR_INVAL;
     uint8_t *wbuf = (uint8_t *)io->buf + off;
     uint8_t *rbuf = wbuf + bytes;
@@ -524,9 +528,10 @@ void nvmectl_usage(const struct nvmectl_io *io)
     out(io, "usage: nvmectl <command> [options]\n"
             "  info | ready | list | smart\n"
             "  read   -n NSID -s LBA [-c COUNT]\n");
-    out(io, "  write  -n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT | -f FILE)\n"
-            "  flush  -n NSID\n"
-            "  verify -n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]\n");
+    out(io, "  write  -n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT%s)\n"
+            "  flush  -n NSID\n",
+        io->read_file != NULL ? " | -f FILE" : "");
+    out(io, "  verify -n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]\n");
     out(io, "  (-c counts blocks from 1; numbers may be 0x hex)\n");
 }
 

@@ -376,6 +376,13 @@ static inline U8 GetDeviceInterruptVector(U8 Slot)
     return (U8)(DEVICE_INTERRUPT_VECTOR_BASE + Slot);
 }
 
+/* include/sync/DeferredWork.h */
+typedef void (*DEFERRED_WORK_POLL_CALLBACK)(LPVOID Context);
+#define DEFERRED_WORK_INVALID_HANDLE 0xFFFFFFFFU
+
+/* include/core/Driver.h */
+#define DRIVER_FLAG_READY 0x00000001
+
 /* include/shell/Shell-Shared.h: only the leading fields the shim reads
  * (the command line and the parse position); the real structure goes on. */
 typedef struct tag_SHELLINPUTSTATE {
@@ -444,6 +451,7 @@ BOOL DeviceInterruptRegister(const DEVICE_INTERRUPT_REGISTRATION *Registration, 
 BOOL DeviceInterruptUnregister(U8 Slot);
 U8 GetLocalAPICId(void);
 BOOL DeferredWorkIsPollingMode(void);
+U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOID Context, LPCSTR Name);
 /* system/Clock.h, utils/BusyWait.h */
 UINT GetSystemTime(void);
 void BusyWaitMilliseconds(UINT Milliseconds);
@@ -480,6 +488,8 @@ _Static_assert(DF_RETURN_SUCCESS == 0 && DF_RETURN_BAD_PARAMETER == 2 && DF_RETU
                "EXOS return codes moved");
 _Static_assert(DISK_ACCESS_DISABLE == 1 && DISK_ACCESS_READONLY == 2, "EXOS disk access bits moved");
 _Static_assert(DEVICE_INTERRUPT_INVALID_SLOT == 0xFF, "EXOS invalid slot moved");
+_Static_assert(DRIVER_FLAG_READY == 1 && DEFERRED_WORK_INVALID_HANDLE == 0xFFFFFFFFU,
+               "EXOS driver flag or deferred-work handle moved");
 _Static_assert(sizeof(((IOCONTROL *)0)->SectorLow) == 4 && sizeof(((IOCONTROL *)0)->NumSectors) == 4,
                "EXOS IOCONTROL fields changed");
 _Static_assert(sizeof(PHYSICAL) == sizeof(void *), "PHYSICAL is pointer sized");

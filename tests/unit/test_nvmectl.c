@@ -73,8 +73,8 @@ static void list_shows_every_namespace_with_its_capacity(void **state)
     struct fx f;
     start_two_namespaces(&f);
     assert_int_equal(fx_nvmectl(&f, &out, "list"), 0);
-    expect("nvme0n1        1          262144               512      134217728 bytes (128.0 MiB)");
-    expect("nvme0n4        4          16384                4096     67108864 bytes (64.0 MiB)");
+    expect("nvme0n1      1      262144             512    134217728 bytes (128.0 MiB)");
+    expect("nvme0n4      4      16384              4096   67108864 bytes (64.0 MiB)");
     expect("2 namespace(s)");
     fx_stop(&f);
 }

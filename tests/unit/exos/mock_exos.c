@@ -155,6 +155,13 @@ BOOL DeferredWorkIsPollingMode(void)
 {
     return mock_exos.polling_mode;
 }
+U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOID Context, LPCSTR Name)
+{
+    (void)Name;
+    mock_exos.deferred_poll = PollCallback;
+    mock_exos.deferred_ctx = Context;
+    return 3;
+}
 
 /* Flags */
 void ExosTestSaveFlags(UINT *Flags)

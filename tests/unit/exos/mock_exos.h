@@ -34,6 +34,8 @@ struct mock_exos {
     unsigned unregistered;
     U8 apic_id;
     BOOL polling_mode;
+    DEFERRED_WORK_POLL_CALLBACK deferred_poll; /* DeferredWorkRegisterPollOnly */
+    LPVOID deferred_ctx;
     /* flags (SaveFlags & co) */
     UINT eflags;            /* 0x200: interrupts enabled */
     /* time */

@@ -12,7 +12,7 @@
 
 /* --- block ops mocked with cmocka ------------------------------------------- */
 
-static uint8_t device_data[64 * 4096]; /* what the fake namespace holds */
+static uint8_t device_data[1024 * 512]; /* what the fake namespace holds */
 
 static int mock_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
 {
@@ -297,6 +297,275 @@ static void test_unmappable_buffer_falls_back_to_bounce(void **state)
     assert_memory_equal(user, device_data + 5 * 512, 512);
 }
 
+/* --- write-back cache, durability window, shutdown -------------------------------------- */
+
+static uint8_t *cache_mem; /* 4 segments */
+
+static void use_cache(void)
+{
+    cache_mem = aligned_alloc(4096, 4 * NVME_EXOS_SEG_BYTES);
+    nvme_exos_blk_configure(&blk, true, 1000, cache_mem, 4 * NVME_EXOS_SEG_BYTES);
+    assert_int_equal(blk.nsegs, 4);
+}
+
+static void done_cache(void)
+{
+    free(cache_mem);
+    cache_mem = NULL;
+}
+
+static void expect_flush(int rc)
+{
+    expect_value(mock_flush, nsid, 1);
+    will_return(mock_flush, rc);
+}
+
+/* A segment's blocks start at blk.segs[i].data: find the one holding lba. */
+static const void *seg_data_of(uint64_t lba)
+{
+    for (unsigned i = 0; i < blk.nsegs; i++)
+        if (blk.segs[i].nsid == 1 && lba >= blk.segs[i].first &&
+            lba < blk.segs[i].first + blk.segs[i].blocks)
+            return blk.segs[i].data + (lba - blk.segs[i].first) * 512;
+    return NULL;
+}
+
+static void test_default_is_write_back(void **state)
+{
+    (void)state;
+    assert_false(blk.write_through);
+    assert_int_equal(blk.flush_ms, NVME_EXOS_FLUSH_MS);
+    assert_int_equal(NVME_EXOS_FLUSH_MS, 1000);
+}
+
+static void test_adjacent_writes_merge_into_one_command(void **state)
+{
+    (void)state;
+    use_cache();
+    /* Eight one-sector writes, as EXOS's file systems issue them: none
+     * reaches the device yet. */
+    for (unsigned i = 0; i < 8; i++) {
+        memset(user, 0x30 + i, 512);
+        assert_int_equal(disk_io(DF_DISK_WRITE, 16 + i, 1, user, 512), DF_RETURN_SUCCESS);
+    }
+    assert_true(blk.unflushed);
+    /* A read of them is served from the cache. */
+    assert_int_equal(disk_io(DF_DISK_READ, 19, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(user[0], 0x33);
+    /* The window passes: one write command of 8 blocks, then a Flush. */
+    mock_exos.sys_ms += 1000;
+    expect_write(16, 8, seg_data_of(16), 0);
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    assert_false(blk.unflushed);
+    assert_int_equal(device_data[16 * 512], 0x30);
+    assert_int_equal(device_data[23 * 512 + 511], 0x37);
+    assert_int_equal(blk.stats.flushes, 1);
+    /* Nothing left: the next tick does nothing. */
+    mock_exos.sys_ms += 5000;
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    done_cache();
+}
+
+static void test_window_is_not_passed_early(void **state)
+{
+    (void)state;
+    use_cache();
+    mock_exos.sys_ms = 5000;
+    assert_int_equal(disk_io(DF_DISK_WRITE, 3, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms = 5999;
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0); /* no mock call expected */
+    /* The window counts from the first write since the last Flush, not
+     * from the latest one. */
+    assert_int_equal(disk_io(DF_DISK_WRITE, 4, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms = 6000;
+    expect_write(3, 2, seg_data_of(3), 0);
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    done_cache();
+}
+
+static void test_request_path_keeps_the_window(void **state)
+{
+    (void)state;
+    use_cache();
+    assert_int_equal(disk_io(DF_DISK_WRITE, 40, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1500;
+    /* A writer that keeps the lock busy: its own request syncs. */
+    expect_write(40, 2, seg_data_of(40), 0);
+    expect_flush(0);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 41, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_false(blk.unflushed);
+    done_cache();
+}
+
+static void test_read_miss_reads_whole_segment_ahead(void **state)
+{
+    (void)state;
+    use_cache();
+    /* 64 KiB segments of 512-byte blocks: LBA 130 lives in [128, 256). */
+    expect_value(mock_read, h, HANDLE);
+    expect_value(mock_read, nsid, 1);
+    expect_value(mock_read, lba, 128);
+    expect_value(mock_read, count, 128);
+    expect_any(mock_read, buf);
+    will_return(mock_read, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 130, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 130 * 512, 512);
+    /* the next sectors are hits: no more mock calls */
+    assert_int_equal(disk_io(DF_DISK_READ, 131, 4, user, 4 * 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 131 * 512, 4 * 512);
+    assert_int_equal(blk.stats.read_hits, 1);
+    assert_int_equal(blk.stats.read_misses, 1);
+    done_cache();
+}
+
+static void test_last_segment_is_clamped_to_namespace(void **state)
+{
+    (void)state;
+    use_cache();
+    /* The namespace has 1000 blocks: the segment [896, 1024) holds 104. */
+    expect_value(mock_read, h, HANDLE);
+    expect_value(mock_read, nsid, 1);
+    expect_value(mock_read, lba, 896);
+    expect_value(mock_read, count, 104);
+    expect_any(mock_read, buf);
+    will_return(mock_read, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 999, 1, user, 512), DF_RETURN_SUCCESS);
+    done_cache();
+}
+
+static void test_large_requests_bypass_cache_after_dirty_overlap(void **state)
+{
+    (void)state;
+    use_cache();
+    memset(user, 0x77, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 2, 1, user, 512), DF_RETURN_SUCCESS);
+    /* A 64 KiB read over it: the dirty block goes out first, then one
+     * zero-copy read of the whole request. */
+    expect_write(2, 1, seg_data_of(2), 0);
+    expect_read(0, 128, user, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 128, user, 128 * 512), DF_RETURN_SUCCESS);
+    assert_int_equal(user[2 * 512], 0x77);
+    /* A large write updates the cached copy (clean) and goes straight out. */
+    memset(user, 0x55, 128 * 512);
+    expect_write(0, 128, user, 0);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 0, 128, user, 128 * 512), DF_RETURN_SUCCESS);
+    assert_int_equal(((const uint8_t *)seg_data_of(2))[0], 0x55);
+    assert_true(blk.unflushed); /* the Flush is still owed */
+    mock_exos.sys_ms += 1000;
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    done_cache();
+}
+
+static void test_eviction_writes_back_least_recently_used(void **state)
+{
+    (void)state;
+    use_cache();
+    /* Five segments through a four-segment cache. */
+    for (unsigned s = 0; s < 4; s++)
+        assert_int_equal(disk_io(DF_DISK_WRITE, s * 128, 1, user, 512), DF_RETURN_SUCCESS);
+    expect_write(0, 1, seg_data_of(0), 0);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 4 * 128, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_null(seg_data_of(0));
+    done_cache();
+}
+
+static void test_failed_write_back_stays_owed(void **state)
+{
+    (void)state;
+    use_cache();
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1000;
+    expect_write(9, 1, seg_data_of(9), NVME_ERR_TIMEOUT);
+    assert_int_equal(nvme_exos_blk_tick(&blk), NVME_ERR_TIMEOUT);
+    assert_true(blk.unflushed);
+    expect_write(9, 1, seg_data_of(9), 0);
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    assert_false(blk.unflushed);
+    done_cache();
+}
+
+static void test_shutdown_writes_back_flushes_and_stops(void **state)
+{
+    (void)state;
+    use_cache();
+    assert_int_equal(disk_io(DF_DISK_WRITE, 12, 2, user, 1024), DF_RETURN_SUCCESS);
+    /* Before the window: shutdown does not wait for it. */
+    expect_write(12, 2, seg_data_of(12), 0);
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_shutdown(&blk), 0);
+    assert_true(blk.stopped);
+    assert_int_equal(disk_io(DF_DISK_READ, 12, 1, user, 512), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 12, 1, user, 512), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+    done_cache();
+}
+
+static void test_shutdown_with_nothing_written_sends_nothing(void **state)
+{
+    (void)state;
+    assert_int_equal(nvme_exos_blk_shutdown(&blk), 0); /* no mock call expected */
+}
+
+static void test_no_volatile_cache_no_flush(void **state)
+{
+    (void)state;
+    cache_mem = aligned_alloc(4096, NVME_EXOS_SEG_BYTES);
+    nvme_exos_blk_configure(&blk, false, 1000, cache_mem, NVME_EXOS_SEG_BYTES);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 1, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1000;
+    expect_write(1, 1, seg_data_of(1), 0); /* written back, no Flush */
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    assert_false(blk.unflushed);
+    done_cache();
+}
+
+static void test_write_through_with_cache_keeps_it_coherent(void **state)
+{
+    (void)state;
+    use_cache();
+    blk.write_through = true;
+    expect_value(mock_read, h, HANDLE);
+    expect_value(mock_read, nsid, 1);
+    expect_value(mock_read, lba, 0);
+    expect_value(mock_read, count, 128);
+    expect_any(mock_read, buf);
+    will_return(mock_read, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 5, 1, user, 512), DF_RETURN_SUCCESS);
+    memset(user, 0xEE, 512);
+    expect_write(5, 1, user, 0);
+    expect_flush(0);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 5, 1, user, 512), DF_RETURN_SUCCESS);
+    memset(user, 0, 512);
+    assert_int_equal(disk_io(DF_DISK_READ, 5, 1, user, 512), DF_RETURN_SUCCESS); /* a hit */
+    assert_int_equal(user[0], 0xEE);
+    done_cache();
+}
+
+static void test_invalidate_syncs_and_drops(void **state)
+{
+    (void)state;
+    use_cache();
+    assert_int_equal(disk_io(DF_DISK_WRITE, 7, 1, user, 512), DF_RETURN_SUCCESS);
+    expect_write(7, 1, seg_data_of(7), 0);
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_invalidate(&blk), 0);
+    assert_null(seg_data_of(7));
+    done_cache();
+}
+
+static void test_pci_name_is_bus_device_function(void **state)
+{
+    char b[16];
+    (void)state;
+    assert_string_equal(nvme_exos_pci_name(0, 4, 0, b), "00:04.0");
+    assert_string_equal(nvme_exos_pci_name(0x3a, 0x1f, 7, b), "3a:1f.7");
+}
+
 /* --- access control -------------------------------------------------------------------- */
 
 static UINT set_access(LPNVME_CORE_DISK d, U32 access)
@@ -454,6 +723,21 @@ int main(void)
         T(test_error_mapping),
         T(test_failures_are_not_retried_twice),
         T(test_reset_resets_controller),
+        T(test_default_is_write_back),
+        T(test_adjacent_writes_merge_into_one_command),
+        T(test_window_is_not_passed_early),
+        T(test_request_path_keeps_the_window),
+        T(test_read_miss_reads_whole_segment_ahead),
+        T(test_last_segment_is_clamped_to_namespace),
+        T(test_large_requests_bypass_cache_after_dirty_overlap),
+        T(test_eviction_writes_back_least_recently_used),
+        T(test_failed_write_back_stays_owed),
+        T(test_shutdown_writes_back_flushes_and_stops),
+        T(test_shutdown_with_nothing_written_sends_nothing),
+        T(test_no_volatile_cache_no_flush),
+        T(test_write_through_with_cache_keeps_it_coherent),
+        T(test_invalidate_syncs_and_drops),
+        T(test_pci_name_is_bus_device_function),
     };
     return cmocka_run_group_tests_name("exos_disk", tests, NULL, NULL);
 }

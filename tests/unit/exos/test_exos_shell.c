@@ -37,6 +37,12 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
     return mock_type(int);
 }
 
+void nvmectl_usage(const struct nvmectl_io *io)
+{
+    function_called();
+    io->print(io->arg, "usage: nvmectl <command> [options]\n");
+}
+
 static uint8_t scratch[2][8192] __attribute__((aligned(4096)));
 
 static int setup(void **state)
@@ -92,10 +98,20 @@ static void test_missing_controller(void **state)
 {
     (void)state;
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme7 list")), DF_RETURN_HARDWARE_ABSENT);
-    assert_non_null(strstr(mock_exos.console, "no NVMe controller nvme7"));
+    assert_non_null(strstr(mock_exos.console, "nvmectl list: no NVMe controller nvme7"));
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] list : KO");
     ndevs = 0;
     mock_exos.console[0] = 0;
-    assert_int_equal(nvme_exos_shell_run(TEXT("list")), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(nvme_exos_shell_run(TEXT("info")), DF_RETURN_HARDWARE_ABSENT);
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] info : KO");
+}
+
+static void test_shut_down_controller_is_reported(void **state)
+{
+    (void)state;
+    devs[1].Ctrl = NULL; /* after EXOS's shutdown path ran */
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme1 info")), DF_RETURN_HARDWARE_ABSENT);
+    assert_non_null(strstr(mock_exos.console, "this one is shut down"));
 }
 
 static void test_failure_is_reported(void **state)
@@ -109,14 +125,64 @@ static void test_failure_is_reported(void **state)
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] bogus : KO");
 }
 
-static void test_no_arguments_prints_usage_via_front_end(void **state)
+/* EXOS's shell reports any return other than DF_RETURN_SUCCESS as a
+ * failure; the line before it names the command and the reason. */
+static void test_failures_name_the_command(void **state)
 {
     (void)state;
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "smart");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, NVME_ERR_TIMEOUT);
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme1 smart")), DF_RETURN_INPUT_OUTPUT);
+    assert_non_null(strstr(mock_exos.console, "nvmectl smart: failed (timeout)"));
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] smart : KO");
+    /* a device status is named too */
+    mock_exos.console[0] = 0;
     expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "");
+    expect_string(nvmectl_run_line, line, "read -n 1 -s 999999999");
     expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, NVME_ERR_INVAL);
-    run_shell("nvmectl", 7);
+    will_return(nvmectl_run_line, NVME_SF(0, 0x80) | NVME_SF_DNR_BIT);
+    assert_int_equal(nvme_exos_shell_run(TEXT("read -n 1 -s 999999999")), DF_RETURN_BAD_PARAMETER);
+    assert_non_null(strstr(mock_exos.console, "nvmectl read: failed (LBA Out of Range)"));
+}
+
+static void test_no_arguments_prints_usage_and_succeeds(void **state)
+{
+    (void)state;
+    expect_function_call(nvmectl_usage);
+    assert_int_equal(run_shell("nvmectl", 7), DF_RETURN_SUCCESS);
+    assert_non_null(strstr(mock_exos.console, "usage: nvmectl"));
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] usage : OK");
+}
+
+/* nvmectl reaches the device behind the block cache: what the cache owes
+ * is written back and Flushed before the command runs. */
+static unsigned flushes;
+static int count_flush(void *h, uint32_t nsid)
+{
+    (void)h;
+    assert_int_equal(nsid, 1);
+    flushes++;
+    return 0;
+}
+static const struct nvme_exos_blk_ops flush_ops = {.flush = count_flush};
+
+static void test_cache_is_synced_before_nvmectl(void **state)
+{
+    (void)state;
+    flushes = 0;
+    devs[0].Blk.ops = &flush_ops;
+    devs[0].Blk.volatile_cache = true;
+    devs[0].Blk.unflushed = true;
+    devs[0].Blk.owed_nsid[0] = 1;
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "write -n 1 -s 0 -p 7");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("write -n 1 -s 0 -p 7")), DF_RETURN_SUCCESS);
+    assert_int_equal(flushes, 1);
+    assert_false(devs[0].Blk.unflushed);
 }
 
 int main(void)
@@ -125,8 +191,11 @@ int main(void)
         cmocka_unit_test_setup(test_arguments_reach_front_end_raw, setup),
         cmocka_unit_test_setup(test_controller_selector, setup),
         cmocka_unit_test_setup(test_missing_controller, setup),
+        cmocka_unit_test_setup(test_shut_down_controller_is_reported, setup),
         cmocka_unit_test_setup(test_failure_is_reported, setup),
-        cmocka_unit_test_setup(test_no_arguments_prints_usage_via_front_end, setup),
+        cmocka_unit_test_setup(test_failures_name_the_command, setup),
+        cmocka_unit_test_setup(test_no_arguments_prints_usage_and_succeeds, setup),
+        cmocka_unit_test_setup(test_cache_is_synced_before_nvmectl, setup),
     };
     return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
 }

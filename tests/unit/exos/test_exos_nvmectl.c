@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_exos_nvmectl.c - nvmectl as EXOS's shell runs it (no files, the
+ * glue's 64 KiB scratch buffer, an 80-column console), against the
+ * simulated controller: the usage offers only what works there, the
+ * messages give the real limits, `list` fits 80 columns.
+ */
+#include "fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* NVME_EXOS_BOUNCE_BYTES (nvme_exos.h, not included: EXOS types) */
+#define EXOS_SCRATCH_BYTES (64u * 1024u)
+
+static struct fx_out out;
+
+/* nvmectl with the io the EXOS shell command builds (nvme_exos_shell.c). */
+static int exos_nvmectl(struct fx *f, const char *line)
+{
+    static char buf[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
+    char copy[256];
+    struct nvmectl_io io;
+    memset(&io, 0, sizeof(io));
+    io.print = fx_print;
+    io.arg = &out;
+    io.buf = buf;
+    io.buf_len = sizeof(buf);
+    io.read_file = NULL;
+    io.dev_name = "nvme0";
+    out.len = 0;
+    out.text[0] = 0;
+    snprintf(copy, sizeof(copy), "%s", line);
+    return nvmectl_run_line(f->ctrl, &io, copy);
+}
+
+static void start(struct fx *f)
+{
+    fx_config(f);
+    f->ns[0].nsid = 1;
+    f->ns[0].blocks = 262144; /* 128 MiB of 512, as QEMU's disk in the README */
+    f->ns[1].nsid = 4;
+    f->ns[1].blocks = 16384;
+    f->ns[1].lba_size = 4096;
+    f->cfg.ns_count = 2;
+    fx_start(f);
+}
+
+static void test_usage_offers_no_file_source(void **state)
+{
+    struct fx f;
+    (void)state;
+    start(&f);
+    assert_int_not_equal(exos_nvmectl(&f, "frobnicate"), 0);
+    assert_non_null(strstr(out.text, "write  -n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT)"));
+    assert_null(strstr(out.text, "-f FILE"));
+    assert_non_null(strstr(out.text, "verify"));
+    assert_non_null(strstr(out.text, "flush"));
+    fx_stop(&f);
+}
+
+static void test_list_fits_80_columns(void **state)
+{
+    struct fx f;
+    (void)state;
+    start(&f);
+    assert_int_equal(exos_nvmectl(&f, "list"), 0);
+    assert_non_null(strstr(out.text, "nvme0n1"));
+    assert_non_null(strstr(out.text, "134217728 bytes (128.0 MiB)"));
+    for (const char *p = out.text; *p != 0;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+        if (len >= 80)
+            fail_msg("line of %zu columns: %.*s", len, (int)len, p);
+        p += len + (nl != NULL ? 1 : 0);
+    }
+    fx_stop(&f);
+}
+
+static void test_limits_are_the_real_ones(void **state)
+{
+    struct fx f;
+    (void)state;
+    start(&f);
+    /* verify needs two buffers: 64 blocks of 512 fit 64 KiB, not 127 */
+    assert_int_not_equal(exos_nvmectl(&f, "verify -n 1 -s 0 -c 127"), 0);
+    assert_non_null(strstr(out.text, "-c is at most 64 here"));
+    assert_int_equal(exos_nvmectl(&f, "verify -n 1 -s 0 -c 64"), 0);
+    /* read: one buffer, 128 blocks of 512 or 16 of 4096 */
+    assert_int_not_equal(exos_nvmectl(&f, "read -n 1 -s 0 -c 129"), 0);
+    assert_non_null(strstr(out.text, "-c is at most 128 here"));
+    assert_int_not_equal(exos_nvmectl(&f, "write -n 4 -s 0 -c 17 -p 1"), 0);
+    assert_non_null(strstr(out.text, "-c is at most 16 here (4096-byte blocks)"));
+    assert_int_equal(exos_nvmectl(&f, "write -n 4 -s 0 -c 16 -p 1"), 0);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_usage_offers_no_file_source),
+        cmocka_unit_test(test_list_fits_80_columns),
+        cmocka_unit_test(test_limits_are_the_real_ones),
+    };
+    return cmocka_run_group_tests_name("exos_nvmectl", tests, NULL, NULL);
+}
