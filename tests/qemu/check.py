@@ -10,6 +10,10 @@ list of nvmectl commands, then checks the serial output (and, for writes,
 the disk images on the host after QEMU exited).  Exit status 0 = pass.
 Cases (see CASES below):
   basic, intx, poll, xfer       the controller working normally
+  irq                           the interrupt case of the ISA: INTx through the
+                                IOAPIC (x86), MSI-X through the GICv3 ITS
+                                (aarch64), INTx through the PLIC (riscv64)
+  basic-smp2                    basic with 2 vCPUs (aarch64: multi-threaded TCG)
   recovery-throttle, recovery-unplug, recovery-blkdebug, recovery-aer
                                 error recovery on QEMU's controller (ctest
                                 label "recovery")
@@ -112,10 +116,37 @@ def read_at(path, off, n):
 # --------------------------------------------------------------------------
 SIG = "NVMECORE-SIG-"
 
+# --- begin h-arm: what differs per ISA -------------------------------------
+# QEMU binary and its Debian package; the interrupt mode of basic/xfer
+# (riscv64 virt has no MSI controller: INTx through the PLIC) and of the
+# "irq" case; x86 boots through SeaBIOS, which leaves the controller
+# enabled, the virt machines run no firmware (CC.EN=0 at start).
+ARCHS = {
+    "x86_64": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True),
+    "i386": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True),
+    "aarch64": dict(qemu="qemu-system-aarch64", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False),
+    "riscv64": dict(qemu="qemu-system-riscv64", pkg="qemu-system-misc", io_irq="intx", irq="intx", bios=False),
+}
 
-def case_basic(w):
-    """info, ready, list (NSIDs 1, 2, 4), flush on the I/O CQ with MSI-X,
-    MBR read, signatures written to every namespace, smart."""
+
+def isa(w):
+    return ARCHS[w.args.arch]
+
+
+def check_io_irqs(c, mode, vectors_re):
+    """check-irqs output: the I/O vector (v1 with MSI-X, v0 with INTx) fired."""
+    if mode == "msix":
+        c.has(r"^irqs: mode=msix vectors=%s intx=0 nvme_ctrl_irq_count=[1-9]\d* delivered: .*v1=[1-9]" % vectors_re,
+              "MSI-X: nvme_ctrl_irq_count > 0, I/O vector 1 delivered")
+    else:
+        c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=[1-9]\d* delivered: v0=[1-9]",
+              "INTx: nvme_ctrl_irq_count > 0, vector 0 delivered")
+# --- end h-arm ---
+
+
+def case_basic(w, run_args=()):
+    """info, ready, list (NSIDs 1, 2, 4), flush on the I/O CQ with MSI-X
+    (INTx on riscv64), MBR read, signatures written to every namespace, smart."""
     ns = [  # (nsid, size, lbs, mbr, signature LBA)
         (1, 32 * MiB, 512, True, 20000),
         (2, 16 * MiB, 512, False, 1000),
@@ -133,7 +164,7 @@ def case_basic(w):
     for nsid, size, lbs, mbr, lba in ns:
         cmds.append("read -n %d -s %d" % (nsid, lba))
     cmds += ["smart", "check-irqs"]
-    c = w.boot(specs, cmds, irq="msix")
+    c = w.boot(specs, cmds, irq=isa(w)["io_irq"], run_args=run_args)
 
     # 1. info: registers and identify data as QEMU 7.2 configures them
     s = c.section("info")
@@ -144,9 +175,15 @@ def case_basic(w):
     c.ok(re.search(r"^vid\s*: 0x1b36$", s, re.M) is not None, "info: vendor 1b36 (Red Hat/QEMU)")
     c.has(r"^harness: left by firmware: CAP=0x[0-9a-f]+ VS=0x00010400 .*MQES\+1=2048",
           "raw registers: VS=0x00010400, MQES+1=2048")
-    # 2. ready, from the state SeaBIOS left
-    c.has(r"^harness: left by firmware: .* CC\.EN=1 CSTS\.RDY=1$", "SeaBIOS left CC.EN=1, CSTS.RDY=1")
-    c.has(r"^harness: nvme_ctrl_init ok .*enabled_at_start=1", "enabled_at_start=1 reported by the core")
+    # 2. ready, from the state SeaBIOS left (the virt machines run no firmware)
+    if isa(w)["bios"]:
+        c.has(r"^harness: left by firmware: .* CC\.EN=1 CSTS\.RDY=1$", "SeaBIOS left CC.EN=1, CSTS.RDY=1")
+        c.has(r"^harness: nvme_ctrl_init ok .*enabled_at_start=1", "enabled_at_start=1 reported by the core")
+    else:
+        c.has(r"^harness: pci [0-9a-f:.]+ BAR0 64-bit 16 KiB -> 0x[0-9a-f]+$",
+              "BAR0 sized (16 KiB, 64-bit) and assigned by the harness from the device tree's window")
+        c.has(r"^harness: left by firmware: .* CC\.EN=0 CSTS\.RDY=0$", "no firmware: CC.EN=0, CSTS.RDY=0")
+        c.has(r"^harness: nvme_ctrl_init ok .*enabled_at_start=0", "enabled_at_start=0 reported by the core")
     c.ok(re.search(r"controller is up .*RDY=1 CFS=0", c.section("ready")) is not None,
          "ready: controller is up, RDY=1 CFS=0")
     # 3. list: NSIDs 1, 2, 4 with their capacities in sectors
@@ -158,8 +195,7 @@ def case_basic(w):
     c.ok(re.search(r"^3 namespace\(s\)", s, re.M) is not None, "list: 3 namespaces")
     # 4. flush completes on the I/O CQ; MSI-X interrupts reached the core
     c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1 completes")
-    c.has(r"^irqs: mode=msix vectors=[2-9]\d* intx=0 nvme_ctrl_irq_count=[1-9]\d* delivered: .*v1=[1-9]",
-          "MSI-X: nvme_ctrl_irq_count > 0, I/O vector 1 delivered")
+    check_io_irqs(c, isa(w)["io_irq"], r"[2-9]\d*")
     # 5. the MBR, byte for byte
     got = hexdump_bytes(c.section("read -n 1 -s 0"))
     want = read_at(os.path.join(w.dir, "ns1.img"), 0, 512)
@@ -197,9 +233,18 @@ def irq_case(w, mode):
     c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1 completes on the I/O CQ")
     c.ok("verify ok" in c.section("verify -n 1 -s 5 -c 8"), "verify 8 blocks after a controller reset")
     if mode == "intx":
-        c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> IOAPIC pin \d+", "INTx routed through the IOAPIC")
+        if w.args.arch == "riscv64":
+            c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> PLIC source \d+",
+                  "INTx routed through the PLIC (source from the device tree's interrupt-map)")
+        else:
+            c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> IOAPIC pin \d+", "INTx routed through the IOAPIC")
         c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=[1-9]\d* delivered: v0=[1-9]",
               "INTx: nvme_ctrl_irq_count > 0")
+    elif mode == "msix":
+        c.has(r"^harness: irq_setup\(want=\d+\): MSI-X vectors \d+ granted: DeviceID 0x[0-9a-f]+ .*-> ITS 0x",
+              "MSI-X through the GICv3 ITS (MAPD/MAPTI to LPIs)")
+        c.has(r"^irqs: mode=msix vectors=[2-9] intx=0 nvme_ctrl_irq_count=[1-9]\d* delivered: v0=[1-9]\d* v1=[1-9]",
+              "MSI-X after the reset: admin vector 0 and I/O vector 1 delivered")
     else:
         c.hasnt(r"^harness: irq_setup", "polling: no interrupt set up")
         c.has(r"^irqs: mode=poll vectors=0 intx=0 nvme_ctrl_irq_count=0 delivered: none",
@@ -210,6 +255,19 @@ def irq_case(w, mode):
 def case_intx(w):
     """I/O queue + Flush with INTx through the IOAPIC, reset, I/O again."""
     return irq_case(w, "intx")
+
+
+def case_irq(w):
+    """The ISA's interrupt path: I/O queue + Flush, reset, I/O again, with
+    INTx (x86: IOAPIC, riscv64: PLIC) or MSI-X (aarch64: GICv3 ITS)."""
+    return irq_case(w, isa(w)["irq"])
+
+
+def case_basic_smp2(w):
+    """basic with 2 vCPUs (-smp 2; aarch64: -accel tcg,thread=multi)."""
+    c = case_basic(w, run_args=["--smp", "2"])
+    c.has(r"^harness: .*\b2 CPUs? in the device tree", "the device tree lists 2 CPUs")
+    return c
 
 
 def case_poll(w):
@@ -230,7 +288,7 @@ def case_xfer(w):
     cmds += ["verify -n 1 -s %d -c %d -k %d" % (s, n, i) for i, (s, n) in enumerate(v512)]
     cmds += ["verify -n 2 -s %d -c %d -k %d" % (s, n, 100 + i) for i, (s, n) in enumerate(v4k)]
     cmds += ["!read -n 1 -s 32768", "!verify -n 3 -s 0 -c 1", "smart", "check-irqs"]
-    c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq="msix",
+    c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq=isa(w)["io_irq"],
                ctrl="mdts=2,smart_critical_warning=5", opts=["ioq=2"])
     c.ok(re.search(r"^mdts\s*: 16384 bytes", c.section("info"), re.M) is not None,
          "info: MDTS 16384 bytes (mdts=2)")
@@ -246,7 +304,10 @@ def case_xfer(w):
     c.ok(re.search(r"^critical_warning\s*: 0x5\b", s, re.M) is not None,
          "smart: critical_warning 0x5 (smart_critical_warning=5)")
     c.ok(re.search(r"^temperature\s*: \d+ C", s, re.M) is not None, "smart: temperature")
-    c.has(r"^irqs: mode=msix vectors=3 intx=0 nvme_ctrl_irq_count=[1-9]", "two I/O queues: 3 MSI-X vectors")
+    if isa(w)["io_irq"] == "msix":
+        c.has(r"^irqs: mode=msix vectors=3 intx=0 nvme_ctrl_irq_count=[1-9]", "two I/O queues: 3 MSI-X vectors")
+    else:
+        c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=[1-9]", "two I/O queues on one INTx line")
     return c
 
 
@@ -572,6 +633,7 @@ def case_runner_dry_run(w):
 
 
 CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
+         "irq": case_irq, "basic-smp2": case_basic_smp2,
          "recovery-throttle": case_recovery_throttle, "recovery-unplug": case_recovery_unplug,
          "recovery-blkdebug": case_recovery_blkdebug, "recovery-aer": case_recovery_aer,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
@@ -641,14 +703,15 @@ class Work:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=sorted(CASES))
-    ap.add_argument("--arch", default="x86_64")
+    ap.add_argument("--arch", default="x86_64", choices=sorted(ARCHS))
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--run", default=os.path.join(HERE, "run.sh"))
     ap.add_argument("--workdir")
     ap.add_argument("--timeout", type=int, default=60)
     args = ap.parse_args()
-    if shutil.which("qemu-system-x86_64") is None:
-        print("FAIL: qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
+    q = ARCHS[args.arch]
+    if shutil.which(q["qemu"]) is None:
+        print("FAIL: %s not found (apt-get install %s)" % (q["qemu"], q["pkg"]))
         return 1
     tmp = args.workdir or tempfile.mkdtemp(prefix="nvme-qemu-%s-%s." % (args.case, args.arch))
     os.makedirs(tmp, exist_ok=True)

@@ -172,3 +172,26 @@ uint32_t fdt_u32(const struct fdt_node *n, const char *name, uint32_t dflt)
     const void *p = fdt_prop(n, name, &len);
     return p && len == 4 ? be32(p) : dflt;
 }
+
+unsigned fdt_count_device_type(const char *type)
+{
+    unsigned n = 0;
+    uint32_t off = 0;
+    while (off + 4 <= struct_size) {
+        uint32_t tok = be32(structs + off);
+        if (tok == TOK_BEGIN) {
+            off += 4 + align4((uint32_t)strlen((const char *)structs + off + 4) + 1);
+        } else if (tok == TOK_PROP) {
+            uint32_t len = be32(structs + off + 4);
+            if (!strcmp(strings + be32(structs + off + 8), "device_type") &&
+                !strcmp((const char *)structs + off + 12, type))
+                n++;
+            off += 12 + align4(len);
+        } else if (tok == TOK_END || tok == TOK_NOP) {
+            off += 4;
+        } else {
+            break;
+        }
+    }
+    return n;
+}

@@ -34,5 +34,7 @@ uint64_t fdt_cells(const void *p, unsigned cells);
 bool fdt_reg(const struct fdt_node *n, unsigned i, uint64_t *base, uint64_t *size);
 /* A one-cell property, `dflt` when absent. */
 uint32_t fdt_u32(const struct fdt_node *n, const char *name, uint32_t dflt);
+/* How many nodes have device_type = `type` (e.g. "cpu"). */
+unsigned fdt_count_device_type(const char *type);
 
 #endif

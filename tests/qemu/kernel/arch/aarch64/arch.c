@@ -208,9 +208,11 @@ const char *arch_init(void)
             fdt_total_size());
     serial_write(cmdline);
     serial_write("\n");
-    kprintf("harness: EL%llu, MPIDR 0x%llx, MMU on: RAM Normal WB cacheable, MMIO Device-nGnRE; "
+    unsigned ncpu = fdt_count_device_type("cpu");
+    kprintf("harness: EL%llu, MPIDR 0x%llx (%u CPU%s in the device tree; the others stay off until "
+            "PSCI CPU_ON), MMU on: RAM Normal WB cacheable, MMIO Device-nGnRE; "
             "generic timer %llu Hz; PL011 at 0x%lx\n",
-            (unsigned long long)((el >> 2) & 3), (unsigned long long)mpidr,
+            (unsigned long long)((el >> 2) & 3), (unsigned long long)mpidr, ncpu, ncpu == 1 ? "" : "s",
             (unsigned long long)cnt_freq, (unsigned long)uart);
     if (!gic_init())
         kprintf("harness: no usable GICv3/ITS: interrupts unavailable\n");
