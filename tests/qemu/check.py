@@ -14,6 +14,10 @@ Cases (see CASES below):
                                 IOAPIC (x86), MSI-X through the GICv3 ITS
                                 (aarch64), INTx through the PLIC (riscv64)
   basic-smp2                    basic with 2 vCPUs (aarch64: multi-threaded TCG)
+  runner-harness-fail           RESULT FAIL reaches run.sh as FAIL through the
+                                ISA's exit device
+  runner-no-exit                (aarch64) RESULT PASS without semihosting: a
+                                timeout, not a pass
   recovery-throttle, recovery-unplug, recovery-blkdebug, recovery-aer
                                 error recovery on QEMU's controller (ctest
                                 label "recovery")
@@ -632,8 +636,42 @@ def case_runner_dry_run(w):
     return c
 
 
+def case_runner_harness_fail(w):
+    """The harness's RESULT FAIL goes through the ISA's exit device as
+    status 3: run.sh says FAIL (exit 1), never PASS."""
+    img = os.path.join(w.dir, "x.img")
+    make_image(img, MiB)
+    argv = [w.args.run, "--arch", w.args.arch, "--kernel", w.args.kernel, "--irq", "poll",
+            "--ns", "path=%s" % img, "!info"]
+    rc, out, took = w.run(argv, timeout=60)
+    c = Checker(out)
+    c.ok(rc == 1, "run.sh exit status %s == 1 (the harness's FAIL) when a command that must fail succeeds" % rc)
+    c.has(r"^harness: RESULT FAIL \(1 failure\)$", "the harness said RESULT FAIL")
+    c.has(r"^run.sh: FAIL ", "run.sh printed FAIL")
+    c.hasnt(r"^run.sh: PASS", "run.sh did not print PASS")
+    return c
+
+
+def case_runner_no_exit(w):
+    """aarch64 with semihosting off: the harness prints RESULT PASS but
+    cannot end QEMU; run.sh's timeout makes that a failure (exit 2)."""
+    img = os.path.join(w.dir, "x.img")
+    make_image(img, MiB)
+    argv = [w.args.run, "--arch", w.args.arch, "--kernel", w.args.kernel, "--irq", "poll",
+            "--timeout", "3", "--ns", "path=%s" % img, "--qemu", "-semihosting-config",
+            "--qemu", "enable=off", "info"]
+    rc, out, took = w.run(argv, timeout=60)
+    c = Checker(out)
+    c.has(r"^harness: RESULT PASS$", "the harness printed RESULT PASS")
+    c.ok(rc == 2, "run.sh exit status %s == 2: RESULT PASS without the exit device's pass code is no pass" % rc)
+    c.has(r"^run.sh: TIMEOUT after 3s", "run.sh says TIMEOUT")
+    c.hasnt(r"^run.sh: PASS", "run.sh did not print PASS")
+    return c
+
+
 CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
          "irq": case_irq, "basic-smp2": case_basic_smp2,
+         "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
          "recovery-throttle": case_recovery_throttle, "recovery-unplug": case_recovery_unplug,
          "recovery-blkdebug": case_recovery_blkdebug, "recovery-aer": case_recovery_aer,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
@@ -660,11 +698,14 @@ class Work:
         print("(took %.1fs, status %s)" % (took, rc))
         return rc, out, took
 
-    def boot(self, ns_specs, cmds, irq="msix", ctrl="", opts=(), run_args=(), hooks=(),
+    def boot(self, ns_specs, cmds, irq=None, ctrl="", opts=(), run_args=(), hooks=(),
              core_quiet=True, shutdown=True, max_seconds=None):
         """One boot through run.sh.  core_quiet: the core logged no error or
         warning; shutdown: nvme_ctrl_fini reached CSTS.SHST=2; max_seconds:
-        wall time bound of the boot (QEMU start to exit)."""
+        wall time bound of the boot (QEMU start to exit); irq: default the
+        ISA's I/O interrupt mode (MSI-X, INTx on riscv64)."""
+        if irq is None:
+            irq = ARCHS[self.args.arch]["io_irq"]
         argv = [self.args.run, "--arch", self.args.arch, "--kernel", self.args.kernel,
                 "--irq", irq, "--timeout", str(self.args.timeout)]
         if ctrl:
@@ -680,7 +721,7 @@ class Work:
         rc, log, took = self.run(argv, timeout=self.args.timeout + 30)
         c = Checker(log)
         c.ok(rc == 0, "run.sh exit status %s == 0: it saw the harness's own 'RESULT PASS' line "
-             "and QEMU's isa-debug-exit pass code" % rc)
+             "and the pass code of QEMU's exit device" % rc)
         c.has(r"^harness: RESULT PASS$", "serial output holds 'harness: RESULT PASS'")
         if max_seconds:
             c.ok(took <= max_seconds, "boot took %.1f s <= %d s (no hang)" % (took, max_seconds))
