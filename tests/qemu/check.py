@@ -240,6 +240,9 @@ def irq_case(w, mode):
         if w.args.arch == "riscv64":
             c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> PLIC source \d+",
                   "INTx routed through the PLIC (source from the device tree's interrupt-map)")
+        elif w.args.arch == "aarch64":
+            c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> GIC SPI \d+ \(INTID \d+\), level",
+                  "INTx routed to a GICv3 SPI (from the device tree's interrupt-map)")
         else:
             c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> IOAPIC pin \d+", "INTx routed through the IOAPIC")
         c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=[1-9]\d* delivered: v0=[1-9]",
@@ -257,7 +260,7 @@ def irq_case(w, mode):
 
 
 def case_intx(w):
-    """I/O queue + Flush with INTx through the IOAPIC, reset, I/O again."""
+    """I/O queue + Flush with INTx (IOAPIC, GIC SPI, PLIC), reset, I/O again."""
     return irq_case(w, "intx")
 
 

@@ -15,6 +15,7 @@ void kmain(uint32_t magic, uint32_t mbi_addr);
 /* irq.c */
 bool gic_init(void);
 void gic_handle_irq(void);
+uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 
 static const void *g_dtb;
 static uintptr_t uart; /* PL011 */
@@ -226,6 +227,6 @@ const char *arch_init(void)
     irq_enable();
     struct pci_host h;
     if (pci_host_init(&h))
-        pci_assign_bars(&h, NULL);
+        pci_assign_bars(&h, gic_intx_line);
     return cmdline;
 }

@@ -13,14 +13,25 @@
  * "msi-map" <0 &its 0 0x10000> says; EventID i) -> LPI 8192 + i in
  * collection 0 -> this CPU.  The MSI-X entry's address is the ITS's
  * GITS_TRANSLATER and its data the EventID.
+ *
+ * INTx (irq=intx): the SPI the PCIe node's "interrupt-map" gives for the
+ * slot and pin (<0 SPI level> cells of the GIC), group 1, level
+ * triggered, routed to this CPU through GICD_IROUTER.
  */
 #include "../../osal.h"
 #include "../../virt.h"
 
 bool gic_init(void);
 void gic_handle_irq(void);
+uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 
 #define GICD_CTLR 0x0000
+#define GICD_IGROUPR(n) (0x0080 + 4 * ((n) / 32))
+#define GICD_ISENABLER(n) (0x0100 + 4 * ((n) / 32))
+#define GICD_ICENABLER(n) (0x0180 + 4 * ((n) / 32))
+#define GICD_IPRIORITYR(n) (0x0400 + (n))
+#define GICD_ICFGR(n) (0x0c00 + 4 * ((n) / 16))
+#define GICD_IROUTER(n) (0x6000 + 8 * (n))
 #define GICR_CTLR 0x0000
 #define GICR_TYPER 0x0008
 #define GICR_WAKER 0x0014
@@ -38,6 +49,7 @@ void gic_handle_irq(void);
 #define LPI_IDBITS 14u /* INTIDs below 16384 */
 
 static uintptr_t gicd, gicr, its;
+static uint32_t gic_phandle;
 static uint64_t its_typer, rdbase;
 static bool its_ok;
 /* LPI configuration table: one byte per LPI (priority, enable bit 0);
@@ -98,6 +110,7 @@ bool gic_init(void)
     if (!fdt_by_compat("arm,gic-v3", &n) || !fdt_reg(&n, 0, &b, &s))
         return false;
     gicd = (uintptr_t)b;
+    gic_phandle = fdt_u32(&n, "phandle", 0);
     if (!fdt_reg(&n, 1, &b, &s))
         return false;
     /* this CPU's redistributor: the one whose GICR_TYPER affinity is MPIDR's */
@@ -189,13 +202,34 @@ void gic_handle_irq(void)
     intid &= 0xffffff;
     if (intid >= 1020 && intid < 1024)
         return; /* spurious */
-    if (intid >= LPI_BASE && intid < LPI_BASE + IRQ_VECTOR_MAX) {
+    if (g_dev.is_intx && intid == g_dev.intx_line) {
+        irq_delivered[0]++;
+        if (handler)
+            handler(0);
+    } else if (intid >= LPI_BASE && intid < LPI_BASE + IRQ_VECTOR_MAX) {
         unsigned i = (unsigned)(intid - LPI_BASE);
         irq_delivered[i]++;
         if (handler)
             handler(i);
     }
     SYSREG_W(ICC_EOIR1_EL1, intid);
+}
+
+/* INTx: the GIC INTID (SPI + 32) of the function's pin, 0xff if unknown. */
+uint8_t gic_intx_line(struct pci_addr a, unsigned pin)
+{
+    uint32_t parent;
+    const uint8_t *spec;
+    unsigned cells;
+    if (!gicd || !pci_intx_map(&g_pci, a, pin, &parent, &spec, &cells) || parent != gic_phandle ||
+        cells != 3 || fdt_cells(spec, 1) != 0 /* SPI */ || fdt_cells(spec + 4, 1) + 32 > 0xfe)
+        return 0xff;
+    return (uint8_t)(fdt_cells(spec + 4, 1) + 32);
+}
+
+static void spi_enable(unsigned intid, bool on)
+{
+    mmio_wr32(gicd + (on ? GICD_ISENABLER(intid) : GICD_ICENABLER(intid)), 1u << (intid % 32));
 }
 
 /* --- the OSAL's interrupt part ------------------------------------------------------- */
@@ -205,13 +239,54 @@ void arch_dev_irq(unsigned i)
 {
     struct harness_dev *d = &g_dev;
     if (!d->ctrl) {
-        d->early_irqs++; /* before nvme_ctrl_init returned: MSI-X is edge, nothing to mask */
+        /* before nvme_ctrl_init returned: MSI-X is edge, nothing to mask; a
+         * level INTx would fire again at once */
+        d->early_irqs++;
+        if (d->is_intx)
+            spi_enable(d->intx_line, false);
         return;
     }
-    nvme_ctrl_handle_irq(d->ctrl, i);
+    static unsigned unclaimed;
+    if (nvme_ctrl_handle_irq(d->ctrl, i) == 0 && d->is_intx) {
+        if (++unclaimed == 100000) {
+            kprintf("harness: INTx INTID %u: 100000 interrupts nobody claimed, masking it\n",
+                    d->intx_line);
+            spi_enable(d->intx_line, false);
+        }
+    } else {
+        unclaimed = 0;
+    }
 }
 
-void dev_irq_arm(struct harness_dev *d) { (void)d; }
+void dev_irq_arm(struct harness_dev *d)
+{
+    if (d->vectors && d->is_intx)
+        spi_enable(d->intx_line, true);
+}
+
+static int intx_setup(struct harness_dev *d, unsigned want, bool *is_intx)
+{
+    unsigned id = d->intx_line;
+    if (!gicd || !d->intx_pin || id < 32 || id == 0xff) {
+        kprintf("harness: irq=intx asked but no usable INTx line: polling\n");
+        return 0;
+    }
+    uint64_t mpidr;
+    SYSREG_R("mpidr_el1", mpidr);
+    mmio_wr32(gicd + GICD_IGROUPR(id), mmio_rd32(gicd + GICD_IGROUPR(id)) | 1u << (id % 32));
+    mmio_wr8(gicd + GICD_IPRIORITYR(id), 0xa0);
+    mmio_wr32(gicd + GICD_ICFGR(id), mmio_rd32(gicd + GICD_ICFGR(id)) & ~(2u << (2 * (id % 16)))); /* level */
+    mmio_wr64(gicd + GICD_IROUTER(id), mpidr & 0xff00ffffffull); /* Aff3.Aff2.Aff1.Aff0, IRM=0 */
+    uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
+    pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd & ~PCI_CMD_INTX_DISABLE));
+    spi_enable(id, d->ctrl != NULL); /* dev_irq_arm() unmasks after init */
+    d->vectors = 1;
+    d->is_intx = true;
+    *is_intx = true;
+    kprintf("harness: irq_setup(want=%u): INTx pin %u -> GIC SPI %u (INTID %u), level, group 1\n", want,
+            d->intx_pin, id - 32, id);
+    return 1;
+}
 
 int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
 {
@@ -221,10 +296,8 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
     d->is_intx = false;
     if (d->mode == IRQ_MODE_POLL || want == 0)
         return 0;
-    if (d->mode == IRQ_MODE_INTX) {
-        kprintf("harness: irq=intx: not on aarch64 (MSI-X through the ITS only): polling\n");
-        return 0;
-    }
+    if (d->mode == IRQ_MODE_INTX)
+        return intx_setup(d, want, is_intx);
     if (!its_ok || !d->msix_cap) {
         kprintf("harness: irq=msix asked but no %s: polling\n", its_ok ? "MSI-X capability" : "ITS");
         return 0;
@@ -281,7 +354,11 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
 void arch_irq_teardown(void *ctx)
 {
     struct harness_dev *d = ctx;
-    if (d->vectors && d->msix_cap) {
+    if (d->vectors && d->is_intx) {
+        spi_enable(d->intx_line, false);
+        uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
+        pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
+    } else if (d->vectors && d->msix_cap) {
         uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
         uint16_t ctl = pci_read16(d->pci, ctl_off);
         pci_write16(d->pci, ctl_off, (uint16_t)((ctl | (1u << 14)) & ~(1u << 15)));
