@@ -105,7 +105,8 @@ static bool walk(enum match m, const char *s, uint32_t ph, struct fdt_node *out)
                 ac[depth] = be32(val);
             else if (!strcmp(pname, "#size-cells") && len == 4)
                 sc[depth] = be32(val);
-            else if (m == M_COMPAT && !strcmp(pname, "compatible") && strlist_has((const char *)val, len, s))
+            else if (m == M_COMPAT && !strcmp(pname, "compatible") &&
+                     strlist_has((const char *)val, len, s))
                 goto found;
             else if (m == M_PHANDLE && !strcmp(pname, "phandle") && len == 4 && be32(val) == ph)
                 goto found;

@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 struct fdt_node {
-    uint32_t off;      /* offset of the node's FDT_BEGIN_NODE token in the struct block */
-    unsigned ac, sc;   /* #address-cells / #size-cells of the parent (for "reg") */
-    unsigned own_ac;   /* the node's own #address-cells (for its children, "ranges") */
-    const char *name;  /* unit name, e.g. "pcie@10000000" */
+    uint32_t off;     /* offset of the node's FDT_BEGIN_NODE token in the struct block */
+    unsigned ac, sc;  /* #address-cells / #size-cells of the parent (for "reg") */
+    unsigned own_ac;  /* the node's own #address-cells (for its children, "ranges") */
+    const char *name; /* unit name, e.g. "pcie@10000000" */
 };
 
 /* Checks the header (magic, version >= 16); false if not a DTB. */

@@ -20,7 +20,7 @@ bool pci_find_class(uint8_t cls, uint8_t sub, uint8_t progif, struct pci_addr *o
 {
     for (unsigned bus = 0; bus < 256; bus++) {
         for (unsigned dev = 0; dev < 32; dev++) {
-            struct pci_addr a = { (uint8_t)bus, (uint8_t)dev, 0 };
+            struct pci_addr a = {(uint8_t)bus, (uint8_t)dev, 0};
             if (pci_read16(a, 0x00) == 0xffff)
                 continue;
             unsigned nfn = (pci_read8(a, 0x0e) & 0x80) ? 8 : 1;

@@ -12,12 +12,15 @@ struct pci_host g_pci;
 
 static uintptr_t cfg(struct pci_addr a, uint8_t off)
 {
-    return (uintptr_t)(g_pci.ecam + ((uint64_t)(a.bus - g_pci.bus_lo) << 20) + ((uint64_t)a.dev << 15) +
-                       ((uint64_t)a.fn << 12) + off);
+    return (uintptr_t)(g_pci.ecam + ((uint64_t)(a.bus - g_pci.bus_lo) << 20) +
+                       ((uint64_t)a.dev << 15) + ((uint64_t)a.fn << 12) + off);
 }
 
 /* Functions on a bus outside bus-range read as absent. */
-static bool in_range(struct pci_addr a) { return g_pci.ecam && a.bus >= g_pci.bus_lo && a.bus <= g_pci.bus_hi; }
+static bool in_range(struct pci_addr a)
+{
+    return g_pci.ecam && a.bus >= g_pci.bus_lo && a.bus <= g_pci.bus_hi;
+}
 
 uint32_t pci_read32(struct pci_addr a, uint8_t off)
 {
@@ -108,7 +111,7 @@ void pci_assign_bars(struct pci_host *h, uint8_t (*irq_line)(struct pci_addr a, 
 {
     uint64_t next32 = h->mem32, next64 = h->mem64;
     for (unsigned dev = 0; dev < 32; dev++) {
-        struct pci_addr a = { (uint8_t)h->bus_lo, (uint8_t)dev, 0 };
+        struct pci_addr a = {(uint8_t)h->bus_lo, (uint8_t)dev, 0};
         if (pci_read16(a, 0x00) == 0xffff)
             continue;
         unsigned nfn = (pci_read8(a, 0x0e) & 0x80) ? 8 : 1;
@@ -118,12 +121,13 @@ void pci_assign_bars(struct pci_host *h, uint8_t (*irq_line)(struct pci_addr a, 
                 continue;
             uint8_t htype = pci_read8(a, 0x0e) & 0x7f;
             if (htype != 0) {
-                kprintf("harness: pci %02x:%02x.%u header type %u (bridge): not configured\n", a.bus,
-                        a.dev, a.fn, htype);
+                kprintf("harness: pci %02x:%02x.%u header type %u (bridge): not configured\n",
+                        a.bus, a.dev, a.fn, htype);
                 continue;
             }
             uint16_t cmd = pci_read16(a, PCI_COMMAND);
-            pci_write16(a, PCI_COMMAND, (uint16_t)(cmd & ~(PCI_CMD_MEM | 1u))); /* decode off while sizing */
+            pci_write16(a, PCI_COMMAND,
+                        (uint16_t)(cmd & ~(PCI_CMD_MEM | 1u))); /* decode off while sizing */
             for (unsigned bar = 0; bar < 6; bar++) {
                 uint8_t off = (uint8_t)(0x10 + 4 * bar);
                 uint32_t orig = pci_read32(a, off);
@@ -152,8 +156,8 @@ void pci_assign_bars(struct pci_host *h, uint8_t (*irq_line)(struct pci_addr a, 
                 pci_write32(a, off, (uint32_t)base);
                 if (is64)
                     pci_write32(a, (uint8_t)(off + 4), (uint32_t)(base >> 32));
-                kprintf("harness: pci %02x:%02x.%u BAR%u %s %llu KiB -> 0x%llx\n", a.bus, a.dev, a.fn,
-                        bar, is64 ? "64-bit" : "32-bit", (unsigned long long)(size >> 10),
+                kprintf("harness: pci %02x:%02x.%u BAR%u %s %llu KiB -> 0x%llx\n", a.bus, a.dev,
+                        a.fn, bar, is64 ? "64-bit" : "32-bit", (unsigned long long)(size >> 10),
                         (unsigned long long)base);
                 if (!base)
                     kprintf("harness: no room for that BAR in the device tree's windows\n");
@@ -177,7 +181,8 @@ bool pci_intx_map(const struct pci_host *h, struct pci_addr a, unsigned pin, uin
     unsigned cac = 3, cic = fdt_u32(&h->node, "#interrupt-cells", 1);
     if (!map || !mask || mlen != 4 * (cac + cic))
         return false;
-    uint32_t key[4] = { ((uint32_t)a.bus << 16) | ((uint32_t)a.dev << 11) | ((uint32_t)a.fn << 8), 0, 0, pin };
+    uint32_t key[4] = {((uint32_t)a.bus << 16) | ((uint32_t)a.dev << 11) | ((uint32_t)a.fn << 8), 0,
+                       0, pin};
     for (unsigned i = 0; i < cac + cic && i < 4; i++)
         key[i] &= (uint32_t)fdt_cells(mask + 4 * i, 1);
     uint32_t o = 0;

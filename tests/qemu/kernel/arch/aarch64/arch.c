@@ -70,7 +70,8 @@ void qemu_exit(uint8_t code)
     register uint64_t x0 __asm__("x0") = 0x18;
     register uint64_t x1 __asm__("x1") = (uint64_t)(uintptr_t)block;
     __asm__ volatile("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
-    serial_write("harness: semihosting exit did not stop QEMU (-semihosting-config missing?); halting\n");
+    serial_write(
+        "harness: semihosting exit did not stop QEMU (-semihosting-config missing?); halting\n");
     for (;;)
         __asm__ volatile("msr daifset, #0xf\n\twfi");
 }
@@ -125,13 +126,13 @@ static void mmu_init(void)
     for (uintptr_t p = (uintptr_t)l1; p < (uintptr_t)l1 + sizeof(l1); p += 64)
         __asm__ volatile("dc ivac, %0" : : "r"(p) : "memory");
     uint64_t mair = 0x04ull | (0xffull << 8);
-    uint64_t tcr = 25ull              /* T0SZ: 39-bit VA, walk starts at level 1 */
-                   | (1ull << 8)      /* IRGN0 write-back */
-                   | (1ull << 10)     /* ORGN0 write-back */
-                   | (3ull << 12)     /* SH0 inner shareable */
-                   | (0ull << 14)     /* TG0 4 KiB */
-                   | (1ull << 23)     /* EPD1: no TTBR1 walks */
-                   | (2ull << 32);    /* IPS 40 bits (ECAM at 0x40_1000_0000) */
+    uint64_t tcr = 25ull           /* T0SZ: 39-bit VA, walk starts at level 1 */
+                   | (1ull << 8)   /* IRGN0 write-back */
+                   | (1ull << 10)  /* ORGN0 write-back */
+                   | (3ull << 12)  /* SH0 inner shareable */
+                   | (0ull << 14)  /* TG0 4 KiB */
+                   | (1ull << 23)  /* EPD1: no TTBR1 walks */
+                   | (2ull << 32); /* IPS 40 bits (ECAM at 0x40_1000_0000) */
     __asm__ volatile("msr mair_el1, %0\n\t"
                      "msr tcr_el1, %1\n\t"
                      "msr ttbr0_el1, %2\n\t"
@@ -140,11 +141,13 @@ static void mmu_init(void)
                      "tlbi vmalle1\n\t"
                      "dsb ish\n\t"
                      "isb"
-                     : : "r"(mair), "r"(tcr), "r"((uint64_t)(uintptr_t)l1) : "memory");
+                     :
+                     : "r"(mair), "r"(tcr), "r"((uint64_t)(uintptr_t)l1)
+                     : "memory");
     uint64_t sctlr;
     __asm__ volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
     sctlr |= (1ull << 0) | (1ull << 2) | (1ull << 12); /* M, C, I */
-    sctlr &= ~(1ull << 1);                              /* A: unaligned normal accesses allowed */
+    sctlr &= ~(1ull << 1);                             /* A: unaligned normal accesses allowed */
     __asm__ volatile("msr sctlr_el1, %0\n\tisb" : : "r"(sctlr) : "memory");
 }
 
@@ -220,8 +223,8 @@ const char *arch_init(void)
     kprintf("harness: EL%llu, MPIDR 0x%llx (%u CPU%s in the device tree; the others stay off until "
             "PSCI CPU_ON), MMU on: RAM Normal WB cacheable, MMIO Device-nGnRE; "
             "generic timer %llu Hz; PL011 at 0x%lx\n",
-            (unsigned long long)((el >> 2) & 3), (unsigned long long)mpidr, ncpu, ncpu == 1 ? "" : "s",
-            (unsigned long long)cnt_freq, (unsigned long)uart);
+            (unsigned long long)((el >> 2) & 3), (unsigned long long)mpidr, ncpu,
+            ncpu == 1 ? "" : "s", (unsigned long long)cnt_freq, (unsigned long)uart);
     if (!gic_init())
         kprintf("harness: no usable GICv3/ITS: interrupts unavailable\n");
     irq_enable();

@@ -27,7 +27,10 @@ static inline unsigned long irq_save(void)
     __asm__ volatile("mrs %0, daif\n\tmsr daifset, #2" : "=r"(f) : : "memory");
     return f;
 }
-static inline void irq_restore(unsigned long f) { __asm__ volatile("msr daif, %0" : : "r"(f) : "memory"); }
+static inline void irq_restore(unsigned long f)
+{
+    __asm__ volatile("msr daif, %0" : : "r"(f) : "memory");
+}
 static inline void irq_enable(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
 
 static inline uint32_t mmio_rd32(uintptr_t a)

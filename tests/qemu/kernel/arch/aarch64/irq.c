@@ -62,7 +62,8 @@ static uint64_t its_cmdq[4096 / 8] __attribute__((aligned(4096)));
 static uint8_t its_itt[4096] __attribute__((aligned(4096)));
 static uint64_t cmd_wr;
 
-#define SYSREG_W(name, v) __asm__ volatile("msr " name ", %0\n\tisb" : : "r"((uint64_t)(v)) : "memory")
+#define SYSREG_W(name, v)                                                                          \
+    __asm__ volatile("msr " name ", %0\n\tisb" : : "r"((uint64_t)(v)) : "memory")
 #define SYSREG_R(name, v) __asm__ volatile("mrs %0, " name : "=r"(v) : : "memory")
 /* ICC_* by encoding, so any assembler takes them */
 #define ICC_PMR_EL1 "S3_0_C4_C6_0"
@@ -96,8 +97,8 @@ static bool its_cmd(uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
             return true;
         cpu_relax();
     }
-    kprintf("harness: ITS command 0x%llx not consumed (CREADR 0x%llx)\n", (unsigned long long)(d0 & 0xff),
-            (unsigned long long)mmio_rd64(its + GITS_CREADR));
+    kprintf("harness: ITS command 0x%llx not consumed (CREADR 0x%llx)\n",
+            (unsigned long long)(d0 & 0xff), (unsigned long long)mmio_rd64(its + GITS_CREADR));
     return false;
 }
 
@@ -145,8 +146,10 @@ bool gic_init(void)
     clean(lpi_prop, sizeof(lpi_prop));
     clean(lpi_pend, sizeof(lpi_pend));
     /* InnerCache 0b111 (WB RaWa) bits 9:7, Shareability inner 10:11 = 01 */
-    mmio_wr64(gicr + GICR_PROPBASER, (uint64_t)(uintptr_t)lpi_prop | (7u << 7) | (1u << 10) | (LPI_IDBITS - 1));
-    mmio_wr64(gicr + GICR_PENDBASER, (uint64_t)(uintptr_t)lpi_pend | (7u << 7) | (1u << 10) | (1ull << 62));
+    mmio_wr64(gicr + GICR_PROPBASER,
+              (uint64_t)(uintptr_t)lpi_prop | (7u << 7) | (1u << 10) | (LPI_IDBITS - 1));
+    mmio_wr64(gicr + GICR_PENDBASER,
+              (uint64_t)(uintptr_t)lpi_pend | (7u << 7) | (1u << 10) | (1ull << 62));
     mmio_wr32(gicr + GICR_CTLR, mmio_rd32(gicr + GICR_CTLR) | 1u);
     /* CPU interface */
     uint64_t sre;
@@ -158,7 +161,8 @@ bool gic_init(void)
 
     /* ITS */
     if (!fdt_by_compat("arm,gic-v3-its", &n) || !fdt_reg(&n, 0, &b, &s)) {
-        kprintf("harness: GICv3 at 0x%lx without an ITS (-M virt,its=on): no MSI-X\n", (unsigned long)gicd);
+        kprintf("harness: GICv3 at 0x%lx without an ITS (-M virt,its=on): no MSI-X\n",
+                (unsigned long)gicd);
         return false;
     }
     its = (uintptr_t)b;
@@ -170,24 +174,28 @@ bool gic_init(void)
         uint64_t v = mmio_rd64(its + GITS_BASER(i));
         unsigned type = (unsigned)(v >> 56) & 7;
         uint64_t keep = v & ((7ull << 56) | (0x1full << 48)); /* Type, Entry_Size */
-        uint64_t wb = (7ull << 59) | (1ull << 10);            /* InnerCache RaWaWb, inner shareable */
-        if (type == 1) /* devices */
-            mmio_wr64(its + GITS_BASER(i), keep | wb | (1ull << 63) | (uint64_t)(uintptr_t)its_dev_table);
+        uint64_t wb = (7ull << 59) | (1ull << 10); /* InnerCache RaWaWb, inner shareable */
+        if (type == 1)                             /* devices */
+            mmio_wr64(its + GITS_BASER(i),
+                      keep | wb | (1ull << 63) | (uint64_t)(uintptr_t)its_dev_table);
         else if (type == 4) /* collections */
-            mmio_wr64(its + GITS_BASER(i), keep | wb | (1ull << 63) | (uint64_t)(uintptr_t)its_coll_table);
+            mmio_wr64(its + GITS_BASER(i),
+                      keep | wb | (1ull << 63) | (uint64_t)(uintptr_t)its_coll_table);
     }
     clean(its_dev_table, sizeof(its_dev_table));
     clean(its_coll_table, sizeof(its_coll_table));
     clean(its_cmdq, sizeof(its_cmdq));
-    mmio_wr64(its + GITS_CBASER, (1ull << 63) | (7ull << 59) | (1ull << 10) | (uint64_t)(uintptr_t)its_cmdq);
+    mmio_wr64(its + GITS_CBASER,
+              (1ull << 63) | (7ull << 59) | (1ull << 10) | (uint64_t)(uintptr_t)its_cmdq);
     cmd_wr = 0;
     mmio_wr64(its + GITS_CWRITER, 0);
     mmio_wr32(its + GITS_CTLR, 1);
     /* MAPC: collection 0 -> this redistributor */
     its_ok = its_cmd(0x09, 0, (1ull << 63) | (rdbase << 16) | 0, 0) && its_sync();
     kprintf("harness: GICv3 GICD 0x%lx GICR 0x%lx, ITS 0x%lx (TYPER 0x%llx, %s): LPIs from %u\n",
-            (unsigned long)gicd, (unsigned long)gicr, (unsigned long)its, (unsigned long long)its_typer,
-            its_ok ? "collection 0 mapped" : "MAPC failed", LPI_BASE);
+            (unsigned long)gicd, (unsigned long)gicr, (unsigned long)its,
+            (unsigned long long)its_typer, its_ok ? "collection 0 mapped" : "MAPC failed",
+            LPI_BASE);
     return its_ok;
 }
 
@@ -275,7 +283,8 @@ static int intx_setup(struct harness_dev *d, unsigned want, bool *is_intx)
     SYSREG_R("mpidr_el1", mpidr);
     mmio_wr32(gicd + GICD_IGROUPR(id), mmio_rd32(gicd + GICD_IGROUPR(id)) | 1u << (id % 32));
     mmio_wr8(gicd + GICD_IPRIORITYR(id), 0xa0);
-    mmio_wr32(gicd + GICD_ICFGR(id), mmio_rd32(gicd + GICD_ICFGR(id)) & ~(2u << (2 * (id % 16)))); /* level */
+    mmio_wr32(gicd + GICD_ICFGR(id),
+              mmio_rd32(gicd + GICD_ICFGR(id)) & ~(2u << (2 * (id % 16)))); /* level */
     mmio_wr64(gicd + GICD_IROUTER(id), mpidr & 0xff00ffffffull); /* Aff3.Aff2.Aff1.Aff0, IRM=0 */
     uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
     pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd & ~PCI_CMD_INTX_DISABLE));
@@ -283,8 +292,8 @@ static int intx_setup(struct harness_dev *d, unsigned want, bool *is_intx)
     d->vectors = 1;
     d->is_intx = true;
     *is_intx = true;
-    kprintf("harness: irq_setup(want=%u): INTx pin %u -> GIC SPI %u (INTID %u), level, group 1\n", want,
-            d->intx_pin, id - 32, id);
+    kprintf("harness: irq_setup(want=%u): INTx pin %u -> GIC SPI %u (INTID %u), level, group 1\n",
+            want, d->intx_pin, id - 32, id);
     return 1;
 }
 
@@ -299,7 +308,8 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
     if (d->mode == IRQ_MODE_INTX)
         return intx_setup(d, want, is_intx);
     if (!its_ok || !d->msix_cap) {
-        kprintf("harness: irq=msix asked but no %s: polling\n", its_ok ? "MSI-X capability" : "ITS");
+        kprintf("harness: irq=msix asked but no %s: polling\n",
+                its_ok ? "MSI-X capability" : "ITS");
         return 0;
     }
     unsigned n = want;
@@ -311,7 +321,8 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
     if (!events_mapped) {
         /* MAPD: DeviceID -> ITT, 5 EventID bits (32 events) */
         clean(its_itt, sizeof(its_itt));
-        if (!its_cmd(0x08 | ((uint64_t)devid << 32), 4, (1ull << 63) | (uint64_t)(uintptr_t)its_itt, 0))
+        if (!its_cmd(0x08 | ((uint64_t)devid << 32), 4, (1ull << 63) | (uint64_t)(uintptr_t)its_itt,
+                     0))
             return 0;
     }
     for (unsigned i = events_mapped; i < n; i++) {

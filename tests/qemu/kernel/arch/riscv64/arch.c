@@ -91,8 +91,8 @@ void arch_trap(uint64_t cause, uint64_t epc, uint64_t tval)
         plic_handle_irq();
         return;
     }
-    kprintf("\nharness: CPU trap mcause=0x%llx mepc=0x%llx mtval=0x%llx\n", (unsigned long long)cause,
-            (unsigned long long)epc, (unsigned long long)tval);
+    kprintf("\nharness: CPU trap mcause=0x%llx mepc=0x%llx mtval=0x%llx\n",
+            (unsigned long long)cause, (unsigned long long)epc, (unsigned long long)tval);
     kprintf("harness: RESULT CRASH\n");
     qemu_exit(EXIT_CRASH);
 }

@@ -60,7 +60,8 @@ uint8_t plic_intx_line(struct pci_addr a, unsigned pin)
     uint32_t parent;
     const uint8_t *spec;
     unsigned cells;
-    if (!pci_intx_map(&g_pci, a, pin, &parent, &spec, &cells) || parent != plic_phandle || cells != 1)
+    if (!pci_intx_map(&g_pci, a, pin, &parent, &spec, &cells) || parent != plic_phandle ||
+        cells != 1)
         return 0xff; /* "unknown" */
     return (uint8_t)fdt_cells(spec, 1);
 }
@@ -127,8 +128,9 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
     if (d->mode == IRQ_MODE_POLL || want == 0)
         return 0;
     if (d->mode == IRQ_MODE_MSIX) {
-        kprintf("harness: irq=msix: no MSI controller on riscv64 virt (INTx through the PLIC only): "
-                "polling\n");
+        kprintf(
+            "harness: irq=msix: no MSI controller on riscv64 virt (INTx through the PLIC only): "
+            "polling\n");
         return 0;
     }
     if (!plic || !d->intx_pin || d->intx_line == 0xff || d->intx_line == 0) {
