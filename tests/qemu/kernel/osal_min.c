@@ -5,10 +5,9 @@
  * 4 GiB (bus address == virtual address), so DMA memory is pages from a
  * static pool and dma_map is one assignment.  No interrupts (irq_setup
  * NULL: the core polls), no locks (one CPU, nothing runs behind the core's
- * back), x86 DMA is cache coherent (no dma_sync), and so is the PCIe host
- * of QEMU's virt machines ("dma-coherent" in its device tree node) that
- * the aarch64 and riscv64 builds run on.  The harness's irq=poll
- * mode runs on this file alone; osal.c adds MSI-X/INTx and locks on top.
+ * back), DMA is cache coherent on x86 and QEMU virt (no dma_sync).  The
+ * harness's irq=poll mode runs on this file alone; osal.c adds interrupts
+ * and locks on top.
  */
 #include "osal.h"
 
@@ -80,11 +79,8 @@ void harness_mem_free(void *p, size_t size)
     }
 }
 
-/* BAR0 identity mapped and uncached; mmio_rd32/mmio_wr32 are writel()/
- * readl() (nvme_osal.h, memory ordering): on x86 a volatile access behind
- * a compiler barrier (hw.h); on aarch64 "dmb oshst" before the store and
- * "dmb oshld" after the load, on riscv64 "fence w,o" before and "fence
- * i,r" after (kernel/arch/<isa>/arch_hw.h). */
+/* BAR0 identity mapped, uncached; mmio_rd32/mmio_wr32 (hw.h, arch_hw.h)
+ * are writel()/readl(), barriers included (nvme_osal.h). */
 static uint32_t mmio_read32(void *ctx, uint32_t off)
 {
     return mmio_rd32(((struct harness_dev *)ctx)->bar0 + off);
