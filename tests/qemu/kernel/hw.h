@@ -5,7 +5,10 @@
  * IOAPIC, isa-debug-exit.  Same source for x86-32 (no paging, physical
  * addresses are virtual addresses) and x86-64 (the boot code identity
  * maps the first 4 GiB with 2 MiB pages), so a pointer's value is always
- * its physical (bus) address.
+ * its physical (bus) address.  The aarch64 and riscv64 builds implement
+ * the same interface (console, exit, PCI through ECAM, clock, interrupt
+ * handler) in kernel/arch/<isa>/, pci_ecam.c and fdt.c, also identity
+ * mapped.
  */
 #ifndef HARNESS_HW_H
 #define HARNESS_HW_H
