@@ -22,12 +22,31 @@ static void nvme_aer_done(void *arg, int result, uint32_t dw0)
         return;
     }
     ctrl->stats.async_events++;
+    /* The admin queue's lock guards the event queue: completions may come
+     * from the interrupt handler while nvme_ctrl_service() reads it. */
+    nvme_lock(&ctrl->admin);
     if (ctrl->aer_count == NVME_AER_EVENTS) {
         ctrl->aer_lost = true;
-        return;
+    } else {
+        ctrl->aer_events[(ctrl->aer_head + ctrl->aer_count) % NVME_AER_EVENTS] = dw0;
+        ctrl->aer_count++;
     }
-    ctrl->aer_events[(ctrl->aer_head + ctrl->aer_count) % NVME_AER_EVENTS] = dw0;
-    ctrl->aer_count++;
+    nvme_unlock(&ctrl->admin);
+}
+
+/* Takes the oldest queued event; false when none. */
+static bool nvme_aer_pop(struct nvme_ctrl *ctrl, uint32_t *dw0)
+{
+    bool got = false;
+    nvme_lock(&ctrl->admin);
+    if (ctrl->aer_count != 0) {
+        *dw0 = ctrl->aer_events[ctrl->aer_head];
+        ctrl->aer_head = (uint8_t)((ctrl->aer_head + 1u) % NVME_AER_EVENTS);
+        ctrl->aer_count--;
+        got = true;
+    }
+    nvme_unlock(&ctrl->admin);
+    return got;
 }
 
 void nvme_aer_arm(struct nvme_ctrl *ctrl)
@@ -108,10 +127,8 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
         uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, 4096);
         if (page == NULL)
             return;
-        while (ctrl->aer_count != 0) {
-            uint32_t dw0 = ctrl->aer_events[ctrl->aer_head];
-            ctrl->aer_head = (uint8_t)((ctrl->aer_head + 1u) % NVME_AER_EVENTS);
-            ctrl->aer_count--;
+        uint32_t dw0;
+        while (nvme_aer_pop(ctrl, &dw0)) {
             nvme_memzero(page, 4096);
             nvme_aer_handle(ctrl, dw0, page);
         }

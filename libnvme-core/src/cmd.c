@@ -57,12 +57,3 @@ void nvme_sqe_get_log(struct nvme_sqe *sqe, uint8_t lid, uint32_t nsid, uint32_t
     sqe->cdw10 = lid | ((numd & 0xffffu) << 16);
     sqe->cdw11 = numd >> 16;
 }
-
-/* Read/Write (§6.9, §6.15): SLBA in CDW10-11, 0-based NLB in CDW12[15:0]. */
-void nvme_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t count)
-{
-    nvme_sqe_init(sqe, opc, nsid);
-    sqe->cdw10 = (uint32_t)lba;
-    sqe->cdw11 = (uint32_t)(lba >> 32);
-    sqe->cdw12 = (count - 1u) & 0xffffu;
-}

@@ -194,6 +194,30 @@ static void nvme_free_io_queues(struct nvme_ctrl *ctrl)
     ctrl->info.io_queues = 0;
 }
 
+static void nvme_dbbuf_free(struct nvme_ctrl *ctrl);
+
+/* Shadow doorbell and EventIdx buffers (§5.7): a page each, page aligned.
+ * Without them the core uses plain doorbells. */
+static void nvme_dbbuf_alloc(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    ctrl->dbbuf_db = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &ctrl->dbbuf_db_bus);
+    ctrl->dbbuf_ei = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &ctrl->dbbuf_ei_bus);
+    if (ctrl->dbbuf_db == NULL || ctrl->dbbuf_ei == NULL ||
+        ((ctrl->dbbuf_db_bus | ctrl->dbbuf_ei_bus) & (ctrl->page_size - 1u)) != 0)
+        nvme_dbbuf_free(ctrl);
+}
+
+static void nvme_dbbuf_free(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    if (ctrl->dbbuf_db != NULL)
+        o->dma_free(o->ctx, ctrl->dbbuf_db, ctrl->page_size);
+    if (ctrl->dbbuf_ei != NULL)
+        o->dma_free(o->ctx, ctrl->dbbuf_ei, ctrl->page_size);
+    ctrl->dbbuf_db = ctrl->dbbuf_ei = NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Init / fini                                                         */
 /* ------------------------------------------------------------------ */
@@ -253,6 +277,8 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     rc = nvme_admin_identify_ctrl(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
+    if ((ctrl->info.oacs & NVME_OACS_DBBUF) && !ctrl->opts.no_shadow_doorbells)
+        nvme_dbbuf_alloc(ctrl);
     rc = nvme_ns_scan(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
@@ -290,6 +316,7 @@ fail_disable:
         ctrl->osal.irq_teardown(ctrl->osal.ctx);
     nvme_free_io_queues(ctrl);
     nvme_ns_free(ctrl);
+    nvme_dbbuf_free(ctrl);
     nvme_qpair_free(&ctrl->admin);
 fail_free:
     nvme_handle_register(ctrl, false);
@@ -302,7 +329,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_OK;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->in_callback != 0 || ctrl->in_recovery) {
+    if (nvme_in_callback(ctrl) || ctrl->in_recovery) {
         nvme_log(ctrl, NVME_LOG_ERROR, "nvme_ctrl_fini from a completion callback: refused");
         return NVME_ERR_STATE;
     }
@@ -345,6 +372,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     nvme_free_io_queues(ctrl);
     nvme_qpair_free(&ctrl->admin);
     nvme_ns_free(ctrl);
+    nvme_dbbuf_free(ctrl);
     struct nvme_osal osal = ctrl->osal;
     osal.mem_free(osal.ctx, ctrl, sizeof(*ctrl));
     return NVME_OK;
@@ -359,7 +387,7 @@ int nvme_ctrl_reset(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->in_recovery || ctrl->in_callback != 0)
+    if (ctrl->in_recovery || nvme_in_callback(ctrl))
         return NVME_ERR_STATE;
     if (ctrl->gone) {
         /* Hot-added again?  Only if the registers answer. */
@@ -379,7 +407,7 @@ int nvme_ctrl_service(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->in_callback != 0 || ctrl->in_recovery)
+    if (nvme_in_callback(ctrl) || ctrl->in_recovery)
         return NVME_OK;
     for (uint16_t q = 0; q <= ctrl->info.io_queues; q++)
         (void)nvme_qpair_process(q == 0 ? &ctrl->admin : &ctrl->ioq[q - 1u], 0);
@@ -402,7 +430,7 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
     if (n > 0)
         return n;
     /* Nothing came back: deadlines and CSTS, at most once per tick. */
-    if (ctrl->in_callback == 0) {
+    if (!nvme_in_callback(ctrl)) {
         int rc = nvme_recovery_check(ctrl);
         if (rc != NVME_OK)
             return rc;

@@ -11,35 +11,6 @@
  */
 #include "nvme_internal.h"
 
-static int nvme_io_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
-                         const void *buf, bool write, const struct nvme_ns_info **out)
-{
-    if (ctrl == NULL || buf == NULL || count == 0)
-        return NVME_ERR_INVAL;
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->gone)
-        return NVME_ERR_GONE;
-    const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
-    if (ns == NULL)
-        return NVME_ERR_NOENT;
-    if (ns->status != NVME_OK)
-        return ns->status;
-    if (lba >= ns->nsze || count > ns->nsze - lba) /* no lba + count overflow */
-        return NVME_ERR_RANGE;
-    if (write && ns->read_only)
-        return NVME_ERR_RDONLY;
-    if (((uintptr_t)buf & 3u) != 0)
-        return NVME_ERR_ALIGN;
-    if (((uint64_t)count << ns->lbads) - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
-        return NVME_ERR_INVAL; /* would wrap the address space */
-    if (ctrl->dead)
-        return NVME_ERR_FATAL;
-    if (!ctrl->ready || ctrl->info.io_queues == 0)
-        return NVME_ERR_STATE;
-    *out = ns;
-    return NVME_OK;
-}
-
 /* The queue of `qid`, NVME_QID_CPU meaning the calling CPU's. */
 static struct nvme_qpair *nvme_io_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
 {
@@ -50,10 +21,69 @@ static struct nvme_qpair *nvme_io_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
     return qid != 0 ? nvme_ctrl_qpair(ctrl, qid) : NULL;
 }
 
+/* The namespace of an I/O: the queue remembers the last one (namespace
+ * objects live until fini and keep their NSID, so the cache cannot point
+ * at the wrong one; a detached one says NVME_ERR_NOENT in its status). */
+static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                             uint32_t nsid)
+{
+    const struct nvme_ns_info *ns = qp != NULL ? qp->ns_cache : NULL;
+    if (ns == NULL || ns->nsid != nsid) {
+        ns = nvme_ns_find(ctrl, nsid);
+        if (qp != NULL)
+            qp->ns_cache = ns;
+    }
+    return ns;
+}
+
+/* Every check a read or write needs, once per call (the pieces of a
+ * blocking transfer are not checked again). */
+static inline int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid,
+                                uint64_t lba, uint32_t count, const void *buf, bool write,
+                                const struct nvme_ns_info **out)
+{
+    if (buf == NULL || count == 0)
+        return NVME_ERR_INVAL;
+    if (ctrl->gone)
+        return NVME_ERR_GONE;
+    const struct nvme_ns_info *ns = nvme_io_ns(ctrl, qp, nsid);
+    if (ns == NULL)
+        return NVME_ERR_NOENT;
+    if (ns->status != NVME_OK)
+        return ns->status;
+    if (lba >= ns->nsze || count > ns->nsze - lba) /* no lba + count overflow */
+        return NVME_ERR_RANGE;
+    if (write && ns->read_only)
+        return NVME_ERR_RDONLY;
+    if (((uintptr_t)buf & 3u) != 0)
+        return NVME_ERR_ALIGN;
+    /* A buffer the device writes must own whole cache lines on a
+     * non-coherent port that declares them (nvme_osal.h, non-coherent rule
+     * 8).  Admin data always goes through the core's own bounce buffers. */
+    if (!write && ctrl->osal.dma_align > 1u &&
+        (((uintptr_t)buf | ((uint64_t)count << ns->lbads)) & (ctrl->osal.dma_align - 1u)) != 0)
+        return NVME_ERR_ALIGN;
+    if (((uint64_t)count << ns->lbads) - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
+        return NVME_ERR_INVAL; /* would wrap the address space */
+    if (qp == NULL)
+        return ctrl->dead ? NVME_ERR_FATAL : ctrl->ready ? NVME_ERR_INVAL : NVME_ERR_STATE;
+    *out = ns;
+    return NVME_OK;
+}
+
 static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
 {
     uint32_t max = ctrl->info.mdts_bytes >> ns->lbads;
     return max > 65536u ? 65536u : max; /* NLB is 16 bits */
+}
+
+/* One checked read or write, built in place in its slot. */
+static inline int nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc,
+                          uint64_t lba, uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
+                          void *arg)
+{
+    return nvme_qpair_submit_rw(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
+                                flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
 }
 
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid,
@@ -61,21 +91,16 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
                    void *arg)
 {
     const struct nvme_ns_info *ns;
-    if (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE)
+    if (ctrl == NULL || (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE))
         return NVME_ERR_INVAL;
-    int rc = nvme_io_check(ctrl, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    struct nvme_qpair *qp = nvme_io_qpair(ctrl, qid);
+    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
     if (rc != NVME_OK)
         return rc;
     if (count > nvme_max_blocks(ctrl, ns))
         return NVME_ERR_INVAL;
-    struct nvme_qpair *qp = nvme_io_qpair(ctrl, qid);
-    if (qp == NULL)
-        return NVME_ERR_INVAL;
-    struct nvme_sqe sqe;
-    nvme_sqe_rw(&sqe, opc, nsid, lba, count);
-    return nvme_qpair_submit(qp, &sqe, buf, count << ns->lbads,
-                             opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
-                             (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
+    return nvme_rw_submit(qp, ns, opc, lba, count, buf, flags, cb, arg);
 }
 
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
@@ -114,9 +139,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
         w.pending++; /* before submit: a completion may arrive inside it */
-        rc = nvme_submit_rw(ctrl, qp->qid, opc, ns->nsid, lba + done, n,
-                            buf + ((uintptr_t)done << ns->lbads), NVME_SUBMIT_NO_DOORBELL,
-                            nvme_waiter_cb, &w);
+        rc = nvme_rw_submit(qp, ns, opc, lba + done, n, buf + ((uintptr_t)done << ns->lbads),
+                            NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb, &w);
         if (rc == NVME_OK) {
             done += n;
             continue;
@@ -136,13 +160,13 @@ static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t 
                    uint32_t count, void *buf)
 {
     const struct nvme_ns_info *ns;
-    int rc = nvme_io_check(ctrl, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    struct nvme_qpair *qp = nvme_io_qpair(ctrl, NVME_QID_CPU);
+    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
     if (rc != NVME_OK)
         return rc;
-
-    struct nvme_qpair *qp = nvme_io_qpair(ctrl, NVME_QID_CPU);
-    if (qp == NULL)
-        return NVME_ERR_STATE;
     return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
 }
 

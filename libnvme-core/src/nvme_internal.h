@@ -76,7 +76,10 @@ struct nvme_prp_page {
  * The SQE is kept so a retry or a replay resubmits the very same command
  * (same PRPs: the buffer stays mapped until the slot is released). */
 struct nvme_cmd_slot {
-    struct nvme_sqe sqe;
+    union { /* the words, for copies without memcpy or aliasing games */
+        struct nvme_sqe sqe;
+        uint64_t sqe_q[8];
+    };
     nvme_cmd_cb cb;
     void *arg;
     struct nvme_prp_page *prp_pages; /* list pages this command owns */
@@ -114,6 +117,7 @@ struct nvme_qpair {
     uint16_t sq_tail;
     uint16_t sq_tail_rung; /* last tail written to the doorbell */
     uint16_t cq_head;
+    uint16_t cq_head_rung; /* last head written (shadow doorbells) */
     uint8_t phase;    /* expected phase tag of the next new CQE */
     uint8_t cid_bits; /* low CID bits that index the slot table */
 
@@ -122,9 +126,18 @@ struct nvme_qpair {
     uint16_t free_head;     /* NVME_NO_SLOT when none */
     uint16_t outstanding;   /* slots not FREE */
     uint32_t timeout_ticks; /* deadline of its commands, in ticks */
+    uint32_t seq;           /* submission counter (slot.seq) */
+    uint16_t in_callback;   /* its completion callbacks running (lock held to change) */
+    const struct nvme_ns_info *ns_cache; /* namespace of the last I/O (io.c) */
 
     struct nvme_prp_page *prp_pool; /* free PRP list pages */
     void *lock;
+
+    /* Shadow doorbells (§5.7, Doorbell Buffer Config), NULL when unused:
+     * this queue's SQ tail / CQ head entries in the shadow buffer and in
+     * the controller's EventIdx buffer. */
+    volatile uint32_t *sdb_sq, *sdb_cq;
+    const volatile uint32_t *ei_sq, *ei_cq;
 };
 
 #define NVME_NO_SLOT 0xffffu
@@ -161,7 +174,6 @@ struct nvme_ctrl {
     bool gone;         /* registers read all ones: never write them again */
     bool dead;         /* recovery failed; nvme_ctrl_reset() may revive it */
     bool stopping;     /* nvme_ctrl_fini: no retries, no recovery */
-    unsigned in_callback; /* completion callbacks running */
 
     /* Deadlines in ticks (recovery.c): a tick passes at most every
      * tick_us, counted only by the calls that look at the clock. */
@@ -171,8 +183,11 @@ struct nvme_ctrl {
     uint32_t io_timeout_ticks;
     uint32_t abort_ticks;
     uint32_t long_ticks;
-    uint32_t seq; /* submission counter (slot.seq) */
     uint16_t aborts_outstanding;
+
+    /* Doorbell Buffer Config (§5.7): one page each, NULL when unused. */
+    uint32_t *dbbuf_db, *dbbuf_ei;
+    uint64_t dbbuf_db_bus, dbbuf_ei_bus;
 
     struct nvme_qpair admin;
     struct nvme_qpair *ioq; /* ioq[i].qid == i + 1; info.io_queues are live */
@@ -196,6 +211,18 @@ struct nvme_ctrl {
 };
 
 #define NVME_CTRL_MAGIC 0x4e564d45u /* "NVME" */
+
+/* True while a completion callback of this controller runs (on any CPU):
+ * teardown and recovery do not start from inside one. */
+static inline bool nvme_in_callback(const struct nvme_ctrl *ctrl)
+{
+    if (ctrl->admin.in_callback != 0)
+        return true;
+    for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
+        if (ctrl->ioq[i].in_callback != 0)
+            return true;
+    return false;
+}
 
 /* Entry check of the public calls (nvme.h, lifecycle rule 7): with
  * NVME_DEBUG a handle that is not a live controller returns `err`. */
@@ -258,8 +285,10 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle);
 /* Programs AQA/ASQ/ACQ and CC, sets EN, waits for RDY. */
 int nvme_ctrl_enable(struct nvme_ctrl *ctrl);
 /* Stops the controller so that it no longer touches memory: disable, and
- * the OSAL's dma_stop when it will not stop.  NVME_ERR_GONE for a
- * vanished device (which is stopped too), else 0 or why it would not. */
+ * the OSAL's dma_stop when it will not stop.  Returns 0 (stopped),
+ * NVME_ERR_GONE (vanished: stopped too), NVME_ERR_FATAL (would not stop,
+ * dma_stop cut it off: buffers safe, but CC.EN must not be set again,
+ * §3.1.5), or the disable's error when there was no dma_stop. */
 int nvme_ctrl_stop(struct nvme_ctrl *ctrl);
 /* CC.SHN=01b and wait for CSTS.SHST complete (§7.6.2). */
 int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl);
@@ -271,8 +300,22 @@ void nvme_sqe_create_sq(struct nvme_sqe *sqe, const struct nvme_qpair *qp);
 void nvme_sqe_delete_queue(struct nvme_sqe *sqe, uint8_t opc, uint16_t qid);
 void nvme_sqe_abort(struct nvme_sqe *sqe, uint16_t sqid, uint16_t cid);
 void nvme_sqe_get_log(struct nvme_sqe *sqe, uint8_t lid, uint32_t nsid, uint32_t len);
-void nvme_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
-                 uint32_t count);
+/* Read/Write (§6.9, §6.15): SLBA in CDW10-11, 0-based NLB in CDW12[15:0].
+ * Every field written, no zeroing pass: it is on the I/O path. */
+static inline void nvme_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
+                               uint32_t count)
+{
+    sqe->opc = opc;
+    sqe->flags = 0;
+    sqe->cid = 0;
+    sqe->nsid = nsid;
+    sqe->cdw2 = sqe->cdw3 = 0;
+    sqe->mptr = sqe->prp1 = sqe->prp2 = 0;
+    sqe->cdw10 = (uint32_t)lba;
+    sqe->cdw11 = (uint32_t)(lba >> 32);
+    sqe->cdw12 = (count - 1u) & 0xffffu;
+    sqe->cdw13 = sqe->cdw14 = sqe->cdw15 = 0;
+}
 
 /* qpair.c: rings, doorbells, slots.  It never decides a reset. */
 int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid,
@@ -281,6 +324,20 @@ void nvme_qpair_free(struct nvme_qpair *qp);
 /* Resets ring indexes and zeroes the rings before a (re)creation.  Slots
  * are left alone: recovery.c reclaims or replays them. */
 void nvme_qpair_reset_rings(struct nvme_qpair *qp);
+/* Submission in two steps, so a command is built in place in its slot:
+ * nvme_qpair_begin takes the queue lock and a free slot (NULL and *rc
+ * when the queue is not live or full, lock released); the caller fills
+ * slot->sqe; nvme_qpair_commit maps the buffer (PRPs), puts the SQE on
+ * the ring, rings unless NVME_SUBMIT_NO_DOORBELL, and unlocks. */
+struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc);
+int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, void *buf, uint32_t len,
+                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg);
+/* The I/O fast path: a Read or Write (§6.9, §6.15) of `len` bytes at
+ * `buf`, checked by the caller, built straight into its slot and the
+ * ring.  Transfers that cross a memory page go through begin/commit. */
+int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
+                         uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
+                         void *arg);
 /* Submits a copy of `sqe` (CID and PRPs filled in here) with data buffer
  * buf/len (may be NULL/0).  flags: NVME_SUBMIT_NO_DOORBELL, NVME_CMD_*. */
 int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,
@@ -421,6 +478,14 @@ static inline void nvme_dma_rmb(void)
 static inline void nvme_dma_wmb(void)
 {
     NVME_DMA_WMB_();
+}
+
+/* Shadow doorbells (§5.7): after storing the new value in the shadow
+ * buffer, the MMIO doorbell is needed only if the controller's event index
+ * lies in [old, new) (modulo 2^16), as Linux's nvme_dbbuf_need_event. */
+static inline bool nvme_dbbuf_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
+{
+    return (uint16_t)(new_idx - event_idx - 1u) < (uint16_t)(new_idx - old);
 }
 
 static inline void nvme_lock(struct nvme_qpair *qp)

@@ -91,10 +91,17 @@ void nvme_qpair_free(struct nvme_qpair *qp)
 void nvme_qpair_reset_rings(struct nvme_qpair *qp)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
+    size_t cq_len = (size_t)qp->entries * sizeof(struct nvme_cqe);
     nvme_memzero(qp->sq, (size_t)qp->entries * sizeof(struct nvme_sqe));
-    nvme_memzero(qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe));
-    nvme_dma_sync(ctrl, qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe), NVME_DMA_TO_DEVICE);
-    qp->sq_tail = qp->sq_tail_rung = qp->cq_head = 0;
+    /* The device may have written the CQ (a reset reuses it): invalidate
+     * before the CPU writes it, then clean the zeroes before the device
+     * may post (nvme_osal.h, non-coherent rules 3 and 4). */
+    nvme_dma_sync(ctrl, qp->cq, cq_len, NVME_DMA_FROM_DEVICE);
+    nvme_memzero(qp->cq, cq_len);
+    nvme_dma_sync(ctrl, qp->cq, cq_len, NVME_DMA_TO_DEVICE);
+    qp->sq_tail = qp->sq_tail_rung = qp->cq_head = qp->cq_head_rung = 0;
+    qp->sdb_sq = qp->sdb_cq = NULL;
+    qp->ei_sq = qp->ei_cq = NULL;
     qp->phase = 1; /* the controller posts its first lap with P=1 (§4.6) */
     qp->live = false;
 }
@@ -123,11 +130,11 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result)
     nvme_slot_release(qp, idx);
     if (cb != NULL) {
         /* Callbacks run unlocked: they may submit the next command. */
+        qp->in_callback++; /* under the lock: no atomics needed */
         nvme_unlock(qp);
-        qp->ctrl->in_callback++;
         cb(arg, result, 0);
-        qp->ctrl->in_callback--;
         nvme_lock(qp);
+        qp->in_callback--;
     }
 }
 
@@ -166,6 +173,21 @@ struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
 /* Submission                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Stores a doorbell value in the shadow buffer and says whether the MMIO
+ * doorbell is still needed (§5.7).  The admin queue always gets it. */
+static bool nvme_qpair_shadow(struct nvme_qpair *qp, volatile uint32_t *sdb,
+                              const volatile uint32_t *ei, uint16_t new_idx, uint16_t old)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    *sdb = new_idx;
+    nvme_dma_sync(ctrl, (void *)(uintptr_t)sdb, sizeof(*sdb), NVME_DMA_TO_DEVICE);
+    /* The shadow store must be visible before the event index is read,
+     * or both sides may skip the doorbell (Linux: mb()). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    nvme_dma_sync(ctrl, (void *)(uintptr_t)ei, sizeof(*ei), NVME_DMA_FROM_DEVICE);
+    return qp->qid == 0 || nvme_dbbuf_need_event((uint16_t)*ei, new_idx, old);
+}
+
 /* Writes the SQ tail doorbell if entries were queued since the last one.
  * Called with the queue lock held. */
 void nvme_qpair_ring_locked(struct nvme_qpair *qp)
@@ -173,6 +195,11 @@ void nvme_qpair_ring_locked(struct nvme_qpair *qp)
     if (qp->sq_tail == qp->sq_tail_rung)
         return;
     nvme_dma_wmb();
+    if (qp->sdb_sq != NULL && !nvme_qpair_shadow(qp, qp->sdb_sq, qp->ei_sq, qp->sq_tail,
+                                                 qp->sq_tail_rung)) {
+        qp->sq_tail_rung = qp->sq_tail;
+        return;
+    }
     nvme_reg_write32(qp->ctrl, qp->sq_tdbl, qp->sq_tail);
     qp->sq_tail_rung = qp->sq_tail;
 }
@@ -188,49 +215,59 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     s->sqe.cid = nvme_cid_make(qp, idx, s->gen);
     s->expire = ctrl->tick + ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
     s->state = NVME_SLOT_ACTIVE;
-    /* Eight 64-bit stores: no memcpy call, no torn fields. */
+    /* Eight 64-bit stores, unrolled: no memcpy call, no torn fields. */
     uint64_t *dst = (uint64_t *)(void *)&qp->sq[qp->sq_tail];
-    const uint64_t *src = (const uint64_t *)(const void *)&s->sqe;
-    for (unsigned i = 0; i < sizeof(s->sqe) / 8u; i++)
-        dst[i] = src[i];
+    dst[0] = s->sqe_q[0];
+    dst[1] = s->sqe_q[1];
+    dst[2] = s->sqe_q[2];
+    dst[3] = s->sqe_q[3];
+    dst[4] = s->sqe_q[4];
+    dst[5] = s->sqe_q[5];
+    dst[6] = s->sqe_q[6];
+    dst[7] = s->sqe_q[7];
     nvme_dma_sync(ctrl, &qp->sq[qp->sq_tail], sizeof(s->sqe), NVME_DMA_TO_DEVICE);
     if (ctrl->trace != 0)
         nvme_trace_sqe(ctrl, qp->qid, &s->sqe);
     qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
 }
 
-int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,
-                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb,
-                      void *arg)
+struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
 
     nvme_lock(qp);
     if (!qp->live || !ctrl->ready) {
         nvme_unlock(qp);
-        return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_STATE;
+        *rc = ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_STATE;
+        return NULL;
     }
     uint16_t idx = qp->free_head;
     if (idx == NVME_NO_SLOT) {
         nvme_unlock(qp);
-        return NVME_ERR_BUSY;
+        *rc = NVME_ERR_BUSY;
+        return NULL;
     }
     struct nvme_cmd_slot *s = &qp->slots[idx];
     qp->free_head = s->next_free;
     qp->outstanding++;
-    s->sqe = *sqe;
-    s->sqe.flags = 0; /* PSDT 00b: PRPs (§4.2) */
+    return s;
+}
+
+int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *s, void *buf, uint32_t len,
+                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg)
+{
+    uint16_t idx = (uint16_t)(s - qp->slots);
     s->cb = cb;
     s->arg = arg;
-    s->prp_pages = NULL;
-    s->buf = NULL;
-    s->len = 0;
     s->retries = 0;
-    s->seq = ctrl->seq++;
+    s->seq = qp->seq++;
     s->flags = (uint8_t)(((flags & NVME_CMD_NO_TIMEOUT) ? NVME_SLOT_F_NO_TIMEOUT : 0u) |
                          ((flags & NVME_CMD_LONG) ? NVME_SLOT_F_LONG : 0u) |
                          ((flags & NVME_CMD_REPLAY) ? NVME_SLOT_F_REPLAY : 0u));
-
+    s->sqe.flags = 0; /* PSDT 00b: PRPs (§4.2) */
+    s->buf = NULL;
+    s->len = 0;
+    s->prp_pages = NULL;
     /* Commands without data keep the PRP1 their builder set (Create I/O
      * CQ/SQ carry the queue base there, §5.3-5.4). */
     if (len != 0) {
@@ -246,6 +283,92 @@ int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *b
         nvme_qpair_ring_locked(qp);
     nvme_unlock(qp);
     return NVME_OK;
+}
+
+int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
+                         uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
+                         void *arg)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+    uint32_t off = (uint32_t)((uintptr_t)buf & (ctrl->page_size - 1u));
+    int rc;
+
+    if (len > ctrl->page_size - off || ctrl->trace != 0) { /* PRP lists, traces */
+        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+        if (s == NULL)
+            return rc;
+        nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
+        return nvme_qpair_commit(qp, s, buf, len, dir, flags | NVME_CMD_REPLAY, cb, arg);
+    }
+
+    nvme_lock(qp);
+    uint16_t idx = qp->free_head;
+    if (!qp->live || !ctrl->ready || idx == NVME_NO_SLOT) {
+        nvme_unlock(qp);
+        return idx == NVME_NO_SLOT && qp->live && ctrl->ready ? NVME_ERR_BUSY
+               : ctrl->gone                                   ? NVME_ERR_GONE
+               : ctrl->dead                                   ? NVME_ERR_FATAL
+                                                              : NVME_ERR_STATE;
+    }
+    /* One piece inside one memory page: PRP1 alone (§4.3). */
+    uint64_t bus;
+    if (ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus) != 0 ||
+        (uint32_t)(bus & (ctrl->page_size - 1u)) != off) {
+        nvme_unlock(qp);
+        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc); /* the slow path says why */
+        if (s == NULL)
+            return rc;
+        nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
+        return nvme_qpair_commit(qp, s, buf, len, dir, flags | NVME_CMD_REPLAY, cb, arg);
+    }
+    struct nvme_cmd_slot *s = &qp->slots[idx];
+    qp->free_head = s->next_free;
+    qp->outstanding++;
+    s->cb = cb;
+    s->arg = arg;
+    s->prp_pages = NULL;
+    s->buf = buf;
+    s->len = len;
+    s->dir = (uint8_t)dir;
+    s->retries = 0;
+    s->flags = NVME_SLOT_F_REPLAY;
+    s->seq = qp->seq++;
+    s->gen++;
+    s->expire = ctrl->tick + qp->timeout_ticks;
+    s->state = NVME_SLOT_ACTIVE;
+    uint16_t cid = nvme_cid_make(qp, idx, s->gen);
+    /* The SQE as eight words (little-endian, like the whole core): kept in
+     * the slot for retries and replays, and written to the ring. */
+    uint64_t w0 = opc | ((uint64_t)cid << 16) | ((uint64_t)nsid << 32);
+    uint64_t w6 = (count - 1u) & 0xffffu;
+    uint64_t *dst = (uint64_t *)(void *)&qp->sq[qp->sq_tail];
+    s->sqe_q[0] = dst[0] = w0;
+    s->sqe_q[1] = dst[1] = 0;
+    s->sqe_q[2] = dst[2] = 0;
+    s->sqe_q[3] = dst[3] = bus;
+    s->sqe_q[4] = dst[4] = 0;
+    s->sqe_q[5] = dst[5] = lba;
+    s->sqe_q[6] = dst[6] = w6;
+    s->sqe_q[7] = dst[7] = 0;
+    nvme_dma_sync(ctrl, dst, sizeof(struct nvme_sqe), NVME_DMA_TO_DEVICE);
+    qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
+    if (!(flags & NVME_SUBMIT_NO_DOORBELL))
+        nvme_qpair_ring_locked(qp);
+    nvme_unlock(qp);
+    return NVME_OK;
+}
+
+int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,
+                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb,
+                      void *arg)
+{
+    int rc;
+    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+    if (s == NULL)
+        return rc;
+    s->sqe = *sqe;
+    return nvme_qpair_commit(qp, s, buf, len, dir, flags, cb, arg);
 }
 
 void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx)
@@ -285,6 +408,10 @@ static bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     ctrl->stats.retries++;
     unsigned crd = NVME_SF_CRD(sf);
     uint32_t delay_ms = crd != 0 ? (uint32_t)ctrl->crdt[crd - 1u] * 100u : 0u;
+    /* CRDT can say 6553 s: never wait longer than the command's own
+     * deadline, so a retry stays inside the bounds the caller was given. */
+    if (delay_ms > ctrl->tick_us / 1000u * qp->timeout_ticks)
+        delay_ms = ctrl->tick_us / 1000u * qp->timeout_ticks;
     if (delay_ms == 0) {
         nvme_qpair_resubmit_locked(qp, idx);
         return true;
@@ -348,15 +475,18 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         nvme_slot_release(qp, idx);
         if (cb != NULL) {
             /* Callbacks run unlocked: they may submit the next command. */
+            qp->in_callback++;
             nvme_unlock(qp);
-            ctrl->in_callback++;
             cb(arg, sf, cqe.dw0);
-            ctrl->in_callback--;
             nvme_lock(qp);
+            qp->in_callback--;
         }
     }
     if (reaped > 0 && qp->live) { /* one CQ head doorbell per batch (§4.1.2) */
-        nvme_reg_write32(ctrl, qp->cq_hdbl, qp->cq_head);
+        if (qp->sdb_cq == NULL || nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head,
+                                                    qp->cq_head_rung))
+            nvme_reg_write32(ctrl, qp->cq_hdbl, qp->cq_head);
+        qp->cq_head_rung = qp->cq_head;
         nvme_qpair_ring_locked(qp); /* retries queued above */
     }
     nvme_unlock(qp);

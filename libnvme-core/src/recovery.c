@@ -267,9 +267,14 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
     nvme_lock(qp);
     for (uint16_t i = 0; i < qp->nslots && !late; i++) {
         const struct nvme_cmd_slot *s = &qp->slots[i];
-        late = s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
-               nvme_tick_passed(ctrl, s->expire);
+        if (s->state == NVME_SLOT_RETRY_WAIT && qp->live && nvme_tick_passed(ctrl, s->expire))
+            nvme_qpair_resubmit_locked(qp, i); /* its Command Retry Delay passed */
+        else
+            late = s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
+                   nvme_tick_passed(ctrl, s->expire);
     }
+    if (qp->live)
+        nvme_qpair_ring_locked(qp);
     nvme_unlock(qp);
     if (!late)
         return false;
@@ -284,7 +289,7 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
-    volatile unsigned *pending = &w->pending;
+    const volatile unsigned *pending = &w->pending;
     uint64_t start = 0;
 
     for (;;) {
@@ -433,6 +438,16 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
         sqe.cdw11 = 0x1fu | (ctrl->oaes & ((1u << 8) | (1u << 9)));
         (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
     }
+    /* Interrupt Coalescing (§5.21.1.8): at most THR+1 completions or TIME
+     * x 100 us per interrupt; admin completions are never coalesced. */
+    if (ctrl->info.irq_vectors > 0 && (ctrl->opts.irq_coalesce_time | ctrl->opts.irq_coalesce_thr)) {
+        nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
+        sqe.cdw10 = NVME_FEAT_IRQ_COALESCE;
+        sqe.cdw11 = ctrl->opts.irq_coalesce_thr | ((uint32_t)ctrl->opts.irq_coalesce_time << 8);
+        int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+        if (rc != NVME_OK)
+            nvme_log(ctrl, NVME_LOG_WARN, "interrupt coalescing not set: %s", nvme_strerror(rc));
+    }
     /* Host Behavior Support (FID 16h), ACRE: the controller reports Command
      * Retry Delays only when the host asks; worthwhile when it has some
      * (Linux does the same). */
@@ -443,6 +458,8 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
             return;
         nvme_memzero(hbs, 512);
         hbs[0] = 1; /* ACRE */
+        /* Clean before the device reads it (nvme_osal.h, non-coherent rule 2). */
+        nvme_dma_sync(ctrl, hbs, 512, NVME_DMA_TO_DEVICE);
         nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
         sqe.cdw10 = NVME_FEAT_HOST_BEHAVIOR;
         int rc = nvme_exec(&ctrl->admin, &sqe, hbs, 512, NVME_DMA_TO_DEVICE, 0, NULL);
@@ -452,9 +469,57 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
     }
 }
 
+/* Doorbell Buffer Config (§5.7): PRP1 the shadow doorbells, PRP2 the
+ * EventIdx buffer, both one page; then every queue keeps its shadow
+ * entries current (SQ tail at 2*qid, CQ head at 2*qid+1, in doorbell
+ * strides).  A controller that refuses it keeps plain doorbells. */
+static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
+{
+    struct nvme_sqe sqe;
+    ctrl->info.shadow_doorbells = false;
+    if (ctrl->dbbuf_db == NULL)
+        return;
+    /* The controller wrote EventIdx (and may have read the shadows) before
+     * a reset: invalidate, then zero, then clean (nvme_osal.h, rules 3-4). */
+    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_FROM_DEVICE);
+    nvme_memzero(ctrl->dbbuf_db, ctrl->page_size);
+    nvme_memzero(ctrl->dbbuf_ei, ctrl->page_size);
+    nvme_dma_sync(ctrl, ctrl->dbbuf_db, ctrl->page_size, NVME_DMA_TO_DEVICE);
+    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_TO_DEVICE);
+    nvme_sqe_init(&sqe, NVME_ADMIN_DBBUF_CONFIG, 0);
+    sqe.prp1 = ctrl->dbbuf_db_bus;
+    sqe.prp2 = ctrl->dbbuf_ei_bus;
+    int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    if (rc != NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_WARN, "shadow doorbells refused: %s", nvme_strerror(rc));
+        return;
+    }
+    ctrl->info.shadow_doorbells = true;
+}
+
+static void nvme_dbbuf_attach(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
+{
+    uint32_t stride = ctrl->info.doorbell_stride / 4u; /* in dwords */
+    if (!ctrl->info.shadow_doorbells || 2u * (qp->qid + 1u) * stride > ctrl->page_size / 4u)
+        return;
+    nvme_lock(qp);
+    qp->sdb_sq = ctrl->dbbuf_db + 2u * qp->qid * stride;
+    qp->sdb_cq = ctrl->dbbuf_db + (2u * qp->qid + 1u) * stride;
+    qp->ei_sq = ctrl->dbbuf_ei + 2u * qp->qid * stride;
+    qp->ei_cq = ctrl->dbbuf_ei + (2u * qp->qid + 1u) * stride;
+    *qp->sdb_sq = qp->sq_tail_rung;
+    *qp->sdb_cq = qp->cq_head_rung;
+    nvme_dma_sync(ctrl, (void *)(uintptr_t)qp->sdb_sq, 8u * stride, NVME_DMA_TO_DEVICE);
+    nvme_unlock(qp);
+}
+
 int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
 {
+    nvme_dbbuf_config(ctrl);
     int rc = nvme_create_io_queues(ctrl, count);
+    nvme_dbbuf_attach(ctrl, &ctrl->admin);
+    for (uint16_t i = 0; rc == NVME_OK && i < ctrl->info.io_queues; i++)
+        nvme_dbbuf_attach(ctrl, &ctrl->ioq[i]);
     if (rc == NVME_OK)
         nvme_configure_features(ctrl);
     return rc;
@@ -481,34 +546,33 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     return rc;
 }
 
-/* Resubmits reclaimed I/O commands in their submission order. */
+/* Resubmits reclaimed I/O commands, each queue in its submission order
+ * (NVMe orders nothing across queues, §4.1). */
 static void nvme_replay(struct nvme_ctrl *ctrl)
 {
-    for (;;) {
-        struct nvme_qpair *best_q = NULL;
-        uint16_t best = 0;
-        for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
-            struct nvme_qpair *qp = &ctrl->ioq[q];
-            for (uint16_t i = 0; i < qp->nslots && qp->outstanding != 0; i++)
+    for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
+        struct nvme_qpair *qp = &ctrl->ioq[q];
+        nvme_lock(qp);
+        for (;;) {
+            uint16_t best = NVME_NO_SLOT;
+            for (uint16_t i = 0; i < qp->nslots; i++)
                 if (qp->slots[i].state == NVME_SLOT_REPLAY &&
-                    (best_q == NULL ||
-                     (int32_t)(qp->slots[i].seq - best_q->slots[best].seq) < 0)) {
-                    best_q = qp;
+                    (best == NVME_NO_SLOT ||
+                     (int32_t)(qp->slots[i].seq - qp->slots[best].seq) < 0))
                     best = i;
-                }
+            if (best == NVME_NO_SLOT)
+                break;
+            if (qp->live) {
+                qp->slots[best].retries++;
+                ctrl->stats.replays++;
+                nvme_qpair_resubmit_locked(qp, best);
+            } else { /* the controller granted fewer queues this time */
+                nvme_qpair_complete_slot(qp, best, NVME_ERR_ABORTED);
+            }
         }
-        if (best_q == NULL)
-            return;
-        nvme_lock(best_q);
-        if (best_q->live) {
-            best_q->slots[best].retries++;
-            ctrl->stats.replays++;
-            nvme_qpair_resubmit_locked(best_q, best);
-            nvme_qpair_ring_locked(best_q);
-        } else { /* the controller granted fewer queues this time */
-            nvme_qpair_complete_slot(best_q, best, NVME_ERR_ABORTED);
-        }
-        nvme_unlock(best_q);
+        if (qp->live)
+            nvme_qpair_ring_locked(qp);
+        nvme_unlock(qp);
     }
 }
 
@@ -529,13 +593,17 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why)
 
     /* Stop first (rule 1), then reclaim: I/O with budget left waits for
      * its replay, the rest fails back. */
+    /* A controller that did not stop (RDY still 1) must not see CC.EN=1
+     * again (§3.1.5): it is dead until a reset finds it stopped. */
     int rc = nvme_stop_and_reclaim(ctrl, NVME_ERR_ABORTED, NVME_RECLAIM_REPLAY);
-    for (unsigned attempt = 0; rc != NVME_ERR_GONE && attempt < NVME_RESET_ATTEMPTS; attempt++) {
+    bool stopped = rc == NVME_OK;
+    for (unsigned attempt = 0; stopped && attempt < NVME_RESET_ATTEMPTS; attempt++) {
         rc = nvme_restart(ctrl);
         if (rc == NVME_OK)
             break;
         nvme_log(ctrl, NVME_LOG_ERROR, "restart after reset failed: %s", nvme_strerror(rc));
         int src = nvme_stop_and_reclaim(ctrl, NVME_ERR_ABORTED, NVME_RECLAIM_KEEP_REPLAY);
+        stopped = src == NVME_OK;
         if (src == NVME_ERR_GONE)
             rc = src;
     }

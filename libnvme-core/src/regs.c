@@ -102,8 +102,10 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
         /* Changing EN while RDY has not caught up is undefined (§3.1.5):
          * let an enable in progress finish first.  A controller that
          * never gets there is disabled anyway. */
-        if (settle && !(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS))
-            (void)nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->timeout_ms, true);
+        if (settle && !(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS) &&
+            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->timeout_ms, true) ==
+                NVME_ERR_GONE)
+            return NVME_ERR_GONE;
         nvme_reg_write32(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
     }
     return nvme_wait_csts(ctrl, NVME_CSTS_RDY, 0, ctrl->timeout_ms, true);
@@ -118,6 +120,9 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
     nvme_reg_write64(ctrl, NVME_REG_ASQ, aq->sq_bus);
     nvme_reg_write64(ctrl, NVME_REG_ACQ, aq->cq_bus);
 
+    /* Field by field as §3.1.5 lists them, zero-valued ones included (NVM
+     * command set, round robin): cppcheck's "redundant |" is on purpose. */
+    // cppcheck-suppress badBitmaskCheck
     uint32_t cc = NVME_CC_CSS_NVM | ((ctrl->page_shift - 12u) << NVME_CC_MPS_SHIFT) |
                   (0u << NVME_CC_AMS_SHIFT) /* round robin */ |
                   ((uint32_t)NVME_SQES_LOG2 << NVME_CC_IOSQES_SHIFT) |
@@ -150,7 +155,7 @@ int nvme_ctrl_stop(struct nvme_ctrl *ctrl)
         nvme_log(ctrl, NVME_LOG_ERROR, "controller did not stop (%s): DMA cut off",
                  nvme_strerror(rc));
         ctrl->osal.dma_stop(ctrl->osal.ctx);
-        return NVME_OK;
+        return NVME_ERR_FATAL; /* buffers safe, controller not usable */
     }
     nvme_log(ctrl, NVME_LOG_ERROR,
              "controller did not stop (%s) and the OSAL has no dma_stop: it may still write "

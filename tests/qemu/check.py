@@ -382,19 +382,20 @@ def check_stats(c, st, **want):
 
 
 def case_recovery_throttle(w):
-    """A throttled namespace (2 IOPS) and a 400 ms command timeout: a
-    pipelined 128-block write (4 commands: no more than QEMU's Abort
-    Command Limit, ACL 3) times out, the core sends Abort (QEMU never
-    aborts), resets the controller and replays; the reset event lifts the
-    throttle; every block reads back with its pattern, in the guest and in
-    the host's image."""
+    """A throttled namespace (1 IOPS, no burst) and a 400 ms command
+    timeout: a pipelined 256-block write (8 commands, more than QEMU's
+    Abort Command Limit of 4: the Aborts go out over several ticks) times
+    out, the core sends Abort (QEMU never aborts), resets the controller
+    and replays; the reset event lifts the throttle; every block reads back
+    with its pattern, in the guest and in the host's image."""
     img = os.path.join(w.dir, "thr.img")
     make_image(img, 16 * MiB)
     key, key2 = 7, 8
-    n = 128
+    n = 256
     cmds = ["wpat 1 0 %d %d" % (n, key), "stats", "rpat 1 0 %d %d" % (n, key),
             "wpat 1 1024 64 %d" % key2, "rpat 1 1024 64 %d" % key2, "check-irqs"]
-    c = w.boot(["path=%s,drive.throttling.iops-total=2" % img], cmds,
+    c = w.boot(["path=%s,drive.throttling.iops-total=1,drive.throttling.iops-total-max=1" % img],
+               cmds,
                ctrl="mdts=2", opts=["timeout=400", "reset-hook=unthrottle"],
                hooks=[("unthrottle", "block_set_io_throttle nsdrv0 0 0 0 0 0 0")],
                core_quiet=False, max_seconds=20)

@@ -26,15 +26,19 @@ struct fx {
     struct nvme_ctrl_opts opts;
 };
 
-/* Defaults: one namespace (NSID 1, 8192 blocks of 512), immediate completions. */
+/* Defaults: one namespace (NSID 1, 8192 blocks of 512), immediate completions;
+ * non-coherent DMA when the environment asks (fx_noncoherent). */
 void fx_config(struct fx *f);
+/* Sets cfg->noncoherent (and bounce_unaligned, cache_line) from
+ * NVME_TEST_NONCOHERENT=1|strict and NVME_TEST_CACHE_LINE. */
+void fx_noncoherent(struct nvme_sim_config *cfg);
 /* Creates the simulator from f->cfg and brings the core up with f->opts;
  * asserts success. */
 void fx_start(struct fx *f);
 /* Same, returning nvme_ctrl_init's result (controller may be NULL). */
 int fx_try_start(struct fx *f);
-/* nvme_ctrl_fini, then asserts no DMA violation, no host error, no live
- * DMA memory; destroys the simulator. */
+/* nvme_ctrl_fini, then asserts no DMA violation, no host error, no
+ * coherency violation, no live DMA memory; destroys the simulator. */
 void fx_stop(struct fx *f);
 
 /* nvmectl output captured in a buffer. */

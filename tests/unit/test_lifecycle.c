@@ -398,6 +398,109 @@ static void cfs_while_idle_is_noticed_by_the_service_call(void **state)
     fx_stop(&f);
 }
 
+/* More late commands than the Abort Command Limit allows (ACL 0: one
+ * Abort at a time, §5.1): the others get theirs at later ticks, and each
+ * is aborted and retried without a reset. */
+static void aborts_respect_the_abort_command_limit(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.acl = 0;
+    start(&f);
+    seed(&f, 0, 24, 13);
+    inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 60000 * MS, 3);
+    uint8_t *buf = xalloc(3 * 4096);
+    struct rec r[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = (struct rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 8, 8,
+                                        buf + i * 4096, 0, rec_cb, &r[i]),
+                         0);
+    }
+    unsigned most = 0;
+    uint64_t t0 = nvme_sim_now(f.sim);
+    while ((r[0].calls + r[1].calls + r[2].calls) < 3 && nvme_sim_now(f.sim) - t0 < 10000 * MS) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+        unsigned held = (unsigned)(stats(&f)->aborts_sent - stats(&f)->aborts_done);
+        most = held > most ? held : most;
+    }
+    uint8_t *want = xalloc(24 * 512);
+    fx_pattern(want, 24 * 512, 13);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r[i].result, 0);
+        assert_memory_equal(buf + i * 4096, want + i * 4096, 4096);
+    }
+    assert_int_equal(stats(&f)->aborts_sent, 3);
+    assert_int_equal(most, 1); /* never more than ACL+1 outstanding */
+    assert_int_equal(stats(&f)->resets, 0);
+    free(want);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* A completion naming another queue (garbage SQID) is dropped like a
+ * bogus CID; garbage SQHD is only logged (the core does not use it). */
+static void garbage_sqid_and_sqhd_in_completions(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.command_timeout_ms = 400;
+    start(&f);
+    seed(&f, 0, 8, 14);
+    inject(&f, NVME_SIM_FAULT_SQHD, NVME_SIM_ANY_IO, NVME_CMD_READ, 0xfff0, 1);
+    uint8_t *buf = xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    assert_pattern(buf, 4096, 14);
+    assert_true(log_has(&f, "SQHD"));
+    inject(&f, NVME_SIM_FAULT_SQID, NVME_SIM_ANY_IO, NVME_CMD_READ, 7, 1);
+    memset(buf, 0, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0); /* dropped, then recovered */
+    assert_pattern(buf, 4096, 14);
+    assert_true(log_has(&f, "no command in flight"));
+    assert_int_equal(stats(&f)->timeouts, 1);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* Identify Controller garbage or cut short: bring-up either refuses the
+ * controller with a clear error or runs with what it checked; never a
+ * crash, a hang or a leak (fx_stop / the allocator checks). */
+static void garbage_or_short_identify_controller_is_survived(void **state)
+{
+    (void)state;
+    for (uint32_t seed_v = 1; seed_v <= 32; seed_v++) {
+        struct fx f;
+        fx_config(&f);
+        f.sim = nvme_sim_create(&f.cfg);
+        assert_non_null(f.sim);
+        nvme_sim_log_capture(f.sim, true);
+        nvme_sim_osal(f.sim, &f.osal);
+        struct nvme_sim_fault flt = {seed_v <= 16 ? NVME_SIM_FAULT_GARBAGE_DATA
+                                                  : NVME_SIM_FAULT_SHORT_DATA,
+                                     0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY,
+                                     seed_v <= 16 ? seed_v : (seed_v - 16u) * 256u, 0, 1};
+        assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+        int rc = nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts);
+        if (rc == 0) {
+            uint8_t *buf = xalloc(512);
+            uint64_t t0 = nvme_sim_now(f.sim);
+            (void)nvme_read(f.ctrl, 1, 0, 1, buf); /* whatever it says, in bounded time */
+            assert_true(nvme_sim_now(f.sim) - t0 < 30000 * MS);
+            free(buf);
+            fx_stop(&f);
+        } else {
+            assert_true(rc < 0);
+            assert_null(f.ctrl);
+            assert_int_equal(nvme_sim_dma_live(f.sim), 0);
+            assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+            nvme_sim_destroy(f.sim);
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Rule 4: replay order                                                */
 /* ------------------------------------------------------------------ */
@@ -731,6 +834,9 @@ int main(void)
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
         cmocka_unit_test(cfs_while_idle_is_noticed_by_the_service_call),
+        cmocka_unit_test(aborts_respect_the_abort_command_limit),
+        cmocka_unit_test(garbage_sqid_and_sqhd_in_completions),
+        cmocka_unit_test(garbage_or_short_identify_controller_is_survived),
         cmocka_unit_test(replay_keeps_submission_order),
         cmocka_unit_test(command_retry_delay_is_honoured_on_io_and_admin),
         cmocka_unit_test(dnr_is_never_retried),

@@ -186,6 +186,29 @@ static void given_msix_flush_completion_is_delivered_by_the_queue_vector(void **
     fx_stop(&f);
 }
 
+/* Interrupt coalescing (§5.21.1.8) is set at bring-up and again after a
+ * reset (a reset clears features), and only when interrupts are used. */
+static void given_coalescing_options_set_features_08h_at_bringup_and_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    f.opts.irq_coalesce_time = 2;
+    f.opts.irq_coalesce_thr = 7;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_IRQ_COALESCE), 7u | (2u << 8));
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_IRQ_COALESCE), 7u | (2u << 8));
+    fx_stop(&f);
+
+    fx_config(&f); /* polled: nothing to coalesce */
+    f.opts.irq_coalesce_time = 2;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_IRQ_COALESCE), 0);
+    fx_stop(&f);
+}
+
 static void given_intx_flush_completes_with_intms_intmc_masking(void **state)
 {
     (void)state;
@@ -612,6 +635,7 @@ int main(void)
         cmocka_unit_test(given_device_grants_fewer_queues_info_reports_the_grant),
         cmocka_unit_test(given_polling_flush_completes_on_io_cq_without_interrupts),
         cmocka_unit_test(given_msix_flush_completion_is_delivered_by_the_queue_vector),
+        cmocka_unit_test(given_coalescing_options_set_features_08h_at_bringup_and_reset),
         cmocka_unit_test(given_intx_flush_completes_with_intms_intmc_masking),
         cmocka_unit_test(given_msix_reads_and_writes_complete_by_interrupt),
         cmocka_unit_test(given_4_entry_queues_many_laps_keep_data_and_phase_right),

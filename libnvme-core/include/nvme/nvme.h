@@ -151,6 +151,11 @@ struct nvme_ctrl_opts {
     uint32_t trace;               /* enum nvme_trace_mask bits */
     bool polling;                 /* never ask the OSAL for interrupts */
     bool no_async_events;         /* do not keep Asynchronous Event Requests outstanding */
+    uint8_t irq_coalesce_time;    /* Interrupt Coalescing (Set Features 08h, §5.21.1.8):
+                                     aggregation time, 100 us units; with */
+    uint8_t irq_coalesce_thr;     /* the aggregation threshold (0-based).  Both 0: off */
+    bool no_shadow_doorbells;     /* do not use Doorbell Buffer Config (OACS bit 8) even
+                                     where the controller has it */
     nvme_event_cb event_cb;       /* OPTIONAL: told about resets, removal, events */
     void *event_arg;
 };
@@ -192,6 +197,7 @@ struct nvme_ctrl_info {
     uint16_t irq_vectors;       /* granted, 0 = polling */
     bool irq_is_intx;
     bool enabled_at_start;      /* firmware had left CC.EN=1 */
+    bool shadow_doorbells;      /* I/O queues use shadow doorbells and event indexes */
 };
 
 /*

@@ -44,9 +44,62 @@
  *    NVME_PORT_DMA_RMB() / NVME_PORT_DMA_WMB() when compiling the core.
  *  - lock/unlock order the core's memory accesses between CPUs (acquire
  *    and release at least, as any spinlock does).
- *  - Platforms whose DMA is not cache coherent implement dma_sync (queue
- *    memory and PRP lists) and make dma_map/dma_unmap clean/invalidate
- *    caller buffers.  On x86 those are no-ops.
+ *
+ * Non-coherent DMA (many ARM and RISC-V boards: the device does not snoop
+ * the CPU's data cache).  "Clean" writes dirty cache lines back to memory
+ * (arm64 DC CVAC, the device then reads what the CPU wrote); "invalidate"
+ * drops lines from the cache (DC IVAC, the CPU then reads what the device
+ * wrote).  On x86 and other coherent machines all of it is a no-op:
+ * dma_sync NULL, dma_align 0.  The rules:
+ *  1. Who: the core syncs the memory it allocated (dma_alloc: queues, PRP
+ *     list pages, identify/log/feature bounce buffers) with dma_sync; the
+ *     port maintains caller buffers inside dma_map/dma_unmap.  When the
+ *     core maps its own dma_alloc memory (bounce buffers) it has already
+ *     synced it, and the port may skip or repeat maintenance there.
+ *  2. Clean before the device reads: after the CPU's last write to an
+ *     SQE, a PRP list or a TO_DEVICE bounce buffer, and before the doorbell
+ *     write that lets the device fetch it (dma_sync TO_DEVICE; dma_map in
+ *     every direction for caller buffers).
+ *  3. Clean before the device writes: memory the CPU wrote (a bounce
+ *     buffer zeroed, a completion queue cleared) is cleaned before the
+ *     command that lets the device write it is submitted, so no dirty
+ *     line is left whose later eviction would overwrite the device's
+ *     data.  Hence dma_map cleans FROM_DEVICE caller buffers too (what
+ *     Linux's arm64 arch_sync_dma_for_device does for every direction).
+ *  4. Invalidate before the CPU reads what the device wrote: each CQE
+ *     before its phase tag is read (the core syncs the one 16-byte entry
+ *     at the head), a FROM_DEVICE bounce buffer once its command completed
+ *     and before the core copies it out, a caller buffer in dma_unmap of a
+ *     FROM_DEVICE or BIDIRECTIONAL mapping (nothing for TO_DEVICE).  The
+ *     core also invalidates device-written memory before the CPU writes it
+ *     again (the completion queue at reset), so no stale line is written
+ *     back with the CPU's stores.
+ *  5. Hands off: between submitting a command and consuming its
+ *     completion the CPU never writes memory the device may write (the
+ *     command's data buffer, the completion queue) nor a byte sharing a
+ *     cache line with it, and reads it only after an invalidate (polling
+ *     the head CQE is such a read).  The core never writes a live CQ, so
+ *     invalidating a CQ line while the device fills its other entries
+ *     loses nothing.
+ *  6. Rounding: the core passes exact byte ranges, down to one 16-byte CQE
+ *     or an 8-byte PRP entry; the port rounds every clean and invalidate
+ *     out to whole cache lines (start down, end up).  Rounding is safe
+ *     because of 7 and 8.
+ *  7. What the core allocates: dma_alloc memory is aligned as asked
+ *     (queues, PRP list pages and bounce buffers: the controller memory
+ *     page, 4 KiB or more) and the port rounds every block up to whole
+ *     cache lines, so no block shares a line with other memory; a fresh
+ *     block holds no dirty line (the port cleans and invalidates it, or
+ *     hands out uncached memory, where dma_sync may do nothing).
+ *  8. Caller buffers: a buffer the device writes (a read command) must
+ *     start and end on a cache line boundary, or an invalidate rounded
+ *     out would drop the CPU's stores to its neighbours (and their
+ *     write-back could land over the device's data).  A port either
+ *     declares its line size in dma_align, and the core then refuses such
+ *     a read with NVME_ERR_ALIGN before anything reaches the device, or
+ *     leaves dma_align 0 and bounces those pieces itself in
+ *     dma_map/dma_unmap.  Buffers the device only reads (writes) need no
+ *     alignment beyond the dword PRP rule: cleaning a neighbour is harmless.
  *
  * Freestanding: only <stdint.h>, <stddef.h> and <stdbool.h>.
  */
@@ -92,12 +145,15 @@ struct nvme_osal {
     /* --- DMA memory owned by the core ---------------------------------
      * Allocate `size` bytes of physically contiguous memory aligned to
      * `align` (a power of two, at most 4096 unless the controller memory
-     * page size is larger), usable by the device for DMA.  Stores the
-     * device (bus) address of the first byte in *bus.  The core zeroes it
-     * itself.  Returns NULL when no memory is available; the core then
-     * fails the operation with NVME_ERR_NOMEM.  Used for queues,
-     * identify/log buffers and PRP list pages; never on the I/O fast path
-     * once the controller is up. */
+     * page size is larger; the core asks for the controller page for
+     * queues, PRP list pages and bounce buffers), usable by the device for
+     * DMA.  Stores the device (bus) address of the first byte in *bus.  The
+     * core initializes what it uses itself (and cleans it, rules 2-3).
+     * Non-coherent platforms (rule 7): the block spans whole cache lines of
+     * its own and holds no dirty line when returned.  Returns NULL when no
+     * memory is available; the core then fails the operation with
+     * NVME_ERR_NOMEM.  Used for queues, identify/log buffers and PRP list
+     * pages; never on the I/O fast path once the controller is up. */
     void *(*dma_alloc)(void *ctx, size_t size, size_t align, uint64_t *bus);
     /* Free what dma_alloc returned; `size` is the size asked for. */
     void (*dma_free)(void *ctx, void *va, size_t size);
@@ -108,20 +164,40 @@ struct nvme_osal {
      * this once per piece of a buffer that does not cross a boundary of
      * the controller memory page size (4 KiB unless the port's page size
      * asks for more), so a port whose pages are at least that large can
-     * translate one address.  Returns 0, or a negative value when the
-     * memory cannot be reached by the device (the core fails the request
-     * with NVME_ERR_DMA and unmaps what it already mapped).  May clean
-     * caches (TO_DEVICE) on non-coherent platforms. */
+     * translate one address.  Called before the command is submitted.
+     * Returns 0, or a negative value when the memory cannot be reached by
+     * the device (the core fails the request with NVME_ERR_DMA and unmaps
+     * what it already mapped).  Non-coherent platforms: clean [va, va+len)
+     * rounded out to cache lines, in every direction (rules 2, 3, 6);
+     * with dma_align 0, a FROM_DEVICE/BIDIRECTIONAL piece that does not
+     * start and end on a line boundary is bounced (rule 8). */
     int (*dma_map)(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, uint64_t *bus);
     /* OPTIONAL: undo one dma_map with the same arguments once the command
-     * completed (or failed).  May invalidate caches (FROM_DEVICE). */
+     * completed (or failed, or the controller was stopped), before the
+     * core hands the buffer back to its caller.  Non-coherent platforms:
+     * for FROM_DEVICE and BIDIRECTIONAL invalidate [va, va+len) rounded
+     * out to cache lines (copy a bounced piece back); nothing for
+     * TO_DEVICE (rule 4).  A non-coherent port must fill it. */
     void (*dma_unmap)(void *ctx, void *va, size_t len, enum nvme_dma_dir dir);
-    /* OPTIONAL: make core-owned DMA memory (queues, PRP lists) coherent.
-     * FROM_DEVICE before the core reads memory the device wrote (CQEs,
-     * identify data); TO_DEVICE after the core wrote memory the device
-     * will read (SQEs, PRP lists), before the doorbell.  NULL on
-     * coherent platforms. */
+    /* OPTIONAL: cache maintenance of core-owned DMA memory (from
+     * dma_alloc only: queues, PRP lists, bounce buffers); never called on
+     * caller buffers.  [va, va+len) is exact (as small as one 16-byte CQE);
+     * the port rounds it out to cache lines (rule 6).  TO_DEVICE: clean,
+     * called after the CPU wrote memory the device will read or write
+     * (SQEs, PRP lists, bounce buffers, a cleared CQ) and before the
+     * doorbell or submission that lets the device at it.  FROM_DEVICE:
+     * invalidate, called before the CPU reads memory the device wrote
+     * (each CQE before its phase tag, identify/log data) or writes it
+     * again.  BIDIRECTIONAL: clean, then invalidate.  May run in interrupt
+     * context.  NULL on coherent platforms. */
     void (*dma_sync)(void *ctx, void *va, size_t len, enum nvme_dma_dir dir);
+    /* OPTIONAL (0 = none): the CPU's data cache line size in bytes, a
+     * power of two, on a non-coherent platform whose port does not bounce
+     * unaligned caller buffers.  The core then refuses a read (device to
+     * memory) whose buffer address or length is not a multiple of it with
+     * NVME_ERR_ALIGN, before anything reaches the device (rule 8).  Leave
+     * 0 on coherent platforms. */
+    size_t dma_align;
 
     /* --- Bookkeeping memory --------------------------------------------
      * Ordinary kernel memory for the core's own structures (never given

@@ -216,6 +216,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_ADMIN_ASYNC_EVENT 0x0c
 #define NVME_ADMIN_DEVICE_SELF_TEST 0x14
 #define NVME_ADMIN_NS_ATTACH 0x15
+#define NVME_ADMIN_DBBUF_CONFIG 0x7c
 #define NVME_ADMIN_FORMAT_NVM 0x80
 #define NVME_ADMIN_SANITIZE 0x84
 
@@ -383,6 +384,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, psd) == 2048, "PSD offset");
 #define NVME_OACS_FORMAT (1u << 1)
 #define NVME_OACS_FW (1u << 2)
 #define NVME_OACS_NS_MGMT (1u << 3)
+#define NVME_OACS_DBBUF (1u << 8) /* Doorbell Buffer Config (§5.7) */
 /* ONCS bits */
 #define NVME_ONCS_COMPARE (1u << 0)
 #define NVME_ONCS_WRITE_UNC (1u << 1)

@@ -22,6 +22,7 @@
  *     nvme_ctrl_fini(ctrl);
  *     assert(nvme_sim_dma_violations(sim) == 0);
  *     assert(nvme_sim_host_errors(sim) == 0);
+ *     assert(nvme_sim_coherency_violations(sim) == 0);   // cfg.noncoherent
  *     assert(nvme_sim_dma_live(sim) == 0);
  *     nvme_sim_destroy(sim);
  *
@@ -209,6 +210,23 @@ struct nvme_sim_config {
                                 at a time, running due work and delivering interrupts like
                                 sleep_us, and returns as soon as wake() was called (a sticky
                                 flag, cleared by that return) or after `us` */
+    /* Non-coherent DMA (default false: the device snoops the CPU caches, as
+     * on x86).  When set, the device sees host memory only as of the last
+     * clean of each cache line (dma_sync TO_DEVICE, dma_map), and the CPU
+     * sees what the device wrote only after an invalidate (dma_sync
+     * FROM_DEVICE, dma_unmap of a FROM_DEVICE mapping); a line the CPU
+     * wrote and did not clean is written back whole at the next clean or
+     * when the device writes into it, over the device's data.  The OSAL
+     * rounds every range out to cache lines, does cache maintenance in
+     * dma_map/dma_unmap only for caller buffers (the core syncs what it
+     * allocated), and fills nvme_osal.dma_align with cache_line.  Every
+     * missing or misplaced sync the model sees is counted in
+     * stats.coherency_violations (see sim_cache.c for the exact rules). */
+    bool noncoherent;
+    uint32_t cache_line;     /* bytes, power of two 16 .. 4096 (default 64) */
+    bool bounce_unaligned;   /* non-coherent mode: leave dma_align 0 and bounce instead a
+                                FROM_DEVICE/BIDIRECTIONAL dma_map piece that does not start
+                                and end on a cache line boundary (default false) */
 };
 
 /* Fill `cfg` with the defaults documented above. */
@@ -414,10 +432,18 @@ struct nvme_sim_stats {
     uint64_t aborts, aborts_done;       /* Abort commands received / that aborted a command */
     uint64_t aers_completed;            /* Asynchronous Event Requests completed */
     uint64_t host_errors;               /* host broke a register/doorbell/OSAL rule */
+    uint64_t coherency_violations;      /* non-coherent mode: a missing or misplaced cache
+                                           clean/invalidate (stale device read, write-back
+                                           over device data, dropped CPU stores) */
+    uint64_t cache_cleans, cache_invalidates; /* non-coherent mode: lines cleaned /
+                                                 invalidated (tracked lines only) */
+    uint64_t bounced_maps;              /* dma_map pieces bounced (cfg.bounce_unaligned) */
 };
 const struct nvme_sim_stats *nvme_sim_stats(const struct nvme_sim *sim);
 uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim);
 uint64_t nvme_sim_host_errors(const struct nvme_sim *sim);
+/* Non-coherent mode: stats.coherency_violations (0 in coherent mode). */
+uint64_t nvme_sim_coherency_violations(const struct nvme_sim *sim);
 /* Device accesses (hung commands, deferred execution, delayed completions,
  * the last transfer of a disable window) to host memory that was allocated
  * (dma_alloc) or mapped (dma_map) and had been freed or unmapped before the

@@ -1188,6 +1188,144 @@ static void test_lba_formats(void)
     CHECK(nvme_sim_create(&cfg) == NULL);
 }
 
+/* --- Non-coherent DMA (cfg.noncoherent) ---------------------------------------- */
+
+/* host_cmd with the cache maintenance a non-coherent host needs: clean the
+ * SQE before the doorbell, invalidate the CQE before reading it. */
+static int nc_cmd(struct host *h, struct nvme_sqe *sqe, uint32_t *dw0)
+{
+    struct hq *q = &h->aq;
+    sqe->cid = h->cid++;
+    q->sq[q->tail] = *sqe;
+    h->o.dma_sync(h->o.ctx, &q->sq[q->tail], 64, NVME_DMA_TO_DEVICE);
+    q->tail = (uint16_t)((q->tail + 1) % q->n);
+    wr(h, NVME_SQ_TDBL(0, h->dstrd), q->tail);
+    for (int i = 0; i < 1000; i++) {
+        struct nvme_cqe *c = &q->cq[q->head];
+        h->o.dma_sync(h->o.ctx, c, sizeof(*c), NVME_DMA_FROM_DEVICE);
+        if (NVME_CQE_PHASE(c->status) == q->phase) {
+            if (dw0)
+                *dw0 = c->dw0;
+            q->head = (uint16_t)((q->head + 1) % q->n);
+            if (!q->head)
+                q->phase ^= 1;
+            wr(h, NVME_CQ_HDBL(0, h->dstrd), q->head);
+            return NVME_CQE_SF(c->status);
+        }
+        h->o.sleep_us(h->o.ctx, 10);
+    }
+    return -1;
+}
+
+static void test_noncoherent_model(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.noncoherent = true;
+    struct nvme_sim *sim = nvme_sim_create(&cfg);
+    nvme_sim_log_capture(sim, true); /* expected violations below */
+    struct host h;
+    CHECK(host_enable(&h, sim));
+    CHECK(h.o.dma_align == 64);
+    uint64_t bus;
+    uint8_t *buf = h.o.dma_alloc(h.o.ctx, 4096, 4096, &bus);
+    const struct nvme_id_ctrl *idc = (const void *)buf;
+
+    /* No maintenance at all: the device fetches the SQE as of the last
+     * clean and its CQE lands in a line the CPU zeroed and holds dirty. */
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL, 0, bus, 0, NULL) == -1);
+    CHECK(nvme_sim_coherency_violations(sim) >= 2);
+    host_disable(&h);
+    h.o.dma_free(h.o.ctx, buf, 4096);
+    nvme_sim_destroy(sim);
+
+    /* Done right: rings cleaned after zeroing, SQE cleaned, CQE and data
+     * invalidated before the CPU reads them. */
+    sim = nvme_sim_create(&cfg);
+    nvme_sim_log_capture(sim, true);
+    CHECK(host_enable(&h, sim));
+    h.o.dma_sync(h.o.ctx, h.aq.sq, 8 * 64u, NVME_DMA_TO_DEVICE);
+    h.o.dma_sync(h.o.ctx, h.aq.cq, 8 * 16u, NVME_DMA_TO_DEVICE);
+    buf = h.o.dma_alloc(h.o.ctx, 4096, 4096, &bus);
+    idc = (const void *)buf;
+    memset(buf, 0, 4096);
+    h.o.dma_sync(h.o.ctx, buf, 4096, NVME_DMA_TO_DEVICE);
+    struct nvme_sqe s = {.opc = NVME_ADMIN_IDENTIFY, .cdw10 = NVME_CNS_CTRL, .prp1 = bus};
+    CHECK(nc_cmd(&h, &s, NULL) == 0);
+    CHECK(idc->nn == 0); /* not invalidated yet: the CPU still sees its zeroes */
+    h.o.dma_sync(h.o.ctx, buf, 4096, NVME_DMA_FROM_DEVICE);
+    CHECK(idc->nn == 1 && idc->mdts == 5);
+    CHECK(nvme_sim_coherency_violations(sim) == 0);
+
+    /* The bug of issue 10: zero the buffer and let the device write it
+     * without a clean in between.  The dirty line's write-back lands over
+     * the device's data, which the CPU never sees. */
+    memset(buf, 0, 4096);
+    CHECK(nc_cmd(&h, &s, NULL) == 0);
+    h.o.dma_sync(h.o.ctx, buf, 4096, NVME_DMA_FROM_DEVICE);
+    CHECK(nvme_sim_coherency_violations(sim) == 1);
+    CHECK(idc->nn == 0);
+
+    /* Invalidating a line the CPU wrote drops the store, and counts. */
+    h.o.dma_sync(h.o.ctx, buf, 4096, NVME_DMA_TO_DEVICE);
+    buf[100] = 7;
+    h.o.dma_sync(h.o.ctx, buf + 96, 4, NVME_DMA_FROM_DEVICE); /* rounded to the line */
+    CHECK(buf[100] == 0 && nvme_sim_coherency_violations(sim) == 2);
+    /* dma_sync is for dma_alloc memory only. */
+    uint8_t stack[64];
+    h.o.dma_sync(h.o.ctx, stack, sizeof(stack), NVME_DMA_TO_DEVICE);
+    CHECK(nvme_sim_host_errors(sim) == 1);
+    host_disable(&h);
+    h.o.dma_free(h.o.ctx, buf, 4096);
+    nvme_sim_destroy(sim);
+}
+
+/* The core on a non-coherent machine: with dma_align declared it refuses
+ * reads into buffers that do not own whole cache lines; with
+ * bounce_unaligned the OSAL bounces them instead. */
+static void test_noncoherent_core(void)
+{
+    for (int bounce = 0; bounce < 2; bounce++) {
+        struct nvme_sim_config cfg;
+        nvme_sim_config_init(&cfg);
+        cfg.noncoherent = true;
+        cfg.cache_line = 128;
+        cfg.bounce_unaligned = bounce;
+        struct nvme_sim *sim = nvme_sim_create(&cfg);
+        struct nvme_osal o;
+        nvme_sim_osal(sim, &o);
+        CHECK(o.dma_align == (bounce ? 0u : 128u));
+        struct nvme_ctrl *ctrl = NULL;
+        CHECK(nvme_ctrl_init(&ctrl, &o, NULL) == 0);
+        if (!ctrl) {
+            nvme_sim_destroy(sim);
+            continue;
+        }
+        uint8_t *buf = aligned_alloc(4096, 3 * 4096);
+        for (int i = 0; i < 2048; i++)
+            buf[4 + i] = (uint8_t)(i * 7);
+        CHECK(nvme_write(ctrl, 1, 8, 4, buf + 4) == 0); /* a write may start anywhere */
+        memset(buf, 0xee, 3 * 4096);
+        uint64_t reads = nvme_sim_stats(sim)->reads;
+        int rc = nvme_read(ctrl, 1, 8, 4, buf + 4);
+        if (bounce) {
+            CHECK(rc == 0 && nvme_sim_stats(sim)->bounced_maps == 1);
+            CHECK(buf[4] == 0 && buf[4 + 2047] == (uint8_t)(2047 * 7));
+            CHECK(buf[3] == 0xee && buf[4 + 2048] == 0xee); /* neighbours untouched */
+        } else {
+            CHECK(rc == NVME_ERR_ALIGN && nvme_sim_stats(sim)->reads == reads);
+        }
+        CHECK(nvme_read(ctrl, 1, 8, 4, buf + 128) == 0);
+        CHECK(buf[128 + 2047] == (uint8_t)(2047 * 7));
+        free(buf);
+        nvme_ctrl_fini(ctrl);
+        CHECK(nvme_sim_coherency_violations(sim) == 0 && nvme_sim_dma_violations(sim) == 0);
+        CHECK(nvme_sim_host_errors(sim) == 0 && nvme_sim_dma_live(sim) == 0);
+        CHECK(nvme_sim_stats(sim)->cache_cleans > 0 && nvme_sim_stats(sim)->cache_invalidates > 0);
+        nvme_sim_destroy(sim);
+    }
+}
+
 /* --- Smoke runs of the core ---------------------------------------------------- */
 
 static int core_run(struct nvme_sim_config *cfg, const char *what, bool expect_ok)
@@ -1300,6 +1438,8 @@ int main(void)
     test_stuck_dma_stop();
     test_wait_wake();
     test_lba_formats();
+    test_noncoherent_model();
+    test_noncoherent_core();
     test_core_smoke();
     if (failures) {
         fprintf(stderr, "sim_selftest: %d failure(s)\n", failures);

@@ -174,6 +174,7 @@ void nvme_sim_config_init(struct nvme_sim_config *cfg)
     cfg->log_level = NVME_LOG_WARN;
     cfg->acl = 3;
     cfg->aerl = 3;
+    cfg->cache_line = 64;
 }
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -200,6 +201,11 @@ struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg)
     sim->cfg.firmware = sim->firmware;
     sim->cfg.ns = NULL;
     sim->cfg.ns_count = 0;
+    if (cfg->noncoherent && (cfg->cache_line < 16 || cfg->cache_line > 4096 ||
+                             (cfg->cache_line & (cfg->cache_line - 1)))) {
+        free(sim);
+        return NULL;
+    }
     sim->smart = cfg->smart;
     sim->nn_override = cfg->nn;
     for (int i = 0; i < 3; i++)
@@ -271,6 +277,13 @@ void nvme_sim_destroy(struct nvme_sim *sim)
         if (sim->rg[i].kind == SIM_RG_ALLOC)
             free(sim->rg[i].va);
     free(sim->rg);
+    while (sim->bounces) {
+        struct sim_bounce *b = sim->bounces;
+        sim->bounces = b->next;
+        free(b->page);
+        free(b);
+    }
+    sim_cache_free(sim);
     free(sim->fw_mem);
     free(sim->sq);
     free(sim->cq);
@@ -505,6 +518,11 @@ uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim)
 uint64_t nvme_sim_host_errors(const struct nvme_sim *sim)
 {
     return sim->st.host_errors;
+}
+
+uint64_t nvme_sim_coherency_violations(const struct nvme_sim *sim)
+{
+    return sim->st.coherency_violations;
 }
 
 uint64_t nvme_sim_dma_after_return(const struct nvme_sim *sim)

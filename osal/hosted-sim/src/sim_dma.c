@@ -40,6 +40,8 @@ void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
     }
     sim->rg[sim->rg_count++] = (struct sim_region){
         .va = va, .len = len, .asked = asked, .dir = dir, .kind = kind, .id = ++sim->rg_next_id};
+    if (sim->cfg.noncoherent && kind != SIM_RG_FIRMWARE)
+        sim_cache_track(sim, va, len);
     /* The memory has a new owner: it is no longer "handed back". */
     uint8_t *p = va;
     for (size_t i = 0; i < sim->tomb_count; i++) {
@@ -51,6 +53,9 @@ void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
 }
 
 /* Remove the most recent region matching exactly; -1 when none does. */
+/* va is only compared, but it is the very `void *` dma_free/dma_unmap get:
+ * a const here would only add casts at the callers. */
+// cppcheck-suppress constParameter
 int sim_region_del(struct nvme_sim *sim, void *va, size_t asked, enum nvme_dma_dir dir,
                    enum sim_region_kind kind)
 {
@@ -62,6 +67,8 @@ int sim_region_del(struct nvme_sim *sim, void *va, size_t asked, enum nvme_dma_d
             sim->tomb_next = (sim->tomb_next + 1) % SIM_TOMBS;
             if (sim->tomb_count < SIM_TOMBS)
                 sim->tomb_count++;
+            if (sim->cfg.noncoherent && kind != SIM_RG_FIRMWARE)
+                sim_cache_untrack(sim, r->va, r->len);
             sim->rg[i] = sim->rg[--sim->rg_count];
             return 0;
         }
@@ -174,12 +181,40 @@ static uint8_t *dma_check(struct nvme_sim *sim, uint64_t bus, size_t len, bool d
     return va;
 }
 
+bool sim_in_alloc(const struct nvme_sim *sim, const void *va, size_t len)
+{
+    const uint8_t *p = va;
+    for (size_t i = 0; i < sim->rg_count; i++) {
+        const struct sim_region *r = &sim->rg[i];
+        if (r->kind == SIM_RG_ALLOC && p >= r->va && len <= r->len &&
+            (size_t)(p - r->va) <= r->len - len)
+            return true;
+    }
+    return false;
+}
+
+void sim_dev_copy(struct nvme_sim *sim, uint8_t *va, void *buf, size_t len, bool dev_write,
+                  const char *what)
+{
+    if (sim->cfg.noncoherent)
+        sim_cache_dev_copy(sim, va, buf, len, dev_write, what);
+    else if (dev_write)
+        memcpy(va, buf, len);
+    else
+        memcpy(buf, va, len);
+}
+
+bool sim_dma_probe(struct nvme_sim *sim, uint64_t bus, size_t len, const char *what)
+{
+    return dma_check(sim, bus, len, false, what) != NULL;
+}
+
 bool sim_dma_read(struct nvme_sim *sim, uint64_t bus, void *dst, size_t len, const char *what)
 {
     uint8_t *va = dma_check(sim, bus, len, false, what);
     if (!va)
         return false;
-    memcpy(dst, va, len);
+    sim_dev_copy(sim, va, dst, len, false, what);
     return true;
 }
 
@@ -189,7 +224,7 @@ bool sim_dma_write(struct nvme_sim *sim, uint64_t bus, const void *src, size_t l
     uint8_t *va = dma_check(sim, bus, len, true, what);
     if (!va)
         return false;
-    memcpy(va, src, len);
+    sim_dev_copy(sim, va, (void *)(uintptr_t)src, len, true, what);
     return true;
 }
 
@@ -353,10 +388,7 @@ uint16_t sim_prp_copy(struct nvme_sim *sim, const struct nvme_sqe *sqe, void *bu
     for (size_t i = 0; !sf && i < n && limit; i++) {
         uint8_t *va = bus_to_va(segs[i].bus);
         size_t l = segs[i].len < limit ? segs[i].len : limit;
-        if (to_host)
-            memcpy(va, p, l);
-        else
-            memcpy(p, va, l);
+        sim_dev_copy(sim, va, p, l, to_host, "data transfer");
         p += l;
         limit -= l;
     }

@@ -63,10 +63,7 @@ static void transfer(struct nvme_sim *sim, struct sim_held *h)
         const struct sim_seg *s = &x->segs[i];
         if (s->rid && sim_region_alive(sim, s->rid, s->bus, s->len, x->to_host)) {
             uint8_t *va = (uint8_t *)(uintptr_t)(s->bus ^ NVME_SIM_BUS_XOR);
-            if (x->to_host)
-                memcpy(va, p, s->len);
-            else
-                memcpy(p, va, s->len);
+            sim_dev_copy(sim, va, p, s->len, x->to_host, "hung command");
         } else if (s->rid) {
             sim->st.dma_after_return++;
             if (!h->warned)

@@ -195,6 +195,11 @@ struct nvme_sim {
     size_t tomb_next, tomb_count;
     void *fw_mem; /* admin queues "firmware" left behind (START_ENABLED) */
 
+    /* Non-coherent mode (sim_cache.c): tracked cache lines, hashed by
+     * address; caller buffers the OSAL bounces (cfg.bounce_unaligned). */
+    struct sim_line **lines;
+    struct sim_bounce *bounces;
+
     /* Clock */
     uint64_t now;
 
@@ -305,10 +310,39 @@ void sim_xfer_free(struct sim_xfer *x);
 bool sim_dma_read(struct nvme_sim *sim, uint64_t bus, void *dst, size_t len, const char *what);
 bool sim_dma_write(struct nvme_sim *sim, uint64_t bus, const void *src, size_t len,
                    const char *what);
+/* Only checks that the device may read [bus, bus+len) (queue creation). */
+bool sim_dma_probe(struct nvme_sim *sim, uint64_t bus, size_t len, const char *what);
+/* Moves bytes between the device and host memory the checks allowed:
+ * through the cache model in non-coherent mode. */
+void sim_dev_copy(struct nvme_sim *sim, uint8_t *va, void *buf, size_t len, bool dev_write,
+                  const char *what);
+/* True when [va, va+len) lies inside one dma_alloc block. */
+bool sim_in_alloc(const struct nvme_sim *sim, const void *va, size_t len);
 /* Data transfer described by PRP1/PRP2 (§4.3); returns a status field:
  * 0, PRP Offset Invalid, Data Transfer Error. */
 uint16_t sim_prp_copy(struct nvme_sim *sim, const struct nvme_sqe *sqe, void *buf, size_t len,
                       bool to_host);
+
+/* A dma_map piece the OSAL bounced: the device uses page+off instead of va. */
+struct sim_bounce {
+    struct sim_bounce *next;
+    uint8_t *va;  /* caller's memory */
+    size_t len;
+    enum nvme_dma_dir dir;
+    uint8_t *page; /* bounce page; the device sees page + (va % page size) */
+    uint8_t *dev;  /* page + offset */
+};
+
+/* sim_cache.c: non-coherent DMA.  track/untrack follow the region table
+ * (dma_alloc, dma_map); clean/invalidate round [va, va+len) out to lines. */
+void sim_cache_track(struct nvme_sim *sim, uint8_t *va, size_t len);
+void sim_cache_untrack(struct nvme_sim *sim, uint8_t *va, size_t len);
+void sim_cache_free(struct nvme_sim *sim);
+void sim_cache_clean(struct nvme_sim *sim, const void *va, size_t len, const char *who);
+void sim_cache_invalidate(struct nvme_sim *sim, const void *va, size_t len, const char *who);
+/* A device access of host memory (already allowed by the region table). */
+void sim_cache_dev_copy(struct nvme_sim *sim, uint8_t *va, void *buf, size_t len, bool dev_write,
+                        const char *what);
 
 /* sim_ns.c */
 struct sim_ns *sim_ns_find(struct nvme_sim *sim, uint32_t nsid);

@@ -69,7 +69,10 @@ static void *osal_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
     if (!size || !align || (align & (align - 1))) {
         sim_host_error(sim, "dma_alloc(size %zu, align %zu): bad arguments", size, align);
     } else if (!fail_now(sim, NVME_SIM_FAIL_DMA_ALLOC)) {
+        /* Whole cache lines: a block shares no line with other memory. */
         size_t a = align < 64 ? 64 : align;
+        if (sim->cfg.noncoherent && a < sim->cfg.cache_line)
+            a = sim->cfg.cache_line;
         size_t rounded = (size + a - 1) & ~(a - 1);
         va = aligned_alloc(a, rounded);
         if (va) {
@@ -102,7 +105,49 @@ static void osal_dma_free(void *ctx, void *va, size_t size)
 }
 
 /* dma_map registers the caller's buffer (any memory the process owns) for
- * the duration of the transfer; dma_unmap removes it. */
+ * the duration of the transfer; dma_unmap removes it.
+ *
+ * Non-coherent mode, as nvme_osal.h asks of a port: cache maintenance for
+ * caller buffers only (memory of dma_alloc, the core's bounce buffers, is
+ * the core's to sync): dma_map cleans the range rounded out to cache lines
+ * in every direction, dma_unmap of a FROM_DEVICE or BIDIRECTIONAL mapping
+ * invalidates it.  With cfg.bounce_unaligned a FROM_DEVICE piece that does
+ * not own whole lines goes through a bounce page instead. */
+
+static bool needs_bounce(const struct nvme_sim *sim, const void *va, size_t len,
+                         enum nvme_dma_dir dir)
+{
+    uintptr_t m = sim->cfg.cache_line - 1u;
+    return sim->cfg.noncoherent && sim->cfg.bounce_unaligned && (dir & NVME_DMA_FROM_DEVICE) &&
+           (((uintptr_t)va | len) & m) != 0 && !sim_in_alloc(sim, va, len);
+}
+
+/* Returns the address the device uses, NULL on failure. */
+static uint8_t *bounce_map(struct nvme_sim *sim, uint8_t *va, size_t len, enum nvme_dma_dir dir)
+{
+    size_t ps = sim->mps ? sim->mps : 4096;
+    struct sim_bounce *b = calloc(1, sizeof(*b));
+    uint8_t *page = aligned_alloc(ps, ps);
+    if (!b || !page) {
+        free(b);
+        free(page);
+        return NULL;
+    }
+    memset(page, 0x5a, ps);
+    *b = (struct sim_bounce){sim->bounces, va, len, dir, page,
+                             page + ((uintptr_t)va & (ps - 1u))};
+    if (dir & NVME_DMA_TO_DEVICE)
+        memcpy(b->dev, va, len);
+    if (!sim_region_add(sim, b->dev, len, len, dir, SIM_RG_MAP)) {
+        free(page);
+        free(b);
+        return NULL;
+    }
+    sim->bounces = b;
+    sim->st.bounced_maps++;
+    return b->dev;
+}
+
 static int osal_dma_map(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, uint64_t *bus)
 {
     struct nvme_sim *sim = SIM(ctx);
@@ -115,7 +160,15 @@ static int osal_dma_map(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, 
         if ((a & ~(ps - 1)) != ((a + len - 1) & ~(ps - 1)))
             sim_host_error(sim, "dma_map(%p, %zu) crosses a %zu-byte memory page boundary", va,
                            len, (size_t)ps);
-        if (sim_region_add(sim, va, len, len, dir, SIM_RG_MAP)) {
+        if (needs_bounce(sim, va, len, dir)) {
+            uint8_t *dev = bounce_map(sim, va, len, dir);
+            if (dev) {
+                *bus = sim_va_to_bus(dev);
+                rc = 0;
+            }
+        } else if (sim_region_add(sim, va, len, len, dir, SIM_RG_MAP)) {
+            if (sim->cfg.noncoherent && !sim_in_alloc(sim, va, len))
+                sim_cache_clean(sim, va, len, "dma_map");
             *bus = sim_va_to_bus(va);
             rc = 0;
         }
@@ -128,15 +181,47 @@ static void osal_dma_unmap(void *ctx, void *va, size_t len, enum nvme_dma_dir di
 {
     struct nvme_sim *sim = SIM(ctx);
     pthread_mutex_lock(&sim->mtx);
-    if (sim_region_del(sim, va, len, dir, SIM_RG_MAP) < 0)
-        sim_host_error(sim, "dma_unmap(%p, %zu, dir %d) of a buffer that is not mapped so", va,
-                       len, (int)dir);
+    struct sim_bounce **pp = &sim->bounces;
+    while (*pp && !((*pp)->va == va && (*pp)->len == len && (*pp)->dir == dir))
+        pp = &(*pp)->next;
+    if (*pp) {
+        struct sim_bounce *b = *pp;
+        *pp = b->next;
+        sim_cache_invalidate(sim, b->dev, len, "dma_unmap (bounce)");
+        if (dir & NVME_DMA_FROM_DEVICE)
+            memcpy(va, b->dev, len);
+        sim_region_del(sim, b->dev, len, dir, SIM_RG_MAP);
+        free(b->page);
+        free(b);
+    } else {
+        if (sim->cfg.noncoherent && (dir & NVME_DMA_FROM_DEVICE) && !sim_in_alloc(sim, va, len))
+            sim_cache_invalidate(sim, va, len, "dma_unmap");
+        if (sim_region_del(sim, va, len, dir, SIM_RG_MAP) < 0)
+            sim_host_error(sim, "dma_unmap(%p, %zu, dir %d) of a buffer that is not mapped so",
+                           va, len, (int)dir);
+    }
     pthread_mutex_unlock(&sim->mtx);
 }
 
+/* Core-owned memory only (dma_alloc): clean for TO_DEVICE, invalidate for
+ * FROM_DEVICE, both for BIDIRECTIONAL, each rounded out to whole lines. */
 static void osal_dma_sync(void *ctx, void *va, size_t len, enum nvme_dma_dir dir)
 {
-    (void)ctx, (void)va, (void)len, (void)dir; /* coherent host */
+    struct nvme_sim *sim = SIM(ctx);
+    if (!sim->cfg.noncoherent)
+        return; /* coherent host */
+    pthread_mutex_lock(&sim->mtx);
+    if (!va || !len || dir < NVME_DMA_TO_DEVICE || dir > NVME_DMA_BIDIRECTIONAL ||
+        !sim_in_alloc(sim, va, len)) {
+        sim_host_error(sim, "dma_sync(%p, %zu, dir %d): not inside one dma_alloc block", va, len,
+                       (int)dir);
+    } else {
+        if (dir & NVME_DMA_TO_DEVICE)
+            sim_cache_clean(sim, va, len, "dma_sync TO_DEVICE");
+        if (dir & NVME_DMA_FROM_DEVICE)
+            sim_cache_invalidate(sim, va, len, "dma_sync FROM_DEVICE");
+    }
+    pthread_mutex_unlock(&sim->mtx);
 }
 
 /* --- Bookkeeping memory ------------------------------------------------------- */
@@ -328,6 +413,8 @@ void nvme_sim_osal(struct nvme_sim *sim, struct nvme_osal *osal)
     osal->dma_map = osal_dma_map;
     osal->dma_unmap = osal_dma_unmap;
     osal->dma_sync = osal_dma_sync;
+    if (sim->cfg.noncoherent && !sim->cfg.bounce_unaligned)
+        osal->dma_align = sim->cfg.cache_line;
     osal->mem_alloc = osal_mem_alloc;
     osal->mem_free = osal_mem_free;
     osal->irq_setup = osal_irq_setup;

@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the seed corpus of fuzz_device.c into tests/fuzz/corpus/.
+
+    python3 tests/fuzz/make-seeds.py [OUTDIR]
+
+Input layout (see the comment at the top of fuzz_device.c):
+  16 header bytes | device stream (read forwards) | workload (read backwards,
+  its length is header byte 15).
+Device stream, per command the fake fetches, in fetch order:
+  control byte c: < 0xC0 normal (completion after (c & 15) * 20 us);
+                  >= 0xC0 then a flags byte f and, in this order:
+                  f&01 status (u16) | f&02 CID xor (u16) | f&04 wrong phase |
+                  f&08 SQID xor (u8) | f&10 SQHD (u16) | f&20 drop |
+                  f&40 complete twice | f&80 DW0 (u32) + delay (u8, ms)
+  then, for Identify / Get Log Page, a data byte d: < 0xF0: (d & 7) patches of
+  (offset u16, value u8) on the template; >= 0xF0: raw bytes follow.
+Bring-up fetches: Identify Controller, Active NS list (VS >= 1.1),
+Identify Namespace per NSID, Set Features (Number of Queues), then Create
+CQ + Create SQ per I/O queue.
+"""
+import os
+import struct
+import sys
+
+# header offsets
+REGS, MQES, OPTS, FAULTS, RDY_DELAY, NS, FAULT_AT_LO, FAULT_AT_HI, FAULT_KIND, \
+    QUEUES, MDTS, NSZE, NQ_DW0, CRDT, MISC, WL_LEN = range(16)
+
+# workload ops
+OP_READ, OP_WRITE, OP_ASYNC, OP_FLUSH, OP_RESCAN, OP_SMART, OP_LOG, OP_IDENTIFY, \
+    OP_RESET, OP_GETFEAT, OP_READY, OP_NOENT = range(12)
+
+
+def ok(delay=0):
+    return bytes([delay & 0x0f])
+
+
+def fault(status=None, cid_xor=None, bad_phase=False, sqid_xor=None, sqhd=None,
+          drop=False, dup=False, dw0=None, delay_ms=0):
+    f = 0
+    tail = b""
+    if status is not None:
+        f |= 0x01
+        tail += struct.pack("<H", status)
+    if cid_xor is not None:
+        f |= 0x02
+        tail += struct.pack("<H", cid_xor)
+    if bad_phase:
+        f |= 0x04
+    if sqid_xor is not None:
+        f |= 0x08
+        tail += bytes([sqid_xor])
+    if sqhd is not None:
+        f |= 0x10
+        tail += struct.pack("<H", sqhd)
+    if drop:
+        f |= 0x20
+    if dup:
+        f |= 0x40
+    if dw0 is not None or delay_ms:
+        f |= 0x80
+        tail += struct.pack("<IB", dw0 or 0, delay_ms)
+    return bytes([0xc0, f]) + tail
+
+
+def data(*patches):
+    """Template data with (offset, value) patches (at most 7)."""
+    assert len(patches) <= 7
+    out = bytes([len(patches)])
+    for off, val in patches:
+        out += struct.pack("<HB", off, val)
+    return out
+
+
+def raw(payload):
+    return b"\xf0" + payload
+
+
+def header(**kw):
+    h = bytearray(16)
+    for k, v in kw.items():
+        h[globals()[k.upper()]] = v
+    return h
+
+
+def seed(hdr, dev=b"", wl=b""):
+    hdr = bytearray(hdr)
+    assert len(wl) < 256
+    hdr[WL_LEN] = len(wl)
+    return bytes(hdr) + dev + bytes(reversed(wl))
+
+
+def bringup(ident_ctrl=None, ns_list=None, ident_ns=None, nsid_count=1, setfeat=None,
+            cq=None, sq=None, queues=1, vs11=True):
+    """Device bytes for a bring-up; each argument replaces one command's bytes
+    (control + data).  Defaults are healthy."""
+    out = ident_ctrl if ident_ctrl is not None else ok() + data()
+    if vs11:
+        out += ns_list if ns_list is not None else ok() + data()
+    for i in range(nsid_count):
+        out += ident_ns[i] if ident_ns and i < len(ident_ns) and ident_ns[i] is not None \
+            else ok() + data()
+    out += setfeat if setfeat is not None else ok()
+    for _ in range(queues):
+        out += cq if cq is not None else ok()
+        out += sq if sq is not None else ok()
+    return out
+
+
+def cap(mqes=63, to=1, dstrd=0, css=1, mpsmin=0, mpsmax=0, cqr=1):
+    return (mqes | cqr << 16 | to << 24 | dstrd << 32 | css << 37 | mpsmin << 48 |
+            mpsmax << 52)
+
+
+def fuzzed_regs(c, vs=0x10400):
+    return struct.pack("<QI", c, vs)
+
+
+ALL_OPS = bytes([OP_READ, 0, 5, 9, OP_WRITE, 0, 3, 1, OP_FLUSH, 0, OP_RESCAN, OP_SMART,
+                 OP_LOG, 1, 8, OP_IDENTIFY, 1, 0, OP_GETFEAT, OP_READY])
+
+
+def seeds():
+    s = {}
+    # --- healthy controllers
+    s["healthy-default"] = seed(header())
+    s["healthy-all-ops"] = seed(header(misc=7), wl=ALL_OPS)
+    s["healthy-all-ops-traced"] = seed(header(misc=0x27, opts=0x2a, queues=1), bringup(queues=2),
+                                       ALL_OPS)
+    s["healthy-3ns-mixed-lba"] = seed(header(ns=0x22 | 0x04, misc=7),
+                                      bringup(nsid_count=3),
+                                      bytes([OP_READ, 1, 0x41, 7, OP_WRITE, 2, 0x7f, 3,
+                                             OP_READ, 2, 0xff, 0xff, OP_ASYNC, 1, 0x0f,
+                                             0x01, 0x82, 0x13, 0x99, 0x1c, 0x07, 0x88, 0x40]))
+    s["healthy-4-queues-mdts1"] = seed(header(queues=3 | (6 << 2), mdts=1, nsze=5, misc=7),
+                                       bringup(queues=4),
+                                       bytes([OP_READ, 0, 0x3f, 1, OP_WRITE, 0, 0xff, 2,
+                                              OP_ASYNC, 0, 0x1f, 0x07, 0x17, 0x27, 0x37, 0x47,
+                                              0x57, 0x67, 0x77]))
+    s["healthy-mmio64-dmastop-fw-enabled"] = seed(header(opts=7, rdy_delay=50), wl=ALL_OPS)
+    s["healthy-msix-wait-wake"] = seed(header(opts=0x28, queues=3, misc=7), bringup(queues=4),
+                                       ALL_OPS + bytes([OP_ASYNC, 0, 0x1f, 1, 2, 3, 4, 5, 6, 7, 8]))
+    s["healthy-intx"] = seed(header(opts=0x18, queues=1, misc=5), bringup(queues=2),
+                             bytes([OP_READ, 0, 3, 0, OP_ASYNC, 0, 0x0b, 1, 2, 3, 4]))
+    s["msix-lost-interrupt"] = seed(header(opts=0x08, misc=3), bringup() + b"\x30\x30\x30",
+                                    bytes([OP_READ, 0, 3, 0, OP_ASYNC, 0, 2, 1, 2, 3]))
+    s["healthy-vs10-enumerate"] = seed(header(regs=0x20, ns=0x05), bringup(nsid_count=2, vs11=False),
+                                       bytes([OP_READ, 1, 0, 0]))
+    s["healthy-dstrd3-slow-ready"] = seed(header(regs=0x0c | 2, rdy_delay=200), wl=ALL_OPS)
+    s["healthy-admin-4-entries"] = seed(header(misc=0x87, queues=0), wl=ALL_OPS + ALL_OPS[:8])
+    s["healthy-page-8k"] = seed(header(regs=0xe0), fuzzed_regs(cap(mpsmin=1, mpsmax=2)) +
+                                bringup(), bytes([OP_READ, 0, 0x3f, 0, OP_ASYNC, 0, 3, 1, 2, 3]))
+    s["healthy-slow-completions"] = seed(header(), ok(15) * 8, bytes([OP_READ, 0, 0x1f, 0]))
+    s["healthy-reset-twice"] = seed(header(misc=3), wl=bytes([OP_RESET, OP_READ, 0, 1, 1,
+                                                             OP_RESET, OP_WRITE, 0, 1, 1]))
+    # --- bad registers
+    s["bad-cap-mqes0"] = seed(header(regs=0xe0), fuzzed_regs(cap(mqes=0)))
+    s["bad-cap-no-nvm"] = seed(header(regs=0xe0), fuzzed_regs(cap(css=0x40)))
+    s["bad-cap-mpsmax-below-min"] = seed(header(regs=0xe0), fuzzed_regs(cap(mpsmin=2, mpsmax=1)))
+    s["bad-cap-mpsmin-256k"] = seed(header(regs=0xe0), fuzzed_regs(cap(mpsmin=6, mpsmax=6)))
+    s["bad-cap-to0-mqes1"] = seed(header(regs=0xe0), fuzzed_regs(cap(mqes=1, to=0)))
+    s["bad-vs-ones"] = seed(header(regs=0xe0), fuzzed_regs(cap(), vs=0xffffffff))
+    # --- start states and timed faults
+    s["csts-noise-bits"] = seed(header(misc=0x0f), wl=ALL_OPS)
+    s["csts-shst-reserved"] = seed(header(misc=0x17), wl=ALL_OPS)
+    s["never-ready"] = seed(header(faults=0x81))
+    s["never-ready-fw-enabled"] = seed(header(faults=0x81, opts=1))
+    s["never-stops-dmastop"] = seed(header(faults=0x82, opts=5), wl=bytes([OP_RESET]))
+    s["never-stops-after-bringup"] = seed(header(faults=0x82, misc=1), wl=bytes([OP_READ, 0, 1, 0, OP_RESET,
+                                                                                OP_READ, 0, 1, 0]))
+    s["never-stops-after-bringup-dmastop"] = seed(header(faults=0x82, opts=4, misc=1),
+                                                  wl=bytes([OP_READ, 0, 1, 0, OP_RESET, OP_READ, 0, 1, 0]))
+    s["shutdown-never-completes"] = seed(header(faults=0x84))
+    s["shutdown-never-rtd3e-huge"] = seed(header(faults=0x84),
+                                          ok() + data((88, 0xff), (89, 0xff), (90, 0xff), (91, 0xff)))
+    s["gone-at-start"] = seed(header(faults=0x88))
+    s["cfs-at-start"] = seed(header(faults=0x90, opts=1))
+    s["cfs-during-io"] = seed(header(fault_at_lo=40, fault_kind=1, misc=5),
+                              wl=bytes([OP_READ, 0, 0x3f, 0, OP_READ, 0, 1, 0, OP_RESET,
+                                        OP_READ, 0, 1, 0]))
+    s["gone-during-io"] = seed(header(fault_at_lo=40, fault_kind=2, misc=5),
+                               wl=bytes([OP_READ, 0, 0x3f, 0, OP_ASYNC, 0, 1, 1, OP_RESET,
+                                         OP_FLUSH, 0]))
+    s["gone-and-back"] = seed(header(fault_at_lo=30, fault_kind=3, misc=7),
+                              wl=bytes([OP_READ, 0, 0x3f, 0, OP_READ, 0, 1, 0, OP_RESET,
+                                        OP_READ, 0, 1, 0, OP_RESET, OP_READ, 0, 1, 0]))
+    s["gone-during-disable-settle"] = seed(header(opts=1, faults=0x81, fault_at_lo=200, fault_kind=2))
+    s["gone-during-bringup"] = seed(header(fault_at_lo=100, fault_kind=2, rdy_delay=20))
+    # --- completion queue entries
+    first_io = bringup()
+    s["bogus-cid-identify"] = seed(header(), fault(cid_xor=0x0100))
+    s["bogus-cid-io"] = seed(header(), first_io + fault(cid_xor=0x0003), bytes([OP_READ, 0, 1, 0]))
+    s["wrong-phase-identify"] = seed(header(), fault(bad_phase=True))
+    s["wrong-phase-io"] = seed(header(), first_io + fault(bad_phase=True),
+                               bytes([OP_ASYNC, 0, 2, 1, 2, 3]))
+    s["wrong-sqid"] = seed(header(), ok() + data() + fault(sqid_xor=1))
+    s["wrong-sqhd"] = seed(header(), fault(sqhd=0xffff) + data() + fault(sqhd=7))
+    s["lost-completion-identify"] = seed(header(), fault(drop=True))
+    s["lost-completion-io"] = seed(header(), first_io + fault(drop=True),
+                                   bytes([OP_READ, 0, 1, 0, OP_READ, 0, 1, 0]))
+    s["lost-completion-async"] = seed(header(), first_io + ok() + fault(drop=True),
+                                      bytes([OP_ASYNC, 0, 2, 1, 2, 3]))
+    s["lost-completion-create-sq"] = seed(header(), bringup(sq=fault(drop=True)))
+    s["late-completion-io"] = seed(header(), first_io + fault(delay_ms=60),
+                                   bytes([OP_READ, 0, 2, 0, OP_WRITE, 0, 1, 0]))
+    s["double-completion"] = seed(header(), fault(dup=True) + data() + ok() + data() +
+                                  ok() + data() + fault(dup=True) + first_io + fault(dup=True),
+                                  bytes([OP_READ, 0, 1, 0, OP_READ, 0, 1, 0]))
+    s["error-dnr-identify"] = seed(header(), fault(status=0x4002))
+    s["error-identify-ns"] = seed(header(ns=1), bringup(nsid_count=2,
+                                                        ident_ns=[fault(status=0x000b) + data()]))
+    s["error-crd-retry-io"] = seed(header(crdt=1 | (3 << 2)),
+                                   first_io + fault(status=(1 << 11) | 0x06) + fault(status=0x0006),
+                                   bytes([OP_READ, 0, 1, 0]))
+    s["error-dnr-io"] = seed(header(), first_io + fault(status=0x4281), bytes([OP_READ, 0, 1, 0]))
+    s["error-statuses-traced"] = seed(header(misc=0x23), first_io + fault(status=0x4281) +
+                                      fault(status=0x2202, cid_xor=0x40) + fault(status=0x0305) +
+                                      fault(status=0x0e06, dup=True),
+                                      bytes([OP_READ, 0, 1, 0, OP_WRITE, 0, 1, 0, OP_READ, 0, 2, 0]))
+    s["error-create-sq-fails"] = seed(header(queues=1), bringup(queues=2, sq=fault(status=0x4101)))
+    s["error-set-features"] = seed(header(), bringup(setfeat=fault(status=0x4002)))
+    s["nq-granted-one-of-four"] = seed(header(queues=3, nq_dw0=1), bringup(queues=1))
+    s["nq-dw0-garbage"] = seed(header(queues=3), bringup(setfeat=fault(dw0=0xfffeffff)))
+    # --- identify and log page data
+    s["garbage-identify-ctrl"] = seed(header(), ok() + raw(bytes((i * 37 + 11) & 0xff for i in range(600))))
+    s["identify-ctrl-bad-sqes"] = seed(header(), ok() + data((512, 0x77), (513, 0x22)))
+    s["identify-ctrl-mdts-huge"] = seed(header(), ok() + data((77, 0xff)), bytes([OP_READ, 0, 0xff, 0]))
+    s["huge-nn"] = seed(header(), ok() + data((519, 0xff), (518, 0xff)), bytes([OP_RESCAN]))
+    s["huge-nn-vs10"] = seed(header(regs=0x20), ok() + data((517, 0x01)))  # NN 256, enumerated
+    s["nlbaf-above-15"] = seed(header(), bringup(ident_ns=[ok() + data((25, 0x20))]),
+                               bytes([OP_READ, 0, 0, 0]))
+    s["flbas-past-nlbaf"] = seed(header(), bringup(ident_ns=[ok() + data((26, 0x05))]))
+    s["lbads-out-of-range"] = seed(header(), bringup(ident_ns=[ok() + data((130, 30))]))
+    s["lbads-64k"] = seed(header(), bringup(ident_ns=[ok() + data((130, 16))]),
+                          bytes([OP_READ, 0, 1, 0, OP_ASYNC, 0, 0, 0]))
+    s["nsze-zero"] = seed(header(), bringup(ident_ns=[ok() + data((0, 0), (1, 0))]))
+    s["ncap-above-nsze"] = seed(header(), bringup(ident_ns=[ok() + data((15, 0x80))]))
+    s["ns-metadata"] = seed(header(), bringup(ident_ns=[ok() + data((128, 8))]))
+    s["ns-list-not-ascending"] = seed(header(ns=2), ok() + data() + ok() + data((0, 5), (4, 3)))
+    s["ns-list-nsid-ffffffff"] = seed(header(), ok() + data() + ok() + raw(b"\xff\xff\xff\xff"))
+    s["ns-list-full-page"] = seed(header(), ok() + data() + ok() +
+                                  raw(b"".join(struct.pack("<I", i + 1) for i in range(1024))))
+    s["ns-list-above-nn"] = seed(header(), ok() + data() + ok() + data((0, 200)))
+    s["smart-log-garbage"] = seed(header(misc=0), wl=bytes([OP_SMART, OP_LOG, 2, 255, OP_LOG, 3, 0]))
+    return s
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
+    os.makedirs(out, exist_ok=True)
+    total = 0
+    for name, blob in sorted(seeds().items()):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(blob)
+        total += len(blob)
+    print(f"{len(seeds())} seeds, {total} bytes in {out}")
+
+
+if __name__ == "__main__":
+    main()
