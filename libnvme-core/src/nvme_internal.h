@@ -457,6 +457,22 @@ void nvme_aer_service(struct nvme_ctrl *ctrl);
 #else
 #define NVME_DMA_RMB_() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #endif
+/* nvme_dma_mb(): a full barrier over memory shared with the device, for
+ * store-then-load patterns (the shadow doorbell is written, then the
+ * device's event index read: both sides would otherwise skip the MMIO
+ * doorbell; Linux uses mb() there).
+ *   arm64 and arm v7 dmb osh, riscv fence rw,rw, x86 and other the C11
+ *   sequentially consistent fence (mfence or a locked operation on x86:
+ *   TSO lets a later load pass an earlier store).  Hook: NVME_PORT_DMA_MB(). */
+#if defined(NVME_PORT_DMA_MB)
+#define NVME_DMA_MB_() NVME_PORT_DMA_MB()
+#elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+#define NVME_DMA_MB_() __asm__ volatile("dmb osh" ::: "memory")
+#elif defined(__riscv)
+#define NVME_DMA_MB_() __asm__ volatile("fence rw,rw" ::: "memory")
+#else
+#define NVME_DMA_MB_() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
 #if defined(NVME_PORT_DMA_WMB)
 #define NVME_DMA_WMB_() NVME_PORT_DMA_WMB()
 #elif defined(__aarch64__)
@@ -474,6 +490,10 @@ void nvme_aer_service(struct nvme_ctrl *ctrl);
 static inline void nvme_dma_rmb(void)
 {
     NVME_DMA_RMB_();
+}
+static inline void nvme_dma_mb(void)
+{
+    NVME_DMA_MB_();
 }
 static inline void nvme_dma_wmb(void)
 {

@@ -8,7 +8,9 @@ a missing barrier; the disassembly can):
 
   core qpair.o  nvme_qpair_process: the CQE read fence (nvme_dma_rmb)
                 nvme_qpair_ring_locked: nvme_dma_wmb before the doorbell
-                no C11-style inner-shareable fence (dmb ishld) left
+                nvme_qpair_shadow: nvme_dma_mb (shadow doorbell, event index)
+                no C11 fence left (arm64: inner shareable dmb ish*;
+                riscv: fence r,rw / rw,w)
   osal_min.o    mmio_write32: the writel barrier before the store
                 mmio_read32: the load, then the readl barrier
 Exit status 0 when every check holds.
@@ -20,10 +22,10 @@ import sys
 WANT = {
     "aarch64": dict(objdump="aarch64-linux-gnu-objdump", rmb="dmb\toshld", wmb="dmb\toshst",
                     wr_bar="dmb\toshst", wr=r"^str\tw", rd=r"^ldr\tw", rd_bar="dmb\toshld",
-                    forbidden=["dmb\tishld", "dmb\tish"]),
+                    mb="dmb\tosh", forbidden=["dmb\tishld", "dmb\tish", "dmb\tishst"]),
     "riscv64": dict(objdump="riscv64-linux-gnu-objdump", rmb="fence\tr,r", wmb="fence\tw,w",
                     wr_bar="fence\tw,o", wr=r"^sw\t", rd=r"^lw\t", rd_bar="fence\ti,r",
-                    forbidden=["fence\tr,rw", "fence\trw,rw"]),
+                    mb="fence\trw,rw", forbidden=["fence\tr,rw", "fence\trw,w"]),
 }
 
 
@@ -67,6 +69,7 @@ def main():
 
     in_func("nvme_qpair_process", w["rmb"], "the CQE read fence (nvme_dma_rmb)")
     in_func("nvme_qpair_ring_locked", w["wmb"], "nvme_dma_wmb")
+    in_func("nvme_qpair_shadow", w["mb"], "nvme_dma_mb")
     for bad in w["forbidden"]:
         ok(not any(i == bad or i.startswith(bad + " ") for i in every),
            "qpair.o has no '%s' (a C11 fence, not the DMA barrier)" % bad.replace("\t", " "))

@@ -39,9 +39,11 @@
  *    loads as the device wrote them: arm64 "dmb oshld", riscv64 "fence
  *    r,r", x86 a compiler barrier, the C11 acquire fence elsewhere; and
  *    nvme_dma_wmb() ("dmb oshst", "fence w,w") orders SQE stores before
- *    the doorbell value is handed to mmio_write32.  The port need not do
- *    anything for these; one that must choose another instruction defines
- *    NVME_PORT_DMA_RMB() / NVME_PORT_DMA_WMB() when compiling the core.
+ *    the doorbell value is handed to mmio_write32; nvme_dma_mb() ("dmb
+ *    osh", "fence rw,rw", x86 mfence) orders a shadow doorbell store
+ *    before the event index load.  The port need not do anything for
+ *    these; one that must choose another instruction defines
+ *    NVME_PORT_DMA_RMB() / _WMB() / _MB() when compiling the core.
  *  - lock/unlock order the core's memory accesses between CPUs (acquire
  *    and release at least, as any spinlock does).
  *
