@@ -439,18 +439,89 @@ void nvme_ns_free(struct nvme_ctrl *ctrl);
 void nvme_aer_arm(struct nvme_ctrl *ctrl);
 void nvme_aer_service(struct nvme_ctrl *ctrl);
 
-/* Memory barrier between reading a CQE's phase tag and its other fields
- * (§4.6: the phase tag tells the entry is new).  An acquire fence: a
- * compiler barrier on x86, "dmb ishld" on arm64, "fence r,rw" on riscv. */
+/* DMA memory barriers of the core (nvme_osal.h, "Memory ordering"), as
+ * Linux's dma_rmb()/dma_wmb(): they order the CPU's accesses to normal
+ * (DMA) memory as a device observes them, nothing about MMIO (that is the
+ * OSAL's mmio_read32/mmio_write32).
+ *
+ * nvme_dma_rmb(): between reading a CQE's phase tag and its other fields
+ * (§4.6: the phase tag tells the entry is new), so no field is read
+ * before the tag that says it is valid.
+ *   arm64      dmb oshld  (Linux dma_rmb; the C11 acquire fence would give
+ *                          "dmb ishld": inner shareable, not the device's
+ *                          outer shareable domain)
+ *   arm v7     dmb osh
+ *   riscv      fence r,r  (both loads are of main memory: RVWMO orders them
+ *                          with the r,r sets; no device I/O involved)
+ *   x86        compiler barrier (TSO keeps loads in order; Linux dma_rmb
+ *                          is barrier() there)
+ *   other      the C11 acquire fence
+ * nvme_dma_wmb(): SQE and PRP stores before the tail update handed to
+ * mmio_write32 (whose writel semantics then order it before the
+ * doorbell; this fence alone would not).
+ *   arm64 dmb oshst, arm v7 dmb oshst, riscv fence w,w, x86 compiler
+ *   barrier, other the C11 release fence.
+ * Port hook: a port that must choose (another SoC's rule, a simulator
+ * that counts fences) defines NVME_PORT_DMA_RMB() and/or
+ * NVME_PORT_DMA_WMB() as statements when compiling the core (e.g.
+ * -D'NVME_PORT_DMA_RMB()=__asm__ volatile("dmb sy" ::: "memory")').  A
+ * macro, not an OSAL field: the fence runs once per completion on the
+ * hot path, where an indirect call would cost more than the fence, and
+ * the right instruction is known when the port is compiled. */
+#if defined(NVME_PORT_DMA_RMB)
+#define NVME_DMA_RMB_() NVME_PORT_DMA_RMB()
+#elif defined(__aarch64__)
+#define NVME_DMA_RMB_() __asm__ volatile("dmb oshld" ::: "memory")
+#elif defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7
+#define NVME_DMA_RMB_() __asm__ volatile("dmb osh" ::: "memory")
+#elif defined(__riscv)
+#define NVME_DMA_RMB_() __asm__ volatile("fence r,r" ::: "memory")
+#elif defined(__x86_64__) || defined(__i386__)
+#define NVME_DMA_RMB_() __asm__ volatile("" ::: "memory")
+#else
+#define NVME_DMA_RMB_() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#endif
+/* nvme_dma_mb(): a full barrier over memory shared with the device, for
+ * store-then-load patterns (the shadow doorbell is written, then the
+ * device's event index read: both sides would otherwise skip the MMIO
+ * doorbell; Linux uses mb() there).
+ *   arm64 and arm v7 dmb osh, riscv fence rw,rw, x86 and other the C11
+ *   sequentially consistent fence (mfence or a locked operation on x86:
+ *   TSO lets a later load pass an earlier store).  Hook: NVME_PORT_DMA_MB(). */
+#if defined(NVME_PORT_DMA_MB)
+#define NVME_DMA_MB_() NVME_PORT_DMA_MB()
+#elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+#define NVME_DMA_MB_() __asm__ volatile("dmb osh" ::: "memory")
+#elif defined(__riscv)
+#define NVME_DMA_MB_() __asm__ volatile("fence rw,rw" ::: "memory")
+#else
+#define NVME_DMA_MB_() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+#if defined(NVME_PORT_DMA_WMB)
+#define NVME_DMA_WMB_() NVME_PORT_DMA_WMB()
+#elif defined(__aarch64__)
+#define NVME_DMA_WMB_() __asm__ volatile("dmb oshst" ::: "memory")
+#elif defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7
+#define NVME_DMA_WMB_() __asm__ volatile("dmb oshst" ::: "memory")
+#elif defined(__riscv)
+#define NVME_DMA_WMB_() __asm__ volatile("fence w,w" ::: "memory")
+#elif defined(__x86_64__) || defined(__i386__)
+#define NVME_DMA_WMB_() __asm__ volatile("" ::: "memory")
+#else
+#define NVME_DMA_WMB_() __atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
+
 static inline void nvme_dma_rmb(void)
 {
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    NVME_DMA_RMB_();
 }
-/* Orders SQE writes before the tail update we hand to mmio_write32 (the
- * OSAL's writel semantics then order it before the doorbell). */
+static inline void nvme_dma_mb(void)
+{
+    NVME_DMA_MB_();
+}
 static inline void nvme_dma_wmb(void)
 {
-    __atomic_thread_fence(__ATOMIC_RELEASE);
+    NVME_DMA_WMB_();
 }
 
 /* Shadow doorbells (§5.7): after storing the new value in the shadow

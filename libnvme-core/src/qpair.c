@@ -183,7 +183,7 @@ static bool nvme_qpair_shadow(struct nvme_qpair *qp, volatile uint32_t *sdb,
     nvme_dma_sync(ctrl, (void *)(uintptr_t)sdb, sizeof(*sdb), NVME_DMA_TO_DEVICE);
     /* The shadow store must be visible before the event index is read,
      * or both sides may skip the doorbell (Linux: mb()). */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    nvme_dma_mb();
     nvme_dma_sync(ctrl, (void *)(uintptr_t)ei, sizeof(*ei), NVME_DMA_FROM_DEVICE);
     return qp->qid == 0 || nvme_dbbuf_need_event((uint16_t)*ei, new_idx, old);
 }

@@ -10,6 +10,14 @@ list of nvmectl commands, then checks the serial output (and, for writes,
 the disk images on the host after QEMU exited).  Exit status 0 = pass.
 Cases (see CASES below):
   basic, intx, poll, xfer       the controller working normally
+  irq                           the interrupt case of the ISA: INTx through the
+                                IOAPIC (x86), MSI-X through the GICv3 ITS
+                                (aarch64), INTx through the PLIC (riscv64)
+  basic-smp2                    basic with 2 vCPUs (aarch64: multi-threaded TCG)
+  runner-harness-fail           RESULT FAIL reaches run.sh as FAIL through the
+                                ISA's exit device
+  runner-no-exit                (aarch64) RESULT PASS without semihosting: a
+                                timeout, not a pass
   recovery-throttle, recovery-unplug, recovery-blkdebug, recovery-aer
                                 error recovery on QEMU's controller (ctest
                                 label "recovery")
@@ -112,10 +120,37 @@ def read_at(path, off, n):
 # --------------------------------------------------------------------------
 SIG = "NVMECORE-SIG-"
 
+# --- begin h-arm: what differs per ISA -------------------------------------
+# QEMU binary and its Debian package; the interrupt mode of basic/xfer
+# (riscv64 virt has no MSI controller: INTx through the PLIC) and of the
+# "irq" case; x86 boots through SeaBIOS, which leaves the controller
+# enabled, the virt machines run no firmware (CC.EN=0 at start).
+ARCHS = {
+    "x86_64": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True),
+    "i386": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True),
+    "aarch64": dict(qemu="qemu-system-aarch64", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False),
+    "riscv64": dict(qemu="qemu-system-riscv64", pkg="qemu-system-misc", io_irq="intx", irq="intx", bios=False),
+}
 
-def case_basic(w):
-    """info, ready, list (NSIDs 1, 2, 4), flush on the I/O CQ with MSI-X,
-    MBR read, signatures written to every namespace, smart."""
+
+def isa(w):
+    return ARCHS[w.args.arch]
+
+
+def check_io_irqs(c, mode, vectors_re):
+    """check-irqs output: the I/O vector (v1 with MSI-X, v0 with INTx) fired."""
+    if mode == "msix":
+        c.has(r"^irqs: mode=msix vectors=%s intx=0 nvme_ctrl_irq_count=[1-9]\d* delivered: .*v1=[1-9]" % vectors_re,
+              "MSI-X: nvme_ctrl_irq_count > 0, I/O vector 1 delivered")
+    else:
+        c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=[1-9]\d* delivered: v0=[1-9]",
+              "INTx: nvme_ctrl_irq_count > 0, vector 0 delivered")
+# --- end h-arm ---
+
+
+def case_basic(w, run_args=()):
+    """info, ready, list (NSIDs 1, 2, 4), flush on the I/O CQ with MSI-X
+    (INTx on riscv64), MBR read, signatures written to every namespace, smart."""
     ns = [  # (nsid, size, lbs, mbr, signature LBA)
         (1, 32 * MiB, 512, True, 20000),
         (2, 16 * MiB, 512, False, 1000),
@@ -133,7 +168,7 @@ def case_basic(w):
     for nsid, size, lbs, mbr, lba in ns:
         cmds.append("read -n %d -s %d" % (nsid, lba))
     cmds += ["smart", "check-irqs"]
-    c = w.boot(specs, cmds, irq="msix")
+    c = w.boot(specs, cmds, irq=isa(w)["io_irq"], run_args=run_args)
 
     # 1. info: registers and identify data as QEMU 7.2 configures them
     s = c.section("info")
@@ -144,9 +179,15 @@ def case_basic(w):
     c.ok(re.search(r"^vid\s*: 0x1b36$", s, re.M) is not None, "info: vendor 1b36 (Red Hat/QEMU)")
     c.has(r"^harness: left by firmware: CAP=0x[0-9a-f]+ VS=0x00010400 .*MQES\+1=2048",
           "raw registers: VS=0x00010400, MQES+1=2048")
-    # 2. ready, from the state SeaBIOS left
-    c.has(r"^harness: left by firmware: .* CC\.EN=1 CSTS\.RDY=1$", "SeaBIOS left CC.EN=1, CSTS.RDY=1")
-    c.has(r"^harness: nvme_ctrl_init ok .*enabled_at_start=1", "enabled_at_start=1 reported by the core")
+    # 2. ready, from the state SeaBIOS left (the virt machines run no firmware)
+    if isa(w)["bios"]:
+        c.has(r"^harness: left by firmware: .* CC\.EN=1 CSTS\.RDY=1$", "SeaBIOS left CC.EN=1, CSTS.RDY=1")
+        c.has(r"^harness: nvme_ctrl_init ok .*enabled_at_start=1", "enabled_at_start=1 reported by the core")
+    else:
+        c.has(r"^harness: pci [0-9a-f:.]+ BAR0 64-bit 16 KiB -> 0x[0-9a-f]+$",
+              "BAR0 sized (16 KiB, 64-bit) and assigned by the harness from the device tree's window")
+        c.has(r"^harness: left by firmware: .* CC\.EN=0 CSTS\.RDY=0$", "no firmware: CC.EN=0, CSTS.RDY=0")
+        c.has(r"^harness: nvme_ctrl_init ok .*enabled_at_start=0", "enabled_at_start=0 reported by the core")
     c.ok(re.search(r"controller is up .*RDY=1 CFS=0", c.section("ready")) is not None,
          "ready: controller is up, RDY=1 CFS=0")
     # 3. list: NSIDs 1, 2, 4 with their capacities in sectors
@@ -158,8 +199,7 @@ def case_basic(w):
     c.ok(re.search(r"^3 namespace\(s\)", s, re.M) is not None, "list: 3 namespaces")
     # 4. flush completes on the I/O CQ; MSI-X interrupts reached the core
     c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1 completes")
-    c.has(r"^irqs: mode=msix vectors=[2-9]\d* intx=0 nvme_ctrl_irq_count=[1-9]\d* delivered: .*v1=[1-9]",
-          "MSI-X: nvme_ctrl_irq_count > 0, I/O vector 1 delivered")
+    check_io_irqs(c, isa(w)["io_irq"], r"[2-9]\d*")
     # 5. the MBR, byte for byte
     got = hexdump_bytes(c.section("read -n 1 -s 0"))
     want = read_at(os.path.join(w.dir, "ns1.img"), 0, 512)
@@ -197,9 +237,21 @@ def irq_case(w, mode):
     c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1 completes on the I/O CQ")
     c.ok("verify ok" in c.section("verify -n 1 -s 5 -c 8"), "verify 8 blocks after a controller reset")
     if mode == "intx":
-        c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> IOAPIC pin \d+", "INTx routed through the IOAPIC")
+        if w.args.arch == "riscv64":
+            c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> PLIC source \d+",
+                  "INTx routed through the PLIC (source from the device tree's interrupt-map)")
+        elif w.args.arch == "aarch64":
+            c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> GIC SPI \d+ \(INTID \d+\), level",
+                  "INTx routed to a GICv3 SPI (from the device tree's interrupt-map)")
+        else:
+            c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> IOAPIC pin \d+", "INTx routed through the IOAPIC")
         c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=[1-9]\d* delivered: v0=[1-9]",
               "INTx: nvme_ctrl_irq_count > 0")
+    elif mode == "msix":
+        c.has(r"^harness: irq_setup\(want=\d+\): MSI-X vectors \d+ granted: DeviceID 0x[0-9a-f]+ .*-> ITS 0x",
+              "MSI-X through the GICv3 ITS (MAPD/MAPTI to LPIs)")
+        c.has(r"^irqs: mode=msix vectors=[2-9] intx=0 nvme_ctrl_irq_count=[1-9]\d* delivered: v0=[1-9]\d* v1=[1-9]",
+              "MSI-X after the reset: admin vector 0 and I/O vector 1 delivered")
     else:
         c.hasnt(r"^harness: irq_setup", "polling: no interrupt set up")
         c.has(r"^irqs: mode=poll vectors=0 intx=0 nvme_ctrl_irq_count=0 delivered: none",
@@ -208,8 +260,21 @@ def irq_case(w, mode):
 
 
 def case_intx(w):
-    """I/O queue + Flush with INTx through the IOAPIC, reset, I/O again."""
+    """I/O queue + Flush with INTx (IOAPIC, GIC SPI, PLIC), reset, I/O again."""
     return irq_case(w, "intx")
+
+
+def case_irq(w):
+    """The ISA's interrupt path: I/O queue + Flush, reset, I/O again, with
+    INTx (x86: IOAPIC, riscv64: PLIC) or MSI-X (aarch64: GICv3 ITS)."""
+    return irq_case(w, isa(w)["irq"])
+
+
+def case_basic_smp2(w):
+    """basic with 2 vCPUs (-smp 2; aarch64: -accel tcg,thread=multi)."""
+    c = case_basic(w, run_args=["--smp", "2"])
+    c.has(r"^harness: .*\b2 CPUs? in the device tree", "the device tree lists 2 CPUs")
+    return c
 
 
 def case_poll(w):
@@ -230,7 +295,7 @@ def case_xfer(w):
     cmds += ["verify -n 1 -s %d -c %d -k %d" % (s, n, i) for i, (s, n) in enumerate(v512)]
     cmds += ["verify -n 2 -s %d -c %d -k %d" % (s, n, 100 + i) for i, (s, n) in enumerate(v4k)]
     cmds += ["!read -n 1 -s 32768", "!verify -n 3 -s 0 -c 1", "smart", "check-irqs"]
-    c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq="msix",
+    c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq=isa(w)["io_irq"],
                ctrl="mdts=2,smart_critical_warning=5", opts=["ioq=2"])
     c.ok(re.search(r"^mdts\s*: 16384 bytes", c.section("info"), re.M) is not None,
          "info: MDTS 16384 bytes (mdts=2)")
@@ -246,7 +311,10 @@ def case_xfer(w):
     c.ok(re.search(r"^critical_warning\s*: 0x5\b", s, re.M) is not None,
          "smart: critical_warning 0x5 (smart_critical_warning=5)")
     c.ok(re.search(r"^temperature\s*: \d+ C", s, re.M) is not None, "smart: temperature")
-    c.has(r"^irqs: mode=msix vectors=3 intx=0 nvme_ctrl_irq_count=[1-9]", "two I/O queues: 3 MSI-X vectors")
+    if isa(w)["io_irq"] == "msix":
+        c.has(r"^irqs: mode=msix vectors=3 intx=0 nvme_ctrl_irq_count=[1-9]", "two I/O queues: 3 MSI-X vectors")
+    else:
+        c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=[1-9]", "two I/O queues on one INTx line")
     return c
 
 
@@ -572,7 +640,42 @@ def case_runner_dry_run(w):
     return c
 
 
+def case_runner_harness_fail(w):
+    """The harness's RESULT FAIL goes through the ISA's exit device as
+    status 3: run.sh says FAIL (exit 1), never PASS."""
+    img = os.path.join(w.dir, "x.img")
+    make_image(img, MiB)
+    argv = [w.args.run, "--arch", w.args.arch, "--kernel", w.args.kernel, "--irq", "poll",
+            "--ns", "path=%s" % img, "!info"]
+    rc, out, took = w.run(argv, timeout=60)
+    c = Checker(out)
+    c.ok(rc == 1, "run.sh exit status %s == 1 (the harness's FAIL) when a command that must fail succeeds" % rc)
+    c.has(r"^harness: RESULT FAIL \(1 failure\)$", "the harness said RESULT FAIL")
+    c.has(r"^run.sh: FAIL ", "run.sh printed FAIL")
+    c.hasnt(r"^run.sh: PASS", "run.sh did not print PASS")
+    return c
+
+
+def case_runner_no_exit(w):
+    """aarch64 with semihosting off: the harness prints RESULT PASS but
+    cannot end QEMU; run.sh's timeout makes that a failure (exit 2)."""
+    img = os.path.join(w.dir, "x.img")
+    make_image(img, MiB)
+    argv = [w.args.run, "--arch", w.args.arch, "--kernel", w.args.kernel, "--irq", "poll",
+            "--timeout", "3", "--ns", "path=%s" % img, "--qemu", "-semihosting-config",
+            "--qemu", "enable=off", "info"]
+    rc, out, took = w.run(argv, timeout=60)
+    c = Checker(out)
+    c.has(r"^harness: RESULT PASS$", "the harness printed RESULT PASS")
+    c.ok(rc == 2, "run.sh exit status %s == 2: RESULT PASS without the exit device's pass code is no pass" % rc)
+    c.has(r"^run.sh: TIMEOUT after 3s", "run.sh says TIMEOUT")
+    c.hasnt(r"^run.sh: PASS", "run.sh did not print PASS")
+    return c
+
+
 CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
+         "irq": case_irq, "basic-smp2": case_basic_smp2,
+         "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
          "recovery-throttle": case_recovery_throttle, "recovery-unplug": case_recovery_unplug,
          "recovery-blkdebug": case_recovery_blkdebug, "recovery-aer": case_recovery_aer,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
@@ -599,11 +702,14 @@ class Work:
         print("(took %.1fs, status %s)" % (took, rc))
         return rc, out, took
 
-    def boot(self, ns_specs, cmds, irq="msix", ctrl="", opts=(), run_args=(), hooks=(),
+    def boot(self, ns_specs, cmds, irq=None, ctrl="", opts=(), run_args=(), hooks=(),
              core_quiet=True, shutdown=True, max_seconds=None):
         """One boot through run.sh.  core_quiet: the core logged no error or
         warning; shutdown: nvme_ctrl_fini reached CSTS.SHST=2; max_seconds:
-        wall time bound of the boot (QEMU start to exit)."""
+        wall time bound of the boot (QEMU start to exit); irq: default the
+        ISA's I/O interrupt mode (MSI-X, INTx on riscv64)."""
+        if irq is None:
+            irq = ARCHS[self.args.arch]["io_irq"]
         argv = [self.args.run, "--arch", self.args.arch, "--kernel", self.args.kernel,
                 "--irq", irq, "--timeout", str(self.args.timeout)]
         if ctrl:
@@ -619,7 +725,7 @@ class Work:
         rc, log, took = self.run(argv, timeout=self.args.timeout + 30)
         c = Checker(log)
         c.ok(rc == 0, "run.sh exit status %s == 0: it saw the harness's own 'RESULT PASS' line "
-             "and QEMU's isa-debug-exit pass code" % rc)
+             "and the pass code of QEMU's exit device" % rc)
         c.has(r"^harness: RESULT PASS$", "serial output holds 'harness: RESULT PASS'")
         if max_seconds:
             c.ok(took <= max_seconds, "boot took %.1f s <= %d s (no hang)" % (took, max_seconds))
@@ -642,14 +748,15 @@ class Work:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=sorted(CASES))
-    ap.add_argument("--arch", default="x86_64")
+    ap.add_argument("--arch", default="x86_64", choices=sorted(ARCHS))
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--run", default=os.path.join(HERE, "run.sh"))
     ap.add_argument("--workdir")
     ap.add_argument("--timeout", type=int, default=60)
     args = ap.parse_args()
-    if shutil.which("qemu-system-x86_64") is None:
-        print("FAIL: qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
+    q = ARCHS[args.arch]
+    if shutil.which(q["qemu"]) is None:
+        print("FAIL: %s not found (apt-get install %s)" % (q["qemu"], q["pkg"]))
         return 1
     tmp = args.workdir or tempfile.mkdtemp(prefix="nvme-qemu-%s-%s." % (args.case, args.arch))
     os.makedirs(tmp, exist_ok=True)

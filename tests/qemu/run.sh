@@ -11,9 +11,15 @@
 #   tests/qemu/run.sh --hotplug --hook unplug='device_del nvme0' "hook unplug; ..."
 #
 # Options:
-#   -a, --arch x86_64|i386   harness build to boot (default x86_64)
+#   -a, --arch x86_64|i386|aarch64|riscv64
+#                            harness build to boot (default x86_64); aarch64
+#                            boots qemu-system-aarch64 -M virt,gic-version=3,
+#                            its=on -cpu cortex-a57 with semihosting for the
+#                            exit, riscv64 qemu-system-riscv64 -M virt
+#                            -bios none (exit: the SiFive test device)
 #   -k, --kernel FILE        harness image (default: built with make into
-#                            $NVME_QEMU_BUILD/<arch>, default /tmp/nvme-qemu-build)
+#                            $NVME_QEMU_BUILD/<arch>, default /tmp/nvme-qemu-build;
+#                            nvme-harness.img on aarch64, .elf otherwise)
 #   --ns SPEC                add a namespace; SPEC is comma separated:
 #                              path=FILE   backing image (required; created
 #                                          with size= when missing)
@@ -32,7 +38,10 @@
 #   --ctrl PROPS             more -device nvme properties, e.g. mdts=2
 #   --subsys NQN             put the controller in an nvme-subsys (needed for
 #                            Namespace Attachment and detached=true)
-#   --machine pc|q35         QEMU machine (default pc)
+#   --machine pc|q35         QEMU machine on x86 (default pc; virt elsewhere)
+#   --smp N                  N vCPUs (aarch64: with N > 1 also
+#                            -accel tcg,thread=multi; the harness runs on
+#                            CPU 0, the others stay parked)
 #   --hotplug                q35, the controller behind a pcie-root-port with
 #                            native PCIe hotplug (ACPI hotplug off), so that
 #                            'device_del nvme0' works
@@ -46,7 +55,8 @@
 #   --qemu ARG               one extra QEMU argument (repeatable); everything
 #                            after "--" is also passed to QEMU
 #   --qemu-bin PROG          QEMU binary (default qemu-system-x86_64, or
-#                            qemu-system-i386 for --arch i386)
+#                            qemu-system-i386 for --arch i386,
+#                            qemu-system-aarch64, qemu-system-riscv64)
 #   --log FILE               also write the serial output to FILE
 #   --timeout SEC            kill QEMU after SEC seconds (default 120)
 #   --dry-run                print the QEMU command line and exit: builds
@@ -56,7 +66,9 @@
 # tests/qemu/kernel/main.c for the harness's own commands and options).
 #
 # Verdict: PASS only when the harness itself printed "harness: RESULT PASS"
-# and QEMU then ended with the isa-debug-exit pass code.  QEMU's stderr is
+# and QEMU then ended with the pass code of the exit device (x86:
+# isa-debug-exit; aarch64: semihosting SYS_EXIT; riscv64: SiFive test; the
+# harness makes all three give QEMU status 1 pass, 3 fail, 5 crash).  QEMU's stderr is
 # kept and shown whenever the verdict is not PASS.
 # Exit status: 0 PASS, 1 the harness said RESULT FAIL, 2 anything else
 # (bad option, build, QEMU missing or failing to start, crash, timeout, no
@@ -69,7 +81,8 @@ kernel=
 serial=deadbeef
 ctrl_props=
 subsys=
-machine=pc
+machine=
+smp=
 hotplug=0
 irq=
 opts=()
@@ -97,6 +110,7 @@ while [ $# -gt 0 ]; do
     --ctrl) val "$@"; ctrl_props="$2"; shift 2 ;;
     --subsys) val "$@"; subsys="$2"; shift 2 ;;
     --machine) val "$@"; machine="$2"; shift 2 ;;
+    --smp) val "$@"; smp="$2"; shift 2 ;;
     --hotplug) hotplug=1; machine=q35; shift ;;
     --hook) val "$@"; case "$2" in ?*=?*) hooks+=("$2") ;; *) die "--hook wants NAME=COMMAND" ;; esac; shift 2 ;;
     --irq) val "$@"; irq="$2"; shift 2 ;;
@@ -116,28 +130,40 @@ done
 case "$arch" in
   x86_64|x86-64|amd64) arch=x86_64 ;;
   i386|i686|x86-32|x86_32) arch=i386 ;;
+  aarch64|arm64) arch=aarch64 ;;
+  riscv64|riscv) arch=riscv64 ;;
   *) die "unknown arch $arch" ;;
 esac
-case "$machine" in
-  pc|q35) ;;
-  *) die "unknown machine $machine (pc or q35)" ;;
+case "$arch:$machine" in
+  x86_64:|i386:) machine=pc ;;
+  aarch64:|riscv64:) machine=virt ;;
+  x86_64:pc|x86_64:q35|i386:pc|i386:q35|aarch64:virt|riscv64:virt) ;;
+  *) die "unknown machine $machine for $arch (x86: pc or q35; aarch64, riscv64: virt)" ;;
 esac
+case "$smp" in ''|[1-9]|[1-9][0-9]) ;; *) die "--smp wants a number of CPUs" ;; esac
 [ "$hotplug" = 1 ] && [ "$machine" != q35 ] && die "--hotplug needs --machine q35"
 case "$timeout_s" in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
 if [ -z "$qemu_bin" ]; then
   if [ "$arch" = i386 ] && command -v qemu-system-i386 >/dev/null 2>&1; then
     qemu_bin=qemu-system-i386
+  elif [ "$arch" = aarch64 ] || [ "$arch" = riscv64 ]; then
+    qemu_bin=qemu-system-$arch
   else
     qemu_bin=qemu-system-x86_64
   fi
 fi
+case "$arch" in
+  aarch64) qemu_pkg=qemu-system-arm kernel_name=nvme-harness.img ;;
+  riscv64) qemu_pkg=qemu-system-misc kernel_name=nvme-harness.elf ;;
+  *) qemu_pkg=qemu-system-x86 kernel_name=nvme-harness.elf ;;
+esac
 
 # --dry-run: nothing below may build or create anything; paths that would be
 # created are shown as they would be made.
 if [ $dry -eq 1 ]; then
   tmpdir="${TMPDIR:-/tmp}/nvme-run.XXXXXX"
 else
-  command -v "$qemu_bin" >/dev/null 2>&1 || die "$qemu_bin not found (apt-get install qemu-system-x86)"
+  command -v "$qemu_bin" >/dev/null 2>&1 || die "$qemu_bin not found (apt-get install $qemu_pkg)"
 fi
 
 if [ -z "$kernel" ]; then
@@ -145,7 +171,7 @@ if [ -z "$kernel" ]; then
   if [ $dry -eq 0 ]; then
     make -s -C "$here" ARCH="$arch" O="$out" >&2 || die "building the harness failed"
   fi
-  kernel="$out/nvme-harness.elf"
+  kernel="$out/$kernel_name"
 fi
 [ $dry -eq 1 ] || [ -f "$kernel" ] || die "no kernel image $kernel"
 
@@ -159,7 +185,18 @@ fi
 
 [ ${#ns_specs[@]} -eq 0 ] && ns_specs=("path=$tmpdir/scratch.img,size=64M")
 
-machine_args=(-machine "$machine")
+# The machine, its exit device and the accelerator per arch (the harness
+# ends QEMU through the exit device with status 1 pass, 3 fail, 5 crash).
+accel=tcg
+case "$arch" in
+  aarch64)
+    machine_args=(-machine virt,gic-version=3,its=on -cpu cortex-a57
+      -semihosting-config enable=on,target=native)
+    [ -n "$smp" ] && [ "$smp" -gt 1 ] && accel=tcg,thread=multi ;;
+  riscv64) machine_args=(-machine virt -bios none) ;;
+  *) machine_args=(-machine "$machine" -device isa-debug-exit,iobase=0xf4,iosize=0x04) ;;
+esac
+[ -n "$smp" ] && machine_args+=(-smp "$smp")
 ctrl_bus=
 if [ "$hotplug" = 1 ]; then
   # Native PCIe hotplug: with QEMU's default ACPI hotplug on q35 (6.1+),
@@ -216,9 +253,8 @@ qmp_sock="$tmpdir/qmp.sock"
 mon_args=(-monitor none)
 [ ${#hooks[@]} -gt 0 ] && mon_args+=(-qmp "unix:$qmp_sock,server=on,wait=off")
 
-qemu_cmd=("$qemu_bin" "${machine_args[@]}" -accel tcg -m 256M -nodefaults -display none -no-reboot
+qemu_cmd=("$qemu_bin" "${machine_args[@]}" -accel "$accel" -m 256M -nodefaults -display none -no-reboot
   "${mon_args[@]}" -serial stdio
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04
   -kernel "$kernel" -append "$append"
   "${dev_args[@]}" "${qemu_extra[@]+"${qemu_extra[@]}"}")
 
@@ -287,9 +323,10 @@ touch "$serial_log"
 
 # The harness's own verdict: the last RESULT line it printed.
 said=$(grep -a -E '^harness: RESULT (PASS|FAIL)' "$serial_log" | tail -n 1)
-# isa-debug-exit: status = (code << 1) | 1; code 0 pass, 1 fail, 2 crash.
-# Status 1 is also what QEMU returns when it cannot start, so it means
-# PASS only together with the harness's RESULT PASS line.
+# Exit device (isa-debug-exit, or on aarch64/riscv64 semihosting/SiFive
+# test with the same codes): status = (code << 1) | 1; code 0 pass, 1
+# fail, 2 crash.  Status 1 is also what QEMU returns when it cannot start,
+# so it means PASS only together with the harness's RESULT PASS line.
 case "$status:$said" in
   "1:harness: RESULT PASS") result=0; verdict=PASS ;;
   "3:harness: RESULT FAIL"*) result=1; verdict="FAIL ${said#harness: RESULT FAIL }" ;;
@@ -300,7 +337,7 @@ case "$status:$said" in
       else
         result=2; verdict="QEMU exited with status 1 before the harness said anything (QEMU failed to start?)"
       fi ;;
-  0:*) result=2; verdict="QEMU exited with status 0, no verdict from isa-debug-exit (triple fault or reset?)" ;;
+  0:*) result=2; verdict="QEMU exited with status 0, no verdict from the exit device (triple fault, reset or power-off?)" ;;
   *) result=2; verdict="QEMU exit status $status with harness verdict '${said:-none}'" ;;
 esac
 if [ ! -s "$qemu_err" ]; then

@@ -14,19 +14,38 @@
  * mmio_read32/mmio_write32, dma_sync, dma_unmap, lock/unlock, wake and
  * log, and never sleeps.
  *
- * Memory ordering (where the barriers live):
- *  - mmio_write32/64 must behave like Linux's writel(): every normal
- *    memory write the CPU issued before the call (a submission queue
- *    entry, a PRP list) is visible to the device before the register
- *    write reaches it.  On x86 a plain volatile store behind a compiler
- *    barrier is enough; on arm64 put "dmb oshst" (or "dsb st") before the
- *    store; on riscv64 "fence w,o".
- *  - mmio_read32/64 must behave like readl(): the read completes before
- *    any later memory read (x86: compiler barrier; arm64: "dmb oshld"
- *    after; riscv64: "fence i,r" after).
- *  - Between reading a completion's phase tag and reading its other
- *    fields the core issues its own acquire fence (nvme_dma_rmb() in
- *    src/nvme_internal.h); the port need not do anything for that.
+ * Memory ordering (where the barriers live).  "Memory" below is normal
+ * (cacheable or not) RAM the device reaches by DMA; "register" is BAR0,
+ * mapped as device memory (arm64 Device-nGnRE, riscv an I/O region, x86
+ * UC).  Each rule names what must be ordered and the instruction that
+ * does it where the ISA needs one (the same as Linux's writel()/readl():
+ * arm64 __iowmb/__iormb, riscv __io_bw/__io_ar):
+ *  - mmio_write32/64: every memory store the CPU issued before the call
+ *    (SQEs, PRP lists, a zeroed buffer) is visible to the device before
+ *    the register store reaches it, and the register store itself is one
+ *    single access, never merged, split or repeated.  x86: a volatile
+ *    store behind a compiler barrier; arm64: "dmb oshst" then the store
+ *    (or "dsb st": heavier); riscv64: "fence w,o" then the store.
+ *  - mmio_read32/64: the register load completes before any later memory
+ *    load is performed, so a CQE or data buffer read after a register
+ *    (CSTS, INTMS) is no older than it.  x86: compiler barrier; arm64: the
+ *    load then "dmb oshld"; riscv64: the load then "fence i,r".
+ *  - Register accesses stay in program order among themselves (device
+ *    memory keeps them in order on arm64 and riscv; a port that maps
+ *    BAR0 otherwise must keep it so).  Nothing is asked about the order
+ *    of register accesses against another CPU: the core's locks do that.
+ *  - Inside the core, between reading a CQE's phase tag and its other
+ *    fields, nvme_dma_rmb() (src/nvme_internal.h) orders the two memory
+ *    loads as the device wrote them: arm64 "dmb oshld", riscv64 "fence
+ *    r,r", x86 a compiler barrier, the C11 acquire fence elsewhere; and
+ *    nvme_dma_wmb() ("dmb oshst", "fence w,w") orders SQE stores before
+ *    the doorbell value is handed to mmio_write32; nvme_dma_mb() ("dmb
+ *    osh", "fence rw,rw", x86 mfence) orders a shadow doorbell store
+ *    before the event index load.  The port need not do anything for
+ *    these; one that must choose another instruction defines
+ *    NVME_PORT_DMA_RMB() / _WMB() / _MB() when compiling the core.
+ *  - lock/unlock order the core's memory accesses between CPUs (acquire
+ *    and release at least, as any spinlock does).
  *
  * Non-coherent DMA (many ARM and RISC-V boards: the device does not snoop
  * the CPU's data cache).  "Clean" writes dirty cache lines back to memory

@@ -33,14 +33,12 @@ void serial_write(const char *s)
     irq_restore(f);
 }
 
-void kprintf(const char *fmt, ...)
+bool serial_getc(char *c)
 {
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    serial_write(buf);
+    if (!(inb(COM1 + 5) & 1))
+        return false;
+    *c = (char)inb(COM1);
+    return true;
 }
 
 /* --- isa-debug-exit ------------------------------------------------------------ */
@@ -85,57 +83,6 @@ void pci_write16(struct pci_addr a, uint8_t off, uint16_t v)
 {
     outl(0xcf8, pci_cfg_addr(a, off));
     outw((uint16_t)(0xcfc + (off & 2)), v);
-}
-
-bool pci_find_class(uint8_t cls, uint8_t sub, uint8_t progif, struct pci_addr *out)
-{
-    for (unsigned bus = 0; bus < 256; bus++) {
-        for (unsigned dev = 0; dev < 32; dev++) {
-            struct pci_addr a = { (uint8_t)bus, (uint8_t)dev, 0 };
-            if (pci_read16(a, 0x00) == 0xffff)
-                continue;
-            unsigned nfn = (pci_read8(a, 0x0e) & 0x80) ? 8 : 1;
-            for (unsigned fn = 0; fn < nfn; fn++) {
-                a.fn = (uint8_t)fn;
-                if (pci_read16(a, 0x00) == 0xffff)
-                    continue;
-                uint32_t cc = pci_read32(a, 0x08) >> 8; /* class:sub:progif */
-                if (cc == (((uint32_t)cls << 16) | ((uint32_t)sub << 8) | progif)) {
-                    *out = a;
-                    return true;
-                }
-            }
-        }
-    }
-    return false;
-}
-
-uint8_t pci_find_cap(struct pci_addr a, uint8_t id)
-{
-    if (!(pci_read16(a, PCI_STATUS) & (1u << 4)))
-        return 0;
-    uint8_t p = pci_read8(a, 0x34) & 0xfc;
-    for (unsigned guard = 0; p && guard < 48; guard++) {
-        if (pci_read8(a, p) == id)
-            return p;
-        p = pci_read8(a, (uint8_t)(p + 1)) & 0xfc;
-    }
-    return 0;
-}
-
-uint64_t pci_bar_base(struct pci_addr a, unsigned bar, bool *is64)
-{
-    uint8_t off = (uint8_t)(0x10 + 4 * bar);
-    uint32_t lo = pci_read32(a, off);
-    *is64 = false;
-    if (lo & 1)
-        return 0; /* I/O BAR */
-    uint64_t base = lo & ~0xfu;
-    if (((lo >> 1) & 3) == 2) {
-        *is64 = true;
-        base |= (uint64_t)pci_read32(a, (uint8_t)(off + 4)) << 32;
-    }
-    return base;
 }
 
 /* --- clock: TSC calibrated against PIT channel 2 ------------------------------------ */

@@ -5,7 +5,10 @@
  * IOAPIC, isa-debug-exit.  Same source for x86-32 (no paging, physical
  * addresses are virtual addresses) and x86-64 (the boot code identity
  * maps the first 4 GiB with 2 MiB pages), so a pointer's value is always
- * its physical (bus) address.
+ * its physical (bus) address.  The aarch64 and riscv64 builds implement
+ * the same interface (console, exit, PCI through ECAM, clock, interrupt
+ * handler) in kernel/arch/<isa>/, pci_ecam.c and fdt.c, also identity
+ * mapped.
  */
 #ifndef HARNESS_HW_H
 #define HARNESS_HW_H
@@ -15,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#define HARNESS_X86 1
 /* --- port I/O ------------------------------------------------------------ */
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
@@ -72,6 +77,14 @@ static inline void mmio_wr32(uintptr_t a, uint32_t v)
     barrier();
     *(volatile uint32_t *)a = v;
 }
+#else
+/* aarch64, riscv64: kernel/arch/<isa>/arch_hw.h (the Makefile puts that
+ * directory on the include path) gives cpu_relax, barrier, irq_save/
+ * irq_restore/irq_enable and mmio_rd32/mmio_wr32 with the ISA's writel/
+ * readl barriers, and arch_init(). */
+#define HARNESS_X86 0
+#include "arch_hw.h"
+#endif
 
 /* --- lib.c --------------------------------------------------------------- */
 void *memset(void *d, int c, size_t n);
@@ -90,6 +103,8 @@ bool parse_u64(const char *s, uint64_t *out);
 void serial_init(void);
 void serial_write(const char *s);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One character from the console's input if one is waiting (host hooks). */
+bool serial_getc(char *c);
 
 /* --- isa-debug-exit ------------------------------------------------------- */
 #define EXIT_PASS 0 /* QEMU exits with status 1 */

@@ -68,6 +68,10 @@
 
 #ifdef __x86_64__
 #define ARCH_NAME "x86-64"
+#elif defined(__aarch64__) /* kernel/arch/aarch64 */
+#define ARCH_NAME "aarch64"
+#elif defined(__riscv) /* kernel/arch/riscv64 */
+#define ARCH_NAME "riscv64"
 #else
 #define ARCH_NAME "x86-32"
 #endif
@@ -203,6 +207,7 @@ static void print_regs(const struct harness_dev *d, const char *when)
             (cap_lo & 0xffff) + 1, cc & 1, csts & 1);
 }
 
+#if HARNESS_X86
 /* The interrupt plumbing without a device: a self IPI through the LAPIC. */
 static void self_test_ipi(void)
 {
@@ -217,6 +222,7 @@ static void self_test_ipi(void)
         kprintf("harness: LAPIC self IPI delivered on vector 0x%x\n", IRQ_VECTOR_BASE + v);
     irq_delivered[v] = 0;
 }
+#endif /* HARNESS_X86 */
 
 #ifndef HARNESS_NO_CORE
 
@@ -277,20 +283,18 @@ static bool next_num(char **p, uint64_t *v)
 
 /* --- host hooks: "harness: HOOK NAME", then a line "ACK ok|fail|none" on
  * COM1 from run.sh once it ran the monitor commands given for NAME. ----- */
-#define COM1_PORT 0x3f8
-
 static int host_hook(const char *name)
 {
     char line[64];
     unsigned n = 0;
     /* drop anything stale */
-    while (inb(COM1_PORT + 5) & 1)
-        (void)inb(COM1_PORT);
+    char c;
+    while (serial_getc(&c))
+        ;
     kprintf("harness: HOOK %s\n", name);
     uint64_t t0 = clock_now_us(), deadline = t0 + 20000000ull;
     for (;;) {
-        if (inb(COM1_PORT + 5) & 1) {
-            char c = (char)inb(COM1_PORT);
+        if (serial_getc(&c)) {
             if (c == '\n') {
                 line[n] = 0;
                 if (!strncmp(line, "ACK ", 4))
@@ -927,6 +931,7 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
 {
     serial_init();
     kprintf("\nharness: nvme-core QEMU harness, %s\n", ARCH_NAME);
+#if HARNESS_X86
     if (magic != MB_BOOT_MAGIC) {
         kprintf("harness: not booted by a multiboot loader (magic 0x%x)\n", magic);
         failures++;
@@ -960,6 +965,13 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     kprintf("harness: LAPIC id %u at 0x%lx, IOAPIC %u pins, TSC %llu MHz\n", apic,
             (unsigned long)lapic_base(), ioapic_pins(), (unsigned long long)tsc_mhz);
     self_test_ipi();
+#else
+    /* kernel/arch/<isa>: device tree, exceptions, interrupt controller,
+     * clock, PCI BARs; the command line is /chosen/bootargs. */
+    (void)magic;
+    (void)mbi_addr;
+    const char *args = arch_init();
+#endif
 
     static char line[sizeof(cmdline)];
     static char *items[128];

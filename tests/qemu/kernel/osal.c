@@ -53,6 +53,7 @@ bool dev_probe(struct harness_dev *d)
 
 #ifndef HARNESS_NO_CORE
 
+#if HARNESS_X86
 /* --- interrupts ---------------------------------------------------------------------- */
 static void dev_irq(unsigned i)
 {
@@ -163,6 +164,12 @@ static void osal_irq_teardown(void *ctx)
     pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
     d->vectors = 0;
 }
+#else
+/* aarch64 (GICv3 ITS), riscv64 (PLIC): kernel/arch/<isa>/irq.c */
+#define osal_irq_setup arch_irq_setup
+#define osal_irq_teardown arch_irq_teardown
+#define dev_irq arch_dev_irq
+#endif /* HARNESS_X86 */
 
 /* --- the OSAL table: osal_min.c plus interrupts ---------------------------------------- */
 #ifdef __x86_64__

@@ -57,6 +57,12 @@ void osal_min_fill(struct nvme_osal *o, struct harness_dev *d);
 /* osal.c: the harness's OSAL, osal_min_fill() plus interrupts and locks
  * unless d->mode is IRQ_MODE_POLL. */
 void osal_fill(struct nvme_osal *o, struct harness_dev *d);
+#if !HARNESS_X86
+/* kernel/arch/<isa>/irq.c: the interrupt part of the OSAL off x86. */
+int arch_irq_setup(void *ctx, unsigned want, bool *is_intx);
+void arch_irq_teardown(void *ctx);
+void arch_dev_irq(unsigned vector_index);
+#endif
 #endif
 
 #endif /* HARNESS_OSAL_H */

@@ -5,8 +5,9 @@
  * 4 GiB (bus address == virtual address), so DMA memory is pages from a
  * static pool and dma_map is one assignment.  No interrupts (irq_setup
  * NULL: the core polls), no locks (one CPU, nothing runs behind the core's
- * back), x86 DMA is cache coherent (no dma_sync).  The harness's irq=poll
- * mode runs on this file alone; osal.c adds MSI-X/INTx and locks on top.
+ * back), DMA is cache coherent on x86 and QEMU virt (no dma_sync).  The
+ * harness's irq=poll mode runs on this file alone; osal.c adds interrupts
+ * and locks on top.
  */
 #include "osal.h"
 
@@ -78,8 +79,8 @@ void harness_mem_free(void *p, size_t size)
     }
 }
 
-/* BAR0 identity mapped and uncached; the volatile access behind a compiler
- * barrier is x86's writel()/readl() (nvme_osal.h, memory ordering). */
+/* BAR0 identity mapped, uncached; mmio_rd32/mmio_wr32 (hw.h, arch_hw.h)
+ * are writel()/readl(), barriers included (nvme_osal.h). */
 static uint32_t mmio_read32(void *ctx, uint32_t off)
 {
     return mmio_rd32(((struct harness_dev *)ctx)->bar0 + off);

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""
+check_barriers.py ARCH BUILD_DIR - the barrier instructions the aarch64 and
+riscv64 harness builds must contain, read back from the objects with
+objdump (QEMU's TCG does not reorder like hardware, so a boot cannot show
+a missing barrier; the disassembly can):
+
+  core qpair.o  nvme_qpair_process: the CQE read fence (nvme_dma_rmb)
+                nvme_qpair_ring_locked: nvme_dma_wmb before the doorbell
+                nvme_qpair_shadow: nvme_dma_mb (shadow doorbell, event index)
+                no C11 fence left (arm64: inner shareable dmb ish*;
+                riscv: fence r,rw / rw,w)
+  osal_min.o    mmio_write32: the writel barrier before the store
+                mmio_read32: the load, then the readl barrier
+Exit status 0 when every check holds.
+"""
+import re
+import subprocess
+import sys
+
+WANT = {
+    "aarch64": dict(objdump="aarch64-linux-gnu-objdump", rmb="dmb\toshld", wmb="dmb\toshst",
+                    wr_bar="dmb\toshst", wr=r"^str\tw", rd=r"^ldr\tw", rd_bar="dmb\toshld",
+                    mb="dmb\tosh", forbidden=["dmb\tishld", "dmb\tish", "dmb\tishst"]),
+    "riscv64": dict(objdump="riscv64-linux-gnu-objdump", rmb="fence\tr,r", wmb="fence\tw,w",
+                    wr_bar="fence\tw,o", wr=r"^sw\t", rd=r"^lw\t", rd_bar="fence\ti,r",
+                    mb="fence\trw,rw", forbidden=["fence\tr,rw", "fence\trw,w"]),
+}
+
+
+def functions(objdump, path):
+    """{function: [instruction text, ...]} (local .L labels stay in their function)."""
+    out = subprocess.run([objdump, "-d", "--no-show-raw-insn", path], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    funcs, cur = {}, None
+    for line in out.splitlines():
+        m = re.match(r"^[0-9a-f]+ <([^>]+)>:$", line)
+        if m:
+            if not m.group(1).startswith(".L"):
+                cur = m.group(1)
+                funcs[cur] = []
+            continue
+        m = re.match(r"^\s+[0-9a-f]+:\s+(.*)$", line)
+        if m and cur:
+            funcs[cur].append(m.group(1).strip())
+    return funcs
+
+
+def main():
+    arch, build = sys.argv[1], sys.argv[2]
+    w = WANT[arch]
+    fails = []
+
+    def ok(cond, what):
+        print(("  ok    " if cond else "  FAIL  ") + what)
+        if not cond:
+            fails.append(what)
+
+    q = functions(w["objdump"], "%s/core/qpair.o" % build)
+    every = [i for f in q.values() for i in f]
+
+    def in_func(name, insn, what):
+        # the core's hot path may be renamed: then anywhere in qpair.o
+        body = q.get(name)
+        where = name if body is not None else "qpair.o (no %s)" % name
+        ok(any(i.startswith(insn) for i in (body if body is not None else every)),
+           "%s has %s '%s'" % (where, what, insn.replace("\t", " ")))
+
+    in_func("nvme_qpair_process", w["rmb"], "the CQE read fence (nvme_dma_rmb)")
+    in_func("nvme_qpair_ring_locked", w["wmb"], "nvme_dma_wmb")
+    in_func("nvme_qpair_shadow", w["mb"], "nvme_dma_mb")
+    for bad in w["forbidden"]:
+        ok(not any(i == bad or i.startswith(bad + " ") for i in every),
+           "qpair.o has no '%s' (a C11 fence, not the DMA barrier)" % bad.replace("\t", " "))
+    o = functions(w["objdump"], "%s/osal_min.o" % build)
+    wr = o.get("mmio_write32", [])
+    bar = next((k for k, i in enumerate(wr) if i.startswith(w["wr_bar"])), None)
+    st = next((k for k, i in enumerate(wr) if re.match(w["wr"], i)), None)
+    ok(bar is not None and st is not None and bar < st,
+       "mmio_write32: '%s' before the store (%s)" % (w["wr_bar"].replace("\t", " "), "; ".join(wr)))
+    rd = o.get("mmio_read32", [])
+    ld = next((k for k, i in enumerate(rd) if re.match(w["rd"], i)), None)
+    bar = next((k for k, i in enumerate(rd) if i.startswith(w["rd_bar"])), None)
+    ok(bar is not None and ld is not None and ld < bar,
+       "mmio_read32: the load, then '%s' (%s)" % (w["rd_bar"].replace("\t", " "), "; ".join(rd)))
+    if fails:
+        print("%d check(s) FAILED" % len(fails))
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

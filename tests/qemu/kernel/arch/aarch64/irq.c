@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * irq.c (aarch64) - MSI-X through the GICv3 ITS (GICv3/v4 architecture
+ * specification, IHI 0069: chapters 5 "Locality-specific Peripheral
+ * Interrupts and the ITS", 12 registers), and the interrupt part of the
+ * harness's OSAL.
+ *
+ * Set-up: distributor with affinity routing; this CPU's redistributor
+ * awake, its LPI configuration and pending tables, LPIs enabled; CPU
+ * interface through the ICC_* system registers; the ITS with a device
+ * table, a collection table and a command queue.  Per granted vector i:
+ * MAPTI (DeviceID = the function's requester ID, as the PCIe node's
+ * "msi-map" <0 &its 0 0x10000> says; EventID i) -> LPI 8192 + i in
+ * collection 0 -> this CPU.  The MSI-X entry's address is the ITS's
+ * GITS_TRANSLATER and its data the EventID.
+ *
+ * INTx (irq=intx): the SPI the PCIe node's "interrupt-map" gives for the
+ * slot and pin (<0 SPI level> cells of the GIC), group 1, level
+ * triggered, routed to this CPU through GICD_IROUTER.
+ */
+#include "../../osal.h"
+#include "../../virt.h"
+
+bool gic_init(void);
+void gic_handle_irq(void);
+uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
+
+#define GICD_CTLR 0x0000
+#define GICD_IGROUPR(n) (0x0080 + 4 * ((n) / 32))
+#define GICD_ISENABLER(n) (0x0100 + 4 * ((n) / 32))
+#define GICD_ICENABLER(n) (0x0180 + 4 * ((n) / 32))
+#define GICD_IPRIORITYR(n) (0x0400 + (n))
+#define GICD_ICFGR(n) (0x0c00 + 4 * ((n) / 16))
+#define GICD_IROUTER(n) (0x6000 + 8 * (n))
+#define GICR_CTLR 0x0000
+#define GICR_TYPER 0x0008
+#define GICR_WAKER 0x0014
+#define GICR_PROPBASER 0x0070
+#define GICR_PENDBASER 0x0078
+#define GITS_CTLR 0x0000
+#define GITS_TYPER 0x0008
+#define GITS_CBASER 0x0080
+#define GITS_CWRITER 0x0088
+#define GITS_CREADR 0x0090
+#define GITS_BASER(n) (0x0100 + 8 * (n))
+#define GITS_TRANSLATER 0x10040
+
+#define LPI_BASE 8192u
+#define LPI_IDBITS 14u /* INTIDs below 16384 */
+
+static uintptr_t gicd, gicr, its;
+static uint32_t gic_phandle;
+static uint64_t its_typer, rdbase;
+static bool its_ok;
+/* LPI configuration table: one byte per LPI (priority, enable bit 0);
+ * pending table: one bit per INTID, 64 KiB aligned. */
+static uint8_t lpi_prop[(1u << LPI_IDBITS) - LPI_BASE] __attribute__((aligned(4096)));
+static uint8_t lpi_pend[(1u << LPI_IDBITS) / 8] __attribute__((aligned(65536)));
+static uint8_t its_dev_table[4096] __attribute__((aligned(4096)));
+static uint8_t its_coll_table[4096] __attribute__((aligned(4096)));
+static uint64_t its_cmdq[4096 / 8] __attribute__((aligned(4096)));
+static uint8_t its_itt[4096] __attribute__((aligned(4096)));
+static uint64_t cmd_wr;
+
+#define SYSREG_W(name, v)                                                                          \
+    __asm__ volatile("msr " name ", %0\n\tisb" : : "r"((uint64_t)(v)) : "memory")
+#define SYSREG_R(name, v) __asm__ volatile("mrs %0, " name : "=r"(v) : : "memory")
+/* ICC_* by encoding, so any assembler takes them */
+#define ICC_PMR_EL1 "S3_0_C4_C6_0"
+#define ICC_IAR1_EL1 "S3_0_C12_C12_0"
+#define ICC_EOIR1_EL1 "S3_0_C12_C12_1"
+#define ICC_BPR1_EL1 "S3_0_C12_C12_3"
+#define ICC_SRE_EL1 "S3_0_C12_C12_5"
+#define ICC_IGRPEN1_EL1 "S3_0_C12_C12_7"
+
+/* 64-byte lines out to the point of coherency: the GIC reads its tables
+ * and commands from memory, which is cacheable for the CPU. */
+static void clean(const void *p, size_t len)
+{
+    for (uintptr_t a = (uintptr_t)p & ~63ul; a < (uintptr_t)p + len; a += 64)
+        __asm__ volatile("dc cvac, %0" : : "r"(a) : "memory");
+    __asm__ volatile("dsb sy" ::: "memory");
+}
+
+static bool its_cmd(uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
+{
+    uint64_t *c = &its_cmdq[(cmd_wr % sizeof(its_cmdq)) / 8];
+    c[0] = d0;
+    c[1] = d1;
+    c[2] = d2;
+    c[3] = d3;
+    clean(c, 32);
+    cmd_wr = (cmd_wr + 32) % sizeof(its_cmdq);
+    mmio_wr64(its + GITS_CWRITER, cmd_wr);
+    for (unsigned i = 0; i < 1000000; i++) {
+        if (mmio_rd64(its + GITS_CREADR) == cmd_wr)
+            return true;
+        cpu_relax();
+    }
+    kprintf("harness: ITS command 0x%llx not consumed (CREADR 0x%llx)\n",
+            (unsigned long long)(d0 & 0xff), (unsigned long long)mmio_rd64(its + GITS_CREADR));
+    return false;
+}
+
+static bool its_sync(void) { return its_cmd(0x05, 0, rdbase << 16, 0); }
+
+bool gic_init(void)
+{
+    struct fdt_node n;
+    uint64_t b, s;
+    if (!fdt_by_compat("arm,gic-v3", &n) || !fdt_reg(&n, 0, &b, &s))
+        return false;
+    gicd = (uintptr_t)b;
+    gic_phandle = fdt_u32(&n, "phandle", 0);
+    if (!fdt_reg(&n, 1, &b, &s))
+        return false;
+    /* this CPU's redistributor: the one whose GICR_TYPER affinity is MPIDR's */
+    uint64_t mpidr;
+    SYSREG_R("mpidr_el1", mpidr);
+    uint32_t aff = (uint32_t)(((mpidr >> 8) & 0xff000000u) | (mpidr & 0xffffffu));
+    for (uintptr_t r = (uintptr_t)b; r < b + s;) {
+        uint64_t typer = mmio_rd64(r + GICR_TYPER);
+        if ((uint32_t)(typer >> 32) == aff) {
+            gicr = r;
+            break;
+        }
+        if (typer & (1u << 4)) /* Last */
+            break;
+        r += (typer & (1u << 1)) ? 0x40000 : 0x20000; /* VLPIS: 4 frames, else 2 */
+    }
+    if (!gicr)
+        return false;
+    /* Distributor: affinity routing, group 1 on; wait for RWP */
+    mmio_wr32(gicd + GICD_CTLR, (1u << 4) | (1u << 1));
+    for (unsigned i = 0; i < 100000 && (mmio_rd32(gicd + GICD_CTLR) & (1u << 31)); i++)
+        cpu_relax();
+    /* Redistributor: wake, LPI tables, LPIs on */
+    mmio_wr32(gicr + GICR_WAKER, mmio_rd32(gicr + GICR_WAKER) & ~(1u << 1));
+    for (unsigned i = 0; i < 100000 && (mmio_rd32(gicr + GICR_WAKER) & (1u << 2)); i++)
+        cpu_relax();
+    uint64_t gicr_typer = mmio_rd64(gicr + GICR_TYPER);
+    if (!(gicr_typer & 1)) {
+        kprintf("harness: redistributor without LPIs (GICR_TYPER.PLPIS=0)\n");
+        return false;
+    }
+    clean(lpi_prop, sizeof(lpi_prop));
+    clean(lpi_pend, sizeof(lpi_pend));
+    /* InnerCache 0b111 (WB RaWa) bits 9:7, Shareability inner 10:11 = 01 */
+    mmio_wr64(gicr + GICR_PROPBASER,
+              (uint64_t)(uintptr_t)lpi_prop | (7u << 7) | (1u << 10) | (LPI_IDBITS - 1));
+    mmio_wr64(gicr + GICR_PENDBASER,
+              (uint64_t)(uintptr_t)lpi_pend | (7u << 7) | (1u << 10) | (1ull << 62));
+    mmio_wr32(gicr + GICR_CTLR, mmio_rd32(gicr + GICR_CTLR) | 1u);
+    /* CPU interface */
+    uint64_t sre;
+    SYSREG_R(ICC_SRE_EL1, sre);
+    SYSREG_W(ICC_SRE_EL1, sre | 1);
+    SYSREG_W(ICC_PMR_EL1, 0xff);
+    SYSREG_W(ICC_BPR1_EL1, 0);
+    SYSREG_W(ICC_IGRPEN1_EL1, 1);
+
+    /* ITS */
+    if (!fdt_by_compat("arm,gic-v3-its", &n) || !fdt_reg(&n, 0, &b, &s)) {
+        kprintf("harness: GICv3 at 0x%lx without an ITS (-M virt,its=on): no MSI-X\n",
+                (unsigned long)gicd);
+        return false;
+    }
+    its = (uintptr_t)b;
+    its_typer = mmio_rd64(its + GITS_TYPER);
+    /* MAPC/SYNC name a redistributor by address (PTA=1) or by processor number */
+    rdbase = (its_typer & (1u << 19)) ? (uint64_t)gicr >> 16 : (gicr_typer >> 8) & 0xffff;
+    mmio_wr32(its + GITS_CTLR, 0);
+    for (unsigned i = 0; i < 8; i++) {
+        uint64_t v = mmio_rd64(its + GITS_BASER(i));
+        unsigned type = (unsigned)(v >> 56) & 7;
+        uint64_t keep = v & ((7ull << 56) | (0x1full << 48)); /* Type, Entry_Size */
+        uint64_t wb = (7ull << 59) | (1ull << 10); /* InnerCache RaWaWb, inner shareable */
+        if (type == 1)                             /* devices */
+            mmio_wr64(its + GITS_BASER(i),
+                      keep | wb | (1ull << 63) | (uint64_t)(uintptr_t)its_dev_table);
+        else if (type == 4) /* collections */
+            mmio_wr64(its + GITS_BASER(i),
+                      keep | wb | (1ull << 63) | (uint64_t)(uintptr_t)its_coll_table);
+    }
+    clean(its_dev_table, sizeof(its_dev_table));
+    clean(its_coll_table, sizeof(its_coll_table));
+    clean(its_cmdq, sizeof(its_cmdq));
+    mmio_wr64(its + GITS_CBASER,
+              (1ull << 63) | (7ull << 59) | (1ull << 10) | (uint64_t)(uintptr_t)its_cmdq);
+    cmd_wr = 0;
+    mmio_wr64(its + GITS_CWRITER, 0);
+    mmio_wr32(its + GITS_CTLR, 1);
+    /* MAPC: collection 0 -> this redistributor */
+    its_ok = its_cmd(0x09, 0, (1ull << 63) | (rdbase << 16) | 0, 0) && its_sync();
+    kprintf("harness: GICv3 GICD 0x%lx GICR 0x%lx, ITS 0x%lx (TYPER 0x%llx, %s): LPIs from %u\n",
+            (unsigned long)gicd, (unsigned long)gicr, (unsigned long)its,
+            (unsigned long long)its_typer, its_ok ? "collection 0 mapped" : "MAPC failed",
+            LPI_BASE);
+    return its_ok;
+}
+
+static irq_handler_fn handler;
+volatile uint32_t irq_delivered[IRQ_VECTOR_MAX];
+void irq_set_handler(irq_handler_fn fn) { handler = fn; }
+
+void gic_handle_irq(void)
+{
+    uint64_t intid;
+    SYSREG_R(ICC_IAR1_EL1, intid);
+    intid &= 0xffffff;
+    if (intid >= 1020 && intid < 1024)
+        return; /* spurious */
+    if (g_dev.is_intx && intid == g_dev.intx_line) {
+        irq_delivered[0]++;
+        if (handler)
+            handler(0);
+    } else if (intid >= LPI_BASE && intid < LPI_BASE + IRQ_VECTOR_MAX) {
+        unsigned i = (unsigned)(intid - LPI_BASE);
+        irq_delivered[i]++;
+        if (handler)
+            handler(i);
+    }
+    SYSREG_W(ICC_EOIR1_EL1, intid);
+}
+
+/* INTx: the GIC INTID (SPI + 32) of the function's pin, 0xff if unknown. */
+uint8_t gic_intx_line(struct pci_addr a, unsigned pin)
+{
+    uint32_t parent;
+    const uint8_t *spec;
+    unsigned cells;
+    if (!gicd || !pci_intx_map(&g_pci, a, pin, &parent, &spec, &cells) || parent != gic_phandle ||
+        cells != 3 || fdt_cells(spec, 1) != 0 /* SPI */ || fdt_cells(spec + 4, 1) + 32 > 0xfe)
+        return 0xff;
+    return (uint8_t)(fdt_cells(spec + 4, 1) + 32);
+}
+
+static void spi_enable(unsigned intid, bool on)
+{
+    mmio_wr32(gicd + (on ? GICD_ISENABLER(intid) : GICD_ICENABLER(intid)), 1u << (intid % 32));
+}
+
+/* --- the OSAL's interrupt part ------------------------------------------------------- */
+static unsigned events_mapped;
+
+void arch_dev_irq(unsigned i)
+{
+    struct harness_dev *d = &g_dev;
+    if (!d->ctrl) {
+        /* before nvme_ctrl_init returned: MSI-X is edge, nothing to mask; a
+         * level INTx would fire again at once */
+        d->early_irqs++;
+        if (d->is_intx)
+            spi_enable(d->intx_line, false);
+        return;
+    }
+    static unsigned unclaimed;
+    if (nvme_ctrl_handle_irq(d->ctrl, i) == 0 && d->is_intx) {
+        if (++unclaimed == 100000) {
+            kprintf("harness: INTx INTID %u: 100000 interrupts nobody claimed, masking it\n",
+                    d->intx_line);
+            spi_enable(d->intx_line, false);
+        }
+    } else {
+        unclaimed = 0;
+    }
+}
+
+void dev_irq_arm(struct harness_dev *d)
+{
+    if (d->vectors && d->is_intx)
+        spi_enable(d->intx_line, true);
+}
+
+static int intx_setup(struct harness_dev *d, unsigned want, bool *is_intx)
+{
+    unsigned id = d->intx_line;
+    if (!gicd || !d->intx_pin || id < 32 || id == 0xff) {
+        kprintf("harness: irq=intx asked but no usable INTx line: polling\n");
+        return 0;
+    }
+    uint64_t mpidr;
+    SYSREG_R("mpidr_el1", mpidr);
+    mmio_wr32(gicd + GICD_IGROUPR(id), mmio_rd32(gicd + GICD_IGROUPR(id)) | 1u << (id % 32));
+    mmio_wr8(gicd + GICD_IPRIORITYR(id), 0xa0);
+    mmio_wr32(gicd + GICD_ICFGR(id),
+              mmio_rd32(gicd + GICD_ICFGR(id)) & ~(2u << (2 * (id % 16)))); /* level */
+    mmio_wr64(gicd + GICD_IROUTER(id), mpidr & 0xff00ffffffull); /* Aff3.Aff2.Aff1.Aff0, IRM=0 */
+    uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
+    pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd & ~PCI_CMD_INTX_DISABLE));
+    spi_enable(id, d->ctrl != NULL); /* dev_irq_arm() unmasks after init */
+    d->vectors = 1;
+    d->is_intx = true;
+    *is_intx = true;
+    kprintf("harness: irq_setup(want=%u): INTx pin %u -> GIC SPI %u (INTID %u), level, group 1\n",
+            want, d->intx_pin, id - 32, id);
+    return 1;
+}
+
+int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
+{
+    struct harness_dev *d = ctx;
+    *is_intx = false;
+    d->vectors = 0;
+    d->is_intx = false;
+    if (d->mode == IRQ_MODE_POLL || want == 0)
+        return 0;
+    if (d->mode == IRQ_MODE_INTX)
+        return intx_setup(d, want, is_intx);
+    if (!its_ok || !d->msix_cap) {
+        kprintf("harness: irq=msix asked but no %s: polling\n",
+                its_ok ? "MSI-X capability" : "ITS");
+        return 0;
+    }
+    unsigned n = want;
+    if (n > d->msix_entries)
+        n = d->msix_entries;
+    if (n > IRQ_VECTOR_MAX)
+        n = IRQ_VECTOR_MAX;
+    uint32_t devid = ((uint32_t)d->pci.bus << 8) | ((uint32_t)d->pci.dev << 3) | d->pci.fn;
+    if (!events_mapped) {
+        /* MAPD: DeviceID -> ITT, 5 EventID bits (32 events) */
+        clean(its_itt, sizeof(its_itt));
+        if (!its_cmd(0x08 | ((uint64_t)devid << 32), 4, (1ull << 63) | (uint64_t)(uintptr_t)its_itt,
+                     0))
+            return 0;
+    }
+    for (unsigned i = events_mapped; i < n; i++) {
+        lpi_prop[i] = 0xa0 | 1; /* priority 0xa0, enabled */
+        clean(&lpi_prop[i], 1);
+        /* MAPTI: (DeviceID, EventID i) -> LPI 8192+i, collection 0; then INV */
+        if (!its_cmd(0x0a | ((uint64_t)devid << 32), i | ((uint64_t)(LPI_BASE + i) << 32), 0, 0) ||
+            !its_cmd(0x0c | ((uint64_t)devid << 32), i, 0, 0))
+            return 0;
+        events_mapped = i + 1;
+    }
+    if (!its_sync())
+        return 0;
+    uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
+    pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
+    uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
+    uint16_t ctl = pci_read16(d->pci, ctl_off);
+    pci_write16(d->pci, ctl_off, (uint16_t)(ctl | (1u << 15) | (1u << 14)));
+    uint64_t addr = its + GITS_TRANSLATER;
+    for (unsigned i = 0; i < d->msix_entries; i++) {
+        uintptr_t e = d->msix_table + 16u * i;
+        if (i < n) {
+            mmio_wr32(e + 0, (uint32_t)addr);
+            mmio_wr32(e + 4, (uint32_t)(addr >> 32));
+            mmio_wr32(e + 8, i); /* EventID */
+            mmio_wr32(e + 12, 0);
+        } else {
+            mmio_wr32(e + 12, 1);
+        }
+    }
+    ctl = pci_read16(d->pci, ctl_off);
+    pci_write16(d->pci, ctl_off, (uint16_t)((ctl | (1u << 15)) & ~(1u << 14)));
+    d->vectors = n;
+    kprintf("harness: irq_setup(want=%u): MSI-X vectors %u granted: DeviceID 0x%x EventID 0.. -> "
+            "ITS 0x%llx -> LPI %u..\n",
+            want, n, devid, (unsigned long long)addr, LPI_BASE);
+    return (int)n;
+}
+
+void arch_irq_teardown(void *ctx)
+{
+    struct harness_dev *d = ctx;
+    if (d->vectors && d->is_intx) {
+        spi_enable(d->intx_line, false);
+        uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
+        pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
+    } else if (d->vectors && d->msix_cap) {
+        uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
+        uint16_t ctl = pci_read16(d->pci, ctl_off);
+        pci_write16(d->pci, ctl_off, (uint16_t)((ctl | (1u << 14)) & ~(1u << 15)));
+    }
+    d->vectors = 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch_hw.h (riscv64) - CPU primitives for hw.h.  The harness runs in
+ * M-mode without paging (-bios none); MMIO ordering is that of Linux's
+ * writel()/readl() on RISC-V (arch/riscv/include/asm/mmiowb.h, io.h:
+ * __io_bw / __io_ar), from the RISC-V unprivileged spec's FENCE with the
+ * device-I/O (i, o) and memory (r, w) sets:
+ *   write: "fence w,o" then the store - every earlier memory store (an
+ *          SQE, a PRP list) is ordered before the device-output store
+ *          (the doorbell);
+ *   read:  the load then "fence i,r" - the device-input load (a register)
+ *          is ordered before every later memory load (a CQE, a buffer).
+ */
+#ifndef HARNESS_ARCH_HW_H
+#define HARNESS_ARCH_HW_H
+
+#include <stdint.h>
+
+static inline void cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }
+static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
+
+/* mstatus.MIE (bit 3): the OSAL's locks and the console. */
+static inline unsigned long irq_save(void)
+{
+    unsigned long f;
+    __asm__ volatile("csrrci %0, mstatus, 8" : "=r"(f) : : "memory");
+    return f;
+}
+static inline void irq_restore(unsigned long f)
+{
+    if (f & 8)
+        __asm__ volatile("csrsi mstatus, 8" ::: "memory");
+}
+static inline void irq_enable(void) { __asm__ volatile("csrsi mstatus, 8" ::: "memory"); }
+
+static inline uint32_t mmio_rd32(uintptr_t a)
+{
+    uint32_t v;
+    __asm__ volatile("lw %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
+    __asm__ volatile("fence i,r" ::: "memory");
+    return v;
+}
+static inline uint64_t mmio_rd64(uintptr_t a)
+{
+    uint64_t v;
+    __asm__ volatile("ld %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
+    __asm__ volatile("fence i,r" ::: "memory");
+    return v;
+}
+static inline uint8_t mmio_rd8(uintptr_t a)
+{
+    uint8_t v;
+    __asm__ volatile("lbu %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
+    __asm__ volatile("fence i,r" ::: "memory");
+    return v;
+}
+static inline void mmio_wr32(uintptr_t a, uint32_t v)
+{
+    __asm__ volatile("fence w,o" ::: "memory");
+    __asm__ volatile("sw %0, 0(%1)" : : "r"(v), "r"(a) : "memory");
+}
+static inline void mmio_wr64(uintptr_t a, uint64_t v)
+{
+    __asm__ volatile("fence w,o" ::: "memory");
+    __asm__ volatile("sd %0, 0(%1)" : : "r"(v), "r"(a) : "memory");
+}
+static inline void mmio_wr16(uintptr_t a, uint16_t v)
+{
+    __asm__ volatile("fence w,o" ::: "memory");
+    __asm__ volatile("sh %0, 0(%1)" : : "r"(v), "r"(a) : "memory");
+}
+static inline void mmio_wr8(uintptr_t a, uint8_t v)
+{
+    __asm__ volatile("fence w,o" ::: "memory");
+    __asm__ volatile("sb %0, 0(%1)" : : "r"(v), "r"(a) : "memory");
+}
+
+/* arch.c: device tree, trap vector, PLIC, clock, PCI BARs; returns the
+ * command line (/chosen/bootargs). */
+const char *arch_init(void);
+
+#endif

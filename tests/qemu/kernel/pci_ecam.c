@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pci_ecam.c - PCI configuration space through ECAM (PCIe base spec 7.2.2:
+ * bus << 20 | device << 15 | function << 12 | register) at the address
+ * the device tree's "pci-host-ecam-generic" node gives, and BAR
+ * assignment from that node's "ranges" (QEMU's virt machines run no
+ * firmware that would do it: every BAR reads 0 at boot).
+ */
+#include "virt.h"
+
+struct pci_host g_pci;
+
+static uintptr_t cfg(struct pci_addr a, uint8_t off)
+{
+    return (uintptr_t)(g_pci.ecam + ((uint64_t)(a.bus - g_pci.bus_lo) << 20) +
+                       ((uint64_t)a.dev << 15) + ((uint64_t)a.fn << 12) + off);
+}
+
+/* Functions on a bus outside bus-range read as absent. */
+static bool in_range(struct pci_addr a)
+{
+    return g_pci.ecam && a.bus >= g_pci.bus_lo && a.bus <= g_pci.bus_hi;
+}
+
+uint32_t pci_read32(struct pci_addr a, uint8_t off)
+{
+    return in_range(a) ? mmio_rd32(cfg(a, (uint8_t)(off & 0xfc))) : 0xffffffffu;
+}
+uint16_t pci_read16(struct pci_addr a, uint8_t off)
+{
+    return (uint16_t)(pci_read32(a, off) >> (8 * (off & 2)));
+}
+uint8_t pci_read8(struct pci_addr a, uint8_t off)
+{
+    return (uint8_t)(pci_read32(a, off) >> (8 * (off & 3)));
+}
+void pci_write32(struct pci_addr a, uint8_t off, uint32_t v)
+{
+    if (in_range(a))
+        mmio_wr32(cfg(a, (uint8_t)(off & 0xfc)), v);
+}
+/* A real 16-bit write: Status (RW1C) next to Command is never written. */
+void pci_write16(struct pci_addr a, uint8_t off, uint16_t v)
+{
+    if (in_range(a))
+        mmio_wr16(cfg(a, (uint8_t)(off & 0xfe)), v);
+}
+
+bool pci_host_init(struct pci_host *h)
+{
+    memset(h, 0, sizeof(*h));
+    if (!fdt_by_compat("pci-host-ecam-generic", &h->node)) {
+        kprintf("harness: no pci-host-ecam-generic node in the device tree\n");
+        return false;
+    }
+    if (!fdt_reg(&h->node, 0, &h->ecam, &h->ecam_size)) {
+        kprintf("harness: %s has no reg\n", h->node.name);
+        return false;
+    }
+    uint32_t len;
+    const uint8_t *br = fdt_prop(&h->node, "bus-range", &len);
+    h->bus_lo = br && len == 8 ? (unsigned)fdt_cells(br, 1) : 0;
+    h->bus_hi = br && len == 8 ? (unsigned)fdt_cells(br + 4, 1) : 255;
+    if (h->bus_hi > 255 || ((uint64_t)(h->bus_hi - h->bus_lo + 1) << 20) > h->ecam_size)
+        h->bus_hi = h->bus_lo + (unsigned)(h->ecam_size >> 20) - 1;
+    /* ranges: (child: 3 cells phys.hi/mid/lo, parent: the parent's
+     * #address-cells, size: the node's #size-cells = 2) */
+    const uint8_t *r = fdt_prop(&h->node, "ranges", &len);
+    unsigned pac = h->node.ac, csc = fdt_u32(&h->node, "#size-cells", 2);
+    uint32_t stride = 4u * (3 + pac + csc);
+    for (uint32_t o = 0; r && o + stride <= len; o += stride) {
+        uint32_t hi = (uint32_t)fdt_cells(r + o, 1);
+        uint64_t pci = fdt_cells(r + o + 4, 2);
+        uint64_t cpu = fdt_cells(r + o + 12, pac);
+        uint64_t size = fdt_cells(r + o + 12 + 4 * pac, csc);
+        unsigned space = (hi >> 24) & 3;
+        if (space != 2 && space != 3)
+            continue; /* I/O space: the harness decodes none */
+        if (pci != cpu) {
+            kprintf("harness: PCI window 0x%llx maps to CPU 0x%llx: not identity, skipped\n",
+                    (unsigned long long)pci, (unsigned long long)cpu);
+            continue;
+        }
+        if (space == 2 && !h->mem32_size) {
+            h->mem32 = cpu;
+            h->mem32_size = size;
+        } else if (space == 3 && !h->mem64_size) {
+            h->mem64 = cpu;
+            h->mem64_size = size;
+        }
+    }
+    g_pci = *h;
+    kprintf("harness: PCIe %s: ECAM 0x%llx (%llu MiB, buses %u-%u), MMIO32 0x%llx+0x%llx, "
+            "MMIO64 0x%llx+0x%llx (device tree)\n",
+            h->node.name, (unsigned long long)h->ecam, (unsigned long long)(h->ecam_size >> 20),
+            h->bus_lo, h->bus_hi, (unsigned long long)h->mem32, (unsigned long long)h->mem32_size,
+            (unsigned long long)h->mem64, (unsigned long long)h->mem64_size);
+    return h->mem32_size || h->mem64_size;
+}
+
+static uint64_t alloc_from(uint64_t *next, uint64_t end, uint64_t size)
+{
+    uint64_t base = (*next + size - 1) & ~(size - 1); /* BARs are naturally aligned */
+    if (base < *next || base + size > end || base + size < base)
+        return 0;
+    *next = base + size;
+    return base;
+}
+
+void pci_assign_bars(struct pci_host *h, uint8_t (*irq_line)(struct pci_addr a, unsigned pin))
+{
+    uint64_t next32 = h->mem32, next64 = h->mem64;
+    for (unsigned dev = 0; dev < 32; dev++) {
+        struct pci_addr a = {(uint8_t)h->bus_lo, (uint8_t)dev, 0};
+        if (pci_read16(a, 0x00) == 0xffff)
+            continue;
+        unsigned nfn = (pci_read8(a, 0x0e) & 0x80) ? 8 : 1;
+        for (unsigned fn = 0; fn < nfn; fn++) {
+            a.fn = (uint8_t)fn;
+            if (pci_read16(a, 0x00) == 0xffff)
+                continue;
+            uint8_t htype = pci_read8(a, 0x0e) & 0x7f;
+            if (htype != 0) {
+                kprintf("harness: pci %02x:%02x.%u header type %u (bridge): not configured\n",
+                        a.bus, a.dev, a.fn, htype);
+                continue;
+            }
+            uint16_t cmd = pci_read16(a, PCI_COMMAND);
+            pci_write16(a, PCI_COMMAND,
+                        (uint16_t)(cmd & ~(PCI_CMD_MEM | 1u))); /* decode off while sizing */
+            for (unsigned bar = 0; bar < 6; bar++) {
+                uint8_t off = (uint8_t)(0x10 + 4 * bar);
+                uint32_t orig = pci_read32(a, off);
+                pci_write32(a, off, 0xffffffffu);
+                uint32_t lo = pci_read32(a, off);
+                if (lo == 0 || lo == 0xffffffffu) {
+                    pci_write32(a, off, orig);
+                    continue;
+                }
+                if (lo & 1) { /* I/O BAR: the harness decodes no I/O space */
+                    pci_write32(a, off, 0);
+                    continue;
+                }
+                bool is64 = ((lo >> 1) & 3) == 2;
+                uint64_t mask = lo & ~0xfull;
+                if (is64 && bar < 5) {
+                    pci_write32(a, (uint8_t)(off + 4), 0xffffffffu);
+                    mask |= (uint64_t)pci_read32(a, (uint8_t)(off + 4)) << 32;
+                } else {
+                    mask |= 0xffffffff00000000ull;
+                }
+                uint64_t size = ~mask + 1;
+                uint64_t base = alloc_from(&next32, h->mem32 + h->mem32_size, size);
+                if (!base && is64)
+                    base = alloc_from(&next64, h->mem64 + h->mem64_size, size);
+                pci_write32(a, off, (uint32_t)base);
+                if (is64)
+                    pci_write32(a, (uint8_t)(off + 4), (uint32_t)(base >> 32));
+                kprintf("harness: pci %02x:%02x.%u BAR%u %s %llu KiB -> 0x%llx\n", a.bus, a.dev,
+                        a.fn, bar, is64 ? "64-bit" : "32-bit", (unsigned long long)(size >> 10),
+                        (unsigned long long)base);
+                if (!base)
+                    kprintf("harness: no room for that BAR in the device tree's windows\n");
+                if (is64)
+                    bar++;
+            }
+            uint8_t pin = pci_read8(a, 0x3d);
+            if (irq_line && pin)
+                pci_write16(a, 0x3c, (uint16_t)((pin << 8) | irq_line(a, pin)));
+            pci_write16(a, PCI_COMMAND, cmd);
+        }
+    }
+}
+
+bool pci_intx_map(const struct pci_host *h, struct pci_addr a, unsigned pin, uint32_t *parent,
+                  const uint8_t **spec, unsigned *cells)
+{
+    uint32_t len, mlen;
+    const uint8_t *map = fdt_prop(&h->node, "interrupt-map", &len);
+    const uint8_t *mask = fdt_prop(&h->node, "interrupt-map-mask", &mlen);
+    unsigned cac = 3, cic = fdt_u32(&h->node, "#interrupt-cells", 1);
+    if (!map || !mask || mlen != 4 * (cac + cic))
+        return false;
+    uint32_t key[4] = {((uint32_t)a.bus << 16) | ((uint32_t)a.dev << 11) | ((uint32_t)a.fn << 8), 0,
+                       0, pin};
+    for (unsigned i = 0; i < cac + cic && i < 4; i++)
+        key[i] &= (uint32_t)fdt_cells(mask + 4 * i, 1);
+    uint32_t o = 0;
+    while (o + 4 * (cac + cic + 1) <= len) {
+        bool hit = true;
+        for (unsigned i = 0; i < cac + cic; i++)
+            hit = hit && (uint32_t)fdt_cells(map + o + 4 * i, 1) == key[i];
+        uint32_t ph = (uint32_t)fdt_cells(map + o + 4 * (cac + cic), 1);
+        struct fdt_node p;
+        if (!fdt_by_phandle(ph, &p))
+            return false;
+        unsigned pac = fdt_u32(&p, "#address-cells", 0), pic = fdt_u32(&p, "#interrupt-cells", 1);
+        const uint8_t *ps = map + o + 4 * (cac + cic + 1 + pac);
+        if (hit) {
+            *parent = ph;
+            *spec = ps;
+            *cells = pic;
+            return true;
+        }
+        o += 4 * (cac + cic + 1 + pac + pic);
+    }
+    return false;
+}
