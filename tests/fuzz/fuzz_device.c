@@ -203,6 +203,10 @@ struct fuzz {
     size_t mem_bytes;
 
     bool lied; /* a CQE named a CID other than its command's */
+    /* The (SQID, CID) pairs such lies named, so a command the device
+     * fetches later under one of them counts as released too. */
+    uint32_t lie_names[64];
+    unsigned nlie_names;
     bool ops_dma_stop; /* the OSAL offers dma_stop */
     bool diag_read;    /* the harness is calling a diagnostic read */
     unsigned irq_vectors; /* granted by irq_setup, 0: polling */
@@ -524,6 +528,10 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
 static bool dev_post(uint16_t cqid, const struct nvme_cqe *cqe, bool bad_phase, bool no_irq)
 {
     struct devq *cq = &F.cq[cqid];
+    if (log_on())
+        fprintf(stderr, "[%llu] device: post cq%u cid %u sqid %u status %04x%s\n",
+                (unsigned long long)F.now, cqid, cqe->cid, cqe->sqid, cqe->status,
+                bad_phase ? " (bad phase)" : "");
     if (!cq->live)
         return true; /* its CQ was deleted: the completion has nowhere to go */
     uint16_t next = (uint16_t)((cq->tail + 1u) % cq->size);
@@ -694,6 +702,8 @@ static bool dev_execute(struct pending *p)
             if (o != p && o->used && !o->echo && o->sqid == c.sqid && o->sqe.cid == c.cid)
                 o->voided = true;
         }
+        if (F.nlie_names < 64)
+            F.lie_names[F.nlie_names++] = (uint32_t)c.sqid << 16 | c.cid;
     }
     return dev_post(p->cqid, &c, p->bad_phase, p->no_irq);
 }
@@ -720,6 +730,9 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
     p->sqid = sqid;
     p->cqid = sqid == 0 ? 0 : sq->cqid;
     p->sqhd = sq->head;
+    for (unsigned i = 0; i < F.nlie_names; i++)
+        if (F.lie_names[i] == ((uint32_t)sqid << 16 | sqe->cid))
+            p->voided = true; /* the device already said it was done */
 
     uint8_t c = dev_u8();
     if (log_on())
@@ -1126,6 +1139,10 @@ static bool device_owns(const uint8_t *va, size_t len, bool queues)
             continue;
         for (uint32_t k = 0; k < p->nsegs; k++)
             if (overlaps(bus_to_va(p->segs[k].bus), p->segs[k].len, va, len)) {
+                if (log_on())
+                    fprintf(stderr, "[%llu] owned by sq%u cid %u opc %02x (seg %u of %u)\n",
+                            (unsigned long long)F.now, p->sqid, p->sqe.cid, p->sqe.opc, k,
+                            p->nsegs);
                 if (!F.lax)
                     return true;
                 p->voided = true;
