@@ -43,6 +43,7 @@ NVME_STATUS_NAMES ?= 1
 
 NVME_CORE_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvme-core/src/ctrl.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/handle.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/regs.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/cmd.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/recovery.c \

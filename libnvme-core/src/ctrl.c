@@ -6,31 +6,6 @@
  */
 #include "nvme_internal.h"
 
-#ifdef NVME_DEBUG
-/* Debug builds check handles on entry (lifecycle rule 7): the live
- * controllers are listed here, so a dead pointer is never dereferenced. */
-#define NVME_DEBUG_MAX_CTRLS 16u
-static struct nvme_ctrl *nvme_live_ctrls[NVME_DEBUG_MAX_CTRLS];
-
-static void nvme_handle_register(struct nvme_ctrl *ctrl, bool live)
-{
-    for (unsigned i = 0; i < NVME_DEBUG_MAX_CTRLS; i++)
-        if (nvme_live_ctrls[i] == (live ? NULL : ctrl)) {
-            nvme_live_ctrls[i] = live ? ctrl : NULL;
-            return;
-        }
-}
-
-bool nvme_handle_ok(const struct nvme_ctrl *ctrl)
-{
-    for (unsigned i = 0; i < NVME_DEBUG_MAX_CTRLS; i++)
-        if (nvme_live_ctrls[i] == ctrl && ctrl != NULL)
-            return ctrl->magic == NVME_CTRL_MAGIC;
-    return false;
-}
-#else
-#define nvme_handle_register(ctrl, live) ((void)(ctrl), (void)(live))
-#endif
 
 /* ------------------------------------------------------------------ */
 /* Quirks: behaviours of particular controllers, by PCI IDs.           */
@@ -547,13 +522,6 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl)
 {
     return ctrl != NULL ? &ctrl->info : NULL;
-}
-
-uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
-{
-    if (ctrl == NULL || ctrl->info.io_queues == 0)
-        return 0;
-    return (uint16_t)(1u + cpu % ctrl->info.io_queues);
 }
 
 const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl)

@@ -235,6 +235,8 @@ static inline bool nvme_in_callback(const struct nvme_ctrl *ctrl)
 /* Entry check of the public calls (nvme.h, lifecycle rule 7): with
  * NVME_DEBUG a handle that is not a live controller returns `err`. */
 #ifdef NVME_DEBUG
+/* handle.c */
+void nvme_handle_register(struct nvme_ctrl *ctrl, bool live);
 bool nvme_handle_ok(const struct nvme_ctrl *ctrl);
 #define NVME_HANDLE_CHECK(ctrl, err)                                                      \
     do {                                                                                  \
@@ -242,6 +244,7 @@ bool nvme_handle_ok(const struct nvme_ctrl *ctrl);
             return (err);                                                                 \
     } while (0)
 #else
+#define nvme_handle_register(ctrl, live) ((void)(ctrl), (void)(live))
 #define NVME_HANDLE_CHECK(ctrl, err) ((void)(ctrl))
 #endif
 
@@ -380,8 +383,6 @@ void nvme_waiter_cb(void *arg, int result, uint32_t dw0);
 /* recovery.c: deadlines, Abort, reset and replay, device gone, and the
  * waits that drive them (lifecycle rules 2-6 of nvme.h). */
 void nvme_recovery_init(struct nvme_ctrl *ctrl);
-/* A duration in ticks, rounded up, plus one (never early). */
-uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t ms);
 /* At most once per tick: CSTS, deadlines, delayed retries, escalation.
  * Not from interrupt context.  Returns 0, GONE or FATAL (dead). */
 int nvme_recovery_check(struct nvme_ctrl *ctrl);
@@ -530,6 +531,15 @@ static inline void nvme_dma_wmb(void)
 static inline bool nvme_dbbuf_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
 {
     return (uint16_t)(new_idx - event_idx - 1u) < (uint16_t)(new_idx - old);
+}
+
+/* A duration in deadline ticks (recovery.c), rounded up, plus one so a
+ * command submitted just before a tick still gets its full time.  tick_us
+ * is whole milliseconds: 32-bit division, no libgcc helper. */
+static inline uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t ms)
+{
+    uint32_t tick_ms = ctrl->tick_us / 1000u;
+    return (ms + tick_ms - 1u) / tick_ms + 1u;
 }
 
 static inline void nvme_lock(struct nvme_qpair *qp)

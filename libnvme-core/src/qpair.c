@@ -497,6 +497,14 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
     return reaped;
 }
 
+/* Queue selection (nvme.h): CPU c uses I/O queue 1 + c % (queues). */
+uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
+{
+    if (ctrl == NULL || ctrl->info.io_queues == 0)
+        return 0;
+    return (uint16_t)(1u + cpu % ctrl->info.io_queues);
+}
+
 unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid)
 {
     if (ctrl == NULL)

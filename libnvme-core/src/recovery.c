@@ -22,14 +22,6 @@
 /* Ticks and events                                                    */
 /* ------------------------------------------------------------------ */
 
-uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t ms)
-{
-    /* tick_us is whole milliseconds: 32-bit division, no libgcc helper.
-     * +1: a command submitted just before a tick still gets its full time. */
-    uint32_t tick_ms = ctrl->tick_us / 1000u;
-    return (ms + tick_ms - 1u) / tick_ms + 1u;
-}
-
 void nvme_recovery_init(struct nvme_ctrl *ctrl)
 {
     const struct nvme_ctrl_opts *o = &ctrl->opts;
