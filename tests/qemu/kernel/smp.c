@@ -108,7 +108,8 @@ static bool sum_ok(const uint8_t *p, size_t n)
     return s == 0;
 }
 
-static const uint8_t *scan_sig(uintptr_t from, uintptr_t to, const char *sig, size_t len, size_t sum_len)
+static const uint8_t *scan_sig(uintptr_t from, uintptr_t to, const char *sig, size_t len,
+                               size_t sum_len)
 {
     for (uintptr_t a = from; a + 16 <= to; a += 16) {
         const uint8_t *p = (const uint8_t *)a;
@@ -131,7 +132,10 @@ static const uint8_t *find_in_bios_areas(const char *sig, size_t len, size_t sum
     return p;
 }
 
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 /* APIC IDs of the enabled processors; returns how many (0: no table). */
 static unsigned madt_cpus(uint32_t *ids, unsigned max)
@@ -483,7 +487,8 @@ static void sio_async(struct sio_cpu *c, uint8_t *buf, uint64_t lba, uint32_t n,
             uint32_t cnt = n - off < SIO_CHUNK ? n - off : SIO_CHUNK;
             s->busy = true;
             int rc = nvme_submit_rw(sio.ctrl, NVME_QID_CPU, opc, sio.nsid, lba + off, cnt,
-                                    buf + (size_t)off * sio.lbs, NVME_SUBMIT_NO_DOORBELL, sio_cb, s);
+                                    buf + (size_t)off * sio.lbs, NVME_SUBMIT_NO_DOORBELL, sio_cb,
+                                    s);
             if (rc != 0) {
                 s->busy = false;
                 if (rc != NVME_ERR_BUSY)
@@ -559,8 +564,7 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, (uint32_t)v[0]);
     if (!ns || ns->status)
         return NVME_ERR_NOENT;
-    if (v[2] < 2 || v[2] * ns->lba_size > SIO_BUF || v[3] == 0 ||
-        v[1] + v[2] * ncpus > ns->nsze)
+    if (v[2] < 2 || v[2] * ns->lba_size > SIO_BUF || v[3] == 0 || v[1] + v[2] * ncpus > ns->nsze)
         return NVME_ERR_INVAL;
     memset(&sio, 0, sizeof(sio));
     sio.ctrl = ctrl;
@@ -571,10 +575,11 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
     sio.lbs = ns->lba_size;
     sio.poll = nvme_ctrl_get_info(ctrl)->irq_vectors == 0;
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(ctrl);
-    kprintf("smp-io: %u CPU(s), %u I/O queue(s), %u vector(s), %s; %u blocks per CPU from LBA %llu, "
-            "%u round(s)\n",
-            ncpus, info->io_queues, info->irq_vectors, sio.poll ? "polled" : "interrupts",
-            sio.span, (unsigned long long)sio.lba0, sio.rounds);
+    kprintf(
+        "smp-io: %u CPU(s), %u I/O queue(s), %u vector(s), %s; %u blocks per CPU from LBA %llu, "
+        "%u round(s)\n",
+        ncpus, info->io_queues, info->irq_vectors, sio.poll ? "polled" : "interrupts", sio.span,
+        (unsigned long long)sio.lba0, sio.rounds);
     uint32_t irq_before[SMP_MAX_CPUS][IRQ_VECTOR_MAX];
     for (unsigned c = 0; c < SMP_MAX_CPUS; c++)
         for (unsigned i = 0; i < IRQ_VECTOR_MAX; i++)
@@ -591,12 +596,13 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
         uint32_t cmds = s->blocking + s->async_done;
         if (s->qid <= SMP_MAX_CPUS)
             per_q[s->qid] += cmds;
-        kprintf("smp-io: cpu=%u apic=%u qid=%u commands=%u blocking=%u async=%u "
-                "callbacks_on_other_cpu=%u errors=%u first_error=%d mismatches=%u verified_blocks=%llu "
-                "us=%llu\n",
-                c, s->apic, s->qid, cmds, s->blocking, s->async_done, s->other_cpu, s->errors,
-                s->first_err, s->mismatches, (unsigned long long)s->verified,
-                (unsigned long long)s->us);
+        kprintf(
+            "smp-io: cpu=%u apic=%u qid=%u commands=%u blocking=%u async=%u "
+            "callbacks_on_other_cpu=%u errors=%u first_error=%d mismatches=%u verified_blocks=%llu "
+            "us=%llu\n",
+            c, s->apic, s->qid, cmds, s->blocking, s->async_done, s->other_cpu, s->errors,
+            s->first_err, s->mismatches, (unsigned long long)s->verified,
+            (unsigned long long)s->us);
         if (s->errors || s->mismatches || s->verified != (uint64_t)sio.span * sio.rounds) {
             kprintf("smp-io: CPU %u failed\n", c);
             rc = s->first_err ? s->first_err : NVME_ERR_PROTO;
@@ -629,7 +635,8 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
             uint32_t d = irq_per_cpu[c][i] - irq_before[c][i];
             pos += (size_t)snprintf(line + pos, sizeof(line) - pos, " cpu%u=%u", c, d);
             if (i > 0 && d && c != (i - 1u) % ncpus) {
-                kprintf("smp-io: vector %u was taken on CPU %u, not CPU %u\n", i, c, (i - 1u) % ncpus);
+                kprintf("smp-io: vector %u was taken on CPU %u, not CPU %u\n", i, c,
+                        (i - 1u) % ncpus);
                 rc = NVME_ERR_STATE;
             }
         }
