@@ -206,7 +206,7 @@ def mmm(v):
     return "%d / %d / %d" % (min(v), statistics.median(v), max(v)) if v else "n/a"
 def med(v):
     return statistics.median(v) if v else 0
-print("| workload | harness MSI-X IOPS min/med/max | harness polled IOPS min/med/max | Linux+fio IOPS min/med/max | IOPS ratio (MSI-X/Linux, medians) | p50 / p99 latency us: harness MSI-X | Linux | p50 latency ratio |")
+print("| workload | harness MSI-X IOPS min/med/max | harness polled IOPS min/med/max | Linux+fio IOPS min/med/max | IOPS ratio (MSI-X/Linux, medians) | harness MSI-X p50 / p99 us | Linux p50 / p99 us | p50 latency ratio (harness/Linux) |")
 print("|---|---|---|---|---|---|---|---|")
 for m in modes:
     hm, hp, lx = vals("harness-msix", m, 2), vals("harness-poll", m, 2), vals("linux", m, 2)
