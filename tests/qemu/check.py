@@ -21,6 +21,8 @@ Cases (see CASES below):
   recovery-throttle, recovery-unplug, recovery-blkdebug, recovery-aer
                                 error recovery on QEMU's controller (ctest
                                 label "recovery")
+  smp                           application processors, a queue pair per CPU
+                                (ctest label "smp")
   runner-bad-device, runner-qemu-false, runner-no-kernel, runner-dry-run
                                 run.sh's own verdict (no harness needed to
                                 pass: QEMU must fail to start)
@@ -673,11 +675,64 @@ def case_runner_no_exit(w):
     return c
 
 
+# --- SMP (kernel/smp.c) ------------------------------------------------------
+SMP_SPAN, SMP_ROUNDS = 256, 8
+
+
+def smp_key(cpu, rnd, half):
+    """kernel/smp.c sio_key()."""
+    return 0x53000000 | cpu << 16 | rnd << 1 | half
+
+
+def case_smp(w):
+    """-smp 2 and -smp 4 with cpus=N: application processors started, a queue
+    pair per CPU, MSI-X vector q taken on CPU q-1 only, smp-io's blocking and
+    asynchronous I/O on every queue, data verified in the guest and in the
+    host image; then 4 CPUs on 2 queues, polled (CPUs share a queue)."""
+    # fini=1: nvme_ctrl_fini() shuts down after completions ran on every
+    # CPU (the core counts callbacks per queue, under the queue's lock).
+    runs = [(2, "msix", "", 2), (4, "msix", "", 4), (4, "poll", "max_ioqpairs=2", 2)]
+    c_all = Checker("")
+    for ncpu, irq, ctrl, nq in runs:
+        img = os.path.join(w.dir, "smp%d%s.img" % (ncpu, irq))
+        make_image(img, 16 * MiB)
+        cmds = ["smp-io 1 0 %d %d" % (SMP_SPAN, SMP_ROUNDS), "irqs"]
+        c = w.boot(["path=%s" % img], cmds, irq=irq, ctrl=ctrl, opts=["cpus=%d" % ncpu],
+                   run_args=["--qemu", "-smp", "--qemu", str(ncpu)])
+        tag = "-smp %d %s%s" % (ncpu, irq, " " + ctrl if ctrl else "")
+        c.has(r"^harness: smp: %d CPU\(s\) running$" % ncpu, "%s: %d CPUs running" % (tag, ncpu))
+        c.has(r"^smp-io: %d CPU\(s\), %d I/O queue\(s\)" % (ncpu, nq), "%s: %d I/O queues" % (tag, nq))
+        for q in range(1, nq + 1):
+            c.has(r"^smp-io: queue=%d commands=[1-9]\d*$" % q, "%s: I/O queue %d carried commands" % (tag, q))
+        for cpu in range(ncpu):
+            c.has(r"^smp-io: cpu=%d apic=%d qid=%d commands=[1-9]\d* .* errors=0 .* mismatches=0 "
+                  r"verified_blocks=%d " % (cpu, cpu, 1 + cpu % nq, SMP_SPAN * SMP_ROUNDS),
+                  "%s: CPU %d on queue %d, %d blocks verified, no error" % (tag, cpu, 1 + cpu % nq,
+                                                                        SMP_SPAN * SMP_ROUNDS))
+        if irq == "msix":
+            for q in range(1, nq + 1):
+                others = " ".join("cpu%d=0" % x if x != q - 1 else "cpu%d=[1-9]\d*" % x
+                                  for x in range(ncpu))
+                c.has(r"^smp-io: vector=%d dest_apic=%d irqs: %s$" % (q, q - 1, others),
+                      "%s: MSI-X vector %d taken on CPU %d only" % (tag, q, q - 1))
+        c.has(r"^smp-io: ok, data verified on every CPU", "%s: smp-io ok" % tag)
+        half = SMP_SPAN // 2
+        for cpu in range(ncpu):
+            base = cpu * SMP_SPAN
+            pat_check_image(c, img, smp_key(cpu, SMP_ROUNDS - 1, 0), base, half, 512,
+                            "%s CPU %d blocking" % (tag, cpu))
+            pat_check_image(c, img, smp_key(cpu, SMP_ROUNDS - 1, 1), base + half, SMP_SPAN - half, 512,
+                            "%s CPU %d async" % (tag, cpu))
+        c_all.failures += c.failures
+    return c_all
+
+
 CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
          "irq": case_irq, "basic-smp2": case_basic_smp2,
          "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
          "recovery-throttle": case_recovery_throttle, "recovery-unplug": case_recovery_unplug,
          "recovery-blkdebug": case_recovery_blkdebug, "recovery-aer": case_recovery_aer,
+         "smp": case_smp,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
          "runner-no-kernel": case_runner_no_kernel, "runner-dry-run": case_runner_dry_run}
 
@@ -703,7 +758,7 @@ class Work:
         return rc, out, took
 
     def boot(self, ns_specs, cmds, irq=None, ctrl="", opts=(), run_args=(), hooks=(),
-             core_quiet=True, shutdown=True, max_seconds=None):
+             core_quiet=True, shutdown=True, max_seconds=None, fini=True):
         """One boot through run.sh.  core_quiet: the core logged no error or
         warning; shutdown: nvme_ctrl_fini reached CSTS.SHST=2; max_seconds:
         wall time bound of the boot (QEMU start to exit); irq: default the
@@ -729,7 +784,9 @@ class Work:
         c.has(r"^harness: RESULT PASS$", "serial output holds 'harness: RESULT PASS'")
         if max_seconds:
             c.ok(took <= max_seconds, "boot took %.1f s <= %d s (no hang)" % (took, max_seconds))
-        if shutdown:
+        if not fini:
+            pass  # fini=0: the harness leaves the controller up
+        elif shutdown:
             c.has(r"^harness: after nvme_ctrl_fini: .*SHST=2\) dma in use 0, heap in use 0$",
                   "nvme_ctrl_fini: shutdown complete (SHST=2), no DMA or heap memory left allocated")
         else:

@@ -6,8 +6,10 @@
 
 #include "nvme/nvme.h"
 
-/* `bench NSID IOS`: 4 KiB random reads, QD1 blocking, QD1 asynchronous,
- * QD32 batched; one "bench: mode=..." line each.  buf: 128 KiB at least. */
-int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t nsid, unsigned ios);
+/* `bench NSID IOS [MODE...]` on every running CPU at once (bench.c): one
+ * "bench: mode=..." line per mode.  buf: 1 MiB at least (shared by the
+ * CPUs: the data is not looked at). */
+int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t nsid, unsigned ios,
+                  const char *modes);
 
 #endif

@@ -18,6 +18,8 @@
  *                          controller left PCI config space (default 1)
  *     reset-hook=NAME      at the first NVME_EVENT_RESET, run "hook NAME"
  *                          from the event callback (e.g. lift a throttle)
+ *     cpus=N               start N-1 application processors (smp.c) and pass
+ *                          N in nvme_ctrl_opts.cpus: a queue pair per CPU
  *   Commands, in order:
  *     any nvmectl command  (info, ready, list, smart, read, write, flush, verify)
  *     irqs                 interrupt counters
@@ -45,8 +47,15 @@
  *     wpat NSID LBA N KEY  write N blocks of the pattern KEY (every block
  *                          unique: see pat_word(), check.py recomputes it)
  *     rpat NSID LBA N KEY  read N blocks and compare with the pattern KEY
- *     bench NSID IOS       4 KiB random reads: QD1 blocking, QD1 async, QD32
- *                          batched (bench.c; bench/qemu-qd1.sh compares them)
+ *     bench NSID IOS [MODE...]
+ *                          IOS commands per CPU and mode on every CPU at once:
+ *                          4 KiB random reads QD1 blocking, QD1 async, QD32,
+ *                          QD128, 128 KiB sequential reads QD8, 4 KiB random
+ *                          writes QD32; IOPS, p50/p99 latency (bench.c)
+ *     smp-io NSID LBA SPAN ROUNDS
+ *                          every CPU writes and verifies its own SPAN blocks
+ *                          through the blocking calls and asynchronously on
+ *                          its own queue; per CPU/queue/vector counts (smp.c)
  *     loop-io NSID LBA SPAN BOUND_MS HOOK
  *                          asynchronous 8-block writes of unique patterns over
  *                          SPAN blocks, 16 in flight; after 100 completions
@@ -61,6 +70,7 @@
  */
 #include "bench.h"
 #include "osal.h"
+#include "smp.h"
 
 #ifndef HARNESS_NO_CORE
 #include "nvme/nvmectl.h"
@@ -92,6 +102,7 @@ struct options {
     bool fini;
     bool unplug_ones;
     char reset_hook[32];
+    uint16_t cpus; /* SMP: cpus=N */
 };
 
 static const char *irq_mode_name(enum irq_mode m)
@@ -167,12 +178,14 @@ static int parse_option(const char *item, struct options *o)
         o->fini = n != 0;
     } else if (KEY("unplug-ones") && num) {
         o->unplug_ones = n != 0;
+    } else if (KEY("cpus") && num && n >= 1 && n <= SMP_MAX_CPUS) { /* SMP */
+        o->cpus = (uint16_t)n;
     } else if (KEY("reset-hook") && *v && strlen(v) < sizeof(o->reset_hook)) {
         memcpy(o->reset_hook, v, strlen(v) + 1);
     } else {
         return kl && (KEY("irq") || KEY("ioq") || KEY("qdepth") || KEY("admq") || KEY("trace") ||
                       KEY("timeout") || KEY("fini") || KEY("reset-hook") ||
-                      KEY("unplug-ones"))
+                      KEY("unplug-ones") || KEY("cpus"))
                    ? -1
                    : 0;
     }
@@ -443,7 +456,7 @@ static int cmd_ns_attach(struct nvme_ctrl *ctrl, char *args, bool attach)
 /* --- patterns: every 32-bit word of every block depends on key, LBA and
  * its index; words 0..3 are "NVMP", key, LBA low, LBA high.  check.py's
  * pat_word() is the same function. ----------------------------------------- */
-static uint32_t pat_word(uint32_t key, uint64_t lba, uint32_t j)
+uint32_t pat_word(uint32_t key, uint64_t lba, uint32_t j)
 {
     if (j == 0)
         return 0x504d564eu; /* "NVMP" */
@@ -463,7 +476,7 @@ static uint32_t pat_word(uint32_t key, uint64_t lba, uint32_t j)
     return x;
 }
 
-static void pat_fill(uint32_t *w, uint32_t key, uint64_t lba, uint32_t count, uint32_t lbs)
+void pat_fill(uint32_t *w, uint32_t key, uint64_t lba, uint32_t count, uint32_t lbs)
 {
     for (uint32_t b = 0; b < count; b++)
         for (uint32_t j = 0; j < lbs / 4; j++)
@@ -872,12 +885,18 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
         return cmd_pat(ctrl, io, args, !strcmp(w, "wpat"));
     if (!strcmp(w, "loop-io"))
         return cmd_loop_io(ctrl, io, args);
+#if HARNESS_X86 /* bench.c: TSC, local APIC, SMP */
     if (!strcmp(w, "bench")) {
         uint64_t nsid, ios;
         if (!next_num(&args, &nsid) || !next_num(&args, &ios))
             return NVME_ERR_INVAL;
-        return harness_bench(ctrl, io->buf, io->buf_len, (uint32_t)nsid, (unsigned)ios);
+        return harness_bench(ctrl, io->buf, io->buf_len, (uint32_t)nsid, (unsigned)ios, args);
     }
+#endif
+#if HARNESS_X86
+    if (!strcmp(w, "smp-io")) /* SMP */
+        return smp_io(ctrl, args);
+#endif
     return nvmectl_run_line(ctrl, io, item);
 }
 
@@ -1014,11 +1033,21 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     struct nvme_osal osal;
     osal_fill(&osal, d);
     osal_wrap_removal(&osal);
+#if HARNESS_X86
+    /* SMP: application processors, spinlocks, cpu_id (smp.c, x86 only) */
+    if (opt.cpus > 1) {
+        opt.cpus = (uint16_t)smp_init(opt.cpus);
+        smp_osal_fill(&osal);
+    }
+#else
+    opt.cpus = 1;
+#endif
     struct nvme_ctrl_opts copts;
     memset(&copts, 0, sizeof(copts));
     copts.pci_vendor = d->vendor;
     copts.pci_device = d->device;
     copts.io_queues = opt.ioq;
+    copts.cpus = opt.cpus;
     copts.io_queue_entries = opt.qdepth;
     copts.admin_queue_entries = opt.admq;
     copts.trace = opt.trace;

@@ -7,6 +7,7 @@
  * minimal polled port, which irq=poll uses alone.
  */
 #include "osal.h"
+#include "smp.h" /* harness_msix_dest */
 
 struct harness_dev g_dev;
 
@@ -55,7 +56,7 @@ bool dev_probe(struct harness_dev *d)
 
 #if HARNESS_X86
 /* --- interrupts ---------------------------------------------------------------------- */
-static void dev_irq(unsigned i)
+void dev_irq(unsigned i)
 {
     struct harness_dev *d = &g_dev;
     if (!d->ctrl) {
@@ -93,11 +94,11 @@ static void msix_program(struct harness_dev *d, unsigned n)
     uint16_t ctl = pci_read16(d->pci, ctl_off);
     /* enable with the function masked while the table is written */
     pci_write16(d->pci, ctl_off, (uint16_t)(ctl | (1u << 15) | (1u << 14)));
-    uint32_t apic = lapic_id();
     for (unsigned i = 0; i < d->msix_entries; i++) {
         uintptr_t e = d->msix_table + 16u * i;
         if (i < n) {
-            mmio_wr32(e + 0, 0xfee00000u | (apic << 12)); /* physical destination */
+            /* physical destination: vector q to CPU q-1's APIC (smp.c) */
+            mmio_wr32(e + 0, 0xfee00000u | (harness_msix_dest(i) << 12));
             mmio_wr32(e + 4, 0);
             mmio_wr32(e + 8, IRQ_VECTOR_BASE + i); /* fixed, edge */
             mmio_wr32(e + 12, 0);                  /* unmasked */

@@ -42,6 +42,8 @@ bool dev_probe(struct harness_dev *d);
 /* After nvme_ctrl_init(): lets INTx through (it stays masked at the
  * IOAPIC until the harness knows the controller). */
 void dev_irq_arm(struct harness_dev *d);
+/* The device interrupt handler (device vector index i); smp.c wraps it. */
+void dev_irq(unsigned i);
 
 /* osal_min.c: memory accounting, for the leak check after nvme_ctrl_fini(). */
 size_t dma_bytes_in_use(void);

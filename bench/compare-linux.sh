@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# compare-linux.sh - nvme-core's bare-metal harness against Linux + fio on
+# exactly the same QEMU NVMe device, rounds alternating (a benchmark, never
+# a test; CI does not run it).
+#
+#   bench/compare-linux.sh [ROUNDS=3] [FIO_SECONDS=3] [HARNESS_IOS=20000]
+#   env: SMP=1 (vCPUs of both guests; the harness runs cpus=SMP, one queue
+#        per CPU, fio numjobs=SMP), BACKEND=null|tmpfs (default null),
+#        NVME_BENCH_WORK=/tmp/nvme-compare-linux (kernel and initramfs cache),
+#        KEEP_LOGS=1 (keep the serial logs)
+#
+# Both guests get the same QEMU command line but for -kernel/-initrd/-append:
+#   qemu-system-x86_64 -machine pc -accel tcg -m 512M -smp $SMP -nodefaults
+#     -display none -no-reboot -monitor none -serial stdio
+#     -device isa-debug-exit,iobase=0xf4,iosize=0x04
+#     -blockdev driver=null-co,node-name=nsdrv0,size=1G,read-zeroes=on
+#     -device nvme,id=nvme0,serial=deadbeef
+#     -device nvme-ns,drive=nsdrv0,bus=nvme0,nsid=1
+# (BACKEND=tmpfs: a raw 1 GiB file in /dev/shm, cache=none, aio=threads
+# instead of null-co.)
+#
+# Harness: the `bench` command (tests/qemu/kernel/bench.c) with irq=msix,
+# then once more with irq=poll for the polled rows and the ceiling.
+# Linux: Debian's linux-image-amd64 kernel (the package's files, unpacked
+# in the cache: the host's /boot is not touched and nothing is made to
+# boot it) and a busybox-static initramfs with fio and its libraries
+# (copied in through ldd) and the nvme modules; /init runs the fio jobs
+# and powers off.  fio job per harness mode, --direct=1 on /dev/nvme0n1:
+#   qd1-blocking   ioengine=psync  iodepth=1   randread 4k
+#   qd1-async      ioengine=io_uring iodepth=1   randread 4k
+#   qd32-async     ioengine=io_uring iodepth=32  randread 4k
+#   qd128-async    ioengine=io_uring iodepth=128 randread 4k
+#   seq128k-qd8    ioengine=io_uring iodepth=8   read 128k
+#   randwrite-qd32 ioengine=io_uring iodepth=32  randwrite 4k
+# Latency: the harness stamps each command at submission and at its
+# completion callback (TSC); fio's lat_ns (submission to completion,
+# lat_percentiles=1), so both include submission.
+#
+# Packages: fio, busybox-static and cpio are installed with apt-get when
+# missing (fio pulls ~44 MB of libraries: too much for CI's
+# tools/install-deps.sh), and the kernel package (~70 MB) is downloaded
+# with `apt-get download` into the cache, never installed.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+rounds=${1:-3}
+fio_s=${2:-3}
+hios=${3:-20000}
+smp=${SMP:-1}
+backend=${BACKEND:-null}
+work=${NVME_BENCH_WORK:-/tmp/nvme-compare-linux}
+mkdir -p "$work"
+say() { echo "compare-linux: $*" >&2; }
+
+# --- packages ---------------------------------------------------------------------
+need=()
+command -v fio >/dev/null || need+=(fio)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v cpio >/dev/null || need+=(cpio)
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing ${need[*]} (apt-get)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${need[@]}" >&2
+fi
+
+# --- Linux kernel: Debian's linux-image-amd64 (its dependency, the versioned image) ---
+kdir="$work/kernel"
+if [ ! -f "$kdir/vmlinuz" ]; then
+  pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[0-9][^ ]*\).*/\1/p' | head -n 1)
+  [ -n "$pkg" ] || { say "cannot resolve linux-image-amd64"; exit 2; }
+  say "downloading $pkg (apt-get download; not installed)"
+  rm -rf "$kdir" && mkdir -p "$kdir/x"
+  (cd "$kdir" && apt-get download "$pkg" >&2)
+  dpkg-deb -x "$kdir"/*.deb "$kdir/x"
+  cp "$kdir"/x/boot/vmlinuz-* "$kdir/vmlinuz"
+  basename "$kdir"/*.deb >"$kdir/package"
+fi
+kver=$(ls "$kdir/x/lib/modules")
+kpkg=$(cat "$kdir/package")
+
+# --- initramfs: busybox, fio + libraries, nvme modules, /init ---------------------------
+initrd="$work/initramfs-$kver-s$fio_s.cpio.gz"
+if [ ! -f "$initrd" ]; then
+  say "building the initramfs"
+  r=$(mktemp -d)
+  mkdir -p "$r"/{bin,dev,proc,sys,mods}
+  cp /bin/busybox "$r/bin/busybox"
+  fio=$(command -v fio)
+  mkdir -p "$r/usr/bin" && cp "$fio" "$r/usr/bin/fio"
+  for lib in $(ldd "$fio" | grep -o '/[^ ]*'); do
+    mkdir -p "$r$(dirname "$lib")"
+    cp -L "$lib" "$r$lib"
+  done
+  # modules: nvme and what it depends on (depends= in .modinfo), deps first,
+  # plus the generic CRC providers crc-t10dif/crc64-rocksoft look up
+  mdir="$kdir/x/lib/modules/$kver/kernel"
+  order=()
+  modpath() { find "$mdir" -name "$(echo "$1" | sed 's/[-_]/[-_]/g').ko" | head -n 1; }
+  add() {
+    local m=$1 p d
+    for d in "${order[@]+"${order[@]}"}"; do [ "$d" = "$m" ] && return 0; done
+    p=$(modpath "$m"); [ -n "$p" ] || { say "module $m not found"; return 0; }
+    for d in $(strings "$p" | sed -n 's/^depends=//p' | tr ',' ' '); do add "$d"; done
+    order+=("$m")
+  }
+  for m in crct10dif_generic crc64_rocksoft_generic nvme; do add "$m"; done
+  for m in "${order[@]}"; do cp "$(modpath "$m")" "$r/mods/$m.ko"; done
+  cat >"$r/init" <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin
+mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev
+for m in ${order[*]}; do insmod /mods/\$m.ko 2>/dev/null; done
+i=0; while [ ! -b /dev/nvme0n1 ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i+1)); done
+echo "LINUX: \$(uname -r) nvme0n1 \$(cat /sys/block/nvme0n1/size 2>/dev/null) sectors, queues \$(ls /sys/block/nvme0n1/mq 2>/dev/null | wc -l), cpus \$(grep -c ^processor /proc/cpuinfo)"
+nj=\$(grep -c ^processor /proc/cpuinfo)
+job() { # name engine rw bs depth
+  echo "FIO-BEGIN \$1"
+  fio --name=\$1 --filename=/dev/nvme0n1 --direct=1 --ioengine=\$2 --rw=\$3 --bs=\$4 \\
+      --iodepth=\$5 --numjobs=\$nj --group_reporting --runtime=$fio_s --ramp_time=0.5 --time_based \\
+      --lat_percentiles=1 --randrepeat=0 --norandommap --output-format=json
+  echo "FIO-END \$1"
+}
+job qd1-blocking psync randread 4k 1
+job qd1-async io_uring randread 4k 1
+job qd32-async io_uring randread 4k 32
+job qd128-async io_uring randread 4k 128
+job seq128k-qd8 io_uring read 128k 8
+job randwrite-qd32 io_uring randwrite 4k 32
+echo "LINUX: done"
+poweroff -f
+EOF
+  chmod +x "$r/init"
+  (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
+  rm -rf "$r"
+fi
+
+# --- the harness -------------------------------------------------------------------------
+hbuild=${NVME_QEMU_BUILD:-/tmp/nvme-qemu-build}/x86_64
+make -s -C "$src/tests/qemu" ARCH=x86_64 O="$hbuild" >&2
+harness="$hbuild/nvme-harness.elf"
+
+# --- one QEMU command line for both -------------------------------------------------------
+if [ "$backend" = tmpfs ]; then
+  img=/dev/shm/nvme-compare-linux.img
+  truncate -s 1G "$img"
+  drive=(-blockdev "driver=file,node-name=nsfile,filename=$img,cache.direct=off,aio=threads"
+         -blockdev "driver=raw,node-name=nsdrv0,file=nsfile")
+else
+  drive=(-blockdev "driver=null-co,node-name=nsdrv0,size=1073741824,read-zeroes=on")
+fi
+common=(qemu-system-x86_64 -machine pc -accel tcg -m 512M -smp "$smp" -nodefaults -display none
+  -no-reboot -monitor none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04
+  "${drive[@]}" -device nvme,id=nvme0,serial=deadbeef -device nvme-ns,drive=nsdrv0,bus=nvme0,nsid=1)
+say "device options: ${common[*]:1}"
+
+logs=$(mktemp -d "${TMPDIR:-/tmp}/nvme-compare.XXXXXX")
+results="$logs/results.txt"   # lines: side mode iops p50_ns p99_ns
+: >"$results"
+run_harness() { # round irq
+  local log="$logs/harness-$1-$2.log"
+  timeout 600 "${common[@]}" -kernel "$harness" \
+    -append "irq=$2; cpus=$smp; fini=0; bench 1 $hios" </dev/null >"$log" 2>&1 || true
+  grep -q "^harness: RESULT PASS" "$log" || { say "harness round $1 ($2) failed, see $log"; KEEP_LOGS=1; }
+  sed -n "s/^bench: mode=\([a-z0-9-]*\) .* iops=\([0-9]*\) p50_ns=\([0-9]*\) p99_ns=\([0-9]*\) .*/harness-$2 \1 \2 \3 \4/p" \
+    "$log" >>"$results"
+}
+run_linux() { # round
+  local log="$logs/linux-$1.log"
+  timeout 900 "${common[@]}" -kernel "$kdir/vmlinuz" -initrd "$initrd" \
+    -append "console=ttyS0 loglevel=5 panic=-1" </dev/null >"$log" 2>&1 || true
+  grep -q "^LINUX: done" "$log" || { say "linux round $1 failed, see $log"; KEEP_LOGS=1; }
+  python3 - "$log" >>"$results" <<'PY'
+import json, re, sys
+log = open(sys.argv[1], errors="replace").read().replace("\r", "")
+for m in re.finditer(r"FIO-BEGIN (\S+)\n(.*?)FIO-END \1", log, re.S):
+    body = m.group(2)
+    try:
+        j = json.loads(body[body.index("{"):body.rindex("}") + 1])
+    except ValueError:
+        continue
+    job = j["jobs"][0]
+    d = job["write"] if job["write"]["io_bytes"] > job["read"]["io_bytes"] else job["read"]
+    pct = d["lat_ns"].get("percentile", {})
+    print("linux %s %d %d %d" % (m.group(1), round(d["iops"]), pct.get("50.000000", 0), pct.get("99.000000", 0)))
+PY
+}
+
+t0=$(date +%s)
+for r in $(seq 1 "$rounds"); do
+  say "round $r/$rounds: harness (msix, poll)"
+  run_harness "$r" msix
+  run_harness "$r" poll
+  say "round $r/$rounds: linux"
+  run_linux "$r"
+done
+t1=$(date +%s)
+
+python3 - "$results" "$rounds" "$smp" "$backend" "$kpkg" "$((t1 - t0))" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+rounds, smp, backend, kpkg, secs = sys.argv[2:7]
+modes = ["qd1-blocking", "qd1-async", "qd32-async", "qd128-async", "seq128k-qd8", "randwrite-qd32"]
+def vals(side, mode, col):
+    return [int(r[col]) for r in rows if r[0] == side and r[1] == mode]
+def mmm(v):
+    return "%d / %d / %d" % (min(v), statistics.median(v), max(v)) if v else "n/a"
+def med(v):
+    return statistics.median(v) if v else 0
+print("| workload | harness MSI-X IOPS min/med/max | harness polled IOPS min/med/max | Linux+fio IOPS min/med/max | IOPS ratio (MSI-X/Linux, medians) | harness MSI-X p50 / p99 us | Linux p50 / p99 us | p50 latency ratio (harness/Linux) |")
+print("|---|---|---|---|---|---|---|---|")
+for m in modes:
+    hm, hp, lx = vals("harness-msix", m, 2), vals("harness-poll", m, 2), vals("linux", m, 2)
+    h50, h99 = med(vals("harness-msix", m, 3)), med(vals("harness-msix", m, 4))
+    l50, l99 = med(vals("linux", m, 3)), med(vals("linux", m, 4))
+    ratio = "%.2fx" % (med(hm) / med(lx)) if hm and lx and med(lx) else "n/a"
+    lat = "%.2fx" % (h50 / l50) if l50 else "n/a"
+    print("| %s | %s | %s | %s | %s | %.0f / %.0f | %.0f / %.0f | %s |" % (
+        m, mmm(hm), mmm(hp), mmm(lx), ratio, h50 / 1000, h99 / 1000, l50 / 1000, l99 / 1000, lat))
+best, where = 0, ""
+for side in ("harness-msix", "harness-poll"):
+    for m in ("qd32-async", "qd128-async"):
+        v = med(vals(side, m, 2))
+        if v > best:
+            best, where = v, "%s %s" % (side, m)
+top = max([int(r[2]) for r in rows if r[0].startswith("harness") and r[1] in modes[:4]] or [0])
+print()
+print("Device-model ceiling (4 KiB random reads, %s queue(s)): the best median of the harness "
+      "over MSI-X/polled x QD32/QD128 = %d IOPS (%s); the best single run was %d." % (smp, best, where, top))
+for side in ("harness-msix", "harness-poll"):
+    q = med(vals(side, "qd32-async", 2))
+    if best:
+        print("%s QD32 median = %.0f%% of the ceiling." % (side, 100.0 * q / best))
+print("(%s rounds alternating, SMP=%s, backend %s, Linux %s + fio, %s s in all)" % (
+    rounds, smp, backend, kpkg, secs))
+PY
+if [ "${KEEP_LOGS:-0}" = 1 ]; then say "logs kept in $logs"; else rm -rf "$logs"; fi
