@@ -1392,8 +1392,11 @@ static void check_ns_table(void)
         last = ns->nsid;
         if (nvme_ns_find(F.ctrl, ns->nsid) != ns)
             TRAP("nvme_ns_find disagrees with nvme_ns_at");
-        if (ns->status == NVME_OK && (ns->lbads < 9 || ns->lbads > 16 || ns->lba_size != 1u << ns->lbads ||
-                                      ns->nsze == 0))
+        /* LBA data sizes from 512 B up to what one command can carry
+         * (MDTS; QEMU offers up to 2 MiB). */
+        if (ns->status == NVME_OK &&
+            (ns->lbads < 9 || ns->lbads > 30 || ns->lba_size != 1u << ns->lbads || ns->nsze == 0 ||
+             ns->lba_size > nvme_ctrl_get_info(F.ctrl)->mdts_bytes))
             TRAP("usable namespace with nonsense geometry");
     }
 }
