@@ -11,16 +11,6 @@
  */
 #include "nvme_internal.h"
 
-/* The queue of `qid`, NVME_QID_CPU meaning the calling CPU's. */
-static struct nvme_qpair *nvme_io_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
-{
-    if (qid == NVME_QID_CPU) {
-        unsigned cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
-        qid = nvme_ctrl_cpu_qid(ctrl, cpu);
-    }
-    return qid != 0 ? nvme_ctrl_qpair(ctrl, qid) : NULL;
-}
-
 /* The namespace of an I/O: the queue remembers the last one (namespace
  * objects live until fini and keep their NSID, so the cache cannot point
  * at the wrong one; a detached one says NVME_ERR_NOENT in its status). */
@@ -112,7 +102,7 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
     if (ctrl == NULL || (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE))
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    struct nvme_qpair *qp = nvme_io_qpair(ctrl, qid);
+    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
     int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
     if (rc != NVME_OK)
         return rc;
@@ -136,7 +126,7 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
         return ns->status;
     if (ctrl->info.admin_only) /* issue 9 */
         return nvme_io_admin_only(ctrl);
-    struct nvme_qpair *qp = nvme_io_qpair(ctrl, qid);
+    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
     if (qp == NULL)
         return ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_INVAL;
     struct nvme_sqe sqe;
@@ -183,7 +173,7 @@ static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t 
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    struct nvme_qpair *qp = nvme_io_qpair(ctrl, NVME_QID_CPU);
+    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
     if (rc != NVME_OK)
         return rc;
@@ -208,7 +198,7 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
     struct nvme_waiter w = {ctrl, 1, 0, 0};
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
-    struct nvme_qpair *qp = nvme_io_qpair(ctrl, NVME_QID_CPU);
+    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;

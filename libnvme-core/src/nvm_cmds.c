@@ -13,15 +13,6 @@
  */
 #include "nvme_internal.h"
 
-struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid)
-{
-    if (qid == NVME_QID_CPU) {
-        unsigned cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
-        qid = nvme_ctrl_cpu_qid(ctrl, cpu);
-    }
-    return qid != 0 ? nvme_ctrl_qpair(ctrl, qid) : NULL;
-}
-
 int nvme_io_admin_only(struct nvme_ctrl *ctrl)
 {
     if (!ctrl->info.admin_only)

@@ -370,6 +370,8 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result);
 enum nvme_reclaim { NVME_RECLAIM_REPLAY, NVME_RECLAIM_KEEP_REPLAY, NVME_RECLAIM_ALL };
 void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mode);
 struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid);
+/* The I/O queue of `qid` (NVME_QID_CPU: the calling CPU's), or NULL. */
+struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid);
 
 /* Waiting for a set of callbacks (io.c, admin.c, recovery.c). */
 struct nvme_waiter {
@@ -421,8 +423,6 @@ unsigned nvme_admin_flags(uint8_t opc);
 int nvme_ns_plain_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns);
 /* NVME_ERR_UNSUPPORTED (logged) when the controller runs admin-only. */
 int nvme_io_admin_only(struct nvme_ctrl *ctrl);
-/* The I/O queue of `qid` (NVME_QID_CPU: the calling CPU's), or NULL. */
-struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid);
 /* Adds what plain I/O on `ns` carries to a Read/Write SQE: on PI-only
  * formats PRACT (CDW12) and the initial reference tag (CDW14). */
 void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe);
