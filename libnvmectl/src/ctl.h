@@ -19,32 +19,82 @@
 
 /* Numeric option slots. */
 enum ctl_num {
-    N_NSID, N_SLBA, N_COUNT, N_PATTERN, N_SEED, N_OFFSET, N_FID, N_VALUE, N_CDW12, N_LEN,
-    N_LID, N_LSP, N_LSI, N_LPO, N_CSI, N_LBAF, N_SES, N_PI, N_OWPASS, N_OVRPAT, N_SLOT,
-    N_ACTION, N_ENTRIES, N_CNTID, N_XFER, N__COUNT
+    N_NSID,
+    N_SLBA,
+    N_COUNT,
+    N_PATTERN,
+    N_SEED,
+    N_OFFSET,
+    N_FID,
+    N_VALUE,
+    N_CDW12,
+    N_LEN,
+    N_LID,
+    N_LSP,
+    N_LSI,
+    N_LPO,
+    N_CSI,
+    N_LBAF,
+    N_SES,
+    N_PI,
+    N_OWPASS,
+    N_OVRPAT,
+    N_SLOT,
+    N_ACTION,
+    N_ENTRIES,
+    N_CNTID,
+    N_XFER,
+    N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */
-enum ctl_str { S_TEXT, S_FILE, S_SLBAS, S_BLOCKS, S_SEL, S_STC, S_SANACT, S_ZSA, S_OUTPUT, S__COUNT };
+enum ctl_str {
+    S_TEXT,
+    S_FILE,
+    S_SLBAS,
+    S_BLOCKS,
+    S_SEL,
+    S_STC,
+    S_SANACT,
+    S_ZSA,
+    S_OUTPUT,
+    S__COUNT
+};
 /* Flags. */
 enum ctl_flag {
-    F_AD, F_IDR, F_IDW, F_DEAC, F_FUA, F_LR, F_FORCE, F_SAVE, F_RAE, F_HUMAN, F_ALL, F_AUSE,
-    F_NODAS, F_OIPBP, F_PIL, F_MSET, F_BPID, F__COUNT
+    F_AD,
+    F_IDR,
+    F_IDW,
+    F_DEAC,
+    F_FUA,
+    F_LR,
+    F_FORCE,
+    F_SAVE,
+    F_RAE,
+    F_HUMAN,
+    F_ALL,
+    F_AUSE,
+    F_NODAS,
+    F_OIPBP,
+    F_PIL,
+    F_MSET,
+    F_BPID,
+    F__COUNT
 };
 
 enum ctl_kind { K_NUM, K_STR, K_FLAG };
 struct ctl_optdef {
-    char sh;          /* short letter, 0: long only */
-    const char *lng;  /* long name without "--" */
-    uint8_t kind;     /* enum ctl_kind */
-    uint8_t slot;     /* enum ctl_num / ctl_str / ctl_flag */
+    char sh;         /* short letter, 0: long only */
+    const char *lng; /* long name without "--" */
+    uint8_t kind;    /* enum ctl_kind */
+    uint8_t slot;    /* enum ctl_num / ctl_str / ctl_flag */
 };
 
 struct ctl_opts {
     uint64_t num[N__COUNT];
-    uint32_t has_num;            /* bit per enum ctl_num */
+    uint32_t has_num; /* bit per enum ctl_num */
     const char *str[S__COUNT];
-    uint32_t flags;              /* bit per enum ctl_flag */
-    bool json;                   /* -o json */
+    uint32_t flags; /* bit per enum ctl_flag */
+    bool json;      /* -o json */
 };
 
 struct ctl {
@@ -54,17 +104,12 @@ struct ctl {
     const char *cmd;
 };
 
-static inline bool has(const struct ctl *c, enum ctl_num n)
-{
-    return (c->o.has_num >> n) & 1u;
-}
-static inline bool flag(const struct ctl *c, enum ctl_flag f)
-{
-    return (c->o.flags >> f) & 1u;
-}
+static inline bool has(const struct ctl *c, enum ctl_num n) { return (c->o.has_num >> n) & 1u; }
+static inline bool flag(const struct ctl *c, enum ctl_flag f) { return (c->o.flags >> f) & 1u; }
 
 /* Output (ctl_out.c). */
-void ctl_out(const struct nvmectl_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ctl_out(const struct nvmectl_io *io, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 const char *ctl_dev(const struct nvmectl_io *io);
 /* Reports a failed call: "nvme0n1: dsm: <status name> (SCT x SC yy)", the
  * namespace named when nsid is one (0 / NVME_NSID_ALL: the controller).
@@ -107,8 +152,8 @@ struct jw {
     bool first[JW_DEPTH];
 };
 void jw_begin(struct jw *w, const struct nvmectl_io *io); /* "{" */
-void jw_end(struct jw *w);                                 /* closes all, "}\n" */
-void jw_obj(struct jw *w, const char *key);                /* key NULL inside an array */
+void jw_end(struct jw *w);                                /* closes all, "}\n" */
+void jw_obj(struct jw *w, const char *key);               /* key NULL inside an array */
 void jw_arr(struct jw *w, const char *key);
 void jw_close_obj(struct jw *w);
 void jw_close_arr(struct jw *w);

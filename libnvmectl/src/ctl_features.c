@@ -10,42 +10,71 @@
 static const char *feat_name(unsigned fid)
 {
     switch (fid) {
-    case 0x01: return "Arbitration";
-    case 0x02: return "Power Management";
-    case 0x03: return "LBA Range Type";
-    case 0x04: return "Temperature Threshold";
-    case 0x05: return "Error Recovery";
-    case 0x06: return "Volatile Write Cache";
-    case 0x07: return "Number of Queues";
-    case 0x08: return "Interrupt Coalescing";
-    case 0x09: return "Interrupt Vector Configuration";
-    case 0x0a: return "Write Atomicity Normal";
-    case 0x0b: return "Async Event Configuration";
-    case 0x0c: return "Autonomous Power State Transition";
-    case 0x0d: return "Host Memory Buffer";
-    case 0x0e: return "Timestamp";
-    case 0x0f: return "Keep Alive Timer";
-    case 0x10: return "Host Controlled Thermal Management";
-    case 0x11: return "Non-Operational Power State Config";
-    case 0x12: return "Read Recovery Level";
-    case 0x13: return "Predictable Latency Mode Config";
-    case 0x14: return "Predictable Latency Mode Window";
-    case 0x16: return "Host Behavior Support";
-    case 0x17: return "Sanitize Config";
-    case 0x18: return "Endurance Group Event Configuration";
-    case 0x19: return "I/O Command Set Profile";
-    case 0x80: return "Software Progress Marker";
-    case 0x81: return "Host Identifier";
-    case 0x82: return "Reservation Notification Mask";
-    case 0x83: return "Reservation Persistence";
-    case 0x84: return "Namespace Write Protection Config";
-    default: return "Unknown";
+    case 0x01:
+        return "Arbitration";
+    case 0x02:
+        return "Power Management";
+    case 0x03:
+        return "LBA Range Type";
+    case 0x04:
+        return "Temperature Threshold";
+    case 0x05:
+        return "Error Recovery";
+    case 0x06:
+        return "Volatile Write Cache";
+    case 0x07:
+        return "Number of Queues";
+    case 0x08:
+        return "Interrupt Coalescing";
+    case 0x09:
+        return "Interrupt Vector Configuration";
+    case 0x0a:
+        return "Write Atomicity Normal";
+    case 0x0b:
+        return "Async Event Configuration";
+    case 0x0c:
+        return "Autonomous Power State Transition";
+    case 0x0d:
+        return "Host Memory Buffer";
+    case 0x0e:
+        return "Timestamp";
+    case 0x0f:
+        return "Keep Alive Timer";
+    case 0x10:
+        return "Host Controlled Thermal Management";
+    case 0x11:
+        return "Non-Operational Power State Config";
+    case 0x12:
+        return "Read Recovery Level";
+    case 0x13:
+        return "Predictable Latency Mode Config";
+    case 0x14:
+        return "Predictable Latency Mode Window";
+    case 0x16:
+        return "Host Behavior Support";
+    case 0x17:
+        return "Sanitize Config";
+    case 0x18:
+        return "Endurance Group Event Configuration";
+    case 0x19:
+        return "I/O Command Set Profile";
+    case 0x80:
+        return "Software Progress Marker";
+    case 0x81:
+        return "Host Identifier";
+    case 0x82:
+        return "Reservation Notification Mask";
+    case 0x83:
+        return "Reservation Persistence";
+    case 0x84:
+        return "Namespace Write Protection Config";
+    default:
+        return "Unknown";
     }
 }
 
 static const char *const sel_names[] = {"current", "default", "saved", "supported"};
-static const char *const sel_titles[] = {"Current", "Default", "Saved",
-                                         "Supported capabilities"};
+static const char *const sel_titles[] = {"Current", "Default", "Saved", "Supported capabilities"};
 
 static void decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const uint8_t *data)
 {
@@ -53,15 +82,17 @@ static void decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const 
     case 0x01:
         ctl_out(io, "\tArbitration Burst (AB): %u%s\n", 1u << (v & 7u),
                 (v & 7u) == 7u ? " (no limit)" : " commands");
-        ctl_out(io, "\tLow / Medium / High Priority Weight: %u / %u / %u\n", ((v >> 8) & 0xffu) + 1u,
-                ((v >> 16) & 0xffu) + 1u, (v >> 24) + 1u);
+        ctl_out(io, "\tLow / Medium / High Priority Weight: %u / %u / %u\n",
+                ((v >> 8) & 0xffu) + 1u, ((v >> 16) & 0xffu) + 1u, (v >> 24) + 1u);
         break;
     case 0x02:
         ctl_out(io, "\tWorkload Hint (WH): %u\n\tPower State (PS): %u\n", (v >> 5) & 7u, v & 31u);
         break;
     case 0x04:
-        ctl_out(io, "\tThreshold Type Select (THSEL): %s\n\tThreshold Temperature Select (TMPSEL): %u\n",
-                ((v >> 20) & 3u) == 0 ? "Over Temperature" : "Under Temperature", (v >> 16) & 15u);
+        ctl_out(
+            io,
+            "\tThreshold Type Select (THSEL): %s\n\tThreshold Temperature Select (TMPSEL): %u\n",
+            ((v >> 20) & 3u) == 0 ? "Over Temperature" : "Under Temperature", (v >> 16) & 15u);
         ctl_out(io, "\tTemperature Threshold (TMPTH): %d C (%u Kelvin)\n", (int)(v & 0xffffu) - 273,
                 v & 0xffffu);
         break;
@@ -83,8 +114,10 @@ static void decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const 
         break;
     case 0x0b:
         ctl_out(io, "\tSMART / Health Critical Warnings: 0x%02x\n", v & 0xffu);
-        ctl_out(io, "\tNamespace Attribute Notices: %s\n", (v >> 8) & 1u ? "Send async event" : "Do not send");
-        ctl_out(io, "\tFirmware Activation Notices: %s\n", (v >> 9) & 1u ? "Send async event" : "Do not send");
+        ctl_out(io, "\tNamespace Attribute Notices: %s\n",
+                (v >> 8) & 1u ? "Send async event" : "Do not send");
+        ctl_out(io, "\tFirmware Activation Notices: %s\n",
+                (v >> 9) & 1u ? "Send async event" : "Do not send");
         break;
     case 0x0c:
         ctl_out(io, "\tAutonomous Power State Transition Enable (APSTE): %s\n",
@@ -95,8 +128,9 @@ static void decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const 
                 uint32_t lo = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 |
                               (uint32_t)e[3] << 24;
                 if (lo != 0)
-                    ctl_out(io, "\tAuto PST Entry[%2u]: Idle Time Prior to Transition (ITPT): %u ms, "
-                                "Idle Transition Power State (ITPS): %u\n",
+                    ctl_out(io,
+                            "\tAuto PST Entry[%2u]: Idle Time Prior to Transition (ITPT): %u ms, "
+                            "Idle Transition Power State (ITPS): %u\n",
                             i, lo >> 8, (lo >> 3) & 31u);
             }
         break;
@@ -109,7 +143,8 @@ static void decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const 
         break;
     case 0x16:
         if (data != NULL)
-            ctl_out(io, "\tAdvanced Command Retry Enable (ACRE): %s\n", data[0] & 1u ? "True" : "False");
+            ctl_out(io, "\tAdvanced Command Retry Enable (ACRE): %s\n",
+                    data[0] & 1u ? "True" : "False");
         break;
     default:
         break;

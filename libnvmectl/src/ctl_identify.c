@@ -57,7 +57,8 @@ int ctl_cmd_info(struct ctl *c)
     ctl_out(io, "dstrd           : %u (doorbell stride %u bytes)\n", NVME_CAP_DSTRD(cap),
             in->doorbell_stride);
     ctl_out(io, "to              : %u (timeout %u ms)\n", NVME_CAP_TO(cap), in->timeout_ms);
-    ctl_out(io, "mpsmin          : %u (%u bytes), mpsmax %u (%u bytes), page size in use %u bytes\n",
+    ctl_out(io,
+            "mpsmin          : %u (%u bytes), mpsmax %u (%u bytes), page size in use %u bytes\n",
             NVME_CAP_MPSMIN(cap), 1u << (12u + NVME_CAP_MPSMIN(cap)), NVME_CAP_MPSMAX(cap),
             1u << (12u + NVME_CAP_MPSMAX(cap)), in->page_size);
     if (in->mdts_reported != 0)
@@ -170,25 +171,32 @@ struct field {
     uint8_t size; /* 1, 2, 4 bytes; 16: 128-bit */
     uint8_t hex;
 };
-#define F(n, sz, hx) {#n, (uint16_t)offsetof(struct nvme_id_ctrl, n), sz, hx}
+#define F(n, sz, hx)                                                                               \
+    {                                                                                              \
+#n, (uint16_t)offsetof(struct nvme_id_ctrl, n), sz, hx                                     \
+    }
 
 static const struct field ctrl_fields[] = {
-    F(vid, 2, H), F(ssvid, 2, H), {"sn", 0, 0, 0}, {"mn", 0, 0, 0}, {"fr", 0, 0, 0},
-    F(rab, 1, D), {"ieee", 0, 0, 0}, F(cmic, 1, H), F(mdts, 1, D), F(cntlid, 2, H),
-    F(ver, 4, H), F(rtd3r, 4, H), F(rtd3e, 4, H), F(oaes, 4, H), F(ctratt, 4, H),
-    F(rrls, 2, H), F(cntrltype, 1, D), {"fguid", 0, 0, 0}, F(crdt1, 2, D), F(crdt2, 2, D),
-    F(crdt3, 2, D), F(nvmsr, 1, D), F(vwci, 1, D), F(mec, 1, D), F(oacs, 2, H), F(acl, 1, D),
-    F(aerl, 1, D), F(frmw, 1, H), F(lpa, 1, H), F(elpe, 1, D), F(npss, 1, D), F(avscc, 1, H),
-    F(apsta, 1, H), F(wctemp, 2, D), F(cctemp, 2, D), F(mtfa, 2, D), F(hmpre, 4, D),
-    F(hmmin, 4, D), F(tnvmcap, 16, D), F(unvmcap, 16, D), F(rpmbs, 4, H), F(edstt, 2, D),
-    F(dsto, 1, D), F(fwug, 1, D), F(kas, 2, D), F(hctma, 2, H), F(mntmt, 2, D), F(mxtmt, 2, D),
-    F(sanicap, 4, H), F(hmminds, 4, D), F(hmmaxd, 2, D), F(nsetidmax, 2, D),
-    F(endgidmax, 2, D), F(anatt, 1, D), F(anacap, 1, H), F(anagrpmax, 4, D),
-    F(nanagrpid, 4, D), F(pels, 4, D), F(domainid, 2, D), F(megcap, 16, D), F(sqes, 1, H),
-    F(cqes, 1, H), F(maxcmd, 2, D), F(nn, 4, D), F(oncs, 2, H), F(fuses, 2, H), F(fna, 1, H),
-    F(vwc, 1, H), F(awun, 2, D), F(awupf, 2, D), {"icsvscc", 530, 1, D}, F(nwpc, 1, D),
-    F(acwu, 2, D), F(ocfs, 2, H), F(sgls, 4, H), F(mnan, 4, D), F(maxdna, 16, D),
-    F(maxcna, 4, D), {"subnqn", 0, 0, 0},
+    F(vid, 2, H),       F(ssvid, 2, H),     {"sn", 0, 0, 0},        {"mn", 0, 0, 0},
+    {"fr", 0, 0, 0},    F(rab, 1, D),       {"ieee", 0, 0, 0},      F(cmic, 1, H),
+    F(mdts, 1, D),      F(cntlid, 2, H),    F(ver, 4, H),           F(rtd3r, 4, H),
+    F(rtd3e, 4, H),     F(oaes, 4, H),      F(ctratt, 4, H),        F(rrls, 2, H),
+    F(cntrltype, 1, D), {"fguid", 0, 0, 0}, F(crdt1, 2, D),         F(crdt2, 2, D),
+    F(crdt3, 2, D),     F(nvmsr, 1, D),     F(vwci, 1, D),          F(mec, 1, D),
+    F(oacs, 2, H),      F(acl, 1, D),       F(aerl, 1, D),          F(frmw, 1, H),
+    F(lpa, 1, H),       F(elpe, 1, D),      F(npss, 1, D),          F(avscc, 1, H),
+    F(apsta, 1, H),     F(wctemp, 2, D),    F(cctemp, 2, D),        F(mtfa, 2, D),
+    F(hmpre, 4, D),     F(hmmin, 4, D),     F(tnvmcap, 16, D),      F(unvmcap, 16, D),
+    F(rpmbs, 4, H),     F(edstt, 2, D),     F(dsto, 1, D),          F(fwug, 1, D),
+    F(kas, 2, D),       F(hctma, 2, H),     F(mntmt, 2, D),         F(mxtmt, 2, D),
+    F(sanicap, 4, H),   F(hmminds, 4, D),   F(hmmaxd, 2, D),        F(nsetidmax, 2, D),
+    F(endgidmax, 2, D), F(anatt, 1, D),     F(anacap, 1, H),        F(anagrpmax, 4, D),
+    F(nanagrpid, 4, D), F(pels, 4, D),      F(domainid, 2, D),      F(megcap, 16, D),
+    F(sqes, 1, H),      F(cqes, 1, H),      F(maxcmd, 2, D),        F(nn, 4, D),
+    F(oncs, 2, H),      F(fuses, 2, H),     F(fna, 1, H),           F(vwc, 1, H),
+    F(awun, 2, D),      F(awupf, 2, D),     {"icsvscc", 530, 1, D}, F(nwpc, 1, D),
+    F(acwu, 2, D),      F(ocfs, 2, H),      F(sgls, 4, H),          F(mnan, 4, D),
+    F(maxdna, 16, D),   F(maxcna, 4, D),    {"subnqn", 0, 0, 0},
 };
 #undef F
 
@@ -207,19 +215,22 @@ struct bits {
 };
 static const struct bits ctrl_bits[] = {
     {"cmic", {"multiple ports", "multiple controllers", "SR-IOV", "ANA reporting"}},
-    {"oacs", {"Security Send/Receive", "Format NVM", "Firmware Download/Commit",
-              "Namespace Management", "Device Self-test", "Directives", "NVMe-MI Send/Receive",
-              "Virtualization Management", "Doorbell Buffer Config", "Get LBA Status",
-              "Command and Feature Lockdown"}},
-    {"frmw", {"slot 1 read only", NULL, NULL, NULL, "activation without reset",
-              "multiple update detection"}},
-    {"lpa", {"SMART per namespace", "Commands Supported and Effects log",
-             "extended data for Get Log Page", "Telemetry", "Persistent Event log",
-             "supported log pages", "Telemetry Data Area 4"}},
-    {"oncs", {"Compare", "Write Uncorrectable", "Dataset Management", "Write Zeroes",
-              "Save/Select in features", "Reservations", "Timestamp", "Verify", "Copy"}},
-    {"fna", {"format applies to all namespaces", "secure erase applies to all namespaces",
-             "cryptographic erase", "format of one namespace with NSID FFFFFFFFh"}},
+    {"oacs",
+     {"Security Send/Receive", "Format NVM", "Firmware Download/Commit", "Namespace Management",
+      "Device Self-test", "Directives", "NVMe-MI Send/Receive", "Virtualization Management",
+      "Doorbell Buffer Config", "Get LBA Status", "Command and Feature Lockdown"}},
+    {"frmw",
+     {"slot 1 read only", NULL, NULL, NULL, "activation without reset",
+      "multiple update detection"}},
+    {"lpa",
+     {"SMART per namespace", "Commands Supported and Effects log", "extended data for Get Log Page",
+      "Telemetry", "Persistent Event log", "supported log pages", "Telemetry Data Area 4"}},
+    {"oncs",
+     {"Compare", "Write Uncorrectable", "Dataset Management", "Write Zeroes",
+      "Save/Select in features", "Reservations", "Timestamp", "Verify", "Copy"}},
+    {"fna",
+     {"format applies to all namespaces", "secure erase applies to all namespaces",
+      "cryptographic erase", "format of one namespace with NSID FFFFFFFFh"}},
     {"vwc", {"volatile write cache present"}},
     {"sanicap", {"Crypto Erase", "Block Erase", "Overwrite"}},
     {"apsta", {"autonomous power state transitions"}},
@@ -343,8 +354,9 @@ static void id_ctrl_json(struct ctl *c, const struct nvme_ctrl_identify *id)
             else if (nvme_streq(f->name, "subnqn"))
                 jw_str(&w, "subnqn", id->subnqn);
             else if (nvme_streq(f->name, "ieee"))
-                jw_u64(&w, "ieee", (uint32_t)id->raw.ieee[2] << 16 |
-                                       (uint32_t)id->raw.ieee[1] << 8 | id->raw.ieee[0]);
+                jw_u64(&w, "ieee",
+                       (uint32_t)id->raw.ieee[2] << 16 | (uint32_t)id->raw.ieee[1] << 8 |
+                           id->raw.ieee[0]);
             else if (nvme_streq(f->name, "fguid")) {
                 ctl_hex(t, sizeof(t), id->raw.fguid, 16);
                 jw_str(&w, "fguid", t);
@@ -399,14 +411,17 @@ int ctl_cmd_id_ctrl(struct ctl *c)
 /* id-ns                                                               */
 /* ------------------------------------------------------------------ */
 
-#define G(n, sz, hx) {#n, (uint16_t)offsetof(struct nvme_id_ns, n), sz, hx}
+#define G(n, sz, hx)                                                                               \
+    {                                                                                              \
+#n, (uint16_t)offsetof(struct nvme_id_ns, n), sz, hx                                       \
+    }
 static const struct field ns_fields[] = {
-    {"nsze", 0, 8, H}, {"ncap", 8, 8, H}, {"nuse", 16, 8, H}, G(nsfeat, 1, H), G(nlbaf, 1, D),
-    G(flbas, 1, H), G(mc, 1, H), G(dpc, 1, H), G(dps, 1, H), G(nmic, 1, D), G(rescap, 1, H),
-    G(fpi, 1, H), G(dlfeat, 1, D), G(nawun, 2, D), G(nawupf, 2, D), G(nacwu, 2, D),
-    G(nabsn, 2, D), G(nabo, 2, D), G(nabspf, 2, D), G(noiob, 2, D), G(nvmcap, 16, D),
-    G(npwg, 2, D), G(npwa, 2, D), G(npdg, 2, D), G(npda, 2, D), G(nows, 2, D),
-    G(anagrpid, 4, D), G(nsattr, 1, D), G(nvmsetid, 2, D), G(endgid, 2, D),
+    {"nsze", 0, 8, H}, {"ncap", 8, 8, H}, {"nuse", 16, 8, H}, G(nsfeat, 1, H),   G(nlbaf, 1, D),
+    G(flbas, 1, H),    G(mc, 1, H),       G(dpc, 1, H),       G(dps, 1, H),      G(nmic, 1, D),
+    G(rescap, 1, H),   G(fpi, 1, H),      G(dlfeat, 1, D),    G(nawun, 2, D),    G(nawupf, 2, D),
+    G(nacwu, 2, D),    G(nabsn, 2, D),    G(nabo, 2, D),      G(nabspf, 2, D),   G(noiob, 2, D),
+    G(nvmcap, 16, D),  G(npwg, 2, D),     G(npwa, 2, D),      G(npdg, 2, D),     G(npda, 2, D),
+    G(nows, 2, D),     G(anagrpid, 4, D), G(nsattr, 1, D),    G(nvmsetid, 2, D), G(endgid, 2, D),
 };
 #undef G
 
@@ -431,7 +446,9 @@ int ctl_cmd_id_ns(struct ctl *c)
     if (rc != NVME_OK)
         return ctl_fail(c, nsid, "id-ns", rc);
     const uint8_t *raw = (const uint8_t *)&id->raw;
-    unsigned nf = id->formats <= 64 ? id->formats : 64;
+    unsigned nf = id->formats;
+    if (nf > 64)
+        nf = 64;
     char eui[20], nguid[36];
     ctl_hex(eui, sizeof(eui), id->raw.eui64, 8);
     ctl_hex(nguid, sizeof(nguid), id->raw.nguid, 16);
@@ -485,7 +502,9 @@ int ctl_cmd_id_ns(struct ctl *c)
                     id->pi_first ? ", in the first 8 metadata bytes" : "");
         else if (nvme_streq(f->name, "dlfeat"))
             ctl_out(io, "  deallocated blocks read %s; Write Zeroes %s deallocate\n",
-                    (v & 7u) == 1 ? "as zeros" : (v & 7u) == 2 ? "as ones" : "not reported",
+                    (v & 7u) == 1   ? "as zeros"
+                    : (v & 7u) == 2 ? "as ones"
+                                    : "not reported",
                     (v & 8u) ? "can" : "cannot");
         else if (nvme_streq(f->name, "nsze") || nvme_streq(f->name, "ncap") ||
                  nvme_streq(f->name, "nuse")) {
@@ -501,8 +520,9 @@ int ctl_cmd_id_ns(struct ctl *c)
         struct nvme_lbaf l = nvme_id_ns_lbaf(&id->raw, i);
         static const char *const rp[] = {"Best", "Better", "Good", "Degraded"};
         if (flag(c, F_HUMAN))
-            ctl_out(io, "LBA Format %2u : Metadata Size: %-3u bytes - Data Size: %u bytes - "
-                        "Relative Performance: %u %s%s\n",
+            ctl_out(io,
+                    "LBA Format %2u : Metadata Size: %-3u bytes - Data Size: %u bytes - "
+                    "Relative Performance: %u %s%s\n",
                     i, l.ms, l.lbads < 32 ? 1u << l.lbads : 0u, l.rp & 3u, rp[l.rp & 3u],
                     i == id->format ? " (in use)" : "");
         else
@@ -518,10 +538,9 @@ int ctl_cmd_id_ns(struct ctl *c)
 
 static void fmt_uuid(char *b, size_t n, const uint8_t u[16])
 {
-    nvme_snprintf(b, n,
-                  "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-                  u[12], u[13], u[14], u[15]);
+    nvme_snprintf(b, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+                  u[13], u[14], u[15]);
 }
 
 int ctl_cmd_ns_descs(struct ctl *c)
@@ -558,7 +577,9 @@ int ctl_cmd_ns_descs(struct ctl *c)
     if (ids.has_uuid)
         ctl_out(c->io, "uuid    : %s\n", uuid);
     ctl_out(c->io, "csi     : %u (%s)\n", ids.csi,
-            ids.csi == NVME_CSI_NVM ? "NVM" : ids.csi == NVME_CSI_ZNS ? "Zoned" : "other");
+            ids.csi == NVME_CSI_NVM   ? "NVM"
+            : ids.csi == NVME_CSI_ZNS ? "Zoned"
+                                      : "other");
     return NVME_OK;
 }
 
@@ -602,7 +623,8 @@ int ctl_cmd_list_ns(struct ctl *c)
 int ctl_cmd_list_ctrl(struct ctl *c)
 {
     uint32_t nsid = ctl_nsid_or(c, 0);
-    uint16_t start = has(c, N_CNTID) && c->o.num[N_CNTID] <= 0xffffu ? (uint16_t)c->o.num[N_CNTID] : 0;
+    uint16_t start = has(c, N_CNTID) && c->o.num[N_CNTID] <= 0xffffu ? (uint16_t)c->o.num[N_CNTID]
+                                                                     : 0;
     uint16_t *ids = ctl_scratch(c, 0, NVME_CTRL_LIST_MAX * sizeof(uint16_t));
     if (ids == NULL)
         return NVME_ERR_NOMEM;

@@ -9,8 +9,8 @@
 #include "ctl.h"
 
 /* Success of a range command: text, or JSON with the range. */
-static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *verb,
-                      uint64_t slba, uint64_t count)
+static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *verb, uint64_t slba,
+                      uint64_t count)
 {
     const struct nvmectl_io *io = c->io;
     if (c->o.json) {
@@ -276,8 +276,8 @@ int ctl_cmd_write_zeroes(struct ctl *c)
     const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
     if (ns == NULL)
         return rc;
-    unsigned fl = (flag(c, F_DEAC) ? NVME_IO_DEALLOCATE : 0u) | (flag(c, F_FUA) ? NVME_IO_FUA : 0u) |
-                  (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    unsigned fl = (flag(c, F_DEAC) ? NVME_IO_DEALLOCATE : 0u) |
+                  (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
     rc = nvme_write_zeroes(c->ctrl, ns->nsid, c->o.num[N_SLBA], c->o.num[N_COUNT], fl);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "write-zeroes", rc);
@@ -292,14 +292,22 @@ int ctl_cmd_write_zeroes(struct ctl *c)
 static const char *zone_state(unsigned zs)
 {
     switch (zs) {
-    case NVME_ZS_EMPTY: return "EMPTY";
-    case NVME_ZS_IMPLICIT_OPEN: return "IMP_OPENED";
-    case NVME_ZS_EXPLICIT_OPEN: return "EXP_OPENED";
-    case NVME_ZS_CLOSED: return "CLOSED";
-    case NVME_ZS_READ_ONLY: return "READONLY";
-    case NVME_ZS_FULL: return "FULL";
-    case NVME_ZS_OFFLINE: return "OFFLINE";
-    default: return "Unknown";
+    case NVME_ZS_EMPTY:
+        return "EMPTY";
+    case NVME_ZS_IMPLICIT_OPEN:
+        return "IMP_OPENED";
+    case NVME_ZS_EXPLICIT_OPEN:
+        return "EXP_OPENED";
+    case NVME_ZS_CLOSED:
+        return "CLOSED";
+    case NVME_ZS_READ_ONLY:
+        return "READONLY";
+    case NVME_ZS_FULL:
+        return "FULL";
+    case NVME_ZS_OFFLINE:
+        return "OFFLINE";
+    default:
+        return "Unknown";
     }
 }
 
@@ -347,8 +355,9 @@ int ctl_cmd_report_zones(struct ctl *c)
             jw_u64(&w, "attrs", z[i].za);
             jw_close_obj(&w);
         } else {
-            ctl_out(c->io, "SLBA: 0x%-10llx WP: 0x%-10llx Cap: 0x%-10llx State: %-10s Type: %s "
-                           "Attrs: 0x%x\n",
+            ctl_out(c->io,
+                    "SLBA: 0x%-10llx WP: 0x%-10llx Cap: 0x%-10llx State: %-10s Type: %s "
+                    "Attrs: 0x%x\n",
                     (unsigned long long)z[i].zslba, (unsigned long long)z[i].wp,
                     (unsigned long long)z[i].zcap, st, ty, z[i].za);
         }
@@ -365,8 +374,11 @@ int ctl_cmd_zone_mgmt_send(struct ctl *c)
     static const struct {
         const char *name;
         uint8_t zsa;
-    } acts[] = {{"open", NVME_ZSA_OPEN}, {"close", NVME_ZSA_CLOSE}, {"finish", NVME_ZSA_FINISH},
-                {"reset", NVME_ZSA_RESET}, {"offline", NVME_ZSA_OFFLINE}};
+    } acts[] = {{"open", NVME_ZSA_OPEN},
+                {"close", NVME_ZSA_CLOSE},
+                {"finish", NVME_ZSA_FINISH},
+                {"reset", NVME_ZSA_RESET},
+                {"offline", NVME_ZSA_OFFLINE}};
     int rc;
     bool all = flag(c, F_ALL);
     if (all)

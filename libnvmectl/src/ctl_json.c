@@ -7,10 +7,7 @@
  */
 #include "ctl.h"
 
-static void put(struct jw *w, const char *s)
-{
-    w->io->print(w->io->arg, s);
-}
+static void put(struct jw *w, const char *s) { w->io->print(w->io->arg, s); }
 
 static void put_strn(struct jw *w, const char *s, size_t n);
 
@@ -18,7 +15,9 @@ static void put_strn(struct jw *w, const char *s, size_t n);
 static void member(struct jw *w, const char *key)
 {
     char pad[2 * JW_DEPTH + 4];
-    unsigned d = w->depth < JW_DEPTH ? w->depth : JW_DEPTH;
+    unsigned d = w->depth;
+    if (d > JW_DEPTH - 1)
+        d = JW_DEPTH - 1;
     size_t n = 0;
     if (!w->first[d])
         pad[n++] = ',';
@@ -70,22 +69,10 @@ static void close_(struct jw *w, const char *brace)
     put(w, brace);
 }
 
-void jw_obj(struct jw *w, const char *key)
-{
-    open_(w, key, "{");
-}
-void jw_arr(struct jw *w, const char *key)
-{
-    open_(w, key, "[");
-}
-void jw_close_obj(struct jw *w)
-{
-    close_(w, "}");
-}
-void jw_close_arr(struct jw *w)
-{
-    close_(w, "]");
-}
+void jw_obj(struct jw *w, const char *key) { open_(w, key, "{"); }
+void jw_arr(struct jw *w, const char *key) { open_(w, key, "["); }
+void jw_close_obj(struct jw *w) { close_(w, "}"); }
+void jw_close_arr(struct jw *w) { close_(w, "]"); }
 
 void jw_end(struct jw *w)
 {
@@ -158,10 +145,7 @@ void jw_strn(struct jw *w, const char *key, const char *s, size_t n)
     put_strn(w, s, n);
 }
 
-void jw_str(struct jw *w, const char *key, const char *s)
-{
-    jw_strn(w, key, s, (size_t)-1);
-}
+void jw_str(struct jw *w, const char *key, const char *s) { jw_strn(w, key, s, (size_t)-1); }
 
 void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n)
 {

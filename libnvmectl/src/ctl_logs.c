@@ -84,12 +84,10 @@ int ctl_cmd_smart_log(struct ctl *c)
     }
     ctl_out(io, "Smart Log for NVME device:%s namespace-id:%x\n", ctl_dev(io), nsid);
     ctl_out(io, "%-36s: 0x%x\n", "critical_warning", log->critical_warning);
-    static const char *const warn[] = {"available spare below threshold",
-                                       "temperature above or below threshold",
-                                       "NVM subsystem reliability degraded",
-                                       "media placed in read-only mode",
-                                       "volatile memory backup failed",
-                                       "persistent memory region read-only"};
+    static const char *const warn[] = {
+        "available spare below threshold",    "temperature above or below threshold",
+        "NVM subsystem reliability degraded", "media placed in read-only mode",
+        "volatile memory backup failed",      "persistent memory region read-only"};
     for (unsigned b = 0; b < 6; b++)
         if (log->critical_warning & (1u << b))
             ctl_out(io, "  critical warning bit %u          : %s\n", b, warn[b]);
@@ -141,8 +139,9 @@ int ctl_cmd_error_log(struct ctl *c)
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "error-log (identify)", rc);
     unsigned max = (unsigned)id[262] + 1u; /* ELPE, 0-based */
-    unsigned n = has(c, N_ENTRIES) ? (c->o.num[N_ENTRIES] < 256 ? (unsigned)c->o.num[N_ENTRIES] : 256u)
-                                   : 64u;
+    unsigned n = has(c, N_ENTRIES)
+                     ? (c->o.num[N_ENTRIES] < 256 ? (unsigned)c->o.num[N_ENTRIES] : 256u)
+                     : 64u;
     if (n == 0)
         return ctl_usage_err(c, "-e must be at least 1");
     if (n > max)
@@ -184,7 +183,8 @@ int ctl_cmd_error_log(struct ctl *c)
         ctl_out(io, "error_count     : %llu\n", (unsigned long long)e[i].error_count);
         ctl_out(io, "sqid            : %u\n", e[i].sqid);
         ctl_out(io, "cmdid           : 0x%x\n", e[i].cid);
-        ctl_out(io, "status_field    : 0x%x (%s)\n", sf, sf != 0 ? nvme_status_name(sf) : "Success");
+        ctl_out(io, "status_field    : 0x%x (%s)\n", sf,
+                sf != 0 ? nvme_status_name(sf) : "Success");
         ctl_out(io, "phase_tag       : %u\n", e[i].status & 1u);
         ctl_out(io, "parm_err_loc    : 0x%x\n", e[i].param_loc);
         ctl_out(io, "lba             : 0x%llx\n", (unsigned long long)e[i].lba);
@@ -222,8 +222,8 @@ int ctl_cmd_fw_log(struct ctl *c)
         jw_u64(&w, "Active Firmware Slot (afi)", log->afi);
     } else {
         ctl_out(io, "Firmware Log for device:%s\n", ctl_dev(io));
-        ctl_out(io, "afi  : 0x%x (active slot %u, next reset slot %u)\n", log->afi,
-                log->afi & 7u, (log->afi >> 4) & 7u);
+        ctl_out(io, "afi  : 0x%x (active slot %u, next reset slot %u)\n", log->afi, log->afi & 7u,
+                (log->afi >> 4) & 7u);
     }
     for (unsigned i = 0; i < 7; i++) {
         if (log->frs[i][0] == 0)
@@ -231,9 +231,10 @@ int ctl_cmd_fw_log(struct ctl *c)
         uint64_t v = 0;
         for (unsigned b = 0; b < 8; b++)
             v |= (uint64_t)(uint8_t)log->frs[i][b] << (8u * b);
-        char txt[12], val[48], key[24];
+        char txt[12];
         ctl_text(txt, sizeof(txt), log->frs[i], 8);
         if (c->o.json) {
+            char val[48], key[24];
             nvme_snprintf(key, sizeof(key), "Firmware Rev Slot %u", i + 1);
             nvme_snprintf(val, sizeof(val), "%llu (%s)", (unsigned long long)v, txt);
             jw_str(&w, key, val);
@@ -295,57 +296,102 @@ int ctl_cmd_changed_ns(struct ctl *c)
 static const char *admin_name(unsigned op)
 {
     switch (op) {
-    case 0x00: return "Delete I/O Submission Queue";
-    case 0x01: return "Create I/O Submission Queue";
-    case 0x02: return "Get Log Page";
-    case 0x04: return "Delete I/O Completion Queue";
-    case 0x05: return "Create I/O Completion Queue";
-    case 0x06: return "Identify";
-    case 0x08: return "Abort";
-    case 0x09: return "Set Features";
-    case 0x0a: return "Get Features";
-    case 0x0c: return "Asynchronous Event Request";
-    case 0x0d: return "Namespace Management";
-    case 0x10: return "Firmware Commit";
-    case 0x11: return "Firmware Image Download";
-    case 0x14: return "Device Self-test";
-    case 0x15: return "Namespace Attachment";
-    case 0x18: return "Keep Alive";
-    case 0x19: return "Directive Send";
-    case 0x1a: return "Directive Receive";
-    case 0x1c: return "Virtualization Management";
-    case 0x1d: return "NVMe-MI Send";
-    case 0x1e: return "NVMe-MI Receive";
-    case 0x7c: return "Doorbell Buffer Config";
-    case 0x80: return "Format NVM";
-    case 0x81: return "Security Send";
-    case 0x82: return "Security Receive";
-    case 0x84: return "Sanitize";
-    case 0x86: return "Get LBA Status";
-    default: return "Unknown";
+    case 0x00:
+        return "Delete I/O Submission Queue";
+    case 0x01:
+        return "Create I/O Submission Queue";
+    case 0x02:
+        return "Get Log Page";
+    case 0x04:
+        return "Delete I/O Completion Queue";
+    case 0x05:
+        return "Create I/O Completion Queue";
+    case 0x06:
+        return "Identify";
+    case 0x08:
+        return "Abort";
+    case 0x09:
+        return "Set Features";
+    case 0x0a:
+        return "Get Features";
+    case 0x0c:
+        return "Asynchronous Event Request";
+    case 0x0d:
+        return "Namespace Management";
+    case 0x10:
+        return "Firmware Commit";
+    case 0x11:
+        return "Firmware Image Download";
+    case 0x14:
+        return "Device Self-test";
+    case 0x15:
+        return "Namespace Attachment";
+    case 0x18:
+        return "Keep Alive";
+    case 0x19:
+        return "Directive Send";
+    case 0x1a:
+        return "Directive Receive";
+    case 0x1c:
+        return "Virtualization Management";
+    case 0x1d:
+        return "NVMe-MI Send";
+    case 0x1e:
+        return "NVMe-MI Receive";
+    case 0x7c:
+        return "Doorbell Buffer Config";
+    case 0x80:
+        return "Format NVM";
+    case 0x81:
+        return "Security Send";
+    case 0x82:
+        return "Security Receive";
+    case 0x84:
+        return "Sanitize";
+    case 0x86:
+        return "Get LBA Status";
+    default:
+        return "Unknown";
     }
 }
 
 static const char *io_name(unsigned op)
 {
     switch (op) {
-    case 0x00: return "Flush";
-    case 0x01: return "Write";
-    case 0x02: return "Read";
-    case 0x04: return "Write Uncorrectable";
-    case 0x05: return "Compare";
-    case 0x08: return "Write Zeroes";
-    case 0x09: return "Dataset Management";
-    case 0x0c: return "Verify";
-    case 0x0d: return "Reservation Register";
-    case 0x0e: return "Reservation Report";
-    case 0x11: return "Reservation Acquire";
-    case 0x15: return "Reservation Release";
-    case 0x19: return "Copy";
-    case 0x79: return "Zone Management Send";
-    case 0x7a: return "Zone Management Receive";
-    case 0x7d: return "Zone Append";
-    default: return "Unknown";
+    case 0x00:
+        return "Flush";
+    case 0x01:
+        return "Write";
+    case 0x02:
+        return "Read";
+    case 0x04:
+        return "Write Uncorrectable";
+    case 0x05:
+        return "Compare";
+    case 0x08:
+        return "Write Zeroes";
+    case 0x09:
+        return "Dataset Management";
+    case 0x0c:
+        return "Verify";
+    case 0x0d:
+        return "Reservation Register";
+    case 0x0e:
+        return "Reservation Report";
+    case 0x11:
+        return "Reservation Acquire";
+    case 0x15:
+        return "Reservation Release";
+    case 0x19:
+        return "Copy";
+    case 0x79:
+        return "Zone Management Send";
+    case 0x7a:
+        return "Zone Management Receive";
+    case 0x7d:
+        return "Zone Append";
+    default:
+        return "Unknown";
     }
 }
 
@@ -369,13 +415,14 @@ int ctl_cmd_effects_log(struct ctl *c)
         if (c->o.json)
             jw_obj(&w, set == 0 ? "admin_cmd_set" : "io_cmd_set");
         else
-            ctl_out(io, "%s Command Set\n", set == 0 ? "Admin" : (csi == NVME_CSI_ZNS ? "Zoned" : "NVM"));
+            ctl_out(io, "%s Command Set\n",
+                    set == 0 ? "Admin" : (csi == NVME_CSI_ZNS ? "Zoned" : "NVM"));
         for (unsigned op = 0; op < 256; op++) {
             if (!(e[op] & NVME_EFFECTS_CSUPP))
                 continue;
             const char *name = set == 0 ? admin_name(op) : io_name(op);
-            char key[64];
             if (c->o.json) {
+                char key[64];
                 nvme_snprintf(key, sizeof(key), "%s_%u (%s)", set == 0 ? "ACS" : "IOCS", op, name);
                 jw_u64(&w, key, e[op]);
             } else {
@@ -460,7 +507,9 @@ int ctl_cmd_self_test_log(struct ctl *c)
         ctl_out(io, "Self Test Result[%u]:\n", i);
         ctl_out(io, "  Operation Result             : %u (%s)\n", res, dst_result(res));
         ctl_out(io, "  Self Test Code               : %u (%s)\n", r->status >> 4,
-                (r->status >> 4) == 1 ? "short" : (r->status >> 4) == 2 ? "extended" : "other");
+                (r->status >> 4) == 1   ? "short"
+                : (r->status >> 4) == 2 ? "extended"
+                                        : "other");
         ctl_out(io, "  Valid Diagnostic Information : 0x%x\n", r->valid);
         ctl_out(io, "  Power on hours (POH)         : %llu hours\n", (unsigned long long)r->poh);
         if (r->valid & 1u)

@@ -44,72 +44,126 @@ bool nvmectl_parse_u64(const char *s, uint64_t *v)
 /* Option tables                                                       */
 /* ------------------------------------------------------------------ */
 
-#define NUM(s, l, slot) {s, l, K_NUM, slot}
-#define STR(s, l, slot) {s, l, K_STR, slot}
-#define FLG(s, l, slot) {s, l, K_FLAG, slot}
-#define END {0, NULL, 0, 0}
+#define NUM(s, l, slot)                                                                            \
+    {                                                                                              \
+        s, l, K_NUM, slot                                                                          \
+    }
+#define STR(s, l, slot)                                                                            \
+    {                                                                                              \
+        s, l, K_STR, slot                                                                          \
+    }
+#define FLG(s, l, slot)                                                                            \
+    {                                                                                              \
+        s, l, K_FLAG, slot                                                                         \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        0, NULL, 0, 0                                                                              \
+    }
 #define NSID NUM('n', "namespace-id", N_NSID)
 
 static const struct ctl_optdef o_none[] = {END};
 static const struct ctl_optdef o_human[] = {FLG('H', "human-readable", F_HUMAN), END};
 static const struct ctl_optdef o_ns[] = {NSID, END};
 static const struct ctl_optdef o_ns_human[] = {NSID, FLG('H', "human-readable", F_HUMAN), END};
-static const struct ctl_optdef o_rw[] = {
-    NSID, NUM('s', "start-block", N_SLBA), NUM('c', "block-count", N_COUNT),
-    NUM('p', "pattern", N_PATTERN), STR('t', "text", S_TEXT), STR('f', "file", S_FILE),
-    STR('d', "data", S_FILE), FLG(0, "fua", F_FUA), FLG('l', "limited-retry", F_LR), END};
-static const struct ctl_optdef o_verify[] = {NSID, NUM('s', "start-block", N_SLBA),
+static const struct ctl_optdef o_rw[] = {NSID,
+                                         NUM('s', "start-block", N_SLBA),
+                                         NUM('c', "block-count", N_COUNT),
+                                         NUM('p', "pattern", N_PATTERN),
+                                         STR('t', "text", S_TEXT),
+                                         STR('f', "file", S_FILE),
+                                         STR('d', "data", S_FILE),
+                                         FLG(0, "fua", F_FUA),
+                                         FLG('l', "limited-retry", F_LR),
+                                         END};
+static const struct ctl_optdef o_verify[] = {NSID,
+                                             NUM('s', "start-block", N_SLBA),
                                              NUM('c', "block-count", N_COUNT),
                                              NUM('k', "seed", N_SEED),
-                                             NUM('o', "offset", N_OFFSET), END};
-static const struct ctl_optdef o_range[] = {NSID, NUM('s', "start-block", N_SLBA),
+                                             NUM('o', "offset", N_OFFSET),
+                                             END};
+static const struct ctl_optdef o_range[] = {NSID,
+                                            NUM('s', "start-block", N_SLBA),
                                             NUM('c', "block-count", N_COUNT),
                                             FLG('f', "force-unit-access", F_FUA),
                                             FLG(0, "fua", F_FUA),
                                             FLG('l', "limited-retry", F_LR),
-                                            FLG('d', "deac", F_DEAC), END};
-static const struct ctl_optdef o_dsm[] = {
-    NSID, STR('s', "slbs", S_SLBAS), STR('b', "blocks", S_BLOCKS), FLG('d', "ad", F_AD),
-    FLG('r', "idr", F_IDR), FLG('w', "idw", F_IDW), END};
+                                            FLG('d', "deac", F_DEAC),
+                                            END};
+static const struct ctl_optdef o_dsm[] = {NSID,
+                                          STR('s', "slbs", S_SLBAS),
+                                          STR('b', "blocks", S_BLOCKS),
+                                          FLG('d', "ad", F_AD),
+                                          FLG('r', "idr", F_IDR),
+                                          FLG('w', "idw", F_IDW),
+                                          END};
 static const struct ctl_optdef o_list_ns[] = {NSID, FLG('a', "all", F_ALL), END};
 static const struct ctl_optdef o_list_ctrl[] = {NSID, NUM('c', "cntid", N_CNTID), END};
-static const struct ctl_optdef o_get_feat[] = {
-    NSID, NUM('f', "feature-id", N_FID), STR('s', "sel", S_SEL), NUM('c', "cdw11", N_VALUE),
-    NUM('l', "data-len", N_LEN), FLG('H', "human-readable", F_HUMAN), END};
-static const struct ctl_optdef o_set_feat[] = {
-    NSID, NUM('f', "feature-id", N_FID), NUM('v', "value", N_VALUE), NUM(0, "cdw12", N_CDW12),
-    FLG('s', "save", F_SAVE), NUM('p', "pattern", N_PATTERN), STR('t', "text", S_TEXT),
-    STR('d', "data", S_FILE), NUM('l', "data-len", N_LEN), END};
+static const struct ctl_optdef o_get_feat[] = {NSID,
+                                               NUM('f', "feature-id", N_FID),
+                                               STR('s', "sel", S_SEL),
+                                               NUM('c', "cdw11", N_VALUE),
+                                               NUM('l', "data-len", N_LEN),
+                                               FLG('H', "human-readable", F_HUMAN),
+                                               END};
+static const struct ctl_optdef o_set_feat[] = {NSID,
+                                               NUM('f', "feature-id", N_FID),
+                                               NUM('v', "value", N_VALUE),
+                                               NUM(0, "cdw12", N_CDW12),
+                                               FLG('s', "save", F_SAVE),
+                                               NUM('p', "pattern", N_PATTERN),
+                                               STR('t', "text", S_TEXT),
+                                               STR('d', "data", S_FILE),
+                                               NUM('l', "data-len", N_LEN),
+                                               END};
 static const struct ctl_optdef o_error_log[] = {NUM('e', "log-entries", N_ENTRIES), END};
 static const struct ctl_optdef o_effects[] = {NUM('c', "csi", N_CSI), END};
-static const struct ctl_optdef o_get_log[] = {
-    NSID, NUM('i', "log-id", N_LID), NUM('l', "log-len", N_LEN), NUM('L', "lpo", N_LPO),
-    NUM(0, "lsp", N_LSP), NUM('S', "lsi", N_LSI), NUM(0, "csi", N_CSI),
-    FLG('r', "rae", F_RAE), END};
-static const struct ctl_optdef o_format[] = {
-    NSID, NUM('l', "lbaf", N_LBAF), NUM('s', "ses", N_SES), NUM('i', "pi", N_PI),
-    FLG('p', "pil", F_PIL), FLG('m', "ms", F_MSET), FLG(0, "force", F_FORCE), END};
+static const struct ctl_optdef o_get_log[] = {NSID,
+                                              NUM('i', "log-id", N_LID),
+                                              NUM('l', "log-len", N_LEN),
+                                              NUM('L', "lpo", N_LPO),
+                                              NUM(0, "lsp", N_LSP),
+                                              NUM('S', "lsi", N_LSI),
+                                              NUM(0, "csi", N_CSI),
+                                              FLG('r', "rae", F_RAE),
+                                              END};
+static const struct ctl_optdef o_format[] = {NSID,
+                                             NUM('l', "lbaf", N_LBAF),
+                                             NUM('s', "ses", N_SES),
+                                             NUM('i', "pi", N_PI),
+                                             FLG('p', "pil", F_PIL),
+                                             FLG('m', "ms", F_MSET),
+                                             FLG(0, "force", F_FORCE),
+                                             END};
 static const struct ctl_optdef o_self_test[] = {NSID, STR('s', "self-test-code", S_STC), END};
 static const struct ctl_optdef o_sanitize[] = {
-    STR('a', "sanact", S_SANACT), FLG('u', "ause", F_AUSE), NUM('p', "owpass", N_OWPASS),
-    FLG('i', "oipbp", F_OIPBP), FLG('D', "no-dealloc", F_NODAS), NUM(0, "ovrpat", N_OVRPAT),
+    STR('a', "sanact", S_SANACT),    FLG('u', "ause", F_AUSE),
+    NUM('p', "owpass", N_OWPASS),    FLG('i', "oipbp", F_OIPBP),
+    FLG('D', "no-dealloc", F_NODAS), NUM(0, "ovrpat", N_OVRPAT),
+    FLG(0, "force", F_FORCE),        END};
+static const struct ctl_optdef o_fw_dl[] = {STR('f', "fw", S_FILE),
+                                            NUM('o', "offset", N_OFFSET),
+                                            NUM('x', "xfer", N_XFER),
+                                            NUM('p', "pattern", N_PATTERN),
+                                            NUM('l', "length", N_LEN),
+                                            STR('t', "text", S_TEXT),
+                                            END};
+static const struct ctl_optdef o_fw_commit[] = {
+    NUM('s', "slot", N_SLOT), NUM('a', "action", N_ACTION), FLG('b', "bpid", F_BPID),
     FLG(0, "force", F_FORCE), END};
-static const struct ctl_optdef o_fw_dl[] = {
-    STR('f', "fw", S_FILE), NUM('o', "offset", N_OFFSET), NUM('x', "xfer", N_XFER),
-    NUM('p', "pattern", N_PATTERN), NUM('l', "length", N_LEN), STR('t', "text", S_TEXT), END};
-static const struct ctl_optdef o_fw_commit[] = {NUM('s', "slot", N_SLOT),
-                                                NUM('a', "action", N_ACTION),
-                                                FLG('b', "bpid", F_BPID),
-                                                FLG(0, "force", F_FORCE), END};
 static const struct ctl_optdef o_force[] = {FLG(0, "force", F_FORCE), END};
 static const struct ctl_optdef o_zones[] = {NSID, NUM('s', "start-lba", N_SLBA),
                                             NUM('d', "descs", N_COUNT), END};
 static const struct ctl_optdef o_zone_send[] = {NSID, NUM('s', "start-lba", N_SLBA),
                                                 STR('z', "zsa", S_ZSA),
                                                 FLG('a', "select-all", F_ALL), END};
-static const struct ctl_optdef o_zone_append[] = {
-    NSID, NUM('s', "zslba", N_SLBA), NUM('c', "block-count", N_COUNT),
-    NUM('p', "pattern", N_PATTERN), STR('t', "text", S_TEXT), STR('d', "data", S_FILE), END};
+static const struct ctl_optdef o_zone_append[] = {NSID,
+                                                  NUM('s', "zslba", N_SLBA),
+                                                  NUM('c', "block-count", N_COUNT),
+                                                  NUM('p', "pattern", N_PATTERN),
+                                                  STR('t', "text", S_TEXT),
+                                                  STR('d', "data", S_FILE),
+                                                  END};
 
 struct ctl_cmd {
     const char *name;
@@ -137,7 +191,8 @@ static const struct ctl_cmd cmds[] = {
     {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES]  Error Information log", false},
     {"fw-log", ctl_cmd_fw_log, o_none, "Firmware Slot Information log", false},
     {"changed-ns-list-log", ctl_cmd_changed_ns, o_none, "Changed Namespace List log", false},
-    {"effects-log", ctl_cmd_effects_log, o_effects, "[--csi CSI]  Commands Supported and Effects", false},
+    {"effects-log", ctl_cmd_effects_log, o_effects, "[--csi CSI]  Commands Supported and Effects",
+     false},
     {"self-test-log", ctl_cmd_self_test_log, o_none, "Device Self-test log", false},
     {"get-log", ctl_cmd_get_log, o_get_log,
      "-i LID -l LEN [--lpo OFFSET] [--lsp V] [--lsi V] [--rae] [-n NSID]", false},
@@ -149,15 +204,16 @@ static const struct ctl_cmd cmds[] = {
     {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID -s LBA [-c COUNT]  Verify command", false},
     {"compare", ctl_cmd_compare, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f)", false},
     {"dsm", ctl_cmd_dsm, o_dsm, "-n NSID -s LBA[,LBA..] -b N[,N..] [--ad] [--idr] [--idw]", false},
-    {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID -s LBA [-c COUNT] [--deac] [--fua]", false},
+    {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID -s LBA [-c COUNT] [--deac] [--fua]",
+     false},
     {"format", ctl_cmd_format, o_format,
      "-n NSID|0xffffffff [--lbaf N] [--ses 0|1|2] [--pi N] [--pil] [--ms] --force", false},
-    {"device-self-test", ctl_cmd_self_test, o_self_test,
-     "[-n NSID] -s short|extended|abort", false},
+    {"device-self-test", ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|abort",
+     false},
     {"sanitize", ctl_cmd_sanitize, o_sanitize,
      "-a exit-failure|block|overwrite|crypto [--ause] [--owpass N] [--ovrpat V] --force", false},
-    {"fw-download", ctl_cmd_fw_download, o_fw_dl,
-     "(-p BYTE -l LEN | -t TEXT@f) [--offset N]", false},
+    {"fw-download", ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset N]",
+     false},
     {"fw-commit", ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b] --force", false},
     {"reset", ctl_cmd_reset, o_none, "controller reset", false},
     {"subsystem-reset", ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset", false},
@@ -195,8 +251,9 @@ void nvmectl_usage(const struct nvmectl_io *io)
     ctl_out(io, "usage: nvmectl <command> [options] [-o normal|json]\n"
                 "  info | ready | list | smart\n"
                 "  read   -n NSID -s LBA [-c COUNT]\n");
-    ctl_out(io, "  write  -n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT%s) [--fua]\n"
-                "  flush  -n NSID\n",
+    ctl_out(io,
+            "  write  -n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT%s) [--fua]\n"
+            "  flush  -n NSID\n",
             io->read_file != NULL ? " | -f FILE" : "");
     ctl_out(io, "  verify -n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]\n");
     ctl_out(io, "nvme-cli commands%s:\n", io->read_file != NULL ? " (FILE: -f or -d)" : "");

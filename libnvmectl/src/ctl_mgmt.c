@@ -55,8 +55,10 @@ int ctl_cmd_self_test(struct ctl *c)
     static const struct {
         const char *name;
         uint8_t stc;
-    } codes[] = {{"short", NVME_DST_SHORT}, {"extended", NVME_DST_EXTENDED},
-                 {"vendor", NVME_DST_VENDOR}, {"abort", NVME_DST_ABORT}};
+    } codes[] = {{"short", NVME_DST_SHORT},
+                 {"extended", NVME_DST_EXTENDED},
+                 {"vendor", NVME_DST_VENDOR},
+                 {"abort", NVME_DST_ABORT}};
     const char *s = c->o.str[S_STC];
     uint8_t stc = 0;
     uint64_t v;
@@ -83,7 +85,7 @@ int ctl_cmd_sanitize(struct ctl *c)
         const char *name;
         uint8_t act;
     } acts[] = {{"exit-failure", NVME_SANACT_EXIT_FAILURE}, {"block", NVME_SANACT_BLOCK},
-                {"start-block-erase", NVME_SANACT_BLOCK}, {"overwrite", NVME_SANACT_OVERWRITE},
+                {"start-block-erase", NVME_SANACT_BLOCK},   {"overwrite", NVME_SANACT_OVERWRITE},
                 {"start-overwrite", NVME_SANACT_OVERWRITE}, {"crypto", NVME_SANACT_CRYPTO},
                 {"start-crypto-erase", NVME_SANACT_CRYPTO}};
     const char *s = c->o.str[S_SANACT];
@@ -176,7 +178,8 @@ int ctl_cmd_fw_commit(struct ctl *c)
     if (rc > 0 && NVME_SF_SCT((unsigned)rc) == 1 &&
         (NVME_SF_SC((unsigned)rc) == 0x0b || NVME_SF_SC((unsigned)rc) == 0x10 ||
          NVME_SF_SC((unsigned)rc) == 0x11)) {
-        ctl_out(c->io, "%s: fw-commit: %s: the new firmware runs after that reset (nvmectl reset)\n",
+        ctl_out(c->io,
+                "%s: fw-commit: %s: the new firmware runs after that reset (nvmectl reset)\n",
                 ctl_dev(c->io), nvme_status_name((uint16_t)rc));
         return rc;
     }

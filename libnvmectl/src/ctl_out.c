@@ -31,9 +31,9 @@ int ctl_fail(const struct ctl *c, uint32_t nsid, const char *what, int rc)
     else
         nvme_snprintf(who, sizeof(who), "%s", ctl_dev(c->io));
     if (rc > 0)
-        ctl_out(c->io, "%s: %s: %s (SCT %x SC %02x%s)\n", who, what,
-                nvme_status_name((uint16_t)rc), NVME_SF_SCT((unsigned)rc),
-                NVME_SF_SC((unsigned)rc), NVME_SF_DNR((unsigned)rc) ? ", DNR" : "");
+        ctl_out(c->io, "%s: %s: %s (SCT %x SC %02x%s)\n", who, what, nvme_status_name((uint16_t)rc),
+                NVME_SF_SCT((unsigned)rc), NVME_SF_SC((unsigned)rc),
+                NVME_SF_DNR((unsigned)rc) ? ", DNR" : "");
     else if (rc == NVME_ERR_UNSUPPORTED)
         ctl_out(c->io, "%s: %s: not supported by this controller\n", who, what);
     else
@@ -73,8 +73,7 @@ static uint64_t div10(uint64_t *v)
     uint16_t l[4] = {(uint16_t)*v, (uint16_t)(*v >> 16), (uint16_t)(*v >> 32),
                      (uint16_t)(*v >> 48)};
     unsigned r = nvme_divmod10_limbs(l, 4);
-    *v = (uint64_t)l[0] | ((uint64_t)l[1] << 16) | ((uint64_t)l[2] << 32) |
-         ((uint64_t)l[3] << 48);
+    *v = (uint64_t)l[0] | ((uint64_t)l[1] << 16) | ((uint64_t)l[2] << 32) | ((uint64_t)l[3] << 48);
     return r;
 }
 
@@ -175,8 +174,8 @@ const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc)
         return NULL;
     }
     uint64_t nsid = c->o.num[N_NSID];
-    const struct nvme_ns_info *ns =
-        nsid <= 0xffffffffu ? nvme_ns_find(c->ctrl, (uint32_t)nsid) : NULL;
+    const struct nvme_ns_info *ns = nsid <= 0xffffffffu ? nvme_ns_find(c->ctrl, (uint32_t)nsid)
+                                                        : NULL;
     if (ns == NULL) {
         ctl_out(c->io, "%s: no active namespace %llu\n", ctl_dev(c->io), (unsigned long long)nsid);
         *rc = NVME_ERR_NOENT;
