@@ -230,6 +230,7 @@ static void id_ctrl_every_field_json_and_text(void **state)
     assert_non_null(json_get("subnqn"));
     assert_non_null(json_get("tnvmcap"));
     assert_non_null(json_get("sanicap"));
+    assert_non_null(json_get("ofcs"));
     assert_non_null(json_get("psds.2.max_power"));
     assert_non_null(json_get("psds.0.entry_lat"));
     assert_null(json_get("psds.3"));
