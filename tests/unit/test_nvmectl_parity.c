@@ -278,6 +278,29 @@ static void id_ns_lists_formats_and_marks_the_one_in_use(void **state)
     fx_stop(&f);
 }
 
+static void id_ns_shows_64_formats_with_index_above_16_in_use(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nlbaf = 63;
+    f.ns[0].flbas_index = 40;
+    fx_start(&f);
+    ok(&f, "id-ns -n 1 -o json");
+    assert_int_equal(jnum("nlbaf"), 63);
+    assert_int_equal(jnum("lbafs.40.ds"), 9);
+    assert_int_equal(jnum("lbafs.40.ms"), 0);
+    assert_non_null(json_get("lbafs.63.ds"));
+    assert_null(json_get("lbafs.64"));
+    ok(&f, "id-ns -n 1");
+    expect("lbaf 63 : ");
+    expect("lbaf 40 : ms:0   lbads:9  rp:0 (in use)");
+    char *first = strstr(out.text, "(in use)");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "(in use)"));
+    fx_stop(&f);
+}
+
 static void ns_descs_list_ns_list_ctrl(void **state)
 {
     (void)state;
@@ -742,6 +765,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(id_ctrl_every_field_json_and_text),
         cmocka_unit_test(id_ns_lists_formats_and_marks_the_one_in_use),
+        cmocka_unit_test(id_ns_shows_64_formats_with_index_above_16_in_use),
         cmocka_unit_test(ns_descs_list_ns_list_ctrl),
         cmocka_unit_test(get_and_set_features),
         cmocka_unit_test(smart_log_every_field),
