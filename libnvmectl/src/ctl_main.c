@@ -185,9 +185,9 @@ static const struct ctl_cmd cmds[] = {
     {"list-ns", ctl_cmd_list_ns, o_list_ns, "[-n START]  active NSIDs", false},
     {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
-     "-f FID [-s current|default|saved|supported] [-c CDW11] [-n NSID] [-H]", false},
+     "-f FID [-s current|default|saved|supported] [-c CDW11] [-n N] [-H]", false},
     {"set-feature", ctl_cmd_set_feature, o_set_feat,
-     "-f FID [-v VALUE] [--cdw12 V] [--save] [-n NSID] [-p BYTE | -t TEXT@d]", false},
+     "-f FID [-v V] [--cdw12 V] [--save] [-n N] [-p B | -t T@d]", false},
     {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES]  Error Information log", false},
     {"fw-log", ctl_cmd_fw_log, o_none, "Firmware Slot Information log", false},
     {"changed-ns-list-log", ctl_cmd_changed_ns, o_none, "Changed Namespace List log", false},
@@ -195,7 +195,7 @@ static const struct ctl_cmd cmds[] = {
      false},
     {"self-test-log", ctl_cmd_self_test_log, o_none, "Device Self-test log", false},
     {"get-log", ctl_cmd_get_log, o_get_log,
-     "-i LID -l LEN [--lpo OFFSET] [--lsp V] [--lsi V] [--rae] [-n NSID]", false},
+     "-i LID -l LEN [--lpo OFF] [--lsp V] [--lsi V] [--rae] [-n N]", false},
     {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true},
     {"write", ctl_cmd_write, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]", true},
     {"flush", ctl_cmd_flush, o_ns, "-n NSID", true},
@@ -207,11 +207,11 @@ static const struct ctl_cmd cmds[] = {
     {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID -s LBA [-c COUNT] [--deac] [--fua]",
      false},
     {"format", ctl_cmd_format, o_format,
-     "-n NSID|0xffffffff [--lbaf N] [--ses 0|1|2] [--pi N] [--pil] [--ms] --force", false},
+     "-n NSID [--lbaf N] [--ses 0-2] [--pi N] [--pil] [--ms] --force", false},
     {"device-self-test", ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|abort",
      false},
     {"sanitize", ctl_cmd_sanitize, o_sanitize,
-     "-a exit-failure|block|overwrite|crypto [--ause] [--owpass N] [--ovrpat V] --force", false},
+     "-a exit-failure|block|overwrite|crypto [--ause] [...] --force", false},
     {"fw-download", ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset N]",
      false},
     {"fw-commit", ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b] --force", false},
@@ -221,7 +221,7 @@ static const struct ctl_cmd cmds[] = {
     {"zone-mgmt-send", ctl_cmd_zone_mgmt_send, o_zone_send,
      "-n NSID -s ZSLBA -z open|close|finish|reset [-a]  (zns)", false},
     {"zone-append", ctl_cmd_zone_append, o_zone_append,
-     "-n NSID -s ZSLBA [-c COUNT] (-p BYTE | -t TEXT@d)  (zns)", false},
+     "-n NSID -s ZSLBA [-c N] (-p BYTE | -t TEXT@d)  (zns)", false},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -229,21 +229,24 @@ static const struct ctl_cmd cmds[] = {
  * on hosts without files. */
 static void help_line(const struct nvmectl_io *io, const char *name, const char *help)
 {
-    char line[CTL_LINE];
-    size_t n = (size_t)nvme_snprintf(line, sizeof(line), "  %-19s ", name);
-    for (const char *h = help; *h != '\0' && n + 16 < sizeof(line); h++) {
+    char text[CTL_LINE];
+    size_t n = 0;
+    for (const char *h = help; *h != '\0' && n + 16 < sizeof(text); h++) {
         if (*h != '@') {
-            line[n++] = *h;
+            text[n++] = *h;
             continue;
         }
         if (h[1] != '\0' && io->read_file != NULL)
-            n += (size_t)nvme_snprintf(line + n, sizeof(line) - n, " | -%c FILE", h[1]);
+            n += (size_t)nvme_snprintf(text + n, sizeof(text) - n, " | -%c FILE", h[1]);
         if (h[1] != '\0')
             h++;
     }
-    line[n++] = '\n';
-    line[n] = '\0';
-    io->print(io->arg, line);
+    text[n] = '\0';
+    /* Within 80 columns (EXOS's shell): long ones on a line of their own. */
+    if (22u + n < 80u)
+        ctl_out(io, "  %-19s %s\n", name, text);
+    else
+        ctl_out(io, "  %s\n      %s\n", name, text);
 }
 
 void nvmectl_usage(const struct nvmectl_io *io)

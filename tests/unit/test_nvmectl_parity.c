@@ -757,6 +757,12 @@ static void usage_errors(void **state)
     assert_int_equal(run(&f, "help"), 0);
     expect("id-ctrl");
     expect("zone-append");
+    for (const char *p = out.text; *p != '\0';) { /* EXOS's shell: 80 columns */
+        size_t len = strcspn(p, "\n");
+        if (len >= 80)
+            fail_msg("usage line of %zu columns: %.*s", len, (int)len, p);
+        p += len + (p[len] == '\n');
+    }
     fx_stop(&f);
 }
 
