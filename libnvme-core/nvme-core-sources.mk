@@ -62,7 +62,15 @@ NVME_CORE_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvme-core/src/fmt.c
 NVME_CORE_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvme-core/include
 
-NVMECTL_SOURCES := $(NVME_CORE_ROOT)/libnvmectl/src/nvmectl.c
+NVMECTL_SOURCES := \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_main.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_out.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_json.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_identify.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_logs.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_features.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_io.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_mgmt.c
 NVMECTL_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvmectl/include $(NVME_CORE_INCLUDE_DIRS)
 
 # clang has no -ftree-loop-distribute-patterns (and warns about it).

@@ -4,21 +4,24 @@
  * the QEMU harness kernel and the EXOS shell command.  Freestanding: it
  * prints through a callback and owns no memory.
  *
- * Commands (field names follow nvme-cli where one has the same meaning):
- *   info                         controller registers and Identify data
- *   ready                        whether the controller is up
- *   list                         every active namespace
- *   smart                        SMART / Health Information log
- *   read  -n NSID -s LBA [-c N]  hex dump of N blocks (default 1)
- *   write -n NSID -s LBA [-c N] (-p BYTE | -t TEXT | -f FILE)
- *                                write N blocks of a byte pattern, of a
- *                                text signature (zero padded), or of a
- *                                file's bytes (when the host can read files)
- *   flush -n NSID                Flush (volatile write cache to media)
- *   verify -n NSID -s LBA -c N [-k SEED]
- *                                write a pattern unique to each block and
- *                                SEED, read it back, compare (a self-test)
- * Unlike nvme-cli, -c counts blocks from 1, not from 0.
+ * Commands (nvme-cli 2.x names, options and JSON keys where one has the
+ * same meaning; `nvmectl help` lists them with their options, README.md
+ * sets them beside nvme-cli's):
+ *   info, ready, list, smart          the first eight, kept as they were,
+ *   read, write [--fua], flush,       `verify` is nvmectl's write/read-back
+ *   verify                            self-test
+ *   id-ctrl [-H], id-ns -n [-H], ns-descs, list-ns, list-ctrl
+ *   get-feature -f FID [-s SEL], set-feature -f FID [-v V] [--save]
+ *   smart-log, error-log, fw-log, changed-ns-list-log, effects-log,
+ *   self-test-log, get-log -i LID -l LEN [--lpo OFF] [--rae]
+ *   nvm-verify, compare, dsm --ad -s LBAS -b COUNTS, write-zeroes [--deac]
+ *   format, device-self-test, sanitize, fw-download, fw-commit, reset,
+ *   subsystem-reset (format, sanitize, fw-commit and subsystem-reset
+ *   refuse without --force, which passes NVME_CONFIRM_DESTROY)
+ *   report-zones, zone-mgmt-send, zone-append (also as "zns <cmd>")
+ * Every command takes -o normal|json.  Unlike nvme-cli, -c counts blocks
+ * from 1, not from 0.  Freestanding and allocation free: structures and
+ * data go through the caller's scratch buffer (io->buf).
  */
 #ifndef NVMECTL_H
 #define NVMECTL_H
@@ -33,7 +36,8 @@ struct nvmectl_io {
     /* Prints text (may hold several lines, '\n' separated). */
     void (*print)(void *arg, const char *text);
     void *arg;
-    /* Scratch buffer for read/write/verify/smart: dword aligned, mappable
+    /* Scratch buffer for data and for the structures the commands read
+     * (Identify, logs; id-ctrl needs about 6 KiB): dword aligned, mappable
      * by the OSAL's dma_map.  Transfers larger than it are refused. */
     void *buf;
     size_t buf_len;
@@ -50,7 +54,7 @@ struct nvmectl_io {
  * NVME_ERR_INVAL for a usage error, which also prints the usage). */
 int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, char **argv);
 
-/* Splits `line` in place at blanks (at most 16 words) and runs it with
+/* Splits `line` in place at blanks (at most 24 words) and runs it with
  * nvmectl_main().  A leading "nvmectl" word is skipped. */
 int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line);
 

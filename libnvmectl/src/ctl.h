@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl.h - what the files of libnvmectl share (not installed): the parsed
+ * options, the per-command context, the output helpers and the JSON
+ * writer.  Every file is freestanding: nvme_fmt.h instead of libc.
+ */
+#ifndef NVMECTL_CTL_H
+#define NVMECTL_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nvme/nvme.h"
+#include "nvme/nvme_fmt.h"
+#include "nvme/nvmectl.h"
+
+#define CTL_LINE 256
+
+/* Numeric option slots. */
+enum ctl_num {
+    N_NSID,
+    N_SLBA,
+    N_COUNT,
+    N_PATTERN,
+    N_SEED,
+    N_OFFSET,
+    N_FID,
+    N_VALUE,
+    N_CDW12,
+    N_LEN,
+    N_LID,
+    N_LSP,
+    N_LSI,
+    N_LPO,
+    N_CSI,
+    N_LBAF,
+    N_SES,
+    N_PI,
+    N_OWPASS,
+    N_OVRPAT,
+    N_SLOT,
+    N_ACTION,
+    N_ENTRIES,
+    N_CNTID,
+    N_XFER,
+    N__COUNT
+};
+/* String option slots (names or lists, interpreted by the command). */
+enum ctl_str {
+    S_TEXT,
+    S_FILE,
+    S_SLBAS,
+    S_BLOCKS,
+    S_SEL,
+    S_STC,
+    S_SANACT,
+    S_ZSA,
+    S_OUTPUT,
+    S__COUNT
+};
+/* Flags. */
+enum ctl_flag {
+    F_AD,
+    F_IDR,
+    F_IDW,
+    F_DEAC,
+    F_FUA,
+    F_LR,
+    F_FORCE,
+    F_SAVE,
+    F_RAE,
+    F_HUMAN,
+    F_ALL,
+    F_AUSE,
+    F_NODAS,
+    F_OIPBP,
+    F_PIL,
+    F_MSET,
+    F_BPID,
+    F__COUNT
+};
+
+enum ctl_kind { K_NUM, K_STR, K_FLAG };
+struct ctl_optdef {
+    char sh;         /* short letter, 0: long only */
+    const char *lng; /* long name without "--" */
+    uint8_t kind;    /* enum ctl_kind */
+    uint8_t slot;    /* enum ctl_num / ctl_str / ctl_flag */
+};
+
+struct ctl_opts {
+    uint64_t num[N__COUNT];
+    uint32_t has_num; /* bit per enum ctl_num */
+    const char *str[S__COUNT];
+    uint32_t flags; /* bit per enum ctl_flag */
+    bool json;      /* -o json */
+};
+
+struct ctl {
+    struct nvme_ctrl *ctrl;
+    const struct nvmectl_io *io;
+    struct ctl_opts o;
+    const char *cmd;
+};
+
+static inline bool has(const struct ctl *c, enum ctl_num n) { return (c->o.has_num >> n) & 1u; }
+static inline bool flag(const struct ctl *c, enum ctl_flag f) { return (c->o.flags >> f) & 1u; }
+
+/* Output (ctl_out.c). */
+void ctl_out(const struct nvmectl_io *io, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *ctl_dev(const struct nvmectl_io *io);
+/* Reports a failed call: "nvme0n1: dsm: <status name> (SCT x SC yy)", the
+ * namespace named when nsid is one (0 / NVME_NSID_ALL: the controller).
+ * Returns rc (NVME_ERR_INVAL when rc is 0). */
+int ctl_fail(const struct ctl *c, uint32_t nsid, const char *what, int rc);
+/* "134217728 bytes (128.0 MiB)" */
+void ctl_fmt_size(char *buf, size_t len, uint64_t bytes);
+/* Copies at most n bytes of device text, stops at NUL, trailing blanks
+ * removed, non-printables as '.'. */
+void ctl_text(char *dst, size_t dlen, const char *src, size_t n);
+/* Lower-case hex of n bytes. */
+void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n);
+void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint64_t base);
+/* Requires -n, finds a usable namespace; prints why not. */
+const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc);
+/* "-n NSID" given and plausible, 0 when absent; false on a bad value. */
+uint32_t ctl_nsid_or(const struct ctl *c, uint32_t dflt);
+/* Announces a usage error and returns NVME_ERR_INVAL. */
+int ctl_usage_err(const struct ctl *c, const char *msg);
+/* Success message of commands that move no data: text or {"result":...}. */
+int ctl_done(const struct ctl *c, uint32_t nsid, const char *what);
+/* Whether `count` blocks of 2^lbads bytes fit `copies` times in the
+ * scratch buffer after `offset`. */
+bool ctl_fits(const struct nvmectl_io *io, uint64_t offset, uint64_t count, unsigned lbads,
+              unsigned copies);
+/* Fills buf (len bytes) from -p / -t / -f; false (message printed) when
+ * none or several are given or the file cannot be read. */
+bool ctl_fill_data(struct ctl *c, uint8_t *buf, size_t len, int *rc);
+
+/* `len` bytes at `off` of the caller's scratch buffer (8-byte aligned
+ * start), or NULL with a message when it is too small. */
+void *ctl_scratch(const struct ctl *c, size_t off, size_t len);
+
+/* JSON writer (ctl_json.c): streams through io->print, nesting at most
+ * JW_DEPTH levels; strings escaped (device text may hold anything). */
+#define JW_DEPTH 8
+struct jw {
+    const struct nvmectl_io *io;
+    unsigned depth;
+    bool first[JW_DEPTH];
+};
+void jw_begin(struct jw *w, const struct nvmectl_io *io); /* "{" */
+void jw_end(struct jw *w);                                /* closes all, "}\n" */
+void jw_obj(struct jw *w, const char *key);               /* key NULL inside an array */
+void jw_arr(struct jw *w, const char *key);
+void jw_close_obj(struct jw *w);
+void jw_close_arr(struct jw *w);
+void jw_u64(struct jw *w, const char *key, uint64_t v);
+void jw_i64(struct jw *w, const char *key, int64_t v);
+void jw_u128(struct jw *w, const char *key, const uint8_t le[16]);
+void jw_str(struct jw *w, const char *key, const char *s);
+void jw_strn(struct jw *w, const char *key, const char *s, size_t n);
+void jw_bool(struct jw *w, const char *key, bool v);
+/* Bytes as one lower-case hex string. */
+void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n);
+
+/* Command implementations, one file per family. */
+int ctl_cmd_info(struct ctl *c);
+int ctl_cmd_ready(struct ctl *c);
+int ctl_cmd_list(struct ctl *c);
+int ctl_cmd_id_ctrl(struct ctl *c);
+int ctl_cmd_id_ns(struct ctl *c);
+int ctl_cmd_ns_descs(struct ctl *c);
+int ctl_cmd_list_ns(struct ctl *c);
+int ctl_cmd_list_ctrl(struct ctl *c);
+int ctl_cmd_smart_log(struct ctl *c);
+int ctl_cmd_error_log(struct ctl *c);
+int ctl_cmd_fw_log(struct ctl *c);
+int ctl_cmd_changed_ns(struct ctl *c);
+int ctl_cmd_effects_log(struct ctl *c);
+int ctl_cmd_self_test_log(struct ctl *c);
+int ctl_cmd_get_log(struct ctl *c);
+int ctl_cmd_get_feature(struct ctl *c);
+int ctl_cmd_set_feature(struct ctl *c);
+int ctl_cmd_read(struct ctl *c);
+int ctl_cmd_write(struct ctl *c);
+int ctl_cmd_flush(struct ctl *c);
+int ctl_cmd_verify(struct ctl *c);
+int ctl_cmd_nvm_verify(struct ctl *c);
+int ctl_cmd_compare(struct ctl *c);
+int ctl_cmd_dsm(struct ctl *c);
+int ctl_cmd_write_zeroes(struct ctl *c);
+int ctl_cmd_report_zones(struct ctl *c);
+int ctl_cmd_zone_mgmt_send(struct ctl *c);
+int ctl_cmd_zone_append(struct ctl *c);
+int ctl_cmd_format(struct ctl *c);
+int ctl_cmd_self_test(struct ctl *c);
+int ctl_cmd_sanitize(struct ctl *c);
+int ctl_cmd_fw_download(struct ctl *c);
+int ctl_cmd_fw_commit(struct ctl *c);
+int ctl_cmd_reset(struct ctl *c);
+int ctl_cmd_subsystem_reset(struct ctl *c);
+
+#endif /* NVMECTL_CTL_H */

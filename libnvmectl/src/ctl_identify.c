@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_identify.c - the controller and namespace views: info, ready, list,
+ * id-ctrl, id-ns, ns-descs, list-ns, list-ctrl.  Field names and JSON keys
+ * are nvme-cli 2.x's (nvme-print-stdout.c / nvme-print-json.c); -H adds
+ * decodes.  Identify data is untrusted: counts are clamped, text is
+ * copied with bounds and non-printables replaced.
+ */
+#include "ctl.h"
+
+/* ------------------------------------------------------------------ */
+/* info, ready, list                                                   */
+/* ------------------------------------------------------------------ */
+
+int ctl_cmd_info(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(c->ctrl);
+    uint64_t cap = in->cap;
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, io);
+        jw_str(&w, "device", ctl_dev(io));
+        jw_u64(&w, "version", in->vs);
+        jw_u64(&w, "cap", cap);
+        jw_u64(&w, "mqes", NVME_CAP_MQES(cap));
+        jw_u64(&w, "max_queue_entries", in->max_queue_entries);
+        jw_u64(&w, "dstrd", NVME_CAP_DSTRD(cap));
+        jw_u64(&w, "to", NVME_CAP_TO(cap));
+        jw_u64(&w, "timeout_ms", in->timeout_ms);
+        jw_u64(&w, "mpsmin", NVME_CAP_MPSMIN(cap));
+        jw_u64(&w, "mpsmax", NVME_CAP_MPSMAX(cap));
+        jw_u64(&w, "page_size", in->page_size);
+        jw_u64(&w, "mdts_bytes", in->mdts_reported);
+        jw_u64(&w, "vid", in->vid);
+        jw_u64(&w, "ssvid", in->ssvid);
+        jw_str(&w, "sn", in->serial);
+        jw_str(&w, "mn", in->model);
+        jw_str(&w, "fr", in->firmware);
+        jw_u64(&w, "nn", in->nn);
+        jw_u64(&w, "active_namespaces", nvme_ns_count(c->ctrl));
+        jw_u64(&w, "oacs", in->oacs);
+        jw_u64(&w, "oncs", in->oncs);
+        jw_u64(&w, "vwc", in->vwc);
+        jw_u64(&w, "io_queues", in->io_queues);
+        jw_u64(&w, "io_queue_entries", in->io_queue_entries);
+        jw_u64(&w, "irq_vectors", in->irq_vectors);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(io, "%s: NVMe controller\n", ctl_dev(io));
+    ctl_out(io, "version         : %u.%u.%u\n", NVME_VS_MJR(in->vs), NVME_VS_MNR(in->vs),
+            NVME_VS_TER(in->vs));
+    ctl_out(io, "cap             : 0x%016llx\n", (unsigned long long)cap);
+    ctl_out(io, "mqes            : %u (max queue depth %u)\n", NVME_CAP_MQES(cap),
+            in->max_queue_entries);
+    ctl_out(io, "dstrd           : %u (doorbell stride %u bytes)\n", NVME_CAP_DSTRD(cap),
+            in->doorbell_stride);
+    ctl_out(io, "to              : %u (timeout %u ms)\n", NVME_CAP_TO(cap), in->timeout_ms);
+    ctl_out(io,
+            "mpsmin          : %u (%u bytes), mpsmax %u (%u bytes), page size in use %u bytes\n",
+            NVME_CAP_MPSMIN(cap), 1u << (12u + NVME_CAP_MPSMIN(cap)), NVME_CAP_MPSMAX(cap),
+            1u << (12u + NVME_CAP_MPSMAX(cap)), in->page_size);
+    if (in->mdts_reported != 0)
+        ctl_out(io, "mdts            : %u bytes (max transfer per command)\n", in->mdts_reported);
+    else
+        ctl_out(io, "mdts            : no limit (core sends at most %u bytes)\n", in->mdts_bytes);
+    ctl_out(io, "vid             : 0x%04x\n", in->vid);
+    ctl_out(io, "ssvid           : 0x%04x\n", in->ssvid);
+    ctl_out(io, "sn              : %s\n", in->serial);
+    ctl_out(io, "mn              : %s\n", in->model);
+    ctl_out(io, "fr              : %s\n", in->firmware);
+    ctl_out(io, "nn              : %u (active namespaces: %u)\n", in->nn, nvme_ns_count(c->ctrl));
+    ctl_out(io, "oacs            : 0x%04x\n", in->oacs);
+    ctl_out(io, "oncs            : 0x%04x\n", in->oncs);
+    ctl_out(io, "vwc             : 0x%02x (volatile write cache %s)\n", in->vwc,
+            (in->vwc & NVME_VWC_PRESENT) ? "present" : "absent");
+    ctl_out(io, "sqes/cqes       : 0x%02x/0x%02x\n", in->sqes, in->cqes);
+    ctl_out(io, "admin queue     : %u entries\n", in->admin_queue_entries);
+    ctl_out(io, "io queues       : %u x %u entries\n", in->io_queues, in->io_queue_entries);
+    if (in->irq_vectors == 0)
+        ctl_out(io, "interrupts      : none (polling)\n");
+    else
+        ctl_out(io, "interrupts      : %u vector(s), %s\n", in->irq_vectors,
+                in->irq_is_intx ? "INTx" : "MSI-X/MSI");
+    ctl_out(io, "irq_count       : %llu\n", (unsigned long long)nvme_ctrl_irq_count(c->ctrl));
+    ctl_out(io, "enabled at start: %s\n", in->enabled_at_start ? "yes (CC.EN was 1)" : "no");
+    return NVME_OK;
+}
+
+int ctl_cmd_ready(struct ctl *c)
+{
+    uint32_t csts = nvme_ctrl_read_csts(c->ctrl);
+    bool up = nvme_ctrl_is_ready(c->ctrl);
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", ctl_dev(c->io));
+        jw_bool(&w, "ready", up);
+        jw_u64(&w, "csts", csts);
+        jw_end(&w);
+    } else {
+        ctl_out(c->io, "%s: %s (CSTS=0x%08x: RDY=%u CFS=%u SHST=%u)\n", ctl_dev(c->io),
+                up ? "controller is up" : "controller is NOT ready", csts, csts & 1u,
+                (csts >> 1) & 1u, (csts >> 2) & 3u);
+    }
+    return up ? NVME_OK : NVME_ERR_STATE;
+}
+
+/* Columns: name, NSID, size in logical blocks, block size in bytes,
+ * capacity in bytes with the binary unit (fits 80 columns). */
+int ctl_cmd_list(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    unsigned n = nvme_ns_count(c->ctrl);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(c->ctrl);
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, io);
+        jw_arr(&w, "Devices");
+    } else {
+        ctl_out(io, "%-12s %-6s %-18s %-6s %s\n", "Node", "NSID", "Blocks(LBAs)", "LBA(B)",
+                "Capacity");
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const struct nvme_ns_info *ns = nvme_ns_at(c->ctrl, i);
+        char node[24], size[64];
+        nvme_snprintf(node, sizeof(node), "%sn%u", ctl_dev(io), ns->nsid);
+        if (c->o.json) {
+            /* nvme-cli 2.x `list -o json` keys */
+            jw_obj(&w, NULL);
+            jw_u64(&w, "NameSpace", ns->nsid);
+            jw_str(&w, "DevicePath", node);
+            jw_str(&w, "Firmware", in->firmware);
+            jw_str(&w, "ModelNumber", in->model);
+            jw_str(&w, "SerialNumber", in->serial);
+            jw_u64(&w, "UsedBytes", ns->nuse << ns->lbads);
+            jw_u64(&w, "MaximumLBA", ns->nsze);
+            jw_u64(&w, "PhysicalSize", ns->nsze << ns->lbads);
+            jw_u64(&w, "SectorSize", ns->lba_size);
+            if (ns->status != NVME_OK)
+                jw_str(&w, "Unusable", nvme_strerror(ns->status));
+            jw_close_obj(&w);
+            continue;
+        }
+        if (ns->status != NVME_OK && ns->lba_size == 0) {
+            ctl_out(io, "%-12s %-6u unusable: %s\n", node, ns->nsid, nvme_strerror(ns->status));
+            continue;
+        }
+        ctl_fmt_size(size, sizeof(size), ns->nsze << ns->lbads);
+        ctl_out(io, "%-12s %-6u %-18llu %-6u %s%s\n", node, ns->nsid, (unsigned long long)ns->nsze,
+                ns->lba_size, size, ns->status != NVME_OK ? " (unusable)" : "");
+    }
+    if (c->o.json) {
+        jw_close_arr(&w);
+        jw_end(&w);
+    } else {
+        ctl_out(io, "%u namespace(s)\n", n);
+    }
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* id-ctrl                                                             */
+/* ------------------------------------------------------------------ */
+
+enum { H = 1, D = 0 }; /* printed in hex / decimal by nvme-cli */
+struct field {
+    const char *name;
+    uint16_t off;
+    uint8_t size; /* 1, 2, 4 bytes; 16: 128-bit */
+    uint8_t hex;
+};
+#define F(n, sz, hx)                                                                               \
+    {                                                                                              \
+#n, (uint16_t)offsetof(struct nvme_id_ctrl, n), sz, hx                                     \
+    }
+
+static const struct field ctrl_fields[] = {
+    F(vid, 2, H),
+    F(ssvid, 2, H),
+    {"sn", 0, 0, 0},
+    {"mn", 0, 0, 0},
+    {"fr", 0, 0, 0},
+    F(rab, 1, D),
+    {"ieee", 0, 0, 0},
+    F(cmic, 1, H),
+    F(mdts, 1, D),
+    F(cntlid, 2, H),
+    F(ver, 4, H),
+    F(rtd3r, 4, H),
+    F(rtd3e, 4, H),
+    F(oaes, 4, H),
+    F(ctratt, 4, H),
+    F(rrls, 2, H),
+    F(cntrltype, 1, D),
+    {"fguid", 0, 0, 0},
+    F(crdt1, 2, D),
+    F(crdt2, 2, D),
+    F(crdt3, 2, D),
+    F(nvmsr, 1, D),
+    F(vwci, 1, D),
+    F(mec, 1, D),
+    F(oacs, 2, H),
+    F(acl, 1, D),
+    F(aerl, 1, D),
+    F(frmw, 1, H),
+    F(lpa, 1, H),
+    F(elpe, 1, D),
+    F(npss, 1, D),
+    F(avscc, 1, H),
+    F(apsta, 1, H),
+    F(wctemp, 2, D),
+    F(cctemp, 2, D),
+    F(mtfa, 2, D),
+    F(hmpre, 4, D),
+    F(hmmin, 4, D),
+    F(tnvmcap, 16, D),
+    F(unvmcap, 16, D),
+    F(rpmbs, 4, H),
+    F(edstt, 2, D),
+    F(dsto, 1, D),
+    F(fwug, 1, D),
+    F(kas, 2, D),
+    F(hctma, 2, H),
+    F(mntmt, 2, D),
+    F(mxtmt, 2, D),
+    F(sanicap, 4, H),
+    F(hmminds, 4, D),
+    F(hmmaxd, 2, D),
+    F(nsetidmax, 2, D),
+    F(endgidmax, 2, D),
+    F(anatt, 1, D),
+    F(anacap, 1, H),
+    F(anagrpmax, 4, D),
+    F(nanagrpid, 4, D),
+    F(pels, 4, D),
+    F(domainid, 2, D),
+    F(megcap, 16, D),
+    F(sqes, 1, H),
+    F(cqes, 1, H),
+    F(maxcmd, 2, D),
+    F(nn, 4, D),
+    F(oncs, 2, H),
+    F(fuses, 2, H),
+    F(fna, 1, H),
+    F(vwc, 1, H),
+    F(awun, 2, D),
+    F(awupf, 2, D),
+    {"icsvscc", 530, 1, D},
+    F(nwpc, 1, D),
+    F(acwu, 2, D),
+    F(ocfs, 2, H),
+    F(sgls, 4, H),
+    F(mnan, 4, D),
+    F(maxdna, 16, D),
+    F(maxcna, 4, D),
+    {"subnqn", 0, 0, 0},
+    /* NVMe over Fabrics fields (bytes 1792..1805), zero on PCIe */
+    {"ioccsz", 1792, 4, D},
+    {"iorcsz", 1796, 4, D},
+    {"icdoff", 1800, 2, D},
+    {"fcatt", 1802, 1, H},
+    {"msdbd", 1803, 1, D},
+    {"ofcs", 1804, 2, D},
+};
+#undef F
+
+static uint32_t get_le(const uint8_t *p, unsigned size)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint32_t)p[i] << (8u * i);
+    return v;
+}
+
+/* Bit names for -H, bit n = names[n] (NULL: not named). */
+struct bits {
+    const char *field;
+    const char *names[12];
+};
+static const struct bits ctrl_bits[] = {
+    {"cmic", {"multiple ports", "multiple controllers", "SR-IOV", "ANA reporting"}},
+    {"oacs",
+     {"Security Send/Receive", "Format NVM", "Firmware Download/Commit", "Namespace Management",
+      "Device Self-test", "Directives", "NVMe-MI Send/Receive", "Virtualization Management",
+      "Doorbell Buffer Config", "Get LBA Status", "Command and Feature Lockdown"}},
+    {"frmw",
+     {"slot 1 read only", NULL, NULL, NULL, "activation without reset",
+      "multiple update detection"}},
+    {"lpa",
+     {"SMART per namespace", "Commands Supported and Effects log", "extended data for Get Log Page",
+      "Telemetry", "Persistent Event log", "supported log pages", "Telemetry Data Area 4"}},
+    {"oncs",
+     {"Compare", "Write Uncorrectable", "Dataset Management", "Write Zeroes",
+      "Save/Select in features", "Reservations", "Timestamp", "Verify", "Copy"}},
+    {"fna",
+     {"format applies to all namespaces", "secure erase applies to all namespaces",
+      "cryptographic erase", "format of one namespace with NSID FFFFFFFFh"}},
+    {"vwc", {"volatile write cache present"}},
+    {"sanicap", {"Crypto Erase", "Block Erase", "Overwrite"}},
+    {"apsta", {"autonomous power state transitions"}},
+};
+
+static void decode_bits(const struct nvmectl_io *io, const char *field, uint32_t v)
+{
+    for (unsigned i = 0; i < sizeof(ctrl_bits) / sizeof(ctrl_bits[0]); i++) {
+        if (!nvme_streq(ctrl_bits[i].field, field))
+            continue;
+        for (unsigned b = 0; b < 12; b++)
+            if (ctrl_bits[i].names[b] != NULL)
+                ctl_out(io, "  [%2u] %s: %s\n", b, ctrl_bits[i].names[b],
+                        ((v >> b) & 1u) ? "supported" : "not supported");
+    }
+}
+
+static void ps_power(char *b, size_t n, uint32_t val, uint8_t scale)
+{
+    /* scale 1: 0.0001 W, 2: 0.01 W; 0: not reported */
+    if (scale == 1)
+        nvme_snprintf(b, n, "%u.%04uW", val / 10000u, val % 10000u);
+    else if (scale == 2)
+        nvme_snprintf(b, n, "%u.%02uW", val / 100u, val % 100u);
+    else
+        nvme_snprintf(b, n, "-");
+}
+
+static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
+{
+    const struct nvmectl_io *io = c->io;
+    const uint8_t *raw = (const uint8_t *)&id->raw;
+    bool human = flag(c, F_HUMAN);
+    char t[300];
+    ctl_out(io, "NVME Identify Controller:\n");
+    for (unsigned i = 0; i < sizeof(ctrl_fields) / sizeof(ctrl_fields[0]); i++) {
+        const struct field *f = &ctrl_fields[i];
+        if (f->size == 0) {
+            const char *s = "";
+            if (nvme_streq(f->name, "sn"))
+                s = id->serial;
+            else if (nvme_streq(f->name, "mn"))
+                s = id->model;
+            else if (nvme_streq(f->name, "fr"))
+                s = id->firmware;
+            else if (nvme_streq(f->name, "subnqn"))
+                s = id->subnqn;
+            else if (nvme_streq(f->name, "ieee")) {
+                nvme_snprintf(t, sizeof(t), "%02x%02x%02x", id->raw.ieee[2], id->raw.ieee[1],
+                              id->raw.ieee[0]);
+                s = t;
+            } else if (nvme_streq(f->name, "fguid")) {
+                ctl_hex(t, sizeof(t), id->raw.fguid, 16);
+                s = t;
+            }
+            ctl_out(io, "%-10s: %s\n", f->name, s);
+            continue;
+        }
+        if (f->size == 16) {
+            char dec[48];
+            nvme_u128_to_dec(nvme_u128_from_le(raw + f->off), dec, sizeof(dec));
+            ctl_out(io, "%-10s: %s%s\n", f->name, dec,
+                    (nvme_streq(f->name, "tnvmcap") || nvme_streq(f->name, "unvmcap") ||
+                     nvme_streq(f->name, "megcap"))
+                        ? " bytes"
+                        : "");
+            continue;
+        }
+        uint32_t v = get_le(raw + f->off, f->size);
+        if (f->hex)
+            ctl_out(io, "%-10s: 0x%x\n", f->name, v);
+        else
+            ctl_out(io, "%-10s: %u\n", f->name, v);
+        if (!human)
+            continue;
+        if (nvme_streq(f->name, "wctemp") || nvme_streq(f->name, "cctemp"))
+            ctl_out(io, "  [15:0] %d C (%u K)\n", (int)v - 273, v);
+        else if (nvme_streq(f->name, "mdts"))
+            ctl_out(io, "  %u bytes per command%s\n", id->mdts_bytes,
+                    id->mdts_bytes == 0 ? " (no limit)" : "");
+        else if (nvme_streq(f->name, "ver"))
+            ctl_out(io, "  NVMe %u.%u.%u\n", id->ver_major, id->ver_minor, id->ver_tertiary);
+        else if (nvme_streq(f->name, "sqes") || nvme_streq(f->name, "cqes"))
+            ctl_out(io, "  [7:4] max %u bytes, [3:0] required %u bytes\n", 1u << ((v >> 4) & 15u),
+                    1u << (v & 15u));
+        else if (nvme_streq(f->name, "frmw"))
+            ctl_out(io, "  [3:1] %u firmware slot(s)\n", (v >> 1) & 7u);
+        else
+            decode_bits(io, f->name, v);
+    }
+    for (unsigned p = 0; p < id->power_states && p < 32; p++) {
+        const struct nvme_power_state *ps = &id->ps[p];
+        char mp[24], idle[24], act[24];
+        ps_power(mp, sizeof(mp), ps->mp, ps->mxps ? 1 : 2);
+        ps_power(idle, sizeof(idle), ps->idlp, ps->ips);
+        ps_power(act, sizeof(act), ps->actp, ps->aps);
+        ctl_out(io, "ps %4u : mp:%s %soperational enlat:%u exlat:%u rrt:%u rrl:%u\n", p, mp,
+                ps->nops ? "non-" : "", ps->enlat, ps->exlat, ps->rrt, ps->rrl);
+        ctl_out(io, "          rwt:%u rwl:%u idle_power:%s active_power:%s\n", ps->rwt, ps->rwl,
+                idle, act);
+        if (human)
+            ctl_out(io, "          (enlat/exlat in microseconds, power in watts)\n");
+    }
+}
+
+static void id_ctrl_json(struct ctl *c, const struct nvme_ctrl_identify *id)
+{
+    const uint8_t *raw = (const uint8_t *)&id->raw;
+    struct jw w;
+    char t[40];
+    jw_begin(&w, c->io);
+    for (unsigned i = 0; i < sizeof(ctrl_fields) / sizeof(ctrl_fields[0]); i++) {
+        const struct field *f = &ctrl_fields[i];
+        if (f->size == 0) {
+            if (nvme_streq(f->name, "sn"))
+                jw_str(&w, "sn", id->serial);
+            else if (nvme_streq(f->name, "mn"))
+                jw_str(&w, "mn", id->model);
+            else if (nvme_streq(f->name, "fr"))
+                jw_str(&w, "fr", id->firmware);
+            else if (nvme_streq(f->name, "subnqn"))
+                jw_str(&w, "subnqn", id->subnqn);
+            else if (nvme_streq(f->name, "ieee"))
+                jw_u64(&w, "ieee",
+                       (uint32_t)id->raw.ieee[2] << 16 | (uint32_t)id->raw.ieee[1] << 8 |
+                           id->raw.ieee[0]);
+            else if (nvme_streq(f->name, "fguid")) {
+                ctl_hex(t, sizeof(t), id->raw.fguid, 16);
+                jw_str(&w, "fguid", t);
+            }
+            continue;
+        }
+        if (f->size == 16)
+            jw_u128(&w, f->name, raw + f->off);
+        else
+            jw_u64(&w, f->name, get_le(raw + f->off, f->size));
+    }
+    jw_arr(&w, "psds");
+    for (unsigned p = 0; p < id->power_states && p < 32; p++) {
+        const struct nvme_power_state *ps = &id->ps[p];
+        jw_obj(&w, NULL);
+        jw_u64(&w, "max_power", ps->mp);
+        jw_u64(&w, "max_power_scale", ps->mxps ? 1 : 0);
+        jw_u64(&w, "non-operational_state", ps->nops ? 1 : 0);
+        jw_u64(&w, "entry_lat", ps->enlat);
+        jw_u64(&w, "exit_lat", ps->exlat);
+        jw_u64(&w, "read_tput", ps->rrt);
+        jw_u64(&w, "read_lat", ps->rrl);
+        jw_u64(&w, "write_tput", ps->rwt);
+        jw_u64(&w, "write_lat", ps->rwl);
+        jw_u64(&w, "idle_power", ps->idlp);
+        jw_u64(&w, "idle_scale", ps->ips);
+        jw_u64(&w, "active_power", ps->actp);
+        jw_u64(&w, "active_power_work", ps->apw);
+        jw_u64(&w, "active_scale", ps->aps);
+        jw_close_obj(&w);
+    }
+    jw_close_arr(&w);
+    jw_end(&w);
+}
+
+int ctl_cmd_id_ctrl(struct ctl *c)
+{
+    struct nvme_ctrl_identify *id = ctl_scratch(c, 0, sizeof(*id));
+    if (id == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_identify_ctrl(c->ctrl, id);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "id-ctrl", rc);
+    if (c->o.json)
+        id_ctrl_json(c, id);
+    else
+        id_ctrl_text(c, id);
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* id-ns                                                               */
+/* ------------------------------------------------------------------ */
+
+#define G(n, sz, hx)                                                                               \
+    {                                                                                              \
+#n, (uint16_t)offsetof(struct nvme_id_ns, n), sz, hx                                       \
+    }
+static const struct field ns_fields[] = {
+    {"nsze", 0, 8, H}, {"ncap", 8, 8, H}, {"nuse", 16, 8, H}, G(nsfeat, 1, H),   G(nlbaf, 1, D),
+    G(flbas, 1, H),    G(mc, 1, H),       G(dpc, 1, H),       G(dps, 1, H),      G(nmic, 1, D),
+    G(rescap, 1, H),   G(fpi, 1, H),      G(dlfeat, 1, D),    G(nawun, 2, D),    G(nawupf, 2, D),
+    G(nacwu, 2, D),    G(nabsn, 2, D),    G(nabo, 2, D),      G(nabspf, 2, D),   G(noiob, 2, D),
+    G(nvmcap, 16, D),  G(npwg, 2, D),     G(npwa, 2, D),      G(npdg, 2, D),     G(npda, 2, D),
+    G(nows, 2, D),     G(anagrpid, 4, D), G(nsattr, 1, D),    G(nvmsetid, 2, D), G(endgid, 2, D),
+};
+#undef G
+
+static uint64_t get_le64(const uint8_t *p, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)p[i] << (8u * i);
+    return v;
+}
+
+int ctl_cmd_id_ns(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] > 0xffffffffu)
+        return ctl_usage_err(c, "-n NSID is required");
+    uint32_t nsid = (uint32_t)c->o.num[N_NSID];
+    struct nvme_ns_identify *id = ctl_scratch(c, 0, sizeof(*id));
+    if (id == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_identify_ns(c->ctrl, nsid, id);
+    if (rc != NVME_OK)
+        return ctl_fail(c, nsid, "id-ns", rc);
+    const uint8_t *raw = (const uint8_t *)&id->raw;
+    unsigned nf = id->formats;
+    if (nf > 64)
+        nf = 64;
+    char eui[20], nguid[36];
+    ctl_hex(eui, sizeof(eui), id->raw.eui64, 8);
+    ctl_hex(nguid, sizeof(nguid), id->raw.nguid, 16);
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, io);
+        for (unsigned i = 0; i < sizeof(ns_fields) / sizeof(ns_fields[0]); i++) {
+            const struct field *f = &ns_fields[i];
+            if (f->size == 16)
+                jw_u128(&w, f->name, raw + f->off);
+            else
+                jw_u64(&w, f->name, get_le64(raw + f->off, f->size));
+        }
+        jw_str(&w, "eui64", eui);
+        jw_str(&w, "nguid", nguid);
+        jw_arr(&w, "lbafs");
+        for (unsigned i = 0; i < nf; i++) {
+            struct nvme_lbaf l = nvme_id_ns_lbaf(&id->raw, i);
+            jw_obj(&w, NULL);
+            jw_u64(&w, "ms", l.ms);
+            jw_u64(&w, "ds", l.lbads);
+            jw_u64(&w, "rp", l.rp);
+            jw_close_obj(&w);
+        }
+        jw_close_arr(&w);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(io, "NVME Identify Namespace %u:\n", nsid);
+    for (unsigned i = 0; i < sizeof(ns_fields) / sizeof(ns_fields[0]); i++) {
+        const struct field *f = &ns_fields[i];
+        if (f->size == 16) {
+            char dec[48];
+            nvme_u128_to_dec(nvme_u128_from_le(raw + f->off), dec, sizeof(dec));
+            ctl_out(io, "%-8s: %s bytes\n", f->name, dec);
+            continue;
+        }
+        uint64_t v = get_le64(raw + f->off, f->size);
+        if (f->hex)
+            ctl_out(io, "%-8s: 0x%llx\n", f->name, (unsigned long long)v);
+        else
+            ctl_out(io, "%-8s: %llu\n", f->name, (unsigned long long)v);
+        if (!flag(c, F_HUMAN))
+            continue;
+        if (nvme_streq(f->name, "flbas"))
+            ctl_out(io, "  format in use %u, metadata %s\n", id->format,
+                    id->md_extended ? "at the end of each block (extended LBA)"
+                                    : "in a separate buffer");
+        else if (nvme_streq(f->name, "dps"))
+            ctl_out(io, "  protection information type %u%s\n", id->pi_type,
+                    id->pi_first ? ", in the first 8 metadata bytes" : "");
+        else if (nvme_streq(f->name, "dlfeat"))
+            ctl_out(io, "  deallocated blocks read %s; Write Zeroes %s deallocate\n",
+                    (v & 7u) == 1   ? "as zeros"
+                    : (v & 7u) == 2 ? "as ones"
+                                    : "not reported",
+                    (v & 8u) ? "can" : "cannot");
+        else if (nvme_streq(f->name, "nsze") || nvme_streq(f->name, "ncap") ||
+                 nvme_streq(f->name, "nuse")) {
+            char sz[64];
+            struct nvme_lbaf l = nvme_id_ns_lbaf(&id->raw, id->format);
+            ctl_fmt_size(sz, sizeof(sz), l.lbads < 64 ? v << l.lbads : 0);
+            ctl_out(io, "  %s\n", sz);
+        }
+    }
+    ctl_out(io, "nguid   : %s\n", nguid);
+    ctl_out(io, "eui64   : %s\n", eui);
+    for (unsigned i = 0; i < nf; i++) {
+        struct nvme_lbaf l = nvme_id_ns_lbaf(&id->raw, i);
+        static const char *const rp[] = {"Best", "Better", "Good", "Degraded"};
+        if (flag(c, F_HUMAN))
+            ctl_out(io,
+                    "LBA Format %2u : Metadata Size: %-3u bytes - Data Size: %u bytes - "
+                    "Relative Performance: %u %s%s\n",
+                    i, l.ms, l.lbads < 32 ? 1u << l.lbads : 0u, l.rp & 3u, rp[l.rp & 3u],
+                    i == id->format ? " (in use)" : "");
+        else
+            ctl_out(io, "lbaf %2u : ms:%-3u lbads:%-2u rp:%u%s\n", i, l.ms, l.lbads, l.rp & 3u,
+                    i == id->format ? " (in use)" : "");
+    }
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* ns-descs, list-ns, list-ctrl                                        */
+/* ------------------------------------------------------------------ */
+
+static void fmt_uuid(char *b, size_t n, const uint8_t u[16])
+{
+    nvme_snprintf(b, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+                  u[13], u[14], u[15]);
+}
+
+int ctl_cmd_ns_descs(struct ctl *c)
+{
+    if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] > 0xffffffffu)
+        return ctl_usage_err(c, "-n NSID is required");
+    uint32_t nsid = (uint32_t)c->o.num[N_NSID];
+    struct nvme_ns_ids ids;
+    int rc = nvme_identify_ns_descs(c->ctrl, nsid, &ids);
+    if (rc != NVME_OK)
+        return ctl_fail(c, nsid, "ns-descs", rc);
+    char eui[20], nguid[36], uuid[40];
+    ctl_hex(eui, sizeof(eui), ids.eui64, 8);
+    ctl_hex(nguid, sizeof(nguid), ids.nguid, 16);
+    fmt_uuid(uuid, sizeof(uuid), ids.uuid);
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, c->io);
+        if (ids.has_eui64)
+            jw_str(&w, "eui64", eui);
+        if (ids.has_nguid)
+            jw_str(&w, "nguid", nguid);
+        if (ids.has_uuid)
+            jw_str(&w, "uuid", uuid);
+        jw_u64(&w, "csi", ids.csi);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(c->io, "NVME Namespace Identification Descriptors NS %u:\n", nsid);
+    if (ids.has_eui64)
+        ctl_out(c->io, "eui64   : %s\n", eui);
+    if (ids.has_nguid)
+        ctl_out(c->io, "nguid   : %s\n", nguid);
+    if (ids.has_uuid)
+        ctl_out(c->io, "uuid    : %s\n", uuid);
+    ctl_out(c->io, "csi     : %u (%s)\n", ids.csi,
+            ids.csi == NVME_CSI_NVM   ? "NVM"
+            : ids.csi == NVME_CSI_ZNS ? "Zoned"
+                                      : "other");
+    return NVME_OK;
+}
+
+int ctl_cmd_list_ns(struct ctl *c)
+{
+    if (flag(c, F_ALL))
+        return ctl_usage_err(c, "--all (allocated namespaces, CNS 10h) is not supported");
+    uint32_t start = has(c, N_NSID) ? ctl_nsid_or(c, 0) : 0;
+    if (start != 0)
+        start--; /* nvme-cli: NSIDs from -n on */
+    uint32_t *list = ctl_scratch(c, 0, 1024 * sizeof(uint32_t));
+    if (list == NULL)
+        return NVME_ERR_NOMEM;
+    unsigned count = 0;
+    int rc = nvme_identify_active_ns(c->ctrl, start, list, 1024, &count);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "list-ns", rc);
+    if (count > 1024)
+        count = 1024;
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, c->io);
+        jw_arr(&w, "nsid_list");
+    }
+    for (unsigned i = 0; i < count; i++) {
+        if (c->o.json) {
+            jw_obj(&w, NULL);
+            jw_u64(&w, "nsid", list[i]);
+            jw_close_obj(&w);
+        } else {
+            ctl_out(c->io, "[%4u]:0x%x\n", i, list[i]);
+        }
+    }
+    if (c->o.json) {
+        jw_close_arr(&w);
+        jw_end(&w);
+    }
+    return NVME_OK;
+}
+
+int ctl_cmd_list_ctrl(struct ctl *c)
+{
+    uint32_t nsid = ctl_nsid_or(c, 0);
+    uint16_t start = has(c, N_CNTID) && c->o.num[N_CNTID] <= 0xffffu ? (uint16_t)c->o.num[N_CNTID]
+                                                                     : 0;
+    uint16_t *ids = ctl_scratch(c, 0, NVME_CTRL_LIST_MAX * sizeof(uint16_t));
+    if (ids == NULL)
+        return NVME_ERR_NOMEM;
+    unsigned count = 0;
+    int rc = nvme_identify_ctrl_list(c->ctrl, nsid, start, ids, NVME_CTRL_LIST_MAX, &count);
+    if (rc != NVME_OK)
+        return ctl_fail(c, nsid, "list-ctrl", rc);
+    if (count > NVME_CTRL_LIST_MAX)
+        count = NVME_CTRL_LIST_MAX;
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, c->io);
+        jw_u64(&w, "num_ctrl", count);
+        jw_arr(&w, "ctrl_list");
+        for (unsigned i = 0; i < count; i++) {
+            jw_obj(&w, NULL);
+            jw_u64(&w, "ctrl_id", ids[i]);
+            jw_close_obj(&w);
+        }
+        jw_close_arr(&w);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(c->io, "num of ctrls present: %u\n", count);
+    for (unsigned i = 0; i < count; i++)
+        ctl_out(c->io, "[%4u]:0x%x\n", i, ids[i]);
+    return NVME_OK;
+}

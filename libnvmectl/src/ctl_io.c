@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_io.c - I/O commands: read, write (--fua), flush, the write/read
+ * self-test `verify`, and the NVM commands Verify (nvm-verify), Compare,
+ * Dataset Management, Write Zeroes, plus the zoned ones (report-zones,
+ * zone-mgmt-send, zone-append).  Each is gated by the core on what the
+ * controller reports; errors name the namespace.
+ */
+#include "ctl.h"
+
+/* Success of a range command: text, or JSON with the range. */
+static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *verb, uint64_t slba,
+                      uint64_t count)
+{
+    const struct nvmectl_io *io = c->io;
+    if (c->o.json) {
+        char dev[32];
+        struct jw w;
+        nvme_snprintf(dev, sizeof(dev), "%sn%u", ctl_dev(io), ns->nsid);
+        jw_begin(&w, io);
+        jw_str(&w, "device", dev);
+        jw_str(&w, "command", c->cmd);
+        jw_str(&w, "result", "success");
+        jw_u64(&w, "slba", slba);
+        jw_u64(&w, "nlb", count);
+        jw_u64(&w, "bytes", count << ns->lbads);
+        jw_end(&w);
+    } else {
+        ctl_out(io, "%sn%u: %s %llu block(s) at LBA %llu (%llu bytes)\n", ctl_dev(io), ns->nsid,
+                verb, (unsigned long long)count, (unsigned long long)slba,
+                (unsigned long long)(count << ns->lbads));
+    }
+    return NVME_OK;
+}
+
+int ctl_cmd_read(struct ctl *c)
+{
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    uint64_t count = c->o.num[N_COUNT], slba = c->o.num[N_SLBA];
+    uint64_t bytes = count << ns->lbads;
+    if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
+        return NVME_ERR_INVAL;
+    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    if (fl != 0)
+        rc = nvme_read_ext(c->ctrl, ns->nsid, slba, (uint32_t)count, c->io->buf, NULL, fl);
+    else
+        rc = nvme_read(c->ctrl, ns->nsid, slba, (uint32_t)count, c->io->buf);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "read", rc);
+    if (c->o.json) {
+        struct jw w;
+        char dev[32];
+        nvme_snprintf(dev, sizeof(dev), "%sn%u", ctl_dev(c->io), ns->nsid);
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", dev);
+        jw_u64(&w, "slba", slba);
+        jw_u64(&w, "nlb", count);
+        jw_u64(&w, "bytes", bytes);
+        jw_hex(&w, "data", c->io->buf, (size_t)bytes);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(c->io, "%sn%u: read %llu block(s) at LBA %llu (%llu bytes)\n", ctl_dev(c->io), ns->nsid,
+            (unsigned long long)count, (unsigned long long)slba, (unsigned long long)bytes);
+    ctl_hexdump(c->io, c->io->buf, (size_t)bytes, slba << ns->lbads);
+    return NVME_OK;
+}
+
+int ctl_cmd_write(struct ctl *c)
+{
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    uint64_t count = c->o.num[N_COUNT], slba = c->o.num[N_SLBA];
+    uint64_t bytes = count << ns->lbads;
+    if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
+        return NVME_ERR_INVAL;
+    uint8_t *b = c->io->buf;
+    if (!ctl_fill_data(c, b, (size_t)bytes, &rc))
+        return rc;
+    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    if (fl != 0)
+        rc = nvme_write_ext(c->ctrl, ns->nsid, slba, (uint32_t)count, b, NULL, fl);
+    else
+        rc = nvme_write(c->ctrl, ns->nsid, slba, (uint32_t)count, b);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "write", rc);
+    return range_done(c, ns, (fl & NVME_IO_FUA) ? "wrote (FUA)" : "wrote", slba, count);
+}
+
+int ctl_cmd_flush(struct ctl *c)
+{
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    if (ns == NULL)
+        return rc;
+    rc = nvme_flush(c->ctrl, ns->nsid);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "flush", rc);
+    if (c->o.json)
+        return ctl_done(c, ns->nsid, "flush complete");
+    ctl_out(c->io, "%sn%u: flush complete\n", ctl_dev(c->io), ns->nsid);
+    return NVME_OK;
+}
+
+/* A byte of the verify pattern: depends on the LBA, the offset and the
+ * seed, so misplaced blocks and cross-talk show up. */
+static uint8_t verify_byte(uint64_t lba, uint32_t off, uint64_t seed)
+{
+    uint32_t x = (uint32_t)lba * 2654435761u ^ (uint32_t)(lba >> 32) ^ off * 40503u ^
+                 (uint32_t)seed * 2246822519u;
+    x ^= x >> 15;
+    return (uint8_t)(x ^ (x >> 8));
+}
+
+int ctl_cmd_verify(struct ctl *c)
+{
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    const struct nvmectl_io *io = c->io;
+    uint64_t count = c->o.num[N_COUNT], slba = c->o.num[N_SLBA];
+    uint64_t bytes = count << ns->lbads;
+    uint64_t off = c->o.num[N_OFFSET];
+    if ((off & 3u) != 0) {
+        ctl_out(io, "nvmectl: -o must be a multiple of 4\n");
+        return NVME_ERR_INVAL;
+    }
+    /* Two buffers of `bytes` each, the pair shifted by `off`. */
+    if (!ctl_fits(io, off, count, ns->lbads, 2))
+        return NVME_ERR_INVAL;
+    uint8_t *wbuf = (uint8_t *)io->buf + off;
+    uint8_t *rbuf = wbuf + bytes;
+    for (uint64_t i = 0; i < bytes; i++)
+        wbuf[i] = verify_byte(slba + (i >> ns->lbads), (uint32_t)(i & (ns->lba_size - 1u)),
+                              c->o.num[N_SEED]);
+    rc = nvme_write(c->ctrl, ns->nsid, slba, (uint32_t)count, wbuf);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "verify write", rc);
+    nvme_memzero(rbuf, (size_t)bytes);
+    rc = nvme_read(c->ctrl, ns->nsid, slba, (uint32_t)count, rbuf);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "verify read", rc);
+    for (uint64_t i = 0; i < bytes; i++) {
+        if (rbuf[i] != wbuf[i]) {
+            ctl_out(io, "%sn%u: verify MISMATCH at LBA %llu byte %u: wrote %02x read %02x\n",
+                    ctl_dev(io), ns->nsid, (unsigned long long)(slba + (i >> ns->lbads)),
+                    (unsigned)(i & (ns->lba_size - 1u)), wbuf[i], rbuf[i]);
+            return NVME_ERR_PROTO;
+        }
+    }
+    if (c->o.json)
+        return range_done(c, ns, "verified", slba, count);
+    ctl_out(io, "%sn%u: verify ok: %llu block(s) at LBA %llu, %llu bytes, buffer offset %llu\n",
+            ctl_dev(io), ns->nsid, (unsigned long long)count, (unsigned long long)slba,
+            (unsigned long long)bytes, (unsigned long long)off);
+    return NVME_OK;
+}
+
+int ctl_cmd_nvm_verify(struct ctl *c)
+{
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    unsigned fl = flag(c, F_LR) ? NVME_IO_LR : 0u;
+    rc = nvme_verify(c->ctrl, ns->nsid, c->o.num[N_SLBA], c->o.num[N_COUNT], fl);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "verify (NVM Verify command)", rc);
+    return range_done(c, ns, "verified (Verify command)", c->o.num[N_SLBA], c->o.num[N_COUNT]);
+}
+
+int ctl_cmd_compare(struct ctl *c)
+{
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    uint64_t count = c->o.num[N_COUNT];
+    if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
+        return NVME_ERR_INVAL;
+    uint8_t *b = c->io->buf;
+    if (!ctl_fill_data(c, b, (size_t)(count << ns->lbads), &rc))
+        return rc;
+    rc = nvme_compare(c->ctrl, ns->nsid, c->o.num[N_SLBA], (uint32_t)count, b);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "compare", rc);
+    return range_done(c, ns, "compared equal:", c->o.num[N_SLBA], count);
+}
+
+/* Next number of a comma-separated list; false at the end or on junk. */
+static bool next_num(const char **p, uint64_t *v, bool *bad)
+{
+    char tok[24];
+    size_t n = 0;
+    if (**p == '\0')
+        return false;
+    while (**p != '\0' && **p != ',' && n + 1 < sizeof(tok))
+        tok[n++] = *(*p)++;
+    tok[n] = '\0';
+    if (**p == ',')
+        (*p)++;
+    else if (**p != '\0')
+        *bad = true; /* token too long */
+    if (!nvmectl_parse_u64(tok, v))
+        *bad = true;
+    return !*bad;
+}
+
+int ctl_cmd_dsm(struct ctl *c)
+{
+    int rc;
+    if (!has(c, N_NSID))
+        return ctl_usage_err(c, "-n NSID is required");
+    const char *sl = c->o.str[S_SLBAS], *bl = c->o.str[S_BLOCKS];
+    if (sl == NULL || bl == NULL)
+        return ctl_usage_err(c, "-s LBA[,LBA...] and -b COUNT[,COUNT...] are required");
+    c->o.has_num |= 1u << N_SLBA; /* ranges checked below */
+    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    if (ns == NULL)
+        return rc;
+    struct nvme_dsm_range *r = ctl_scratch(c, 0, NVME_DSM_MAX_RANGES * sizeof(*r));
+    if (r == NULL)
+        return NVME_ERR_NOMEM;
+    unsigned nr = 0;
+    bool bad = false;
+    uint64_t lba, nlb, total = 0;
+    while (next_num(&sl, &lba, &bad)) {
+        if (nr == NVME_DSM_MAX_RANGES)
+            return ctl_usage_err(c, "at most 256 ranges");
+        if (!next_num(&bl, &nlb, &bad) || nlb == 0 || nlb > 0xffffffffu)
+            return ctl_usage_err(c, "each -s needs a -b of 1..4294967295 blocks");
+        r[nr].cattr = 0;
+        r[nr].nlb = (uint32_t)nlb;
+        r[nr].slba = lba;
+        total += nlb;
+        nr++;
+    }
+    if (bad || nr == 0 || *bl != '\0')
+        return ctl_usage_err(c, "-s and -b must be lists of the same length of numbers");
+    uint32_t attr = (flag(c, F_AD) ? NVME_DSM_AD : 0u) | (flag(c, F_IDR) ? NVME_DSM_IDR : 0u) |
+                    (flag(c, F_IDW) ? NVME_DSM_IDW : 0u);
+    rc = nvme_dsm(c->ctrl, ns->nsid, attr, r, nr);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "dsm", rc);
+    if (c->o.json) {
+        char dev[32];
+        struct jw w;
+        nvme_snprintf(dev, sizeof(dev), "%sn%u", ctl_dev(c->io), ns->nsid);
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", dev);
+        jw_str(&w, "command", "dsm");
+        jw_str(&w, "result", "success");
+        jw_u64(&w, "attributes", attr);
+        jw_u64(&w, "nr_ranges", nr);
+        jw_u64(&w, "blocks", total);
+        jw_u64(&w, "bytes", total << ns->lbads);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(c->io, "%sn%u: dsm%s%s%s: %u range(s), %llu block(s) (%llu bytes): success\n",
+            ctl_dev(c->io), ns->nsid, (attr & NVME_DSM_AD) ? " deallocate" : "",
+            (attr & NVME_DSM_IDR) ? " idr" : "", (attr & NVME_DSM_IDW) ? " idw" : "", nr,
+            (unsigned long long)total, (unsigned long long)(total << ns->lbads));
+    return NVME_OK;
+}
+
+int ctl_cmd_write_zeroes(struct ctl *c)
+{
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    unsigned fl = (flag(c, F_DEAC) ? NVME_IO_DEALLOCATE : 0u) |
+                  (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    rc = nvme_write_zeroes(c->ctrl, ns->nsid, c->o.num[N_SLBA], c->o.num[N_COUNT], fl);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "write-zeroes", rc);
+    return range_done(c, ns, (fl & NVME_IO_DEALLOCATE) ? "zeroed (deallocated)" : "zeroed",
+                      c->o.num[N_SLBA], c->o.num[N_COUNT]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Zoned namespaces                                                    */
+/* ------------------------------------------------------------------ */
+
+static const char *zone_state(unsigned zs)
+{
+    switch (zs) {
+    case NVME_ZS_EMPTY:
+        return "EMPTY";
+    case NVME_ZS_IMPLICIT_OPEN:
+        return "IMP_OPENED";
+    case NVME_ZS_EXPLICIT_OPEN:
+        return "EXP_OPENED";
+    case NVME_ZS_CLOSED:
+        return "CLOSED";
+    case NVME_ZS_READ_ONLY:
+        return "READONLY";
+    case NVME_ZS_FULL:
+        return "FULL";
+    case NVME_ZS_OFFLINE:
+        return "OFFLINE";
+    default:
+        return "Unknown";
+    }
+}
+
+int ctl_cmd_report_zones(struct ctl *c)
+{
+    int rc;
+    c->o.has_num |= 1u << N_SLBA; /* -s defaults to 0 */
+    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    if (ns == NULL)
+        return rc;
+    size_t room = c->io->buf_len / sizeof(struct nvme_zone_desc);
+    unsigned max = room > 1024 ? 1024u : (unsigned)room;
+    if (has(c, N_COUNT) && c->o.num[N_COUNT] < max)
+        max = (unsigned)c->o.num[N_COUNT];
+    if (max == 0)
+        return ctl_usage_err(c, "-d must be at least 1");
+    struct nvme_zone_desc *z = ctl_scratch(c, 0, (size_t)max * sizeof(*z));
+    if (z == NULL)
+        return NVME_ERR_NOMEM;
+    unsigned count = 0;
+    rc = nvme_zns_report(c->ctrl, ns->nsid, c->o.num[N_SLBA], z, max, &count);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "report-zones", rc);
+    if (count > max)
+        count = max;
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, c->io);
+        jw_u64(&w, "nr_zones", count);
+        jw_arr(&w, "zone_list");
+    } else {
+        ctl_out(c->io, "nr_zones: %u (zone size %llu blocks)\n", count,
+                (unsigned long long)ns->zone_size);
+    }
+    for (unsigned i = 0; i < count; i++) {
+        const char *st = zone_state(z[i].zs >> 4);
+        const char *ty = (z[i].zt & 0xfu) == NVME_ZT_SEQ_WRITE ? "SEQWRITE_REQ" : "Unknown";
+        if (c->o.json) {
+            jw_obj(&w, NULL);
+            jw_u64(&w, "slba", z[i].zslba);
+            jw_u64(&w, "wp", z[i].wp);
+            jw_u64(&w, "cap", z[i].zcap);
+            jw_str(&w, "state", st);
+            jw_str(&w, "type", ty);
+            jw_u64(&w, "attrs", z[i].za);
+            jw_close_obj(&w);
+        } else {
+            ctl_out(c->io,
+                    "SLBA: 0x%-10llx WP: 0x%-10llx Cap: 0x%-10llx State: %-10s Type: %s "
+                    "Attrs: 0x%x\n",
+                    (unsigned long long)z[i].zslba, (unsigned long long)z[i].wp,
+                    (unsigned long long)z[i].zcap, st, ty, z[i].za);
+        }
+    }
+    if (c->o.json) {
+        jw_close_arr(&w);
+        jw_end(&w);
+    }
+    return NVME_OK;
+}
+
+int ctl_cmd_zone_mgmt_send(struct ctl *c)
+{
+    static const struct {
+        const char *name;
+        uint8_t zsa;
+    } acts[] = {{"open", NVME_ZSA_OPEN},
+                {"close", NVME_ZSA_CLOSE},
+                {"finish", NVME_ZSA_FINISH},
+                {"reset", NVME_ZSA_RESET},
+                {"offline", NVME_ZSA_OFFLINE}};
+    int rc;
+    bool all = flag(c, F_ALL);
+    if (all)
+        c->o.has_num |= 1u << N_SLBA;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    const char *z = c->o.str[S_ZSA];
+    uint8_t zsa = 0;
+    for (unsigned i = 0; z != NULL && i < sizeof(acts) / sizeof(acts[0]); i++)
+        if (nvme_streq(z, acts[i].name))
+            zsa = acts[i].zsa;
+    if (zsa == 0)
+        return ctl_usage_err(c, "-z is open, close, finish, reset or offline");
+    rc = nvme_zns_mgmt_send(c->ctrl, ns->nsid, c->o.num[N_SLBA], zsa, all);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "zone-mgmt-send", rc);
+    char what[64];
+    nvme_snprintf(what, sizeof(what), "zone %s of %s%llx", z, all ? "all zones, from 0x" : "0x",
+                  (unsigned long long)c->o.num[N_SLBA]);
+    return ctl_done(c, ns->nsid, what);
+}
+
+int ctl_cmd_zone_append(struct ctl *c)
+{
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    uint64_t count = c->o.num[N_COUNT];
+    if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
+        return NVME_ERR_INVAL;
+    uint8_t *b = c->io->buf;
+    if (!ctl_fill_data(c, b, (size_t)(count << ns->lbads), &rc))
+        return rc;
+    uint64_t lba = 0;
+    rc = nvme_zns_append(c->ctrl, ns->nsid, c->o.num[N_SLBA], (uint32_t)count, b, &lba);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "zone-append", rc);
+    if (c->o.json) {
+        char dev[32];
+        struct jw w;
+        nvme_snprintf(dev, sizeof(dev), "%sn%u", ctl_dev(c->io), ns->nsid);
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", dev);
+        jw_str(&w, "command", "zone-append");
+        jw_str(&w, "result", "success");
+        jw_u64(&w, "zslba", c->o.num[N_SLBA]);
+        jw_u64(&w, "lba", lba);
+        jw_u64(&w, "nlb", count);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(c->io, "%sn%u: zone-append: success, %llu block(s) written at LBA 0x%llx\n",
+            ctl_dev(c->io), ns->nsid, (unsigned long long)count, (unsigned long long)lba);
+    return NVME_OK;
+}

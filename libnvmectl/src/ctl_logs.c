@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_logs.c - log pages: smart-log, error-log, fw-log,
+ * changed-ns-list-log, effects-log, self-test-log and get-log of any LID.
+ * Text and JSON follow nvme-cli 2.x (same field names and JSON keys);
+ * temperatures carry their unit, times theirs.  Log data is untrusted:
+ * every count is clamped to the page.
+ */
+#include "ctl.h"
+
+/* ------------------------------------------------------------------ */
+/* smart-log                                                           */
+/* ------------------------------------------------------------------ */
+
+static void out_u128(const struct nvmectl_io *io, const char *name, const uint8_t *le,
+                     const char *unit)
+{
+    char dec[48];
+    nvme_u128_to_dec(nvme_u128_from_le(le), dec, sizeof(dec));
+    ctl_out(io, "%-36s: %s%s\n", name, dec, unit);
+}
+
+static void smart_json(struct ctl *c, const struct nvme_smart_log *l, uint32_t nsid)
+{
+    struct jw w;
+    char key[32];
+    jw_begin(&w, c->io);
+    (void)nsid;
+    jw_u64(&w, "critical_warning", l->critical_warning);
+    jw_u64(&w, "temperature", l->composite_temp);
+    jw_u64(&w, "avail_spare", l->avail_spare);
+    jw_u64(&w, "spare_thresh", l->avail_spare_thresh);
+    jw_u64(&w, "percent_used", l->percent_used);
+    jw_u64(&w, "endurance_grp_critical_warning_summary", l->endgrp_crit_warning);
+    jw_u128(&w, "data_units_read", l->data_units_read);
+    jw_u128(&w, "data_units_written", l->data_units_written);
+    jw_u128(&w, "host_read_commands", l->host_reads);
+    jw_u128(&w, "host_write_commands", l->host_writes);
+    jw_u128(&w, "controller_busy_time", l->ctrl_busy_time);
+    jw_u128(&w, "power_cycles", l->power_cycles);
+    jw_u128(&w, "power_on_hours", l->power_on_hours);
+    jw_u128(&w, "unsafe_shutdowns", l->unsafe_shutdowns);
+    jw_u128(&w, "media_errors", l->media_errors);
+    jw_u128(&w, "num_err_log_entries", l->num_err_log_entries);
+    jw_u64(&w, "warning_temp_time", l->warning_temp_time);
+    jw_u64(&w, "critical_comp_time", l->critical_comp_time);
+    for (unsigned i = 0; i < 8; i++) {
+        if (l->temp_sensor[i] == 0)
+            continue;
+        nvme_snprintf(key, sizeof(key), "temperature_sensor_%u", i + 1);
+        jw_u64(&w, key, l->temp_sensor[i]);
+    }
+    jw_u64(&w, "thm_temp1_trans_count", l->thm_temp1_trans_count);
+    jw_u64(&w, "thm_temp2_trans_count", l->thm_temp2_trans_count);
+    jw_u64(&w, "thm_temp1_total_time", l->thm_temp1_total_time);
+    jw_u64(&w, "thm_temp2_total_time", l->thm_temp2_total_time);
+    jw_end(&w);
+}
+
+int ctl_cmd_smart_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    uint32_t nsid = ctl_nsid_or(c, NVME_NSID_ALL);
+    struct nvme_smart_log *log = ctl_scratch(c, 0, sizeof(*log));
+    if (log == NULL)
+        return NVME_ERR_NOMEM;
+    int rc;
+    if (nsid == NVME_NSID_ALL) {
+        rc = nvme_get_smart_log(c->ctrl, log);
+    } else {
+        struct nvme_log_args a;
+        nvme_memzero(&a, sizeof(a));
+        a.lid = 0x02;
+        a.nsid = nsid;
+        a.buf = log;
+        a.len = sizeof(*log);
+        rc = nvme_get_log(c->ctrl, &a);
+    }
+    if (rc != NVME_OK)
+        return ctl_fail(c, nsid, "smart-log", rc);
+    if (c->o.json) {
+        smart_json(c, log, nsid);
+        return NVME_OK;
+    }
+    ctl_out(io, "Smart Log for NVME device:%s namespace-id:%x\n", ctl_dev(io), nsid);
+    ctl_out(io, "%-36s: 0x%x\n", "critical_warning", log->critical_warning);
+    static const char *const warn[] = {
+        "available spare below threshold",    "temperature above or below threshold",
+        "NVM subsystem reliability degraded", "media placed in read-only mode",
+        "volatile memory backup failed",      "persistent memory region read-only"};
+    for (unsigned b = 0; b < 6; b++)
+        if (log->critical_warning & (1u << b))
+            ctl_out(io, "  critical warning bit %u          : %s\n", b, warn[b]);
+    uint16_t k = log->composite_temp;
+    if (k != 0)
+        ctl_out(io, "%-36s: %d C (%u Kelvin)\n", "temperature", (int)k - 273, k);
+    else
+        ctl_out(io, "%-36s: not reported\n", "temperature");
+    ctl_out(io, "%-36s: %u%%\n", "available_spare", log->avail_spare);
+    ctl_out(io, "%-36s: %u%%\n", "available_spare_threshold", log->avail_spare_thresh);
+    ctl_out(io, "%-36s: %u%%\n", "percentage_used", log->percent_used);
+    ctl_out(io, "%-36s: %u\n", "endurance group critical warning", log->endgrp_crit_warning);
+    out_u128(io, "data_units_read", log->data_units_read, " (x 512000 bytes)");
+    out_u128(io, "data_units_written", log->data_units_written, " (x 512000 bytes)");
+    out_u128(io, "host_read_commands", log->host_reads, "");
+    out_u128(io, "host_write_commands", log->host_writes, "");
+    out_u128(io, "controller_busy_time", log->ctrl_busy_time, " minutes");
+    out_u128(io, "power_cycles", log->power_cycles, "");
+    out_u128(io, "power_on_hours", log->power_on_hours, "");
+    out_u128(io, "unsafe_shutdowns", log->unsafe_shutdowns, "");
+    out_u128(io, "media_errors", log->media_errors, "");
+    out_u128(io, "num_err_log_entries", log->num_err_log_entries, "");
+    ctl_out(io, "%-36s: %u minutes\n", "warning_temp_time", log->warning_temp_time);
+    ctl_out(io, "%-36s: %u minutes\n", "critical_comp_time", log->critical_comp_time);
+    for (unsigned i = 0; i < 8; i++) {
+        uint16_t t = log->temp_sensor[i];
+        if (t != 0)
+            ctl_out(io, "temperature_sensor_%u                : %d C (%u Kelvin)\n", i + 1,
+                    (int)t - 273, t);
+    }
+    ctl_out(io, "%-36s: %u\n", "thermal_temp1_transition_count", log->thm_temp1_trans_count);
+    ctl_out(io, "%-36s: %u\n", "thermal_temp2_transition_count", log->thm_temp2_trans_count);
+    ctl_out(io, "%-36s: %u seconds\n", "thermal_temp1_total_time", log->thm_temp1_total_time);
+    ctl_out(io, "%-36s: %u seconds\n", "thermal_temp2_total_time", log->thm_temp2_total_time);
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* error-log                                                           */
+/* ------------------------------------------------------------------ */
+
+int ctl_cmd_error_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    uint8_t *id = ctl_scratch(c, 0, 4096);
+    if (id == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_identify(c->ctrl, 0x01, 0, id);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "error-log (identify)", rc);
+    unsigned max = (unsigned)id[262] + 1u; /* ELPE, 0-based */
+    unsigned n = has(c, N_ENTRIES)
+                     ? (c->o.num[N_ENTRIES] < 256 ? (unsigned)c->o.num[N_ENTRIES] : 256u)
+                     : 64u;
+    if (n == 0)
+        return ctl_usage_err(c, "-e must be at least 1");
+    if (n > max)
+        n = max;
+    struct nvme_error_log_entry *e = ctl_scratch(c, 0, (size_t)n * sizeof(*e));
+    if (e == NULL)
+        return NVME_ERR_NOMEM;
+    rc = nvme_get_error_log(c->ctrl, e, n);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "error-log", rc);
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, io);
+        jw_arr(&w, "errors");
+    } else {
+        ctl_out(io, "Error Log Entries for device:%s entries:%u\n", ctl_dev(io), n);
+        ctl_out(io, ".................\n");
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint16_t sf = (uint16_t)(e[i].status >> 1);
+        if (c->o.json) {
+            jw_obj(&w, NULL);
+            jw_u64(&w, "error_count", e[i].error_count);
+            jw_u64(&w, "sqid", e[i].sqid);
+            jw_u64(&w, "cmdid", e[i].cid);
+            jw_u64(&w, "status_field", sf);
+            jw_u64(&w, "phase_tag", e[i].status & 1u);
+            jw_u64(&w, "parm_error_location", e[i].param_loc);
+            jw_u64(&w, "lba", e[i].lba);
+            jw_u64(&w, "nsid", e[i].nsid);
+            jw_u64(&w, "vs", e[i].vs);
+            jw_u64(&w, "trtype", e[i].trtype);
+            jw_u64(&w, "cs", e[i].cs);
+            jw_u64(&w, "trtype_spec_info", e[i].trtype_spec);
+            jw_close_obj(&w);
+            continue;
+        }
+        ctl_out(io, " Entry[%2u]\n.................\n", i);
+        ctl_out(io, "error_count     : %llu\n", (unsigned long long)e[i].error_count);
+        ctl_out(io, "sqid            : %u\n", e[i].sqid);
+        ctl_out(io, "cmdid           : 0x%x\n", e[i].cid);
+        ctl_out(io, "status_field    : 0x%x (%s)\n", sf,
+                sf != 0 ? nvme_status_name(sf) : "Success");
+        ctl_out(io, "phase_tag       : %u\n", e[i].status & 1u);
+        ctl_out(io, "parm_err_loc    : 0x%x\n", e[i].param_loc);
+        ctl_out(io, "lba             : 0x%llx\n", (unsigned long long)e[i].lba);
+        ctl_out(io, "nsid            : 0x%x\n", e[i].nsid);
+        ctl_out(io, "vs              : %u\n", e[i].vs);
+        ctl_out(io, "trtype          : %u\n", e[i].trtype);
+        ctl_out(io, "cs              : 0x%llx\n", (unsigned long long)e[i].cs);
+        ctl_out(io, "trtype_spec_info: 0x%x\n", e[i].trtype_spec);
+        ctl_out(io, ".................\n");
+    }
+    if (c->o.json) {
+        jw_close_arr(&w);
+        jw_end(&w);
+    }
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* fw-log, changed-ns-list-log                                         */
+/* ------------------------------------------------------------------ */
+
+int ctl_cmd_fw_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    struct nvme_fw_slot_log *log = ctl_scratch(c, 0, sizeof(*log));
+    if (log == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_get_fw_slot_log(c->ctrl, log);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "fw-log", rc);
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, io);
+        jw_obj(&w, ctl_dev(io));
+        jw_u64(&w, "Active Firmware Slot (afi)", log->afi);
+    } else {
+        ctl_out(io, "Firmware Log for device:%s\n", ctl_dev(io));
+        ctl_out(io, "afi  : 0x%x (active slot %u, next reset slot %u)\n", log->afi, log->afi & 7u,
+                (log->afi >> 4) & 7u);
+    }
+    for (unsigned i = 0; i < 7; i++) {
+        if (log->frs[i][0] == 0)
+            continue;
+        uint64_t v = 0;
+        for (unsigned b = 0; b < 8; b++)
+            v |= (uint64_t)(uint8_t)log->frs[i][b] << (8u * b);
+        char txt[12];
+        ctl_text(txt, sizeof(txt), log->frs[i], 8);
+        if (c->o.json) {
+            char val[48], key[24];
+            nvme_snprintf(key, sizeof(key), "Firmware Rev Slot %u", i + 1);
+            nvme_snprintf(val, sizeof(val), "%llu (%s)", (unsigned long long)v, txt);
+            jw_str(&w, key, val);
+        } else {
+            ctl_out(io, "frs%u : 0x%llx (%s)\n", i + 1, (unsigned long long)v, txt);
+        }
+    }
+    if (c->o.json) {
+        jw_close_obj(&w);
+        jw_end(&w);
+    }
+    return NVME_OK;
+}
+
+int ctl_cmd_changed_ns(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    uint32_t *list = ctl_scratch(c, 0, 1024 * sizeof(uint32_t));
+    if (list == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_get_changed_ns_log(c->ctrl, list);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "changed-ns-list-log", rc);
+    bool more = list[0] == 0xffffffffu;
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, io);
+        jw_str(&w, "Changed Namespace List Log", ctl_dev(io));
+        if (more)
+            jw_bool(&w, "more_than_1024", true);
+        jw_obj(&w, ctl_dev(io));
+    } else {
+        ctl_out(io, "Changed Namespace List Log for device:%s\n", ctl_dev(io));
+        if (more)
+            ctl_out(io, "more than 1024 namespaces changed\n");
+        else if (list[0] == 0)
+            ctl_out(io, "no changed namespaces\n");
+    }
+    for (unsigned i = 0; !more && i < 1024 && list[i] != 0; i++) {
+        char key[16], val[16];
+        nvme_snprintf(key, sizeof(key), "[%4u]", i + 1);
+        nvme_snprintf(val, sizeof(val), "0x%x", list[i]);
+        if (c->o.json)
+            jw_str(&w, key, val);
+        else
+            ctl_out(io, "%s:%s\n", key, val);
+    }
+    if (c->o.json) {
+        jw_close_obj(&w);
+        jw_end(&w);
+    }
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* effects-log                                                         */
+/* ------------------------------------------------------------------ */
+
+static const char *admin_name(unsigned op)
+{
+    switch (op) {
+    case 0x00:
+        return "Delete I/O Submission Queue";
+    case 0x01:
+        return "Create I/O Submission Queue";
+    case 0x02:
+        return "Get Log Page";
+    case 0x04:
+        return "Delete I/O Completion Queue";
+    case 0x05:
+        return "Create I/O Completion Queue";
+    case 0x06:
+        return "Identify";
+    case 0x08:
+        return "Abort";
+    case 0x09:
+        return "Set Features";
+    case 0x0a:
+        return "Get Features";
+    case 0x0c:
+        return "Asynchronous Event Request";
+    case 0x0d:
+        return "Namespace Management";
+    case 0x10:
+        return "Firmware Commit";
+    case 0x11:
+        return "Firmware Image Download";
+    case 0x14:
+        return "Device Self-test";
+    case 0x15:
+        return "Namespace Attachment";
+    case 0x18:
+        return "Keep Alive";
+    case 0x19:
+        return "Directive Send";
+    case 0x1a:
+        return "Directive Receive";
+    case 0x1c:
+        return "Virtualization Management";
+    case 0x1d:
+        return "NVMe-MI Send";
+    case 0x1e:
+        return "NVMe-MI Receive";
+    case 0x7c:
+        return "Doorbell Buffer Config";
+    case 0x80:
+        return "Format NVM";
+    case 0x81:
+        return "Security Send";
+    case 0x82:
+        return "Security Receive";
+    case 0x84:
+        return "Sanitize";
+    case 0x86:
+        return "Get LBA Status";
+    default:
+        return "Unknown";
+    }
+}
+
+static const char *io_name(unsigned op)
+{
+    switch (op) {
+    case 0x00:
+        return "Flush";
+    case 0x01:
+        return "Write";
+    case 0x02:
+        return "Read";
+    case 0x04:
+        return "Write Uncorrectable";
+    case 0x05:
+        return "Compare";
+    case 0x08:
+        return "Write Zeroes";
+    case 0x09:
+        return "Dataset Management";
+    case 0x0c:
+        return "Verify";
+    case 0x0d:
+        return "Reservation Register";
+    case 0x0e:
+        return "Reservation Report";
+    case 0x11:
+        return "Reservation Acquire";
+    case 0x15:
+        return "Reservation Release";
+    case 0x19:
+        return "Copy";
+    case 0x79:
+        return "Zone Management Send";
+    case 0x7a:
+        return "Zone Management Receive";
+    case 0x7d:
+        return "Zone Append";
+    default:
+        return "Unknown";
+    }
+}
+
+int ctl_cmd_effects_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    uint8_t csi = has(c, N_CSI) && c->o.num[N_CSI] <= 0xffu ? (uint8_t)c->o.num[N_CSI] : 0;
+    struct nvme_effects_log *log = ctl_scratch(c, 0, sizeof(*log));
+    if (log == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_get_effects_log(c->ctrl, csi, log);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "effects-log", rc);
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, io);
+        jw_u64(&w, "command_set_identifier", csi);
+    }
+    for (unsigned set = 0; set < 2; set++) {
+        const uint32_t *e = set == 0 ? log->acs : log->iocs;
+        if (c->o.json)
+            jw_obj(&w, set == 0 ? "admin_cmd_set" : "io_cmd_set");
+        else
+            ctl_out(io, "%s Command Set\n",
+                    set == 0 ? "Admin" : (csi == NVME_CSI_ZNS ? "Zoned" : "NVM"));
+        for (unsigned op = 0; op < 256; op++) {
+            if (!(e[op] & NVME_EFFECTS_CSUPP))
+                continue;
+            const char *name = set == 0 ? admin_name(op) : io_name(op);
+            if (c->o.json) {
+                char key[64];
+                nvme_snprintf(key, sizeof(key), "%s_%u (%s)", set == 0 ? "ACS" : "IOCS", op, name);
+                jw_u64(&w, key, e[op]);
+            } else {
+                ctl_out(io, "%s%-3u [%-32s] %08x  %s%s%s%s\n", set == 0 ? "ACS" : "IOCS", op, name,
+                        e[op], (e[op] & NVME_EFFECTS_LBCC) ? "LBCC " : "",
+                        (e[op] & NVME_EFFECTS_NCC) ? "NCC " : "",
+                        (e[op] & NVME_EFFECTS_NIC) ? "NIC " : "",
+                        (e[op] & NVME_EFFECTS_CCC) ? "CCC" : "");
+            }
+        }
+        if (c->o.json)
+            jw_close_obj(&w);
+    }
+    if (c->o.json)
+        jw_end(&w);
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* self-test-log                                                       */
+/* ------------------------------------------------------------------ */
+
+static const char *dst_result(unsigned r)
+{
+    static const char *const s[] = {"completed without error",
+                                    "aborted by a Device Self-test command",
+                                    "aborted by a Controller Level Reset",
+                                    "aborted due to a namespace removal",
+                                    "aborted due to a Format NVM command",
+                                    "fatal or unknown test error",
+                                    "completed with a failed segment (unknown)",
+                                    "completed with one or more failed segments",
+                                    "aborted for unknown reason",
+                                    "aborted due to a sanitize operation"};
+    return r < 10 ? s[r] : "reserved";
+}
+
+int ctl_cmd_self_test_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    struct nvme_self_test_log *log = ctl_scratch(c, 0, sizeof(*log));
+    if (log == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_get_self_test_log(c->ctrl, log);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "self-test-log", rc);
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, io);
+        jw_u64(&w, "Current Device Self-Test Operation", log->current & 0xfu);
+        jw_u64(&w, "Current Device Self-Test Completion", log->completion & 0x7fu);
+        jw_arr(&w, "List of Valid Reports");
+    } else {
+        ctl_out(io, "Device Self Test Log for NVME device:%s\n", ctl_dev(io));
+        ctl_out(io, "Current operation  : %u\n", log->current & 0xfu);
+        ctl_out(io, "Current Completion : %u%%\n", log->completion & 0x7fu);
+    }
+    for (unsigned i = 0; i < 20; i++) {
+        const struct nvme_self_test_result *r = &log->result[i];
+        unsigned res = r->status & 0xfu;
+        if (res == NVME_DST_RESULT_UNUSED)
+            continue;
+        if (c->o.json) {
+            jw_obj(&w, NULL);
+            jw_u64(&w, "Self test result", res);
+            jw_u64(&w, "Self test code", r->status >> 4);
+            jw_u64(&w, "Segment number", r->segment);
+            jw_u64(&w, "Valid Diagnostic Information", r->valid);
+            jw_u64(&w, "Power on hours", r->poh);
+            if (r->valid & 1u)
+                jw_u64(&w, "Namespace Identifier", r->nsid);
+            if (r->valid & 2u)
+                jw_u64(&w, "Failing LBA", r->flba);
+            if (r->valid & 4u)
+                jw_u64(&w, "Status Code Type", r->sct);
+            if (r->valid & 8u)
+                jw_u64(&w, "Status Code", r->sc);
+            jw_u64(&w, "Vendor Specific", r->vs);
+            jw_close_obj(&w);
+            continue;
+        }
+        ctl_out(io, "Self Test Result[%u]:\n", i);
+        ctl_out(io, "  Operation Result             : %u (%s)\n", res, dst_result(res));
+        ctl_out(io, "  Self Test Code               : %u (%s)\n", r->status >> 4,
+                (r->status >> 4) == 1   ? "short"
+                : (r->status >> 4) == 2 ? "extended"
+                                        : "other");
+        ctl_out(io, "  Valid Diagnostic Information : 0x%x\n", r->valid);
+        ctl_out(io, "  Power on hours (POH)         : %llu hours\n", (unsigned long long)r->poh);
+        if (r->valid & 1u)
+            ctl_out(io, "  Namespace Identifier         : 0x%x\n", r->nsid);
+        if (r->valid & 2u)
+            ctl_out(io, "  Failing LBA                  : 0x%llx\n", (unsigned long long)r->flba);
+        if (r->valid & 4u)
+            ctl_out(io, "  Status Code Type             : 0x%x\n", r->sct);
+        if (r->valid & 8u)
+            ctl_out(io, "  Status Code                  : 0x%x\n", r->sc);
+    }
+    if (c->o.json) {
+        jw_close_arr(&w);
+        jw_end(&w);
+    }
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* get-log                                                             */
+/* ------------------------------------------------------------------ */
+
+int ctl_cmd_get_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    if (!has(c, N_LID) || c->o.num[N_LID] > 0xffu)
+        return ctl_usage_err(c, "-i LID (0..255) is required");
+    if (!has(c, N_LEN) || c->o.num[N_LEN] == 0 || (c->o.num[N_LEN] & 3u) != 0 ||
+        c->o.num[N_LEN] > 0xffffffffu)
+        return ctl_usage_err(c, "-l LEN is required: a multiple of 4 bytes, > 0");
+    if ((c->o.num[N_LPO] & 3u) != 0)
+        return ctl_usage_err(c, "--lpo must be a multiple of 4");
+    if (c->o.num[N_LSP] > 0x7fu || c->o.num[N_LSI] > 0xffffu || c->o.num[N_CSI] > 0xffu)
+        return ctl_usage_err(c, "--lsp is 0..127, --lsi 0..65535, --csi 0..255");
+    struct nvme_log_args a;
+    nvme_memzero(&a, sizeof(a));
+    a.lid = (uint8_t)c->o.num[N_LID];
+    a.lsp = (uint8_t)c->o.num[N_LSP];
+    a.lsi = (uint16_t)c->o.num[N_LSI];
+    a.csi = (uint8_t)c->o.num[N_CSI];
+    a.nsid = ctl_nsid_or(c, NVME_NSID_ALL);
+    a.offset = c->o.num[N_LPO];
+    a.rae = flag(c, F_RAE);
+    a.len = (uint32_t)c->o.num[N_LEN];
+    a.buf = ctl_scratch(c, 0, a.len);
+    if (a.buf == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_get_log(c->ctrl, &a);
+    if (rc != NVME_OK)
+        return ctl_fail(c, a.nsid, "get-log", rc);
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, io);
+        jw_str(&w, "device", ctl_dev(io));
+        jw_u64(&w, "log_id", a.lid);
+        jw_u64(&w, "nsid", a.nsid);
+        jw_u64(&w, "lpo", a.offset);
+        jw_u64(&w, "length", a.len);
+        jw_hex(&w, "data", a.buf, a.len);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(io, "Device:%s log-id:%u namespace-id:0x%x offset:%llu length:%u bytes\n", ctl_dev(io),
+            a.lid, a.nsid, (unsigned long long)a.offset, a.len);
+    ctl_hexdump(io, a.buf, a.len, a.offset);
+    return NVME_OK;
+}

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_main.c - nvmectl's entry points: the command table with each
+ * command's options (nvme-cli's names where they mean the same), the
+ * option parser, usage, and nvmectl_run_line().  The commands live in
+ * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c and ctl_mgmt.c.
+ */
+#include "ctl.h"
+
+bool nvmectl_parse_u64(const char *s, uint64_t *v)
+{
+    uint64_t x = 0;
+    unsigned base = 10;
+    if (s == NULL || *s == '\0')
+        return false;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+        if (*s == '\0')
+            return false;
+    }
+    for (; *s != '\0'; s++) {
+        unsigned d;
+        if (*s >= '0' && *s <= '9')
+            d = (unsigned)(*s - '0');
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            d = (unsigned)(*s - 'a' + 10);
+        else if (base == 16 && *s >= 'A' && *s <= 'F')
+            d = (unsigned)(*s - 'A' + 10);
+        else
+            return false;
+        /* Overflow checks without 64-bit division (none on i686). */
+        if (base == 16 && (x >> 60) != 0)
+            return false;
+        if (base == 10 && (x > 0x1999999999999999ull || (x == 0x1999999999999999ull && d > 5)))
+            return false;
+        x = base == 16 ? (x << 4) | d : x * 10u + d;
+    }
+    *v = x;
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Option tables                                                       */
+/* ------------------------------------------------------------------ */
+
+#define NUM(s, l, slot)                                                                            \
+    {                                                                                              \
+        s, l, K_NUM, slot                                                                          \
+    }
+#define STR(s, l, slot)                                                                            \
+    {                                                                                              \
+        s, l, K_STR, slot                                                                          \
+    }
+#define FLG(s, l, slot)                                                                            \
+    {                                                                                              \
+        s, l, K_FLAG, slot                                                                         \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        0, NULL, 0, 0                                                                              \
+    }
+#define NSID NUM('n', "namespace-id", N_NSID)
+
+static const struct ctl_optdef o_none[] = {END};
+static const struct ctl_optdef o_human[] = {FLG('H', "human-readable", F_HUMAN), END};
+static const struct ctl_optdef o_ns[] = {NSID, END};
+static const struct ctl_optdef o_ns_human[] = {NSID, FLG('H', "human-readable", F_HUMAN), END};
+static const struct ctl_optdef o_rw[] = {NSID,
+                                         NUM('s', "start-block", N_SLBA),
+                                         NUM('c', "block-count", N_COUNT),
+                                         NUM('p', "pattern", N_PATTERN),
+                                         STR('t', "text", S_TEXT),
+                                         STR('f', "file", S_FILE),
+                                         STR('d', "data", S_FILE),
+                                         FLG(0, "fua", F_FUA),
+                                         FLG('l', "limited-retry", F_LR),
+                                         END};
+static const struct ctl_optdef o_verify[] = {NSID,
+                                             NUM('s', "start-block", N_SLBA),
+                                             NUM('c', "block-count", N_COUNT),
+                                             NUM('k', "seed", N_SEED),
+                                             NUM('o', "offset", N_OFFSET),
+                                             END};
+static const struct ctl_optdef o_range[] = {NSID,
+                                            NUM('s', "start-block", N_SLBA),
+                                            NUM('c', "block-count", N_COUNT),
+                                            FLG('f', "force-unit-access", F_FUA),
+                                            FLG(0, "fua", F_FUA),
+                                            FLG('l', "limited-retry", F_LR),
+                                            FLG('d', "deac", F_DEAC),
+                                            END};
+static const struct ctl_optdef o_dsm[] = {NSID,
+                                          STR('s', "slbs", S_SLBAS),
+                                          STR('b', "blocks", S_BLOCKS),
+                                          FLG('d', "ad", F_AD),
+                                          FLG('r', "idr", F_IDR),
+                                          FLG('w', "idw", F_IDW),
+                                          END};
+static const struct ctl_optdef o_list_ns[] = {NSID, FLG('a', "all", F_ALL), END};
+static const struct ctl_optdef o_list_ctrl[] = {NSID, NUM('c', "cntid", N_CNTID), END};
+static const struct ctl_optdef o_get_feat[] = {NSID,
+                                               NUM('f', "feature-id", N_FID),
+                                               STR('s', "sel", S_SEL),
+                                               NUM('c', "cdw11", N_VALUE),
+                                               NUM('l', "data-len", N_LEN),
+                                               FLG('H', "human-readable", F_HUMAN),
+                                               END};
+static const struct ctl_optdef o_set_feat[] = {NSID,
+                                               NUM('f', "feature-id", N_FID),
+                                               NUM('v', "value", N_VALUE),
+                                               NUM(0, "cdw12", N_CDW12),
+                                               FLG('s', "save", F_SAVE),
+                                               NUM('p', "pattern", N_PATTERN),
+                                               STR('t', "text", S_TEXT),
+                                               STR('d', "data", S_FILE),
+                                               NUM('l', "data-len", N_LEN),
+                                               END};
+static const struct ctl_optdef o_error_log[] = {NUM('e', "log-entries", N_ENTRIES), END};
+static const struct ctl_optdef o_effects[] = {NUM('c', "csi", N_CSI), END};
+static const struct ctl_optdef o_get_log[] = {NSID,
+                                              NUM('i', "log-id", N_LID),
+                                              NUM('l', "log-len", N_LEN),
+                                              NUM('L', "lpo", N_LPO),
+                                              NUM(0, "lsp", N_LSP),
+                                              NUM('S', "lsi", N_LSI),
+                                              NUM(0, "csi", N_CSI),
+                                              FLG('r', "rae", F_RAE),
+                                              END};
+static const struct ctl_optdef o_format[] = {NSID,
+                                             NUM('l', "lbaf", N_LBAF),
+                                             NUM('s', "ses", N_SES),
+                                             NUM('i', "pi", N_PI),
+                                             FLG('p', "pil", F_PIL),
+                                             FLG('m', "ms", F_MSET),
+                                             FLG(0, "force", F_FORCE),
+                                             END};
+static const struct ctl_optdef o_self_test[] = {NSID, STR('s', "self-test-code", S_STC), END};
+static const struct ctl_optdef o_sanitize[] = {
+    STR('a', "sanact", S_SANACT),    FLG('u', "ause", F_AUSE),
+    NUM('p', "owpass", N_OWPASS),    FLG('i', "oipbp", F_OIPBP),
+    FLG('D', "no-dealloc", F_NODAS), NUM(0, "ovrpat", N_OVRPAT),
+    FLG(0, "force", F_FORCE),        END};
+static const struct ctl_optdef o_fw_dl[] = {STR('f', "fw", S_FILE),
+                                            NUM('o', "offset", N_OFFSET),
+                                            NUM('x', "xfer", N_XFER),
+                                            NUM('p', "pattern", N_PATTERN),
+                                            NUM('l', "length", N_LEN),
+                                            STR('t', "text", S_TEXT),
+                                            END};
+static const struct ctl_optdef o_fw_commit[] = {
+    NUM('s', "slot", N_SLOT), NUM('a', "action", N_ACTION), FLG('b', "bpid", F_BPID),
+    FLG(0, "force", F_FORCE), END};
+static const struct ctl_optdef o_force[] = {FLG(0, "force", F_FORCE), END};
+static const struct ctl_optdef o_zones[] = {NSID, NUM('s', "start-lba", N_SLBA),
+                                            NUM('d', "descs", N_COUNT), END};
+static const struct ctl_optdef o_zone_send[] = {NSID, NUM('s', "start-lba", N_SLBA),
+                                                STR('z', "zsa", S_ZSA),
+                                                FLG('a', "select-all", F_ALL), END};
+static const struct ctl_optdef o_zone_append[] = {NSID,
+                                                  NUM('s', "zslba", N_SLBA),
+                                                  NUM('c', "block-count", N_COUNT),
+                                                  NUM('p', "pattern", N_PATTERN),
+                                                  STR('t', "text", S_TEXT),
+                                                  STR('d', "data", S_FILE),
+                                                  END};
+
+struct ctl_cmd {
+    const char *name;
+    int (*fn)(struct ctl *c);
+    const struct ctl_optdef *opts;
+    const char *help; /* options, one line; '@': the file source */
+    bool classic;     /* one of the first eight, in the usage's first lines */
+};
+
+static const struct ctl_cmd cmds[] = {
+    {"info", ctl_cmd_info, o_none, "controller registers and identity", true},
+    {"ready", ctl_cmd_ready, o_none, "whether the controller is up", true},
+    {"list", ctl_cmd_list, o_none, "active namespaces, capacity in bytes", true},
+    {"smart", ctl_cmd_smart_log, o_ns, "= smart-log", true},
+    {"smart-log", ctl_cmd_smart_log, o_ns, "[-n NSID]  SMART / Health log", false},
+    {"id-ctrl", ctl_cmd_id_ctrl, o_human, "[-H]  Identify Controller", false},
+    {"id-ns", ctl_cmd_id_ns, o_ns_human, "-n NSID [-H]  Identify Namespace", false},
+    {"ns-descs", ctl_cmd_ns_descs, o_ns, "-n NSID  namespace identifiers", false},
+    {"list-ns", ctl_cmd_list_ns, o_list_ns, "[-n START]  active NSIDs", false},
+    {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false},
+    {"get-feature", ctl_cmd_get_feature, o_get_feat,
+     "-f FID [-s current|default|saved|supported] [-c CDW11] [-n N] [-H]", false},
+    {"set-feature", ctl_cmd_set_feature, o_set_feat,
+     "-f FID [-v V] [--cdw12 V] [--save] [-n N] [-p B | -t T@d]", false},
+    {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES]  Error Information log", false},
+    {"fw-log", ctl_cmd_fw_log, o_none, "Firmware Slot Information log", false},
+    {"changed-ns-list-log", ctl_cmd_changed_ns, o_none, "Changed Namespace List log", false},
+    {"effects-log", ctl_cmd_effects_log, o_effects, "[--csi CSI]  Commands Supported and Effects",
+     false},
+    {"self-test-log", ctl_cmd_self_test_log, o_none, "Device Self-test log", false},
+    {"get-log", ctl_cmd_get_log, o_get_log,
+     "-i LID -l LEN [--lpo OFF] [--lsp V] [--lsi V] [--rae] [-n N]", false},
+    {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true},
+    {"write", ctl_cmd_write, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]", true},
+    {"flush", ctl_cmd_flush, o_ns, "-n NSID", true},
+    {"verify", ctl_cmd_verify, o_verify,
+     "-n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]  write, read back, compare", true},
+    {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID -s LBA [-c COUNT]  Verify command", false},
+    {"compare", ctl_cmd_compare, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f)", false},
+    {"dsm", ctl_cmd_dsm, o_dsm, "-n NSID -s LBA[,LBA..] -b N[,N..] [--ad] [--idr] [--idw]", false},
+    {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID -s LBA [-c COUNT] [--deac] [--fua]",
+     false},
+    {"format", ctl_cmd_format, o_format,
+     "-n NSID [--lbaf N] [--ses 0-2] [--pi N] [--pil] [--ms] --force", false},
+    {"device-self-test", ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|abort",
+     false},
+    {"sanitize", ctl_cmd_sanitize, o_sanitize,
+     "-a exit-failure|block|overwrite|crypto [--ause] [...] --force", false},
+    {"fw-download", ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset N]",
+     false},
+    {"fw-commit", ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b] --force", false},
+    {"reset", ctl_cmd_reset, o_none, "controller reset", false},
+    {"subsystem-reset", ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset", false},
+    {"report-zones", ctl_cmd_report_zones, o_zones, "-n NSID [-s LBA] [-d COUNT]  (zns)", false},
+    {"zone-mgmt-send", ctl_cmd_zone_mgmt_send, o_zone_send,
+     "-n NSID -s ZSLBA -z open|close|finish|reset [-a]  (zns)", false},
+    {"zone-append", ctl_cmd_zone_append, o_zone_append,
+     "-n NSID -s ZSLBA [-c N] (-p BYTE | -t TEXT@d)  (zns)", false},
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+/* Help text with '@x' where a file source goes (" | -x FILE"), left out
+ * on hosts without files. */
+static void help_line(const struct nvmectl_io *io, const char *name, const char *help)
+{
+    char text[CTL_LINE];
+    size_t n = 0;
+    for (const char *h = help; *h != '\0' && n + 16 < sizeof(text); h++) {
+        if (*h != '@') {
+            text[n++] = *h;
+            continue;
+        }
+        if (h[1] != '\0' && io->read_file != NULL)
+            n += (size_t)nvme_snprintf(text + n, sizeof(text) - n, " | -%c FILE", h[1]);
+        if (h[1] != '\0')
+            h++;
+    }
+    text[n] = '\0';
+    /* Within 80 columns (EXOS's shell): long ones on a line of their own. */
+    if (22u + n < 80u)
+        ctl_out(io, "  %-19s %s\n", name, text);
+    else
+        ctl_out(io, "  %s\n      %s\n", name, text);
+}
+
+void nvmectl_usage(const struct nvmectl_io *io)
+{
+    ctl_out(io, "usage: nvmectl <command> [options] [-o normal|json]\n"
+                "  info | ready | list | smart\n"
+                "  read   -n NSID -s LBA [-c COUNT]\n");
+    ctl_out(io,
+            "  write  -n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT%s) [--fua]\n"
+            "  flush  -n NSID\n",
+            io->read_file != NULL ? " | -f FILE" : "");
+    ctl_out(io, "  verify -n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]\n");
+    ctl_out(io, "nvme-cli commands%s:\n", io->read_file != NULL ? " (FILE: -f or -d)" : "");
+    for (unsigned i = 0; i < NCMDS; i++)
+        if (!cmds[i].classic)
+            help_line(io, cmds[i].name, cmds[i].help);
+    ctl_out(io, "  (-c counts blocks from 1; numbers may be 0x hex; 'zns CMD' works too)\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Option parsing                                                      */
+/* ------------------------------------------------------------------ */
+
+static bool starts(const char *s, const char *p)
+{
+    while (*p != '\0')
+        if (*s++ != *p++)
+            return false;
+    return true;
+}
+
+static const struct ctl_optdef *find_opt(const struct ctl_optdef *t, const char *lng, size_t lnglen,
+                                         char sh)
+{
+    for (; t->lng != NULL; t++) {
+        if (lng != NULL) {
+            size_t n = nvme_strlen(t->lng);
+            if (n == lnglen && starts(lng, t->lng))
+                return t;
+        } else if (sh != 0 && t->sh == sh) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, char **argv)
+{
+    struct ctl_opts *o = &c->o;
+    nvme_memzero(o, sizeof(*o));
+    o->num[N_COUNT] = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *inl = NULL, *lng = NULL;
+        size_t lnglen = 0;
+        char sh = 0;
+        if (a[0] != '-' || a[1] == '\0') {
+            ctl_out(c->io, "nvmectl %s: unexpected argument '%s'\n", c->cmd, a);
+            return false;
+        }
+        if (a[1] == '-') {
+            lng = a + 2;
+            while (lng[lnglen] != '\0' && lng[lnglen] != '=')
+                lnglen++;
+            if (lng[lnglen] == '=')
+                inl = lng + lnglen + 1;
+        } else {
+            sh = a[1];
+            if (a[2] != '\0')
+                inl = a + 2;
+        }
+        bool is_out = sh == 'o' || (lng != NULL && lnglen == 13 && starts(lng, "output-format"));
+        const struct ctl_optdef *d = find_opt(defs, lng, lnglen, sh);
+        if (d == NULL && !is_out) {
+            ctl_out(c->io, "nvmectl: unknown option '%s'\n", a);
+            return false;
+        }
+        if (d != NULL && d->kind == K_FLAG) {
+            if (inl != NULL) {
+                ctl_out(c->io, "nvmectl: option '%s' takes no value\n", a);
+                return false;
+            }
+            o->flags |= 1u << d->slot;
+            continue;
+        }
+        const char *val = inl != NULL ? inl : (i + 1 < argc ? argv[++i] : NULL);
+        if (val == NULL) {
+            ctl_out(c->io, "nvmectl: option '%s' needs a value\n", a);
+            return false;
+        }
+        if (is_out && (nvme_streq(val, "json") || nvme_streq(val, "normal"))) {
+            o->json = nvme_streq(val, "json");
+            continue;
+        }
+        if (d == NULL) {
+            ctl_out(c->io, "nvmectl: bad output format '%s' (normal or json)\n", val);
+            return false;
+        }
+        if (d->kind == K_STR) {
+            o->str[d->slot] = val;
+        } else {
+            if (!nvmectl_parse_u64(val, &o->num[d->slot])) {
+                ctl_out(c->io, "nvmectl: bad number '%s' for '%s'\n", val, a);
+                return false;
+            }
+            o->has_num |= 1u << d->slot;
+        }
+    }
+    return true;
+}
+
+int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, char **argv)
+{
+    if (io == NULL || io->print == NULL)
+        return NVME_ERR_INVAL;
+    if (argc < 1 || argv == NULL || argv[0] == NULL) {
+        nvmectl_usage(io);
+        return NVME_ERR_INVAL;
+    }
+    const char *cmd = argv[0];
+    if (nvme_streq(cmd, "help") || nvme_streq(cmd, "--help") || nvme_streq(cmd, "-h")) {
+        nvmectl_usage(io);
+        return NVME_OK;
+    }
+    if (nvme_streq(cmd, "zns")) { /* nvme-cli's plugin form: "zns report-zones ..." */
+        if (argc < 2) {
+            nvmectl_usage(io);
+            return NVME_ERR_INVAL;
+        }
+        argc--;
+        argv++;
+        cmd = argv[0];
+    }
+    if (ctrl == NULL) {
+        ctl_out(io, "nvmectl: no controller\n");
+        return NVME_ERR_STATE;
+    }
+    for (unsigned i = 0; i < NCMDS; i++) {
+        if (!nvme_streq(cmd, cmds[i].name))
+            continue;
+        struct ctl c;
+        c.ctrl = ctrl;
+        c.io = io;
+        c.cmd = cmds[i].name;
+        if (!parse_opts(&c, cmds[i].opts, argc, argv)) {
+            ctl_out(io, "usage: nvmectl\n");
+            help_line(io, cmds[i].name, cmds[i].help);
+            return NVME_ERR_INVAL;
+        }
+        return cmds[i].fn(&c);
+    }
+    ctl_out(io, "nvmectl: unknown command '%s'\n", cmd);
+    nvmectl_usage(io);
+    return NVME_ERR_INVAL;
+}
+
+int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line)
+{
+    char *argv[24];
+    int argc = 0;
+    if (line == NULL)
+        return NVME_ERR_INVAL;
+    char *p = line;
+    while (*p != '\0' && argc < 24) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        argv[argc++] = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            p++;
+    }
+    int first = argc > 0 && nvme_streq(argv[0], "nvmectl") ? 1 : 0;
+    return nvmectl_main(ctrl, io, argc - first, argv + first);
+}

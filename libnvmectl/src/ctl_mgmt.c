@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_mgmt.c - management: format, device-self-test, sanitize,
+ * fw-download, fw-commit, reset, subsystem-reset.  The destructive ones
+ * (format, sanitize, fw-commit, subsystem-reset) refuse to run without
+ * --force, which is what hands the core NVME_CONFIRM_DESTROY.
+ */
+#include "ctl.h"
+
+static bool forced(struct ctl *c, const char *what)
+{
+    if (flag(c, F_FORCE))
+        return true;
+    ctl_out(c->io, "nvmectl %s: refused: this %s; add --force to confirm\n", c->cmd, what);
+    return false;
+}
+
+int ctl_cmd_format(struct ctl *c)
+{
+    if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] > 0xffffffffu)
+        return ctl_usage_err(c, "-n NSID (or 0xffffffff for all) is required");
+    uint32_t nsid = (uint32_t)c->o.num[N_NSID];
+    const struct nvme_ns_info *ns = nsid != NVME_NSID_ALL ? nvme_ns_find(c->ctrl, nsid) : NULL;
+    if (nsid != NVME_NSID_ALL && ns == NULL) {
+        ctl_out(c->io, "%s: no active namespace %u\n", ctl_dev(c->io), nsid);
+        return NVME_ERR_NOENT;
+    }
+    if (c->o.num[N_LBAF] > 63 || c->o.num[N_SES] > 7 || c->o.num[N_PI] > 7)
+        return ctl_usage_err(c, "--lbaf is 0..63, --ses 0..7, --pi 0..7");
+    struct nvme_format_args a;
+    nvme_memzero(&a, sizeof(a));
+    a.nsid = nsid;
+    a.lbaf = has(c, N_LBAF) ? (uint8_t)c->o.num[N_LBAF] : (ns != NULL ? ns->format : 0);
+    a.ses = (uint8_t)c->o.num[N_SES];
+    a.pi = (uint8_t)c->o.num[N_PI];
+    a.pil = flag(c, F_PIL);
+    a.mset = flag(c, F_MSET);
+    char what[80];
+    if (nsid == NVME_NSID_ALL)
+        nvme_snprintf(what, sizeof(what), "erases every namespace of %s", ctl_dev(c->io));
+    else
+        nvme_snprintf(what, sizeof(what), "erases all data of %sn%u", ctl_dev(c->io), nsid);
+    if (!forced(c, what))
+        return NVME_ERR_INVAL;
+    int rc = nvme_format(c->ctrl, &a, NVME_CONFIRM_DESTROY);
+    if (rc != NVME_OK)
+        return ctl_fail(c, nsid, "format", rc);
+    nvme_snprintf(what, sizeof(what), "format with LBA format %u, ses %u, pi %u", a.lbaf, a.ses,
+                  a.pi);
+    return ctl_done(c, nsid, what);
+}
+
+int ctl_cmd_self_test(struct ctl *c)
+{
+    static const struct {
+        const char *name;
+        uint8_t stc;
+    } codes[] = {{"short", NVME_DST_SHORT},
+                 {"extended", NVME_DST_EXTENDED},
+                 {"vendor", NVME_DST_VENDOR},
+                 {"abort", NVME_DST_ABORT}};
+    const char *s = c->o.str[S_STC];
+    uint8_t stc = 0;
+    uint64_t v;
+    for (unsigned i = 0; s != NULL && i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (nvme_streq(s, codes[i].name))
+            stc = codes[i].stc;
+    if (stc == 0 && s != NULL && nvmectl_parse_u64(s, &v) &&
+        (v == 1 || v == 2 || v == 0xe || v == 0xf))
+        stc = (uint8_t)v;
+    if (stc == 0)
+        return ctl_usage_err(c, "-s is short, extended, vendor or abort (1, 2, 0xe, 0xf)");
+    uint32_t nsid = ctl_nsid_or(c, NVME_NSID_ALL);
+    int rc = nvme_device_self_test(c->ctrl, nsid, stc);
+    if (rc != NVME_OK)
+        return ctl_fail(c, nsid, "device-self-test", rc);
+    return ctl_done(c, nsid,
+                    stc == NVME_DST_ABORT ? "device self-test aborted"
+                                          : "device self-test started (see self-test-log)");
+}
+
+int ctl_cmd_sanitize(struct ctl *c)
+{
+    static const struct {
+        const char *name;
+        uint8_t act;
+    } acts[] = {{"exit-failure", NVME_SANACT_EXIT_FAILURE}, {"block", NVME_SANACT_BLOCK},
+                {"start-block-erase", NVME_SANACT_BLOCK},   {"overwrite", NVME_SANACT_OVERWRITE},
+                {"start-overwrite", NVME_SANACT_OVERWRITE}, {"crypto", NVME_SANACT_CRYPTO},
+                {"start-crypto-erase", NVME_SANACT_CRYPTO}};
+    const char *s = c->o.str[S_SANACT];
+    uint8_t act = 0;
+    uint64_t v;
+    for (unsigned i = 0; s != NULL && i < sizeof(acts) / sizeof(acts[0]); i++)
+        if (nvme_streq(s, acts[i].name))
+            act = acts[i].act;
+    if (act == 0 && s != NULL && nvmectl_parse_u64(s, &v) && v >= 1 && v <= 4)
+        act = (uint8_t)v;
+    if (act == 0)
+        return ctl_usage_err(c, "-a is exit-failure, block, overwrite or crypto (1..4)");
+    if (c->o.num[N_OWPASS] > 15 || c->o.num[N_OVRPAT] > 0xffffffffu)
+        return ctl_usage_err(c, "--owpass is 0..15, --ovrpat 32 bits");
+    if (act != NVME_SANACT_EXIT_FAILURE && !forced(c, "erases every namespace of the subsystem"))
+        return NVME_ERR_INVAL;
+    struct nvme_sanitize_args a;
+    nvme_memzero(&a, sizeof(a));
+    a.action = act;
+    a.ause = flag(c, F_AUSE);
+    a.owpass = (uint8_t)c->o.num[N_OWPASS];
+    a.oipbp = flag(c, F_OIPBP);
+    a.nodas = flag(c, F_NODAS);
+    a.ovrpat = (uint32_t)c->o.num[N_OVRPAT];
+    int rc = nvme_sanitize(c->ctrl, &a, NVME_CONFIRM_DESTROY);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "sanitize", rc);
+    return ctl_done(c, 0, "sanitize started (see get-log -i 0x81 -l 512)");
+}
+
+int ctl_cmd_fw_download(struct ctl *c)
+{
+    const struct ctl_opts *o = &c->o;
+    size_t room = c->io->buf_len > 8 ? c->io->buf_len - 8 : 0;
+    uint64_t len = o->num[N_LEN];
+    if (o->num[N_OFFSET] > 0xffffffffu || (o->num[N_OFFSET] & 3u) != 0)
+        return ctl_usage_err(c, "--offset must be a multiple of 4 below 4 GiB");
+    if (o->str[S_FILE] != NULL) {
+        if (c->io->read_file == NULL) {
+            ctl_out(c->io, "nvmectl fw-download: this host has no files; give the image with "
+                           "-p BYTE -l LEN or -t TEXT\n");
+            return NVME_ERR_UNSUPPORTED;
+        }
+        if (len == 0 || len > room)
+            len = room;
+    } else if (o->str[S_TEXT] != NULL && len == 0) {
+        len = (nvme_strlen(o->str[S_TEXT]) + 3u) & ~(size_t)3u;
+    }
+    if (len == 0 || len > room || len > 0xffffffffu)
+        return ctl_usage_err(c, "the image length (-l) must fit the scratch buffer");
+    uint8_t *b = ctl_scratch(c, 0, (size_t)len);
+    if (b == NULL)
+        return NVME_ERR_NOMEM;
+    if (o->str[S_FILE] != NULL) {
+        nvme_memzero(b, (size_t)len);
+        long n = c->io->read_file(c->io->arg, o->str[S_FILE], b, (size_t)len);
+        if (n <= 0) {
+            ctl_out(c->io, "nvmectl: cannot read '%s'\n", o->str[S_FILE]);
+            return NVME_ERR_INVAL;
+        }
+        len = ((uint64_t)n + 3u) & ~(uint64_t)3u;
+    } else {
+        int rc;
+        if (!ctl_fill_data(c, b, (size_t)len, &rc))
+            return rc;
+    }
+    if ((len & 3u) != 0)
+        return ctl_usage_err(c, "the image length must be a multiple of 4");
+    int rc = nvme_fw_download(c->ctrl, (uint32_t)o->num[N_OFFSET], b, (uint32_t)len);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "fw-download", rc);
+    char what[64];
+    nvme_snprintf(what, sizeof(what), "firmware download: %llu bytes at offset %llu",
+                  (unsigned long long)len, (unsigned long long)o->num[N_OFFSET]);
+    return ctl_done(c, 0, what);
+}
+
+int ctl_cmd_fw_commit(struct ctl *c)
+{
+    if (c->o.num[N_SLOT] > 7 || c->o.num[N_ACTION] > 7)
+        return ctl_usage_err(c, "-s SLOT is 0..7, -a ACTION 0..7");
+    if (!has(c, N_ACTION))
+        return ctl_usage_err(c, "-a ACTION is required (0 replace, 1 replace and activate, "
+                                "2 activate, 3 activate now)");
+    if (!forced(c, "replaces or activates controller firmware"))
+        return NVME_ERR_INVAL;
+    uint32_t dw0 = 0;
+    uint8_t slot = (uint8_t)c->o.num[N_SLOT], act = (uint8_t)c->o.num[N_ACTION];
+    int rc = nvme_fw_commit(c->ctrl, slot, act, flag(c, F_BPID), &dw0);
+    if (rc > 0 && NVME_SF_SCT((unsigned)rc) == 1 &&
+        (NVME_SF_SC((unsigned)rc) == 0x0b || NVME_SF_SC((unsigned)rc) == 0x10 ||
+         NVME_SF_SC((unsigned)rc) == 0x11)) {
+        ctl_out(c->io,
+                "%s: fw-commit: %s: the new firmware runs after that reset (nvmectl reset)\n",
+                ctl_dev(c->io), nvme_status_name((uint16_t)rc));
+        return rc;
+    }
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "fw-commit", rc);
+    char what[64];
+    nvme_snprintf(what, sizeof(what), "firmware commit: slot %u, action %u", slot, act);
+    return ctl_done(c, 0, what);
+}
+
+int ctl_cmd_reset(struct ctl *c)
+{
+    int rc = nvme_ctrl_reset(c->ctrl);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "reset", rc);
+    return ctl_done(c, 0, "controller reset");
+}
+
+int ctl_cmd_subsystem_reset(struct ctl *c)
+{
+    if (!forced(c, "resets every controller of the NVM subsystem"))
+        return NVME_ERR_INVAL;
+    int rc = nvme_subsystem_reset(c->ctrl, NVME_CONFIRM_DESTROY);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "subsystem-reset", rc);
+    return ctl_done(c, 0, "NVM subsystem reset");
+}

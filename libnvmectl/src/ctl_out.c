@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_out.c - output helpers shared by nvmectl's commands: printing,
+ * error reports that name the namespace, sizes with units, device text,
+ * hex dumps, the namespace and scratch-buffer checks.
+ */
+#include <stdarg.h>
+
+#include "ctl.h"
+
+void ctl_out(const struct nvmectl_io *io, const char *fmt, ...)
+{
+    char line[CTL_LINE];
+    va_list ap;
+    va_start(ap, fmt);
+    nvme_vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    io->print(io->arg, line);
+}
+
+const char *ctl_dev(const struct nvmectl_io *io)
+{
+    return io->dev_name != NULL ? io->dev_name : "nvme0";
+}
+
+int ctl_fail(const struct ctl *c, uint32_t nsid, const char *what, int rc)
+{
+    char who[40];
+    if (nsid != 0 && nsid != NVME_NSID_ALL)
+        nvme_snprintf(who, sizeof(who), "%sn%u", ctl_dev(c->io), nsid);
+    else
+        nvme_snprintf(who, sizeof(who), "%s", ctl_dev(c->io));
+    if (rc > 0)
+        ctl_out(c->io, "%s: %s: %s (SCT %x SC %02x%s)\n", who, what, nvme_status_name((uint16_t)rc),
+                NVME_SF_SCT((unsigned)rc), NVME_SF_SC((unsigned)rc),
+                NVME_SF_DNR((unsigned)rc) ? ", DNR" : "");
+    else if (rc == NVME_ERR_UNSUPPORTED)
+        ctl_out(c->io, "%s: %s: not supported by this controller\n", who, what);
+    else
+        ctl_out(c->io, "%s: %s: %s\n", who, what, nvme_strerror(rc));
+    return rc != 0 ? rc : NVME_ERR_INVAL;
+}
+
+int ctl_usage_err(const struct ctl *c, const char *msg)
+{
+    ctl_out(c->io, "nvmectl %s: %s\n", c->cmd, msg);
+    return NVME_ERR_INVAL;
+}
+
+int ctl_done(const struct ctl *c, uint32_t nsid, const char *what)
+{
+    char who[40];
+    if (nsid != 0 && nsid != NVME_NSID_ALL)
+        nvme_snprintf(who, sizeof(who), "%sn%u", ctl_dev(c->io), nsid);
+    else
+        nvme_snprintf(who, sizeof(who), "%s", ctl_dev(c->io));
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", who);
+        jw_str(&w, "command", c->cmd);
+        jw_str(&w, "result", "success");
+        jw_str(&w, "detail", what);
+        jw_end(&w);
+    } else {
+        ctl_out(c->io, "%s: %s: success\n", who, what);
+    }
+    return NVME_OK;
+}
+
+static uint64_t div10(uint64_t *v)
+{
+    uint16_t l[4] = {(uint16_t)*v, (uint16_t)(*v >> 16), (uint16_t)(*v >> 32),
+                     (uint16_t)(*v >> 48)};
+    unsigned r = nvme_divmod10_limbs(l, 4);
+    *v = (uint64_t)l[0] | ((uint64_t)l[1] << 16) | ((uint64_t)l[2] << 32) | ((uint64_t)l[3] << 48);
+    return r;
+}
+
+/* Without 64-bit division (none on i686 freestanding). */
+void ctl_fmt_size(char *buf, size_t len, uint64_t bytes)
+{
+    static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    unsigned u = 0;
+    while (u + 1 < 5 && (bytes >> (10u * (u + 2))) != 0)
+        u++;
+    uint64_t tenths = (bytes >> (10u * (u + 1))) * 10u +
+                      (((bytes >> (10u * u)) & 0x3ffu) * 10u >> 10);
+    uint64_t whole = tenths;
+    unsigned frac = (unsigned)div10(&whole);
+    nvme_snprintf(buf, len, "%llu bytes (%llu.%u %s)", (unsigned long long)bytes,
+                  (unsigned long long)whole, frac, unit[u]);
+}
+
+void ctl_text(char *dst, size_t dlen, const char *src, size_t n)
+{
+    size_t k = 0;
+    if (dlen == 0)
+        return;
+    for (size_t i = 0; i < n && src[i] != '\0' && k + 1 < dlen; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+    }
+    while (k > 0 && dst[k - 1] == ' ')
+        k--;
+    dst[k] = '\0';
+}
+
+void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n)
+{
+    static const char d[] = "0123456789abcdef";
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 2 < dlen; i++) {
+        dst[k++] = d[p[i] >> 4];
+        dst[k++] = d[p[i] & 15u];
+    }
+    if (dlen > 0)
+        dst[k] = '\0';
+}
+
+/* hexdump -C style; identical lines collapse to '*'. */
+void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint64_t base)
+{
+    bool starred = false;
+    for (size_t off = 0; off < len; off += 16) {
+        if (off != 0 && off + 16 <= len) {
+            bool same = true;
+            for (unsigned i = 0; i < 16 && same; i++)
+                same = p[off + i] == p[off - 16 + i];
+            if (same) {
+                if (!starred)
+                    ctl_out(io, "*\n");
+                starred = true;
+                continue;
+            }
+        }
+        starred = false;
+        char line[96];
+        size_t n = (size_t)nvme_snprintf(line, sizeof(line), "%08llx ",
+                                         (unsigned long long)(base + off));
+        for (unsigned i = 0; i < 16; i++) {
+            if (i == 8)
+                line[n++] = ' ';
+            if (off + i < len)
+                n += (size_t)nvme_snprintf(line + n, sizeof(line) - n, " %02x", p[off + i]);
+            else
+                n += (size_t)nvme_snprintf(line + n, sizeof(line) - n, "   ");
+        }
+        n += (size_t)nvme_snprintf(line + n, sizeof(line) - n, "  |");
+        for (unsigned i = 0; i < 16 && off + i < len; i++) {
+            uint8_t ch = p[off + i];
+            line[n++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+        }
+        line[n++] = '|';
+        line[n++] = '\n';
+        line[n] = '\0';
+        io->print(io->arg, line);
+    }
+    ctl_out(io, "%08llx\n", (unsigned long long)(base + len));
+}
+
+uint32_t ctl_nsid_or(const struct ctl *c, uint32_t dflt)
+{
+    if (!has(c, N_NSID))
+        return dflt;
+    return c->o.num[N_NSID] <= 0xffffffffu ? (uint32_t)c->o.num[N_NSID] : 0;
+}
+
+const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc)
+{
+    *rc = NVME_ERR_INVAL;
+    if (!has(c, N_NSID) || (need_slba && !has(c, N_SLBA))) {
+        ctl_out(c->io, "nvmectl: -n NSID%s required\n", need_slba ? " and -s LBA are" : " is");
+        return NULL;
+    }
+    uint64_t nsid = c->o.num[N_NSID];
+    const struct nvme_ns_info *ns = nsid <= 0xffffffffu ? nvme_ns_find(c->ctrl, (uint32_t)nsid)
+                                                        : NULL;
+    if (ns == NULL) {
+        ctl_out(c->io, "%s: no active namespace %llu\n", ctl_dev(c->io), (unsigned long long)nsid);
+        *rc = NVME_ERR_NOENT;
+        return NULL;
+    }
+    if (ns->status != NVME_OK) {
+        ctl_out(c->io, "%sn%u: unusable: %s\n", ctl_dev(c->io), ns->nsid,
+                nvme_strerror(ns->status));
+        *rc = ns->status;
+        return NULL;
+    }
+    if (need_slba && (c->o.num[N_COUNT] == 0 || c->o.num[N_COUNT] > 0xffffffffu)) {
+        ctl_out(c->io, "nvmectl: -c must be 1..4294967295\n");
+        return NULL;
+    }
+    return ns;
+}
+
+bool ctl_fits(const struct nvmectl_io *io, uint64_t offset, uint64_t count, unsigned lbads,
+              unsigned copies)
+{
+    uint64_t room = io->buf != NULL && offset <= io->buf_len ? io->buf_len - offset : 0;
+    uint64_t max = (copies == 2u ? room >> 1 : room) >> lbads; /* no 64-bit division */
+    if (count > max) {
+        ctl_out(io, "nvmectl: %llu block(s) do not fit: -c is at most %llu here (%u-byte blocks)\n",
+                (unsigned long long)count, (unsigned long long)max, 1u << lbads);
+        return false;
+    }
+    return true;
+}
+
+bool ctl_fill_data(struct ctl *c, uint8_t *b, size_t bytes, int *rc)
+{
+    const struct ctl_opts *o = &c->o;
+    bool pat = has(c, N_PATTERN);
+    unsigned sources = (pat ? 1u : 0u) + (o->str[S_TEXT] ? 1u : 0u) + (o->str[S_FILE] ? 1u : 0u);
+    *rc = NVME_ERR_INVAL;
+    if (sources != 1) {
+        ctl_out(c->io, "nvmectl: %s needs one of -p BYTE, -t TEXT, -f FILE\n", c->cmd);
+        return false;
+    }
+    nvme_memzero(b, bytes);
+    if (pat) {
+        for (size_t i = 0; i < bytes; i++)
+            b[i] = (uint8_t)o->num[N_PATTERN];
+    } else if (o->str[S_TEXT] != NULL) {
+        size_t n = nvme_strlen(o->str[S_TEXT]);
+        nvme_memcpy(b, o->str[S_TEXT], n < bytes ? n : bytes);
+    } else {
+        if (c->io->read_file == NULL) {
+            ctl_out(c->io, "nvmectl: this host cannot read files\n");
+            *rc = NVME_ERR_UNSUPPORTED;
+            return false;
+        }
+        long n = c->io->read_file(c->io->arg, o->str[S_FILE], b, bytes);
+        if (n < 0) {
+            ctl_out(c->io, "nvmectl: cannot read '%s'\n", o->str[S_FILE]);
+            return false;
+        }
+    }
+    *rc = NVME_OK;
+    return true;
+}
+
+void *ctl_scratch(const struct ctl *c, size_t off, size_t len)
+{
+    uintptr_t base = (uintptr_t)c->io->buf;
+    uintptr_t p = (base + 7u) & ~(uintptr_t)7u; /* structures with 64-bit fields */
+    size_t skip = (size_t)(p - base) + off;
+    if (c->io->buf == NULL || c->io->buf_len < skip || c->io->buf_len - skip < len) {
+        ctl_out(c->io, "nvmectl %s: needs a scratch buffer of %llu bytes, this host has %llu\n",
+                c->cmd, (unsigned long long)(skip + len), (unsigned long long)c->io->buf_len);
+        return NULL;
+    }
+    return (void *)(p + off);
+}

@@ -1,0 +1,791 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmectl at nvme-cli 2.x parity (issue 9): every subcommand in normal
+ * and JSON output against the simulator, the JSON parsed here and its
+ * values checked against what the simulator was configured with, and the
+ * status and usage paths (unsupported command, bad arguments, missing
+ * --force, errors naming the namespace).
+ */
+#include "fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct fx_out out;
+
+static void expect(const char *needle)
+{
+    if (strstr(out.text, needle) == NULL)
+        fail_msg("expected \"%s\" in:\n%s", needle, out.text);
+}
+
+/* ---- a small JSON validator and path lookup ---------------------------- */
+
+static const char *ws(const char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    return p;
+}
+
+static const char *value(const char *p);
+
+static const char *string(const char *p)
+{
+    if (*p != '"')
+        return NULL;
+    for (p++; *p != '"'; p++) {
+        if (*p == '\0' || (unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\') {
+            p++;
+            if (*p == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!strchr("0123456789abcdefABCDEF", p[i]) || p[i] == '\0')
+                        return NULL;
+                p += 4;
+            } else if (!strchr("\"\\/bfnrt", *p) || *p == '\0') {
+                return NULL;
+            }
+        }
+    }
+    return p + 1;
+}
+
+static const char *value(const char *p)
+{
+    p = ws(p);
+    if (*p == '{' || *p == '[') {
+        char close = *p == '{' ? '}' : ']';
+        p = ws(p + 1);
+        if (*p == close)
+            return p + 1;
+        for (;;) {
+            if (close == '}') {
+                p = string(ws(p));
+                if (p == NULL)
+                    return NULL;
+                p = ws(p);
+                if (*p++ != ':')
+                    return NULL;
+            }
+            p = value(p);
+            if (p == NULL)
+                return NULL;
+            p = ws(p);
+            if (*p == close)
+                return p + 1;
+            if (*p++ != ',')
+                return NULL;
+        }
+    }
+    if (*p == '"')
+        return string(p);
+    if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4))
+        return p + 4;
+    if (!strncmp(p, "false", 5))
+        return p + 5;
+    const char *s = p;
+    if (*p == '-')
+        p++;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p == s ? NULL : p;
+}
+
+static void json_valid(void)
+{
+    const char *end = value(out.text);
+    if (end == NULL || *ws(end) != '\0')
+        fail_msg("not one valid JSON value:\n%s", out.text);
+}
+
+/* Value at path "a.b.0.c" (keys without dots; numbers index arrays) as
+ * text (strings without their quotes), or NULL. */
+static const char *json_get(const char *path)
+{
+    static char res[40000];
+    const char *p = ws(out.text);
+    char key[128];
+    while (*path != '\0') {
+        size_t n = strcspn(path, ".");
+        snprintf(key, sizeof(key), "%.*s", (int)n, path);
+        path += n + (path[n] == '.');
+        if (*p == '{') {
+            p = ws(p + 1);
+            for (;;) {
+                if (*p != '"')
+                    return NULL;
+                const char *k = p + 1, *ke = string(p);
+                bool match = (size_t)(ke - 1 - k) == strlen(key) && !strncmp(k, key, strlen(key));
+                p = ws(ws(ke) + 1); /* past ':' */
+                if (match)
+                    break;
+                p = ws(value(p));
+                if (*p != ',')
+                    return NULL;
+                p = ws(p + 1);
+            }
+        } else if (*p == '[') {
+            long idx = strtol(key, NULL, 10);
+            p = ws(p + 1);
+            for (long i = 0; i < idx; i++) {
+                p = ws(value(p));
+                if (*p != ',')
+                    return NULL;
+                p = ws(p + 1);
+            }
+            if (*p == ']')
+                return NULL;
+        } else {
+            return NULL;
+        }
+    }
+    const char *e = value(p);
+    if (*p == '"') {
+        p++;
+        e--;
+    }
+    snprintf(res, sizeof(res), "%.*s", (int)(e - p), p);
+    return res;
+}
+
+static unsigned long long jnum(const char *path)
+{
+    const char *v = json_get(path);
+    if (v == NULL)
+        fail_msg("no \"%s\" in:\n%s", path, out.text);
+    return strtoull(v, NULL, 10);
+}
+
+static const char *jstr(const char *path)
+{
+    const char *v = json_get(path);
+    if (v == NULL)
+        fail_msg("no \"%s\" in:\n%s", path, out.text);
+    return v;
+}
+
+static int run(struct fx *f, const char *line)
+{
+    int rc = fx_nvmectl(f, &out, line);
+    if (strstr(line, "-o json") != NULL && rc == 0)
+        json_valid();
+    return rc;
+}
+
+static void ok(struct fx *f, const char *line)
+{
+    int rc = run(f, line);
+    if (rc != 0)
+        fail_msg("'%s' returned %d:\n%s", line, rc, out.text);
+}
+
+static void start(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.mdts = 3;
+    f->cfg.serial = "SN-PARITY-7";
+    f->cfg.model = "Parity Model";
+    f->cfg.firmware = "FW9.1";
+    f->ns[0].nsid = 1;
+    f->ns[0].blocks = 262144;
+    f->ns[1].nsid = 4;
+    f->ns[1].blocks = 16384;
+    f->ns[1].lba_size = 4096;
+    f->cfg.ns_count = 2;
+    f->cfg.smart.temperature = 310;
+    f->cfg.smart.avail_spare = 97;
+    f->cfg.smart.spare_thresh = 10;
+    f->cfg.smart.percent_used = 4;
+    f->cfg.smart.power_cycles = (struct nvme_u128){42, 0};
+    f->cfg.smart.power_on_hours = (struct nvme_u128){1337, 0};
+    f->cfg.smart.temp_sensor[0] = 305;
+    f->cfg.smart.temp_sensor[1] = 312;
+    fx_start(f);
+}
+
+/* ---- identify ------------------------------------------------------------ */
+
+static void id_ctrl_every_field_json_and_text(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "id-ctrl -o json");
+    assert_string_equal(jstr("sn"), "SN-PARITY-7");
+    assert_string_equal(jstr("mn"), "Parity Model");
+    assert_string_equal(jstr("fr"), "FW9.1");
+    assert_int_equal(jnum("vid"), 0x1b36);
+    assert_int_equal(jnum("ssvid"), 0x1af4);
+    assert_int_equal(jnum("mdts"), 3);
+    assert_int_equal(jnum("oncs"), 0xdd);
+    assert_int_equal(jnum("oacs"), 0x16);
+    assert_int_equal(jnum("npss"), 2);
+    assert_int_equal(jnum("nn"), 4);
+    assert_int_equal(jnum("elpe"), 63);
+    assert_non_null(json_get("wctemp"));
+    assert_non_null(json_get("cctemp"));
+    assert_non_null(json_get("subnqn"));
+    assert_non_null(json_get("tnvmcap"));
+    assert_non_null(json_get("sanicap"));
+    assert_non_null(json_get("ofcs"));
+    assert_non_null(json_get("psds.2.max_power"));
+    assert_non_null(json_get("psds.0.entry_lat"));
+    assert_null(json_get("psds.3"));
+    ok(&f, "id-ctrl");
+    expect("sn        : SN-PARITY-7");
+    expect("oncs      : 0xdd");
+    expect("ps    0 : mp:");
+    expect("ps    2 : mp:");
+    expect("subnqn    : ");
+    assert_null(strstr(out.text, "Dataset Management: supported"));
+    ok(&f, "id-ctrl -H");
+    expect("Dataset Management: supported");
+    expect("Write Uncorrectable: not supported");
+    expect("32768 bytes per command");
+    fx_stop(&f);
+}
+
+static void id_ns_lists_formats_and_marks_the_one_in_use(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "id-ns -n 1 -o json");
+    assert_int_equal(jnum("nsze"), 262144);
+    assert_int_equal(jnum("ncap"), 262144);
+    assert_int_equal(jnum("flbas"), 0);
+    unsigned nlbaf = (unsigned)jnum("nlbaf");
+    char path[32];
+    snprintf(path, sizeof(path), "lbafs.%u.ds", nlbaf);
+    assert_non_null(json_get(path));
+    snprintf(path, sizeof(path), "lbafs.%u", nlbaf + 1);
+    assert_null(json_get(path));
+    assert_int_equal(jnum("lbafs.0.ds"), 9);
+    ok(&f, "id-ns -n 4");
+    expect("nsze    : 0x4000");
+    expect("lbads:12 rp:0 (in use)");
+    ok(&f, "id-ns -n 4 -H");
+    expect("Data Size: 4096 bytes");
+    expect("(in use)");
+    /* errors name the namespace, with the NVMe status name */
+    assert_int_not_equal(run(&f, "id-ns -n 99"), 0);
+    expect("nvme0n99: id-ns: Invalid Namespace or Format");
+    assert_int_not_equal(run(&f, "id-ns"), 0);
+    expect("-n NSID is required");
+    fx_stop(&f);
+}
+
+static void id_ns_shows_64_formats_with_index_above_16_in_use(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nlbaf = 63;
+    f.ns[0].flbas_index = 40;
+    fx_start(&f);
+    ok(&f, "id-ns -n 1 -o json");
+    assert_int_equal(jnum("nlbaf"), 63);
+    assert_int_equal(jnum("lbafs.40.ds"), 9);
+    assert_int_equal(jnum("lbafs.40.ms"), 0);
+    assert_non_null(json_get("lbafs.63.ds"));
+    assert_null(json_get("lbafs.64"));
+    ok(&f, "id-ns -n 1");
+    expect("lbaf 63 : ");
+    expect("lbaf 40 : ms:0   lbads:9  rp:0 (in use)");
+    char *first = strstr(out.text, "(in use)");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "(in use)"));
+    fx_stop(&f);
+}
+
+static void ns_descs_list_ns_list_ctrl(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "ns-descs -n 1 -o json");
+    assert_int_equal(jnum("csi"), 0);
+    assert_int_equal(strlen(jstr("nguid")), 32);
+    assert_int_equal(strlen(jstr("eui64")), 16);
+    ok(&f, "ns-descs -n 1");
+    expect("csi     : 0 (NVM)");
+    ok(&f, "list-ns -o json");
+    assert_int_equal(jnum("nsid_list.0.nsid"), 1);
+    assert_int_equal(jnum("nsid_list.1.nsid"), 4);
+    assert_null(json_get("nsid_list.2"));
+    ok(&f, "list-ns");
+    expect("[   0]:0x1");
+    expect("[   1]:0x4");
+    ok(&f, "list-ns -n 2");
+    expect("[   0]:0x4");
+    ok(&f, "list-ctrl -o json");
+    assert_int_equal(jnum("num_ctrl"), 1);
+    assert_non_null(json_get("ctrl_list.0.ctrl_id"));
+    ok(&f, "list-ctrl");
+    expect("num of ctrls present: 1");
+    assert_int_not_equal(run(&f, "list-ns --all"), 0);
+    expect("not supported");
+    fx_stop(&f);
+}
+
+/* ---- features -------------------------------------------------------------- */
+
+static void get_and_set_features(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "get-feature -f 6");
+    expect("get-feature:0x06 (Volatile Write Cache), Current value:0x00000001");
+    ok(&f, "get-feature -f 6 -o json");
+    assert_int_equal(jnum("feature_id"), 6);
+    assert_int_equal(jnum("value"), nvme_sim_feature(f.sim, 6));
+    assert_string_equal(jstr("sel"), "current");
+    ok(&f, "set-feature -f 6 -v 0");
+    expect("set-feature:0x06 (Volatile Write Cache), value:0x00000000");
+    assert_int_equal(nvme_sim_feature(f.sim, 6), 0);
+    ok(&f, "get-feature -f 6 -H");
+    expect("Volatile Write Cache Enable (WCE): Disabled");
+    ok(&f, "set-feature -f 6 -v 1 --save -o json");
+    assert_string_equal(jstr("save"), "true");
+    assert_int_equal(nvme_sim_feature_saved(f.sim, 6), 1);
+    ok(&f, "get-feature -f 6 -s saved -o json");
+    assert_int_equal(jnum("value"), 1);
+    ok(&f, "get-feature -f 6 -s supported");
+    expect("Supported capabilities value");
+    expect("saveable: yes");
+    ok(&f, "get-feature -f 6 -s default -o json");
+    assert_string_equal(jstr("sel"), "default");
+    /* temperature threshold: a value, decoded */
+    ok(&f, "set-feature -f 4 -v 350");
+    ok(&f, "get-feature -f 4 -H");
+    expect("Temperature Threshold (TMPTH): 77 C (350 Kelvin)");
+    /* number of queues, arbitration */
+    ok(&f, "get-feature -f 7 -H");
+    expect("Number of IO Submission Queues Allocated (NSQA)");
+    /* data features: Timestamp (8 bytes), Host Behavior Support (512) */
+    ok(&f, "get-feature -f 0xe -o json");
+    assert_int_equal(strlen(jstr("data")), 16);
+    ok(&f, "set-feature -f 0x16 -p 0");
+    ok(&f, "get-feature -f 0x16 -o json");
+    assert_int_equal(strlen(jstr("data")), 1024);
+    assert_int_not_equal(run(&f, "set-feature -f 0xe"), 0);
+    expect("takes a data structure");
+    assert_int_not_equal(run(&f, "set-feature -f 6 -v 1 -p 3"), 0);
+    expect("takes no data structure");
+    /* status path: an unknown feature, named */
+    assert_int_not_equal(run(&f, "get-feature -f 0x7f"), 0);
+    expect("nvme0: get-feature 0x7f (Unknown): Invalid Field in Command");
+    assert_int_not_equal(run(&f, "get-feature"), 0);
+    expect("-f FID (1..255) is required");
+    assert_int_not_equal(run(&f, "get-feature -f 6 -s sometimes"), 0);
+    expect("-s is current, default, saved or supported");
+    fx_stop(&f);
+}
+
+/* ---- logs ------------------------------------------------------------------ */
+
+static void smart_log_every_field(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "smart-log -o json");
+    assert_int_equal(jnum("critical_warning"), 0);
+    assert_int_equal(jnum("temperature"), 310);
+    assert_int_equal(jnum("avail_spare"), 97);
+    assert_int_equal(jnum("spare_thresh"), 10);
+    assert_int_equal(jnum("percent_used"), 4);
+    assert_int_equal(jnum("power_cycles"), 42);
+    assert_int_equal(jnum("power_on_hours"), 1337);
+    assert_int_equal(jnum("temperature_sensor_1"), 305);
+    assert_int_equal(jnum("temperature_sensor_2"), 312);
+    assert_null(json_get("temperature_sensor_3"));
+    assert_int_equal(jnum("warning_temp_time"), 0);
+    assert_int_equal(jnum("critical_comp_time"), 0);
+    assert_non_null(json_get("thm_temp1_trans_count"));
+    assert_non_null(json_get("thm_temp2_total_time"));
+    assert_non_null(json_get("endurance_grp_critical_warning_summary"));
+    ok(&f, "smart-log");
+    expect("temperature                         : 37 C (310 Kelvin)");
+    expect("temperature_sensor_2                : 39 C (312 Kelvin)");
+    expect("warning_temp_time                   : 0 minutes");
+    expect("critical_comp_time                  : 0 minutes");
+    expect("thermal_temp1_total_time            : 0 seconds");
+    ok(&f, "smart -o json");
+    assert_int_equal(jnum("temperature"), 310);
+    fx_stop(&f);
+}
+
+static void error_log_shows_the_entries(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    nvme_sim_error_event(f.sim, 1, 0x23, 0x0281); /* Unrecovered Read Error */
+    ok(&f, "error-log -o json");
+    assert_int_equal(jnum("errors.0.error_count"), 1);
+    assert_int_equal(jnum("errors.0.sqid"), 1);
+    assert_int_equal(jnum("errors.0.cmdid"), 0x23);
+    assert_int_equal(jnum("errors.0.status_field"), 0x0281);
+    assert_non_null(json_get("errors.63"));
+    assert_null(json_get("errors.64"));
+    ok(&f, "error-log -e 2");
+    expect("entries:2");
+    expect("status_field    : 0x281 (Unrecovered Read Error)");
+    expect(" Entry[ 1]");
+    assert_null(strstr(out.text, " Entry[ 2]"));
+    assert_int_not_equal(run(&f, "error-log -e 0"), 0);
+    fx_stop(&f);
+}
+
+static void fw_changed_ns_effects_self_test_logs(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.firmware = "FW9.1";
+    f.cfg.dst_short_us = 1000000000u; /* still running when the log is read */
+    fx_start(&f);
+    ok(&f, "fw-log -o json");
+    assert_int_equal(jnum("nvme0.Active Firmware Slot (afi)") & 7u, 1);
+    assert_non_null(strstr(jstr("nvme0.Firmware Rev Slot 1"), "(FW9.1)"));
+    ok(&f, "fw-log");
+    expect("Firmware Log for device:nvme0");
+    expect("(FW9.1)");
+    ok(&f, "changed-ns-list-log");
+    expect("no changed namespaces");
+    ok(&f, "changed-ns-list-log -o json");
+    assert_string_equal(jstr("Changed Namespace List Log"), "nvme0");
+    ok(&f, "effects-log -o json");
+    assert_int_equal(jnum("command_set_identifier"), 0);
+    assert_int_equal(jnum("admin_cmd_set.ACS_6 (Identify)") & 1u, 1);
+    assert_int_equal(jnum("io_cmd_set.IOCS_9 (Dataset Management)") & 3u, 3);
+    ok(&f, "effects-log");
+    expect("IOCS8   [Write Zeroes");
+    ok(&f, "device-self-test -s short");
+    expect("device self-test started");
+    ok(&f, "self-test-log -o json");
+    assert_int_equal(jnum("Current Device Self-Test Operation"), 1);
+    ok(&f, "device-self-test -s abort -o json");
+    assert_string_equal(jstr("result"), "success");
+    ok(&f, "self-test-log -o json");
+    assert_int_equal(jnum("Current Device Self-Test Operation"), 0);
+    assert_int_equal(jnum("List of Valid Reports.0.Self test result"), 1); /* aborted */
+    assert_int_equal(jnum("List of Valid Reports.0.Self test code"), 1);
+    ok(&f, "self-test-log");
+    expect("aborted by a Device Self-test command");
+    ok(&f, "device-self-test -s extended -n 1");
+    assert_int_not_equal(run(&f, "device-self-test -s short -n 1"), 0);
+    expect("nvme0n1: device-self-test: Device Self-test In Progress");
+    assert_int_not_equal(run(&f, "device-self-test -s long"), 0);
+    expect("-s is short, extended, vendor or abort");
+    fx_stop(&f);
+}
+
+static void get_log_any_lid_length_offset(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "get-log -i 2 -l 512 -o json");
+    assert_int_equal(jnum("log_id"), 2);
+    assert_int_equal(jnum("length"), 512);
+    assert_int_equal(strlen(jstr("data")), 1024);
+    assert_memory_equal(jstr("data"), "003601", 6); /* warning 0, 310 K = 0x136 */
+    /* vendor log C0h: byte i = (i * 7 + i / 4096) & FFh, 16 KiB */
+    ok(&f, "get-log -i 0xc0 -l 16 --lpo 4096 --rae");
+    expect("00001000  01 08 0f 16 1d 24 2b 32  39 40 47 4e 55 5c 63 6a");
+    ok(&f, "get-log -i 0xc0 -l 16384 -o json");
+    assert_int_equal(strlen(jstr("data")), 32768);
+    assert_int_not_equal(run(&f, "get-log -i 2"), 0);
+    expect("-l LEN is required");
+    assert_int_not_equal(run(&f, "get-log -i 2 -l 6"), 0);
+    assert_int_not_equal(run(&f, "get-log -i 2 -l 8 --lpo 2"), 0);
+    expect("--lpo must be a multiple of 4");
+    fx_stop(&f);
+}
+
+/* ---- I/O --------------------------------------------------------------------- */
+
+static void dsm_deallocates_ranges(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "dsm -n 1 --ad -s 0 -b 8");
+    expect("nvme0n1: dsm deallocate: 1 range(s), 8 block(s) (4096 bytes): success");
+    assert_int_equal(st->deallocated_blocks, 8);
+    ok(&f, "dsm -n 4 --ad -s 0,100,200 -b 1,2,3 -o json");
+    assert_int_equal(jnum("nr_ranges"), 3);
+    assert_int_equal(jnum("blocks"), 6);
+    assert_int_equal(jnum("bytes"), 6 * 4096);
+    assert_string_equal(jstr("device"), "nvme0n4");
+    assert_int_equal(st->dsm_ranges, 4);
+    assert_int_not_equal(run(&f, "dsm -n 1 --ad -s 0,8 -b 8"), 0);
+    expect("each -s needs a -b");
+    assert_int_not_equal(run(&f, "dsm -n 1 --ad -s 0 -b 8,9"), 0);
+    expect("same length");
+    assert_int_not_equal(run(&f, "dsm -n 1 --ad -b 8"), 0);
+    expect("are required");
+    assert_int_not_equal(run(&f, "dsm -n 1 --ad -s 262140 -b 100"), 0);
+    expect("nvme0n1: dsm:");
+    fx_stop(&f);
+}
+
+static void write_zeroes_nvm_verify_compare_fua(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "write -n 1 -s 0 -c 8 -p 0x5a --fua");
+    expect("wrote (FUA) 8 block(s)");
+    assert_true(st->fua_writes >= 1);
+    ok(&f, "write-zeroes -n 1 -s 0 -c 7");
+    expect("nvme0n1: zeroed 7 block(s) at LBA 0 (3584 bytes)");
+    uint8_t blk[512 * 8];
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 8, blk), 0);
+    for (unsigned i = 0; i < 7 * 512; i++)
+        assert_int_equal(blk[i], 0);
+    assert_int_equal(blk[7 * 512], 0x5a);
+    ok(&f, "write-zeroes -n 1 -s 100 -c 16 --deac -o json");
+    assert_int_equal(jnum("nlb"), 16);
+    assert_int_equal(jnum("bytes"), 8192);
+    assert_int_equal(st->wz_deallocate, 1);
+    ok(&f, "nvm-verify -n 1 -s 0 -c 8");
+    expect("verified (Verify command) 8 block(s)");
+    assert_int_equal(st->verifies, 1);
+    ok(&f, "write -n 4 -s 3 -t HELLO");
+    ok(&f, "compare -n 4 -s 3 -t HELLO -o json");
+    assert_string_equal(jstr("result"), "success");
+    assert_int_not_equal(run(&f, "compare -n 4 -s 3 -t WORLD"), 0);
+    expect("nvme0n4: compare: Compare Failure");
+    assert_int_not_equal(run(&f, "write-zeroes -n 4 -s 16384"), 0);
+    expect("nvme0n4: write-zeroes:");
+    fx_stop(&f);
+}
+
+static void unsupported_commands_are_named(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oncs = 0; /* no Compare, DSM, Write Zeroes, Verify */
+    f.cfg.oacs = 0; /* no Format, Firmware, Self-test */
+    f.cfg.nssrs = false;
+    fx_start(&f);
+    assert_int_not_equal(run(&f, "write-zeroes -n 1 -s 0 -c 7"), 0);
+    expect("nvme0n1: write-zeroes: not supported");
+    assert_int_not_equal(run(&f, "dsm -n 1 --ad -s 0 -b 8"), 0);
+    expect("nvme0n1: dsm: not supported");
+    assert_int_not_equal(run(&f, "nvm-verify -n 1 -s 0"), 0);
+    expect("not supported");
+    assert_int_not_equal(run(&f, "self-test-log"), 0);
+    expect("nvme0: self-test-log: not supported");
+    assert_int_not_equal(run(&f, "subsystem-reset --force"), 0);
+    expect("nvme0: subsystem-reset: not supported");
+    fx_stop(&f);
+}
+
+/* ---- management ------------------------------------------------------------------ */
+
+static void destructive_commands_need_force(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_not_equal(run(&f, "format -n 1"), 0);
+    expect("refused: this erases all data of nvme0n1; add --force");
+    assert_int_not_equal(run(&f, "sanitize -a block"), 0);
+    expect("add --force");
+    assert_int_not_equal(run(&f, "fw-commit -s 2 -a 1"), 0);
+    expect("add --force");
+    assert_int_not_equal(run(&f, "subsystem-reset"), 0);
+    expect("add --force");
+    assert_int_equal(st->formats + st->sanitizes + st->fw_commits + st->nssrs, 0);
+
+    ok(&f, "write -n 1 -s 5 -p 0x77");
+    ok(&f, "format -n 1 --ses 1 --force -o json");
+    assert_string_equal(jstr("result"), "success");
+    assert_int_equal(st->formats, 1);
+    uint8_t blk[512];
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 5, 1, blk), 0);
+    assert_int_equal(blk[0], 0);
+    ok(&f, "sanitize -a block --force");
+    expect("sanitize started");
+    assert_int_equal(st->sanitizes, 1);
+    ok(&f, "get-log -i 0x81 -l 512 -o json");
+    ok(&f, "sanitize -a exit-failure");
+    assert_int_not_equal(run(&f, "sanitize -a shred --force"), 0);
+    expect("-a is exit-failure, block, overwrite or crypto");
+
+    /* firmware: download a buffer, commit it to slot 2, activate */
+    ok(&f, "fw-download -t FWNEW001");
+    expect("firmware download: 8 bytes at offset 0: success");
+    int rc = run(&f, "fw-commit -s 2 -a 3 --force");
+    (void)rc;
+    assert_int_equal(st->fw_commits, 1);
+    assert_string_equal(nvme_sim_fw_slot(f.sim, 2), "FWNEW001");
+    ok(&f, "fw-log -o json");
+    assert_non_null(strstr(jstr("nvme0.Firmware Rev Slot 2"), "(FWNEW001)"));
+    assert_int_not_equal(run(&f, "fw-download -f image.bin"), 0);
+    expect("this host has no files");
+    assert_int_not_equal(run(&f, "fw-commit -s 9 -a 1 --force"), 0);
+    expect("-s SLOT is 0..7");
+
+    ok(&f, "reset -o json");
+    assert_string_equal(jstr("result"), "success");
+    ok(&f, "subsystem-reset --force");
+    expect("NVM subsystem reset: success");
+    assert_int_equal(st->nssrs, 1);
+    ok(&f, "read -n 1 -s 0");
+    fx_stop(&f);
+}
+
+/* ---- zoned namespaces ------------------------------------------------------------- */
+
+static void zns_report_send_append(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = 1024;
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 256;
+    fx_start(&f);
+    ok(&f, "zns report-zones -n 1 -o json");
+    assert_int_equal(jnum("nr_zones"), 4);
+    assert_int_equal(jnum("zone_list.1.slba"), 256);
+    assert_string_equal(jstr("zone_list.0.state"), "EMPTY");
+    assert_string_equal(jstr("zone_list.0.type"), "SEQWRITE_REQ");
+    ok(&f, "zone-append -n 1 -s 256 -c 2 -p 0x11 -o json");
+    assert_int_equal(jnum("lba"), 256);
+    ok(&f, "zone-append -n 1 -s 256 -c 1 -t Z");
+    expect("written at LBA 0x102");
+    ok(&f, "report-zones -n 1 -s 256 -d 1");
+    expect("nr_zones: 1");
+    expect("WP: 0x103");
+    expect("IMP_OPENED");
+    ok(&f, "zns zone-mgmt-send -n 1 -s 256 -z finish");
+    uint8_t zs;
+    uint64_t wp;
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 256, &zs, &wp), 0);
+    assert_int_equal(zs, NVME_ZS_FULL);
+    ok(&f, "zone-mgmt-send -n 1 -s 0 -z reset -a");
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 256, &zs, &wp), 0);
+    assert_int_equal(zs, NVME_ZS_EMPTY);
+    ok(&f, "zone-mgmt-send -n 1 -s 512 -z open -o json");
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 512, &zs, &wp), 0);
+    assert_int_equal(zs, NVME_ZS_EXPLICIT_OPEN);
+    assert_int_not_equal(run(&f, "zone-mgmt-send -n 1 -s 0 -z explode"), 0);
+    expect("-z is open, close, finish, reset or offline");
+    assert_int_not_equal(run(&f, "write -n 1 -s 700 -p 1"), 0);
+    expect("nvme0n1: write: Zone Invalid Write");
+    fx_stop(&f);
+}
+
+static void zns_commands_refuse_plain_namespaces(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    assert_int_not_equal(run(&f, "report-zones -n 1"), 0);
+    expect("nvme0n1: report-zones: not supported");
+    fx_stop(&f);
+}
+
+/* ---- every command speaks JSON; usage errors -------------------------------------- */
+
+static void classic_commands_speak_json(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "info -o json");
+    assert_string_equal(jstr("sn"), "SN-PARITY-7");
+    assert_int_equal(jnum("active_namespaces"), 2);
+    ok(&f, "ready -o json");
+    assert_string_equal(jstr("ready"), "true");
+    ok(&f, "list -o json");
+    assert_string_equal(jstr("Devices.1.DevicePath"), "nvme0n4");
+    assert_int_equal(jnum("Devices.1.PhysicalSize"), 64ull << 20);
+    assert_int_equal(jnum("Devices.1.SectorSize"), 4096);
+    ok(&f, "list");
+    expect("Capacity");
+    expect("67108864 bytes (64.0 MiB)");
+    ok(&f, "write -n 1 -s 9 -t JSON -o json");
+    assert_int_equal(jnum("nlb"), 1);
+    ok(&f, "read -n 1 -s 9 -o json");
+    assert_memory_equal(jstr("data"), "4a534f4e00", 10);
+    ok(&f, "flush -n 1 -o json");
+    ok(&f, "verify -n 1 -s 0 -c 4 -o json");
+    assert_int_equal(jnum("nlb"), 4);
+    ok(&f, "verify -n 1 -s 0 -c 4 -o 8");
+    expect("buffer offset 8");
+    ok(&f, "smart --output-format=json");
+    assert_int_equal(jnum("avail_spare"), 97);
+    fx_stop(&f);
+}
+
+static void usage_errors(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    assert_int_not_equal(run(&f, "frobnicate -o json"), 0);
+    expect("unknown command 'frobnicate'");
+    assert_int_not_equal(run(&f, "id-ctrl -o xml"), 0);
+    expect("bad output format 'xml'");
+    assert_int_not_equal(run(&f, "id-ctrl --bogus"), 0);
+    expect("unknown option '--bogus'");
+    assert_int_not_equal(run(&f, "write-zeroes -n 1 -s 0 --deac=1"), 0);
+    expect("takes no value");
+    assert_int_not_equal(run(&f, "write-zeroes -n 1"), 0);
+    expect("-n NSID and -s LBA are required");
+    assert_int_not_equal(run(&f, "write-zeroes -n 9 -s 0"), 0);
+    expect("no active namespace 9");
+    assert_int_not_equal(run(&f, "id-ctrl stray"), 0);
+    expect("unexpected argument 'stray'");
+    assert_int_not_equal(run(&f, "zns"), 0);
+    assert_int_equal(run(&f, "help"), 0);
+    expect("id-ctrl");
+    expect("zone-append");
+    for (const char *p = out.text; *p != '\0';) { /* EXOS's shell: 80 columns */
+        size_t len = strcspn(p, "\n");
+        if (len >= 80)
+            fail_msg("usage line of %zu columns: %.*s", len, (int)len, p);
+        p += len + (p[len] == '\n');
+    }
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(id_ctrl_every_field_json_and_text),
+        cmocka_unit_test(id_ns_lists_formats_and_marks_the_one_in_use),
+        cmocka_unit_test(id_ns_shows_64_formats_with_index_above_16_in_use),
+        cmocka_unit_test(ns_descs_list_ns_list_ctrl),
+        cmocka_unit_test(get_and_set_features),
+        cmocka_unit_test(smart_log_every_field),
+        cmocka_unit_test(error_log_shows_the_entries),
+        cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
+        cmocka_unit_test(get_log_any_lid_length_offset),
+        cmocka_unit_test(dsm_deallocates_ranges),
+        cmocka_unit_test(write_zeroes_nvm_verify_compare_fua),
+        cmocka_unit_test(unsupported_commands_are_named),
+        cmocka_unit_test(destructive_commands_need_force),
+        cmocka_unit_test(zns_report_send_append),
+        cmocka_unit_test(zns_commands_refuse_plain_namespaces),
+        cmocka_unit_test(classic_commands_speak_json),
+        cmocka_unit_test(usage_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
