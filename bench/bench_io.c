@@ -38,8 +38,8 @@ static void done_cb(void *arg, int result, uint32_t dw0)
     (*(unsigned *)arg)++;
 }
 
-static void report(const char *name, struct nvme_sim *sim, struct nvme_sim_stats before,
-                   double ns, unsigned n)
+static void report(const char *name, struct nvme_sim *sim, struct nvme_sim_stats before, double ns,
+                   unsigned n)
 {
     const struct nvme_sim_stats *s = nvme_sim_stats(sim);
     printf("%-28s %8u cmds  %7.1f ns/cmd  %5.3f MMIO writes/cmd  %5.3f MMIO reads/cmd\n", name, n,

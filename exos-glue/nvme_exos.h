@@ -61,14 +61,14 @@ struct nvme_exos_blk_ops {
 
 /* One cache segment: blocks [first, first + blocks) of namespace nsid. */
 struct nvme_exos_seg {
-    U8 *data;                /* NVME_EXOS_SEG_BYTES, mappable by the core */
-    U32 nsid;                /* 0: free */
+    U8 *data; /* NVME_EXOS_SEG_BYTES, mappable by the core */
+    U32 nsid; /* 0: free */
     uint64_t first;
-    U32 blocks;              /* blocks per segment for this namespace */
+    U32 blocks; /* blocks per segment for this namespace */
     U32 block_bytes;
     U32 valid[NVME_EXOS_SEG_MAX_BLOCKS / 32]; /* bit per block */
     U32 dirty[NVME_EXOS_SEG_MAX_BLOCKS / 32];
-    U32 used;                /* LRU stamp */
+    U32 used; /* LRU stamp */
 };
 
 /* Counters (nvmectl-free diagnostics, unit tests). */
@@ -79,14 +79,14 @@ struct nvme_exos_blk_stats {
 /* One block device (a controller) as the disk layer sees it. */
 struct nvme_exos_blk {
     const struct nvme_exos_blk_ops *ops;
-    void *h;                 /* passed to ops (struct nvme_ctrl *) */
-    bool write_through;      /* write + Flush in each DF_DISK_WRITE */
-    bool volatile_cache;     /* the controller has a volatile write cache: Flush needed */
-    bool stopped;            /* shut down: every request fails */
-    void *bounce;            /* NVME_EXOS_BOUNCE_BYTES, dword aligned */
+    void *h;             /* passed to ops (struct nvme_ctrl *) */
+    bool write_through;  /* write + Flush in each DF_DISK_WRITE */
+    bool volatile_cache; /* the controller has a volatile write cache: Flush needed */
+    bool stopped;        /* shut down: every request fails */
+    void *bounce;        /* NVME_EXOS_BOUNCE_BYTES, dword aligned */
     UINT bounce_bytes;
-    MUTEX bounce_mutex;      /* one user of the blk (cache, bounce) at a time (tasks) */
-    DRIVER driver;           /* the disk DRIVER shared by its disks */
+    MUTEX bounce_mutex; /* one user of the blk (cache, bounce) at a time (tasks) */
+    DRIVER driver;      /* the disk DRIVER shared by its disks */
     /* Durability window */
     UINT flush_ms;
     volatile bool unflushed; /* written (cache or device) since the last Flush */
@@ -94,7 +94,7 @@ struct nvme_exos_blk {
     U32 owed_nsid[NVME_EXOS_MAX_NS]; /* namespaces written since their last Flush */
     /* Block cache */
     struct nvme_exos_seg segs[NVME_EXOS_MAX_SEGS];
-    unsigned nsegs;          /* 0: no cache */
+    unsigned nsegs; /* 0: no cache */
     U32 stamp;
     struct nvme_exos_blk_stats stats;
 };
@@ -118,8 +118,8 @@ typedef struct tag_NVME_CORE_DEVICE {
     struct nvme_ctrl *Ctrl;
     struct nvme_exos_blk Blk;
     DMA_BUFFER Bounce;
-    DMA_BUFFER Cache;  /* the block cache's segments */
-    unsigned Index;  /* nvme<Index> */
+    DMA_BUFFER Cache; /* the block cache's segments */
+    unsigned Index;   /* nvme<Index> */
     unsigned Disks;
 } NVME_CORE_DEVICE, *LPNVME_CORE_DEVICE;
 

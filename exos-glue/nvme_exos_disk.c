@@ -82,16 +82,9 @@ UINT nvme_exos_df_result(int rc)
     }
 }
 
+void nvme_exos_blk_lock(struct nvme_exos_blk *blk) { LockMutex(&blk->bounce_mutex, INFINITY); }
 
-void nvme_exos_blk_lock(struct nvme_exos_blk *blk)
-{
-    LockMutex(&blk->bounce_mutex, INFINITY);
-}
-
-void nvme_exos_blk_unlock(struct nvme_exos_blk *blk)
-{
-    UnlockMutex(&blk->bounce_mutex);
-}
+void nvme_exos_blk_unlock(struct nvme_exos_blk *blk) { UnlockMutex(&blk->bounce_mutex); }
 
 void nvme_exos_blk_init(struct nvme_exos_blk *blk, const struct nvme_exos_blk_ops *ops, void *h,
                         void *bounce, UINT bounce_bytes, bool write_through)
@@ -183,20 +176,11 @@ static bool window_passed(const struct nvme_exos_blk *blk)
 
 /* --- block cache ------------------------------------------------------------------- */
 
-static bool bit_get(const U32 *map, U32 i)
-{
-    return (map[i >> 5] >> (i & 31u)) & 1u;
-}
+static bool bit_get(const U32 *map, U32 i) { return (map[i >> 5] >> (i & 31u)) & 1u; }
 
-static void bit_set(U32 *map, U32 i)
-{
-    map[i >> 5] |= 1u << (i & 31u);
-}
+static void bit_set(U32 *map, U32 i) { map[i >> 5] |= 1u << (i & 31u); }
 
-static void bit_clear(U32 *map, U32 i)
-{
-    map[i >> 5] &= ~(1u << (i & 31u));
-}
+static void bit_clear(U32 *map, U32 i) { map[i >> 5] &= ~(1u << (i & 31u)); }
 
 static bool seg_has_dirty(const struct nvme_exos_seg *s)
 {
@@ -612,8 +596,8 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
     if (rc != 0)
         KernelLogText(LOG_WARNING,
                       TEXT("[NVMeCoreDiskCommands] %s failed NSID=%u LBA=%x:%x count=%u rc=%d"),
-                      write ? TEXT("Write") : TEXT("Read"), disk->NamespaceId,
-                      (U32)(lba >> 32), (U32)lba, count, rc);
+                      write ? TEXT("Write") : TEXT("Read"), disk->NamespaceId, (U32)(lba >> 32),
+                      (U32)lba, count, rc);
     else if (sync_rc != 0)
         KernelLogText(LOG_WARNING, TEXT("[NVMeCoreDiskCommands] Write-back failed rc=%d, retried"),
                       sync_rc);

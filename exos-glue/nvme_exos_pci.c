@@ -33,7 +33,8 @@
 #define NVME_EXOS_POLLING 0 /* 1: never ask for interrupts */
 #endif
 #ifndef NVME_EXOS_WRITE_THROUGH
-#define NVME_EXOS_WRITE_THROUGH 0 /* 1: each write followed by a Flush; 0: write-back,
+#define NVME_EXOS_WRITE_THROUGH                                                                    \
+    0 /* 1: each write followed by a Flush; 0: write-back,
                                      durable within NVME_EXOS_FLUSH_MS (nvme_exos.h) */
 #endif
 #ifndef NVME_EXOS_TRACE
@@ -68,20 +69,14 @@ PCI_DRIVER DATA_SECTION NVMeCorePCIDriver = {
 static LPNVME_CORE_DEVICE Controllers[NVME_EXOS_MAX_CTRL];
 static unsigned ControllerCount;
 
-LPDRIVER NVMeCoreGetDriver(void)
-{
-    return (LPDRIVER)&NVMeCorePCIDriver;
-}
+LPDRIVER NVMeCoreGetDriver(void) { return (LPDRIVER)&NVMeCorePCIDriver; }
 
 LPNVME_CORE_DEVICE nvme_exos_controller(unsigned idx)
 {
     return idx < ControllerCount ? Controllers[idx] : NULL;
 }
 
-unsigned nvme_exos_controller_count(void)
-{
-    return ControllerCount;
-}
+unsigned nvme_exos_controller_count(void) { return ControllerCount; }
 
 /* --- Lifecycle: events and the periodic service call ------------------------ */
 
@@ -115,8 +110,8 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
                       (U32)d->Index, detail);
         break;
     default:
-        KernelLogText(LOG_VERBOSE, TEXT("[NVMeCore] nvme%u event %u (%x)"), (U32)d->Index,
-                      (U32)ev, detail);
+        KernelLogText(LOG_VERBOSE, TEXT("[NVMeCore] nvme%u event %u (%x)"), (U32)d->Index, (U32)ev,
+                      detail);
         break;
     }
 }
@@ -168,12 +163,13 @@ static void shutdown_all(void)
                            "%s (%d), CSTS=%x SHST=%u"),
                       (U32)d->Index, rc, (LPCSTR)(frc == 0 ? "complete" : "FAILED"), frc, csts,
                       (csts >> 2) & 3u);
-        KernelLogText(LOG_VERBOSE,
-                      TEXT("[NVMeCoreUnload] nvme%u: %u read and %u write command(s), %u Flush(es), "
-                           "%u cached write(s), read hits %u misses %u"),
-                      (U32)d->Index, (U32)d->Blk.stats.read_cmds, (U32)d->Blk.stats.write_cmds,
-                      (U32)d->Blk.stats.flushes, (U32)d->Blk.stats.writes_cached,
-                      (U32)d->Blk.stats.read_hits, (U32)d->Blk.stats.read_misses);
+        KernelLogText(
+            LOG_VERBOSE,
+            TEXT("[NVMeCoreUnload] nvme%u: %u read and %u write command(s), %u Flush(es), "
+                 "%u cached write(s), read hits %u misses %u"),
+            (U32)d->Index, (U32)d->Blk.stats.read_cmds, (U32)d->Blk.stats.write_cmds,
+            (U32)d->Blk.stats.flushes, (U32)d->Blk.stats.writes_cached, (U32)d->Blk.stats.read_hits,
+            (U32)d->Blk.stats.read_misses);
     }
 }
 
@@ -191,15 +187,9 @@ static int core_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, cons
     return nvme_write((struct nvme_ctrl *)h, nsid, lba, count, buf);
 }
 
-static int core_flush(void *h, uint32_t nsid)
-{
-    return nvme_flush((struct nvme_ctrl *)h, nsid);
-}
+static int core_flush(void *h, uint32_t nsid) { return nvme_flush((struct nvme_ctrl *)h, nsid); }
 
-static int core_reset(void *h)
-{
-    return nvme_ctrl_reset((struct nvme_ctrl *)h);
-}
+static int core_reset(void *h) { return nvme_ctrl_reset((struct nvme_ctrl *)h); }
 
 static int core_set_read_only(void *h, uint32_t nsid, bool ro)
 {
@@ -283,7 +273,8 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         }
         disk = nvme_exos_disk_create(&d->Blk, ns->nsid, ns->lba_size, ns->nsze, ns->read_only);
         if (disk == NULL) {
-            KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No disk object for NSID=%u"), ns->nsid);
+            KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No disk object for NSID=%u"),
+                          ns->nsid);
             continue;
         }
         list = GetDiskList();
@@ -293,7 +284,8 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
             continue;
         }
         d->Disks++;
-        KernelLogText(LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes (disk %p)"),
+        KernelLogText(LOG_VERBOSE,
+                      TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes (disk %p)"),
                       (U32)d->Index, ns->nsid, (U32)ns->nsze, ns->lba_size, (LPVOID)disk);
         if (FileSystemReady() && !MountDiskPartitions((LPSTORAGE_UNIT)disk, NULL, 0))
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] Partition mount failed NSID=%u"),
@@ -358,16 +350,18 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     opts.event_arg = d;
     rc = nvme_ctrl_init(&d->Ctrl, &d->OsalOps, &opts);
     if (rc != 0) {
-        KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Controller %s init failed: %s (%d)"),
-                      (LPCSTR)nvme_exos_pci_name(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, bdf),
-                      (LPCSTR)(rc < 0 ? nvme_strerror(rc) : nvme_status_name((uint16_t)rc)), rc);
+        KernelLogText(
+            LOG_ERROR, TEXT("[NVMeCoreAttach] Controller %s init failed: %s (%d)"),
+            (LPCSTR)nvme_exos_pci_name(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, bdf),
+            (LPCSTR)(rc < 0 ? nvme_strerror(rc) : nvme_status_name((uint16_t)rc)), rc);
         goto fail_unmap;
     }
     nvme_exos_osal_bind(&d->Osal, d->Ctrl);
     info = nvme_ctrl_get_info(d->Ctrl);
 
     if (!DMABufferAllocate(&d->Bounce, NVME_EXOS_BOUNCE_BYTES, TRUE, TEXT("NVMeCoreBounce"))) {
-        KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No bounce buffer: unaligned I/O will fail"));
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCoreAttach] No bounce buffer: unaligned I/O will fail"));
         MemorySet(&d->Bounce, 0, sizeof(d->Bounce));
     }
     nvme_exos_blk_init(&d->Blk, &nvme_exos_core_ops, d->Ctrl, (void *)d->Bounce.LinearBase,
@@ -387,12 +381,14 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
                             (void *)d->Cache.LinearBase,
                             d->Cache.LinearBase != 0 ? (UINT)d->Cache.Size : 0);
 
-    KernelLogText(LOG_VERBOSE,
-                  TEXT("[NVMeCoreAttach] nvme%u at %s BAR0=%p size=%u VS=%x model \"%s\" "
-                       "serial \"%s\" fw \"%s\""),
-                  (U32)d->Index, (LPCSTR)nvme_exos_pci_name(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, bdf),
-                  (LPVOID)bar, (U32)bar_size, info->vs, (LPCSTR)info->model, (LPCSTR)info->serial,
-                  (LPCSTR)info->firmware);
+    KernelLogText(
+        LOG_VERBOSE,
+        TEXT("[NVMeCoreAttach] nvme%u at %s BAR0=%p size=%u VS=%x model \"%s\" "
+             "serial \"%s\" fw \"%s\""),
+        (U32)d->Index,
+        (LPCSTR)nvme_exos_pci_name(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, bdf),
+        (LPVOID)bar, (U32)bar_size, info->vs, (LPCSTR)info->model, (LPCSTR)info->serial,
+        (LPCSTR)info->firmware);
     KernelLogText(LOG_VERBOSE,
                   TEXT("[NVMeCoreAttach] nvme%u: %u I/O queue(s) x %u entries, %u irq vector(s)%s, "
                        "MDTS %u bytes, %u namespace(s)"),

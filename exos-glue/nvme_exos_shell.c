@@ -24,10 +24,7 @@ static void shell_print(void *arg, const char *text)
     ConsolePrint(TEXT("%s"), (LPCSTR)text);
 }
 
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
+static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 /* "nvme<digits>" -> index; -1 when the word is something else. */
 static int controller_word(const char *w, unsigned len)
@@ -59,8 +56,7 @@ static const char *failure_text(int rc)
 static U32 finish(const char *command, int rc, U32 df)
 {
     if (rc != 0)
-        ConsolePrint(TEXT("nvmectl %s: failed (%s)\n"), (LPCSTR)command,
-                     (LPCSTR)failure_text(rc));
+        ConsolePrint(TEXT("nvmectl %s: failed (%s)\n"), (LPCSTR)command, (LPCSTR)failure_text(rc));
     KernelLogText(LOG_TEST, TEXT("[CMD_nvmectl] %s : %s"), (LPCSTR)command,
                   rc == 0 ? TEXT("OK") : TEXT("KO"));
     return rc == 0 ? DF_RETURN_SUCCESS : df;

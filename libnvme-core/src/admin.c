@@ -22,8 +22,8 @@ unsigned nvme_admin_flags(uint8_t opc)
 
 /* Runs an admin command whose data lands in a DMA buffer of the core,
  * copied to/from `buf`. */
-int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf,
-                           uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0)
+int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
+                           enum nvme_dma_dir dir, uint32_t *dw0)
 {
     const struct nvme_osal *o = &ctrl->osal;
     unsigned flags = nvme_admin_flags(sqe->opc);
@@ -57,8 +57,8 @@ int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *b
     return rc;
 }
 
-int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf,
-                        uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0)
+int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+                        enum nvme_dma_dir dir, uint32_t *dw0)
 {
     if (ctrl == NULL || sqe == NULL || (len != 0 && buf == NULL))
         return NVME_ERR_INVAL;
@@ -76,8 +76,8 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
     sqe.cdw10 = cns;
-    return nvme_admin_exec_bounce(ctrl, &sqe, buf, NVME_IDENTIFY_DATA_SIZE,
-                                  NVME_DMA_FROM_DEVICE, NULL);
+    return nvme_admin_exec_bounce(ctrl, &sqe, buf, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
+                                  NULL);
 }
 
 /* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0]. */

@@ -6,7 +6,6 @@
  */
 #include "nvme_internal.h"
 
-
 /* ------------------------------------------------------------------ */
 /* Quirks: behaviours of particular controllers, by PCI IDs.           */
 /* ------------------------------------------------------------------ */
@@ -37,8 +36,7 @@ static const struct nvme_quirk nvme_quirk_table[] = {
     /* QEMU's emulated controller (8086:5845): IDENTIFY_CNS | DISABLE_WRITE_ZEROES |
      * BOGUS_NID in Linux's table; only for QEMU releases older than 1.3's
      * NVMe, but matched by ID alone, as Linux does. */
-    {0x8086, 0x5845,
-     NVME_QUIRK_IDENTIFY_CNS | NVME_QUIRK_NO_WRITE_ZEROES | NVME_QUIRK_BOGUS_NID},
+    {0x8086, 0x5845, NVME_QUIRK_IDENTIFY_CNS | NVME_QUIRK_NO_WRITE_ZEROES | NVME_QUIRK_BOGUS_NID},
     /* Seagate Nytro Flash Storage: DELAY_BEFORE_CHK_RDY | NO_NS_DESC_LIST. */
     {0x1bb1, 0x0100, NVME_QUIRK_DELAY_BEFORE_READY | NVME_QUIRK_NO_NS_DESC_LIST},
     /* HGST adapter: DELAY_BEFORE_CHK_RDY. */
@@ -131,25 +129,21 @@ static int nvme_read_caps(struct nvme_ctrl *ctrl)
     }
     ctrl->page_size = 1u << ctrl->page_shift;
     info->page_size = ctrl->page_size;
-    NVME_TRACE(ctrl, NVME_TRACE_INIT,
-               "CAP=%016llx VS=%08x MQES=%u DSTRD=%u TO=%ums page=%u",
+    NVME_TRACE(ctrl, NVME_TRACE_INIT, "CAP=%016llx VS=%08x MQES=%u DSTRD=%u TO=%ums page=%u",
                (unsigned long long)cap, vs, NVME_CAP_MQES(cap), ctrl->dstrd, ctrl->timeout_ms,
                ctrl->page_size);
     return NVME_OK;
 }
 
-static uint16_t min_u16(uint32_t a, uint32_t b)
-{
-    return (uint16_t)(a < b ? a : b);
-}
+static uint16_t min_u16(uint32_t a, uint32_t b) { return (uint16_t)(a < b ? a : b); }
 
 static bool nvme_osal_complete(const struct nvme_osal *o)
 {
-    return o != NULL && o->mmio_read32 != NULL && o->mmio_write32 != NULL &&
-           o->dma_alloc != NULL && o->dma_free != NULL && o->dma_map != NULL &&
-           o->mem_alloc != NULL && o->mem_free != NULL && o->now_us != NULL &&
-           o->sleep_us != NULL &&
-           ((o->lock_create == NULL) == (o->lock == NULL) && (o->lock == NULL) == (o->unlock == NULL)) &&
+    return o != NULL && o->mmio_read32 != NULL && o->mmio_write32 != NULL && o->dma_alloc != NULL &&
+           o->dma_free != NULL && o->dma_map != NULL && o->mem_alloc != NULL &&
+           o->mem_free != NULL && o->now_us != NULL && o->sleep_us != NULL &&
+           ((o->lock_create == NULL) == (o->lock == NULL) &&
+            (o->lock == NULL) == (o->unlock == NULL)) &&
            ((o->wait == NULL) == (o->wake == NULL));
 }
 
@@ -160,8 +154,8 @@ static bool nvme_osal_complete(const struct nvme_osal *o)
 static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
 {
     uint16_t want = ctrl->opts.io_queues ? ctrl->opts.io_queues
-                    : ctrl->opts.cpus ? ctrl->opts.cpus
-                                      : 1;
+                    : ctrl->opts.cpus    ? ctrl->opts.cpus
+                                         : 1;
     uint16_t granted = 0;
 
     if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS)
@@ -502,9 +496,9 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_qpair *qp = ctrl != NULL ? nvme_ctrl_qpair(ctrl, qid) : NULL;
     if (qp == NULL)
-        return ctrl != NULL && (ctrl->gone || ctrl->dead) ? (ctrl->gone ? NVME_ERR_GONE
-                                                                        : NVME_ERR_FATAL)
-                                                          : NVME_ERR_INVAL;
+        return ctrl != NULL && (ctrl->gone || ctrl->dead)
+                   ? (ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL)
+                   : NVME_ERR_INVAL;
     int n = nvme_qpair_process(qp, max);
     if (n > 0)
         return n;

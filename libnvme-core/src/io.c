@@ -15,7 +15,7 @@
  * objects live until fini and keep their NSID, so the cache cannot point
  * at the wrong one; a detached one says NVME_ERR_NOENT in its status). */
 static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                             uint32_t nsid)
+                                                    uint32_t nsid)
 {
     const struct nvme_ns_info *ns = qp != NULL ? qp->ns_cache : NULL;
     if (ns == NULL || ns->nsid != nsid) {
@@ -46,7 +46,7 @@ static inline int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, u
     if (write && ns->read_only)
         return NVME_ERR_RDONLY;
     if (ctrl->info.admin_only || !ns->plain_io) { /* nvm_cmds.c says why */
-        int rc = nvme_io_admin_only(ctrl); /* no I/O queues */
+        int rc = nvme_io_admin_only(ctrl);        /* no I/O queues */
         if (rc == NVME_OK)
             rc = nvme_ns_plain_check(ctrl, ns); /* a format that needs metadata */
         if (rc != NVME_OK)
@@ -76,8 +76,8 @@ static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_
 
 /* One checked read or write, built in place in its slot. */
 static inline int nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc,
-                          uint64_t lba, uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
-                          void *arg)
+                                 uint64_t lba, uint32_t count, void *buf, unsigned flags,
+                                 nvme_cmd_cb cb, void *arg)
 {
     if (ns->pi_type != 0) { /* PRACT and the reference tag (nvm_cmds.c) */
         int rc;
@@ -94,9 +94,8 @@ static inline int nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_inf
                                 flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
 }
 
-int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid,
-                   uint64_t lba, uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
-                   void *arg)
+int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
+                   uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg)
 {
     const struct nvme_ns_info *ns;
     if (ctrl == NULL || (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE))
@@ -166,8 +165,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     return rc != NVME_OK ? rc : wrc;
 }
 
-static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
-                   uint32_t count, void *buf)
+static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t count,
+                   void *buf)
 {
     const struct nvme_ns_info *ns;
     if (ctrl == NULL)
@@ -185,8 +184,7 @@ int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t coun
     return nvme_rw(ctrl, NVME_CMD_READ, nsid, lba, count, buf);
 }
 
-int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
-               const void *buf)
+int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
 {
     /* The device only reads the buffer (DMA TO_DEVICE). */
     return nvme_rw(ctrl, NVME_CMD_WRITE, nsid, lba, count, (void *)(uintptr_t)buf);

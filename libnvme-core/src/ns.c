@@ -18,12 +18,11 @@
  */
 #include "nvme_internal.h"
 
-#define NVME_LBADS_MIN 9u  /* 512 bytes: smallest LBA size (§6.1.5, LBADS) */
+#define NVME_LBADS_MIN 9u /* 512 bytes: smallest LBA size (§6.1.5, LBADS) */
 /* Largest LBADS the core represents (lba_size is 32 bits); what a
  * namespace may really use is bounded by MDTS below (QEMU offers up to
  * 2 MiB blocks). */
 #define NVME_LBADS_MAX 31u
-
 
 struct nvme_ns_table {
     unsigned count;
@@ -114,8 +113,8 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     ns->plain_io = ns->ms == 0 || (ns->pi_type != 0 && ns->ms == 8u);
     uint64_t block = (uint64_t)ns->lba_size + (ns->md_extended ? ns->ms : 0u);
     if (block > ctrl->info.mdts_bytes) {
-        nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: %llu-byte blocks above MDTS (%u bytes)",
-                 ns->nsid, (unsigned long long)block, ctrl->info.mdts_bytes);
+        nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: %llu-byte blocks above MDTS (%u bytes)", ns->nsid,
+                 (unsigned long long)block, ctrl->info.mdts_bytes);
         ns->status = NVME_ERR_UNSUPPORTED;
     }
 }
@@ -380,8 +379,7 @@ int nvme_ns_scan(struct nvme_ctrl *ctrl)
     if (rc == NVME_OK)
         rc = nvme_ns_commit(ctrl, info, l.count);
     else
-        nvme_log(ctrl, NVME_LOG_ERROR, "namespace scan failed (%s): table kept",
-                 nvme_strerror(rc));
+        nvme_log(ctrl, NVME_LOG_ERROR, "namespace scan failed (%s): table kept", nvme_strerror(rc));
     if (info != NULL)
         ctrl->osal.mem_free(ctrl->osal.ctx, info, sizeof(*info) * l.count);
     if (l.id != NULL)

@@ -20,7 +20,7 @@
 #define NVME_DEFAULT_MAX_RETRIES 5u          /* Linux nvme_max_retries */
 /* Largest transfer per command when MDTS is 0 (no limit) or larger. */
 #define NVME_MAX_XFER_BYTES (4u * 1024u * 1024u)
-#define NVME_HOST_PAGE_SHIFT 12u /* CC.MPS is chosen as 4 KiB when allowed */
+#define NVME_HOST_PAGE_SHIFT 12u   /* CC.MPS is chosen as 4 KiB when allowed */
 #define NVME_MAX_NAMESPACES 65536u /* bound on enumeration work */
 /* Register polling back-off (enable, disable, shutdown): 1 us doubling
  * up to 1 ms.  Command waits never back off (lifecycle rule 2). */
@@ -119,8 +119,8 @@ struct nvme_qpair {
     uint16_t sq_tail_rung; /* last tail written to the doorbell */
     uint16_t cq_head;
     uint16_t cq_head_rung; /* last head written (shadow doorbells) */
-    uint8_t phase;    /* expected phase tag of the next new CQE */
-    uint8_t cid_bits; /* low CID bits that index the slot table */
+    uint8_t phase;         /* expected phase tag of the next new CQE */
+    uint8_t cid_bits;      /* low CID bits that index the slot table */
 
     struct nvme_cmd_slot *slots; /* entries - 1 slots */
     uint16_t nslots;
@@ -161,27 +161,27 @@ struct nvme_ctrl {
     uint32_t page_size;
     uint32_t timeout_ms; /* from CAP.TO (after quirks) */
     uint32_t rtd3e_us;
-    uint16_t crdt[3];    /* Command Retry Delay Times, 100 ms units */
-    uint8_t acl;         /* Abort Command Limit, 0-based */
-    uint8_t aerl;        /* Asynchronous Event Request Limit, 0-based */
-    uint32_t oaes;       /* Optional Asynchronous Events Supported */
+    uint16_t crdt[3]; /* Command Retry Delay Times, 100 ms units */
+    uint8_t acl;      /* Abort Command Limit, 0-based */
+    uint8_t aerl;     /* Asynchronous Event Request Limit, 0-based */
+    uint32_t oaes;    /* Optional Asynchronous Events Supported */
     uint32_t quirks;
     uint8_t max_retries;
     /* Issue 9: what the management and command-set calls need */
-    uint32_t cc_css;     /* CC.CSS written at enable: NVME_CC_CSS_NVM or _IOCS */
-    uint8_t elpe;        /* Error Log Page Entries, 0-based */
+    uint32_t cc_css; /* CC.CSS written at enable: NVME_CC_CSS_NVM or _IOCS */
+    uint8_t elpe;    /* Error Log Page Entries, 0-based */
     uint8_t fna, frmw, fwug;
     uint32_t sanicap;
     uint32_t zasl_bytes; /* ZNS Zone Append Size Limit, 0: mdts_bytes */
     uint16_t iocs_index; /* I/O Command Set Profile vector in use */
 
     /* Lifecycle state (recovery.c) */
-    bool ready;        /* queues live, commands may be submitted */
-    bool up;           /* bring-up finished: errors start recovery */
-    bool in_recovery;  /* a reset is running: waits do not recurse */
-    bool gone;         /* registers read all ones: never write them again */
-    bool dead;         /* recovery failed; nvme_ctrl_reset() may revive it */
-    bool stopping;     /* nvme_ctrl_fini: no retries, no recovery */
+    bool ready;       /* queues live, commands may be submitted */
+    bool up;          /* bring-up finished: errors start recovery */
+    bool in_recovery; /* a reset is running: waits do not recurse */
+    bool gone;        /* registers read all ones: never write them again */
+    bool dead;        /* recovery failed; nvme_ctrl_reset() may revive it */
+    bool stopping;    /* nvme_ctrl_fini: no retries, no recovery */
 
     /* Deadlines in ticks (recovery.c): a tick passes at most every
      * tick_us, counted only by the calls that look at the clock. */
@@ -238,10 +238,10 @@ static inline bool nvme_in_callback(const struct nvme_ctrl *ctrl)
 /* handle.c */
 void nvme_handle_register(struct nvme_ctrl *ctrl, bool live);
 bool nvme_handle_ok(const struct nvme_ctrl *ctrl);
-#define NVME_HANDLE_CHECK(ctrl, err)                                                      \
-    do {                                                                                  \
-        if ((ctrl) != NULL && !nvme_handle_ok(ctrl))                                      \
-            return (err);                                                                 \
+#define NVME_HANDLE_CHECK(ctrl, err)                                                               \
+    do {                                                                                           \
+        if ((ctrl) != NULL && !nvme_handle_ok(ctrl))                                               \
+            return (err);                                                                          \
     } while (0)
 #else
 #define nvme_handle_register(ctrl, live) ((void)(ctrl), (void)(live))
@@ -273,10 +273,10 @@ void nvme_log(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fmt
 #ifdef NVME_NO_TRACE
 #define NVME_TRACE(ctrl, bit, ...) ((void)(ctrl))
 #else
-#define NVME_TRACE(ctrl, bit, ...)                                  \
-    do {                                                            \
-        if (nvme_trace_on(ctrl, bit))                               \
-            nvme_log(ctrl, NVME_LOG_TRACE, __VA_ARGS__);            \
+#define NVME_TRACE(ctrl, bit, ...)                                                                 \
+    do {                                                                                           \
+        if (nvme_trace_on(ctrl, bit))                                                              \
+            nvme_log(ctrl, NVME_LOG_TRACE, __VA_ARGS__);                                           \
     } while (0)
 #endif
 void nvme_trace_sqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *sqe);
@@ -329,8 +329,7 @@ static inline void nvme_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid,
 }
 
 /* qpair.c: rings, doorbells, slots.  It never decides a reset. */
-int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid,
-                     uint16_t entries);
+int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid, uint16_t entries);
 void nvme_qpair_free(struct nvme_qpair *qp);
 /* Resets ring indexes and zeroes the rings before a (re)creation.  Slots
  * are left alone: recovery.c reclaims or replays them. */
@@ -351,9 +350,8 @@ int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint
                          void *arg);
 /* Submits a copy of `sqe` (CID and PRPs filled in here) with data buffer
  * buf/len (may be NULL/0).  flags: NVME_SUBMIT_NO_DOORBELL, NVME_CMD_*. */
-int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,
-                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb,
-                      void *arg);
+int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg);
 /* Puts a slot's kept SQE on the ring again with a new CID (retry,
  * replay).  Queue lock held; the caller rings the doorbell. */
 void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx);
@@ -429,8 +427,8 @@ void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe);
 /* ns.c: ZNS details of a zoned namespace (CNS 05h CSI 02h). */
 int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page);
 /* Runs an admin command whose data goes through a DMA bounce buffer. */
-int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf,
-                           uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0);
+int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
+                           enum nvme_dma_dir dir, uint32_t *dw0);
 
 /* ns.c */
 int nvme_ns_scan(struct nvme_ctrl *ctrl);
@@ -512,18 +510,9 @@ void nvme_aer_service(struct nvme_ctrl *ctrl);
 #define NVME_DMA_WMB_() __atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
 
-static inline void nvme_dma_rmb(void)
-{
-    NVME_DMA_RMB_();
-}
-static inline void nvme_dma_mb(void)
-{
-    NVME_DMA_MB_();
-}
-static inline void nvme_dma_wmb(void)
-{
-    NVME_DMA_WMB_();
-}
+static inline void nvme_dma_rmb(void) { NVME_DMA_RMB_(); }
+static inline void nvme_dma_mb(void) { NVME_DMA_MB_(); }
+static inline void nvme_dma_wmb(void) { NVME_DMA_WMB_(); }
 
 /* Shadow doorbells (§5.7): after storing the new value in the shadow
  * buffer, the MMIO doorbell is needed only if the controller's event index

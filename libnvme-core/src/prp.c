@@ -91,8 +91,7 @@ void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot)
             uint32_t piece = ctrl->page_size - (uint32_t)(va & (ctrl->page_size - 1u));
             if (piece > left)
                 piece = left;
-            ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, piece,
-                                 (enum nvme_dma_dir)slot->dir);
+            ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, piece, (enum nvme_dma_dir)slot->dir);
             va += piece;
             left -= piece;
         }
@@ -110,7 +109,7 @@ void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot)
 /* Maps one piece; checks the OSAL kept the offset inside the page, which
  * the PRP rules depend on. */
 static inline int nvme_prp_map(struct nvme_ctrl *ctrl, uintptr_t va, uint32_t len,
-                        enum nvme_dma_dir dir, uint64_t *bus)
+                               enum nvme_dma_dir dir, uint64_t *bus)
 {
     if (ctrl->osal.dma_map(ctrl->osal.ctx, (void *)va, len, dir, bus) != 0)
         return NVME_ERR_DMA;

@@ -26,8 +26,7 @@ static uint16_t nvme_cid_make(const struct nvme_qpair *qp, uint16_t idx, uint8_t
 /* Allocation                                                          */
 /* ------------------------------------------------------------------ */
 
-int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid,
-                     uint16_t entries)
+int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid, uint16_t entries)
 {
     const struct nvme_osal *o = &ctrl->osal;
 
@@ -154,8 +153,8 @@ void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mod
             s->state = NVME_SLOT_REPLAY;
             continue;
         }
-        nvme_qpair_complete_slot(qp, i, (s->flags & NVME_SLOT_F_TIMED_OUT) ? NVME_ERR_TIMEOUT
-                                                                           : result);
+        nvme_qpair_complete_slot(qp, i,
+                                 (s->flags & NVME_SLOT_F_TIMED_OUT) ? NVME_ERR_TIMEOUT : result);
     }
     nvme_unlock(qp);
 }
@@ -195,8 +194,8 @@ void nvme_qpair_ring_locked(struct nvme_qpair *qp)
     if (qp->sq_tail == qp->sq_tail_rung)
         return;
     nvme_dma_wmb();
-    if (qp->sdb_sq != NULL && !nvme_qpair_shadow(qp, qp->sdb_sq, qp->ei_sq, qp->sq_tail,
-                                                 qp->sq_tail_rung)) {
+    if (qp->sdb_sq != NULL &&
+        !nvme_qpair_shadow(qp, qp->sdb_sq, qp->ei_sq, qp->sq_tail, qp->sq_tail_rung)) {
         qp->sq_tail_rung = qp->sq_tail;
         return;
     }
@@ -361,9 +360,8 @@ int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint
     return NVME_OK;
 }
 
-int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf,
-                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb,
-                      void *arg)
+int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg)
 {
     int rc;
     struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
@@ -375,7 +373,7 @@ int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *b
 
 void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx)
 {
-    qp->slots[idx].flags &= (uint8_t)~(NVME_SLOT_F_ABORTED | NVME_SLOT_F_TIMED_OUT);
+    qp->slots[idx].flags &= (uint8_t) ~(NVME_SLOT_F_ABORTED | NVME_SLOT_F_TIMED_OUT);
     nvme_qpair_push(qp, idx);
 }
 
@@ -465,8 +463,8 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         if (cqe.sqid != qp->qid || s == NULL || s->state != NVME_SLOT_ACTIVE ||
             cqe.cid != s->sqe.cid) {
             nvme_log(ctrl, NVME_LOG_ERROR,
-                     "q%u: completion for no command in flight (cid %u, sqid %u): dropped",
-                     qp->qid, cqe.cid, cqe.sqid);
+                     "q%u: completion for no command in flight (cid %u, sqid %u): dropped", qp->qid,
+                     cqe.cid, cqe.sqid);
             continue;
         }
         if (cqe.sqhd >= qp->entries) /* SQHD is only informative here (§4.6) */
@@ -487,8 +485,8 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         }
     }
     if (reaped > 0 && qp->live) { /* one CQ head doorbell per batch (§4.1.2) */
-        if (qp->sdb_cq == NULL || nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head,
-                                                    qp->cq_head_rung))
+        if (qp->sdb_cq == NULL ||
+            nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head, qp->cq_head_rung))
             nvme_reg_write32(ctrl, qp->cq_hdbl, qp->cq_head);
         qp->cq_head_rung = qp->cq_head;
         nvme_qpair_ring_locked(qp); /* retries queued above */

@@ -42,7 +42,8 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl)
     ctrl->long_ticks = nvme_ms_to_ticks(ctrl, long_ms);
     ctrl->abort_ticks = nvme_ms_to_ticks(ctrl, abort_ms);
     ctrl->max_retries = o->max_retries == NVME_NO_RETRIES ? 0u
-                        : o->max_retries ? o->max_retries : (uint8_t)NVME_DEFAULT_MAX_RETRIES;
+                        : o->max_retries                  ? o->max_retries
+                                                          : (uint8_t)NVME_DEFAULT_MAX_RETRIES;
 }
 
 /* Advances the tick counter when tick_us passed; true when it did. */
@@ -149,8 +150,8 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
             continue;
         if (!(s->flags & NVME_SLOT_F_TIMED_OUT)) {
             ctrl->stats.timeouts++;
-            nvme_log(ctrl, NVME_LOG_ERROR, "q%u: command cid %u (opcode %02x) timed out",
-                     qp->qid, s->sqe.cid, s->sqe.opc);
+            nvme_log(ctrl, NVME_LOG_ERROR, "q%u: command cid %u (opcode %02x) timed out", qp->qid,
+                     s->sqe.cid, s->sqe.opc);
         }
         s->flags |= NVME_SLOT_F_TIMED_OUT;
         if (qp->qid == 0 || (s->flags & NVME_SLOT_F_ABORTED)) {
@@ -272,7 +273,9 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
         return false;
     nvme_log(ctrl, NVME_LOG_ERROR, "q%u: %s while %s", qp->qid,
              rc == NVME_ERR_FATAL ? "fatal status" : "command timed out",
-             ctrl->in_recovery ? "recovering" : ctrl->up ? "shutting down" : "starting");
+             ctrl->in_recovery ? "recovering"
+             : ctrl->up        ? "shutting down"
+                               : "starting");
     (void)nvme_stop_and_reclaim(ctrl, rc == NVME_ERR_FATAL ? rc : NVME_ERR_TIMEOUT,
                                 NVME_RECLAIM_KEEP_REPLAY);
     return true;
@@ -374,8 +377,8 @@ static int nvme_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
         return rc;
     }
     qp->live = true;
-    NVME_TRACE(ctrl, NVME_TRACE_INIT, "I/O queue %u: %u entries, vector %u%s", qp->qid,
-               qp->entries, qp->vector, qp->irq ? "" : " (polled)");
+    NVME_TRACE(ctrl, NVME_TRACE_INIT, "I/O queue %u: %u entries, vector %u%s", qp->qid, qp->entries,
+               qp->vector, qp->irq ? "" : " (polled)");
     return NVME_OK;
 }
 
@@ -432,7 +435,8 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
     }
     /* Interrupt Coalescing (§5.21.1.8): at most THR+1 completions or TIME
      * x 100 us per interrupt; admin completions are never coalesced. */
-    if (ctrl->info.irq_vectors > 0 && (ctrl->opts.irq_coalesce_time | ctrl->opts.irq_coalesce_thr)) {
+    if (ctrl->info.irq_vectors > 0 &&
+        (ctrl->opts.irq_coalesce_time | ctrl->opts.irq_coalesce_thr)) {
         nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
         sqe.cdw10 = NVME_FEAT_IRQ_COALESCE;
         sqe.cdw11 = ctrl->opts.irq_coalesce_thr | ((uint32_t)ctrl->opts.irq_coalesce_time << 8);
@@ -564,8 +568,7 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
             uint16_t best = NVME_NO_SLOT;
             for (uint16_t i = 0; i < qp->nslots; i++)
                 if (qp->slots[i].state == NVME_SLOT_REPLAY &&
-                    (best == NVME_NO_SLOT ||
-                     (int32_t)(qp->slots[i].seq - qp->slots[best].seq) < 0))
+                    (best == NVME_NO_SLOT || (int32_t)(qp->slots[i].seq - qp->slots[best].seq) < 0))
                     best = i;
             if (best == NVME_NO_SLOT)
                 break;

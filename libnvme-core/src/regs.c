@@ -51,10 +51,7 @@ void nvme_reg_write64(struct nvme_ctrl *ctrl, uint32_t off, uint64_t val)
     }
 }
 
-uint64_t nvme_now_us(struct nvme_ctrl *ctrl)
-{
-    return ctrl->osal.now_us(ctrl->osal.ctx);
-}
+uint64_t nvme_now_us(struct nvme_ctrl *ctrl) { return ctrl->osal.now_us(ctrl->osal.ctx); }
 
 int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl)
 {
@@ -69,8 +66,8 @@ int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl)
 /* Waits until (CSTS & mask) == want, bounded by `timeout_ms`.  CFS is a
  * failure unless we are waiting for the controller to go not-ready (a
  * disable is how CFS is cleared, §7.3.2). */
-static int nvme_wait_csts(struct nvme_ctrl *ctrl, uint32_t mask, uint32_t want,
-                          uint32_t timeout_ms, bool cfs_ok)
+static int nvme_wait_csts(struct nvme_ctrl *ctrl, uint32_t mask, uint32_t want, uint32_t timeout_ms,
+                          bool cfs_ok)
 {
     uint64_t deadline = nvme_now_us(ctrl) + (uint64_t)timeout_ms * 1000u;
     uint32_t sleep = 1;

@@ -41,6 +41,6 @@ void nvme_trace_cqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_cqe 
                  cqe->sqid, cqe->sqhd, cqe->dw0, sf, nvme_status_name(sf),
                  NVME_SF_DNR(sf) ? ", DNR" : "");
     else
-        NVME_TRACE(ctrl, NVME_TRACE_CQE, "cq%u cqe cid=%u sqid=%u sqhd=%u dw0=%08x status=0",
-                   qid, cqe->cid, cqe->sqid, cqe->sqhd, cqe->dw0);
+        NVME_TRACE(ctrl, NVME_TRACE_CQE, "cq%u cqe cid=%u sqid=%u sqhd=%u dw0=%08x status=0", qid,
+                   cqe->cid, cqe->sqid, cqe->sqhd, cqe->dw0);
 }

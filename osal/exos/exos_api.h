@@ -102,10 +102,7 @@ static inline U64 U64_Make(U32 hi, U32 lo)
 }
 #else
 typedef unsigned long long U64;
-static inline U64 U64_Make(U32 hi, U32 lo)
-{
-    return ((U64)hi << 32) | (U64)lo;
-}
+static inline U64 U64_Make(U32 hi, U32 lo) { return ((U64)hi << 32) | (U64)lo; }
 #endif
 typedef UINT LINEAR;
 typedef UINT PHYSICAL;
@@ -138,17 +135,17 @@ typedef const STR *LPCSTR;
 typedef struct tag_PROCESS PROCESS, *LPPROCESS;
 typedef struct tag_TASK TASK, *LPTASK;
 
-#define OBJECT_FIELDS       \
-    UINT TypeID;            \
-    UINT References;        \
-    U64 ID;                 \
+#define OBJECT_FIELDS                                                                              \
+    UINT TypeID;                                                                                   \
+    UINT References;                                                                               \
+    U64 ID;                                                                                        \
     LPPROCESS OwnerProcess;
 
 /* include/utils/List.h */
-#define LISTNODE_FIELDS \
-    OBJECT_FIELDS       \
-    LPLISTNODE Next;    \
-    LPLISTNODE Prev;    \
+#define LISTNODE_FIELDS                                                                            \
+    OBJECT_FIELDS                                                                                  \
+    LPLISTNODE Next;                                                                               \
+    LPLISTNODE Prev;                                                                               \
     LPLISTNODE Parent;
 typedef struct tag_LISTNODE LISTNODE, *LPLISTNODE;
 struct tag_LISTNODE {
@@ -196,18 +193,18 @@ typedef struct tag_MUTEX MUTEX, *LPMUTEX;
 /* include/core/Driver.h */
 #define DRIVER_TYPE_NVME_STORAGE 0x00000019
 typedef UINT (*DRVFUNC)(UINT Function, UINT Parameter);
-#define DRIVER_FIELDS         \
-    U32 Type;                 \
-    U32 VersionMajor;         \
-    U32 VersionMinor;         \
-    STR Designer[MAX_NAME];   \
-    STR Manufacturer[MAX_NAME]; \
-    STR Product[MAX_NAME];    \
-    STR Alias[MAX_NAME];      \
-    U32 Flags;                \
-    DRVFUNC Command;          \
-    LPVOID CustomData;        \
-    UINT EnumDomainCount;     \
+#define DRIVER_FIELDS                                                                              \
+    U32 Type;                                                                                      \
+    U32 VersionMajor;                                                                              \
+    U32 VersionMinor;                                                                              \
+    STR Designer[MAX_NAME];                                                                        \
+    STR Manufacturer[MAX_NAME];                                                                    \
+    STR Product[MAX_NAME];                                                                         \
+    STR Alias[MAX_NAME];                                                                           \
+    U32 Flags;                                                                                     \
+    DRVFUNC Command;                                                                               \
+    LPVOID CustomData;                                                                             \
+    UINT EnumDomainCount;                                                                          \
     UINT EnumDomains[DRIVER_ENUM_MAX_DOMAINS];
 typedef struct tag_DRIVER {
     LISTNODE_FIELDS
@@ -215,11 +212,11 @@ typedef struct tag_DRIVER {
 } DRIVER, *LPDRIVER;
 
 /* include/core/Device.h */
-#define DEVICE_FIELDS   \
-    LISTNODE_FIELDS     \
-    MUTEX Mutex;        \
-    LPDRIVER Driver;    \
-    LIST Contexts;      \
+#define DEVICE_FIELDS                                                                              \
+    LISTNODE_FIELDS                                                                                \
+    MUTEX Mutex;                                                                                   \
+    LPDRIVER Driver;                                                                               \
+    LIST Contexts;                                                                                 \
     STR Name[MAX_FS_LOGICAL_NAME];
 typedef struct tag_DEVICE {
     DEVICE_FIELDS
@@ -274,10 +271,10 @@ typedef struct tag_PCI_INFO {
     U8 IRQLine;
     U8 IRQLegacyPin;
 } PCI_INFO, *LPPCI_INFO;
-#define PCI_DEVICE_FIELDS \
-    DEVICE_FIELDS         \
-    PCI_INFO Info;        \
-    U32 BARPhys[6];       \
+#define PCI_DEVICE_FIELDS                                                                          \
+    DEVICE_FIELDS                                                                                  \
+    PCI_INFO Info;                                                                                 \
+    U32 BARPhys[6];                                                                                \
     volatile LPVOID BARMapped[6];
 typedef struct tag_PCI_DEVICE {
     PCI_DEVICE_FIELDS
@@ -404,16 +401,16 @@ void ExosTestDisableInterrupts(void);
 #define DisableInterrupts() ExosTestDisableInterrupts()
 #else
 #define DisableInterrupts() __asm__ __volatile__("cli" : : : "memory")
-#define SaveFlags(Flags)                                                        \
-    do {                                                                        \
-        UINT saved_flags_;                                                      \
-        __asm__ __volatile__("pushf\n\tpop %0" : "=r"(saved_flags_) : : "memory"); \
-        *(Flags) = saved_flags_;                                                \
+#define SaveFlags(Flags)                                                                           \
+    do {                                                                                           \
+        UINT saved_flags_;                                                                         \
+        __asm__ __volatile__("pushf\n\tpop %0" : "=r"(saved_flags_) : : "memory");                 \
+        *(Flags) = saved_flags_;                                                                   \
     } while (0)
-#define RestoreFlags(Flags)                                                     \
-    do {                                                                        \
-        UINT restored_flags_ = *(Flags);                                        \
-        __asm__ __volatile__("push %0\n\tpopf" : : "r"(restored_flags_) : "memory", "cc"); \
+#define RestoreFlags(Flags)                                                                        \
+    do {                                                                                           \
+        UINT restored_flags_ = *(Flags);                                                           \
+        __asm__ __volatile__("push %0\n\tpopf" : : "r"(restored_flags_) : "memory", "cc");         \
     } while (0)
 #endif
 
@@ -451,7 +448,8 @@ BOOL DeviceInterruptRegister(const DEVICE_INTERRUPT_REGISTRATION *Registration, 
 BOOL DeviceInterruptUnregister(U8 Slot);
 U8 GetLocalAPICId(void);
 BOOL DeferredWorkIsPollingMode(void);
-U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOID Context, LPCSTR Name);
+U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOID Context,
+                                 LPCSTR Name);
 /* system/Clock.h, utils/BusyWait.h */
 UINT GetSystemTime(void);
 void BusyWaitMilliseconds(UINT Milliseconds);
@@ -486,11 +484,13 @@ _Static_assert(DF_RETURN_SUCCESS == 0 && DF_RETURN_BAD_PARAMETER == 2 && DF_RETU
                    DF_RETURN_INPUT_OUTPUT == 5 && DF_RETURN_NO_PERMISSION == 6 &&
                    DF_RETURN_HARDWARE_ABSENT == 8 && DF_RETURN_NOT_IMPLEMENTED == 1,
                "EXOS return codes moved");
-_Static_assert(DISK_ACCESS_DISABLE == 1 && DISK_ACCESS_READONLY == 2, "EXOS disk access bits moved");
+_Static_assert(DISK_ACCESS_DISABLE == 1 && DISK_ACCESS_READONLY == 2,
+               "EXOS disk access bits moved");
 _Static_assert(DEVICE_INTERRUPT_INVALID_SLOT == 0xFF, "EXOS invalid slot moved");
 _Static_assert(DRIVER_FLAG_READY == 1 && DEFERRED_WORK_INVALID_HANDLE == 0xFFFFFFFFU,
                "EXOS driver flag or deferred-work handle moved");
-_Static_assert(sizeof(((IOCONTROL *)0)->SectorLow) == 4 && sizeof(((IOCONTROL *)0)->NumSectors) == 4,
+_Static_assert(sizeof(((IOCONTROL *)0)->SectorLow) == 4 &&
+                   sizeof(((IOCONTROL *)0)->NumSectors) == 4,
                "EXOS IOCONTROL fields changed");
 _Static_assert(sizeof(PHYSICAL) == sizeof(void *), "PHYSICAL is pointer sized");
 

@@ -8,11 +8,11 @@
 #define NVME_EXOS_DMA_TAG TEXT("NVMeCore")
 
 /* MSI-X capability (PCI Local Bus 3.0 §6.8.2) */
-#define MSIX_CTRL 0x02            /* Message Control, 16 bits */
+#define MSIX_CTRL 0x02 /* Message Control, 16 bits */
 #define MSIX_CTRL_ENABLE 0x8000u
 #define MSIX_CTRL_FMASK 0x4000u
 #define MSIX_CTRL_SIZE_MASK 0x07FFu
-#define MSIX_TABLE 0x04           /* Table Offset / BIR, 32 bits */
+#define MSIX_TABLE 0x04 /* Table Offset / BIR, 32 bits */
 #define MSIX_ENTRY_SIZE 16u
 #define MSIX_ENTRY_ADDR_LO 0x0
 #define MSIX_ENTRY_ADDR_HI 0x4
@@ -24,17 +24,11 @@
 
 #define X86_EFLAGS_IF 0x200u
 
-static struct nvme_exos_osal *osal_of(void *ctx)
-{
-    return (struct nvme_exos_osal *)ctx;
-}
+static struct nvme_exos_osal *osal_of(void *ctx) { return (struct nvme_exos_osal *)ctx; }
 
 /* --- MMIO ---------------------------------------------------------------- */
 
-static inline void compiler_barrier(void)
-{
-    __asm__ __volatile__("" ::: "memory");
-}
+static inline void compiler_barrier(void) { __asm__ __volatile__("" ::: "memory"); }
 
 uint32_t nvme_exos_mmio_read32(void *ctx, uint32_t off)
 {
@@ -72,8 +66,8 @@ void *nvme_exos_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
     MemorySet(rec, 0, sizeof(*rec));
     if (!DMABufferAllocate(&rec->buffer, (UINT)size + extra, TRUE, NVME_EXOS_DMA_TAG)) {
         KernelHeapFree(rec);
-        KernelLogText(LOG_WARNING, TEXT("[nvme_exos_dma_alloc] DMABufferAllocate failed (%u bytes)"),
-                      (U32)size);
+        KernelLogText(LOG_WARNING,
+                      TEXT("[nvme_exos_dma_alloc] DMABufferAllocate failed (%u bytes)"), (U32)size);
         return NULL;
     }
     if (rec->buffer.LinearBase == 0 || rec->buffer.PhysicalBase == 0) {
@@ -271,7 +265,8 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
     if (!o->allow_irq || want == 0)
         return 0;
     if (DeferredWorkIsPollingMode()) {
-        KernelLogText(LOG_VERBOSE, TEXT("[nvme_exos_irq_setup] EXOS runs in polling mode, core polls"));
+        KernelLogText(LOG_VERBOSE,
+                      TEXT("[nvme_exos_irq_setup] EXOS runs in polling mode, core polls"));
         return 0;
     }
     o->msix_cap = PCI_FindCapability(o->bus, o->dev, o->func, PCI_CAP_ID_MSIX);
@@ -287,7 +282,8 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
     if (n > NVME_EXOS_MAX_VECTORS)
         n = NVME_EXOS_MAX_VECTORS;
     if (!msix_map_table(o, n)) {
-        KernelLogText(LOG_WARNING, TEXT("[nvme_exos_irq_setup] MSI-X table not reachable, core polls"));
+        KernelLogText(LOG_WARNING,
+                      TEXT("[nvme_exos_irq_setup] MSI-X table not reachable, core polls"));
         return 0;
     }
 
@@ -310,9 +306,9 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
         reg.Context = &o->vec[i];
         reg.Name = TEXT("nvme-core");
         if (!DeviceInterruptRegister(&reg, &slot) || slot == DEVICE_INTERRUPT_INVALID_SLOT) {
-            KernelLogText(LOG_WARNING,
-                          TEXT("[nvme_exos_irq_setup] DeviceInterruptRegister failed for vector %u"),
-                          (U32)i);
+            KernelLogText(
+                LOG_WARNING,
+                TEXT("[nvme_exos_irq_setup] DeviceInterruptRegister failed for vector %u"), (U32)i);
             break;
         }
         o->vec[i].slot = slot;
@@ -332,8 +328,9 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
     PCI_Write16(o->bus, o->dev, o->func, PCI_CFG_COMMAND,
                 (U16)(PCI_Read16(o->bus, o->dev, o->func, PCI_CFG_COMMAND) | PCI_CMD_INT_DISABLE));
     msix_write_ctrl(o, (U16)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FMASK));
-    KernelLogText(LOG_VERBOSE, TEXT("[nvme_exos_irq_setup] MSI-X: %u vector(s), first slot %u vector %u"),
-                  (U32)o->vectors, (U32)o->vec[0].slot, (U32)GetDeviceInterruptVector(o->vec[0].slot));
+    KernelLogText(
+        LOG_VERBOSE, TEXT("[nvme_exos_irq_setup] MSI-X: %u vector(s), first slot %u vector %u"),
+        (U32)o->vectors, (U32)o->vec[0].slot, (U32)GetDeviceInterruptVector(o->vec[0].slot));
     return (int)o->vectors;
 }
 

@@ -67,13 +67,13 @@ struct nvme_exos_osal {
     struct nvme_exos_dma *dma_list;
 
     /* MSI-X */
-    U8 msix_cap;              /* config offset of the capability, 0: none */
-    volatile U8 *msix_table;  /* mapped table */
-    LINEAR msix_map_base;     /* mapping to undo when the table is not in BAR0 */
+    U8 msix_cap;             /* config offset of the capability, 0: none */
+    volatile U8 *msix_table; /* mapped table */
+    LINEAR msix_map_base;    /* mapping to undo when the table is not in BAR0 */
     UINT msix_map_size;
-    unsigned vectors;         /* granted */
+    unsigned vectors; /* granted */
     struct nvme_exos_vector vec[NVME_EXOS_MAX_VECTORS];
-    bool allow_irq;           /* false: irq_setup grants nothing */
+    bool allow_irq; /* false: irq_setup grants nothing */
 
     /* Clock: see now_us() */
     uint64_t clock_us;

@@ -75,40 +75,41 @@
 #include "nvme/nvme.h"
 
 #define BUS_XOR 0xa5a5000000000000ull
-#define CALL_CAP 6000000ull         /* OSAL calls per input */
+#define CALL_CAP 6000000ull             /* OSAL calls per input */
 #define SIM_CAP (4ull * 3600 * 1000000) /* simulated microseconds per input */
-#define MAXQ 16                     /* queue IDs the fake supports: 0..15 */
+#define MAXQ 16                         /* queue IDs the fake supports: 0..15 */
 #define MAX_PENDING 1024
 
-#define TRAP(why)                                                                  \
-    do {                                                                           \
-        fprintf(stderr, "fuzz_device: BUG: %s (%s:%d, at %llu us simulated)\n", why, \
-                __FILE__, __LINE__, (unsigned long long)F.now);                    \
-        __builtin_trap();                                                          \
+#define TRAP(why)                                                                                  \
+    do {                                                                                           \
+        fprintf(stderr, "fuzz_device: BUG: %s (%s:%d, at %llu us simulated)\n", why, __FILE__,     \
+                __LINE__, (unsigned long long)F.now);                                              \
+        __builtin_trap();                                                                          \
     } while (0)
 
 /* Header bytes. */
 enum {
-    FH_REGS = 0,   /* >= 0xE0: CAP/VS from the stream; else CAP.TO 1+[1:0], DSTRD [3:2],
+    FH_REGS = 0,      /* >= 0xE0: CAP/VS from the stream; else CAP.TO 1+[1:0], DSTRD [3:2],
                       MPSMAX 4 if [4], VS 1.0 if [5] (else 1.4) */
-    FH_MQES = 1,   /* CAP.MQES; 0 means 63 */
-    FH_OPTS = 2,   /* [0] enabled at start [1] give mmio64 [2] give dma_stop [3] give irq_setup
+    FH_MQES = 1,      /* CAP.MQES; 0 means 63 */
+    FH_OPTS = 2,      /* [0] enabled at start [1] give mmio64 [2] give dma_stop [3] give irq_setup
                       [4] ... granting one INTx [5] give wait/wake */
-    FH_FAULTS = 3, /* >= 0x80: [0] never ready [1] never stops [2] shutdown never completes
+    FH_FAULTS = 3,    /* >= 0x80: [0] never ready [1] never stops [2] shutdown never completes
                       [3] gone at start [4] CFS at start */
     FH_RDY_DELAY = 4, /* x 10 us */
-    FH_NS = 5,     /* 0xff: none; else count 1+[1:0], NSID step 1+[3:2], [7:4] 4096-byte formats */
-    FH_FAULT_AT_LO = 6, FH_FAULT_AT_HI = 7, /* timed fault this many us after start, 0: none
+    FH_NS = 5, /* 0xff: none; else count 1+[1:0], NSID step 1+[3:2], [7:4] 4096-byte formats */
+    FH_FAULT_AT_LO = 6,
+    FH_FAULT_AT_HI = 7, /* timed fault this many us after start, 0: none
                                                (a healthy bring-up takes about 20 us) */
-    FH_FAULT_KIND = 8, /* [1:0] 1 CFS, 2 gone, 3 gone then back after 1 ms */
-    FH_QUEUES = 9, /* I/O queues 1+[1:0], entries 1+[7:2] (2..64; 0: 16) */
-    FH_MDTS = 10,  /* Identify MDTS [2:0]; [7:3] RTD3E in seconds */
-    FH_NSZE = 11,  /* NSZE = 64 << [2:0] */
-    FH_NQ_DW0 = 12, /* Set Features Number of Queues answer: 0 as asked, else (x-1) both */
-    FH_CRDT = 13,  /* CRDT1..3 = [1:0] (100 ms units); [7:2] max_retries */
-    FH_MISC = 14,  /* [2:0] 4+n API calls [3] CSTS.NSSRO|PP set [4] CSTS.SHST reads 11b
+    FH_FAULT_KIND = 8,  /* [1:0] 1 CFS, 2 gone, 3 gone then back after 1 ms */
+    FH_QUEUES = 9,      /* I/O queues 1+[1:0], entries 1+[7:2] (2..64; 0: 16) */
+    FH_MDTS = 10,       /* Identify MDTS [2:0]; [7:3] RTD3E in seconds */
+    FH_NSZE = 11,       /* NSZE = 64 << [2:0] */
+    FH_NQ_DW0 = 12,     /* Set Features Number of Queues answer: 0 as asked, else (x-1) both */
+    FH_CRDT = 13,       /* CRDT1..3 = [1:0] (100 ms units); [7:2] max_retries */
+    FH_MISC = 14,       /* [2:0] 4+n API calls [3] CSTS.NSSRO|PP set [4] CSTS.SHST reads 11b
                       [5] all traces on [6] no AERs [7] 4-entry admin queue */
-    FH_WL_LEN = 15, /* length of the workload stream at the end of the input */
+    FH_WL_LEN = 15,     /* length of the workload stream at the end of the input */
     FH_SIZE = 16
 };
 
@@ -129,10 +130,10 @@ struct seg { /* one piece of a command's data, from its PRPs */
 
 struct pending {
     bool used;
-    bool echo;      /* a duplicate completion: no work, just the CQE */
-    bool dropped;   /* never completes */
-    bool done;      /* a dropped command whose work was done */
-    bool voided;    /* lax mode: its memory went away, do no DMA */
+    bool echo;    /* a duplicate completion: no work, just the CQE */
+    bool dropped; /* never completes */
+    bool done;    /* a dropped command whose work was done */
+    bool voided;  /* lax mode: its memory went away, do no DMA */
     uint64_t due;
     uint16_t sqid, cqid, sqhd;
     struct nvme_sqe sqe;
@@ -146,8 +147,8 @@ struct pending {
     /* data */
     struct seg *segs;
     uint32_t nsegs;
-    uint32_t xfer;   /* bytes */
-    int data_dir;    /* 0 none, 1 device reads host (write), 2 device writes host */
+    uint32_t xfer; /* bytes */
+    int data_dir;  /* 0 none, 1 device reads host (write), 2 device writes host */
 };
 
 struct devq {
@@ -207,14 +208,14 @@ struct fuzz {
      * fetches later under one of them counts as released too. */
     uint32_t lie_names[64];
     unsigned nlie_names;
-    bool ops_dma_stop; /* the OSAL offers dma_stop */
-    bool diag_read;    /* the harness is calling a diagnostic read */
+    bool ops_dma_stop;    /* the OSAL offers dma_stop */
+    bool diag_read;       /* the harness is calling a diagnostic read */
     unsigned irq_vectors; /* granted by irq_setup, 0: polling */
     bool intx;
     uint32_t irq_pending; /* vectors the device raised */
     bool woken;           /* wake() since the last wait() */
     bool in_irq;
-    bool zombie;          /* "never stops" without dma_stop: RDY=1, no more DMA */
+    bool zombie; /* "never stops" without dma_stop: RDY=1, no more DMA */
     struct nvme_ctrl *ctrl;
 };
 
@@ -233,10 +234,7 @@ static bool log_on(void)
 /* Input                                                               */
 /* ------------------------------------------------------------------ */
 
-static uint8_t dev_u8(void)
-{
-    return F.front < F.dev_end ? F.in[F.front++] : 0;
-}
+static uint8_t dev_u8(void) { return F.front < F.dev_end ? F.in[F.front++] : 0; }
 static uint16_t dev_u16(void)
 {
     uint16_t lo = dev_u8();
@@ -247,14 +245,8 @@ static uint32_t dev_u32(void)
     uint32_t lo = dev_u16();
     return lo | ((uint32_t)dev_u16() << 16);
 }
-static uint8_t wl_u8(void)
-{
-    return F.back > F.dev_end ? F.in[--F.back] : 0;
-}
-static bool wl_more(void)
-{
-    return F.back > F.dev_end;
-}
+static uint8_t wl_u8(void) { return F.back > F.dev_end ? F.in[--F.back] : 0; }
+static bool wl_more(void) { return F.back > F.dev_end; }
 
 /* ------------------------------------------------------------------ */
 /* Host memory tables                                                  */
@@ -277,7 +269,8 @@ static bool overlaps(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
 }
 
 /* The region of table t that holds [va, va+len), or NULL. */
-static struct region *region_find(struct region *t, size_t n, const uint8_t *va, size_t len, int dir)
+static struct region *region_find(struct region *t, size_t n, const uint8_t *va, size_t len,
+                                  int dir)
 {
     for (size_t i = n; i-- > 0;) {
         struct region *r = &t[i];
@@ -288,10 +281,7 @@ static struct region *region_find(struct region *t, size_t n, const uint8_t *va,
     return NULL;
 }
 
-static uint8_t *bus_to_va(uint64_t bus)
-{
-    return (uint8_t *)(uintptr_t)(bus ^ BUS_XOR);
-}
+static uint8_t *bus_to_va(uint64_t bus) { return (uint8_t *)(uintptr_t)(bus ^ BUS_XOR); }
 
 enum acc { ACC_QUEUE, ACC_DATA_TO_DEV, ACC_DATA_FROM_DEV };
 
@@ -309,8 +299,9 @@ static uint8_t *dev_mem(uint64_t bus, size_t len, enum acc kind, bool may_fail)
     if (r == NULL) {
         if (may_fail)
             return NULL;
-        TRAP(kind == ACC_QUEUE ? "device access to queue/PRP-list memory not from dma_alloc"
-                               : "device data access outside a dma_map'ed piece (or wrong direction)");
+        TRAP(kind == ACC_QUEUE
+                 ? "device access to queue/PRP-list memory not from dma_alloc"
+                 : "device data access outside a dma_map'ed piece (or wrong direction)");
     }
     return va;
 }
@@ -352,10 +343,7 @@ static void dev_reset_state(void)
         F.csts &= ~NVME_CSTS_CFS;
 }
 
-static uint32_t dev_ps(void)
-{
-    return F.page_size ? F.page_size : 4096u;
-}
+static uint32_t dev_ps(void) { return F.page_size ? F.page_size : 4096u; }
 
 /* Walks a command's PRPs (§4.3) for `len` bytes: records the data pieces.
  * PRP lists are read now (devices prefetch them) and must be dma_alloc'd. */
@@ -537,8 +525,8 @@ static bool dev_post(uint16_t cqid, const struct nvme_cqe *cqe, bool bad_phase, 
     uint16_t next = (uint16_t)((cq->tail + 1u) % cq->size);
     if (next == cq->head)
         return false;
-    struct nvme_cqe *slot = (struct nvme_cqe *)(void *)dev_mem(cq->bus + (uint64_t)cq->tail * 16u, 16,
-                                                              ACC_QUEUE, F.lax);
+    struct nvme_cqe *slot = (struct nvme_cqe *)(void *)dev_mem(cq->bus + (uint64_t)cq->tail * 16u,
+                                                               16, ACC_QUEUE, F.lax);
     if (slot == NULL) {
         cq->live = false;
         return true;
@@ -562,10 +550,7 @@ static bool dev_post(uint16_t cqid, const struct nvme_cqe *cqe, bool bad_phase, 
     return true;
 }
 
-static uint16_t sf_of(uint8_t sct, uint8_t sc)
-{
-    return NVME_SF(sct, sc);
-}
+static uint16_t sf_of(uint8_t sct, uint8_t sc) { return NVME_SF(sct, sc); }
 
 /* Executes a command at its due time: its effects, its data, its CQE. */
 static bool dev_execute(struct pending *p)
@@ -662,7 +647,8 @@ static bool dev_execute(struct pending *p)
             switch (s->opc) {
             case NVME_CMD_READ: {
                 uint8_t *buf = malloc(p->xfer ? p->xfer : 1);
-                uint64_t base = ((uint64_t)s->cdw11 << 32 | s->cdw10) * (p->xfer / ((s->cdw12 & 0xffffu) + 1u));
+                uint64_t base = ((uint64_t)s->cdw11 << 32 | s->cdw10) *
+                                (p->xfer / ((s->cdw12 & 0xffffu) + 1u));
                 fill_pattern(buf, p->xfer, s->nsid, base);
                 dev_write_host(p, buf, p->xfer);
                 free(buf);
@@ -888,8 +874,7 @@ static void dev_step(void)
         struct pending *best = NULL;
         for (int i = 0; i < F.npend; i++) {
             struct pending *p = &F.pend[i];
-            if (p->used && !p->done && p->due <= F.now &&
-                (best == NULL || p->due < best->due))
+            if (p->used && !p->done && p->due <= F.now && (best == NULL || p->due < best->due))
                 best = p;
         }
         if (best == NULL)
@@ -926,11 +911,17 @@ static uint32_t dev_reg_read(uint32_t off)
         return 0xffffffffu;
     }
     switch (off) {
-    case NVME_REG_CAP: return (uint32_t)F.cap;
-    case NVME_REG_CAP + 4: return (uint32_t)(F.cap >> 32);
-    case NVME_REG_VS: return F.vs;
-    case NVME_REG_INTMS: case NVME_REG_INTMC: return F.intms;
-    case NVME_REG_CC: return F.cc;
+    case NVME_REG_CAP:
+        return (uint32_t)F.cap;
+    case NVME_REG_CAP + 4:
+        return (uint32_t)(F.cap >> 32);
+    case NVME_REG_VS:
+        return F.vs;
+    case NVME_REG_INTMS:
+    case NVME_REG_INTMC:
+        return F.intms;
+    case NVME_REG_CC:
+        return F.cc;
     case NVME_REG_CSTS:
         if (F.shn_pending) {
             uint64_t bound = 60000000u; /* RTD3E clamped to 60 s, like Linux */
@@ -953,11 +944,16 @@ static uint32_t dev_reg_read(uint32_t off)
                 v |= 3u << NVME_CSTS_SHST_SHIFT; /* reserved SHST value */
             return v;
         }
-    case NVME_REG_AQA: return F.aqa;
-    case NVME_REG_ASQ: return (uint32_t)F.asq;
-    case NVME_REG_ASQ + 4: return (uint32_t)(F.asq >> 32);
-    case NVME_REG_ACQ: return (uint32_t)F.acq;
-    case NVME_REG_ACQ + 4: return (uint32_t)(F.acq >> 32);
+    case NVME_REG_AQA:
+        return F.aqa;
+    case NVME_REG_ASQ:
+        return (uint32_t)F.asq;
+    case NVME_REG_ASQ + 4:
+        return (uint32_t)(F.asq >> 32);
+    case NVME_REG_ACQ:
+        return (uint32_t)F.acq;
+    case NVME_REG_ACQ + 4:
+        return (uint32_t)(F.acq >> 32);
     default:
         if (off >= NVME_REG_DBS)
             TRAP("register read of a doorbell");
@@ -983,7 +979,8 @@ static void dev_cc_write(uint32_t val)
               (css == 7u && (ccss & 0x80u))))
             TRAP("CC.CSS not one CAP.CSS offers");
         F.page_size = 4096u << mps;
-        uint16_t sqs = (uint16_t)((F.aqa & 0xfffu) + 1u), cqs = (uint16_t)(((F.aqa >> 16) & 0xfffu) + 1u);
+        uint16_t sqs = (uint16_t)((F.aqa & 0xfffu) + 1u),
+                 cqs = (uint16_t)(((F.aqa >> 16) & 0xfffu) + 1u);
         if (sqs < 2 || cqs < 2)
             TRAP("admin queue with fewer than 2 entries");
         if ((F.asq | F.acq) & (F.page_size - 1u))
@@ -1049,15 +1046,32 @@ static void dev_reg_write(uint32_t off, uint32_t val)
         return;
     const uint32_t stride = 4u << F.dstrd;
     switch (off) {
-    case NVME_REG_INTMS: F.intms |= val; return;
-    case NVME_REG_INTMC: F.intms &= ~val; return;
-    case NVME_REG_CC: dev_cc_write(val); return;
-    case NVME_REG_AQA: F.aqa = val; return;
-    case NVME_REG_ASQ: F.asq = (F.asq & ~0xffffffffull) | val; return;
-    case NVME_REG_ASQ + 4: F.asq = (F.asq & 0xffffffffull) | ((uint64_t)val << 32); return;
-    case NVME_REG_ACQ: F.acq = (F.acq & ~0xffffffffull) | val; return;
-    case NVME_REG_ACQ + 4: F.acq = (F.acq & 0xffffffffull) | ((uint64_t)val << 32); return;
-    case NVME_REG_NSSR: return;
+    case NVME_REG_INTMS:
+        F.intms |= val;
+        return;
+    case NVME_REG_INTMC:
+        F.intms &= ~val;
+        return;
+    case NVME_REG_CC:
+        dev_cc_write(val);
+        return;
+    case NVME_REG_AQA:
+        F.aqa = val;
+        return;
+    case NVME_REG_ASQ:
+        F.asq = (F.asq & ~0xffffffffull) | val;
+        return;
+    case NVME_REG_ASQ + 4:
+        F.asq = (F.asq & 0xffffffffull) | ((uint64_t)val << 32);
+        return;
+    case NVME_REG_ACQ:
+        F.acq = (F.acq & ~0xffffffffull) | val;
+        return;
+    case NVME_REG_ACQ + 4:
+        F.acq = (F.acq & 0xffffffffull) | ((uint64_t)val << 32);
+        return;
+    case NVME_REG_NSSR:
+        return;
     default:
         break;
     }
@@ -1150,12 +1164,14 @@ static bool device_owns(const uint8_t *va, size_t len, bool queues)
     }
     if (queues)
         for (int q = 0; q < MAXQ; q++) {
-            if (F.sq[q].live && overlaps(bus_to_va(F.sq[q].bus), (size_t)F.sq[q].size * 64u, va, len)) {
+            if (F.sq[q].live &&
+                overlaps(bus_to_va(F.sq[q].bus), (size_t)F.sq[q].size * 64u, va, len)) {
                 if (!F.lax)
                     return true;
                 F.sq[q].live = false;
             }
-            if (F.cq[q].live && overlaps(bus_to_va(F.cq[q].bus), (size_t)F.cq[q].size * 16u, va, len)) {
+            if (F.cq[q].live &&
+                overlaps(bus_to_va(F.cq[q].bus), (size_t)F.cq[q].size * 16u, va, len)) {
                 if (!F.lax)
                     return true;
                 F.cq[q].live = false;
@@ -1497,21 +1513,43 @@ static void run_workload(void)
     for (unsigned i = 0; i < nops; i++) {
         uint8_t op = wl_more() ? wl_u8() : (uint8_t)i;
         switch (op % 12u) {
-        case 0: op_rw(false); break;
-        case 1: op_rw(true); break;
-        case 2: op_async(); break;
+        case 0:
+            op_rw(false);
+            break;
+        case 1:
+            op_rw(true);
+            break;
+        case 2:
+            op_async();
+            break;
         case 3: {
             const struct nvme_ns_info *ns = pick_ns(wl_u8());
             if (ns != NULL)
                 (void)nvme_flush(F.ctrl, ns->nsid);
             break;
         }
-        case 4: (void)nvme_ns_rescan(F.ctrl); break;
-        case 5: { struct nvme_smart_log log; (void)nvme_get_smart_log(F.ctrl, &log); break; }
-        case 6: op_log_page(); break;
-        case 7: op_identify(); break;
-        case 8: (void)nvme_ctrl_reset(F.ctrl); break;
-        case 9: { uint32_t dw0; (void)nvme_get_features(F.ctrl, NVME_FEAT_VOLATILE_WC, 0, &dw0); break; }
+        case 4:
+            (void)nvme_ns_rescan(F.ctrl);
+            break;
+        case 5: {
+            struct nvme_smart_log log;
+            (void)nvme_get_smart_log(F.ctrl, &log);
+            break;
+        }
+        case 6:
+            op_log_page();
+            break;
+        case 7:
+            op_identify();
+            break;
+        case 8:
+            (void)nvme_ctrl_reset(F.ctrl);
+            break;
+        case 9: {
+            uint32_t dw0;
+            (void)nvme_get_features(F.ctrl, NVME_FEAT_VOLATILE_WC, 0, &dw0);
+            break;
+        }
         case 10:
             /* Diagnostics: an all-ones CSTS read here is not the core's
              * own look, so it does not arm the "no write after gone" check. */
@@ -1526,7 +1564,10 @@ static void run_workload(void)
             (void)nvme_ctrl_service(F.ctrl);
             (void)nvme_ctrl_get_stats(F.ctrl);
             (void)nvme_ns_generation(F.ctrl);
-            { uint8_t b[512]; (void)nvme_read(F.ctrl, 0xfffffff0u, 0, 1, b); }
+            {
+                uint8_t b[512];
+                (void)nvme_read(F.ctrl, 0xfffffff0u, 0, 1, b);
+            }
             break;
         }
         check_ns_table();

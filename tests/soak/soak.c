@@ -82,8 +82,8 @@ int main(int argc, char **argv)
     srand(argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 1u);
 
     struct nvme_sim_config cfg;
-    struct nvme_sim_ns_config ns = {.nsid = 1, .blocks = REGIONS * BLOCKS_PER_REGION,
-                                    .lba_size = 512};
+    struct nvme_sim_ns_config ns = {
+        .nsid = 1, .blocks = REGIONS * BLOCKS_PER_REGION, .lba_size = 512};
     nvme_sim_config_init(&cfg);
     cfg.ns = &ns;
     cfg.ns_count = 1;
@@ -98,8 +98,8 @@ int main(int argc, char **argv)
     struct nvme_sim *sim = nvme_sim_create(&cfg);
     struct nvme_osal osal;
     nvme_sim_osal(sim, &osal);
-    struct nvme_ctrl_opts opts = {.command_timeout_ms = 16, .abort_timeout_ms = 10,
-                                  .io_queues = 2, .admin_timeout_ms = 50};
+    struct nvme_ctrl_opts opts = {
+        .command_timeout_ms = 16, .abort_timeout_ms = 10, .io_queues = 2, .admin_timeout_ms = 50};
     struct nvme_ctrl *ctrl;
     if (sim == NULL || nvme_ctrl_init(&ctrl, &osal, &opts) != 0) {
         fprintf(stderr, "soak: bring-up failed\n");
@@ -161,8 +161,8 @@ int main(int argc, char **argv)
                 break;
             if (nvme_sim_now(sim) - t0 > MAX_WAIT_US) {
                 hangs++;
-                fprintf(stderr, "soak: iteration %u (kind %u): %u writes never completed\n",
-                        iter, kind, left);
+                fprintf(stderr, "soak: iteration %u (kind %u): %u writes never completed\n", iter,
+                        kind, left);
                 return 1;
             }
             (void)nvme_qpair_poll(ctrl, 1, 0);

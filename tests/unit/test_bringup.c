@@ -101,9 +101,9 @@ static void given_cap_and_vs_info_decodes_them(void **state)
     assert_int_equal(NVME_VS_MJR(in->vs), 1);
     assert_int_equal(NVME_VS_MNR(in->vs), 4);
     assert_int_equal(NVME_VS_TER(in->vs), 0);
-    assert_int_equal(in->max_queue_entries, 64);  /* MQES + 1 */
-    assert_int_equal(in->doorbell_stride, 8);     /* 4 << DSTRD */
-    assert_int_equal(in->timeout_ms, 30 * 500);   /* TO * 500 ms */
+    assert_int_equal(in->max_queue_entries, 64);   /* MQES + 1 */
+    assert_int_equal(in->doorbell_stride, 8);      /* 4 << DSTRD */
+    assert_int_equal(in->timeout_ms, 30 * 500);    /* TO * 500 ms */
     assert_int_equal(in->mdts_reported, 8 * 4096); /* 2^MDTS * 4 KiB (MPSMIN 0) */
     assert_int_equal(in->mdts_bytes, 8 * 4096);
     assert_int_equal(in->page_size, 4096);
@@ -307,7 +307,7 @@ static void given_controller_never_ready_init_times_out_after_cap_to(void **stat
     uint64_t waited = nvme_sim_now(f.sim) - s0;
     assert_true(waited >= 127500000ull);
     assert_true(waited <= 3 * 127500000ull); /* bounded: no hang */
-    assert_true(wall_s() - t0 < 10.0);      /* simulated time, not real */
+    assert_true(wall_s() - t0 < 10.0);       /* simulated time, not real */
     assert_non_null(strstr(nvme_sim_log_text(f.sim), "not ready"));
     assert_failed_init_clean(&f);
 }
@@ -392,15 +392,33 @@ enum { N_REQUIRED = 9 };
 static void null_required(struct nvme_osal *o, int i)
 {
     switch (i) {
-    case 0: o->mmio_read32 = NULL; break;
-    case 1: o->mmio_write32 = NULL; break;
-    case 2: o->dma_alloc = NULL; break;
-    case 3: o->dma_free = NULL; break;
-    case 4: o->dma_map = NULL; break;
-    case 5: o->mem_alloc = NULL; break;
-    case 6: o->mem_free = NULL; break;
-    case 7: o->now_us = NULL; break;
-    default: o->sleep_us = NULL; break;
+    case 0:
+        o->mmio_read32 = NULL;
+        break;
+    case 1:
+        o->mmio_write32 = NULL;
+        break;
+    case 2:
+        o->dma_alloc = NULL;
+        break;
+    case 3:
+        o->dma_free = NULL;
+        break;
+    case 4:
+        o->dma_map = NULL;
+        break;
+    case 5:
+        o->mem_alloc = NULL;
+        break;
+    case 6:
+        o->mem_free = NULL;
+        break;
+    case 7:
+        o->now_us = NULL;
+        break;
+    default:
+        o->sleep_us = NULL;
+        break;
     }
 }
 
@@ -415,7 +433,7 @@ static void given_incomplete_osal_init_returns_inval_and_touches_nothing(void **
         if (i < N_REQUIRED)
             null_required(&f.osal, i);
         else
-            f.osal.lock = NULL; /* lock_create without lock/unlock */
+            f.osal.lock = NULL;          /* lock_create without lock/unlock */
         f.ctrl = (struct nvme_ctrl *)&f; /* must be overwritten */
         assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), NVME_ERR_INVAL);
         assert_null(f.ctrl);

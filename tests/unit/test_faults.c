@@ -100,8 +100,8 @@ static void assert_roundtrip(struct fx *f, uint32_t nsid, uint64_t lba, uint32_t
     assert_reads_pattern(f, nsid, lba, count, seed);
 }
 
-static void inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode,
-                   uint32_t value, unsigned count)
+static void inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode, uint32_t value,
+                   unsigned count)
 {
     struct nvme_sim_fault flt = {kind, qid, opcode, NVME_SIM_ANY, value, 0, count};
     assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
@@ -265,8 +265,7 @@ static void given_duplicate_cqe_it_does_not_complete_the_next_command(void **sta
     inject(&f, NVME_SIM_FAULT_DUP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
     struct dup_ctx c = {&f, {0, -100}, {0, -100}, -100, xalloc(512)};
     uint8_t *abuf = xalloc(512), *want = xalloc(512);
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 50, 1, abuf, 0, dup_a_cb, &c),
-                     0);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 50, 1, abuf, 0, dup_a_cb, &c), 0);
     (void)nvme_qpair_poll(f.ctrl, 1, 0); /* A's CQE, then its duplicate */
     assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
     assert_int_equal(c.a.calls, 1);
@@ -641,8 +640,8 @@ static void given_commands_in_flight_reset_replays_each_once_and_io_works_after(
         r[i] = (struct rec){0, -100};
         uint16_t q = i < 4 ? 1 : 2; /* q1 rung, q2 still waiting for its doorbell */
         unsigned flags = i < 4 ? 0 : NVME_SUBMIT_NO_DOORBELL;
-        assert_int_equal(nvme_submit_rw(f.ctrl, q, NVME_CMD_READ, 1, (uint64_t)i, 1,
-                                        buf + i * 512, flags, rec_cb, &r[i]),
+        assert_int_equal(nvme_submit_rw(f.ctrl, q, NVME_CMD_READ, 1, (uint64_t)i, 1, buf + i * 512,
+                                        flags, rec_cb, &r[i]),
                          0);
     }
     assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 4);
@@ -699,8 +698,8 @@ static void three_namespaces(struct fx *f, uint32_t corrupt2, uint8_t lbads2)
 {
     fx_config(f);
     for (int i = 0; i < 3; i++) {
-        f->ns[i] = (struct nvme_sim_ns_config){.nsid = (uint32_t)i + 1, .blocks = 2048,
-                                               .lba_size = 512};
+        f->ns[i] = (struct nvme_sim_ns_config){
+            .nsid = (uint32_t)i + 1, .blocks = 2048, .lba_size = 512};
     }
     f->ns[1].corrupt = corrupt2;
     f->ns[1].corrupt_lbads = lbads2;

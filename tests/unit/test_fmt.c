@@ -13,12 +13,14 @@ static void conversions_match_printf(void **state)
 {
     (void)state;
     char b[128];
-    nvme_snprintf(b, sizeof(b), "%d|%i|%u|%x|%X|%c|%s|%%", -42, 7, 42u, 0xbeefu, 0xbeefu, 'Z', "ok");
+    nvme_snprintf(b, sizeof(b), "%d|%i|%u|%x|%X|%c|%s|%%", -42, 7, 42u, 0xbeefu, 0xbeefu, 'Z',
+                  "ok");
     assert_string_equal(b, "-42|7|42|beef|BEEF|Z|ok|%");
     nvme_snprintf(b, sizeof(b), "%lld|%llu|%llx|%ld|%lu|%zu|%zd", -9223372036854775807LL - 1,
                   18446744073709551615ULL, 0x123456789abcdefULL, -5L, 6UL, (size_t)77, (size_t)78);
     assert_string_equal(b, "-9223372036854775808|18446744073709551615|123456789abcdef|-5|6|77|78");
-    nvme_snprintf(b, sizeof(b), "[%5d][%-5d][%05d][%05d][%08x][%-4s][%4s]", 42, 42, 42, -42, 0xab, "ab", "ab");
+    nvme_snprintf(b, sizeof(b), "[%5d][%-5d][%05d][%05d][%08x][%-4s][%4s]", 42, 42, 42, -42, 0xab,
+                  "ab", "ab");
     assert_string_equal(b, "[   42][42   ][00042][-0042][000000ab][ab  ][  ab]");
     nvme_snprintf(b, sizeof(b), "%p %s", (void *)(uintptr_t)0x1000, (const char *)NULL);
     assert_string_equal(b, "0x1000 (null)");

@@ -94,7 +94,7 @@ static void large_transfer_uses_chained_prp_list_pages(void **state)
     (void)state;
     struct fx f;
     fx_config(&f);
-    f.cfg.mdts = 0; /* no device limit: the core sends up to 4 MiB per command */
+    f.cfg.mdts = 0;         /* no device limit: the core sends up to 4 MiB per command */
     f.ns[0].blocks = 16384; /* 8 MiB */
     fx_start(&f);
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
@@ -161,16 +161,16 @@ static void bad_caller_input_gets_a_clear_error_and_reaches_no_device(void **sta
     uint8_t *buf = xalloc(8192, 4096);
     uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
 
-    assert_int_equal(nvme_read(f.ctrl, 1, 0, 0, buf), NVME_ERR_INVAL);        /* count 0 */
-    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, NULL), NVME_ERR_INVAL);       /* NULL buffer */
-    assert_int_equal(nvme_read(NULL, 1, 0, 1, buf), NVME_ERR_INVAL);          /* no controller */
-    assert_int_equal(nvme_read(f.ctrl, 9, 0, 1, buf), NVME_ERR_NOENT);        /* unknown NSID */
-    assert_int_equal(nvme_read(f.ctrl, 0, 0, 1, buf), NVME_ERR_NOENT);        /* NSID 0 */
-    assert_int_equal(nvme_read(f.ctrl, 1, 8192, 1, buf), NVME_ERR_RANGE);     /* LBA = NSZE */
-    assert_int_equal(nvme_read(f.ctrl, 1, 8191, 2, buf), NVME_ERR_RANGE);     /* runs past end */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 0, buf), NVME_ERR_INVAL);          /* count 0 */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, NULL), NVME_ERR_INVAL);         /* NULL buffer */
+    assert_int_equal(nvme_read(NULL, 1, 0, 1, buf), NVME_ERR_INVAL);            /* no controller */
+    assert_int_equal(nvme_read(f.ctrl, 9, 0, 1, buf), NVME_ERR_NOENT);          /* unknown NSID */
+    assert_int_equal(nvme_read(f.ctrl, 0, 0, 1, buf), NVME_ERR_NOENT);          /* NSID 0 */
+    assert_int_equal(nvme_read(f.ctrl, 1, 8192, 1, buf), NVME_ERR_RANGE);       /* LBA = NSZE */
+    assert_int_equal(nvme_read(f.ctrl, 1, 8191, 2, buf), NVME_ERR_RANGE);       /* runs past end */
     assert_int_equal(nvme_read(f.ctrl, 1, UINT64_MAX, 2, buf), NVME_ERR_RANGE); /* wraps */
     assert_int_equal(nvme_read(f.ctrl, 1, 1, UINT32_MAX, buf), NVME_ERR_RANGE);
-    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf + 2), NVME_ERR_ALIGN);    /* not dword aligned */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf + 2), NVME_ERR_ALIGN); /* not dword aligned */
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf + 1), NVME_ERR_ALIGN);
     assert_int_equal(nvme_flush(f.ctrl, 5), NVME_ERR_NOENT);
     assert_int_equal(nvme_submit_rw(f.ctrl, 0, NVME_CMD_READ, 1, 0, 1, buf, 0, NULL, NULL),
@@ -178,7 +178,7 @@ static void bad_caller_input_gets_a_clear_error_and_reaches_no_device(void **sta
     assert_int_equal(nvme_submit_rw(f.ctrl, 9, NVME_CMD_READ, 1, 0, 1, buf, 0, NULL, NULL),
                      NVME_ERR_INVAL); /* no such I/O queue */
     assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_FLUSH, 1, 0, 1, buf, 0, NULL, NULL),
-                     NVME_ERR_INVAL); /* not a read or write */
+                     NVME_ERR_INVAL);                       /* not a read or write */
     assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds); /* nothing reached the device */
 
     /* Read-only namespace (host policy): writes refused, reads work. */

@@ -37,8 +37,8 @@ static void start(struct fx *f)
     nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
 }
 
-static void inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode,
-                   uint32_t value, unsigned count)
+static void inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode, uint32_t value,
+                   unsigned count)
 {
     struct nvme_sim_fault flt = {kind, qid, opcode, NVME_SIM_ANY, value, 0, count};
     assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
@@ -98,10 +98,7 @@ static bool log_has(struct fx *f, const char *s)
     return strstr(nvme_sim_log_text(f->sim), s) != NULL;
 }
 
-static const struct nvme_ctrl_stats *stats(struct fx *f)
-{
-    return nvme_ctrl_get_stats(f->ctrl);
-}
+static const struct nvme_ctrl_stats *stats(struct fx *f) { return nvme_ctrl_get_stats(f->ctrl); }
 
 /* ------------------------------------------------------------------ */
 /* Rule 1: ownership                                                   */
@@ -342,9 +339,8 @@ static void lost_completions_do_not_exhaust_the_queue(void **state)
     struct rec r[3];
     for (int i = 0; i < 3; i++) {
         r[i] = (struct rec){0, -100};
-        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0,
-                                        rec_cb, &r[i]),
-                         0);
+        assert_int_equal(
+            nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0, rec_cb, &r[i]), 0);
     }
     uint64_t t0 = nvme_sim_now(f.sim);
     while ((r[0].calls + r[1].calls + r[2].calls) < 3 && nvme_sim_now(f.sim) - t0 < 5000 * MS) {
@@ -480,8 +476,12 @@ static void garbage_or_short_identify_controller_is_survived(void **state)
         nvme_sim_osal(f.sim, &f.osal);
         struct nvme_sim_fault flt = {seed_v <= 16 ? NVME_SIM_FAULT_GARBAGE_DATA
                                                   : NVME_SIM_FAULT_SHORT_DATA,
-                                     0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY,
-                                     seed_v <= 16 ? seed_v : (seed_v - 16u) * 256u, 0, 1};
+                                     0,
+                                     NVME_ADMIN_IDENTIFY,
+                                     NVME_SIM_ANY,
+                                     seed_v <= 16 ? seed_v : (seed_v - 16u) * 256u,
+                                     0,
+                                     1};
         assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
         int rc = nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts);
         if (rc == 0) {
@@ -521,17 +521,16 @@ static void replay_keeps_submission_order(void **state)
     struct rec r[3];
     for (int i = 0; i < 3; i++) {
         r[i] = (struct rec){0, -100};
-        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0,
-                                        rec_cb, &r[i]),
-                         0);
+        assert_int_equal(
+            nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0, rec_cb, &r[i]), 0);
     }
     poll_until(&f, 1, &r[2], 100 * MS);
     for (int i = 0; i < 3; i++) {
         fx_pattern(buf + i * 4096, 4096, 20u + (uint32_t)i);
         r[i] = (struct rec){0, -100};
-        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 64, 8, buf + i * 4096, 0,
-                                        rec_cb, &r[i]),
-                         0);
+        assert_int_equal(
+            nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 64, 8, buf + i * 4096, 0, rec_cb, &r[i]),
+            0);
     }
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     for (int q = 0; q < 50; q++) {
@@ -714,7 +713,7 @@ static void namespace_change_event_rescans_and_handles_stay_valid(void **state)
     assert_int_equal(ev.detail[0], 2);
     assert_int_equal(nvme_ns_count(f.ctrl), 2);
     assert_null(nvme_ns_find(f.ctrl, 2));
-    assert_int_equal(ns2->nsid, 2);                 /* the old handle is still readable */
+    assert_int_equal(ns2->nsid, 2);                /* the old handle is still readable */
     assert_int_equal(ns2->status, NVME_ERR_NOENT); /* and says why it is unusable */
     uint8_t *buf = xalloc(4096);
     assert_int_equal(nvme_read(f.ctrl, 2, 0, 1, buf), NVME_ERR_NOENT);

@@ -20,9 +20,14 @@ static void without_the_active_list_namespaces_are_found_one_by_one(void **state
     f.sim = nvme_sim_create(&f.cfg);
     assert_non_null(f.sim);
     /* The second Identify of bring-up is CNS 02h: make it fail. */
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY,
-                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT,
-                                   1, 1};
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_IDENTIFY,
+                                   NVME_SIM_ANY,
+                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
+                                       NVME_SF_DNR_BIT,
+                                   1,
+                                   1};
     assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
     nvme_sim_osal(f.sim, &f.osal);
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
@@ -44,9 +49,13 @@ static void a_namespace_whose_identify_fails_is_unusable_alone(void **state)
     f.sim = nvme_sim_create(&f.cfg);
     assert_non_null(f.sim);
     /* Identify: controller, list, ns 1, then ns 2 fails. */
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY,
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_IDENTIFY,
+                                   NVME_SIM_ANY,
                                    NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
-                                   3, 1};
+                                   3,
+                                   1};
     assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
     nvme_sim_osal(f.sim, &f.osal);
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);

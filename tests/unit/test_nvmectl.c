@@ -112,7 +112,8 @@ static void write_a_signature_flush_and_read_it_back(void **state)
     assert_int_equal(fx_nvmectl(&f, &out, "read -n 4 -s 7"), 0);
     expect("|NVMECORE-SIG....|");
     /* A byte pattern over several blocks. */
-    assert_int_equal(fx_nvmectl(&f, &out, "write --namespace-id=1 --start-block=100 -c 3 -p 0xa5"), 0);
+    assert_int_equal(fx_nvmectl(&f, &out, "write --namespace-id=1 --start-block=100 -c 3 -p 0xa5"),
+                     0);
     uint8_t m[1536];
     assert_int_equal(nvme_sim_ns_read(f.sim, 1, 100, 3, m), 0);
     for (unsigned i = 0; i < sizeof(m); i++)

@@ -493,8 +493,7 @@ static void given_full_queue_submit_returns_busy_then_drains(void **state)
     }
     assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
     struct rec again = {0, -100};
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, rec_cb, &again),
-                     0);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, rec_cb, &again), 0);
     assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), 1);
     assert_int_equal(again.calls, 1);
     assert_int_equal(again.result, 0);
@@ -533,8 +532,8 @@ static void given_deferred_completions_outstanding_counts_until_time_passes(void
     struct rec r[5];
     for (int i = 0; i < 5; i++) {
         r[i] = (struct rec){0, -100};
-        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i, 1,
-                                        buf + i * 512, 0, rec_cb, &r[i]),
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i, 1, buf + i * 512,
+                                        0, rec_cb, &r[i]),
                          0);
     }
     assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 5);
@@ -566,8 +565,8 @@ static void given_four_queues_each_completion_lands_on_its_own_cq(void **state)
     struct rec r[4];
     for (uint16_t q = 1; q <= 4; q++) {
         r[q - 1] = (struct rec){0, -100};
-        assert_int_equal(nvme_submit_rw(f.ctrl, q, NVME_CMD_READ, 1, q - 1u, 1,
-                                        buf + (q - 1) * 512, 0, rec_cb, &r[q - 1]),
+        assert_int_equal(nvme_submit_rw(f.ctrl, q, NVME_CMD_READ, 1, q - 1u, 1, buf + (q - 1) * 512,
+                                        0, rec_cb, &r[q - 1]),
                          0);
         assert_int_equal(nvme_qpair_outstanding(f.ctrl, q), 1);
     }

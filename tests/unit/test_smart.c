@@ -56,8 +56,7 @@ static void host_commands_and_data_units_count_real_io(void **state)
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf), 0);
     assert_int_equal(nvme_get_smart_log(f.ctrl, &b), 0);
     assert_int_equal(nvme_u128_from_le(b.host_reads).lo - nvme_u128_from_le(a.host_reads).lo, 8);
-    assert_int_equal(nvme_u128_from_le(b.host_writes).lo - nvme_u128_from_le(a.host_writes).lo,
-                     1);
+    assert_int_equal(nvme_u128_from_le(b.host_writes).lo - nvme_u128_from_le(a.host_writes).lo, 1);
     assert_int_equal(
         nvme_u128_from_le(b.data_units_read).lo - nvme_u128_from_le(a.data_units_read).lo, 2);
     free(buf);
@@ -92,8 +91,10 @@ static void smart_log_into_an_unaligned_buffer_works(void **state)
     struct nvme_smart_log *log = (struct nvme_smart_log *)(void *)(raw + 1);
     assert_int_equal(nvme_get_smart_log(f.ctrl, log), 0);
     assert_int_equal(raw[1 + 1] | raw[1 + 2] << 8, 310);
-    assert_int_equal(nvme_get_log_page(f.ctrl, NVME_LID_SMART, NVME_NSID_ALL, raw, 6), NVME_ERR_INVAL);
-    assert_int_equal(nvme_get_log_page(f.ctrl, NVME_LID_SMART, NVME_NSID_ALL, NULL, 512), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_log_page(f.ctrl, NVME_LID_SMART, NVME_NSID_ALL, raw, 6),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_log_page(f.ctrl, NVME_LID_SMART, NVME_NSID_ALL, NULL, 512),
+                     NVME_ERR_INVAL);
     fx_stop(&f);
 }
 

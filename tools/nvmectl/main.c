@@ -114,9 +114,9 @@ static void make_mbr(uint8_t *blk, uint32_t lba_size, uint64_t blocks)
     static const uint8_t sig[4] = {'N', 'V', 'M', 'E'};
     memcpy(blk + 0x1b8, sig, 4); /* disk signature */
     uint8_t *pe = blk + 0x1be;
-    pe[0] = 0x00;                          /* not bootable */
+    pe[0] = 0x00;                             /* not bootable */
     pe[1] = 0xfe, pe[2] = 0xff, pe[3] = 0xff; /* CHS: use LBA */
-    pe[4] = 0x83;                          /* Linux */
+    pe[4] = 0x83;                             /* Linux */
     pe[5] = 0xfe, pe[6] = 0xff, pe[7] = 0xff;
     for (int i = 0; i < 4; i++) {
         pe[8 + i] = (uint8_t)(start >> (8 * i));
@@ -178,7 +178,8 @@ int main(int argc, char **argv)
     if (!nspecs) {
         ns[n++] = (struct nvme_sim_ns_config){
             .nsid = 1, .blocks = NS1_BYTES / lba_size, .lba_size = (uint32_t)lba_size};
-        ns[n++] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = NS2_BYTES / 4096, .lba_size = 4096};
+        ns[n++] = (struct nvme_sim_ns_config){
+            .nsid = 2, .blocks = NS2_BYTES / 4096, .lba_size = 4096};
     }
     for (unsigned s = 0; s < nspecs; s++) {
         if (parse_ns(ns_specs[s], &ns[n]) < 0) {

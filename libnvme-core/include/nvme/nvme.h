@@ -69,21 +69,21 @@ extern "C" {
 
 enum nvme_err {
     NVME_OK = 0,
-    NVME_ERR_INVAL = -1,       /* bad argument from the caller */
-    NVME_ERR_NOMEM = -2,       /* OSAL allocation failed */
-    NVME_ERR_TIMEOUT = -3,     /* a deadline passed (CAP.TO or command timeout) */
-    NVME_ERR_FATAL = -4,       /* CSTS.CFS set: controller fatal status */
-    NVME_ERR_GONE = -5,        /* registers read all ones: device removed */
-    NVME_ERR_RANGE = -6,       /* LBA range outside the namespace */
-    NVME_ERR_NOENT = -7,       /* no such (active, usable) namespace */
-    NVME_ERR_ALIGN = -8,       /* buffer or length cannot be described by PRPs */
-    NVME_ERR_BUSY = -9,        /* queue full, try again after reaping */
-    NVME_ERR_PROTO = -10,      /* the device returned nonsense (bad CID, bad identify data) */
-    NVME_ERR_UNSUPPORTED = -11,/* the controller lacks what this needs */
-    NVME_ERR_DMA = -12,        /* OSAL dma_map refused the buffer */
-    NVME_ERR_ABORTED = -13,    /* command failed back by a controller reset or teardown */
-    NVME_ERR_RDONLY = -14,     /* write to a read-only namespace */
-    NVME_ERR_STATE = -15       /* controller not in a state to do this (not ready, resetting) */
+    NVME_ERR_INVAL = -1,        /* bad argument from the caller */
+    NVME_ERR_NOMEM = -2,        /* OSAL allocation failed */
+    NVME_ERR_TIMEOUT = -3,      /* a deadline passed (CAP.TO or command timeout) */
+    NVME_ERR_FATAL = -4,        /* CSTS.CFS set: controller fatal status */
+    NVME_ERR_GONE = -5,         /* registers read all ones: device removed */
+    NVME_ERR_RANGE = -6,        /* LBA range outside the namespace */
+    NVME_ERR_NOENT = -7,        /* no such (active, usable) namespace */
+    NVME_ERR_ALIGN = -8,        /* buffer or length cannot be described by PRPs */
+    NVME_ERR_BUSY = -9,         /* queue full, try again after reaping */
+    NVME_ERR_PROTO = -10,       /* the device returned nonsense (bad CID, bad identify data) */
+    NVME_ERR_UNSUPPORTED = -11, /* the controller lacks what this needs */
+    NVME_ERR_DMA = -12,         /* OSAL dma_map refused the buffer */
+    NVME_ERR_ABORTED = -13,     /* command failed back by a controller reset or teardown */
+    NVME_ERR_RDONLY = -14,      /* write to a read-only namespace */
+    NVME_ERR_STATE = -15        /* controller not in a state to do this (not ready, resetting) */
 };
 
 /* What the core tells the port about, through nvme_ctrl_opts.event_cb.
@@ -120,11 +120,11 @@ bool nvme_status_retryable(uint16_t sf);
 /* --- Traces --------------------------------------------------------------- */
 
 enum nvme_trace_mask {
-    NVME_TRACE_REGS = 1u << 0, /* register reads and writes */
-    NVME_TRACE_SQE = 1u << 1,  /* each submitted command */
-    NVME_TRACE_CQE = 1u << 2,  /* each completion */
+    NVME_TRACE_REGS = 1u << 0,   /* register reads and writes */
+    NVME_TRACE_SQE = 1u << 1,    /* each submitted command */
+    NVME_TRACE_CQE = 1u << 2,    /* each completion */
     NVME_TRACE_STATUS = 1u << 3, /* completions with an error status */
-    NVME_TRACE_INIT = 1u << 4  /* bring-up steps */
+    NVME_TRACE_INIT = 1u << 4    /* bring-up steps */
 };
 
 /* --- Controller ----------------------------------------------------------- */
@@ -132,51 +132,51 @@ enum nvme_trace_mask {
 struct nvme_ctrl; /* opaque */
 
 struct nvme_ctrl_opts {
-    uint16_t pci_vendor;      /* for the quirk table; 0 when unknown */
+    uint16_t pci_vendor; /* for the quirk table; 0 when unknown */
     uint16_t pci_device;
-    uint16_t admin_queue_entries; /* 0: 32; capped by CAP.MQES+1 and 4096 */
-    uint16_t io_queue_entries;    /* 0: 256; capped by CAP.MQES+1 */
-    uint16_t io_queues;           /* I/O queue pairs wanted; 0: one per CPU (cpus) */
-    uint16_t cpus;                /* CPUs that will submit I/O, numbered 0..cpus-1 as the
+    uint16_t admin_queue_entries;   /* 0: 32; capped by CAP.MQES+1 and 4096 */
+    uint16_t io_queue_entries;      /* 0: 256; capped by CAP.MQES+1 */
+    uint16_t io_queues;             /* I/O queue pairs wanted; 0: one per CPU (cpus) */
+    uint16_t cpus;                  /* CPUs that will submit I/O, numbered 0..cpus-1 as the
                                      OSAL's cpu_id() says; 0: 1.  CPU c uses I/O queue
                                      1 + c % (queues created): per-CPU queues take no
                                      shared lock; with fewer queues, CPUs share one */
-    uint32_t command_timeout_ms;  /* I/O command deadline; 0: 30000 */
-    uint32_t admin_timeout_ms;    /* admin command deadline; 0: 60000 */
+    uint32_t command_timeout_ms;    /* I/O command deadline; 0: 30000 */
+    uint32_t admin_timeout_ms;      /* admin command deadline; 0: 60000 */
     uint32_t long_admin_timeout_ms; /* Format, Sanitize, Device Self-test; 0: 600000 */
-    uint32_t abort_timeout_ms;    /* after an Abort, until a reset; 0: a quarter of
+    uint32_t abort_timeout_ms;      /* after an Abort, until a reset; 0: a quarter of
                                      command_timeout_ms, at least 10 ms */
-    uint8_t max_retries;          /* retries and replays per command; 0: 5;
+    uint8_t max_retries;            /* retries and replays per command; 0: 5;
                                      NVME_NO_RETRIES: none */
-    uint32_t trace;               /* enum nvme_trace_mask bits */
-    bool polling;                 /* never ask the OSAL for interrupts */
-    bool no_async_events;         /* do not keep Asynchronous Event Requests outstanding */
-    uint8_t irq_coalesce_time;    /* Interrupt Coalescing (Set Features 08h, §5.21.1.8):
+    uint32_t trace;                 /* enum nvme_trace_mask bits */
+    bool polling;                   /* never ask the OSAL for interrupts */
+    bool no_async_events;           /* do not keep Asynchronous Event Requests outstanding */
+    uint8_t irq_coalesce_time;      /* Interrupt Coalescing (Set Features 08h, §5.21.1.8):
                                      aggregation time, 100 us units; with */
-    uint8_t irq_coalesce_thr;     /* the aggregation threshold (0-based).  Both 0: off */
-    bool no_shadow_doorbells;     /* do not use Doorbell Buffer Config (OACS bit 8) even
+    uint8_t irq_coalesce_thr;       /* the aggregation threshold (0-based).  Both 0: off */
+    bool no_shadow_doorbells;       /* do not use Doorbell Buffer Config (OACS bit 8) even
                                      where the controller has it */
-    nvme_event_cb event_cb;       /* OPTIONAL: told about resets, removal, events */
+    nvme_event_cb event_cb;         /* OPTIONAL: told about resets, removal, events */
     void *event_arg;
 };
 #define NVME_NO_RETRIES 0xffu
 
 /* Counters of the lifecycle, for tests, diagnostics and nvmectl. */
 struct nvme_ctrl_stats {
-    uint64_t timeouts;        /* commands found past their deadline */
-    uint64_t aborts_sent;     /* Abort commands submitted */
-    uint64_t aborts_done;     /* ... that the controller reported as aborted */
-    uint64_t resets;          /* controller resets (recovery and nvme_ctrl_reset) */
-    uint64_t replays;         /* commands resubmitted after a reset */
-    uint64_t retries;         /* commands resubmitted after a retryable status */
-    uint64_t async_events;    /* Asynchronous Event Request completions */
-    uint64_t rescans;         /* namespace rescans that changed the table */
+    uint64_t timeouts;     /* commands found past their deadline */
+    uint64_t aborts_sent;  /* Abort commands submitted */
+    uint64_t aborts_done;  /* ... that the controller reported as aborted */
+    uint64_t resets;       /* controller resets (recovery and nvme_ctrl_reset) */
+    uint64_t replays;      /* commands resubmitted after a reset */
+    uint64_t retries;      /* commands resubmitted after a retryable status */
+    uint64_t async_events; /* Asynchronous Event Request completions */
+    uint64_t rescans;      /* namespace rescans that changed the table */
 };
 
 /* What the controller reported, decoded once at bring-up. */
 struct nvme_ctrl_info {
-    uint64_t cap;            /* CAP register, raw */
-    uint32_t vs;             /* VS register, raw */
+    uint64_t cap;               /* CAP register, raw */
+    uint32_t vs;                /* VS register, raw */
     uint32_t max_queue_entries; /* CAP.MQES + 1 */
     uint32_t doorbell_stride;   /* bytes: 4 << CAP.DSTRD */
     uint32_t timeout_ms;        /* CAP.TO * 500 */
@@ -184,25 +184,25 @@ struct nvme_ctrl_info {
     uint32_t mdts_bytes;        /* max bytes per command the core will send */
     uint32_t mdts_reported;     /* Identify MDTS in bytes, 0 = no limit */
     uint16_t vid, ssvid;
-    char serial[21];            /* trailing spaces removed, NUL-terminated */
+    char serial[21]; /* trailing spaces removed, NUL-terminated */
     char model[41];
     char firmware[9];
-    uint32_t nn;                /* Identify NN */
+    uint32_t nn; /* Identify NN */
     uint16_t oacs, oncs;
     uint8_t vwc, lpa, sqes, cqes;
-    uint16_t wctemp, cctemp;    /* Kelvin */
-    uint16_t io_queues;         /* I/O queue pairs created */
-    uint16_t io_queue_entries;  /* entries per I/O queue */
+    uint16_t wctemp, cctemp;   /* Kelvin */
+    uint16_t io_queues;        /* I/O queue pairs created */
+    uint16_t io_queue_entries; /* entries per I/O queue */
     uint16_t admin_queue_entries;
-    uint16_t irq_vectors;       /* granted, 0 = polling */
+    uint16_t irq_vectors; /* granted, 0 = polling */
     bool irq_is_intx;
-    bool enabled_at_start;      /* firmware had left CC.EN=1 */
-    bool shadow_doorbells;      /* I/O queues use shadow doorbells and event indexes */
+    bool enabled_at_start; /* firmware had left CC.EN=1 */
+    bool shadow_doorbells; /* I/O queues use shadow doorbells and event indexes */
     /* Added with issue 9 */
-    bool admin_only;            /* Set Features Number of Queues failed: the controller
+    bool admin_only;              /* Set Features Number of Queues failed: the controller
                                    runs with its admin queue only; I/O calls return
                                    NVME_ERR_UNSUPPORTED */
-    uint32_t quirks;            /* NVME_QUIRK_* bits that apply (by PCI IDs) */
+    uint32_t quirks;              /* NVME_QUIRK_* bits that apply (by PCI IDs) */
     uint32_t shutdown_timeout_ms; /* RTD3E, clamped to 5 s .. 60 s like Linux */
 };
 
@@ -255,23 +255,28 @@ void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask);
  * nvme_ctrl_opts; nvme_ctrl_info.quirks says which apply.  The table
  * mirrors Linux's drivers/nvme/host/pci.c for the same IDs, where the
  * core has an equivalent; ctrl.c names each entry's origin. */
-#define NVME_QUIRK_SPLIT_64BIT_MMIO (1u << 0)  /* never use mmio_*64 */
-#define NVME_QUIRK_DELAY_BEFORE_READY (1u << 1) /* Linux DELAY_BEFORE_CHK_RDY: wait 2.3 s
+#define NVME_QUIRK_SPLIT_64BIT_MMIO (1u << 0) /* never use mmio_*64 */
+#define NVME_QUIRK_DELAY_BEFORE_READY                                                              \
+    (1u << 1)                                /* Linux DELAY_BEFORE_CHK_RDY: wait 2.3 s
                                                   after CC.EN=0 before polling CSTS.RDY */
-#define NVME_QUIRK_NO_WRITE_ZEROES (1u << 2)   /* Linux DISABLE_WRITE_ZEROES */
-#define NVME_QUIRK_DEALLOCATE_ZEROES (1u << 3) /* Linux DEALLOCATE_ZEROES: deallocated blocks
+#define NVME_QUIRK_NO_WRITE_ZEROES (1u << 2) /* Linux DISABLE_WRITE_ZEROES */
+#define NVME_QUIRK_DEALLOCATE_ZEROES                                                               \
+    (1u << 3)                                /* Linux DEALLOCATE_ZEROES: deallocated blocks
                                                   read as zeros whatever DLFEAT says */
-#define NVME_QUIRK_NO_NS_DESC_LIST (1u << 4)   /* Linux NO_NS_DESC_LIST: no CNS 03h */
-#define NVME_QUIRK_SINGLE_VECTOR (1u << 5)     /* Linux SINGLE_VECTOR: one interrupt vector */
-#define NVME_QUIRK_128_BYTES_SQES (1u << 6)    /* Linux 128_BYTES_SQES (Apple): recorded; the
+#define NVME_QUIRK_NO_NS_DESC_LIST (1u << 4) /* Linux NO_NS_DESC_LIST: no CNS 03h */
+#define NVME_QUIRK_SINGLE_VECTOR (1u << 5)   /* Linux SINGLE_VECTOR: one interrupt vector */
+#define NVME_QUIRK_128_BYTES_SQES                                                                  \
+    (1u << 6) /* Linux 128_BYTES_SQES (Apple): recorded; the
                                                   core's 64-byte SQ layout refuses the device */
-#define NVME_QUIRK_SHARED_TAGS (1u << 7)       /* Linux SHARED_TAGS (Apple): admin and I/O CIDs
+#define NVME_QUIRK_SHARED_TAGS                                                                     \
+    (1u << 7)                             /* Linux SHARED_TAGS (Apple): admin and I/O CIDs
                                                   share one tag space: one I/O queue */
-#define NVME_QUIRK_SKIP_CID_GEN (1u << 8)      /* Linux SKIP_CID_GEN (Apple): recorded */
-#define NVME_QUIRK_IDENTIFY_CNS (1u << 9)      /* Linux IDENTIFY_CNS: no CNS 02h list
+#define NVME_QUIRK_SKIP_CID_GEN (1u << 8) /* Linux SKIP_CID_GEN (Apple): recorded */
+#define NVME_QUIRK_IDENTIFY_CNS                                                                    \
+    (1u << 9)                                   /* Linux IDENTIFY_CNS: no CNS 02h list
                                                   (namespaces 1..NN are probed) */
-#define NVME_QUIRK_NO_DEEPEST_PS (1u << 10)    /* Linux NO_DEEPEST_PS: recorded (no APST use) */
-#define NVME_QUIRK_BOGUS_NID (1u << 11)        /* Linux BOGUS_NID: ignore EUI64/NGUID */
+#define NVME_QUIRK_NO_DEEPEST_PS (1u << 10)     /* Linux NO_DEEPEST_PS: recorded (no APST use) */
+#define NVME_QUIRK_BOGUS_NID (1u << 11)         /* Linux BOGUS_NID: ignore EUI64/NGUID */
 #define NVME_QUIRK_IGNORE_DEV_SUBNQN (1u << 12) /* Linux IGNORE_DEV_SUBNQN: recorded */
 /* Quirks of a PCI vendor/device pair (0 when none). */
 uint32_t nvme_quirks_lookup(uint16_t vendor, uint16_t device);
@@ -289,41 +294,41 @@ int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
 int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 /* Submit any admin command and wait; the SQE's CID and PRPs are filled
  * by the core from buf/len (buf may be NULL when len is 0). */
-int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf,
-                        uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0);
+int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+                        enum nvme_dma_dir dir, uint32_t *dw0);
 
 /* --- Namespaces (ns.c) ------------------------------------------------------ */
 
 struct nvme_ns_info {
     uint32_t nsid;
-    int status;        /* 0 usable; < 0 why not (NVME_ERR_PROTO for bad identify data) */
-    uint64_t nsze;     /* in logical blocks */
+    int status;    /* 0 usable; < 0 why not (NVME_ERR_PROTO for bad identify data) */
+    uint64_t nsze; /* in logical blocks */
     uint64_t ncap;
     uint64_t nuse;
     uint32_t lba_size; /* bytes: 2^LBADS */
     uint8_t lbads;
     uint8_t flbas;
     uint8_t nlbaf;
-    uint16_t ms;       /* metadata bytes per block of the current format */
+    uint16_t ms; /* metadata bytes per block of the current format */
     uint8_t rp;
-    bool read_only;    /* host-side policy, set by nvme_ns_set_read_only() */
+    bool read_only; /* host-side policy, set by nvme_ns_set_read_only() */
     /* LBA formats 0..nlbaf (NVMe 2.0: up to 64; lbaf[0..15] as in 1.4).
      * The one in use is lbaf[format]. */
     struct nvme_lbaf lbaf[NVME_LBAF_COUNT];
     /* --- Formats beyond plain blocks (nvme.h "Every namespace format") --- */
-    uint8_t format;    /* index of the LBA format in use (FLBAS bits 3:0 and 6:5) */
-    bool md_extended;  /* metadata interleaved with data (FLBAS bit 4): buffers hold
+    uint8_t format;            /* index of the LBA format in use (FLBAS bits 3:0 and 6:5) */
+    bool md_extended;          /* metadata interleaved with data (FLBAS bit 4): buffers hold
                           lba_size + ms bytes per block */
-    uint8_t pi_type;   /* protection information type 0 (none), 1, 2, 3 (DPS 2:0) */
-    bool pi_first;     /* PI in the first 8 metadata bytes (DPS bit 3) */
-    bool plain_io;     /* nvme_read/nvme_write work: no metadata, or PI only (ms 8)
+    uint8_t pi_type;           /* protection information type 0 (none), 1, 2, 3 (DPS 2:0) */
+    bool pi_first;             /* PI in the first 8 metadata bytes (DPS bit 3) */
+    bool plain_io;             /* nvme_read/nvme_write work: no metadata, or PI only (ms 8)
                           which the controller inserts and strips (PRACT).  Other
                           metadata formats (PI with ms > 8 included) need
                           nvme_read_ext/nvme_write_ext and a metadata buffer */
-    uint8_t dlfeat;    /* Identify Namespace DLFEAT */
-    uint8_t csi;       /* command set: NVME_CSI_NVM, NVME_CSI_ZNS */
-    uint64_t zone_size; /* zoned namespaces: blocks per zone (ZNS LBAFE ZSZE) */
-    uint64_t nr_zones;  /* nsze / zone_size */
+    uint8_t dlfeat;            /* Identify Namespace DLFEAT */
+    uint8_t csi;               /* command set: NVME_CSI_NVM, NVME_CSI_ZNS */
+    uint64_t zone_size;        /* zoned namespaces: blocks per zone (ZNS LBAFE ZSZE) */
+    uint64_t nr_zones;         /* nsze / zone_size */
     uint32_t max_open_zones;   /* MOR + 1, 0: no limit */
     uint32_t max_active_zones; /* MAR + 1, 0: no limit */
 };
@@ -369,9 +374,8 @@ uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu);
  * submission or nvme_qpair_ring(), so a batch costs one MMIO write. */
 typedef void (*nvme_cmd_cb)(void *arg, int result, uint32_t dw0);
 #define NVME_SUBMIT_NO_DOORBELL (1u << 0)
-int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid,
-                   uint64_t lba, uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
-                   void *arg);
+int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
+                   uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg);
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
                       nvme_cmd_cb cb, void *arg);
 void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid);
@@ -398,18 +402,18 @@ struct nvme_u128 {
 /* A Power State Descriptor (Identify Controller bytes 2048+32n, NVMe 2.0
  * Figure 276), decoded. */
 struct nvme_power_state {
-    uint16_t mp;        /* Maximum Power, units of mxps ? 0.0001 W : 0.01 W */
-    bool mxps;          /* Max Power Scale */
-    bool nops;          /* Non-Operational State */
-    uint32_t enlat;     /* Entry Latency, us */
-    uint32_t exlat;     /* Exit Latency, us */
+    uint16_t mp;                /* Maximum Power, units of mxps ? 0.0001 W : 0.01 W */
+    bool mxps;                  /* Max Power Scale */
+    bool nops;                  /* Non-Operational State */
+    uint32_t enlat;             /* Entry Latency, us */
+    uint32_t exlat;             /* Exit Latency, us */
     uint8_t rrt, rrl, rwt, rwl; /* relative read/write throughput/latency */
-    uint16_t idlp;      /* Idle Power, scale ips */
-    uint8_t ips;        /* 0 not reported, 1: 0.0001 W, 2: 0.01 W */
-    uint16_t actp;      /* Active Power, scale aps */
-    uint8_t apw;        /* Active Power Workload */
-    uint8_t aps;        /* Active Power Scale */
-    uint32_t max_power_uw; /* mp converted to microwatts */
+    uint16_t idlp;              /* Idle Power, scale ips */
+    uint8_t ips;                /* 0 not reported, 1: 0.0001 W, 2: 0.01 W */
+    uint16_t actp;              /* Active Power, scale aps */
+    uint8_t apw;                /* Active Power Workload */
+    uint8_t aps;                /* Active Power Scale */
+    uint32_t max_power_uw;      /* mp converted to microwatts */
 };
 
 /* Identify Controller (CNS 01h): every field as read (`raw`, in host
@@ -417,14 +421,14 @@ struct nvme_power_state {
  * strings, capacities and power states. */
 struct nvme_ctrl_identify {
     struct nvme_id_ctrl raw;
-    char serial[21];    /* trailing blanks removed, non-printables as '.' */
+    char serial[21]; /* trailing blanks removed, non-printables as '.' */
     char model[41];
     char firmware[9];
     char subnqn[257];
     unsigned ver_major, ver_minor, ver_tertiary; /* VER, or the VS register when 0 */
-    uint32_t mdts_bytes;   /* MDTS in bytes, 0 = no limit */
-    struct nvme_u128 tnvmcap, unvmcap; /* bytes */
-    unsigned power_states; /* NPSS + 1 (1..32) */
+    uint32_t mdts_bytes;                         /* MDTS in bytes, 0 = no limit */
+    struct nvme_u128 tnvmcap, unvmcap;           /* bytes */
+    unsigned power_states;                       /* NPSS + 1 (1..32) */
     struct nvme_power_state ps[32];
 };
 int nvme_identify_ctrl(struct nvme_ctrl *ctrl, struct nvme_ctrl_identify *out);
@@ -434,11 +438,11 @@ int nvme_identify_ctrl(struct nvme_ctrl *ctrl, struct nvme_ctrl_identify *out);
  * for nonsense, a status (> 0) for an NSID the controller refuses. */
 struct nvme_ns_identify {
     struct nvme_id_ns raw;
-    unsigned formats;      /* NLBAF + 1 (1..64) */
-    unsigned format;       /* index in use (FLBAS bits 3:0, and 6:5 with > 16 formats) */
-    bool md_extended;      /* FLBAS bit 4 */
-    uint8_t pi_type;       /* DPS bits 2:0 */
-    bool pi_first;         /* DPS bit 3 */
+    unsigned formats; /* NLBAF + 1 (1..64) */
+    unsigned format;  /* index in use (FLBAS bits 3:0, and 6:5 with > 16 formats) */
+    bool md_extended; /* FLBAS bit 4 */
+    uint8_t pi_type;  /* DPS bits 2:0 */
+    bool pi_first;    /* DPS bit 3 */
     struct nvme_u128 nvmcap;
 };
 int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out);
@@ -456,21 +460,20 @@ struct nvme_ns_ids {
     uint8_t eui64[8];
     uint8_t nguid[16];
     uint8_t uuid[16];
-    uint8_t csi;       /* NVME_CSI_*; NVME_CSI_NVM when the list has none */
+    uint8_t csi; /* NVME_CSI_*; NVME_CSI_NVM when the list has none */
 };
 int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_ids *out);
 /* Active NSIDs greater than `start` (CNS 02h), ascending: at most `max`
  * (<= 1024, one Identify) into `list`, how many in *count. */
-int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list,
-                            unsigned max, unsigned *count);
+int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
+                            unsigned *count);
 /* Controller identifiers >= `start` (CNS 13h: in the NVM subsystem; with
  * nsid != 0, CNS 12h: attached to that namespace), at most `max`. */
-int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start,
-                            uint16_t *ids, unsigned max, unsigned *count);
+int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start, uint16_t *ids,
+                            unsigned max, unsigned *count);
 /* I/O Command Set data structure (CNS 1Ch): the command-set vectors the
  * controller supports (bit n = CSI n), at most `max` (<= 512). */
-int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max,
-                       unsigned *count);
+int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max, unsigned *count);
 /* Command set specific Identify: CNS 05h (namespace) / 06h (controller)
  * for command set `csi` into buf (4096 bytes); NVME_ERR_UNSUPPORTED before
  * NVMe 2.0-style command sets were enabled (CC.CSS 110b). */
@@ -510,14 +513,14 @@ uint64_t nvme_timestamp_ms(const uint8_t data[8]);
  * NVME_ERR_UNSUPPORTED. */
 struct nvme_log_args {
     uint8_t lid;
-    uint8_t lsp;      /* log specific field, 7 bits */
-    uint16_t lsi;     /* log specific identifier */
-    uint32_t nsid;    /* 0 or NVME_NSID_ALL for controller scope */
-    uint64_t offset;  /* bytes, multiple of 4 */
+    uint8_t lsp;     /* log specific field, 7 bits */
+    uint16_t lsi;    /* log specific identifier */
+    uint32_t nsid;   /* 0 or NVME_NSID_ALL for controller scope */
+    uint64_t offset; /* bytes, multiple of 4 */
     uint8_t csi;
-    bool rae;         /* Retain Asynchronous Event: do not clear the event */
+    bool rae; /* Retain Asynchronous Event: do not clear the event */
     void *buf;
-    uint32_t len;     /* bytes, multiple of 4, > 0 */
+    uint32_t len; /* bytes, multiple of 4, > 0 */
 };
 int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *args);
 /* Error Information (LID 01h): the newest `n` entries (n <= ELPE + 1). */
@@ -543,13 +546,13 @@ int nvme_get_sanitize_log(struct nvme_ctrl *ctrl, struct nvme_sanitize_log *log)
  * (NVME_ERR_RANGE); counts of 0 are NVME_ERR_INVAL. */
 
 /* Flags of the calls below (CDW12 bits, NVM CS Figure 63). */
-#define NVME_IO_FUA (1u << 0)        /* Force Unit Access */
-#define NVME_IO_LR (1u << 1)         /* Limited Retry */
-#define NVME_IO_DEALLOCATE (1u << 2) /* Write Zeroes: deallocate too (DEAC; needs DLFEAT bit 3) */
+#define NVME_IO_FUA (1u << 0)         /* Force Unit Access */
+#define NVME_IO_LR (1u << 1)          /* Limited Retry */
+#define NVME_IO_DEALLOCATE (1u << 2)  /* Write Zeroes: deallocate too (DEAC; needs DLFEAT bit 3) */
 #define NVME_IO_PRCHK_GUARD (1u << 3) /* check the PI guard (PI formats) */
 #define NVME_IO_PRCHK_APP (1u << 4)
 #define NVME_IO_PRCHK_REF (1u << 5)
-#define NVME_IO_PRACT (1u << 6)      /* controller inserts/strips PI (PI formats) */
+#define NVME_IO_PRACT (1u << 6) /* controller inserts/strips PI (PI formats) */
 
 /* Dataset Management (ONCS bit 2): `nr` ranges (1..256) with attributes
  * `attr` (NVME_DSM_AD deallocates, NVME_DSM_IDR/IDW are hints).  Every
@@ -578,8 +581,8 @@ int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t c
  * NVME_IO_PRACT is given.  PI formats: PRACT, PRCHK as flags; the
  * reference tag sent is the low 32 bits of the LBA (Types 1 and 2).
  * Split at MDTS like nvme_read. */
-int nvme_read_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
-                  void *buf, void *md, unsigned flags);
+int nvme_read_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
+                  void *md, unsigned flags);
 int nvme_write_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                    const void *buf, const void *md, unsigned flags);
 /* Bytes of data buffer / separate metadata buffer the calls above need
@@ -615,12 +618,12 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
 #define NVME_CONFIRM_DESTROY 0x44455354u /* "DEST" */
 
 struct nvme_format_args {
-    uint32_t nsid;   /* a namespace, or NVME_NSID_ALL */
-    uint8_t lbaf;    /* LBA format index 0..63 (of the namespace's list) */
-    uint8_t ses;     /* Secure Erase: NVME_FORMAT_SES_NONE / _USER / _CRYPTO */
-    uint8_t pi;      /* protection information type 0..3 */
-    bool pil;        /* PI in the first bytes of metadata */
-    bool mset;       /* metadata interleaved (extended LBA) */
+    uint32_t nsid; /* a namespace, or NVME_NSID_ALL */
+    uint8_t lbaf;  /* LBA format index 0..63 (of the namespace's list) */
+    uint8_t ses;   /* Secure Erase: NVME_FORMAT_SES_NONE / _USER / _CRYPTO */
+    uint8_t pi;    /* protection information type 0..3 */
+    bool pil;      /* PI in the first bytes of metadata */
+    bool mset;     /* metadata interleaved (extended LBA) */
 };
 /* Format NVM (OACS bit 1). */
 int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *args, uint32_t confirm);
@@ -637,8 +640,7 @@ struct nvme_sanitize_args {
     uint32_t ovrpat; /* overwrite pattern */
 };
 /* Sanitize (SANICAP lists the action; exit failure is always allowed). */
-int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *args,
-                  uint32_t confirm);
+int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *args, uint32_t confirm);
 /* Firmware Image Download (OACS bit 2): `len` bytes of image at byte
  * `offset` (both multiples of 4), split into pieces of at most MDTS and
  * the FWUG granularity. */
@@ -647,8 +649,7 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
  * NVME_FW_CA_*.  A status asking for a reset (Firmware Activation
  * Requires Conventional/NVM Subsystem/Controller Level Reset) is returned
  * as is: the caller decides when to nvme_ctrl_reset(). */
-int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bpid,
-                   uint32_t *dw0);
+int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bpid, uint32_t *dw0);
 /* NVM Subsystem Reset (CAP.NSSRS, else NVME_ERR_UNSUPPORTED): writes
  * "NVMe" to NSSR, then brings the controller back like nvme_ctrl_reset()
  * (commands in flight follow lifecycle rule 4), clears CSTS.NSSRO and

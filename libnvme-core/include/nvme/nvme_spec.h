@@ -42,7 +42,7 @@
 #define NVME_REG_DBS 0x1000 /* first doorbell (§3.1.24) */
 
 /* CAP (§3.1.1) */
-#define NVME_CAP_MQES(cap) ((uint32_t)((cap) & 0xffff)) /* 0-based */
+#define NVME_CAP_MQES(cap) ((uint32_t)((cap)&0xffff)) /* 0-based */
 #define NVME_CAP_CQR(cap) ((uint32_t)(((cap) >> 16) & 0x1))
 #define NVME_CAP_AMS(cap) ((uint32_t)(((cap) >> 17) & 0x3))
 #define NVME_CAP_TO(cap) ((uint32_t)(((cap) >> 24) & 0xff)) /* 500 ms units */
@@ -58,7 +58,7 @@
 /* VS (§3.1.2) */
 #define NVME_VS_MJR(vs) (((vs) >> 16) & 0xffff)
 #define NVME_VS_MNR(vs) (((vs) >> 8) & 0xff)
-#define NVME_VS_TER(vs) ((vs) & 0xff)
+#define NVME_VS_TER(vs) ((vs)&0xff)
 #define NVME_VS(mjr, mnr, ter) (((uint32_t)(mjr) << 16) | ((uint32_t)(mnr) << 8) | (uint32_t)(ter))
 
 /* CC (§3.1.5) */
@@ -109,15 +109,15 @@
 /* ------------------------------------------------------------------ */
 
 struct nvme_sqe {
-    uint8_t opc;    /* CDW0 [7:0] opcode */
-    uint8_t flags;  /* CDW0 [9:8] FUSE, [15:14] PSDT (0 = PRPs) */
-    uint16_t cid;   /* CDW0 [31:16] command identifier */
-    uint32_t nsid;  /* CDW1 */
-    uint32_t cdw2;  /* CDW2 */
-    uint32_t cdw3;  /* CDW3 */
-    uint64_t mptr;  /* CDW4-5 metadata pointer */
-    uint64_t prp1;  /* CDW6-7 data pointer, PRP entry 1 */
-    uint64_t prp2;  /* CDW8-9 data pointer, PRP entry 2 */
+    uint8_t opc;   /* CDW0 [7:0] opcode */
+    uint8_t flags; /* CDW0 [9:8] FUSE, [15:14] PSDT (0 = PRPs) */
+    uint16_t cid;  /* CDW0 [31:16] command identifier */
+    uint32_t nsid; /* CDW1 */
+    uint32_t cdw2; /* CDW2 */
+    uint32_t cdw3; /* CDW3 */
+    uint64_t mptr; /* CDW4-5 metadata pointer */
+    uint64_t prp1; /* CDW6-7 data pointer, PRP entry 1 */
+    uint64_t prp2; /* CDW8-9 data pointer, PRP entry 2 */
     uint32_t cdw10;
     uint32_t cdw11;
     uint32_t cdw12;
@@ -155,14 +155,14 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
  * Status field (§4.6.1, Figure 124), as the 15 bits above the phase tag.
  * The core reports a device status as this 15-bit value ("sf").
  */
-#define NVME_CQE_PHASE(st) ((st) & 0x1u)
+#define NVME_CQE_PHASE(st) ((st)&0x1u)
 #define NVME_CQE_SF(st) ((uint16_t)((st) >> 1))
-#define NVME_SF_SC(sf) ((sf) & 0xffu)          /* Status Code */
+#define NVME_SF_SC(sf) ((sf)&0xffu)            /* Status Code */
 #define NVME_SF_SCT(sf) (((sf) >> 8) & 0x7u)   /* Status Code Type */
 #define NVME_SF_CRD(sf) (((sf) >> 11) & 0x3u)  /* Command Retry Delay */
 #define NVME_SF_MORE(sf) (((sf) >> 13) & 0x1u) /* More */
 #define NVME_SF_DNR(sf) (((sf) >> 14) & 0x1u)  /* Do Not Retry */
-#define NVME_SF(sct, sc) ((uint16_t)((((sct) & 0x7u) << 8) | ((sc) & 0xffu)))
+#define NVME_SF(sct, sc) ((uint16_t)((((sct)&0x7u) << 8) | ((sc)&0xffu)))
 #define NVME_SF_DNR_BIT (1u << 14)
 #define NVME_SF_MORE_BIT (1u << 13)
 
@@ -259,7 +259,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_LID_CHANGED_NS 0x04 /* Changed Namespace List (§5.14.1.4) */
 
 /* Asynchronous Event Request completion DW0 (§5.2, Figure 146) */
-#define NVME_AER_TYPE(dw0) ((dw0) & 0x7u)
+#define NVME_AER_TYPE(dw0) ((dw0)&0x7u)
 #define NVME_AER_INFO(dw0) (((dw0) >> 8) & 0xffu)
 #define NVME_AER_LID(dw0) (((dw0) >> 16) & 0xffu)
 #define NVME_AER_TYPE_ERROR 0u
@@ -300,45 +300,45 @@ struct nvme_id_ctrl {
     uint16_t crdt2;     /* 130 */
     uint16_t crdt3;     /* 132 */
     uint8_t rsvd134[106];
-    uint8_t nvmmi[13];  /* 240: NVMe-MI */
-    uint8_t nvmsr;      /* 253: NVM Subsystem Report (NVMe 2.0) */
-    uint8_t vwci;       /* 254: VPD Write Cycle Information (NVMe 2.0) */
-    uint8_t mec;        /* 255: Management Endpoint Capabilities (NVMe 2.0) */
-    uint16_t oacs;      /* 256: Optional Admin Command Support */
-    uint8_t acl;        /* 258 */
-    uint8_t aerl;       /* 259 */
-    uint8_t frmw;       /* 260 */
-    uint8_t lpa;        /* 261: Log Page Attributes */
-    uint8_t elpe;       /* 262 */
-    uint8_t npss;       /* 263 */
-    uint8_t avscc;      /* 264 */
-    uint8_t apsta;      /* 265 */
-    uint16_t wctemp;    /* 266: Warning Composite Temperature Threshold, K */
-    uint16_t cctemp;    /* 268: Critical Composite Temperature Threshold, K */
-    uint16_t mtfa;      /* 270 */
-    uint32_t hmpre;     /* 272 */
-    uint32_t hmmin;     /* 276 */
+    uint8_t nvmmi[13];   /* 240: NVMe-MI */
+    uint8_t nvmsr;       /* 253: NVM Subsystem Report (NVMe 2.0) */
+    uint8_t vwci;        /* 254: VPD Write Cycle Information (NVMe 2.0) */
+    uint8_t mec;         /* 255: Management Endpoint Capabilities (NVMe 2.0) */
+    uint16_t oacs;       /* 256: Optional Admin Command Support */
+    uint8_t acl;         /* 258 */
+    uint8_t aerl;        /* 259 */
+    uint8_t frmw;        /* 260 */
+    uint8_t lpa;         /* 261: Log Page Attributes */
+    uint8_t elpe;        /* 262 */
+    uint8_t npss;        /* 263 */
+    uint8_t avscc;       /* 264 */
+    uint8_t apsta;       /* 265 */
+    uint16_t wctemp;     /* 266: Warning Composite Temperature Threshold, K */
+    uint16_t cctemp;     /* 268: Critical Composite Temperature Threshold, K */
+    uint16_t mtfa;       /* 270 */
+    uint32_t hmpre;      /* 272 */
+    uint32_t hmmin;      /* 276 */
     uint8_t tnvmcap[16]; /* 280 */
     uint8_t unvmcap[16]; /* 296 */
-    uint32_t rpmbs;     /* 312 */
-    uint16_t edstt;     /* 316 */
-    uint8_t dsto;       /* 318 */
-    uint8_t fwug;       /* 319 */
-    uint16_t kas;       /* 320 */
-    uint16_t hctma;     /* 322 */
-    uint16_t mntmt;     /* 324 */
-    uint16_t mxtmt;     /* 326 */
-    uint32_t sanicap;   /* 328 */
-    uint32_t hmminds;   /* 332 */
-    uint16_t hmmaxd;    /* 336 */
-    uint16_t nsetidmax; /* 338 */
-    uint16_t endgidmax; /* 340 */
-    uint8_t anatt;      /* 342 */
-    uint8_t anacap;     /* 343 */
-    uint32_t anagrpmax; /* 344 */
-    uint32_t nanagrpid; /* 348 */
-    uint32_t pels;      /* 352 */
-    uint16_t domainid;  /* 356: Domain Identifier (NVMe 2.0) */
+    uint32_t rpmbs;      /* 312 */
+    uint16_t edstt;      /* 316 */
+    uint8_t dsto;        /* 318 */
+    uint8_t fwug;        /* 319 */
+    uint16_t kas;        /* 320 */
+    uint16_t hctma;      /* 322 */
+    uint16_t mntmt;      /* 324 */
+    uint16_t mxtmt;      /* 326 */
+    uint32_t sanicap;    /* 328 */
+    uint32_t hmminds;    /* 332 */
+    uint16_t hmmaxd;     /* 336 */
+    uint16_t nsetidmax;  /* 338 */
+    uint16_t endgidmax;  /* 340 */
+    uint8_t anatt;       /* 342 */
+    uint8_t anacap;      /* 343 */
+    uint32_t anagrpmax;  /* 344 */
+    uint32_t nanagrpid;  /* 348 */
+    uint32_t pels;       /* 352 */
+    uint16_t domainid;   /* 356: Domain Identifier (NVMe 2.0) */
     uint8_t rsvd358[10];
     uint8_t megcap[16]; /* 368: Max Endurance Group Capacity (NVMe 2.0) */
     uint8_t rsvd384[128];
@@ -361,11 +361,11 @@ struct nvme_id_ctrl {
     uint8_t maxdna[16]; /* 544: Max Domain Namespace Attachments (NVMe 2.0) */
     uint32_t maxcna;    /* 560: Max I/O Controller Namespace Attachments (NVMe 2.0) */
     uint8_t rsvd564[204];
-    char subnqn[256];   /* 768 */
+    char subnqn[256]; /* 768 */
     uint8_t rsvd1024[768];
-    uint8_t nvmof[256]; /* 1792 */
+    uint8_t nvmof[256];         /* 1792 */
     struct nvme_id_psd psd[32]; /* 2048 */
-    uint8_t vs[1024];   /* 3072 */
+    uint8_t vs[1024];           /* 3072 */
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_id_ctrl) == 4096, "Identify Controller is 4096 bytes");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, sn) == 4, "SN offset");
@@ -442,18 +442,18 @@ struct nvme_id_ns {
     uint16_t npda;      /* 70 */
     uint16_t nows;      /* 72 */
     uint8_t rsvd74[18];
-    uint32_t anagrpid;  /* 92 */
+    uint32_t anagrpid; /* 92 */
     uint8_t rsvd96[3];
-    uint8_t nsattr;     /* 99 */
-    uint16_t nvmsetid;  /* 100 */
-    uint16_t endgid;    /* 102 */
-    uint8_t nguid[16];  /* 104 */
-    uint8_t eui64[8];   /* 120 */
+    uint8_t nsattr;    /* 99 */
+    uint16_t nvmsetid; /* 100 */
+    uint16_t endgid;   /* 102 */
+    uint8_t nguid[16]; /* 104 */
+    uint8_t eui64[8];  /* 120 */
     /* 128: LBA Format 0..63.  NVMe 1.4 defines 16 (bytes 128-191, the
      * rest reserved); NVMe 2.0 §5.8 (NVM Command Set Specification 1.0,
      * Figure 97) up to 64, at byte 128 + 4 * index. */
     struct nvme_lbaf lbaf[64];
-    uint8_t vs[3712];   /* 384 */
+    uint8_t vs[3712]; /* 384 */
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_id_ns) == 4096, "Identify Namespace is 4096 bytes");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nsze) == 0, "NSZE offset");
@@ -467,17 +467,17 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nguid) == 104, "NGUID offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, eui64) == 120, "EUI64 offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, lbaf) == 128, "LBAF offset");
 
-#define NVME_FLBAS_INDEX(flbas) ((flbas) & 0xfu)
+#define NVME_FLBAS_INDEX(flbas) ((flbas)&0xfu)
 #define NVME_FLBAS_EXTENDED (1u << 4)
 /* NVMe 2.0 (NVM Command Set 1.0 Figure 97, FLBAS): bits 6:5 are the two
  * most significant bits of the format index when NLBAF > 16. */
-#define NVME_FLBAS_INDEX_V2(flbas) (((flbas) & 0xfu) | ((((flbas) >> 5) & 0x3u) << 4))
+#define NVME_FLBAS_INDEX_V2(flbas) (((flbas)&0xfu) | ((((flbas) >> 5) & 0x3u) << 4))
 #define NVME_NLBAF_MAX 15u    /* 16 formats in NVMe 1.4 */
 #define NVME_NLBAF_MAX_V2 63u /* 64 formats in NVMe 2.0 */
 #define NVME_LBAF_COUNT 64u
 /* DPS (End-to-end Data Protection Type Settings, byte 29) */
-#define NVME_DPS_PI_TYPE(dps) ((dps) & 0x7u) /* 0 none, 1..3 Type 1..3 */
-#define NVME_DPS_PI_FIRST (1u << 3)          /* PI in the first 8 bytes of metadata */
+#define NVME_DPS_PI_TYPE(dps) ((dps)&0x7u) /* 0 none, 1..3 Type 1..3 */
+#define NVME_DPS_PI_FIRST (1u << 3)        /* PI in the first 8 bytes of metadata */
 /* DLFEAT (byte 33): bits 2:0 value read from a deallocated block (1: zeros),
  * bit 3 Write Zeroes supports DEAC. */
 #define NVME_DLFEAT_READ_MASK 0x7u
@@ -490,39 +490,41 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, lbaf) == 128, "LBAF offset");
 /* ------------------------------------------------------------------ */
 
 struct __attribute__((packed)) nvme_smart_log {
-    uint8_t critical_warning;      /* 0 */
-    uint16_t composite_temp;       /* 1: Kelvin */
-    uint8_t avail_spare;           /* 3: percent */
-    uint8_t avail_spare_thresh;    /* 4: percent */
-    uint8_t percent_used;          /* 5 */
-    uint8_t endgrp_crit_warning;   /* 6 */
+    uint8_t critical_warning;    /* 0 */
+    uint16_t composite_temp;     /* 1: Kelvin */
+    uint8_t avail_spare;         /* 3: percent */
+    uint8_t avail_spare_thresh;  /* 4: percent */
+    uint8_t percent_used;        /* 5 */
+    uint8_t endgrp_crit_warning; /* 6 */
     uint8_t rsvd7[25];
-    uint8_t data_units_read[16];   /* 32: 1000 x 512 bytes, 128-bit LE */
-    uint8_t data_units_written[16]; /* 48 */
-    uint8_t host_reads[16];        /* 64: Host Read Commands */
-    uint8_t host_writes[16];       /* 80: Host Write Commands */
-    uint8_t ctrl_busy_time[16];    /* 96: minutes */
-    uint8_t power_cycles[16];      /* 112 */
-    uint8_t power_on_hours[16];    /* 128 */
-    uint8_t unsafe_shutdowns[16];  /* 144 */
-    uint8_t media_errors[16];      /* 160 */
+    uint8_t data_units_read[16];     /* 32: 1000 x 512 bytes, 128-bit LE */
+    uint8_t data_units_written[16];  /* 48 */
+    uint8_t host_reads[16];          /* 64: Host Read Commands */
+    uint8_t host_writes[16];         /* 80: Host Write Commands */
+    uint8_t ctrl_busy_time[16];      /* 96: minutes */
+    uint8_t power_cycles[16];        /* 112 */
+    uint8_t power_on_hours[16];      /* 128 */
+    uint8_t unsafe_shutdowns[16];    /* 144 */
+    uint8_t media_errors[16];        /* 160 */
     uint8_t num_err_log_entries[16]; /* 176 */
-    uint32_t warning_temp_time;    /* 192: minutes */
-    uint32_t critical_comp_time;   /* 196: minutes */
-    uint16_t temp_sensor[8];       /* 200: Kelvin, 0 = not implemented */
-    uint32_t thm_temp1_trans_count; /* 216 */
-    uint32_t thm_temp2_trans_count; /* 220 */
-    uint32_t thm_temp1_total_time; /* 224 */
-    uint32_t thm_temp2_total_time; /* 228 */
+    uint32_t warning_temp_time;      /* 192: minutes */
+    uint32_t critical_comp_time;     /* 196: minutes */
+    uint16_t temp_sensor[8];         /* 200: Kelvin, 0 = not implemented */
+    uint32_t thm_temp1_trans_count;  /* 216 */
+    uint32_t thm_temp2_trans_count;  /* 220 */
+    uint32_t thm_temp1_total_time;   /* 224 */
+    uint32_t thm_temp2_total_time;   /* 228 */
     uint8_t rsvd232[280];
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_smart_log) == 512, "SMART log is 512 bytes");
 NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, composite_temp) == 1, "temperature offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, data_units_read) == 32, "DUR offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, power_cycles) == 112, "power cycles offset");
-NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, num_err_log_entries) == 176, "error entries offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, num_err_log_entries) == 176,
+                   "error entries offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, temp_sensor) == 200, "sensors offset");
-NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228, "TMT2 time offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
+                   "TMT2 time offset");
 
 /* Critical Warning bits (Figure 194, byte 0) */
 #define NVME_SMART_CRIT_SPARE (1u << 0)
@@ -587,13 +589,13 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 #define NVME_ONCS_VERIFY (1u << 7)
 
 /* Read/Write/Compare/Verify/Write Zeroes CDW12 (NVM CS §3.2.6 Figure 63) */
-#define NVME_RW_LR (1u << 31)      /* Limited Retry */
-#define NVME_RW_FUA (1u << 30)     /* Force Unit Access */
-#define NVME_RW_PRACT (1u << 29)   /* PRINFO: Protection Information Action */
+#define NVME_RW_LR (1u << 31)    /* Limited Retry */
+#define NVME_RW_FUA (1u << 30)   /* Force Unit Access */
+#define NVME_RW_PRACT (1u << 29) /* PRINFO: Protection Information Action */
 #define NVME_RW_PRCHK_GUARD (1u << 28)
 #define NVME_RW_PRCHK_APP (1u << 27)
 #define NVME_RW_PRCHK_REF (1u << 26)
-#define NVME_WZ_DEAC (1u << 25)    /* Write Zeroes: deallocate (NVM CS §3.2.8) */
+#define NVME_WZ_DEAC (1u << 25) /* Write Zeroes: deallocate (NVM CS §3.2.8) */
 
 /* Dataset Management (NVM CS §3.2.3): CDW10 NR (0-based ranges) bits 7:0,
  * CDW11 attributes; 16-byte range entries (Figure 42). */
@@ -610,12 +612,12 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes")
 
 /* Identify CNS values (NVMe 2.0 Figure 273) */
 #define NVME_CNS_NS_DESC_LIST 0x03
-#define NVME_CNS_CS_NS 0x05          /* I/O Command Set specific Identify Namespace */
-#define NVME_CNS_CS_CTRL 0x06        /* I/O Command Set specific Identify Controller */
+#define NVME_CNS_CS_NS 0x05   /* I/O Command Set specific Identify Namespace */
+#define NVME_CNS_CS_CTRL 0x06 /* I/O Command Set specific Identify Controller */
 #define NVME_CNS_CS_ACTIVE_NS_LIST 0x07
-#define NVME_CNS_NS_CTRL_LIST 0x12   /* controllers attached to NSID */
-#define NVME_CNS_CTRL_LIST 0x13      /* controllers in the NVM subsystem */
-#define NVME_CNS_IOCS 0x1c           /* I/O Command Set data structure */
+#define NVME_CNS_NS_CTRL_LIST 0x12 /* controllers attached to NSID */
+#define NVME_CNS_CTRL_LIST 0x13    /* controllers in the NVM subsystem */
+#define NVME_CNS_IOCS 0x1c         /* I/O Command Set data structure */
 /* Command Set Identifiers (NVMe 2.0 Figure 286), CDW11 bits 31:24 */
 #define NVME_CSI_NVM 0x00
 #define NVME_CSI_KV 0x01
@@ -632,8 +634,8 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes")
 #define NVME_IOCS_VECTORS 512u
 
 /* Features (NVMe 2.0 Figure 385) */
-#define NVME_FEAT_APST 0x0c       /* Autonomous Power State Transition, 256-byte data */
-#define NVME_FEAT_TIMESTAMP 0x0e  /* 8-byte data (§5.27.1.10) */
+#define NVME_FEAT_APST 0x0c      /* Autonomous Power State Transition, 256-byte data */
+#define NVME_FEAT_TIMESTAMP 0x0e /* 8-byte data (§5.27.1.10) */
 #define NVME_FEAT_IOCS_PROFILE 0x19
 #define NVME_FEAT_APST_DATA_SIZE 256u
 #define NVME_FEAT_TIMESTAMP_DATA_SIZE 8u
@@ -664,7 +666,7 @@ struct __attribute__((packed)) nvme_error_log_entry {
     uint64_t error_count;
     uint16_t sqid;
     uint16_t cid;
-    uint16_t status;     /* bit 0 phase tag, 15:1 status field */
+    uint16_t status; /* bit 0 phase tag, 15:1 status field */
     uint16_t param_loc;
     uint64_t lba;
     uint32_t nsid;
@@ -679,16 +681,16 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_error_log_entry) == 64, "error entry is 64
 
 /* Firmware Slot Information (§5.16.1.4, Figure 210) */
 struct nvme_fw_slot_log {
-    uint8_t afi;        /* bits 2:0 active slot, 6:4 slot at next reset */
+    uint8_t afi; /* bits 2:0 active slot, 6:4 slot at next reset */
     uint8_t rsvd1[7];
-    char frs[7][8];     /* revision in slot 1..7 */
+    char frs[7][8]; /* revision in slot 1..7 */
     uint8_t rsvd64[448];
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_fw_slot_log) == 512, "firmware slot log is 512 bytes");
 
 /* Commands Supported and Effects (§5.16.1.6, Figure 212/213) */
 struct nvme_effects_log {
-    uint32_t acs[256]; /* admin opcodes */
+    uint32_t acs[256];  /* admin opcodes */
     uint32_t iocs[256]; /* I/O opcodes */
     uint8_t rsvd[2048];
 };
@@ -706,11 +708,11 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_effects_log) == 4096, "effects log is 4096
 #define NVME_DST_VENDOR 0xeu
 #define NVME_DST_ABORT 0xfu
 struct __attribute__((packed)) nvme_self_test_result {
-    uint8_t status;     /* 3:0 result (0 ok, Fh unused entry), 7:4 STC */
+    uint8_t status; /* 3:0 result (0 ok, Fh unused entry), 7:4 STC */
     uint8_t segment;
-    uint8_t valid;      /* bit 0 NSID, 1 FLBA, 2 SCT, 3 SC */
+    uint8_t valid; /* bit 0 NSID, 1 FLBA, 2 SCT, 3 SC */
     uint8_t rsvd3;
-    uint64_t poh;       /* power on hours */
+    uint64_t poh; /* power on hours */
     uint32_t nsid;
     uint64_t flba;
     uint8_t sct;
@@ -719,8 +721,8 @@ struct __attribute__((packed)) nvme_self_test_result {
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_self_test_result) == 28, "self-test result is 28 bytes");
 struct __attribute__((packed)) nvme_self_test_log {
-    uint8_t current;     /* bits 3:0 operation in progress (0: none) */
-    uint8_t completion;  /* bits 6:0 percent */
+    uint8_t current;    /* bits 3:0 operation in progress (0: none) */
+    uint8_t completion; /* bits 6:0 percent */
     uint8_t rsvd2[2];
     struct nvme_self_test_result result[20];
 };
@@ -782,14 +784,14 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_sanitize_log) == 512, "sanitize log is 512
 #define NVME_ZS_OFFLINE 0xfu
 #define NVME_ZT_SEQ_WRITE 0x2u
 struct nvme_zone_desc { /* Figure 42 */
-    uint8_t zt;    /* bits 3:0 zone type */
-    uint8_t zs;    /* bits 7:4 zone state */
-    uint8_t za;    /* zone attributes */
+    uint8_t zt;         /* bits 3:0 zone type */
+    uint8_t zs;         /* bits 7:4 zone state */
+    uint8_t za;         /* zone attributes */
     uint8_t zai;
     uint8_t rsvd4[4];
     uint64_t zcap; /* zone capacity, blocks */
     uint64_t zslba;
-    uint64_t wp;   /* write pointer */
+    uint64_t wp; /* write pointer */
     uint8_t rsvd32[32];
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_zone_desc) == 64, "zone descriptor is 64 bytes");
@@ -813,7 +815,7 @@ struct nvme_id_ns_zns {
     uint32_t frl;  /* 16 */
     uint8_t rsvd20[2796];
     struct nvme_zns_lbafe lbafe[64]; /* 2816 */
-    uint8_t vs[256]; /* 3840 */
+    uint8_t vs[256];                 /* 3840 */
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_id_ns_zns) == 4096, "ZNS Identify Namespace is 4096 bytes");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset");
@@ -821,17 +823,17 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset
  * zone append size limit, 2^n * MPSMIN, 0 = MDTS. */
 
 /* Status codes of NVMe 2.0 and ZNS the core names (status.c) */
-#define NVME_SC_CMD_SIZE_LIMIT 0x83      /* SCT 1: Command Size Limit Exceeded */
-#define NVME_SC_COMPARE_FAILED 0x85      /* SCT 2 */
-#define NVME_SC_INVALID_FORMAT 0x0a      /* SCT 1 */
-#define NVME_SC_INVALID_FW_SLOT 0x06     /* SCT 1 */
-#define NVME_SC_INVALID_FW_IMAGE 0x07    /* SCT 1 */
-#define NVME_SC_FW_NEEDS_CONV_RESET 0x0b /* SCT 1 */
-#define NVME_SC_FEAT_NOT_SAVEABLE 0x0d   /* SCT 1 */
-#define NVME_SC_FEAT_NOT_CHANGEABLE 0x0e /* SCT 1 */
+#define NVME_SC_CMD_SIZE_LIMIT 0x83        /* SCT 1: Command Size Limit Exceeded */
+#define NVME_SC_COMPARE_FAILED 0x85        /* SCT 2 */
+#define NVME_SC_INVALID_FORMAT 0x0a        /* SCT 1 */
+#define NVME_SC_INVALID_FW_SLOT 0x06       /* SCT 1 */
+#define NVME_SC_INVALID_FW_IMAGE 0x07      /* SCT 1 */
+#define NVME_SC_FW_NEEDS_CONV_RESET 0x0b   /* SCT 1 */
+#define NVME_SC_FEAT_NOT_SAVEABLE 0x0d     /* SCT 1 */
+#define NVME_SC_FEAT_NOT_CHANGEABLE 0x0e   /* SCT 1 */
 #define NVME_SC_SELF_TEST_IN_PROGRESS 0x1d /* SCT 1 */
 #define NVME_SC_SANITIZE_IN_PROGRESS 0x1d  /* SCT 0 */
-#define NVME_SC_ZONE_BOUNDARY 0xb8       /* SCT 1, ZNS Figure 26 */
+#define NVME_SC_ZONE_BOUNDARY 0xb8         /* SCT 1, ZNS Figure 26 */
 #define NVME_SC_ZONE_FULL 0xb9
 #define NVME_SC_ZONE_READ_ONLY 0xba
 #define NVME_SC_ZONE_OFFLINE 0xbb
@@ -839,7 +841,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset
 #define NVME_SC_ZONE_TOO_MANY_ACTIVE 0xbd
 #define NVME_SC_ZONE_TOO_MANY_OPEN 0xbe
 #define NVME_SC_ZONE_INVALID_TRANSITION 0xbf
-#define NVME_SC_GUARD_CHECK 0x82         /* SCT 2 */
-#define NVME_SC_REFTAG_CHECK 0x84        /* SCT 2 */
+#define NVME_SC_GUARD_CHECK 0x82  /* SCT 2 */
+#define NVME_SC_REFTAG_CHECK 0x84 /* SCT 2 */
 
 #endif /* NVME_SPEC_H */

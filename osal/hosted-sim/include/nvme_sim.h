@@ -69,12 +69,12 @@ struct nvme_sim; /* opaque */
 #define NVME_SIM_CORRUPT_FLBAS (1u << 2) /* FLBAS index points past NLBAF */
 
 struct nvme_sim_ns_config {
-    uint32_t nsid;        /* 1 .. 0xfffffffe, any order, gaps allowed */
-    uint64_t blocks;      /* NSZE in logical blocks; 0 with an image: file size / lba_size */
-    uint32_t lba_size;    /* bytes, power of two 512 .. 2 MiB (QEMU's range); 0 means 512 */
-    const char *image;    /* NULL: sparse memory (zeros); else a file used with pread/pwrite */
-    bool create;          /* create the image file / extend it to blocks*lba_size if needed */
-    uint32_t corrupt;     /* NVME_SIM_CORRUPT_* bits */
+    uint32_t nsid;         /* 1 .. 0xfffffffe, any order, gaps allowed */
+    uint64_t blocks;       /* NSZE in logical blocks; 0 with an image: file size / lba_size */
+    uint32_t lba_size;     /* bytes, power of two 512 .. 2 MiB (QEMU's range); 0 means 512 */
+    const char *image;     /* NULL: sparse memory (zeros); else a file used with pread/pwrite */
+    bool create;           /* create the image file / extend it to blocks*lba_size if needed */
+    uint32_t corrupt;      /* NVME_SIM_CORRUPT_* bits */
     uint8_t corrupt_lbads; /* LBADS reported with NVME_SIM_CORRUPT_LBADS */
     /* NVMe 2.0 LBA formats (Identify Namespace NLBAF byte 25, FLBAS byte 26,
      * LBAF0..LBAF63 bytes 128..383 in NVMe 2.0).  nlbaf is the
@@ -122,10 +122,10 @@ struct nvme_sim_ns_config {
 /* SMART / Health values (§5.14.1.2).  The data unit and host command
  * counters are bases: the simulator adds the real reads and writes. */
 struct nvme_sim_smart {
-    uint8_t critical_warning;   /* NVME_SMART_CRIT_* bits */
-    uint16_t temperature;       /* composite temperature, Kelvin */
-    uint8_t avail_spare;        /* percent */
-    uint8_t spare_thresh;       /* percent */
+    uint8_t critical_warning; /* NVME_SMART_CRIT_* bits */
+    uint16_t temperature;     /* composite temperature, Kelvin */
+    uint8_t avail_spare;      /* percent */
+    uint8_t spare_thresh;     /* percent */
     uint8_t percent_used;
     struct nvme_u128 data_units_read;    /* base, 1000 x 512 bytes */
     struct nvme_u128 data_units_written; /* base */
@@ -179,29 +179,29 @@ enum nvme_sim_irq_mode {
 
 struct nvme_sim_config {
     /* CAP (§3.1.1) */
-    uint16_t mqes;   /* CAP.MQES, 0-based (default 1023) */
-    uint8_t dstrd;   /* CAP.DSTRD, doorbell stride 4 << dstrd (default 0) */
-    uint8_t to;      /* CAP.TO, 500 ms units (default 20) */
-    uint8_t mpsmin;  /* CAP.MPSMIN, page 2^(12+n) (default 0) */
-    uint8_t mpsmax;  /* CAP.MPSMAX (default 4) */
+    uint16_t mqes;  /* CAP.MQES, 0-based (default 1023) */
+    uint8_t dstrd;  /* CAP.DSTRD, doorbell stride 4 << dstrd (default 0) */
+    uint8_t to;     /* CAP.TO, 500 ms units (default 20) */
+    uint8_t mpsmin; /* CAP.MPSMIN, page 2^(12+n) (default 0) */
+    uint8_t mpsmax; /* CAP.MPSMAX (default 4) */
     /* Identify Controller (§5.15.2.2) */
-    uint8_t mdts;    /* MDTS, 2^n * MPSMIN pages, 0 = no limit (default 5: 128 KiB) */
-    uint16_t vid, ssvid;     /* default 0x1b36 / 0x1af4 */
-    const char *serial;      /* default "SIM0000001" */
-    const char *model;       /* default "nvme-core simulated controller" */
-    const char *firmware;    /* default "1.0" */
-    uint32_t nn;             /* Identify NN; 0: the highest configured NSID */
-    bool vwc;                /* volatile write cache present (default true) */
-    uint32_t rtd3e;          /* RTD3 entry latency, us (default 0 = not reported) */
-    uint8_t acl;             /* ACL (byte 258), 0-based outstanding Aborts (default 3).  An
+    uint8_t mdts;         /* MDTS, 2^n * MPSMIN pages, 0 = no limit (default 5: 128 KiB) */
+    uint16_t vid, ssvid;  /* default 0x1b36 / 0x1af4 */
+    const char *serial;   /* default "SIM0000001" */
+    const char *model;    /* default "nvme-core simulated controller" */
+    const char *firmware; /* default "1.0" */
+    uint32_t nn;          /* Identify NN; 0: the highest configured NSID */
+    bool vwc;             /* volatile write cache present (default true) */
+    uint32_t rtd3e;       /* RTD3 entry latency, us (default 0 = not reported) */
+    uint8_t acl;          /* ACL (byte 258), 0-based outstanding Aborts (default 3).  An
                                 Abort arriving while ACL+1 Aborts are still held in the
                                 device (hung or with a delayed completion, see the faults)
                                 fails with Abort Command Limit Exceeded (SCT 1, SC 03h) */
     enum nvme_sim_abort_mode abort_mode; /* default NVME_SIM_ABORT_WORKS */
-    uint8_t aerl;            /* AERL (byte 259), 0-based outstanding Asynchronous Event
+    uint8_t aerl;                        /* AERL (byte 259), 0-based outstanding Asynchronous Event
                                 Requests (default 3); one more fails with Asynchronous
                                 Event Request Limit Exceeded (SCT 1, SC 05h, §5.2) */
-    uint16_t crdt[3];        /* CRDT1..3 (bytes 128-133), Command Retry Delay Times in
+    uint16_t crdt[3];                    /* CRDT1..3 (bytes 128-133), Command Retry Delay Times in
                                 100 ms units (default 0).  A status field's CRD bits (12:11)
                                 reach the host only while the host enabled ACRE with the
                                 Host Behavior Support feature (FID 16h, §5.21.1.22, a 512-byte
@@ -211,7 +211,7 @@ struct nvme_sim_config {
                                 simulator clears them from every completion,
                                 NVME_SIM_FAULT_STATUS values included */
     /* Queues */
-    uint16_t io_queues;      /* I/O SQ/CQ pairs the controller allocates; the Set Features
+    uint16_t io_queues; /* I/O SQ/CQ pairs the controller allocates; the Set Features
                                 Number of Queues reply (default 4) */
     /* Timing of state changes, simulated microseconds */
     uint32_t ready_delay_us;    /* CC.EN 0->1 until CSTS.RDY = 1 (default 2000) */
@@ -224,35 +224,35 @@ struct nvme_sim_config {
     unsigned ns_count;
     struct nvme_sim_smart smart;
     /* Completion timing */
-    enum nvme_sim_timing timing;     /* default NVME_SIM_IMMEDIATE */
-    uint32_t completion_latency_us;  /* deferred mode only (default 0: next OSAL call) */
-    uint32_t now_tick_us;            /* each now_us() call advances the clock this much
+    enum nvme_sim_timing timing;    /* default NVME_SIM_IMMEDIATE */
+    uint32_t completion_latency_us; /* deferred mode only (default 0: next OSAL call) */
+    uint32_t now_tick_us;           /* each now_us() call advances the clock this much
                                         (default 1, so busy loops make progress) */
     /* Interrupts */
     enum nvme_sim_irq_mode irq_mode; /* default NVME_SIM_IRQ_NONE */
     unsigned irq_vectors;            /* MSI-X table size (default 8, at most 2048) */
     /* OSAL */
-    bool locks;              /* provide pthread mutex lock callbacks (default false: NULL) */
-    int log_level;           /* print core log lines with level <= this (default NVME_LOG_WARN) */
-    bool quiet;              /* do not print the simulator's own messages to stderr */
+    bool locks;    /* provide pthread mutex lock callbacks (default false: NULL) */
+    int log_level; /* print core log lines with level <= this (default NVME_LOG_WARN) */
+    bool quiet;    /* do not print the simulator's own messages to stderr */
     /* Optional commands and capabilities (issue 9), defaults in brackets */
-    uint16_t oncs;           /* Identify ONCS [Compare, DSM, Write Zeroes, Save/Select
+    uint16_t oncs;         /* Identify ONCS [Compare, DSM, Write Zeroes, Save/Select
                                 features, Timestamp, Verify: 0x00dd] */
-    uint16_t oacs;           /* Identify OACS [Format, Firmware, Self-test: 0x0016] */
-    uint8_t lpa;             /* Identify LPA [effects log, extended data: 0x06] */
-    uint32_t sanicap;        /* Identify SANICAP [crypto, block, overwrite: 0x7] */
-    uint8_t fna;             /* Identify FNA [crypto erase: 0x04] */
-    uint8_t frmw;            /* Identify FRMW [3 slots, activation without reset: 0x16] */
-    uint8_t fwug;            /* Identify FWUG, 4 KiB units [0: no information] */
-    uint8_t dlfeat;          /* Identify Namespace DLFEAT [zeros, WZ deallocate: 0x09] */
-    uint8_t npss;            /* Identify NPSS, 0-based power states [2] */
-    bool nssrs;              /* CAP.NSSRS: NVM Subsystem Reset supported [true] */
-    bool iocs;               /* CAP.CSS bit 6: I/O Command Sets (CC.CSS 110b), Identify CNS
+    uint16_t oacs;         /* Identify OACS [Format, Firmware, Self-test: 0x0016] */
+    uint8_t lpa;           /* Identify LPA [effects log, extended data: 0x06] */
+    uint32_t sanicap;      /* Identify SANICAP [crypto, block, overwrite: 0x7] */
+    uint8_t fna;           /* Identify FNA [crypto erase: 0x04] */
+    uint8_t frmw;          /* Identify FRMW [3 slots, activation without reset: 0x16] */
+    uint8_t fwug;          /* Identify FWUG, 4 KiB units [0: no information] */
+    uint8_t dlfeat;        /* Identify Namespace DLFEAT [zeros, WZ deallocate: 0x09] */
+    uint8_t npss;          /* Identify NPSS, 0-based power states [2] */
+    bool nssrs;            /* CAP.NSSRS: NVM Subsystem Reset supported [true] */
+    bool iocs;             /* CAP.CSS bit 6: I/O Command Sets (CC.CSS 110b), Identify CNS
                                 1Ch/05h/06h and the I/O Command Set Profile feature [false;
                                 forced on when a namespace is zoned] */
-    uint32_t dst_short_us;   /* Device Self-test durations, simulated us [1000 / 5000] */
+    uint32_t dst_short_us; /* Device Self-test durations, simulated us [1000 / 5000] */
     uint32_t dst_extended_us;
-    bool wait_wake;          /* fill the OSAL's optional wait/wake (default false: NULL, the
+    bool wait_wake; /* fill the OSAL's optional wait/wake (default false: NULL, the
                                 core polls with sleep_us).  wait(us) advances the clock 1 us
                                 at a time, running due work and delivering interrupts like
                                 sleep_us, and returns as soon as wake() was called (a sticky
@@ -270,8 +270,8 @@ struct nvme_sim_config {
      * missing or misplaced sync the model sees is counted in
      * stats.coherency_violations (see sim_cache.c for the exact rules). */
     bool noncoherent;
-    uint32_t cache_line;     /* bytes, power of two 16 .. 4096 (default 64) */
-    bool bounce_unaligned;   /* non-coherent mode: leave dma_align 0 and bounce instead a
+    uint32_t cache_line;   /* bytes, power of two 16 .. 4096 (default 64) */
+    bool bounce_unaligned; /* non-coherent mode: leave dma_align 0 and bounce instead a
                                 FROM_DEVICE/BIDIRECTIONAL dma_map piece that does not start
                                 and end on a cache line boundary (default false) */
 };
@@ -355,8 +355,8 @@ enum nvme_sim_fault_kind {
                                      Controller/Namespace (the simulator has no separate
                                      "Identify garbage" switch) */
 };
-#define NVME_SIM_ANY (-1)     /* any queue / opcode / CID */
-#define NVME_SIM_ANY_IO (-2)  /* qid: any I/O queue (opcodes of admin and NVM overlap) */
+#define NVME_SIM_ANY (-1)    /* any queue / opcode / CID */
+#define NVME_SIM_ANY_IO (-2) /* qid: any I/O queue (opcodes of admin and NVM overlap) */
 
 struct nvme_sim_fault {
     enum nvme_sim_fault_kind kind;
@@ -392,7 +392,11 @@ void nvme_sim_set_stuck(struct nvme_sim *sim, bool stuck);
 /* Whether CSTS.RDY ever becomes 1 after the next CC.EN 0->1. */
 void nvme_sim_set_never_ready(struct nvme_sim *sim, bool never);
 /* Make the N+1-th next call of an OSAL allocator fail (skip = N); -1 disarms. */
-enum nvme_sim_osal_fn { NVME_SIM_FAIL_DMA_ALLOC = 0, NVME_SIM_FAIL_DMA_MAP, NVME_SIM_FAIL_MEM_ALLOC };
+enum nvme_sim_osal_fn {
+    NVME_SIM_FAIL_DMA_ALLOC = 0,
+    NVME_SIM_FAIL_DMA_MAP,
+    NVME_SIM_FAIL_MEM_ALLOC
+};
 void nvme_sim_fail_osal(struct nvme_sim *sim, enum nvme_sim_osal_fn fn, int skip);
 
 /* --- Namespaces ------------------------------------------------------------------ */
@@ -462,36 +466,36 @@ int nvme_sim_ns_write(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_
 struct nvme_sim_smart *nvme_sim_smart(struct nvme_sim *sim);
 
 struct nvme_sim_stats {
-    uint64_t mmio_reads, mmio_writes;   /* every 32-bit register access */
+    uint64_t mmio_reads, mmio_writes;    /* every 32-bit register access */
     uint64_t sq_doorbells, cq_doorbells; /* doorbell writes, all queues */
-    uint64_t admin_cmds, io_cmds;       /* commands fetched */
-    uint64_t completions;               /* CQEs posted */
-    uint64_t reads, writes, flushes;    /* NVM commands completed successfully */
-    uint64_t bytes_read, bytes_written; /* by those commands */
+    uint64_t admin_cmds, io_cmds;        /* commands fetched */
+    uint64_t completions;                /* CQEs posted */
+    uint64_t reads, writes, flushes;     /* NVM commands completed successfully */
+    uint64_t bytes_read, bytes_written;  /* by those commands */
     uint64_t enables, resets, shutdowns; /* CC.EN 0->1, CC.EN 1->0, CC.SHN != 0 */
     uint64_t irqs_raised, irqs_delivered;
-    uint64_t dma_violations;            /* IOMMU rule broken (device side); never counts a
+    uint64_t dma_violations;                  /* IOMMU rule broken (device side); never counts a
                                            dma_after_return access */
-    uint64_t dma_after_return;          /* device accesses skipped because the memory had
+    uint64_t dma_after_return;                /* device accesses skipped because the memory had
                                            been handed back (see nvme_sim_dma_after_return) */
-    uint64_t dma_stops;                 /* OSAL dma_stop calls */
-    uint64_t wakes;                     /* OSAL wake calls */
-    uint64_t aborts, aborts_done;       /* Abort commands received / that aborted a command */
-    uint64_t aers_completed;            /* Asynchronous Event Requests completed */
-    uint64_t host_errors;               /* host broke a register/doorbell/OSAL rule */
-    uint64_t coherency_violations;      /* non-coherent mode: a missing or misplaced cache
+    uint64_t dma_stops;                       /* OSAL dma_stop calls */
+    uint64_t wakes;                           /* OSAL wake calls */
+    uint64_t aborts, aborts_done;             /* Abort commands received / that aborted a command */
+    uint64_t aers_completed;                  /* Asynchronous Event Requests completed */
+    uint64_t host_errors;                     /* host broke a register/doorbell/OSAL rule */
+    uint64_t coherency_violations;            /* non-coherent mode: a missing or misplaced cache
                                            clean/invalidate (stale device read, write-back
                                            over device data, dropped CPU stores) */
     uint64_t cache_cleans, cache_invalidates; /* non-coherent mode: lines cleaned /
                                                  invalidated (tracked lines only) */
-    uint64_t bounced_maps;              /* dma_map pieces bounced (cfg.bounce_unaligned) */
+    uint64_t bounced_maps;                    /* dma_map pieces bounced (cfg.bounce_unaligned) */
     /* issue 9 */
-    uint64_t fua_writes;                /* Writes with FUA (CDW12 bit 30) */
-    uint64_t compares, verifies;        /* completed successfully */
+    uint64_t fua_writes;         /* Writes with FUA (CDW12 bit 30) */
+    uint64_t compares, verifies; /* completed successfully */
     uint64_t dsm_cmds, dsm_ranges, deallocated_blocks;
-    uint64_t write_zeroes, wz_deallocate; /* Write Zeroes commands, those with DEAC */
+    uint64_t write_zeroes, wz_deallocate;           /* Write Zeroes commands, those with DEAC */
     uint64_t pi_generated, pi_checked, pi_stripped; /* blocks */
-    uint64_t md_bytes;                  /* separate/extended metadata bytes moved */
+    uint64_t md_bytes;                              /* separate/extended metadata bytes moved */
     uint64_t formats, sanitizes, self_tests, fw_downloads, fw_commits, nssrs;
     uint64_t zone_appends, zone_sends, zone_reports;
 };

@@ -16,12 +16,12 @@
 #include "nvme_sim.h"
 
 static int failures;
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* --- A minimal host ------------------------------------------------------- */
@@ -121,8 +121,8 @@ static int host_cmd(struct host *h, struct hq *q, struct nvme_sqe *sqe, struct n
 static int admin(struct host *h, uint8_t opc, uint32_t nsid, uint32_t c10, uint32_t c11,
                  uint64_t prp1, uint64_t prp2, uint32_t *dw0)
 {
-    struct nvme_sqe s = {.opc = opc, .nsid = nsid, .cdw10 = c10, .cdw11 = c11, .prp1 = prp1,
-                         .prp2 = prp2};
+    struct nvme_sqe s = {
+        .opc = opc, .nsid = nsid, .cdw10 = c10, .cdw11 = c11, .prp1 = prp1, .prp2 = prp2};
     struct nvme_cqe c;
     int sf = host_cmd(h, &h->aq, &s, &c);
     if (dw0)
@@ -141,11 +141,15 @@ static int create_ioq(struct host *h, uint16_t qid, uint16_t n)
                  NVME_CREATE_SQ_PC | ((uint32_t)qid << 16), h->ioq.sqb, 0, NULL);
 }
 
-static int io(struct host *h, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t nlb,
-              uint64_t prp1, uint64_t prp2)
+static int io(struct host *h, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t nlb, uint64_t prp1,
+              uint64_t prp2)
 {
-    struct nvme_sqe s = {.opc = opc, .nsid = nsid, .cdw10 = (uint32_t)lba,
-                         .cdw11 = (uint32_t)(lba >> 32), .cdw12 = nlb - 1, .prp1 = prp1,
+    struct nvme_sqe s = {.opc = opc,
+                         .nsid = nsid,
+                         .cdw10 = (uint32_t)lba,
+                         .cdw11 = (uint32_t)(lba >> 32),
+                         .cdw12 = nlb - 1,
+                         .prp1 = prp1,
                          .prp2 = prp2};
     return host_cmd(h, &h->ioq, &s, NULL);
 }
@@ -230,7 +234,10 @@ static void test_admin(void)
     static const struct nvme_sim_ns_config ns[] = {
         {.nsid = 1, .blocks = 1000, .lba_size = 512},
         {.nsid = 2, .blocks = 100, .lba_size = 4096},
-        {.nsid = 4, .blocks = 10, .lba_size = 1024, .corrupt = NVME_SIM_CORRUPT_LBADS,
+        {.nsid = 4,
+         .blocks = 10,
+         .lba_size = 1024,
+         .corrupt = NVME_SIM_CORRUPT_LBADS,
          .corrupt_lbads = 200},
     };
     struct nvme_sim_config cfg;
@@ -264,7 +271,8 @@ static void test_admin(void)
     CHECK(idn->lbaf[NVME_FLBAS_INDEX(idn->flbas)].lbads == 200);
     CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 3, NVME_CNS_NS, 0, bus, 0, NULL) == 0); /* inactive */
     CHECK(idn->nsze == 0);
-    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 5, NVME_CNS_NS, 0, bus, 0, NULL) == GEN(NVME_SC_INVALID_NS));
+    CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 5, NVME_CNS_NS, 0, bus, 0, NULL) ==
+          GEN(NVME_SC_INVALID_NS));
     CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, 0x55, 0, bus, 0, NULL) == GEN(NVME_SC_INVALID_FIELD));
     CHECK(admin(&h, 0x7f, 0, 0, 0, 0, 0, NULL) == GEN(NVME_SC_INVALID_OPCODE));
 
@@ -272,19 +280,24 @@ static void test_admin(void)
     uint32_t dw0 = 0;
     CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_NUM_QUEUES, 0x00070007, 0, 0, &dw0) == 0);
     CHECK(dw0 == 0x00010001); /* 2 queues, 0-based */
-    CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_ARBITRATION, 0x01020304, 0, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_ARBITRATION, 0x01020304, 0, 0, NULL) ==
+          0);
     CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION, 0, 0, 0, &dw0) == 0);
     CHECK(dw0 == 0x01020304);
     CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_VOLATILE_WC, 0, 0, 0, NULL) == 0);
-    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_VOLATILE_WC, 0, 0, 0, &dw0) == 0 && dw0 == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_VOLATILE_WC, 0, 0, 0, &dw0) == 0 &&
+          dw0 == 0);
     CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, 0x77, 0, 0, 0, NULL) == GEN(NVME_SC_INVALID_FIELD));
 
     /* Queue creation errors */
     uint64_t qb;
     void *qm = h.o.dma_alloc(h.o.ctx, 64 * 64, 4096, &qb);
-    CHECK(admin(&h, NVME_ADMIN_CREATE_CQ, 0, 3 | (7u << 16), 1, qb, 0, NULL) == CMD(NVME_SC_QID_INVALID));
-    CHECK(admin(&h, NVME_ADMIN_CREATE_CQ, 0, 1 | (63u << 16), 1, qb, 0, NULL) == CMD(NVME_SC_QUEUE_SIZE));
-    CHECK(admin(&h, NVME_ADMIN_CREATE_SQ, 0, 1 | (7u << 16), 1 | (1u << 16), qb, 0, NULL) == CMD(NVME_SC_CQ_INVALID));
+    CHECK(admin(&h, NVME_ADMIN_CREATE_CQ, 0, 3 | (7u << 16), 1, qb, 0, NULL) ==
+          CMD(NVME_SC_QID_INVALID));
+    CHECK(admin(&h, NVME_ADMIN_CREATE_CQ, 0, 1 | (63u << 16), 1, qb, 0, NULL) ==
+          CMD(NVME_SC_QUEUE_SIZE));
+    CHECK(admin(&h, NVME_ADMIN_CREATE_SQ, 0, 1 | (7u << 16), 1 | (1u << 16), qb, 0, NULL) ==
+          CMD(NVME_SC_CQ_INVALID));
     CHECK(admin(&h, NVME_ADMIN_CREATE_CQ, 0, 1 | (7u << 16), 1, qb ^ NVME_SIM_BUS_XOR, 0, NULL) ==
           NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR)); /* virtual address as PRP */
     CHECK(nvme_sim_dma_violations(sim) == 1);
@@ -292,19 +305,23 @@ static void test_admin(void)
     CHECK(create_ioq(&h, 1, 16) == 0);
     CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_NUM_QUEUES, 0, 0, 0, NULL) ==
           GEN(NVME_SC_CMD_SEQ_ERROR));
-    CHECK(admin(&h, NVME_ADMIN_DELETE_CQ, 0, 1, 0, 0, 0, NULL) == CMD(NVME_SC_INVALID_QUEUE_DELETION));
+    CHECK(admin(&h, NVME_ADMIN_DELETE_CQ, 0, 1, 0, 0, 0, NULL) ==
+          CMD(NVME_SC_INVALID_QUEUE_DELETION));
     CHECK(nvme_sim_queue_exists(sim, 1, false) && nvme_sim_queue_exists(sim, 1, true));
 
     /* SMART */
-    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_SMART | (127u << 16), 0, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_SMART | (127u << 16), 0, bus,
+                0, NULL) == 0);
     const struct nvme_smart_log *sl = (const void *)buf;
     CHECK(sl->composite_temp == 310 && sl->power_on_hours[0] == 5 && sl->power_on_hours[8] == 1);
     memset(buf, 0xee, 4096);
-    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_SMART | (0u << 16), 0, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_SMART | (0u << 16), 0, bus, 0,
+                NULL) == 0);
     CHECK(buf[1] == (310 & 0xff) && buf[4] == 0xee); /* NUMD 0: one dword */
     CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, 0, 0x42 | (127u << 16), 0, bus, 0, NULL) ==
           CMD(NVME_SC_INVALID_LOG_PAGE));
-    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_ERROR | (15u << 16), 0, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_ERROR | (15u << 16), 0, bus, 0,
+                NULL) == 0);
 
     /* I/O: write 2 blocks from a mapped buffer, read back, errors. */
     uint8_t *data = aligned_alloc(4096, 8192);
@@ -313,7 +330,8 @@ static void test_admin(void)
     CHECK(h.o.dma_map(h.o.ctx, data, 1024, NVME_DMA_TO_DEVICE, &db) == 0);
     CHECK(db != (uint64_t)(uintptr_t)data);
     CHECK(io(&h, NVME_CMD_WRITE, 1, 10, 2, db, 0) == 0);
-    CHECK(io(&h, NVME_CMD_READ, 1, 10, 2, db, 0) == NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR));
+    CHECK(io(&h, NVME_CMD_READ, 1, 10, 2, db, 0) ==
+          NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR));
     h.o.dma_unmap(h.o.ctx, data, 1024, NVME_DMA_TO_DEVICE);
     CHECK(nvme_sim_dma_violations(sim) == 2);
     CHECK(strstr(nvme_sim_log_text(sim), "DMA VIOLATION: device write of 1024 bytes"));
@@ -332,18 +350,27 @@ static void test_admin(void)
     CHECK(nvme_sim_stats(sim)->reads == 1 && nvme_sim_stats(sim)->writes == 1);
 
     /* Fault injection: bogus CID, status, drop. */
-    struct nvme_sim_fault f = {.kind = NVME_SIM_FAULT_BOGUS_CID, .qid = NVME_SIM_ANY_IO,
-                               .opcode = NVME_CMD_FLUSH, .cid = NVME_SIM_ANY, .value = 0xbeef};
+    struct nvme_sim_fault f = {.kind = NVME_SIM_FAULT_BOGUS_CID,
+                               .qid = NVME_SIM_ANY_IO,
+                               .opcode = NVME_CMD_FLUSH,
+                               .cid = NVME_SIM_ANY,
+                               .value = 0xbeef};
     nvme_sim_inject(sim, &f);
     struct nvme_sqe s = {.opc = NVME_CMD_FLUSH, .nsid = 1};
     struct nvme_cqe c;
     CHECK(host_cmd(&h, &h.ioq, &s, &c) == 0 && c.cid == 0xbeef);
-    f = (struct nvme_sim_fault){.kind = NVME_SIM_FAULT_STATUS, .qid = 0, .opcode = NVME_SIM_ANY,
-                                .cid = NVME_SIM_ANY, .value = NVME_SF(2, 0x81)};
+    f = (struct nvme_sim_fault){.kind = NVME_SIM_FAULT_STATUS,
+                                .qid = 0,
+                                .opcode = NVME_SIM_ANY,
+                                .cid = NVME_SIM_ANY,
+                                .value = NVME_SF(2, 0x81)};
     nvme_sim_inject(sim, &f);
-    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION, 0, 0, 0, NULL) == NVME_SF(2, 0x81));
-    f = (struct nvme_sim_fault){.kind = NVME_SIM_FAULT_DROP_CQE, .qid = NVME_SIM_ANY,
-                                .opcode = NVME_SIM_ANY, .cid = NVME_SIM_ANY};
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION, 0, 0, 0, NULL) ==
+          NVME_SF(2, 0x81));
+    f = (struct nvme_sim_fault){.kind = NVME_SIM_FAULT_DROP_CQE,
+                                .qid = NVME_SIM_ANY,
+                                .opcode = NVME_SIM_ANY,
+                                .cid = NVME_SIM_ANY};
     nvme_sim_inject(sim, &f);
     CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION, 0, 0, 0, NULL) == -1);
     CHECK(nvme_sim_fault_hits(sim) == 3);
@@ -412,7 +439,8 @@ static void test_prp_chain(void)
     /* SMART data units count the real transfers: 2 x 599.5 pages. */
     uint64_t bus;
     uint8_t *buf = h.o.dma_alloc(h.o.ctx, 512, 4096, &bus);
-    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_SMART | (127u << 16), 0, bus, 0, NULL) == 0);
+    CHECK(admin(&h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL, NVME_LID_SMART | (127u << 16), 0, bus,
+                0, NULL) == 0);
     const struct nvme_smart_log *sl = (const void *)buf;
     CHECK(sl->data_units_written[0] == (len / 512 + 999) / 1000 && sl->host_writes[0] == 1);
     CHECK(sl->data_units_read[0] == (len / 512 + 999) / 1000 && sl->host_reads[0] == 1);
@@ -518,11 +546,11 @@ static int cmd_cid(struct host *h, struct hq *q, struct nvme_sqe *sqe, struct nv
     return -1;
 }
 
-static int adm(struct host *h, uint8_t opc, uint32_t nsid, uint32_t c10, uint32_t c11,
-               uint32_t c12, uint64_t prp1, uint32_t *dw0)
+static int adm(struct host *h, uint8_t opc, uint32_t nsid, uint32_t c10, uint32_t c11, uint32_t c12,
+               uint64_t prp1, uint32_t *dw0)
 {
-    struct nvme_sqe s = {.opc = opc, .nsid = nsid, .cdw10 = c10, .cdw11 = c11, .cdw12 = c12,
-                         .prp1 = prp1};
+    struct nvme_sqe s = {
+        .opc = opc, .nsid = nsid, .cdw10 = c10, .cdw11 = c11, .cdw12 = c12, .prp1 = prp1};
     struct nvme_cqe c = {0};
     int sf = cmd_cid(h, &h->aq, &s, &c);
     if (dw0)
@@ -532,15 +560,19 @@ static int adm(struct host *h, uint8_t opc, uint32_t nsid, uint32_t c10, uint32_
 
 static struct nvme_sqe rw_sqe(uint8_t opc, uint64_t lba, uint32_t nlb, uint64_t prp1)
 {
-    return (struct nvme_sqe){.opc = opc, .nsid = 1, .cdw10 = (uint32_t)lba,
-                             .cdw11 = (uint32_t)(lba >> 32), .cdw12 = nlb - 1, .prp1 = prp1};
+    return (struct nvme_sqe){.opc = opc,
+                             .nsid = 1,
+                             .cdw10 = (uint32_t)lba,
+                             .cdw11 = (uint32_t)(lba >> 32),
+                             .cdw12 = nlb - 1,
+                             .prp1 = prp1};
 }
 
 static void inject(struct nvme_sim *sim, enum nvme_sim_fault_kind k, int qid, int opc,
                    uint32_t value)
 {
-    struct nvme_sim_fault f = {.kind = k, .qid = qid, .opcode = opc, .cid = NVME_SIM_ANY,
-                               .value = value};
+    struct nvme_sim_fault f = {
+        .kind = k, .qid = qid, .opcode = opc, .cid = NVME_SIM_ANY, .value = value};
     CHECK(nvme_sim_inject(sim, &f) == 0);
 }
 
@@ -703,8 +735,8 @@ static void test_hang_dma(void)
     CHECK((rd(&h, NVME_REG_CSTS) & NVME_CSTS_RDY) && all(b2, 512, 0));
     late = nvme_sim_dma_after_return(sim);
     CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 10000));
-    CHECK(all(b2, 512, 0x6b));                             /* the last transfer */
-    CHECK(nvme_sim_dma_after_return(sim) == late + 1);     /* the write's buffer, unmapped */
+    CHECK(all(b2, 512, 0x6b));                         /* the last transfer */
+    CHECK(nvme_sim_dma_after_return(sim) == late + 1); /* the write's buffer, unmapped */
     fill(b2, 512, 0);
     h.o.sleep_us(h.o.ctx, 100);
     CHECK(all(b2, 512, 0));
@@ -725,7 +757,8 @@ static void test_hang_dma(void)
     struct nvme_sqe is = {.opc = NVME_ADMIN_IDENTIFY, .cdw10 = NVME_CNS_CTRL, .prp1 = ib};
     submit(&h, &h.aq, &is);
     h.o.sleep_us(h.o.ctx, 1);
-    CHECK(((const struct nvme_id_ctrl *)(void *)id)->vid == 0x1b36); /* written by the hung command */
+    CHECK(((const struct nvme_id_ctrl *)(void *)id)->vid ==
+          0x1b36); /* written by the hung command */
     h.o.dma_free(h.o.ctx, id, 4096);
     late = nvme_sim_dma_after_return(sim);
     h.o.sleep_us(h.o.ctx, 3) /* one step */;
@@ -890,8 +923,8 @@ static void test_crd_acre(void)
 static int get_log(struct host *h, uint8_t lid, bool rae, uint32_t numd, uint32_t off, uint64_t bus)
 {
     return adm(h, NVME_ADMIN_GET_LOG_PAGE, NVME_NSID_ALL,
-               lid | (rae ? 1u << 15 : 0) | ((numd - 1) & 0xffff) << 16, (numd - 1) >> 16, off,
-               bus, NULL);
+               lid | (rae ? 1u << 15 : 0) | ((numd - 1) & 0xffff) << 16, (numd - 1) >> 16, off, bus,
+               NULL);
 }
 
 static void test_aer(void)
@@ -1180,7 +1213,8 @@ static void test_lba_formats(void)
     h.o.dma_free(h.o.ctx, buf, 4096);
     lc_end(&h, sim);
     /* A format index past NLBAF is refused. */
-    static const struct nvme_sim_ns_config bad = {.nsid = 1, .blocks = 8, .nlbaf = 3, .flbas_index = 4};
+    static const struct nvme_sim_ns_config bad = {
+        .nsid = 1, .blocks = 8, .nlbaf = 3, .flbas_index = 4};
     nvme_sim_config_init(&cfg);
     cfg.ns = &bad;
     cfg.ns_count = 1;
@@ -1326,15 +1360,19 @@ static void test_noncoherent_core(void)
     }
 }
 
-
 /* --- Issue 9: NVMe 2.0 identify, features, logs, NVM and management commands ---- */
 
 static int io12(struct host *h, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t nlb,
                 uint32_t cdw12, uint64_t prp1, uint64_t mptr, uint32_t cdw14, uint32_t *dw0)
 {
-    struct nvme_sqe s = {.opc = opc, .nsid = nsid, .cdw10 = (uint32_t)lba,
-                         .cdw11 = (uint32_t)(lba >> 32), .cdw12 = (nlb - 1) | cdw12,
-                         .cdw14 = cdw14, .prp1 = prp1, .mptr = mptr};
+    struct nvme_sqe s = {.opc = opc,
+                         .nsid = nsid,
+                         .cdw10 = (uint32_t)lba,
+                         .cdw11 = (uint32_t)(lba >> 32),
+                         .cdw12 = (nlb - 1) | cdw12,
+                         .cdw14 = cdw14,
+                         .prp1 = prp1,
+                         .mptr = mptr};
     struct nvme_cqe c;
     int sf = host_cmd(h, &h->ioq, &s, &c);
     if (dw0)
@@ -1354,9 +1392,8 @@ static void test_issue9_admin(void)
     uint32_t dw0 = 0;
     /* CNS 03h: EUI64, NGUID, UUID, CSI descriptors. */
     CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 1, NVME_CNS_NS_DESC_LIST, 0, bus, 0, NULL) == 0);
-    CHECK(buf[0] == NVME_NIDT_EUI64 && buf[1] == 8 && buf[12] == NVME_NIDT_NGUID &&
-          buf[13] == 16 && buf[32] == NVME_NIDT_UUID && buf[52] == NVME_NIDT_CSI &&
-          buf[56] == NVME_CSI_NVM);
+    CHECK(buf[0] == NVME_NIDT_EUI64 && buf[1] == 8 && buf[12] == NVME_NIDT_NGUID && buf[13] == 16 &&
+          buf[32] == NVME_NIDT_UUID && buf[52] == NVME_NIDT_CSI && buf[56] == NVME_CSI_NVM);
     /* CNS 13h: one controller; 1Ch/05h only with I/O command sets. */
     CHECK(admin(&h, NVME_ADMIN_IDENTIFY, 0, NVME_CNS_CTRL_LIST, 0, bus, 0, NULL) == 0);
     CHECK(buf[0] == 1 && buf[2] == 1);
@@ -1370,12 +1407,15 @@ static void test_issue9_admin(void)
     /* Features: SEL and SV. */
     CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_ARBITRATION | NVME_FEAT_SV, 6, 0, 0,
                 NULL) == 0);
-    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION | (2u << 8), 0, 0, 0,
-                &dw0) == 0 && dw0 == 6);
-    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION | (1u << 8), 0, 0, 0,
-                &dw0) == 0 && dw0 == 3);
-    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION | (3u << 8), 0, 0, 0,
-                &dw0) == 0 && dw0 == 5);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION | (2u << 8), 0, 0, 0, &dw0) ==
+              0 &&
+          dw0 == 6);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION | (1u << 8), 0, 0, 0, &dw0) ==
+              0 &&
+          dw0 == 3);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_ARBITRATION | (3u << 8), 0, 0, 0, &dw0) ==
+              0 &&
+          dw0 == 5);
     CHECK(admin(&h, NVME_ADMIN_SET_FEATURES, 0, NVME_FEAT_NUM_QUEUES | NVME_FEAT_SV, 0, 0, 0,
                 NULL) == CMD(NVME_SC_FEAT_NOT_SAVEABLE));
     memset(buf, 0, 8);
@@ -1390,8 +1430,11 @@ static void test_issue9_admin(void)
     const struct nvme_effects_log *e = (const void *)buf;
     CHECK((e->acs[NVME_ADMIN_FORMAT_NVM] & NVME_EFFECTS_LBCC) &&
           (e->iocs[NVME_CMD_DSM] & NVME_EFFECTS_CSUPP));
-    struct nvme_sqe lg = {.opc = NVME_ADMIN_GET_LOG_PAGE, .cdw10 = 0xc0 | (1023u << 16),
-                          .cdw12 = 8192, .prp1 = bus, .prp2 = 0};
+    struct nvme_sqe lg = {.opc = NVME_ADMIN_GET_LOG_PAGE,
+                          .cdw10 = 0xc0 | (1023u << 16),
+                          .cdw12 = 8192,
+                          .prp1 = bus,
+                          .prp2 = 0};
     CHECK(host_cmd(&h, &h.aq, &lg, NULL) == 0);
     CHECK(buf[0] == (uint8_t)((8192 * 7 + 2) & 0xff));
     /* Device self-test: in progress, then logged. */
@@ -1477,8 +1520,8 @@ static void test_issue9_nvm(void)
     CHECK(io12(&h, NVME_CMD_VERIFY, 1, 250, 7, 0, 0, 0, 0, NULL) == GEN(NVME_SC_LBA_RANGE));
     struct nvme_dsm_range *r = (void *)md;
     r[0] = (struct nvme_dsm_range){0, 2, 1};
-    struct nvme_sqe dsm = {.opc = NVME_CMD_DSM, .nsid = 1, .cdw10 = 0, .cdw11 = NVME_DSM_AD,
-                           .prp1 = mbus};
+    struct nvme_sqe dsm = {
+        .opc = NVME_CMD_DSM, .nsid = 1, .cdw10 = 0, .cdw11 = NVME_DSM_AD, .prp1 = mbus};
     CHECK(host_cmd(&h, &h.ioq, &dsm, NULL) == 0);
     uint8_t blk[512];
     CHECK(nvme_sim_ns_read(sim, 1, 1, 1, blk) == 0 && all(blk, 512, 0));
@@ -1511,8 +1554,7 @@ static void test_issue9_nvm(void)
     uint64_t *list = (uint64_t *)(void *)md;
     for (unsigned i = 0; i < 255; i++)
         list[i] = bus + 4096u * (i + 1);
-    struct nvme_sqe big = {.opc = NVME_CMD_WRITE, .nsid = 4, .cdw10 = 2, .prp1 = bus,
-                           .prp2 = mbus};
+    struct nvme_sqe big = {.opc = NVME_CMD_WRITE, .nsid = 4, .cdw10 = 2, .prp1 = bus, .prp2 = mbus};
     CHECK(host_cmd(&h, &h.ioq, &big, NULL) == 0);
     uint8_t *back = malloc(1u << 20);
     CHECK(nvme_sim_ns_read(sim, 4, 2, 1, back) == 0 && all(back, 1u << 20, 0x77));
@@ -1525,8 +1567,11 @@ static void test_issue9_nvm(void)
     uint8_t st;
     uint64_t wp;
     CHECK(nvme_sim_zone(sim, 5, 0, &st, &wp) == 0 && wp == 5 && st == NVME_ZS_IMPLICIT_OPEN);
-    struct nvme_sqe rep = {.opc = NVME_CMD_ZONE_MGMT_RECV, .nsid = 5, .cdw12 = 1024 / 4 - 1,
-                           .cdw13 = NVME_ZRA_PARTIAL, .prp1 = bus};
+    struct nvme_sqe rep = {.opc = NVME_CMD_ZONE_MGMT_RECV,
+                           .nsid = 5,
+                           .cdw12 = 1024 / 4 - 1,
+                           .cdw13 = NVME_ZRA_PARTIAL,
+                           .prp1 = bus};
     CHECK(host_cmd(&h, &h.ioq, &rep, NULL) == 0);
     CHECK(buf[0] == 4 && ((struct nvme_zone_desc *)(void *)(buf + 64))->wp == 5);
     struct nvme_sqe fin = {.opc = NVME_CMD_ZONE_MGMT_SEND, .nsid = 5, .cdw13 = NVME_ZSA_FINISH};

@@ -39,7 +39,9 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     put_str(id->mn, sizeof(id->mn), sim->model);
     put_str(id->fr, sizeof(id->fr), sim->firmware);
     id->rab = 6;
-    id->ieee[0] = 0x00; id->ieee[1] = 0x54; id->ieee[2] = 0x52;
+    id->ieee[0] = 0x00;
+    id->ieee[1] = 0x54;
+    id->ieee[2] = 0x52;
     id->mdts = sim->cfg.mdts;
     id->cntlid = 1;
     id->ver = sim->vs;
@@ -53,7 +55,7 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->aerl = sim->cfg.aerl;
     id->frmw = sim->cfg.frmw;
     id->fwug = sim->cfg.fwug;
-    id->lpa = sim->cfg.lpa; /* bit 1 effects log, bit 2 extended data (NUMDU, LPOL/LPOU) */
+    id->lpa = sim->cfg.lpa;         /* bit 1 effects log, bit 2 extended data (NUMDU, LPOL/LPOU) */
     id->elpe = SIM_ERR_ENTRIES - 1; /* 64 error log entries */
     id->npss = sim->cfg.npss;
     id->oacs = sim->cfg.oacs;
@@ -112,8 +114,8 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
     }
     id->nlbaf = (uint8_t)(ns->nfmt - 1);
     id->flbas = (uint8_t)(flbas_encode(ns->cur) | (ns->extended ? NVME_FLBAS_EXTENDED : 0));
-    id->mc = 0x3;    /* metadata: extended and separate */
-    id->dpc = 0x1f;  /* PI Types 1-3, first or last bytes */
+    id->mc = 0x3;   /* metadata: extended and separate */
+    id->dpc = 0x1f; /* PI Types 1-3, first or last bytes */
     id->dps = (uint8_t)(ns->pi_type | (ns->pi_first ? NVME_DPS_PI_FIRST : 0));
     id->dlfeat = sim->cfg.dlfeat;
     id->nsfeat = 0x4; /* DAE: deallocated blocks read as DLFEAT says */
@@ -296,11 +298,16 @@ static uint32_t feature_default(struct nvme_sim *sim, uint8_t fid)
 {
     uint32_t n = (uint32_t)(sim->nq - 1 ? sim->nq - 2 : 0);
     switch (fid) {
-    case NVME_FEAT_ARBITRATION: return 0x3; /* AB = 8 commands */
-    case NVME_FEAT_TEMP_THRESH: return 343;
-    case NVME_FEAT_VOLATILE_WC: return sim->cfg.vwc ? 1 : 0;
-    case NVME_FEAT_NUM_QUEUES: return (n << 16) | n;
-    default: return 0;
+    case NVME_FEAT_ARBITRATION:
+        return 0x3; /* AB = 8 commands */
+    case NVME_FEAT_TEMP_THRESH:
+        return 343;
+    case NVME_FEAT_VOLATILE_WC:
+        return sim->cfg.vwc ? 1 : 0;
+    case NVME_FEAT_NUM_QUEUES:
+        return (n << 16) | n;
+    default:
+        return 0;
     }
 }
 
@@ -355,11 +362,14 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         bool dflt = sel == NVME_FEAT_SEL_DEFAULT || (sel == NVME_FEAT_SEL_SAVED && !save);
         if (fid == FID_HOST_BEHAVIOR) { /* 512-byte data structure through the PRPs */
             static const uint8_t zero[512];
-            return sim_prp_copy(sim, sqe, dflt ? (uint8_t *)(uintptr_t)zero : sim->hbs, sizeof(sim->hbs), true);
+            return sim_prp_copy(sim, sqe, dflt ? (uint8_t *)(uintptr_t)zero : sim->hbs,
+                                sizeof(sim->hbs), true);
         }
         if (fid == NVME_FEAT_APST) {
             static const uint8_t zero[256];
-            const uint8_t *d = dflt ? zero : sel == NVME_FEAT_SEL_SAVED ? sim->apst_saved : sim->apst;
+            const uint8_t *d = dflt                         ? zero
+                               : sel == NVME_FEAT_SEL_SAVED ? sim->apst_saved
+                                                            : sim->apst;
             *dw0 = dflt ? 0 : sel == NVME_FEAT_SEL_SAVED ? sim->feat_saved[fid] : sim->feat[fid];
             return sim_prp_copy(sim, sqe, (void *)(uintptr_t)d, 256, true);
         }
@@ -373,8 +383,9 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
             *dw0 = (dflt ? (t & 0x10 ? 0 : 343) : sim->temp_thresh[t]) | (sqe->cdw11 & 0x3f0000);
             return 0;
         }
-        uint32_t v = dflt ? feature_default(sim, fid)
-                     : sel == NVME_FEAT_SEL_SAVED ? sim->feat_saved[fid] : sim->feat[fid];
+        uint32_t v = dflt                         ? feature_default(sim, fid)
+                     : sel == NVME_FEAT_SEL_SAVED ? sim->feat_saved[fid]
+                                                  : sim->feat[fid];
         if (fid == NVME_FEAT_IRQ_CONFIG)
             v |= (uint16_t)sqe->cdw11;
         *dw0 = v;
@@ -565,21 +576,36 @@ uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
     if (sqe->flags & 0xc3) /* fused operations and SGLs are not supported */
         return SF_INVALID_FIELD;
     switch (sqe->opc) {
-    case NVME_ADMIN_IDENTIFY: return identify(sim, sqe);
-    case NVME_ADMIN_CREATE_CQ: return create_cq(sim, sqe);
-    case NVME_ADMIN_CREATE_SQ: return create_sq(sim, sqe);
-    case NVME_ADMIN_DELETE_SQ: return delete_sq(sim, sqe);
-    case NVME_ADMIN_DELETE_CQ: return delete_cq(sim, sqe);
-    case NVME_ADMIN_GET_FEATURES: return features(sim, sqe, false, dw0);
-    case NVME_ADMIN_SET_FEATURES: return features(sim, sqe, true, dw0);
-    case NVME_ADMIN_GET_LOG_PAGE: return get_log_page(sim, sqe);
-    case NVME_ADMIN_ABORT: return sim_abort(sim, sqe, dw0);
-    case NVME_ADMIN_ASYNC_EVENT: return sim_aer_request(sim, sqe, no_cqe);
-    case NVME_ADMIN_FORMAT_NVM: return sim_format(sim, sqe);
-    case NVME_ADMIN_SANITIZE: return sim_sanitize(sim, sqe);
-    case NVME_ADMIN_DEVICE_SELF_TEST: return sim_self_test(sim, sqe);
-    case NVME_ADMIN_FW_DOWNLOAD: return sim_fw_download(sim, sqe);
-    case NVME_ADMIN_FW_COMMIT: return sim_fw_commit(sim, sqe, dw0);
+    case NVME_ADMIN_IDENTIFY:
+        return identify(sim, sqe);
+    case NVME_ADMIN_CREATE_CQ:
+        return create_cq(sim, sqe);
+    case NVME_ADMIN_CREATE_SQ:
+        return create_sq(sim, sqe);
+    case NVME_ADMIN_DELETE_SQ:
+        return delete_sq(sim, sqe);
+    case NVME_ADMIN_DELETE_CQ:
+        return delete_cq(sim, sqe);
+    case NVME_ADMIN_GET_FEATURES:
+        return features(sim, sqe, false, dw0);
+    case NVME_ADMIN_SET_FEATURES:
+        return features(sim, sqe, true, dw0);
+    case NVME_ADMIN_GET_LOG_PAGE:
+        return get_log_page(sim, sqe);
+    case NVME_ADMIN_ABORT:
+        return sim_abort(sim, sqe, dw0);
+    case NVME_ADMIN_ASYNC_EVENT:
+        return sim_aer_request(sim, sqe, no_cqe);
+    case NVME_ADMIN_FORMAT_NVM:
+        return sim_format(sim, sqe);
+    case NVME_ADMIN_SANITIZE:
+        return sim_sanitize(sim, sqe);
+    case NVME_ADMIN_DEVICE_SELF_TEST:
+        return sim_self_test(sim, sqe);
+    case NVME_ADMIN_FW_DOWNLOAD:
+        return sim_fw_download(sim, sqe);
+    case NVME_ADMIN_FW_COMMIT:
+        return sim_fw_commit(sim, sqe, dw0);
     default:
         return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     }

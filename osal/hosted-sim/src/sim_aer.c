@@ -184,7 +184,4 @@ unsigned nvme_sim_aer_outstanding(const struct nvme_sim *sim)
     return n;
 }
 
-bool nvme_sim_acre(const struct nvme_sim *sim)
-{
-    return sim->hbs[0] & 1u;
-}
+bool nvme_sim_acre(const struct nvme_sim *sim) { return sim->hbs[0] & 1u; }

@@ -94,8 +94,7 @@ void sim_raise_irq(struct nvme_sim *sim, struct sim_cq *cq)
         return;
     }
     if (cq->iv >= sim->irq_granted) {
-        sim_host_error(sim, "CQ uses vector %u but only %u were granted", cq->iv,
-                       sim->irq_granted);
+        sim_host_error(sim, "CQ uses vector %u but only %u were granted", cq->iv, sim->irq_granted);
         return;
     }
     sim->irq_pending[cq->iv] = 1;
@@ -223,7 +222,7 @@ struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg)
     memcpy(sim->fw_slot[1], sim->firmware, sizeof(sim->fw_slot[1]));
     sim->fw_active = 1;
     for (unsigned f = 0; f < 256; f++) /* saved values start as the defaults */
-        sim->feat_saved[f] = f == NVME_FEAT_ARBITRATION ? 0x3
+        sim->feat_saved[f] = f == NVME_FEAT_ARBITRATION   ? 0x3
                              : f == NVME_FEAT_TEMP_THRESH ? 343
                              : f == NVME_FEAT_VOLATILE_WC ? (cfg->vwc ? 1u : 0u)
                                                           : 0u;
@@ -380,10 +379,7 @@ uint64_t nvme_sim_irq_count(const struct nvme_sim *sim, unsigned vector)
     return vector < SIM_MAX_VECTORS ? sim->irq_raised[vector] : 0;
 }
 
-unsigned nvme_sim_irq_granted(const struct nvme_sim *sim)
-{
-    return sim->irq_granted;
-}
+unsigned nvme_sim_irq_granted(const struct nvme_sim *sim) { return sim->irq_granted; }
 
 /* --- Faults ------------------------------------------------------------------------ */
 
@@ -406,10 +402,7 @@ void nvme_sim_clear_faults(struct nvme_sim *sim)
     UNLOCK(sim);
 }
 
-uint64_t nvme_sim_fault_hits(const struct nvme_sim *sim)
-{
-    return sim->fault_hits;
-}
+uint64_t nvme_sim_fault_hits(const struct nvme_sim *sim) { return sim->fault_hits; }
 
 void nvme_sim_set_cfs(struct nvme_sim *sim, bool on)
 {
@@ -520,35 +513,20 @@ int nvme_sim_ns_write(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_
 
 /* --- Statistics and registers ---------------------------------------------------------- */
 
-struct nvme_sim_smart *nvme_sim_smart(struct nvme_sim *sim)
-{
-    return &sim->smart;
-}
+struct nvme_sim_smart *nvme_sim_smart(struct nvme_sim *sim) { return &sim->smart; }
 
-const struct nvme_sim_stats *nvme_sim_stats(const struct nvme_sim *sim)
-{
-    return &sim->st;
-}
+const struct nvme_sim_stats *nvme_sim_stats(const struct nvme_sim *sim) { return &sim->st; }
 
-uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim)
-{
-    return sim->st.dma_violations;
-}
+uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim) { return sim->st.dma_violations; }
 
-uint64_t nvme_sim_host_errors(const struct nvme_sim *sim)
-{
-    return sim->st.host_errors;
-}
+uint64_t nvme_sim_host_errors(const struct nvme_sim *sim) { return sim->st.host_errors; }
 
 uint64_t nvme_sim_coherency_violations(const struct nvme_sim *sim)
 {
     return sim->st.coherency_violations;
 }
 
-uint64_t nvme_sim_dma_after_return(const struct nvme_sim *sim)
-{
-    return sim->st.dma_after_return;
-}
+uint64_t nvme_sim_dma_after_return(const struct nvme_sim *sim) { return sim->st.dma_after_return; }
 
 size_t nvme_sim_dma_live(const struct nvme_sim *sim)
 {
@@ -638,10 +616,7 @@ const char *nvme_sim_fw_slot(const struct nvme_sim *sim, unsigned slot)
     return slot >= 1 && slot <= 7 ? sim->fw_slot[slot] : "";
 }
 
-unsigned nvme_sim_fw_active(const struct nvme_sim *sim)
-{
-    return sim->fw_active;
-}
+unsigned nvme_sim_fw_active(const struct nvme_sim *sim) { return sim->fw_active; }
 
 int nvme_sim_zone(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint8_t *state, uint64_t *wp)
 {

@@ -17,15 +17,9 @@
 
 #include "sim_internal.h"
 
-uint64_t sim_va_to_bus(const void *va)
-{
-    return (uint64_t)(uintptr_t)va ^ NVME_SIM_BUS_XOR;
-}
+uint64_t sim_va_to_bus(const void *va) { return (uint64_t)(uintptr_t)va ^ NVME_SIM_BUS_XOR; }
 
-static uint8_t *bus_to_va(uint64_t bus)
-{
-    return (uint8_t *)(uintptr_t)(bus ^ NVME_SIM_BUS_XOR);
-}
+static uint8_t *bus_to_va(uint64_t bus) { return (uint8_t *)(uintptr_t)(bus ^ NVME_SIM_BUS_XOR); }
 
 void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
                      enum nvme_dma_dir dir, enum sim_region_kind kind)
@@ -85,8 +79,7 @@ size_t sim_region_live(const struct nvme_sim *sim)
     return n;
 }
 
-static bool region_holds(const struct sim_region *r, const uint8_t *p, size_t len,
-                         bool dev_write)
+static bool region_holds(const struct sim_region *r, const uint8_t *p, size_t len, bool dev_write)
 {
     if (dev_write ? r->dir == NVME_DMA_TO_DEVICE : r->dir == NVME_DMA_FROM_DEVICE)
         return false;
@@ -114,8 +107,7 @@ static uint64_t region_id(const struct nvme_sim *sim, uint64_t bus, size_t len, 
 static bool in_tomb(const struct nvme_sim *sim, const uint8_t *p)
 {
     for (size_t i = 0; i < sim->tomb_count; i++)
-        if (sim->tombs[i].len && p >= sim->tombs[i].va &&
-            p < sim->tombs[i].va + sim->tombs[i].len)
+        if (sim->tombs[i].len && p >= sim->tombs[i].va && p < sim->tombs[i].va + sim->tombs[i].len)
             return true;
     return false;
 }
@@ -164,13 +156,12 @@ static uint8_t *dma_check(struct nvme_sim *sim, uint64_t bus, size_t len, bool d
         }
         if (!c) {
             sim->st.dma_violations++;
-            sim_msg(sim,
-                    "DMA VIOLATION: device %s %zu bytes at bus 0x%llx (va %p) for %s: "
-                    "not %s memory of the OSAL",
-                    dev_write ? "write of" : "read of", len, (unsigned long long)bus,
-                    (void *)va, what,
-                    dev_write ? "allocated or FROM_DEVICE-mapped"
-                              : "allocated or TO_DEVICE-mapped");
+            sim_msg(
+                sim,
+                "DMA VIOLATION: device %s %zu bytes at bus 0x%llx (va %p) for %s: "
+                "not %s memory of the OSAL",
+                dev_write ? "write of" : "read of", len, (unsigned long long)bus, (void *)va, what,
+                dev_write ? "allocated or FROM_DEVICE-mapped" : "allocated or TO_DEVICE-mapped");
             return NULL;
         }
         if (c > left)
@@ -278,7 +269,7 @@ static uint16_t prp_walk(struct nvme_sim *sim, const struct nvme_sqe *sqe, size_
         /* Entries that fit from `list` to the end of its page. */
         size_t slots = (size_t)((ps - (list & (ps - 1))) / 8);
         size_t take = entries <= slots ? entries : slots - 1; /* last slot chains */
-        uint64_t page[512 * 16]; /* up to 64 KiB list pages */
+        uint64_t page[512 * 16];                              /* up to 64 KiB list pages */
         size_t want = entries <= slots ? take : slots;
         if (want > sizeof(page) / sizeof(page[0]))
             return SIM_DATA_XFER_ERROR;

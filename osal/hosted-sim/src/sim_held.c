@@ -35,8 +35,8 @@ void sim_hold(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe)
         sim->held_cap = ncap;
     }
     struct sim_held *h = &sim->held[sim->nheld++];
-    *h = (struct sim_held){.sqid = qid, .cqid = sim->sq[qid].cqid, .cid = sqe->cid,
-                           .opc = sqe->opc};
+    *h = (struct sim_held){
+        .sqid = qid, .cqid = sim->sq[qid].cqid, .cid = sqe->cid, .opc = sqe->opc};
     if (qid == 0 && sqe->opc == NVME_ADMIN_ABORT)
         sim->st.aborts++; /* received, never executed */
     sim_msg(sim, "fault: command opc 0x%02x cid %u on SQ %u hangs", sqe->opc, sqe->cid, qid);
@@ -126,9 +126,11 @@ void sim_held_sq_deleted(struct nvme_sim *sim, uint16_t sqid)
             i++;
             continue;
         }
-        struct nvme_cqe cqe = {.sqhd = (uint16_t)sim->sq[sqid].head, .sqid = sqid, .cid = h->cid,
-                               .status = (uint16_t)(NVME_SF(NVME_SCT_GENERIC,
-                                                            NVME_SC_ABORT_SQ_DELETION) << 1)};
+        struct nvme_cqe cqe = {
+            .sqhd = (uint16_t)sim->sq[sqid].head,
+            .sqid = sqid,
+            .cid = h->cid,
+            .status = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_SQ_DELETION) << 1)};
         uint16_t cqid = h->cqid;
         sim_xfer_free(&h->x);
         *h = sim->held[--sim->nheld];
@@ -166,7 +168,9 @@ static unsigned aborts_outstanding(const struct nvme_sim *sim)
 
 static void complete_aborted(struct nvme_sim *sim, uint16_t sqid, uint16_t cqid, uint16_t cid)
 {
-    struct nvme_cqe cqe = {.sqhd = (uint16_t)sim->sq[sqid].head, .sqid = sqid, .cid = cid,
+    struct nvme_cqe cqe = {.sqhd = (uint16_t)sim->sq[sqid].head,
+                           .sqid = sqid,
+                           .cid = cid,
                            .status = (uint16_t)(SF_ABORT_REQ << 1)};
     sim_post_cqe(sim, cqid, &cqe);
 }

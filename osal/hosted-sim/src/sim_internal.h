@@ -23,11 +23,11 @@ enum sim_region_kind { SIM_RG_ALLOC, SIM_RG_MAP, SIM_RG_FIRMWARE };
 
 struct sim_region {
     uint8_t *va;
-    size_t len;  /* bytes the device may touch */
+    size_t len;   /* bytes the device may touch */
     size_t asked; /* size the caller passed (dma_free / dma_unmap must match) */
     enum nvme_dma_dir dir;
     enum sim_region_kind kind;
-    uint64_t id;  /* unique per registration: a held command checks its regions by id */
+    uint64_t id; /* unique per registration: a held command checks its regions by id */
 };
 
 /* A released region (dma_free, dma_unmap), remembered so that a later
@@ -80,7 +80,7 @@ struct sim_sq {
     uint32_t size; /* entries */
     uint32_t head, tail;
     uint16_t cqid;
-    bool due_set;    /* deferred mode: work waits for due_us */
+    bool due_set; /* deferred mode: work waits for due_us */
     uint64_t due_us;
 };
 
@@ -113,7 +113,7 @@ struct sim_ns {
     uint64_t blocks;
     uint32_t lba_size;
     uint8_t lbads;
-    int fd;        /* image file, or -1 for sparse memory */
+    int fd; /* image file, or -1 for sparse memory */
     char *path;
     uint8_t ***l1; /* sparse memory: l1[i][j] = chunk, NULL = zeros */
     uint64_t l1_count;
@@ -121,16 +121,16 @@ struct sim_ns {
     uint8_t corrupt_lbads;
     uint8_t nlbaf, flbas_index; /* NVMe 2.0 formats, nlbaf 0: 1.4 behaviour */
     /* issue 9: formats, metadata, PI, zones */
-    uint64_t bytes;               /* capacity in bytes, kept by Format NVM */
+    uint64_t bytes; /* capacity in bytes, kept by Format NVM */
     struct {
         uint8_t lbads;
         uint16_t ms;
     } fmt[64];
-    unsigned nfmt, cur;           /* listed formats, the one in use */
+    unsigned nfmt, cur; /* listed formats, the one in use */
     uint16_t ms;
     bool extended, pi_first;
     uint8_t pi_type;
-    uint8_t *md;                  /* blocks * ms bytes of metadata, NULL when ms is 0 */
+    uint8_t *md; /* blocks * ms bytes of metadata, NULL when ms is 0 */
     bool zoned;
     uint64_t zone_size, nzones;
     uint32_t max_open, max_active;
@@ -157,10 +157,10 @@ struct nvme_sim {
     uint64_t asq, acq;
     uint32_t mps; /* memory page size in bytes, from CC.MPS at enable */
     bool gone, never_ready;
-    bool stuck;        /* CC.EN transitions ignored (nvme_sim_set_stuck) */
-    bool dma_stopped;  /* OSAL dma_stop: no DMA at all */
+    bool stuck;             /* CC.EN transitions ignored (nvme_sim_set_stuck) */
+    bool dma_stopped;       /* OSAL dma_stop: no DMA at all */
     bool dma_stop_disabled; /* a disable happened since dma_stop */
-    bool woken;        /* OSAL wake flag */
+    bool woken;             /* OSAL wake flag */
     /* Pending register transitions in simulated time */
     bool rdy_pending;
     bool rdy_target;
@@ -203,7 +203,7 @@ struct nvme_sim {
     uint32_t feat[256];
     /* issue 9: saved values (SV), data features, management state */
     uint32_t feat_saved[256];
-    uint32_t temp_thresh[64];     /* TMPSEL 3:0, THSEL bit 4 */
+    uint32_t temp_thresh[64]; /* TMPSEL 3:0, THSEL bit 4 */
     uint8_t apst[256], apst_saved[256];
     uint64_t ts_base_ms, ts_at_us; /* Timestamp feature: value set, when */
     bool ts_set;
@@ -259,7 +259,7 @@ struct nvme_sim {
     /* Statistics */
     struct nvme_sim_stats st;
     uint64_t reg_reads[SIM_REG_SLOTS], reg_writes[SIM_REG_SLOTS];
-    uint64_t *db_reads, *db_writes; /* per doorbell index (2*qid + cq) */
+    uint64_t *db_reads, *db_writes;     /* per doorbell index (2*qid + cq) */
     uint64_t units_read, units_written; /* 512-byte units moved by Read / Write */
     struct nvme_sim_smart smart;
 
@@ -304,10 +304,10 @@ bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_c
 /* sim_prp_copy returns this (not a status) when it recorded the transfer. */
 #define SIM_SF_HELD 0x7fffu
 void sim_hold(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe);
-void sim_held_step(struct nvme_sim *sim);          /* every simulator step */
-void sim_held_disable(struct nvme_sim *sim);       /* CC.EN 1->0 */
-void sim_held_drain(struct nvme_sim *sim);         /* CSTS.RDY 1->0: last transfer, drop */
-void sim_held_drop(struct nvme_sim *sim);          /* drop without DMA */
+void sim_held_step(struct nvme_sim *sim);    /* every simulator step */
+void sim_held_disable(struct nvme_sim *sim); /* CC.EN 1->0 */
+void sim_held_drain(struct nvme_sim *sim);   /* CSTS.RDY 1->0: last transfer, drop */
+void sim_held_drop(struct nvme_sim *sim);    /* drop without DMA */
 void sim_held_sq_deleted(struct nvme_sim *sim, uint16_t sqid); /* Delete I/O SQ */
 bool sim_pend_abort_take(struct nvme_sim *sim, uint16_t sqid, uint16_t cid);
 uint16_t sim_abort(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
@@ -393,7 +393,7 @@ uint16_t sim_prp_copy(struct nvme_sim *sim, const struct nvme_sqe *sqe, void *bu
 /* A dma_map piece the OSAL bounced: the device uses page+off instead of va. */
 struct sim_bounce {
     struct sim_bounce *next;
-    uint8_t *va;  /* caller's memory */
+    uint8_t *va; /* caller's memory */
     size_t len;
     enum nvme_dma_dir dir;
     uint8_t *page; /* bounce page; the device sees page + (va % page size) */

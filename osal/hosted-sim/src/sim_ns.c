@@ -82,8 +82,7 @@ static int open_image(struct nvme_sim *sim, struct sim_ns *ns, const struct nvme
             return -1;
         }
         if (ftruncate(fd, (off_t)want) < 0) {
-            sim_msg(sim, "namespace %u: cannot size %s: %s", nc->nsid, nc->image,
-                    strerror(errno));
+            sim_msg(sim, "namespace %u: cannot size %s: %s", nc->nsid, nc->image, strerror(errno));
             close(fd);
             return -1;
         }
@@ -114,8 +113,8 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
         return -1;
     }
     if (nc->nlbaf > 63 || nc->flbas_index > nc->nlbaf) {
-        sim_msg(sim, "namespace %u: LBA format %u of NLBAF %u invalid", nc->nsid,
-                nc->flbas_index, nc->nlbaf);
+        sim_msg(sim, "namespace %u: LBA format %u of NLBAF %u invalid", nc->nsid, nc->flbas_index,
+                nc->nlbaf);
         return -1;
     }
     if (!nc->blocks && !nc->image) {
@@ -126,8 +125,8 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
         sim_msg(sim, "namespace %u: PI type %u needs 8 metadata bytes", nc->nsid, nc->pi_type);
         return -1;
     }
-    if (nc->zoned && (!nc->zone_size || (nc->zone_size & (nc->zone_size - 1)) ||
-                      nc->zone_size > nc->blocks)) {
+    if (nc->zoned &&
+        (!nc->zone_size || (nc->zone_size & (nc->zone_size - 1)) || nc->zone_size > nc->blocks)) {
         sim_msg(sim, "namespace %u: zone size must be a power of two <= blocks", nc->nsid);
         return -1;
     }
@@ -235,7 +234,8 @@ static int mem_io(struct sim_ns *ns, uint64_t off, uint8_t *buf, uint64_t len, b
 static int file_io(struct sim_ns *ns, uint64_t off, uint8_t *buf, uint64_t len, bool write)
 {
     while (len) {
-        ssize_t r = write ? pwrite(ns->fd, buf, len, (off_t)off) : pread(ns->fd, buf, len, (off_t)off);
+        ssize_t r = write ? pwrite(ns->fd, buf, len, (off_t)off)
+                          : pread(ns->fd, buf, len, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -261,10 +261,7 @@ int sim_ns_io(struct sim_ns *ns, uint64_t lba, uint64_t count, void *buf, bool w
     return ns->fd >= 0 ? file_io(ns, off, buf, len, write) : mem_io(ns, off, buf, len, write);
 }
 
-int sim_ns_sync(struct sim_ns *ns)
-{
-    return ns->fd >= 0 ? fdatasync(ns->fd) : 0;
-}
+int sim_ns_sync(struct sim_ns *ns) { return ns->fd >= 0 ? fdatasync(ns->fd) : 0; }
 
 /* --- issue 9: formats, metadata, erase ------------------------------------- */
 

@@ -80,8 +80,8 @@ static uint16_t pi_check(struct nvme_sim *sim, const struct sim_ns *ns, uint8_t 
  * the host's blocks are lba_size + ms bytes (data then metadata), else
  * the metadata comes through MPTR, one contiguous buffer (§5.2.1.1). */
 static uint16_t md_from_host(struct nvme_sim *sim, const struct sim_ns *ns,
-                             const struct nvme_sqe *sqe, uint8_t *host, uint8_t *data,
-                             uint8_t *md, uint32_t nlb)
+                             const struct nvme_sqe *sqe, uint8_t *host, uint8_t *data, uint8_t *md,
+                             uint32_t nlb)
 {
     if (ns->extended) {
         size_t stride = ns->lba_size + ns->ms;
@@ -130,8 +130,8 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
     uint32_t cdw12 = sqe->cdw12;
-    if (!ns->pi_type && (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP |
-                                  NVME_RW_PRCHK_REF)))
+    if (!ns->pi_type &&
+        (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF)))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     bool md_xfer = moves_md(ns, cdw12);
     size_t dlen = (size_t)nlb * ns->lba_size;
@@ -358,19 +358,29 @@ uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t
     if (sqe->flags & 0xc3) /* fused operations and SGLs are not supported */
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     switch (sqe->opc) {
-    case NVME_CMD_READ: return read_write(sim, sqe, NVME_CMD_READ);
-    case NVME_CMD_WRITE: return read_write(sim, sqe, NVME_CMD_WRITE);
+    case NVME_CMD_READ:
+        return read_write(sim, sqe, NVME_CMD_READ);
+    case NVME_CMD_WRITE:
+        return read_write(sim, sqe, NVME_CMD_WRITE);
     case NVME_CMD_COMPARE:
         if (!(sim->cfg.oncs & NVME_ONCS_COMPARE))
             return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
         return read_write(sim, sqe, NVME_CMD_COMPARE);
-    case NVME_CMD_FLUSH: return flush(sim, sqe);
-    case NVME_CMD_WRITE_ZEROES: return write_zeroes(sim, sqe);
-    case NVME_CMD_VERIFY: return verify(sim, sqe);
-    case NVME_CMD_DSM: return dsm(sim, sqe);
-    case NVME_CMD_ZONE_APPEND: return sim_zns_append(sim, sqe, dw0);
-    case NVME_CMD_ZONE_MGMT_SEND: return sim_zns_send(sim, sqe);
-    case NVME_CMD_ZONE_MGMT_RECV: return sim_zns_recv(sim, sqe);
-    default: return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
+    case NVME_CMD_FLUSH:
+        return flush(sim, sqe);
+    case NVME_CMD_WRITE_ZEROES:
+        return write_zeroes(sim, sqe);
+    case NVME_CMD_VERIFY:
+        return verify(sim, sqe);
+    case NVME_CMD_DSM:
+        return dsm(sim, sqe);
+    case NVME_CMD_ZONE_APPEND:
+        return sim_zns_append(sim, sqe, dw0);
+    case NVME_CMD_ZONE_MGMT_SEND:
+        return sim_zns_send(sim, sqe);
+    case NVME_CMD_ZONE_MGMT_RECV:
+        return sim_zns_recv(sim, sqe);
+    default:
+        return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     }
 }

@@ -97,8 +97,9 @@ static void osal_dma_free(void *ctx, void *va, size_t size)
         return;
     pthread_mutex_lock(&sim->mtx);
     if (sim_region_del(sim, va, size, NVME_DMA_BIDIRECTIONAL, SIM_RG_ALLOC) < 0)
-        sim_host_error(sim, "dma_free(%p, %zu) of memory dma_alloc did not return (or another size)",
-                       va, size);
+        sim_host_error(sim,
+                       "dma_free(%p, %zu) of memory dma_alloc did not return (or another size)", va,
+                       size);
     else
         free(va);
     pthread_mutex_unlock(&sim->mtx);
@@ -134,8 +135,7 @@ static uint8_t *bounce_map(struct nvme_sim *sim, uint8_t *va, size_t len, enum n
         return NULL;
     }
     memset(page, 0x5a, ps);
-    *b = (struct sim_bounce){sim->bounces, va, len, dir, page,
-                             page + ((uintptr_t)va & (ps - 1u))};
+    *b = (struct sim_bounce){sim->bounces, va, len, dir, page, page + ((uintptr_t)va & (ps - 1u))};
     if (dir & NVME_DMA_TO_DEVICE)
         memcpy(b->dev, va, len);
     if (!sim_region_add(sim, b->dev, len, len, dir, SIM_RG_MAP)) {
@@ -161,8 +161,8 @@ static int osal_dma_map(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, 
     } else if (!fail_now(sim, NVME_SIM_FAIL_DMA_MAP)) {
         uintptr_t a = (uintptr_t)va, ps = sim->mps;
         if ((a & ~(ps - 1)) != ((a + len - 1) & ~(ps - 1)))
-            sim_host_error(sim, "dma_map(%p, %zu) crosses a %zu-byte memory page boundary", va,
-                           len, (size_t)ps);
+            sim_host_error(sim, "dma_map(%p, %zu) crosses a %zu-byte memory page boundary", va, len,
+                           (size_t)ps);
         if (needs_bounce(sim, va, len, dir)) {
             uint8_t *dev = bounce_map(sim, va, len, dir);
             if (dev) {
@@ -200,8 +200,8 @@ static void osal_dma_unmap(void *ctx, void *va, size_t len, enum nvme_dma_dir di
         if (sim->cfg.noncoherent && (dir & NVME_DMA_FROM_DEVICE) && !sim_in_alloc(sim, va, len))
             sim_cache_invalidate(sim, va, len, "dma_unmap");
         if (sim_region_del(sim, va, len, dir, SIM_RG_MAP) < 0)
-            sim_host_error(sim, "dma_unmap(%p, %zu, dir %d) of a buffer that is not mapped so",
-                           va, len, (int)dir);
+            sim_host_error(sim, "dma_unmap(%p, %zu, dir %d) of a buffer that is not mapped so", va,
+                           len, (int)dir);
     }
     pthread_mutex_unlock(&sim->mtx);
 }

@@ -23,7 +23,7 @@ bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_c
     struct nvme_cqe e = *cqe;
     e.status = (uint16_t)((e.status & ~1u) | (cq->phase ^ (bad_phase ? 1u : 0u)));
     if (!(sim->hbs[0] & 1u))
-        e.status &= (uint16_t)~(0x3u << 12); /* CRD: status field bits 12:11 */
+        e.status &= (uint16_t) ~(0x3u << 12); /* CRD: status field bits 12:11 */
     uint64_t bus = cq->bus + (uint64_t)cq->tail * sizeof(e);
     /* The phase tag lands last: DW0-DW2 first, then DW3. */
     uint64_t late = sim->st.dma_after_return;
@@ -100,8 +100,8 @@ static void hold_delayed(struct nvme_sim *sim, uint16_t cqid, const struct nvme_
         sim->delayed = n;
         sim->delayed_cap = ncap;
     }
-    sim->delayed[sim->ndelayed++] =
-        (struct sim_delayed){cqid, sim->now + us, *cqe, sqid, sqe->cid, sqe->opc};
+    sim->delayed[sim->ndelayed++] = (struct sim_delayed){cqid, sim->now + us, *cqe,
+                                                         sqid, sqe->cid,      sqe->opc};
 }
 
 /* Run every command between head and tail of SQ `qid`; stops when its CQ

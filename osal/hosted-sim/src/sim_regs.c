@@ -12,10 +12,7 @@
 /* CC fields the host may write (§3.1.5): EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES. */
 #define CC_WRITABLE 0x00fffff1u
 
-static uint32_t db_stride(const struct nvme_sim *sim)
-{
-    return 4u << sim->cfg.dstrd;
-}
+static uint32_t db_stride(const struct nvme_sim *sim) { return 4u << sim->cfg.dstrd; }
 
 /* Forget every queue and held command: a controller reset deletes the I/O
  * queues and aborts outstanding commands (§7.3.2). */
@@ -204,16 +201,16 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
     if (is_cq) {
         struct sim_cq *cq = &sim->cq[qid];
         if (!cq->live || val >= cq->size) {
-            sim_host_error(sim, "CQ %u head doorbell %u: invalid (queue %s, size %u)", qid,
-                           val, cq->live ? "live" : "absent", cq->size);
+            sim_host_error(sim, "CQ %u head doorbell %u: invalid (queue %s, size %u)", qid, val,
+                           cq->live ? "live" : "absent", cq->size);
             return;
         }
         /* The new head must stay within what the device posted. */
         uint32_t used = (cq->tail + cq->size - cq->head) % cq->size;
         uint32_t adv = (val + cq->size - cq->head) % cq->size;
         if (adv > used) {
-            sim_host_error(sim, "CQ %u head doorbell %u passes the tail %u (head was %u)", qid,
-                           val, cq->tail, cq->head);
+            sim_host_error(sim, "CQ %u head doorbell %u passes the tail %u (head was %u)", qid, val,
+                           cq->tail, cq->head);
             return;
         }
         cq->head = val;
@@ -223,8 +220,8 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
     } else {
         struct sim_sq *sq = &sim->sq[qid];
         if (!sq->live || val >= sq->size) {
-            sim_host_error(sim, "SQ %u tail doorbell %u: invalid (queue %s, size %u)", qid,
-                           val, sq->live ? "live" : "absent", sq->size);
+            sim_host_error(sim, "SQ %u tail doorbell %u: invalid (queue %s, size %u)", qid, val,
+                           sq->live ? "live" : "absent", sq->size);
             return;
         }
         sq->tail = val;
@@ -243,19 +240,31 @@ uint32_t sim_reg_value(struct nvme_sim *sim, uint32_t off)
     if (sim->gone)
         return 0xffffffffu;
     switch (off) {
-    case NVME_REG_CAP: return (uint32_t)sim->cap;
-    case NVME_REG_CAP + 4: return (uint32_t)(sim->cap >> 32);
-    case NVME_REG_VS: return sim->vs;
+    case NVME_REG_CAP:
+        return (uint32_t)sim->cap;
+    case NVME_REG_CAP + 4:
+        return (uint32_t)(sim->cap >> 32);
+    case NVME_REG_VS:
+        return sim->vs;
     case NVME_REG_INTMS:
-    case NVME_REG_INTMC: return sim->intms;
-    case NVME_REG_CC: return sim->cc;
-    case NVME_REG_CSTS: return sim->csts;
-    case NVME_REG_AQA: return sim->aqa;
-    case NVME_REG_ASQ: return (uint32_t)sim->asq;
-    case NVME_REG_ASQ + 4: return (uint32_t)(sim->asq >> 32);
-    case NVME_REG_ACQ: return (uint32_t)sim->acq;
-    case NVME_REG_ACQ + 4: return (uint32_t)(sim->acq >> 32);
-    default: return 0; /* NSSR, CMB, BP, PMR registers: not implemented, read 0 */
+    case NVME_REG_INTMC:
+        return sim->intms;
+    case NVME_REG_CC:
+        return sim->cc;
+    case NVME_REG_CSTS:
+        return sim->csts;
+    case NVME_REG_AQA:
+        return sim->aqa;
+    case NVME_REG_ASQ:
+        return (uint32_t)sim->asq;
+    case NVME_REG_ASQ + 4:
+        return (uint32_t)(sim->asq >> 32);
+    case NVME_REG_ACQ:
+        return (uint32_t)sim->acq;
+    case NVME_REG_ACQ + 4:
+        return (uint32_t)(sim->acq >> 32);
+    default:
+        return 0; /* NSSR, CMB, BP, PMR registers: not implemented, read 0 */
     }
 }
 
@@ -325,7 +334,8 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
     case NVME_REG_ASQ + 4:
     case NVME_REG_ACQ + 4: {
         if (enabled)
-            sim_host_error(sim, "%s written while CC.EN=1", off == NVME_REG_ASQ + 4 ? "ASQ" : "ACQ");
+            sim_host_error(sim, "%s written while CC.EN=1",
+                           off == NVME_REG_ASQ + 4 ? "ASQ" : "ACQ");
         uint64_t *r = off == NVME_REG_ASQ + 4 ? &sim->asq : &sim->acq;
         *r = (*r & 0xffffffffull) | ((uint64_t)val << 32);
         break;
@@ -359,8 +369,7 @@ void sim_start_state(struct nvme_sim *sim)
     if (!sim->fw_mem)
         return;
     memset(sim->fw_mem, 0, 2 * 4096);
-    sim_region_add(sim, sim->fw_mem, 2 * 4096, 2 * 4096, NVME_DMA_BIDIRECTIONAL,
-                   SIM_RG_FIRMWARE);
+    sim_region_add(sim, sim->fw_mem, 2 * 4096, 2 * 4096, NVME_DMA_BIDIRECTIONAL, SIM_RG_FIRMWARE);
     sim->aqa = (1u << NVME_AQA_ACQS_SHIFT) | 1u;
     sim->asq = sim_va_to_bus(sim->fw_mem);
     sim->acq = sim_va_to_bus((uint8_t *)sim->fw_mem + 4096);

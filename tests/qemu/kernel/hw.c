@@ -215,7 +215,7 @@ void idt_init(void)
         e->off_hi = (uint16_t)(h >> 16);
 #endif
     }
-    struct idt_ptr p = { sizeof(idt) - 1, (uintptr_t)idt };
+    struct idt_ptr p = {sizeof(idt) - 1, (uintptr_t)idt};
     __asm__ volatile("lidt %0" : : "m"(p));
 }
 
@@ -283,7 +283,8 @@ unsigned ioapic_pins(void) { return ((ioapic_read(1) >> 16) & 0xff) + 1; }
 
 void ioapic_route(unsigned pin, uint8_t vector, bool level, bool masked)
 {
-    uint32_t lo = vector | (level ? (1u << 15) : 0) | (masked ? (1u << 16) : 0); /* fixed, physical, active high */
+    uint32_t lo = vector | (level ? (1u << 15) : 0) |
+                  (masked ? (1u << 16) : 0);  /* fixed, physical, active high */
     ioapic_write(0x10 + 2 * pin, (1u << 16)); /* mask while changing */
     ioapic_write(0x11 + 2 * pin, lapic_id() << 24);
     ioapic_write(0x10 + 2 * pin, lo);

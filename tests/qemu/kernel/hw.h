@@ -21,9 +21,18 @@
 #if defined(__x86_64__) || defined(__i386__)
 #define HARNESS_X86 1
 /* --- port I/O ------------------------------------------------------------ */
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
 static inline uint8_t inb(uint16_t port)
 {
     uint8_t v;
@@ -107,8 +116,8 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool serial_getc(char *c);
 
 /* --- isa-debug-exit ------------------------------------------------------- */
-#define EXIT_PASS 0 /* QEMU exits with status 1 */
-#define EXIT_FAIL 1 /* status 3 */
+#define EXIT_PASS 0  /* QEMU exits with status 1 */
+#define EXIT_FAIL 1  /* status 3 */
 #define EXIT_CRASH 2 /* status 5: exception in the harness */
 __attribute__((noreturn)) void qemu_exit(uint8_t code);
 

@@ -75,10 +75,7 @@ int strncmp(const char *a, const char *b, size_t n)
 
 /* Numbers and formatting come from the core and nvmectl (nvme_fmt.h,
  * nvmectl.h): the harness keeps no copy of its own. */
-bool parse_u64(const char *s, uint64_t *out)
-{
-    return nvmectl_parse_u64(s, out);
-}
+bool parse_u64(const char *s, uint64_t *out) { return nvmectl_parse_u64(s, out); }
 
 int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 {

@@ -184,8 +184,8 @@ static int parse_option(const char *item, struct options *o)
         memcpy(o->reset_hook, v, strlen(v) + 1);
     } else {
         return kl && (KEY("irq") || KEY("ioq") || KEY("qdepth") || KEY("admq") || KEY("trace") ||
-                      KEY("timeout") || KEY("fini") || KEY("reset-hook") ||
-                      KEY("unplug-ones") || KEY("cpus"))
+                      KEY("timeout") || KEY("fini") || KEY("reset-hook") || KEY("unplug-ones") ||
+                      KEY("cpus"))
                    ? -1
                    : 0;
     }
@@ -337,8 +337,8 @@ static int host_hook(const char *name)
 
 /* --- events ------------------------------------------------------------------ */
 #define EV_MAX 8
-static const char *const ev_names[EV_MAX] = { "?", "gone", "reset", "dead", "ns-changed",
-                                               "smart", "error", "notice" };
+static const char *const ev_names[EV_MAX] = {"?",          "gone",  "reset", "dead",
+                                             "ns-changed", "smart", "error", "notice"};
 static volatile uint32_t ev_count[EV_MAX];
 static uint32_t ev_seen[EV_MAX];
 static struct options *g_opt;
@@ -448,8 +448,8 @@ static int cmd_ns_attach(struct nvme_ctrl *ctrl, char *args, bool attach)
     sqe.cdw10 = attach ? 0 : 1; /* SEL: 0 attach, 1 detach */
     uint32_t dw0 = 0;
     rc = nvme_admin_passthru(ctrl, &sqe, admin_buf, sizeof(admin_buf), NVME_DMA_TO_DEVICE, &dw0);
-    kprintf("ns-%s: nsid %u controller %u: %d (%s)\n", attach ? "attach" : "detach",
-            (unsigned)nsid, cntlid, rc, nvme_strerror(rc));
+    kprintf("ns-%s: nsid %u controller %u: %d (%s)\n", attach ? "attach" : "detach", (unsigned)nsid,
+            cntlid, rc, nvme_strerror(rc));
     return rc;
 }
 
@@ -516,15 +516,16 @@ static int cmd_pat(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *ar
                 uint32_t want = pat_word((uint32_t)key, lba + b, j);
                 uint32_t got = w[(size_t)b * (ns->lba_size / 4) + j];
                 if (got != want) {
-                    kprintf("rpat: MISMATCH nsid %u LBA %llu word %u: read 0x%08x, pattern 0x%08x\n",
-                            (unsigned)nsid, (unsigned long long)(lba + b), j, got, want);
+                    kprintf(
+                        "rpat: MISMATCH nsid %u LBA %llu word %u: read 0x%08x, pattern 0x%08x\n",
+                        (unsigned)nsid, (unsigned long long)(lba + b), j, got, want);
                     return NVME_ERR_PROTO;
                 }
             }
     }
-    kprintf("%s ok: nsid %u, %llu block(s) at LBA %llu, key %llu, %llu ms\n", write ? "wpat" : "rpat",
-            (unsigned)nsid, (unsigned long long)count, (unsigned long long)lba,
-            (unsigned long long)key, (unsigned long long)ms);
+    kprintf("%s ok: nsid %u, %llu block(s) at LBA %llu, key %llu, %llu ms\n",
+            write ? "wpat" : "rpat", (unsigned)nsid, (unsigned long long)count,
+            (unsigned long long)lba, (unsigned long long)key, (unsigned long long)ms);
     return 0;
 }
 
@@ -536,7 +537,7 @@ static bool find_port(const struct harness_dev *d, struct pci_addr *port, uint8_
     for (unsigned bus = 0; bus < 256; bus++)
         for (unsigned dev = 0; dev < 32; dev++)
             for (unsigned fn = 0; fn < 8; fn++) {
-                struct pci_addr a = { (uint8_t)bus, (uint8_t)dev, (uint8_t)fn };
+                struct pci_addr a = {(uint8_t)bus, (uint8_t)dev, (uint8_t)fn};
                 if (pci_read16(a, 0x00) == 0xffff) {
                     if (fn == 0)
                         break;
@@ -562,10 +563,7 @@ static uint32_t (*real_mmio_read32)(void *ctx, uint32_t off);
 static uint64_t (*real_mmio_read64)(void *ctx, uint32_t off);
 static volatile bool removal_ones;
 
-static bool removed(void)
-{
-    return removal_ones && pci_read16(g_dev.pci, 0x00) == 0xffff;
-}
+static bool removed(void) { return removal_ones && pci_read16(g_dev.pci, 0x00) == 0xffff; }
 static uint32_t ones_mmio_read32(void *ctx, uint32_t off)
 {
     uint32_t v = real_mmio_read32(ctx, off);
@@ -673,7 +671,7 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
     uint64_t t0 = clock_now_us(), off_at = 0, hard_deadline = t0 + 30000000ull;
     int rc = 0;
     for (;;) {
-                lio_collect(&t, clock_now_us());
+        lio_collect(&t, clock_now_us());
         /* submit */
         for (unsigned i = 0; i < LIO_SLOTS && !t.stop; i++) {
             struct lio_slot *s = &lio[i];
@@ -713,8 +711,8 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
                     "writes in flight (core: %u outstanding); slot control 0x%04x -> 0x%04x, "
                     "status now 0x%04x\n",
                     (unsigned long long)((off_at - t0) / 1000), busy,
-                    nvme_qpair_outstanding(ctrl, 1), ctl,
-                    pci_read16(port, sltctl), pci_read16(port, sltsta));
+                    nvme_qpair_outstanding(ctrl, 1), ctl, pci_read16(port, sltctl),
+                    pci_read16(port, sltsta));
         }
         /* reap (and let the core look at CSTS and deadlines) */
         int pr = nvme_qpair_poll(ctrl, 1, 0);
@@ -729,8 +727,8 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
             unsigned busy = 0;
             for (unsigned i = 0; i < LIO_SLOTS; i++)
                 busy += lio[i].busy && !lio[i].done;
-            kprintf("loop-io: %lu writes done, %u in flight: asking the host for '%s'\n", t.ok, busy,
-                    hook);
+            kprintf("loop-io: %lu writes done, %u in flight: asking the host for '%s'\n", t.ok,
+                    busy, hook);
             if (host_hook(hook) != 0) {
                 rc = NVME_ERR_STATE;
                 t.stop = true;
@@ -768,10 +766,11 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
         kprintf("loop-io: I/O ended without NVME_ERR_GONE\n");
         return NVME_ERR_STATE;
     }
-    kprintf("loop-io: NVME_ERR_GONE %llu ms after the power-off, all commands back %llu ms after it "
-            "(bound %llu ms)\n",
-            (unsigned long long)((t.gone_at - off_at) / 1000),
-            (unsigned long long)((end - off_at) / 1000), (unsigned long long)bound_ms);
+    kprintf(
+        "loop-io: NVME_ERR_GONE %llu ms after the power-off, all commands back %llu ms after it "
+        "(bound %llu ms)\n",
+        (unsigned long long)((t.gone_at - off_at) / 1000),
+        (unsigned long long)((end - off_at) / 1000), (unsigned long long)bound_ms);
     if (t.other) {
         kprintf("loop-io: %lu command(s) failed otherwise, first with %d (%s)\n", t.other,
                 t.first_other, nvme_strerror(t.first_other));
@@ -794,10 +793,17 @@ static const struct {
     const char *name;
     int err;
 } err_names[] = {
-    { "gone", NVME_ERR_GONE },   { "timeout", NVME_ERR_TIMEOUT }, { "aborted", NVME_ERR_ABORTED },
-    { "noent", NVME_ERR_NOENT }, { "range", NVME_ERR_RANGE },     { "fatal", NVME_ERR_FATAL },
-    { "state", NVME_ERR_STATE }, { "busy", NVME_ERR_BUSY },       { "inval", NVME_ERR_INVAL },
-    { "rdonly", NVME_ERR_RDONLY }, { "unsupported", NVME_ERR_UNSUPPORTED },
+    {"gone", NVME_ERR_GONE},
+    {"timeout", NVME_ERR_TIMEOUT},
+    {"aborted", NVME_ERR_ABORTED},
+    {"noent", NVME_ERR_NOENT},
+    {"range", NVME_ERR_RANGE},
+    {"fatal", NVME_ERR_FATAL},
+    {"state", NVME_ERR_STATE},
+    {"busy", NVME_ERR_BUSY},
+    {"inval", NVME_ERR_INVAL},
+    {"rdonly", NVME_ERR_RDONLY},
+    {"unsupported", NVME_ERR_UNSUPPORTED},
 };
 
 static bool err_matches(const char *alt, size_t len, int rc)
@@ -1002,7 +1008,7 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     static char *items[128];
     memcpy(line, args, strlen(args) + 1);
     unsigned nitems = split_items(line, items, 128);
-    struct options opt = { .irq = IRQ_MODE_MSIX, .fini = true, .unplug_ones = true };
+    struct options opt = {.irq = IRQ_MODE_MSIX, .fini = true, .unplug_ones = true};
     char *cmds[128];
     unsigned ncmds = 0;
     for (unsigned i = 0; i < nitems; i++) {
@@ -1014,7 +1020,8 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
             cmds[ncmds++] = items[i];
         }
     }
-    kprintf("harness: irq=%s, %u command%s\n", irq_mode_name(opt.irq), ncmds, ncmds == 1 ? "" : "s");
+    kprintf("harness: irq=%s, %u command%s\n", irq_mode_name(opt.irq), ncmds,
+            ncmds == 1 ? "" : "s");
 
     struct harness_dev *d = &g_dev;
     d->mode = opt.irq;

@@ -195,7 +195,10 @@ struct hlock {
     int depth;
 };
 static void *osal_lock_create(void *ctx) { return harness_mem_alloc(sizeof(struct hlock)); }
-static void osal_lock_destroy(void *ctx, void *lock) { harness_mem_free(lock, sizeof(struct hlock)); }
+static void osal_lock_destroy(void *ctx, void *lock)
+{
+    harness_mem_free(lock, sizeof(struct hlock));
+}
 static void osal_lock(void *ctx, void *lock)
 {
     struct hlock *l = lock;

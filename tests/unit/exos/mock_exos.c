@@ -126,10 +126,7 @@ void DMABufferRelease(LPDMA_BUFFER Buffer)
 }
 
 /* Interrupts */
-U8 DeviceInterruptGetSlotCount(void)
-{
-    return 32;
-}
+U8 DeviceInterruptGetSlotCount(void) { return 32; }
 BOOL DeviceInterruptRegister(const DEVICE_INTERRUPT_REGISTRATION *Registration, U8 *AssignedSlot)
 {
     assert_non_null(Registration);
@@ -147,15 +144,10 @@ BOOL DeviceInterruptUnregister(U8 Slot)
     mock_exos.unregistered++;
     return TRUE;
 }
-U8 GetLocalAPICId(void)
-{
-    return mock_exos.apic_id;
-}
-BOOL DeferredWorkIsPollingMode(void)
-{
-    return mock_exos.polling_mode;
-}
-U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOID Context, LPCSTR Name)
+U8 GetLocalAPICId(void) { return mock_exos.apic_id; }
+BOOL DeferredWorkIsPollingMode(void) { return mock_exos.polling_mode; }
+U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOID Context,
+                                 LPCSTR Name)
 {
     (void)Name;
     mock_exos.deferred_poll = PollCallback;
@@ -164,32 +156,14 @@ U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOI
 }
 
 /* Flags */
-void ExosTestSaveFlags(UINT *Flags)
-{
-    *Flags = mock_exos.eflags;
-}
-void ExosTestRestoreFlags(UINT *Flags)
-{
-    mock_exos.eflags = *Flags;
-}
-void ExosTestDisableInterrupts(void)
-{
-    mock_exos.eflags &= ~(UINT)0x200;
-}
+void ExosTestSaveFlags(UINT *Flags) { *Flags = mock_exos.eflags; }
+void ExosTestRestoreFlags(UINT *Flags) { mock_exos.eflags = *Flags; }
+void ExosTestDisableInterrupts(void) { mock_exos.eflags &= ~(UINT)0x200; }
 
 /* Time */
-UINT GetSystemTime(void)
-{
-    return mock_exos.sys_ms;
-}
-void BusyWaitMilliseconds(UINT Milliseconds)
-{
-    mock_exos.busy_ms += Milliseconds;
-}
-UINT BusyWaitGetLoopsPerMillisecond(void)
-{
-    return 10;
-}
+UINT GetSystemTime(void) { return mock_exos.sys_ms; }
+void BusyWaitMilliseconds(UINT Milliseconds) { mock_exos.busy_ms += Milliseconds; }
+UINT BusyWaitGetLoopsPerMillisecond(void) { return 10; }
 
 /* Mutex */
 void InitMutex(LPMUTEX Mutex)
@@ -230,18 +204,12 @@ void ConsolePrint(LPCSTR Format, ...)
 }
 
 /* Strings */
-void MemorySet(LPVOID Destination, UINT What, UINT Size)
-{
-    memset(Destination, (int)What, Size);
-}
+void MemorySet(LPVOID Destination, UINT What, UINT Size) { memset(Destination, (int)What, Size); }
 void MemoryCopy(LPVOID Destination, LPCVOID Source, UINT Size)
 {
     memmove(Destination, Source, Size);
 }
-void StringCopy(LPSTR Dst, LPCSTR Src)
-{
-    strcpy((char *)Dst, (const char *)Src);
-}
+void StringCopy(LPSTR Dst, LPCSTR Src) { strcpy((char *)Dst, (const char *)Src); }
 
 /* Kernel objects, disks */
 LPVOID CreateKernelObject(UINT Size, U32 ObjectTypeID)
@@ -261,10 +229,7 @@ void ReleaseKernelObject(LPVOID Object)
     free(Object);
 }
 static LIST disk_list;
-LPLIST GetDiskList(void)
-{
-    return &disk_list;
-}
+LPLIST GetDiskList(void) { return &disk_list; }
 U32 ListAddItem(LPLIST List, LPVOID Item)
 {
     (void)List;
@@ -273,10 +238,7 @@ U32 ListAddItem(LPLIST List, LPVOID Item)
     mock_exos.disks[mock_exos.disk_count++] = Item;
     return 1;
 }
-BOOL FileSystemReady(void)
-{
-    return mock_exos.fs_ready;
-}
+BOOL FileSystemReady(void) { return mock_exos.fs_ready; }
 BOOL MountDiskPartitions(LPSTORAGE_UNIT Disk, LPBOOT_PARTITION Partition, U32 Index)
 {
     (void)Disk, (void)Partition, (void)Index;

@@ -27,7 +27,7 @@
 struct mock_exos {
     /* PCI config space of the one device under test */
     uint8_t cfg[256];
-    uint8_t msix_cap;       /* what PCI_FindCapability(MSIX) returns */
+    uint8_t msix_cap; /* what PCI_FindCapability(MSIX) returns */
     /* interrupts */
     DEVICE_INTERRUPT_REGISTRATION reg[MOCK_MAX_REG];
     unsigned reg_count;
@@ -37,7 +37,7 @@ struct mock_exos {
     DEFERRED_WORK_POLL_CALLBACK deferred_poll; /* DeferredWorkRegisterPollOnly */
     LPVOID deferred_ctx;
     /* flags (SaveFlags & co) */
-    UINT eflags;            /* 0x200: interrupts enabled */
+    UINT eflags; /* 0x200: interrupts enabled */
     /* time */
     UINT sys_ms;
     uint64_t busy_ms;

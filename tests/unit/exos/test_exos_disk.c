@@ -624,9 +624,12 @@ static void test_bad_requests_never_reach_core(void **state)
     DRIVER other;
     STORAGE_UNIT foreign;
     (void)state;
-    assert_int_equal(disk_io(DF_DISK_READ, 0, 0, user, 512), DF_RETURN_BAD_PARAMETER);    /* 0 blocks */
-    assert_int_equal(disk_io(DF_DISK_READ, 0, 2, user, 1000), DF_RETURN_BAD_PARAMETER);  /* buffer short */
-    assert_int_equal(disk_io(DF_DISK_READ, 999, 2, user, 1024), DF_RETURN_BAD_PARAMETER); /* past end */
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 0, user, 512),
+                     DF_RETURN_BAD_PARAMETER); /* 0 blocks */
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 2, user, 1000),
+                     DF_RETURN_BAD_PARAMETER); /* buffer short */
+    assert_int_equal(disk_io(DF_DISK_READ, 999, 2, user, 1024),
+                     DF_RETURN_BAD_PARAMETER); /* past end */
     assert_int_equal(disk_io(DF_DISK_READ, 1000, 1, user, 512), DF_RETURN_BAD_PARAMETER);
     assert_int_equal(disk_io(DF_DISK_READ, 0, 1, NULL, 512), DF_RETURN_BAD_PARAMETER);
     assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, 0), DF_RETURN_BAD_PARAMETER);
@@ -664,9 +667,12 @@ static void test_error_mapping(void **state)
     assert_int_equal(nvme_exos_df_result(NVME_ERR_ABORTED), DF_RETURN_INPUT_OUTPUT);
     assert_int_equal(nvme_exos_df_result(NVME_ERR_STATE), DF_RETURN_INPUT_OUTPUT);
     /* device statuses */
-    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x80)), DF_RETURN_BAD_PARAMETER); /* LBA range */
-    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x0b)), DF_RETURN_BAD_PARAMETER); /* invalid NS */
-    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x20)), DF_RETURN_NO_PERMISSION); /* write protected */
+    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x80)),
+                     DF_RETURN_BAD_PARAMETER); /* LBA range */
+    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x0b)),
+                     DF_RETURN_BAD_PARAMETER); /* invalid NS */
+    assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x20)),
+                     DF_RETURN_NO_PERMISSION); /* write protected */
     assert_int_equal(nvme_exos_df_result(NVME_SF(1, 0x82)), DF_RETURN_NO_PERMISSION); /* RO range */
     assert_int_equal(nvme_exos_df_result(NVME_SF(2, 0x81)), DF_RETURN_INPUT_OUTPUT);  /* media */
     assert_int_equal(nvme_exos_df_result(NVME_SF(0, 0x06)), DF_RETURN_INPUT_OUTPUT);  /* internal */

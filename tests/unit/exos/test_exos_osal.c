@@ -283,7 +283,7 @@ static void test_irq_programs_msix_table(void **state)
         assert_int_equal(table(i, 0), 0xFEE00000u | (2u << 12));
         assert_int_equal(table(i, 4), 0);
         assert_int_equal(table(i, 8), 48 + 5 + i); /* vector of the slot */
-        assert_int_equal(table(i, 12), 0);        /* unmasked */
+        assert_int_equal(table(i, 12), 0);         /* unmasked */
         assert_int_equal(mock_exos.reg[i].LegacyIRQ, 0xFF);
         assert_ptr_equal(mock_exos.reg[i].Device, &pcidev);
         assert_non_null(mock_exos.reg[i].PollCallback);

@@ -15,22 +15,17 @@
 static NVME_CORE_DEVICE devs[2];
 static unsigned ndevs;
 
-LPNVME_CORE_DEVICE nvme_exos_controller(unsigned idx)
-{
-    return idx < ndevs ? &devs[idx] : NULL;
-}
+LPNVME_CORE_DEVICE nvme_exos_controller(unsigned idx) { return idx < ndevs ? &devs[idx] : NULL; }
 
-unsigned nvme_exos_controller_count(void)
-{
-    return ndevs;
-}
+unsigned nvme_exos_controller_count(void) { return ndevs; }
 
 int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line)
 {
     check_expected(ctrl);
     check_expected(line);
     check_expected(io->dev_name);
-    assert_ptr_equal(io->buf, devs[0].Blk.bounce == io->buf ? devs[0].Blk.bounce : devs[1].Blk.bounce);
+    assert_ptr_equal(io->buf,
+                     devs[0].Blk.bounce == io->buf ? devs[0].Blk.bounce : devs[1].Blk.bounce);
     assert_true(io->buf_len >= 4096);
     assert_int_equal((uintptr_t)io->buf & 3, 0);
     io->print(io->arg, "NSID 1: 262144 blocks of 512 bytes\n100%\n");
