@@ -28,9 +28,9 @@ static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, stru
 
 /* Every check a read or write needs, once per call (the pieces of a
  * blocking transfer are not checked again). */
-static inline int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid,
-                                uint64_t lba, uint32_t count, const void *buf, bool write,
-                                const struct nvme_ns_info **out)
+static inline __attribute__((always_inline)) int
+nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint64_t lba,
+              uint32_t count, const void *buf, bool write, const struct nvme_ns_info **out)
 {
     if (buf == NULL || count == 0)
         return NVME_ERR_INVAL;

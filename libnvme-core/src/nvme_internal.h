@@ -368,8 +368,6 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result);
 enum nvme_reclaim { NVME_RECLAIM_REPLAY, NVME_RECLAIM_KEEP_REPLAY, NVME_RECLAIM_ALL };
 void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mode);
 struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid);
-/* The I/O queue of `qid` (NVME_QID_CPU: the calling CPU's), or NULL. */
-struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid);
 
 /* Waiting for a set of callbacks (io.c, admin.c, recovery.c). */
 struct nvme_waiter {
@@ -529,6 +527,18 @@ static inline uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t m
 {
     uint32_t tick_ms = ctrl->tick_us / 1000u;
     return (ms + tick_ms - 1u) / tick_ms + 1u;
+}
+
+/* The I/O queue of `qid` (NVME_QID_CPU: the calling CPU's, as
+ * nvme_ctrl_cpu_qid() says), or NULL.  Inline: it is on every I/O. */
+static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid)
+{
+    uint16_t n = ctrl->info.io_queues;
+    if (qid == NVME_QID_CPU) {
+        unsigned cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
+        qid = n != 0 ? (uint16_t)(1u + cpu % n) : 0u;
+    }
+    return qid != 0 && qid <= n ? &ctrl->ioq[qid - 1u] : NULL;
 }
 
 static inline void nvme_lock(struct nvme_qpair *qp)

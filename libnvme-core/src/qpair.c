@@ -503,15 +503,6 @@ uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
     return (uint16_t)(1u + cpu % ctrl->info.io_queues);
 }
 
-struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid)
-{
-    if (qid == NVME_QID_CPU) {
-        unsigned cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
-        qid = nvme_ctrl_cpu_qid(ctrl, cpu);
-    }
-    return qid != 0 ? nvme_ctrl_qpair(ctrl, qid) : NULL;
-}
-
 unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid)
 {
     if (ctrl == NULL)
