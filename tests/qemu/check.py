@@ -28,6 +28,7 @@ Cases (see CASES below):
                                 pass: QEMU must fail to start)
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -794,6 +795,55 @@ def case_nvmectl_parity(w):
     return c
 
 
+def case_formats(w):
+    """Every namespace format QEMU 7.2 offers, on one controller: a metadata
+    format (ms=8) that plain I/O refuses by name, a PI format (ms=8, pi=1)
+    that plain I/O uses through PRACT, 1 MiB logical blocks (mdts=9: 2 MiB
+    per command), and a zoned namespace (CC.CSS=110b): zone report, append,
+    a write off the write pointer refused as Zone Invalid Write, writes at
+    the write pointer; data read back in the guest and in the host images."""
+    m, p, l, z = (os.path.join(w.dir, n) for n in ("m.img", "p.img", "l.img", "z.img"))
+    for path, size in ((m, 16 * MiB), (p, 16 * MiB), (l, 64 * MiB), (z, 64 * MiB)):
+        make_image(path, size)
+    cmds = ["list", "id-ns -n 1 -o json", "!write -n 1 -s 0 -c 1 -p 0x33",
+            "wpat 2 0 16 21", "rpat 2 0 16 21", "wpat 3 1 2 22", "rpat 3 1 2 22",
+            "report-zones -n 4 -o json", "wpat 4 0 16 23", "rpat 4 0 16 23",
+            "zone-append -n 4 -s 8192 -c 8 -p 0x11", "!write -n 4 -s 100 -c 1 -p 1", "regs"]
+    c = w.boot(["path=%s,nsid=1,ms=8" % m, "path=%s,nsid=2,ms=8,pi=1" % p,
+                "path=%s,nsid=3,lbs=1048576" % l, "path=%s,nsid=4,zoned=true,zoned.zone_size=4M" % z],
+               cmds, ctrl="mdts=9", core_quiet=False)
+    try:
+        idns = json.loads(c.section("id-ns -n 1 -o json"))
+        fmt = idns.get("flbas", -1) & 0xf
+        c.ok(idns["lbafs"][fmt]["ms"] == 8, "id-ns -o json: the format in use has 8 metadata bytes")
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        c.ok(False, "id-ns -o json parses with flbas and lbafs (%s)" % e)
+    c.has(r"^harness: 'write -n 1 -s 0 -c 1 -p 0x33' failed as expected: -11 \(unsupported\)",
+          "metadata format (ms=8): plain write refused as unsupported")
+    c.has(r"nvme0n1: format 1 has 8 metadata bytes per block: use nvme_read_ext",
+          "the core says why and what to use")
+    for ns, what in ((2, "PI format (PRACT)"), (3, "1 MiB logical blocks"), (4, "zoned, at the write pointer")):
+        c.ok("rpat ok" in c.section("rpat %d " % ns + {2: "0 16 21", 3: "1 2 22", 4: "0 16 23"}[ns]),
+             "%s: written and read back" % what)
+    try:
+        zr = json.loads(c.section("report-zones -n 4 -o json"))
+        c.ok(zr["nr_zones"] >= 16 and zr["zone_list"][0]["state"] == "EMPTY",
+             "report-zones -o json: 16 zones of 4 MiB, empty")
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        c.ok(False, "report-zones -o json parses (%s)" % e)
+    c.has(r"^nvme0n4: zone-append: success, 8 block\(s\) written at LBA 0x2000",
+          "zone append lands at the zone's write pointer")
+    c.has(r"^harness: 'write -n 4 -s 100 -c 1 -p 1' failed as expected: \d+ \(Zone Invalid Write\)",
+          "a write off the write pointer: Zone Invalid Write, named")
+    mcc = re.search(r"^harness: registers: .*CC=0x([0-9a-f]+)", c.section("regs"), re.M)
+    c.ok(mcc is not None and (int(mcc.group(1), 16) >> 4) & 7 == 6,
+         "CC.CSS = 110b: all I/O command sets (CC=0x%s)" % (mcc.group(1) if mcc else "?"))
+    pat_check_image(c, p, 21, 0, 16, 512, "PI namespace")
+    pat_check_image(c, l, 22, 1, 2, 1048576, "1 MiB-block namespace")
+    pat_check_image(c, z, 23, 0, 16, 512, "zoned namespace")
+    return c
+
+
 CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
          "irq": case_irq, "basic-smp2": case_basic_smp2,
          "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
@@ -802,7 +852,7 @@ CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case
          "smp": case_smp,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
          "runner-no-kernel": case_runner_no_kernel, "runner-dry-run": case_runner_dry_run,
-         "nvmectl-parity": case_nvmectl_parity}
+         "nvmectl-parity": case_nvmectl_parity, "formats": case_formats}
 
 
 class Work:
