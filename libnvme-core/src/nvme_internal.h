@@ -536,7 +536,7 @@ static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint1
     uint16_t n = ctrl->info.io_queues;
     if (qid == NVME_QID_CPU) {
         unsigned cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
-        qid = n != 0 ? (uint16_t)(1u + cpu % n) : 0u;
+        qid = (uint16_t)(n != 0 ? 1u + cpu % n : 0u);
     }
     return qid != 0 && qid <= n ? &ctrl->ioq[qid - 1u] : NULL;
 }
