@@ -117,3 +117,52 @@ void fx_pattern(void *buf, size_t len, uint32_t seed)
         b[i] = (uint8_t)(x >> 16);
     }
 }
+
+uint8_t *fx_xalloc(size_t len)
+{
+    uint8_t *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);
+    assert_non_null(p);
+    memset(p, 0, len);
+    return p;
+}
+
+void fx_start_captured(struct fx *f)
+{
+    f->sim = nvme_sim_create(&f->cfg);
+    assert_non_null(f->sim);
+    nvme_sim_log_capture(f->sim, true);
+    nvme_sim_osal(f->sim, &f->osal);
+    int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
+    if (rc != 0)
+        fail_msg("nvme_ctrl_init: %d (%s)\n%s", rc, nvme_strerror(rc), nvme_sim_log_text(f->sim));
+    nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
+}
+
+void fx_inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode, uint32_t value,
+               unsigned count)
+{
+    struct nvme_sim_fault flt = {kind, qid, opcode, NVME_SIM_ANY, value, 0, count};
+    assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
+}
+
+bool fx_log_has(struct fx *f, const char *s)
+{
+    return strstr(nvme_sim_log_text(f->sim), s) != NULL;
+}
+
+void fx_rec_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)dw0;
+    struct fx_rec *r = arg;
+    r->calls++;
+    r->result = result;
+}
+
+void fx_poll_until(struct fx *f, uint16_t qid, const struct fx_rec *r, uint64_t max_us)
+{
+    uint64_t t0 = nvme_sim_now(f->sim);
+    while (r->calls == 0 && nvme_sim_now(f->sim) - t0 < max_us) {
+        (void)nvme_qpair_poll(f->ctrl, qid, 0);
+        nvme_sim_advance(f->sim, 1000);
+    }
+}

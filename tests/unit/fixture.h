@@ -9,6 +9,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -52,5 +53,25 @@ int fx_nvmectl(struct fx *f, struct fx_out *o, const char *line);
 
 /* Fills buf with bytes that depend on seed and position. */
 void fx_pattern(void *buf, size_t len, uint32_t seed);
+
+/* Helpers of the fault and lifecycle tests. */
+/* Page-aligned, zeroed memory of len bytes (free()). */
+uint8_t *fx_xalloc(size_t len);
+/* Like fx_start, with the simulator's and the core's log captured from
+ * the first command on (fx_log_has). */
+void fx_start_captured(struct fx *f);
+/* Arms one simulator fault on every matching command. */
+void fx_inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode, uint32_t value,
+               unsigned count);
+bool fx_log_has(struct fx *f, const char *s);
+/* A completion callback that counts its calls and keeps the result. */
+struct fx_rec {
+    int calls;
+    int result;
+};
+void fx_rec_cb(void *arg, int result, uint32_t dw0);
+/* Polls queue qid every simulated millisecond until r was called or
+ * max_us simulated microseconds passed. */
+void fx_poll_until(struct fx *f, uint16_t qid, const struct fx_rec *r, uint64_t max_us);
 
 #endif

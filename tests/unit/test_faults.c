@@ -17,19 +17,6 @@
 
 #define MS 1000ull
 
-struct rec {
-    int calls;
-    int result;
-};
-
-static void rec_cb(void *arg, int result, uint32_t dw0)
-{
-    (void)dw0;
-    struct rec *r = arg;
-    r->calls++;
-    r->result = result;
-}
-
 static double wall_s(void)
 {
     struct timespec ts;
@@ -37,30 +24,9 @@ static double wall_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint8_t *xalloc(size_t len)
-{
-    uint8_t *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);
-    assert_non_null(p);
-    memset(p, 0, len);
-    return p;
-}
-
-/* Starts with the log captured from the first command on. */
-static void start_captured(struct fx *f)
-{
-    f->sim = nvme_sim_create(&f->cfg);
-    assert_non_null(f->sim);
-    nvme_sim_log_capture(f->sim, true);
-    nvme_sim_osal(f->sim, &f->osal);
-    int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
-    if (rc != 0)
-        fail_msg("nvme_ctrl_init: %d (%s)\n%s", rc, nvme_strerror(rc), nvme_sim_log_text(f->sim));
-    nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
-}
-
 static void seed_media(struct fx *f, uint32_t nsid, uint64_t lba, uint32_t count, uint32_t seed)
 {
-    uint8_t *b = xalloc((size_t)count * 512);
+    uint8_t *b = fx_xalloc((size_t)count * 512);
     fx_pattern(b, (size_t)count * 512, seed);
     assert_int_equal(nvme_sim_ns_write(f->sim, nsid, lba, count, b), 0);
     free(b);
@@ -71,7 +37,7 @@ static void assert_reads_pattern(struct fx *f, uint32_t nsid, uint64_t lba, uint
                                  uint32_t seed)
 {
     size_t len = (size_t)count * 512;
-    uint8_t *got = xalloc(len), *want = xalloc(len);
+    uint8_t *got = fx_xalloc(len), *want = fx_xalloc(len);
     fx_pattern(want, len, seed);
     assert_int_equal(nvme_read(f->ctrl, nsid, lba, count, got), 0);
     assert_memory_equal(got, want, len);
@@ -83,7 +49,7 @@ static void assert_reads_pattern(struct fx *f, uint32_t nsid, uint64_t lba, uint
 static void assert_pattern(const uint8_t *buf, size_t len, uint64_t lba, uint32_t seed)
 {
     (void)lba;
-    uint8_t *want = xalloc(len);
+    uint8_t *want = fx_xalloc(len);
     fx_pattern(want, len, seed);
     assert_memory_equal(buf, want, len);
     free(want);
@@ -93,34 +59,11 @@ static void assert_roundtrip(struct fx *f, uint32_t nsid, uint64_t lba, uint32_t
                              uint32_t seed)
 {
     size_t len = (size_t)count * 512;
-    uint8_t *w = xalloc(len);
+    uint8_t *w = fx_xalloc(len);
     fx_pattern(w, len, seed);
     assert_int_equal(nvme_write(f->ctrl, nsid, lba, count, w), 0);
     free(w);
     assert_reads_pattern(f, nsid, lba, count, seed);
-}
-
-static void inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode, uint32_t value,
-                   unsigned count)
-{
-    struct nvme_sim_fault flt = {kind, qid, opcode, NVME_SIM_ANY, value, 0, count};
-    assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
-}
-
-/* Polls queue `qid` every simulated millisecond until the callback ran
- * or `max_us` passed. */
-static void poll_until_called(struct fx *f, uint16_t qid, const struct rec *r, uint64_t max_us)
-{
-    uint64_t t0 = nvme_sim_now(f->sim);
-    while (r->calls == 0 && nvme_sim_now(f->sim) - t0 < max_us) {
-        (void)nvme_qpair_poll(f->ctrl, qid, 0);
-        nvme_sim_advance(f->sim, 1 * MS);
-    }
-}
-
-static bool log_has(struct fx *f, const char *s)
-{
-    return strstr(nvme_sim_log_text(f->sim), s) != NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -133,13 +76,13 @@ static void given_bogus_cid_0xffff_completion_is_dropped_and_read_times_out(void
     struct fx f;
     fx_config(&f); /* command_timeout_ms 2000: ticks of 100 ms, Abort window 500 ms */
     f.opts.max_retries = 1;
-    start_captured(&f);
+    fx_start_captured(&f);
     seed_media(&f, 1, 10, 4, 31);
     /* twice: the first attempt and its one replay after the reset */
-    inject(&f, NVME_SIM_FAULT_BOGUS_CID, NVME_SIM_ANY_IO, NVME_CMD_READ, 0xffff, 2);
+    fx_inject(&f, NVME_SIM_FAULT_BOGUS_CID, NVME_SIM_ANY_IO, NVME_CMD_READ, 0xffff, 2);
     const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
     uint64_t resets = st->resets, t0 = nvme_sim_now(f.sim);
-    uint8_t *buf = xalloc(2048);
+    uint8_t *buf = fx_xalloc(2048);
     double w0 = wall_s();
     assert_int_equal(nvme_read(f.ctrl, 1, 10, 4, buf), NVME_ERR_TIMEOUT);
     uint64_t took = nvme_sim_now(f.sim) - t0;
@@ -150,8 +93,8 @@ static void given_bogus_cid_0xffff_completion_is_dropped_and_read_times_out(void
     assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->replays, 1);
     assert_true(wall_s() - w0 < 5.0);
     assert_int_equal(nvme_sim_fault_hits(f.sim), 2);
-    assert_true(log_has(&f, "no command in flight"));
-    assert_true(log_has(&f, "65535"));
+    assert_true(fx_log_has(&f, "no command in flight"));
+    assert_true(fx_log_has(&f, "65535"));
     /* it recovered by resetting; the next read works */
     assert_true(st->resets > resets);
     assert_true(nvme_ctrl_is_ready(f.ctrl));
@@ -165,13 +108,13 @@ static void given_bogus_cid_5000_once_blocking_read_is_redone_after_reset(void *
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
+    fx_start_captured(&f);
     seed_media(&f, 1, 0, 8, 32);
-    inject(&f, NVME_SIM_FAULT_BOGUS_CID, NVME_SIM_ANY_IO, NVME_CMD_READ, 5000, 1);
+    fx_inject(&f, NVME_SIM_FAULT_BOGUS_CID, NVME_SIM_ANY_IO, NVME_CMD_READ, 5000, 1);
     uint64_t resets = nvme_sim_stats(f.sim)->resets, t0 = nvme_sim_now(f.sim);
     assert_reads_pattern(&f, 1, 0, 8, 32);
     assert_true(nvme_sim_now(f.sim) - t0 >= 2000 * MS); /* it did wait for the timeout */
-    assert_true(log_has(&f, "5000"));
+    assert_true(fx_log_has(&f, "5000"));
     assert_true(nvme_sim_stats(f.sim)->resets > resets);
     fx_stop(&f);
 }
@@ -181,15 +124,15 @@ static void given_bogus_cid_async_command_is_replayed_after_reset_and_called_onc
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
+    fx_start_captured(&f);
     seed_media(&f, 1, 0, 1, 33);
-    inject(&f, NVME_SIM_FAULT_BOGUS_CID, NVME_SIM_ANY_IO, NVME_CMD_READ, 5000, 1);
-    uint8_t *buf = xalloc(512);
-    struct rec r = {0, -100};
+    fx_inject(&f, NVME_SIM_FAULT_BOGUS_CID, NVME_SIM_ANY_IO, NVME_CMD_READ, 5000, 1);
+    uint8_t *buf = fx_xalloc(512);
+    struct fx_rec r = {0, -100};
     uint64_t t0 = nvme_sim_now(f.sim);
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, rec_cb, &r), 0);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
     uint64_t resets = nvme_sim_stats(f.sim)->resets;
-    poll_until_called(&f, 1, &r, 10000 * MS);
+    fx_poll_until(&f, 1, &r, 10000 * MS);
     /* timeout -> Abort (the device says nothing to abort) -> window ->
      * reset -> replay: the caller only sees its data, late */
     assert_int_equal(r.calls, 1);
@@ -197,7 +140,7 @@ static void given_bogus_cid_async_command_is_replayed_after_reset_and_called_onc
     assert_pattern(buf, 512, 0, 33);
     uint64_t took = nvme_sim_now(f.sim) - t0;
     assert_true(took >= 2500 * MS && took <= 2900 * MS);
-    assert_true(log_has(&f, "no command in flight"));
+    assert_true(fx_log_has(&f, "no command in flight"));
     assert_int_equal(nvme_sim_stats(f.sim)->resets, resets + 1);
     assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->aborts_sent, 1);
     assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->replays, 1);
@@ -216,12 +159,12 @@ static void given_bogus_cid_on_admin_command_it_times_out_and_reset_recovers(voi
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
-    inject(&f, NVME_SIM_FAULT_BOGUS_CID, 0, NVME_ADMIN_GET_FEATURES, 0xffff, 1);
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_BOGUS_CID, 0, NVME_ADMIN_GET_FEATURES, 0xffff, 1);
     uint64_t resets = nvme_sim_stats(f.sim)->resets;
     uint32_t dw0 = 0;
     assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), NVME_ERR_TIMEOUT);
-    assert_true(log_has(&f, "no command in flight"));
+    assert_true(fx_log_has(&f, "no command in flight"));
     assert_true(nvme_sim_stats(f.sim)->resets > resets);
     assert_true(nvme_ctrl_is_ready(f.ctrl));
     assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), 0);
@@ -235,7 +178,7 @@ static void given_bogus_cid_on_admin_command_it_times_out_and_reset_recovers(voi
  * must not complete B. */
 struct dup_ctx {
     struct fx *f;
-    struct rec a, b;
+    struct fx_rec a, b;
     int b_submit;
     uint8_t *bbuf;
 };
@@ -243,13 +186,13 @@ struct dup_ctx {
 static void dup_b_cb(void *arg, int result, uint32_t dw0)
 {
     struct dup_ctx *c = arg;
-    rec_cb(&c->b, result, dw0);
+    fx_rec_cb(&c->b, result, dw0);
 }
 
 static void dup_a_cb(void *arg, int result, uint32_t dw0)
 {
     struct dup_ctx *c = arg;
-    rec_cb(&c->a, result, dw0);
+    fx_rec_cb(&c->a, result, dw0);
     c->b_submit = nvme_submit_rw(c->f->ctrl, 1, NVME_CMD_READ, 1, 100, 1, c->bbuf,
                                  NVME_SUBMIT_NO_DOORBELL, dup_b_cb, c);
 }
@@ -259,12 +202,12 @@ static void given_duplicate_cqe_it_does_not_complete_the_next_command(void **sta
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
+    fx_start_captured(&f);
     seed_media(&f, 1, 50, 1, 35);
     seed_media(&f, 1, 100, 1, 36);
-    inject(&f, NVME_SIM_FAULT_DUP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
-    struct dup_ctx c = {&f, {0, -100}, {0, -100}, -100, xalloc(512)};
-    uint8_t *abuf = xalloc(512), *want = xalloc(512);
+    fx_inject(&f, NVME_SIM_FAULT_DUP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    struct dup_ctx c = {&f, {0, -100}, {0, -100}, -100, fx_xalloc(512)};
+    uint8_t *abuf = fx_xalloc(512), *want = fx_xalloc(512);
     assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 50, 1, abuf, 0, dup_a_cb, &c), 0);
     (void)nvme_qpair_poll(f.ctrl, 1, 0); /* A's CQE, then its duplicate */
     assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
@@ -273,7 +216,7 @@ static void given_duplicate_cqe_it_does_not_complete_the_next_command(void **sta
     assert_int_equal(c.b_submit, 0);
     assert_int_equal(c.b.calls, 0); /* B never reached the device */
     assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 1);
-    assert_true(log_has(&f, "no command in flight"));
+    assert_true(fx_log_has(&f, "no command in flight"));
     nvme_qpair_ring(f.ctrl, 1);
     assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), 1);
     assert_int_equal(c.a.calls, 1);
@@ -296,8 +239,8 @@ static void given_duplicate_cqes_blocking_io_keeps_working(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.mqes = 3; /* duplicates also eat CQ slots of a tiny ring */
-    start_captured(&f);
-    inject(&f, NVME_SIM_FAULT_DUP_CQE, NVME_SIM_ANY_IO, NVME_SIM_ANY, 0, 5);
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_DUP_CQE, NVME_SIM_ANY_IO, NVME_SIM_ANY, 0, 5);
     for (uint32_t i = 0; i < 6; i++)
         assert_roundtrip(&f, 1, 8u * i, 2, 40 + i);
     assert_int_equal(nvme_sim_fault_hits(f.sim), 5);
@@ -316,11 +259,11 @@ static void given_dropped_completions_read_times_out_bounded_and_data_survive(vo
     fx_config(&f);
     f.opts.command_timeout_ms = 1000; /* ticks of 100 ms, Abort window 250 ms */
     f.opts.max_retries = 1;
-    start_captured(&f);
-    uint8_t *w = xalloc(16 * 512), *r = xalloc(16 * 512);
+    fx_start_captured(&f);
+    uint8_t *w = fx_xalloc(16 * 512), *r = fx_xalloc(16 * 512);
     fx_pattern(w, 16 * 512, 50);
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 16, w), 0);
-    inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 2);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 2);
     const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
     uint64_t resets = st->resets, enables = st->enables, t0 = nvme_sim_now(f.sim);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 16, r), NVME_ERR_TIMEOUT);
@@ -346,12 +289,12 @@ static void given_dropped_completion_once_blocking_write_is_redone_after_reset(v
     struct fx f;
     fx_config(&f);
     f.opts.command_timeout_ms = 500;
-    start_captured(&f);
-    inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
     uint64_t resets = nvme_sim_stats(f.sim)->resets;
     assert_roundtrip(&f, 1, 77, 5, 51);
     assert_true(nvme_sim_stats(f.sim)->resets > resets);
-    assert_true(log_has(&f, "timed out"));
+    assert_true(fx_log_has(&f, "timed out"));
     fx_stop(&f);
 }
 
@@ -363,14 +306,14 @@ static void given_completion_after_timeout_callback_still_runs_once(void **state
     struct fx f;
     fx_config(&f);
     f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE; /* "not aborted": the window runs */
-    start_captured(&f);
+    fx_start_captured(&f);
     seed_media(&f, 1, 3, 1, 52);
-    inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 2300 * MS, 1);
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 2300 * MS, 1);
     size_t live0 = nvme_sim_dma_live(f.sim);
     uint64_t resets = nvme_sim_stats(f.sim)->resets;
-    uint8_t *buf = xalloc(512);
-    struct rec r = {0, -100};
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 3, 1, buf, 0, rec_cb, &r), 0);
+    uint8_t *buf = fx_xalloc(512);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 3, 1, buf, 0, fx_rec_cb, &r), 0);
     size_t live1 = nvme_sim_dma_live(f.sim);
     for (int i = 0; i < 2250; i++) { /* past the deadline: owned by the device still */
         (void)nvme_qpair_poll(f.ctrl, 1, 0);
@@ -379,7 +322,7 @@ static void given_completion_after_timeout_callback_still_runs_once(void **state
     assert_int_equal(r.calls, 0);
     assert_int_equal(nvme_sim_dma_live(f.sim), live1); /* still mapped */
     assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->timeouts, 1);
-    poll_until_called(&f, 1, &r, 1000 * MS); /* the late CQE arrives at 2.3 s */
+    fx_poll_until(&f, 1, &r, 1000 * MS); /* the late CQE arrives at 2.3 s */
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.result, 0);
     assert_pattern(buf, 512, 3, 52);
@@ -400,12 +343,12 @@ static void given_media_error_with_dnr_read_returns_status_without_retry(void **
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
+    fx_start_captured(&f);
     uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ) | NVME_SF_DNR_BIT);
-    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
     const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
     uint64_t io0 = st->io_cmds, resets = st->resets;
-    uint8_t *buf = xalloc(512);
+    uint8_t *buf = fx_xalloc(512);
     int rc = nvme_read(f.ctrl, 1, 0, 1, buf);
     assert_true(rc > 0);
     assert_int_equal(rc, sf);
@@ -425,11 +368,11 @@ static void given_retryable_status_without_dnr_read_succeeds_after_retry(void **
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
+    fx_start_captured(&f);
     seed_media(&f, 1, 20, 2, 60);
     uint16_t sf = NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY); /* DNR clear */
     assert_true(nvme_status_retryable(sf));
-    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
     uint64_t io0 = nvme_sim_stats(f.sim)->io_cmds;
     assert_reads_pattern(&f, 1, 20, 2, 60);
     assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
@@ -442,11 +385,11 @@ static void given_retryable_status_every_time_read_gives_up_after_few_tries(void
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
+    fx_start_captured(&f);
     uint16_t sf = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
-    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1000);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1000);
     uint64_t io0 = nvme_sim_stats(f.sim)->io_cmds;
-    uint8_t *buf = xalloc(512);
+    uint8_t *buf = fx_xalloc(512);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), sf);
     uint64_t tries = nvme_sim_stats(f.sim)->io_cmds - io0;
     assert_int_equal(tries, 1 + 5); /* the first try and the default budget of 5 */
@@ -465,9 +408,9 @@ static void given_cfs_during_read_core_resets_and_the_read_succeeds(void **state
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
+    fx_start_captured(&f);
     seed_media(&f, 1, 30, 4, 70);
-    inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
     const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
     uint64_t resets = st->resets, enables = st->enables;
     double w0 = wall_s();
@@ -487,7 +430,7 @@ static void given_cfs_set_while_idle_next_read_resets_and_succeeds(void **state)
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
+    fx_start_captured(&f);
     seed_media(&f, 1, 0, 1, 72);
     nvme_sim_set_cfs(f.sim, true);
     assert_false(nvme_ctrl_is_ready(f.ctrl));
@@ -504,9 +447,9 @@ static void given_sticky_cfs_during_read_it_fails_clearly_and_fini_returns(void 
     struct fx f;
     fx_config(&f);
     f.cfg.cfs_sticky = true;
-    start_captured(&f);
-    inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
-    uint8_t *buf = xalloc(512);
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = fx_xalloc(512);
     double w0 = wall_s();
     uint64_t t0 = nvme_sim_now(f.sim);
     int rc = nvme_read(f.ctrl, 1, 0, 1, buf);
@@ -517,7 +460,7 @@ static void given_sticky_cfs_during_read_it_fails_clearly_and_fini_returns(void 
     rc = nvme_read(f.ctrl, 1, 0, 1, buf);
     assert_true(rc < 0);
     assert_true(wall_s() - w0 < 5.0);
-    assert_true(log_has(&f, "fatal"));
+    assert_true(fx_log_has(&f, "fatal"));
     free(buf);
     fx_stop(&f);
 }
@@ -527,9 +470,9 @@ static void given_device_gone_mid_read_it_returns_gone_quickly_and_fini_returns(
     (void)state;
     struct fx f;
     fx_config(&f);
-    start_captured(&f);
-    inject(&f, NVME_SIM_FAULT_GONE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
-    uint8_t *buf = xalloc(4096);
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_GONE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = fx_xalloc(4096);
     double w0 = wall_s();
     uint64_t t0 = nvme_sim_now(f.sim);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), NVME_ERR_GONE);
@@ -551,10 +494,10 @@ static void given_device_gone_while_idle_next_read_returns_gone(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
-    start_captured(&f);
+    fx_start_captured(&f);
     nvme_sim_set_gone(f.sim, true);
     assert_false(nvme_ctrl_is_ready(f.ctrl));
-    uint8_t *buf = xalloc(512);
+    uint8_t *buf = fx_xalloc(512);
     uint64_t t0 = nvme_sim_now(f.sim);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_GONE);
     assert_true(nvme_sim_now(f.sim) - t0 < 250 * MS);
@@ -572,10 +515,10 @@ static void given_device_gone_nvme_qpair_poll_reports_it(void **state)
     fx_config(&f);
     f.cfg.timing = NVME_SIM_DEFERRED;
     f.cfg.completion_latency_us = 100;
-    start_captured(&f);
-    uint8_t *buf = xalloc(512);
-    struct rec r = {0, -100};
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, rec_cb, &r), 0);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(512);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
     nvme_sim_set_gone(f.sim, true);
     int worst = 0;
     for (int i = 0; i < 250 && worst >= 0; i++) { /* 2.5 ticks; the timeout is 2 s */
@@ -600,12 +543,12 @@ static void given_cfs_while_polling_controller_is_reset_and_command_replayed(voi
     fx_config(&f);
     f.cfg.timing = NVME_SIM_DEFERRED;
     f.cfg.completion_latency_us = 100;
-    start_captured(&f);
+    fx_start_captured(&f);
     seed_media(&f, 1, 0, 1, 73);
-    uint8_t *buf = xalloc(512);
-    struct rec r = {0, -100};
+    uint8_t *buf = fx_xalloc(512);
+    struct fx_rec r = {0, -100};
     uint64_t resets = nvme_sim_stats(f.sim)->resets;
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, rec_cb, &r), 0);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
     nvme_sim_set_cfs(f.sim, true);
     for (int i = 0; i < 250 && r.calls == 0; i++) { /* 2.5 ticks; the timeout is 2 s */
         assert_true(nvme_qpair_poll(f.ctrl, 1, 0) >= 0);
@@ -615,7 +558,7 @@ static void given_cfs_while_polling_controller_is_reset_and_command_replayed(voi
     assert_int_equal(r.result, 0);
     assert_pattern(buf, 512, 0, 73);
     assert_int_equal(nvme_sim_stats(f.sim)->resets, resets + 1);
-    assert_true(log_has(&f, "fatal"));
+    assert_true(fx_log_has(&f, "fatal"));
     fx_stop(&f);
     free(buf);
 }
@@ -632,16 +575,16 @@ static void given_commands_in_flight_reset_replays_each_once_and_io_works_after(
     f.cfg.timing = NVME_SIM_DEFERRED;
     f.cfg.completion_latency_us = 10000;
     f.opts.io_queues = 2;
-    start_captured(&f);
-    uint8_t *buf = xalloc(6 * 512);
-    struct rec r[6];
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(6 * 512);
+    struct fx_rec r[6];
     size_t live0 = nvme_sim_dma_live(f.sim);
     for (int i = 0; i < 6; i++) {
-        r[i] = (struct rec){0, -100};
+        r[i] = (struct fx_rec){0, -100};
         uint16_t q = i < 4 ? 1 : 2; /* q1 rung, q2 still waiting for its doorbell */
         unsigned flags = i < 4 ? 0 : NVME_SUBMIT_NO_DOORBELL;
         assert_int_equal(nvme_submit_rw(f.ctrl, q, NVME_CMD_READ, 1, (uint64_t)i, 1, buf + i * 512,
-                                        flags, rec_cb, &r[i]),
+                                        flags, fx_rec_cb, &r[i]),
                          0);
     }
     assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 4);
@@ -681,9 +624,9 @@ static void given_commands_in_flight_reset_replays_each_once_and_io_works_after(
     for (int i = 0; i < 6; i++)
         assert_int_equal(r[i].calls, 1);
     assert_roundtrip(&f, 1, 500, 16, 80);
-    struct rec fl = {0, -100};
-    assert_int_equal(nvme_submit_flush(f.ctrl, 2, 1, 0, rec_cb, &fl), 0);
-    poll_until_called(&f, 2, &fl, 100 * MS);
+    struct fx_rec fl = {0, -100};
+    assert_int_equal(nvme_submit_flush(f.ctrl, 2, 1, 0, fx_rec_cb, &fl), 0);
+    fx_poll_until(&f, 2, &fl, 100 * MS);
     assert_int_equal(fl.calls, 1);
     assert_int_equal(fl.result, 0);
     free(buf);
@@ -711,12 +654,12 @@ static void assert_ns_refused(struct fx *f, uint32_t nsid)
     const struct nvme_ns_info *ns = nvme_ns_find(f->ctrl, nsid);
     assert_non_null(ns);
     assert_int_equal(ns->status, NVME_ERR_PROTO);
-    uint8_t *buf = xalloc(65536);
+    uint8_t *buf = fx_xalloc(65536);
     uint64_t io0 = nvme_sim_stats(f->sim)->io_cmds;
     assert_int_equal(nvme_read(f->ctrl, nsid, 0, 1, buf), NVME_ERR_PROTO);
     assert_int_equal(nvme_write(f->ctrl, nsid, 0, 1, buf), NVME_ERR_PROTO);
     assert_int_equal(nvme_flush(f->ctrl, nsid), NVME_ERR_PROTO);
-    assert_int_equal(nvme_submit_rw(f->ctrl, 1, NVME_CMD_READ, nsid, 0, 1, buf, 0, rec_cb, NULL),
+    assert_int_equal(nvme_submit_rw(f->ctrl, 1, NVME_CMD_READ, nsid, 0, 1, buf, 0, fx_rec_cb, NULL),
                      NVME_ERR_PROTO);
     assert_int_equal(nvme_sim_stats(f->sim)->io_cmds, io0); /* nothing sent */
     free(buf);
@@ -747,10 +690,10 @@ static void given_corrupt_identify_namespace_only_that_namespace_is_refused(void
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         struct fx f;
         three_namespaces(&f, cases[k].bits, cases[k].lbads);
-        start_captured(&f);
+        fx_start_captured(&f);
         assert_int_equal(nvme_ns_count(f.ctrl), 3);
         assert_ns_refused(&f, 2);
-        assert_true(log_has(&f, "namespace 2"));
+        assert_true(fx_log_has(&f, "namespace 2"));
         assert_ns_usable(&f, 1, 2048, 90 + (uint32_t)k);
         assert_ns_usable(&f, 3, 2048, 95 + (uint32_t)k);
         fx_stop(&f);
@@ -762,7 +705,7 @@ static void given_namespace_corrupted_later_rescan_refuses_only_it(void **state)
     (void)state;
     struct fx f;
     three_namespaces(&f, 0, 0);
-    start_captured(&f);
+    fx_start_captured(&f);
     assert_ns_usable(&f, 3, 2048, 100);
     assert_int_equal(nvme_sim_ns_corrupt(f.sim, 3, NVME_SIM_CORRUPT_LBADS, 200), 0);
     assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
@@ -780,7 +723,7 @@ static void given_nn_below_an_active_nsid_that_namespace_is_refused(void **state
     three_namespaces(&f, 0, 0);
     f.ns[2].nsid = 5;
     f.cfg.nn = 4;
-    start_captured(&f);
+    fx_start_captured(&f);
     assert_int_equal(nvme_ctrl_get_info(f.ctrl)->nn, 4);
     assert_int_equal(nvme_ns_count(f.ctrl), 3);
     assert_ns_refused(&f, 5);
@@ -814,7 +757,7 @@ static void given_1500_namespaces_with_gaps_all_are_found_in_order(void **state)
     assert_null(nvme_ns_find(f.ctrl, 2));
     assert_null(nvme_ns_find(f.ctrl, 3001));
     assert_non_null(nvme_ns_find(f.ctrl, 2049)); /* first of the second list page */
-    uint8_t *buf = xalloc(512);
+    uint8_t *buf = fx_xalloc(512);
     assert_int_equal(nvme_read(f.ctrl, 2, 0, 1, buf), NVME_ERR_NOENT);
     free(buf);
     assert_roundtrip(&f, 2049, 60, 4, 110);

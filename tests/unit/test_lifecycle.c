@@ -17,36 +17,9 @@
 
 #define MS 1000u
 
-static uint8_t *xalloc(size_t len)
-{
-    uint8_t *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);
-    assert_non_null(p);
-    memset(p, 0, len);
-    return p;
-}
-
-static void start(struct fx *f)
-{
-    f->sim = nvme_sim_create(&f->cfg);
-    assert_non_null(f->sim);
-    nvme_sim_log_capture(f->sim, true);
-    nvme_sim_osal(f->sim, &f->osal);
-    int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
-    if (rc != 0)
-        fail_msg("nvme_ctrl_init: %d (%s)\n%s", rc, nvme_strerror(rc), nvme_sim_log_text(f->sim));
-    nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
-}
-
-static void inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode, uint32_t value,
-                   unsigned count)
-{
-    struct nvme_sim_fault flt = {kind, qid, opcode, NVME_SIM_ANY, value, 0, count};
-    assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
-}
-
 static void seed(struct fx *f, uint64_t lba, uint32_t count, uint32_t s)
 {
-    uint8_t *b = xalloc((size_t)count * 512);
+    uint8_t *b = fx_xalloc((size_t)count * 512);
     fx_pattern(b, (size_t)count * 512, s);
     assert_int_equal(nvme_sim_ns_write(f->sim, 1, lba, count, b), 0);
     free(b);
@@ -55,7 +28,7 @@ static void seed(struct fx *f, uint64_t lba, uint32_t count, uint32_t s)
 static void assert_media(struct fx *f, uint64_t lba, uint32_t count, uint32_t s)
 {
     size_t len = (size_t)count * 512;
-    uint8_t *got = xalloc(len), *want = xalloc(len);
+    uint8_t *got = fx_xalloc(len), *want = fx_xalloc(len);
     fx_pattern(want, len, s);
     assert_int_equal(nvme_sim_ns_read(f->sim, 1, lba, count, got), 0);
     assert_memory_equal(got, want, len);
@@ -65,37 +38,10 @@ static void assert_media(struct fx *f, uint64_t lba, uint32_t count, uint32_t s)
 
 static void assert_pattern(const uint8_t *buf, size_t len, uint32_t s)
 {
-    uint8_t *want = xalloc(len);
+    uint8_t *want = fx_xalloc(len);
     fx_pattern(want, len, s);
     assert_memory_equal(buf, want, len);
     free(want);
-}
-
-struct rec {
-    int calls;
-    int result;
-};
-
-static void rec_cb(void *arg, int result, uint32_t dw0)
-{
-    (void)dw0;
-    struct rec *r = arg;
-    r->calls++;
-    r->result = result;
-}
-
-static void poll_until(struct fx *f, uint16_t qid, const struct rec *r, uint64_t max_us)
-{
-    uint64_t t0 = nvme_sim_now(f->sim);
-    while (r->calls == 0 && nvme_sim_now(f->sim) - t0 < max_us) {
-        (void)nvme_qpair_poll(f->ctrl, qid, 0);
-        nvme_sim_advance(f->sim, 1 * MS);
-    }
-}
-
-static bool log_has(struct fx *f, const char *s)
-{
-    return strstr(nvme_sim_log_text(f->sim), s) != NULL;
 }
 
 static const struct nvme_ctrl_stats *stats(struct fx *f) { return nvme_ctrl_get_stats(f->ctrl); }
@@ -114,13 +60,13 @@ static void callback_that_frees_its_buffer_never_sees_a_device_write_after(void 
     fx_config(&f);
     f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
     f.opts.max_retries = NVME_NO_RETRIES;
-    start(&f);
-    inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
-    uint8_t *buf = xalloc(4096);
-    struct rec r = {0, -100};
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, rec_cb, &r), 0);
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = fx_xalloc(4096);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
     /* Past the deadline and the Abort window: stopped, then failed back. */
-    poll_until(&f, 1, &r, 5000 * MS);
+    fx_poll_until(&f, 1, &r, 5000 * MS);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.result, NVME_ERR_TIMEOUT);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_RDY, NVME_CSTS_RDY);
@@ -140,26 +86,26 @@ static void reset_reclaims_only_after_the_controller_stopped(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.disable_delay_us = 100000; /* 100 ms of DMA after CC.EN=0 */
-    start(&f);
+    fx_start_captured(&f);
     seed(&f, 0, 16, 5);
-    inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 4);
-    uint8_t *buf = xalloc(4 * 4096);
-    struct rec r[4];
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 4);
+    uint8_t *buf = fx_xalloc(4 * 4096);
+    struct fx_rec r[4];
     for (int i = 0; i < 4; i++) {
-        r[i] = (struct rec){0, -100};
+        r[i] = (struct fx_rec){0, -100};
         assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 4, 4,
-                                        buf + i * 4096, 0, rec_cb, &r[i]),
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
                          0);
     }
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     for (int i = 0; i < 4; i++)
         assert_int_equal(r[i].calls, 0); /* replayed, not failed */
-    poll_until(&f, 1, &r[3], 100 * MS);
+    fx_poll_until(&f, 1, &r[3], 100 * MS);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(r[i].calls, 1);
         assert_int_equal(r[i].result, 0);
     }
-    uint8_t *want = xalloc(16 * 512);
+    uint8_t *want = fx_xalloc(16 * 512);
     fx_pattern(want, 16 * 512, 5);
     for (int i = 0; i < 4; i++)
         assert_memory_equal(buf + i * 4096, want + i * 2048, 2048);
@@ -179,17 +125,17 @@ static void controller_that_will_not_stop_is_cut_off_before_buffers_go_back(void
     fx_config(&f);
     f.cfg.to = 1; /* CAP.TO 500 ms */
     f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
-    start(&f);
-    inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
-    uint8_t *buf = xalloc(4096);
-    struct rec r = {0, -100};
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = fx_xalloc(4096);
+    struct fx_rec r = {0, -100};
     nvme_sim_set_stuck(f.sim, true);
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, rec_cb, &r), 0);
-    poll_until(&f, 1, &r, 10000 * MS);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    fx_poll_until(&f, 1, &r, 10000 * MS);
     assert_int_equal(r.calls, 1);
     assert_true(r.result < 0);
     assert_true(nvme_sim_stats(f.sim)->dma_stops >= 1);
-    assert_true(log_has(&f, "did not stop"));
+    assert_true(fx_log_has(&f, "did not stop"));
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_FATAL); /* dead: fails fast */
     assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
     nvme_sim_set_stuck(f.sim, false);
@@ -212,8 +158,8 @@ static void polled_blocking_read_returns_right_after_its_completion(void **state
     fx_config(&f);
     f.cfg.timing = NVME_SIM_DEFERRED;
     f.cfg.completion_latency_us = 300;
-    start(&f);
-    uint8_t *buf = xalloc(4096);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
     for (int i = 0; i < 10; i++) {
         uint64_t t0 = nvme_sim_now(f.sim);
         assert_int_equal(nvme_read(f.ctrl, 1, (uint64_t)i * 8, 8, buf), 0);
@@ -236,8 +182,8 @@ static void interrupt_wakes_the_blocking_waiter(void **state)
     f.cfg.completion_latency_us = 50;
     f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
     f.cfg.wait_wake = true;
-    start(&f);
-    uint8_t *buf = xalloc(4096);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
     uint64_t wakes = nvme_sim_stats(f.sim)->wakes;
     for (int i = 0; i < 10; i++) {
         uint64_t t0 = nvme_sim_now(f.sim);
@@ -260,10 +206,10 @@ static void late_command_is_aborted_and_retried_without_a_reset(void **state)
     (void)state;
     struct fx f;
     fx_config(&f); /* 2 s deadline */
-    start(&f);
+    fx_start_captured(&f);
     seed(&f, 40, 8, 11);
-    inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 60000 * MS, 1);
-    uint8_t *buf = xalloc(4096);
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 60000 * MS, 1);
+    uint8_t *buf = fx_xalloc(4096);
     uint64_t t0 = nvme_sim_now(f.sim);
     assert_int_equal(nvme_read(f.ctrl, 1, 40, 8, buf), 0);
     assert_pattern(buf, 4096, 11);
@@ -290,15 +236,15 @@ static void flipped_phase_tag_is_recovered_by_reset_and_replay(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.mqes = 3; /* 4-entry queue */
-    start(&f);
+    fx_start_captured(&f);
     seed(&f, 0, 24, 12);
-    inject(&f, NVME_SIM_FAULT_PHASE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
-    uint8_t *buf = xalloc(3 * 4096);
-    struct rec r[3];
+    fx_inject(&f, NVME_SIM_FAULT_PHASE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = fx_xalloc(3 * 4096);
+    struct fx_rec r[3];
     for (int i = 0; i < 3; i++) {
-        r[i] = (struct rec){0, -100};
+        r[i] = (struct fx_rec){0, -100};
         assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 8, 8,
-                                        buf + i * 4096, 0, rec_cb, &r[i]),
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
                          0);
     }
     uint64_t t0 = nvme_sim_now(f.sim);
@@ -306,7 +252,7 @@ static void flipped_phase_tag_is_recovered_by_reset_and_replay(void **state)
         (void)nvme_qpair_poll(f.ctrl, 1, 0);
         nvme_sim_advance(f.sim, 1 * MS);
     }
-    uint8_t *want = xalloc(24 * 512);
+    uint8_t *want = fx_xalloc(24 * 512);
     fx_pattern(want, 24 * 512, 12);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(r[i].calls, 1);
@@ -333,14 +279,15 @@ static void lost_completions_do_not_exhaust_the_queue(void **state)
     fx_config(&f);
     f.cfg.mqes = 3;
     f.opts.command_timeout_ms = 400;
-    start(&f);
-    inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 3);
-    uint8_t *buf = xalloc(3 * 4096);
-    struct rec r[3];
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 3);
+    uint8_t *buf = fx_xalloc(3 * 4096);
+    struct fx_rec r[3];
     for (int i = 0; i < 3; i++) {
-        r[i] = (struct rec){0, -100};
+        r[i] = (struct fx_rec){0, -100};
         assert_int_equal(
-            nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0, rec_cb, &r[i]), 0);
+            nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0, fx_rec_cb, &r[i]),
+            0);
     }
     uint64_t t0 = nvme_sim_now(f.sim);
     while ((r[0].calls + r[1].calls + r[2].calls) < 3 && nvme_sim_now(f.sim) - t0 < 5000 * MS) {
@@ -363,8 +310,8 @@ static void admin_timeout_uses_its_own_deadline_and_resets(void **state)
     struct fx f;
     fx_config(&f); /* I/O 2 s */
     f.opts.admin_timeout_ms = 5000;
-    start(&f);
-    inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_GET_FEATURES, 0, 1);
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_GET_FEATURES, 0, 1);
     uint32_t dw0;
     uint64_t t0 = nvme_sim_now(f.sim);
     assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), NVME_ERR_TIMEOUT);
@@ -383,7 +330,7 @@ static void cfs_while_idle_is_noticed_by_the_service_call(void **state)
     (void)state;
     struct fx f;
     fx_config(&f); /* tick 100 ms */
-    start(&f);
+    fx_start_captured(&f);
     nvme_sim_set_cfs(f.sim, true);
     for (int i = 0; i < 3 && stats(&f)->resets == 0; i++) {
         nvme_sim_advance(f.sim, 100 * MS);
@@ -403,15 +350,15 @@ static void aborts_respect_the_abort_command_limit(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.acl = 0;
-    start(&f);
+    fx_start_captured(&f);
     seed(&f, 0, 24, 13);
-    inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 60000 * MS, 3);
-    uint8_t *buf = xalloc(3 * 4096);
-    struct rec r[3];
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 60000 * MS, 3);
+    uint8_t *buf = fx_xalloc(3 * 4096);
+    struct fx_rec r[3];
     for (int i = 0; i < 3; i++) {
-        r[i] = (struct rec){0, -100};
+        r[i] = (struct fx_rec){0, -100};
         assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 8, 8,
-                                        buf + i * 4096, 0, rec_cb, &r[i]),
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
                          0);
     }
     unsigned most = 0;
@@ -422,7 +369,7 @@ static void aborts_respect_the_abort_command_limit(void **state)
         unsigned held = (unsigned)(stats(&f)->aborts_sent - stats(&f)->aborts_done);
         most = held > most ? held : most;
     }
-    uint8_t *want = xalloc(24 * 512);
+    uint8_t *want = fx_xalloc(24 * 512);
     fx_pattern(want, 24 * 512, 13);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(r[i].result, 0);
@@ -444,18 +391,18 @@ static void garbage_sqid_and_sqhd_in_completions(void **state)
     struct fx f;
     fx_config(&f);
     f.opts.command_timeout_ms = 400;
-    start(&f);
+    fx_start_captured(&f);
     seed(&f, 0, 8, 14);
-    inject(&f, NVME_SIM_FAULT_SQHD, NVME_SIM_ANY_IO, NVME_CMD_READ, 0xfff0, 1);
-    uint8_t *buf = xalloc(4096);
+    fx_inject(&f, NVME_SIM_FAULT_SQHD, NVME_SIM_ANY_IO, NVME_CMD_READ, 0xfff0, 1);
+    uint8_t *buf = fx_xalloc(4096);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
     assert_pattern(buf, 4096, 14);
-    assert_true(log_has(&f, "SQHD"));
-    inject(&f, NVME_SIM_FAULT_SQID, NVME_SIM_ANY_IO, NVME_CMD_READ, 7, 1);
+    assert_true(fx_log_has(&f, "SQHD"));
+    fx_inject(&f, NVME_SIM_FAULT_SQID, NVME_SIM_ANY_IO, NVME_CMD_READ, 7, 1);
     memset(buf, 0, 4096);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0); /* dropped, then recovered */
     assert_pattern(buf, 4096, 14);
-    assert_true(log_has(&f, "no command in flight"));
+    assert_true(fx_log_has(&f, "no command in flight"));
     assert_int_equal(stats(&f)->timeouts, 1);
     fx_stop(&f);
     free(buf);
@@ -485,7 +432,7 @@ static void garbage_or_short_identify_controller_is_survived(void **state)
         assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
         int rc = nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts);
         if (rc == 0) {
-            uint8_t *buf = xalloc(512);
+            uint8_t *buf = fx_xalloc(512);
             uint64_t t0 = nvme_sim_now(f.sim);
             (void)nvme_read(f.ctrl, 1, 0, 1, buf); /* whatever it says, in bounded time */
             assert_true(nvme_sim_now(f.sim) - t0 < 30000 * MS);
@@ -516,21 +463,22 @@ static void replay_keeps_submission_order(void **state)
     fx_config(&f);
     f.cfg.timing = NVME_SIM_DEFERRED;
     f.cfg.completion_latency_us = 5000;
-    start(&f);
-    uint8_t *buf = xalloc(3 * 4096);
-    struct rec r[3];
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(3 * 4096);
+    struct fx_rec r[3];
     for (int i = 0; i < 3; i++) {
-        r[i] = (struct rec){0, -100};
+        r[i] = (struct fx_rec){0, -100};
         assert_int_equal(
-            nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0, rec_cb, &r[i]), 0);
+            nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf + i * 4096, 0, fx_rec_cb, &r[i]),
+            0);
     }
-    poll_until(&f, 1, &r[2], 100 * MS);
+    fx_poll_until(&f, 1, &r[2], 100 * MS);
     for (int i = 0; i < 3; i++) {
         fx_pattern(buf + i * 4096, 4096, 20u + (uint32_t)i);
-        r[i] = (struct rec){0, -100};
-        assert_int_equal(
-            nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 64, 8, buf + i * 4096, 0, rec_cb, &r[i]),
-            0);
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 64, 8, buf + i * 4096, 0,
+                                        fx_rec_cb, &r[i]),
+                         0);
     }
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     for (int q = 0; q < 50; q++) {
@@ -559,12 +507,12 @@ static void command_retry_delay_is_honoured_on_io_and_admin(void **state)
     fx_config(&f);
     f.cfg.crdt[0] = 3; /* 300 ms */
     f.cfg.crdt[1] = 7; /* 700 ms */
-    start(&f);
+    fx_start_captured(&f);
     assert_true(nvme_sim_acre(f.sim));
     seed(&f, 8, 8, 30);
     uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY) | (1u << 11));
-    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
-    uint8_t *buf = xalloc(4096);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    uint8_t *buf = fx_xalloc(4096);
     uint64_t t0 = nvme_sim_now(f.sim);
     assert_int_equal(nvme_read(f.ctrl, 1, 8, 8, buf), 0);
     uint64_t took = nvme_sim_now(f.sim) - t0;
@@ -572,7 +520,7 @@ static void command_retry_delay_is_honoured_on_io_and_admin(void **state)
     assert_pattern(buf, 4096, 30);
 
     sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | (2u << 11));
-    inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_GET_FEATURES, sf, 1);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_GET_FEATURES, sf, 1);
     uint32_t dw0;
     t0 = nvme_sim_now(f.sim);
     assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), 0);
@@ -589,10 +537,10 @@ static void dnr_is_never_retried(void **state)
     (void)state;
     struct fx f;
     fx_config(&f);
-    start(&f);
+    fx_start_captured(&f);
     uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY) | NVME_SF_DNR_BIT);
-    inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_WRITE, sf, 1);
-    uint8_t *buf = xalloc(512);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_WRITE, sf, 1);
+    uint8_t *buf = fx_xalloc(512);
     uint64_t io0 = nvme_sim_stats(f.sim)->io_cmds;
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf), sf);
     assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io0 + 1);
@@ -642,13 +590,13 @@ static void device_gone_fails_all_writes_no_register_and_comes_back(void **state
     f.cfg.completion_latency_us = 10000;
     f.opts.event_cb = event_cb;
     f.opts.event_arg = &ev;
-    start(&f);
-    uint8_t *buf = xalloc(8 * 4096);
-    struct rec r[8];
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(8 * 4096);
+    struct fx_rec r[8];
     for (int i = 0; i < 8; i++) {
-        r[i] = (struct rec){0, -100};
+        r[i] = (struct fx_rec){0, -100};
         assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 8, 8,
-                                        buf + i * 4096, 0, rec_cb, &r[i]),
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
                          0);
     }
     nvme_sim_set_gone(f.sim, true);
@@ -665,7 +613,7 @@ static void device_gone_fails_all_writes_no_register_and_comes_back(void **state
     assert_true(saw(&ev, NVME_EVENT_GONE));
     writes = nvme_sim_stats(f.sim)->mmio_writes;
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_GONE);
-    assert_int_equal(nvme_submit_flush(f.ctrl, 1, 1, 0, rec_cb, &r[0]), NVME_ERR_GONE);
+    assert_int_equal(nvme_submit_flush(f.ctrl, 1, 1, 0, fx_rec_cb, &r[0]), NVME_ERR_GONE);
     assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), NVME_ERR_GONE);
     assert_int_equal(nvme_ctrl_service(f.ctrl), NVME_ERR_GONE);
     assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_GONE);
@@ -691,7 +639,7 @@ static void namespace_change_event_rescans_and_handles_stay_valid(void **state)
     f.cfg.nn = 16; /* Identify NN: room for namespaces attached later */
     f.opts.event_cb = event_cb;
     f.opts.event_arg = &ev;
-    start(&f);
+    fx_start_captured(&f);
     assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
     const struct nvme_ns_info *ns2 = nvme_ns_find(f.ctrl, 2);
     assert_non_null(ns2);
@@ -715,7 +663,7 @@ static void namespace_change_event_rescans_and_handles_stay_valid(void **state)
     assert_null(nvme_ns_find(f.ctrl, 2));
     assert_int_equal(ns2->nsid, 2);                /* the old handle is still readable */
     assert_int_equal(ns2->status, NVME_ERR_NOENT); /* and says why it is unusable */
-    uint8_t *buf = xalloc(4096);
+    uint8_t *buf = fx_xalloc(4096);
     assert_int_equal(nvme_read(f.ctrl, 2, 0, 1, buf), NVME_ERR_NOENT);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
     assert_int_equal(nvme_read(f.ctrl, 5, 0, 1, buf), 0);
@@ -731,14 +679,14 @@ static void failed_rescan_keeps_the_old_table(void **state)
     struct fx f;
     fx_config(&f);
     f.opts.admin_timeout_ms = 1000;
-    start(&f);
+    fx_start_captured(&f);
     const struct nvme_ns_info *ns1 = nvme_ns_at(f.ctrl, 0);
-    inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_IDENTIFY, 0, 1);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_IDENTIFY, 0, 1);
     assert_true(nvme_ns_rescan(f.ctrl) < 0);
     assert_int_equal(nvme_ns_count(f.ctrl), 1);
     assert_ptr_equal(nvme_ns_at(f.ctrl, 0), ns1);
     assert_int_equal(ns1->status, 0);
-    uint8_t *buf = xalloc(512);
+    uint8_t *buf = fx_xalloc(512);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
     assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
     assert_ptr_equal(nvme_ns_at(f.ctrl, 0), ns1); /* same object after a good rescan */
@@ -756,7 +704,7 @@ static void smart_and_error_events_are_reported(void **state)
     fx_config(&f);
     f.opts.event_cb = event_cb;
     f.opts.event_arg = &ev;
-    start(&f);
+    fx_start_captured(&f);
     nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_SPARE);
     assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
     assert_true(saw(&ev, NVME_EVENT_SMART));
@@ -764,7 +712,7 @@ static void smart_and_error_events_are_reported(void **state)
     nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
     assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
     assert_true(saw(&ev, NVME_EVENT_ERROR));
-    assert_true(log_has(&f, "error event"));
+    assert_true(fx_log_has(&f, "error event"));
     /* reading the logs re-enabled both types: a second warning arrives */
     ev.n = 0;
     nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_TEMPERATURE);
@@ -798,15 +746,15 @@ static void fini_from_a_callback_is_refused_and_fini_twice_is_harmless(void **st
     (void)state;
     struct fx f;
     fx_config(&f);
-    start(&f);
-    uint8_t *buf = xalloc(512);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(512);
     struct fini_in_cb c = {f.ctrl, 1, 0};
     assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fini_cb, &c), 0);
     for (int i = 0; i < 10 && c.calls == 0; i++)
         (void)nvme_qpair_poll(f.ctrl, 1, 0);
     assert_int_equal(c.calls, 1);
     assert_int_equal(c.rc, NVME_ERR_STATE);
-    assert_true(log_has(&f, "refused"));
+    assert_true(fx_log_has(&f, "refused"));
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0); /* still alive */
     struct nvme_ctrl *dead = f.ctrl;
     assert_int_equal(nvme_ctrl_fini(dead), 0);
