@@ -21,6 +21,8 @@ Cases (see CASES below):
   recovery-throttle, recovery-unplug, recovery-blkdebug, recovery-aer
                                 error recovery on QEMU's controller (ctest
                                 label "recovery")
+  multi-ctrl                    three controllers: select by serial (run.sh
+                                --other-ctrl pins it) or by PCI address
   smp                           application processors, a queue pair per CPU
                                 (ctest label "smp")
   runner-bad-device, runner-qemu-false, runner-no-kernel, runner-dry-run
@@ -844,6 +846,62 @@ def case_formats(w):
     return c
 
 
+def first_json(text):
+    """The JSON document at the start of a command's output; harness lines
+    after it (e.g. an interrupt note from riscv64's PLIC) are not part of it."""
+    return json.JSONDecoder().raw_decode(text.lstrip())[0]
+
+
+def case_multi_ctrl(w):
+    """Three controllers on PCI, the one run.sh describes last (issue 9): with
+    --other-ctrl, run.sh pins the harness by serial, so --ctrl and --ns apply
+    to the controller it drives; --opt pci=BB:DD.F picks another by address;
+    a serial or an address that matches nothing is a clear failure."""
+    img = os.path.join(w.dir, "mc.img")
+    make_image(img, 8 * MiB)
+    others = ["--other-ctrl", "mdts=1", "--other-ctrl", "serial=zz9,mdts=2"]
+    c_all = Checker("")
+    c = w.boot(["path=%s" % img], ["id-ctrl -o json", "list"], ctrl="mdts=4", run_args=others)
+    for sn in ("other1", "zz9"):
+        c.has(r"^harness: pci [0-9a-f:.]+ serial '%s': not the one asked for$" % sn,
+              "controller %s brought up for its serial and passed over" % sn)
+    c.has(r"^harness: pci [0-9a-f:.]+ serial 'deadbeef': selected$", "controller deadbeef selected")
+    try:
+        idc = first_json(c.section("id-ctrl -o json"))
+        c.ok(idc["sn"].strip() == "deadbeef" and idc["mdts"] == 4,
+             "id-ctrl: sn deadbeef, mdts 4 (--serial and --ctrl describe the driven controller): "
+             "sn %r mdts %r" % (idc["sn"], idc["mdts"]))
+    except (ValueError, KeyError, TypeError) as e:
+        c.ok(False, "id-ctrl -o json parses with sn and mdts (%s)" % e)
+    c.has(r"^nvme0n1\s+1\s+16384\s+512\s", "list: the --ns image (8 MiB) is its namespace 1")
+    m = re.search(r"^harness: nvme at pci ([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) .*\nharness: pci \1 serial 'zz9'",
+                  c.log, re.M)
+    c.ok(m is not None, "the address of controller zz9 was printed")
+    c_all.failures += c.failures
+    if m:
+        c = w.boot(["path=%s" % img], ["id-ctrl -o json"], ctrl="mdts=4", opts=["pci=" + m.group(1)],
+                   run_args=others)
+        try:
+            idc = first_json(c.section("id-ctrl -o json"))
+            c.ok(idc["sn"].strip() == "zz9" and idc["mdts"] == 2,
+                 "pci=%s: the controller at that address (zz9, mdts 2): sn %r mdts %r"
+                 % (m.group(1), idc["sn"], idc["mdts"]))
+        except (ValueError, KeyError, TypeError) as e:
+            c.ok(False, "id-ctrl -o json parses with sn and mdts (%s)" % e)
+        c.hasnt(r"^harness: pci .* serial '", "pci= alone: no bring-up to read serials")
+        c_all.failures += c.failures
+    for opt, said in (("serial=nope", r"no NVMe controller with serial 'nope'"),
+                      ("pci=00:1f.7", r"no NVMe controller at pci 00:1f\.7")):
+        argv = [w.args.run, "--arch", w.args.arch, "--kernel", w.args.kernel, "--irq", "poll",
+                "--ns", "path=%s" % img, "--opt", opt] + others + ["info"]
+        rc, out, took = w.run(argv, timeout=60)
+        c = Checker(out)
+        c.ok(rc == 1, "%s: run.sh exit status %s == 1 (FAIL)" % (opt, rc))
+        c.has(r"^harness: %s$" % said, "%s: the harness says no controller matches" % opt)
+        c.hasnt(r"^nvmectl> info", "%s: no command ran on some other controller" % opt)
+        c_all.failures += c.failures
+    return c_all
+
 CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
          "irq": case_irq, "basic-smp2": case_basic_smp2,
          "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
@@ -852,7 +910,8 @@ CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case
          "smp": case_smp,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
          "runner-no-kernel": case_runner_no_kernel, "runner-dry-run": case_runner_dry_run,
-         "nvmectl-parity": case_nvmectl_parity, "formats": case_formats}
+         "nvmectl-parity": case_nvmectl_parity, "formats": case_formats,
+         "multi-ctrl": case_multi_ctrl}
 
 
 class Work:

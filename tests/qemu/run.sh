@@ -36,6 +36,13 @@
 #                            with no --ns, one 64 MiB scratch namespace is used
 #   --serial S               controller serial (default deadbeef)
 #   --ctrl PROPS             more -device nvme properties, e.g. mdts=2
+#   --other-ctrl PROPS       another NVMe controller, ahead of this one in PCI
+#                            order, with no namespace; PROPS are its -device
+#                            nvme properties (serial= defaults to otherN);
+#                            repeatable.  The harness is then told serial=S
+#                            (unless --opt gives pci= or serial=), so that
+#                            --serial, --ctrl and --ns describe the
+#                            controller it drives
 #   --subsys NQN             put the controller in an nvme-subsys (needed for
 #                            Namespace Attachment and detached=true)
 #   --machine pc|q35         QEMU machine on x86 (default pc; virt elsewhere)
@@ -86,6 +93,7 @@ smp=
 hotplug=0
 irq=
 opts=()
+other_ctrls=()
 hooks=()
 qemu_extra=()
 qemu_bin=
@@ -108,6 +116,7 @@ while [ $# -gt 0 ]; do
     --ns) val "$@"; ns_specs+=("$2"); shift 2 ;;
     --serial) val "$@"; serial="$2"; shift 2 ;;
     --ctrl) val "$@"; ctrl_props="$2"; shift 2 ;;
+    --other-ctrl) val "$@"; other_ctrls+=("$2"); shift 2 ;;
     --subsys) val "$@"; subsys="$2"; shift 2 ;;
     --machine) val "$@"; machine="$2"; shift 2 ;;
     --smp) val "$@"; smp="$2"; shift 2 ;;
@@ -206,6 +215,13 @@ if [ "$hotplug" = 1 ]; then
   ctrl_bus=",bus=rp0"
 fi
 dev_args=()
+k=0
+for props in "${other_ctrls[@]+"${other_ctrls[@]}"}"; do
+  k=$((k + 1))
+  case ",$props," in *,serial=*) ;; *) props="serial=other$k${props:+,$props}" ;; esac
+  case ",$props," in *,serial="$serial",*) die "--other-ctrl: serial $serial is the driven controller's" ;; esac
+  dev_args+=(-device "nvme,id=nvmeo$k,$props")
+done
 [ -n "$subsys" ] && dev_args+=(-device "nvme-subsys,id=nvmesubsys0,nqn=$subsys")
 dev_args+=(-device "nvme,id=nvme0,serial=$serial$ctrl_bus${subsys:+,subsys=nvmesubsys0}${ctrl_props:+,$ctrl_props}")
 to_create=()
@@ -246,7 +262,16 @@ done
 
 append=
 [ -n "$irq" ] && append="irq=$irq"
-for o in "${opts[@]+"${opts[@]}"}"; do append="${append:+$append; }$o"; done
+pinned=0
+for o in "${opts[@]+"${opts[@]}"}"; do
+  append="${append:+$append; }$o"
+  case "$o" in pci=* | serial=*) pinned=1 ;; esac
+done
+# with other controllers about, the options above describe the one of $serial
+if [ ${#other_ctrls[@]} -gt 0 ] && [ $pinned = 0 ]; then
+  case "$serial" in *[\ \;]*) die "--serial '$serial' has a blank or ';': pin with --opt pci= instead" ;; esac
+  append="${append:+$append; }serial=$serial"
+fi
 [ -n "$cmds" ] && append="${append:+$append; }$cmds"
 
 qmp_sock="$tmpdir/qmp.sock"

@@ -131,7 +131,8 @@ uint8_t pci_read8(struct pci_addr a, uint8_t off);
 void pci_write32(struct pci_addr a, uint8_t off, uint32_t v);
 void pci_write16(struct pci_addr a, uint8_t off, uint16_t v);
 /* Finds the first function with class/subclass/prog-if; false if none. */
-bool pci_find_class(uint8_t cls, uint8_t sub, uint8_t progif, struct pci_addr *out);
+/* The nth function (0 = first, in bus:device.function order) of the class. */
+bool pci_find_class(uint8_t cls, uint8_t sub, uint8_t progif, unsigned nth, struct pci_addr *out);
 /* Offset of capability `id` in the capability list, 0 if absent. */
 uint8_t pci_find_cap(struct pci_addr a, uint8_t id);
 /* Base address of memory BAR `bar` (64-bit BARs aware), 0 if unusable. */

@@ -16,7 +16,7 @@ void kprintf(const char *fmt, ...)
 }
 
 /* --- PCI -------------------------------------------------------------------------- */
-bool pci_find_class(uint8_t cls, uint8_t sub, uint8_t progif, struct pci_addr *out)
+bool pci_find_class(uint8_t cls, uint8_t sub, uint8_t progif, unsigned nth, struct pci_addr *out)
 {
     for (unsigned bus = 0; bus < 256; bus++) {
         for (unsigned dev = 0; dev < 32; dev++) {
@@ -29,7 +29,7 @@ bool pci_find_class(uint8_t cls, uint8_t sub, uint8_t progif, struct pci_addr *o
                 if (pci_read16(a, 0x00) == 0xffff)
                     continue;
                 uint32_t cc = pci_read32(a, 0x08) >> 8; /* class:sub:progif */
-                if (cc == (((uint32_t)cls << 16) | ((uint32_t)sub << 8) | progif)) {
+                if (cc == (((uint32_t)cls << 16) | ((uint32_t)sub << 8) | progif) && !nth--) {
                     *out = a;
                     return true;
                 }

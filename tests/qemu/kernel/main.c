@@ -20,6 +20,11 @@
  *                          from the event callback (e.g. lift a throttle)
  *     cpus=N               start N-1 application processors (smp.c) and pass
  *                          N in nvme_ctrl_opts.cpus: a queue pair per CPU
+ *     pci=BB:DD.F          drive the NVMe controller at this PCI address
+ *     serial=S             drive the NVMe controller whose Identify
+ *                          Controller serial number (SN, trailing blanks
+ *                          removed) is S; with pci= as well, both must hold.
+ *                          Without either: the first controller in PCI order
  *   Commands, in order:
  *     any nvmectl command  (info, ready, list, smart, read, write, flush, verify)
  *     irqs                 interrupt counters
@@ -103,7 +108,40 @@ struct options {
     bool unplug_ones;
     char reset_hook[32];
     uint16_t cpus; /* SMP: cpus=N */
+    bool want_pci; /* pci=BB:DD.F */
+    struct pci_addr pci;
+    char serial[21]; /* serial=S: Identify Controller SN is 20 bytes */
 };
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* "BB:DD.F" in hex, as lspci prints it: bus <= ff, device <= 1f, function <= 7. */
+static bool parse_pci_addr(const char *v, struct pci_addr *a)
+{
+    unsigned part[3] = {0, 0, 0}, digits = 0, i = 0;
+    for (; *v; v++) {
+        int x = hex_digit(*v);
+        if (x >= 0 && digits < 2) {
+            part[i] = part[i] * 16 + (unsigned)x;
+            digits++;
+        } else if (digits && ((i == 0 && *v == ':') || (i == 1 && *v == '.'))) {
+            i++;
+            digits = 0;
+        } else {
+            return false;
+        }
+    }
+    if (i != 2 || !digits || part[1] > 31 || part[2] > 7)
+        return false;
+    *a = (struct pci_addr){(uint8_t)part[0], (uint8_t)part[1], (uint8_t)part[2]};
+    return true;
+}
 
 static const char *irq_mode_name(enum irq_mode m)
 {
@@ -182,10 +220,14 @@ static int parse_option(const char *item, struct options *o)
         o->cpus = (uint16_t)n;
     } else if (KEY("reset-hook") && *v && strlen(v) < sizeof(o->reset_hook)) {
         memcpy(o->reset_hook, v, strlen(v) + 1);
+    } else if (KEY("pci") && parse_pci_addr(v, &o->pci)) {
+        o->want_pci = true;
+    } else if (KEY("serial") && *v && strlen(v) < sizeof(o->serial)) {
+        memcpy(o->serial, v, strlen(v) + 1);
     } else {
         return kl && (KEY("irq") || KEY("ioq") || KEY("qdepth") || KEY("admq") || KEY("trace") ||
                       KEY("timeout") || KEY("fini") || KEY("reset-hook") || KEY("unplug-ones") ||
-                      KEY("cpus"))
+                      KEY("cpus") || KEY("pci") || KEY("serial"))
                    ? -1
                    : 0;
     }
@@ -956,6 +998,70 @@ static void run_item(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const 
 
 #endif /* !HARNESS_NO_CORE */
 
+/* --- which controller: pci= and serial= ---------------------------------------------- */
+#ifndef HARNESS_NO_CORE
+/* The controller's serial number, read the way nvmectl shows it: a polled
+ * bring-up (no interrupt set up), Identify Controller, shutdown. */
+static bool read_serial(struct harness_dev *d, char *sn, size_t len)
+{
+    enum irq_mode mode = d->mode;
+    d->mode = IRQ_MODE_POLL;
+    struct nvme_osal osal;
+    osal_fill(&osal, d);
+    struct nvme_ctrl_opts o;
+    memset(&o, 0, sizeof(o));
+    o.pci_vendor = d->vendor;
+    o.pci_device = d->device;
+    o.polling = true;
+    o.io_queues = 1;
+    struct nvme_ctrl *c = NULL;
+    int rc = nvme_ctrl_init(&c, &osal, &o);
+    bool ok = rc == 0 && c;
+    if (ok)
+        snprintf(sn, len, "%s", nvme_ctrl_get_info(c)->serial);
+    else
+        kprintf("harness: pci %02x:%02x.%u: bring-up for its serial failed: %d\n", d->pci.bus,
+                d->pci.dev, d->pci.fn, rc);
+    if (c)
+        nvme_ctrl_fini(c);
+    d->mode = mode;
+    return ok;
+}
+#endif
+
+/* Walks the NVMe functions in PCI order and keeps the first that matches
+ * pci= and serial= (the first of all without either).  Each candidate that
+ * serial= rules out is brought up once, polled, and shut down again. */
+static bool select_controller(struct harness_dev *d, const struct options *o)
+{
+    for (unsigned nth = 0; nth < 64; nth++) {
+        if (!dev_probe(d, nth))
+            break;
+        if (o->want_pci &&
+            (d->pci.bus != o->pci.bus || d->pci.dev != o->pci.dev || d->pci.fn != o->pci.fn))
+            continue;
+        if (!o->serial[0])
+            return true;
+#ifdef HARNESS_NO_CORE
+        kprintf("harness: serial= needs libnvme-core (stand-in build)\n");
+        return false;
+#else
+        char sn[sizeof(o->serial)] = "";
+        bool match = read_serial(d, sn, sizeof(sn)) && !strcmp(sn, o->serial);
+        kprintf("harness: pci %02x:%02x.%u serial '%s': %s\n", d->pci.bus, d->pci.dev, d->pci.fn,
+                sn, match ? "selected" : "not the one asked for");
+        if (match)
+            return true;
+#endif
+    }
+    if (o->want_pci)
+        kprintf("harness: no NVMe controller at pci %02x:%02x.%u%s\n", o->pci.bus, o->pci.dev,
+                o->pci.fn, o->serial[0] ? " with that serial" : "");
+    else if (o->serial[0])
+        kprintf("harness: no NVMe controller with serial '%s'\n", o->serial);
+    return false;
+}
+
 void kmain(uint32_t magic, uint32_t mbi_addr);
 
 void kmain(uint32_t magic, uint32_t mbi_addr)
@@ -1025,11 +1131,11 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
 
     struct harness_dev *d = &g_dev;
     d->mode = opt.irq;
-    if (!dev_probe(d)) {
+    if (!select_controller(d, &opt)) {
         failures++;
         finish();
     }
-    print_regs(d, "left by firmware");
+    print_regs(d, opt.serial[0] ? "left by the serial check" : "left by firmware");
 
 #ifdef HARNESS_NO_CORE
     (void)cmds;

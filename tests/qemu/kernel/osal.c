@@ -12,10 +12,10 @@
 struct harness_dev g_dev;
 
 /* --- controller discovery ---------------------------------------------------------- */
-bool dev_probe(struct harness_dev *d)
+bool dev_probe(struct harness_dev *d, unsigned nth)
 {
-    if (!pci_find_class(0x01, 0x08, 0x02, &d->pci)) {
-        kprintf("harness: no NVMe controller (class 01h/08h/02h) on PCI\n");
+    if (!pci_find_class(0x01, 0x08, 0x02, nth, &d->pci)) {
+        kprintf("harness: no NVMe controller (class 01h/08h/02h) number %u on PCI\n", nth);
         return false;
     }
     uint32_t id = pci_read32(d->pci, 0x00);

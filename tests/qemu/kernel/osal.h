@@ -36,9 +36,10 @@ struct harness_dev {
 
 extern struct harness_dev g_dev;
 
-/* Finds the controller (class 01h/08h/02h), enables memory decode and bus
- * mastering, reads BAR0 and the MSI-X capability.  Prints what it found. */
-bool dev_probe(struct harness_dev *d);
+/* Finds the nth controller (class 01h/08h/02h; 0 = the first in PCI
+ * order), enables memory decode and bus mastering, reads BAR0 and the
+ * MSI-X capability.  Prints what it found. */
+bool dev_probe(struct harness_dev *d, unsigned nth);
 /* After nvme_ctrl_init(): lets INTx through (it stays masked at the
  * IOAPIC until the harness knows the controller). */
 void dev_irq_arm(struct harness_dev *d);
