@@ -484,13 +484,26 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
             qp->in_callback--;
         }
     }
-    if (reaped > 0 && qp->live) { /* one CQ head doorbell per batch (§4.1.2) */
-        if (qp->sdb_cq == NULL ||
-            nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head, qp->cq_head_rung))
+    /* One CQ head doorbell per batch (§4.1.2), and only for a new value: it
+     * also covers entries an outer call consumed before its callback let
+     * this one in (until the head is written a level INTx line stays
+     * asserted: a handler reaping and acknowledging nothing would be called
+     * forever), and the outer call then writes nothing twice (QEMU counts
+     * each head write that empties the queue as one pending interrupt
+     * served).  A full lap without a head write cannot happen: the device
+     * fills at most entries - 1 slots (a full queue, §4.1.2). */
+    if (qp->cq_head != qp->cq_head_rung && qp->live) {
+        /* With a shadow doorbell the MMIO write is skipped unless the event
+         * index asks for it, but a pin-based interrupt is deasserted by the
+         * MMIO head write (§7.5.1.1): INTx always writes it. */
+        bool mmio = qp->sdb_cq == NULL ||
+                    nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head, qp->cq_head_rung);
+        if (mmio || ctrl->info.irq_is_intx)
             nvme_reg_write32(ctrl, qp->cq_hdbl, qp->cq_head);
         qp->cq_head_rung = qp->cq_head;
-        nvme_qpair_ring_locked(qp); /* retries queued above */
     }
+    if (reaped > 0 && qp->live)
+        nvme_qpair_ring_locked(qp); /* retries queued above */
     nvme_unlock(qp);
     return reaped;
 }
