@@ -63,7 +63,8 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     if (ctrl == NULL || sqe == NULL || (len != 0 && buf == NULL))
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    struct nvme_sqe cmd = *sqe;
+    struct nvme_sqe cmd;
+    nvme_sqe_copy(&cmd, sqe);
     return nvme_admin_exec_bounce(ctrl, &cmd, buf, len, dir, dw0);
 }
 

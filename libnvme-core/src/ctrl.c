@@ -297,9 +297,9 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     if (ctrl == NULL)
         return NVME_ERR_NOMEM;
     nvme_memzero(ctrl, sizeof(*ctrl));
-    ctrl->osal = *osal;
+    nvme_memcpy(&ctrl->osal, osal, sizeof(ctrl->osal));
     if (opts != NULL)
-        ctrl->opts = *opts;
+        nvme_memcpy(&ctrl->opts, opts, sizeof(ctrl->opts));
     ctrl->trace = ctrl->opts.trace;
     ctrl->quirks = nvme_quirks_lookup(ctrl->opts.pci_vendor, ctrl->opts.pci_device);
     ctrl->info.quirks = ctrl->quirks;
@@ -446,7 +446,8 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     nvme_qpair_free(&ctrl->admin);
     nvme_ns_free(ctrl);
     nvme_dbbuf_free(ctrl);
-    struct nvme_osal osal = ctrl->osal;
+    struct nvme_osal osal;
+    nvme_memcpy(&osal, &ctrl->osal, sizeof(osal));
     osal.mem_free(osal.ctx, ctrl, sizeof(*ctrl));
     return NVME_OK;
 }

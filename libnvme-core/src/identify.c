@@ -76,7 +76,8 @@ int nvme_identify_ctrl(struct nvme_ctrl *ctrl, struct nvme_ctrl_identify *out)
 
 struct nvme_lbaf nvme_id_ns_lbaf(const struct nvme_id_ns *id, unsigned idx)
 {
-    struct nvme_lbaf f = {0, 0, 0};
+    struct nvme_lbaf f;
+    nvme_memzero(&f, sizeof(f));
     if (id == NULL || idx >= NVME_LBAF_COUNT)
         return f;
     const uint8_t *p = (const uint8_t *)(const void *)id + 128u + 4u * idx;

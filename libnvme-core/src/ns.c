@@ -365,7 +365,8 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
 
 int nvme_ns_scan(struct nvme_ctrl *ctrl)
 {
-    struct nvme_nsid_list l = {NULL, 0, 0};
+    struct nvme_nsid_list l;
+    nvme_memzero(&l, sizeof(l));
     struct nvme_ns_info *info = NULL;
     void *page = nvme_ns_alloc(ctrl, NVME_IDENTIFY_DATA_SIZE);
     if (page == NULL)

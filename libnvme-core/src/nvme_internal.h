@@ -7,6 +7,13 @@
 #define NVME_INTERNAL_H
 
 #include "nvme/nvme.h"
+#include "nvme/nvme_fmt.h"
+
+/* The core's internal functions are hidden: in a position-independent
+ * build, calls and function addresses then stay PC-relative instead of
+ * going through the GOT, and the archive needs no outside symbol
+ * (_GLOBAL_OFFSET_TABLE_ included); the public API keeps its visibility. */
+#pragma GCC visibility push(hidden)
 
 /* ------------------------------------------------------------------ */
 /* Tunables                                                            */
@@ -263,8 +270,29 @@ bool nvme_handle_ok(const struct nvme_ctrl *ctrl);
  * replacing non-printable bytes with '.'; dst holds n+1 bytes. */
 void nvme_copy_id_string(char *dst, const char *src, size_t n);
 
-/* fmt.c: nvme_vsnprintf/nvme_snprintf, public in nvme/nvme_fmt.h. */
-#include "nvme/nvme_fmt.h"
+/* fmt.c: nvme_vsnprintf/nvme_snprintf, public in nvme/nvme_fmt.h (included above). */
+
+/* An SQE copied field by field: a struct assignment may become a call to
+ * memcpy (clang does so at -O0), which a freestanding core must not need;
+ * larger structs go through nvme_memcpy, initializers through nvme_memzero. */
+static inline void nvme_sqe_copy(struct nvme_sqe *d, const struct nvme_sqe *s)
+{
+    d->opc = s->opc;
+    d->flags = s->flags;
+    d->cid = s->cid;
+    d->nsid = s->nsid;
+    d->cdw2 = s->cdw2;
+    d->cdw3 = s->cdw3;
+    d->mptr = s->mptr;
+    d->prp1 = s->prp1;
+    d->prp2 = s->prp2;
+    d->cdw10 = s->cdw10;
+    d->cdw11 = s->cdw11;
+    d->cdw12 = s->cdw12;
+    d->cdw13 = s->cdw13;
+    d->cdw14 = s->cdw14;
+    d->cdw15 = s->cdw15;
+}
 
 /* trace.c */
 void nvme_log(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fmt, ...)
@@ -558,5 +586,7 @@ static inline void nvme_dma_sync(struct nvme_ctrl *ctrl, void *va, size_t len,
     if (ctrl->osal.dma_sync != NULL)
         ctrl->osal.dma_sync(ctrl->osal.ctx, va, len, dir);
 }
+
+#pragma GCC visibility pop
 
 #endif /* NVME_INTERNAL_H */

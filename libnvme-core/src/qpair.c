@@ -367,7 +367,7 @@ int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *b
     struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
     if (s == NULL)
         return rc;
-    s->sqe = *sqe;
+    nvme_sqe_copy(&s->sqe, sqe);
     return nvme_qpair_commit(qp, s, buf, len, dir, flags, cb, arg);
 }
 

@@ -76,7 +76,9 @@ unsigned nvme_divmod10_limbs(uint16_t *v, unsigned limbs)
 
 struct nvme_u128 nvme_u128_from_le(const uint8_t bytes[16])
 {
-    struct nvme_u128 v = {0, 0};
+    struct nvme_u128 v;
+    v.lo = 0;
+    v.hi = 0;
     for (int i = 7; i >= 0; i--) {
         v.lo = (v.lo << 8) | bytes[i];
         v.hi = (v.hi << 8) | bytes[i + 8];
