@@ -156,10 +156,13 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
                                                                     : rtd3e_ms;
 
     /* SQES/CQES (§5.15.2.2): [3:0] required, [7:4] maximum, log2.  We
-     * use 64/16-byte entries; a controller whose range excludes them
-     * cannot be driven.  0 (pre-1.0 devices) is tolerated. */
-    if (id->sqes != 0 && ((id->sqes & 0xfu) > NVME_SQES_LOG2 || (id->sqes >> 4) < NVME_SQES_LOG2)) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "SQES %02x excludes 64-byte entries", id->sqes);
+     * use 16-byte CQEs and 64-byte SQEs (128 with the Apple quirk, which
+     * like Linux trusts the quirk over the field); a controller whose
+     * range excludes them cannot be driven.  0 (pre-1.0) is tolerated. */
+    if (id->sqes != 0 && !(ctrl->quirks & NVME_QUIRK_128_BYTES_SQES) &&
+        ((id->sqes & 0xfu) > ctrl->io_sqes || (id->sqes >> 4) < ctrl->io_sqes)) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "SQES %02x excludes %u-byte entries", id->sqes,
+                 1u << ctrl->io_sqes);
         rc = NVME_ERR_UNSUPPORTED;
         goto out;
     }

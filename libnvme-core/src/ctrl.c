@@ -191,6 +191,8 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
     uint16_t entries = min_u16(ctrl->opts.io_queue_entries ? ctrl->opts.io_queue_entries
                                                            : NVME_DEFAULT_IO_ENTRIES,
                                ctrl->info.max_queue_entries);
+    if (entries < ctrl->tag_shared + 2u) /* room above the admin tags */
+        entries = (uint16_t)(ctrl->tag_shared + 2u);
     if (entries < 2)
         entries = 2;
     ctrl->ioq = ctrl->osal.mem_alloc(ctrl->osal.ctx, sizeof(*ctrl->ioq) * want);
@@ -324,8 +326,21 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
                                 ctrl->info.max_queue_entries);
     if (aentries > NVME_AQA_MAX_ENTRIES)
         aentries = NVME_AQA_MAX_ENTRIES;
+    if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS) {
+        /* Admin CIDs are 0..aentries-2, the I/O queue's start at
+         * aentries, below its depth (Linux: NVME_AQ_DEPTH = 32 reserved
+         * tags and an I/O queue of at least 34 entries). */
+        aentries = min_u16(aentries, NVME_DEFAULT_ADMIN_ENTRIES);
+        if (aentries + 2u > ctrl->info.max_queue_entries)
+            aentries = (uint16_t)(ctrl->info.max_queue_entries - 2u);
+    }
     if (aentries < 2)
         aentries = 2;
+    if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS)
+        ctrl->tag_shared = aentries;
+    /* Linux NVME_QUIRK_128_BYTES_SQES: Apple's I/O SQ entries are 128
+     * bytes (CC.IOSQES = 7), the first 64 the command, the rest zero. */
+    ctrl->io_sqes = (ctrl->quirks & NVME_QUIRK_128_BYTES_SQES) ? 7u : NVME_SQES_LOG2;
     rc = nvme_qpair_alloc(ctrl, &ctrl->admin, 0, aentries);
     if (rc != NVME_OK)
         goto fail_free;
@@ -340,15 +355,6 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     rc = nvme_admin_identify_ctrl(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
-    if (ctrl->quirks & NVME_QUIRK_128_BYTES_SQES) {
-        /* Linux sets CC.IOSQES = 7 for Apple ANS2; the core's queues are
-         * 64-byte entries only. */
-        nvme_log(ctrl, NVME_LOG_ERROR,
-                 "controller %04x:%04x needs 128-byte submission queue entries: unsupported",
-                 ctrl->opts.pci_vendor, ctrl->opts.pci_device);
-        rc = NVME_ERR_UNSUPPORTED;
-        goto fail_disable;
-    }
     nvme_select_iocs(ctrl);
     if ((ctrl->info.oacs & NVME_OACS_DBBUF) && !ctrl->opts.no_shadow_doorbells)
         nvme_dbbuf_alloc(ctrl);

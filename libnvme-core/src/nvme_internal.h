@@ -127,7 +127,11 @@ struct nvme_qpair {
     uint16_t cq_head;
     uint16_t cq_head_rung; /* last head written (shadow doorbells) */
     uint8_t phase;         /* expected phase tag of the next new CQE */
+    uint8_t sqe_shift;     /* log2 of the SQ entry size: 6, or 7 (CC.IOSQES, Apple) */
     uint8_t cid_bits;      /* low CID bits that index the slot table */
+    uint16_t cid_idx_mask; /* (CID - cid_base) & mask = slot index */
+    uint16_t cid_gen_mask; /* generation bits above cid_bits; 0: none (SKIP_CID_GEN) */
+    uint16_t cid_base;     /* first CID: above the admin queue's with SHARED_TAGS */
 
     struct nvme_cmd_slot *slots; /* entries - 1 slots */
     uint16_t nslots;
@@ -174,6 +178,8 @@ struct nvme_ctrl {
     uint32_t oaes;    /* Optional Asynchronous Events Supported */
     uint32_t quirks;
     uint8_t max_retries;
+    uint8_t io_sqes;     /* CC.IOSQES: 6, or 7 with NVME_QUIRK_128_BYTES_SQES */
+    uint16_t tag_shared; /* SHARED_TAGS: CIDs below this are the admin queue's */
     /* Issue 9: what the management and command-set calls need */
     uint32_t cc_css; /* CC.CSS written at enable: NVME_CC_CSS_NVM or _IOCS */
     uint8_t elpe;    /* Error Log Page Entries, 0-based */

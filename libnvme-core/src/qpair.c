@@ -11,15 +11,34 @@
  * wrong command (Linux does the same with its "genctr").  A completion
  * that does not name a command in flight is logged and dropped: never an
  * out-of-bounds access.
+ *
+ * Apple's controllers (NVME_QUIRK_SHARED_TAGS, SKIP_CID_GEN) use the CID
+ * as a tag across the admin queue and their one I/O queue and fail on a
+ * collision or a tag beyond the I/O queue depth: there the CID is the
+ * bare slot index, and the I/O queue's start at ctrl->tag_shared, above
+ * every admin CID (Linux reserves the I/O queue's first 32 tags).
  */
 #include "nvme_internal.h"
 
-static uint16_t nvme_cid_make(const struct nvme_qpair *qp, uint16_t idx, uint8_t gen)
+static inline uint16_t nvme_cid_make(const struct nvme_qpair *qp, uint16_t idx, uint8_t gen)
 {
-    if (qp->cid_bits >= 16)
-        return idx;
-    uint32_t gmask = (1u << (16 - qp->cid_bits)) - 1u;
-    return (uint16_t)(idx | ((gen & gmask) << qp->cid_bits));
+    return (uint16_t)(qp->cid_base + (idx | ((gen & qp->cid_gen_mask) << qp->cid_bits)));
+}
+
+static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
+{
+    return (uint16_t)((uint16_t)(cid - qp->cid_base) & qp->cid_idx_mask);
+}
+
+/* Entry i of the SQ: 64 or 128 bytes apart (CC.IOSQES). */
+static inline uint64_t *nvme_sq_entry(const struct nvme_qpair *qp, uint16_t i)
+{
+    return (uint64_t *)(void *)((uint8_t *)qp->sq + ((size_t)i << qp->sqe_shift));
+}
+
+static size_t nvme_sq_bytes(const struct nvme_qpair *qp)
+{
+    return (size_t)qp->entries << qp->sqe_shift;
 }
 
 /* ------------------------------------------------------------------ */
@@ -34,15 +53,25 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
     qp->ctrl = ctrl;
     qp->qid = qid;
     qp->entries = entries;
-    qp->nslots = (uint16_t)(entries - 1u); /* a full ring keeps one entry empty (§4.1.2) */
+    qp->sqe_shift = qid == 0 ? NVME_SQES_LOG2 : ctrl->io_sqes; /* admin: 64 B (§3.1.5) */
+    /* A full ring keeps one entry empty (§4.1.2); with shared tags the
+     * first tag_shared CIDs are the admin queue's (caller sized entries). */
+    qp->cid_base = qid != 0 ? ctrl->tag_shared : 0;
+    qp->nslots = (uint16_t)(entries - 1u - qp->cid_base);
     qp->cid_bits = 1;
     while ((1u << qp->cid_bits) < qp->nslots && qp->cid_bits < 16)
         qp->cid_bits++;
+    qp->cid_idx_mask = (uint16_t)((1u << qp->cid_bits) - 1u);
+    qp->cid_gen_mask = (uint16_t)((1u << (16 - qp->cid_bits)) - 1u);
+    if (ctrl->quirks & NVME_QUIRK_SKIP_CID_GEN) {
+        qp->cid_idx_mask = 0xffffu;
+        qp->cid_gen_mask = 0;
+    }
     qp->sq_tdbl = NVME_SQ_TDBL(qid, ctrl->dstrd);
     qp->cq_hdbl = NVME_CQ_HDBL(qid, ctrl->dstrd);
 
     /* Queue memory: physically contiguous and page aligned (§4.1.3, PC=1). */
-    size_t sq_len = (size_t)entries * sizeof(struct nvme_sqe);
+    size_t sq_len = nvme_sq_bytes(qp);
     size_t cq_len = (size_t)entries * sizeof(struct nvme_cqe);
     qp->sq = o->dma_alloc(o->ctx, sq_len, ctrl->page_size, &qp->sq_bus);
     qp->cq = o->dma_alloc(o->ctx, cq_len, ctrl->page_size, &qp->cq_bus);
@@ -77,7 +106,7 @@ void nvme_qpair_free(struct nvme_qpair *qp)
     const struct nvme_osal *o = &ctrl->osal;
     nvme_prp_pool_free(qp);
     if (qp->sq != NULL)
-        o->dma_free(o->ctx, qp->sq, (size_t)qp->entries * sizeof(struct nvme_sqe));
+        o->dma_free(o->ctx, qp->sq, nvme_sq_bytes(qp));
     if (qp->cq != NULL)
         o->dma_free(o->ctx, qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe));
     if (qp->slots != NULL)
@@ -91,7 +120,10 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     size_t cq_len = (size_t)qp->entries * sizeof(struct nvme_cqe);
-    nvme_memzero(qp->sq, (size_t)qp->entries * sizeof(struct nvme_sqe));
+    /* Zeroed and cleaned once: the bytes past 64 of a 128-byte entry are
+     * never written again. */
+    nvme_memzero(qp->sq, nvme_sq_bytes(qp));
+    nvme_dma_sync(ctrl, qp->sq, nvme_sq_bytes(qp), NVME_DMA_TO_DEVICE);
     /* The device may have written the CQ (a reset reuses it): invalidate
      * before the CPU writes it, then clean the zeroes before the device
      * may post (nvme_osal.h, non-coherent rules 3 and 4). */
@@ -215,7 +247,7 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     s->expire = ctrl->tick + ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
     s->state = NVME_SLOT_ACTIVE;
     /* Eight 64-bit stores, unrolled: no memcpy call, no torn fields. */
-    uint64_t *dst = (uint64_t *)(void *)&qp->sq[qp->sq_tail];
+    uint64_t *dst = nvme_sq_entry(qp, qp->sq_tail);
     dst[0] = s->sqe_q[0];
     dst[1] = s->sqe_q[1];
     dst[2] = s->sqe_q[2];
@@ -224,7 +256,7 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     dst[5] = s->sqe_q[5];
     dst[6] = s->sqe_q[6];
     dst[7] = s->sqe_q[7];
-    nvme_dma_sync(ctrl, &qp->sq[qp->sq_tail], sizeof(s->sqe), NVME_DMA_TO_DEVICE);
+    nvme_dma_sync(ctrl, dst, sizeof(s->sqe), NVME_DMA_TO_DEVICE);
     if (ctrl->trace != 0)
         nvme_trace_sqe(ctrl, qp->qid, &s->sqe);
     qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
@@ -343,7 +375,7 @@ int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint
      * the slot for retries and replays, and written to the ring. */
     uint64_t w0 = opc | ((uint64_t)cid << 16) | ((uint64_t)nsid << 32);
     uint64_t w6 = (count - 1u) & 0xffffu;
-    uint64_t *dst = (uint64_t *)(void *)&qp->sq[qp->sq_tail];
+    uint64_t *dst = nvme_sq_entry(qp, qp->sq_tail);
     s->sqe_q[0] = dst[0] = w0;
     s->sqe_q[1] = dst[1] = 0;
     s->sqe_q[2] = dst[2] = 0;
@@ -457,8 +489,7 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         if (ctrl->trace != 0)
             nvme_trace_cqe(ctrl, qp->qid, &cqe);
 
-        uint16_t idx = (uint16_t)(qp->cid_bits >= 16 ? cqe.cid
-                                                     : cqe.cid & ((1u << qp->cid_bits) - 1u));
+        uint16_t idx = nvme_cid_index(qp, cqe.cid);
         struct nvme_cmd_slot *s = idx < qp->nslots ? &qp->slots[idx] : NULL;
         if (cqe.sqid != qp->qid || s == NULL || s->state != NVME_SLOT_ACTIVE ||
             cqe.cid != s->sqe.cid) {

@@ -128,7 +128,7 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
     // cppcheck-suppress badBitmaskCheck
     uint32_t cc = ctrl->cc_css | ((ctrl->page_shift - 12u) << NVME_CC_MPS_SHIFT) |
                   (0u << NVME_CC_AMS_SHIFT) /* round robin */ |
-                  ((uint32_t)NVME_SQES_LOG2 << NVME_CC_IOSQES_SHIFT) |
+                  ((uint32_t)ctrl->io_sqes << NVME_CC_IOSQES_SHIFT) |
                   ((uint32_t)NVME_CQES_LOG2 << NVME_CC_IOCQES_SHIFT);
     nvme_reg_write32(ctrl, NVME_REG_CC, cc);
     nvme_reg_write32(ctrl, NVME_REG_CC, cc | NVME_CC_EN);

@@ -85,15 +85,101 @@ static void rtd3e_is_clamped_like_linux(void **state)
     }
 }
 
-static void apple_ans2_is_refused_clearly(void **state)
+/* Apple ANS2 (106b:2005), modelled by the simulator's apple_ans2 mode:
+ * I/O SQ entries of 128 bytes, CIDs as tags shared by the admin and the
+ * I/O queue and below the I/O queue's depth (a violation sets CSTS.CFS),
+ * Identify CNS 0 and 1 only, one vector.  The AERs the core keeps on the
+ * admin queue hold admin CIDs the whole time, so every I/O proves the
+ * tag split. */
+static void apple_config(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.apple_ans2 = true;
+    f->cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    f->cfg.timing = NVME_SIM_DEFERRED;
+    f->ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 64, .lba_size = 512};
+    f->cfg.ns_count = 2;
+    f->opts.pci_vendor = 0x106b;
+    f->opts.pci_device = 0x2005;
+    f->opts.io_queues = 4;
+}
+
+static void apple_done(void *arg, int result, uint32_t dw0)
+{
+    (void)dw0;
+    int *r = arg;
+    *r = result == NVME_OK ? 1 : result;
+}
+
+static void apple_ans2_runs_with_128_byte_sqes_and_shared_tags(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.opts.pci_vendor = 0x106b;
-    f.opts.pci_device = 0x2005;
-    assert_int_equal(fx_try_start(&f), NVME_ERR_UNSUPPORTED);
+    apple_config(&f);
+    fx_start(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->io_queues, 1);   /* SHARED_TAGS: one I/O queue */
+    assert_int_equal(info->irq_vectors, 1); /* SINGLE_VECTOR */
+    assert_true(info->io_queue_entries >= info->admin_queue_entries + 2u);
+    assert_int_equal(nvme_ns_count(f.ctrl), 2); /* found without CNS 02h */
+
+    /* Fill the I/O queue (every slot in flight at once, CIDs from the top
+     * of the tag space down to the admin queue's), twice over so slots
+     * are reused, with an admin command in flight beside them. */
+    enum { NB = 8 };
+    uint32_t depth = info->io_queue_entries - 1u - info->admin_queue_entries;
+    uint8_t *wbuf = fx_xalloc((size_t)depth * NB * 512);
+    uint8_t *rbuf = fx_xalloc((size_t)depth * NB * 512);
+    int *done = calloc(depth, sizeof(*done));
+    fx_pattern(wbuf, (size_t)depth * NB * 512, 0xa991e);
+    for (int round = 0; round < 2; round++) {
+        uint8_t opc = round == 0 ? NVME_CMD_WRITE : NVME_CMD_READ;
+        uint8_t *b = round == 0 ? wbuf : rbuf;
+        memset(done, 0, depth * sizeof(*done));
+        for (uint32_t i = 0; i < depth; i++)
+            assert_int_equal(nvme_submit_rw(f.ctrl, 1, opc, 1, (uint64_t)i * NB, NB,
+                                            b + (size_t)i * NB * 512, NVME_SUBMIT_NO_DOORBELL,
+                                            apple_done, &done[i]),
+                             NVME_OK);
+        assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), depth);
+        nvme_qpair_ring(f.ctrl, 1);
+        struct nvme_smart_log smart;
+        assert_int_equal(nvme_get_smart_log(f.ctrl, &smart), NVME_OK);
+        for (int spin = 0; spin < 1000 && nvme_qpair_outstanding(f.ctrl, 1) > 0; spin++)
+            nvme_qpair_poll(f.ctrl, 1, 0);
+        for (uint32_t i = 0; i < depth; i++)
+            assert_int_equal(done[i], 1);
+    }
+    assert_memory_equal(wbuf, rbuf, (size_t)depth * NB * 512);
+    /* Blocking calls and a reset (queues rebuilt, tags split again). */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_OK);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 8, rbuf), NVME_OK);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, NB, rbuf), NVME_OK);
+    assert_memory_equal(wbuf, rbuf, NB * 512);
+
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->tag_collisions, 0);
+    assert_true(st->io_cmds >= 2u * depth + 2u);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    free(done);
+    free(wbuf);
+    free(rbuf);
+    fx_stop(&f);
+}
+
+/* The same controller without the quirks (another PCI ID): CC.IOSQES=6 is
+ * refused, so bring-up fails: the simulator holds the host to the rules
+ * the quirks exist for. */
+static void apple_ans2_without_its_quirks_is_not_driven(void **state)
+{
+    (void)state;
+    struct fx f;
+    apple_config(&f);
+    f.opts.pci_vendor = 0x1b36;
+    f.opts.pci_device = 0x0010;
+    assert_true(fx_try_start(&f) < 0);
     assert_null(f.ctrl);
+    assert_true(nvme_sim_host_errors(f.sim) > 0);
     assert_int_equal(nvme_sim_dma_live(f.sim), 0);
     nvme_sim_destroy(f.sim);
 }
@@ -181,7 +267,8 @@ int main(void)
         cmocka_unit_test(table_matches_linux_for_the_listed_ids),
         cmocka_unit_test(delay_before_ready_waits_after_disable),
         cmocka_unit_test(rtd3e_is_clamped_like_linux),
-        cmocka_unit_test(apple_ans2_is_refused_clearly),
+        cmocka_unit_test(apple_ans2_runs_with_128_byte_sqes_and_shared_tags),
+        cmocka_unit_test(apple_ans2_without_its_quirks_is_not_driven),
         cmocka_unit_test(single_vector_quirk_asks_for_one_vector),
         cmocka_unit_test(identify_cns_quirk_probes_namespaces),
         cmocka_unit_test(no_ns_desc_list_quirk_keeps_namespaces_nvm),

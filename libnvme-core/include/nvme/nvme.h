@@ -265,13 +265,11 @@ void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask);
                                                   read as zeros whatever DLFEAT says */
 #define NVME_QUIRK_NO_NS_DESC_LIST (1u << 4) /* Linux NO_NS_DESC_LIST: no CNS 03h */
 #define NVME_QUIRK_SINGLE_VECTOR (1u << 5)   /* Linux SINGLE_VECTOR: one interrupt vector */
-#define NVME_QUIRK_128_BYTES_SQES                                                                  \
-    (1u << 6) /* Linux 128_BYTES_SQES (Apple): recorded; the
-                                                  core's 64-byte SQ layout refuses the device */
-#define NVME_QUIRK_SHARED_TAGS                                                                     \
-    (1u << 7)                             /* Linux SHARED_TAGS (Apple): admin and I/O CIDs
-                                                  share one tag space: one I/O queue */
-#define NVME_QUIRK_SKIP_CID_GEN (1u << 8) /* Linux SKIP_CID_GEN (Apple): recorded */
+#define NVME_QUIRK_128_BYTES_SQES (1u << 6)  /* Linux 128_BYTES_SQES (Apple): CC.IOSQES=7 */
+/* Linux SHARED_TAGS (Apple): one tag space for admin and I/O CIDs: one I/O
+ * queue, whose CIDs start above the admin queue's. */
+#define NVME_QUIRK_SHARED_TAGS (1u << 7)
+#define NVME_QUIRK_SKIP_CID_GEN (1u << 8) /* Linux SKIP_CID_GEN (Apple): CID = tag, no generation */
 #define NVME_QUIRK_IDENTIFY_CNS                                                                    \
     (1u << 9)                                   /* Linux IDENTIFY_CNS: no CNS 02h list
                                                   (namespaces 1..NN are probed) */

@@ -252,7 +252,14 @@ struct nvme_sim_config {
                                 forced on when a namespace is zoned] */
     uint32_t dst_short_us; /* Device Self-test durations, simulated us [1000 / 5000] */
     uint32_t dst_extended_us;
-    bool wait_wake; /* fill the OSAL's optional wait/wake (default false: NULL, the
+    bool apple_ans2; /* behave like Apple's ANS2 (PCI 106b:2005) as Linux's quirks for it
+                                describe: I/O SQ entries are 128 bytes (CC.IOSQES must be 7,
+                                Identify SQES 77h); CIDs are tags shared by the admin queue and
+                                the I/O queues, so a CID already in flight on any queue, or an
+                                I/O CID not below its queue's depth, is fatal (CSTS.CFS,
+                                stats.tag_collisions); Identify CNS other than 0 and 1 fails
+                                Invalid Field; one MSI-X vector [false] */
+    bool wait_wake;  /* fill the OSAL's optional wait/wake (default false: NULL, the
                                 core polls with sleep_us).  wait(us) advances the clock 1 us
                                 at a time, running due work and delivering interrupts like
                                 sleep_us, and returns as soon as wake() was called (a sticky
@@ -498,6 +505,7 @@ struct nvme_sim_stats {
     uint64_t md_bytes;                              /* separate/extended metadata bytes moved */
     uint64_t formats, sanitizes, self_tests, fw_downloads, fw_commits, nssrs;
     uint64_t zone_appends, zone_sends, zone_reports;
+    uint64_t tag_collisions; /* apple_ans2: CIDs reused while in flight or too large */
 };
 const struct nvme_sim_stats *nvme_sim_stats(const struct nvme_sim *sim);
 uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim);

@@ -68,7 +68,7 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     for (unsigned i = 0; i < sim->ns_count; i++)
         total += sim->ns[i]->blocks * sim->ns[i]->lba_size;
     sim_put_u128(id->tnvmcap, total, 0);
-    id->sqes = (NVME_SQES_LOG2 << 4) | NVME_SQES_LOG2;
+    id->sqes = sim->cfg.apple_ans2 ? 0x77 : (NVME_SQES_LOG2 << 4) | NVME_SQES_LOG2;
     id->cqes = (NVME_CQES_LOG2 << 4) | NVME_CQES_LOG2;
     id->nn = sim->nn_override ? sim->nn_override : sim_ns_max_nsid(sim);
     id->oncs = sim->cfg.oncs;
@@ -136,6 +136,8 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     uint8_t cns = (uint8_t)(sqe->cdw10 & 0xff);
     uint32_t nn = sim->nn_override ? sim->nn_override : sim_ns_max_nsid(sim);
     memset(buf, 0, sizeof(buf));
+    if (sim->cfg.apple_ans2 && cns > NVME_CNS_CTRL) /* Linux NVME_QUIRK_IDENTIFY_CNS */
+        return SF_INVALID_FIELD;
     switch (cns) {
     case NVME_CNS_NS: {
         struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);

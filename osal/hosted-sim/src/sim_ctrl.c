@@ -236,6 +236,8 @@ struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg)
     pthread_mutexattr_destroy(&ma);
 
     const char *bad = NULL;
+    if (cfg->apple_ans2)
+        sim->cfg.irq_vectors = 1; /* Linux NVME_QUIRK_SINGLE_VECTOR */
     if (cfg->mpsmin > cfg->mpsmax || cfg->mpsmax > 15)
         bad = "MPSMIN > MPSMAX";
     else if (cfg->mqes < 1)

@@ -155,7 +155,9 @@ struct nvme_sim {
     uint64_t cap;
     uint32_t vs, intms, cc, csts, aqa;
     uint64_t asq, acq;
-    uint32_t mps; /* memory page size in bytes, from CC.MPS at enable */
+    uint32_t mps;                /* memory page size in bytes, from CC.MPS at enable */
+    uint32_t iosqes;             /* I/O SQ entry size in bytes, from CC.IOSQES at enable */
+    uint8_t tag_busy[65536 / 8]; /* apple_ans2: CIDs in flight on any queue */
     bool gone, never_ready;
     bool stuck;             /* CC.EN transitions ignored (nvme_sim_set_stuck) */
     bool dma_stopped;       /* OSAL dma_stop: no DMA at all */

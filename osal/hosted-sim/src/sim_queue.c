@@ -39,6 +39,7 @@ bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_c
         cq->phase ^= 1;
     }
     sim->st.completions++;
+    sim->tag_busy[e.cid / 8] &= (uint8_t) ~(1u << (e.cid % 8));
     sim_raise_irq(sim, cq);
     return true;
 }
@@ -104,6 +105,23 @@ static void hold_delayed(struct nvme_sim *sim, uint16_t cqid, const struct nvme_
                                                          sqid, sqe->cid,      sqe->opc};
 }
 
+/* apple_ans2: the CID is a tag in one space shared by every queue, below
+ * the I/O queue's depth (what Linux's SHARED_TAGS quirk works around:
+ * such a collision shuts the machine down).  A violation is fatal. */
+static bool tag_take(struct nvme_sim *sim, uint16_t qid, const struct sim_sq *sq, uint16_t cid)
+{
+    bool busy = sim->tag_busy[cid / 8] & (1u << (cid % 8));
+    if (!busy && (qid == 0 || cid < sq->size)) {
+        sim->tag_busy[cid / 8] |= (uint8_t)(1u << (cid % 8));
+        return true;
+    }
+    sim->st.tag_collisions++;
+    sim_msg(sim, "tag violation: q%u cid %u %s: CSTS.CFS", qid, cid,
+            busy ? "already in flight" : "not below the queue depth");
+    sim->csts |= NVME_CSTS_CFS;
+    return false;
+}
+
 /* Run every command between head and tail of SQ `qid`; stops when its CQ
  * is full (resumed by the next CQ head doorbell).  Returns CQEs posted. */
 unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
@@ -119,7 +137,8 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
         if ((cq->tail + 1) % cq->size == cq->head)
             break;
         struct nvme_sqe sqe;
-        if (!sim_dma_read(sim, sq->bus + (uint64_t)sq->head * sizeof(sqe), &sqe, sizeof(sqe),
+        uint64_t stride = qid == 0 ? sizeof(sqe) : sim->iosqes; /* admin: 64 B (§3.1.5) */
+        if (!sim_dma_read(sim, sq->bus + (uint64_t)sq->head * stride, &sqe, sizeof(sqe),
                           "SQ entry")) {
             sim->csts |= NVME_CSTS_CFS; /* the device cannot fetch commands: fatal */
             break;
@@ -134,6 +153,8 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
         uint32_t dw0 = 0;
         uint16_t sf;
         bool no_cqe = false;
+        if (sim->cfg.apple_ans2 && !tag_take(sim, qid, sq, sqe.cid))
+            break;
         if (sim_pend_abort_take(sim, qid, sqe.cid)) { /* aborted before it was fetched */
             sf = (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_REQ);
             goto complete;

@@ -55,7 +55,10 @@ static const char *enable_check(struct nvme_sim *sim, uint32_t cc)
                              : "CC.CSS is not the NVM command set";
     if (cc & NVME_CC_AMS_MASK)
         return "CC.AMS is not round robin";
-    if (((cc & NVME_CC_IOSQES_MASK) >> NVME_CC_IOSQES_SHIFT) != NVME_SQES_LOG2)
+    uint32_t iosqes = (cc & NVME_CC_IOSQES_MASK) >> NVME_CC_IOSQES_SHIFT;
+    if (sim->cfg.apple_ans2 && iosqes != 7)
+        return "CC.IOSQES is not 7 (128-byte I/O SQ entries on this controller)";
+    if (!sim->cfg.apple_ans2 && iosqes != NVME_SQES_LOG2)
         return "CC.IOSQES is not 6";
     if (((cc & NVME_CC_IOCQES_MASK) >> NVME_CC_IOCQES_SHIFT) != NVME_CQES_LOG2)
         return "CC.IOCQES is not 4";
@@ -84,6 +87,8 @@ static void cc_enable(struct nvme_sim *sim, uint32_t cc)
         return;
     }
     sim->mps = 4096u << ((cc & NVME_CC_MPS_MASK) >> NVME_CC_MPS_SHIFT);
+    sim->iosqes = 1u << ((cc & NVME_CC_IOSQES_MASK) >> NVME_CC_IOSQES_SHIFT);
+    memset(sim->tag_busy, 0, sizeof(sim->tag_busy));
     if (sim->dma_stopped && sim->dma_stop_disabled) /* bus mastering back */
         sim->dma_stopped = sim->dma_stop_disabled = false;
     sim_held_drop(sim);
