@@ -25,6 +25,9 @@
  *                          Controller serial number (SN, trailing blanks
  *                          removed) is S; with pci= as well, both must hold.
  *                          Without either: the first controller in PCI order
+ *     rawbench=IOS         x86: no core at all; drive the controller with a
+ *                          minimal polled loop (rawbench.c) at QD1/32/128 and
+ *                          exit: the device model's ceiling for bench/
  *   Commands, in order:
  *     any nvmectl command  (info, ready, list, smart, read, write, flush, verify)
  *     irqs                 interrupt counters
@@ -74,6 +77,7 @@
  * "harness: RESULT PASS" or "harness: RESULT FAIL ...".
  */
 #include "bench.h"
+#include "rawbench.h"
 #include "osal.h"
 #include "smp.h"
 
@@ -110,7 +114,8 @@ struct options {
     uint16_t cpus; /* SMP: cpus=N */
     bool want_pci; /* pci=BB:DD.F */
     struct pci_addr pci;
-    char serial[21]; /* serial=S: Identify Controller SN is 20 bytes */
+    char serial[21];   /* serial=S: Identify Controller SN is 20 bytes */
+    uint32_t rawbench; /* rawbench=IOS: the device without the core (rawbench.c) */
 };
 
 static int hex_digit(char c)
@@ -224,10 +229,12 @@ static int parse_option(const char *item, struct options *o)
         o->want_pci = true;
     } else if (KEY("serial") && *v && strlen(v) < sizeof(o->serial)) {
         memcpy(o->serial, v, strlen(v) + 1);
+    } else if (KEY("rawbench") && num && n >= 1 && n <= 100000000u) {
+        o->rawbench = (uint32_t)n;
     } else {
         return kl && (KEY("irq") || KEY("ioq") || KEY("qdepth") || KEY("admq") || KEY("trace") ||
                       KEY("timeout") || KEY("fini") || KEY("reset-hook") || KEY("unplug-ones") ||
-                      KEY("cpus") || KEY("pci") || KEY("serial"))
+                      KEY("cpus") || KEY("pci") || KEY("serial") || KEY("rawbench"))
                    ? -1
                    : 0;
     }
@@ -1147,6 +1154,11 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     osal_fill(&osal, d);
     osal_wrap_removal(&osal);
 #if HARNESS_X86
+    if (opt.rawbench) { /* the device's ceiling, without the core */
+        if (!rawbench_run(d, &osal, opt.rawbench))
+            fail("rawbench failed");
+        finish();
+    }
     /* SMP: application processors, spinlocks, cpu_id (smp.c, x86 only) */
     if (opt.cpus > 1) {
         opt.cpus = (uint16_t)smp_init(opt.cpus);
