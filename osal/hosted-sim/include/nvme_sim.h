@@ -252,6 +252,10 @@ struct nvme_sim_config {
                                 forced on when a namespace is zoned] */
     uint32_t dst_short_us; /* Device Self-test durations, simulated us [1000 / 5000] */
     uint32_t dst_extended_us;
+    /* With Namespace Management in oacs (bit 3): NSIDs allocated but attached
+     * to no controller, listed beside the active ones by Identify CNS 10h;
+     * 0 ends the list; keep them <= nn [none] */
+    uint32_t inactive_nsids[8];
     bool wait_wake; /* fill the OSAL's optional wait/wake (default false: NULL, the
                                 core polls with sleep_us).  wait(us) advances the clock 1 us
                                 at a time, running due work and delivering interrupts like
