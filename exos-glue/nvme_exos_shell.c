@@ -120,6 +120,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     io.buf_len = d->Blk.bounce_bytes;
     io.read_file = NULL; /* no files here: usage leaves write -f out */
     io.dev_name = name;
+    io.write_raw = NULL; /* the shell takes text: -b is refused */
 
     nvme_exos_blk_lock(&d->Blk); /* the scratch buffer is the bounce buffer */
     /* nvmectl reaches the device behind the block cache: write the cache

@@ -177,8 +177,10 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
     return rc;
 }
 
-int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
-                            unsigned *count)
+/* Namespace ID list (CNS 02h active, 10h allocated; §5.15.2, Figure 245):
+ * up to 1024 NSIDs > start, ascending, the first 0 ends the list. */
+static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t start, uint32_t *list,
+                      unsigned max, unsigned *count)
 {
     if (ctrl == NULL || list == NULL || count == NULL || max > NVME_ACTIVE_NS_LIST_ENTRIES ||
         start >= 0xfffffffeu)
@@ -187,11 +189,12 @@ int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *li
     uint32_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
     if (page == NULL)
         return NVME_ERR_NOMEM;
-    int rc = nvme_identify(ctrl, NVME_CNS_ACTIVE_NS_LIST, start, page);
+    int rc = nvme_identify(ctrl, cns, start, page);
     uint32_t prev = start;
     for (unsigned i = 0; rc == NVME_OK && i < max && page[i] != 0; i++) {
         if (page[i] <= prev || page[i] >= 0xfffffffeu) {
-            nvme_log(ctrl, NVME_LOG_ERROR, "active NS list not ascending at %u", page[i]);
+            nvme_log(ctrl, NVME_LOG_ERROR, "%s NS list not ascending at %u",
+                     cns == NVME_CNS_ACTIVE_NS_LIST ? "active" : "allocated", page[i]);
             rc = NVME_ERR_PROTO;
             break;
         }
@@ -200,6 +203,24 @@ int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *li
     }
     ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
     return rc;
+}
+
+int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
+                            unsigned *count)
+{
+    return ns_id_list(ctrl, NVME_CNS_ACTIVE_NS_LIST, start, list, max, count);
+}
+
+int nvme_identify_allocated_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
+                               unsigned *count)
+{
+    if (ctrl != NULL && count != NULL)
+        *count = 0;
+    if (ctrl != NULL && !(ctrl->info.oacs & NVME_OACS_NS_MGMT)) {
+        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Namespace Management not supported (OACS bit 3)");
+        return NVME_ERR_UNSUPPORTED;
+    }
+    return ns_id_list(ctrl, NVME_CNS_ALLOCATED_NS_LIST, start, list, max, count);
 }
 
 int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start, uint16_t *ids,

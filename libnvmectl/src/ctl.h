@@ -78,6 +78,7 @@ enum ctl_flag {
     F_PIL,
     F_MSET,
     F_BPID,
+    F_RAW, /* -b / --raw-binary */
     F__COUNT
 };
 
@@ -123,6 +124,11 @@ void ctl_text(char *dst, size_t dlen, const char *src, size_t n);
 /* Lower-case hex of n bytes. */
 void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n);
 void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint64_t base);
+/* -b / --raw-binary: NVME_OK when the host can take binary output, else
+ * NVME_ERR_UNSUPPORTED with a message (checked before the command). */
+int ctl_raw_check(const struct ctl *c);
+/* Writes len bytes as they are through io->write_raw (ctl_raw_check first). */
+void ctl_raw(const struct ctl *c, const void *p, size_t len);
 /* Requires -n, finds a usable namespace; prints why not. */
 const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc);
 /* "-n NSID" given and plausible, 0 when absent; false on a bad value. */

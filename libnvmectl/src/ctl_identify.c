@@ -649,10 +649,18 @@ int ctl_cmd_ns_descs(struct ctl *c)
     return NVME_OK;
 }
 
+/* list-ns: active NSIDs (Identify CNS 02h), with -a/--all the allocated
+ * ones (CNS 10h: attached or not), which needs Namespace Management. */
 int ctl_cmd_list_ns(struct ctl *c)
 {
-    if (flag(c, F_ALL))
-        return ctl_usage_err(c, "--all (allocated namespaces, CNS 10h) is not supported");
+    bool all = flag(c, F_ALL);
+    if (all && !(nvme_ctrl_get_info(c->ctrl)->oacs & NVME_OACS_NS_MGMT)) {
+        ctl_out(c->io,
+                "%s: list-ns --all: not supported: the controller has no Namespace "
+                "Management (OACS bit 3), hence no allocated NSID list (Identify CNS 10h)\n",
+                ctl_dev(c->io));
+        return NVME_ERR_UNSUPPORTED;
+    }
     uint32_t start = has(c, N_NSID) ? ctl_nsid_or(c, 0) : 0;
     if (start != 0)
         start--; /* nvme-cli: NSIDs from -n on */
@@ -660,9 +668,10 @@ int ctl_cmd_list_ns(struct ctl *c)
     if (list == NULL)
         return NVME_ERR_NOMEM;
     unsigned count = 0;
-    int rc = nvme_identify_active_ns(c->ctrl, start, list, 1024, &count);
+    int rc = all ? nvme_identify_allocated_ns(c->ctrl, start, list, 1024, &count)
+                 : nvme_identify_active_ns(c->ctrl, start, list, 1024, &count);
     if (rc != NVME_OK)
-        return ctl_fail(c, 0, "list-ns", rc);
+        return ctl_fail(c, 0, all ? "list-ns --all" : "list-ns", rc);
     if (count > 1024)
         count = 1024;
     struct jw w;

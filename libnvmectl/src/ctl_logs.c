@@ -4,7 +4,9 @@
  * changed-ns-list-log, effects-log, self-test-log and get-log of any LID.
  * Text and JSON follow nvme-cli 2.x (same field names and JSON keys);
  * temperatures carry their unit, times theirs.  Log data is untrusted:
- * every count is clamped to the page.
+ * every count is clamped to the page.  -b/--raw-binary writes the page as
+ * read instead (nvme-cli's d_raw), through io->write_raw; here it wins
+ * over -o json.
  */
 #include "ctl.h"
 
@@ -26,7 +28,18 @@ static void smart_json(struct ctl *c, const struct nvme_smart_log *l, uint32_t n
     char key[32];
     jw_begin(&w, c->io);
     (void)nsid;
-    jw_u64(&w, "critical_warning", l->critical_warning);
+    if (flag(c, F_HUMAN)) { /* nvme-cli -H: the bits by name (nvme-print-json.c) */
+        static const char *const bit[] = {"available_spare",      "temp_threshold",
+                                          "reliability_degraded", "ro",
+                                          "vmbu_failed",          "pmr_ro"};
+        jw_obj(&w, "critical_warning");
+        jw_u64(&w, "value", l->critical_warning);
+        for (unsigned b = 0; b < 6; b++)
+            jw_u64(&w, bit[b], (l->critical_warning >> b) & 1u);
+        jw_close_obj(&w);
+    } else {
+        jw_u64(&w, "critical_warning", l->critical_warning);
+    }
     jw_u64(&w, "temperature", l->composite_temp);
     jw_u64(&w, "avail_spare", l->avail_spare);
     jw_u64(&w, "spare_thresh", l->avail_spare_thresh);
@@ -61,6 +74,8 @@ int ctl_cmd_smart_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
     uint32_t nsid = ctl_nsid_or(c, NVME_NSID_ALL);
+    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
     struct nvme_smart_log *log = ctl_scratch(c, 0, sizeof(*log));
     if (log == NULL)
         return NVME_ERR_NOMEM;
@@ -78,19 +93,35 @@ int ctl_cmd_smart_log(struct ctl *c)
     }
     if (rc != NVME_OK)
         return ctl_fail(c, nsid, "smart-log", rc);
+    if (flag(c, F_RAW)) {
+        ctl_raw(c, log, sizeof(*log));
+        return NVME_OK;
+    }
     if (c->o.json) {
         smart_json(c, log, nsid);
         return NVME_OK;
     }
     ctl_out(io, "Smart Log for NVME device:%s namespace-id:%x\n", ctl_dev(io), nsid);
     ctl_out(io, "%-36s: 0x%x\n", "critical_warning", log->critical_warning);
-    static const char *const warn[] = {
-        "available spare below threshold",    "temperature above or below threshold",
-        "NVM subsystem reliability degraded", "media placed in read-only mode",
-        "volatile memory backup failed",      "persistent memory region read-only"};
-    for (unsigned b = 0; b < 6; b++)
-        if (log->critical_warning & (1u << b))
-            ctl_out(io, "  critical warning bit %u          : %s\n", b, warn[b]);
+    if (flag(c, F_HUMAN)) {
+        /* nvme-cli -H: every bit of §5.14.1.2 Critical Warning, 0 or 1 */
+        static const char *const bit[] = {"Available Spare[0]",
+                                          "Temp. Threshold[1]",
+                                          "NVM subsystem Reliability[2]",
+                                          "Read-only[3]",
+                                          "Volatile mem. backup failed[4]",
+                                          "Persistent Mem. RO[5]"};
+        for (unsigned b = 0; b < 6; b++)
+            ctl_out(io, "      %-30s : %u\n", bit[b], (log->critical_warning >> b) & 1u);
+    } else {
+        static const char *const warn[] = {
+            "available spare below threshold",    "temperature above or below threshold",
+            "NVM subsystem reliability degraded", "media placed in read-only mode",
+            "volatile memory backup failed",      "persistent memory region read-only"};
+        for (unsigned b = 0; b < 6; b++)
+            if (log->critical_warning & (1u << b))
+                ctl_out(io, "  critical warning bit %u          : %s\n", b, warn[b]);
+    }
     uint16_t k = log->composite_temp;
     if (k != 0)
         ctl_out(io, "%-36s: %d C (%u Kelvin)\n", "temperature", (int)k - 273, k);
@@ -132,6 +163,8 @@ int ctl_cmd_smart_log(struct ctl *c)
 int ctl_cmd_error_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
+    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
     uint8_t *id = ctl_scratch(c, 0, 4096);
     if (id == NULL)
         return NVME_ERR_NOMEM;
@@ -152,6 +185,10 @@ int ctl_cmd_error_log(struct ctl *c)
     rc = nvme_get_error_log(c->ctrl, e, n);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "error-log", rc);
+    if (flag(c, F_RAW)) {
+        ctl_raw(c, e, (size_t)n * sizeof(*e));
+        return NVME_OK;
+    }
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);
@@ -209,12 +246,18 @@ int ctl_cmd_error_log(struct ctl *c)
 int ctl_cmd_fw_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
+    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
     struct nvme_fw_slot_log *log = ctl_scratch(c, 0, sizeof(*log));
     if (log == NULL)
         return NVME_ERR_NOMEM;
     int rc = nvme_get_fw_slot_log(c->ctrl, log);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "fw-log", rc);
+    if (flag(c, F_RAW)) {
+        ctl_raw(c, log, sizeof(*log));
+        return NVME_OK;
+    }
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);
@@ -544,6 +587,8 @@ int ctl_cmd_get_log(struct ctl *c)
         return ctl_usage_err(c, "--lpo must be a multiple of 4");
     if (c->o.num[N_LSP] > 0x7fu || c->o.num[N_LSI] > 0xffffu || c->o.num[N_CSI] > 0xffu)
         return ctl_usage_err(c, "--lsp is 0..127, --lsi 0..65535, --csi 0..255");
+    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
     struct nvme_log_args a;
     nvme_memzero(&a, sizeof(a));
     a.lid = (uint8_t)c->o.num[N_LID];
@@ -560,6 +605,10 @@ int ctl_cmd_get_log(struct ctl *c)
     int rc = nvme_get_log(c->ctrl, &a);
     if (rc != NVME_OK)
         return ctl_fail(c, a.nsid, "get-log", rc);
+    if (flag(c, F_RAW)) { /* nvme-cli: the bytes only, no header line */
+        ctl_raw(c, a.buf, a.len);
+        return NVME_OK;
+    }
     if (c->o.json) {
         struct jw w;
         jw_begin(&w, io);

@@ -66,6 +66,9 @@ static const struct ctl_optdef o_none[] = {END};
 static const struct ctl_optdef o_human[] = {FLG('H', "human-readable", F_HUMAN), END};
 static const struct ctl_optdef o_ns[] = {NSID, END};
 static const struct ctl_optdef o_ns_human[] = {NSID, FLG('H', "human-readable", F_HUMAN), END};
+#define RAW FLG('b', "raw-binary", F_RAW)
+static const struct ctl_optdef o_raw[] = {RAW, END};
+static const struct ctl_optdef o_smart[] = {NSID, RAW, FLG('H', "human-readable", F_HUMAN), END};
 static const struct ctl_optdef o_rw[] = {NSID,
                                          NUM('s', "start-block", N_SLBA),
                                          NUM('c', "block-count", N_COUNT),
@@ -116,7 +119,7 @@ static const struct ctl_optdef o_set_feat[] = {NSID,
                                                STR('d', "data", S_FILE),
                                                NUM('l', "data-len", N_LEN),
                                                END};
-static const struct ctl_optdef o_error_log[] = {NUM('e', "log-entries", N_ENTRIES), END};
+static const struct ctl_optdef o_error_log[] = {NUM('e', "log-entries", N_ENTRIES), RAW, END};
 static const struct ctl_optdef o_effects[] = {NUM('c', "csi", N_CSI), END};
 static const struct ctl_optdef o_get_log[] = {NSID,
                                               NUM('i', "log-id", N_LID),
@@ -126,6 +129,7 @@ static const struct ctl_optdef o_get_log[] = {NSID,
                                               NUM('S', "lsi", N_LSI),
                                               NUM(0, "csi", N_CSI),
                                               FLG('r', "rae", F_RAE),
+                                              RAW,
                                               END};
 static const struct ctl_optdef o_format[] = {NSID,
                                              NUM('l', "lbaf", N_LBAF),
@@ -177,25 +181,27 @@ static const struct ctl_cmd cmds[] = {
     {"info", ctl_cmd_info, o_none, "controller registers and identity", true},
     {"ready", ctl_cmd_ready, o_none, "whether the controller is up", true},
     {"list", ctl_cmd_list, o_none, "active namespaces, capacity in bytes", true},
-    {"smart", ctl_cmd_smart_log, o_ns, "= smart-log", true},
-    {"smart-log", ctl_cmd_smart_log, o_ns, "[-n NSID]  SMART / Health log", false},
+    {"smart", ctl_cmd_smart_log, o_smart, "= smart-log", true},
+    {"smart-log", ctl_cmd_smart_log, o_smart, "[-n NSID] [-H] [-b]  SMART / Health log", false},
     {"id-ctrl", ctl_cmd_id_ctrl, o_human, "[-H]  Identify Controller", false},
     {"id-ns", ctl_cmd_id_ns, o_ns_human, "-n NSID [-H]  Identify Namespace", false},
     {"ns-descs", ctl_cmd_ns_descs, o_ns, "-n NSID  namespace identifiers", false},
-    {"list-ns", ctl_cmd_list_ns, o_list_ns, "[-n START]  active NSIDs", false},
+    {"list-ns", ctl_cmd_list_ns, o_list_ns, "[-n START] [--all]  active (--all: allocated) NSIDs",
+     false},
     {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
      "-f FID [-s current|default|saved|supported] [-c CDW11] [-n N] [-H]", false},
     {"set-feature", ctl_cmd_set_feature, o_set_feat,
      "-f FID [-v V] [--cdw12 V] [--save] [-n N] [-p B | -t T@d]", false},
-    {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES]  Error Information log", false},
-    {"fw-log", ctl_cmd_fw_log, o_none, "Firmware Slot Information log", false},
+    {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES] [-b]  Error Information log",
+     false},
+    {"fw-log", ctl_cmd_fw_log, o_raw, "[-b]  Firmware Slot Information log", false},
     {"changed-ns-list-log", ctl_cmd_changed_ns, o_none, "Changed Namespace List log", false},
     {"effects-log", ctl_cmd_effects_log, o_effects, "[--csi CSI]  Commands Supported and Effects",
      false},
     {"self-test-log", ctl_cmd_self_test_log, o_none, "Device Self-test log", false},
     {"get-log", ctl_cmd_get_log, o_get_log,
-     "-i LID -l LEN [--lpo OFF] [--lsp V] [--lsi V] [--rae] [-n N]", false},
+     "-i LID -l LEN [--lpo OFF] [--lsp V] [--lsi V] [--rae] [-n N] [-b]", false},
     {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true},
     {"write", ctl_cmd_write, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]", true},
     {"flush", ctl_cmd_flush, o_ns, "-n NSID", true},

@@ -97,13 +97,23 @@ void fx_print(void *arg, const char *s)
     o->text[o->len] = '\0';
 }
 
+void fx_write_raw(void *arg, const void *data, size_t len)
+{
+    struct fx_out *o = arg;
+    if (o->bin_len + len > sizeof(o->bin))
+        fail_msg("binary output beyond %zu bytes", sizeof(o->bin));
+    memcpy(o->bin + o->bin_len, data, len);
+    o->bin_len += len;
+}
+
 int fx_nvmectl(struct fx *f, struct fx_out *o, const char *line)
 {
     static char buf[1u << 20] __attribute__((aligned(4096)));
     char copy[512];
-    struct nvmectl_io io = {fx_print, o, buf, sizeof(buf), NULL, "nvme0"};
+    struct nvmectl_io io = {fx_print, o, buf, sizeof(buf), NULL, "nvme0", fx_write_raw};
     o->len = 0;
     o->text[0] = '\0';
+    o->bin_len = 0;
     snprintf(copy, sizeof(copy), "%s", line);
     return nvmectl_run_line(f->ctrl, &io, copy);
 }

@@ -42,12 +42,16 @@ int fx_try_start(struct fx *f);
  * coherency violation, no live DMA memory; destroys the simulator. */
 void fx_stop(struct fx *f);
 
-/* nvmectl output captured in a buffer. */
+/* nvmectl output captured in a buffer: text (print) and binary
+ * (write_raw, -b) each in order. */
 struct fx_out {
     char text[65536];
     size_t len;
+    uint8_t bin[65536];
+    size_t bin_len;
 };
 void fx_print(void *arg, const char *s);
+void fx_write_raw(void *arg, const void *data, size_t len);
 /* Runs an nvmectl command line with a 1 MiB scratch buffer, output in o. */
 int fx_nvmectl(struct fx *f, struct fx_out *o, const char *line);
 

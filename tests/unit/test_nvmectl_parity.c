@@ -331,6 +331,71 @@ static void ns_descs_list_ns_list_ctrl(void **state)
     fx_stop(&f);
 }
 
+/* list-ns --all (nvme-cli -a): Identify CNS 10h, the allocated NSIDs, attached or not. */
+static void list_ns_all_lists_allocated_namespaces(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs = NVME_OACS_FORMAT | NVME_OACS_FW | NVME_OACS_SELF_TEST | NVME_OACS_NS_MGMT;
+    f.ns[1].nsid = 4;
+    f.ns[1].blocks = 8192;
+    f.cfg.ns_count = 2;
+    f.cfg.nn = 8;
+    f.cfg.inactive_nsids[0] = 6; /* allocated, attached to no controller */
+    f.cfg.inactive_nsids[1] = 2;
+    fx_start(&f);
+    ok(&f, "list-ns");
+    assert_string_equal(out.text, "[   0]:0x1\n[   1]:0x4\n");
+    ok(&f, "list-ns --all");
+    assert_string_equal(out.text, "[   0]:0x1\n[   1]:0x2\n[   2]:0x4\n[   3]:0x6\n");
+    ok(&f, "list-ns -a -o json");
+    assert_int_equal(jnum("nsid_list.0.nsid"), 1);
+    assert_int_equal(jnum("nsid_list.1.nsid"), 2);
+    assert_int_equal(jnum("nsid_list.2.nsid"), 4);
+    assert_int_equal(jnum("nsid_list.3.nsid"), 6);
+    assert_null(json_get("nsid_list.4"));
+    ok(&f, "list-ns --all -n 3"); /* nvme-cli: NSIDs from -n on */
+    assert_string_equal(out.text, "[   0]:0x4\n[   1]:0x6\n");
+    /* the core call behind it */
+    uint32_t list[1024];
+    unsigned count = 99;
+    assert_int_equal(nvme_identify_allocated_ns(f.ctrl, 2, list, 1024, &count), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(list[0], 4);
+    assert_int_equal(list[1], 6);
+    assert_int_equal(nvme_identify_allocated_ns(f.ctrl, 0, list, 3, &count), 0);
+    assert_int_equal(count, 3);
+    assert_int_equal(list[2], 4);
+    fx_stop(&f);
+}
+
+static void list_ns_all_refused_without_namespace_management(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f); /* OACS 16h: no Namespace Management */
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(run(&f, "list-ns --all"), NVME_ERR_UNSUPPORTED);
+    expect("nvme0: list-ns --all: not supported: the controller has no Namespace Management "
+           "(OACS bit 3)");
+    assert_int_equal(run(&f, "list-ns -a -o json"), NVME_ERR_UNSUPPORTED);
+    expect("OACS bit 3");
+    uint32_t list[4];
+    unsigned count = 99;
+    assert_int_equal(nvme_identify_allocated_ns(f.ctrl, 0, list, 4, &count), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(count, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin); /* nothing sent */
+    /* the simulator too refuses CNS 10h without OACS bit 3 */
+    uint8_t *id = fx_xalloc(4096);
+    int rc = nvme_identify(f.ctrl, NVME_CNS_ALLOCATED_NS_LIST, 0, id);
+    assert_int_equal(NVME_SF_SC((unsigned)rc), NVME_SC_INVALID_FIELD);
+    free(id);
+    ok(&f, "list-ns");
+    expect("[   1]:0x4");
+    fx_stop(&f);
+}
+
 /* ---- features -------------------------------------------------------------- */
 
 static void get_and_set_features(void **state)
@@ -506,6 +571,143 @@ static void get_log_any_lid_length_offset(void **state)
     assert_int_not_equal(run(&f, "get-log -i 2 -l 6"), 0);
     assert_int_not_equal(run(&f, "get-log -i 2 -l 8 --lpo 2"), 0);
     expect("--lpo must be a multiple of 4");
+    fx_stop(&f);
+}
+
+/* -b / --raw-binary: the page's bytes as read, nothing else (nvme-cli d_raw). */
+static void raw_binary_writes_the_log_bytes(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    /* vendor log C0h, byte i = (i * 7 + i / 4096) & FFh: NUL bytes at 0,
+     * 256, 512 ... must survive */
+    ok(&f, "get-log -i 0xc0 -l 16384 -b");
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.bin_len, 16384);
+    uint8_t *want = fx_xalloc(16384);
+    struct nvme_log_args a;
+    memset(&a, 0, sizeof(a));
+    a.lid = 0xc0;
+    a.nsid = NVME_NSID_ALL;
+    a.buf = want;
+    a.len = 16384;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_memory_equal(out.bin, want, 16384);
+    assert_int_equal(out.bin[0], 0x00);
+    assert_int_equal(out.bin[1], 0x07);
+    assert_int_equal(out.bin[256], 0x00);
+    assert_int_equal(out.bin[4097], 0x08);
+    ok(&f, "get-log --log-id=0xc0 --log-len=16 --lpo 4096 --raw-binary");
+    static const uint8_t at4096[16] = {0x01, 0x08, 0x0f, 0x16, 0x1d, 0x24, 0x2b, 0x32,
+                                       0x39, 0x40, 0x47, 0x4e, 0x55, 0x5c, 0x63, 0x6a};
+    assert_int_equal(out.bin_len, 16);
+    assert_memory_equal(out.bin, at4096, 16);
+    /* -b wins over -o json */
+    assert_int_equal(fx_nvmectl(&f, &out, "get-log -i 2 -l 512 -b -o json"), 0);
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.bin_len, 512);
+    /* smart-log -b: the 512-byte page; warning 0, 310 K = 0x0136 */
+    ok(&f, "smart-log -b");
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.bin_len, 512);
+    struct nvme_smart_log *smart = (struct nvme_smart_log *)(void *)want;
+    assert_int_equal(nvme_get_smart_log(f.ctrl, smart), 0);
+    assert_memory_equal(out.bin, smart, 512);
+    assert_int_equal(out.bin[0], 0x00);
+    assert_int_equal(out.bin[1], 0x36);
+    assert_int_equal(out.bin[2], 0x01);
+    assert_int_equal(out.bin[3], 97);
+    /* error-log -b: -e entries of 64 bytes */
+    nvme_sim_error_event(f.sim, 1, 0x23, 0x0281);
+    ok(&f, "error-log -e 2 -b");
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.bin_len, 128);
+    struct nvme_error_log_entry *e = (struct nvme_error_log_entry *)(void *)want;
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 2), 0);
+    assert_memory_equal(out.bin, e, 128);
+    assert_int_equal(out.bin[0], 1);     /* Error Count */
+    assert_int_equal(out.bin[10], 0x23); /* CID */
+    /* fw-log -b: 512 bytes, AFI slot 1, FRS1 "FW9.1" */
+    ok(&f, "fw-log -b");
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.bin_len, 512);
+    assert_int_equal(out.bin[0] & 7u, 1);
+    assert_memory_equal(out.bin + 8, "FW9.1", 5);
+    free(want);
+    fx_stop(&f);
+}
+
+/* A host whose output takes text only (EXOS's shell): -b refused, nothing sent. */
+static void raw_binary_refused_where_the_host_has_no_binary_output(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    static char buf[1u << 16] __attribute__((aligned(4096)));
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL};
+    const char *lines[] = {"get-log -i 2 -l 512 -b", "smart-log -b", "error-log -b", "fw-log -b"};
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        char copy[64];
+        snprintf(copy, sizeof(copy), "%s", lines[i]);
+        out.len = 0;
+        out.text[0] = '\0';
+        out.bin_len = 0;
+        assert_int_equal(nvmectl_run_line(f.ctrl, &io, copy), NVME_ERR_UNSUPPORTED);
+        expect("-b (raw binary): this host's output takes text only");
+        assert_int_equal(out.bin_len, 0);
+    }
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
+    fx_stop(&f);
+}
+
+/* smart-log -H (nvme-cli --human-readable): the Critical Warning bits. */
+static void smart_log_human_decodes_critical_warning(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.smart.critical_warning = NVME_SMART_CRIT_SPARE | NVME_SMART_CRIT_READ_ONLY |
+                                   NVME_SMART_CRIT_PMR_READ_ONLY;
+    f.cfg.smart.temperature = 300;
+    fx_start(&f);
+    ok(&f, "smart-log -H");
+    expect("critical_warning                    : 0x29\n"
+           "      Available Spare[0]             : 1\n"
+           "      Temp. Threshold[1]             : 0\n"
+           "      NVM subsystem Reliability[2]   : 0\n"
+           "      Read-only[3]                   : 1\n"
+           "      Volatile mem. backup failed[4] : 0\n"
+           "      Persistent Mem. RO[5]          : 1\n"
+           "temperature ");
+    ok(&f, "smart-log --human-readable -o json");
+    assert_int_equal(jnum("critical_warning.value"), 0x29);
+    assert_int_equal(jnum("critical_warning.available_spare"), 1);
+    assert_int_equal(jnum("critical_warning.temp_threshold"), 0);
+    assert_int_equal(jnum("critical_warning.reliability_degraded"), 0);
+    assert_int_equal(jnum("critical_warning.ro"), 1);
+    assert_int_equal(jnum("critical_warning.vmbu_failed"), 0);
+    assert_int_equal(jnum("critical_warning.pmr_ro"), 1);
+    assert_int_equal(jnum("temperature"), 300);
+    /* without -H: the number, as before */
+    ok(&f, "smart-log -o json");
+    assert_int_equal(jnum("critical_warning"), 0x29);
+    assert_null(json_get("critical_warning.value"));
+    ok(&f, "smart-log");
+    assert_null(strstr(out.text, "Available Spare[0]"));
+    expect("media placed in read-only mode");
+    /* a warning raised at run time shows at the next read */
+    nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_TEMPERATURE | NVME_SMART_CRIT_VOLATILE_MEMORY);
+    ok(&f, "smart -H -o json");
+    assert_int_equal(jnum("critical_warning.value"), 0x3b);
+    assert_int_equal(jnum("critical_warning.temp_threshold"), 1);
+    assert_int_equal(jnum("critical_warning.vmbu_failed"), 1);
+    assert_int_equal(jnum("critical_warning.reliability_degraded"), 0);
+    ok(&f, "smart -H");
+    expect("      Temp. Threshold[1]             : 1\n");
+    expect("      Volatile mem. backup failed[4] : 1\n");
+    expect("      NVM subsystem Reliability[2]   : 0\n");
     fx_stop(&f);
 }
 
@@ -773,11 +975,16 @@ int main(void)
         cmocka_unit_test(id_ns_lists_formats_and_marks_the_one_in_use),
         cmocka_unit_test(id_ns_shows_64_formats_with_index_above_16_in_use),
         cmocka_unit_test(ns_descs_list_ns_list_ctrl),
+        cmocka_unit_test(list_ns_all_lists_allocated_namespaces),
+        cmocka_unit_test(list_ns_all_refused_without_namespace_management),
         cmocka_unit_test(get_and_set_features),
         cmocka_unit_test(smart_log_every_field),
         cmocka_unit_test(error_log_shows_the_entries),
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
         cmocka_unit_test(get_log_any_lid_length_offset),
+        cmocka_unit_test(raw_binary_writes_the_log_bytes),
+        cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
+        cmocka_unit_test(smart_log_human_decodes_critical_warning),
         cmocka_unit_test(dsm_deallocates_ranges),
         cmocka_unit_test(write_zeroes_nvm_verify_compare_fua),
         cmocka_unit_test(unsupported_commands_are_named),

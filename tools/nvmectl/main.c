@@ -50,6 +50,13 @@ static void print_cb(void *arg, const char *text)
     fputs(text, stdout);
 }
 
+/* -b/--raw-binary: the bytes as they are (NUL included). */
+static void write_raw_cb(void *arg, const void *data, size_t len)
+{
+    (void)arg;
+    fwrite(data, 1, len, stdout);
+}
+
 static long read_file_cb(void *arg, const char *path, void *dst, size_t len)
 {
     (void)arg;
@@ -261,7 +268,8 @@ int main(int argc, char **argv)
                             .buf = scratch,
                             .buf_len = scratch ? SCRATCH_BYTES : 0,
                             .read_file = read_file_cb,
-                            .dev_name = "nvme0"};
+                            .dev_name = "nvme0",
+                            .write_raw = write_raw_cb};
     if (i >= argc) {
         host_usage();
         nvmectl_usage(&io);

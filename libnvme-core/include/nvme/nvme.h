@@ -465,6 +465,11 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
  * (<= 1024, one Identify) into `list`, how many in *count. */
 int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
                             unsigned *count);
+/* Allocated NSIDs greater than `start` (CNS 10h, §5.15.2: attached to a
+ * controller or not), like nvme_identify_active_ns; NVME_ERR_UNSUPPORTED
+ * (no command sent) without namespace management (OACS bit 3). */
+int nvme_identify_allocated_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
+                               unsigned *count);
 /* Controller identifiers >= `start` (CNS 13h: in the NVM subsystem; with
  * nsid != 0, CNS 12h: attached to that namespace), at most `max`. */
 int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start, uint16_t *ids,

@@ -10,10 +10,12 @@
  *   info, ready, list, smart          the first eight, kept as they were,
  *   read, write [--fua], flush,       `verify` is nvmectl's write/read-back
  *   verify                            self-test
- *   id-ctrl [-H], id-ns -n [-H], ns-descs, list-ns, list-ctrl
+ *   id-ctrl [-H], id-ns -n [-H], ns-descs, list-ns [--all], list-ctrl
  *   get-feature -f FID [-s SEL], set-feature -f FID [-v V] [--save]
- *   smart-log, error-log, fw-log, changed-ns-list-log, effects-log,
+ *   smart-log [-H], error-log, fw-log, changed-ns-list-log, effects-log,
  *   self-test-log, get-log -i LID -l LEN [--lpo OFF] [--rae]
+ *   (-b/--raw-binary on smart-log, error-log, fw-log and get-log: the
+ *   raw page through io->write_raw)
  *   nvm-verify, compare, dsm --ad -s LBAS -b COUNTS, write-zeroes [--deac]
  *   format, device-self-test, sanitize, fw-download, fw-commit, reset,
  *   subsystem-reset (format, sanitize, fw-commit and subsystem-reset
@@ -47,6 +49,11 @@ struct nvmectl_io {
     long (*read_file)(void *arg, const char *path, void *dst, size_t len);
     /* Device name prefix used by list, e.g. "nvme0" gives nvme0n1. */
     const char *dev_name;
+    /* OPTIONAL: writes `len` bytes as they are (NUL bytes included) where
+     * print would write text: -b/--raw-binary (raw log pages, like
+     * nvme-cli's).  NULL where the output takes text only (-b is then
+     * refused before any command is sent). */
+    void (*write_raw)(void *arg, const void *data, size_t len);
 };
 
 /* Runs one command.  argv[0] is the subcommand ("info", ...).  Returns 0

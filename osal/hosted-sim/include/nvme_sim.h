@@ -259,7 +259,11 @@ struct nvme_sim_config {
                                 I/O CID not below its queue's depth, is fatal (CSTS.CFS,
                                 stats.tag_collisions); Identify CNS other than 0 and 1 fails
                                 Invalid Field; one MSI-X vector [false] */
-    bool wait_wake;  /* fill the OSAL's optional wait/wake (default false: NULL, the
+    /* With Namespace Management in oacs (bit 3): NSIDs allocated but attached
+     * to no controller, listed beside the active ones by Identify CNS 10h;
+     * 0 ends the list; keep them <= nn [none] */
+    uint32_t inactive_nsids[8];
+    bool wait_wake; /* fill the OSAL's optional wait/wake (default false: NULL, the
                                 core polls with sleep_us).  wait(us) advances the clock 1 us
                                 at a time, running due work and delivering interrupts like
                                 sleep_us, and returns as soon as wake() was called (a sticky

@@ -218,6 +218,33 @@ static void put_desc(uint8_t *buf, size_t *off, uint8_t type, const void *id, ui
     *off += 4u + len;
 }
 
+/* Allocated Namespace ID list (CNS 10h, §5.15.2): the active NSIDs and
+ * cfg.inactive_nsids greater than CDW1.NSID, ascending, each once; only
+ * with Namespace Management (OACS bit 3). */
+static uint16_t id_allocated_ns_list(struct nvme_sim *sim, uint32_t start, uint32_t *list)
+{
+    if (!(sim->cfg.oacs & NVME_OACS_NS_MGMT))
+        return SF_INVALID_FIELD;
+    if (start >= 0xfffffffeu)
+        return SIM_SF_GEN(NVME_SC_INVALID_NS);
+    const uint32_t *inactive = sim->cfg.inactive_nsids;
+    unsigned n_inactive = 0;
+    while (n_inactive < 8 && inactive[n_inactive] != 0)
+        n_inactive++;
+    for (unsigned n = 0; n < NVME_ACTIVE_NS_LIST_ENTRIES; n++) {
+        uint32_t next = 0; /* the smallest allocated NSID above start */
+        for (unsigned i = 0; i < sim->ns_count + n_inactive; i++) {
+            uint32_t id = i < sim->ns_count ? sim->ns[i]->nsid : inactive[i - sim->ns_count];
+            if (id > start && (next == 0 || id < next))
+                next = id;
+        }
+        if (next == 0)
+            break;
+        list[n] = start = next;
+    }
+    return 0;
+}
+
 uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint8_t *buf)
 {
     uint8_t cns = (uint8_t)sqe->cdw10, csi = (uint8_t)(sqe->cdw11 >> 24);
@@ -279,6 +306,8 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         }
         return 0;
     }
+    case NVME_CNS_ALLOCATED_NS_LIST:
+        return id_allocated_ns_list(sim, sqe->nsid, (uint32_t *)(void *)buf);
     case NVME_CNS_IOCS: { /* Figure 291: vector 0 NVM; vector 1 NVM + ZNS */
         if (!sim->cfg.iocs)
             return SF_INVALID_FIELD;
