@@ -295,12 +295,18 @@ int ctl_cmd_fw_log(struct ctl *c)
 int ctl_cmd_changed_ns(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
+    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
     uint32_t *list = ctl_scratch(c, 0, 1024 * sizeof(uint32_t));
     if (list == NULL)
         return NVME_ERR_NOMEM;
     int rc = nvme_get_changed_ns_log(c->ctrl, list);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "changed-ns-list-log", rc);
+    if (flag(c, F_RAW)) {
+        ctl_raw(c, list, 1024 * sizeof(uint32_t));
+        return NVME_OK;
+    }
     bool more = list[0] == 0xffffffffu;
     struct jw w;
     if (c->o.json) {
@@ -441,6 +447,8 @@ static const char *io_name(unsigned op)
 int ctl_cmd_effects_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
+    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
     uint8_t csi = has(c, N_CSI) && c->o.num[N_CSI] <= 0xffu ? (uint8_t)c->o.num[N_CSI] : 0;
     struct nvme_effects_log *log = ctl_scratch(c, 0, sizeof(*log));
     if (log == NULL)
@@ -448,6 +456,10 @@ int ctl_cmd_effects_log(struct ctl *c)
     int rc = nvme_get_effects_log(c->ctrl, csi, log);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "effects-log", rc);
+    if (flag(c, F_RAW)) {
+        ctl_raw(c, log, sizeof(*log));
+        return NVME_OK;
+    }
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);
@@ -506,12 +518,18 @@ static const char *dst_result(unsigned r)
 int ctl_cmd_self_test_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
+    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
     struct nvme_self_test_log *log = ctl_scratch(c, 0, sizeof(*log));
     if (log == NULL)
         return NVME_ERR_NOMEM;
     int rc = nvme_get_self_test_log(c->ctrl, log);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "self-test-log", rc);
+    if (flag(c, F_RAW)) {
+        ctl_raw(c, log, sizeof(*log));
+        return NVME_OK;
+    }
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);

@@ -120,7 +120,7 @@ static const struct ctl_optdef o_set_feat[] = {NSID,
                                                NUM('l', "data-len", N_LEN),
                                                END};
 static const struct ctl_optdef o_error_log[] = {NUM('e', "log-entries", N_ENTRIES), RAW, END};
-static const struct ctl_optdef o_effects[] = {NUM('c', "csi", N_CSI), END};
+static const struct ctl_optdef o_effects[] = {NUM('c', "csi", N_CSI), RAW, END};
 static const struct ctl_optdef o_get_log[] = {NSID,
                                               NUM('i', "log-id", N_LID),
                                               NUM('l', "log-len", N_LEN),
@@ -196,10 +196,10 @@ static const struct ctl_cmd cmds[] = {
     {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES] [-b]  Error Information log",
      false},
     {"fw-log", ctl_cmd_fw_log, o_raw, "[-b]  Firmware Slot Information log", false},
-    {"changed-ns-list-log", ctl_cmd_changed_ns, o_none, "Changed Namespace List log", false},
-    {"effects-log", ctl_cmd_effects_log, o_effects, "[--csi CSI]  Commands Supported and Effects",
-     false},
-    {"self-test-log", ctl_cmd_self_test_log, o_none, "Device Self-test log", false},
+    {"changed-ns-list-log", ctl_cmd_changed_ns, o_raw, "[-b]  Changed Namespace List log", false},
+    {"effects-log", ctl_cmd_effects_log, o_effects,
+     "[--csi CSI] [-b]  Commands Supported and Effects", false},
+    {"self-test-log", ctl_cmd_self_test_log, o_raw, "[-b]  Device Self-test log", false},
     {"get-log", ctl_cmd_get_log, o_get_log,
      "-i LID -l LEN [--lpo OFF] [--lsp V] [--lsi V] [--rae] [-n N] [-b]", false},
     {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true},

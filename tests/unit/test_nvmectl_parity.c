@@ -634,6 +634,21 @@ static void raw_binary_writes_the_log_bytes(void **state)
     assert_int_equal(out.bin_len, 512);
     assert_int_equal(out.bin[0] & 7u, 1);
     assert_memory_equal(out.bin + 8, "FW9.1", 5);
+    /* effects-log -b: 4 KiB; Identify (06h) supported in the admin set */
+    ok(&f, "effects-log -b");
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.bin_len, 4096);
+    struct nvme_effects_log *fx_eff = (struct nvme_effects_log *)(void *)want;
+    assert_int_equal(nvme_get_effects_log(f.ctrl, 0, fx_eff), 0);
+    assert_memory_equal(out.bin, fx_eff, 4096);
+    assert_true(fx_eff->acs[NVME_ADMIN_IDENTIFY] & NVME_EFFECTS_CSUPP);
+    /* self-test-log -b: 564 bytes; changed-ns-list-log -b: 1024 NSIDs */
+    ok(&f, "self-test-log -b");
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.bin_len, sizeof(struct nvme_self_test_log));
+    ok(&f, "changed-ns-list-log -b");
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.bin_len, 4096);
     free(want);
     fx_stop(&f);
 }
@@ -646,7 +661,9 @@ static void raw_binary_refused_where_the_host_has_no_binary_output(void **state)
     start(&f);
     static char buf[1u << 16] __attribute__((aligned(4096)));
     struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL};
-    const char *lines[] = {"get-log -i 2 -l 512 -b", "smart-log -b", "error-log -b", "fw-log -b"};
+    const char *lines[] = {
+        "get-log -i 2 -l 512 -b", "smart-log -b",     "error-log -b",          "fw-log -b",
+        "effects-log -b",         "self-test-log -b", "changed-ns-list-log -b"};
     uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
     for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         char copy[64];
