@@ -58,6 +58,15 @@ static bool shadow_read(struct nvme_sim *sim, uint64_t off, uint32_t *v)
     return sim_dma_read(sim, sim->dbbuf.db + off, v, sizeof(*v), "shadow doorbell");
 }
 
+/* An invalid shadow value is a host error, counted once while it stays. */
+static bool shadow_bad(struct nvme_sim *sim, unsigned idx, uint32_t v)
+{
+    if (sim->dbbuf.bad[idx] == v + 1u)
+        return false;
+    sim->dbbuf.bad[idx] = v + 1u;
+    return true;
+}
+
 /*
  * Doorbell Buffer Config.  What QEMU's nvme_dbbuf_config checks and does:
  * PRP1 (Shadow Doorbell buffer) and PRP2 (EventIdx buffer) must both be
@@ -91,6 +100,7 @@ uint16_t sim_dbbuf_config(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     sim->dbbuf.db = sqe->prp1;
     sim->dbbuf.ei = sqe->prp2;
     memset(sim->dbbuf.pinned, 0, sizeof(sim->dbbuf.pinned));
+    memset(sim->dbbuf.bad, 0, sizeof(sim->dbbuf.bad));
     sim->st.dbbuf_configs++;
     return 0;
 }
@@ -120,9 +130,11 @@ void sim_dbbuf_sq_tail(struct nvme_sim *sim, uint16_t qid)
         !shadow_read(sim, off, &v) || v == sq->tail)
         return;
     if (v >= sq->size) {
-        sim_host_error(sim, "SQ %u shadow tail %u: invalid (size %u)", qid, v, sq->size);
+        if (shadow_bad(sim, 2u * qid, v))
+            sim_host_error(sim, "SQ %u shadow tail %u: invalid (size %u)", qid, v, sq->size);
         return;
     }
+    sim->dbbuf.bad[2u * qid] = 0;
     sq->tail = v;
     sim->dbbuf.taken[2u * qid]++;
     sim->st.shadow_sq_values++;
@@ -160,10 +172,12 @@ void sim_dbbuf_cq_head(struct nvme_sim *sim, uint16_t cqid)
     uint32_t used = (cq->tail + cq->size - cq->head) % cq->size;
     uint32_t adv = (v + cq->size - cq->head) % cq->size;
     if (v >= cq->size || adv > used) {
-        sim_host_error(sim, "CQ %u shadow head %u: invalid (head %u, tail %u, size %u)", cqid, v,
-                       cq->head, cq->tail, cq->size);
+        if (shadow_bad(sim, 2u * cqid + 1u, v))
+            sim_host_error(sim, "CQ %u shadow head %u: invalid (head %u, tail %u, size %u)", cqid,
+                           v, cq->head, cq->tail, cq->size);
         return;
     }
+    sim->dbbuf.bad[2u * cqid + 1u] = 0;
     cq->head = v;
     sim->dbbuf.taken[2u * cqid + 1u]++;
     sim->st.shadow_cq_values++;

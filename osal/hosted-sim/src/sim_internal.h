@@ -157,6 +157,7 @@ struct sim_dbbuf {
     bool pinned[2 * SIM_DBBUF_MAXQ];
     uint16_t pin[2 * SIM_DBBUF_MAXQ];
     uint64_t taken[2 * SIM_DBBUF_MAXQ]; /* new values read from the shadow buffer */
+    uint32_t bad[2 * SIM_DBBUF_MAXQ];   /* invalid shadow value reported, + 1 (0: none) */
 };
 
 struct nvme_sim {
