@@ -396,6 +396,47 @@ static void given_cq_eventidx_far_away_intx_still_writes_every_head(void **state
     }
 }
 
+/* Entries follow CAP.DSTRD (SQ y at 2y strides, CQ y at 2y + 1) and the
+ * buffers are one memory page of CC.MPS: with 16-byte strides, or with
+ * 8 KiB pages, core and controller still meet in the same entries. */
+static void given_other_stride_or_page_size_shadow_entries_still_match(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 2; variant++) {
+        struct fx f;
+        config_dbbuf(&f);
+        f.cfg.timing = NVME_SIM_DEFERRED;
+        f.cfg.completion_latency_us = 1000;
+        f.opts.cpus = 4;
+        if (variant == 0)
+            f.cfg.dstrd = 2;
+        else
+            f.cfg.mpsmin = 1;
+        fx_start(&f);
+        const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+        assert_int_equal(info->doorbell_stride, variant == 0 ? 16 : 4);
+        assert_int_equal(info->page_size, variant == 0 ? 4096 : 8192);
+        assert_true(info->shadow_doorbells);
+        const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+        for (uint16_t q = 1; q <= info->io_queues; q++) {
+            settle(&f, q, q, 90u + q);
+            uint64_t db0 = sq_mmio(&f, q), sh0 = st->shadow_sq_values;
+            struct fx_rec rec[BATCH] = {{0}};
+            uint8_t *b = pattern_buf(BATCH, 91u + q);
+            uint64_t lba = 1000 + (uint64_t)q * BATCH;
+            submit_writes(&f, q, lba, BATCH, b, rec);
+            assert_int_equal(sq_mmio(&f, q) - db0, 1);
+            wait_all(&f, q, rec, BATCH);
+            assert_int_equal(st->shadow_sq_values - sh0, 1);
+            assert_int_equal(nvme_sim_shadow_doorbells(f.sim, q, false), 1);
+            assert_media(&f, lba, BATCH, b);
+            free(b);
+        }
+        assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->timeouts, 0);
+        fx_stop(&f);
+    }
+}
+
 /* --- Reset and refusal ---------------------------------------------------------- */
 
 /* nvme_ctrl_reset: the controller forgot the buffers (§7.3.2 resets it
@@ -498,6 +539,7 @@ int main(void)
         cmocka_unit_test(given_pinned_eventidx_the_doorbell_rings_exactly_when_passed),
         cmocka_unit_test(given_cq_eventidx_far_away_heads_go_through_the_shadow_buffer),
         cmocka_unit_test(given_cq_eventidx_far_away_intx_still_writes_every_head),
+        cmocka_unit_test(given_other_stride_or_page_size_shadow_entries_still_match),
         cmocka_unit_test(given_reset_the_buffers_are_configured_again_and_io_works),
         cmocka_unit_test(given_failing_dbbuf_config_core_keeps_plain_mmio_doorbells),
     };

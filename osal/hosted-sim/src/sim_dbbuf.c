@@ -179,6 +179,7 @@ void sim_dbbuf_cq_head(struct nvme_sim *sim, uint16_t cqid)
     }
     sim->dbbuf.bad[2u * cqid + 1u] = 0;
     cq->head = v;
+    sim_update_intx(sim); /* INTx level: the CQ may be empty now */
     sim->dbbuf.taken[2u * cqid + 1u]++;
     sim->st.shadow_cq_values++;
 }
