@@ -39,6 +39,12 @@ void fx_noncoherent(struct nvme_sim_config *cfg)
      * NVME_TEST_CACHE_LINE overrides the 64-byte line. */
     if (getenv("NVME_TEST_VERBOSE"))
         cfg->quiet = false; /* the simulator's messages (violations) on stderr */
+    /* NVME_TEST_DBBUF=1 (the "-dbbuf" ctest entries): the controller also
+     * offers Doorbell Buffer Config, so the core runs its queues with
+     * shadow doorbells and EventIdx (OACS bit 8). */
+    const char *d = getenv("NVME_TEST_DBBUF");
+    if (d && *d && strcmp(d, "0") != 0)
+        cfg->oacs |= NVME_OACS_DBBUF;
     const char *e = getenv("NVME_TEST_NONCOHERENT");
     if (!e || !*e || !strcmp(e, "0"))
         return;

@@ -31,7 +31,8 @@ struct fx {
  * non-coherent DMA when the environment asks (fx_noncoherent). */
 void fx_config(struct fx *f);
 /* Sets cfg->noncoherent (and bounce_unaligned, cache_line) from
- * NVME_TEST_NONCOHERENT=1|strict and NVME_TEST_CACHE_LINE. */
+ * NVME_TEST_NONCOHERENT=1|strict and NVME_TEST_CACHE_LINE; with
+ * NVME_TEST_DBBUF=1 also offers Doorbell Buffer Config (OACS bit 8). */
 void fx_noncoherent(struct nvme_sim_config *cfg);
 /* Creates the simulator from f->cfg and brings the core up with f->opts;
  * asserts success. */

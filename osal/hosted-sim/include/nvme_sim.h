@@ -177,6 +177,41 @@ enum nvme_sim_irq_mode {
     NVME_SIM_IRQ_INTX      /* one shared INTx line, masked with INTMS/INTMC */
 };
 
+/* Doorbell Buffer Config (admin opcode 7Ch, NVMe 1.3 §5.7, NVMe 2.0 base
+ * specification "Doorbell Buffer Config command"), offered with
+ * cfg.oacs |= NVME_OACS_DBBUF.  PRP1 is the Shadow Doorbell buffer, PRP2
+ * the EventIdx buffer, one memory page each, memory-page aligned (else
+ * Invalid Field in Command), the first readable and the second writable
+ * by the device (else Data Transfer Error).  Entry of SQ y at byte
+ * 2y * (4 << CAP.DSTRD), of CQ y at (2y + 1) * (4 << CAP.DSTRD); a queue
+ * whose entries do not fit in the page keeps plain doorbells.  Once
+ * configured (until the next controller reset) an I/O queue's SQ tail and
+ * CQ head come from the shadow buffer: whenever the device processes the
+ * SQ (an MMIO tail doorbell still triggers that, as on QEMU, and in
+ * deferred mode its due time) it reads the tail there, and before it
+ * posts a CQE (or finds the CQ full) it reads the head there.  The admin
+ * queue keeps its MMIO doorbells (QEMU copies each admin MMIO value into
+ * the shadow entry and reads it back: the same for a host that rings it).
+ * The device never writes the shadow buffer; it writes EventIdx entries,
+ * through the DMA checks and the non-coherent cache model, as the mode
+ * says.  A host may skip the MMIO write only while the new value does not
+ * pass the EventIdx (NVMe 2.0: the host rings when the new value passes
+ * it; Linux nvme_dbbuf_need_event): a skipped write the device needed
+ * leaves the commands unfetched until another doorbell. */
+enum nvme_sim_eventidx {
+    NVME_SIM_EI_DRAINED = 0, /* like QEMU: once the device has drained an SQ it
+                                writes SQ EventIdx = its head (QEMU writes the tail it
+                                read, the same value then) and reads the shadow tail
+                                again; before each CQE it writes CQ EventIdx = the CQ
+                                head it knows, then reads the shadow head.  In
+                                deferred mode the host may skip MMIO writes while the
+                                device has not run the queue yet */
+    NVME_SIM_EI_EVERY        /* also at every MMIO doorbell write the entry is set to
+                                the value written: EventIdx is held at the host's last
+                                doorbell, so every new value passes it and the host
+                                must ring each time */
+};
+
 struct nvme_sim_config {
     /* CAP (§3.1.1) */
     uint16_t mqes;  /* CAP.MQES, 0-based (default 1023) */
@@ -238,7 +273,9 @@ struct nvme_sim_config {
     /* Optional commands and capabilities (issue 9), defaults in brackets */
     uint16_t oncs;         /* Identify ONCS [Compare, DSM, Write Zeroes, Save/Select
                                 features, Timestamp, Verify: 0x00dd] */
-    uint16_t oacs;         /* Identify OACS [Format, Firmware, Self-test: 0x0016] */
+    uint16_t oacs;         /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
+                                NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
+                                shadow doorbells and EventIdx (see eventidx below) */
     uint8_t lpa;           /* Identify LPA [effects log, extended data: 0x06] */
     uint32_t sanicap;      /* Identify SANICAP [crypto, block, overwrite: 0x7] */
     uint8_t fna;           /* Identify FNA [crypto erase: 0x04] */
@@ -285,6 +322,9 @@ struct nvme_sim_config {
     bool bounce_unaligned; /* non-coherent mode: leave dma_align 0 and bounce instead a
                                 FROM_DEVICE/BIDIRECTIONAL dma_map piece that does not start
                                 and end on a cache line boundary (default false) */
+    /* Shadow doorbells (OACS bit 8 above): how the controller keeps its
+     * EventIdx entries (default NVME_SIM_EI_DRAINED, see below). */
+    enum nvme_sim_eventidx eventidx;
 };
 
 /* Fill `cfg` with the defaults documented above. */
@@ -510,6 +550,13 @@ struct nvme_sim_stats {
     uint64_t formats, sanitizes, self_tests, fw_downloads, fw_commits, nssrs;
     uint64_t zone_appends, zone_sends, zone_reports;
     uint64_t tag_collisions; /* apple_ans2: CIDs reused while in flight or too large */
+    /* Shadow doorbells (Doorbell Buffer Config): commands that succeeded;
+     * new SQ tails / CQ heads the device took from the shadow buffer (a
+     * value an MMIO write had already given is not counted); EventIdx
+     * entries the device wrote. */
+    uint64_t dbbuf_configs;
+    uint64_t shadow_sq_values, shadow_cq_values;
+    uint64_t eventidx_writes;
 };
 const struct nvme_sim_stats *nvme_sim_stats(const struct nvme_sim *sim);
 uint64_t nvme_sim_dma_violations(const struct nvme_sim *sim);
@@ -535,6 +582,18 @@ uint64_t nvme_sim_reg_reads(const struct nvme_sim *sim, uint32_t off);
 uint64_t nvme_sim_reg_writes(const struct nvme_sim *sim, uint32_t off);
 /* Doorbell writes of queue `qid` (SQ tail, or CQ head when cq). */
 uint64_t nvme_sim_doorbell_writes(const struct nvme_sim *sim, uint16_t qid, bool cq);
+/* New doorbell values of queue `qid` the device took from the shadow buffer
+ * (SQ tail, or CQ head when cq); see stats.shadow_sq_values. */
+uint64_t nvme_sim_shadow_doorbells(const struct nvme_sim *sim, uint16_t qid, bool cq);
+/* Whether a Doorbell Buffer Config is in force (since the last reset). */
+bool nvme_sim_dbbuf_active(const struct nvme_sim *sim);
+/* Pin the EventIdx entry of queue `qid` (SQ, or CQ when cq) to `value`:
+ * written now and wherever the device would update it, until unpinned
+ * with value < 0 (which writes the value the device keeps: the SQ head,
+ * or the CQ head it knows).  For tests of the host's "passes the EventIdx" check.
+ * Returns 0, or -1 when no Doorbell Buffer Config is in force or the
+ * queue has no entry. */
+int nvme_sim_dbbuf_pin_eventidx(struct nvme_sim *sim, uint16_t qid, bool cq, int value);
 /* Register value without side effects or counting (CC, CSTS, INTMS...). */
 uint32_t nvme_sim_reg_peek(struct nvme_sim *sim, uint32_t off);
 /* Whether I/O queue `qid` exists in the device (SQ, or CQ when cq). */

@@ -1628,6 +1628,99 @@ static int core_run(struct nvme_sim_config *cfg, const char *what, bool expect_o
     return rc;
 }
 
+/* Doorbell Buffer Config (7Ch, OACS bit 8): the command's checks, SQ tail
+ * and CQ head taken from the shadow buffer, EventIdx written, a bad
+ * shadow value refused, a controller reset forgetting it all. */
+static void test_dbbuf_raw(void)
+{
+    static uint8_t foreign[4096] __attribute__((aligned(4096))); /* not the OSAL's */
+    for (int offered = 0; offered < 2; offered++) {
+        struct nvme_sim_config cfg;
+        nvme_sim_config_init(&cfg);
+        cfg.quiet = true;
+        if (offered)
+            cfg.oacs |= NVME_OACS_DBBUF;
+        struct nvme_sim *sim = nvme_sim_create(&cfg);
+        nvme_sim_log_capture(sim, true); /* expected violations below */
+        struct host h;
+        CHECK(host_enable(&h, sim));
+        uint64_t db, ei, bb;
+        uint32_t *dbp = h.o.dma_alloc(h.o.ctx, 4096, 4096, &db);
+        uint32_t *eip = h.o.dma_alloc(h.o.ctx, 4096, 4096, &ei);
+        uint8_t *buf = h.o.dma_alloc(h.o.ctx, 4096, 4096, &bb);
+        memset(dbp, 0, 4096);
+        memset(eip, 0, 4096);
+        memset(buf, 0x5a, 4096);
+        if (!offered) {
+            CHECK(admin(&h, NVME_ADMIN_DBBUF_CONFIG, 0, 0, 0, db, ei, NULL) ==
+                  GEN(NVME_SC_INVALID_OPCODE));
+            CHECK(!nvme_sim_dbbuf_active(sim));
+        } else {
+            /* Memory-page aligned, like QEMU; then the IOMMU's say. */
+            CHECK(admin(&h, NVME_ADMIN_DBBUF_CONFIG, 0, 0, 0, db + 8, ei, NULL) ==
+                  GEN(NVME_SC_INVALID_FIELD));
+            CHECK(admin(&h, NVME_ADMIN_DBBUF_CONFIG, 0, 0, 0, db, ei + 4, NULL) ==
+                  GEN(NVME_SC_INVALID_FIELD));
+            CHECK(admin(&h, NVME_ADMIN_DBBUF_CONFIG, 0, 0, 0, db,
+                        (uintptr_t)foreign ^ NVME_SIM_BUS_XOR,
+                        NULL) == NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR));
+            CHECK(nvme_sim_dma_violations(sim) == 1);
+            CHECK(!nvme_sim_dbbuf_active(sim) && nvme_sim_stats(sim)->dbbuf_configs == 0);
+            CHECK(admin(&h, NVME_ADMIN_DBBUF_CONFIG, 0, 0, 0, db, ei, NULL) == 0);
+            CHECK(nvme_sim_dbbuf_active(sim) && nvme_sim_stats(sim)->dbbuf_configs == 1);
+        }
+        CHECK(create_ioq(&h, 1, 8) == 0);
+        /* Two writes, the tail 2 in the shadow entry of SQ 1 (dword 2) only. */
+        struct nvme_sqe s = {.opc = NVME_CMD_WRITE, .nsid = 1, .prp1 = bb};
+        for (uint16_t i = 0; i < 2; i++) {
+            s.cid = (uint16_t)(100 + i);
+            s.cdw10 = i;
+            h.ioq.sq[i] = s;
+        }
+        dbp[2] = 2;
+        uint64_t io0 = nvme_sim_stats(sim)->io_cmds;
+        h.o.sleep_us(h.o.ctx, 100);
+        CHECK(nvme_sim_stats(sim)->io_cmds == io0); /* no doorbell, nothing runs */
+        wr(&h, NVME_SQ_TDBL(1, h.dstrd), 1);        /* the MMIO write says 1 */
+        CHECK(nvme_sim_stats(sim)->io_cmds == io0 + (offered ? 2 : 1));
+        CHECK(nvme_sim_shadow_doorbells(sim, 1, false) == (offered ? 1u : 0u));
+        CHECK(eip[2] == (offered ? 2u : 0u)); /* EventIdx: the head once drained */
+        if (offered) {
+            CHECK(NVME_CQE_PHASE(h.ioq.cq[1].status) == 1 && NVME_CQE_SF(h.ioq.cq[1].status) == 0);
+            /* The host took both CQEs and stored head 2 (dword 3) without
+             * MMIO: the device reads it before its next CQE, after writing
+             * EventIdx = the head it knew (0), as QEMU. */
+            dbp[3] = 2;
+            s.cid = 102;
+            s.cdw10 = 2;
+            h.ioq.sq[2] = s;
+            dbp[2] = 3;
+            wr(&h, NVME_SQ_TDBL(1, h.dstrd), 3);
+            CHECK(NVME_CQE_PHASE(h.ioq.cq[2].status) == 1);
+            CHECK(nvme_sim_shadow_doorbells(sim, 1, true) == 1);
+            CHECK(nvme_sim_doorbell_writes(sim, 1, true) == 0);
+            CHECK(eip[3] == 0 && eip[2] == 3);
+            CHECK(nvme_sim_stats(sim)->shadow_sq_values == 1 &&
+                  nvme_sim_stats(sim)->shadow_cq_values == 1);
+            /* A shadow tail beyond the queue: host error, ignored. */
+            dbp[2] = 99;
+            wr(&h, NVME_SQ_TDBL(1, h.dstrd), 3);
+            CHECK(nvme_sim_host_errors(sim) == 1);
+            CHECK(nvme_sim_stats(sim)->io_cmds == io0 + 3);
+        }
+        host_disable(&h); /* controller reset: the configuration is gone */
+        CHECK(!nvme_sim_dbbuf_active(sim));
+        hq_free(&h, &h.ioq);
+        h.o.dma_free(h.o.ctx, dbp, 4096);
+        h.o.dma_free(h.o.ctx, eip, 4096);
+        h.o.dma_free(h.o.ctx, buf, 4096);
+        CHECK(nvme_sim_dma_live(sim) == 0);
+        CHECK(nvme_sim_dma_violations(sim) == (offered ? 1u : 0u));
+        CHECK(nvme_sim_host_errors(sim) == (offered ? 1u : 0u));
+        nvme_sim_destroy(sim);
+    }
+}
+
 static void test_core_smoke(void)
 {
     struct nvme_sim_config cfg;
@@ -1699,6 +1792,7 @@ int main(void)
     test_noncoherent_core();
     test_issue9_admin();
     test_issue9_nvm();
+    test_dbbuf_raw();
     test_core_smoke();
     if (failures) {
         fprintf(stderr, "sim_selftest: %d failure(s)\n", failures);

@@ -608,6 +608,8 @@ uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
         return sim_fw_download(sim, sqe);
     case NVME_ADMIN_FW_COMMIT:
         return sim_fw_commit(sim, sqe, dw0);
+    case NVME_ADMIN_DBBUF_CONFIG:
+        return sim_dbbuf_config(sim, sqe);
     default:
         return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     }

@@ -200,6 +200,11 @@ bool sim_dma_probe(struct nvme_sim *sim, uint64_t bus, size_t len, const char *w
     return dma_check(sim, bus, len, false, what) != NULL;
 }
 
+bool sim_dma_probe_write(struct nvme_sim *sim, uint64_t bus, size_t len, const char *what)
+{
+    return dma_check(sim, bus, len, true, what) != NULL;
+}
+
 bool sim_dma_read(struct nvme_sim *sim, uint64_t bus, void *dst, size_t len, const char *what)
 {
     uint8_t *va = dma_check(sim, bus, len, false, what);

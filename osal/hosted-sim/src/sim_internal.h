@@ -147,6 +147,19 @@ struct sim_fault {
     unsigned skipped, fired;
 };
 
+/* Doorbell Buffer Config state (sim_dbbuf.c).  Entries are indexed like
+ * the doorbells, 2 * qid + cq; queues at or past SIM_DBBUF_MAXQ keep plain
+ * doorbells. */
+#define SIM_DBBUF_MAXQ 1024
+struct sim_dbbuf {
+    bool on;         /* configured since the last controller reset */
+    uint64_t db, ei; /* bus addresses: Shadow Doorbell and EventIdx pages */
+    bool pinned[2 * SIM_DBBUF_MAXQ];
+    uint16_t pin[2 * SIM_DBBUF_MAXQ];
+    uint64_t taken[2 * SIM_DBBUF_MAXQ]; /* new values read from the shadow buffer */
+    uint32_t bad[2 * SIM_DBBUF_MAXQ];   /* invalid shadow value reported, + 1 (0: none) */
+};
+
 struct nvme_sim {
     struct nvme_sim_config cfg;
     pthread_mutex_t mtx;
@@ -272,6 +285,9 @@ struct nvme_sim {
     bool capture;
     char *cap_buf;
     size_t cap_len, cap_size;
+
+    /* Shadow doorbells (sim_dbbuf.c) */
+    struct sim_dbbuf dbbuf;
 };
 
 /* sim_ctrl.c */
@@ -324,6 +340,21 @@ void sim_error_log_page(struct nvme_sim *sim, uint8_t *page, size_t *size);
 void sim_changed_ns_page(struct nvme_sim *sim, uint8_t *page, size_t *size);
 /* After a successful Get Log Page of `lid`: clear-on-read, unmask with RAE 0. */
 void sim_log_read(struct nvme_sim *sim, uint8_t lid, bool rae);
+
+/* sim_dbbuf.c: Doorbell Buffer Config, shadow doorbells, EventIdx */
+uint16_t sim_dbbuf_config(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+void sim_dbbuf_reset(struct nvme_sim *sim); /* controller reset: back to MMIO doorbells */
+/* An MMIO doorbell write the device accepted (NVME_SIM_EI_EVERY). */
+void sim_dbbuf_mmio(struct nvme_sim *sim, uint16_t qid, bool cq, uint32_t val);
+/* Before processing SQ qid: take its tail from the shadow buffer. */
+void sim_dbbuf_sq_tail(struct nvme_sim *sim, uint16_t qid);
+/* SQ qid drained (head == tail): write its EventIdx, read the shadow tail
+ * again; true when that brought new entries. */
+bool sim_dbbuf_sq_more(struct nvme_sim *sim, uint16_t qid);
+/* Before posting to CQ cqid: write its EventIdx, take the shadow head. */
+void sim_dbbuf_cq_head(struct nvme_sim *sim, uint16_t cqid);
+/* CQ cqid looks full: refresh the head from the shadow; true when it has room. */
+bool sim_dbbuf_cq_room(struct nvme_sim *sim, uint16_t cqid);
 
 /* sim_admin.c */
 uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0,
@@ -381,6 +412,8 @@ bool sim_dma_write(struct nvme_sim *sim, uint64_t bus, const void *src, size_t l
                    const char *what);
 /* Only checks that the device may read [bus, bus+len) (queue creation). */
 bool sim_dma_probe(struct nvme_sim *sim, uint64_t bus, size_t len, const char *what);
+/* Only checks that the device may write [bus, bus+len). */
+bool sim_dma_probe_write(struct nvme_sim *sim, uint64_t bus, size_t len, const char *what);
 /* Moves bytes between the device and host memory the checks allowed:
  * through the cache model in non-coherent mode. */
 void sim_dev_copy(struct nvme_sim *sim, uint8_t *va, void *buf, size_t len, bool dev_write,

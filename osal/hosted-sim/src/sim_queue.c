@@ -18,6 +18,7 @@ bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_c
     if (cqid >= sim->nq || !sim->cq[cqid].live || sim->dma_stopped)
         return false;
     struct sim_cq *cq = &sim->cq[cqid];
+    sim_dbbuf_cq_head(sim, cqid);
     if ((cq->tail + 1) % cq->size == cq->head)
         return false;
     struct nvme_cqe e = *cqe;
@@ -129,12 +130,13 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
     struct sim_sq *sq = &sim->sq[qid];
     unsigned posted = 0;
     sq->due_set = false;
-    while (sq->live && sq->head != sq->tail && !sim->gone && !(sim->csts & NVME_CSTS_CFS) &&
-           (sim->csts & NVME_CSTS_RDY) && !sim->dma_stopped) {
+    sim_dbbuf_sq_tail(sim, qid);
+    while (sq->live && (sq->head != sq->tail || sim_dbbuf_sq_more(sim, qid)) && !sim->gone &&
+           !(sim->csts & NVME_CSTS_CFS) && (sim->csts & NVME_CSTS_RDY) && !sim->dma_stopped) {
         struct sim_cq *cq = &sim->cq[sq->cqid];
         if (!cq->live)
             break;
-        if ((cq->tail + 1) % cq->size == cq->head)
+        if ((cq->tail + 1) % cq->size == cq->head && !sim_dbbuf_cq_room(sim, sq->cqid))
             break;
         struct nvme_sqe sqe;
         uint64_t stride = qid == 0 ? sizeof(sqe) : sim->iosqes; /* admin: 64 B (§3.1.5) */

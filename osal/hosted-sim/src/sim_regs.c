@@ -27,6 +27,7 @@ void sim_reset_queues(struct nvme_sim *sim)
     sim->intx_asserted = false;
     if (sim->irq_pending)
         memset(sim->irq_pending, 0, SIM_MAX_VECTORS);
+    sim_dbbuf_reset(sim);
 }
 
 /* Admin queue from AQA/ASQ/ACQ (§3.1.8-3.1.10); admin CQ always has
@@ -219,6 +220,7 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
             return;
         }
         cq->head = val;
+        sim_dbbuf_mmio(sim, (uint16_t)qid, true, val);
         sim_update_intx(sim);
         if (sim->cfg.timing == NVME_SIM_IMMEDIATE)
             sim_process_all(sim, false); /* a full CQ may have stalled SQs */
@@ -230,6 +232,7 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
             return;
         }
         sq->tail = val;
+        sim_dbbuf_mmio(sim, (uint16_t)qid, false, val);
         if (sim->cfg.timing == NVME_SIM_IMMEDIATE) {
             sim_process_sq(sim, (uint16_t)qid);
         } else if (!sq->due_set) {
