@@ -26,6 +26,7 @@
 #include "bench.h"
 
 #include "hw.h"
+#include "osal.h"
 #include "smp.h"
 
 #define B_MAXQD 128
@@ -117,24 +118,9 @@ static bool bench_must_wait(struct bcpu *c, unsigned seen)
            c->err == 0;
 }
 
-/* A periodic local APIC timer on device vector index B_TICK_IDX (the
- * harness's handler passes it to nvme_ctrl_handle_irq, which ignores a
- * vector it does not use): a halted CPU wakes at least every ~1 ms even
- * if a completion interrupt never comes.  QEMU's APIC timer counts at
- * 1 GHz; divide by 16, 62500 counts. */
-#define B_TICK_IDX (IRQ_VECTOR_MAX - 2u)
-static void bench_tick(bool on)
-{
-    uintptr_t l = lapic_base();
-    if (on) {
-        mmio_wr32(l + 0x3e0, 0x3);                                         /* divide by 16 */
-        mmio_wr32(l + 0x320, (1u << 17) | (IRQ_VECTOR_BASE + B_TICK_IDX)); /* periodic */
-        mmio_wr32(l + 0x380, 62500);
-    } else {
-        mmio_wr32(l + 0x380, 0);
-        mmio_wr32(l + 0x320, 1u << 16); /* masked */
-    }
-}
+/* A periodic local APIC timer (harness_tick, osal.c): a halted CPU wakes
+ * at least every ~1 ms even if a completion interrupt never comes. */
+static void bench_tick(bool on) { harness_tick(on); }
 
 static void bench_worker(unsigned cpu, void *arg)
 {
