@@ -2,7 +2,8 @@
 /*
  * osal.c - the harness kernel's controller discovery and the interrupt
  * part of its struct nvme_osal: MSI-X through the local APIC or INTx
- * through the IOAPIC, interrupt-flag locks, single 64-bit MMIO on x86-64.
+ * through the IOAPIC, interrupt-flag locks, wait/wake for blocking calls
+ * (x86; wait=0 leaves them out), single 64-bit MMIO on x86-64.
  * Everything else (memory, MMIO, clock, dma_stop) is osal_min.c, the
  * minimal polled port, which irq=poll uses alone.
  */
@@ -185,6 +186,7 @@ struct wait_cpu {
     bool tick;    /* harness_tick(true): periodic, the wait leaves it alone */
     bool oneshot; /* LVT programmed for the wait's one-shot */
     uint32_t waits, halts, timeouts, wakes, ipis;
+    uint64_t woken_tsc; /* TSC at this CPU's last wake() (bench) */
 } __attribute__((aligned(64)));
 static struct wait_cpu wait_cpu[SMP_MAX_CPUS];
 
@@ -250,6 +252,7 @@ static void osal_wake(void *ctx)
     unsigned me = smp_cpu_id();
     struct wait_cpu *w = &wait_cpu[me];
     w->wakes++;
+    w->woken_tsc = rdtsc();
     __atomic_store_n(&w->ev, 1u, __ATOMIC_RELEASE);
     if (wake_is_local(d))
         return;
@@ -301,6 +304,8 @@ static void osal_wait(void *ctx, uint32_t us)
     }
     __atomic_store_n(&w->ev, 0u, __ATOMIC_RELAXED);
 }
+
+uint64_t harness_woken_tsc(void) { return wait_cpu[smp_cpu_id()].woken_tsc; }
 
 void harness_wait_stats(char *buf, size_t len)
 {

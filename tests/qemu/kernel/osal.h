@@ -75,6 +75,8 @@ void osal_fill(struct nvme_osal *o, struct harness_dev *d);
 /* This CPU's local APIC timer as a 1 ms periodic tick (on) or off; while
  * it ticks, wait() relies on it instead of arming a one-shot. */
 void harness_tick(bool on);
+/* TSC when wake() last ran on this CPU (0: never). */
+uint64_t harness_woken_tsc(void);
 /* Per CPU wait/wake counts, " cpuN: waits=.. halts=.. ..." (the irqs command). */
 void harness_wait_stats(char *buf, size_t len);
 #endif
