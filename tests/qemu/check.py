@@ -150,6 +150,13 @@ def check_io_irqs(c, mode, vectors_re):
     else:
         c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=\d+ delivered: v0=[1-9]",
               "INTx: vector 0 delivered to nvme_ctrl_handle_irq()")
+
+
+def check_wait_wake(c):
+    """x86 with interrupts: blocking I/O waited in the OSAL's wait() and the
+    interrupt handler's wake() ended the waits (osal.c)."""
+    c.has(r"^irqs: wait/wake \(spin \d+ us\): cpu0: waits=[1-9]\d* halts=\d+ timeouts=\d+ wakes=[1-9]",
+          "blocking I/O waits in the OSAL's wait(), ended by wake() from the interrupt handler")
 # --- end h-arm ---
 
 
@@ -205,6 +212,8 @@ def case_basic(w, run_args=()):
     # 4. flush completes on the I/O CQ; MSI-X interrupts reached the core
     c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1 completes")
     check_io_irqs(c, isa(w)["io_irq"], r"[2-9]\d*")
+    if isa(w)["bios"]:
+        check_wait_wake(c)
     # 5. the MBR, byte for byte
     got = hexdump_bytes(c.section("read -n 1 -s 0"))
     want = read_at(os.path.join(w.dir, "ns1.img"), 0, 512)
@@ -250,6 +259,7 @@ def irq_case(w, mode):
                   "INTx routed to a GICv3 SPI (from the device tree's interrupt-map)")
         else:
             c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> IOAPIC pin \d+", "INTx routed through the IOAPIC")
+            check_wait_wake(c)
         c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=\d+ delivered: v0=[1-9]",
               "INTx: vector 0 delivered to nvme_ctrl_handle_irq()")
     elif mode == "msix":
@@ -261,6 +271,7 @@ def irq_case(w, mode):
         c.hasnt(r"^harness: irq_setup", "polling: no interrupt set up")
         c.has(r"^irqs: mode=poll vectors=0 intx=0 nvme_ctrl_irq_count=0 delivered: none",
               "polling: nvme_ctrl_irq_count == 0, nothing delivered")
+        c.hasnt(r"^irqs: wait/wake", "polling: no wait/wake in the OSAL")
     return c
 
 

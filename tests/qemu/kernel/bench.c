@@ -4,7 +4,8 @@
  * never a test).  Every running CPU (cpus=N, smp.c) runs the same
  * workload at once on its own I/O queue (NVME_QID_CPU); IOS commands per
  * CPU and mode.  Modes (default: all, in this order):
- *   qd1-blocking    4 KiB random reads through nvme_read()
+ *   qd1-blocking    4 KiB random reads through nvme_read() (with interrupts
+ *                   it waits in the OSAL's wait() until wake(), osal.c)
  *   qd1-async       4 KiB random reads, nvme_submit_rw() one at a time
  *   qd32-async      4 KiB random reads, 32 in flight
  *   qd128-async     4 KiB random reads, 128 in flight
@@ -19,13 +20,19 @@
  * command at submission, the difference at its completion callback, in a
  * fixed log-linear histogram per CPU (16 sub-buckets per power of two:
  * about 6% resolution, no allocation); p50/p99 over all CPUs.
+ * At QD1 with interrupts, also the way back: from the completion's handling
+ * in the interrupt handler (the asynchronous callback; the blocking call's
+ * wake(), osal.c) to the caller running again (the bench loop seeing its
+ * callback ran; nvme_read() returned), p50 over back_n commands.
  * Output, one line per mode:
  *   bench: mode=M cpus=N queues=Q irq=msix|poll ios=I us=T iops=X p50_ns=A p99_ns=B ns_per_io=C
+ *          [back_n=K back_p50_ns=D]
  * (bench/qemu-qd1.sh and bench/compare-linux.sh parse it.)
  */
 #include "bench.h"
 
 #include "hw.h"
+#include "osal.h"
 #include "smp.h"
 
 #define B_MAXQD 128
@@ -41,6 +48,8 @@ struct bslot {
 };
 struct bcpu {
     uint32_t hist[B_BUCKETS];
+    uint32_t back[B_BUCKETS]; /* QD1: completion handled -> caller runs again */
+    uint64_t t_cb;            /* TSC in the last callback */
     struct bslot slot[B_MAXQD];
     uint16_t free_list[B_MAXQD];
     volatile unsigned nfree;
@@ -89,6 +98,7 @@ static void bench_done(void *arg, int result, uint32_t dw0)
     struct bcpu *c = s->owner;
     uint64_t t = rdtsc();
     c->hist[hist_idx(t - s->t0)]++;
+    c->t_cb = t;
     if (result != 0 && c->err == 0)
         c->err = result;
     unsigned n = c->nfree;
@@ -117,24 +127,9 @@ static bool bench_must_wait(struct bcpu *c, unsigned seen)
            c->err == 0;
 }
 
-/* A periodic local APIC timer on device vector index B_TICK_IDX (the
- * harness's handler passes it to nvme_ctrl_handle_irq, which ignores a
- * vector it does not use): a halted CPU wakes at least every ~1 ms even
- * if a completion interrupt never comes.  QEMU's APIC timer counts at
- * 1 GHz; divide by 16, 62500 counts. */
-#define B_TICK_IDX (IRQ_VECTOR_MAX - 2u)
-static void bench_tick(bool on)
-{
-    uintptr_t l = lapic_base();
-    if (on) {
-        mmio_wr32(l + 0x3e0, 0x3);                                         /* divide by 16 */
-        mmio_wr32(l + 0x320, (1u << 17) | (IRQ_VECTOR_BASE + B_TICK_IDX)); /* periodic */
-        mmio_wr32(l + 0x380, 62500);
-    } else {
-        mmio_wr32(l + 0x380, 0);
-        mmio_wr32(l + 0x320, 1u << 16); /* masked */
-    }
-}
+/* A periodic local APIC timer (harness_tick, osal.c): a halted CPU wakes
+ * at least every ~1 ms even if a completion interrupt never comes. */
+static void bench_tick(bool on) { harness_tick(on); }
 
 static void bench_worker(unsigned cpu, void *arg)
 {
@@ -142,6 +137,7 @@ static void bench_worker(unsigned cpu, void *arg)
     struct bcpu *c = &bcpus[cpu];
     uint16_t qid = nvme_ctrl_cpu_qid(job.ctrl, cpu);
     memset(c->hist, 0, sizeof(c->hist));
+    memset(c->back, 0, sizeof(c->back));
     c->done = 0;
     c->submitted = 0;
     c->err = 0;
@@ -163,7 +159,10 @@ static void bench_worker(unsigned cpu, void *arg)
         for (unsigned i = 0; i < job.ios && c->err == 0; i++) {
             uint64_t t0 = rdtsc();
             int rc = nvme_read(job.ctrl, job.nsid, bench_lba(c), job.xfer, job.buf);
-            c->hist[hist_idx(rdtsc() - t0)]++;
+            uint64_t t1 = rdtsc(), tw = job.poll ? 0 : harness_woken_tsc();
+            c->hist[hist_idx(t1 - t0)]++;
+            if (tw > t0 && tw <= t1) /* ended by the interrupt handler's wake() */
+                c->back[hist_idx(t1 - tw)]++;
             if (rc != 0)
                 c->err = rc;
             c->done++;
@@ -175,6 +174,9 @@ static void bench_worker(unsigned cpu, void *arg)
     }
     while (c->done < job.ios && c->err == 0) {
         unsigned queued = 0;
+        /* completions counted before submitting: one that comes while
+         * this batch is submitted or rung ends the wait below at once */
+        unsigned seen = c->done;
         while (c->submitted < job.ios && __atomic_load_n(&c->nfree, __ATOMIC_ACQUIRE) > 0) {
             /* the free list is shared with the callback: take a slot with
              * interrupts off so the handler does not push meanwhile */
@@ -201,7 +203,6 @@ static void bench_worker(unsigned cpu, void *arg)
         }
         if (queued)
             nvme_qpair_ring(job.ctrl, qid);
-        unsigned seen = c->done;
         if (job.poll) {
             (void)nvme_qpair_poll(job.ctrl, qid, 0);
         } else {
@@ -227,6 +228,8 @@ static void bench_worker(unsigned cpu, void *arg)
                     break;
                 }
             }
+            if (job.qd == 1 && c->done != seen)
+                c->back[hist_idx(rdtsc() - c->t_cb)]++;
         }
     }
     c->t_end = clock_now_us();
@@ -309,16 +312,21 @@ int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t ns
         smp_run(bench_worker, NULL);
         uint64_t end = 0, total = 0;
         int err = 0;
-        static uint32_t hist[B_BUCKETS];
+        static uint32_t hist[B_BUCKETS], back[B_BUCKETS];
         memset(hist, 0, sizeof(hist));
+        memset(back, 0, sizeof(back));
+        uint64_t nback = 0;
         for (unsigned c = 0; c < ncpu; c++) {
             if (bcpus[c].t_end > end)
                 end = bcpus[c].t_end;
             total += bcpus[c].done;
             if (bcpus[c].err && !err)
                 err = bcpus[c].err;
-            for (unsigned i = 0; i < B_BUCKETS; i++)
+            for (unsigned i = 0; i < B_BUCKETS; i++) {
                 hist[i] += bcpus[c].hist[i];
+                back[i] += bcpus[c].back[i];
+                nback += bcpus[c].back[i];
+            }
         }
         uint64_t tsc1 = rdtsc(), us1 = clock_now_us();
         uint64_t tpu = us1 > us0 ? (tsc1 - tsc0) / (us1 - us0) : 1;
@@ -336,13 +344,26 @@ int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t ns
                 break;
             }
         }
+        uint64_t back50 = 0;
+        acc = 0;
+        for (unsigned i = 0; i < B_BUCKETS && nback; i++) {
+            acc += back[i];
+            if (acc >= (nback + 1) / 2) {
+                back50 = hist_mid(i);
+                break;
+            }
+        }
+        char extra[64] = "";
+        if (nback)
+            snprintf(extra, sizeof(extra), " back_n=%llu back_p50_ns=%llu",
+                     (unsigned long long)nback, (unsigned long long)(back50 * 1000u / tpu));
         kprintf("bench: mode=%s cpus=%u queues=%u irq=%s ios=%llu us=%llu iops=%llu p50_ns=%llu "
-                "p99_ns=%llu ns_per_io=%llu\n",
+                "p99_ns=%llu ns_per_io=%llu%s\n",
                 bmode_name[m], ncpu, info->io_queues, job.poll ? "poll" : "msix",
                 (unsigned long long)total, (unsigned long long)us,
                 (unsigned long long)(total * 1000000u / us),
                 (unsigned long long)(p50 * 1000u / tpu), (unsigned long long)(p99 * 1000u / tpu),
-                (unsigned long long)(total ? us * 1000u / total : 0));
+                (unsigned long long)(total ? us * 1000u / total : 0), extra);
         if (err) {
             kprintf("bench: mode=%s: a command failed: %d (%s)\n", bmode_name[m], err,
                     nvme_strerror(err));

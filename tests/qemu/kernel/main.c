@@ -18,6 +18,10 @@
  *                          controller left PCI config space (default 1)
  *     reset-hook=NAME      at the first NVME_EVENT_RESET, run "hook NAME"
  *                          from the event callback (e.g. lift a throttle)
+ *     wait=0|1             x86 with interrupts: give the core the OSAL's
+ *                          wait/wake (default 1; 0: blocking calls poll)
+ *     wait-spin=US         a wait spins this long before it halts (default
+ *                          WAIT_SPIN_DEFAULT_US; 0: halt at once)
  *     cpus=N               start N-1 application processors (smp.c) and pass
  *                          N in nvme_ctrl_opts.cpus: a queue pair per CPU
  *     pci=BB:DD.F          drive the NVMe controller at this PCI address
@@ -112,6 +116,8 @@ struct options {
     bool unplug_ones;
     char reset_hook[32];
     uint16_t cpus; /* SMP: cpus=N */
+    bool wait;     /* wait=0|1 */
+    uint32_t wait_spin_us;
     bool want_pci; /* pci=BB:DD.F */
     struct pci_addr pci;
     char serial[21];   /* serial=S: Identify Controller SN is 20 bytes */
@@ -221,6 +227,10 @@ static int parse_option(const char *item, struct options *o)
         o->fini = n != 0;
     } else if (KEY("unplug-ones") && num) {
         o->unplug_ones = n != 0;
+    } else if (KEY("wait") && num) {
+        o->wait = n != 0;
+    } else if (KEY("wait-spin") && num && n <= 1000000) {
+        o->wait_spin_us = (uint32_t)n;
     } else if (KEY("cpus") && num && n >= 1 && n <= SMP_MAX_CPUS) { /* SMP */
         o->cpus = (uint16_t)n;
     } else if (KEY("reset-hook") && *v && strlen(v) < sizeof(o->reset_hook)) {
@@ -234,7 +244,8 @@ static int parse_option(const char *item, struct options *o)
     } else {
         return kl && (KEY("irq") || KEY("ioq") || KEY("qdepth") || KEY("admq") || KEY("trace") ||
                       KEY("timeout") || KEY("fini") || KEY("reset-hook") || KEY("unplug-ones") ||
-                      KEY("cpus") || KEY("pci") || KEY("serial") || KEY("rawbench"))
+                      KEY("cpus") || KEY("pci") || KEY("serial") || KEY("wait") ||
+                      KEY("wait-spin") || KEY("rawbench"))
                    ? -1
                    : 0;
     }
@@ -306,6 +317,13 @@ static void print_irqs(struct nvme_ctrl *ctrl, const struct options *o, bool che
     kprintf("irqs: mode=%s vectors=%u intx=%u nvme_ctrl_irq_count=%llu delivered:%s early=%u\n",
             irq_mode_name(o->irq), info->irq_vectors, info->irq_is_intx ? 1u : 0u,
             (unsigned long long)count, pos ? per : " none", g_dev.early_irqs);
+#if HARNESS_X86
+    if (g_dev.wait && o->irq != IRQ_MODE_POLL) {
+        char w[SMP_MAX_CPUS * 80];
+        harness_wait_stats(w, sizeof(w));
+        kprintf("irqs: wait/wake (spin %u us):%s\n", g_dev.wait_spin_us, w);
+    }
+#endif
     if (!check)
         return;
     if (o->irq == IRQ_MODE_POLL) {
@@ -1121,7 +1139,11 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     static char *items[128];
     memcpy(line, args, strlen(args) + 1);
     unsigned nitems = split_items(line, items, 128);
-    struct options opt = {.irq = IRQ_MODE_MSIX, .fini = true, .unplug_ones = true};
+    struct options opt = {.irq = IRQ_MODE_MSIX,
+                          .fini = true,
+                          .unplug_ones = true,
+                          .wait = true,
+                          .wait_spin_us = WAIT_SPIN_DEFAULT_US};
     char *cmds[128];
     unsigned ncmds = 0;
     for (unsigned i = 0; i < nitems; i++) {
@@ -1138,6 +1160,8 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
 
     struct harness_dev *d = &g_dev;
     d->mode = opt.irq;
+    d->wait = opt.wait;
+    d->wait_spin_us = opt.wait_spin_us;
     if (!select_controller(d, &opt)) {
         failures++;
         finish();

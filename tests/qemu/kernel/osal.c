@@ -2,7 +2,8 @@
 /*
  * osal.c - the harness kernel's controller discovery and the interrupt
  * part of its struct nvme_osal: MSI-X through the local APIC or INTx
- * through the IOAPIC, interrupt-flag locks, single 64-bit MMIO on x86-64.
+ * through the IOAPIC, interrupt-flag locks, wait/wake for blocking calls
+ * (x86; wait=0 leaves them out), single 64-bit MMIO on x86-64.
  * Everything else (memory, MMIO, clock, dma_stop) is osal_min.c, the
  * minimal polled port, which irq=poll uses alone.
  */
@@ -59,6 +60,8 @@ bool dev_probe(struct harness_dev *d, unsigned nth)
 void dev_irq(unsigned i)
 {
     struct harness_dev *d = &g_dev;
+    if (i >= d->vectors)
+        return; /* the harness's own: timer (harness_tick, wait), IPIs */
     if (!d->ctrl) {
         /* Before nvme_ctrl_init() returned: nothing to hand it to.  A level
          * INTx line would fire again at once, so mask it until armed. */
@@ -165,6 +168,156 @@ static void osal_irq_teardown(void *ctx)
     pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
     d->vectors = 0;
 }
+
+/* --- the local APIC timer: a periodic tick or a one-shot wait bound ---------------------
+ * Both on device vector index HARNESS_TICK_IDX, which nvme_ctrl_handle_irq
+ * never sees (dev_irq drops indices past the granted vectors): its only
+ * job is to end a hlt.  QEMU's APIC timer counts at 1 GHz; divided by 16,
+ * 62.5 counts per microsecond. */
+#define LAPIC_TIMER_LVT 0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_DIV 0x3e0
+
+/* Per CPU: the event flag of wait/wake, whether the CPU is halted in a
+ * wait (a remote wake then sends it an IPI), the timer's state, counts. */
+struct wait_cpu {
+    volatile uint32_t ev;
+    volatile uint32_t halted;
+    bool tick;    /* harness_tick(true): periodic, the wait leaves it alone */
+    bool oneshot; /* LVT programmed for the wait's one-shot */
+    uint32_t waits, halts, timeouts, wakes, ipis;
+    uint64_t woken_tsc; /* TSC at this CPU's last wake() (bench) */
+} __attribute__((aligned(64)));
+static struct wait_cpu wait_cpu[SMP_MAX_CPUS];
+
+void harness_tick(bool on)
+{
+    struct wait_cpu *w = &wait_cpu[smp_cpu_id()];
+    uintptr_t l = lapic_base();
+    if (on) {
+        mmio_wr32(l + LAPIC_TIMER_DIV, 0x3); /* by 16 */
+        mmio_wr32(l + LAPIC_TIMER_LVT,
+                  (1u << 17) | (IRQ_VECTOR_BASE + HARNESS_TICK_IDX)); /* periodic */
+        mmio_wr32(l + LAPIC_TIMER_INIT, 62500);                       /* 1 ms */
+    } else {
+        mmio_wr32(l + LAPIC_TIMER_INIT, 0);
+        mmio_wr32(l + LAPIC_TIMER_LVT, 1u << 16); /* masked */
+    }
+    w->tick = on;
+    w->oneshot = false;
+}
+
+/* One interrupt on this CPU in about `us` microseconds (restarts the count
+ * if it was running; never stopped: a late one only ends a later hlt). */
+static void timer_oneshot(struct wait_cpu *w, uint32_t us)
+{
+    if (w->tick)
+        return; /* the periodic tick bounds every halt to 1 ms already */
+    uintptr_t l = lapic_base();
+    if (!w->oneshot) {
+        mmio_wr32(l + LAPIC_TIMER_DIV, 0x3);
+        mmio_wr32(l + LAPIC_TIMER_LVT, IRQ_VECTOR_BASE + HARNESS_TICK_IDX); /* one-shot */
+        w->oneshot = true;
+    }
+    mmio_wr32(l + LAPIC_TIMER_INIT, (us < 1000000u ? us : 1000000u) * 63u);
+}
+
+/* --- waiting for a completion: wait/wake (nvme_osal.h) -----------------------------------
+ * An event flag per CPU.  wait() takes the flag if a wake() set it since
+ * the last wait returned; otherwise it spins for d->wait_spin_us (under
+ * TCG a halted vCPU takes longer to wake than the command takes: see
+ * bench/qemu-qd1.sh), then halts with `sti; hlt` (the interrupt that
+ * would set the flag cannot slip in between: sti's one-instruction shadow)
+ * until a wake or `us` has passed, the local APIC timer bounding each halt.
+ * wake() runs in the interrupt handler, on the CPU the vector is routed to:
+ * with a queue pair and an MSI-X vector per CPU that is the waiter's own
+ * CPU (vector q to CPU q-1, CPU c on queue c+1), so it sets the local flag
+ * and nothing more.  Otherwise (INTx, all to the BSP; fewer queues or
+ * vectors than CPUs) it sets every CPU's flag, as the contract asks (one
+ * wake releases every waiter), and sends an IPI to those halted in a wait. */
+static bool wake_is_local(const struct harness_dev *d)
+{
+    unsigned n = smp_cpus();
+    if (n <= 1)
+        return true;
+    if (d->is_intx || d->ctrl == NULL)
+        return false;
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(d->ctrl);
+    return info->io_queues >= n && info->irq_vectors >= n + 1u;
+}
+
+static void osal_wake(void *ctx)
+{
+    struct harness_dev *d = ctx;
+    unsigned me = smp_cpu_id();
+    struct wait_cpu *w = &wait_cpu[me];
+    w->wakes++;
+    w->woken_tsc = rdtsc();
+    __atomic_store_n(&w->ev, 1u, __ATOMIC_RELEASE);
+    if (wake_is_local(d))
+        return;
+    for (unsigned c = 0; c < smp_cpus(); c++) {
+        if (c == me)
+            continue;
+        /* flag, then look at halted; the waiter sets halted, then looks at
+         * the flag: one of the two sees the other's store */
+        __atomic_store_n(&wait_cpu[c].ev, 1u, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&wait_cpu[c].halted, __ATOMIC_SEQ_CST)) {
+            w->ipis++;
+            smp_kick(c);
+        }
+    }
+}
+
+static void osal_wait(void *ctx, uint32_t us)
+{
+    struct harness_dev *d = ctx;
+    struct wait_cpu *w = &wait_cpu[smp_cpu_id()];
+    w->waits++;
+    if (__atomic_exchange_n(&w->ev, 0u, __ATOMIC_ACQUIRE))
+        return; /* woken since the last wait returned */
+    unsigned long f = irq_save();
+    irq_restore(f);
+    if (!(f & (1ul << 9)) || d->ctrl == NULL)
+        return; /* interrupts off or nobody to reap: nothing would wake us */
+    uint64_t t0 = clock_now_us();
+    uint32_t spin = us < d->wait_spin_us ? us : d->wait_spin_us;
+    while (!__atomic_load_n(&w->ev, __ATOMIC_ACQUIRE)) {
+        uint64_t el = clock_now_us() - t0;
+        if (el >= us) {
+            w->timeouts++;
+            break;
+        }
+        if (el < spin) {
+            cpu_relax();
+            continue;
+        }
+        w->halts++;
+        timer_oneshot(w, (uint32_t)(us - el));
+        __asm__ volatile("cli" ::: "memory");
+        __atomic_store_n(&w->halted, 1u, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&w->ev, __ATOMIC_SEQ_CST))
+            __asm__ volatile("sti; hlt" ::: "memory");
+        else
+            __asm__ volatile("sti" ::: "memory");
+        __atomic_store_n(&w->halted, 0u, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&w->ev, 0u, __ATOMIC_RELAXED);
+}
+
+uint64_t harness_woken_tsc(void) { return wait_cpu[smp_cpu_id()].woken_tsc; }
+
+void harness_wait_stats(char *buf, size_t len)
+{
+    size_t pos = 0;
+    buf[0] = 0;
+    for (unsigned c = 0; c < smp_cpus() && pos + 80 < len; c++) {
+        const struct wait_cpu *w = &wait_cpu[c];
+        pos += (size_t)snprintf(buf + pos, len - pos,
+                                " cpu%u: waits=%u halts=%u timeouts=%u wakes=%u ipis=%u", c,
+                                w->waits, w->halts, w->timeouts, w->wakes, w->ipis);
+    }
+}
 #else
 /* aarch64 (GICv3 ITS), riscv64 (PLIC): kernel/arch/<isa>/irq.c */
 #define osal_irq_setup arch_irq_setup
@@ -234,6 +387,12 @@ void osal_fill(struct nvme_osal *o, struct harness_dev *d)
     o->lock = osal_lock;
     o->unlock = osal_unlock;
     irq_set_handler(dev_irq);
+#if HARNESS_X86
+    if (d->wait) {
+        o->wait = osal_wait;
+        o->wake = osal_wake;
+    }
+#endif
 }
 
 #endif /* !HARNESS_NO_CORE */

@@ -11,6 +11,9 @@
 
 enum irq_mode { IRQ_MODE_MSIX, IRQ_MODE_INTX, IRQ_MODE_POLL };
 
+/* wait-spin= default (osal.c's wait()) */
+#define WAIT_SPIN_DEFAULT_US 100u
+
 struct harness_dev {
     struct pci_addr pci;
     uint16_t vendor, device;
@@ -29,6 +32,11 @@ struct harness_dev {
     unsigned vectors;
     bool is_intx;
     unsigned early_irqs; /* delivered before nvme_ctrl_init returned */
+    /* wait/wake in the OSAL (x86, with interrupts; wait=0 leaves them
+     * out: blocking calls poll), and how long a wait spins before it
+     * halts (wait-spin=US) */
+    bool wait;
+    uint32_t wait_spin_us;
 #ifndef HARNESS_NO_CORE
     struct nvme_ctrl *ctrl;
 #endif
@@ -60,6 +68,18 @@ void osal_min_fill(struct nvme_osal *o, struct harness_dev *d);
 /* osal.c: the harness's OSAL, osal_min_fill() plus interrupts and locks
  * unless d->mode is IRQ_MODE_POLL. */
 void osal_fill(struct nvme_osal *o, struct harness_dev *d);
+#if HARNESS_X86
+/* Device vector index of the local APIC timer (harness_tick, the wait's
+ * bound); dev_irq() ignores it. */
+#define HARNESS_TICK_IDX (IRQ_VECTOR_MAX - 2u)
+/* This CPU's local APIC timer as a 1 ms periodic tick (on) or off; while
+ * it ticks, wait() relies on it instead of arming a one-shot. */
+void harness_tick(bool on);
+/* TSC when wake() last ran on this CPU (0: never). */
+uint64_t harness_woken_tsc(void);
+/* Per CPU wait/wake counts, " cpuN: waits=.. halts=.. ..." (the irqs command). */
+void harness_wait_stats(char *buf, size_t len);
+#endif
 #if !HARNESS_X86
 /* kernel/arch/<isa>/irq.c: the interrupt part of the OSAL off x86. */
 int arch_irq_setup(void *ctx, unsigned want, bool *is_intx);

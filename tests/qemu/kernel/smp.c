@@ -185,13 +185,17 @@ static unsigned mptable_cpus(uint32_t *ids, unsigned max)
 }
 
 /* --- starting them ------------------------------------------------------------------ */
+/* Interrupts off: a wake() in an interrupt handler sends IPIs too, and
+ * must not come between the two register writes. */
 static void icr_send(uint32_t apic, uint32_t lo)
 {
     uintptr_t l = lapic_base();
+    unsigned long f = irq_save();
     mmio_wr32(l + LAPIC_ICR_HI, apic << 24);
     mmio_wr32(l + LAPIC_ICR_LO, lo);
     for (unsigned i = 0; i < 1000000 && (mmio_rd32(l + LAPIC_ICR_LO) & ICR_PENDING); i++)
         cpu_relax();
+    irq_restore(f);
 }
 
 void smp_ap_main(void);
@@ -292,6 +296,12 @@ unsigned smp_init(unsigned want)
     }
     kprintf("harness: smp: %u CPU(s) running\n", ncpus);
     return ncpus;
+}
+
+void smp_kick(unsigned cpu)
+{
+    if (cpu < ncpus)
+        icr_send(apic_of[cpu], ICR_ASSERT | (IRQ_VECTOR_BASE + SMP_WAKE_IDX));
 }
 
 void smp_run(void (*fn)(unsigned cpu, void *arg), void *arg)

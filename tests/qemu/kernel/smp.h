@@ -24,6 +24,9 @@ uint32_t smp_apic_id(unsigned cpu);
 /* Runs fn(cpu, arg) on every running CPU at once (the BSP too) and
  * returns when all of them returned. */
 void smp_run(void (*fn)(unsigned cpu, void *arg), void *arg);
+/* Ends a hlt on CPU cpu: a fixed IPI on the wake-up vector, which the
+ * handler ignores. */
+void smp_kick(unsigned cpu);
 /* Interrupts of device vector v taken on CPU c (smp_osal_fill's handler). */
 uint32_t smp_irq_count(unsigned cpu, unsigned v);
 /* Local APIC ID that MSI-X vector v is sent to: vector 0 (admin) to the
