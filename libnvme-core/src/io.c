@@ -74,22 +74,31 @@ static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_
     return max > 65536u ? 65536u : max; /* NLB is 16 bits */
 }
 
-/* One checked read or write, built in place in its slot. */
-static inline int nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc,
-                                 uint64_t lba, uint32_t count, void *buf, unsigned flags,
-                                 nvme_cmd_cb cb, void *arg)
+/* A read or write on a namespace with protection information: PRACT and
+ * the reference tag (nvm_cmds.c), through begin/commit. */
+static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp,
+                                                       const struct nvme_ns_info *ns, uint8_t opc,
+                                                       uint64_t lba, uint32_t count, void *buf,
+                                                       unsigned flags, nvme_cmd_cb cb, void *arg)
 {
-    if (ns->pi_type != 0) { /* PRACT and the reference tag (nvm_cmds.c) */
-        int rc;
-        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
-        if (s == NULL)
-            return rc;
-        nvme_sqe_rw(&s->sqe, opc, ns->nsid, lba, count);
-        nvme_ns_plain_pi(ns, &s->sqe);
-        return nvme_qpair_commit(qp, s, buf, count << ns->lbads,
-                                 opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
-                                 (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
-    }
+    int rc;
+    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+    if (s == NULL)
+        return rc;
+    nvme_sqe_rw(&s->sqe, opc, ns->nsid, lba, count);
+    nvme_ns_plain_pi(ns, &s->sqe);
+    return nvme_qpair_commit(qp, s, buf, count << ns->lbads,
+                             opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
+                             (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
+}
+
+/* One checked read or write, built in place in its slot. */
+static inline __attribute__((always_inline)) int
+nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba,
+               uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg)
+{
+    if (__builtin_expect(ns->pi_type != 0, 0))
+        return nvme_rw_submit_pi(qp, ns, opc, lba, count, buf, flags, cb, arg);
     return nvme_qpair_submit_rw(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
                                 flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
 }
@@ -176,7 +185,18 @@ static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t 
     int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
     if (rc != NVME_OK)
         return rc;
-    return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
+    if (__builtin_expect(count > nvme_max_blocks(ctrl, ns), 0))
+        return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
+    /* One command: submit it with its doorbell and reap at once (a fast
+     * controller has answered already); nvme_wait only if it has not. */
+    struct nvme_waiter w = {ctrl, 1, 0, 0};
+    rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w);
+    if (rc != NVME_OK)
+        return rc;
+    (void)nvme_qpair_process(qp, 0);
+    if (*(const volatile unsigned *)&w.pending == 0)
+        return w.result;
+    return nvme_wait(qp, &w);
 }
 
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)

@@ -72,6 +72,9 @@ enum nvme_slot_state {
 #define NVME_SLOT_F_REPLAY 0x04u
 #define NVME_SLOT_F_ABORTED 0x08u   /* an Abort was sent for it */
 #define NVME_SLOT_F_TIMED_OUT 0x10u /* it passed a deadline at least once */
+#define NVME_SLOT_F_SIMPLE                                                                         \
+    0x20u /* buf/len is one mapped piece, no PRP list: the
+                                       completion unmaps it in place (fast path) */
 
 /* A PRP list page from the queue pair's pool (prp.c). */
 struct nvme_prp_page {
@@ -82,7 +85,9 @@ struct nvme_prp_page {
 
 /* Per-CID bookkeeping: the CID is the slot's index plus generation bits.
  * The SQE is kept so a retry or a replay resubmits the very same command
- * (same PRPs: the buffer stays mapped until the slot is released). */
+ * (same PRPs: the buffer stays mapped until the slot is released).  The
+ * fields after the SQE are the ones a submission writes and a completion
+ * reads, together; prp_pages is NULL in every free slot (prp.c). */
 struct nvme_cmd_slot {
     union { /* the words, for copies without memcpy or aliasing games */
         struct nvme_sqe sqe;
@@ -90,17 +95,17 @@ struct nvme_cmd_slot {
     };
     nvme_cmd_cb cb;
     void *arg;
-    struct nvme_prp_page *prp_pages; /* list pages this command owns */
-    void *buf;                       /* mapped data buffer, for unmap */
+    void *buf; /* mapped data buffer, for unmap */
     uint32_t len;
     uint32_t expire; /* tick at which its deadline has passed, or its retry is due */
     uint32_t seq;    /* submission order, for replays */
+    uint16_t cid;    /* CID of its current submission (index + generation) */
     uint8_t dir;
     uint8_t state;
-    uint8_t gen;     /* bumped on each (re)submission; high bits of the CID */
     uint8_t retries; /* retries and replays so far */
     uint8_t flags;   /* NVME_SLOT_F_* */
     uint16_t next_free;
+    struct nvme_prp_page *prp_pages; /* list pages this command owns */
 };
 
 struct nvme_qpair {
@@ -130,8 +135,9 @@ struct nvme_qpair {
     uint8_t sqe_shift;     /* log2 of the SQ entry size: 6, or 7 (CC.IOSQES, Apple) */
     uint8_t cid_bits;      /* low CID bits that index the slot table */
     uint16_t cid_idx_mask; /* (CID - cid_base) & mask = slot index */
-    uint16_t cid_gen_mask; /* generation bits above cid_bits; 0: none (SKIP_CID_GEN) */
     uint16_t cid_base;     /* first CID: above the admin queue's with SHARED_TAGS */
+    uint16_t cid_step;     /* added to a slot's CID on each (re)submission: one
+                              generation (1 << cid_bits), 0 with SKIP_CID_GEN */
 
     struct nvme_cmd_slot *slots; /* entries - 1 slots */
     uint16_t nslots;
@@ -376,12 +382,11 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp);
 struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc);
 int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, void *buf, uint32_t len,
                       enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg);
-/* The I/O fast path: a Read or Write (§6.9, §6.15) of `len` bytes at
- * `buf`, checked by the caller, built straight into its slot and the
- * ring.  Transfers that cross a memory page go through begin/commit. */
-int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
-                         uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                         void *arg);
+/* The I/O fast path's slow half: nvme_qpair_submit_rw (below) hands it
+ * every case it does not take itself; it goes through begin/commit. */
+int nvme_qpair_submit_rw_slow(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
+                              uint32_t count, void *buf, uint32_t len, unsigned flags,
+                              nvme_cmd_cb cb, void *arg);
 /* Submits a copy of `sqe` (CID and PRPs filled in here) with data buffer
  * buf/len (may be NULL/0).  flags: NVME_SUBMIT_NO_DOORBELL, NVME_CMD_*. */
 int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -591,6 +596,106 @@ static inline void nvme_dma_sync(struct nvme_ctrl *ctrl, void *va, size_t len,
 {
     if (ctrl->osal.dma_sync != NULL)
         ctrl->osal.dma_sync(ctrl->osal.ctx, va, len, dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* The I/O fast path (qpair.c's rings, inlined into io.c)              */
+/* ------------------------------------------------------------------ */
+
+/* Entry i of the SQ: 64 or 128 bytes apart (CC.IOSQES). */
+static inline uint64_t *nvme_sq_entry(const struct nvme_qpair *qp, uint16_t i)
+{
+    return (uint64_t *)(void *)((uint8_t *)qp->sq + ((size_t)i << qp->sqe_shift));
+}
+
+/* A doorbell write: nvme_reg_write32 without the call (no register is
+ * written once the device is gone; with traces on it goes through it). */
+static inline void nvme_doorbell(struct nvme_ctrl *ctrl, uint32_t off, uint32_t val)
+{
+    if (__builtin_expect(ctrl->trace != 0, 0))
+        nvme_reg_write32(ctrl, off, val);
+    else if (__builtin_expect(!ctrl->gone, 1))
+        ctrl->osal.mmio_write32(ctrl->osal.ctx, off, val);
+}
+
+/* nvme_qpair_ring_locked for a queue that has a new tail to ring. */
+static inline void nvme_qpair_ring_new(struct nvme_qpair *qp)
+{
+    if (__builtin_expect(qp->sdb_sq != NULL, 0)) { /* shadow doorbell: qpair.c */
+        nvme_qpair_ring_locked(qp);
+        return;
+    }
+    nvme_dma_wmb();
+    nvme_doorbell(qp->ctrl, qp->sq_tdbl, qp->sq_tail);
+    qp->sq_tail_rung = qp->sq_tail;
+}
+
+/* A Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked by the
+ * caller.  A buffer inside one memory page (PRP1 alone, §4.3) is mapped
+ * and built straight into its slot and the ring, with the slot marked
+ * SIMPLE so its completion unmaps it in place (nvme_qpair_process);
+ * everything else (PRP lists, traces, a full or stopped queue, a mapping
+ * the OSAL refused or moved) goes through nvme_qpair_submit_rw_slow. */
+static inline __attribute__((always_inline)) int
+nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
+                     uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
+                     void *arg)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    const uint32_t mask = ctrl->page_size - 1u;
+    const uint32_t off = (uint32_t)(uintptr_t)buf & mask;
+    const enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+
+    if (__builtin_expect(len > mask + 1u - off || ctrl->trace != 0, 0))
+        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+    nvme_lock(qp);
+    uint16_t idx = qp->free_head;
+    if (__builtin_expect(!qp->live || !ctrl->ready || idx == NVME_NO_SLOT, 0)) {
+        nvme_unlock(qp);
+        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+    }
+    uint64_t bus;
+    int mrc = ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus);
+    if (__builtin_expect(mrc != 0 || ((uint32_t)bus & mask) != off, 0)) {
+        if (mrc == 0 && ctrl->osal.dma_unmap != NULL)
+            ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
+        nvme_unlock(qp);
+        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+    }
+    struct nvme_cmd_slot *s = &qp->slots[idx];
+    qp->free_head = s->next_free;
+    qp->outstanding++;
+    s->cb = cb;
+    s->arg = arg;
+    s->buf = buf;
+    s->len = len;
+    s->expire = ctrl->tick + qp->timeout_ticks;
+    s->seq = qp->seq++;
+    uint16_t cid = (uint16_t)(s->cid + qp->cid_step);
+    s->cid = cid;
+    s->dir = (uint8_t)dir;
+    s->state = NVME_SLOT_ACTIVE;
+    s->retries = 0;
+    s->flags = NVME_SLOT_F_REPLAY | NVME_SLOT_F_SIMPLE;
+    /* The SQE as eight words (little-endian, like the whole core): kept in
+     * the slot for retries and replays, and written to the ring. */
+    uint64_t w0 = opc | ((uint64_t)cid << 16) | ((uint64_t)nsid << 32);
+    uint64_t w6 = (count - 1u) & 0xffffu;
+    uint64_t *dst = nvme_sq_entry(qp, qp->sq_tail);
+    s->sqe_q[0] = dst[0] = w0;
+    s->sqe_q[1] = dst[1] = 0;
+    s->sqe_q[2] = dst[2] = 0;
+    s->sqe_q[3] = dst[3] = bus;
+    s->sqe_q[4] = dst[4] = 0;
+    s->sqe_q[5] = dst[5] = lba;
+    s->sqe_q[6] = dst[6] = w6;
+    s->sqe_q[7] = dst[7] = 0;
+    nvme_dma_sync(ctrl, dst, sizeof(struct nvme_sqe), NVME_DMA_TO_DEVICE);
+    qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
+    if (!(flags & NVME_SUBMIT_NO_DOORBELL))
+        nvme_qpair_ring_new(qp);
+    nvme_unlock(qp);
+    return NVME_OK;
 }
 
 #pragma GCC visibility pop

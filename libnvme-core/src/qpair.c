@@ -20,20 +20,12 @@
  */
 #include "nvme_internal.h"
 
-static inline uint16_t nvme_cid_make(const struct nvme_qpair *qp, uint16_t idx, uint8_t gen)
-{
-    return (uint16_t)(qp->cid_base + (idx | ((gen & qp->cid_gen_mask) << qp->cid_bits)));
-}
-
+/* A slot's CID is its index (plus cid_base) in the low bits and a
+ * generation above them; each submission adds cid_step, so the
+ * generation wraps modulo 2^16 on its own. */
 static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
 {
     return (uint16_t)((uint16_t)(cid - qp->cid_base) & qp->cid_idx_mask);
-}
-
-/* Entry i of the SQ: 64 or 128 bytes apart (CC.IOSQES). */
-static inline uint64_t *nvme_sq_entry(const struct nvme_qpair *qp, uint16_t i)
-{
-    return (uint64_t *)(void *)((uint8_t *)qp->sq + ((size_t)i << qp->sqe_shift));
 }
 
 static size_t nvme_sq_bytes(const struct nvme_qpair *qp)
@@ -62,10 +54,10 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
     while ((1u << qp->cid_bits) < qp->nslots && qp->cid_bits < 16)
         qp->cid_bits++;
     qp->cid_idx_mask = (uint16_t)((1u << qp->cid_bits) - 1u);
-    qp->cid_gen_mask = (uint16_t)((1u << (16 - qp->cid_bits)) - 1u);
+    qp->cid_step = (uint16_t)(1u << qp->cid_bits);
     if (ctrl->quirks & NVME_QUIRK_SKIP_CID_GEN) {
         qp->cid_idx_mask = 0xffffu;
-        qp->cid_gen_mask = 0;
+        qp->cid_step = 0;
     }
     qp->sq_tdbl = NVME_SQ_TDBL(qid, ctrl->dstrd);
     qp->cq_hdbl = NVME_CQ_HDBL(qid, ctrl->dstrd);
@@ -91,6 +83,7 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
     nvme_memzero(qp->slots, sizeof(*qp->slots) * qp->nslots);
     qp->free_head = NVME_NO_SLOT;
     for (uint16_t i = qp->nslots; i-- > 0;) {
+        qp->slots[i].cid = (uint16_t)(qp->cid_base + i); /* generation 0 */
         qp->slots[i].next_free = qp->free_head;
         qp->free_head = i;
     }
@@ -242,8 +235,8 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     struct nvme_ctrl *ctrl = qp->ctrl;
     struct nvme_cmd_slot *s = &qp->slots[idx];
 
-    s->gen++;
-    s->sqe.cid = nvme_cid_make(qp, idx, s->gen);
+    s->cid = (uint16_t)(s->cid + qp->cid_step);
+    s->sqe.cid = s->cid;
     s->expire = ctrl->tick + ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
     s->state = NVME_SLOT_ACTIVE;
     /* Eight 64-bit stores, unrolled: no memcpy call, no torn fields. */
@@ -316,80 +309,21 @@ int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *s, void *buf,
     return NVME_OK;
 }
 
-int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
-                         uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                         void *arg)
+/* The fast path's other half (nvme_internal.h): a transfer that needs a
+ * PRP list, traces on, the queue not live or full (begin says why), or a
+ * mapping the fast path gave back (prp.c maps it again and says why). */
+int nvme_qpair_submit_rw_slow(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
+                              uint32_t count, void *buf, uint32_t len, unsigned flags,
+                              nvme_cmd_cb cb, void *arg)
 {
-    struct nvme_ctrl *ctrl = qp->ctrl;
-    enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
-    uint32_t off = (uint32_t)((uintptr_t)buf & (ctrl->page_size - 1u));
     int rc;
-
-    if (len > ctrl->page_size - off || ctrl->trace != 0) { /* PRP lists, traces */
-        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
-        if (s == NULL)
-            return rc;
-        nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
-        return nvme_qpair_commit(qp, s, buf, len, dir, flags | NVME_CMD_REPLAY, cb, arg);
-    }
-
-    nvme_lock(qp);
-    uint16_t idx = qp->free_head;
-    if (!qp->live || !ctrl->ready || idx == NVME_NO_SLOT) {
-        nvme_unlock(qp);
-        return idx == NVME_NO_SLOT && qp->live && ctrl->ready ? NVME_ERR_BUSY
-               : ctrl->gone                                   ? NVME_ERR_GONE
-               : ctrl->dead                                   ? NVME_ERR_FATAL
-                                                              : NVME_ERR_STATE;
-    }
-    /* One piece inside one memory page: PRP1 alone (§4.3). */
-    uint64_t bus;
-    int mrc = ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus);
-    if (mrc != 0 || (uint32_t)(bus & (ctrl->page_size - 1u)) != off) {
-        if (mrc == 0 && ctrl->osal.dma_unmap != NULL)
-            ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
-        nvme_unlock(qp);
-        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc); /* the slow path says why */
-        if (s == NULL)
-            return rc;
-        nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
-        return nvme_qpair_commit(qp, s, buf, len, dir, flags | NVME_CMD_REPLAY, cb, arg);
-    }
-    struct nvme_cmd_slot *s = &qp->slots[idx];
-    qp->free_head = s->next_free;
-    qp->outstanding++;
-    s->cb = cb;
-    s->arg = arg;
-    s->prp_pages = NULL;
-    s->buf = buf;
-    s->len = len;
-    s->dir = (uint8_t)dir;
-    s->retries = 0;
-    s->flags = NVME_SLOT_F_REPLAY;
-    s->seq = qp->seq++;
-    s->gen++;
-    s->expire = ctrl->tick + qp->timeout_ticks;
-    s->state = NVME_SLOT_ACTIVE;
-    uint16_t cid = nvme_cid_make(qp, idx, s->gen);
-    /* The SQE as eight words (little-endian, like the whole core): kept in
-     * the slot for retries and replays, and written to the ring. */
-    uint64_t w0 = opc | ((uint64_t)cid << 16) | ((uint64_t)nsid << 32);
-    uint64_t w6 = (count - 1u) & 0xffffu;
-    uint64_t *dst = nvme_sq_entry(qp, qp->sq_tail);
-    s->sqe_q[0] = dst[0] = w0;
-    s->sqe_q[1] = dst[1] = 0;
-    s->sqe_q[2] = dst[2] = 0;
-    s->sqe_q[3] = dst[3] = bus;
-    s->sqe_q[4] = dst[4] = 0;
-    s->sqe_q[5] = dst[5] = lba;
-    s->sqe_q[6] = dst[6] = w6;
-    s->sqe_q[7] = dst[7] = 0;
-    nvme_dma_sync(ctrl, dst, sizeof(struct nvme_sqe), NVME_DMA_TO_DEVICE);
-    qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
-    if (!(flags & NVME_SUBMIT_NO_DOORBELL))
-        nvme_qpair_ring_locked(qp);
-    nvme_unlock(qp);
-    return NVME_OK;
+    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+    if (s == NULL)
+        return rc;
+    nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
+    return nvme_qpair_commit(qp, s, buf, len,
+                             opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
+                             flags | NVME_CMD_REPLAY, cb, arg);
 }
 
 int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -428,7 +362,8 @@ void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid)
  * never retried; a retryable status is, within the budget, after the
  * Command Retry Delay it selects (CRD -> CRDT1-3 in 100 ms units,
  * §4.6.1.2 / Identify Controller).  Returns true when the slot stays. */
-static bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
+static __attribute__((noinline)) bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx,
+                                                       uint16_t sf)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     struct nvme_cmd_slot *s = &qp->slots[idx];
@@ -454,63 +389,110 @@ static bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     return true;
 }
 
+/* A completion that names no command in flight: logged and dropped. */
+static __attribute__((noinline, cold)) void nvme_qpair_bogus(struct nvme_qpair *qp, uint16_t cid,
+                                                             uint16_t sqid)
+{
+    nvme_log(qp->ctrl, NVME_LOG_ERROR,
+             "q%u: completion for no command in flight (cid %u, sqid %u): dropped", qp->qid, cid,
+             sqid);
+}
+
+/* The CQ head doorbell after a batch (see nvme_qpair_process). */
+static void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    /* With a shadow doorbell the MMIO write is skipped unless the event
+     * index asks for it, but a pin-based interrupt is deasserted by the
+     * MMIO head write (§7.5.1.1): INTx always writes it. */
+    bool mmio = qp->sdb_cq == NULL ||
+                nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head, qp->cq_head_rung);
+    if (mmio || ctrl->info.irq_is_intx)
+        nvme_doorbell(ctrl, qp->cq_hdbl, qp->cq_head);
+    qp->cq_head_rung = qp->cq_head;
+}
+
 int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
-    int reaped = 0;
+    unsigned reaped = 0;
+    const unsigned limit = max != 0 ? max : ~0u;
 
     nvme_lock(qp);
-    if (!qp->live) {
-        nvme_unlock(qp);
-        return 0;
-    }
     /* live is looked at again on every entry: a callback runs unlocked and
      * another CPU may have started a reset meanwhile. */
-    while ((max == 0 || (unsigned)reaped < max) && qp->live) {
-        volatile struct nvme_cqe *vc = &qp->cq[qp->cq_head];
+    while (reaped < limit && __builtin_expect(qp->live, 1)) {
+        uint16_t head = qp->cq_head;
+        volatile struct nvme_cqe *vc = &qp->cq[head];
         nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
         uint16_t status = vc->status;
         if (NVME_CQE_PHASE(status) != qp->phase)
             break; /* not written by the device on this lap yet */
         nvme_dma_rmb();
-        struct nvme_cqe cqe;
-        cqe.dw0 = vc->dw0;
-        cqe.dw1 = vc->dw1;
-        cqe.sqhd = vc->sqhd;
-        cqe.sqid = vc->sqid;
-        cqe.cid = vc->cid;
-        cqe.status = status;
+        uint32_t dw0 = vc->dw0;
+        uint16_t sqhd = vc->sqhd;
+        uint16_t sqid = vc->sqid;
+        uint16_t cid = vc->cid;
 
-        if (++qp->cq_head == qp->entries) {
-            qp->cq_head = 0;
+        if (__builtin_expect(++head == qp->entries, 0)) {
+            head = 0;
             qp->phase ^= 1u; /* the phase tag inverts on each lap (§4.6) */
         }
+        qp->cq_head = head;
         reaped++;
-        if (ctrl->trace != 0)
+        if (__builtin_expect(ctrl->trace != 0, 0)) {
+            struct nvme_cqe cqe;
+            cqe.dw0 = dw0;
+            cqe.dw1 = vc->dw1;
+            cqe.sqhd = sqhd;
+            cqe.sqid = sqid;
+            cqe.cid = cid;
+            cqe.status = status;
             nvme_trace_cqe(ctrl, qp->qid, &cqe);
+        }
 
-        uint16_t idx = nvme_cid_index(qp, cqe.cid);
-        struct nvme_cmd_slot *s = idx < qp->nslots ? &qp->slots[idx] : NULL;
-        if (cqe.sqid != qp->qid || s == NULL || s->state != NVME_SLOT_ACTIVE ||
-            cqe.cid != s->sqe.cid) {
-            nvme_log(ctrl, NVME_LOG_ERROR,
-                     "q%u: completion for no command in flight (cid %u, sqid %u): dropped", qp->qid,
-                     cqe.cid, cqe.sqid);
+        uint16_t idx = nvme_cid_index(qp, cid);
+        if (__builtin_expect(idx >= qp->nslots || sqid != qp->qid, 0)) {
+            nvme_qpair_bogus(qp, cid, sqid);
             continue;
         }
-        if (cqe.sqhd >= qp->entries) /* SQHD is only informative here (§4.6) */
-            nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, cqe.sqhd);
+        struct nvme_cmd_slot *s = &qp->slots[idx];
+        if (__builtin_expect(s->state != NVME_SLOT_ACTIVE || cid != s->cid, 0)) {
+            nvme_qpair_bogus(qp, cid, sqid);
+            continue;
+        }
+        if (__builtin_expect(sqhd >= qp->entries, 0)) /* only informative here (§4.6) */
+            nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, sqhd);
         uint16_t sf = NVME_CQE_SF(status);
-        if (sf != 0 && nvme_qpair_retry(qp, idx, sf))
+        if (__builtin_expect(sf != 0, 0) && nvme_qpair_retry(qp, idx, sf))
             continue;
         nvme_cmd_cb cb = s->cb;
         void *arg = s->arg;
-        nvme_slot_release(qp, idx);
-        if (cb != NULL) {
+        if (__builtin_expect(s->flags & NVME_SLOT_F_SIMPLE, 1)) {
+            /* One mapped piece, no PRP list (nvme_qpair_submit_rw): what
+             * nvme_slot_release does, in place. */
+            if (ctrl->osal.dma_unmap != NULL)
+                ctrl->osal.dma_unmap(ctrl->osal.ctx, s->buf, s->len, (enum nvme_dma_dir)s->dir);
+            s->state = NVME_SLOT_FREE;
+            s->next_free = qp->free_head;
+            qp->free_head = idx;
+            qp->outstanding--;
+        } else {
+            nvme_slot_release(qp, idx);
+        }
+        if (cb == nvme_waiter_cb && ctrl->osal.wake == NULL) {
+            /* A blocking call's waiter (no wake() to call): nvme_waiter_cb
+             * in place, under the lock, which it does not need. */
+            struct nvme_waiter *w = arg;
+            if (w->result == 0 && sf != 0)
+                w->result = sf;
+            w->dw0 = dw0;
+            w->pending--;
+        } else if (cb != NULL) {
             /* Callbacks run unlocked: they may submit the next command. */
             qp->in_callback++;
             nvme_unlock(qp);
-            cb(arg, sf, cqe.dw0);
+            cb(arg, sf, dw0);
             nvme_lock(qp);
             qp->in_callback--;
         }
@@ -523,20 +505,12 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
      * each head write that empties the queue as one pending interrupt
      * served).  A full lap without a head write cannot happen: the device
      * fills at most entries - 1 slots (a full queue, §4.1.2). */
-    if (qp->cq_head != qp->cq_head_rung && qp->live) {
-        /* With a shadow doorbell the MMIO write is skipped unless the event
-         * index asks for it, but a pin-based interrupt is deasserted by the
-         * MMIO head write (§7.5.1.1): INTx always writes it. */
-        bool mmio = qp->sdb_cq == NULL ||
-                    nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head, qp->cq_head_rung);
-        if (mmio || ctrl->info.irq_is_intx)
-            nvme_reg_write32(ctrl, qp->cq_hdbl, qp->cq_head);
-        qp->cq_head_rung = qp->cq_head;
-    }
-    if (reaped > 0 && qp->live)
+    if (qp->cq_head != qp->cq_head_rung && qp->live)
+        nvme_qpair_cq_doorbell(qp);
+    if (reaped > 0 && qp->sq_tail != qp->sq_tail_rung && qp->live)
         nvme_qpair_ring_locked(qp); /* retries queued above */
     nvme_unlock(qp);
-    return reaped;
+    return (int)reaped;
 }
 
 /* Queue selection (nvme.h): CPU c uses I/O queue 1 + c % (queues). */
