@@ -30,7 +30,8 @@ static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, stru
  * blocking transfer are not checked again). */
 static inline __attribute__((always_inline)) int
 nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint64_t lba,
-              uint32_t count, const void *buf, bool write, const struct nvme_ns_info **out)
+              uint32_t count, const void *buf, bool write, const struct nvme_ns_info **out,
+              bool *one_page)
 {
     if (buf == NULL || count == 0)
         return NVME_ERR_INVAL;
@@ -57,14 +58,20 @@ nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint
     /* A buffer the device writes must own whole cache lines on a
      * non-coherent port that declares them (nvme_osal.h, non-coherent rule
      * 8).  Admin data always goes through the core's own bounce buffers. */
+    uint64_t len = (uint64_t)count << ns->lbads;
     if (!write && ctrl->osal.dma_align > 1u &&
-        (((uintptr_t)buf | ((uint64_t)count << ns->lbads)) & (ctrl->osal.dma_align - 1u)) != 0)
+        (((uintptr_t)buf | len) & (ctrl->osal.dma_align - 1u)) != 0)
         return NVME_ERR_ALIGN;
-    if (((uint64_t)count << ns->lbads) - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
+    /* Inside one memory page (PRP1 alone): such a range cannot wrap the
+     * address space, and it is within MDTS (mdts_bytes is at least two
+     * pages, admin.c; a page is at most 64 KiB, 128 blocks). */
+    bool one = len <= ctrl->page_size - ((uint32_t)(uintptr_t)buf & (ctrl->page_size - 1u));
+    if (__builtin_expect(!one, 0) && len - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
         return NVME_ERR_INVAL; /* would wrap the address space */
     if (qp == NULL)
         return ctrl->dead ? NVME_ERR_FATAL : ctrl->ready ? NVME_ERR_INVAL : NVME_ERR_STATE;
     *out = ns;
+    *one_page = one;
     return NVME_OK;
 }
 
@@ -92,13 +99,17 @@ static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp,
                              (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
 }
 
-/* One checked read or write, built in place in its slot. */
+/* One checked read or write, built in place in its slot; one_page: the
+ * buffer lies inside one memory page (the fast path). */
 static inline __attribute__((always_inline)) int
 nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba,
-               uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg)
+               uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg, bool one_page)
 {
     if (__builtin_expect(ns->pi_type != 0, 0))
         return nvme_rw_submit_pi(qp, ns, opc, lba, count, buf, flags, cb, arg);
+    if (__builtin_expect(!one_page, 0))
+        return nvme_qpair_submit_rw_slow(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
+                                         flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
     return nvme_qpair_submit_rw(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
                                 flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
 }
@@ -110,13 +121,14 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
     if (ctrl == NULL || (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE))
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    bool one_page;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
-    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
+    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
     if (rc != NVME_OK)
         return rc;
-    if (count > nvme_max_blocks(ctrl, ns))
+    if (!one_page && count > nvme_max_blocks(ctrl, ns))
         return NVME_ERR_INVAL;
-    return nvme_rw_submit(qp, ns, opc, lba, count, buf, flags, cb, arg);
+    return nvme_rw_submit(qp, ns, opc, lba, count, buf, flags, cb, arg, one_page);
 }
 
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
@@ -157,8 +169,11 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
         w.pending++; /* before submit: a completion may arrive inside it */
-        rc = nvme_rw_submit(qp, ns, opc, lba + done, n, buf + ((uintptr_t)done << ns->lbads),
-                            NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb, &w);
+        uint8_t *p = buf + ((uintptr_t)done << ns->lbads);
+        bool one = (n << ns->lbads) <=
+                   ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
+        rc = nvme_rw_submit(qp, ns, opc, lba + done, n, p, NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb,
+                            &w, one);
         if (rc == NVME_OK) {
             done += n;
             continue;
@@ -181,16 +196,17 @@ static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t 
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    bool one_page;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
+    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
     if (rc != NVME_OK)
         return rc;
-    if (__builtin_expect(count > nvme_max_blocks(ctrl, ns), 0))
+    if (__builtin_expect(!one_page && count > nvme_max_blocks(ctrl, ns), 0))
         return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
     /* One command: submit it with its doorbell and reap at once (a fast
      * controller has answered already); nvme_wait only if it has not. */
     struct nvme_waiter w = {ctrl, 1, 0, 0};
-    rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w);
+    rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, one_page);
     if (rc != NVME_OK)
         return rc;
     (void)nvme_qpair_process(qp, 0);

@@ -87,7 +87,9 @@ struct nvme_prp_page {
  * The SQE is kept so a retry or a replay resubmits the very same command
  * (same PRPs: the buffer stays mapped until the slot is released).  The
  * fields after the SQE are the ones a submission writes and a completion
- * reads, together; prp_pages is NULL in every free slot (prp.c). */
+ * reads, together.  In every free slot prp_pages is NULL (prp.c) and SQE
+ * words 1, 2, 4 and 7 are zero (nvme_slot_release), so the I/O fast path
+ * writes only the other four.  128 bytes: indexing is a shift. */
 struct nvme_cmd_slot {
     union { /* the words, for copies without memcpy or aliasing games */
         struct nvme_sqe sqe;
@@ -95,18 +97,28 @@ struct nvme_cmd_slot {
     };
     nvme_cmd_cb cb;
     void *arg;
-    void *buf; /* mapped data buffer, for unmap */
+    void *buf;                       /* mapped data buffer, for unmap */
+    struct nvme_prp_page *prp_pages; /* list pages this command owns */
     uint32_t len;
     uint32_t expire; /* tick at which its deadline has passed, or its retry is due */
     uint32_t seq;    /* submission order, for replays */
     uint16_t cid;    /* CID of its current submission (index + generation) */
-    uint8_t dir;
-    uint8_t state;
-    uint8_t retries; /* retries and replays so far */
-    uint8_t flags;   /* NVME_SLOT_F_* */
     uint16_t next_free;
-    struct nvme_prp_page *prp_pages; /* list pages this command owns */
+    union {
+        struct {
+            uint8_t dir;
+            uint8_t state;
+            uint8_t retries; /* retries and replays so far */
+            uint8_t flags;   /* NVME_SLOT_F_* */
+        };
+        uint32_t ctl; /* the four at once (little-endian, like the whole core) */
+    };
+    uint8_t pad_[44u - 4u * sizeof(void *)];
 };
+_Static_assert(sizeof(struct nvme_cmd_slot) == 128, "slot size");
+#define NVME_SLOT_CTL(dir, state, retries, flags)                                                  \
+    ((uint32_t)(dir) | ((uint32_t)(state) << 8) | ((uint32_t)(retries) << 16) |                    \
+     ((uint32_t)(flags) << 24))
 
 struct nvme_qpair {
     struct nvme_ctrl *ctrl;
@@ -631,11 +643,11 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp)
 }
 
 /* A Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked by the
- * caller.  A buffer inside one memory page (PRP1 alone, §4.3) is mapped
+ * caller, inside one memory page (PRP1 alone, §4.3): it is mapped
  * and built straight into its slot and the ring, with the slot marked
  * SIMPLE so its completion unmaps it in place (nvme_qpair_process);
- * everything else (PRP lists, traces, a full or stopped queue, a mapping
- * the OSAL refused or moved) goes through nvme_qpair_submit_rw_slow. */
+ * the rest (traces, a full or stopped queue, a mapping the OSAL refused
+ * or moved) goes through nvme_qpair_submit_rw_slow, as PRP lists do. */
 static inline __attribute__((always_inline)) int
 nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
                      uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
@@ -646,7 +658,7 @@ nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t
     const uint32_t off = (uint32_t)(uintptr_t)buf & mask;
     const enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
 
-    if (__builtin_expect(len > mask + 1u - off || ctrl->trace != 0, 0))
+    if (__builtin_expect(ctrl->trace != 0, 0))
         return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
     nvme_lock(qp);
     uint16_t idx = qp->free_head;
@@ -673,23 +685,21 @@ nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t
     s->seq = qp->seq++;
     uint16_t cid = (uint16_t)(s->cid + qp->cid_step);
     s->cid = cid;
-    s->dir = (uint8_t)dir;
-    s->state = NVME_SLOT_ACTIVE;
-    s->retries = 0;
-    s->flags = NVME_SLOT_F_REPLAY | NVME_SLOT_F_SIMPLE;
+    s->ctl = NVME_SLOT_CTL(dir, NVME_SLOT_ACTIVE, 0, NVME_SLOT_F_REPLAY | NVME_SLOT_F_SIMPLE);
     /* The SQE as eight words (little-endian, like the whole core): kept in
-     * the slot for retries and replays, and written to the ring. */
+     * the slot for retries and replays (its words 1, 2, 4, 7 are zero
+     * already), and written to the ring. */
     uint64_t w0 = opc | ((uint64_t)cid << 16) | ((uint64_t)nsid << 32);
     uint64_t w6 = (count - 1u) & 0xffffu;
     uint64_t *dst = nvme_sq_entry(qp, qp->sq_tail);
     s->sqe_q[0] = dst[0] = w0;
-    s->sqe_q[1] = dst[1] = 0;
-    s->sqe_q[2] = dst[2] = 0;
+    dst[1] = 0;
+    dst[2] = 0;
     s->sqe_q[3] = dst[3] = bus;
-    s->sqe_q[4] = dst[4] = 0;
+    dst[4] = 0;
     s->sqe_q[5] = dst[5] = lba;
     s->sqe_q[6] = dst[6] = w6;
-    s->sqe_q[7] = dst[7] = 0;
+    dst[7] = 0;
     nvme_dma_sync(ctrl, dst, sizeof(struct nvme_sqe), NVME_DMA_TO_DEVICE);
     qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
     if (!(flags & NVME_SUBMIT_NO_DOORBELL))

@@ -140,6 +140,8 @@ static void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx)
 {
     struct nvme_cmd_slot *s = &qp->slots[idx];
     nvme_prp_release(qp, s);
+    /* The words the fast path does not write (nvme_cmd_slot). */
+    s->sqe_q[1] = s->sqe_q[2] = s->sqe_q[4] = s->sqe_q[7] = 0;
     s->state = NVME_SLOT_FREE;
     s->next_free = qp->free_head;
     qp->free_head = idx;
