@@ -189,8 +189,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     return rc != NVME_OK ? rc : wrc;
 }
 
-static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t count,
-                   void *buf)
+static inline __attribute__((always_inline)) int
+nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
 {
     const struct nvme_ns_info *ns;
     if (ctrl == NULL)
@@ -203,13 +203,14 @@ static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t 
         return rc;
     if (__builtin_expect(!one_page && count > nvme_max_blocks(ctrl, ns), 0))
         return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
-    /* One command: submit it with its doorbell and reap at once (a fast
-     * controller has answered already); nvme_wait only if it has not. */
+    /* One command: submit it with its doorbell and reap one completion at
+     * once (a fast controller has answered already: ours, when nothing
+     * else is in flight); nvme_wait, which reaps everything, if it has not. */
     struct nvme_waiter w = {ctrl, 1, 0, 0};
     rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, one_page);
     if (rc != NVME_OK)
         return rc;
-    (void)nvme_qpair_process(qp, 0);
+    (void)nvme_qpair_process(qp, 1);
     if (*(const volatile unsigned *)&w.pending == 0)
         return w.result;
     return nvme_wait(qp, &w);

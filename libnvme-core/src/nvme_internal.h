@@ -630,15 +630,18 @@ static inline void nvme_doorbell(struct nvme_ctrl *ctrl, uint32_t off, uint32_t 
         ctrl->osal.mmio_write32(ctrl->osal.ctx, off, val);
 }
 
-/* nvme_qpair_ring_locked for a queue that has a new tail to ring. */
+/* nvme_qpair_ring_locked for a queue that has a new tail to ring, from
+ * the fast path (traces off: it checked). */
 static inline void nvme_qpair_ring_new(struct nvme_qpair *qp)
 {
+    struct nvme_ctrl *ctrl = qp->ctrl;
     if (__builtin_expect(qp->sdb_sq != NULL, 0)) { /* shadow doorbell: qpair.c */
         nvme_qpair_ring_locked(qp);
         return;
     }
     nvme_dma_wmb();
-    nvme_doorbell(qp->ctrl, qp->sq_tdbl, qp->sq_tail);
+    if (__builtin_expect(!ctrl->gone, 1)) /* lifecycle rule 6 */
+        ctrl->osal.mmio_write32(ctrl->osal.ctx, qp->sq_tdbl, qp->sq_tail);
     qp->sq_tail_rung = qp->sq_tail;
 }
 
