@@ -114,12 +114,11 @@ nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc
                                 flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
 }
 
-int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
-                   uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg)
+static inline __attribute__((always_inline)) int
+nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
+                  uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg)
 {
     const struct nvme_ns_info *ns;
-    if (ctrl == NULL || (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE))
-        return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     bool one_page;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
@@ -129,6 +128,19 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
     if (!one_page && count > nvme_max_blocks(ctrl, ns))
         return NVME_ERR_INVAL;
     return nvme_rw_submit(qp, ns, opc, lba, count, buf, flags, cb, arg, one_page);
+}
+
+int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
+                   uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg)
+{
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    /* One copy per opcode: the direction and its checks are constants. */
+    if (opc == NVME_CMD_READ)
+        return nvme_submit_rw_op(ctrl, qid, NVME_CMD_READ, nsid, lba, count, buf, flags, cb, arg);
+    if (opc == NVME_CMD_WRITE)
+        return nvme_submit_rw_op(ctrl, qid, NVME_CMD_WRITE, nsid, lba, count, buf, flags, cb, arg);
+    return NVME_ERR_INVAL;
 }
 
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
@@ -210,7 +222,7 @@ nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba, uint32
     rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, one_page);
     if (rc != NVME_OK)
         return rc;
-    (void)nvme_qpair_process(qp, 1);
+    (void)nvme_qpair_reap(qp, 1);
     if (*(const volatile unsigned *)&w.pending == 0)
         return w.result;
     return nvme_wait(qp, &w);

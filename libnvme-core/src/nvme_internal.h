@@ -409,6 +409,14 @@ void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx);
 void nvme_qpair_ring_locked(struct nvme_qpair *qp);
 /* Reaps up to `max` completions (0: all).  Never sleeps; interrupt safe. */
 int nvme_qpair_process(struct nvme_qpair *qp, unsigned max);
+/* Its parts (qpair.c): a completion for no command in flight (logged);
+ * the retry policy (true: the slot stays, resubmitted or waiting); the CQ
+ * head doorbell after a batch; a slot's release (unmap, list pages). */
+void nvme_qpair_bogus(struct nvme_qpair *qp, uint16_t cid, uint16_t sqid)
+    __attribute__((noinline, cold));
+bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf) __attribute__((noinline));
+void nvme_qpair_cq_doorbell(struct nvme_qpair *qp);
+void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx);
 /* Releases slot `idx` (unmap, PRP pages back) and runs its callback with
  * `result` outside the lock.  Only once the device no longer owns it. */
 void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result);
@@ -709,6 +717,124 @@ nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t
         nvme_qpair_ring_new(qp);
     nvme_unlock(qp);
     return NVME_OK;
+}
+
+/* A slot's CID is its index (plus cid_base) in the low bits and a
+ * generation above them; each submission adds cid_step, so the
+ * generation wraps modulo 2^16 on its own. */
+static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
+{
+    return (uint16_t)((uint16_t)(cid - qp->cid_base) & qp->cid_idx_mask);
+}
+
+/* nvme_qpair_process, inline: the blocking I/O path reaps its one
+ * completion with it (io.c), everything else calls nvme_qpair_process. */
+static inline __attribute__((always_inline)) int nvme_qpair_reap(struct nvme_qpair *qp,
+                                                                 unsigned max)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    unsigned reaped = 0;
+    const unsigned limit = max != 0 ? max : ~0u;
+
+    nvme_lock(qp);
+    /* live is looked at again on every entry: a callback runs unlocked and
+     * another CPU may have started a reset meanwhile. */
+    while (reaped < limit && __builtin_expect(qp->live, 1)) {
+        uint16_t head = qp->cq_head;
+        volatile struct nvme_cqe *vc = &qp->cq[head];
+        nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
+        uint16_t status = vc->status;
+        if (NVME_CQE_PHASE(status) != qp->phase)
+            break; /* not written by the device on this lap yet */
+        nvme_dma_rmb();
+        uint32_t dw0 = vc->dw0;
+        uint16_t sqhd = vc->sqhd;
+        uint16_t sqid = vc->sqid;
+        uint16_t cid = vc->cid;
+
+        if (__builtin_expect(++head == qp->entries, 0)) {
+            head = 0;
+            qp->phase ^= 1u; /* the phase tag inverts on each lap (§4.6) */
+        }
+        qp->cq_head = head;
+        reaped++;
+        if (__builtin_expect(ctrl->trace != 0, 0)) {
+            struct nvme_cqe cqe;
+            cqe.dw0 = dw0;
+            cqe.dw1 = vc->dw1;
+            cqe.sqhd = sqhd;
+            cqe.sqid = sqid;
+            cqe.cid = cid;
+            cqe.status = status;
+            nvme_trace_cqe(ctrl, qp->qid, &cqe);
+        }
+
+        uint16_t idx = nvme_cid_index(qp, cid);
+        if (__builtin_expect(idx >= qp->nslots || sqid != qp->qid, 0)) {
+            nvme_qpair_bogus(qp, cid, sqid);
+            continue;
+        }
+        struct nvme_cmd_slot *s = &qp->slots[idx];
+        if (__builtin_expect(s->state != NVME_SLOT_ACTIVE || cid != s->cid, 0)) {
+            nvme_qpair_bogus(qp, cid, sqid);
+            continue;
+        }
+        if (__builtin_expect(sqhd >= qp->entries, 0)) /* only informative here (§4.6) */
+            nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, sqhd);
+        uint16_t sf = NVME_CQE_SF(status);
+        if (__builtin_expect(sf != 0, 0) && nvme_qpair_retry(qp, idx, sf))
+            continue;
+        nvme_cmd_cb cb = s->cb;
+        void *arg = s->arg;
+        if (__builtin_expect(s->flags & NVME_SLOT_F_SIMPLE, 1)) {
+            /* One mapped piece, no PRP list (nvme_qpair_submit_rw): what
+             * nvme_slot_release does, in place. */
+            if (ctrl->osal.dma_unmap != NULL)
+                ctrl->osal.dma_unmap(ctrl->osal.ctx, s->buf, s->len, (enum nvme_dma_dir)s->dir);
+            s->state = NVME_SLOT_FREE;
+            s->next_free = qp->free_head;
+            qp->free_head = idx;
+            qp->outstanding--;
+        } else {
+            nvme_slot_release(qp, idx);
+        }
+        if (cb == nvme_waiter_cb && ctrl->osal.wake == NULL) {
+            /* A blocking call's waiter (no wake() to call): nvme_waiter_cb
+             * in place, under the lock, which it does not need. */
+            struct nvme_waiter *w = arg;
+            if (w->result == 0 && sf != 0)
+                w->result = sf;
+            w->dw0 = dw0;
+            w->pending--;
+        } else if (cb != NULL) {
+            /* Callbacks run unlocked: they may submit the next command. */
+            qp->in_callback++;
+            nvme_unlock(qp);
+            cb(arg, sf, dw0);
+            nvme_lock(qp);
+            qp->in_callback--;
+        }
+    }
+    /* One CQ head doorbell per batch (§4.1.2), and only for a new value: it
+     * also covers entries an outer call consumed before its callback let
+     * this one in (until the head is written a level INTx line stays
+     * asserted: a handler reaping and acknowledging nothing would be called
+     * forever), and the outer call then writes nothing twice (QEMU counts
+     * each head write that empties the queue as one pending interrupt
+     * served).  A full lap without a head write cannot happen: the device
+     * fills at most entries - 1 slots (a full queue, §4.1.2). */
+    if (qp->cq_head != qp->cq_head_rung && qp->live) {
+        if (__builtin_expect(qp->sdb_cq == NULL, 1)) { /* MMIO, as nvme_qpair_cq_doorbell */
+            nvme_doorbell(ctrl, qp->cq_hdbl, qp->cq_head);
+            qp->cq_head_rung = qp->cq_head;
+        } else {
+            nvme_qpair_cq_doorbell(qp);
+        }
+    }
+    if (reaped > 0 && qp->sq_tail != qp->sq_tail_rung && qp->live)
+        nvme_qpair_ring_locked(qp); /* retries queued above */
+    nvme_unlock(qp);
+    return (int)reaped;
 }
 
 #pragma GCC visibility pop

@@ -20,14 +20,6 @@
  */
 #include "nvme_internal.h"
 
-/* A slot's CID is its index (plus cid_base) in the low bits and a
- * generation above them; each submission adds cid_step, so the
- * generation wraps modulo 2^16 on its own. */
-static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
-{
-    return (uint16_t)((uint16_t)(cid - qp->cid_base) & qp->cid_idx_mask);
-}
-
 static size_t nvme_sq_bytes(const struct nvme_qpair *qp)
 {
     return (size_t)qp->entries << qp->sqe_shift;
@@ -136,7 +128,7 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
 
 /* Lock held.  The slot's buffer is unmapped here: only call this once the
  * device no longer owns it (completion consumed, or controller stopped). */
-static void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx)
+void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx)
 {
     struct nvme_cmd_slot *s = &qp->slots[idx];
     nvme_prp_release(qp, s);
@@ -364,8 +356,7 @@ void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid)
  * never retried; a retryable status is, within the budget, after the
  * Command Retry Delay it selects (CRD -> CRDT1-3 in 100 ms units,
  * §4.6.1.2 / Identify Controller).  Returns true when the slot stays. */
-static __attribute__((noinline)) bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx,
-                                                       uint16_t sf)
+bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     struct nvme_cmd_slot *s = &qp->slots[idx];
@@ -392,8 +383,7 @@ static __attribute__((noinline)) bool nvme_qpair_retry(struct nvme_qpair *qp, ui
 }
 
 /* A completion that names no command in flight: logged and dropped. */
-static __attribute__((noinline, cold)) void nvme_qpair_bogus(struct nvme_qpair *qp, uint16_t cid,
-                                                             uint16_t sqid)
+void nvme_qpair_bogus(struct nvme_qpair *qp, uint16_t cid, uint16_t sqid)
 {
     nvme_log(qp->ctrl, NVME_LOG_ERROR,
              "q%u: completion for no command in flight (cid %u, sqid %u): dropped", qp->qid, cid,
@@ -401,7 +391,7 @@ static __attribute__((noinline, cold)) void nvme_qpair_bogus(struct nvme_qpair *
 }
 
 /* The CQ head doorbell after a batch (see nvme_qpair_process). */
-static void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
+void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     /* With a shadow doorbell the MMIO write is skipped unless the event
@@ -414,106 +404,7 @@ static void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
     qp->cq_head_rung = qp->cq_head;
 }
 
-int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
-{
-    struct nvme_ctrl *ctrl = qp->ctrl;
-    unsigned reaped = 0;
-    const unsigned limit = max != 0 ? max : ~0u;
-
-    nvme_lock(qp);
-    /* live is looked at again on every entry: a callback runs unlocked and
-     * another CPU may have started a reset meanwhile. */
-    while (reaped < limit && __builtin_expect(qp->live, 1)) {
-        uint16_t head = qp->cq_head;
-        volatile struct nvme_cqe *vc = &qp->cq[head];
-        nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
-        uint16_t status = vc->status;
-        if (NVME_CQE_PHASE(status) != qp->phase)
-            break; /* not written by the device on this lap yet */
-        nvme_dma_rmb();
-        uint32_t dw0 = vc->dw0;
-        uint16_t sqhd = vc->sqhd;
-        uint16_t sqid = vc->sqid;
-        uint16_t cid = vc->cid;
-
-        if (__builtin_expect(++head == qp->entries, 0)) {
-            head = 0;
-            qp->phase ^= 1u; /* the phase tag inverts on each lap (§4.6) */
-        }
-        qp->cq_head = head;
-        reaped++;
-        if (__builtin_expect(ctrl->trace != 0, 0)) {
-            struct nvme_cqe cqe;
-            cqe.dw0 = dw0;
-            cqe.dw1 = vc->dw1;
-            cqe.sqhd = sqhd;
-            cqe.sqid = sqid;
-            cqe.cid = cid;
-            cqe.status = status;
-            nvme_trace_cqe(ctrl, qp->qid, &cqe);
-        }
-
-        uint16_t idx = nvme_cid_index(qp, cid);
-        if (__builtin_expect(idx >= qp->nslots || sqid != qp->qid, 0)) {
-            nvme_qpair_bogus(qp, cid, sqid);
-            continue;
-        }
-        struct nvme_cmd_slot *s = &qp->slots[idx];
-        if (__builtin_expect(s->state != NVME_SLOT_ACTIVE || cid != s->cid, 0)) {
-            nvme_qpair_bogus(qp, cid, sqid);
-            continue;
-        }
-        if (__builtin_expect(sqhd >= qp->entries, 0)) /* only informative here (§4.6) */
-            nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, sqhd);
-        uint16_t sf = NVME_CQE_SF(status);
-        if (__builtin_expect(sf != 0, 0) && nvme_qpair_retry(qp, idx, sf))
-            continue;
-        nvme_cmd_cb cb = s->cb;
-        void *arg = s->arg;
-        if (__builtin_expect(s->flags & NVME_SLOT_F_SIMPLE, 1)) {
-            /* One mapped piece, no PRP list (nvme_qpair_submit_rw): what
-             * nvme_slot_release does, in place. */
-            if (ctrl->osal.dma_unmap != NULL)
-                ctrl->osal.dma_unmap(ctrl->osal.ctx, s->buf, s->len, (enum nvme_dma_dir)s->dir);
-            s->state = NVME_SLOT_FREE;
-            s->next_free = qp->free_head;
-            qp->free_head = idx;
-            qp->outstanding--;
-        } else {
-            nvme_slot_release(qp, idx);
-        }
-        if (cb == nvme_waiter_cb && ctrl->osal.wake == NULL) {
-            /* A blocking call's waiter (no wake() to call): nvme_waiter_cb
-             * in place, under the lock, which it does not need. */
-            struct nvme_waiter *w = arg;
-            if (w->result == 0 && sf != 0)
-                w->result = sf;
-            w->dw0 = dw0;
-            w->pending--;
-        } else if (cb != NULL) {
-            /* Callbacks run unlocked: they may submit the next command. */
-            qp->in_callback++;
-            nvme_unlock(qp);
-            cb(arg, sf, dw0);
-            nvme_lock(qp);
-            qp->in_callback--;
-        }
-    }
-    /* One CQ head doorbell per batch (§4.1.2), and only for a new value: it
-     * also covers entries an outer call consumed before its callback let
-     * this one in (until the head is written a level INTx line stays
-     * asserted: a handler reaping and acknowledging nothing would be called
-     * forever), and the outer call then writes nothing twice (QEMU counts
-     * each head write that empties the queue as one pending interrupt
-     * served).  A full lap without a head write cannot happen: the device
-     * fills at most entries - 1 slots (a full queue, §4.1.2). */
-    if (qp->cq_head != qp->cq_head_rung && qp->live)
-        nvme_qpair_cq_doorbell(qp);
-    if (reaped > 0 && qp->sq_tail != qp->sq_tail_rung && qp->live)
-        nvme_qpair_ring_locked(qp); /* retries queued above */
-    nvme_unlock(qp);
-    return (int)reaped;
-}
+int nvme_qpair_process(struct nvme_qpair *qp, unsigned max) { return nvme_qpair_reap(qp, max); }
 
 /* Queue selection (nvme.h): CPU c uses I/O queue 1 + c % (queues). */
 uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
