@@ -407,6 +407,9 @@ int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *b
  * replay).  Queue lock held; the caller rings the doorbell. */
 void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx);
 void nvme_qpair_ring_locked(struct nvme_qpair *qp);
+/* Cleans the SQ entries queued since the last doorbell (every doorbell
+ * does, before it is written: nvme_osal.h, non-coherent rule 2). */
+void nvme_qpair_clean_sq(struct nvme_qpair *qp);
 /* Reaps up to `max` completions (0: all).  Never sleeps; interrupt safe. */
 int nvme_qpair_process(struct nvme_qpair *qp, unsigned max);
 /* Its parts (qpair.c): a completion for no command in flight (logged);
@@ -639,14 +642,15 @@ static inline void nvme_doorbell(struct nvme_ctrl *ctrl, uint32_t off, uint32_t 
 }
 
 /* nvme_qpair_ring_locked for a queue that has a new tail to ring, from
- * the fast path (traces off: it checked). */
-static inline void nvme_qpair_ring_new(struct nvme_qpair *qp)
+ * the fast path (traces off: it checked), which just wrote entry `last`. */
+static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
-    if (__builtin_expect(qp->sdb_sq != NULL, 0)) { /* shadow doorbell: qpair.c */
-        nvme_qpair_ring_locked(qp);
+    if (__builtin_expect(qp->sdb_sq != NULL || qp->sq_tail_rung != last, 0)) {
+        nvme_qpair_ring_locked(qp); /* shadow doorbell, or a batch to clean */
         return;
     }
+    nvme_dma_sync(ctrl, nvme_sq_entry(qp, last), (size_t)1 << qp->sqe_shift, NVME_DMA_TO_DEVICE);
     nvme_dma_wmb();
     if (__builtin_expect(!ctrl->gone, 1)) /* lifecycle rule 6 */
         ctrl->osal.mmio_write32(ctrl->osal.ctx, qp->sq_tdbl, qp->sq_tail);
@@ -702,7 +706,8 @@ nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t
      * already), and written to the ring. */
     uint64_t w0 = opc | ((uint64_t)cid << 16) | ((uint64_t)nsid << 32);
     uint64_t w6 = (count - 1u) & 0xffffu;
-    uint64_t *dst = nvme_sq_entry(qp, qp->sq_tail);
+    uint16_t tail = qp->sq_tail;
+    uint64_t *dst = nvme_sq_entry(qp, tail);
     s->sqe_q[0] = dst[0] = w0;
     dst[1] = 0;
     dst[2] = 0;
@@ -711,10 +716,9 @@ nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t
     s->sqe_q[5] = dst[5] = lba;
     s->sqe_q[6] = dst[6] = w6;
     dst[7] = 0;
-    nvme_dma_sync(ctrl, dst, sizeof(struct nvme_sqe), NVME_DMA_TO_DEVICE);
-    qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
+    qp->sq_tail = (uint16_t)(tail + 1u == qp->entries ? 0u : tail + 1u);
     if (!(flags & NVME_SUBMIT_NO_DOORBELL))
-        nvme_qpair_ring_new(qp);
+        nvme_qpair_ring_new(qp, tail);
     nvme_unlock(qp);
     return NVME_OK;
 }

@@ -206,12 +206,29 @@ static bool nvme_qpair_shadow(struct nvme_qpair *qp, volatile uint32_t *sdb,
     return qp->qid == 0 || nvme_dbbuf_need_event((uint16_t)*ei, new_idx, old);
 }
 
+/* The SQ entries queued since the last doorbell, [sq_tail_rung, sq_tail),
+ * in one or two ranges: a batch costs one call or two. */
+void nvme_qpair_clean_sq(struct nvme_qpair *qp)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    uint16_t from = qp->sq_tail_rung, to = qp->sq_tail;
+    if (ctrl->osal.dma_sync == NULL || from == to)
+        return;
+    uint16_t end = to > from ? to : qp->entries;
+    ctrl->osal.dma_sync(ctrl->osal.ctx, nvme_sq_entry(qp, from),
+                        (size_t)(end - from) << qp->sqe_shift, NVME_DMA_TO_DEVICE);
+    if (to < from && to != 0)
+        ctrl->osal.dma_sync(ctrl->osal.ctx, qp->sq, (size_t)to << qp->sqe_shift,
+                            NVME_DMA_TO_DEVICE);
+}
+
 /* Writes the SQ tail doorbell if entries were queued since the last one.
  * Called with the queue lock held. */
 void nvme_qpair_ring_locked(struct nvme_qpair *qp)
 {
     if (qp->sq_tail == qp->sq_tail_rung)
         return;
+    nvme_qpair_clean_sq(qp);
     nvme_dma_wmb();
     if (qp->sdb_sq != NULL &&
         !nvme_qpair_shadow(qp, qp->sdb_sq, qp->ei_sq, qp->sq_tail, qp->sq_tail_rung)) {
@@ -243,7 +260,6 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     dst[5] = s->sqe_q[5];
     dst[6] = s->sqe_q[6];
     dst[7] = s->sqe_q[7];
-    nvme_dma_sync(ctrl, dst, sizeof(s->sqe), NVME_DMA_TO_DEVICE);
     if (ctrl->trace != 0)
         nvme_trace_sqe(ctrl, qp->qid, &s->sqe);
     qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
