@@ -597,7 +597,9 @@ static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint1
 {
     uint16_t n = ctrl->info.io_queues;
     if (qid == NVME_QID_CPU) {
-        unsigned cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
+        if (ctrl->osal.cpu_id == NULL) /* every caller counts as CPU 0: queue 1 */
+            return n != 0 ? &ctrl->ioq[0] : NULL;
+        unsigned cpu = ctrl->osal.cpu_id(ctrl->osal.ctx);
         qid = (uint16_t)(n != 0 ? 1u + cpu % n : 0u);
     }
     return qid != 0 && qid <= n ? &ctrl->ioq[qid - 1u] : NULL;
@@ -662,18 +664,19 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
  * and built straight into its slot and the ring, with the slot marked
  * SIMPLE so its completion unmaps it in place (nvme_qpair_process);
  * the rest (traces, a full or stopped queue, a mapping the OSAL refused
- * or moved) goes through nvme_qpair_submit_rw_slow, as PRP lists do. */
+ * or moved) goes through nvme_qpair_submit_rw_slow, as PRP lists do.
+ * notrace: the caller found traces off (a constant: no test here). */
 static inline __attribute__((always_inline)) int
 nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
                      uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                     void *arg)
+                     void *arg, bool notrace)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     const uint32_t mask = ctrl->page_size - 1u;
     const uint32_t off = (uint32_t)(uintptr_t)buf & mask;
     const enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
 
-    if (__builtin_expect(ctrl->trace != 0, 0))
+    if (!notrace && __builtin_expect(ctrl->trace != 0, 0))
         return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
     nvme_lock(qp);
     uint16_t idx = qp->free_head;
@@ -732,9 +735,10 @@ static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
 }
 
 /* nvme_qpair_process, inline: the blocking I/O path reaps its one
- * completion with it (io.c), everything else calls nvme_qpair_process. */
+ * completion with it (io.c), everything else calls nvme_qpair_process.
+ * notrace: the caller found traces off (a constant: no test here). */
 static inline __attribute__((always_inline)) int nvme_qpair_reap(struct nvme_qpair *qp,
-                                                                 unsigned max)
+                                                                 unsigned max, bool notrace)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     unsigned reaped = 0;
@@ -762,7 +766,7 @@ static inline __attribute__((always_inline)) int nvme_qpair_reap(struct nvme_qpa
         }
         qp->cq_head = head;
         reaped++;
-        if (__builtin_expect(ctrl->trace != 0, 0)) {
+        if (!notrace && __builtin_expect(ctrl->trace != 0, 0)) {
             struct nvme_cqe cqe;
             cqe.dw0 = dw0;
             cqe.dw1 = vc->dw1;
@@ -829,7 +833,10 @@ static inline __attribute__((always_inline)) int nvme_qpair_reap(struct nvme_qpa
      * fills at most entries - 1 slots (a full queue, §4.1.2). */
     if (qp->cq_head != qp->cq_head_rung && qp->live) {
         if (__builtin_expect(qp->sdb_cq == NULL, 1)) { /* MMIO, as nvme_qpair_cq_doorbell */
-            nvme_doorbell(ctrl, qp->cq_hdbl, qp->cq_head);
+            if (!notrace)
+                nvme_doorbell(ctrl, qp->cq_hdbl, qp->cq_head);
+            else if (__builtin_expect(!ctrl->gone, 1)) /* lifecycle rule 6 */
+                ctrl->osal.mmio_write32(ctrl->osal.ctx, qp->cq_hdbl, qp->cq_head);
             qp->cq_head_rung = qp->cq_head;
         } else {
             nvme_qpair_cq_doorbell(qp);

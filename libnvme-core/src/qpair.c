@@ -420,7 +420,10 @@ void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
     qp->cq_head_rung = qp->cq_head;
 }
 
-int nvme_qpair_process(struct nvme_qpair *qp, unsigned max) { return nvme_qpair_reap(qp, max); }
+int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
+{
+    return nvme_qpair_reap(qp, max, false);
+}
 
 /* Queue selection (nvme.h): CPU c uses I/O queue 1 + c % (queues). */
 uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
