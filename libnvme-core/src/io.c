@@ -104,7 +104,7 @@ static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp,
 static inline __attribute__((always_inline)) int
 nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba,
                uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg, bool one_page,
-               bool notrace)
+               bool notrace, bool keep_lock)
 {
     if (__builtin_expect(ns->pi_type != 0, 0))
         return nvme_rw_submit_pi(qp, ns, opc, lba, count, buf, flags, cb, arg);
@@ -112,7 +112,7 @@ nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc
         return nvme_qpair_submit_rw_slow(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
                                          flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
     return nvme_qpair_submit_rw(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
-                                flags & NVME_SUBMIT_NO_DOORBELL, cb, arg, notrace);
+                                flags & NVME_SUBMIT_NO_DOORBELL, cb, arg, notrace, keep_lock);
 }
 
 static inline __attribute__((always_inline)) int
@@ -128,7 +128,7 @@ nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t ns
         return rc;
     if (!one_page && count > nvme_max_blocks(ctrl, ns))
         return NVME_ERR_INVAL;
-    return nvme_rw_submit(qp, ns, opc, lba, count, buf, flags, cb, arg, one_page, false);
+    return nvme_rw_submit(qp, ns, opc, lba, count, buf, flags, cb, arg, one_page, false, false);
 }
 
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
@@ -186,7 +186,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         bool one = (n << ns->lbads) <=
                    ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
         rc = nvme_rw_submit(qp, ns, opc, lba + done, n, p, NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb,
-                            &w, one, false);
+                            &w, one, false, false);
         if (rc == NVME_OK) {
             done += n;
             continue;
@@ -220,10 +220,13 @@ nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba, uint32
      * once (a fast controller has answered already: ours, when nothing
      * else is in flight); nvme_wait, which reaps everything, if it has not. */
     struct nvme_waiter w = {ctrl, 1, 0, 0};
-    rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, one_page, true);
-    if (rc != NVME_OK)
+    rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, one_page, true, true);
+    if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) /* the fast path kept the lock */
+        (void)nvme_qpair_reap(qp, 1, true, true);
+    else if (rc == NVME_OK)
+        (void)nvme_qpair_process(qp, 1);
+    else
         return rc;
-    (void)nvme_qpair_reap(qp, 1, true);
     if (*(const volatile unsigned *)&w.pending == 0)
         return w.result;
     return nvme_wait(qp, &w);

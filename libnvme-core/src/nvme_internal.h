@@ -665,11 +665,15 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
  * SIMPLE so its completion unmaps it in place (nvme_qpair_process);
  * the rest (traces, a full or stopped queue, a mapping the OSAL refused
  * or moved) goes through nvme_qpair_submit_rw_slow, as PRP lists do.
- * notrace: the caller found traces off (a constant: no test here). */
+ * notrace: the caller found traces off (a constant: no test here).
+ * keep_lock: a caller that reaps at once (nvme_qpair_reap) gets
+ * NVME_SUBMITTED_LOCKED from the fast path, which then keeps the queue
+ * lock; NVME_OK from the others, which do not. */
+#define NVME_SUBMITTED_LOCKED 1 /* positive: no submission returns a status */
 static inline __attribute__((always_inline)) int
 nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
                      uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                     void *arg, bool notrace)
+                     void *arg, bool notrace, bool keep_lock)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     const uint32_t mask = ctrl->page_size - 1u;
@@ -722,6 +726,8 @@ nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t
     qp->sq_tail = (uint16_t)(tail + 1u == qp->entries ? 0u : tail + 1u);
     if (!(flags & NVME_SUBMIT_NO_DOORBELL))
         nvme_qpair_ring_new(qp, tail);
+    if (keep_lock) /* the caller reaps next, under the same lock */
+        return NVME_SUBMITTED_LOCKED;
     nvme_unlock(qp);
     return NVME_OK;
 }
@@ -736,18 +742,22 @@ static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
 
 /* nvme_qpair_process, inline: the blocking I/O path reaps its one
  * completion with it (io.c), everything else calls nvme_qpair_process.
- * notrace: the caller found traces off (a constant: no test here). */
-static inline __attribute__((always_inline)) int nvme_qpair_reap(struct nvme_qpair *qp,
-                                                                 unsigned max, bool notrace)
+ * notrace: the caller found traces off (a constant: no test here);
+ * held: the caller holds the queue lock (NVME_SUBMITTED_LOCKED). */
+static inline __attribute__((always_inline)) int
+nvme_qpair_reap(struct nvme_qpair *qp, unsigned max, bool notrace, bool held)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     unsigned reaped = 0;
     const unsigned limit = max != 0 ? max : ~0u;
+    bool live = held; /* held since a submission found the queue live */
 
-    nvme_lock(qp);
+    if (!held)
+        nvme_lock(qp);
     /* live is looked at again on every entry: a callback runs unlocked and
      * another CPU may have started a reset meanwhile. */
-    while (reaped < limit && __builtin_expect(qp->live, 1)) {
+    while (reaped < limit && __builtin_expect(live || qp->live, 1)) {
+        live = false;
         uint16_t head = qp->cq_head;
         volatile struct nvme_cqe *vc = &qp->cq[head];
         nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
