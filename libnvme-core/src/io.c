@@ -26,13 +26,22 @@ static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, stru
     return ns;
 }
 
+static int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
+                                 uint32_t count, const void *buf, bool write);
+
 /* Every check a read or write needs, once per call (the pieces of a
- * blocking transfer are not checked again). */
+ * blocking transfer are not checked again), in the order they report.
+ * Without an I/O queue the same checks run out of line (the first that
+ * fails is still the error), so the usual case tests qp once. */
 static inline __attribute__((always_inline)) int
 nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint64_t lba,
               uint32_t count, const void *buf, bool write, const struct nvme_ns_info **out,
               bool *one_page)
 {
+    if (__builtin_expect(qp == NULL, 0) && out != NULL) {
+        int rc = nvme_io_check_noqueue(ctrl, nsid, lba, count, buf, write);
+        return rc != NVME_OK ? rc : NVME_ERR_INVAL; /* it always fails */
+    }
     if (buf == NULL || count == 0)
         return NVME_ERR_INVAL;
     if (ctrl->gone)
@@ -73,6 +82,13 @@ nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint
     *out = ns;
     *one_page = one;
     return NVME_OK;
+}
+
+static __attribute__((noinline)) int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid,
+                                                           uint64_t lba, uint32_t count,
+                                                           const void *buf, bool write)
+{
+    return nvme_io_check(ctrl, NULL, nsid, lba, count, buf, write, NULL, NULL); /* an error */
 }
 
 static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
@@ -214,13 +230,13 @@ nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba, uint32
     int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
     if (rc != NVME_OK)
         return rc;
-    if (__builtin_expect((!one_page && count > nvme_max_blocks(ctrl, ns)) || ctrl->trace != 0, 0))
-        return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf); /* pieces, or traces */
+    if (__builtin_expect(!one_page || ctrl->trace != 0, 0))
+        return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf); /* PRP lists, pieces, traces */
     /* One command: submit it with its doorbell and reap one completion at
      * once (a fast controller has answered already: ours, when nothing
      * else is in flight); nvme_wait, which reaps everything, if it has not. */
     struct nvme_waiter w = {ctrl, 1, 0, 0};
-    rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, one_page, true, true);
+    rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true, true, true);
     if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) /* the fast path kept the lock */
         (void)nvme_qpair_reap(qp, 1, true, true);
     else if (rc == NVME_OK)
