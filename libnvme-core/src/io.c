@@ -235,7 +235,10 @@ nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba, uint32
     /* One command: submit it with its doorbell and reap one completion at
      * once (a fast controller has answered already: ours, when nothing
      * else is in flight); nvme_wait, which reaps everything, if it has not. */
-    struct nvme_waiter w = {ctrl, 1, 0, 0};
+    struct nvme_waiter w; /* dw0 unused here: left alone */
+    w.ctrl = ctrl;
+    w.pending = 1;
+    w.result = 0;
     rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true, true, true);
     if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) /* the fast path kept the lock */
         (void)nvme_qpair_reap(qp, 1, true, true);

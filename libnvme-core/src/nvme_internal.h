@@ -820,7 +820,7 @@ nvme_qpair_reap(struct nvme_qpair *qp, unsigned max, bool notrace, bool held)
             /* A blocking call's waiter (no wake() to call): nvme_waiter_cb
              * in place, under the lock, which it does not need. */
             struct nvme_waiter *w = arg;
-            if (w->result == 0 && sf != 0)
+            if (sf != 0 && w->result == 0)
                 w->result = sf;
             w->dw0 = dw0;
             w->pending--;
