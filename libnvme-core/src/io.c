@@ -33,10 +33,10 @@ static int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t
  * blocking transfer are not checked again), in the order they report.
  * Without an I/O queue the same checks run out of line (the first that
  * fails is still the error), so the usual case tests qp once. */
-static inline __attribute__((always_inline)) int
-nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint64_t lba,
-              uint32_t count, const void *buf, bool write, const struct nvme_ns_info **out,
-              bool *one_page)
+static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                         uint32_t nsid, uint64_t lba, uint32_t count,
+                                         const void *buf, bool write,
+                                         const struct nvme_ns_info **out, bool *one_page)
 {
     if (__builtin_expect(qp == NULL, 0) && out != NULL) {
         int rc = nvme_io_check_noqueue(ctrl, nsid, lba, count, buf, write);
@@ -117,10 +117,10 @@ static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp,
 
 /* One checked read or write, built in place in its slot; one_page: the
  * buffer lies inside one memory page (the fast path). */
-static inline __attribute__((always_inline)) int
-nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba,
-               uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg, bool one_page,
-               bool notrace, bool keep_lock)
+static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns,
+                                          uint8_t opc, uint64_t lba, uint32_t count, void *buf,
+                                          unsigned flags, nvme_cmd_cb cb, void *arg, bool one_page,
+                                          bool notrace, bool keep_lock)
 {
     if (__builtin_expect(ns->pi_type != 0, 0))
         return nvme_rw_submit_pi(qp, ns, opc, lba, count, buf, flags, cb, arg);
@@ -131,9 +131,9 @@ nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc
                                 flags & NVME_SUBMIT_NO_DOORBELL, cb, arg, notrace, keep_lock);
 }
 
-static inline __attribute__((always_inline)) int
-nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
-                  uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg)
+static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc,
+                                             uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
+                                             unsigned flags, nvme_cmd_cb cb, void *arg)
 {
     const struct nvme_ns_info *ns;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
@@ -218,8 +218,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     return rc != NVME_OK ? rc : wrc;
 }
 
-static inline __attribute__((always_inline)) int
-nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
+static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
+                                   uint32_t count, void *buf)
 {
     const struct nvme_ns_info *ns;
     if (ctrl == NULL)

@@ -15,6 +15,15 @@
  * (_GLOBAL_OFFSET_TABLE_ included); the public API keeps its visibility. */
 #pragma GCC visibility push(hidden)
 
+/* The I/O path's helpers are inlined into each caller, for speed; a
+ * build optimised for size (-Os, bench/size.sh) lets the compiler choose,
+ * so they are not copied into every caller there. */
+#ifdef __OPTIMIZE_SIZE__
+#define NVME_HOT_INLINE inline
+#else
+#define NVME_HOT_INLINE inline __attribute__((always_inline))
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Tunables                                                            */
 /* ------------------------------------------------------------------ */
@@ -670,10 +679,10 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
  * NVME_SUBMITTED_LOCKED from the fast path, which then keeps the queue
  * lock; NVME_OK from the others, which do not. */
 #define NVME_SUBMITTED_LOCKED 1 /* positive: no submission returns a status */
-static inline __attribute__((always_inline)) int
-nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
-                     uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                     void *arg, bool notrace, bool keep_lock)
+static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid,
+                                                uint64_t lba, uint32_t count, void *buf,
+                                                uint32_t len, unsigned flags, nvme_cmd_cb cb,
+                                                void *arg, bool notrace, bool keep_lock)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     const uint32_t mask = ctrl->page_size - 1u;
@@ -744,8 +753,8 @@ static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
  * completion with it (io.c), everything else calls nvme_qpair_process.
  * notrace: the caller found traces off (a constant: no test here);
  * held: the caller holds the queue lock (NVME_SUBMITTED_LOCKED). */
-static inline __attribute__((always_inline)) int
-nvme_qpair_reap(struct nvme_qpair *qp, unsigned max, bool notrace, bool held)
+static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_qpair *qp, unsigned max, bool notrace,
+                                           bool held)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     unsigned reaped = 0;
