@@ -117,17 +117,17 @@ static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp,
 
 /* One checked read or write, built in place in its slot; one_page: the
  * buffer lies inside one memory page (the fast path). */
-static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns,
-                                          uint8_t opc, uint64_t lba, uint32_t count, void *buf,
-                                          unsigned flags, nvme_cmd_cb cb, void *arg, bool one_page,
-                                          bool notrace, bool keep_lock)
+static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                          const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba,
+                                          uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
+                                          void *arg, bool one_page, bool notrace, bool keep_lock)
 {
     if (__builtin_expect(ns->pi_type != 0, 0))
         return nvme_rw_submit_pi(qp, ns, opc, lba, count, buf, flags, cb, arg);
     if (__builtin_expect(!one_page, 0))
         return nvme_qpair_submit_rw_slow(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
                                          flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
-    return nvme_qpair_submit_rw(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
+    return nvme_qpair_submit_rw(ctrl, qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
                                 flags & NVME_SUBMIT_NO_DOORBELL, cb, arg, notrace, keep_lock);
 }
 
@@ -144,7 +144,8 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
         return rc;
     if (!one_page && count > nvme_max_blocks(ctrl, ns))
         return NVME_ERR_INVAL;
-    return nvme_rw_submit(qp, ns, opc, lba, count, buf, flags, cb, arg, one_page, false, false);
+    return nvme_rw_submit(ctrl, qp, ns, opc, lba, count, buf, flags, cb, arg, one_page, false,
+                          false);
 }
 
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
@@ -201,8 +202,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         uint8_t *p = buf + ((uintptr_t)done << ns->lbads);
         bool one = (n << ns->lbads) <=
                    ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
-        rc = nvme_rw_submit(qp, ns, opc, lba + done, n, p, NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb,
-                            &w, one, false, false);
+        rc = nvme_rw_submit(ctrl, qp, ns, opc, lba + done, n, p, NVME_SUBMIT_NO_DOORBELL,
+                            nvme_waiter_cb, &w, one, false, false);
         if (rc == NVME_OK) {
             done += n;
             continue;
@@ -239,9 +240,10 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     w.ctrl = ctrl;
     w.pending = 1;
     w.result = 0;
-    rc = nvme_rw_submit(qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true, true, true);
+    rc = nvme_rw_submit(ctrl, qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true, true,
+                        true);
     if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) /* the fast path kept the lock */
-        (void)nvme_qpair_reap(qp, 1, true, true);
+        (void)nvme_qpair_reap(ctrl, qp, 1, true, true);
     else if (rc == NVME_OK)
         (void)nvme_qpair_process(qp, 1);
     else

@@ -675,16 +675,17 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
  * the rest (traces, a full or stopped queue, a mapping the OSAL refused
  * or moved) goes through nvme_qpair_submit_rw_slow, as PRP lists do.
  * notrace: the caller found traces off (a constant: no test here).
+ * ctrl is qp->ctrl, which the caller has at hand.
  * keep_lock: a caller that reaps at once (nvme_qpair_reap) gets
  * NVME_SUBMITTED_LOCKED from the fast path, which then keeps the queue
  * lock; NVME_OK from the others, which do not. */
 #define NVME_SUBMITTED_LOCKED 1 /* positive: no submission returns a status */
-static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid,
-                                                uint64_t lba, uint32_t count, void *buf,
-                                                uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                                                void *arg, bool notrace, bool keep_lock)
+static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                                uint8_t opc, uint32_t nsid, uint64_t lba,
+                                                uint32_t count, void *buf, uint32_t len,
+                                                unsigned flags, nvme_cmd_cb cb, void *arg,
+                                                bool notrace, bool keep_lock)
 {
-    struct nvme_ctrl *ctrl = qp->ctrl;
     const uint32_t mask = ctrl->page_size - 1u;
     const uint32_t off = (uint32_t)(uintptr_t)buf & mask;
     const enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
@@ -752,11 +753,11 @@ static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
 /* nvme_qpair_process, inline: the blocking I/O path reaps its one
  * completion with it (io.c), everything else calls nvme_qpair_process.
  * notrace: the caller found traces off (a constant: no test here);
- * held: the caller holds the queue lock (NVME_SUBMITTED_LOCKED). */
-static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_qpair *qp, unsigned max, bool notrace,
-                                           bool held)
+ * held: the caller holds the queue lock (NVME_SUBMITTED_LOCKED); ctrl is
+ * qp->ctrl. */
+static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                           unsigned max, bool notrace, bool held)
 {
-    struct nvme_ctrl *ctrl = qp->ctrl;
     unsigned reaped = 0;
     const unsigned limit = max != 0 ? max : ~0u;
     bool live = held; /* held since a submission found the queue live */
