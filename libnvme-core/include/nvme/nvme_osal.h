@@ -61,7 +61,9 @@
  *  2. Clean before the device reads: after the CPU's last write to an
  *     SQE, a PRP list or a TO_DEVICE bounce buffer, and before the doorbell
  *     write that lets the device fetch it (dma_sync TO_DEVICE; dma_map in
- *     every direction for caller buffers).
+ *     every direction for caller buffers).  The SQ entries queued since the
+ *     last doorbell are cleaned together just before the next one: one
+ *     range, or two where the batch wraps the ring's end.
  *  3. Clean before the device writes: memory the CPU wrote (a bounce
  *     buffer zeroed, a completion queue cleared) is cleaned before the
  *     command that lets the device write it is submitted, so no dirty
