@@ -243,7 +243,7 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     rc = nvme_rw_submit(ctrl, qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true, true,
                         true);
     if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) /* the fast path kept the lock */
-        (void)nvme_qpair_reap(ctrl, qp, 1, true, true);
+        (void)nvme_qpair_reap(ctrl, qp, 1, true, true, false);
     else if (rc == NVME_OK)
         (void)nvme_qpair_process(qp, 1);
     else

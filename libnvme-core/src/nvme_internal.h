@@ -750,15 +750,41 @@ static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
     return (uint16_t)((uint16_t)(cid - qp->cid_base) & qp->cid_idx_mask);
 }
 
+/* Invalidates the CQ entries from `head` that commands in flight may
+ * have been completed into (at least one, up to the ring's end) before
+ * their phase tags are read (nvme_osal.h, non-coherent rule 4); returns
+ * how many.  Any range is safe: the CPU never writes a live CQ. */
+static inline unsigned nvme_qpair_cq_invalidate(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                                uint16_t head)
+{
+    if (ctrl->osal.dma_sync == NULL)
+        return 0xffffu; /* coherent: nothing to do for a whole lap */
+    unsigned n = qp->outstanding != 0 ? qp->outstanding : 1u;
+    if (n > (unsigned)qp->entries - head)
+        n = (unsigned)qp->entries - head;
+    ctrl->osal.dma_sync(ctrl->osal.ctx, (void *)(uintptr_t)&qp->cq[head],
+                        n * sizeof(struct nvme_cqe), NVME_DMA_FROM_DEVICE);
+    return n;
+}
+
 /* nvme_qpair_process, inline: the blocking I/O path reaps its one
  * completion with it (io.c), everything else calls nvme_qpair_process.
+ * runs (a constant): CQ entries are invalidated a run at a time
+ * (nvme_qpair_cq_invalidate) instead of one by one.  An entry the device
+ * had not written when its run was invalidated may read as the previous
+ * lap's, so before it ends the loop it is invalidated again on its own
+ * and read once more: no completion the device posted before the look is
+ * left behind.  A stale entry never passes for a new one: it was read
+ * fresh on its previous lap, and the device writes it again only after
+ * the head doorbell passed it, by a lap (the phase tag differs).
  * notrace: the caller found traces off (a constant: no test here);
  * held: the caller holds the queue lock (NVME_SUBMITTED_LOCKED); ctrl is
  * qp->ctrl. */
 static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                           unsigned max, bool notrace, bool held)
+                                           unsigned max, bool notrace, bool held, bool runs)
 {
     unsigned reaped = 0;
+    unsigned left = 0; /* runs: entries from the head invalidated, not read yet */
     const unsigned limit = max != 0 ? max : ~0u;
     bool live = held; /* held since a submission found the queue live */
 
@@ -770,10 +796,23 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
         live = false;
         uint16_t head = qp->cq_head;
         volatile struct nvme_cqe *vc = &qp->cq[head];
-        nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
+        bool fresh = !runs || left == 0;
+        if (!runs)
+            nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
+        else if (fresh)
+            left = nvme_qpair_cq_invalidate(ctrl, qp, head);
         uint16_t status = vc->status;
-        if (NVME_CQE_PHASE(status) != qp->phase)
-            break; /* not written by the device on this lap yet */
+        if (NVME_CQE_PHASE(status) != qp->phase) {
+            if (fresh)
+                break; /* not written by the device on this lap yet */
+            nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
+            status = vc->status; /* now, not when its run was invalidated */
+            if (NVME_CQE_PHASE(status) != qp->phase)
+                break;
+            left = 1;
+        }
+        if (runs)
+            left--;
         nvme_dma_rmb();
         uint32_t dw0 = vc->dw0;
         uint16_t sqhd = vc->sqhd;

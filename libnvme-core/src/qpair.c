@@ -422,7 +422,7 @@ void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
 
 int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
 {
-    return nvme_qpair_reap(qp->ctrl, qp, max, false, false);
+    return nvme_qpair_reap(qp->ctrl, qp, max, false, false, true);
 }
 
 /* Queue selection (nvme.h): CPU c uses I/O queue 1 + c % (queues). */
