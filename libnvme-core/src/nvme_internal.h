@@ -796,11 +796,14 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
         live = false;
         uint16_t head = qp->cq_head;
         volatile struct nvme_cqe *vc = &qp->cq[head];
-        bool fresh = !runs || left == 0;
-        if (!runs)
+        bool fresh = true; /* invalidated just now */
+        if (!runs) {
             nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
-        else if (fresh)
+        } else if (left == 0) {
             left = nvme_qpair_cq_invalidate(ctrl, qp, head);
+        } else {
+            fresh = false; /* in the run invalidated before */
+        }
         uint16_t status = vc->status;
         if (NVME_CQE_PHASE(status) != qp->phase) {
             if (fresh)
