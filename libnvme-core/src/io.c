@@ -26,12 +26,22 @@ static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, stru
     return ns;
 }
 
+static int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
+                                 uint32_t count, const void *buf, bool write);
+
 /* Every check a read or write needs, once per call (the pieces of a
- * blocking transfer are not checked again). */
-static inline __attribute__((always_inline)) int
-nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint64_t lba,
-              uint32_t count, const void *buf, bool write, const struct nvme_ns_info **out)
+ * blocking transfer are not checked again), in the order they report.
+ * Without an I/O queue the same checks run out of line (the first that
+ * fails is still the error), so the usual case tests qp once. */
+static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                         uint32_t nsid, uint64_t lba, uint32_t count,
+                                         const void *buf, bool write,
+                                         const struct nvme_ns_info **out, bool *one_page)
 {
+    if (__builtin_expect(qp == NULL, 0) && out != NULL) {
+        int rc = nvme_io_check_noqueue(ctrl, nsid, lba, count, buf, write);
+        return rc != NVME_OK ? rc : NVME_ERR_INVAL; /* it always fails */
+    }
     if (buf == NULL || count == 0)
         return NVME_ERR_INVAL;
     if (ctrl->gone)
@@ -57,15 +67,28 @@ nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint
     /* A buffer the device writes must own whole cache lines on a
      * non-coherent port that declares them (nvme_osal.h, non-coherent rule
      * 8).  Admin data always goes through the core's own bounce buffers. */
+    uint64_t len = (uint64_t)count << ns->lbads;
     if (!write && ctrl->osal.dma_align > 1u &&
-        (((uintptr_t)buf | ((uint64_t)count << ns->lbads)) & (ctrl->osal.dma_align - 1u)) != 0)
+        (((uintptr_t)buf | len) & (ctrl->osal.dma_align - 1u)) != 0)
         return NVME_ERR_ALIGN;
-    if (((uint64_t)count << ns->lbads) - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
+    /* Inside one memory page (PRP1 alone): such a range cannot wrap the
+     * address space, and it is within MDTS (mdts_bytes is at least two
+     * pages, admin.c; a page is at most 64 KiB, 128 blocks). */
+    bool one = len <= ctrl->page_size - ((uint32_t)(uintptr_t)buf & (ctrl->page_size - 1u));
+    if (__builtin_expect(!one, 0) && len - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
         return NVME_ERR_INVAL; /* would wrap the address space */
     if (qp == NULL)
         return ctrl->dead ? NVME_ERR_FATAL : ctrl->ready ? NVME_ERR_INVAL : NVME_ERR_STATE;
     *out = ns;
+    *one_page = one;
     return NVME_OK;
+}
+
+static __attribute__((noinline)) int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid,
+                                                           uint64_t lba, uint32_t count,
+                                                           const void *buf, bool write)
+{
+    return nvme_io_check(ctrl, NULL, nsid, lba, count, buf, write, NULL, NULL); /* an error */
 }
 
 static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
@@ -74,40 +97,68 @@ static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_
     return max > 65536u ? 65536u : max; /* NLB is 16 bits */
 }
 
-/* One checked read or write, built in place in its slot. */
-static inline int nvme_rw_submit(struct nvme_qpair *qp, const struct nvme_ns_info *ns, uint8_t opc,
-                                 uint64_t lba, uint32_t count, void *buf, unsigned flags,
-                                 nvme_cmd_cb cb, void *arg)
+/* A read or write on a namespace with protection information: PRACT and
+ * the reference tag (nvm_cmds.c), through begin/commit. */
+static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp,
+                                                       const struct nvme_ns_info *ns, uint8_t opc,
+                                                       uint64_t lba, uint32_t count, void *buf,
+                                                       unsigned flags, nvme_cmd_cb cb, void *arg)
 {
-    if (ns->pi_type != 0) { /* PRACT and the reference tag (nvm_cmds.c) */
-        int rc;
-        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
-        if (s == NULL)
-            return rc;
-        nvme_sqe_rw(&s->sqe, opc, ns->nsid, lba, count);
-        nvme_ns_plain_pi(ns, &s->sqe);
-        return nvme_qpair_commit(qp, s, buf, count << ns->lbads,
-                                 opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
-                                 (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
-    }
-    return nvme_qpair_submit_rw(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
-                                flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
+    int rc;
+    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+    if (s == NULL)
+        return rc;
+    nvme_sqe_rw(&s->sqe, opc, ns->nsid, lba, count);
+    nvme_ns_plain_pi(ns, &s->sqe);
+    return nvme_qpair_commit(qp, s, buf, count << ns->lbads,
+                             opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
+                             (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
+}
+
+/* One checked read or write, built in place in its slot; one_page: the
+ * buffer lies inside one memory page (the fast path). */
+static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                          const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba,
+                                          uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
+                                          void *arg, bool one_page, bool notrace, bool keep_lock)
+{
+    if (__builtin_expect(ns->pi_type != 0, 0))
+        return nvme_rw_submit_pi(qp, ns, opc, lba, count, buf, flags, cb, arg);
+    if (__builtin_expect(!one_page, 0))
+        return nvme_qpair_submit_rw_slow(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
+                                         flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
+    return nvme_qpair_submit_rw(ctrl, qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
+                                flags & NVME_SUBMIT_NO_DOORBELL, cb, arg, notrace, keep_lock);
+}
+
+static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc,
+                                             uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
+                                             unsigned flags, nvme_cmd_cb cb, void *arg)
+{
+    const struct nvme_ns_info *ns;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    bool one_page;
+    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
+    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
+    if (rc != NVME_OK)
+        return rc;
+    if (!one_page && count > nvme_max_blocks(ctrl, ns))
+        return NVME_ERR_INVAL;
+    return nvme_rw_submit(ctrl, qp, ns, opc, lba, count, buf, flags, cb, arg, one_page, false,
+                          false);
 }
 
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
                    uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg)
 {
-    const struct nvme_ns_info *ns;
-    if (ctrl == NULL || (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE))
+    if (ctrl == NULL)
         return NVME_ERR_INVAL;
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
-    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
-    if (rc != NVME_OK)
-        return rc;
-    if (count > nvme_max_blocks(ctrl, ns))
-        return NVME_ERR_INVAL;
-    return nvme_rw_submit(qp, ns, opc, lba, count, buf, flags, cb, arg);
+    /* One copy per opcode: the direction and its checks are constants. */
+    if (opc == NVME_CMD_READ)
+        return nvme_submit_rw_op(ctrl, qid, NVME_CMD_READ, nsid, lba, count, buf, flags, cb, arg);
+    if (opc == NVME_CMD_WRITE)
+        return nvme_submit_rw_op(ctrl, qid, NVME_CMD_WRITE, nsid, lba, count, buf, flags, cb, arg);
+    return NVME_ERR_INVAL;
 }
 
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
@@ -148,8 +199,11 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
         w.pending++; /* before submit: a completion may arrive inside it */
-        rc = nvme_rw_submit(qp, ns, opc, lba + done, n, buf + ((uintptr_t)done << ns->lbads),
-                            NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb, &w);
+        uint8_t *p = buf + ((uintptr_t)done << ns->lbads);
+        bool one = (n << ns->lbads) <=
+                   ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
+        rc = nvme_rw_submit(ctrl, qp, ns, opc, lba + done, n, p, NVME_SUBMIT_NO_DOORBELL,
+                            nvme_waiter_cb, &w, one, false, false);
         if (rc == NVME_OK) {
             done += n;
             continue;
@@ -165,18 +219,38 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     return rc != NVME_OK ? rc : wrc;
 }
 
-static int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba, uint32_t count,
-                   void *buf)
+static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
+                                   uint32_t count, void *buf)
 {
     const struct nvme_ns_info *ns;
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    bool one_page;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns);
+    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
     if (rc != NVME_OK)
         return rc;
-    return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
+    if (__builtin_expect(!one_page || ctrl->trace != 0, 0))
+        return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf); /* PRP lists, pieces, traces */
+    /* One command: submit it with its doorbell and reap one completion at
+     * once (a fast controller has answered already: ours, when nothing
+     * else is in flight); nvme_wait, which reaps everything, if it has not. */
+    struct nvme_waiter w; /* dw0 unused here: left alone */
+    w.ctrl = ctrl;
+    w.pending = 1;
+    w.result = 0;
+    rc = nvme_rw_submit(ctrl, qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true, true,
+                        true);
+    if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) /* the fast path kept the lock */
+        (void)nvme_qpair_reap(ctrl, qp, 1, true, true, false);
+    else if (rc == NVME_OK)
+        (void)nvme_qpair_process(qp, 1);
+    else
+        return rc;
+    if (*(const volatile unsigned *)&w.pending == 0)
+        return w.result;
+    return nvme_wait(qp, &w);
 }
 
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)

@@ -15,6 +15,15 @@
  * (_GLOBAL_OFFSET_TABLE_ included); the public API keeps its visibility. */
 #pragma GCC visibility push(hidden)
 
+/* The I/O path's helpers are inlined into each caller, for speed; a
+ * build optimised for size (-Os, bench/size.sh) lets the compiler choose,
+ * so they are not copied into every caller there. */
+#ifdef __OPTIMIZE_SIZE__
+#define NVME_HOT_INLINE inline
+#else
+#define NVME_HOT_INLINE inline __attribute__((always_inline))
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Tunables                                                            */
 /* ------------------------------------------------------------------ */
@@ -72,6 +81,9 @@ enum nvme_slot_state {
 #define NVME_SLOT_F_REPLAY 0x04u
 #define NVME_SLOT_F_ABORTED 0x08u   /* an Abort was sent for it */
 #define NVME_SLOT_F_TIMED_OUT 0x10u /* it passed a deadline at least once */
+#define NVME_SLOT_F_SIMPLE                                                                         \
+    0x20u /* buf/len is one mapped piece, no PRP list: the
+                                       completion unmaps it in place (fast path) */
 
 /* A PRP list page from the queue pair's pool (prp.c). */
 struct nvme_prp_page {
@@ -82,7 +94,11 @@ struct nvme_prp_page {
 
 /* Per-CID bookkeeping: the CID is the slot's index plus generation bits.
  * The SQE is kept so a retry or a replay resubmits the very same command
- * (same PRPs: the buffer stays mapped until the slot is released). */
+ * (same PRPs: the buffer stays mapped until the slot is released).  The
+ * fields after the SQE are the ones a submission writes and a completion
+ * reads, together.  In every free slot prp_pages is NULL (prp.c) and SQE
+ * words 1, 2, 4 and 7 are zero (nvme_slot_release), so the I/O fast path
+ * writes only the other four.  128 bytes: indexing is a shift. */
 struct nvme_cmd_slot {
     union { /* the words, for copies without memcpy or aliasing games */
         struct nvme_sqe sqe;
@@ -90,18 +106,28 @@ struct nvme_cmd_slot {
     };
     nvme_cmd_cb cb;
     void *arg;
-    struct nvme_prp_page *prp_pages; /* list pages this command owns */
     void *buf;                       /* mapped data buffer, for unmap */
+    struct nvme_prp_page *prp_pages; /* list pages this command owns */
     uint32_t len;
     uint32_t expire; /* tick at which its deadline has passed, or its retry is due */
     uint32_t seq;    /* submission order, for replays */
-    uint8_t dir;
-    uint8_t state;
-    uint8_t gen;     /* bumped on each (re)submission; high bits of the CID */
-    uint8_t retries; /* retries and replays so far */
-    uint8_t flags;   /* NVME_SLOT_F_* */
+    uint16_t cid;    /* CID of its current submission (index + generation) */
     uint16_t next_free;
+    union {
+        struct {
+            uint8_t dir;
+            uint8_t state;
+            uint8_t retries; /* retries and replays so far */
+            uint8_t flags;   /* NVME_SLOT_F_* */
+        };
+        uint32_t ctl; /* the four at once (little-endian, like the whole core) */
+    };
+    uint8_t pad_[44u - 4u * sizeof(void *)];
 };
+_Static_assert(sizeof(struct nvme_cmd_slot) == 128, "slot size");
+#define NVME_SLOT_CTL(dir, state, retries, flags)                                                  \
+    ((uint32_t)(dir) | ((uint32_t)(state) << 8) | ((uint32_t)(retries) << 16) |                    \
+     ((uint32_t)(flags) << 24))
 
 struct nvme_qpair {
     struct nvme_ctrl *ctrl;
@@ -130,8 +156,9 @@ struct nvme_qpair {
     uint8_t sqe_shift;     /* log2 of the SQ entry size: 6, or 7 (CC.IOSQES, Apple) */
     uint8_t cid_bits;      /* low CID bits that index the slot table */
     uint16_t cid_idx_mask; /* (CID - cid_base) & mask = slot index */
-    uint16_t cid_gen_mask; /* generation bits above cid_bits; 0: none (SKIP_CID_GEN) */
     uint16_t cid_base;     /* first CID: above the admin queue's with SHARED_TAGS */
+    uint16_t cid_step;     /* added to a slot's CID on each (re)submission: one
+                              generation (1 << cid_bits), 0 with SKIP_CID_GEN */
 
     struct nvme_cmd_slot *slots; /* entries - 1 slots */
     uint16_t nslots;
@@ -376,12 +403,11 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp);
 struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc);
 int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, void *buf, uint32_t len,
                       enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg);
-/* The I/O fast path: a Read or Write (§6.9, §6.15) of `len` bytes at
- * `buf`, checked by the caller, built straight into its slot and the
- * ring.  Transfers that cross a memory page go through begin/commit. */
-int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
-                         uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                         void *arg);
+/* The I/O fast path's slow half: nvme_qpair_submit_rw (below) hands it
+ * every case it does not take itself; it goes through begin/commit. */
+int nvme_qpair_submit_rw_slow(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
+                              uint32_t count, void *buf, uint32_t len, unsigned flags,
+                              nvme_cmd_cb cb, void *arg);
 /* Submits a copy of `sqe` (CID and PRPs filled in here) with data buffer
  * buf/len (may be NULL/0).  flags: NVME_SUBMIT_NO_DOORBELL, NVME_CMD_*. */
 int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -390,8 +416,19 @@ int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *b
  * replay).  Queue lock held; the caller rings the doorbell. */
 void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx);
 void nvme_qpair_ring_locked(struct nvme_qpair *qp);
+/* Cleans the SQ entries queued since the last doorbell (every doorbell
+ * does, before it is written: nvme_osal.h, non-coherent rule 2). */
+void nvme_qpair_clean_sq(struct nvme_qpair *qp);
 /* Reaps up to `max` completions (0: all).  Never sleeps; interrupt safe. */
 int nvme_qpair_process(struct nvme_qpair *qp, unsigned max);
+/* Its parts (qpair.c): a completion for no command in flight (logged);
+ * the retry policy (true: the slot stays, resubmitted or waiting); the CQ
+ * head doorbell after a batch; a slot's release (unmap, list pages). */
+void nvme_qpair_bogus(struct nvme_qpair *qp, uint16_t cid, uint16_t sqid)
+    __attribute__((noinline, cold));
+bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf) __attribute__((noinline));
+void nvme_qpair_cq_doorbell(struct nvme_qpair *qp);
+void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx);
 /* Releases slot `idx` (unmap, PRP pages back) and runs its callback with
  * `result` outside the lock.  Only once the device no longer owns it. */
 void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result);
@@ -569,7 +606,9 @@ static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint1
 {
     uint16_t n = ctrl->info.io_queues;
     if (qid == NVME_QID_CPU) {
-        unsigned cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
+        if (ctrl->osal.cpu_id == NULL) /* every caller counts as CPU 0: queue 1 */
+            return n != 0 ? &ctrl->ioq[0] : NULL;
+        unsigned cpu = ctrl->osal.cpu_id(ctrl->osal.ctx);
         qid = (uint16_t)(n != 0 ? 1u + cpu % n : 0u);
     }
     return qid != 0 && qid <= n ? &ctrl->ioq[qid - 1u] : NULL;
@@ -591,6 +630,284 @@ static inline void nvme_dma_sync(struct nvme_ctrl *ctrl, void *va, size_t len,
 {
     if (ctrl->osal.dma_sync != NULL)
         ctrl->osal.dma_sync(ctrl->osal.ctx, va, len, dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* The I/O fast path (qpair.c's rings, inlined into io.c)              */
+/* ------------------------------------------------------------------ */
+
+/* Entry i of the SQ: 64 or 128 bytes apart (CC.IOSQES). */
+static inline uint64_t *nvme_sq_entry(const struct nvme_qpair *qp, uint16_t i)
+{
+    return (uint64_t *)(void *)((uint8_t *)qp->sq + ((size_t)i << qp->sqe_shift));
+}
+
+/* A doorbell write: nvme_reg_write32 without the call (no register is
+ * written once the device is gone; with traces on it goes through it). */
+static inline void nvme_doorbell(struct nvme_ctrl *ctrl, uint32_t off, uint32_t val)
+{
+    if (__builtin_expect(ctrl->trace != 0, 0))
+        nvme_reg_write32(ctrl, off, val);
+    else if (__builtin_expect(!ctrl->gone, 1))
+        ctrl->osal.mmio_write32(ctrl->osal.ctx, off, val);
+}
+
+/* nvme_qpair_ring_locked for a queue that has a new tail to ring, from
+ * the fast path (traces off: it checked), which just wrote entry `last`. */
+static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    if (__builtin_expect(qp->sdb_sq != NULL || qp->sq_tail_rung != last, 0)) {
+        nvme_qpair_ring_locked(qp); /* shadow doorbell, or a batch to clean */
+        return;
+    }
+    nvme_dma_sync(ctrl, nvme_sq_entry(qp, last), (size_t)1 << qp->sqe_shift, NVME_DMA_TO_DEVICE);
+    nvme_dma_wmb();
+    if (__builtin_expect(!ctrl->gone, 1)) /* lifecycle rule 6 */
+        ctrl->osal.mmio_write32(ctrl->osal.ctx, qp->sq_tdbl, qp->sq_tail);
+    qp->sq_tail_rung = qp->sq_tail;
+}
+
+/* A Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked by the
+ * caller, inside one memory page (PRP1 alone, §4.3): it is mapped
+ * and built straight into its slot and the ring, with the slot marked
+ * SIMPLE so its completion unmaps it in place (nvme_qpair_process);
+ * the rest (traces, a full or stopped queue, a mapping the OSAL refused
+ * or moved) goes through nvme_qpair_submit_rw_slow, as PRP lists do.
+ * notrace: the caller found traces off (a constant: no test here).
+ * ctrl is qp->ctrl, which the caller has at hand.
+ * keep_lock: a caller that reaps at once (nvme_qpair_reap) gets
+ * NVME_SUBMITTED_LOCKED from the fast path, which then keeps the queue
+ * lock; NVME_OK from the others, which do not. */
+#define NVME_SUBMITTED_LOCKED 1 /* positive: no submission returns a status */
+static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                                uint8_t opc, uint32_t nsid, uint64_t lba,
+                                                uint32_t count, void *buf, uint32_t len,
+                                                unsigned flags, nvme_cmd_cb cb, void *arg,
+                                                bool notrace, bool keep_lock)
+{
+    const uint32_t mask = ctrl->page_size - 1u;
+    const uint32_t off = (uint32_t)(uintptr_t)buf & mask;
+    const enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+
+    if (!notrace && __builtin_expect(ctrl->trace != 0, 0))
+        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+    nvme_lock(qp);
+    uint16_t idx = qp->free_head;
+    if (__builtin_expect(!qp->live || !ctrl->ready || idx == NVME_NO_SLOT, 0)) {
+        nvme_unlock(qp);
+        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+    }
+    uint64_t bus;
+    int mrc = ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus);
+    if (__builtin_expect(mrc != 0 || ((uint32_t)bus & mask) != off, 0)) {
+        if (mrc == 0 && ctrl->osal.dma_unmap != NULL)
+            ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
+        nvme_unlock(qp);
+        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+    }
+    struct nvme_cmd_slot *s = &qp->slots[idx];
+    qp->free_head = s->next_free;
+    qp->outstanding++;
+    s->cb = cb;
+    s->arg = arg;
+    s->buf = buf;
+    s->len = len;
+    s->expire = ctrl->tick + qp->timeout_ticks;
+    s->seq = qp->seq++;
+    uint16_t cid = (uint16_t)(s->cid + qp->cid_step);
+    s->cid = cid;
+    s->ctl = NVME_SLOT_CTL(dir, NVME_SLOT_ACTIVE, 0, NVME_SLOT_F_REPLAY | NVME_SLOT_F_SIMPLE);
+    /* The SQE as eight words (little-endian, like the whole core): kept in
+     * the slot for retries and replays (its words 1, 2, 4, 7 are zero
+     * already), and written to the ring. */
+    uint64_t w0 = opc | ((uint64_t)cid << 16) | ((uint64_t)nsid << 32);
+    uint64_t w6 = (count - 1u) & 0xffffu;
+    uint16_t tail = qp->sq_tail;
+    uint64_t *dst = nvme_sq_entry(qp, tail);
+    s->sqe_q[0] = dst[0] = w0;
+    dst[1] = 0;
+    dst[2] = 0;
+    s->sqe_q[3] = dst[3] = bus;
+    dst[4] = 0;
+    s->sqe_q[5] = dst[5] = lba;
+    s->sqe_q[6] = dst[6] = w6;
+    dst[7] = 0;
+    qp->sq_tail = (uint16_t)(tail + 1u == qp->entries ? 0u : tail + 1u);
+    if (!(flags & NVME_SUBMIT_NO_DOORBELL))
+        nvme_qpair_ring_new(qp, tail);
+    if (keep_lock) /* the caller reaps next, under the same lock */
+        return NVME_SUBMITTED_LOCKED;
+    nvme_unlock(qp);
+    return NVME_OK;
+}
+
+/* A slot's CID is its index (plus cid_base) in the low bits and a
+ * generation above them; each submission adds cid_step, so the
+ * generation wraps modulo 2^16 on its own. */
+static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
+{
+    return (uint16_t)((uint16_t)(cid - qp->cid_base) & qp->cid_idx_mask);
+}
+
+/* Invalidates the CQ entries from `head` that commands in flight may
+ * have been completed into (at least one, up to the ring's end) before
+ * their phase tags are read (nvme_osal.h, non-coherent rule 4); returns
+ * how many.  Any range is safe: the CPU never writes a live CQ. */
+static inline unsigned nvme_qpair_cq_invalidate(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                                uint16_t head)
+{
+    if (ctrl->osal.dma_sync == NULL)
+        return 0xffffu; /* coherent: nothing to do for a whole lap */
+    unsigned n = qp->outstanding != 0 ? qp->outstanding : 1u;
+    if (n > (unsigned)qp->entries - head)
+        n = (unsigned)qp->entries - head;
+    ctrl->osal.dma_sync(ctrl->osal.ctx, (void *)(uintptr_t)&qp->cq[head],
+                        n * sizeof(struct nvme_cqe), NVME_DMA_FROM_DEVICE);
+    return n;
+}
+
+/* nvme_qpair_process, inline: the blocking I/O path reaps its one
+ * completion with it (io.c), everything else calls nvme_qpair_process.
+ * runs (a constant): CQ entries are invalidated a run at a time
+ * (nvme_qpair_cq_invalidate) instead of one by one.  An entry the device
+ * had not written when its run was invalidated may read as the previous
+ * lap's, so before it ends the loop it is invalidated again on its own
+ * and read once more: no completion the device posted before the look is
+ * left behind.  A stale entry never passes for a new one: it was read
+ * fresh on its previous lap, and the device writes it again only after
+ * the head doorbell passed it, by a lap (the phase tag differs).
+ * notrace: the caller found traces off (a constant: no test here);
+ * held: the caller holds the queue lock (NVME_SUBMITTED_LOCKED); ctrl is
+ * qp->ctrl. */
+static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                           unsigned max, bool notrace, bool held, bool runs)
+{
+    unsigned reaped = 0;
+    unsigned left = 0; /* runs: entries from the head invalidated, not read yet */
+    const unsigned limit = max != 0 ? max : ~0u;
+    bool live = held; /* held since a submission found the queue live */
+
+    if (!held)
+        nvme_lock(qp);
+    /* live is looked at again on every entry: a callback runs unlocked and
+     * another CPU may have started a reset meanwhile. */
+    while (reaped < limit && __builtin_expect(live || qp->live, 1)) {
+        live = false;
+        uint16_t head = qp->cq_head;
+        volatile struct nvme_cqe *vc = &qp->cq[head];
+        bool fresh = true; /* invalidated just now */
+        if (!runs) {
+            nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
+        } else if (left == 0) {
+            left = nvme_qpair_cq_invalidate(ctrl, qp, head);
+        } else {
+            fresh = false; /* in the run invalidated before */
+        }
+        uint16_t status = vc->status;
+        if (NVME_CQE_PHASE(status) != qp->phase) {
+            if (fresh)
+                break; /* not written by the device on this lap yet */
+            nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
+            status = vc->status; /* now, not when its run was invalidated */
+            if (NVME_CQE_PHASE(status) != qp->phase)
+                break;
+            left = 1;
+        }
+        if (runs)
+            left--;
+        nvme_dma_rmb();
+        uint32_t dw0 = vc->dw0;
+        uint16_t sqhd = vc->sqhd;
+        uint16_t sqid = vc->sqid;
+        uint16_t cid = vc->cid;
+
+        if (__builtin_expect(++head == qp->entries, 0)) {
+            head = 0;
+            qp->phase ^= 1u; /* the phase tag inverts on each lap (§4.6) */
+        }
+        qp->cq_head = head;
+        reaped++;
+        if (!notrace && __builtin_expect(ctrl->trace != 0, 0)) {
+            struct nvme_cqe cqe;
+            cqe.dw0 = dw0;
+            cqe.dw1 = vc->dw1;
+            cqe.sqhd = sqhd;
+            cqe.sqid = sqid;
+            cqe.cid = cid;
+            cqe.status = status;
+            nvme_trace_cqe(ctrl, qp->qid, &cqe);
+        }
+
+        uint16_t idx = nvme_cid_index(qp, cid);
+        if (__builtin_expect(idx >= qp->nslots || sqid != qp->qid, 0)) {
+            nvme_qpair_bogus(qp, cid, sqid);
+            continue;
+        }
+        struct nvme_cmd_slot *s = &qp->slots[idx];
+        if (__builtin_expect(s->state != NVME_SLOT_ACTIVE || cid != s->cid, 0)) {
+            nvme_qpair_bogus(qp, cid, sqid);
+            continue;
+        }
+        if (__builtin_expect(sqhd >= qp->entries, 0)) /* only informative here (§4.6) */
+            nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, sqhd);
+        uint16_t sf = NVME_CQE_SF(status);
+        if (__builtin_expect(sf != 0, 0) && nvme_qpair_retry(qp, idx, sf))
+            continue;
+        nvme_cmd_cb cb = s->cb;
+        void *arg = s->arg;
+        if (__builtin_expect(s->flags & NVME_SLOT_F_SIMPLE, 1)) {
+            /* One mapped piece, no PRP list (nvme_qpair_submit_rw): what
+             * nvme_slot_release does, in place. */
+            if (ctrl->osal.dma_unmap != NULL)
+                ctrl->osal.dma_unmap(ctrl->osal.ctx, s->buf, s->len, (enum nvme_dma_dir)s->dir);
+            s->state = NVME_SLOT_FREE;
+            s->next_free = qp->free_head;
+            qp->free_head = idx;
+            qp->outstanding--;
+        } else {
+            nvme_slot_release(qp, idx);
+        }
+        if (cb == nvme_waiter_cb && ctrl->osal.wake == NULL) {
+            /* A blocking call's waiter (no wake() to call): nvme_waiter_cb
+             * in place, under the lock, which it does not need. */
+            struct nvme_waiter *w = arg;
+            if (sf != 0 && w->result == 0)
+                w->result = sf;
+            w->dw0 = dw0;
+            w->pending--;
+        } else if (cb != NULL) {
+            /* Callbacks run unlocked: they may submit the next command. */
+            qp->in_callback++;
+            nvme_unlock(qp);
+            cb(arg, sf, dw0);
+            nvme_lock(qp);
+            qp->in_callback--;
+        }
+    }
+    /* One CQ head doorbell per batch (§4.1.2), and only for a new value: it
+     * also covers entries an outer call consumed before its callback let
+     * this one in (until the head is written a level INTx line stays
+     * asserted: a handler reaping and acknowledging nothing would be called
+     * forever), and the outer call then writes nothing twice (QEMU counts
+     * each head write that empties the queue as one pending interrupt
+     * served).  A full lap without a head write cannot happen: the device
+     * fills at most entries - 1 slots (a full queue, §4.1.2). */
+    if (qp->cq_head != qp->cq_head_rung && qp->live) {
+        if (__builtin_expect(qp->sdb_cq == NULL, 1)) { /* MMIO, as nvme_qpair_cq_doorbell */
+            if (!notrace)
+                nvme_doorbell(ctrl, qp->cq_hdbl, qp->cq_head);
+            else if (__builtin_expect(!ctrl->gone, 1)) /* lifecycle rule 6 */
+                ctrl->osal.mmio_write32(ctrl->osal.ctx, qp->cq_hdbl, qp->cq_head);
+            qp->cq_head_rung = qp->cq_head;
+        } else {
+            nvme_qpair_cq_doorbell(qp);
+        }
+    }
+    if (reaped > 0 && qp->sq_tail != qp->sq_tail_rung && qp->live)
+        nvme_qpair_ring_locked(qp); /* retries queued above */
+    nvme_unlock(qp);
+    return (int)reaped;
 }
 
 #pragma GCC visibility pop

@@ -20,22 +20,6 @@
  */
 #include "nvme_internal.h"
 
-static inline uint16_t nvme_cid_make(const struct nvme_qpair *qp, uint16_t idx, uint8_t gen)
-{
-    return (uint16_t)(qp->cid_base + (idx | ((gen & qp->cid_gen_mask) << qp->cid_bits)));
-}
-
-static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
-{
-    return (uint16_t)((uint16_t)(cid - qp->cid_base) & qp->cid_idx_mask);
-}
-
-/* Entry i of the SQ: 64 or 128 bytes apart (CC.IOSQES). */
-static inline uint64_t *nvme_sq_entry(const struct nvme_qpair *qp, uint16_t i)
-{
-    return (uint64_t *)(void *)((uint8_t *)qp->sq + ((size_t)i << qp->sqe_shift));
-}
-
 static size_t nvme_sq_bytes(const struct nvme_qpair *qp)
 {
     return (size_t)qp->entries << qp->sqe_shift;
@@ -62,10 +46,10 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
     while ((1u << qp->cid_bits) < qp->nslots && qp->cid_bits < 16)
         qp->cid_bits++;
     qp->cid_idx_mask = (uint16_t)((1u << qp->cid_bits) - 1u);
-    qp->cid_gen_mask = (uint16_t)((1u << (16 - qp->cid_bits)) - 1u);
+    qp->cid_step = (uint16_t)(1u << qp->cid_bits);
     if (ctrl->quirks & NVME_QUIRK_SKIP_CID_GEN) {
         qp->cid_idx_mask = 0xffffu;
-        qp->cid_gen_mask = 0;
+        qp->cid_step = 0;
     }
     qp->sq_tdbl = NVME_SQ_TDBL(qid, ctrl->dstrd);
     qp->cq_hdbl = NVME_CQ_HDBL(qid, ctrl->dstrd);
@@ -91,6 +75,7 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
     nvme_memzero(qp->slots, sizeof(*qp->slots) * qp->nslots);
     qp->free_head = NVME_NO_SLOT;
     for (uint16_t i = qp->nslots; i-- > 0;) {
+        qp->slots[i].cid = (uint16_t)(qp->cid_base + i); /* generation 0 */
         qp->slots[i].next_free = qp->free_head;
         qp->free_head = i;
     }
@@ -143,10 +128,12 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
 
 /* Lock held.  The slot's buffer is unmapped here: only call this once the
  * device no longer owns it (completion consumed, or controller stopped). */
-static void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx)
+void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx)
 {
     struct nvme_cmd_slot *s = &qp->slots[idx];
     nvme_prp_release(qp, s);
+    /* The words the fast path does not write (nvme_cmd_slot). */
+    s->sqe_q[1] = s->sqe_q[2] = s->sqe_q[4] = s->sqe_q[7] = 0;
     s->state = NVME_SLOT_FREE;
     s->next_free = qp->free_head;
     qp->free_head = idx;
@@ -219,12 +206,29 @@ static bool nvme_qpair_shadow(struct nvme_qpair *qp, volatile uint32_t *sdb,
     return qp->qid == 0 || nvme_dbbuf_need_event((uint16_t)*ei, new_idx, old);
 }
 
+/* The SQ entries queued since the last doorbell, [sq_tail_rung, sq_tail),
+ * in one or two ranges: a batch costs one call or two. */
+void nvme_qpair_clean_sq(struct nvme_qpair *qp)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    uint16_t from = qp->sq_tail_rung, to = qp->sq_tail;
+    if (ctrl->osal.dma_sync == NULL || from == to)
+        return;
+    uint16_t end = to > from ? to : qp->entries;
+    ctrl->osal.dma_sync(ctrl->osal.ctx, nvme_sq_entry(qp, from),
+                        (size_t)(end - from) << qp->sqe_shift, NVME_DMA_TO_DEVICE);
+    if (to < from && to != 0)
+        ctrl->osal.dma_sync(ctrl->osal.ctx, qp->sq, (size_t)to << qp->sqe_shift,
+                            NVME_DMA_TO_DEVICE);
+}
+
 /* Writes the SQ tail doorbell if entries were queued since the last one.
  * Called with the queue lock held. */
 void nvme_qpair_ring_locked(struct nvme_qpair *qp)
 {
     if (qp->sq_tail == qp->sq_tail_rung)
         return;
+    nvme_qpair_clean_sq(qp);
     nvme_dma_wmb();
     if (qp->sdb_sq != NULL &&
         !nvme_qpair_shadow(qp, qp->sdb_sq, qp->ei_sq, qp->sq_tail, qp->sq_tail_rung)) {
@@ -242,8 +246,8 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     struct nvme_ctrl *ctrl = qp->ctrl;
     struct nvme_cmd_slot *s = &qp->slots[idx];
 
-    s->gen++;
-    s->sqe.cid = nvme_cid_make(qp, idx, s->gen);
+    s->cid = (uint16_t)(s->cid + qp->cid_step);
+    s->sqe.cid = s->cid;
     s->expire = ctrl->tick + ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
     s->state = NVME_SLOT_ACTIVE;
     /* Eight 64-bit stores, unrolled: no memcpy call, no torn fields. */
@@ -256,7 +260,6 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     dst[5] = s->sqe_q[5];
     dst[6] = s->sqe_q[6];
     dst[7] = s->sqe_q[7];
-    nvme_dma_sync(ctrl, dst, sizeof(s->sqe), NVME_DMA_TO_DEVICE);
     if (ctrl->trace != 0)
         nvme_trace_sqe(ctrl, qp->qid, &s->sqe);
     qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
@@ -316,80 +319,21 @@ int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *s, void *buf,
     return NVME_OK;
 }
 
-int nvme_qpair_submit_rw(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
-                         uint32_t count, void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                         void *arg)
+/* The fast path's other half (nvme_internal.h): a transfer that needs a
+ * PRP list, traces on, the queue not live or full (begin says why), or a
+ * mapping the fast path gave back (prp.c maps it again and says why). */
+int nvme_qpair_submit_rw_slow(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
+                              uint32_t count, void *buf, uint32_t len, unsigned flags,
+                              nvme_cmd_cb cb, void *arg)
 {
-    struct nvme_ctrl *ctrl = qp->ctrl;
-    enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
-    uint32_t off = (uint32_t)((uintptr_t)buf & (ctrl->page_size - 1u));
     int rc;
-
-    if (len > ctrl->page_size - off || ctrl->trace != 0) { /* PRP lists, traces */
-        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
-        if (s == NULL)
-            return rc;
-        nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
-        return nvme_qpair_commit(qp, s, buf, len, dir, flags | NVME_CMD_REPLAY, cb, arg);
-    }
-
-    nvme_lock(qp);
-    uint16_t idx = qp->free_head;
-    if (!qp->live || !ctrl->ready || idx == NVME_NO_SLOT) {
-        nvme_unlock(qp);
-        return idx == NVME_NO_SLOT && qp->live && ctrl->ready ? NVME_ERR_BUSY
-               : ctrl->gone                                   ? NVME_ERR_GONE
-               : ctrl->dead                                   ? NVME_ERR_FATAL
-                                                              : NVME_ERR_STATE;
-    }
-    /* One piece inside one memory page: PRP1 alone (§4.3). */
-    uint64_t bus;
-    int mrc = ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus);
-    if (mrc != 0 || (uint32_t)(bus & (ctrl->page_size - 1u)) != off) {
-        if (mrc == 0 && ctrl->osal.dma_unmap != NULL)
-            ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
-        nvme_unlock(qp);
-        struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc); /* the slow path says why */
-        if (s == NULL)
-            return rc;
-        nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
-        return nvme_qpair_commit(qp, s, buf, len, dir, flags | NVME_CMD_REPLAY, cb, arg);
-    }
-    struct nvme_cmd_slot *s = &qp->slots[idx];
-    qp->free_head = s->next_free;
-    qp->outstanding++;
-    s->cb = cb;
-    s->arg = arg;
-    s->prp_pages = NULL;
-    s->buf = buf;
-    s->len = len;
-    s->dir = (uint8_t)dir;
-    s->retries = 0;
-    s->flags = NVME_SLOT_F_REPLAY;
-    s->seq = qp->seq++;
-    s->gen++;
-    s->expire = ctrl->tick + qp->timeout_ticks;
-    s->state = NVME_SLOT_ACTIVE;
-    uint16_t cid = nvme_cid_make(qp, idx, s->gen);
-    /* The SQE as eight words (little-endian, like the whole core): kept in
-     * the slot for retries and replays, and written to the ring. */
-    uint64_t w0 = opc | ((uint64_t)cid << 16) | ((uint64_t)nsid << 32);
-    uint64_t w6 = (count - 1u) & 0xffffu;
-    uint64_t *dst = nvme_sq_entry(qp, qp->sq_tail);
-    s->sqe_q[0] = dst[0] = w0;
-    s->sqe_q[1] = dst[1] = 0;
-    s->sqe_q[2] = dst[2] = 0;
-    s->sqe_q[3] = dst[3] = bus;
-    s->sqe_q[4] = dst[4] = 0;
-    s->sqe_q[5] = dst[5] = lba;
-    s->sqe_q[6] = dst[6] = w6;
-    s->sqe_q[7] = dst[7] = 0;
-    nvme_dma_sync(ctrl, dst, sizeof(struct nvme_sqe), NVME_DMA_TO_DEVICE);
-    qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
-    if (!(flags & NVME_SUBMIT_NO_DOORBELL))
-        nvme_qpair_ring_locked(qp);
-    nvme_unlock(qp);
-    return NVME_OK;
+    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+    if (s == NULL)
+        return rc;
+    nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
+    return nvme_qpair_commit(qp, s, buf, len,
+                             opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
+                             flags | NVME_CMD_REPLAY, cb, arg);
 }
 
 int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -428,7 +372,7 @@ void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid)
  * never retried; a retryable status is, within the budget, after the
  * Command Retry Delay it selects (CRD -> CRDT1-3 in 100 ms units,
  * §4.6.1.2 / Identify Controller).  Returns true when the slot stays. */
-static bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
+bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     struct nvme_cmd_slot *s = &qp->slots[idx];
@@ -454,89 +398,31 @@ static bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     return true;
 }
 
-int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
+/* A completion that names no command in flight: logged and dropped. */
+void nvme_qpair_bogus(struct nvme_qpair *qp, uint16_t cid, uint16_t sqid)
+{
+    nvme_log(qp->ctrl, NVME_LOG_ERROR,
+             "q%u: completion for no command in flight (cid %u, sqid %u): dropped", qp->qid, cid,
+             sqid);
+}
+
+/* The CQ head doorbell after a batch (see nvme_qpair_process). */
+void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
-    int reaped = 0;
+    /* With a shadow doorbell the MMIO write is skipped unless the event
+     * index asks for it, but a pin-based interrupt is deasserted by the
+     * MMIO head write (§7.5.1.1): INTx always writes it. */
+    bool mmio = qp->sdb_cq == NULL ||
+                nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head, qp->cq_head_rung);
+    if (mmio || ctrl->info.irq_is_intx)
+        nvme_doorbell(ctrl, qp->cq_hdbl, qp->cq_head);
+    qp->cq_head_rung = qp->cq_head;
+}
 
-    nvme_lock(qp);
-    if (!qp->live) {
-        nvme_unlock(qp);
-        return 0;
-    }
-    /* live is looked at again on every entry: a callback runs unlocked and
-     * another CPU may have started a reset meanwhile. */
-    while ((max == 0 || (unsigned)reaped < max) && qp->live) {
-        volatile struct nvme_cqe *vc = &qp->cq[qp->cq_head];
-        nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
-        uint16_t status = vc->status;
-        if (NVME_CQE_PHASE(status) != qp->phase)
-            break; /* not written by the device on this lap yet */
-        nvme_dma_rmb();
-        struct nvme_cqe cqe;
-        cqe.dw0 = vc->dw0;
-        cqe.dw1 = vc->dw1;
-        cqe.sqhd = vc->sqhd;
-        cqe.sqid = vc->sqid;
-        cqe.cid = vc->cid;
-        cqe.status = status;
-
-        if (++qp->cq_head == qp->entries) {
-            qp->cq_head = 0;
-            qp->phase ^= 1u; /* the phase tag inverts on each lap (§4.6) */
-        }
-        reaped++;
-        if (ctrl->trace != 0)
-            nvme_trace_cqe(ctrl, qp->qid, &cqe);
-
-        uint16_t idx = nvme_cid_index(qp, cqe.cid);
-        struct nvme_cmd_slot *s = idx < qp->nslots ? &qp->slots[idx] : NULL;
-        if (cqe.sqid != qp->qid || s == NULL || s->state != NVME_SLOT_ACTIVE ||
-            cqe.cid != s->sqe.cid) {
-            nvme_log(ctrl, NVME_LOG_ERROR,
-                     "q%u: completion for no command in flight (cid %u, sqid %u): dropped", qp->qid,
-                     cqe.cid, cqe.sqid);
-            continue;
-        }
-        if (cqe.sqhd >= qp->entries) /* SQHD is only informative here (§4.6) */
-            nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, cqe.sqhd);
-        uint16_t sf = NVME_CQE_SF(status);
-        if (sf != 0 && nvme_qpair_retry(qp, idx, sf))
-            continue;
-        nvme_cmd_cb cb = s->cb;
-        void *arg = s->arg;
-        nvme_slot_release(qp, idx);
-        if (cb != NULL) {
-            /* Callbacks run unlocked: they may submit the next command. */
-            qp->in_callback++;
-            nvme_unlock(qp);
-            cb(arg, sf, cqe.dw0);
-            nvme_lock(qp);
-            qp->in_callback--;
-        }
-    }
-    /* One CQ head doorbell per batch (§4.1.2), and only for a new value: it
-     * also covers entries an outer call consumed before its callback let
-     * this one in (until the head is written a level INTx line stays
-     * asserted: a handler reaping and acknowledging nothing would be called
-     * forever), and the outer call then writes nothing twice (QEMU counts
-     * each head write that empties the queue as one pending interrupt
-     * served).  A full lap without a head write cannot happen: the device
-     * fills at most entries - 1 slots (a full queue, §4.1.2). */
-    if (qp->cq_head != qp->cq_head_rung && qp->live) {
-        /* With a shadow doorbell the MMIO write is skipped unless the event
-         * index asks for it, but a pin-based interrupt is deasserted by the
-         * MMIO head write (§7.5.1.1): INTx always writes it. */
-        bool mmio = qp->sdb_cq == NULL ||
-                    nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head, qp->cq_head_rung);
-        if (mmio || ctrl->info.irq_is_intx)
-            nvme_reg_write32(ctrl, qp->cq_hdbl, qp->cq_head);
-        qp->cq_head_rung = qp->cq_head;
-    }
-    if (reaped > 0 && qp->live)
-        nvme_qpair_ring_locked(qp); /* retries queued above */
-    nvme_unlock(qp);
-    return reaped;
+int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
+{
+    return nvme_qpair_reap(qp->ctrl, qp, max, false, false, true);
 }
 
 /* Queue selection (nvme.h): CPU c uses I/O queue 1 + c % (queues). */
@@ -559,7 +445,7 @@ void nvme_waiter_cb(void *arg, int result, uint32_t dw0)
 {
     struct nvme_waiter *w = arg;
     struct nvme_ctrl *ctrl = w->ctrl; /* w may be gone once pending is 0 */
-    if (w->result == 0 && result != 0)
+    if (result != 0 && w->result == 0)
         w->result = result;
     w->dw0 = dw0;
     if (--w->pending == 0 && ctrl->osal.wake != NULL)

@@ -11,6 +11,8 @@ a missing barrier; the disassembly can):
                 nvme_qpair_shadow: nvme_dma_mb (shadow doorbell, event index)
                 no C11 fence left (arm64: inner shareable dmb ish*;
                 riscv: fence r,rw / rw,w)
+  core io.o     the fast path inlined: nvme_read/nvme_write both fences,
+                nvme_submit_rw nvme_dma_wmb; no C11 fence
   osal_min.o    mmio_write32: the writel barrier before the store
                 mmio_read32: the load, then the readl barrier
 Exit status 0 when every check holds.
@@ -61,9 +63,12 @@ def main():
     every = [i for f in q.values() for i in f]
 
     def in_func(name, insn, what):
-        # the core's hot path may be renamed: then anywhere in qpair.o
-        body = q.get(name)
-        where = name if body is not None else "qpair.o (no %s)" % name
+        # the function with the parts GCC may split off it (name.part.0,
+        # name.isra.0, ...); the core's hot path may be renamed: then
+        # anywhere in qpair.o
+        parts = [f for f in q if f == name or f.startswith(name + ".")]
+        body = [i for f in parts for i in q[f]] if parts else None
+        where = "+".join(parts) if parts else "qpair.o (no %s)" % name
         ok(any(i.startswith(insn) for i in (body if body is not None else every)),
            "%s has %s '%s'" % (where, what, insn.replace("\t", " ")))
 
@@ -73,6 +78,17 @@ def main():
     for bad in w["forbidden"]:
         ok(not any(i == bad or i.startswith(bad + " ") for i in every),
            "qpair.o has no '%s' (a C11 fence, not the DMA barrier)" % bad.replace("\t", " "))
+    # The I/O fast path is inlined into io.c's public calls (nvme_internal.h):
+    # the blocking ones submit and reap, nvme_submit_rw submits.
+    io = functions(w["objdump"], "%s/core/io.o" % build)
+    for name, need in (("nvme_read", ("rmb", "wmb")), ("nvme_write", ("rmb", "wmb")),
+                       ("nvme_submit_rw", ("wmb",))):
+        for b in need:
+            ok(any(i.startswith(w[b]) for i in io.get(name, [])),
+               "io.o %s has nvme_dma_%s '%s'" % (name, b, w[b].replace("\t", " ")))
+    for bad in w["forbidden"]:
+        ok(not any(i == bad or i.startswith(bad + " ") for f in io.values() for i in f),
+           "io.o has no '%s' (a C11 fence, not the DMA barrier)" % bad.replace("\t", " "))
     o = functions(w["objdump"], "%s/osal_min.o" % build)
     wr = o.get("mmio_write32", [])
     bar = next((k for k, i in enumerate(wr) if i.startswith(w["wr_bar"])), None)

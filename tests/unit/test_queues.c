@@ -436,6 +436,47 @@ static void given_batch_without_doorbell_one_sq_doorbell_and_one_cq_doorbell(voi
     fx_stop(&f);
 }
 
+/* Batches of 5 on an 8-entry queue: every other batch wraps the SQ end,
+ * so the entries cleaned before its doorbell are two ranges (the
+ * non-coherent variant of this program sees a stale SQE otherwise). */
+static void given_batches_that_wrap_the_sq_end_every_command_reaches_the_device(void **state)
+{
+    (void)state;
+    enum { N = 5, ROUNDS = 7 };
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queue_entries = 8;
+    fx_start(&f);
+    seed_media(&f, 1, 0, N * ROUNDS * 2, 77);
+    uint8_t *ref = xalloc(N * ROUNDS * 2 * 512);
+    fx_pattern(ref, N * ROUNDS * 2 * 512, 77);
+    uint8_t *buf = xalloc(N * ROUNDS * 2 * 512);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t io0 = st->io_cmds;
+    for (int k = 0; k < ROUNDS; k++) {
+        struct rec r[N];
+        for (int i = 0; i < N; i++) {
+            unsigned b = (unsigned)(k * N + i);
+            r[i] = (struct rec){0, -100};
+            assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 2u * b, 2,
+                                            buf + (size_t)b * 1024, NVME_SUBMIT_NO_DOORBELL, rec_cb,
+                                            &r[i]),
+                             0);
+        }
+        nvme_qpair_ring(f.ctrl, 1);
+        assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), N);
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(r[i].calls, 1);
+            assert_int_equal(r[i].result, 0);
+        }
+    }
+    assert_int_equal(st->io_cmds, io0 + N * ROUNDS);
+    assert_memory_equal(buf, ref, N * ROUNDS * 2 * 512);
+    free(buf);
+    free(ref);
+    fx_stop(&f);
+}
+
 static void given_batch_nvme_qpair_ring_writes_the_doorbell_once(void **state)
 {
     (void)state;
@@ -641,6 +682,7 @@ int main(void)
         cmocka_unit_test(given_full_small_queue_repeatedly_cids_stay_unique_and_data_right),
         cmocka_unit_test(given_small_queues_with_interrupts_and_latency_laps_complete),
         cmocka_unit_test(given_batch_without_doorbell_one_sq_doorbell_and_one_cq_doorbell),
+        cmocka_unit_test(given_batches_that_wrap_the_sq_end_every_command_reaches_the_device),
         cmocka_unit_test(given_batch_nvme_qpair_ring_writes_the_doorbell_once),
         cmocka_unit_test(given_full_queue_submit_returns_busy_then_drains),
         cmocka_unit_test(given_poll_max_reaps_at_most_max),

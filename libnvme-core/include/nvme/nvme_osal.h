@@ -61,7 +61,9 @@
  *  2. Clean before the device reads: after the CPU's last write to an
  *     SQE, a PRP list or a TO_DEVICE bounce buffer, and before the doorbell
  *     write that lets the device fetch it (dma_sync TO_DEVICE; dma_map in
- *     every direction for caller buffers).
+ *     every direction for caller buffers).  The SQ entries queued since the
+ *     last doorbell are cleaned together just before the next one: one
+ *     range, or two where the batch wraps the ring's end.
  *  3. Clean before the device writes: memory the CPU wrote (a bounce
  *     buffer zeroed, a completion queue cleared) is cleaned before the
  *     command that lets the device write it is submitted, so no dirty
@@ -69,10 +71,13 @@
  *     data.  Hence dma_map cleans FROM_DEVICE caller buffers too (what
  *     Linux's arm64 arch_sync_dma_for_device does for every direction).
  *  4. Invalidate before the CPU reads what the device wrote: each CQE
- *     before its phase tag is read (the core syncs the one 16-byte entry
- *     at the head), a FROM_DEVICE bounce buffer once its command completed
- *     and before the core copies it out, a caller buffer in dma_unmap of a
- *     FROM_DEVICE or BIDIRECTIONAL mapping (nothing for TO_DEVICE).  The
+ *     before its phase tag is read (the core syncs the 16-byte entry at
+ *     the head, or, reaping a batch, the entries from the head that the
+ *     commands in flight may have filled, in one range, and the entry it
+ *     stops at once more on its own), a FROM_DEVICE bounce buffer once
+ *     its command completed and before the core copies it out, a caller
+ *     buffer in dma_unmap of a FROM_DEVICE or BIDIRECTIONAL mapping
+ *     (nothing for TO_DEVICE).  The
  *     core also invalidates device-written memory before the CPU writes it
  *     again (the completion queue at reset), so no stale line is written
  *     back with the CPU's stores.
