@@ -9,5 +9,10 @@ set(NVME_CORE_REQUIRED_FLAGS -ffreestanding -fno-builtin)
 if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
   list(APPEND NVME_CORE_REQUIRED_FLAGS -fno-tree-loop-distribute-patterns)
 endif()
+# aarch64: GCC >= 10 (and clang) turn atomic read-modify-writes into calls
+# to libgcc's __aarch64_ldadd4_* helpers by default; inline them instead.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  list(APPEND NVME_CORE_REQUIRED_FLAGS -mno-outline-atomics)
+endif()
 set(NVME_CORE_WARNING_FLAGS -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
     -Wmissing-prototypes -Wpointer-arith -Wcast-align -Wvla -Wconversion -Wno-sign-conversion)

@@ -21,7 +21,8 @@
 #                           flags the sources need beside the kernel's own:
 #                           freestanding, no builtins, and for GCC no
 #                           loop-to-memset/memcpy rewriting (the core links
-#                           without libc).  The sources are C11 with GNU
+#                           without libc); on aarch64 inline atomics (no
+#                           libgcc __aarch64_* helpers).  The sources are C11 with GNU
 #                           attributes: GCC's and clang's default -std
 #                           (gnu17) is right, -std=gnu11 or later works.
 #   NVME_CORE_CPPFLAGS      -I for both include lists, plus
@@ -75,7 +76,10 @@ NVMECTL_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvmectl/include $(NVME_CORE_INCLUDE
 
 # clang has no -ftree-loop-distribute-patterns (and warns about it).
 NVME_CORE_CC_IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1))
+# aarch64: atomics inline, not calls to libgcc's __aarch64_* helpers.
+NVME_CORE_CC_IS_AARCH64 := $(findstring aarch64,$(shell $(CC) -dumpmachine 2>/dev/null))
 NVME_CORE_REQUIRED_CFLAGS := -ffreestanding -fno-builtin \
-	$(if $(NVME_CORE_CC_IS_CLANG),,-fno-tree-loop-distribute-patterns)
+	$(if $(NVME_CORE_CC_IS_CLANG),,-fno-tree-loop-distribute-patterns) \
+	$(if $(NVME_CORE_CC_IS_AARCH64),-mno-outline-atomics)
 NVME_CORE_CPPFLAGS := $(addprefix -I,$(NVMECTL_INCLUDE_DIRS)) \
 	$(if $(filter 0,$(NVME_STATUS_NAMES)),-DNVME_NO_STATUS_NAMES)

@@ -198,7 +198,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
 
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
-        w.pending++; /* before submit: a completion may arrive inside it */
+        nvme_waiter_add(&w, 1); /* before submit: a completion may arrive inside it */
         uint8_t *p = buf + ((uintptr_t)done << ns->lbads);
         bool one = (n << ns->lbads) <=
                    ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
@@ -208,8 +208,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
             done += n;
             continue;
         }
-        w.pending--;
-        if (rc == NVME_ERR_BUSY && w.pending > 0) { /* queue full: drain, go on */
+        nvme_waiter_sub(&w);
+        if (rc == NVME_ERR_BUSY && nvme_waiter_pending(&w) > 0) { /* queue full: drain, go on */
             nvme_qpair_ring(ctrl, qp->qid);
             rc = nvme_wait(qp, &w);
         }
@@ -248,7 +248,7 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
         (void)nvme_qpair_process(qp, 1);
     else
         return rc;
-    if (*(const volatile unsigned *)&w.pending == 0)
+    if (nvme_waiter_pending(&w) == 0)
         return w.result;
     return nvme_wait(qp, &w);
 }

@@ -448,6 +448,34 @@ struct nvme_waiter {
     uint32_t dw0;
 };
 void nvme_waiter_cb(void *arg, int result, uint32_t dw0);
+/* pending changes from the submitter and from completions, which may be
+ * reaped on another CPU or by an interrupt that cuts into a callback on
+ * this one (callbacks run unlocked): every change is one atomic
+ * read-modify-write, and the last completion's release pairs with the
+ * waiter's acquire, so result and dw0 are seen when pending is 0 (weakly
+ * ordered CPUs; aarch64 needs -mno-outline-atomics, see cmake). */
+static inline void nvme_waiter_add(struct nvme_waiter *w, unsigned n)
+{
+    __atomic_fetch_add(&w->pending, n, __ATOMIC_RELAXED);
+}
+static inline void nvme_waiter_sub(struct nvme_waiter *w)
+{
+    __atomic_fetch_sub(&w->pending, 1u, __ATOMIC_RELAXED);
+}
+/* One completion: true when it was the last (w may be gone after that). */
+static inline bool nvme_waiter_done(struct nvme_waiter *w, int result, uint32_t dw0)
+{
+    int none = 0;
+    if (result != 0) /* the first error wins */
+        __atomic_compare_exchange_n(&w->result, &none, result, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
+    w->dw0 = dw0;
+    return __atomic_sub_fetch(&w->pending, 1u, __ATOMIC_ACQ_REL) == 0;
+}
+static inline unsigned nvme_waiter_pending(const struct nvme_waiter *w)
+{
+    return __atomic_load_n(&w->pending, __ATOMIC_ACQUIRE);
+}
 
 /* recovery.c: deadlines, Abort, reset and replay, device gone, and the
  * waits that drive them (lifecycle rules 2-6 of nvme.h). */
@@ -871,11 +899,7 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
         if (cb == nvme_waiter_cb && ctrl->osal.wake == NULL) {
             /* A blocking call's waiter (no wake() to call): nvme_waiter_cb
              * in place, under the lock, which it does not need. */
-            struct nvme_waiter *w = arg;
-            if (sf != 0 && w->result == 0)
-                w->result = sf;
-            w->dw0 = dw0;
-            w->pending--;
+            (void)nvme_waiter_done(arg, sf, dw0);
         } else if (cb != NULL) {
             /* Callbacks run unlocked: they may submit the next command. */
             qp->in_callback++;

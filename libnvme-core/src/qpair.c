@@ -445,9 +445,6 @@ void nvme_waiter_cb(void *arg, int result, uint32_t dw0)
 {
     struct nvme_waiter *w = arg;
     struct nvme_ctrl *ctrl = w->ctrl; /* w may be gone once pending is 0 */
-    if (result != 0 && w->result == 0)
-        w->result = result;
-    w->dw0 = dw0;
-    if (--w->pending == 0 && ctrl->osal.wake != NULL)
+    if (nvme_waiter_done(w, result, dw0) && ctrl->osal.wake != NULL)
         ctrl->osal.wake(ctrl->osal.ctx);
 }

@@ -284,12 +284,11 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
-    const volatile unsigned *pending = &w->pending;
     uint64_t start = 0;
 
     for (;;) {
         (void)nvme_qpair_process(qp, 0);
-        if (*pending == 0)
+        if (nvme_waiter_pending(w) == 0)
             break;
         uint64_t now = nvme_now_us(ctrl);
         if (!ctrl->up || ctrl->in_recovery || ctrl->stopping) {
@@ -297,7 +296,7 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
                 continue;
         } else {
             (void)nvme_recovery_check_at(ctrl, now);
-            if (*pending == 0)
+            if (nvme_waiter_pending(w) == 0)
                 break;
         }
         /* Lifecycle rule 2.  With interrupts and wait(), the handler reaps
@@ -308,6 +307,8 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
          * long command does not spin the CPU. */
         if (qp->irq && ctrl->osal.wait != NULL) {
             ctrl->osal.wait(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+            if (nvme_waiter_pending(w) == 0)
+                break; /* the handler reaped it: no need to look at the queue */
             continue;
         }
         if (start == 0)
