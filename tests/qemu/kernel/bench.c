@@ -24,6 +24,9 @@
  * in the interrupt handler (the asynchronous callback; the blocking call's
  * wake(), osal.c) to the caller running again (the bench loop seeing its
  * callback ran; nvme_read() returned), p50 over back_n commands.
+ * The word "nolat" among the modes drops the per-command TSC stamps and
+ * histogram (p50/p99 print 0): the driver's IOPS with no more bookkeeping
+ * than rawbench.c's loop has, for the ceiling comparison.
  * Output, one line per mode:
  *   bench: mode=M cpus=N queues=Q irq=msix|poll ios=I us=T iops=X p50_ns=A p99_ns=B ns_per_io=C
  *          [back_n=K back_p50_ns=D]
@@ -72,6 +75,7 @@ struct bjob {
 };
 static struct bcpu bcpus[SMP_MAX_CPUS];
 static struct bjob job;
+static bool bench_nolat; /* "nolat": no per-command stamps */
 
 static unsigned hist_idx(uint64_t v)
 {
@@ -96,9 +100,11 @@ static void bench_done(void *arg, int result, uint32_t dw0)
     (void)dw0;
     struct bslot *s = arg;
     struct bcpu *c = s->owner;
-    uint64_t t = rdtsc();
-    c->hist[hist_idx(t - s->t0)]++;
-    c->t_cb = t;
+    if (!bench_nolat) {
+        uint64_t t = rdtsc();
+        c->hist[hist_idx(t - s->t0)]++;
+        c->t_cb = t;
+    }
     if (result != 0 && c->err == 0)
         c->err = result;
     unsigned n = c->nfree;
@@ -186,7 +192,8 @@ static void bench_worker(unsigned cpu, void *arg)
             c->nfree = n;
             irq_restore(f);
             uint8_t *b = job.buf + ((size_t)(s - c->slot) * bytes) % job.buf_len;
-            s->t0 = rdtsc();
+            if (!bench_nolat)
+                s->t0 = rdtsc();
             int rc = nvme_submit_rw(job.ctrl, NVME_QID_CPU, opc, job.nsid, bench_lba(c), job.xfer,
                                     b, NVME_SUBMIT_NO_DOORBELL, bench_done, s);
             if (rc != 0) {
@@ -228,7 +235,7 @@ static void bench_worker(unsigned cpu, void *arg)
                     break;
                 }
             }
-            if (job.qd == 1 && c->done != seen)
+            if (job.qd == 1 && c->done != seen && !bench_nolat)
                 c->back[hist_idx(rdtsc() - c->t_cb)]++;
         }
     }
@@ -237,25 +244,32 @@ static void bench_worker(unsigned cpu, void *arg)
         bench_tick(false);
 }
 
-static bool mode_wanted(const char *modes, enum bmode m)
+/* Whether the space-separated words hold `w`. */
+static bool has_word(const char *p, const char *w)
 {
-    const char *p = modes;
-    while (*p == ' ')
-        p++;
-    if (!*p)
-        return true;
-    size_t l = strlen(bmode_name[m]);
+    size_t l = strlen(w);
     while (*p) {
+        while (*p == ' ')
+            p++;
         const char *e = p;
         while (*e && *e != ' ')
             e++;
-        if ((size_t)(e - p) == l && !strncmp(p, bmode_name[m], l))
+        if ((size_t)(e - p) == l && l && !strncmp(p, w, l))
             return true;
-        while (*e == ' ')
-            e++;
         p = e;
     }
     return false;
+}
+
+/* Mode m is named, or no mode is ("nolat" is not one). */
+static bool mode_wanted(const char *modes, enum bmode m)
+{
+    if (has_word(modes, bmode_name[m]))
+        return true;
+    for (enum bmode o = 0; o < B_NMODES; o++)
+        if (has_word(modes, bmode_name[o]))
+            return false;
+    return true;
 }
 
 int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t nsid, unsigned ios,
@@ -270,6 +284,7 @@ int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t ns
         return NVME_ERR_INVAL;
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(ctrl);
     unsigned ncpu = smp_cpus();
+    bench_nolat = has_word(modes, "nolat");
     for (enum bmode m = 0; m < B_NMODES; m++) {
         if (!mode_wanted(modes, m))
             continue;
