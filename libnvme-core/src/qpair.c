@@ -422,7 +422,20 @@ void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
 
 int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
 {
-    return nvme_qpair_reap(qp->ctrl, qp, max, false, false, true);
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    /* An empty queue, the usual answer to a poll, is seen without the lock
+     * (as Linux's nvme_poll does), unless a head is left to write (a nested
+     * call's, see nvme_qpair_reap).  Racing a reaper on another CPU can
+     * only make this answer 0 (that reaper has the entry) or take the lock
+     * for nothing. */
+    uint16_t head = __atomic_load_n(&qp->cq_head, __ATOMIC_RELAXED);
+    if (qp->live && head == __atomic_load_n(&qp->cq_head_rung, __ATOMIC_RELAXED)) {
+        volatile struct nvme_cqe *vc = &qp->cq[head];
+        nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
+        if (NVME_CQE_PHASE(vc->status) != __atomic_load_n(&qp->phase, __ATOMIC_RELAXED))
+            return 0;
+    }
+    return nvme_qpair_reap(ctrl, qp, max, false, false, true);
 }
 
 /* Queue selection (nvme.h): CPU c uses I/O queue 1 + c % (queues). */
