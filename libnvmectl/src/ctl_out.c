@@ -34,8 +34,10 @@ int ctl_fail(const struct ctl *c, uint32_t nsid, const char *what, int rc)
         ctl_out(c->io, "%s: %s: %s (SCT %x SC %02x%s)\n", who, what, nvme_status_name((uint16_t)rc),
                 NVME_SF_SCT((unsigned)rc), NVME_SF_SC((unsigned)rc),
                 NVME_SF_DNR((unsigned)rc) ? ", DNR" : "");
-    else if (rc == NVME_ERR_UNSUPPORTED)
-        ctl_out(c->io, "%s: %s: not supported by this controller\n", who, what);
+    else if (rc == NVME_ERR_UNSUPPORTED) /* the controller, or a namespace's format */
+        ctl_out(c->io, "%s: %s: not supported by this %s\n", who, what,
+                nsid != 0 && nsid != NVME_NSID_ALL ? "controller or namespace format"
+                                                   : "controller");
     else
         ctl_out(c->io, "%s: %s: %s\n", who, what, nvme_strerror(rc));
     return rc != 0 ? rc : NVME_ERR_INVAL;
