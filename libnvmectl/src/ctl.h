@@ -124,11 +124,13 @@ void ctl_text(char *dst, size_t dlen, const char *src, size_t n);
 /* Lower-case hex of n bytes. */
 void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n);
 void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint64_t base);
-/* -b / --raw-binary: NVME_OK when the host can take binary output, else
- * NVME_ERR_UNSUPPORTED with a message (checked before the command). */
+/* -b / --raw-binary: NVME_OK without -b or when the host can take binary
+ * output, else NVME_ERR_UNSUPPORTED with a message (checked before the
+ * command is sent). */
 int ctl_raw_check(const struct ctl *c);
-/* Writes len bytes as they are through io->write_raw (ctl_raw_check first). */
-void ctl_raw(const struct ctl *c, const void *p, size_t len);
+/* With -b: writes len bytes as they are through io->write_raw and returns
+ * true (the command's output is done); without it false. */
+bool ctl_raw(const struct ctl *c, const void *p, size_t len);
 /* Requires -n, finds a usable namespace; prints why not. */
 const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc);
 /* "-n NSID" given and plausible, 0 when absent; false on a bad value. */

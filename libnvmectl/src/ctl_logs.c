@@ -74,7 +74,7 @@ int ctl_cmd_smart_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
     uint32_t nsid = ctl_nsid_or(c, NVME_NSID_ALL);
-    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+    if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     struct nvme_smart_log *log = ctl_scratch(c, 0, sizeof(*log));
     if (log == NULL)
@@ -93,10 +93,8 @@ int ctl_cmd_smart_log(struct ctl *c)
     }
     if (rc != NVME_OK)
         return ctl_fail(c, nsid, "smart-log", rc);
-    if (flag(c, F_RAW)) {
-        ctl_raw(c, log, sizeof(*log));
+    if (ctl_raw(c, log, sizeof(*log)))
         return NVME_OK;
-    }
     if (c->o.json) {
         smart_json(c, log, nsid);
         return NVME_OK;
@@ -163,7 +161,7 @@ int ctl_cmd_smart_log(struct ctl *c)
 int ctl_cmd_error_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
-    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+    if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     uint8_t *id = ctl_scratch(c, 0, 4096);
     if (id == NULL)
@@ -185,10 +183,8 @@ int ctl_cmd_error_log(struct ctl *c)
     rc = nvme_get_error_log(c->ctrl, e, n);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "error-log", rc);
-    if (flag(c, F_RAW)) {
-        ctl_raw(c, e, (size_t)n * sizeof(*e));
+    if (ctl_raw(c, e, (size_t)n * sizeof(*e)))
         return NVME_OK;
-    }
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);
@@ -246,7 +242,7 @@ int ctl_cmd_error_log(struct ctl *c)
 int ctl_cmd_fw_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
-    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+    if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     struct nvme_fw_slot_log *log = ctl_scratch(c, 0, sizeof(*log));
     if (log == NULL)
@@ -254,10 +250,8 @@ int ctl_cmd_fw_log(struct ctl *c)
     int rc = nvme_get_fw_slot_log(c->ctrl, log);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "fw-log", rc);
-    if (flag(c, F_RAW)) {
-        ctl_raw(c, log, sizeof(*log));
+    if (ctl_raw(c, log, sizeof(*log)))
         return NVME_OK;
-    }
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);
@@ -295,7 +289,7 @@ int ctl_cmd_fw_log(struct ctl *c)
 int ctl_cmd_changed_ns(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
-    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+    if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     uint32_t *list = ctl_scratch(c, 0, 1024 * sizeof(uint32_t));
     if (list == NULL)
@@ -303,10 +297,8 @@ int ctl_cmd_changed_ns(struct ctl *c)
     int rc = nvme_get_changed_ns_log(c->ctrl, list);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "changed-ns-list-log", rc);
-    if (flag(c, F_RAW)) {
-        ctl_raw(c, list, 1024 * sizeof(uint32_t));
+    if (ctl_raw(c, list, 1024 * sizeof(uint32_t)))
         return NVME_OK;
-    }
     bool more = list[0] == 0xffffffffu;
     struct jw w;
     if (c->o.json) {
@@ -447,7 +439,7 @@ static const char *io_name(unsigned op)
 int ctl_cmd_effects_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
-    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+    if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     uint8_t csi = has(c, N_CSI) && c->o.num[N_CSI] <= 0xffu ? (uint8_t)c->o.num[N_CSI] : 0;
     struct nvme_effects_log *log = ctl_scratch(c, 0, sizeof(*log));
@@ -456,10 +448,8 @@ int ctl_cmd_effects_log(struct ctl *c)
     int rc = nvme_get_effects_log(c->ctrl, csi, log);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "effects-log", rc);
-    if (flag(c, F_RAW)) {
-        ctl_raw(c, log, sizeof(*log));
+    if (ctl_raw(c, log, sizeof(*log)))
         return NVME_OK;
-    }
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);
@@ -518,7 +508,7 @@ static const char *dst_result(unsigned r)
 int ctl_cmd_self_test_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
-    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+    if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     struct nvme_self_test_log *log = ctl_scratch(c, 0, sizeof(*log));
     if (log == NULL)
@@ -526,10 +516,8 @@ int ctl_cmd_self_test_log(struct ctl *c)
     int rc = nvme_get_self_test_log(c->ctrl, log);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "self-test-log", rc);
-    if (flag(c, F_RAW)) {
-        ctl_raw(c, log, sizeof(*log));
+    if (ctl_raw(c, log, sizeof(*log)))
         return NVME_OK;
-    }
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);
@@ -605,7 +593,7 @@ int ctl_cmd_get_log(struct ctl *c)
         return ctl_usage_err(c, "--lpo must be a multiple of 4");
     if (c->o.num[N_LSP] > 0x7fu || c->o.num[N_LSI] > 0xffffu || c->o.num[N_CSI] > 0xffu)
         return ctl_usage_err(c, "--lsp is 0..127, --lsi 0..65535, --csi 0..255");
-    if (flag(c, F_RAW) && ctl_raw_check(c) != NVME_OK)
+    if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     struct nvme_log_args a;
     nvme_memzero(&a, sizeof(a));
@@ -623,10 +611,8 @@ int ctl_cmd_get_log(struct ctl *c)
     int rc = nvme_get_log(c->ctrl, &a);
     if (rc != NVME_OK)
         return ctl_fail(c, a.nsid, "get-log", rc);
-    if (flag(c, F_RAW)) { /* nvme-cli: the bytes only, no header line */
-        ctl_raw(c, a.buf, a.len);
+    if (ctl_raw(c, a.buf, a.len)) /* nvme-cli: the bytes only, no header line */
         return NVME_OK;
-    }
     if (c->o.json) {
         struct jw w;
         jw_begin(&w, io);

@@ -163,16 +163,19 @@ void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint
 
 int ctl_raw_check(const struct ctl *c)
 {
-    if (c->io->write_raw != NULL)
+    if (!flag(c, F_RAW) || c->io->write_raw != NULL)
         return NVME_OK;
     ctl_out(c->io, "nvmectl %s: -b (raw binary): this host's output takes text only\n", c->cmd);
     return NVME_ERR_UNSUPPORTED;
 }
 
-void ctl_raw(const struct ctl *c, const void *p, size_t len)
+bool ctl_raw(const struct ctl *c, const void *p, size_t len)
 {
+    if (!flag(c, F_RAW))
+        return false;
     if (c->io->write_raw != NULL && len != 0)
         c->io->write_raw(c->io->arg, p, len);
+    return true;
 }
 
 uint32_t ctl_nsid_or(const struct ctl *c, uint32_t dflt)

@@ -25,7 +25,8 @@
 
 #include "nvme/nvme_spec.h"
 
-#define RB_ENTRIES 256u /* I/O ring: QD128 fits with room to spare */
+#define RB_ENTRIES 256u      /* I/O ring: QD128 fits with room to spare */
+#define RB_STALL_US 5000000u /* a run fails after 5 s without a completion */
 
 struct rb {
     uintptr_t bar;
@@ -110,6 +111,10 @@ static bool rb_run(struct rb *q, unsigned qd, unsigned ios, uint64_t buf, uint64
     e.nsid = 1;
     e.prp1 = buf;
     uint64_t t0 = clock_now_us();
+    uint64_t stall_end = t0 + RB_STALL_US;
+    unsigned idle = 0;
+    if (q->irq)
+        harness_tick(true); /* every hlt ends within 1 ms, as in bench.c */
     while (done < ios) {
         unsigned n = 0;
         while (inflight < qd && submitted < ios) {
@@ -131,13 +136,19 @@ static bool rb_run(struct rb *q, unsigned qd, unsigned ios, uint64_t buf, uint64
         while ((c = rb_peek(q)) != NULL) {
             if (c->status >> 1) {
                 kprintf("rawbench: read failed, status 0x%x\n", (unsigned)(c->status >> 1));
-                return false;
+                done = ios + 1u; /* the error ends the run */
+                break;
             }
             rb_pop(q);
             inflight--, done++, reaped++;
         }
         if (reaped) {
             mmio_wr32(q->bar + NVME_CQ_HDBL(q->qid, q->dstrd), q->head);
+            stall_end = clock_now_us() + RB_STALL_US;
+            idle = 0;
+        } else if (++idle % 1024u == 0 && clock_now_us() > stall_end) {
+            kprintf("rawbench: no completion for %u ms\n", RB_STALL_US / 1000u);
+            done = ios + 1u;
         } else if (q->irq && qd > 1 && inflight == qd) {
             __asm__ volatile("cli" ::: "memory");
             if (rb_peek(q) == NULL)
@@ -148,6 +159,10 @@ static bool rb_run(struct rb *q, unsigned qd, unsigned ios, uint64_t buf, uint64
             cpu_relax();
         }
     }
+    if (q->irq)
+        harness_tick(false);
+    if (done > ios)
+        return false;
     uint64_t us = clock_now_us() - t0;
     kprintf("rawbench: mode=qd%u-raw qd=%u irq=%s ios=%u us=%llu iops=%llu\n", qd, qd,
             q->irq ? "msix" : "poll", ios, (unsigned long long)us,
