@@ -7,9 +7,10 @@
  *     controller would see on the bus, the cost that matters on hardware;
  *   - host CPU time of core + simulator together (CLOCK_PROCESS_CPUTIME_ID),
  *     an upper bound on the core's own cost;
- * at queue depth 1 (nvme_read, one command at a time) and batched at
- * queue depth 32 (nvme_submit_rw with NVME_SUBMIT_NO_DOORBELL, one doorbell
- * per batch, nvme_qpair_poll).  Usage: nvme-bench [commands [qd1|qd32|both]]
+ * at queue depth 1 (nvme_read, one command at a time), batched at queue
+ * depth 32 (nvme_submit_rw with NVME_SUBMIT_NO_DOORBELL, one doorbell per
+ * batch, nvme_qpair_poll), and the same through nvme_submit_rw_batch.
+ * Usage: nvme-bench [commands [qd1|qd32|batch|both]] (both: all three)
  * (bench/instr-per-io.sh runs one mode at a time under callgrind).
  */
 #include <stdio.h>
@@ -51,7 +52,9 @@ int main(int argc, char **argv)
 {
     unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 200000u;
     const char *mode = argc > 2 ? argv[2] : "both";
-    bool qd1 = strcmp(mode, "qd32") != 0, qd32 = strcmp(mode, "qd1") != 0;
+    bool all = strcmp(mode, "both") == 0;
+    bool qd1 = all || strcmp(mode, "qd1") == 0, qd32 = all || strcmp(mode, "qd32") == 0;
+    bool batch = all || strcmp(mode, "batch") == 0;
     struct nvme_sim_config cfg;
     struct nvme_sim_ns_config ns = {.nsid = 1, .blocks = 1u << 18, .lba_size = 512};
     nvme_sim_config_init(&cfg);
@@ -92,6 +95,27 @@ int main(int argc, char **argv)
     }
     if (qd32 && n > 0)
         report("read 4 KiB, QD32 batched", sim, before, cpu_ns() - t0, completed);
+
+    before = *nvme_sim_stats(sim);
+    t0 = cpu_ns();
+    completed = 0;
+    struct nvme_rw_req reqs[32];
+    for (unsigned i = 0; batch && i < n; i += 32) {
+        unsigned target = completed + 32;
+        for (unsigned j = 0; j < 32; j++)
+            reqs[j] = (struct nvme_rw_req){.lba = ((i + j) * 8u) & 0x3fff8u,
+                                           .buf = buf + j * 4096,
+                                           .cb = done_cb,
+                                           .arg = &completed,
+                                           .count = 8,
+                                           .opc = NVME_CMD_READ};
+        if (nvme_submit_rw_batch(ctrl, 1, 1, reqs, 32, 0, NULL) != 0)
+            return 1;
+        while (completed < target)
+            nvme_qpair_poll(ctrl, 1, 0);
+    }
+    if (batch && n > 0)
+        report("read 4 KiB, QD32 submit_rw_batch", sim, before, cpu_ns() - t0, completed);
 
     nvme_ctrl_fini(ctrl);
     nvme_sim_destroy(sim);

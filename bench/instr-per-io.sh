@@ -5,7 +5,9 @@
 # count: the simulator and the OSAL callbacks are excluded.  Bring-up is
 # removed by running each mode twice (N commands and 0) and dividing the
 # difference by N.  Prints one line per mode:
-#   core_instructions_per_io=N mode=qd1-blocking|qd32-async
+#   core_instructions_per_io=N mode=qd1-blocking|qd32-async|qd32-batch
+# (qd32-async: nvme_submit_rw per command, NVME_SUBMIT_NO_DOORBELL and one
+# doorbell per 32; qd32-batch: 32 at a time through nvme_submit_rw_batch).
 # Usage: bench/instr-per-io.sh [build dir, default build-bench] [N, default 20000]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,9 +27,9 @@ core_ir() { # $1 commands, $2 mode
   rm -f "$f"
 }
 
-for m in qd1 qd32; do
+for m in qd1 qd32 batch; do
   full=$(core_ir "$n" "$m")
   base=$(core_ir 0 "$m")
-  name=$([ "$m" = qd1 ] && echo qd1-blocking || echo qd32-async)
+  case $m in qd1) name=qd1-blocking ;; qd32) name=qd32-async ;; batch) name=qd32-batch ;; esac
   echo "core_instructions_per_io=$(( (full - base) / n )) mode=$name"
 done

@@ -161,6 +161,93 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
     return NVME_ERR_INVAL;
 }
 
+/* Places reqs[i..n) while each is a plain one-page read or write that
+ * passes nvme_io_check's per-command checks (the per-batch ones are the
+ * caller's); returns the index of the first it left, for nvme_submit_rw
+ * to take or refuse.  Lock held. */
+static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                    const struct nvme_ns_info *ns, const struct nvme_rw_req *reqs,
+                                    unsigned i, unsigned n)
+{
+    const uint64_t nsze = ns->nsze;
+    const uint32_t page_mask = ctrl->page_size - 1u;
+    const uint32_t page_blocks = ctrl->page_size >> ns->lbads; /* 0 for blocks over a page */
+    /* Device-written buffers own whole cache lines (nvme_io_check). */
+    const uintptr_t read_mask = ctrl->osal.dma_align > 1u ? ctrl->osal.dma_align - 1u : 0u;
+
+    if (!qp->live || !ctrl->ready)
+        return i;
+    for (; i < n && qp->free_head != NVME_NO_SLOT; i++) {
+        const struct nvme_rw_req *r = &reqs[i];
+        uintptr_t buf = (uintptr_t)r->buf;
+        uint64_t lba = r->lba;
+        uint32_t count = r->count;
+        if (buf == 0 || count == 0 || count > page_blocks || (buf & 3u) != 0 || lba >= nsze ||
+            count > nsze - lba)
+            break;
+        uint32_t len = count << ns->lbads; /* a page at most */
+        if (len > page_mask + 1u - ((uint32_t)buf & page_mask))
+            break; /* crosses a page: a PRP list (§4.3) */
+        if (r->opc == NVME_CMD_READ) {
+            if (((buf | len) & read_mask) != 0)
+                break;
+        } else if (r->opc != NVME_CMD_WRITE || ns->read_only) {
+            break;
+        }
+        if (!nvme_qpair_place_rw(ctrl, qp, r->opc, ns->nsid, lba, count, r->buf, len, r->cb,
+                                 r->arg))
+            break;
+    }
+    return i;
+}
+
+int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
+                         const struct nvme_rw_req *reqs, unsigned n, unsigned flags,
+                         unsigned *submitted)
+{
+    unsigned i = 0;
+    int rc = NVME_OK;
+
+    if (submitted != NULL)
+        *submitted = 0;
+    if (ctrl == NULL || (reqs == NULL && n != 0))
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
+    if (qp == NULL) /* nvme_submit_rw says why, for reqs[0] */
+        return n != 0 ? nvme_submit_rw(ctrl, qid, reqs[0].opc, nsid, reqs[0].lba, reqs[0].count,
+                                       reqs[0].buf, flags, reqs[0].cb, reqs[0].arg)
+                      : NVME_OK;
+    /* The per-batch half of nvme_io_check: what does not change between
+     * the requests.  Anything else (PI, metadata, traces) goes one by one. */
+    const struct nvme_ns_info *ns = nvme_io_ns(ctrl, qp, nsid);
+    bool fast = ns != NULL && ns->status == NVME_OK && !ctrl->gone && !ctrl->info.admin_only &&
+                ns->plain_io && ns->pi_type == 0 && ctrl->trace == 0;
+    nvme_lock(qp);
+    while (i < n) {
+        if (fast)
+            i = nvme_rw_batch_place(ctrl, qp, ns, reqs, i, n);
+        if (i == n)
+            break;
+        /* One the loop left (a PRP list, a full queue, an error, ...):
+         * as a command of its own, on the same queue. */
+        nvme_unlock(qp);
+        const struct nvme_rw_req *r = &reqs[i];
+        rc = nvme_submit_rw(ctrl, qp->qid, r->opc, nsid, r->lba, r->count, r->buf,
+                            flags | NVME_SUBMIT_NO_DOORBELL, r->cb, r->arg);
+        nvme_lock(qp);
+        if (rc != NVME_OK)
+            break;
+        i++;
+    }
+    if (!(flags & NVME_SUBMIT_NO_DOORBELL) && qp->live)
+        nvme_qpair_ring_locked(qp); /* one doorbell for the batch */
+    nvme_unlock(qp);
+    if (submitted != NULL)
+        *submitted = i;
+    return rc;
+}
+
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
                       nvme_cmd_cb cb, void *arg)
 {

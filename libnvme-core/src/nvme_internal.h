@@ -696,47 +696,36 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
     qp->sq_tail_rung = qp->sq_tail;
 }
 
-/* A Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked by the
- * caller, inside one memory page (PRP1 alone, §4.3): it is mapped
- * and built straight into its slot and the ring, with the slot marked
- * SIMPLE so its completion unmaps it in place (nvme_qpair_process);
- * the rest (traces, a full or stopped queue, a mapping the OSAL refused
- * or moved) goes through nvme_qpair_submit_rw_slow, as PRP lists do.
- * notrace: the caller found traces off (a constant: no test here).
- * ctrl is qp->ctrl, which the caller has at hand.
- * keep_lock: a caller that reaps at once (nvme_qpair_reap) gets
- * NVME_SUBMITTED_LOCKED from the fast path, which then keeps the queue
- * lock; NVME_OK from the others, which do not. */
-#define NVME_SUBMITTED_LOCKED 1 /* positive: no submission returns a status */
-static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                                uint8_t opc, uint32_t nsid, uint64_t lba,
-                                                uint32_t count, void *buf, uint32_t len,
-                                                unsigned flags, nvme_cmd_cb cb, void *arg,
-                                                bool notrace, bool keep_lock)
+/* Maps the `len` bytes at `buf`, inside one memory page, for a command
+ * that names them with PRP1 alone (§4.3): false, with nothing left mapped,
+ * when the OSAL refused or moved them off their page offset (the caller
+ * then takes the slow path, nvme_qpair_submit_rw_slow, which bounces). */
+static NVME_HOT_INLINE bool nvme_map_page(struct nvme_ctrl *ctrl, void *buf, uint32_t len,
+                                          enum nvme_dma_dir dir, uint64_t *bus)
 {
-    const uint32_t mask = ctrl->page_size - 1u;
-    const uint32_t off = (uint32_t)(uintptr_t)buf & mask;
-    const enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+    int mrc = ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, bus);
+    if (__builtin_expect(
+            mrc == 0 && (((uint32_t)*bus ^ (uint32_t)(uintptr_t)buf) & (ctrl->page_size - 1u)) == 0,
+            1))
+        return true;
+    if (mrc == 0 && ctrl->osal.dma_unmap != NULL)
+        ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
+    return false;
+}
 
-    if (!notrace && __builtin_expect(ctrl->trace != 0, 0))
-        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
-    nvme_lock(qp);
-    uint16_t idx = qp->free_head;
-    if (__builtin_expect(!qp->live || !ctrl->ready || idx == NVME_NO_SLOT, 0)) {
-        nvme_unlock(qp);
-        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
-    }
-    uint64_t bus;
-    int mrc = ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus);
-    if (__builtin_expect(mrc != 0 || ((uint32_t)bus & mask) != off, 0)) {
-        if (mrc == 0 && ctrl->osal.dma_unmap != NULL)
-            ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
-        nvme_unlock(qp);
-        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
-    }
+/* Fills free slot `idx`, taken off the free list by the caller, with a
+ * Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked by the
+ * caller and mapped at `bus` (nvme_map_page), and writes it at the SQ
+ * tail: no call, no doorbell.  The slot is SIMPLE: its completion unmaps
+ * it in place (nvme_qpair_reap).  Lock held, queue live. */
+static NVME_HOT_INLINE void nvme_qpair_fill_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                               uint16_t idx, uint8_t opc, uint32_t nsid,
+                                               uint64_t lba, uint32_t count, void *buf,
+                                               uint32_t len, uint64_t bus, nvme_cmd_cb cb,
+                                               void *arg)
+{
+    const enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
     struct nvme_cmd_slot *s = &qp->slots[idx];
-    qp->free_head = s->next_free;
-    qp->outstanding++;
     s->cb = cb;
     s->arg = arg;
     s->buf = buf;
@@ -762,6 +751,54 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
     s->sqe_q[6] = dst[6] = w6;
     dst[7] = 0;
     qp->sq_tail = (uint16_t)(tail + 1u == qp->entries ? 0u : tail + 1u);
+}
+
+/* Places a checked one-page Read or Write in slot qp->free_head (one
+ * must be free) and at the SQ tail; false, with nothing placed, when the
+ * mapping failed (nvme_map_page).  Lock held, queue live. */
+static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                                uint8_t opc, uint32_t nsid, uint64_t lba,
+                                                uint32_t count, void *buf, uint32_t len,
+                                                nvme_cmd_cb cb, void *arg)
+{
+    uint64_t bus;
+    if (!nvme_map_page(ctrl, buf, len,
+                       opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE, &bus))
+        return false;
+    uint16_t idx = qp->free_head;
+    qp->free_head = qp->slots[idx].next_free;
+    qp->outstanding++;
+    nvme_qpair_fill_rw(ctrl, qp, idx, opc, nsid, lba, count, buf, len, bus, cb, arg);
+    return true;
+}
+
+/* One Read or Write inside one memory page (nvme_qpair_place_rw), with
+ * its doorbell unless NVME_SUBMIT_NO_DOORBELL; the rest (traces, a full
+ * or stopped queue, a mapping the OSAL refused or moved) goes through
+ * nvme_qpair_submit_rw_slow, as PRP lists do.
+ * notrace: the caller found traces off (a constant: no test here).
+ * ctrl is qp->ctrl, which the caller has at hand.
+ * keep_lock: a caller that reaps at once (nvme_qpair_reap) gets
+ * NVME_SUBMITTED_LOCKED from the fast path, which then keeps the queue
+ * lock; NVME_OK from the others, which do not. */
+#define NVME_SUBMITTED_LOCKED 1 /* positive: no submission returns a status */
+static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                                uint8_t opc, uint32_t nsid, uint64_t lba,
+                                                uint32_t count, void *buf, uint32_t len,
+                                                unsigned flags, nvme_cmd_cb cb, void *arg,
+                                                bool notrace, bool keep_lock)
+{
+    if (!notrace && __builtin_expect(ctrl->trace != 0, 0))
+        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+    nvme_lock(qp);
+    uint16_t tail = qp->sq_tail; /* the entry it goes into */
+    if (__builtin_expect(
+            !qp->live || !ctrl->ready || qp->free_head == NVME_NO_SLOT ||
+                !nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg),
+            0)) {
+        nvme_unlock(qp);
+        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+    }
     if (!(flags & NVME_SUBMIT_NO_DOORBELL))
         nvme_qpair_ring_new(qp, tail);
     if (keep_lock) /* the caller reaps next, under the same lock */

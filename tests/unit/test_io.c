@@ -245,6 +245,185 @@ static void flush_completes_on_the_io_queue(void **state)
     fx_stop(&f);
 }
 
+static void count_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)dw0;
+    assert_int_equal(result, 0);
+    (*(unsigned *)arg)++;
+}
+
+/* nvme_submit_rw_batch: one-page requests go in through the batch loop,
+ * the others (a PRP list) one by one, all in order and under one SQ
+ * doorbell; the bytes land where each request said. */
+static void a_batch_moves_the_right_bytes_with_one_doorbell(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    enum { N = 12 };
+    uint8_t *w = xalloc(N * 8192, 4096), *r = xalloc(N * 8192, 4096);
+    struct nvme_rw_req req[N];
+    struct fx_rec rec[N];
+    memset(rec, 0, sizeof(rec));
+    memset(r, 0, N * 8192);
+    fx_pattern(w, N * 8192, 77);
+    /* Request k writes at LBA 64k: k blocks at offset 4*k of its own
+     * 8 KiB, so k = 9..11 cross a page (PRP2) and k = 0..7 do not. */
+    for (unsigned k = 0; k < N; k++)
+        req[k] = (struct nvme_rw_req){.lba = 64u * k,
+                                      .buf = w + 8192u * k + 4u * k,
+                                      .cb = fx_rec_cb,
+                                      .arg = &rec[k],
+                                      .count = k + 1u,
+                                      .opc = NVME_CMD_WRITE};
+    uint64_t db = nvme_sim_doorbell_writes(f.sim, 1, false);
+    uint64_t sdb = nvme_sim_shadow_doorbells(f.sim, 1, false);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    unsigned in = 99;
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, req, N, 0, &in), NVME_OK);
+    assert_int_equal(in, N);
+    /* One doorbell: an MMIO write, or a shadow value the device took. */
+    uint64_t rung = nvme_sim_doorbell_writes(f.sim, 1, false) - db;
+    assert_true(rung <= 1);
+    assert_true(rung + nvme_sim_shadow_doorbells(f.sim, 1, false) - sdb >= 1);
+    for (unsigned k = 0; k < N; k++)
+        fx_poll_until(&f, 1, &rec[k], 1000000);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds - cmds, N);
+    uint8_t *media = xalloc(8192, 4096);
+    for (unsigned k = 0; k < N; k++) {
+        assert_int_equal(rec[k].calls, 1);
+        assert_int_equal(rec[k].result, 0);
+        assert_int_equal(nvme_sim_ns_read(f.sim, 1, 64u * k, k + 1u, media), 0);
+        assert_memory_equal(media, w + 8192u * k + 4u * k, 512u * (k + 1u));
+    }
+    /* And back, as reads into the same layout, with NO_DOORBELL: nothing
+     * reaches the device until nvme_qpair_ring. */
+    memset(rec, 0, sizeof(rec));
+    for (unsigned k = 0; k < N; k++) {
+        req[k].opc = NVME_CMD_READ;
+        req[k].buf = r + 8192u * k + 4u * k;
+    }
+    db = nvme_sim_doorbell_writes(f.sim, 1, false);
+    cmds = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, req, N, NVME_SUBMIT_NO_DOORBELL, NULL),
+                     NVME_OK);
+    assert_int_equal(nvme_sim_doorbell_writes(f.sim, 1, false) - db, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds - cmds, 0);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), N);
+    nvme_qpair_ring(f.ctrl, 1);
+    for (unsigned k = 0; k < N; k++) {
+        fx_poll_until(&f, 1, &rec[k], 1000000);
+        assert_int_equal(rec[k].calls, 1);
+        assert_int_equal(rec[k].result, 0);
+        assert_memory_equal(r + 8192u * k + 4u * k, w + 8192u * k + 4u * k, 512u * (k + 1u));
+    }
+    free(media);
+    free(w);
+    free(r);
+    fx_stop(&f);
+}
+
+/* A batch stops at its first bad request: that one's error comes back,
+ * with how many went in before it; those complete, nothing after it
+ * reaches the device. */
+static void a_batch_stops_at_its_first_bad_request(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = xalloc(8 * 4096, 4096);
+    struct fx_rec rec[4];
+    struct nvme_rw_req req[4];
+    unsigned in;
+    const struct {
+        int err;
+        struct nvme_rw_req bad;
+    } cases[] = {
+        {NVME_ERR_RANGE, {.lba = 8192, .buf = buf, .count = 1, .opc = NVME_CMD_READ}},
+        {NVME_ERR_RANGE, {.lba = 8191, .buf = buf, .count = 2, .opc = NVME_CMD_READ}},
+        {NVME_ERR_RANGE, {.lba = UINT64_MAX, .buf = buf, .count = 2, .opc = NVME_CMD_READ}},
+        {NVME_ERR_INVAL, {.lba = 0, .buf = buf, .count = 0, .opc = NVME_CMD_READ}},
+        {NVME_ERR_INVAL, {.lba = 0, .buf = NULL, .count = 1, .opc = NVME_CMD_WRITE}},
+        {NVME_ERR_INVAL, {.lba = 0, .buf = buf, .count = 1, .opc = NVME_CMD_FLUSH}},
+        {NVME_ERR_ALIGN, {.lba = 0, .buf = buf + 2, .count = 1, .opc = NVME_CMD_WRITE}},
+    };
+    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        memset(rec, 0, sizeof(rec));
+        for (unsigned k = 0; k < 4; k++)
+            req[k] = (struct nvme_rw_req){.lba = k,
+                                          .buf = buf + 4096u * k,
+                                          .count = 1,
+                                          .opc = NVME_CMD_READ,
+                                          .cb = fx_rec_cb,
+                                          .arg = &rec[k]};
+        req[2] = cases[c].bad;
+        req[2].cb = fx_rec_cb;
+        req[2].arg = &rec[2];
+        uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+        assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, req, 4, 0, &in), cases[c].err);
+        assert_int_equal(in, 2);
+        fx_poll_until(&f, 1, &rec[1], 1000000);
+        assert_int_equal(rec[0].calls + rec[1].calls, 2);
+        assert_int_equal(rec[2].calls + rec[3].calls, 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->io_cmds - cmds, 2);
+    }
+    /* A write to a namespace the host made read-only. */
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, true), 0);
+    memset(rec, 0, sizeof(rec));
+    req[0] = (struct nvme_rw_req){
+        .buf = buf, .count = 1, .opc = NVME_CMD_READ, .cb = fx_rec_cb, .arg = &rec[0]};
+    req[1] = (struct nvme_rw_req){
+        .buf = buf, .count = 1, .opc = NVME_CMD_WRITE, .cb = fx_rec_cb, .arg = &rec[1]};
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, req, 2, 0, &in), NVME_ERR_RDONLY);
+    assert_int_equal(in, 1);
+    fx_poll_until(&f, 1, &rec[0], 1000000);
+    assert_int_equal(rec[1].calls, 0);
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, false), 0);
+    /* Whole-batch errors: what nvme_submit_rw says of its first request. */
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 9, 1, req, 2, 0, &in), NVME_ERR_INVAL);
+    assert_int_equal(in, 0);
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 7, req, 2, 0, &in), NVME_ERR_NOENT);
+    assert_int_equal(in, 0);
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, NULL, 2, 0, &in), NVME_ERR_INVAL);
+    assert_int_equal(nvme_submit_rw_batch(NULL, 1, 1, req, 2, 0, &in), NVME_ERR_INVAL);
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, req, 0, 0, &in), NVME_OK);
+    assert_int_equal(in, 0);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
+/* More requests than the queue has slots: it fills, the rest is refused
+ * with NVME_ERR_BUSY, and what went in all completes once rung. */
+static void a_batch_larger_than_the_queue_fills_it_and_says_busy(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queue_entries = 16;
+    fx_start(&f);
+    enum { N = 40 };
+    uint8_t *buf = xalloc(4096, 4096);
+    struct nvme_rw_req req[N];
+    unsigned calls = 0, in = 0;
+    for (unsigned k = 0; k < N; k++)
+        req[k] = (struct nvme_rw_req){
+            .lba = k, .buf = buf, .count = 1, .opc = NVME_CMD_READ, .cb = count_cb, .arg = &calls};
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, req, N, NVME_SUBMIT_NO_DOORBELL, &in),
+                     NVME_ERR_BUSY);
+    assert_true(in > 0 && in < N);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), in);
+    nvme_qpair_ring(f.ctrl, 1);
+    for (int i = 0; i < 1000 && calls < in; i++)
+        nvme_qpair_poll(f.ctrl, 1, 0);
+    assert_int_equal(calls, in);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +436,9 @@ int main(void)
         cmocka_unit_test(dma_map_failure_is_reported_and_unwound),
         cmocka_unit_test(device_status_comes_back_as_the_status_field),
         cmocka_unit_test(flush_completes_on_the_io_queue),
+        cmocka_unit_test(a_batch_moves_the_right_bytes_with_one_doorbell),
+        cmocka_unit_test(a_batch_stops_at_its_first_bad_request),
+        cmocka_unit_test(a_batch_larger_than_the_queue_fills_it_and_says_busy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -377,6 +377,24 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
                       nvme_cmd_cb cb, void *arg);
 void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid);
+/* A batch of reads and writes on one queue and namespace: each request
+ * is checked as nvme_submit_rw checks it, and they are placed in order
+ * under one hold of the queue's lock, with one SQ doorbell at the end
+ * (none with NVME_SUBMIT_NO_DOORBELL), as Linux's queue_rqs does.
+ * Returns NVME_OK when all n went in; otherwise the error of
+ * reqs[*submitted], which did not go in, nor any after it, while the
+ * *submitted before it are in flight and get their callbacks. */
+struct nvme_rw_req {
+    uint64_t lba;
+    void *buf;
+    nvme_cmd_cb cb;
+    void *arg;
+    uint32_t count;
+    uint8_t opc; /* NVME_CMD_READ or NVME_CMD_WRITE */
+};
+int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
+                         const struct nvme_rw_req *reqs, unsigned n, unsigned flags,
+                         unsigned *submitted);
 /* Reap up to `max` completions (0: all available) of queue `qid` (0 is the
  * admin queue).  When it reaps nothing it also runs the deadline and CSTS
  * checks of nvme_ctrl_service() (at most once per tick), so it may run a
