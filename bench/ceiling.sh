@@ -8,7 +8,8 @@
 # the QEMU command line of bench/compare-linux.sh: the raw loop without the
 # core (`rawbench=IOS`, tests/qemu/kernel/rawbench.c), the harness `bench`
 # with its per-command stamps, and the harness with `nolat` (no stamps, as
-# little bookkeeping as the raw loop).  4 KiB random reads at QD1, QD32 and
+# little bookkeeping as the raw loop), and that with `batch` (refills through
+# nvme_submit_rw_batch).  4 KiB random reads at QD1, QD32 and
 # QD128.  Prints a markdown table: min/median/max IOPS per side and the
 # harness's median as a share of the raw loop's.  Rounds alternate, so a
 # noisy host moves both sides.
@@ -38,6 +39,8 @@ for r in $(seq 1 "$rounds"); do
       sed -n "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/bench-$irq qd\1 \2/p" >>"$results"
     boot "irq=$irq; fini=0; bench 1 $ios nolat $modes" |
       sed -n "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/nolat-$irq qd\1 \2/p" >>"$results"
+    boot "irq=$irq; fini=0; bench 1 $ios nolat batch $modes" |
+      sed -n "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/batch-$irq qd\1 \2/p" >>"$results"
   done
 done
 python3 - "$results" "$rounds" <<'PY'
@@ -50,12 +53,14 @@ def mmm(v):
     return "%d / %d / %d" % (min(v), statistics.median(v), max(v)) if v else "n/a"
 def share(a, b):
     return "%.0f%%" % (100.0 * statistics.median(a) / statistics.median(b)) if a and b else "n/a"
-print("| irq | depth | raw loop IOPS min/med/max | harness bench | share | harness bench nolat | share |")
-print("|---|---|---|---|---|---|---|")
+print("| irq | depth | raw loop IOPS min/med/max | harness bench | share | harness bench nolat | share"
+      " | nolat batch | share |")
+print("|---|---|---|---|---|---|---|---|---|")
 for irq in ("msix", "poll"):
     for qd in ("qd1", "qd32", "qd128"):
         raw, b, n = d[("raw-" + irq, qd)], d[("bench-" + irq, qd)], d[("nolat-" + irq, qd)]
-        print("| %s | %s | %s | %s | %s | %s | %s |" % (irq, qd.upper(), mmm(raw), mmm(b), share(b, raw),
-                                                  mmm(n), share(n, raw)))
+        bt = d[("batch-" + irq, qd)]
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            irq, qd.upper(), mmm(raw), mmm(b), share(b, raw), mmm(n), share(n, raw), mmm(bt), share(bt, raw)))
 print("(%s rounds alternating)" % sys.argv[2])
 PY

@@ -321,6 +321,13 @@ def case_xfer(w):
     cmds = ["info"]
     cmds += ["verify -n 1 -s %d -c %d -k %d" % (s, n, i) for i, (s, n) in enumerate(v512)]
     cmds += ["verify -n 2 -s %d -c %d -k %d" % (s, n, 100 + i) for i, (s, n) in enumerate(v4k)]
+    # nvme_submit_rw_batch: written in batches, read back by the blocking
+    # call, and the other way round (one-page requests, 64 per call)
+    bat = [(1, 20000, 1000, 41), (2, 3000, 300, 42)]
+    for nsid, lba, n, key in bat:
+        cmds += ["wpat %d %d %d %d batch" % (nsid, lba, n, key), "rpat %d %d %d %d" % (nsid, lba, n, key),
+                 "wpat %d %d %d %d" % (nsid, lba + n, n, key + 10),
+                 "rpat %d %d %d %d batch" % (nsid, lba + n, n, key + 10)]
     cmds += ["!read -n 1 -s 32768", "!verify -n 3 -s 0 -c 1", "smart", "check-irqs"]
     c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq=isa(w)["io_irq"],
                ctrl="mdts=2,smart_critical_warning=5", opts=["ioq=2"])
@@ -332,6 +339,14 @@ def case_xfer(w):
     for i, (s, n) in enumerate(v4k):
         c.ok(re.search(r"verify ok: %d block" % n, c.section("verify -n 2 -s %d -c %d -k %d" % (s, n, 100 + i)))
              is not None, "4 KiB namespace: %d block(s) at LBA %d verified" % (n, s))
+    for nsid, lba, n, key in bat:
+        lbs = 512 if nsid == 1 else 4096
+        c.ok("wpat ok" in c.section("wpat %d %d %d %d batch" % (nsid, lba, n, key))
+             and "rpat ok" in c.section("rpat %d %d %d %d" % (nsid, lba, n, key)),
+             "ns%d: %d blocks written by nvme_submit_rw_batch read back by nvme_read" % (nsid, n))
+        c.ok("rpat ok" in c.section("rpat %d %d %d %d batch" % (nsid, lba + n, n, key + 10)),
+             "ns%d: %d blocks written by nvme_write read back by nvme_submit_rw_batch" % (nsid, n))
+        pat_check_image(c, a if nsid == 1 else b, key, lba, n, lbs, "ns%d batch write" % nsid)
     c.has(r"^harness: 'read -n 1 -s 32768' failed as expected", "read past the end of the namespace fails")
     c.has(r"^harness: 'verify -n 3 -s 0 -c 1' failed as expected", "I/O to an inactive NSID fails")
     s = c.section("smart")

@@ -59,6 +59,10 @@
  *     wpat NSID LBA N KEY  write N blocks of the pattern KEY (every block
  *                          unique: see pat_word(), check.py recomputes it)
  *     rpat NSID LBA N KEY  read N blocks and compare with the pattern KEY
+ *                          (either with the word "batch" after KEY: through
+ *                          nvme_submit_rw_batch() in one-page requests on
+ *                          the CPU's queue, polled, instead of the blocking
+ *                          call)
  *     bench NSID IOS [MODE...]
  *                          IOS commands per CPU and mode on every CPU at once:
  *                          4 KiB random reads QD1 blocking, QD1 async, QD32,
@@ -550,11 +554,74 @@ void pat_fill(uint32_t *w, uint32_t key, uint64_t lba, uint32_t count, uint32_t 
             w[(size_t)b * (lbs / 4) + j] = pat_word(key, lba + b, j);
 }
 
+/* "wpat/rpat ... batch": the range as one-page requests (one memory page
+ * of the buffer each, the core's fast path), PAT_BATCH per
+ * nvme_submit_rw_batch() call; a call the queue cannot take whole is
+ * continued after polling.  Every callback checked; bounded by 10 s. */
+#define PAT_BATCH 64u
+struct pat_batch {
+    unsigned done;
+    int err;
+};
+
+static void pat_batch_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)dw0;
+    struct pat_batch *b = arg;
+    if (result != 0 && b->err == 0)
+        b->err = result;
+    __atomic_store_n(&b->done, b->done + 1u, __ATOMIC_RELEASE);
+}
+
+static int pat_io_batch(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
+                        uint32_t lbs, uint8_t *buf, bool write)
+{
+    static struct nvme_rw_req reqs[PAT_BATCH];
+    struct pat_batch b = {0, 0};
+    uint32_t per = lbs >= 4096u ? 1u : 4096u / lbs; /* blocks per request */
+    unsigned total = (count + per - 1u) / per, queued = 0;
+    uint16_t qid = nvme_ctrl_cpu_qid(ctrl, 0);
+    uint64_t until = clock_now_us() + 10000000ull;
+    while (__atomic_load_n(&b.done, __ATOMIC_ACQUIRE) < total) {
+        unsigned n = 0;
+        while (n < PAT_BATCH && queued + n < total && b.err == 0) {
+            uint32_t first = (queued + n) * per;
+            uint32_t c = count - first < per ? count - first : per;
+            reqs[n] = (struct nvme_rw_req){.lba = lba + first,
+                                           .buf = buf + (size_t)first * lbs,
+                                           .cb = pat_batch_cb,
+                                           .arg = &b,
+                                           .count = c,
+                                           .opc = write ? NVME_CMD_WRITE : NVME_CMD_READ};
+            n++;
+        }
+        unsigned in = 0;
+        int rc = n ? nvme_submit_rw_batch(ctrl, qid, nsid, reqs, n, 0, &in) : 0;
+        queued += in;
+        if (rc != 0 && rc != NVME_ERR_BUSY)
+            b.err = rc;
+        if (b.err != 0 && b.done >= queued)
+            break;
+        int pr = nvme_qpair_poll(ctrl, qid, 0);
+        if (pr < 0 && b.err == 0)
+            b.err = pr;
+        if (clock_now_us() > until) {
+            kprintf("pat: batch: %u of %u requests done after 10 s\n", b.done, total);
+            return NVME_ERR_TIMEOUT;
+        }
+    }
+    return b.err;
+}
+
 static int cmd_pat(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *args, bool write)
 {
     uint64_t nsid, lba, count, key;
     if (!next_num(&args, &nsid) || !next_num(&args, &lba) || !next_num(&args, &count) ||
         !next_num(&args, &key) || !count)
+        return NVME_ERR_INVAL;
+    const char *how = next_word(&args);
+    bool batch = how != NULL && !strcmp(how, "batch");
+    if (how != NULL && !batch)
         return NVME_ERR_INVAL;
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, (uint32_t)nsid);
     if (!ns)
@@ -566,15 +633,22 @@ static int cmd_pat(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *ar
     int rc;
     if (write) {
         pat_fill(w, (uint32_t)key, lba, (uint32_t)count, ns->lba_size);
-        rc = nvme_write(ctrl, (uint32_t)nsid, lba, (uint32_t)count, w);
+        rc = batch ? pat_io_batch(ctrl, (uint32_t)nsid, lba, (uint32_t)count, ns->lba_size,
+                                  (uint8_t *)w, true)
+                   : nvme_write(ctrl, (uint32_t)nsid, lba, (uint32_t)count, w);
     } else {
         memset(w, 0, (size_t)count * ns->lba_size);
-        rc = nvme_read(ctrl, (uint32_t)nsid, lba, (uint32_t)count, w);
+        rc = batch ? pat_io_batch(ctrl, (uint32_t)nsid, lba, (uint32_t)count, ns->lba_size,
+                                  (uint8_t *)w, false)
+                   : nvme_read(ctrl, (uint32_t)nsid, lba, (uint32_t)count, w);
     }
     uint64_t ms = (clock_now_us() - t0) / 1000;
     if (rc) {
         kprintf("%s: %s returned %d (%s) after %llu ms\n", write ? "wpat" : "rpat",
-                write ? "nvme_write" : "nvme_read", rc, nvme_strerror(rc), (unsigned long long)ms);
+                batch   ? "nvme_submit_rw_batch"
+                : write ? "nvme_write"
+                        : "nvme_read",
+                rc, nvme_strerror(rc), (unsigned long long)ms);
         return rc;
     }
     if (!write) {
