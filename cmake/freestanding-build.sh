@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# freestanding-build.sh ARCH SOURCE_DIR BUILD_DIR
+# freestanding-build.sh ARCH SOURCE_DIR BUILD_DIR [CMAKE OPTION...]
 # Builds libnvme-core alone with cmake/toolchain-ARCH-freestanding.cmake
-# (-ffreestanding -nostdlib, warnings as errors) and checks the archive
-# needs nothing from outside itself.
+# (-ffreestanding -nostdlib, warnings as errors), with the options given
+# (e.g. -DNVME_LOG=OFF), and checks the archive needs nothing from outside
+# itself.
 set -euo pipefail
 arch=$1 src=$2 build=$3
+shift 3
 tc="$src/cmake/toolchain-$arch-freestanding.cmake"
 rm -rf "$build"
-cmake -S "$src/libnvme-core" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$tc" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$src/libnvme-core" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$tc" -DCMAKE_BUILD_TYPE=Release \
+      "$@" >/dev/null
 cmake --build "$build" -- -j2 >/dev/null
 nm_tool=$(sed -n 's/^set(NVME_NM \([^ ]*\) .*/\1/p' "$tc")
 lib="$build/libnvme-core.a"

@@ -31,6 +31,8 @@
 #                              line; a change rebuilds the nvme-core objects)
 #   NVME_STATUS_NAMES          1 (default); 0 leaves the status-name tables
 #                              out (see nvme-core-sources.mk)
+#   NVME_LOG                   1 (default); 0 leaves the core's messages out
+#                              (see nvme-core-sources.mk)
 
 NVME_EXOS_MK_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
 NVME_CORE_DIR ?= $(abspath $(NVME_EXOS_MK_DIR)..)
@@ -57,10 +59,10 @@ NVME_CORE_CFLAGS = $(filter-out -I../third%,$(CFLAGS)) \
                    -I$(NVME_CORE_ROOT)/osal/exos \
                    -I$(NVME_CORE_ROOT)/exos-glue
 
-# Changing NVME_CORE_DEFINES (or NVME_STATUS_NAMES) rebuilds our objects:
+# Changing NVME_CORE_DEFINES (or NVME_STATUS_NAMES, NVME_LOG) rebuilds our objects:
 # they depend on a stamp file rewritten whenever those values change.
 NVME_CORE_STAMP := $(BUILD_DIR)/kernel/nvme-core/options.stamp
-NVME_CORE_STAMP_TEXT := defines=$(strip $(NVME_CORE_DEFINES)) status_names=$(NVME_STATUS_NAMES)
+NVME_CORE_STAMP_TEXT := defines=$(strip $(NVME_CORE_DEFINES)) status_names=$(NVME_STATUS_NAMES) log=$(NVME_LOG)
 ifneq ($(strip $(file <$(NVME_CORE_STAMP))),$(strip $(NVME_CORE_STAMP_TEXT)))
 $(shell mkdir -p $(dir $(NVME_CORE_STAMP)))
 $(file >$(NVME_CORE_STAMP),$(NVME_CORE_STAMP_TEXT))

@@ -26,12 +26,17 @@
 #                           attributes: GCC's and clang's default -std
 #                           (gnu17) is right, -std=gnu11 or later works.
 #   NVME_CORE_CPPFLAGS      -I for both include lists, plus
-#                           -DNVME_NO_STATUS_NAMES when NVME_STATUS_NAMES=0
+#                           -DNVME_NO_STATUS_NAMES when NVME_STATUS_NAMES=0,
+#                           -DNVME_NO_LOG when NVME_LOG=0
 #
 # Knob (set before including):
 #   NVME_STATUS_NAMES       1 (default): nvme_status_name() names every
 #                           status; 0 drops the tables (about 5 KB) and
 #                           returns "SCT x SC yy"
+#   NVME_LOG                1 (default): the core formats its messages for
+#                           the OSAL's log(); 0 sends none (about 4 KB of
+#                           code and 3 KB of text less; errors are still
+#                           returned, without their text)
 #
 # Include it after CC is set (the flags depend on the compiler).  The core
 # also wants a little-endian CPU and, in the kernel, an OSAL
@@ -41,6 +46,7 @@
 
 NVME_CORE_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 NVME_STATUS_NAMES ?= 1
+NVME_LOG ?= 1
 
 NVME_CORE_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvme-core/src/ctrl.c \
@@ -82,4 +88,5 @@ NVME_CORE_REQUIRED_CFLAGS := -ffreestanding -fno-builtin \
 	$(if $(NVME_CORE_CC_IS_CLANG),,-fno-tree-loop-distribute-patterns) \
 	$(if $(NVME_CORE_CC_IS_AARCH64),-mno-outline-atomics)
 NVME_CORE_CPPFLAGS := $(addprefix -I,$(NVMECTL_INCLUDE_DIRS)) \
-	$(if $(filter 0,$(NVME_STATUS_NAMES)),-DNVME_NO_STATUS_NAMES)
+	$(if $(filter 0,$(NVME_STATUS_NAMES)),-DNVME_NO_STATUS_NAMES) \
+	$(if $(filter 0,$(NVME_LOG)),-DNVME_NO_LOG)

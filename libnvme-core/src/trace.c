@@ -8,7 +8,7 @@
 
 #define NVME_LOG_LINE 160
 
-void nvme_log(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fmt, ...)
+void(nvme_log)(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fmt, ...)
 {
     char line[NVME_LOG_LINE];
     va_list ap;
