@@ -286,6 +286,29 @@ static void nvme_select_iocs(struct nvme_ctrl *ctrl)
 /* Init / fini                                                         */
 /* ------------------------------------------------------------------ */
 
+/* The end of a failed bring-up and of nvme_ctrl_fini, once the
+ * controller no longer touches memory (rule 1): what is still in flight
+ * fails with NVME_ERR_ABORTED, then everything is freed, the controller
+ * structure last. */
+static void nvme_ctrl_release(struct nvme_ctrl *ctrl)
+{
+    for (uint16_t i = 0; i < ctrl->nr_ioq; i++) {
+        ctrl->ioq[i].live = false;
+        nvme_qpair_reclaim(&ctrl->ioq[i], NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
+    }
+    ctrl->admin.live = false;
+    nvme_qpair_reclaim(&ctrl->admin, NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
+    if (ctrl->info.irq_vectors > 0 && ctrl->osal.irq_teardown != NULL)
+        ctrl->osal.irq_teardown(ctrl->osal.ctx);
+    nvme_free_io_queues(ctrl);
+    nvme_qpair_free(&ctrl->admin);
+    nvme_ns_free(ctrl);
+    nvme_dbbuf_free(ctrl);
+    void (*mem_free)(void *ctx, void *p, size_t size) = ctrl->osal.mem_free;
+    void *ctx = ctrl->osal.ctx;
+    mem_free(ctx, ctrl, sizeof(*ctrl));
+}
+
 int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
                    const struct nvme_ctrl_opts *opts)
 {
@@ -363,7 +386,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
         goto fail_disable;
     rc = nvme_setup_io_queues(ctrl);
     if (rc != NVME_OK)
-        goto fail_ioq;
+        goto fail_disable;
 
     /* Keep AERL+1 Asynchronous Event Requests outstanding (§5.2), leaving
      * room on the admin queue for Abort and the commands of the API. */
@@ -382,24 +405,14 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     *out = ctrl;
     return NVME_OK;
 
-fail_ioq:
 fail_disable:
     /* Never free memory the controller may still use: stop it first. */
     ctrl->ready = false;
     if (!ctrl->gone)
         (void)nvme_ctrl_stop(ctrl);
-    nvme_qpair_reclaim(&ctrl->admin, NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
-    for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
-        nvme_qpair_reclaim(&ctrl->ioq[i], NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
-    if (ctrl->info.irq_vectors > 0 && ctrl->osal.irq_teardown != NULL)
-        ctrl->osal.irq_teardown(ctrl->osal.ctx);
-    nvme_free_io_queues(ctrl);
-    nvme_ns_free(ctrl);
-    nvme_dbbuf_free(ctrl);
-    nvme_qpair_free(&ctrl->admin);
 fail_free:
     nvme_handle_register(ctrl, false);
-    osal->mem_free(osal->ctx, ctrl, sizeof(*ctrl));
+    nvme_ctrl_release(ctrl);
     return rc;
 }
 
@@ -440,21 +453,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     ctrl->ready = false;
     if (!ctrl->gone && (!shut || busy))
         (void)nvme_ctrl_stop(ctrl);
-    for (uint16_t i = 0; i < ctrl->nr_ioq; i++) {
-        ctrl->ioq[i].live = false;
-        nvme_qpair_reclaim(&ctrl->ioq[i], NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
-    }
-    ctrl->admin.live = false;
-    nvme_qpair_reclaim(&ctrl->admin, NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
-    if (ctrl->info.irq_vectors > 0 && ctrl->osal.irq_teardown != NULL)
-        ctrl->osal.irq_teardown(ctrl->osal.ctx);
-    nvme_free_io_queues(ctrl);
-    nvme_qpair_free(&ctrl->admin);
-    nvme_ns_free(ctrl);
-    nvme_dbbuf_free(ctrl);
-    struct nvme_osal osal;
-    nvme_memcpy(&osal, &ctrl->osal, sizeof(osal));
-    osal.mem_free(osal.ctx, ctrl, sizeof(*ctrl));
+    nvme_ctrl_release(ctrl);
     return NVME_OK;
 }
 
