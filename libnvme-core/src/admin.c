@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * admin.c - the admin commands of the public API (NVMe 1.4 §5): Identify,
- * Get Log Page, Get/Set Features, passthrough; Identify Controller at
- * bring-up.  They wait through recovery.c like every blocking call.
+ * Get Log Page, passthrough; Identify Controller at bring-up.  They wait
+ * through recovery.c like every blocking call.  (Get/Set Features without
+ * a data structure are recovery.c's: it sets features at every restart.)
  *
  * Data for the caller goes through a DMA bounce page allocated for the
  * command, so callers may pass any memory (even an unaligned, packed
@@ -79,30 +80,6 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
     sqe.cdw10 = cns;
     return nvme_admin_exec_bounce(ctrl, &sqe, buf, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
                                   NULL);
-}
-
-/* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0]. */
-static int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid, uint32_t cdw11,
-                         uint32_t *dw0)
-{
-    struct nvme_sqe sqe;
-    if (ctrl == NULL)
-        return NVME_ERR_INVAL;
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    nvme_sqe_init(&sqe, opc, 0);
-    sqe.cdw10 = fid;
-    sqe.cdw11 = cdw11;
-    return nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, dw0);
-}
-
-int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
-{
-    return nvme_features(ctrl, NVME_ADMIN_GET_FEATURES, fid, cdw11, dw0);
-}
-
-int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
-{
-    return nvme_features(ctrl, NVME_ADMIN_SET_FEATURES, fid, cdw11, dw0);
 }
 
 /* Identify Controller (§5.15.2.2): keep what the core and nvmectl use,
