@@ -339,6 +339,12 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
 /* Queues and features: bring-up and every restart                     */
 /* ------------------------------------------------------------------ */
 
+/* An admin command without data, waited for. */
+static int nvme_admin_run(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, uint32_t *dw0)
+{
+    return nvme_exec(&ctrl->admin, sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, dw0);
+}
+
 /* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0].  Public (nvme.h), and
  * what bring-up and every restart set features with. */
 static int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid, uint32_t cdw11,
@@ -351,7 +357,7 @@ static int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid, uint3
     nvme_sqe_init(&sqe, opc, 0);
     sqe.cdw10 = fid;
     sqe.cdw11 = cdw11;
-    return nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, dw0);
+    return nvme_admin_run(ctrl, &sqe, dw0);
 }
 
 int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
@@ -385,17 +391,17 @@ static int nvme_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
 {
     struct nvme_sqe sqe;
     nvme_sqe_create_cq(&sqe, qp);
-    int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    int rc = nvme_admin_run(ctrl, &sqe, NULL);
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_ERROR, "create I/O CQ %u failed: %s", qp->qid, nvme_strerror(rc));
         return rc;
     }
     nvme_sqe_create_sq(&sqe, qp);
-    rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    rc = nvme_admin_run(ctrl, &sqe, NULL);
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_ERROR, "create I/O SQ %u failed: %s", qp->qid, nvme_strerror(rc));
         nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_CQ, qp->qid);
-        (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+        (void)nvme_admin_run(ctrl, &sqe, NULL);
         return rc;
     }
     qp->live = true;
@@ -503,7 +509,7 @@ static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
     nvme_sqe_init(&sqe, NVME_ADMIN_DBBUF_CONFIG, 0);
     sqe.prp1 = ctrl->dbbuf_db_bus;
     sqe.prp2 = ctrl->dbbuf_ei_bus;
-    int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    int rc = nvme_admin_run(ctrl, &sqe, NULL);
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_WARN, "shadow doorbells refused: %s", nvme_strerror(rc));
         return;
