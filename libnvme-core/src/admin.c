@@ -29,32 +29,35 @@ int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *b
     const struct nvme_osal *o = &ctrl->osal;
     unsigned flags = nvme_admin_flags(sqe->opc);
     uint64_t bus;
+    void *dma = NULL;
 
-    if (len == 0)
-        return nvme_exec(&ctrl->admin, sqe, NULL, 0, dir, flags, dw0);
-    if (buf == NULL)
-        return NVME_ERR_INVAL;
-    void *dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
-    if (dma == NULL)
-        return NVME_ERR_NOMEM;
-    if (dir & NVME_DMA_TO_DEVICE)
-        nvme_memcpy(dma, buf, len);
-    else
-        nvme_memzero(dma, len);
-    /* Clean what the CPU just wrote before the device reads it or writes
-     * over it: a dirty line evicted later would land on the device's data
-     * (nvme_osal.h, non-coherent DMA rules 2 and 3). */
-    nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE);
+    if (len != 0) {
+        if (buf == NULL)
+            return NVME_ERR_INVAL;
+        dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
+        if (dma == NULL)
+            return NVME_ERR_NOMEM;
+        if (dir & NVME_DMA_TO_DEVICE)
+            nvme_memcpy(dma, buf, len);
+        else
+            nvme_memzero(dma, len);
+        /* Clean what the CPU just wrote before the device reads it or
+         * writes over it: a dirty line evicted later would land on the
+         * device's data (nvme_osal.h, non-coherent DMA rules 2 and 3). */
+        nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE);
+    }
     /* The bounce buffer is core memory: it is mapped like a caller's, so
      * ports with an IOMMU see every device access announced.  It is freed
      * only once the command completed or the controller stopped. */
     int rc = nvme_exec(&ctrl->admin, sqe, dma, len, dir, flags, dw0);
-    if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
-        /* Invalidate once completed, before the CPU reads the data (rule 4). */
-        nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
-        nvme_memcpy(buf, dma, len);
+    if (dma != NULL) {
+        if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
+            /* Invalidate once completed, before the CPU reads the data (rule 4). */
+            nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
+            nvme_memcpy(buf, dma, len);
+        }
+        o->dma_free(o->ctx, dma, len);
     }
-    o->dma_free(o->ctx, dma, len);
     return rc;
 }
 
