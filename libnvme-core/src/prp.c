@@ -225,14 +225,9 @@ int nvme_prp_build(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, struct nvm
     if (buf == NULL || (va & 3u) != 0 || (len & 3u) != 0 || len > ctrl->page_size - off)
         return nvme_prp_build_list(qp, slot, sqe, buf, len, dir);
     uint64_t bus;
-    if (ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus) != 0)
-        return NVME_ERR_DMA;
-    if ((uint32_t)(bus & (ctrl->page_size - 1u)) != off) {
-        if (ctrl->osal.dma_unmap != NULL)
-            ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
-        nvme_log(ctrl, NVME_LOG_ERROR, "dma_map moved the offset within a page");
-        return NVME_ERR_DMA;
-    }
+    int rc = nvme_prp_map(ctrl, va, len, dir, &bus);
+    if (rc != NVME_OK)
+        return rc;
     slot->buf = buf;
     slot->len = len;
     slot->dir = (uint8_t)dir;
