@@ -268,7 +268,7 @@ static void nvme_select_iocs(struct nvme_ctrl *ctrl)
         if ((v[i] & want) != want)
             continue;
         if (i != 0) {
-            int rc = nvme_set_feature(ctrl, NVME_FEAT_IOCS_PROFILE, 0, i, 0, false, NULL, 0, NULL);
+            int rc = nvme_set_features(ctrl, NVME_FEAT_IOCS_PROFILE, i, NULL);
             if (rc != NVME_OK) {
                 nvme_log(ctrl, NVME_LOG_WARN, "I/O Command Set Profile %u refused: %s", i,
                          nvme_strerror(rc));
