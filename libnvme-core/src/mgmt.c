@@ -20,7 +20,8 @@ static int mgmt_ready(struct nvme_ctrl *ctrl)
     return NVME_OK;
 }
 
-static int mgmt_unsupported(struct nvme_ctrl *ctrl, const char *what, const char *why)
+static __attribute__((noinline)) int mgmt_unsupported(struct nvme_ctrl *ctrl, const char *what,
+                                                      const char *why)
 {
     nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: %s not supported (%s)", what, why);
     return NVME_ERR_UNSUPPORTED;

@@ -347,8 +347,8 @@ static int nvme_admin_run(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, ui
 
 /* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0].  Public (nvme.h), and
  * what bring-up and every restart set features with. */
-static int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid, uint32_t cdw11,
-                         uint32_t *dw0)
+static __attribute__((noinline)) int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid,
+                                                   uint32_t cdw11, uint32_t *dw0)
 {
     struct nvme_sqe sqe;
     if (ctrl == NULL)
