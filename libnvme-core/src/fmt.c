@@ -97,19 +97,23 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             lng = 3;
             p++;
         }
+        /* Each conversion gives its text (s, len) and padding; the
+         * others put what they print and go on. */
         char num[26];
+        const char *s = num;
         size_t len;
+        char fill = ' '; /* strings and characters pad with blanks */
         switch (*p) {
-        case 's': {
-            const char *s = va_arg(ap, const char *);
+        case 's':
+            s = va_arg(ap, const char *);
             if (s == NULL)
                 s = "(null)";
-            put_padded(&o, s, nvme_strlen(s), width, left, ' ');
+            len = nvme_strlen(s);
             break;
-        }
         case 'c':
             num[0] = (char)va_arg(ap, int);
-            put_padded(&o, num, 1, width, left, ' ');
+            s = num;
+            len = 1;
             break;
         case 'd':
         case 'i':
@@ -146,20 +150,21 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                 off = 2;
             }
             len = off + u64_digits(v, sgn || *p == 'u' ? 10 : 16, *p == 'X', num + off);
-            put_padded(&o, num, len, width, left, left ? ' ' : pad);
+            fill = left ? ' ' : pad;
             break;
         }
         case '%':
             put(&o, '%');
-            break;
+            continue;
         case '\0':
             p--; /* lone '%' at the end */
-            break;
+            continue;
         default:
             put(&o, '%');
             put(&o, *p);
-            break;
+            continue;
         }
+        put_padded(&o, s, len, width, left, fill);
     }
     if (size > 0)
         buf[o.n < size ? o.n : size - 1] = '\0';
