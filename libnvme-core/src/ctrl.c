@@ -481,6 +481,13 @@ int nvme_ctrl_reset(struct nvme_ctrl *ctrl)
     return rc;
 }
 
+/* NVME_ERR_GONE for a controller that vanished, NVME_ERR_FATAL for a
+ * dead one, else NVME_OK. */
+static int nvme_ctrl_health(const struct nvme_ctrl *ctrl)
+{
+    return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
+}
+
 int nvme_ctrl_service(struct nvme_ctrl *ctrl)
 {
     if (ctrl == NULL)
@@ -489,22 +496,22 @@ int nvme_ctrl_service(struct nvme_ctrl *ctrl)
     if (nvme_in_callback(ctrl) || ctrl->in_recovery)
         return NVME_OK;
     for (uint16_t q = 0; q <= ctrl->info.io_queues; q++)
-        (void)nvme_qpair_process(q == 0 ? &ctrl->admin : &ctrl->ioq[q - 1u], 0);
+        (void)nvme_qpair_process(nvme_ctrl_qpair(ctrl, q), 0);
     int rc = nvme_recovery_check(ctrl);
     if (rc != NVME_OK)
         return rc;
     nvme_aer_service(ctrl);
-    return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
+    return nvme_ctrl_health(ctrl);
 }
 
 int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
 {
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_qpair *qp = ctrl != NULL ? nvme_ctrl_qpair(ctrl, qid) : NULL;
-    if (qp == NULL)
-        return ctrl != NULL && (ctrl->gone || ctrl->dead)
-                   ? (ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL)
-                   : NVME_ERR_INVAL;
+    if (qp == NULL) {
+        int rc = ctrl != NULL ? nvme_ctrl_health(ctrl) : NVME_OK;
+        return rc != NVME_OK ? rc : NVME_ERR_INVAL;
+    }
     int n = nvme_qpair_process(qp, max);
     if (n > 0)
         return n;
@@ -516,7 +523,7 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
         if (ctrl->aer_outstanding < ctrl->aer_limit && !ctrl->in_recovery)
             nvme_aer_arm(ctrl);
     }
-    return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : 0;
+    return nvme_ctrl_health(ctrl); /* 0: nothing reaped */
 }
 
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl)

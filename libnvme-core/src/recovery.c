@@ -215,7 +215,7 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
         max_ab = NVME_ABORTS_PER_CHECK;
     bool need_reset = false;
     for (uint16_t i = 0; i <= ctrl->info.io_queues; i++) {
-        struct nvme_qpair *qp = i == 0 ? &ctrl->admin : &ctrl->ioq[i - 1u];
+        struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i); /* i <= io_queues: never NULL */
         if (qp->outstanding != 0 && nvme_scan_queue(qp, ab, &nab, max_ab))
             need_reset = true;
     }
