@@ -81,20 +81,18 @@ void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
 
-    if (slot->buf != NULL && ctrl->osal.dma_unmap != NULL &&
-        slot->len <= ctrl->page_size - ((uintptr_t)slot->buf & (ctrl->page_size - 1u))) {
-        ctrl->osal.dma_unmap(ctrl->osal.ctx, slot->buf, slot->len, (enum nvme_dma_dir)slot->dir);
-    } else if (slot->buf != NULL && ctrl->osal.dma_unmap != NULL) {
+    if (slot->buf != NULL && ctrl->osal.dma_unmap != NULL) {
+        /* Page by page, as mapped; a buffer inside one page is one call. */
         uintptr_t va = (uintptr_t)slot->buf;
         uint32_t left = slot->len;
-        while (left > 0) {
+        do {
             uint32_t piece = ctrl->page_size - (uint32_t)(va & (ctrl->page_size - 1u));
             if (piece > left)
                 piece = left;
             ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, piece, (enum nvme_dma_dir)slot->dir);
             va += piece;
             left -= piece;
-        }
+        } while (left > 0);
     }
     slot->buf = NULL;
     slot->len = 0;
