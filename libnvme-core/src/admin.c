@@ -97,8 +97,8 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
 
     int rc = nvme_identify(ctrl, NVME_CNS_CTRL, 0, id);
     if (rc != NVME_OK) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "Identify Controller failed: %s",
-                 rc > 0 ? nvme_status_name((uint16_t)rc) : nvme_strerror(rc));
+        /* nvme_strerror names a status (rc > 0) as nvme_status_name does. */
+        nvme_log(ctrl, NVME_LOG_ERROR, "Identify Controller failed: %s", nvme_strerror(rc));
         goto out;
     }
     info->vid = id->vid;
