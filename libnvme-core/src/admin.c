@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * admin.c - the admin commands of the public API (NVMe 1.4 §5): Identify,
- * Get Log Page, Get/Set Features, passthrough; Identify Controller at
- * bring-up.  They wait through recovery.c like every blocking call.
+ * Get Log Page, passthrough; Identify Controller at bring-up.  They wait
+ * through recovery.c like every blocking call.  (Get/Set Features without
+ * a data structure are recovery.c's: it sets features at every restart.)
  *
  * Data for the caller goes through a DMA bounce page allocated for the
  * command, so callers may pass any memory (even an unaligned, packed
@@ -28,32 +29,35 @@ int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *b
     const struct nvme_osal *o = &ctrl->osal;
     unsigned flags = nvme_admin_flags(sqe->opc);
     uint64_t bus;
+    void *dma = NULL;
 
-    if (len == 0)
-        return nvme_exec(&ctrl->admin, sqe, NULL, 0, dir, flags, dw0);
-    if (buf == NULL)
-        return NVME_ERR_INVAL;
-    void *dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
-    if (dma == NULL)
-        return NVME_ERR_NOMEM;
-    if (dir & NVME_DMA_TO_DEVICE)
-        nvme_memcpy(dma, buf, len);
-    else
-        nvme_memzero(dma, len);
-    /* Clean what the CPU just wrote before the device reads it or writes
-     * over it: a dirty line evicted later would land on the device's data
-     * (nvme_osal.h, non-coherent DMA rules 2 and 3). */
-    nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE);
+    if (len != 0) {
+        if (buf == NULL)
+            return NVME_ERR_INVAL;
+        dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
+        if (dma == NULL)
+            return NVME_ERR_NOMEM;
+        if (dir & NVME_DMA_TO_DEVICE)
+            nvme_memcpy(dma, buf, len);
+        else
+            nvme_memzero(dma, len);
+        /* Clean what the CPU just wrote before the device reads it or
+         * writes over it: a dirty line evicted later would land on the
+         * device's data (nvme_osal.h, non-coherent DMA rules 2 and 3). */
+        nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE);
+    }
     /* The bounce buffer is core memory: it is mapped like a caller's, so
      * ports with an IOMMU see every device access announced.  It is freed
      * only once the command completed or the controller stopped. */
     int rc = nvme_exec(&ctrl->admin, sqe, dma, len, dir, flags, dw0);
-    if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
-        /* Invalidate once completed, before the CPU reads the data (rule 4). */
-        nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
-        nvme_memcpy(buf, dma, len);
+    if (dma != NULL) {
+        if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
+            /* Invalidate once completed, before the CPU reads the data (rule 4). */
+            nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
+            nvme_memcpy(buf, dma, len);
+        }
+        o->dma_free(o->ctx, dma, len);
     }
-    o->dma_free(o->ctx, dma, len);
     return rc;
 }
 
@@ -81,30 +85,6 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
                                   NULL);
 }
 
-/* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0]. */
-static int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid, uint32_t cdw11,
-                         uint32_t *dw0)
-{
-    struct nvme_sqe sqe;
-    if (ctrl == NULL)
-        return NVME_ERR_INVAL;
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    nvme_sqe_init(&sqe, opc, 0);
-    sqe.cdw10 = fid;
-    sqe.cdw11 = cdw11;
-    return nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, dw0);
-}
-
-int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
-{
-    return nvme_features(ctrl, NVME_ADMIN_GET_FEATURES, fid, cdw11, dw0);
-}
-
-int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
-{
-    return nvme_features(ctrl, NVME_ADMIN_SET_FEATURES, fid, cdw11, dw0);
-}
-
 /* Identify Controller (§5.15.2.2): keep what the core and nvmectl use,
  * and check what the core depends on. */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
@@ -117,8 +97,8 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
 
     int rc = nvme_identify(ctrl, NVME_CNS_CTRL, 0, id);
     if (rc != NVME_OK) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "Identify Controller failed: %s",
-                 rc > 0 ? nvme_status_name((uint16_t)rc) : nvme_strerror(rc));
+        /* nvme_strerror names a status (rc > 0) as nvme_status_name does. */
+        nvme_log(ctrl, NVME_LOG_ERROR, "Identify Controller failed: %s", nvme_strerror(rc));
         goto out;
     }
     info->vid = id->vid;

@@ -268,7 +268,7 @@ static void nvme_select_iocs(struct nvme_ctrl *ctrl)
         if ((v[i] & want) != want)
             continue;
         if (i != 0) {
-            int rc = nvme_set_feature(ctrl, NVME_FEAT_IOCS_PROFILE, 0, i, 0, false, NULL, 0, NULL);
+            int rc = nvme_set_features(ctrl, NVME_FEAT_IOCS_PROFILE, i, NULL);
             if (rc != NVME_OK) {
                 nvme_log(ctrl, NVME_LOG_WARN, "I/O Command Set Profile %u refused: %s", i,
                          nvme_strerror(rc));
@@ -285,6 +285,29 @@ static void nvme_select_iocs(struct nvme_ctrl *ctrl)
 /* ------------------------------------------------------------------ */
 /* Init / fini                                                         */
 /* ------------------------------------------------------------------ */
+
+/* The end of a failed bring-up and of nvme_ctrl_fini, once the
+ * controller no longer touches memory (rule 1): what is still in flight
+ * fails with NVME_ERR_ABORTED, then everything is freed, the controller
+ * structure last. */
+static void nvme_ctrl_release(struct nvme_ctrl *ctrl)
+{
+    for (uint16_t i = 0; i < ctrl->nr_ioq; i++) {
+        ctrl->ioq[i].live = false;
+        nvme_qpair_reclaim(&ctrl->ioq[i], NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
+    }
+    ctrl->admin.live = false;
+    nvme_qpair_reclaim(&ctrl->admin, NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
+    if (ctrl->info.irq_vectors > 0 && ctrl->osal.irq_teardown != NULL)
+        ctrl->osal.irq_teardown(ctrl->osal.ctx);
+    nvme_free_io_queues(ctrl);
+    nvme_qpair_free(&ctrl->admin);
+    nvme_ns_free(ctrl);
+    nvme_dbbuf_free(ctrl);
+    void (*mem_free)(void *ctx, void *p, size_t size) = ctrl->osal.mem_free;
+    void *ctx = ctrl->osal.ctx;
+    mem_free(ctx, ctrl, sizeof(*ctrl));
+}
 
 int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
                    const struct nvme_ctrl_opts *opts)
@@ -363,7 +386,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
         goto fail_disable;
     rc = nvme_setup_io_queues(ctrl);
     if (rc != NVME_OK)
-        goto fail_ioq;
+        goto fail_disable;
 
     /* Keep AERL+1 Asynchronous Event Requests outstanding (§5.2), leaving
      * room on the admin queue for Abort and the commands of the API. */
@@ -382,24 +405,14 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     *out = ctrl;
     return NVME_OK;
 
-fail_ioq:
 fail_disable:
     /* Never free memory the controller may still use: stop it first. */
     ctrl->ready = false;
     if (!ctrl->gone)
         (void)nvme_ctrl_stop(ctrl);
-    nvme_qpair_reclaim(&ctrl->admin, NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
-    for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
-        nvme_qpair_reclaim(&ctrl->ioq[i], NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
-    if (ctrl->info.irq_vectors > 0 && ctrl->osal.irq_teardown != NULL)
-        ctrl->osal.irq_teardown(ctrl->osal.ctx);
-    nvme_free_io_queues(ctrl);
-    nvme_ns_free(ctrl);
-    nvme_dbbuf_free(ctrl);
-    nvme_qpair_free(&ctrl->admin);
 fail_free:
     nvme_handle_register(ctrl, false);
-    osal->mem_free(osal->ctx, ctrl, sizeof(*ctrl));
+    nvme_ctrl_release(ctrl);
     return rc;
 }
 
@@ -440,21 +453,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     ctrl->ready = false;
     if (!ctrl->gone && (!shut || busy))
         (void)nvme_ctrl_stop(ctrl);
-    for (uint16_t i = 0; i < ctrl->nr_ioq; i++) {
-        ctrl->ioq[i].live = false;
-        nvme_qpair_reclaim(&ctrl->ioq[i], NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
-    }
-    ctrl->admin.live = false;
-    nvme_qpair_reclaim(&ctrl->admin, NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
-    if (ctrl->info.irq_vectors > 0 && ctrl->osal.irq_teardown != NULL)
-        ctrl->osal.irq_teardown(ctrl->osal.ctx);
-    nvme_free_io_queues(ctrl);
-    nvme_qpair_free(&ctrl->admin);
-    nvme_ns_free(ctrl);
-    nvme_dbbuf_free(ctrl);
-    struct nvme_osal osal;
-    nvme_memcpy(&osal, &ctrl->osal, sizeof(osal));
-    osal.mem_free(osal.ctx, ctrl, sizeof(*ctrl));
+    nvme_ctrl_release(ctrl);
     return NVME_OK;
 }
 
@@ -482,6 +481,13 @@ int nvme_ctrl_reset(struct nvme_ctrl *ctrl)
     return rc;
 }
 
+/* NVME_ERR_GONE for a controller that vanished, NVME_ERR_FATAL for a
+ * dead one, else NVME_OK. */
+static int nvme_ctrl_health(const struct nvme_ctrl *ctrl)
+{
+    return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
+}
+
 int nvme_ctrl_service(struct nvme_ctrl *ctrl)
 {
     if (ctrl == NULL)
@@ -490,22 +496,22 @@ int nvme_ctrl_service(struct nvme_ctrl *ctrl)
     if (nvme_in_callback(ctrl) || ctrl->in_recovery)
         return NVME_OK;
     for (uint16_t q = 0; q <= ctrl->info.io_queues; q++)
-        (void)nvme_qpair_process(q == 0 ? &ctrl->admin : &ctrl->ioq[q - 1u], 0);
+        (void)nvme_qpair_process(nvme_ctrl_qpair(ctrl, q), 0);
     int rc = nvme_recovery_check(ctrl);
     if (rc != NVME_OK)
         return rc;
     nvme_aer_service(ctrl);
-    return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
+    return nvme_ctrl_health(ctrl);
 }
 
 int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
 {
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_qpair *qp = ctrl != NULL ? nvme_ctrl_qpair(ctrl, qid) : NULL;
-    if (qp == NULL)
-        return ctrl != NULL && (ctrl->gone || ctrl->dead)
-                   ? (ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL)
-                   : NVME_ERR_INVAL;
+    if (qp == NULL) {
+        int rc = ctrl != NULL ? nvme_ctrl_health(ctrl) : NVME_OK;
+        return rc != NVME_OK ? rc : NVME_ERR_INVAL;
+    }
     int n = nvme_qpair_process(qp, max);
     if (n > 0)
         return n;
@@ -517,7 +523,7 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
         if (ctrl->aer_outstanding < ctrl->aer_limit && !ctrl->in_recovery)
             nvme_aer_arm(ctrl);
     }
-    return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : 0;
+    return nvme_ctrl_health(ctrl); /* 0: nothing reaped */
 }
 
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl)

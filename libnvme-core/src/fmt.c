@@ -97,77 +97,74 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             lng = 3;
             p++;
         }
+        /* Each conversion gives its text (s, len) and padding; the
+         * others put what they print and go on. */
         char num[26];
+        const char *s = num;
         size_t len;
+        char fill = ' '; /* strings and characters pad with blanks */
         switch (*p) {
-        case 's': {
-            const char *s = va_arg(ap, const char *);
+        case 's':
+            s = va_arg(ap, const char *);
             if (s == NULL)
                 s = "(null)";
-            put_padded(&o, s, nvme_strlen(s), width, left, ' ');
+            len = nvme_strlen(s);
             break;
-        }
         case 'c':
             num[0] = (char)va_arg(ap, int);
-            put_padded(&o, num, 1, width, left, ' ');
+            s = num;
+            len = 1;
             break;
         case 'd':
-        case 'i': {
-            int64_t v;
-            if (lng == 2)
-                v = va_arg(ap, long long);
-            else if (lng == 1)
-                v = va_arg(ap, long);
-            else if (lng == 3)
-                v = (int64_t)va_arg(ap, size_t);
-            else
-                v = va_arg(ap, int);
-            size_t off = 0;
-            uint64_t u = (uint64_t)v;
-            if (v < 0) {
-                num[off++] = '-';
-                u = 0 - u;
-            }
-            len = off + u64_digits(u, 10, false, num + off);
-            put_padded(&o, num, len, width, left, left ? ' ' : pad);
-            break;
-        }
+        case 'i':
         case 'u':
         case 'x':
         case 'X':
         case 'p': {
+            /* One path for every number.  A signed argument is read as
+             * its unsigned type (same size and passing, C11 §7.16.1.1),
+             * sign-extended, and printed as '-' and its magnitude. */
+            bool sgn = *p == 'd' || *p == 'i';
             uint64_t v;
-            if (*p == 'p')
+            if (*p == 'p') {
                 v = (uint64_t)(uintptr_t)va_arg(ap, void *);
-            else if (lng == 2)
+            } else if (lng == 2) {
                 v = va_arg(ap, unsigned long long);
-            else if (lng == 1)
-                v = va_arg(ap, unsigned long);
-            else if (lng == 3)
+            } else if (lng == 1) {
+                unsigned long u = va_arg(ap, unsigned long);
+                v = sgn ? (uint64_t)(int64_t)(long)u : u;
+            } else if (lng == 3) {
                 v = va_arg(ap, size_t);
-            else
-                v = va_arg(ap, unsigned int);
+            } else {
+                unsigned int u = va_arg(ap, unsigned int);
+                v = sgn ? (uint64_t)(int64_t)(int)u : u;
+            }
             size_t off = 0;
+            if (sgn && (int64_t)v < 0) {
+                num[off++] = '-';
+                v = 0 - v;
+            }
             if (*p == 'p') {
                 num[0] = '0';
                 num[1] = 'x';
                 off = 2;
             }
-            len = off + u64_digits(v, *p == 'u' ? 10 : 16, *p == 'X', num + off);
-            put_padded(&o, num, len, width, left, left ? ' ' : pad);
+            len = off + u64_digits(v, sgn || *p == 'u' ? 10 : 16, *p == 'X', num + off);
+            fill = left ? ' ' : pad;
             break;
         }
         case '%':
             put(&o, '%');
-            break;
+            continue;
         case '\0':
             p--; /* lone '%' at the end */
-            break;
+            continue;
         default:
             put(&o, '%');
             put(&o, *p);
-            break;
+            continue;
         }
+        put_padded(&o, s, len, width, left, fill);
     }
     if (size > 0)
         buf[o.n < size ? o.n : size - 1] = '\0';

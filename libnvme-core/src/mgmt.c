@@ -20,7 +20,8 @@ static int mgmt_ready(struct nvme_ctrl *ctrl)
     return NVME_OK;
 }
 
-static int mgmt_unsupported(struct nvme_ctrl *ctrl, const char *what, const char *why)
+static __attribute__((noinline)) int mgmt_unsupported(struct nvme_ctrl *ctrl, const char *what,
+                                                      const char *why)
 {
     nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: %s not supported (%s)", what, why);
     return NVME_ERR_UNSUPPORTED;
@@ -32,6 +33,18 @@ static int mgmt_confirm(struct nvme_ctrl *ctrl, const char *what, uint32_t confi
         return NVME_OK;
     nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: %s destroys data: refused without confirmation", what);
     return NVME_ERR_INVAL;
+}
+
+/* A management command without data, waited for (with the long admin
+ * deadline for Format, Sanitize and Device Self-test: admin.c). */
+static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_t cdw10,
+                     uint32_t cdw11, uint32_t *dw0)
+{
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, opc, nsid);
+    sqe.cdw10 = cdw10;
+    sqe.cdw11 = cdw11;
+    return nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0);
 }
 
 /* Rescans after a command that changed namespaces; the command's result
@@ -71,12 +84,10 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
             nvme_log(ctrl, NVME_LOG_WARN,
                      "nvme0: FNA bit 0: formatting nvme0n%u formats every namespace", a->nsid);
     }
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_FORMAT_NVM, a->nsid);
-    sqe.cdw10 = (a->lbaf & 0xfu) | (a->mset ? 1u << 4 : 0u) | ((uint32_t)a->pi << 5) |
-                (a->pil ? 1u << 8 : 0u) | ((uint32_t)a->ses << 9) |
-                ((uint32_t)(a->lbaf >> 4) << 12); /* LBAFU, NVMe 2.0 */
-    rc = nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+    uint32_t cdw10 = (a->lbaf & 0xfu) | (a->mset ? 1u << 4 : 0u) | ((uint32_t)a->pi << 5) |
+                     (a->pil ? 1u << 8 : 0u) | ((uint32_t)a->ses << 9) |
+                     ((uint32_t)(a->lbaf >> 4) << 12); /* LBAFU, NVMe 2.0 */
+    rc = mgmt_exec(ctrl, NVME_ADMIN_FORMAT_NVM, a->nsid, cdw10, 0, NULL);
     return mgmt_rescan(ctrl, rc);
 }
 
@@ -90,10 +101,7 @@ int nvme_device_self_test(struct nvme_ctrl *ctrl, uint32_t nsid, uint8_t stc)
         return NVME_ERR_INVAL;
     if (!(ctrl->info.oacs & NVME_OACS_SELF_TEST))
         return mgmt_unsupported(ctrl, "Device Self-test", "OACS bit 4 clear");
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_DEVICE_SELF_TEST, nsid);
-    sqe.cdw10 = stc;
-    return nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+    return mgmt_exec(ctrl, NVME_ADMIN_DEVICE_SELF_TEST, nsid, stc, 0, NULL);
 }
 
 int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *a, uint32_t confirm)
@@ -113,12 +121,9 @@ int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *a, ui
         return mgmt_unsupported(ctrl, "Sanitize", "SANICAP lists no method");
     if (a->action != NVME_SANACT_EXIT_FAILURE && !(ctrl->sanicap & cap[a->action]))
         return mgmt_unsupported(ctrl, "this Sanitize action", "SANICAP");
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_SANITIZE, 0);
-    sqe.cdw10 = a->action | (a->ause ? 1u << 3 : 0u) | ((uint32_t)a->owpass << 4) |
-                (a->oipbp ? 1u << 8 : 0u) | (a->nodas ? 1u << 9 : 0u);
-    sqe.cdw11 = a->ovrpat;
-    rc = nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+    uint32_t cdw10 = a->action | (a->ause ? 1u << 3 : 0u) | ((uint32_t)a->owpass << 4) |
+                     (a->oipbp ? 1u << 8 : 0u) | (a->nodas ? 1u << 9 : 0u);
+    rc = mgmt_exec(ctrl, NVME_ADMIN_SANITIZE, 0, cdw10, a->ovrpat, NULL);
     return a->action == NVME_SANACT_EXIT_FAILURE ? rc : mgmt_rescan(ctrl, rc);
 }
 
@@ -167,10 +172,8 @@ int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bp
         return NVME_ERR_INVAL;
     if (!(ctrl->info.oacs & NVME_OACS_FW))
         return mgmt_unsupported(ctrl, "Firmware Commit", "OACS bit 2 clear");
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_FW_COMMIT, 0);
-    sqe.cdw10 = slot | ((uint32_t)action << 3) | (bpid ? 1u << 31 : 0u);
-    rc = nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0);
+    rc = mgmt_exec(ctrl, NVME_ADMIN_FW_COMMIT, 0,
+                   slot | ((uint32_t)action << 3) | (bpid ? 1u << 31 : 0u), 0, dw0);
     if (rc > 0 && NVME_SF_SCT(rc) == NVME_SCT_COMMAND_SPECIFIC &&
         (NVME_SF_SC(rc) == NVME_SC_FW_NEEDS_CONV_RESET || NVME_SF_SC(rc) == 0x10u ||
          NVME_SF_SC(rc) == 0x11u))

@@ -29,6 +29,22 @@ struct nvme_ns_table {
     struct nvme_ns_info *ns[]; /* ascending NSID */
 };
 
+/* The namespace `nsid` of table `t` (sorted: the list is ascending), or NULL. */
+static struct nvme_ns_info *nvme_ns_table_find(const struct nvme_ns_table *t, uint32_t nsid)
+{
+    unsigned lo = 0, hi = t->count;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2u;
+        if (t->ns[mid]->nsid == nsid)
+            return t->ns[mid];
+        if (t->ns[mid]->nsid < nsid)
+            lo = mid + 1u;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 static void *nvme_ns_alloc(struct nvme_ctrl *ctrl, size_t size)
 {
     void *p = ctrl->osal.mem_alloc(ctrl->osal.ctx, size);
@@ -340,14 +356,7 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
     }
     for (unsigned i = 0; i < ctrl->ns_all_count; i++) {
         struct nvme_ns_info *ns = ctrl->ns_all[i];
-        unsigned lo = 0, hi = n;
-        while (lo < hi && t->ns[lo + (hi - lo) / 2u]->nsid != ns->nsid) {
-            if (t->ns[lo + (hi - lo) / 2u]->nsid < ns->nsid)
-                lo = lo + (hi - lo) / 2u + 1u;
-            else
-                hi = lo + (hi - lo) / 2u;
-        }
-        if (lo >= hi && ns->status != NVME_ERR_NOENT) {
+        if (nvme_ns_table_find(t, ns->nsid) == NULL && ns->status != NVME_ERR_NOENT) {
             ns->status = NVME_ERR_NOENT; /* detached or deleted */
             changed = true;
         }
@@ -424,19 +433,7 @@ const struct nvme_ns_info *nvme_ns_at(const struct nvme_ctrl *ctrl, unsigned idx
 const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *ctrl, uint32_t nsid)
 {
     const struct nvme_ns_table *t = nvme_ns_current(ctrl);
-    if (t == NULL)
-        return NULL;
-    unsigned lo = 0, hi = t->count; /* sorted: the list is ascending */
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2u;
-        if (t->ns[mid]->nsid == nsid)
-            return t->ns[mid];
-        if (t->ns[mid]->nsid < nsid)
-            lo = mid + 1u;
-        else
-            hi = mid;
-    }
-    return NULL;
+    return t != NULL ? nvme_ns_table_find(t, nsid) : NULL;
 }
 
 int nvme_ns_set_read_only(struct nvme_ctrl *ctrl, uint32_t nsid, bool ro)

@@ -119,11 +119,17 @@ static int nvm_pi_flags_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info 
     return NVME_OK;
 }
 
-/* A command with a block range of at most 65536 blocks (NLB, 0-based). */
+/* A command with a block range of at most 65536 blocks: SLBA in CDW10-11,
+ * NLB (0-based) in CDW12[15:0], like Read and Write (NVMe 1.4 §6.9, §6.15).
+ * These calls are not the I/O fast path: the zeroing pass of
+ * nvme_sqe_init is fine here (nvme_sqe_rw is io.c's). */
 static void nvm_sqe_range(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
                           uint32_t n)
 {
-    nvme_sqe_rw(sqe, opc, nsid, lba, n);
+    nvme_sqe_init(sqe, opc, nsid);
+    sqe->cdw10 = (uint32_t)lba;
+    sqe->cdw11 = (uint32_t)(lba >> 32);
+    sqe->cdw12 = (n - 1u) & 0xffffu;
 }
 
 /* ------------------------------------------------------------------ */
@@ -317,7 +323,7 @@ static int nvm_data(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
         struct nvme_sqe sqe;
-        nvme_sqe_rw(&sqe, opc, ns->nsid, lba + done, n);
+        nvm_sqe_range(&sqe, opc, ns->nsid, lba + done, n);
         sqe.cdw12 |= nvm_cdw12_flags(flags);
         if (flags & NVME_IO_PI_FLAGS)
             nvme_pi_fields(ns, &sqe, 0);
@@ -519,7 +525,7 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     }
     struct nvme_sqe sqe;
     uint32_t dw0 = 0;
-    nvme_sqe_rw(&sqe, NVME_CMD_ZONE_APPEND, nsid, zslba, count);
+    nvm_sqe_range(&sqe, NVME_CMD_ZONE_APPEND, nsid, zslba, count);
     nvme_ns_plain_pi(ns, &sqe);
     /* Not replayed after a reset: a second append would write the data twice. */
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);

@@ -81,20 +81,18 @@ void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
 
-    if (slot->buf != NULL && ctrl->osal.dma_unmap != NULL &&
-        slot->len <= ctrl->page_size - ((uintptr_t)slot->buf & (ctrl->page_size - 1u))) {
-        ctrl->osal.dma_unmap(ctrl->osal.ctx, slot->buf, slot->len, (enum nvme_dma_dir)slot->dir);
-    } else if (slot->buf != NULL && ctrl->osal.dma_unmap != NULL) {
+    if (slot->buf != NULL && ctrl->osal.dma_unmap != NULL) {
+        /* Page by page, as mapped; a buffer inside one page is one call. */
         uintptr_t va = (uintptr_t)slot->buf;
         uint32_t left = slot->len;
-        while (left > 0) {
+        do {
             uint32_t piece = ctrl->page_size - (uint32_t)(va & (ctrl->page_size - 1u));
             if (piece > left)
                 piece = left;
             ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, piece, (enum nvme_dma_dir)slot->dir);
             va += piece;
             left -= piece;
-        }
+        } while (left > 0);
     }
     slot->buf = NULL;
     slot->len = 0;
@@ -225,14 +223,9 @@ int nvme_prp_build(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, struct nvm
     if (buf == NULL || (va & 3u) != 0 || (len & 3u) != 0 || len > ctrl->page_size - off)
         return nvme_prp_build_list(qp, slot, sqe, buf, len, dir);
     uint64_t bus;
-    if (ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, &bus) != 0)
-        return NVME_ERR_DMA;
-    if ((uint32_t)(bus & (ctrl->page_size - 1u)) != off) {
-        if (ctrl->osal.dma_unmap != NULL)
-            ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
-        nvme_log(ctrl, NVME_LOG_ERROR, "dma_map moved the offset within a page");
-        return NVME_ERR_DMA;
-    }
+    int rc = nvme_prp_map(ctrl, va, len, dir, &bus);
+    if (rc != NVME_OK)
+        return rc;
     slot->buf = buf;
     slot->len = len;
     slot->dir = (uint8_t)dir;

@@ -215,7 +215,7 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
         max_ab = NVME_ABORTS_PER_CHECK;
     bool need_reset = false;
     for (uint16_t i = 0; i <= ctrl->info.io_queues; i++) {
-        struct nvme_qpair *qp = i == 0 ? &ctrl->admin : &ctrl->ioq[i - 1u];
+        struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i); /* i <= io_queues: never NULL */
         if (qp->outstanding != 0 && nvme_scan_queue(qp, ab, &nab, max_ab))
             need_reset = true;
     }
@@ -339,16 +339,43 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
 /* Queues and features: bring-up and every restart                     */
 /* ------------------------------------------------------------------ */
 
+/* An admin command without data, waited for. */
+static int nvme_admin_run(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, uint32_t *dw0)
+{
+    return nvme_exec(&ctrl->admin, sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, dw0);
+}
+
+/* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0].  Public (nvme.h), and
+ * what bring-up and every restart set features with. */
+static __attribute__((noinline)) int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid,
+                                                   uint32_t cdw11, uint32_t *dw0)
+{
+    struct nvme_sqe sqe;
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    nvme_sqe_init(&sqe, opc, 0);
+    sqe.cdw10 = fid;
+    sqe.cdw11 = cdw11;
+    return nvme_admin_run(ctrl, &sqe, dw0);
+}
+
+int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
+{
+    return nvme_features(ctrl, NVME_ADMIN_GET_FEATURES, fid, cdw11, dw0);
+}
+
+int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0)
+{
+    return nvme_features(ctrl, NVME_ADMIN_SET_FEATURES, fid, cdw11, dw0);
+}
+
 /* Number of Queues (§5.21.1.7): NSQR/NCQR 0-based in CDW11; the
  * controller answers NSQA/NCQA (0-based) in DW0, maybe fewer or more. */
 int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted)
 {
-    struct nvme_sqe sqe;
     uint32_t n = (uint32_t)want - 1u, dw0 = 0;
-    nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
-    sqe.cdw10 = NVME_FEAT_NUM_QUEUES;
-    sqe.cdw11 = n | (n << 16);
-    int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, &dw0);
+    int rc = nvme_set_features(ctrl, NVME_FEAT_NUM_QUEUES, n | (n << 16), &dw0);
     if (rc != NVME_OK)
         return rc;
     uint32_t nsqa = (dw0 & 0xffffu) + 1u, ncqa = (dw0 >> 16) + 1u;
@@ -364,17 +391,17 @@ static int nvme_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
 {
     struct nvme_sqe sqe;
     nvme_sqe_create_cq(&sqe, qp);
-    int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    int rc = nvme_admin_run(ctrl, &sqe, NULL);
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_ERROR, "create I/O CQ %u failed: %s", qp->qid, nvme_strerror(rc));
         return rc;
     }
     nvme_sqe_create_sq(&sqe, qp);
-    rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    rc = nvme_admin_run(ctrl, &sqe, NULL);
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_ERROR, "create I/O SQ %u failed: %s", qp->qid, nvme_strerror(rc));
         nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_CQ, qp->qid);
-        (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+        (void)nvme_admin_run(ctrl, &sqe, NULL);
         return rc;
     }
     qp->live = true;
@@ -428,20 +455,16 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
     /* Asynchronous Event Configuration (§5.21.1.11): SMART critical
      * warnings (bits 4:0), and the notices OAES says the controller has
      * (bit 8 namespace attribute, bit 9 firmware activation). */
-    if (!ctrl->opts.no_async_events) {
-        nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
-        sqe.cdw10 = NVME_FEAT_ASYNC_EVENT;
-        sqe.cdw11 = 0x1fu | (ctrl->oaes & ((1u << 8) | (1u << 9)));
-        (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
-    }
+    if (!ctrl->opts.no_async_events)
+        (void)nvme_set_features(ctrl, NVME_FEAT_ASYNC_EVENT,
+                                0x1fu | (ctrl->oaes & ((1u << 8) | (1u << 9))), NULL);
     /* Interrupt Coalescing (§5.21.1.8): at most THR+1 completions or TIME
      * x 100 us per interrupt; admin completions are never coalesced. */
     if (ctrl->info.irq_vectors > 0 &&
         (ctrl->opts.irq_coalesce_time | ctrl->opts.irq_coalesce_thr)) {
-        nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
-        sqe.cdw10 = NVME_FEAT_IRQ_COALESCE;
-        sqe.cdw11 = ctrl->opts.irq_coalesce_thr | ((uint32_t)ctrl->opts.irq_coalesce_time << 8);
-        int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+        int rc = nvme_set_features(
+            ctrl, NVME_FEAT_IRQ_COALESCE,
+            ctrl->opts.irq_coalesce_thr | ((uint32_t)ctrl->opts.irq_coalesce_time << 8), NULL);
         if (rc != NVME_OK)
             nvme_log(ctrl, NVME_LOG_WARN, "interrupt coalescing not set: %s", nvme_strerror(rc));
     }
@@ -486,7 +509,7 @@ static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
     nvme_sqe_init(&sqe, NVME_ADMIN_DBBUF_CONFIG, 0);
     sqe.prp1 = ctrl->dbbuf_db_bus;
     sqe.prp2 = ctrl->dbbuf_ei_bus;
-    int rc = nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+    int rc = nvme_admin_run(ctrl, &sqe, NULL);
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_WARN, "shadow doorbells refused: %s", nvme_strerror(rc));
         return;
@@ -539,13 +562,8 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     ctrl->info.io_queues = 0;
     /* The I/O Command Set Profile goes back to vector 0 with a reset;
      * select ours again before any I/O queue exists (NVMe 2.0 §5.27.1.21). */
-    if (ctrl->iocs_index != 0) {
-        struct nvme_sqe sqe;
-        nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
-        sqe.cdw10 = NVME_FEAT_IOCS_PROFILE;
-        sqe.cdw11 = ctrl->iocs_index;
-        (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
-    }
+    if (ctrl->iocs_index != 0)
+        (void)nvme_set_features(ctrl, NVME_FEAT_IOCS_PROFILE, ctrl->iocs_index, NULL);
     rc = ctrl->nr_ioq != 0 ? nvme_set_num_queues(ctrl, ctrl->nr_ioq, &granted) : NVME_OK;
     if (rc > 0) { /* admin queue only, as at bring-up (ctrl.c) */
         nvme_log(ctrl, NVME_LOG_WARN, "Number of Queues failed after reset: admin queue only");
