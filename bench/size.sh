@@ -7,7 +7,8 @@
 # Target: core .text <= 16 KiB without the tables (printed as PASS/OVER).
 # Last, what a kernel using only the block-I/O API links: the core built
 # with -ffunction-sections -fdata-sections (no status tables), linked with
-# --gc-sections from bench/size_min.c, whose own bytes are not counted.
+# --gc-sections from bench/size_min.c, whose own bytes are not counted;
+# as built by default, and with NVME_LOG=OFF.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$src/build-size}
@@ -48,22 +49,28 @@ measure names ON
 echo
 measure no-names OFF
 
-# Block-I/O-only kernel: the freestanding flags of the toolchain file.
-echo
-b=$out/gc
-cmake -S "$src/libnvme-core" -B "$b" -DCMAKE_TOOLCHAIN_FILE="$tc" -DCMAKE_BUILD_TYPE=MinSizeRel \
-      -DCMAKE_C_FLAGS_MINSIZEREL="-Os -DNDEBUG -ffunction-sections -fdata-sections" \
-      -DNVME_STATUS_NAMES=OFF >/dev/null
-cmake --build "$b" --target nvme-core -- -j2 >/dev/null
-tc_flags=$(sed -n 's/^set(CMAKE_C_FLAGS_INIT "\(.*\)")$/\1/p' "$tc")
-# shellcheck disable=SC2086 # tc_flags is a list of flags
-"$cc" $tc_flags -Os -DNDEBUG -ffunction-sections -fdata-sections -I"$src/libnvme-core/include" \
-      -c "$src/bench/size_min.c" -o "$b/size_min.o"
-# shellcheck disable=SC2086
-"$cc" $tc_flags -static -Wl,--gc-sections -Wl,-e,nvme_size_min_entry \
-      -o "$b/size_min.elf" "$b/size_min.o" "$b/libnvme-core.a"
-text=$("$size_tool" -A "$b/size_min.elf" | awk '/^\.text/ { t += $2 } END { print t + 0 }')
-# The entry file's own functions (size_min.c) are not the core's.
-own=$("$nm_tool" -S -t d "$b/size_min.o" | awk 'NF == 4 && $3 ~ /^[Tt]$/ { s += $2 } END { print s + 0 }')
-echo "libnvme-core, x86_64 -Os, NVME_STATUS_NAMES=OFF, -ffunction-sections, --gc-sections"
-echo "  block-I/O kernel links: $((text - own)) bytes .text"
+# Block-I/O-only kernel: the freestanding flags of the toolchain file;
+# once as built by default, once also without messages (NVME_LOG=OFF).
+link_min() { # NAME LOG
+  local b=$out/$1
+  echo
+  cmake -S "$src/libnvme-core" -B "$b" -DCMAKE_TOOLCHAIN_FILE="$tc" -DCMAKE_BUILD_TYPE=MinSizeRel \
+        -DCMAKE_C_FLAGS_MINSIZEREL="-Os -DNDEBUG -ffunction-sections -fdata-sections" \
+        -DNVME_STATUS_NAMES=OFF -DNVME_LOG="$2" >/dev/null
+  cmake --build "$b" --target nvme-core -- -j2 >/dev/null
+  tc_flags=$(sed -n 's/^set(CMAKE_C_FLAGS_INIT "\(.*\)")$/\1/p' "$tc")
+  # shellcheck disable=SC2086 # tc_flags is a list of flags
+  "$cc" $tc_flags -Os -DNDEBUG -ffunction-sections -fdata-sections -I"$src/libnvme-core/include" \
+        -c "$src/bench/size_min.c" -o "$b/size_min.o"
+  # shellcheck disable=SC2086
+  "$cc" $tc_flags -static -Wl,--gc-sections -Wl,-e,nvme_size_min_entry \
+        -o "$b/size_min.elf" "$b/size_min.o" "$b/libnvme-core.a"
+  text=$("$size_tool" -A "$b/size_min.elf" | awk '/^\.text/ { t += $2 } END { print t + 0 }')
+  rodata=$("$size_tool" -A "$b/size_min.elf" | awk '/^\.rodata/ { t += $2 } END { print t + 0 }')
+  # The entry file's own functions (size_min.c) are not the core's.
+  own=$("$nm_tool" -S -t d "$b/size_min.o" | awk 'NF == 4 && $3 ~ /^[Tt]$/ { s += $2 } END { print s + 0 }')
+  echo "libnvme-core, x86_64 -Os, NVME_STATUS_NAMES=OFF, NVME_LOG=$2, -ffunction-sections, --gc-sections"
+  echo "  block-I/O kernel links: $((text - own)) bytes .text, $rodata bytes .rodata"
+}
+link_min gc ON
+link_min gc-nolog OFF
