@@ -177,24 +177,31 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
     return rc;
 }
 
-/* Namespace ID list (CNS 02h active, 10h allocated; §5.15.2, Figure 245):
- * up to 1024 NSIDs > start, ascending, the first 0 ends the list. */
-static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t start, uint32_t *list,
+/* Namespace ID list (CNS 02h active, 10h allocated; §5.15.2, Figure 245;
+ * of one I/O Command Set, csi >= 0: NVMe 2.0 CNS 07h, 1Ah, CSI in CDW11
+ * 31:24): up to 1024 NSIDs > start, ascending, the first 0 ends the list. */
+static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, int csi, uint32_t start, uint32_t *list,
                       unsigned max, unsigned *count)
 {
     if (ctrl == NULL || list == NULL || count == NULL || max > NVME_ACTIVE_NS_LIST_ENTRIES ||
         start >= 0xfffffffeu)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     *count = 0;
     uint32_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
     if (page == NULL)
         return NVME_ERR_NOMEM;
-    int rc = nvme_identify(ctrl, cns, start, page);
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, start);
+    sqe.cdw10 = cns;
+    if (csi >= 0)
+        sqe.cdw11 = (uint32_t)csi << 24;
+    int rc = nvme_admin_exec_bounce(ctrl, &sqe, page, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
+                                    NULL);
     uint32_t prev = start;
     for (unsigned i = 0; rc == NVME_OK && i < max && page[i] != 0; i++) {
         if (page[i] <= prev || page[i] >= 0xfffffffeu) {
-            nvme_log(ctrl, NVME_LOG_ERROR, "%s NS list not ascending at %u",
-                     cns == NVME_CNS_ACTIVE_NS_LIST ? "active" : "allocated", page[i]);
+            nvme_log(ctrl, NVME_LOG_ERROR, "NS list (CNS %02xh) not ascending at %u", cns, page[i]);
             rc = NVME_ERR_PROTO;
             break;
         }
@@ -205,14 +212,8 @@ static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t start, uint3
     return rc;
 }
 
-int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
-                            unsigned *count)
-{
-    return ns_id_list(ctrl, NVME_CNS_ACTIVE_NS_LIST, start, list, max, count);
-}
-
-int nvme_identify_allocated_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
-                               unsigned *count)
+/* Namespace Management (OACS bit 3) is what gives allocated NSIDs. */
+static int ns_mgmt_check(struct nvme_ctrl *ctrl, unsigned *count)
 {
     if (ctrl != NULL && count != NULL)
         *count = 0;
@@ -220,7 +221,36 @@ int nvme_identify_allocated_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t 
         nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Namespace Management not supported (OACS bit 3)");
         return NVME_ERR_UNSUPPORTED;
     }
-    return ns_id_list(ctrl, NVME_CNS_ALLOCATED_NS_LIST, start, list, max, count);
+    return NVME_OK;
+}
+
+int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
+                            unsigned *count)
+{
+    return ns_id_list(ctrl, NVME_CNS_ACTIVE_NS_LIST, -1, start, list, max, count);
+}
+
+int nvme_identify_allocated_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
+                               unsigned *count)
+{
+    int rc = ns_mgmt_check(ctrl, count);
+    return rc != NVME_OK
+               ? rc
+               : ns_id_list(ctrl, NVME_CNS_ALLOCATED_NS_LIST, -1, start, list, max, count);
+}
+
+int nvme_identify_ns_list_csi(struct nvme_ctrl *ctrl, uint8_t csi, bool allocated, uint32_t start,
+                              uint32_t *list, unsigned max, unsigned *count)
+{
+    if (ctrl != NULL && count != NULL)
+        *count = 0;
+    int rc = allocated ? ns_mgmt_check(ctrl, count) : NVME_OK;
+    if (rc != NVME_OK)
+        return rc;
+    if (ctrl != NULL && ctrl->cc_css != NVME_CC_CSS_IOCS && csi != NVME_CSI_NVM)
+        return NVME_ERR_UNSUPPORTED; /* as nvme_identify_cs */
+    return ns_id_list(ctrl, allocated ? NVME_CNS_CS_ALLOCATED_NS_LIST : NVME_CNS_CS_ACTIVE_NS_LIST,
+                      csi, start, list, max, count);
 }
 
 int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start, uint16_t *ids,

@@ -650,10 +650,13 @@ int ctl_cmd_ns_descs(struct ctl *c)
 }
 
 /* list-ns: active NSIDs (Identify CNS 02h), with -a/--all the allocated
- * ones (CNS 10h: attached or not), which needs Namespace Management. */
+ * ones (CNS 10h: attached or not), which needs Namespace Management;
+ * with -y/--csi only those of one I/O Command Set (CNS 07h, 1Ah). */
 int ctl_cmd_list_ns(struct ctl *c)
 {
-    bool all = flag(c, F_ALL);
+    bool all = flag(c, F_ALL), csi = has(c, N_CSI);
+    if (csi && c->o.num[N_CSI] > 0xffu)
+        return ctl_usage_err(c, "--csi is 0..255");
     if (all && !(nvme_ctrl_get_info(c->ctrl)->oacs & NVME_OACS_NS_MGMT)) {
         ctl_out(c->io,
                 "%s: list-ns --all: not supported: the controller has no Namespace "
@@ -668,8 +671,17 @@ int ctl_cmd_list_ns(struct ctl *c)
     if (list == NULL)
         return NVME_ERR_NOMEM;
     unsigned count = 0;
-    int rc = all ? nvme_identify_allocated_ns(c->ctrl, start, list, 1024, &count)
-                 : nvme_identify_active_ns(c->ctrl, start, list, 1024, &count);
+    int rc = csi   ? nvme_identify_ns_list_csi(c->ctrl, (uint8_t)c->o.num[N_CSI], all, start, list,
+                                               1024, &count)
+             : all ? nvme_identify_allocated_ns(c->ctrl, start, list, 1024, &count)
+                   : nvme_identify_active_ns(c->ctrl, start, list, 1024, &count);
+    if (rc == NVME_ERR_UNSUPPORTED && csi) {
+        ctl_out(c->io,
+                "%s: list-ns --csi %u: not supported: the controller runs only the NVM "
+                "command set (CC.CSS)\n",
+                ctl_dev(c->io), (unsigned)c->o.num[N_CSI]);
+        return rc;
+    }
     if (rc != NVME_OK)
         return ctl_fail(c, 0, all ? "list-ns --all" : "list-ns", rc);
     if (count > 1024)

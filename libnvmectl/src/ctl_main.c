@@ -100,7 +100,8 @@ static const struct ctl_optdef o_dsm[] = {NSID,
                                           FLG('r', "idr", F_IDR),
                                           FLG('w', "idw", F_IDW),
                                           END};
-static const struct ctl_optdef o_list_ns[] = {NSID, FLG('a', "all", F_ALL), END};
+static const struct ctl_optdef o_list_ns[] = {NSID, FLG('a', "all", F_ALL), NUM('y', "csi", N_CSI),
+                                              END};
 static const struct ctl_optdef o_list_ctrl[] = {NSID, NUM('c', "cntid", N_CNTID), END};
 static const struct ctl_optdef o_get_feat[] = {NSID,
                                                NUM('f', "feature-id", N_FID),
@@ -186,8 +187,8 @@ static const struct ctl_cmd cmds[] = {
     {"id-ctrl", ctl_cmd_id_ctrl, o_human, "[-H]  Identify Controller", false},
     {"id-ns", ctl_cmd_id_ns, o_ns_human, "-n NSID [-H]  Identify Namespace", false},
     {"ns-descs", ctl_cmd_ns_descs, o_ns, "-n NSID  namespace identifiers", false},
-    {"list-ns", ctl_cmd_list_ns, o_list_ns, "[-n START] [--all]  active (--all: allocated) NSIDs",
-     false},
+    {"list-ns", ctl_cmd_list_ns, o_list_ns,
+     "[-n START] [-a] [-y CSI]  active NSIDs (-a: allocated; -y: of one set)", false},
     {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
      "-f FID [-s current|default|saved|supported] [-c CDW11] [-n N] [-H]", false},

@@ -779,7 +779,7 @@ def case_nvmectl_parity(w):
     js = ["id-ctrl -o json", "id-ns -n 1 -o json", "ns-descs -n 1 -o json", "list-ns -o json",
           "get-feature -f 4 -o json", "smart-log -o json", "error-log -o json", "fw-log -o json",
           "effects-log -o json", "changed-ns-list-log -o json", "get-log -i 2 -l 512 -o json",
-          "read -n 1 -s 100 -c 5 -o json"]
+          "read -n 1 -s 100 -c 5 -o json", "list-ns -y 0 -o json", "list-ns -y 2 -o json"]
     cmds = js[:10] + ["id-ns -n 1", "set-feature -f 4 -v 350", "get-feature -f 4 -H",
                       "write -n 1 -s 100 -c 8 -p 0xa5 --fua", "compare -n 1 -s 100 -c 1 -p 0xa5",
                       "!compare -n 1 -s 100 -c 1 -p 0x11", "write-zeroes -n 1 -s 100 -c 4",
@@ -809,6 +809,9 @@ def case_nvmectl_parity(w):
          "id-ns: the format in use marked")
     c.ok(d["ns-descs -n 1 -o json"].get("csi") == 0, "ns-descs: CSI 0 (NVM)")
     c.ok([e.get("nsid") for e in d["list-ns -o json"].get("nsid_list", [])] == [1], "list-ns: nsid 1")
+    c.ok([e.get("nsid") for e in d["list-ns -y 0 -o json"].get("nsid_list", [])] == [1],
+         "list-ns -y 0 (CNS 07h, NVM): nsid 1")
+    c.ok(d["list-ns -y 2 -o json"].get("nsid_list") == [], "list-ns -y 2 (CNS 07h, ZNS): none")
     c.ok(d["get-feature -f 4 -o json"].get("value", 0) & 0xffff == 0x157,
          "get-feature 4: QEMU's temperature threshold 343 K")
     c.ok("350 Kelvin" in c.section("get-feature -f 4 -H"), "set-feature then get-feature -H: 350 Kelvin")

@@ -396,6 +396,78 @@ static void list_ns_all_refused_without_namespace_management(void **state)
     fx_stop(&f);
 }
 
+/* list-ns --csi (nvme-cli -y): Identify CNS 07h (active) and 1Ah
+ * (allocated, with --all) list only the namespaces of that I/O Command
+ * Set. */
+static void list_ns_csi_lists_one_command_set(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs = NVME_OACS_FORMAT | NVME_OACS_NS_MGMT;
+    f.ns[1] = (struct nvme_sim_ns_config){
+        .nsid = 3, .blocks = 1024, .lba_size = 4096, .zoned = true, .zone_size = 64};
+    f.ns[2] = (struct nvme_sim_ns_config){.nsid = 5, .blocks = 4096, .lba_size = 512};
+    f.cfg.ns_count = 3;
+    f.cfg.nn = 8;
+    f.cfg.inactive_nsids[0] = 4; /* allocated, NVM, attached to no controller */
+    fx_start(&f);
+    ok(&f, "list-ns --csi 2");
+    assert_string_equal(out.text, "[   0]:0x3\n");
+    ok(&f, "list-ns -y 0");
+    assert_string_equal(out.text, "[   0]:0x1\n[   1]:0x5\n");
+    ok(&f, "list-ns -y 0 --all");
+    assert_string_equal(out.text, "[   0]:0x1\n[   1]:0x4\n[   2]:0x5\n");
+    ok(&f, "list-ns -y 0 -a -n 2"); /* NSIDs from 2 on */
+    assert_string_equal(out.text, "[   0]:0x4\n[   1]:0x5\n");
+    ok(&f, "list-ns -y 2 -a -o json");
+    assert_int_equal(jnum("nsid_list.0.nsid"), 3);
+    assert_null(json_get("nsid_list.1"));
+    ok(&f, "list-ns"); /* no --csi: every command set (CNS 02h) */
+    assert_string_equal(out.text, "[   0]:0x1\n[   1]:0x3\n[   2]:0x5\n");
+    /* A set the controller does not have: its status, as nvme-cli shows. */
+    int rc = run(&f, "list-ns --csi 1");
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC((unsigned)rc), NVME_SC_INVALID_FIELD);
+    assert_int_not_equal(run(&f, "list-ns --csi 256"), 0);
+    expect("--csi is 0..255");
+    /* the core call behind it */
+    uint32_t list[1024];
+    unsigned count = 99;
+    assert_int_equal(nvme_identify_ns_list_csi(f.ctrl, NVME_CSI_NVM, false, 1, list, 1024, &count),
+                     0);
+    assert_int_equal(count, 1);
+    assert_int_equal(list[0], 5);
+    assert_int_equal(nvme_identify_ns_list_csi(f.ctrl, NVME_CSI_ZNS, true, 0, list, 1024, &count),
+                     0);
+    assert_int_equal(count, 1);
+    assert_int_equal(list[0], 3);
+    assert_int_equal(
+        nvme_identify_ns_list_csi(f.ctrl, NVME_CSI_NVM, false, 0xfffffffeu, list, 1024, &count),
+        NVME_ERR_INVAL);
+    fx_stop(&f);
+}
+
+/* Without the I/O Command Set profile (CC.CSS NVM only), another set is
+ * refused before anything is sent. */
+static void list_ns_csi_other_than_nvm_refused_on_an_nvm_only_controller(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    assert_int_not_equal(nvme_ctrl_css(f.ctrl), NVME_CC_CSS_IOCS);
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(run(&f, "list-ns --csi 2"), NVME_ERR_UNSUPPORTED);
+    expect("nvme0: list-ns --csi 2: not supported: the controller runs only the NVM command set");
+    uint32_t list[4];
+    unsigned count = 99;
+    assert_int_equal(nvme_identify_ns_list_csi(f.ctrl, NVME_CSI_ZNS, false, 0, list, 4, &count),
+                     NVME_ERR_UNSUPPORTED);
+    assert_int_equal(count, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin); /* nothing sent */
+    fx_stop(&f);
+}
+
 /* ---- features -------------------------------------------------------------- */
 
 static void get_and_set_features(void **state)
@@ -994,6 +1066,8 @@ int main(void)
         cmocka_unit_test(ns_descs_list_ns_list_ctrl),
         cmocka_unit_test(list_ns_all_lists_allocated_namespaces),
         cmocka_unit_test(list_ns_all_refused_without_namespace_management),
+        cmocka_unit_test(list_ns_csi_lists_one_command_set),
+        cmocka_unit_test(list_ns_csi_other_than_nvm_refused_on_an_nvm_only_controller),
         cmocka_unit_test(get_and_set_features),
         cmocka_unit_test(smart_log_every_field),
         cmocka_unit_test(error_log_shows_the_entries),

@@ -488,6 +488,13 @@ int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *li
  * (no command sent) without namespace management (OACS bit 3). */
 int nvme_identify_allocated_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
                                unsigned *count);
+/* The same lists restricted to the namespaces of I/O Command Set `csi`
+ * (NVME_CSI_*; NVMe 2.0 CNS 07h active, 1Ah allocated with `allocated`);
+ * NVME_ERR_UNSUPPORTED (no command sent) for a set other than NVM when
+ * the controller runs only the NVM set (nvme_ctrl_css), or for the
+ * allocated list without namespace management. */
+int nvme_identify_ns_list_csi(struct nvme_ctrl *ctrl, uint8_t csi, bool allocated, uint32_t start,
+                              uint32_t *list, unsigned max, unsigned *count);
 /* Controller identifiers >= `start` (CNS 13h: in the NVM subsystem; with
  * nsid != 0, CNS 12h: attached to that namespace), at most `max`. */
 int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start, uint16_t *ids,

@@ -218,24 +218,32 @@ static void put_desc(uint8_t *buf, size_t *off, uint8_t type, const void *id, ui
     *off += 4u + len;
 }
 
-/* Allocated Namespace ID list (CNS 10h, §5.15.2): the active NSIDs and
- * cfg.inactive_nsids greater than CDW1.NSID, ascending, each once; only
- * with Namespace Management (OACS bit 3). */
-static uint16_t id_allocated_ns_list(struct nvme_sim *sim, uint32_t start, uint32_t *list)
+/* Namespace ID lists of NVMe 2.0 Figure 273: allocated (CNS 10h) the
+ * active NSIDs and cfg.inactive_nsids, only with Namespace Management
+ * (OACS bit 3); active (CNS 07h) or allocated (CNS 1Ah) of I/O Command
+ * Set csi >= 0 (zoned namespaces are ZNS, the rest and every inactive
+ * NSID NVM; another CSI is Invalid Field, as in QEMU's model); greater
+ * than CDW1.NSID, ascending, each once. */
+static uint16_t id_ns_list(struct nvme_sim *sim, uint32_t start, bool allocated, int csi,
+                           uint32_t *list)
 {
-    if (!(sim->cfg.oacs & NVME_OACS_NS_MGMT))
+    if (allocated && !(sim->cfg.oacs & NVME_OACS_NS_MGMT))
+        return SF_INVALID_FIELD;
+    if (csi >= 0 && (!sim->cfg.iocs || (csi != NVME_CSI_NVM && csi != NVME_CSI_ZNS)))
         return SF_INVALID_FIELD;
     if (start >= 0xfffffffeu)
         return SIM_SF_GEN(NVME_SC_INVALID_NS);
     const uint32_t *inactive = sim->cfg.inactive_nsids;
     unsigned n_inactive = 0;
-    while (n_inactive < 8 && inactive[n_inactive] != 0)
+    while (allocated && n_inactive < 8 && inactive[n_inactive] != 0)
         n_inactive++;
     for (unsigned n = 0; n < NVME_ACTIVE_NS_LIST_ENTRIES; n++) {
-        uint32_t next = 0; /* the smallest allocated NSID above start */
+        uint32_t next = 0; /* the smallest listed NSID above start */
         for (unsigned i = 0; i < sim->ns_count + n_inactive; i++) {
-            uint32_t id = i < sim->ns_count ? sim->ns[i]->nsid : inactive[i - sim->ns_count];
-            if (id > start && (next == 0 || id < next))
+            bool active = i < sim->ns_count;
+            uint32_t id = active ? sim->ns[i]->nsid : inactive[i - sim->ns_count];
+            int c = active && sim->ns[i]->zoned ? NVME_CSI_ZNS : NVME_CSI_NVM;
+            if (id > start && (next == 0 || id < next) && (csi < 0 || c == csi))
                 next = id;
         }
         if (next == 0)
@@ -307,7 +315,11 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         return 0;
     }
     case NVME_CNS_ALLOCATED_NS_LIST:
-        return id_allocated_ns_list(sim, sqe->nsid, (uint32_t *)(void *)buf);
+        return id_ns_list(sim, sqe->nsid, true, -1, (uint32_t *)(void *)buf);
+    case NVME_CNS_CS_ACTIVE_NS_LIST:
+        return id_ns_list(sim, sqe->nsid, false, csi, (uint32_t *)(void *)buf);
+    case NVME_CNS_CS_ALLOCATED_NS_LIST:
+        return id_ns_list(sim, sqe->nsid, true, csi, (uint32_t *)(void *)buf);
     case NVME_CNS_IOCS: { /* Figure 291: vector 0 NVM; vector 1 NVM + ZNS */
         if (!sim->cfg.iocs)
             return SF_INVALID_FIELD;
