@@ -710,7 +710,7 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
 /* Maps the `len` bytes at `buf`, inside one memory page, for a command
  * that names them with PRP1 alone (§4.3): false, with nothing left mapped,
  * when the OSAL refused or moved them off their page offset (the caller
- * then takes the slow path, nvme_qpair_submit_rw_slow, which bounces). */
+ * then takes the slow path, nvme_qpair_submit_rw_slow, as PRP lists do). */
 static NVME_HOT_INLINE bool nvme_map_page(struct nvme_ctrl *ctrl, void *buf, uint32_t len,
                                           enum nvme_dma_dir dir, uint64_t *bus)
 {

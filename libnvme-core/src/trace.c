@@ -8,6 +8,9 @@
 
 #define NVME_LOG_LINE 160
 
+/* The name in parentheses: with NVME_NO_LOG, nvme_log is also a macro
+ * (nvme_internal.h) whose calls are dead; the function stays, so the
+ * archive links whatever the compiler keeps of them. */
 void(nvme_log)(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fmt, ...)
 {
     char line[NVME_LOG_LINE];
