@@ -493,6 +493,62 @@ static void replay_keeps_submission_order(void **state)
     free(buf);
 }
 
+/* A batch (nvme_submit_rw_batch) is in flight like single commands: a
+ * reset before its completions replays it in submission order (the last
+ * of three writes to one range wins), every callback says success, and
+ * no buffer is written after its callback. */
+static void batch_in_flight_is_replayed_in_order_by_a_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 5000;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4 * 4096);
+    struct fx_rec r[4];
+    struct nvme_rw_req req[4];
+    for (int i = 0; i < 3; i++) {
+        fx_pattern(buf + i * 4096, 4096, 40u + (uint32_t)i);
+        req[i] = (struct nvme_rw_req){.lba = 128,
+                                      .buf = buf + i * 4096,
+                                      .cb = fx_rec_cb,
+                                      .arg = &r[i],
+                                      .count = 8,
+                                      .opc = NVME_CMD_WRITE};
+    }
+    /* and a read of another range, which replays too */
+    seed(&f, 512, 8, 44);
+    req[3] = (struct nvme_rw_req){.lba = 512,
+                                  .buf = buf + 3 * 4096,
+                                  .cb = fx_rec_cb,
+                                  .arg = &r[3],
+                                  .count = 8,
+                                  .opc = NVME_CMD_READ};
+    for (int i = 0; i < 4; i++)
+        r[i] = (struct fx_rec){0, -100};
+    unsigned in = 0;
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, req, 4, 0, &in), 0);
+    assert_int_equal(in, 4);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(r[i].calls, 0); /* replayed, not failed */
+    for (int q = 0; q < 50; q++) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0);
+    }
+    assert_int_equal(stats(&f)->replays, 4);
+    assert_media(&f, 128, 8, 42);
+    assert_pattern(buf + 3 * 4096, 4096, 44);
+    assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* ------------------------------------------------------------------ */
 /* Rule 5: retries                                                     */
 /* ------------------------------------------------------------------ */
@@ -785,6 +841,7 @@ int main(void)
         cmocka_unit_test(garbage_sqid_and_sqhd_in_completions),
         cmocka_unit_test(garbage_or_short_identify_controller_is_survived),
         cmocka_unit_test(replay_keeps_submission_order),
+        cmocka_unit_test(batch_in_flight_is_replayed_in_order_by_a_reset),
         cmocka_unit_test(command_retry_delay_is_honoured_on_io_and_admin),
         cmocka_unit_test(dnr_is_never_retried),
         cmocka_unit_test(device_gone_fails_all_writes_no_register_and_comes_back),
