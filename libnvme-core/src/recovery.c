@@ -4,6 +4,10 @@
  * waits that end on completion, deadlines counted in ticks, Abort (§5.1),
  * controller reset (§7.3.2) with replay, and a device that is gone.
  *
+ * Also the setup a restart repeats after bring-up: Number of Queues, the
+ * I/O queue pairs, the features the core sets, and with them the public
+ * nvme_get_features/nvme_set_features (recovery sits below admin.c).
+ *
  * Recovery has this one home.  It runs from calls that may sleep: the
  * blocking calls while they wait, nvme_qpair_poll() and
  * nvme_ctrl_service(); never from nvme_ctrl_handle_irq().
