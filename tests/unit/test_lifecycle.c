@@ -452,6 +452,25 @@ static void garbage_or_short_identify_controller_is_survived(void **state)
 /* Rule 4: replay order                                                */
 /* ------------------------------------------------------------------ */
 
+/* Completions 5 ms after submission, the log captured (for the replay
+ * cases: commands are still in flight when the reset comes). */
+static void start_deferred_5ms(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.timing = NVME_SIM_DEFERRED;
+    f->cfg.completion_latency_us = 5000;
+    fx_start_captured(f);
+}
+
+/* Polls I/O queue 1 once per simulated millisecond, ms times. */
+static void poll_each_ms(struct fx *f, int ms)
+{
+    for (int q = 0; q < ms; q++) {
+        (void)nvme_qpair_poll(f->ctrl, 1, 0);
+        nvme_sim_advance(f->sim, 1 * MS);
+    }
+}
+
 /* Three writes of the same blocks in flight when the reset comes: they
  * are replayed in submission order, so the media ends with the last.
  * Slots are taken so that slot order is the reverse of submission order
@@ -460,10 +479,7 @@ static void replay_keeps_submission_order(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.timing = NVME_SIM_DEFERRED;
-    f.cfg.completion_latency_us = 5000;
-    fx_start_captured(&f);
+    start_deferred_5ms(&f);
     uint8_t *buf = fx_xalloc(3 * 4096);
     struct fx_rec r[3];
     for (int i = 0; i < 3; i++) {
@@ -481,10 +497,7 @@ static void replay_keeps_submission_order(void **state)
                          0);
     }
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    for (int q = 0; q < 50; q++) {
-        (void)nvme_qpair_poll(f.ctrl, 1, 0);
-        nvme_sim_advance(f.sim, 1 * MS);
-    }
+    poll_each_ms(&f, 50);
     for (int i = 0; i < 3; i++)
         assert_int_equal(r[i].result, 0);
     assert_int_equal(stats(&f)->replays, 3);
@@ -501,10 +514,7 @@ static void batch_in_flight_is_replayed_in_order_by_a_reset(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.timing = NVME_SIM_DEFERRED;
-    f.cfg.completion_latency_us = 5000;
-    fx_start_captured(&f);
+    start_deferred_5ms(&f);
     uint8_t *buf = fx_xalloc(4 * 4096);
     struct fx_rec r[4];
     struct nvme_rw_req req[4];
@@ -533,10 +543,7 @@ static void batch_in_flight_is_replayed_in_order_by_a_reset(void **state)
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     for (int i = 0; i < 4; i++)
         assert_int_equal(r[i].calls, 0); /* replayed, not failed */
-    for (int q = 0; q < 50; q++) {
-        (void)nvme_qpair_poll(f.ctrl, 1, 0);
-        nvme_sim_advance(f.sim, 1 * MS);
-    }
+    poll_each_ms(&f, 50);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(r[i].calls, 1);
         assert_int_equal(r[i].result, 0);
