@@ -1439,7 +1439,9 @@ static void op_rw(bool write)
     free(base);
 }
 
-/* Asynchronous reads/writes on I/O queue 1.., reaped with nvme_qpair_poll. */
+/* Asynchronous reads/writes on I/O queue 1.., one by one with
+ * nvme_submit_rw or (bit 7 of the op's byte) as one nvme_submit_rw_batch,
+ * reaped with nvme_qpair_poll. */
 static void op_async(void)
 {
     const struct nvme_ns_info *ns = pick_ns(wl_u8());
@@ -1451,7 +1453,10 @@ static void op_async(void)
     struct iocb cbs[8] = {{0}};
     uint8_t *bases[8] = {0};
     bool submitted[8] = {0};
-    uint16_t qid = (uint16_t)(1u + (a >> 3) % (info->io_queues ? info->io_queues : 1u));
+    bool batch = (a & 0x80u) != 0;
+    struct nvme_rw_req reqs[8];
+    unsigned batch_flags = 0;
+    uint16_t qid = (uint16_t)(1u + ((a >> 3) & 0x0fu) % (info->io_queues ? info->io_queues : 1u));
     for (unsigned i = 0; i < n; i++) {
         uint8_t c = wl_u8();
         uint32_t count = 1u + (c & 7u);
@@ -1463,11 +1468,28 @@ static void op_async(void)
         unsigned flags = (c & 0x08u) ? NVME_SUBMIT_NO_DOORBELL : 0;
         cbs[i].buf = buf;
         cbs[i].len = len;
-        int rc = nvme_submit_rw(F.ctrl, qid, (c & 0x80u) ? NVME_CMD_WRITE : NVME_CMD_READ, ns->nsid,
-                                lba, count, buf, flags, io_cb, &cbs[i]);
+        uint8_t opc = (c & 0x80u) ? NVME_CMD_WRITE : NVME_CMD_READ;
+        if (batch) {
+            reqs[i] = (struct nvme_rw_req){.lba = lba, .buf = buf, .cb = io_cb, .arg = &cbs[i],
+                                           .count = count, .opc = opc};
+            batch_flags |= flags;
+            continue;
+        }
+        int rc = nvme_submit_rw(F.ctrl, qid, opc, ns->nsid, lba, count, buf, flags, io_cb, &cbs[i]);
         submitted[i] = rc == NVME_OK;
         if (rc != NVME_OK && cbs[i].calls != 0)
             TRAP("nvme_submit_rw failed but ran the callback");
+    }
+    if (batch) {
+        unsigned in = 99;
+        int rc = nvme_submit_rw_batch(F.ctrl, qid, ns->nsid, reqs, n, batch_flags, &in);
+        if ((rc == NVME_OK) != (in == n) || in > n)
+            TRAP("nvme_submit_rw_batch: its result and the count it gave disagree");
+        for (unsigned i = 0; i < n; i++) {
+            submitted[i] = i < in;
+            if (i >= in && cbs[i].calls != 0)
+                TRAP("nvme_submit_rw_batch refused a request but ran its callback");
+        }
     }
     nvme_qpair_ring(F.ctrl, qid);
     /* Rule 3: every command ends (completion, timeout, reset or gone). */
