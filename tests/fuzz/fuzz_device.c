@@ -1470,8 +1470,8 @@ static void op_async(void)
         cbs[i].len = len;
         uint8_t opc = (c & 0x80u) ? NVME_CMD_WRITE : NVME_CMD_READ;
         if (batch) {
-            reqs[i] = (struct nvme_rw_req){.lba = lba, .buf = buf, .cb = io_cb, .arg = &cbs[i],
-                                           .count = count, .opc = opc};
+            reqs[i] = (struct nvme_rw_req){
+                .lba = lba, .buf = buf, .cb = io_cb, .arg = &cbs[i], .count = count, .opc = opc};
             batch_flags |= flags;
             continue;
         }
