@@ -34,10 +34,6 @@ install(FILES ${PROJECT_BINARY_DIR}/nvme-coreConfig.cmake
 
 # pkg-config: paths relative to ${prefix}, so a relocated tree still works
 # (pkg-config --define-prefix or PKG_CONFIG_SYSROOT_DIR).
-get_target_property(NVME_CORE_OUTPUT_NAME nvme-core OUTPUT_NAME)
-if(NOT NVME_CORE_OUTPUT_NAME)
-  set(NVME_CORE_OUTPUT_NAME nvme-core)
-endif()
 foreach(pc nvme-core nvmectl)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

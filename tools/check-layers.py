@@ -8,6 +8,9 @@ the graph has a cycle (files that call each other, directly or around a
 loop).  Prints the layers, bottom first, so a reader sees the structure:
 
     tools/check-layers.py build/libnvme-core/libnvme-core.a
+
+An instrumented build's core is never archived: give its object files
+instead, ;-separated.
 """
 import os
 import subprocess
@@ -15,13 +18,20 @@ import sys
 import tempfile
 
 
+def objects(arg, tmp):
+    """The object files of an archive (extracted into tmp), or of a list."""
+    if not arg.endswith(".a"):
+        return sorted(arg.split(";"))
+    subprocess.run(["ar", "x", os.path.abspath(arg)], cwd=tmp, check=True)
+    return [os.path.join(tmp, obj) for obj in sorted(os.listdir(tmp))]
+
+
 def graph(archive):
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["ar", "x", os.path.abspath(archive)], cwd=tmp, check=True)
         defs, uses = {}, {}
-        for obj in sorted(os.listdir(tmp)):
-            name = obj.split(".")[0]
-            out = subprocess.run(["nm", os.path.join(tmp, obj)], capture_output=True,
+        for obj in objects(archive, tmp):
+            name = os.path.basename(obj).split(".")[0]
+            out = subprocess.run(["nm", obj], capture_output=True,
                                  text=True, check=True).stdout
             uses[name] = set()
             for line in out.splitlines():
