@@ -81,9 +81,9 @@ enum nvme_slot_state {
 #define NVME_SLOT_F_REPLAY 0x04u
 #define NVME_SLOT_F_ABORTED 0x08u   /* an Abort was sent for it */
 #define NVME_SLOT_F_TIMED_OUT 0x10u /* it passed a deadline at least once */
-#define NVME_SLOT_F_SIMPLE                                                                         \
-    0x20u /* buf/len is one mapped piece, no PRP list: the
-                                       completion unmaps it in place (fast path) */
+/* buf/len is one mapped piece, no PRP list: the completion unmaps it in
+ * place (the fast path) */
+#define NVME_SLOT_F_SIMPLE 0x20u
 
 /* A PRP list page from the queue pair's pool (prp.c). */
 struct nvme_prp_page {
@@ -480,7 +480,7 @@ static inline bool nvme_waiter_done(struct nvme_waiter *w, int result, uint32_t 
     if (result != 0) /* the first error wins */
         __atomic_compare_exchange_n(&w->result, &none, result, false, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
-    w->dw0 = dw0;
+    __atomic_store_n(&w->dw0, dw0, __ATOMIC_RELAXED); /* completions may race */
     return __atomic_sub_fetch(&w->pending, 1u, __ATOMIC_ACQ_REL) == 0;
 }
 static inline unsigned nvme_waiter_pending(const struct nvme_waiter *w)
@@ -724,19 +724,25 @@ static NVME_HOT_INLINE bool nvme_map_page(struct nvme_ctrl *ctrl, void *buf, uin
     return false;
 }
 
-/* Fills free slot `idx`, taken off the free list by the caller, with a
- * Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked by the
- * caller and mapped at `bus` (nvme_map_page), and writes it at the SQ
- * tail: no call, no doorbell.  The slot is SIMPLE: its completion unmaps
- * it in place (nvme_qpair_reap).  Lock held, queue live. */
-static NVME_HOT_INLINE void nvme_qpair_fill_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                               uint16_t idx, uint8_t opc, uint32_t nsid,
-                                               uint64_t lba, uint32_t count, void *buf,
-                                               uint32_t len, uint64_t bus, nvme_cmd_cb cb,
-                                               void *arg)
+/* Places a Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked
+ * by the caller and inside one memory page, in free slot qp->free_head
+ * (one must be free) and at the SQ tail: mapped (nvme_map_page), then
+ * built straight into the slot and the ring; no doorbell.  The slot is
+ * SIMPLE: its completion unmaps it in place (nvme_qpair_reap).  False,
+ * with nothing placed, when the mapping failed.  Lock held, queue live. */
+static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                                uint8_t opc, uint32_t nsid, uint64_t lba,
+                                                uint32_t count, void *buf, uint32_t len,
+                                                nvme_cmd_cb cb, void *arg)
 {
     const enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+    uint64_t bus;
+    if (!nvme_map_page(ctrl, buf, len, dir, &bus))
+        return false;
+    uint16_t idx = qp->free_head;
     struct nvme_cmd_slot *s = &qp->slots[idx];
+    qp->free_head = s->next_free;
+    qp->outstanding++;
     s->cb = cb;
     s->arg = arg;
     s->buf = buf;
@@ -762,24 +768,6 @@ static NVME_HOT_INLINE void nvme_qpair_fill_rw(struct nvme_ctrl *ctrl, struct nv
     s->sqe_q[6] = dst[6] = w6;
     dst[7] = 0;
     qp->sq_tail = (uint16_t)(tail + 1u == qp->entries ? 0u : tail + 1u);
-}
-
-/* Places a checked one-page Read or Write in slot qp->free_head (one
- * must be free) and at the SQ tail; false, with nothing placed, when the
- * mapping failed (nvme_map_page).  Lock held, queue live. */
-static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                                uint8_t opc, uint32_t nsid, uint64_t lba,
-                                                uint32_t count, void *buf, uint32_t len,
-                                                nvme_cmd_cb cb, void *arg)
-{
-    uint64_t bus;
-    if (!nvme_map_page(ctrl, buf, len,
-                       opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE, &bus))
-        return false;
-    uint16_t idx = qp->free_head;
-    qp->free_head = qp->slots[idx].next_free;
-    qp->outstanding++;
-    nvme_qpair_fill_rw(ctrl, qp, idx, opc, nsid, lba, count, buf, len, bus, cb, arg);
     return true;
 }
 
