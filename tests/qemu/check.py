@@ -730,12 +730,15 @@ def case_smp(w):
     """-smp 2 and -smp 4 with cpus=N: application processors started, a queue
     pair per CPU, MSI-X vector q taken on CPU q-1 only, smp-io's blocking and
     asynchronous I/O on every queue, data verified in the guest and in the
-    host image; then 4 CPUs on 2 queues, polled (CPUs share a queue)."""
+    host image; then 4 CPUs on 2 queues, polled (CPUs share a queue), and 4
+    queues on 2 I/O vectors (msix_qsize=3: queues share a vector)."""
     # fini=1: nvme_ctrl_fini() shuts down after completions ran on every
     # CPU (the core counts callbacks per queue, under the queue's lock).
-    runs = [(2, "msix", "", 2), (4, "msix", "", 4), (4, "poll", "max_ioqpairs=2", 2)]
+    # (CPUs, irq, controller, I/O queues, I/O vectors)
+    runs = [(2, "msix", "", 2, 2), (4, "msix", "", 4, 4), (4, "poll", "max_ioqpairs=2", 2, 0),
+            (4, "msix", "msix_qsize=3", 4, 2)]
     c_all = Checker("")
-    for ncpu, irq, ctrl, nq in runs:
+    for ncpu, irq, ctrl, nq, nv in runs:
         img = os.path.join(w.dir, "smp%d%s.img" % (ncpu, irq))
         make_image(img, 16 * MiB)
         cmds = ["smp-io 1 0 %d %d" % (SMP_SPAN, SMP_ROUNDS), "irqs"]
@@ -752,11 +755,13 @@ def case_smp(w):
                   "%s: CPU %d on queue %d, %d blocks verified, no error" % (tag, cpu, 1 + cpu % nq,
                                                                         SMP_SPAN * SMP_ROUNDS))
         if irq == "msix":
-            for q in range(1, nq + 1):
-                others = " ".join("cpu%d=0" % x if x != q - 1 else "cpu%d=[1-9]\d*" % x
+            c.has(r"^smp-io: %d CPU\(s\), %d I/O queue\(s\), %d vector\(s\)" % (ncpu, nq, nv + 1),
+                  "%s: %d I/O vectors and the admin queue's" % (tag, nv))
+            for v in range(1, nv + 1):
+                others = " ".join("cpu%d=0" % x if x != v - 1 else "cpu%d=[1-9]\d*" % x
                                   for x in range(ncpu))
-                c.has(r"^smp-io: vector=%d dest_apic=%d irqs: %s$" % (q, q - 1, others),
-                      "%s: MSI-X vector %d taken on CPU %d only" % (tag, q, q - 1))
+                c.has(r"^smp-io: vector=%d dest_apic=%d irqs: %s$" % (v, v - 1, others),
+                      "%s: MSI-X vector %d taken on CPU %d only" % (tag, v, v - 1))
         c.has(r"^smp-io: ok, data verified on every CPU", "%s: smp-io ok" % tag)
         half = SMP_SPAN // 2
         for cpu in range(ncpu):

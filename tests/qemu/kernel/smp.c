@@ -622,9 +622,13 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
                     nvme_ctrl_cpu_qid(ctrl, c), apic_of[c]);
             rc = NVME_ERR_STATE;
         }
-        /* a CPU sharing a queue (fewer queues than CPUs) sees its
-         * completions reaped wherever that queue's vector goes */
-        if (!sio.poll && s->other_cpu && ncpus <= info->io_queues) {
+        /* a CPU sharing a queue (fewer queues than CPUs), or whose queue
+         * shares a vector (fewer vectors than queues: queue q on vector
+         * 1 + (q - 1) % (vectors - 1), the core's spread), sees its
+         * completions reaped wherever that vector goes */
+        unsigned iov = info->irq_vectors > 1 ? info->irq_vectors - 1u : 1u;
+        unsigned vec = 1u + (s->qid - 1u) % iov;
+        if (!sio.poll && s->other_cpu && ncpus <= info->io_queues && (vec - 1u) % ncpus == c) {
             kprintf("smp-io: CPU %u: %u completions ran on another CPU (MSI-X routing)\n", c,
                     s->other_cpu);
             rc = NVME_ERR_STATE;
