@@ -891,6 +891,58 @@ def case_formats(w):
     return c
 
 
+def case_configs(w):
+    """Controller and namespace settings no other case uses: one MSI-X
+    vector for the admin and the I/O queue with MDTS 0 (no limit: the core
+    caps a command at 4 MiB, two chained PRP list pages); a controller
+    memory buffer on q35 with ioeventfd; PI types 2 and 3 (PRACT) and an
+    extended-LBA format (metadata inside the block) that plain I/O refuses."""
+    c_all = Checker("")
+    a = os.path.join(w.dir, "a.img")
+    make_image(a, 64 * MiB)
+    c = w.boot(["path=%s" % a], ["info", "wpat 1 0 16384 31", "rpat 1 0 16384 31", "reset",
+                                 "rpat 1 3 16000 31", "check-irqs"],
+               ctrl="max_ioqpairs=1,msix_qsize=1,mdts=0", opts=["trace=2"])
+    c.has(r"^harness: nvme_ctrl_init ok .* irq_vectors=1 intx=0 io_queues=1 ",
+          "msix_qsize=1: one vector, shared by the admin and the I/O queue")
+    c.has(r"^mdts\s*: no limit \(core sends at most 4194304 bytes\)$", "info: MDTS 0, the core's 4 MiB cap")
+    w4m = re.findall(r"(?m)^nvme trace: nvme: sq1 sqe opc=01 .* cdw12=00001fff$", c.section("wpat 1 0 16384 31"))
+    c.ok(len(w4m) == 2 and "wpat ok" in c.section("wpat 1 0 16384 31"),
+         "8 MiB written as two Writes of 8192 blocks (%d seen)" % len(w4m))
+    c.has(r"^rpat ok: nsid 1, 16000 block\(s\) at LBA 3,", "read back after a reset, off a page boundary")
+    c.has(r"^irqs: mode=msix vectors=1 .* delivered: v0=[1-9]", "completions came on vector 0")
+    pat_check_image(c, a, 31, 0, 16384, 512, "MDTS 0")
+    c_all.failures += c.failures
+
+    b = os.path.join(w.dir, "b.img")
+    make_image(b, 16 * MiB)
+    c = w.boot(["path=%s" % b], ["wpat 1 0 1000 32 batch", "rpat 1 0 1000 32", "reset", "rpat 1 0 1000 32 batch"],
+               ctrl="cmb_size_mb=16,ioeventfd=on", run_args=["--machine", "q35"])
+    m = re.search(r"^harness: left by firmware: CAP=0x([0-9a-f]+) ", c.log, re.M)
+    c.ok(m is not None and (int(m.group(1), 16) >> 57) & 1 == 1, "CAP.CMBS: the controller has a CMB")
+    c.ok(c.section("rpat 1 0 1000 32 batch").startswith("rpat ok"), "CMB, ioeventfd, q35: read back after a reset")
+    pat_check_image(c, b, 32, 0, 1000, 512, "CMB")
+    c_all.failures += c.failures
+
+    imgs = [os.path.join(w.dir, n) for n in ("p2.img", "p3.img", "x.img")]
+    for path in imgs:
+        make_image(path, 16 * MiB)
+    c = w.boot(["path=%s,nsid=1,ms=8,pi=2" % imgs[0], "path=%s,nsid=2,ms=8,pi=3,pil=1" % imgs[1],
+                "path=%s,nsid=3,ms=16,mset=1" % imgs[2]],
+               ["list", "wpat 1 0 64 33", "rpat 1 0 64 33", "wpat 2 5 64 34", "rpat 2 5 64 34",
+                "!write -n 3 -s 0 -c 1 -p 1"], core_quiet=False)
+    for ns, key, lba in ((1, 33, 0), (2, 34, 5)):
+        c.ok(c.section("rpat %d %d 64 %d" % (ns, lba, key)).startswith("rpat ok"),
+             "PI type %d: written and read back" % (ns + 1))
+        pat_check_image(c, imgs[ns - 1], key, lba, 64, 512, "PI type %d" % (ns + 1))
+    c.has(r"nvme0n3: format \d+ has 16 metadata bytes per block \(extended LBA\): use nvme_read_ext",
+          "extended LBA: the core says why and what to use")
+    c.has(r"^harness: 'write -n 3 -s 0 -c 1 -p 1' failed as expected: -11 \(unsupported\)",
+          "extended LBA: plain write refused as unsupported")
+    c_all.failures += c.failures
+    return c_all
+
+
 def first_json(text):
     """The JSON document at the start of a command's output; harness lines
     after it (e.g. an interrupt note from riscv64's PLIC) are not part of it."""
@@ -955,7 +1007,7 @@ CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case
          "smp": case_smp,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
          "runner-no-kernel": case_runner_no_kernel, "runner-dry-run": case_runner_dry_run,
-         "nvmectl-parity": case_nvmectl_parity, "formats": case_formats,
+         "nvmectl-parity": case_nvmectl_parity, "formats": case_formats, "configs": case_configs,
          "multi-ctrl": case_multi_ctrl}
 
 

@@ -14,7 +14,7 @@
 #define PAGE 4096u
 #define POOL_SIZE (16u << 20)
 #define POOL_PAGES (POOL_SIZE / PAGE)
-#define XFER_BUF_SIZE (2u << 20)
+#define XFER_BUF_SIZE (8u << 20)
 
 /* .bss.pool is not zeroed at boot (kernel.ld): the allocators zero. */
 static uint8_t pool[POOL_SIZE] __attribute__((section(".bss.pool"), aligned(4096)));
