@@ -1,6 +1,6 @@
 # compile_check.cmake - compiles sources freestanding with EXOS's kernel
 # flags, against osal/exos/exos_api.h (no EXOS sources needed).
-# cmake -DCC=<compiler> -DARCH_FLAGS=<;-list> -DSOURCES=<;-list>
+# cmake -DCC=<compiler> -DARCH_FLAGS=<;-list> -DSOURCES=<;-list> [-DEXTRA_FLAGS=<;-list>]
 #       -DINCLUDES=<;-list> -DOUT=<dir> -P compile_check.cmake
 # Fails on the first source that does not compile warning-free.
 set(EXOS_CFLAGS -D__KERNEL__ -Wall -Wextra -Werror -O0 -falign-functions=16

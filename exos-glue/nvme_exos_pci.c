@@ -136,13 +136,26 @@ static void service_now_and_then(void)
 
 /* Deferred-work poll callback: the durability window and the service
  * call, from EXOS's dispatcher task (may sleep, never in an interrupt). */
-static U32 DeferredHandle = DEFERRED_WORK_INVALID_HANDLE;
+static BOOL DeferredRegistered = FALSE;
 static void NVMeCoreTimer(LPVOID Context)
 {
     (void)Context;
     for (unsigned i = 0; i < ControllerCount; i++)
         (void)nvme_exos_blk_tick(&Controllers[i]->Blk);
     service_now_and_then();
+}
+
+/* Registers NVMeCoreTimer with EXOS's deferred work: TRUE when EXOS took
+ * it (a U32 handle up to aac7ac84, a DEFERRED_WORK_TOKEN after it). */
+static BOOL register_timer(void)
+{
+#if NVME_EXOS_DEFERRED_TOKEN
+    return DeferredWorkTokenIsValid(
+        DeferredWorkRegisterPollOnly(NVMeCoreTimer, NULL, TEXT("nvme-core")));
+#else
+    return DeferredWorkRegisterPollOnly(NVMeCoreTimer, NULL, TEXT("nvme-core")) !=
+           DEFERRED_WORK_INVALID_HANDLE;
+#endif
 }
 
 /* EXOS shutdown or reboot (DF_UNLOAD): write back, Flush, CC.SHN. */
@@ -170,6 +183,11 @@ static void shutdown_all(void)
             (U32)d->Index, (U32)d->Blk.stats.read_cmds, (U32)d->Blk.stats.write_cmds,
             (U32)d->Blk.stats.flushes, (U32)d->Blk.stats.writes_cached, (U32)d->Blk.stats.read_hits,
             (U32)d->Blk.stats.read_misses);
+        /* Interrupts EXOS delivered (the core's irq_count counts only those
+         * that found a completion: a blocking call reaps its own first). */
+        KernelLogText(LOG_VERBOSE,
+                      TEXT("[NVMeCoreUnload] nvme%u: %u interrupt(s) taken, %u poll(s) by EXOS"),
+                      (U32)d->Index, (U32)d->Osal.irq_top_half, (U32)d->Osal.irq_polled);
     }
 }
 
@@ -408,9 +426,9 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
                       (U32)d->Index, (U32)NVME_EXOS_FLUSH_MS);
 
     Controllers[ControllerCount++] = d;
-    if (DeferredHandle == DEFERRED_WORK_INVALID_HANDLE) {
-        DeferredHandle = DeferredWorkRegisterPollOnly(NVMeCoreTimer, NULL, TEXT("nvme-core"));
-        if (DeferredHandle == DEFERRED_WORK_INVALID_HANDLE)
+    if (!DeferredRegistered) {
+        DeferredRegistered = register_timer();
+        if (!DeferredRegistered)
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No deferred-work slot: the window "
                                             "is kept by disk requests and shutdown only"));
     }

@@ -373,9 +373,18 @@ static inline U8 GetDeviceInterruptVector(U8 Slot)
     return (U8)(DEVICE_INTERRUPT_VECTOR_BASE + Slot);
 }
 
-/* include/sync/DeferredWork.h */
+/* include/sync/DeferredWork.h: registration returns a U32 handle up to
+ * aac7ac84, a token after it (dev/next 00ac5475); NVME_EXOS_MIRROR_TOKEN
+ * mirrors the latter (ctest exos_compile_shim_*_token). */
 typedef void (*DEFERRED_WORK_POLL_CALLBACK)(LPVOID Context);
+#ifdef NVME_EXOS_MIRROR_TOKEN
+typedef struct tag_DEFERRED_WORK_TOKEN {
+    U32 QueueID;
+    U32 SlotID;
+} DEFERRED_WORK_TOKEN;
+#else
 #define DEFERRED_WORK_INVALID_HANDLE 0xFFFFFFFFU
+#endif
 
 /* include/core/Driver.h */
 #define DRIVER_FLAG_READY 0x00000001
@@ -448,8 +457,20 @@ BOOL DeviceInterruptRegister(const DEVICE_INTERRUPT_REGISTRATION *Registration, 
 BOOL DeviceInterruptUnregister(U8 Slot);
 U8 GetLocalAPICId(void);
 BOOL DeferredWorkIsPollingMode(void);
+/* EXOS after aac7ac84 (dev/next 00ac5475, 2026-04-17) returns a
+ * DEFERRED_WORK_TOKEN {QueueID, SlotID} instead of a U32 handle and has no
+ * DEFERRED_WORK_INVALID_HANDLE any more (DeferredWorkTokenIsValid instead).
+ * NVME_EXOS_DEFERRED_TOKEN says which of the two the headers declare. */
+#ifndef DEFERRED_WORK_INVALID_HANDLE
+#define NVME_EXOS_DEFERRED_TOKEN 1
+DEFERRED_WORK_TOKEN DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback,
+                                                 LPVOID Context, LPCSTR Name);
+BOOL DeferredWorkTokenIsValid(DEFERRED_WORK_TOKEN Token);
+#else
+#define NVME_EXOS_DEFERRED_TOKEN 0
 U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOID Context,
                                  LPCSTR Name);
+#endif
 /* system/Clock.h, utils/BusyWait.h */
 UINT GetSystemTime(void);
 void BusyWaitMilliseconds(UINT Milliseconds);
@@ -487,8 +508,10 @@ _Static_assert(DF_RETURN_SUCCESS == 0 && DF_RETURN_BAD_PARAMETER == 2 && DF_RETU
 _Static_assert(DISK_ACCESS_DISABLE == 1 && DISK_ACCESS_READONLY == 2,
                "EXOS disk access bits moved");
 _Static_assert(DEVICE_INTERRUPT_INVALID_SLOT == 0xFF, "EXOS invalid slot moved");
-_Static_assert(DRIVER_FLAG_READY == 1 && DEFERRED_WORK_INVALID_HANDLE == 0xFFFFFFFFU,
-               "EXOS driver flag or deferred-work handle moved");
+_Static_assert(DRIVER_FLAG_READY == 1, "EXOS driver flag moved");
+#if !NVME_EXOS_DEFERRED_TOKEN
+_Static_assert(DEFERRED_WORK_INVALID_HANDLE == 0xFFFFFFFFU, "EXOS deferred-work handle moved");
+#endif
 _Static_assert(sizeof(((IOCONTROL *)0)->SectorLow) == 4 &&
                    sizeof(((IOCONTROL *)0)->NumSectors) == 4,
                "EXOS IOCONTROL fields changed");
