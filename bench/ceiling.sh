@@ -9,10 +9,8 @@
 # core (`rawbench=IOS`, tests/qemu/kernel/rawbench.c), the harness `bench`
 # with its per-command stamps, and the harness with `nolat` (no stamps, as
 # little bookkeeping as the raw loop), and that with `batch` (refills through
-# nvme_submit_rw_batch); with MSI-X also that with `reap`, which waits as
-# the raw loop does: it reaps what the CQ holds (nvme_qpair_poll) before it
-# halts, where plain `bench` leaves every completion to the interrupt
-# handler.  4 KiB random reads at QD1, QD32 and QD128.  Prints a markdown table: min/median/max IOPS per side and the
+# nvme_submit_rw_batch).  4 KiB random reads at QD1, QD32 and
+# QD128.  Prints a markdown table: min/median/max IOPS per side and the
 # harness's median as a share of the raw loop's.  Rounds alternate, so a
 # noisy host moves both sides.
 set -euo pipefail
@@ -43,9 +41,6 @@ for r in $(seq 1 "$rounds"); do
       sed -n "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/nolat-$irq qd\1 \2/p" >>"$results"
     boot "irq=$irq; fini=0; bench 1 $ios nolat batch $modes" |
       sed -n "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/batch-$irq qd\1 \2/p" >>"$results"
-    [ "$irq" = msix ] || continue # polled, the loop reaps anyway
-    boot "irq=$irq; fini=0; bench 1 $ios nolat batch reap $modes" |
-      sed -n "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/reap-$irq qd\1 \2/p" >>"$results"
   done
 done
 python3 - "$results" "$rounds" <<'PY'
@@ -59,14 +54,13 @@ def mmm(v):
 def share(a, b):
     return "%.0f%%" % (100.0 * statistics.median(a) / statistics.median(b)) if a and b else "n/a"
 print("| irq | depth | raw loop IOPS min/med/max | harness bench | share | harness bench nolat | share"
-      " | nolat batch | share | nolat batch reap | share |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+      " | nolat batch | share |")
+print("|---|---|---|---|---|---|---|---|---|")
 for irq in ("msix", "poll"):
     for qd in ("qd1", "qd32", "qd128"):
         raw, b, n = d[("raw-" + irq, qd)], d[("bench-" + irq, qd)], d[("nolat-" + irq, qd)]
-        bt, rp = d[("batch-" + irq, qd)], d[("reap-" + irq, qd)]
-        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            irq, qd.upper(), mmm(raw), mmm(b), share(b, raw), mmm(n), share(n, raw), mmm(bt), share(bt, raw),
-            mmm(rp), share(rp, raw)))
+        bt = d[("batch-" + irq, qd)]
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            irq, qd.upper(), mmm(raw), mmm(b), share(b, raw), mmm(n), share(n, raw), mmm(bt), share(bt, raw)))
 print("(%s rounds alternating)" % sys.argv[2])
 PY

@@ -26,9 +26,6 @@
  * callback ran; nvme_read() returned), p50 over back_n commands.
  * The word "batch" among the modes refills through nvme_submit_rw_batch()
  * instead: the free slots' requests in one call, one doorbell.
- * The word "reap" among the modes makes a CPU with interrupts reap what
- * its CQ holds (nvme_qpair_poll) before it halts, as rawbench.c's loop
- * waits; without it every completion is the interrupt handler's.
  * The word "nolat" among the modes drops the per-command TSC stamps and
  * histogram (p50/p99 print 0): the driver's IOPS with no more bookkeeping
  * than rawbench.c's loop has, for the ceiling comparison.
@@ -83,7 +80,6 @@ static struct bcpu bcpus[SMP_MAX_CPUS];
 static struct bjob job;
 static bool bench_nolat; /* "nolat": no per-command stamps */
 static bool bench_batch; /* "batch": refills through nvme_submit_rw_batch */
-static bool bench_reap;  /* "reap": with interrupts, reaps before halting too */
 
 static unsigned hist_idx(uint64_t v)
 {
@@ -276,8 +272,6 @@ static void bench_worker(unsigned cpu, void *arg)
              * host CPU to QEMU's device model instead of spinning; the
              * LAPIC timer (bench_tick) bounds each halt to about 1 ms */
             uint64_t until = clock_now_us() + 10000000ull;
-            if (bench_reap && bench_must_wait(c, seen))
-                (void)nvme_qpair_poll(job.ctrl, qid, 0);
             while (bench_must_wait(c, seen)) {
                 if (job.qd == 1) { /* QD1: spin, a wake-up from hlt costs more
                                       than the command (TCG) */
@@ -345,7 +339,6 @@ int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t ns
     unsigned ncpu = smp_cpus();
     bench_nolat = has_word(modes, "nolat");
     bench_batch = has_word(modes, "batch");
-    bench_reap = has_word(modes, "reap");
     for (enum bmode m = 0; m < B_NMODES; m++) {
         if (!mode_wanted(modes, m))
             continue;
