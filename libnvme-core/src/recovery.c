@@ -563,7 +563,6 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     ctrl->ready = true;
     /* Number of Queues may be set once per controller reset (§5.21.1.7). */
     uint16_t granted = 0;
-    ctrl->info.io_queues = 0;
     /* The I/O Command Set Profile goes back to vector 0 with a reset;
      * select ours again before any I/O queue exists (NVMe 2.0 §5.27.1.21). */
     if (ctrl->iocs_index != 0)
@@ -572,9 +571,13 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     if (rc > 0) { /* admin queue only, as at bring-up (ctrl.c) */
         nvme_log(ctrl, NVME_LOG_WARN, "Number of Queues failed after reset: admin queue only");
         ctrl->info.admin_only = true;
+        ctrl->info.io_queues = 0;
         granted = 0;
         rc = NVME_OK;
     }
+    /* info.io_queues keeps its value until the queues are created again:
+     * other CPUs pick their queue by it meanwhile (nvme_io_qpair_get),
+     * and find it stopped (NVME_ERR_STATE), not missing. */
     if (rc == NVME_OK)
         rc = nvme_ctrl_start_queues(ctrl, granted);
     return rc;

@@ -68,10 +68,12 @@
  *                          4 KiB random reads QD1 blocking, QD1 async, QD32,
  *                          QD128, 128 KiB sequential reads QD8, 4 KiB random
  *                          writes QD32; IOPS, p50/p99 latency (bench.c)
- *     smp-io NSID LBA SPAN ROUNDS
+ *     smp-io NSID LBA SPAN ROUNDS [RESETS]
  *                          every CPU writes and verifies its own SPAN blocks
  *                          through the blocking calls and asynchronously on
- *                          its own queue; per CPU/queue/vector counts (smp.c)
+ *                          its own queue; per CPU/queue/vector counts (smp.c);
+ *                          RESETS: CPU 0 resets the controller before rounds
+ *                          1..RESETS while the others do I/O
  *     loop-io NSID LBA SPAN BOUND_MS HOOK
  *                          asynchronous 8-block writes of unique patterns over
  *                          SPAN blocks, 16 in flight; after 100 completions

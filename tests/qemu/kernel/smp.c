@@ -418,6 +418,9 @@ struct sio_job {
     uint32_t nsid, lbs, span, rounds;
     uint64_t lba0;
     bool poll;
+    uint32_t resets; /* CPU 0 resets the controller before rounds 1..resets */
+    uint32_t resets_done;
+    int reset_err;
     struct sio_cpu cpu[SMP_MAX_CPUS];
 };
 static struct sio_job sio;
@@ -488,6 +491,7 @@ static void sio_async(struct sio_cpu *c, uint8_t *buf, uint64_t lba, uint32_t n,
     else
         memset(buf, 0, (size_t)n * sio.lbs);
     uint32_t off = 0;
+    uint64_t state_until = 0;
     while (off < n) {
         unsigned queued = 0;
         for (unsigned i = 0; i < SIO_SLOTS && off < n; i++) {
@@ -501,7 +505,11 @@ static void sio_async(struct sio_cpu *c, uint8_t *buf, uint64_t lba, uint32_t n,
                                     s);
             if (rc != 0) {
                 s->busy = false;
-                if (rc != NVME_ERR_BUSY)
+                /* NVME_ERR_STATE: another CPU is resetting the controller
+                 * (smp-io ... RESETS); go again, for at most 10 s */
+                if (rc == NVME_ERR_STATE && state_until == 0)
+                    state_until = clock_now_us() + 10000000u;
+                if (rc != NVME_ERR_BUSY && (rc != NVME_ERR_STATE || clock_now_us() > state_until))
                     sio_err(c, rc);
                 break;
             }
@@ -536,6 +544,13 @@ static void sio_worker(unsigned cpu, void *arg)
         c->slot[i].owner = c;
     for (uint32_t r = 0; r < sio.rounds && !c->errors && !c->mismatches; r++) {
         uint32_t key = sio_key(cpu, r, 0);
+        if (cpu == 0 && r > 0 && sio.resets_done < sio.resets) {
+            /* the other CPUs are in the middle of their I/O */
+            int rrc = nvme_ctrl_reset(sio.ctrl);
+            sio.resets_done++;
+            if (rrc != 0 && sio.reset_err == 0)
+                sio.reset_err = rrc;
+        }
         pat_fill((uint32_t *)buf, key, base, half, sio.lbs);
         int rc = nvme_write(sio.ctrl, sio.nsid, base, half, buf);
         c->blocking++;
@@ -559,8 +574,8 @@ static void sio_worker(unsigned cpu, void *arg)
 
 int smp_io(struct nvme_ctrl *ctrl, char *args)
 {
-    uint64_t v[4];
-    for (unsigned i = 0; i < 4; i++) {
+    uint64_t v[5] = {0, 0, 0, 0, 0};
+    for (unsigned i = 0; i < 5; i++) {
         while (*args == ' ')
             args++;
         char *w = args;
@@ -568,6 +583,8 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
             args++;
         if (*args)
             *args++ = 0;
+        if (i == 4 && !*w)
+            break; /* RESETS is optional */
         if (!*w || !parse_u64(w, &v[i]))
             return NVME_ERR_INVAL;
     }
@@ -582,6 +599,7 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
     sio.lba0 = v[1];
     sio.span = (uint32_t)v[2];
     sio.rounds = (uint32_t)v[3];
+    sio.resets = (uint32_t)v[4];
     sio.lbs = ns->lba_size;
     sio.poll = nvme_ctrl_get_info(ctrl)->irq_vectors == 0;
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(ctrl);
@@ -659,6 +677,11 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
             kprintf("smp-io: vector %u never fired on CPU %u\n", i, (i - 1u) % ncpus);
             rc = NVME_ERR_STATE;
         }
+    }
+    if (sio.resets) {
+        kprintf("smp-io: resets=%u first_error=%d\n", sio.resets_done, sio.reset_err);
+        if (sio.reset_err)
+            rc = sio.reset_err;
     }
     kprintf("smp-io: %s in %llu ms\n", rc ? "FAILED" : "ok, data verified on every CPU",
             (unsigned long long)(us / 1000));
