@@ -475,7 +475,10 @@ static bool sio_wait(struct sio_cpu *c, bool any)
             return true;
         if (clock_now_us() > until)
             return false;
-        if (sio.poll)
+        /* with RESETS, after 2 s also poll, as a kernel's periodic work
+         * would: the core's deadlines then recover a command the device
+         * lost in a reset (Abort, reset, replay) */
+        if (sio.poll || (sio.resets && clock_now_us() + 8000000ull > until))
             (void)nvme_qpair_poll(sio.ctrl, c->qid, 0);
         else
             cpu_relax();
@@ -530,6 +533,25 @@ static void sio_async(struct sio_cpu *c, uint8_t *buf, uint64_t lba, uint32_t n,
         sio_verify(c, (const uint32_t *)buf, key, lba, n);
 }
 
+/* nvme_write or nvme_read; refused with NVME_ERR_STATE while another CPU
+ * resets the controller (smp-io ... RESETS), it goes again, for 10 s at
+ * most, as a kernel's block layer would. */
+static int sio_blocking(struct nvme_ctrl *ctrl, bool write, uint64_t lba, uint32_t n, uint8_t *buf)
+{
+    uint64_t until = 0;
+    for (;;) {
+        int rc = write ? nvme_write(ctrl, sio.nsid, lba, n, buf)
+                       : nvme_read(ctrl, sio.nsid, lba, n, buf);
+        if (rc != NVME_ERR_STATE || sio.resets == 0)
+            return rc;
+        if (until == 0)
+            until = clock_now_us() + 10000000u;
+        else if (clock_now_us() > until)
+            return rc;
+        cpu_relax();
+    }
+}
+
 static void sio_worker(unsigned cpu, void *arg)
 {
     struct sio_cpu *c = &sio.cpu[cpu];
@@ -552,11 +574,11 @@ static void sio_worker(unsigned cpu, void *arg)
                 sio.reset_err = rrc;
         }
         pat_fill((uint32_t *)buf, key, base, half, sio.lbs);
-        int rc = nvme_write(sio.ctrl, sio.nsid, base, half, buf);
+        int rc = sio_blocking(sio.ctrl, true, base, half, buf);
         c->blocking++;
         if (rc == 0) {
             memset(buf, 0, (size_t)half * sio.lbs);
-            rc = nvme_read(sio.ctrl, sio.nsid, base, half, buf);
+            rc = sio_blocking(sio.ctrl, false, base, half, buf);
             c->blocking++;
         }
         if (rc != 0) {
