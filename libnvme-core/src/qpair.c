@@ -105,6 +105,9 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     size_t cq_len = (size_t)qp->entries * sizeof(struct nvme_cqe);
+    /* Under the lock: during a reset, other CPUs' submissions and polls
+     * look at this queue (they find it not live and leave it alone). */
+    nvme_lock(qp);
     /* Zeroed and cleaned once: the bytes past 64 of a 128-byte entry are
      * never written again. */
     nvme_memzero(qp->sq, nvme_sq_bytes(qp));
@@ -120,6 +123,7 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
     qp->ei_sq = qp->ei_cq = NULL;
     qp->phase = 1; /* the controller posts its first lap with P=1 (§4.6) */
     qp->live = false;
+    nvme_unlock(qp);
 }
 
 /* ------------------------------------------------------------------ */

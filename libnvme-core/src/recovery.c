@@ -390,6 +390,58 @@ int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted
     return NVME_OK;
 }
 
+/* Doorbell Buffer Config (§5.7): PRP1 the shadow doorbells, PRP2 the
+ * EventIdx buffer, both one page; then every queue keeps its shadow
+ * entries current (SQ tail at 2*qid, CQ head at 2*qid+1, in doorbell
+ * strides).  A controller that refuses it keeps plain doorbells. */
+static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
+{
+    struct nvme_sqe sqe;
+    ctrl->info.shadow_doorbells = false;
+    if (ctrl->dbbuf_db == NULL)
+        return;
+    /* The controller wrote EventIdx (and may have read the shadows) before
+     * a reset: invalidate, then zero, then clean (nvme_osal.h, rules 3-4). */
+    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_FROM_DEVICE);
+    nvme_memzero(ctrl->dbbuf_db, ctrl->page_size);
+    nvme_memzero(ctrl->dbbuf_ei, ctrl->page_size);
+    nvme_dma_sync(ctrl, ctrl->dbbuf_db, ctrl->page_size, NVME_DMA_TO_DEVICE);
+    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_TO_DEVICE);
+    nvme_sqe_init(&sqe, NVME_ADMIN_DBBUF_CONFIG, 0);
+    sqe.prp1 = ctrl->dbbuf_db_bus;
+    sqe.prp2 = ctrl->dbbuf_ei_bus;
+    int rc = nvme_admin_run(ctrl, &sqe, NULL);
+    if (rc != NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_WARN, "shadow doorbells refused: %s", nvme_strerror(rc));
+        return;
+    }
+    ctrl->info.shadow_doorbells = true;
+}
+
+/* Puts a queue in service: its shadow doorbells first, when the
+ * controller took the buffer, then live, under one hold of its lock.  A
+ * controller with shadow doorbells reads a queue's tail from its shadow
+ * entry from the queue's creation on (QEMU does), so a submission another
+ * CPU made on a live queue before its shadow was set would sit in the ring
+ * unseen until the next doorbell on that queue. */
+static void nvme_qpair_start(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
+{
+    uint32_t stride = ctrl->info.doorbell_stride / 4u; /* in dwords */
+    nvme_lock(qp);
+    if (ctrl->info.shadow_doorbells && 2u * (qp->qid + 1u) * stride <= ctrl->page_size / 4u) {
+        qp->sdb_sq = ctrl->dbbuf_db + 2u * qp->qid * stride;
+        qp->sdb_cq = ctrl->dbbuf_db + (2u * qp->qid + 1u) * stride;
+        qp->ei_sq = ctrl->dbbuf_ei + 2u * qp->qid * stride;
+        qp->ei_cq = ctrl->dbbuf_ei + (2u * qp->qid + 1u) * stride;
+        *qp->sdb_sq = qp->sq_tail_rung;
+        *qp->sdb_cq = qp->cq_head_rung;
+        nvme_dma_sync(ctrl, (void *)(uintptr_t)qp->sdb_sq, 8u * stride, NVME_DMA_TO_DEVICE);
+    }
+    if (qp->qid != 0) /* the admin queue is live from CC.EN on (regs.c) */
+        qp->live = true;
+    nvme_unlock(qp);
+}
+
 /* Create I/O CQ (§5.3) then SQ (§5.4). */
 static int nvme_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
 {
@@ -408,7 +460,7 @@ static int nvme_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
         (void)nvme_admin_run(ctrl, &sqe, NULL);
         return rc;
     }
-    qp->live = true;
+    nvme_qpair_start(ctrl, qp);
     NVME_TRACE(ctrl, NVME_TRACE_INIT, "I/O queue %u: %u entries, vector %u%s", qp->qid, qp->entries,
                qp->vector, qp->irq ? "" : " (polled)");
     return NVME_OK;
@@ -493,57 +545,11 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
     }
 }
 
-/* Doorbell Buffer Config (§5.7): PRP1 the shadow doorbells, PRP2 the
- * EventIdx buffer, both one page; then every queue keeps its shadow
- * entries current (SQ tail at 2*qid, CQ head at 2*qid+1, in doorbell
- * strides).  A controller that refuses it keeps plain doorbells. */
-static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
-{
-    struct nvme_sqe sqe;
-    ctrl->info.shadow_doorbells = false;
-    if (ctrl->dbbuf_db == NULL)
-        return;
-    /* The controller wrote EventIdx (and may have read the shadows) before
-     * a reset: invalidate, then zero, then clean (nvme_osal.h, rules 3-4). */
-    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_FROM_DEVICE);
-    nvme_memzero(ctrl->dbbuf_db, ctrl->page_size);
-    nvme_memzero(ctrl->dbbuf_ei, ctrl->page_size);
-    nvme_dma_sync(ctrl, ctrl->dbbuf_db, ctrl->page_size, NVME_DMA_TO_DEVICE);
-    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_TO_DEVICE);
-    nvme_sqe_init(&sqe, NVME_ADMIN_DBBUF_CONFIG, 0);
-    sqe.prp1 = ctrl->dbbuf_db_bus;
-    sqe.prp2 = ctrl->dbbuf_ei_bus;
-    int rc = nvme_admin_run(ctrl, &sqe, NULL);
-    if (rc != NVME_OK) {
-        nvme_log(ctrl, NVME_LOG_WARN, "shadow doorbells refused: %s", nvme_strerror(rc));
-        return;
-    }
-    ctrl->info.shadow_doorbells = true;
-}
-
-static void nvme_dbbuf_attach(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
-{
-    uint32_t stride = ctrl->info.doorbell_stride / 4u; /* in dwords */
-    if (!ctrl->info.shadow_doorbells || 2u * (qp->qid + 1u) * stride > ctrl->page_size / 4u)
-        return;
-    nvme_lock(qp);
-    qp->sdb_sq = ctrl->dbbuf_db + 2u * qp->qid * stride;
-    qp->sdb_cq = ctrl->dbbuf_db + (2u * qp->qid + 1u) * stride;
-    qp->ei_sq = ctrl->dbbuf_ei + 2u * qp->qid * stride;
-    qp->ei_cq = ctrl->dbbuf_ei + (2u * qp->qid + 1u) * stride;
-    *qp->sdb_sq = qp->sq_tail_rung;
-    *qp->sdb_cq = qp->cq_head_rung;
-    nvme_dma_sync(ctrl, (void *)(uintptr_t)qp->sdb_sq, 8u * stride, NVME_DMA_TO_DEVICE);
-    nvme_unlock(qp);
-}
-
 int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
 {
     nvme_dbbuf_config(ctrl);
     int rc = count == 0 && ctrl->info.admin_only ? NVME_OK : nvme_create_io_queues(ctrl, count);
-    nvme_dbbuf_attach(ctrl, &ctrl->admin);
-    for (uint16_t i = 0; rc == NVME_OK && i < ctrl->info.io_queues; i++)
-        nvme_dbbuf_attach(ctrl, &ctrl->ioq[i]);
+    nvme_qpair_start(ctrl, &ctrl->admin); /* live since CC.EN: its shadows */
     if (rc == NVME_OK)
         nvme_configure_features(ctrl);
     return rc;

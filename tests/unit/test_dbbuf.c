@@ -485,6 +485,82 @@ static void given_reset_the_buffers_are_configured_again_and_io_works(void **sta
     fx_stop(&f);
 }
 
+/* Another CPU during a reset, played by the OSAL's MMIO write: at every
+ * admin SQ doorbell of the reset (after the core placed its command, as a
+ * CPU running beside it could) it asks for a write on queue 1, until the
+ * core takes one.  The controller reads a queue's tail from its shadow
+ * entry from the queue's creation on (QEMU does); a queue put live before
+ * its shadow entry was set would let that write's MMIO doorbell go unread,
+ * and the write would wait for a deadline.  Here it completes at once,
+ * and nothing timed out. */
+static struct {
+    struct nvme_ctrl *ctrl;
+    void (*mmio_write32)(void *ctx, uint32_t off, uint32_t val);
+    bool armed, taken;
+    unsigned refused; /* NVME_ERR_STATE: the queue was not live yet */
+    int other_rc;     /* any other refusal */
+    uint8_t *buf;
+    struct fx_rec rec;
+} other_cpu;
+
+static void other_cpu_mmio_write32(void *ctx, uint32_t off, uint32_t val)
+{
+    other_cpu.mmio_write32(ctx, off, val);
+    if (off != 0x1000u || !other_cpu.armed || other_cpu.taken) /* SQ 0 tail doorbell */
+        return;
+    int rc = nvme_submit_rw(other_cpu.ctrl, 1, NVME_CMD_WRITE, 1, 500, 1, other_cpu.buf, 0,
+                            fx_rec_cb, &other_cpu.rec);
+    if (rc == NVME_OK)
+        other_cpu.taken = true;
+    else if (rc == NVME_ERR_STATE)
+        other_cpu.refused++;
+    else
+        other_cpu.other_rc = rc;
+}
+
+static void given_reset_a_write_from_another_cpu_once_its_queue_is_back_is_not_lost(void **state)
+{
+    (void)state;
+    struct fx f;
+    config_dbbuf(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 1000;
+    f.opts.io_queues = 2; /* queue 1 is back while queue 2 is being created */
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    memset(&other_cpu, 0, sizeof(other_cpu));
+    other_cpu.mmio_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = other_cpu_mmio_write32;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    other_cpu.ctrl = f.ctrl;
+    const struct nvme_ctrl_stats *cs = nvme_ctrl_get_stats(f.ctrl);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 2);
+    settle(&f, 1, 0, 70);
+
+    other_cpu.buf = pattern_buf(1, 71);
+    other_cpu.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    other_cpu.armed = false;
+    assert_int_equal(other_cpu.other_rc, 0);
+    assert_true(other_cpu.refused > 0); /* it did ask while the queue was down */
+    assert_true(other_cpu.taken);       /* and was taken before the reset ended */
+    assert_true(nvme_sim_dbbuf_active(f.sim));
+
+    /* Done within 10 simulated ms (the I/O deadline is seconds away). */
+    for (unsigned spin = 0; spin < 100 && other_cpu.rec.calls == 0; spin++) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 100);
+    }
+    assert_int_equal(other_cpu.rec.calls, 1);
+    assert_int_equal(other_cpu.rec.result, 0);
+    assert_int_equal(cs->timeouts, 0);
+    assert_int_equal(cs->resets, 1);
+    assert_media(&f, 500, 1, other_cpu.buf);
+    free(other_cpu.buf);
+    fx_stop(&f);
+}
+
 /* The controller fails Doorbell Buffer Config: bring-up goes on with plain
  * MMIO doorbells (every submission rings, nothing from a shadow), data is
  * right; the next reset tries again and then uses them. */
@@ -541,6 +617,7 @@ int main(void)
         cmocka_unit_test(given_cq_eventidx_far_away_intx_still_writes_every_head),
         cmocka_unit_test(given_other_stride_or_page_size_shadow_entries_still_match),
         cmocka_unit_test(given_reset_the_buffers_are_configured_again_and_io_works),
+        cmocka_unit_test(given_reset_a_write_from_another_cpu_once_its_queue_is_back_is_not_lost),
         cmocka_unit_test(given_failing_dbbuf_config_core_keeps_plain_mmio_doorbells),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
