@@ -304,6 +304,8 @@ static void nvme_ctrl_release(struct nvme_ctrl *ctrl)
     nvme_qpair_free(&ctrl->admin);
     nvme_ns_free(ctrl);
     nvme_dbbuf_free(ctrl);
+    if (ctrl->cb_depth != NULL)
+        ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->cb_depth, sizeof(uint32_t) * ctrl->cb_cpus);
     void (*mem_free)(void *ctx, void *p, size_t size) = ctrl->osal.mem_free;
     void *ctx = ctrl->osal.ctx;
     mem_free(ctx, ctrl, sizeof(*ctrl));
@@ -331,7 +333,15 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     ctrl->magic = NVME_CTRL_MAGIC;
     nvme_handle_register(ctrl, true); /* bring-up uses the public admin calls */
 
-    int rc = nvme_read_caps(ctrl);
+    int rc = NVME_ERR_NOMEM;
+    if (ctrl->osal.cpu_id != NULL && ctrl->opts.cpus > 1) { /* nvme_in_callback, per CPU */
+        ctrl->cb_depth = ctrl->osal.mem_alloc(ctrl->osal.ctx, sizeof(uint32_t) * ctrl->opts.cpus);
+        if (ctrl->cb_depth == NULL)
+            goto fail_free;
+        ctrl->cb_cpus = ctrl->opts.cpus;
+        nvme_memzero(ctrl->cb_depth, sizeof(uint32_t) * ctrl->cb_cpus);
+    }
+    rc = nvme_read_caps(ctrl);
     if (rc != NVME_OK)
         goto fail_free;
 
@@ -433,14 +443,8 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
         /* Delete I/O queues, SQ before its CQ (§5.5): the controller
          * aborts what they held.  Then the shutdown notification. */
         for (uint16_t i = ctrl->info.io_queues; i-- > 0;) {
-            struct nvme_qpair *qp = &ctrl->ioq[i];
-            struct nvme_sqe sqe;
-            if (!qp->live)
-                continue;
-            nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_SQ, qp->qid);
-            (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
-            nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_CQ, qp->qid);
-            (void)nvme_exec(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, NULL);
+            if (ctrl->ioq[i].live) /* completions still reaped: callbacks get the abort */
+                (void)nvme_delete_io_qpair(ctrl, &ctrl->ioq[i]);
         }
         shut = ctrl->ready && nvme_ctrl_shutdown(ctrl) == NVME_OK;
     }
@@ -461,7 +465,9 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
 /* Reset, service, poll                                                */
 /* ------------------------------------------------------------------ */
 
-int nvme_ctrl_reset(struct nvme_ctrl *ctrl)
+int nvme_ctrl_reset(struct nvme_ctrl *ctrl) { return nvme_ctrl_reset_as(ctrl, true); }
+
+int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly)
 {
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
@@ -475,7 +481,7 @@ int nvme_ctrl_reset(struct nvme_ctrl *ctrl)
         ctrl->gone = false;
         nvme_log(ctrl, NVME_LOG_INFO, "device answers again");
     }
-    int rc = nvme_recovery_reset(ctrl, NVME_OK);
+    int rc = nvme_recovery_reset(ctrl, NVME_OK, orderly);
     if (rc == NVME_OK)
         nvme_aer_arm(ctrl);
     return rc;

@@ -195,7 +195,7 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
         return NVME_ERR_STATE;
     nvme_log(ctrl, NVME_LOG_WARN, "nvme0: NVM Subsystem Reset");
     nvme_reg_write32(ctrl, NVME_REG_NSSR, NVME_NSSR_VALUE);
-    rc = nvme_ctrl_reset(ctrl);
+    rc = nvme_ctrl_reset_as(ctrl, false);
     /* CSTS.NSSRO tells an NVM Subsystem Reset happened; write 1 to clear
      * it (§3.1.6) so the next one is seen. */
     if (!ctrl->gone && (nvme_reg_read32(ctrl, NVME_REG_CSTS) & NVME_CSTS_NSSRO))

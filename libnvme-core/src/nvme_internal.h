@@ -166,7 +166,7 @@ struct nvme_qpair {
     uint16_t outstanding;   /* slots not FREE */
     uint32_t timeout_ticks; /* deadline of its commands, in ticks */
     uint32_t seq;           /* submission counter (slot.seq) */
-    uint16_t in_callback;   /* its completion callbacks running (lock held to change) */
+    uint16_t in_callback;   /* its callbacks running, without ctrl->cb_depth (lock held) */
     const struct nvme_ns_info *ns_cache; /* namespace of the last I/O (io.c) */
 
     struct nvme_prp_page *prp_pool; /* free PRP list pages */
@@ -241,6 +241,10 @@ struct nvme_ctrl {
     struct nvme_qpair *ioq; /* ioq[i].qid == i + 1; info.io_queues are live */
     uint16_t nr_ioq;        /* allocated and initialised */
     uint16_t ioq_cap;       /* array length */
+    /* With the OSAL's cpu_id and opts.cpus > 1: completion callbacks
+     * running on each CPU (nvme_cb_enter), else NULL. */
+    uint32_t *cb_depth;
+    uint16_t cb_cpus;
 
     struct nvme_ns_table *ns_table;   /* active namespaces (ns.c) */
     struct nvme_ns_table *ns_retired; /* previous table, freed at the next swap */
@@ -264,12 +268,39 @@ struct nvme_ctrl {
  * teardown and recovery do not start from inside one. */
 static inline bool nvme_in_callback(const struct nvme_ctrl *ctrl)
 {
+    /* Telling CPUs apart: only the calling CPU's callbacks count (another
+     * CPU completing its I/O does not make this call a nested one). */
+    if (ctrl->cb_depth != NULL)
+        return __atomic_load_n(&ctrl->cb_depth[ctrl->osal.cpu_id(ctrl->osal.ctx) % ctrl->cb_cpus],
+                               __ATOMIC_RELAXED) != 0;
     if (ctrl->admin.in_callback != 0)
         return true;
     for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
         if (ctrl->ioq[i].in_callback != 0)
             return true;
     return false;
+}
+
+/* Around a completion callback (nvme_in_callback): counted for its
+ * queue under the queue's lock, or, telling CPUs apart, for its CPU, with
+ * an atomic (a callback that migrates ends on another CPU; nested calls
+ * it makes there are then not caught).  Returns what nvme_cb_leave takes. */
+static inline uint32_t *nvme_cb_enter(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
+{
+    if (__builtin_expect(ctrl->cb_depth == NULL, 1)) {
+        qp->in_callback++;
+        return NULL;
+    }
+    uint32_t *d = &ctrl->cb_depth[ctrl->osal.cpu_id(ctrl->osal.ctx) % ctrl->cb_cpus];
+    __atomic_fetch_add(d, 1u, __ATOMIC_RELAXED);
+    return d;
+}
+static inline void nvme_cb_leave(struct nvme_qpair *qp, uint32_t *d)
+{
+    if (__builtin_expect(d == NULL, 1))
+        qp->in_callback--;
+    else
+        __atomic_fetch_sub(d, 1u, __ATOMIC_RELAXED);
 }
 
 /* Entry check of the public calls (nvme.h, lifecycle rule 7): with
@@ -494,8 +525,13 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl);
 /* At most once per tick: CSTS, deadlines, delayed retries, escalation.
  * Not from interrupt context.  Returns 0, GONE or FATAL (dead). */
 int nvme_recovery_check(struct nvme_ctrl *ctrl);
-/* Full reset: stop, reclaim, restart, replay (lifecycle rule 4). */
-int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why);
+/* Full reset: stop, reclaim, restart, replay (lifecycle rule 4).  why:
+ * the fault that calls for it, NVME_OK when asked for; orderly: the I/O
+ * queues are deleted first when the controller still runs. */
+int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly);
+/* nvme_ctrl_reset (ctrl.c); not orderly after an NVM Subsystem Reset,
+ * which has stopped the controller already (mgmt.c). */
+int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly);
 /* Waits until w->pending is 0: recovery runs when the controller is up;
  * during bring-up and inside recovery a deadline stops the controller. */
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w);
@@ -508,6 +544,9 @@ int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted
  * pairs 1..count, then sets the features a reset clears (Asynchronous
  * Event Configuration, Host Behavior Support ACRE). */
 int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count);
+/* Delete I/O SQ, then its CQ (§5.5, §5.6): the controller ends what the
+ * SQ held (Command Aborted due to SQ Deletion).  The first error. */
+int nvme_delete_io_qpair(struct nvme_ctrl *ctrl, const struct nvme_qpair *qp);
 void nvme_event(struct nvme_ctrl *ctrl, enum nvme_event ev, uint32_t detail);
 
 /* prp.c */
@@ -938,11 +977,11 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             (void)nvme_waiter_done(arg, sf, dw0);
         } else if (cb != NULL) {
             /* Callbacks run unlocked: they may submit the next command. */
-            qp->in_callback++;
+            uint32_t *depth = nvme_cb_enter(ctrl, qp);
             nvme_unlock(qp);
             cb(arg, sf, dw0);
             nvme_lock(qp);
-            qp->in_callback--;
+            nvme_cb_leave(qp, depth);
         }
     }
     /* One CQ head doorbell per batch (§4.1.2), and only for a new value: it

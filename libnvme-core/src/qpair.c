@@ -152,11 +152,11 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result)
     nvme_slot_release(qp, idx);
     if (cb != NULL) {
         /* Callbacks run unlocked: they may submit the next command. */
-        qp->in_callback++; /* under the lock: no atomics needed */
+        uint32_t *depth = nvme_cb_enter(qp->ctrl, qp);
         nvme_unlock(qp);
         cb(arg, result, 0);
         nvme_lock(qp);
-        qp->in_callback--;
+        nvme_cb_leave(qp, depth);
     }
 }
 

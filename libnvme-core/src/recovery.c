@@ -207,7 +207,7 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
     }
     if (rc == NVME_ERR_FATAL) {
         nvme_log(ctrl, NVME_LOG_ERROR, "controller fatal status (CSTS.CFS)");
-        rc = nvme_recovery_reset(ctrl, NVME_ERR_FATAL);
+        rc = nvme_recovery_reset(ctrl, NVME_ERR_FATAL, false);
         return rc == NVME_OK ? NVME_OK : ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL;
     }
 
@@ -236,7 +236,7 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
     }
     if (!need_reset)
         return NVME_OK;
-    rc = nvme_recovery_reset(ctrl, NVME_ERR_TIMEOUT);
+    rc = nvme_recovery_reset(ctrl, NVME_ERR_TIMEOUT, false);
     return rc == NVME_OK ? NVME_OK : ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL;
 }
 
@@ -466,6 +466,16 @@ static int nvme_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
     return NVME_OK;
 }
 
+int nvme_delete_io_qpair(struct nvme_ctrl *ctrl, const struct nvme_qpair *qp)
+{
+    struct nvme_sqe sqe;
+    nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_SQ, qp->qid);
+    int rc = nvme_admin_run(ctrl, &sqe, NULL);
+    nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_CQ, qp->qid);
+    int crc = nvme_admin_run(ctrl, &sqe, NULL);
+    return rc != NVME_OK ? rc : crc;
+}
+
 /* CQ interrupt vector: the admin CQ uses vector 0 (§5.3); I/O queues
  * spread over the rest. */
 static uint16_t nvme_qid_vector(const struct nvme_ctrl *ctrl, uint16_t qid)
@@ -618,7 +628,26 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
     }
 }
 
-int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why)
+/* An orderly reset of a controller that still answers, as Linux's
+ * nvme_dev_disable does: each I/O queue stops taking commands, then is
+ * deleted, so that nothing is in flight inside the controller when CC.EN
+ * goes to 0.  (QEMU 7.2 can crash when CC.EN goes to 0 with reads and
+ * writes still in its block layer.)  What the queues held is reclaimed
+ * after the stop, as in any reset; the first failure ends the deletions. */
+static void nvme_delete_io_queues(struct nvme_ctrl *ctrl)
+{
+    for (uint16_t i = ctrl->info.io_queues; i-- > 0;) {
+        struct nvme_qpair *qp = &ctrl->ioq[i];
+        nvme_lock(qp);
+        bool live = qp->live;
+        qp->live = false; /* other CPUs: NVME_ERR_STATE from here on */
+        nvme_unlock(qp);
+        if (live && nvme_delete_io_qpair(ctrl, qp) != NVME_OK)
+            return;
+    }
+}
+
+int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
 {
     nvme_lock(&ctrl->admin);
     if (ctrl->in_recovery) {
@@ -633,6 +662,10 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why)
     else
         nvme_log(ctrl, NVME_LOG_WARN, "controller reset after: %s", nvme_strerror(why));
 
+    /* Orderly, and the controller runs (RDY=1, no CFS). */
+    if (orderly && ctrl->ready && !ctrl->gone &&
+        (nvme_reg_read32(ctrl, NVME_REG_CSTS) & (NVME_CSTS_RDY | NVME_CSTS_CFS)) == NVME_CSTS_RDY)
+        nvme_delete_io_queues(ctrl);
     /* Stop first (rule 1), then reclaim: I/O with budget left waits for
      * its replay, the rest fails back. */
     /* A controller that did not stop (RDY still 1) must not see CC.EN=1

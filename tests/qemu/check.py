@@ -731,20 +731,23 @@ def case_smp(w):
     pair per CPU, MSI-X vector q taken on CPU q-1 only, smp-io's blocking and
     asynchronous I/O on every queue, data verified in the guest and in the
     host image; then 4 CPUs on 2 queues, polled (CPUs share a queue), and 4
-    queues on 2 I/O vectors (msix_qsize=3: queues share a vector)."""
+    queues on 2 I/O vectors (msix_qsize=3: queues share a vector); last, 4
+    CPUs again while CPU 0 resets the controller 3 times under their I/O
+    (queues deleted first, commands replayed, no deadline passed)."""
     # fini=1: nvme_ctrl_fini() shuts down after completions ran on every
     # CPU (the core counts callbacks per queue, under the queue's lock).
-    # (CPUs, irq, controller, I/O queues, I/O vectors)
-    runs = [(2, "msix", "", 2, 2), (4, "msix", "", 4, 4), (4, "poll", "max_ioqpairs=2", 2, 0),
-            (4, "msix", "msix_qsize=3", 4, 2)]
+    # (CPUs, irq, controller, I/O queues, I/O vectors, resets by CPU 0)
+    runs = [(2, "msix", "", 2, 2, 0), (4, "msix", "", 4, 4, 0), (4, "poll", "max_ioqpairs=2", 2, 0, 0),
+            (4, "msix", "msix_qsize=3", 4, 2, 0), (4, "msix", "", 4, 4, 3)]
     c_all = Checker("")
-    for ncpu, irq, ctrl, nq, nv in runs:
-        img = os.path.join(w.dir, "smp%d%s.img" % (ncpu, irq))
+    for ncpu, irq, ctrl, nq, nv, resets in runs:
+        img = os.path.join(w.dir, "smp%d%s%d.img" % (ncpu, irq, resets))
         make_image(img, 16 * MiB)
-        cmds = ["smp-io 1 0 %d %d" % (SMP_SPAN, SMP_ROUNDS), "irqs"]
+        cmds = ["smp-io 1 0 %d %d %d" % (SMP_SPAN, SMP_ROUNDS, resets), "irqs", "stats"]
         c = w.boot(["path=%s" % img], cmds, irq=irq, ctrl=ctrl, opts=["cpus=%d" % ncpu],
                    run_args=["--qemu", "-smp", "--qemu", str(ncpu)])
-        tag = "-smp %d %s%s" % (ncpu, irq, " " + ctrl if ctrl else "")
+        tag = "-smp %d %s%s%s" % (ncpu, irq, " " + ctrl if ctrl else "",
+                                  " %d resets" % resets if resets else "")
         c.has(r"^harness: smp: %d CPU\(s\) running$" % ncpu, "%s: %d CPUs running" % (tag, ncpu))
         c.has(r"^smp-io: %d CPU\(s\), %d I/O queue\(s\)" % (ncpu, nq), "%s: %d I/O queues" % (tag, nq))
         for q in range(1, nq + 1):
@@ -763,6 +766,10 @@ def case_smp(w):
                 c.has(r"^smp-io: vector=%d dest_apic=%d irqs: %s$" % (v, v - 1, others),
                       "%s: MSI-X vector %d taken on CPU %d only" % (tag, v, v - 1))
         c.has(r"^smp-io: ok, data verified on every CPU", "%s: smp-io ok" % tag)
+        if resets:  # a command lost across a reset would show as a timeout
+            c.has(r"^smp-io: resets=%d first_error=0$" % resets, "%s: CPU 0's resets done" % tag)
+            c.has(r"^stats: timeouts=0 aborts_sent=0 aborts_done=0 resets=%d replays=\d+ " % resets,
+                  "%s: %d resets, no deadline passed, nothing aborted" % (tag, resets))
         half = SMP_SPAN // 2
         for cpu in range(ncpu):
             base = cpu * SMP_SPAN

@@ -486,9 +486,9 @@ static void given_reset_the_buffers_are_configured_again_and_io_works(void **sta
 }
 
 /* Another CPU during a reset, played by the OSAL's MMIO write: at every
- * admin SQ doorbell of the reset (after the core placed its command, as a
- * CPU running beside it could) it asks for a write on queue 1, until the
- * core takes one.  The controller reads a queue's tail from its shadow
+ * admin SQ doorbell of the reset once CC.EN was 0 (after the core placed
+ * its command, as a CPU running beside it could) it asks for
+ * a write on queue 1, until the core takes one.  The controller reads a queue's tail from its shadow
  * entry from the queue's creation on (QEMU does); a queue put live before
  * its shadow entry was set would let that write's MMIO doorbell go unread,
  * and the write would wait for a deadline.  Here it completes at once,
@@ -496,7 +496,7 @@ static void given_reset_the_buffers_are_configured_again_and_io_works(void **sta
 static struct {
     struct nvme_ctrl *ctrl;
     void (*mmio_write32)(void *ctx, uint32_t off, uint32_t val);
-    bool armed, taken;
+    bool armed, down, taken;
     unsigned refused; /* NVME_ERR_STATE: the queue was not live yet */
     int other_rc;     /* any other refusal */
     uint8_t *buf;
@@ -506,8 +506,10 @@ static struct {
 static void other_cpu_mmio_write32(void *ctx, uint32_t off, uint32_t val)
 {
     other_cpu.mmio_write32(ctx, off, val);
-    if (off != 0x1000u || !other_cpu.armed || other_cpu.taken) /* SQ 0 tail doorbell */
-        return;
+    if (off == NVME_REG_CC && !(val & NVME_CC_EN))
+        other_cpu.down = true; /* before: the reset's orderly part, queues still up */
+    if (off != 0x1000u || !other_cpu.armed || !other_cpu.down || other_cpu.taken)
+        return; /* not the admin SQ tail doorbell of the restart */
     int rc = nvme_submit_rw(other_cpu.ctrl, 1, NVME_CMD_WRITE, 1, 500, 1, other_cpu.buf, 0,
                             fx_rec_cb, &other_cpu.rec);
     if (rc == NVME_OK)
@@ -539,6 +541,7 @@ static void given_reset_a_write_from_another_cpu_once_its_queue_is_back_is_not_l
     settle(&f, 1, 0, 70);
 
     other_cpu.buf = pattern_buf(1, 71);
+    other_cpu.down = false;
     other_cpu.armed = true;
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     other_cpu.armed = false;

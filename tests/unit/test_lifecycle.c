@@ -115,6 +115,61 @@ static void reset_reclaims_only_after_the_controller_stopped(void **state)
     free(buf);
 }
 
+/* A reset asked for, on a controller that runs, is orderly (as Linux's
+ * nvme_dev_disable): every I/O queue is deleted, SQ then CQ (§5.5, §5.6),
+ * before CC.EN goes to 0, and what the SQs held (ended by the controller
+ * with Command Aborted due to SQ Deletion) is replayed after the restart.
+ * A reset for a fault (CSTS.CFS here) goes straight to CC.EN=0. */
+static void asked_for_reset_deletes_the_io_queues_first_and_replays(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 3;
+    fx_start_captured(&f);
+    uint16_t nq = nvme_ctrl_get_info(f.ctrl)->io_queues;
+    assert_int_equal(nq, 3);
+    seed(&f, 0, 16, 6);
+    /* Counters (a delay of 0 changes nothing): Delete I/O SQ and CQ. */
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, 0, NVME_ADMIN_DELETE_SQ, 0, 1000);
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, 0, NVME_ADMIN_DELETE_CQ, 0, 1000);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 2);
+    uint8_t *buf = fx_xalloc(2 * 4096);
+    struct fx_rec r[2];
+    for (int i = 0; i < 2; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, (uint16_t)(1 + i), NVME_CMD_READ, 1,
+                                        (uint64_t)i * 8, 8, buf + i * 4096, 0, fx_rec_cb, &r[i]),
+                         0);
+    }
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 2); /* both reads hung */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 2 + 2 * nq); /* one SQ and one CQ each */
+    assert_true(fx_log_has(&f, "controller reset"));
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(r[i].calls, 0); /* aborted by the deletion: replayed, not failed */
+    fx_poll_until(&f, 1, &r[0], 100 * MS);
+    fx_poll_until(&f, 2, &r[1], 100 * MS);
+    uint8_t *want = fx_xalloc(16 * 512);
+    fx_pattern(want, 16 * 512, 6);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0);
+        assert_memory_equal(buf + i * 4096, want + i * 4096, 4096);
+    }
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->replays, 2);
+
+    /* A fault: no deletion. */
+    uint64_t hits = nvme_sim_fault_hits(f.sim);
+    nvme_sim_set_cfs(f.sim, true);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, 2);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), hits);
+    free(want);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* A controller that ignores CC.EN=0: the port's dma_stop cuts it off
  * before buffers go back; the controller is then dead until a reset that
  * works. */
@@ -804,6 +859,64 @@ static void fini_cb(void *arg, int result, uint32_t dw0)
     c->calls++;
 }
 
+/* With the OSAL's cpu_id and opts.cpus > 1, "from a completion callback"
+ * means this CPU's callbacks only: a callback running on CPU 1 does not
+ * make CPU 0's nvme_ctrl_reset (or fini) refused, as it did when any
+ * callback anywhere counted; the same call nested on CPU 1 still is. */
+static unsigned test_cpu;
+static unsigned test_cpu_id(void *ctx)
+{
+    (void)ctx;
+    return test_cpu;
+}
+
+struct reset_in_cb {
+    struct nvme_ctrl *ctrl;
+    int nested_rc, other_cpu_rc, calls;
+};
+
+static void reset_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)result;
+    (void)dw0;
+    struct reset_in_cb *c = arg;
+    c->nested_rc = nvme_ctrl_reset(c->ctrl); /* on CPU 1, inside its callback */
+    test_cpu = 0;                            /* meanwhile, CPU 0 */
+    c->other_cpu_rc = nvme_ctrl_reset(c->ctrl);
+    test_cpu = 1;
+    c->calls++;
+}
+
+static void callback_on_one_cpu_does_not_refuse_calls_on_another(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.cpus = 2;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    f.osal.cpu_id = test_cpu_id;
+    test_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 2);
+    uint8_t *buf = fx_xalloc(512);
+    struct reset_in_cb c = {f.ctrl, 1, 1, 0};
+    test_cpu = 1;
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_READ, 1, 0, 1, buf, 0, reset_cb, &c), 0);
+    for (int i = 0; i < 10 && c.calls == 0; i++)
+        (void)nvme_qpair_poll(f.ctrl, 2, 0);
+    test_cpu = 0;
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.nested_rc, NVME_ERR_STATE);
+    assert_int_equal(c.other_cpu_rc, NVME_OK);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, 1);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0); /* and I/O goes on */
+    fx_stop(&f);
+    free(buf);
+}
+
 static void fini_from_a_callback_is_refused_and_fini_twice_is_harmless(void **state)
 {
     (void)state;
@@ -836,6 +949,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(callback_that_frees_its_buffer_never_sees_a_device_write_after),
         cmocka_unit_test(reset_reclaims_only_after_the_controller_stopped),
+        cmocka_unit_test(asked_for_reset_deletes_the_io_queues_first_and_replays),
         cmocka_unit_test(controller_that_will_not_stop_is_cut_off_before_buffers_go_back),
         cmocka_unit_test(polled_blocking_read_returns_right_after_its_completion),
         cmocka_unit_test(interrupt_wakes_the_blocking_waiter),
@@ -856,6 +970,7 @@ int main(void)
         cmocka_unit_test(failed_rescan_keeps_the_old_table),
         cmocka_unit_test(smart_and_error_events_are_reported),
         cmocka_unit_test(fini_from_a_callback_is_refused_and_fini_twice_is_harmless),
+        cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
