@@ -281,6 +281,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     struct nvme_waiter w = {ctrl, 0, 0, 0};
     uint32_t max = nvme_max_blocks(ctrl, ns);
     uint32_t done = 0;
+    unsigned resets = 0;
     int rc = NVME_OK;
 
     while (done < count && rc == NVME_OK) {
@@ -299,6 +300,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         if (rc == NVME_ERR_BUSY && nvme_waiter_pending(&w) > 0) { /* queue full: drain, go on */
             nvme_qpair_ring(ctrl, qp->qid);
             rc = nvme_wait(qp, &w);
+        } else if (rc == NVME_ERR_STATE && resets++ < NVME_RESET_WAITS && nvme_reset_wait(ctrl)) {
+            rc = NVME_OK; /* another CPU's reset (replays what went before): go on */
         }
     }
     nvme_qpair_ring(ctrl, qp->qid);
@@ -314,10 +317,12 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     bool one_page;
+    unsigned resets = 0;
+again:;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
     if (rc != NVME_OK)
-        return rc;
+        goto out;
     if (__builtin_expect(!one_page || ctrl->trace != 0, 0))
         return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf); /* PRP lists, pieces, traces */
     /* One command: submit it with its doorbell and reap one completion at
@@ -334,10 +339,15 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     else if (rc == NVME_OK)
         (void)nvme_qpair_process(qp, 1);
     else
-        return rc;
+        goto out;
     if (nvme_waiter_pending(&w) == 0)
         return w.result;
     return nvme_wait(qp, &w);
+out: /* turned away by another CPU's reset: once it is over, again */
+    if (__builtin_expect(rc == NVME_ERR_STATE, 0) && resets++ < NVME_RESET_WAITS &&
+        nvme_reset_wait(ctrl))
+        goto again;
+    return rc;
 }
 
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
@@ -359,6 +369,9 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
         return NVME_ERR_INVAL;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
+    for (unsigned resets = 0;
+         rc == NVME_ERR_STATE && resets < NVME_RESET_WAITS && nvme_reset_wait(ctrl); resets++)
+        rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;
     return nvme_wait(qp, &w);

@@ -216,12 +216,13 @@ struct nvme_ctrl {
     uint16_t iocs_index; /* I/O Command Set Profile vector in use */
 
     /* Lifecycle state (recovery.c) */
-    bool ready;       /* queues live, commands may be submitted */
-    bool up;          /* bring-up finished: errors start recovery */
-    bool in_recovery; /* a reset is running: waits do not recurse */
-    bool gone;        /* registers read all ones: never write them again */
-    bool dead;        /* recovery failed; nvme_ctrl_reset() may revive it */
-    bool stopping;    /* nvme_ctrl_fini: no retries, no recovery */
+    bool ready;            /* queues live, commands may be submitted */
+    bool up;               /* bring-up finished: errors start recovery */
+    bool in_recovery;      /* a reset is running: waits do not recurse */
+    unsigned recovery_cpu; /* the CPU running it (OSAL cpu_id; 0 without) */
+    bool gone;             /* registers read all ones: never write them again */
+    bool dead;             /* recovery failed; nvme_ctrl_reset() may revive it */
+    bool stopping;         /* nvme_ctrl_fini: no retries, no recovery */
 
     /* Deadlines in ticks (recovery.c): a tick passes at most every
      * tick_us, counted only by the calls that look at the clock. */
@@ -525,6 +526,10 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl);
 /* At most once per tick: CSTS, deadlines, delayed retries, escalation.
  * Not from interrupt context.  Returns 0, GONE or FATAL (dead). */
 int nvme_recovery_check(struct nvme_ctrl *ctrl);
+/* A blocking call that another CPU's reset turned away (NVME_ERR_STATE)
+ * waits for the reset to end: true when the caller should go again. */
+bool nvme_reset_wait(struct nvme_ctrl *ctrl);
+#define NVME_RESET_WAITS 4u /* resets a blocking call waits out, at most */
 /* Full reset: stop, reclaim, restart, replay (lifecycle rule 4).  why:
  * the fault that calls for it, NVME_OK when asked for; orderly: the I/O
  * queues are deleted first when the controller still runs. */

@@ -331,6 +331,9 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
 {
     struct nvme_waiter w = {qp->ctrl, 1, 0, 0};
     int rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
+    for (unsigned resets = 0;
+         rc == NVME_ERR_STATE && resets < NVME_RESET_WAITS && nvme_reset_wait(qp->ctrl); resets++)
+        rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;
     rc = nvme_wait(qp, &w);
@@ -628,6 +631,31 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
     }
 }
 
+/* Linux holds the requests that arrive while its queues are quiesced for
+ * a reset; here a blocking call on another CPU waits the reset out, then
+ * goes again.  Never on the resetting CPU or from a callback (the reset's
+ * own event_cb, say), and not without cpu_id (the caller could be an
+ * interrupt handler on the CPU the reset runs on): those get
+ * NVME_ERR_STATE.  Bounded by a reset's longest: its attempts, each two
+ * CAP.TO waits and an admin deadline. */
+bool nvme_reset_wait(struct nvme_ctrl *ctrl)
+{
+    if (ctrl->osal.cpu_id == NULL || nvme_in_callback(ctrl))
+        return false;
+    unsigned cpu = ctrl->osal.cpu_id(ctrl->osal.ctx);
+    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
+                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    uint64_t end = nvme_now_us(ctrl) + (uint64_t)NVME_RESET_ATTEMPTS *
+                                           (2u * (uint64_t)ctrl->timeout_ms + admin_ms) * 1000u;
+    while (__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE)) {
+        if (ctrl->recovery_cpu == cpu || nvme_now_us(ctrl) >= end)
+            return false;
+        ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+    }
+    /* Over, or just ended when the call was turned away. */
+    return ctrl->ready && !ctrl->dead && !ctrl->gone && !ctrl->stopping;
+}
+
 /* An orderly reset of a controller that still answers, as Linux's
  * nvme_dev_disable does: each I/O queue stops taking commands, then is
  * deleted, so that nothing is in flight inside the controller when CC.EN
@@ -654,7 +682,8 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
         nvme_unlock(&ctrl->admin);
         return NVME_ERR_STATE;
     }
-    ctrl->in_recovery = true;
+    ctrl->recovery_cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
+    __atomic_store_n(&ctrl->in_recovery, true, __ATOMIC_RELEASE);
     nvme_unlock(&ctrl->admin);
     ctrl->stats.resets++;
     if (why == NVME_OK)
@@ -694,7 +723,7 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
             nvme_event(ctrl, NVME_EVENT_DEAD, (uint32_t)-rc);
         }
     }
-    ctrl->in_recovery = false;
+    __atomic_store_n(&ctrl->in_recovery, false, __ATOMIC_RELEASE); /* nvme_reset_wait */
     nvme_event(ctrl, NVME_EVENT_RESET, rc == NVME_OK ? 0u : (uint32_t)-rc);
     return rc;
 }

@@ -39,7 +39,13 @@
  *     budget is left are replayed in submission order, transparently to
  *     their callers; the rest fail with NVME_ERR_ABORTED (admin
  *     commands), NVME_ERR_TIMEOUT (budget spent on timeouts), or the
- *     reason the controller could not be restarted.
+ *     reason the controller could not be restarted.  A reset asked for
+ *     (nvme_ctrl_reset) on a controller that runs first deletes the I/O
+ *     queues (their commands are replayed all the same).  While a reset
+ *     runs, new calls find the queues stopped: with the OSAL's cpu_id, a
+ *     blocking call on another CPU waits for the reset to end and goes
+ *     on; other calls get NVME_ERR_STATE (try again after
+ *     NVME_EVENT_RESET).
  *  5. Retries.  A completion with a retryable status and DNR clear is
  *     retried within the budget (max_retries, default 5), after the
  *     Command Retry Delay it names (CRDT1-3; ACRE is enabled through Host
@@ -223,9 +229,10 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
  * doing nothing, when called from a completion callback (lifecycle
  * rule 7). */
 int nvme_ctrl_fini(struct nvme_ctrl *ctrl);
-/* Controller reset (§7.3.2): stop the controller (CC.EN=0, RDY=0), then
- * rebuild admin and I/O queues and replay or fail what was in flight
- * (lifecycle rule 4).  Also brings back a controller that was gone or
+/* Controller reset (§7.3.2): delete the I/O queues (§5.5, §5.6) when the
+ * controller runs, stop it (CC.EN=0, RDY=0), then rebuild admin and I/O
+ * queues and replay or fail what was in flight (lifecycle rule 4).
+ * NVME_ERR_STATE while another reset runs.  Also brings back a controller that was gone or
  * dead once its registers answer again.  May sleep. */
 int nvme_ctrl_reset(struct nvme_ctrl *ctrl);
 /* Periodic work that may sleep: deadlines (Abort, reset), a CSTS look (a

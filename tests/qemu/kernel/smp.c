@@ -533,23 +533,12 @@ static void sio_async(struct sio_cpu *c, uint8_t *buf, uint64_t lba, uint32_t n,
         sio_verify(c, (const uint32_t *)buf, key, lba, n);
 }
 
-/* nvme_write or nvme_read; refused with NVME_ERR_STATE while another CPU
- * resets the controller (smp-io ... RESETS), it goes again, for 10 s at
- * most, as a kernel's block layer would. */
+/* nvme_write or nvme_read.  While another CPU resets the controller
+ * (smp-io ... RESETS) the core holds the call until the reset is over
+ * (nvme_reset_wait): any error, NVME_ERR_STATE too, is a failure. */
 static int sio_blocking(struct nvme_ctrl *ctrl, bool write, uint64_t lba, uint32_t n, uint8_t *buf)
 {
-    uint64_t until = 0;
-    for (;;) {
-        int rc = write ? nvme_write(ctrl, sio.nsid, lba, n, buf)
-                       : nvme_read(ctrl, sio.nsid, lba, n, buf);
-        if (rc != NVME_ERR_STATE || sio.resets == 0)
-            return rc;
-        if (until == 0)
-            until = clock_now_us() + 10000000u;
-        else if (clock_now_us() > until)
-            return rc;
-        cpu_relax();
-    }
+    return write ? nvme_write(ctrl, sio.nsid, lba, n, buf) : nvme_read(ctrl, sio.nsid, lba, n, buf);
 }
 
 static void sio_worker(unsigned cpu, void *arg)
