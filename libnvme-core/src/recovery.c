@@ -285,6 +285,13 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
     return true;
 }
 
+/* A reset runs on another CPU (known only with the OSAL's cpu_id). */
+static bool nvme_other_cpu_resets(struct nvme_ctrl *ctrl)
+{
+    return ctrl->osal.cpu_id != NULL && __atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE) &&
+           ctrl->recovery_cpu != ctrl->osal.cpu_id(ctrl->osal.ctx);
+}
+
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
@@ -296,7 +303,9 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
             break;
         uint64_t now = nvme_now_us(ctrl);
         if (!ctrl->up || ctrl->in_recovery || ctrl->stopping) {
-            if (nvme_tick_due(ctrl, now) && nvme_wait_raw_check(qp))
+            /* Another CPU's reset replays or fails this command: only wait
+             * (a check here would stop the controller under that reset). */
+            if (!nvme_other_cpu_resets(ctrl) && nvme_tick_due(ctrl, now) && nvme_wait_raw_check(qp))
                 continue;
         } else {
             (void)nvme_recovery_check_at(ctrl, now);
@@ -642,13 +651,12 @@ bool nvme_reset_wait(struct nvme_ctrl *ctrl)
 {
     if (ctrl->osal.cpu_id == NULL || nvme_in_callback(ctrl))
         return false;
-    unsigned cpu = ctrl->osal.cpu_id(ctrl->osal.ctx);
     uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
                                                     : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
     uint64_t end = nvme_now_us(ctrl) + (uint64_t)NVME_RESET_ATTEMPTS *
                                            (2u * (uint64_t)ctrl->timeout_ms + admin_ms) * 1000u;
     while (__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE)) {
-        if (ctrl->recovery_cpu == cpu || nvme_now_us(ctrl) >= end)
+        if (!nvme_other_cpu_resets(ctrl) || nvme_now_us(ctrl) >= end)
             return false;
         ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
     }
