@@ -733,7 +733,9 @@ def case_smp(w):
     host image; then 4 CPUs on 2 queues, polled (CPUs share a queue), and 4
     queues on 2 I/O vectors (msix_qsize=3: queues share a vector); last, 4
     CPUs again while CPU 0 resets the controller 3 times under their I/O
-    (queues deleted first, commands replayed, no deadline passed)."""
+    (queues deleted first, commands replayed, no deadline passed); then 4
+    CPUs whose commands all time out on a throttled namespace
+    (smp_throttled)."""
     # fini=1: nvme_ctrl_fini() shuts down after completions ran on every
     # CPU (the core counts callbacks per queue, under the queue's lock).
     # (CPUs, irq, controller, I/O queues, I/O vectors, resets by CPU 0)
@@ -778,7 +780,42 @@ def case_smp(w):
             pat_check_image(c, img, smp_key(cpu, SMP_ROUNDS - 1, 1), base + half, SMP_SPAN - half, 512,
                             "%s CPU %d async" % (tag, cpu))
         c_all.failures += c.failures
+    c_all.failures += smp_throttled(w).failures
     return c_all
+
+
+def smp_throttled(w):
+    """4 CPUs on a throttled namespace (1 IOPS, no burst) with a 400 ms
+    command timeout: every CPU's commands time out, one CPU's recovery
+    sends Aborts and resets while the others wait in their blocking calls
+    and polls (they must only wait: a deadline or CSTS check of theirs
+    would stop the controller under that reset); the reset event lifts the
+    throttle, the replays complete, every CPU verifies its blocks."""
+    ncpu, span, rounds = 4, 64, 2
+    img = os.path.join(w.dir, "smpthr.img")
+    make_image(img, 16 * MiB)
+    c = w.boot(["path=%s,drive.throttling.iops-total=1,drive.throttling.iops-total-max=1" % img],
+               ["smp-io 1 0 %d %d" % (span, rounds), "stats"], irq="msix",
+               opts=["cpus=%d" % ncpu, "timeout=400", "reset-hook=unthrottle"],
+               hooks=[("unthrottle", "block_set_io_throttle nsdrv0 0 0 0 0 0 0")],
+               run_args=["--qemu", "-smp", "--qemu", str(ncpu)], core_quiet=False, max_seconds=30)
+    tag = "-smp %d throttled" % ncpu
+    for cpu in range(ncpu):
+        c.has(r"^smp-io: cpu=%d apic=%d qid=%d commands=[1-9]\d* .* errors=0 .* mismatches=0 "
+              r"verified_blocks=%d " % (cpu, cpu, 1 + cpu, span * rounds),
+              "%s: CPU %d, %d blocks verified, no error" % (tag, cpu, span * rounds))
+    c.has(r"^smp-io: ok, data verified on every CPU", "%s: smp-io ok" % tag)
+    c.has(r"^harness: event reset \(2\) detail=0x0", "%s: a reset that worked (detail 0)" % tag)
+    c.hasnt(r"^nvme error: .*(?:dead|stopped|did not stop)", "%s: the controller never declared dead" % tag)
+    st = stats_of(c, tag)
+    check_stats(c, st, timeouts=1, aborts_sent=1, resets=1, replays=1)
+    half = span // 2
+    for cpu in range(ncpu):
+        pat_check_image(c, img, smp_key(cpu, rounds - 1, 0), cpu * span, half, 512,
+                        "%s CPU %d blocking" % (tag, cpu))
+        pat_check_image(c, img, smp_key(cpu, rounds - 1, 1), cpu * span + half, span - half, 512,
+                        "%s CPU %d async" % (tag, cpu))
+    return c
 
 
 def case_nvmectl_parity(w):
