@@ -232,7 +232,8 @@ struct nvme_ctrl {
     uint32_t io_timeout_ticks;
     uint32_t abort_ticks;
     uint32_t long_ticks;
-    uint16_t aborts_outstanding;
+    uint32_t aborts_outstanding; /* atomic: Abort callbacks run on any CPU */
+    uint32_t checking;           /* a CPU runs a tick's checks (atomic flag) */
 
     /* Doorbell Buffer Config (§5.7): one page each, NULL when unused. */
     uint32_t *dbbuf_db, *dbbuf_ei;

@@ -181,18 +181,15 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
 static void nvme_abort_done(void *arg, int result, uint32_t dw0)
 {
     struct nvme_ctrl *ctrl = arg;
-    if (ctrl->aborts_outstanding > 0)
-        ctrl->aborts_outstanding--;
+    __atomic_fetch_sub(&ctrl->aborts_outstanding, 1u, __ATOMIC_RELAXED);
     if (result == NVME_OK && !(dw0 & 1u))
         ctrl->stats.aborts_done++;
 }
 
-static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
+/* One tick's checks (nvme_recovery_check_at): CSTS, deadlines, Aborts,
+ * escalation to a reset. */
+static int nvme_recovery_tick(struct nvme_ctrl *ctrl)
 {
-    if (ctrl->gone)
-        return NVME_ERR_GONE;
-    if (!ctrl->up || ctrl->in_recovery || ctrl->stopping || !nvme_tick_due(ctrl, now))
-        return ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
     if (ctrl->dead)
         return NVME_ERR_FATAL;
 
@@ -214,7 +211,8 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
     struct nvme_abort_req ab[NVME_ABORTS_PER_CHECK];
     unsigned nab = 0;
     unsigned acl = (unsigned)ctrl->acl + 1u; /* ACL is 0-based (§5.15.2.2) */
-    unsigned max_ab = acl > ctrl->aborts_outstanding ? acl - ctrl->aborts_outstanding : 0u;
+    unsigned out = __atomic_load_n(&ctrl->aborts_outstanding, __ATOMIC_RELAXED);
+    unsigned max_ab = acl > out ? acl - out : 0u;
     if (max_ab > NVME_ABORTS_PER_CHECK)
         max_ab = NVME_ABORTS_PER_CHECK;
     bool need_reset = false;
@@ -226,18 +224,39 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
     for (unsigned i = 0; i < nab && !need_reset; i++) {
         struct nvme_sqe sqe;
         nvme_sqe_abort(&sqe, ab[i].sqid, ab[i].cid);
+        /* Counted first: its callback may run at once, on any CPU. */
+        __atomic_fetch_add(&ctrl->aborts_outstanding, 1u, __ATOMIC_RELAXED);
         if (nvme_qpair_submit(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL,
                               NVME_CMD_NO_TIMEOUT, nvme_abort_done, ctrl) != NVME_OK) {
+            __atomic_fetch_sub(&ctrl->aborts_outstanding, 1u, __ATOMIC_RELAXED);
             need_reset = true;
             break;
         }
-        ctrl->aborts_outstanding++;
         ctrl->stats.aborts_sent++;
     }
     if (!need_reset)
         return NVME_OK;
     rc = nvme_recovery_reset(ctrl, NVME_ERR_TIMEOUT, false);
     return rc == NVME_OK ? NVME_OK : ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL;
+}
+
+/* At most one CPU runs a tick's checks: two would send an Abort twice
+ * and count them wrong, or reset twice. */
+static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
+{
+    if (ctrl->gone)
+        return NVME_ERR_GONE;
+    int rc = ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
+    if (!ctrl->up || ctrl->in_recovery || ctrl->stopping || now < ctrl->next_tick_us)
+        return rc; /* (a torn read on a 32-bit CPU: looked at again below) */
+    uint32_t idle = 0;
+    if (!__atomic_compare_exchange_n(&ctrl->checking, &idle, 1u, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return rc; /* another CPU has this tick */
+    if (nvme_tick_due(ctrl, now))
+        rc = nvme_recovery_tick(ctrl);
+    __atomic_store_n(&ctrl->checking, 0u, __ATOMIC_RELEASE);
+    return rc;
 }
 
 int nvme_recovery_check(struct nvme_ctrl *ctrl)
