@@ -309,6 +309,26 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     return rc != NVME_OK ? rc : wrc;
 }
 
+/* A blocking read or write another CPU's reset turned away: once the
+ * reset is over (nvme_reset_wait), checked and sent again, through the
+ * general path. */
+static __attribute__((noinline, cold)) int nvme_rw_after_reset(struct nvme_ctrl *ctrl, uint8_t opc,
+                                                               uint32_t nsid, uint64_t lba,
+                                                               uint32_t count, void *buf)
+{
+    int rc = NVME_ERR_STATE;
+    for (unsigned i = 0; rc == NVME_ERR_STATE && i < NVME_RESET_WAITS && nvme_reset_wait(ctrl);
+         i++) {
+        const struct nvme_ns_info *ns;
+        bool one_page;
+        struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+        rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
+        if (rc == NVME_OK)
+            rc = nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
+    }
+    return rc;
+}
+
 static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
                                    uint32_t count, void *buf)
 {
@@ -317,12 +337,10 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     bool one_page;
-    unsigned resets = 0;
-again:;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
     if (rc != NVME_OK)
-        goto out;
+        goto refused;
     if (__builtin_expect(!one_page || ctrl->trace != 0, 0))
         return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf); /* PRP lists, pieces, traces */
     /* One command: submit it with its doorbell and reap one completion at
@@ -339,15 +357,12 @@ again:;
     else if (rc == NVME_OK)
         (void)nvme_qpair_process(qp, 1);
     else
-        goto out;
+        goto refused;
     if (nvme_waiter_pending(&w) == 0)
         return w.result;
     return nvme_wait(qp, &w);
-out: /* turned away by another CPU's reset: once it is over, again */
-    if (__builtin_expect(rc == NVME_ERR_STATE, 0) && resets++ < NVME_RESET_WAITS &&
-        nvme_reset_wait(ctrl))
-        goto again;
-    return rc;
+refused:
+    return rc == NVME_ERR_STATE ? nvme_rw_after_reset(ctrl, opc, nsid, lba, count, buf) : rc;
 }
 
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
