@@ -672,10 +672,10 @@ bool nvme_reset_wait(struct nvme_ctrl *ctrl)
         return false;
     uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
                                                     : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
-    uint64_t end = nvme_now_us(ctrl) + (uint64_t)NVME_RESET_ATTEMPTS *
-                                           (2u * (uint64_t)ctrl->timeout_ms + admin_ms) * 1000u;
+    /* In slices of NVME_WAIT_SLICE_US (1 ms). */
+    uint64_t left = (uint64_t)NVME_RESET_ATTEMPTS * (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
     while (__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE)) {
-        if (!nvme_other_cpu_resets(ctrl) || nvme_now_us(ctrl) >= end)
+        if (!nvme_other_cpu_resets(ctrl) || left-- == 0)
             return false;
         ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
     }
