@@ -55,7 +55,10 @@
  *     once, no register is written again, and event_cb is told.
  *  7. Teardown.  nvme_ctrl_fini() shuts the controller down and frees the
  *     handle, like free(): the pointer is dead afterwards.  Calling it from
- *     a completion callback is refused (NVME_ERR_STATE).  Builds with
+ *     a completion callback is refused (NVME_ERR_STATE); a callback
+ *     running on another CPU is not (the OSAL's cpu_id tells them apart):
+ *     like free(), fini wants no other call on the controller in progress
+ *     on any CPU, and irq_teardown waits for interrupt handlers.  Builds with
  *     NVME_DEBUG check handles on entry, so fini twice or I/O after fini
  *     returns NVME_ERR_STATE and logs instead of touching freed memory.
  */
