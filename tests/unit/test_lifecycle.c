@@ -44,6 +44,20 @@ static void assert_pattern(const uint8_t *buf, size_t len, uint32_t s)
     free(want);
 }
 
+/* Reads r[0..n) each succeeded once and brought back their 8 blocks of
+ * the pattern seeded s over LBA 0..8n, into buf at 4 KiB apart. */
+static void assert_reads_back(const struct fx_rec *r, int n, const uint8_t *buf, uint32_t s)
+{
+    uint8_t *want = fx_xalloc((size_t)n * 4096);
+    fx_pattern(want, (size_t)n * 4096, s);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0);
+        assert_memory_equal(buf + i * 4096, want + i * 4096, 4096);
+    }
+    free(want);
+}
+
 static const struct nvme_ctrl_stats *stats(struct fx *f) { return nvme_ctrl_get_stats(f->ctrl); }
 
 /* ------------------------------------------------------------------ */
@@ -150,13 +164,7 @@ static void asked_for_reset_deletes_the_io_queues_first_and_replays(void **state
         assert_int_equal(r[i].calls, 0); /* aborted by the deletion: replayed, not failed */
     fx_poll_until(&f, 1, &r[0], 100 * MS);
     fx_poll_until(&f, 2, &r[1], 100 * MS);
-    uint8_t *want = fx_xalloc(16 * 512);
-    fx_pattern(want, 16 * 512, 6);
-    for (int i = 0; i < 2; i++) {
-        assert_int_equal(r[i].calls, 1);
-        assert_int_equal(r[i].result, 0);
-        assert_memory_equal(buf + i * 4096, want + i * 4096, 4096);
-    }
+    assert_reads_back(r, 2, buf, 6);
     assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->replays, 2);
 
     /* A fault: no deletion. */
@@ -165,7 +173,6 @@ static void asked_for_reset_deletes_the_io_queues_first_and_replays(void **state
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
     assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, 2);
     assert_int_equal(nvme_sim_fault_hits(f.sim), hits);
-    free(want);
     fx_stop(&f);
     free(buf);
 }
@@ -307,20 +314,13 @@ static void flipped_phase_tag_is_recovered_by_reset_and_replay(void **state)
         (void)nvme_qpair_poll(f.ctrl, 1, 0);
         nvme_sim_advance(f.sim, 1 * MS);
     }
-    uint8_t *want = fx_xalloc(24 * 512);
-    fx_pattern(want, 24 * 512, 12);
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal(r[i].calls, 1);
-        assert_int_equal(r[i].result, 0);
-        assert_memory_equal(buf + i * 4096, want + i * 4096, 4096);
-    }
+    assert_reads_back(r, 3, buf, 12);
     assert_int_equal(stats(&f)->resets, 1);
     assert_true(stats(&f)->replays >= 1);
     /* and the queue is usable afterwards, every slot back */
     assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
     for (int i = 0; i < 8; i++)
         assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
-    free(want);
     fx_stop(&f);
     free(buf);
 }
