@@ -479,6 +479,7 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly)
         if (nvme_reg_read32(ctrl, NVME_REG_CSTS) == 0xffffffffu)
             return NVME_ERR_GONE;
         ctrl->gone = false;
+        __atomic_store_n(&ctrl->gone_told, 0u, __ATOMIC_RELAXED);
         nvme_log(ctrl, NVME_LOG_INFO, "device answers again");
     }
     int rc = nvme_recovery_reset(ctrl, NVME_OK, orderly);

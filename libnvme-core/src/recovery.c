@@ -98,8 +98,9 @@ static void nvme_reclaim_all(struct nvme_ctrl *ctrl, int result, enum nvme_recla
  * everything fails at once and no register is written again. */
 static void nvme_recovery_gone(struct nvme_ctrl *ctrl)
 {
-    bool first = !ctrl->gone;
     ctrl->gone = true;
+    /* One CPU tells, when several find the registers gone at once. */
+    bool first = __atomic_exchange_n(&ctrl->gone_told, 1u, __ATOMIC_ACQ_REL) == 0;
     nvme_queues_quiesce(ctrl);
     nvme_reclaim_all(ctrl, NVME_ERR_GONE, NVME_RECLAIM_ALL);
     if (first) {

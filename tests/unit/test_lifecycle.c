@@ -687,6 +687,14 @@ static void event_cb(void *arg, enum nvme_event ev, uint32_t detail)
     e->n++;
 }
 
+static int count(const struct events *e, enum nvme_event ev)
+{
+    int n = 0;
+    for (int i = 0; i < e->n && i < 16; i++)
+        n += e->ev[i] == ev;
+    return n;
+}
+
 static bool saw(const struct events *e, enum nvme_event ev)
 {
     for (int i = 0; i < e->n && i < 16; i++)
@@ -729,6 +737,8 @@ static void device_gone_fails_all_writes_no_register_and_comes_back(void **state
         assert_int_equal(r[i].result, NVME_ERR_GONE);
     }
     assert_true(saw(&ev, NVME_EVENT_GONE));
+    int gone_events = count(&ev, NVME_EVENT_GONE);
+    assert_int_equal(gone_events, 1); /* told once, though every poll found it */
     writes = nvme_sim_stats(f.sim)->mmio_writes;
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_GONE);
     assert_int_equal(nvme_submit_flush(f.ctrl, 1, 1, 0, fx_rec_cb, &r[0]), NVME_ERR_GONE);
@@ -739,6 +749,11 @@ static void device_gone_fails_all_writes_no_register_and_comes_back(void **state
     nvme_sim_set_gone(f.sim, false); /* hot-added again */
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    nvme_sim_set_gone(f.sim, true); /* and removed once more: told again */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), NVME_ERR_GONE);
+    assert_int_equal(count(&ev, NVME_EVENT_GONE), gone_events + 1);
+    nvme_sim_set_gone(f.sim, false);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     fx_stop(&f);
     free(buf);
 }
