@@ -821,6 +821,41 @@ def smp_throttled(w):
     return c
 
 
+def case_smp_unplug(w):
+    """Hot unplug (device_del on a q35 PCIe root port) while CPUs 1-3 each
+    keep 16 writes in flight on their own queue (throttled to 200 IOPS, so
+    some are still inside QEMU when the slot powers off): every CPU's writes
+    come back, NVME_ERR_GONE after the removal, within 3 s; no other error,
+    no hang; the removal is told once; later calls fail with GONE."""
+    img = os.path.join(w.dir, "smphp.img")
+    make_image(img, 16 * MiB)
+    ncpu = 4
+    cmds = ["smp-gone 1 0 1024 unplug", "hook gone", "expect-err gone read -n 1 -s 0",
+            "expect-err gone|state flush -n 1", "stats"]
+    c = w.boot(["path=%s,drive.throttling.iops-total=200,drive.throttling.iops-total-max=200" % img],
+               cmds, irq="msix", opts=["cpus=%d" % ncpu, "timeout=2000"],
+               run_args=["--hotplug", "--qemu", "-smp", "--qemu", str(ncpu)],
+               hooks=[("unplug", "device_del nvme0"), ("gone", "info pci")],
+               core_quiet=False, shutdown=False, max_seconds=30)
+    c.has(r"^run.sh: hook unplug: device_del nvme0 -> ok", "run.sh sent device_del nvme0 mid-I/O")
+    c.has(r"^smp-gone: slot powered off at \+\d+ ms; hook 'unplug' returned 0$",
+          "CPU 0 powered the slot off when QEMU pressed the attention button")
+    for cpu in range(1, ncpu):
+        c.has(r"^smp-gone: cpu=%d submitted=\d+ ok=(?:[5-9]\d|\d{3,}) gone=[1-9]\d* other=0 "
+              r"first_other=0 last_back_ms=(?:\d{1,3}|[12]\d{3}) hang=0$" % cpu,
+              "CPU %d: 50 writes or more done, then NVME_ERR_GONE for those in flight, "
+              "all back within 3 s, no other error" % cpu)
+    c.ok(len(re.findall(r"^nvme error: .*device gone", c.log, re.M)) == 1,
+         "the removal logged once, though three CPUs noticed it")
+    c.ok(len(re.findall(r"^harness: event gone \(1\)", c.log, re.M)) == 1,
+         "event_cb told of the removal once (NVME_EVENT_GONE)")
+    g = c.section("hook gone")
+    c.ok("info pci -> ok" in g and "1b36:0010" not in g,
+         "QEMU's 'info pci' no longer lists the NVMe controller (1b36:0010)")
+    c.has(r"^harness: 'read -n 1 -s 0' failed as expected: -5 ", "read after removal: NVME_ERR_GONE")
+    return c
+
+
 def case_nvmectl_parity(w):
     """nvmectl's nvme-cli subcommands (issue 9) on QEMU's controller: identify,
     features, logs, FUA/Compare/Write Zeroes/DSM/Verify, -o json parsed,
@@ -1051,7 +1086,7 @@ CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case
          "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
          "recovery-throttle": case_recovery_throttle, "recovery-unplug": case_recovery_unplug,
          "recovery-blkdebug": case_recovery_blkdebug, "recovery-aer": case_recovery_aer,
-         "smp": case_smp,
+         "smp": case_smp, "smp-unplug": case_smp_unplug,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
          "runner-no-kernel": case_runner_no_kernel, "runner-dry-run": case_runner_dry_run,
          "nvmectl-parity": case_nvmectl_parity, "formats": case_formats, "configs": case_configs,

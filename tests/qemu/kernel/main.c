@@ -68,6 +68,11 @@
  *                          4 KiB random reads QD1 blocking, QD1 async, QD32,
  *                          QD128, 128 KiB sequential reads QD8, 4 KiB random
  *                          writes QD32; IOPS, p50/p99 latency (bench.c)
+ *     smp-gone NSID LBA SPAN HOOK
+ *                          every CPU but 0 writes asynchronously on its own
+ *                          queue; CPU 0 runs "hook HOOK" (run.sh: device_del)
+ *                          and powers the slot off: every write must come
+ *                          back, GONE after the removal, within 3 s
  *     smp-io NSID LBA SPAN ROUNDS [RESETS]
  *                          every CPU writes and verifies its own SPAN blocks
  *                          through the blocking calls and asynchronously on
@@ -931,6 +936,206 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
     return 0;
 }
 
+#if HARNESS_X86 /* smp_run: x86 only */
+/* --- smp-gone NSID LBA SPAN HOOK: hot removal while every CPU writes -------
+ * CPUs 1..n-1 keep 8-block asynchronous writes SGO_SLOTS deep on their own
+ * queue (NVME_QID_CPU) over their own SPAN blocks and poll that queue;
+ * CPU 0 waits until each has 50 writes done, asks the host for HOOK
+ * (run.sh: device_del), powers the slot off when the attention button is
+ * pressed (as loop-io), and polls the admin queue.  Every CPU stops at its
+ * first NVME_ERR_GONE and waits for its writes: each must come back (done
+ * before the removal, NVME_ERR_GONE after), all within BOUND after the
+ * power-off; no other error. */
+#define SGO_SLOTS 16
+#define SGO_BLOCKS 8
+#define SGO_BOUND_US 3000000ull
+struct sgo_slot {
+    volatile bool busy;
+    volatile int result;
+};
+struct sgo_cpu {
+    struct sgo_slot slot[SGO_SLOTS];
+    volatile unsigned long ok;
+    unsigned long gone, other, submitted;
+    int first_other;
+    uint64_t last_back;
+    bool hang;
+};
+static struct {
+    struct nvme_ctrl *ctrl;
+    uint32_t nsid;
+    uint64_t lba0, span;
+    const char *hook;
+    volatile bool started, off; /* CPU 0: hook sent; slot powered off */
+    volatile uint64_t off_at;
+    int hook_rc;
+    struct sgo_cpu cpu[SMP_MAX_CPUS];
+} sgo;
+static uint8_t sgo_buf[SMP_MAX_CPUS][SGO_SLOTS * SGO_BLOCKS * 512]
+    __attribute__((section(".bss.pool"), aligned(4096)));
+
+static void sgo_cb(void *arg, int result, uint32_t dw0)
+{
+    struct sgo_slot *s = arg;
+    s->result = result;
+    __atomic_store_n(&s->busy, false, __ATOMIC_RELEASE);
+}
+
+static void sgo_tally(struct sgo_cpu *c, struct sgo_slot *s, bool *stop)
+{
+    if (s->result == 0) {
+        c->ok++;
+    } else {
+        if (s->result == NVME_ERR_GONE) {
+            c->gone++;
+        } else if (!c->other++) {
+            c->first_other = s->result;
+        }
+        *stop = true;
+    }
+    c->last_back = clock_now_us();
+}
+
+static void sgo_writer(unsigned cpu, struct sgo_cpu *c)
+{
+    uint16_t qid = nvme_ctrl_cpu_qid(sgo.ctrl, cpu);
+    uint64_t base = sgo.lba0 + (uint64_t)cpu * sgo.span, next = 0;
+    bool was_busy[SGO_SLOTS] = {false};
+    bool stop = false;
+    uint64_t hard = clock_now_us() + 30000000ull;
+    for (;;) {
+        for (unsigned i = 0; i < SGO_SLOTS; i++) { /* take in what came back */
+            struct sgo_slot *s = &c->slot[i];
+            if (was_busy[i] && !__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE)) {
+                was_busy[i] = false;
+                sgo_tally(c, s, &stop);
+            }
+        }
+        for (unsigned i = 0; i < SGO_SLOTS && !stop; i++) {
+            struct sgo_slot *s = &c->slot[i];
+            if (was_busy[i])
+                continue;
+            uint8_t *b = sgo_buf[cpu] + (size_t)i * SGO_BLOCKS * 512;
+            uint64_t lba = base + (next % (sgo.span / SGO_BLOCKS)) * SGO_BLOCKS;
+            pat_fill((uint32_t *)b, 0x60000000u | cpu << 16, lba, SGO_BLOCKS, 512);
+            s->busy = true;
+            int r = nvme_submit_rw(sgo.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, sgo.nsid, lba,
+                                   SGO_BLOCKS, b, 0, sgo_cb, s);
+            if (r != 0) {
+                s->busy = false;
+                if (r == NVME_ERR_BUSY)
+                    break;
+                s->result = r;
+                sgo_tally(c, s, &stop); /* GONE: the removal was noticed */
+                break;
+            }
+            was_busy[i] = true;
+            next++;
+            c->submitted++;
+        }
+        int pr = nvme_qpair_poll(sgo.ctrl, qid, 0); /* also the core's CSTS look */
+        if (pr < 0)
+            stop = true;
+        unsigned busy = 0;
+        for (unsigned i = 0; i < SGO_SLOTS; i++)
+            busy += was_busy[i];
+        if (stop && busy == 0)
+            return;
+        uint64_t now = clock_now_us();
+        if (now > hard || (sgo.off && now > sgo.off_at + SGO_BOUND_US + 10000000ull)) {
+            c->hang = true;
+            return;
+        }
+    }
+}
+
+static void sgo_worker(unsigned cpu, void *arg)
+{
+    (void)arg;
+    struct sgo_cpu *c = &sgo.cpu[cpu];
+    if (cpu != 0) {
+        sgo_writer(cpu, c);
+        return;
+    }
+    /* CPU 0: the removal */
+    struct pci_addr port;
+    uint8_t pcap = 0;
+    if (!find_port(&g_dev, &port, &pcap)) {
+        sgo.hook_rc = NVME_ERR_UNSUPPORTED;
+        sgo.off = true; /* lets the writers give up */
+        sgo.off_at = clock_now_us();
+        return;
+    }
+    uint8_t sltctl = (uint8_t)(pcap + 0x18), sltsta = (uint8_t)(pcap + 0x1a);
+    uint64_t until = clock_now_us() + 10000000ull;
+    for (;;) { /* each writer has 50 done */
+        unsigned ready = 0;
+        for (unsigned k = 1; k < smp_cpus(); k++)
+            ready += sgo.cpu[k].ok >= 50;
+        if (ready == smp_cpus() - 1 || clock_now_us() > until)
+            break;
+        cpu_relax();
+    }
+    sgo.hook_rc = host_hook(sgo.hook);
+    until = clock_now_us() + 10000000ull;
+    while (!sgo.off && clock_now_us() < until) {
+        if (pci_read16(port, sltsta) & 1) { /* attention button: power off (loop-io) */
+            uint16_t ctl = pci_read16(port, sltctl);
+            pci_write16(port, sltsta, 1);
+            pci_write16(port, sltctl, (uint16_t)((ctl & ~0x0700u) | 0x0300u | 0x0400u));
+            sgo.off_at = clock_now_us();
+            sgo.off = true;
+        }
+        cpu_relax();
+    }
+    if (!sgo.off) {
+        sgo.off_at = clock_now_us();
+        sgo.off = true;
+    }
+}
+
+static int cmd_smp_gone(struct nvme_ctrl *ctrl, char *args)
+{
+    uint64_t nsid, lba0, span;
+    char *hook;
+    if (!next_num(&args, &nsid) || !next_num(&args, &lba0) || !next_num(&args, &span) ||
+        !(hook = next_word(&args)) || span < SGO_BLOCKS)
+        return NVME_ERR_INVAL;
+    const struct nvme_ns_info *ns = nvme_ns_find(ctrl, (uint32_t)nsid);
+    if (!ns || ns->lba_size != 512 || lba0 + span * smp_cpus() > ns->nsze)
+        return NVME_ERR_INVAL;
+    if (smp_cpus() < 2) {
+        kprintf("smp-gone: needs cpus=N with N > 1\n");
+        return NVME_ERR_INVAL;
+    }
+    memset(&sgo, 0, sizeof(sgo));
+    sgo.ctrl = ctrl;
+    sgo.nsid = (uint32_t)nsid;
+    sgo.lba0 = lba0;
+    sgo.span = span;
+    sgo.hook = hook;
+    removal_ones = true; /* QEMU 7.2 reads 0 from the removed BAR: see removed() */
+    uint64_t t0 = clock_now_us();
+    smp_run(sgo_worker, NULL);
+    int rc = sgo.hook_rc;
+    kprintf("smp-gone: slot powered off at +%llu ms; hook '%s' returned %d\n",
+            (unsigned long long)((sgo.off_at - t0) / 1000), hook, sgo.hook_rc);
+    for (unsigned k = 1; k < smp_cpus(); k++) {
+        struct sgo_cpu *c = &sgo.cpu[k];
+        uint64_t back = c->last_back > sgo.off_at ? c->last_back - sgo.off_at : 0;
+        kprintf("smp-gone: cpu=%u submitted=%lu ok=%lu gone=%lu other=%lu first_other=%d "
+                "last_back_ms=%llu hang=%d\n",
+                k, c->submitted, c->ok, c->gone, c->other, c->first_other,
+                (unsigned long long)(back / 1000), c->hang);
+        if (c->hang || c->other || c->ok < 50 || back > SGO_BOUND_US) {
+            kprintf("smp-gone: CPU %u failed\n", k);
+            rc = rc ? rc : c->other ? c->first_other : NVME_ERR_TIMEOUT;
+        }
+    }
+    return rc;
+}
+#endif
+
 /* --- expect-err --------------------------------------------------------------- */
 static const struct {
     const char *name;
@@ -1045,6 +1250,8 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
 #if HARNESS_X86
     if (!strcmp(w, "smp-io")) /* SMP */
         return smp_io(ctrl, args);
+    if (!strcmp(w, "smp-gone"))
+        return cmd_smp_gone(ctrl, args);
 #endif
     return nvmectl_run_line(ctrl, io, item);
 }
