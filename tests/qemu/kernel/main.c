@@ -943,9 +943,10 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
  * CPU 0 waits until each has 50 writes done, asks the host for HOOK
  * (run.sh: device_del), powers the slot off when the attention button is
  * pressed (as loop-io), and polls the admin queue.  Every CPU stops at its
- * first NVME_ERR_GONE and waits for its writes: each must come back (done
- * before the removal, NVME_ERR_GONE after), all within BOUND after the
- * power-off; no other error. */
+ * first NVME_ERR_GONE (a write's, a submission's or its poll's: a CPU may
+ * have none in flight at that moment) and waits for its writes: each must
+ * come back (done before the removal, NVME_ERR_GONE after), all within
+ * BOUND after the power-off; no other error. */
 #define SGO_SLOTS 16
 #define SGO_BLOCKS 8
 #define SGO_BOUND_US 3000000ull
@@ -958,6 +959,7 @@ struct sgo_cpu {
     volatile unsigned long ok;
     unsigned long gone, other, submitted;
     int first_other;
+    int stop_rc; /* what ended its I/O: a write's result, a submission's or a poll's */
     uint64_t last_back;
     bool hang;
 };
@@ -991,6 +993,8 @@ static void sgo_tally(struct sgo_cpu *c, struct sgo_slot *s, bool *stop)
         } else if (!c->other++) {
             c->first_other = s->result;
         }
+        if (!*stop)
+            c->stop_rc = s->result;
         *stop = true;
     }
     c->last_back = clock_now_us();
@@ -1034,8 +1038,10 @@ static void sgo_writer(unsigned cpu, struct sgo_cpu *c)
             c->submitted++;
         }
         int pr = nvme_qpair_poll(sgo.ctrl, qid, 0); /* also the core's CSTS look */
-        if (pr < 0)
+        if (pr < 0 && !stop) {
+            c->stop_rc = pr;
             stop = true;
+        }
         unsigned busy = 0;
         for (unsigned i = 0; i < SGO_SLOTS; i++)
             busy += was_busy[i];
@@ -1124,10 +1130,11 @@ static int cmd_smp_gone(struct nvme_ctrl *ctrl, char *args)
         struct sgo_cpu *c = &sgo.cpu[k];
         uint64_t back = c->last_back > sgo.off_at ? c->last_back - sgo.off_at : 0;
         kprintf("smp-gone: cpu=%u submitted=%lu ok=%lu gone=%lu other=%lu first_other=%d "
-                "last_back_ms=%llu hang=%d\n",
-                k, c->submitted, c->ok, c->gone, c->other, c->first_other,
+                "stopped_by=%d last_back_ms=%llu hang=%d\n",
+                k, c->submitted, c->ok, c->gone, c->other, c->first_other, c->stop_rc,
                 (unsigned long long)(back / 1000), c->hang);
-        if (c->hang || c->other || c->ok < 50 || back > SGO_BOUND_US) {
+        if (c->hang || c->other || c->ok < 50 || c->stop_rc != NVME_ERR_GONE ||
+            back > SGO_BOUND_US) {
             kprintf("smp-gone: CPU %u failed\n", k);
             rc = rc ? rc : c->other ? c->first_other : NVME_ERR_TIMEOUT;
         }
