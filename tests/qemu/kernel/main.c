@@ -942,7 +942,7 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
  * queue (NVME_QID_CPU) over their own SPAN blocks and poll that queue;
  * CPU 0 waits until each has 50 writes done, asks the host for HOOK
  * (run.sh: device_del), powers the slot off when the attention button is
- * pressed (as loop-io), and polls the admin queue.  Every CPU stops at its
+ * pressed (as loop-io).  Every CPU stops at its
  * first NVME_ERR_GONE (a write's, a submission's or its poll's: a CPU may
  * have none in flight at that moment) and waits for its writes: each must
  * come back (done before the removal, NVME_ERR_GONE after), all within
@@ -968,7 +968,7 @@ static struct {
     uint32_t nsid;
     uint64_t lba0, span;
     const char *hook;
-    volatile bool started, off; /* CPU 0: hook sent; slot powered off */
+    volatile bool off; /* CPU 0 powered the slot off (or gave up) at off_at */
     volatile uint64_t off_at;
     int hook_rc;
     struct sgo_cpu cpu[SMP_MAX_CPUS];
