@@ -740,7 +740,8 @@ def case_smp(w):
     CPUs whose commands all time out on a throttled namespace
     (smp_throttled)."""
     # fini=1: nvme_ctrl_fini() shuts down after completions ran on every
-    # CPU (the core counts callbacks per queue, under the queue's lock).
+    # CPU (the core counts callbacks per CPU: another CPU's callback does
+    # not make it refuse).
     # (CPUs, irq, controller, I/O queues, I/O vectors, resets by CPU 0)
     runs = [(2, "msix", "", 2, 2, 0), (4, "msix", "", 4, 4, 0), (4, "poll", "max_ioqpairs=2", 2, 0, 0),
             (4, "msix", "msix_qsize=3", 4, 2, 0), (4, "msix", "", 4, 4, 3)]
