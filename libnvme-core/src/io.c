@@ -300,7 +300,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         if (rc == NVME_ERR_BUSY && nvme_waiter_pending(&w) > 0) { /* queue full: drain, go on */
             nvme_qpair_ring(ctrl, qp->qid);
             rc = nvme_wait(qp, &w);
-        } else if (rc == NVME_ERR_STATE && resets++ < NVME_RESET_WAITS && nvme_reset_wait(ctrl)) {
+        } else if (nvme_reset_waited(ctrl, rc, &resets)) {
             rc = NVME_OK; /* another CPU's reset (replays what went before): go on */
         }
     }
@@ -310,15 +310,14 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
 }
 
 /* A blocking read or write another CPU's reset turned away: once the
- * reset is over (nvme_reset_wait), checked and sent again, through the
+ * reset is over (nvme_reset_waited), checked and sent again, through the
  * general path. */
 static __attribute__((noinline, cold)) int nvme_rw_after_reset(struct nvme_ctrl *ctrl, uint8_t opc,
                                                                uint32_t nsid, uint64_t lba,
                                                                uint32_t count, void *buf)
 {
     int rc = NVME_ERR_STATE;
-    for (unsigned i = 0; rc == NVME_ERR_STATE && i < NVME_RESET_WAITS && nvme_reset_wait(ctrl);
-         i++) {
+    for (unsigned resets = 0; nvme_reset_waited(ctrl, rc, &resets);) {
         const struct nvme_ns_info *ns;
         bool one_page;
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
@@ -384,8 +383,7 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
         return NVME_ERR_INVAL;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
-    for (unsigned resets = 0;
-         rc == NVME_ERR_STATE && resets < NVME_RESET_WAITS && nvme_reset_wait(ctrl); resets++)
+    for (unsigned resets = 0; nvme_reset_waited(ctrl, rc, &resets);)
         rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;

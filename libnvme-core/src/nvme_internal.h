@@ -528,10 +528,10 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl);
 /* At most once per tick: CSTS, deadlines, delayed retries, escalation.
  * Not from interrupt context.  Returns 0, GONE or FATAL (dead). */
 int nvme_recovery_check(struct nvme_ctrl *ctrl);
-/* A blocking call that another CPU's reset turned away (NVME_ERR_STATE)
- * waits for the reset to end: true when the caller should go again. */
-bool nvme_reset_wait(struct nvme_ctrl *ctrl);
-#define NVME_RESET_WAITS 4u /* resets a blocking call waits out, at most */
+/* rc: what a blocking call's submission returned.  True when another
+ * CPU's reset turned it away (NVME_ERR_STATE), the reset is over and the
+ * call should go again; *resets counts them (a few per call at most). */
+bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *resets);
 /* Full reset: stop, reclaim, restart, replay (lifecycle rule 4).  why:
  * the fault that calls for it, NVME_OK when asked for; orderly: the I/O
  * queues are deleted first when the controller still runs. */

@@ -360,8 +360,7 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
 {
     struct nvme_waiter w = {qp->ctrl, 1, 0, 0};
     int rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
-    for (unsigned resets = 0;
-         rc == NVME_ERR_STATE && resets < NVME_RESET_WAITS && nvme_reset_wait(qp->ctrl); resets++)
+    for (unsigned resets = 0; nvme_reset_waited(qp->ctrl, rc, &resets);)
         rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;
@@ -667,8 +666,12 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
  * interrupt handler on the CPU the reset runs on): those get
  * NVME_ERR_STATE.  Bounded by a reset's longest: its attempts, each two
  * CAP.TO waits and an admin deadline. */
-bool nvme_reset_wait(struct nvme_ctrl *ctrl)
+#define NVME_RESET_WAITS 4u /* resets a blocking call waits out, at most */
+bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *resets)
 {
+    if (rc != NVME_ERR_STATE || *resets >= NVME_RESET_WAITS)
+        return false;
+    ++*resets;
     if (ctrl->osal.cpu_id == NULL || nvme_in_callback(ctrl))
         return false;
     uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
@@ -751,7 +754,7 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
             nvme_event(ctrl, NVME_EVENT_DEAD, (uint32_t)-rc);
         }
     }
-    __atomic_store_n(&ctrl->in_recovery, false, __ATOMIC_RELEASE); /* nvme_reset_wait */
+    __atomic_store_n(&ctrl->in_recovery, false, __ATOMIC_RELEASE); /* nvme_reset_waited */
     nvme_event(ctrl, NVME_EVENT_RESET, rc == NVME_OK ? 0u : (uint32_t)-rc);
     return rc;
 }

@@ -780,6 +780,21 @@ static void lio_collect(struct lio_tally *t, uint64_t now)
     }
 }
 
+/* What an OS's pciehp does once QEMU presses the slot's attention button
+ * (after device_del), without the 5 s grace period: power indicator off,
+ * power off.  True when it did (the button was pressed); *ctl gets the
+ * slot control value before.  pcap: the port's PCIe capability. */
+static bool slot_power_off_on_button(struct pci_addr port, uint8_t pcap, uint16_t *ctl)
+{
+    uint8_t sltctl = (uint8_t)(pcap + 0x18), sltsta = (uint8_t)(pcap + 0x1a);
+    if (!(pci_read16(port, sltsta) & 1))
+        return false;
+    *ctl = pci_read16(port, sltctl);
+    pci_write16(port, sltsta, 1); /* clear Attention Button Pressed */
+    pci_write16(port, sltctl, (uint16_t)((*ctl & ~0x0700u) | 0x0300u | 0x0400u));
+    return true;
+}
+
 static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *args)
 {
     uint64_t nsid, lba0, span, bound_ms;
@@ -845,12 +860,8 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
             next++;
             submitted++;
         }
-        if (hooked && !off_at && (pci_read16(port, sltsta) & 1)) {
-            /* what an OS's pciehp does after the attention button (without
-             * the 5 s grace period): power indicator off, power off */
-            uint16_t ctl = pci_read16(port, sltctl);
-            pci_write16(port, sltsta, 1); /* clear Attention Button Pressed */
-            pci_write16(port, sltctl, (uint16_t)((ctl & ~0x0700u) | 0x0300u | 0x0400u));
+        uint16_t ctl;
+        if (hooked && !off_at && slot_power_off_on_button(port, pcap, &ctl)) {
             off_at = clock_now_us();
             unsigned busy = 0;
             for (unsigned i = 0; i < LIO_SLOTS; i++)
@@ -1072,7 +1083,6 @@ static void sgo_worker(unsigned cpu, void *arg)
         sgo.off_at = clock_now_us();
         return;
     }
-    uint8_t sltctl = (uint8_t)(pcap + 0x18), sltsta = (uint8_t)(pcap + 0x1a);
     uint64_t until = clock_now_us() + 10000000ull;
     for (;;) { /* each writer has 50 done */
         unsigned ready = 0;
@@ -1084,11 +1094,9 @@ static void sgo_worker(unsigned cpu, void *arg)
     }
     sgo.hook_rc = host_hook(sgo.hook);
     until = clock_now_us() + 10000000ull;
+    uint16_t ctl;
     while (!sgo.off && clock_now_us() < until) {
-        if (pci_read16(port, sltsta) & 1) { /* attention button: power off (loop-io) */
-            uint16_t ctl = pci_read16(port, sltctl);
-            pci_write16(port, sltsta, 1);
-            pci_write16(port, sltctl, (uint16_t)((ctl & ~0x0700u) | 0x0300u | 0x0400u));
+        if (slot_power_off_on_button(port, pcap, &ctl)) {
             sgo.off_at = clock_now_us();
             sgo.off = true;
         }
