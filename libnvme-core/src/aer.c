@@ -12,8 +12,8 @@
 static void nvme_aer_done(void *arg, int result, uint32_t dw0)
 {
     struct nvme_ctrl *ctrl = arg;
-    if (ctrl->aer_outstanding > 0)
-        ctrl->aer_outstanding--;
+    /* Counted before it was submitted (nvme_aer_arm): never below 0. */
+    __atomic_sub_fetch(&ctrl->aer_outstanding, 1u, __ATOMIC_RELAXED);
     if (result != NVME_OK) {
         /* Failed back by a reset or teardown (re-armed after a restart),
          * or refused by the controller: then stop asking. */
@@ -49,16 +49,29 @@ static bool nvme_aer_pop(struct nvme_ctrl *ctrl, uint32_t *dw0)
     return got;
 }
 
+/* One CPU at a time: two that both saw room would send more than AERL+1,
+ * and the controller refuses the extra one with Asynchronous Event
+ * Request Limit Exceeded (§5.2), which turns events off.  Each request
+ * is counted before it is submitted: its completion may come first, on
+ * another CPU. */
 void nvme_aer_arm(struct nvme_ctrl *ctrl)
 {
-    while (ctrl->ready && ctrl->aer_outstanding < ctrl->aer_limit) {
+    uint32_t idle = 0;
+    if (!__atomic_compare_exchange_n(&ctrl->aer_arming, &idle, 1u, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return; /* another CPU arms them */
+    while (ctrl->ready &&
+           __atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) < ctrl->aer_limit) {
         struct nvme_sqe sqe;
         nvme_sqe_init(&sqe, NVME_ADMIN_ASYNC_EVENT, 0);
+        __atomic_add_fetch(&ctrl->aer_outstanding, 1u, __ATOMIC_RELAXED);
         if (nvme_qpair_submit(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL,
-                              NVME_CMD_NO_TIMEOUT, nvme_aer_done, ctrl) != NVME_OK)
-            return;
-        ctrl->aer_outstanding++;
+                              NVME_CMD_NO_TIMEOUT, nvme_aer_done, ctrl) != NVME_OK) {
+            __atomic_sub_fetch(&ctrl->aer_outstanding, 1u, __ATOMIC_RELAXED);
+            break;
+        }
     }
+    __atomic_store_n(&ctrl->aer_arming, 0u, __ATOMIC_RELEASE);
 }
 
 /* Reads log page `lid` (clearing the event) into a scratch buffer. */

@@ -527,7 +527,8 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
         int rc = nvme_recovery_check(ctrl);
         if (rc != NVME_OK)
             return rc;
-        if (ctrl->aer_outstanding < ctrl->aer_limit && !ctrl->in_recovery)
+        if (__atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) < ctrl->aer_limit &&
+            !ctrl->in_recovery)
             nvme_aer_arm(ctrl);
     }
     return nvme_ctrl_health(ctrl); /* 0: nothing reaped */

@@ -256,7 +256,8 @@ struct nvme_ctrl {
     uint32_t ns_gen;
 
     /* Asynchronous events (aer.c) */
-    uint16_t aer_outstanding;
+    uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */
+    uint32_t aer_arming;      /* atomic flag: a CPU is in nvme_aer_arm */
     uint16_t aer_limit;
     uint32_t aer_events[NVME_AER_EVENTS];
     uint8_t aer_head, aer_count;
@@ -483,6 +484,13 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result);
  * already REPLAY stay; ALL: those complete too. */
 enum nvme_reclaim { NVME_RECLAIM_REPLAY, NVME_RECLAIM_KEEP_REPLAY, NVME_RECLAIM_ALL };
 void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mode);
+/* Only after the controller stopped, before the reclaim: completes the
+ * commands whose successful completion entries the controller had posted
+ * and nobody had reaped (their data moved: a replay would do it twice),
+ * with their dw0, as Linux's nvme_reap_pending_cqes does.  Entries with
+ * an error status are left to the reclaim (replayed or failed, as any
+ * command in flight). */
+void nvme_qpair_harvest(struct nvme_qpair *qp);
 struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid);
 
 /* Waiting for a set of callbacks (io.c, admin.c, recovery.c). */

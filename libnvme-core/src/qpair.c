@@ -144,7 +144,7 @@ void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx)
     qp->outstanding--;
 }
 
-void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result)
+static void nvme_qpair_finish(struct nvme_qpair *qp, uint16_t idx, int result, uint32_t dw0)
 {
     struct nvme_cmd_slot *s = &qp->slots[idx];
     nvme_cmd_cb cb = s->cb;
@@ -154,10 +154,47 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result)
         /* Callbacks run unlocked: they may submit the next command. */
         uint32_t *depth = nvme_cb_enter(qp->ctrl, qp);
         nvme_unlock(qp);
-        cb(arg, result, 0);
+        cb(arg, result, dw0);
         nvme_lock(qp);
         nvme_cb_leave(qp, depth);
     }
+}
+
+void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result)
+{
+    nvme_qpair_finish(qp, idx, result, 0);
+}
+
+void nvme_qpair_harvest(struct nvme_qpair *qp)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    if (qp->slots == NULL || qp->cq == NULL)
+        return;
+    nvme_lock(qp);
+    /* A full queue holds entries - 1 commands (§4.1.2): no more entries. */
+    for (uint16_t n = 1; n < qp->entries && qp->outstanding != 0; n++) {
+        volatile struct nvme_cqe *vc = &qp->cq[qp->cq_head];
+        nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
+        uint16_t status = vc->status;
+        if (NVME_CQE_PHASE(status) != qp->phase)
+            break;
+        nvme_dma_rmb();
+        uint32_t dw0 = vc->dw0;
+        uint16_t cid = vc->cid, sqid = vc->sqid;
+        if (++qp->cq_head == qp->entries) {
+            qp->cq_head = 0;
+            qp->phase ^= 1u;
+        }
+        uint16_t idx = nvme_cid_index(qp, cid);
+        if (idx >= qp->nslots || sqid != qp->qid || qp->slots[idx].state != NVME_SLOT_ACTIVE ||
+            qp->slots[idx].cid != cid) {
+            nvme_qpair_bogus(qp, cid, sqid);
+            continue;
+        }
+        if (NVME_CQE_SF(status) == 0)
+            nvme_qpair_finish(qp, idx, NVME_OK, dw0);
+    }
+    nvme_unlock(qp);
 }
 
 void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mode)

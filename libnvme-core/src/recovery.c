@@ -109,8 +109,10 @@ static void nvme_recovery_gone(struct nvme_ctrl *ctrl)
     }
 }
 
-/* Stops the controller and fails the admin queue's commands, keeping
- * I/O commands as `io_mode` says.  After this no buffer is the device's. */
+/* Stops the controller, completes the I/O commands it had finished
+ * (nvme_qpair_harvest) and fails the admin queue's commands, keeping the
+ * other I/O commands as `io_mode` says.  After this no buffer is the
+ * device's. */
 static int nvme_stop_and_reclaim(struct nvme_ctrl *ctrl, int result, enum nvme_reclaim io_mode)
 {
     nvme_queues_quiesce(ctrl);
@@ -119,6 +121,9 @@ static int nvme_stop_and_reclaim(struct nvme_ctrl *ctrl, int result, enum nvme_r
         nvme_recovery_gone(ctrl);
         return rc;
     }
+    if (rc == NVME_OK) /* stopped: it writes no completion entry any more (rule 1) */
+        for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
+            nvme_qpair_harvest(&ctrl->ioq[i]);
     nvme_reclaim_all(ctrl, result, io_mode);
     return rc;
 }

@@ -177,6 +177,58 @@ static void asked_for_reset_deletes_the_io_queues_first_and_replays(void **state
     free(buf);
 }
 
+/* Completions the controller posted before a reset that nobody reaped:
+ * the reset completes those commands with their own status and dw0, as
+ * Linux's nvme_reap_pending_cqes does, instead of running them again (a
+ * Zone Append would append twice); one whose entry holds an error is
+ * replayed as any command in flight.  Orderly reset and CFS reset alike. */
+static void completions_posted_before_a_reset_complete_their_commands_once(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    seed(&f, 0, 8, 12);
+    uint8_t *buf = fx_xalloc(5 * 4096);
+    struct fx_rec r[5];
+    for (int round = 0; round < 2; round++) {
+        /* Writes 0-3 complete at once (entries posted, not reaped); read 4
+         * gets a retryable error entry. */
+        uint16_t sf = NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY);
+        fx_inject(&f, NVME_SIM_FAULT_STATUS, 1, NVME_CMD_READ, sf, 1);
+        fx_pattern(buf, 4 * 4096, 20u + (uint32_t)round);
+        uint64_t io0 = nvme_sim_stats(f.sim)->io_cmds, replays0 = stats(&f)->replays;
+        for (int i = 0; i < 5; i++) {
+            r[i] = (struct fx_rec){0, -100};
+            assert_int_equal(nvme_submit_rw(f.ctrl, 1, i < 4 ? NVME_CMD_WRITE : NVME_CMD_READ, 1,
+                                            i < 4 ? 64u + (uint64_t)i * 8 : 0, 8, buf + i * 4096, 0,
+                                            fx_rec_cb, &r[i]),
+                             0);
+        }
+        assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io0 + 5); /* all fetched */
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(r[i].calls, 0); /* nobody reaped */
+        if (round == 1)
+            nvme_sim_set_cfs(f.sim, true); /* a fault reset: no deletion */
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        for (int i = 0; i < 4; i++) { /* done by the reset, not run again */
+            assert_int_equal(r[i].calls, 1);
+            assert_int_equal(r[i].result, 0);
+        }
+        assert_int_equal(r[4].calls, 0); /* its error entry: replayed */
+        fx_poll_until(&f, 1, &r[4], 100 * MS);
+        assert_int_equal(r[4].calls, 1);
+        assert_int_equal(r[4].result, 0);
+        assert_int_equal(stats(&f)->replays, replays0 + 1);
+        assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io0 + 6); /* the read twice, no write */
+        assert_media(&f, 64, 32, 20u + (uint32_t)round);
+        assert_pattern(buf + 4 * 4096, 4096, 12);
+    }
+    assert_int_equal(stats(&f)->resets, 2);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* A controller that ignores CC.EN=0: the port's dma_stop cuts it off
  * before buffers go back; the controller is then dead until a reset that
  * works. */
@@ -965,6 +1017,7 @@ int main(void)
         cmocka_unit_test(callback_that_frees_its_buffer_never_sees_a_device_write_after),
         cmocka_unit_test(reset_reclaims_only_after_the_controller_stopped),
         cmocka_unit_test(asked_for_reset_deletes_the_io_queues_first_and_replays),
+        cmocka_unit_test(completions_posted_before_a_reset_complete_their_commands_once),
         cmocka_unit_test(controller_that_will_not_stop_is_cut_off_before_buffers_go_back),
         cmocka_unit_test(polled_blocking_read_returns_right_after_its_completion),
         cmocka_unit_test(interrupt_wakes_the_blocking_waiter),

@@ -951,16 +951,20 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
 /* --- smp-gone NSID LBA SPAN HOOK: hot removal while every CPU writes -------
  * CPUs 1..n-1 keep 8-block asynchronous writes SGO_SLOTS deep on their own
  * queue (NVME_QID_CPU) over their own SPAN blocks and poll that queue;
- * CPU 0 waits until each has 50 writes done, asks the host for HOOK
+ * with 3 CPUs or more the last one writes with blocking nvme_write calls
+ * instead, one after the other.  CPU 0 waits until each has enough writes
+ * done (50 asynchronous, SGO_BLOCKING_OK blocking), asks the host for HOOK
  * (run.sh: device_del), powers the slot off when the attention button is
  * pressed (as loop-io).  Every CPU stops at its
  * first NVME_ERR_GONE (a write's, a submission's or its poll's: a CPU may
  * have none in flight at that moment) and waits for its writes: each must
  * come back (done before the removal, NVME_ERR_GONE after), all within
- * BOUND after the power-off; no other error. */
+ * BOUND after the power-off; no other error.  The blocking writer also
+ * counts the calls that were running when the slot powered off. */
 #define SGO_SLOTS 16
 #define SGO_BLOCKS 8
 #define SGO_BOUND_US 3000000ull
+#define SGO_BLOCKING_OK 3 /* its writes queue behind the others' 48 */
 struct sgo_slot {
     volatile bool busy;
     volatile int result;
@@ -973,6 +977,8 @@ struct sgo_cpu {
     int stop_rc; /* what ended its I/O: a write's result, a submission's or a poll's */
     uint64_t last_back;
     bool hang;
+    bool blocking;            /* writes with nvme_write (the last CPU of 3 or more) */
+    unsigned long across_off; /* blocking: calls running when the slot powered off */
 };
 static struct {
     struct nvme_ctrl *ctrl;
@@ -1066,12 +1072,34 @@ static void sgo_writer(unsigned cpu, struct sgo_cpu *c)
     }
 }
 
+/* The blocking writer: nvme_write after nvme_write on its own blocks (the
+ * core picks its CPU's queue), until one fails; each call must return by
+ * itself, the core's waits being bounded. */
+static void sgo_blocking_writer(unsigned cpu, struct sgo_cpu *c)
+{
+    uint64_t base = sgo.lba0 + (uint64_t)cpu * sgo.span;
+    uint8_t *b = sgo_buf[cpu];
+    bool stop = false;
+    for (uint64_t next = 0; !stop; next++) {
+        uint64_t lba = base + (next % (sgo.span / SGO_BLOCKS)) * SGO_BLOCKS;
+        pat_fill((uint32_t *)b, 0x60000000u | cpu << 16, lba, SGO_BLOCKS, 512);
+        bool before = !sgo.off;
+        c->submitted++;
+        struct sgo_slot s = {.result = nvme_write(sgo.ctrl, sgo.nsid, lba, SGO_BLOCKS, b)};
+        c->across_off += before && sgo.off;
+        sgo_tally(c, &s, &stop);
+    }
+}
+
 static void sgo_worker(unsigned cpu, void *arg)
 {
     (void)arg;
     struct sgo_cpu *c = &sgo.cpu[cpu];
     if (cpu != 0) {
-        sgo_writer(cpu, c);
+        if (c->blocking)
+            sgo_blocking_writer(cpu, c);
+        else
+            sgo_writer(cpu, c);
         return;
     }
     /* CPU 0: the removal */
@@ -1087,7 +1115,7 @@ static void sgo_worker(unsigned cpu, void *arg)
     for (;;) { /* each writer has 50 done */
         unsigned ready = 0;
         for (unsigned k = 1; k < smp_cpus(); k++)
-            ready += sgo.cpu[k].ok >= 50;
+            ready += sgo.cpu[k].ok >= (sgo.cpu[k].blocking ? SGO_BLOCKING_OK : 50);
         if (ready == smp_cpus() - 1 || clock_now_us() > until)
             break;
         cpu_relax();
@@ -1129,6 +1157,8 @@ static int cmd_smp_gone(struct nvme_ctrl *ctrl, char *args)
     sgo.span = span;
     sgo.hook = hook;
     removal_ones = true; /* QEMU 7.2 reads 0 from the removed BAR: see removed() */
+    if (smp_cpus() >= 3)
+        sgo.cpu[smp_cpus() - 1].blocking = true;
     uint64_t t0 = clock_now_us();
     smp_run(sgo_worker, NULL);
     int rc = sgo.hook_rc;
@@ -1137,12 +1167,15 @@ static int cmd_smp_gone(struct nvme_ctrl *ctrl, char *args)
     for (unsigned k = 1; k < smp_cpus(); k++) {
         struct sgo_cpu *c = &sgo.cpu[k];
         uint64_t back = c->last_back > sgo.off_at ? c->last_back - sgo.off_at : 0;
-        kprintf("smp-gone: cpu=%u submitted=%lu ok=%lu gone=%lu other=%lu first_other=%d "
-                "stopped_by=%d last_back_ms=%llu hang=%d\n",
-                k, c->submitted, c->ok, c->gone, c->other, c->first_other, c->stop_rc,
-                (unsigned long long)(back / 1000), c->hang);
-        if (c->hang || c->other || c->ok < 50 || c->stop_rc != NVME_ERR_GONE ||
-            back > SGO_BOUND_US) {
+        kprintf("smp-gone: cpu=%u %s submitted=%lu ok=%lu gone=%lu other=%lu first_other=%d "
+                "stopped_by=%d last_back_ms=%llu hang=%d",
+                k, c->blocking ? "blocking" : "async", c->submitted, c->ok, c->gone, c->other,
+                c->first_other, c->stop_rc, (unsigned long long)(back / 1000), c->hang);
+        if (c->blocking)
+            kprintf(" across_off=%lu", c->across_off);
+        kprintf("\n");
+        if (c->hang || c->other || c->ok < (c->blocking ? SGO_BLOCKING_OK : 50) ||
+            c->stop_rc != NVME_ERR_GONE || back > SGO_BOUND_US) {
             kprintf("smp-gone: CPU %u failed\n", k);
             rc = rc ? rc : c->other ? c->first_other : NVME_ERR_TIMEOUT;
         }

@@ -57,11 +57,27 @@ bool dev_probe(struct harness_dev *d, unsigned nth)
 
 #if HARNESS_X86
 /* --- interrupts ---------------------------------------------------------------------- */
+/* Device interrupt handlers running now, on any CPU: osal_irq_teardown
+ * waits for them (nvme_osal.h), as Linux's free_irq does. */
+static volatile uint32_t irq_running;
+
+static void dev_irq_handle(struct harness_dev *d, unsigned i);
+
 void dev_irq(unsigned i)
 {
     struct harness_dev *d = &g_dev;
-    if (i >= d->vectors)
-        return; /* the harness's own: timer (harness_tick, wait), IPIs */
+    /* Counted before vectors is read; teardown clears vectors before it
+     * reads the count (both sequentially consistent): a handler either
+     * sees vectors 0 or is waited for. */
+    __atomic_add_fetch(&irq_running, 1u, __ATOMIC_SEQ_CST);
+    if (i < __atomic_load_n(&d->vectors, __ATOMIC_SEQ_CST))
+        dev_irq_handle(d, i);
+    /* else the harness's own: timer (harness_tick, wait), IPIs */
+    __atomic_sub_fetch(&irq_running, 1u, __ATOMIC_RELEASE);
+}
+
+static void dev_irq_handle(struct harness_dev *d, unsigned i)
+{
     if (!d->ctrl) {
         /* Before nvme_ctrl_init() returned: nothing to hand it to.  A level
          * INTx line would fire again at once, so mask it until armed. */
@@ -166,7 +182,11 @@ static void osal_irq_teardown(void *ctx)
     }
     uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
     pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
-    d->vectors = 0;
+    __atomic_store_n(&d->vectors, 0u, __ATOMIC_SEQ_CST);
+    /* Wait out handlers already past the vectors test on other CPUs
+     * (nvme_osal.h: fini frees the queues next); never called from one. */
+    while (__atomic_load_n(&irq_running, __ATOMIC_ACQUIRE) != 0)
+        cpu_relax();
 }
 
 /* --- the local APIC timer: a periodic tick or a one-shot wait bound ---------------------

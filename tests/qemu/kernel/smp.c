@@ -408,6 +408,7 @@ struct sio_cpu {
     uint16_t qid;
     uint32_t apic;
     uint32_t blocking, async_done, other_cpu, errors, mismatches;
+    uint32_t by_reset; /* completed by CPU 0's reset (nvme_qpair_harvest) */
     uint64_t verified;
     int first_err;
     uint64_t us;
@@ -420,6 +421,7 @@ struct sio_job {
     bool poll;
     uint32_t resets; /* CPU 0 resets the controller before rounds 1..resets */
     uint32_t resets_done;
+    volatile bool in_reset; /* CPU 0 is inside nvme_ctrl_reset */
     int reset_err;
     struct sio_cpu cpu[SMP_MAX_CPUS];
 };
@@ -443,7 +445,10 @@ static void sio_cb(void *arg, int result, uint32_t dw0)
     struct sio_cpu *c = s->owner;
     if (result != 0)
         sio_err(c, result);
-    if (smp_cpu_id() != c->cpu)
+    unsigned here = smp_cpu_id();
+    if (here == 0 && c->cpu != 0 && sio.in_reset) /* a completion the reset found posted */
+        __atomic_fetch_add(&c->by_reset, 1u, __ATOMIC_RELAXED);
+    else if (here != c->cpu)
         __atomic_fetch_add(&c->other_cpu, 1u, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->async_done, 1u, __ATOMIC_RELAXED);
     __atomic_store_n(&s->busy, false, __ATOMIC_RELEASE);
@@ -549,7 +554,9 @@ static void sio_worker(unsigned cpu, void *arg)
         uint32_t key = sio_key(cpu, r, 0);
         if (cpu == 0 && r > 0 && sio.resets_done < sio.resets) {
             /* the other CPUs are in the middle of their I/O */
+            sio.in_reset = true;
             int rrc = nvme_ctrl_reset(sio.ctrl);
+            sio.in_reset = false;
             sio.resets_done++;
             if (rrc != 0 && sio.reset_err == 0)
                 sio.reset_err = rrc;
@@ -628,13 +635,12 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
         uint32_t cmds = s->blocking + s->async_done;
         if (s->qid <= SMP_MAX_CPUS)
             per_q[s->qid] += cmds;
-        kprintf(
-            "smp-io: cpu=%u apic=%u qid=%u commands=%u blocking=%u async=%u "
-            "callbacks_on_other_cpu=%u errors=%u first_error=%d mismatches=%u verified_blocks=%llu "
-            "us=%llu\n",
-            c, s->apic, s->qid, cmds, s->blocking, s->async_done, s->other_cpu, s->errors,
-            s->first_err, s->mismatches, (unsigned long long)s->verified,
-            (unsigned long long)s->us);
+        kprintf("smp-io: cpu=%u apic=%u qid=%u commands=%u blocking=%u async=%u "
+                "callbacks_on_other_cpu=%u completed_by_reset=%u errors=%u first_error=%d "
+                "mismatches=%u verified_blocks=%llu us=%llu\n",
+                c, s->apic, s->qid, cmds, s->blocking, s->async_done, s->other_cpu, s->by_reset,
+                s->errors, s->first_err, s->mismatches, (unsigned long long)s->verified,
+                (unsigned long long)s->us);
         if (s->errors || s->mismatches || s->verified != (uint64_t)sio.span * sio.rounds) {
             kprintf("smp-io: CPU %u failed\n", c);
             rc = s->first_err ? s->first_err : NVME_ERR_PROTO;

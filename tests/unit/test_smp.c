@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Several CPUs at once, as host threads: the OSAL's cpu_id returns each
+ * thread's number and its locks are pthread mutexes (the simulator takes
+ * its own mutex at every entry, nvme_sim.h), so the core runs truly in
+ * parallel on the host's cores, a queue pair per CPU (nvme.h rules 4 and
+ * 7).  CPU 0 resets the controller again and again (nvme_ctrl_reset:
+ * orderly, the I/O queues deleted first) while the other CPUs do I/O:
+ * blocking calls wait out each reset and go again, asynchronous writes in
+ * flight are replayed (or completed by the reset when the controller had
+ * finished them), and every block written is on the medium at the end
+ * (lifecycle rule 1: nothing a caller was told is written is lost).  The
+ * QEMU harness runs the same on real CPUs (qemu.*.smp); this one runs
+ * under the coverage and sanitizer builds too.
+ */
+#include "fixture.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CPUS 3
+#define RESETS 100
+#define BLOCKS 8    /* per command */
+#define SPAN 512    /* blocks per CPU */
+#define DEPTH 8     /* asynchronous writes in flight */
+#define MIN_IOS 200 /* per worker, after the last reset too */
+
+static __thread unsigned this_cpu;
+static unsigned tls_cpu_id(void *ctx)
+{
+    (void)ctx;
+    return this_cpu;
+}
+
+/* The simulator's sleep_us only advances its clock (nvme_sim.h): alone,
+ * a waiting thread would run through a bound counted in sleeps (a wait
+ * for another CPU's reset) in no real time, while the CPU it waits for
+ * needs real time.  Here a sleep also takes the time it says, as the
+ * OSAL contract asks (nvme_osal.h). */
+static void (*sim_sleep_us)(void *ctx, uint32_t us);
+static void real_sleep_us(void *ctx, uint32_t us)
+{
+    sim_sleep_us(ctx, us);
+    struct timespec ts = {0, (long)us * 1000L};
+    nanosleep(&ts, NULL);
+}
+
+struct smp_run {
+    struct fx *f;
+    volatile int resets_done; /* CPU 0 finished its resets */
+    int reset_rc[RESETS];
+    /* per worker */
+    unsigned long ios[CPUS];
+    unsigned long spanned[CPUS];    /* blocking calls during which a reset ran */
+    unsigned long state_busy[CPUS]; /* async submissions refused meanwhile */
+    int first_err[CPUS];
+    uint32_t last_seed[CPUS][SPAN / BLOCKS]; /* what each chunk holds; 0: nothing */
+};
+
+static void pause_us(long us)
+{
+    struct timespec ts = {0, us * 1000L};
+    nanosleep(&ts, NULL);
+}
+
+static uint64_t resets_now(struct smp_run *r)
+{
+    return __atomic_load_n(&nvme_ctrl_get_stats(r->f->ctrl)->resets, __ATOMIC_RELAXED);
+}
+
+static void note_err(struct smp_run *r, unsigned cpu, int rc)
+{
+    if (rc != 0 && r->first_err[cpu] == 0)
+        r->first_err[cpu] = rc;
+}
+
+static bool keep_going(struct smp_run *r, unsigned cpu)
+{
+    return r->first_err[cpu] == 0 &&
+           (!__atomic_load_n(&r->resets_done, __ATOMIC_ACQUIRE) || r->ios[cpu] < MIN_IOS);
+}
+
+/* CPU 1: blocking writes, each read back at once. */
+static void blocking_worker(struct smp_run *r, unsigned cpu)
+{
+    uint8_t *w = fx_xalloc(BLOCKS * 512), *rd = fx_xalloc(BLOCKS * 512);
+    uint64_t base = (uint64_t)cpu * SPAN;
+    for (uint32_t i = 1; keep_going(r, cpu); i++) {
+        unsigned chunk = i % (SPAN / BLOCKS);
+        uint32_t seed = cpu << 24 | i;
+        fx_pattern(w, BLOCKS * 512, seed);
+        uint64_t before = resets_now(r);
+        int rc = nvme_write(r->f->ctrl, 1, base + chunk * BLOCKS, BLOCKS, w);
+        note_err(r, cpu, rc);
+        if (rc == 0)
+            r->last_seed[cpu][chunk] = seed;
+        if (rc == 0) {
+            rc = nvme_read(r->f->ctrl, 1, base + chunk * BLOCKS, BLOCKS, rd);
+            note_err(r, cpu, rc);
+            if (rc == 0 && memcmp(w, rd, BLOCKS * 512) != 0)
+                note_err(r, cpu, -1000); /* read back something else */
+        }
+        r->spanned[cpu] += resets_now(r) != before;
+        r->ios[cpu]++;
+        /* Also polls, as CPU 2 does: after a reset both re-arm the
+         * Asynchronous Event Requests (nvme_aer_arm), never above AERL+1. */
+        int pr = nvme_qpair_poll(r->f->ctrl, nvme_ctrl_cpu_qid(r->f->ctrl, cpu), 0);
+        if (pr < 0 && pr != NVME_ERR_STATE)
+            note_err(r, cpu, pr);
+    }
+    free(w);
+    free(rd);
+}
+
+/* CPU 2: DEPTH asynchronous writes in flight on its own queue, polled. */
+struct aw {
+    volatile bool busy;
+    volatile int result;
+    uint32_t seed;
+    unsigned chunk;
+    uint8_t *buf;
+};
+static unsigned long by_reset; /* asynchronous writes completed on CPU 0 (its reset) */
+static void aw_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)dw0;
+    struct aw *a = arg;
+    if (this_cpu == 0)
+        __atomic_add_fetch(&by_reset, 1ul, __ATOMIC_RELAXED);
+    a->result = result;
+    __atomic_store_n(&a->busy, false, __ATOMIC_RELEASE);
+}
+
+static void async_worker(struct smp_run *r, unsigned cpu)
+{
+    struct aw a[DEPTH];
+    bool out[DEPTH] = {false};
+    uint64_t base = (uint64_t)cpu * SPAN;
+    uint16_t qid = nvme_ctrl_cpu_qid(r->f->ctrl, cpu);
+    uint32_t next = 1;
+    for (unsigned k = 0; k < DEPTH; k++)
+        a[k].buf = fx_xalloc(BLOCKS * 512);
+    for (;;) {
+        bool more = keep_going(r, cpu);
+        unsigned busy = 0;
+        for (unsigned k = 0; k < DEPTH; k++) {
+            if (out[k] && !__atomic_load_n(&a[k].busy, __ATOMIC_ACQUIRE)) {
+                out[k] = false;
+                note_err(r, cpu, a[k].result);
+                if (a[k].result == 0)
+                    r->last_seed[cpu][a[k].chunk] = a[k].seed;
+                r->ios[cpu]++;
+            }
+            if (!out[k] && more) {
+                /* chunks k, k + DEPTH, ...: a chunk has one write in flight */
+                a[k].chunk = (k + DEPTH * next) % (SPAN / BLOCKS);
+                a[k].seed = cpu << 24 | next;
+                fx_pattern(a[k].buf, BLOCKS * 512, a[k].seed);
+                a[k].busy = true;
+                int rc = nvme_submit_rw(r->f->ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1,
+                                        base + a[k].chunk * BLOCKS, BLOCKS, a[k].buf, 0, aw_cb,
+                                        &a[k]);
+                if (rc == NVME_ERR_STATE || rc == NVME_ERR_BUSY) {
+                    r->state_busy[cpu] += rc == NVME_ERR_STATE; /* a reset runs */
+                    a[k].busy = false;
+                } else if (rc != 0) {
+                    note_err(r, cpu, rc);
+                    a[k].busy = false;
+                } else {
+                    out[k] = true;
+                    next++;
+                }
+            }
+            busy += out[k];
+        }
+        if (!more && busy == 0)
+            break;
+        int pr = nvme_qpair_poll(r->f->ctrl, qid, 0);
+        if (pr < 0 && pr != NVME_ERR_STATE)
+            note_err(r, cpu, pr);
+    }
+    for (unsigned k = 0; k < DEPTH; k++)
+        free(a[k].buf);
+}
+
+struct smp_arg {
+    struct smp_run *r;
+    unsigned cpu;
+};
+
+static void *cpu_main(void *p)
+{
+    struct smp_arg *a = p;
+    struct smp_run *r = a->r;
+    this_cpu = a->cpu;
+    if (a->cpu == 0) {
+        for (int k = 0; k < RESETS; k++) {
+            pause_us(300 + 100 * (k % 7)); /* let the others run in between */
+            r->reset_rc[k] = nvme_ctrl_reset(r->f->ctrl);
+        }
+        __atomic_store_n(&r->resets_done, 1, __ATOMIC_RELEASE);
+    } else if (a->cpu == 1) {
+        blocking_worker(r, a->cpu);
+    } else {
+        async_worker(r, a->cpu);
+    }
+    return NULL;
+}
+
+static void start_smp(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.locks = true;
+    /* Completions come a while after the doorbell: a reset finds some
+     * commands still running (replayed) and some done but not yet reaped
+     * (completed by the reset, nvme_qpair_harvest). */
+    f->cfg.timing = NVME_SIM_DEFERRED;
+    f->cfg.completion_latency_us = 50;
+    f->opts.cpus = CPUS;
+    f->opts.command_timeout_ms = 10000; /* simulated: a lost command shows as a timeout */
+    f->sim = nvme_sim_create(&f->cfg);
+    assert_non_null(f->sim);
+    nvme_sim_osal(f->sim, &f->osal);
+    f->osal.cpu_id = tls_cpu_id;
+    sim_sleep_us = f->osal.sleep_us;
+    f->osal.sleep_us = real_sleep_us;
+    int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
+    if (rc != 0)
+        fail_msg("nvme_ctrl_init: %d (%s)", rc, nvme_strerror(rc));
+    assert_int_equal(nvme_ctrl_get_info(f->ctrl)->io_queues, CPUS);
+}
+
+/* The medium holds what each CPU's last successful write of each chunk
+ * put there (read behind the core's back). */
+static void assert_media(struct smp_run *r)
+{
+    uint8_t *want = fx_xalloc(BLOCKS * 512), *got = fx_xalloc(BLOCKS * 512);
+    unsigned checked = 0;
+    for (unsigned cpu = 1; cpu < CPUS; cpu++) {
+        for (unsigned c = 0; c < SPAN / BLOCKS; c++) {
+            if (r->last_seed[cpu][c] == 0)
+                continue;
+            fx_pattern(want, BLOCKS * 512, r->last_seed[cpu][c]);
+            assert_int_equal(
+                nvme_sim_ns_read(r->f->sim, 1, (uint64_t)cpu * SPAN + c * BLOCKS, BLOCKS, got), 0);
+            if (memcmp(want, got, BLOCKS * 512) != 0)
+                fail_msg("CPU %u chunk %u: not what its last write put there", cpu, c);
+            checked++;
+        }
+    }
+    assert_true(checked >= SPAN / BLOCKS); /* the blocking CPU's chunks at least */
+    free(want);
+    free(got);
+}
+
+static void every_cpu_does_io_while_one_resets(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_smp(&f);
+    struct smp_run *r = calloc(1, sizeof(*r));
+    assert_non_null(r);
+    r->f = &f;
+    pthread_t t[CPUS];
+    struct smp_arg args[CPUS];
+    alarm(120); /* a hang fails the test instead of stalling ctest */
+    for (unsigned c = 0; c < CPUS; c++) {
+        args[c] = (struct smp_arg){r, c};
+        assert_int_equal(pthread_create(&t[c], NULL, cpu_main, &args[c]), 0);
+    }
+    for (unsigned c = 0; c < CPUS; c++)
+        assert_int_equal(pthread_join(t[c], NULL), 0);
+    alarm(0);
+
+    for (int k = 0; k < RESETS; k++)
+        if (r->reset_rc[k] != 0)
+            fail_msg("reset %d by CPU 0: %d (%s)", k, r->reset_rc[k],
+                     nvme_strerror(r->reset_rc[k]));
+    for (unsigned c = 1; c < CPUS; c++) {
+        if (r->first_err[c] != 0)
+            fail_msg("CPU %u: first error %d (%s) after %lu I/Os", c, r->first_err[c],
+                     nvme_strerror(r->first_err[c]), r->ios[c]);
+        assert_true(r->ios[c] >= MIN_IOS);
+    }
+    /* The runs overlapped: blocking calls ran across resets (each waited
+     * it out or was replayed) and asynchronous submissions met one. */
+    const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(f.ctrl);
+    print_message("I/Os: blocking %lu (%lu across a reset), async %lu (%lu refused, %lu completed "
+                  "by a reset); resets %llu, replays %llu\n",
+                  r->ios[1], r->spanned[1], r->ios[2], r->state_busy[2], by_reset,
+                  (unsigned long long)st->resets, (unsigned long long)st->replays);
+    if (r->spanned[1] == 0 || r->state_busy[2] == 0 || st->replays == 0 || by_reset == 0)
+        fail_msg("no overlap: %lu blocking calls across a reset, %lu refused submissions, "
+                 "%llu replays, %lu completed by a reset",
+                 r->spanned[1], r->state_busy[2], (unsigned long long)st->replays, by_reset);
+    assert_int_equal(st->resets, RESETS);
+    assert_int_equal(st->timeouts, 0); /* nothing lost and found late */
+    assert_int_equal(st->aborts_sent, 0);
+    assert_media(r);
+    /* The controller still holds AERL+1 (4) event requests: none was
+     * refused with Asynchronous Event Request Limit Exceeded, which would
+     * have turned events off. */
+    assert_true(nvme_qpair_poll(f.ctrl, 1, 0) >= 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
+    free(r);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_cpu_does_io_while_one_resets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
