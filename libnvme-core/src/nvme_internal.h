@@ -538,8 +538,9 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl);
 int nvme_recovery_check(struct nvme_ctrl *ctrl);
 /* rc: what a blocking call's submission returned.  True when another
  * CPU's reset turned it away (NVME_ERR_STATE), the reset is over and the
- * call should go again; *resets counts them (a few per call at most). */
-bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *resets);
+ * call should go again; *spent (0 at the call's start) counts its wait
+ * against a bound in time. */
+bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent);
 /* Full reset: stop, reclaim, restart, replay (lifecycle rule 4).  why:
  * the fault that calls for it, NVME_OK when asked for; orderly: the I/O
  * queues are deleted first when the controller still runs. */

@@ -365,7 +365,7 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
 {
     struct nvme_waiter w = {qp->ctrl, 1, 0, 0};
     int rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
-    for (unsigned resets = 0; nvme_reset_waited(qp->ctrl, rc, &resets);)
+    for (unsigned spent = 0; nvme_reset_waited(qp->ctrl, rc, &spent);)
         rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;
@@ -666,25 +666,28 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
 
 /* Linux holds the requests that arrive while its queues are quiesced for
  * a reset; here a blocking call on another CPU waits the reset out, then
- * goes again.  Never on the resetting CPU or from a callback (the reset's
- * own event_cb, say), and not without cpu_id (the caller could be an
- * interrupt handler on the CPU the reset runs on): those get
- * NVME_ERR_STATE.  Bounded by a reset's longest: its attempts, each two
- * CAP.TO waits and an admin deadline. */
-#define NVME_RESET_WAITS 4u /* resets a blocking call waits out, at most */
-bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *resets)
+ * goes again, as often as resets turn it away.  Never on the resetting
+ * CPU or from a callback (the reset's own event_cb, say), and not without
+ * cpu_id (the caller could be an interrupt handler on the CPU the reset
+ * runs on): those get NVME_ERR_STATE.  Bounded in time, not in resets met
+ * (a CPU kept off the processor may meet many short ones): the call's
+ * budget is NVME_RESET_WAITS resets at their longest (attempts, each two
+ * CAP.TO waits and an admin deadline), in slices of NVME_WAIT_SLICE_US
+ * (1 ms) slept, and each try costs a slice too, so that a queue that
+ * stays stopped after a reset (fewer queues granted) ends it as well. */
+#define NVME_RESET_WAITS 4u
+bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent)
 {
-    if (rc != NVME_ERR_STATE || *resets >= NVME_RESET_WAITS)
-        return false;
-    ++*resets;
-    if (ctrl->osal.cpu_id == NULL || nvme_in_callback(ctrl))
+    if (rc != NVME_ERR_STATE || ctrl->osal.cpu_id == NULL || nvme_in_callback(ctrl))
         return false;
     uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
                                                     : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
-    /* In slices of NVME_WAIT_SLICE_US (1 ms). */
-    uint64_t left = (uint64_t)NVME_RESET_ATTEMPTS * (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
+    uint64_t budget = (uint64_t)NVME_RESET_WAITS * NVME_RESET_ATTEMPTS *
+                      (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
+    if (++*spent > budget)
+        return false;
     while (__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE)) {
-        if (!nvme_other_cpu_resets(ctrl) || left-- == 0)
+        if (!nvme_other_cpu_resets(ctrl) || ++*spent > budget)
             return false;
         ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
     }

@@ -3,15 +3,17 @@
  * Several CPUs at once, as host threads: the OSAL's cpu_id returns each
  * thread's number and its locks are pthread mutexes (the simulator takes
  * its own mutex at every entry, nvme_sim.h), so the core runs truly in
- * parallel on the host's cores, a queue pair per CPU (nvme.h rules 4 and
- * 7).  CPU 0 resets the controller again and again (nvme_ctrl_reset:
- * orderly, the I/O queues deleted first) while the other CPUs do I/O:
- * blocking calls wait out each reset and go again, asynchronous writes in
- * flight are replayed (or completed by the reset when the controller had
- * finished them), and every block written is on the medium at the end
- * (lifecycle rule 1: nothing a caller was told is written is lost).  The
- * QEMU harness runs the same on real CPUs (qemu.*.smp); this one runs
- * under the coverage and sanitizer builds too.
+ * parallel on the host's cores (nvme.h rules 4 and 7).  CPU 1 does
+ * blocking writes, each read back; CPU 2 keeps asynchronous writes in
+ * flight and polls; both also poll (re-arming event requests).  Meanwhile
+ * CPU 0 either resets the controller again and again (nvme_ctrl_reset:
+ * orderly, the I/O queues deleted first) or changes the namespace list
+ * and rescans.  Through resets blocking calls wait and go again,
+ * asynchronous writes in flight are replayed (or completed by the reset
+ * when the controller had finished them), and every block written is on
+ * the medium at the end (lifecycle rule 1: nothing a caller was told is
+ * written is lost).  The QEMU harness runs the resets on real CPUs
+ * (qemu.*.smp); this one runs under the coverage and sanitizer builds too.
  */
 #include "fixture.h"
 
@@ -22,7 +24,7 @@
 #include <unistd.h>
 
 #define CPUS 3
-#define RESETS 100
+#define RESETS 100  /* or rescans: CPU 0's job, that many times */
 #define BLOCKS 8    /* per command */
 #define SPAN 512    /* blocks per CPU */
 #define DEPTH 8     /* asynchronous writes in flight */
@@ -48,10 +50,14 @@ static void real_sleep_us(void *ctx, uint32_t us)
     nanosleep(&ts, NULL);
 }
 
+enum cpu0_job { JOB_RESETS, JOB_RESCANS };
+
 struct smp_run {
     struct fx *f;
-    volatile int resets_done; /* CPU 0 finished its resets */
-    int reset_rc[RESETS];
+    enum cpu0_job job;
+    volatile int resets_done;  /* CPU 0 finished its job */
+    int reset_rc[RESETS];      /* its calls' results */
+    unsigned long ns2_seen[2]; /* CPU 1's lookups of NSID 2: absent, present */
     /* per worker */
     unsigned long ios[CPUS];
     unsigned long spanned[CPUS];    /* blocking calls during which a reset ran */
@@ -110,6 +116,11 @@ static void blocking_worker(struct smp_run *r, unsigned cpu)
         int pr = nvme_qpair_poll(r->f->ctrl, nvme_ctrl_cpu_qid(r->f->ctrl, cpu), 0);
         if (pr < 0 && pr != NVME_ERR_STATE)
             note_err(r, cpu, pr);
+        /* The namespace table, which CPU 0 may be replacing. */
+        const struct nvme_ns_info *ns2 = nvme_ns_find(r->f->ctrl, 2);
+        r->ns2_seen[ns2 != NULL && ns2->nsid == 2 && ns2->status == NVME_OK]++;
+        if (nvme_ns_count(r->f->ctrl) == 0 || nvme_ns_at(r->f->ctrl, 0)->nsid != 1)
+            note_err(r, cpu, -1001); /* NSID 1 missing from a table */
     }
     free(w);
     free(rd);
@@ -199,7 +210,16 @@ static void *cpu_main(void *p)
     if (a->cpu == 0) {
         for (int k = 0; k < RESETS; k++) {
             pause_us(300 + 100 * (k % 7)); /* let the others run in between */
-            r->reset_rc[k] = nvme_ctrl_reset(r->f->ctrl);
+            if (r->job == JOB_RESETS) {
+                r->reset_rc[k] = nvme_ctrl_reset(r->f->ctrl);
+                continue;
+            }
+            /* NSID 2 comes and goes (as Namespace Attachment would) */
+            struct nvme_sim_ns_config ns2 = {.nsid = 2, .blocks = 4096, .lba_size = 512};
+            if (k % 2 == 0 ? nvme_sim_ns_add(r->f->sim, &ns2) : nvme_sim_ns_remove(r->f->sim, 2))
+                r->reset_rc[k] = -1002;
+            else
+                r->reset_rc[k] = nvme_ns_rescan(r->f->ctrl);
         }
         __atomic_store_n(&r->resets_done, 1, __ATOMIC_RELEASE);
     } else if (a->cpu == 1) {
@@ -210,10 +230,19 @@ static void *cpu_main(void *p)
     return NULL;
 }
 
-static void start_smp(struct fx *f)
+/* io_queues: 0 for one per CPU; irqs: MSI-X and wait/wake, the handler
+ * then runs on whichever thread the simulator delivers on (its sleeps
+ * and waits), as interrupts would. */
+static void start_smp(struct fx *f, uint16_t io_queues, bool irqs)
 {
     fx_config(f);
+    f->cfg.nn = 4; /* room for NSID 2 (namespaces_change_while_cpus_do_io) */
     f->cfg.locks = true;
+    f->opts.io_queues = io_queues;
+    if (irqs) {
+        f->cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+        f->cfg.wait_wake = true;
+    }
     /* Completions come a while after the doorbell: a reset finds some
      * commands still running (replayed) and some done but not yet reaped
      * (completed by the reset, nvme_qpair_harvest). */
@@ -230,7 +259,9 @@ static void start_smp(struct fx *f)
     int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
     if (rc != 0)
         fail_msg("nvme_ctrl_init: %d (%s)", rc, nvme_strerror(rc));
-    assert_int_equal(nvme_ctrl_get_info(f->ctrl)->io_queues, CPUS);
+    if (irqs)
+        nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
+    assert_int_equal(nvme_ctrl_get_info(f->ctrl)->io_queues, io_queues ? io_queues : CPUS);
 }
 
 /* The medium holds what each CPU's last successful write of each chunk
@@ -256,14 +287,19 @@ static void assert_media(struct smp_run *r)
     free(got);
 }
 
-static void every_cpu_does_io_while_one_resets(void **state)
+/* Runs the three CPUs; checks what every job must leave: CPU 0's calls
+ * all succeeded, no worker met an error, each did MIN_IOS I/Os or more,
+ * the medium holds every write, no command timed out or was aborted, and
+ * the controller still holds AERL+1 (4) event requests (none was refused
+ * with Asynchronous Event Request Limit Exceeded, which would have turned
+ * events off). */
+static struct smp_run *run_smp(struct fx *f, enum cpu0_job job)
 {
-    (void)state;
-    struct fx f;
-    start_smp(&f);
     struct smp_run *r = calloc(1, sizeof(*r));
     assert_non_null(r);
-    r->f = &f;
+    r->f = f;
+    r->job = job;
+    by_reset = 0;
     pthread_t t[CPUS];
     struct smp_arg args[CPUS];
     alarm(120); /* a hang fails the test instead of stalling ctest */
@@ -277,34 +313,85 @@ static void every_cpu_does_io_while_one_resets(void **state)
 
     for (int k = 0; k < RESETS; k++)
         if (r->reset_rc[k] != 0)
-            fail_msg("reset %d by CPU 0: %d (%s)", k, r->reset_rc[k],
-                     nvme_strerror(r->reset_rc[k]));
+            fail_msg("%s %d by CPU 0: %d (%s)", job == JOB_RESETS ? "reset" : "rescan", k,
+                     r->reset_rc[k], nvme_strerror(r->reset_rc[k]));
     for (unsigned c = 1; c < CPUS; c++) {
         if (r->first_err[c] != 0)
             fail_msg("CPU %u: first error %d (%s) after %lu I/Os", c, r->first_err[c],
                      nvme_strerror(r->first_err[c]), r->ios[c]);
         assert_true(r->ios[c] >= MIN_IOS);
     }
-    /* The runs overlapped: blocking calls ran across resets (each waited
-     * it out or was replayed) and asynchronous submissions met one. */
-    const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(f.ctrl);
+    const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(f->ctrl);
     print_message("I/Os: blocking %lu (%lu across a reset), async %lu (%lu refused, %lu completed "
-                  "by a reset); resets %llu, replays %llu\n",
+                  "on CPU 0); resets %llu, replays %llu, rescans %llu; NSID 2 seen %lu, not %lu\n",
                   r->ios[1], r->spanned[1], r->ios[2], r->state_busy[2], by_reset,
-                  (unsigned long long)st->resets, (unsigned long long)st->replays);
+                  (unsigned long long)st->resets, (unsigned long long)st->replays,
+                  (unsigned long long)st->rescans, r->ns2_seen[1], r->ns2_seen[0]);
+    assert_int_equal(st->timeouts, 0); /* nothing lost and found late */
+    assert_int_equal(st->aborts_sent, 0);
+    assert_media(r);
+    assert_true(nvme_qpair_poll(f->ctrl, 1, 0) >= 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f->sim), 4);
+    return r;
+}
+
+/* A queue pair per CPU, polled: the runs overlapped (blocking calls ran
+ * across resets, asynchronous submissions met one, commands were
+ * replayed, and completions the controller had posted were completed by
+ * the reset, on CPU 0). */
+static void every_cpu_does_io_while_one_resets(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_smp(&f, 0, false);
+    struct smp_run *r = run_smp(&f, JOB_RESETS);
+    const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(f.ctrl);
+    assert_int_equal(st->resets, RESETS);
     if (r->spanned[1] == 0 || r->state_busy[2] == 0 || st->replays == 0 || by_reset == 0)
         fail_msg("no overlap: %lu blocking calls across a reset, %lu refused submissions, "
                  "%llu replays, %lu completed by a reset",
                  r->spanned[1], r->state_busy[2], (unsigned long long)st->replays, by_reset);
+    free(r);
+    fx_stop(&f);
+}
+
+/* Fewer queues than CPUs (nvme.h: CPUs then share one under its lock),
+ * with interrupts: the handler reaps that queue on whichever CPU it runs,
+ * beside the two CPUs' own polls and blocking waits. */
+static void cpus_sharing_a_queue_with_interrupts_do_io_while_one_resets(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_smp(&f, 1, true);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->irq_vectors >= 2);
+    assert_int_equal(nvme_ctrl_cpu_qid(f.ctrl, 1), nvme_ctrl_cpu_qid(f.ctrl, 2));
+    struct smp_run *r = run_smp(&f, JOB_RESETS);
+    const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(f.ctrl);
     assert_int_equal(st->resets, RESETS);
-    assert_int_equal(st->timeouts, 0); /* nothing lost and found late */
-    assert_int_equal(st->aborts_sent, 0);
-    assert_media(r);
-    /* The controller still holds AERL+1 (4) event requests: none was
-     * refused with Asynchronous Event Request Limit Exceeded, which would
-     * have turned events off. */
-    assert_true(nvme_qpair_poll(f.ctrl, 1, 0) >= 0);
-    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
+    if (r->spanned[1] == 0 || r->state_busy[2] == 0 || st->replays == 0)
+        fail_msg("no overlap: %lu blocking calls across a reset, %lu refused submissions, "
+                 "%llu replays",
+                 r->spanned[1], r->state_busy[2], (unsigned long long)st->replays);
+    free(r);
+    fx_stop(&f);
+}
+
+/* CPU 0 adds and removes NSID 2 and rescans while the others do I/O on
+ * NSID 1 and look namespaces up: every rescan changes the table
+ * (stats.rescans), NSID 1 is in every table a CPU reads, and CPU 1 saw
+ * NSID 2 both there and gone. */
+static void namespaces_change_while_cpus_do_io(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_smp(&f, 0, false);
+    struct smp_run *r = run_smp(&f, JOB_RESCANS);
+    const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(f.ctrl);
+    assert_int_equal(st->rescans, RESETS);
+    assert_int_equal(st->resets, 0);
+    if (r->ns2_seen[0] == 0 || r->ns2_seen[1] == 0)
+        fail_msg("no overlap: NSID 2 seen %lu times, missed %lu", r->ns2_seen[1], r->ns2_seen[0]);
+    assert_null(nvme_ns_find(f.ctrl, 2)); /* removed last */
     free(r);
     fx_stop(&f);
 }
@@ -313,6 +400,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_cpu_does_io_while_one_resets),
+        cmocka_unit_test(cpus_sharing_a_queue_with_interrupts_do_io_while_one_resets),
+        cmocka_unit_test(namespaces_change_while_cpus_do_io),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

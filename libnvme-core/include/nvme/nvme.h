@@ -44,8 +44,10 @@
  *     queues (their commands are replayed all the same).  While a reset
  *     runs, new calls find the queues stopped: with the OSAL's cpu_id, a
  *     blocking call on another CPU waits for the reset to end and goes
- *     on; other calls get NVME_ERR_STATE (try again after
- *     NVME_EVENT_RESET).
+ *     on (through several resets, bounded in time); other calls get
+ *     NVME_ERR_STATE (try again after NVME_EVENT_RESET).  A command whose
+ *     successful completion the controller had posted before it stopped
+ *     completes with it, from the reset, instead of being replayed.
  *  5. Retries.  A completion with a retryable status and DNR clear is
  *     retried within the budget (max_retries, default 5), after the
  *     Command Retry Delay it names (CRDT1-3; ACRE is enabled through Host
