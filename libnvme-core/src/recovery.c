@@ -182,6 +182,21 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
     return need_reset;
 }
 
+/* A command of this I/O queue is past its deadline and not yet marked. */
+static bool nvme_queue_late(struct nvme_qpair *qp)
+{
+    bool late = false;
+    nvme_lock(qp);
+    for (uint16_t i = 0; i < qp->nslots && !late; i++) {
+        const struct nvme_cmd_slot *s = &qp->slots[i];
+        late = s->state == NVME_SLOT_ACTIVE &&
+               !(s->flags & (NVME_SLOT_F_NO_TIMEOUT | NVME_SLOT_F_TIMED_OUT)) &&
+               nvme_tick_passed(qp->ctrl, s->expire);
+    }
+    nvme_unlock(qp);
+    return late;
+}
+
 /* Abort's DW0 bit 0: 0 = the command was aborted (it then completes
  * with Command Abort Requested and is retried), 1 = it was not (§5.1). */
 static void nvme_abort_done(void *arg, int result, uint32_t dw0)
@@ -224,6 +239,15 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl)
     bool need_reset = false;
     for (uint16_t i = 0; i <= ctrl->info.io_queues; i++) {
         struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i); /* i <= io_queues: never NULL */
+        /* A late command's completion may be in its queue already: an
+         * interrupt lost, or a queue nobody polled.  Reap first, as
+         * Linux's nvme_timeout does ("completion polled"). */
+        if (i != 0 && qp->outstanding != 0 && nvme_queue_late(qp)) {
+            int n = nvme_qpair_process(qp, 0);
+            if (n > 0)
+                nvme_log(ctrl, NVME_LOG_WARN,
+                         "q%u: %d completion(s) found at a deadline (interrupt lost?)", qp->qid, n);
+        }
         if (qp->outstanding != 0 && nvme_scan_queue(qp, ab, &nab, max_ab))
             need_reset = true;
     }

@@ -229,6 +229,38 @@ static void completions_posted_before_a_reset_complete_their_commands_once(void 
     free(buf);
 }
 
+/* Rule 3: a command past its deadline whose completion is already in its
+ * queue (an interrupt lost, or a queue nobody polled) is completed by the
+ * deadline check, with a warning, as Linux's nvme_timeout polls first:
+ * no timeout counted, no Abort, no reset. */
+static void completion_nobody_reaped_is_found_at_its_deadline_without_abort(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 2;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 44);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    /* Its completion is posted at once; only queue 2 is polled, for 3 s
+     * (the deadline is 2 s). */
+    for (int i = 0; i < 30 && r.calls == 0; i++) {
+        assert_true(nvme_qpair_poll(f.ctrl, 2, 0) >= 0);
+        nvme_sim_advance(f.sim, 100 * MS);
+    }
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_int_equal(stats(&f)->timeouts, 0);
+    assert_int_equal(stats(&f)->aborts_sent, 0);
+    assert_int_equal(stats(&f)->resets, 0);
+    assert_true(fx_log_has(&f, "found at a deadline"));
+    assert_media(&f, 0, 8, 44);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* A controller that ignores CC.EN=0: the port's dma_stop cuts it off
  * before buffers go back; the controller is then dead until a reset that
  * works. */
@@ -1018,6 +1050,7 @@ int main(void)
         cmocka_unit_test(reset_reclaims_only_after_the_controller_stopped),
         cmocka_unit_test(asked_for_reset_deletes_the_io_queues_first_and_replays),
         cmocka_unit_test(completions_posted_before_a_reset_complete_their_commands_once),
+        cmocka_unit_test(completion_nobody_reaped_is_found_at_its_deadline_without_abort),
         cmocka_unit_test(controller_that_will_not_stop_is_cut_off_before_buffers_go_back),
         cmocka_unit_test(polled_blocking_read_returns_right_after_its_completion),
         cmocka_unit_test(interrupt_wakes_the_blocking_waiter),

@@ -50,7 +50,8 @@ static void real_sleep_us(void *ctx, uint32_t us)
     nanosleep(&ts, NULL);
 }
 
-enum cpu0_job { JOB_RESETS, JOB_RESCANS };
+enum cpu0_job { JOB_RESETS, JOB_RESCANS, JOB_WATCH };
+#define DROPS 3 /* JOB_WATCH: writes whose completion the controller drops */
 
 struct smp_run {
     struct fx *f;
@@ -110,7 +111,7 @@ static void blocking_worker(struct smp_run *r, unsigned cpu)
                 note_err(r, cpu, -1000); /* read back something else */
         }
         r->spanned[cpu] += resets_now(r) != before;
-        r->ios[cpu]++;
+        __atomic_add_fetch(&r->ios[cpu], 1ul, __ATOMIC_RELAXED);
         /* Also polls, as CPU 2 does: after a reset both re-arm the
          * Asynchronous Event Requests (nvme_aer_arm), never above AERL+1. */
         int pr = nvme_qpair_poll(r->f->ctrl, nvme_ctrl_cpu_qid(r->f->ctrl, cpu), 0);
@@ -163,7 +164,7 @@ static void async_worker(struct smp_run *r, unsigned cpu)
                 note_err(r, cpu, a[k].result);
                 if (a[k].result == 0)
                     r->last_seed[cpu][a[k].chunk] = a[k].seed;
-                r->ios[cpu]++;
+                __atomic_add_fetch(&r->ios[cpu], 1ul, __ATOMIC_RELAXED);
             }
             if (!out[k] && more) {
                 /* chunks k, k + DEPTH, ...: a chunk has one write in flight */
@@ -207,9 +208,33 @@ static void *cpu_main(void *p)
     struct smp_arg *a = p;
     struct smp_run *r = a->r;
     this_cpu = a->cpu;
-    if (a->cpu == 0) {
+    if (a->cpu == 0 && r->job == JOB_WATCH) {
+        /* The recovery runs on whichever CPU's call meets the deadline
+         * first; CPU 0 only waits for it (20 s at most). */
+        for (int ms = 0; ms < 20000; ms++) {
+            const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(r->f->ctrl);
+            if (nvme_sim_fault_hits(r->f->sim) >= DROPS &&
+                __atomic_load_n(&st->replays, __ATOMIC_RELAXED) >= DROPS)
+                break;
+            pause_us(1000);
+        }
+        pause_us(20000); /* then some more I/O after the last recovery */
+        __atomic_store_n(&r->resets_done, 1, __ATOMIC_RELEASE);
+    } else if (a->cpu == 0) {
+        unsigned long seen1 = 0, seen2 = 0;
         for (int k = 0; k < RESETS; k++) {
             pause_us(300 + 100 * (k % 7)); /* let the others run in between */
+            /* and make progress: a command replayed by the last reset
+             * completes before the next one (each has a budget of 5
+             * replays, as in Linux), even on a loaded host */
+            for (int ms = 0; ms < 2000; ms++) {
+                if (__atomic_load_n(&r->ios[1], __ATOMIC_RELAXED) > seen1 &&
+                    __atomic_load_n(&r->ios[2], __ATOMIC_RELAXED) >= seen2 + 2 * DEPTH)
+                    break;
+                pause_us(100);
+            }
+            seen1 = __atomic_load_n(&r->ios[1], __ATOMIC_RELAXED);
+            seen2 = __atomic_load_n(&r->ios[2], __ATOMIC_RELAXED);
             if (r->job == JOB_RESETS) {
                 r->reset_rc[k] = nvme_ctrl_reset(r->f->ctrl);
                 continue;
@@ -233,7 +258,7 @@ static void *cpu_main(void *p)
 /* io_queues: 0 for one per CPU; irqs: MSI-X and wait/wake, the handler
  * then runs on whichever thread the simulator delivers on (its sleeps
  * and waits), as interrupts would. */
-static void start_smp(struct fx *f, uint16_t io_queues, bool irqs)
+static void start_smp_timeout(struct fx *f, uint16_t io_queues, bool irqs, uint32_t timeout_ms)
 {
     fx_config(f);
     f->cfg.nn = 4; /* room for NSID 2 (namespaces_change_while_cpus_do_io) */
@@ -249,7 +274,7 @@ static void start_smp(struct fx *f, uint16_t io_queues, bool irqs)
     f->cfg.timing = NVME_SIM_DEFERRED;
     f->cfg.completion_latency_us = 50;
     f->opts.cpus = CPUS;
-    f->opts.command_timeout_ms = 10000; /* simulated: a lost command shows as a timeout */
+    f->opts.command_timeout_ms = timeout_ms; /* simulated: a lost command shows as a timeout */
     f->sim = nvme_sim_create(&f->cfg);
     assert_non_null(f->sim);
     nvme_sim_osal(f->sim, &f->osal);
@@ -262,6 +287,11 @@ static void start_smp(struct fx *f, uint16_t io_queues, bool irqs)
     if (irqs)
         nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
     assert_int_equal(nvme_ctrl_get_info(f->ctrl)->io_queues, io_queues ? io_queues : CPUS);
+}
+
+static void start_smp(struct fx *f, uint16_t io_queues, bool irqs)
+{
+    start_smp_timeout(f, io_queues, irqs, 10000);
 }
 
 /* The medium holds what each CPU's last successful write of each chunk
@@ -311,7 +341,7 @@ static struct smp_run *run_smp(struct fx *f, enum cpu0_job job)
         assert_int_equal(pthread_join(t[c], NULL), 0);
     alarm(0);
 
-    for (int k = 0; k < RESETS; k++)
+    for (int k = 0; k < RESETS && job != JOB_WATCH; k++)
         if (r->reset_rc[k] != 0)
             fail_msg("%s %d by CPU 0: %d (%s)", job == JOB_RESETS ? "reset" : "rescan", k,
                      r->reset_rc[k], nvme_strerror(r->reset_rc[k]));
@@ -323,14 +353,26 @@ static struct smp_run *run_smp(struct fx *f, enum cpu0_job job)
     }
     const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(f->ctrl);
     print_message("I/Os: blocking %lu (%lu across a reset), async %lu (%lu refused, %lu completed "
-                  "on CPU 0); resets %llu, replays %llu, rescans %llu; NSID 2 seen %lu, not %lu\n",
+                  "on CPU 0); resets %llu, replays %llu, rescans %llu; NSID 2 seen %lu, not %lu; "
+                  "timeouts %llu, aborts %llu\n",
                   r->ios[1], r->spanned[1], r->ios[2], r->state_busy[2], by_reset,
                   (unsigned long long)st->resets, (unsigned long long)st->replays,
-                  (unsigned long long)st->rescans, r->ns2_seen[1], r->ns2_seen[0]);
-    assert_int_equal(st->timeouts, 0); /* nothing lost and found late */
-    assert_int_equal(st->aborts_sent, 0);
+                  (unsigned long long)st->rescans, r->ns2_seen[1], r->ns2_seen[0],
+                  (unsigned long long)st->timeouts, (unsigned long long)st->aborts_sent);
+    if (job == JOB_WATCH) {
+        /* Each dropped completion: one timeout and one Abort at most (a
+         * reset for an earlier one may replay it before its deadline). */
+        assert_int_equal(nvme_sim_fault_hits(f->sim), DROPS);
+        assert_in_range(st->timeouts, 1, DROPS);
+        assert_in_range(st->aborts_sent, 1, st->timeouts);
+        assert_true(st->resets >= 1);
+    } else {
+        assert_int_equal(st->timeouts, 0); /* nothing lost and found late */
+        assert_int_equal(st->aborts_sent, 0);
+    }
     assert_media(r);
-    assert_true(nvme_qpair_poll(f->ctrl, 1, 0) >= 0);
+    assert_true(nvme_qpair_poll(f->ctrl, 1, 0) >= 0); /* arms what a late reset took */
+    nvme_sim_advance(f->sim, 1000);                   /* the controller fetches them */
     assert_int_equal(nvme_sim_aer_outstanding(f->sim), 4);
     return r;
 }
@@ -396,12 +438,38 @@ static void namespaces_change_while_cpus_do_io(void **state)
     fx_stop(&f);
 }
 
+/* The controller drops the completions of three writes (CPU 1's or CPU
+ * 2's, whichever come at those points): the CPU whose call meets the
+ * deadline first aborts and resets while the others go on (one CPU runs a
+ * tick's checks: no command is counted or aborted twice), the writes are
+ * replayed, nothing fails. */
+static void lost_completions_are_recovered_once_while_cpus_do_io(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_smp_timeout(&f, 0, false, 100);
+    for (unsigned i = 0; i < DROPS; i++) {
+        struct nvme_sim_fault drop = {.kind = NVME_SIM_FAULT_DROP_CQE,
+                                      .qid = NVME_SIM_ANY_IO,
+                                      .opcode = NVME_CMD_WRITE,
+                                      .cid = NVME_SIM_ANY,
+                                      .skip = 300 + 700 * i,
+                                      .count = 1};
+        assert_int_equal(nvme_sim_inject(f.sim, &drop), 0);
+    }
+    struct smp_run *r = run_smp(&f, JOB_WATCH);
+    assert_true(nvme_ctrl_get_stats(f.ctrl)->replays >= 1);
+    free(r);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_cpu_does_io_while_one_resets),
         cmocka_unit_test(cpus_sharing_a_queue_with_interrupts_do_io_while_one_resets),
         cmocka_unit_test(namespaces_change_while_cpus_do_io),
+        cmocka_unit_test(lost_completions_are_recovered_once_while_cpus_do_io),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
