@@ -50,7 +50,7 @@ static void real_sleep_us(void *ctx, uint32_t us)
     nanosleep(&ts, NULL);
 }
 
-enum cpu0_job { JOB_RESETS, JOB_RESCANS, JOB_WATCH };
+enum cpu0_job { JOB_RESETS, JOB_RESCANS, JOB_WATCH, JOB_UNPLUG };
 #define DROPS 3 /* JOB_WATCH: writes whose completion the controller drops */
 
 struct smp_run {
@@ -86,6 +86,8 @@ static void note_err(struct smp_run *r, unsigned cpu, int rc)
 
 static bool keep_going(struct smp_run *r, unsigned cpu)
 {
+    if (r->job == JOB_UNPLUG) /* until the removal stops it */
+        return r->first_err[cpu] == 0;
     return r->first_err[cpu] == 0 &&
            (!__atomic_load_n(&r->resets_done, __ATOMIC_ACQUIRE) || r->ios[cpu] < MIN_IOS);
 }
@@ -208,7 +210,17 @@ static void *cpu_main(void *p)
     struct smp_arg *a = p;
     struct smp_run *r = a->r;
     this_cpu = a->cpu;
-    if (a->cpu == 0 && r->job == JOB_WATCH) {
+    if (a->cpu == 0 && r->job == JOB_UNPLUG) {
+        /* Surprise removal once both have some I/O done. */
+        for (int ms = 0; ms < 20000; ms++) {
+            if (__atomic_load_n(&r->ios[1], __ATOMIC_RELAXED) >= MIN_IOS &&
+                __atomic_load_n(&r->ios[2], __ATOMIC_RELAXED) >= MIN_IOS)
+                break;
+            pause_us(1000);
+        }
+        nvme_sim_set_gone(r->f->sim, true);
+        __atomic_store_n(&r->resets_done, 1, __ATOMIC_RELEASE);
+    } else if (a->cpu == 0 && r->job == JOB_WATCH) {
         /* The recovery runs on whichever CPU's call meets the deadline
          * first; CPU 0 only waits for it (20 s at most). */
         for (int ms = 0; ms < 20000; ms++) {
@@ -255,6 +267,15 @@ static void *cpu_main(void *p)
     return NULL;
 }
 
+static unsigned gone_events; /* NVME_EVENT_GONE told to event_cb */
+static void count_event(void *arg, enum nvme_event ev, uint32_t detail)
+{
+    (void)arg;
+    (void)detail;
+    if (ev == NVME_EVENT_GONE)
+        __atomic_add_fetch(&gone_events, 1u, __ATOMIC_RELAXED);
+}
+
 /* io_queues: 0 for one per CPU; irqs: MSI-X and wait/wake, the handler
  * then runs on whichever thread the simulator delivers on (its sleeps
  * and waits), as interrupts would. */
@@ -274,6 +295,8 @@ static void start_smp_timeout(struct fx *f, uint16_t io_queues, bool irqs, uint3
     f->cfg.timing = NVME_SIM_DEFERRED;
     f->cfg.completion_latency_us = 50;
     f->opts.cpus = CPUS;
+    f->opts.event_cb = count_event;
+    gone_events = 0;
     f->opts.command_timeout_ms = timeout_ms; /* simulated: a lost command shows as a timeout */
     f->sim = nvme_sim_create(&f->cfg);
     assert_non_null(f->sim);
@@ -346,6 +369,8 @@ static struct smp_run *run_smp(struct fx *f, enum cpu0_job job)
             fail_msg("%s %d by CPU 0: %d (%s)", job == JOB_RESETS ? "reset" : "rescan", k,
                      r->reset_rc[k], nvme_strerror(r->reset_rc[k]));
     for (unsigned c = 1; c < CPUS; c++) {
+        if (job == JOB_UNPLUG && r->first_err[c] == NVME_ERR_GONE)
+            r->first_err[c] = 0; /* what the removal must give, and nothing else */
         if (r->first_err[c] != 0)
             fail_msg("CPU %u: first error %d (%s) after %lu I/Os", c, r->first_err[c],
                      nvme_strerror(r->first_err[c]), r->ios[c]);
@@ -371,6 +396,8 @@ static struct smp_run *run_smp(struct fx *f, enum cpu0_job job)
         assert_int_equal(st->aborts_sent, 0);
     }
     assert_media(r);
+    if (job == JOB_UNPLUG)
+        return r;
     assert_true(nvme_qpair_poll(f->ctrl, 1, 0) >= 0); /* arms what a late reset took */
     nvme_sim_advance(f->sim, 1000);                   /* the controller fetches them */
     assert_int_equal(nvme_sim_aer_outstanding(f->sim), 4);
@@ -463,6 +490,26 @@ static void lost_completions_are_recovered_once_while_cpus_do_io(void **state)
     fx_stop(&f);
 }
 
+/* Surprise removal while both CPUs do I/O (registers read all ones,
+ * lifecycle rule 6): every call and every write in flight ends with
+ * NVME_ERR_GONE and nothing else, none hangs, every write reported done
+ * is on the medium, and event_cb hears of it once though each CPU meets
+ * it. */
+static void device_gone_while_cpus_do_io_fails_everything_once(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_smp(&f, 0, false);
+    struct smp_run *r = run_smp(&f, JOB_UNPLUG);
+    assert_int_equal(r->first_err[1], 0); /* was NVME_ERR_GONE: run_smp checked */
+    assert_int_equal(gone_events, 1);
+    uint8_t *buf = fx_xalloc(512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_GONE);
+    free(buf);
+    free(r);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +517,7 @@ int main(void)
         cmocka_unit_test(cpus_sharing_a_queue_with_interrupts_do_io_while_one_resets),
         cmocka_unit_test(namespaces_change_while_cpus_do_io),
         cmocka_unit_test(lost_completions_are_recovered_once_while_cpus_do_io),
+        cmocka_unit_test(device_gone_while_cpus_do_io_fails_everything_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
