@@ -372,7 +372,7 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
     return NVME_OK;
 }
 
-int nvme_ns_scan(struct nvme_ctrl *ctrl)
+static int nvme_ns_scan_one(struct nvme_ctrl *ctrl)
 {
     struct nvme_nsid_list l;
     nvme_memzero(&l, sizeof(l));
@@ -395,6 +395,29 @@ int nvme_ns_scan(struct nvme_ctrl *ctrl)
     if (l.id != NULL)
         ctrl->osal.mem_free(ctrl->osal.ctx, l.id, sizeof(*l.id) * l.cap);
     ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+    return rc;
+}
+
+/* One scan at a time: two CPUs' scans (a rescan, an event's, a Format's)
+ * would both grow ns_all and swap tables, and the older list could be
+ * published last.  A second one waits for the first (bounded: two admin
+ * deadlines, in 1 ms slices; then NVME_ERR_BUSY), then reads the device
+ * afresh. */
+int nvme_ns_scan(struct nvme_ctrl *ctrl)
+{
+    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
+                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    for (uint64_t slices = 0;; slices++) {
+        uint32_t idle = 0;
+        if (__atomic_compare_exchange_n(&ctrl->ns_scanning, &idle, 1u, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            break;
+        if (slices >= 2u * (uint64_t)admin_ms)
+            return NVME_ERR_BUSY;
+        ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+    }
+    int rc = nvme_ns_scan_one(ctrl);
+    __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
     return rc;
 }
 

@@ -254,6 +254,7 @@ struct nvme_ctrl {
     struct nvme_ns_info **ns_all;     /* every namespace object ever made */
     unsigned ns_all_count, ns_all_cap;
     uint32_t ns_gen;
+    uint32_t ns_scanning; /* atomic flag: a CPU is in nvme_ns_scan */
 
     /* Asynchronous events (aer.c) */
     uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */

@@ -88,7 +88,8 @@ enum nvme_err {
     NVME_ERR_RANGE = -6,        /* LBA range outside the namespace */
     NVME_ERR_NOENT = -7,        /* no such (active, usable) namespace */
     NVME_ERR_ALIGN = -8,        /* buffer or length cannot be described by PRPs */
-    NVME_ERR_BUSY = -9,         /* queue full, try again after reaping */
+    NVME_ERR_BUSY = -9,         /* queue full, try again after reaping (or a namespace scan
+                                   on another CPU did not end within two admin deadlines) */
     NVME_ERR_PROTO = -10,       /* the device returned nonsense (bad CID, bad identify data) */
     NVME_ERR_UNSUPPORTED = -11, /* the controller lacks what this needs */
     NVME_ERR_DMA = -12,         /* OSAL dma_map refused the buffer */
@@ -354,7 +355,8 @@ unsigned nvme_ns_count(const struct nvme_ctrl *ctrl);
 const struct nvme_ns_info *nvme_ns_at(const struct nvme_ctrl *ctrl, unsigned idx);
 /* Namespace by NSID, or NULL when it is not active. */
 const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *ctrl, uint32_t nsid);
-/* Re-run namespace enumeration (CNS 02h + CNS 00h for each). */
+/* Re-run namespace enumeration (CNS 02h + CNS 00h for each).  One scan
+ * runs at a time: a second CPU's waits for it, then reads the device. */
 int nvme_ns_rescan(struct nvme_ctrl *ctrl);
 /* Bumped by every rescan that changed the namespace table or a namespace. */
 uint32_t nvme_ns_generation(const struct nvme_ctrl *ctrl);
