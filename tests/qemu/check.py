@@ -828,8 +828,8 @@ def case_smp_unplug(w):
     blocking calls (throttled to 200 IOPS, so some are still inside QEMU
     when the slot powers off): every CPU's writes come back, NVME_ERR_GONE
     after the removal, within 3 s, the blocking call that was waiting then
-    included; no other error, no hang; the removal is told once; later calls
-    fail with GONE."""
+    included (nearly always one is: across_off=1); no other error, no hang;
+    the removal is told once; later calls fail with GONE."""
     img = os.path.join(w.dir, "smphp.img")
     make_image(img, 16 * MiB)
     ncpu = 4
@@ -850,9 +850,10 @@ def case_smp_unplug(w):
               "CPU %d: 50 writes or more done, then NVME_ERR_GONE (for those in flight, or its "
               "poll or submission), all back within 3 s, no other error" % cpu)
     c.has(r"^smp-gone: cpu=%d blocking submitted=\d+ ok=(?:[3-9]|\d{2,}) gone=1 other=0 "
-          r"first_other=0 %s across_off=1$" % (ncpu - 1, back),
-          "CPU %d: 3 blocking writes or more done, then the one waiting when the slot "
-          "powered off returned NVME_ERR_GONE within 3 s, no other error" % (ncpu - 1))
+          r"first_other=0 %s across_off=[01]$" % (ncpu - 1, back),
+          "CPU %d: 3 blocking writes or more done, then NVME_ERR_GONE within 3 s (for the "
+          "call waiting when the slot powered off, or the next one if none was), no other "
+          "error" % (ncpu - 1))
     gone = sum(int(n) for n in re.findall(r"^smp-gone: cpu=\d+ .* gone=(\d+) ", c.log, re.M))
     c.ok(gone >= 1, "writes in flight at the removal came back with NVME_ERR_GONE (%d)" % gone)
     c.ok(len(re.findall(r"^nvme error: .*device gone", c.log, re.M)) == 1,
