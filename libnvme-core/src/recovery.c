@@ -697,8 +697,9 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
  * (a CPU kept off the processor may meet many short ones): the call's
  * budget is NVME_RESET_WAITS resets at their longest (attempts, each two
  * CAP.TO waits and an admin deadline), in slices of NVME_WAIT_SLICE_US
- * (1 ms) slept, and each try costs a slice too, so that a queue that
- * stays stopped after a reset (fewer queues granted) ends it as well. */
+ * (1 ms) slept, and each try costs a slice too (a try after the first
+ * that finds no reset to wait for sleeps one), so that a queue that stays
+ * stopped after a reset (fewer queues granted) ends it as well. */
 #define NVME_RESET_WAITS 4u
 bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent)
 {
@@ -710,11 +711,15 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent)
                       (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
     if (++*spent > budget)
         return false;
+    bool slept = false;
     while (__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE)) {
         if (!nvme_other_cpu_resets(ctrl) || ++*spent > budget)
             return false;
         ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+        slept = true;
     }
+    if (!slept && *spent > 1) /* turned away again with no reset to wait for: no spinning */
+        ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
     /* Over, or just ended when the call was turned away. */
     return ctrl->ready && !ctrl->dead && !ctrl->gone && !ctrl->stopping;
 }
