@@ -50,7 +50,7 @@ static void real_sleep_us(void *ctx, uint32_t us)
     nanosleep(&ts, NULL);
 }
 
-enum cpu0_job { JOB_RESETS, JOB_RESCANS, JOB_WATCH, JOB_UNPLUG };
+enum cpu0_job { JOB_RESETS, JOB_RESCANS, JOB_WATCH, JOB_UNPLUG, JOB_ADMIN };
 #define DROPS 3 /* JOB_WATCH: writes whose completion the controller drops */
 
 struct smp_run {
@@ -125,6 +125,8 @@ static void blocking_worker(struct smp_run *r, unsigned cpu)
         int pr = nvme_qpair_poll(r->f->ctrl, nvme_ctrl_cpu_qid(r->f->ctrl, cpu), 0);
         if (pr < 0 && pr != NVME_ERR_STATE)
             note_err(r, cpu, pr);
+        if (r->job == JOB_ADMIN && i % 4 == 0) /* events handled on two CPUs */
+            note_err(r, cpu, nvme_ctrl_service(r->f->ctrl));
         /* Rescans on two CPUs at once (CPU 0 rescans too). */
         if (r->job == JOB_RESCANS && i % 4 == 0) {
             int rs = nvme_ns_rescan(r->f->ctrl);
@@ -224,7 +226,32 @@ static void *cpu_main(void *p)
     struct smp_arg *a = p;
     struct smp_run *r = a->r;
     this_cpu = a->cpu;
-    if (a->cpu == 0 && r->job == JOB_UNPLUG) {
+    if (a->cpu == 0 && r->job == JOB_ADMIN) {
+        /* Admin commands, and error events that the service calls of CPU 0
+         * and CPU 1 handle (one Get Log Page each, then a re-armed request). */
+        struct nvme_ctrl_identify *id = calloc(1, sizeof(*id));
+        struct nvme_smart_log *smart = calloc(1, sizeof(*smart));
+        for (int k = 0; k < RESETS && id && smart; k++) {
+            uint32_t dw0 = 0;
+            int rc = nvme_identify_ctrl(r->f->ctrl, id);
+            if (rc == 0 && strcmp(id->serial, nvme_ctrl_get_info(r->f->ctrl)->serial) != 0)
+                rc = -1003; /* Identify data not what the controller said */
+            if (rc == 0)
+                rc = nvme_get_smart_log(r->f->ctrl, smart);
+            if (rc == 0)
+                rc = nvme_get_features(r->f->ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0);
+            if (rc == 0 && k % 10 == 0)
+                nvme_sim_error_event(r->f->sim, 1, (uint16_t)k,
+                                     NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+            if (rc == 0)
+                rc = nvme_ctrl_service(r->f->ctrl);
+            r->reset_rc[k] = rc;
+            pause_us(200);
+        }
+        free(id);
+        free(smart);
+        __atomic_store_n(&r->resets_done, 1, __ATOMIC_RELEASE);
+    } else if (a->cpu == 0 && r->job == JOB_UNPLUG) {
         /* Surprise removal once both have some I/O done. */
         for (int ms = 0; ms < 20000; ms++) {
             if (__atomic_load_n(&r->ios[1], __ATOMIC_RELAXED) >= MIN_IOS &&
@@ -387,8 +414,11 @@ static struct smp_run *run_smp(struct fx *f, enum cpu0_job job)
 
     for (int k = 0; k < RESETS && job != JOB_WATCH; k++)
         if (r->reset_rc[k] != 0)
-            fail_msg("%s %d by CPU 0: %d (%s)", job == JOB_RESETS ? "reset" : "rescan", k,
-                     r->reset_rc[k], nvme_strerror(r->reset_rc[k]));
+            fail_msg("%s %d by CPU 0: %d (%s)",
+                     job == JOB_RESETS    ? "reset"
+                     : job == JOB_RESCANS ? "rescan"
+                                          : "admin round",
+                     k, r->reset_rc[k], nvme_strerror(r->reset_rc[k]));
     for (unsigned c = 1; c < CPUS; c++) {
         if (job == JOB_UNPLUG && r->first_err[c] == NVME_ERR_GONE)
             r->first_err[c] = 0; /* what the removal must give, and nothing else */
@@ -548,6 +578,22 @@ static void device_gone_while_cpus_do_io_fails_everything_once(void **state)
     fx_stop(&f);
 }
 
+/* CPU 0 sends admin commands (Identify, SMART log, Get Features) and
+ * posts an error event every tenth round while the others do I/O; CPU 0
+ * and CPU 1 both call nvme_ctrl_service, which reads each event's log
+ * page and re-arms: every command succeeds, every event is counted. */
+static void admin_commands_and_events_while_cpus_do_io(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_smp(&f, 0, NVME_SIM_IRQ_NONE);
+    struct smp_run *r = run_smp(&f, JOB_ADMIN);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the last event, if still queued */
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->async_events, RESETS / 10);
+    free(r);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +603,7 @@ int main(void)
         cmocka_unit_test(namespaces_change_while_cpus_do_io),
         cmocka_unit_test(lost_completions_are_recovered_once_while_cpus_do_io),
         cmocka_unit_test(device_gone_while_cpus_do_io_fails_everything_once),
+        cmocka_unit_test(admin_commands_and_events_while_cpus_do_io),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
