@@ -273,15 +273,16 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
 }
 
 /* One pass over the whole transfer: submit pieces until the queue is
- * full, ring once, wait, repeat.  Returns the first error. */
+ * full, ring once, wait, repeat.  Returns the first error.  *spent: the
+ * call's budget for other CPUs' resets (nvme_reset_waited), shared with
+ * nvme_rw_after_reset so that the call has one bound. */
 static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                         const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba, uint32_t count,
-                        uint8_t *buf)
+                        uint8_t *buf, unsigned *spent)
 {
     struct nvme_waiter w = {ctrl, 0, 0, 0};
     uint32_t max = nvme_max_blocks(ctrl, ns);
     uint32_t done = 0;
-    unsigned spent = 0; /* nvme_reset_waited's budget */
     int rc = NVME_OK;
 
     while (done < count && rc == NVME_OK) {
@@ -300,7 +301,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         if (rc == NVME_ERR_BUSY && nvme_waiter_pending(&w) > 0) { /* queue full: drain, go on */
             nvme_qpair_ring(ctrl, qp->qid);
             rc = nvme_wait(qp, &w);
-        } else if (nvme_reset_waited(ctrl, rc, &spent)) {
+        } else if (nvme_reset_waited(ctrl, rc, spent)) {
             rc = NVME_OK; /* another CPU's reset (replays what went before): go on */
         }
     }
@@ -323,7 +324,7 @@ static __attribute__((noinline, cold)) int nvme_rw_after_reset(struct nvme_ctrl 
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
         rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
         if (rc == NVME_OK)
-            rc = nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf);
+            rc = nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf, &spent);
     }
     return rc;
 }
@@ -340,8 +341,10 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
     if (rc != NVME_OK)
         goto refused;
-    if (__builtin_expect(!one_page || ctrl->trace != 0, 0))
-        return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf); /* PRP lists, pieces, traces */
+    if (__builtin_expect(!one_page || ctrl->trace != 0, 0)) { /* PRP lists, pieces, traces */
+        unsigned spent = 0;
+        return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf, &spent);
+    }
     /* One command: submit it with its doorbell and reap one completion at
      * once (a fast controller has answered already: ours, when nothing
      * else is in flight); nvme_wait, which reaps everything, if it has not. */

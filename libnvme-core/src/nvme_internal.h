@@ -870,6 +870,19 @@ static inline uint16_t nvme_cid_index(const struct nvme_qpair *qp, uint16_t cid)
     return (uint16_t)((uint16_t)(cid - qp->cid_base) & qp->cid_idx_mask);
 }
 
+/* Whether a completion entry names a command in flight on this queue
+ * (device input: CID in range, this queue's SQID, the slot active under
+ * that very CID, generation included); its slot's index in *idx. */
+static NVME_HOT_INLINE bool nvme_cqe_slot(const struct nvme_qpair *qp, uint16_t cid, uint16_t sqid,
+                                          uint16_t *idx)
+{
+    *idx = nvme_cid_index(qp, cid);
+    if (__builtin_expect(*idx >= qp->nslots || sqid != qp->qid, 0))
+        return false;
+    const struct nvme_cmd_slot *s = &qp->slots[*idx];
+    return __builtin_expect(s->state == NVME_SLOT_ACTIVE && cid == s->cid, 1);
+}
+
 /* Invalidates the CQ entries from `head` that commands in flight may
  * have been completed into (at least one, up to the ring's end) before
  * their phase tags are read (nvme_osal.h, non-coherent rule 4); returns
@@ -959,16 +972,12 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             nvme_trace_cqe(ctrl, qp->qid, &cqe);
         }
 
-        uint16_t idx = nvme_cid_index(qp, cid);
-        if (__builtin_expect(idx >= qp->nslots || sqid != qp->qid, 0)) {
+        uint16_t idx;
+        if (__builtin_expect(!nvme_cqe_slot(qp, cid, sqid, &idx), 0)) {
             nvme_qpair_bogus(qp, cid, sqid);
             continue;
         }
         struct nvme_cmd_slot *s = &qp->slots[idx];
-        if (__builtin_expect(s->state != NVME_SLOT_ACTIVE || cid != s->cid, 0)) {
-            nvme_qpair_bogus(qp, cid, sqid);
-            continue;
-        }
         if (__builtin_expect(sqhd >= qp->entries, 0)) /* only informative here (§4.6) */
             nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, sqhd);
         uint16_t sf = NVME_CQE_SF(status);

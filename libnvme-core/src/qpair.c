@@ -185,9 +185,8 @@ void nvme_qpair_harvest(struct nvme_qpair *qp)
             qp->cq_head = 0;
             qp->phase ^= 1u;
         }
-        uint16_t idx = nvme_cid_index(qp, cid);
-        if (idx >= qp->nslots || sqid != qp->qid || qp->slots[idx].state != NVME_SLOT_ACTIVE ||
-            qp->slots[idx].cid != cid) {
+        uint16_t idx;
+        if (!nvme_cqe_slot(qp, cid, sqid, &idx)) {
             nvme_qpair_bogus(qp, cid, sqid);
             continue;
         }

@@ -71,6 +71,13 @@ void nvme_event(struct nvme_ctrl *ctrl, enum nvme_event ev, uint32_t detail)
         ctrl->opts.event_cb(ctrl->opts.event_arg, ev, detail);
 }
 
+/* A command in flight past its deadline (one it has: not NO_TIMEOUT). */
+static bool nvme_slot_late(const struct nvme_ctrl *ctrl, const struct nvme_cmd_slot *s)
+{
+    return s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
+           nvme_tick_passed(ctrl, s->expire);
+}
+
 /* ------------------------------------------------------------------ */
 /* Stopping and reclaiming                                             */
 /* ------------------------------------------------------------------ */
@@ -155,8 +162,7 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
             nvme_qpair_resubmit_locked(qp, i);
             continue;
         }
-        if (s->state != NVME_SLOT_ACTIVE || (s->flags & NVME_SLOT_F_NO_TIMEOUT) ||
-            !nvme_tick_passed(ctrl, s->expire))
+        if (!nvme_slot_late(ctrl, s))
             continue;
         if (!(s->flags & NVME_SLOT_F_TIMED_OUT)) {
             ctrl->stats.timeouts++;
@@ -187,12 +193,9 @@ static bool nvme_queue_late(struct nvme_qpair *qp)
 {
     bool late = false;
     nvme_lock(qp);
-    for (uint16_t i = 0; i < qp->nslots && !late; i++) {
-        const struct nvme_cmd_slot *s = &qp->slots[i];
-        late = s->state == NVME_SLOT_ACTIVE &&
-               !(s->flags & (NVME_SLOT_F_NO_TIMEOUT | NVME_SLOT_F_TIMED_OUT)) &&
-               nvme_tick_passed(qp->ctrl, s->expire);
-    }
+    for (uint16_t i = 0; i < qp->nslots && !late; i++)
+        late = nvme_slot_late(qp->ctrl, &qp->slots[i]) &&
+               !(qp->slots[i].flags & NVME_SLOT_F_TIMED_OUT);
     nvme_unlock(qp);
     return late;
 }
@@ -316,8 +319,7 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
         if (s->state == NVME_SLOT_RETRY_WAIT && qp->live && nvme_tick_passed(ctrl, s->expire))
             nvme_qpair_resubmit_locked(qp, i); /* its Command Retry Delay passed */
         else
-            late = s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
-                   nvme_tick_passed(ctrl, s->expire);
+            late = nvme_slot_late(ctrl, s);
     }
     if (qp->live)
         nvme_qpair_ring_locked(qp);

@@ -487,12 +487,12 @@ static void given_reset_the_buffers_are_configured_again_and_io_works(void **sta
 
 /* Another CPU during a reset, played by the OSAL's MMIO write: at every
  * admin SQ doorbell of the reset once CC.EN was 0 (after the core placed
- * its command, as a CPU running beside it could) it asks for
- * a write on queue 1, until the core takes one.  The controller reads a queue's tail from its shadow
- * entry from the queue's creation on (QEMU does); a queue put live before
- * its shadow entry was set would let that write's MMIO doorbell go unread,
- * and the write would wait for a deadline.  Here it completes at once,
- * and nothing timed out. */
+ * its command, as a CPU running beside it could) it asks for a write on
+ * queue 1, until the core takes one.  The controller reads a queue's tail
+ * from its shadow entry from the queue's creation on (QEMU does); a queue
+ * put live before its shadow entry was set would let that write's MMIO
+ * doorbell go unread, and the write would wait for a deadline.  Here it
+ * completes at once, and nothing timed out. */
 static struct {
     struct nvme_ctrl *ctrl;
     void (*mmio_write32)(void *ctx, uint32_t off, uint32_t val);

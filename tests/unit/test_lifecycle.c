@@ -179,8 +179,8 @@ static void asked_for_reset_deletes_the_io_queues_first_and_replays(void **state
 
 /* Completions the controller posted before a reset that nobody reaped:
  * the reset completes those commands with their own status and dw0, as
- * Linux's nvme_reap_pending_cqes does, instead of running them again (a
- * Zone Append would append twice); one whose entry holds an error is
+ * Linux's nvme_reap_pending_cqes does, instead of running them again
+ * (each write executed once); one whose entry holds an error is
  * replayed as any command in flight.  Orderly reset and CFS reset alike. */
 static void completions_posted_before_a_reset_complete_their_commands_once(void **state)
 {

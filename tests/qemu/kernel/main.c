@@ -69,10 +69,11 @@
  *                          QD128, 128 KiB sequential reads QD8, 4 KiB random
  *                          writes QD32; IOPS, p50/p99 latency (bench.c)
  *     smp-gone NSID LBA SPAN HOOK
- *                          every CPU but 0 writes asynchronously on its own
- *                          queue; CPU 0 runs "hook HOOK" (run.sh: device_del)
- *                          and powers the slot off: every write must come
- *                          back, GONE after the removal, within 3 s
+ *                          every CPU but 0 writes on its own queue (the last
+ *                          of 3 or more with blocking calls, the others
+ *                          asynchronously); CPU 0 runs "hook HOOK" (run.sh:
+ *                          device_del) and powers the slot off: every write
+ *                          must come back, GONE after the removal, within 3 s
  *     smp-io NSID LBA SPAN ROUNDS [RESETS]
  *                          every CPU writes and verifies its own SPAN blocks
  *                          through the blocking calls and asynchronously on
@@ -955,12 +956,12 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
  * instead, one after the other.  CPU 0 waits until each has enough writes
  * done (50 asynchronous, SGO_BLOCKING_OK blocking), asks the host for HOOK
  * (run.sh: device_del), powers the slot off when the attention button is
- * pressed (as loop-io).  Every CPU stops at its
- * first NVME_ERR_GONE (a write's, a submission's or its poll's: a CPU may
- * have none in flight at that moment) and waits for its writes: each must
- * come back (done before the removal, NVME_ERR_GONE after), all within
- * BOUND after the power-off; no other error.  The blocking writer also
- * counts the calls that were running when the slot powered off. */
+ * pressed (as loop-io).  Every CPU stops at its first NVME_ERR_GONE (a
+ * write's, a submission's or its poll's: a CPU may have none in flight at
+ * that moment) and waits for its writes: each must come back (done before
+ * the removal, NVME_ERR_GONE after), all within BOUND after the power-off;
+ * no other error.  The blocking writer also counts the calls that were
+ * running when the slot powered off. */
 #define SGO_SLOTS 16
 #define SGO_BLOCKS 8
 #define SGO_BOUND_US 3000000ull
