@@ -14,12 +14,12 @@ endif()
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
   list(APPEND NVME_CORE_REQUIRED_FLAGS -mno-outline-atomics)
 endif()
-# An instrumented build (NVME_SANITIZE, NVME_COVERAGE) calls its
-# instrumentation's runtime (__asan_*, __ubsan_*, __gcov_*): a test build,
+# An instrumented build (NVME_SANITIZE, NVME_TSAN, NVME_COVERAGE) calls its
+# instrumentation's runtime (__asan_*, __ubsan_*, __tsan_*, __gcov_*): a test build,
 # not the freestanding core, so its libraries are never archived.  They are
 # object libraries, whose objects go straight into each test program (all
 # of which link nvme-core, and nvmectl-lib where they use it).
-if(NVME_SANITIZE OR NVME_COVERAGE)
+if(NVME_SANITIZE OR NVME_TSAN OR NVME_COVERAGE)
   set(NVME_CORE_LIBRARY_TYPE OBJECT)
 else()
   set(NVME_CORE_LIBRARY_TYPE STATIC)

@@ -5,6 +5,9 @@
 #   2. the host tests again under AddressSanitizer + UBSan;
 #   2b. the libFuzzer target over what the device returns (clang), a fixed
 #      number of executions from tests/fuzz/corpus (tests/fuzz/run-fuzz.sh);
+#   2c. ThreadSanitizer (clang): the SMP program (test_smp, the core on
+#      three host threads) in its three runs; any data race fails it
+#      unless tests/unit/tsan.supp names it (each entry explained);
 #   3. a coverage build: lcov HTML report of libnvme-core, which must keep
 #      at least 90% of its lines covered;
 #   4. the host tree built with clang (-Wall -Wextra -Werror, as with gcc),
@@ -40,6 +43,12 @@ step "2b/6 libFuzzer: everything the device returns (tests/fuzz/run-fuzz.sh)"
 # Strict: the fake device also holds the core to the lifecycle rules of
 # nvme.h (ownership, no register write after gone, bounded waits).
 NVME_FUZZ_BUILD="$out/fuzz" bash "$src/tests/fuzz/run-fuzz.sh"
+
+step "2c/6 ThreadSanitizer: the core on three host threads (test_smp)"
+cmake -S "$src" -B "$out/tsan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DNVME_TSAN=ON \
+      -DNVME_QEMU_TESTS=OFF -DNVME_EXOS_TESTS=OFF >/dev/null
+cmake --build "$out/tsan" -j "$jobs" --target test_smp
+ctest --test-dir "$out/tsan" --output-on-failure -j "$jobs" -L tsan
 
 step "3/6 coverage of libnvme-core (lcov)"
 cmake -S "$src" -B "$out/coverage" -DCMAKE_BUILD_TYPE=Debug -DNVME_COVERAGE=ON \

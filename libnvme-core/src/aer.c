@@ -21,15 +21,15 @@ static void nvme_aer_done(void *arg, int result, uint32_t dw0)
             ctrl->aer_limit = 0;
         return;
     }
-    ctrl->stats.async_events++;
+    nvme_stat_inc(&ctrl->stats.async_events);
     /* The admin queue's lock guards the event queue: completions may come
      * from the interrupt handler while nvme_ctrl_service() reads it. */
     nvme_lock(&ctrl->admin);
     if (ctrl->aer_count == NVME_AER_EVENTS) {
-        ctrl->aer_lost = true;
+        NVME_WRITE_ONCE(ctrl->aer_lost, true);
     } else {
         ctrl->aer_events[(ctrl->aer_head + ctrl->aer_count) % NVME_AER_EVENTS] = dw0;
-        ctrl->aer_count++;
+        NVME_WRITE_ONCE(ctrl->aer_count, ctrl->aer_count + 1u); /* nvme_aer_service looks */
     }
     nvme_unlock(&ctrl->admin);
 }
@@ -42,7 +42,7 @@ static bool nvme_aer_pop(struct nvme_ctrl *ctrl, uint32_t *dw0)
     if (ctrl->aer_count != 0) {
         *dw0 = ctrl->aer_events[ctrl->aer_head];
         ctrl->aer_head = (uint8_t)((ctrl->aer_head + 1u) % NVME_AER_EVENTS);
-        ctrl->aer_count--;
+        NVME_WRITE_ONCE(ctrl->aer_count, ctrl->aer_count - 1u);
         got = true;
     }
     nvme_unlock(&ctrl->admin);
@@ -60,7 +60,7 @@ void nvme_aer_arm(struct nvme_ctrl *ctrl)
     if (!__atomic_compare_exchange_n(&ctrl->aer_arming, &idle, 1u, false, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED))
         return; /* another CPU arms them */
-    while (ctrl->ready &&
+    while (NVME_READ_ONCE(ctrl->ready) &&
            __atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) < ctrl->aer_limit) {
         struct nvme_sqe sqe;
         nvme_sqe_init(&sqe, NVME_ADMIN_ASYNC_EVENT, 0);
@@ -136,7 +136,7 @@ static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
 
 void nvme_aer_service(struct nvme_ctrl *ctrl)
 {
-    if (ctrl->aer_count != 0 || ctrl->aer_lost) {
+    if (NVME_READ_ONCE(ctrl->aer_count) != 0 || NVME_READ_ONCE(ctrl->aer_lost)) {
         uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, 4096);
         if (page == NULL)
             return;
@@ -145,8 +145,11 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
             nvme_memzero(page, 4096);
             nvme_aer_handle(ctrl, dw0, page);
         }
-        if (ctrl->aer_lost) {
-            ctrl->aer_lost = false;
+        nvme_lock(&ctrl->admin); /* (no byte-wide exchange on every ISA) */
+        bool lost = ctrl->aer_lost;
+        NVME_WRITE_ONCE(ctrl->aer_lost, false);
+        nvme_unlock(&ctrl->admin);
+        if (lost) {
             if (nvme_ns_rescan(ctrl) == NVME_OK)
                 nvme_event(ctrl, NVME_EVENT_NS_CHANGED, NVME_NSID_ALL);
         }

@@ -223,7 +223,7 @@ static void nvme_free_io_queues(struct nvme_ctrl *ctrl)
     ctrl->ioq = NULL;
     ctrl->nr_ioq = 0;
     ctrl->ioq_cap = 0;
-    ctrl->info.io_queues = 0;
+    NVME_WRITE_ONCE(ctrl->info.io_queues, 0);
 }
 
 static void nvme_dbbuf_free(struct nvme_ctrl *ctrl);
@@ -293,10 +293,10 @@ static void nvme_select_iocs(struct nvme_ctrl *ctrl)
 static void nvme_ctrl_release(struct nvme_ctrl *ctrl)
 {
     for (uint16_t i = 0; i < ctrl->nr_ioq; i++) {
-        ctrl->ioq[i].live = false;
+        NVME_WRITE_ONCE(ctrl->ioq[i].live, false);
         nvme_qpair_reclaim(&ctrl->ioq[i], NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
     }
-    ctrl->admin.live = false;
+    NVME_WRITE_ONCE(ctrl->admin.live, false);
     nvme_qpair_reclaim(&ctrl->admin, NVME_ERR_ABORTED, NVME_RECLAIM_ALL);
     if (ctrl->info.irq_vectors > 0 && ctrl->osal.irq_teardown != NULL)
         ctrl->osal.irq_teardown(ctrl->osal.ctx);
@@ -383,7 +383,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     rc = nvme_ctrl_enable(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
-    ctrl->ready = true;
+    NVME_WRITE_ONCE(ctrl->ready, true);
 
     rc = nvme_admin_identify_ctrl(ctrl);
     if (rc != NVME_OK)
@@ -411,14 +411,14 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     NVME_TRACE(ctrl, NVME_TRACE_INIT, "ready: %u I/O queue(s) of %u entries, %u vector(s)%s",
                ctrl->info.io_queues, ctrl->info.io_queue_entries, ctrl->info.irq_vectors,
                ctrl->info.irq_is_intx ? " (INTx)" : "");
-    ctrl->up = true;
+    NVME_WRITE_ONCE(ctrl->up, true);
     *out = ctrl;
     return NVME_OK;
 
 fail_disable:
     /* Never free memory the controller may still use: stop it first. */
-    ctrl->ready = false;
-    if (!ctrl->gone)
+    NVME_WRITE_ONCE(ctrl->ready, false);
+    if (!NVME_READ_ONCE(ctrl->gone))
         (void)nvme_ctrl_stop(ctrl);
 fail_free:
     nvme_handle_register(ctrl, false);
@@ -431,22 +431,23 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_OK;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (nvme_in_callback(ctrl) || ctrl->in_recovery) {
+    if (nvme_in_callback(ctrl) || NVME_READ_ONCE(ctrl->in_recovery)) {
         nvme_log(ctrl, NVME_LOG_ERROR, "nvme_ctrl_fini from a completion callback: refused");
         return NVME_ERR_STATE;
     }
     nvme_handle_register(ctrl, false);
     ctrl->magic = 0;
-    ctrl->stopping = true;
+    NVME_WRITE_ONCE(ctrl->stopping, true);
     bool shut = false;
-    if (ctrl->ready && !ctrl->gone && nvme_ctrl_check_csts(ctrl) == NVME_OK) {
+    if (NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->gone) &&
+        nvme_ctrl_check_csts(ctrl) == NVME_OK) {
         /* Delete I/O queues, SQ before its CQ (§5.5): the controller
          * aborts what they held.  Then the shutdown notification. */
         for (uint16_t i = ctrl->info.io_queues; i-- > 0;) {
             if (ctrl->ioq[i].live) /* completions still reaped: callbacks get the abort */
                 (void)nvme_delete_io_qpair(ctrl, &ctrl->ioq[i]);
         }
-        shut = ctrl->ready && nvme_ctrl_shutdown(ctrl) == NVME_OK;
+        shut = NVME_READ_ONCE(ctrl->ready) && nvme_ctrl_shutdown(ctrl) == NVME_OK;
     }
     /* A finished shutdown (SHST=10b) has stopped the controller, and the
      * deleted queues' commands are over; anything else is stopped the
@@ -454,8 +455,8 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     bool busy = false;
     for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
         busy = busy || ctrl->ioq[i].outstanding != 0;
-    ctrl->ready = false;
-    if (!ctrl->gone && (!shut || busy))
+    NVME_WRITE_ONCE(ctrl->ready, false);
+    if (!NVME_READ_ONCE(ctrl->gone) && (!shut || busy))
         (void)nvme_ctrl_stop(ctrl);
     nvme_ctrl_release(ctrl);
     return NVME_OK;
@@ -472,13 +473,13 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly)
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->in_recovery || nvme_in_callback(ctrl))
+    if (NVME_READ_ONCE(ctrl->in_recovery) || nvme_in_callback(ctrl))
         return NVME_ERR_STATE;
-    if (ctrl->gone) {
+    if (NVME_READ_ONCE(ctrl->gone)) {
         /* Hot-added again?  Only if the registers answer. */
         if (nvme_reg_read32(ctrl, NVME_REG_CSTS) == 0xffffffffu)
             return NVME_ERR_GONE;
-        ctrl->gone = false;
+        NVME_WRITE_ONCE(ctrl->gone, false);
         __atomic_store_n(&ctrl->gone_told, 0u, __ATOMIC_RELAXED);
         nvme_log(ctrl, NVME_LOG_INFO, "device answers again");
     }
@@ -492,7 +493,9 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly)
  * dead one, else NVME_OK. */
 static int nvme_ctrl_health(const struct nvme_ctrl *ctrl)
 {
-    return ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
+    return NVME_READ_ONCE(ctrl->gone)   ? NVME_ERR_GONE
+           : NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL
+                                        : NVME_OK;
 }
 
 int nvme_ctrl_service(struct nvme_ctrl *ctrl)
@@ -500,9 +503,9 @@ int nvme_ctrl_service(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (nvme_in_callback(ctrl) || ctrl->in_recovery)
+    if (nvme_in_callback(ctrl) || NVME_READ_ONCE(ctrl->in_recovery))
         return NVME_OK;
-    for (uint16_t q = 0; q <= ctrl->info.io_queues; q++)
+    for (uint16_t q = 0; q <= NVME_READ_ONCE(ctrl->info.io_queues); q++)
         (void)nvme_qpair_process(nvme_ctrl_qpair(ctrl, q), 0);
     int rc = nvme_recovery_check(ctrl);
     if (rc != NVME_OK)
@@ -528,7 +531,7 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
         if (rc != NVME_OK)
             return rc;
         if (__atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) < ctrl->aer_limit &&
-            !ctrl->in_recovery)
+            !NVME_READ_ONCE(ctrl->in_recovery))
             nvme_aer_arm(ctrl);
     }
     return nvme_ctrl_health(ctrl); /* 0: nothing reaped */
@@ -546,7 +549,7 @@ const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl)
 
 bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl)
 {
-    if (ctrl == NULL || !ctrl->ready)
+    if (ctrl == NULL || !NVME_READ_ONCE(ctrl->ready))
         return false;
     uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
     return csts != 0xffffffffu && (csts & (NVME_CSTS_RDY | NVME_CSTS_CFS)) == NVME_CSTS_RDY;
@@ -575,7 +578,7 @@ unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector)
 {
     unsigned reaped = 0;
 
-    if (ctrl == NULL || !ctrl->ready || vector >= ctrl->info.irq_vectors)
+    if (ctrl == NULL || !NVME_READ_ONCE(ctrl->ready) || vector >= ctrl->info.irq_vectors)
         return 0;
     if (ctrl->info.irq_is_intx)
         nvme_reg_write32(ctrl, NVME_REG_INTMS, 1u);
@@ -584,9 +587,9 @@ unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector)
         if (n > 0)
             reaped += (unsigned)n;
     }
-    for (uint16_t i = 0; i < ctrl->info.io_queues; i++) {
+    for (uint16_t i = 0; i < NVME_READ_ONCE(ctrl->info.io_queues); i++) {
         struct nvme_qpair *qp = &ctrl->ioq[i];
-        if (qp->irq && qp->vector == vector) {
+        if (NVME_READ_ONCE(qp->irq) && NVME_READ_ONCE(qp->vector) == vector) {
             int n = nvme_qpair_process(qp, 0);
             if (n > 0)
                 reaped += (unsigned)n;
@@ -595,6 +598,6 @@ unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector)
     if (ctrl->info.irq_is_intx)
         nvme_reg_write32(ctrl, NVME_REG_INTMC, 1u);
     if (reaped > 0)
-        ctrl->irq_count++;
+        nvme_stat_inc(&ctrl->irq_count);
     return reaped;
 }

@@ -17,11 +17,12 @@
 static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                                                     uint32_t nsid)
 {
-    const struct nvme_ns_info *ns = qp != NULL ? qp->ns_cache : NULL;
+    /* CPUs that share the queue share the cache, unlocked: one pointer */
+    const struct nvme_ns_info *ns = qp != NULL ? NVME_READ_ONCE(qp->ns_cache) : NULL;
     if (ns == NULL || ns->nsid != nsid) {
         ns = nvme_ns_find(ctrl, nsid);
         if (qp != NULL)
-            qp->ns_cache = ns;
+            NVME_WRITE_ONCE(qp->ns_cache, ns);
     }
     return ns;
 }
@@ -44,7 +45,7 @@ static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpa
     }
     if (buf == NULL || count == 0)
         return NVME_ERR_INVAL;
-    if (ctrl->gone)
+    if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
     const struct nvme_ns_info *ns = nvme_io_ns(ctrl, qp, nsid);
     if (ns == NULL)
@@ -78,7 +79,9 @@ static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpa
     if (__builtin_expect(!one, 0) && len - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
         return NVME_ERR_INVAL; /* would wrap the address space */
     if (qp == NULL)
-        return ctrl->dead ? NVME_ERR_FATAL : ctrl->ready ? NVME_ERR_INVAL : NVME_ERR_STATE;
+        return NVME_READ_ONCE(ctrl->dead)    ? NVME_ERR_FATAL
+               : NVME_READ_ONCE(ctrl->ready) ? NVME_ERR_INVAL
+                                             : NVME_ERR_STATE;
     *out = ns;
     *one_page = one;
     return NVME_OK;
@@ -175,7 +178,7 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
     /* Device-written buffers own whole cache lines (nvme_io_check). */
     const uintptr_t read_mask = ctrl->osal.dma_align > 1u ? ctrl->osal.dma_align - 1u : 0u;
 
-    if (!qp->live || !ctrl->ready)
+    if (!qp->live || !NVME_READ_ONCE(ctrl->ready))
         return i;
     for (; i < n && qp->free_head != NVME_NO_SLOT; i++) {
         const struct nvme_rw_req *r = &reqs[i];
@@ -221,8 +224,8 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
     /* The per-batch half of nvme_io_check: what does not change between
      * the requests.  Anything else (PI, metadata, traces) goes one by one. */
     const struct nvme_ns_info *ns = nvme_io_ns(ctrl, qp, nsid);
-    bool fast = ns != NULL && ns->status == NVME_OK && !ctrl->gone && !ctrl->info.admin_only &&
-                ns->plain_io && ns->pi_type == 0 && ctrl->trace == 0;
+    bool fast = ns != NULL && ns->status == NVME_OK && !NVME_READ_ONCE(ctrl->gone) &&
+                !ctrl->info.admin_only && ns->plain_io && ns->pi_type == 0 && ctrl->trace == 0;
     nvme_lock(qp);
     while (i < n) {
         if (fast)
@@ -254,7 +257,7 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->gone)
+    if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
     if (ns == NULL)
@@ -265,7 +268,7 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
         return nvme_io_admin_only(ctrl);
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
     if (qp == NULL)
-        return ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_INVAL;
+        return NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL : NVME_ERR_INVAL;
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_CMD_FLUSH, nsid);
     return nvme_qpair_submit(qp, &sqe, NULL, 0, NVME_DMA_TO_DEVICE,

@@ -15,7 +15,7 @@ static int mgmt_ready(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->gone)
+    if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
     return NVME_OK;
 }
@@ -51,7 +51,7 @@ static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_
  * wins over the rescan's. */
 static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc)
 {
-    if (rc == NVME_ERR_GONE || ctrl->gone)
+    if (rc == NVME_ERR_GONE || NVME_READ_ONCE(ctrl->gone))
         return rc;
     int rs = nvme_ns_scan(ctrl);
     if (rs != NVME_OK)
@@ -191,14 +191,14 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
         return rc;
     if (!NVME_CAP_NSSRS(ctrl->info.cap))
         return mgmt_unsupported(ctrl, "NVM Subsystem Reset", "CAP.NSSRS clear");
-    if (ctrl->in_recovery || nvme_in_callback(ctrl))
+    if (NVME_READ_ONCE(ctrl->in_recovery) || nvme_in_callback(ctrl))
         return NVME_ERR_STATE;
     nvme_log(ctrl, NVME_LOG_WARN, "nvme0: NVM Subsystem Reset");
     nvme_reg_write32(ctrl, NVME_REG_NSSR, NVME_NSSR_VALUE);
     rc = nvme_ctrl_reset_as(ctrl, false);
     /* CSTS.NSSRO tells an NVM Subsystem Reset happened; write 1 to clear
      * it (§3.1.6) so the next one is seen. */
-    if (!ctrl->gone && (nvme_reg_read32(ctrl, NVME_REG_CSTS) & NVME_CSTS_NSSRO))
+    if (!NVME_READ_ONCE(ctrl->gone) && (nvme_reg_read32(ctrl, NVME_REG_CSTS) & NVME_CSTS_NSSRO))
         nvme_reg_write32(ctrl, NVME_REG_CSTS, NVME_CSTS_NSSRO);
     return mgmt_rescan(ctrl, rc);
 }

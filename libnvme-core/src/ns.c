@@ -366,8 +366,8 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
     __atomic_store_n(&ctrl->ns_table, t, __ATOMIC_RELEASE);
     if (changed) {
         ctrl->ns_gen++;
-        if (ctrl->up) /* bring-up's own scan is not a rescan */
-            ctrl->stats.rescans++;
+        if (NVME_READ_ONCE(ctrl->up)) /* bring-up's own scan is not a rescan */
+            nvme_stat_inc(&ctrl->stats.rescans);
     }
     return NVME_OK;
 }
@@ -426,7 +426,7 @@ int nvme_ns_rescan(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->gone)
+    if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
     return nvme_ns_scan(ctrl);
 }

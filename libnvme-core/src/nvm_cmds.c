@@ -56,7 +56,7 @@ static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t 
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl->gone)
+    if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
     if (ns == NULL)
@@ -72,9 +72,9 @@ static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t 
     int rc = nvme_io_admin_only(ctrl);
     if (rc != NVME_OK)
         return rc;
-    if (ctrl->dead)
+    if (NVME_READ_ONCE(ctrl->dead))
         return NVME_ERR_FATAL;
-    if (!ctrl->ready || ctrl->info.io_queues == 0)
+    if (!NVME_READ_ONCE(ctrl->ready) || NVME_READ_ONCE(ctrl->info.io_queues) == 0)
         return NVME_ERR_STATE;
     *out = ns;
     return NVME_OK;

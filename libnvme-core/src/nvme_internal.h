@@ -24,6 +24,44 @@
 #define NVME_HOT_INLINE inline __attribute__((always_inline))
 #endif
 
+/* A field other CPUs read or write without its lock (the lifecycle
+ * flags, nvme_qpair_process's look at an empty queue): one load or store
+ * of the whole field, never split, merged or kept in a register across a
+ * loop.  As Linux's READ_ONCE/WRITE_ONCE, a volatile access, which GCC
+ * and Clang make a single access to a naturally aligned field on every
+ * ISA; under ThreadSanitizer (NVME_TSAN, tools/run-all-tests.sh step 2c)
+ * a relaxed atomic one, so that TSan reports any other access to such a
+ * field that is neither marked nor locked.  Ordering, where it matters,
+ * has its own barriers or acquire/release pairs. */
+#if defined(__SANITIZE_THREAD__) || defined(NVME_TSAN_BUILD)
+#define NVME_READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define NVME_WRITE_ONCE(x, v) __atomic_store_n(&(x), (__typeof__(x))(v), __ATOMIC_RELAXED)
+#else
+#define NVME_READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+#define NVME_WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (__typeof__(x))(v))
+#endif
+/* The same for a 64-bit field, whole on 64-bit ISAs; a 32-bit one may
+ * tear it (a 64-bit atomic there can be a libatomic call), which its
+ * readers must tolerate. */
+#if __SIZEOF_POINTER__ == 8
+#define NVME_READ_ONCE64(x) NVME_READ_ONCE(x)
+#define NVME_WRITE_ONCE64(x, v) NVME_WRITE_ONCE(x, v)
+#else
+#define NVME_READ_ONCE64(x) (*(volatile uint64_t *)&(x))
+#define NVME_WRITE_ONCE64(x, v) (*(volatile uint64_t *)&(x) = (v))
+#endif
+
+/* A statistic that several CPUs count: an atomic add on a 64-bit ISA; a
+ * plain one on a 32-bit ISA, where it may lose a count on SMP. */
+static inline void nvme_stat_inc(uint64_t *counter)
+{
+#if __SIZEOF_POINTER__ == 8 /* one instruction (or LL/SC loop) on 64-bit ISAs */
+    __atomic_fetch_add(counter, 1u, __ATOMIC_RELAXED);
+#else /* x86-32 may lack one: -mno-80387 makes it a libatomic call */
+    (*counter)++;
+#endif
+}
+
 /* ------------------------------------------------------------------ */
 /* Tunables                                                            */
 /* ------------------------------------------------------------------ */
@@ -229,7 +267,7 @@ struct nvme_ctrl {
      * tick_us, counted only by the calls that look at the clock. */
     uint32_t tick;
     uint32_t tick_us;
-    uint64_t next_tick_us;
+    uint64_t next_tick_us; /* read unlocked: NVME_READ_ONCE64 */
     uint32_t io_timeout_ticks;
     uint32_t abort_ticks;
     uint32_t long_ticks;
@@ -699,7 +737,7 @@ static inline uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t m
  * nvme_ctrl_cpu_qid() says), or NULL.  Inline: it is on every I/O. */
 static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid)
 {
-    uint16_t n = ctrl->info.io_queues;
+    uint16_t n = NVME_READ_ONCE(ctrl->info.io_queues); /* a reset may change it */
     if (qid == NVME_QID_CPU) {
         if (ctrl->osal.cpu_id == NULL) /* every caller counts as CPU 0: queue 1 */
             return n != 0 ? &ctrl->ioq[0] : NULL;
@@ -743,7 +781,7 @@ static inline void nvme_doorbell(struct nvme_ctrl *ctrl, uint32_t off, uint32_t 
 {
     if (__builtin_expect(ctrl->trace != 0, 0))
         nvme_reg_write32(ctrl, off, val);
-    else if (__builtin_expect(!ctrl->gone, 1))
+    else if (__builtin_expect(!NVME_READ_ONCE(ctrl->gone), 1))
         ctrl->osal.mmio_write32(ctrl->osal.ctx, off, val);
 }
 
@@ -758,7 +796,7 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
     }
     nvme_dma_sync(ctrl, nvme_sq_entry(qp, last), (size_t)1 << qp->sqe_shift, NVME_DMA_TO_DEVICE);
     nvme_dma_wmb();
-    if (__builtin_expect(!ctrl->gone, 1)) /* lifecycle rule 6 */
+    if (__builtin_expect(!NVME_READ_ONCE(ctrl->gone), 1)) /* lifecycle rule 6 */
         ctrl->osal.mmio_write32(ctrl->osal.ctx, qp->sq_tdbl, qp->sq_tail);
     qp->sq_tail_rung = qp->sq_tail;
 }
@@ -803,7 +841,7 @@ static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct n
     s->arg = arg;
     s->buf = buf;
     s->len = len;
-    s->expire = ctrl->tick + qp->timeout_ticks;
+    s->expire = NVME_READ_ONCE(ctrl->tick) + qp->timeout_ticks; /* ticked on any CPU */
     s->seq = qp->seq++;
     uint16_t cid = (uint16_t)(s->cid + qp->cid_step);
     s->cid = cid;
@@ -848,7 +886,7 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
     nvme_lock(qp);
     uint16_t tail = qp->sq_tail; /* the entry it goes into */
     if (__builtin_expect(
-            !qp->live || !ctrl->ready || qp->free_head == NVME_NO_SLOT ||
+            !qp->live || !NVME_READ_ONCE(ctrl->ready) || qp->free_head == NVME_NO_SLOT ||
                 !nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg),
             0)) {
         nvme_unlock(qp);
@@ -957,9 +995,9 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
 
         if (__builtin_expect(++head == qp->entries, 0)) {
             head = 0;
-            qp->phase ^= 1u; /* the phase tag inverts on each lap (§4.6) */
+            NVME_WRITE_ONCE(qp->phase, qp->phase ^ 1u); /* it inverts on each lap (§4.6) */
         }
-        qp->cq_head = head;
+        NVME_WRITE_ONCE(qp->cq_head, head);
         reaped++;
         if (!notrace && __builtin_expect(ctrl->trace != 0, 0)) {
             struct nvme_cqe cqe;
@@ -1022,9 +1060,9 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
         if (__builtin_expect(qp->sdb_cq == NULL, 1)) { /* MMIO, as nvme_qpair_cq_doorbell */
             if (!notrace)
                 nvme_doorbell(ctrl, qp->cq_hdbl, qp->cq_head);
-            else if (__builtin_expect(!ctrl->gone, 1)) /* lifecycle rule 6 */
+            else if (__builtin_expect(!NVME_READ_ONCE(ctrl->gone), 1)) /* lifecycle rule 6 */
                 ctrl->osal.mmio_write32(ctrl->osal.ctx, qp->cq_hdbl, qp->cq_head);
-            qp->cq_head_rung = qp->cq_head;
+            NVME_WRITE_ONCE(qp->cq_head_rung, qp->cq_head);
         } else {
             nvme_qpair_cq_doorbell(qp);
         }

@@ -118,11 +118,13 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
     nvme_dma_sync(ctrl, qp->cq, cq_len, NVME_DMA_FROM_DEVICE);
     nvme_memzero(qp->cq, cq_len);
     nvme_dma_sync(ctrl, qp->cq, cq_len, NVME_DMA_TO_DEVICE);
-    qp->sq_tail = qp->sq_tail_rung = qp->cq_head = qp->cq_head_rung = 0;
+    qp->sq_tail = qp->sq_tail_rung = 0;
+    NVME_WRITE_ONCE(qp->cq_head, 0);
+    NVME_WRITE_ONCE(qp->cq_head_rung, 0);
     qp->sdb_sq = qp->sdb_cq = NULL;
     qp->ei_sq = qp->ei_cq = NULL;
-    qp->phase = 1; /* the controller posts its first lap with P=1 (§4.6) */
-    qp->live = false;
+    NVME_WRITE_ONCE(qp->phase, 1); /* the controller posts its first lap with P=1 (§4.6) */
+    NVME_WRITE_ONCE(qp->live, false);
     nvme_unlock(qp);
 }
 
@@ -181,10 +183,12 @@ void nvme_qpair_harvest(struct nvme_qpair *qp)
         nvme_dma_rmb();
         uint32_t dw0 = vc->dw0;
         uint16_t cid = vc->cid, sqid = vc->sqid;
-        if (++qp->cq_head == qp->entries) {
-            qp->cq_head = 0;
-            qp->phase ^= 1u;
+        uint16_t head = (uint16_t)(qp->cq_head + 1u);
+        if (head == qp->entries) {
+            head = 0;
+            NVME_WRITE_ONCE(qp->phase, qp->phase ^ 1u);
         }
+        NVME_WRITE_ONCE(qp->cq_head, head);
         uint16_t idx;
         if (!nvme_cqe_slot(qp, cid, sqid, &idx)) {
             nvme_qpair_bogus(qp, cid, sqid);
@@ -222,7 +226,7 @@ struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
 {
     if (qid == 0)
         return &ctrl->admin;
-    if (qid > ctrl->info.io_queues)
+    if (qid > NVME_READ_ONCE(ctrl->info.io_queues))
         return NULL;
     return &ctrl->ioq[qid - 1];
 }
@@ -288,7 +292,8 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
 
     s->cid = (uint16_t)(s->cid + qp->cid_step);
     s->sqe.cid = s->cid;
-    s->expire = ctrl->tick + ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
+    s->expire = NVME_READ_ONCE(ctrl->tick) +
+                ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
     s->state = NVME_SLOT_ACTIVE;
     /* Eight 64-bit stores, unrolled: no memcpy call, no torn fields. */
     uint64_t *dst = nvme_sq_entry(qp, qp->sq_tail);
@@ -310,9 +315,11 @@ struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc)
     struct nvme_ctrl *ctrl = qp->ctrl;
 
     nvme_lock(qp);
-    if (!qp->live || !ctrl->ready) {
+    if (!qp->live || !NVME_READ_ONCE(ctrl->ready)) {
         nvme_unlock(qp);
-        *rc = ctrl->gone ? NVME_ERR_GONE : ctrl->dead ? NVME_ERR_FATAL : NVME_ERR_STATE;
+        *rc = NVME_READ_ONCE(ctrl->gone)   ? NVME_ERR_GONE
+              : NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL
+                                           : NVME_ERR_STATE;
         return NULL;
     }
     uint16_t idx = qp->free_head;
@@ -417,11 +424,11 @@ bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     struct nvme_ctrl *ctrl = qp->ctrl;
     struct nvme_cmd_slot *s = &qp->slots[idx];
 
-    if (!nvme_status_retryable(sf) || s->retries >= ctrl->max_retries || ctrl->stopping ||
-        !qp->live || (s->flags & NVME_SLOT_F_NO_TIMEOUT))
+    if (!nvme_status_retryable(sf) || s->retries >= ctrl->max_retries ||
+        NVME_READ_ONCE(ctrl->stopping) || !qp->live || (s->flags & NVME_SLOT_F_NO_TIMEOUT))
         return false;
     s->retries++;
-    ctrl->stats.retries++;
+    nvme_stat_inc(&ctrl->stats.retries);
     unsigned crd = NVME_SF_CRD(sf);
     uint32_t delay_ms = crd != 0 ? (uint32_t)ctrl->crdt[crd - 1u] * 100u : 0u;
     /* CRDT can say 6553 s: never wait longer than the command's own
@@ -434,7 +441,7 @@ bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     }
     /* Resubmitted by nvme_recovery_check() once the delay passed. */
     s->state = NVME_SLOT_RETRY_WAIT;
-    s->expire = ctrl->tick + nvme_ms_to_ticks(ctrl, delay_ms);
+    s->expire = NVME_READ_ONCE(ctrl->tick) + nvme_ms_to_ticks(ctrl, delay_ms);
     return true;
 }
 
@@ -457,7 +464,7 @@ void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
                 nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head, qp->cq_head_rung);
     if (mmio || ctrl->info.irq_is_intx)
         nvme_doorbell(ctrl, qp->cq_hdbl, qp->cq_head);
-    qp->cq_head_rung = qp->cq_head;
+    NVME_WRITE_ONCE(qp->cq_head_rung, qp->cq_head);
 }
 
 int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
@@ -468,11 +475,11 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
      * call's, see nvme_qpair_reap).  Racing a reaper on another CPU can
      * only make this answer 0 (that reaper has the entry) or take the lock
      * for nothing. */
-    uint16_t head = __atomic_load_n(&qp->cq_head, __ATOMIC_RELAXED);
-    if (qp->live && head == __atomic_load_n(&qp->cq_head_rung, __ATOMIC_RELAXED)) {
+    uint16_t head = NVME_READ_ONCE(qp->cq_head);
+    if (NVME_READ_ONCE(qp->live) && head == NVME_READ_ONCE(qp->cq_head_rung)) {
         volatile struct nvme_cqe *vc = &qp->cq[head];
         nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
-        if (NVME_CQE_PHASE(vc->status) != __atomic_load_n(&qp->phase, __ATOMIC_RELAXED))
+        if (NVME_CQE_PHASE(vc->status) != NVME_READ_ONCE(qp->phase))
             return 0;
     }
     return nvme_qpair_reap(ctrl, qp, max, false, false, true);
@@ -481,9 +488,10 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
 /* Queue selection (nvme.h): CPU c uses I/O queue 1 + c % (queues). */
 uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
 {
-    if (ctrl == NULL || ctrl->info.io_queues == 0)
+    uint16_t n = ctrl != NULL ? NVME_READ_ONCE(ctrl->info.io_queues) : 0u;
+    if (n == 0)
         return 0;
-    return (uint16_t)(1u + cpu % ctrl->info.io_queues);
+    return (uint16_t)(1u + cpu % n);
 }
 
 unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid)

@@ -39,8 +39,8 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl)
 
     uint32_t tick_ms = io_ms / 8u;
     ctrl->tick_us = tick_ms < 1u ? 1000u : tick_ms > 100u ? 100000u : tick_ms * 1000u;
-    ctrl->tick = 0;
-    ctrl->next_tick_us = nvme_now_us(ctrl) + ctrl->tick_us;
+    NVME_WRITE_ONCE(ctrl->tick, 0);
+    NVME_WRITE_ONCE64(ctrl->next_tick_us, nvme_now_us(ctrl) + ctrl->tick_us);
     ctrl->io_timeout_ticks = nvme_ms_to_ticks(ctrl, io_ms);
     ctrl->admin.timeout_ticks = nvme_ms_to_ticks(ctrl, admin_ms);
     ctrl->long_ticks = nvme_ms_to_ticks(ctrl, long_ms);
@@ -50,19 +50,33 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl)
                                                           : (uint8_t)NVME_DEFAULT_MAX_RETRIES;
 }
 
-/* Advances the tick counter when tick_us passed; true when it did. */
+/* Advances the tick counter when tick_us passed; true when it did.  The
+ * caller holds ctrl->checking (nvme_tick_take). */
 static bool nvme_tick_due(struct nvme_ctrl *ctrl, uint64_t now)
 {
     if (now < ctrl->next_tick_us)
         return false;
-    ctrl->tick++;
-    ctrl->next_tick_us = now + ctrl->tick_us;
+    NVME_WRITE_ONCE(ctrl->tick, ctrl->tick + 1u);
+    NVME_WRITE_ONCE64(ctrl->next_tick_us, now + ctrl->tick_us);
     return true;
+}
+
+/* nvme_tick_due for a caller that does not hold ctrl->checking (a wait
+ * inside bring-up or a reset): false when another CPU has the tick. */
+static bool nvme_tick_take(struct nvme_ctrl *ctrl, uint64_t now)
+{
+    uint32_t idle = 0;
+    if (!__atomic_compare_exchange_n(&ctrl->checking, &idle, 1u, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return false;
+    bool due = nvme_tick_due(ctrl, now);
+    __atomic_store_n(&ctrl->checking, 0u, __ATOMIC_RELEASE);
+    return due;
 }
 
 static bool nvme_tick_passed(const struct nvme_ctrl *ctrl, uint32_t t)
 {
-    return (int32_t)(ctrl->tick - t) >= 0;
+    return (int32_t)(NVME_READ_ONCE(ctrl->tick) - t) >= 0;
 }
 
 void nvme_event(struct nvme_ctrl *ctrl, enum nvme_event ev, uint32_t detail)
@@ -84,11 +98,11 @@ static bool nvme_slot_late(const struct nvme_ctrl *ctrl, const struct nvme_cmd_s
 
 static void nvme_queues_quiesce(struct nvme_ctrl *ctrl)
 {
-    ctrl->ready = false;
+    NVME_WRITE_ONCE(ctrl->ready, false);
     for (uint16_t i = 0; i <= ctrl->nr_ioq; i++) {
         struct nvme_qpair *qp = i == 0 ? &ctrl->admin : &ctrl->ioq[i - 1u];
         nvme_lock(qp);
-        qp->live = false; /* no submission, no reaping, no retry from here on */
+        NVME_WRITE_ONCE(qp->live, false); /* no submission, no reaping, no retry from here on */
         nvme_unlock(qp);
     }
 }
@@ -105,7 +119,7 @@ static void nvme_reclaim_all(struct nvme_ctrl *ctrl, int result, enum nvme_recla
  * everything fails at once and no register is written again. */
 static void nvme_recovery_gone(struct nvme_ctrl *ctrl)
 {
-    ctrl->gone = true;
+    NVME_WRITE_ONCE(ctrl->gone, true);
     /* One CPU tells, when several find the registers gone at once. */
     bool first = __atomic_exchange_n(&ctrl->gone_told, 1u, __ATOMIC_ACQ_REL) == 0;
     nvme_queues_quiesce(ctrl);
@@ -156,7 +170,7 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
     bool need_reset = false;
 
     nvme_lock(qp);
-    for (uint16_t i = 0; i < qp->nslots && qp->live; i++) {
+    for (uint16_t i = 0; i < qp->nslots && qp->live && qp->outstanding != 0; i++) {
         struct nvme_cmd_slot *s = &qp->slots[i];
         if (s->state == NVME_SLOT_RETRY_WAIT && nvme_tick_passed(ctrl, s->expire)) {
             nvme_qpair_resubmit_locked(qp, i);
@@ -165,7 +179,7 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
         if (!nvme_slot_late(ctrl, s))
             continue;
         if (!(s->flags & NVME_SLOT_F_TIMED_OUT)) {
-            ctrl->stats.timeouts++;
+            nvme_stat_inc(&ctrl->stats.timeouts);
             nvme_log(ctrl, NVME_LOG_ERROR, "q%u: command cid %u (opcode %02x) timed out", qp->qid,
                      s->sqe.cid, s->sqe.opc);
         }
@@ -177,7 +191,7 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
         if (*nab >= max_ab)
             continue; /* ACL reached (§5.1): its Abort goes at a later tick */
         s->flags |= NVME_SLOT_F_ABORTED;
-        s->expire = ctrl->tick + ctrl->abort_ticks;
+        s->expire = NVME_READ_ONCE(ctrl->tick) + ctrl->abort_ticks;
         ab[*nab].sqid = qp->qid;
         ab[*nab].cid = s->sqe.cid;
         (*nab)++;
@@ -193,7 +207,7 @@ static bool nvme_queue_late(struct nvme_qpair *qp)
 {
     bool late = false;
     nvme_lock(qp);
-    for (uint16_t i = 0; i < qp->nslots && !late; i++)
+    for (uint16_t i = 0; i < qp->nslots && qp->outstanding != 0 && !late; i++)
         late = nvme_slot_late(qp->ctrl, &qp->slots[i]) &&
                !(qp->slots[i].flags & NVME_SLOT_F_TIMED_OUT);
     nvme_unlock(qp);
@@ -207,14 +221,14 @@ static void nvme_abort_done(void *arg, int result, uint32_t dw0)
     struct nvme_ctrl *ctrl = arg;
     __atomic_fetch_sub(&ctrl->aborts_outstanding, 1u, __ATOMIC_RELAXED);
     if (result == NVME_OK && !(dw0 & 1u))
-        ctrl->stats.aborts_done++;
+        nvme_stat_inc(&ctrl->stats.aborts_done);
 }
 
-/* One tick's checks (nvme_recovery_check_at): CSTS, deadlines, Aborts,
- * escalation to a reset. */
-static int nvme_recovery_tick(struct nvme_ctrl *ctrl)
+/* One tick's checks (nvme_recovery_check_at): CSTS, deadlines, Aborts;
+ * a reset needed is left to the caller, in *reset_why. */
+static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
 {
-    if (ctrl->dead)
+    if (NVME_READ_ONCE(ctrl->dead))
         return NVME_ERR_FATAL;
 
     /* Admin completions nobody else reaps when polling (Abort, AER). */
@@ -228,8 +242,8 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl)
     }
     if (rc == NVME_ERR_FATAL) {
         nvme_log(ctrl, NVME_LOG_ERROR, "controller fatal status (CSTS.CFS)");
-        rc = nvme_recovery_reset(ctrl, NVME_ERR_FATAL, false);
-        return rc == NVME_OK ? NVME_OK : ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL;
+        *reset_why = NVME_ERR_FATAL;
+        return NVME_OK;
     }
 
     struct nvme_abort_req ab[NVME_ABORTS_PER_CHECK];
@@ -240,18 +254,20 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl)
     if (max_ab > NVME_ABORTS_PER_CHECK)
         max_ab = NVME_ABORTS_PER_CHECK;
     bool need_reset = false;
-    for (uint16_t i = 0; i <= ctrl->info.io_queues; i++) {
-        struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i); /* i <= io_queues: never NULL */
+    for (uint16_t i = 0; i <= NVME_READ_ONCE(ctrl->info.io_queues); i++) {
+        struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i);
+        if (qp == NULL) /* a reset on another CPU has fewer queues now */
+            break;
         /* A late command's completion may be in its queue already: an
          * interrupt lost, or a queue nobody polled.  Reap first, as
          * Linux's nvme_timeout does ("completion polled"). */
-        if (i != 0 && qp->outstanding != 0 && nvme_queue_late(qp)) {
+        if (i != 0 && nvme_queue_late(qp)) {
             int n = nvme_qpair_process(qp, 0);
             if (n > 0)
                 nvme_log(ctrl, NVME_LOG_WARN,
                          "q%u: %d completion(s) found at a deadline (interrupt lost?)", qp->qid, n);
         }
-        if (qp->outstanding != 0 && nvme_scan_queue(qp, ab, &nab, max_ab))
+        if (nvme_scan_queue(qp, ab, &nab, max_ab))
             need_reset = true;
     }
     for (unsigned i = 0; i < nab && !need_reset; i++) {
@@ -265,30 +281,37 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl)
             need_reset = true;
             break;
         }
-        ctrl->stats.aborts_sent++;
+        nvme_stat_inc(&ctrl->stats.aborts_sent);
     }
-    if (!need_reset)
-        return NVME_OK;
-    rc = nvme_recovery_reset(ctrl, NVME_ERR_TIMEOUT, false);
-    return rc == NVME_OK ? NVME_OK : ctrl->gone ? NVME_ERR_GONE : NVME_ERR_FATAL;
+    if (need_reset)
+        *reset_why = NVME_ERR_TIMEOUT;
+    return NVME_OK;
 }
 
 /* At most one CPU runs a tick's checks: two would send an Abort twice
  * and count them wrong, or reset twice. */
 static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
 {
-    if (ctrl->gone)
+    if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
-    int rc = ctrl->dead ? NVME_ERR_FATAL : NVME_OK;
-    if (!ctrl->up || ctrl->in_recovery || ctrl->stopping || now < ctrl->next_tick_us)
-        return rc; /* (a torn read on a 32-bit CPU: looked at again below) */
+    int rc = NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL : NVME_OK;
+    if (!NVME_READ_ONCE(ctrl->up) || NVME_READ_ONCE(ctrl->in_recovery) ||
+        NVME_READ_ONCE(ctrl->stopping) || now < NVME_READ_ONCE64(ctrl->next_tick_us))
+        return rc; /* (a torn read on a 32-bit CPU: looked at again next time) */
     uint32_t idle = 0;
     if (!__atomic_compare_exchange_n(&ctrl->checking, &idle, 1u, false, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED))
         return rc; /* another CPU has this tick */
+    int why = NVME_OK;
     if (nvme_tick_due(ctrl, now))
-        rc = nvme_recovery_tick(ctrl);
+        rc = nvme_recovery_tick(ctrl, &why);
     __atomic_store_n(&ctrl->checking, 0u, __ATOMIC_RELEASE);
+    /* The reset runs without the flag: its own waits tick (nvme_tick_take). */
+    if (why != NVME_OK) {
+        int rrc = nvme_recovery_reset(ctrl, why, false);
+        if (rrc != NVME_OK && rrc != NVME_ERR_STATE) /* STATE: another CPU's reset has it */
+            rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : NVME_ERR_FATAL;
+    }
     return rc;
 }
 
@@ -328,9 +351,9 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
         return false;
     nvme_log(ctrl, NVME_LOG_ERROR, "q%u: %s while %s", qp->qid,
              rc == NVME_ERR_FATAL ? "fatal status" : "command timed out",
-             ctrl->in_recovery ? "recovering"
-             : ctrl->up        ? "shutting down"
-                               : "starting");
+             NVME_READ_ONCE(ctrl->in_recovery) ? "recovering"
+             : NVME_READ_ONCE(ctrl->up)        ? "shutting down"
+                                               : "starting");
     (void)nvme_stop_and_reclaim(ctrl, rc == NVME_ERR_FATAL ? rc : NVME_ERR_TIMEOUT,
                                 NVME_RECLAIM_KEEP_REPLAY);
     return true;
@@ -340,7 +363,7 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
 static bool nvme_other_cpu_resets(struct nvme_ctrl *ctrl)
 {
     return ctrl->osal.cpu_id != NULL && __atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE) &&
-           ctrl->recovery_cpu != ctrl->osal.cpu_id(ctrl->osal.ctx);
+           NVME_READ_ONCE(ctrl->recovery_cpu) != ctrl->osal.cpu_id(ctrl->osal.ctx);
 }
 
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
@@ -353,10 +376,12 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
         if (nvme_waiter_pending(w) == 0)
             break;
         uint64_t now = nvme_now_us(ctrl);
-        if (!ctrl->up || ctrl->in_recovery || ctrl->stopping) {
+        if (!NVME_READ_ONCE(ctrl->up) || NVME_READ_ONCE(ctrl->in_recovery) ||
+            NVME_READ_ONCE(ctrl->stopping)) {
             /* Another CPU's reset replays or fails this command: only wait
              * (a check here would stop the controller under that reset). */
-            if (!nvme_other_cpu_resets(ctrl) && nvme_tick_due(ctrl, now) && nvme_wait_raw_check(qp))
+            if (!nvme_other_cpu_resets(ctrl) && nvme_tick_take(ctrl, now) &&
+                nvme_wait_raw_check(qp))
                 continue;
         } else {
             (void)nvme_recovery_check_at(ctrl, now);
@@ -369,7 +394,7 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
          * pausing a sixteenth of the time already waited (at most 1 ms),
          * so a completion is seen within about 6% of its latency and a
          * long command does not spin the CPU. */
-        if (qp->irq && ctrl->osal.wait != NULL) {
+        if (NVME_READ_ONCE(qp->irq) && ctrl->osal.wait != NULL) {
             ctrl->osal.wait(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
             if (nvme_waiter_pending(w) == 0)
                 break; /* the handler reaped it: no need to look at the queue */
@@ -500,7 +525,7 @@ static void nvme_qpair_start(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
         nvme_dma_sync(ctrl, (void *)(uintptr_t)qp->sdb_sq, 8u * stride, NVME_DMA_TO_DEVICE);
     }
     if (qp->qid != 0) /* the admin queue is live from CC.EN on (regs.c) */
-        qp->live = true;
+        NVME_WRITE_ONCE(qp->live, true);
     nvme_unlock(qp);
 }
 
@@ -558,15 +583,15 @@ static int nvme_create_io_queues(struct nvme_ctrl *ctrl, uint16_t count)
     for (uint16_t i = 0; i < count; i++) {
         struct nvme_qpair *qp = &ctrl->ioq[i];
         nvme_qpair_reset_rings(qp);
-        qp->vector = nvme_qid_vector(ctrl, qp->qid);
-        qp->irq = ctrl->info.irq_vectors > 0;
+        NVME_WRITE_ONCE(qp->vector, nvme_qid_vector(ctrl, qp->qid)); /* nvme_ctrl_handle_irq */
+        NVME_WRITE_ONCE(qp->irq, ctrl->info.irq_vectors > 0);
         qp->timeout_ticks = ctrl->io_timeout_ticks;
         rc = nvme_create_io_qpair(ctrl, qp);
         if (rc != NVME_OK)
             break;
         created++;
     }
-    ctrl->info.io_queues = created;
+    NVME_WRITE_ONCE(ctrl->info.io_queues, created);
     if (created == 0)
         return rc == NVME_OK ? NVME_ERR_UNSUPPORTED : rc;
     if (created < count) /* run with what the controller accepted */
@@ -638,7 +663,7 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     int rc = nvme_ctrl_enable(ctrl);
     if (rc != NVME_OK)
         return rc;
-    ctrl->ready = true;
+    NVME_WRITE_ONCE(ctrl->ready, true);
     /* Number of Queues may be set once per controller reset (§5.21.1.7). */
     uint16_t granted = 0;
     /* The I/O Command Set Profile goes back to vector 0 with a reset;
@@ -649,7 +674,7 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     if (rc > 0) { /* admin queue only, as at bring-up (ctrl.c) */
         nvme_log(ctrl, NVME_LOG_WARN, "Number of Queues failed after reset: admin queue only");
         ctrl->info.admin_only = true;
-        ctrl->info.io_queues = 0;
+        NVME_WRITE_ONCE(ctrl->info.io_queues, 0);
         granted = 0;
         rc = NVME_OK;
     }
@@ -678,7 +703,7 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
                 break;
             if (qp->live) {
                 qp->slots[best].retries++;
-                ctrl->stats.replays++;
+                nvme_stat_inc(&ctrl->stats.replays);
                 nvme_qpair_resubmit_locked(qp, best);
             } else { /* the controller granted fewer queues this time */
                 nvme_qpair_complete_slot(qp, best, NVME_ERR_ABORTED);
@@ -711,19 +736,31 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent)
                                                     : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
     uint64_t budget = (uint64_t)NVME_RESET_WAITS * NVME_RESET_ATTEMPTS *
                       (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
-    if (++*spent > budget)
-        return false;
-    bool slept = false;
-    while (__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE)) {
-        if (!nvme_other_cpu_resets(ctrl) || ++*spent > budget)
+    for (;;) {
+        if (++*spent > budget)
             return false;
-        ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
-        slept = true;
+        bool slept = false;
+        while (__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE)) {
+            /* (Not nvme_other_cpu_resets: a reset that ends between its two
+             * looks at in_recovery would pass for this CPU's own.) */
+            if (NVME_READ_ONCE(ctrl->recovery_cpu) == ctrl->osal.cpu_id(ctrl->osal.ctx))
+                return false; /* this CPU's own reset: its event callback, say */
+            if (++*spent > budget)
+                return false;
+            ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+            slept = true;
+        }
+        if (!slept && *spent > 1) /* turned away again with no reset to wait for: no spinning */
+            ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+        /* Over, or just ended when the call was turned away. */
+        if (NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->dead) &&
+            !NVME_READ_ONCE(ctrl->gone) && !NVME_READ_ONCE(ctrl->stopping))
+            return true;
+        /* Not ready: stopped for good, or the next reset began since the
+         * last one ended (it stops the queues first): wait for it too. */
+        if (!__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE))
+            return false;
     }
-    if (!slept && *spent > 1) /* turned away again with no reset to wait for: no spinning */
-        ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
-    /* Over, or just ended when the call was turned away. */
-    return ctrl->ready && !ctrl->dead && !ctrl->gone && !ctrl->stopping;
 }
 
 /* An orderly reset of a controller that still answers, as Linux's
@@ -738,7 +775,7 @@ static void nvme_delete_io_queues(struct nvme_ctrl *ctrl)
         struct nvme_qpair *qp = &ctrl->ioq[i];
         nvme_lock(qp);
         bool live = qp->live;
-        qp->live = false; /* other CPUs: NVME_ERR_STATE from here on */
+        NVME_WRITE_ONCE(qp->live, false); /* other CPUs: NVME_ERR_STATE from here on */
         nvme_unlock(qp);
         if (live && nvme_delete_io_qpair(ctrl, qp) != NVME_OK)
             return;
@@ -748,21 +785,22 @@ static void nvme_delete_io_queues(struct nvme_ctrl *ctrl)
 int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
 {
     nvme_lock(&ctrl->admin);
-    if (ctrl->in_recovery) {
+    if (NVME_READ_ONCE(ctrl->in_recovery)) {
         nvme_unlock(&ctrl->admin);
         return NVME_ERR_STATE;
     }
-    ctrl->recovery_cpu = ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u;
+    NVME_WRITE_ONCE(ctrl->recovery_cpu,
+                    ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u);
     __atomic_store_n(&ctrl->in_recovery, true, __ATOMIC_RELEASE);
     nvme_unlock(&ctrl->admin);
-    ctrl->stats.resets++;
+    nvme_stat_inc(&ctrl->stats.resets);
     if (why == NVME_OK)
         nvme_log(ctrl, NVME_LOG_INFO, "controller reset");
     else
         nvme_log(ctrl, NVME_LOG_WARN, "controller reset after: %s", nvme_strerror(why));
 
     /* Orderly, and the controller runs (RDY=1, no CFS). */
-    if (orderly && ctrl->ready && !ctrl->gone &&
+    if (orderly && NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->gone) &&
         (nvme_reg_read32(ctrl, NVME_REG_CSTS) & (NVME_CSTS_RDY | NVME_CSTS_CFS)) == NVME_CSTS_RDY)
         nvme_delete_io_queues(ctrl);
     /* Stop first (rule 1), then reclaim: I/O with budget left waits for
@@ -782,13 +820,13 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
             rc = src;
     }
     if (rc == NVME_OK) {
-        ctrl->dead = false;
+        NVME_WRITE_ONCE(ctrl->dead, false);
         nvme_replay(ctrl);
     } else {
         nvme_queues_quiesce(ctrl);
         nvme_reclaim_all(ctrl, rc, NVME_RECLAIM_ALL);
         if (rc != NVME_ERR_GONE) {
-            ctrl->dead = true;
+            NVME_WRITE_ONCE(ctrl->dead, true);
             nvme_log(ctrl, NVME_LOG_ERROR, "controller dead: %s", nvme_strerror(rc));
             nvme_event(ctrl, NVME_EVENT_DEAD, (uint32_t)-rc);
         }

@@ -16,7 +16,7 @@ uint32_t nvme_reg_read32(struct nvme_ctrl *ctrl, uint32_t off)
  * rule 6): the address may belong to something else by now. */
 void nvme_reg_write32(struct nvme_ctrl *ctrl, uint32_t off, uint32_t val)
 {
-    if (ctrl->gone)
+    if (NVME_READ_ONCE(ctrl->gone))
         return;
     NVME_TRACE(ctrl, NVME_TRACE_REGS, "wr32 %03x <- %08x", off, val);
     ctrl->osal.mmio_write32(ctrl->osal.ctx, off, val);
@@ -40,7 +40,7 @@ uint64_t nvme_reg_read64(struct nvme_ctrl *ctrl, uint32_t off)
 
 void nvme_reg_write64(struct nvme_ctrl *ctrl, uint32_t off, uint64_t val)
 {
-    if (ctrl->gone)
+    if (NVME_READ_ONCE(ctrl->gone))
         return;
     NVME_TRACE(ctrl, NVME_TRACE_REGS, "wr64 %03x <- %016llx", off, (unsigned long long)val);
     if (ctrl->osal.mmio_write64 != NULL && !(ctrl->quirks & NVME_QUIRK_SPLIT_64BIT_MMIO)) {
@@ -137,7 +137,7 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
     if (rc != NVME_OK)
         nvme_log(ctrl, NVME_LOG_ERROR, "controller not ready after CC.EN=1: %s (CAP.TO %u ms)",
                  nvme_strerror(rc), ctrl->timeout_ms);
-    aq->live = rc == NVME_OK;
+    NVME_WRITE_ONCE(aq->live, rc == NVME_OK);
     return rc;
 }
 
@@ -147,7 +147,7 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
  * port's dma_stop. */
 int nvme_ctrl_stop(struct nvme_ctrl *ctrl)
 {
-    if (ctrl->gone)
+    if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
     int rc = nvme_ctrl_disable(ctrl, false);
     if (rc == NVME_OK || rc == NVME_ERR_GONE)

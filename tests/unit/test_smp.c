@@ -13,7 +13,10 @@
  * when the controller had finished them), and every block written is on
  * the medium at the end (lifecycle rule 1: nothing a caller was told is
  * written is lost).  The QEMU harness runs the resets on real CPUs
- * (qemu.*.smp); this one runs under the coverage and sanitizer builds too.
+ * (qemu.*.smp); this one runs under the coverage and sanitizer builds too,
+ * and under ThreadSanitizer (NVME_TSAN, tsan.supp), where any data race
+ * the core has on these paths fails it.  The statistics are read with
+ * atomic loads: the core counts them atomically.
  */
 #include "fixture.h"
 

@@ -404,7 +404,13 @@ void nvme_sim_clear_faults(struct nvme_sim *sim)
     UNLOCK(sim);
 }
 
-uint64_t nvme_sim_fault_hits(const struct nvme_sim *sim) { return sim->fault_hits; }
+uint64_t nvme_sim_fault_hits(const struct nvme_sim *sim)
+{
+    LOCK(sim);
+    uint64_t n = sim->fault_hits;
+    UNLOCK(sim);
+    return n;
+}
 
 void nvme_sim_set_cfs(struct nvme_sim *sim, bool on)
 {
