@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../libnvme-core/src/nvme_internal.h" /* nvme_qpair_submit: no waiting */
+
 /* aligned_alloc wants a size that is a multiple of the alignment. */
 static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
 
@@ -130,6 +132,66 @@ static void zone_append_returns_where_the_data_went(void **state)
     fx_stop(&f);
 }
 
+/* Lifecycle rule 4 for an append: a Zone Append is never replayed (the
+ * data would go in twice), so one the controller had completed when a
+ * reset stops it is completed by the reset from its entry (the harvest),
+ * once, with the entry's DW0: the LBA where the data went (ZNS 1.1
+ * §3.4.1).  Submitted through the queue layer, as nvme_zns_append does,
+ * but without waiting, so that its entry is still unreaped at the reset. */
+struct append_rec {
+    int calls;
+    int result;
+    uint32_t dw0;
+};
+static void append_cb(void *arg, int result, uint32_t dw0)
+{
+    struct append_rec *a = arg;
+    a->calls++;
+    a->result = result;
+    a->dw0 = dw0;
+}
+
+static void zone_append_done_before_a_reset_completes_once_with_its_lba(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(2 * 4096), *r = abuf(2 * 4096);
+    for (unsigned round = 0; round < 2; round++) {
+        uint64_t zslba = (3u + round) * ZS, lba = 0;
+        fx_pattern(b, 2 * 4096, 60u + round);
+        assert_int_equal(nvme_zns_append(f.ctrl, 1, zslba, 1, b, &lba), 0); /* a block first */
+        assert_int_equal(lba, zslba);
+        struct nvme_sqe sqe;
+        memset(&sqe, 0, sizeof(sqe));
+        sqe.opc = NVME_CMD_ZONE_APPEND;
+        sqe.nsid = 1;
+        sqe.cdw10 = (uint32_t)zslba;
+        sqe.cdw12 = 2 - 1; /* NLB, 0-based */
+        struct append_rec a = {0, -100, 0};
+        uint64_t appends0 = nvme_sim_stats(f.sim)->zone_appends;
+        assert_int_equal(nvme_qpair_submit(&f.ctrl->ioq[0], &sqe, b, 2 * 4096, NVME_DMA_TO_DEVICE,
+                                           0, append_cb, &a),
+                         0);
+        assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, appends0 + 1); /* executed */
+        assert_int_equal(a.calls, 0);                                        /* not reaped */
+        if (round == 1)
+            nvme_sim_set_cfs(f.sim, true); /* a fault reset: no queue deletion */
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        assert_int_equal(a.calls, 1);
+        assert_int_equal(a.result, 0);
+        assert_int_equal(a.dw0, (uint32_t)(zslba + 1)); /* after the first block */
+        assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, appends0 + 1); /* not again */
+        assert_int_equal(nvme_read(f.ctrl, 1, zslba + 1, 2, r), 0);
+        assert_memory_equal(b, r, 2 * 4096);
+    }
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->replays, 0);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
 static void report_and_manage_zones(void **state)
 {
     (void)state;
@@ -238,6 +300,7 @@ int main(void)
         cmocka_unit_test(zoned_namespace_is_identified),
         cmocka_unit_test(writes_follow_the_write_pointer),
         cmocka_unit_test(zone_append_returns_where_the_data_went),
+        cmocka_unit_test(zone_append_done_before_a_reset_completes_once_with_its_lba),
         cmocka_unit_test(report_and_manage_zones),
         cmocka_unit_test(many_zones_report_within_mdts),
     };
