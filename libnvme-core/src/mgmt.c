@@ -47,13 +47,15 @@ static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_
     return nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0);
 }
 
-/* Rescans after a command that changed namespaces; the command's result
- * wins over the rescan's. */
-static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc)
+/* Rescans after a command that changed namespaces (through nvme_ns_thaw
+ * after a freeze); the command's result wins over the rescan's. */
+static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc, bool frozen)
 {
-    if (rc == NVME_ERR_GONE || NVME_READ_ONCE(ctrl->gone))
+    if (!frozen && (rc == NVME_ERR_GONE || NVME_READ_ONCE(ctrl->gone)))
         return rc;
-    int rs = nvme_ns_scan(ctrl);
+    int rs = frozen ? nvme_ns_thaw(ctrl) : nvme_ns_scan(ctrl);
+    if (rs == NVME_ERR_GONE)
+        return rc != NVME_OK ? rc : rs;
     if (rs != NVME_OK)
         nvme_log(ctrl, NVME_LOG_WARN, "nvme0: rescan after the command failed: %s",
                  nvme_strerror(rs));
@@ -87,8 +89,13 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
     uint32_t cdw10 = (a->lbaf & 0xfu) | (a->mset ? 1u << 4 : 0u) | ((uint32_t)a->pi << 5) |
                      (a->pil ? 1u << 8 : 0u) | ((uint32_t)a->ses << 9) |
                      ((uint32_t)(a->lbaf >> 4) << 12); /* LBAFU, NVMe 2.0 */
-    rc = mgmt_exec(ctrl, NVME_ADMIN_FORMAT_NVM, a->nsid, cdw10, 0, NULL);
-    return mgmt_rescan(ctrl, rc);
+    /* No I/O runs across the format change (nvme_ns_freeze). */
+    rc = nvme_ns_freeze(ctrl);
+    if (rc == NVME_ERR_BUSY)
+        return rc;
+    if (rc == NVME_OK)
+        rc = mgmt_exec(ctrl, NVME_ADMIN_FORMAT_NVM, a->nsid, cdw10, 0, NULL);
+    return mgmt_rescan(ctrl, rc, true);
 }
 
 int nvme_device_self_test(struct nvme_ctrl *ctrl, uint32_t nsid, uint8_t stc)
@@ -124,7 +131,7 @@ int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *a, ui
     uint32_t cdw10 = a->action | (a->ause ? 1u << 3 : 0u) | ((uint32_t)a->owpass << 4) |
                      (a->oipbp ? 1u << 8 : 0u) | (a->nodas ? 1u << 9 : 0u);
     rc = mgmt_exec(ctrl, NVME_ADMIN_SANITIZE, 0, cdw10, a->ovrpat, NULL);
-    return a->action == NVME_SANACT_EXIT_FAILURE ? rc : mgmt_rescan(ctrl, rc);
+    return a->action == NVME_SANACT_EXIT_FAILURE ? rc : mgmt_rescan(ctrl, rc, false);
 }
 
 int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, uint32_t len)
@@ -200,5 +207,5 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
      * it (§3.1.6) so the next one is seen. */
     if (!NVME_READ_ONCE(ctrl->gone) && (nvme_reg_read32(ctrl, NVME_REG_CSTS) & NVME_CSTS_NSSRO))
         nvme_reg_write32(ctrl, NVME_REG_CSTS, NVME_CSTS_NSSRO);
-    return mgmt_rescan(ctrl, rc);
+    return mgmt_rescan(ctrl, rc, false);
 }

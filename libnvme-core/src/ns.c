@@ -402,8 +402,8 @@ static int nvme_ns_scan_one(struct nvme_ctrl *ctrl)
  * would both grow ns_all and swap tables, and the older list could be
  * published last.  A second one waits for the first (bounded: two admin
  * deadlines, in 1 ms slices; then NVME_ERR_BUSY), then reads the device
- * afresh. */
-int nvme_ns_scan(struct nvme_ctrl *ctrl)
+ * afresh.  A Format holds the flag from its freeze to its rescan. */
+static int nvme_ns_scan_take(struct nvme_ctrl *ctrl)
 {
     uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
                                                     : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
@@ -411,12 +411,83 @@ int nvme_ns_scan(struct nvme_ctrl *ctrl)
         uint32_t idle = 0;
         if (__atomic_compare_exchange_n(&ctrl->ns_scanning, &idle, 1u, false, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED))
-            break;
+            return NVME_OK;
         if (slices >= 2u * (uint64_t)admin_ms)
             return NVME_ERR_BUSY;
         ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
     }
-    int rc = nvme_ns_scan_one(ctrl);
+}
+
+int nvme_ns_scan(struct nvme_ctrl *ctrl)
+{
+    int rc = nvme_ns_scan_take(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    rc = nvme_ns_scan_one(ctrl);
+    __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
+    return rc;
+}
+
+/* I/O commands in flight (or waiting to be retried) on the I/O queues. */
+static unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
+{
+    unsigned n = 0;
+    for (uint16_t i = 0; i < NVME_READ_ONCE(ctrl->info.io_queues); i++) {
+        struct nvme_qpair *qp = &ctrl->ioq[i];
+        nvme_lock(qp);
+        n += qp->outstanding;
+        nvme_unlock(qp);
+    }
+    return n;
+}
+
+/* A Format changes the LBA format under the I/O path (§5.23): a command
+ * built on the old one and run after it would have the controller move
+ * count blocks of the new size through a buffer described for the old,
+ * past its end.  As Linux freezes the queues around a command whose
+ * effects change the LBA format (Commands Supported and Effects, LBCC):
+ * every usable namespace is marked NVME_ERR_BUSY, which each I/O call
+ * checks, and the I/O in flight drains, with the deadline checks running
+ * (bounded: twice the I/O deadline, in 1 ms slices; then NVME_ERR_TIMEOUT,
+ * and nvme_ns_thaw must still be called).  Once nothing is in flight it
+ * waits one slice more and looks again: a call that read the status just
+ * before it changed has reached its queue by then.  The scan flag is held
+ * until nvme_ns_thaw. */
+int nvme_ns_freeze(struct nvme_ctrl *ctrl)
+{
+    int rc = nvme_ns_scan_take(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    const struct nvme_ns_table *t = ctrl->ns_table; /* only a scan swaps it: held */
+    for (unsigned i = 0; t != NULL && i < t->count; i++)
+        if (t->ns[i]->status == NVME_OK)
+            NVME_WRITE_ONCE(t->ns[i]->status, NVME_ERR_BUSY);
+    uint32_t io_ms = ctrl->opts.command_timeout_ms ? ctrl->opts.command_timeout_ms
+                                                   : NVME_DEFAULT_CMD_TIMEOUT_MS;
+    bool quiet = false;
+    for (uint64_t slices = 0; slices <= 2u * (uint64_t)io_ms; slices++) {
+        for (uint16_t i = 0; i < NVME_READ_ONCE(ctrl->info.io_queues); i++)
+            (void)nvme_qpair_process(&ctrl->ioq[i], 0);
+        (void)nvme_recovery_check(ctrl);
+        if (nvme_io_in_flight(ctrl) != 0)
+            quiet = false;
+        else if (quiet)
+            return NVME_OK;
+        else
+            quiet = true;
+        ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+    }
+    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: I/O still in flight after %u ms: Format not sent",
+             2u * io_ms);
+    return NVME_ERR_TIMEOUT;
+}
+
+/* After the command nvme_ns_freeze prepared: the rescan publishes the
+ * new formats and statuses (a failed one leaves the namespaces
+ * NVME_ERR_BUSY until a rescan succeeds), then the scan flag goes. */
+int nvme_ns_thaw(struct nvme_ctrl *ctrl)
+{
+    int rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : nvme_ns_scan_one(ctrl);
     __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
     return rc;
 }

@@ -634,6 +634,12 @@ int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *b
 
 /* ns.c */
 int nvme_ns_scan(struct nvme_ctrl *ctrl);
+/* Around a Format (ns.c): new I/O refused (NVME_ERR_BUSY) and the I/O in
+ * flight drained; then the rescan that publishes the new format.  Every
+ * freeze is followed by a thaw, whatever it returned but NVME_ERR_BUSY
+ * (another scan held the flag: nothing frozen). */
+int nvme_ns_freeze(struct nvme_ctrl *ctrl);
+int nvme_ns_thaw(struct nvme_ctrl *ctrl);
 void nvme_ns_free(struct nvme_ctrl *ctrl);
 
 /* aer.c: Asynchronous Event Requests (§5.2). */

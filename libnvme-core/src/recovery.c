@@ -288,6 +288,9 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
     return NVME_OK;
 }
 
+static bool nvme_recovery_claim(struct nvme_ctrl *ctrl);
+static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly);
+
 /* At most one CPU runs a tick's checks: two would send an Abort twice
  * and count them wrong, or reset twice. */
 static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
@@ -305,13 +308,13 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
     int why = NVME_OK;
     if (nvme_tick_due(ctrl, now))
         rc = nvme_recovery_tick(ctrl, &why);
+    /* A reset needed is claimed under the flag (no other CPU's tick can
+     * decide it again) and run without it: its own waits tick
+     * (nvme_tick_take).  Not claimed: another CPU's reset has it. */
+    bool reset = why != NVME_OK && nvme_recovery_claim(ctrl);
     __atomic_store_n(&ctrl->checking, 0u, __ATOMIC_RELEASE);
-    /* The reset runs without the flag: its own waits tick (nvme_tick_take). */
-    if (why != NVME_OK) {
-        int rrc = nvme_recovery_reset(ctrl, why, false);
-        if (rrc != NVME_OK && rrc != NVME_ERR_STATE) /* STATE: another CPU's reset has it */
-            rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : NVME_ERR_FATAL;
-    }
+    if (reset && nvme_recovery_run(ctrl, why, false) != NVME_OK)
+        rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : NVME_ERR_FATAL;
     return rc;
 }
 
@@ -782,17 +785,24 @@ static void nvme_delete_io_queues(struct nvme_ctrl *ctrl)
     }
 }
 
-int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
+/* One reset at a time: false when one runs already. */
+static bool nvme_recovery_claim(struct nvme_ctrl *ctrl)
 {
     nvme_lock(&ctrl->admin);
     if (NVME_READ_ONCE(ctrl->in_recovery)) {
         nvme_unlock(&ctrl->admin);
-        return NVME_ERR_STATE;
+        return false;
     }
     NVME_WRITE_ONCE(ctrl->recovery_cpu,
                     ctrl->osal.cpu_id != NULL ? ctrl->osal.cpu_id(ctrl->osal.ctx) : 0u);
     __atomic_store_n(&ctrl->in_recovery, true, __ATOMIC_RELEASE);
     nvme_unlock(&ctrl->admin);
+    return true;
+}
+
+/* The reset nvme_recovery_claim gave this CPU. */
+static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly)
+{
     nvme_stat_inc(&ctrl->stats.resets);
     if (why == NVME_OK)
         nvme_log(ctrl, NVME_LOG_INFO, "controller reset");
@@ -834,4 +844,9 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
     __atomic_store_n(&ctrl->in_recovery, false, __ATOMIC_RELEASE); /* nvme_reset_waited */
     nvme_event(ctrl, NVME_EVENT_RESET, rc == NVME_OK ? 0u : (uint32_t)-rc);
     return rc;
+}
+
+int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
+{
+    return nvme_recovery_claim(ctrl) ? nvme_recovery_run(ctrl, why, orderly) : NVME_ERR_STATE;
 }

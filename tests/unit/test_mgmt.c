@@ -71,6 +71,71 @@ static void format_changes_the_block_size_and_erases(void **state)
     fx_stop(&f);
 }
 
+/* Format changes the LBA size under the I/O path: the core lets the I/O
+ * in flight finish first (each write's callback runs before the Format
+ * reaches the controller), refuses new I/O meanwhile (NVME_ERR_BUSY from
+ * a submission made inside such a callback), and publishes the new format
+ * before I/O goes again.  A write whose completion is lost is recovered by
+ * the deadline checks during that wait, then the Format goes. */
+struct fmt_probe {
+    struct fx *f;
+    uint8_t *buf;
+    int calls, result, resubmit;
+    uint64_t formats_seen;
+};
+static void fmt_probe_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)dw0;
+    struct fmt_probe *p = arg;
+    p->calls++;
+    p->result = result;
+    p->formats_seen = nvme_sim_stats(p->f->sim)->formats;
+    p->resubmit = nvme_submit_rw(p->f->ctrl, 1, NVME_CMD_WRITE, 1, 100, 1, p->buf, 0, fx_rec_cb,
+                                 NULL);
+}
+
+static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.command_timeout_ms = 400;
+    fx_start_captured(&f);
+    uint8_t *b = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 9);
+    struct fmt_probe p[4];
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) /* the first write's completion is lost */
+            fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+        uint32_t n = round == 0 ? 8 : 1; /* 4 KiB: 512- then 4096-byte blocks */
+        for (int i = 0; i < 4; i++) {
+            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99};
+            assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * n, n,
+                                            b + i * 4096, 0, fmt_probe_cb, &p[i]),
+                             0);
+        }
+        uint64_t formats = nvme_sim_stats(f.sim)->formats;
+        struct nvme_format_args a = {1,    (uint8_t)(1 - round), NVME_FORMAT_SES_NONE, 0, false,
+                                     false};
+        assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->formats, formats + 1);
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(p[i].calls, 1);
+            assert_int_equal(p[i].result, 0);
+            assert_int_equal(p[i].formats_seen, formats); /* done before the Format */
+            assert_int_equal(p[i].resubmit, NVME_ERR_BUSY);
+        }
+        /* The new format is in place, and I/O goes again. */
+        const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+        assert_int_equal(ns->status, NVME_OK);
+        assert_int_equal(ns->lba_size, round == 0 ? 4096 : 512);
+        assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), 0);
+    }
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->timeouts, 1);
+    free(b);
+    fx_stop(&f);
+}
+
 static void format_needs_oacs_and_fna(void **state)
 {
     (void)state;
@@ -316,6 +381,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(format_changes_the_block_size_and_erases),
+        cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),

@@ -89,7 +89,8 @@ enum nvme_err {
     NVME_ERR_NOENT = -7,        /* no such (active, usable) namespace */
     NVME_ERR_ALIGN = -8,        /* buffer or length cannot be described by PRPs */
     NVME_ERR_BUSY = -9,         /* queue full, try again after reaping (or a namespace scan
-                                   on another CPU did not end within two admin deadlines) */
+                                   on another CPU did not end within two admin deadlines,
+                                   or I/O to a namespace while a Format runs) */
     NVME_ERR_PROTO = -10,       /* the device returned nonsense (bad CID, bad identify data) */
     NVME_ERR_UNSUPPORTED = -11, /* the controller lacks what this needs */
     NVME_ERR_DMA = -12,         /* OSAL dma_map refused the buffer */
@@ -670,7 +671,13 @@ struct nvme_format_args {
     bool pil;      /* PI in the first bytes of metadata */
     bool mset;     /* metadata interleaved (extended LBA) */
 };
-/* Format NVM (OACS bit 1). */
+/* Format NVM (OACS bit 1).  The LBA format changes under the I/O path,
+ * so, as Linux freezes the queues: the I/O in flight on every queue ends
+ * first (the deadline checks run meanwhile; NVME_ERR_TIMEOUT, nothing
+ * sent, if it has not after twice the I/O deadline), new I/O to any
+ * namespace is refused with NVME_ERR_BUSY until the rescan after the
+ * command has published the new format (a failed rescan leaves it so
+ * until nvme_ns_rescan succeeds).  nvme_admin_passthru does none of this. */
 int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *args, uint32_t confirm);
 /* Device Self-test (OACS bit 4): stc NVME_DST_SHORT / _EXTENDED / _ABORT;
  * nsid 0 (controller), a namespace, or NVME_NSID_ALL.  Returns when the
