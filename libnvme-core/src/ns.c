@@ -342,7 +342,8 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
     }
 
     /* Publish: update objects in place (keeping the host's read-only
-     * policy), mark vanished ones, swap the table. */
+     * policy, and a Format's freeze), mark vanished ones, swap the table. */
+    bool frozen = __atomic_load_n(&ctrl->ns_frozen, __ATOMIC_ACQUIRE) != 0;
     bool changed = ctrl->ns_table == NULL || ctrl->ns_table->count != n;
     for (unsigned i = 0; i < n; i++) {
         struct nvme_ns_info *ns = t->ns[i];
@@ -353,6 +354,8 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
                   ctrl->ns_table->ns[i] != ns;
         nvme_memcpy(ns, &info[i], sizeof(*ns)); /* no struct copy: it would call memcpy */
         ns->read_only = ro;
+        if (frozen && ns->status == NVME_OK)
+            ns->status = NVME_ERR_BUSY; /* a Format runs (nvme_ns_freeze) */
     }
     for (unsigned i = 0; i < ctrl->ns_all_count; i++) {
         struct nvme_ns_info *ns = ctrl->ns_all[i];
@@ -447,21 +450,24 @@ static unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
  * past its end.  As Linux freezes the queues around a command whose
  * effects change the LBA format (Commands Supported and Effects, LBCC):
  * every usable namespace is marked NVME_ERR_BUSY, which each I/O call
- * checks, and the I/O in flight drains, with the deadline checks running
- * (bounded: twice the I/O deadline, in 1 ms slices; then NVME_ERR_TIMEOUT,
- * and nvme_ns_thaw must still be called).  Once nothing is in flight it
- * waits one slice more and looks again: a call that read the status just
- * before it changed has reached its queue by then.  The scan flag is held
- * until nvme_ns_thaw. */
+ * checks, and scans keep it so (nvme_ns_commit) until nvme_ns_thaw; the
+ * I/O in flight drains, with the deadline checks running (bounded: twice
+ * the I/O deadline, in 1 ms slices; then NVME_ERR_TIMEOUT, and
+ * nvme_ns_thaw must still be called).  Once nothing is in flight it waits
+ * one slice more and looks again: a call that read the status just before
+ * it changed has reached its queue by then. */
 int nvme_ns_freeze(struct nvme_ctrl *ctrl)
 {
-    int rc = nvme_ns_scan_take(ctrl);
+    int rc = nvme_ns_scan_take(ctrl); /* no scan publishes while the statuses change */
     if (rc != NVME_OK)
         return rc;
+    __atomic_fetch_add(&ctrl->ns_frozen, 1u, __ATOMIC_RELAXED);
     const struct nvme_ns_table *t = ctrl->ns_table; /* only a scan swaps it: held */
     for (unsigned i = 0; t != NULL && i < t->count; i++)
         if (t->ns[i]->status == NVME_OK)
             NVME_WRITE_ONCE(t->ns[i]->status, NVME_ERR_BUSY);
+    __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
+
     uint32_t io_ms = ctrl->opts.command_timeout_ms ? ctrl->opts.command_timeout_ms
                                                    : NVME_DEFAULT_CMD_TIMEOUT_MS;
     bool quiet = false;
@@ -484,12 +490,11 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
 
 /* After the command nvme_ns_freeze prepared: the rescan publishes the
  * new formats and statuses (a failed one leaves the namespaces
- * NVME_ERR_BUSY until a rescan succeeds), then the scan flag goes. */
+ * NVME_ERR_BUSY until a rescan succeeds). */
 int nvme_ns_thaw(struct nvme_ctrl *ctrl)
 {
-    int rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : nvme_ns_scan_one(ctrl);
-    __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
-    return rc;
+    __atomic_fetch_sub(&ctrl->ns_frozen, 1u, __ATOMIC_RELEASE);
+    return NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : nvme_ns_scan(ctrl);
 }
 
 int nvme_ns_rescan(struct nvme_ctrl *ctrl)

@@ -293,6 +293,7 @@ struct nvme_ctrl {
     unsigned ns_all_count, ns_all_cap;
     uint32_t ns_gen;
     uint32_t ns_scanning; /* atomic flag: a CPU is in nvme_ns_scan */
+    uint32_t ns_frozen;   /* atomic: Formats running (nvme_ns_freeze), namespaces kept BUSY */
 
     /* Asynchronous events (aer.c) */
     uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */
@@ -637,7 +638,7 @@ int nvme_ns_scan(struct nvme_ctrl *ctrl);
 /* Around a Format (ns.c): new I/O refused (NVME_ERR_BUSY) and the I/O in
  * flight drained; then the rescan that publishes the new format.  Every
  * freeze is followed by a thaw, whatever it returned but NVME_ERR_BUSY
- * (another scan held the flag: nothing frozen). */
+ * (a scan on another CPU did not end: nothing frozen). */
 int nvme_ns_freeze(struct nvme_ctrl *ctrl);
 int nvme_ns_thaw(struct nvme_ctrl *ctrl);
 void nvme_ns_free(struct nvme_ctrl *ctrl);

@@ -74,14 +74,18 @@ static void format_changes_the_block_size_and_erases(void **state)
 /* Format changes the LBA size under the I/O path: the core lets the I/O
  * in flight finish first (each write's callback runs before the Format
  * reaches the controller), refuses new I/O meanwhile (NVME_ERR_BUSY from
- * a submission made inside such a callback), and publishes the new format
- * before I/O goes again.  A write whose completion is lost is recovered by
- * the deadline checks during that wait, then the Format goes. */
+ * a submission made inside such a callback, also after a rescan there),
+ * and publishes the new format before I/O goes again.  A write whose
+ * completion is lost is recovered by the deadline checks during that
+ * wait, then the Format goes. */
 struct fmt_probe {
     struct fx *f;
     uint8_t *buf;
     int calls, result, resubmit;
     uint64_t formats_seen;
+    bool rescan; /* rescan first, as an event on another CPU would */
+    int rescan_rc;
+    struct fx_rec sink; /* the resubmission's, should it be taken */
 };
 static void fmt_probe_cb(void *arg, int result, uint32_t dw0)
 {
@@ -90,8 +94,10 @@ static void fmt_probe_cb(void *arg, int result, uint32_t dw0)
     p->calls++;
     p->result = result;
     p->formats_seen = nvme_sim_stats(p->f->sim)->formats;
+    if (p->rescan)
+        p->rescan_rc = nvme_ns_rescan(p->f->ctrl);
     p->resubmit = nvme_submit_rw(p->f->ctrl, 1, NVME_CMD_WRITE, 1, 100, 1, p->buf, 0, fx_rec_cb,
-                                 NULL);
+                                 &p->sink);
 }
 
 static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
@@ -109,7 +115,7 @@ static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
             fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
         uint32_t n = round == 0 ? 8 : 1; /* 4 KiB: 512- then 4096-byte blocks */
         for (int i = 0; i < 4; i++) {
-            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99};
+            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, i == 0, -100, {0, -100}};
             assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * n, n,
                                             b + i * 4096, 0, fmt_probe_cb, &p[i]),
                              0);
@@ -125,6 +131,7 @@ static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
             assert_int_equal(p[i].formats_seen, formats); /* done before the Format */
             assert_int_equal(p[i].resubmit, NVME_ERR_BUSY);
         }
+        assert_int_equal(p[0].rescan_rc, 0);
         /* The new format is in place, and I/O goes again. */
         const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
         assert_int_equal(ns->status, NVME_OK);
