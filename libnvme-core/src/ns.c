@@ -405,7 +405,7 @@ static int nvme_ns_scan_one(struct nvme_ctrl *ctrl)
  * would both grow ns_all and swap tables, and the older list could be
  * published last.  A second one waits for the first (bounded: two admin
  * deadlines, in 1 ms slices; then NVME_ERR_BUSY), then reads the device
- * afresh.  A Format holds the flag from its freeze to its rescan. */
+ * afresh.  A Format's freeze holds it while it marks the namespaces. */
 static int nvme_ns_scan_take(struct nvme_ctrl *ctrl)
 {
     uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
