@@ -435,12 +435,8 @@ int nvme_ns_scan(struct nvme_ctrl *ctrl)
 static unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
 {
     unsigned n = 0;
-    for (uint16_t i = 0; i < NVME_READ_ONCE(ctrl->info.io_queues); i++) {
-        struct nvme_qpair *qp = &ctrl->ioq[i];
-        nvme_lock(qp);
-        n += qp->outstanding;
-        nvme_unlock(qp);
-    }
+    for (uint16_t q = 1; q <= NVME_READ_ONCE(ctrl->info.io_queues); q++)
+        n += nvme_qpair_outstanding(ctrl, q);
     return n;
 }
 

@@ -498,8 +498,13 @@ unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid)
 {
     if (ctrl == NULL)
         return 0;
-    const struct nvme_qpair *qp = nvme_ctrl_qpair((struct nvme_ctrl *)(uintptr_t)ctrl, qid);
-    return qp != NULL ? qp->outstanding : 0;
+    struct nvme_qpair *qp = nvme_ctrl_qpair((struct nvme_ctrl *)(uintptr_t)ctrl, qid);
+    if (qp == NULL)
+        return 0;
+    nvme_lock(qp); /* another CPU may be submitting or reaping */
+    unsigned n = qp->outstanding;
+    nvme_unlock(qp);
+    return n;
 }
 
 void nvme_waiter_cb(void *arg, int result, uint32_t dw0)
