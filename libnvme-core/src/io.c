@@ -178,8 +178,8 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
     /* Device-written buffers own whole cache lines (nvme_io_check). */
     const uintptr_t read_mask = ctrl->osal.dma_align > 1u ? ctrl->osal.dma_align - 1u : 0u;
 
-    if (!qp->live || !NVME_READ_ONCE(ctrl->ready))
-        return i;
+    if (!qp->live || !NVME_READ_ONCE(ctrl->ready) || NVME_READ_ONCE(ctrl->ns_frozen) != 0)
+        return i; /* one by one: nvme_submit_rw says why */
     for (; i < n && qp->free_head != NVME_NO_SLOT; i++) {
         const struct nvme_rw_req *r = &reqs[i];
         uintptr_t buf = (uintptr_t)r->buf;

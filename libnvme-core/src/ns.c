@@ -449,9 +449,10 @@ static unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
  * checks, and scans keep it so (nvme_ns_commit) until nvme_ns_thaw; the
  * I/O in flight drains, with the deadline checks running (bounded: twice
  * the I/O deadline, in 1 ms slices; then NVME_ERR_TIMEOUT, and
- * nvme_ns_thaw must still be called).  Once nothing is in flight it waits
- * one slice more and looks again: a call that read the status just before
- * it changed has reached its queue by then. */
+ * nvme_ns_thaw must still be called).  A call that read the status just
+ * before it changed is refused under its queue's lock (ns_frozen, looked
+ * at wherever a command takes a slot); the drain counts each queue under
+ * that lock after ns_frozen was set, so a count of zero is final. */
 int nvme_ns_freeze(struct nvme_ctrl *ctrl)
 {
     int rc = nvme_ns_scan_take(ctrl); /* no scan publishes while the statuses change */
@@ -466,17 +467,12 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
 
     uint32_t io_ms = ctrl->opts.command_timeout_ms ? ctrl->opts.command_timeout_ms
                                                    : NVME_DEFAULT_CMD_TIMEOUT_MS;
-    bool quiet = false;
     for (uint64_t slices = 0; slices <= 2u * (uint64_t)io_ms; slices++) {
         for (uint16_t i = 0; i < NVME_READ_ONCE(ctrl->info.io_queues); i++)
             (void)nvme_qpair_process(&ctrl->ioq[i], 0);
         (void)nvme_recovery_check(ctrl);
-        if (nvme_io_in_flight(ctrl) != 0)
-            quiet = false;
-        else if (quiet)
+        if (nvme_io_in_flight(ctrl) == 0)
             return NVME_OK;
-        else
-            quiet = true;
         ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
     }
     nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: I/O still in flight after %u ms: Format not sent",

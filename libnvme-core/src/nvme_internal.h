@@ -293,7 +293,8 @@ struct nvme_ctrl {
     unsigned ns_all_count, ns_all_cap;
     uint32_t ns_gen;
     uint32_t ns_scanning; /* atomic flag: a CPU is in nvme_ns_scan */
-    uint32_t ns_frozen;   /* atomic: Formats running (nvme_ns_freeze), namespaces kept BUSY */
+    uint32_t ns_frozen;   /* atomic: Formats running (nvme_ns_freeze): namespaces kept BUSY,
+                             I/O refused under each queue's lock */
 
     /* Asynchronous events (aer.c) */
     uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */
@@ -894,6 +895,7 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
     uint16_t tail = qp->sq_tail; /* the entry it goes into */
     if (__builtin_expect(
             !qp->live || !NVME_READ_ONCE(ctrl->ready) || qp->free_head == NVME_NO_SLOT ||
+                NVME_READ_ONCE(ctrl->ns_frozen) != 0 ||
                 !nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg),
             0)) {
         nvme_unlock(qp);

@@ -323,7 +323,9 @@ struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc)
         return NULL;
     }
     uint16_t idx = qp->free_head;
-    if (idx == NVME_NO_SLOT) {
+    /* A full queue, or I/O while a Format runs: checked here, under the
+     * lock, so that nvme_ns_freeze's drain sees every command placed. */
+    if (idx == NVME_NO_SLOT || (qp->qid != 0 && NVME_READ_ONCE(ctrl->ns_frozen) != 0)) {
         nvme_unlock(qp);
         *rc = NVME_ERR_BUSY;
         return NULL;

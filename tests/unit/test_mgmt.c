@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../libnvme-core/src/nvme_internal.h" /* nvme_ns_freeze, nvme_ns_thaw */
+
 /* aligned_alloc wants a size that is a multiple of the alignment. */
 static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
 
@@ -139,6 +141,61 @@ static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
         assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), 0);
     }
     assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->timeouts, 1);
+    free(b);
+    fx_stop(&f);
+}
+
+static void count_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)result;
+    (void)dw0;
+    ++*(int *)arg;
+}
+
+/* A call that read a namespace's status just before a Format froze it
+ * (a CPU stalled between its status check and its queue's lock) is
+ * refused under the lock: nvme_ns_freeze's drain counted the queues
+ * empty, so a command placed now would reach the device after the Format
+ * with a length built for the old block size.  The stale read is made
+ * here by putting the status back by hand. */
+static void format_refuses_io_that_read_the_status_before_the_freeze(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(2 * 4096);
+    fx_pattern(b, 2 * 4096, 5);
+    struct nvme_ns_info *ns = (struct nvme_ns_info *)nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(nvme_ns_freeze(f.ctrl), 0);
+    assert_int_equal(ns->status, NVME_ERR_BUSY);
+    ns->status = NVME_OK; /* as the stalled call saw it */
+    uint64_t io = nvme_sim_stats(f.sim)->io_cmds;
+    int done = 0;
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, b, 0, count_cb, &done),
+                     NVME_ERR_BUSY); /* the fast path */
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 16, b, 0, count_cb, &done),
+                     NVME_ERR_BUSY); /* two pages: a PRP list, the slow path */
+    struct nvme_rw_req r[2] = {{0, b, count_cb, &done, 8, NVME_CMD_WRITE},
+                               {8, b + 4096, count_cb, &done, 8, NVME_CMD_READ}};
+    unsigned sent = 99;
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, r, 2, 0, &sent), NVME_ERR_BUSY);
+    assert_int_equal(sent, 0);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), NVME_ERR_BUSY);
+    assert_int_equal(nvme_flush(f.ctrl, 1), NVME_ERR_BUSY);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), 0);
+    assert_int_equal(done, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io); /* nothing reached the device */
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    /* Admin commands still go; after the thaw I/O goes again. */
+    assert_int_equal(nvme_ns_thaw(f.ctrl), 0);
+    assert_int_equal(ns->status, NVME_OK);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, r, 2, 0, &sent), 0);
+    assert_int_equal(sent, 2);
+    while (done < 2)
+        assert_true(nvme_qpair_poll(f.ctrl, 1, 0) >= 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io + 3);
     free(b);
     fx_stop(&f);
 }
@@ -389,6 +446,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(format_changes_the_block_size_and_erases),
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
+        cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),
