@@ -51,14 +51,31 @@
 #define NVME_WRITE_ONCE64(x, v) (*(volatile uint64_t *)&(x) = (v))
 #endif
 
-/* A statistic that several CPUs count: an atomic add on a 64-bit ISA; a
- * plain one on a 32-bit ISA, where it may lose a count on SMP. */
+/* A 64-bit statistic counted as two 32-bit atomic words: the low one,
+ * then the high one when the low one wrapped.  No count is lost; a read
+ * racing the carry may see the total 2^32 short for that moment.  For
+ * 32-bit ISAs, where a 64-bit atomic add can be a libatomic call (x86-32
+ * with -mno-80387 has no 64-bit atomic instruction to inline). */
+typedef uint32_t __attribute__((may_alias)) nvme_u32_alias;
+static inline void nvme_stat_inc_split(uint64_t *counter)
+{
+    nvme_u32_alias *w = (nvme_u32_alias *)(void *)counter;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    nvme_u32_alias *lo = &w[1], *hi = &w[0];
+#else
+    nvme_u32_alias *lo = &w[0], *hi = &w[1];
+#endif
+    if (__atomic_fetch_add(lo, 1u, __ATOMIC_RELAXED) == 0xffffffffu)
+        __atomic_fetch_add(hi, 1u, __ATOMIC_RELAXED);
+}
+
+/* A statistic that several CPUs count. */
 static inline void nvme_stat_inc(uint64_t *counter)
 {
 #if __SIZEOF_POINTER__ == 8 /* one instruction (or LL/SC loop) on 64-bit ISAs */
     __atomic_fetch_add(counter, 1u, __ATOMIC_RELAXED);
-#else /* x86-32 may lack one: -mno-80387 makes it a libatomic call */
-    (*counter)++;
+#else
+    nvme_stat_inc_split(counter);
 #endif
 }
 

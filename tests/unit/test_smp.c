@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../libnvme-core/src/nvme_internal.h" /* nvme_stat_inc_split */
+
 #define CPUS 3
 #define RESETS 100  /* or rescans: CPU 0's job, that many times */
 #define BLOCKS 8    /* per command */
@@ -596,6 +598,41 @@ static void admin_commands_and_events_while_cpus_do_io(void **state)
     fx_stop(&f);
 }
 
+/* The statistics as 32-bit ISAs count them (nvme_stat_inc_split, two
+ * 32-bit atomic words): the carry into the high word is exact, and CPUs
+ * counting at once across the carry lose nothing. */
+#define SPLIT_ADDS 200000u
+static uint64_t split_counter;
+static void *split_adder(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; i < SPLIT_ADDS; i++)
+        nvme_stat_inc_split(&split_counter);
+    return NULL;
+}
+
+static void split_statistics_lose_no_count_across_a_carry(void **state)
+{
+    (void)state;
+    split_counter = 0xfffffffeull;
+    nvme_stat_inc_split(&split_counter);
+    assert_true(split_counter == 0xffffffffull);
+    nvme_stat_inc_split(&split_counter);
+    assert_true(split_counter == 0x100000000ull);
+    split_counter = 0x2ffffffffull;
+    nvme_stat_inc_split(&split_counter);
+    assert_true(split_counter == 0x300000000ull);
+
+    const uint64_t start = 0x100000000ull - SPLIT_ADDS; /* the carry falls mid-run */
+    split_counter = start;
+    pthread_t t[CPUS];
+    for (int c = 0; c < CPUS; c++)
+        assert_int_equal(pthread_create(&t[c], NULL, split_adder, NULL), 0);
+    for (int c = 0; c < CPUS; c++)
+        assert_int_equal(pthread_join(t[c], NULL), 0);
+    assert_true(split_counter == start + (uint64_t)CPUS * SPLIT_ADDS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +643,7 @@ int main(void)
         cmocka_unit_test(lost_completions_are_recovered_once_while_cpus_do_io),
         cmocka_unit_test(device_gone_while_cpus_do_io_fails_everything_once),
         cmocka_unit_test(admin_commands_and_events_while_cpus_do_io),
+        cmocka_unit_test(split_statistics_lose_no_count_across_a_carry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,9 +250,10 @@ int nvme_ctrl_reset(struct nvme_ctrl *ctrl);
  * handler.  Returns 0, NVME_ERR_GONE, or NVME_ERR_FATAL when the
  * controller is dead. */
 int nvme_ctrl_service(struct nvme_ctrl *ctrl);
-/* The live counters: any CPU adds to them, atomically on 64-bit ISAs (on
- * 32-bit ones two CPUs counting at once may lose one).  While I/O runs on
- * other CPUs, read them with atomic loads. */
+/* The live counters: any CPU adds to them atomically (on 32-bit ISAs as
+ * two 32-bit words, so a read racing a carry out of the low word may be
+ * 2^32 short for that moment).  While I/O runs on other CPUs, read them
+ * with atomic loads. */
 const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl);
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl);
 /* CSTS.RDY=1, CFS=0, and the core's queues are live. */
