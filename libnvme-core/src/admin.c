@@ -61,17 +61,6 @@ int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *b
     return rc;
 }
 
-int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
-                        enum nvme_dma_dir dir, uint32_t *dw0)
-{
-    if (ctrl == NULL || sqe == NULL || (len != 0 && buf == NULL))
-        return NVME_ERR_INVAL;
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    struct nvme_sqe cmd;
-    nvme_sqe_copy(&cmd, sqe);
-    return nvme_admin_exec_bounce(ctrl, &cmd, buf, len, dir, dw0);
-}
-
 /* Identify (§5.15): CDW10 CNS[7:0], CNTID[31:16]; always 4096 bytes. */
 int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
 {

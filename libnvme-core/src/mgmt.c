@@ -7,6 +7,8 @@
  * Destructive commands run only with `confirm` == NVME_CONFIRM_DESTROY;
  * the ones that change namespaces rescan them afterwards, whatever the
  * command's result (a failed Format may have changed the format too).
+ * nvme_admin_passthru is here: what it sends gets the same care
+ * (mgmt_effects).
  */
 #include "nvme_internal.h"
 
@@ -35,18 +37,6 @@ static int mgmt_confirm(struct nvme_ctrl *ctrl, const char *what, uint32_t confi
     return NVME_ERR_INVAL;
 }
 
-/* A management command without data, waited for (with the long admin
- * deadline for Format, Sanitize and Device Self-test: admin.c). */
-static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_t cdw10,
-                     uint32_t cdw11, uint32_t *dw0)
-{
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, opc, nsid);
-    sqe.cdw10 = cdw10;
-    sqe.cdw11 = cdw11;
-    return nvme_admin_exec_bounce(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0);
-}
-
 /* Rescans after a command that changed namespaces (through nvme_ns_thaw
  * after a freeze); the command's result wins over the rescan's. */
 static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc, bool frozen)
@@ -60,6 +50,67 @@ static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc, bool frozen)
         nvme_log(ctrl, NVME_LOG_WARN, "nvme0: rescan after the command failed: %s",
                  nvme_strerror(rs));
     return rc != NVME_OK ? rc : rs;
+}
+
+/* What an admin command's effects on the I/O path need (Commands
+ * Supported and Effects, §5.16.1.6), for the opcodes whose effects are
+ * known, as Linux's nvme_passthru_start/end: */
+#define MGMT_RESCAN 1u /* namespaces change (NIC, NCC): rescanned after */
+#define MGMT_FREEZE                                                                                \
+    2u /* the LBA format or the data change under the I/O path
+                          (LBCC), and the command wants no I/O outstanding
+                          (CSE): frozen before (nvme_ns_freeze), rescanned after */
+static unsigned mgmt_effects(const struct nvme_sqe *sqe)
+{
+    switch (sqe->opc) {
+    case NVME_ADMIN_FORMAT_NVM:
+        return MGMT_FREEZE;
+    case NVME_ADMIN_SANITIZE: /* Exit Failure Mode changes no data */
+        return (sqe->cdw10 & 7u) == NVME_SANACT_EXIT_FAILURE ? 0u : MGMT_FREEZE;
+    case NVME_ADMIN_NS_MGMT:
+    case NVME_ADMIN_NS_ATTACH:
+        return MGMT_RESCAN;
+    default:
+        return 0;
+    }
+}
+
+/* Runs `sqe`, waited for (with the long admin deadline for Format,
+ * Sanitize and Device Self-test: admin.c), with what its effects need:
+ * NVME_ERR_BUSY, nothing sent, when a scan on another CPU did not end;
+ * the command's result wins over the rescan's (mgmt_rescan). */
+static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
+                         enum nvme_dma_dir dir, uint32_t *dw0)
+{
+    unsigned effects = mgmt_effects(sqe);
+    int rc = NVME_OK;
+    if (effects == MGMT_FREEZE && (rc = nvme_ns_freeze(ctrl)) == NVME_ERR_BUSY)
+        return rc;
+    if (rc == NVME_OK) /* else the I/O in flight did not drain: not sent */
+        rc = nvme_admin_exec_bounce(ctrl, sqe, buf, len, dir, dw0);
+    return effects != 0 ? mgmt_rescan(ctrl, rc, effects == MGMT_FREEZE) : rc;
+}
+
+/* A management command without data (mgmt_exec_sqe). */
+static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_t cdw10,
+                     uint32_t cdw11, uint32_t *dw0)
+{
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, opc, nsid);
+    sqe.cdw10 = cdw10;
+    sqe.cdw11 = cdw11;
+    return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0);
+}
+
+int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+                        enum nvme_dma_dir dir, uint32_t *dw0)
+{
+    if (ctrl == NULL || sqe == NULL || (len != 0 && buf == NULL))
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    struct nvme_sqe cmd;
+    nvme_sqe_copy(&cmd, sqe);
+    return mgmt_exec_sqe(ctrl, &cmd, buf, len, dir, dw0);
 }
 
 int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32_t confirm)
@@ -89,13 +140,8 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
     uint32_t cdw10 = (a->lbaf & 0xfu) | (a->mset ? 1u << 4 : 0u) | ((uint32_t)a->pi << 5) |
                      (a->pil ? 1u << 8 : 0u) | ((uint32_t)a->ses << 9) |
                      ((uint32_t)(a->lbaf >> 4) << 12); /* LBAFU, NVMe 2.0 */
-    /* No I/O runs across the format change (nvme_ns_freeze). */
-    rc = nvme_ns_freeze(ctrl);
-    if (rc == NVME_ERR_BUSY)
-        return rc;
-    if (rc == NVME_OK)
-        rc = mgmt_exec(ctrl, NVME_ADMIN_FORMAT_NVM, a->nsid, cdw10, 0, NULL);
-    return mgmt_rescan(ctrl, rc, true);
+    /* No I/O runs across the format change (mgmt_effects). */
+    return mgmt_exec(ctrl, NVME_ADMIN_FORMAT_NVM, a->nsid, cdw10, 0, NULL);
 }
 
 int nvme_device_self_test(struct nvme_ctrl *ctrl, uint32_t nsid, uint8_t stc)
@@ -130,8 +176,7 @@ int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *a, ui
         return mgmt_unsupported(ctrl, "this Sanitize action", "SANICAP");
     uint32_t cdw10 = a->action | (a->ause ? 1u << 3 : 0u) | ((uint32_t)a->owpass << 4) |
                      (a->oipbp ? 1u << 8 : 0u) | (a->nodas ? 1u << 9 : 0u);
-    rc = mgmt_exec(ctrl, NVME_ADMIN_SANITIZE, 0, cdw10, a->ovrpat, NULL);
-    return a->action == NVME_SANACT_EXIT_FAILURE ? rc : mgmt_rescan(ctrl, rc, false);
+    return mgmt_exec(ctrl, NVME_ADMIN_SANITIZE, 0, cdw10, a->ovrpat, NULL); /* frozen */
 }
 
 int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, uint32_t len)

@@ -84,7 +84,7 @@ struct fmt_probe {
     struct fx *f;
     uint8_t *buf;
     int calls, result, resubmit;
-    uint64_t formats_seen;
+    uint64_t formats_seen, sanitizes_seen;
     bool rescan; /* rescan first, as an event on another CPU would */
     int rescan_rc;
     struct fx_rec sink; /* the resubmission's, should it be taken */
@@ -96,6 +96,7 @@ static void fmt_probe_cb(void *arg, int result, uint32_t dw0)
     p->calls++;
     p->result = result;
     p->formats_seen = nvme_sim_stats(p->f->sim)->formats;
+    p->sanitizes_seen = nvme_sim_stats(p->f->sim)->sanitizes;
     if (p->rescan)
         p->rescan_rc = nvme_ns_rescan(p->f->ctrl);
     p->resubmit = nvme_submit_rw(p->f->ctrl, 1, NVME_CMD_WRITE, 1, 100, 1, p->buf, 0, fx_rec_cb,
@@ -117,7 +118,7 @@ static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
             fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
         uint32_t n = round == 0 ? 8 : 1; /* 4 KiB: 512- then 4096-byte blocks */
         for (int i = 0; i < 4; i++) {
-            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, i == 0, -100, {0, -100}};
+            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, i == 0, -100, {0, -100}};
             assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * n, n,
                                             b + i * 4096, 0, fmt_probe_cb, &p[i]),
                              0);
@@ -196,6 +197,59 @@ static void format_refuses_io_that_read_the_status_before_the_freeze(void **stat
     while (done < 2)
         assert_true(nvme_qpair_poll(f.ctrl, 1, 0) >= 0);
     assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io + 3);
+    free(b);
+    fx_stop(&f);
+}
+
+/* Format NVM and Sanitize sent through nvme_admin_passthru get what
+ * nvme_format and nvme_sanitize do, by their known effects (as Linux's
+ * passthrough): the I/O in flight ends before the command reaches the
+ * controller, I/O submitted meanwhile is refused, and the namespaces are
+ * rescanned before the call returns. */
+static void passthru_format_and_sanitize_freeze_and_rescan(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 4);
+    struct fmt_probe p[4];
+    for (int round = 0; round < 2; round++) {
+        uint32_t n = round == 0 ? 8 : 1; /* 4 KiB: 512- then 4096-byte blocks */
+        for (int i = 0; i < 4; i++) {
+            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, false, -100, {0, -100}};
+            assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * n, n,
+                                            b + i * 4096, 0, fmt_probe_cb, &p[i]),
+                             0);
+        }
+        const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+        uint64_t formats = st->formats, sanitizes = st->sanitizes;
+        struct nvme_sqe sqe;
+        memset(&sqe, 0, sizeof(sqe));
+        if (round == 0) {
+            sqe.opc = NVME_ADMIN_FORMAT_NVM;
+            sqe.nsid = 1;
+            sqe.cdw10 = 1; /* LBA format 1: 4096-byte blocks */
+        } else {
+            sqe.opc = NVME_ADMIN_SANITIZE;
+            sqe.cdw10 = NVME_SANACT_BLOCK;
+        }
+        assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL), 0);
+        assert_int_equal(st->formats, formats + (round == 0));
+        assert_int_equal(st->sanitizes, sanitizes + (round == 1));
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(p[i].calls, 1);
+            assert_int_equal(p[i].result, 0);
+            assert_int_equal(p[i].formats_seen, formats); /* done before the command */
+            assert_int_equal(p[i].sanitizes_seen, sanitizes);
+            assert_int_equal(p[i].resubmit, NVME_ERR_BUSY);
+        }
+        const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+        assert_int_equal(ns->status, NVME_OK);
+        assert_int_equal(ns->lba_size, 4096); /* rescanned before the call returned */
+        assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), 0);
+    }
     free(b);
     fx_stop(&f);
 }
@@ -447,6 +501,7 @@ int main(void)
         cmocka_unit_test(format_changes_the_block_size_and_erases),
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
+        cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),

@@ -309,7 +309,12 @@ int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log);
 int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 /* Submit any admin command and wait; the SQE's CID and PRPs are filled
- * by the core from buf/len (buf may be NULL when len is 0). */
+ * by the core from buf/len (buf may be NULL when len is 0).  Commands whose
+ * effects on the I/O path are known get what the core's own calls do (as
+ * Linux's passthrough): Format NVM and Sanitize (not Exit Failure Mode)
+ * as nvme_format does (I/O drained and refused, NVME_ERR_BUSY or
+ * NVME_ERR_TIMEOUT as there), then a rescan; Namespace Management and
+ * Attachment, a rescan after.  The command's result wins over the rescan's. */
 int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
                         enum nvme_dma_dir dir, uint32_t *dw0);
 
@@ -678,7 +683,8 @@ struct nvme_format_args {
  * sent, if it has not after twice the I/O deadline), new I/O to any
  * namespace is refused with NVME_ERR_BUSY until the rescan after the
  * command has published the new format (a failed rescan leaves it so
- * until nvme_ns_rescan succeeds).  nvme_admin_passthru does none of this. */
+ * until nvme_ns_rescan succeeds).  Sanitize does the same, and so does
+ * nvme_admin_passthru for both. */
 int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *args, uint32_t confirm);
 /* Device Self-test (OACS bit 4): stc NVME_DST_SHORT / _EXTENDED / _ABORT;
  * nsid 0 (controller), a namespace, or NVME_NSID_ALL.  Returns when the
@@ -692,7 +698,9 @@ struct nvme_sanitize_args {
     bool nodas;      /* no deallocate after sanitize */
     uint32_t ovrpat; /* overwrite pattern */
 };
-/* Sanitize (SANICAP lists the action; exit failure is always allowed). */
+/* Sanitize (SANICAP lists the action; exit failure is always allowed).
+ * The I/O in flight ends first and new I/O waits for the rescan after
+ * it, as for nvme_format (not for exit failure, which changes no data). */
 int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *args, uint32_t confirm);
 /* Firmware Image Download (OACS bit 2): `len` bytes of image at byte
  * `offset` (both multiples of 4), split into pieces of at most MDTS and
