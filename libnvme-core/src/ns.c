@@ -25,6 +25,7 @@
 #define NVME_LBADS_MAX 31u
 
 struct nvme_ns_table {
+    struct nvme_ns_table *retired; /* next replaced table not freed yet (nvme_ns_retire) */
     unsigned count;
     struct nvme_ns_info *ns[]; /* ascending NSID */
 };
@@ -59,11 +60,56 @@ static void nvme_ns_table_free(struct nvme_ctrl *ctrl, struct nvme_ns_table *t)
         ctrl->osal.mem_free(ctrl->osal.ctx, t, sizeof(*t) + sizeof(t->ns[0]) * t->count);
 }
 
+/* Lookups (nvme_ns_count, nvme_ns_at, nvme_ns_find) read the table
+ * between nvme_ns_read_begin and nvme_ns_read_end, without a lock and
+ * without sleeping; a scan replaces the table whole, so a lookup that
+ * began before the swap may still read the old one.  The old one is
+ * freed only once no lookup runs (ns_readers seen at 0 after the swap:
+ * any lookup that begins later reads the new table), as Linux's SRCU
+ * readers; until then it waits on the retired list.  What a lookup
+ * returns, a namespace object, lives until nvme_ctrl_fini. */
+const struct nvme_ns_table *nvme_ns_read_begin(struct nvme_ctrl *ctrl)
+{
+    /* Both sequentially consistent: the count goes up before the table is
+     * read, as the scan swaps before it reads the count. */
+    __atomic_fetch_add(&ctrl->ns_readers, 1u, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&ctrl->ns_table, __ATOMIC_SEQ_CST);
+}
+
+void nvme_ns_read_end(struct nvme_ctrl *ctrl)
+{
+    __atomic_fetch_sub(&ctrl->ns_readers, 1u, __ATOMIC_RELEASE);
+}
+
+/* Frees the retired tables when no lookup runs: a few looks, 1 ms
+ * apart (a lookup is a binary search); else they wait for the next scan
+ * or nvme_ctrl_fini.  Scan flag held. */
+static void nvme_ns_free_retired(struct nvme_ctrl *ctrl, unsigned looks)
+{
+    for (unsigned i = 0; ctrl->ns_retired != NULL; i++) {
+        if (__atomic_load_n(&ctrl->ns_readers, __ATOMIC_SEQ_CST) == 0) {
+            while (ctrl->ns_retired != NULL) {
+                struct nvme_ns_table *t = ctrl->ns_retired;
+                ctrl->ns_retired = t->retired;
+                nvme_ns_table_free(ctrl, t);
+            }
+            return;
+        }
+        if (i + 1u >= looks)
+            return;
+        ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+    }
+}
+
 void nvme_ns_free(struct nvme_ctrl *ctrl)
 {
+    while (ctrl->ns_retired != NULL) { /* nvme_ctrl_fini: no lookup runs any more */
+        struct nvme_ns_table *t = ctrl->ns_retired;
+        ctrl->ns_retired = t->retired;
+        nvme_ns_table_free(ctrl, t);
+    }
     nvme_ns_table_free(ctrl, ctrl->ns_table);
-    nvme_ns_table_free(ctrl, ctrl->ns_retired);
-    ctrl->ns_table = ctrl->ns_retired = NULL;
+    ctrl->ns_table = NULL;
     for (unsigned i = 0; i < ctrl->ns_all_count; i++)
         ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->ns_all[i], sizeof(*ctrl->ns_all[i]));
     if (ctrl->ns_all != NULL)
@@ -364,9 +410,13 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
             changed = true;
         }
     }
-    nvme_ns_table_free(ctrl, ctrl->ns_retired);
-    ctrl->ns_retired = ctrl->ns_table;
-    __atomic_store_n(&ctrl->ns_table, t, __ATOMIC_RELEASE);
+    struct nvme_ns_table *old = ctrl->ns_table;
+    __atomic_store_n(&ctrl->ns_table, t, __ATOMIC_SEQ_CST); /* nvme_ns_read_begin */
+    if (old != NULL) {
+        old->retired = ctrl->ns_retired;
+        ctrl->ns_retired = old;
+    }
+    nvme_ns_free_retired(ctrl, 10);
     if (changed) {
         ctrl->ns_gen++;
         if (NVME_READ_ONCE(ctrl->up)) /* bring-up's own scan is not a rescan */
@@ -504,27 +554,41 @@ uint32_t nvme_ns_generation(const struct nvme_ctrl *ctrl)
     return ctrl != NULL ? ctrl->ns_gen : 0;
 }
 
-static const struct nvme_ns_table *nvme_ns_current(const struct nvme_ctrl *ctrl)
+/* The public lookups take a const handle; the reader count is the one
+ * field they change. */
+static struct nvme_ctrl *nvme_ns_reader(const struct nvme_ctrl *ctrl)
 {
-    return ctrl != NULL ? __atomic_load_n(&ctrl->ns_table, __ATOMIC_ACQUIRE) : NULL;
+    return (struct nvme_ctrl *)(uintptr_t)ctrl;
 }
 
 unsigned nvme_ns_count(const struct nvme_ctrl *ctrl)
 {
-    const struct nvme_ns_table *t = nvme_ns_current(ctrl);
-    return t != NULL ? t->count : 0;
+    if (ctrl == NULL)
+        return 0;
+    const struct nvme_ns_table *t = nvme_ns_read_begin(nvme_ns_reader(ctrl));
+    unsigned n = t != NULL ? t->count : 0;
+    nvme_ns_read_end(nvme_ns_reader(ctrl));
+    return n;
 }
 
 const struct nvme_ns_info *nvme_ns_at(const struct nvme_ctrl *ctrl, unsigned idx)
 {
-    const struct nvme_ns_table *t = nvme_ns_current(ctrl);
-    return t != NULL && idx < t->count ? t->ns[idx] : NULL;
+    if (ctrl == NULL)
+        return NULL;
+    const struct nvme_ns_table *t = nvme_ns_read_begin(nvme_ns_reader(ctrl));
+    const struct nvme_ns_info *ns = t != NULL && idx < t->count ? t->ns[idx] : NULL;
+    nvme_ns_read_end(nvme_ns_reader(ctrl));
+    return ns;
 }
 
 const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *ctrl, uint32_t nsid)
 {
-    const struct nvme_ns_table *t = nvme_ns_current(ctrl);
-    return t != NULL ? nvme_ns_table_find(t, nsid) : NULL;
+    if (ctrl == NULL)
+        return NULL;
+    const struct nvme_ns_table *t = nvme_ns_read_begin(nvme_ns_reader(ctrl));
+    const struct nvme_ns_info *ns = t != NULL ? nvme_ns_table_find(t, nsid) : NULL;
+    nvme_ns_read_end(nvme_ns_reader(ctrl));
+    return ns;
 }
 
 int nvme_ns_set_read_only(struct nvme_ctrl *ctrl, uint32_t nsid, bool ro)

@@ -305,7 +305,8 @@ struct nvme_ctrl {
     uint16_t cb_cpus;
 
     struct nvme_ns_table *ns_table;   /* active namespaces (ns.c) */
-    struct nvme_ns_table *ns_retired; /* previous table, freed at the next swap */
+    struct nvme_ns_table *ns_retired; /* replaced tables a lookup may still read */
+    uint32_t ns_readers;              /* atomic: lookups reading a table (nvme_ns_read_begin) */
     struct nvme_ns_info **ns_all;     /* every namespace object ever made */
     unsigned ns_all_count, ns_all_cap;
     uint32_t ns_gen;
@@ -660,6 +661,9 @@ int nvme_ns_scan(struct nvme_ctrl *ctrl);
 int nvme_ns_freeze(struct nvme_ctrl *ctrl);
 int nvme_ns_thaw(struct nvme_ctrl *ctrl);
 void nvme_ns_free(struct nvme_ctrl *ctrl);
+/* Around a lookup's reads of the namespace table (ns.c says why). */
+const struct nvme_ns_table *nvme_ns_read_begin(struct nvme_ctrl *ctrl);
+void nvme_ns_read_end(struct nvme_ctrl *ctrl);
 
 /* aer.c: Asynchronous Event Requests (§5.2). */
 void nvme_aer_arm(struct nvme_ctrl *ctrl);

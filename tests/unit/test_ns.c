@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../libnvme-core/src/nvme_internal.h" /* nvme_ns_read_begin, nvme_ns_read_end */
+
 /* Controllers that reject Identify CNS 02h are enumerated 1..NN with
  * Identify Namespace, keeping those with NSZE != 0. */
 static void without_the_active_list_namespaces_are_found_one_by_one(void **state)
@@ -104,6 +106,58 @@ static void rescan_finds_a_namespace_added_later(void **state)
     fx_stop(&f);
 }
 
+/* The OSAL's mem_free, recording what it frees. */
+static void (*real_free)(void *ctx, void *p, size_t size);
+static const void *freed[256];
+static unsigned nfreed;
+static void record_free(void *ctx, void *p, size_t size)
+{
+    if (nfreed < 256)
+        freed[nfreed++] = p;
+    real_free(ctx, p, size);
+}
+static bool was_freed(const void *p)
+{
+    for (unsigned i = 0; i < nfreed; i++)
+        if (freed[i] == p)
+            return true;
+    return false;
+}
+
+/* A lookup on another CPU, stopped between reading the table pointer and
+ * reading the table (nvme_ns_read_begin), while two rescans replace the
+ * table: the table it reads is freed only after it ends (the core used to
+ * free a table at the second swap after it, under the lookup's feet). */
+static void a_table_a_lookup_still_reads_is_freed_after_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    real_free = f.osal.mem_free;
+    f.osal.mem_free = record_free;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    struct nvme_sim_ns_config ns7 = {.nsid = 7, .blocks = 1000, .lba_size = 512};
+
+    const struct nvme_ns_table *held = nvme_ns_read_begin(f.ctrl);
+    assert_non_null(held);
+    nfreed = 0;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(k == 0 ? nvme_sim_ns_add(f.sim, &ns7) : nvme_sim_ns_remove(f.sim, 7), 0);
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_int_equal(nvme_ns_count(f.ctrl), k == 0 ? 2 : 1); /* lookups go on meanwhile */
+    }
+    assert_false(was_freed(held));
+    nvme_ns_read_end(f.ctrl);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &ns7), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_true(was_freed(held)); /* with the one after it */
+    assert_int_equal(nvme_ns_find(f.ctrl, 7)->nsze, 1000);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,6 +165,7 @@ int main(void)
         cmocka_unit_test(a_namespace_whose_identify_fails_is_unusable_alone),
         cmocka_unit_test(a_block_larger_than_mdts_makes_the_namespace_unsupported),
         cmocka_unit_test(rescan_finds_a_namespace_added_later),
+        cmocka_unit_test(a_table_a_lookup_still_reads_is_freed_after_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

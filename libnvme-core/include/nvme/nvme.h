@@ -357,7 +357,8 @@ struct nvme_ns_info {
 /* Handles (the pointers below) stay valid until nvme_ctrl_fini, across
  * rescans and resets: a rescan builds its new table before it replaces
  * the old one (a failed rescan keeps the old one), updates namespaces in
- * place, and marks one that disappeared with status NVME_ERR_NOENT. */
+ * place, and marks one that disappeared with status NVME_ERR_NOENT.  The
+ * lookups take no lock and may run on any CPU during a rescan. */
 
 /* Number of active namespaces found (usable or not). */
 unsigned nvme_ns_count(const struct nvme_ctrl *ctrl);
