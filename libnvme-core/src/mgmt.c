@@ -54,12 +54,12 @@ static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc, bool frozen)
 
 /* What an admin command's effects on the I/O path need (Commands
  * Supported and Effects, §5.16.1.6), for the opcodes whose effects are
- * known, as Linux's nvme_passthru_start/end: */
-#define MGMT_RESCAN 1u /* namespaces change (NIC, NCC): rescanned after */
-#define MGMT_FREEZE                                                                                \
-    2u /* the LBA format or the data change under the I/O path
-                          (LBCC), and the command wants no I/O outstanding
-                          (CSE): frozen before (nvme_ns_freeze), rescanned after */
+ * known, as Linux's nvme_passthru_start/end.  MGMT_RESCAN: namespaces
+ * change (NIC, NCC), rescanned after.  MGMT_FREEZE: the LBA format or the
+ * data change under the I/O path (LBCC) and the command wants no I/O
+ * outstanding (CSE): frozen before (nvme_ns_freeze), rescanned after. */
+#define MGMT_RESCAN 1u
+#define MGMT_FREEZE 2u
 static unsigned mgmt_effects(const struct nvme_sqe *sqe)
 {
     switch (sqe->opc) {

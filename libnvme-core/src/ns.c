@@ -25,7 +25,7 @@
 #define NVME_LBADS_MAX 31u
 
 struct nvme_ns_table {
-    struct nvme_ns_table *retired; /* next replaced table not freed yet (nvme_ns_retire) */
+    struct nvme_ns_table *retired; /* next replaced table not freed yet (nvme_ns_free_retired) */
     unsigned count;
     struct nvme_ns_info *ns[]; /* ascending NSID */
 };

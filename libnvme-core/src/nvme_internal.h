@@ -54,8 +54,8 @@
 /* A 64-bit statistic counted as two 32-bit atomic words: the low one,
  * then the high one when the low one wrapped.  No count is lost; a read
  * racing the carry may see the total 2^32 short for that moment.  For
- * 32-bit ISAs, where a 64-bit atomic add can be a libatomic call (x86-32
- * with -mno-80387 has no 64-bit atomic instruction to inline). */
+ * 32-bit ISAs, where a 64-bit atomic add can be a libatomic call (gcc
+ * makes it one on x86-32 with -mno-80387, as kernels build). */
 typedef uint32_t __attribute__((may_alias)) nvme_u32_alias;
 static inline void nvme_stat_inc_split(uint64_t *counter)
 {
