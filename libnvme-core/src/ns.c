@@ -81,6 +81,15 @@ void nvme_ns_read_end(struct nvme_ctrl *ctrl)
     __atomic_fetch_sub(&ctrl->ns_readers, 1u, __ATOMIC_RELEASE);
 }
 
+static void nvme_ns_retired_free_all(struct nvme_ctrl *ctrl)
+{
+    while (ctrl->ns_retired != NULL) {
+        struct nvme_ns_table *t = ctrl->ns_retired;
+        ctrl->ns_retired = t->retired;
+        nvme_ns_table_free(ctrl, t);
+    }
+}
+
 /* Frees the retired tables when no lookup runs: a few looks, 1 ms
  * apart (a lookup is a binary search); else they wait for the next scan
  * or nvme_ctrl_fini.  Scan flag held. */
@@ -88,11 +97,7 @@ static void nvme_ns_free_retired(struct nvme_ctrl *ctrl, unsigned looks)
 {
     for (unsigned i = 0; ctrl->ns_retired != NULL; i++) {
         if (__atomic_load_n(&ctrl->ns_readers, __ATOMIC_SEQ_CST) == 0) {
-            while (ctrl->ns_retired != NULL) {
-                struct nvme_ns_table *t = ctrl->ns_retired;
-                ctrl->ns_retired = t->retired;
-                nvme_ns_table_free(ctrl, t);
-            }
+            nvme_ns_retired_free_all(ctrl);
             return;
         }
         if (i + 1u >= looks)
@@ -103,11 +108,7 @@ static void nvme_ns_free_retired(struct nvme_ctrl *ctrl, unsigned looks)
 
 void nvme_ns_free(struct nvme_ctrl *ctrl)
 {
-    while (ctrl->ns_retired != NULL) { /* nvme_ctrl_fini: no lookup runs any more */
-        struct nvme_ns_table *t = ctrl->ns_retired;
-        ctrl->ns_retired = t->retired;
-        nvme_ns_table_free(ctrl, t);
-    }
+    nvme_ns_retired_free_all(ctrl); /* nvme_ctrl_fini: no lookup runs any more */
     nvme_ns_table_free(ctrl, ctrl->ns_table);
     ctrl->ns_table = NULL;
     for (unsigned i = 0; i < ctrl->ns_all_count; i++)
