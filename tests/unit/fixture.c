@@ -81,6 +81,8 @@ void fx_stop(struct fx *f)
     assert_int_equal(nvme_sim_dma_violations(f->sim), 0);
     /* Lifecycle rule 1: the device never touched memory handed back. */
     assert_int_equal(nvme_sim_dma_after_return(f->sim), 0);
+    if (nvme_sim_host_errors(f->sim) != 0) /* the simulator's messages say which */
+        print_message("%s", nvme_sim_log_text(f->sim));
     assert_int_equal(nvme_sim_host_errors(f->sim), 0);
     /* Non-coherent mode: no missing or misplaced cache clean/invalidate
      * (the simulator's messages say where, also when a test captured them). */
