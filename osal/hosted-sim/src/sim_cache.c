@@ -108,7 +108,7 @@ static void violation(struct nvme_sim *sim, const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     sim->st.coherency_violations++;
-    sim_msg(sim, "COHERENCY VIOLATION: %s", line);
+    sim_alarm(sim, "COHERENCY VIOLATION: %s", line);
 }
 
 void sim_cache_track(struct nvme_sim *sim, uint8_t *va, size_t len)

@@ -31,14 +31,16 @@ void sim_capture(struct nvme_sim *sim, const char *line)
     sim->cap_buf[sim->cap_len] = 0;
 }
 
-static void vmsg(struct nvme_sim *sim, const char *fmt, va_list ap)
+/* alarm: a broken rule (host error, coherency violation), printed even
+ * when quiet, so that a rare failure says which rule. */
+static void vmsg(struct nvme_sim *sim, bool alarm, const char *fmt, va_list ap)
 {
     char line[512];
     int n = snprintf(line, sizeof(line), "nvme-sim: ");
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     if (sim->capture)
         sim_capture(sim, line);
-    else if (!sim->cfg.quiet)
+    else if (!sim->cfg.quiet || alarm)
         fprintf(stderr, "%s\n", line);
 }
 
@@ -46,7 +48,15 @@ void sim_msg(struct nvme_sim *sim, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vmsg(sim, fmt, ap);
+    vmsg(sim, false, fmt, ap);
+    va_end(ap);
+}
+
+void sim_alarm(struct nvme_sim *sim, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(sim, true, fmt, ap);
     va_end(ap);
 }
 
@@ -55,7 +65,7 @@ void sim_host_error(struct nvme_sim *sim, const char *fmt, ...)
     va_list ap;
     sim->st.host_errors++;
     va_start(ap, fmt);
-    vmsg(sim, fmt, ap);
+    vmsg(sim, true, fmt, ap);
     va_end(ap);
 }
 

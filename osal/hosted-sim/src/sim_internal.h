@@ -292,6 +292,7 @@ struct nvme_sim {
 
 /* sim_ctrl.c */
 void sim_msg(struct nvme_sim *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_alarm(struct nvme_sim *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sim_host_error(struct nvme_sim *sim, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sim_capture(struct nvme_sim *sim, const char *line);
