@@ -152,6 +152,11 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
 UINT NVMeCoreDiskCommands(UINT Function, UINT Parameter);
 /* nvme.h result -> DF_RETURN_*. */
 UINT nvme_exos_df_result(int rc);
+/* The EXOS log level of a core event (nvme.h, enum nvme_event): errors
+ * for a removed or dead controller and a failed reset, warnings for a
+ * namespace change or a SMART warning, VERBOSE for a reset that worked
+ * (the core logs the reason for a recovery reset itself, at WARNING). */
+U32 nvme_exos_event_log_type(enum nvme_event ev, uint32_t detail);
 /* "bb:dd.f" (hex, as lspci prints it) into buf (16 bytes); returns buf. */
 char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf);
 /* Serialises the users of a blk's bounce/scratch buffer. */

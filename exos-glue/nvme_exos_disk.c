@@ -41,6 +41,22 @@ char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf)
     return buf;
 }
 
+U32 nvme_exos_event_log_type(enum nvme_event ev, uint32_t detail)
+{
+    switch (ev) {
+    case NVME_EVENT_GONE:
+    case NVME_EVENT_DEAD:
+        return LOG_ERROR;
+    case NVME_EVENT_RESET: /* the core logged why at WARNING already */
+        return detail == 0 ? LOG_VERBOSE : LOG_ERROR;
+    case NVME_EVENT_NS_CHANGED:
+    case NVME_EVENT_SMART:
+        return LOG_WARNING;
+    default:
+        return LOG_VERBOSE;
+    }
+}
+
 /* Generic and command specific status codes the mapping distinguishes
  * (NVMe 1.4 Figures 126/127). */
 #define SC_GENERIC_INVALID_NS 0x0b

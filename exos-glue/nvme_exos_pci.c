@@ -86,31 +86,32 @@ unsigned nvme_exos_controller_count(void) { return ControllerCount; }
 static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
 {
     LPNVME_CORE_DEVICE d = (LPNVME_CORE_DEVICE)arg;
+    U32 level = nvme_exos_event_log_type(ev, detail);
     switch (ev) {
     case NVME_EVENT_GONE:
-        KernelLogText(LOG_ERROR, TEXT("[NVMeCore] nvme%u removed: its disks fail from now on"),
+        KernelLogText(level, TEXT("[NVMeCore] nvme%u removed: its disks fail from now on"),
                       (U32)d->Index);
         break;
     case NVME_EVENT_DEAD:
-        KernelLogText(LOG_ERROR, TEXT("[NVMeCore] nvme%u dead after a failed reset (%s)"),
+        KernelLogText(level, TEXT("[NVMeCore] nvme%u dead after a failed reset (%s)"),
                       (U32)d->Index, (LPCSTR)nvme_strerror(-(int)detail));
         break;
     case NVME_EVENT_RESET:
-        KernelLogText(LOG_WARNING, TEXT("[NVMeCore] nvme%u reset: %s"), (U32)d->Index,
+        KernelLogText(level, TEXT("[NVMeCore] nvme%u reset: %s"), (U32)d->Index,
                       (LPCSTR)(detail == 0 ? "ok" : nvme_strerror(-(int)detail)));
         break;
     case NVME_EVENT_NS_CHANGED:
-        KernelLogText(LOG_WARNING,
+        KernelLogText(level,
                       TEXT("[NVMeCore] nvme%u namespaces changed (nsid %x): new ones appear at "
                            "the next boot"),
                       (U32)d->Index, detail);
         break;
     case NVME_EVENT_SMART:
-        KernelLogText(LOG_WARNING, TEXT("[NVMeCore] nvme%u SMART critical warning %x"),
-                      (U32)d->Index, detail);
+        KernelLogText(level, TEXT("[NVMeCore] nvme%u SMART critical warning %x"), (U32)d->Index,
+                      detail);
         break;
     default:
-        KernelLogText(LOG_VERBOSE, TEXT("[NVMeCore] nvme%u event %u (%x)"), (U32)d->Index, (U32)ev,
+        KernelLogText(level, TEXT("[NVMeCore] nvme%u event %u (%x)"), (U32)d->Index, (U32)ev,
                       detail);
         break;
     }

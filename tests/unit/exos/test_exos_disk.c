@@ -649,6 +649,23 @@ static void test_bad_requests_never_reach_core(void **state)
 
 /* --- errors and retries -------------------------------------------------------------------- */
 
+/* Core events in EXOS's log: a reset that worked is routine (VERBOSE; the
+ * core logged a recovery reset's reason at WARNING), a failed one, a
+ * removed or a dead controller are errors. */
+static void test_event_log_levels(void **state)
+{
+    (void)state;
+    assert_int_equal(nvme_exos_event_log_type(NVME_EVENT_RESET, 0), LOG_VERBOSE);
+    assert_int_equal(nvme_exos_event_log_type(NVME_EVENT_RESET, (uint32_t)-NVME_ERR_TIMEOUT),
+                     LOG_ERROR);
+    assert_int_equal(nvme_exos_event_log_type(NVME_EVENT_GONE, 0), LOG_ERROR);
+    assert_int_equal(nvme_exos_event_log_type(NVME_EVENT_DEAD, (uint32_t)-NVME_ERR_FATAL),
+                     LOG_ERROR);
+    assert_int_equal(nvme_exos_event_log_type(NVME_EVENT_NS_CHANGED, 2), LOG_WARNING);
+    assert_int_equal(nvme_exos_event_log_type(NVME_EVENT_SMART, 1), LOG_WARNING);
+    assert_int_equal(nvme_exos_event_log_type((enum nvme_event)99, 0), LOG_VERBOSE);
+}
+
 static void test_error_mapping(void **state)
 {
     (void)state;
@@ -726,6 +743,7 @@ int main(void)
         T(test_core_read_only_maps_to_no_permission),
         T(test_disabled_disk_refuses_io),
         T(test_bad_requests_never_reach_core),
+        T(test_event_log_levels),
         T(test_error_mapping),
         T(test_failures_are_not_retried_twice),
         T(test_reset_resets_controller),
