@@ -503,7 +503,8 @@ static unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
  * nvme_ns_thaw must still be called).  A call that read the status just
  * before it changed is refused under its queue's lock (ns_frozen, looked
  * at wherever a command takes a slot); the drain counts each queue under
- * that lock after ns_frozen was set, so a count of zero is final. */
+ * that lock after ns_frozen was set, so a count of zero is final.  A
+ * Sanitize freezes the same way (mgmt.c, mgmt_effects). */
 int nvme_ns_freeze(struct nvme_ctrl *ctrl)
 {
     int rc = nvme_ns_scan_take(ctrl); /* no scan publishes while the statuses change */
@@ -526,7 +527,7 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
             return NVME_OK;
         ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
     }
-    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: I/O still in flight after %u ms: Format not sent",
+    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: I/O still in flight after %u ms: command not sent",
              2u * io_ms);
     return NVME_ERR_TIMEOUT;
 }

@@ -311,8 +311,8 @@ struct nvme_ctrl {
     unsigned ns_all_count, ns_all_cap;
     uint32_t ns_gen;
     uint32_t ns_scanning; /* atomic flag: a CPU is in nvme_ns_scan */
-    uint32_t ns_frozen;   /* atomic: Formats running (nvme_ns_freeze): namespaces kept BUSY,
-                             I/O refused under each queue's lock */
+    uint32_t ns_frozen;   /* atomic: Formats or Sanitizes running (nvme_ns_freeze): namespaces
+                             kept BUSY, I/O refused under each queue's lock */
 
     /* Asynchronous events (aer.c) */
     uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */
