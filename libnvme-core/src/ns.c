@@ -291,7 +291,8 @@ static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page, struct nv
 }
 
 /* CNS 02h exists since NVMe 1.1; older controllers, or ones that reject
- * it, are enumerated 1..NN, keeping namespaces with NSZE != 0. */
+ * it, are enumerated 1..NN (at most NVME_MAX_NS_PROBE), keeping
+ * namespaces with NSZE != 0. */
 static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid_list *l)
 {
     int rc = ctrl->info.vs >= NVME_VS(1, 1, 0) && !(ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS)
@@ -300,7 +301,11 @@ static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid
     if (rc <= 0 && rc != NVME_ERR_PROTO)
         return rc;
     l->count = 0;
-    uint32_t nn = ctrl->info.nn < NVME_MAX_NAMESPACES ? ctrl->info.nn : NVME_MAX_NAMESPACES;
+    uint32_t nn = ctrl->info.nn;
+    if (nn > NVME_MAX_NS_PROBE) {
+        nvme_log(ctrl, NVME_LOG_WARN, "NN %u: NSIDs past %u not probed", nn, NVME_MAX_NS_PROBE);
+        nn = NVME_MAX_NS_PROBE;
+    }
     for (uint32_t nsid = 1; nsid <= nn; nsid++) {
         rc = nvme_identify(ctrl, NVME_CNS_NS, nsid, page);
         if (rc > 0) /* e.g. Invalid Namespace: not there */

@@ -93,6 +93,10 @@ static inline void nvme_stat_inc(uint64_t *counter)
 #define NVME_MAX_XFER_BYTES (4u * 1024u * 1024u)
 #define NVME_HOST_PAGE_SHIFT 12u   /* CC.MPS is chosen as 4 KiB when allowed */
 #define NVME_MAX_NAMESPACES 65536u /* bound on enumeration work */
+/* Without the Active Namespace ID list each NSID 1..NN costs an Identify,
+ * present or not: a device claiming NN = 2^32-2 would cost billions.
+ * Drives old enough to lack the list have a handful of namespaces. */
+#define NVME_MAX_NS_PROBE 1024u
 /* Register polling back-off (enable, disable, shutdown): 1 us doubling
  * up to 1 ms.  Command waits never back off (lifecycle rule 2). */
 #define NVME_POLL_MAX_SLEEP_US 1000u

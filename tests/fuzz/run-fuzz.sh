@@ -6,8 +6,12 @@
 # scratch directory, never into the repository).
 #
 # Prints exactly one summary line:   fuzz: executions=N crashes=C
-# and exits non-zero when libFuzzer found a crash, a leak, a timeout or an
-# out-of-memory (the reproducer's path is printed before the summary).
+# and exits non-zero when libFuzzer found a crash, a leak, a timeout, an
+# out-of-memory or a slow unit (the reproducer's path is printed before
+# the summary).  An input takes about 2 ms; one taking over 10 s
+# (libFuzzer's -report_slow_units) has made the core do unbounded-looking
+# work, as a device claiming NN = 805,306,369 without an Active Namespace
+# ID list once did (one Identify per NSID, now capped), so it counts.
 #
 # Environment:
 #   NVME_FUZZ_RUNS     executions (default 80000: about 100 s on this 2-core machine)
@@ -56,7 +60,7 @@ if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then
   crashes=1 # libFuzzer failed without writing an input (e.g. a crash in init)
 fi
 if [ "$crashes" -ne 0 ]; then
-  grep -E 'BUG:|ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error|SUMMARY' "$log" | head -n 8 >&2 || true
+  grep -E 'BUG:|ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error|SUMMARY|Slowest unit' "$log" | head -n 8 >&2 || true
   find "$scratch/artifacts" -type f -printf 'reproducer: %p\n' >&2
   echo "log: $log (replay: $build/tests/fuzz/nvme-fuzz-device <reproducer>)" >&2
 elif [ -n "$eps" ]; then

@@ -41,6 +41,45 @@ static void without_the_active_list_namespaces_are_found_one_by_one(void **state
     fx_stop(&f);
 }
 
+/* Without the list each NSID costs one Identify: a controller claiming
+ * a huge NN (the fuzzer's 805,306,369) is probed up to NSID 1024
+ * (NVME_MAX_NS_PROBE) only, and says so. */
+static void a_huge_nn_without_the_active_list_is_scanned_to_a_bound(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 1024, .blocks = 4096, .lba_size = 512};
+    f.ns[2] = (struct nvme_sim_ns_config){.nsid = 1025, .blocks = 4096, .lba_size = 512};
+    f.cfg.ns_count = 3;
+    f.cfg.nn = 0x30000001u;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_IDENTIFY,
+                                   NVME_SIM_ANY,
+                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
+                                       NVME_SF_DNR_BIT,
+                                   1,
+                                   1};
+    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    nvme_sim_log_capture(f.sim, true);
+    nvme_sim_osal(f.sim, &f.osal);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_int_equal(nvme_ns_count(f.ctrl), 2);
+    assert_int_equal(nvme_ns_at(f.ctrl, 0)->nsid, 1);
+    assert_int_equal(nvme_ns_at(f.ctrl, 1)->nsid, 1024);
+    assert_null(nvme_ns_find(f.ctrl, 1025));
+    /* Identify Controller, the refused list, 1024 NSIDs, then the two
+     * found; the rest of bring-up is a handful of admin commands. */
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_true(admin >= 2 + 1024 + 2);
+    assert_true(admin < 2 + 1024 + 2 + 32);
+    assert_true(fx_log_has(&f, "NN 805306369: NSIDs past 1024 not probed"));
+    fx_stop(&f);
+}
+
 static void a_namespace_whose_identify_fails_is_unusable_alone(void **state)
 {
     (void)state;
@@ -162,6 +201,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(without_the_active_list_namespaces_are_found_one_by_one),
+        cmocka_unit_test(a_huge_nn_without_the_active_list_is_scanned_to_a_bound),
         cmocka_unit_test(a_namespace_whose_identify_fails_is_unusable_alone),
         cmocka_unit_test(a_block_larger_than_mdts_makes_the_namespace_unsupported),
         cmocka_unit_test(rescan_finds_a_namespace_added_later),

@@ -367,7 +367,9 @@ const struct nvme_ns_info *nvme_ns_at(const struct nvme_ctrl *ctrl, unsigned idx
 /* Namespace by NSID, or NULL when it is not active. */
 const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *ctrl, uint32_t nsid);
 /* Re-run namespace enumeration (CNS 02h + CNS 00h for each).  One scan
- * runs at a time: a second CPU's waits for it, then reads the device. */
+ * runs at a time: a second CPU's waits for it, then reads the device.
+ * Without CNS 02h it probes NSIDs 1..NN, at most 1024 (a larger NN is
+ * logged; namespaces past it are not used). */
 int nvme_ns_rescan(struct nvme_ctrl *ctrl);
 /* Bumped by every rescan that changed the namespace table or a namespace. */
 uint32_t nvme_ns_generation(const struct nvme_ctrl *ctrl);
