@@ -53,25 +53,69 @@ static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc, bool frozen)
 }
 
 /* What an admin command's effects on the I/O path need (Commands
- * Supported and Effects, §5.16.1.6), for the opcodes whose effects are
- * known, as Linux's nvme_passthru_start/end.  MGMT_RESCAN: namespaces
- * change (NIC, NCC), rescanned after.  MGMT_FREEZE: the LBA format or the
- * data change under the I/O path (LBCC) and the command wants no I/O
- * outstanding (CSE): frozen before (nvme_ns_freeze), rescanned after. */
+ * Supported and Effects, §5.16.1.6), as Linux's nvme_passthru_start/end.
+ * MGMT_RESCAN: namespaces change (NIC, NCC), rescanned after.
+ * MGMT_FREEZE: the command wants no I/O outstanding (CSE), as Format and
+ * Sanitize, which change the LBA format or the data under the I/O path:
+ * frozen before (nvme_ns_freeze), rescanned after. */
 #define MGMT_RESCAN 1u
 #define MGMT_FREEZE 2u
-static unsigned mgmt_effects(const struct nvme_sqe *sqe)
+static unsigned mgmt_effects_of(uint32_t e)
+{
+    if (e & NVME_EFFECTS_CSE_MASK)
+        return MGMT_FREEZE;
+    return (e & (NVME_EFFECTS_NIC | NVME_EFFECTS_NCC)) ? MGMT_RESCAN : 0u;
+}
+
+/* The controller's own word on an admin opcode: its entry of the
+ * Commands Supported and Effects log (LID 05h, when LPA bit 1 says there
+ * is one), read up to that entry (at most 1 KiB).  < 0: the read failed on
+ * the host side, nothing was sent; a refused read counts as no effects,
+ * as a controller without the log. */
+static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *effects)
+{
+    if (!(ctrl->info.lpa & NVME_LPA_EFFECTS))
+        return NVME_OK;
+    uint32_t len = ((uint32_t)opc + 1u) * 4u;
+    uint32_t *acs = ctrl->osal.mem_alloc(ctrl->osal.ctx, len);
+    if (acs == NULL)
+        return NVME_ERR_NOMEM;
+    struct nvme_log_args a = {NVME_LID_EFFECTS, 0, 0, 0, 0, NVME_CSI_NVM, false, acs, len};
+    int rc = nvme_get_log(ctrl, &a);
+    uint32_t e = rc == NVME_OK ? acs[opc] : 0u;
+    ctrl->osal.mem_free(ctrl->osal.ctx, acs, len);
+    if (rc < 0)
+        return rc;
+    *effects = mgmt_effects_of(e);
+    if (e & NVME_EFFECTS_CCC)
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "nvme0: admin opcode %02xh may change the controller's capabilities (CCC): "
+                 "nvme_ctrl_reset() reads them again",
+                 opc);
+    return NVME_OK;
+}
+
+/* The opcodes whose effects the core knows (Linux's
+ * nvme_known_admin_effects, plus the namespace commands); any other one
+ * sent raw (`raw`: nvme_admin_passthru), vendor-specific included, from
+ * the log (mgmt_logged_effects). */
+static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, bool raw,
+                        unsigned *effects)
 {
     switch (sqe->opc) {
     case NVME_ADMIN_FORMAT_NVM:
-        return MGMT_FREEZE;
+        *effects = MGMT_FREEZE;
+        return NVME_OK;
     case NVME_ADMIN_SANITIZE: /* Exit Failure Mode changes no data */
-        return (sqe->cdw10 & 7u) == NVME_SANACT_EXIT_FAILURE ? 0u : MGMT_FREEZE;
+        *effects = (sqe->cdw10 & 7u) == NVME_SANACT_EXIT_FAILURE ? 0u : MGMT_FREEZE;
+        return NVME_OK;
     case NVME_ADMIN_NS_MGMT:
     case NVME_ADMIN_NS_ATTACH:
-        return MGMT_RESCAN;
+        *effects = MGMT_RESCAN;
+        return NVME_OK;
     default:
-        return 0;
+        *effects = 0;
+        return raw ? mgmt_logged_effects(ctrl, sqe->opc, effects) : NVME_OK;
     }
 }
 
@@ -80,10 +124,12 @@ static unsigned mgmt_effects(const struct nvme_sqe *sqe)
  * NVME_ERR_BUSY, nothing sent, when a scan on another CPU did not end;
  * the command's result wins over the rescan's (mgmt_rescan). */
 static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                         enum nvme_dma_dir dir, uint32_t *dw0)
+                         enum nvme_dma_dir dir, uint32_t *dw0, bool raw)
 {
-    unsigned effects = mgmt_effects(sqe);
-    int rc = NVME_OK;
+    unsigned effects;
+    int rc = mgmt_effects(ctrl, sqe, raw, &effects);
+    if (rc != NVME_OK)
+        return rc;
     if (effects == MGMT_FREEZE && (rc = nvme_ns_freeze(ctrl)) == NVME_ERR_BUSY)
         return rc;
     if (rc == NVME_OK) /* else the I/O in flight did not drain: not sent */
@@ -99,7 +145,7 @@ static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_
     nvme_sqe_init(&sqe, opc, nsid);
     sqe.cdw10 = cdw10;
     sqe.cdw11 = cdw11;
-    return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0);
+    return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0, false);
 }
 
 int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -110,7 +156,7 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_sqe cmd;
     nvme_sqe_copy(&cmd, sqe);
-    return mgmt_exec_sqe(ctrl, &cmd, buf, len, dir, dw0);
+    return mgmt_exec_sqe(ctrl, &cmd, buf, len, dir, dw0, true);
 }
 
 int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32_t confirm)

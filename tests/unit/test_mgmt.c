@@ -84,7 +84,7 @@ struct fmt_probe {
     struct fx *f;
     uint8_t *buf;
     int calls, result, resubmit;
-    uint64_t formats_seen, sanitizes_seen;
+    uint64_t formats_seen, sanitizes_seen, vendor_seen;
     bool rescan; /* rescan first, as an event on another CPU would */
     int rescan_rc;
     struct fx_rec sink; /* the resubmission's, should it be taken */
@@ -97,6 +97,7 @@ static void fmt_probe_cb(void *arg, int result, uint32_t dw0)
     p->result = result;
     p->formats_seen = nvme_sim_stats(p->f->sim)->formats;
     p->sanitizes_seen = nvme_sim_stats(p->f->sim)->sanitizes;
+    p->vendor_seen = nvme_sim_stats(p->f->sim)->vendor_cmds;
     if (p->rescan)
         p->rescan_rc = nvme_ns_rescan(p->f->ctrl);
     p->resubmit = nvme_submit_rw(p->f->ctrl, 1, NVME_CMD_WRITE, 1, 100, 1, p->buf, 0, fx_rec_cb,
@@ -118,7 +119,7 @@ static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
             fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
         uint32_t n = round == 0 ? 8 : 1; /* 4 KiB: 512- then 4096-byte blocks */
         for (int i = 0; i < 4; i++) {
-            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, i == 0, -100, {0, -100}};
+            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, 99, i == 0, -100, {0, -100}};
             assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * n, n,
                                             b + i * 4096, 0, fmt_probe_cb, &p[i]),
                              0);
@@ -215,7 +216,7 @@ static void passthru_format_and_sanitize_freeze_and_rescan(void **state)
     for (int round = 0; round < 2; round++) {
         uint32_t n = round == 0 ? 8 : 1; /* 4 KiB: 512- then 4096-byte blocks */
         for (int i = 0; i < 4; i++) {
-            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, false, -100, {0, -100}};
+            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, 99, false, -100, {0, -100}};
             assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * n, n,
                                             b + i * 4096, 0, fmt_probe_cb, &p[i]),
                              0);
@@ -249,6 +250,82 @@ static void passthru_format_and_sanitize_freeze_and_rescan(void **state)
     }
     free(b);
     fx_stop(&f);
+}
+
+/* Any other opcode sent raw, vendor-specific ones included, gets what
+ * the controller's Commands Supported and Effects log declares for it
+ * (§5.16.1.6, as Linux's nvme_command_effects): CSE, the writes in flight
+ * end first and new ones are refused, then a rescan; NIC, a rescan after;
+ * no effect, or no log (LPA bit 1 clear), sent as is. */
+static void passthru_vendor_command_gets_the_effects_its_log_declares(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t effects;
+        uint8_t lpa;
+        bool freeze, rescan;
+    } c[] = {
+        {(1u << 16) | NVME_EFFECTS_LBCC, NVME_LPA_EFFECTS, true, true}, /* CSE 001b */
+        {NVME_EFFECTS_NIC, NVME_LPA_EFFECTS, false, true},
+        {0, NVME_LPA_EFFECTS, false, false},
+        {(1u << 16) | NVME_EFFECTS_NIC, 0, false, false}, /* no log to ask */
+    };
+    for (unsigned k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.vendor_opc = 0xc5;
+        f.cfg.vendor_effects = c[k].effects;
+        f.cfg.lpa = c[k].lpa;
+        f.opts.no_async_events = true; /* only the passthrough rescans */
+        fx_start(&f);
+        uint8_t *b = abuf(4 * 4096);
+        fx_pattern(b, 4 * 4096, 5);
+        struct fmt_probe p[4];
+        for (int i = 0; i < 4; i++) {
+            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, 99, false, -100, {0, -100}};
+            assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * 8, 8,
+                                            b + i * 4096, 0, fmt_probe_cb, &p[i]),
+                             0);
+        }
+        struct nvme_sim_ns_config ns7 = {.nsid = 7, .blocks = 1000, .lba_size = 512};
+        assert_int_equal(nvme_sim_ns_add(f.sim, &ns7), 0);
+        struct nvme_sqe sqe;
+        memset(&sqe, 0, sizeof(sqe));
+        sqe.opc = 0xc5;
+        assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL), 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->vendor_cmds, 1);
+        /* A rescan found the namespace the command "created". */
+        assert_int_equal(nvme_ns_find(f.ctrl, 7) != NULL, c[k].rescan);
+        if (c[k].freeze) {
+            for (int i = 0; i < 4; i++) {
+                assert_int_equal(p[i].calls, 1);
+                assert_int_equal(p[i].result, 0);
+                assert_int_equal(p[i].vendor_seen, 0); /* done before the command */
+                assert_int_equal(p[i].resubmit, NVME_ERR_BUSY);
+            }
+        }
+        /* Without a freeze the writes may still be in flight: reap them,
+         * and their resubmissions, which the device took. */
+        int done = 0;
+        for (int n = 0; n < 1000 && done < (c[k].freeze ? 4 : 8); n++) {
+            (void)nvme_qpair_poll(f.ctrl, 1, 0);
+            done = 0;
+            for (int i = 0; i < 4; i++)
+                done += p[i].calls + p[i].sink.calls;
+        }
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(p[i].calls, 1);
+            assert_int_equal(p[i].result, 0);
+            if (!c[k].freeze) {
+                assert_int_equal(p[i].resubmit, NVME_OK);
+                assert_int_equal(p[i].sink.calls, 1);
+                assert_int_equal(p[i].sink.result, 0);
+            }
+        }
+        assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), 0);
+        free(b);
+        fx_stop(&f);
+    }
 }
 
 static void format_needs_oacs_and_fna(void **state)
@@ -499,6 +576,7 @@ int main(void)
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
+        cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),

@@ -704,6 +704,9 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_effects_log) == 4096, "effects log is 4096
 #define NVME_EFFECTS_NCC (1u << 2)   /* namespace capability change */
 #define NVME_EFFECTS_NIC (1u << 3)   /* namespace inventory change */
 #define NVME_EFFECTS_CCC (1u << 4)   /* controller capability change */
+/* Command Submission and Execution, bits 18:16: 0 no restriction, 1 no
+ * other command to the same namespace, 2 to any namespace */
+#define NVME_EFFECTS_CSE_MASK (7u << 16)
 
 /* Device Self-test (§5.9, CDW10 STC bits 3:0) and its log (§5.16.1.7,
  * Figures 214/215): 20 results of 28 bytes, newest first. */

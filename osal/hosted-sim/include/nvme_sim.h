@@ -289,13 +289,17 @@ struct nvme_sim_config {
                                 forced on when a namespace is zoned] */
     uint32_t dst_short_us; /* Device Self-test durations, simulated us [1000 / 5000] */
     uint32_t dst_extended_us;
-    bool apple_ans2; /* behave like Apple's ANS2 (PCI 106b:2005) as Linux's quirks for it
+    bool apple_ans2;         /* behave like Apple's ANS2 (PCI 106b:2005) as Linux's quirks for it
                                 describe: I/O SQ entries are 128 bytes (CC.IOSQES must be 7,
                                 Identify SQES 77h); CIDs are tags shared by the admin queue and
                                 the I/O queues, so a CID already in flight on any queue, or an
                                 I/O CID not below its queue's depth, is fatal (CSTS.CFS,
                                 stats.tag_collisions); Identify CNS other than 0 and 1 fails
                                 Invalid Field; one MSI-X vector [false] */
+    uint8_t vendor_opc;      /* a vendor-specific admin opcode (C0h-FFh) completed as a no-op
+                                (stats.vendor_cmds), its Commands Supported and Effects entry
+                                CSUPP | vendor_effects [0: none] */
+    uint32_t vendor_effects; /* NVME_EFFECTS_* bits, CSE (bits 18:16) included [0] */
     /* With Namespace Management in oacs (bit 3): NSIDs allocated but attached
      * to no controller, listed beside the active ones by Identify CNS 10h;
      * 0 ends the list; keep them <= nn [none] */
@@ -548,6 +552,7 @@ struct nvme_sim_stats {
     uint64_t pi_generated, pi_checked, pi_stripped; /* blocks */
     uint64_t md_bytes;                              /* separate/extended metadata bytes moved */
     uint64_t formats, sanitizes, self_tests, fw_downloads, fw_commits, nssrs;
+    uint64_t vendor_cmds; /* cfg.vendor_opc commands run */
     uint64_t zone_appends, zone_sends, zone_reports;
     uint64_t tag_collisions; /* apple_ans2: CIDs reused while in flight or too large */
     /* Shadow doorbells (Doorbell Buffer Config): commands that succeeded;

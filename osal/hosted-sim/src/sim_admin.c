@@ -611,6 +611,10 @@ uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
     case NVME_ADMIN_DBBUF_CONFIG:
         return sim_dbbuf_config(sim, sqe);
     default:
+        if (sim->cfg.vendor_opc >= 0xc0 && sqe->opc == sim->cfg.vendor_opc) {
+            sim->st.vendor_cmds++;
+            return 0;
+        }
         return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     }
 }
