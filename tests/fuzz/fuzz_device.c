@@ -474,6 +474,7 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         id->nn = nn;
         id->oncs = NVME_ONCS_WRITE_ZEROES;
         id->vwc = NVME_VWC_PRESENT;
+        id->lpa = NVME_LPA_EFFECTS;
     } else if (s->opc == NVME_ADMIN_IDENTIFY && (s->cdw10 & 0xff) == NVME_CNS_NS && len >= 4096) {
         int i = model_ns(s->nsid);
         if (i >= 0) {
@@ -491,6 +492,14 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         for (unsigned i = 0; i < F.nr_ns; i++)
             if (F.nsid[i] > s->nsid)
                 list[k++] = F.nsid[i];
+    } else if (s->opc == NVME_ADMIN_GET_LOG_PAGE && (s->cdw10 & 0xff) == NVME_LID_EFFECTS &&
+               s->cdw12 == 0) {
+        /* Vendor admin opcodes C0h-FFh: CSE when odd, NIC when bit 1 set
+         * (what a raw command's effects are taken from, mgmt.c). */
+        uint32_t *acs = (void *)buf;
+        for (uint32_t opc = 0xc0; opc < 0x100 && opc * 4u + 4u <= len; opc++)
+            acs[opc] = NVME_EFFECTS_CSUPP | ((opc & 1u) ? 1u << 16 : 0u) |
+                       ((opc & 2u) ? NVME_EFFECTS_NIC : 0u);
     } else if (s->opc == NVME_ADMIN_GET_LOG_PAGE && (s->cdw10 & 0xff) == NVME_LID_SMART &&
                len >= sizeof(struct nvme_smart_log)) {
         struct nvme_smart_log *l = (void *)buf;
@@ -639,8 +648,9 @@ static bool dev_execute(struct pending *p)
                 break;
             case NVME_ADMIN_ASYNC_EVENT: /* completes only when the input gave a DW0 */
                 break;
-            default:
-                sf = sf_of(NVME_SCT_GENERIC, NVME_SC_INVALID_OPCODE) | NVME_SF_DNR_BIT;
+            default: /* vendor-specific opcodes run (see the effects log) */
+                if (s->opc < 0xc0)
+                    sf = sf_of(NVME_SCT_GENERIC, NVME_SC_INVALID_OPCODE) | NVME_SF_DNR_BIT;
                 break;
             }
         } else {
@@ -1569,7 +1579,16 @@ static void run_workload(void)
             break;
         case 9: {
             uint32_t dw0;
-            (void)nvme_get_features(F.ctrl, NVME_FEAT_VOLATILE_WC, 0, &dw0);
+            unsigned v = op / 12u; /* 0 in the seeds: Get Features */
+            if (v & 1u) {          /* a vendor command sent raw, with its logged effects */
+                struct nvme_sqe sqe;
+                memset(&sqe, 0, sizeof(sqe));
+                sqe.opc = (uint8_t)(0xc0u | (v >> 1));
+                sqe.nsid = NVME_NSID_ALL;
+                (void)nvme_admin_passthru(F.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, &dw0);
+            } else {
+                (void)nvme_get_features(F.ctrl, NVME_FEAT_VOLATILE_WC, 0, &dw0);
+            }
             break;
         }
         case 10:

@@ -227,6 +227,11 @@ def seeds():
     s["identify-ctrl-bad-sqes"] = seed(header(), ok() + data((512, 0x77), (513, 0x22)))
     s["identify-ctrl-mdts-huge"] = seed(header(), ok() + data((77, 0xff)), bytes([OP_READ, 0, 0xff, 0]))
     s["huge-nn"] = seed(header(), ok() + data((519, 0xff), (518, 0xff)), bytes([OP_RESCAN]))
+    # Vendor commands sent raw (workload op 9 + 12 * v, v odd: opcode
+    # C0h | v >> 1): C1h (CSE in the effects log: a freeze) after a write,
+    # C2h (NIC: a rescan), C0h (no effects).
+    s["vendor-cse-nic-none"] = seed(header(misc=3), wl=bytes([OP_ASYNC, 0, 0, 0x81, OP_GETFEAT + 36,
+                                                              OP_GETFEAT + 60, OP_GETFEAT + 12]))
     s["huge-nn-vs10"] = seed(header(regs=0x20), ok() + data((517, 0x01)))  # NN 256, enumerated
     s["nlbaf-above-15"] = seed(header(), bringup(ident_ns=[ok() + data((25, 0x20))]),
                                bytes([OP_READ, 0, 0, 0]))
