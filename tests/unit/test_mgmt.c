@@ -203,7 +203,8 @@ static void format_refuses_io_that_read_the_status_before_the_freeze(void **stat
  * nvme_format and nvme_sanitize do, by their known effects (as Linux's
  * passthrough): the I/O in flight ends before the command reaches the
  * controller, I/O submitted meanwhile is refused, and the namespaces are
- * rescanned before the call returns. */
+ * rescanned before the call returns.  The last round is nvme_sanitize
+ * itself. */
 static void passthru_format_and_sanitize_freeze_and_rescan(void **state)
 {
     (void)state;
@@ -213,7 +214,7 @@ static void passthru_format_and_sanitize_freeze_and_rescan(void **state)
     uint8_t *b = abuf(4 * 4096);
     fx_pattern(b, 4 * 4096, 4);
     struct fmt_probe p[4];
-    for (int round = 0; round < 2; round++) {
+    for (int round = 0; round < 3; round++) {
         uint32_t n = round == 0 ? 8 : 1; /* 4 KiB: 512- then 4096-byte blocks */
         for (int i = 0; i < 4; i++) {
             p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, 99, false, -100, {0, -100}};
@@ -233,9 +234,15 @@ static void passthru_format_and_sanitize_freeze_and_rescan(void **state)
             sqe.opc = NVME_ADMIN_SANITIZE;
             sqe.cdw10 = NVME_SANACT_BLOCK;
         }
-        assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL), 0);
+        if (round < 2) {
+            assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL),
+                             0);
+        } else {
+            struct nvme_sanitize_args a = {.action = NVME_SANACT_BLOCK};
+            assert_int_equal(nvme_sanitize(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+        }
         assert_int_equal(st->formats, formats + (round == 0));
-        assert_int_equal(st->sanitizes, sanitizes + (round == 1));
+        assert_int_equal(st->sanitizes, sanitizes + (round > 0));
         for (int i = 0; i < 4; i++) {
             assert_int_equal(p[i].calls, 1);
             assert_int_equal(p[i].result, 0);
