@@ -22,7 +22,10 @@ unsigned nvme_admin_flags(uint8_t opc)
 }
 
 /* Runs an admin command whose data lands in a DMA buffer of the core,
- * copied to/from `buf`. */
+ * copied to/from `buf`.  The buffer is whole pages, all of them given to
+ * the device: a command that moves more than `len` (a passthrough whose
+ * length is short for what it asks) writes into the rest of the bounce,
+ * never past it. */
 int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
                            enum nvme_dma_dir dir, uint32_t *dw0)
 {
@@ -30,33 +33,34 @@ int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *b
     unsigned flags = nvme_admin_flags(sqe->opc);
     uint64_t bus;
     void *dma = NULL;
+    uint32_t whole = 0;
 
     if (len != 0) {
-        if (buf == NULL)
+        if (buf == NULL || len > NVME_MAX_XFER_BYTES)
             return NVME_ERR_INVAL;
-        dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
+        whole = (len + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
+        dma = o->dma_alloc(o->ctx, whole, ctrl->page_size, &bus);
         if (dma == NULL)
             return NVME_ERR_NOMEM;
+        nvme_memzero(dma, whole);
         if (dir & NVME_DMA_TO_DEVICE)
             nvme_memcpy(dma, buf, len);
-        else
-            nvme_memzero(dma, len);
         /* Clean what the CPU just wrote before the device reads it or
          * writes over it: a dirty line evicted later would land on the
          * device's data (nvme_osal.h, non-coherent DMA rules 2 and 3). */
-        nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE);
+        nvme_dma_sync(ctrl, dma, whole, NVME_DMA_TO_DEVICE);
     }
     /* The bounce buffer is core memory: it is mapped like a caller's, so
      * ports with an IOMMU see every device access announced.  It is freed
      * only once the command completed or the controller stopped. */
-    int rc = nvme_exec(&ctrl->admin, sqe, dma, len, dir, flags, dw0);
+    int rc = nvme_exec(&ctrl->admin, sqe, dma, whole, dir, flags, dw0);
     if (dma != NULL) {
         if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
             /* Invalidate once completed, before the CPU reads the data (rule 4). */
-            nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
+            nvme_dma_sync(ctrl, dma, whole, NVME_DMA_FROM_DEVICE);
             nvme_memcpy(buf, dma, len);
         }
-        o->dma_free(o->ctx, dma, len);
+        o->dma_free(o->ctx, dma, whole);
     }
     return rc;
 }

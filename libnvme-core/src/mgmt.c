@@ -148,14 +148,73 @@ static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_
     return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0, false);
 }
 
+/* Bytes a data-in admin command writes (Identify §5.15: 4 KiB; Get Log
+ * Page §5.14 and Directive Receive: NUMD + 1 dwords; Get Features: the
+ * feature's structure; Security Receive: AL; Get LBA Status: MNDW + 1
+ * dwords); 0 for any other opcode, whose length only the caller knows. */
+static uint64_t mgmt_bytes_in(const struct nvme_sqe *s)
+{
+    switch (s->opc) {
+    case NVME_ADMIN_IDENTIFY:
+        return NVME_IDENTIFY_DATA_SIZE;
+    case NVME_ADMIN_GET_LOG_PAGE:
+        return (((uint64_t)(s->cdw11 & 0xffffu) << 16 | s->cdw10 >> 16) + 1u) * 4u;
+    case NVME_ADMIN_GET_FEATURES:
+        return nvme_feature_data_len((uint8_t)s->cdw10);
+    case NVME_ADMIN_DIRECTIVE_RECV:
+        return ((uint64_t)s->cdw10 + 1u) * 4u;
+    case NVME_ADMIN_SECURITY_RECV:
+        return s->cdw11;
+    case NVME_ADMIN_GET_LBA_STATUS:
+        return ((uint64_t)s->cdw12 + 1u) * 4u;
+    default:
+        return 0;
+    }
+}
+
 int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
                         enum nvme_dma_dir dir, uint32_t *dw0)
 {
     if (ctrl == NULL || sqe == NULL || (len != 0 && buf == NULL))
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    switch (sqe->opc) {
+    case NVME_ADMIN_DELETE_SQ:
+    case NVME_ADMIN_CREATE_SQ:
+    case NVME_ADMIN_DELETE_CQ:
+    case NVME_ADMIN_CREATE_CQ:
+    case NVME_ADMIN_ASYNC_EVENT:
+    case NVME_ADMIN_DBBUF_CONFIG:
+        nvme_log(ctrl, NVME_LOG_ERROR,
+                 "nvme0: passthrough: admin opcode %02xh manages the core's own queues, events "
+                 "or doorbells: refused",
+                 sqe->opc);
+        return NVME_ERR_INVAL;
+    default:
+        break;
+    }
+    uint64_t in = mgmt_bytes_in(sqe);
+    if (in > len) { /* the device would write past the caller's buffer */
+        nvme_log(ctrl, NVME_LOG_ERROR,
+                 "nvme0: passthrough: admin opcode %02xh returns %llu bytes, the buffer has %u: "
+                 "refused",
+                 sqe->opc, (unsigned long long)in, len);
+        return NVME_ERR_INVAL;
+    }
     struct nvme_sqe cmd;
     nvme_sqe_copy(&cmd, sqe);
+    cmd.mptr = 0; /* the data pointers are the core's, from buf and len */
+    cmd.prp1 = 0;
+    cmd.prp2 = 0;
+    /* An opcode that may move data (bits 1:0, §5.1) sent without a buffer
+     * still gets a bounce page: a device that moves data the caller did
+     * not announce reads zeros or writes into the core's page. */
+    uint32_t none = 0;
+    if (len == 0 && (cmd.opc & 3u) != 0) {
+        buf = &none;
+        len = sizeof(none);
+        dir = (cmd.opc & 2u) ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+    }
     return mgmt_exec_sqe(ctrl, &cmd, buf, len, dir, dw0, true);
 }
 

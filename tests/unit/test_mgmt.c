@@ -335,6 +335,85 @@ static void passthru_vendor_command_gets_the_effects_its_log_declares(void **sta
     }
 }
 
+/* A passthrough cannot make the device touch memory outside what the
+ * caller gave: the data pointers of the caller's SQE are replaced by the
+ * core's; a data-in command whose length the core knows is refused when
+ * the buffer is short for it, before anything is sent; any other command
+ * moving more than `len` (none at all included) stays inside the core's
+ * whole-page bounce; and
+ * the commands that manage the core's own queues, event requests and
+ * shadow doorbells are refused. */
+static void passthru_cannot_make_the_device_touch_other_memory(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint8_t *b = abuf(8192);
+    struct nvme_sqe sqe;
+    uint64_t admin = st->admin_cmds;
+
+    /* Short buffers for Identify (4 KiB), Get Log Page (NUMD), Get
+     * Features with a structure (Host Behavior Support, 512 bytes). */
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_IDENTIFY;
+    sqe.cdw10 = NVME_CNS_CTRL;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 512, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_GET_LOG_PAGE;
+    sqe.nsid = NVME_NSID_ALL;
+    sqe.cdw10 = NVME_LID_SMART | (127u << 16); /* 512 bytes */
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 256, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_GET_FEATURES;
+    sqe.cdw10 = 0x16;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 64, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    /* The core's own commands. */
+    static const uint8_t own[] = {NVME_ADMIN_DELETE_SQ,   NVME_ADMIN_CREATE_SQ,
+                                  NVME_ADMIN_DELETE_CQ,   NVME_ADMIN_CREATE_CQ,
+                                  NVME_ADMIN_ASYNC_EVENT, NVME_ADMIN_DBBUF_CONFIG};
+    for (unsigned i = 0; i < sizeof(own); i++) {
+        memset(&sqe, 0, sizeof(sqe));
+        sqe.opc = own[i];
+        sqe.cdw10 = 1;
+        assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL),
+                         NVME_ERR_INVAL);
+    }
+    assert_int_equal(st->admin_cmds, admin); /* nothing was sent */
+
+    /* The caller's PRP1 is not the device's: the data land in its buffer. */
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_IDENTIFY;
+    sqe.cdw10 = NVME_CNS_CTRL;
+    sqe.prp1 = 0x12345000u;
+    sqe.prp2 = 0x6789a000u;
+    sqe.mptr = 0x1000u;
+    memset(b, 0, 8192);
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 4096, NVME_DMA_FROM_DEVICE, NULL), 0);
+    assert_memory_equal(((struct nvme_id_ctrl *)(void *)b)->sn, "SIM0000001", 10);
+    /* A Firmware Image Download of 4 KiB given 4 bytes: the device reads
+     * the bounce's zeros, not past it. */
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_FW_DOWNLOAD;
+    sqe.cdw10 = 1023; /* NUMD: 1024 dwords */
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, "FW01", 4, NVME_DMA_TO_DEVICE, NULL), 0);
+    assert_int_equal(st->fw_downloads, 1);
+    /* The same without a buffer, the caller's PRP1 pointing anywhere. */
+    sqe.cdw10 = 0;
+    sqe.prp1 = 0x12345000u;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL), 0);
+    assert_int_equal(st->fw_downloads, 2);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 static void format_needs_oacs_and_fna(void **state)
 {
     (void)state;
@@ -584,6 +663,7 @@ int main(void)
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
+        cmocka_unit_test(passthru_cannot_make_the_device_touch_other_memory),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),

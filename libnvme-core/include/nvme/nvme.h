@@ -308,8 +308,15 @@ int nvme_get_log_page(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, void *
 int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log);
 int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
-/* Submit any admin command and wait; the SQE's CID and PRPs are filled
- * by the core from buf/len (buf may be NULL when len is 0).  Commands whose
+/* Submit any admin command and wait; the SQE's CID, PRPs and MPTR are
+ * the core's: the data go through a DMA bounce of whole pages, from or
+ * into buf/len (buf may be NULL when len is 0; an opcode whose bits 1:0
+ * say it may move data gets a page even then).  NVME_ERR_INVAL, nothing
+ * sent: the opcodes that manage the core's own queues, event requests and
+ * shadow doorbells (Create/Delete I/O SQ/CQ, Asynchronous Event Request,
+ * Doorbell Buffer Config), and a data-in command whose length the core
+ * knows (Identify, Get Log Page, Get Features, Directive and Security
+ * Receive, Get LBA Status) when `len` is short for it.  Commands whose
  * effects on the I/O path are known get what the core's own calls do (as
  * Linux's passthrough): Format NVM and Sanitize (not Exit Failure Mode)
  * as nvme_format does (I/O drained and refused, NVME_ERR_BUSY or
