@@ -96,8 +96,8 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
 }
 
 /* The opcodes whose effects the core knows (Linux's
- * nvme_known_admin_effects, plus the namespace commands); any other one
- * sent raw (`raw`: nvme_admin_passthru), vendor-specific included, from
+ * nvme_known_admin_effects, the namespace commands, and those that only
+ * report); any other one sent raw (`raw`: nvme_admin_passthru), vendor-specific included, from
  * the log (mgmt_logged_effects). */
 static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, bool raw,
                         unsigned *effects)
@@ -112,6 +112,16 @@ static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, bool
     case NVME_ADMIN_NS_MGMT:
     case NVME_ADMIN_NS_ATTACH:
         *effects = MGMT_RESCAN;
+        return NVME_OK;
+    case NVME_ADMIN_GET_LOG_PAGE: /* commands that only report: no log to read */
+    case NVME_ADMIN_IDENTIFY:
+    case NVME_ADMIN_ABORT:
+    case NVME_ADMIN_GET_FEATURES:
+    case NVME_ADMIN_KEEP_ALIVE:
+    case NVME_ADMIN_DIRECTIVE_RECV:
+    case NVME_ADMIN_SECURITY_RECV:
+    case NVME_ADMIN_GET_LBA_STATUS:
+        *effects = 0;
         return NVME_OK;
     default:
         *effects = 0;

@@ -44,6 +44,14 @@ enum ctl_num {
     N_ENTRIES,
     N_CNTID,
     N_XFER,
+    N_OPCODE, /* admin-passthru's command dwords (CDW12: N_CDW12) */
+    N_CDW2,
+    N_CDW3,
+    N_CDW10,
+    N_CDW11,
+    N_CDW13,
+    N_CDW14,
+    N_CDW15,
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */
@@ -79,6 +87,10 @@ enum ctl_flag {
     F_MSET,
     F_BPID,
     F_RAW, /* -b / --raw-binary */
+    F_READ,
+    F_WRITE,
+    F_SHOW,
+    F_DRY,
     F__COUNT
 };
 
@@ -92,7 +104,7 @@ struct ctl_optdef {
 
 struct ctl_opts {
     uint64_t num[N__COUNT];
-    uint32_t has_num; /* bit per enum ctl_num */
+    uint64_t has_num; /* bit per enum ctl_num */
     const char *str[S__COUNT];
     uint32_t flags; /* bit per enum ctl_flag */
     bool json;      /* -o json */
@@ -106,6 +118,7 @@ struct ctl {
 };
 
 static inline bool has(const struct ctl *c, enum ctl_num n) { return (c->o.has_num >> n) & 1u; }
+_Static_assert(N__COUNT <= 64 && F__COUNT <= 32, "option bit masks");
 static inline bool flag(const struct ctl *c, enum ctl_flag f) { return (c->o.flags >> f) & 1u; }
 
 /* Output (ctl_out.c). */
@@ -210,5 +223,8 @@ int ctl_cmd_fw_download(struct ctl *c);
 int ctl_cmd_fw_commit(struct ctl *c);
 int ctl_cmd_reset(struct ctl *c);
 int ctl_cmd_subsystem_reset(struct ctl *c);
+int ctl_cmd_admin_passthru(struct ctl *c);
+/* An admin opcode's name (ctl_logs.c), "Unknown" when the spec has none. */
+const char *ctl_admin_name(unsigned op);
 
 #endif /* NVMECTL_CTL_H */

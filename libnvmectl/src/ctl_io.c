@@ -220,7 +220,7 @@ int ctl_cmd_dsm(struct ctl *c)
     const char *sl = c->o.str[S_SLBAS], *bl = c->o.str[S_BLOCKS];
     if (sl == NULL || bl == NULL)
         return ctl_usage_err(c, "-s LBA[,LBA...] and -b COUNT[,COUNT...] are required");
-    c->o.has_num |= 1u << N_SLBA; /* ranges checked below */
+    c->o.has_num |= 1ull << N_SLBA; /* ranges checked below */
     const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
     if (ns == NULL)
         return rc;
@@ -314,7 +314,7 @@ static const char *zone_state(unsigned zs)
 int ctl_cmd_report_zones(struct ctl *c)
 {
     int rc;
-    c->o.has_num |= 1u << N_SLBA; /* -s defaults to 0 */
+    c->o.has_num |= 1ull << N_SLBA; /* -s defaults to 0 */
     const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
     if (ns == NULL)
         return rc;
@@ -382,7 +382,7 @@ int ctl_cmd_zone_mgmt_send(struct ctl *c)
     int rc;
     bool all = flag(c, F_ALL);
     if (all)
-        c->o.has_num |= 1u << N_SLBA;
+        c->o.has_num |= 1ull << N_SLBA;
     const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
     if (ns == NULL)
         return rc;

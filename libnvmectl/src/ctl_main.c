@@ -3,7 +3,8 @@
  * ctl_main.c - nvmectl's entry points: the command table with each
  * command's options (nvme-cli's names where they mean the same), the
  * option parser, usage, and nvmectl_run_line().  The commands live in
- * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c and ctl_mgmt.c.
+ * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c, ctl_mgmt.c and
+ * ctl_passthru.c.
  */
 #include "ctl.h"
 
@@ -169,6 +170,25 @@ static const struct ctl_optdef o_zone_append[] = {NSID,
                                                   STR('t', "text", S_TEXT),
                                                   STR('d', "data", S_FILE),
                                                   END};
+static const struct ctl_optdef o_passthru[] = {NUM('O', "opcode", N_OPCODE),
+                                               NSID,
+                                               NUM('l', "data-len", N_LEN),
+                                               FLG('r', "read", F_READ),
+                                               FLG('w', "write", F_WRITE),
+                                               NUM('p', "prefill", N_PATTERN),
+                                               STR('i', "input-file", S_FILE),
+                                               NUM('2', "cdw2", N_CDW2),
+                                               NUM('3', "cdw3", N_CDW3),
+                                               NUM('4', "cdw10", N_CDW10),
+                                               NUM('5', "cdw11", N_CDW11),
+                                               NUM('6', "cdw12", N_CDW12),
+                                               NUM('7', "cdw13", N_CDW13),
+                                               NUM('8', "cdw14", N_CDW14),
+                                               NUM('9', "cdw15", N_CDW15),
+                                               FLG('s', "show-command", F_SHOW),
+                                               FLG('d', "dry-run", F_DRY),
+                                               RAW,
+                                               END};
 
 struct ctl_cmd {
     const char *name;
@@ -224,6 +244,8 @@ static const struct ctl_cmd cmds[] = {
     {"fw-commit", ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b] --force", false},
     {"reset", ctl_cmd_reset, o_none, "controller reset", false},
     {"subsystem-reset", ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset", false},
+    {"admin-passthru", ctl_cmd_admin_passthru, o_passthru,
+     "-O OPC [-n N] [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]", false},
     {"report-zones", ctl_cmd_report_zones, o_zones, "-n NSID [-s LBA] [-d COUNT]  (zns)", false},
     {"zone-mgmt-send", ctl_cmd_zone_mgmt_send, o_zone_send,
      "-n NSID -s ZSLBA -z open|close|finish|reset [-a]  (zns)", false},
@@ -358,7 +380,7 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
                 ctl_out(c->io, "nvmectl: bad number '%s' for '%s'\n", val, a);
                 return false;
             }
-            o->has_num |= 1u << d->slot;
+            o->has_num |= 1ull << d->slot;
         }
     }
     return true;

@@ -869,15 +869,16 @@ def case_smp_unplug(w):
 
 def case_nvmectl_parity(w):
     """nvmectl's nvme-cli subcommands (issue 9) on QEMU's controller: identify,
-    features, logs, FUA/Compare/Write Zeroes/DSM/Verify, -o json parsed,
-    a destructive command refused without --force."""
+    features, logs, FUA/Compare/Write Zeroes/DSM/Verify, admin-passthru,
+    -o json parsed, a destructive command refused without --force."""
     import json
     img = os.path.join(w.dir, "ns1.img")
     make_image(img, 16 * MiB)
     js = ["id-ctrl -o json", "id-ns -n 1 -o json", "ns-descs -n 1 -o json", "list-ns -o json",
           "get-feature -f 4 -o json", "smart-log -o json", "error-log -o json", "fw-log -o json",
           "effects-log -o json", "changed-ns-list-log -o json", "get-log -i 2 -l 512 -o json",
-          "read -n 1 -s 100 -c 5 -o json", "list-ns -y 0 -o json", "list-ns -y 2 -o json"]
+          "read -n 1 -s 100 -c 5 -o json", "list-ns -y 0 -o json", "list-ns -y 2 -o json",
+          "admin-passthru -O 6 -4 1 -l 4096 -o json"]
     cmds = js[:10] + ["id-ns -n 1", "set-feature -f 4 -v 350", "get-feature -f 4 -H",
                       "write -n 1 -s 100 -c 8 -p 0xa5 --fua", "compare -n 1 -s 100 -c 1 -p 0xa5",
                       "!compare -n 1 -s 100 -c 1 -p 0x11", "write-zeroes -n 1 -s 100 -c 4",
@@ -932,6 +933,9 @@ def case_nvmectl_parity(w):
     c.ok(data == read_at(img, 100 * 512, 5 * 512), "the image file holds the same blocks")
     lg = d["get-log -i 2 -l 512 -o json"]
     c.ok(lg.get("length") == 512 and len(lg.get("data", "")) == 1024, "get-log: 512 bytes of LID 2")
+    pt = bytes.fromhex(d["admin-passthru -O 6 -4 1 -l 4096 -o json"].get("data", ""))
+    c.ok(len(pt) == 4096 and pt[0:2] == b"\x36\x1b" and pt[4:12] == b"deadbeef",
+         "admin-passthru Identify Controller: 4096 bytes, vid 1b36, sn deadbeef")
     return c
 
 

@@ -646,6 +646,52 @@ static void get_log_any_lid_length_offset(void **state)
     fx_stop(&f);
 }
 
+/* admin-passthru as nvme-cli's: the direction from the opcode's bits 1:0
+ * (or -r / -w), the result line, the data read as a hex dump, -s / -d
+ * showing the command (-d sending nothing), and the core's refusals. */
+static void admin_passthru_sends_what_it_is_given(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "admin-passthru -O 6 --cdw10=1 -l 4096");
+    expect("Admin Command Identify is Success and result: 0x00000000");
+    expect("00000000  36 1b f4 1a 53 4e 2d 50  41 52 49 54 59 2d 37 20  |6...SN-PARITY-7 |");
+    ok(&f, "admin-passthru -O 0x0a -4 7 -o json"); /* Number of Queues: no data */
+    assert_string_equal(jstr("command"), "Get Features");
+    assert_true(jnum("result") != 0);
+    ok(&f, "admin-passthru -O 2 -n 0xffffffff -4 0x007f0002 -l 512 -o json");
+    assert_int_equal(strlen(jstr("data")), 1024);
+    assert_memory_equal(jstr("data"), "003601", 6); /* SMART: warning 0, 310 K */
+    /* A write (bits 01b): Firmware Image Download of 8 bytes from -p. */
+    uint64_t fw = st->fw_downloads;
+    ok(&f, "admin-passthru -O 0x11 -4 1 -l 8 -p 0xab");
+    expect("Admin Command Firmware Image Download is Success");
+    assert_int_equal(st->fw_downloads, fw + 1);
+    /* -d shows and sends nothing; -s shows and sends. */
+    uint64_t admin = st->admin_cmds;
+    ok(&f, "admin-passthru -O 0x0a -4 7 -d");
+    expect("opcode       : 0x0a");
+    expect("cdw10        : 0x00000007");
+    assert_int_equal(st->admin_cmds, admin);
+    ok(&f, "admin-passthru -O 0x0a -4 7 -s");
+    expect("data_len     : 0x00000000");
+    expect("Admin Command Get Features is Success");
+    assert_int_equal(st->admin_cmds, admin + 1);
+    /* What the device rejects, and what the core refuses to send. */
+    assert_int_not_equal(run(&f, "admin-passthru -O 0xc3"), 0);
+    expect("nvme0: admin-passthru: Invalid Command Opcode");
+    assert_int_not_equal(run(&f, "admin-passthru -O 6 -4 1 -l 512"), 0);
+    expect("admin-passthru: invalid argument");
+    assert_int_not_equal(run(&f, "admin-passthru -O 5 -4 0x3f0009"), 0);
+    assert_int_not_equal(run(&f, "admin-passthru -4 1"), 0);
+    expect("-O OPCODE (0..255) is required");
+    assert_int_not_equal(run(&f, "admin-passthru -O 6 -4 0x100000000"), 0);
+    expect("32-bit values");
+    fx_stop(&f);
+}
+
 /* -b / --raw-binary: the page's bytes as read, nothing else (nvme-cli d_raw). */
 static void raw_binary_writes_the_log_bytes(void **state)
 {
@@ -1073,6 +1119,7 @@ int main(void)
         cmocka_unit_test(error_log_shows_the_entries),
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
         cmocka_unit_test(get_log_any_lid_length_offset),
+        cmocka_unit_test(admin_passthru_sends_what_it_is_given),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
         cmocka_unit_test(smart_log_human_decodes_critical_warning),

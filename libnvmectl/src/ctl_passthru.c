@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_passthru.c - admin-passthru: any admin command, as nvme-cli's
+ * (--opcode, --cdw10..15 as -4..-9, --data-len, --read/--write, the
+ * command shown with -s or only shown with -d).  The core decides what it
+ * may send and what the command needs around it (nvme_admin_passthru:
+ * its own queue commands refused, lengths checked, Format-like effects
+ * frozen and rescanned); this file only builds the SQE and prints.
+ */
+#include "ctl.h"
+
+static void show_command(const struct ctl *c, const struct nvme_sqe *s, uint32_t len)
+{
+    const struct nvmectl_io *io = c->io;
+    ctl_out(io, "opcode       : 0x%02x\n", s->opc);
+    ctl_out(io, "nsid         : 0x%08x\n", s->nsid);
+    ctl_out(io, "cdw2         : 0x%08x\n", s->cdw2);
+    ctl_out(io, "cdw3         : 0x%08x\n", s->cdw3);
+    ctl_out(io, "data_len     : 0x%08x\n", len);
+    ctl_out(io, "cdw10        : 0x%08x\n", s->cdw10);
+    ctl_out(io, "cdw11        : 0x%08x\n", s->cdw11);
+    ctl_out(io, "cdw12        : 0x%08x\n", s->cdw12);
+    ctl_out(io, "cdw13        : 0x%08x\n", s->cdw13);
+    ctl_out(io, "cdw14        : 0x%08x\n", s->cdw14);
+    ctl_out(io, "cdw15        : 0x%08x\n", s->cdw15);
+}
+
+int ctl_cmd_admin_passthru(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    const uint64_t *n = c->o.num;
+    if (!has(c, N_OPCODE) || n[N_OPCODE] > 0xffu)
+        return ctl_usage_err(c, "-O OPCODE (0..255) is required");
+    static const uint8_t dw[] = {N_NSID,  N_CDW2,  N_CDW3,  N_CDW10, N_CDW11,
+                                 N_CDW12, N_CDW13, N_CDW14, N_CDW15};
+    for (unsigned k = 0; k < sizeof(dw); k++)
+        if (n[dw[k]] > 0xffffffffu)
+            return ctl_usage_err(c, "-n and the command dwords are 32-bit values");
+    if (n[N_LEN] > 4u * 1024u * 1024u)
+        return ctl_usage_err(c, "-l is at most 4 MiB");
+    if (ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
+    struct nvme_sqe sqe;
+    nvme_memzero(&sqe, sizeof(sqe));
+    sqe.opc = (uint8_t)n[N_OPCODE];
+    sqe.nsid = (uint32_t)n[N_NSID];
+    sqe.cdw2 = (uint32_t)n[N_CDW2];
+    sqe.cdw3 = (uint32_t)n[N_CDW3];
+    sqe.cdw10 = (uint32_t)n[N_CDW10];
+    sqe.cdw11 = (uint32_t)n[N_CDW11];
+    sqe.cdw12 = (uint32_t)n[N_CDW12];
+    sqe.cdw13 = (uint32_t)n[N_CDW13];
+    sqe.cdw14 = (uint32_t)n[N_CDW14];
+    sqe.cdw15 = (uint32_t)n[N_CDW15];
+    uint32_t len = (uint32_t)n[N_LEN];
+    /* Direction: -r / -w, else the opcode's bits 1:0 (§5.1), as nvme-cli. */
+    bool rd = flag(c, F_READ) || (!flag(c, F_WRITE) && (sqe.opc & 2u) != 0);
+    bool wr = flag(c, F_WRITE) || (!flag(c, F_READ) && (sqe.opc & 1u) != 0);
+    enum nvme_dma_dir dir = rd && wr ? NVME_DMA_BIDIRECTIONAL
+                            : rd     ? NVME_DMA_FROM_DEVICE
+                                     : NVME_DMA_TO_DEVICE;
+    uint8_t *buf = NULL;
+    if (len != 0) {
+        buf = ctl_scratch(c, 0, len);
+        if (buf == NULL)
+            return NVME_ERR_NOMEM;
+        nvme_memzero(buf, len);
+        int rc;
+        bool source = has(c, N_PATTERN) || c->o.str[S_TEXT] != NULL || c->o.str[S_FILE] != NULL;
+        if (wr && source && !ctl_fill_data(c, buf, len, &rc))
+            return rc;
+    }
+    if (flag(c, F_SHOW) || flag(c, F_DRY))
+        show_command(c, &sqe, len);
+    if (flag(c, F_DRY))
+        return NVME_OK;
+    uint32_t dw0 = 0;
+    int rc = nvme_admin_passthru(c->ctrl, &sqe, buf, len, dir, &dw0);
+    if (rc != NVME_OK)
+        return ctl_fail(c, sqe.nsid, "admin-passthru", rc);
+    const char *name = ctl_admin_name(sqe.opc);
+    if (rd && len != 0 && ctl_raw(c, buf, len))
+        return NVME_OK;
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, io);
+        jw_str(&w, "device", ctl_dev(io));
+        jw_u64(&w, "opcode", sqe.opc);
+        jw_str(&w, "command", nvme_streq(name, "Unknown") ? "Vendor Specific" : name);
+        jw_u64(&w, "result", dw0);
+        if (rd && len != 0)
+            jw_hex(&w, "data", buf, len);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(io, "Admin Command %s is Success and result: 0x%08x\n",
+            nvme_streq(name, "Unknown") ? "Vendor Specific" : name, dw0);
+    if (rd && len != 0)
+        ctl_hexdump(io, buf, len, 0);
+    return NVME_OK;
+}
