@@ -321,11 +321,13 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * Linux's passthrough): Format NVM and Sanitize (not Exit Failure Mode)
  * as nvme_format does (I/O drained and refused, NVME_ERR_BUSY or
  * NVME_ERR_TIMEOUT as there), then a rescan; Namespace Management and
- * Attachment, a rescan after.  Any other opcode, vendor-specific ones
- * included, gets what the controller's Commands Supported and Effects log
- * declares for it (LPA bit 1; one Get Log Page before the command): CSE
- * as Format, NIC or NCC a rescan after.  The command's result wins over
- * the rescan's. */
+ * Attachment, a rescan after; commands that only report (Identify, Get
+ * Log Page, Get Features, Get LBA Status, Directive and Security Receive,
+ * Abort, Keep Alive), nothing.
+ * Any other opcode, vendor-specific ones included, gets what the
+ * controller's Commands Supported and Effects log declares for it (LPA
+ * bit 1; one Get Log Page before the command): CSE as Format, NIC or NCC
+ * a rescan after.  The command's result wins over the rescan's. */
 int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
                         enum nvme_dma_dir dir, uint32_t *dw0);
 
