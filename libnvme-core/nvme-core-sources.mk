@@ -56,6 +56,7 @@ NVME_CORE_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvme-core/src/recovery.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/aer.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/admin.c \
+	$(NVME_CORE_ROOT)/libnvme-core/src/hmb.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/qpair.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/prp.c \
 	$(NVME_CORE_ROOT)/libnvme-core/src/ns.c \

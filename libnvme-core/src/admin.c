@@ -120,6 +120,10 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
     ctrl->frmw = id->frmw;
     ctrl->fwug = id->fwug;
     ctrl->sanicap = id->sanicap;
+    ctrl->hmpre = id->hmpre;
+    ctrl->hmmin = id->hmmin;
+    ctrl->hmminds = id->hmminds;
+    ctrl->hmmaxd = id->hmmaxd;
     /* Shutdown deadline: RTD3E (us) in seconds, clamped between 5 s and
      * 60 s as Linux does (nvme_init_identify: clamp of rtd3e against the
      * shutdown_timeout parameter, 5 s, and 60 s). */

@@ -304,6 +304,7 @@ static void nvme_ctrl_release(struct nvme_ctrl *ctrl)
     nvme_qpair_free(&ctrl->admin);
     nvme_ns_free(ctrl);
     nvme_dbbuf_free(ctrl);
+    nvme_hmb_free(ctrl);
     if (ctrl->cb_depth != NULL)
         ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->cb_depth, sizeof(uint32_t) * ctrl->cb_cpus);
     void (*mem_free)(void *ctx, void *p, size_t size) = ctrl->osal.mem_free;
@@ -391,6 +392,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     nvme_select_iocs(ctrl);
     if ((ctrl->info.oacs & NVME_OACS_DBBUF) && !ctrl->opts.no_shadow_doorbells)
         nvme_dbbuf_alloc(ctrl);
+    nvme_hmb_alloc(ctrl); /* given with the features, nvme_ctrl_start_queues */
     rc = nvme_ns_scan(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
@@ -441,8 +443,11 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     bool shut = false;
     if (NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->gone) &&
         nvme_ctrl_check_csts(ctrl) == NVME_OK) {
-        /* Delete I/O queues, SQ before its CQ (§5.5): the controller
-         * aborts what they held.  Then the shutdown notification. */
+        /* Take the Host Memory Buffer back first, as Linux does before a
+         * shutdown.  Delete I/O queues, SQ before its CQ (§5.5): the
+         * controller aborts what they held.  Then the shutdown notification. */
+        if (ctrl->hmb_on)
+            (void)nvme_hmb_set(ctrl, false);
         for (uint16_t i = ctrl->info.io_queues; i-- > 0;) {
             if (ctrl->ioq[i].live) /* completions still reaped: callbacks get the abort */
                 (void)nvme_delete_io_qpair(ctrl, &ctrl->ioq[i]);
@@ -450,9 +455,10 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
         shut = NVME_READ_ONCE(ctrl->ready) && nvme_ctrl_shutdown(ctrl) == NVME_OK;
     }
     /* A finished shutdown (SHST=10b) has stopped the controller, and the
-     * deleted queues' commands are over; anything else is stopped the
-     * hard way before memory is freed (rule 1). */
-    bool busy = false;
+     * deleted queues' commands are over; anything else (a Host Memory
+     * Buffer not taken back included) is stopped the hard way before
+     * memory is freed (rule 1). */
+    bool busy = ctrl->hmb_on; /* the controller may still use it */
     for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
         busy = busy || ctrl->ioq[i].outstanding != 0;
     NVME_WRITE_ONCE(ctrl->ready, false);

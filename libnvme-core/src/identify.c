@@ -330,6 +330,9 @@ uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl) { return ctrl != NULL ? ctr
 uint32_t nvme_feature_data_len(uint8_t fid)
 {
     switch (fid) {
+    case NVME_FEAT_LBA_RANGE:
+    case NVME_FEAT_HOST_MEM_BUF: /* Get: the attributes; Set is the core's (hmb.c) */
+        return 4096u;
     case NVME_FEAT_APST:
         return NVME_FEAT_APST_DATA_SIZE;
     case NVME_FEAT_TIMESTAMP:
@@ -349,8 +352,13 @@ uint64_t nvme_timestamp_ms(const uint8_t data[8])
     return v;
 }
 
-static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *data, uint32_t len)
+static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *data, uint32_t len,
+                              bool set)
 {
+    if (set && fid == NVME_FEAT_HOST_MEM_BUF) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: the Host Memory Buffer is the core's: refused");
+        return NVME_ERR_INVAL;
+    }
     uint32_t want = nvme_feature_data_len(fid);
     if (len != want || (len != 0 && data == NULL))
         return NVME_ERR_INVAL;
@@ -376,7 +384,7 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
         data = NULL;
         len = 0;
     } else {
-        int rc = nvme_feature_check(ctrl, fid, data, len);
+        int rc = nvme_feature_check(ctrl, fid, data, len, false);
         if (rc != NVME_OK)
             return rc;
     }
@@ -397,7 +405,7 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    int rc = nvme_feature_check(ctrl, fid, data, len);
+    int rc = nvme_feature_check(ctrl, fid, data, len, true);
     if (rc != NVME_OK)
         return rc;
     if (save && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE)) {

@@ -200,6 +200,12 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
                  "or doorbells: refused",
                  sqe->opc);
         return NVME_ERR_INVAL;
+    case NVME_ADMIN_SET_FEATURES:
+        if ((uint8_t)sqe->cdw10 != NVME_FEAT_HOST_MEM_BUF) /* its memory is the core's */
+            break;
+        nvme_log(ctrl, NVME_LOG_ERROR,
+                 "nvme0: passthrough: the Host Memory Buffer is the core's: refused");
+        return NVME_ERR_INVAL;
     default:
         break;
     }

@@ -271,8 +271,10 @@ struct nvme_ctrl {
     uint8_t elpe;    /* Error Log Page Entries, 0-based */
     uint8_t fna, frmw, fwug;
     uint32_t sanicap;
-    uint32_t zasl_bytes; /* ZNS Zone Append Size Limit, 0: mdts_bytes */
-    uint16_t iocs_index; /* I/O Command Set Profile vector in use */
+    uint32_t hmpre, hmmin, hmminds; /* Host Memory Buffer, 4 KiB units */
+    uint16_t hmmaxd;                /* its most descriptors, 0: no limit */
+    uint32_t zasl_bytes;            /* ZNS Zone Append Size Limit, 0: mdts_bytes */
+    uint16_t iocs_index;            /* I/O Command Set Profile vector in use */
 
     /* Lifecycle state (recovery.c) */
     bool ready;            /* queues live, commands may be submitted */
@@ -298,6 +300,16 @@ struct nvme_ctrl {
     /* Doorbell Buffer Config (§5.7): one page each, NULL when unused. */
     uint32_t *dbbuf_db, *dbbuf_ei;
     uint64_t dbbuf_db_bus, dbbuf_ei_bus;
+
+    /* Host Memory Buffer (hmb.c; §8.9): chunks of hmb_chunk_size bytes
+     * named by the descriptor list; the controller's while hmb_on (and
+     * until it is stopped), so freed only by nvme_ctrl_release. */
+    struct nvme_hmb_desc *hmb_descs; /* a page; NULL: no buffer */
+    uint64_t hmb_descs_bus;
+    void **hmb_chunk;
+    uint32_t hmb_count, hmb_chunk_size, hmb_cap;
+    bool hmb_on;    /* Set Features EHM=1 done, not yet undone */
+    bool hmb_given; /* taken once: later enables return it (MR) */
 
     struct nvme_qpair admin;
     struct nvme_qpair *ioq; /* ioq[i].qid == i + 1; info.io_queues are live */
@@ -626,6 +638,9 @@ int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count);
 /* Delete I/O SQ, then its CQ (§5.5, §5.6): the controller ends what the
  * SQ held (Command Aborted due to SQ Deletion).  The first error. */
 int nvme_delete_io_qpair(struct nvme_ctrl *ctrl, const struct nvme_qpair *qp);
+/* Set Features Host Memory Buffer: give hmb.c's buffer (EHM, with MR once
+ * it was taken before) or take it back; hmb_on follows what worked. */
+int nvme_hmb_set(struct nvme_ctrl *ctrl, bool on);
 void nvme_event(struct nvme_ctrl *ctrl, enum nvme_event ev, uint32_t detail);
 
 /* prp.c */
@@ -635,6 +650,12 @@ void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot);
 void nvme_prp_pool_free(struct nvme_qpair *qp);
 /* Preallocates the list pages of an I/O queue (none needed for admin). */
 int nvme_prp_pool_fill(struct nvme_qpair *qp);
+
+/* hmb.c: the Host Memory Buffer's memory, sized from Identify HMPRE,
+ * HMMIN, HMMINDS, HMMAXD and the options; nothing when it cannot be had. */
+void nvme_hmb_alloc(struct nvme_ctrl *ctrl);
+/* Only once the controller let go of it (EHM cleared, or stopped). */
+void nvme_hmb_free(struct nvme_ctrl *ctrl);
 
 /* admin.c */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl);

@@ -508,6 +508,29 @@ static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
     ctrl->info.shadow_doorbells = true;
 }
 
+int nvme_hmb_set(struct nvme_ctrl *ctrl, bool on)
+{
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
+    sqe.cdw10 = NVME_FEAT_HOST_MEM_BUF;
+    if (on) {
+        /* The list is read by the controller: clean it (nvme_osal.h, rule 2). */
+        nvme_dma_sync(ctrl, ctrl->hmb_descs, ctrl->page_size, NVME_DMA_TO_DEVICE);
+        sqe.cdw11 = NVME_HMB_EHM | (ctrl->hmb_given ? NVME_HMB_MR : 0u);
+        sqe.cdw12 = ctrl->hmb_count * (ctrl->hmb_chunk_size / ctrl->page_size); /* HSIZE */
+        sqe.cdw13 = (uint32_t)ctrl->hmb_descs_bus;                              /* HMDLLA */
+        sqe.cdw14 = (uint32_t)(ctrl->hmb_descs_bus >> 32);                      /* HMDLUA */
+        sqe.cdw15 = ctrl->hmb_count;                                            /* HMDLEC */
+    }
+    int rc = nvme_admin_run(ctrl, &sqe, NULL);
+    if (rc == NVME_OK) {
+        ctrl->hmb_on = on;
+        ctrl->hmb_given = ctrl->hmb_given || on;
+    }
+    ctrl->info.hmb_kib = ctrl->hmb_on ? ctrl->hmb_count * (ctrl->hmb_chunk_size >> 10) : 0u;
+    return rc;
+}
+
 /* Puts a queue in service: its shadow doorbells first, when the
  * controller took the buffer, then live, under one hold of its lock.  A
  * controller with shadow doorbells reads a queue's tail from its shadow
@@ -623,6 +646,17 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
             ctrl->opts.irq_coalesce_thr | ((uint32_t)ctrl->opts.irq_coalesce_time << 8), NULL);
         if (rc != NVME_OK)
             nvme_log(ctrl, NVME_LOG_WARN, "interrupt coalescing not set: %s", nvme_strerror(rc));
+    }
+    /* Host Memory Buffer (§8.9): given at every start; a reset took it back
+     * (a Controller Level Reset ends its use) with its contents kept. */
+    if (ctrl->hmb_count != 0) {
+        int rc = nvme_hmb_set(ctrl, true);
+        if (rc != NVME_OK)
+            nvme_log(ctrl, NVME_LOG_WARN, "Host Memory Buffer refused: %s", nvme_strerror(rc));
+        else
+            NVME_TRACE(ctrl, NVME_TRACE_INIT, "Host Memory Buffer: %u KiB in %u piece(s)%s",
+                       ctrl->info.hmb_kib, ctrl->hmb_count,
+                       ctrl->hmb_given && ctrl->up ? ", returned" : "");
     }
     /* Host Behavior Support (FID 16h), ACRE: the controller reports Command
      * Retry Delays only when the host asks; worthwhile when it has some

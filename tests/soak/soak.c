@@ -95,6 +95,7 @@ int main(int argc, char **argv)
     cfg.ready_delay_us = 200;
     cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
     cfg.mqes = 15;
+    cfg.hmpre = 256; /* a 1 MiB Host Memory Buffer, given back at each reset (MR) */
     struct nvme_sim *sim = nvme_sim_create(&cfg);
     struct nvme_osal osal;
     nvme_sim_osal(sim, &osal);
@@ -209,15 +210,18 @@ int main(int argc, char **argv)
     }
     uint64_t resets = nvme_ctrl_get_stats(ctrl)->resets;
     nvme_ctrl_fini(ctrl);
+    uint64_t hmb_returns = nvme_sim_stats(sim)->hmb_returns,
+             hmb_lost = nvme_sim_stats(sim)->hmb_lost;
     uint64_t dar = nvme_sim_dma_after_return(sim);
     uint64_t viol = nvme_sim_dma_violations(sim);
     size_t live = nvme_sim_dma_live(sim);
     nvme_sim_destroy(sim);
     printf("soak: resets=%llu inflight=%llu acked=%llu lost=%llu corrupt=%llu hangs=%llu "
-           "dma_after_return=%llu\n",
+           "dma_after_return=%llu hmb_returns=%llu hmb_lost=%llu\n",
            (unsigned long long)resets, (unsigned long long)inflight_at_reset,
            (unsigned long long)acked, (unsigned long long)lost, (unsigned long long)corrupt,
-           (unsigned long long)hangs, (unsigned long long)dar);
+           (unsigned long long)hangs, (unsigned long long)dar, (unsigned long long)hmb_returns,
+           (unsigned long long)hmb_lost);
     for (unsigned i = 0; i < INFLIGHT; i++)
         free(w[i].buf);
     free(got);
@@ -225,5 +229,5 @@ int main(int argc, char **argv)
     if (viol != 0 || live != 0)
         fprintf(stderr, "soak: %llu DMA violations, %zu DMA blocks left\n",
                 (unsigned long long)viol, live);
-    return (lost | corrupt | hangs | dar | viol | live) != 0 || resets < want ? 1 : 0;
+    return (lost | corrupt | hangs | dar | viol | live | hmb_lost) != 0 || resets < want ? 1 : 0;
 }

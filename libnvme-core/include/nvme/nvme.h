@@ -169,6 +169,10 @@ struct nvme_ctrl_opts {
     uint8_t irq_coalesce_thr;       /* the aggregation threshold (0-based).  Both 0: off */
     bool no_shadow_doorbells;       /* do not use Doorbell Buffer Config (OACS bit 8) even
                                      where the controller has it */
+    bool no_host_memory;            /* give no Host Memory Buffer, even to a controller that
+                                     asks (Identify HMPRE) */
+    uint16_t host_memory_max_mib;   /* Host Memory Buffer cap; 0: 128 MiB (Linux's
+                                     max_host_mem_size_mb); below HMMIN: none */
     nvme_event_cb event_cb;         /* OPTIONAL: told about resets, removal, events */
     void *event_arg;
 };
@@ -211,6 +215,7 @@ struct nvme_ctrl_info {
     bool irq_is_intx;
     bool enabled_at_start; /* firmware had left CC.EN=1 */
     bool shadow_doorbells; /* I/O queues use shadow doorbells and event indexes */
+    uint32_t hmb_kib;      /* Host Memory Buffer the controller took, KiB; 0: none */
     /* Added with issue 9 */
     bool admin_only;              /* Set Features Number of Queues failed: the controller
                                    runs with its admin queue only; I/O calls return
@@ -223,13 +228,15 @@ struct nvme_ctrl_info {
  * Bring the controller up: read CAP/VS, disable it if firmware left it
  * enabled, set up the admin queue, enable, Identify Controller, enumerate
  * namespaces (CNS 02h), Set Features Number of Queues, create the I/O
- * queues (interrupt driven if the OSAL grants vectors, else polled).
- * `opts` may be NULL.  On failure nothing stays allocated and the
+ * queues (interrupt driven if the OSAL grants vectors, else polled), give
+ * a Host Memory Buffer to a controller that asks (Identify HMPRE; see the
+ * options).  `opts` may be NULL.  On failure nothing stays allocated and the
  * controller is left disabled.
  */
 int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
                    const struct nvme_ctrl_opts *opts);
-/* Delete I/O queues, normal shutdown (CC.SHN=01b, wait for CSTS.SHST=10b,
+/* Take the Host Memory Buffer back (EHM cleared), delete I/O queues,
+ * normal shutdown (CC.SHN=01b, wait for CSTS.SHST=10b,
  * bounded by RTD3E clamped to 5..60 s like Linux, or CAP.TO), then, with the controller
  * stopped, fail back whatever is in flight (NVME_ERR_ABORTED) and free
  * everything.  NULL is allowed (returns 0).  Returns NVME_ERR_STATE,

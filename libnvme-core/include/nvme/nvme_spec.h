@@ -642,7 +642,21 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes")
 #define NVME_IOCS_VECTORS 512u
 
 /* Features (NVMe 2.0 Figure 385) */
+#define NVME_FEAT_LBA_RANGE 0x03 /* LBA Range Type: Get returns 4096 bytes (64 entries) */
 #define NVME_FEAT_APST 0x0c      /* Autonomous Power State Transition, 256-byte data */
+/* Host Memory Buffer (FID 0Dh, NVMe 2.0 §5.27.1.14 and §8.9): Set takes no
+ * data (CDW11 EHM bit 0, MR bit 1; CDW12 HSIZE in memory pages; CDW13/14
+ * the descriptor list's address; CDW15 its entry count); Get returns a
+ * 4096-byte attributes structure. */
+#define NVME_FEAT_HOST_MEM_BUF 0x0d
+#define NVME_HMB_EHM (1u << 0) /* enable host memory */
+#define NVME_HMB_MR (1u << 1)  /* memory return: the buffer as it was before a reset */
+struct nvme_hmb_desc {         /* Host Memory Buffer Descriptor Entry */
+    uint64_t badd;             /* buffer address, memory page aligned */
+    uint32_t bsize;            /* buffer size in memory pages */
+    uint32_t rsvd;
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 bytes");
 #define NVME_FEAT_TIMESTAMP 0x0e /* 8-byte data (§5.27.1.10) */
 #define NVME_FEAT_IOCS_PROFILE 0x19
 #define NVME_FEAT_APST_DATA_SIZE 256u

@@ -300,6 +300,12 @@ struct nvme_sim_config {
                                 (stats.vendor_cmds), its Commands Supported and Effects entry
                                 CSUPP | vendor_effects [0: none] */
     uint32_t vendor_effects; /* NVME_EFFECTS_* bits, CSE (bits 18:16) included [0] */
+    uint32_t hmpre, hmmin;   /* Identify HMPRE / HMMIN, 4 KiB units: a Host Memory Buffer
+                                wanted / needed [0: none, Set Features 0Dh unknown] */
+    uint32_t hmminds;        /* Identify HMMINDS: smallest piece, 4 KiB units [0] */
+    uint16_t hmmaxd;         /* Identify HMMAXD: most pieces [0: no limit; the sim takes 256] */
+    size_t dma_alloc_max;    /* OSAL dma_alloc of more bytes fails (no contiguous memory
+                                that large) [0: no limit] */
     /* With Namespace Management in oacs (bit 3): NSIDs allocated but attached
      * to no controller, listed beside the active ones by Identify CNS 10h;
      * 0 ends the list; keep them <= nn [none] */
@@ -552,7 +558,10 @@ struct nvme_sim_stats {
     uint64_t pi_generated, pi_checked, pi_stripped; /* blocks */
     uint64_t md_bytes;                              /* separate/extended metadata bytes moved */
     uint64_t formats, sanitizes, self_tests, fw_downloads, fw_commits, nssrs;
-    uint64_t vendor_cmds; /* cfg.vendor_opc commands run */
+    uint64_t vendor_cmds;              /* cfg.vendor_opc commands run */
+    uint64_t hmb_enables, hmb_returns; /* Host Memory Buffer taken (EHM); of them with MR */
+    uint64_t hmb_bytes;                /* its size while enabled, else 0 */
+    uint64_t hmb_touches, hmb_lost;    /* device accesses at I/O; stamps lost across a reset */
     uint64_t zone_appends, zone_sends, zone_reports;
     uint64_t tag_collisions; /* apple_ans2: CIDs reused while in flight or too large */
     /* Shadow doorbells (Doorbell Buffer Config): commands that succeeded;

@@ -60,6 +60,10 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->npss = sim->cfg.npss;
     id->oacs = sim->cfg.oacs;
     id->sanicap = sim->cfg.sanicap;
+    id->hmpre = sim->cfg.hmpre;
+    id->hmmin = sim->cfg.hmmin;
+    id->hmminds = sim->cfg.hmminds;
+    id->hmmaxd = sim->cfg.hmmaxd;
     id->fna = sim->cfg.fna;
     id->apsta = 1;
     id->wctemp = 343; /* 70 C */
@@ -270,6 +274,8 @@ static bool feature_known(struct nvme_sim *sim, uint8_t fid)
         return (sim->cfg.oncs & NVME_ONCS_TIMESTAMP) != 0;
     case NVME_FEAT_IOCS_PROFILE:
         return sim->cfg.iocs;
+    case NVME_FEAT_HOST_MEM_BUF:
+        return sim->cfg.hmpre != 0;
     default:
         return false;
     }
@@ -375,6 +381,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
             *dw0 = dflt ? 0 : sel == NVME_FEAT_SEL_SAVED ? sim->feat_saved[fid] : sim->feat[fid];
             return sim_prp_copy(sim, sqe, (void *)(uintptr_t)d, 256, true);
         }
+        if (fid == NVME_FEAT_HOST_MEM_BUF)
+            return sim_hmb_get(sim, sqe, dw0);
         if (fid == NVME_FEAT_TIMESTAMP) {
             uint8_t ts[8];
             timestamp_get(sim, ts);
@@ -397,6 +405,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
     if (sv && !feature_saveable(sim, fid))
         return SIM_SF_CMD(NVME_SC_FEAT_NOT_SAVEABLE);
     switch (fid) {
+    case NVME_FEAT_HOST_MEM_BUF:
+        return sim_hmb_set(sim, sqe);
     case NVME_FEAT_NUM_QUEUES: {
         /* §5.21.1.7: 0-based counts, FFFFh invalid; the reply is what the
          * controller allocated, whatever was asked. */

@@ -160,6 +160,14 @@ struct sim_dbbuf {
     uint32_t bad[2 * SIM_DBBUF_MAXQ];   /* invalid shadow value reported, + 1 (0: none) */
 };
 
+/* Host Memory Buffer state (sim_hmb.c): the pieces last given. */
+#define SIM_HMB_MAX 256
+struct sim_hmb {
+    bool on; /* EHM set since the last controller reset */
+    uint32_t n;
+    uint64_t badd[SIM_HMB_MAX], size[SIM_HMB_MAX];
+};
+
 struct nvme_sim {
     struct nvme_sim_config cfg;
     pthread_mutex_t mtx;
@@ -288,6 +296,8 @@ struct nvme_sim {
 
     /* Shadow doorbells (sim_dbbuf.c) */
     struct sim_dbbuf dbbuf;
+    /* Host Memory Buffer (sim_hmb.c) */
+    struct sim_hmb hmb;
 };
 
 /* sim_ctrl.c */
@@ -356,6 +366,12 @@ bool sim_dbbuf_sq_more(struct nvme_sim *sim, uint16_t qid);
 void sim_dbbuf_cq_head(struct nvme_sim *sim, uint16_t cqid);
 /* CQ cqid looks full: refresh the head from the shadow; true when it has room. */
 bool sim_dbbuf_cq_room(struct nvme_sim *sim, uint16_t cqid);
+
+/* sim_hmb.c: Host Memory Buffer (Set/Get Features 0Dh) */
+uint16_t sim_hmb_set(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+uint16_t sim_hmb_get(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
+void sim_hmb_touch(struct nvme_sim *sim); /* an I/O command: the device uses the buffer */
+void sim_hmb_reset(struct nvme_sim *sim); /* controller reset: its use ends */
 
 /* sim_admin.c */
 uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0,

@@ -68,6 +68,8 @@ static void *osal_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
     void *va = NULL;
     if (!size || !align || (align & (align - 1))) {
         sim_host_error(sim, "dma_alloc(size %zu, align %zu): bad arguments", size, align);
+    } else if (sim->cfg.dma_alloc_max != 0 && size > sim->cfg.dma_alloc_max) {
+        /* no contiguous memory that large: a NULL, as a kernel's allocator */
     } else if (!fail_now(sim, NVME_SIM_FAIL_DMA_ALLOC)) {
         /* Whole cache lines: a block shares no line with other memory. */
         size_t a = align < 64 ? 64 : align;

@@ -150,6 +150,8 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
             sim->st.admin_cmds++;
         else
             sim->st.io_cmds++;
+        if (qid != 0)
+            sim_hmb_touch(sim);
 
         struct sim_fault *f = NULL;
         uint32_t dw0 = 0;

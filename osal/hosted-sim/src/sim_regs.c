@@ -28,6 +28,7 @@ void sim_reset_queues(struct nvme_sim *sim)
     if (sim->irq_pending)
         memset(sim->irq_pending, 0, SIM_MAX_VECTORS);
     sim_dbbuf_reset(sim);
+    sim_hmb_reset(sim);
 }
 
 /* Admin queue from AQA/ASQ/ACQ (§3.1.8-3.1.10); admin CQ always has

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hmb.c - the Host Memory Buffer's memory (NVMe 2.0 §8.9): controllers
+ * without DRAM of their own ask for host memory (Identify HMPRE, at least
+ * HMMIN, in pieces of at least HMMINDS, at most HMMAXD pieces; all in
+ * 4 KiB units).  Here: chunks of DMA memory and the descriptor list that
+ * names them.  recovery.c gives them to the controller (Set Features 0Dh)
+ * at every start and takes them back at nvme_ctrl_fini; they are freed
+ * only with the controller (nvme_ctrl_release), once it let go of them.
+ * The CPU never reads or writes the chunks.  As Linux's
+ * nvme_alloc_host_mem: chunks of 2 MiB, halved while the memory cannot be
+ * had, and no buffer rather than one below HMMIN.
+ */
+#include "nvme_internal.h"
+
+#define NVME_HMB_CHUNK_MAX (2u * 1024u * 1024u)
+#define NVME_HMB_DEFAULT_MIB 128u
+
+static void nvme_hmb_free_chunks(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    for (uint32_t i = 0; i < ctrl->hmb_count; i++)
+        o->dma_free(o->ctx, ctrl->hmb_chunk[i], ctrl->hmb_chunk_size);
+    ctrl->hmb_count = 0;
+}
+
+/* Chunks of `chunk` bytes until `want` bytes or hmb_cap chunks; kept when
+ * they make at least `min` bytes, else given back. */
+static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, uint64_t min)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    uint64_t have = 0;
+    ctrl->hmb_chunk_size = chunk;
+    while (have < want && ctrl->hmb_count < ctrl->hmb_cap) {
+        uint64_t bus;
+        void *p = o->dma_alloc(o->ctx, chunk, ctrl->page_size, &bus);
+        if (p == NULL)
+            break;
+        if ((bus & (ctrl->page_size - 1u)) != 0) { /* BADD: memory page aligned */
+            o->dma_free(o->ctx, p, chunk);
+            break;
+        }
+        /* Never written by the CPU: cleaned once, so no dirty line of an
+         * earlier owner lands on the controller's data later (nvme_osal.h,
+         * non-coherent rule 2). */
+        nvme_dma_sync(ctrl, p, chunk, NVME_DMA_TO_DEVICE);
+        struct nvme_hmb_desc *d = &ctrl->hmb_descs[ctrl->hmb_count];
+        d->badd = bus;
+        d->bsize = chunk / ctrl->page_size;
+        d->rsvd = 0;
+        ctrl->hmb_chunk[ctrl->hmb_count++] = p;
+        have += chunk;
+    }
+    if (have != 0 && have >= min)
+        return true;
+    nvme_hmb_free_chunks(ctrl);
+    return false;
+}
+
+void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    if (ctrl->hmpre == 0 || ctrl->opts.no_host_memory || ctrl->hmb_descs != NULL)
+        return;
+    uint64_t cap = (uint64_t)(ctrl->opts.host_memory_max_mib != 0 ? ctrl->opts.host_memory_max_mib
+                                                                  : NVME_HMB_DEFAULT_MIB)
+                   << 20;
+    uint64_t want = (uint64_t)ctrl->hmpre << 12, min = (uint64_t)ctrl->hmmin << 12;
+    if (want > cap)
+        want = cap;
+    if (want < min) {
+        nvme_log(ctrl, NVME_LOG_INFO,
+                 "Host Memory Buffer: the controller needs %llu KiB, %llu KiB allowed: none given",
+                 (unsigned long long)(min >> 10), (unsigned long long)(want >> 10));
+        return;
+    }
+    uint32_t cap_desc = ctrl->page_size / (uint32_t)sizeof(struct nvme_hmb_desc);
+    if (ctrl->hmmaxd != 0 && ctrl->hmmaxd < cap_desc)
+        cap_desc = ctrl->hmmaxd;
+    ctrl->hmb_descs = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &ctrl->hmb_descs_bus);
+    ctrl->hmb_chunk = o->mem_alloc(o->ctx, sizeof(void *) * cap_desc);
+    ctrl->hmb_cap = cap_desc;
+    if (ctrl->hmb_descs == NULL || ctrl->hmb_chunk == NULL ||
+        (ctrl->hmb_descs_bus & 15u) != 0) { /* HMDLLA: 16-byte aligned */
+        nvme_hmb_free(ctrl);
+        return;
+    }
+    nvme_memzero(ctrl->hmb_descs, ctrl->page_size);
+    /* The smallest chunk: a memory page, or HMMINDS when larger. */
+    uint64_t least = (uint64_t)ctrl->hmminds << 12;
+    if (least < ctrl->page_size)
+        least = ctrl->page_size;
+    uint32_t chunk = NVME_HMB_CHUNK_MAX < ctrl->page_size ? ctrl->page_size : NVME_HMB_CHUNK_MAX;
+    while (chunk / 2u >= least && chunk / 2u >= want) /* no 2 MiB for a 64 KiB buffer */
+        chunk /= 2u;
+    for (; chunk >= least; chunk /= 2u)
+        if (nvme_hmb_try(ctrl, chunk, want, min))
+            break;
+    if (ctrl->hmb_count == 0) {
+        nvme_log(ctrl, NVME_LOG_WARN, "Host Memory Buffer: %llu KiB of DMA memory not had: none",
+                 (unsigned long long)(want >> 10));
+        nvme_hmb_free(ctrl);
+    }
+}
+
+void nvme_hmb_free(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    if (ctrl->hmb_chunk != NULL) {
+        nvme_hmb_free_chunks(ctrl);
+        o->mem_free(o->ctx, ctrl->hmb_chunk, sizeof(void *) * ctrl->hmb_cap);
+    }
+    if (ctrl->hmb_descs != NULL)
+        o->dma_free(o->ctx, ctrl->hmb_descs, ctrl->page_size);
+    ctrl->hmb_chunk = NULL;
+    ctrl->hmb_descs = NULL;
+    ctrl->hmb_cap = 0;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Host Memory Buffer (NVMe 2.0 §8.9, Set Features 0Dh): a controller
+ * without DRAM asks for host memory (Identify HMPRE, HMMIN, HMMINDS,
+ * HMMAXD).  The simulator checks the descriptor list, stamps each piece,
+ * touches one at every I/O command while enabled, checks the stamps when
+ * a reset returns the buffer (MR), and counts any access to memory the
+ * core freed (dma_after_return, asserted by fx_stop). */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB (1024u * 1024u)
+
+static void config(struct fx *f, uint32_t hmpre_mib, uint32_t hmmin_mib)
+{
+    fx_config(f);
+    f->cfg.hmpre = hmpre_mib * 256u; /* 4 KiB units */
+    f->cfg.hmmin = hmmin_mib * 256u;
+}
+
+static void io(struct fx *f, unsigned n)
+{
+    uint8_t *b = fx_xalloc(4096);
+    for (unsigned i = 0; i < n; i++) {
+        fx_pattern(b, 4096, i);
+        assert_int_equal(nvme_write(f->ctrl, 1, (uint64_t)i * 8u, 8, b), 0);
+        assert_int_equal(nvme_read(f->ctrl, 1, (uint64_t)i * 8u, 8, b), 0);
+    }
+    free(b);
+}
+
+/* Taken at bring-up, used during I/O, taken back before the shutdown,
+ * freed after: no device access to freed memory. */
+static void a_controller_that_asks_gets_its_host_memory_buffer(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 8, 2);
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_enables, 1);
+    assert_int_equal(st->hmb_returns, 0);
+    assert_int_equal(st->hmb_bytes, 8u * MIB);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 8192);
+    io(&f, 8);
+    assert_true(st->hmb_touches >= 16);
+    /* Get Features 0Dh: EHM in Dword 0, the attributes (HSIZE in pages,
+     * the descriptor count) in its 4096 bytes. */
+    uint32_t *attr = (uint32_t *)(void *)fx_xalloc(4096), dw0 = 0;
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_HOST_MEM_BUF, 0, NVME_FEAT_SEL_CURRENT, 0,
+                                      attr, 4096, &dw0),
+                     0);
+    assert_int_equal(dw0 & NVME_HMB_EHM, NVME_HMB_EHM);
+    assert_int_equal(attr[0], 2048);
+    assert_int_equal(attr[3], 4); /* 2 MiB pieces */
+    free(attr);
+    /* The core's alone: Set Features 0Dh refused, plain or raw. */
+    assert_int_equal(
+        nvme_set_feature(f.ctrl, NVME_FEAT_HOST_MEM_BUF, 0, 0, 0, false, NULL, 0, NULL),
+        NVME_ERR_INVAL);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_SET_FEATURES;
+    sqe.cdw10 = NVME_FEAT_HOST_MEM_BUF;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(st->hmb_bytes, 8u * MIB);
+    /* fini: EHM cleared before the shutdown (hmb_bytes 0 with no
+     * controller reset: the shutdown alone ends the controller's work),
+     * then freed. */
+    uint64_t touches = st->hmb_touches, resets = st->resets;
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
+    f.ctrl = NULL;
+    assert_int_equal(st->hmb_bytes, 0);
+    assert_int_equal(st->resets, resets);
+    assert_int_equal(st->shutdowns, 1);
+    assert_int_equal(st->hmb_touches, touches);
+    fx_stop(&f);
+}
+
+/* A reset ends the controller's use; the restart gives the same pieces
+ * back with MR, their contents kept (the stamps the device left). */
+static void a_reset_returns_the_same_buffer_with_mr(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 4, 0);
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    io(&f, 4);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        io(&f, 4);
+    }
+    assert_int_equal(st->hmb_enables, 4);
+    assert_int_equal(st->hmb_returns, 3);
+    assert_int_equal(st->hmb_lost, 0);
+    assert_int_equal(st->hmb_bytes, 4u * MIB);
+    fx_stop(&f);
+}
+
+/* The cap (128 MiB, or host_memory_max_mib), HMMIN above it (none given),
+ * no_host_memory, and chunks halved while DMA memory that large is not
+ * to be had, within HMMAXD pieces. */
+static void the_buffer_follows_the_cap_hmmin_and_the_memory_there_is(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 64, 8);
+    f.opts.host_memory_max_mib = 16;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 16u * MIB);
+    fx_stop(&f);
+
+    config(&f, 64, 32);
+    f.opts.host_memory_max_mib = 16; /* below what the controller needs */
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_enables, 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 0);
+    io(&f, 2);
+    fx_stop(&f);
+
+    config(&f, 8, 0);
+    f.opts.no_host_memory = true;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_enables, 0);
+    fx_stop(&f);
+
+    /* Pieces of at most 512 KiB to be had, at most 4 of them: 2 MiB. */
+    config(&f, 8, 1);
+    f.cfg.dma_alloc_max = 512u * 1024u;
+    f.cfg.hmmaxd = 4;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 2u * MIB);
+    io(&f, 2);
+    fx_stop(&f);
+
+    /* ... and HMMIN above what such pieces make: none, I/O still works. */
+    config(&f, 8, 4);
+    f.cfg.dma_alloc_max = 512u * 1024u;
+    f.cfg.hmmaxd = 4;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_enables, 0);
+    io(&f, 2);
+    fx_stop(&f);
+}
+
+/* A controller that refuses the buffer runs without it; one that does not
+ * answer the take-back at fini is stopped before the memory is freed. */
+static void refusals_leave_the_memory_safe(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 4, 0);
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_log_capture(f.sim, true);
+    /* Set Features calls of bring-up: Number of Queues, then the
+     * features of nvme_ctrl_start_queues: Asynchronous Event
+     * Configuration, then the Host Memory Buffer. */
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_SET_FEATURES,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT,
+                                 2,
+                                 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    nvme_sim_osal(f.sim, &f.osal);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_true(fx_log_has(&f, "Host Memory Buffer refused"));
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_enables, 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 0);
+    io(&f, 2);
+    fx_stop(&f);
+
+    config(&f, 4, 0);
+    fx_start(&f);
+    io(&f, 2);
+    /* The take-back at fini fails: the controller is stopped (CC.EN 0)
+     * before the pieces are freed, so it never touches them after. */
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_SET_FEATURES,
+              NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT, 1);
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
+    f.ctrl = NULL;
+    assert_int_equal(nvme_sim_stats(f.sim)->resets, resets + 1);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_controller_that_asks_gets_its_host_memory_buffer),
+        cmocka_unit_test(a_reset_returns_the_same_buffer_with_mr),
+        cmocka_unit_test(the_buffer_follows_the_cap_hmmin_and_the_memory_there_is),
+        cmocka_unit_test(refusals_leave_the_memory_safe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
