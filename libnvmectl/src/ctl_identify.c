@@ -45,6 +45,7 @@ int ctl_cmd_info(struct ctl *c)
         jw_u64(&w, "io_queues", in->io_queues);
         jw_u64(&w, "io_queue_entries", in->io_queue_entries);
         jw_u64(&w, "irq_vectors", in->irq_vectors);
+        jw_u64(&w, "hmb_kib", in->hmb_kib);
         jw_end(&w);
         return NVME_OK;
     }
@@ -84,6 +85,8 @@ int ctl_cmd_info(struct ctl *c)
         ctl_out(io, "interrupts      : %u vector(s), %s\n", in->irq_vectors,
                 in->irq_is_intx ? "INTx" : "MSI-X/MSI");
     ctl_out(io, "irq_count       : %llu\n", (unsigned long long)nvme_ctrl_irq_count(c->ctrl));
+    if (in->hmb_kib != 0)
+        ctl_out(io, "host memory buf : %u KiB (Set Features 0Dh)\n", in->hmb_kib);
     ctl_out(io, "enabled at start: %s\n", in->enabled_at_start ? "yes (CC.EN was 1)" : "no");
     return NVME_OK;
 }

@@ -43,6 +43,9 @@ static void a_controller_that_asks_gets_its_host_memory_buffer(void **state)
     assert_int_equal(st->hmb_returns, 0);
     assert_int_equal(st->hmb_bytes, 8u * MIB);
     assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 8192);
+    static struct fx_out out;
+    assert_int_equal(fx_nvmectl(&f, &out, "info"), 0);
+    assert_non_null(strstr(out.text, "host memory buf : 8192 KiB"));
     io(&f, 8);
     assert_true(st->hmb_touches >= 16);
     /* Get Features 0Dh: EHM in Dword 0, the attributes (HSIZE in pages,
