@@ -78,6 +78,7 @@
 #define CALL_CAP 6000000ull             /* OSAL calls per input */
 #define SIM_CAP (4ull * 3600 * 1000000) /* simulated microseconds per input */
 #define MAXQ 16                         /* queue IDs the fake supports: 0..15 */
+#define MAX_HMB 64                      /* Host Memory Buffer pieces it takes */
 #define MAX_PENDING 1024
 
 #define TRAP(why)                                                                                  \
@@ -93,7 +94,8 @@ enum {
                       MPSMAX 4 if [4], VS 1.0 if [5] (else 1.4) */
     FH_MQES = 1,      /* CAP.MQES; 0 means 63 */
     FH_OPTS = 2,      /* [0] enabled at start [1] give mmio64 [2] give dma_stop [3] give irq_setup
-                      [4] ... granting one INTx [5] give wait/wake */
+                      [4] ... granting one INTx [5] give wait/wake [6] Identify HMPRE
+                      256 KiB: a Host Memory Buffer wanted */
     FH_FAULTS = 3,    /* >= 0x80: [0] never ready [1] never stops [2] shutdown never completes
                       [3] gone at start [4] CFS at start */
     FH_RDY_DELAY = 4, /* x 10 us */
@@ -188,6 +190,12 @@ struct fuzz {
     uint32_t dstrd;
 
     struct devq sq[MAXQ], cq[MAXQ];
+    /* Host Memory Buffer pieces taken (Set Features 0Dh EHM): the
+     * device's until EHM is cleared or the controller resets. */
+    bool hmb_on;
+    uint32_t hmb_n;
+    uint64_t hmb_bus[MAX_HMB];
+    size_t hmb_len[MAX_HMB];
     struct pending pend[MAX_PENDING];
     int npend; /* pend[npend..] are all unused */
 
@@ -335,6 +343,7 @@ static void dev_drop_all(void)
 static void dev_reset_state(void)
 {
     dev_drop_all();
+    F.hmb_on = false; /* a Controller Level Reset ends its use (§8.9) */
     memset(F.sq, 0, sizeof(F.sq));
     memset(F.cq, 0, sizeof(F.cq));
     F.csts &= ~(NVME_CSTS_SHST_MASK | NVME_CSTS_RDY);
@@ -475,6 +484,7 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         id->oncs = NVME_ONCS_WRITE_ZEROES;
         id->vwc = NVME_VWC_PRESENT;
         id->lpa = NVME_LPA_EFFECTS;
+        id->hmpre = (F.h[FH_OPTS] & 0x40u) ? 64u : 0u; /* 256 KiB of host memory, 4 KiB units */
     } else if (s->opc == NVME_ADMIN_IDENTIFY && (s->cdw10 & 0xff) == NVME_CNS_NS && len >= 4096) {
         int i = model_ns(s->nsid);
         if (i >= 0) {
@@ -561,6 +571,38 @@ static bool dev_post(uint16_t cqid, const struct nvme_cqe *cqe, bool bad_phase, 
 
 static uint16_t sf_of(uint8_t sct, uint8_t sc) { return NVME_SF(sct, sc); }
 
+/* Set Features Host Memory Buffer: the pieces the descriptor list names
+ * must be memory the core allocated; from then on they are the device's
+ * (device_owns) until EHM is cleared or the controller resets. */
+static uint16_t dev_hmb(const struct nvme_sqe *s, const struct pending *p)
+{
+    if (!(s->cdw11 & NVME_HMB_EHM)) {
+        F.hmb_on = false;
+        return 0;
+    }
+    uint32_t n = s->cdw15;
+    uint64_t list = ((uint64_t)s->cdw14 << 32) | s->cdw13;
+    if (n == 0 || n > MAX_HMB || (list & 15u) != 0)
+        return sf_of(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT;
+    const struct nvme_hmb_desc *d = (const void *)dev_mem(list, (size_t)n * sizeof(*d), ACC_QUEUE,
+                                                          F.lax);
+    if (d == NULL)
+        return sf_of(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
+    for (uint32_t i = 0; i < n; i++) {
+        if ((d[i].badd & (dev_ps() - 1u)) != 0 || d[i].bsize == 0)
+            TRAP("Host Memory Buffer piece not page aligned or empty");
+        F.hmb_bus[i] = d[i].badd;
+        F.hmb_len[i] = (size_t)d[i].bsize * dev_ps();
+        if (dev_mem(F.hmb_bus[i], F.hmb_len[i], ACC_QUEUE, F.lax) == NULL)
+            return sf_of(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
+    }
+    if (p->fuzz_sf && p->sf != 0)
+        return 0; /* the device says it failed: it takes nothing */
+    F.hmb_n = n;
+    F.hmb_on = true;
+    return 0;
+}
+
 /* Executes a command at its due time: its effects, its data, its CQE. */
 static bool dev_execute(struct pending *p)
 {
@@ -584,6 +626,8 @@ static bool dev_execute(struct pending *p)
                     uint8_t g = F.h[FH_NQ_DW0];
                     dw0 = g == 0 ? s->cdw11 : ((uint32_t)(g - 1u) | ((uint32_t)(g - 1u) << 16));
                 }
+                if ((s->cdw10 & 0xff) == NVME_FEAT_HOST_MEM_BUF)
+                    sf = dev_hmb(s, p);
                 break;
             case NVME_ADMIN_GET_FEATURES:
                 break;
@@ -1172,6 +1216,13 @@ static bool device_owns(const uint8_t *va, size_t len, bool queues)
                 p->voided = true;
             }
     }
+    if (queues && F.hmb_on)
+        for (uint32_t i = 0; i < F.hmb_n; i++)
+            if (overlaps(bus_to_va(F.hmb_bus[i]), F.hmb_len[i], va, len)) {
+                if (!F.lax)
+                    return true;
+                F.hmb_on = false;
+            }
     if (queues)
         for (int q = 0; q < MAXQ; q++) {
             if (F.sq[q].live &&
@@ -1198,7 +1249,8 @@ static void o_dma_free(void *ctx, void *va, size_t size)
             if (F.allocs[i].len != size)
                 TRAP("dma_free with a size other than dma_alloc's");
             if (device_owns(va, size, true))
-                TRAP("dma_free of memory the running device still owns (queue or command data)");
+                TRAP("dma_free of memory the running device still owns (queue, command data or "
+                     "host memory buffer)");
             F.allocs[i] = F.allocs[--F.nallocs];
             free(va);
             return;

@@ -232,6 +232,10 @@ def seeds():
     # C2h (NIC: a rescan), C0h (no effects).
     s["vendor-cse-nic-none"] = seed(header(misc=3), wl=bytes([OP_ASYNC, 0, 0, 0x81, OP_GETFEAT + 36,
                                                               OP_GETFEAT + 60, OP_GETFEAT + 12]))
+    # A controller that wants a Host Memory Buffer (OPTS bit 6): given at
+    # bring-up, returned at each reset, taken back at fini.
+    s["hmb-resets"] = seed(header(opts=0x40, misc=3), wl=bytes([OP_READ, 0, 1, 0, OP_RESET,
+                                                               OP_READ, 0, 1, 0, OP_RESET]))
     s["huge-nn-vs10"] = seed(header(regs=0x20), ok() + data((517, 0x01)))  # NN 256, enumerated
     s["nlbaf-above-15"] = seed(header(), bringup(ident_ns=[ok() + data((25, 0x20))]),
                                bytes([OP_READ, 0, 0, 0]))
