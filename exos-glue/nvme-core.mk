@@ -27,6 +27,8 @@
 #                              source/drivers/storage/NVMe-*.c from SRC_C
 #   NVME_CORE_DEFINES          extra -D options, e.g. -DNVME_EXOS_WRITE_THROUGH=1
 #                              -DNVME_EXOS_FLUSH_MS=500 -DNVME_EXOS_POLLING=1
+#                              -DNVME_EXOS_HMB_MAX_MIB=32 (Host Memory Buffer cap
+#                              for DRAM-less SSDs; 0: none)
 #                              (set it in the environment or on make's command
 #                              line; a change rebuilds the nvme-core objects)
 #   NVME_STATUS_NAMES          1 (default); 0 leaves the status-name tables

@@ -29,6 +29,9 @@
 #ifndef NVME_EXOS_IO_QUEUES
 #define NVME_EXOS_IO_QUEUES 1 /* EXOS schedules one CPU */
 #endif
+#ifndef NVME_EXOS_HMB_MAX_MIB /* Host Memory Buffer for DRAM-less SSDs; 0: none */
+#define NVME_EXOS_HMB_MAX_MIB 32
+#endif
 #ifndef NVME_EXOS_POLLING
 #define NVME_EXOS_POLLING 0 /* 1: never ask for interrupts */
 #endif
@@ -363,6 +366,8 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     opts.pci_vendor = d->Pci.Info.VendorID;
     opts.pci_device = d->Pci.Info.DeviceID;
     opts.io_queues = NVME_EXOS_IO_QUEUES;
+    opts.host_memory_max_mib = NVME_EXOS_HMB_MAX_MIB;
+    opts.no_host_memory = NVME_EXOS_HMB_MAX_MIB == 0;
     opts.trace = NVME_EXOS_TRACE;
     opts.polling = NVME_EXOS_POLLING != 0;
     opts.event_cb = NVMeCoreEvent;
