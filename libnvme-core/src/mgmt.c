@@ -97,8 +97,8 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
 
 /* The opcodes whose effects the core knows (Linux's
  * nvme_known_admin_effects, the namespace commands, and those that only
- * report); any other one sent raw (`raw`: nvme_admin_passthru), vendor-specific included, from
- * the log (mgmt_logged_effects). */
+ * report); any other one sent raw (`raw`: nvme_admin_passthru),
+ * vendor-specific included, from the log (mgmt_logged_effects). */
 static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, bool raw,
                         unsigned *effects)
 {
@@ -169,8 +169,10 @@ static uint64_t mgmt_bytes_in(const struct nvme_sqe *s)
         return NVME_IDENTIFY_DATA_SIZE;
     case NVME_ADMIN_GET_LOG_PAGE:
         return (((uint64_t)(s->cdw11 & 0xffffu) << 16 | s->cdw10 >> 16) + 1u) * 4u;
-    case NVME_ADMIN_GET_FEATURES:
-        return nvme_feature_data_len((uint8_t)s->cdw10);
+    case NVME_ADMIN_GET_FEATURES: /* SEL 011b (capabilities): no structure */
+        return ((s->cdw10 >> NVME_FEAT_SEL_SHIFT) & 7u) == NVME_FEAT_SEL_SUPPORTED
+                   ? 0u
+                   : nvme_feature_data_len((uint8_t)s->cdw10);
     case NVME_ADMIN_DIRECTIVE_RECV:
         return ((uint64_t)s->cdw10 + 1u) * 4u;
     case NVME_ADMIN_SECURITY_RECV:

@@ -514,6 +514,9 @@ int nvme_hmb_set(struct nvme_ctrl *ctrl, bool on)
     nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
     sqe.cdw10 = NVME_FEAT_HOST_MEM_BUF;
     if (on) {
+        /* Only at a start: the controller holds no buffer now (a reset, or
+         * a deadline, which stops it, took it back); its answer gives it. */
+        ctrl->hmb_on = false;
         /* The list is read by the controller: clean it (nvme_osal.h, rule 2). */
         nvme_dma_sync(ctrl, ctrl->hmb_descs, ctrl->page_size, NVME_DMA_TO_DEVICE);
         sqe.cdw11 = NVME_HMB_EHM | (ctrl->hmb_given ? NVME_HMB_MR : 0u);
