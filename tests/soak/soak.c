@@ -212,7 +212,7 @@ int main(int argc, char **argv)
     nvme_ctrl_fini(ctrl);
     uint64_t hmb_returns = nvme_sim_stats(sim)->hmb_returns,
              hmb_lost = nvme_sim_stats(sim)->hmb_lost;
-    uint64_t dar = nvme_sim_dma_after_return(sim);
+    uint64_t dar = nvme_sim_dma_after_return(sim), herr = nvme_sim_host_errors(sim);
     uint64_t viol = nvme_sim_dma_violations(sim);
     size_t live = nvme_sim_dma_live(sim);
     nvme_sim_destroy(sim);
@@ -226,8 +226,9 @@ int main(int argc, char **argv)
         free(w[i].buf);
     free(got);
     free(want_buf);
-    if (viol != 0 || live != 0)
-        fprintf(stderr, "soak: %llu DMA violations, %zu DMA blocks left\n",
-                (unsigned long long)viol, live);
-    return (lost | corrupt | hangs | dar | viol | live | hmb_lost) != 0 || resets < want ? 1 : 0;
+    if (viol != 0 || live != 0 || herr != 0)
+        fprintf(stderr, "soak: %llu DMA violations, %zu DMA blocks left, %llu host errors\n",
+                (unsigned long long)viol, live, (unsigned long long)herr);
+    return (lost | corrupt | hangs | dar | viol | live | hmb_lost | herr) != 0 || resets < want ? 1
+                                                                                                : 0;
 }

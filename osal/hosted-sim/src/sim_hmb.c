@@ -7,7 +7,8 @@
  * at least HMMIN, pieces of at least HMMINDS); the device then stamps each
  * piece and, as a real one keeps its mapping tables there, touches a piece
  * at every I/O command while the buffer is enabled.  MR (memory return)
- * after a reset finds its stamps again or says the host lost them.  A
+ * after a reset finds its stamps again or says the host lost them (and
+ * the same pieces, else a host error, as a piece the CPU changed).  A
  * controller reset (CC.EN to 0) or EHM cleared ends the use.  Every access
  * goes through sim_dma_read / sim_dma_write: a piece the host freed while
  * the device may use it is dma_after_return, memory the OSAL never handed
@@ -62,11 +63,11 @@ uint16_t sim_hmb_set(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SF_INVALID_FIELD;
     bool mr = (sqe->cdw11 & NVME_HMB_MR) != 0;
     if (mr && n != sim->hmb.n)
-        sim_alarm(sim, "host memory buffer returned (MR) with %u pieces, %u given before", n,
-                  sim->hmb.n);
+        sim_host_error(sim, "host memory buffer returned (MR) with %u pieces, %u given before", n,
+                       sim->hmb.n);
     for (uint32_t i = 0; i < n; i++) {
         if (mr && i < sim->hmb.n && sim->hmb.badd[i] != d[i].badd)
-            sim_alarm(sim, "host memory buffer returned (MR) with piece %u moved", i);
+            sim_host_error(sim, "host memory buffer returned (MR) with piece %u moved", i);
         sim->hmb.badd[i] = d[i].badd;
         sim->hmb.size[i] = (uint64_t)d[i].bsize * sim->mps;
     }
@@ -104,7 +105,7 @@ void sim_hmb_touch(struct nvme_sim *sim)
         return;
     unsigned i = (unsigned)(sim->st.hmb_touches++ % sim->hmb.n);
     if (!stamp_ok(sim, i))
-        sim_alarm(sim, "host memory buffer piece %u changed under the device", i);
+        sim_host_error(sim, "host memory buffer piece %u changed under the device", i);
     (void)stamp_write(sim, i);
 }
 
