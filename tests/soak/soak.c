@@ -229,6 +229,6 @@ int main(int argc, char **argv)
     if (viol != 0 || live != 0 || herr != 0)
         fprintf(stderr, "soak: %llu DMA violations, %zu DMA blocks left, %llu host errors\n",
                 (unsigned long long)viol, live, (unsigned long long)herr);
-    return (lost | corrupt | hangs | dar | viol | live | hmb_lost | herr) != 0 || resets < want ? 1
-                                                                                                : 0;
+    bool bad = (lost | corrupt | hangs | dar | viol | live | hmb_lost | herr) != 0;
+    return bad || resets < want ? 1 : 0;
 }
