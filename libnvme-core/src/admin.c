@@ -96,6 +96,7 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
     }
     info->vid = id->vid;
     info->ssvid = id->ssvid;
+    info->cntlid = id->cntlid;
     nvme_copy_id_string(info->serial, id->sn, sizeof(id->sn));
     nvme_copy_id_string(info->model, id->mn, sizeof(id->mn));
     nvme_copy_id_string(info->firmware, id->fr, sizeof(id->fr));

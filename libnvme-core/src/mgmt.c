@@ -2,7 +2,8 @@
 /*
  * mgmt.c - management commands (NVMe 2.0 §5): Format NVM (§5.23),
  * Device Self-test (§5.9), Sanitize (§5.24), Firmware Image Download
- * (§5.13) and Commit (§5.12), NVM Subsystem Reset (§3.7.1, NSSR).
+ * (§5.13) and Commit (§5.12), NVM Subsystem Reset (§3.7.1, NSSR),
+ * Namespace Management (§5.20) and Attachment (§5.19).
  *
  * Destructive commands run only with `confirm` == NVME_CONFIRM_DESTROY;
  * the ones that change namespaces rescan them afterwards, whatever the
@@ -376,4 +377,103 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
     if (!NVME_READ_ONCE(ctrl->gone) && (nvme_reg_read32(ctrl, NVME_REG_CSTS) & NVME_CSTS_NSSRO))
         nvme_reg_write32(ctrl, NVME_REG_CSTS, NVME_CSTS_NSSRO);
     return mgmt_rescan(ctrl, rc, false);
+}
+
+/* --- Namespace Management (0Dh) and Attachment (15h) ------------------------ */
+
+static int mgmt_ns_ready(struct nvme_ctrl *ctrl)
+{
+    int rc = mgmt_ready(ctrl);
+    if (rc == NVME_OK && !(ctrl->info.oacs & NVME_OACS_NS_MGMT))
+        rc = mgmt_unsupported(ctrl, "Namespace Management", "OACS bit 3 clear");
+    return rc;
+}
+
+/* Runs `sqe` with the 4096 bytes at `data` (the host to controller
+ * structure of both commands: Identify Namespace fields, or a Controller
+ * List), then frees them; the rescan of mgmt_exec_sqe follows. */
+static int mgmt_ns_exec(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *data, uint32_t *dw0)
+{
+    int rc = mgmt_exec_sqe(ctrl, sqe, data, 4096u, NVME_DMA_TO_DEVICE, dw0, false);
+    ctrl->osal.mem_free(ctrl->osal.ctx, data, 4096u);
+    return rc;
+}
+
+/* A zeroed 4096-byte structure (mem_alloc: kernel stacks are small). */
+static void *mgmt_ns_data(struct nvme_ctrl *ctrl)
+{
+    void *p = ctrl->osal.mem_alloc(ctrl->osal.ctx, 4096u);
+    if (p != NULL)
+        nvme_memzero(p, 4096u);
+    return p;
+}
+
+int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *a, uint32_t *nsid)
+{
+    int rc = mgmt_ns_ready(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    if (a == NULL || nsid == NULL || a->nsze == 0 || a->ncap > a->nsze ||
+        a->flbas > NVME_NLBAF_MAX_V2)
+        return NVME_ERR_INVAL;
+    struct nvme_id_ns *id = mgmt_ns_data(ctrl);
+    if (id == NULL)
+        return NVME_ERR_NOMEM;
+    /* The Identify Namespace fields the host sets (NVMe 2.0 Figure 301):
+     * NSZE, NCAP, FLBAS (index bits 3:0 and 6:5), DPS, NMIC. */
+    id->nsze = a->nsze;
+    id->ncap = a->ncap != 0 ? a->ncap : a->nsze;
+    id->flbas = (uint8_t)((a->flbas & 0xfu) | ((a->flbas & 0x30u) << 1));
+    id->dps = a->dps;
+    id->nmic = a->nmic ? 1u : 0u;
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_NS_MGMT, 0);
+    sqe.cdw10 = 0;                      /* SEL 0h: create */
+    sqe.cdw11 = (uint32_t)a->csi << 24; /* CSI */
+    uint32_t dw0 = 0;
+    rc = mgmt_ns_exec(ctrl, &sqe, id, &dw0);
+    if (rc == NVME_OK && (dw0 == 0 || dw0 >= NVME_NSID_ALL)) { /* device input */
+        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: Namespace Management returned NSID %u", dw0);
+        rc = NVME_ERR_PROTO;
+    }
+    if (rc == NVME_OK)
+        *nsid = dw0;
+    return rc;
+}
+
+int nvme_ns_delete(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t confirm)
+{
+    int rc = mgmt_ns_ready(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    if (nsid == 0)
+        return NVME_ERR_INVAL;
+    if ((rc = mgmt_confirm(ctrl, "namespace deletion", confirm)) != NVME_OK)
+        return rc;
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_NS_MGMT, nsid);
+    sqe.cdw10 = 1; /* SEL 1h: delete */
+    return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL, false);
+}
+
+int nvme_ns_attach(struct nvme_ctrl *ctrl, uint32_t nsid, bool attach, const uint16_t *ids,
+                   unsigned n)
+{
+    int rc = mgmt_ns_ready(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    if (nsid == 0 || nsid == NVME_NSID_ALL || n > 2047u || (n != 0 && ids == NULL))
+        return NVME_ERR_INVAL;
+    uint16_t *list = mgmt_ns_data(ctrl);
+    if (list == NULL)
+        return NVME_ERR_NOMEM;
+    /* Controller List (NVMe 2.0 Figure 136): a count, then the IDs. */
+    unsigned k = n != 0 ? n : 1u;
+    list[0] = (uint16_t)k;
+    for (unsigned i = 0; i < k; i++)
+        list[1 + i] = n != 0 ? ids[i] : ctrl->info.cntlid;
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_NS_ATTACH, nsid);
+    sqe.cdw10 = attach ? 0u : 1u; /* SEL 0h attach, 1h detach */
+    return mgmt_ns_exec(ctrl, &sqe, list, NULL);
 }

@@ -52,6 +52,11 @@ enum ctl_num {
     N_CDW13,
     N_CDW14,
     N_CDW15,
+    N_NSZE, /* create-ns */
+    N_NCAP,
+    N_FLBAS,
+    N_DPS,
+    N_NMIC,
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */
@@ -65,6 +70,7 @@ enum ctl_str {
     S_SANACT,
     S_ZSA,
     S_OUTPUT,
+    S_CTRLS, /* attach-ns / detach-ns: controller IDs */
     S__COUNT
 };
 /* Flags. */
@@ -144,6 +150,9 @@ int ctl_raw_check(const struct ctl *c);
 /* With -b: writes len bytes as they are through io->write_raw and returns
  * true (the command's output is done); without it false. */
 bool ctl_raw(const struct ctl *c, const void *p, size_t len);
+/* Next number of a comma-separated list at *p; false at the end or on
+ * junk (*bad set). */
+bool ctl_next_num(const char **p, uint64_t *v, bool *bad);
 /* Requires -n, finds a usable namespace; prints why not. */
 const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc);
 /* "-n NSID" given and plausible, 0 when absent; false on a bad value. */
@@ -224,6 +233,10 @@ int ctl_cmd_fw_commit(struct ctl *c);
 int ctl_cmd_reset(struct ctl *c);
 int ctl_cmd_subsystem_reset(struct ctl *c);
 int ctl_cmd_admin_passthru(struct ctl *c);
+int ctl_cmd_create_ns(struct ctl *c);
+int ctl_cmd_delete_ns(struct ctl *c);
+int ctl_cmd_attach_ns(struct ctl *c);
+int ctl_cmd_detach_ns(struct ctl *c);
 /* An admin opcode's name (ctl_logs.c), "Unknown" when the spec has none. */
 const char *ctl_admin_name(unsigned op);
 

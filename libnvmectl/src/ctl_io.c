@@ -193,25 +193,6 @@ int ctl_cmd_compare(struct ctl *c)
     return range_done(c, ns, "compared equal:", c->o.num[N_SLBA], count);
 }
 
-/* Next number of a comma-separated list; false at the end or on junk. */
-static bool next_num(const char **p, uint64_t *v, bool *bad)
-{
-    char tok[24];
-    size_t n = 0;
-    if (**p == '\0')
-        return false;
-    while (**p != '\0' && **p != ',' && n + 1 < sizeof(tok))
-        tok[n++] = *(*p)++;
-    tok[n] = '\0';
-    if (**p == ',')
-        (*p)++;
-    else if (**p != '\0')
-        *bad = true; /* token too long */
-    if (!nvmectl_parse_u64(tok, v))
-        *bad = true;
-    return !*bad;
-}
-
 int ctl_cmd_dsm(struct ctl *c)
 {
     int rc;
@@ -230,10 +211,10 @@ int ctl_cmd_dsm(struct ctl *c)
     unsigned nr = 0;
     bool bad = false;
     uint64_t lba, nlb, total = 0;
-    while (next_num(&sl, &lba, &bad)) {
+    while (ctl_next_num(&sl, &lba, &bad)) {
         if (nr == NVME_DSM_MAX_RANGES)
             return ctl_usage_err(c, "at most 256 ranges");
-        if (!next_num(&bl, &nlb, &bad) || nlb == 0 || nlb > 0xffffffffu)
+        if (!ctl_next_num(&bl, &nlb, &bad) || nlb == 0 || nlb > 0xffffffffu)
             return ctl_usage_err(c, "each -s needs a -b of 1..4294967295 blocks");
         r[nr].cattr = 0;
         r[nr].nlb = (uint32_t)nlb;

@@ -190,6 +190,16 @@ static const struct ctl_optdef o_passthru[] = {NUM('O', "opcode", N_OPCODE),
                                                RAW,
                                                END};
 
+static const struct ctl_optdef o_create_ns[] = {NUM('s', "nsze", N_NSZE),
+                                                NUM('c', "ncap", N_NCAP),
+                                                NUM('f', "flbas", N_FLBAS),
+                                                NUM('d', "dps", N_DPS),
+                                                NUM('m', "nmic", N_NMIC),
+                                                NUM('y', "csi", N_CSI),
+                                                END};
+static const struct ctl_optdef o_delete_ns[] = {NSID, FLG(0, "force", F_FORCE), END};
+static const struct ctl_optdef o_attach_ns[] = {NSID, STR('c', "controllers", S_CTRLS), END};
+
 struct ctl_cmd {
     const char *name;
     int (*fn)(struct ctl *c);
@@ -244,6 +254,11 @@ static const struct ctl_cmd cmds[] = {
     {"fw-commit", ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b] --force", false},
     {"reset", ctl_cmd_reset, o_none, "controller reset", false},
     {"subsystem-reset", ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset", false},
+    {"create-ns", ctl_cmd_create_ns, o_create_ns,
+     "-s NSZE [-c NCAP] [-f FLBAS] [-d DPS] [-m NMIC] [-y CSI]", false},
+    {"delete-ns", ctl_cmd_delete_ns, o_delete_ns, "-n NSID --force", false},
+    {"attach-ns", ctl_cmd_attach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]", false},
+    {"detach-ns", ctl_cmd_detach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]", false},
     {"admin-passthru", ctl_cmd_admin_passthru, o_passthru,
      "-O OPC [-n N] [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]", false},
     {"report-zones", ctl_cmd_report_zones, o_zones, "-n NSID [-s LBA] [-d COUNT]  (zns)", false},

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_mgmt.c - management: format, device-self-test, sanitize,
- * fw-download, fw-commit, reset, subsystem-reset.  The destructive ones
+ * fw-download, fw-commit, reset, subsystem-reset, and the namespaces:
+ * create-ns, delete-ns, attach-ns, detach-ns.  The destructive ones
  * (format, sanitize, fw-commit, subsystem-reset) refuse to run without
  * --force, which is what hands the core NVME_CONFIRM_DESTROY.
  */
@@ -207,3 +208,87 @@ int ctl_cmd_subsystem_reset(struct ctl *c)
         return ctl_fail(c, 0, "subsystem-reset", rc);
     return ctl_done(c, 0, "NVM subsystem reset");
 }
+
+/* ------------------------------------------------------------------ */
+/* Namespace Management and Attachment (nvme-cli's messages)           */
+/* ------------------------------------------------------------------ */
+
+int ctl_cmd_create_ns(struct ctl *c)
+{
+    const uint64_t *n = c->o.num;
+    if (!has(c, N_NSZE) || n[N_NSZE] == 0)
+        return ctl_usage_err(c, "-s NSZE (blocks) is required");
+    if (n[N_NCAP] > n[N_NSZE] || n[N_FLBAS] > 63 || n[N_DPS] > 0xff || n[N_NMIC] > 1 ||
+        n[N_CSI] > 0xff)
+        return ctl_usage_err(c, "-c NCAP <= NSZE, -f 0..63, -d 0..255, -m 0 or 1, -y 0..255");
+    struct nvme_ns_create_args a;
+    nvme_memzero(&a, sizeof(a));
+    a.nsze = n[N_NSZE];
+    a.ncap = n[N_NCAP];
+    a.flbas = (uint8_t)n[N_FLBAS];
+    a.dps = (uint8_t)n[N_DPS];
+    a.nmic = n[N_NMIC] != 0;
+    a.csi = (uint8_t)n[N_CSI];
+    uint32_t nsid = 0;
+    int rc = nvme_ns_create(c->ctrl, &a, &nsid);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "create-ns", rc);
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", ctl_dev(c->io));
+        jw_str(&w, "command", c->cmd);
+        jw_str(&w, "result", "success");
+        jw_u64(&w, "nsid", nsid);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(c->io, "create-ns: Success, created nsid:%u\n", nsid);
+    return NVME_OK;
+}
+
+int ctl_cmd_delete_ns(struct ctl *c)
+{
+    if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] > 0xffffffffu)
+        return ctl_usage_err(c, "-n NSID (or 0xffffffff for all) is required");
+    uint32_t nsid = (uint32_t)c->o.num[N_NSID];
+    char what[64];
+    nvme_snprintf(what, sizeof(what), "deletes namespace %u and its data", nsid);
+    if (!forced(c, what))
+        return NVME_ERR_INVAL;
+    int rc = nvme_ns_delete(c->ctrl, nsid, NVME_CONFIRM_DESTROY);
+    if (rc != NVME_OK)
+        return ctl_fail(c, nsid, "delete-ns", rc);
+    if (c->o.json)
+        return ctl_done(c, nsid, "delete-ns");
+    ctl_out(c->io, "delete-ns: Success, deleted nsid:%u\n", nsid);
+    return NVME_OK;
+}
+
+static int attach_ns(struct ctl *c, bool attach)
+{
+    if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] >= 0xffffffffu)
+        return ctl_usage_err(c, "-n NSID is required");
+    uint32_t nsid = (uint32_t)c->o.num[N_NSID];
+    uint16_t ids[16];
+    unsigned k = 0;
+    bool bad = false;
+    uint64_t v;
+    for (const char *p = c->o.str[S_CTRLS]; p != NULL && ctl_next_num(&p, &v, &bad);) {
+        if (k == 16 || v > 0xffffu)
+            return ctl_usage_err(c, "-c is a list of at most 16 controller IDs (0..65535)");
+        ids[k++] = (uint16_t)v;
+    }
+    if (bad)
+        return ctl_usage_err(c, "-c is a comma-separated list of controller IDs");
+    int rc = nvme_ns_attach(c->ctrl, nsid, attach, ids, k); /* none: this controller */
+    if (rc != NVME_OK)
+        return ctl_fail(c, nsid, c->cmd, rc);
+    if (c->o.json)
+        return ctl_done(c, nsid, c->cmd);
+    ctl_out(c->io, "%s: Success, nsid:%u\n", c->cmd, nsid);
+    return NVME_OK;
+}
+
+int ctl_cmd_attach_ns(struct ctl *c) { return attach_ns(c, true); }
+int ctl_cmd_detach_ns(struct ctl *c) { return attach_ns(c, false); }

@@ -271,3 +271,21 @@ void *ctl_scratch(const struct ctl *c, size_t off, size_t len)
     }
     return (void *)(p + off);
 }
+
+bool ctl_next_num(const char **p, uint64_t *v, bool *bad)
+{
+    char tok[24];
+    size_t n = 0;
+    if (**p == '\0')
+        return false;
+    while (**p != '\0' && **p != ',' && n + 1 < sizeof(tok))
+        tok[n++] = *(*p)++;
+    tok[n] = '\0';
+    if (**p == ',')
+        (*p)++;
+    else if (**p != '\0')
+        *bad = true; /* token too long */
+    if (!nvmectl_parse_u64(tok, v))
+        *bad = true;
+    return !*bad;
+}

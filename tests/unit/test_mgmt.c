@@ -414,6 +414,92 @@ static void passthru_cannot_make_the_device_touch_other_memory(void **state)
     fx_stop(&f);
 }
 
+static bool allocated(struct fx *f, uint32_t nsid)
+{
+    uint32_t list[16];
+    unsigned n = 0;
+    assert_int_equal(nvme_identify_allocated_ns(f->ctrl, 0, list, 16, &n), 0);
+    for (unsigned i = 0; i < n; i++)
+        if (list[i] == nsid)
+            return true;
+    return false;
+}
+
+/* Namespace Management and Attachment (OACS bit 3): a namespace created
+ * is allocated, not active; attached, the core finds it (rescanned before
+ * the call returns) and does I/O on it; detached, it is gone from the
+ * table (I/O: NVME_ERR_NOENT); deleted (with confirmation), gone from the
+ * allocated list too.  The device's refusals come back as statuses. */
+static void namespaces_are_created_attached_detached_and_deleted(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    f.opts.no_async_events = true; /* the calls' own rescans, not the notices' */
+    fx_start(&f);
+    struct nvme_ns_create_args a = {.nsze = 2048, .flbas = 1};
+    uint32_t nsid = 0;
+    assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), 0);
+    assert_int_equal(nsid, 2);
+    assert_null(nvme_ns_find(f.ctrl, 2));
+    assert_true(allocated(&f, 2));
+    assert_int_equal(nvme_ns_attach(f.ctrl, 2, true, NULL, 0), 0);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 2);
+    assert_non_null(ns);
+    assert_int_equal(ns->lba_size, 4096);
+    assert_int_equal(ns->nsze, 2048);
+    uint8_t *b = abuf(4096);
+    fx_pattern(b, 4096, 3);
+    assert_int_equal(nvme_write(f.ctrl, 2, 7, 1, b), 0);
+    assert_int_equal(nvme_read(f.ctrl, 2, 7, 1, b), 0);
+    int rc = nvme_ns_attach(f.ctrl, 2, true, NULL, 0);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Namespace Already Attached");
+    uint16_t other = 7; /* a list without this controller */
+    rc = nvme_ns_attach(f.ctrl, 2, false, &other, 1);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Controller List Invalid");
+    assert_int_equal(nvme_ns_attach(f.ctrl, 2, false, NULL, 0), 0);
+    assert_null(nvme_ns_find(f.ctrl, 2));
+    assert_int_equal(nvme_read(f.ctrl, 2, 7, 1, b), NVME_ERR_NOENT);
+    assert_true(allocated(&f, 2));
+    assert_int_equal(nvme_ns_delete(f.ctrl, 2, 0), NVME_ERR_INVAL);
+    assert_true(allocated(&f, 2));
+    assert_int_equal(nvme_ns_delete(f.ctrl, 2, NVME_CONFIRM_DESTROY), 0);
+    assert_false(allocated(&f, 2));
+    rc = nvme_ns_delete(f.ctrl, 2, NVME_CONFIRM_DESTROY);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Namespace or Format");
+    a.flbas = 5;
+    rc = nvme_ns_create(f.ctrl, &a, &nsid);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Format");
+    a = (struct nvme_ns_create_args){.nsze = 0};
+    assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), NVME_ERR_INVAL);
+    /* An attached namespace deleted: detached first, then gone. */
+    a = (struct nvme_ns_create_args){.nsze = 100};
+    assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), 0);
+    assert_int_equal(nvme_ns_attach(f.ctrl, nsid, true, NULL, 0), 0);
+    assert_non_null(nvme_ns_find(f.ctrl, nsid));
+    assert_int_equal(nvme_ns_delete(f.ctrl, nsid, NVME_CONFIRM_DESTROY), 0);
+    assert_null(nvme_ns_find(f.ctrl, nsid));
+    assert_non_null(nvme_ns_find(f.ctrl, 1));
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->ns_creates, 2);
+    assert_int_equal(st->ns_attaches, 2);
+    assert_int_equal(st->ns_deletes, 2);
+    free(b);
+    fx_stop(&f);
+
+    fx_config(&f); /* without OACS bit 3: refused, nothing sent */
+    fx_start(&f);
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_ns_attach(f.ctrl, 1, false, NULL, 0), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_ns_delete(f.ctrl, 1, NVME_CONFIRM_DESTROY), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
+    fx_stop(&f);
+}
+
 static void format_needs_oacs_and_fna(void **state)
 {
     (void)state;
@@ -664,6 +750,7 @@ int main(void)
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
         cmocka_unit_test(passthru_cannot_make_the_device_touch_other_memory),
+        cmocka_unit_test(namespaces_are_created_attached_detached_and_deleted),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),

@@ -692,6 +692,41 @@ static void admin_passthru_sends_what_it_is_given(void **state)
     fx_stop(&f);
 }
 
+/* create-ns, attach-ns, detach-ns, delete-ns with nvme-cli's messages;
+ * delete-ns needs --force; the device's refusals named. */
+static void namespace_management_commands(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    fx_start(&f);
+    ok(&f, "create-ns -s 2048 -f 1");
+    expect("create-ns: Success, created nsid:2");
+    ok(&f, "attach-ns -n 2");
+    expect("attach-ns: Success, nsid:2");
+    ok(&f, "list");
+    expect("nvme0n2");
+    ok(&f, "id-ns -n 2 -o json");
+    assert_int_equal(jnum("nsze"), 2048);
+    ok(&f, "detach-ns -n 2 -c 1 -o json");
+    assert_string_equal(jstr("result"), "success");
+    assert_int_not_equal(run(&f, "delete-ns -n 2"), 0);
+    expect("add --force");
+    ok(&f, "delete-ns -n 2 --force");
+    expect("delete-ns: Success, deleted nsid:2");
+    ok(&f, "create-ns -s 100 -c 50 -o json");
+    assert_int_equal(jnum("nsid"), 2);
+    assert_int_not_equal(run(&f, "attach-ns -n 3"), 0);
+    expect("nvme0n3: attach-ns: Invalid Namespace or Format");
+    assert_int_not_equal(run(&f, "create-ns -c 5"), 0);
+    expect("-s NSZE (blocks) is required");
+    assert_int_not_equal(run(&f, "attach-ns -n 2 -c 1,x"), 0);
+    expect("comma-separated list");
+    fx_stop(&f);
+}
+
 /* -b / --raw-binary: the page's bytes as read, nothing else (nvme-cli d_raw). */
 static void raw_binary_writes_the_log_bytes(void **state)
 {
@@ -1120,6 +1155,7 @@ int main(void)
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
         cmocka_unit_test(get_log_any_lid_length_offset),
         cmocka_unit_test(admin_passthru_sends_what_it_is_given),
+        cmocka_unit_test(namespace_management_commands),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
         cmocka_unit_test(smart_log_human_decodes_critical_warning),

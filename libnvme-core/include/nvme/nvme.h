@@ -201,6 +201,7 @@ struct nvme_ctrl_info {
     uint32_t mdts_bytes;        /* max bytes per command the core will send */
     uint32_t mdts_reported;     /* Identify MDTS in bytes, 0 = no limit */
     uint16_t vid, ssvid;
+    uint16_t cntlid; /* Identify Controller CNTLID */
     char serial[21]; /* trailing spaces removed, NUL-terminated */
     char model[41];
     char firmware[9];
@@ -742,6 +743,27 @@ int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bp
  * port restores the function (as after a surprise removal) before
  * calling nvme_ctrl_reset(). */
 int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm);
+/* Namespace Management and Attachment (OACS bit 3, else
+ * NVME_ERR_UNSUPPORTED; NVMe 2.0 §5.20, §5.19).  Each rescans the
+ * namespaces after (nvme_ns_find sees the change when the call returns).
+ * Create: a namespace of nsze blocks (capacity ncap, 0: nsze) in LBA
+ * format `flbas` (0..63), end-to-end protection `dps` (Identify Namespace
+ * DPS), shareable with other controllers when nmic, of I/O Command Set
+ * `csi`; allocated, attached to no controller; *nsid gets its NSID. */
+struct nvme_ns_create_args {
+    uint64_t nsze, ncap;
+    uint8_t flbas, dps;
+    bool nmic;
+    uint8_t csi;
+};
+int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *args, uint32_t *nsid);
+/* Delete namespace `nsid` (NVME_NSID_ALL: all of them) with its data;
+ * needs NVME_CONFIRM_DESTROY. */
+int nvme_ns_delete(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t confirm);
+/* Attach `nsid` to (attach) or detach it from the controllers ids[0..n),
+ * at most 2047; n 0: this controller (nvme_ctrl_info.cntlid). */
+int nvme_ns_attach(struct nvme_ctrl *ctrl, uint32_t nsid, bool attach, const uint16_t *ids,
+                   unsigned n);
 
 /* --- Utilities ------------------------------------------------------------------ */
 

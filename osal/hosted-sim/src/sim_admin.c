@@ -620,6 +620,10 @@ uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
         return sim_fw_commit(sim, sqe, dw0);
     case NVME_ADMIN_DBBUF_CONFIG:
         return sim_dbbuf_config(sim, sqe);
+    case NVME_ADMIN_NS_MGMT:
+        return sim_ns_mgmt(sim, sqe, dw0);
+    case NVME_ADMIN_NS_ATTACH:
+        return sim_ns_attach(sim, sqe);
     default:
         if (sim->cfg.vendor_opc >= 0xc0 && sqe->opc == sim->cfg.vendor_opc) {
             sim->st.vendor_cmds++;

@@ -160,6 +160,8 @@ struct sim_dbbuf {
     uint32_t bad[2 * SIM_DBBUF_MAXQ];   /* invalid shadow value reported, + 1 (0: none) */
 };
 
+#define SIM_DETACHED_MAX 16
+
 /* Host Memory Buffer state (sim_hmb.c): the pieces last given. */
 #define SIM_HMB_MAX 256
 struct sim_hmb {
@@ -298,6 +300,9 @@ struct nvme_sim {
     struct sim_dbbuf dbbuf;
     /* Host Memory Buffer (sim_hmb.c) */
     struct sim_hmb hmb;
+    /* Namespaces allocated and attached to no controller (sim_nsmgmt.c) */
+    struct nvme_sim_ns_config detached[SIM_DETACHED_MAX];
+    unsigned ndetached;
 };
 
 /* sim_ctrl.c */
@@ -372,6 +377,10 @@ uint16_t sim_hmb_set(struct nvme_sim *sim, const struct nvme_sqe *sqe);
 uint16_t sim_hmb_get(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
 void sim_hmb_touch(struct nvme_sim *sim); /* an I/O command: the device uses the buffer */
 void sim_hmb_reset(struct nvme_sim *sim); /* controller reset: its use ends */
+
+/* sim_nsmgmt.c: Namespace Management (0Dh) and Attachment (15h) */
+uint16_t sim_ns_mgmt(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
+uint16_t sim_ns_attach(struct nvme_sim *sim, const struct nvme_sqe *sqe);
 
 /* sim_admin.c */
 uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0,

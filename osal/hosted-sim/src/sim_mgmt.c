@@ -223,7 +223,8 @@ static void put_desc(uint8_t *buf, size_t *off, uint8_t type, const void *id, ui
  * (OACS bit 3); active (CNS 07h) or allocated (CNS 1Ah) of I/O Command
  * Set csi >= 0 (zoned namespaces are ZNS, the rest and every inactive
  * NSID NVM; another CSI is Invalid Field, as in QEMU's model); greater
- * than CDW1.NSID, ascending, each once. */
+ * than CDW1.NSID, ascending, each once.  Namespaces that Namespace
+ * Management created, or that were detached, count as allocated too. */
 static uint16_t id_ns_list(struct nvme_sim *sim, uint32_t start, bool allocated, int csi,
                            uint32_t *list)
 {
@@ -233,10 +234,14 @@ static uint16_t id_ns_list(struct nvme_sim *sim, uint32_t start, bool allocated,
         return SF_INVALID_FIELD;
     if (start >= 0xfffffffeu)
         return SIM_SF_GEN(NVME_SC_INVALID_NS);
-    const uint32_t *inactive = sim->cfg.inactive_nsids;
+    uint32_t inactive[8 + SIM_DETACHED_MAX];
     unsigned n_inactive = 0;
-    while (allocated && n_inactive < 8 && inactive[n_inactive] != 0)
+    while (allocated && n_inactive < 8 && sim->cfg.inactive_nsids[n_inactive] != 0) {
+        inactive[n_inactive] = sim->cfg.inactive_nsids[n_inactive];
         n_inactive++;
+    }
+    for (unsigned i = 0; allocated && i < sim->ndetached; i++) /* sim_nsmgmt.c */
+        inactive[n_inactive++] = sim->detached[i].nsid;
     for (unsigned n = 0; n < NVME_ACTIVE_NS_LIST_ENTRIES; n++) {
         uint32_t next = 0; /* the smallest listed NSID above start */
         for (unsigned i = 0; i < sim->ns_count + n_inactive; i++) {

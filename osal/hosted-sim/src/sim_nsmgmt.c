@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_nsmgmt.c - Namespace Management (admin 0Dh, NVMe 2.0 §5.20) and
+ * Namespace Attachment (15h, §5.19), with OACS bit 3.  Create takes the
+ * host's Identify Namespace fields (NSZE, NCAP, FLBAS: format 0 is 512-byte
+ * blocks, 1 is 4096, as the simulator lists them) and allocates the
+ * smallest free NSID up to NN (cfg.nn; 1024 without), attached to no
+ * controller.  Attach makes an allocated namespace active (this controller
+ * is CNTLID 1), detach makes it allocated again, delete drops it (detaching
+ * it first); each change is a Namespace Attribute Changed notice, as
+ * nvme_sim_ns_add/_remove post.  Simplification: a namespace keeps its
+ * size and format while detached, not its data.
+ */
+#include <string.h>
+
+#include "sim_internal.h"
+
+#define SF_INVALID_FIELD SIM_SF_GEN(NVME_SC_INVALID_FIELD)
+#define SF_INVALID_NS SIM_SF_GEN(NVME_SC_INVALID_NS)
+#define SC_INVALID_FORMAT 0x0a /* command specific status codes, NVMe 2.0 Figure 103 */
+#define SC_NSID_UNAVAILABLE 0x16
+#define SC_NS_ATTACHED 0x18
+#define SC_NS_NOT_ATTACHED 0x1a
+#define SC_CTRL_LIST_INVALID 0x1c
+
+static int detached_find(const struct nvme_sim *sim, uint32_t nsid)
+{
+    for (unsigned i = 0; i < sim->ndetached; i++)
+        if (sim->detached[i].nsid == nsid)
+            return (int)i;
+    return -1;
+}
+
+static void detached_drop(struct nvme_sim *sim, int i)
+{
+    sim->detached[i] = sim->detached[--sim->ndetached];
+}
+
+static bool nsid_taken(const struct nvme_sim *sim, uint32_t nsid)
+{
+    for (unsigned i = 0; i < 8 && sim->cfg.inactive_nsids[i] != 0; i++)
+        if (sim->cfg.inactive_nsids[i] == nsid)
+            return true;
+    return detached_find(sim, nsid) >= 0 || sim_ns_find((struct nvme_sim *)sim, nsid) != NULL;
+}
+
+/* Active -> allocated: its size and format are kept. */
+static uint16_t detach(struct nvme_sim *sim, uint32_t nsid)
+{
+    struct sim_ns *ns = sim_ns_find(sim, nsid);
+    if (ns == NULL)
+        return SIM_SF_CMD(SC_NS_NOT_ATTACHED);
+    if (sim->ndetached == SIM_DETACHED_MAX)
+        return SIM_SF_GEN(NVME_SC_INTERNAL);
+    sim->detached[sim->ndetached++] = (struct nvme_sim_ns_config){
+        .nsid = nsid, .blocks = ns->blocks, .lba_size = ns->lba_size};
+    (void)sim_ns_delete(sim, nsid);
+    sim_ns_changed(sim, nsid);
+    sim->st.ns_detaches++;
+    return 0;
+}
+
+uint16_t sim_ns_mgmt(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0)
+{
+    if (!(sim->cfg.oacs & NVME_OACS_NS_MGMT))
+        return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
+    switch (sqe->cdw10 & 0xfu) {
+    case 0: { /* create */
+        struct nvme_id_ns id;
+        uint16_t sf = sim_prp_copy(sim, sqe, &id, sizeof(id), false);
+        if (sf != 0)
+            return sf;
+        unsigned f = (id.flbas & 0xfu) | ((id.flbas >> 1) & 0x30u);
+        if (f > 1)
+            return SIM_SF_CMD(SC_INVALID_FORMAT);
+        if (id.nsze == 0 || id.ncap > id.nsze || (sqe->cdw11 >> 24) != NVME_CSI_NVM)
+            return SF_INVALID_FIELD;
+        uint32_t nn = sim->nn_override ? sim->nn_override : 1024u, nsid = 1;
+        while (nsid <= nn && nsid_taken(sim, nsid))
+            nsid++;
+        if (nsid > nn || sim->ndetached == SIM_DETACHED_MAX)
+            return SIM_SF_CMD(SC_NSID_UNAVAILABLE);
+        sim->detached[sim->ndetached++] = (struct nvme_sim_ns_config){
+            .nsid = nsid, .blocks = id.nsze, .lba_size = f == 0 ? 512u : 4096u};
+        *dw0 = nsid;
+        sim->st.ns_creates++;
+        return 0;
+    }
+    case 1: { /* delete: detached first, then gone */
+        bool all = sqe->nsid == NVME_NSID_ALL, found = false;
+        for (unsigned i = sim->ns_count; all && i-- > 0;)
+            (void)detach(sim, sim->ns[i]->nsid);
+        if (!all && sim_ns_find(sim, sqe->nsid) != NULL)
+            (void)detach(sim, sqe->nsid);
+        for (int i = (int)sim->ndetached; i-- > 0;) {
+            if (all || sim->detached[i].nsid == sqe->nsid) {
+                detached_drop(sim, i);
+                found = true;
+                sim->st.ns_deletes++;
+            }
+        }
+        return found || all ? 0 : SF_INVALID_NS;
+    }
+    default:
+        return SF_INVALID_FIELD;
+    }
+}
+
+uint16_t sim_ns_attach(struct nvme_sim *sim, const struct nvme_sqe *sqe)
+{
+    if (!(sim->cfg.oacs & NVME_OACS_NS_MGMT))
+        return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
+    uint16_t list[2048];
+    uint16_t sf = sim_prp_copy(sim, sqe, list, sizeof(list), false);
+    if (sf != 0)
+        return sf;
+    bool us = false; /* this controller (CNTLID 1) in the list */
+    for (unsigned i = 0; i < list[0] && i < 2047; i++)
+        us = us || list[1 + i] == 1;
+    if (list[0] == 0 || list[0] > 2047 || !us)
+        return SIM_SF_CMD(SC_CTRL_LIST_INVALID);
+    uint32_t nsid = sqe->nsid;
+    switch (sqe->cdw10 & 0xfu) {
+    case 0: { /* attach */
+        if (sim_ns_find(sim, nsid) != NULL)
+            return SIM_SF_CMD(SC_NS_ATTACHED);
+        int i = detached_find(sim, nsid);
+        if (i < 0)
+            return SF_INVALID_NS;
+        if (sim_ns_insert(sim, &sim->detached[i]) != 0)
+            return SIM_SF_GEN(NVME_SC_INTERNAL);
+        detached_drop(sim, i);
+        sim_ns_changed(sim, nsid);
+        sim->st.ns_attaches++;
+        return 0;
+    }
+    case 1: /* detach */
+        return detach(sim, nsid);
+    default:
+        return SF_INVALID_FIELD;
+    }
+}
