@@ -541,3 +541,99 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     }
     return rc;
 }
+
+/* --- I/O passthrough ---------------------------------------------------------- */
+
+/* Bytes a data command of the NVM and Zoned sets moves that the core can
+ * tell from the command and the namespace (NVM CS §3.3: Read, Write,
+ * Compare, Zone Append NLB + 1 blocks, with the interleaved metadata of
+ * an extended format; Dataset Management NR + 1 ranges of 16 bytes; ZNS
+ * Zone Management Receive NUMD + 1 dwords); 0 for any other opcode. */
+static uint64_t nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s)
+{
+    uint64_t blocks = (uint64_t)(s->cdw12 & 0xffffu) + 1u;
+    switch (s->opc) {
+    case NVME_CMD_READ:
+    case NVME_CMD_WRITE:
+    case NVME_CMD_COMPARE:
+    case NVME_CMD_ZONE_APPEND:
+        return blocks * (ns->lba_size + (ns->md_extended ? ns->ms : 0u));
+    case NVME_CMD_DSM:
+        return ((uint64_t)(s->cdw10 & 0xffu) + 1u) * sizeof(struct nvme_dsm_range);
+    case NVME_CMD_ZONE_MGMT_RECV:
+        return ((uint64_t)s->cdw12 + 1u) * 4u;
+    default:
+        return 0;
+    }
+}
+
+int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+                     enum nvme_dma_dir dir, uint32_t *dw0)
+{
+    const struct nvme_ns_info *ns;
+    if (sqe == NULL || (len != 0 && buf == NULL))
+        return NVME_ERR_INVAL;
+    int rc = nvm_ns(ctrl, sqe->nsid, 0, 1, false, &ns);
+    if (rc != NVME_OK)
+        return rc;
+    uint8_t opc = sqe->opc;
+    bool reads_only = opc == NVME_CMD_READ || opc == NVME_CMD_COMPARE || opc == NVME_CMD_VERIFY ||
+                      opc == NVME_CMD_ZONE_MGMT_RECV || opc == NVME_CMD_FLUSH;
+    if (ns->read_only && !reads_only)
+        return NVME_ERR_RDONLY;
+    /* Separate metadata goes through MPTR, which stays the core's (0):
+     * the _ext calls move it. */
+    bool md = opc == NVME_CMD_READ || opc == NVME_CMD_WRITE || opc == NVME_CMD_COMPARE ||
+              opc == NVME_CMD_ZONE_APPEND;
+    if (md && ns->ms != 0 && !ns->md_extended &&
+        !(ns->pi_type != 0 && ns->ms == 8u && (sqe->cdw12 & NVME_RW_PRACT)))
+        return nvm_unsupported(ctrl, sqe->nsid, "passthrough with separate metadata",
+                               "use nvme_read_ext/nvme_write_ext");
+    uint64_t need = nvm_raw_bytes(ns, sqe);
+    if (need > len || len > ctrl->info.mdts_bytes) {
+        nvme_log(ctrl, NVME_LOG_ERROR,
+                 "nvme0n%u: passthrough: opcode %02xh moves %llu bytes, the buffer has %u "
+                 "(MDTS %u): refused",
+                 sqe->nsid, opc, (unsigned long long)need, len, ctrl->info.mdts_bytes);
+        return NVME_ERR_INVAL;
+    }
+    struct nvme_sqe cmd;
+    nvme_sqe_copy(&cmd, sqe);
+    cmd.mptr = 0; /* the data pointers are the core's */
+    cmd.prp1 = 0;
+    cmd.prp2 = 0;
+    cmd.flags = 0;
+    /* As the admin passthrough: a DMA bounce of whole pages, one page for
+     * an opcode that may move data (bits 1:0) sent without a buffer. */
+    uint32_t none = 0;
+    if (len == 0 && (opc & 3u) != 0) {
+        buf = &none;
+        len = sizeof(none);
+        dir = (opc & 2u) ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+    }
+    const struct nvme_osal *o = &ctrl->osal;
+    uint32_t whole = (len + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
+    uint64_t bus;
+    uint8_t *dma = NULL;
+    if (len != 0) {
+        dma = o->dma_alloc(o->ctx, whole, ctrl->page_size, &bus);
+        if (dma == NULL)
+            return NVME_ERR_NOMEM;
+        nvme_memzero(dma, whole);
+        if (dir & NVME_DMA_TO_DEVICE)
+            nvme_memcpy(dma, buf, len);
+        nvme_dma_sync(ctrl, dma, whole, NVME_DMA_TO_DEVICE); /* rules 2 and 3 */
+    }
+    /* Not replayed after a reset: what an unknown command does twice is
+     * unknown (Zone Append's rule). */
+    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+    rc = qp == NULL ? NVME_ERR_STATE : nvme_exec(qp, &cmd, dma, whole, dir, 0, dw0);
+    if (dma != NULL) {
+        if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
+            nvme_dma_sync(ctrl, dma, whole, NVME_DMA_FROM_DEVICE); /* rule 4 */
+            nvme_memcpy(buf, dma, len);
+        }
+        o->dma_free(o->ctx, dma, whole);
+    }
+    return rc;
+}

@@ -233,11 +233,14 @@ int ctl_cmd_fw_commit(struct ctl *c);
 int ctl_cmd_reset(struct ctl *c);
 int ctl_cmd_subsystem_reset(struct ctl *c);
 int ctl_cmd_admin_passthru(struct ctl *c);
+int ctl_cmd_io_passthru(struct ctl *c);
 int ctl_cmd_create_ns(struct ctl *c);
 int ctl_cmd_delete_ns(struct ctl *c);
 int ctl_cmd_attach_ns(struct ctl *c);
 int ctl_cmd_detach_ns(struct ctl *c);
-/* An admin opcode's name (ctl_logs.c), "Unknown" when the spec has none. */
+/* An admin or I/O opcode's name (ctl_logs.c), "Unknown" when the spec
+ * has none. */
 const char *ctl_admin_name(unsigned op);
+const char *ctl_io_name(unsigned op);
 
 #endif /* NVMECTL_CTL_H */

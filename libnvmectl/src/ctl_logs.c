@@ -396,7 +396,7 @@ const char *ctl_admin_name(unsigned op)
     }
 }
 
-static const char *io_name(unsigned op)
+const char *ctl_io_name(unsigned op)
 {
     switch (op) {
     case 0x00:
@@ -465,7 +465,7 @@ int ctl_cmd_effects_log(struct ctl *c)
         for (unsigned op = 0; op < 256; op++) {
             if (!(e[op] & NVME_EFFECTS_CSUPP))
                 continue;
-            const char *name = set == 0 ? ctl_admin_name(op) : io_name(op);
+            const char *name = set == 0 ? ctl_admin_name(op) : ctl_io_name(op);
             if (c->o.json) {
                 char key[64];
                 nvme_snprintf(key, sizeof(key), "%s_%u (%s)", set == 0 ? "ACS" : "IOCS", op, name);

@@ -261,6 +261,8 @@ static const struct ctl_cmd cmds[] = {
     {"detach-ns", ctl_cmd_detach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]", false},
     {"admin-passthru", ctl_cmd_admin_passthru, o_passthru,
      "-O OPC [-n N] [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]", false},
+    {"io-passthru", ctl_cmd_io_passthru, o_passthru,
+     "-O OPC -n N [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]", false},
     {"report-zones", ctl_cmd_report_zones, o_zones, "-n NSID [-s LBA] [-d COUNT]  (zns)", false},
     {"zone-mgmt-send", ctl_cmd_zone_mgmt_send, o_zone_send,
      "-n NSID -s ZSLBA -z open|close|finish|reset [-a]  (zns)", false},

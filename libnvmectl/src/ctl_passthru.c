@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl_passthru.c - admin-passthru: any admin command, as nvme-cli's
+ * ctl_passthru.c - admin-passthru and io-passthru: any command, as nvme-cli's
  * (--opcode, --cdw10..15 as -4..-9, --data-len, --read/--write, the
  * command shown with -s or only shown with -d).  The core decides what it
  * may send and what the command needs around it (nvme_admin_passthru:
  * its own queue commands refused, lengths checked, Format-like effects
- * frozen and rescanned); this file only builds the SQE and prints.
+ * frozen and rescanned; nvme_io_passthru: the namespace's checks);
+ * this file only builds the SQE and prints.
  */
 #include "ctl.h"
 
@@ -25,12 +26,14 @@ static void show_command(const struct ctl *c, const struct nvme_sqe *s, uint32_t
     ctl_out(io, "cdw15        : 0x%08x\n", s->cdw15);
 }
 
-int ctl_cmd_admin_passthru(struct ctl *c)
+static int passthru(struct ctl *c, bool io)
 {
-    const struct nvmectl_io *io = c->io;
+    const struct nvmectl_io *out = c->io;
     const uint64_t *n = c->o.num;
     if (!has(c, N_OPCODE) || n[N_OPCODE] > 0xffu)
         return ctl_usage_err(c, "-O OPCODE (0..255) is required");
+    if (io && (!has(c, N_NSID) || n[N_NSID] == 0))
+        return ctl_usage_err(c, "-n NSID is required");
     static const uint8_t dw[] = {N_NSID,  N_CDW2,  N_CDW3,  N_CDW10, N_CDW11,
                                  N_CDW12, N_CDW13, N_CDW14, N_CDW15};
     for (unsigned k = 0; k < sizeof(dw); k++)
@@ -75,16 +78,17 @@ int ctl_cmd_admin_passthru(struct ctl *c)
     if (flag(c, F_DRY))
         return NVME_OK;
     uint32_t dw0 = 0;
-    int rc = nvme_admin_passthru(c->ctrl, &sqe, buf, len, dir, &dw0);
+    int rc = io ? nvme_io_passthru(c->ctrl, &sqe, buf, len, dir, &dw0)
+                : nvme_admin_passthru(c->ctrl, &sqe, buf, len, dir, &dw0);
     if (rc != NVME_OK)
-        return ctl_fail(c, sqe.nsid, "admin-passthru", rc);
-    const char *name = ctl_admin_name(sqe.opc);
+        return ctl_fail(c, sqe.nsid, c->cmd, rc);
+    const char *name = io ? ctl_io_name(sqe.opc) : ctl_admin_name(sqe.opc);
     if (rd && len != 0 && ctl_raw(c, buf, len))
         return NVME_OK;
     if (c->o.json) {
         struct jw w;
-        jw_begin(&w, io);
-        jw_str(&w, "device", ctl_dev(io));
+        jw_begin(&w, out);
+        jw_str(&w, "device", ctl_dev(out));
         jw_u64(&w, "opcode", sqe.opc);
         jw_str(&w, "command", nvme_streq(name, "Unknown") ? "Vendor Specific" : name);
         jw_u64(&w, "result", dw0);
@@ -93,9 +97,12 @@ int ctl_cmd_admin_passthru(struct ctl *c)
         jw_end(&w);
         return NVME_OK;
     }
-    ctl_out(io, "Admin Command %s is Success and result: 0x%08x\n",
+    ctl_out(out, "%s Command %s is Success and result: 0x%08x\n", io ? "IO" : "Admin",
             nvme_streq(name, "Unknown") ? "Vendor Specific" : name, dw0);
     if (rd && len != 0)
-        ctl_hexdump(io, buf, len, 0);
+        ctl_hexdump(out, buf, len, 0);
     return NVME_OK;
 }
+
+int ctl_cmd_admin_passthru(struct ctl *c) { return passthru(c, false); }
+int ctl_cmd_io_passthru(struct ctl *c) { return passthru(c, true); }

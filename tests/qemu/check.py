@@ -879,7 +879,7 @@ def case_nvmectl_parity(w):
           "get-feature -f 4 -o json", "smart-log -o json", "error-log -o json", "fw-log -o json",
           "effects-log -o json", "changed-ns-list-log -o json", "get-log -i 2 -l 512 -o json",
           "read -n 1 -s 100 -c 5 -o json", "list-ns -y 0 -o json", "list-ns -y 2 -o json",
-          "admin-passthru -O 6 -4 1 -l 4096 -o json"]
+          "admin-passthru -O 6 -4 1 -l 4096 -o json", "io-passthru -O 2 -n 1 -4 100 -6 4 -l 2560 -o json"]
     cmds = js[:10] + ["id-ns -n 1", "set-feature -f 4 -v 350", "get-feature -f 4 -H",
                       "write -n 1 -s 100 -c 8 -p 0xa5 --fua", "compare -n 1 -s 100 -c 1 -p 0xa5",
                       "!compare -n 1 -s 100 -c 1 -p 0x11", "write-zeroes -n 1 -s 100 -c 4",
@@ -937,6 +937,8 @@ def case_nvmectl_parity(w):
     pt = bytes.fromhex(d["admin-passthru -O 6 -4 1 -l 4096 -o json"].get("data", ""))
     c.ok(len(pt) == 4096 and pt[0:2] == b"\x36\x1b" and pt[4:12] == b"deadbeef",
          "admin-passthru Identify Controller: 4096 bytes, vid 1b36, sn deadbeef")
+    raw = bytes.fromhex(d["io-passthru -O 2 -n 1 -4 100 -6 4 -l 2560 -o json"].get("data", ""))
+    c.ok(raw == data, "io-passthru Read of LBA 100 (5 blocks) returns what read -o json returned")
     return c
 
 

@@ -215,6 +215,76 @@ static void fua_writes_are_marked(void **state)
     fx_stop(&f);
 }
 
+/* nvme_io_passthru: a raw Read or Write moves the same blocks as
+ * nvme_read/nvme_write; a buffer short for its NLB (or above MDTS) is
+ * refused before anything is sent; the caller's PRP1 and MPTR are not
+ * the device's; the namespace's checks hold (absent, read-only, separate
+ * metadata); an unknown opcode comes back as the device's status. */
+static void io_passthru_moves_what_read_and_write_move(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 64, .lba_size = 512, .ms = 8};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint8_t *w = abuf(2048), *r = abuf(2048);
+    fx_pattern(w, 2048, 77);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_WRITE;
+    sqe.nsid = 1;
+    sqe.cdw10 = 40; /* SLBA */
+    sqe.cdw12 = 3;  /* NLB: 4 blocks */
+    sqe.prp1 = 0x12345000u;
+    sqe.mptr = 0x1000u;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, w, 2048, NVME_DMA_TO_DEVICE, NULL), 0);
+    memset(r, 0, 2048);
+    assert_int_equal(nvme_read(f.ctrl, 1, 40, 4, r), 0);
+    assert_memory_equal(r, w, 2048);
+    fx_pattern(w, 2048, 78);
+    assert_int_equal(nvme_write(f.ctrl, 1, 40, 4, w), 0);
+    sqe.opc = NVME_CMD_READ;
+    memset(r, 0, 2048);
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 2048, NVME_DMA_FROM_DEVICE, NULL), 0);
+    assert_memory_equal(r, w, 2048);
+    /* Refused, nothing sent. */
+    uint64_t io = st->io_cmds;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 1536, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    uint8_t *big = abuf(256 * 1024);
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, big, 256 * 1024, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL); /* above MDTS (128 KiB) */
+    free(big);
+    sqe.nsid = 9;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 2048, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_NOENT);
+    sqe.nsid = 2; /* 8 bytes of separate metadata per block */
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 2048, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_UNSUPPORTED);
+    sqe.nsid = 1;
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, true), 0);
+    sqe.opc = NVME_CMD_WRITE;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, w, 2048, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_RDONLY);
+    sqe.opc = NVME_CMD_READ;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 2048, NVME_DMA_FROM_DEVICE, NULL), 0);
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, false), 0);
+    assert_int_equal(st->io_cmds, io + 1);
+    /* An opcode the controller does not have: its status. */
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = 0x81;
+    sqe.nsid = 1;
+    int rc = nvme_io_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Command Opcode");
+    free(w);
+    free(r);
+    fx_stop(&f);
+}
+
 static void io_fails_clearly_when_number_of_queues_failed(void **state)
 {
     (void)state;
@@ -262,6 +332,7 @@ int main(void)
         cmocka_unit_test(verify_and_compare),
         cmocka_unit_test(fua_writes_are_marked),
         cmocka_unit_test(io_fails_clearly_when_number_of_queues_failed),
+        cmocka_unit_test(io_passthru_moves_what_read_and_write_move),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

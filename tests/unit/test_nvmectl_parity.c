@@ -646,9 +646,10 @@ static void get_log_any_lid_length_offset(void **state)
     fx_stop(&f);
 }
 
-/* admin-passthru as nvme-cli's: the direction from the opcode's bits 1:0
- * (or -r / -w), the result line, the data read as a hex dump, -s / -d
- * showing the command (-d sending nothing), and the core's refusals. */
+/* admin-passthru and io-passthru as nvme-cli's: the direction from the
+ * opcode's bits 1:0 (or -r / -w), the result line, the data read as a hex
+ * dump, -s / -d showing the command (-d sending nothing), and the core's
+ * refusals. */
 static void admin_passthru_sends_what_it_is_given(void **state)
 {
     (void)state;
@@ -689,6 +690,18 @@ static void admin_passthru_sends_what_it_is_given(void **state)
     expect("-O OPCODE (0..255) is required");
     assert_int_not_equal(run(&f, "admin-passthru -O 6 -4 0x100000000"), 0);
     expect("32-bit values");
+    /* io-passthru: a raw Write of one block, read back plain and raw. */
+    ok(&f, "io-passthru -O 1 -n 1 -4 100 -l 512 -p 0x3c");
+    expect("IO Command Write is Success and result: 0x00000000");
+    ok(&f, "read -n 1 -s 100");
+    expect("0000c800  3c 3c 3c 3c");
+    ok(&f, "io-passthru -O 2 -n 1 -4 100 -l 512");
+    expect("IO Command Read is Success");
+    expect("00000000  3c 3c 3c 3c");
+    assert_int_not_equal(run(&f, "io-passthru -O 2 -n 1 -4 100 -6 1 -l 512"), 0);
+    expect("nvme0n1: io-passthru: invalid argument"); /* 2 blocks into 512 bytes */
+    assert_int_not_equal(run(&f, "io-passthru -O 2 -l 512"), 0);
+    expect("-n NSID is required");
     fx_stop(&f);
 }
 

@@ -672,6 +672,20 @@ uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count);
  * completes with Zone Invalid Write (SCT 1h, SC BCh), named by
  * nvme_status_name. */
 
+/* Submit any I/O command to namespace sqe->nsid on the calling CPU's
+ * queue and wait, as nvme_admin_passthru does for admin commands: the
+ * CID, PRPs and MPTR are the core's (a DMA bounce of whole pages; an
+ * opcode whose bits 1:0 say it may move data gets a page even without a
+ * buffer); `len` at most MDTS; NVME_ERR_INVAL, nothing sent, when it is
+ * short for a command whose length the core knows (Read, Write, Compare,
+ * Zone Append: NLB + 1 blocks; Dataset Management: its ranges; Zone
+ * Management Receive: NUMD + 1 dwords).  Namespace checks as nvme_read
+ * (NVME_ERR_NOENT, NVME_ERR_RDONLY for a command that may write); formats
+ * with separate metadata: use the _ext calls.  Never replayed after a
+ * reset. */
+int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+                     enum nvme_dma_dir dir, uint32_t *dw0);
+
 /* Report Zones (Zone Management Receive, ZRA 00h): descriptors of the
  * zones from the one holding `lba`, at most `max`, into `zones`;
  * *count how many were returned. */
