@@ -21,16 +21,16 @@ unsigned nvme_admin_flags(uint8_t opc)
                : 0u;
 }
 
-/* Runs an admin command whose data lands in a DMA buffer of the core,
+/* Runs a command on `qp` whose data lands in a DMA buffer of the core,
  * copied to/from `buf`.  The buffer is whole pages, all of them given to
  * the device: a command that moves more than `len` (a passthrough whose
  * length is short for what it asks) writes into the rest of the bounce,
  * never past it. */
-int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                           enum nvme_dma_dir dir, uint32_t *dw0)
+int nvme_exec_bounce(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uint32_t len,
+                     enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
 {
+    struct nvme_ctrl *ctrl = qp->ctrl;
     const struct nvme_osal *o = &ctrl->osal;
-    unsigned flags = nvme_admin_flags(sqe->opc);
     uint64_t bus;
     void *dma = NULL;
     uint32_t whole = 0;
@@ -53,7 +53,7 @@ int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *b
     /* The bounce buffer is core memory: it is mapped like a caller's, so
      * ports with an IOMMU see every device access announced.  It is freed
      * only once the command completed or the controller stopped. */
-    int rc = nvme_exec(&ctrl->admin, sqe, dma, whole, dir, flags, dw0);
+    int rc = nvme_exec(qp, sqe, dma, whole, dir, flags, dw0);
     if (dma != NULL) {
         if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
             /* Invalidate once completed, before the CPU reads the data (rule 4). */
@@ -63,6 +63,30 @@ int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *b
         o->dma_free(o->ctx, dma, whole);
     }
     return rc;
+}
+
+int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
+                           enum nvme_dma_dir dir, uint32_t *dw0)
+{
+    return nvme_exec_bounce(&ctrl->admin, sqe, buf, len, dir, nvme_admin_flags(sqe->opc), dw0);
+}
+
+void nvme_passthru_prep(struct nvme_sqe *cmd, const struct nvme_sqe *sqe, struct nvme_bounce *b)
+{
+    nvme_sqe_copy(cmd, sqe);
+    cmd->flags = 0; /* PSDT 00b: PRPs, no fused operation */
+    cmd->mptr = 0;  /* the data pointers are the core's, from buf and len */
+    cmd->prp1 = 0;
+    cmd->prp2 = 0;
+    /* An opcode that may move data (bits 1:0, §5.1; the NVM command set
+     * likewise) sent without a buffer still gets a bounce page: a device
+     * that moves data the caller did not announce reads zeros or writes
+     * into the core's page. */
+    if (b->len == 0 && (cmd->opc & 3u) != 0) {
+        b->buf = &b->none;
+        b->len = sizeof(b->none);
+        b->dir = (cmd->opc & 2u) ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+    }
 }
 
 /* Identify (§5.15): CDW10 CNS[7:0], CNTID[31:16]; always 4096 bytes. */

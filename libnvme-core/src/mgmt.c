@@ -221,20 +221,9 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
         return NVME_ERR_INVAL;
     }
     struct nvme_sqe cmd;
-    nvme_sqe_copy(&cmd, sqe);
-    cmd.mptr = 0; /* the data pointers are the core's, from buf and len */
-    cmd.prp1 = 0;
-    cmd.prp2 = 0;
-    /* An opcode that may move data (bits 1:0, §5.1) sent without a buffer
-     * still gets a bounce page: a device that moves data the caller did
-     * not announce reads zeros or writes into the core's page. */
-    uint32_t none = 0;
-    if (len == 0 && (cmd.opc & 3u) != 0) {
-        buf = &none;
-        len = sizeof(none);
-        dir = (cmd.opc & 2u) ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
-    }
-    return mgmt_exec_sqe(ctrl, &cmd, buf, len, dir, dw0, true);
+    struct nvme_bounce b = {buf, len, dir, 0};
+    nvme_passthru_prep(&cmd, sqe, &b);
+    return mgmt_exec_sqe(ctrl, &cmd, b.buf, b.len, b.dir, dw0, true);
 }
 
 int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32_t confirm)

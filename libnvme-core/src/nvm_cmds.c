@@ -598,42 +598,12 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
         return NVME_ERR_INVAL;
     }
     struct nvme_sqe cmd;
-    nvme_sqe_copy(&cmd, sqe);
-    cmd.mptr = 0; /* the data pointers are the core's */
-    cmd.prp1 = 0;
-    cmd.prp2 = 0;
-    cmd.flags = 0;
-    /* As the admin passthrough: a DMA bounce of whole pages, one page for
-     * an opcode that may move data (bits 1:0) sent without a buffer. */
-    uint32_t none = 0;
-    if (len == 0 && (opc & 3u) != 0) {
-        buf = &none;
-        len = sizeof(none);
-        dir = (opc & 2u) ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
-    }
-    const struct nvme_osal *o = &ctrl->osal;
-    uint32_t whole = (len + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
-    uint64_t bus;
-    uint8_t *dma = NULL;
-    if (len != 0) {
-        dma = o->dma_alloc(o->ctx, whole, ctrl->page_size, &bus);
-        if (dma == NULL)
-            return NVME_ERR_NOMEM;
-        nvme_memzero(dma, whole);
-        if (dir & NVME_DMA_TO_DEVICE)
-            nvme_memcpy(dma, buf, len);
-        nvme_dma_sync(ctrl, dma, whole, NVME_DMA_TO_DEVICE); /* rules 2 and 3 */
-    }
+    struct nvme_bounce b = {buf, len, dir, 0};
+    nvme_passthru_prep(&cmd, sqe, &b);
     /* Not replayed after a reset: what an unknown command does twice is
      * unknown (Zone Append's rule). */
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-    rc = qp == NULL ? NVME_ERR_STATE : nvme_exec(qp, &cmd, dma, whole, dir, 0, dw0);
-    if (dma != NULL) {
-        if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
-            nvme_dma_sync(ctrl, dma, whole, NVME_DMA_FROM_DEVICE); /* rule 4 */
-            nvme_memcpy(buf, dma, len);
-        }
-        o->dma_free(o->ctx, dma, whole);
-    }
-    return rc;
+    if (qp == NULL)
+        return NVME_ERR_STATE;
+    return nvme_exec_bounce(qp, &cmd, b.buf, b.len, b.dir, 0, dw0);
 }

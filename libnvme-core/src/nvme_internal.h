@@ -673,9 +673,25 @@ int nvme_io_admin_only(struct nvme_ctrl *ctrl);
 void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe);
 /* ns.c: ZNS details of a zoned namespace (CNS 05h CSI 02h). */
 int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page);
-/* Runs an admin command whose data goes through a DMA bounce buffer. */
+/* admin.c: a command whose data go through a DMA bounce of whole pages,
+ * on `qp`, or (nvme_admin_exec_bounce) on the admin queue with the
+ * deadline its opcode needs. */
+int nvme_exec_bounce(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uint32_t len,
+                     enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
                            enum nvme_dma_dir dir, uint32_t *dw0);
+/* A passthrough's data as the caller gave them, and the page it gets
+ * when it gave none (nvme_passthru_prep). */
+struct nvme_bounce {
+    void *buf;
+    uint32_t len;
+    enum nvme_dma_dir dir;
+    uint32_t none;
+};
+/* The SQE the core sends for a caller's (admin and I/O passthrough): its
+ * data pointers and PSDT the core's; a bounce page in *b for an opcode
+ * that may move data sent without a buffer. */
+void nvme_passthru_prep(struct nvme_sqe *cmd, const struct nvme_sqe *sqe, struct nvme_bounce *b);
 
 /* ns.c */
 int nvme_ns_scan(struct nvme_ctrl *ctrl);

@@ -9,6 +9,26 @@
 
 #include "../../libnvme-core/src/nvme_internal.h" /* nvme_ns_read_begin, nvme_ns_read_end */
 
+/* Starts f with the simulator's log captured, the second Identify of
+ * bring-up (CNS 02h, the Active Namespace ID list) refused. */
+static void start_without_the_active_list(struct fx *f)
+{
+    f->sim = nvme_sim_create(&f->cfg);
+    assert_non_null(f->sim);
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_IDENTIFY,
+                                   NVME_SIM_ANY,
+                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
+                                       NVME_SF_DNR_BIT,
+                                   1,
+                                   1};
+    assert_int_equal(nvme_sim_inject(f->sim, &fault), 0);
+    nvme_sim_log_capture(f->sim, true);
+    nvme_sim_osal(f->sim, &f->osal);
+    assert_int_equal(nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts), 0);
+}
+
 /* Controllers that reject Identify CNS 02h are enumerated 1..NN with
  * Identify Namespace, keeping those with NSZE != 0. */
 static void without_the_active_list_namespaces_are_found_one_by_one(void **state)
@@ -19,20 +39,7 @@ static void without_the_active_list_namespaces_are_found_one_by_one(void **state
     f.ns[1] = (struct nvme_sim_ns_config){.nsid = 3, .blocks = 4096, .lba_size = 4096};
     f.cfg.ns_count = 2;
     f.cfg.nn = 4;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    /* The second Identify of bring-up is CNS 02h: make it fail. */
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
-                                   0,
-                                   NVME_ADMIN_IDENTIFY,
-                                   NVME_SIM_ANY,
-                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
-                                       NVME_SF_DNR_BIT,
-                                   1,
-                                   1};
-    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
-    nvme_sim_osal(f.sim, &f.osal);
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    start_without_the_active_list(&f);
     assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
     assert_int_equal(nvme_ns_count(f.ctrl), 2);
     assert_int_equal(nvme_ns_at(f.ctrl, 0)->nsid, 1);
@@ -53,20 +60,7 @@ static void a_huge_nn_without_the_active_list_is_scanned_to_a_bound(void **state
     f.ns[2] = (struct nvme_sim_ns_config){.nsid = 1025, .blocks = 4096, .lba_size = 512};
     f.cfg.ns_count = 3;
     f.cfg.nn = 0x30000001u;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
-                                   0,
-                                   NVME_ADMIN_IDENTIFY,
-                                   NVME_SIM_ANY,
-                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
-                                       NVME_SF_DNR_BIT,
-                                   1,
-                                   1};
-    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
-    nvme_sim_log_capture(f.sim, true);
-    nvme_sim_osal(f.sim, &f.osal);
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    start_without_the_active_list(&f);
     assert_int_equal(nvme_ns_count(f.ctrl), 2);
     assert_int_equal(nvme_ns_at(f.ctrl, 0)->nsid, 1);
     assert_int_equal(nvme_ns_at(f.ctrl, 1)->nsid, 1024);
