@@ -83,6 +83,8 @@ static int passthru(struct ctl *c, bool io)
     if (rc != NVME_OK)
         return ctl_fail(c, sqe.nsid, c->cmd, rc);
     const char *name = io ? ctl_io_name(sqe.opc) : ctl_admin_name(sqe.opc);
+    if (nvme_streq(name, "Unknown"))
+        name = "Vendor Specific"; /* nvme-cli's word */
     if (rd && len != 0 && ctl_raw(c, buf, len))
         return NVME_OK;
     if (c->o.json) {
@@ -90,15 +92,14 @@ static int passthru(struct ctl *c, bool io)
         jw_begin(&w, out);
         jw_str(&w, "device", ctl_dev(out));
         jw_u64(&w, "opcode", sqe.opc);
-        jw_str(&w, "command", nvme_streq(name, "Unknown") ? "Vendor Specific" : name);
+        jw_str(&w, "command", name);
         jw_u64(&w, "result", dw0);
         if (rd && len != 0)
             jw_hex(&w, "data", buf, len);
         jw_end(&w);
         return NVME_OK;
     }
-    ctl_out(out, "%s Command %s is Success and result: 0x%08x\n", io ? "IO" : "Admin",
-            nvme_streq(name, "Unknown") ? "Vendor Specific" : name, dw0);
+    ctl_out(out, "%s Command %s is Success and result: 0x%08x\n", io ? "IO" : "Admin", name, dw0);
     if (rd && len != 0)
         ctl_hexdump(out, buf, len, 0);
     return NVME_OK;
