@@ -320,9 +320,10 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * the core's: the data go through a DMA bounce of whole pages, from or
  * into buf/len (buf may be NULL when len is 0; an opcode whose bits 1:0
  * say it may move data gets a page even then).  NVME_ERR_INVAL, nothing
- * sent: the opcodes that manage the core's own queues, event requests and
- * shadow doorbells (Create/Delete I/O SQ/CQ, Asynchronous Event Request,
- * Doorbell Buffer Config), and a data-in command whose length the core
+ * sent: the opcodes that manage the core's own queues, event requests,
+ * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Asynchronous
+ * Event Request, Doorbell Buffer Config, Set Features Host Memory
+ * Buffer), and a data-in command whose length the core
  * knows (Identify, Get Log Page, Get Features, Directive and Security
  * Receive, Get LBA Status) when `len` is short for it.  Commands whose
  * effects on the I/O path are known get what the core's own calls do (as
