@@ -439,10 +439,7 @@ int nvme_ns_delete(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t confirm)
         return NVME_ERR_INVAL;
     if ((rc = mgmt_confirm(ctrl, "namespace deletion", confirm)) != NVME_OK)
         return rc;
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_NS_MGMT, nsid);
-    sqe.cdw10 = 1; /* SEL 1h: delete */
-    return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL, false);
+    return mgmt_exec(ctrl, NVME_ADMIN_NS_MGMT, nsid, 1u /* SEL 1h: delete */, 0, NULL);
 }
 
 int nvme_ns_attach(struct nvme_ctrl *ctrl, uint32_t nsid, bool attach, const uint16_t *ids,

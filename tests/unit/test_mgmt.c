@@ -104,6 +104,20 @@ static void fmt_probe_cb(void *arg, int result, uint32_t dw0)
                                  &p->sink);
 }
 
+/* Four 4 KiB writes of `n` blocks each from b, watched by p[0..3] (p[0]
+ * rescans from its callback when `rescan`), in flight when this returns. */
+static void fmt_probes_submit(struct fx *f, uint8_t *b, uint32_t n, struct fmt_probe p[4],
+                              bool rescan)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (struct fmt_probe){f,    b,        0, -100, -100, 99, 99, 99, rescan && i == 0,
+                                  -100, {0, -100}};
+        assert_int_equal(nvme_submit_rw(f->ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * n, n,
+                                        b + i * 4096, 0, fmt_probe_cb, &p[i]),
+                         0);
+    }
+}
+
 static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
 {
     (void)state;
@@ -118,12 +132,7 @@ static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
         if (round == 1) /* the first write's completion is lost */
             fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
         uint32_t n = round == 0 ? 8 : 1; /* 4 KiB: 512- then 4096-byte blocks */
-        for (int i = 0; i < 4; i++) {
-            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, 99, i == 0, -100, {0, -100}};
-            assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * n, n,
-                                            b + i * 4096, 0, fmt_probe_cb, &p[i]),
-                             0);
-        }
+        fmt_probes_submit(&f, b, n, p, true);
         uint64_t formats = nvme_sim_stats(f.sim)->formats;
         struct nvme_format_args a = {1,    (uint8_t)(1 - round), NVME_FORMAT_SES_NONE, 0, false,
                                      false};
@@ -216,12 +225,7 @@ static void passthru_format_and_sanitize_freeze_and_rescan(void **state)
     struct fmt_probe p[4];
     for (int round = 0; round < 3; round++) {
         uint32_t n = round == 0 ? 8 : 1; /* 4 KiB: 512- then 4096-byte blocks */
-        for (int i = 0; i < 4; i++) {
-            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, 99, false, -100, {0, -100}};
-            assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * n, n,
-                                            b + i * 4096, 0, fmt_probe_cb, &p[i]),
-                             0);
-        }
+        fmt_probes_submit(&f, b, n, p, false);
         const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
         uint64_t formats = st->formats, sanitizes = st->sanitizes;
         struct nvme_sqe sqe;
@@ -288,12 +292,7 @@ static void passthru_vendor_command_gets_the_effects_its_log_declares(void **sta
         uint8_t *b = abuf(4 * 4096);
         fx_pattern(b, 4 * 4096, 5);
         struct fmt_probe p[4];
-        for (int i = 0; i < 4; i++) {
-            p[i] = (struct fmt_probe){&f, b, 0, -100, -100, 99, 99, 99, false, -100, {0, -100}};
-            assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * 8, 8,
-                                            b + i * 4096, 0, fmt_probe_cb, &p[i]),
-                             0);
-        }
+        fmt_probes_submit(&f, b, 8, p, false);
         struct nvme_sim_ns_config ns7 = {.nsid = 7, .blocks = 1000, .lba_size = 512};
         assert_int_equal(nvme_sim_ns_add(f.sim, &ns7), 0);
         struct nvme_sqe sqe;

@@ -285,6 +285,38 @@ static void io_passthru_moves_what_read_and_write_move(void **state)
     fx_stop(&f);
 }
 
+/* A passthrough I/O command is never replayed after a reset (nvme.h):
+ * what an unknown command does twice is unknown.  Its completion lost
+ * and the Abort refused, the reset ends it with an error; the device ran
+ * it once. */
+static void io_passthru_is_not_replayed_after_a_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
+    f.opts.command_timeout_ms = 100;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint8_t *w = abuf(512);
+    fx_pattern(w, 512, 5);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_WRITE;
+    sqe.nsid = 1;
+    sqe.cdw10 = 9;
+    uint64_t io = st->io_cmds, resets = st->resets;
+    int rc = nvme_io_passthru(f.ctrl, &sqe, w, 512, NVME_DMA_TO_DEVICE, NULL);
+    assert_true(rc < 0);
+    assert_int_equal(st->resets, resets + 1);
+    assert_int_equal(st->io_cmds, io + 1); /* not sent again */
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->replays, 0);
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, w, 512, NVME_DMA_TO_DEVICE, NULL), 0);
+    free(w);
+    fx_stop(&f);
+}
+
 static void io_fails_clearly_when_number_of_queues_failed(void **state)
 {
     (void)state;
@@ -333,6 +365,7 @@ int main(void)
         cmocka_unit_test(fua_writes_are_marked),
         cmocka_unit_test(io_fails_clearly_when_number_of_queues_failed),
         cmocka_unit_test(io_passthru_moves_what_read_and_write_move),
+        cmocka_unit_test(io_passthru_is_not_replayed_after_a_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
