@@ -138,6 +138,7 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
     ctrl->crdt[1] = id->crdt2;
     ctrl->crdt[2] = id->crdt3;
     ctrl->acl = id->acl;
+    ctrl->ocfs = id->ocfs;
     ctrl->aerl = id->aerl;
     ctrl->oaes = id->oaes;
     ctrl->elpe = id->elpe;

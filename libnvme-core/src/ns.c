@@ -164,6 +164,9 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     ns->pi_type = ns->ms >= 8u ? (uint8_t)NVME_DPS_PI_TYPE(id->dps) : 0u;
     ns->pi_first = (id->dps & NVME_DPS_PI_FIRST) != 0;
     ns->dlfeat = id->dlfeat;
+    ns->copy_max_range = id->mssrl;
+    ns->copy_max_ranges = (uint16_t)(id->msrc + 1u);
+    ns->copy_max_blocks = id->mcl;
     if (ns->pi_type > 3u) {
         nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: reserved PI type %u", ns->nsid, ns->pi_type);
         ns->status = NVME_ERR_PROTO;

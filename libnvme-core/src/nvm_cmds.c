@@ -2,7 +2,7 @@
 /*
  * nvm_cmds.c - NVM commands beyond Read/Write/Flush (NVM Command Set
  * Specification 1.0, "NVM CS"): Dataset Management, Write Zeroes, Verify,
- * Compare, Read/Write with FUA, PI and metadata (separate through MPTR or
+ * Copy, Compare, Read/Write with FUA, PI and metadata (separate through MPTR or
  * interleaved), and the Zoned Namespace Command Set 1.1 ("ZNS"): Zone
  * Management Send/Receive and Zone Append.
  *
@@ -260,6 +260,106 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
     if (!(ctrl->info.oncs & NVME_ONCS_VERIFY))
         return nvm_unsupported(ctrl, nsid, "Verify", "ONCS bit 7 clear");
     return nvm_range_cmd(ctrl, ns, NVME_CMD_VERIFY, lba, count, nvm_cdw12_flags(flags));
+}
+
+/* ------------------------------------------------------------------ */
+/* Copy (NVM CS §3.3.1): source ranges to consecutive destination blocks */
+/* ------------------------------------------------------------------ */
+
+/* Fills `e` with the next source range entries (format 0h, Figure 39) from
+ * src[*i] on, *off blocks of it already taken: at most `max` entries,
+ * copy_max_range blocks each and copy_max_blocks in all.  Returns how
+ * many; *blocks how many blocks they name. */
+static unsigned nvm_copy_entries(const struct nvme_ns_info *ns, const struct nvme_copy_src *src,
+                                 unsigned nr, unsigned *i, uint32_t *off, struct nvme_copy_range *e,
+                                 unsigned max, uint32_t *blocks)
+{
+    unsigned n = 0;
+    *blocks = 0;
+    nvme_memzero(e, (size_t)max * sizeof(*e));
+    while (*i < nr && n < max && *blocks < ns->copy_max_blocks) {
+        uint32_t piece = src[*i].count - *off;
+        if (piece > ns->copy_max_range)
+            piece = ns->copy_max_range;
+        if (piece > ns->copy_max_blocks - *blocks)
+            piece = ns->copy_max_blocks - *blocks;
+        e[n].slba = src[*i].lba + *off;
+        e[n].nlb = (uint16_t)(piece - 1u);
+        n++;
+        *blocks += piece;
+        *off += piece;
+        if (*off == src[*i].count) {
+            (*i)++;
+            *off = 0;
+        }
+    }
+    return n;
+}
+
+int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct nvme_copy_src *src,
+              unsigned nr, unsigned flags)
+{
+    if (src == NULL || nr == 0 || (flags & ~(unsigned)(NVME_IO_FUA | NVME_IO_LR)) != 0)
+        return NVME_ERR_INVAL;
+    uint64_t total = 0;
+    for (unsigned i = 0; i < nr; i++) {
+        if (src[i].count == 0)
+            return NVME_ERR_INVAL;
+        if (src[i].count > ~(uint64_t)0 - total)
+            return NVME_ERR_RANGE;
+        total += src[i].count;
+    }
+    const struct nvme_ns_info *ns;
+    int rc = nvm_ns(ctrl, nsid, dlba, total, true, &ns);
+    if (rc != NVME_OK)
+        return rc;
+    for (unsigned i = 0; i < nr; i++) {
+        uint64_t lba = src[i].lba, n = src[i].count;
+        if (lba >= ns->nsze || n > ns->nsze - lba)
+            return NVME_ERR_RANGE;
+        if (lba < dlba + total && dlba < lba + n) { /* all below nsze: no overflow */
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "nvme0n%u: Copy: source range %u overlaps the destination", nsid, i);
+            return NVME_ERR_INVAL;
+        }
+    }
+    if (!(ctrl->info.oncs & NVME_ONCS_COPY))
+        return nvm_unsupported(ctrl, nsid, "Copy", "ONCS bit 8 clear");
+    /* OCFS came after Copy itself: 0 is read as format 0h only. */
+    if (ctrl->ocfs != 0 && !(ctrl->ocfs & NVME_OCFS_FORMAT0))
+        return nvm_unsupported(ctrl, nsid, "Copy", "OCFS: no descriptor format 0h");
+    if (ns->ms != 0)
+        return nvm_unsupported(ctrl, nsid, "Copy", "the format has metadata");
+    if (ns->copy_max_range == 0 || ns->copy_max_blocks == 0)
+        return nvm_unsupported(ctrl, nsid, "Copy", "MSSRL or MCL is 0");
+
+    /* One page of entries per command, at most MSRC + 1 of them. */
+    const struct nvme_osal *o = &ctrl->osal;
+    unsigned max = ctrl->page_size / (uint32_t)sizeof(struct nvme_copy_range);
+    if (max > ns->copy_max_ranges)
+        max = ns->copy_max_ranges;
+    uint64_t bus;
+    struct nvme_copy_range *e = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &bus);
+    if (e == NULL)
+        return NVME_ERR_NOMEM;
+    unsigned i = 0;
+    uint32_t off = 0, blocks;
+    while (i < nr && rc == NVME_OK) {
+        unsigned n = nvm_copy_entries(ns, src, nr, &i, &off, e, max, &blocks);
+        uint32_t len = n * (uint32_t)sizeof(*e);
+        nvme_dma_sync(ctrl, e, len, NVME_DMA_TO_DEVICE);
+        struct nvme_sqe sqe;
+        nvme_sqe_init(&sqe, NVME_CMD_COPY, nsid);
+        sqe.cdw10 = (uint32_t)dlba;
+        sqe.cdw11 = (uint32_t)(dlba >> 32);
+        sqe.cdw12 = (n - 1u) | nvm_cdw12_flags(flags); /* descriptor format 0h (11:8) */
+        /* Replayed after a reset like a write: the sources are not the
+         * destination, so a second run copies the same blocks. */
+        rc = nvm_exec(ctrl, &sqe, e, len, NVME_DMA_TO_DEVICE, NULL);
+        dlba += blocks;
+    }
+    o->dma_free(o->ctx, e, ctrl->page_size);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -560,6 +660,8 @@ static uint64_t nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_s
         return blocks * (ns->lba_size + (ns->md_extended ? ns->ms : 0u));
     case NVME_CMD_DSM:
         return ((uint64_t)(s->cdw10 & 0xffu) + 1u) * sizeof(struct nvme_dsm_range);
+    case NVME_CMD_COPY: /* NR + 1 entries: 32 bytes (formats 0h, 2h), 40 (1h, 3h) */
+        return ((uint64_t)(s->cdw12 & 0xffu) + 1u) * ((s->cdw12 & 0x100u) ? 40u : 32u);
     case NVME_CMD_ZONE_MGMT_RECV:
         return ((uint64_t)s->cdw12 + 1u) * 4u;
     default:

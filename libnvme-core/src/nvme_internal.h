@@ -259,6 +259,7 @@ struct nvme_ctrl {
     uint32_t timeout_ms; /* from CAP.TO (after quirks) */
     uint32_t rtd3e_us;
     uint16_t crdt[3]; /* Command Retry Delay Times, 100 ms units */
+    uint16_t ocfs;    /* Optional Copy Formats Supported */
     uint8_t acl;      /* Abort Command Limit, 0-based */
     uint8_t aerl;     /* Asynchronous Event Request Limit, 0-based */
     uint32_t oaes;    /* Optional Asynchronous Events Supported */

@@ -57,6 +57,7 @@ enum ctl_num {
     N_FLBAS,
     N_DPS,
     N_NMIC,
+    N_SDLBA, /* copy */
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */
@@ -221,6 +222,7 @@ int ctl_cmd_verify(struct ctl *c);
 int ctl_cmd_nvm_verify(struct ctl *c);
 int ctl_cmd_compare(struct ctl *c);
 int ctl_cmd_dsm(struct ctl *c);
+int ctl_cmd_copy(struct ctl *c);
 int ctl_cmd_write_zeroes(struct ctl *c);
 int ctl_cmd_report_zones(struct ctl *c);
 int ctl_cmd_zone_mgmt_send(struct ctl *c);

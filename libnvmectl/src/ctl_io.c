@@ -193,37 +193,64 @@ int ctl_cmd_compare(struct ctl *c)
     return range_done(c, ns, "compared equal:", c->o.num[N_SLBA], count);
 }
 
+/* The -s LBA[,LBA..] and -b COUNT[,COUNT..] lists of dsm and copy: each
+ * pair to put(v, i, lba, count), at most `max`; how many, 0 after a usage
+ * error (printed).  *total: the blocks of all of them. */
+static unsigned ctl_range_lists(struct ctl *c, unsigned max, void *v,
+                                void (*put)(void *v, unsigned i, uint64_t lba, uint32_t n),
+                                uint64_t *total)
+{
+    const char *sl = c->o.str[S_SLBAS], *bl = c->o.str[S_BLOCKS];
+    if (sl == NULL || bl == NULL) {
+        ctl_usage_err(c, "-s LBA[,LBA...] and -b COUNT[,COUNT...] are required");
+        return 0;
+    }
+    unsigned nr = 0;
+    bool bad = false;
+    uint64_t lba, nlb;
+    *total = 0;
+    while (ctl_next_num(&sl, &lba, &bad)) {
+        if (nr == max) {
+            ctl_out(c->io, "nvmectl: at most %u ranges\n", max);
+            return 0;
+        }
+        if (!ctl_next_num(&bl, &nlb, &bad) || nlb == 0 || nlb > 0xffffffffu) {
+            ctl_usage_err(c, "each -s needs a -b of 1..4294967295 blocks");
+            return 0;
+        }
+        put(v, nr++, lba, (uint32_t)nlb);
+        *total += nlb;
+    }
+    if (bad || nr == 0 || *bl != '\0') {
+        ctl_usage_err(c, "-s and -b must be lists of the same length of numbers");
+        return 0;
+    }
+    return nr;
+}
+
+static void dsm_put(void *v, unsigned i, uint64_t lba, uint32_t n)
+{
+    struct nvme_dsm_range *r = (struct nvme_dsm_range *)v + i;
+    r->cattr = 0;
+    r->nlb = n;
+    r->slba = lba;
+}
+
 int ctl_cmd_dsm(struct ctl *c)
 {
     int rc;
     if (!has(c, N_NSID))
         return ctl_usage_err(c, "-n NSID is required");
-    const char *sl = c->o.str[S_SLBAS], *bl = c->o.str[S_BLOCKS];
-    if (sl == NULL || bl == NULL)
-        return ctl_usage_err(c, "-s LBA[,LBA...] and -b COUNT[,COUNT...] are required");
-    c->o.has_num |= 1ull << N_SLBA; /* ranges checked below */
     const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
     if (ns == NULL)
         return rc;
     struct nvme_dsm_range *r = ctl_scratch(c, 0, NVME_DSM_MAX_RANGES * sizeof(*r));
     if (r == NULL)
         return NVME_ERR_NOMEM;
-    unsigned nr = 0;
-    bool bad = false;
-    uint64_t lba, nlb, total = 0;
-    while (ctl_next_num(&sl, &lba, &bad)) {
-        if (nr == NVME_DSM_MAX_RANGES)
-            return ctl_usage_err(c, "at most 256 ranges");
-        if (!ctl_next_num(&bl, &nlb, &bad) || nlb == 0 || nlb > 0xffffffffu)
-            return ctl_usage_err(c, "each -s needs a -b of 1..4294967295 blocks");
-        r[nr].cattr = 0;
-        r[nr].nlb = (uint32_t)nlb;
-        r[nr].slba = lba;
-        total += nlb;
-        nr++;
-    }
-    if (bad || nr == 0 || *bl != '\0')
-        return ctl_usage_err(c, "-s and -b must be lists of the same length of numbers");
+    uint64_t total;
+    unsigned nr = ctl_range_lists(c, NVME_DSM_MAX_RANGES, r, dsm_put, &total);
+    if (nr == 0)
+        return NVME_ERR_INVAL;
     uint32_t attr = (flag(c, F_AD) ? NVME_DSM_AD : 0u) | (flag(c, F_IDR) ? NVME_DSM_IDR : 0u) |
                     (flag(c, F_IDW) ? NVME_DSM_IDW : 0u);
     rc = nvme_dsm(c->ctrl, ns->nsid, attr, r, nr);
@@ -248,6 +275,54 @@ int ctl_cmd_dsm(struct ctl *c)
             ctl_dev(c->io), ns->nsid, (attr & NVME_DSM_AD) ? " deallocate" : "",
             (attr & NVME_DSM_IDR) ? " idr" : "", (attr & NVME_DSM_IDW) ? " idw" : "", nr,
             (unsigned long long)total, (unsigned long long)(total << ns->lbads));
+    return NVME_OK;
+}
+
+static void copy_put(void *v, unsigned i, uint64_t lba, uint32_t n)
+{
+    struct nvme_copy_src *r = (struct nvme_copy_src *)v + i;
+    r->lba = lba;
+    r->count = n;
+}
+
+/* nvme-cli's copy: -d SDLBA, -s and -b the source ranges (counts from 1
+ * here, as dsm's), -l, -f; up to 256 ranges, split by nvme_copy. */
+int ctl_cmd_copy(struct ctl *c)
+{
+    int rc;
+    if (!has(c, N_NSID) || !has(c, N_SDLBA))
+        return ctl_usage_err(c, "-n NSID and -d SDLBA are required");
+    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    if (ns == NULL)
+        return rc;
+    struct nvme_copy_src *r = ctl_scratch(c, 0, 256u * sizeof(*r));
+    if (r == NULL)
+        return NVME_ERR_NOMEM;
+    uint64_t total, sdlba = c->o.num[N_SDLBA];
+    unsigned nr = ctl_range_lists(c, 256u, r, copy_put, &total);
+    if (nr == 0)
+        return NVME_ERR_INVAL;
+    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    rc = nvme_copy(c->ctrl, ns->nsid, sdlba, r, nr, fl);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "copy", rc);
+    if (c->o.json) {
+        char dev[32];
+        struct jw w;
+        nvme_snprintf(dev, sizeof(dev), "%sn%u", ctl_dev(c->io), ns->nsid);
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", dev);
+        jw_str(&w, "command", "copy");
+        jw_str(&w, "result", "success");
+        jw_u64(&w, "sdlba", sdlba);
+        jw_u64(&w, "nr_ranges", nr);
+        jw_u64(&w, "blocks", total);
+        jw_u64(&w, "bytes", total << ns->lbads);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(c->io, "NVMe Copy: success\n%sn%u: %u range(s), %llu block(s) to LBA %llu\n",
+            ctl_dev(c->io), ns->nsid, nr, (unsigned long long)total, (unsigned long long)sdlba);
     return NVME_OK;
 }
 

@@ -101,6 +101,13 @@ static const struct ctl_optdef o_dsm[] = {NSID,
                                           FLG('r', "idr", F_IDR),
                                           FLG('w', "idw", F_IDW),
                                           END};
+static const struct ctl_optdef o_copy[] = {NSID,
+                                           NUM('d', "sdlba", N_SDLBA),
+                                           STR('s', "slbs", S_SLBAS),
+                                           STR('b', "blocks", S_BLOCKS),
+                                           FLG('f', "force-unit-access", F_FUA),
+                                           FLG('l', "limited-retry", F_LR),
+                                           END};
 static const struct ctl_optdef o_list_ns[] = {NSID, FLG('a', "all", F_ALL), NUM('y', "csi", N_CSI),
                                               END};
 static const struct ctl_optdef o_list_ctrl[] = {NSID, NUM('c', "cntid", N_CNTID), END};
@@ -241,6 +248,7 @@ static const struct ctl_cmd cmds[] = {
     {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID -s LBA [-c COUNT]  Verify command", false},
     {"compare", ctl_cmd_compare, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f)", false},
     {"dsm", ctl_cmd_dsm, o_dsm, "-n NSID -s LBA[,LBA..] -b N[,N..] [--ad] [--idr] [--idw]", false},
+    {"copy", ctl_cmd_copy, o_copy, "-n NSID -d SDLBA -s LBA[,LBA..] -b N[,N..] [-f] [-l]", false},
     {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID -s LBA [-c COUNT] [--deac] [--fua]",
      false},
     {"format", ctl_cmd_format, o_format,

@@ -879,16 +879,22 @@ def case_nvmectl_parity(w):
           "get-feature -f 4 -o json", "smart-log -o json", "error-log -o json", "fw-log -o json",
           "effects-log -o json", "changed-ns-list-log -o json", "get-log -i 2 -l 512 -o json",
           "read -n 1 -s 100 -c 5 -o json", "list-ns -y 0 -o json", "list-ns -y 2 -o json",
-          "admin-passthru -O 6 -4 1 -l 4096 -o json", "io-passthru -O 2 -n 1 -4 100 -6 4 -l 2560 -o json"]
+          "admin-passthru -O 6 -4 1 -l 4096 -o json", "io-passthru -O 2 -n 1 -4 100 -6 4 -l 2560 -o json",
+          "read -n 1 -s 2000 -c 3 -o json"]
     cmds = js[:10] + ["id-ns -n 1", "set-feature -f 4 -v 350", "get-feature -f 4 -H",
+                      "write -n 1 -s 300 -c 2 -p 0x3c", "write -n 1 -s 310 -c 1 -p 0x4d",
+                      "copy -n 1 -d 2000 -s 300,310 -b 2,1", "write -n 1 -s 0 -c 300 -p 0x6e",
+                      "copy -n 1 -d 4000 -s 0 -b 300", "!copy -n 1 -d 4100 -s 4000 -b 300",
                       "write -n 1 -s 100 -c 8 -p 0xa5 --fua", "compare -n 1 -s 100 -c 1 -p 0xa5",
                       "!compare -n 1 -s 100 -c 1 -p 0x11", "write-zeroes -n 1 -s 100 -c 4",
                       "dsm -n 1 --ad -s 200 -b 8", "!nvm-verify -n 1 -s 0 -c 16", "!format -n 1"] + js[10:]
     c = w.boot(["path=%s" % img], cmds, core_quiet=False)
     # QEMU 7.2 executes Verify but leaves ONCS bit 7 clear: the core refuses it, by name
     c.ok(re.findall(r"(?m)^nvme (?:error|warn):.*$", c.log) ==
-         ["nvme error: nvme: nvme0n1: Verify not supported (ONCS bit 7 clear)"],
-         "the core's only complaint: Verify not supported (QEMU 7.2 leaves ONCS bit 7 clear)")
+         ["nvme error: nvme: nvme0n1: Copy: source range 0 overlaps the destination",
+          "nvme error: nvme: nvme0n1: Verify not supported (ONCS bit 7 clear)"],
+         "the core's only complaints: the overlapping copy, and Verify not supported (QEMU 7.2 "
+         "leaves ONCS bit 7 clear)")
     c.ok("nvme0n1: verify (NVM Verify command): not supported" in
          c.section("(must fail) nvm-verify -n 1 -s 0 -c 16"), "nvm-verify: 'not supported', naming nvme0n1")
     d = {}
@@ -939,6 +945,14 @@ def case_nvmectl_parity(w):
          "admin-passthru Identify Controller: 4096 bytes, vid 1b36, sn deadbeef")
     raw = bytes.fromhex(d["io-passthru -O 2 -n 1 -4 100 -6 4 -l 2560 -o json"].get("data", ""))
     c.ok(raw == data, "io-passthru Read of LBA 100 (5 blocks) returns what read -o json returned")
+    # Copy (ONCS bit 8; QEMU's MSSRL and MCL 128, MSRC 127): two ranges in
+    # one command, then 300 blocks as three commands inside the limits.
+    cp = bytes.fromhex(d["read -n 1 -s 2000 -c 3 -o json"].get("data", ""))
+    c.ok(cp == bytes([0x3c]) * 1024 + bytes([0x4d]) * 512,
+         "copy of LBA 300 (2 blocks) and 310 (1) to 2000: read back in order")
+    c.ok("NVMe Copy: success" in c.section("copy -n 1 -d 4000 -s 0 -b 300") and
+         read_at(img, 4000 * 512, 300 * 512) == bytes([0x6e]) * (300 * 512),
+         "copy of 300 blocks, past QEMU's MCL of 128: split, the image holds them at LBA 4000")
     return c
 
 

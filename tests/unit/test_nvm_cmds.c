@@ -317,6 +317,131 @@ static void io_passthru_is_not_replayed_after_a_reset(void **state)
     fx_stop(&f);
 }
 
+/* The destination blocks hold the sources' blocks, in order. */
+static void copy_check(struct fx *f, const uint8_t *src0, const struct nvme_copy_src *r,
+                       unsigned nr, uint64_t dlba)
+{
+    uint8_t *rd = abuf(512);
+    uint64_t d = dlba;
+    for (unsigned i = 0; i < nr; i++)
+        for (uint32_t k = 0; k < r[i].count; k++, d++) {
+            assert_int_equal(nvme_read(f->ctrl, 1, d, 1, rd), 0);
+            assert_memory_equal(rd, src0 + (r[i].lba + k) * 512, 512);
+        }
+    free(rd);
+}
+
+static void copy_moves_ranges_to_the_destination(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = filled(&f, 0, 64, 7);
+    const struct nvme_copy_src r[3] = {{0, 5}, {20, 3}, {40, 10}};
+    assert_int_equal(nvme_copy(f.ctrl, 1, 1000, r, 3, NVME_IO_FUA), 0);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->copies, 1); /* within the limits: one command */
+    assert_int_equal(st->copied_blocks, 18);
+    copy_check(&f, b, r, 3, 1000);
+    /* The limits are the namespace's (Identify MSSRL, MCL, MSRC + 1). */
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->copy_max_range, 128);
+    assert_int_equal(ns->copy_max_blocks, 128);
+    assert_int_equal(ns->copy_max_ranges, 128);
+    free(b);
+    fx_stop(&f);
+}
+
+/* Ranges longer than MSSRL, more of them than MSRC + 1, more blocks than
+ * MCL: several commands, each inside the limits (the simulator answers
+ * Command Size Limit Exceeded otherwise, as QEMU does). */
+static void copy_splits_at_the_namespace_limits(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mssrl = 4;
+    f.cfg.mcl = 10;
+    f.cfg.msrc = 2; /* 3 ranges */
+    fx_start(&f);
+    uint8_t *b = filled(&f, 0, 512, 9);
+    const struct nvme_copy_src r[4] = {{0, 9}, {100, 7}, {200, 1}, {300, 3}};
+    assert_int_equal(nvme_copy(f.ctrl, 1, 4000, r, 4, 0), 0);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    /* 4+4+1 | 4+3+1 | 3: three commands of at most 3 ranges, 10 blocks */
+    assert_int_equal(st->copies, 3);
+    assert_int_equal(st->copied_blocks, 20);
+    copy_check(&f, b, r, 4, 4000);
+    free(b);
+    fx_stop(&f);
+
+    /* MCL cutting a range: 4+4+1+1 | 4+2+1+3 with 8 ranges a command. */
+    fx_config(&f);
+    f.cfg.mssrl = 4;
+    f.cfg.mcl = 10;
+    f.cfg.msrc = 7;
+    fx_start(&f);
+    b = filled(&f, 0, 512, 10);
+    assert_int_equal(nvme_copy(f.ctrl, 1, 4000, r, 4, 0), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->copies, 2);
+    copy_check(&f, b, r, 4, 4000);
+    free(b);
+    fx_stop(&f);
+}
+
+static void copy_refuses_what_it_cannot_send(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    nvme_sim_log_capture(f.sim, true);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    const struct nvme_copy_src r[2] = {{0, 8}, {100, 8}};
+    const struct nvme_copy_src over[1] = {{8, 8}}; /* 8..15 onto 12..27 */
+    const struct nvme_copy_src zero[1] = {{0, 0}};
+    const struct nvme_copy_src past[1] = {{8190, 3}};
+    assert_int_equal(nvme_copy(f.ctrl, 1, 12, over, 1, 0), NVME_ERR_INVAL);
+    assert_true(fx_log_has(&f, "Copy: source range 0 overlaps the destination"));
+    assert_int_equal(nvme_copy(f.ctrl, 1, 104, r, 2, 0), NVME_ERR_INVAL); /* 100..107 */
+    assert_true(fx_log_has(&f, "Copy: source range 1 overlaps the destination"));
+    assert_int_equal(nvme_copy(f.ctrl, 1, 8180, r, 2, 0), NVME_ERR_RANGE); /* 16 blocks past 8192 */
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, past, 1, 0), NVME_ERR_RANGE);
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, zero, 1, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 0, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, NULL, 1, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, NVME_IO_DEALLOCATE), NVME_ERR_INVAL);
+    assert_int_equal(nvme_copy(f.ctrl, 2, 500, r, 2, 0), NVME_ERR_NOENT);
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, true), 0);
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, 0), NVME_ERR_RDONLY);
+    assert_int_equal(st->copies, 0);
+    fx_stop(&f);
+
+    /* What the controller lacks: no command either. */
+    fx_config(&f);
+    f.cfg.oncs &= (uint16_t)~NVME_ONCS_COPY;
+    fx_start(&f);
+    nvme_sim_log_capture(f.sim, true);
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, 0), NVME_ERR_UNSUPPORTED);
+    assert_true(fx_log_has(&f, "Copy not supported (ONCS bit 8 clear)"));
+    fx_stop(&f);
+    fx_config(&f);
+    f.cfg.mssrl = 0;
+    fx_start(&f);
+    nvme_sim_log_capture(f.sim, true);
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, 0), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_sim_stats(f.sim)->copies, 0);
+    fx_stop(&f);
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    fx_start(&f);
+    nvme_sim_log_capture(f.sim, true);
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, 0), NVME_ERR_UNSUPPORTED);
+    assert_true(fx_log_has(&f, "Copy not supported (the format has metadata)"));
+    fx_stop(&f);
+}
+
 static void io_fails_clearly_when_number_of_queues_failed(void **state)
 {
     (void)state;
@@ -363,6 +488,9 @@ int main(void)
         cmocka_unit_test(write_zeroes_quirks),
         cmocka_unit_test(verify_and_compare),
         cmocka_unit_test(fua_writes_are_marked),
+        cmocka_unit_test(copy_moves_ranges_to_the_destination),
+        cmocka_unit_test(copy_splits_at_the_namespace_limits),
+        cmocka_unit_test(copy_refuses_what_it_cannot_send),
         cmocka_unit_test(io_fails_clearly_when_number_of_queues_failed),
         cmocka_unit_test(io_passthru_moves_what_read_and_write_move),
         cmocka_unit_test(io_passthru_is_not_replayed_after_a_reset),

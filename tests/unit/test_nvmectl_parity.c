@@ -220,7 +220,7 @@ static void id_ctrl_every_field_json_and_text(void **state)
     assert_int_equal(jnum("vid"), 0x1b36);
     assert_int_equal(jnum("ssvid"), 0x1af4);
     assert_int_equal(jnum("mdts"), 3);
-    assert_int_equal(jnum("oncs"), 0xdd);
+    assert_int_equal(jnum("oncs"), 0x1dd);
     assert_int_equal(jnum("oacs"), 0x16);
     assert_int_equal(jnum("npss"), 2);
     assert_int_equal(jnum("nn"), 4);
@@ -236,7 +236,7 @@ static void id_ctrl_every_field_json_and_text(void **state)
     assert_null(json_get("psds.3"));
     ok(&f, "id-ctrl");
     expect("sn        : SN-PARITY-7");
-    expect("oncs      : 0xdd");
+    expect("oncs      : 0x1dd");
     expect("ps    0 : mp:");
     expect("ps    2 : mp:");
     expect("subnqn    : ");
@@ -922,6 +922,35 @@ static void dsm_deallocates_ranges(void **state)
     fx_stop(&f);
 }
 
+/* nvme-cli's copy: -d SDLBA, -s/-b lists (counts from 1, as dsm's). */
+static void copy_moves_blocks_on_the_device(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "write -n 1 -s 10 -c 1 -p 0x11");
+    ok(&f, "write -n 1 -s 20 -c 2 -p 0x22");
+    ok(&f, "copy -n 1 -d 300 -s 10,20 -b 1,2");
+    expect("NVMe Copy: success\nnvme0n1: 2 range(s), 3 block(s) to LBA 300");
+    assert_int_equal(st->copies, 1);
+    ok(&f, "read -n 1 -s 300 -c 3 -o json");
+    const char *d = jstr("data");
+    assert_int_equal(strspn(d, "1"), 1024);
+    assert_int_equal(strspn(d + 1024, "2"), 2048);
+    ok(&f, "copy -n 1 -d 400 -s 300 -b 3 -f -l -o json");
+    assert_string_equal(jstr("command"), "copy");
+    assert_int_equal(jnum("sdlba"), 400);
+    assert_int_equal(jnum("nr_ranges"), 1);
+    assert_int_equal(jnum("blocks"), 3);
+    assert_int_equal(run(&f, "copy -n 1 -s 0 -b 1"), NVME_ERR_INVAL);
+    expect("-d SDLBA");
+    assert_int_not_equal(run(&f, "copy -n 1 -d 300 -s 299 -b 2"), 0);
+    expect("nvme0n1: copy:");
+    assert_int_equal(st->copies, 2);
+    fx_stop(&f);
+}
+
 static void write_zeroes_nvm_verify_compare_fua(void **state)
 {
     (void)state;
@@ -1173,6 +1202,7 @@ int main(void)
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
         cmocka_unit_test(smart_log_human_decodes_critical_warning),
         cmocka_unit_test(dsm_deallocates_ranges),
+        cmocka_unit_test(copy_moves_blocks_on_the_device),
         cmocka_unit_test(write_zeroes_nvm_verify_compare_fua),
         cmocka_unit_test(unsupported_commands_are_named),
         cmocka_unit_test(destructive_commands_need_force),

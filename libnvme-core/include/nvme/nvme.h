@@ -374,6 +374,10 @@ struct nvme_ns_info {
     uint64_t nr_zones;         /* nsze / zone_size */
     uint32_t max_open_zones;   /* MOR + 1, 0: no limit */
     uint32_t max_active_zones; /* MAR + 1, 0: no limit */
+    /* Copy limits (Identify Namespace MSSRL, MCL, MSRC + 1), as reported */
+    uint16_t copy_max_range;  /* blocks in one source range */
+    uint16_t copy_max_ranges; /* source ranges in one command */
+    uint32_t copy_max_blocks; /* blocks in one command */
 };
 
 /* Handles (the pointers below) stay valid until nvme_ctrl_fini, across
@@ -651,6 +655,20 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
  * Compare Failure (SCT 2h, SC 85h) when not.  Split at MDTS. */
 int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                  const void *buf);
+/* Copy (ONCS bit 8, NVM CS §3.3.1, descriptor format 0h): the blocks of
+ * the `nr` source ranges, in order, to consecutive blocks from `dlba`, in
+ * the same namespace, without moving them through host memory.  Sent as
+ * as many commands as the namespace's limits need (copy_max_range,
+ * copy_max_ranges, copy_max_blocks), each with the next destination
+ * blocks.  A source range overlapping the destination is NVME_ERR_INVAL
+ * (the split would read blocks already copied over); formats with
+ * metadata are NVME_ERR_UNSUPPORTED.  flags: NVME_IO_FUA, NVME_IO_LR. */
+struct nvme_copy_src {
+    uint64_t lba;
+    uint32_t count; /* blocks, >= 1 */
+};
+int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct nvme_copy_src *src,
+              unsigned nr, unsigned flags);
 /* Read / Write with flags and metadata.  `buf` holds count blocks of
  * lba_size bytes, or lba_size + ms with md_extended; `md` (separate
  * metadata, MPTR) holds count * ms bytes and is required when the format
@@ -679,7 +697,7 @@ uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count);
  * opcode whose bits 1:0 say it may move data gets a page even without a
  * buffer); `len` at most MDTS; NVME_ERR_INVAL, nothing sent, when it is
  * short for a command whose length the core knows (Read, Write, Compare,
- * Zone Append: NLB + 1 blocks; Dataset Management: its ranges; Zone
+ * Zone Append: NLB + 1 blocks; Dataset Management and Copy: its ranges; Zone
  * Management Receive: NUMD + 1 dwords).  Namespace checks as nvme_read
  * (NVME_ERR_NOENT, NVME_ERR_RDONLY for a command that may write); formats
  * with separate metadata: use the _ext calls.  Never replayed after a

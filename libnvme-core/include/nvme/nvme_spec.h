@@ -446,7 +446,10 @@ struct nvme_id_ns {
     uint16_t npdg;      /* 68 */
     uint16_t npda;      /* 70 */
     uint16_t nows;      /* 72 */
-    uint8_t rsvd74[18];
+    uint16_t mssrl;     /* 74: Maximum Single Source Range Length (Copy), blocks */
+    uint32_t mcl;       /* 76: Maximum Copy Length, blocks */
+    uint8_t msrc;       /* 80: Maximum Source Range Count, 0-based */
+    uint8_t rsvd81[11];
     uint32_t anagrpid; /* 92 */
     uint8_t rsvd96[3];
     uint8_t nsattr;    /* 99 */
@@ -467,6 +470,8 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nuse) == 16, "NUSE offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nlbaf) == 25, "NLBAF offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, flbas) == 26, "FLBAS offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nvmcap) == 48, "NVMCAP offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, mcl) == 76, "MCL offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, msrc) == 80, "MSRC offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, anagrpid) == 92, "ANAGRPID offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nguid) == 104, "NGUID offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, eui64) == 120, "EUI64 offset");
@@ -592,6 +597,24 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 #define NVME_ONCS_RESERVATIONS (1u << 5)
 #define NVME_ONCS_TIMESTAMP (1u << 6)
 #define NVME_ONCS_VERIFY (1u << 7)
+#define NVME_ONCS_COPY (1u << 8)
+/* OCFS (Identify Controller byte 534): Copy Descriptor Format 0h */
+#define NVME_OCFS_FORMAT0 (1u << 0)
+
+/* Copy (NVM CS 1.0 §3.3.1): CDW10-11 SDLBA, CDW12 bits 7:0 NR (0-based),
+ * 11:8 Descriptor Format, 30 FUA, 31 LR; the data are NR + 1 Source
+ * Range Entries, Format 0h (Figure 39): 32 bytes each. */
+#define NVME_CMD_COPY 0x19
+struct nvme_copy_range {
+    uint8_t rsvd0[8];
+    uint64_t slba;
+    uint16_t nlb; /* 0-based */
+    uint8_t rsvd18[6];
+    uint32_t eilbrt;
+    uint16_t elbat;
+    uint16_t elbatm;
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_copy_range) == 32, "Copy range is 32 bytes");
 
 /* Read/Write/Compare/Verify/Write Zeroes CDW12 (NVM CS §3.2.6 Figure 63) */
 #define NVME_RW_LR (1u << 31)    /* Limited Retry */

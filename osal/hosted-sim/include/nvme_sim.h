@@ -271,8 +271,11 @@ struct nvme_sim_config {
     int log_level; /* print core log lines with level <= this (default NVME_LOG_WARN) */
     bool quiet;    /* do not print the simulator's own messages to stderr */
     /* Optional commands and capabilities (issue 9), defaults in brackets */
-    uint16_t oncs;         /* Identify ONCS [Compare, DSM, Write Zeroes, Save/Select
-                                features, Timestamp, Verify: 0x00dd] */
+    uint16_t oncs;  /* Identify ONCS [Compare, DSM, Write Zeroes, Save/Select
+                                features, Timestamp, Verify, Copy: 0x01dd] */
+    uint16_t mssrl; /* Identify Namespace MSSRL, MCL, MSRC (Copy limits) [128, */
+    uint32_t mcl;   /*   128, 127: QEMU's defaults] */
+    uint8_t msrc;
     uint16_t oacs;         /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
                                 NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
                                 shadow doorbells and EventIdx (see eventidx below) */
@@ -554,6 +557,7 @@ struct nvme_sim_stats {
     uint64_t fua_writes;         /* Writes with FUA (CDW12 bit 30) */
     uint64_t compares, verifies; /* completed successfully */
     uint64_t dsm_cmds, dsm_ranges, deallocated_blocks;
+    uint64_t copies, copied_blocks;                 /* Copy commands done, blocks they wrote */
     uint64_t write_zeroes, wz_deallocate;           /* Write Zeroes commands, those with DEAC */
     uint64_t pi_generated, pi_checked, pi_stripped; /* blocks */
     uint64_t md_bytes;                              /* separate/extended metadata bytes moved */

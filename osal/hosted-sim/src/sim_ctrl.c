@@ -185,7 +185,10 @@ void nvme_sim_config_init(struct nvme_sim_config *cfg)
     cfg->aerl = 3;
     cfg->cache_line = 64;
     cfg->oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM | NVME_ONCS_WRITE_ZEROES |
-                NVME_ONCS_FEATURES_SAVE | NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY;
+                NVME_ONCS_FEATURES_SAVE | NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY | NVME_ONCS_COPY;
+    cfg->mssrl = 128;
+    cfg->mcl = 128;
+    cfg->msrc = 127;
     cfg->oacs = NVME_OACS_FORMAT | NVME_OACS_FW | NVME_OACS_SELF_TEST;
     cfg->lpa = NVME_LPA_EFFECTS | NVME_LPA_EXTENDED;
     cfg->sanicap = NVME_SANICAP_CRYPTO | NVME_SANICAP_BLOCK | NVME_SANICAP_OVERWRITE;

@@ -353,6 +353,72 @@ static uint16_t dsm(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
+/* Copy (NVM CS §3.3.1), descriptor format 0h only: NR + 1 32-byte Source
+ * Range Entries through the PRPs, each range at most MSSRL blocks, at
+ * most MSRC + 1 of them and MCL blocks in all (else Command Size Limit
+ * Exceeded, as QEMU answers); every source is read before the
+ * destination is written, metadata with its blocks. */
+static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
+{
+    uint16_t sf = 0;
+    struct sim_ns *ns = io_ns(sim, sqe, &sf);
+    if (!ns)
+        return sf;
+    if (!(sim->cfg.oncs & NVME_ONCS_COPY))
+        return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
+    const uint16_t limit = (uint16_t)(NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_CMD_SIZE_LIMIT) |
+                                      NVME_SF_DNR_BIT);
+    if ((sqe->cdw12 >> 8) & 0xfu)
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    unsigned nr = (sqe->cdw12 & 0xffu) + 1u;
+    if (nr > sim->cfg.msrc + 1u)
+        return limit;
+    struct nvme_copy_range r[256];
+    if ((sf = sim_prp_copy(sim, sqe, r, nr * sizeof(r[0]), false)))
+        return sf;
+    uint64_t total = 0;
+    for (unsigned i = 0; i < nr; i++) {
+        uint64_t nlb = (uint64_t)r[i].nlb + 1u;
+        if (nlb > sim->cfg.mssrl)
+            return limit;
+        if (r[i].slba >= ns->blocks || nlb > ns->blocks - r[i].slba)
+            return SIM_SF_GEN(NVME_SC_LBA_RANGE);
+        total += nlb;
+    }
+    if (total > sim->cfg.mcl)
+        return limit;
+    uint64_t dlba = ((uint64_t)sqe->cdw11 << 32) | sqe->cdw10;
+    if (dlba >= ns->blocks || total > ns->blocks - dlba)
+        return SIM_SF_GEN(NVME_SC_LBA_RANGE);
+    if (ns->zoned && (sf = sim_zns_write_check(sim, ns, dlba, (uint32_t)total)))
+        return sf;
+    uint8_t *data = malloc((size_t)total * ns->lba_size);
+    uint8_t *md = ns->ms ? malloc((size_t)total * ns->ms) : NULL;
+    if (!data || (ns->ms && !md)) {
+        free(data), free(md);
+        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
+    }
+    uint64_t at = 0;
+    for (unsigned i = 0; i < nr && !sf; i++) {
+        uint32_t nlb = (uint32_t)r[i].nlb + 1u;
+        if (sim_ns_io(ns, r[i].slba, nlb, data + at * ns->lba_size, false) < 0 ||
+            (ns->ms && sim_ns_md_io(ns, r[i].slba, nlb, md + at * ns->ms, false) < 0))
+            sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
+        at += nlb;
+    }
+    if (!sf && (sim_ns_io(ns, dlba, (uint32_t)total, data, true) < 0 ||
+                (ns->ms && sim_ns_md_io(ns, dlba, (uint32_t)total, md, true) < 0)))
+        sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
+    free(data), free(md);
+    if (sf)
+        return sf;
+    if (ns->zoned)
+        sim_zns_written(ns, dlba, (uint32_t)total);
+    sim->st.copies++;
+    sim->st.copied_blocks += total;
+    return 0;
+}
+
 uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0)
 {
     if (sqe->flags & 0xc3) /* fused operations and SGLs are not supported */
@@ -374,6 +440,8 @@ uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t
         return verify(sim, sqe);
     case NVME_CMD_DSM:
         return dsm(sim, sqe);
+    case NVME_CMD_COPY:
+        return copy(sim, sqe);
     case NVME_CMD_ZONE_APPEND:
         return sim_zns_append(sim, sqe, dw0);
     case NVME_CMD_ZONE_MGMT_SEND:
