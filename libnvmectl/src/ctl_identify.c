@@ -163,6 +163,16 @@ int ctl_cmd_list(struct ctl *c)
     return NVME_OK;
 }
 
+/* nvme-cli's ns-rescan: the namespaces enumerated again (nvme_ns_rescan),
+ * then what list prints. */
+int ctl_cmd_ns_rescan(struct ctl *c)
+{
+    int rc = nvme_ns_rescan(c->ctrl);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "ns-rescan", rc);
+    return ctl_cmd_list(c);
+}
+
 /* ------------------------------------------------------------------ */
 /* id-ctrl                                                             */
 /* ------------------------------------------------------------------ */

@@ -630,3 +630,82 @@ int ctl_cmd_get_log(struct ctl *c)
     ctl_hexdump(io, a.buf, a.len, a.offset);
     return NVME_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* sanitize-log (LID 81h, NVMe 2.0 §5.16.1.25)                         */
+/* ------------------------------------------------------------------ */
+
+static const char *sanitize_state(unsigned st)
+{
+    switch (st) {
+    case 0:
+        return "NVM subsystem has never been sanitized";
+    case 1:
+        return "Most recent sanitize operation completed successfully";
+    case 2:
+        return "A sanitize operation is currently in progress";
+    case 3:
+        return "Most recent sanitize operation failed";
+    case 4:
+        return "Most recent sanitize operation with No-Deallocate has completed successfully "
+               "with deallocation";
+    default:
+        return "Reserved";
+    }
+}
+
+int ctl_cmd_sanitize_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    if (ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
+    struct nvme_sanitize_log *log = ctl_scratch(c, 0, sizeof(*log));
+    if (log == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_get_sanitize_log(c->ctrl, log);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "sanitize-log", rc);
+    if (ctl_raw(c, log, sizeof(*log)))
+        return NVME_OK;
+    /* The estimated times, in nvme-cli's order and names. */
+    static const struct {
+        const char *json, *text;
+    } et[6] = {
+        {"time_over_write", "Estimated Time For Overwrite                   "},
+        {"time_block_erase", "Estimated Time For Block Erasure               "},
+        {"time_crypto_erase", "Estimated Time For Crypto Erase                "},
+        {"time_over_write_no_dealloc", "Estimated Time For Overwrite (No-Deallocate)   "},
+        {"time_block_erase_no_dealloc", "Estimated Time For Block Erasure (No-Deallocate)"},
+        {"time_crypto_erase_no_dealloc", "Estimated Time For Crypto Erase (No-Deallocate)"},
+    };
+    const uint32_t t[6] = {log->eto, log->etbe, log->etce, log->etond, log->etbend, log->etcend};
+    unsigned st = log->sstat & 7u;
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, io);
+        jw_u64(&w, "sprog", log->sprog);
+        jw_u64(&w, "sstat", log->sstat);
+        jw_str(&w, "status", sanitize_state(st));
+        jw_u64(&w, "overwrite_passes", (log->sstat >> 3) & 0x1fu);
+        jw_u64(&w, "global_data_erased", (log->sstat >> 8) & 1u);
+        jw_u64(&w, "cdw10_info", log->scdw10);
+        for (unsigned i = 0; i < 6; i++)
+            jw_u64(&w, et[i].json, t[i]);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(io, "Sanitize Progress                      (SPROG) :  %u\n", log->sprog);
+    ctl_out(io, "Sanitize Status                        (SSTAT) :  0x%x\n", log->sstat);
+    ctl_out(io, "  [2:0] %s\n", sanitize_state(st));
+    ctl_out(io, "  [7:3] Number of completed passes if most recent operation was overwrite: %u\n",
+            (log->sstat >> 3) & 0x1fu);
+    ctl_out(io, "    [8] Global Data Erased: %s\n", (log->sstat & 0x100u) ? "yes" : "no");
+    ctl_out(io, "Sanitize Command Dword 10 Information (SCDW10) :  0x%x\n", log->scdw10);
+    for (unsigned i = 0; i < 6; i++) {
+        if (t[i] == 0xffffffffu)
+            ctl_out(io, "%s:  %u (No time period reported)\n", et[i].text, t[i]);
+        else
+            ctl_out(io, "%s:  %u\n", et[i].text, t[i]);
+    }
+    return NVME_OK;
+}

@@ -370,6 +370,26 @@ static void list_ns_all_lists_allocated_namespaces(void **state)
     fx_stop(&f);
 }
 
+/* nvme-cli's ns-rescan: enumerated again, then listed. */
+static void ns_rescan_finds_a_namespace_added_since(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.nn = 8;
+    fx_start(&f);
+    struct nvme_sim_ns_config ns = {.nsid = 3, .blocks = 4096};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &ns), 0);
+    ok(&f, "list"); /* the core's table, not the device */
+    expect("1 namespace(s)");
+    ok(&f, "ns-rescan");
+    expect("nvme0n3      3      4096 ");
+    expect("2 namespace(s)");
+    ok(&f, "ns-rescan -o json");
+    assert_int_equal(jnum("Devices.1.NameSpace"), 3);
+    fx_stop(&f);
+}
+
 static void list_ns_all_refused_without_namespace_management(void **state)
 {
     (void)state;
@@ -1035,6 +1055,18 @@ static void destructive_commands_need_force(void **state)
     expect("sanitize started");
     assert_int_equal(st->sanitizes, 1);
     ok(&f, "get-log -i 0x81 -l 512 -o json");
+    ok(&f, "sanitize-log -o json");
+    assert_int_equal(jnum("sprog"), 0xffff);
+    assert_int_equal(jnum("sstat"), 0x101);
+    assert_int_equal(jnum("global_data_erased"), 1);
+    assert_int_equal(jnum("cdw10_info") & 7, NVME_SANACT_BLOCK);
+    assert_int_equal(jnum("time_over_write"), 0xffffffffu);
+    ok(&f, "sanitize-log");
+    expect("Sanitize Status                        (SSTAT) :  0x101\n"
+           "  [2:0] Most recent sanitize operation completed successfully\n");
+    expect(
+        "Estimated Time For Overwrite                   :  4294967295 (No time period reported)");
+    expect("    [8] Global Data Erased: yes");
     ok(&f, "sanitize -a exit-failure");
     assert_int_not_equal(run(&f, "sanitize -a shred --force"), 0);
     expect("-a is exit-failure, block, overwrite or crypto");
@@ -1188,6 +1220,7 @@ int main(void)
         cmocka_unit_test(id_ns_shows_64_formats_with_index_above_16_in_use),
         cmocka_unit_test(ns_descs_list_ns_list_ctrl),
         cmocka_unit_test(list_ns_all_lists_allocated_namespaces),
+        cmocka_unit_test(ns_rescan_finds_a_namespace_added_since),
         cmocka_unit_test(list_ns_all_refused_without_namespace_management),
         cmocka_unit_test(list_ns_csi_lists_one_command_set),
         cmocka_unit_test(list_ns_csi_other_than_nvm_refused_on_an_nvm_only_controller),
