@@ -481,7 +481,7 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         for (unsigned i = 0; i < F.nr_ns; i++)
             nn = F.nsid[i] > nn ? F.nsid[i] : nn;
         id->nn = nn;
-        id->oncs = NVME_ONCS_WRITE_ZEROES;
+        id->oncs = NVME_ONCS_WRITE_ZEROES | NVME_ONCS_COPY;
         id->vwc = NVME_VWC_PRESENT;
         id->lpa = NVME_LPA_EFFECTS;
         id->hmpre = (F.h[FH_OPTS] & 0x40u) ? 64u : 0u; /* 256 KiB of host memory, 4 KiB units */
@@ -494,6 +494,11 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
             id->flbas = F.lbads[i] == 12 ? 1 : 0;
             id->lbaf[0].lbads = 9;
             id->lbaf[1].lbads = 12;
+            /* Copy limits small enough that nvme_copy splits: MSSRL 1-8
+             * blocks, MSRC 0-3, MCL from MSSRL to about 3 MSSRL. */
+            id->mssrl = (uint16_t)(1u + (F.h[FH_CRDT] >> 2 & 7u));
+            id->msrc = (uint8_t)(F.h[FH_CRDT] >> 5 & 3u);
+            id->mcl = id->mssrl + (F.h[FH_MDTS] >> 3 & 15u);
         }
     } else if (s->opc == NVME_ADMIN_IDENTIFY && (s->cdw10 & 0xff) == NVME_CNS_ACTIVE_NS_LIST &&
                len >= 4096) {
@@ -709,6 +714,7 @@ static bool dev_execute(struct pending *p)
                 break;
             }
             case NVME_CMD_WRITE:
+            case NVME_CMD_COPY: /* its source range entries */
                 dev_read_host(p);
                 break;
             case NVME_CMD_FLUSH:
@@ -835,6 +841,11 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
             len = ((sqe->cdw12 & 0xffffu) + 1u) * ns->lba_size;
             p->data_dir = sqe->opc == NVME_CMD_READ ? 2 : 1;
         }
+    } else if (sqe->opc == NVME_CMD_COPY) { /* NR + 1 entries of 32 bytes (format 0h) */
+        if ((sqe->cdw12 & 0xf00u) != 0)
+            TRAP("Copy with a descriptor format other than 0h");
+        len = ((sqe->cdw12 & 0xffu) + 1u) * 32u;
+        p->data_dir = 1;
     }
     if ((sqe->flags & 0xc0u) != 0)
         TRAP("SQE asks for SGLs");
@@ -1583,6 +1594,23 @@ static void op_log_page(void)
     free(b);
 }
 
+/* Copy: up to 4 small source ranges in the namespace's first half to its
+ * second, on whatever limits the device's Identify Namespace gave (a range
+ * reaching the destination is refused before anything is sent). */
+static void op_copy(void)
+{
+    const struct nvme_ns_info *ns = pick_ns(wl_u8());
+    struct nvme_copy_src src[4];
+    unsigned nr = 1u + wl_u8() % 4u;
+    uint64_t half = ns != NULL && ns->nsze >= 64u ? ns->nsze / 2u : 32u;
+    for (unsigned i = 0; i < nr; i++) {
+        src[i].lba = ((uint64_t)wl_u8() * 8u) % half;
+        src[i].count = 1u + wl_u8() % 16u;
+    }
+    if (ns != NULL)
+        (void)nvme_copy(F.ctrl, ns->nsid, half + wl_u8() % (half / 2u), src, nr, 0);
+}
+
 static void op_identify(void)
 {
     uint8_t c = wl_u8(), n = wl_u8();
@@ -1607,6 +1635,10 @@ static void run_workload(void)
             op_async();
             break;
         case 3: {
+            if ((op / 12u) & 1u) { /* 0 in the seeds: Flush */
+                op_copy();
+                break;
+            }
             const struct nvme_ns_info *ns = pick_ns(wl_u8());
             if (ns != NULL)
                 (void)nvme_flush(F.ctrl, ns->nsid);

@@ -232,6 +232,10 @@ def seeds():
     # C2h (NIC: a rescan), C0h (no effects).
     s["vendor-cse-nic-none"] = seed(header(misc=3), wl=bytes([OP_ASYNC, 0, 0, 0x81, OP_GETFEAT + 36,
                                                               OP_GETFEAT + 60, OP_GETFEAT + 12]))
+    # Copy (workload op 3 + 12 * odd) of 10 + 6 blocks on MSSRL 4, MSRC 1
+    # (2 ranges), MCL 4 (CRDT bits 4:2, 6:5; MDTS bits 6:3): four commands.
+    s["copy-split"] = seed(header(crdt=(3 << 2) | (1 << 5), misc=3),
+                           wl=bytes([OP_FLUSH + 12, 0, 1, 0, 9, 4, 5, 0]))
     # A controller that wants a Host Memory Buffer (OPTS bit 6): given at
     # bring-up, returned at each reset, taken back at fini.
     s["hmb-resets"] = seed(header(opts=0x40, misc=3), wl=bytes([OP_READ, 0, 1, 0, OP_RESET,
