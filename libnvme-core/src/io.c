@@ -172,9 +172,13 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
                                     const struct nvme_ns_info *ns, const struct nvme_rw_req *reqs,
                                     unsigned i, unsigned n)
 {
+    /* The namespace's fields in locals: the stores into the ring below
+     * would make the compiler load them again for every request. */
     const uint64_t nsze = ns->nsze;
+    const uint32_t nsid = ns->nsid, lbads = ns->lbads;
+    const bool writable = !ns->read_only;
     const uint32_t page_mask = ctrl->page_size - 1u;
-    const uint32_t page_blocks = ctrl->page_size >> ns->lbads; /* 0 for blocks over a page */
+    const uint32_t page_blocks = ctrl->page_size >> lbads; /* 0 for blocks over a page */
     /* Device-written buffers own whole cache lines (nvme_io_check). */
     const uintptr_t read_mask = ctrl->osal.dma_align > 1u ? ctrl->osal.dma_align - 1u : 0u;
 
@@ -185,20 +189,21 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
         uintptr_t buf = (uintptr_t)r->buf;
         uint64_t lba = r->lba;
         uint32_t count = r->count;
-        if (buf == 0 || count == 0 || count > page_blocks || (buf & 3u) != 0 || lba >= nsze ||
+        uint8_t opc = r->opc;
+        /* count - 1 >= page_blocks: 0 blocks, or more than a page */
+        if (buf == 0 || count - 1u >= page_blocks || (buf & 3u) != 0 || lba >= nsze ||
             count > nsze - lba)
             break;
-        uint32_t len = count << ns->lbads; /* a page at most */
+        uint32_t len = count << lbads; /* a page at most */
         if (len > page_mask + 1u - ((uint32_t)buf & page_mask))
             break; /* crosses a page: a PRP list (§4.3) */
-        if (r->opc == NVME_CMD_READ) {
+        if (opc == NVME_CMD_READ) {
             if (((buf | len) & read_mask) != 0)
                 break;
-        } else if (r->opc != NVME_CMD_WRITE || ns->read_only) {
+        } else if (opc != NVME_CMD_WRITE || !writable) {
             break;
         }
-        if (!nvme_qpair_place_rw(ctrl, qp, r->opc, ns->nsid, lba, count, r->buf, len, r->cb,
-                                 r->arg))
+        if (!nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, r->buf, len, r->cb, r->arg))
             break;
     }
     return i;
