@@ -662,7 +662,10 @@ int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t c
  * copy_max_ranges, copy_max_blocks), each with the next destination
  * blocks.  A source range overlapping the destination is NVME_ERR_INVAL
  * (the split would read blocks already copied over); formats with
- * metadata are NVME_ERR_UNSUPPORTED.  flags: NVME_IO_FUA, NVME_IO_LR. */
+ * metadata are NVME_ERR_UNSUPPORTED.  flags: NVME_IO_FUA, NVME_IO_LR.
+ * On an error the commands before the failing one have copied their
+ * blocks (the destination's first ones); the rest of it is unchanged
+ * or, for the failing command, as the controller left it. */
 struct nvme_copy_src {
     uint64_t lba;
     uint32_t count; /* blocks, >= 1 */
