@@ -91,6 +91,16 @@ static int nvme_read_caps(struct nvme_ctrl *ctrl)
     info->max_queue_entries = NVME_CAP_MQES(cap) + 1u;
     ctrl->dstrd = NVME_CAP_DSTRD(cap);
     info->doorbell_stride = 4u << ctrl->dstrd;
+    /* Doorbells inside the mapped BAR (nvme_osal.h mmio_size): queue q's
+     * two end at 1000h + (2q + 2) strides.  The admin queue's must fit. */
+    uint32_t bar = ctrl->osal.mmio_size != 0 ? ctrl->osal.mmio_size : NVME_BAR_MIN_SIZE;
+    uint32_t pairs = bar > NVME_REG_DBS ? (bar - NVME_REG_DBS) / (2u * info->doorbell_stride) : 0;
+    if (pairs == 0) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.DSTRD %u: the admin doorbells lie past the %u-byte BAR",
+                 ctrl->dstrd, bar);
+        return NVME_ERR_PROTO;
+    }
+    ctrl->db_io_queues_max = pairs - 1u > 0xffffu ? 0xffffu : (uint16_t)(pairs - 1u);
 
     /* CAP.TO: worst-case time to become ready, 500 ms units (§3.1.1).
      * 0 is not a valid value; assume the smallest. */
@@ -160,6 +170,15 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
 
     if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS)
         want = 1; /* one tag space shared with the admin queue: one I/O queue */
+    if (want > ctrl->db_io_queues_max) { /* nvme_read_caps */
+        nvme_log(ctrl, NVME_LOG_WARN, "CAP.DSTRD %u: doorbells for %u I/O queue(s) in the BAR",
+                 ctrl->dstrd, ctrl->db_io_queues_max);
+        want = ctrl->db_io_queues_max;
+    }
+    if (want == 0) {
+        ctrl->info.admin_only = true;
+        return nvme_ctrl_start_queues(ctrl, 0);
+    }
     int rc = nvme_set_num_queues(ctrl, want, &granted);
     if (rc > 0) {
         /* Like Linux (nvme_setup_io_queues), a controller that refuses

@@ -226,15 +226,31 @@ int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *pag
     }
     ns->zone_size = zsze;
     /* nsze / zsze without a 64-bit division (i686 has none in hardware):
-     * zone sizes are powers of two on every known device; otherwise count. */
+     * zone sizes are powers of two on every known device; otherwise long
+     * division, 64 steps (counting zsze by zsze would take NSZE / ZSZE
+     * steps, device input: 2^62 for ZSZE 3, and never end when NSZE is
+     * within ZSZE of 2^64). */
     if ((zsze & (zsze - 1u)) == 0) {
         unsigned shift = 0; /* no __builtin_ctzll: i686 would need libgcc */
         while ((zsze >> shift) != 1u)
             shift++;
         ns->nr_zones = ns->nsze >> shift;
-    } else
-        for (uint64_t l = zsze; l <= ns->nsze; l += zsze)
-            ns->nr_zones++;
+    } else {
+        /* zsze <= nsze, and not a power of two: below 2^63 unless nsze is
+         * at least 2^63, then the quotient is 1. */
+        uint64_t q = 0, r = 0;
+        if (zsze >> 63)
+            q = 1;
+        else
+            for (unsigned b = 64; b-- > 0;) {
+                r = r << 1 | (ns->nsze >> b & 1u); /* r < zsze < 2^63: no overflow */
+                if (r >= zsze) {
+                    r -= zsze;
+                    q |= (uint64_t)1 << b;
+                }
+            }
+        ns->nr_zones = q;
+    }
     ns->max_open_zones = z->mor == 0xffffffffu ? 0u : z->mor + 1u;
     ns->max_active_zones = z->mar == 0xffffffffu ? 0u : z->mar + 1u;
     return NVME_OK;

@@ -268,21 +268,23 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
 
 /* Fills `e` with the next source range entries (format 0h, Figure 39) from
  * src[*i] on, *off blocks of it already taken: at most `max` entries,
- * copy_max_range blocks each and copy_max_blocks in all.  Returns how
- * many; *blocks how many blocks they name. */
-static unsigned nvm_copy_entries(const struct nvme_ns_info *ns, const struct nvme_copy_src *src,
+ * `range` blocks each and `limit` in all (the namespace's copy_max_range
+ * and copy_max_blocks as nvme_copy read them once: a rescan updates the
+ * namespace in place, and a 0 there would name NLB FFFFh and never move
+ * on).  Returns how many; *blocks how many blocks they name. */
+static unsigned nvm_copy_entries(uint32_t range, uint32_t limit, const struct nvme_copy_src *src,
                                  unsigned nr, unsigned *i, uint32_t *off, struct nvme_copy_range *e,
                                  unsigned max, uint32_t *blocks)
 {
     unsigned n = 0;
     *blocks = 0;
     nvme_memzero(e, (size_t)max * sizeof(*e));
-    while (*i < nr && n < max && *blocks < ns->copy_max_blocks) {
+    while (*i < nr && n < max && *blocks < limit) {
         uint32_t piece = src[*i].count - *off;
-        if (piece > ns->copy_max_range)
-            piece = ns->copy_max_range;
-        if (piece > ns->copy_max_blocks - *blocks)
-            piece = ns->copy_max_blocks - *blocks;
+        if (piece > range)
+            piece = range;
+        if (piece > limit - *blocks)
+            piece = limit - *blocks;
         e[n].slba = src[*i].lba + *off;
         e[n].nlb = (uint16_t)(piece - 1u);
         n++;
@@ -330,14 +332,19 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
         return nvm_unsupported(ctrl, nsid, "Copy", "OCFS: no descriptor format 0h");
     if (ns->ms != 0)
         return nvm_unsupported(ctrl, nsid, "Copy", "the format has metadata");
-    if (ns->copy_max_range == 0 || ns->copy_max_blocks == 0)
+    /* The limits, read once: a rescan on another CPU rewrites the
+     * namespace object in place while the commands run. */
+    uint32_t range = NVME_READ_ONCE(ns->copy_max_range);
+    uint32_t limit = NVME_READ_ONCE(ns->copy_max_blocks);
+    unsigned ranges = NVME_READ_ONCE(ns->copy_max_ranges);
+    if (range == 0 || limit == 0 || ranges == 0)
         return nvm_unsupported(ctrl, nsid, "Copy", "MSSRL or MCL is 0");
 
     /* One page of entries per command, at most MSRC + 1 of them. */
     const struct nvme_osal *o = &ctrl->osal;
     unsigned max = ctrl->page_size / (uint32_t)sizeof(struct nvme_copy_range);
-    if (max > ns->copy_max_ranges)
-        max = ns->copy_max_ranges;
+    if (max > ranges)
+        max = ranges;
     uint64_t bus;
     struct nvme_copy_range *e = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &bus);
     if (e == NULL)
@@ -345,7 +352,7 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
     unsigned i = 0;
     uint32_t off = 0, blocks;
     while (i < nr && rc == NVME_OK) {
-        unsigned n = nvm_copy_entries(ns, src, nr, &i, &off, e, max, &blocks);
+        unsigned n = nvm_copy_entries(range, limit, src, nr, &i, &off, e, max, &blocks);
         uint32_t len = n * (uint32_t)sizeof(*e);
         nvme_dma_sync(ctrl, e, len, NVME_DMA_TO_DEVICE);
         struct nvme_sqe sqe;
@@ -618,6 +625,9 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
         if (rc < 0)
             return rc;
     }
+    if (lba_out != NULL && ns->zone_size > ((uint64_t)1 << 32))
+        return nvm_unsupported(ctrl, nsid, "Zone Append's LBA",
+                               "zones over 2^32 blocks: DW0 holds its low half only");
     if ((uint64_t)count * ns->lba_size > ctrl->zasl_bytes) {
         nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: zone append of %u blocks above ZASL (%u bytes)",
                  nsid, count, ctrl->zasl_bytes);
@@ -634,9 +644,19 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     rc = nvme_exec(qp, &sqe, (void *)(uintptr_t)buf, count << ns->lbads, NVME_DMA_TO_DEVICE, 0,
                    &dw0);
     if (rc == NVME_OK && lba_out != NULL) {
+        /* The Assigned LBA (ZNS 1.1 §3.4.1) from DW0, its low half: the
+         * zone's start gives the rest, for zones of up to 2^32 blocks
+         * (refused above otherwise).  Device input: inside the zone, with
+         * room for the blocks, or the data's place is unknown. */
         uint64_t alba = (zslba & ~(uint64_t)0xffffffffu) | dw0;
         if (alba < zslba)
             alba += (uint64_t)1 << 32;
+        if (alba - zslba > ns->zone_size - count) {
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "nvme0n%u: zone append: assigned LBA 0x%x (low half) outside the zone", nsid,
+                     dw0);
+            return NVME_ERR_PROTO;
+        }
         *lba_out = alba;
     }
     return rc;

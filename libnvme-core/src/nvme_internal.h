@@ -92,6 +92,7 @@ static inline void nvme_stat_inc(uint64_t *counter)
 /* Largest transfer per command when MDTS is 0 (no limit) or larger. */
 #define NVME_MAX_XFER_BYTES (4u * 1024u * 1024u)
 #define NVME_HOST_PAGE_SHIFT 12u   /* CC.MPS is chosen as 4 KiB when allowed */
+#define NVME_BAR_MIN_SIZE 16384u   /* BAR0 mapped when the port does not say */
 #define NVME_MAX_NAMESPACES 65536u /* bound on enumeration work */
 /* Without the Active Namespace ID list each NSID 1..NN costs an Identify,
  * present or not: a device claiming NN = 2^32-2 would cost billions.
@@ -258,11 +259,12 @@ struct nvme_ctrl {
     uint32_t page_size;
     uint32_t timeout_ms; /* from CAP.TO (after quirks) */
     uint32_t rtd3e_us;
-    uint16_t crdt[3]; /* Command Retry Delay Times, 100 ms units */
-    uint16_t ocfs;    /* Optional Copy Formats Supported */
-    uint8_t acl;      /* Abort Command Limit, 0-based */
-    uint8_t aerl;     /* Asynchronous Event Request Limit, 0-based */
-    uint32_t oaes;    /* Optional Asynchronous Events Supported */
+    uint16_t crdt[3];          /* Command Retry Delay Times, 100 ms units */
+    uint16_t ocfs;             /* Optional Copy Formats Supported */
+    uint16_t db_io_queues_max; /* I/O queues with their doorbells in the BAR (CAP.DSTRD) */
+    uint8_t acl;               /* Abort Command Limit, 0-based */
+    uint8_t aerl;              /* Asynchronous Event Request Limit, 0-based */
+    uint32_t oaes;             /* Optional Asynchronous Events Supported */
     uint32_t quirks;
     uint8_t max_retries;
     uint8_t io_sqes;     /* CC.IOSQES: 6, or 7 with NVME_QUIRK_128_BYTES_SQES */

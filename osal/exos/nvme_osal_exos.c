@@ -533,6 +533,7 @@ void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volat
     ops->mmio_write32 = nvme_exos_mmio_write32;
     ops->mmio_read64 = NULL; /* two 32-bit halves, low first */
     ops->mmio_write64 = NULL;
+    ops->mmio_size = mmio_size; /* doorbells past it are not used (nvme_osal.h) */
     ops->dma_alloc = nvme_exos_dma_alloc;
     ops->dma_free = nvme_exos_dma_free;
     ops->dma_map = nvme_exos_dma_map;

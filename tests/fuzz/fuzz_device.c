@@ -1142,6 +1142,8 @@ static void dev_reg_write(uint32_t off, uint32_t val)
     }
     if (off < NVME_REG_DBS)
         TRAP("write to a read-only or reserved register");
+    if (off > 16384u - 4u) /* the port maps 16 KiB (mmio_size 0) */
+        TRAP("doorbell write past the mapped BAR (CAP.DSTRD too large for it)");
     if ((off - NVME_REG_DBS) % stride != 0)
         TRAP("doorbell write not on the CAP.DSTRD stride");
     uint32_t idx = (off - NVME_REG_DBS) / stride;

@@ -765,6 +765,50 @@ static void given_dstrd_2_doorbells_land_at_16_byte_stride(void **state)
     fx_stop(&f);
 }
 
+/* Device input: CAP.DSTRD puts queue q's doorbells at 1000h + 2q strides
+ * (§3.1.21), which can lie past the BAR the port mapped (mmio_size; the
+ * simulator flags any access past it).  Admin doorbells outside: refused
+ * before CC.EN, nothing written there.  I/O doorbells outside: only the
+ * queues whose doorbells fit are made, as Linux does. */
+static void given_a_dstrd_past_the_bar_init_refuses_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.dstrd = 12; /* 16 KiB stride: CQ0's head doorbell at 5000h */
+    sim_only(&f);
+    nvme_sim_log_capture(f.sim, true);
+    assert_int_equal(init_core(&f), NVME_ERR_PROTO);
+    assert_non_null(
+        strstr(nvme_sim_log_text(f.sim), "admin doorbells lie past the 16384-byte BAR"));
+    assert_int_equal(nvme_sim_reg_writes(f.sim, NVME_REG_CC), 0);
+    assert_failed_init_clean(&f);
+}
+
+static void given_a_dstrd_the_bar_holds_few_doorbells_of_io_queues_are_made(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.dstrd = 9; /* 2 KiB stride: 16 KiB hold the admin queue's and 2 I/O queues' */
+    f.opts.io_queues = 4;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 2);
+    assert_io_works(&f, 0, 8, 2);
+    assert_int_equal(nvme_submit_flush(f.ctrl, 2, 1, 0, NULL, NULL), 0);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 2, 0), 1);
+    fx_stop(&f); /* no access past the BAR (a host error) */
+
+    fx_config(&f);
+    f.cfg.dstrd = 9;
+    f.cfg.bar_size = 65536; /* the port says: 64 KiB mapped */
+    f.opts.io_queues = 4;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
+    assert_io_works(&f, 0, 8, 4);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -793,6 +837,8 @@ int main(void)
         cmocka_unit_test(given_slow_shutdown_within_cap_to_fini_waits_for_shst_complete),
         cmocka_unit_test(given_shutdown_never_completes_fini_waits_rtd3e_then_returns),
         cmocka_unit_test(given_dstrd_2_doorbells_land_at_16_byte_stride),
+        cmocka_unit_test(given_a_dstrd_past_the_bar_init_refuses_it),
+        cmocka_unit_test(given_a_dstrd_the_bar_holds_few_doorbells_of_io_queues_are_made),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

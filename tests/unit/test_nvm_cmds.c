@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* aligned_alloc wants a size that is a multiple of the alignment. */
 static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
@@ -442,6 +443,64 @@ static void copy_refuses_what_it_cannot_send(void **state)
     fx_stop(&f);
 }
 
+/* The Copy limits change under nvme_copy: a rescan (another CPU's, after
+ * a Namespace Attribute Changed event) finds MSSRL 0 between two of its
+ * commands and updates the namespace in place.  Read again per command,
+ * that made it send NLB FFFFh (65536 blocks, more than asked) and never
+ * move on; it reads them once.  The rescan runs from the doorbell write of
+ * the first Copy; after it the device acknowledges Copy commands unseen
+ * (at most 1000, so that a runaway ends). */
+static struct {
+    struct fx *f;
+    void (*mmio_write32)(void *ctx, uint32_t off, uint32_t val);
+    bool armed, fired;
+} cl;
+
+static void copy_limits_rescan_hook(void *ctx, uint32_t off, uint32_t val)
+{
+    cl.mmio_write32(ctx, off, val);
+    if (cl.armed && !cl.fired && nvme_sim_stats(cl.f->sim)->copies >= 1) {
+        cl.fired = true;
+        nvme_sim_report_copy_limits(cl.f->sim, 0, 4, 0);
+        assert_int_equal(nvme_ns_rescan(cl.f->ctrl), 0);
+        struct nvme_sim_fault ok = {
+            NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_COPY, NVME_SIM_ANY, 0, 0, 1000};
+        assert_int_equal(nvme_sim_inject(cl.f->sim, &ok), 0);
+    }
+}
+
+static void copy_reads_the_limits_once(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mssrl = 4;
+    f.cfg.mcl = 4;
+    f.cfg.msrc = 0;
+    f.ns[0].blocks = 1u << 20; /* room for what a runaway command copies */
+    memset(&cl, 0, sizeof(cl));
+    cl.f = &f;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    cl.mmio_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = copy_limits_rescan_hook;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    nvme_sim_set_irq_handler(f.sim, nvme_ctrl_handle_irq, f.ctrl);
+    const struct nvme_copy_src r[1] = {{0, 16}};
+    uint64_t cmds0 = nvme_sim_stats(f.sim)->io_cmds;
+    cl.armed = true;
+    alarm(5); /* a hang fails the test */
+    int rc = nvme_copy(f.ctrl, 1, 1000, r, 1, 0);
+    alarm(0);
+    assert_true(cl.fired);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->copy_max_range, 0);
+    /* the four commands of 4 blocks the limits gave when the call began */
+    assert_int_equal(rc, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds - cmds0, 4);
+    fx_stop(&f);
+}
+
 static void io_fails_clearly_when_number_of_queues_failed(void **state)
 {
     (void)state;
@@ -491,6 +550,7 @@ int main(void)
         cmocka_unit_test(copy_moves_ranges_to_the_destination),
         cmocka_unit_test(copy_splits_at_the_namespace_limits),
         cmocka_unit_test(copy_refuses_what_it_cannot_send),
+        cmocka_unit_test(copy_reads_the_limits_once),
         cmocka_unit_test(io_fails_clearly_when_number_of_queues_failed),
         cmocka_unit_test(io_passthru_moves_what_read_and_write_move),
         cmocka_unit_test(io_passthru_is_not_replayed_after_a_reset),

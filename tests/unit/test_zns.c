@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../libnvme-core/src/nvme_internal.h" /* nvme_qpair_submit: no waiting */
 
@@ -127,6 +128,14 @@ static void zone_append_returns_where_the_data_went(void **state)
     assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 64, b, &lba), NVME_ERR_INVAL); /* > ZASL */
     /* Not zoned: unsupported. */
     assert_int_equal(nvme_zns_append(f.ctrl, 2, 0, 1, b, &lba), NVME_ERR_UNSUPPORTED);
+    /* Device input: an Assigned LBA outside the zone (DW0 0 for the third
+     * zone) is an error, not an LBA. */
+    nvme_sim_log_capture(f.sim, true);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_ZONE_APPEND, 0, 1);
+    lba = 7;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 2 * ZS, 1, b, &lba), NVME_ERR_PROTO);
+    assert_int_equal(lba, 7);
+    assert_true(fx_log_has(&f, "assigned LBA 0x0 (low half) outside the zone"));
     free(b);
     free(r);
     fx_stop(&f);
@@ -294,6 +303,54 @@ static void many_zones_report_within_mdts(void **state)
     fx_stop(&f);
 }
 
+/* Device input: a ZSZE that is not a power of two, on a large namespace.
+ * The zone count was found by adding ZSZE until past NSZE (2^36 / 3
+ * steps here, years near 2^62, never ending within ZSZE of 2^64); it is
+ * a 64-step division now.  alarm: a hang fails the test. */
+static void odd_zone_size_is_counted_in_bounded_time(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].blocks = 1ull << 36; /* sparse: nothing allocated */
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 1ull << 30;
+    f.ns[0].zsze_reported = 3; /* what Identify ZNS says */
+    alarm(5);
+    fx_start(&f);
+    alarm(0);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns);
+    assert_int_equal(ns->zone_size, 3);
+    assert_true(ns->nr_zones == (1ull << 36) / 3u);
+    fx_stop(&f);
+}
+
+/* Zone Append's DW0 holds the low half of the Assigned LBA: for zones over
+ * 2^32 blocks the call cannot tell where the data went, so it refuses to
+ * say (it appends when the caller does not ask). */
+static void zone_append_lba_needs_zones_of_at_most_2_32_blocks(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].blocks = 1ull << 35; /* sparse */
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 1ull << 33;
+    fx_start(&f);
+    nvme_sim_log_capture(f.sim, true);
+    uint8_t *b = abuf(4096);
+    memset(b, 0x5a, 4096);
+    uint64_t lba = 7;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 1ull << 33, 1, b, &lba), NVME_ERR_UNSUPPORTED);
+    assert_true(fx_log_has(&f, "zones over 2^32 blocks"));
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, 0);
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 1ull << 33, 1, b, NULL), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, 1);
+    free(b);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +360,8 @@ int main(void)
         cmocka_unit_test(zone_append_done_before_a_reset_completes_once_with_its_lba),
         cmocka_unit_test(report_and_manage_zones),
         cmocka_unit_test(many_zones_report_within_mdts),
+        cmocka_unit_test(odd_zone_size_is_counted_in_bounded_time),
+        cmocka_unit_test(zone_append_lba_needs_zones_of_at_most_2_32_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,10 @@ struct nvme_sim_ns_config {
     bool zoned;
     uint64_t zone_size;
     uint32_t max_open, max_active;
+    /* ZSZE reported in Identify Namespace ZNS (CNS 05h CSI 02h) when not 0,
+     * instead of zone_size; the zone model keeps zone_size (robustness
+     * tests: a device reporting a zone size that is not a power of two). */
+    uint64_t zsze_reported;
 };
 
 /* SMART / Health values (§5.14.1.2).  The data unit and host command
@@ -214,11 +218,13 @@ enum nvme_sim_eventidx {
 
 struct nvme_sim_config {
     /* CAP (§3.1.1) */
-    uint16_t mqes;  /* CAP.MQES, 0-based (default 1023) */
-    uint8_t dstrd;  /* CAP.DSTRD, doorbell stride 4 << dstrd (default 0) */
-    uint8_t to;     /* CAP.TO, 500 ms units (default 20) */
-    uint8_t mpsmin; /* CAP.MPSMIN, page 2^(12+n) (default 0) */
-    uint8_t mpsmax; /* CAP.MPSMAX (default 4) */
+    uint16_t mqes;     /* CAP.MQES, 0-based (default 1023) */
+    uint8_t dstrd;     /* CAP.DSTRD, doorbell stride 4 << dstrd (default 0) */
+    uint32_t bar_size; /* BAR0 bytes, told to the core as nvme_osal.mmio_size; an access past
+                          it is a host error (default 16384) */
+    uint8_t to;        /* CAP.TO, 500 ms units (default 20) */
+    uint8_t mpsmin;    /* CAP.MPSMIN, page 2^(12+n) (default 0) */
+    uint8_t mpsmax;    /* CAP.MPSMAX (default 4) */
     /* Identify Controller (§5.15.2.2) */
     uint8_t mdts;         /* MDTS, 2^n * MPSMIN pages, 0 = no limit (default 5: 128 KiB) */
     uint16_t vid, ssvid;  /* default 0x1b36 / 0x1af4 */
@@ -518,6 +524,10 @@ bool nvme_sim_acre(const struct nvme_sim *sim);
 
 /* Set Identify NN at run time (0: highest NSID). */
 void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn);
+/* From now on Identify Namespace reports these Copy limits (MSSRL, MCL,
+ * MSRC); Copy commands are still checked against cfg's (robustness tests:
+ * a device whose Identify data changes to nonsense). */
+void nvme_sim_report_copy_limits(struct nvme_sim *sim, uint16_t mssrl, uint32_t mcl, uint8_t msrc);
 /* Back door to the media (not counted in SMART): 0 or -1 (no such
  * namespace, out of range, I/O error). */
 int nvme_sim_ns_read(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);

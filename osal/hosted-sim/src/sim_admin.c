@@ -122,9 +122,9 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
     id->dpc = 0x1f; /* PI Types 1-3, first or last bytes */
     id->dps = (uint8_t)(ns->pi_type | (ns->pi_first ? NVME_DPS_PI_FIRST : 0));
     id->dlfeat = sim->cfg.dlfeat;
-    id->mssrl = sim->cfg.mssrl;
-    id->mcl = sim->cfg.mcl;
-    id->msrc = sim->cfg.msrc;
+    id->mssrl = sim->copy_id_set ? sim->copy_id_mssrl : sim->cfg.mssrl;
+    id->mcl = sim->copy_id_set ? sim->copy_id_mcl : sim->cfg.mcl;
+    id->msrc = sim->copy_id_set ? sim->copy_id_msrc : sim->cfg.msrc;
     id->nsfeat = 0x4; /* DAE: deallocated blocks read as DLFEAT says */
     for (int i = 0; i < 8; i++)
         id->eui64[i] = (uint8_t)(i < 4 ? 0x4e564d45u >> (8 * (3 - i)) : ns->nsid >> (8 * (7 - i)));

@@ -186,6 +186,7 @@ void nvme_sim_config_init(struct nvme_sim_config *cfg)
     cfg->cache_line = 64;
     cfg->oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM | NVME_ONCS_WRITE_ZEROES |
                 NVME_ONCS_FEATURES_SAVE | NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY | NVME_ONCS_COPY;
+    cfg->bar_size = 16384;
     cfg->mssrl = 128;
     cfg->mcl = 128;
     cfg->msrc = 127;
@@ -257,6 +258,8 @@ struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg)
         bad = "MQES must be at least 1";
     else if (cfg->dstrd > 15)
         bad = "DSTRD above 15";
+    else if (cfg->bar_size < 16384 || (cfg->bar_size & (cfg->bar_size - 1u)) != 0)
+        bad = "BAR size not a power of two of at least 16 KiB";
     else if (cfg->irq_vectors > SIM_MAX_VECTORS)
         bad = "more than 2048 interrupt vectors";
     if (bad) {
@@ -508,6 +511,16 @@ void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn)
 {
     LOCK(sim);
     sim->nn_override = nn;
+    UNLOCK(sim);
+}
+
+void nvme_sim_report_copy_limits(struct nvme_sim *sim, uint16_t mssrl, uint32_t mcl, uint8_t msrc)
+{
+    LOCK(sim);
+    sim->copy_id_set = true;
+    sim->copy_id_mssrl = mssrl;
+    sim->copy_id_mcl = mcl;
+    sim->copy_id_msrc = msrc;
     UNLOCK(sim);
 }
 

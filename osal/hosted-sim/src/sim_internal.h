@@ -133,6 +133,7 @@ struct sim_ns {
     uint8_t *md; /* blocks * ms bytes of metadata, NULL when ms is 0 */
     bool zoned;
     uint64_t zone_size, nzones;
+    uint64_t zsze_reported;
     uint32_t max_open, max_active;
     struct sim_zone *zones;
 };
@@ -248,6 +249,10 @@ struct nvme_sim {
     struct sim_ns **ns;
     unsigned ns_count, ns_cap;
     uint32_t nn_override;
+    bool copy_id_set; /* nvme_sim_report_copy_limits */
+    uint16_t copy_id_mssrl;
+    uint32_t copy_id_mcl;
+    uint8_t copy_id_msrc;
 
     /* DMA table */
     struct sim_region *rg;

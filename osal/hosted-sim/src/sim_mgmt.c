@@ -297,7 +297,7 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         z->mar = ns->max_active ? ns->max_active - 1 : 0xffffffffu;
         z->mor = ns->max_open ? ns->max_open - 1 : 0xffffffffu;
         for (unsigned i = 0; i < ns->nfmt; i++)
-            z->lbafe[i].zsze = ns->zone_size;
+            z->lbafe[i].zsze = ns->zsze_reported ? ns->zsze_reported : ns->zone_size;
         return 0;
     }
     case NVME_CNS_CS_CTRL: /* ZNS Figure 47: ZASL 0 = MDTS */

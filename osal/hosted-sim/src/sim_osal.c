@@ -413,6 +413,7 @@ void nvme_sim_osal(struct nvme_sim *sim, struct nvme_osal *osal)
     osal->mmio_write32 = osal_mmio_write32;
     osal->mmio_read64 = osal_mmio_read64;
     osal->mmio_write64 = osal_mmio_write64;
+    osal->mmio_size = sim->cfg.bar_size;
     osal->dma_alloc = osal_dma_alloc;
     osal->dma_free = osal_dma_free;
     osal->dma_map = osal_dma_map;

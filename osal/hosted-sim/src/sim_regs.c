@@ -284,6 +284,10 @@ uint32_t sim_reg_read(struct nvme_sim *sim, uint32_t off)
         sim_host_error(sim, "unaligned register read at 0x%x", off);
         return 0;
     }
+    if (off > sim->cfg.bar_size - 4u) {
+        sim_host_error(sim, "register read at 0x%x, past the %u-byte BAR", off, sim->cfg.bar_size);
+        return 0;
+    }
     if (off < NVME_REG_DBS) {
         sim->reg_reads[off / 4]++;
     } else {
@@ -300,6 +304,10 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
     sim->st.mmio_writes++;
     if (off & 3u) {
         sim_host_error(sim, "unaligned register write at 0x%x", off);
+        return;
+    }
+    if (off > sim->cfg.bar_size - 4u) {
+        sim_host_error(sim, "register write at 0x%x, past the %u-byte BAR", off, sim->cfg.bar_size);
         return;
     }
     if (off < NVME_REG_DBS)
