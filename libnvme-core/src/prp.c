@@ -81,7 +81,8 @@ void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
 
-    if (slot->buf != NULL && ctrl->osal.dma_unmap != NULL) {
+    /* len 0: nothing was mapped (the first piece failed, prp_build_list). */
+    if (slot->buf != NULL && slot->len != 0 && ctrl->osal.dma_unmap != NULL) {
         /* Page by page, as mapped; a buffer inside one page is one call. */
         uintptr_t va = (uintptr_t)slot->buf;
         uint32_t left = slot->len;

@@ -426,8 +426,14 @@ bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     struct nvme_ctrl *ctrl = qp->ctrl;
     struct nvme_cmd_slot *s = &qp->slots[idx];
 
+    /* An I/O command the core would not replay after a reset (Zone
+     * Append, passthrough: it may have run, and a second run is not the
+     * same) is not re-sent for a status either (Linux fails passthrough
+     * fast, REQ_FAILFAST_DRIVER): a timed-out one is aborted, and Command
+     * Abort Requested does not say that it did not run. */
     if (!nvme_status_retryable(sf) || s->retries >= ctrl->max_retries ||
-        NVME_READ_ONCE(ctrl->stopping) || !qp->live || (s->flags & NVME_SLOT_F_NO_TIMEOUT))
+        NVME_READ_ONCE(ctrl->stopping) || !qp->live || (s->flags & NVME_SLOT_F_NO_TIMEOUT) ||
+        (qp->qid != 0 && !(s->flags & NVME_SLOT_F_REPLAY)))
         return false;
     s->retries++;
     nvme_stat_inc(&ctrl->stats.retries);

@@ -202,16 +202,45 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
     return need_reset;
 }
 
-/* A command of this I/O queue is past its deadline and not yet marked. */
+/* A command of this I/O queue is past its deadline at the tick about to
+ * begin (the current one plus one) and not yet marked. */
 static bool nvme_queue_late(struct nvme_qpair *qp)
 {
+    const struct nvme_ctrl *ctrl = qp->ctrl;
+    uint32_t next = NVME_READ_ONCE(ctrl->tick) + 1u;
     bool late = false;
     nvme_lock(qp);
-    for (uint16_t i = 0; i < qp->nslots && qp->outstanding != 0 && !late; i++)
-        late = nvme_slot_late(qp->ctrl, &qp->slots[i]) &&
-               !(qp->slots[i].flags & NVME_SLOT_F_TIMED_OUT);
+    for (uint16_t i = 0; i < qp->nslots && qp->outstanding != 0 && !late; i++) {
+        const struct nvme_cmd_slot *s = &qp->slots[i];
+        late = s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
+               (int32_t)(next - s->expire) >= 0 && !(s->flags & NVME_SLOT_F_TIMED_OUT);
+    }
     nvme_unlock(qp);
     return late;
+}
+
+/* Before a tick's checks, and without ctrl->checking: a late command's
+ * completion already in its I/O queue (an interrupt lost, or a queue
+ * nobody polled) is reaped here, as Linux's nvme_timeout polls first.
+ * Its callback may make a blocking call, whose wait must be able to tick
+ * (rule 2).  This is what any poller of an I/O queue does, safe beside a
+ * reset (the queue is not live then).  The admin queue is not: a reset
+ * rebuilds its ring while it stays live, so the tick reaps it under the
+ * flag, which a reset waits out (its callbacks are the core's: Abort,
+ * AER, none blocking). */
+static void nvme_recovery_reap_late(struct nvme_ctrl *ctrl)
+{
+    for (uint16_t i = 1; i <= NVME_READ_ONCE(ctrl->info.io_queues); i++) {
+        struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i);
+        if (qp == NULL) /* a reset on another CPU has fewer queues now */
+            break;
+        if (nvme_queue_late(qp)) {
+            int n = nvme_qpair_process(qp, 0);
+            if (n > 0)
+                nvme_log(ctrl, NVME_LOG_WARN,
+                         "q%u: %d completion(s) found at a deadline (interrupt lost?)", qp->qid, n);
+        }
+    }
 }
 
 /* Abort's DW0 bit 0: 0 = the command was aborted (it then completes
@@ -231,7 +260,8 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
     if (NVME_READ_ONCE(ctrl->dead))
         return NVME_ERR_FATAL;
 
-    /* Admin completions nobody else reaps when polling (Abort, AER). */
+    /* Admin completions nobody else reaps when polling (Abort, AER); the
+     * I/O queues' late ones were reaped first (nvme_recovery_reap_late). */
     (void)nvme_qpair_process(&ctrl->admin, 0);
     /* A fatal or vanished controller completes nothing (§9.5): look even
      * when no command is late, so it is noticed while idle. */
@@ -258,15 +288,6 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
         struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i);
         if (qp == NULL) /* a reset on another CPU has fewer queues now */
             break;
-        /* A late command's completion may be in its queue already: an
-         * interrupt lost, or a queue nobody polled.  Reap first, as
-         * Linux's nvme_timeout does ("completion polled"). */
-        if (i != 0 && nvme_queue_late(qp)) {
-            int n = nvme_qpair_process(qp, 0);
-            if (n > 0)
-                nvme_log(ctrl, NVME_LOG_WARN,
-                         "q%u: %d completion(s) found at a deadline (interrupt lost?)", qp->qid, n);
-        }
         if (nvme_scan_queue(qp, ab, &nab, max_ab))
             need_reset = true;
     }
@@ -301,6 +322,8 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
     if (!NVME_READ_ONCE(ctrl->up) || NVME_READ_ONCE(ctrl->in_recovery) ||
         NVME_READ_ONCE(ctrl->stopping) || now < NVME_READ_ONCE64(ctrl->next_tick_us))
         return rc; /* (a torn read on a 32-bit CPU: looked at again next time) */
+    /* Callbacks run here, not under the flag below (rule 2). */
+    nvme_recovery_reap_late(ctrl);
     uint32_t idle = 0;
     if (!__atomic_compare_exchange_n(&ctrl->checking, &idle, 1u, false, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED))
@@ -357,8 +380,13 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
              NVME_READ_ONCE(ctrl->in_recovery) ? "recovering"
              : NVME_READ_ONCE(ctrl->up)        ? "shutting down"
                                                : "starting");
+    /* Inside this CPU's reset (an orderly one deleting its queues, or a
+     * restart): the I/O in flight is that reset's to replay (rule 4), not
+     * failed for an admin command's deadline.  Elsewhere (bring-up,
+     * teardown) nothing is replayed. */
     (void)nvme_stop_and_reclaim(ctrl, rc == NVME_ERR_FATAL ? rc : NVME_ERR_TIMEOUT,
-                                NVME_RECLAIM_KEEP_REPLAY);
+                                NVME_READ_ONCE(ctrl->in_recovery) ? NVME_RECLAIM_REPLAY
+                                                                  : NVME_RECLAIM_KEEP_REPLAY);
     return true;
 }
 

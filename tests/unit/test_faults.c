@@ -769,6 +769,26 @@ static void given_1500_namespaces_with_gaps_all_are_found_in_order(void **state)
     fx_stop(&f);
 }
 
+/* prp.c nvme_prp_build_list: when the very first piece of a multi-page
+ * buffer cannot be mapped, the error path must not dma_unmap anything
+ * (nothing was mapped).  The simulator counts an unmap of memory that is
+ * not mapped as a host error. */
+static void first_piece_map_failure_unmaps_nothing(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = fx_xalloc(16384);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_MAP, 0); /* the first dma_map fails */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 32, buf), NVME_ERR_DMA);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_MAP, -1);
+    assert_int_equal(nvme_sim_host_errors(f.sim), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 32, buf), 0);
+    fx_stop(&f);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -796,6 +816,7 @@ int main(void)
         cmocka_unit_test(given_namespace_corrupted_later_rescan_refuses_only_it),
         cmocka_unit_test(given_nn_below_an_active_nsid_that_namespace_is_refused),
         cmocka_unit_test(given_1500_namespaces_with_gaps_all_are_found_in_order),
+        cmocka_unit_test(first_piece_map_failure_unmaps_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1043,6 +1043,117 @@ static void fini_from_a_callback_is_refused_and_fini_twice_is_harmless(void **st
     free(buf);
 }
 
+/* Lifecycle rule 4: "A reset asked for (nvme_ctrl_reset) on a controller
+ * that runs first deletes the I/O queues (their commands are replayed all
+ * the same)".  When the controller does not answer a Delete I/O SQ, the
+ * admin deadline inside that reset (nvme_wait_raw_check) stops the
+ * controller; the I/O in flight must still be replayed after the restart,
+ * not failed with NVME_ERR_TIMEOUT (it never timed out, and the restart
+ * works). */
+static void hung_queue_deletion_in_an_orderly_reset_still_replays_io(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.admin_timeout_ms = 1000;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(2 * 4096);
+    fx_pattern(buf, 2 * 4096, 77);
+    /* Write 0 stays in the device (its SQ deletion ends it, with an error
+     * entry); write 1 completes at once, its entry unreaped. */
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    struct fx_rec r[2];
+    for (int i = 0; i < 2; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, (uint64_t)i * 8, 8,
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
+                         0);
+    }
+    /* The controller executes Delete I/O SQ but never posts its completion. */
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_DELETE_SQ, 0, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* the restart works */
+    fx_poll_until(&f, 1, &r[0], 100 * MS);
+    fx_poll_until(&f, 1, &r[1], 100 * MS);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0); /* replayed (write 0) or harvested (write 1) */
+    }
+    uint8_t *got = fx_xalloc(2 * 4096);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 16, got), 0);
+    assert_memory_equal(got, buf, 2 * 4096);
+    free(got);
+    fx_stop(&f);
+    free(buf);
+}
+
+/* Lifecycle rules 2-3: every wait is bounded, deadlines are looked at by
+ * the blocking calls while they wait.  A completion callback may make a
+ * blocking call (nvme_reset_waited handles "from a callback"); when that
+ * callback runs from a deadline check (nvme_recovery_tick reaping a queue
+ * with a late command, "completion polled"), the tick flag ctrl->checking
+ * is held across it, so the inner call's nvme_wait can never tick: its
+ * command's deadline never passes, no Abort, no reset, and the call never
+ * returns.  The sleep hook below ends the test after 60 simulated seconds
+ * (the deadline is 2 s). */
+static struct {
+    struct fx *f;
+    void (*sleep_us)(void *ctx, uint32_t us);
+    bool inner;
+    uint64_t t0;
+    int inner_rc;
+    int calls;
+} g_cb;
+
+static void watchdog_sleep(void *ctx, uint32_t us)
+{
+    g_cb.sleep_us(ctx, us);
+    if (g_cb.inner && nvme_sim_now(g_cb.f->sim) - g_cb.t0 > 60000u * MS)
+        fail_msg("blocking read from a callback still waiting after 60 s (deadline 2 s)");
+}
+
+static void read_again_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)result;
+    (void)dw0;
+    g_cb.calls++;
+    g_cb.inner = true;
+    g_cb.t0 = nvme_sim_now(g_cb.f->sim);
+    g_cb.inner_rc = nvme_read(g_cb.f->ctrl, 1, 64, 8, arg); /* its completion is lost */
+    g_cb.inner = false;
+}
+
+static void blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 2;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    memset(&g_cb, 0, sizeof(g_cb));
+    g_cb.f = &f;
+    g_cb.sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = watchdog_sleep;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    uint8_t *buf = fx_xalloc(4096), *buf2 = fx_xalloc(4096);
+    /* Completes at once on queue 1; only queue 2 is polled, so its
+     * completion is found by the deadline check (as in test_lifecycle's
+     * completion_nobody_reaped_is_found_at_its_deadline_without_abort). */
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, read_again_cb, buf2),
+                     0);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    for (int i = 0; i < 40 && g_cb.calls == 0; i++) {
+        (void)nvme_qpair_poll(f.ctrl, 2, 0);
+        nvme_sim_advance(f.sim, 100 * MS);
+    }
+    assert_int_equal(g_cb.calls, 1);
+    assert_int_equal(g_cb.inner_rc, 0); /* timed out, recovered (replayed) */
+    fx_stop(&f);
+    free(buf);
+    free(buf2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1072,6 +1183,8 @@ int main(void)
         cmocka_unit_test(smart_and_error_events_are_reported),
         cmocka_unit_test(fini_from_a_callback_is_refused_and_fini_twice_is_harmless),
         cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
+        cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
+        cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -351,6 +351,43 @@ static void zone_append_lba_needs_zones_of_at_most_2_32_blocks(void **state)
     fx_stop(&f);
 }
 
+/* nvm_cmds.c nvme_zns_append: "Not replayed after a reset: a second
+ * append would write the data twice".  The retry path (qpair.c
+ * nvme_qpair_retry) re-sends it all the same: a Zone Append the device
+ * executed but whose completion is late is aborted at its deadline
+ * (Command Abort Requested, retryable) and sent again, so one call appends
+ * its data twice (the write pointer moves by 2 x count) and reports the
+ * second copy.  The same holds for nvme_io_passthru. */
+static void zone_append_is_not_resent_after_its_abort(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].blocks = 16 * ZS;
+    f.ns[0].lba_size = 4096;
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = ZS;
+    fx_start_captured(&f);
+    uint8_t *b = fx_xalloc(4 * 4096);
+    fx_pattern(b, 4 * 4096, 3);
+    /* Executed at once, its completion 3 s late (deadline 2 s): Abort. */
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_ZONE_APPEND, 3000000, 1);
+    uint64_t lba = 0;
+    int rc = nvme_zns_append(f.ctrl, 1, 2 * ZS, 4, b, &lba);
+    assert_true(nvme_ctrl_get_stats(f.ctrl)->aborts_sent >= 1);
+    struct nvme_zone_desc z;
+    unsigned n = 0;
+    assert_int_equal(nvme_zns_report(f.ctrl, 1, 2 * ZS, &z, 1, &n), 0);
+    assert_int_equal(n, 1);
+    /* Whatever the call returns, the device got the append once. */
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, 1);
+    assert_int_equal(z.wp, 2 * ZS + 4);
+    if (rc == 0)
+        assert_int_equal(lba, 2 * ZS);
+    fx_stop(&f);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +399,7 @@ int main(void)
         cmocka_unit_test(many_zones_report_within_mdts),
         cmocka_unit_test(odd_zone_size_is_counted_in_bounded_time),
         cmocka_unit_test(zone_append_lba_needs_zones_of_at_most_2_32_blocks),
+        cmocka_unit_test(zone_append_is_not_resent_after_its_abort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
