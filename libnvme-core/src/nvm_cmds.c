@@ -412,9 +412,21 @@ static int nvm_data(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8
     uint32_t max = ctrl->info.mdts_bytes / dblk;
     if (max > 65536u)
         max = 65536u;
+    /* Each piece whole dwords, so the next one's PRP1 stays dword aligned
+     * (§4.3): an extended block (lba_size + ms) need not be. */
+    while (max != 0 && ((max * dblk) & 3u) != 0)
+        max--;
     if (max == 0)
         return NVME_ERR_UNSUPPORTED; /* a block above MDTS: ns.c refuses it earlier */
-    if (((uintptr_t)buf & 3u) != 0)
+    uint64_t bytes = (uint64_t)count * dblk;
+    if ((((uintptr_t)buf | bytes) & 3u) != 0)
+        return NVME_ERR_ALIGN;
+    if (bytes - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
+        return NVME_ERR_INVAL; /* would wrap the address space */
+    /* A buffer the device writes owns whole cache lines on a port that
+     * declares them (nvme_osal.h, non-coherent rule 8), as in nvme_read. */
+    if (!to_dev && ctrl->osal.dma_align > 1u &&
+        (((uintptr_t)buf | bytes) & (ctrl->osal.dma_align - 1u)) != 0)
         return NVME_ERR_ALIGN;
     const struct nvme_osal *o = &ctrl->osal;
     uint32_t first = count < max ? count : max;
@@ -482,9 +494,6 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
         return rc;
     /* Separate metadata needs a buffer; none is taken when nothing moves. */
     if ((nvm_md_block(ns, flags) != 0) != (md != NULL))
-        return NVME_ERR_INVAL;
-    uint64_t bytes = (uint64_t)count * nvm_data_block(ns, flags);
-    if (bytes - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
         return NVME_ERR_INVAL;
     return nvm_data(ctrl, ns, opc, lba, count, buf, md, flags);
 }

@@ -182,8 +182,10 @@ int ctl_cmd_get_feature(struct ctl *c)
         if (!found)
             return ctl_usage_err(c, "-s is current, default, saved or supported (0..3)");
     }
+    if (c->o.num[N_VALUE] > 0xffffffffu)
+        return ctl_usage_err(c, "-c CDW11 is a 32-bit value");
     uint32_t nsid = ctl_nsid_or(c, 0);
-    uint32_t cdw11 = c->o.num[N_VALUE] <= 0xffffffffu ? (uint32_t)c->o.num[N_VALUE] : 0;
+    uint32_t cdw11 = (uint32_t)c->o.num[N_VALUE];
     uint32_t len = sel == 3 ? 0 : nvme_feature_data_len(fid);
     uint8_t *data = NULL;
     if (len != 0) {

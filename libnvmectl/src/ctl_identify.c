@@ -365,7 +365,11 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
                 ctl_hex(t, sizeof(t), id->raw.fguid, 16);
                 s = t;
             }
-            ctl_out(io, "%-10s: %s\n", f->name, s);
+            /* s may be the 256-byte SUBNQN: printed whole, not in a
+             * CTL_LINE buffer. */
+            ctl_out(io, "%-10s: ", f->name);
+            io->print(io->arg, s);
+            io->print(io->arg, "\n");
             continue;
         }
         if (f->size == 16) {

@@ -403,7 +403,8 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
         if (d->kind == K_STR) {
             o->str[d->slot] = val;
         } else {
-            if (!nvmectl_parse_u64(val, &o->num[d->slot])) {
+            if (!nvmectl_parse_u64(val, &o->num[d->slot]) ||
+                (d->slot == N_NSID && o->num[d->slot] > 0xffffffffu)) {
                 ctl_out(c->io, "nvmectl: bad number '%s' for '%s'\n", val, a);
                 return false;
             }
@@ -465,11 +466,16 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
     if (line == NULL)
         return NVME_ERR_INVAL;
     char *p = line;
-    while (*p != '\0' && argc < 24) {
+    while (*p != '\0') {
         while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
             *p++ = '\0';
         if (*p == '\0')
             break;
+        if (argc == 24) { /* a 25th word: refused, not glued to the 24th */
+            if (io != NULL && io->print != NULL)
+                ctl_out(io, "nvmectl: more than 24 words on the line\n");
+            return NVME_ERR_INVAL;
+        }
         argv[argc++] = p;
         while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
             p++;

@@ -137,14 +137,27 @@ int ctl_cmd_fw_download(struct ctl *c)
     }
     if (len == 0 || len > room || len > 0xffffffffu)
         return ctl_usage_err(c, "the image length (-l) must fit the scratch buffer");
-    uint8_t *b = ctl_scratch(c, 0, (size_t)len);
+    /* A file's image is rounded up to a dword with zeros; without -l one
+     * byte more is asked for, to tell a file larger than the buffer from
+     * one that fits (room + 4 <= buf_len). */
+    bool probe = o->str[S_FILE] != NULL && o->num[N_LEN] == 0;
+    size_t ask = (size_t)len + (probe ? 1u : 0u);
+    size_t span = o->str[S_FILE] != NULL ? ((size_t)len + 4u) & ~(size_t)3u : (size_t)len;
+    uint8_t *b = ctl_scratch(c, 0, span);
     if (b == NULL)
         return NVME_ERR_NOMEM;
     if (o->str[S_FILE] != NULL) {
-        nvme_memzero(b, (size_t)len);
-        long n = c->io->read_file(c->io->arg, o->str[S_FILE], b, (size_t)len);
-        if (n <= 0) {
+        nvme_memzero(b, span);
+        long n = c->io->read_file(c->io->arg, o->str[S_FILE], b, ask);
+        if (n <= 0 || (uint64_t)n > ask) {
             ctl_out(c->io, "nvmectl: cannot read '%s'\n", o->str[S_FILE]);
+            return NVME_ERR_INVAL;
+        }
+        if ((uint64_t)n > len) {
+            ctl_out(c->io,
+                    "nvmectl fw-download: '%s' is larger than the %llu bytes the scratch "
+                    "buffer holds; not sent\n",
+                    o->str[S_FILE], (unsigned long long)len);
             return NVME_ERR_INVAL;
         }
         len = ((uint64_t)n + 3u) & ~(uint64_t)3u;

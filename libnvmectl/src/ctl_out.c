@@ -13,8 +13,13 @@ void ctl_out(const struct nvmectl_io *io, const char *fmt, ...)
     char line[CTL_LINE];
     va_list ap;
     va_start(ap, fmt);
-    nvme_vsnprintf(line, sizeof(line), fmt, ap);
+    int n = nvme_vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    /* Cut at CTL_LINE (long device text or user words): keep the newline
+     * so the next line does not run into this one. */
+    size_t fl = nvme_strlen(fmt);
+    if (n >= (int)sizeof(line) && fl > 0 && fmt[fl - 1] == '\n')
+        line[sizeof(line) - 2] = '\n';
     io->print(io->arg, line);
 }
 
@@ -234,6 +239,10 @@ bool ctl_fill_data(struct ctl *c, uint8_t *b, size_t bytes, int *rc)
     *rc = NVME_ERR_INVAL;
     if (sources != 1) {
         ctl_out(c->io, "nvmectl: %s needs one of -p BYTE, -t TEXT, -f FILE\n", c->cmd);
+        return false;
+    }
+    if (pat && o->num[N_PATTERN] > 0xffu) {
+        ctl_out(c->io, "nvmectl: -p is a byte (0..255)\n");
         return false;
     }
     nvme_memzero(b, bytes);

@@ -257,6 +257,70 @@ static void format_moves_to_a_metadata_format_and_back(void **state)
     fx_stop(&f);
 }
 
+/* Review finding: on a non-coherent port that declares its cache line
+ * (dma_align, nvme_osal.h rule 8) a read into a buffer that does not own
+ * whole lines is refused with NVME_ERR_ALIGN before anything reaches the
+ * device, as nvme_read does; nvme_read_ext sent it anyway. */
+static void read_ext_refuses_buffers_that_do_not_own_their_cache_lines(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.noncoherent = true;
+    f.cfg.bounce_unaligned = false; /* the OSAL fills dma_align = 64 */
+    f.ns[0].ms = 8;
+    f.ns[0].extended = true; /* 520-byte blocks */
+    fx_start(&f);
+    assert_int_equal(f.osal.dma_align, 64);
+    uint8_t *b = abuf(8192);
+    fx_pattern(b, 8192, 4);
+    uint64_t reads = nvme_sim_stats(f.sim)->reads;
+    /* 520 bytes: the last line is shared with whatever follows. */
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 1, b, NULL, 0), NVME_ERR_ALIGN);
+    /* Dword aligned but not line aligned. */
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, b + 4, NULL, 0), NVME_ERR_ALIGN);
+    assert_int_equal(nvme_sim_stats(f.sim)->reads, reads); /* nothing reached the device */
+    /* 8 blocks from a line boundary own their lines: fine. */
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, b, NULL, 0), 0);
+    /* The device only reads a write's buffer: no line rule there. */
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 1, b + 4, NULL, 0), 0);
+    free(b);
+    fx_stop(&f);
+}
+
+/* Review finding: an extended format whose block (lba_size + ms) is not
+ * a multiple of 4 bytes.  nvm_data cut the transfer at MDTS into pieces of
+ * mdts / block blocks, whose byte length need not be a multiple of 4: the
+ * next piece's PRP1 would then not be dword aligned (§4.3), and the core
+ * refused the piece with NVME_ERR_ALIGN, after the earlier pieces ran. */
+static void extended_blocks_of_any_size_split_on_dword_boundaries(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB: 15 blocks of 514 bytes, 7710 bytes */
+    f.ns[0].ms = 2;
+    f.ns[0].extended = true;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_true(ns->md_extended);
+    uint32_t n = 32; /* 16448 bytes, a multiple of 4 */
+    size_t len = (size_t)n * 514;
+    uint8_t *b = abuf(len), *r = abuf(len);
+    fx_pattern(b, len, 11);
+    memset(r, 0, len);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, n, b, NULL, 0), 0);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, n, r, NULL, 0), 0);
+    assert_memory_equal(b, r, len);
+    /* A total that is not whole dwords is refused before any command. */
+    uint64_t writes = nvme_sim_stats(f.sim)->writes;
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 31, b, NULL, 0), NVME_ERR_ALIGN);
+    assert_int_equal(nvme_sim_stats(f.sim)->writes, writes);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +331,8 @@ int main(void)
         cmocka_unit_test(pi_only_formats_work_for_plain_io),
         cmocka_unit_test(pi_with_more_metadata_needs_the_md_buffer),
         cmocka_unit_test(format_moves_to_a_metadata_format_and_back),
+        cmocka_unit_test(read_ext_refuses_buffers_that_do_not_own_their_cache_lines),
+        cmocka_unit_test(extended_blocks_of_any_size_split_on_dword_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

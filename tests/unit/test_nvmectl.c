@@ -200,6 +200,140 @@ static void usage_errors_are_reported(void **state)
     fx_stop(&f);
 }
 
+/* nvmectl_run_line splits at most 24 words; a 25th must not be glued to
+ * the 24th (here it would become part of the -t text written to media). */
+static void a_line_of_more_than_24_words_is_refused(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    /* write -n 1 -s 0 + 17 x --fua + -t ABC = 24 words, then DEF */
+    const char *line = "write -n 1 -s 0 --fua --fua --fua --fua --fua --fua --fua --fua --fua "
+                       "--fua --fua --fua --fua --fua --fua --fua --fua -t ABC DEF";
+    int rc = fx_nvmectl(&f, &out, line);
+    uint8_t media[512];
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 1, media), 0);
+    if (memcmp(media, "ABC DEF", 7) == 0)
+        fail_msg("25th word glued into the 24th: wrote \"ABC DEF\" (rc %d)", rc);
+    assert_int_not_equal(rc, 0);
+    fx_stop(&f);
+}
+
+/* A device's 256-byte SUBNQN (no NUL) in id-ctrl's text: the line must
+ * keep its newline (ctl_out's 256-byte line), not run into "ioccsz". */
+static void id_ctrl_text_keeps_a_newline_after_a_256_byte_subnqn(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    for (uint32_t seed = 1; seed <= 4; seed++) {
+        struct nvme_sim_fault flt = {
+            NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY, seed, 0, 1};
+        assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+        assert_int_equal(fx_nvmectl(&f, &out, "id-ctrl"), 0);
+        nvme_sim_clear_faults(f.sim);
+        const char *l = strstr(out.text, "\nsubnqn    : ");
+        assert_non_null(l);
+        const char *nl = strchr(l + 1, '\n');
+        assert_non_null(nl);
+        if (strncmp(nl + 1, "ioccsz", 6) != 0)
+            fail_msg("subnqn line not ended by a newline (seed %u): %.300s", seed, l + 1);
+    }
+    fx_stop(&f);
+}
+
+/* A message cut at CTL_LINE keeps its newline: a 300-character unknown
+ * option, then the usage starts a line of its own. */
+static void a_long_word_in_a_message_keeps_the_newline(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    char line[400] = "read -n 1 -s 0 --";
+    memset(line + strlen(line), 'x', 300);
+    assert_int_not_equal(fx_nvmectl(&f, &out, line), 0);
+    expect("unknown option");
+    expect("\nusage: nvmectl\n");
+    fx_stop(&f);
+}
+
+/* Option values too large for their field are refused, not cut: -p 0x1a5
+ * is not the byte 0xa5, get-feature -c 0x100000001 is not CDW11 0. */
+static void option_values_wider_than_their_field_are_refused(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    assert_int_equal(fx_nvmectl(&f, &out, "write -n 1 -s 5 -p 0x11"), 0);
+    int rc = fx_nvmectl(&f, &out, "write -n 1 -s 5 -p 0x1a5");
+    uint8_t m[512];
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 5, 1, m), 0);
+    if (rc == 0 || m[0] != 0x11)
+        fail_msg("-p 0x1a5 accepted: block written with 0x%02x (rc %d)", m[0], rc);
+    assert_int_not_equal(fx_nvmectl(&f, &out, "get-feature -f 7 -c 0x100000001"), 0);
+    /* An NSID above 32 bits is not namespace 0 (ctl_nsid_or) */
+    assert_int_not_equal(fx_nvmectl(&f, &out, "smart-log -n 0x100000001"), 0);
+    assert_int_not_equal(fx_nvmectl(&f, &out, "get-log -i 2 -l 512 -n 0x100000001"), 0);
+    fx_stop(&f);
+}
+
+/* fw-download -f with -l not a multiple of 4: the image is rounded up to
+ * a dword; the pad bytes must be zeros, not what the scratch buffer held. */
+static long five_byte_file(void *arg, const char *path, void *dst, size_t len)
+{
+    (void)arg;
+    (void)path;
+    static const uint8_t img[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    size_t n = len < sizeof(img) ? len : sizeof(img);
+    memcpy(dst, img, n);
+    return (long)n;
+}
+
+static void fw_download_pads_a_short_image_with_zeros(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
+    memset(buf, 0xee, sizeof(buf)); /* what an earlier command left */
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), five_byte_file, "nvme0", NULL};
+    char line[] = "fw-download -f img -l 5";
+    out.len = 0;
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), 0);
+    /* The core sent 8 bytes from buf: 1 2 3 4 5 and 3 pad bytes. */
+    for (unsigned i = 5; i < 8; i++)
+        if (buf[i] != 0)
+            fail_msg("pad byte %u of the firmware image is 0x%02x, not 0", i, buf[i]);
+    fx_stop(&f);
+}
+
+/* fw-download -f without -l: a file larger than the scratch buffer must
+ * be refused, not cut to the buffer and sent as if it were the image. */
+static long big_file(void *arg, const char *path, void *dst, size_t len)
+{
+    (void)arg;
+    (void)path;
+    memset(dst, 0x5a, len); /* the file has more bytes than asked for */
+    return (long)len;
+}
+
+static void fw_download_refuses_a_file_larger_than_the_buffer(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), big_file, "nvme0", NULL};
+    char line[] = "fw-download -f big.img";
+    out.len = 0;
+    uint64_t before = nvme_sim_stats(f.sim)->fw_downloads;
+    int rc = nvmectl_run_line(f.ctrl, &io, line);
+    if (rc == 0 || nvme_sim_stats(f.sim)->fw_downloads != before)
+        fail_msg("a truncated image was downloaded (rc %d): %s", rc, out.text);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +345,12 @@ int main(void)
         cmocka_unit_test(verify_writes_reads_and_compares),
         cmocka_unit_test(smart_prints_health_fields),
         cmocka_unit_test(usage_errors_are_reported),
+        cmocka_unit_test(a_line_of_more_than_24_words_is_refused),
+        cmocka_unit_test(id_ctrl_text_keeps_a_newline_after_a_256_byte_subnqn),
+        cmocka_unit_test(a_long_word_in_a_message_keeps_the_newline),
+        cmocka_unit_test(option_values_wider_than_their_field_are_refused),
+        cmocka_unit_test(fw_download_pads_a_short_image_with_zeros),
+        cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
