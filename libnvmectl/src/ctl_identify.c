@@ -728,8 +728,9 @@ int ctl_cmd_list_ns(struct ctl *c)
 int ctl_cmd_list_ctrl(struct ctl *c)
 {
     uint32_t nsid = ctl_nsid_or(c, 0);
-    uint16_t start = has(c, N_CNTID) && c->o.num[N_CNTID] <= 0xffffu ? (uint16_t)c->o.num[N_CNTID]
-                                                                     : 0;
+    if (c->o.num[N_CNTID] > 0xffffu)
+        return ctl_usage_err(c, "-c CNTID is 0..65535");
+    uint16_t start = (uint16_t)c->o.num[N_CNTID];
     uint16_t *ids = ctl_scratch(c, 0, NVME_CTRL_LIST_MAX * sizeof(uint16_t));
     if (ids == NULL)
         return NVME_ERR_NOMEM;

@@ -441,7 +441,9 @@ int ctl_cmd_effects_log(struct ctl *c)
     const struct nvmectl_io *io = c->io;
     if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
-    uint8_t csi = has(c, N_CSI) && c->o.num[N_CSI] <= 0xffu ? (uint8_t)c->o.num[N_CSI] : 0;
+    if (c->o.num[N_CSI] > 0xffu)
+        return ctl_usage_err(c, "--csi is 0..255");
+    uint8_t csi = (uint8_t)c->o.num[N_CSI];
     struct nvme_effects_log *log = ctl_scratch(c, 0, sizeof(*log));
     if (log == NULL)
         return NVME_ERR_NOMEM;

@@ -403,8 +403,10 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
         if (d->kind == K_STR) {
             o->str[d->slot] = val;
         } else {
-            if (!nvmectl_parse_u64(val, &o->num[d->slot]) ||
-                (d->slot == N_NSID && o->num[d->slot] > 0xffffffffu)) {
+            /* an NSID is 32 bits: refused, not cut down (the commands
+             * check their other narrow fields, naming them) */
+            uint64_t top = d->slot == N_NSID ? 0xffffffffu : ~(uint64_t)0;
+            if (!nvmectl_parse_u64(val, &o->num[d->slot]) || o->num[d->slot] > top) {
                 ctl_out(c->io, "nvmectl: bad number '%s' for '%s'\n", val, a);
                 return false;
             }

@@ -275,6 +275,8 @@ static void option_values_wider_than_their_field_are_refused(void **state)
     /* An NSID above 32 bits is not namespace 0 (ctl_nsid_or) */
     assert_int_not_equal(fx_nvmectl(&f, &out, "smart-log -n 0x100000001"), 0);
     assert_int_not_equal(fx_nvmectl(&f, &out, "get-log -i 2 -l 512 -n 0x100000001"), 0);
+    assert_int_not_equal(fx_nvmectl(&f, &out, "effects-log --csi 0x102"), 0);
+    assert_int_not_equal(fx_nvmectl(&f, &out, "list-ctrl -c 0x10001"), 0);
     fx_stop(&f);
 }
 
