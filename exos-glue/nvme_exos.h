@@ -54,9 +54,12 @@
 struct nvme_exos_blk_ops {
     int (*read)(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);
     int (*write)(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf);
-    int (*flush)(void *h, uint32_t nsid);
+    int (*flush)(void *h, uint32_t nsid); /* NVME_NSID_ALL: every namespace */
     int (*reset)(void *h);
     int (*set_read_only)(void *h, uint32_t nsid, bool ro);
+    /* OPTIONAL: the namespace's LBA size now, 0 when it is gone or not
+     * usable (a Format from nvmectl may change it under a published disk). */
+    uint32_t (*lba_size)(void *h, uint32_t nsid);
 };
 
 /* One cache segment: blocks [first, first + blocks) of namespace nsid. */

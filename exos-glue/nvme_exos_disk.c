@@ -603,6 +603,17 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
         nvme_exos_blk_unlock(disk->Blk);
         return DF_RETURN_HARDWARE_ABSENT;
     }
+    /* A Format (nvmectl) may have given the namespace another LBA size:
+     * counts in this disk's sectors would then make the device transfer
+     * more than EXOS's buffer (or a cache segment) holds. */
+    if (disk->Blk->ops->lba_size != NULL &&
+        disk->Blk->ops->lba_size(disk->Blk->h, disk->NamespaceId) != disk->BytesPerSector) {
+        nvme_exos_blk_unlock(disk->Blk);
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCoreDiskCommands] NSID=%u no longer has %u-byte blocks: refused"),
+                      disk->NamespaceId, disk->BytesPerSector);
+        return DF_RETURN_UNEXPECTED;
+    }
     rc = disk_rw_locked(disk, write, lba, count, (U8 *)control->Buffer);
     /* The window is also checked here: a writer that never lets the
      * timer take the lock still gets its Flush in time. */
@@ -640,6 +651,7 @@ static UINT disk_get_info(LPDISKINFO info)
 static UINT disk_set_access(LPDISKACCESS access)
 {
     LPNVME_CORE_DISK disk;
+    bool ro;
     int rc = 0;
 
     if (access == NULL)
@@ -647,13 +659,20 @@ static UINT disk_set_access(LPDISKACCESS access)
     disk = disk_of(access->Disk);
     if (disk == NULL)
         return DF_RETURN_BAD_PARAMETER;
-    if (disk->Blk->ops->set_read_only != NULL)
-        rc = disk->Blk->ops->set_read_only(disk->Blk->h, disk->NamespaceId,
-                                           (access->Access & DISK_ACCESS_READONLY) != 0);
-    if (rc != 0)
-        return nvme_exos_df_result(rc);
-    disk->Access = access->Access;
-    return DF_RETURN_SUCCESS;
+    ro = (access->Access & DISK_ACCESS_READONLY) != 0;
+    /* Under the lock: no write of this disk is half way through the cache.
+     * Writes EXOS was told succeeded go out (and are Flushed) while the
+     * core still takes them: once the namespace is read-only there, every
+     * write-back of them would fail with NVME_ERR_RDONLY. */
+    nvme_exos_blk_lock(disk->Blk);
+    if (ro && (disk->Access & DISK_ACCESS_READONLY) == 0 && !disk->Blk->stopped)
+        rc = nvme_exos_blk_sync(disk->Blk);
+    if (rc == 0 && disk->Blk->ops->set_read_only != NULL)
+        rc = disk->Blk->ops->set_read_only(disk->Blk->h, disk->NamespaceId, ro);
+    if (rc == 0)
+        disk->Access = access->Access;
+    nvme_exos_blk_unlock(disk->Blk);
+    return nvme_exos_df_result(rc);
 }
 
 static UINT disk_reset(LPSTORAGE_UNIT unit)

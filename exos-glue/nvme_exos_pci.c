@@ -209,7 +209,29 @@ static int core_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, cons
     return nvme_write((struct nvme_ctrl *)h, nsid, lba, count, buf);
 }
 
-static int core_flush(void *h, uint32_t nsid) { return nvme_flush((struct nvme_ctrl *)h, nsid); }
+/* NVME_NSID_ALL (the disk layer owes more namespaces than it tracks):
+ * each usable namespace in turn.  nvme_flush refuses NVME_NSID_ALL itself
+ * (no such namespace: NVME_ERR_NOENT), and a broadcast Flush is optional
+ * for the controller anyway (VWC bits 2:1). */
+static int core_flush(void *h, uint32_t nsid)
+{
+    struct nvme_ctrl *ctrl = (struct nvme_ctrl *)h;
+    unsigned i, n;
+    int rc = 0, r;
+
+    if (nsid != NVME_NSID_ALL)
+        return nvme_flush(ctrl, nsid);
+    n = nvme_ns_count(ctrl);
+    for (i = 0; i < n; i++) {
+        const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
+        if (ns == NULL || ns->status != 0)
+            continue;
+        r = nvme_flush(ctrl, ns->nsid);
+        if (r != 0 && rc == 0)
+            rc = r;
+    }
+    return rc;
+}
 
 static int core_reset(void *h) { return nvme_ctrl_reset((struct nvme_ctrl *)h); }
 
@@ -218,12 +240,19 @@ static int core_set_read_only(void *h, uint32_t nsid, bool ro)
     return nvme_ns_set_read_only((struct nvme_ctrl *)h, nsid, ro);
 }
 
+static uint32_t core_lba_size(void *h, uint32_t nsid)
+{
+    const struct nvme_ns_info *ns = nvme_ns_find((struct nvme_ctrl *)h, nsid);
+    return ns != NULL && ns->status == 0 ? ns->lba_size : 0u;
+}
+
 const struct nvme_exos_blk_ops nvme_exos_core_ops = {
     .read = core_read,
     .write = core_write,
     .flush = core_flush,
     .reset = core_reset,
     .set_read_only = core_set_read_only,
+    .lba_size = core_lba_size,
 };
 
 /* --- PCI driver ------------------------------------------------------------------ */

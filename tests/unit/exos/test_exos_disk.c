@@ -598,6 +598,58 @@ static void test_read_only_refuses_writes(void **state)
     assert_int_equal(disk_io(DF_DISK_WRITE, 0, 1, user, 512), DF_RETURN_SUCCESS);
 }
 
+/* DF_DISK_SETACCESS read-only while writes EXOS was told succeeded are
+ * still dirty in the block cache: they must reach the device (and be
+ * Flushed) before the core is told to refuse writes to the namespace.
+ * Otherwise every later write-back of them fails with NVME_ERR_RDONLY
+ * (io.c refuses writes to a read-only namespace), the failing segment
+ * can never be evicted, and nvme_exos_blk_shutdown drops them: lost. */
+static bool fake_ro;
+static int ro_aware_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    (void)h, (void)nsid;
+    if (fake_ro)
+        return NVME_ERR_RDONLY; /* what nvme_write answers (io.c nvme_io_check) */
+    memcpy(device_data + lba * 512, buf, (size_t)count * 512);
+    return 0;
+}
+static int ro_aware_flush(void *h, uint32_t nsid)
+{
+    (void)h, (void)nsid;
+    return 0;
+}
+static int ro_aware_set_ro(void *h, uint32_t nsid, bool ro)
+{
+    (void)h, (void)nsid;
+    fake_ro = ro;
+    return 0;
+}
+static const struct nvme_exos_blk_ops ro_aware_ops = {
+    .read = mock_read,
+    .write = ro_aware_write,
+    .flush = ro_aware_flush,
+    .set_read_only = ro_aware_set_ro,
+};
+
+static void test_read_only_writes_the_cache_back_first(void **state)
+{
+    (void)state;
+    fake_ro = false;
+    blk.ops = &ro_aware_ops;
+    use_cache();
+    memset(user, 0x42, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 20, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_not_equal(device_data[20 * 512], 0x42); /* in the cache only */
+    assert_int_equal(set_access(disk, DISK_ACCESS_READONLY), DF_RETURN_SUCCESS);
+    /* what EXOS was told is written is on the device and nothing is owed */
+    assert_int_equal(device_data[20 * 512], 0x42);
+    assert_false(blk.unflushed);
+    assert_int_equal(nvme_exos_blk_shutdown(&blk), 0);
+    assert_int_equal(device_data[20 * 512 + 511], 0x42);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+    done_cache();
+}
+
 static void test_core_read_only_maps_to_no_permission(void **state)
 {
     (void)state;
@@ -741,6 +793,7 @@ int main(void)
         T(test_unmappable_buffer_falls_back_to_bounce),
         T(test_read_only_refuses_writes),
         T(test_core_read_only_maps_to_no_permission),
+        T(test_read_only_writes_the_cache_back_first),
         T(test_disabled_disk_refuses_io),
         T(test_bad_requests_never_reach_core),
         T(test_event_log_levels),

@@ -6,6 +6,8 @@
  * messages give the real limits, `list` fits 80 columns.
  */
 #include "fixture.h"
+#include "mock_exos.h"
+#include "nvme_exos.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,12 +98,102 @@ static void test_limits_are_the_real_ones(void **state)
     fx_stop(&f);
 }
 
+/* An EXOS disk is published with the namespace's LBA size (512 here).
+ * `nvmectl format --lbaf 1` moves the namespace to 4096-byte blocks; the
+ * core rescans it, the disk object keeps 512.  EXOS's next one-sector
+ * read (a 512-byte buffer) must not make the device write 4096 bytes into
+ * it: the disk refuses I/O whose block size is no longer the namespace's.
+ * (The glue's block ops bound to the core, nvme_exos_core_ops.) */
+static void test_format_to_other_block_size_overruns_no_buffer(void **state)
+{
+    static uint8_t bounce[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
+    static uint8_t user[8192] __attribute__((aligned(4096)));
+    static struct nvme_exos_blk blk;
+    struct fx f;
+    LPNVME_CORE_DISK disk;
+    IOCONTROL c;
+    (void)state;
+    mock_exos_reset();
+    start(&f);
+    nvme_exos_blk_init(&blk, &nvme_exos_core_ops, f.ctrl, bounce, sizeof(bounce), false);
+    disk = nvme_exos_disk_create(&blk, 1, nvme_ns_find(f.ctrl, 1)->lba_size,
+                                 nvme_ns_find(f.ctrl, 1)->nsze, false);
+    assert_non_null(disk);
+    assert_int_equal(disk->BytesPerSector, 512);
+
+    assert_int_equal(exos_nvmectl(&f, "format -n 1 --lbaf 1 --force"), 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 4096);
+
+    memset(user, 0xCC, sizeof(user));
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)disk;
+    c.SectorLow = 0;
+    c.NumSectors = 1;
+    c.Buffer = user;
+    c.BufferSize = 512;
+    (void)NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c);
+    for (size_t i = 512; i < sizeof(user); i++)
+        if (user[i] != 0xCC)
+            fail_msg("byte %zu past the 512-byte buffer was written by the device", i);
+    ReleaseKernelObject(disk);
+    fx_stop(&f);
+}
+
+/* More namespaces written within one durability window than the glue
+ * tracks (NVME_EXOS_MAX_NS, 8): it then owes a Flush of "all of them"
+ * (NVME_NSID_ALL).  That Flush must work with the core, or the window is
+ * never kept again: every sync (each later disk request, the timer, each
+ * nvmectl command, which syncs first and then does not run) fails. */
+static void test_nine_namespaces_written_in_one_window(void **state)
+{
+    static struct nvme_sim_ns_config many[9];
+    static uint8_t bounce[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
+    static uint8_t user[512] __attribute__((aligned(4096)));
+    static struct nvme_exos_blk blk;
+    LPNVME_CORE_DISK disks[9];
+    struct fx f;
+    IOCONTROL c;
+    (void)state;
+    mock_exos_reset();
+    fx_config(&f);
+    memset(many, 0, sizeof(many));
+    for (unsigned i = 0; i < 9; i++) {
+        many[i].nsid = i + 1;
+        many[i].blocks = 1024;
+        many[i].lba_size = 512;
+    }
+    f.cfg.ns = many;
+    f.cfg.ns_count = 9;
+    fx_start(&f);
+    nvme_exos_blk_init(&blk, &nvme_exos_core_ops, f.ctrl, bounce, sizeof(bounce), false);
+    memset(user, 0x5A, sizeof(user));
+    for (unsigned i = 0; i < 9; i++) {
+        disks[i] = nvme_exos_disk_create(&blk, i + 1, 512, 1024, false);
+        assert_non_null(disks[i]);
+        memset(&c, 0, sizeof(c));
+        c.Disk = (LPSTORAGE_UNIT)disks[i];
+        c.SectorLow = 3;
+        c.NumSectors = 1;
+        c.Buffer = user;
+        c.BufferSize = 512;
+        assert_int_equal(NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c), DF_RETURN_SUCCESS);
+    }
+    assert_true(blk.unflushed);
+    assert_int_equal(nvme_exos_blk_sync(&blk), 0);
+    assert_false(blk.unflushed);
+    for (unsigned i = 0; i < 9; i++)
+        ReleaseKernelObject(disks[i]);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_offers_no_file_source),
         cmocka_unit_test(test_list_fits_80_columns),
         cmocka_unit_test(test_limits_are_the_real_ones),
+        cmocka_unit_test(test_format_to_other_block_size_overruns_no_buffer),
+        cmocka_unit_test(test_nine_namespaces_written_in_one_window),
     };
     return cmocka_run_group_tests_name("exos_nvmectl", tests, NULL, NULL);
 }
