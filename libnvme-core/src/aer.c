@@ -18,7 +18,7 @@ static void nvme_aer_done(void *arg, int result, uint32_t dw0)
         /* Failed back by a reset or teardown (re-armed after a restart),
          * or refused by the controller: then stop asking. */
         if (result > 0)
-            ctrl->aer_limit = 0;
+            NVME_WRITE_ONCE(ctrl->aer_limit, 0);
         return;
     }
     nvme_stat_inc(&ctrl->stats.async_events);
@@ -61,7 +61,8 @@ void nvme_aer_arm(struct nvme_ctrl *ctrl)
                                      __ATOMIC_RELAXED))
         return; /* another CPU arms them */
     while (NVME_READ_ONCE(ctrl->ready) &&
-           __atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) < ctrl->aer_limit) {
+           __atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) <
+               NVME_READ_ONCE(ctrl->aer_limit)) {
         struct nvme_sqe sqe;
         nvme_sqe_init(&sqe, NVME_ADMIN_ASYNC_EVENT, 0);
         __atomic_add_fetch(&ctrl->aer_outstanding, 1u, __ATOMIC_RELAXED);
@@ -80,6 +81,19 @@ static int nvme_aer_read_log(struct nvme_ctrl *ctrl, uint8_t lid, void *buf, uin
     struct nvme_sqe sqe;
     nvme_sqe_get_log(&sqe, lid, NVME_NSID_ALL, len);
     return nvme_admin_exec_bounce(ctrl, &sqe, buf, len, NVME_DMA_FROM_DEVICE, NULL);
+}
+
+/* A rescan an event asked for failed on the host side (its Identify lost
+ * to a deadline or a reset, memory, a scan on another CPU that did not
+ * end): the controller will not tell again (its log page was read), so
+ * nvme_aer_service scans again at its next call. */
+static void nvme_aer_rescan_later(struct nvme_ctrl *ctrl, int rc)
+{
+    if (rc == NVME_ERR_GONE || NVME_READ_ONCE(ctrl->gone))
+        return;
+    nvme_lock(&ctrl->admin);
+    NVME_WRITE_ONCE(ctrl->aer_lost, true);
+    nvme_unlock(&ctrl->admin);
 }
 
 static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
@@ -101,6 +115,8 @@ static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
                  nvme_strerror(rc));
         if (rc == NVME_OK)
             nvme_event(ctrl, NVME_EVENT_NS_CHANGED, nsid);
+        else
+            nvme_aer_rescan_later(ctrl, rc);
         return;
     }
     if (type == NVME_AER_TYPE_SMART) {
@@ -150,8 +166,11 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
         NVME_WRITE_ONCE(ctrl->aer_lost, false);
         nvme_unlock(&ctrl->admin);
         if (lost) {
-            if (nvme_ns_rescan(ctrl) == NVME_OK)
+            int rc = nvme_ns_rescan(ctrl);
+            if (rc == NVME_OK)
                 nvme_event(ctrl, NVME_EVENT_NS_CHANGED, NVME_NSID_ALL);
+            else
+                nvme_aer_rescan_later(ctrl, rc);
         }
         ctrl->osal.mem_free(ctrl->osal.ctx, page, 4096);
     }

@@ -426,7 +426,8 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
         aers = NVME_AER_MAX;
     if (aers > aentries / 4u)
         aers = (uint16_t)(aentries / 4u);
-    ctrl->aer_limit = ctrl->opts.no_async_events ? 0u : aers;
+    ctrl->aer_max = ctrl->opts.no_async_events ? 0u : aers;
+    ctrl->aer_limit = ctrl->aer_max;
     nvme_aer_arm(ctrl);
 
     NVME_TRACE(ctrl, NVME_TRACE_INIT, "ready: %u I/O queue(s) of %u entries, %u vector(s)%s",
@@ -555,7 +556,8 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
         int rc = nvme_recovery_check(ctrl);
         if (rc != NVME_OK)
             return rc;
-        if (__atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) < ctrl->aer_limit &&
+        if (__atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) <
+                NVME_READ_ONCE(ctrl->aer_limit) &&
             !NVME_READ_ONCE(ctrl->in_recovery))
             nvme_aer_arm(ctrl);
     }

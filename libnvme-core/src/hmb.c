@@ -24,14 +24,15 @@ static void nvme_hmb_free_chunks(struct nvme_ctrl *ctrl)
     ctrl->hmb_count = 0;
 }
 
-/* Chunks of `chunk` bytes until `want` bytes or hmb_cap chunks; kept when
- * they make at least `min` bytes, else given back. */
+/* Chunks of `chunk` bytes, at most `want` bytes in all (the cap, HMPRE)
+ * and hmb_cap chunks; kept when they make at least `min` bytes, else given
+ * back. */
 static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, uint64_t min)
 {
     const struct nvme_osal *o = &ctrl->osal;
     uint64_t have = 0;
     ctrl->hmb_chunk_size = chunk;
-    while (have < want && ctrl->hmb_count < ctrl->hmb_cap) {
+    while (have + chunk <= want && ctrl->hmb_count < ctrl->hmb_cap) { /* never past the cap */
         uint64_t bus;
         void *p = o->dma_alloc(o->ctx, chunk, ctrl->page_size, &bus);
         if (p == NULL)
@@ -91,7 +92,7 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
     if (least < ctrl->page_size)
         least = ctrl->page_size;
     uint32_t chunk = NVME_HMB_CHUNK_MAX < ctrl->page_size ? ctrl->page_size : NVME_HMB_CHUNK_MAX;
-    while (chunk / 2u >= least && chunk / 2u >= want) /* no 2 MiB for a 64 KiB buffer */
+    while (chunk / 2u >= least && chunk > want) /* no 2 MiB for a 64 KiB (or 3 MiB) buffer */
         chunk /= 2u;
     for (; chunk >= least; chunk /= 2u)
         if (nvme_hmb_try(ctrl, chunk, want, min))

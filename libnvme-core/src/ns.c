@@ -561,8 +561,17 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
  * NVME_ERR_BUSY until a rescan succeeds). */
 int nvme_ns_thaw(struct nvme_ctrl *ctrl)
 {
+    /* The scan flag before the freeze ends: a scan on another CPU that
+     * read the namespaces before the command ran publishes while they are
+     * still frozen (NVME_ERR_BUSY), never their old format as usable
+     * after it. */
+    int rc = nvme_ns_scan_take(ctrl);
     __atomic_fetch_sub(&ctrl->ns_frozen, 1u, __ATOMIC_RELEASE);
-    return NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : nvme_ns_scan(ctrl);
+    if (rc != NVME_OK)
+        return rc;
+    rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : nvme_ns_scan_one(ctrl);
+    __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
+    return rc;
 }
 
 int nvme_ns_rescan(struct nvme_ctrl *ctrl)

@@ -142,9 +142,16 @@ static int nvme_stop_and_reclaim(struct nvme_ctrl *ctrl, int result, enum nvme_r
         nvme_recovery_gone(ctrl);
         return rc;
     }
-    if (rc == NVME_OK) /* stopped: it writes no completion entry any more (rule 1) */
+    if (rc == NVME_OK) { /* stopped: it writes no completion entry any more (rule 1) */
+        /* The admin queue's too: an Asynchronous Event Request the
+         * controller completed (an NVM Subsystem Reset, say, came before
+         * anyone reaped it) reported an event and masked its type until
+         * its log page is read; failed back instead, the event is lost and
+         * its type stays masked after the reset (§5.2). */
+        nvme_qpair_harvest(&ctrl->admin);
         for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
             nvme_qpair_harvest(&ctrl->ioq[i]);
+    }
     nvme_reclaim_all(ctrl, result, io_mode);
     return rc;
 }
@@ -715,8 +722,14 @@ int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
     nvme_dbbuf_config(ctrl);
     int rc = count == 0 && ctrl->info.admin_only ? NVME_OK : nvme_create_io_queues(ctrl, count);
     nvme_qpair_start(ctrl, &ctrl->admin); /* live since CC.EN: its shadows */
-    if (rc == NVME_OK)
+    if (rc == NVME_OK) {
         nvme_configure_features(ctrl);
+        /* A feature's command that timed out stopped the controller
+         * (nvme_wait_raw_check): not a start, or the controller would stay
+         * stopped with nothing left to notice it. */
+        if (!NVME_READ_ONCE(ctrl->ready))
+            rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : NVME_ERR_TIMEOUT;
+    }
     return rc;
 }
 
@@ -896,6 +909,10 @@ static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly)
     }
     if (rc == NVME_OK) {
         NVME_WRITE_ONCE(ctrl->dead, false);
+        /* The reset dropped every AER the controller held, and with them
+         * the reason an error status stopped the core asking (aer.c):
+         * AERL+1 are armed again (nvme_aer_arm, after the reset). */
+        NVME_WRITE_ONCE(ctrl->aer_limit, ctrl->aer_max);
         nvme_replay(ctrl);
     } else {
         nvme_queues_quiesce(ctrl);

@@ -130,6 +130,22 @@ static void the_buffer_follows_the_cap_hmmin_and_the_memory_there_is(void **stat
     assert_int_equal(nvme_sim_stats(f.sim)->hmb_enables, 0);
     fx_stop(&f);
 
+    /* Review: a cap that is not a multiple of the 2 MiB pieces is a cap
+     * all the same (4 MiB were given for 3), and HMPRE is not exceeded. */
+    config(&f, 64, 0);
+    f.opts.host_memory_max_mib = 3;
+    fx_start(&f);
+    assert_true(nvme_sim_stats(f.sim)->hmb_bytes != 0);
+    assert_true(nvme_sim_stats(f.sim)->hmb_bytes <= 3u * MIB);
+    fx_stop(&f);
+    config(&f, 0, 0);
+    f.cfg.hmpre = 768; /* 3 MiB */
+    f.cfg.hmmin = 768;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 3u * MIB); /* 1 MiB pieces */
+    io(&f, 2);
+    fx_stop(&f);
+
     /* Pieces of at most 512 KiB to be had, at most 4 of them: 2 MiB. */
     config(&f, 8, 1);
     f.cfg.dma_alloc_max = 512u * 1024u;
@@ -193,6 +209,48 @@ static void refusals_leave_the_memory_safe(void **state)
     fx_stop(&f);
 }
 
+/* Review: the Host Memory Buffer's Set Features is lost (no completion)
+ * during the features phase of a start: its wait stops the controller
+ * (nvme_wait_raw_check).  That start must fail (a reset tries again), not
+ * pass for one that left the controller stopped, refusing all I/O with
+ * NVME_ERR_STATE for ever while nvme_ctrl_service() says all is well. */
+static void a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 4, 0);
+    f.opts.admin_timeout_ms = 1000;
+    fx_start_captured(&f);
+    io(&f, 2);
+    /* The restart's Set Features: Number of Queues, Asynchronous Event
+     * Configuration, then the Host Memory Buffer (skip 2). */
+    struct nvme_sim_fault flt = {
+        NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_SET_FEATURES, NVME_SIM_ANY, 0, 2, 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    nvme_sim_advance(f.sim, 1000000);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    io(&f, 2); /* was NVME_ERR_STATE for ever */
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 4u * MIB);
+    fx_stop(&f);
+
+    /* The same at bring-up: the init fails (nothing leaked, fx_stop's
+     * checks) rather than handing back a stopped controller. */
+    config(&f, 4, 0);
+    f.opts.admin_timeout_ms = 1000;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_log_capture(f.sim, true);
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    nvme_sim_osal(f.sim, &f.osal);
+    int rc = nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts);
+    if (rc == NVME_OK)
+        io(&f, 2);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +258,7 @@ int main(void)
         cmocka_unit_test(a_reset_returns_the_same_buffer_with_mr),
         cmocka_unit_test(the_buffer_follows_the_cap_hmmin_and_the_memory_there_is),
         cmocka_unit_test(refusals_leave_the_memory_safe),
+        cmocka_unit_test(a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -939,6 +939,108 @@ static void smart_and_error_events_are_reported(void **state)
     fx_stop(&f);
 }
 
+/* Review: one Asynchronous Event Request completed with an error status
+ * (here Internal Error, DNR) stops the core asking for more (aer_limit
+ * 0), which is fair until the next reset; but a controller reset drops
+ * every AER the controller held (§7.3.2: the host re-arms), and none was
+ * re-armed after it: events were off for good.  Linux re-arms at every
+ * start (nvme_start_ctrl -> nvme_enable_aen). */
+static void aers_are_armed_again_after_a_reset_that_follows_an_aer_error(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct events ev = {0};
+    fx_config(&f);
+    f.cfg.nn = 16;
+    f.opts.event_cb = event_cb;
+    f.opts.event_arg = &ev;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_log_capture(f.sim, true);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_ASYNC_EVENT,
+              NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT, 1);
+    nvme_sim_osal(f.sim, &f.osal);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4); /* was 0 */
+    struct nvme_sim_ns_config add = {.nsid = 5, .blocks = 2048, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(saw(&ev, NVME_EVENT_NS_CHANGED));
+    assert_non_null(nvme_ns_find(f.ctrl, 5));
+    fx_stop(&f);
+}
+
+/* Review: the rescan a Namespace Attribute Changed notice asks for fails
+ * on the host side (its Identify lost: admin timeout, reset).  The
+ * Changed Namespace List was read (cleared), the controller reports
+ * nothing more, no reset rescans: the new namespace stayed unknown and
+ * the port was never told.  It must be scanned again at a later
+ * nvme_ctrl_service(). */
+static void a_namespace_change_whose_rescan_failed_is_not_lost(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct events ev = {0};
+    fx_config(&f);
+    f.cfg.nn = 16;
+    f.opts.admin_timeout_ms = 1000;
+    f.opts.event_cb = event_cb;
+    f.opts.event_arg = &ev;
+    fx_start_captured(&f);
+    struct nvme_sim_ns_config add = {.nsid = 5, .blocks = 2048, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_IDENTIFY, 0, 1);
+    (void)nvme_ctrl_service(f.ctrl); /* the rescan's Identify times out: a reset */
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_true(fx_log_has(&f, "namespace scan failed"));
+    for (int i = 0; i < 3; i++) {
+        nvme_sim_advance(f.sim, 100000);
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    }
+    assert_non_null(nvme_ns_find(f.ctrl, 5)); /* was NULL for good */
+    assert_true(saw(&ev, NVME_EVENT_NS_CHANGED));
+    uint8_t *buf = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 5, 0, 1, buf), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
+/* Review: an Asynchronous Event Request completes (a namespace attached)
+ * and an NVM Subsystem Reset comes before anyone reaped it.  The reset
+ * failed the AER back as aborted: the event was lost, the Changed
+ * Namespace List never read, so the controller kept Notices masked
+ * (§5.2; the simulator keeps masks across resets) and the next namespace
+ * attached was never reported, with AERL+1 requests outstanding. */
+static void an_aer_completed_before_a_subsystem_reset_is_not_lost(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct events ev = {0};
+    fx_config(&f);
+    f.cfg.nn = 16;
+    f.opts.event_cb = event_cb;
+    f.opts.event_arg = &ev;
+    fx_start_captured(&f);
+    struct nvme_sim_ns_config add = {.nsid = 5, .blocks = 2048, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 3); /* one completed, not reaped */
+    assert_int_equal(nvme_subsystem_reset(f.ctrl, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_non_null(nvme_ns_find(f.ctrl, 5)); /* (the reset's own rescan) */
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
+    ev.n = 0;
+    struct nvme_sim_ns_config add6 = {.nsid = 6, .blocks = 2048, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add6), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(saw(&ev, NVME_EVENT_NS_CHANGED));
+    assert_non_null(nvme_ns_find(f.ctrl, 6)); /* was never reported */
+    fx_stop(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Rule 7: misuse                                                      */
 /* ------------------------------------------------------------------ */
@@ -1181,6 +1283,9 @@ int main(void)
         cmocka_unit_test(namespace_change_event_rescans_and_handles_stay_valid),
         cmocka_unit_test(failed_rescan_keeps_the_old_table),
         cmocka_unit_test(smart_and_error_events_are_reported),
+        cmocka_unit_test(aers_are_armed_again_after_a_reset_that_follows_an_aer_error),
+        cmocka_unit_test(a_namespace_change_whose_rescan_failed_is_not_lost),
+        cmocka_unit_test(an_aer_completed_before_a_subsystem_reset_is_not_lost),
         cmocka_unit_test(fini_from_a_callback_is_refused_and_fini_twice_is_harmless),
         cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),

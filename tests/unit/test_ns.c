@@ -4,6 +4,7 @@
  * core cannot transfer, and a rescan that finds a new namespace. */
 #include "fixture.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +192,130 @@ static void a_table_a_lookup_still_reads_is_freed_after_it(void **state)
     fx_stop(&f);
 }
 
+/* Review: a rescan on another CPU that read Identify Namespace before a
+ * Format ran publishes after nvme_ns_thaw dropped ns_frozen: the
+ * namespace reads NVME_OK with the LBA size from before the Format (512
+ * where the medium now has 4096), so I/O built on it is let through until
+ * the Format's own rescan gets the scan flag (or never, when that one
+ * gives up with NVME_ERR_BUSY).  Two threads, stepped by the OSAL hooks:
+ * A formats; B's rescan identifies after A's freeze and before the
+ * Format runs, and publishes once A's thaw waits for the scan flag. */
+static struct {
+    struct nvme_osal real;
+    struct nvme_ctrl *ctrl;
+    pthread_t a;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int step; /* 1: B may run, 2: B identified, 3: A thawed, 4: B done */
+    bool armed;
+    uint32_t b_lba;
+    int b_status, b_read;
+} rz;
+
+static void rz_wait(int step)
+{
+    pthread_mutex_lock(&rz.m);
+    while (rz.step < step)
+        pthread_cond_wait(&rz.c, &rz.m);
+    pthread_mutex_unlock(&rz.m);
+}
+
+static void rz_set(int step)
+{
+    pthread_mutex_lock(&rz.m);
+    if (rz.step < step)
+        rz.step = step;
+    pthread_cond_broadcast(&rz.c);
+    pthread_mutex_unlock(&rz.m);
+}
+
+static uint64_t rz_now_us(void *ctx)
+{
+    /* A, in the Format's drain (frozen, scan flag free): let B scan. */
+    if (rz.armed && pthread_equal(pthread_self(), rz.a) && rz.step == 0 &&
+        __atomic_load_n(&rz.ctrl->ns_frozen, __ATOMIC_ACQUIRE) != 0) {
+        rz_set(1);
+        rz_wait(2);
+    }
+    return rz.real.now_us(ctx);
+}
+
+static void rz_sleep_us(void *ctx, uint32_t us)
+{
+    /* A, after the Format, waits for the scan flag B holds. */
+    if (rz.armed && pthread_equal(pthread_self(), rz.a) && rz.step == 2) {
+        rz_set(3);
+        rz_wait(4);
+    }
+    rz.real.sleep_us(ctx, us);
+}
+
+static void *rz_mem_alloc(void *ctx, size_t size)
+{
+    /* B's commit allocates the new table (one namespace): B identified. */
+    if (rz.armed && !pthread_equal(pthread_self(), rz.a) && rz.step == 1 &&
+        size == sizeof(void *) * 2u + sizeof(void *)) {
+        rz_set(2);
+        rz_wait(3);
+    }
+    return rz.real.mem_alloc(ctx, size);
+}
+
+static void *rz_thread_b(void *arg)
+{
+    (void)arg;
+    rz_wait(1);
+    (void)nvme_ns_rescan(rz.ctrl);
+    const struct nvme_ns_info *ns = nvme_ns_find(rz.ctrl, 1);
+    rz.b_lba = ns->lba_size;
+    rz.b_status = ns->status;
+    /* An I/O in that window, built on the old format. */
+    uint8_t *buf = fx_xalloc(512);
+    rz.b_read = nvme_read(rz.ctrl, 1, 0, 1, buf);
+    free(buf);
+    rz_set(4);
+    return NULL;
+}
+
+static void a_rescan_that_read_before_a_format_does_not_publish_after_the_thaw(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.opts.no_async_events = true;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    memset(&rz, 0, sizeof(rz));
+    pthread_mutex_init(&rz.m, NULL);
+    pthread_cond_init(&rz.c, NULL);
+    rz.real = f.osal;
+    f.osal.now_us = rz_now_us;
+    f.osal.sleep_us = rz_sleep_us;
+    f.osal.mem_alloc = rz_mem_alloc;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    rz.ctrl = f.ctrl;
+    rz.a = pthread_self();
+    pthread_t b;
+    assert_int_equal(pthread_create(&b, NULL, rz_thread_b, NULL), 0);
+    rz.armed = true;
+    struct nvme_format_args a = {1, 1 /* 4096 */, NVME_FORMAT_SES_NONE, 0, false, false};
+    int rc = nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY);
+    rz_set(4); /* (a fixed core never lets A wait for B in the thaw) */
+    pthread_join(b, NULL);
+    rz.armed = false;
+    assert_int_equal(rc, 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 4096);
+    /* What B published: never usable with the format from before. */
+    print_message("B saw status %d lba %u, its read %d\n", rz.b_status, rz.b_lba, rz.b_read);
+    assert_false(rz.b_status == NVME_OK && rz.b_lba == 512);
+    assert_int_equal(rz.b_read, NVME_ERR_BUSY);
+    fx_stop(&f);
+    pthread_mutex_destroy(&rz.m);
+    pthread_cond_destroy(&rz.c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +325,7 @@ int main(void)
         cmocka_unit_test(a_block_larger_than_mdts_makes_the_namespace_unsupported),
         cmocka_unit_test(rescan_finds_a_namespace_added_later),
         cmocka_unit_test(a_table_a_lookup_still_reads_is_freed_after_it),
+        cmocka_unit_test(a_rescan_that_read_before_a_format_does_not_publish_after_the_thaw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
