@@ -132,7 +132,7 @@ enum nvme_slot_state {
 };
 
 /* Internal submit flags (above the public NVME_SUBMIT_* bits) */
-#define NVME_CMD_NO_TIMEOUT (1u << 8) /* Asynchronous Event Request, Abort */
+#define NVME_CMD_NO_TIMEOUT (1u << 8) /* Asynchronous Event Request */
 #define NVME_CMD_LONG (1u << 9)       /* long admin timeout */
 #define NVME_CMD_REPLAY (1u << 10)    /* may be replayed after a reset (I/O) */
 /* nvme_cmd_slot.flags */

@@ -303,8 +303,11 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
         nvme_sqe_abort(&sqe, ab[i].sqid, ab[i].cid);
         /* Counted first: its callback may run at once, on any CPU. */
         __atomic_fetch_add(&ctrl->aborts_outstanding, 1u, __ATOMIC_RELAXED);
-        if (nvme_qpair_submit(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL,
-                              NVME_CMD_NO_TIMEOUT, nvme_abort_done, ctrl) != NVME_OK) {
+        /* With the admin deadline, as Linux's: a lost Abort completion
+         * would hold its ACL place for good, and a command late after it,
+         * with no Abort to be had, would never end (rule 2). */
+        if (nvme_qpair_submit(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0,
+                              nvme_abort_done, ctrl) != NVME_OK) {
             __atomic_fetch_sub(&ctrl->aborts_outstanding, 1u, __ATOMIC_RELAXED);
             need_reset = true;
             break;

@@ -522,6 +522,64 @@ static void aborts_respect_the_abort_command_limit(void **state)
     free(buf);
 }
 
+/* Rule 2 with the Abort Command Limit spent: ACL 0 allows one Abort, and
+ * the controller loses its completion while a second command is late with
+ * no Abort to be had.  The Abort has the admin deadline (as Linux's): its
+ * loss is an admin command late, and the reset ends both commands (they
+ * are replayed).  Before, the Abort had no deadline, held its ACL place
+ * for good, and the second command never ended (the fuzz target found
+ * it). */
+static void a_lost_abort_does_not_strand_a_command_waiting_for_one(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.acl = 0;
+    f.opts.command_timeout_ms = 2000; /* Abort window 500 ms, tick 250 ms */
+    f.opts.admin_timeout_ms = 1000;
+    fx_start_captured(&f);
+    seed(&f, 0, 16, 15);
+    /* A: completed 2.3 s late (after its Abort went out, whose completion
+     * is lost); B, sent 0.5 s later: its completion is lost, and it is
+     * late while A's Abort holds the only ACL place. */
+    struct nvme_sim_fault late = {
+        NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, NVME_SIM_ANY, 2300 * MS, 0, 1};
+    struct nvme_sim_fault lost = {
+        NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, NVME_SIM_ANY, 0, 1, 1};
+    struct nvme_sim_fault abort_lost = {
+        NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_ABORT, NVME_SIM_ANY, 0, 0, 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &late), 0);
+    assert_int_equal(nvme_sim_inject(f.sim, &lost), 0);
+    assert_int_equal(nvme_sim_inject(f.sim, &abort_lost), 0);
+    uint8_t *buf = fx_xalloc(2 * 4096);
+    struct fx_rec r[2];
+    uint64_t t0 = nvme_sim_now(f.sim);
+    for (int i = 0; i < 2; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 8, 8,
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
+                         0);
+        for (int k = 0; k < 50 && i == 0; k++) { /* 0.5 s */
+            (void)nvme_qpair_poll(f.ctrl, 1, 0);
+            nvme_sim_advance(f.sim, 10 * MS);
+        }
+    }
+    while (r[0].calls + r[1].calls < 2 && nvme_sim_now(f.sim) - t0 < 60000 * MS) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 10 * MS);
+    }
+    assert_int_equal(r[0].calls, 1);
+    assert_int_equal(r[1].calls, 1);
+    assert_true(nvme_sim_now(f.sim) - t0 < 10000 * MS); /* the deadlines, not a minute */
+    assert_int_equal(stats(&f)->aborts_sent, 1);
+    assert_int_equal(stats(&f)->resets, 1);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(r[i].result, 0); /* A completed, B replayed after the reset */
+    assert_pattern(buf, 2 * 4096, 15);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* A completion naming another queue (garbage SQID) is dropped like a
  * bogus CID; garbage SQHD is only logged (the core does not use it). */
 static void garbage_sqid_and_sqhd_in_completions(void **state)
@@ -1273,6 +1331,7 @@ int main(void)
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
         cmocka_unit_test(cfs_while_idle_is_noticed_by_the_service_call),
         cmocka_unit_test(aborts_respect_the_abort_command_limit),
+        cmocka_unit_test(a_lost_abort_does_not_strand_a_command_waiting_for_one),
         cmocka_unit_test(garbage_sqid_and_sqhd_in_completions),
         cmocka_unit_test(garbage_or_short_identify_controller_is_survived),
         cmocka_unit_test(replay_keeps_submission_order),
