@@ -510,8 +510,10 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly)
         nvme_log(ctrl, NVME_LOG_INFO, "device answers again");
     }
     int rc = nvme_recovery_reset(ctrl, NVME_OK, orderly);
-    if (rc == NVME_OK)
+    if (rc == NVME_OK) {
         nvme_aer_arm(ctrl);
+        nvme_admin_refresh_fr(ctrl); /* a firmware the reset activated */
+    }
     return rc;
 }
 

@@ -91,7 +91,7 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
     if (e & NVME_EFFECTS_CCC)
         nvme_log(ctrl, NVME_LOG_WARN,
                  "nvme0: admin opcode %02xh may change the controller's capabilities (CCC): "
-                 "nvme_ctrl_reset() reads them again",
+                 "nvme_ctrl_fini() and nvme_ctrl_init() read them again",
                  opc);
     return NVME_OK;
 }

@@ -663,6 +663,7 @@ void nvme_hmb_free(struct nvme_ctrl *ctrl);
 
 /* admin.c */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl);
+void nvme_admin_refresh_fr(struct nvme_ctrl *ctrl);
 /* Long admin deadline for Format NVM, Sanitize, Device Self-test. */
 unsigned nvme_admin_flags(uint8_t opc);
 

@@ -647,6 +647,9 @@ static void firmware_download_commit_and_activate(void **state)
     assert_int_equal(nvme_identify_ctrl(f.ctrl, id), 0);
     assert_string_equal(id->firmware, "FW3.0.00");
     free(id);
+    /* The reset read the revision again (as Linux does at every start):
+     * nvme_ctrl_info and nvmectl info show the firmware that runs. */
+    assert_string_equal(nvme_ctrl_get_info(f.ctrl)->firmware, "FW3.0.00");
     /* Errors: a slot past FRMW, nothing downloaded, bad arguments. */
     int rc = nvme_fw_commit(f.ctrl, 5, NVME_FW_CA_REPLACE, false, NULL);
     assert_true(rc > 0);
