@@ -248,7 +248,9 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl);
  * controller runs, stop it (CC.EN=0, RDY=0), then rebuild admin and I/O
  * queues and replay or fail what was in flight (lifecycle rule 4).
  * NVME_ERR_STATE while another reset runs.  Also brings back a controller that was gone or
- * dead once its registers answer again.  May sleep. */
+ * dead once its registers answer again.  Then reads the firmware revision
+ * again (nvme_ctrl_info.firmware: a Firmware Commit may activate one at
+ * the reset).  May sleep. */
 int nvme_ctrl_reset(struct nvme_ctrl *ctrl);
 /* Periodic work that may sleep: deadlines (Abort, reset), a CSTS look (a
  * fatal or vanished controller is noticed even when idle), retries whose
