@@ -228,6 +228,26 @@ static unsigned ctl_range_lists(struct ctl *c, unsigned max, void *v,
     return nr;
 }
 
+/* dsm's and copy's JSON: the device, the command, one value of its own,
+ * the ranges and the blocks they name. */
+static int ranges_json(struct ctl *c, const struct nvme_ns_info *ns, const char *cmd,
+                       const char *key, uint64_t val, unsigned nr, uint64_t total)
+{
+    char dev[32];
+    struct jw w;
+    nvme_snprintf(dev, sizeof(dev), "%sn%u", ctl_dev(c->io), ns->nsid);
+    jw_begin(&w, c->io);
+    jw_str(&w, "device", dev);
+    jw_str(&w, "command", cmd);
+    jw_str(&w, "result", "success");
+    jw_u64(&w, key, val);
+    jw_u64(&w, "nr_ranges", nr);
+    jw_u64(&w, "blocks", total);
+    jw_u64(&w, "bytes", total << ns->lbads);
+    jw_end(&w);
+    return NVME_OK;
+}
+
 static void dsm_put(void *v, unsigned i, uint64_t lba, uint32_t n)
 {
     struct nvme_dsm_range *r = (struct nvme_dsm_range *)v + i;
@@ -256,21 +276,8 @@ int ctl_cmd_dsm(struct ctl *c)
     rc = nvme_dsm(c->ctrl, ns->nsid, attr, r, nr);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "dsm", rc);
-    if (c->o.json) {
-        char dev[32];
-        struct jw w;
-        nvme_snprintf(dev, sizeof(dev), "%sn%u", ctl_dev(c->io), ns->nsid);
-        jw_begin(&w, c->io);
-        jw_str(&w, "device", dev);
-        jw_str(&w, "command", "dsm");
-        jw_str(&w, "result", "success");
-        jw_u64(&w, "attributes", attr);
-        jw_u64(&w, "nr_ranges", nr);
-        jw_u64(&w, "blocks", total);
-        jw_u64(&w, "bytes", total << ns->lbads);
-        jw_end(&w);
-        return NVME_OK;
-    }
+    if (c->o.json)
+        return ranges_json(c, ns, "dsm", "attributes", attr, nr, total);
     ctl_out(c->io, "%sn%u: dsm%s%s%s: %u range(s), %llu block(s) (%llu bytes): success\n",
             ctl_dev(c->io), ns->nsid, (attr & NVME_DSM_AD) ? " deallocate" : "",
             (attr & NVME_DSM_IDR) ? " idr" : "", (attr & NVME_DSM_IDW) ? " idw" : "", nr,
@@ -306,21 +313,8 @@ int ctl_cmd_copy(struct ctl *c)
     rc = nvme_copy(c->ctrl, ns->nsid, sdlba, r, nr, fl);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "copy", rc);
-    if (c->o.json) {
-        char dev[32];
-        struct jw w;
-        nvme_snprintf(dev, sizeof(dev), "%sn%u", ctl_dev(c->io), ns->nsid);
-        jw_begin(&w, c->io);
-        jw_str(&w, "device", dev);
-        jw_str(&w, "command", "copy");
-        jw_str(&w, "result", "success");
-        jw_u64(&w, "sdlba", sdlba);
-        jw_u64(&w, "nr_ranges", nr);
-        jw_u64(&w, "blocks", total);
-        jw_u64(&w, "bytes", total << ns->lbads);
-        jw_end(&w);
-        return NVME_OK;
-    }
+    if (c->o.json)
+        return ranges_json(c, ns, "copy", "sdlba", sdlba, nr, total);
     ctl_out(c->io, "NVMe Copy: success\n%sn%u: %u range(s), %llu block(s) to LBA %llu\n",
             ctl_dev(c->io), ns->nsid, nr, (unsigned long long)total, (unsigned long long)sdlba);
     return NVME_OK;
