@@ -482,8 +482,19 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
         busy = busy || ctrl->ioq[i].outstanding != 0;
     NVME_WRITE_ONCE(ctrl->ready, false);
-    if (!NVME_READ_ONCE(ctrl->gone) && (!shut || busy))
+    if (!NVME_READ_ONCE(ctrl->gone) && (!shut || busy)) {
         (void)nvme_ctrl_stop(ctrl);
+    } else if (!NVME_READ_ONCE(ctrl->gone) && ctrl->admin.outstanding != 0) {
+        /* A shutdown does not end the Asynchronous Event Requests the
+         * controller holds (only a reset aborts them, §5.2): an event
+         * would complete one into the admin queue freed below.  Cut the
+         * device off the bus as Linux does after a shutdown
+         * (pci_disable_device); without dma_stop, reset it. */
+        if (ctrl->osal.dma_stop != NULL)
+            ctrl->osal.dma_stop(ctrl->osal.ctx);
+        else
+            (void)nvme_ctrl_stop(ctrl);
+    }
     nvme_ctrl_release(ctrl);
     return NVME_OK;
 }

@@ -238,10 +238,10 @@ int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *pag
     } else {
         /* zsze <= nsze, and not a power of two: below 2^63 unless nsze is
          * at least 2^63, then the quotient is 1. */
-        uint64_t q = 0, r = 0;
-        if (zsze >> 63)
-            q = 1;
-        else
+        uint64_t q = 1;
+        if ((zsze >> 63) == 0) {
+            uint64_t r = 0;
+            q = 0;
             for (unsigned b = 64; b-- > 0;) {
                 r = r << 1 | (ns->nsze >> b & 1u); /* r < zsze < 2^63: no overflow */
                 if (r >= zsze) {
@@ -249,6 +249,7 @@ int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *pag
                     q |= (uint64_t)1 << b;
                 }
             }
+        }
         ns->nr_zones = q;
     }
     ns->max_open_zones = z->mor == 0xffffffffu ? 0u : z->mor + 1u;

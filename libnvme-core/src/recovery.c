@@ -659,6 +659,14 @@ static int nvme_create_io_queues(struct nvme_ctrl *ctrl, uint16_t count)
         created++;
     }
     NVME_WRITE_ONCE(ctrl->info.io_queues, created);
+    if (created == 0 && rc > 0) {
+        /* Refused with a status: like Linux (nvme_create_io_queues) and
+         * like a refused Number of Queues, run with the admin queue. */
+        nvme_log(ctrl, NVME_LOG_WARN, "no I/O queue created (%s): admin queue only, no I/O",
+                 nvme_strerror(rc));
+        ctrl->info.admin_only = true;
+        return NVME_OK;
+    }
     if (created == 0)
         return rc == NVME_OK ? NVME_ERR_UNSUPPORTED : rc;
     if (created < count) /* run with what the controller accepted */

@@ -741,6 +741,35 @@ static void given_shutdown_never_completes_fini_waits_rtd3e_then_returns(void **
     fx_stop(&f);
 }
 
+/* A finished shutdown (§7.6.2) does not end the Asynchronous Event
+ * Requests the controller holds: only a controller reset aborts them
+ * (§5.2, §7.3.2).  fini frees the admin queue they complete into, so the
+ * controller must be cut off the bus (Linux: pci_disable_device after the
+ * shutdown) or reset first. */
+static void given_fini_after_shutdown_an_event_does_not_reach_the_freed_admin_queue(void **state)
+{
+    (void)state;
+    for (int no_dma_stop = 0; no_dma_stop < 2; no_dma_stop++) {
+        struct fx f;
+        fx_config(&f);
+        sim_only(&f);
+        if (no_dma_stop)
+            f.osal.dma_stop = NULL; /* a port without it */
+        assert_int_equal(init_core(&f), 0);
+        assert_true(nvme_sim_aer_outstanding(f.sim) > 0);
+        nvme_ctrl_fini(f.ctrl);
+        f.ctrl = NULL;
+        assert_int_equal(nvme_sim_stats(f.sim)->shutdowns, 1);
+        /* An event after teardown (temperature, say) completes a held AER. */
+        nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_TEMPERATURE);
+        nvme_sim_run(f.sim);
+        assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+        assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+        assert_int_equal(nvme_sim_host_errors(f.sim), 0);
+        nvme_sim_destroy(f.sim);
+    }
+}
+
 static void given_dstrd_2_doorbells_land_at_16_byte_stride(void **state)
 {
     (void)state;
@@ -809,6 +838,41 @@ static void given_a_dstrd_the_bar_holds_few_doorbells_of_io_queues_are_made(void
     fx_stop(&f);
 }
 
+/* Linux nvme_create_io_queues: "Ignore failing Create SQ/CQ commands, we
+ * can continue with less than the desired amount of queues, and even a
+ * controller without I/O queues can still be used to issue admin
+ * commands" (ret >= 0 ? 0 : ret).  A controller refusing every Create
+ * I/O CQ with a status (here Invalid Interrupt Vector) is brought up
+ * admin-only, as when it refuses Number of Queues. */
+static void given_every_create_io_cq_refused_bring_up_keeps_the_admin_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    sim_only(&f);
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_CREATE_CQ,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(1, 0x08) | NVME_SF_DNR_BIT,
+                                 0,
+                                 64};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(init_core(&f), 0);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_true(info->admin_only);
+    assert_int_equal(info->io_queues, 0);
+    struct nvme_smart_log smart;
+    assert_int_equal(nvme_get_smart_log(f.ctrl, &smart), 0);
+    uint8_t *b = aligned_alloc(4096, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* and again after a reset */
+    assert_int_equal(nvme_get_smart_log(f.ctrl, &smart), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,9 +900,11 @@ int main(void)
         cmocka_unit_test(given_fini_it_deletes_io_queues_then_shuts_down_normally),
         cmocka_unit_test(given_slow_shutdown_within_cap_to_fini_waits_for_shst_complete),
         cmocka_unit_test(given_shutdown_never_completes_fini_waits_rtd3e_then_returns),
+        cmocka_unit_test(given_fini_after_shutdown_an_event_does_not_reach_the_freed_admin_queue),
         cmocka_unit_test(given_dstrd_2_doorbells_land_at_16_byte_stride),
         cmocka_unit_test(given_a_dstrd_past_the_bar_init_refuses_it),
         cmocka_unit_test(given_a_dstrd_the_bar_holds_few_doorbells_of_io_queues_are_made),
+        cmocka_unit_test(given_every_create_io_cq_refused_bring_up_keeps_the_admin_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -273,7 +273,10 @@ struct nvme_osal {
      * Bus Master Enable in its PCI Command register.  Called only when the
      * controller does not stop (CSTS.RDY still 1 a CAP.TO after CC.EN=0),
      * before the core hands the buffers of commands in flight back to
-     * their callers.  Without it the core hands them back anyway and logs
+     * their callers; and by nvme_ctrl_fini after a completed shutdown
+     * while the controller still holds Asynchronous Event Requests (a
+     * shutdown does not end them; without dma_stop the core resets the
+     * controller instead).  Without it the core hands them back anyway and logs
      * that the device might still write them: real PCI ports should fill
      * it. */
     void (*dma_stop)(void *ctx);

@@ -1381,6 +1381,10 @@ static bool read_serial(struct harness_dev *d, char *sn, size_t len)
                 d->pci.dev, d->pci.fn, rc);
     if (c)
         nvme_ctrl_fini(c);
+    /* nvme_ctrl_fini may have cut the controller off the bus (dma_stop,
+     * as Linux's pci_disable_device): on again, for the bring-up that
+     * follows when this is the controller asked for. */
+    pci_write16(d->pci, PCI_COMMAND, (uint16_t)(pci_read16(d->pci, PCI_COMMAND) | PCI_CMD_MASTER));
     d->mode = mode;
     return ok;
 }
