@@ -502,14 +502,16 @@ void nvme_exos_unlock(void *ctx, void *lock)
 
 /* --- Last resort -------------------------------------------------------------------- */
 
-/* The controller will not stop: clear Bus Master Enable so it cannot
- * reach memory before the core hands buffers back (nvme_osal.h). */
+/* Clear Bus Master Enable so the device cannot reach memory the core
+ * hands back or frees (nvme_osal.h): a controller that will not stop, or
+ * one that holds event requests after its shutdown (nvme_ctrl_fini).  The
+ * core logs which. */
 void nvme_exos_dma_stop(void *ctx)
 {
     struct nvme_exos_osal *o = osal_of(ctx);
     PCI_EnableBusMaster(o->bus, o->dev, o->func, FALSE);
-    KernelLogText(LOG_ERROR, TEXT("[NVMeCore] %x:%x.%x would not stop: bus mastering off"),
-                  (U32)o->bus, (U32)o->dev, (U32)o->func);
+    KernelLogText(LOG_VERBOSE, TEXT("[NVMeCore] %x:%x.%x: bus mastering off"), (U32)o->bus,
+                  (U32)o->dev, (U32)o->func);
 }
 
 /* --- Setup ------------------------------------------------------------------------ */
