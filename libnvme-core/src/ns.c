@@ -497,15 +497,23 @@ static int nvme_ns_scan_take(struct nvme_ctrl *ctrl)
     }
 }
 
-int nvme_ns_scan(struct nvme_ctrl *ctrl)
+/* One scan under the scan flag; `thaw`: a freeze (nvme_ns_freeze) ended
+ * once the flag is held, so that a scan on another CPU that read the
+ * namespaces before a Format ran publishes while they are still frozen
+ * (NVME_ERR_BUSY), never their old format as usable after it. */
+static int nvme_ns_scan_thawing(struct nvme_ctrl *ctrl, bool thaw)
 {
     int rc = nvme_ns_scan_take(ctrl);
+    if (thaw)
+        __atomic_fetch_sub(&ctrl->ns_frozen, 1u, __ATOMIC_RELEASE);
     if (rc != NVME_OK)
         return rc;
-    rc = nvme_ns_scan_one(ctrl);
+    rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : nvme_ns_scan_one(ctrl);
     __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
     return rc;
 }
+
+int nvme_ns_scan(struct nvme_ctrl *ctrl) { return nvme_ns_scan_thawing(ctrl, false); }
 
 /* I/O commands in flight (or waiting to be retried) on the I/O queues. */
 static unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
@@ -560,20 +568,7 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
 /* After the command nvme_ns_freeze prepared: the rescan publishes the
  * new formats and statuses (a failed one leaves the namespaces
  * NVME_ERR_BUSY until a rescan succeeds). */
-int nvme_ns_thaw(struct nvme_ctrl *ctrl)
-{
-    /* The scan flag before the freeze ends: a scan on another CPU that
-     * read the namespaces before the command ran publishes while they are
-     * still frozen (NVME_ERR_BUSY), never their old format as usable
-     * after it. */
-    int rc = nvme_ns_scan_take(ctrl);
-    __atomic_fetch_sub(&ctrl->ns_frozen, 1u, __ATOMIC_RELEASE);
-    if (rc != NVME_OK)
-        return rc;
-    rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : nvme_ns_scan_one(ctrl);
-    __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
-    return rc;
-}
+int nvme_ns_thaw(struct nvme_ctrl *ctrl) { return nvme_ns_scan_thawing(ctrl, true); }
 
 int nvme_ns_rescan(struct nvme_ctrl *ctrl)
 {
