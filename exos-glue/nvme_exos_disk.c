@@ -398,28 +398,57 @@ static void cache_after_direct_write(struct nvme_exos_blk *blk, U32 nsid, uint64
 
 /* --- sync, timer, shutdown ---------------------------------------------------------- */
 
-int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
+/* Whether a write-back of namespace `nsid` failed in this sync (failed[]
+ * holds n of them; more than the array holds count as every namespace). */
+static bool write_back_failed(const U32 *failed, unsigned n, U32 nsid)
 {
     unsigned i;
+    if (n > NVME_EXOS_MAX_NS || (n > 0 && nsid == NVME_NSID_ALL))
+        return n > 0;
+    for (i = 0; i < n; i++)
+        if (failed[i] == nsid)
+            return true;
+    return false;
+}
+
+/* Writes the dirty segments back, then Flushes the namespaces written
+ * since their last Flush.  A namespace whose write-back failed stays owed
+ * (its data is not all on the device yet: the next sync tries again); the
+ * others are Flushed all the same, so that one failing namespace does not
+ * keep every other one's acknowledged writes out of the window. */
+int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
+{
+    U32 failed[NVME_EXOS_MAX_NS];
+    unsigned i, nfailed = 0;
     int rc = 0, r;
 
     for (i = 0; i < blk->nsegs; i++) {
         struct nvme_exos_seg *s = &blk->segs[i];
         if (s->nsid != 0 && seg_has_dirty(s)) {
             r = seg_write_back(blk, s);
-            if (r != 0 && rc == 0)
+            if (r == 0)
+                continue;
+            if (rc == 0)
                 rc = r;
+            if (!write_back_failed(failed, nfailed, s->nsid)) {
+                if (nfailed < NVME_EXOS_MAX_NS)
+                    failed[nfailed] = s->nsid;
+                nfailed++;
+            }
         }
     }
-    if (rc != 0)
-        return rc; /* still owed: the next sync tries again */
     if (!blk->unflushed)
-        return 0;
+        return rc;
     for (i = 0; i < NVME_EXOS_MAX_NS; i++) {
-        if (blk->owed_nsid[i] == 0)
+        U32 nsid = blk->owed_nsid[i];
+        bool failed_here = write_back_failed(failed, nfailed, nsid);
+        if (nsid == 0)
             continue;
-        if (blk->volatile_cache && blk->ops->flush != NULL) {
-            r = blk->ops->flush(blk->h, blk->owed_nsid[i]);
+        /* All namespaces owed: the Flush helps those written back, and the
+         * entry stays while any write-back failed. */
+        if ((nsid == NVME_NSID_ALL || !failed_here) && blk->volatile_cache &&
+            blk->ops->flush != NULL) {
+            r = blk->ops->flush(blk->h, nsid);
             blk->stats.flushes++;
             if (r != 0) {
                 if (rc == 0)
@@ -427,7 +456,8 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
                 continue;
             }
         }
-        blk->owed_nsid[i] = 0;
+        if (!failed_here)
+            blk->owed_nsid[i] = 0;
     }
     if (rc == 0) {
         blk->unflushed = false;

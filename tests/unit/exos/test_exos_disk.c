@@ -488,6 +488,43 @@ static void test_failed_write_back_stays_owed(void **state)
     done_cache();
 }
 
+/* Two namespaces written in one window; namespace 1's write-back fails
+ * (a device error, say).  Namespace 2's acknowledged write must still be
+ * Flushed within the window, and namespace 1 stays owed: its write-back
+ * and Flush come at the next sync. */
+static void test_failed_write_back_does_not_hold_other_namespaces_flush(void **state)
+{
+    LPNVME_CORE_DISK disk2;
+    (void)state;
+    use_cache();
+    disk2 = nvme_exos_disk_create(&blk, 2, 512, 1000, false);
+    assert_non_null(disk2);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    LPNVME_CORE_DISK disk1 = disk;
+    disk = disk2;
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    disk = disk1;
+    mock_exos.sys_ms += 1000;
+    expect_write(9, 1, seg_data_of(9), NVME_ERR_TIMEOUT); /* namespace 1 */
+    expect_value(mock_write, h, HANDLE);                  /* namespace 2 */
+    expect_value(mock_write, nsid, 2);
+    expect_value(mock_write, lba, 9);
+    expect_any(mock_write, count);
+    expect_any(mock_write, buf);
+    will_return(mock_write, 0);
+    expect_value(mock_flush, nsid, 2);
+    will_return(mock_flush, 0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), NVME_ERR_TIMEOUT);
+    assert_true(blk.unflushed);
+    /* The next sync: namespace 1 only. */
+    expect_write(9, 1, seg_data_of(9), 0);
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    assert_false(blk.unflushed);
+    ReleaseKernelObject(disk2);
+    done_cache();
+}
+
 static void test_shutdown_writes_back_flushes_and_stops(void **state)
 {
     (void)state;
@@ -809,6 +846,7 @@ int main(void)
         T(test_large_requests_bypass_cache_after_dirty_overlap),
         T(test_eviction_writes_back_least_recently_used),
         T(test_failed_write_back_stays_owed),
+        T(test_failed_write_back_does_not_hold_other_namespaces_flush),
         T(test_shutdown_writes_back_flushes_and_stops),
         T(test_shutdown_with_nothing_written_sends_nothing),
         T(test_no_volatile_cache_no_flush),
