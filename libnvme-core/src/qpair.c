@@ -482,11 +482,16 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
      * (as Linux's nvme_poll does), unless a head is left to write (a nested
      * call's, see nvme_qpair_reap).  Racing a reaper on another CPU can
      * only make this answer 0 (that reaper has the entry) or take the lock
-     * for nothing. */
+     * for nothing.  Not on a non-coherent port: there the look is a cache
+     * invalidate, which may only run under the lock (nvme_osal.h,
+     * non-coherent rule 5): a reset on another CPU may have stopped the
+     * queue since `live` was read and be zeroing it, and the invalidate
+     * would drop those zeros (the entries of the last lap would then come
+     * back with the next lap's phase tag). */
     uint16_t head = NVME_READ_ONCE(qp->cq_head);
-    if (NVME_READ_ONCE(qp->live) && head == NVME_READ_ONCE(qp->cq_head_rung)) {
+    if (ctrl->osal.dma_sync == NULL && NVME_READ_ONCE(qp->live) &&
+        head == NVME_READ_ONCE(qp->cq_head_rung)) {
         volatile struct nvme_cqe *vc = &qp->cq[head];
-        nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
         if (NVME_CQE_PHASE(vc->status) != NVME_READ_ONCE(qp->phase))
             return 0;
     }

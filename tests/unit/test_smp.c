@@ -633,6 +633,148 @@ static void split_statistics_lose_no_count_across_a_carry(void **state)
     assert_true(split_counter == start + (uint64_t)CPUS * SPLIT_ADDS);
 }
 
+/* Non-coherent rule 5 across CPUs: the CPU writes a completion queue only
+ * while it is not live (a reset zeroes it: nvme_qpair_reset_rings), and
+ * a cache invalidate of one of its lines then throws those stores away.
+ * CPU 1 polls I/O queue 1 and finds it live and idle; before its look at
+ * the head entry (an invalidate, then the phase tag) it is preempted, and
+ * CPU 0 resets the controller meanwhile: the invalidate lands after the
+ * reset zeroed the queue and before it cleaned it (the OSAL's dma_sync
+ * and locks, wrapped here, order the two CPUs so when the look holds no
+ * lock; one under the queue lock makes the reset wait for it, and there
+ * is nothing to order).  The zeros of that line are lost
+ * and the entries the controller posted before the reset come back with
+ * the phase tag of the new first lap: after the reset, one of them passes
+ * for a new completion, and the controller's own completion in that entry
+ * is never seen. */
+static struct {
+    void (*sync)(void *ctx, void *va, size_t len, enum nvme_dma_dir dir);
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int stage;   /* 1: CPU 1's next look waits; 2: it waits; 3: CPU 0 zeroed the CQ; 4: looked */
+    bool polled; /* CPU 1's poll returned */
+    pthread_t cpu1;
+    uint8_t *cq;
+    size_t cq_len;
+} peek = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
+
+static void peek_wait(int stage)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 10;
+    while (peek.stage < stage && !(stage == 2 && peek.polled))
+        if (pthread_cond_timedwait(&peek.c, &peek.m, &ts) != 0)
+            break; /* the interleaving did not happen: the test's checks say so */
+}
+
+/* Queue locks this thread holds: CPU 1 is preempted in a look made
+ * without one (with one, CPU 0's reset would wait for it). */
+static __thread unsigned peek_locks;
+static void (*peek_lock_fn)(void *ctx, void *lock);
+static void (*peek_unlock_fn)(void *ctx, void *lock);
+static void peek_lock(void *ctx, void *lock)
+{
+    peek_lock_fn(ctx, lock);
+    peek_locks++;
+}
+static void peek_unlock(void *ctx, void *lock)
+{
+    peek_locks--;
+    peek_unlock_fn(ctx, lock);
+}
+
+static void peek_sync(void *ctx, void *va, size_t len, enum nvme_dma_dir dir)
+{
+    uint8_t *p = va;
+    pthread_mutex_lock(&peek.m);
+    if (peek.stage == 1 && pthread_equal(pthread_self(), peek.cpu1) && peek_locks == 0 &&
+        dir == NVME_DMA_FROM_DEVICE && len == sizeof(struct nvme_cqe) && p >= peek.cq &&
+        p < peek.cq + peek.cq_len) {
+        peek.stage = 2; /* CPU 1, in nvme_qpair_process's look: preempted */
+        pthread_cond_broadcast(&peek.c);
+        peek_wait(3);
+        pthread_mutex_unlock(&peek.m);
+        peek.sync(ctx, va, len, dir);
+        pthread_mutex_lock(&peek.m);
+        peek.stage = 4;
+        pthread_cond_broadcast(&peek.c);
+    } else if (peek.stage == 2 && dir == NVME_DMA_TO_DEVICE && p == peek.cq && len == peek.cq_len) {
+        peek.stage = 3; /* CPU 0 zeroed the ring, its clean comes next */
+        pthread_cond_broadcast(&peek.c);
+        peek_wait(4);
+        pthread_mutex_unlock(&peek.m);
+        peek.sync(ctx, va, len, dir);
+        return;
+    }
+    pthread_mutex_unlock(&peek.m);
+    peek.sync(ctx, va, len, dir);
+}
+
+static void *peek_poller(void *arg)
+{
+    struct fx *f = arg;
+    this_cpu = 1;
+    (void)nvme_qpair_poll(f->ctrl, 1, 0);
+    pthread_mutex_lock(&peek.m);
+    peek.polled = true;
+    pthread_cond_broadcast(&peek.c);
+    pthread_mutex_unlock(&peek.m);
+    return NULL;
+}
+
+static void a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.noncoherent = true; /* whatever the run's environment */
+    f.cfg.bounce_unaligned = true;
+    f.cfg.locks = true;
+    f.opts.io_queues = 1;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    f.osal.cpu_id = tls_cpu_id;
+    peek.sync = f.osal.dma_sync;
+    peek.stage = 0;
+    peek.polled = false;
+    f.osal.dma_sync = peek_sync;
+    peek_lock_fn = f.osal.lock;
+    peek_unlock_fn = f.osal.unlock;
+    f.osal.lock = peek_lock;
+    f.osal.unlock = peek_unlock;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    uint8_t *buf = fx_xalloc(512);
+    for (int i = 0; i < 2; i++) /* entries 0 and 1 of the first lap: phase tag 1 */
+        assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+
+    struct nvme_qpair *qp = &f.ctrl->ioq[0];
+    peek.cq = (uint8_t *)qp->cq;
+    peek.cq_len = (size_t)qp->entries * sizeof(struct nvme_cqe);
+    pthread_t t;
+    pthread_mutex_lock(&peek.m);
+    peek.stage = 1;
+    assert_int_equal(pthread_create(&t, NULL, peek_poller, &f), 0);
+    peek.cpu1 = t;
+    pthread_cond_broadcast(&peek.c);
+    peek_wait(2); /* CPU 1 inside a look without the lock, or its poll over */
+    pthread_mutex_unlock(&peek.m);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+
+    /* After the reset: a read completes in entry 0, a look at entry 1 finds
+     * nothing (no command is in flight), the next read completes there. */
+    uint64_t timeouts = nvme_ctrl_get_stats(f.ctrl)->timeouts;
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->timeouts, timeouts);
+    free(buf);
+    fx_stop(&f); /* no coherency violation */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +786,7 @@ int main(void)
         cmocka_unit_test(device_gone_while_cpus_do_io_fails_everything_once),
         cmocka_unit_test(admin_commands_and_events_while_cpus_do_io),
         cmocka_unit_test(split_statistics_lose_no_count_across_a_carry),
+        cmocka_unit_test(a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
