@@ -801,11 +801,16 @@ static inline bool nvme_dbbuf_need_event(uint16_t event_idx, uint16_t new_idx, u
 
 /* A duration in deadline ticks (recovery.c), rounded up, plus one so a
  * command submitted just before a tick still gets its full time.  tick_us
- * is whole milliseconds: 32-bit division, no libgcc helper. */
+ * is whole milliseconds: 32-bit division, no libgcc helper, and no sum
+ * that wraps (a caller may ask for 2^32 - 1 ms).  At most NVME_MAX_TICKS,
+ * so that a deadline stays inside the half of the 32-bit tick counter
+ * that nvme_tick_passed compares in (with 1 ms ticks, 12 days). */
+#define NVME_MAX_TICKS 0x40000000u
 static inline uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t ms)
 {
     uint32_t tick_ms = ctrl->tick_us / 1000u;
-    return (ms + tick_ms - 1u) / tick_ms + 1u;
+    uint32_t t = ms / tick_ms + (ms % tick_ms != 0u ? 1u : 0u);
+    return t < NVME_MAX_TICKS ? t + 1u : NVME_MAX_TICKS;
 }
 
 /* The I/O queue of `qid` (NVME_QID_CPU: the calling CPU's, as

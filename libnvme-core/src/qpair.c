@@ -440,9 +440,11 @@ bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     unsigned crd = NVME_SF_CRD(sf);
     uint32_t delay_ms = crd != 0 ? (uint32_t)ctrl->crdt[crd - 1u] * 100u : 0u;
     /* CRDT can say 6553 s: never wait longer than the command's own
-     * deadline, so a retry stays inside the bounds the caller was given. */
-    if (delay_ms > ctrl->tick_us / 1000u * qp->timeout_ticks)
-        delay_ms = ctrl->tick_us / 1000u * qp->timeout_ticks;
+     * deadline, so a retry stays inside the bounds the caller was given
+     * (in 64 bits: a deadline of days in ms overflows 32). */
+    uint64_t deadline_ms = (uint64_t)(ctrl->tick_us / 1000u) * qp->timeout_ticks;
+    if (delay_ms > deadline_ms)
+        delay_ms = (uint32_t)deadline_ms;
     if (delay_ms == 0) {
         nvme_qpair_resubmit_locked(qp, idx);
         return true;

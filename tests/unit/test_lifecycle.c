@@ -373,6 +373,42 @@ static void late_command_is_aborted_and_retried_without_a_reset(void **state)
     free(buf);
 }
 
+/* The longest deadlines a caller may ask for (nvme_ctrl_opts: any
+ * 32-bit count of milliseconds, 2^32 - 1 is about 49 days) are not turned
+ * into the shortest: a read that takes 10 s is neither timed out nor
+ * aborted, nor is a retry delay cut below what the controller asks. */
+static void longest_deadlines_asked_for_are_not_the_shortest(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.command_timeout_ms = 0xffffffffu;
+    f.opts.admin_timeout_ms = 0xffffffffu;
+    f.opts.long_admin_timeout_ms = 0xffffffffu;
+    f.cfg.crdt[0] = 3; /* 300 ms */
+    fx_start_captured(&f);
+    seed(&f, 40, 8, 11);
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 10000 * MS, 1);
+    uint8_t *buf = fx_xalloc(4096);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_read(f.ctrl, 1, 40, 8, buf), 0);
+    assert_pattern(buf, 4096, 11);
+    assert_true(nvme_sim_now(f.sim) - t0 >= 10000 * MS);
+    assert_int_equal(stats(&f)->timeouts, 0);
+    assert_int_equal(stats(&f)->aborts_sent, 0);
+    assert_int_equal(stats(&f)->retries, 0);
+    /* A Command Retry Delay (CRD 1: CRDT1, 300 ms) is bounded by the
+     * command's deadline only. */
+    uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY) | (1u << 11));
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_read(f.ctrl, 1, 40, 8, buf), 0);
+    assert_true(nvme_sim_now(f.sim) - t0 >= 300 * MS);
+    assert_int_equal(stats(&f)->retries, 1);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* A flipped phase tag wedges the queue (the issue's "one flipped phase
  * tag wedges the asynchronous queue"): timeout, Abort (nothing to
  * abort), reset, replay: every command completes once, with its data. */
@@ -1326,6 +1362,7 @@ int main(void)
         cmocka_unit_test(polled_blocking_read_returns_right_after_its_completion),
         cmocka_unit_test(interrupt_wakes_the_blocking_waiter),
         cmocka_unit_test(late_command_is_aborted_and_retried_without_a_reset),
+        cmocka_unit_test(longest_deadlines_asked_for_are_not_the_shortest),
         cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
