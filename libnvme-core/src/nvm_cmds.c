@@ -646,6 +646,12 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     uint32_t dw0 = 0;
     nvm_sqe_range(&sqe, NVME_CMD_ZONE_APPEND, nsid, zslba, count);
     nvme_ns_plain_pi(ns, &sqe);
+    /* ILBRT is the ZSLBA's tag: PIREMAP has the controller count the
+     * reference tags from where the data lands, as Type 1 requires (ZNS
+     * 1.1 §3.4.1: refused as Invalid Protection Information without
+     * it) and Linux does for Type 2 as well; Type 3 has no tag to remap. */
+    if (ns->pi_type == 1u || ns->pi_type == 2u)
+        sqe.cdw12 |= NVME_ZA_PIREMAP;
     /* Not replayed after a reset: a second append would write the data twice. */
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     if (qp == NULL)

@@ -388,6 +388,49 @@ static void zone_append_is_not_resent_after_its_abort(void **state)
     free(b);
 }
 
+/* Zone Append on zoned namespaces with protection information (PI-only
+ * format, PRACT): Type 1 needs PIREMAP, or the controller refuses the
+ * append with Invalid Protection Information (QEMU 7.2 does; ZNS 1.1
+ * §3.4.1); with it the reference tags count from where the data
+ * landed, so reads checking them (ILBRT = the LBA) pass, Type 2 too.
+ * Type 3 has no reference tag to remap: no PIREMAP. */
+static void zone_append_remaps_protection_information(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].pi_type = 1;
+    f.ns[1] = f.ns[0];
+    f.ns[1].nsid = 2;
+    f.ns[1].pi_type = 2;
+    f.ns[2] = f.ns[0];
+    f.ns[2].nsid = 3;
+    f.ns[2].pi_type = 3;
+    f.cfg.ns_count = 3;
+    fx_start(&f);
+    uint8_t *b = abuf(4 * 4096), *r = abuf(4 * 4096);
+    for (uint32_t nsid = 1; nsid <= 3; nsid++) {
+        fx_pattern(b, 4 * 4096, nsid);
+        uint64_t lba = 0;
+        assert_int_equal(nvme_write(f.ctrl, nsid, ZS, 2, b), 0);
+        assert_int_equal(nvme_zns_append(f.ctrl, nsid, ZS, 4, b, &lba), 0);
+        assert_int_equal(lba, ZS + 2);
+        uint8_t pi[8];
+        assert_int_equal(nvme_sim_ns_md(f.sim, nsid, ZS + 5, pi), 0);
+        if (nsid != 3)
+            assert_int_equal(((uint32_t)pi[4] << 24) | (pi[5] << 16) | (pi[6] << 8) | pi[7],
+                             ZS + 5);
+        assert_int_equal(nvme_read_ext(f.ctrl, nsid, ZS + 2, 4, r, NULL,
+                                       NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF),
+                         0);
+        assert_memory_equal(b, r, 4 * 4096);
+    }
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +443,7 @@ int main(void)
         cmocka_unit_test(odd_zone_size_is_counted_in_bounded_time),
         cmocka_unit_test(zone_append_lba_needs_zones_of_at_most_2_32_blocks),
         cmocka_unit_test(zone_append_is_not_resent_after_its_abort),
+        cmocka_unit_test(zone_append_remaps_protection_information),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

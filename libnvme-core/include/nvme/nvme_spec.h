@@ -822,6 +822,10 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_sanitize_log) == 512, "sanitize log is 512
 #define NVME_ZRA_REPORT 0x00u
 #define NVME_ZRASF_ALL 0x00u
 #define NVME_ZRA_PARTIAL (1u << 16)
+/* Zone Append CDW12 bit 25 (§3.4.1): Protection Information Remap, the
+ * reference tags counted from the ZSLBA's (ILBRT) moved to where the data
+ * lands; required with Type 1 PI, reserved with Type 3. */
+#define NVME_ZA_PIREMAP (1u << 25)
 /* Zone states (Figure 7, zone descriptor ZS bits 7:4) */
 #define NVME_ZS_EMPTY 0x1u
 #define NVME_ZS_IMPLICIT_OPEN 0x2u
@@ -891,5 +895,6 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset
 #define NVME_SC_ZONE_INVALID_TRANSITION 0xbf
 #define NVME_SC_GUARD_CHECK 0x82  /* SCT 2 */
 #define NVME_SC_REFTAG_CHECK 0x84 /* SCT 2 */
+#define NVME_SC_INVALID_PI 0x81   /* SCT 1: Invalid Protection Information */
 
 #endif /* NVME_SPEC_H */

@@ -424,6 +424,8 @@ int sim_ns_set_format(struct sim_ns *ns, unsigned idx, bool extended, uint8_t pi
 void sim_ns_erase(struct sim_ns *ns);
 int sim_ns_md_io(struct sim_ns *ns, uint64_t lba, uint64_t count, uint8_t *md, bool write);
 uint16_t sim_crc_t10dif(const uint8_t *p, size_t len);
+/* sim_nvm.c: a block's PI (guard of `data`, reference tag `ref`) into its metadata */
+void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint32_t ref);
 
 /* sim_dma.c */
 uint64_t sim_va_to_bus(const void *va);

@@ -45,7 +45,7 @@ static uint8_t *pi_of(const struct sim_ns *ns, uint8_t *md)
     return ns->pi_first ? md : md + ns->ms - 8;
 }
 
-static void pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint32_t ref)
+void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint32_t ref)
 {
     uint8_t *pi = pi_of(ns, md);
     uint16_t g = sim_crc_t10dif(data, ns->lba_size);
@@ -159,7 +159,7 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
             uint8_t *bmd = md + (size_t)i * ns->ms;
             const uint8_t *bd = data + (size_t)i * ns->lba_size;
             if (cdw12 & NVME_RW_PRACT) {
-                pi_put(ns, bmd, bd, ref + i);
+                sim_pi_put(ns, bmd, bd, ref + i);
                 sim->st.pi_generated++;
             } else {
                 sf = pi_check(sim, ns, bmd, bd, ref + i, cdw12);
@@ -263,7 +263,7 @@ static uint16_t write_zeroes(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
     }
     for (uint32_t i = 0; ns->pi_type && (sqe->cdw12 & NVME_RW_PRACT) && i < nlb; i++)
-        pi_put(ns, md + (size_t)i * ns->ms, zero, sqe->cdw14 + i);
+        sim_pi_put(ns, md + (size_t)i * ns->ms, zero, sqe->cdw14 + i);
     if (sim_ns_io(ns, slba, nlb, zero, true) < 0 ||
         (ns->ms && sim_ns_md_io(ns, slba, nlb, md, true) < 0))
         sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
