@@ -295,6 +295,9 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
 
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
+        /* Zoned: no piece spans zones (nvme_rw). */
+        if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
+            n = (uint32_t)nvme_zone_left(ns, lba + done);
         nvme_waiter_add(&w, 1); /* before submit: a completion may arrive inside it */
         uint8_t *p = buf + ((uintptr_t)done << ns->lbads);
         bool one = (n << ns->lbads) <=
@@ -349,7 +352,13 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
     if (rc != NVME_OK)
         goto refused;
-    if (__builtin_expect(!one_page || ctrl->trace != 0, 0)) { /* PRP lists, pieces, traces */
+    /* A transfer that spans zones goes as one command per zone, as Linux's
+     * block layer cuts at the zone size: one command across a boundary is
+     * a Zone Boundary Error for a write, and for a read unless the
+     * namespace reads across zone boundaries (ZNS 1.1, OZCS bit 0). */
+    if (__builtin_expect(!one_page || ctrl->trace != 0 ||
+                             (ns->zone_size != 0 && count > nvme_zone_left(ns, lba)),
+                         0)) { /* PRP lists, pieces, traces, zones */
         unsigned spent = 0;
         return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf, &spent);
     }

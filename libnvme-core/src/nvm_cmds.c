@@ -400,6 +400,25 @@ uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count)
     return ns != NULL && !ns->md_extended ? (uint64_t)count * ns->ms : 0u;
 }
 
+/* Blocks from `lba` to the end of its zone (zoned namespaces).  Zone
+ * sizes are powers of two on every known device; otherwise the remainder
+ * by long division, 64 steps (i686 has no 64-bit divide in hardware, and
+ * the core no libgcc). */
+uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba)
+{
+    uint64_t z = ns->zone_size, r = 0;
+    if ((z & (z - 1u)) == 0)
+        return z - (lba & (z - 1u));
+    if ((z >> 63) != 0) /* lba < 2z: one subtraction */
+        return lba >= z ? z - (lba - z) : z - lba;
+    for (unsigned b = 64; b-- > 0;) {
+        r = r << 1 | (lba >> b & 1u); /* r < z < 2^63: no overflow */
+        if (r >= z)
+            r -= z;
+    }
+    return z - r;
+}
+
 /* Read, Write or Compare of count blocks, cut at MDTS; separate metadata
  * through a DMA buffer of the core whose bus address goes in MPTR (one
  * contiguous buffer, NVM CS §5.2.1.1). */
@@ -441,6 +460,15 @@ static int nvm_data(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8
     uint32_t done = 0;
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
+        /* Zoned: no piece spans zones (nvme_rw); the next piece's buffer
+         * must stay dword aligned (an extended block need not be). */
+        if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done)) {
+            n = (uint32_t)nvme_zone_left(ns, lba + done);
+            if (((uint64_t)n * dblk & 3u) != 0) {
+                rc = NVME_ERR_ALIGN;
+                break;
+            }
+        }
         struct nvme_sqe sqe;
         nvm_sqe_range(&sqe, opc, ns->nsid, lba + done, n);
         sqe.cdw12 |= nvm_cdw12_flags(flags);

@@ -676,6 +676,9 @@ int nvme_io_admin_only(struct nvme_ctrl *ctrl);
 /* Adds what plain I/O on `ns` carries to a Read/Write SQE: on PI-only
  * formats PRACT (CDW12) and the initial reference tag (CDW14). */
 void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe);
+/* Blocks from `lba` to the end of its zone (zoned namespace `ns`): the
+ * blocking calls cut transfers there. */
+uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba);
 /* ns.c: ZNS details of a zoned namespace (CNS 05h CSI 02h). */
 int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page);
 /* admin.c: a command whose data go through a DMA bounce of whole pages,

@@ -962,7 +962,8 @@ def case_formats(w):
     that plain I/O uses through PRACT, 1 MiB logical blocks (mdts=9: 2 MiB
     per command), and a zoned namespace (CC.CSS=110b): zone report, append,
     a write off the write pointer refused as Zone Invalid Write, writes at
-    the write pointer; zone append on a zoned PI Type 1 namespace (PIREMAP);
+    the write pointer, a read across zones; zone append on a zoned PI Type 1
+    namespace (PIREMAP);
     data read back in the guest and in the host images."""
     m, p, l, z, zp = (os.path.join(w.dir, n) for n in ("m.img", "p.img", "l.img", "z.img", "zp.img"))
     for path, size in ((m, 16 * MiB), (p, 16 * MiB), (l, 64 * MiB), (z, 64 * MiB), (zp, 16 * MiB)):
@@ -971,7 +972,7 @@ def case_formats(w):
             "wpat 2 0 16 21", "rpat 2 0 16 21", "wpat 3 1 2 22", "rpat 3 1 2 22",
             "report-zones -n 4 -o json", "wpat 4 0 16 23", "rpat 4 0 16 23",
             "zone-append -n 4 -s 8192 -c 8 -p 0x11", "!write -n 4 -s 100 -c 1 -p 1", "regs",
-            "wpat 5 8192 2 24", "zone-append -n 5 -s 8192 -c 8 -p 0x12"]
+            "wpat 5 8192 2 24", "zone-append -n 5 -s 8192 -c 8 -p 0x12", "read -n 4 -s 8190 -c 4"]
     c = w.boot(["path=%s,nsid=1,ms=8" % m, "path=%s,nsid=2,ms=8,pi=1" % p,
                 "path=%s,nsid=3,lbs=1048576" % l, "path=%s,nsid=4,zoned=true,zoned.zone_size=4M" % z,
                 "path=%s,nsid=5,zoned=true,zoned.zone_size=4M,ms=8,pi=1" % zp],
@@ -1001,6 +1002,8 @@ def case_formats(w):
           "a write off the write pointer: Zone Invalid Write, named")
     c.has(r"^nvme0n5: zone-append: success, 8 block\(s\) written at LBA 0x2002",
           "zone append on a zoned PI Type 1 namespace (PIREMAP, else Invalid Protection Information)")
+    c.has(r"^nvme0n4: read 4 block\(s\) at LBA 8190 ",
+          "a read across a zone boundary (zoned.cross_read=off) goes as one command per zone")
     mcc = re.search(r"^harness: registers: .*CC=0x([0-9a-f]+)", c.section("regs"), re.M)
     c.ok(mcc is not None and (int(mcc.group(1), 16) >> 4) & 7 == 6,
          "CC.CSS = 110b: all I/O command sets (CC=0x%s)" % (mcc.group(1) if mcc else "?"))

@@ -407,8 +407,9 @@ int nvme_ns_set_read_only(struct nvme_ctrl *ctrl, uint32_t nsid, bool ro);
 /* --- I/O (io.c) ---------------------------------------------------------------
  * Buffers: any memory the OSAL can map; its address must be dword aligned
  * (§4.3: PRP entries have bits 1:0 cleared).  `count` is in logical blocks
- * of the namespace.  The blocking calls split transfers larger than MDTS
- * and keep several pieces in flight. */
+ * of the namespace.  The blocking calls split transfers larger than MDTS,
+ * and on zoned namespaces at zone boundaries, and keep several pieces in
+ * flight. */
 
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);
 int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,

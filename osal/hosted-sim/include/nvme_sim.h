@@ -107,7 +107,8 @@ struct nvme_sim_ns_config {
      * starting Empty.  Writes and Write Zeroes must start at the zone's
      * write pointer (else Zone Invalid Write, SCT 1h SC BCh), stay inside
      * the zone (Zone Boundary Error B8h), not hit a Full zone (Zone Is Full
-     * B9h); Zone Append (7Dh) writes at the write pointer and returns the
+     * B9h), reads too (Read Across Zone Boundaries, OZCS bit 0, is not
+     * offered); Zone Append (7Dh) writes at the write pointer and returns the
      * LBA in Dword 0.  Writing opens the zone implicitly; Zone Management
      * Send opens, closes, finishes, resets (data back to zeros) and
      * offlines (Invalid Zone State Transition BFh unless read only);

@@ -140,6 +140,11 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD); /* above MDTS (§5.15.2.2) */
     if (write && ns->zoned && (sf = sim_zns_write_check(sim, ns, slba, nlb)))
         return sf;
+    /* OZCS bit 0 (Read Across Zone Boundaries) is 0 here, as QEMU's
+     * default: a read that spans zones fails (ZNS 1.1, I/O Command Set
+     * specific Identify Namespace OZCS). */
+    if (!write && ns->zoned && slba / ns->zone_size != (slba + nlb - 1) / ns->zone_size)
+        return SIM_SF_CMD(NVME_SC_ZONE_BOUNDARY);
     uint8_t *host = malloc(hlen), *data = malloc(dlen);
     uint8_t *md = ns->ms ? calloc(nlb, ns->ms) : NULL;
     if (!host || !data || (ns->ms && !md)) {
