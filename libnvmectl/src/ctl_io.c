@@ -377,12 +377,26 @@ int ctl_cmd_report_zones(struct ctl *c)
     struct nvme_zone_desc *z = ctl_scratch(c, 0, (size_t)max * sizeof(*z));
     if (z == NULL)
         return NVME_ERR_NOMEM;
+    /* As many Report Zones as MDTS needs (nvme_zns_report returns what one
+     * fits), each from the zone after the last one reported, as nvme-cli
+     * does: until -d zones, the namespace's end, or an empty report. */
     unsigned count = 0;
-    rc = nvme_zns_report(c->ctrl, ns->nsid, c->o.num[N_SLBA], z, max, &count);
-    if (rc != NVME_OK)
-        return ctl_fail(c, ns->nsid, "report-zones", rc);
-    if (count > max)
-        count = max;
+    uint64_t lba = c->o.num[N_SLBA];
+    while (count < max) {
+        unsigned got = 0;
+        rc = nvme_zns_report(c->ctrl, ns->nsid, lba, z + count, max - count, &got);
+        if (rc != NVME_OK)
+            return ctl_fail(c, ns->nsid, "report-zones", rc);
+        if (got > max - count)
+            got = max - count;
+        if (got == 0)
+            break;
+        count += got;
+        uint64_t next = z[count - 1].zslba + ns->zone_size;
+        if (next <= lba || next >= ns->nsze) /* device input: it must move on */
+            break;
+        lba = next;
+    }
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, c->io);

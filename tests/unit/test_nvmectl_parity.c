@@ -1137,6 +1137,31 @@ static void zns_report_send_append(void **state)
     fx_stop(&f);
 }
 
+/* More zones than one Report Zones fits in MDTS (8 KiB: 127 descriptors):
+ * reported in as many commands as it takes, as nvme-cli's report-zones
+ * does, not cut at the first command's worth. */
+static void zns_report_spans_several_commands(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1;
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = 1024;
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 4;
+    fx_start(&f);
+    ok(&f, "report-zones -n 1 -o json");
+    assert_int_equal(jnum("nr_zones"), 256);
+    assert_int_equal(jnum("zone_list.200.slba"), 800);
+    ok(&f, "report-zones -n 1 -s 400 -d 200 -o json");
+    assert_int_equal(jnum("nr_zones"), 156);
+    assert_int_equal(jnum("zone_list.155.slba"), 1020);
+    ok(&f, "report-zones -n 1 -s 8 -d 130");
+    expect("nr_zones: 130");
+    fx_stop(&f);
+}
+
 static void zns_commands_refuse_plain_namespaces(void **state)
 {
     (void)state;
@@ -1240,6 +1265,7 @@ int main(void)
         cmocka_unit_test(unsupported_commands_are_named),
         cmocka_unit_test(destructive_commands_need_force),
         cmocka_unit_test(zns_report_send_append),
+        cmocka_unit_test(zns_report_spans_several_commands),
         cmocka_unit_test(zns_commands_refuse_plain_namespaces),
         cmocka_unit_test(classic_commands_speak_json),
         cmocka_unit_test(usage_errors),
