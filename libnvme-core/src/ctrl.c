@@ -635,8 +635,14 @@ unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector)
                 reaped += (unsigned)n;
         }
     }
-    if (ctrl->info.irq_is_intx)
-        nvme_reg_write32(ctrl, NVME_REG_INTMC, 1u);
+    /* Unmasked again, unless a reset holds the line masked while stopped
+     * queues keep completions in their CQs (recovery.c, nvme_intx_hold);
+     * the flag is read after the INTMS write, a full barrier between. */
+    if (ctrl->info.irq_is_intx) {
+        nvme_dma_mb();
+        if (!NVME_READ_ONCE(ctrl->intx_hold))
+            nvme_reg_write32(ctrl, NVME_REG_INTMC, 1u);
+    }
     if (reaped > 0)
         nvme_stat_inc(&ctrl->irq_count);
     return reaped;

@@ -284,6 +284,7 @@ struct nvme_ctrl {
     bool up;               /* bring-up finished: errors start recovery */
     bool in_recovery;      /* a reset is running: waits do not recurse */
     unsigned recovery_cpu; /* the CPU running it (OSAL cpu_id; 0 without) */
+    bool intx_hold;        /* INTx left masked: stopped queues hold completions (recovery.c) */
     bool gone;             /* registers read all ones: never write them again */
     uint32_t gone_told;    /* logged and event sent for it (atomic flag) */
     bool dead;             /* recovery failed; nvme_ctrl_reset() may revive it */

@@ -861,8 +861,38 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent)
  * goes to 0.  (QEMU 7.2 can crash when CC.EN goes to 0 with reads and
  * writes still in its block layer.)  What the queues held is reclaimed
  * after the stop, as in any reset; the first failure ends the deletions. */
+/* An orderly reset stops reaping the I/O queues before it deletes them;
+ * what the controller ends meanwhile (Command Aborted due to SQ Deletion)
+ * stays in their CQs for the replay, and with INTx those entries hold the
+ * level-triggered line up: every interrupt would be one nobody claims.
+ * The line stays masked (INTMS, §3.1.3) until the controller has stopped;
+ * nvme_ctrl_handle_irq leaves it so meanwhile.  The admin commands of the
+ * reset then complete to their waits' own polling. */
+static void nvme_intx_hold(struct nvme_ctrl *ctrl)
+{
+    if (!ctrl->info.irq_is_intx || ctrl->info.irq_vectors == 0)
+        return;
+    NVME_WRITE_ONCE(ctrl->intx_hold, true);
+    nvme_reg_write32(ctrl, NVME_REG_INTMS, 1u);
+}
+
+/* Unmasks the line nvme_intx_hold masked.  The flag is cleared before the
+ * INTMC write, with a full barrier between: a handler that masked the line
+ * and then still read the flag set (nvme_ctrl_handle_irq) masked it before
+ * this INTMC, so the line never ends masked. */
+static void nvme_intx_release(struct nvme_ctrl *ctrl)
+{
+    if (!NVME_READ_ONCE(ctrl->intx_hold))
+        return;
+    NVME_WRITE_ONCE(ctrl->intx_hold, false);
+    nvme_dma_mb();
+    if (!NVME_READ_ONCE(ctrl->gone))
+        nvme_reg_write32(ctrl, NVME_REG_INTMC, 1u);
+}
+
 static void nvme_delete_io_queues(struct nvme_ctrl *ctrl)
 {
+    nvme_intx_hold(ctrl);
     for (uint16_t i = ctrl->info.io_queues; i-- > 0;) {
         struct nvme_qpair *qp = &ctrl->ioq[i];
         nvme_lock(qp);
@@ -908,6 +938,8 @@ static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly)
      * again (§3.1.5): it is dead until a reset finds it stopped. */
     int rc = nvme_stop_and_reclaim(ctrl, NVME_ERR_ABORTED, NVME_RECLAIM_REPLAY);
     bool stopped = rc == NVME_OK;
+    if (stopped) /* CC.EN=0 ended the queues, and the entries with them */
+        nvme_intx_release(ctrl);
     for (unsigned attempt = 0; stopped && attempt < NVME_RESET_ATTEMPTS; attempt++) {
         rc = nvme_restart(ctrl);
         if (rc == NVME_OK)

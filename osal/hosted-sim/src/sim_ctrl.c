@@ -112,15 +112,22 @@ void sim_raise_irq(struct nvme_sim *sim, struct sim_cq *cq)
     sim->st.irqs_raised++;
 }
 
+/* INTx level: some IEN CQ holds entries the host has not consumed. */
+static bool sim_intx_level(const struct nvme_sim *sim)
+{
+    for (unsigned q = 0; q < sim->nq; q++)
+        if (sim->cq[q].live && sim->cq[q].ien && sim->cq[q].head != sim->cq[q].tail)
+            return true;
+    return false;
+}
+
 /* INTx: asserted while some IEN CQ holds unconsumed entries; a new
  * assertion (unmasked) raises the line once. */
 void sim_update_intx(struct nvme_sim *sim)
 {
     if (!sim->irq_intx || !sim->irq_granted)
         return;
-    bool level = false;
-    for (unsigned q = 0; q < sim->nq && !level; q++)
-        level = sim->cq[q].live && sim->cq[q].ien && sim->cq[q].head != sim->cq[q].tail;
+    bool level = sim_intx_level(sim);
     bool fire = level && !(sim->intms & 1u);
     if (fire && !sim->intx_asserted) {
         sim->irq_pending[0] = 1;
@@ -151,6 +158,15 @@ unsigned sim_deliver_irqs_unlocked(struct nvme_sim *sim)
         UNLOCK(sim);
         fn(ctrl, v);
         LOCK(sim);
+        /* A level-triggered line the handler left asserted and unmasked
+         * (entries it did not consume) interrupts again as soon as the
+         * host acknowledges it: pending for the next delivery. */
+        if (sim->irq_intx && !(sim->intms & 1u) && sim_intx_level(sim)) {
+            sim->irq_pending[0] = 1;
+            sim->irq_raised[0]++;
+            sim->st.irqs_raised++;
+            sim->st.intx_refires++;
+        }
     }
     sim->delivering = false;
     return calls;
