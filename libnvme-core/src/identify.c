@@ -448,13 +448,15 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
         (a->offset & 3u) != 0 || a->offset + a->len < a->offset)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    /* Pieces of at most MDTS (and of at most 4 KiB when the controller has
-     * no extended data: then NUMDU and the offset do not exist). */
+    /* Pieces of at most MDTS.  A controller without extended data (LPA
+     * bit 2) has no NUMDU and no offset, and NUMDL bits 27:16 are the
+     * whole count (§5.16, Figure 197): one command of up to 4096 dwords. */
     uint32_t piece = ctrl->info.mdts_bytes & ~3u;
     bool ext = (ctrl->info.lpa & NVME_LPA_EXTENDED) != 0;
-    if ((a->offset != 0 || a->len > piece || a->len > 4096u) && !ext) {
+    if ((a->offset != 0 || a->len > piece || a->len > NVME_LOG_NOEXT_MAX_BYTES) && !ext) {
         nvme_log(ctrl, NVME_LOG_WARN,
-                 "nvme0: log page %02x: offset/size beyond 4 KiB need LPA bit 2 (extended data)",
+                 "nvme0: log page %02x: an offset, a split or over 16 KiB needs LPA bit 2 "
+                 "(extended data)",
                  a->lid);
         return NVME_ERR_UNSUPPORTED;
     }

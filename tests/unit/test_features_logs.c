@@ -278,21 +278,35 @@ static void large_logs_are_split_by_offset(void **state)
     fx_stop(&f);
 }
 
-static void without_extended_data_logs_stay_below_4k(void **state)
+/* Without extended data (LPA bit 2) NUMDL bits 27:16 are the count
+ * (§5.16): one command of up to 4096 dwords, 16 KiB, with no offset and
+ * no split; more needs extended data. */
+static void without_extended_data_logs_stay_within_16k(void **state)
 {
     (void)state;
     struct fx f;
     fx_config(&f);
     f.cfg.lpa = 0; /* no effects log, no extended data */
     fx_start(&f);
-    uint8_t *big = calloc(1, 16384);
-    struct nvme_log_args a = {0xc0, 0, 0, 0, 0, 0, false, big, 8192};
+    uint8_t *big = calloc(1, 16384 + 4), *want = malloc(16384);
+    for (size_t i = 0; i < 16384; i++)
+        want[i] = (uint8_t)((i * 7 + i / 4096) & 0xff);
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    struct nvme_log_args a = {0xc0, 0, 0, 0, 0, 0, false, big, 16384};
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_memory_equal(big, want, 16384);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 1);
+    a.len = 8192;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_memory_equal(big, want, 8192);
+    a.len = 16384 + 4;
     assert_int_equal(nvme_get_log(f.ctrl, &a), NVME_ERR_UNSUPPORTED);
     a.len = 4096;
     a.offset = 4096;
     assert_int_equal(nvme_get_log(f.ctrl, &a), NVME_ERR_UNSUPPORTED);
     a.offset = 0;
     assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    free(want);
     struct nvme_effects_log *e = calloc(1, sizeof(*e));
     assert_int_equal(nvme_get_effects_log(f.ctrl, 0, e), NVME_ERR_UNSUPPORTED);
     assert_int_equal(nvme_get_effects_log(f.ctrl, 0, NULL), NVME_ERR_INVAL);
@@ -310,7 +324,7 @@ int main(void)
         cmocka_unit_test(features_the_controller_lacks_are_unsupported),
         cmocka_unit_test(logs_of_every_kind),
         cmocka_unit_test(large_logs_are_split_by_offset),
-        cmocka_unit_test(without_extended_data_logs_stay_below_4k),
+        cmocka_unit_test(without_extended_data_logs_stay_within_16k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

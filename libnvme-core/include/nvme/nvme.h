@@ -593,8 +593,8 @@ uint64_t nvme_timestamp_ms(const uint8_t data[8]);
  * Get Log Page with every field of NVMe 2.0 §5.16: LID, LSP, LSI, RAE,
  * CSI, a byte offset (LPOL/LPOU) and a length of any multiple of 4.  A
  * transfer above MDTS is split into several commands by offset; an
- * offset, or a split, needs LPA bit 2 (extended data), else
- * NVME_ERR_UNSUPPORTED. */
+ * offset, a split, or more than 16 KiB (NUMDL bits 27:16 alone count
+ * then) needs LPA bit 2 (extended data), else NVME_ERR_UNSUPPORTED. */
 struct nvme_log_args {
     uint8_t lid;
     uint8_t lsp;     /* log specific field, 7 bits */

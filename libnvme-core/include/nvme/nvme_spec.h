@@ -705,6 +705,9 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 /* Get Log Page CDW10: LID 7:0, LSP 14:8, RAE 15, NUMDL 31:16; CDW11
  * NUMDU 15:0, LSI 31:16; CDW12/13 LPOL/LPOU; CDW14 CSI 31:24. */
 #define NVME_LOG_RAE (1u << 15)
+/* Without extended data (Identify LPA bit 2) only NUMDL bits 27:16 count:
+ * at most 4096 dwords in one command, no NUMDU, no offset. */
+#define NVME_LOG_NOEXT_MAX_BYTES 16384u
 
 /* Error Information log entry (§5.16.1.2, Figure 205) */
 struct __attribute__((packed)) nvme_error_log_entry {

@@ -286,7 +286,9 @@ struct nvme_sim_config {
     uint16_t oacs;         /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
                                 NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
                                 shadow doorbells and EventIdx (see eventidx below) */
-    uint8_t lpa;           /* Identify LPA [effects log, extended data: 0x06] */
+    uint8_t lpa;           /* Identify LPA [effects log, extended data: 0x06]; without
+                                bit 2 a Get Log Page with an offset, NUMDU or NUMDL bits
+                                31:28 set fails Invalid Field (the count is bits 27:16) */
     uint32_t sanicap;      /* Identify SANICAP [crypto, block, overwrite: 0x7] */
     uint8_t fna;           /* Identify FNA [crypto erase: 0x04] */
     uint8_t frmw;          /* Identify FRMW [3 slots, activation without reset: 0x16] */

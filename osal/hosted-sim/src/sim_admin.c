@@ -568,8 +568,11 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     }
     if (lpo & 3u || lpo > size)
         return SF_INVALID_FIELD;
-    /* Offsets and NUMDU need LPA bit 2 (extended data). */
-    if (!(sim->cfg.lpa & NVME_LPA_EXTENDED) && (lpo || (sqe->cdw11 & 0xffff)))
+    /* Offsets, NUMDU and NUMDL bits 31:28 need LPA bit 2 (extended data):
+     * without it the count is NUMDL bits 27:16 alone, and the reserved
+     * bits set are refused. */
+    if (!(sim->cfg.lpa & NVME_LPA_EXTENDED) &&
+        (lpo || (sqe->cdw11 & 0xffff) || (sqe->cdw10 >> 28) != 0))
         return SF_INVALID_FIELD;
     if ((max && len > max) || len > (1u << 22))
         return SF_INVALID_FIELD;
