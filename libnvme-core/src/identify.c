@@ -428,12 +428,12 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
 /* Get Log Page (§5.16, Figures 199-201): NUMD 0-based dwords split in NUMDL
  * (CDW10 31:16) and NUMDU (CDW11 15:0); LPOL/LPOU the byte offset. */
 static int nvme_get_log_piece(struct nvme_ctrl *ctrl, const struct nvme_log_args *a,
-                              uint64_t offset, uint8_t *buf, uint32_t len)
+                              uint64_t offset, uint8_t *buf, uint32_t len, bool rae)
 {
     struct nvme_sqe sqe;
     uint32_t numd = len / 4u - 1u;
     nvme_sqe_init(&sqe, NVME_ADMIN_GET_LOG_PAGE, a->nsid);
-    sqe.cdw10 = a->lid | ((uint32_t)(a->lsp & 0x7fu) << 8) | (a->rae ? NVME_LOG_RAE : 0u) |
+    sqe.cdw10 = a->lid | ((uint32_t)(a->lsp & 0x7fu) << 8) | (rae ? NVME_LOG_RAE : 0u) |
                 ((numd & 0xffffu) << 16);
     sqe.cdw11 = (numd >> 16) | ((uint32_t)a->lsi << 16);
     sqe.cdw12 = (uint32_t)offset;
@@ -463,7 +463,11 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
     uint8_t *b = a->buf;
     for (uint32_t done = 0; done < a->len;) {
         uint32_t n = a->len - done < piece ? a->len - done : piece;
-        int rc = nvme_get_log_piece(ctrl, a, a->offset + done, b + done, n);
+        /* RAE set on all pieces but the last (as libnvme's nvme_get_log):
+         * the event is cleared, and the controller free to change the log,
+         * only once the whole of it was read (§5.16 RAE, §5.2). */
+        bool last = done + n == a->len;
+        int rc = nvme_get_log_piece(ctrl, a, a->offset + done, b + done, n, a->rae || !last);
         if (rc != NVME_OK)
             return rc;
         done += n;

@@ -278,6 +278,45 @@ static void large_logs_are_split_by_offset(void **state)
     fx_stop(&f);
 }
 
+/* A log read in several commands clears its asynchronous event only with
+ * the last one (RAE set on the others, as libnvme's nvme_get_log keeps the
+ * data latched): a read that fails half way has cleared nothing, and the
+ * controller reports the next event of that type only once all of it was
+ * read (§5.16 RAE, §5.2). */
+static void split_log_clears_its_event_with_the_last_piece(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB per command: a 16 KiB log takes two */
+    fx_start(&f);
+    uint8_t *big = malloc(16384);
+    /* Two vendor events naming log C0h: the first is reported (its type
+     * is then masked), the second waits until the log is read with RAE 0. */
+    assert_int_equal(nvme_sim_post_event(f.sim, 7, 1, 0xc0), 0);
+    assert_int_equal(nvme_sim_post_event(f.sim, 7, 2, 0xc0), 0);
+    uint64_t aers = nvme_sim_stats(f.sim)->aers_completed;
+    assert_int_equal(aers, 1);
+    /* The second command fails (DNR: not retried): nothing was read, the
+     * event must still be retained. */
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_GET_LOG_PAGE,
+                                 NVME_SIM_ANY,
+                                 NVME_SF_DNR_BIT | NVME_SC_INTERNAL,
+                                 1,
+                                 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    struct nvme_log_args a = {0xc0, 0, 0, 0, 0, 0, false, big, 16384};
+    assert_true(nvme_get_log(f.ctrl, &a) > 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->aers_completed, aers);
+    /* Read whole: the event is cleared, the next one reported. */
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->aers_completed, aers + 1);
+    free(big);
+    fx_stop(&f);
+}
+
 /* Without extended data (LPA bit 2) NUMDL bits 27:16 are the count
  * (§5.16): one command of up to 4096 dwords, 16 KiB, with no offset and
  * no split; more needs extended data. */
@@ -324,6 +363,7 @@ int main(void)
         cmocka_unit_test(features_the_controller_lacks_are_unsupported),
         cmocka_unit_test(logs_of_every_kind),
         cmocka_unit_test(large_logs_are_split_by_offset),
+        cmocka_unit_test(split_log_clears_its_event_with_the_last_piece),
         cmocka_unit_test(without_extended_data_logs_stay_within_16k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

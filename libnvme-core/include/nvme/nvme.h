@@ -602,7 +602,8 @@ struct nvme_log_args {
     uint32_t nsid;   /* 0 or NVME_NSID_ALL for controller scope */
     uint64_t offset; /* bytes, multiple of 4 */
     uint8_t csi;
-    bool rae; /* Retain Asynchronous Event: do not clear the event */
+    bool rae; /* Retain Asynchronous Event: do not clear the event (a split
+                 read sets RAE on every command but the last anyway) */
     void *buf;
     uint32_t len; /* bytes, multiple of 4, > 0 */
 };
