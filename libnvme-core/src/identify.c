@@ -379,6 +379,16 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
     if (ctrl == NULL || sel > NVME_FEAT_SEL_SUPPORTED)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    /* A Select other than current needs ONCS bit 4 (§5.27, Save and Select
+     * Feature Support): a controller without it (NVMe 1.0: SEL reserved)
+     * would answer the current value, read as the default or as
+     * capabilities, and for SEL 011b move the feature's data structure
+     * with no buffer given. */
+    if (sel != NVME_FEAT_SEL_CURRENT && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE)) {
+        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Get Features select %u not supported (ONCS bit 4)",
+                 sel);
+        return NVME_ERR_UNSUPPORTED;
+    }
     /* SEL 011b returns capabilities in Dword 0 and no data structure. */
     if (sel == NVME_FEAT_SEL_SUPPORTED) {
         data = NULL;
@@ -388,10 +398,6 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
         if (rc != NVME_OK)
             return rc;
     }
-    if (sel == NVME_FEAT_SEL_SAVED && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE))
-        nvme_log(ctrl, NVME_LOG_INFO,
-                 "nvme0: saved features not supported (ONCS bit 4): "
-                 "the controller returns the default");
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_ADMIN_GET_FEATURES, nsid);
     sqe.cdw10 = fid | (sel << NVME_FEAT_SEL_SHIFT);

@@ -168,12 +168,46 @@ static void features_the_controller_lacks_are_unsupported(void **state)
                      NVME_ERR_UNSUPPORTED);
     assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 1, 0, true, NULL, 0, NULL),
                      NVME_ERR_UNSUPPORTED);
-    /* SEL saved without saving support: the controller answers the default. */
+    /* SEL other than current without Save and Select support (ONCS bit 4):
+     * refused, not sent (the controller would ignore it). */
     assert_int_equal(
         nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SAVED, 0, NULL, 0, &dw0),
+        NVME_ERR_UNSUPPORTED);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0),
         0);
     assert_int_equal(dw0, 3);
     fx_stop(&f);
+}
+
+/* A controller without Save and Select (ONCS bit 4 clear; NVMe 1.0, where
+ * SEL is reserved) ignores SEL and answers the current value: asked for
+ * supported capabilities it would return the value as capability bits,
+ * and for a feature with a data structure move it with no buffer given
+ * (PRP1 0).  The core must not send a SEL the controller lacks. */
+static void select_needs_save_and_select_support(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oncs = NVME_ONCS_TIMESTAMP; /* Timestamp, no Save and Select */
+    fx_start(&f);
+    uint32_t dw0 = 0;
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 7, 0, false, NULL, 0, NULL),
+                     0);
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_SUPPORTED, 0,
+                                      NULL, 0, &dw0),
+                     NVME_ERR_UNSUPPORTED);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, NVME_FEAT_SEL_DEFAULT, 0, NULL, 0, &dw0),
+        NVME_ERR_UNSUPPORTED);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_TIMESTAMP, 0, NVME_FEAT_SEL_SUPPORTED, 0, NULL, 0, &dw0),
+        NVME_ERR_UNSUPPORTED);
+    uint8_t ts[8];
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_TIMESTAMP, 0, NVME_FEAT_SEL_CURRENT, 0, ts, 8, &dw0), 0);
+    fx_stop(&f); /* no DMA outside what the core handed out */
 }
 
 static void logs_of_every_kind(void **state)
@@ -361,6 +395,7 @@ int main(void)
         cmocka_unit_test(every_listed_feature_reads_back),
         cmocka_unit_test(data_features_move_their_structures),
         cmocka_unit_test(features_the_controller_lacks_are_unsupported),
+        cmocka_unit_test(select_needs_save_and_select_support),
         cmocka_unit_test(logs_of_every_kind),
         cmocka_unit_test(large_logs_are_split_by_offset),
         cmocka_unit_test(split_log_clears_its_event_with_the_last_piece),

@@ -571,7 +571,9 @@ uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl);
  * nvme_feature_data_len) move it through `data`/`len`, which must then be
  * exactly that size; others take data NULL, len 0.  `nsid` is 0 for
  * controller-wide features.  dw0 (may be NULL) gets completion Dword 0:
- * the value (Get), or with SEL supported the NVME_FEAT_CAP_* bits.
+ * the value (Get), or with SEL supported the NVME_FEAT_CAP_* bits.  A
+ * SEL other than current, or SV, needs ONCS bit 4 (Save and Select),
+ * else NVME_ERR_UNSUPPORTED.
  * Arbitration 01h, Power Management 02h, Temperature Threshold 04h (cdw11:
  * TMPTH 15:0, TMPSEL 19:16, THSEL 21:20), Error Recovery 05h, Volatile
  * Write Cache 06h (NVME_ERR_UNSUPPORTED without a cache), Number of

@@ -279,7 +279,9 @@ struct nvme_sim_config {
     bool quiet;    /* do not print the simulator's own messages to stderr */
     /* Optional commands and capabilities (issue 9), defaults in brackets */
     uint16_t oncs;  /* Identify ONCS [Compare, DSM, Write Zeroes, Save/Select
-                                features, Timestamp, Verify, Copy: 0x01dd] */
+                                features, Timestamp, Verify, Copy: 0x01dd]; without
+                                bit 4 Get Features ignores SEL (NVMe 1.0: reserved) and
+                                returns the current value */
     uint16_t mssrl; /* Identify Namespace MSSRL, MCL, MSRC (Copy limits) [128, */
     uint32_t mcl;   /*   128, 127: QEMU's defaults] */
     uint8_t msrc;

@@ -360,6 +360,12 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         return SF_INVALID_FIELD;
     if (!set) {
         uint8_t sel = (uint8_t)((sqe->cdw10 >> 8) & 0x7);
+        /* Without Save and Select support (ONCS bit 4) the controller has
+         * no Select field: as an NVMe 1.0 controller, whose CDW10 bits
+         * 31:8 are reserved, it ignores it and returns the current value
+         * (with its data structure, when the feature has one). */
+        if (!(sim->cfg.oncs & NVME_ONCS_FEATURES_SAVE))
+            sel = NVME_FEAT_SEL_CURRENT;
         bool save = feature_saveable(sim, fid);
         if (sel == NVME_FEAT_SEL_SUPPORTED) { /* Figure 326 */
             *dw0 = NVME_FEAT_CAP_CHANGEABLE | (save ? NVME_FEAT_CAP_SAVEABLE : 0);
