@@ -433,13 +433,13 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
 
 /* Get Log Page (§5.16, Figures 199-201): NUMD 0-based dwords split in NUMDL
  * (CDW10 31:16) and NUMDU (CDW11 15:0); LPOL/LPOU the byte offset. */
-static int nvme_get_log_piece(struct nvme_ctrl *ctrl, const struct nvme_log_args *a,
-                              uint64_t offset, uint8_t *buf, uint32_t len, bool rae)
+static int nvme_get_log_piece(struct nvme_ctrl *ctrl, const struct nvme_log_args *a, uint8_t lsp,
+                              bool rae, uint64_t offset, uint8_t *buf, uint32_t len)
 {
     struct nvme_sqe sqe;
     uint32_t numd = len / 4u - 1u;
     nvme_sqe_init(&sqe, NVME_ADMIN_GET_LOG_PAGE, a->nsid);
-    sqe.cdw10 = a->lid | ((uint32_t)(a->lsp & 0x7fu) << 8) | (rae ? NVME_LOG_RAE : 0u) |
+    sqe.cdw10 = a->lid | ((uint32_t)(lsp & 0x7fu) << 8) | (rae ? NVME_LOG_RAE : 0u) |
                 ((numd & 0xffffu) << 16);
     sqe.cdw11 = (numd >> 16) | ((uint32_t)a->lsi << 16);
     sqe.cdw12 = (uint32_t)offset;
@@ -467,15 +467,21 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
         return NVME_ERR_UNSUPPORTED;
     }
     uint8_t *b = a->buf;
+    uint8_t lsp = a->lsp;
     for (uint32_t done = 0; done < a->len;) {
         uint32_t n = a->len - done < piece ? a->len - done : piece;
         /* RAE set on all pieces but the last (as libnvme's nvme_get_log):
          * the event is cleared, and the controller free to change the log,
          * only once the whole of it was read (§5.16 RAE, §5.2). */
         bool last = done + n == a->len;
-        int rc = nvme_get_log_piece(ctrl, a, a->offset + done, b + done, n, a->rae || !last);
+        int rc = nvme_get_log_piece(ctrl, a, lsp, a->rae || !last, a->offset + done, b + done, n);
         if (rc != NVME_OK)
             return rc;
+        /* Telemetry Host-Initiated: Create (LSP bit 0) captures the data
+         * at the command that carries it (§5.16.1.8): the first piece
+         * does, the others read that capture, as one command would. */
+        if (a->lid == NVME_LID_TELEMETRY_HOST)
+            lsp &= (uint8_t)~NVME_LOG_LSP_TELEMETRY_CREATE;
         done += n;
     }
     return NVME_OK;

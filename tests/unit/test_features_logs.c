@@ -351,6 +351,37 @@ static void split_log_clears_its_event_with_the_last_piece(void **state)
     fx_stop(&f);
 }
 
+/* Telemetry Host-Initiated with Create (LSP bit 0) read in several
+ * commands: the data is captured once, by the first command; the others
+ * read it (Create clear), or each piece would come from another capture
+ * than the header that describes it (§5.16.1.8, generation number). */
+static void telemetry_create_captures_once_when_split(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB per command: the 16 KiB log takes two */
+    f.cfg.lpa |= NVME_LPA_TELEMETRY;
+    fx_start(&f);
+    uint8_t *log = malloc(16384);
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    struct nvme_log_args a = {
+        NVME_LID_TELEMETRY_HOST, NVME_LOG_LSP_TELEMETRY_CREATE, 0, 0, 0, 0, false, log, 16384};
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 2);
+    assert_int_equal(log[0], NVME_LID_TELEMETRY_HOST);
+    assert_int_equal(log[382], 1); /* one capture */
+    for (size_t i = 512; i < 16384; i++)
+        assert_int_equal(log[i], log[382]);
+    /* Without Create: the same capture again. */
+    a.lsp = 0;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_int_equal(log[382], 1);
+    assert_int_equal(log[16383], 1);
+    free(log);
+    fx_stop(&f);
+}
+
 /* Without extended data (LPA bit 2) NUMDL bits 27:16 are the count
  * (§5.16): one command of up to 4096 dwords, 16 KiB, with no offset and
  * no split; more needs extended data. */
@@ -399,6 +430,7 @@ int main(void)
         cmocka_unit_test(logs_of_every_kind),
         cmocka_unit_test(large_logs_are_split_by_offset),
         cmocka_unit_test(split_log_clears_its_event_with_the_last_piece),
+        cmocka_unit_test(telemetry_create_captures_once_when_split),
         cmocka_unit_test(without_extended_data_logs_stay_within_16k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -599,7 +599,8 @@ uint64_t nvme_timestamp_ms(const uint8_t data[8]);
  * then) needs LPA bit 2 (extended data), else NVME_ERR_UNSUPPORTED. */
 struct nvme_log_args {
     uint8_t lid;
-    uint8_t lsp;     /* log specific field, 7 bits */
+    uint8_t lsp;     /* log specific field, 7 bits (Telemetry Host-Initiated
+                        Create goes with the first command of a split only) */
     uint16_t lsi;    /* log specific identifier */
     uint32_t nsid;   /* 0 or NVME_NSID_ALL for controller scope */
     uint64_t offset; /* bytes, multiple of 4 */

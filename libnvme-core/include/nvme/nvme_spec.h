@@ -579,7 +579,8 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 #define NVME_FNA_CRYPTO (1u << 2)
 /* LPA (byte 261) bits beyond SMART per namespace */
 #define NVME_LPA_EFFECTS (1u << 1)
-#define NVME_LPA_EXTENDED (1u << 2) /* NUMDU, LPOL/LPOU supported */
+#define NVME_LPA_EXTENDED (1u << 2)  /* NUMDU, LPOL/LPOU supported */
+#define NVME_LPA_TELEMETRY (1u << 3) /* Telemetry Host-/Controller-Initiated logs */
 /* FRMW (byte 260): bit 0 slot 1 read only, bits 3:1 number of slots,
  * bit 4 activation without reset */
 #define NVME_FRMW_SLOT1_RO (1u << 0)
@@ -701,6 +702,8 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 /* Log pages (NVMe 2.0 Figure 202) */
 #define NVME_LID_EFFECTS 0x05
 #define NVME_LID_SELF_TEST 0x06
+#define NVME_LID_TELEMETRY_HOST 0x07        /* Telemetry Host-Initiated (§5.16.1.8) */
+#define NVME_LOG_LSP_TELEMETRY_CREATE 0x01u /* LSP bit 0: capture the data now */
 #define NVME_LID_SANITIZE 0x81
 /* Get Log Page CDW10: LID 7:0, LSP 14:8, RAE 15, NUMDL 31:16; CDW11
  * NUMDU 15:0, LSI 31:16; CDW12/13 LPOL/LPOU; CDW14 CSI 31:24. */

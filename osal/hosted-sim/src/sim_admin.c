@@ -535,6 +535,9 @@ static void smart_page(struct nvme_sim *sim, struct nvme_smart_log *log)
     memcpy(log->temp_sensor, s->temp_sensor, sizeof(log->temp_sensor));
 }
 
+/* Telemetry Host-Initiated log: header and 31 data blocks (16 KiB). */
+#define SIM_TELEMETRY_SIZE 16384u
+
 /* Get Log Page (§5.14): NUMD = (NUMDU:NUMDL) + 1 dwords from offset LPO;
  * RAE (CDW10 bit 15) clear unmasks the event type that named this page. */
 static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
@@ -560,6 +563,26 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             return SF_INVALID_FIELD;
         smart_page(sim, (struct nvme_smart_log *)(void *)page);
         size = 512;
+        break;
+    case NVME_LID_TELEMETRY_HOST:
+        /* Telemetry Host-Initiated (NVMe 2.0 §5.16.1.8, LPA bit 3): a
+         * 512-byte header (LID, Data Area 1/2/3 Last Block at bytes 8-13,
+         * Host-Initiated Data Generation Number at byte 382), then data
+         * blocks of 512 bytes.  LSP bit 0 (Create) captures new data at
+         * this command: the generation number goes up and every data byte
+         * is the generation it was captured in. */
+        if (!(sim->cfg.lpa & NVME_LPA_TELEMETRY))
+            return SIM_SF_CMD(NVME_SC_INVALID_LOG_PAGE);
+        if ((sqe->cdw10 >> 8) & NVME_LOG_LSP_TELEMETRY_CREATE)
+            sim->telem_gen++;
+        size = SIM_TELEMETRY_SIZE;
+        page[0] = NVME_LID_TELEMETRY_HOST;
+        for (unsigned da = 0; da < 3; da++) {
+            page[8 + 2 * da] = (uint8_t)(SIM_TELEMETRY_SIZE / 512 - 1);
+            page[9 + 2 * da] = (uint8_t)((SIM_TELEMETRY_SIZE / 512 - 1) >> 8);
+        }
+        page[382] = sim->telem_gen;
+        memset(page + 512, sim->telem_gen, SIM_TELEMETRY_SIZE - 512);
         break;
     case NVME_LID_FW_SLOT: /* Figure 197: AFI = slot 1, FRS1 */
         page[0] = (uint8_t)(sim->fw_active | (sim->fw_next << 4));
