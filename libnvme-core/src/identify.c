@@ -339,6 +339,8 @@ uint32_t nvme_feature_data_len(uint8_t fid)
         return NVME_FEAT_TIMESTAMP_DATA_SIZE;
     case NVME_FEAT_HOST_BEHAVIOR:
         return NVME_FEAT_HOST_BEHAVIOR_DATA_SIZE;
+    case NVME_FEAT_HOST_ID: /* 16 bytes with EXHID, else the first 8 */
+        return NVME_FEAT_HOST_ID_DATA_SIZE;
     default:
         return 0;
     }

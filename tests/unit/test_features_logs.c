@@ -152,6 +152,35 @@ static void data_features_move_their_structures(void **state)
     fx_stop(&f);
 }
 
+/* Host Identifier (FID 81h, with reservations) moves a data structure, 8
+ * bytes or 16 with EXHID (§5.27.1.25), both ways: it goes through the
+ * caller's buffer, never with no buffer (the controller would write or
+ * read 8-16 bytes at PRP1 0). */
+static void host_identifier_moves_its_data_structure(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
+    fx_start(&f);
+    uint8_t id[16], back[16];
+    for (unsigned i = 0; i < 16; i++)
+        id[i] = (uint8_t)(0xa0 + i);
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_HOST_ID, 0, NVME_FEAT_HOST_ID_EXHID, 0,
+                                      false, id, sizeof(id), NULL),
+                     0);
+    memset(back, 0, sizeof(back));
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_HOST_ID, 0, NVME_FEAT_SEL_CURRENT,
+                                      NVME_FEAT_HOST_ID_EXHID, back, sizeof(back), NULL),
+                     0);
+    assert_memory_equal(back, id, 16);
+    /* Without a buffer: refused, nothing sent. */
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_HOST_ID, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, NULL),
+        NVME_ERR_INVAL);
+    fx_stop(&f); /* no DMA outside what the core handed out */
+}
+
 static void features_the_controller_lacks_are_unsupported(void **state)
 {
     (void)state;
@@ -425,6 +454,7 @@ int main(void)
         cmocka_unit_test(select_current_default_saved_and_supported),
         cmocka_unit_test(every_listed_feature_reads_back),
         cmocka_unit_test(data_features_move_their_structures),
+        cmocka_unit_test(host_identifier_moves_its_data_structure),
         cmocka_unit_test(features_the_controller_lacks_are_unsupported),
         cmocka_unit_test(select_needs_save_and_select_support),
         cmocka_unit_test(logs_of_every_kind),

@@ -579,7 +579,8 @@ uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl);
  * Write Cache 06h (NVME_ERR_UNSUPPORTED without a cache), Number of
  * Queues 07h, Interrupt Coalescing 08h, Asynchronous Event Configuration
  * 0Bh, APST 0Ch (256 bytes), Timestamp 0Eh (8 bytes), Host Behavior
- * Support 16h (512 bytes), I/O Command Set Profile 19h. */
+ * Support 16h (512 bytes), I/O Command Set Profile 19h, Host Identifier
+ * 81h (16 bytes; 8 used without EXHID, cdw11 bit 0). */
 int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigned sel,
                      uint32_t cdw11, void *data, uint32_t len, uint32_t *dw0);
 int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,

@@ -686,6 +686,11 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 #define NVME_FEAT_APST_DATA_SIZE 256u
 #define NVME_FEAT_TIMESTAMP_DATA_SIZE 8u
 #define NVME_FEAT_HOST_BEHAVIOR_DATA_SIZE 512u
+/* Host Identifier (FID 81h, with reservations: ONCS bit 5): a data
+ * structure of 8 bytes, or 16 with EXHID (CDW11 bit 0) (§5.27.1.25). */
+#define NVME_FEAT_HOST_ID 0x81
+#define NVME_FEAT_HOST_ID_EXHID (1u << 0)
+#define NVME_FEAT_HOST_ID_DATA_SIZE 16u
 /* Get Features SEL (CDW10 bits 10:8, Figure 325) and Set Features SV
  * (CDW10 bit 31, Figure 382). */
 #define NVME_FEAT_SEL_SHIFT 8

@@ -275,6 +275,8 @@ static bool feature_known(struct nvme_sim *sim, uint8_t fid)
         return true;
     case NVME_FEAT_TIMESTAMP:
         return (sim->cfg.oncs & NVME_ONCS_TIMESTAMP) != 0;
+    case NVME_FEAT_HOST_ID: /* with reservations */
+        return (sim->cfg.oncs & NVME_ONCS_RESERVATIONS) != 0;
     case NVME_FEAT_IOCS_PROFILE:
         return sim->cfg.iocs;
     case NVME_FEAT_HOST_MEM_BUF:
@@ -392,6 +394,11 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         }
         if (fid == NVME_FEAT_HOST_MEM_BUF)
             return sim_hmb_get(sim, sqe, dw0);
+        if (fid == NVME_FEAT_HOST_ID) { /* 8 bytes, 16 with EXHID, through the PRPs */
+            static const uint8_t zero[16];
+            return sim_prp_copy(sim, sqe, dflt ? (uint8_t *)(uintptr_t)zero : sim->hostid,
+                                (sqe->cdw11 & NVME_FEAT_HOST_ID_EXHID) ? 16 : 8, true);
+        }
         if (fid == NVME_FEAT_TIMESTAMP) {
             uint8_t ts[8];
             timestamp_get(sim, ts);
@@ -478,6 +485,15 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
             sim->ts_base_ms |= (uint64_t)ts[i] << (8 * i);
         sim->ts_at_us = sim->now;
         sim->ts_set = true;
+        break;
+    }
+    case NVME_FEAT_HOST_ID: { /* 8 bytes, 16 with EXHID, through the PRPs */
+        uint8_t id[16] = {0};
+        uint16_t sf = sim_prp_copy(sim, sqe, id, (sqe->cdw11 & NVME_FEAT_HOST_ID_EXHID) ? 16 : 8,
+                                   false);
+        if (sf)
+            return sf;
+        memcpy(sim->hostid, id, sizeof(id));
         break;
     }
     case NVME_FEAT_IOCS_PROFILE: /* CDW11 8:0: index of a CNS 1Ch vector */
