@@ -400,6 +400,15 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
         if (rc != NVME_OK)
             return rc;
     }
+    /* A feature whose data structure the core does not know (vendor
+     * specific, newer than nvme_feature_data_len) still gets a page of the
+     * core's, as passthrough (nvme_passthru_prep): a controller that moves
+     * one writes there, never at PRP1 0. */
+    uint32_t none = 0;
+    if (len == 0) {
+        data = &none;
+        len = sizeof(none);
+    }
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_ADMIN_GET_FEATURES, nsid);
     sqe.cdw10 = fid | (sel << NVME_FEAT_SEL_SHIFT);
@@ -419,6 +428,13 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
     if (save && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE)) {
         nvme_log(ctrl, NVME_LOG_INFO, "nvme0: saving features not supported (ONCS bit 4)");
         return NVME_ERR_UNSUPPORTED;
+    }
+    /* As nvme_get_feature: a structure the core does not know is read
+     * from a page of zeros of the core's, never at PRP1 0. */
+    uint32_t none = 0;
+    if (len == 0) {
+        data = &none;
+        len = sizeof(none);
     }
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, nsid);

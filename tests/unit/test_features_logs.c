@@ -181,6 +181,26 @@ static void host_identifier_moves_its_data_structure(void **state)
     fx_stop(&f); /* no DMA outside what the core handed out */
 }
 
+/* A feature whose data structure the core does not know (vendor specific:
+ * C0h-FFh) still has the controller move it: Get and Set Features with
+ * no buffer (data NULL, len 0, as nvme.h says for such features) must
+ * not let it write or read at PRP1 0 (passthrough gives a page of the
+ * core's for the same reason). */
+static void unknown_data_feature_moves_into_a_core_page(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.vendor_fid = 0xc4;
+    fx_start(&f);
+    uint32_t dw0 = 0;
+    assert_int_equal(nvme_set_feature(f.ctrl, 0xc4, 0, 5, 0, false, NULL, 0, NULL), 0);
+    assert_int_equal(nvme_get_feature(f.ctrl, 0xc4, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0), 0);
+    assert_int_equal(dw0, 5);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    fx_stop(&f);
+}
+
 static void features_the_controller_lacks_are_unsupported(void **state)
 {
     (void)state;
@@ -455,6 +475,7 @@ int main(void)
         cmocka_unit_test(every_listed_feature_reads_back),
         cmocka_unit_test(data_features_move_their_structures),
         cmocka_unit_test(host_identifier_moves_its_data_structure),
+        cmocka_unit_test(unknown_data_feature_moves_into_a_core_page),
         cmocka_unit_test(features_the_controller_lacks_are_unsupported),
         cmocka_unit_test(select_needs_save_and_select_support),
         cmocka_unit_test(logs_of_every_kind),

@@ -569,7 +569,9 @@ uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl);
  * Get Features with SEL (current, default, saved, supported capabilities)
  * and Set Features with SV (save).  Features with a data structure (see
  * nvme_feature_data_len) move it through `data`/`len`, which must then be
- * exactly that size; others take data NULL, len 0.  `nsid` is 0 for
+ * exactly that size; others take data NULL, len 0 (a controller that
+ * moves a structure for one anyway, vendor specific say, gets a page of
+ * the core's: zeros to read, what it writes dropped).  `nsid` is 0 for
  * controller-wide features.  dw0 (may be NULL) gets completion Dword 0:
  * the value (Get), or with SEL supported the NVME_FEAT_CAP_* bits.  A
  * SEL other than current, or SV, needs ONCS bit 4 (Save and Select),

@@ -317,6 +317,9 @@ struct nvme_sim_config {
                                 (stats.vendor_cmds), its Commands Supported and Effects entry
                                 CSUPP | vendor_effects [0: none] */
     uint32_t vendor_effects; /* NVME_EFFECTS_* bits, CSE (bits 18:16) included [0] */
+    uint8_t vendor_fid;      /* a vendor-specific feature (C0h-FFh) with a 4096-byte data
+                                structure moved through the PRPs by Get Features (what Set
+                                Features stored, zeros at first) and Set Features [0: none] */
     uint32_t hmpre, hmmin;   /* Identify HMPRE / HMMIN, 4 KiB units: a Host Memory Buffer
                                 wanted / needed [0: none, Set Features 0Dh unknown] */
     uint32_t hmminds;        /* Identify HMMINDS: smallest piece, 4 KiB units [0] */

@@ -282,7 +282,7 @@ static bool feature_known(struct nvme_sim *sim, uint8_t fid)
     case NVME_FEAT_HOST_MEM_BUF:
         return sim->cfg.hmpre != 0;
     default:
-        return false;
+        return sim->cfg.vendor_fid >= 0xc0 && fid == sim->cfg.vendor_fid;
     }
 }
 
@@ -394,6 +394,10 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         }
         if (fid == NVME_FEAT_HOST_MEM_BUF)
             return sim_hmb_get(sim, sqe, dw0);
+        if (sim->cfg.vendor_fid >= 0xc0 && fid == sim->cfg.vendor_fid) {
+            *dw0 = dflt ? 0 : sim->feat[fid];
+            return sim_prp_copy(sim, sqe, sim->vendor_feat, sizeof(sim->vendor_feat), true);
+        }
         if (fid == NVME_FEAT_HOST_ID) { /* 8 bytes, 16 with EXHID, through the PRPs */
             static const uint8_t zero[16];
             return sim_prp_copy(sim, sqe, dflt ? (uint8_t *)(uintptr_t)zero : sim->hostid,
@@ -505,6 +509,11 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         sim->feat[fid] = sqe->cdw11 & 0x3ffu;
         break;
     default:
+        if (sim->cfg.vendor_fid >= 0xc0 && fid == sim->cfg.vendor_fid) {
+            uint16_t sf = sim_prp_copy(sim, sqe, sim->vendor_feat, sizeof(sim->vendor_feat), false);
+            if (sf)
+                return sf;
+        }
         sim->feat[fid] = sqe->cdw11;
         break;
     }
