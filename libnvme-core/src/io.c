@@ -292,6 +292,12 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     uint32_t max = nvme_max_blocks(ctrl, ns);
     uint32_t done = 0;
     int rc = NVME_OK;
+    /* Zoned writes go one at a time: each must start at the zone's write
+     * pointer (ZNS Command Set), and a controller need not run the commands
+     * of a queue in order, so a second piece in flight could reach the
+     * zone first (Zone Invalid Write).  Linux keeps one write per zone in
+     * flight for the same reason (zone write locking). */
+    const bool serial = ns->zone_size != 0 && opc == NVME_CMD_WRITE;
 
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
@@ -306,6 +312,10 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                             nvme_waiter_cb, &w, one, false, false);
         if (rc == NVME_OK) {
             done += n;
+            if (serial && done < count) {
+                nvme_qpair_ring(ctrl, qp->qid);
+                rc = nvme_wait(qp, &w);
+            }
             continue;
         }
         nvme_waiter_sub(&w);

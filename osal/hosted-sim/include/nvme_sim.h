@@ -559,6 +559,8 @@ struct nvme_sim_stats {
     uint64_t bytes_read, bytes_written;  /* by those commands */
     uint64_t enables, resets, shutdowns; /* CC.EN 0->1, CC.EN 1->0, CC.SHN != 0 */
     uint64_t irqs_raised, irqs_delivered;
+    uint64_t zone_writes_together; /* writes to one zone fetched together: a controller that
+                                      runs commands in any order could miss the write pointer */
     uint64_t intx_refires; /* INTx still asserted (and unmasked) when the handler returned:
                               a level-triggered line interrupts again at once */
     uint64_t dma_violations;                  /* IOMMU rule broken (device side); never counts a

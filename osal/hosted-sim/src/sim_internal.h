@@ -141,6 +141,7 @@ struct sim_ns {
 struct sim_zone {
     uint8_t state; /* NVME_ZS_* */
     uint64_t wp;
+    uint64_t write_batch; /* sq_batch of the last write to it (sim_zns_write_check) */
 };
 
 struct sim_fault {
@@ -272,6 +273,7 @@ struct nvme_sim {
 
     /* Clock */
     uint64_t now;
+    uint64_t sq_batch; /* sim_process_sq calls: commands fetched together */
 
     /* Interrupts */
     unsigned irq_granted;

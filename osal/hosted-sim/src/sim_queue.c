@@ -130,6 +130,7 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
     struct sim_sq *sq = &sim->sq[qid];
     unsigned posted = 0;
     sq->due_set = false;
+    sim->sq_batch++;
     sim_dbbuf_sq_tail(sim, qid);
     while (sq->live && (sq->head != sq->tail || sim_dbbuf_sq_more(sim, qid)) && !sim->gone &&
            !(sim->csts & NVME_CSTS_CFS) && (sim->csts & NVME_CSTS_RDY) && !sim->dma_stopped) {

@@ -62,11 +62,16 @@ static uint16_t open_check(const struct sim_ns *ns, uint64_t z)
  * the zone's write pointer and stay in the zone (§2.1.1.1, §3.3). */
 uint16_t sim_zns_write_check(struct nvme_sim *sim, struct sim_ns *ns, uint64_t slba, uint32_t nlb)
 {
-    (void)sim;
     uint64_t z = slba / ns->zone_size;
     if (z >= ns->nzones)
         return SIM_SF_GEN(NVME_SC_LBA_RANGE);
     struct sim_zone *zn = &ns->zones[z];
+    /* Fetched together with an earlier write to this zone: a controller
+     * that runs a queue's commands in any order could have taken this one
+     * first (the simulator runs them in order, and counts it). */
+    if (zn->write_batch == sim->sq_batch)
+        sim->st.zone_writes_together++;
+    zn->write_batch = sim->sq_batch;
     switch (zn->state) {
     case NVME_ZS_FULL:
         return ZSF(NVME_SC_ZONE_FULL);
