@@ -559,20 +559,22 @@ struct nvme_sim_stats {
     uint64_t bytes_read, bytes_written;  /* by those commands */
     uint64_t enables, resets, shutdowns; /* CC.EN 0->1, CC.EN 1->0, CC.SHN != 0 */
     uint64_t irqs_raised, irqs_delivered;
-    uint64_t zone_writes_together; /* writes to one zone fetched together: a controller that
-                                      runs commands in any order could miss the write pointer */
-    uint64_t intx_refires;         /* INTx still asserted (and unmasked) when the handler returned:
-                              a level-triggered line interrupts again at once */
-    uint64_t dma_violations;       /* IOMMU rule broken (device side); never counts a
+    /* INTx still asserted (and unmasked) when the handler returned: a
+     * level-triggered line interrupts again at once. */
+    uint64_t intx_refires;
+    /* Writes to one zone fetched together: a controller that runs a
+     * queue's commands in any order could miss the write pointer. */
+    uint64_t zone_writes_together;
+    uint64_t dma_violations;                  /* IOMMU rule broken (device side); never counts a
                                            dma_after_return access */
-    uint64_t dma_after_return;     /* device accesses skipped because the memory had
+    uint64_t dma_after_return;                /* device accesses skipped because the memory had
                                            been handed back (see nvme_sim_dma_after_return) */
-    uint64_t dma_stops;            /* OSAL dma_stop calls */
-    uint64_t wakes;                /* OSAL wake calls */
-    uint64_t aborts, aborts_done;  /* Abort commands received / that aborted a command */
-    uint64_t aers_completed;       /* Asynchronous Event Requests completed */
-    uint64_t host_errors;          /* host broke a register/doorbell/OSAL rule */
-    uint64_t coherency_violations; /* non-coherent mode: a missing or misplaced cache
+    uint64_t dma_stops;                       /* OSAL dma_stop calls */
+    uint64_t wakes;                           /* OSAL wake calls */
+    uint64_t aborts, aborts_done;             /* Abort commands received / that aborted a command */
+    uint64_t aers_completed;                  /* Asynchronous Event Requests completed */
+    uint64_t host_errors;                     /* host broke a register/doorbell/OSAL rule */
+    uint64_t coherency_violations;            /* non-coherent mode: a missing or misplaced cache
                                            clean/invalidate (stale device read, write-back
                                            over device data, dropped CPU stores) */
     uint64_t cache_cleans, cache_invalidates; /* non-coherent mode: lines cleaned /
