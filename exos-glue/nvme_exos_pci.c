@@ -210,28 +210,8 @@ static int core_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, cons
 }
 
 /* NVME_NSID_ALL (the disk layer owes more namespaces than it tracks):
- * each usable namespace in turn.  nvme_flush refuses NVME_NSID_ALL itself
- * (no such namespace: NVME_ERR_NOENT), and a broadcast Flush is optional
- * for the controller anyway (VWC bits 2:1). */
-static int core_flush(void *h, uint32_t nsid)
-{
-    struct nvme_ctrl *ctrl = (struct nvme_ctrl *)h;
-    unsigned i, n;
-    int rc = 0, r;
-
-    if (nsid != NVME_NSID_ALL)
-        return nvme_flush(ctrl, nsid);
-    n = nvme_ns_count(ctrl);
-    for (i = 0; i < n; i++) {
-        const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
-        if (ns == NULL || ns->status != 0)
-            continue;
-        r = nvme_flush(ctrl, ns->nsid);
-        if (r != 0 && rc == 0)
-            rc = r;
-    }
-    return rc;
-}
+ * nvme_flush covers every namespace, in one command or one per namespace. */
+static int core_flush(void *h, uint32_t nsid) { return nvme_flush((struct nvme_ctrl *)h, nsid); }
 
 static int core_reset(void *h) { return nvme_ctrl_reset((struct nvme_ctrl *)h); }
 

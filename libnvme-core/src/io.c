@@ -256,6 +256,14 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
     return rc;
 }
 
+/* Flush of NSID FFFFFFFFh, every namespace at once: only where Identify
+ * Controller VWC bits 2:1 are 11b (NVMe 1.4 Figure 247); 10b says the
+ * controller refuses it, 00b says nothing (§6.8). */
+static bool nvme_flush_broadcast(const struct nvme_ctrl *ctrl)
+{
+    return ((ctrl->info.vwc >> 1) & 3u) == 3u;
+}
+
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
                       nvme_cmd_cb cb, void *arg)
 {
@@ -264,11 +272,15 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
-    const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
-    if (ns == NULL)
-        return NVME_ERR_NOENT;
-    if (ns->status != NVME_OK)
-        return ns->status;
+    if (nsid != NVME_NSID_ALL) {
+        const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
+        if (ns == NULL)
+            return NVME_ERR_NOENT;
+        if (ns->status != NVME_OK)
+            return ns->status;
+    } else if (!nvme_flush_broadcast(ctrl)) {
+        return NVME_ERR_UNSUPPORTED; /* nvme_flush goes namespace by namespace */
+    }
     if (ctrl->info.admin_only) /* issue 9 */
         return nvme_io_admin_only(ctrl);
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
@@ -405,12 +417,28 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
     return nvme_rw(ctrl, NVME_CMD_WRITE, nsid, lba, count, (void *)(uintptr_t)buf);
 }
 
-/* Flush (§6.8): commits the volatile write cache for the namespace. */
+/* Flush (§6.8): commits the volatile write cache for the namespace;
+ * NVME_NSID_ALL: for every namespace, in one command where the controller
+ * takes NSID FFFFFFFFh, else one per usable namespace (the first error
+ * returned, the others flushed all the same). */
 int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
     struct nvme_waiter w = {ctrl, 1, 0, 0};
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
+    if (nsid == NVME_NSID_ALL && !nvme_flush_broadcast(ctrl)) {
+        int rc = NVME_OK;
+        unsigned n = nvme_ns_count(ctrl);
+        for (unsigned i = 0; i < n; i++) {
+            const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
+            if (ns == NULL || ns->status != NVME_OK)
+                continue;
+            int r = nvme_flush(ctrl, ns->nsid);
+            if (r != NVME_OK && rc == NVME_OK)
+                rc = r;
+        }
+        return rc;
+    }
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
     for (unsigned spent = 0; nvme_reset_waited(ctrl, rc, &spent);)

@@ -95,15 +95,22 @@ int ctl_cmd_write(struct ctl *c)
 int ctl_cmd_flush(struct ctl *c)
 {
     int rc;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
-    if (ns == NULL)
-        return rc;
-    rc = nvme_flush(c->ctrl, ns->nsid);
+    uint32_t nsid = NVME_NSID_ALL; /* -n 0xffffffff: every namespace, as nvme-cli */
+    if (ctl_nsid_or(c, 0) != NVME_NSID_ALL) {
+        const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+        if (ns == NULL)
+            return rc;
+        nsid = ns->nsid;
+    }
+    rc = nvme_flush(c->ctrl, nsid);
     if (rc != NVME_OK)
-        return ctl_fail(c, ns->nsid, "flush", rc);
+        return ctl_fail(c, nsid, "flush", rc);
     if (c->o.json)
-        return ctl_done(c, ns->nsid, "flush complete");
-    ctl_out(c->io, "%sn%u: flush complete\n", ctl_dev(c->io), ns->nsid);
+        return ctl_done(c, nsid, "flush complete");
+    if (nsid == NVME_NSID_ALL)
+        ctl_out(c->io, "%s: flush of every namespace complete\n", ctl_dev(c->io));
+    else
+        ctl_out(c->io, "%sn%u: flush complete\n", ctl_dev(c->io), nsid);
     return NVME_OK;
 }
 

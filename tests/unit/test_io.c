@@ -245,6 +245,37 @@ static void flush_completes_on_the_io_queue(void **state)
     fx_stop(&f);
 }
 
+/* Flush of every namespace (nvmectl flush -n 0xffffffff, the EXOS glue's
+ * window over many namespaces): one command of NSID FFFFFFFFh where VWC
+ * bits 2:1 are 11b, else one per namespace; the asynchronous call, which
+ * sends one command, refuses it there. */
+static void flush_of_every_namespace(void **state)
+{
+    (void)state;
+    for (int bcast = 1; bcast >= 0; bcast--) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.flush_no_bcast = !bcast;
+        f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 64, .lba_size = 512};
+        f.cfg.ns_count = 2;
+        fx_start(&f);
+        assert_int_equal(nvme_ns_count(f.ctrl), 2);
+        uint64_t before = nvme_sim_stats(f.sim)->flushes;
+        assert_int_equal(nvme_flush(f.ctrl, NVME_NSID_ALL), 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->flushes - before, bcast ? 1 : 2);
+        struct fx_rec r = {0, -100};
+        int rc = nvme_submit_flush(f.ctrl, 1, NVME_NSID_ALL, 0, fx_rec_cb, &r);
+        if (bcast) {
+            assert_int_equal(rc, 0);
+            fx_poll_until(&f, 1, &r, 100000);
+            assert_int_equal(r.result, 0);
+        } else {
+            assert_int_equal(rc, NVME_ERR_UNSUPPORTED);
+        }
+        fx_stop(&f);
+    }
+}
+
 static void count_cb(void *arg, int result, uint32_t dw0)
 {
     (void)dw0;
@@ -451,6 +482,7 @@ int main(void)
         cmocka_unit_test(dma_map_failure_is_reported_and_unwound),
         cmocka_unit_test(device_status_comes_back_as_the_status_field),
         cmocka_unit_test(flush_completes_on_the_io_queue),
+        cmocka_unit_test(flush_of_every_namespace),
         cmocka_unit_test(a_batch_moves_the_right_bytes_with_one_doorbell),
         cmocka_unit_test(a_batch_stops_at_its_first_bad_request),
         cmocka_unit_test(a_batch_larger_than_the_queue_fills_it_and_says_busy),

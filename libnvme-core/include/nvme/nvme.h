@@ -414,6 +414,9 @@ int nvme_ns_set_read_only(struct nvme_ctrl *ctrl, uint32_t nsid, bool ro);
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);
 int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                const void *buf);
+/* nsid NVME_NSID_ALL: every namespace (one Flush of NSID FFFFFFFFh where
+ * Identify Controller VWC bits 2:1 are 11b, else one per usable namespace;
+ * nvme_submit_flush then says NVME_ERR_UNSUPPORTED). */
 int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid);
 
 /* The I/O queue of the calling CPU (OSAL cpu_id(), CPU 0 without it). */

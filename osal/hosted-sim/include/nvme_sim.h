@@ -234,6 +234,8 @@ struct nvme_sim_config {
     const char *firmware; /* default "1.0" */
     uint32_t nn;          /* Identify NN; 0: the highest configured NSID */
     bool vwc;             /* volatile write cache present (default true) */
+    bool flush_no_bcast;  /* VWC bits 2:1 = 10b: Flush of NSID FFFFFFFFh refused (default
+                             false: 11b, taken) */
     uint32_t rtd3e;       /* RTD3 entry latency, us (default 0 = not reported) */
     uint8_t acl;          /* ACL (byte 258), 0-based outstanding Aborts (default 3).  An
                                 Abort arriving while ACL+1 Aborts are still held in the

@@ -77,7 +77,8 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->nn = sim->nn_override ? sim->nn_override : sim_ns_max_nsid(sim);
     id->oncs = sim->cfg.oncs;
     /* VWC bit 0 present; bits 2:1 = 11b: Flush with NSID FFFFFFFFh supported. */
-    id->vwc = sim->cfg.vwc ? (uint8_t)(NVME_VWC_PRESENT | 0x6) : 0;
+    id->vwc = sim->cfg.vwc ? (uint8_t)(NVME_VWC_PRESENT | (sim->cfg.flush_no_bcast ? 0x4 : 0x6))
+                           : 0;
     snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2024-01.org.nvme-core:sim:%s", sim->serial);
     /* Power state n: 25.00 W / (n + 1) (MP in 0.01 W units), entry and
      * exit latencies growing, the last one non-operational. */

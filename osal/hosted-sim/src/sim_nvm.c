@@ -228,6 +228,8 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
 static uint16_t flush(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
     if (sqe->nsid == NVME_NSID_ALL) {
+        if (sim->cfg.flush_no_bcast)
+            return SIM_SF_GEN(NVME_SC_INVALID_NS);
         for (unsigned i = 0; i < sim->ns_count; i++)
             sim_ns_sync(sim->ns[i]);
     } else {
