@@ -33,6 +33,26 @@ static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *
     return NVME_OK;
 }
 
+/* --fua / --lr: the flags of nvme_read_ext / nvme_write_ext, 0 without
+ * them.  The buffer holds plain blocks as for nvme_read (2^LBADS bytes
+ * each, ctl_fits): a format that moves metadata with the data is refused
+ * as nvme_read refuses it, and a PI-only one gets PRACT as nvme_read
+ * gives it (nvme_ns_info.plain_io), so no metadata byte moves. */
+static unsigned ctl_rw_flags(const struct ctl *c, const struct nvme_ns_info *ns, int *rc)
+{
+    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    *rc = NVME_OK;
+    if (fl == 0 || ns->ms == 0)
+        return fl;
+    if (!ns->plain_io) {
+        ctl_out(c->io, "%sn%u: format with %u metadata bytes per block: %s not supported\n",
+                ctl_dev(c->io), ns->nsid, ns->ms, c->cmd);
+        *rc = NVME_ERR_UNSUPPORTED;
+        return 0;
+    }
+    return fl | NVME_IO_PRACT; /* PI only (ms 8) */
+}
+
 int ctl_cmd_read(struct ctl *c)
 {
     int rc;
@@ -43,7 +63,9 @@ int ctl_cmd_read(struct ctl *c)
     uint64_t bytes = count << ns->lbads;
     if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
         return NVME_ERR_INVAL;
-    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    unsigned fl = ctl_rw_flags(c, ns, &rc);
+    if (rc != NVME_OK)
+        return rc;
     if (fl != 0)
         rc = nvme_read_ext(c->ctrl, ns->nsid, slba, (uint32_t)count, c->io->buf, NULL, fl);
     else
@@ -80,9 +102,11 @@ int ctl_cmd_write(struct ctl *c)
     if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
         return NVME_ERR_INVAL;
     uint8_t *b = c->io->buf;
+    unsigned fl = ctl_rw_flags(c, ns, &rc);
+    if (rc != NVME_OK)
+        return rc;
     if (!ctl_fill_data(c, b, (size_t)bytes, &rc))
         return rc;
-    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
     if (fl != 0)
         rc = nvme_write_ext(c->ctrl, ns->nsid, slba, (uint32_t)count, b, NULL, fl);
     else

@@ -340,6 +340,40 @@ static void fw_download_refuses_a_file_larger_than_the_buffer(void **state)
     fx_stop(&f);
 }
 
+/* read --fua goes through nvme_read_ext, which moves lba_size + ms bytes
+ * per block on an extended-LBA format: the scratch buffer must be
+ * checked for that size, not 2^LBADS per block. */
+static void read_fua_on_an_extended_format_stays_in_the_buffer(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].extended = true;
+    f.ns[1] = f.ns[0];
+    f.ns[1].nsid = 2;
+    f.ns[1].pi_type = 1;
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    static uint8_t buf[8192 + 4096] __attribute__((aligned(4096)));
+    memset(buf, 0xee, sizeof(buf));
+    struct nvmectl_io io = {fx_print, &out, buf, 8192, NULL, "nvme0", NULL};
+    char line[] = "read -n 1 -s 0 -c 16 --fua"; /* 16 * 512 = 8192, 16 * 520 = 8320 */
+    out.len = 0;
+    (void)nvmectl_run_line(f.ctrl, &io, line);
+    for (size_t i = 8192; i < sizeof(buf); i++)
+        if (buf[i] != 0xee)
+            fail_msg("read --fua wrote byte %zu, past the %u-byte scratch buffer", i, 8192u);
+    /* PI only (ms 8): plain blocks as plain read gives them (PRACT). */
+    char line2[] = "read -n 2 -s 0 -c 16 --fua";
+    out.len = 0;
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line2), 0);
+    for (size_t i = 8192; i < sizeof(buf); i++)
+        if (buf[i] != 0xee)
+            fail_msg("read --fua (PI) wrote byte %zu, past the scratch buffer", i);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +391,7 @@ int main(void)
         cmocka_unit_test(option_values_wider_than_their_field_are_refused),
         cmocka_unit_test(fw_download_pads_a_short_image_with_zeros),
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
+        cmocka_unit_test(read_fua_on_an_extended_format_stays_in_the_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
