@@ -327,24 +327,7 @@ uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl) { return ctrl != NULL ? ctr
 /* Features                                                            */
 /* ------------------------------------------------------------------ */
 
-uint32_t nvme_feature_data_len(uint8_t fid)
-{
-    switch (fid) {
-    case NVME_FEAT_LBA_RANGE:
-    case NVME_FEAT_HOST_MEM_BUF: /* Get: the attributes; Set is the core's (hmb.c) */
-        return 4096u;
-    case NVME_FEAT_APST:
-        return NVME_FEAT_APST_DATA_SIZE;
-    case NVME_FEAT_TIMESTAMP:
-        return NVME_FEAT_TIMESTAMP_DATA_SIZE;
-    case NVME_FEAT_HOST_BEHAVIOR:
-        return NVME_FEAT_HOST_BEHAVIOR_DATA_SIZE;
-    case NVME_FEAT_HOST_ID: /* 16 bytes with EXHID, else the first 8 */
-        return NVME_FEAT_HOST_ID_DATA_SIZE;
-    default:
-        return 0;
-    }
-}
+uint32_t nvme_feature_data_len(uint8_t fid) { return nvme_feat_data_bytes(fid); }
 
 uint64_t nvme_timestamp_ms(const uint8_t data[8])
 {

@@ -420,6 +420,28 @@ void nvme_copy_id_string(char *dst, const char *src, size_t n);
 
 /* fmt.c: nvme_vsnprintf/nvme_snprintf, public in nvme/nvme_fmt.h (included above). */
 
+/* Size of a feature's data structure (nvme_feature_data_len, public in
+ * identify.c); here so that recovery.c's dword-only calls refuse the same
+ * features without an upward call. */
+static inline uint32_t nvme_feat_data_bytes(uint8_t fid)
+{
+    switch (fid) {
+    case NVME_FEAT_LBA_RANGE:
+    case NVME_FEAT_HOST_MEM_BUF: /* Get: the attributes; Set is the core's (hmb.c) */
+        return 4096u;
+    case NVME_FEAT_APST:
+        return NVME_FEAT_APST_DATA_SIZE;
+    case NVME_FEAT_TIMESTAMP:
+        return NVME_FEAT_TIMESTAMP_DATA_SIZE;
+    case NVME_FEAT_HOST_BEHAVIOR:
+        return NVME_FEAT_HOST_BEHAVIOR_DATA_SIZE;
+    case NVME_FEAT_HOST_ID: /* 16 bytes with EXHID, else the first 8 */
+        return NVME_FEAT_HOST_ID_DATA_SIZE;
+    default:
+        return 0;
+    }
+}
+
 /* An SQE copied field by field: a struct assignment may become a call to
  * memcpy (clang does so at -O0), which a freestanding core must not need;
  * larger structs go through nvme_memcpy, initializers through nvme_memzero. */

@@ -486,6 +486,16 @@ static __attribute__((noinline)) int nvme_features(struct nvme_ctrl *ctrl, uint8
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    /* No buffer here: a feature with a data structure (§5.27.1) would
+     * have the controller move it through PRP1 = 0 (nvme_get_feature and
+     * nvme_set_feature take one; the Host Memory Buffer is the core's). */
+    if (nvme_feat_data_bytes(fid) != 0) {
+        nvme_log(ctrl, NVME_LOG_ERROR,
+                 "nvme0: feature %02xh has a data structure: use nvme_get_feature/"
+                 "nvme_set_feature",
+                 fid);
+        return NVME_ERR_INVAL;
+    }
     nvme_sqe_init(&sqe, opc, 0);
     sqe.cdw10 = fid;
     sqe.cdw11 = cdw11;

@@ -468,6 +468,33 @@ static void without_extended_data_logs_stay_within_16k(void **state)
     fx_stop(&f);
 }
 
+/* nvme_get_features / nvme_set_features take no buffer: a feature with a
+ * data structure (APST, Timestamp, Host Behavior Support, LBA Range Type,
+ * Host Memory Buffer) sent through them would have the controller move
+ * its structure through PRP1 = 0.  Refused, nothing sent, like
+ * nvme_get_feature with a wrong length; the Host Memory Buffer is the
+ * core's (nvme_set_feature and nvme_admin_passthru refuse it too). */
+static void dword_feature_calls_refuse_data_features(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    static const uint8_t fids[] = {NVME_FEAT_APST, NVME_FEAT_TIMESTAMP, NVME_FEAT_HOST_BEHAVIOR,
+                                   NVME_FEAT_LBA_RANGE, NVME_FEAT_HOST_MEM_BUF};
+    uint32_t dw0 = 0;
+    for (unsigned i = 0; i < sizeof(fids); i++) {
+        uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+        if (nvme_get_features(f.ctrl, fids[i], 0, &dw0) != NVME_ERR_INVAL ||
+            nvme_set_features(f.ctrl, fids[i], 1, &dw0) != NVME_ERR_INVAL)
+            fail_msg("feature %02xh with a data structure taken without a buffer", fids[i]);
+        assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, before);
+    }
+    /* The others still work. */
+    assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_ARBITRATION, 0, &dw0), 0);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +503,7 @@ int main(void)
         cmocka_unit_test(data_features_move_their_structures),
         cmocka_unit_test(host_identifier_moves_its_data_structure),
         cmocka_unit_test(unknown_data_feature_moves_into_a_core_page),
+        cmocka_unit_test(dword_feature_calls_refuse_data_features),
         cmocka_unit_test(features_the_controller_lacks_are_unsupported),
         cmocka_unit_test(select_needs_save_and_select_support),
         cmocka_unit_test(logs_of_every_kind),
