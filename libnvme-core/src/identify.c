@@ -125,6 +125,7 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
 {
     if (ctrl == NULL || out == NULL || nsid == 0 || nsid == NVME_NSID_ALL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     nvme_memzero(out, sizeof(*out));
     uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
     if (page == NULL)
@@ -215,6 +216,7 @@ static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, int csi, uint32_t sta
 /* Namespace Management (OACS bit 3) is what gives allocated NSIDs. */
 static int ns_mgmt_check(struct nvme_ctrl *ctrl, unsigned *count)
 {
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (ctrl != NULL && count != NULL)
         *count = 0;
     if (ctrl != NULL && !(ctrl->info.oacs & NVME_OACS_NS_MGMT)) {
@@ -242,6 +244,7 @@ int nvme_identify_allocated_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t 
 int nvme_identify_ns_list_csi(struct nvme_ctrl *ctrl, uint8_t csi, bool allocated, uint32_t start,
                               uint32_t *list, unsigned max, unsigned *count)
 {
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (ctrl != NULL && count != NULL)
         *count = 0;
     int rc = allocated ? ns_mgmt_check(ctrl, count) : NVME_OK;
@@ -259,6 +262,7 @@ int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t star
     if (ctrl == NULL || ids == NULL || count == NULL || max > NVME_CTRL_LIST_MAX ||
         nsid == NVME_NSID_ALL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     *count = 0;
     uint16_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
     if (page == NULL)
@@ -288,6 +292,7 @@ int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max, 
 {
     if (ctrl == NULL || vectors == NULL || count == NULL || max > NVME_IOCS_VECTORS)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     *count = 0;
     if (ctrl->cc_css != NVME_CC_CSS_IOCS)
         return NVME_ERR_UNSUPPORTED;
@@ -311,6 +316,7 @@ int nvme_identify_cs(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, uint8_t
 {
     if (ctrl == NULL || buf == NULL || (cns != NVME_CNS_CS_NS && cns != NVME_CNS_CS_CTRL))
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (ctrl->cc_css != NVME_CC_CSS_IOCS && csi != NVME_CSI_NVM)
         return NVME_ERR_UNSUPPORTED;
     struct nvme_sqe sqe;
@@ -508,7 +514,10 @@ int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log)
 
 int nvme_get_error_log(struct nvme_ctrl *ctrl, struct nvme_error_log_entry *entries, unsigned n)
 {
-    if (ctrl == NULL || entries == NULL || n == 0 || n > (unsigned)ctrl->elpe + 1u)
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    if (entries == NULL || n == 0 || n > (unsigned)ctrl->elpe + 1u)
         return NVME_ERR_INVAL;
     return nvme_log_simple(ctrl, NVME_LID_ERROR, NVME_NSID_ALL, 0, entries,
                            (uint32_t)n * (uint32_t)sizeof(*entries));
@@ -528,6 +537,7 @@ int nvme_get_effects_log(struct nvme_ctrl *ctrl, uint8_t csi, struct nvme_effect
 {
     if (ctrl == NULL || log == NULL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (!(ctrl->info.lpa & NVME_LPA_EFFECTS)) {
         nvme_log(ctrl, NVME_LOG_INFO, "nvme0: no Commands Supported and Effects log (LPA bit 1)");
         return NVME_ERR_UNSUPPORTED;
@@ -539,6 +549,7 @@ int nvme_get_self_test_log(struct nvme_ctrl *ctrl, struct nvme_self_test_log *lo
 {
     if (ctrl == NULL || log == NULL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (!(ctrl->info.oacs & NVME_OACS_SELF_TEST)) {
         nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Device Self-test not supported (OACS bit 4)");
         return NVME_ERR_UNSUPPORTED;
@@ -551,6 +562,7 @@ int nvme_get_sanitize_log(struct nvme_ctrl *ctrl, struct nvme_sanitize_log *log)
 {
     if (ctrl == NULL || log == NULL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if ((ctrl->sanicap & 7u) == 0) {
         nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Sanitize not supported (SANICAP)");
         return NVME_ERR_UNSUPPORTED;

@@ -426,6 +426,7 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
     struct nvme_waiter w = {ctrl, 1, 0, 0};
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (nsid == NVME_NSID_ALL && !nvme_flush_broadcast(ctrl)) {
         int rc = NVME_OK;
         unsigned n = nvme_ns_count(ctrl);

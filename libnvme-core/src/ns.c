@@ -624,6 +624,9 @@ const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *ctrl, uint32_t n
 
 int nvme_ns_set_read_only(struct nvme_ctrl *ctrl, uint32_t nsid, bool ro)
 {
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_ns_info *ns = (struct nvme_ns_info *)(uintptr_t)nvme_ns_find(ctrl, nsid);
     if (ns == NULL)
         return NVME_ERR_NOENT;

@@ -1350,6 +1350,42 @@ static void blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded(voi
     free(buf2);
 }
 
+/* Lifecycle rule 7: with NVME_DEBUG (host builds) every call that takes
+ * the handle and returns a result checks it on entry, so a call after
+ * fini returns NVME_ERR_STATE instead of reading (or, for
+ * nvme_ns_set_read_only, writing) the freed controller.  Under
+ * NVME_SANITIZE the calls below that looked at the controller before the
+ * check are heap-use-after-free reports. */
+static void every_call_after_fini_is_refused_without_touching_the_handle(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    struct nvme_ctrl *dead = f.ctrl;
+    assert_int_equal(nvme_ctrl_fini(dead), 0);
+    f.ctrl = NULL;
+    static uint8_t page[16384];
+    static struct nvme_ns_ids ids;
+    unsigned count = 0;
+    assert_int_equal(nvme_flush(dead, 1), NVME_ERR_STATE);
+    assert_int_equal(nvme_get_error_log(dead, (void *)page, 1), NVME_ERR_STATE);
+    assert_int_equal(nvme_get_effects_log(dead, 0, (void *)page), NVME_ERR_STATE);
+    assert_int_equal(nvme_get_self_test_log(dead, (void *)page), NVME_ERR_STATE);
+    assert_int_equal(nvme_get_sanitize_log(dead, (void *)page), NVME_ERR_STATE);
+    assert_int_equal(nvme_identify_ns_descs(dead, 1, &ids), NVME_ERR_STATE);
+    assert_int_equal(nvme_identify_ctrl_list(dead, 0, 0, (void *)page, 16, &count), NVME_ERR_STATE);
+    assert_int_equal(nvme_identify_iocs(dead, (void *)page, 16, &count), NVME_ERR_STATE);
+    assert_int_equal(nvme_identify_cs(dead, NVME_CNS_CS_CTRL, 0, NVME_CSI_NVM, page),
+                     NVME_ERR_STATE);
+    assert_int_equal(nvme_identify_allocated_ns(dead, 0, (void *)page, 16, &count), NVME_ERR_STATE);
+    assert_int_equal(
+        nvme_identify_ns_list_csi(dead, NVME_CSI_NVM, true, 0, (void *)page, 16, &count),
+        NVME_ERR_STATE);
+    assert_int_equal(nvme_ns_set_read_only(dead, 1, true), NVME_ERR_STATE);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1383,6 +1419,7 @@ int main(void)
         cmocka_unit_test(a_namespace_change_whose_rescan_failed_is_not_lost),
         cmocka_unit_test(an_aer_completed_before_a_subsystem_reset_is_not_lost),
         cmocka_unit_test(fini_from_a_callback_is_refused_and_fini_twice_is_harmless),
+        cmocka_unit_test(every_call_after_fini_is_refused_without_touching_the_handle),
         cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),
