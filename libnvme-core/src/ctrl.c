@@ -589,6 +589,7 @@ const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl)
 
 bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl)
 {
+    NVME_HANDLE_CHECK(ctrl, false);
     if (ctrl == NULL || !NVME_READ_ONCE(ctrl->ready))
         return false;
     uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
@@ -597,6 +598,10 @@ bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl)
 
 uint32_t nvme_ctrl_read_csts(struct nvme_ctrl *ctrl)
 {
+    /* No controller reads as a removed one: all ones (lifecycle rule 6). */
+    if (ctrl == NULL)
+        return 0xffffffffu;
+    NVME_HANDLE_CHECK(ctrl, 0xffffffffu);
     return nvme_reg_read32(ctrl, NVME_REG_CSTS);
 }
 

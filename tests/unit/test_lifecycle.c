@@ -1386,6 +1386,27 @@ static void every_call_after_fini_is_refused_without_touching_the_handle(void **
     fx_stop(&f);
 }
 
+/* The register getters take NULL like the other getters (nvme_ctrl_is_ready,
+ * nvme_ctrl_get_info): CSTS of no controller reads as a missing device's
+ * registers do (all ones), not a NULL dereference; after fini (NVME_DEBUG)
+ * likewise, without reading the freed handle. */
+static void csts_of_no_controller_reads_all_ones(void **state)
+{
+    (void)state;
+    assert_int_equal(nvme_ctrl_read_csts(NULL), 0xffffffffu);
+    assert_false(nvme_ctrl_is_ready(NULL));
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    struct nvme_ctrl *dead = f.ctrl;
+    assert_int_equal(nvme_ctrl_read_csts(dead) & NVME_CSTS_RDY, NVME_CSTS_RDY);
+    assert_int_equal(nvme_ctrl_fini(dead), 0);
+    f.ctrl = NULL;
+    assert_int_equal(nvme_ctrl_read_csts(dead), 0xffffffffu);
+    assert_false(nvme_ctrl_is_ready(dead));
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1420,6 +1441,7 @@ int main(void)
         cmocka_unit_test(an_aer_completed_before_a_subsystem_reset_is_not_lost),
         cmocka_unit_test(fini_from_a_callback_is_refused_and_fini_twice_is_harmless),
         cmocka_unit_test(every_call_after_fini_is_refused_without_touching_the_handle),
+        cmocka_unit_test(csts_of_no_controller_reads_all_ones),
         cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),

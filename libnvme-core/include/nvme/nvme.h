@@ -268,7 +268,7 @@ const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl);
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl);
 /* CSTS.RDY=1, CFS=0, and the core's queues are live. */
 bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl);
-/* Read CSTS (for nvmectl ready and diagnostics). */
+/* Read CSTS (for nvmectl ready and diagnostics); all ones for NULL. */
 uint32_t nvme_ctrl_read_csts(struct nvme_ctrl *ctrl);
 /* Called by the port when interrupt vector `vector` fires.  Reaps the
  * completion queues bound to it, runs their callbacks.  Returns how many
