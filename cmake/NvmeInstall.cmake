@@ -32,8 +32,18 @@ install(FILES ${PROJECT_BINARY_DIR}/nvme-coreConfig.cmake
               ${PROJECT_BINARY_DIR}/nvme-coreConfigVersion.cmake
         DESTINATION ${NVME_CMAKE_DIR})
 
-# pkg-config: paths relative to ${prefix}, so a relocated tree still works
-# (pkg-config --define-prefix or PKG_CONFIG_SYSROOT_DIR).
+# pkg-config: paths relative to ${prefix}, and ${prefix} relative to the
+# .pc file itself (${pcfiledir}, which pkg-config and pkgconf define), so
+# the files hold wherever the tree is installed: `cmake --install B
+# --prefix P` (PORTING.md) puts it elsewhere than the CMAKE_INSTALL_PREFIX
+# configured, and a relocated tree still works.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(NVME_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH NVME_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+  string(REGEX REPLACE "/$" "" NVME_PC_UP "${NVME_PC_UP}")
+  set(NVME_PC_PREFIX "\${pcfiledir}/${NVME_PC_UP}")
+endif()
 foreach(pc nvme-core nvmectl)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

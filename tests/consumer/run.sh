@@ -15,10 +15,14 @@ install_tree() { # PREFIX BUILD_DIR [cmake options]
   local p=$1 b=$2
   shift 2
   echo "--- install nvme-core into $p $*"
+  # The prefix given at install time, as PORTING.md does (cmake --install
+  # --prefix P): the configured one is elsewhere, so a package that
+  # remembered it would point there.
   cmake -S "$src" -B "$b" -DNVME_LIBS_ONLY=ON -DCMAKE_BUILD_TYPE=Release "$@" \
-        -DCMAKE_C_COMPILER="$cc" -DCMAKE_INSTALL_PREFIX="$p" -DCMAKE_INSTALL_LIBDIR=lib >/dev/null
+        -DCMAKE_C_COMPILER="$cc" -DCMAKE_INSTALL_PREFIX="$work/not-the-prefix" \
+        -DCMAKE_INSTALL_LIBDIR=lib >/dev/null
   cmake --build "$b" -j2 >/dev/null
-  cmake --install "$b" >/dev/null
+  cmake --install "$b" --prefix "$p" >/dev/null
   find "$p" -type f | sed "s|^$p/|  |" | sort
 }
 with_find_package() { # PREFIX BUILD_DIR EXPECTED_STATUS_NAME
