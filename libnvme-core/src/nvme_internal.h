@@ -420,6 +420,14 @@ void nvme_copy_id_string(char *dst, const char *src, size_t n);
 
 /* fmt.c: nvme_vsnprintf/nvme_snprintf, public in nvme/nvme_fmt.h (included above). */
 
+/* A direction a caller gave (the passthrough calls): one of the three of
+ * enum nvme_dma_dir, the only values the OSAL's dma_map takes. */
+static inline bool nvme_dma_dir_ok(enum nvme_dma_dir dir)
+{
+    return dir == NVME_DMA_TO_DEVICE || dir == NVME_DMA_FROM_DEVICE ||
+           dir == NVME_DMA_BIDIRECTIONAL;
+}
+
 /* Size of a feature's data structure (nvme_feature_data_len, public in
  * identify.c); here so that recovery.c's dword-only calls refuse the same
  * features without an upward call. */

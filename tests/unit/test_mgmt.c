@@ -743,6 +743,40 @@ static void management_on_a_gone_device(void **state)
     nvme_sim_destroy(f.sim);
 }
 
+/* The passthrough calls take the data direction from the caller: a value
+ * that is none of enum nvme_dma_dir is refused (NVME_ERR_INVAL, nothing
+ * sent), not handed to the OSAL's dma_map (whose contract names the three
+ * directions; the simulator counts it as a host error). */
+static void passthru_refuses_a_direction_that_is_not_one(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(4096);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    static const unsigned bad[] = {0u, 4u, 7u, 0x80000000u};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct nvme_sqe sqe;
+        uint64_t admin = st->admin_cmds, io = st->io_cmds;
+        memset(&sqe, 0, sizeof(sqe));
+        sqe.opc = NVME_ADMIN_IDENTIFY;
+        sqe.cdw10 = NVME_CNS_CTRL;
+        assert_int_equal(
+            nvme_admin_passthru(f.ctrl, &sqe, b, 4096, (enum nvme_dma_dir)bad[i], NULL),
+            NVME_ERR_INVAL);
+        memset(&sqe, 0, sizeof(sqe));
+        sqe.opc = NVME_CMD_READ;
+        sqe.nsid = 1;
+        assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, b, 512, (enum nvme_dma_dir)bad[i], NULL),
+                         NVME_ERR_INVAL);
+        assert_int_equal(st->admin_cmds, admin);
+        assert_int_equal(st->io_cmds, io);
+    }
+    free(b);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -752,6 +786,7 @@ int main(void)
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
         cmocka_unit_test(passthru_cannot_make_the_device_touch_other_memory),
+        cmocka_unit_test(passthru_refuses_a_direction_that_is_not_one),
         cmocka_unit_test(namespaces_are_created_attached_detached_and_deleted),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),

@@ -324,8 +324,9 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
 /* Submit any admin command and wait; the SQE's CID, PRPs and MPTR are
  * the core's: the data go through a DMA bounce of whole pages, from or
  * into buf/len (buf may be NULL when len is 0; an opcode whose bits 1:0
- * say it may move data gets a page even then).  NVME_ERR_INVAL, nothing
- * sent: the opcodes that manage the core's own queues, event requests,
+ * say it may move data gets a page even then; with len != 0, dir is one of
+ * enum nvme_dma_dir).  NVME_ERR_INVAL, nothing sent: a dir that is not, the
+ * opcodes that manage the core's own queues, event requests,
  * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Asynchronous
  * Event Request, Doorbell Buffer Config, Set Features Host Memory
  * Buffer), and a data-in command whose length the core
@@ -714,7 +715,8 @@ uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count);
  * queue and wait, as nvme_admin_passthru does for admin commands: the
  * CID, PRPs and MPTR are the core's (a DMA bounce of whole pages; an
  * opcode whose bits 1:0 say it may move data gets a page even without a
- * buffer); `len` at most MDTS; NVME_ERR_INVAL, nothing sent, when it is
+ * buffer); `len` at most MDTS, with a dir of enum nvme_dma_dir when not 0;
+ * NVME_ERR_INVAL, nothing sent, when it is
  * short for a command whose length the core knows (Read, Write, Compare,
  * Zone Append: NLB + 1 blocks; Dataset Management and Copy: its ranges; Zone
  * Management Receive: NUMD + 1 dwords).  Namespace checks as nvme_read
