@@ -153,7 +153,8 @@ static bool nvme_osal_complete(const struct nvme_osal *o)
            o->dma_free != NULL && o->dma_map != NULL && o->mem_alloc != NULL &&
            o->mem_free != NULL && o->now_us != NULL && o->sleep_us != NULL &&
            ((o->lock_create == NULL) == (o->lock == NULL) &&
-            (o->lock == NULL) == (o->unlock == NULL)) &&
+            (o->lock == NULL) == (o->unlock == NULL) &&
+            (o->unlock == NULL) == (o->lock_destroy == NULL)) &&
            ((o->wait == NULL) == (o->wake == NULL));
 }
 

@@ -425,15 +425,17 @@ static void null_required(struct nvme_osal *o, int i)
 static void given_incomplete_osal_init_returns_inval_and_touches_nothing(void **state)
 {
     (void)state;
-    for (int i = 0; i <= N_REQUIRED; i++) {
+    for (int i = 0; i <= N_REQUIRED + 1; i++) {
         struct fx f;
         fx_config(&f);
         f.cfg.locks = true;
         sim_only(&f);
         if (i < N_REQUIRED)
             null_required(&f.osal, i);
+        else if (i == N_REQUIRED)
+            f.osal.lock = NULL; /* lock_create without lock/unlock */
         else
-            f.osal.lock = NULL;          /* lock_create without lock/unlock */
+            f.osal.lock_destroy = NULL;  /* locks nothing would free: fini called NULL */
         f.ctrl = (struct nvme_ctrl *)&f; /* must be overwritten */
         assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), NVME_ERR_INVAL);
         assert_null(f.ctrl);

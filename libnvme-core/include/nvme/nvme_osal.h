@@ -245,6 +245,7 @@ struct nvme_osal {
     void (*log)(void *ctx, enum nvme_log_level level, const char *line);
 
     /* --- Locks (OPTIONAL: NULL when one thread drives the controller) ----
+     * All four set or all NULL (nvme_ctrl_init: NVME_ERR_INVAL otherwise).
      * lock_create returns an opaque lock or NULL on failure.  The core
      * holds a queue pair's lock while it touches that queue's ring, CID
      * table and doorbells, never across a sleep.  If the port calls
