@@ -307,6 +307,8 @@ static void help_line(const struct nvmectl_io *io, const char *name, const char 
 
 void nvmectl_usage(const struct nvmectl_io *io)
 {
+    if (io == NULL || io->print == NULL) /* nothing to print through (as nvmectl_main) */
+        return;
     ctl_out(io, "usage: nvmectl <command> [options] [-o normal|json]\n"
                 "  info | ready | list | smart\n"
                 "  read   -n NSID -s LBA [-c COUNT]\n");

@@ -374,6 +374,18 @@ static void read_fua_on_an_extended_format_stays_in_the_buffer(void **state)
     fx_stop(&f);
 }
 
+/* nvmectl_usage takes what nvmectl_main takes: no io, or one without a
+ * print callback, prints nothing (nvmectl_main returns NVME_ERR_INVAL for
+ * them) instead of calling through NULL. */
+static void usage_without_a_print_callback_prints_nothing(void **state)
+{
+    (void)state;
+    struct nvmectl_io io = {NULL, NULL, NULL, 0, NULL, "nvme0", NULL};
+    nvmectl_usage(NULL);
+    nvmectl_usage(&io);
+    assert_int_equal(nvmectl_main(NULL, &io, 0, NULL), NVME_ERR_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +404,7 @@ int main(void)
         cmocka_unit_test(fw_download_pads_a_short_image_with_zeros),
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
         cmocka_unit_test(read_fua_on_an_extended_format_stays_in_the_buffer),
+        cmocka_unit_test(usage_without_a_print_callback_prints_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,7 +65,7 @@ int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, 
  * nvmectl_main().  A leading "nvmectl" word is skipped. */
 int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line);
 
-/* Prints the usage text. */
+/* Prints the usage text (nothing without io or io->print). */
 void nvmectl_usage(const struct nvmectl_io *io);
 
 /* Parses a decimal or 0x-prefixed hexadecimal unsigned number, the way
