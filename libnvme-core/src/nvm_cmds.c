@@ -710,7 +710,7 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
 /* Bytes a data command of the NVM and Zoned sets moves that the core can
  * tell from the command and the namespace (NVM CS §3.3: Read, Write,
  * Compare, Zone Append NLB + 1 blocks, with the interleaved metadata of
- * an extended format; Dataset Management NR + 1 ranges of 16 bytes; ZNS
+ * an extended format unless PRACT strips a PI-only one; Dataset Management NR + 1 ranges of 16 bytes; ZNS
  * Zone Management Receive NUMD + 1 dwords); 0 for any other opcode. */
 static uint64_t nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s)
 {
@@ -719,8 +719,11 @@ static uint64_t nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_s
     case NVME_CMD_READ:
     case NVME_CMD_WRITE:
     case NVME_CMD_COMPARE:
-    case NVME_CMD_ZONE_APPEND:
-        return blocks * (ns->lba_size + (ns->md_extended ? ns->ms : 0u));
+    case NVME_CMD_ZONE_APPEND: {
+        /* PI-only with PRACT: no metadata moves, extended or not (nvm_moves_md) */
+        bool pract = ns->pi_type != 0 && ns->ms == 8u && (s->cdw12 & NVME_RW_PRACT);
+        return blocks * (ns->lba_size + (ns->md_extended && !pract ? ns->ms : 0u));
+    }
     case NVME_CMD_DSM:
         return ((uint64_t)(s->cdw10 & 0xffu) + 1u) * sizeof(struct nvme_dsm_range);
     case NVME_CMD_COPY: /* NR + 1 entries: 32 bytes (formats 0h, 2h), 40 (1h, 3h) */

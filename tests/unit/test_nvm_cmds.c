@@ -537,6 +537,37 @@ static void io_fails_clearly_when_number_of_queues_failed(void **state)
     fx_stop(&f);
 }
 
+/* A PI-only format (8 bytes) with PRACT moves no metadata, extended LBA
+ * or not (NVM CS §5.2.1.2, Figure 11: the controller inserts or strips
+ * the PI), as nvme_read gives it: a raw Read with PRACT and a buffer of
+ * NLB + 1 plain blocks is what it needs, not NLB + 1 extended ones. */
+static void io_passthru_pract_on_an_extended_pi_format_needs_plain_blocks(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].extended = true;
+    f.ns[0].pi_type = 1;
+    fx_start(&f);
+    uint8_t *w = abuf(2048), *r = abuf(2048);
+    fx_pattern(w, 2048, 79);
+    assert_int_equal(nvme_write(f.ctrl, 1, 40, 4, w), 0);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_READ;
+    sqe.nsid = 1;
+    sqe.cdw10 = 40;
+    sqe.cdw12 = 3 | NVME_RW_PRACT;
+    sqe.cdw14 = 40; /* ILBRT, Type 1 */
+    memset(r, 0, 2048);
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 2048, NVME_DMA_FROM_DEVICE, NULL), 0);
+    assert_memory_equal(r, w, 2048);
+    free(w);
+    free(r);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +584,7 @@ int main(void)
         cmocka_unit_test(copy_reads_the_limits_once),
         cmocka_unit_test(io_fails_clearly_when_number_of_queues_failed),
         cmocka_unit_test(io_passthru_moves_what_read_and_write_move),
+        cmocka_unit_test(io_passthru_pract_on_an_extended_pi_format_needs_plain_blocks),
         cmocka_unit_test(io_passthru_is_not_replayed_after_a_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
