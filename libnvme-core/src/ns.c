@@ -596,6 +596,7 @@ unsigned nvme_ns_count(const struct nvme_ctrl *ctrl)
 {
     if (ctrl == NULL)
         return 0;
+    NVME_HANDLE_CHECK(ctrl, 0u); /* lifecycle rule 7: the count is the controller's */
     const struct nvme_ns_table *t = nvme_ns_read_begin(nvme_ns_reader(ctrl));
     unsigned n = t != NULL ? t->count : 0;
     nvme_ns_read_end(nvme_ns_reader(ctrl));
@@ -606,6 +607,7 @@ const struct nvme_ns_info *nvme_ns_at(const struct nvme_ctrl *ctrl, unsigned idx
 {
     if (ctrl == NULL)
         return NULL;
+    NVME_HANDLE_CHECK(ctrl, NULL);
     const struct nvme_ns_table *t = nvme_ns_read_begin(nvme_ns_reader(ctrl));
     const struct nvme_ns_info *ns = t != NULL && idx < t->count ? t->ns[idx] : NULL;
     nvme_ns_read_end(nvme_ns_reader(ctrl));
@@ -616,6 +618,7 @@ const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *ctrl, uint32_t n
 {
     if (ctrl == NULL)
         return NULL;
+    NVME_HANDLE_CHECK(ctrl, NULL);
     const struct nvme_ns_table *t = nvme_ns_read_begin(nvme_ns_reader(ctrl));
     const struct nvme_ns_info *ns = t != NULL ? nvme_ns_table_find(t, nsid) : NULL;
     nvme_ns_read_end(nvme_ns_reader(ctrl));

@@ -404,6 +404,10 @@ void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx)
 
 void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid)
 {
+#ifdef NVME_DEBUG
+    if (ctrl != NULL && !nvme_handle_ok(ctrl))
+        return; /* after fini: no lock, no doorbell (lifecycle rule 7) */
+#endif
     struct nvme_qpair *qp = ctrl != NULL ? nvme_ctrl_qpair(ctrl, qid) : NULL;
     if (qp == NULL)
         return;
@@ -513,6 +517,7 @@ unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid)
 {
     if (ctrl == NULL)
         return 0;
+    NVME_HANDLE_CHECK(ctrl, 0u);
     struct nvme_qpair *qp = nvme_ctrl_qpair((struct nvme_ctrl *)(uintptr_t)ctrl, qid);
     if (qp == NULL)
         return 0;

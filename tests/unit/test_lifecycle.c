@@ -1407,6 +1407,31 @@ static void csts_of_no_controller_reads_all_ones(void **state)
     fx_stop(&f);
 }
 
+/* The queue calls and namespace lookups after fini, which return no
+ * error, take the same entry check (NVME_DEBUG): queue calls take the freed queue's lock (a destroyed
+ * mutex: the call hung) and ring its doorbell on a controller that was
+ * shut down; namespace lookups count themselves in the freed controller
+ * (a write to freed memory).  They answer "none" and touch nothing. */
+static void queue_calls_and_lookups_after_fini_touch_nothing(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    fx_start(&f);
+    struct nvme_ctrl *dead = f.ctrl;
+    assert_int_equal(nvme_ctrl_fini(dead), 0);
+    f.ctrl = NULL;
+    uint64_t writes = nvme_sim_stats(f.sim)->mmio_writes;
+    assert_int_equal(nvme_qpair_outstanding(dead, 1), 0);
+    nvme_qpair_ring(dead, 1);
+    assert_int_equal(nvme_ns_count(dead), 0);
+    assert_null(nvme_ns_at(dead, 0));
+    assert_null(nvme_ns_find(dead, 1));
+    assert_int_equal(nvme_sim_stats(f.sim)->mmio_writes, writes);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1442,6 +1467,7 @@ int main(void)
         cmocka_unit_test(fini_from_a_callback_is_refused_and_fini_twice_is_harmless),
         cmocka_unit_test(every_call_after_fini_is_refused_without_touching_the_handle),
         cmocka_unit_test(csts_of_no_controller_reads_all_ones),
+        cmocka_unit_test(queue_calls_and_lookups_after_fini_touch_nothing),
         cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),

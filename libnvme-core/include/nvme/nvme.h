@@ -62,7 +62,9 @@
  *     like free(), fini wants no other call on the controller in progress
  *     on any CPU, and irq_teardown waits for interrupt handlers.  Builds with
  *     NVME_DEBUG check handles on entry, so fini twice or I/O after fini
- *     returns NVME_ERR_STATE and logs instead of touching freed memory.
+ *     returns NVME_ERR_STATE and logs instead of touching freed memory
+ *     (queue calls and namespace lookups, which return no error, answer
+ *     0 or NULL).
  */
 #ifndef NVME_H
 #define NVME_H
