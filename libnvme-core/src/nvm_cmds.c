@@ -670,6 +670,10 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
                  nsid, count, ctrl->zasl_bytes);
         return NVME_ERR_INVAL;
     }
+    /* ZASL is 32 bits, so the length is: a buffer that would wrap the
+     * address space is refused, as nvme_read does, before any dma_map. */
+    if ((uintptr_t)(count * ns->lba_size - 1u) > (uintptr_t)-1 - (uintptr_t)buf)
+        return NVME_ERR_INVAL;
     struct nvme_sqe sqe;
     uint32_t dw0 = 0;
     nvm_sqe_range(&sqe, NVME_CMD_ZONE_APPEND, nsid, zslba, count);

@@ -126,6 +126,10 @@ static void zone_append_returns_where_the_data_went(void **state)
     assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 1, b + 1, &lba), NVME_ERR_ALIGN);
     assert_int_equal(nvme_zns_append(f.ctrl, 1, 16 * ZS, 1, b, &lba), NVME_ERR_RANGE);
     assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 64, b, &lba), NVME_ERR_INVAL); /* > ZASL */
+    void *top = (void *)(~(uintptr_t)0 & ~(uintptr_t)4095); /* wraps the address space */
+    uint64_t hits = nvme_sim_stats(f.sim)->host_errors;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 2 * ZS, 2, top, &lba), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->host_errors, hits); /* no dma_map of it */
     /* Not zoned: unsupported. */
     assert_int_equal(nvme_zns_append(f.ctrl, 2, 0, 1, b, &lba), NVME_ERR_UNSUPPORTED);
     /* Device input: an Assigned LBA outside the zone (DW0 0 for the third
