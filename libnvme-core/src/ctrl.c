@@ -580,12 +580,18 @@ int nvme_qpair_poll(struct nvme_ctrl *ctrl, uint16_t qid, unsigned max)
 
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl)
 {
-    return ctrl != NULL ? &ctrl->info : NULL;
+    if (ctrl == NULL)
+        return NULL;
+    NVME_HANDLE_CHECK(ctrl, NULL); /* after fini: not a pointer into freed memory */
+    return &ctrl->info;
 }
 
 const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl)
 {
-    return ctrl != NULL ? &ctrl->stats : NULL;
+    if (ctrl == NULL)
+        return NULL;
+    NVME_HANDLE_CHECK(ctrl, NULL);
+    return &ctrl->stats;
 }
 
 bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl)

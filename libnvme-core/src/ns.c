@@ -582,7 +582,10 @@ int nvme_ns_rescan(struct nvme_ctrl *ctrl)
 
 uint32_t nvme_ns_generation(const struct nvme_ctrl *ctrl)
 {
-    return ctrl != NULL ? ctrl->ns_gen : 0;
+    if (ctrl == NULL)
+        return 0;
+    NVME_HANDLE_CHECK(ctrl, 0u);
+    return ctrl->ns_gen;
 }
 
 /* The public lookups take a const handle; the reader count is the one

@@ -507,7 +507,10 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
 /* Queue selection (nvme.h): CPU c uses I/O queue 1 + c % (queues). */
 uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
 {
-    uint16_t n = ctrl != NULL ? NVME_READ_ONCE(ctrl->info.io_queues) : 0u;
+    if (ctrl == NULL)
+        return 0;
+    NVME_HANDLE_CHECK(ctrl, 0u);
+    uint16_t n = NVME_READ_ONCE(ctrl->info.io_queues);
     if (n == 0)
         return 0;
     return (uint16_t)(1u + cpu % n);

@@ -1383,6 +1383,11 @@ static void every_call_after_fini_is_refused_without_touching_the_handle(void **
         nvme_identify_ns_list_csi(dead, NVME_CSI_NVM, true, 0, (void *)page, 16, &count),
         NVME_ERR_STATE);
     assert_int_equal(nvme_ns_set_read_only(dead, 1, true), NVME_ERR_STATE);
+    /* The getters: no pointer into, no read of, the freed handle. */
+    assert_null(nvme_ctrl_get_info(dead));
+    assert_null(nvme_ctrl_get_stats(dead));
+    assert_int_equal(nvme_ns_generation(dead), 0);
+    assert_int_equal(nvme_ctrl_cpu_qid(dead, 0), 0);
     fx_stop(&f);
 }
 
