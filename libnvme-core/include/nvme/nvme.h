@@ -63,8 +63,8 @@
  *     on any CPU, and irq_teardown waits for interrupt handlers.  Builds with
  *     NVME_DEBUG check handles on entry, so fini twice or I/O after fini
  *     returns NVME_ERR_STATE and logs instead of touching freed memory
- *     (queue calls and namespace lookups, which return no error, answer
- *     0 or NULL).
+ *     (queue calls, namespace lookups and the getters, which return no
+ *     error, answer 0 or NULL; nvme_ctrl_read_csts all ones).
  */
 #ifndef NVME_H
 #define NVME_H
