@@ -238,7 +238,10 @@ static bool start_ap(unsigned cpu, uint32_t apic)
         icr_send(apic, ICR_STARTUP | ICR_ASSERT | (SMP_TRAMP_BASE >> 12));
         clock_sleep_us(200);
     }
-    uint64_t until = clock_now_us() + 200000;
+    /* Up to 5 s (Linux waits 10 s for an AP's first sign of life): under
+     * TCG on a loaded host the AP's vCPU thread may not run for a while;
+     * 200 ms was once too short (qemu.i386.smp, helpers building nearby). */
+    uint64_t until = clock_now_us() + 5000000;
     while (!online[cpu] && clock_now_us() < until)
         cpu_relax();
     return online[cpu] != 0;
