@@ -481,9 +481,16 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         for (unsigned i = 0; i < F.nr_ns; i++)
             nn = F.nsid[i] > nn ? F.nsid[i] : nn;
         id->nn = nn;
-        id->oncs = NVME_ONCS_WRITE_ZEROES | NVME_ONCS_COPY;
+        id->oncs = NVME_ONCS_WRITE_ZEROES | NVME_ONCS_COPY | NVME_ONCS_COMPARE | NVME_ONCS_DSM |
+                   NVME_ONCS_VERIFY | NVME_ONCS_TIMESTAMP | NVME_ONCS_FEATURES_SAVE;
         id->vwc = NVME_VWC_PRESENT;
-        id->lpa = NVME_LPA_EFFECTS;
+        id->lpa = NVME_LPA_EFFECTS | NVME_LPA_EXTENDED;
+        /* Format, firmware, namespace management, self-test, sanitize:
+         * the management calls of the workload reach the device. */
+        id->oacs = NVME_OACS_FORMAT | NVME_OACS_FW | NVME_OACS_NS_MGMT | NVME_OACS_SELF_TEST;
+        id->elpe = 3;
+        id->fwug = 1;
+        id->sanicap = 7;
         id->hmpre = (F.h[FH_OPTS] & 0x40u) ? 64u : 0u; /* 256 KiB of host memory, 4 KiB units */
     } else if (s->opc == NVME_ADMIN_IDENTIFY && (s->cdw10 & 0xff) == NVME_CNS_NS && len >= 4096) {
         int i = model_ns(s->nsid);
@@ -633,8 +640,29 @@ static bool dev_execute(struct pending *p)
                 }
                 if ((s->cdw10 & 0xff) == NVME_FEAT_HOST_MEM_BUF)
                     sf = dev_hmb(s, p);
+                dev_read_host(p);
                 break;
             case NVME_ADMIN_GET_FEATURES:
+                if (p->xfer != 0) { /* the structure: a template of zeros, patched */
+                    uint8_t *buf = calloc(1, p->xfer);
+                    dev_payload(p, buf, p->xfer);
+                    dev_write_host(p, buf, p->xfer);
+                    free(buf);
+                }
+                break;
+            case NVME_ADMIN_FW_DOWNLOAD:
+            case NVME_ADMIN_NS_ATTACH:
+                dev_read_host(p);
+                break;
+            case NVME_ADMIN_NS_MGMT:
+                dev_read_host(p);
+                if ((s->cdw10 & 0xfu) == 0)
+                    dw0 = 0x20; /* the NSID created */
+                break;
+            case NVME_ADMIN_FORMAT_NVM:
+            case NVME_ADMIN_SANITIZE:
+            case NVME_ADMIN_DEVICE_SELF_TEST:
+            case NVME_ADMIN_FW_COMMIT:
                 break;
             case NVME_ADMIN_CREATE_CQ:
             case NVME_ADMIN_CREATE_SQ: {
@@ -715,9 +743,25 @@ static bool dev_execute(struct pending *p)
             }
             case NVME_CMD_WRITE:
             case NVME_CMD_COPY: /* its source range entries */
+            case NVME_CMD_COMPARE:
+            case NVME_CMD_DSM:
                 dev_read_host(p);
                 break;
+            case NVME_CMD_ZONE_APPEND: /* dw0 (fuzzable): where the data went */
+                dev_read_host(p);
+                dw0 = s->cdw10;
+                break;
+            case NVME_CMD_ZONE_MGMT_RECV: {
+                uint8_t *buf = calloc(1, p->xfer ? p->xfer : 1);
+                dev_payload(p, buf, p->xfer);
+                dev_write_host(p, buf, p->xfer);
+                free(buf);
+                break;
+            }
             case NVME_CMD_FLUSH:
+            case NVME_CMD_WRITE_ZEROES:
+            case NVME_CMD_VERIFY:
+            case NVME_CMD_ZONE_MGMT_SEND:
                 break;
             default:
                 sf = sf_of(NVME_SCT_GENERIC, NVME_SC_INVALID_OPCODE) | NVME_SF_DNR_BIT;
@@ -768,6 +812,24 @@ static struct pending *pend_new(void)
 }
 
 /* The device fetched one SQE: decide from the input how it will end. */
+/* Bytes a Get/Set Features moves, as the device understands the FID
+ * (NVMe 2.0 §5.27.1): the features with a data structure. */
+static uint32_t dev_feature_len(const struct nvme_sqe *sqe)
+{
+    switch (sqe->cdw10 & 0xffu) {
+    case NVME_FEAT_APST:
+        return NVME_FEAT_APST_DATA_SIZE;
+    case NVME_FEAT_TIMESTAMP:
+        return NVME_FEAT_TIMESTAMP_DATA_SIZE;
+    case NVME_FEAT_HOST_BEHAVIOR:
+        return NVME_FEAT_HOST_BEHAVIOR_DATA_SIZE;
+    case NVME_FEAT_HOST_ID:
+        return (sqe->cdw11 & NVME_FEAT_HOST_ID_EXHID) ? 16u : 8u;
+    default:
+        return 0;
+    }
+}
+
 static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
 {
     struct pending *p = pend_new();
@@ -829,8 +891,21 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
             if (len > 1u << 20)
                 TRAP("Get Log Page longer than the core ever asks");
             p->data_dir = 2;
+        } else if (sqe->opc == NVME_ADMIN_GET_FEATURES || sqe->opc == NVME_ADMIN_SET_FEATURES) {
+            len = dev_feature_len(sqe);
+            p->data_dir = sqe->opc == NVME_ADMIN_GET_FEATURES ? 2 : 1;
+        } else if (sqe->opc == NVME_ADMIN_FW_DOWNLOAD) {
+            len = (sqe->cdw10 + 1u) * 4u;
+            if (len > 1u << 20)
+                TRAP("Firmware Image Download longer than the core ever sends");
+            p->data_dir = 1;
+        } else if ((sqe->opc == NVME_ADMIN_NS_MGMT && (sqe->cdw10 & 0xfu) == 0) ||
+                   sqe->opc == NVME_ADMIN_NS_ATTACH) {
+            len = 4096; /* the host software specified fields / the controller list */
+            p->data_dir = 1;
         }
-    } else if (sqe->opc == NVME_CMD_READ || sqe->opc == NVME_CMD_WRITE) {
+    } else if (sqe->opc == NVME_CMD_READ || sqe->opc == NVME_CMD_WRITE ||
+               sqe->opc == NVME_CMD_COMPARE || sqe->opc == NVME_CMD_ZONE_APPEND) {
         /* The block size the core uses for this namespace: a device that
          * described the namespace inconsistently is not what we test. */
         const struct nvme_ns_info *ns = F.ctrl ? nvme_ns_find(F.ctrl, sqe->nsid) : NULL;
@@ -839,8 +914,18 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
             p->sf = sf_of(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_SF_DNR_BIT;
         } else {
             len = ((sqe->cdw12 & 0xffffu) + 1u) * ns->lba_size;
+            if (ns->md_extended)
+                len += ((sqe->cdw12 & 0xffffu) + 1u) * ns->ms;
             p->data_dir = sqe->opc == NVME_CMD_READ ? 2 : 1;
         }
+    } else if (sqe->opc == NVME_CMD_DSM) { /* NR + 1 ranges of 16 bytes */
+        len = ((sqe->cdw10 & 0xffu) + 1u) * 16u;
+        p->data_dir = 1;
+    } else if (sqe->opc == NVME_CMD_ZONE_MGMT_RECV) { /* NUMD + 1 dwords */
+        len = (sqe->cdw12 + 1u) * 4u;
+        if (len > 1u << 20)
+            TRAP("Zone Management Receive longer than the core ever asks");
+        p->data_dir = 2;
     } else if (sqe->opc == NVME_CMD_COPY) { /* NR + 1 entries of 32 bytes (format 0h) */
         if ((sqe->cdw12 & 0xf00u) != 0)
             TRAP("Copy with a descriptor format other than 0h");
@@ -1621,6 +1706,379 @@ static void op_identify(void)
     free(b);
 }
 
+/* Further admin reads: the Identify variants and their parsing. */
+static void op_identify_more(void)
+{
+    uint8_t c = wl_u8(), n = wl_u8();
+    const struct nvme_ns_info *ns = pick_ns(n);
+    uint32_t nsid = ns != NULL ? ns->nsid : 1u + n;
+    unsigned count = 0;
+    switch (c % 9u) {
+    case 0: {
+        struct nvme_ctrl_identify *id = malloc(sizeof(*id));
+        (void)nvme_identify_ctrl(F.ctrl, id);
+        free(id);
+        break;
+    }
+    case 1: {
+        struct nvme_ns_identify *id = malloc(sizeof(*id));
+        (void)nvme_identify_ns(F.ctrl, nsid, id);
+        free(id);
+        break;
+    }
+    case 2: {
+        struct nvme_ns_ids ids;
+        (void)nvme_identify_ns_descs(F.ctrl, nsid, &ids);
+        break;
+    }
+    case 3:
+    case 4: {
+        uint32_t *list = malloc(1024 * sizeof(*list));
+        unsigned max = 1u + (unsigned)(c >> 4) * 64u;
+        if (c % 9u == 3)
+            (void)nvme_identify_active_ns(F.ctrl, n, list, max, &count);
+        else
+            (void)nvme_identify_allocated_ns(F.ctrl, n, list, max, &count);
+        if (count > max)
+            TRAP("namespace list: more NSIDs than asked for");
+        free(list);
+        break;
+    }
+    case 5: {
+        uint32_t *list = malloc(1024 * sizeof(*list));
+        unsigned max = 1u + (unsigned)(c >> 4) * 64u;
+        (void)nvme_identify_ns_list_csi(F.ctrl, (uint8_t)(n % 3u), (c & 0x10u) != 0, 0, list, max,
+                                        &count);
+        if (count > max)
+            TRAP("namespace list: more NSIDs than asked for");
+        free(list);
+        break;
+    }
+    case 6: {
+        uint16_t ids[2048];
+        unsigned max = 1u + (unsigned)(c >> 4) * 128u;
+        (void)nvme_identify_ctrl_list(F.ctrl, (c & 0x10u) ? nsid : 0, n, ids, max, &count);
+        if (count > max)
+            TRAP("controller list: more IDs than asked for");
+        break;
+    }
+    case 7: {
+        uint64_t vec[512];
+        unsigned max = 1u + (unsigned)(c >> 4) * 32u;
+        (void)nvme_identify_iocs(F.ctrl, vec, max, &count);
+        if (count > max)
+            TRAP("I/O command set list: more vectors than asked for");
+        break;
+    }
+    default: {
+        uint8_t *b = malloc(4096);
+        (void)nvme_identify_cs(F.ctrl, (c & 0x10u) ? NVME_CNS_CS_CTRL : NVME_CNS_CS_NS, nsid,
+                               (uint8_t)(n % 3u), b);
+        free(b);
+        break;
+    }
+    }
+}
+
+/* Log pages: the typed ones, and nvme_get_log with an offset and a length
+ * that MDTS splits. */
+static void op_logs(void)
+{
+    uint8_t c = wl_u8(), l = wl_u8();
+    switch (c % 7u) {
+    case 0: {
+        struct nvme_error_log_entry e[4];
+        (void)nvme_get_error_log(F.ctrl, e, 1u + l % 4u);
+        break;
+    }
+    case 1: {
+        struct nvme_fw_slot_log f;
+        (void)nvme_get_fw_slot_log(F.ctrl, &f);
+        break;
+    }
+    case 2: {
+        uint32_t *list = malloc(1024 * sizeof(*list));
+        (void)nvme_get_changed_ns_log(F.ctrl, list);
+        free(list);
+        break;
+    }
+    case 3: {
+        struct nvme_effects_log *e = malloc(sizeof(*e));
+        (void)nvme_get_effects_log(F.ctrl, (uint8_t)(l % 3u), e);
+        free(e);
+        break;
+    }
+    case 4: {
+        struct nvme_self_test_log t;
+        (void)nvme_get_self_test_log(F.ctrl, &t);
+        break;
+    }
+    case 5: {
+        struct nvme_sanitize_log z;
+        (void)nvme_get_sanitize_log(F.ctrl, &z);
+        break;
+    }
+    default: {
+        uint32_t len = 4u + (uint32_t)l * 4u * ((c & 0x80u) ? 97u : 1u);
+        uint8_t *b = malloc(len);
+        struct nvme_log_args a = {.lid = (uint8_t)(1u + (c >> 3) % 7u),
+                                  .lsp = (uint8_t)(c >> 5),
+                                  .nsid = NVME_NSID_ALL,
+                                  .offset = (uint64_t)(c & 0x40u) * 4u,
+                                  .rae = (c & 0x08u) != 0,
+                                  .buf = b,
+                                  .len = len};
+        (void)nvme_get_log(F.ctrl, &a);
+        free(b);
+        break;
+    }
+    }
+}
+
+/* Features with select, save and data structures. */
+static void op_features(void)
+{
+    static const uint8_t fids[] = {NVME_FEAT_ARBITRATION,  NVME_FEAT_POWER_MGMT,
+                                   NVME_FEAT_TEMP_THRESH,  NVME_FEAT_ERROR_RECOVERY,
+                                   NVME_FEAT_VOLATILE_WC,  NVME_FEAT_IRQ_COALESCE,
+                                   NVME_FEAT_ASYNC_EVENT,  NVME_FEAT_APST,
+                                   NVME_FEAT_TIMESTAMP,    NVME_FEAT_HOST_BEHAVIOR,
+                                   NVME_FEAT_IOCS_PROFILE, NVME_FEAT_HOST_ID,
+                                   NVME_FEAT_LBA_RANGE,    0xc1};
+    uint8_t c = wl_u8(), v = wl_u8();
+    uint8_t fid = fids[c % sizeof(fids)];
+    uint32_t cdw11 = (uint32_t)v * 0x01010101u;
+    uint32_t len = nvme_feature_data_len(fid);
+    if (fid == NVME_FEAT_HOST_ID)
+        len = (cdw11 & NVME_FEAT_HOST_ID_EXHID) ? 16u : 8u;
+    uint8_t *data = len ? malloc(len) : NULL;
+    uint32_t dw0 = 0;
+    if (data != NULL)
+        memset(data, v, len);
+    if (c & 0x80u) {
+        (void)nvme_set_feature(F.ctrl, fid, (c & 0x40u) ? 1u : 0u, cdw11, v, (c & 0x20u) != 0, data,
+                               len, &dw0);
+    } else {
+        (void)nvme_get_feature(F.ctrl, fid, (c & 0x40u) ? 1u : 0u, (c >> 4) & 3u, cdw11, data, len,
+                               &dw0);
+        if (fid == NVME_FEAT_TIMESTAMP && data != NULL)
+            (void)nvme_timestamp_ms(data);
+    }
+    free(data);
+}
+
+/* Dataset Management, Write Zeroes, Verify, Compare. */
+static void op_nvm(void)
+{
+    const struct nvme_ns_info *ns = pick_ns(wl_u8());
+    uint8_t c = wl_u8(), b = wl_u8();
+    if (ns == NULL)
+        return;
+    uint64_t nsze = ns->nsze ? ns->nsze : 1u;
+    uint64_t lba = (uint64_t)b * 5u % nsze;
+    uint32_t count = 1u + (c >> 3);
+    switch (c % 5u) {
+    case 0: {
+        struct nvme_dsm_range r[4];
+        unsigned nr = 1u + b % 4u;
+        for (unsigned i = 0; i < nr; i++)
+            r[i] = (struct nvme_dsm_range){0, 1u + i, (lba + i * 3u) % nsze};
+        (void)nvme_dsm(F.ctrl, ns->nsid, NVME_DSM_AD | (c & 0x08u ? NVME_DSM_IDR : 0u), r, nr);
+        break;
+    }
+    case 1:
+        (void)nvme_deallocate(F.ctrl, ns->nsid, lba, (c & 0x80u) ? nsze - lba : count);
+        break;
+    case 2:
+        (void)nvme_write_zeroes(F.ctrl, ns->nsid, lba, (c & 0x80u) ? nsze - lba : count,
+                                (b & 0x07u) & ~NVME_IO_LR);
+        break;
+    case 3:
+        (void)nvme_verify(F.ctrl, ns->nsid, lba, count, (unsigned)(b & 0x78u));
+        break;
+    default: {
+        if (ns->lba_size == 0 || ns->lba_size > (1u << 20))
+            break;
+        size_t len = (size_t)count * ns->lba_size;
+        uint8_t *base, *buf = buf_alloc(len, (b & 3u) * 512u, &base);
+        memset(buf, 0, len);
+        (void)nvme_compare(F.ctrl, ns->nsid, lba, count, buf);
+        handed_back(buf, len, "nvme_compare returned while the device still owns the buffer");
+        free(base);
+        break;
+    }
+    }
+}
+
+/* Read/Write with flags and metadata buffers sized by the core's own
+ * helpers. */
+static void op_ext(void)
+{
+    const struct nvme_ns_info *ns = pick_ns(wl_u8());
+    uint8_t c = wl_u8(), b = wl_u8();
+    if (ns == NULL)
+        return;
+    uint32_t count = 1u + (c & 7u);
+    uint64_t lba = ns->nsze > count ? (uint64_t)b % (ns->nsze - count + 1u) : 0;
+    uint64_t dlen = nvme_ns_data_bytes(ns, count), mlen = nvme_ns_md_bytes(ns, count);
+    if (dlen == 0 || dlen > (8u << 20) || mlen > (1u << 20))
+        return;
+    uint8_t *base, *buf = buf_alloc(dlen, 0, &base);
+    uint8_t *md = mlen ? malloc(mlen) : NULL;
+    memset(buf, 0x5a, dlen);
+    if (md != NULL)
+        memset(md, 0, mlen);
+    unsigned flags = (unsigned)(b & 0x7bu);
+    if (c & 0x80u)
+        (void)nvme_write_ext(F.ctrl, ns->nsid, lba, count, buf, (c & 0x40u) ? NULL : md, flags);
+    else
+        (void)nvme_read_ext(F.ctrl, ns->nsid, lba, count, buf, (c & 0x40u) ? NULL : md, flags);
+    handed_back(buf, dlen,
+                "nvme_read_ext/_write_ext returned while the device still owns the buffer");
+    free(md);
+    free(base);
+}
+
+/* Zoned commands: refused on the NVM namespaces, run on a zoned one. */
+static void op_zns(void)
+{
+    const struct nvme_ns_info *ns = pick_ns(wl_u8());
+    uint8_t c = wl_u8(), b = wl_u8();
+    if (ns == NULL)
+        return;
+    uint64_t lba = ns->nsze ? (uint64_t)b * 16u % ns->nsze : 0;
+    switch (c % 3u) {
+    case 0: {
+        struct nvme_zone_desc *z = malloc(64 * sizeof(*z));
+        unsigned count = 0, max = 1u + (c >> 2) % 64u;
+        (void)nvme_zns_report(F.ctrl, ns->nsid, lba, z, max, &count);
+        if (count > max)
+            TRAP("nvme_zns_report: more zones than asked for");
+        free(z);
+        break;
+    }
+    case 1:
+        (void)nvme_zns_mgmt_send(F.ctrl, ns->nsid, lba, (uint8_t)(1u + (c >> 2) % 5u),
+                                 (c & 0x80u) != 0);
+        break;
+    default: {
+        if (ns->lba_size == 0 || ns->lba_size > (1u << 20))
+            break;
+        uint32_t count = 1u + (c >> 5);
+        size_t len = (size_t)count * ns->lba_size;
+        uint8_t *base, *buf = buf_alloc(len, 0, &base);
+        memset(buf, 0, len);
+        uint64_t where = 0;
+        (void)nvme_zns_append(F.ctrl, ns->nsid, lba, count, buf, &where);
+        handed_back(buf, len, "nvme_zns_append returned while the device still owns the buffer");
+        free(base);
+        break;
+    }
+    }
+}
+
+/* Raw I/O commands through nvme_io_passthru. */
+static void op_io_passthru(void)
+{
+    static const uint8_t opcs[] = {NVME_CMD_READ,    NVME_CMD_WRITE,
+                                   NVME_CMD_FLUSH,   NVME_CMD_DSM,
+                                   NVME_CMD_COMPARE, NVME_CMD_WRITE_ZEROES,
+                                   NVME_CMD_VERIFY,  NVME_CMD_ZONE_MGMT_RECV,
+                                   NVME_CMD_COPY,    0x82 /* vendor */};
+    const struct nvme_ns_info *ns = pick_ns(wl_u8());
+    uint8_t c = wl_u8(), b = wl_u8();
+    if (ns == NULL || ns->lba_size == 0 || ns->lba_size > (1u << 20))
+        return;
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = opcs[c % sizeof(opcs)];
+    sqe.nsid = ns->nsid;
+    sqe.cdw10 = b % 8u;
+    sqe.cdw12 = (uint32_t)(c >> 4) % 4u;
+    uint32_t len = (uint32_t)(1u + (b >> 3) % 4u) * ns->lba_size;
+    if (c & 0x08u)
+        len = 0;
+    uint8_t *base, *buf = len ? buf_alloc(len, 0, &base) : NULL;
+    if (buf != NULL)
+        memset(buf, 0, len);
+    uint32_t dw0 = 0;
+    enum nvme_dma_dir dir = (sqe.opc & 2u) ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+    (void)nvme_io_passthru(F.ctrl, &sqe, buf, len, dir, &dw0);
+    if (buf != NULL) {
+        handed_back(buf, len, "nvme_io_passthru returned while the device still owns the buffer");
+        free(base);
+    }
+}
+
+/* Management: format, self-test, sanitize, firmware, namespaces, NSSR. */
+static void op_mgmt(void)
+{
+    uint8_t c = wl_u8(), b = wl_u8();
+    const struct nvme_ns_info *ns = pick_ns(b);
+    uint32_t nsid = ns != NULL ? ns->nsid : NVME_NSID_ALL;
+    uint32_t confirm = (b & 0x80u) ? 0 : NVME_CONFIRM_DESTROY;
+    switch (c % 9u) {
+    case 0: {
+        struct nvme_format_args a = {.nsid = (c & 0x10u) ? NVME_NSID_ALL : nsid,
+                                     .lbaf = (uint8_t)((c >> 5) & 1u)};
+        (void)nvme_format(F.ctrl, &a, confirm);
+        break;
+    }
+    case 1:
+        (void)nvme_device_self_test(F.ctrl, (c & 0x10u) ? 0 : nsid,
+                                    (c & 0x20u) ? NVME_DST_ABORT : NVME_DST_SHORT);
+        break;
+    case 2: {
+        struct nvme_sanitize_args a = {.action = (uint8_t)(1u + (c >> 4) % 4u)};
+        (void)nvme_sanitize(F.ctrl, &a, confirm);
+        break;
+    }
+    case 3: {
+        uint32_t len = 4u + (uint32_t)(b & 0x7fu) * 512u;
+        uint8_t *img = calloc(1, len);
+        (void)nvme_fw_download(F.ctrl, (uint32_t)(c >> 4) * 4096u, img, len);
+        free(img);
+        break;
+    }
+    case 4: {
+        uint32_t dw0;
+        (void)nvme_fw_commit(F.ctrl, (uint8_t)(b & 7u), (uint8_t)((c >> 4) & 3u), false, &dw0);
+        break;
+    }
+    case 5: {
+        struct nvme_ns_create_args a = {.nsze = 64u + b, .flbas = (uint8_t)((c >> 4) & 1u)};
+        uint32_t id = 0;
+        (void)nvme_ns_create(F.ctrl, &a, &id);
+        break;
+    }
+    case 6:
+        (void)nvme_ns_delete(F.ctrl, (c & 0x10u) ? NVME_NSID_ALL : nsid, confirm);
+        break;
+    case 7: {
+        uint16_t ids[2] = {1, (uint16_t)b};
+        (void)nvme_ns_attach(F.ctrl, nsid, (c & 0x10u) != 0, ids, (c >> 5) % 3u);
+        break;
+    }
+    default:
+        (void)nvme_subsystem_reset(F.ctrl, confirm);
+        break;
+    }
+}
+
+/* The small accessors: counters, trace mask, queue choice, read-only. */
+static void op_misc(void)
+{
+    uint8_t c = wl_u8();
+    (void)nvme_ctrl_get_stats(F.ctrl);
+    (void)nvme_ctrl_irq_count(F.ctrl);
+    (void)nvme_ctrl_cpu_qid(F.ctrl, c);
+    (void)nvme_ctrl_css(F.ctrl);
+    nvme_ctrl_set_trace(F.ctrl, (c & 1u) ? 0xffu : 0u);
+    const struct nvme_ns_info *ns = pick_ns(c);
+    if (ns != NULL)
+        (void)nvme_ns_set_read_only(F.ctrl, ns->nsid, (c & 2u) != 0);
+}
+
 static void run_workload(void)
 {
     unsigned nops = 4u + (F.h[FH_MISC] & 7u);
@@ -1686,6 +2144,39 @@ static void run_workload(void)
             F.diag_read = false;
             break;
         default:
+            /* op / 12 > 0: the calls beyond the basic I/O path, where the
+             * device's answers are parsed (identify.c, mgmt.c, nvm_cmds.c). */
+            switch (op / 12u % 10u) {
+            case 1:
+                op_identify_more();
+                goto next;
+            case 2:
+                op_logs();
+                goto next;
+            case 3:
+                op_features();
+                goto next;
+            case 4:
+                op_nvm();
+                goto next;
+            case 5:
+                op_ext();
+                goto next;
+            case 6:
+                op_zns();
+                goto next;
+            case 7:
+                op_io_passthru();
+                goto next;
+            case 8:
+                op_mgmt();
+                goto next;
+            case 9:
+                op_misc();
+                goto next;
+            default:
+                break;
+            }
             /* The periodic service call (events, deadlines, CSTS), the
              * counters, and a read of a namespace that is not there. */
             (void)nvme_ctrl_service(F.ctrl);
@@ -1697,6 +2188,7 @@ static void run_workload(void)
             }
             break;
         }
+    next:
         check_ns_table();
         o_sleep_us(NULL, 200); /* the OS does other things between calls */
         if (log_on())

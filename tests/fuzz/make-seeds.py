@@ -117,6 +117,22 @@ def fuzzed_regs(c, vs=0x10400):
     return struct.pack("<QI", c, vs)
 
 
+# op OP_NOENT + 12 v (v 1..9): the calls beyond the I/O path (run_workload)
+OP_MORE = {name: OP_NOENT + 12 * v for v, name in enumerate(
+    ["service", "identify", "logs", "features", "nvm", "ext", "zns", "passthru", "mgmt", "misc"])}
+MORE_ARGS = {"identify": 2, "logs": 2, "features": 2, "nvm": 3, "ext": 3, "zns": 3,
+             "passthru": 3, "mgmt": 2, "misc": 1}
+
+
+def more_ops(name, variants):
+    """A workload of `name` ops, one per argument tuple in `variants`."""
+    out = b""
+    for args in variants:
+        assert len(args) == MORE_ARGS[name]
+        out += bytes([OP_MORE[name]]) + bytes(args)
+    return out
+
+
 ALL_OPS = bytes([OP_READ, 0, 5, 9, OP_WRITE, 0, 3, 1, OP_FLUSH, 0, OP_RESCAN, OP_SMART,
                  OP_LOG, 1, 8, OP_IDENTIFY, 1, 0, OP_GETFEAT, OP_READY])
 
@@ -256,6 +272,31 @@ def seeds():
                                   raw(b"".join(struct.pack("<I", i + 1) for i in range(1024))))
     s["ns-list-above-nn"] = seed(header(), ok() + data() + ok() + data((0, 200)))
     s["smart-log-garbage"] = seed(header(misc=0), wl=bytes([OP_SMART, OP_LOG, 2, 255, OP_LOG, 3, 0]))
+    # --- the calls beyond the I/O path, on a healthy device (11 calls each)
+    more = {
+        "identify": [(c, 0) for c in (0, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 0x1e)],
+        "logs": [(0, 1), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 9), (0x86, 40), (0x4d, 3),
+                 (0xe6, 255), (0x0e, 1)],
+        "features": [(c, 1) for c in (0, 5, 7, 8, 9, 11, 0x87, 0x88, 0x89, 0xb6, 0x1d)],
+        "nvm": [(0, c, 3) for c in (0, 1, 2, 3, 4, 0x80 | 1, 0x80 | 2, 0x18, 0x21, 0x0c, 0x13)],
+        "ext": [(0, c, b) for c, b in ((0, 0), (0x80, 1), (0x43, 0x40), (0xc1, 0x48), (7, 0x08),
+                                       (0x86, 2), (1, 0x10), (0x81, 0x20), (2, 3), (0x82, 4),
+                                       (5, 0))],
+        "zns": [(0, c, 1) for c in (0, 1, 2, 0x81, 0x22, 0x04, 0x85, 0x60, 3, 5, 0x0d)],
+        "passthru": [(0, c, b) for c, b in ((0, 1), (1, 2), (2, 0), (3, 3), (4, 8), (5, 0),
+                                            (6, 0), (7, 0x10), (8, 0), (9, 0x19), (0x0b, 0))],
+        "mgmt": [(c, b) for c, b in ((0, 0), (1, 0), (2, 0), (3, 5), (4, 1), (5, 2), (6, 0),
+                                     (7, 0), (0x12, 0), (0x2d, 0), (8, 0))],
+        "misc": [(c,) for c in range(11)],
+    }
+    for name, variants in more.items():
+        s["healthy-more-" + name] = seed(header(misc=7, ns=0x01), wl=more_ops(name, variants))
+    # an Asynchronous Event (Notice, Namespace Attribute Changed) that the
+    # service call picks up, and the counters
+    s["aer-ns-changed-service"] = seed(header(misc=3), bringup() + ok() +
+                                       fault(dw0=0x00040002, delay_ms=0) + data(),
+                                       wl=bytes([OP_MORE["service"], OP_MORE["service"],
+                                                 OP_MORE["misc"], 4, OP_MORE["service"]]))
     return s
 
 
