@@ -458,6 +458,27 @@ static int model_ns(uint32_t nsid)
     return -1;
 }
 
+/* Command sets enabled (CC.CSS 110b): the namespaces at odd positions of
+ * the model are zoned (ZNS), with 16-block zones. */
+static bool dev_iocs(void) { return ((F.cc & NVME_CC_CSS_MASK) >> NVME_CC_CSS_SHIFT) == 6u; }
+
+static void dev_payload_iocs(const struct nvme_sqe *s, uint8_t *buf)
+{
+    uint8_t cns = (uint8_t)s->cdw10, csi = (uint8_t)(s->cdw11 >> 24);
+    int i = model_ns(s->nsid);
+    if (cns == NVME_CNS_IOCS) { /* vector 0: NVM and ZNS */
+        buf[0] = (1u << NVME_CSI_NVM) | (1u << NVME_CSI_ZNS);
+    } else if (cns == NVME_CNS_NS_DESC_LIST && i >= 0) {
+        buf[0] = 4; /* NIDT: Command Set Identifier, NIDL 1 */
+        buf[1] = 1;
+        buf[4] = (i & 1) ? NVME_CSI_ZNS : NVME_CSI_NVM;
+    } else if (cns == NVME_CNS_CS_NS && csi == NVME_CSI_ZNS && i >= 0 && (i & 1)) {
+        struct nvme_id_ns_zns *z = (void *)buf;
+        z->mar = z->mor = 3;
+        z->lbafe[0].zsze = z->lbafe[1].zsze = 16;
+    }
+}
+
 /* Payload of a data command: a template from the model, then the input's
  * patches (or raw input bytes). */
 static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
@@ -514,6 +535,22 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         for (unsigned i = 0; i < F.nr_ns; i++)
             if (F.nsid[i] > s->nsid)
                 list[k++] = F.nsid[i];
+    } else if (s->opc == NVME_ADMIN_IDENTIFY && dev_iocs() && len >= 4096) {
+        dev_payload_iocs(s, buf);
+    } else if (s->opc == NVME_CMD_ZONE_MGMT_RECV && p->sqid != 0 && len >= 64) {
+        /* Report Zones (ZNS Figure 40): empty zones of 16 blocks from the
+         * one holding SLBA, as many as fit. */
+        struct nvme_zone_report *r = (void *)buf;
+        struct nvme_zone_desc *z = (void *)(buf + 64);
+        uint64_t slba = ((uint64_t)s->cdw11 << 32 | s->cdw10) & ~15ull;
+        uint32_t n = (len - 64u) / 64u;
+        for (uint32_t i = 0; i < n && slba + 16u * i < F.nsze; i++) {
+            z[i].zt = 2;
+            z[i].zs = 1u << 4;
+            z[i].zcap = 16;
+            z[i].zslba = z[i].wp = slba + 16u * i;
+            r->nr_zones++;
+        }
     } else if (s->opc == NVME_ADMIN_GET_LOG_PAGE && (s->cdw10 & 0xff) == NVME_LID_EFFECTS &&
                s->cdw12 == 0) {
         /* Vendor admin opcodes C0h-FFh: CSE when odd, NIC when bit 1 set

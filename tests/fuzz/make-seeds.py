@@ -291,6 +291,13 @@ def seeds():
     }
     for name, variants in more.items():
         s["healthy-more-" + name] = seed(header(misc=7, ns=0x01), wl=more_ops(name, variants))
+    # command sets enabled (CAP.CSS 41h): the second namespace is zoned
+    zns = more_ops("zns", [(1, c, b) for c, b in ((0, 0), (0x3c, 1), (1, 2), (0x81, 0), (2, 0),
+                                                (0x22, 3), (0x0d, 0), (5, 1))])
+    s["healthy-zoned"] = seed(header(regs=0xe0, ns=0x01, misc=7),
+                              fuzzed_regs(cap(css=0x41)),
+                              wl=zns + more_ops("identify", [(5, 2), (8, 1)]) +
+                              bytes([OP_READ, 1, 0, 0]))
     # an Asynchronous Event (Notice, Namespace Attribute Changed) that the
     # service call picks up, and the counters
     s["aer-ns-changed-service"] = seed(header(misc=3), bringup() + ok() +
