@@ -1914,6 +1914,9 @@ static void op_nvm(void)
     uint64_t nsze = ns->nsze ? ns->nsze : 1u;
     uint64_t lba = (uint64_t)b * 5u % nsze;
     uint32_t count = 1u + (c >> 3);
+    /* "to the end", at most 2^18 blocks: a namespace the device says has
+     * 2^64 blocks would take 2^48 Write Zeroes, which is what was asked */
+    uint64_t rest = nsze - lba < (1u << 18) ? nsze - lba : (1u << 18);
     switch (c % 5u) {
     case 0: {
         struct nvme_dsm_range r[4];
@@ -1924,10 +1927,10 @@ static void op_nvm(void)
         break;
     }
     case 1:
-        (void)nvme_deallocate(F.ctrl, ns->nsid, lba, (c & 0x80u) ? nsze - lba : count);
+        (void)nvme_deallocate(F.ctrl, ns->nsid, lba, (c & 0x80u) ? rest : count);
         break;
     case 2:
-        (void)nvme_write_zeroes(F.ctrl, ns->nsid, lba, (c & 0x80u) ? nsze - lba : count,
+        (void)nvme_write_zeroes(F.ctrl, ns->nsid, lba, (c & 0x80u) ? rest : count,
                                 (b & 0x07u) & ~NVME_IO_LR);
         break;
     case 3:
