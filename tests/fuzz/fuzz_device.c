@@ -854,6 +854,10 @@ static struct pending *pend_new(void)
 static uint32_t dev_feature_len(const struct nvme_sqe *sqe)
 {
     switch (sqe->cdw10 & 0xffu) {
+    case NVME_FEAT_LBA_RANGE: /* 64 entries of 64 bytes */
+        return 4096;
+    case NVME_FEAT_HOST_MEM_BUF: /* Get: the attributes; Set: the descriptor list in CDW13-15 */
+        return sqe->opc == NVME_ADMIN_GET_FEATURES ? 4096 : 0;
     case NVME_FEAT_APST:
         return NVME_FEAT_APST_DATA_SIZE;
     case NVME_FEAT_TIMESTAMP:
@@ -1875,19 +1879,16 @@ static void op_logs(void)
 /* Features with select, save and data structures. */
 static void op_features(void)
 {
-    static const uint8_t fids[] = {NVME_FEAT_ARBITRATION,  NVME_FEAT_POWER_MGMT,
-                                   NVME_FEAT_TEMP_THRESH,  NVME_FEAT_ERROR_RECOVERY,
-                                   NVME_FEAT_VOLATILE_WC,  NVME_FEAT_IRQ_COALESCE,
-                                   NVME_FEAT_ASYNC_EVENT,  NVME_FEAT_APST,
-                                   NVME_FEAT_TIMESTAMP,    NVME_FEAT_HOST_BEHAVIOR,
-                                   NVME_FEAT_IOCS_PROFILE, NVME_FEAT_HOST_ID,
-                                   NVME_FEAT_LBA_RANGE,    0xc1};
+    static const uint8_t fids[] = {
+        NVME_FEAT_ARBITRATION,    NVME_FEAT_POWER_MGMT,   NVME_FEAT_TEMP_THRESH,
+        NVME_FEAT_ERROR_RECOVERY, NVME_FEAT_VOLATILE_WC,  NVME_FEAT_IRQ_COALESCE,
+        NVME_FEAT_ASYNC_EVENT,    NVME_FEAT_APST,         NVME_FEAT_TIMESTAMP,
+        NVME_FEAT_HOST_BEHAVIOR,  NVME_FEAT_IOCS_PROFILE, NVME_FEAT_HOST_ID,
+        NVME_FEAT_LBA_RANGE,      NVME_FEAT_HOST_MEM_BUF, 0xc1};
     uint8_t c = wl_u8(), v = wl_u8();
     uint8_t fid = fids[c % sizeof(fids)];
     uint32_t cdw11 = (uint32_t)v * 0x01010101u;
     uint32_t len = nvme_feature_data_len(fid);
-    if (fid == NVME_FEAT_HOST_ID)
-        len = (cdw11 & NVME_FEAT_HOST_ID_EXHID) ? 16u : 8u;
     uint8_t *data = len ? malloc(len) : NULL;
     uint32_t dw0 = 0;
     if (data != NULL)
