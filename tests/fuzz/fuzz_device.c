@@ -955,7 +955,10 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
             p->sf = sf_of(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_SF_DNR_BIT;
         } else {
             len = ((sqe->cdw12 & 0xffffu) + 1u) * ns->lba_size;
-            if (ns->md_extended)
+            /* Interleaved metadata moves with the data, except a PI-only
+             * format (ms 8) with PRACT: the controller inserts/strips
+             * the PI (NVM CS 5.2.1.2). */
+            if (ns->md_extended && !((sqe->cdw12 & (1u << 29)) && ns->ms == 8u))
                 len += ((sqe->cdw12 & 0xffffu) + 1u) * ns->ms;
             p->data_dir = sqe->opc == NVME_CMD_READ ? 2 : 1;
         }

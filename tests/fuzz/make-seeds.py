@@ -298,12 +298,30 @@ def seeds():
                               fuzzed_regs(cap(css=0x41)),
                               wl=zns + more_ops("identify", [(5, 2), (8, 1)]) +
                               bytes([OP_READ, 1, 0, 0]))
+    # formats with metadata and protection information (Identify Namespace
+    # patches: FLBAS 26, DPS 29, LBAF0.MS 128): interleaved, separate
+    ext = more_ops("ext", [(0, c, b) for c, b in ((0, 0), (0x80, 0x40), (0x81, 0x38), (1, 0x78),
+                                                (0xc2, 0x40), (0x42, 0x48), (3, 0))]) + \
+        more_ops("nvm", [(0, 2, 0), (0, 4, 1), (0, 3, 0x40)]) + bytes([OP_READ, 0, 0, 0])
+    s["pi-type1-extended"] = seed(header(misc=7), bringup(ident_ns=[ok() + data((26, 0x10), (29, 1),
+                                                                                 (128, 8))]),
+                                  wl=ext)
+    s["pi-type3-separate-md"] = seed(header(misc=7), bringup(ident_ns=[ok() + data((29, 3),
+                                                                                    (128, 8))]),
+                                     wl=ext)
+    s["md16-separate-no-pi"] = seed(header(misc=7), bringup(ident_ns=[ok() + data((128, 16))]),
+                                    wl=ext)
     # an Asynchronous Event (Notice, Namespace Attribute Changed) that the
     # service call picks up, and the counters
     s["aer-ns-changed-service"] = seed(header(misc=3), bringup() + ok() +
                                        fault(dw0=0x00040002, delay_ms=0) + data(),
                                        wl=bytes([OP_MORE["service"], OP_MORE["service"],
                                                  OP_MORE["misc"], 4, OP_MORE["service"]]))
+    for name, dw0 in (("smart", 0x00020101), ("error", 0x00010000), ("vendor-log", 0x00c00007)):
+        s["aer-" + name + "-service"] = seed(header(misc=3), bringup() + ok() +
+                                             fault(dw0=dw0, delay_ms=0) + data((0, 0xff)),
+                                             wl=bytes([OP_MORE["service"], OP_MORE["service"],
+                                                       OP_MORE["misc"], 4, OP_MORE["service"]]))
     return s
 
 
