@@ -958,7 +958,7 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
             /* Interleaved metadata moves with the data, except a PI-only
              * format (ms 8) with PRACT: the controller inserts/strips
              * the PI (NVM CS 5.2.1.2). */
-            if (ns->md_extended && !((sqe->cdw12 & (1u << 29)) && ns->ms == 8u))
+            if (ns->md_extended && !((sqe->cdw12 & (1u << 29)) && ns->ms == 8u && ns->pi_type != 0))
                 len += ((sqe->cdw12 & 0xffffu) + 1u) * ns->ms;
             p->data_dir = sqe->opc == NVME_CMD_READ ? 2 : 1;
         }
