@@ -2118,6 +2118,8 @@ static void op_misc(void)
     (void)nvme_ctrl_cpu_qid(F.ctrl, c);
     (void)nvme_ctrl_css(F.ctrl);
     nvme_ctrl_set_trace(F.ctrl, (c & 1u) ? 0xffu : 0u);
+    if (c & 4u) /* every namespace: one broadcast command (VWC bits 2:1 11b) or one each */
+        (void)nvme_flush(F.ctrl, NVME_NSID_ALL);
     const struct nvme_ns_info *ns = pick_ns(c);
     if (ns != NULL)
         (void)nvme_ns_set_read_only(F.ctrl, ns->nsid, (c & 2u) != 0);
