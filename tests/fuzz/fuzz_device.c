@@ -276,15 +276,32 @@ static bool overlaps(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
     return a < b + blen && b < a + alen;
 }
 
-/* The region of table t that holds [va, va+len), or NULL. */
+static bool region_holds(const struct region *r, const uint8_t *va, size_t len, int dir)
+{
+    return va >= r->va && len <= r->len && va - r->va <= (ptrdiff_t)(r->len - len) &&
+           (dir == 0 || (r->dir & dir) == dir);
+}
+
+/* The region of table t that holds [va, va+len), or NULL.  The last hit
+ * and its neighbours are tried first: a transfer's pieces come in order,
+ * and a core that maps a large buffer page by page would otherwise make
+ * every lookup scan thousands of regions (quadratic in the transfer). */
 static struct region *region_find(struct region *t, size_t n, const uint8_t *va, size_t len,
                                   int dir)
 {
+    static size_t hint;
+    for (size_t k = 0; k < 3; k++) {
+        size_t i = hint + k - 1u; /* hint-1, hint, hint+1 (wraps to huge for hint 0) */
+        if (i < n && region_holds(&t[i], va, len, dir)) {
+            hint = i;
+            return &t[i];
+        }
+    }
     for (size_t i = n; i-- > 0;) {
-        struct region *r = &t[i];
-        if (va >= r->va && len <= r->len && va - r->va <= (ptrdiff_t)(r->len - len) &&
-            (dir == 0 || (r->dir & dir) == dir))
-            return r;
+        if (region_holds(&t[i], va, len, dir)) {
+            hint = i;
+            return &t[i];
+        }
     }
     return NULL;
 }
@@ -1628,6 +1645,10 @@ static void op_rw(bool write)
     if (ns == NULL || ns->status != NVME_OK)
         return;
     uint32_t count = 1u + (a & 0x3fu);
+    /* At most 8 MiB (still pieces at MDTS): 64 blocks of 1 MiB would
+     * spend the run filling and checking the read pattern. */
+    while (count > 1u && ((size_t)count << ns->lbads) > (8u << 20))
+        count >>= 1;
     uint64_t lba = ns->nsze > count ? (uint64_t)b * 3u % (ns->nsze - count + 1u) : 0;
     size_t len = (size_t)count << ns->lbads;
     unsigned off = (a >> 6) * 1024u + (b & 0x3u) * 4u;
@@ -1666,6 +1687,8 @@ static void op_async(void)
         uint32_t count = 1u + (c & 7u);
         if (ns->nsze < count)
             count = 1;
+        while (count > 1u && ((size_t)count << ns->lbads) > (2u << 20))
+            count >>= 1; /* at most 2 MiB a request (8 of them) */
         uint64_t lba = (uint64_t)c % (ns->nsze - count + 1u);
         size_t len = (size_t)count << ns->lbads;
         uint8_t *buf = buf_alloc(len, (c >> 4) * 256u, &bases[i]);
