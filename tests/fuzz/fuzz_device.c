@@ -2261,7 +2261,8 @@ static void run_workload(void)
         check_ns_table();
         o_sleep_us(NULL, 200); /* the OS does other things between calls */
         if (log_on())
-            fprintf(stderr, "[%llu] op %u (%u) done\n", (unsigned long long)F.now, i, op % 12u);
+            fprintf(stderr, "[%llu] op %u (%u, byte %u) done\n", (unsigned long long)F.now, i,
+                    op % 12u, op);
     }
 }
 
