@@ -769,6 +769,13 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
                  sqe->nsid, opc, (unsigned long long)need, len, ctrl->info.mdts_bytes);
         return NVME_ERR_INVAL;
     }
+    /* The PRPs describe what the command moves, not the whole buffer:
+     * PRP2 is a PRP List only for a transfer of more than two pages (§4.3),
+     * so a longer buffer's list pointer would be taken for a data page
+     * (its bus addresses written to the blocks, a Read's data landing in
+     * it).  The buffer's tail is left alone. */
+    if (need != 0)
+        len = (uint32_t)need;
     struct nvme_sqe cmd;
     struct nvme_bounce b = {buf, len, dir, 0};
     nvme_passthru_prep(&cmd, sqe, &b);

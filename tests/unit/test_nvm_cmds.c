@@ -568,6 +568,41 @@ static void io_passthru_pract_on_an_extended_pi_format_needs_plain_blocks(void *
     fx_stop(&f);
 }
 
+/* A buffer longer than the command moves: the PRPs describe what the
+ * command transfers (NLB + 1 blocks), never the whole buffer.  Two pages
+ * of data in a three-page buffer: PRP2 must be the second data page
+ * (§4.3: a PRP List only when the transfer needs more than two pages),
+ * not a list pointer, or the device writes the list's bus addresses to
+ * the blocks (and a Read lands its second page in the list). */
+static void io_passthru_with_a_longer_buffer_moves_the_command_s_blocks(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *w = abuf(12288), *r = abuf(12288);
+    fx_pattern(w, 12288, 81);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_WRITE;
+    sqe.nsid = 1;
+    sqe.cdw10 = 8;  /* SLBA */
+    sqe.cdw12 = 15; /* NLB: 16 blocks of 512, two pages */
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, w, 12288, NVME_DMA_TO_DEVICE, NULL), 0);
+    memset(r, 0, 12288);
+    assert_int_equal(nvme_read(f.ctrl, 1, 8, 16, r), 0);
+    assert_memory_equal(r, w, 8192);
+    fx_pattern(w, 8192, 82);
+    assert_int_equal(nvme_write(f.ctrl, 1, 8, 16, w), 0);
+    sqe.opc = NVME_CMD_READ;
+    memset(r, 0, 12288);
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 12288, NVME_DMA_FROM_DEVICE, NULL), 0);
+    assert_memory_equal(r, w, 8192);
+    free(w);
+    free(r);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +621,7 @@ int main(void)
         cmocka_unit_test(io_passthru_moves_what_read_and_write_move),
         cmocka_unit_test(io_passthru_pract_on_an_extended_pi_format_needs_plain_blocks),
         cmocka_unit_test(io_passthru_is_not_replayed_after_a_reset),
+        cmocka_unit_test(io_passthru_with_a_longer_buffer_moves_the_command_s_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

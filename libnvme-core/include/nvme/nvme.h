@@ -721,7 +721,8 @@ uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count);
  * NVME_ERR_INVAL, nothing sent, when it is
  * short for a command whose length the core knows (Read, Write, Compare,
  * Zone Append: NLB + 1 blocks; Dataset Management and Copy: its ranges; Zone
- * Management Receive: NUMD + 1 dwords).  Namespace checks as nvme_read
+ * Management Receive: NUMD + 1 dwords); a longer buffer moves only that
+ * much (its tail is left alone).  Namespace checks as nvme_read
  * (NVME_ERR_NOENT, NVME_ERR_RDONLY for a command that may write); formats
  * with separate metadata: use the _ext calls.  Never replayed after a
  * reset. */
