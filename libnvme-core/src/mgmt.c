@@ -220,6 +220,16 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
                  sqe->opc, (unsigned long long)in, len);
         return NVME_ERR_INVAL;
     }
+    /* The PRPs describe what the command moves, not the whole buffer:
+     * PRP2 is a PRP List only for a transfer of more than two pages (§4.3),
+     * so a longer buffer's list pointer would be taken for a data page and
+     * the data meant for it land in the list.  Firmware Image Download
+     * (§5.12: NUMD + 1 dwords) is the data-out one that spans pages. */
+    uint64_t moves = in != 0                              ? in
+                     : sqe->opc == NVME_ADMIN_FW_DOWNLOAD ? ((uint64_t)sqe->cdw10 + 1u) * 4u
+                                                          : 0u;
+    if (moves != 0 && moves < len)
+        len = (uint32_t)moves;
     struct nvme_sqe cmd;
     struct nvme_bounce b = {buf, len, dir, 0};
     nvme_passthru_prep(&cmd, sqe, &b);

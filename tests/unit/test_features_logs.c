@@ -495,6 +495,35 @@ static void dword_feature_calls_refuse_data_features(void **state)
     fx_stop(&f);
 }
 
+/* nvme_admin_passthru with a buffer longer than the command returns: the
+ * PRPs describe the log's 8 KiB, never the 12 KiB buffer.  PRP2 is then
+ * the second data page (§4.3: a PRP List only for more than two pages),
+ * not a list pointer, or the device writes the log's second page into
+ * the list and the caller gets zeros with success. */
+static void admin_passthru_with_a_longer_buffer_gets_the_whole_log(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.lpa |= NVME_LPA_TELEMETRY;
+    fx_start(&f);
+    uint8_t *log = malloc(12288);
+    memset(log, 0xee, 12288);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_GET_LOG_PAGE;
+    sqe.nsid = NVME_NSID_ALL;
+    /* LID 07h, LSP Create, NUMDL 2047: 8192 bytes */
+    sqe.cdw10 = NVME_LID_TELEMETRY_HOST | (NVME_LOG_LSP_TELEMETRY_CREATE << 8) | (2047u << 16);
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, log, 12288, NVME_DMA_FROM_DEVICE, NULL), 0);
+    assert_int_equal(log[0], NVME_LID_TELEMETRY_HOST);
+    assert_int_equal(log[382], 1);
+    for (size_t i = 512; i < 8192; i++)
+        assert_int_equal(log[i], 1);
+    free(log);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +539,7 @@ int main(void)
         cmocka_unit_test(large_logs_are_split_by_offset),
         cmocka_unit_test(split_log_clears_its_event_with_the_last_piece),
         cmocka_unit_test(telemetry_create_captures_once_when_split),
+        cmocka_unit_test(admin_passthru_with_a_longer_buffer_gets_the_whole_log),
         cmocka_unit_test(without_extended_data_logs_stay_within_16k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

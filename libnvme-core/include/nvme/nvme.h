@@ -333,7 +333,9 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * Event Request, Doorbell Buffer Config, Set Features Host Memory
  * Buffer), and a data-in command whose length the core
  * knows (Identify, Get Log Page, Get Features, Directive and Security
- * Receive, Get LBA Status) when `len` is short for it.  Commands whose
+ * Receive, Get LBA Status) when `len` is short for it; a longer buffer
+ * moves only that length (Firmware Image Download too: NUMD + 1 dwords),
+ * its tail left alone.  Commands whose
  * effects on the I/O path are known get what the core's own calls do (as
  * Linux's passthrough): Format NVM and Sanitize (not Exit Failure Mode)
  * as nvme_format does (I/O drained and refused, NVME_ERR_BUSY or
