@@ -1283,6 +1283,10 @@ static void dev_reg_write(uint32_t off, uint32_t val)
         return;
     case NVME_REG_NSSR:
         return;
+    case NVME_REG_CSTS: /* NSSRO is write 1 to clear (§3.1.6); the rest read only */
+        if (val & ~NVME_CSTS_NSSRO)
+            TRAP("CSTS write of a bit other than NSSRO");
+        return; /* the fake's NSSRO is the header's (FH_MISC bit 3): it stays */
     default:
         break;
     }
