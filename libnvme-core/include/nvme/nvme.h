@@ -598,8 +598,9 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
                      uint32_t cdw11, void *data, uint32_t len, uint32_t *dw0);
 int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
                      uint32_t cdw12, bool save, const void *data, uint32_t len, uint32_t *dw0);
-/* Size of a feature's data structure: 256 (APST), 8 (Timestamp), 512
- * (Host Behavior Support), 0 for the others. */
+/* Size of a feature's data structure: 4096 (LBA Range Type; Host Memory
+ * Buffer, Get), 256 (APST), 8 (Timestamp), 512 (Host Behavior Support), 16
+ * (Host Identifier), 0 for the others. */
 uint32_t nvme_feature_data_len(uint8_t fid);
 /* Timestamp feature data (8 bytes): milliseconds since 1970 in bits 47:0,
  * Synch bit 48, Timestamp Origin bits 51:49. */
