@@ -49,13 +49,9 @@ void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe)
         nvme_pi_fields(ns, sqe, NVME_RW_PRACT);
 }
 
-/* The checks every call below starts with (like io.c's for Read). */
-static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, bool write,
-                  const struct nvme_ns_info **out)
+static int nvm_ns_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
+                        bool write, const struct nvme_ns_info **out)
 {
-    if (ctrl == NULL)
-        return NVME_ERR_INVAL;
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
@@ -78,6 +74,23 @@ static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t 
         return NVME_ERR_STATE;
     *out = ns;
     return NVME_OK;
+}
+
+/* The checks every call below starts with (like io.c's for Read).  A
+ * controller another CPU is resetting is waited for, and the namespace
+ * looked up again after it, as nvme_read does (nvme.h rule 4: a blocking
+ * call on another CPU waits for the reset to end and goes on). */
+static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, bool write,
+                  const struct nvme_ns_info **out)
+{
+    *out = NULL;
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    int rc = nvm_ns_check(ctrl, nsid, lba, count, write, out);
+    for (unsigned spent = 0; nvme_reset_waited(ctrl, rc, &spent);)
+        rc = nvm_ns_check(ctrl, nsid, lba, count, write, out);
+    return rc;
 }
 
 static int nvm_unsupported(struct nvme_ctrl *ctrl, uint32_t nsid, const char *what, const char *why)

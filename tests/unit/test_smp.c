@@ -775,6 +775,93 @@ static void a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it(void
     fx_stop(&f); /* no coherency violation */
 }
 
+/* Review (randomized workload, tests/soak/fuzz.c): the blocking NVM
+ * commands beyond read and write (Write Zeroes, Dataset Management,
+ * Compare, Verify, Copy, ...) on a CPU that meets another CPU's reset must
+ * wait for it and go on, as nvme_read does (nvme.h rule 4).  CPU 1 is
+ * started when the reset writes CC.EN=0 (the controller is marked not
+ * ready then, until it is enabled again) and asks for Write Zeroes; CPU 0 goes on with its
+ * reset once CPU 1 has either returned or gone to sleep waiting. */
+static struct {
+    void (*mmio_write32)(void *ctx, uint32_t off, uint32_t val);
+    void (*sleep_us)(void *ctx, uint32_t us);
+    struct fx *f;
+    bool armed;
+    pthread_t t;
+    volatile bool started, returned, slept;
+    int rc;
+} mid;
+
+static void *mid_cpu1(void *arg)
+{
+    (void)arg;
+    this_cpu = 1;
+    mid.rc = nvme_write_zeroes(mid.f->ctrl, 1, 64, 8, 0);
+    __atomic_store_n(&mid.returned, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void mid_sleep_us(void *ctx, uint32_t us)
+{
+    if (this_cpu == 1)
+        __atomic_store_n(&mid.slept, true, __ATOMIC_RELEASE);
+    mid.sleep_us(ctx, us);
+    if (this_cpu == 1)
+        pause_us(us); /* CPU 1's wait takes real time while CPU 0 resets */
+}
+
+static void mid_mmio_write32(void *ctx, uint32_t off, uint32_t val)
+{
+    mid.mmio_write32(ctx, off, val);
+    if (this_cpu != 0 || off != NVME_REG_CC || (val & NVME_CC_EN) || !mid.armed || mid.started)
+        return; /* not the reset's CC.EN=0 */
+    mid.started = true;
+    assert_int_equal(pthread_create(&mid.t, NULL, mid_cpu1, NULL), 0);
+    for (int ms = 0; ms < 10000; ms++) {
+        if (__atomic_load_n(&mid.returned, __ATOMIC_ACQUIRE) ||
+            __atomic_load_n(&mid.slept, __ATOMIC_ACQUIRE))
+            break;
+        pause_us(1000);
+    }
+}
+
+static void nvm_commands_on_another_cpu_wait_out_a_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.opts.io_queues = 2;
+    f.opts.cpus = 2;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    f.osal.cpu_id = tls_cpu_id;
+    memset(&mid, 0, sizeof(mid));
+    mid.f = &f;
+    mid.mmio_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = mid_mmio_write32;
+    mid.sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = mid_sleep_us;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    uint8_t *buf = fx_xalloc(8 * 512), *zero = fx_xalloc(8 * 512);
+    fx_pattern(buf, 8 * 512, 77);
+    assert_int_equal(nvme_write(f.ctrl, 1, 64, 8, buf), 0);
+
+    mid.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    mid.armed = false;
+    assert_true(mid.started);
+    assert_int_equal(pthread_join(mid.t, NULL), 0);
+    assert_int_equal(mid.rc, 0); /* before: NVME_ERR_STATE, while the reset ran */
+    assert_int_equal(nvme_read(f.ctrl, 1, 64, 8, buf), 0);
+    assert_memory_equal(buf, zero, 8 * 512);
+    free(buf);
+    free(zero);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -787,6 +874,7 @@ int main(void)
         cmocka_unit_test(admin_commands_and_events_while_cpus_do_io),
         cmocka_unit_test(split_statistics_lose_no_count_across_a_carry),
         cmocka_unit_test(a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it),
+        cmocka_unit_test(nvm_commands_on_another_cpu_wait_out_a_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
