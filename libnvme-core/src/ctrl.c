@@ -513,15 +513,8 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly)
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (NVME_READ_ONCE(ctrl->in_recovery) || nvme_in_callback(ctrl))
         return NVME_ERR_STATE;
-    if (NVME_READ_ONCE(ctrl->gone)) {
-        /* Hot-added again?  Only if the registers answer. */
-        if (nvme_reg_read32(ctrl, NVME_REG_CSTS) == 0xffffffffu)
-            return NVME_ERR_GONE;
-        NVME_WRITE_ONCE(ctrl->gone, false);
-        __atomic_store_n(&ctrl->gone_told, 0u, __ATOMIC_RELAXED);
-        nvme_log(ctrl, NVME_LOG_INFO, "device answers again");
-    }
-    int rc = nvme_recovery_reset(ctrl, NVME_OK, orderly);
+    /* A controller gone and hot-added again is marked back there. */
+    int rc = nvme_recovery_reset_asked(ctrl, orderly);
     if (rc == NVME_OK) {
         nvme_aer_arm(ctrl);
         nvme_admin_refresh_fr(ctrl); /* a firmware the reset activated */

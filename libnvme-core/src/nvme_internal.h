@@ -655,6 +655,11 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent);
  * the fault that calls for it, NVME_OK when asked for; orderly: the I/O
  * queues are deleted first when the controller still runs. */
 int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly);
+/* The reset nvme_ctrl_reset asks for: like nvme_recovery_reset(ctrl,
+ * NVME_OK, orderly), and a controller marked gone whose registers answer
+ * again is marked back once the reset is claimed (NVME_ERR_GONE when they
+ * still read all ones). */
+int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly);
 /* nvme_ctrl_reset (ctrl.c); not orderly after an NVM Subsystem Reset,
  * which has stopped the controller already (mgmt.c). */
 int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly);

@@ -985,3 +985,23 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
 {
     return nvme_recovery_claim(ctrl) ? nvme_recovery_run(ctrl, why, orderly) : NVME_ERR_STATE;
 }
+
+int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly)
+{
+    if (!nvme_recovery_claim(ctrl))
+        return NVME_ERR_STATE;
+    /* Hot-added again?  Only if the registers answer.  Marked back only
+     * with the reset claimed: a blocking call on another CPU must never
+     * find the controller neither gone, nor ready, nor resetting, or it
+     * returns NVME_ERR_STATE instead of waiting (nvme_reset_waited). */
+    if (NVME_READ_ONCE(ctrl->gone)) {
+        if (nvme_reg_read32(ctrl, NVME_REG_CSTS) == 0xffffffffu) {
+            __atomic_store_n(&ctrl->in_recovery, false, __ATOMIC_RELEASE);
+            return NVME_ERR_GONE;
+        }
+        NVME_WRITE_ONCE(ctrl->gone, false);
+        __atomic_store_n(&ctrl->gone_told, 0u, __ATOMIC_RELAXED);
+        nvme_log(ctrl, NVME_LOG_INFO, "device answers again");
+    }
+    return nvme_recovery_run(ctrl, NVME_OK, orderly);
+}

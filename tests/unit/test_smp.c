@@ -862,6 +862,101 @@ static void nvm_commands_on_another_cpu_wait_out_a_reset(void **state)
     fx_stop(&f);
 }
 
+/* Review (randomized workload, tests/soak/fuzz.c): nvme_ctrl_reset of a
+ * controller that was gone and answers again cleared the gone mark before
+ * it claimed the reset; a blocking call on another CPU in between found
+ * the controller neither gone, nor ready, nor resetting, and returned
+ * NVME_ERR_STATE at once instead of waiting for the reset (nvme.h rule 4).
+ * CPU 1 is started at CPU 0's first lock after the reset read CSTS
+ * answering again, and writes; CPU 0 goes on once CPU 1 returned or went
+ * to sleep waiting. */
+static struct {
+    uint32_t (*mmio_read32)(void *ctx, uint32_t off);
+    void (*lock)(void *ctx, void *lock);
+    bool armed, answered;
+    uint8_t *buf;
+} back;
+
+static void *back_cpu1(void *arg)
+{
+    (void)arg;
+    this_cpu = 1;
+    mid.rc = nvme_write(mid.f->ctrl, 1, 64, 8, back.buf);
+    __atomic_store_n(&mid.returned, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static uint32_t back_mmio_read32(void *ctx, uint32_t off)
+{
+    uint32_t v = back.mmio_read32(ctx, off);
+    if (this_cpu == 0 && back.armed && off == NVME_REG_CSTS && v != 0xffffffffu)
+        back.answered = true;
+    return v;
+}
+
+static void back_lock(void *ctx, void *lock)
+{
+    if (this_cpu == 0 && back.armed && back.answered && !mid.started) {
+        mid.started = true;
+        assert_int_equal(pthread_create(&mid.t, NULL, back_cpu1, NULL), 0);
+        for (int ms = 0; ms < 10000; ms++) {
+            if (__atomic_load_n(&mid.returned, __ATOMIC_ACQUIRE) ||
+                __atomic_load_n(&mid.slept, __ATOMIC_ACQUIRE))
+                break;
+            pause_us(1000);
+        }
+    }
+    back.lock(ctx, lock);
+}
+
+static void a_call_during_the_reset_of_a_device_back_waits_for_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.opts.io_queues = 2;
+    f.opts.cpus = 2;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    f.osal.cpu_id = tls_cpu_id;
+    memset(&mid, 0, sizeof(mid));
+    memset(&back, 0, sizeof(back));
+    mid.f = &f;
+    mid.sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = mid_sleep_us;
+    back.mmio_read32 = f.osal.mmio_read32;
+    f.osal.mmio_read32 = back_mmio_read32;
+    back.lock = f.osal.lock;
+    f.osal.lock = back_lock;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    back.buf = fx_xalloc(8 * 512);
+    uint8_t *rd = fx_xalloc(8 * 512);
+    fx_pattern(back.buf, 8 * 512, 78);
+
+    nvme_sim_set_gone(f.sim, true);
+    int src = 0;
+    for (int i = 0; i < 100 && src != NVME_ERR_GONE; i++) { /* a CSTS look per tick */
+        nvme_sim_advance(f.sim, 1000);
+        src = nvme_ctrl_service(f.ctrl);
+    }
+    assert_int_equal(src, NVME_ERR_GONE); /* seen gone */
+    nvme_sim_set_gone(f.sim, false);      /* hot-added again */
+    back.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    back.armed = false;
+    assert_true(mid.started);
+    assert_int_equal(pthread_join(mid.t, NULL), 0);
+    assert_int_equal(mid.rc, 0); /* before: NVME_ERR_STATE */
+    assert_int_equal(nvme_read(f.ctrl, 1, 64, 8, rd), 0);
+    assert_memory_equal(rd, back.buf, 8 * 512);
+    free(rd);
+    free(back.buf);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -875,6 +970,7 @@ int main(void)
         cmocka_unit_test(split_statistics_lose_no_count_across_a_carry),
         cmocka_unit_test(a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it),
         cmocka_unit_test(nvm_commands_on_another_cpu_wait_out_a_reset),
+        cmocka_unit_test(a_call_during_the_reset_of_a_device_back_waits_for_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
