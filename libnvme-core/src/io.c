@@ -334,7 +334,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         if (rc == NVME_ERR_BUSY && nvme_waiter_pending(&w) > 0) { /* queue full: drain, go on */
             nvme_qpair_ring(ctrl, qp->qid);
             rc = nvme_wait(qp, &w);
-        } else if (nvme_reset_waited(ctrl, rc, spent)) {
+        } else if (nvme_reset_waited(ctrl, &rc, spent)) {
             rc = NVME_OK; /* another CPU's reset (replays what went before): go on */
         }
     }
@@ -351,7 +351,7 @@ static __attribute__((noinline, cold)) int nvme_rw_after_reset(struct nvme_ctrl 
                                                                uint32_t count, void *buf)
 {
     int rc = NVME_ERR_STATE;
-    for (unsigned spent = 0; nvme_reset_waited(ctrl, rc, &spent);) {
+    for (unsigned spent = 0; nvme_reset_waited(ctrl, &rc, &spent);) {
         const struct nvme_ns_info *ns;
         bool one_page;
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
@@ -442,7 +442,7 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
     }
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
-    for (unsigned spent = 0; nvme_reset_waited(ctrl, rc, &spent);)
+    for (unsigned spent = 0; nvme_reset_waited(ctrl, &rc, &spent);)
         rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;

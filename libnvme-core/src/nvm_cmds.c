@@ -88,7 +88,7 @@ static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t 
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     int rc = nvm_ns_check(ctrl, nsid, lba, count, write, out);
-    for (unsigned spent = 0; nvme_reset_waited(ctrl, rc, &spent);)
+    for (unsigned spent = 0; nvme_reset_waited(ctrl, &rc, &spent);)
         rc = nvm_ns_check(ctrl, nsid, lba, count, write, out);
     return rc;
 }

@@ -646,11 +646,12 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl);
 /* At most once per tick: CSTS, deadlines, delayed retries, escalation.
  * Not from interrupt context.  Returns 0, GONE or FATAL (dead). */
 int nvme_recovery_check(struct nvme_ctrl *ctrl);
-/* rc: what a blocking call's submission returned.  True when another
+/* *rc: what a blocking call's submission returned.  True when another
  * CPU's reset turned it away (NVME_ERR_STATE), the reset is over and the
  * call should go again; *spent (0 at the call's start) counts its wait
- * against a bound in time. */
-bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent);
+ * against a bound in time.  When the reset left the device gone or the
+ * controller dead, *rc becomes NVME_ERR_GONE or NVME_ERR_FATAL. */
+bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent);
 /* Full reset: stop, reclaim, restart, replay (lifecycle rule 4).  why:
  * the fault that calls for it, NVME_OK when asked for; orderly: the I/O
  * queues are deleted first when the controller still runs. */

@@ -457,7 +457,7 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
 {
     struct nvme_waiter w = {qp->ctrl, 1, 0, 0};
     int rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
-    for (unsigned spent = 0; nvme_reset_waited(qp->ctrl, rc, &spent);)
+    for (unsigned spent = 0; nvme_reset_waited(qp->ctrl, &rc, &spent);)
         rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;
@@ -830,9 +830,9 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
  * that finds no reset to wait for sleeps one), so that a queue that stays
  * stopped after a reset (fewer queues granted) ends it as well. */
 #define NVME_RESET_WAITS 4u
-bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent)
+bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent)
 {
-    if (rc != NVME_ERR_STATE || ctrl->osal.cpu_id == NULL || nvme_in_callback(ctrl))
+    if (*rc != NVME_ERR_STATE || ctrl->osal.cpu_id == NULL || nvme_in_callback(ctrl))
         return false;
     uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
                                                     : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
@@ -859,9 +859,16 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int rc, unsigned *spent)
             !NVME_READ_ONCE(ctrl->gone) && !NVME_READ_ONCE(ctrl->stopping))
             return true;
         /* Not ready: stopped for good, or the next reset began since the
-         * last one ended (it stops the queues first): wait for it too. */
-        if (!__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE))
+         * last one ended (it stops the queues first): wait for it too.
+         * Stopped for good says why, as a new call would be told: the
+         * device gone (rule 6) or the controller dead. */
+        if (!__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE)) {
+            if (NVME_READ_ONCE(ctrl->gone))
+                *rc = NVME_ERR_GONE;
+            else if (NVME_READ_ONCE(ctrl->dead))
+                *rc = NVME_ERR_FATAL;
             return false;
+        }
     }
 }
 

@@ -787,6 +787,7 @@ static struct {
     void (*sleep_us)(void *ctx, uint32_t us);
     struct fx *f;
     bool armed;
+    bool then_gone; /* the device goes once CPU 1 waits */
     pthread_t t;
     volatile bool started, returned, slept;
     int rc;
@@ -823,6 +824,8 @@ static void mid_mmio_write32(void *ctx, uint32_t off, uint32_t val)
             break;
         pause_us(1000);
     }
+    if (mid.then_gone)
+        nvme_sim_set_gone(mid.f->sim, true);
 }
 
 static void nvm_commands_on_another_cpu_wait_out_a_reset(void **state)
@@ -957,6 +960,47 @@ static void a_call_during_the_reset_of_a_device_back_waits_for_it(void **state)
     fx_stop(&f);
 }
 
+/* Review (randomized workload, tests/soak/fuzz.c): a blocking call on
+ * another CPU that waits for a reset which ends with the device gone (or
+ * the controller dead) returned NVME_ERR_STATE, "not in a state to do
+ * this", instead of the reason: NVME_ERR_GONE (nvme.h rule 6: everything
+ * fails with it; a port maps it to "hardware absent") or NVME_ERR_FATAL.
+ * CPU 1's Write Zeroes waits in CPU 0's reset, then the device goes. */
+static void a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gone(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.opts.io_queues = 2;
+    f.opts.cpus = 2;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    f.osal.cpu_id = tls_cpu_id;
+    memset(&mid, 0, sizeof(mid));
+    mid.f = &f;
+    mid.then_gone = true;
+    mid.mmio_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = mid_mmio_write32;
+    mid.sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = mid_sleep_us;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+
+    mid.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_GONE);
+    mid.armed = false;
+    assert_true(mid.started);
+    assert_int_equal(pthread_join(mid.t, NULL), 0);
+    assert_true(mid.slept);                  /* it did wait for the reset */
+    assert_int_equal(mid.rc, NVME_ERR_GONE); /* before: NVME_ERR_STATE */
+    nvme_ctrl_fini(f.ctrl);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    assert_int_equal(nvme_sim_dma_live(f.sim), 0);
+    nvme_sim_destroy(f.sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -971,6 +1015,7 @@ int main(void)
         cmocka_unit_test(a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it),
         cmocka_unit_test(nvm_commands_on_another_cpu_wait_out_a_reset),
         cmocka_unit_test(a_call_during_the_reset_of_a_device_back_waits_for_it),
+        cmocka_unit_test(a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
