@@ -775,7 +775,7 @@ static void a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it(void
     fx_stop(&f); /* no coherency violation */
 }
 
-/* Review (randomized workload, tests/soak/fuzz.c): the blocking NVM
+/* Review (randomized workload, tests/soak/workload.c): the blocking NVM
  * commands beyond read and write (Write Zeroes, Dataset Management,
  * Compare, Verify, Copy, ...) on a CPU that meets another CPU's reset must
  * wait for it and go on, as nvme_read does (nvme.h rule 4).  CPU 1 is
@@ -865,7 +865,7 @@ static void nvm_commands_on_another_cpu_wait_out_a_reset(void **state)
     fx_stop(&f);
 }
 
-/* Review (randomized workload, tests/soak/fuzz.c): nvme_ctrl_reset of a
+/* Review (randomized workload, tests/soak/workload.c): nvme_ctrl_reset of a
  * controller that was gone and answers again cleared the gone mark before
  * it claimed the reset; a blocking call on another CPU in between found
  * the controller neither gone, nor ready, nor resetting, and returned
@@ -960,7 +960,7 @@ static void a_call_during_the_reset_of_a_device_back_waits_for_it(void **state)
     fx_stop(&f);
 }
 
-/* Review (randomized workload, tests/soak/fuzz.c): a blocking call on
+/* Review (randomized workload, tests/soak/workload.c): a blocking call on
  * another CPU that waits for a reset which ends with the device gone (or
  * the controller dead) returned NVME_ERR_STATE, "not in a state to do
  * this", instead of the reason: NVME_ERR_GONE (nvme.h rule 6: everything

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz.c - randomized concurrent workload on the simulated controller with
+ * workload.c - randomized concurrent workload on the simulated controller with
  * a shadow model of the namespace.  Worker threads (CPUs 1..N) each own a
  * disjoint LBA region of NSID 1 and issue a random mix of blocking and
  * asynchronous reads/writes, batches, Write Zeroes, Deallocate, Compare,
@@ -8,7 +8,7 @@
  * NSID 2.  Every read is checked against the model: each block holds a
  * pattern of (lba, version), and a block may hold any version in its set
  * (a failed write adds its version; a successful one replaces the set).
- * Usage: nvme-fuzz seed [seconds of real time, default 5] [chaos 0..2]
+ * Usage: nvme-workload seed [seconds of real time, default 5] [chaos 0..2]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -65,7 +65,7 @@ static double now_real(void)
 
 #define FAIL(...)                                                                                  \
     do {                                                                                           \
-        fprintf(stderr, "fuzz seed %u: ", seed0);                                                  \
+        fprintf(stderr, "workload seed %u: ", seed0);                                              \
         fprintf(stderr, __VA_ARGS__);                                                              \
         fprintf(stderr, "\n");                                                                     \
         __atomic_store_n(&failed, 1, __ATOMIC_RELAXED);                                            \
@@ -100,7 +100,7 @@ static void note(unsigned op, int rc)
         if (d > maxsim[op])
             maxsim[op] = d;
     }
-    if (rc == NVME_ERR_STATE && op != 7 && getenv("FUZZ_WHY"))
+    if (rc == NVME_ERR_STATE && op != 7 && getenv("WORKLOAD_WHY"))
         fprintf(stderr, "STATE op %s: gone %d ready %d in_recovery %d dead %d stopping %d\n",
                 opname[op], NVME_READ_ONCE(ctrl->gone), NVME_READ_ONCE(ctrl->ready),
                 __atomic_load_n(&ctrl->in_recovery, __ATOMIC_RELAXED), NVME_READ_ONCE(ctrl->dead),
@@ -112,7 +112,7 @@ static void note(unsigned op, int rc)
     if (rc == NVME_ERR_STATE && op != 7) /* blocking calls wait out resets (nvme.h rule 4) */
         FAIL("op %s: NVME_ERR_STATE from a blocking call", opname[op]);
     if (chaos == 1 && rc != 0 && rc != NVME_ERR_BUSY && rc != NVME_ERR_STATE && op != 6 &&
-        op != 5 && getenv("FUZZ_STRICT1"))
+        op != 5 && getenv("WORKLOAD_STRICT1"))
         FAIL("op %s: %d with resets only", opname[op], rc);
 }
 
@@ -495,12 +495,12 @@ static void chaos_step(void)
                                         NVME_SIM_FAULT_HANG,     NVME_SIM_FAULT_CFS,
                                         NVME_SIM_FAULT_DUP_CQE,  NVME_SIM_FAULT_BOGUS_CID,
                                         NVME_SIM_FAULT_SQHD,     NVME_SIM_FAULT_PHASE};
-            unsigned nk = getenv("FUZZ_MORE_FAULTS") ? 10 : 6;
+            unsigned nk = getenv("WORKLOAD_MORE_FAULTS") ? 10 : 6;
             int kind = kinds[rnd(&crng) % nk];
             static const int opcs[] = {NVME_CMD_WRITE, NVME_CMD_READ, NVME_SIM_ANY};
             uint32_t value = 0;
             if (kind == NVME_SIM_FAULT_DELAY)
-                value = rnd(&crng) % (getenv("FUZZ_MORE_FAULTS") ? 3000u * timeout_ms : 50000u);
+                value = rnd(&crng) % (getenv("WORKLOAD_MORE_FAULTS") ? 3000u * timeout_ms : 50000u);
             if (kind == NVME_SIM_FAULT_BOGUS_CID || kind == NVME_SIM_FAULT_SQHD)
                 value = rnd(&crng) % 0x10000;
             if (kind == NVME_SIM_FAULT_STATUS) {
@@ -516,7 +516,7 @@ static void chaos_step(void)
             (void)nvme_sim_inject(sim, &f);
         } else if (what < 70 && chaos >= 2) {
             nvme_sim_clear_faults(sim);
-        } else if (what < 73 && chaos >= 2 && getenv("FUZZ_GONE")) {
+        } else if (what < 73 && chaos >= 2 && getenv("WORKLOAD_GONE")) {
             /* surprise removal, then the device back (hot-added) */
             nvme_sim_set_gone(sim, true);
             /* back only once the core saw it gone (a device that comes back
@@ -562,8 +562,8 @@ int main(int argc, char **argv)
 
     struct nvme_sim_config cfg;
     nvme_sim_config_init(&cfg);
-    cfg.quiet = getenv("FUZZ_VERBOSE") == NULL;
-    cfg.log_level = getenv("FUZZ_VERBOSE") ? 3 : -1;
+    cfg.quiet = getenv("WORKLOAD_VERBOSE") == NULL;
+    cfg.log_level = getenv("WORKLOAD_VERBOSE") ? 3 : -1;
     cfg.locks = true;
     lba_size = rnd(&r) % 2 ? 4096 : 512;
     nworkers = 1 + rnd(&r) % MAXW;
@@ -603,7 +603,7 @@ int main(int argc, char **argv)
     opts.io_queue_entries = qe[rnd(&r) % 8];
     opts.command_timeout_ms = 100 + rnd(&r) % 400;
     timeout_ms = opts.command_timeout_ms;
-    if (getenv("FUZZ_MORE_CFG")) {
+    if (getenv("WORKLOAD_MORE_CFG")) {
         cfg.mpsmin = (uint8_t)(rnd(&r) % 3);
         cfg.dstrd = (uint8_t)(rnd(&r) % 3);
         cfg.irq_vectors = 1 + rnd(&r) % 4;
@@ -621,7 +621,7 @@ int main(int argc, char **argv)
         }
         cfg.now_tick_us = 1 + rnd(&r) % 3;
     }
-    if (getenv("FUZZ_MORE_FAULTS")) {
+    if (getenv("WORKLOAD_MORE_FAULTS")) {
         cfg.acl = (uint8_t)(rnd(&r) % 4);
         cfg.hmpre = rnd(&r) % 2 ? 64 : 0;
         opts.max_retries = (uint8_t)(1 + rnd(&r) % 5);
@@ -629,13 +629,14 @@ int main(int argc, char **argv)
         opts.abort_timeout_ms = 10 + rnd(&r) % 100;
     }
     opts.polling = cfg.irq_mode == NVME_SIM_IRQ_NONE || rnd(&r) % 4 == 0;
-    printf("fuzz seed %u: lba %u workers %u region %llu mqes %u mdts %u ctrlq %u irq %d wait %d "
-           "noncoh %d dbbuf %d ei %d timing %d lat %u abort %d ioq %u qe %u to %u poll %d chaos "
-           "%u\n",
-           seed0, lba_size, nworkers, (unsigned long long)region, cfg.mqes, cfg.mdts, cfg.io_queues,
-           cfg.irq_mode, cfg.wait_wake, cfg.noncoherent, !!(cfg.oacs & NVME_OACS_DBBUF),
-           cfg.eventidx, cfg.timing, cfg.completion_latency_us, cfg.abort_mode, opts.io_queues,
-           opts.io_queue_entries, opts.command_timeout_ms, opts.polling, chaos);
+    printf(
+        "workload seed %u: lba %u workers %u region %llu mqes %u mdts %u ctrlq %u irq %d wait %d "
+        "noncoh %d dbbuf %d ei %d timing %d lat %u abort %d ioq %u qe %u to %u poll %d chaos "
+        "%u\n",
+        seed0, lba_size, nworkers, (unsigned long long)region, cfg.mqes, cfg.mdts, cfg.io_queues,
+        cfg.irq_mode, cfg.wait_wake, cfg.noncoherent, !!(cfg.oacs & NVME_OACS_DBBUF), cfg.eventidx,
+        cfg.timing, cfg.completion_latency_us, cfg.abort_mode, opts.io_queues,
+        opts.io_queue_entries, opts.command_timeout_ms, opts.polling, chaos);
     printf("  mpsmin %u dstrd %u vectors %u cl %u strict %d coal %u/%u tick %u\n", cfg.mpsmin,
            cfg.dstrd, cfg.irq_vectors, cfg.cache_line, strict, opts.irq_coalesce_time,
            opts.irq_coalesce_thr, cfg.now_tick_us);
@@ -649,7 +650,7 @@ int main(int argc, char **argv)
     osal.sleep_us = real_sleep_us;
     int rc = nvme_ctrl_init(&ctrl, &osal, &opts);
     if (rc != 0) {
-        printf("fuzz seed %u: init failed %d\n", seed0, rc);
+        printf("workload seed %u: init failed %d\n", seed0, rc);
         return 1;
     }
     nvme_sim_set_irq_handler(sim, nvme_ctrl_handle_irq, ctrl);
@@ -681,7 +682,7 @@ int main(int argc, char **argv)
                 all = false;
             if (now_real() * 1000 - (double)pm > 60000.0 &&
                 strcmp(doing ? doing : "", "done") != 0) {
-                fprintf(stderr, "fuzz seed %u: cpu %u stuck in %s for 60 s\n", seed0, W[i].cpu,
+                fprintf(stderr, "workload seed %u: cpu %u stuck in %s for 60 s\n", seed0, W[i].cpu,
                         doing);
                 _exit(3);
             }
@@ -718,7 +719,7 @@ int main(int argc, char **argv)
         checked += W[i].checked;
     }
     const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(ctrl);
-    printf("fuzz seed %u: ops %lu errs %lu checked %lu resets %llu timeouts %llu retries %llu "
+    printf("workload seed %u: ops %lu errs %lu checked %lu resets %llu timeouts %llu retries %llu "
            "faults %llu\n",
            seed0, ops, errs, checked, (unsigned long long)st->resets,
            (unsigned long long)st->timeouts, (unsigned long long)st->retries,
@@ -742,6 +743,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", nvme_sim_log_text(sim));
     }
     nvme_sim_destroy(sim);
-    printf("fuzz seed %u: %s\n", seed0, failed ? "FAIL" : "ok");
+    printf("workload seed %u: %s\n", seed0, failed ? "FAIL" : "ok");
     return failed ? 1 : 0;
 }
