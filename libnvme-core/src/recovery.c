@@ -872,12 +872,6 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent)
     }
 }
 
-/* An orderly reset of a controller that still answers, as Linux's
- * nvme_dev_disable does: each I/O queue stops taking commands, then is
- * deleted, so that nothing is in flight inside the controller when CC.EN
- * goes to 0.  (QEMU 7.2 can crash when CC.EN goes to 0 with reads and
- * writes still in its block layer.)  What the queues held is reclaimed
- * after the stop, as in any reset; the first failure ends the deletions. */
 /* An orderly reset stops reaping the I/O queues before it deletes them;
  * what the controller ends meanwhile (Command Aborted due to SQ Deletion)
  * stays in their CQs for the replay, and with INTx those entries hold the
@@ -907,6 +901,12 @@ static void nvme_intx_release(struct nvme_ctrl *ctrl)
         nvme_reg_write32(ctrl, NVME_REG_INTMC, 1u);
 }
 
+/* An orderly reset of a controller that still answers, as Linux's
+ * nvme_dev_disable does: each I/O queue stops taking commands, then is
+ * deleted, so that nothing is in flight inside the controller when CC.EN
+ * goes to 0.  (QEMU 7.2 can crash when CC.EN goes to 0 with reads and
+ * writes still in its block layer.)  What the queues held is reclaimed
+ * after the stop, as in any reset; the first failure ends the deletions. */
 static void nvme_delete_io_queues(struct nvme_ctrl *ctrl)
 {
     nvme_intx_hold(ctrl);
