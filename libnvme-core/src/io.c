@@ -257,8 +257,8 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
 }
 
 /* Flush of NSID FFFFFFFFh, every namespace at once: only where Identify
- * Controller VWC bits 2:1 are 11b (NVMe 1.4 Figure 247); 10b says the
- * controller refuses it, 00b says nothing (§6.8). */
+ * Controller VWC (byte 525) bits 2:1 are 11b, since NVMe 1.4; 10b says
+ * the controller refuses it, 00b says nothing (§6.8). */
 static bool nvme_flush_broadcast(const struct nvme_ctrl *ctrl)
 {
     return ((ctrl->info.vwc >> 1) & 3u) == 3u;
