@@ -303,6 +303,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     struct nvme_waiter w = {ctrl, 0, 0, 0};
     uint32_t max = nvme_max_blocks(ctrl, ns);
     uint32_t done = 0;
+    unsigned busy = 0; /* nvme_busy_waited's count */
     int rc = NVME_OK;
     /* Zoned writes go one at a time: each must start at the zone's write
      * pointer (ZNS Command Set), and a controller need not run the commands
@@ -334,8 +335,9 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         if (rc == NVME_ERR_BUSY && nvme_waiter_pending(&w) > 0) { /* queue full: drain, go on */
             nvme_qpair_ring(ctrl, qp->qid);
             rc = nvme_wait(qp, &w);
-        } else if (nvme_reset_waited(ctrl, &rc, spent)) {
-            rc = NVME_OK; /* another CPU's reset (replays what went before): go on */
+        } else if (nvme_reset_waited(ctrl, &rc, spent) || nvme_busy_waited(qp, &rc, &busy)) {
+            rc = NVME_OK; /* another CPU's reset (replays what went before), or a
+                             queue full of other commands: go on */
         }
     }
     nvme_qpair_ring(ctrl, qp->qid);
@@ -393,12 +395,16 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     w.result = 0;
     rc = nvme_rw_submit(ctrl, qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true, true,
                         true);
-    if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) /* the fast path kept the lock */
+    if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) { /* the fast path kept the lock */
         (void)nvme_qpair_reap(ctrl, qp, 1, true, true, false);
-    else if (rc == NVME_OK)
+    } else if (rc == NVME_OK) {
         (void)nvme_qpair_process(qp, 1);
-    else
+    } else if (rc == NVME_ERR_BUSY) { /* a full queue: the general path waits for a slot */
+        unsigned spent = 0;
+        return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf, &spent);
+    } else {
         goto refused;
+    }
     if (nvme_waiter_pending(&w) == 0)
         return w.result;
     return nvme_wait(qp, &w);
@@ -442,7 +448,8 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
     }
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
-    for (unsigned spent = 0; nvme_reset_waited(ctrl, &rc, &spent);)
+    for (unsigned spent = 0, busy = 0;
+         nvme_reset_waited(ctrl, &rc, &spent) || (qp != NULL && nvme_busy_waited(qp, &rc, &busy));)
         rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;

@@ -652,6 +652,12 @@ int nvme_recovery_check(struct nvme_ctrl *ctrl);
  * against a bound in time.  When the reset left the device gone or the
  * controller dead, *rc becomes NVME_ERR_GONE or NVME_ERR_FATAL. */
 bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent);
+/* *rc: what a blocking call's submission on `qp` returned.  True when the
+ * queue was full of other commands (NVME_ERR_BUSY, no Format freeze): the
+ * queue was reaped, or a slice waited, and the call should go again, as
+ * Linux waits for a tag; *spent bounds the wait as nvme_reset_waited's.
+ * False from a completion callback, or once the bound is spent. */
+bool nvme_busy_waited(struct nvme_qpair *qp, int *rc, unsigned *spent);
 /* Full reset: stop, reclaim, restart, replay (lifecycle rule 4).  why:
  * the fault that calls for it, NVME_OK when asked for; orderly: the I/O
  * queues are deleted first when the controller still runs. */

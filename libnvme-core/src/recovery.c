@@ -457,7 +457,8 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
 {
     struct nvme_waiter w = {qp->ctrl, 1, 0, 0};
     int rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
-    for (unsigned spent = 0; nvme_reset_waited(qp->ctrl, &rc, &spent);)
+    for (unsigned spent = 0, busy = 0;
+         nvme_reset_waited(qp->ctrl, &rc, &spent) || nvme_busy_waited(qp, &rc, &busy);)
         rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;
@@ -870,6 +871,34 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent)
             return false;
         }
     }
+}
+
+bool nvme_busy_waited(struct nvme_qpair *qp, int *rc, unsigned *spent)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    /* From a callback the queue's own reaping is what it would wait for;
+     * during a Format, BUSY is the freeze's answer (nvme_ns_freeze). */
+    if (*rc != NVME_ERR_BUSY || nvme_in_callback(ctrl) ||
+        (qp->qid != 0 && NVME_READ_ONCE(ctrl->ns_frozen) != 0))
+        return false;
+    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
+                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    uint64_t budget = (uint64_t)NVME_RESET_WAITS * NVME_RESET_ATTEMPTS *
+                      (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
+    if (++*spent > budget)
+        return false;
+    /* Commands placed without their doorbell (NVME_SUBMIT_NO_DOORBELL)
+     * would hold their slots until their submitter rings: ring now. */
+    nvme_qpair_ring(ctrl, qp->qid);
+    if (nvme_qpair_process(qp, 0) > 0)
+        return true; /* slots freed: go again */
+    /* Nothing yet: the commands in the way have deadlines, which this
+     * wait checks as nvme_wait does (not under a reset or a teardown). */
+    if (NVME_READ_ONCE(ctrl->up) && !NVME_READ_ONCE(ctrl->in_recovery) &&
+        !NVME_READ_ONCE(ctrl->stopping))
+        (void)nvme_recovery_check(ctrl);
+    ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+    return true;
 }
 
 /* An orderly reset stops reaping the I/O queues before it deletes them;

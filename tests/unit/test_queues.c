@@ -585,6 +585,41 @@ static void given_full_queue_submit_returns_busy_then_drains(void **state)
     fx_stop(&f);
 }
 
+/* A blocking call whose queue is full of other commands (asynchronous
+ * ones, here placed without their doorbell; another CPU's on a shared
+ * queue) waits for a slot, as Linux waits for a tag, instead of failing
+ * with NVME_ERR_BUSY: it rings, reaps (their callbacks run) and goes on.
+ * The asynchronous calls still answer NVME_ERR_BUSY at once. */
+static void given_full_queue_a_blocking_call_waits_for_a_slot(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queue_entries = 8;
+    fx_start(&f);
+    uint8_t *buf = xalloc(8192);
+    for (int round = 0; round < 3; round++) {
+        struct rec r[7];
+        for (int i = 0; i < 7; i++) {
+            r[i] = (struct rec){0, -100};
+            assert_int_equal(
+                nvme_submit_flush(f.ctrl, 1, 1, NVME_SUBMIT_NO_DOORBELL, rec_cb, &r[i]), 0);
+        }
+        assert_int_equal(nvme_submit_flush(f.ctrl, 1, 1, 0, rec_cb, NULL), NVME_ERR_BUSY);
+        int rc = round == 0   ? nvme_read(f.ctrl, 1, 0, 1, buf)  /* one page */
+                 : round == 1 ? nvme_read(f.ctrl, 1, 0, 16, buf) /* a PRP list */
+                              : nvme_flush(f.ctrl, 1);           /* nvme_exec-like */
+        assert_int_equal(rc, 0);
+        for (int i = 0; i < 7; i++) {
+            assert_int_equal(r[i].calls, 1);
+            assert_int_equal(r[i].result, 0);
+        }
+        assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    }
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_poll_max_reaps_at_most_max(void **state)
 {
     (void)state;
@@ -729,6 +764,7 @@ int main(void)
         cmocka_unit_test(given_batches_that_wrap_the_sq_end_every_command_reaches_the_device),
         cmocka_unit_test(given_batch_nvme_qpair_ring_writes_the_doorbell_once),
         cmocka_unit_test(given_full_queue_submit_returns_busy_then_drains),
+        cmocka_unit_test(given_full_queue_a_blocking_call_waits_for_a_slot),
         cmocka_unit_test(given_poll_max_reaps_at_most_max),
         cmocka_unit_test(given_deferred_completions_outstanding_counts_until_time_passes),
         cmocka_unit_test(given_four_queues_each_completion_lands_on_its_own_cq),
