@@ -24,6 +24,8 @@
  *     dma_unmap happens before that: not on a timeout, not in a reset.
  *  2. Waits.  Blocking calls return as soon as their completion is reaped
  *     (by themselves, or by nvme_ctrl_handle_irq and the OSAL's wake()).
+ *     One that finds its queue full of other commands waits for a slot
+ *     (reaping, ringing, checking deadlines), except from a callback.
  *  3. Deadlines.  Each command has one (I/O: command_timeout_ms; admin:
  *     admin_timeout_ms; Format, Sanitize, Device Self-test:
  *     long_admin_timeout_ms; Asynchronous Event Requests: none).  A
@@ -90,7 +92,8 @@ enum nvme_err {
     NVME_ERR_RANGE = -6,        /* LBA range outside the namespace */
     NVME_ERR_NOENT = -7,        /* no such (active, usable) namespace */
     NVME_ERR_ALIGN = -8,        /* buffer or length cannot be described by PRPs */
-    NVME_ERR_BUSY = -9,         /* queue full, try again after reaping (or a namespace scan
+    NVME_ERR_BUSY = -9,         /* queue full, try again after reaping (asynchronous calls;
+                                   blocking ones wait for a slot) (or a namespace scan
                                    on another CPU did not end within two admin deadlines,
                                    or I/O to a namespace while a Format runs) */
     NVME_ERR_PROTO = -10,       /* the device returned nonsense (bad CID, bad identify data) */
