@@ -657,7 +657,7 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent);
  * queue was reaped, or a slice waited, and the call should go again, as
  * Linux waits for a tag; *spent bounds the wait as nvme_reset_waited's.
  * False from a completion callback, or once the bound is spent. */
-bool nvme_busy_waited(struct nvme_qpair *qp, int *rc, unsigned *spent);
+bool nvme_busy_waited(struct nvme_qpair *qp, const int *rc, unsigned *spent);
 /* Full reset: stop, reclaim, restart, replay (lifecycle rule 4).  why:
  * the fault that calls for it, NVME_OK when asked for; orderly: the I/O
  * queues are deleted first when the controller still runs. */

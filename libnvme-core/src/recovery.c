@@ -873,7 +873,7 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent)
     }
 }
 
-bool nvme_busy_waited(struct nvme_qpair *qp, int *rc, unsigned *spent)
+bool nvme_busy_waited(struct nvme_qpair *qp, const int *rc, unsigned *spent)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     /* From a callback the queue's own reaping is what it would wait for;
