@@ -811,6 +811,25 @@ static void mid_sleep_us(void *ctx, uint32_t us)
         pause_us(us); /* CPU 1's wait takes real time while CPU 0 resets */
 }
 
+/* Two CPUs on two queues, the simulator's OSAL with this file's cpu_id,
+ * `mid` cleared and its sleep_us wrapped (the tests below wrap more
+ * before nvme_ctrl_init). */
+static void mid_config(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.locks = true;
+    f->opts.io_queues = 2;
+    f->opts.cpus = 2;
+    f->sim = nvme_sim_create(&f->cfg);
+    assert_non_null(f->sim);
+    nvme_sim_osal(f->sim, &f->osal);
+    f->osal.cpu_id = tls_cpu_id;
+    memset(&mid, 0, sizeof(mid));
+    mid.f = f;
+    mid.sleep_us = f->osal.sleep_us;
+    f->osal.sleep_us = mid_sleep_us;
+}
+
 static void mid_mmio_write32(void *ctx, uint32_t off, uint32_t val)
 {
     mid.mmio_write32(ctx, off, val);
@@ -832,20 +851,9 @@ static void nvm_commands_on_another_cpu_wait_out_a_reset(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.locks = true;
-    f.opts.io_queues = 2;
-    f.opts.cpus = 2;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
-    f.osal.cpu_id = tls_cpu_id;
-    memset(&mid, 0, sizeof(mid));
-    mid.f = &f;
+    mid_config(&f);
     mid.mmio_write32 = f.osal.mmio_write32;
     f.osal.mmio_write32 = mid_mmio_write32;
-    mid.sleep_us = f.osal.sleep_us;
-    f.osal.sleep_us = mid_sleep_us;
     this_cpu = 0;
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
     uint8_t *buf = fx_xalloc(8 * 512), *zero = fx_xalloc(8 * 512);
@@ -916,19 +924,8 @@ static void a_call_during_the_reset_of_a_device_back_waits_for_it(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.locks = true;
-    f.opts.io_queues = 2;
-    f.opts.cpus = 2;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
-    f.osal.cpu_id = tls_cpu_id;
-    memset(&mid, 0, sizeof(mid));
+    mid_config(&f);
     memset(&back, 0, sizeof(back));
-    mid.f = &f;
-    mid.sleep_us = f.osal.sleep_us;
-    f.osal.sleep_us = mid_sleep_us;
     back.mmio_read32 = f.osal.mmio_read32;
     f.osal.mmio_read32 = back_mmio_read32;
     back.lock = f.osal.lock;
@@ -970,21 +967,10 @@ static void a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gon
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.locks = true;
-    f.opts.io_queues = 2;
-    f.opts.cpus = 2;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
-    f.osal.cpu_id = tls_cpu_id;
-    memset(&mid, 0, sizeof(mid));
-    mid.f = &f;
+    mid_config(&f);
     mid.then_gone = true;
     mid.mmio_write32 = f.osal.mmio_write32;
     f.osal.mmio_write32 = mid_mmio_write32;
-    mid.sleep_us = f.osal.sleep_us;
-    f.osal.sleep_us = mid_sleep_us;
     this_cpu = 0;
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
 
