@@ -831,14 +831,22 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
  * that finds no reset to wait for sleeps one), so that a queue that stays
  * stopped after a reset (fewer queues granted) ends it as well. */
 #define NVME_RESET_WAITS 4u
+/* The bound of a blocking call's waits for other CPUs (a reset, a full
+ * queue), in slices of NVME_WAIT_SLICE_US: every attempt of every reset
+ * it may meet, each with its commands' deadlines and an admin one. */
+static uint64_t nvme_wait_budget(const struct nvme_ctrl *ctrl)
+{
+    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
+                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    return (uint64_t)NVME_RESET_WAITS * NVME_RESET_ATTEMPTS *
+           (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
+}
+
 bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent)
 {
     if (*rc != NVME_ERR_STATE || ctrl->osal.cpu_id == NULL || nvme_in_callback(ctrl))
         return false;
-    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
-                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
-    uint64_t budget = (uint64_t)NVME_RESET_WAITS * NVME_RESET_ATTEMPTS *
-                      (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
+    uint64_t budget = nvme_wait_budget(ctrl);
     for (;;) {
         if (++*spent > budget)
             return false;
@@ -881,10 +889,7 @@ bool nvme_busy_waited(struct nvme_qpair *qp, const int *rc, unsigned *spent)
     if (*rc != NVME_ERR_BUSY || nvme_in_callback(ctrl) ||
         (qp->qid != 0 && NVME_READ_ONCE(ctrl->ns_frozen) != 0))
         return false;
-    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
-                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
-    uint64_t budget = (uint64_t)NVME_RESET_WAITS * NVME_RESET_ATTEMPTS *
-                      (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
+    uint64_t budget = nvme_wait_budget(ctrl);
     if (++*spent > budget)
         return false;
     /* Commands placed without their doorbell (NVME_SUBMIT_NO_DOORBELL)
