@@ -203,8 +203,12 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
         } else if (opc != NVME_CMD_WRITE || !writable) {
             break;
         }
-        if (!nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, r->buf, len, r->cb, r->arg))
+        uint64_t bus;
+        if (!nvme_map_page(ctrl, (void *)buf, len, nvme_rw_dir(opc), &bus))
             break;
+        /* cb and arg (unchecked) read after the OSAL's call, not saved
+         * around it. */
+        nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, (void *)buf, len, r->cb, r->arg, bus);
     }
     return i;
 }

@@ -944,21 +944,24 @@ static NVME_HOT_INLINE bool nvme_map_page(struct nvme_ctrl *ctrl, void *buf, uin
     return false;
 }
 
-/* Places a Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked
- * by the caller and inside one memory page, in free slot qp->free_head
- * (one must be free) and at the SQ tail: mapped (nvme_map_page), then
- * built straight into the slot and the ring; no doorbell.  The slot is
- * SIMPLE: its completion unmaps it in place (nvme_qpair_reap).  False,
- * with nothing placed, when the mapping failed.  Lock held, queue live. */
-static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                                uint8_t opc, uint32_t nsid, uint64_t lba,
-                                                uint32_t count, void *buf, uint32_t len,
-                                                nvme_cmd_cb cb, void *arg)
+/* The direction of a Read's or a Write's data. */
+static inline enum nvme_dma_dir nvme_rw_dir(uint8_t opc)
 {
-    const enum nvme_dma_dir dir = opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
-    uint64_t bus;
-    if (!nvme_map_page(ctrl, buf, len, dir, &bus))
-        return false;
+    return opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
+}
+
+/* Builds a Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked
+ * by the caller, inside one memory page and mapped at `bus`
+ * (nvme_map_page), straight into free slot qp->free_head (one must be
+ * free) and the ring at the SQ tail; no doorbell.  The slot is SIMPLE:
+ * its completion unmaps it in place (nvme_qpair_reap).  Lock held, queue
+ * live. */
+static NVME_HOT_INLINE void nvme_qpair_fill_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                               uint8_t opc, uint32_t nsid, uint64_t lba,
+                                               uint32_t count, void *buf, uint32_t len,
+                                               nvme_cmd_cb cb, void *arg, uint64_t bus)
+{
+    const enum nvme_dma_dir dir = nvme_rw_dir(opc);
     uint16_t idx = qp->free_head;
     struct nvme_cmd_slot *s = &qp->slots[idx];
     qp->free_head = s->next_free;
@@ -987,7 +990,22 @@ static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct n
     s->sqe_q[5] = dst[5] = lba;
     s->sqe_q[6] = dst[6] = w6;
     dst[7] = 0;
-    qp->sq_tail = (uint16_t)(tail + 1u == qp->entries ? 0u : tail + 1u);
+    if (__builtin_expect(++tail == qp->entries, 0))
+        tail = 0;
+    qp->sq_tail = tail;
+}
+
+/* nvme_map_page, then nvme_qpair_fill_rw: false, with nothing placed,
+ * when the mapping failed.  Lock held, queue live. */
+static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                                uint8_t opc, uint32_t nsid, uint64_t lba,
+                                                uint32_t count, void *buf, uint32_t len,
+                                                nvme_cmd_cb cb, void *arg)
+{
+    uint64_t bus;
+    if (!nvme_map_page(ctrl, buf, len, nvme_rw_dir(opc), &bus))
+        return false;
+    nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg, bus);
     return true;
 }
 

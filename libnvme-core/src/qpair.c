@@ -501,6 +501,10 @@ int nvme_qpair_process(struct nvme_qpair *qp, unsigned max)
         if (NVME_CQE_PHASE(vc->status) != NVME_READ_ONCE(qp->phase))
             return 0;
     }
+    /* Traces looked at once per call, not per entry: a trace switched on
+     * meanwhile starts with the next call. */
+    if (__builtin_expect(ctrl->trace == 0, 1))
+        return nvme_qpair_reap(ctrl, qp, max, true, false, true);
     return nvme_qpair_reap(ctrl, qp, max, false, false, true);
 }
 
