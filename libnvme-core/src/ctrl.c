@@ -155,7 +155,8 @@ static bool nvme_osal_complete(const struct nvme_osal *o)
            ((o->lock_create == NULL) == (o->lock == NULL) &&
             (o->lock == NULL) == (o->unlock == NULL) &&
             (o->unlock == NULL) == (o->lock_destroy == NULL)) &&
-           ((o->wait == NULL) == (o->wake == NULL));
+           ((o->wait == NULL) == (o->wake == NULL)) &&
+           ((o->irq_setup == NULL) == (o->irq_teardown == NULL));
 }
 
 /* ------------------------------------------------------------------ */

@@ -425,17 +425,21 @@ static void null_required(struct nvme_osal *o, int i)
 static void given_incomplete_osal_init_returns_inval_and_touches_nothing(void **state)
 {
     (void)state;
-    for (int i = 0; i <= N_REQUIRED + 1; i++) {
+    for (int i = 0; i <= N_REQUIRED + 2; i++) {
         struct fx f;
         fx_config(&f);
         f.cfg.locks = true;
+        f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
         sim_only(&f);
         if (i < N_REQUIRED)
             null_required(&f.osal, i);
         else if (i == N_REQUIRED)
             f.osal.lock = NULL; /* lock_create without lock/unlock */
+        else if (i == N_REQUIRED + 1)
+            f.osal.lock_destroy = NULL; /* locks nothing would free: fini called NULL */
         else
-            f.osal.lock_destroy = NULL;  /* locks nothing would free: fini called NULL */
+            f.osal.irq_teardown = NULL;  /* vectors fini could not free: a handler
+                                           would reach the freed controller */
         f.ctrl = (struct nvme_ctrl *)&f; /* must be overwritten */
         assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), NVME_ERR_INVAL);
         assert_null(f.ctrl);

@@ -223,7 +223,8 @@ struct nvme_osal {
      * *is_intx tells the core the one vector is a shared INTx line, so it
      * masks with INTMS/INTMC around completion processing (§7.5.1.1). */
     int (*irq_setup)(void *ctx, unsigned want, bool *is_intx);
-    /* Frees the vectors.  Once it returns no handler calls
+    /* Frees the vectors (required with irq_setup: nvme_ctrl_init refuses
+     * one without the other).  Once it returns no handler calls
      * nvme_ctrl_handle_irq() again, and none still runs on another CPU
      * (wait for those, as Linux's free_irq does): nvme_ctrl_fini frees the
      * queues next. */
