@@ -430,7 +430,7 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
 /* Flush (§6.8): commits the volatile write cache for the namespace;
  * NVME_NSID_ALL: for every namespace, in one command where the controller
  * takes NSID FFFFFFFFh, else one per usable namespace (the first error
- * returned, the others flushed all the same). */
+ * returned, the others flushed all the same; a frozen one says BUSY). */
 int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
     struct nvme_waiter w = {ctrl, 1, 0, 0};
@@ -442,7 +442,9 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
         unsigned n = nvme_ns_count(ctrl);
         for (unsigned i = 0; i < n; i++) {
             const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
-            if (ns == NULL || ns->status != NVME_OK)
+            /* A frozen namespace (a Format or Sanitize runs) is not
+             * skipped: its cache holds writes, and it answers BUSY. */
+            if (ns == NULL || (ns->status != NVME_OK && ns->status != NVME_ERR_BUSY))
                 continue;
             int r = nvme_flush(ctrl, ns->nsid);
             if (r != NVME_OK && rc == NVME_OK)

@@ -208,6 +208,35 @@ static void format_refuses_io_that_read_the_status_before_the_freeze(void **stat
     fx_stop(&f);
 }
 
+/* A Flush of every namespace while a Format or Sanitize holds them
+ * frozen (NVME_ERR_BUSY) flushes none of them: where the controller
+ * refuses NSID FFFFFFFFh it goes namespace by namespace, and must say
+ * BUSY as the broadcast Flush and nvme_flush of one namespace do, never
+ * report the volatile write cache committed when nothing was sent. */
+static void flush_of_every_namespace_while_frozen_is_refused(void **state)
+{
+    (void)state;
+    for (int bcast = 1; bcast >= 0; bcast--) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.flush_no_bcast = !bcast;
+        fx_start(&f);
+        uint8_t *b = abuf(4096);
+        fx_pattern(b, 4096, 9);
+        assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0); /* in the volatile cache */
+        assert_int_equal(nvme_ns_freeze(f.ctrl), 0);
+        uint64_t before = nvme_sim_stats(f.sim)->flushes;
+        assert_int_equal(nvme_flush(f.ctrl, 1), NVME_ERR_BUSY);
+        assert_int_equal(nvme_flush(f.ctrl, NVME_NSID_ALL), NVME_ERR_BUSY);
+        assert_int_equal(nvme_sim_stats(f.sim)->flushes, before);
+        assert_int_equal(nvme_ns_thaw(f.ctrl), 0);
+        assert_int_equal(nvme_flush(f.ctrl, NVME_NSID_ALL), 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->flushes, before + 1);
+        free(b);
+        fx_stop(&f);
+    }
+}
+
 /* Format NVM and Sanitize sent through nvme_admin_passthru get what
  * nvme_format and nvme_sanitize do, by their known effects (as Linux's
  * passthrough): the I/O in flight ends before the command reaches the
@@ -783,6 +812,7 @@ int main(void)
         cmocka_unit_test(format_changes_the_block_size_and_erases),
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
+        cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
         cmocka_unit_test(passthru_cannot_make_the_device_touch_other_memory),
