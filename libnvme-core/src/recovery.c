@@ -390,6 +390,15 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
              NVME_READ_ONCE(ctrl->in_recovery) ? "recovering"
              : NVME_READ_ONCE(ctrl->up)        ? "shutting down"
                                                : "starting");
+    /* Teardown (nvme_ctrl_fini) of a controller that still runs: the
+     * shutdown notification first, as Linux's nvme_timeout does for a
+     * command late while the controller is deleted (nvme_dev_disable with
+     * shutdown): the notification is what has the controller commit its
+     * volatile write cache before power goes (§7.6.2), CC.EN=0 is only a
+     * reset, and fini will not get to its own shutdown now. */
+    if (rc == NVME_OK && NVME_READ_ONCE(ctrl->stopping) && NVME_READ_ONCE(ctrl->up) &&
+        !NVME_READ_ONCE(ctrl->in_recovery))
+        (void)nvme_ctrl_shutdown(ctrl);
     /* Inside this CPU's reset (an orderly one deleting its queues, or a
      * restart): the I/O in flight is that reset's to replay (rule 4), not
      * failed for an admin command's deadline.  Elsewhere (bring-up,

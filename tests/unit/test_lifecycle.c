@@ -1239,6 +1239,40 @@ static void fini_from_a_callback_is_refused_and_fini_twice_is_harmless(void **st
     free(buf);
 }
 
+/* Lifecycle rule 7: "nvme_ctrl_fini() shuts the controller down".  When
+ * the controller does not answer the Delete I/O SQ of the teardown, the
+ * admin deadline stops it (nvme_wait_raw_check); it must get its shutdown
+ * notification (CC.SHN, §7.6.2) first, as Linux's nvme_timeout gives a
+ * controller being deleted (nvme_dev_disable with shutdown): CC.EN=0
+ * alone leaves the write the caller was told is done in its volatile
+ * cache, uncommitted.  The write still in flight fails back only after
+ * the stop. */
+static void fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.admin_timeout_ms = 1000;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(2 * 4096);
+    fx_pattern(buf, 2 * 4096, 78);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0); /* acknowledged: in the cache */
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 8, 8, buf + 4096, 0, fx_rec_cb, &r), 0);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_DELETE_SQ, 0, 1);
+    uint64_t shutdowns = nvme_sim_stats(f.sim)->shutdowns;
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
+    f.ctrl = NULL;
+    assert_true(fx_log_has(&f, "command timed out while shutting down"));
+    assert_int_equal(nvme_sim_stats(f.sim)->shutdowns, shutdowns + 1);
+    assert_int_equal(r.calls, 1);
+    assert_true(r.result != 0);
+    fx_stop(&f); /* no DMA after return */
+    free(buf);
+}
+
 /* Lifecycle rule 4: "A reset asked for (nvme_ctrl_reset) on a controller
  * that runs first deletes the I/O queues (their commands are replayed all
  * the same)".  When the controller does not answer a Delete I/O SQ, the
@@ -1475,6 +1509,7 @@ int main(void)
         cmocka_unit_test(queue_calls_and_lookups_after_fini_touch_nothing),
         cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
+        cmocka_unit_test(fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
