@@ -485,7 +485,13 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
         busy = busy || ctrl->ioq[i].outstanding != 0;
     NVME_WRITE_ONCE(ctrl->ready, false);
     if (!NVME_READ_ONCE(ctrl->gone) && (!shut || busy)) {
-        (void)nvme_ctrl_stop(ctrl);
+        /* Stopped: the commands whose successful completions the
+         * controller posted and nobody reaped end with them, as in a reset
+         * (Linux's nvme_dev_disable reaps them at a shutdown too); release
+         * fails back only the rest. */
+        if (nvme_ctrl_stop(ctrl) == NVME_OK)
+            for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
+                nvme_qpair_harvest(&ctrl->ioq[i]);
     } else if (!NVME_READ_ONCE(ctrl->gone) && ctrl->admin.outstanding != 0) {
         /* A shutdown does not end the Asynchronous Event Requests the
          * controller holds (only a reset aborts them, §5.2): an event

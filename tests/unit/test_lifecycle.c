@@ -1273,6 +1273,41 @@ static void fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down(vo
     free(buf);
 }
 
+/* nvme_ctrl_fini with asynchronous I/O nobody reaped: the writes and
+ * the read the controller completed (their entries posted before the
+ * teardown) end with their own success, as a reset ends them
+ * (nvme_qpair_harvest) and as Linux's nvme_dev_disable reaps pending
+ * entries at a shutdown too; only the one the queue deletion ended fails
+ * back.  A write that landed is never reported as failed. */
+static void fini_completes_io_the_controller_had_finished_with_its_status(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4 * 4096);
+    fx_pattern(buf, 4 * 4096, 79);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    struct fx_rec r[4];
+    static const uint8_t opc[4] = {NVME_CMD_READ, NVME_CMD_WRITE, NVME_CMD_READ, NVME_CMD_WRITE};
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, opc[i], 1, 64u + 8u * (uint64_t)i, 8,
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
+                         0);
+    }
+    assert_int_equal(nvme_sim_stats(f.sim)->writes, 2); /* done, entries unreaped */
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
+    f.ctrl = NULL;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(r[i].calls, 1);
+    assert_true(r[0].result != 0); /* hung: ended by its SQ's deletion */
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(r[i].result, 0);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* Lifecycle rule 4: "A reset asked for (nvme_ctrl_reset) on a controller
  * that runs first deletes the I/O queues (their commands are replayed all
  * the same)".  When the controller does not answer a Delete I/O SQ, the
@@ -1510,6 +1545,7 @@ int main(void)
         cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
         cmocka_unit_test(fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down),
+        cmocka_unit_test(fini_completes_io_the_controller_had_finished_with_its_status),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
