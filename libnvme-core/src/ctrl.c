@@ -107,6 +107,15 @@ static int nvme_read_caps(struct nvme_ctrl *ctrl)
     uint32_t to = NVME_CAP_TO(cap);
     ctrl->timeout_ms = (to == 0 ? 1u : to) * NVME_CAP_TO_UNIT_MS;
     info->timeout_ms = ctrl->timeout_ms;
+    /* NVMe 2.0 CAP.CRMS: with CRWMS, becoming ready after CC.EN (CC.CRIME
+     * 0, which we keep) may take CRTO.CRWMT (68h), of which CAP.TO holds
+     * at most FFh.  The larger of the two, as Linux nvme_enable_ctrl. */
+    ctrl->ready_timeout_ms = ctrl->timeout_ms;
+    if (cap & NVME_CAP_CRMS_CRWMS) {
+        uint32_t crto = nvme_reg_read32(ctrl, NVME_REG_CRTO);
+        if (crto != 0xffffffffu && NVME_CRTO_CRWMT(crto) * NVME_CAP_TO_UNIT_MS > ctrl->timeout_ms)
+            ctrl->ready_timeout_ms = NVME_CRTO_CRWMT(crto) * NVME_CAP_TO_UNIT_MS;
+    }
 
     if (NVME_CAP_MQES(cap) == 0) { /* MQES 0 is invalid: at least 2 entries */
         nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MQES is 0");

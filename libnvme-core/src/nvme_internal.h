@@ -257,7 +257,8 @@ struct nvme_ctrl {
     uint32_t dstrd;
     uint32_t page_shift; /* CC.MPS + 12 */
     uint32_t page_size;
-    uint32_t timeout_ms; /* from CAP.TO (after quirks) */
+    uint32_t timeout_ms;       /* from CAP.TO (after quirks) */
+    uint32_t ready_timeout_ms; /* CSTS.RDY 0 -> 1: CAP.TO, or CRTO.CRWMT when larger */
     uint32_t rtd3e_us;
     uint16_t crdt[3];          /* Command Retry Delay Times, 100 ms units */
     uint16_t ocfs;             /* Optional Copy Formats Supported */

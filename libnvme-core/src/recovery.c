@@ -848,7 +848,7 @@ static uint64_t nvme_wait_budget(const struct nvme_ctrl *ctrl)
     uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
                                                     : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
     return (uint64_t)NVME_RESET_WAITS * NVME_RESET_ATTEMPTS *
-           (2u * (uint64_t)ctrl->timeout_ms + admin_ms);
+           ((uint64_t)ctrl->timeout_ms + ctrl->ready_timeout_ms + admin_ms);
 }
 
 bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent)

@@ -100,7 +100,7 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
          * let an enable in progress finish first.  A controller that
          * never gets there is disabled anyway. */
         if (settle && !(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS) &&
-            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->timeout_ms, true) ==
+            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms, true) ==
                 NVME_ERR_GONE)
             return NVME_ERR_GONE;
         nvme_reg_write32(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
@@ -133,10 +133,10 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
     nvme_reg_write32(ctrl, NVME_REG_CC, cc);
     nvme_reg_write32(ctrl, NVME_REG_CC, cc | NVME_CC_EN);
 
-    int rc = nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->timeout_ms, false);
+    int rc = nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms, false);
     if (rc != NVME_OK)
-        nvme_log(ctrl, NVME_LOG_ERROR, "controller not ready after CC.EN=1: %s (CAP.TO %u ms)",
-                 nvme_strerror(rc), ctrl->timeout_ms);
+        nvme_log(ctrl, NVME_LOG_ERROR, "controller not ready after CC.EN=1: %s (CAP.TO/CRTO %u ms)",
+                 nvme_strerror(rc), ctrl->ready_timeout_ms);
     NVME_WRITE_ONCE(aq->live, rc == NVME_OK);
     return rc;
 }

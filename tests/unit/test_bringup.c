@@ -312,6 +312,39 @@ static void given_controller_never_ready_init_times_out_after_cap_to(void **stat
     assert_failed_init_clean(&f);
 }
 
+/* NVMe 2.0 CAP.CRMS.CRWMS: CSTS.RDY may take CRTO.CRWMT (68h) after CC.EN,
+ * and CAP.TO then holds FFh when CRWMT is larger (CAP.TO, Figure "Offset
+ * 0h: CAP").  A legal controller ready after 200 s of a 300 s CRWMT must
+ * come up, and a reset must wait for it too. */
+static void given_crto_crwmt_above_cap_to_init_and_reset_wait_for_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.to = 255;    /* 127.5 s: min(CRWMT, FFh) */
+    f.cfg.crwmt = 600; /* 300 s */
+    f.cfg.ready_delay_us = 200 * S_US;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->timeout_ms, 127500); /* CAP.TO as read */
+    assert_io_works(&f, 0, 8, 3);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_io_works(&f, 8, 8, 4);
+    fx_stop(&f);
+
+    /* Never ready: still bounded, by CRWMT. */
+    fx_config(&f);
+    f.cfg.to = 255;
+    f.cfg.crwmt = 600;
+    f.cfg.start = NVME_SIM_START_NEVER_READY;
+    sim_only(&f);
+    uint64_t s0 = nvme_sim_now(f.sim);
+    assert_int_equal(init_core(&f), NVME_ERR_TIMEOUT);
+    uint64_t waited = nvme_sim_now(f.sim) - s0;
+    assert_true(waited >= 300 * S_US);
+    assert_true(waited <= 3 * 300 * S_US);
+    assert_failed_init_clean(&f);
+}
+
 /* nvme.h, nvme_ctrl_init: "On failure nothing stays allocated and the
  * controller is left disabled."  A controller left with CC.EN=1 whose
  * ASQ/ACQ point at freed memory may DMA into it once it does get ready
@@ -893,6 +926,7 @@ int main(void)
         cmocka_unit_test(given_default_options_io_queues_have_256_entries),
         cmocka_unit_test(given_firmware_left_it_enabled_bring_up_disables_then_enables),
         cmocka_unit_test(given_controller_never_ready_init_times_out_after_cap_to),
+        cmocka_unit_test(given_crto_crwmt_above_cap_to_init_and_reset_wait_for_it),
         cmocka_unit_test(given_bring_up_fails_after_enable_controller_is_left_disabled),
         cmocka_unit_test(given_cfs_at_start_the_disable_clears_it_and_bring_up_succeeds),
         cmocka_unit_test(given_sticky_cfs_at_start_init_returns_fatal),

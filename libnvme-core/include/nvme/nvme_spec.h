@@ -39,6 +39,7 @@
 #define NVME_REG_AQA 0x24   /* Admin Queue Attributes */
 #define NVME_REG_ASQ 0x28   /* Admin Submission Queue Base, 64-bit */
 #define NVME_REG_ACQ 0x30   /* Admin Completion Queue Base, 64-bit */
+#define NVME_REG_CRTO 0x68  /* Controller Ready Timeouts (NVMe 2.0) */
 #define NVME_REG_DBS 0x1000 /* first doorbell (§3.1.24) */
 
 /* CAP (§3.1.1) */
@@ -54,6 +55,12 @@
 #define NVME_CAP_MPSMAX(cap) ((uint32_t)(((cap) >> 52) & 0xf))
 #define NVME_CAP_CSS_NVM 0x01 /* NVM command set supported */
 #define NVME_CAP_TO_UNIT_MS 500u
+/* NVMe 2.0 CAP.CRMS: Controller Ready With Media / Independent of Media
+ * Support; with CRWMS, CRTO.CRWMT (bits 15:0, 500 ms units) is the ready
+ * timeout and CAP.TO holds at most FFh of it. */
+#define NVME_CAP_CRMS_CRWMS (1ull << 59)
+#define NVME_CAP_CRMS_CRIMS (1ull << 60)
+#define NVME_CRTO_CRWMT(crto) ((crto)&0xffffu)
 
 /* VS (§3.1.2) */
 #define NVME_VS_MJR(vs) (((vs) >> 16) & 0xffff)

@@ -224,6 +224,10 @@ struct nvme_sim_config {
     uint32_t bar_size; /* BAR0 bytes, told to the core as nvme_osal.mmio_size; an access past
                           it is a host error (default 16384) */
     uint8_t to;        /* CAP.TO, 500 ms units (default 20) */
+    uint16_t crwmt;    /* NVMe 2.0 CAP.CRMS.CRWMS (bit 59) and CRTO.CRWMT (offset 68h, bits
+                          15:0), 500 ms units: CSTS.RDY may take this long after CC.EN = 1
+                          with CC.CRIME = 0, and CAP.TO holds only min(CRWMT, FFh)
+                          (set `to` so); CRIMS stays 0 (default 0: no CRMS, CRTO reads 0) */
     uint8_t mpsmin;    /* CAP.MPSMIN, page 2^(12+n) (default 0) */
     uint8_t mpsmax;    /* CAP.MPSMAX (default 4) */
     /* Identify Controller (§5.15.2.2) */

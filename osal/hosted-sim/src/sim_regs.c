@@ -272,6 +272,8 @@ uint32_t sim_reg_value(struct nvme_sim *sim, uint32_t off)
         return (uint32_t)sim->acq;
     case NVME_REG_ACQ + 4:
         return (uint32_t)(sim->acq >> 32);
+    case NVME_REG_CRTO: /* NVMe 2.0: CRIMT 0 (CRIMS clear), CRWMT */
+        return sim->cfg.crwmt;
     default:
         return 0; /* NSSR, CMB, BP, PMR registers: not implemented, read 0 */
     }
@@ -373,7 +375,7 @@ void sim_start_state(struct nvme_sim *sim)
     sim->cap = (uint64_t)c->mqes | (1ull << 16) /* CQR */ | ((uint64_t)c->to << 24) |
                ((uint64_t)(c->dstrd & 0xf) << 32) | ((uint64_t)(c->nssrs ? 1 : 0) << 36) |
                (css << 37) | ((uint64_t)(c->mpsmin & 0xf) << 48) |
-               ((uint64_t)(c->mpsmax & 0xf) << 52);
+               ((uint64_t)(c->mpsmax & 0xf) << 52) | (c->crwmt ? NVME_CAP_CRMS_CRWMS : 0);
     sim->vs = c->iocs ? NVME_VS(2, 0, 0) : NVME_VS(1, 4, 0);
     sim->mps = 4096u << c->mpsmin;
     sim->never_ready = c->start == NVME_SIM_START_NEVER_READY;
