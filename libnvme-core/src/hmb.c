@@ -19,38 +19,50 @@
 static void nvme_hmb_free_chunks(struct nvme_ctrl *ctrl)
 {
     const struct nvme_osal *o = &ctrl->osal;
-    for (uint32_t i = 0; i < ctrl->hmb_count; i++)
-        o->dma_free(o->ctx, ctrl->hmb_chunk[i], ctrl->hmb_chunk_size);
+    for (uint32_t i = 0; i < ctrl->hmb_count; i++) /* the last piece may be smaller */
+        o->dma_free(o->ctx, ctrl->hmb_chunk[i], ctrl->hmb_descs[i].bsize * ctrl->page_size);
     ctrl->hmb_count = 0;
+    ctrl->hmb_bytes = 0;
 }
 
 /* Chunks of `chunk` bytes, at most `want` bytes in all (the cap, HMPRE)
- * and hmb_cap chunks; kept when they make at least `min` bytes, else given
+ * and hmb_cap chunks, the last one cut to what is left as Linux's
+ * nvme_alloc_host_mem_multi does, since HMPRE is in 4 KiB units: rounded
+ * up to a memory page (HSIZE and BSIZE count pages; with pages above
+ * 4 KiB a page more than HMPRE, never less than HMMIN), at least `least`
+ * bytes (HMMINDS); kept when they make at least `min` bytes, else given
  * back. */
-static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, uint64_t min)
+static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, uint64_t min,
+                         uint64_t least)
 {
     const struct nvme_osal *o = &ctrl->osal;
     uint64_t have = 0;
     ctrl->hmb_chunk_size = chunk;
-    while (have + chunk <= want && ctrl->hmb_count < ctrl->hmb_cap) { /* never past the cap */
+    while (have < want && ctrl->hmb_count < ctrl->hmb_cap) { /* never past the cap */
+        uint32_t len = want - have < chunk ? ((uint32_t)(want - have) + ctrl->page_size - 1u) &
+                                                 ~(ctrl->page_size - 1u)
+                                           : chunk;
+        if (len < least) /* HMMINDS: less than a piece is no piece */
+            break;
         uint64_t bus;
-        void *p = o->dma_alloc(o->ctx, chunk, ctrl->page_size, &bus);
+        void *p = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
         if (p == NULL)
             break;
         if ((bus & (ctrl->page_size - 1u)) != 0) { /* BADD: memory page aligned */
-            o->dma_free(o->ctx, p, chunk);
+            o->dma_free(o->ctx, p, len);
             break;
         }
         /* Never written by the CPU: cleaned once, so no dirty line of an
          * earlier owner lands on the controller's data later (nvme_osal.h,
          * non-coherent rule 2). */
-        nvme_dma_sync(ctrl, p, chunk, NVME_DMA_TO_DEVICE);
+        nvme_dma_sync(ctrl, p, len, NVME_DMA_TO_DEVICE);
         struct nvme_hmb_desc *d = &ctrl->hmb_descs[ctrl->hmb_count];
         d->badd = bus;
-        d->bsize = chunk / ctrl->page_size;
+        d->bsize = len / ctrl->page_size;
         d->rsvd = 0;
         ctrl->hmb_chunk[ctrl->hmb_count++] = p;
-        have += chunk;
+        have += len;
+        ctrl->hmb_bytes = have;
     }
     if (have != 0 && have >= min)
         return true;
@@ -95,7 +107,7 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
     while (chunk / 2u >= least && chunk > want) /* no 2 MiB for a 64 KiB (or 3 MiB) buffer */
         chunk /= 2u;
     for (; chunk >= least; chunk /= 2u)
-        if (nvme_hmb_try(ctrl, chunk, want, min))
+        if (nvme_hmb_try(ctrl, chunk, want, min, least))
             break;
     if (ctrl->hmb_count == 0) {
         nvme_log(ctrl, NVME_LOG_WARN, "Host Memory Buffer: %llu KiB of DMA memory not had: none",

@@ -307,12 +307,14 @@ struct nvme_ctrl {
     uint64_t dbbuf_db_bus, dbbuf_ei_bus;
 
     /* Host Memory Buffer (hmb.c; §8.9): chunks of hmb_chunk_size bytes
-     * named by the descriptor list; the controller's while hmb_on (and
-     * until it is stopped), so freed only by nvme_ctrl_release. */
+     * (the last one may be smaller), hmb_bytes in all, named by the
+     * descriptor list; the controller's while hmb_on (and until it is
+     * stopped), so freed only by nvme_ctrl_release. */
     struct nvme_hmb_desc *hmb_descs; /* a page; NULL: no buffer */
     uint64_t hmb_descs_bus;
     void **hmb_chunk;
     uint32_t hmb_count, hmb_chunk_size, hmb_cap;
+    uint64_t hmb_bytes;
     bool hmb_on;    /* Set Features EHM=1 done, not yet undone */
     bool hmb_given; /* taken once: later enables return it (MR) */
 

@@ -578,17 +578,17 @@ int nvme_hmb_set(struct nvme_ctrl *ctrl, bool on)
         /* The list is read by the controller: clean it (nvme_osal.h, rule 2). */
         nvme_dma_sync(ctrl, ctrl->hmb_descs, ctrl->page_size, NVME_DMA_TO_DEVICE);
         sqe.cdw11 = NVME_HMB_EHM | (ctrl->hmb_given ? NVME_HMB_MR : 0u);
-        sqe.cdw12 = ctrl->hmb_count * (ctrl->hmb_chunk_size / ctrl->page_size); /* HSIZE */
-        sqe.cdw13 = (uint32_t)ctrl->hmb_descs_bus;                              /* HMDLLA */
-        sqe.cdw14 = (uint32_t)(ctrl->hmb_descs_bus >> 32);                      /* HMDLUA */
-        sqe.cdw15 = ctrl->hmb_count;                                            /* HMDLEC */
+        sqe.cdw12 = (uint32_t)(ctrl->hmb_bytes >> ctrl->page_shift); /* HSIZE, pages */
+        sqe.cdw13 = (uint32_t)ctrl->hmb_descs_bus;                   /* HMDLLA */
+        sqe.cdw14 = (uint32_t)(ctrl->hmb_descs_bus >> 32);           /* HMDLUA */
+        sqe.cdw15 = ctrl->hmb_count;                                 /* HMDLEC */
     }
     int rc = nvme_admin_run(ctrl, &sqe, NULL);
     if (rc == NVME_OK) {
         ctrl->hmb_on = on;
         ctrl->hmb_given = ctrl->hmb_given || on;
     }
-    ctrl->info.hmb_kib = ctrl->hmb_on ? ctrl->hmb_count * (ctrl->hmb_chunk_size >> 10) : 0u;
+    ctrl->info.hmb_kib = ctrl->hmb_on ? (uint32_t)(ctrl->hmb_bytes >> 10) : 0u;
     return rc;
 }
 

@@ -165,6 +165,50 @@ static void the_buffer_follows_the_cap_hmmin_and_the_memory_there_is(void **stat
     fx_stop(&f);
 }
 
+/* HMPRE need not be a multiple of the pieces (4 KiB units, NVMe 2.0
+ * Identify HMPRE/HMMIN): the last piece is smaller, as Linux's
+ * nvme_alloc_host_mem_multi cuts it.  A controller that needs all of a
+ * 2 MiB + 4 KiB buffer (HMMIN = HMPRE), or 100 KiB in at most 4 pieces
+ * (HMMAXD), was given none. */
+static void an_hmpre_that_is_no_multiple_of_the_pieces_is_given_whole(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 0, 0);
+    f.cfg.hmpre = 513; /* 2 MiB + 4 KiB */
+    f.cfg.hmmin = 513;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_bytes, 2u * MIB + 4096u);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 2048 + 4);
+    io(&f, 2);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* given back with MR, same pieces */
+    assert_int_equal(st->hmb_returns, 1);
+    assert_int_equal(st->hmb_bytes, 2u * MIB + 4096u);
+    io(&f, 2);
+    fx_stop(&f);
+
+    /* 8 KiB memory pages (HSIZE, BSIZE in pages): a page more than HMPRE
+     * rather than less than HMMIN. */
+    config(&f, 0, 0);
+    f.cfg.hmpre = 513;
+    f.cfg.hmmin = 513;
+    f.cfg.mpsmin = 1;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 2u * MIB + 8192u);
+    io(&f, 2);
+    fx_stop(&f);
+
+    config(&f, 0, 0);
+    f.cfg.hmpre = 25; /* 100 KiB */
+    f.cfg.hmmin = 25;
+    f.cfg.hmmaxd = 4;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 100u * 1024u);
+    io(&f, 2);
+    fx_stop(&f);
+}
+
 /* A controller that refuses the buffer runs without it; one that does not
  * answer the take-back at fini is stopped before the memory is freed. */
 static void refusals_leave_the_memory_safe(void **state)
@@ -257,6 +301,7 @@ int main(void)
         cmocka_unit_test(a_controller_that_asks_gets_its_host_memory_buffer),
         cmocka_unit_test(a_reset_returns_the_same_buffer_with_mr),
         cmocka_unit_test(the_buffer_follows_the_cap_hmmin_and_the_memory_there_is),
+        cmocka_unit_test(an_hmpre_that_is_no_multiple_of_the_pieces_is_given_whole),
         cmocka_unit_test(refusals_leave_the_memory_safe),
         cmocka_unit_test(a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped),
     };
