@@ -385,9 +385,12 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
         goto fail_free;
     }
 
-    uint16_t aentries = min_u16(ctrl->opts.admin_queue_entries ? ctrl->opts.admin_queue_entries
-                                                               : NVME_DEFAULT_ADMIN_ENTRIES,
-                                ctrl->info.max_queue_entries);
+    /* CAP.MQES bounds the I/O queues only (§3.1.1: for NVMe over PCIe it
+     * "applies to the I/O Submission Queues and I/O Completion Queues");
+     * the admin queue's bound is AQA's, 4096 entries (§3.1.8).  Linux's
+     * admin queue is 32 entries whatever MQES says. */
+    uint16_t aentries = ctrl->opts.admin_queue_entries ? ctrl->opts.admin_queue_entries
+                                                       : NVME_DEFAULT_ADMIN_ENTRIES;
     if (aentries > NVME_AQA_MAX_ENTRIES)
         aentries = NVME_AQA_MAX_ENTRIES;
     if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS) {

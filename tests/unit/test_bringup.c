@@ -238,8 +238,11 @@ static void given_queue_sizes_above_mqes_they_are_capped(void **state)
     fx_start(&f);
     const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
     assert_int_equal(in->io_queue_entries, 256);
-    assert_int_equal(in->admin_queue_entries, 256);
-    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x00ff00ffu);
+    /* CAP.MQES bounds the I/O queues only (PCIe, CAP Figure: "applies to
+     * the I/O Submission Queues and I/O Completion Queues"); AQA's limit
+     * is 4096. */
+    assert_int_equal(in->admin_queue_entries, 1000);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x03e703e7u);
     assert_io_works(&f, 10, 16, 4);
     fx_stop(&f);
 
@@ -250,6 +253,29 @@ static void given_queue_sizes_above_mqes_they_are_capped(void **state)
     fx_start(&f);
     assert_int_equal(nvme_ctrl_get_info(f.ctrl)->admin_queue_entries, 4096);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x0fff0fffu);
+    fx_stop(&f);
+}
+
+/* MQES 1 (2-entry I/O queues, its least value): the admin queue keeps
+ * its 32 entries, so AERL+1 Asynchronous Event Requests stay armed beside
+ * the commands.  Capped to 2 entries it had room for none: SMART warnings
+ * and namespace notices never came. */
+static void given_mqes_1_the_admin_queue_keeps_32_entries_and_its_aers(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mqes = 1;
+    fx_start(&f);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(in->io_queue_entries, 2);
+    assert_int_equal(in->admin_queue_entries, 32);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x001f001fu);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4); /* AERL 3 */
+    assert_io_works(&f, 10, 16, 5);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
+    assert_io_works(&f, 10, 16, 6);
     fx_stop(&f);
 }
 
@@ -923,6 +949,7 @@ int main(void)
         cmocka_unit_test(given_bring_up_cc_aqa_asq_acq_are_programmed_per_spec),
         cmocka_unit_test(given_admin_entries_option_aqa_uses_it),
         cmocka_unit_test(given_queue_sizes_above_mqes_they_are_capped),
+        cmocka_unit_test(given_mqes_1_the_admin_queue_keeps_32_entries_and_its_aers),
         cmocka_unit_test(given_default_options_io_queues_have_256_entries),
         cmocka_unit_test(given_firmware_left_it_enabled_bring_up_disables_then_enables),
         cmocka_unit_test(given_controller_never_ready_init_times_out_after_cap_to),

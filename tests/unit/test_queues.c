@@ -316,6 +316,7 @@ static void given_4_entry_queues_many_laps_keep_data_and_phase_right(void **stat
     struct fx f;
     fx_config(&f);
     f.cfg.mqes = 3; /* 4 entries: the phase flips every 4 completions */
+    f.opts.admin_queue_entries = 4;
     fx_start(&f);
     const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
     assert_int_equal(in->admin_queue_entries, 4);
