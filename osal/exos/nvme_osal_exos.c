@@ -114,12 +114,18 @@ int nvme_exos_dma_map(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, ui
     phys = MapLinearToPhysical(lin);
     if (phys == 0)
         return -1;
-    /* The core maps pieces that do not cross a 4 KiB boundary; anything
-     * longer must at least be physically contiguous. */
+    /* The core maps pieces that do not cross a controller memory page
+     * boundary: 4 KiB, or more when CAP.MPSMIN asks (a 64 KiB page is 16
+     * of ours).  A piece over several pages must be physically contiguous,
+     * every page of it, not just its two ends. */
     if ((lin & (N_4KB - 1)) + len > N_4KB) {
         LINEAR last = lin + (LINEAR)len - 1;
         if (MapLinearToPhysical(last) != phys + (PHYSICAL)(len - 1))
             return -1;
+        for (LINEAR page = (lin & ~(LINEAR)(N_4KB - 1)) + N_4KB;
+             page < (last & ~(LINEAR)(N_4KB - 1)); page += N_4KB)
+            if (MapLinearToPhysical(page) != phys + (PHYSICAL)(page - lin))
+                return -1;
     }
     *bus = (uint64_t)phys;
     return 0;

@@ -169,9 +169,10 @@ struct nvme_osal {
      * Map `len` bytes at `va` so the device may access them in direction
      * `dir`, and store the bus address of `va` in *bus.  The core calls
      * this once per piece of a buffer that does not cross a boundary of
-     * the controller memory page size (4 KiB unless the port's page size
-     * asks for more), so a port whose pages are at least that large can
-     * translate one address.  Called before the command is submitted.
+     * the controller memory page size (4 KiB unless CAP.MPSMIN asks for
+     * more, up to 64 KiB), so a port whose pages are at least that large
+     * can translate one address; one with smaller pages checks that all
+     * of them in the piece are contiguous (or bounces it).  Called before the command is submitted.
      * Returns 0, or a negative value when the memory cannot be reached by
      * the device (the core fails the request with NVME_ERR_DMA and unmaps
      * what it already mapped).  Non-coherent platforms: clean [va, va+len)

@@ -219,6 +219,37 @@ static void test_dma_map_across_pages_needs_contiguity(void **state)
     assert_int_equal(bus, 0x5000f00);
 }
 
+/* A controller whose memory page is above 4 KiB (CAP.MPSMIN 2: 16 KiB)
+ * gets pieces of four 4 KiB pages: the two ends may sit 16 KiB apart
+ * while a page between them lies elsewhere, where the device would then
+ * read and write. */
+static void test_dma_map_checks_every_page_of_a_large_piece(void **state)
+{
+    static uint8_t buf[16384] __attribute__((aligned(4096)));
+    uint64_t bus = 0;
+    (void)state;
+    expect_value(MapLinearToPhysical, Address, (LINEAR)buf);
+    will_return(MapLinearToPhysical, 0x5000000);
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + sizeof(buf) - 1));
+    will_return(MapLinearToPhysical, 0x5003fff); /* the ends agree */
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + 0x1000));
+    will_return(MapLinearToPhysical, 0x5001000);
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + 0x2000));
+    will_return(MapLinearToPhysical, 0x9000000); /* another frame */
+    assert_true(ops.dma_map(ops.ctx, buf, sizeof(buf), NVME_DMA_FROM_DEVICE, &bus) < 0);
+
+    expect_value(MapLinearToPhysical, Address, (LINEAR)buf);
+    will_return(MapLinearToPhysical, 0x5000000);
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + sizeof(buf) - 1));
+    will_return(MapLinearToPhysical, 0x5003fff);
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + 0x1000));
+    will_return(MapLinearToPhysical, 0x5001000);
+    expect_value(MapLinearToPhysical, Address, (LINEAR)(buf + 0x2000));
+    will_return(MapLinearToPhysical, 0x5002000);
+    assert_int_equal(ops.dma_map(ops.ctx, buf, sizeof(buf), NVME_DMA_FROM_DEVICE, &bus), 0);
+    assert_int_equal(bus, 0x5000000);
+}
+
 static void test_mem_alloc_uses_kernel_heap(void **state)
 {
     void *p;
@@ -463,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup(test_dma_map_translates_the_piece, setup),
         cmocka_unit_test_setup(test_dma_map_unmapped_memory_fails, setup),
         cmocka_unit_test_setup(test_dma_map_across_pages_needs_contiguity, setup),
+        cmocka_unit_test_setup(test_dma_map_checks_every_page_of_a_large_piece, setup),
         cmocka_unit_test_setup(test_mem_alloc_uses_kernel_heap, setup),
         cmocka_unit_test_setup(test_irq_without_msix_polls, setup),
         cmocka_unit_test_setup(test_irq_registration_failure_falls_back_to_polling, setup),
