@@ -99,11 +99,17 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
         return;
     }
     nvme_memzero(ctrl->hmb_descs, ctrl->page_size);
-    /* The smallest chunk: a memory page, or HMMINDS when larger. */
+    /* The smallest chunk: a memory page, or HMMINDS when larger, in whole
+     * pages (BSIZE counts them).  The largest: 2 MiB, or that smallest
+     * one when HMMINDS asks for more (Linux starts at 4 MiB and never
+     * goes below HMMINDS); none when even one such piece is past HMPRE. */
     uint64_t least = (uint64_t)ctrl->hmminds << 12;
     if (least < ctrl->page_size)
         least = ctrl->page_size;
+    least = (least + ctrl->page_size - 1u) & ~(uint64_t)(ctrl->page_size - 1u);
     uint32_t chunk = NVME_HMB_CHUNK_MAX < ctrl->page_size ? ctrl->page_size : NVME_HMB_CHUNK_MAX;
+    if (least > chunk && least <= want && least <= 0x80000000u)
+        chunk = (uint32_t)least;
     while (chunk / 2u >= least && chunk > want) /* no 2 MiB for a 64 KiB (or 3 MiB) buffer */
         chunk /= 2u;
     for (; chunk >= least; chunk /= 2u)

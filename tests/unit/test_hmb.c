@@ -209,6 +209,24 @@ static void an_hmpre_that_is_no_multiple_of_the_pieces_is_given_whole(void **sta
     fx_stop(&f);
 }
 
+/* HMMINDS (4 KiB units) may ask for pieces above the 2 MiB the core
+ * starts with: then the pieces are that large (Linux starts at 4 MiB,
+ * MAX_ORDER, and never goes below HMMINDS).  A controller wanting 16 MiB
+ * in pieces of at least 4 MiB was given none. */
+static void an_hmminds_above_2_mib_gets_pieces_that_large(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 16, 4);
+    f.cfg.hmminds = 1024; /* 4 MiB */
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 16u * MIB);
+    io(&f, 2);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 16u * MIB);
+    fx_stop(&f);
+}
+
 /* A controller that refuses the buffer runs without it; one that does not
  * answer the take-back at fini is stopped before the memory is freed. */
 static void refusals_leave_the_memory_safe(void **state)
@@ -302,6 +320,7 @@ int main(void)
         cmocka_unit_test(a_reset_returns_the_same_buffer_with_mr),
         cmocka_unit_test(the_buffer_follows_the_cap_hmmin_and_the_memory_there_is),
         cmocka_unit_test(an_hmpre_that_is_no_multiple_of_the_pieces_is_given_whole),
+        cmocka_unit_test(an_hmminds_above_2_mib_gets_pieces_that_large),
         cmocka_unit_test(refusals_leave_the_memory_safe),
         cmocka_unit_test(a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped),
     };
