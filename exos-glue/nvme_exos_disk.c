@@ -163,6 +163,19 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
     return disk;
 }
 
+/* A zoned namespace (ZNS 1.1 §2.1.1) takes writes only at a zone's write
+ * pointer: EXOS's file systems write anywhere, and the block cache would
+ * acknowledge writes that every write-back then fails (Zone Invalid
+ * Write), losing them.  Its disk is read only, as Linux's regular file
+ * systems refuse a zoned disk; nvmectl still writes its zones. */
+U32 nvme_exos_ns_access(const struct nvme_ns_info *ns)
+{
+    U32 access = 0;
+    if (ns->read_only || ns->csi == NVME_CSI_ZNS)
+        access |= DISK_ACCESS_READONLY;
+    return access;
+}
+
 /* --- durability bookkeeping --------------------------------------------------- */
 
 static void mark_written(struct nvme_exos_blk *blk, U32 nsid)

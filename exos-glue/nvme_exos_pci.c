@@ -294,6 +294,7 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         const struct nvme_ns_info *ns = nvme_ns_at(d->Ctrl, i);
         LPNVME_CORE_DISK disk;
         LPLIST list;
+        U32 access;
 
         if (ns == NULL)
             continue;
@@ -302,12 +303,15 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
                           ns->nsid, ns->status);
             continue;
         }
-        disk = nvme_exos_disk_create(&d->Blk, ns->nsid, ns->lba_size, ns->nsze, ns->read_only);
+        access = nvme_exos_ns_access(ns);
+        disk = nvme_exos_disk_create(&d->Blk, ns->nsid, ns->lba_size, ns->nsze,
+                                     (access & DISK_ACCESS_READONLY) != 0);
         if (disk == NULL) {
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No disk object for NSID=%u"),
                           ns->nsid);
             continue;
         }
+        disk->Access = access;
         list = GetDiskList();
         if (list == NULL || !ListAddItem(list, disk)) {
             KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Cannot list disk NSID=%u"), ns->nsid);
@@ -315,9 +319,10 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
             continue;
         }
         d->Disks++;
-        KernelLogText(LOG_VERBOSE,
-                      TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes (disk %p)"),
-                      (U32)d->Index, ns->nsid, (U32)ns->nsze, ns->lba_size, (LPVOID)disk);
+        KernelLogText(
+            LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
+            (U32)d->Index, ns->nsid, (U32)ns->nsze, ns->lba_size,
+            ns->csi == NVME_CSI_ZNS ? TEXT(", zoned: read only") : TEXT(""), (LPVOID)disk);
         if (FileSystemReady() && !MountDiskPartitions((LPSTORAGE_UNIT)disk, NULL, 0))
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] Partition mount failed NSID=%u"),
                           ns->nsid);

@@ -186,6 +186,59 @@ static void test_nine_namespaces_written_in_one_window(void **state)
     fx_stop(&f);
 }
 
+/* A zoned namespace (QEMU: -device nvme-ns,zoned=true) published as an
+ * EXOS disk the way publish_namespaces does it.  EXOS's file systems
+ * write anywhere; the device takes writes only at a zone's write pointer.
+ * A sector write into the block cache must not be acknowledged when its
+ * write-back can only fail (Zone Invalid Write): the disk refuses writes. */
+static void test_zoned_namespace_acknowledges_no_lost_write(void **state)
+{
+    static uint8_t bounce[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
+    static uint8_t user[512] __attribute__((aligned(4096)));
+    static uint8_t cache[2 * 64 * 1024] __attribute__((aligned(4096)));
+    static struct nvme_exos_blk blk;
+    const struct nvme_ns_info *ns;
+    LPNVME_CORE_DISK disk;
+    struct fx f;
+    IOCONTROL c;
+    UINT rc;
+    int sync_rc;
+    (void)state;
+    mock_exos_reset();
+    fx_config(&f);
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = 4096;
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 1024;
+    f.cfg.ns_count = 1;
+    fx_start(&f);
+    ns = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns);
+    assert_int_equal(ns->status, 0);
+    nvme_exos_blk_init(&blk, &nvme_exos_core_ops, f.ctrl, bounce, sizeof(bounce), false);
+    nvme_exos_blk_configure(&blk, true, 1000, cache, sizeof(cache)); /* as Attach */
+    disk = nvme_exos_disk_create(&blk, 1, ns->lba_size, ns->nsze, ns->read_only);
+    assert_non_null(disk);
+    disk->Access = nvme_exos_ns_access(ns);
+
+    memset(user, 0x5A, sizeof(user));
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)disk;
+    c.SectorLow = 3; /* not a write pointer */
+    c.NumSectors = 1;
+    c.Buffer = user;
+    c.BufferSize = 512;
+    rc = NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c);
+    sync_rc = nvme_exos_blk_sync(&blk);
+    if (rc == DF_RETURN_SUCCESS && sync_rc != 0)
+        fail_msg("write acknowledged, its write-back failed (%d): lost", sync_rc);
+    assert_int_equal(rc, DF_RETURN_NO_PERMISSION);
+    c.SectorLow = 0; /* reads work */
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c), DF_RETURN_SUCCESS);
+    ReleaseKernelObject(disk);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_limits_are_the_real_ones),
         cmocka_unit_test(test_format_to_other_block_size_overruns_no_buffer),
         cmocka_unit_test(test_nine_namespaces_written_in_one_window),
+        cmocka_unit_test(test_zoned_namespace_acknowledges_no_lost_write),
     };
     return cmocka_run_group_tests_name("exos_nvmectl", tests, NULL, NULL);
 }
