@@ -146,7 +146,8 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk);
 /* Shutdown/reboot: sync, then refuse every later request. */
 int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk);
 /* Sync and drop every cached block (before something writes the device
- * behind the cache's back: nvmectl).  Caller holds the lock. */
+ * behind the cache's back: nvmectl); blocks whose write-back failed stay,
+ * still owed, and the sync's error is returned.  Caller holds the lock. */
 int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk);
 /* Creates the disk object of one namespace (not yet listed). */
 LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 lba_size,

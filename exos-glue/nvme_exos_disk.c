@@ -504,17 +504,23 @@ int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk)
     return rc;
 }
 
+/* Blocks whose write-back failed stay cached (and owed); every other
+ * cached block is dropped all the same, so that nothing read before the
+ * caller writes the device is served afterwards. */
 int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk)
 {
     unsigned i;
     int rc = nvme_exos_blk_sync(blk);
-    if (rc != 0)
-        return rc;
     for (i = 0; i < blk->nsegs; i++) {
-        blk->segs[i].nsid = 0;
-        MemorySet(blk->segs[i].valid, 0, sizeof(blk->segs[i].valid));
+        struct nvme_exos_seg *s = &blk->segs[i];
+        if (s->nsid != 0 && seg_has_dirty(s)) {
+            MemoryCopy(s->valid, s->dirty, sizeof(s->valid));
+            continue;
+        }
+        s->nsid = 0;
+        MemorySet(s->valid, 0, sizeof(s->valid));
     }
-    return 0;
+    return rc;
 }
 
 /* --- requests -------------------------------------------------------------------------- */

@@ -124,14 +124,20 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
 
     nvme_exos_blk_lock(&d->Blk); /* the scratch buffer is the bounce buffer */
     /* nvmectl reaches the device behind the block cache: write the cache
-     * back (and Flush) before, and drop it, so both agree afterwards. */
+     * back (and Flush) before, and drop it, so both agree afterwards.  A
+     * write-back that fails (a device that refuses writes) keeps those
+     * blocks cached and owed, and does not keep nvmectl from the device:
+     * it is how one looks at such a device (error-log, smart-log). */
     rc = nvme_exos_blk_invalidate(&d->Blk);
-    if (rc == 0) {
-        if (line[0] == 0) {
-            nvmectl_usage(&io); /* asked for: not a failure */
-        } else {
-            rc = nvmectl_run_line(d->Ctrl, &io, line);
-        }
+    if (rc != 0)
+        ConsolePrint(TEXT("nvmectl: cached writes could not be written back (%s): they stay "
+                          "cached\n"),
+                     (LPCSTR)failure_text(rc));
+    if (line[0] == 0) {
+        nvmectl_usage(&io); /* asked for: not a failure */
+        rc = 0;
+    } else {
+        rc = nvmectl_run_line(d->Ctrl, &io, line);
     }
     nvme_exos_blk_unlock(&d->Blk);
     return finish(command, rc, nvme_exos_df_result(rc));

@@ -595,6 +595,35 @@ static void test_invalidate_syncs_and_drops(void **state)
     done_cache();
 }
 
+/* nvmectl runs even when the write-back before it fails (a device that
+ * refuses writes): what was not written stays cached and owed, every
+ * clean block is dropped (nvmectl may write the device behind it). */
+static void test_failed_invalidate_keeps_only_what_is_owed(void **state)
+{
+    (void)state;
+    use_cache();
+    expect_value(mock_read, h, HANDLE);
+    expect_value(mock_read, nsid, 1);
+    expect_value(mock_read, lba, 128);
+    expect_value(mock_read, count, 128);
+    expect_any(mock_read, buf);
+    will_return(mock_read, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 130, 1, user, 512), DF_RETURN_SUCCESS);
+    memset(user, 0x3C, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    expect_write(9, 1, seg_data_of(9), NVME_SF(2, 0x80));
+    assert_int_equal(nvme_exos_blk_invalidate(&blk), NVME_SF(2, 0x80));
+    assert_null(seg_data_of(130)); /* clean: dropped */
+    assert_non_null(seg_data_of(9));
+    assert_int_equal(((const uint8_t *)seg_data_of(9))[0], 0x3C);
+    assert_true(blk.unflushed);
+    /* the owed block is still served from the cache (no device read) */
+    memset(user, 0, 512);
+    assert_int_equal(disk_io(DF_DISK_READ, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(user[0], 0x3C);
+    done_cache();
+}
+
 static void test_pci_name_is_bus_device_function(void **state)
 {
     char b[16];
@@ -852,6 +881,7 @@ int main(void)
         T(test_no_volatile_cache_no_flush),
         T(test_write_through_with_cache_keeps_it_coherent),
         T(test_invalidate_syncs_and_drops),
+        T(test_failed_invalidate_keeps_only_what_is_owed),
         T(test_pci_name_is_bus_device_function),
     };
     return cmocka_run_group_tests_name("exos_disk", tests, NULL, NULL);

@@ -180,6 +180,36 @@ static void test_cache_is_synced_before_nvmectl(void **state)
     assert_false(devs[0].Blk.unflushed);
 }
 
+/* A device that refuses writes (QEMU -drive readonly=on: Write Fault):
+ * the write-back before nvmectl fails.  nvmectl must still reach the
+ * device (error-log, smart-log, id-ctrl are how one looks at it), and the
+ * blocks that were not written stay owed. */
+static int failing_flush(void *h, uint32_t nsid)
+{
+    (void)h;
+    (void)nsid;
+    return NVME_SF(2, 0x80); /* Write Fault */
+}
+static const struct nvme_exos_blk_ops failing_ops = {.flush = failing_flush};
+
+static void test_failed_write_back_does_not_lock_nvmectl_out(void **state)
+{
+    (void)state;
+    devs[0].Blk.ops = &failing_ops;
+    devs[0].Blk.volatile_cache = true;
+    devs[0].Blk.unflushed = true;
+    devs[0].Blk.owed_nsid[0] = 1;
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "error-log");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("error-log")), DF_RETURN_SUCCESS);
+    assert_non_null(strstr(mock_exos.console, "could not be written back (Write Fault)"));
+    assert_true(devs[0].Blk.unflushed);
+    assert_int_equal(devs[0].Blk.owed_nsid[0], 1);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +221,7 @@ int main(void)
         cmocka_unit_test_setup(test_failures_name_the_command, setup),
         cmocka_unit_test_setup(test_no_arguments_prints_usage_and_succeeds, setup),
         cmocka_unit_test_setup(test_cache_is_synced_before_nvmectl, setup),
+        cmocka_unit_test_setup(test_failed_write_back_does_not_lock_nvmectl_out, setup),
     };
     return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
 }
