@@ -153,7 +153,8 @@ int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk);
 LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 lba_size,
                                        uint64_t nsze, bool read_only);
 /* The DISK_ACCESS_* a namespace's disk starts with (publish_namespaces):
- * its read-only policy, and read only for a zoned namespace. */
+ * its read-only policy, read only for a zoned namespace, disabled for a
+ * format with metadata the block calls cannot carry. */
 U32 nvme_exos_ns_access(const struct nvme_ns_info *ns);
 /* DRVFUNC of the disks. */
 UINT NVMeCoreDiskCommands(UINT Function, UINT Parameter);

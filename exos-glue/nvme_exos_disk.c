@@ -173,6 +173,11 @@ U32 nvme_exos_ns_access(const struct nvme_ns_info *ns)
     U32 access = 0;
     if (ns->read_only || ns->csi == NVME_CSI_ZNS)
         access |= DISK_ACCESS_READONLY;
+    /* Metadata beyond PI alone: nvme_read/nvme_write refuse the format
+     * (nvme.h, plain_io) and log each refusal; EXOS would read its MBR in
+     * vain.  Listed, disabled (Linux gives such a namespace capacity 0). */
+    if (!ns->plain_io)
+        access |= DISK_ACCESS_DISABLE;
     return access;
 }
 

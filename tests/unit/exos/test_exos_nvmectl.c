@@ -239,6 +239,46 @@ static void test_zoned_namespace_acknowledges_no_lost_write(void **state)
     fx_stop(&f);
 }
 
+/* A namespace formatted with 8 metadata bytes per block and no PI (QEMU:
+ * nvme-ns,ms=8): nvme_read/nvme_write refuse it, logging an error each
+ * time.  Its disk is listed disabled: EXOS's partition scan is refused
+ * before the core (no error per scan, no read that cannot work). */
+static void test_metadata_namespace_disk_is_disabled(void **state)
+{
+    static uint8_t bounce[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
+    static uint8_t user[512] __attribute__((aligned(4096)));
+    static struct nvme_exos_blk blk;
+    const struct nvme_ns_info *ns;
+    LPNVME_CORE_DISK disk;
+    struct fx f;
+    IOCONTROL c;
+    (void)state;
+    mock_exos_reset();
+    fx_config(&f);
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = 4096;
+    f.ns[0].ms = 8;
+    f.cfg.ns_count = 1;
+    fx_start(&f);
+    ns = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns);
+    assert_int_equal(ns->status, 0);
+    assert_false(ns->plain_io);
+    nvme_exos_blk_init(&blk, &nvme_exos_core_ops, f.ctrl, bounce, sizeof(bounce), false);
+    disk = nvme_exos_disk_create(&blk, 1, ns->lba_size, ns->nsze, ns->read_only);
+    assert_non_null(disk);
+    disk->Access = nvme_exos_ns_access(ns); /* as publish_namespaces */
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)disk;
+    c.NumSectors = 1;
+    c.Buffer = user;
+    c.BufferSize = 512;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c), DF_RETURN_NO_PERMISSION);
+    assert_int_not_equal(mock_exos.last_log_type, LOG_ERROR);
+    ReleaseKernelObject(disk);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_format_to_other_block_size_overruns_no_buffer),
         cmocka_unit_test(test_nine_namespaces_written_in_one_window),
         cmocka_unit_test(test_zoned_namespace_acknowledges_no_lost_write),
+        cmocka_unit_test(test_metadata_namespace_disk_is_disabled),
     };
     return cmocka_run_group_tests_name("exos_nvmectl", tests, NULL, NULL);
 }
