@@ -258,6 +258,11 @@ static void msix_unmap_table(struct nvme_exos_osal *o)
     o->msix_table = NULL;
 }
 
+/* Slots held by every controller (NVME_EXOS_IRQ_SLOTS): at two per
+ * controller, four controllers and the glue's timer left EXOS no
+ * deferred-work item, and its boot stopped before the shell. */
+static unsigned irq_slots_held;
+
 int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
 {
     struct nvme_exos_osal *o = osal_of(ctx);
@@ -287,6 +292,15 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
         n = table_size;
     if (n > NVME_EXOS_MAX_VECTORS)
         n = NVME_EXOS_MAX_VECTORS;
+    if (n > NVME_EXOS_IRQ_SLOTS - irq_slots_held)
+        n = NVME_EXOS_IRQ_SLOTS - irq_slots_held;
+    if (n == 0) {
+        KernelLogText(LOG_VERBOSE,
+                      TEXT("[nvme_exos_irq_setup] Interrupt slots of nvme-core used up (%u), "
+                           "core polls"),
+                      (U32)NVME_EXOS_IRQ_SLOTS);
+        return 0;
+    }
     if (!msix_map_table(o, n)) {
         KernelLogText(LOG_WARNING,
                       TEXT("[nvme_exos_irq_setup] MSI-X table not reachable, core polls"));
@@ -324,6 +338,7 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
         msix_entry_write(o, i, MSIX_ENTRY_CTRL, 0); /* unmasked */
     }
     o->vectors = i;
+    irq_slots_held += o->vectors;
     if (o->vectors == 0) {
         msix_write_ctrl(o, (U16)(ctrl & ~(MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK)));
         msix_unmap_table(o);
@@ -352,6 +367,7 @@ void nvme_exos_irq_teardown(void *ctx)
     msix_write_ctrl(o, (U16)(msix_read_ctrl(o) & ~MSIX_CTRL_ENABLE));
     for (i = 0; i < o->vectors; i++)
         DeviceInterruptUnregister(o->vec[i].slot);
+    irq_slots_held -= o->vectors;
     o->vectors = 0;
     msix_unmap_table(o);
 }

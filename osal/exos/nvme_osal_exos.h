@@ -32,6 +32,13 @@
 
 /* Interrupt vectors asked for at most (admin + I/O queues). */
 #define NVME_EXOS_MAX_VECTORS 4u
+/* EXOS interrupt slots all controllers together take at most.  Each slot
+ * also takes one of the deferred-work items (16) the whole kernel shares:
+ * the keyboard, mouse, xHCI, AHCI and the session timer need theirs.
+ * Controllers past the budget poll. */
+#ifndef NVME_EXOS_IRQ_SLOTS
+#define NVME_EXOS_IRQ_SLOTS 4u
+#endif
 
 struct nvme_exos_osal;
 

@@ -34,6 +34,7 @@ static PCI_DEVICE pcidev;
 static int setup(void **state)
 {
     (void)state;
+    nvme_exos_irq_teardown(&o); /* the previous test's slots */
     mock_exos_reset();
     memset(regs, 0, sizeof(regs));
     memset(reaped, 0, sizeof(reaped));
@@ -376,6 +377,35 @@ static void test_top_half_and_poll_reap_their_vector(void **state)
     assert_int_equal(o.irq_polled, 1);
 }
 
+/* Each EXOS interrupt slot also takes one of the 16 deferred-work items
+ * the whole kernel shares.  Four controllers (the glue's maximum) at two
+ * vectors each, plus the glue's timer, left EXOS none: its session timer
+ * found "No free slots in DeferredWork" and the boot stopped before the
+ * shell.  All controllers together take at most 4 slots; the rest poll,
+ * and released slots go back to the budget. */
+static void test_irq_slots_leave_exos_its_share(void **state)
+{
+    static struct nvme_exos_osal more[3];
+    static struct nvme_osal more_ops[3];
+    bool intx;
+    unsigned i;
+    int total;
+    (void)state;
+    give_msix(8);
+    will_return_maybe(DeviceInterruptRegister, 1); /* TRUE, slot 1 */
+    total = ops.irq_setup(ops.ctx, 2, &intx);
+    for (i = 0; i < 3; i++) {
+        nvme_exos_osal_setup(&more[i], &more_ops[i], regs, sizeof(regs), 0, (U8)(5 + i), 0,
+                             (LPDEVICE)&pcidev);
+        total += more_ops[i].irq_setup(more_ops[i].ctx, 2, &intx);
+    }
+    assert_in_range(total, 1, 4);
+    for (i = 0; i < 3; i++)
+        nvme_exos_irq_teardown(&more[i]);
+    nvme_exos_irq_teardown(&o);
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 2);
+}
+
 /* --- Time ----------------------------------------------------------------------------- */
 
 static void test_clock_advances_while_exos_clock_stands_still(void **state)
@@ -502,6 +532,7 @@ int main(void)
         cmocka_unit_test_setup(test_irq_programs_msix_table, setup),
         cmocka_unit_test_setup(test_irq_grants_what_registered, setup),
         cmocka_unit_test_setup(test_irq_capped_by_table_size, setup),
+        cmocka_unit_test_setup(test_irq_slots_leave_exos_its_share, setup),
         cmocka_unit_test_setup(test_top_half_and_poll_reap_their_vector, setup),
         cmocka_unit_test_setup(test_clock_advances_while_exos_clock_stands_still, setup),
         cmocka_unit_test_setup(test_clock_does_not_count_twice, setup),
