@@ -165,6 +165,11 @@ UINT nvme_exos_df_result(int rc);
  * namespace change or a SMART warning, VERBOSE for a reset that worked
  * (the core logs the reason for a recovery reset itself, at WARNING). */
 U32 nvme_exos_event_log_type(enum nvme_event ev, uint32_t detail);
+/* The EXOS log level of a controller's shutdown report (DF_UNLOAD):
+ * LOG_DEBUG (COM2 only) when the write-back and the shutdown worked, else
+ * LOG_WARNING.  Not LOG_VERBOSE: EXOS prints those on the console, whose
+ * pager stops the shutdown at a full screen, with no key to read. */
+U32 nvme_exos_unload_log_type(int sync_rc, int fini_rc);
 /* "bb:dd.f" (hex, as lspci prints it) into buf (16 bytes); returns buf. */
 char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf);
 /* Serialises the users of a blk's bounce/scratch buffer. */

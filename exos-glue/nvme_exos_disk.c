@@ -57,6 +57,11 @@ U32 nvme_exos_event_log_type(enum nvme_event ev, uint32_t detail)
     }
 }
 
+U32 nvme_exos_unload_log_type(int sync_rc, int fini_rc)
+{
+    return sync_rc == 0 && fini_rc == 0 ? LOG_DEBUG : LOG_WARNING;
+}
+
 /* Generic and command specific status codes the mapping distinguishes
  * (NVMe 1.4 Figures 126/127). */
 #define SC_GENERIC_INVALID_NS 0x0b

@@ -162,7 +162,10 @@ static BOOL register_timer(void)
 #endif
 }
 
-/* EXOS shutdown or reboot (DF_UNLOAD): write back, Flush, CC.SHN. */
+/* EXOS shutdown or reboot (DF_UNLOAD): write back, Flush, CC.SHN.  The
+ * report goes to COM2 only (nvme_exos_unload_log_type): four controllers'
+ * lines filled the console, whose pager then waited for a key that never
+ * came, and EXOS did not power off. */
 static void shutdown_all(void)
 {
     for (unsigned i = 0; i < ControllerCount; i++) {
@@ -175,13 +178,13 @@ static void shutdown_all(void)
         frc = nvme_ctrl_fini(d->Ctrl);
         d->Ctrl = NULL;
         csts = nvme_exos_mmio_read32(&d->Osal, NVME_REG_CSTS);
-        KernelLogText(rc == 0 && frc == 0 ? LOG_VERBOSE : LOG_WARNING,
+        KernelLogText(nvme_exos_unload_log_type(rc, frc),
                       TEXT("[NVMeCoreUnload] nvme%u: cache written back and flushed (%d), shutdown "
                            "%s (%d), CSTS=%x SHST=%u"),
                       (U32)d->Index, rc, (LPCSTR)(frc == 0 ? "complete" : "FAILED"), frc, csts,
                       (csts >> 2) & 3u);
         KernelLogText(
-            LOG_VERBOSE,
+            LOG_DEBUG,
             TEXT("[NVMeCoreUnload] nvme%u: %u read and %u write command(s), %u Flush(es), "
                  "%u cached write(s), read hits %u misses %u"),
             (U32)d->Index, (U32)d->Blk.stats.read_cmds, (U32)d->Blk.stats.write_cmds,
@@ -189,7 +192,7 @@ static void shutdown_all(void)
             (U32)d->Blk.stats.read_misses);
         /* Interrupts EXOS delivered (the core's irq_count counts only those
          * that found a completion: a blocking call reaps its own first). */
-        KernelLogText(LOG_VERBOSE,
+        KernelLogText(LOG_DEBUG,
                       TEXT("[NVMeCoreUnload] nvme%u: %u interrupt(s) taken, %u poll(s) by EXOS"),
                       (U32)d->Index, (U32)d->Osal.irq_top_half, (U32)d->Osal.irq_polled);
     }

@@ -532,7 +532,9 @@ void nvme_exos_dma_stop(void *ctx)
 {
     struct nvme_exos_osal *o = osal_of(ctx);
     PCI_EnableBusMaster(o->bus, o->dev, o->func, FALSE);
-    KernelLogText(LOG_VERBOSE, TEXT("[NVMeCore] %x:%x.%x: bus mastering off"), (U32)o->bus,
+    /* COM2 only: it comes at every shutdown (event requests held), when a
+     * console line can stop EXOS (nvme_exos_pci.c, shutdown_all). */
+    KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %x:%x.%x: bus mastering off"), (U32)o->bus,
                   (U32)o->dev, (U32)o->func);
 }
 

@@ -79,6 +79,9 @@ static void test_dma_stop_clears_bus_master(void **state)
     memcpy(&cmd, &mock_exos.cfg[PCI_CFG_COMMAND], 2);
     assert_int_equal(cmd & PCI_CMD_BUSMASTER, 0);
     assert_int_equal(cmd & PCI_CMD_MEM, PCI_CMD_MEM); /* registers stay reachable */
+    /* it comes at every EXOS shutdown: COM2 only, never EXOS's console
+     * (LOG_VERBOSE), whose pager can stop the shutdown */
+    assert_int_equal(mock_exos.last_log_type, LOG_DEBUG);
 }
 
 static void test_setup_fills_every_mandatory_callback(void **state)
