@@ -485,6 +485,12 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
     if (rc == 0) {
         blk->unflushed = false;
         blk->stats.syncs++;
+    } else {
+        /* Owed still; the timer and the requests try again one window
+         * later, not at each of their calls (every 5..50 ms: a device that
+         * refuses writes got every dirty run again each time, and the log
+         * a warning each time). */
+        blk->dirty_since_ms = GetSystemTime();
     }
     return rc;
 }

@@ -481,6 +481,32 @@ static void test_failed_write_back_stays_owed(void **state)
     expect_write(9, 1, seg_data_of(9), NVME_ERR_TIMEOUT);
     assert_int_equal(nvme_exos_blk_tick(&blk), NVME_ERR_TIMEOUT);
     assert_true(blk.unflushed);
+    mock_exos.sys_ms += 1000; /* tried again one window later */
+    expect_write(9, 1, seg_data_of(9), 0);
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    assert_false(blk.unflushed);
+    done_cache();
+}
+
+/* A device that refuses writes (QEMU -drive readonly=on: Write Fault;
+ * a zoned namespace): the timer runs every 5..50 ms.  It must not send
+ * every dirty run again (and log a warning) at each call, only once a
+ * window; the requests' own window check likewise. */
+static void test_failed_write_back_is_tried_once_a_window(void **state)
+{
+    (void)state;
+    use_cache();
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1000;
+    expect_write(9, 1, seg_data_of(9), NVME_SF(2, 0x80));
+    assert_int_equal(nvme_exos_blk_tick(&blk), NVME_SF(2, 0x80));
+    for (unsigned i = 0; i < 19; i++) { /* no device call expected */
+        mock_exos.sys_ms += 50;
+        assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+        assert_int_equal(disk_io(DF_DISK_READ, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    }
+    mock_exos.sys_ms += 50;
     expect_write(9, 1, seg_data_of(9), 0);
     expect_flush(0);
     assert_int_equal(nvme_exos_blk_tick(&blk), 0);
@@ -516,7 +542,8 @@ static void test_failed_write_back_does_not_hold_other_namespaces_flush(void **s
     will_return(mock_flush, 0);
     assert_int_equal(nvme_exos_blk_tick(&blk), NVME_ERR_TIMEOUT);
     assert_true(blk.unflushed);
-    /* The next sync: namespace 1 only. */
+    /* The next sync, a window later: namespace 1 only. */
+    mock_exos.sys_ms += 1000;
     expect_write(9, 1, seg_data_of(9), 0);
     expect_flush(0);
     assert_int_equal(nvme_exos_blk_tick(&blk), 0);
@@ -889,6 +916,7 @@ int main(void)
         T(test_large_requests_bypass_cache_after_dirty_overlap),
         T(test_eviction_writes_back_least_recently_used),
         T(test_failed_write_back_stays_owed),
+        T(test_failed_write_back_is_tried_once_a_window),
         T(test_failed_write_back_does_not_hold_other_namespaces_flush),
         T(test_shutdown_writes_back_flushes_and_stops),
         T(test_shutdown_with_nothing_written_sends_nothing),
