@@ -124,6 +124,7 @@ typedef struct tag_NVME_CORE_DEVICE {
     DMA_BUFFER Cache; /* the block cache's segments */
     unsigned Index;   /* nvme<Index> */
     unsigned Disks;
+    char SubNqn[257]; /* Identify Controller SUBNQN, "" when not read */
 } NVME_CORE_DEVICE, *LPNVME_CORE_DEVICE;
 
 /* --- nvme_exos_disk.c ------------------------------------------------------ */
@@ -156,6 +157,13 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
  * its read-only policy, read only for a zoned namespace, disabled for a
  * format with metadata the block calls cannot carry. */
 U32 nvme_exos_ns_access(const struct nvme_ns_info *ns);
+/* Whether namespace b (NSID nsid_b of the NVM subsystem subnqn_b, shared:
+ * Identify Namespace NMIC bit 0; identifiers ids_b, NULL when the device
+ * gives none) is namespace a, already published through another
+ * controller of the same subsystem: a second path to it (NVMe 1.4 §2.4.1). */
+bool nvme_exos_same_namespace(const char *subnqn_a, U32 nsid_a, const struct nvme_ns_ids *ids_a,
+                              const char *subnqn_b, U32 nsid_b, bool shared_b,
+                              const struct nvme_ns_ids *ids_b);
 /* DRVFUNC of the disks. */
 UINT NVMeCoreDiskCommands(UINT Function, UINT Parameter);
 /* nvme.h result -> DF_RETURN_*. */

@@ -186,6 +186,42 @@ U32 nvme_exos_ns_access(const struct nvme_ns_info *ns)
     return access;
 }
 
+/* A shared namespace of an NVM subsystem with two controllers (dual-port
+ * SSDs; QEMU nvme-subsys) shows up behind both.  Published twice, EXOS
+ * mounts its file system twice, with two caches: files written through
+ * both end up on one inode.  As Linux's native multipath (one block
+ * device per namespace head: same SUBNQN and NSID, identifiers equal
+ * where both give them), the second path is not published. */
+static bool bytes_differ(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+    while (n-- != 0)
+        if (a[n] != b[n])
+            return true;
+    return false;
+}
+
+static bool ids_differ(const struct nvme_ns_ids *a, const struct nvme_ns_ids *b)
+{
+    if (a == NULL || b == NULL)
+        return false;
+    return (a->has_nguid && b->has_nguid && bytes_differ(a->nguid, b->nguid, 16)) ||
+           (a->has_eui64 && b->has_eui64 && bytes_differ(a->eui64, b->eui64, 8)) ||
+           (a->has_uuid && b->has_uuid && bytes_differ(a->uuid, b->uuid, 16));
+}
+
+bool nvme_exos_same_namespace(const char *subnqn_a, U32 nsid_a, const struct nvme_ns_ids *ids_a,
+                              const char *subnqn_b, U32 nsid_b, bool shared_b,
+                              const struct nvme_ns_ids *ids_b)
+{
+    unsigned i;
+    if (!shared_b || nsid_a != nsid_b || subnqn_a == NULL || subnqn_b == NULL || subnqn_a[0] == 0)
+        return false;
+    for (i = 0; subnqn_a[i] != 0 || subnqn_b[i] != 0; i++)
+        if (subnqn_a[i] != subnqn_b[i])
+            return false;
+    return !ids_differ(ids_a, ids_b);
+}
+
 /* --- durability bookkeeping --------------------------------------------------- */
 
 static void mark_written(struct nvme_exos_blk *blk, U32 nsid)

@@ -289,9 +289,50 @@ static bool get_bar0(LPNVME_CORE_DEVICE d, PHYSICAL *base, UINT *size)
     return *base != 0 && *size >= 0x2000u;
 }
 
+/* Namespaces published so far: a shared namespace behind a second
+ * controller of the same NVM subsystem is not published again
+ * (nvme_exos_same_namespace). */
+struct published_ns {
+    LPNVME_CORE_DEVICE dev;
+    U32 nsid;
+    bool has_ids;
+    struct nvme_ns_ids ids;
+};
+#define NVME_EXOS_MAX_PUBLISHED (NVME_EXOS_MAX_CTRL * 16u)
+static struct published_ns Published[NVME_EXOS_MAX_PUBLISHED];
+static unsigned PublishedCount;
+
+static const struct published_ns *second_path_of(LPNVME_CORE_DEVICE d, U32 nsid, bool shared,
+                                                 const struct nvme_ns_ids *ids)
+{
+    for (unsigned i = 0; i < PublishedCount; i++) {
+        const struct published_ns *p = &Published[i];
+        if (p->dev != d &&
+            nvme_exos_same_namespace(p->dev->SubNqn, p->nsid, p->has_ids ? &p->ids : NULL,
+                                     d->SubNqn, nsid, shared, ids))
+            return p;
+    }
+    return NULL;
+}
+
+/* SUBNQN (Identify Controller) into d->SubNqn; "" when it cannot be read. */
+static void read_subnqn(LPNVME_CORE_DEVICE d, struct nvme_id_ctrl *id)
+{
+    unsigned i;
+    d->SubNqn[0] = 0;
+    if (id == NULL || nvme_identify(d->Ctrl, NVME_CNS_CTRL, 0, id) != 0)
+        return;
+    for (i = 0; i < sizeof(id->subnqn) && id->subnqn[i] != 0; i++)
+        d->SubNqn[i] = id->subnqn[i];
+    d->SubNqn[i] = 0;
+}
+
 static void publish_namespaces(LPNVME_CORE_DEVICE d)
 {
     unsigned i, n = nvme_ns_count(d->Ctrl);
+    void *id = KernelHeapAlloc(4096); /* Identify data */
+
+    read_subnqn(d, (struct nvme_id_ctrl *)id);
 
     for (i = 0; i < n; i++) {
         const struct nvme_ns_info *ns = nvme_ns_at(d->Ctrl, i);
@@ -305,6 +346,33 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] NSID=%u unusable (%d), skipped"),
                           ns->nsid, ns->status);
             continue;
+        }
+        {
+            const struct published_ns *other;
+            struct nvme_ns_ids ids;
+            bool shared = false, has_ids = false;
+            if (id != NULL && d->SubNqn[0] != 0 &&
+                nvme_identify(d->Ctrl, NVME_CNS_NS, ns->nsid, id) == 0)
+                shared = (((const struct nvme_id_ns *)id)->nmic & 1u) != 0;
+            if (shared)
+                has_ids = nvme_identify_ns_descs(d->Ctrl, ns->nsid, &ids) == 0;
+            other = second_path_of(d, ns->nsid, shared, has_ids ? &ids : NULL);
+            if (other != NULL) {
+                KernelLogText(LOG_VERBOSE,
+                              TEXT("[NVMeCoreAttach] nvme%un%u: another path to nvme%un%u "
+                                   "(subsystem %s), not published"),
+                              (U32)d->Index, ns->nsid, (U32)other->dev->Index, other->nsid,
+                              (LPCSTR)d->SubNqn);
+                continue;
+            }
+            if (PublishedCount < NVME_EXOS_MAX_PUBLISHED) {
+                Published[PublishedCount].dev = d;
+                Published[PublishedCount].nsid = ns->nsid;
+                Published[PublishedCount].has_ids = has_ids;
+                if (has_ids)
+                    Published[PublishedCount].ids = ids;
+                PublishedCount++;
+            }
         }
         access = nvme_exos_ns_access(ns);
         disk = nvme_exos_disk_create(&d->Blk, ns->nsid, ns->lba_size, ns->nsze,
@@ -330,6 +398,8 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] Partition mount failed NSID=%u"),
                           ns->nsid);
     }
+    if (id != NULL)
+        KernelHeapFree(id);
 }
 
 static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)

@@ -824,6 +824,32 @@ static void test_unload_report_stays_off_the_console(void **state)
     assert_int_equal(nvme_exos_unload_log_type(0, NVME_ERR_TIMEOUT), LOG_WARNING);
 }
 
+/* QEMU nvme-subsys with two controllers and a shared namespace (a
+ * dual-port SSD): NSID 1 behind nvme0 and nvme1 is one namespace.  Both
+ * were published: EXOS mounted n0p0 and n1p0, the same ext2 twice, and
+ * files copied through each ended on the same inode (e2fsck: errors).
+ * The second path is recognised (as Linux's multipath: SUBNQN, NSID,
+ * identifiers); other namespaces are not taken for it. */
+static void test_second_path_to_shared_namespace_is_recognised(void **state)
+{
+    const char *nqn = "nqn.2019-08.org.qemu:subsys0";
+    struct nvme_ns_ids a, b;
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    a.has_uuid = true;
+    memset(a.uuid, 0x11, 16);
+    b = a;
+    assert_true(nvme_exos_same_namespace(nqn, 1, &a, nqn, 1, true, &b));
+    assert_true(nvme_exos_same_namespace(nqn, 1, NULL, nqn, 1, true, NULL)); /* no ids */
+    /* not the same: another NSID, another subsystem, private, other ids */
+    assert_false(nvme_exos_same_namespace(nqn, 1, &a, nqn, 2, true, &b));
+    assert_false(nvme_exos_same_namespace(nqn, 1, &a, "nqn.2019-08.org.qemu:other", 1, true, &b));
+    assert_false(nvme_exos_same_namespace(nqn, 1, &a, nqn, 1, false, &b));
+    b.uuid[15] = 0x12;
+    assert_false(nvme_exos_same_namespace(nqn, 1, &a, nqn, 1, true, &b));
+    assert_false(nvme_exos_same_namespace("", 1, NULL, "", 1, true, NULL)); /* no SUBNQN */
+}
+
 static void test_error_mapping(void **state)
 {
     (void)state;
@@ -904,6 +930,7 @@ int main(void)
         T(test_bad_requests_never_reach_core),
         T(test_event_log_levels),
         T(test_error_mapping),
+        T(test_second_path_to_shared_namespace_is_recognised),
         T(test_unload_report_stays_off_the_console),
         T(test_failures_are_not_retried_twice),
         T(test_reset_resets_controller),
