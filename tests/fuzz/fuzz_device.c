@@ -74,6 +74,15 @@
 
 #include "nvme/nvme.h"
 
+/* What runs between nvme_ctrl_init and nvme_ctrl_fini: the API calls of
+ * run_workload() here, nvmectl command lines in fuzz_nvmectl.c (which
+ * includes this file with FUZZ_WORKLOAD defined). */
+#ifndef FUZZ_WORKLOAD
+#define FUZZ_WORKLOAD run_workload
+#else
+static void FUZZ_WORKLOAD(void);
+#endif
+
 #define BUS_XOR 0xa5a5000000000000ull
 #define CALL_CAP 6000000ull             /* OSAL calls per input */
 #define SIM_CAP (4ull * 3600 * 1000000) /* simulated microseconds per input */
@@ -2417,7 +2426,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             TRAP("nvme_ctrl_init succeeded without a controller");
         F.ctrl = ctrl;
         check_ns_table();
-        run_workload();
+        FUZZ_WORKLOAD();
         F.ctrl = NULL;
         if (nvme_ctrl_fini(ctrl) != NVME_OK)
             TRAP("nvme_ctrl_fini failed");

@@ -325,15 +325,102 @@ def seeds():
     return s
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
+# fuzz_nvmectl.c: its command table (cmds[]), in order
+CTL_CMDS = ["info", "ready", "list", "smart-log", "id-ctrl", "id-ns", "ns-descs", "list-ns",
+            "list-ctrl", "ns-rescan", "get-feature", "set-feature", "error-log", "fw-log",
+            "changed-ns-list-log", "effects-log", "self-test-log", "sanitize-log", "get-log",
+            "read", "write", "flush", "verify", "nvm-verify", "compare", "dsm", "copy",
+            "write-zeroes", "format", "device-self-test", "sanitize", "fw-download", "fw-commit",
+            "reset", "subsystem-reset", "create-ns", "delete-ns", "attach-ns", "detach-ns", "admin-passthru",
+            "io-passthru", "report-zones", "zone-mgmt-send", "zone-append", "help"]
+
+
+def v_ns():
+    return bytes([3])  # an NSID the controller has
+
+
+def v_dec(n):
+    return bytes([0, n])  # a small decimal number
+
+
+def v_list(*nums):
+    return bytes([5 | (len(nums) - 1) << 3]) + bytes(nums)
+
+
+def v_word(i):
+    return bytes([4 | i << 3])  # fuzz_nvmectl.c words[i]
+
+
+def ctl_line(cmd, opts=(), json=False, buf=0):
+    """One nvmectl line: opts are (option index, value bytes or b"" for a flag)."""
+    out = bytes([CTL_CMDS.index(cmd), len(opts) | (8 if json else 0) | buf << 5])
+    for sel, val in opts:
+        out += bytes([sel]) + val
+    return out
+
+
+def nvmectl_seeds():
+    s = {}
+    lines = {
+        "identify": [ctl_line("info"), ctl_line("id-ctrl", [(0, b"")]),
+                     ctl_line("id-ns", [(0, v_ns()), (1, b"")]), ctl_line("id-ctrl", json=True)],
+        "namespaces": [ctl_line("list", json=True), ctl_line("ns-descs", [(0, v_ns())]),
+                       ctl_line("list-ns", [(0, v_dec(1))]), ctl_line("id-ns", [(0, v_ns())],
+                                                                      json=True)],
+        "logs": [ctl_line("smart-log", [(1, b"")]), ctl_line("error-log", [(0, v_dec(4))]),
+                 ctl_line("fw-log"), ctl_line("effects-log", json=True)],
+        "logs-more": [ctl_line("self-test-log"), ctl_line("sanitize-log", json=True),
+                      ctl_line("changed-ns-list-log"),
+                      ctl_line("get-log", [(0, v_dec(2)), (1, v_dec(64))])],
+        "features": [ctl_line("get-feature", [(0, v_dec(6)), (5, b"")]),
+                     ctl_line("get-feature", [(0, v_dec(14))], json=True),
+                     ctl_line("set-feature", [(0, v_dec(6)), (1, v_dec(1))]),
+                     ctl_line("get-feature", [(0, v_dec(12)), (1, v_word(6 - 3))])],
+        "io": [ctl_line("write", [(0, v_ns()), (1, v_dec(0)), (2, v_dec(2)), (3, v_dec(0x5a))]),
+               ctl_line("read", [(0, v_ns()), (1, v_dec(0)), (2, v_dec(2))]),
+               ctl_line("verify", [(0, v_ns()), (1, v_dec(4))]),
+               ctl_line("flush", [(0, v_ns())], json=True)],
+        "nvm": [ctl_line("dsm", [(0, v_ns()), (1, v_list(0, 8)), (2, v_list(1, 2)), (3, b"")]),
+                ctl_line("write-zeroes", [(0, v_ns()), (1, v_dec(3)), (2, v_dec(2))]),
+                ctl_line("nvm-verify", [(0, v_ns()), (1, v_dec(0))]),
+                ctl_line("compare", [(0, v_ns()), (1, v_dec(0)), (3, v_dec(0))])],
+        "mgmt": [ctl_line("device-self-test", [(1, v_word(6))]),
+                 ctl_line("fw-download", [(2, v_dec(1)), (3, v_dec(64))]),
+                 ctl_line("fw-commit", [(0, v_dec(1)), (1, v_dec(1)), (3, b"")]),
+                 ctl_line("format", [(0, v_ns()), (6, b"")])],
+        "passthru": [ctl_line("admin-passthru", [(0, v_dec(6)), (2, v_dec(0x40)), (5, v_dec(1))]),
+                     ctl_line("io-passthru", [(0, v_dec(2)), (1, v_ns()), (2, v_dec(0x80))]),
+                     ctl_line("admin-passthru", [(0, v_dec(0xc0)), (11, b"")], json=True),
+                     ctl_line("list-ctrl")],
+    }
+    for name, ls in lines.items():
+        s["healthy-" + name] = seed(header(misc=3, ns=0x01), wl=b"".join(ls))
+    zns = [ctl_line("report-zones", [(0, v_ns()[:0] + bytes([3 | 1 << 3]))]),
+           ctl_line("zone-mgmt-send", [(0, bytes([3 | 1 << 3])), (1, v_dec(0)), (2, v_word(12))]),
+           ctl_line("zone-append", [(0, bytes([3 | 1 << 3])), (1, v_dec(0)), (3, v_dec(7))]),
+           ctl_line("report-zones", [(0, bytes([3 | 1 << 3]))], json=True)]
+    s["healthy-zoned"] = seed(header(regs=0xe0, ns=0x01, misc=3), fuzzed_regs(cap(css=0x41)),
+                              wl=b"".join(zns))
+    return s
+
+
+def write_seeds(out, blobs):
     os.makedirs(out, exist_ok=True)
     total = 0
-    for name, blob in sorted(seeds().items()):
+    for name, blob in sorted(blobs.items()):
         with open(os.path.join(out, name), "wb") as f:
             f.write(blob)
         total += len(blob)
-    print(f"{len(seeds())} seeds, {total} bytes in {out}")
+    print(f"{len(blobs)} seeds, {total} bytes in {out}")
+
+
+def main():
+    here = os.path.dirname(__file__)
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus")
+    write_seeds(out, seeds())
+    # fuzz_nvmectl.c's seeds (the same device encoding, nvmectl lines as workload)
+    write_seeds(sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "corpus-nvmectl"),
+                nvmectl_seeds())
 
 
 if __name__ == "__main__":
