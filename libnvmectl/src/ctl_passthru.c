@@ -26,6 +26,25 @@ static void show_command(const struct ctl *c, const struct nvme_sqe *s, uint32_t
     ctl_out(io, "cdw15        : 0x%08x\n", s->cdw15);
 }
 
+/* The same with -o json: an "sqe" member of the command's object, so the
+ * output stays one JSON value. */
+static void show_command_json(struct jw *w, const struct nvme_sqe *s, uint32_t len)
+{
+    jw_obj(w, "sqe");
+    jw_u64(w, "opcode", s->opc);
+    jw_u64(w, "nsid", s->nsid);
+    jw_u64(w, "cdw2", s->cdw2);
+    jw_u64(w, "cdw3", s->cdw3);
+    jw_u64(w, "data_len", len);
+    jw_u64(w, "cdw10", s->cdw10);
+    jw_u64(w, "cdw11", s->cdw11);
+    jw_u64(w, "cdw12", s->cdw12);
+    jw_u64(w, "cdw13", s->cdw13);
+    jw_u64(w, "cdw14", s->cdw14);
+    jw_u64(w, "cdw15", s->cdw15);
+    jw_close_obj(w);
+}
+
 static int passthru(struct ctl *c, bool io)
 {
     const struct nvmectl_io *out = c->io;
@@ -73,10 +92,19 @@ static int passthru(struct ctl *c, bool io)
         if (wr && source && !ctl_fill_data(c, buf, len, &rc))
             return rc;
     }
-    if (flag(c, F_SHOW) || flag(c, F_DRY))
+    if ((flag(c, F_SHOW) || flag(c, F_DRY)) && !c->o.json)
         show_command(c, &sqe, len);
-    if (flag(c, F_DRY))
+    if (flag(c, F_DRY)) {
+        if (c->o.json) {
+            struct jw w;
+            jw_begin(&w, out);
+            jw_str(&w, "device", ctl_dev(out));
+            show_command_json(&w, &sqe, len);
+            jw_str(&w, "result", "dry run: not sent");
+            jw_end(&w);
+        }
         return NVME_OK;
+    }
     uint32_t dw0 = 0;
     int rc = io ? nvme_io_passthru(c->ctrl, &sqe, buf, len, dir, &dw0)
                 : nvme_admin_passthru(c->ctrl, &sqe, buf, len, dir, &dw0);
@@ -94,6 +122,8 @@ static int passthru(struct ctl *c, bool io)
         jw_u64(&w, "opcode", sqe.opc);
         jw_str(&w, "command", name);
         jw_u64(&w, "result", dw0);
+        if (flag(c, F_SHOW))
+            show_command_json(&w, &sqe, len);
         if (rd && len != 0)
             jw_hex(&w, "data", buf, len);
         jw_end(&w);

@@ -353,11 +353,8 @@ static void nvmectl_workload(void)
         if (log_on())
             fprintf(stderr, "[%llu] nvmectl line: %s\n", (unsigned long long)F.now, line);
         /* (the line is split in place: look at it first) -b: the raw
-         * page, it wins over json; passthru -s/-d print the command as
-         * text even with -o json */
-        bool not_json = strstr(line, " -b") != NULL ||
-                        (strstr(line, "passthru") != NULL &&
-                         (strstr(line, " -s") != NULL || strstr(line, " -d") != NULL));
+         * page, it wins over json */
+        bool not_json = strstr(line, " -b") != NULL;
         /* ready reads CSTS for show (nvme_ctrl_read_csts): as run_workload's
          * op 10, an all-ones value there is not the core's own look. */
         F.diag_read = ci == 1;

@@ -725,6 +725,33 @@ static void admin_passthru_sends_what_it_is_given(void **state)
     fx_stop(&f);
 }
 
+/* -s/--show-command and -d/--dry-run with -o json: the command's dwords
+ * go into the JSON object, so the output stays one JSON value (run()
+ * checks it) instead of the text listing followed by (or without) JSON. */
+static void passthru_show_command_with_json_is_one_json_value(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t admin = st->admin_cmds;
+    ok(&f, "admin-passthru -O 0x0a -4 7 -s -o json");
+    assert_string_equal(jstr("command"), "Get Features");
+    assert_int_equal(jnum("sqe.opcode"), 0x0a);
+    assert_int_equal(jnum("sqe.cdw10"), 7);
+    assert_int_equal(st->admin_cmds, admin + 1);
+    ok(&f, "admin-passthru -O 0x0a -4 7 -5 3 -l 0 -d -o json");
+    assert_int_equal(jnum("sqe.cdw11"), 3);
+    assert_int_equal(jnum("sqe.data_len"), 0);
+    assert_string_equal(jstr("result"), "dry run: not sent");
+    assert_int_equal(st->admin_cmds, admin + 1);
+    ok(&f, "io-passthru -O 2 -n 1 -4 100 -l 512 -s -o json");
+    assert_int_equal(jnum("sqe.nsid"), 1);
+    assert_int_equal(jnum("sqe.data_len"), 512);
+    assert_int_equal(strlen(jstr("data")), 1024);
+    fx_stop(&f);
+}
+
 /* create-ns, attach-ns, detach-ns, delete-ns with nvme-cli's messages;
  * delete-ns needs --force; the device's refusals named. */
 static void namespace_management_commands(void **state)
@@ -1255,6 +1282,7 @@ int main(void)
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
         cmocka_unit_test(get_log_any_lid_length_offset),
         cmocka_unit_test(admin_passthru_sends_what_it_is_given),
+        cmocka_unit_test(passthru_show_command_with_json_is_one_json_value),
         cmocka_unit_test(namespace_management_commands),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
