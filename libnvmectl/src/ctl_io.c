@@ -66,6 +66,10 @@ int ctl_cmd_read(struct ctl *c)
     unsigned fl = ctl_rw_flags(c, ns, &rc);
     if (rc != NVME_OK)
         return rc;
+    /* A device may move less than asked and complete with success (no
+     * transfer count in the CQE): what it did not write reads as zeros,
+     * not as an earlier command's bytes (as nvme-cli's zeroed buffer). */
+    nvme_memzero(c->io->buf, (size_t)bytes);
     if (fl != 0)
         rc = nvme_read_ext(c->ctrl, ns->nsid, slba, (uint32_t)count, c->io->buf, NULL, fl);
     else

@@ -343,6 +343,28 @@ static void fw_download_refuses_a_file_larger_than_the_buffer(void **state)
 /* read --fua goes through nvme_read_ext, which moves lba_size + ms bytes
  * per block on an extended-LBA format: the scratch buffer must be
  * checked for that size, not 2^LBADS per block. */
+/* A device may move fewer bytes than a Read asks for and still complete
+ * it with success (nothing in NVMe tells the host).  read must then not
+ * print what the scratch buffer held from an earlier command as the
+ * block's data: nvme-cli reads into a zeroed buffer, as nvmectl's verify,
+ * passthru and get-feature do. */
+static void read_does_not_show_an_earlier_command_s_bytes_as_block_data(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    assert_int_equal(fx_nvmectl(&f, &out, "write -n 1 -s 0 -t EARLIER-COMMAND"), 0);
+    struct nvme_sim_fault short_read = {
+        NVME_SIM_FAULT_SHORT_DATA, NVME_SIM_ANY_IO, 0x02, NVME_SIM_ANY, 0, 0, 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &short_read), 0);
+    assert_int_equal(fx_nvmectl(&f, &out, "read -n 1 -s 9"), 0); /* LBA 9: zeros */
+    if (strstr(out.text, "EARLIER") != NULL)
+        fail_msg("read printed the previous command's bytes as LBA 9:\n%s", out.text);
+    expect("00001200  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|");
+    nvme_sim_clear_faults(f.sim);
+    fx_stop(&f);
+}
+
 static void read_fua_on_an_extended_format_stays_in_the_buffer(void **state)
 {
     (void)state;
@@ -404,6 +426,7 @@ int main(void)
         cmocka_unit_test(fw_download_pads_a_short_image_with_zeros),
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
         cmocka_unit_test(read_fua_on_an_extended_format_stays_in_the_buffer),
+        cmocka_unit_test(read_does_not_show_an_earlier_command_s_bytes_as_block_data),
         cmocka_unit_test(usage_without_a_print_callback_prints_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
