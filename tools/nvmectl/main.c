@@ -97,8 +97,10 @@ static int parse_ns(char *spec, struct nvme_sim_ns_config *ns)
         *p++ = 0;
     }
     uint64_t nsid, blocks, lba;
+    /* LBA size as --lba-size takes it: a power of two, 512 .. 64 KiB (0
+     * once divided the MBR's 1 MiB by zero). */
     if (n < 3 || parse_u64(f[0], &nsid) || parse_u64(f[1], &blocks) || parse_u64(f[2], &lba) ||
-        nsid == 0 || nsid > 0xfffffffdull || lba > 65536)
+        nsid == 0 || nsid > 0xfffffffdull || lba < 512 || lba > 65536 || (lba & (lba - 1)) != 0)
         return -1;
     memset(ns, 0, sizeof(*ns));
     ns->nsid = (uint32_t)nsid;
@@ -200,7 +202,11 @@ int main(int argc, char **argv)
         if (ns[k].nsid == 1)
             ns1 = &ns[k];
     if (image) {
-        if (!ns1 && n < MAX_NS) {
+        if (!ns1 && n == MAX_NS) { /* no slot left for the image's NSID 1 */
+            fprintf(stderr, "nvmectl: --image is NSID 1: give at most %d other --ns\n", MAX_NS - 1);
+            return 2;
+        }
+        if (!ns1) {
             ns1 = &ns[n++];
             *ns1 = (struct nvme_sim_ns_config){.nsid = 1, .lba_size = (uint32_t)lba_size};
         }
