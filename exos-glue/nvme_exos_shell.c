@@ -106,6 +106,11 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     for (len = 0; p[len] != 0 && len + 1 < sizeof(line); len++)
         line[len] = p[len];
     line[len] = 0;
+    if (p[len] != 0) { /* cut, it could mean another command ("-n 12" as "-n 1") */
+        ConsolePrint(TEXT("nvmectl %s: command line too long (over %u characters), not run\n"),
+                     (LPCSTR)command, (U32)(SHELL_LINE_MAX - 1u));
+        return finish(command, NVME_ERR_INVAL, DF_RETURN_BAD_PARAMETER);
+    }
     if (idx >= 10) {
         name[4] = (char)('0' + idx / 10);
         name[5] = (char)('0' + idx % 10);

@@ -151,6 +151,25 @@ static void test_no_arguments_prints_usage_and_succeeds(void **state)
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] usage : OK");
 }
 
+/* A line longer than the glue's copy (255 characters) is refused, not
+ * cut: cut, "delete-ns --force ... -n 12" became "... -n 1" and ran on
+ * the wrong namespace.  nvmectl_run_line is not called (no expectation
+ * queued for it: a call fails the test). */
+static void test_a_line_too_long_is_refused_not_cut(void **state)
+{
+    (void)state;
+    char typed[400];
+    strcpy(typed, "delete-ns --force");
+    size_t n = strlen(typed);
+    while (n + 4 < 255)
+        typed[n++] = ' ';
+    memcpy(typed + n, "-n 12", 6); /* "-n 1" ends at character 255, "2" is the 256th */
+    assert_int_equal(strlen(typed), 256);
+    assert_int_equal(nvme_exos_shell_run(TEXT(typed)), DF_RETURN_BAD_PARAMETER);
+    assert_non_null(strstr(mock_exos.console, "too long"));
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] delete-ns : KO");
+}
+
 /* nvmectl reaches the device behind the block cache: what the cache owes
  * is written back and Flushed before the command runs. */
 static unsigned flushes;
@@ -222,6 +241,7 @@ int main(void)
         cmocka_unit_test_setup(test_no_arguments_prints_usage_and_succeeds, setup),
         cmocka_unit_test_setup(test_cache_is_synced_before_nvmectl, setup),
         cmocka_unit_test_setup(test_failed_write_back_does_not_lock_nvmectl_out, setup),
+        cmocka_unit_test_setup(test_a_line_too_long_is_refused_not_cut, setup),
     };
     return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
 }
