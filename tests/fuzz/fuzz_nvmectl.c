@@ -171,6 +171,8 @@ static void ctl_print(void *arg, const char *s)
 {
     (void)arg;
     size_t n = strlen(s); /* ASan: an unterminated string reads past its buffer */
+    if (log_on())
+        fputs(s, stderr);
     if (n > 65536)
         TRAP("nvmectl printed a piece longer than 64 KiB");
     for (size_t i = 0; i < n; i++) {

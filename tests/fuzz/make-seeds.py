@@ -401,6 +401,31 @@ def nvmectl_seeds():
            ctl_line("report-zones", [(0, bytes([3 | 1 << 3]))], json=True)]
     s["healthy-zoned"] = seed(header(regs=0xe0, ns=0x01, misc=3), fuzzed_regs(cap(css=0x41)),
                               wl=b"".join(zns))
+    # Device data the printers must survive: one namespace, no AERs (misc
+    # 0x40), so the device stream after bring-up is the lines' commands.
+    odd = {
+        # firmware slots with text and bytes that are not
+        "fw-slots": ([ctl_line("fw-log"), ctl_line("fw-log", json=True)],
+                     ok() + data((0, 0x12), (8, 0x41), (9, 0x01), (15, 0x7f), (16, 0x80)) +
+                     ok() + data((48, 0x22), (49, 0x5c))),
+        # error entries with statuses, then an Identify asking for 256
+        "error-entries": ([ctl_line("error-log", [(0, v_dec(2))]),
+                           ctl_line("error-log", [(0, v_dec(255))], json=True)],
+                          ok() + data() + ok() + data((0, 3), (12, 0x05), (13, 0x44), (64, 1)) +
+                          ok() + data((262, 0xff))),
+        # self-test results in use, a changed list saying "more than 1024"
+        "self-test-changed": ([ctl_line("self-test-log"), ctl_line("changed-ns-list-log"),
+                               ctl_line("self-test-log", json=True)],
+                              ok() + data((4, 0x17), (6, 0x0f), (32, 0x2f)) +
+                              ok() + data((0, 0xff), (1, 0xff), (2, 0xff), (3, 0xff)) +
+                              ok() + data((4, 0x28), (6, 0x03))),
+        # Identify Controller: control bytes in SN, NPSS past 31, a SUBNQN
+        "id-ctrl-odd": ([ctl_line("id-ctrl", [(0, b"")]), ctl_line("id-ctrl", json=True)],
+                        ok() + data((4, 0x01), (24, 0x7f), (263, 40), (768, 0x22)) +
+                        ok() + data((769, 0x5c), (64, 0x09))),
+    }
+    for name, (ls, dev) in odd.items():
+        s["odd-" + name] = seed(header(misc=0x43), bringup() + dev, wl=b"".join(ls))
     return s
 
 
