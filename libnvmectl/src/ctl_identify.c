@@ -391,10 +391,17 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
             continue;
         if (nvme_streq(f->name, "wctemp") || nvme_streq(f->name, "cctemp"))
             ctl_out(io, "  [15:0] %d C (%u K)\n", (int)v - 273, v);
-        else if (nvme_streq(f->name, "mdts"))
-            ctl_out(io, "  %u bytes per command%s\n", id->mdts_bytes,
-                    id->mdts_bytes == 0 ? " (no limit)" : "");
-        else if (nvme_streq(f->name, "ver"))
+        else if (nvme_streq(f->name, "mdts")) {
+            /* 2^MDTS pages of CAP.MPSMIN (§5.15.2.2), from the field: the
+             * core's 32-bit mdts_bytes reads 0 for 4 GiB and above. */
+            unsigned shift = v + 12u + NVME_CAP_MPSMIN(nvme_ctrl_get_info(c->ctrl)->cap);
+            if (v == 0)
+                ctl_out(io, "  no limit\n");
+            else if (shift < 64u)
+                ctl_out(io, "  %llu bytes per command\n", 1ull << shift);
+            else
+                ctl_out(io, "  2^%u bytes per command\n", shift);
+        } else if (nvme_streq(f->name, "ver"))
             ctl_out(io, "  NVMe %u.%u.%u\n", id->ver_major, id->ver_minor, id->ver_tertiary);
         else if (nvme_streq(f->name, "sqes") || nvme_streq(f->name, "cqes"))
             ctl_out(io, "  [7:4] max %u bytes, [3:0] required %u bytes\n", 1u << ((v >> 4) & 15u),

@@ -365,6 +365,22 @@ static void read_does_not_show_an_earlier_command_s_bytes_as_block_data(void **s
     fx_stop(&f);
 }
 
+/* MDTS is 2^MDTS minimum pages (Identify byte 77, §5.15.2.2): 20 with
+ * 4 KiB pages is a 4 GiB limit, which the core cannot hold in 32 bits
+ * (nvme_ctrl_identify.mdts_bytes is 0, "no limit", for it).  id-ctrl -H
+ * must not call it no limit. */
+static void id_ctrl_shows_a_4_gib_mdts_as_a_limit(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 20;
+    fx_start(&f);
+    assert_int_equal(fx_nvmectl(&f, &out, "id-ctrl -H"), 0);
+    expect("mdts      : 20\n  4294967296 bytes per command\n");
+    fx_stop(&f);
+}
+
 static void read_fua_on_an_extended_format_stays_in_the_buffer(void **state)
 {
     (void)state;
@@ -426,6 +442,7 @@ int main(void)
         cmocka_unit_test(fw_download_pads_a_short_image_with_zeros),
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
         cmocka_unit_test(read_fua_on_an_extended_format_stays_in_the_buffer),
+        cmocka_unit_test(id_ctrl_shows_a_4_gib_mdts_as_a_limit),
         cmocka_unit_test(read_does_not_show_an_earlier_command_s_bytes_as_block_data),
         cmocka_unit_test(usage_without_a_print_callback_prints_nothing),
     };
