@@ -403,7 +403,12 @@ int ctl_cmd_report_zones(struct ctl *c)
     const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
     if (ns == NULL)
         return rc;
-    size_t room = c->io->buf_len / sizeof(struct nvme_zone_desc);
+    /* Descriptors from ctl_scratch's 8-byte aligned start: the buffer is
+     * only dword aligned (nvmectl.h). */
+    uintptr_t base = (uintptr_t)c->io->buf;
+    size_t skip = (size_t)(((base + 7u) & ~(uintptr_t)7u) - base);
+    size_t room = c->io->buf_len > skip ? (c->io->buf_len - skip) / sizeof(struct nvme_zone_desc)
+                                        : 0;
     unsigned max = room > 1024 ? 1024u : (unsigned)room;
     if (has(c, N_COUNT) && c->o.num[N_COUNT] < max)
         max = (unsigned)c->o.num[N_COUNT];
