@@ -189,12 +189,16 @@ int ctl_cmd_fw_commit(struct ctl *c)
     uint32_t dw0 = 0;
     uint8_t slot = (uint8_t)c->o.num[N_SLOT], act = (uint8_t)c->o.num[N_ACTION];
     int rc = nvme_fw_commit(c->ctrl, slot, act, flag(c, F_BPID), &dw0);
-    if (rc > 0 && NVME_SF_SCT((unsigned)rc) == 1 &&
-        (NVME_SF_SC((unsigned)rc) == 0x0b || NVME_SF_SC((unsigned)rc) == 0x10 ||
-         NVME_SF_SC((unsigned)rc) == 0x11)) {
-        ctl_out(c->io,
-                "%s: fw-commit: %s: the new firmware runs after that reset (nvmectl reset)\n",
-                ctl_dev(c->io), nvme_status_name((uint16_t)rc));
+    /* Firmware Activation Requires Conventional (0Bh), NVM Subsystem (10h)
+     * or Controller Level (11h) Reset (§5.12): committed, active after
+     * that kind of reset, which is named as nvme-cli names it. */
+    unsigned sc = rc > 0 && NVME_SF_SCT((unsigned)rc) == 1 ? NVME_SF_SC((unsigned)rc) : 0u;
+    if (sc == 0x0b || sc == 0x10 || sc == 0x11) {
+        ctl_out(c->io, "%s: fw-commit: %s: the new firmware runs after that reset (%s)\n",
+                ctl_dev(c->io), nvme_status_name((uint16_t)rc),
+                sc == 0x11   ? "nvmectl reset"
+                : sc == 0x10 ? "nvmectl subsystem-reset --force"
+                             : "a power cycle or PCIe reset; nvmectl cannot do it");
         return rc;
     }
     if (rc != NVME_OK)

@@ -1121,6 +1121,42 @@ static void destructive_commands_need_force(void **state)
     fx_stop(&f);
 }
 
+/* A Firmware Commit that completes with "Firmware Activation Requires
+ * ... Reset" (NVMe 2.0 §5.12, SCT 1h SC 0Bh, 10h, 11h) committed the image;
+ * the message says which reset activates it, as nvme-cli names the reset
+ * type: `reset` (a Controller Level Reset) only for 11h, `subsystem-reset`
+ * for 10h, and for 0Bh a Conventional Reset (power cycle or PCIe reset)
+ * that nvmectl does not do.  It told all three to run `nvmectl reset`. */
+static void fw_commit_names_the_reset_the_status_asks_for(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    static const struct {
+        uint8_t sc;
+        const char *want;
+    } cases[] = {{0x11, "(nvmectl reset)"},
+                 {0x10, "(nvmectl subsystem-reset --force)"},
+                 {0x0b, "(a power cycle or PCIe reset; nvmectl cannot do it)"}};
+    for (unsigned i = 0; i < 3; i++) {
+        struct nvme_sim_fault st = {NVME_SIM_FAULT_STATUS,
+                                    0,
+                                    NVME_ADMIN_FW_COMMIT,
+                                    NVME_SIM_ANY,
+                                    NVME_SF(1, cases[i].sc),
+                                    0,
+                                    1};
+        assert_int_equal(nvme_sim_inject(f.sim, &st), 0);
+        assert_int_not_equal(run(&f, "fw-commit -s 2 -a 1 --force"), 0);
+        expect(cases[i].want);
+        if (cases[i].sc != 0x11 && strstr(out.text, "(nvmectl reset)") != NULL)
+            fail_msg("SC %02x: a controller reset does not activate it:\n%s", cases[i].sc,
+                     out.text);
+        nvme_sim_clear_faults(f.sim);
+    }
+    fx_stop(&f);
+}
+
 /* ---- zoned namespaces ------------------------------------------------------------- */
 
 static void zns_report_send_append(void **state)
@@ -1319,6 +1355,7 @@ int main(void)
         cmocka_unit_test(write_zeroes_nvm_verify_compare_fua),
         cmocka_unit_test(unsupported_commands_are_named),
         cmocka_unit_test(destructive_commands_need_force),
+        cmocka_unit_test(fw_commit_names_the_reset_the_status_asks_for),
         cmocka_unit_test(zns_report_send_append),
         cmocka_unit_test(zns_report_spans_several_commands),
         cmocka_unit_test(zns_report_fits_a_dword_aligned_scratch_buffer),
