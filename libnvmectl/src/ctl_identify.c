@@ -287,32 +287,41 @@ static uint32_t get_le(const uint8_t *p, unsigned size)
     return v;
 }
 
-/* Bit names for -H, bit n = names[n] (NULL: not named). */
+/* Bit names for -H, bit n = names[n] (NULL: not named); a bit set in
+ * `inverted` says "not supported" when it is set. */
 struct bits {
     const char *field;
     const char *names[12];
+    uint16_t inverted;
 };
 static const struct bits ctrl_bits[] = {
-    {"cmic", {"multiple ports", "multiple controllers", "SR-IOV", "ANA reporting"}},
+    {"cmic", {"multiple ports", "multiple controllers", "SR-IOV", "ANA reporting"}, 0},
     {"oacs",
      {"Security Send/Receive", "Format NVM", "Firmware Download/Commit", "Namespace Management",
       "Device Self-test", "Directives", "NVMe-MI Send/Receive", "Virtualization Management",
-      "Doorbell Buffer Config", "Get LBA Status", "Command and Feature Lockdown"}},
+      "Doorbell Buffer Config", "Get LBA Status", "Command and Feature Lockdown"},
+     0},
     {"frmw",
      {"slot 1 read only", NULL, NULL, NULL, "activation without reset",
-      "multiple update detection"}},
+      "multiple update detection"},
+     0},
     {"lpa",
      {"SMART per namespace", "Commands Supported and Effects log", "extended data for Get Log Page",
-      "Telemetry", "Persistent Event log", "supported log pages", "Telemetry Data Area 4"}},
+      "Telemetry", "Persistent Event log", "supported log pages", "Telemetry Data Area 4"},
+     0},
     {"oncs",
      {"Compare", "Write Uncorrectable", "Dataset Management", "Write Zeroes",
-      "Save/Select in features", "Reservations", "Timestamp", "Verify", "Copy"}},
+      "Save/Select in features", "Reservations", "Timestamp", "Verify", "Copy"},
+     0},
+    /* FNA bit 3 (FNVMBS, §5.15.2.2): set when Format NVM with NSID
+     * FFFFFFFFh is NOT supported. */
     {"fna",
      {"format applies to all namespaces", "secure erase applies to all namespaces",
-      "cryptographic erase", "format of one namespace with NSID FFFFFFFFh"}},
-    {"vwc", {"volatile write cache present"}},
-    {"sanicap", {"Crypto Erase", "Block Erase", "Overwrite"}},
-    {"apsta", {"autonomous power state transitions"}},
+      "cryptographic erase", "Format NVM with NSID FFFFFFFFh"},
+     1u << 3},
+    {"vwc", {"volatile write cache present"}, 0},
+    {"sanicap", {"Crypto Erase", "Block Erase", "Overwrite"}, 0},
+    {"apsta", {"autonomous power state transitions"}, 0},
 };
 
 static void decode_bits(const struct nvmectl_io *io, const char *field, uint32_t v)
@@ -323,7 +332,7 @@ static void decode_bits(const struct nvmectl_io *io, const char *field, uint32_t
         for (unsigned b = 0; b < 12; b++)
             if (ctrl_bits[i].names[b] != NULL)
                 ctl_out(io, "  [%2u] %s: %s\n", b, ctrl_bits[i].names[b],
-                        ((v >> b) & 1u) ? "supported" : "not supported");
+                        (((v ^ ctrl_bits[i].inverted) >> b) & 1u) ? "supported" : "not supported");
     }
 }
 

@@ -248,6 +248,29 @@ static void id_ctrl_every_field_json_and_text(void **state)
     fx_stop(&f);
 }
 
+/* FNA bit 3 (NVMe 2.0 §5.15.2.2, FNVMBS) set means the controller does
+ * NOT support Format NVM with NSID FFFFFFFFh; -H printed it as
+ * "supported" (nvme-cli: "Format NVM Broadcast NSID (FFFFFFFFh) Not
+ * Supported"). */
+static void id_ctrl_human_reads_fna_bit_3_as_broadcast_format_not_supported(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.fna = 0x08;
+    fx_start(&f);
+    ok(&f, "id-ctrl -H");
+    expect("[ 3] Format NVM with NSID FFFFFFFFh: not supported\n");
+    fx_stop(&f);
+    fx_config(&f);
+    f.cfg.fna = 0x04;
+    fx_start(&f);
+    ok(&f, "id-ctrl -H");
+    expect("[ 3] Format NVM with NSID FFFFFFFFh: supported\n");
+    expect("[ 2] cryptographic erase: supported\n");
+    fx_stop(&f);
+}
+
 static void id_ns_lists_formats_and_marks_the_one_in_use(void **state)
 {
     (void)state;
@@ -1331,6 +1354,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(id_ctrl_every_field_json_and_text),
+        cmocka_unit_test(id_ctrl_human_reads_fna_bit_3_as_broadcast_format_not_supported),
         cmocka_unit_test(id_ns_lists_formats_and_marks_the_one_in_use),
         cmocka_unit_test(id_ns_shows_64_formats_with_index_above_16_in_use),
         cmocka_unit_test(ns_descs_list_ns_list_ctrl),
