@@ -114,7 +114,11 @@ int ctl_cmd_sanitize(struct ctl *c)
     int rc = nvme_sanitize(c->ctrl, &a, NVME_CONFIRM_DESTROY);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "sanitize", rc);
-    return ctl_done(c, 0, "sanitize started (see get-log -i 0x81 -l 512)");
+    /* Exit Failure Mode (SANACT 001b, §5.24) starts no operation. */
+    return ctl_done(c, 0,
+                    act == NVME_SANACT_EXIT_FAILURE
+                        ? "sanitize: left the failure mode (exit failure mode)"
+                        : "sanitize started (see get-log -i 0x81 -l 512)");
 }
 
 int ctl_cmd_fw_download(struct ctl *c)

@@ -1117,7 +1117,11 @@ static void destructive_commands_need_force(void **state)
     expect(
         "Estimated Time For Overwrite                   :  4294967295 (No time period reported)");
     expect("    [8] Global Data Erased: yes");
+    /* Exit Failure Mode (SANACT 001b) starts no sanitize operation. */
     ok(&f, "sanitize -a exit-failure");
+    if (strstr(out.text, "sanitize started") != NULL)
+        fail_msg("exit-failure reported as a started sanitize:\n%s", out.text);
+    expect("exit failure mode");
     assert_int_not_equal(run(&f, "sanitize -a shred --force"), 0);
     expect("-a is exit-failure, block, overwrite or crypto");
 
