@@ -188,7 +188,9 @@ static uint64_t mgmt_bytes_in(const struct nvme_sqe *s)
 int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
                         enum nvme_dma_dir dir, uint32_t *dw0)
 {
-    if (ctrl == NULL || sqe == NULL || (len != 0 && (buf == NULL || !nvme_dma_dir_ok(dir))))
+    if (ctrl == NULL || sqe == NULL ||
+        (len != 0 &&
+         (buf == NULL || !nvme_dma_dir_ok(dir) || !nvme_dma_dir_fits_opc(sqe->opc, dir))))
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     switch (sqe->opc) {

@@ -756,7 +756,8 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
                      enum nvme_dma_dir dir, uint32_t *dw0)
 {
     const struct nvme_ns_info *ns;
-    if (sqe == NULL || (len != 0 && (buf == NULL || !nvme_dma_dir_ok(dir))))
+    if (sqe == NULL || (len != 0 && (buf == NULL || !nvme_dma_dir_ok(dir) ||
+                                     !nvme_dma_dir_fits_opc(sqe->opc, dir))))
         return NVME_ERR_INVAL;
     int rc = nvm_ns(ctrl, sqe->nsid, 0, 1, false, &ns);
     if (rc != NVME_OK)

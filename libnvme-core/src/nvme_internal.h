@@ -431,6 +431,16 @@ static inline bool nvme_dma_dir_ok(enum nvme_dma_dir dir)
            dir == NVME_DMA_BIDIRECTIONAL;
 }
 
+/* A passthrough buffer's dir against the opcode's bits 1:0 (NVMe 2.0
+ * §5.1: 01b host to controller, 10b controller to host, 11b both): the
+ * device moves the data that way whatever the host mapped, so a buffer
+ * mapped the other way would be written where the device may only read. */
+static inline bool nvme_dma_dir_fits_opc(uint8_t opc, enum nvme_dma_dir dir)
+{
+    return (!(opc & 1u) || ((unsigned)dir & NVME_DMA_TO_DEVICE) != 0) &&
+           (!(opc & 2u) || ((unsigned)dir & NVME_DMA_FROM_DEVICE) != 0);
+}
+
 /* Size of a feature's data structure (nvme_feature_data_len, public in
  * identify.c); here so that recovery.c's dword-only calls refuse the same
  * features without an upward call. */

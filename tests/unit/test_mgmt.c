@@ -806,6 +806,55 @@ static void passthru_refuses_a_direction_that_is_not_one(void **state)
     fx_stop(&f);
 }
 
+/* The opcode's bits 1:0 say which way its data moves (NVMe 2.0 §5.1:
+ * 01b host to controller, 10b controller to host, 11b both); the device
+ * moves it that way whatever the host mapped.  A passthrough buffer
+ * mapped the other way (nvmectl admin-passthru -O 6 -w) had the device
+ * write Identify data into memory mapped for it to read: refused,
+ * nothing sent.  Found by fuzz_nvmectl.c. */
+static void passthru_refuses_a_direction_the_opcode_contradicts(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(4096);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t admin = st->admin_cmds, io = st->io_cmds;
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_IDENTIFY; /* 10b */
+    sqe.cdw10 = NVME_CNS_CTRL;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 4096, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_FW_DOWNLOAD; /* 01b */
+    sqe.cdw10 = 1023;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 4096, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_READ;
+    sqe.nsid = 1;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, b, 512, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    sqe.opc = NVME_CMD_WRITE;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, b, 512, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(st->admin_cmds, admin);
+    assert_int_equal(st->io_cmds, io);
+    /* The opcode's way, or both ways, still go. */
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_IDENTIFY;
+    sqe.cdw10 = NVME_CNS_CTRL;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 4096, NVME_DMA_BIDIRECTIONAL, NULL), 0);
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_READ;
+    sqe.nsid = 1;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, b, 512, NVME_DMA_FROM_DEVICE, NULL), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -817,6 +866,7 @@ int main(void)
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
         cmocka_unit_test(passthru_cannot_make_the_device_touch_other_memory),
         cmocka_unit_test(passthru_refuses_a_direction_that_is_not_one),
+        cmocka_unit_test(passthru_refuses_a_direction_the_opcode_contradicts),
         cmocka_unit_test(namespaces_are_created_attached_detached_and_deleted),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),

@@ -330,7 +330,9 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * the core's: the data go through a DMA bounce of whole pages, from or
  * into buf/len (buf may be NULL when len is 0; an opcode whose bits 1:0
  * say it may move data gets a page even then; with len != 0, dir is one of
- * enum nvme_dma_dir).  NVME_ERR_INVAL, nothing sent: a dir that is not, the
+ * enum nvme_dma_dir).  NVME_ERR_INVAL, nothing sent: a dir that is not,
+ * or that excludes the way the opcode's bits 1:0 say its data moves
+ * (§5.1: 01b to the controller, 10b from it, 11b both), the
  * opcodes that manage the core's own queues, event requests,
  * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Asynchronous
  * Event Request, Doorbell Buffer Config, Set Features Host Memory
@@ -724,7 +726,8 @@ uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count);
  * CID, PRPs and MPTR are the core's (a DMA bounce of whole pages; an
  * opcode whose bits 1:0 say it may move data gets a page even without a
  * buffer); `len` at most MDTS, with a dir of enum nvme_dma_dir when not 0;
- * NVME_ERR_INVAL, nothing sent, when it is
+ * NVME_ERR_INVAL, nothing sent, for a dir the opcode's bits 1:0
+ * contradict (as nvme_admin_passthru), and when `len` is
  * short for a command whose length the core knows (Read, Write, Compare,
  * Zone Append: NLB + 1 blocks; Dataset Management and Copy: its ranges; Zone
  * Management Receive: NUMD + 1 dwords); a longer buffer moves only that
