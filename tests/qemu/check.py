@@ -799,7 +799,31 @@ def case_smp(w):
                             "%s CPU %d async" % (tag, cpu))
         c_all.failures += c.failures
     c_all.failures += smp_throttled(w).failures
+    c_all.failures += smp_small_queue(w).failures
     return c_all
+
+
+def smp_small_queue(w):
+    """2 CPUs, polled, on I/O queues of 4 entries (qdepth=4: 3 commands
+    at a time, fewer than smp-io's 16 asynchronous slots), CPU 0 resetting
+    once: a submission the full queue refuses (NVME_ERR_BUSY) must make the
+    CPU reap its queue and go again, within a bound (it used to spin until
+    QEMU's timeout: nothing reaped a polled queue while a slot of smp-io's
+    own was free)."""
+    ncpu, span, rounds = 2, 64, 2
+    img = os.path.join(w.dir, "smpq4.img")
+    make_image(img, 16 * MiB)
+    c = w.boot(["path=%s" % img], ["smp-io 1 0 %d %d 1" % (span, rounds), "stats"], irq="poll",
+               opts=["cpus=%d" % ncpu, "qdepth=4"],
+               run_args=["--qemu", "-smp", "--qemu", str(ncpu)], max_seconds=20)
+    tag = "-smp %d polled qdepth=4" % ncpu
+    c.has(r"^harness: nvme_ctrl_init ok .* io_queues=%d x 4 entries" % ncpu, "%s: queues of 4 entries" % tag)
+    for cpu in range(ncpu):
+        c.has(r"^smp-io: cpu=%d apic=%d qid=%d commands=[1-9]\d* .* errors=0 .* mismatches=0 "
+              r"verified_blocks=%d " % (cpu, cpu, 1 + cpu, span * rounds),
+              "%s: CPU %d, %d blocks verified, no error" % (tag, cpu, span * rounds))
+    c.has(r"^smp-io: ok, data verified on every CPU", "%s: smp-io ok" % tag)
+    return c
 
 
 def smp_throttled(w):

@@ -502,9 +502,10 @@ static void sio_async(struct sio_cpu *c, uint8_t *buf, uint64_t lba, uint32_t n,
     else
         memset(buf, 0, (size_t)n * sio.lbs);
     uint32_t off = 0;
-    uint64_t state_until = 0;
+    uint64_t state_until = 0, full_until = 0;
     while (off < n) {
         unsigned queued = 0;
+        bool full = false;
         for (unsigned i = 0; i < SIO_SLOTS && off < n; i++) {
             struct sio_slot *s = &c->slot[i];
             if (s->busy)
@@ -522,6 +523,7 @@ static void sio_async(struct sio_cpu *c, uint8_t *buf, uint64_t lba, uint32_t n,
                     state_until = clock_now_us() + 10000000u;
                 if (rc != NVME_ERR_BUSY && (rc != NVME_ERR_STATE || clock_now_us() > state_until))
                     sio_err(c, rc);
+                full = rc == NVME_ERR_BUSY;
                 break;
             }
             queued++;
@@ -529,6 +531,20 @@ static void sio_async(struct sio_cpu *c, uint8_t *buf, uint64_t lba, uint32_t n,
         }
         if (queued)
             nvme_qpair_ring(sio.ctrl, c->qid);
+        /* The queue is full (qdepth= fewer entries than SIO_SLOTS): a free
+         * slot of ours does not mean room in it, so sio_wait(any) returns at
+         * once.  Reap (polled, nobody else does) and give up after 10 s, or
+         * this loop spins for good. */
+        if (full) {
+            if (sio.poll)
+                (void)nvme_qpair_poll(sio.ctrl, c->qid, 0);
+            if (full_until == 0)
+                full_until = clock_now_us() + 10000000u;
+            else if (clock_now_us() > full_until && !c->errors)
+                sio_err(c, NVME_ERR_TIMEOUT);
+        } else if (queued) {
+            full_until = 0;
+        }
         if (c->errors || !sio_wait(c, true)) {
             if (!c->errors)
                 sio_err(c, NVME_ERR_TIMEOUT);
