@@ -41,6 +41,8 @@
  *     reset                nvme_ctrl_reset()
  *     echo TEXT            print TEXT
  *     !COMMAND             COMMAND must fail
+ *     ?COMMAND             COMMAND may fail: "harness: try 'COMMAND' -> RC"
+ *                          (soak.py judges the outcome)
  *     expect-err SPEC CMD  CMD must fail as SPEC says: alternatives joined by
  *                          '|', each "media" (SCT 2), "internal" (Internal
  *                          Error), "status" (any device status), a status
@@ -1312,6 +1314,17 @@ static void run_item(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const 
     char spec[64];
     char shown[256];
     spec[0] = 0;
+    if (item[0] == '?') { /* soak.py: either outcome, the host judges it */
+        item = trim(item + 1);
+        snprintf(shown, sizeof(shown), "%s", item);
+        kprintf("nvmectl> (try) %s\n", shown);
+        uint64_t t0 = clock_now_us();
+        int rc = exec_cmd(ctrl, io, o, item);
+        kprintf("harness: try '%s' -> %d (%s) %llu ms\n", shown, rc,
+                rc <= 0 ? nvme_strerror(rc) : nvme_status_name((uint16_t)rc),
+                (unsigned long long)((clock_now_us() - t0) / 1000));
+        return;
+    }
     if (item[0] == '!') {
         expect_fail = true;
         item = trim(item + 1);
