@@ -346,7 +346,14 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
      * (nvme_tick_take).  Not claimed: another CPU's reset has it. */
     bool reset = why != NVME_OK && nvme_recovery_claim(ctrl);
     __atomic_store_n(&ctrl->checking, 0u, __ATOMIC_RELEASE);
-    if (reset && nvme_recovery_run(ctrl, why, false) != NVME_OK)
+    /* With a level-triggered INTx line, orderly (the I/O queues deleted
+     * first), as Linux's nvme_dev_disable does for every reset of a live
+     * controller: a command the controller still completes after CC.EN=0
+     * can leave the line asserted, with no CQ left whose head doorbell
+     * would lower it (QEMU 7.2 keeps it pending: ~100,000 interrupts
+     * nobody claims).  MSI-X has no level to keep: the quicker CC.EN=0. */
+    bool orderly = ctrl->info.irq_is_intx && ctrl->info.irq_vectors != 0;
+    if (reset && nvme_recovery_run(ctrl, why, orderly) != NVME_OK)
         rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : NVME_ERR_FATAL;
     return rc;
 }

@@ -298,6 +298,41 @@ static void given_dropped_completion_once_blocking_write_is_redone_after_reset(v
     fx_stop(&f);
 }
 
+/* A timeout reset with a level-triggered INTx line deletes the I/O
+ * queues before CC.EN=0 (as Linux's nvme_dev_disable does for a live
+ * controller): a command the controller completes after CC.EN=0 can
+ * leave the line asserted with no CQ left to lower it (QEMU 7.2: ~100,000
+ * interrupts nobody claims, tests/qemu recovery-throttle-intx).  With
+ * MSI-X the reset goes straight to CC.EN=0.  Counted: the admin commands
+ * between the timeout and the restart's CC.EN=1 (Delete I/O SQ and CQ per
+ * queue, and the Abort), and the write is redone either way. */
+static void given_intx_a_timeout_reset_deletes_the_io_queues_first(void **state)
+{
+    (void)state;
+    uint64_t admin[2];
+    for (int intx = 0; intx < 2; intx++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.irq_mode = intx ? NVME_SIM_IRQ_INTX : NVME_SIM_IRQ_MSIX;
+        f.opts.command_timeout_ms = 500;
+        f.opts.io_queues = 2;
+        fx_start_captured(&f);
+        assert_int_equal(nvme_ctrl_get_info(f.ctrl)->irq_is_intx, intx != 0);
+        fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+        const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+        uint64_t resets = st->resets, a0 = st->admin_cmds;
+        assert_roundtrip(&f, 1, 77, 5, 51);
+        assert_true(st->resets > resets);
+        admin[intx] = st->admin_cmds - a0;
+        assert_true(nvme_ctrl_is_ready(f.ctrl));
+        fx_stop(&f);
+    }
+    /* Two I/O queue pairs: two Delete SQ and two Delete CQ more. */
+    if (admin[1] != admin[0] + 4)
+        fail_msg("admin commands: INTx %llu, MSI-X %llu (want 4 more with INTx)",
+                 (unsigned long long)admin[1], (unsigned long long)admin[0]);
+}
+
 /* Late, but inside the Abort window (2 s deadline + 500 ms): the
  * completion is the command's, no reset, called once. */
 static void given_completion_after_timeout_callback_still_runs_once(void **state)
@@ -800,6 +835,7 @@ int main(void)
         cmocka_unit_test(given_duplicate_cqes_blocking_io_keeps_working),
         cmocka_unit_test(given_dropped_completions_read_times_out_bounded_and_data_survive),
         cmocka_unit_test(given_dropped_completion_once_blocking_write_is_redone_after_reset),
+        cmocka_unit_test(given_intx_a_timeout_reset_deletes_the_io_queues_first),
         cmocka_unit_test(given_completion_after_timeout_callback_still_runs_once),
         cmocka_unit_test(given_media_error_with_dnr_read_returns_status_without_retry),
         cmocka_unit_test(given_retryable_status_without_dnr_read_succeeds_after_retry),
