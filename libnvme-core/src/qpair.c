@@ -346,7 +346,8 @@ int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *s, void *buf,
     s->seq = qp->seq++;
     s->flags = (uint8_t)(((flags & NVME_CMD_NO_TIMEOUT) ? NVME_SLOT_F_NO_TIMEOUT : 0u) |
                          ((flags & NVME_CMD_LONG) ? NVME_SLOT_F_LONG : 0u) |
-                         ((flags & NVME_CMD_REPLAY) ? NVME_SLOT_F_REPLAY : 0u));
+                         ((flags & NVME_CMD_REPLAY) ? NVME_SLOT_F_REPLAY : 0u) |
+                         ((flags & NVME_CMD_NO_RETRY) ? NVME_SLOT_F_NO_RETRY : 0u));
     s->sqe.flags = 0; /* PSDT 00b: PRPs (§4.2) */
     s->buf = NULL;
     s->len = 0;
@@ -432,11 +433,13 @@ bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
 
     /* An I/O command the core would not replay after a reset (Zone
      * Append, passthrough: it may have run, and a second run is not the
-     * same) is not re-sent for a status either (Linux fails passthrough
-     * fast, REQ_FAILFAST_DRIVER): a timed-out one is aborted, and Command
-     * Abort Requested does not say that it did not run. */
+     * same) is not re-sent for a status either, nor an admin passthrough
+     * (Linux fails passthrough fast, REQ_FAILFAST_DRIVER): a timed-out one
+     * is aborted, and Command Abort Requested does not say that it did not
+     * run. */
     if (!nvme_status_retryable(sf) || s->retries >= ctrl->max_retries ||
-        NVME_READ_ONCE(ctrl->stopping) || !qp->live || (s->flags & NVME_SLOT_F_NO_TIMEOUT) ||
+        NVME_READ_ONCE(ctrl->stopping) || !qp->live ||
+        (s->flags & (NVME_SLOT_F_NO_TIMEOUT | NVME_SLOT_F_NO_RETRY)) ||
         (qp->qid != 0 && !(s->flags & NVME_SLOT_F_REPLAY)))
         return false;
     s->retries++;

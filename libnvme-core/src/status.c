@@ -252,7 +252,15 @@ bool nvme_status_retryable(uint16_t sf)
             return false;
         }
     }
-    return NVME_SF_SCT(sf) == NVME_SCT_MEDIA || NVME_SF_SCT(sf) == NVME_SCT_PATH;
+    if (NVME_SF_SCT(sf) == NVME_SCT_MEDIA) {
+        /* Answers, not failures: the data differs (Compare Failure 85h),
+         * the host may not (Access Denied 86h), the block holds nothing
+         * (Deallocated or Unwritten Logical Block 87h, with DULBE). */
+        uint8_t sc = NVME_SF_SC(sf);
+        return sc != NVME_SC_COMPARE_FAILED && sc != NVME_SC_ACCESS_DENIED &&
+               sc != NVME_SC_DEALLOCATED_BLOCK;
+    }
+    return NVME_SF_SCT(sf) == NVME_SCT_PATH;
 }
 
 const char *nvme_strerror(int err)

@@ -806,6 +806,54 @@ static void passthru_refuses_a_direction_that_is_not_one(void **state)
     fx_stop(&f);
 }
 
+/* An admin passthrough is sent once whatever its status says (Linux
+ * fails passthrough fast, REQ_FAILFAST_DRIVER: the caller's command may
+ * not be one to run twice), while the core's own Get Features is retried
+ * after the same transient Internal Error.  A Compare whose data differs
+ * (Compare Failure, 85h) is an answer, not a failure: sent once (before:
+ * 1 + max_retries times, the same answer each time). */
+static void passthru_and_a_differing_compare_are_sent_once(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_GET_FEATURES;
+    sqe.cdw10 = NVME_FEAT_ARBITRATION;
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_GET_FEATURES,
+              NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL), 1);
+    uint64_t admin = st->admin_cmds;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL),
+                     NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
+    assert_int_equal(st->admin_cmds - admin, 1);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_GET_FEATURES,
+              NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL), 1);
+    admin = st->admin_cmds;
+    uint32_t dw0 = 0;
+    assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_ARBITRATION, 0, &dw0), 0);
+    assert_int_equal(st->admin_cmds - admin, 2); /* the core's own: retried */
+
+    uint8_t *w = abuf(4096), *other = abuf(4096);
+    fx_pattern(w, 4096, 11);
+    fx_pattern(other, 4096, 12);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, w), 0);
+    /* As QEMU 7.2 answers it: without Do Not Retry. */
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_COMPARE,
+              NVME_SF(NVME_SCT_MEDIA, NVME_SC_COMPARE_FAILED), 8);
+    uint64_t io = st->io_cmds;
+    assert_int_equal(nvme_compare(f.ctrl, 1, 0, 8, other),
+                     NVME_SF(NVME_SCT_MEDIA, NVME_SC_COMPARE_FAILED));
+    assert_int_equal(st->io_cmds - io, 1);
+    nvme_sim_clear_faults(f.sim); /* the other 7 unused */
+    assert_int_equal(nvme_compare(f.ctrl, 1, 0, 8, w), 0);
+    free(w);
+    free(other);
+    fx_stop(&f);
+}
+
 /* The opcode's bits 1:0 say which way its data moves (NVMe 2.0 §5.1:
  * 01b host to controller, 10b controller to host, 11b both); the device
  * moves it that way whatever the host mapped.  A passthrough buffer
@@ -867,6 +915,7 @@ int main(void)
         cmocka_unit_test(passthru_cannot_make_the_device_touch_other_memory),
         cmocka_unit_test(passthru_refuses_a_direction_that_is_not_one),
         cmocka_unit_test(passthru_refuses_a_direction_the_opcode_contradicts),
+        cmocka_unit_test(passthru_and_a_differing_compare_are_sent_once),
         cmocka_unit_test(namespaces_are_created_attached_detached_and_deleted),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),

@@ -101,6 +101,9 @@ static void retry_follows_dnr_and_kind(void **state)
     assert_false(nvme_status_retryable(NVME_SF(0, NVME_SC_INVALID_OPCODE)));
     assert_false(nvme_status_retryable(NVME_SF(0, NVME_SC_LBA_RANGE)));
     assert_true(nvme_status_retryable(NVME_SF(2, NVME_SC_UNRECOVERED_READ)));
+    assert_false(nvme_status_retryable(NVME_SF(2, NVME_SC_COMPARE_FAILED)));
+    assert_false(nvme_status_retryable(NVME_SF(2, NVME_SC_ACCESS_DENIED)));
+    assert_false(nvme_status_retryable(NVME_SF(2, NVME_SC_DEALLOCATED_BLOCK)));
     assert_false(nvme_status_retryable(0));
 }
 

@@ -895,6 +895,8 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset
 /* Status codes of NVMe 2.0 and ZNS the core names (status.c) */
 #define NVME_SC_CMD_SIZE_LIMIT 0x83        /* SCT 1: Command Size Limit Exceeded */
 #define NVME_SC_COMPARE_FAILED 0x85        /* SCT 2 */
+#define NVME_SC_ACCESS_DENIED 0x86         /* SCT 2 */
+#define NVME_SC_DEALLOCATED_BLOCK 0x87     /* SCT 2: Deallocated or Unwritten Logical Block */
 #define NVME_SC_INVALID_FORMAT 0x0a        /* SCT 1 */
 #define NVME_SC_INVALID_FW_SLOT 0x06       /* SCT 1 */
 #define NVME_SC_INVALID_FW_IMAGE 0x07      /* SCT 1 */
