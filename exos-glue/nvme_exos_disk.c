@@ -542,7 +542,7 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
     nvme_exos_blk_unlock(blk);
     if (rc != 0)
         KernelLogText(LOG_WARNING, TEXT("[NVMeCoreDiskCommands] Write-back failed rc=%d, retried"),
-                      rc);
+                      (INT)rc);
     return rc;
 }
 
@@ -725,10 +725,10 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
         KernelLogText(LOG_WARNING,
                       TEXT("[NVMeCoreDiskCommands] %s failed NSID=%u LBA=%x:%x count=%u rc=%d"),
                       write ? TEXT("Write") : TEXT("Read"), disk->NamespaceId, (U32)(lba >> 32),
-                      (U32)lba, count, rc);
+                      (U32)lba, count, (INT)rc);
     else if (sync_rc != 0)
         KernelLogText(LOG_WARNING, TEXT("[NVMeCoreDiskCommands] Write-back failed rc=%d, retried"),
-                      sync_rc);
+                      (INT)sync_rc);
     return nvme_exos_df_result(rc);
 }
 

@@ -181,8 +181,8 @@ static void shutdown_all(void)
         KernelLogText(nvme_exos_unload_log_type(rc, frc),
                       TEXT("[NVMeCoreUnload] nvme%u: cache written back and flushed (%d), shutdown "
                            "%s (%d), CSTS=%x SHST=%u"),
-                      (U32)d->Index, rc, (LPCSTR)(frc == 0 ? "complete" : "FAILED"), frc, csts,
-                      (csts >> 2) & 3u);
+                      (U32)d->Index, (INT)rc, (LPCSTR)(frc == 0 ? "complete" : "FAILED"), (INT)frc,
+                      csts, (csts >> 2) & 3u);
         KernelLogText(
             LOG_DEBUG,
             TEXT("[NVMeCoreUnload] nvme%u: %u read and %u write command(s), %u Flush(es), "
@@ -344,7 +344,7 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
             continue;
         if (ns->status != 0) {
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] NSID=%u unusable (%d), skipped"),
-                          ns->nsid, ns->status);
+                          ns->nsid, (INT)ns->status);
             continue;
         }
         {
@@ -464,7 +464,7 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
         KernelLogText(
             LOG_ERROR, TEXT("[NVMeCoreAttach] Controller %s init failed: %s (%d)"),
             (LPCSTR)nvme_exos_pci_name(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, bdf),
-            (LPCSTR)(rc < 0 ? nvme_strerror(rc) : nvme_status_name((uint16_t)rc)), rc);
+            (LPCSTR)(rc < 0 ? nvme_strerror(rc) : nvme_status_name((uint16_t)rc)), (INT)rc);
         goto fail_unmap;
     }
     nvme_exos_osal_bind(&d->Osal, d->Ctrl);

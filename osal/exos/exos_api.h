@@ -479,7 +479,9 @@ UINT BusyWaitGetLoopsPerMillisecond(void);
 void InitMutex(LPMUTEX Mutex);
 UINT LockMutex(LPMUTEX Mutex, UINT Timeout);
 BOOL UnlockMutex(LPMUTEX Mutex);
-/* log/Log.h */
+/* log/Log.h.  Its %d and %i read an INT (64 bits on x86-64), %u and %x
+ * a UINT: pass (INT) for a signed value, or a negative int prints as
+ * 4294967285. */
 void KernelLogText(U32, LPCSTR, ...);
 /* text/CoreString.h */
 void MemorySet(LPVOID Destination, UINT What, UINT Size);
