@@ -614,6 +614,68 @@ def case_recovery_blkdebug(w):
     pat_check_image(c, img, old, 0, 190, 512, "untouched blocks")
     st = stats_of(c, "blkdebug")
     print("  info  retries=%s (media errors without DNR)" % st.get("retries"))
+    c.failures += durability_after_kill(w).failures
+    return c
+
+
+BLKDEBUG_FLUSH_ONCE = """[inject-error]
+event = "flush_to_disk"
+iotype = "flush"
+errno = "5"
+once = "on"
+"""
+
+
+def durability_after_kill(w):
+    """Nothing a caller was told is written is lost: on a write-back drive
+    (cache.writeback=on, the controller's VWC enabled) blocks written, a
+    Flush that fails once in blkdebug (the core retries it) and a FUA write,
+    then QEMU SIGKILLed at "kill-point": no nvme_ctrl_fini, no shutdown.
+    QEMU 7.2 makes the host file durable (fdatasync) only on Flush, CC.SHN
+    or with VWC off, and ignores FUA; SIGKILL keeps what it wrote to the
+    host file, so the image shows every completed write reached QEMU's
+    backend and nothing waited in the guest or the core."""
+    img = os.path.join(w.dir, "dur.img")
+    make_image(img, 16 * MiB)
+    pat_fill_image(img, 5, 0, 64, 512)
+    cfg = os.path.join(w.dir, "flush-once.cfg")
+    with open(cfg, "w") as f:
+        f.write(BLKDEBUG_FLUSH_ONCE)
+    pidfile = os.path.join(w.dir, "qemu.pid")
+    key = 23
+    cmds = ["get-feature -f 6", "wpat 1 8 32 %d" % key, "flush -n 1", "stats",
+            "write -n 1 -s 48 -c 4 -p 0x5a --fua", "kill-point"]
+    argv = [w.args.run, "--arch", w.args.arch, "--kernel", w.args.kernel, "--timeout", "30",
+            "--ns", "path=%s,blkdebug=%s,drive.werror=report,drive.rerror=report,"
+            "drive.cache.writeback=on" % (img, cfg),
+            "--qemu", "-pidfile", "--qemu", pidfile, "; ".join(cmds)]
+    print("$ " + " ".join(argv))
+    t0 = time.time()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out, killed = [], False
+    for raw in p.stdout:
+        line = raw.decode(errors="replace").rstrip("\r\n")
+        out.append(line)
+        print(line)
+        if line == "harness: KILL-POINT" and not killed:
+            with open(pidfile) as f:
+                os.kill(int(f.read().strip()), 9)  # SIGKILL: no shutdown, no flush
+            killed = True
+    p.wait()
+    took = time.time() - t0
+    c = Checker("\n".join(out) + "\n")
+    print("(took %.1fs, status %s)" % (took, p.returncode))
+    c.ok(killed, "the harness reached kill-point and QEMU was SIGKILLed there")
+    c.ok(took < 10, "durability boot took %.1f s < 10 s" % took)
+    c.has(r"Volatile Write Cache\), Current value:0x00000001", "cache.writeback=on: VWC enabled")
+    c.ok("wpat ok" in c.section("wpat 1 8 32 %d" % key), "wpat: 32 blocks written")
+    c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1: OK after the core retried the failed one")
+    c.ok(int(stats_of(c, "durability").get("retries", 0)) >= 1, "the injected flush error was retried")
+    c.ok("wrote (FUA)" in c.section("write -n 1 -s 48 -c 4 -p 0x5a --fua"), "FUA write completes")
+    c.hasnt(r"^harness: after nvme_ctrl_fini", "no nvme_ctrl_fini (no shutdown) before the kill")
+    pat_check_image(c, img, key, 8, 32, 512, "flushed writes after SIGKILL")
+    c.ok(read_at(img, 48 * 512, 4 * 512) == b"\x5a" * 2048, "FUA write after SIGKILL: LBA 48..51 hold 0x5a")
+    pat_check_image(c, img, 5, 52, 12, 512, "blocks after the FUA write untouched")
     return c
 
 

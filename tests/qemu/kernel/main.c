@@ -58,6 +58,9 @@
  *     ns-detach NSID       to/from this controller (Identify CNTLID)
  *     hook NAME            print "harness: HOOK NAME", wait (20 s) for the
  *                          host's "ACK ok" on COM1 (run.sh --hook NAME=...)
+ *     kill-point           print "harness: KILL-POINT" and spin (20 s, then
+ *                          fail) for the host to SIGKILL QEMU: no shutdown,
+ *                          no flush, the image as a crash leaves it
  *     wpat NSID LBA N KEY  write N blocks of the pattern KEY (every block
  *                          unique: see pat_word(), check.py recomputes it)
  *     rpat NSID LBA N KEY  read N blocks and compare with the pattern KEY
@@ -414,6 +417,18 @@ static int host_hook(const char *name)
     kprintf("harness: hook %s: host answered '%s' after %llu ms\n", name, line,
             (unsigned long long)((clock_now_us() - t0) / 1000));
     return strcmp(line, "ACK ok") ? NVME_ERR_STATE : 0;
+}
+
+/* "kill-point": the host SIGKILLs QEMU on this line (check.py's durability
+ * boot); no nvme_ctrl_fini, so no shutdown (CC.SHN) flushes the cache. */
+static int cmd_kill_point(void)
+{
+    kprintf("harness: KILL-POINT\n");
+    uint64_t deadline = clock_now_us() + 20000000ull;
+    while (clock_now_us() < deadline)
+        cpu_relax();
+    kprintf("harness: kill-point: QEMU still running after 20 s\n");
+    return NVME_ERR_TIMEOUT;
 }
 
 /* --- events ------------------------------------------------------------------ */
@@ -1286,6 +1301,8 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
         char *name = next_word(&args);
         return name ? host_hook(name) : NVME_ERR_INVAL;
     }
+    if (!strcmp(w, "kill-point") && !*args)
+        return cmd_kill_point();
     if (!strcmp(w, "wpat") || !strcmp(w, "rpat"))
         return cmd_pat(ctrl, io, args, !strcmp(w, "wpat"));
     if (!strcmp(w, "loop-io"))
