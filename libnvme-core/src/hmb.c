@@ -19,8 +19,15 @@
 static void nvme_hmb_free_chunks(struct nvme_ctrl *ctrl)
 {
     const struct nvme_osal *o = &ctrl->osal;
-    for (uint32_t i = 0; i < ctrl->hmb_count; i++) /* the last piece may be smaller */
-        o->dma_free(o->ctx, ctrl->hmb_chunk[i], ctrl->hmb_descs[i].bsize * ctrl->page_size);
+    /* Sizes from the core's own record, not the descriptor list's BSIZE:
+     * the list is memory the device can write (untrusted).  Every piece
+     * is hmb_chunk_size bytes but the last, which may be smaller. */
+    uint64_t left = ctrl->hmb_bytes;
+    for (uint32_t i = 0; i < ctrl->hmb_count; i++) {
+        size_t len = left < ctrl->hmb_chunk_size ? (size_t)left : ctrl->hmb_chunk_size;
+        o->dma_free(o->ctx, ctrl->hmb_chunk[i], len);
+        left -= len;
+    }
     ctrl->hmb_count = 0;
     ctrl->hmb_bytes = 0;
 }

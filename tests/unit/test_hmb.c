@@ -227,6 +227,24 @@ static void an_hmminds_above_2_mib_gets_pieces_that_large(void **state)
     fx_stop(&f);
 }
 
+/* The descriptor list is memory the device can write (untrusted, as all
+ * it hands back): a device that rewrites BSIZE there must not decide the
+ * size the pieces are freed with (dma_free of another size than
+ * dma_alloc's is a host error in the simulator; on a port, a wrong free). */
+static void pieces_are_freed_with_the_sizes_they_were_had_with(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 0, 0);
+    f.cfg.hmpre = 513; /* 2 MiB + 4 KiB: a smaller last piece */
+    f.cfg.hmmin = 513;
+    f.cfg.hmb_list_scribble = true;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 2u * MIB + 4096u);
+    io(&f, 2);
+    fx_stop(&f); /* host_errors == 0 */
+}
+
 /* A controller that refuses the buffer runs without it; one that does not
  * answer the take-back at fini is stopped before the memory is freed. */
 static void refusals_leave_the_memory_safe(void **state)
@@ -321,6 +339,7 @@ int main(void)
         cmocka_unit_test(the_buffer_follows_the_cap_hmmin_and_the_memory_there_is),
         cmocka_unit_test(an_hmpre_that_is_no_multiple_of_the_pieces_is_given_whole),
         cmocka_unit_test(an_hmminds_above_2_mib_gets_pieces_that_large),
+        cmocka_unit_test(pieces_are_freed_with_the_sizes_they_were_had_with),
         cmocka_unit_test(refusals_leave_the_memory_safe),
         cmocka_unit_test(a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped),
     };

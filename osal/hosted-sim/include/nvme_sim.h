@@ -330,6 +330,8 @@ struct nvme_sim_config {
                                 wanted / needed [0: none, Set Features 0Dh unknown] */
     uint32_t hmminds;        /* Identify HMMINDS: smallest piece, 4 KiB units [0] */
     uint16_t hmmaxd;         /* Identify HMMAXD: most pieces [0: no limit; the sim takes 256] */
+    bool hmb_list_scribble;  /* a broken device: after taking the buffer it writes its own
+                                BSIZE (doubled) into the descriptor list [false] */
     size_t dma_alloc_max;    /* OSAL dma_alloc of more bytes fails (no contiguous memory
                                 that large) [0: no limit] */
     /* With Namespace Management in oacs (bit 3): NSIDs allocated but attached

@@ -80,6 +80,11 @@ uint16_t sim_hmb_set(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         if (!stamp_write(sim, i))
             return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
     }
+    if (sim->cfg.hmb_list_scribble) { /* untrusted: the list is memory the device may write */
+        for (uint32_t i = 0; i < n; i++)
+            d[i].bsize *= 2u;
+        (void)sim_dma_write(sim, list, d, n * sizeof(d[0]), "host memory buffer descriptors");
+    }
     sim->hmb.on = true;
     sim->st.hmb_enables++;
     sim->st.hmb_returns += mr ? 1u : 0u;
