@@ -53,6 +53,28 @@ static const char *failure_text(int rc)
 /* Ends a command: the shell sees DF_RETURN_SUCCESS or a failure code
  * (EXOS then prints "Error: Command failed"), the console a line naming
  * the command, COM2 "[CMD_nvmectl] <command> : OK|KO". */
+/* Whether an nvmectl command only looks at the controller (identify data,
+ * logs, features) and neither reads nor writes a namespace's blocks.
+ * Only those run while the block cache holds writes it could not write
+ * back: a block nvmectl wrote would be overwritten by the cache's later
+ * write-back, one it read would not be what EXOS was told is there. */
+static bool leaves_namespace_data_alone(const char *command)
+{
+    static const char *const looks[] = {
+        "usage",       "info",          "ready",        "list",     "smart",
+        "smart-log",   "id-ctrl",       "id-ns",        "ns-descs", "list-ns",
+        "list-ctrl",   "get-feature",   "error-log",    "fw-log",   "changed-ns-list-log",
+        "effects-log", "self-test-log", "sanitize-log", "get-log",  "report-zones"};
+    for (unsigned i = 0; i < sizeof(looks) / sizeof(looks[0]); i++) {
+        unsigned k = 0;
+        while (looks[i][k] != 0 && looks[i][k] == command[k])
+            k++;
+        if (looks[i][k] == 0 && command[k] == 0)
+            return true;
+    }
+    return false;
+}
+
 static U32 finish(const char *command, int rc, U32 df)
 {
     if (rc != 0)
@@ -138,6 +160,13 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         ConsolePrint(TEXT("nvmectl: cached writes could not be written back (%s): they stay "
                           "cached\n"),
                      (LPCSTR)failure_text(rc));
+    if (rc != 0 && !leaves_namespace_data_alone(command)) {
+        ConsolePrint(TEXT("nvmectl %s: not run while the cache owes writes (only identify, log "
+                          "and get-feature commands run)\n"),
+                     (LPCSTR)command);
+        nvme_exos_blk_unlock(&d->Blk);
+        return finish(command, rc, nvme_exos_df_result(rc));
+    }
     if (line[0] == 0) {
         nvmectl_usage(&io); /* asked for: not a failure */
         rc = 0;

@@ -229,6 +229,26 @@ static void test_failed_write_back_does_not_lock_nvmectl_out(void **state)
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
+/* The write-back before nvmectl failed and the blocks stay owed: an
+ * nvmectl write to one of them would be overwritten by the cache's later
+ * write-back (and a read would show what EXOS was not told is there).
+ * Only commands that leave namespace data alone run (error-log above);
+ * a write is refused (nvmectl_run_line not called: no expectation queued,
+ * a call fails the test). */
+static void test_owed_writes_keep_nvmectl_writes_off_the_device(void **state)
+{
+    (void)state;
+    devs[0].Blk.ops = &failing_ops;
+    devs[0].Blk.volatile_cache = true;
+    devs[0].Blk.unflushed = true;
+    devs[0].Blk.owed_nsid[0] = 1;
+    assert_int_not_equal(nvme_exos_shell_run(TEXT("write -n 1 -s 0 -p 7")), DF_RETURN_SUCCESS);
+    assert_non_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] write : KO");
+    assert_true(devs[0].Blk.unflushed);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +262,7 @@ int main(void)
         cmocka_unit_test_setup(test_cache_is_synced_before_nvmectl, setup),
         cmocka_unit_test_setup(test_failed_write_back_does_not_lock_nvmectl_out, setup),
         cmocka_unit_test_setup(test_a_line_too_long_is_refused_not_cut, setup),
+        cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
     };
     return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
 }
