@@ -109,7 +109,8 @@ typedef struct tag_NVME_CORE_DISK {
     U32 NamespaceId;
     U32 BytesPerSector;
     uint64_t NumSectors;
-    U32 Access; /* DISK_ACCESS_* */
+    U32 Access;     /* DISK_ACCESS_* */
+    U32 AccessKept; /* of them, the glue's rules DF_DISK_SETACCESS cannot lift */
 } NVME_CORE_DISK, *LPNVME_CORE_DISK;
 
 /* Controller object handed back to EXOS's PCI layer.  PCI_DEVICE first, so
@@ -157,6 +158,9 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
  * its read-only policy, read only for a zoned namespace, disabled for a
  * format with metadata the block calls cannot carry. */
 U32 nvme_exos_ns_access(const struct nvme_ns_info *ns);
+/* Gives a new disk that access (publish_namespaces); its zoned read only
+ * and its metadata disable are kept across DF_DISK_SETACCESS. */
+void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns);
 /* Whether namespace b (NSID nsid_b of the NVM subsystem subnqn_b, shared:
  * Identify Namespace NMIC bit 0; identifiers ids_b, NULL when the device
  * gives none) is namespace a, already published through another

@@ -165,6 +165,7 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
     disk->BytesPerSector = lba_size;
     disk->NumSectors = nsze;
     disk->Access = read_only ? DISK_ACCESS_READONLY : 0;
+    disk->AccessKept = 0;
     return disk;
 }
 
@@ -184,6 +185,13 @@ U32 nvme_exos_ns_access(const struct nvme_ns_info *ns)
     if (!ns->plain_io)
         access |= DISK_ACCESS_DISABLE;
     return access;
+}
+
+void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
+{
+    disk->Access = nvme_exos_ns_access(ns);
+    disk->AccessKept = disk->Access & (DISK_ACCESS_DISABLE |
+                                       (ns->csi == NVME_CSI_ZNS ? DISK_ACCESS_READONLY : 0u));
 }
 
 /* A shared namespace of an NVM subsystem with two controllers (dual-port
@@ -760,6 +768,11 @@ static UINT disk_set_access(LPDISKACCESS access)
     disk = disk_of(access->Disk);
     if (disk == NULL)
         return DF_RETURN_BAD_PARAMETER;
+    /* A zoned disk stays read only, a metadata one disabled
+     * (nvme_exos_ns_access): lifted, writes would be acknowledged that
+     * every write-back fails. */
+    if ((disk->AccessKept & ~access->Access) != 0)
+        return DF_RETURN_NO_PERMISSION;
     ro = (access->Access & DISK_ACCESS_READONLY) != 0;
     /* Under the lock: no write of this disk is half way through the cache.
      * Writes EXOS was told succeeded go out (and are Flushed) while the

@@ -382,7 +382,7 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
                           ns->nsid);
             continue;
         }
-        disk->Access = access;
+        nvme_exos_disk_set_policy(disk, ns); /* access, kept across DF_DISK_SETACCESS */
         list = GetDiskList();
         if (list == NULL || !ListAddItem(list, disk)) {
             KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Cannot list disk NSID=%u"), ns->nsid);

@@ -239,6 +239,60 @@ static void test_zoned_namespace_acknowledges_no_lost_write(void **state)
     fx_stop(&f);
 }
 
+/* The zoned disk's read-only access is the glue's rule, not a setting:
+ * DF_DISK_SETACCESS without DISK_ACCESS_READONLY (EXOS's "disk rw" path)
+ * must not lift it, or a sector write is acknowledged into the cache
+ * again and its write-back can only fail (Zone Invalid Write): lost. */
+static void test_zoned_disk_stays_read_only_after_set_access(void **state)
+{
+    static uint8_t bounce[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
+    static uint8_t user[512] __attribute__((aligned(4096)));
+    static uint8_t cache[2 * 64 * 1024] __attribute__((aligned(4096)));
+    static struct nvme_exos_blk blk;
+    const struct nvme_ns_info *ns;
+    LPNVME_CORE_DISK disk;
+    struct fx f;
+    IOCONTROL c;
+    DISKACCESS a;
+    UINT rc;
+    int sync_rc;
+    (void)state;
+    mock_exos_reset();
+    fx_config(&f);
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = 4096;
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 1024;
+    f.cfg.ns_count = 1;
+    fx_start(&f);
+    ns = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns);
+    nvme_exos_blk_init(&blk, &nvme_exos_core_ops, f.ctrl, bounce, sizeof(bounce), false);
+    nvme_exos_blk_configure(&blk, true, 1000, cache, sizeof(cache));
+    disk = nvme_exos_disk_create(&blk, 1, ns->lba_size, ns->nsze, ns->read_only);
+    assert_non_null(disk);
+    nvme_exos_disk_set_policy(disk, ns); /* as publish_namespaces */
+
+    memset(&a, 0, sizeof(a));
+    a.Disk = (LPSTORAGE_UNIT)disk;
+    a.Access = 0; /* read-write asked for */
+    (void)NVMeCoreDiskCommands(DF_DISK_SETACCESS, (UINT)&a);
+    memset(user, 0x5A, sizeof(user));
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)disk;
+    c.SectorLow = 3; /* not a write pointer */
+    c.NumSectors = 1;
+    c.Buffer = user;
+    c.BufferSize = 512;
+    rc = NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c);
+    sync_rc = nvme_exos_blk_sync(&blk);
+    if (rc == DF_RETURN_SUCCESS && sync_rc != 0)
+        fail_msg("write acknowledged after SETACCESS, its write-back failed (%d): lost", sync_rc);
+    assert_int_equal(rc, DF_RETURN_NO_PERMISSION);
+    ReleaseKernelObject(disk);
+    fx_stop(&f);
+}
+
 /* A namespace formatted with 8 metadata bytes per block and no PI (QEMU:
  * nvme-ns,ms=8): nvme_read/nvme_write refuse it, logging an error each
  * time.  Its disk is listed disabled: EXOS's partition scan is refused
@@ -289,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_nine_namespaces_written_in_one_window),
         cmocka_unit_test(test_zoned_namespace_acknowledges_no_lost_write),
         cmocka_unit_test(test_metadata_namespace_disk_is_disabled),
+        cmocka_unit_test(test_zoned_disk_stays_read_only_after_set_access),
     };
     return cmocka_run_group_tests_name("exos_nvmectl", tests, NULL, NULL);
 }
