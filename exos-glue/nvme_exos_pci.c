@@ -339,6 +339,7 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         LPNVME_CORE_DISK disk;
         LPLIST list;
         U32 access;
+        struct published_ns entry;
 
         if (ns == NULL)
             continue;
@@ -365,14 +366,11 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
                               (LPCSTR)d->SubNqn);
                 continue;
             }
-            if (PublishedCount < NVME_EXOS_MAX_PUBLISHED) {
-                Published[PublishedCount].dev = d;
-                Published[PublishedCount].nsid = ns->nsid;
-                Published[PublishedCount].has_ids = has_ids;
-                if (has_ids)
-                    Published[PublishedCount].ids = ids;
-                PublishedCount++;
-            }
+            entry.dev = d;
+            entry.nsid = ns->nsid;
+            entry.has_ids = has_ids;
+            if (has_ids)
+                entry.ids = ids;
         }
         access = nvme_exos_ns_access(ns);
         disk = nvme_exos_disk_create(&d->Blk, ns->nsid, ns->lba_size, ns->nsze,
@@ -390,6 +388,10 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
             continue;
         }
         d->Disks++;
+        /* Recorded once listed: a namespace whose disk could not be made
+         * does not hide its other path. */
+        if (PublishedCount < NVME_EXOS_MAX_PUBLISHED)
+            Published[PublishedCount++] = entry;
         KernelLogText(
             LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
             (U32)d->Index, ns->nsid, (U32)ns->nsze, ns->lba_size,
