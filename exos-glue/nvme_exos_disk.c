@@ -544,7 +544,12 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
     int rc = 0;
     if (blk == NULL || blk->stopped || !window_passed(blk))
         return 0;
-    nvme_exos_blk_lock(blk);
+    /* From EXOS's dispatcher task, which also polls the USB keyboard:
+     * never wait for the lock (nvmectl holds it while its output waits
+     * for a key).  Held by another task: the next poll tries again (a
+     * bounded try when the check races with a taker). */
+    if (blk->bounce_mutex.Task != NULL || LockMutex(&blk->bounce_mutex, 0) == 0)
+        return 0;
     if (!blk->stopped && window_passed(blk))
         rc = nvme_exos_blk_sync(blk);
     nvme_exos_blk_unlock(blk);

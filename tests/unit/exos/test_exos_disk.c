@@ -514,6 +514,32 @@ static void test_failed_write_back_is_tried_once_a_window(void **state)
     done_cache();
 }
 
+/* EXOS's dispatcher task runs the window (nvme_exos_blk_tick) and also
+ * polls the USB keyboard.  nvmectl holds the blk lock while its output
+ * waits at "-- Press a key --": a tick that waited for the lock stopped
+ * the keyboard, and EXOS hung (seen with a write-back failing, the window
+ * then due every second).  A held lock makes the tick skip the window
+ * until the next poll. */
+static void test_window_tick_does_not_wait_for_a_held_lock(void **state)
+{
+    static int other_task;
+    unsigned locks;
+    (void)state;
+    use_cache();
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1000;
+    blk.bounce_mutex.Task = (LPTASK)(void *)&other_task; /* nvmectl's */
+    locks = mock_exos.mutex_locks;
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0); /* no device call expected */
+    assert_int_equal(mock_exos.mutex_locks, locks);
+    blk.bounce_mutex.Task = NULL; /* released: the window is kept */
+    expect_write(9, 1, seg_data_of(9), 0);
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    assert_false(blk.unflushed);
+    done_cache();
+}
+
 /* Two namespaces written in one window; namespace 1's write-back fails
  * (a device error, say).  Namespace 2's acknowledged write must still be
  * Flushed within the window, and namespace 1 stays owed: its write-back
@@ -945,6 +971,7 @@ int main(void)
         T(test_failed_write_back_stays_owed),
         T(test_failed_write_back_is_tried_once_a_window),
         T(test_failed_write_back_does_not_hold_other_namespaces_flush),
+        T(test_window_tick_does_not_wait_for_a_held_lock),
         T(test_shutdown_writes_back_flushes_and_stops),
         T(test_shutdown_with_nothing_written_sends_nothing),
         T(test_no_volatile_cache_no_flush),
