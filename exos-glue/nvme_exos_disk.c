@@ -511,10 +511,10 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
         bool failed_here = write_back_failed(failed, nfailed, nsid);
         if (nsid == 0)
             continue;
-        /* All namespaces owed: the Flush helps those written back, and the
-         * entry stays while any write-back failed. */
-        if ((nsid == NVME_NSID_ALL || !failed_here) && blk->volatile_cache &&
-            blk->ops->flush != NULL) {
+        /* Flushed even where a write-back failed: the blocks written back
+         * are clean now and never sent again, only a Flush makes them
+         * durable (Base 7.1).  The entry stays while a write-back failed. */
+        if (blk->volatile_cache && blk->ops->flush != NULL) {
             r = blk->ops->flush(blk->h, nsid);
             blk->stats.flushes++;
             if (r != 0) {
