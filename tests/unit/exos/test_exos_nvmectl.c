@@ -186,6 +186,59 @@ static void test_nine_namespaces_written_in_one_window(void **state)
     fx_stop(&f);
 }
 
+/* A zoned namespace of 4096 blocks (zones of 1024) behind a block cache
+ * and its disk, with the access publish_namespaces gives it. */
+static uint8_t zoned_bounce[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
+static uint8_t zoned_user[512] __attribute__((aligned(4096)));
+static uint8_t zoned_cache[2 * 64 * 1024] __attribute__((aligned(4096)));
+static struct nvme_exos_blk zoned_blk;
+
+static LPNVME_CORE_DISK zoned_disk_start(struct fx *f)
+{
+    const struct nvme_ns_info *ns;
+    LPNVME_CORE_DISK disk;
+    mock_exos_reset();
+    fx_config(f);
+    f->ns[0].nsid = 1;
+    f->ns[0].blocks = 4096;
+    f->ns[0].zoned = true;
+    f->ns[0].zone_size = 1024;
+    f->cfg.ns_count = 1;
+    fx_start(f);
+    ns = nvme_ns_find(f->ctrl, 1);
+    assert_non_null(ns);
+    assert_int_equal(ns->status, 0);
+    nvme_exos_blk_init(&zoned_blk, &nvme_exos_core_ops, f->ctrl, zoned_bounce, sizeof(zoned_bounce),
+                       false);
+    nvme_exos_blk_configure(&zoned_blk, true, 1000, zoned_cache, sizeof(zoned_cache)); /* Attach */
+    disk = nvme_exos_disk_create(&zoned_blk, 1, ns->lba_size, ns->nsze, ns->read_only);
+    assert_non_null(disk);
+    nvme_exos_disk_set_policy(disk, ns); /* as publish_namespaces */
+    return disk;
+}
+
+/* A one-sector write at LBA 3 (not a write pointer) through the disk:
+ * DF_RETURN_NO_PERMISSION, or a failure when it was acknowledged into the
+ * cache and its write-back then failed (a lost write). */
+static UINT zoned_write_not_at_the_pointer(LPNVME_CORE_DISK disk, const char *when)
+{
+    IOCONTROL c;
+    UINT rc;
+    int sync_rc;
+    memset(zoned_user, 0x5A, sizeof(zoned_user));
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)disk;
+    c.SectorLow = 3;
+    c.NumSectors = 1;
+    c.Buffer = zoned_user;
+    c.BufferSize = 512;
+    rc = NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c);
+    sync_rc = nvme_exos_blk_sync(&zoned_blk);
+    if (rc == DF_RETURN_SUCCESS && sync_rc != 0)
+        fail_msg("write acknowledged%s, its write-back failed (%d): lost", when, sync_rc);
+    return rc;
+}
+
 /* A zoned namespace (QEMU: -device nvme-ns,zoned=true) published as an
  * EXOS disk the way publish_namespaces does it.  EXOS's file systems
  * write anywhere; the device takes writes only at a zone's write pointer.
@@ -193,47 +246,17 @@ static void test_nine_namespaces_written_in_one_window(void **state)
  * write-back can only fail (Zone Invalid Write): the disk refuses writes. */
 static void test_zoned_namespace_acknowledges_no_lost_write(void **state)
 {
-    static uint8_t bounce[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
-    static uint8_t user[512] __attribute__((aligned(4096)));
-    static uint8_t cache[2 * 64 * 1024] __attribute__((aligned(4096)));
-    static struct nvme_exos_blk blk;
-    const struct nvme_ns_info *ns;
-    LPNVME_CORE_DISK disk;
     struct fx f;
     IOCONTROL c;
-    UINT rc;
-    int sync_rc;
+    LPNVME_CORE_DISK disk;
     (void)state;
-    mock_exos_reset();
-    fx_config(&f);
-    f.ns[0].nsid = 1;
-    f.ns[0].blocks = 4096;
-    f.ns[0].zoned = true;
-    f.ns[0].zone_size = 1024;
-    f.cfg.ns_count = 1;
-    fx_start(&f);
-    ns = nvme_ns_find(f.ctrl, 1);
-    assert_non_null(ns);
-    assert_int_equal(ns->status, 0);
-    nvme_exos_blk_init(&blk, &nvme_exos_core_ops, f.ctrl, bounce, sizeof(bounce), false);
-    nvme_exos_blk_configure(&blk, true, 1000, cache, sizeof(cache)); /* as Attach */
-    disk = nvme_exos_disk_create(&blk, 1, ns->lba_size, ns->nsze, ns->read_only);
-    assert_non_null(disk);
-    disk->Access = nvme_exos_ns_access(ns);
-
-    memset(user, 0x5A, sizeof(user));
-    memset(&c, 0, sizeof(c));
+    disk = zoned_disk_start(&f);
+    assert_int_equal(zoned_write_not_at_the_pointer(disk, ""), DF_RETURN_NO_PERMISSION);
+    memset(&c, 0, sizeof(c)); /* reads work */
     c.Disk = (LPSTORAGE_UNIT)disk;
-    c.SectorLow = 3; /* not a write pointer */
     c.NumSectors = 1;
-    c.Buffer = user;
+    c.Buffer = zoned_user;
     c.BufferSize = 512;
-    rc = NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c);
-    sync_rc = nvme_exos_blk_sync(&blk);
-    if (rc == DF_RETURN_SUCCESS && sync_rc != 0)
-        fail_msg("write acknowledged, its write-back failed (%d): lost", sync_rc);
-    assert_int_equal(rc, DF_RETURN_NO_PERMISSION);
-    c.SectorLow = 0; /* reads work */
     assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c), DF_RETURN_SUCCESS);
     ReleaseKernelObject(disk);
     fx_stop(&f);
@@ -245,50 +268,17 @@ static void test_zoned_namespace_acknowledges_no_lost_write(void **state)
  * again and its write-back can only fail (Zone Invalid Write): lost. */
 static void test_zoned_disk_stays_read_only_after_set_access(void **state)
 {
-    static uint8_t bounce[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
-    static uint8_t user[512] __attribute__((aligned(4096)));
-    static uint8_t cache[2 * 64 * 1024] __attribute__((aligned(4096)));
-    static struct nvme_exos_blk blk;
-    const struct nvme_ns_info *ns;
-    LPNVME_CORE_DISK disk;
     struct fx f;
-    IOCONTROL c;
     DISKACCESS a;
-    UINT rc;
-    int sync_rc;
+    LPNVME_CORE_DISK disk;
     (void)state;
-    mock_exos_reset();
-    fx_config(&f);
-    f.ns[0].nsid = 1;
-    f.ns[0].blocks = 4096;
-    f.ns[0].zoned = true;
-    f.ns[0].zone_size = 1024;
-    f.cfg.ns_count = 1;
-    fx_start(&f);
-    ns = nvme_ns_find(f.ctrl, 1);
-    assert_non_null(ns);
-    nvme_exos_blk_init(&blk, &nvme_exos_core_ops, f.ctrl, bounce, sizeof(bounce), false);
-    nvme_exos_blk_configure(&blk, true, 1000, cache, sizeof(cache));
-    disk = nvme_exos_disk_create(&blk, 1, ns->lba_size, ns->nsze, ns->read_only);
-    assert_non_null(disk);
-    nvme_exos_disk_set_policy(disk, ns); /* as publish_namespaces */
-
+    disk = zoned_disk_start(&f);
     memset(&a, 0, sizeof(a));
     a.Disk = (LPSTORAGE_UNIT)disk;
     a.Access = 0; /* read-write asked for */
     (void)NVMeCoreDiskCommands(DF_DISK_SETACCESS, (UINT)&a);
-    memset(user, 0x5A, sizeof(user));
-    memset(&c, 0, sizeof(c));
-    c.Disk = (LPSTORAGE_UNIT)disk;
-    c.SectorLow = 3; /* not a write pointer */
-    c.NumSectors = 1;
-    c.Buffer = user;
-    c.BufferSize = 512;
-    rc = NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c);
-    sync_rc = nvme_exos_blk_sync(&blk);
-    if (rc == DF_RETURN_SUCCESS && sync_rc != 0)
-        fail_msg("write acknowledged after SETACCESS, its write-back failed (%d): lost", sync_rc);
-    assert_int_equal(rc, DF_RETURN_NO_PERMISSION);
+    assert_int_equal(zoned_write_not_at_the_pointer(disk, " after SETACCESS"),
+                     DF_RETURN_NO_PERMISSION);
     ReleaseKernelObject(disk);
     fx_stop(&f);
 }
