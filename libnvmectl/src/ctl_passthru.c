@@ -10,39 +10,28 @@
  */
 #include "ctl.h"
 
-static void show_command(const struct ctl *c, const struct nvme_sqe *s, uint32_t len)
+/* The command as nvme-cli's -s shows it; with `w`, as an "sqe" member of
+ * the command's JSON object instead, so the output stays one JSON value. */
+static void show_command(const struct ctl *c, struct jw *w, const struct nvme_sqe *s, uint32_t len)
 {
-    const struct nvmectl_io *io = c->io;
-    ctl_out(io, "opcode       : 0x%02x\n", s->opc);
-    ctl_out(io, "nsid         : 0x%08x\n", s->nsid);
-    ctl_out(io, "cdw2         : 0x%08x\n", s->cdw2);
-    ctl_out(io, "cdw3         : 0x%08x\n", s->cdw3);
-    ctl_out(io, "data_len     : 0x%08x\n", len);
-    ctl_out(io, "cdw10        : 0x%08x\n", s->cdw10);
-    ctl_out(io, "cdw11        : 0x%08x\n", s->cdw11);
-    ctl_out(io, "cdw12        : 0x%08x\n", s->cdw12);
-    ctl_out(io, "cdw13        : 0x%08x\n", s->cdw13);
-    ctl_out(io, "cdw14        : 0x%08x\n", s->cdw14);
-    ctl_out(io, "cdw15        : 0x%08x\n", s->cdw15);
-}
-
-/* The same with -o json: an "sqe" member of the command's object, so the
- * output stays one JSON value. */
-static void show_command_json(struct jw *w, const struct nvme_sqe *s, uint32_t len)
-{
-    jw_obj(w, "sqe");
-    jw_u64(w, "opcode", s->opc);
-    jw_u64(w, "nsid", s->nsid);
-    jw_u64(w, "cdw2", s->cdw2);
-    jw_u64(w, "cdw3", s->cdw3);
-    jw_u64(w, "data_len", len);
-    jw_u64(w, "cdw10", s->cdw10);
-    jw_u64(w, "cdw11", s->cdw11);
-    jw_u64(w, "cdw12", s->cdw12);
-    jw_u64(w, "cdw13", s->cdw13);
-    jw_u64(w, "cdw14", s->cdw14);
-    jw_u64(w, "cdw15", s->cdw15);
-    jw_close_obj(w);
+    const struct {
+        const char *name;
+        uint32_t v;
+    } f[] = {{"opcode", s->opc},  {"nsid", s->nsid},   {"cdw2", s->cdw2},   {"cdw3", s->cdw3},
+             {"data_len", len},   {"cdw10", s->cdw10}, {"cdw11", s->cdw11}, {"cdw12", s->cdw12},
+             {"cdw13", s->cdw13}, {"cdw14", s->cdw14}, {"cdw15", s->cdw15}};
+    if (w != NULL)
+        jw_obj(w, "sqe");
+    for (unsigned k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+        if (w != NULL)
+            jw_u64(w, f[k].name, f[k].v);
+        else if (k == 0)
+            ctl_out(c->io, "%-13s: 0x%02x\n", f[k].name, f[k].v);
+        else
+            ctl_out(c->io, "%-13s: 0x%08x\n", f[k].name, f[k].v);
+    }
+    if (w != NULL)
+        jw_close_obj(w);
 }
 
 static int passthru(struct ctl *c, bool io)
@@ -93,13 +82,13 @@ static int passthru(struct ctl *c, bool io)
             return rc;
     }
     if ((flag(c, F_SHOW) || flag(c, F_DRY)) && !c->o.json)
-        show_command(c, &sqe, len);
+        show_command(c, NULL, &sqe, len);
     if (flag(c, F_DRY)) {
         if (c->o.json) {
             struct jw w;
             jw_begin(&w, out);
             jw_str(&w, "device", ctl_dev(out));
-            show_command_json(&w, &sqe, len);
+            show_command(c, &w, &sqe, len);
             jw_str(&w, "result", "dry run: not sent");
             jw_end(&w);
         }
@@ -123,7 +112,7 @@ static int passthru(struct ctl *c, bool io)
         jw_str(&w, "command", name);
         jw_u64(&w, "result", dw0);
         if (flag(c, F_SHOW))
-            show_command_json(&w, &sqe, len);
+            show_command(c, &w, &sqe, len);
         if (rd && len != 0)
             jw_hex(&w, "data", buf, len);
         jw_end(&w);
