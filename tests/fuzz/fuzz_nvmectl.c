@@ -29,6 +29,7 @@
 #include "fuzz_device.c"
 
 #include "nvme/nvmectl.h"
+#include "../unit/json_check.h"
 
 /* Options: "-x" takes a value, "-x!" is a flag. */
 static const struct {
@@ -207,84 +208,11 @@ static void ctl_raw(void *arg, const void *p, size_t len)
 /* -o json that succeeded: exactly one JSON value (RFC 8259: strings
  * closed and escaped, members "key": value separated by commas, brackets
  * matched); -b/--raw-binary writes the raw page instead. */
-static const char *j_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    return p;
-}
-
-static const char *j_string(const char *p)
-{
-    if (*p != '"')
-        return NULL;
-    for (p++; *p != '"'; p++) {
-        if (*p == '\0' || (unsigned char)*p < 0x20)
-            return NULL;
-        if (*p != '\\')
-            continue;
-        p++;
-        if (*p == 'u') {
-            for (int i = 1; i <= 4; i++)
-                if (p[i] == '\0' || strchr("0123456789abcdefABCDEF", p[i]) == NULL)
-                    return NULL;
-            p += 4;
-        } else if (*p == '\0' || strchr("\"\\/bfnrt", *p) == NULL) {
-            return NULL;
-        }
-    }
-    return p + 1;
-}
-
-static const char *j_value(const char *p, unsigned depth)
-{
-    p = j_ws(p);
-    if (depth > 64)
-        return NULL;
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        p = j_ws(p + 1);
-        if (*p == close)
-            return p + 1;
-        for (;;) {
-            if (close == '}') {
-                p = j_string(j_ws(p));
-                if (p == NULL)
-                    return NULL;
-                p = j_ws(p);
-                if (*p++ != ':')
-                    return NULL;
-            }
-            p = j_value(p, depth + 1);
-            if (p == NULL)
-                return NULL;
-            p = j_ws(p);
-            if (*p == close)
-                return p + 1;
-            if (*p++ != ',')
-                return NULL;
-        }
-    }
-    if (*p == '"')
-        return j_string(p);
-    if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
-        return p + 4;
-    if (strncmp(p, "false", 5) == 0)
-        return p + 5;
-    const char *s = p;
-    if (*p == '-')
-        p++;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return p == s ? NULL : p;
-}
-
 static void check_json(int rc, bool not_json)
 {
     if (rc != NVME_OK || not_json)
         return;
-    const char *end = j_value(O.text != NULL ? O.text : "", 0);
-    if (end == NULL || *j_ws(end) != '\0') {
+    if (!json_one_value(O.text != NULL ? O.text : "")) {
         if (log_on())
             fprintf(stderr, "json:\n%s\n", O.text != NULL ? O.text : "");
         TRAP("nvmectl -o json printed something that is not one JSON value");

@@ -7,6 +7,7 @@
  * --force, errors naming the namespace).
  */
 #include "fixture.h"
+#include "json_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,84 +21,11 @@ static void expect(const char *needle)
         fail_msg("expected \"%s\" in:\n%s", needle, out.text);
 }
 
-/* ---- a small JSON validator and path lookup ---------------------------- */
-
-static const char *ws(const char *p)
-{
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    return p;
-}
-
-static const char *value(const char *p);
-
-static const char *string(const char *p)
-{
-    if (*p != '"')
-        return NULL;
-    for (p++; *p != '"'; p++) {
-        if (*p == '\0' || (unsigned char)*p < 0x20)
-            return NULL;
-        if (*p == '\\') {
-            p++;
-            if (*p == 'u') {
-                for (int i = 1; i <= 4; i++)
-                    if (!strchr("0123456789abcdefABCDEF", p[i]) || p[i] == '\0')
-                        return NULL;
-                p += 4;
-            } else if (!strchr("\"\\/bfnrt", *p) || *p == '\0') {
-                return NULL;
-            }
-        }
-    }
-    return p + 1;
-}
-
-static const char *value(const char *p)
-{
-    p = ws(p);
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        p = ws(p + 1);
-        if (*p == close)
-            return p + 1;
-        for (;;) {
-            if (close == '}') {
-                p = string(ws(p));
-                if (p == NULL)
-                    return NULL;
-                p = ws(p);
-                if (*p++ != ':')
-                    return NULL;
-            }
-            p = value(p);
-            if (p == NULL)
-                return NULL;
-            p = ws(p);
-            if (*p == close)
-                return p + 1;
-            if (*p++ != ',')
-                return NULL;
-        }
-    }
-    if (*p == '"')
-        return string(p);
-    if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4))
-        return p + 4;
-    if (!strncmp(p, "false", 5))
-        return p + 5;
-    const char *s = p;
-    if (*p == '-')
-        p++;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return p == s ? NULL : p;
-}
+/* ---- JSON: one value (json_check.h), and a path lookup ------------------ */
 
 static void json_valid(void)
 {
-    const char *end = value(out.text);
-    if (end == NULL || *ws(end) != '\0')
+    if (!json_one_value(out.text))
         fail_msg("not one valid JSON value:\n%s", out.text);
 }
 
@@ -106,35 +34,35 @@ static void json_valid(void)
 static const char *json_get(const char *path)
 {
     static char res[40000];
-    const char *p = ws(out.text);
+    const char *p = json_ws(out.text);
     char key[128];
     while (*path != '\0') {
         size_t n = strcspn(path, ".");
         snprintf(key, sizeof(key), "%.*s", (int)n, path);
         path += n + (path[n] == '.');
         if (*p == '{') {
-            p = ws(p + 1);
+            p = json_ws(p + 1);
             for (;;) {
                 if (*p != '"')
                     return NULL;
-                const char *k = p + 1, *ke = string(p);
+                const char *k = p + 1, *ke = json_string(p);
                 bool match = (size_t)(ke - 1 - k) == strlen(key) && !strncmp(k, key, strlen(key));
-                p = ws(ws(ke) + 1); /* past ':' */
+                p = json_ws(json_ws(ke) + 1); /* past ':' */
                 if (match)
                     break;
-                p = ws(value(p));
+                p = json_ws(json_value(p, 0));
                 if (*p != ',')
                     return NULL;
-                p = ws(p + 1);
+                p = json_ws(p + 1);
             }
         } else if (*p == '[') {
             long idx = strtol(key, NULL, 10);
-            p = ws(p + 1);
+            p = json_ws(p + 1);
             for (long i = 0; i < idx; i++) {
-                p = ws(value(p));
+                p = json_ws(json_value(p, 0));
                 if (*p != ',')
                     return NULL;
-                p = ws(p + 1);
+                p = json_ws(p + 1);
             }
             if (*p == ']')
                 return NULL;
@@ -142,7 +70,7 @@ static const char *json_get(const char *path)
             return NULL;
         }
     }
-    const char *e = value(p);
+    const char *e = json_value(p, 0);
     if (*p == '"') {
         p++;
         e--;
