@@ -66,30 +66,11 @@ import time
 import json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-M32 = 0xFFFFFFFF
+sys.path.insert(0, HERE)
+from check import pat_word  # noqa: E402  (kernel/main.c pat_word())
 SLOT_BYTES = 16384
 NSLOTS = 48
 IMG_BYTES = 32 << 20
-
-
-def pat_word(key, lba, j):
-    """kernel/main.c pat_word()."""
-    if j == 0:
-        return 0x504D564E
-    if j == 1:
-        return key & M32
-    if j == 2:
-        return lba & M32
-    if j == 3:
-        return (lba >> 32) & M32
-    x = ((key * 0x9E3779B1) ^ ((lba & M32) * 0x85EBCA77) ^ ((lba >> 32) * 0xC2B2AE3D)
-         ^ (j * 0x27D4EB2F)) & M32
-    x ^= x >> 15
-    x = (x * 0x2C1B3C6D) & M32
-    x ^= x >> 12
-    x = (x * 0x297A2D39) & M32
-    x ^= x >> 15
-    return x
 
 
 _pat_cache = {}
