@@ -350,8 +350,9 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
      * first), as Linux's nvme_dev_disable does for every reset of a live
      * controller: a command the controller still completes after CC.EN=0
      * can leave the line asserted, with no CQ left whose head doorbell
-     * would lower it (QEMU 7.2 keeps it pending: ~100,000 interrupts
-     * nobody claims).  MSI-X has no level to keep: the quicker CC.EN=0. */
+     * would lower it (QEMU 7.2 keeps it pending: 40,004 interrupts
+     * delivered, 5 claimed, in qemu.x86_64.recovery-throttle's INTx
+     * boot).  MSI-X has no level to keep: the quicker CC.EN=0. */
     bool orderly = ctrl->info.irq_is_intx && ctrl->info.irq_vectors != 0;
     if (reset && nvme_recovery_run(ctrl, why, orderly) != NVME_OK)
         rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : NVME_ERR_FATAL;
