@@ -167,6 +167,7 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
     ctrl->elpe = id->elpe;
     ctrl->fna = id->fna;
     ctrl->frmw = id->frmw;
+    ctrl->mtfa = id->mtfa;
     ctrl->fwug = id->fwug;
     ctrl->sanicap = id->sanicap;
     ctrl->hmpre = id->hmpre;

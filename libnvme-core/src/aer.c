@@ -147,6 +147,11 @@ static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
     if (lid != 0)
         (void)nvme_aer_read_log(ctrl, lid, page, 512);
     nvme_log(ctrl, NVME_LOG_INFO, "asynchronous event %08x", dw0);
+    /* Firmware Activation Starting (§5.2.1): processing pauses (CSTS.PP,
+     * deadlines wait: recovery.c); the Identify waits it out and reads the
+     * revision now running. */
+    if (type == NVME_AER_TYPE_NOTICE && info == NVME_AER_NOTICE_FW_ACT)
+        nvme_admin_refresh_fr(ctrl);
     nvme_event(ctrl, NVME_EVENT_NOTICE, dw0);
 }
 

@@ -276,6 +276,7 @@ struct nvme_ctrl {
     uint32_t cc_css; /* CC.CSS written at enable: NVME_CC_CSS_NVM or _IOCS */
     uint8_t elpe;    /* Error Log Page Entries, 0-based */
     uint8_t fna, frmw, fwug;
+    uint16_t mtfa; /* Maximum Time for Firmware Activation, 100 ms units, 0: not given */
     uint32_t sanicap;
     uint32_t hmpre, hmmin, hmminds; /* Host Memory Buffer, 4 KiB units */
     uint16_t hmmaxd;                /* its most descriptors, 0: no limit */
@@ -303,6 +304,10 @@ struct nvme_ctrl {
     uint32_t long_ticks;
     uint32_t aborts_outstanding; /* atomic: Abort callbacks run on any CPU */
     uint32_t checking;           /* a CPU runs a tick's checks (atomic flag) */
+    uint32_t csts_seen;          /* CSTS as nvme_ctrl_check_csts last read it */
+    bool paused;                 /* CSTS.PP seen set at the last tick */
+    uint32_t paused_until;       /* tick after which a pause no longer holds deadlines */
+    uint64_t paused_seen_us;     /* next_tick_us of the last tick that saw it */
 
     /* Doorbell Buffer Config (§5.7): one page each, NULL when unused. */
     uint32_t *dbbuf_db, *dbbuf_ei;
@@ -519,7 +524,8 @@ uint32_t nvme_reg_read32(struct nvme_ctrl *ctrl, uint32_t off);
 void nvme_reg_write32(struct nvme_ctrl *ctrl, uint32_t off, uint32_t val);
 uint64_t nvme_reg_read64(struct nvme_ctrl *ctrl, uint32_t off);
 void nvme_reg_write64(struct nvme_ctrl *ctrl, uint32_t off, uint64_t val);
-/* Reads CSTS: NVME_ERR_GONE for all ones, NVME_ERR_FATAL for CFS, else 0. */
+/* Reads CSTS (kept in ctrl->csts_seen): NVME_ERR_GONE for all ones,
+ * NVME_ERR_FATAL for CFS, else 0. */
 int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl);
 uint64_t nvme_now_us(struct nvme_ctrl *ctrl);
 /* Clears CC.EN and waits for CSTS.RDY=0 (settle: let an enable in

@@ -171,7 +171,7 @@ struct nvme_abort_req {
  * true when only a reset can help: an admin command late, or a command
  * still late once its Abort window passed. */
 static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, unsigned *nab,
-                            unsigned max_ab)
+                            unsigned max_ab, bool paused)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     bool need_reset = false;
@@ -185,6 +185,11 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
         }
         if (!nvme_slot_late(ctrl, s))
             continue;
+        if (paused) { /* its time starts again (nvme_processing_paused) */
+            s->expire = NVME_READ_ONCE(ctrl->tick) +
+                        ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
+            continue;
+        }
         if (!(s->flags & NVME_SLOT_F_TIMED_OUT)) {
             nvme_stat_inc(&ctrl->stats.timeouts);
             nvme_log(ctrl, NVME_LOG_ERROR, "q%u: command cid %u (opcode %02x) timed out", qp->qid,
@@ -260,6 +265,49 @@ static void nvme_abort_done(void *arg, int result, uint32_t dw0)
         nvme_stat_inc(&ctrl->stats.aborts_done);
 }
 
+/* Processing paused (CSTS.PP, §3.1.6; valid with CSTS.RDY), as during a
+ * firmware activation without reset (Firmware Commit CA 011b, §5.12, or
+ * the Firmware Activation Starting notice, §5.2.1): a command late then
+ * waits, its deadline started again, rather than being aborted, for up to
+ * MTFA (Identify Controller bytes 271:270, 100 ms units; 0: the admin
+ * timeout), at most the long timeout, as Linux's nvme_fw_act_work waits.
+ * Returns true while a pause holds deadlines; a longer one is a timeout
+ * (*reset_why), which resets the controller, as Linux does.  Called from
+ * a tick (ctrl->checking held). */
+static bool nvme_processing_paused(struct nvme_ctrl *ctrl, int *reset_why)
+{
+    uint32_t csts = NVME_READ_ONCE(ctrl->csts_seen);
+    if ((csts & (NVME_CSTS_PP | NVME_CSTS_RDY)) != (NVME_CSTS_PP | NVME_CSTS_RDY)) {
+        if (ctrl->paused)
+            nvme_log(ctrl, NVME_LOG_INFO, "command processing resumed (CSTS.PP clear)");
+        ctrl->paused = false;
+        return false;
+    }
+    /* A tick that saw it last long ago (no call looked at the clock
+     * between): maybe a new pause, timed from now. */
+    uint64_t at = NVME_READ_ONCE64(ctrl->next_tick_us);
+    if (at - ctrl->paused_seen_us > 2u * (uint64_t)ctrl->tick_us)
+        ctrl->paused = false;
+    ctrl->paused_seen_us = at;
+    if (!ctrl->paused) {
+        uint32_t span = ctrl->mtfa != 0 ? nvme_ms_to_ticks(ctrl, ctrl->mtfa * 100u)
+                                        : ctrl->admin.timeout_ticks;
+        if (span > ctrl->long_ticks)
+            span = ctrl->long_ticks;
+        ctrl->paused = true;
+        ctrl->paused_until = NVME_READ_ONCE(ctrl->tick) + span;
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "command processing paused (CSTS.PP): deadlines wait up to %llu ms (MTFA %u)",
+                 (unsigned long long)span * (ctrl->tick_us / 1000u), ctrl->mtfa);
+    }
+    if (!nvme_tick_passed(ctrl, ctrl->paused_until))
+        return true;
+    nvme_log(ctrl, NVME_LOG_ERROR, "command processing paused past MTFA: resetting");
+    ctrl->paused = false;
+    *reset_why = NVME_ERR_TIMEOUT;
+    return false;
+}
+
 /* One tick's checks (nvme_recovery_check_at): CSTS, deadlines, Aborts;
  * a reset needed is left to the caller, in *reset_why. */
 static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
@@ -283,6 +331,10 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
         return NVME_OK;
     }
 
+    bool paused = nvme_processing_paused(ctrl, reset_why);
+    if (*reset_why != NVME_OK)
+        return NVME_OK;
+
     struct nvme_abort_req ab[NVME_ABORTS_PER_CHECK];
     unsigned nab = 0;
     unsigned acl = (unsigned)ctrl->acl + 1u; /* ACL is 0-based (§5.15.2.2) */
@@ -295,7 +347,7 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
         struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i);
         if (qp == NULL) /* a reset on another CPU has fewer queues now */
             break;
-        if (nvme_scan_queue(qp, ab, &nab, max_ab))
+        if (nvme_scan_queue(qp, ab, &nab, max_ab, paused))
             need_reset = true;
     }
     for (unsigned i = 0; i < nab && !need_reset; i++) {

@@ -56,6 +56,7 @@ uint64_t nvme_now_us(struct nvme_ctrl *ctrl) { return ctrl->osal.now_us(ctrl->os
 int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl)
 {
     uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
+    NVME_WRITE_ONCE(ctrl->csts_seen, csts);
     if (csts == 0xffffffffu)
         return NVME_ERR_GONE;
     if (csts & NVME_CSTS_CFS)

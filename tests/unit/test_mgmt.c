@@ -661,6 +661,8 @@ static void firmware_download_commit_and_activate(void **state)
     assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
     assert_string_equal(nvme_sim_fw_slot(f.sim, 2), "FW2.0.00");
     assert_int_equal(nvme_sim_fw_active(f.sim), 2);
+    /* Running now: nvme_ctrl_info and nvmectl info say so at once. */
+    assert_string_equal(nvme_ctrl_get_info(f.ctrl)->firmware, "FW2.0.00");
     struct nvme_fw_slot_log fw;
     assert_int_equal(nvme_get_fw_slot_log(f.ctrl, &fw), 0);
     assert_int_equal(fw.afi & 7, 2);
@@ -693,6 +695,83 @@ static void firmware_download_commit_and_activate(void **state)
     assert_int_equal(nvme_fw_download(f.ctrl, 0xfffffffc, img, 8), NVME_ERR_INVAL);
     assert_true(nvme_fw_download(f.ctrl, 2u << 20, img, 8) > 0); /* past the device's buffer */
     free(img);
+    fx_stop(&f);
+}
+
+#define MS 1000ull
+
+static void poll_ms(struct fx *f, unsigned ms)
+{
+    for (unsigned i = 0; i < ms; i++) {
+        (void)nvme_qpair_poll(f->ctrl, 1, 0);
+        nvme_sim_advance(f->sim, 1 * MS);
+    }
+}
+
+/* Processing paused (CSTS.PP, §3.1.6), as for a firmware activation
+ * without reset: a command late meanwhile waits, its deadline started
+ * again, instead of an Abort and a reset, for up to MTFA; a longer pause
+ * is a timeout, and the reset that follows ends it (CC.EN cleared). */
+static void processing_paused_holds_deadlines_up_to_mtfa(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mtfa = 100;                  /* 10 s */
+    f.cfg.fw_act_pause_us = 3000 * MS; /* a Firmware Commit CA 011b pauses 3 s */
+    f.opts.admin_timeout_ms = 1000;
+    fx_start_captured(&f);
+    const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(f.ctrl);
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    uint8_t *buf = fx_xalloc(512);
+
+    /* 7 s, with the Firmware Activation Starting notice: past the 2 s I/O
+     * deadline, within MTFA. */
+    nvme_sim_pause(f.sim, 7000 * MS, true);
+    struct fx_rec r = {0, -100};
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
+    fx_poll_until(&f, 1, &r, 20000 * MS);
+    uint64_t took = nvme_sim_now(f.sim) - t0;
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_true(took >= 7000 * MS && took <= 7200 * MS);
+    assert_int_equal(nvme_sim_stats(f.sim)->resets, resets);
+    assert_int_equal(st->aborts_sent, 0);
+    assert_int_equal(st->timeouts, 0);
+    assert_true(fx_log_has(&f, "command processing paused (CSTS.PP)"));
+    poll_ms(&f, 500); /* the next tick sees CSTS.PP clear */
+    assert_true(fx_log_has(&f, "command processing resumed"));
+    nvme_ctrl_service(f.ctrl); /* the notice: its log page read, the revision again */
+    assert_true(fx_log_has(&f, "asynchronous event 00030102"));
+
+    /* Activation at once: the Identify that reads the new revision waits
+     * out the 3 s pause, past the 1 s admin deadline. */
+    uint8_t img[8];
+    memcpy(img, "FW7.0.00", 8);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 8), 0);
+    t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+    assert_true(nvme_sim_now(f.sim) - t0 >= 3000 * MS);
+    assert_string_equal(nvme_ctrl_get_info(f.ctrl)->firmware, "FW7.0.00");
+    assert_int_equal(nvme_sim_stats(f.sim)->resets, resets);
+    assert_int_equal(st->timeouts, 0);
+    poll_ms(&f, 500);
+
+    /* 30 s against MTFA's 10: a timeout; the reset ends the pause and the
+     * read is replayed. */
+    nvme_sim_pause(f.sim, 30000 * MS, false);
+    r = (struct fx_rec){0, -100};
+    t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
+    fx_poll_until(&f, 1, &r, 40000 * MS);
+    took = nvme_sim_now(f.sim) - t0;
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_true(took >= 10000 * MS && took < 30000 * MS);
+    assert_int_equal(nvme_sim_stats(f.sim)->resets, resets + 1);
+    assert_true(fx_log_has(&f, "command processing paused past MTFA: resetting"));
+    free(buf);
     fx_stop(&f);
 }
 
@@ -922,6 +1001,7 @@ int main(void)
         cmocka_unit_test(sanitize_erases_and_reports),
         cmocka_unit_test(firmware_download_commit_and_activate),
         cmocka_unit_test(firmware_granularity_and_reset_required),
+        cmocka_unit_test(processing_paused_holds_deadlines_up_to_mtfa),
         cmocka_unit_test(subsystem_reset_brings_the_controller_back),
         cmocka_unit_test(management_on_a_gone_device),
     };

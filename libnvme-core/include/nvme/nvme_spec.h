@@ -278,6 +278,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_AER_TYPE_SMART 1u
 #define NVME_AER_TYPE_NOTICE 2u
 #define NVME_AER_NOTICE_NS_CHANGED 0u
+#define NVME_AER_NOTICE_FW_ACT 1u /* Firmware Activation Starting */
 #define NVME_NSID_ALL 0xffffffffu /* "all namespaces"/controller scope */
 
 /* ------------------------------------------------------------------ */

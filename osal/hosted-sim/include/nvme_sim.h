@@ -304,6 +304,9 @@ struct nvme_sim_config {
     uint8_t fna;           /* Identify FNA [crypto erase: 0x04] */
     uint8_t frmw;          /* Identify FRMW [3 slots, activation without reset: 0x16] */
     uint8_t fwug;          /* Identify FWUG, 4 KiB units [0: no information] */
+    uint16_t mtfa;         /* Identify MTFA, 100 ms units [0: not reported] */
+    uint32_t fw_act_pause_us; /* a Firmware Commit that activates at once (CA 011b) pauses
+                                 processing this long, as nvme_sim_pause(sim, us, false) [0] */
     uint8_t dlfeat;        /* Identify Namespace DLFEAT [zeros, WZ deallocate: 0x09] */
     uint8_t npss;          /* Identify NPSS, 0-based power states [2] */
     bool nssrs;            /* CAP.NSSRS: NVM Subsystem Reset supported [true] */
@@ -532,6 +535,12 @@ void nvme_sim_smart_warning(struct nvme_sim *sim, uint8_t bits);
 void nvme_sim_error_event(struct nvme_sim *sim, uint16_t sqid, uint16_t cid, uint16_t status);
 /* Asynchronous Event Requests held by the device now. */
 unsigned nvme_sim_aer_outstanding(const struct nvme_sim *sim);
+/* Processing paused (CSTS.PP, §3.1.6), as for a firmware activation
+ * without reset: for `us` simulated microseconds the device fetches no
+ * command from any SQ (commands rung meanwhile wait in their SQs); CC.EN
+ * cleared ends the pause.  notice: also post a Firmware Activation
+ * Starting notice (type 2, information 01h, LID 03h) first. */
+void nvme_sim_pause(struct nvme_sim *sim, uint64_t us, bool notice);
 /* Whether the host set ACRE in Host Behavior Support (FID 16h). */
 bool nvme_sim_acre(const struct nvme_sim *sim);
 

@@ -54,6 +54,7 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->acl = sim->cfg.acl;
     id->aerl = sim->cfg.aerl;
     id->frmw = sim->cfg.frmw;
+    id->mtfa = sim->cfg.mtfa;
     id->fwug = sim->cfg.fwug;
     id->lpa = sim->cfg.lpa;         /* bit 1 effects log, bit 2 extended data (NUMDU, LPOL/LPOU) */
     id->elpe = SIM_ERR_ENTRIES - 1; /* 64 error log entries */

@@ -86,6 +86,10 @@ void sim_tick(struct nvme_sim *sim)
         }
     }
     sim_held_step(sim);
+    if (sim->pp_pending && sim->now >= sim->pp_until) {
+        sim->pp_pending = false;
+        sim->csts &= ~NVME_CSTS_PP; /* SQs stalled meanwhile are due now */
+    }
     if (sim->shst_pending && sim->now >= sim->shst_at) {
         sim->shst_pending = false;
         sim->csts = (sim->csts & ~NVME_CSTS_SHST_MASK) | NVME_CSTS_SHST_COMPLETE;
@@ -358,6 +362,22 @@ uint64_t nvme_sim_now(const struct nvme_sim *sim)
     uint64_t t = sim->now;
     UNLOCK(sim);
     return t;
+}
+
+void sim_pause(struct nvme_sim *sim, uint64_t us)
+{
+    sim->csts |= NVME_CSTS_PP;
+    sim->pp_pending = true;
+    sim->pp_until = sim->now + us;
+}
+
+void nvme_sim_pause(struct nvme_sim *sim, uint64_t us, bool notice)
+{
+    LOCK(sim);
+    if (notice) /* Firmware Activation Starting (§5.2.1), Firmware Slot Information */
+        (void)sim_event_post(sim, NVME_SIM_AE_NOTICE, 0x01, NVME_LID_FW_SLOT);
+    sim_pause(sim, us);
+    UNLOCK(sim);
 }
 
 void nvme_sim_advance(struct nvme_sim *sim, uint64_t us)

@@ -190,6 +190,8 @@ struct nvme_sim {
     bool woken;             /* OSAL wake flag */
     /* Pending register transitions in simulated time */
     bool rdy_pending;
+    bool pp_pending; /* CSTS.PP set until pp_until (nvme_sim_pause) */
+    uint64_t pp_until;
     bool rdy_target;
     uint64_t rdy_at;
     bool shst_pending;
@@ -322,6 +324,7 @@ void sim_host_error(struct nvme_sim *sim, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sim_capture(struct nvme_sim *sim, const char *line);
 void sim_tick(struct nvme_sim *sim);
+void sim_pause(struct nvme_sim *sim, uint64_t us);
 void sim_raise_irq(struct nvme_sim *sim, struct sim_cq *cq);
 void sim_update_intx(struct nvme_sim *sim);
 unsigned sim_deliver_irqs_unlocked(struct nvme_sim *sim);

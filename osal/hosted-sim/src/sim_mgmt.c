@@ -183,6 +183,8 @@ uint16_t sim_fw_commit(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_
         if (!(sim->cfg.frmw & NVME_FRMW_NO_RESET))
             return SIM_SF_CMD(NVME_SC_FW_NEEDS_CONV_RESET);
         fw_activate(sim, fs);
+        if (sim->cfg.fw_act_pause_us) /* processing paused meanwhile (CSTS.PP) */
+            sim_pause(sim, sim->cfg.fw_act_pause_us);
     } else if (ca != NVME_FW_CA_REPLACE) {
         sim->fw_next = fs;
     }

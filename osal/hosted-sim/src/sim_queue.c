@@ -133,7 +133,8 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
     sim->sq_batch++;
     sim_dbbuf_sq_tail(sim, qid);
     while (sq->live && (sq->head != sq->tail || sim_dbbuf_sq_more(sim, qid)) && !sim->gone &&
-           !(sim->csts & NVME_CSTS_CFS) && (sim->csts & NVME_CSTS_RDY) && !sim->dma_stopped) {
+           !(sim->csts & (NVME_CSTS_CFS | NVME_CSTS_PP)) && (sim->csts & NVME_CSTS_RDY) &&
+           !sim->dma_stopped) {
         struct sim_cq *cq = &sim->cq[sq->cqid];
         if (!cq->live)
             break;

@@ -121,7 +121,8 @@ void sim_controller_reset(struct nvme_sim *sim)
     sim_fw_reset(sim);
     sim->intms = 0;
     sim->shst_pending = false;
-    sim->csts &= ~NVME_CSTS_SHST_MASK;
+    sim->pp_pending = false; /* a reset ends a pause */
+    sim->csts &= ~(NVME_CSTS_SHST_MASK | NVME_CSTS_PP);
     if (!sim->cfg.cfs_sticky)
         sim->csts &= ~NVME_CSTS_CFS;
     if (sim->csts & NVME_CSTS_RDY) {
@@ -147,7 +148,7 @@ void sim_hot_add(struct nvme_sim *sim)
     sim_features_reset(sim);
     sim->cc = sim->csts = sim->aqa = sim->intms = 0;
     sim->asq = sim->acq = 0;
-    sim->rdy_pending = sim->shst_pending = false;
+    sim->rdy_pending = sim->shst_pending = sim->pp_pending = false;
     sim->dma_stopped = sim->dma_stop_disabled = false;
     sim->stuck = false;
     sim->nev = 0;
