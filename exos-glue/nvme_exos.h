@@ -125,7 +125,8 @@ typedef struct tag_NVME_CORE_DEVICE {
     DMA_BUFFER Cache; /* the block cache's segments */
     unsigned Index;   /* nvme<Index> */
     unsigned Disks;
-    char SubNqn[257]; /* Identify Controller SUBNQN, "" when not read */
+    UINT LastServiceMs; /* nvme_ctrl_service() last called (GetSystemTime) */
+    char SubNqn[257];   /* Identify Controller SUBNQN, "" when not read */
 } NVME_CORE_DEVICE, *LPNVME_CORE_DEVICE;
 
 /* --- nvme_exos_disk.c ------------------------------------------------------ */
@@ -187,6 +188,9 @@ char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf);
 /* Serialises the users of a blk's bounce/scratch buffer. */
 void nvme_exos_blk_lock(struct nvme_exos_blk *blk);
 void nvme_exos_blk_unlock(struct nvme_exos_blk *blk);
+/* Takes the lock only if no task holds it, without waiting (EXOS's
+ * dispatcher task): true when taken. */
+bool nvme_exos_blk_trylock(struct nvme_exos_blk *blk);
 
 /* --- nvme_exos_pci.c ---------------------------------------------------------- */
 

@@ -107,6 +107,13 @@ void nvme_exos_blk_lock(struct nvme_exos_blk *blk) { LockMutex(&blk->bounce_mute
 
 void nvme_exos_blk_unlock(struct nvme_exos_blk *blk) { UnlockMutex(&blk->bounce_mutex); }
 
+/* Never waits: held by another task (or by this one: EXOS's mutexes are
+ * recursive), false; a bounded try when the check races with a taker. */
+bool nvme_exos_blk_trylock(struct nvme_exos_blk *blk)
+{
+    return blk->bounce_mutex.Task == NULL && LockMutex(&blk->bounce_mutex, 0) != 0;
+}
+
 void nvme_exos_blk_init(struct nvme_exos_blk *blk, const struct nvme_exos_blk_ops *ops, void *h,
                         void *bounce, UINT bounce_bytes, bool write_through)
 {
@@ -546,9 +553,8 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
         return 0;
     /* From EXOS's dispatcher task, which also polls the USB keyboard:
      * never wait for the lock (nvmectl holds it while its output waits
-     * for a key).  Held by another task: the next poll tries again (a
-     * bounded try when the check races with a taker). */
-    if (blk->bounce_mutex.Task != NULL || LockMutex(&blk->bounce_mutex, 0) == 0)
+     * for a key).  Held by another task: the next poll tries again. */
+    if (!nvme_exos_blk_trylock(blk))
         return 0;
     if (!blk->stopped && window_passed(blk))
         rc = nvme_exos_blk_sync(blk);

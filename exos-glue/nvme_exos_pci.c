@@ -121,21 +121,40 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
 }
 
 /* nvme_ctrl_service() wants a call every 100 ms .. 1 s from a context that
- * may sleep.  EXOS offers drivers no timer, so the disk path makes it,
- * at most once a second: asynchronous events are handled at the next disk
- * request after them.  (Deadlines do not depend on it: blocking calls
- * check them while they wait.) */
+ * may sleep: the timer below makes it once a second, and so does the disk
+ * path (the window's timer may have found no deferred-work slot).
+ *
+ * It never runs on a controller being torn down: DF_UNLOAD (shutdown_all)
+ * sets Blk.stopped under the controller's blk lock, and only then calls
+ * nvme_ctrl_fini, which frees the controller.  The service call runs under
+ * that lock and only while Blk.stopped is clear, so a shutdown waits for a
+ * service call in progress (one that sleeps, reading a log page), and one
+ * after it sees the controller stopped.  `locked`: the caller holds the
+ * lock (the disk path, on its own controller); else it is only tried (the
+ * timer runs in EXOS's dispatcher task, which must not wait), and a held
+ * lock puts the call off to the next poll. */
 #define NVME_EXOS_SERVICE_MS 1000u
-static void service_now_and_then(void)
+static void service_one(LPNVME_CORE_DEVICE d, bool locked)
 {
-    static UINT last_ms;
     UINT now = GetSystemTime();
-    if (now - last_ms < NVME_EXOS_SERVICE_MS)
+    if (now - d->LastServiceMs < NVME_EXOS_SERVICE_MS)
         return;
-    last_ms = now;
+    if (!locked && !nvme_exos_blk_trylock(&d->Blk))
+        return;
+    if (!d->Blk.stopped && d->Ctrl != NULL) {
+        d->LastServiceMs = now;
+        (void)nvme_ctrl_service(d->Ctrl);
+    }
+    if (!locked)
+        nvme_exos_blk_unlock(&d->Blk);
+}
+
+/* The disk path (a block op of controller h, its blk lock held). */
+static void service_from_disk_path(void *h)
+{
     for (unsigned i = 0; i < ControllerCount; i++)
-        if (Controllers[i]->Ctrl != NULL && !Controllers[i]->Blk.stopped)
-            (void)nvme_ctrl_service(Controllers[i]->Ctrl);
+        if (Controllers[i]->Ctrl == (struct nvme_ctrl *)h)
+            service_one(Controllers[i], true);
 }
 
 /* Deferred-work poll callback: the durability window and the service
@@ -144,9 +163,10 @@ static BOOL DeferredRegistered = FALSE;
 static void NVMeCoreTimer(LPVOID Context)
 {
     (void)Context;
-    for (unsigned i = 0; i < ControllerCount; i++)
+    for (unsigned i = 0; i < ControllerCount; i++) {
         (void)nvme_exos_blk_tick(&Controllers[i]->Blk);
-    service_now_and_then();
+        service_one(Controllers[i], false);
+    }
 }
 
 /* Registers NVMeCoreTimer with EXOS's deferred work: TRUE when EXOS took
@@ -202,13 +222,13 @@ static void shutdown_all(void)
 
 static int core_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
 {
-    service_now_and_then();
+    service_from_disk_path(h);
     return nvme_read((struct nvme_ctrl *)h, nsid, lba, count, buf);
 }
 
 static int core_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
 {
-    service_now_and_then();
+    service_from_disk_path(h);
     return nvme_write((struct nvme_ctrl *)h, nsid, lba, count, buf);
 }
 

@@ -150,6 +150,13 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     io.write_raw = NULL; /* the shell takes text: -b is refused */
 
     nvme_exos_blk_lock(&d->Blk); /* the scratch buffer is the bounce buffer */
+    if (d->Blk.stopped) {
+        /* Shut down (DF_UNLOAD) while this waited for the lock: the
+         * controller is torn down (or being torn down). */
+        nvme_exos_blk_unlock(&d->Blk);
+        ConsolePrint(TEXT("nvmectl %s: nvme%u is shut down\n"), (LPCSTR)command, (UINT)idx);
+        return finish(command, NVME_ERR_GONE, DF_RETURN_HARDWARE_ABSENT);
+    }
     /* nvmectl reaches the device behind the block cache: write the cache
      * back (and Flush) before, and drop it, so both agree afterwards.  A
      * write-back that fails (a device that refuses writes) keeps those

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_exos_pci.c - the PCI side of exos-glue (nvme_exos_pci.c: Attach,
+ * the disks it publishes, the deferred-work timer, DF_UNLOAD) with EXOS
+ * mocked (mock_exos.c) and the core faked here: each controller is a
+ * `struct nvme_ctrl` of this file whose namespaces, identifiers and
+ * events a test sets, and whose calls it counts.
+ *
+ * The glue keeps its controllers and published namespaces in static
+ * tables that nothing empties (EXOS never detaches a PCI driver): each
+ * test runs in a process of its own (main forks one per test).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mock_exos.h"
+#include "nvme_exos.h"
+#include "nvme/nvme_fmt.h"
+
+/* --- the core, faked ---------------------------------------------------------- */
+
+#define FAKE_MAX_CTRL 4
+#define FAKE_MAX_NS 4
+
+struct nvme_ctrl {
+    struct nvme_ctrl_info info;
+    char subnqn[256];
+    struct nvme_ns_info ns[FAKE_MAX_NS];
+    uint8_t nmic[FAKE_MAX_NS];
+    struct nvme_ns_ids ids[FAKE_MAX_NS];
+    bool ids_given[FAKE_MAX_NS];
+    unsigned ns_count;
+    uint32_t gen;
+    nvme_event_cb event_cb;
+    void *event_arg;
+    bool finied;
+    unsigned services, finis, flushes;
+    unsigned reads, writes;
+    uint64_t last_lba;
+    uint32_t last_count, last_nsid;
+    void (*on_service)(struct nvme_ctrl *c); /* what happens while service runs */
+};
+
+static struct nvme_ctrl fakes[FAKE_MAX_CTRL];
+static unsigned fakes_attached;
+
+int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
+                   const struct nvme_ctrl_opts *opts)
+{
+    struct nvme_ctrl *c;
+    (void)osal;
+    assert_true(fakes_attached < FAKE_MAX_CTRL);
+    c = &fakes[fakes_attached++];
+    c->event_cb = opts->event_cb;
+    c->event_arg = opts->event_arg;
+    *out = c;
+    return 0;
+}
+
+int nvme_ctrl_fini(struct nvme_ctrl *c)
+{
+    assert_false(c->finied);
+    c->finied = true;
+    c->finis++;
+    return 0;
+}
+
+/* The core's rule (nvme.h): nothing else runs on a controller while or
+ * after nvme_ctrl_fini tears it down. */
+int nvme_ctrl_service(struct nvme_ctrl *c)
+{
+    if (c->finied)
+        fail_msg("nvme_ctrl_service on a controller nvme_ctrl_fini tore down");
+    c->services++;
+    if (c->on_service != NULL)
+        c->on_service(c);
+    if (c->finied)
+        fail_msg("nvme_ctrl_fini ran while nvme_ctrl_service was running");
+    return 0;
+}
+
+const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *c) { return &c->info; }
+int nvme_ctrl_reset(struct nvme_ctrl *c)
+{
+    (void)c;
+    return 0;
+}
+unsigned nvme_ns_count(const struct nvme_ctrl *c) { return c->ns_count; }
+const struct nvme_ns_info *nvme_ns_at(const struct nvme_ctrl *c, unsigned idx)
+{
+    return idx < c->ns_count ? &c->ns[idx] : NULL;
+}
+const struct nvme_ns_info *nvme_ns_find(const struct nvme_ctrl *c, uint32_t nsid)
+{
+    for (unsigned i = 0; i < c->ns_count; i++)
+        if (c->ns[i].nsid == nsid)
+            return &c->ns[i];
+    return NULL;
+}
+uint32_t nvme_ns_generation(const struct nvme_ctrl *c) { return c->gen; }
+int nvme_ns_set_read_only(struct nvme_ctrl *c, uint32_t nsid, bool ro)
+{
+    struct nvme_ns_info *ns = (struct nvme_ns_info *)nvme_ns_find(c, nsid);
+    if (ns != NULL)
+        ns->read_only = ro;
+    return 0;
+}
+
+static int fake_io(struct nvme_ctrl *c, uint32_t nsid, uint64_t lba, uint32_t count)
+{
+    const struct nvme_ns_info *ns = nvme_ns_find(c, nsid);
+    assert_false(c->finied);
+    c->last_lba = lba;
+    c->last_count = count;
+    c->last_nsid = nsid;
+    if (ns == NULL || ns->status != 0)
+        return NVME_ERR_NOENT;
+    if (lba + count > ns->nsze)
+        return 0x80; /* LBA Out of Range */
+    return 0;
+}
+
+int nvme_read(struct nvme_ctrl *c, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
+{
+    (void)buf;
+    c->reads++;
+    return fake_io(c, nsid, lba, count);
+}
+
+int nvme_write(struct nvme_ctrl *c, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    (void)buf;
+    c->writes++;
+    return fake_io(c, nsid, lba, count);
+}
+
+int nvme_flush(struct nvme_ctrl *c, uint32_t nsid)
+{
+    (void)nsid;
+    assert_false(c->finied);
+    c->flushes++;
+    return 0;
+}
+
+int nvme_identify(struct nvme_ctrl *c, uint8_t cns, uint32_t nsid, void *buf)
+{
+    memset(buf, 0, 4096);
+    if (cns == NVME_CNS_CTRL) {
+        struct nvme_id_ctrl *id = buf;
+        memcpy(id->subnqn, c->subnqn, sizeof(id->subnqn));
+        id->cntlid = c->info.cntlid;
+        return 0;
+    }
+    if (cns == NVME_CNS_NS) {
+        struct nvme_id_ns *id = buf;
+        for (unsigned i = 0; i < c->ns_count; i++)
+            if (c->ns[i].nsid == nsid) {
+                id->nmic = c->nmic[i];
+                return 0;
+            }
+        return 0x0b; /* Invalid Namespace or Format */
+    }
+    return 0x02;
+}
+
+int nvme_identify_ns_descs(struct nvme_ctrl *c, uint32_t nsid, struct nvme_ns_ids *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i < c->ns_count; i++)
+        if (c->ns[i].nsid == nsid && c->ids_given[i]) {
+            *out = c->ids[i];
+            return 0;
+        }
+    return 0x02; /* no list */
+}
+
+/* nvme_exos_pci_name's formatting (the core's fmt.c): the host's. */
+int nvme_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+const char *nvme_strerror(int err)
+{
+    (void)err;
+    return "error";
+}
+const char *nvme_status_name(uint16_t sf)
+{
+    (void)sf;
+    return "status";
+}
+
+/* The EXOS OSAL (osal/exos), faked: registers are never read here. */
+void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volatile void *mmio,
+                          UINT mmio_size, U8 bus, U8 dev, U8 func, LPDEVICE device)
+{
+    (void)o, (void)ops, (void)mmio, (void)mmio_size, (void)bus, (void)dev, (void)func, (void)device;
+}
+void nvme_exos_osal_bind(struct nvme_exos_osal *o, struct nvme_ctrl *ctrl) { (void)o, (void)ctrl; }
+void nvme_exos_osal_release(struct nvme_exos_osal *o) { (void)o; }
+uint32_t nvme_exos_mmio_read32(void *ctx, uint32_t off)
+{
+    (void)ctx, (void)off;
+    return 0x9; /* CSTS: RDY, SHST 10b */
+}
+
+/* --- set-up ---------------------------------------------------------------------- */
+
+/* Controller `i` before its Attach: one namespace of 512-byte blocks. */
+static struct nvme_ctrl *fake_ctrl(unsigned i, const char *serial)
+{
+    struct nvme_ctrl *c = &fakes[i];
+    memset(c, 0, sizeof(*c));
+    c->info.vwc = 1;
+    c->info.cntlid = (uint16_t)(i + 1);
+    snprintf(c->info.serial, sizeof(c->info.serial), "%s", serial);
+    snprintf(c->subnqn, sizeof(c->subnqn), "nqn.2024-01.test:%s", serial);
+    c->ns_count = 1;
+    c->ns[0].nsid = 1;
+    c->ns[0].nsze = 262144;
+    c->ns[0].lba_size = 512;
+    c->ns[0].lbads = 9;
+    c->ns[0].plain_io = true;
+    c->ns[0].csi = NVME_CSI_NVM;
+    return c;
+}
+
+static uint8_t mmio_regs[0x4000] __attribute__((aligned(4096)));
+
+/* EXOS's PCI scan: DF_PROBE, DF_LOAD, Attach with a PCI_DEVICE on its
+ * stack.  `cache`: the block cache's DMA buffer is granted (2 MiB). */
+static LPNVME_CORE_DEVICE attach_next(bool cache)
+{
+    PCI_DEVICE pci;
+    LPPCI_DEVICE got;
+    U32 bar0 = 0xFEBF4000u;
+
+    memset(&pci, 0, sizeof(pci));
+    pci.TypeID = KOID_PCIDEVICE;
+    pci.Info.Bus = 0;
+    pci.Info.Dev = (U8)(4 + fakes_attached);
+    memcpy(&mock_exos.cfg[PCI_CFG_BAR0], &bar0, 4);
+    mock_exos.ioremap_base = (LINEAR)mmio_regs;
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_PROBE, (UINT)&pci.Info), DF_RETURN_SUCCESS);
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_LOAD, 0), DF_RETURN_SUCCESS);
+    expect_value(DMABufferAllocate, Size, NVME_EXOS_BOUNCE_BYTES);
+    expect_value(DMABufferAllocate, RequireContiguous, TRUE);
+    will_return(DMABufferAllocate, TRUE);
+    will_return(DMABufferAllocate, 0x100000);
+    if (cache) {
+        expect_value(DMABufferAllocate, Size, NVME_EXOS_CACHE_BYTES);
+        expect_value(DMABufferAllocate, RequireContiguous, FALSE);
+        will_return(DMABufferAllocate, TRUE);
+        will_return(DMABufferAllocate, 0x200000);
+    } else {
+        for (UINT want = NVME_EXOS_CACHE_BYTES; want >= NVME_EXOS_SEG_BYTES; want /= 2u) {
+            expect_value(DMABufferAllocate, Size, want);
+            expect_value(DMABufferAllocate, RequireContiguous, FALSE);
+            will_return(DMABufferAllocate, FALSE);
+        }
+    }
+    got = NVMeCorePCIDriver.Attach(&pci);
+    assert_non_null(got);
+    return (LPNVME_CORE_DEVICE)got;
+}
+
+/* EXOS's deferred-work dispatcher calls the glue's poll callback. */
+static void timer_poll(void)
+{
+    assert_non_null(mock_exos.deferred_poll);
+    mock_exos.deferred_poll(mock_exos.deferred_ctx);
+}
+
+/* --- the service call and the controller's teardown ------------------------------- */
+
+/* EXOS's `shutdown` (DF_UNLOAD) runs in the shell's task; it holds the
+ * controller's blk lock while it writes the cache back and Flushes, then
+ * tears the controller down (nvme_ctrl_fini).  The dispatcher task's poll
+ * may run in between (EXOS preempts): it must not call nvme_ctrl_service
+ * on a controller whose teardown has begun.  Before: the poll checked
+ * only Blk.stopped, unlocked, and called nvme_ctrl_service while the
+ * shutdown held the lock (and could be inside nvme_ctrl_fini). */
+static void test_service_waits_out_a_teardown_in_progress(void **state)
+{
+    LPNVME_CORE_DEVICE d;
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    d = attach_next(false);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(c->services, 1); /* once a second, when nothing holds the lock */
+
+    mock_exos.sys_ms = 7000;
+    d->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* the shutdown task holds it */
+    timer_poll();
+    assert_int_equal(c->services, 1);
+
+    /* The shutdown goes on: stopped, then torn down; the poll after it
+     * sees the controller stopped. */
+    d->Blk.bounce_mutex.Task = NULL;
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c->finis, 1);
+    mock_exos.sys_ms = 9000;
+    timer_poll();
+    assert_int_equal(c->services, 1);
+}
+
+/* A service call in progress (it sleeps, reading a log page) when the
+ * shutdown comes: the shutdown's lock waits for it, so nvme_ctrl_fini
+ * comes after it returns.  Here the shutdown task's steps run from inside
+ * the service call, as EXOS would interleave them; the lock the service
+ * call holds makes nvme_exos_blk_shutdown's LockMutex wait in EXOS, which
+ * the fake mutex cannot do: the test checks the service call holds it. */
+static unsigned locks_held_at_service;
+static void note_locks_held(struct nvme_ctrl *c)
+{
+    (void)c;
+    locks_held_at_service = mock_exos.mutex_locks - mock_exos.mutex_unlocks;
+}
+
+static void test_service_runs_under_the_lock_the_teardown_takes(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    (void)attach_next(false);
+    c->on_service = note_locks_held;
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(c->services, 1);
+    assert_int_equal(locks_held_at_service, 1);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
+/* --- runner: one process per test ----------------------------------------------- */
+
+static int setup(void **state)
+{
+    (void)state;
+    mock_exos_reset();
+    return 0;
+}
+
+#define T(f) cmocka_unit_test_setup(f, setup)
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_service_waits_out_a_teardown_in_progress),
+        T(test_service_runs_under_the_lock_the_teardown_takes),
+    };
+    const unsigned n = sizeof(tests) / sizeof(tests[0]);
+    int failed = 0;
+
+    if (argc > 1) { /* one test, in this process */
+        cmocka_set_test_filter(argv[1]);
+        return cmocka_run_group_tests_name("exos_pci", tests, NULL, NULL);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        int status = 0;
+        pid_t pid;
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+            return 1;
+        if (pid == 0) {
+            cmocka_set_test_filter(tests[i].name);
+            exit(cmocka_run_group_tests_name("exos_pci", tests, NULL, NULL));
+        }
+        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "exos_pci: %s FAILED\n", tests[i].name);
+            failed++;
+        }
+    }
+    printf("exos_pci: %u tests, %d failed\n", n, failed);
+    return failed != 0;
+}
