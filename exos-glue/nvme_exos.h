@@ -57,15 +57,20 @@ struct nvme_exos_blk_ops {
     int (*flush)(void *h, uint32_t nsid); /* NVME_NSID_ALL: every namespace */
     int (*reset)(void *h);
     int (*set_read_only)(void *h, uint32_t nsid, bool ro);
-    /* OPTIONAL: the namespace's LBA size now, 0 when it is gone or not
-     * usable (a Format from nvmectl may change it under a published disk). */
-    uint32_t (*lba_size)(void *h, uint32_t nsid);
+    /* OPTIONAL: the namespace as the core knows it now (NULL when it is
+     * not active).  A rescan (a Format from nvmectl, a Namespace Attribute
+     * Changed event) may give it another format under a published disk:
+     * the disk is then taken out of service (nvme_exos_disk_matches). */
+    const struct nvme_ns_info *(*ns_info)(void *h, uint32_t nsid);
 };
+
+struct tag_NVME_CORE_DISK;
 
 /* One cache segment: blocks [first, first + blocks) of namespace nsid. */
 struct nvme_exos_seg {
-    U8 *data; /* NVME_EXOS_SEG_BYTES, mappable by the core */
-    U32 nsid; /* 0: free */
+    U8 *data;                        /* NVME_EXOS_SEG_BYTES, mappable by the core */
+    U32 nsid;                        /* 0: free */
+    struct tag_NVME_CORE_DISK *disk; /* whose format the blocks have */
     uint64_t first;
     U32 blocks; /* blocks per segment for this namespace */
     U32 block_bytes;
@@ -111,6 +116,15 @@ typedef struct tag_NVME_CORE_DISK {
     uint64_t NumSectors;
     U32 Access;     /* DISK_ACCESS_* */
     U32 AccessKept; /* of them, the glue's rules DF_DISK_SETACCESS cannot lift */
+    /* The namespace's format when the disk was made (nvme_exos_disk_matches) */
+    U16 MetadataBytes;
+    U8 Csi;
+    U8 PiType;
+    bool MdExtended;
+    bool PlainIo;
+    /* Out of service: its namespace changed format or went away after a
+     * rescan; every request fails (DF_RETURN_HARDWARE_ABSENT). */
+    bool Retired;
 } NVME_CORE_DISK, *LPNVME_CORE_DISK;
 
 /* Controller object handed back to EXOS's PCI layer.  PCI_DEVICE first, so
@@ -125,8 +139,9 @@ typedef struct tag_NVME_CORE_DEVICE {
     DMA_BUFFER Cache; /* the block cache's segments */
     unsigned Index;   /* nvme<Index> */
     unsigned Disks;
-    UINT LastServiceMs; /* nvme_ctrl_service() last called (GetSystemTime) */
-    char SubNqn[257];   /* Identify Controller SUBNQN, "" when not read */
+    UINT LastServiceMs;    /* nvme_ctrl_service() last called (GetSystemTime) */
+    uint32_t NsGeneration; /* nvme_ns_generation() the disks were checked at */
+    char SubNqn[257];      /* Identify Controller SUBNQN, "" when not read */
 } NVME_CORE_DEVICE, *LPNVME_CORE_DEVICE;
 
 /* --- nvme_exos_disk.c ------------------------------------------------------ */
@@ -162,6 +177,17 @@ U32 nvme_exos_ns_access(const struct nvme_ns_info *ns);
 /* Gives a new disk that access (publish_namespaces); its zoned read only
  * and its metadata disable are kept across DF_DISK_SETACCESS. */
 void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns);
+/* Whether a disk still describes its namespace as the core knows it now
+ * (ns from nvme_ns_find, NULL when not active): usable, same size, LBA
+ * size, metadata, protection, command set (zoned) and plain_io (the
+ * disabled metadata disk).  Not the host's read-only policy. */
+bool nvme_exos_disk_matches(const NVME_CORE_DISK *disk, const struct nvme_ns_info *ns);
+/* Takes a disk out of service (caller holds the blk lock): its requests
+ * fail from now on, its cached blocks are dropped (dirty ones too: they
+ * belong to a format the namespace no longer has; logged as an error)
+ * and its namespace is no longer owed a Flush.  EXOS has no call to
+ * withdraw a disk: it stays listed, disabled. */
+void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns);
 /* Whether namespace b (NSID nsid_b of the NVM subsystem subnqn_b, shared:
  * Identify Namespace NMIC bit 0; identifiers ids_b, NULL when the device
  * gives none) is namespace a, already published through another

@@ -173,6 +173,8 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
     disk->NumSectors = nsze;
     disk->Access = read_only ? DISK_ACCESS_READONLY : 0;
     disk->AccessKept = 0;
+    disk->Csi = NVME_CSI_NVM; /* plain blocks until nvme_exos_disk_set_policy */
+    disk->PlainIo = true;
     return disk;
 }
 
@@ -199,6 +201,19 @@ void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info 
     disk->Access = nvme_exos_ns_access(ns);
     disk->AccessKept = disk->Access & (DISK_ACCESS_DISABLE |
                                        (ns->csi == NVME_CSI_ZNS ? DISK_ACCESS_READONLY : 0u));
+    disk->MetadataBytes = ns->ms;
+    disk->Csi = ns->csi;
+    disk->PiType = ns->pi_type;
+    disk->MdExtended = ns->md_extended;
+    disk->PlainIo = ns->plain_io;
+}
+
+bool nvme_exos_disk_matches(const NVME_CORE_DISK *disk, const struct nvme_ns_info *ns)
+{
+    return ns != NULL && ns->status == 0 && ns->lba_size == disk->BytesPerSector &&
+           ns->nsze == disk->NumSectors && ns->ms == disk->MetadataBytes && ns->csi == disk->Csi &&
+           ns->pi_type == disk->PiType && ns->md_extended == disk->MdExtended &&
+           ns->plain_io == disk->PlainIo;
 }
 
 /* A shared namespace of an NVM subsystem with two controllers (dual-port
@@ -291,11 +306,43 @@ static U32 seg_blocks(U32 block_bytes)
     return n <= NVME_EXOS_SEG_MAX_BLOCKS ? n : 0;
 }
 
-/* One write command per run of dirty blocks. */
+/* 0 while the disk's namespace still has the format the disk was made
+ * with; NVME_ERR_BUSY while a Format or Sanitize runs on it (nothing
+ * decided yet: the core refuses its I/O meanwhile); NVME_ERR_GONE once
+ * the disk is out of service (retired here when the namespace changed).
+ * Caller holds the blk lock. */
+static int disk_check_current(LPNVME_CORE_DISK disk)
+{
+    const struct nvme_ns_info *ns;
+    if (disk->Retired)
+        return NVME_ERR_GONE;
+    if (disk->Blk->ops->ns_info == NULL)
+        return 0;
+    ns = disk->Blk->ops->ns_info(disk->Blk->h, disk->NamespaceId);
+    if (ns != NULL && ns->status == NVME_ERR_BUSY)
+        return NVME_ERR_BUSY;
+    if (nvme_exos_disk_matches(disk, ns))
+        return 0;
+    nvme_exos_disk_retire(disk, ns);
+    return NVME_ERR_GONE;
+}
+
+/* One write command per run of dirty blocks.  Blocks cached for a format
+ * the namespace no longer has (a rescan changed it) are never written:
+ * counts in the old block size would address other blocks and make the
+ * device read past the segment; they are dropped with their disk. */
 static int seg_write_back(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
 {
     U32 i = 0, n;
     int rc;
+
+    if (s->disk != NULL && blk->ops->ns_info != NULL) {
+        rc = disk_check_current(s->disk);
+        if (rc == NVME_ERR_GONE)
+            return 0; /* dropped (nvme_exos_disk_retire) */
+        if (rc != 0)
+            return rc;
+    }
 
     while (i < s->blocks) {
         if (!bit_get(s->dirty, i)) {
@@ -351,6 +398,7 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
         MemorySet(s->valid, 0, sizeof(s->valid));
         MemorySet(s->dirty, 0, sizeof(s->dirty));
         s->nsid = disk->NamespaceId;
+        s->disk = disk;
         s->first = first;
         s->block_bytes = disk->BytesPerSector;
         s->blocks = seg_blocks(disk->BytesPerSector);
@@ -594,6 +642,48 @@ int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk)
     return rc;
 }
 
+void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
+{
+    struct nvme_exos_blk *blk = disk->Blk;
+    U32 dropped = 0;
+    unsigned i;
+
+    if (disk->Retired)
+        return;
+    disk->Retired = true;
+    disk->Access |= DISK_ACCESS_DISABLE;
+    disk->AccessKept |= DISK_ACCESS_DISABLE;
+    for (i = 0; i < blk->nsegs; i++) {
+        struct nvme_exos_seg *s = &blk->segs[i];
+        if (s->nsid != disk->NamespaceId)
+            continue;
+        for (U32 b = 0; b < s->blocks; b++)
+            dropped += bit_get(s->dirty, b);
+        s->nsid = 0;
+        s->disk = NULL;
+        MemorySet(s->valid, 0, sizeof(s->valid));
+        MemorySet(s->dirty, 0, sizeof(s->dirty));
+    }
+    /* What was written back under the old format went with it. */
+    for (i = 0; i < NVME_EXOS_MAX_NS; i++)
+        if (blk->owed_nsid[i] == disk->NamespaceId)
+            blk->owed_nsid[i] = 0;
+    if (ns != NULL && ns->status == 0)
+        KernelLogText(dropped != 0 ? LOG_ERROR : LOG_WARNING,
+                      TEXT("[NVMeCoreDisk] NSID=%u now %u blocks of %u bytes (ms %u, csi %u), "
+                           "was %u of %u: disk %p out of service, %u cached write(s) of the old "
+                           "format dropped"),
+                      (UINT)disk->NamespaceId, (UINT)ns->nsze, (UINT)ns->lba_size, (UINT)ns->ms,
+                      (UINT)ns->csi, (UINT)disk->NumSectors, (UINT)disk->BytesPerSector,
+                      (LPVOID)disk, (UINT)dropped);
+    else
+        KernelLogText(dropped != 0 ? LOG_ERROR : LOG_WARNING,
+                      TEXT("[NVMeCoreDisk] NSID=%u no longer usable (%d): disk %p out of service, "
+                           "%u cached write(s) dropped"),
+                      (UINT)disk->NamespaceId, (INT)(ns != NULL ? ns->status : NVME_ERR_NOENT),
+                      (LPVOID)disk, (UINT)dropped);
+}
+
 /* --- requests -------------------------------------------------------------------------- */
 
 /* The unit is ours only if its driver is: check that through the common
@@ -711,6 +801,8 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
         return DF_RETURN_BAD_PARAMETER;
     if (lba >= disk->NumSectors || count > disk->NumSectors - lba)
         return DF_RETURN_BAD_PARAMETER;
+    if (disk->Retired) /* out of service (nvme_exos_disk_retire) */
+        return DF_RETURN_HARDWARE_ABSENT;
     if ((disk->Access & DISK_ACCESS_DISABLE) != 0)
         return DF_RETURN_NO_PERMISSION;
     if (write && (disk->Access & DISK_ACCESS_READONLY) != 0)
@@ -723,16 +815,16 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
         nvme_exos_blk_unlock(disk->Blk);
         return DF_RETURN_HARDWARE_ABSENT;
     }
-    /* A Format (nvmectl) may have given the namespace another LBA size:
-     * counts in this disk's sectors would then make the device transfer
-     * more than EXOS's buffer (or a cache segment) holds. */
-    if (disk->Blk->ops->lba_size != NULL &&
-        disk->Blk->ops->lba_size(disk->Blk->h, disk->NamespaceId) != disk->BytesPerSector) {
+    /* A rescan may have given the namespace another format (nvmectl
+     * format, a Namespace Attribute Changed event): counts in this disk's
+     * sectors would make the device transfer more than EXOS's buffer (or
+     * a cache segment) holds, at other blocks.  The disk is then out of
+     * service (logged once, when retired); the PCI side publishes the
+     * namespace again as a new disk. */
+    rc = disk_check_current(disk);
+    if (rc != 0) {
         nvme_exos_blk_unlock(disk->Blk);
-        KernelLogText(LOG_WARNING,
-                      TEXT("[NVMeCoreDiskCommands] NSID=%u no longer has %u-byte blocks: refused"),
-                      disk->NamespaceId, disk->BytesPerSector);
-        return DF_RETURN_UNEXPECTED;
+        return rc == NVME_ERR_GONE ? DF_RETURN_HARDWARE_ABSENT : nvme_exos_df_result(rc);
     }
     rc = disk_rw_locked(disk, write, lba, count, (U8 *)control->Buffer);
     /* The window is also checked here: a writer that never lets the

@@ -105,8 +105,8 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
         break;
     case NVME_EVENT_NS_CHANGED:
         KernelLogText(level,
-                      TEXT("[NVMeCore] nvme%u namespaces changed (nsid %x): new ones appear at "
-                           "the next boot"),
+                      TEXT("[NVMeCore] nvme%u namespaces changed (nsid %x): disks follow at the "
+                           "next poll"),
                       (U32)d->Index, detail);
         break;
     case NVME_EVENT_SMART:
@@ -149,6 +149,8 @@ static void service_one(LPNVME_CORE_DEVICE d, bool locked)
         nvme_exos_blk_unlock(&d->Blk);
 }
 
+static void update_namespaces(LPNVME_CORE_DEVICE d);
+
 /* The disk path (a block op of controller h, its blk lock held). */
 static void service_from_disk_path(void *h)
 {
@@ -164,8 +166,16 @@ static void NVMeCoreTimer(LPVOID Context)
 {
     (void)Context;
     for (unsigned i = 0; i < ControllerCount; i++) {
-        (void)nvme_exos_blk_tick(&Controllers[i]->Blk);
-        service_one(Controllers[i], false);
+        LPNVME_CORE_DEVICE d = Controllers[i];
+        (void)nvme_exos_blk_tick(&d->Blk);
+        service_one(d, false);
+        /* Disks follow the namespaces the last rescans found (under the
+         * lock, as the service call; a held lock: the next poll). */
+        if (nvme_exos_blk_trylock(&d->Blk)) {
+            if (!d->Blk.stopped && d->Ctrl != NULL)
+                update_namespaces(d);
+            nvme_exos_blk_unlock(&d->Blk);
+        }
     }
 }
 
@@ -243,10 +253,9 @@ static int core_set_read_only(void *h, uint32_t nsid, bool ro)
     return nvme_ns_set_read_only((struct nvme_ctrl *)h, nsid, ro);
 }
 
-static uint32_t core_lba_size(void *h, uint32_t nsid)
+static const struct nvme_ns_info *core_ns_info(void *h, uint32_t nsid)
 {
-    const struct nvme_ns_info *ns = nvme_ns_find((struct nvme_ctrl *)h, nsid);
-    return ns != NULL && ns->status == 0 ? ns->lba_size : 0u;
+    return nvme_ns_find((struct nvme_ctrl *)h, nsid);
 }
 
 const struct nvme_exos_blk_ops nvme_exos_core_ops = {
@@ -255,7 +264,7 @@ const struct nvme_exos_blk_ops nvme_exos_core_ops = {
     .flush = core_flush,
     .reset = core_reset,
     .set_read_only = core_set_read_only,
-    .lba_size = core_lba_size,
+    .ns_info = core_ns_info,
 };
 
 /* --- PCI driver ------------------------------------------------------------------ */
@@ -317,6 +326,7 @@ struct published_ns {
     U32 nsid;
     bool has_ids;
     struct nvme_ns_ids ids;
+    LPNVME_CORE_DISK disk;
 };
 #define NVME_EXOS_MAX_PUBLISHED (NVME_EXOS_MAX_CTRL * 16u)
 static struct published_ns Published[NVME_EXOS_MAX_PUBLISHED];
@@ -347,6 +357,14 @@ static void read_subnqn(LPNVME_CORE_DEVICE d, struct nvme_id_ctrl *id)
     d->SubNqn[i] = 0;
 }
 
+static bool published_by(LPNVME_CORE_DEVICE d, U32 nsid)
+{
+    for (unsigned i = 0; i < PublishedCount; i++)
+        if (Published[i].dev == d && Published[i].nsid == nsid)
+            return true;
+    return false;
+}
+
 static void publish_namespaces(LPNVME_CORE_DEVICE d)
 {
     unsigned i, n = nvme_ns_count(d->Ctrl);
@@ -361,8 +379,14 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         U32 access;
         struct published_ns entry;
 
-        if (ns == NULL)
+        if (ns == NULL || published_by(d, ns->nsid))
             continue;
+        if (PublishedCount >= NVME_EXOS_MAX_PUBLISHED) {
+            KernelLogText(LOG_WARNING,
+                          TEXT("[NVMeCoreAttach] NSID=%u: more than %u disks, skipped"),
+                          (UINT)ns->nsid, (UINT)NVME_EXOS_MAX_PUBLISHED);
+            continue;
+        }
         if (ns->status != 0) {
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] NSID=%u unusable (%d), skipped"),
                           ns->nsid, (INT)ns->status);
@@ -410,8 +434,8 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         d->Disks++;
         /* Recorded once listed: a namespace whose disk could not be made
          * does not hide its other path. */
-        if (PublishedCount < NVME_EXOS_MAX_PUBLISHED)
-            Published[PublishedCount++] = entry;
+        entry.disk = disk;
+        Published[PublishedCount++] = entry;
         KernelLogText(
             LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
             (U32)d->Index, ns->nsid, (U32)ns->nsze, ns->lba_size,
@@ -422,6 +446,44 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
     }
     if (id != NULL)
         KernelHeapFree(id);
+}
+
+/* After a rescan (nvmectl format, sanitize or a namespace command; a
+ * Namespace Attribute Changed event in the service call): a disk whose
+ * namespace has another size or format now (or is gone) is taken out of
+ * service, its cached writes of the old format dropped, never written in
+ * the new one (nvme_exos_disk_retire; nvmectl writes the cache back before
+ * its commands and runs none that change data while writes are owed), and
+ * the namespace is published again as a new disk, as are namespaces that
+ * appeared.  EXOS has no call to change a listed disk's geometry: file
+ * systems mounted on it keep their offsets.  Caller holds d's blk lock. */
+static void update_namespaces(LPNVME_CORE_DEVICE d)
+{
+    uint32_t gen = nvme_ns_generation(d->Ctrl);
+    bool changed = gen != d->NsGeneration, busy = false, retired = false;
+    unsigned i, kept = 0;
+
+    for (i = 0; i < PublishedCount; i++) {
+        struct published_ns *p = &Published[i];
+        if (p->dev == d) {
+            const struct nvme_ns_info *ns = nvme_ns_find(d->Ctrl, p->nsid);
+            if (ns != NULL && ns->status == NVME_ERR_BUSY)
+                busy = true; /* a Format runs: decided once it is done */
+            else if (changed && !p->disk->Retired && !nvme_exos_disk_matches(p->disk, ns))
+                nvme_exos_disk_retire(p->disk, ns);
+            if (p->disk->Retired) { /* here, or by a request that saw it first */
+                retired = true;
+                continue;
+            }
+        }
+        Published[kept++] = *p;
+    }
+    PublishedCount = kept;
+    if (busy)
+        return;
+    d->NsGeneration = gen;
+    if (changed || retired)
+        publish_namespaces(d);
 }
 
 static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
@@ -547,6 +609,7 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No deferred-work slot: the window "
                                             "is kept by disk requests and shutdown only"));
     }
+    d->NsGeneration = nvme_ns_generation(d->Ctrl);
     publish_namespaces(d);
     return (LPPCI_DEVICE)d;
 

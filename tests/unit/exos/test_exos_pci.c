@@ -340,6 +340,144 @@ static void test_service_runs_under_the_lock_the_teardown_takes(void **state)
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
+/* --- a namespace that changes format under its disk ------------------------------ */
+
+static UINT disk_io(LPVOID disk, UINT fn, U32 lba, U32 count, void *buf, U32 size)
+{
+    IOCONTROL c;
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)disk;
+    c.SectorLow = lba;
+    c.NumSectors = count;
+    c.Buffer = buf;
+    c.BufferSize = size;
+    return NVMeCoreDiskCommands(fn, (UINT)&c);
+}
+
+static void disk_info(LPVOID disk, DISKINFO *info)
+{
+    memset(info, 0, sizeof(*info));
+    info->Disk = (LPSTORAGE_UNIT)disk;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_GETINFO, (UINT)info), DF_RETURN_SUCCESS);
+}
+
+/* What the core's rescan after a Format NVM to LBA format 1 (4096-byte
+ * blocks, NVMe 1.4 §5.23: the namespace's capacity in the new block size)
+ * leaves in the namespace table. */
+static void rescan_to_4096(struct nvme_ctrl *c)
+{
+    c->ns[0].lba_size = 4096;
+    c->ns[0].lbads = 12;
+    c->ns[0].nsze = 32768;
+    c->gen++;
+}
+
+static uint8_t io_buf[8192] __attribute__((aligned(4096)));
+
+/* nvmectl format to 4096-byte blocks (or a Namespace Attribute Changed
+ * event and its rescan): the EXOS disk published with 512-byte sectors
+ * must not stay in service with them, and the namespace must come back
+ * as a disk with its new geometry.  Before: one disk, still 262144
+ * sectors of 512, no new disk. */
+static void test_format_to_another_lba_size_republishes_the_disk(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    DISKINFO info;
+    LPVOID old;
+    (void)state;
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 1);
+    old = mock_exos.disks[0];
+    disk_info(old, &info);
+    assert_int_equal(info.BytesPerSector, 512);
+
+    rescan_to_4096(c);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+
+    assert_int_equal(mock_exos.disk_count, 2);
+    disk_info(mock_exos.disks[1], &info);
+    assert_int_equal(info.BytesPerSector, 4096);
+    assert_int_equal(info.NumSectors, 32768); /* U64: a 64-bit integer on x86-64 */
+    assert_int_equal(info.Access, 0);
+    /* The old disk refuses I/O before the core; the new one reaches it. */
+    assert_int_equal(disk_io(old, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(c->reads, 0);
+    disk_info(old, &info);
+    assert_true((info.Access & DISK_ACCESS_DISABLE) != 0);
+    assert_int_equal(disk_io(mock_exos.disks[1], DF_DISK_READ, 7, 1, io_buf, 4096),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(c->reads, 1);
+    assert_int_equal(c->last_lba, 7);
+    assert_int_equal(c->last_count, 1);
+    /* Nothing changes at the next poll: published once. */
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+}
+
+/* Writes cached for 512-byte blocks, then a rescan (a Namespace Attribute
+ * Changed event after another host's Format) finds 4096-byte blocks.  The
+ * window's write-back must not send them: a write of 1 block at LBA 8 is
+ * now 4096 bytes at byte 32768, read from a segment slot of 512 bytes.
+ * Before: the timer's write-back sent it (1 write reached the core). */
+static void test_writes_cached_for_the_old_format_are_never_written(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    (void)attach_next(true);
+    memset(io_buf, 0x5a, 512);
+    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_WRITE, 8, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 0); /* in the block cache */
+
+    rescan_to_4096(c);
+    mock_exos.sys_ms = 5000; /* the durability window has passed */
+    timer_poll();
+    assert_int_equal(c->writes, 0);
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(mock_exos.last_log_type, LOG_VERBOSE); /* the new disk's line */
+    /* The shutdown writes back nothing of it either. */
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 0);
+}
+
+/* A zoned namespace (command set changed by a rescan) is published read
+ * only, one with metadata the block calls cannot carry disabled (the rules
+ * of Attach); a namespace that went away keeps no disk in service. */
+static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    DISKINFO info;
+    (void)state;
+    c->ns_count = 2;
+    c->ns[1] = c->ns[0];
+    c->ns[1].nsid = 2;
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 2);
+
+    c->ns[0].csi = NVME_CSI_ZNS;
+    c->ns[0].zone_size = 4096;
+    c->ns[1].ms = 16;
+    c->ns[1].plain_io = false;
+    c->gen++;
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 4);
+    disk_info(mock_exos.disks[2], &info);
+    assert_int_equal(info.Access, DISK_ACCESS_READONLY);
+    disk_info(mock_exos.disks[3], &info);
+    assert_int_equal(info.Access, DISK_ACCESS_DISABLE);
+
+    c->ns_count = 1; /* NSID 2 detached */
+    c->gen++;
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 4);
+    assert_int_equal(disk_io(mock_exos.disks[3], DF_DISK_READ, 0, 1, io_buf, 512),
+                     DF_RETURN_HARDWARE_ABSENT);
+}
+
 /* --- runner: one process per test ----------------------------------------------- */
 
 static int setup(void **state)
@@ -356,6 +494,9 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         T(test_service_waits_out_a_teardown_in_progress),
         T(test_service_runs_under_the_lock_the_teardown_takes),
+        T(test_format_to_another_lba_size_republishes_the_disk),
+        T(test_writes_cached_for_the_old_format_are_never_written),
+        T(test_rescan_applies_the_disk_rules_of_the_new_format),
     };
     const unsigned n = sizeof(tests) / sizeof(tests[0]);
     int failed = 0;
