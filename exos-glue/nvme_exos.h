@@ -139,9 +139,12 @@ typedef struct tag_NVME_CORE_DEVICE {
     DMA_BUFFER Cache; /* the block cache's segments */
     unsigned Index;   /* nvme<Index> */
     unsigned Disks;
-    UINT LastServiceMs;    /* nvme_ctrl_service() last called (GetSystemTime) */
-    uint32_t NsGeneration; /* nvme_ns_generation() the disks were checked at */
-    char SubNqn[257];      /* Identify Controller SUBNQN, "" when not read */
+    UINT LastServiceMs;     /* nvme_ctrl_service() last called (GetSystemTime) */
+    uint32_t NsGeneration;  /* nvme_ns_generation() the disks were checked at */
+    volatile bool PathDown; /* gone or dead (event), until a reset works */
+    char SubNqn[257];       /* Identify Controller SUBNQN, "" when not read */
+    U16 Cntlid;             /* Identify Controller CNTLID */
+    char Serial[21];        /* Identify Controller SN (the NVM subsystem's) */
 } NVME_CORE_DEVICE, *LPNVME_CORE_DEVICE;
 
 /* --- nvme_exos_disk.c ------------------------------------------------------ */
@@ -191,10 +194,18 @@ void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 /* Whether namespace b (NSID nsid_b of the NVM subsystem subnqn_b, shared:
  * Identify Namespace NMIC bit 0; identifiers ids_b, NULL when the device
  * gives none) is namespace a, already published through another
- * controller of the same subsystem: a second path to it (NVMe 1.4 §2.4.1). */
+ * controller of the same subsystem: a second path to it (NVMe 1.4 §2.4.1).
+ * The caller checks first that the two controllers are of one subsystem
+ * (nvme_exos_same_subsystem). */
 bool nvme_exos_same_namespace(const char *subnqn_a, U32 nsid_a, const struct nvme_ns_ids *ids_a,
                               const char *subnqn_b, U32 nsid_b, bool shared_b,
                               const struct nvme_ns_ids *ids_b);
+/* Whether two controllers (SUBNQN, Identify Controller SN and CNTLID)
+ * belong to one NVM subsystem: same SUBNQN (not empty) and serial number,
+ * distinct CNTLIDs.  One SUBNQN on two drives (a firmware fault) is two
+ * subsystems. */
+bool nvme_exos_same_subsystem(const char *subnqn_a, const char *sn_a, U16 cntlid_a,
+                              const char *subnqn_b, const char *sn_b, U16 cntlid_b);
 /* DRVFUNC of the disks. */
 UINT NVMeCoreDiskCommands(UINT Function, UINT Parameter);
 /* nvme.h result -> DF_RETURN_*. */

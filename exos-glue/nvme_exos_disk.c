@@ -221,7 +221,8 @@ bool nvme_exos_disk_matches(const NVME_CORE_DISK *disk, const struct nvme_ns_inf
  * mounts its file system twice, with two caches: files written through
  * both end up on one inode.  As Linux's native multipath (one block
  * device per namespace head: same SUBNQN and NSID, identifiers equal
- * where both give them), the second path is not published. */
+ * where both give them), the second path is not published while the
+ * first works. */
 static bool bytes_differ(const uint8_t *a, const uint8_t *b, unsigned n)
 {
     while (n-- != 0)
@@ -237,6 +238,32 @@ static bool ids_differ(const struct nvme_ns_ids *a, const struct nvme_ns_ids *b)
     return (a->has_nguid && b->has_nguid && bytes_differ(a->nguid, b->nguid, 16)) ||
            (a->has_eui64 && b->has_eui64 && bytes_differ(a->eui64, b->eui64, 8)) ||
            (a->has_uuid && b->has_uuid && bytes_differ(a->uuid, b->uuid, 16));
+}
+
+static bool text_equal(const char *a, const char *b)
+{
+    unsigned i;
+    for (i = 0; a[i] != 0 || b[i] != 0; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* Two controllers of one NVM subsystem report its Serial Number (SN is
+ * the NVM subsystem's, NVMe 1.4 Figure 247; QEMU's nvme-subsys refuses
+ * controllers with another one) and distinct controller IDs (CNTLID,
+ * unique within the subsystem).  A SUBNQN alone is no proof: firmware of
+ * some SSDs reports one SUBNQN for every drive of a model (Linux's
+ * NVME_QUIRK_IGNORE_DEV_SUBNQN builds one from the serial instead), and
+ * two drives taken for one would give one disk, the second drive never
+ * used; without namespace identifiers nothing else tells them apart. */
+bool nvme_exos_same_subsystem(const char *subnqn_a, const char *sn_a, U16 cntlid_a,
+                              const char *subnqn_b, const char *sn_b, U16 cntlid_b)
+{
+    if (subnqn_a == NULL || subnqn_b == NULL || sn_a == NULL || sn_b == NULL || subnqn_a[0] == 0 ||
+        sn_a[0] == 0)
+        return false;
+    return cntlid_a != cntlid_b && text_equal(subnqn_a, subnqn_b) && text_equal(sn_a, sn_b);
 }
 
 bool nvme_exos_same_namespace(const char *subnqn_a, U32 nsid_a, const struct nvme_ns_ids *ids_a,

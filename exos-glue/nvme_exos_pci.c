@@ -90,6 +90,12 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
 {
     LPNVME_CORE_DEVICE d = (LPNVME_CORE_DEVICE)arg;
     U32 level = nvme_exos_event_log_type(ev, detail);
+    /* A path that fails: its shared namespaces fail over to another
+     * controller at the next poll (fail_over). */
+    if (ev == NVME_EVENT_GONE || ev == NVME_EVENT_DEAD)
+        d->PathDown = true;
+    else if (ev == NVME_EVENT_RESET && detail == 0)
+        d->PathDown = false;
     switch (ev) {
     case NVME_EVENT_GONE:
         KernelLogText(level, TEXT("[NVMeCore] nvme%u removed: its disks fail from now on"),
@@ -150,6 +156,8 @@ static void service_one(LPNVME_CORE_DEVICE d, bool locked)
 }
 
 static void update_namespaces(LPNVME_CORE_DEVICE d);
+static bool fail_over(void);
+static void publish_on_live_paths(void);
 
 /* The disk path (a block op of controller h, its blk lock held). */
 static void service_from_disk_path(void *h)
@@ -177,6 +185,8 @@ static void NVMeCoreTimer(LPVOID Context)
             nvme_exos_blk_unlock(&d->Blk);
         }
     }
+    if (fail_over())
+        publish_on_live_paths();
 }
 
 /* Registers NVMeCoreTimer with EXOS's deferred work: TRUE when EXOS took
@@ -337,7 +347,9 @@ static const struct published_ns *second_path_of(LPNVME_CORE_DEVICE d, U32 nsid,
 {
     for (unsigned i = 0; i < PublishedCount; i++) {
         const struct published_ns *p = &Published[i];
-        if (p->dev != d &&
+        if (p->dev != d && !p->disk->Retired &&
+            nvme_exos_same_subsystem(p->dev->SubNqn, p->dev->Serial, p->dev->Cntlid, d->SubNqn,
+                                     d->Serial, d->Cntlid) &&
             nvme_exos_same_namespace(p->dev->SubNqn, p->nsid, p->has_ids ? &p->ids : NULL,
                                      d->SubNqn, nsid, shared, ids))
             return p;
@@ -352,9 +364,51 @@ static void read_subnqn(LPNVME_CORE_DEVICE d, struct nvme_id_ctrl *id)
     d->SubNqn[0] = 0;
     if (id == NULL || nvme_identify(d->Ctrl, NVME_CNS_CTRL, 0, id) != 0)
         return;
+    d->Cntlid = id->cntlid;
+    StringCopy((LPSTR)d->Serial, (LPCSTR)nvme_ctrl_get_info(d->Ctrl)->serial);
     for (i = 0; i < sizeof(id->subnqn) && id->subnqn[i] != 0; i++)
         d->SubNqn[i] = id->subnqn[i];
     d->SubNqn[i] = 0;
+}
+
+static bool bytes_zero(const uint8_t *b, unsigned n)
+{
+    while (n-- != 0)
+        if (b[n] != 0)
+            return false;
+    return true;
+}
+
+/* Whether namespace nsid of d may be shared (Identify Namespace NMIC bit
+ * 0) and its identifiers: the Namespace Identification Descriptor list
+ * (CNS 03h), else Identify Namespace NGUID and EUI64 (NVMe 1.4 Figure
+ * 245; all zeros: not given), for devices without the list.  `id`: 4096
+ * bytes. */
+static void ns_identity(LPNVME_CORE_DEVICE d, U32 nsid, void *id, bool *shared, bool *has_ids,
+                        struct nvme_ns_ids *ids)
+{
+    const struct nvme_id_ns *idns = (const struct nvme_id_ns *)id;
+    *shared = false;
+    *has_ids = false;
+    if (id == NULL || d->SubNqn[0] == 0 || nvme_identify(d->Ctrl, NVME_CNS_NS, nsid, id) != 0)
+        return;
+    *shared = (idns->nmic & 1u) != 0;
+    if (!*shared)
+        return;
+    MemorySet(ids, 0, sizeof(*ids));
+    ids->has_nguid = !bytes_zero(idns->nguid, sizeof(idns->nguid));
+    ids->has_eui64 = !bytes_zero(idns->eui64, sizeof(idns->eui64));
+    MemoryCopy(ids->nguid, idns->nguid, sizeof(ids->nguid));
+    MemoryCopy(ids->eui64, idns->eui64, sizeof(ids->eui64));
+    *has_ids = ids->has_nguid || ids->has_eui64;
+    {
+        struct nvme_ns_ids descs;
+        if (nvme_identify_ns_descs(d->Ctrl, nsid, &descs) == 0 &&
+            (descs.has_nguid || descs.has_eui64 || descs.has_uuid)) {
+            *ids = descs;
+            *has_ids = true;
+        }
+    }
 }
 
 static bool published_by(LPNVME_CORE_DEVICE d, U32 nsid)
@@ -367,8 +421,13 @@ static bool published_by(LPNVME_CORE_DEVICE d, U32 nsid)
 
 static void publish_namespaces(LPNVME_CORE_DEVICE d)
 {
-    unsigned i, n = nvme_ns_count(d->Ctrl);
-    void *id = KernelHeapAlloc(4096); /* Identify data */
+    unsigned i, n;
+    void *id;
+
+    if (d->PathDown) /* gone or dead: its namespaces cannot be identified */
+        return;
+    n = nvme_ns_count(d->Ctrl);
+    id = KernelHeapAlloc(4096); /* Identify data */
 
     read_subnqn(d, (struct nvme_id_ctrl *)id);
 
@@ -395,12 +454,8 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         {
             const struct published_ns *other;
             struct nvme_ns_ids ids;
-            bool shared = false, has_ids = false;
-            if (id != NULL && d->SubNqn[0] != 0 &&
-                nvme_identify(d->Ctrl, NVME_CNS_NS, ns->nsid, id) == 0)
-                shared = (((const struct nvme_id_ns *)id)->nmic & 1u) != 0;
-            if (shared)
-                has_ids = nvme_identify_ns_descs(d->Ctrl, ns->nsid, &ids) == 0;
+            bool shared, has_ids;
+            ns_identity(d, ns->nsid, id, &shared, &has_ids, &ids);
             other = second_path_of(d, ns->nsid, shared, has_ids ? &ids : NULL);
             if (other != NULL) {
                 KernelLogText(LOG_VERBOSE,
@@ -484,6 +539,86 @@ static void update_namespaces(LPNVME_CORE_DEVICE d)
     d->NsGeneration = gen;
     if (changed || retired)
         publish_namespaces(d);
+}
+
+/* Whether namespace p is reachable through another controller that works
+ * (a second path publish_namespaces did not publish). */
+static bool has_live_second_path(const struct published_ns *p, void *id)
+{
+    for (unsigned i = 0; i < ControllerCount; i++) {
+        LPNVME_CORE_DEVICE b = Controllers[i];
+        const struct nvme_ns_info *ns;
+        struct nvme_ns_ids ids;
+        bool shared, has_ids, same;
+        if (b == p->dev || b->PathDown || b->Blk.stopped || b->Ctrl == NULL ||
+            !nvme_exos_same_subsystem(p->dev->SubNqn, p->dev->Serial, p->dev->Cntlid, b->SubNqn,
+                                      b->Serial, b->Cntlid))
+            continue;
+        ns = nvme_ns_find(b->Ctrl, p->nsid);
+        if (ns == NULL || ns->status != 0 || !nvme_exos_blk_trylock(&b->Blk))
+            continue;
+        ns_identity(b, p->nsid, id, &shared, &has_ids, &ids);
+        nvme_exos_blk_unlock(&b->Blk);
+        same = nvme_exos_same_namespace(p->dev->SubNqn, p->nsid, p->has_ids ? &p->ids : NULL,
+                                        b->SubNqn, p->nsid, shared, has_ids ? &ids : NULL);
+        if (same)
+            return true;
+    }
+    return false;
+}
+
+/* Multipath: a controller that is gone or dead (its disks fail) and
+ * published a shared namespace another controller also reaches: its disk
+ * is retired (cached writes it could not write back are dropped, logged)
+ * and publish_on_live_paths publishes the namespace through the
+ * other controller, as a new disk (EXOS cannot move a listed disk).  A
+ * namespace with no other path keeps its disk: a reset may bring the
+ * controller back.  True when a disk was retired. */
+static bool fail_over(void)
+{
+    bool retired = false;
+    void *id = NULL;
+    for (unsigned i = 0; i < PublishedCount; i++) {
+        struct published_ns *p = &Published[i];
+        LPNVME_CORE_DEVICE a = p->dev;
+        if (!a->PathDown || p->disk->Retired || a->Blk.stopped)
+            continue;
+        if (id == NULL)
+            id = KernelHeapAlloc(4096);
+        if (id == NULL || !has_live_second_path(p, id))
+            continue;
+        if (!nvme_exos_blk_trylock(&a->Blk))
+            continue; /* the next poll */
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCore] nvme%un%u: path down, the namespace fails over to another "
+                           "controller"),
+                      (UINT)a->Index, (UINT)p->nsid);
+        nvme_exos_disk_retire(p->disk, NULL);
+        nvme_exos_blk_unlock(&a->Blk);
+        retired = true;
+    }
+    if (id != NULL)
+        KernelHeapFree(id);
+    return retired;
+}
+
+/* Drops retired disks from the table and publishes, on every controller
+ * that works, what is no longer published elsewhere. */
+static void publish_on_live_paths(void)
+{
+    unsigned i, kept = 0;
+    for (i = 0; i < PublishedCount; i++)
+        if (!Published[i].disk->Retired)
+            Published[kept++] = Published[i];
+    PublishedCount = kept;
+    for (i = 0; i < ControllerCount; i++) {
+        LPNVME_CORE_DEVICE b = Controllers[i];
+        if (b->PathDown || b->Ctrl == NULL || !nvme_exos_blk_trylock(&b->Blk))
+            continue;
+        if (!b->Blk.stopped)
+            publish_namespaces(b);
+        nvme_exos_blk_unlock(&b->Blk);
+    }
 }
 
 static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)

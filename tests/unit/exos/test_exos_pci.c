@@ -37,6 +37,7 @@ struct nvme_ctrl {
     nvme_event_cb event_cb;
     void *event_arg;
     bool finied;
+    bool gone; /* surprise removal: every command fails */
     unsigned services, finis, flushes;
     unsigned reads, writes;
     uint64_t last_lba;
@@ -116,6 +117,8 @@ static int fake_io(struct nvme_ctrl *c, uint32_t nsid, uint64_t lba, uint32_t co
     c->last_lba = lba;
     c->last_count = count;
     c->last_nsid = nsid;
+    if (c->gone)
+        return NVME_ERR_GONE;
     if (ns == NULL || ns->status != 0)
         return NVME_ERR_NOENT;
     if (lba + count > ns->nsze)
@@ -148,6 +151,8 @@ int nvme_flush(struct nvme_ctrl *c, uint32_t nsid)
 int nvme_identify(struct nvme_ctrl *c, uint8_t cns, uint32_t nsid, void *buf)
 {
     memset(buf, 0, 4096);
+    if (c->gone)
+        return NVME_ERR_GONE;
     if (cns == NVME_CNS_CTRL) {
         struct nvme_id_ctrl *id = buf;
         memcpy(id->subnqn, c->subnqn, sizeof(id->subnqn));
@@ -232,6 +237,13 @@ static struct nvme_ctrl *fake_ctrl(unsigned i, const char *serial)
     c->ns[0].plain_io = true;
     c->ns[0].csi = NVME_CSI_NVM;
     return c;
+}
+
+static void fake_ns_ids(struct nvme_ctrl *c, unsigned idx, uint8_t nguid_seed)
+{
+    c->ids_given[idx] = true;
+    c->ids[idx].has_nguid = true;
+    memset(c->ids[idx].nguid, nguid_seed, sizeof(c->ids[idx].nguid));
 }
 
 static uint8_t mmio_regs[0x4000] __attribute__((aligned(4096)));
@@ -478,6 +490,133 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
                      DF_RETURN_HARDWARE_ABSENT);
 }
 
+/* --- multipath ------------------------------------------------------------------- */
+
+/* Controllers 0 and 1 of one NVM subsystem (one SUBNQN and serial number,
+ * CNTLIDs 1 and 2) sharing NSID 1 (NMIC bit 0) with the same NGUID, as a
+ * dual-port SSD or QEMU's nvme-subsys. */
+static void two_paths(struct nvme_ctrl **c0, struct nvme_ctrl **c1)
+{
+    *c0 = fake_ctrl(0, "S0");
+    *c1 = fake_ctrl(1, "S0");
+    (*c0)->nmic[0] = (*c1)->nmic[0] = 1;
+    fake_ns_ids(*c0, 0, 0xab);
+    fake_ns_ids(*c1, 0, 0xab);
+}
+
+/* Two drives (serial numbers S0 and S1) whose firmware reports one SUBNQN,
+ * NMIC bit 0 set on NSID 1. */
+static void two_drives_one_subnqn(struct nvme_ctrl **c0, struct nvme_ctrl **c1)
+{
+    *c0 = fake_ctrl(0, "S0");
+    *c1 = fake_ctrl(1, "S1");
+    memcpy((*c1)->subnqn, (*c0)->subnqn, sizeof((*c1)->subnqn));
+    (*c0)->nmic[0] = (*c1)->nmic[0] = 1;
+}
+
+/* The shared namespace is published once, through controller 0.  Then
+ * controller 0 goes (surprise removal: NVME_EVENT_GONE, its disk fails
+ * with DF_RETURN_HARDWARE_ABSENT): the namespace must be reachable again
+ * through controller 1.  Before: still 1 disk, the one that fails. */
+static void test_shared_namespace_fails_over_when_its_first_controller_goes(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths(&c0, &c1);
+    (void)attach_next(false);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 1); /* one disk per namespace */
+    first = mock_exos.disks[0];
+
+    c0->gone = true;
+    c0->event_cb(c0->event_arg, NVME_EVENT_GONE, 0);
+    assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(disk_io(mock_exos.disks[1], DF_DISK_READ, 3, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(c1->reads, 1);
+    assert_int_equal(c1->last_lba, 3);
+    /* The failed path's disk stays out of service, even if the controller
+     * comes back (two disks, two caches, one namespace otherwise). */
+    c0->gone = false;
+    c0->event_cb(c0->event_arg, NVME_EVENT_RESET, 0);
+    assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+}
+
+/* A namespace without a second path keeps its disk when its controller
+ * dies: a reset may bring it back. */
+static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **state)
+{
+    struct nvme_ctrl *c0 = fake_ctrl(0, "S0");
+    (void)state;
+    (void)fake_ctrl(1, "S1");
+    (void)attach_next(false);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 2);
+    c0->event_cb(c0->event_arg, NVME_EVENT_DEAD, (uint32_t)-NVME_ERR_TIMEOUT);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+}
+
+/* Two drives whose firmware reports one SUBNQN (Linux's
+ * NVME_QUIRK_IGNORE_DEV_SUBNQN), NMIC bit 0 set, no namespace identifiers:
+ * their serial numbers differ, they are two subsystems and two disks.
+ * Before: 1 disk, the second drive never published. */
+static void test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    (void)state;
+    two_drives_one_subnqn(&c0, &c1);
+    (void)attach_next(false);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 2);
+}
+
+/* The same two drives with equal (bogus) NGUIDs.  Before: 1 disk. */
+static void test_one_subnqn_on_two_drives_with_equal_identifiers_gives_two_disks(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    (void)state;
+    two_drives_one_subnqn(&c0, &c1);
+    fake_ns_ids(c0, 0, 0xab);
+    fake_ns_ids(c1, 0, 0xab);
+    (void)attach_next(false);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 2);
+}
+
+/* One subsystem (one SUBNQN and serial, CNTLIDs 1 and 2) sharing NSID 1
+ * without namespace identifiers: QEMU 7.2's nvme-subsys with an nvme-ns
+ * given no uuid/eui64/nguid (NMIC 1, a descriptor list with the CSI only).
+ * The NSID names one namespace there: one disk, else EXOS mounts it twice
+ * with two caches.  With one CNTLID on both, two controllers of one
+ * subsystem they cannot be: two disks. */
+static void test_subsystem_without_identifiers_is_one_disk(void **state)
+{
+    struct nvme_ctrl *c0, *c1, *c2;
+    (void)state;
+    two_paths(&c0, &c1);
+    c0->ids_given[0] = c1->ids_given[0] = false;
+    c2 = fake_ctrl(2, "S0");
+    c2->nmic[0] = 1;
+    c2->info.cntlid = c0->info.cntlid;
+    (void)attach_next(false);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 1);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 2);
+}
+
 /* --- runner: one process per test ----------------------------------------------- */
 
 static int setup(void **state)
@@ -497,6 +636,11 @@ int main(int argc, char **argv)
         T(test_format_to_another_lba_size_republishes_the_disk),
         T(test_writes_cached_for_the_old_format_are_never_written),
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
+        T(test_shared_namespace_fails_over_when_its_first_controller_goes),
+        T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
+        T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
+        T(test_one_subnqn_on_two_drives_with_equal_identifiers_gives_two_disks),
+        T(test_subsystem_without_identifiers_is_one_disk),
     };
     const unsigned n = sizeof(tests) / sizeof(tests[0]);
     int failed = 0;
