@@ -862,8 +862,8 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
     if (rc != 0)
         KernelLogText(LOG_WARNING,
                       TEXT("[NVMeCoreDiskCommands] %s failed NSID=%u LBA=%x:%x count=%u rc=%d"),
-                      write ? TEXT("Write") : TEXT("Read"), disk->NamespaceId, (U32)(lba >> 32),
-                      (U32)lba, count, (INT)rc);
+                      write ? TEXT("Write") : TEXT("Read"), (UINT)disk->NamespaceId,
+                      (UINT)(lba >> 32), (UINT)(U32)lba, (UINT)count, (INT)rc);
     else if (sync_rc != 0)
         KernelLogText(LOG_WARNING, TEXT("[NVMeCoreDiskCommands] Write-back failed rc=%d, retried"),
                       (INT)sync_rc);

@@ -99,29 +99,29 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
     switch (ev) {
     case NVME_EVENT_GONE:
         KernelLogText(level, TEXT("[NVMeCore] nvme%u removed: its disks fail from now on"),
-                      (U32)d->Index);
+                      (UINT)d->Index);
         break;
     case NVME_EVENT_DEAD:
         KernelLogText(level, TEXT("[NVMeCore] nvme%u dead after a failed reset (%s)"),
-                      (U32)d->Index, (LPCSTR)nvme_strerror(-(int)detail));
+                      (UINT)d->Index, (LPCSTR)nvme_strerror(-(int)detail));
         break;
     case NVME_EVENT_RESET:
-        KernelLogText(level, TEXT("[NVMeCore] nvme%u reset: %s"), (U32)d->Index,
+        KernelLogText(level, TEXT("[NVMeCore] nvme%u reset: %s"), (UINT)d->Index,
                       (LPCSTR)(detail == 0 ? "ok" : nvme_strerror(-(int)detail)));
         break;
     case NVME_EVENT_NS_CHANGED:
         KernelLogText(level,
                       TEXT("[NVMeCore] nvme%u namespaces changed (nsid %x): disks follow at the "
                            "next poll"),
-                      (U32)d->Index, detail);
+                      (UINT)d->Index, (UINT)detail);
         break;
     case NVME_EVENT_SMART:
-        KernelLogText(level, TEXT("[NVMeCore] nvme%u SMART critical warning %x"), (U32)d->Index,
-                      detail);
+        KernelLogText(level, TEXT("[NVMeCore] nvme%u SMART critical warning %x"), (UINT)d->Index,
+                      (UINT)detail);
         break;
     default:
-        KernelLogText(level, TEXT("[NVMeCore] nvme%u event %u (%x)"), (U32)d->Index, (U32)ev,
-                      detail);
+        KernelLogText(level, TEXT("[NVMeCore] nvme%u event %u (%x)"), (UINT)d->Index, (UINT)ev,
+                      (UINT)detail);
         break;
     }
 }
@@ -221,20 +221,20 @@ static void shutdown_all(void)
         KernelLogText(nvme_exos_unload_log_type(rc, frc),
                       TEXT("[NVMeCoreUnload] nvme%u: cache written back and flushed (%d), shutdown "
                            "%s (%d), CSTS=%x SHST=%u"),
-                      (U32)d->Index, (INT)rc, (LPCSTR)(frc == 0 ? "complete" : "FAILED"), (INT)frc,
-                      csts, (csts >> 2) & 3u);
+                      (UINT)d->Index, (INT)rc, (LPCSTR)(frc == 0 ? "complete" : "FAILED"), (INT)frc,
+                      (UINT)csts, (UINT)((csts >> 2) & 3u));
         KernelLogText(
             LOG_DEBUG,
             TEXT("[NVMeCoreUnload] nvme%u: %u read and %u write command(s), %u Flush(es), "
                  "%u cached write(s), read hits %u misses %u"),
-            (U32)d->Index, (U32)d->Blk.stats.read_cmds, (U32)d->Blk.stats.write_cmds,
-            (U32)d->Blk.stats.flushes, (U32)d->Blk.stats.writes_cached, (U32)d->Blk.stats.read_hits,
-            (U32)d->Blk.stats.read_misses);
+            (UINT)d->Index, (UINT)d->Blk.stats.read_cmds, (UINT)d->Blk.stats.write_cmds,
+            (UINT)d->Blk.stats.flushes, (UINT)d->Blk.stats.writes_cached,
+            (UINT)d->Blk.stats.read_hits, (UINT)d->Blk.stats.read_misses);
         /* Interrupts EXOS delivered (the core's irq_count counts only those
          * that found a completion: a blocking call reaps its own first). */
         KernelLogText(LOG_DEBUG,
                       TEXT("[NVMeCoreUnload] nvme%u: %u interrupt(s) taken, %u poll(s) by EXOS"),
-                      (U32)d->Index, (U32)d->Osal.irq_top_half, (U32)d->Osal.irq_polled);
+                      (UINT)d->Index, (UINT)d->Osal.irq_top_half, (UINT)d->Osal.irq_polled);
     }
 }
 
@@ -448,7 +448,7 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         }
         if (ns->status != 0) {
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] NSID=%u unusable (%d), skipped"),
-                          ns->nsid, (INT)ns->status);
+                          (UINT)ns->nsid, (INT)ns->status);
             continue;
         }
         {
@@ -461,8 +461,8 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
                 KernelLogText(LOG_VERBOSE,
                               TEXT("[NVMeCoreAttach] nvme%un%u: another path to nvme%un%u "
                                    "(subsystem %s), not published"),
-                              (U32)d->Index, ns->nsid, (U32)other->dev->Index, other->nsid,
-                              (LPCSTR)d->SubNqn);
+                              (UINT)d->Index, (UINT)ns->nsid, (UINT)other->dev->Index,
+                              (UINT)other->nsid, (LPCSTR)d->SubNqn);
                 continue;
             }
             entry.dev = d;
@@ -476,13 +476,14 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
                                      (access & DISK_ACCESS_READONLY) != 0);
         if (disk == NULL) {
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No disk object for NSID=%u"),
-                          ns->nsid);
+                          (UINT)ns->nsid);
             continue;
         }
         nvme_exos_disk_set_policy(disk, ns); /* access, kept across DF_DISK_SETACCESS */
         list = GetDiskList();
         if (list == NULL || !ListAddItem(list, disk)) {
-            KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Cannot list disk NSID=%u"), ns->nsid);
+            KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Cannot list disk NSID=%u"),
+                          (UINT)ns->nsid);
             ReleaseKernelObject(disk);
             continue;
         }
@@ -493,11 +494,11 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         Published[PublishedCount++] = entry;
         KernelLogText(
             LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
-            (U32)d->Index, ns->nsid, (U32)ns->nsze, ns->lba_size,
+            (UINT)d->Index, (UINT)ns->nsid, (UINT)ns->nsze, (UINT)ns->lba_size,
             ns->csi == NVME_CSI_ZNS ? TEXT(", zoned: read only") : TEXT(""), (LPVOID)disk);
         if (FileSystemReady() && !MountDiskPartitions((LPSTORAGE_UNIT)disk, NULL, 0))
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] Partition mount failed NSID=%u"),
-                          ns->nsid);
+                          (UINT)ns->nsid);
     }
     if (id != NULL)
         KernelHeapFree(id);
@@ -637,7 +638,7 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
         return NULL;
     if (ControllerCount >= NVME_EXOS_MAX_CTRL) {
         KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] More than %u controllers, ignored"),
-                      (U32)NVME_EXOS_MAX_CTRL);
+                      (UINT)NVME_EXOS_MAX_CTRL);
         return NULL;
     }
     d = (LPNVME_CORE_DEVICE)KernelHeapAlloc(sizeof(NVME_CORE_DEVICE));
@@ -658,7 +659,7 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     mmio = MapIOMemory(bar, bar_size);
     if (mmio == 0) {
         KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] MapIOMemory failed for %p size %u"),
-                      (LPVOID)bar, (U32)bar_size);
+                      (LPVOID)bar, (UINT)bar_size);
         goto fail_free;
     }
     cmd = PCI_Read16(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, PCI_CFG_COMMAND);
@@ -715,27 +716,27 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
         LOG_VERBOSE,
         TEXT("[NVMeCoreAttach] nvme%u at %s BAR0=%p size=%u VS=%x model \"%s\" "
              "serial \"%s\" fw \"%s\""),
-        (U32)d->Index,
+        (UINT)d->Index,
         (LPCSTR)nvme_exos_pci_name(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, bdf),
-        (LPVOID)bar, (U32)bar_size, info->vs, (LPCSTR)info->model, (LPCSTR)info->serial,
+        (LPVOID)bar, (UINT)bar_size, (UINT)info->vs, (LPCSTR)info->model, (LPCSTR)info->serial,
         (LPCSTR)info->firmware);
     KernelLogText(LOG_VERBOSE,
                   TEXT("[NVMeCoreAttach] nvme%u: %u I/O queue(s) x %u entries, %u irq vector(s)%s, "
                        "MDTS %u bytes, %u namespace(s)"),
-                  (U32)d->Index, (U32)info->io_queues, (U32)info->io_queue_entries,
-                  (U32)info->irq_vectors, info->irq_vectors == 0 ? TEXT(" (polling)") : TEXT(""),
-                  info->mdts_bytes, (U32)nvme_ns_count(d->Ctrl));
+                  (UINT)d->Index, (UINT)info->io_queues, (UINT)info->io_queue_entries,
+                  (UINT)info->irq_vectors, info->irq_vectors == 0 ? TEXT(" (polling)") : TEXT(""),
+                  (UINT)info->mdts_bytes, (UINT)nvme_ns_count(d->Ctrl));
 
     KernelLogText(LOG_VERBOSE,
                   TEXT("[NVMeCoreAttach] nvme%u: %s, volatile write cache %s, block cache %u KiB"),
-                  (U32)d->Index,
+                  (UINT)d->Index,
                   (LPCSTR)(NVME_EXOS_WRITE_THROUGH != 0 ? "write-through (Flush after each write)"
                                                         : "write-back, Flush within the window"),
                   (LPCSTR)((info->vwc & 1u) != 0 ? "present" : "absent"),
-                  (U32)(d->Blk.nsegs * (NVME_EXOS_SEG_BYTES / 1024u)));
+                  (UINT)(d->Blk.nsegs * (NVME_EXOS_SEG_BYTES / 1024u)));
     if (NVME_EXOS_WRITE_THROUGH == 0)
         KernelLogText(LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%u: durability window %u ms"),
-                      (U32)d->Index, (U32)NVME_EXOS_FLUSH_MS);
+                      (UINT)d->Index, (UINT)NVME_EXOS_FLUSH_MS);
 
     Controllers[ControllerCount++] = d;
     if (!DeferredRegistered) {

@@ -120,7 +120,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     d = nvme_exos_controller(idx);
     if (d == NULL || d->Ctrl == NULL) {
         ConsolePrint(TEXT("nvmectl %s: no NVMe controller nvme%u (nvme-core has %u%s)\n"),
-                     (LPCSTR)command, (U32)idx, (U32)nvme_exos_controller_count(),
+                     (LPCSTR)command, (UINT)idx, (UINT)nvme_exos_controller_count(),
                      d != NULL ? TEXT(", this one is shut down") : TEXT(""));
         KernelLogText(LOG_TEST, TEXT("[CMD_nvmectl] %s : KO"), (LPCSTR)command);
         return DF_RETURN_HARDWARE_ABSENT;
@@ -130,7 +130,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     line[len] = 0;
     if (p[len] != 0) { /* cut, it could mean another command ("-n 12" as "-n 1") */
         ConsolePrint(TEXT("nvmectl %s: command line too long (over %u characters), not run\n"),
-                     (LPCSTR)command, (U32)(SHELL_LINE_MAX - 1u));
+                     (LPCSTR)command, (UINT)(SHELL_LINE_MAX - 1u));
         return finish(command, NVME_ERR_INVAL, DF_RETURN_BAD_PARAMETER);
     }
     if (idx >= 10) {

@@ -519,4 +519,66 @@ _Static_assert(sizeof(((IOCONTROL *)0)->SectorLow) == 4 &&
                "EXOS IOCONTROL fields changed");
 _Static_assert(sizeof(PHYSICAL) == sizeof(void *), "PHYSICAL is pointer sized");
 
+#if defined(NVME_EXOS_UNIT_TEST) && !defined(NVME_EXOS_NATIVE)
+/* Unit tests: KernelLogText and ConsolePrint pass the mock the class of each argument
+ * (the format first), so that it checks them against what EXOS's
+ * formatter reads (kernel/source/text/CoreString.c): a UINT or INT ('W')
+ * for %d %i %u %x %X %o %b %c and a '*' width or precision, a U32 ('I')
+ * with the 'l' qualifier, a pointer ('P') for %s and %p.  A U32 given for
+ * %u is read as 64 bits on x86-64: right while in a register, garbage in
+ * its upper half once on the stack (past the sixth argument).  A uint64_t
+ * is an unsigned long here too: not told from a UINT. */
+void ExosTestLogText(U32 Type, const char *Classes, LPCSTR Format, ...);
+#define NVME_EXOS_LOG_CLASS(x)                                                                     \
+    _Generic((x), unsigned long                                                                    \
+             : 'W', long                                                                           \
+             : 'W', unsigned long long                                                             \
+             : 'Q', long long                                                                      \
+             : 'Q', unsigned int                                                                   \
+             : 'I', int                                                                            \
+             : 'I', _Bool                                                                          \
+             : 's', char                                                                           \
+             : 's', signed char                                                                    \
+             : 's', unsigned char                                                                  \
+             : 's', short                                                                          \
+             : 's', unsigned short                                                                 \
+             : 's', default                                                                        \
+             : 'P')
+#define NVME_EXOS_LC_N(...)                                                                        \
+    NVME_EXOS_LC_N_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define NVME_EXOS_LC_N_(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, n,  \
+                        ...)                                                                       \
+    n
+#define NVME_EXOS_LC_CAT(a, b) NVME_EXOS_LC_CAT_(a, b)
+#define NVME_EXOS_LC_CAT_(a, b) a##b
+#define NVME_EXOS_LC_1(x) NVME_EXOS_LOG_CLASS(x)
+#define NVME_EXOS_LC_2(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_1(__VA_ARGS__)
+#define NVME_EXOS_LC_3(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_2(__VA_ARGS__)
+#define NVME_EXOS_LC_4(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_3(__VA_ARGS__)
+#define NVME_EXOS_LC_5(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_4(__VA_ARGS__)
+#define NVME_EXOS_LC_6(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_5(__VA_ARGS__)
+#define NVME_EXOS_LC_7(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_6(__VA_ARGS__)
+#define NVME_EXOS_LC_8(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_7(__VA_ARGS__)
+#define NVME_EXOS_LC_9(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_8(__VA_ARGS__)
+#define NVME_EXOS_LC_10(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_9(__VA_ARGS__)
+#define NVME_EXOS_LC_11(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_10(__VA_ARGS__)
+#define NVME_EXOS_LC_12(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_11(__VA_ARGS__)
+#define NVME_EXOS_LC_13(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_12(__VA_ARGS__)
+#define NVME_EXOS_LC_14(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_13(__VA_ARGS__)
+#define NVME_EXOS_LC_15(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_14(__VA_ARGS__)
+#define NVME_EXOS_LC_16(x, ...) NVME_EXOS_LOG_CLASS(x), NVME_EXOS_LC_15(__VA_ARGS__)
+#define KernelLogText(Type, ...)                                                                   \
+    ExosTestLogText(                                                                               \
+        (Type),                                                                                    \
+        (const char[]){NVME_EXOS_LC_CAT(NVME_EXOS_LC_, NVME_EXOS_LC_N(__VA_ARGS__))(__VA_ARGS__),  \
+                       0},                                                                         \
+        __VA_ARGS__)
+void ExosTestConsolePrint(const char *Classes, LPCSTR Format, ...);
+#define ConsolePrint(...)                                                                          \
+    ExosTestConsolePrint(                                                                          \
+        (const char[]){NVME_EXOS_LC_CAT(NVME_EXOS_LC_, NVME_EXOS_LC_N(__VA_ARGS__))(__VA_ARGS__),  \
+                       0},                                                                         \
+        __VA_ARGS__)
+#endif
+
 #endif /* NVME_EXOS_API_H */

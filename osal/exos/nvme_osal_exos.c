@@ -67,7 +67,8 @@ void *nvme_exos_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
     if (!DMABufferAllocate(&rec->buffer, (UINT)size + extra, TRUE, NVME_EXOS_DMA_TAG)) {
         KernelHeapFree(rec);
         KernelLogText(LOG_WARNING,
-                      TEXT("[nvme_exos_dma_alloc] DMABufferAllocate failed (%u bytes)"), (U32)size);
+                      TEXT("[nvme_exos_dma_alloc] DMABufferAllocate failed (%u bytes)"),
+                      (UINT)size);
         return NULL;
     }
     if (rec->buffer.LinearBase == 0 || rec->buffer.PhysicalBase == 0) {
@@ -298,7 +299,7 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
         KernelLogText(LOG_VERBOSE,
                       TEXT("[nvme_exos_irq_setup] Interrupt slots of nvme-core used up (%u), "
                            "core polls"),
-                      (U32)NVME_EXOS_IRQ_SLOTS);
+                      (UINT)NVME_EXOS_IRQ_SLOTS);
         return 0;
     }
     if (!msix_map_table(o, n)) {
@@ -328,7 +329,8 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
         if (!DeviceInterruptRegister(&reg, &slot) || slot == DEVICE_INTERRUPT_INVALID_SLOT) {
             KernelLogText(
                 LOG_WARNING,
-                TEXT("[nvme_exos_irq_setup] DeviceInterruptRegister failed for vector %u"), (U32)i);
+                TEXT("[nvme_exos_irq_setup] DeviceInterruptRegister failed for vector %u"),
+                (UINT)i);
             break;
         }
         o->vec[i].slot = slot;
@@ -351,7 +353,7 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
     msix_write_ctrl(o, (U16)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FMASK));
     KernelLogText(
         LOG_VERBOSE, TEXT("[nvme_exos_irq_setup] MSI-X: %u vector(s), first slot %u vector %u"),
-        (U32)o->vectors, (U32)o->vec[0].slot, (U32)GetDeviceInterruptVector(o->vec[0].slot));
+        (UINT)o->vectors, (UINT)o->vec[0].slot, (UINT)GetDeviceInterruptVector(o->vec[0].slot));
     return (int)o->vectors;
 }
 
@@ -534,8 +536,8 @@ void nvme_exos_dma_stop(void *ctx)
     PCI_EnableBusMaster(o->bus, o->dev, o->func, FALSE);
     /* COM2 only: it comes at every shutdown (event requests held), when a
      * console line can stop EXOS (nvme_exos_pci.c, shutdown_all). */
-    KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %x:%x.%x: bus mastering off"), (U32)o->bus,
-                  (U32)o->dev, (U32)o->func);
+    KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %x:%x.%x: bus mastering off"), (UINT)o->bus,
+                  (UINT)o->dev, (UINT)o->func);
 }
 
 /* --- Setup ------------------------------------------------------------------------ */

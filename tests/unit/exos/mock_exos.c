@@ -189,21 +189,110 @@ BOOL UnlockMutex(LPMUTEX Mutex)
 }
 
 /* Log, console */
-void KernelLogText(U32 Type, LPCSTR Format, ...)
+/* EXOS's formatter (kernel/source/text/CoreString.c) reads a UINT or INT
+ * for %d %i %u %x %X %o %b %c and a '*', a U32 with the 'l' qualifier, a
+ * U64 with 'll', a pointer for %s %p.  The classes of the arguments
+ * (exos_api.h, NVME_EXOS_LOG_CLASS) must be those; the text is then made
+ * with the host's vsnprintf, its conversions told the same widths. */
+static void exos_format(const char *Classes, LPCSTR Format, char *host, size_t host_len)
 {
+    const char *f = (const char *)Format;
+    size_t o = 0;
+    unsigned arg = 1;
+
+    while (*f != 0 && o + 4 < host_len) {
+        char want, conv;
+        unsigned qual = 0; /* 1: h, 2: l, 3: ll */
+        if (*f != '%' || f[1] == '%') {
+            if (*f == '%')
+                host[o++] = *f++;
+            host[o++] = *f++;
+            continue;
+        }
+        host[o++] = *f++;
+        while (*f == '-' || *f == '+' || *f == ' ' || *f == '#' || *f == '0')
+            host[o++] = *f++;
+        while (*f == '*' || (*f >= '0' && *f <= '9') || *f == '.') {
+            if (*f == '*') /* EXOS reads an INT: not used by the shim */
+                fail_msg("KernelLogText/ConsolePrint(\"%s\"): '*' not modelled",
+                         (const char *)Format);
+            host[o++] = *f++;
+        }
+        if (*f == 'h') {
+            qual = 1;
+            f++;
+        } else if (*f == 'l' || *f == 'L') {
+            qual = 2;
+            f++;
+            if (*f == 'l') {
+                qual = 3;
+                f++;
+            }
+        }
+        conv = *f++;
+        switch (conv) {
+        case 'd':
+        case 'i':
+        case 'u':
+        case 'x':
+        case 'X':
+        case 'o':
+        case 'b':
+        case 'c':
+            want = qual == 2 ? 'I' : qual == 3 ? 'Q' : 'W';
+            if (qual == 3 && Classes[arg] == 'W')
+                want = 'W';               /* a uint64_t */
+            if (conv != 'c' && qual != 2) /* a UINT or a U64: a long here */
+                host[o++] = 'l';
+            host[o++] = conv == 'b' ? 'x' : conv;
+            break;
+        case 's':
+        case 'p':
+            want = 'P';
+            host[o++] = conv;
+            break;
+        default:
+            fail_msg("KernelLogText/ConsolePrint(\"%s\"): conversion %c not modelled",
+                     (const char *)Format, conv);
+            return;
+        }
+        if (Classes[arg] != want)
+            fail_msg("KernelLogText/ConsolePrint(\"%s\"): argument %u (%%%c) is of class %c, EXOS "
+                     "reads %s",
+                     (const char *)Format, arg, conv, Classes[arg] != 0 ? Classes[arg] : '-',
+                     want == 'W'   ? "a UINT/INT (64 bits on x86-64): cast it"
+                     : want == 'I' ? "a U32"
+                     : want == 'Q' ? "a U64"
+                                   : "a pointer");
+        arg++;
+    }
+    host[o] = 0;
+    if (Classes[arg] != 0)
+        fail_msg("KernelLogText/ConsolePrint(\"%s\"): %u argument(s) for fewer conversions",
+                 (const char *)Format, (unsigned)strlen(Classes) - 1u);
+}
+
+void ExosTestLogText(U32 Type, const char *Classes, LPCSTR Format, ...)
+{
+    char host[512];
     va_list ap;
+    exos_format(Classes, Format, host, sizeof(host));
     va_start(ap, Format);
-    vsnprintf(mock_exos.last_log, sizeof(mock_exos.last_log), (const char *)Format, ap);
+    vsnprintf(mock_exos.last_log, sizeof(mock_exos.last_log), host, ap);
     va_end(ap);
     mock_exos.last_log_type = Type;
     mock_exos.log_count++;
 }
-void ConsolePrint(LPCSTR Format, ...)
+
+/* ConsolePrint formats with the same function as KernelLogText. */
+void ExosTestConsolePrint(const char *Classes, LPCSTR Format, ...)
 {
+    char host[512];
     size_t used = strlen(mock_exos.console);
     va_list ap;
+    exos_format(Classes, Format, host, sizeof(host));
     va_start(ap, Format);
-    vsnprintf(mock_exos.console + used, sizeof(mock_exos.console) - used, (const char *)Format, ap);
+    vsnprintf(mock_exos.console + used, sizeof(mock_exos.console) - used, host, ap);
     va_end(ap);
 }
 
