@@ -122,6 +122,7 @@ typedef struct tag_NVME_CORE_DISK {
     U8 PiType;
     bool MdExtended;
     bool PlainIo;
+    U32 NsGen; /* nvme_ns_info.gen: another namespace under the NSID moves it */
     /* Out of service: its namespace changed format or went away after a
      * rescan; every request fails (DF_RETURN_HARDWARE_ABSENT). */
     bool Retired;

@@ -175,6 +175,10 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
     disk->AccessKept = 0;
     disk->Csi = NVME_CSI_NVM; /* plain blocks until nvme_exos_disk_set_policy */
     disk->PlainIo = true;
+    if (blk->ops->ns_info != NULL) { /* the namespace now under the NSID */
+        const struct nvme_ns_info *ns = blk->ops->ns_info(blk->h, nsid);
+        disk->NsGen = ns != NULL ? ns->gen : 0u;
+    }
     return disk;
 }
 
@@ -206,6 +210,7 @@ void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info 
     disk->PiType = ns->pi_type;
     disk->MdExtended = ns->md_extended;
     disk->PlainIo = ns->plain_io;
+    disk->NsGen = ns->gen;
 }
 
 bool nvme_exos_disk_matches(const NVME_CORE_DISK *disk, const struct nvme_ns_info *ns)
@@ -213,7 +218,7 @@ bool nvme_exos_disk_matches(const NVME_CORE_DISK *disk, const struct nvme_ns_inf
     return ns != NULL && ns->status == 0 && ns->lba_size == disk->BytesPerSector &&
            ns->nsze == disk->NumSectors && ns->ms == disk->MetadataBytes && ns->csi == disk->Csi &&
            ns->pi_type == disk->PiType && ns->md_extended == disk->MdExtended &&
-           ns->plain_io == disk->PlainIo;
+           ns->plain_io == disk->PlainIo && ns->gen == disk->NsGen;
 }
 
 /* A shared namespace of an NVM subsystem with two controllers (dual-port

@@ -125,6 +125,8 @@ void nvme_ns_free(struct nvme_ctrl *ctrl)
 static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
                           const struct nvme_id_ns *id)
 {
+    nvme_memcpy(ns->nguid, id->nguid, sizeof(ns->nguid));
+    nvme_memcpy(ns->eui64, id->eui64, sizeof(ns->eui64));
     ns->nsze = id->nsze;
     ns->ncap = id->ncap;
     ns->nuse = id->nuse;
@@ -420,12 +422,19 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
     for (unsigned i = 0; i < n; i++) {
         struct nvme_ns_info *ns = t->ns[i];
         bool ro = ns->read_only;
-        changed = changed || ns->status != info[i].status || ns->nsze != info[i].nsze ||
-                  ns->lba_size != info[i].lba_size || ns->ms != info[i].ms ||
-                  ns->format != info[i].format || ns->csi != info[i].csi ||
-                  ctrl->ns_table->ns[i] != ns;
+        uint32_t gen = ns->gen;
+        bool other = !nvme_bytes_eq(ns->nguid, info[i].nguid, sizeof(ns->nguid)) ||
+                     !nvme_bytes_eq(ns->eui64, info[i].eui64, sizeof(ns->eui64));
+        if (other && ns->nsid != 0) /* not new to the core */
+            nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: identifiers changed: a new namespace",
+                     info[i].nsid);
+        bool differs = ns->status != info[i].status || ns->nsze != info[i].nsze ||
+                       ns->lba_size != info[i].lba_size || ns->ms != info[i].ms ||
+                       ns->format != info[i].format || ns->csi != info[i].csi || other;
+        changed = changed || differs || ctrl->ns_table->ns[i] != ns;
         nvme_memcpy(ns, &info[i], sizeof(*ns)); /* no struct copy: it would call memcpy */
         ns->read_only = ro;
+        ns->gen = gen + (differs ? 1u : 0u);
         if (frozen && ns->status == NVME_OK)
             ns->status = NVME_ERR_BUSY; /* a Format runs (nvme_ns_freeze) */
     }

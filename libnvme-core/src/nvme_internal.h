@@ -424,6 +424,8 @@ bool nvme_handle_ok(const struct nvme_ctrl *ctrl);
 /* util.c: freestanding replacements for the few libc bits we need
  * (nvme_memzero, nvme_memcpy, nvme_strlen, nvme_streq and
  * nvme_divmod10_limbs are public: nvme/nvme_fmt.h). */
+/* Whether the n bytes at a and b are equal (no memcmp call). */
+bool nvme_bytes_eq(const void *a, const void *b, size_t n);
 /* Copies an Identify ASCII field, dropping trailing blanks/NULs and
  * replacing non-printable bytes with '.'; dst holds n+1 bytes. */
 void nvme_copy_id_string(char *dst, const char *src, size_t n);

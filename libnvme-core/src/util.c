@@ -40,6 +40,15 @@ size_t nvme_strlen(const char *s)
     return n;
 }
 
+bool nvme_bytes_eq(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+    while (n-- != 0)
+        if (x[n] != y[n])
+            return false;
+    return true;
+}
+
 int nvme_streq(const char *a, const char *b)
 {
     while (*a != '\0' && *a == *b) {

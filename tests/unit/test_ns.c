@@ -316,6 +316,42 @@ static void a_rescan_that_read_before_a_format_does_not_publish_after_the_thaw(v
     pthread_cond_destroy(&rz.c);
 }
 
+/* A namespace deleted and created again under its NSID between two
+ * rescans, with the same size and format, is a new namespace (other
+ * EUI64/NGUID; Linux: "identifiers changed"): its own generation and the
+ * table's move, so a port that caches blocks (EXOS) does not write the
+ * old one's into it.  A rescan that finds nothing changed moves neither. */
+static void a_namespace_created_again_under_its_nsid_gets_a_new_generation(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns);
+    uint32_t g0 = ns->gen, table_gen = nvme_ns_generation(f.ctrl);
+    assert_true(g0 != 0);
+    uint8_t eui[8];
+    memcpy(eui, ns->eui64, sizeof(eui));
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(ns->gen, g0);
+    assert_int_equal(nvme_ns_generation(f.ctrl), table_gen);
+
+    struct nvme_sim_ns_config again = f.ns[0];
+    again.ident = 1;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns); /* the handle stays valid */
+    assert_int_equal(ns->status, 0);
+    assert_int_equal(ns->nsze, f.ns[0].blocks);
+    assert_true(nvme_ns_generation(f.ctrl) != table_gen);
+    assert_int_equal(ns->gen, g0 + 1);
+    assert_memory_not_equal(ns->eui64, eui, sizeof(eui));
+    assert_true(fx_log_has(&f, "nvme0n1: identifiers changed: a new namespace"));
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +362,7 @@ int main(void)
         cmocka_unit_test(rescan_finds_a_namespace_added_later),
         cmocka_unit_test(a_table_a_lookup_still_reads_is_freed_after_it),
         cmocka_unit_test(a_rescan_that_read_before_a_format_does_not_publish_after_the_thaw),
+        cmocka_unit_test(a_namespace_created_again_under_its_nsid_gets_a_new_generation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

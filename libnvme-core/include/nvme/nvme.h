@@ -393,6 +393,15 @@ struct nvme_ns_info {
     uint16_t copy_max_range;  /* blocks in one source range */
     uint16_t copy_max_ranges; /* source ranges in one command */
     uint32_t copy_max_blocks; /* blocks in one command */
+    /* Identity, Identify Namespace NGUID (bytes 119:104) and EUI64
+     * (127:120), zeros when not given; and this namespace's own
+     * generation, bumped by each rescan that found it changed: another
+     * status, size, format or command set, or other identifiers (a
+     * namespace deleted and created again under its NSID, which Linux
+     * also takes for a new one).  A port that caches blocks compares it. */
+    uint8_t nguid[16];
+    uint8_t eui64[8];
+    uint32_t gen;
 };
 
 /* Handles (the pointers below) stay valid until nvme_ctrl_fini, across

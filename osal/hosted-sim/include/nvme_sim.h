@@ -76,6 +76,8 @@ struct nvme_sim_ns_config {
     bool create;           /* create the image file / extend it to blocks*lba_size if needed */
     uint32_t corrupt;      /* NVME_SIM_CORRUPT_* bits */
     uint8_t corrupt_lbads; /* LBADS reported with NVME_SIM_CORRUPT_LBADS */
+    uint8_t ident;         /* varies the EUI64, NGUID and UUID derived from the NSID (a
+                              namespace deleted and created again under its NSID) [0] */
     /* NVMe 2.0 LBA formats (Identify Namespace NLBAF byte 25, FLBAS byte 26,
      * LBAF0..LBAF63 bytes 128..383 in NVMe 2.0).  nlbaf is the
      * 0-based number of formats, up to 63; 0 keeps the 1.4 behaviour (512
@@ -305,8 +307,6 @@ struct nvme_sim_config {
     uint8_t frmw;          /* Identify FRMW [3 slots, activation without reset: 0x16] */
     uint8_t fwug;          /* Identify FWUG, 4 KiB units [0: no information] */
     uint16_t mtfa;         /* Identify MTFA, 100 ms units [0: not reported] */
-    uint32_t fw_act_pause_us; /* a Firmware Commit that activates at once (CA 011b) pauses
-                                 processing this long, as nvme_sim_pause(sim, us, false) [0] */
     uint8_t dlfeat;        /* Identify Namespace DLFEAT [zeros, WZ deallocate: 0x09] */
     uint8_t npss;          /* Identify NPSS, 0-based power states [2] */
     bool nssrs;            /* CAP.NSSRS: NVM Subsystem Reset supported [true] */
@@ -315,6 +315,9 @@ struct nvme_sim_config {
                                 forced on when a namespace is zoned] */
     uint32_t dst_short_us; /* Device Self-test durations, simulated us [1000 / 5000] */
     uint32_t dst_extended_us;
+    /* A Firmware Commit that activates at once (CA 011b) pauses processing
+     * this long, as nvme_sim_pause(sim, us, false) [0] */
+    uint32_t fw_act_pause_us;
     bool apple_ans2;         /* behave like Apple's ANS2 (PCI 106b:2005) as Linux's quirks for it
                                 describe: I/O SQ entries are 128 bytes (CC.IOSQES must be 7,
                                 Identify SQES 77h); CIDs are tags shared by the admin queue and

@@ -275,6 +275,9 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
             nguid[i] = (uint8_t)(0xa0 + i + ns->nsid);
             uuid[i] = (uint8_t)(0x10 * (i & 15) + ns->nsid);
         }
+        eui[4] ^= ns->ident;
+        nguid[0] ^= ns->ident;
+        uuid[0] ^= ns->ident;
         uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40); /* version 4 */
         uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80); /* variant */
         size_t off = 0;

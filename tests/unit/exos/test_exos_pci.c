@@ -454,6 +454,31 @@ static void test_writes_cached_for_the_old_format_are_never_written(void **state
     assert_int_equal(c->writes, 0);
 }
 
+/* A namespace deleted and created again under its NSID with the same
+ * size and format (nvme_ns_info.gen moved, as the core's rescan does for
+ * other EUI64/NGUID): the blocks cached for the old one are never written
+ * into the new one, which gets a disk of its own.  Before: the write-back
+ * went to the new namespace (1 write) and no new disk. */
+static void test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    (void)attach_next(true);
+    memset(io_buf, 0x5a, 512);
+    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_WRITE, 8, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    c->ns[0].gen++;
+    c->gen++;
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(c->writes, 0);
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 1, io_buf, 512),
+                     DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 0);
+}
+
 /* A zoned namespace (command set changed by a rescan) is published read
  * only, one with metadata the block calls cannot carry disabled (the rules
  * of Attach); a namespace that went away keeps no disk in service. */
@@ -636,6 +661,7 @@ int main(int argc, char **argv)
         T(test_format_to_another_lba_size_republishes_the_disk),
         T(test_writes_cached_for_the_old_format_are_never_written),
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
+        T(test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes),
         T(test_shared_namespace_fails_over_when_its_first_controller_goes),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
