@@ -31,7 +31,8 @@ int ctl_cmd_info(struct ctl *c)
         jw_u64(&w, "mpsmin", NVME_CAP_MPSMIN(cap));
         jw_u64(&w, "mpsmax", NVME_CAP_MPSMAX(cap));
         jw_u64(&w, "page_size", in->page_size);
-        jw_u64(&w, "mdts_bytes", in->mdts_reported);
+        jw_u64(&w, "mdts_bytes", in->mdts_reported); /* UINT64_MAX: 2^64 or more */
+        jw_u64(&w, "mdts_log2", in->mdts_log2);
         jw_u64(&w, "vid", in->vid);
         jw_u64(&w, "ssvid", in->ssvid);
         jw_str(&w, "sn", in->serial);
@@ -62,10 +63,14 @@ int ctl_cmd_info(struct ctl *c)
             "mpsmin          : %u (%u bytes), mpsmax %u (%u bytes), page size in use %u bytes\n",
             NVME_CAP_MPSMIN(cap), 1u << (12u + NVME_CAP_MPSMIN(cap)), NVME_CAP_MPSMAX(cap),
             1u << (12u + NVME_CAP_MPSMAX(cap)), in->page_size);
-    if (in->mdts_reported != 0)
-        ctl_out(io, "mdts            : %u bytes (max transfer per command)\n", in->mdts_reported);
-    else
+    /* MDTS 0 alone is no limit (§5.15.2.2); 2^64 bytes and more as a power. */
+    if (in->mdts_log2 == 0)
         ctl_out(io, "mdts            : no limit (core sends at most %u bytes)\n", in->mdts_bytes);
+    else if (in->mdts_log2 < 64u)
+        ctl_out(io, "mdts            : %llu bytes (max transfer per command)\n",
+                (unsigned long long)in->mdts_reported);
+    else
+        ctl_out(io, "mdts            : 2^%u bytes (max transfer per command)\n", in->mdts_log2);
     ctl_out(io, "vid             : 0x%04x\n", in->vid);
     ctl_out(io, "ssvid           : 0x%04x\n", in->ssvid);
     ctl_out(io, "sn              : %s\n", in->serial);
@@ -401,8 +406,8 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
         if (nvme_streq(f->name, "wctemp") || nvme_streq(f->name, "cctemp"))
             ctl_out(io, "  [15:0] %d C (%u K)\n", (int)v - 273, v);
         else if (nvme_streq(f->name, "mdts")) {
-            /* 2^MDTS pages of CAP.MPSMIN (§5.15.2.2), from the field: the
-             * core's 32-bit mdts_bytes reads 0 for 4 GiB and above. */
+            /* 2^MDTS pages of CAP.MPSMIN (§5.15.2.2), from the field: a
+             * limit of 2^64 bytes or more is shown as a power of two. */
             unsigned shift = v + 12u + NVME_CAP_MPSMIN(nvme_ctrl_get_info(c->ctrl)->cap);
             if (v == 0)
                 ctl_out(io, "  no limit\n");

@@ -5,6 +5,7 @@
  * bytes (step 5), write + read back a signature (step 6), smart (step 10). */
 #include "fixture.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -366,9 +367,8 @@ static void read_does_not_show_an_earlier_command_s_bytes_as_block_data(void **s
 }
 
 /* MDTS is 2^MDTS minimum pages (Identify byte 77, §5.15.2.2): 20 with
- * 4 KiB pages is a 4 GiB limit, which the core cannot hold in 32 bits
- * (nvme_ctrl_identify.mdts_bytes is 0, "no limit", for it).  id-ctrl -H
- * must not call it no limit. */
+ * 4 KiB pages is a 4 GiB limit, past 32 bits.  id-ctrl -H must not call
+ * it no limit. */
 static void id_ctrl_shows_a_4_gib_mdts_as_a_limit(void **state)
 {
     (void)state;
@@ -379,6 +379,40 @@ static void id_ctrl_shows_a_4_gib_mdts_as_a_limit(void **state)
     assert_int_equal(fx_nvmectl(&f, &out, "id-ctrl -H"), 0);
     expect("mdts      : 20\n  4294967296 bytes per command\n");
     fx_stop(&f);
+}
+
+/* info shows the MDTS limit exactly, however large (MDTS 20: 4 GiB, MDTS
+ * 255: 2^267 bytes), and only MDTS 0 as no limit (§5.15.2.2). */
+static void info_shows_a_large_mdts_exactly(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t mdts;
+        const char *text;
+        uint64_t json_bytes;
+        unsigned log2;
+    } cases[] = {
+        {20, "mdts            : 4294967296 bytes (max transfer per command)", 1ull << 32, 32},
+        {51, "mdts            : 9223372036854775808 bytes", 1ull << 63, 63},
+        {255, "mdts            : 2^267 bytes (max transfer per command)", UINT64_MAX, 267},
+        {0, "mdts            : no limit (core sends at most 4194304 bytes)", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.mdts = cases[i].mdts;
+        fx_start(&f);
+        assert_int_equal(fx_nvmectl(&f, &out, "info"), 0);
+        expect(cases[i].text);
+        const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+        assert_true(in->mdts_reported == cases[i].json_bytes);
+        assert_int_equal(in->mdts_log2, cases[i].log2);
+        assert_int_equal(fx_nvmectl(&f, &out, "info -o json"), 0);
+        char key[64];
+        snprintf(key, sizeof(key), "\"mdts_bytes\":%llu", (unsigned long long)cases[i].json_bytes);
+        expect(key);
+        fx_stop(&f);
+    }
 }
 
 static void read_fua_on_an_extended_format_stays_in_the_buffer(void **state)
@@ -443,6 +477,7 @@ int main(void)
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
         cmocka_unit_test(read_fua_on_an_extended_format_stays_in_the_buffer),
         cmocka_unit_test(id_ctrl_shows_a_4_gib_mdts_as_a_limit),
+        cmocka_unit_test(info_shows_a_large_mdts_exactly),
         cmocka_unit_test(read_does_not_show_an_earlier_command_s_bytes_as_block_data),
         cmocka_unit_test(usage_without_a_print_callback_prints_nothing),
     };

@@ -204,7 +204,8 @@ struct nvme_ctrl_info {
     uint32_t timeout_ms;        /* CAP.TO * 500 */
     uint32_t page_size;         /* memory page size chosen, bytes (CC.MPS) */
     uint32_t mdts_bytes;        /* max bytes per command the core will send */
-    uint32_t mdts_reported;     /* Identify MDTS in bytes, 0 = no limit */
+    uint64_t mdts_reported;     /* Identify MDTS in bytes, 0 = no limit; a limit of 2^64
+                                   bytes or more reads UINT64_MAX (mdts_log2 is exact) */
     uint16_t vid, ssvid;
     uint16_t cntlid; /* Identify Controller CNTLID */
     char serial[21]; /* trailing spaces removed, NUL-terminated */
@@ -228,6 +229,8 @@ struct nvme_ctrl_info {
                                    NVME_ERR_UNSUPPORTED */
     uint32_t quirks;              /* NVME_QUIRK_* bits that apply (by PCI IDs) */
     uint32_t shutdown_timeout_ms; /* RTD3E, clamped to 5 s .. 60 s like Linux */
+    uint16_t mdts_log2;           /* the Identify MDTS limit is 2^mdts_log2 bytes
+                                     (MDTS + 12 + CAP.MPSMIN, up to 282); 0 = no limit */
 };
 
 /*
@@ -523,9 +526,9 @@ struct nvme_ctrl_identify {
     char firmware[9];
     char subnqn[257];
     unsigned ver_major, ver_minor, ver_tertiary; /* VER, or the VS register when 0 */
-    uint32_t mdts_bytes;                         /* MDTS in bytes, 0 = no limit */
-    struct nvme_u128 tnvmcap, unvmcap;           /* bytes */
-    unsigned power_states;                       /* NPSS + 1 (1..32) */
+    uint64_t mdts_bytes; /* MDTS in bytes, 0 = no limit (as nvme_ctrl_info.mdts_reported) */
+    struct nvme_u128 tnvmcap, unvmcap; /* bytes */
+    unsigned power_states;             /* NPSS + 1 (1..32) */
     struct nvme_power_state ps[32];
 };
 int nvme_identify_ctrl(struct nvme_ctrl *ctrl, struct nvme_ctrl_identify *out);

@@ -15,14 +15,6 @@
 #define SF_QID_INVALID SIM_SF_CMD(NVME_SC_QID_INVALID)
 #define FID_HOST_BEHAVIOR 0x16 /* Host Behavior Support (§5.21.1.22) */
 
-/* Maximum bytes per command, from Identify MDTS (§5.15.2.2); 0 = none. */
-static uint64_t mdts_bytes(const struct nvme_sim *sim)
-{
-    if (!sim->cfg.mdts)
-        return 0;
-    return (4096ull << sim->cfg.mpsmin) << sim->cfg.mdts;
-}
-
 static void put_str(char *dst, size_t n, const char *src)
 {
     memset(dst, ' ', n); /* ASCII, space padded (§5.15.2.2) */
@@ -575,7 +567,7 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     bool rae = sqe->cdw10 & (1u << 15);
     uint64_t numd = (((uint64_t)(sqe->cdw11 & 0xffff) << 16) | (sqe->cdw10 >> 16)) + 1;
     uint64_t len = numd * 4, lpo = ((uint64_t)sqe->cdw13 << 32) | sqe->cdw12;
-    uint64_t max = mdts_bytes(sim);
+    uint64_t max = sim_mdts_bytes(sim); /* MDTS (§5.15.2.2); 0 = none */
     size_t size;
     memset(page, 0, sizeof(page));
     switch (lid) {

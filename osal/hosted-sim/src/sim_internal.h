@@ -509,4 +509,14 @@ static inline void sim_put_u128(uint8_t out[16], uint64_t lo, uint64_t hi)
     }
 }
 
+/* MDTS in bytes, 0 = no limit: 2^MDTS pages of 4 KiB << MPSMIN, a limit
+ * of 2^64 bytes or more as UINT64_MAX (MDTS is 8 bits). */
+static inline uint64_t sim_mdts_bytes(const struct nvme_sim *sim)
+{
+    unsigned shift = 12u + sim->cfg.mpsmin + sim->cfg.mdts;
+    if (!sim->cfg.mdts)
+        return 0;
+    return shift < 64u ? 1ull << shift : ~0ull;
+}
+
 #endif /* NVME_SIM_INTERNAL_H */

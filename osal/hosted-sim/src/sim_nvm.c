@@ -136,7 +136,7 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
     bool md_xfer = moves_md(ns, cdw12);
     size_t dlen = (size_t)nlb * ns->lba_size;
     size_t hlen = dlen + (md_xfer && ns->extended ? (size_t)nlb * ns->ms : 0);
-    if (sim->cfg.mdts && hlen > ((4096ull << sim->cfg.mpsmin) << sim->cfg.mdts))
+    if (sim->cfg.mdts && hlen > sim_mdts_bytes(sim))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD); /* above MDTS (§5.15.2.2) */
     if (write && ns->zoned && (sf = sim_zns_write_check(sim, ns, slba, nlb)))
         return sf;

@@ -136,7 +136,7 @@ uint16_t sim_zns_append(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
         return SIM_SF_CMD(NVME_SC_INVALID_PI);
     bool pract = ns->pi_type && ns->ms == 8 && (sqe->cdw12 & NVME_RW_PRACT);
     size_t len = (size_t)nlb * ns->lba_size;
-    if (sim->cfg.mdts && len > ((4096ull << sim->cfg.mpsmin) << sim->cfg.mdts))
+    if (sim->cfg.mdts && len > sim_mdts_bytes(sim))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     uint8_t *b = malloc(len);
     if (!b)
@@ -295,7 +295,7 @@ uint16_t sim_zns_recv(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if (slba >= ns->blocks)
         return SIM_SF_GEN(NVME_SC_LBA_RANGE);
-    if (sim->cfg.mdts && len > ((4096ull << sim->cfg.mpsmin) << sim->cfg.mdts))
+    if (sim->cfg.mdts && len > sim_mdts_bytes(sim))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     uint8_t *b = calloc(1, len);
     if (!b)
