@@ -424,10 +424,12 @@ int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *a, 
     if (id == NULL)
         return NVME_ERR_NOMEM;
     /* The Identify Namespace fields the host sets (NVMe 2.0 Figure 301):
-     * NSZE, NCAP, FLBAS (index bits 3:0 and 6:5), DPS, NMIC. */
+     * NSZE, NCAP, FLBAS (index bits 3:0 and 6:5, bit 4 extended data LBA:
+     * Figure 276), DPS, NMIC. */
     id->nsze = a->nsze;
     id->ncap = a->ncap != 0 ? a->ncap : a->nsze;
-    id->flbas = (uint8_t)((a->flbas & 0xfu) | ((a->flbas & 0x30u) << 1));
+    id->flbas = (uint8_t)((a->flbas & 0xfu) | ((a->flbas & 0x30u) << 1) |
+                          (a->md_extended ? NVME_FLBAS_EXTENDED : 0u));
     id->dps = a->dps;
     id->nmic = a->nmic ? 1u : 0u;
     struct nvme_sqe sqe;

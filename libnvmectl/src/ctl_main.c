@@ -265,7 +265,7 @@ static const struct ctl_cmd cmds[] = {
     {"reset", ctl_cmd_reset, o_none, "controller reset", false},
     {"subsystem-reset", ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset", false},
     {"create-ns", ctl_cmd_create_ns, o_create_ns,
-     "-s NSZE [-c NCAP] [-f FLBAS] [-d DPS] [-m NMIC] [-y CSI]", false},
+     "-s NSZE -f FLBAS [-c NCAP] [-d DPS] [-m NMIC] [-y CSI]", false},
     {"delete-ns", ctl_cmd_delete_ns, o_delete_ns, "-n NSID --force", false},
     {"attach-ns", ctl_cmd_attach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]", false},
     {"detach-ns", ctl_cmd_detach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]", false},

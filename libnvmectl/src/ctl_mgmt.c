@@ -239,14 +239,21 @@ int ctl_cmd_create_ns(struct ctl *c)
     const uint64_t *n = c->o.num;
     if (!has(c, N_NSZE) || n[N_NSZE] == 0)
         return ctl_usage_err(c, "-s NSZE (blocks) is required");
-    if (n[N_NCAP] > n[N_NSZE] || n[N_FLBAS] > 63 || n[N_DPS] > 0xff || n[N_NMIC] > 1 ||
+    /* -f is the FLBAS byte, as nvme-cli's --flbas (which refuses to go
+     * without it or --block-size): format index bits 3:0 and 6:5, bit 4
+     * extended data LBA, bit 7 reserved (NVMe 2.0 Figure 276). */
+    if (!has(c, N_FLBAS))
+        return ctl_usage_err(c, "-f FLBAS is required");
+    if (n[N_NCAP] > n[N_NSZE] || n[N_FLBAS] > 0x7f || n[N_DPS] > 0xff || n[N_NMIC] > 1 ||
         n[N_CSI] > 0xff)
-        return ctl_usage_err(c, "-c NCAP <= NSZE, -f 0..63, -d 0..255, -m 0 or 1, -y 0..255");
+        return ctl_usage_err(c, "-c NCAP <= NSZE, -f 0..0x7f (FLBAS, bit 7 reserved), -d 0..255, "
+                                "-m 0 or 1, -y 0..255");
     struct nvme_ns_create_args a;
     nvme_memzero(&a, sizeof(a));
     a.nsze = n[N_NSZE];
     a.ncap = n[N_NCAP];
-    a.flbas = (uint8_t)n[N_FLBAS];
+    a.flbas = (uint8_t)NVME_FLBAS_INDEX_V2(n[N_FLBAS]);
+    a.md_extended = (n[N_FLBAS] & NVME_FLBAS_EXTENDED) != 0;
     a.dps = (uint8_t)n[N_DPS];
     a.nmic = n[N_NMIC] != 0;
     a.csi = (uint8_t)n[N_CSI];

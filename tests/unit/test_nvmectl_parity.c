@@ -727,14 +727,47 @@ static void namespace_management_commands(void **state)
     expect("add --force");
     ok(&f, "delete-ns -n 2 --force");
     expect("delete-ns: Success, deleted nsid:2");
-    ok(&f, "create-ns -s 100 -c 50 -o json");
+    ok(&f, "create-ns -s 100 -c 50 -f 0 -o json");
     assert_int_equal(jnum("nsid"), 2);
     assert_int_not_equal(run(&f, "attach-ns -n 3"), 0);
     expect("nvme0n3: attach-ns: Invalid Namespace or Format");
     assert_int_not_equal(run(&f, "create-ns -c 5"), 0);
     expect("-s NSZE (blocks) is required");
+    assert_int_not_equal(run(&f, "create-ns -s 100"), 0); /* nvme-cli: -f or --block-size */
+    expect("-f FLBAS is required");
     assert_int_not_equal(run(&f, "attach-ns -n 2 -c 1,x"), 0);
     expect("comma-separated list");
+    fx_stop(&f);
+}
+
+/* create-ns -f is nvme-cli's --flbas: the FLBAS byte of the host's
+ * Identify Namespace data (NVMe 2.0 Figure 276: format index bits 3:0,
+ * extended data LBA bit 4, index bits 5:4 in bits 6:5), sent as given;
+ * bit 7 is reserved: refused, nothing sent. */
+static void create_ns_takes_the_flbas_byte(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "create-ns -s 2048 -f 0x11"); /* format 1, extended data LBA */
+    expect("create-ns: Success, created nsid:2");
+    assert_int_equal(st->ns_create_flbas, 0x11);
+    ok(&f, "create-ns -s 2048 --flbas=1");
+    assert_int_equal(st->ns_create_flbas, 0x01);
+    /* Format 16 is FLBAS 0x20; the simulator has two formats: refused by
+     * the device, after the byte went as given. */
+    assert_int_not_equal(run(&f, "create-ns -s 2048 -f 0x20"), 0);
+    expect("create-ns: Invalid Format");
+    assert_int_equal(st->ns_create_flbas, 0x20);
+    uint64_t creates = st->ns_creates;
+    assert_int_not_equal(run(&f, "create-ns -s 2048 -f 0x80"), 0);
+    expect("bit 7 reserved");
+    assert_int_equal(st->ns_create_flbas, 0x20); /* nothing sent */
+    assert_int_equal(st->ns_creates, creates);
     fx_stop(&f);
 }
 
@@ -1303,6 +1336,7 @@ int main(void)
         cmocka_unit_test(admin_passthru_sends_what_it_is_given),
         cmocka_unit_test(passthru_show_command_with_json_is_one_json_value),
         cmocka_unit_test(namespace_management_commands),
+        cmocka_unit_test(create_ns_takes_the_flbas_byte),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
         cmocka_unit_test(smart_log_human_decodes_critical_warning),

@@ -825,14 +825,18 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm);
  * NVME_ERR_UNSUPPORTED; NVMe 2.0 §5.20, §5.19).  Each rescans the
  * namespaces after (nvme_ns_find sees the change when the call returns).
  * Create: a namespace of nsze blocks (capacity ncap, 0: nsze) in LBA
- * format `flbas` (0..63), end-to-end protection `dps` (Identify Namespace
- * DPS), shareable with other controllers when nmic, of I/O Command Set
- * `csi`; allocated, attached to no controller; *nsid gets its NSID. */
+ * format `flbas` (the format index 0..63, not the FLBAS byte: the core
+ * places it in FLBAS bits 3:0 and 6:5), metadata at the end of each block
+ * when md_extended (FLBAS bit 4), end-to-end protection `dps` (Identify
+ * Namespace DPS), shareable with other controllers when nmic, of I/O
+ * Command Set `csi`; allocated, attached to no controller; *nsid gets its
+ * NSID. */
 struct nvme_ns_create_args {
     uint64_t nsze, ncap;
     uint8_t flbas, dps;
     bool nmic;
     uint8_t csi;
+    bool md_extended; /* FLBAS bit 4: extended data LBA (metadata interleaved) */
 };
 int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *args, uint32_t *nsid);
 /* Delete namespace `nsid` (NVME_NSID_ALL: all of them) with its data;

@@ -70,6 +70,7 @@ uint16_t sim_ns_mgmt(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t 
         uint16_t sf = sim_prp_copy(sim, sqe, &id, sizeof(id), false);
         if (sf != 0)
             return sf;
+        sim->st.ns_create_flbas = id.flbas;
         unsigned f = (id.flbas & 0xfu) | ((id.flbas >> 1) & 0x30u);
         if (f > 1)
             return SIM_SF_CMD(SC_INVALID_FORMAT);
