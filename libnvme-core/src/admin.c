@@ -102,11 +102,13 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
                                   NULL);
 }
 
-/* After nvme_ctrl_reset: the firmware revision (FR) again, as Linux's
- * nvme_init_identify does at every start.  A Firmware Commit that
- * activates at the reset, or at once, changes it; the rest of what
- * bring-up kept stays (MDTS, queues and namespaces have their own
- * paths).  A failure keeps the old string. */
+/* After nvme_ctrl_reset and a firmware activation without reset (CA
+ * 011b, the Firmware Activation Starting notice): the firmware revision
+ * (FR) again, as Linux's nvme_init_identify does at every start, and
+ * ELPE, which bounds nvme_get_error_log (a new firmware may keep more or
+ * fewer Error Information entries: reading past the log is not asked
+ * for).  The rest of what bring-up kept stays (MDTS, queues and
+ * namespaces have their own paths).  A failure keeps the old values. */
 void nvme_admin_refresh_fr(struct nvme_ctrl *ctrl)
 {
     const struct nvme_osal *o = &ctrl->osal;
@@ -114,6 +116,10 @@ void nvme_admin_refresh_fr(struct nvme_ctrl *ctrl)
     if (id == NULL)
         return;
     if (nvme_identify(ctrl, NVME_CNS_CTRL, 0, id) == NVME_OK) {
+        if (id->elpe != ctrl->elpe)
+            nvme_log(ctrl, NVME_LOG_INFO, "nvme0: %u error log entries (ELPE was %u)",
+                     id->elpe + 1u, ctrl->elpe);
+        NVME_WRITE_ONCE(ctrl->elpe, id->elpe);
         char fr[sizeof(ctrl->info.firmware)];
         nvme_copy_id_string(fr, id->fr, sizeof(id->fr));
         if (!nvme_streq(fr, ctrl->info.firmware)) {

@@ -517,8 +517,17 @@ int nvme_get_error_log(struct nvme_ctrl *ctrl, struct nvme_error_log_entry *entr
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (entries == NULL || n == 0 || n > (unsigned)ctrl->elpe + 1u)
+    if (entries == NULL || n == 0)
         return NVME_ERR_INVAL;
+    /* The log holds ELPE + 1 entries (§5.14.1.1): no read past it.  ELPE
+     * as read at bring-up and again after a reset or an immediate firmware
+     * activation (nvme_admin_refresh_fr). */
+    unsigned elpe = NVME_READ_ONCE(ctrl->elpe);
+    if (n > elpe + 1u) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: error log: %u entries asked, the log has %u (ELPE)",
+                 n, elpe + 1u);
+        return NVME_ERR_INVAL;
+    }
     return nvme_log_simple(ctrl, NVME_LID_ERROR, NVME_NSID_ALL, 0, entries,
                            (uint32_t)n * (uint32_t)sizeof(*entries));
 }

@@ -169,6 +169,8 @@ int ctl_cmd_error_log(struct ctl *c)
     int rc = nvme_identify(c->ctrl, 0x01, 0, id);
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "error-log (identify)", rc);
+    /* As nvme-cli: the ELPE of an Identify read now (a firmware
+     * activation may change it), -e N cut down to ELPE + 1 entries. */
     unsigned max = (unsigned)id[262] + 1u; /* ELPE, 0-based */
     unsigned n = has(c, N_ENTRIES)
                      ? (c->o.num[N_ENTRIES] < 256 ? (unsigned)c->o.num[N_ENTRIES] : 256u)
@@ -181,6 +183,13 @@ int ctl_cmd_error_log(struct ctl *c)
     if (e == NULL)
         return NVME_ERR_NOMEM;
     rc = nvme_get_error_log(c->ctrl, e, n);
+    if (rc == NVME_ERR_INVAL) { /* the core bounds n by the ELPE it read */
+        ctl_out(io,
+                "%s: error-log: the controller now reports %u entries (ELPE %u), more than "
+                "when the core last read its identity: reset the controller (nvmectl reset)\n",
+                ctl_dev(io), max, max - 1u);
+        return rc;
+    }
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "error-log", rc);
     if (ctl_raw(c, e, (size_t)n * sizeof(*e)))

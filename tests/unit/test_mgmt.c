@@ -775,6 +775,28 @@ static void processing_paused_holds_deadlines_up_to_mtfa(void **state)
     fx_stop(&f);
 }
 
+/* A firmware activated at once (CA 011b) may keep another number of
+ * Error Information entries (Identify ELPE): the core reads ELPE again
+ * with FR and reads no more than ELPE + 1 entries (§5.14.1.1). */
+static void firmware_activated_at_once_bounds_the_error_log_by_its_elpe(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    static struct nvme_error_log_entry e[64];
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 64), 0); /* ELPE 63 */
+    uint8_t img[4096] = {0};
+    memcpy(img, "FW2.0.00", 8);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, sizeof(img)), 0);
+    nvme_sim_set_elpe(f.sim, 7); /* the new firmware keeps 8 entries */
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 9), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 8), 0);
+    assert_string_equal(nvme_ctrl_get_info(f.ctrl)->firmware, "FW2.0.00"); /* FR with it */
+    fx_stop(&f);
+}
+
 static void firmware_granularity_and_reset_required(void **state)
 {
     (void)state;
@@ -1000,6 +1022,7 @@ int main(void)
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),
         cmocka_unit_test(firmware_download_commit_and_activate),
+        cmocka_unit_test(firmware_activated_at_once_bounds_the_error_log_by_its_elpe),
         cmocka_unit_test(firmware_granularity_and_reset_required),
         cmocka_unit_test(processing_paused_holds_deadlines_up_to_mtfa),
         cmocka_unit_test(subsystem_reset_brings_the_controller_back),

@@ -550,6 +550,39 @@ static void error_log_shows_the_entries(void **state)
     fx_stop(&f);
 }
 
+/* error-log -e N as nvme-cli: N cut down to ELPE + 1 of an Identify read
+ * now.  ELPE may change with the firmware (nvme_sim_set_elpe): the core
+ * reads it again at a reset, never reads past the log (§5.14.1.1: ELPE + 1
+ * entries), and before the reset nvmectl says why it stops. */
+static void error_log_follows_an_elpe_change(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    nvme_ctrl_fini(f.ctrl); /* brought up again with 4 entries */
+    nvme_sim_set_elpe(f.sim, 3);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    ok(&f, "error-log -o json");
+    assert_non_null(json_get("errors.3"));
+    assert_null(json_get("errors.4"));
+    nvme_sim_set_elpe(f.sim, 15); /* a firmware keeping 16 entries */
+    assert_int_not_equal(run(&f, "error-log -e 16"), 0);
+    expect("nvme0: error-log: the controller now reports 16 entries (ELPE 15)");
+    expect("reset the controller");
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    ok(&f, "error-log -e 16");
+    expect("entries:16");
+    expect(" Entry[15]");
+    nvme_sim_set_elpe(f.sim, 3); /* and back to 4 */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    static struct nvme_error_log_entry e[16];
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 16), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 4), 0);
+    ok(&f, "error-log -e 16");
+    expect("entries:4");
+    fx_stop(&f);
+}
+
 static void fw_changed_ns_effects_self_test_logs(void **state)
 {
     (void)state;
@@ -1331,6 +1364,7 @@ int main(void)
         cmocka_unit_test(get_and_set_features),
         cmocka_unit_test(smart_log_every_field),
         cmocka_unit_test(error_log_shows_the_entries),
+        cmocka_unit_test(error_log_follows_an_elpe_change),
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
         cmocka_unit_test(get_log_any_lid_length_offset),
         cmocka_unit_test(admin_passthru_sends_what_it_is_given),

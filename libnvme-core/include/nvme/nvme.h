@@ -643,7 +643,10 @@ struct nvme_log_args {
     uint32_t len; /* bytes, multiple of 4, > 0 */
 };
 int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *args);
-/* Error Information (LID 01h): the newest `n` entries (n <= ELPE + 1). */
+/* Error Information (LID 01h): the newest `n` entries; n <= ELPE + 1 (the
+ * log's size, §5.14.1.1), else NVME_ERR_INVAL.  ELPE as read at bring-up
+ * and again after nvme_ctrl_reset or a Firmware Commit that activated at
+ * once (a new firmware may change it). */
 int nvme_get_error_log(struct nvme_ctrl *ctrl, struct nvme_error_log_entry *entries, unsigned n);
 /* Firmware Slot Information (LID 03h). */
 int nvme_get_fw_slot_log(struct nvme_ctrl *ctrl, struct nvme_fw_slot_log *log);

@@ -555,6 +555,10 @@ bool nvme_sim_acre(const struct nvme_sim *sim);
 
 /* Set Identify NN at run time (0: highest NSID). */
 void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn);
+/* Set Identify ELPE at run time (0..63; default 63), as a firmware
+ * activation may: the Error Information log holds ELPE + 1 entries from
+ * then on (bytes past them read as zeros). */
+void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe);
 /* From now on Identify Namespace reports these Copy limits (MSSRL, MCL,
  * MSRC); Copy commands are still checked against cfg's (robustness tests:
  * a device whose Identify data changes to nonsense). */

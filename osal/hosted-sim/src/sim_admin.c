@@ -48,8 +48,8 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->frmw = sim->cfg.frmw;
     id->mtfa = sim->cfg.mtfa;
     id->fwug = sim->cfg.fwug;
-    id->lpa = sim->cfg.lpa;         /* bit 1 effects log, bit 2 extended data (NUMDU, LPOL/LPOU) */
-    id->elpe = SIM_ERR_ENTRIES - 1; /* 64 error log entries */
+    id->lpa = sim->cfg.lpa; /* bit 1 effects log, bit 2 extended data (NUMDU, LPOL/LPOU) */
+    id->elpe = (uint8_t)((sim->err_entries != 0 ? sim->err_entries : SIM_ERR_ENTRIES) - 1);
     id->npss = sim->cfg.npss;
     id->oacs = sim->cfg.oacs;
     id->sanicap = sim->cfg.sanicap;

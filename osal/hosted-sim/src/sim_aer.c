@@ -110,8 +110,11 @@ void sim_changed_ns_page(struct nvme_sim *sim, uint8_t *page, size_t *size)
  * unused entries are zero. */
 void sim_error_log_page(struct nvme_sim *sim, uint8_t *page, size_t *size)
 {
-    memcpy(page, sim->err_log, sizeof(sim->err_log));
-    *size = sizeof(sim->err_log);
+    /* ELPE + 1 entries (Figure 193): a firmware with a smaller ELPE keeps
+     * the newest of them. */
+    size_t n = sim->err_entries != 0 ? sim->err_entries : SIM_ERR_ENTRIES;
+    memcpy(page, sim->err_log, n * sizeof(sim->err_log[0]));
+    *size = n * sizeof(sim->err_log[0]);
 }
 
 void sim_log_read(struct nvme_sim *sim, uint8_t lid, bool rae)

@@ -550,6 +550,13 @@ void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn)
     UNLOCK(sim);
 }
 
+void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe)
+{
+    LOCK(sim);
+    sim->err_entries = elpe < SIM_ERR_ENTRIES ? elpe + 1u : SIM_ERR_ENTRIES;
+    UNLOCK(sim);
+}
+
 void nvme_sim_report_copy_limits(struct nvme_sim *sim, uint16_t mssrl, uint32_t mcl, uint8_t msrc)
 {
     LOCK(sim);
