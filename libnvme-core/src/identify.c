@@ -351,8 +351,22 @@ static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *d
         return NVME_ERR_INVAL;
     }
     uint32_t want = nvme_feature_data_len(fid);
-    if (len != want || (len != 0 && data == NULL))
+    if (len != 0 && data == NULL)
         return NVME_ERR_INVAL;
+    if (want == 0 && len != 0 && fid >= NVME_FEAT_VENDOR_FIRST) {
+        /* A vendor-specific feature (C0h-FFh, NVMe 2.0 Figure 385): the
+         * structure is the caller's to know, its length taken, in one
+         * command.  The bounce covers all of it, so a transfer past one
+         * page gets PRP2, past two a PRP List (§4.3, prp.c). */
+        if (len > ctrl->info.mdts_bytes) {
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "nvme0: feature %02xh: %u bytes of data, more than one command moves (%u)",
+                     fid, len, ctrl->info.mdts_bytes);
+            return NVME_ERR_INVAL;
+        }
+    } else if (len != want) {
+        return NVME_ERR_INVAL;
+    }
     if (fid == NVME_FEAT_VOLATILE_WC && !(ctrl->info.vwc & NVME_VWC_PRESENT)) {
         nvme_log(ctrl, NVME_LOG_INFO, "nvme0: no volatile write cache (Identify VWC bit 0)");
         return NVME_ERR_UNSUPPORTED;
@@ -390,9 +404,9 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
             return rc;
     }
     /* A feature whose data structure the core does not know (vendor
-     * specific, newer than nvme_feature_data_len) still gets a page of the
-     * core's, as passthrough (nvme_passthru_prep): a controller that moves
-     * one writes there, never at PRP1 0. */
+     * specific, newer than nvme_feature_data_len) given without a length
+     * still gets a page of the core's, as passthrough (nvme_passthru_prep):
+     * a controller that moves one writes there, never at PRP1 0. */
     uint32_t none = 0;
     if (len == 0) {
         data = &none;
@@ -418,8 +432,9 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
         nvme_log(ctrl, NVME_LOG_INFO, "nvme0: saving features not supported (ONCS bit 4)");
         return NVME_ERR_UNSUPPORTED;
     }
-    /* As nvme_get_feature: a structure the core does not know is read
-     * from a page of zeros of the core's, never at PRP1 0. */
+    /* As nvme_get_feature: a structure the core does not know, given
+     * without a length, is read from a page of zeros of the core's, never
+     * at PRP1 0. */
     uint32_t none = 0;
     if (len == 0) {
         data = &none;

@@ -201,6 +201,39 @@ static void unknown_data_feature_moves_into_a_core_page(void **state)
     fx_stop(&f);
 }
 
+/* A vendor-specific feature whose data structure spans three pages (12
+ * KiB): the caller gives its length, and the data moves through PRP1 and
+ * a PRP List (§4.3: PRP2 is a list pointer past two pages), both ways,
+ * intact.  Past what one command moves (MDTS): refused, nothing sent. */
+static void vendor_feature_data_past_two_pages_uses_a_prp_list(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.vendor_fid = 0xc4;
+    f.cfg.vendor_feat_len = 12288;
+    f.cfg.mdts = 2; /* 16 KiB per command */
+    fx_start(&f);
+    uint8_t *out = fx_xalloc(12288), *in = fx_xalloc(12288);
+    fx_pattern(out, 12288, 44);
+    uint32_t dw0 = 0;
+    assert_int_equal(nvme_set_feature(f.ctrl, 0xc4, 0, 7, 0, false, out, 12288, NULL), 0);
+    assert_int_equal(nvme_get_feature(f.ctrl, 0xc4, 0, NVME_FEAT_SEL_CURRENT, 0, in, 12288, &dw0),
+                     0);
+    assert_int_equal(dw0, 7);
+    assert_memory_equal(in, out, 12288);
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    uint8_t *big = fx_xalloc(20480);
+    assert_int_equal(nvme_get_feature(f.ctrl, 0xc4, 0, NVME_FEAT_SEL_CURRENT, 0, big, 20480, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    free(big);
+    free(in);
+    free(out);
+    fx_stop(&f);
+}
+
 static void features_the_controller_lacks_are_unsupported(void **state)
 {
     (void)state;
@@ -532,6 +565,7 @@ int main(void)
         cmocka_unit_test(data_features_move_their_structures),
         cmocka_unit_test(host_identifier_moves_its_data_structure),
         cmocka_unit_test(unknown_data_feature_moves_into_a_core_page),
+        cmocka_unit_test(vendor_feature_data_past_two_pages_uses_a_prp_list),
         cmocka_unit_test(dword_feature_calls_refuse_data_features),
         cmocka_unit_test(features_the_controller_lacks_are_unsupported),
         cmocka_unit_test(select_needs_save_and_select_support),

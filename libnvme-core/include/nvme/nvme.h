@@ -597,9 +597,12 @@ uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl);
  * Get Features with SEL (current, default, saved, supported capabilities)
  * and Set Features with SV (save).  Features with a data structure (see
  * nvme_feature_data_len) move it through `data`/`len`, which must then be
- * exactly that size; others take data NULL, len 0 (a controller that
- * moves a structure for one anyway, vendor specific say, gets a page of
- * the core's: zeros to read, what it writes dropped).  `nsid` is 0 for
+ * exactly that size.  For a vendor-specific one (C0h-FFh), whose
+ * structure the core cannot know, the caller gives its length, at most
+ * mdts_bytes (else NVME_ERR_INVAL): the data spans pages as any transfer
+ * (PRP2, a PRP List past two pages).  Without data (NULL, len 0) a
+ * controller that moves a structure anyway gets a page of the core's:
+ * zeros to read, what it writes dropped.  `nsid` is 0 for
  * controller-wide features.  dw0 (may be NULL) gets completion Dword 0:
  * the value (Get), or with SEL supported the NVME_FEAT_CAP_* bits.  A
  * SEL other than current, or SV, needs ONCS bit 4 (Save and Select),

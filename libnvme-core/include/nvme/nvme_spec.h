@@ -699,6 +699,8 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 #define NVME_FEAT_HOST_ID 0x81
 #define NVME_FEAT_HOST_ID_EXHID (1u << 0)
 #define NVME_FEAT_HOST_ID_DATA_SIZE 16u
+/* C0h-FFh: vendor specific (Figure 385). */
+#define NVME_FEAT_VENDOR_FIRST 0xc0
 /* Get Features SEL (CDW10 bits 10:8, Figure 325) and Set Features SV
  * (CDW10 bit 31, Figure 382). */
 #define NVME_FEAT_SEL_SHIFT 8

@@ -281,6 +281,13 @@ static bool feature_known(struct nvme_sim *sim, uint8_t fid)
     }
 }
 
+/* Bytes of cfg.vendor_fid's data structure (4096 unless told). */
+static size_t vendor_feat_len(const struct nvme_sim *sim)
+{
+    uint32_t n = sim->cfg.vendor_feat_len;
+    return n == 0 ? 4096u : n < sizeof(sim->vendor_feat) ? n : sizeof(sim->vendor_feat);
+}
+
 /* Saveable features (SV, SEL 010b): those a power cycle would keep. */
 static bool feature_saveable(struct nvme_sim *sim, uint8_t fid)
 {
@@ -391,7 +398,7 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
             return sim_hmb_get(sim, sqe, dw0);
         if (sim->cfg.vendor_fid >= 0xc0 && fid == sim->cfg.vendor_fid) {
             *dw0 = dflt ? 0 : sim->feat[fid];
-            return sim_prp_copy(sim, sqe, sim->vendor_feat, sizeof(sim->vendor_feat), true);
+            return sim_prp_copy(sim, sqe, sim->vendor_feat, vendor_feat_len(sim), true);
         }
         if (fid == NVME_FEAT_HOST_ID) { /* 8 bytes, 16 with EXHID, through the PRPs */
             static const uint8_t zero[16];
@@ -505,7 +512,7 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         break;
     default:
         if (sim->cfg.vendor_fid >= 0xc0 && fid == sim->cfg.vendor_fid) {
-            uint16_t sf = sim_prp_copy(sim, sqe, sim->vendor_feat, sizeof(sim->vendor_feat), false);
+            uint16_t sf = sim_prp_copy(sim, sqe, sim->vendor_feat, vendor_feat_len(sim), false);
             if (sf)
                 return sf;
         }

@@ -215,10 +215,10 @@ struct nvme_sim {
     uint32_t changed_ns[SIM_CHANGED_NS_MAX];
     unsigned nchanged;
     bool changed_overflow;
-    uint8_t telem_gen;         /* Telemetry Host-Initiated Data Generation Number */
-    uint8_t hostid[16];        /* Host Identifier (FID 81h); 8 bytes used without EXHID */
-    uint8_t vendor_feat[4096]; /* cfg.vendor_fid's data structure */
-    uint8_t hbs[512];          /* Host Behavior Support data (FID 16h); byte 0 = ACRE */
+    uint8_t telem_gen;          /* Telemetry Host-Initiated Data Generation Number */
+    uint8_t hostid[16];         /* Host Identifier (FID 81h); 8 bytes used without EXHID */
+    uint8_t vendor_feat[16384]; /* cfg.vendor_fid's data structure (sim_vendor_feat_len) */
+    uint8_t hbs[512];           /* Host Behavior Support data (FID 16h); byte 0 = ACRE */
     /* Commands held in the device */
     struct sim_held *held;
     size_t nheld, held_cap;
