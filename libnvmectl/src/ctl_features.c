@@ -186,13 +186,41 @@ int ctl_cmd_get_feature(struct ctl *c)
         return ctl_usage_err(c, "-c CDW11 is a 32-bit value");
     uint32_t nsid = ctl_nsid_or(c, 0);
     uint32_t cdw11 = (uint32_t)c->o.num[N_VALUE];
-    uint32_t len = sel == 3 ? 0 : nvme_feature_data_len(fid);
+    /* len: what the command moves; shown: what is dumped.  -l N (nvme-cli
+     * --data-len; 0: the feature's own size) is the data length: a
+     * vendor-specific feature's buffer (its structure is the device's to
+     * know), for a feature with a known structure the bytes shown (the
+     * whole structure is read); none with supported capabilities (no
+     * data, as nvme-cli). */
+    uint32_t len = sel == 3 ? 0 : nvme_feature_data_len(fid), shown = len;
+    if (sel != 3 && has(c, N_LEN) && c->o.num[N_LEN] != 0) {
+        uint64_t l = c->o.num[N_LEN];
+        uint32_t most = nvme_ctrl_get_info(c->ctrl)->mdts_bytes;
+        if (len == 0 && fid < NVME_FEAT_VENDOR_FIRST) {
+            ctl_out(io, "nvmectl %s: feature 0x%02x (%s) returns no data structure: no -l\n",
+                    c->cmd, fid, feat_name(fid));
+            return NVME_ERR_INVAL;
+        }
+        /* Vendor specific: one command; a known structure: the scratch
+         * buffer bounds what is shown (ctl_scratch says so). */
+        if (len == 0 && l > most) {
+            ctl_out(io, "nvmectl %s: -l %llu: more than one command moves (%u bytes)\n", c->cmd,
+                    (unsigned long long)l, most);
+            return NVME_ERR_INVAL;
+        }
+        if (l > 0xffffffffu)
+            return ctl_usage_err(c, "-l is a 32-bit length");
+        shown = (uint32_t)l;
+        if (len == 0)
+            len = shown;
+    }
     uint8_t *data = NULL;
-    if (len != 0) {
-        data = ctl_scratch(c, 0, len);
+    uint32_t room = shown > len ? shown : len;
+    if (room != 0) {
+        data = ctl_scratch(c, 0, room);
         if (data == NULL)
             return NVME_ERR_NOMEM;
-        nvme_memzero(data, len);
+        nvme_memzero(data, room);
     }
     uint32_t dw0 = 0;
     int rc = nvme_get_feature(c->ctrl, fid, nsid, sel, cdw11, data, len, &dw0);
@@ -216,7 +244,7 @@ int ctl_cmd_get_feature(struct ctl *c)
             jw_bool(&w, "changeable", (dw0 & NVME_FEAT_CAP_CHANGEABLE) != 0);
         }
         if (data != NULL)
-            jw_hex(&w, "data", data, len);
+            jw_hex(&w, "data", data, shown);
         jw_end(&w);
         return NVME_OK;
     }
@@ -232,7 +260,7 @@ int ctl_cmd_get_feature(struct ctl *c)
     if (flag(c, F_HUMAN))
         decode(io, fid, dw0, data);
     if (data != NULL)
-        ctl_hexdump(io, data, len, 0);
+        ctl_hexdump(io, data, shown, 0);
     return NVME_OK;
 }
 

@@ -229,7 +229,7 @@ static const struct ctl_cmd cmds[] = {
     {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false},
     {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
-     "-f FID [-s current|default|saved|supported] [-c CDW11] [-n N] [-H]", false},
+     "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false},
     {"set-feature", ctl_cmd_set_feature, o_set_feat,
      "-f FID [-v V] [--cdw12 V] [--save] [-n N] [-p B | -t T@d]", false},
     {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES] [-b]  Error Information log",

@@ -494,6 +494,52 @@ static void get_and_set_features(void **state)
     fx_stop(&f);
 }
 
+/* get-feature -l (nvme-cli --data-len): a vendor-specific feature's data
+ * of that length (8 KiB here: PRP1 and PRP2), a known structure shown to
+ * that length, supported capabilities without data; refused past one
+ * command (MDTS 3: 32 KiB) and for a feature without a data structure,
+ * nothing sent. */
+static void get_feature_data_len_is_the_data_length(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 3;
+    f.cfg.vendor_fid = 0xc4;
+    f.cfg.vendor_feat_len = 8192;
+    fx_start(&f);
+    static uint8_t pat[8192];
+    fx_pattern(pat, sizeof(pat), 9);
+    assert_int_equal(nvme_set_feature(f.ctrl, 0xc4, 0, 0, 0, false, pat, sizeof(pat), NULL), 0);
+    ok(&f, "get-feature -f 0xc4 -l 8192 -o json");
+    const char *hex = jstr("data");
+    assert_int_equal(strlen(hex), 2 * sizeof(pat));
+    for (size_t i = 0; i < sizeof(pat); i++) {
+        char two[3];
+        snprintf(two, sizeof(two), "%02x", pat[i]);
+        if (memcmp(hex + 2 * i, two, 2) != 0)
+            fail_msg("data byte %zu: %.2s, the device's is %s", i, hex + 2 * i, two);
+    }
+    ok(&f, "get-feature -f 0xc4 --data-len=8192"); /* the dump ends with its length */
+    expect("00001ff0 ");
+    expect("00002000\n");
+    ok(&f, "get-feature -f 0xc -l 16"); /* APST: 256 bytes read, 16 shown */
+    expect("00000000 ");
+    expect("00000010\n");
+    assert_null(strstr(out.text, "00000100"));
+    ok(&f, "get-feature -f 0xc4 -s supported -l 64 -o json");
+    assert_null(json_get("data"));
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_not_equal(run(&f, "get-feature -f 0xc4 -l 0x10000"), 0);
+    expect("-l 65536: more than one command moves (32768 bytes)");
+    assert_int_not_equal(run(&f, "get-feature -f 0xc -l 0x200000"), 0); /* past the scratch */
+    expect("needs a scratch buffer of");
+    assert_int_not_equal(run(&f, "get-feature -f 1 -l 16"), 0);
+    expect("feature 0x01 (Arbitration) returns no data structure");
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
+    fx_stop(&f);
+}
+
 /* ---- logs ------------------------------------------------------------------ */
 
 static void smart_log_every_field(void **state)
@@ -1362,6 +1408,7 @@ int main(void)
         cmocka_unit_test(list_ns_csi_lists_one_command_set),
         cmocka_unit_test(list_ns_csi_other_than_nvm_refused_on_an_nvm_only_controller),
         cmocka_unit_test(get_and_set_features),
+        cmocka_unit_test(get_feature_data_len_is_the_data_length),
         cmocka_unit_test(smart_log_every_field),
         cmocka_unit_test(error_log_shows_the_entries),
         cmocka_unit_test(error_log_follows_an_elpe_change),
