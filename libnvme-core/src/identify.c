@@ -470,6 +470,30 @@ static int nvme_get_log_piece(struct nvme_ctrl *ctrl, const struct nvme_log_args
     return nvme_admin_exec_bounce(ctrl, &sqe, buf, len, NVME_DMA_FROM_DEVICE, NULL);
 }
 
+/* The LSP of one piece of a split read.  An LSP that acts, rather than
+ * selects, goes with the one piece where one command would act:
+ * - Telemetry Host-Initiated Create (LSP bit 0) captures the data at the
+ *   command that carries it (NVMe 2.0 §5.16.1.8): the first piece, the
+ *   others read that capture;
+ * - Persistent Event Log (NVMe 1.4 §5.14.1.13): Establish Context creates the
+ *   reporting context the rest reads (a second Establish while it exists
+ *   is refused), so the first piece establishes and the others Read Log
+ *   Data; Release Context ends it, so the pieces before the last read it
+ *   and the last releases it (as RAE: once the whole was read). */
+static uint8_t nvme_log_piece_lsp(const struct nvme_log_args *a, bool first, bool last)
+{
+    uint8_t lsp = a->lsp;
+    if (a->lid == NVME_LID_TELEMETRY_HOST && !first)
+        return (uint8_t)(lsp & ~NVME_LOG_LSP_TELEMETRY_CREATE);
+    if (a->lid == NVME_LID_PERSISTENT_EVENT) {
+        unsigned action = lsp & NVME_LOG_LSP_PEL_ACTION_MASK;
+        if ((action == NVME_LOG_LSP_PEL_ESTABLISH && !first) ||
+            (action == NVME_LOG_LSP_PEL_RELEASE && !last))
+            return (uint8_t)((lsp & ~NVME_LOG_LSP_PEL_ACTION_MASK) | NVME_LOG_LSP_PEL_READ);
+    }
+    return lsp;
+}
+
 int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
 {
     if (ctrl == NULL || a == NULL || a->buf == NULL || a->len == 0 || (a->len & 3u) != 0 ||
@@ -489,21 +513,16 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
         return NVME_ERR_UNSUPPORTED;
     }
     uint8_t *b = a->buf;
-    uint8_t lsp = a->lsp;
     for (uint32_t done = 0; done < a->len;) {
         uint32_t n = a->len - done < piece ? a->len - done : piece;
         /* RAE set on all pieces but the last (as libnvme's nvme_get_log):
          * the event is cleared, and the controller free to change the log,
          * only once the whole of it was read (§5.16 RAE, §5.2). */
         bool last = done + n == a->len;
+        uint8_t lsp = nvme_log_piece_lsp(a, done == 0, last);
         int rc = nvme_get_log_piece(ctrl, a, lsp, a->rae || !last, a->offset + done, b + done, n);
         if (rc != NVME_OK)
             return rc;
-        /* Telemetry Host-Initiated: Create (LSP bit 0) captures the data
-         * at the command that carries it (§5.16.1.8): the first piece
-         * does, the others read that capture, as one command would. */
-        if (a->lid == NVME_LID_TELEMETRY_HOST)
-            lsp &= (uint8_t)~NVME_LOG_LSP_TELEMETRY_CREATE;
         done += n;
     }
     return NVME_OK;

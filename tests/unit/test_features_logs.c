@@ -464,6 +464,52 @@ static void telemetry_create_captures_once_when_split(void **state)
     fx_stop(&f);
 }
 
+/* The Persistent Event Log read in several commands (NVMe 1.4 §5.14.1.13):
+ * Establish Context goes with the first piece only (a second one while
+ * the context exists is a Command Sequence Error, the context a snapshot
+ * every piece must come from), Release Context with the last only (the
+ * pieces before it read the context it ends). */
+static void persistent_event_log_context_actions_when_split(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB per command: the 16 KiB log takes two */
+    f.cfg.lpa |= NVME_LPA_PERSISTENT_EVENT;
+    fx_start(&f);
+    uint8_t *log = malloc(16384);
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    struct nvme_log_args a = {
+        NVME_LID_PERSISTENT_EVENT, NVME_LOG_LSP_PEL_ESTABLISH, 0, 0, 0, 0, false, log, 16384};
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 2);
+    assert_int_equal(log[0], NVME_LID_PERSISTENT_EVENT);
+    assert_int_equal(log[372], 1); /* the first context */
+    for (size_t i = 512; i < 16384; i++)
+        assert_int_equal(log[i], 1);
+    /* Read Log Data: the same context. */
+    a.lsp = NVME_LOG_LSP_PEL_READ;
+    memset(log, 0, 16384);
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_int_equal(log[16383], 1);
+    /* Release Context: all of it read from the context, then released. */
+    a.lsp = NVME_LOG_LSP_PEL_RELEASE;
+    memset(log, 0, 16384);
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_int_equal(log[372], 1);
+    assert_int_equal(log[8191], 1);
+    assert_int_equal(log[16383], 1);
+    a.lsp = NVME_LOG_LSP_PEL_READ; /* no context left */
+    int rc = nvme_get_log(f.ctrl, &a);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Command Sequence Error");
+    a.lsp = NVME_LOG_LSP_PEL_ESTABLISH; /* a new one */
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_int_equal(log[16383], 2);
+    free(log);
+    fx_stop(&f);
+}
+
 /* Without extended data (LPA bit 2) NUMDL bits 27:16 are the count
  * (§5.16): one command of up to 4096 dwords, 16 KiB, with no offset and
  * no split; more needs extended data. */
@@ -573,6 +619,7 @@ int main(void)
         cmocka_unit_test(large_logs_are_split_by_offset),
         cmocka_unit_test(split_log_clears_its_event_with_the_last_piece),
         cmocka_unit_test(telemetry_create_captures_once_when_split),
+        cmocka_unit_test(persistent_event_log_context_actions_when_split),
         cmocka_unit_test(admin_passthru_with_a_longer_buffer_gets_the_whole_log),
         cmocka_unit_test(without_extended_data_logs_stay_within_16k),
     };

@@ -634,8 +634,10 @@ uint64_t nvme_timestamp_ms(const uint8_t data[8]);
  * then) needs LPA bit 2 (extended data), else NVME_ERR_UNSUPPORTED. */
 struct nvme_log_args {
     uint8_t lid;
-    uint8_t lsp;     /* log specific field, 7 bits (Telemetry Host-Initiated
-                        Create goes with the first command of a split only) */
+    uint8_t lsp;     /* log specific field, 7 bits (in a split, Telemetry
+                        Host-Initiated Create and Persistent Event Log
+                        Establish Context go with the first command only,
+                        Release Context with the last; the others Read) */
     uint16_t lsi;    /* log specific identifier */
     uint32_t nsid;   /* 0 or NVME_NSID_ALL for controller scope */
     uint64_t offset; /* bytes, multiple of 4 */

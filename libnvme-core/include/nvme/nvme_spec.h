@@ -587,8 +587,9 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 #define NVME_FNA_CRYPTO (1u << 2)
 /* LPA (byte 261) bits beyond SMART per namespace */
 #define NVME_LPA_EFFECTS (1u << 1)
-#define NVME_LPA_EXTENDED (1u << 2)  /* NUMDU, LPOL/LPOU supported */
-#define NVME_LPA_TELEMETRY (1u << 3) /* Telemetry Host-/Controller-Initiated logs */
+#define NVME_LPA_EXTENDED (1u << 2)         /* NUMDU, LPOL/LPOU supported */
+#define NVME_LPA_TELEMETRY (1u << 3)        /* Telemetry Host-/Controller-Initiated logs */
+#define NVME_LPA_PERSISTENT_EVENT (1u << 4) /* Persistent Event log (NVMe 1.4 §5.14.1.13) */
 /* FRMW (byte 260): bit 0 slot 1 read only, bits 3:1 number of slots,
  * bit 4 activation without reset */
 #define NVME_FRMW_SLOT1_RO (1u << 0)
@@ -719,6 +720,15 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 #define NVME_LID_SELF_TEST 0x06
 #define NVME_LID_TELEMETRY_HOST 0x07        /* Telemetry Host-Initiated (§5.16.1.8) */
 #define NVME_LOG_LSP_TELEMETRY_CREATE 0x01u /* LSP bit 0: capture the data now */
+/* Persistent Event Log (NVMe 1.4 §5.14.1.13, NVMe 2.0 §5.16.1.14): LSP
+ * bits 1:0 are the Action on the reporting context, a snapshot of the log
+ * that Read Log Data reads; establishing one while one exists, or reading
+ * without one, is a Command Sequence Error. */
+#define NVME_LID_PERSISTENT_EVENT 0x0d
+#define NVME_LOG_LSP_PEL_ACTION_MASK 0x03u
+#define NVME_LOG_LSP_PEL_READ 0x00u      /* Read Log Data */
+#define NVME_LOG_LSP_PEL_ESTABLISH 0x01u /* Establish Context and Read Log Data */
+#define NVME_LOG_LSP_PEL_RELEASE 0x02u   /* Release Context */
 #define NVME_LID_SANITIZE 0x81
 /* Get Log Page CDW10: LID 7:0, LSP 14:8, RAE 15, NUMDL 31:16; CDW11
  * NUMDU 15:0, LSI 31:16; CDW12/13 LPOL/LPOU; CDW14 CSI 31:24. */

@@ -564,6 +564,38 @@ static void smart_page(struct nvme_sim *sim, struct nvme_smart_log *log)
 
 /* Telemetry Host-Initiated log: header and 31 data blocks (16 KiB). */
 #define SIM_TELEMETRY_SIZE 16384u
+/* Persistent Event Log: a 512-byte header and events, 16 KiB in all. */
+#define SIM_PEL_SIZE 16384u
+
+/* Persistent Event Log (LID 0Dh, LPA bit 4; NVMe 1.4 §5.14.1.13): LSP
+ * bits 1:0 act on the reporting context, the snapshot reads see.
+ * Establish (01b) while one exists and Read (00b) without one are Command
+ * Sequence Errors; Release (10b) without one succeeds with no data.  The
+ * header carries LID, TLL (bytes 15:8) and the context's number at byte
+ * 372 (Generation Number); every event byte is that number.  *act: the
+ * action, applied once the data went out. */
+static uint16_t pel_page(struct nvme_sim *sim, uint32_t cdw10, uint8_t *page, size_t *size,
+                         unsigned *act)
+{
+    if (!(sim->cfg.lpa & NVME_LPA_PERSISTENT_EVENT))
+        return SIM_SF_CMD(NVME_SC_INVALID_LOG_PAGE);
+    *act = (cdw10 >> 8) & NVME_LOG_LSP_PEL_ACTION_MASK;
+    *size = SIM_PEL_SIZE;
+    if (*act == 3u)
+        return SF_INVALID_FIELD;
+    if ((*act == NVME_LOG_LSP_PEL_ESTABLISH && sim->pel_ctx) ||
+        (*act == NVME_LOG_LSP_PEL_READ && !sim->pel_ctx))
+        return SIM_SF_GEN(NVME_SC_CMD_SEQ_ERROR);
+    if (*act == NVME_LOG_LSP_PEL_RELEASE && !sim->pel_ctx)
+        return 0; /* zeros */
+    uint8_t gen = (uint8_t)(sim->pel_gen + (*act == NVME_LOG_LSP_PEL_ESTABLISH ? 1u : 0u));
+    page[0] = NVME_LID_PERSISTENT_EVENT;
+    for (unsigned i = 0; i < 8; i++)
+        page[8 + i] = (uint8_t)((uint64_t)SIM_PEL_SIZE >> (8 * i));
+    page[372] = gen;
+    memset(page + 512, gen, SIM_PEL_SIZE - 512);
+    return 0;
+}
 
 /* Get Log Page (§5.14): NUMD = (NUMDU:NUMDL) + 1 dwords from offset LPO;
  * RAE (CDW10 bit 15) clear unmasks the event type that named this page. */
@@ -576,8 +608,15 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     uint64_t len = numd * 4, lpo = ((uint64_t)sqe->cdw13 << 32) | sqe->cdw12;
     uint64_t max = sim_mdts_bytes(sim); /* MDTS (§5.15.2.2); 0 = none */
     size_t size;
+    unsigned pel_act = 4; /* none */
     memset(page, 0, sizeof(page));
     switch (lid) {
+    case NVME_LID_PERSISTENT_EVENT: {
+        uint16_t sf = pel_page(sim, sqe->cdw10, page, &size, &pel_act);
+        if (sf)
+            return sf;
+        break;
+    }
     case NVME_LID_ERROR: /* Figure 193: ELPE+1 entries of 64 bytes */
         sim_error_log_page(sim, page, &size);
         break;
@@ -641,6 +680,12 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     free(out);
     if (!sf)
         sim_log_read(sim, lid, rae);
+    if (!sf && pel_act == NVME_LOG_LSP_PEL_ESTABLISH) {
+        sim->pel_ctx = true;
+        sim->pel_gen++;
+    } else if (!sf && pel_act == NVME_LOG_LSP_PEL_RELEASE) {
+        sim->pel_ctx = false;
+    }
     return sf;
 }
 

@@ -211,6 +211,8 @@ struct nvme_sim {
     uint8_t ae_mask_lid[8];
     uint8_t err_log[SIM_ERR_ENTRIES][64]; /* newest at err_log[0] */
     unsigned err_entries;                 /* Identify ELPE + 1 now; 0: SIM_ERR_ENTRIES */
+    bool pel_ctx;                         /* a Persistent Event Log reporting context */
+    uint8_t pel_gen;                      /* contexts established so far */
     uint64_t err_count;
     uint32_t changed_ns[SIM_CHANGED_NS_MAX];
     unsigned nchanged;
