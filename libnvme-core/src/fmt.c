@@ -20,6 +20,8 @@ static void put(struct out *o, char c)
     o->n++;
 }
 
+/* `s` padded to `width` with `pad`, on the left, or on the right when
+ * `left` (then `pad` is a blank: the callers pass ' ' for '-'). */
 static void put_padded(struct out *o, const char *s, size_t len, unsigned width, bool left,
                        char pad)
 {
@@ -29,38 +31,33 @@ static void put_padded(struct out *o, const char *s, size_t len, unsigned width,
         s++;
         len--;
     }
-    if (!left)
-        while (fill-- > 0)
-            put(o, pad);
+    for (; !left && fill > 0; fill--)
+        put(o, pad);
     for (size_t i = 0; i < len; i++)
         put(o, s[i]);
-    if (left)
-        while (fill-- > 0)
-            put(o, ' ');
+    for (; fill > 0; fill--)
+        put(o, pad);
 }
 
-/* Digits of a 64-bit value in base 10 or 16, without 64-bit division. */
-static size_t u64_digits(uint64_t v, unsigned base, bool upper, char *out)
+/* Digits of a 64-bit value in base 10 or 16, without 64-bit division,
+ * written backwards so that they end at `end`; returns their start. */
+static char *u64_digits(uint64_t v, unsigned base, bool upper, char *end)
 {
     const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    char tmp[24];
-    size_t n = 0;
 
     if (base == 16) {
         do {
-            tmp[n++] = dig[v & 0xf];
+            *--end = dig[v & 0xf];
             v >>= 4;
         } while (v != 0);
     } else {
         uint16_t limbs[4] = {(uint16_t)v, (uint16_t)(v >> 16), (uint16_t)(v >> 32),
                              (uint16_t)(v >> 48)};
         do {
-            tmp[n++] = dig[nvme_divmod10_limbs(limbs, 4)];
+            *--end = dig[nvme_divmod10_limbs(limbs, 4)];
         } while ((limbs[0] | limbs[1] | limbs[2] | limbs[3]) != 0);
     }
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
+    return end;
 }
 
 int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
@@ -139,17 +136,17 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                 unsigned int u = va_arg(ap, unsigned int);
                 v = sgn ? (uint64_t)(int64_t)(int)u : u;
             }
-            size_t off = 0;
-            if (sgn && (int64_t)v < 0) {
-                num[off++] = '-';
-                v = 0 - v;
-            }
+            bool neg = sgn && (int64_t)v < 0;
+            char *d = u64_digits(neg ? 0 - v : v, sgn || *p == 'u' ? 10 : 16, *p == 'X',
+                                 num + sizeof(num));
+            if (neg)
+                *--d = '-';
             if (*p == 'p') {
-                num[0] = '0';
-                num[1] = 'x';
-                off = 2;
+                *--d = 'x';
+                *--d = '0';
             }
-            len = off + u64_digits(v, sgn || *p == 'u' ? 10 : 16, *p == 'X', num + off);
+            s = d;
+            len = (size_t)(num + sizeof(num) - d);
             fill = left ? ' ' : pad;
             break;
         }
