@@ -132,11 +132,12 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     ns->nuse = id->nuse;
     ns->flbas = id->flbas;
     ns->nlbaf = id->nlbaf;
-    for (unsigned i = 0; i < NVME_LBAF_COUNT; i++)
-        ns->lbaf[i] = i <= id->nlbaf ? nvme_id_ns_lbaf(id, i) : (struct nvme_lbaf){0, 0, 0};
+    /* `ns` is zeroed (nvme_ns_scan_one): formats past NLBAF stay 0. */
+    for (unsigned i = 0; i < NVME_LBAF_COUNT && i <= id->nlbaf; i++)
+        ns->lbaf[i] = nvme_id_ns_lbaf(id, i);
 
-    unsigned fmt = nvme_id_ns_format(id);
-    struct nvme_lbaf lbaf = nvme_id_ns_lbaf(id, fmt);
+    unsigned fmt = nvme_id_ns_format(id); /* below NVME_LBAF_COUNT (6 bits) */
+    struct nvme_lbaf lbaf = ns->lbaf[fmt];
     const char *why = NULL;
     if (id->nlbaf > NVME_NLBAF_MAX_V2)
         why = "NLBAF above 63";
@@ -227,33 +228,9 @@ int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *pag
         return NVME_OK;
     }
     ns->zone_size = zsze;
-    /* nsze / zsze without a 64-bit division (i686 has none in hardware):
-     * zone sizes are powers of two on every known device; otherwise long
-     * division, 64 steps (counting zsze by zsze would take NSZE / ZSZE
-     * steps, device input: 2^62 for ZSZE 3, and never end when NSZE is
-     * within ZSZE of 2^64). */
-    if ((zsze & (zsze - 1u)) == 0) {
-        unsigned shift = 0; /* no __builtin_ctzll: i686 would need libgcc */
-        while ((zsze >> shift) != 1u)
-            shift++;
-        ns->nr_zones = ns->nsze >> shift;
-    } else {
-        /* zsze <= nsze, and not a power of two: below 2^63 unless nsze is
-         * at least 2^63, then the quotient is 1. */
-        uint64_t q = 1;
-        if ((zsze >> 63) == 0) {
-            uint64_t r = 0;
-            q = 0;
-            for (unsigned b = 64; b-- > 0;) {
-                r = r << 1 | (ns->nsze >> b & 1u); /* r < zsze < 2^63: no overflow */
-                if (r >= zsze) {
-                    r -= zsze;
-                    q |= (uint64_t)1 << b;
-                }
-            }
-        }
-        ns->nr_zones = q;
-    }
+    /* Zone sizes are powers of two on every known device, but not by rule:
+     * NSZE / ZSZE without a 64-bit division (i686 has none in hardware). */
+    ns->nr_zones = nvme_u64_divmod(ns->nsze, zsze, NULL);
     ns->max_open_zones = z->mor == 0xffffffffu ? 0u : z->mor + 1u;
     ns->max_active_zones = z->mar == 0xffffffffu ? 0u : z->mar + 1u;
     return NVME_OK;

@@ -414,21 +414,15 @@ uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count)
 }
 
 /* Blocks from `lba` to the end of its zone (zoned namespaces).  Zone
- * sizes are powers of two on every known device; otherwise the remainder
- * by long division, 64 steps (i686 has no 64-bit divide in hardware, and
- * the core no libgcc). */
+ * sizes are powers of two on every known device (a mask, on the I/O
+ * path); otherwise the remainder by long division (i686 has no 64-bit
+ * divide in hardware, and the core no libgcc). */
 uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba)
 {
-    uint64_t z = ns->zone_size, r = 0;
+    uint64_t z = ns->zone_size, r;
     if ((z & (z - 1u)) == 0)
         return z - (lba & (z - 1u));
-    if ((z >> 63) != 0) /* lba < 2z: one subtraction */
-        return lba >= z ? z - (lba - z) : z - lba;
-    for (unsigned b = 64; b-- > 0;) {
-        r = r << 1 | (lba >> b & 1u); /* r < z < 2^63: no overflow */
-        if (r >= z)
-            r -= z;
-    }
+    (void)nvme_u64_divmod(lba, z, &r);
     return z - r;
 }
 

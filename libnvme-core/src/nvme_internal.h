@@ -429,6 +429,9 @@ bool nvme_bytes_eq(const void *a, const void *b, size_t n);
 /* Copies an Identify ASCII field, dropping trailing blanks/NULs and
  * replacing non-printable bytes with '.'; dst holds n+1 bytes. */
 void nvme_copy_id_string(char *dst, const char *src, size_t n);
+/* n / d, and n % d in *rem unless NULL (d != 0), by long division: no
+ * 64-bit divide on i686 and no libgcc (util.c). */
+uint64_t nvme_u64_divmod(uint64_t n, uint64_t d, uint64_t *rem);
 
 /* fmt.c: nvme_vsnprintf/nvme_snprintf, public in nvme/nvme_fmt.h (included above). */
 

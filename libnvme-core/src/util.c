@@ -83,6 +83,22 @@ unsigned nvme_divmod10_limbs(uint16_t *v, unsigned limbs)
     return rem;
 }
 
+uint64_t nvme_u64_divmod(uint64_t n, uint64_t d, uint64_t *rem)
+{
+    uint64_t q = 0, r = 0;
+    for (unsigned b = 64; b-- > 0;) {
+        bool over = (r >> 63) != 0; /* r << 1 passes 2^64 (only when d > 2^63) */
+        r = r << 1 | (n >> b & 1u);
+        if (over || r >= d) {
+            r -= d; /* modulo 2^64: the true r - d is below d */
+            q |= (uint64_t)1 << b;
+        }
+    }
+    if (rem != NULL)
+        *rem = r;
+    return q;
+}
+
 struct nvme_u128 nvme_u128_from_le(const uint8_t bytes[16])
 {
     struct nvme_u128 v;

@@ -330,6 +330,38 @@ static void odd_zone_size_is_counted_in_bounded_time(void **state)
     fx_stop(&f);
 }
 
+/* The zone arithmetic without a 64-bit divide (nvme_u64_divmod, used for
+ * NR_ZONES = NSZE / ZSZE and the blocks left in a zone): the same
+ * quotient and remainder as the compiler's division, for zone sizes that
+ * are and are not powers of two, up to and past 2^63. */
+static void zone_arithmetic_matches_64_bit_division(void **state)
+{
+    (void)state;
+    const uint64_t n[] = {0, 1, 3, 4095, 1ull << 36, (1ull << 63) + 5, UINT64_MAX - 1, UINT64_MAX};
+    const uint64_t d[] = {1,
+                          2,
+                          3,
+                          96,
+                          1ull << 20,
+                          0xfffffffbull,
+                          (1ull << 62) + 1,
+                          1ull << 63,
+                          (1ull << 63) + 3,
+                          UINT64_MAX};
+    for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
+        for (size_t j = 0; j < sizeof(d) / sizeof(d[0]); j++) {
+            uint64_t r = 7;
+            assert_true(nvme_u64_divmod(n[i], d[j], &r) == n[i] / d[j]);
+            assert_true(r == n[i] % d[j]);
+            assert_true(nvme_u64_divmod(n[i], d[j], NULL) == n[i] / d[j]);
+            struct nvme_ns_info ns;
+            memset(&ns, 0, sizeof(ns));
+            ns.zone_size = d[j];
+            assert_true(nvme_zone_left(&ns, n[i]) == d[j] - n[i] % d[j]);
+        }
+    }
+}
+
 /* Zone Append's DW0 holds the low half of the Assigned LBA: for zones over
  * 2^32 blocks the call cannot tell where the data went, so it refuses to
  * say (it appends when the caller does not ask). */
@@ -519,6 +551,7 @@ int main(void)
         cmocka_unit_test(report_and_manage_zones),
         cmocka_unit_test(many_zones_report_within_mdts),
         cmocka_unit_test(odd_zone_size_is_counted_in_bounded_time),
+        cmocka_unit_test(zone_arithmetic_matches_64_bit_division),
         cmocka_unit_test(zone_append_lba_needs_zones_of_at_most_2_32_blocks),
         cmocka_unit_test(zone_append_is_not_resent_after_its_abort),
         cmocka_unit_test(zone_append_remaps_protection_information),
