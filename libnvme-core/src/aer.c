@@ -83,17 +83,22 @@ static int nvme_aer_read_log(struct nvme_ctrl *ctrl, uint8_t lid, void *buf, uin
     return nvme_admin_exec_bounce(ctrl, &sqe, buf, len, NVME_DMA_FROM_DEVICE, NULL);
 }
 
-/* A rescan an event asked for failed on the host side (its Identify lost
- * to a deadline or a reset, memory, a scan on another CPU that did not
- * end): the controller will not tell again (its log page was read), so
- * nvme_aer_service scans again at its next call. */
-static void nvme_aer_rescan_later(struct nvme_ctrl *ctrl, int rc)
+/* The rescan a namespace change asks for (or lost events might hide),
+ * then NVME_EVENT_NS_CHANGED for `nsid`.  When it fails on the host side
+ * (its Identify lost to a deadline or a reset, memory, a scan on another
+ * CPU that did not end), the controller will not tell again (its log
+ * page was read), so nvme_aer_service scans again at its next call. */
+static int nvme_aer_rescan(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
-    if (rc == NVME_ERR_GONE || NVME_READ_ONCE(ctrl->gone))
-        return;
-    nvme_lock(&ctrl->admin);
-    NVME_WRITE_ONCE(ctrl->aer_lost, true);
-    nvme_unlock(&ctrl->admin);
+    int rc = nvme_ns_rescan(ctrl);
+    if (rc == NVME_OK) {
+        nvme_event(ctrl, NVME_EVENT_NS_CHANGED, nsid);
+    } else if (rc != NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone)) {
+        nvme_lock(&ctrl->admin);
+        NVME_WRITE_ONCE(ctrl->aer_lost, true);
+        nvme_unlock(&ctrl->admin);
+    }
+    return rc;
 }
 
 static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
@@ -110,13 +115,9 @@ static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
             if (list[0] != 0 && list[1] == 0)
                 nsid = list[0];
         }
-        int rc = nvme_ns_rescan(ctrl);
+        int rc = nvme_aer_rescan(ctrl, nsid);
         nvme_log(ctrl, NVME_LOG_INFO, "namespace change (nsid %u): rescan %s", nsid,
                  nvme_strerror(rc));
-        if (rc == NVME_OK)
-            nvme_event(ctrl, NVME_EVENT_NS_CHANGED, nsid);
-        else
-            nvme_aer_rescan_later(ctrl, rc);
         return;
     }
     if (type == NVME_AER_TYPE_SMART) {
@@ -170,13 +171,8 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
         bool lost = ctrl->aer_lost;
         NVME_WRITE_ONCE(ctrl->aer_lost, false);
         nvme_unlock(&ctrl->admin);
-        if (lost) {
-            int rc = nvme_ns_rescan(ctrl);
-            if (rc == NVME_OK)
-                nvme_event(ctrl, NVME_EVENT_NS_CHANGED, NVME_NSID_ALL);
-            else
-                nvme_aer_rescan_later(ctrl, rc);
-        }
+        if (lost)
+            (void)nvme_aer_rescan(ctrl, NVME_NSID_ALL);
         ctrl->osal.mem_free(ctrl->osal.ctx, page, 4096);
     }
     nvme_aer_arm(ctrl);
