@@ -19,6 +19,13 @@ static uint32_t le32_at(const uint8_t *p)
 
 static uint16_t le16_at(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
+/* NVME_ERR_UNSUPPORTED, with a line naming what the controller lacks. */
+static __attribute__((noinline)) int id_unsupported(struct nvme_ctrl *ctrl, const char *what)
+{
+    nvme_log(ctrl, NVME_LOG_INFO, "nvme0: %s", what);
+    return NVME_ERR_UNSUPPORTED;
+}
+
 /* Power State Descriptor (NVMe 2.0 Figure 276): MP 15:0, MXPS bit 24, NOPS
  * bit 25, ENLAT 63:32, EXLAT 95:64, RRT 100:96, RRL 108:104, RWT 116:112,
  * RWL 124:120, IDLP 143:128, IPS 151:150, ACTP 175:160, APW 178:176, APS
@@ -120,7 +127,18 @@ int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_ident
 }
 
 /* Namespace Identification Descriptors (NVMe 2.0 Figure 276): NIDT, NIDL,
- * 2 reserved bytes, NIDL bytes of identifier; a NIDT of 0 ends the list. */
+ * 2 reserved bytes, NIDL bytes of identifier; a NIDT of 0 ends the list.
+ * Types 1h-4h (EUI64, NGUID, UUID, CSI; Figure 277): the length each one
+ * has, and where nvme_ns_ids keeps it and its has_ flag. */
+static const struct {
+    uint8_t len, at, has;
+} nvme_nidt[] = {
+    {8, offsetof(struct nvme_ns_ids, eui64), offsetof(struct nvme_ns_ids, has_eui64)},
+    {16, offsetof(struct nvme_ns_ids, nguid), offsetof(struct nvme_ns_ids, has_nguid)},
+    {16, offsetof(struct nvme_ns_ids, uuid), offsetof(struct nvme_ns_ids, has_uuid)},
+    {1, offsetof(struct nvme_ns_ids, csi), offsetof(struct nvme_ns_ids, has_csi)},
+};
+
 int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_ids *out)
 {
     if (ctrl == NULL || out == NULL || nsid == 0 || nsid == NVME_NSID_ALL)
@@ -135,35 +153,17 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
     while (rc == NVME_OK && off + 4u <= NVME_IDENTIFY_DATA_SIZE && page[off] != 0) {
         uint8_t type = page[off], len = page[off + 1u];
         const uint8_t *nid = page + off + 4u;
-        uint8_t want = type == NVME_NIDT_EUI64                             ? 8u
-                       : type == NVME_NIDT_NGUID || type == NVME_NIDT_UUID ? 16u
-                       : type == NVME_NIDT_CSI                             ? 1u
-                                                                           : 0u;
-        if (off + 4u + len > NVME_IDENTIFY_DATA_SIZE || (want != 0 && len != want)) {
+        unsigned t = type - (unsigned)NVME_NIDT_EUI64; /* reserved types are skipped */
+        bool known = t < sizeof(nvme_nidt) / sizeof(nvme_nidt[0]);
+        if (off + 4u + len > NVME_IDENTIFY_DATA_SIZE || (known && len != nvme_nidt[t].len)) {
             nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: namespace descriptor type %u length %u", nsid,
                      type, len);
             rc = NVME_ERR_PROTO;
             break;
         }
-        switch (type) {
-        case NVME_NIDT_EUI64:
-            nvme_memcpy(out->eui64, nid, 8);
-            out->has_eui64 = true;
-            break;
-        case NVME_NIDT_NGUID:
-            nvme_memcpy(out->nguid, nid, 16);
-            out->has_nguid = true;
-            break;
-        case NVME_NIDT_UUID:
-            nvme_memcpy(out->uuid, nid, 16);
-            out->has_uuid = true;
-            break;
-        case NVME_NIDT_CSI:
-            out->csi = nid[0];
-            out->has_csi = true;
-            break;
-        default: /* reserved types are skipped */
-            break;
+        if (known) {
+            nvme_memcpy((uint8_t *)out + nvme_nidt[t].at, nid, len);
+            ((uint8_t *)out)[nvme_nidt[t].has] = true;
         }
         off += 4u + len;
     }
@@ -219,10 +219,8 @@ static int ns_mgmt_check(struct nvme_ctrl *ctrl, unsigned *count)
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (ctrl != NULL && count != NULL)
         *count = 0;
-    if (ctrl != NULL && !(ctrl->info.oacs & NVME_OACS_NS_MGMT)) {
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Namespace Management not supported (OACS bit 3)");
-        return NVME_ERR_UNSUPPORTED;
-    }
+    if (ctrl != NULL && !(ctrl->info.oacs & NVME_OACS_NS_MGMT))
+        return id_unsupported(ctrl, "Namespace Management not supported (OACS bit 3)");
     return NVME_OK;
 }
 
@@ -367,14 +365,10 @@ static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *d
     } else if (len != want) {
         return NVME_ERR_INVAL;
     }
-    if (fid == NVME_FEAT_VOLATILE_WC && !(ctrl->info.vwc & NVME_VWC_PRESENT)) {
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: no volatile write cache (Identify VWC bit 0)");
-        return NVME_ERR_UNSUPPORTED;
-    }
-    if (fid == NVME_FEAT_TIMESTAMP && !(ctrl->info.oncs & NVME_ONCS_TIMESTAMP)) {
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Timestamp feature not supported (ONCS bit 6)");
-        return NVME_ERR_UNSUPPORTED;
-    }
+    if (fid == NVME_FEAT_VOLATILE_WC && !(ctrl->info.vwc & NVME_VWC_PRESENT))
+        return id_unsupported(ctrl, "no volatile write cache (Identify VWC bit 0)");
+    if (fid == NVME_FEAT_TIMESTAMP && !(ctrl->info.oncs & NVME_ONCS_TIMESTAMP))
+        return id_unsupported(ctrl, "Timestamp feature not supported (ONCS bit 6)");
     return NVME_OK;
 }
 
@@ -428,10 +422,8 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
     int rc = nvme_feature_check(ctrl, fid, data, len, true);
     if (rc != NVME_OK)
         return rc;
-    if (save && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE)) {
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: saving features not supported (ONCS bit 4)");
-        return NVME_ERR_UNSUPPORTED;
-    }
+    if (save && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE))
+        return id_unsupported(ctrl, "saving features not supported (ONCS bit 4)");
     /* As nvme_get_feature: a structure the core does not know, given
      * without a length, is read from a page of zeros of the core's, never
      * at PRP1 0. */
@@ -581,10 +573,8 @@ int nvme_get_effects_log(struct nvme_ctrl *ctrl, uint8_t csi, struct nvme_effect
     if (ctrl == NULL || log == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (!(ctrl->info.lpa & NVME_LPA_EFFECTS)) {
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: no Commands Supported and Effects log (LPA bit 1)");
-        return NVME_ERR_UNSUPPORTED;
-    }
+    if (!(ctrl->info.lpa & NVME_LPA_EFFECTS))
+        return id_unsupported(ctrl, "no Commands Supported and Effects log (LPA bit 1)");
     return nvme_log_simple(ctrl, NVME_LID_EFFECTS, 0, csi, log, sizeof(*log));
 }
 
@@ -593,10 +583,8 @@ int nvme_get_self_test_log(struct nvme_ctrl *ctrl, struct nvme_self_test_log *lo
     if (ctrl == NULL || log == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (!(ctrl->info.oacs & NVME_OACS_SELF_TEST)) {
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Device Self-test not supported (OACS bit 4)");
-        return NVME_ERR_UNSUPPORTED;
-    }
+    if (!(ctrl->info.oacs & NVME_OACS_SELF_TEST))
+        return id_unsupported(ctrl, "Device Self-test not supported (OACS bit 4)");
     /* 564 bytes: a multiple of 4. */
     return nvme_log_simple(ctrl, NVME_LID_SELF_TEST, NVME_NSID_ALL, 0, log, sizeof(*log));
 }
@@ -606,9 +594,7 @@ int nvme_get_sanitize_log(struct nvme_ctrl *ctrl, struct nvme_sanitize_log *log)
     if (ctrl == NULL || log == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if ((ctrl->sanicap & 7u) == 0) {
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Sanitize not supported (SANICAP)");
-        return NVME_ERR_UNSUPPORTED;
-    }
+    if ((ctrl->sanicap & 7u) == 0)
+        return id_unsupported(ctrl, "Sanitize not supported (SANICAP)");
     return nvme_log_simple(ctrl, NVME_LID_SANITIZE, NVME_NSID_ALL, 0, log, sizeof(*log));
 }
