@@ -167,22 +167,18 @@ int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
             (ranges[i].slba >= ns->nsze || ranges[i].nlb > ns->nsze - ranges[i].slba))
             return NVME_ERR_RANGE;
     }
-    const struct nvme_osal *o = &ctrl->osal;
-    uint32_t len = (uint32_t)nr * (uint32_t)sizeof(*ranges);
-    uint64_t bus;
-    /* The ranges go through a buffer of the core: any caller memory works. */
-    struct nvme_dsm_range *dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
-    if (dma == NULL)
-        return NVME_ERR_NOMEM;
-    nvme_memcpy(dma, ranges, len);
-    nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE);
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_CMD_DSM, nsid);
     sqe.cdw10 = nr - 1u; /* NR, 0-based */
     sqe.cdw11 = attr;
-    rc = nvm_exec(ctrl, &sqe, dma, len, NVME_DMA_TO_DEVICE, NULL);
-    o->dma_free(o->ctx, dma, len);
-    return rc;
+    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+    if (qp == NULL)
+        return NVME_ERR_STATE;
+    /* The ranges (at most a page) go through a buffer of the core: any
+     * caller memory works. */
+    return nvme_exec_bounce(qp, &sqe, (void *)(uintptr_t)ranges,
+                            (uint32_t)nr * (uint32_t)sizeof(*ranges), NVME_DMA_TO_DEVICE,
+                            NVME_CMD_REPLAY, NULL);
 }
 
 int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count)
