@@ -39,25 +39,41 @@ static void put_padded(struct out *o, const char *s, size_t len, unsigned width,
         put(o, pad);
 }
 
-/* Digits of a 64-bit value in base 10 or 16, without 64-bit division,
- * written backwards so that they end at `end`; returns their start. */
+/* Digits of a 64-bit value in base 10 or 16, written backwards so that
+ * they end at `end`; returns their start.  Long division by 16-bit limbs:
+ * no 64-bit division (i686 has none in hardware, the core no libgcc). */
 static char *u64_digits(uint64_t v, unsigned base, bool upper, char *end)
 {
     const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-
-    if (base == 16) {
-        do {
-            *--end = dig[v & 0xf];
-            v >>= 4;
-        } while (v != 0);
-    } else {
-        uint16_t limbs[4] = {(uint16_t)v, (uint16_t)(v >> 16), (uint16_t)(v >> 32),
-                             (uint16_t)(v >> 48)};
-        do {
-            *--end = dig[nvme_divmod10_limbs(limbs, 4)];
-        } while ((limbs[0] | limbs[1] | limbs[2] | limbs[3]) != 0);
-    }
+    uint16_t limbs[4] = {(uint16_t)v, (uint16_t)(v >> 16), (uint16_t)(v >> 32),
+                         (uint16_t)(v >> 48)};
+    do {
+        uint32_t rem = 0;
+        for (unsigned i = 4; i-- > 0;) {
+            uint32_t cur = rem << 16 | limbs[i];
+            limbs[i] = (uint16_t)(cur / base);
+            rem = cur % base;
+        }
+        *--end = dig[rem];
+    } while ((limbs[0] | limbs[1] | limbs[2] | limbs[3]) != 0);
     return end;
+}
+
+/* The text of number conversion `conv` (d i u x X p) of `v`, sign
+ * extended for d and i, written backwards to end at `end`: '-' and the
+ * magnitude, or 0x and hexadecimal digits for %p; returns its start. */
+static char *fmt_number(uint64_t v, char conv, char *end)
+{
+    bool neg = (conv == 'd' || conv == 'i') && (int64_t)v < 0;
+    char *d = u64_digits(neg ? 0 - v : v, conv == 'x' || conv == 'X' || conv == 'p' ? 16 : 10,
+                         conv == 'X', end);
+    if (neg)
+        *--d = '-';
+    if (conv == 'p') {
+        *--d = 'x';
+        *--d = '0';
+    }
+    return d;
 }
 
 int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
@@ -136,15 +152,7 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                 unsigned int u = va_arg(ap, unsigned int);
                 v = sgn ? (uint64_t)(int64_t)(int)u : u;
             }
-            bool neg = sgn && (int64_t)v < 0;
-            char *d = u64_digits(neg ? 0 - v : v, sgn || *p == 'u' ? 10 : 16, *p == 'X',
-                                 num + sizeof(num));
-            if (neg)
-                *--d = '-';
-            if (*p == 'p') {
-                *--d = 'x';
-                *--d = '0';
-            }
+            char *d = fmt_number(v, *p, num + sizeof(num));
             s = d;
             len = (size_t)(num + sizeof(num) - d);
             fill = left ? ' ' : pad;
