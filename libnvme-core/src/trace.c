@@ -18,9 +18,9 @@ void(nvme_log)(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fm
 
     if (ctrl == NULL || ctrl->osal.log == NULL)
         return;
-    size_t n = (size_t)nvme_snprintf(line, sizeof(line), "nvme: ");
+    nvme_memcpy(line, "nvme: ", 6);
     va_start(ap, fmt);
-    nvme_vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+    nvme_vsnprintf(line + 6, sizeof(line) - 6, fmt, ap);
     va_end(ap);
     ctrl->osal.log(ctrl->osal.ctx, level, line);
 }
