@@ -114,8 +114,8 @@ struct nvme_u128 nvme_u128_from_le(const uint8_t bytes[16])
 char *nvme_u128_to_dec(struct nvme_u128 v, char *buf, size_t len)
 {
     uint16_t limbs[8];
-    char tmp[40];
-    size_t n = 0;
+    char tmp[40]; /* 2^128 has 39 digits */
+    char *d = tmp + sizeof(tmp);
 
     if (buf == NULL || len == 0)
         return buf;
@@ -123,17 +123,16 @@ char *nvme_u128_to_dec(struct nvme_u128 v, char *buf, size_t len)
         limbs[i] = (uint16_t)(v.lo >> (16 * i));
         limbs[i + 4] = (uint16_t)(v.hi >> (16 * i));
     }
-    for (;;) {
-        tmp[n++] = (char)('0' + nvme_divmod10_limbs(limbs, 8));
-        bool zero = true;
+    unsigned left; /* digits written backwards, until the quotient is 0 */
+    do {
+        *--d = (char)('0' + nvme_divmod10_limbs(limbs, 8));
+        left = 0;
         for (unsigned i = 0; i < 8; i++)
-            zero = zero && limbs[i] == 0;
-        if (zero)
-            break;
-    }
+            left |= limbs[i];
+    } while (left != 0);
     size_t i = 0;
-    while (n > 0 && i + 1 < len)
-        buf[i++] = tmp[--n];
+    while (d < tmp + sizeof(tmp) && i + 1 < len)
+        buf[i++] = *d++;
     buf[i] = '\0';
     return buf;
 }
