@@ -495,23 +495,8 @@ static int nvm_data(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8
     return rc;
 }
 
-int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
-                 const void *buf)
-{
-    const struct nvme_ns_info *ns;
-    if (buf == NULL)
-        return NVME_ERR_INVAL;
-    int rc = nvm_ns(ctrl, nsid, lba, count, false, &ns);
-    if (rc != NVME_OK)
-        return rc;
-    if (!(ctrl->info.oncs & NVME_ONCS_COMPARE))
-        return nvm_unsupported(ctrl, nsid, "Compare", "ONCS bit 0 clear");
-    if ((rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
-        return rc;
-    unsigned flags = ns->pi_type != 0 && ns->ms == 8u ? NVME_IO_PRACT : 0u;
-    return nvm_data(ctrl, ns, NVME_CMD_COMPARE, lba, count, (uint8_t *)(uintptr_t)buf, NULL, flags);
-}
-
+/* Read or Write with flags and metadata, or Compare (data only, as
+ * nvme_read has it: PRACT on PI-only formats). */
 static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
                       uint32_t count, void *buf, void *md, unsigned flags)
 {
@@ -521,12 +506,25 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
     int rc = nvm_ns(ctrl, nsid, lba, count, opc == NVME_CMD_WRITE, &ns);
     if (rc != NVME_OK)
         return rc;
+    if (opc == NVME_CMD_COMPARE) {
+        if (!(ctrl->info.oncs & NVME_ONCS_COMPARE))
+            return nvm_unsupported(ctrl, nsid, "Compare", "ONCS bit 0 clear");
+        if ((rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
+            return rc;
+        flags = ns->pi_type != 0 && ns->ms == 8u ? NVME_IO_PRACT : 0u;
+    }
     if ((rc = nvm_pi_flags_check(ctrl, ns, flags)) != NVME_OK)
         return rc;
     /* Separate metadata needs a buffer; none is taken when nothing moves. */
     if ((nvm_md_block(ns, flags) != 0) != (md != NULL))
         return NVME_ERR_INVAL;
     return nvm_data(ctrl, ns, opc, lba, count, buf, md, flags);
+}
+
+int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
+                 const void *buf)
+{
+    return nvm_rw_ext(ctrl, NVME_CMD_COMPARE, nsid, lba, count, (void *)(uintptr_t)buf, NULL, 0);
 }
 
 int nvme_read_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
@@ -714,23 +712,19 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
 
 /* --- I/O passthrough ---------------------------------------------------------- */
 
-/* Bytes a data command of the NVM and Zoned sets moves that the core can
- * tell from the command and the namespace (NVM CS §3.3: Read, Write,
- * Compare, Zone Append NLB + 1 blocks, with the interleaved metadata of
- * an extended format unless PRACT strips a PI-only one; Dataset Management NR + 1 ranges of 16 bytes; ZNS
- * Zone Management Receive NUMD + 1 dwords); 0 for any other opcode. */
-static uint64_t nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s)
+/* Bytes a command of the NVM and Zoned sets moves that the core can tell
+ * from the command and the namespace (NVM CS §3.3): the data commands
+ * (Read, Write, Compare, Zone Append: `blocks`) NLB + 1 blocks, with the
+ * interleaved metadata of an extended format unless PRACT strips a
+ * PI-only one (`flags`, nvm_moves_md); Dataset Management NR + 1 ranges of
+ * 16 bytes; Copy NR + 1 descriptors; ZNS Zone Management Receive NUMD + 1
+ * dwords; 0 for any other opcode. */
+static uint64_t nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s, bool blocks,
+                              unsigned flags)
 {
-    uint64_t blocks = (uint64_t)(s->cdw12 & 0xffffu) + 1u;
+    if (blocks)
+        return ((uint64_t)(s->cdw12 & 0xffffu) + 1u) * nvm_data_block(ns, flags);
     switch (s->opc) {
-    case NVME_CMD_READ:
-    case NVME_CMD_WRITE:
-    case NVME_CMD_COMPARE:
-    case NVME_CMD_ZONE_APPEND: {
-        /* PI-only with PRACT: no metadata moves, extended or not (nvm_moves_md) */
-        bool pract = ns->pi_type != 0 && ns->ms == 8u && (s->cdw12 & NVME_RW_PRACT);
-        return blocks * (ns->lba_size + (ns->md_extended && !pract ? ns->ms : 0u));
-    }
     case NVME_CMD_DSM:
         return ((uint64_t)(s->cdw10 & 0xffu) + 1u) * sizeof(struct nvme_dsm_range);
     case NVME_CMD_COPY: /* NR + 1 entries: 32 bytes (formats 0h, 2h), 40 (1h, 3h) */
@@ -757,15 +751,15 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
                       opc == NVME_CMD_ZONE_MGMT_RECV || opc == NVME_CMD_FLUSH;
     if (ns->read_only && !reads_only)
         return NVME_ERR_RDONLY;
-    /* Separate metadata goes through MPTR, which stays the core's (0):
-     * the _ext calls move it. */
-    bool md = opc == NVME_CMD_READ || opc == NVME_CMD_WRITE || opc == NVME_CMD_COMPARE ||
-              opc == NVME_CMD_ZONE_APPEND;
-    if (md && ns->ms != 0 && !ns->md_extended &&
-        !(ns->pi_type != 0 && ns->ms == 8u && (sqe->cdw12 & NVME_RW_PRACT)))
+    /* The data commands: separate metadata goes through MPTR, which stays
+     * the core's (0): the _ext calls move it. */
+    bool data = opc == NVME_CMD_READ || opc == NVME_CMD_WRITE || opc == NVME_CMD_COMPARE ||
+                opc == NVME_CMD_ZONE_APPEND;
+    unsigned flags = (sqe->cdw12 & NVME_RW_PRACT) ? NVME_IO_PRACT : 0u;
+    if (data && nvm_md_block(ns, flags) != 0)
         return nvm_unsupported(ctrl, sqe->nsid, "passthrough with separate metadata",
                                "use nvme_read_ext/nvme_write_ext");
-    uint64_t need = nvm_raw_bytes(ns, sqe);
+    uint64_t need = nvm_raw_bytes(ns, sqe, data, flags);
     if (need > len || len > ctrl->info.mdts_bytes) {
         nvme_log(ctrl, NVME_LOG_ERROR,
                  "nvme0n%u: passthrough: opcode %02xh moves %llu bytes, the buffer has %u "
