@@ -213,45 +213,47 @@ static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, int csi, uint32_t sta
     return rc;
 }
 
-/* Namespace Management (OACS bit 3) is what gives allocated NSIDs. */
-static int ns_mgmt_check(struct nvme_ctrl *ctrl, unsigned *count)
+/* The NSID lists of the public calls: active (CNS 02h) or allocated (10h)
+ * NSIDs, of every command set (csi < 0) or of one (CNS 07h, 1Ah).  The
+ * allocated ones need Namespace Management (OACS bit 3); a command set
+ * other than NVM needs CC.CSS 110b (as nvme_identify_cs). */
+static int ns_list_of(struct nvme_ctrl *ctrl, bool allocated, int csi, uint32_t start,
+                      uint32_t *list, unsigned max, unsigned *count)
 {
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl != NULL && count != NULL)
-        *count = 0;
-    if (ctrl != NULL && !(ctrl->info.oacs & NVME_OACS_NS_MGMT))
-        return id_unsupported(ctrl, "Namespace Management not supported (OACS bit 3)");
-    return NVME_OK;
+    static const uint8_t cns[2][2] = {
+        {NVME_CNS_ACTIVE_NS_LIST, NVME_CNS_ALLOCATED_NS_LIST},
+        {NVME_CNS_CS_ACTIVE_NS_LIST, NVME_CNS_CS_ALLOCATED_NS_LIST},
+    };
+    if (allocated || csi >= 0) {
+        if (ctrl == NULL)
+            return NVME_ERR_INVAL;
+        NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+        if (count != NULL)
+            *count = 0;
+        if (allocated && !(ctrl->info.oacs & NVME_OACS_NS_MGMT))
+            return id_unsupported(ctrl, "Namespace Management not supported (OACS bit 3)");
+        if (csi >= 0 && csi != NVME_CSI_NVM && ctrl->cc_css != NVME_CC_CSS_IOCS)
+            return NVME_ERR_UNSUPPORTED;
+    }
+    return ns_id_list(ctrl, cns[csi >= 0][allocated], csi, start, list, max, count);
 }
 
 int nvme_identify_active_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
                             unsigned *count)
 {
-    return ns_id_list(ctrl, NVME_CNS_ACTIVE_NS_LIST, -1, start, list, max, count);
+    return ns_list_of(ctrl, false, -1, start, list, max, count);
 }
 
 int nvme_identify_allocated_ns(struct nvme_ctrl *ctrl, uint32_t start, uint32_t *list, unsigned max,
                                unsigned *count)
 {
-    int rc = ns_mgmt_check(ctrl, count);
-    return rc != NVME_OK
-               ? rc
-               : ns_id_list(ctrl, NVME_CNS_ALLOCATED_NS_LIST, -1, start, list, max, count);
+    return ns_list_of(ctrl, true, -1, start, list, max, count);
 }
 
 int nvme_identify_ns_list_csi(struct nvme_ctrl *ctrl, uint8_t csi, bool allocated, uint32_t start,
                               uint32_t *list, unsigned max, unsigned *count)
 {
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (ctrl != NULL && count != NULL)
-        *count = 0;
-    int rc = allocated ? ns_mgmt_check(ctrl, count) : NVME_OK;
-    if (rc != NVME_OK)
-        return rc;
-    if (ctrl != NULL && ctrl->cc_css != NVME_CC_CSS_IOCS && csi != NVME_CSI_NVM)
-        return NVME_ERR_UNSUPPORTED; /* as nvme_identify_cs */
-    return ns_id_list(ctrl, allocated ? NVME_CNS_CS_ALLOCATED_NS_LIST : NVME_CNS_CS_ACTIVE_NS_LIST,
-                      csi, start, list, max, count);
+    return ns_list_of(ctrl, allocated, csi, start, list, max, count);
 }
 
 int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start, uint16_t *ids,

@@ -264,6 +264,51 @@ static void controller_lists_name_the_one_controller(void **state)
     fx_stop(&f);
 }
 
+/* The NSID lists (nvme_identify_active_ns, _allocated_ns, _ns_list_csi):
+ * allocated NSIDs need Namespace Management (OACS bit 3), a command set
+ * other than NVM needs CC.CSS 110b; either refusal zeroes the count and
+ * sends nothing.  With both, the per-set lists (CNS 07h, 1Ah) name the
+ * namespaces of that set. */
+static void ns_lists_need_ns_management_and_the_command_set(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint32_t list[16];
+    unsigned n = 7;
+    assert_int_equal(nvme_identify_allocated_ns(f.ctrl, 0, list, 16, &n), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(n, 0);
+    n = 7;
+    assert_int_equal(nvme_identify_ns_list_csi(f.ctrl, NVME_CSI_NVM, true, 0, list, 16, &n),
+                     NVME_ERR_UNSUPPORTED);
+    assert_int_equal(n, 0);
+    n = 7;
+    assert_int_equal(nvme_identify_ns_list_csi(f.ctrl, NVME_CSI_ZNS, false, 0, list, 16, &n),
+                     NVME_ERR_UNSUPPORTED);
+    assert_int_equal(n, 0);
+    assert_int_equal(nvme_identify_active_ns(NULL, 0, list, 16, &n), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_allocated_ns(NULL, 0, list, 16, &n), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_ns_list_csi(NULL, NVME_CSI_NVM, true, 0, list, 16, &n),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_ns_list_csi(f.ctrl, NVME_CSI_NVM, false, 0, NULL, 16, &n),
+                     NVME_ERR_INVAL);
+    fx_stop(&f);
+
+    fx_config(&f);
+    f.cfg.iocs = true;
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    fx_start(&f);
+    n = 0;
+    assert_int_equal(nvme_identify_ns_list_csi(f.ctrl, NVME_CSI_NVM, false, 0, list, 16, &n), 0);
+    assert_true(n >= 1);
+    assert_int_equal(list[0], 1);
+    assert_int_equal(nvme_identify_allocated_ns(f.ctrl, 0, list, 16, &n), 0);
+    assert_true(n >= 1);
+    assert_int_equal(list[0], 1);
+    fx_stop(&f);
+}
+
 static void command_set_identify_needs_cc_css_110b(void **state)
 {
     (void)state;
@@ -328,6 +373,7 @@ int main(void)
         cmocka_unit_test(bogus_nid_quirk_drops_eui64_and_nguid),
         cmocka_unit_test(active_ns_list_pages_from_a_start_nsid),
         cmocka_unit_test(controller_lists_name_the_one_controller),
+        cmocka_unit_test(ns_lists_need_ns_management_and_the_command_set),
         cmocka_unit_test(command_set_identify_needs_cc_css_110b),
         cmocka_unit_test(raw_identify_stays),
     };
