@@ -620,15 +620,17 @@ int nvme_zns_mgmt_send(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, ui
     const struct nvme_ns_info *ns;
     if (action < NVME_ZSA_CLOSE || action > NVME_ZSA_OFFLINE)
         return NVME_ERR_INVAL;
-    int rc = nvm_zoned(ctrl, nsid, all ? 0u : zslba, true, &ns);
+    if (all)
+        zslba = 0; /* SLBA ignored with Select All */
+    int rc = nvm_zoned(ctrl, nsid, zslba, true, &ns);
     if (rc != NVME_OK)
         return rc;
-    if (!all && !nvm_zone_start(ns, zslba))
+    if (!nvm_zone_start(ns, zslba))
         return NVME_ERR_INVAL;
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_CMD_ZONE_MGMT_SEND, nsid);
-    sqe.cdw10 = all ? 0u : (uint32_t)zslba;
-    sqe.cdw11 = all ? 0u : (uint32_t)(zslba >> 32);
+    sqe.cdw10 = (uint32_t)zslba;
+    sqe.cdw11 = (uint32_t)(zslba >> 32);
     sqe.cdw13 = action | (all ? NVME_ZSA_SELECT_ALL : 0u);
     return nvm_exec(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
 }

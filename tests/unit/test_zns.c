@@ -262,6 +262,10 @@ static void report_and_manage_zones(void **state)
     assert_int_equal(nvme_zns_report(f.ctrl, 1, 0, z, 2, &n), 0);
     assert_int_equal(z[0].zs >> 4, NVME_ZS_EMPTY); /* nothing written: empty again */
     assert_int_equal(nvme_zns_mgmt_send(f.ctrl, 1, 0, NVME_ZSA_RESET, true), 0);
+    /* Select All ignores the SLBA (ZNS §3.4.3): one inside a zone or past
+     * the namespace is neither checked nor sent. */
+    assert_int_equal(nvme_zns_mgmt_send(f.ctrl, 1, 3, NVME_ZSA_RESET, true), 0);
+    assert_int_equal(nvme_zns_mgmt_send(f.ctrl, 1, 16 * ZS + 3, NVME_ZSA_CLOSE, true), 0);
     /* Bad input. */
     assert_int_equal(nvme_zns_mgmt_send(f.ctrl, 1, 3, NVME_ZSA_OPEN, false), NVME_ERR_INVAL);
     assert_int_equal(nvme_zns_mgmt_send(f.ctrl, 1, 0, 0, false), NVME_ERR_INVAL);
