@@ -125,8 +125,10 @@ void nvme_ns_free(struct nvme_ctrl *ctrl)
 static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
                           const struct nvme_id_ns *id)
 {
-    nvme_memcpy(ns->nguid, id->nguid, sizeof(ns->nguid));
-    nvme_memcpy(ns->eui64, id->eui64, sizeof(ns->eui64));
+    if (!(ctrl->quirks & NVME_QUIRK_BOGUS_NID)) { /* as nvme_identify_ns_descs */
+        nvme_memcpy(ns->nguid, id->nguid, sizeof(ns->nguid));
+        nvme_memcpy(ns->eui64, id->eui64, sizeof(ns->eui64));
+    }
     ns->nsze = id->nsze;
     ns->ncap = id->ncap;
     ns->nuse = id->nuse;

@@ -204,6 +204,19 @@ static void bogus_nid_quirk_drops_eui64_and_nguid(void **state)
     assert_false(ids.has_eui64);
     assert_false(ids.has_nguid);
     assert_true(ids.has_uuid);
+    /* Nor does the namespace keep them: other bogus values after a
+     * namespace is created again do not make it a new one. */
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    uint8_t zero[16] = {0};
+    assert_memory_equal(ns->eui64, zero, sizeof(ns->eui64));
+    assert_memory_equal(ns->nguid, zero, sizeof(ns->nguid));
+    uint32_t gen = ns->gen;
+    struct nvme_sim_ns_config again = f.ns[0];
+    again.ident = 1;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(ns->gen, gen);
     fx_stop(&f);
 }
 
