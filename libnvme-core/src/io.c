@@ -268,20 +268,24 @@ static bool nvme_flush_broadcast(const struct nvme_ctrl *ctrl)
     return ((ctrl->info.vwc >> 1) & 3u) == 3u;
 }
 
-int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
-                      nvme_cmd_cb cb, void *arg)
+/* A namespace whose format the core cannot read or write with (status
+ * NVME_ERR_PROTO or NVME_ERR_UNSUPPORTED, after a Format say) is still
+ * active, and its volatile write cache may hold writes acknowledged
+ * before: Flush depends on no LBA format (§6.8), so nvme_flush of every
+ * namespace flushes it too (`unusable_ok`).  Inactive ones (NOENT) have
+ * nothing to flush; frozen ones (BUSY) answer BUSY. */
+static int nvme_flush_submit(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
+                             nvme_cmd_cb cb, void *arg, bool unusable_ok)
 {
-    if (ctrl == NULL)
-        return NVME_ERR_INVAL;
-    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
     if (nsid != NVME_NSID_ALL) {
         const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
         if (ns == NULL)
             return NVME_ERR_NOENT;
-        if (ns->status != NVME_OK)
-            return ns->status;
+        int st = NVME_READ_ONCE(ns->status);
+        if (st != NVME_OK && (!unusable_ok || st == NVME_ERR_NOENT || st == NVME_ERR_BUSY))
+            return st;
     } else if (!nvme_flush_broadcast(ctrl)) {
         return NVME_ERR_UNSUPPORTED; /* nvme_flush goes namespace by namespace */
     }
@@ -294,6 +298,15 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
     nvme_sqe_init(&sqe, NVME_CMD_FLUSH, nsid);
     return nvme_qpair_submit(qp, &sqe, NULL, 0, NVME_DMA_TO_DEVICE,
                              (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
+}
+
+int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
+                      nvme_cmd_cb cb, void *arg)
+{
+    if (ctrl == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    return nvme_flush_submit(ctrl, qid, nsid, flags, cb, arg, false);
 }
 
 /* One pass over the whole transfer: submit pieces until the queue is
@@ -427,13 +440,28 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
     return nvme_rw(ctrl, NVME_CMD_WRITE, nsid, lba, count, (void *)(uintptr_t)buf);
 }
 
-/* Flush (§6.8): commits the volatile write cache for the namespace;
- * NVME_NSID_ALL: for every namespace, in one command where the controller
- * takes NSID FFFFFFFFh, else one per usable namespace (the first error
- * returned, the others flushed all the same; a frozen one says BUSY). */
-int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
+/* One Flush, waited for (nvme_flush). */
+static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_ok)
 {
     struct nvme_waiter w = {ctrl, 1, 0, 0};
+    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+    uint16_t qid = qp != NULL ? qp->qid : 1u;
+    int rc = nvme_flush_submit(ctrl, qid, nsid, 0, nvme_waiter_cb, &w, unusable_ok);
+    for (unsigned spent = 0, busy = 0;
+         nvme_reset_waited(ctrl, &rc, &spent) || (qp != NULL && nvme_busy_waited(qp, &rc, &busy));)
+        rc = nvme_flush_submit(ctrl, qid, nsid, 0, nvme_waiter_cb, &w, unusable_ok);
+    if (rc != NVME_OK)
+        return rc;
+    return nvme_wait(qp, &w);
+}
+
+/* Flush (§6.8): commits the volatile write cache for the namespace;
+ * NVME_NSID_ALL: for every namespace, in one command where the controller
+ * takes NSID FFFFFFFFh, else one per active namespace, unusable ones
+ * included (nvme_flush_submit; the first error returned, the others
+ * flushed all the same; a frozen one says BUSY). */
+int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
+{
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
@@ -442,22 +470,15 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
         unsigned n = nvme_ns_count(ctrl);
         for (unsigned i = 0; i < n; i++) {
             const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
-            /* A frozen namespace (a Format or Sanitize runs) is not
-             * skipped: its cache holds writes, and it answers BUSY. */
-            if (ns == NULL || (ns->status != NVME_OK && ns->status != NVME_ERR_BUSY))
+            if (ns == NULL)
                 continue;
-            int r = nvme_flush(ctrl, ns->nsid);
+            int r = nvme_flush_one(ctrl, ns->nsid, true);
+            if (r == NVME_ERR_NOENT) /* detached meanwhile: inactive, nothing to flush */
+                continue;
             if (r != NVME_OK && rc == NVME_OK)
                 rc = r;
         }
         return rc;
     }
-    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-    int rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
-    for (unsigned spent = 0, busy = 0;
-         nvme_reset_waited(ctrl, &rc, &spent) || (qp != NULL && nvme_busy_waited(qp, &rc, &busy));)
-        rc = nvme_submit_flush(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w);
-    if (rc != NVME_OK)
-        return rc;
-    return nvme_wait(qp, &w);
+    return nvme_flush_one(ctrl, nsid, false);
 }

@@ -237,6 +237,51 @@ static void flush_of_every_namespace_while_frozen_is_refused(void **state)
     }
 }
 
+/* A namespace a rescan found unusable for read and write (here its
+ * Identify data turned bad; a Format to a format the core cannot use does
+ * the same) is still active, and the writes acknowledged on it before may
+ * sit in its volatile write cache: a Flush of every namespace, namespace
+ * by namespace where NSID FFFFFFFFh is refused, flushes it too (§6.8: a
+ * Flush depends on no LBA format).  Before: it was skipped, returning 0
+ * with its writes never committed.  Frozen, it still answers BUSY. */
+static void flush_of_every_namespace_includes_the_unusable_ones(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.flush_no_bcast = true;
+    f.ns[0] = (struct nvme_sim_ns_config){.nsid = 1, .blocks = 2048, .lba_size = 512};
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 2048, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    uint8_t *b = abuf(4096);
+    fx_pattern(b, 4096, 11);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+    assert_int_equal(nvme_write(f.ctrl, 2, 0, 8, b), 0); /* acknowledged, in the cache */
+    assert_int_equal(nvme_sim_ns_unflushed(f.sim, 2), 1);
+    assert_int_equal(nvme_sim_ns_corrupt(f.sim, 2, NVME_SIM_CORRUPT_LBADS, 200), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 2)->status, NVME_ERR_PROTO);
+    assert_int_equal(nvme_flush(f.ctrl, 2), NVME_ERR_PROTO); /* one namespace: refused as I/O */
+
+    /* Frozen: BUSY, nothing sent, the unusable one included. */
+    assert_int_equal(nvme_ns_freeze(f.ctrl), 0);
+    uint64_t before = nvme_sim_stats(f.sim)->flushes;
+    assert_int_equal(nvme_flush(f.ctrl, NVME_NSID_ALL), NVME_ERR_BUSY);
+    assert_int_equal(nvme_sim_stats(f.sim)->flushes, before);
+    assert_int_equal(nvme_sim_ns_unflushed(f.sim, 2), 1);
+    nvme_sim_ns_corrupt(f.sim, 2, NVME_SIM_CORRUPT_LBADS, 200);
+    assert_int_equal(nvme_ns_thaw(f.ctrl), 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 2)->status, NVME_ERR_PROTO);
+
+    assert_int_equal(nvme_flush(f.ctrl, NVME_NSID_ALL), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->flushes, before + 2);
+    assert_int_equal(nvme_sim_ns_unflushed(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_unflushed(f.sim, 2), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 /* Format NVM and Sanitize sent through nvme_admin_passthru get what
  * nvme_format and nvme_sanitize do, by their known effects (as Linux's
  * passthrough): the I/O in flight ends before the command reaches the
@@ -1011,6 +1056,7 @@ int main(void)
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
+        cmocka_unit_test(flush_of_every_namespace_includes_the_unusable_ones),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
         cmocka_unit_test(passthru_cannot_make_the_device_touch_other_memory),

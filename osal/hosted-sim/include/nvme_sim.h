@@ -504,6 +504,10 @@ int nvme_sim_ns_add(struct nvme_sim *sim, const struct nvme_sim_ns_config *ns);
 int nvme_sim_ns_remove(struct nvme_sim *sim, uint32_t nsid);
 /* Change Identify Namespace corruption of a namespace (NVME_SIM_CORRUPT_*). */
 int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint8_t lbads);
+/* Write commands (Write, NVM CS §3.2.6) completed on a namespace since its
+ * last Flush (§6.8, its NSID or FFFFFFFFh): what the volatile write cache
+ * may still hold; 0 for no such namespace. */
+uint64_t nvme_sim_ns_unflushed(struct nvme_sim *sim, uint32_t nsid);
 /* Asynchronous events (§5.2; completion queue entry Dword 0: event type
  * bits 2:0, event information bits 15:8, log page identifier bits 23:16).
  * Asynchronous Event Requests (opcode 0Ch) are held, at most AERL+1, and

@@ -543,6 +543,15 @@ int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint
     return ns ? 0 : -1;
 }
 
+uint64_t nvme_sim_ns_unflushed(struct nvme_sim *sim, uint32_t nsid)
+{
+    LOCK(sim);
+    struct sim_ns *ns = sim_ns_find(sim, nsid);
+    uint64_t n = ns ? ns->unflushed : 0;
+    UNLOCK(sim);
+    return n;
+}
+
 void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn)
 {
     LOCK(sim);

@@ -137,6 +137,9 @@ struct sim_ns {
     uint64_t zsze_reported;
     uint32_t max_open, max_active;
     struct sim_zone *zones;
+    /* Writes completed since this namespace's last Flush (§6.8): what its
+     * volatile write cache may still hold (nvme_sim_ns_unflushed). */
+    uint64_t unflushed;
 };
 
 struct sim_zone {

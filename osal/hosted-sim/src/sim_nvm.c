@@ -212,6 +212,7 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
     if (write) {
         if (ns->zoned)
             sim_zns_written(ns, slba, nlb);
+        ns->unflushed++;
         sim->st.writes++;
         sim->st.fua_writes += (cdw12 & NVME_RW_FUA) != 0;
         sim->st.bytes_written += dlen;
@@ -230,8 +231,10 @@ static uint16_t flush(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     if (sqe->nsid == NVME_NSID_ALL) {
         if (sim->cfg.flush_no_bcast)
             return SIM_SF_GEN(NVME_SC_INVALID_NS);
-        for (unsigned i = 0; i < sim->ns_count; i++)
+        for (unsigned i = 0; i < sim->ns_count; i++) {
             sim_ns_sync(sim->ns[i]);
+            sim->ns[i]->unflushed = 0;
+        }
     } else {
         uint16_t sf = 0;
         struct sim_ns *ns = io_ns(sim, sqe, &sf);
@@ -239,6 +242,7 @@ static uint16_t flush(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             return sf;
         if (sim_ns_sync(ns) < 0)
             return (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
+        ns->unflushed = 0;
     }
     sim->st.flushes++;
     return 0;
