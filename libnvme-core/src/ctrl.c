@@ -501,7 +501,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
          * controller posted and nobody reaped end with them, as in a reset
          * (Linux's nvme_dev_disable reaps them at a shutdown too); release
          * fails back only the rest. */
-        if (nvme_ctrl_stop(ctrl) == NVME_OK)
+        if (nvme_ctrl_stopped(nvme_ctrl_stop(ctrl))) /* dma_stop's cut-off too */
             for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
                 nvme_qpair_harvest(&ctrl->ioq[i]);
     } else if (!NVME_READ_ONCE(ctrl->gone) && ctrl->admin.outstanding != 0) {

@@ -544,6 +544,14 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl);
  * dma_stop cut it off: buffers safe, but CC.EN must not be set again,
  * §3.1.5), or the disable's error when there was no dma_stop. */
 int nvme_ctrl_stop(struct nvme_ctrl *ctrl);
+/* nvme_ctrl_stop's result says the controller touches no memory any more
+ * (stopped, or cut off by dma_stop), so the completion entries it posted
+ * before are final: nvme_qpair_harvest may take them (a vanished one's
+ * queues are failed back whole, nvme_recovery_gone). */
+static inline bool nvme_ctrl_stopped(int stop_rc)
+{
+    return stop_rc == NVME_OK || stop_rc == NVME_ERR_FATAL;
+}
 /* CC.SHN=01b and wait for CSTS.SHST complete (§7.6.2). */
 int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl);
 
@@ -620,7 +628,8 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result);
  * already REPLAY stay; ALL: those complete too. */
 enum nvme_reclaim { NVME_RECLAIM_REPLAY, NVME_RECLAIM_KEEP_REPLAY, NVME_RECLAIM_ALL };
 void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mode);
-/* Only after the controller stopped, before the reclaim: completes the
+/* Only after the controller stopped (nvme_ctrl_stopped: CC.EN=0 and
+ * RDY=0, or cut off by dma_stop), before the reclaim: completes the
  * commands whose successful completion entries the controller had posted
  * and nobody had reaped (their data moved: a replay would do it twice),
  * with their dw0, as Linux's nvme_reap_pending_cqes does.  Entries with

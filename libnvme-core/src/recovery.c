@@ -142,7 +142,10 @@ static int nvme_stop_and_reclaim(struct nvme_ctrl *ctrl, int result, enum nvme_r
         nvme_recovery_gone(ctrl);
         return rc;
     }
-    if (rc == NVME_OK) { /* stopped: it writes no completion entry any more (rule 1) */
+    /* Stopped, or cut off by the port's dma_stop: it writes no completion
+     * entry any more (rule 1), and those it posted are the commands' own
+     * (a write that landed is not reported failed nor replayed). */
+    if (nvme_ctrl_stopped(rc)) {
         /* The admin queue's too: an Asynchronous Event Request the
          * controller completed (an NVM Subsystem Reset, say, came before
          * anyone reaped it) reported an event and masked its type until

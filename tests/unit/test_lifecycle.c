@@ -1308,6 +1308,54 @@ static void fini_completes_io_the_controller_had_finished_with_its_status(void *
     free(buf);
 }
 
+/* A controller that will not stop (CC.EN=0 ignored) is cut off with the
+ * port's dma_stop: from then on it writes no memory, so the completion
+ * entries it had posted are final, and the commands they name end with
+ * their own status (nvme_qpair_harvest), as after a real stop.  Before:
+ * a write the controller had completed was failed with NVME_ERR_FATAL in
+ * a reset, NVME_ERR_ABORTED at fini, though its data were on the medium.
+ * The hung read, cut off, still fails, and no buffer is touched after it
+ * went back. */
+static void after_dma_stop_completed_io_ends_with_its_status(void **state)
+{
+    (void)state;
+    for (int at_fini = 0; at_fini <= 1; at_fini++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.to = 1; /* CAP.TO 500 ms: the stop gives up quickly */
+        fx_start_captured(&f);
+        uint8_t *buf = fx_xalloc(4096), *wbuf = fx_xalloc(4096);
+        fx_pattern(wbuf, 4096, 83);
+        fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+        struct fx_rec r[2] = {{0, -100}, {0, -100}};
+        assert_int_equal(
+            nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r[0]), 0);
+        assert_int_equal(
+            nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 16, 8, wbuf, 0, fx_rec_cb, &r[1]), 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->writes, 1); /* done, its entry unreaped */
+        nvme_sim_set_stuck(f.sim, true);
+        if (at_fini) {
+            assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
+            f.ctrl = NULL;
+        } else {
+            assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_FATAL);
+        }
+        assert_true(nvme_sim_stats(f.sim)->dma_stops >= 1);
+        assert_int_equal(r[0].calls, 1);
+        assert_true(r[0].result < 0); /* hung, cut off */
+        assert_int_equal(r[1].calls, 1);
+        assert_int_equal(r[1].result, 0); /* it landed: reported so */
+        assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+        nvme_sim_set_stuck(f.sim, false);
+        if (!at_fini)
+            assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        assert_media(&f, 16, 8, 83);
+        fx_stop(&f);
+        free(buf);
+        free(wbuf);
+    }
+}
+
 /* Lifecycle rule 4: "A reset asked for (nvme_ctrl_reset) on a controller
  * that runs first deletes the I/O queues (their commands are replayed all
  * the same)".  When the controller does not answer a Delete I/O SQ, the
@@ -1546,6 +1594,7 @@ int main(void)
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
         cmocka_unit_test(fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down),
         cmocka_unit_test(fini_completes_io_the_controller_had_finished_with_its_status),
+        cmocka_unit_test(after_dma_stop_completed_io_ends_with_its_status),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
