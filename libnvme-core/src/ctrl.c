@@ -474,6 +474,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     nvme_handle_register(ctrl, false);
     ctrl->magic = 0;
     NVME_WRITE_ONCE(ctrl->stopping, true);
+    ctrl->shutdown_rc = NVME_OK; /* a shutdown below (or in a wait's deadline) says */
     bool shut = false;
     if (NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->gone) &&
         nvme_ctrl_check_csts(ctrl) == NVME_OK) {
@@ -515,8 +516,12 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
         else
             (void)nvme_ctrl_stop(ctrl);
     }
+    /* A shutdown notification that did not complete (CSTS.SHST never
+     * 10b in time, §7.6.2): everything is freed all the same, but the
+     * caller learns that the volatile write cache may not be committed. */
+    int rc = ctrl->shutdown_rc;
     nvme_ctrl_release(ctrl);
-    return NVME_OK;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */

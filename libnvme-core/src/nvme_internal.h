@@ -293,6 +293,7 @@ struct nvme_ctrl {
     uint32_t gone_told;    /* logged and event sent for it (atomic flag) */
     bool dead;             /* recovery failed; nvme_ctrl_reset() may revive it */
     bool stopping;         /* nvme_ctrl_fini: no retries, no recovery */
+    int shutdown_rc;       /* the last nvme_ctrl_shutdown's result (fini's answer) */
 
     /* Deadlines in ticks (recovery.c): a tick passes at most every
      * tick_us, counted only by the calls that look at the clock. */

@@ -173,9 +173,9 @@ int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
 {
     uint32_t cc = nvme_reg_read32(ctrl, NVME_REG_CC);
     if (cc == 0xffffffffu)
-        return NVME_ERR_GONE;
+        return ctrl->shutdown_rc = NVME_ERR_GONE;
     if (!(cc & NVME_CC_EN))
-        return NVME_OK;
+        return ctrl->shutdown_rc = NVME_OK;
     nvme_reg_write32(ctrl, NVME_REG_CC, (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL);
     uint32_t timeout_ms = ctrl->info.shutdown_timeout_ms ? ctrl->info.shutdown_timeout_ms
                                                          : NVME_SHUTDOWN_TIMEOUT_MS;
@@ -184,5 +184,5 @@ int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
     int rc = nvme_wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE, timeout_ms, true);
     if (rc != NVME_OK)
         nvme_log(ctrl, NVME_LOG_WARN, "shutdown not complete: %s", nvme_strerror(rc));
-    return rc;
+    return ctrl->shutdown_rc = rc;
 }

@@ -209,7 +209,7 @@ int main(int argc, char **argv)
             corrupt++;
     }
     uint64_t resets = nvme_ctrl_get_stats(ctrl)->resets;
-    nvme_ctrl_fini(ctrl);
+    int frc = nvme_ctrl_fini(ctrl); /* the shutdown completed: the cache is committed */
     uint64_t hmb_returns = nvme_sim_stats(sim)->hmb_returns,
              hmb_lost = nvme_sim_stats(sim)->hmb_lost;
     uint64_t dar = nvme_sim_dma_after_return(sim), herr = nvme_sim_host_errors(sim);
@@ -229,6 +229,8 @@ int main(int argc, char **argv)
     if (viol != 0 || live != 0 || herr != 0)
         fprintf(stderr, "soak: %llu DMA violations, %zu DMA blocks left, %llu host errors\n",
                 (unsigned long long)viol, live, (unsigned long long)herr);
-    bool bad = (lost | corrupt | hangs | dar | viol | live | hmb_lost | herr) != 0;
+    if (frc != 0)
+        fprintf(stderr, "soak: nvme_ctrl_fini: %s\n", nvme_strerror(frc));
+    bool bad = (lost | corrupt | hangs | dar | viol | live | hmb_lost | herr) != 0 || frc != 0;
     return bad || resets < want ? 1 : 0;
 }

@@ -1273,6 +1273,33 @@ static void fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down(vo
     free(buf);
 }
 
+/* A shutdown notification that never completes (CSTS.SHST stays 01b past
+ * its bound, §7.6.2): fini still stops the controller and frees
+ * everything, but says so, NVME_ERR_TIMEOUT, so the caller knows the
+ * writes it was told are done may not be committed (before: 0).  A
+ * shutdown that completes, also the one a lost queue deletion's deadline
+ * makes (fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down),
+ * answers 0. */
+static void fini_whose_shutdown_does_not_complete_says_so(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.shutdown_delay_us = 200u * 1000u * 1000u; /* 200 s: past any bound */
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 84);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0); /* acknowledged: in the cache */
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), NVME_ERR_TIMEOUT);
+    f.ctrl = NULL;
+    assert_true(fx_log_has(&f, "shutdown not complete"));
+    assert_int_equal(nvme_sim_stats(f.sim)->resets, resets + 1); /* stopped: CC.EN=0 */
+    assert_int_equal(nvme_sim_dma_live(f.sim), 0);               /* everything freed */
+    fx_stop(&f);
+    free(buf);
+}
+
 /* nvme_ctrl_fini with asynchronous I/O nobody reaped: the writes and
  * the read the controller completed (their entries posted before the
  * teardown) end with their own success, as a reset ends them
@@ -1594,6 +1621,7 @@ int main(void)
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
         cmocka_unit_test(fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down),
         cmocka_unit_test(fini_completes_io_the_controller_had_finished_with_its_status),
+        cmocka_unit_test(fini_whose_shutdown_does_not_complete_says_so),
         cmocka_unit_test(after_dma_stop_completed_io_ends_with_its_status),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),
     };

@@ -292,9 +292,12 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
-    nvme_ctrl_fini(ctrl);
+    /* A shutdown that did not complete: writes may not be committed. */
+    int frc = nvme_ctrl_fini(ctrl);
+    if (frc != 0)
+        fprintf(stderr, "nvmectl: controller shutdown not complete: %s\n", nvme_strerror(frc));
     free(scratch);
-    int status = rc ? 1 : 0;
+    int status = rc || frc ? 1 : 0;
     if (nvme_sim_dma_violations(sim) || nvme_sim_host_errors(sim) || nvme_sim_dma_live(sim)) {
         fprintf(stderr,
                 "nvmectl: simulator found driver bugs: %llu DMA violations, %llu host "

@@ -58,7 +58,8 @@
  *     everything in flight fails with NVME_ERR_GONE, new calls fail at
  *     once, no register is written again, and event_cb is told.
  *  7. Teardown.  nvme_ctrl_fini() shuts the controller down and frees the
- *     handle, like free(): the pointer is dead afterwards.  Calling it from
+ *     handle, like free(): the pointer is dead afterwards (also when it
+ *     returns NVME_ERR_TIMEOUT: the shutdown did not complete).  Calling it from
  *     a completion callback is refused (NVME_ERR_STATE); a callback
  *     running on another CPU is not (the OSAL's cpu_id tells them apart):
  *     like free(), fini wants no other call on the controller in progress
@@ -248,9 +249,14 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
  * normal shutdown (CC.SHN=01b, wait for CSTS.SHST=10b,
  * bounded by RTD3E clamped to 5..60 s like Linux, or CAP.TO), then, with the controller
  * stopped, fail back whatever is in flight (NVME_ERR_ABORTED) and free
- * everything.  NULL is allowed (returns 0).  Returns NVME_ERR_STATE,
- * doing nothing, when called from a completion callback (lifecycle
- * rule 7). */
+ * everything.  NULL is allowed (returns 0).  Returns 0, or, with
+ * everything freed all the same, the shutdown notification's error when
+ * it did not complete: NVME_ERR_TIMEOUT (SHST not 10b in time) or
+ * NVME_ERR_GONE (the device vanished meanwhile), and then the volatile
+ * write cache may not be committed.  A controller already dead or gone
+ * gets no notification (0; NVME_EVENT_DEAD/GONE told it).  Returns
+ * NVME_ERR_STATE, doing nothing, when called from a completion callback
+ * (lifecycle rule 7). */
 int nvme_ctrl_fini(struct nvme_ctrl *ctrl);
 /* Controller reset (§7.3.2): delete the I/O queues (§5.5, §5.6) when the
  * controller runs, stop it (CC.EN=0, RDY=0), then rebuild admin and I/O

@@ -1410,7 +1410,7 @@ static bool read_serial(struct harness_dev *d, char *sn, size_t len)
         kprintf("harness: pci %02x:%02x.%u: bring-up for its serial failed: %d\n", d->pci.bus,
                 d->pci.dev, d->pci.fn, rc);
     if (c)
-        nvme_ctrl_fini(c);
+        (void)nvme_ctrl_fini(c); /* a probe: the bring-up that follows shows a failed shutdown */
     /* nvme_ctrl_fini may have cut the controller off the bus (dma_stop,
      * as Linux's pci_disable_device): on again, for the bring-up that
      * follows when this is the controller asked for. */
@@ -1603,8 +1603,10 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
         run_item(ctrl, &io, &opt, cmds[i]);
 
     if (opt.fini) {
-        nvme_ctrl_fini(ctrl);
+        int frc = nvme_ctrl_fini(ctrl); /* not 0: the shutdown did not complete */
         d->ctrl = NULL;
+        if (frc != 0)
+            kprintf("harness: nvme_ctrl_fini: %d (%s)\n", frc, nvme_strerror(frc));
         size_t dma = dma_bytes_in_use(), heap = heap_bytes_in_use();
         uint32_t cc = mmio_rd32(d->bar0 + 0x14), csts = mmio_rd32(d->bar0 + 0x1c);
         kprintf("harness: after nvme_ctrl_fini: CC=0x%08x CSTS=0x%08x (SHST=%u) dma in use %lu, "
