@@ -74,86 +74,6 @@ uint32_t nvme_quirks_lookup(uint16_t vendor, uint16_t device)
     return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Capabilities                                                        */
-/* ------------------------------------------------------------------ */
-
-static int nvme_read_caps(struct nvme_ctrl *ctrl)
-{
-    struct nvme_ctrl_info *info = &ctrl->info;
-    uint64_t cap = nvme_reg_read64(ctrl, NVME_REG_CAP);
-    uint32_t vs = nvme_reg_read32(ctrl, NVME_REG_VS);
-
-    if (cap == ~(uint64_t)0 || vs == 0xffffffffu)
-        return NVME_ERR_GONE;
-    info->cap = cap;
-    info->vs = vs;
-    info->max_queue_entries = NVME_CAP_MQES(cap) + 1u;
-    ctrl->dstrd = NVME_CAP_DSTRD(cap);
-    info->doorbell_stride = 4u << ctrl->dstrd;
-    /* Doorbells inside the mapped BAR (nvme_osal.h mmio_size): queue q's
-     * two end at 1000h + (2q + 2) strides.  The admin queue's must fit. */
-    uint32_t bar = ctrl->osal.mmio_size != 0 ? ctrl->osal.mmio_size : NVME_BAR_MIN_SIZE;
-    uint32_t pairs = bar > NVME_REG_DBS ? (bar - NVME_REG_DBS) / (2u * info->doorbell_stride) : 0;
-    if (pairs == 0) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.DSTRD %u: the admin doorbells lie past the %u-byte BAR",
-                 ctrl->dstrd, bar);
-        return NVME_ERR_PROTO;
-    }
-    ctrl->db_io_queues_max = pairs - 1u > 0xffffu ? 0xffffu : (uint16_t)(pairs - 1u);
-
-    /* CAP.TO: worst-case time to become ready, 500 ms units (§3.1.1).
-     * 0 is not a valid value; assume the smallest. */
-    uint32_t to = NVME_CAP_TO(cap);
-    ctrl->timeout_ms = (to == 0 ? 1u : to) * NVME_CAP_TO_UNIT_MS;
-    info->timeout_ms = ctrl->timeout_ms;
-    /* NVMe 2.0 CAP.CRMS: with CRWMS, becoming ready after CC.EN (CC.CRIME
-     * 0, which we keep) may take CRTO.CRWMT (68h), of which CAP.TO holds
-     * at most FFh.  The larger of the two, as Linux nvme_enable_ctrl. */
-    ctrl->ready_timeout_ms = ctrl->timeout_ms;
-    if (cap & NVME_CAP_CRMS_CRWMS) {
-        uint32_t crto = nvme_reg_read32(ctrl, NVME_REG_CRTO);
-        if (crto != 0xffffffffu && NVME_CRTO_CRWMT(crto) * NVME_CAP_TO_UNIT_MS > ctrl->timeout_ms)
-            ctrl->ready_timeout_ms = NVME_CRTO_CRWMT(crto) * NVME_CAP_TO_UNIT_MS;
-    }
-
-    if (NVME_CAP_MQES(cap) == 0) { /* MQES 0 is invalid: at least 2 entries */
-        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MQES is 0");
-        return NVME_ERR_PROTO;
-    }
-    /* Command sets (NVMe 2.0 §3.5.1 step 6, CC.CSS §3.1.3.5): with CAP.CSS
-     * bit 6 the controller runs every I/O Command Set it supports when
-     * CC.CSS is 110b (then the I/O Command Set Profile picks them); else
-     * the NVM command set alone, 000b.  Linux nvme_enable_ctrl chooses
-     * the same way. */
-    ctrl->cc_css = (NVME_CAP_CSS(cap) & NVME_CAP_CSS_IOCS) ? NVME_CC_CSS_IOCS : NVME_CC_CSS_NVM;
-    if (!(NVME_CAP_CSS(cap) & (NVME_CAP_CSS_NVM | NVME_CAP_CSS_IOCS))) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "NVM command set not supported (CAP.CSS=%x)",
-                 NVME_CAP_CSS(cap));
-        return NVME_ERR_UNSUPPORTED;
-    }
-    /* Memory page size: 4 KiB when the controller allows it, else its
-     * minimum (CAP.MPSMIN/MPSMAX, §3.1.1; CC.MPS §3.1.5). */
-    uint32_t mpsmin = NVME_CAP_MPSMIN(cap), mpsmax = NVME_CAP_MPSMAX(cap);
-    if (mpsmax < mpsmin) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MPSMAX %u < MPSMIN %u", mpsmax, mpsmin);
-        return NVME_ERR_PROTO;
-    }
-    ctrl->page_shift = 12u + mpsmin;
-    if (ctrl->page_shift < NVME_HOST_PAGE_SHIFT)
-        ctrl->page_shift = NVME_HOST_PAGE_SHIFT;
-    if (ctrl->page_shift > 16u) { /* we cannot promise buffers of 128 KiB pages */
-        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MPSMIN %u needs pages above 64 KiB", mpsmin);
-        return NVME_ERR_UNSUPPORTED;
-    }
-    ctrl->page_size = 1u << ctrl->page_shift;
-    info->page_size = ctrl->page_size;
-    NVME_TRACE(ctrl, NVME_TRACE_INIT, "CAP=%016llx VS=%08x MQES=%u DSTRD=%u TO=%ums page=%u",
-               (unsigned long long)cap, vs, NVME_CAP_MQES(cap), ctrl->dstrd, ctrl->timeout_ms,
-               ctrl->page_size);
-    return NVME_OK;
-}
-
 static uint16_t min_u16(uint32_t a, uint32_t b) { return (uint16_t)(a < b ? a : b); }
 
 static bool nvme_osal_complete(const struct nvme_osal *o)
@@ -181,7 +101,7 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
 
     if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS)
         want = 1; /* one tag space shared with the admin queue: one I/O queue */
-    if (want > ctrl->db_io_queues_max) { /* nvme_read_caps */
+    if (want > ctrl->db_io_queues_max) { /* nvme_ctrl_read_caps */
         nvme_log(ctrl, NVME_LOG_WARN, "CAP.DSTRD %u: doorbells for %u I/O queue(s) in the BAR",
                  ctrl->dstrd, ctrl->db_io_queues_max);
         want = ctrl->db_io_queues_max;
@@ -372,7 +292,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
         ctrl->cb_cpus = ctrl->opts.cpus;
         nvme_memzero(ctrl->cb_depth, sizeof(uint32_t) * ctrl->cb_cpus);
     }
-    rc = nvme_read_caps(ctrl);
+    rc = nvme_ctrl_read_caps(ctrl, false);
     if (rc != NVME_OK)
         goto fail_free;
 

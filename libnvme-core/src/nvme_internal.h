@@ -239,6 +239,12 @@ struct nvme_qpair {
      * the controller's EventIdx buffer. */
     volatile uint32_t *sdb_sq, *sdb_cq;
     const volatile uint32_t *ei_sq, *ei_cq;
+
+    /* As allocated: a reset after which CAP.MQES is smaller creates the
+     * queue with fewer entries (nvme_qpair_set_entries); the ring memory
+     * and the slot table keep their size. */
+    uint16_t ring_entries;
+    uint16_t nslots_alloc;
 };
 
 #define NVME_NO_SLOT 0xffffu
@@ -534,6 +540,10 @@ void nvme_reg_write64(struct nvme_ctrl *ctrl, uint32_t off, uint64_t val);
  * NVME_ERR_FATAL for CFS, else 0. */
 int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl);
 uint64_t nvme_now_us(struct nvme_ctrl *ctrl);
+/* Reads and checks CAP (and CRTO): bring-up, and again before each
+ * enable of a reset (`again`: the page size and command sets in use must
+ * still be allowed). */
+int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again);
 /* Clears CC.EN and waits for CSTS.RDY=0 (settle: let an enable in
  * progress finish first). */
 int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle);
@@ -637,6 +647,12 @@ void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mod
  * an error status are left to the reclaim (replayed or failed, as any
  * command in flight). */
 void nvme_qpair_harvest(struct nvme_qpair *qp);
+/* Before a stopped queue is created again (a reset, CAP.MQES re-read):
+ * its ring takes `entries` (at most as allocated) and its commands
+ * entries - 1; commands waiting for their replay move to the slots below
+ * that, and those beyond it fail with NVME_ERR_ABORTED, the latest
+ * submitted first.  Returns how many failed. */
+unsigned nvme_qpair_set_entries(struct nvme_qpair *qp, uint16_t entries);
 struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid);
 
 /* Waiting for a set of callbacks (io.c, admin.c, recovery.c). */

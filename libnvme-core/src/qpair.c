@@ -45,6 +45,8 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
     qp->cid_bits = 1;
     while ((1u << qp->cid_bits) < qp->nslots && qp->cid_bits < 16)
         qp->cid_bits++;
+    qp->nslots_alloc = qp->nslots;
+    qp->ring_entries = entries;
     qp->cid_idx_mask = (uint16_t)((1u << qp->cid_bits) - 1u);
     qp->cid_step = (uint16_t)(1u << qp->cid_bits);
     if (ctrl->quirks & NVME_QUIRK_SKIP_CID_GEN) {
@@ -90,15 +92,72 @@ void nvme_qpair_free(struct nvme_qpair *qp)
         return;
     const struct nvme_osal *o = &ctrl->osal;
     nvme_prp_pool_free(qp);
-    if (qp->sq != NULL)
-        o->dma_free(o->ctx, qp->sq, nvme_sq_bytes(qp));
+    if (qp->sq != NULL) /* as allocated (nvme_qpair_set_entries may have made them fewer) */
+        o->dma_free(o->ctx, qp->sq, (size_t)qp->ring_entries << qp->sqe_shift);
     if (qp->cq != NULL)
-        o->dma_free(o->ctx, qp->cq, (size_t)qp->entries * sizeof(struct nvme_cqe));
+        o->dma_free(o->ctx, qp->cq, (size_t)qp->ring_entries * sizeof(struct nvme_cqe));
     if (qp->slots != NULL)
-        o->mem_free(o->ctx, qp->slots, sizeof(*qp->slots) * qp->nslots);
+        o->mem_free(o->ctx, qp->slots, sizeof(*qp->slots) * qp->nslots_alloc);
     if (qp->lock != NULL)
         o->lock_destroy(o->ctx, qp->lock);
     nvme_memzero(qp, sizeof(*qp));
+}
+
+unsigned nvme_qpair_set_entries(struct nvme_qpair *qp, uint16_t entries)
+{
+    unsigned failed = 0;
+    if (entries > qp->ring_entries)
+        entries = qp->ring_entries;
+    uint16_t n = (uint16_t)(entries - 1u - qp->cid_base); /* caller: entries >= cid_base + 2 */
+    nvme_lock(qp);
+    /* More commands to replay than the smaller queue holds: the latest
+     * submitted fail (their callbacks run unlocked, as any completion). */
+    for (;;) {
+        uint16_t waiting = 0, last = NVME_NO_SLOT;
+        for (uint16_t i = 0; i < qp->nslots_alloc; i++) {
+            const struct nvme_cmd_slot *s = &qp->slots[i];
+            if (s->state != NVME_SLOT_REPLAY)
+                continue;
+            waiting++;
+            if (last == NVME_NO_SLOT || (int32_t)(s->seq - qp->slots[last].seq) > 0)
+                last = i;
+        }
+        if (waiting <= n)
+            break;
+        nvme_qpair_complete_slot(qp, last, NVME_ERR_ABORTED);
+        failed++;
+    }
+    /* Those on a slot past n move to a free one below, with that slot's
+     * CID (with shared tags an I/O CID must stay below the queue's depth). */
+    for (uint16_t i = n, j = 0; i < qp->nslots_alloc; i++) {
+        struct nvme_cmd_slot *from = &qp->slots[i];
+        if (from->state != NVME_SLOT_REPLAY)
+            continue;
+        while (qp->slots[j].state != NVME_SLOT_FREE)
+            j++; /* one is there: at most n wait */
+        struct nvme_cmd_slot *to = &qp->slots[j];
+        uint16_t cid = to->cid;
+        nvme_memcpy(to, from, sizeof(*to));
+        to->cid = cid;
+        from->prp_pages = NULL;
+        from->buf = NULL;
+        from->cb = NULL;
+        from->sqe_q[1] = from->sqe_q[2] = from->sqe_q[4] = from->sqe_q[7] = 0;
+        from->state = NVME_SLOT_FREE;
+    }
+    /* The free list: the slots below n; those above wait, free, for a
+     * reset that gives the entries back. */
+    qp->free_head = NVME_NO_SLOT;
+    for (uint16_t i = n; i-- > 0;) {
+        if (qp->slots[i].state != NVME_SLOT_FREE)
+            continue;
+        qp->slots[i].next_free = qp->free_head;
+        qp->free_head = i;
+    }
+    qp->nslots = n;
+    qp->entries = entries;
+    nvme_unlock(qp);
+    return failed;
 }
 
 void nvme_qpair_reset_rings(struct nvme_qpair *qp)

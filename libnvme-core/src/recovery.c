@@ -831,11 +831,61 @@ int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
 /* Reset                                                               */
 /* ------------------------------------------------------------------ */
 
+/* The queues as the CAP read before this enable has them (a firmware the
+ * reset activated may change it): doorbells at its DSTRD, as many I/O
+ * queues as the BAR then holds doorbells for (*want, to ask for), and at
+ * most MQES + 1 entries each, fewer than allocated when MQES shrank (the
+ * ring memory stays, larger), the allocated count again when it grew
+ * back. */
+static int nvme_restart_layout(struct nvme_ctrl *ctrl, uint16_t *want)
+{
+    nvme_lock(&ctrl->admin); /* (read under the queue locks) */
+    ctrl->admin.sq_tdbl = NVME_SQ_TDBL(0u, ctrl->dstrd);
+    ctrl->admin.cq_hdbl = NVME_CQ_HDBL(0u, ctrl->dstrd);
+    nvme_unlock(&ctrl->admin);
+    *want = ctrl->nr_ioq < ctrl->db_io_queues_max ? ctrl->nr_ioq : ctrl->db_io_queues_max;
+    for (uint16_t i = 0; i < ctrl->nr_ioq; i++) {
+        struct nvme_qpair *qp = &ctrl->ioq[i];
+        uint32_t entries = qp->ring_entries;
+        if (entries > ctrl->info.max_queue_entries)
+            entries = ctrl->info.max_queue_entries;
+        if (entries < ctrl->tag_shared + 2u) { /* no room above the admin tags */
+            nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MQES %u after reset: too few entries",
+                     ctrl->info.max_queue_entries - 1u);
+            return NVME_ERR_UNSUPPORTED;
+        }
+        nvme_lock(qp);
+        qp->sq_tdbl = NVME_SQ_TDBL(qp->qid, ctrl->dstrd);
+        qp->cq_hdbl = NVME_CQ_HDBL(qp->qid, ctrl->dstrd);
+        nvme_unlock(qp);
+        unsigned failed = nvme_qpair_set_entries(qp, (uint16_t)entries);
+        if (failed != 0)
+            nvme_log(ctrl, NVME_LOG_WARN,
+                     "q%u: %u entries after reset (CAP.MQES): %u command(s) not replayed", qp->qid,
+                     (unsigned)entries, failed);
+        if (ctrl->info.io_queue_entries != entries)
+            NVME_WRITE_ONCE(ctrl->info.io_queue_entries, (uint16_t)entries);
+    }
+    if (*want < ctrl->nr_ioq)
+        nvme_log(ctrl, NVME_LOG_WARN, "CAP.DSTRD %u after reset: doorbells for %u I/O queue(s)",
+                 ctrl->dstrd, *want);
+    return NVME_OK;
+}
+
 /* Enable again and rebuild the queues on the same memory. */
 static int nvme_restart(struct nvme_ctrl *ctrl)
 {
+    /* CAP again before the enable, as at bring-up (Linux reads it at each
+     * enable): its TO and CRTO bound the wait, its DSTRD places the
+     * doorbells, its MQES sizes the queues. */
+    uint16_t want = 0;
+    int rc = nvme_ctrl_read_caps(ctrl, true);
+    if (rc == NVME_OK)
+        rc = nvme_restart_layout(ctrl, &want);
+    if (rc != NVME_OK)
+        return rc;
     nvme_qpair_reset_rings(&ctrl->admin);
-    int rc = nvme_ctrl_enable(ctrl);
+    rc = nvme_ctrl_enable(ctrl);
     if (rc != NVME_OK)
         return rc;
     NVME_WRITE_ONCE(ctrl->ready, true);
@@ -845,7 +895,7 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
      * select ours again before any I/O queue exists (NVMe 2.0 §5.27.1.21). */
     if (ctrl->iocs_index != 0)
         (void)nvme_set_features(ctrl, NVME_FEAT_IOCS_PROFILE, ctrl->iocs_index, NULL);
-    rc = ctrl->nr_ioq != 0 ? nvme_set_num_queues(ctrl, ctrl->nr_ioq, &granted) : NVME_OK;
+    rc = want != 0 ? nvme_set_num_queues(ctrl, want, &granted) : NVME_OK;
     if (rc > 0) { /* admin queue only, as at bring-up (ctrl.c) */
         nvme_log(ctrl, NVME_LOG_WARN, "Number of Queues failed after reset: admin queue only");
         ctrl->info.admin_only = true;

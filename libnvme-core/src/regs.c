@@ -53,6 +53,124 @@ void nvme_reg_write64(struct nvme_ctrl *ctrl, uint32_t off, uint64_t val)
 
 uint64_t nvme_now_us(struct nvme_ctrl *ctrl) { return ctrl->osal.now_us(ctrl->osal.ctx); }
 
+/* CAP (§3.1.1), at bring-up and again before every enable of a reset
+ * (`again`), as Linux reads it at each enable: a firmware activated by
+ * the reset may change it.  Checked the same way both times; everything
+ * is taken only once it all checked out.  Again, the controller's memory
+ * was laid out for the page size and the command sets in use: a CAP that
+ * no longer allows them fails (the reset then fails cleanly, the
+ * controller stopped); CAP.TO, CRTO, DSTRD and MQES are taken as they are
+ * (nvme_restart uses them). */
+int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again)
+{
+    struct nvme_ctrl_info *info = &ctrl->info;
+    uint64_t cap = nvme_reg_read64(ctrl, NVME_REG_CAP);
+    uint32_t vs = nvme_reg_read32(ctrl, NVME_REG_VS);
+
+    if (cap == ~(uint64_t)0 || vs == 0xffffffffu)
+        return NVME_ERR_GONE;
+    if (NVME_CAP_MQES(cap) == 0) { /* MQES 0 is invalid: at least 2 entries */
+        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MQES is 0");
+        return NVME_ERR_PROTO;
+    }
+    /* Doorbells inside the mapped BAR (nvme_osal.h mmio_size): queue q's
+     * two end at 1000h + (2q + 2) strides.  The admin queue's must fit. */
+    uint8_t dstrd = (uint8_t)NVME_CAP_DSTRD(cap);
+    uint32_t stride = 4u << dstrd;
+    uint32_t bar = ctrl->osal.mmio_size != 0 ? ctrl->osal.mmio_size : NVME_BAR_MIN_SIZE;
+    uint32_t pairs = bar > NVME_REG_DBS ? (bar - NVME_REG_DBS) / (2u * stride) : 0;
+    if (pairs == 0) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.DSTRD %u: the admin doorbells lie past the %u-byte BAR",
+                 dstrd, bar);
+        return NVME_ERR_PROTO;
+    }
+    /* Command sets (NVMe 2.0 §3.5.1 step 6, CC.CSS §3.1.3.5): with CAP.CSS
+     * bit 6 the controller runs every I/O Command Set it supports when
+     * CC.CSS is 110b (then the I/O Command Set Profile picks them); else
+     * the NVM command set alone, 000b.  Linux nvme_enable_ctrl chooses
+     * the same way. */
+    uint32_t cc_css = (NVME_CAP_CSS(cap) & NVME_CAP_CSS_IOCS) ? NVME_CC_CSS_IOCS : NVME_CC_CSS_NVM;
+    if (!(NVME_CAP_CSS(cap) & (NVME_CAP_CSS_NVM | NVME_CAP_CSS_IOCS))) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "NVM command set not supported (CAP.CSS=%x)",
+                 NVME_CAP_CSS(cap));
+        return NVME_ERR_UNSUPPORTED;
+    }
+    if (again && cc_css != ctrl->cc_css) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.CSS changed (%x): the namespaces' command sets differ",
+                 NVME_CAP_CSS(cap));
+        return NVME_ERR_UNSUPPORTED;
+    }
+    /* Memory page size: 4 KiB when the controller allows it, else its
+     * minimum (CAP.MPSMIN/MPSMAX, §3.1.1; CC.MPS §3.1.5). */
+    uint32_t mpsmin = NVME_CAP_MPSMIN(cap), mpsmax = NVME_CAP_MPSMAX(cap);
+    if (mpsmax < mpsmin) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MPSMAX %u < MPSMIN %u", mpsmax, mpsmin);
+        return NVME_ERR_PROTO;
+    }
+    uint32_t page_shift = 12u + mpsmin;
+    if (page_shift < NVME_HOST_PAGE_SHIFT)
+        page_shift = NVME_HOST_PAGE_SHIFT;
+    if (again) { /* queues, PRP lists and buffers are laid out in these pages */
+        page_shift = ctrl->page_shift;
+        if (page_shift < 12u + mpsmin || page_shift > 12u + mpsmax) {
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "CAP.MPSMIN/MPSMAX %u/%u exclude the %u-byte pages in use", mpsmin, mpsmax,
+                     ctrl->page_size);
+            return NVME_ERR_UNSUPPORTED;
+        }
+    }
+    if (page_shift > 16u) { /* we cannot promise buffers of 128 KiB pages */
+        nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MPSMIN %u needs pages above 64 KiB", mpsmin);
+        return NVME_ERR_UNSUPPORTED;
+    }
+
+    /* CAP.TO: worst-case time to become ready, 500 ms units (§3.1.1).
+     * 0 is not a valid value; assume the smallest. */
+    uint32_t to = NVME_CAP_TO(cap);
+    uint32_t timeout_ms = (to == 0 ? 1u : to) * NVME_CAP_TO_UNIT_MS;
+    /* NVMe 2.0 CAP.CRMS: with CRWMS, becoming ready after CC.EN (CC.CRIME
+     * 0, which we keep) may take CRTO.CRWMT (68h), of which CAP.TO holds
+     * at most FFh.  The larger of the two, as Linux nvme_enable_ctrl. */
+    uint32_t ready_timeout_ms = timeout_ms;
+    if (cap & NVME_CAP_CRMS_CRWMS) {
+        uint32_t crto = nvme_reg_read32(ctrl, NVME_REG_CRTO);
+        if (crto != 0xffffffffu && NVME_CRTO_CRWMT(crto) * NVME_CAP_TO_UNIT_MS > timeout_ms)
+            ready_timeout_ms = NVME_CRTO_CRWMT(crto) * NVME_CAP_TO_UNIT_MS;
+    }
+    uint16_t db_max = pairs - 1u > 0xffffu ? 0xffffu : (uint16_t)(pairs - 1u);
+
+    /* Again, other CPUs read these meanwhile (their waits' bounds, the
+     * queue count): only what changed is stored, each whole. */
+    if (info->cap != cap)
+        NVME_WRITE_ONCE64(info->cap, cap);
+    if (info->vs != vs)
+        NVME_WRITE_ONCE(info->vs, vs);
+    if (info->max_queue_entries != NVME_CAP_MQES(cap) + 1u)
+        NVME_WRITE_ONCE(info->max_queue_entries, NVME_CAP_MQES(cap) + 1u);
+    if (ctrl->dstrd != dstrd)
+        NVME_WRITE_ONCE(ctrl->dstrd, dstrd);
+    if (info->doorbell_stride != stride)
+        NVME_WRITE_ONCE(info->doorbell_stride, stride);
+    if (ctrl->db_io_queues_max != db_max)
+        NVME_WRITE_ONCE(ctrl->db_io_queues_max, db_max);
+    if (ctrl->timeout_ms != timeout_ms) {
+        NVME_WRITE_ONCE(ctrl->timeout_ms, timeout_ms);
+        NVME_WRITE_ONCE(info->timeout_ms, timeout_ms);
+    }
+    if (ctrl->ready_timeout_ms != ready_timeout_ms)
+        NVME_WRITE_ONCE(ctrl->ready_timeout_ms, ready_timeout_ms);
+    if (!again) { /* again, they were checked to be the same */
+        ctrl->cc_css = cc_css;
+        ctrl->page_shift = page_shift;
+        ctrl->page_size = 1u << ctrl->page_shift;
+        info->page_size = ctrl->page_size;
+    }
+    NVME_TRACE(ctrl, NVME_TRACE_INIT, "CAP=%016llx VS=%08x MQES=%u DSTRD=%u TO=%ums page=%u",
+               (unsigned long long)cap, vs, NVME_CAP_MQES(cap), ctrl->dstrd, ctrl->timeout_ms,
+               ctrl->page_size);
+    return NVME_OK;
+}
+
 int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl)
 {
     uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);

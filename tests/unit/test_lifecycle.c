@@ -1383,6 +1383,110 @@ static void after_dma_stop_completed_io_ends_with_its_status(void **state)
     }
 }
 
+/* CAP is read again before each enable of a reset, as at bring-up (a
+ * firmware the reset activates may change it; Linux reads it at every
+ * enable): the new CAP.TO bounds the wait for CSTS.RDY, the new DSTRD
+ * places the doorbells, and a smaller MQES creates the I/O queues with
+ * fewer entries (their rings stay as allocated); the commands to replay
+ * that the smaller queue cannot hold fail with NVME_ERR_ABORTED, the last
+ * submitted.  Before: the old CAP.TO (500 ms) timed out a controller
+ * ready after 1.5 s and the reset failed; with it, doorbells at the old
+ * stride and queues of 256 entries above MQES. */
+static void a_reset_reads_cap_again_and_uses_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.to = 1; /* CAP.TO 500 ms */
+    f.opts.io_queues = 2;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(6 * 4096);
+    fx_pattern(buf, 6 * 4096, 85);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 5);
+    struct fx_rec r[5];
+    for (int i = 0; i < 5; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 8u * (uint64_t)i, 8,
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
+                         0);
+    }
+    /* The firmware the reset activates: 4 entries (MQES 3), 16-byte
+     * doorbell stride, CAP.TO 2 s, ready 1.5 s after CC.EN. */
+    struct nvme_sim_cap_change c = {
+        .mqes = 3, .dstrd = 2, .to = 4, .mpsmin = 0, .mpsmax = 4, .ready_delay_us = 1500u * MS};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->timeout_ms, 2000);
+    assert_int_equal(info->doorbell_stride, 16);
+    assert_int_equal(info->max_queue_entries, 4);
+    assert_int_equal(info->io_queue_entries, 4);
+    assert_int_equal(info->io_queues, 2);
+    for (int i = 0; i < 5; i++) /* three replayed on a queue that holds three */
+        fx_poll_until(&f, 1, &r[i], 1000 * MS);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(r[i].calls, 1);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(r[i].result, 0);
+    for (int i = 3; i < 5; i++)
+        assert_int_equal(r[i].result, NVME_ERR_ABORTED);
+    assert_true(fx_log_has(&f, "2 command(s) not replayed"));
+    /* Both queues work at the new stride and depth: a queue takes 3. */
+    struct fx_rec q[4];
+    for (int i = 0; i < 4; i++) {
+        q[i] = (struct fx_rec){0, -100};
+        int rc = nvme_submit_rw(f.ctrl, 2, NVME_CMD_READ, 1, 0, 8, buf + 5 * 4096,
+                                NVME_SUBMIT_NO_DOORBELL, fx_rec_cb, &q[i]);
+        assert_int_equal(rc, i < 3 ? 0 : NVME_ERR_BUSY);
+    }
+    nvme_qpair_ring(f.ctrl, 2);
+    for (int i = 0; i < 3; i++) {
+        fx_poll_until(&f, 2, &q[i], 1000 * MS);
+        assert_int_equal(q[i].result, 0);
+    }
+    assert_int_equal(nvme_write(f.ctrl, 1, 64, 48, buf), 0);
+    uint8_t *back = fx_xalloc(6 * 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 64, 48, back), 0);
+    assert_memory_equal(back, buf, 6 * 4096);
+    free(back);
+    /* A later reset that gives the entries back has queues of 256 again. */
+    c = (struct nvme_sim_cap_change){.mqes = 1023, .dstrd = 0, .to = 4, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(info->io_queue_entries, 256);
+    assert_int_equal(info->doorbell_stride, 4);
+    assert_int_equal(nvme_write(f.ctrl, 1, 64, 48, buf), 0);
+    fx_stop(&f); /* no register or doorbell out of place, no DMA after return */
+    free(buf);
+}
+
+/* A CAP after a reset that excludes the memory page size the queues and
+ * buffers were laid out in (MPSMIN now 8 KiB) cannot be used: the reset
+ * fails cleanly, the controller stopped before the commands in flight go
+ * back and then dead (NVME_ERR_FATAL fast).  Before: it was enabled
+ * again with a CC.MPS outside CAP.MPSMIN..MPSMAX. */
+static void a_reset_whose_cap_excludes_the_page_size_fails_cleanly(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    struct nvme_sim_cap_change c = {.mqes = 1023, .dstrd = 0, .to = 20, .mpsmin = 1, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_true(nvme_ctrl_reset(f.ctrl) < 0);
+    assert_int_equal(r.calls, 1);
+    assert_true(r.result < 0);
+    assert_true(fx_log_has(&f, "exclude the 4096-byte pages in use"));
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_FATAL);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* Lifecycle rule 4: "A reset asked for (nvme_ctrl_reset) on a controller
  * that runs first deletes the I/O queues (their commands are replayed all
  * the same)".  When the controller does not answer a Delete I/O SQ, the
@@ -1621,6 +1725,8 @@ int main(void)
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
         cmocka_unit_test(fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down),
         cmocka_unit_test(fini_completes_io_the_controller_had_finished_with_its_status),
+        cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
+        cmocka_unit_test(a_reset_whose_cap_excludes_the_page_size_fails_cleanly),
         cmocka_unit_test(fini_whose_shutdown_does_not_complete_says_so),
         cmocka_unit_test(after_dma_stop_completed_io_ends_with_its_status),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),

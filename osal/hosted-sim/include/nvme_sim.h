@@ -488,6 +488,18 @@ void nvme_sim_set_gone(struct nvme_sim *sim, bool gone);
 void nvme_sim_set_stuck(struct nvme_sim *sim, bool stuck);
 /* Whether CSTS.RDY ever becomes 1 after the next CC.EN 0->1. */
 void nvme_sim_set_never_ready(struct nvme_sim *sim, bool never);
+/* CAP (and the readiness time) as a firmware activated by the next
+ * controller reset (CC.EN 1->0, or an NVM Subsystem Reset) may change
+ * them: from that reset on, CAP.MQES, DSTRD, TO and MPSMIN/MPSMAX read as
+ * given (Create I/O CQ/SQ check the new MQES, doorbells lie at the new
+ * stride, shadow doorbell entries too), and CSTS.RDY takes ready_delay_us
+ * after CC.EN 0->1 (0 keeps the configured delay). */
+struct nvme_sim_cap_change {
+    uint16_t mqes;
+    uint8_t dstrd, to, mpsmin, mpsmax;
+    uint32_t ready_delay_us;
+};
+void nvme_sim_cap_at_reset(struct nvme_sim *sim, const struct nvme_sim_cap_change *c);
 /* Make the N+1-th next call of an OSAL allocator fail (skip = N); -1 disarms. */
 enum nvme_sim_osal_fn {
     NVME_SIM_FAIL_DMA_ALLOC = 0,

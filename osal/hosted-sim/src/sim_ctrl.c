@@ -501,6 +501,14 @@ void nvme_sim_set_never_ready(struct nvme_sim *sim, bool never)
     UNLOCK(sim);
 }
 
+void nvme_sim_cap_at_reset(struct nvme_sim *sim, const struct nvme_sim_cap_change *c)
+{
+    LOCK(sim);
+    sim->cap_next = *c;
+    sim->cap_next_set = true;
+    UNLOCK(sim);
+}
+
 void nvme_sim_fail_osal(struct nvme_sim *sim, enum nvme_sim_osal_fn fn, int skip)
 {
     LOCK(sim);

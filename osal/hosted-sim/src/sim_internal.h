@@ -182,6 +182,8 @@ struct nvme_sim {
 
     /* Registers (§3.1) */
     uint64_t cap;
+    bool cap_next_set; /* nvme_sim_cap_at_reset: applied at the next controller reset */
+    struct nvme_sim_cap_change cap_next;
     uint32_t vs, intms, cc, csts, aqa;
     uint64_t asq, acq;
     uint32_t mps;                /* memory page size in bytes, from CC.MPS at enable */
@@ -418,6 +420,8 @@ uint16_t sim_fw_download(struct nvme_sim *sim, const struct nvme_sqe *sqe);
 uint16_t sim_fw_commit(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
 void sim_fw_reset(struct nvme_sim *sim); /* activation pending at a controller reset */
 void sim_nssr(struct nvme_sim *sim);
+/* CAP from cfg (mqes, to, dstrd, nssrs, iocs, mpsmin/mpsmax, crwmt). */
+void sim_cap_compute(struct nvme_sim *sim);
 /* Identify CNS 03h, 05h, 06h, 12h, 13h, 1Ch into buf (4096): status or 0. */
 uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint8_t *buf);
 /* Log pages 05h, 06h, 81h, C0h: page (at least 16 KiB), size; false: unknown. */

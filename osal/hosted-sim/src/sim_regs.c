@@ -117,6 +117,17 @@ void sim_controller_reset(struct nvme_sim *sim)
         sim->dma_stop_disabled = true;
     sim_held_disable(sim);
     sim_reset_queues(sim);
+    if (sim->cap_next_set) { /* nvme_sim_cap_at_reset: the queues are gone with the reset */
+        sim->cap_next_set = false;
+        sim->cfg.mqes = sim->cap_next.mqes;
+        sim->cfg.dstrd = sim->cap_next.dstrd;
+        sim->cfg.to = sim->cap_next.to;
+        sim->cfg.mpsmin = sim->cap_next.mpsmin;
+        sim->cfg.mpsmax = sim->cap_next.mpsmax;
+        if (sim->cap_next.ready_delay_us != 0)
+            sim->cfg.ready_delay_us = sim->cap_next.ready_delay_us;
+        sim_cap_compute(sim);
+    }
     sim_features_reset(sim);
     sim_fw_reset(sim);
     sim->intms = 0;
@@ -368,8 +379,7 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
     }
 }
 
-/* Initial register state per cfg.start. */
-void sim_start_state(struct nvme_sim *sim)
+void sim_cap_compute(struct nvme_sim *sim)
 {
     const struct nvme_sim_config *c = &sim->cfg;
     uint64_t css = NVME_CAP_CSS_NVM | (c->iocs ? NVME_CAP_CSS_IOCS : 0);
@@ -377,6 +387,13 @@ void sim_start_state(struct nvme_sim *sim)
                ((uint64_t)(c->dstrd & 0xf) << 32) | ((uint64_t)(c->nssrs ? 1 : 0) << 36) |
                (css << 37) | ((uint64_t)(c->mpsmin & 0xf) << 48) |
                ((uint64_t)(c->mpsmax & 0xf) << 52) | (c->crwmt ? NVME_CAP_CRMS_CRWMS : 0);
+}
+
+/* Initial register state per cfg.start. */
+void sim_start_state(struct nvme_sim *sim)
+{
+    const struct nvme_sim_config *c = &sim->cfg;
+    sim_cap_compute(sim);
     sim->vs = c->iocs ? NVME_VS(2, 0, 0) : NVME_VS(1, 4, 0);
     sim->mps = 4096u << c->mpsmin;
     sim->never_ready = c->start == NVME_SIM_START_NEVER_READY;
