@@ -448,9 +448,9 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
 /* Reset, service, poll                                                */
 /* ------------------------------------------------------------------ */
 
-int nvme_ctrl_reset(struct nvme_ctrl *ctrl) { return nvme_ctrl_reset_as(ctrl, true); }
+int nvme_ctrl_reset(struct nvme_ctrl *ctrl) { return nvme_ctrl_reset_as(ctrl, true, false); }
 
-int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly)
+int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly, bool nssr)
 {
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
@@ -458,7 +458,7 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly)
     if (NVME_READ_ONCE(ctrl->in_recovery) || nvme_in_callback(ctrl))
         return NVME_ERR_STATE;
     /* A controller gone and hot-added again is marked back there. */
-    int rc = nvme_recovery_reset_asked(ctrl, orderly);
+    int rc = nvme_recovery_reset_asked(ctrl, orderly, nssr);
     if (rc == NVME_OK) {
         nvme_aer_arm(ctrl);
         nvme_admin_refresh_fr(ctrl); /* a firmware the reset activated */

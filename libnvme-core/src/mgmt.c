@@ -374,8 +374,7 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
     if (NVME_READ_ONCE(ctrl->in_recovery) || nvme_in_callback(ctrl))
         return NVME_ERR_STATE;
     nvme_log(ctrl, NVME_LOG_WARN, "nvme0: NVM Subsystem Reset");
-    nvme_reg_write32(ctrl, NVME_REG_NSSR, NVME_NSSR_VALUE);
-    rc = nvme_ctrl_reset_as(ctrl, false);
+    rc = nvme_ctrl_reset_as(ctrl, false, true); /* writes NSSR once the reset is claimed */
     /* CSTS.NSSRO tells an NVM Subsystem Reset happened; write 1 to clear
      * it (§3.1.6) so the next one is seen. */
     if (!NVME_READ_ONCE(ctrl->gone) && (nvme_reg_read32(ctrl, NVME_REG_CSTS) & NVME_CSTS_NSSRO))

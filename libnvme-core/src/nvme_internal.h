@@ -544,6 +544,9 @@ uint64_t nvme_now_us(struct nvme_ctrl *ctrl);
  * enable of a reset (`again`: the page size and command sets in use must
  * still be allowed). */
 int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again);
+/* Waits, at most timeout_ms, for CSTS to read other than all ones (the
+ * link back after an NVM Subsystem Reset); NVME_ERR_GONE if it never does. */
+int nvme_ctrl_wait_present(struct nvme_ctrl *ctrl, uint32_t timeout_ms);
 /* Clears CC.EN and waits for CSTS.RDY=0 (settle: let an enable in
  * progress finish first). */
 int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle);
@@ -718,10 +721,11 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly);
  * NVME_OK, orderly), and a controller marked gone whose registers answer
  * again is marked back once the reset is claimed (NVME_ERR_GONE when they
  * still read all ones). */
-int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly);
-/* nvme_ctrl_reset (ctrl.c); not orderly after an NVM Subsystem Reset,
- * which has stopped the controller already (mgmt.c). */
-int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly);
+int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly, bool nssr);
+/* nvme_ctrl_reset (ctrl.c); `nssr`: an NVM Subsystem Reset first, written
+ * with the reset claimed, then not orderly (it stopped the controller
+ * already; mgmt.c). */
+int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly, bool nssr);
 /* Waits until w->pending is 0: recovery runs when the controller is up;
  * during bring-up and inside recovery a deadline stops the controller. */
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w);

@@ -1149,10 +1149,22 @@ int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
     return nvme_recovery_claim(ctrl) ? nvme_recovery_run(ctrl, why, orderly) : NVME_ERR_STATE;
 }
 
-int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly)
+int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly, bool nssr)
 {
     if (!nvme_recovery_claim(ctrl))
         return NVME_ERR_STATE;
+    /* NVM Subsystem Reset (§3.7.1), written with the reset claimed: no
+     * other CPU's check reads the registers meanwhile (they wait for the
+     * reset).  On PCIe the link goes down and the BAR reads all ones for
+     * a while: not a device gone before CAP.TO passed without an answer
+     * (the reset below then finds it gone). */
+    if (nssr && !NVME_READ_ONCE(ctrl->gone)) {
+        nvme_reg_write32(ctrl, NVME_REG_NSSR, NVME_NSSR_VALUE);
+        if (nvme_ctrl_wait_present(ctrl, ctrl->timeout_ms) != NVME_OK)
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "registers read all ones for CAP.TO (%u ms) after the NVM Subsystem Reset",
+                     ctrl->timeout_ms);
+    }
     /* Hot-added again?  Only if the registers answer.  Marked back only
      * with the reset claimed: a blocking call on another CPU must never
      * find the controller neither gone, nor ready, nor resetting, or it

@@ -182,6 +182,25 @@ int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl)
     return NVME_OK;
 }
 
+/* After an NVM Subsystem Reset the PCIe link of the controller may go
+ * down and its BAR read all ones until the link trains again (§3.7.1:
+ * the reset may reach the PCIe layer): a register that reads back
+ * something else within `timeout_ms` (CAP.TO) says it is there.
+ * NVME_ERR_GONE when it never does. */
+int nvme_ctrl_wait_present(struct nvme_ctrl *ctrl, uint32_t timeout_ms)
+{
+    uint64_t deadline = nvme_now_us(ctrl) + (uint64_t)timeout_ms * 1000u;
+    uint32_t sleep = 1;
+    while (nvme_reg_read32(ctrl, NVME_REG_CSTS) == 0xffffffffu) {
+        if (nvme_now_us(ctrl) >= deadline)
+            return NVME_ERR_GONE;
+        ctrl->osal.sleep_us(ctrl->osal.ctx, sleep);
+        if (sleep < NVME_POLL_MAX_SLEEP_US)
+            sleep *= 2;
+    }
+    return NVME_OK;
+}
+
 /* Waits until (CSTS & mask) == want, bounded by `timeout_ms`.  CFS is a
  * failure unless we are waiting for the controller to go not-ready (a
  * disable is how CFS is cleared, §7.3.2). */

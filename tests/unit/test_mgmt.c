@@ -870,6 +870,42 @@ static void firmware_granularity_and_reset_required(void **state)
     fx_stop(&f);
 }
 
+/* On PCIe an NVM Subsystem Reset can take the link down: the BAR reads
+ * all ones for a while (here 200 register reads).  The core waits,
+ * bounded by CAP.TO, for a register to read back before it takes the
+ * device for gone; the reset then works and the write survives (before:
+ * marked gone at the first read, every call NVME_ERR_GONE).  A link that
+ * does not come back within CAP.TO is a device gone, told once, no later
+ * than CAP.TO plus the stop's own wait. */
+static void subsystem_reset_waits_for_the_link_to_come_back(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.to = 2; /* CAP.TO 1 s */
+    fx_start(&f);
+    uint8_t *b = abuf(4096), *rd = abuf(4096);
+    fx_pattern(b, 4096, 5);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+    nvme_sim_nssr_link_down(f.sim, 200);
+    assert_int_equal(nvme_subsystem_reset(f.ctrl, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->nssrs, 1);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, rd), 0);
+    assert_memory_equal(rd, b, 4096);
+
+    nvme_sim_nssr_link_down(f.sim, 1000000000u); /* never back */
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_subsystem_reset(f.ctrl, NVME_CONFIRM_DESTROY), NVME_ERR_GONE);
+    assert_true(nvme_sim_now(f.sim) - t0 >= 1000000u); /* CAP.TO waited */
+    assert_true(nvme_sim_now(f.sim) - t0 <= 1100000u); /* and not much more */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, rd), NVME_ERR_GONE);
+    nvme_sim_nssr_link_down(f.sim, 0);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
 static void subsystem_reset_brings_the_controller_back(void **state)
 {
     (void)state;
@@ -1072,6 +1108,7 @@ int main(void)
         cmocka_unit_test(firmware_granularity_and_reset_required),
         cmocka_unit_test(processing_paused_holds_deadlines_up_to_mtfa),
         cmocka_unit_test(subsystem_reset_brings_the_controller_back),
+        cmocka_unit_test(subsystem_reset_waits_for_the_link_to_come_back),
         cmocka_unit_test(management_on_a_gone_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -500,6 +500,10 @@ struct nvme_sim_cap_change {
     uint32_t ready_delay_us;
 };
 void nvme_sim_cap_at_reset(struct nvme_sim *sim, const struct nvme_sim_cap_change *c);
+/* The PCIe link going down after an NVM Subsystem Reset (§3.7.1): after
+ * each one, the next `reads` register reads return all ones and register
+ * writes meanwhile are lost; then the link is back (0: off, the default). */
+void nvme_sim_nssr_link_down(struct nvme_sim *sim, unsigned reads);
 /* Make the N+1-th next call of an OSAL allocator fail (skip = N); -1 disarms. */
 enum nvme_sim_osal_fn {
     NVME_SIM_FAIL_DMA_ALLOC = 0,

@@ -509,6 +509,13 @@ void nvme_sim_cap_at_reset(struct nvme_sim *sim, const struct nvme_sim_cap_chang
     UNLOCK(sim);
 }
 
+void nvme_sim_nssr_link_down(struct nvme_sim *sim, unsigned reads)
+{
+    LOCK(sim);
+    sim->nssr_down_reads = reads;
+    UNLOCK(sim);
+}
+
 void nvme_sim_fail_osal(struct nvme_sim *sim, enum nvme_sim_osal_fn fn, int skip)
 {
     LOCK(sim);

@@ -208,6 +208,7 @@ void sim_nssr(struct nvme_sim *sim)
         sim_controller_reset(sim);
     sim->cc = 0;
     sim->csts |= NVME_CSTS_NSSRO;
+    sim->link_down_left = sim->nssr_down_reads; /* nvme_sim_nssr_link_down */
 }
 
 /* --- Identify beyond CNS 00h-02h ------------------------------------------ */

@@ -302,6 +302,10 @@ uint32_t sim_reg_read(struct nvme_sim *sim, uint32_t off)
         sim_host_error(sim, "register read at 0x%x, past the %u-byte BAR", off, sim->cfg.bar_size);
         return 0;
     }
+    if (sim->link_down_left != 0) { /* after an NVM Subsystem Reset: no link yet */
+        sim->link_down_left--;
+        return 0xffffffffu;
+    }
     if (off < NVME_REG_DBS) {
         sim->reg_reads[off / 4]++;
     } else {
@@ -326,7 +330,7 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
     }
     if (off < NVME_REG_DBS)
         sim->reg_writes[off / 4]++;
-    if (sim->gone)
+    if (sim->gone || sim->link_down_left != 0)
         return;
     bool enabled = sim->cc & NVME_CC_EN;
     switch (off) {
