@@ -176,29 +176,15 @@ static void nvme_free_io_queues(struct nvme_ctrl *ctrl)
     NVME_WRITE_ONCE(ctrl->info.io_queues, 0);
 }
 
-static void nvme_dbbuf_free(struct nvme_ctrl *ctrl);
-
-/* Shadow doorbell and EventIdx buffers (§5.7): a page each, page aligned.
- * Without them the core uses plain doorbells. */
+/* Shadow doorbell and EventIdx buffers (§5.7): a page each, page aligned,
+ * to begin with; nvme_dbbuf_config makes them as large as the queues
+ * need.  Without them the core uses plain doorbells. */
 static void nvme_dbbuf_alloc(struct nvme_ctrl *ctrl)
 {
-    const struct nvme_osal *o = &ctrl->osal;
-    ctrl->dbbuf_db = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &ctrl->dbbuf_db_bus);
-    ctrl->dbbuf_ei = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &ctrl->dbbuf_ei_bus);
-    if (ctrl->dbbuf_db == NULL || ctrl->dbbuf_ei == NULL ||
-        ((ctrl->dbbuf_db_bus | ctrl->dbbuf_ei_bus) & (ctrl->page_size - 1u)) != 0)
-        nvme_dbbuf_free(ctrl);
+    (void)nvme_dbbuf_resize(ctrl, ctrl->page_size);
 }
 
-static void nvme_dbbuf_free(struct nvme_ctrl *ctrl)
-{
-    const struct nvme_osal *o = &ctrl->osal;
-    if (ctrl->dbbuf_db != NULL)
-        o->dma_free(o->ctx, ctrl->dbbuf_db, ctrl->page_size);
-    if (ctrl->dbbuf_ei != NULL)
-        o->dma_free(o->ctx, ctrl->dbbuf_ei, ctrl->page_size);
-    ctrl->dbbuf_db = ctrl->dbbuf_ei = NULL;
-}
+static void nvme_dbbuf_free(struct nvme_ctrl *ctrl) { (void)nvme_dbbuf_resize(ctrl, 0); }
 
 /* I/O Command Set Profile (NVMe 2.0 §5.27.1.21, FID 19h): with CC.CSS =
  * 110b the controller starts with vector 0 of the I/O Command Set data

@@ -316,9 +316,11 @@ struct nvme_ctrl {
     uint32_t paused_until;       /* tick after which a pause no longer holds deadlines */
     uint64_t paused_seen_us;     /* next_tick_us of the last tick that saw it */
 
-    /* Doorbell Buffer Config (§5.7): one page each, NULL when unused. */
+    /* Doorbell Buffer Config (§5.7): dbbuf_bytes each (whole pages, as
+     * many as the queues' entries need at CAP.DSTRD), NULL when unused. */
     uint32_t *dbbuf_db, *dbbuf_ei;
     uint64_t dbbuf_db_bus, dbbuf_ei_bus;
+    uint32_t dbbuf_bytes;
 
     /* Host Memory Buffer (hmb.c; §8.9): chunks of hmb_chunk_size bytes
      * (the last one may be smaller), hmb_bytes in all, named by the
@@ -547,6 +549,10 @@ int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again);
 /* Waits, at most timeout_ms, for CSTS to read other than all ones (the
  * link back after an NVM Subsystem Reset); NVME_ERR_GONE if it never does. */
 int nvme_ctrl_wait_present(struct nvme_ctrl *ctrl, uint32_t timeout_ms);
+/* recovery.c: frees the shadow doorbell and EventIdx buffers and, unless
+ * `bytes` is 0, allocates both anew that large (page aligned); only while
+ * the controller does not use them.  NVME_ERR_NOMEM: none left. */
+int nvme_dbbuf_resize(struct nvme_ctrl *ctrl, uint32_t bytes);
 /* Clears CC.EN and waits for CSTS.RDY=0 (settle: let an enable in
  * progress finish first). */
 int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle);

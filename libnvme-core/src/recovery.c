@@ -601,8 +601,31 @@ int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted
     return NVME_OK;
 }
 
+/* The shadow doorbell and EventIdx buffers, page aligned, `bytes` each
+ * (0: freed), with the size they were had with. */
+int nvme_dbbuf_resize(struct nvme_ctrl *ctrl, uint32_t bytes)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    if (ctrl->dbbuf_db != NULL)
+        o->dma_free(o->ctx, ctrl->dbbuf_db, ctrl->dbbuf_bytes);
+    if (ctrl->dbbuf_ei != NULL)
+        o->dma_free(o->ctx, ctrl->dbbuf_ei, ctrl->dbbuf_bytes);
+    ctrl->dbbuf_db = ctrl->dbbuf_ei = NULL;
+    ctrl->dbbuf_bytes = bytes;
+    if (bytes == 0)
+        return NVME_OK;
+    ctrl->dbbuf_db = o->dma_alloc(o->ctx, bytes, ctrl->page_size, &ctrl->dbbuf_db_bus);
+    ctrl->dbbuf_ei = o->dma_alloc(o->ctx, bytes, ctrl->page_size, &ctrl->dbbuf_ei_bus);
+    if (ctrl->dbbuf_db == NULL || ctrl->dbbuf_ei == NULL ||
+        ((ctrl->dbbuf_db_bus | ctrl->dbbuf_ei_bus) & (ctrl->page_size - 1u)) != 0) {
+        (void)nvme_dbbuf_resize(ctrl, 0);
+        return NVME_ERR_NOMEM;
+    }
+    return NVME_OK;
+}
+
 /* Doorbell Buffer Config (§5.7): PRP1 the shadow doorbells, PRP2 the
- * EventIdx buffer, both one page; then every queue keeps its shadow
+ * EventIdx buffer, both dbbuf_bytes; then every queue keeps its shadow
  * entries current (SQ tail at 2*qid, CQ head at 2*qid+1, in doorbell
  * strides).  A controller that refuses it keeps plain doorbells. */
 static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
@@ -611,13 +634,26 @@ static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
     ctrl->info.shadow_doorbells = false;
     if (ctrl->dbbuf_db == NULL)
         return;
+    /* The controller finds queue y's entries at 2y and 2y + 1 strides into
+     * each buffer, for every queue: the command names no size (QEMU
+     * indexes them so; Linux sizes the buffers for all its queues).  Whole
+     * pages for the I/O queues there are, at the CAP.DSTRD now in force
+     * (a reset may change it); a controller stopped (bring-up, or a reset
+     * that ended the previous configuration, §7.3.2) no longer uses the
+     * old ones.  Without memory that large: plain doorbells. */
+    uint32_t need = ((uint32_t)ctrl->nr_ioq + 1u) * 2u * ctrl->info.doorbell_stride;
+    need = (need + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
+    if (need > ctrl->dbbuf_bytes && nvme_dbbuf_resize(ctrl, need) != NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_WARN, "no memory for %u bytes of shadow doorbells", need);
+        return;
+    }
     /* The controller wrote EventIdx (and may have read the shadows) before
      * a reset: invalidate, then zero, then clean (nvme_osal.h, rules 3-4). */
-    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_FROM_DEVICE);
-    nvme_memzero(ctrl->dbbuf_db, ctrl->page_size);
-    nvme_memzero(ctrl->dbbuf_ei, ctrl->page_size);
-    nvme_dma_sync(ctrl, ctrl->dbbuf_db, ctrl->page_size, NVME_DMA_TO_DEVICE);
-    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->page_size, NVME_DMA_TO_DEVICE);
+    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->dbbuf_bytes, NVME_DMA_FROM_DEVICE);
+    nvme_memzero(ctrl->dbbuf_db, ctrl->dbbuf_bytes);
+    nvme_memzero(ctrl->dbbuf_ei, ctrl->dbbuf_bytes);
+    nvme_dma_sync(ctrl, ctrl->dbbuf_db, ctrl->dbbuf_bytes, NVME_DMA_TO_DEVICE);
+    nvme_dma_sync(ctrl, ctrl->dbbuf_ei, ctrl->dbbuf_bytes, NVME_DMA_TO_DEVICE);
     nvme_sqe_init(&sqe, NVME_ADMIN_DBBUF_CONFIG, 0);
     sqe.prp1 = ctrl->dbbuf_db_bus;
     sqe.prp2 = ctrl->dbbuf_ei_bus;
@@ -665,7 +701,7 @@ static void nvme_qpair_start(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
 {
     uint32_t stride = ctrl->info.doorbell_stride / 4u; /* in dwords */
     nvme_lock(qp);
-    if (ctrl->info.shadow_doorbells && 2u * (qp->qid + 1u) * stride <= ctrl->page_size / 4u) {
+    if (ctrl->info.shadow_doorbells && 2u * (qp->qid + 1u) * stride <= ctrl->dbbuf_bytes / 4u) {
         qp->sdb_sq = ctrl->dbbuf_db + 2u * qp->qid * stride;
         qp->sdb_cq = ctrl->dbbuf_db + (2u * qp->qid + 1u) * stride;
         qp->ei_sq = ctrl->dbbuf_ei + 2u * qp->qid * stride;

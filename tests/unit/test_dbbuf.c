@@ -437,6 +437,57 @@ static void given_other_stride_or_page_size_shadow_entries_still_match(void **st
     }
 }
 
+/* With CAP.DSTRD 4 (64-byte strides) a page holds the shadow entries of
+ * queues 0..31 only; the controller finds queue y's at 2y strides for
+ * every queue (the command names no size; QEMU indexes every queue so,
+ * and Linux sizes the buffers for all its queues).  The core sizes both
+ * buffers for all its queues, in whole pages, and again when a reset
+ * brings another DSTRD, so every queue uses its shadow entries and the
+ * device touches no memory past them (before: one page, queues 32-40 on
+ * MMIO while the device read their entries past the page: DMA
+ * violations). */
+static void given_a_stride_that_puts_shadow_entries_past_a_page_the_buffers_hold_them(void **state)
+{
+    (void)state;
+    struct fx f;
+    config_dbbuf(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 1000;
+    f.cfg.dstrd = 4;
+    f.cfg.io_queues = 40;
+    f.opts.io_queues = 40;
+    fx_start(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->io_queues, 40);
+    assert_true(info->shadow_doorbells);
+    for (int round = 0; round < 2; round++) {
+        static const uint16_t qs[] = {1, 31, 32, 36, 40};
+        for (unsigned k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+            uint16_t q = qs[k];
+            uint64_t lba = 2000 + (uint64_t)(round * 64 + q) * BATCH;
+            settle(&f, q, lba, 95u + q);
+            struct fx_rec rec[BATCH] = {{0}};
+            uint8_t *b = pattern_buf(BATCH, 96u + q);
+            submit_writes(&f, q, lba + 1, BATCH - 1, b, rec);
+            wait_all(&f, q, rec, BATCH - 1);
+            assert_true(nvme_sim_shadow_doorbells(f.sim, q, false) >= 1);
+            assert_media(&f, lba + 1, BATCH - 1, b);
+            free(b);
+        }
+        assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+        if (round == 0) { /* a reset whose CAP has 128-byte strides */
+            struct nvme_sim_cap_change c = {.mqes = 1023, .dstrd = 5, .to = 20, .mpsmax = 4};
+            nvme_sim_cap_at_reset(f.sim, &c);
+            assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+            assert_int_equal(info->doorbell_stride, 128);
+            assert_int_equal(info->io_queues, 40);
+            assert_true(info->shadow_doorbells);
+        }
+    }
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->timeouts, 0);
+    fx_stop(&f);
+}
+
 /* --- Reset and refusal ---------------------------------------------------------- */
 
 /* nvme_ctrl_reset: the controller forgot the buffers (§7.3.2 resets it
@@ -619,6 +670,7 @@ int main(void)
         cmocka_unit_test(given_cq_eventidx_far_away_heads_go_through_the_shadow_buffer),
         cmocka_unit_test(given_cq_eventidx_far_away_intx_still_writes_every_head),
         cmocka_unit_test(given_other_stride_or_page_size_shadow_entries_still_match),
+        cmocka_unit_test(given_a_stride_that_puts_shadow_entries_past_a_page_the_buffers_hold_them),
         cmocka_unit_test(given_reset_the_buffers_are_configured_again_and_io_works),
         cmocka_unit_test(given_reset_a_write_from_another_cpu_once_its_queue_is_back_is_not_lost),
         cmocka_unit_test(given_failing_dbbuf_config_core_keeps_plain_mmio_doorbells),

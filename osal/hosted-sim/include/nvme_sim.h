@@ -187,11 +187,14 @@ enum nvme_sim_irq_mode {
 /* Doorbell Buffer Config (admin opcode 7Ch, NVMe 1.3 §5.7, NVMe 2.0 base
  * specification "Doorbell Buffer Config command"), offered with
  * cfg.oacs |= NVME_OACS_DBBUF.  PRP1 is the Shadow Doorbell buffer, PRP2
- * the EventIdx buffer, one memory page each, memory-page aligned (else
+ * the EventIdx buffer, memory-page aligned (the first page of each checked; else
  * Invalid Field in Command), the first readable and the second writable
  * by the device (else Data Transfer Error).  Entry of SQ y at byte
- * 2y * (4 << CAP.DSTRD), of CQ y at (2y + 1) * (4 << CAP.DSTRD); a queue
- * whose entries do not fit in the page keeps plain doorbells.  Once
+ * 2y * (4 << CAP.DSTRD), of CQ y at (2y + 1) * (4 << CAP.DSTRD), for
+ * every queue, past the first page too (the command names no size; QEMU
+ * indexes every queue so, and Linux sizes the buffers for all its queues:
+ * a host that gave one page has the device touch memory past it, a DMA
+ * violation).  Queues from SIM_DBBUF_MAXQ (1024) keep plain doorbells.  Once
  * configured (until the next controller reset) an I/O queue's SQ tail and
  * CQ head come from the shadow buffer: whenever the device processes the
  * SQ (an MMIO tail doorbell still triggers that, as on QEMU, and in
