@@ -887,7 +887,11 @@ static UINT disk_get_info(LPDISKINFO info)
     info->Type = DRIVER_TYPE_NVME_STORAGE;
     info->Removable = 0;
     info->BytesPerSector = disk->BytesPerSector;
-    info->NumSectors = U64_Make((U32)(disk->NumSectors >> 32), (U32)disk->NumSectors);
+    /* Out of service: no sectors (as Linux gives a namespace it cannot
+     * use capacity 0), so `disk` does not show it as a live disk. */
+    info->NumSectors = disk->Retired
+                           ? U64_Make(0, 0)
+                           : U64_Make((U32)(disk->NumSectors >> 32), (U32)disk->NumSectors);
     info->Access = disk->Access;
     return DF_RETURN_SUCCESS;
 }

@@ -475,6 +475,13 @@ static void test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes(voi
     assert_int_equal(mock_exos.disk_count, 2);
     assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 1, io_buf, 512),
                      DF_RETURN_HARDWARE_ABSENT);
+    {
+        DISKINFO info;
+        disk_info(mock_exos.disks[0], &info); /* out of service: no sectors shown */
+        assert_int_equal(info.NumSectors, 0);
+        disk_info(mock_exos.disks[1], &info);
+        assert_int_equal(info.NumSectors, c->ns[0].nsze);
+    }
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
     assert_int_equal(c->writes, 0);
 }
