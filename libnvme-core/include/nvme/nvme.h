@@ -332,7 +332,9 @@ int nvme_get_log_page(struct nvme_ctrl *ctrl, uint8_t lid, uint32_t nsid, void *
 int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log);
 /* Get / Set Features of a feature without a data structure (CDW11 in,
  * Dword 0 out); NVME_ERR_INVAL, nothing sent, for one with a structure
- * (nvme_feature_data_len != 0: use nvme_get_feature/nvme_set_feature). */
+ * (nvme_feature_data_len != 0) and for a vendor-specific one (C0h-FFh,
+ * whose data only its vendor knows): use nvme_get_feature/
+ * nvme_set_feature, which never leave the device a PRP1 of 0. */
 int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 /* Submit any admin command and wait; the SQE's CID, PRPs and MPTR are
