@@ -407,10 +407,14 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
         if (other && ns->nsid != 0) /* not new to the core */
             nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: identifiers changed: a new namespace",
                      info[i].nsid);
-        bool differs = ns->status != info[i].status || ns->nsze != info[i].nsze ||
+        /* A freeze's BUSY (Format, Sanitize, a command with CSE effects)
+         * is no change of the namespace itself: a Format to the format in
+         * use leaves it the one it was, as in Linux. */
+        bool status_moved = ns->status != info[i].status && ns->status != NVME_ERR_BUSY;
+        bool differs = status_moved || ns->nsze != info[i].nsze ||
                        ns->lba_size != info[i].lba_size || ns->ms != info[i].ms ||
                        ns->format != info[i].format || ns->csi != info[i].csi || other;
-        changed = changed || differs || ctrl->ns_table->ns[i] != ns;
+        changed = changed || differs || ns->status != info[i].status || ctrl->ns_table->ns[i] != ns;
         nvme_memcpy(ns, &info[i], sizeof(*ns)); /* no struct copy: it would call memcpy */
         ns->read_only = ro;
         ns->gen = gen + (differs ? 1u : 0u);

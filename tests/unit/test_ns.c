@@ -349,6 +349,18 @@ static void a_namespace_created_again_under_its_nsid_gets_a_new_generation(void 
     assert_int_equal(ns->gen, g0 + 1);
     assert_memory_not_equal(ns->eui64, eui, sizeof(eui));
     assert_true(fx_log_has(&f, "nvme0n1: identifiers changed: a new namespace"));
+
+    /* A Format to the format in use freezes I/O (status BUSY meanwhile),
+     * but the namespace stays the one it was, as in Linux: its gen stays;
+     * to another format it moves. */
+    uint32_t g1 = ns->gen;
+    struct nvme_format_args a = {1, ns->format, NVME_FORMAT_SES_NONE, 0, false, false};
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(ns->status, 0);
+    assert_int_equal(ns->gen, g1);
+    a.lbaf = ns->format == 0 ? 1 : 0;
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(ns->gen, g1 + 1);
     fx_stop(&f);
 }
 
