@@ -1215,6 +1215,11 @@ int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly, bool nssr)
         }
         NVME_WRITE_ONCE(ctrl->gone, false);
         __atomic_store_n(&ctrl->gone_told, 0u, __ATOMIC_RELAXED);
+        /* Back from a removal (a power cycle, for all the core knows): it
+         * keeps nothing of the Host Memory Buffer, which it gets anew, MR
+         * clear (§8.9: MR returns memory whose contents the controller
+         * still counts on), as Linux's probe of a re-added device does. */
+        ctrl->hmb_given = false;
         nvme_log(ctrl, NVME_LOG_INFO, "device answers again");
     }
     return nvme_recovery_run(ctrl, NVME_OK, orderly);

@@ -100,6 +100,18 @@ static void a_reset_returns_the_same_buffer_with_mr(void **state)
     assert_int_equal(st->hmb_returns, 3);
     assert_int_equal(st->hmb_lost, 0);
     assert_int_equal(st->hmb_bytes, 4u * MIB);
+    /* Removed and added again (power cycled): the buffer is given anew,
+     * MR clear, not returned as if the device had kept its contents. */
+    uint8_t *b = fx_xalloc(4096);
+    nvme_sim_set_gone(f.sim, true);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), NVME_ERR_GONE);
+    free(b);
+    nvme_sim_set_gone(f.sim, false);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    io(&f, 2);
+    assert_int_equal(st->hmb_enables, 5);
+    assert_int_equal(st->hmb_returns, 3);
+    assert_int_equal(st->hmb_lost, 0);
     fx_stop(&f);
 }
 
