@@ -109,7 +109,7 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
  * fewer Error Information entries: reading past the log is not asked
  * for).  The rest of what bring-up kept stays (MDTS, queues and
  * namespaces have their own paths).  A failure keeps the old values. */
-void nvme_admin_refresh_fr(struct nvme_ctrl *ctrl)
+void nvme_admin_refresh_identify(struct nvme_ctrl *ctrl)
 {
     const struct nvme_osal *o = &ctrl->osal;
     struct nvme_id_ctrl *id = o->mem_alloc(o->ctx, sizeof(*id));

@@ -447,7 +447,7 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly, bool nssr)
     int rc = nvme_recovery_reset_asked(ctrl, orderly, nssr);
     if (rc == NVME_OK) {
         nvme_aer_arm(ctrl);
-        nvme_admin_refresh_fr(ctrl); /* a firmware the reset activated */
+        nvme_admin_refresh_identify(ctrl); /* a firmware the reset activated */
     }
     return rc;
 }

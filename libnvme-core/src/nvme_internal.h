@@ -768,7 +768,8 @@ void nvme_hmb_free(struct nvme_ctrl *ctrl);
 
 /* admin.c */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl);
-void nvme_admin_refresh_fr(struct nvme_ctrl *ctrl);
+/* Identify Controller again after a firmware may have changed: FR, ELPE. */
+void nvme_admin_refresh_identify(struct nvme_ctrl *ctrl);
 /* Long admin deadline for Format NVM, Sanitize, Device Self-test. */
 unsigned nvme_admin_flags(uint8_t opc);
 
