@@ -30,14 +30,23 @@ static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, stru
 static int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
                                  uint32_t count, const void *buf, bool write);
 
+/* What nvme_io_check found: the namespace, the epoch its fields were
+ * read under (the placement compares it: nvme_ns_epoch_read), its block
+ * size then, and whether the buffer lies inside one memory page. */
+struct nvme_io_checked {
+    const struct nvme_ns_info *ns;
+    uint32_t epoch;
+    uint32_t lbads;
+    bool one_page;
+};
+
 /* Every check a read or write needs, once per call (the pieces of a
  * blocking transfer are not checked again), in the order they report.
  * Without an I/O queue the same checks run out of line (the first that
  * fails is still the error), so the usual case tests qp once. */
 static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                                          uint32_t nsid, uint64_t lba, uint32_t count,
-                                         const void *buf, bool write,
-                                         const struct nvme_ns_info **out, bool *one_page)
+                                         const void *buf, bool write, struct nvme_io_checked *out)
 {
     if (__builtin_expect(qp == NULL, 0) && out != NULL) {
         int rc = nvme_io_check_noqueue(ctrl, nsid, lba, count, buf, write);
@@ -47,6 +56,7 @@ static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpa
         return NVME_ERR_INVAL;
     if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
+    uint32_t e = nvme_ns_epoch_read(ctrl); /* before the namespace's fields */
     const struct nvme_ns_info *ns = nvme_io_ns(ctrl, qp, nsid);
     if (ns == NULL)
         return NVME_ERR_NOENT;
@@ -82,8 +92,10 @@ static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpa
         return NVME_READ_ONCE(ctrl->dead)    ? NVME_ERR_FATAL
                : NVME_READ_ONCE(ctrl->ready) ? NVME_ERR_INVAL
                                              : NVME_ERR_STATE;
-    *out = ns;
-    *one_page = one;
+    out->ns = ns;
+    out->epoch = e;
+    out->lbads = ns->lbads;
+    out->one_page = one;
     return NVME_OK;
 }
 
@@ -91,7 +103,7 @@ static __attribute__((noinline)) int nvme_io_check_noqueue(struct nvme_ctrl *ctr
                                                            uint64_t lba, uint32_t count,
                                                            const void *buf, bool write)
 {
-    return nvme_io_check(ctrl, NULL, nsid, lba, count, buf, write, NULL, NULL); /* an error */
+    return nvme_io_check(ctrl, NULL, nsid, lba, count, buf, write, NULL); /* an error */
 }
 
 static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
@@ -102,13 +114,13 @@ static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_
 
 /* A read or write on a namespace with protection information: PRACT and
  * the reference tag (nvm_cmds.c), through begin/commit. */
-static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp,
+static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp, uint32_t epoch,
                                                        const struct nvme_ns_info *ns, uint8_t opc,
                                                        uint64_t lba, uint32_t count, void *buf,
                                                        unsigned flags, nvme_cmd_cb cb, void *arg)
 {
     int rc;
-    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, epoch, &rc);
     if (s == NULL)
         return rc;
     nvme_sqe_rw(&s->sqe, opc, ns->nsid, lba, count);
@@ -119,18 +131,21 @@ static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp,
 }
 
 /* One checked read or write, built in place in its slot; one_page: the
- * buffer lies inside one memory page (the fast path). */
+ * buffer lies inside one memory page (the fast path); epoch: what the
+ * checks read. */
 static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                          const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba,
-                                          uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb,
-                                          void *arg, bool one_page, bool notrace, bool keep_lock)
+                                          uint32_t epoch, const struct nvme_ns_info *ns,
+                                          uint8_t opc, uint64_t lba, uint32_t count, void *buf,
+                                          unsigned flags, nvme_cmd_cb cb, void *arg, bool one_page,
+                                          bool notrace, bool keep_lock)
 {
     if (__builtin_expect(ns->pi_type != 0, 0))
-        return nvme_rw_submit_pi(qp, ns, opc, lba, count, buf, flags, cb, arg);
+        return nvme_rw_submit_pi(qp, epoch, ns, opc, lba, count, buf, flags, cb, arg);
     if (__builtin_expect(!one_page, 0))
-        return nvme_qpair_submit_rw_slow(qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
-                                         flags & NVME_SUBMIT_NO_DOORBELL, cb, arg);
-    return nvme_qpair_submit_rw(ctrl, qp, opc, ns->nsid, lba, count, buf, count << ns->lbads,
+        return nvme_qpair_submit_rw_slow(qp, epoch, opc, ns->nsid, lba, count, buf,
+                                         count << ns->lbads, flags & NVME_SUBMIT_NO_DOORBELL, cb,
+                                         arg);
+    return nvme_qpair_submit_rw(ctrl, qp, epoch, opc, ns->nsid, lba, count, buf, count << ns->lbads,
                                 flags & NVME_SUBMIT_NO_DOORBELL, cb, arg, notrace, keep_lock);
 }
 
@@ -138,17 +153,16 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
                                              uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
                                              unsigned flags, nvme_cmd_cb cb, void *arg)
 {
-    const struct nvme_ns_info *ns;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    bool one_page;
+    struct nvme_io_checked c;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
-    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
+    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
     if (rc != NVME_OK)
         return rc;
-    if (!one_page && count > nvme_max_blocks(ctrl, ns))
+    if (!c.one_page && count > nvme_max_blocks(ctrl, c.ns))
         return NVME_ERR_INVAL;
-    return nvme_rw_submit(ctrl, qp, ns, opc, lba, count, buf, flags, cb, arg, one_page, false,
-                          false);
+    return nvme_rw_submit(ctrl, qp, c.epoch, c.ns, opc, lba, count, buf, flags, cb, arg, c.one_page,
+                          false, false);
 }
 
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
@@ -168,7 +182,7 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
  * passes nvme_io_check's per-command checks (the per-batch ones are the
  * caller's); returns the index of the first it left, for nvme_submit_rw
  * to take or refuse.  Lock held. */
-static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t epoch,
                                     const struct nvme_ns_info *ns, const struct nvme_rw_req *reqs,
                                     unsigned i, unsigned n)
 {
@@ -182,7 +196,8 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
     /* Device-written buffers own whole cache lines (nvme_io_check). */
     const uintptr_t read_mask = ctrl->osal.dma_align > 1u ? ctrl->osal.dma_align - 1u : 0u;
 
-    if (!qp->live || !NVME_READ_ONCE(ctrl->ready) || NVME_READ_ONCE(ctrl->ns_frozen) != 0)
+    if (!qp->live || !NVME_READ_ONCE(ctrl->ready) || NVME_READ_ONCE(ctrl->ns_frozen) != 0 ||
+        nvme_ns_epoch_moved(ctrl, epoch))
         return i; /* one by one: nvme_submit_rw says why */
     for (; i < n && qp->free_head != NVME_NO_SLOT; i++) {
         const struct nvme_rw_req *r = &reqs[i];
@@ -232,17 +247,24 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
                       : NVME_OK;
     /* The per-batch half of nvme_io_check: what does not change between
      * the requests.  Anything else (PI, metadata, traces) goes one by one. */
+    uint32_t epoch = nvme_ns_epoch_read(ctrl); /* before the namespace's fields */
     const struct nvme_ns_info *ns = nvme_io_ns(ctrl, qp, nsid);
     bool fast = ns != NULL && ns->status == NVME_OK && !NVME_READ_ONCE(ctrl->gone) &&
                 !ctrl->info.admin_only && ns->plain_io && ns->pi_type == 0 && ctrl->trace == 0;
     nvme_lock(qp);
     while (i < n) {
         if (fast)
-            i = nvme_rw_batch_place(ctrl, qp, ns, reqs, i, n);
+            i = nvme_rw_batch_place(ctrl, qp, epoch, ns, reqs, i, n);
         if (i == n)
             break;
         /* One the loop left (a PRP list, a full queue, an error, ...):
-         * as a command of its own, on the same queue. */
+         * as a command of its own, on the same queue; not when the
+         * namespaces changed since this call read them: its requests
+         * count blocks of the format it saw (nvme_ns_epoch_read). */
+        if (nvme_ns_epoch_moved(ctrl, epoch)) {
+            rc = NVME_ERR_BUSY;
+            break;
+        }
         nvme_unlock(qp);
         const struct nvme_rw_req *r = &reqs[i];
         rc = nvme_submit_rw(ctrl, qp->qid, r->opc, nsid, r->lba, r->count, r->buf,
@@ -309,14 +331,40 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
     return nvme_flush_submit(ctrl, qid, nsid, flags, cb, arg, false);
 }
 
+/* A piece refused because the namespaces changed since the call's
+ * checks (nvme_ns_epoch_read; a rescan, a Format to the same format, a
+ * resize): the rest of the transfer is checked again and goes on under
+ * the new epoch when it is the same namespace with the same block size;
+ * with another, the caller's buffer was sized for blocks that are no
+ * more: NVME_ERR_BUSY, as during a Format. */
+static __attribute__((noinline, cold)) int nvme_rw_recheck(struct nvme_ctrl *ctrl,
+                                                           struct nvme_qpair *qp,
+                                                           struct nvme_io_checked *c, uint8_t opc,
+                                                           uint64_t lba, uint32_t count, void *buf)
+{
+    struct nvme_io_checked now;
+    int rc = nvme_io_check(ctrl, qp, c->ns->nsid, lba, count, buf, opc == NVME_CMD_WRITE, &now);
+    if (rc != NVME_OK)
+        return rc;
+    if (now.ns != c->ns || now.lbads != c->lbads)
+        return NVME_ERR_BUSY;
+    c->epoch = now.epoch;
+    return NVME_OK;
+}
+
 /* One pass over the whole transfer: submit pieces until the queue is
  * full, ring once, wait, repeat.  Returns the first error.  *spent: the
  * call's budget for other CPUs' resets (nvme_reset_waited), shared with
- * nvme_rw_after_reset so that the call has one bound. */
+ * nvme_rw_after_reset so that the call has one bound.  ns, epoch, lbads:
+ * what the checks found (nvme_io_checked; by value, so that the caller's
+ * stay in registers); lbads cuts the buffer, whatever the namespace says
+ * by now. */
 static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                        const struct nvme_ns_info *ns, uint8_t opc, uint64_t lba, uint32_t count,
-                        uint8_t *buf, unsigned *spent)
+                        const struct nvme_ns_info *ns, uint32_t epoch, uint32_t lbads, uint8_t opc,
+                        uint64_t lba, uint32_t count, uint8_t *buf, unsigned *spent)
 {
+    struct nvme_io_checked cc = {ns, epoch, lbads, false};
+    struct nvme_io_checked *c = &cc;
     struct nvme_waiter w = {ctrl, 0, 0, 0};
     uint32_t max = nvme_max_blocks(ctrl, ns);
     uint32_t done = 0;
@@ -335,10 +383,10 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
             n = (uint32_t)nvme_zone_left(ns, lba + done);
         nvme_waiter_add(&w, 1); /* before submit: a completion may arrive inside it */
-        uint8_t *p = buf + ((uintptr_t)done << ns->lbads);
-        bool one = (n << ns->lbads) <=
+        uint8_t *p = buf + ((uintptr_t)done << c->lbads);
+        bool one = (n << c->lbads) <=
                    ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
-        rc = nvme_rw_submit(ctrl, qp, ns, opc, lba + done, n, p, NVME_SUBMIT_NO_DOORBELL,
+        rc = nvme_rw_submit(ctrl, qp, c->epoch, ns, opc, lba + done, n, p, NVME_SUBMIT_NO_DOORBELL,
                             nvme_waiter_cb, &w, one, false, false);
         if (rc == NVME_OK) {
             done += n;
@@ -349,7 +397,9 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
             continue;
         }
         nvme_waiter_sub(&w);
-        if (rc == NVME_ERR_BUSY && nvme_waiter_pending(&w) > 0) { /* queue full: drain, go on */
+        if (rc == NVME_ERR_BUSY && nvme_ns_epoch_moved(ctrl, c->epoch)) {
+            rc = nvme_rw_recheck(ctrl, qp, c, opc, lba + done, count - done, p);
+        } else if (rc == NVME_ERR_BUSY && nvme_waiter_pending(&w) > 0) { /* queue full: drain */
             nvme_qpair_ring(ctrl, qp->qid);
             rc = nvme_wait(qp, &w);
         } else if (nvme_reset_waited(ctrl, &rc, spent) || nvme_busy_waited(qp, &rc, &busy)) {
@@ -371,12 +421,11 @@ static __attribute__((noinline, cold)) int nvme_rw_after_reset(struct nvme_ctrl 
 {
     int rc = NVME_ERR_STATE;
     for (unsigned spent = 0; nvme_reset_waited(ctrl, &rc, &spent);) {
-        const struct nvme_ns_info *ns;
-        bool one_page;
+        struct nvme_io_checked c;
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-        rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
+        rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
         if (rc == NVME_OK)
-            rc = nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf, &spent);
+            rc = nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
     }
     return rc;
 }
@@ -384,24 +433,24 @@ static __attribute__((noinline, cold)) int nvme_rw_after_reset(struct nvme_ctrl 
 static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
                                    uint32_t count, void *buf)
 {
-    const struct nvme_ns_info *ns;
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    bool one_page;
+    struct nvme_io_checked c;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &ns, &one_page);
+    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
     if (rc != NVME_OK)
         goto refused;
+    const struct nvme_ns_info *ns = c.ns;
     /* A transfer that spans zones goes as one command per zone, as Linux's
      * block layer cuts at the zone size: one command across a boundary is
      * a Zone Boundary Error for a write, and for a read unless the
      * namespace reads across zone boundaries (ZNS 1.1, OZCS bit 0). */
-    if (__builtin_expect(!one_page || ctrl->trace != 0 ||
+    if (__builtin_expect(!c.one_page || ctrl->trace != 0 ||
                              (ns->zone_size != 0 && count > nvme_zone_left(ns, lba)),
                          0)) { /* PRP lists, pieces, traces, zones */
         unsigned spent = 0;
-        return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf, &spent);
+        return nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
     }
     /* One command: submit it with its doorbell and reap one completion at
      * once (a fast controller has answered already: ours, when nothing
@@ -410,15 +459,15 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     w.ctrl = ctrl;
     w.pending = 1;
     w.result = 0;
-    rc = nvme_rw_submit(ctrl, qp, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true, true,
-                        true);
+    rc = nvme_rw_submit(ctrl, qp, c.epoch, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true,
+                        true, true);
     if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) { /* the fast path kept the lock */
         (void)nvme_qpair_reap(ctrl, qp, 1, true, true, false);
     } else if (rc == NVME_OK) {
         (void)nvme_qpair_process(qp, 1);
     } else if (rc == NVME_ERR_BUSY) { /* a full queue: the general path waits for a slot */
         unsigned spent = 0;
-        return nvme_rw_pass(ctrl, qp, ns, opc, lba, count, buf, &spent);
+        return nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
     } else {
         goto refused;
     }

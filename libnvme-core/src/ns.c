@@ -354,6 +354,20 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
 }
 
 /* Third phase: objects for new NSIDs, the new table, then the swap. */
+/* Whether a rescan changes namespace object `ns` into `info` (its
+ * generation moves): a freeze's BUSY (Format, Sanitize, a command with
+ * CSE effects) is no change of the namespace itself, so a Format to the
+ * format in use leaves it the one it was, as in Linux. */
+static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_info *info)
+{
+    bool status_moved = ns->status != info->status && ns->status != NVME_ERR_BUSY;
+    return status_moved || ns->nsze != info->nsze || ns->lba_size != info->lba_size ||
+           ns->ms != info->ms || ns->format != info->format || ns->csi != info->csi ||
+           ns->md_extended != info->md_extended || ns->pi_type != info->pi_type ||
+           !nvme_bytes_eq(ns->nguid, info->nguid, sizeof(ns->nguid)) ||
+           !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
+}
+
 static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *info, unsigned n)
 {
     unsigned fresh = 0;
@@ -395,9 +409,20 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
     }
 
     /* Publish: update objects in place (keeping the host's read-only
-     * policy, and a Format's freeze), mark vanished ones, swap the table. */
+     * policy, and a Format's freeze), mark vanished ones, swap the table.
+     * Where a namespace changed, inside a write of the namespace epoch
+     * (nvme_ns_epoch_read): a call that read any field meanwhile is never
+     * sent with it. */
     bool frozen = __atomic_load_n(&ctrl->ns_frozen, __ATOMIC_ACQUIRE) != 0;
     bool changed = ctrl->ns_table == NULL || ctrl->ns_table->count != n;
+    bool rewrite = false;
+    for (unsigned i = 0; i < n; i++)
+        rewrite = rewrite || nvme_ns_differs(t->ns[i], &info[i]);
+    uint32_t epoch = ctrl->ns_epoch; /* only scans and freezes write it: under the scan flag */
+    if (rewrite) {
+        __atomic_store_n(&ctrl->ns_epoch, epoch + 1u, __ATOMIC_RELAXED); /* odd */
+        __atomic_thread_fence(__ATOMIC_RELEASE);                         /* before the fields */
+    }
     for (unsigned i = 0; i < n; i++) {
         struct nvme_ns_info *ns = t->ns[i];
         bool ro = ns->read_only;
@@ -407,13 +432,7 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
         if (other && ns->nsid != 0) /* not new to the core */
             nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: identifiers changed: a new namespace",
                      info[i].nsid);
-        /* A freeze's BUSY (Format, Sanitize, a command with CSE effects)
-         * is no change of the namespace itself: a Format to the format in
-         * use leaves it the one it was, as in Linux. */
-        bool status_moved = ns->status != info[i].status && ns->status != NVME_ERR_BUSY;
-        bool differs = status_moved || ns->nsze != info[i].nsze ||
-                       ns->lba_size != info[i].lba_size || ns->ms != info[i].ms ||
-                       ns->format != info[i].format || ns->csi != info[i].csi || other;
+        bool differs = nvme_ns_differs(ns, &info[i]);
         changed = changed || differs || ns->status != info[i].status || ctrl->ns_table->ns[i] != ns;
         nvme_memcpy(ns, &info[i], sizeof(*ns)); /* no struct copy: it would call memcpy */
         ns->read_only = ro;
@@ -421,6 +440,8 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
         if (frozen && ns->status == NVME_OK)
             ns->status = NVME_ERR_BUSY; /* a Format runs (nvme_ns_freeze) */
     }
+    if (rewrite) /* even again, after the fields */
+        __atomic_store_n(&ctrl->ns_epoch, epoch + 2u, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < ctrl->ns_all_count; i++) {
         struct nvme_ns_info *ns = ctrl->ns_all[i];
         if (nvme_ns_table_find(t, ns->nsid) == NULL && ns->status != NVME_ERR_NOENT) {
@@ -527,8 +548,10 @@ static unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
  * the I/O deadline, in 1 ms slices; then NVME_ERR_TIMEOUT, and
  * nvme_ns_thaw must still be called).  A call that read the status just
  * before it changed is refused under its queue's lock (ns_frozen, looked
- * at wherever a command takes a slot); the drain counts each queue under
- * that lock after ns_frozen was set, so a count of zero is final.  A
+ * at wherever a command takes a slot; and one that stalled through the
+ * whole Format by the namespace epoch, nvme_ns_epoch_read); the drain
+ * counts each queue under that lock after ns_frozen was set, so a count
+ * of zero is final.  A
  * Sanitize freezes the same way (mgmt.c, mgmt_effects). */
 int nvme_ns_freeze(struct nvme_ctrl *ctrl)
 {
@@ -540,6 +563,9 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
     for (unsigned i = 0; t != NULL && i < t->count; i++)
         if (t->ns[i]->status == NVME_OK)
             NVME_WRITE_ONCE(t->ns[i]->status, NVME_ERR_BUSY);
+    /* A call that read a namespace before is not sent after the thaw,
+     * even when the rescan finds nothing changed (nvme_ns_epoch_read). */
+    __atomic_fetch_add(&ctrl->ns_epoch, 2u, __ATOMIC_RELEASE);
     __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
 
     uint32_t io_ms = ctrl->opts.command_timeout_ms ? ctrl->opts.command_timeout_ms

@@ -99,14 +99,16 @@ static int nvm_unsupported(struct nvme_ctrl *ctrl, uint32_t nsid, const char *wh
     return NVME_ERR_UNSUPPORTED;
 }
 
-/* One I/O command, blocking. */
-static int nvm_exec(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
-                    enum nvme_dma_dir dir, uint32_t *dw0)
+/* One I/O command, blocking; epoch: read before the checks whose
+ * namespace fields sized its data (nvme_ns_epoch_read), or
+ * NVME_NS_EPOCH_ANY when its length depends on no format. */
+static int nvm_exec(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
+                    uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0)
 {
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     if (qp == NULL)
         return NVME_ERR_STATE;
-    return nvme_exec(qp, sqe, buf, len, dir, NVME_CMD_REPLAY, dw0);
+    return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, NVME_CMD_REPLAY, dw0);
 }
 
 /* CDW12 bits of the NVME_IO_* flags. */
@@ -220,7 +222,7 @@ static int nvm_range_cmd(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, 
         sqe.cdw12 |= cdw12;
         if (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF))
             nvme_pi_fields(ns, &sqe, 0);
-        rc = nvm_exec(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+        rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
         lba += n;
         count -= n;
     }
@@ -371,7 +373,7 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
         sqe.cdw12 = (n - 1u) | nvm_cdw12_flags(flags); /* descriptor format 0h (11:8) */
         /* Replayed after a reset like a write: the sources are not the
          * destination, so a second run copies the same blocks. */
-        rc = nvm_exec(ctrl, &sqe, e, len, NVME_DMA_TO_DEVICE, NULL);
+        rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, e, len, NVME_DMA_TO_DEVICE, NULL);
         dlba += blocks;
     }
     o->dma_free(o->ctx, e, ctrl->page_size);
@@ -425,8 +427,9 @@ uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba)
 /* Read, Write or Compare of count blocks, cut at MDTS; separate metadata
  * through a DMA buffer of the core whose bus address goes in MPTR (one
  * contiguous buffer, NVM CS §5.2.1.1). */
-static int nvm_data(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8_t opc,
-                    uint64_t lba, uint32_t count, uint8_t *buf, uint8_t *md, unsigned flags)
+static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns_info *ns,
+                    uint8_t opc, uint64_t lba, uint32_t count, uint8_t *buf, uint8_t *md,
+                    unsigned flags)
 {
     bool to_dev = opc != NVME_CMD_READ;
     enum nvme_dma_dir dir = to_dev ? NVME_DMA_TO_DEVICE : NVME_DMA_FROM_DEVICE;
@@ -483,7 +486,7 @@ static int nvm_data(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8
                 nvme_memcpy(mdma, md + (uintptr_t)done * mblk, (size_t)n * mblk);
             nvme_dma_sync(ctrl, mdma, (size_t)n * mblk, dir);
         }
-        rc = nvm_exec(ctrl, &sqe, buf + (uintptr_t)done * dblk, n * dblk, dir, NULL);
+        rc = nvm_exec(ctrl, epoch, &sqe, buf + (uintptr_t)done * dblk, n * dblk, dir, NULL);
         if (rc == NVME_OK && mdma != NULL && !to_dev) {
             nvme_dma_sync(ctrl, mdma, (size_t)n * mblk, dir);
             nvme_memcpy(md + (uintptr_t)done * mblk, mdma, (size_t)n * mblk);
@@ -506,6 +509,9 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
     int rc = nvm_ns(ctrl, nsid, lba, count, opc == NVME_CMD_WRITE, &ns);
     if (rc != NVME_OK)
         return rc;
+    /* Before the namespace's fields that size the data and metadata (its
+     * status and size, read before, change no length). */
+    uint32_t epoch = nvme_ns_epoch_read(ctrl);
     if (opc == NVME_CMD_COMPARE) {
         if (!(ctrl->info.oncs & NVME_ONCS_COMPARE))
             return nvm_unsupported(ctrl, nsid, "Compare", "ONCS bit 0 clear");
@@ -518,7 +524,7 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
     /* Separate metadata needs a buffer; none is taken when nothing moves. */
     if ((nvm_md_block(ns, flags) != 0) != (md != NULL))
         return NVME_ERR_INVAL;
-    return nvm_data(ctrl, ns, opc, lba, count, buf, md, flags);
+    return nvm_data(ctrl, epoch, ns, opc, lba, count, buf, md, flags);
 }
 
 int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
@@ -597,7 +603,7 @@ int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
      * cppcheck's "redundant |" is on purpose. */
     // cppcheck-suppress badBitmaskCheck
     sqe.cdw13 = NVME_ZRA_REPORT | (NVME_ZRASF_ALL << 8) | NVME_ZRA_PARTIAL;
-    rc = nvm_exec(ctrl, &sqe, dma, len, NVME_DMA_FROM_DEVICE, NULL);
+    rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, dma, len, NVME_DMA_FROM_DEVICE, NULL);
     if (rc == NVME_OK) {
         nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
         const struct nvme_zone_report *h = (const void *)dma;
@@ -632,7 +638,7 @@ int nvme_zns_mgmt_send(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, ui
     sqe.cdw10 = (uint32_t)zslba;
     sqe.cdw11 = (uint32_t)(zslba >> 32);
     sqe.cdw13 = action | (all ? NVME_ZSA_SELECT_ALL : 0u);
-    return nvm_exec(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+    return nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
 }
 
 /* Zone Append (ZNS §3.4.1): the completion carries the LBA of the first
@@ -648,6 +654,7 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     int rc = nvm_zoned(ctrl, nsid, zslba, true, &ns);
     if (rc != NVME_OK)
         return rc;
+    uint32_t epoch = nvme_ns_epoch_read(ctrl); /* as nvm_rw_ext */
     if (!nvm_zone_start(ns, zslba) || count > ns->zone_size ||
         (rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
         return rc != NVME_OK ? rc : NVME_ERR_INVAL;
@@ -691,8 +698,8 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     if (qp == NULL)
         return NVME_ERR_STATE;
-    rc = nvme_exec(qp, &sqe, (void *)(uintptr_t)buf, count << ns->lbads, NVME_DMA_TO_DEVICE, 0,
-                   &dw0);
+    rc = nvme_exec_epoch(qp, epoch, &sqe, (void *)(uintptr_t)buf, count << ns->lbads,
+                         NVME_DMA_TO_DEVICE, 0, &dw0);
     if (rc == NVME_OK && lba_out != NULL) {
         /* The Assigned LBA (ZNS 1.1 §3.4.1) from DW0, its low half: the
          * zone's start gives the rest, for zones of up to 2^32 blocks

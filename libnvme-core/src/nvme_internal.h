@@ -352,6 +352,7 @@ struct nvme_ctrl {
     uint32_t ns_scanning; /* atomic flag: a CPU is in nvme_ns_scan */
     uint32_t ns_frozen;   /* atomic: Formats or Sanitizes running (nvme_ns_freeze): namespaces
                              kept BUSY, I/O refused under each queue's lock */
+    uint32_t ns_epoch;    /* atomic: nvme_ns_epoch_read */
 
     /* Asynchronous events (aer.c) */
     uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */
@@ -610,16 +611,22 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp);
  * when the queue is not live or full, lock released); the caller fills
  * slot->sqe; nvme_qpair_commit maps the buffer (PRPs), puts the SQE on
  * the ring, rings unless NVME_SUBMIT_NO_DOORBELL, and unlocks. */
-struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc);
+struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, uint32_t epoch, int *rc);
 int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *slot, void *buf, uint32_t len,
                       enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg);
 /* The I/O fast path's slow half: nvme_qpair_submit_rw (below) hands it
  * every case it does not take itself; it goes through begin/commit. */
-int nvme_qpair_submit_rw_slow(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
-                              uint32_t count, void *buf, uint32_t len, unsigned flags,
+int nvme_qpair_submit_rw_slow(struct nvme_qpair *qp, uint32_t epoch, uint8_t opc, uint32_t nsid,
+                              uint64_t lba, uint32_t count, void *buf, uint32_t len, unsigned flags,
                               nvme_cmd_cb cb, void *arg);
 /* Submits a copy of `sqe` (CID and PRPs filled in here) with data buffer
- * buf/len (may be NULL/0).  flags: NVME_SUBMIT_NO_DOORBELL, NVME_CMD_*. */
+ * buf/len (may be NULL/0).  flags: NVME_SUBMIT_NO_DOORBELL, NVME_CMD_*.
+ * epoch: the namespace epoch its checks read (nvme_ns_epoch_read), or
+ * NVME_NS_EPOCH_ANY (nvme_qpair_submit) for a command whose length
+ * depends on no namespace's format. */
+int nvme_qpair_submit_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe,
+                            void *buf, uint32_t len, enum nvme_dma_dir dir, unsigned flags,
+                            nvme_cmd_cb cb, void *arg);
 int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
                       enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg);
 /* Puts a slot's kept SQE on the ring again with a new CID (retry,
@@ -735,7 +742,10 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly, bool nssr);
 /* Waits until w->pending is 0: recovery runs when the controller is up;
  * during bring-up and inside recovery a deadline stops the controller. */
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w);
-/* Submit and wait. */
+/* Submit and wait; _epoch: as nvme_qpair_submit_epoch (NVME_ERR_BUSY,
+ * nothing sent, when the namespaces changed since the checks). */
+int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
+                    uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
               enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 /* Set Features Number of Queues: how many I/O queue pairs we may create. */
@@ -819,6 +829,30 @@ void nvme_ns_free(struct nvme_ctrl *ctrl);
 /* Around a lookup's reads of the namespace table (ns.c says why). */
 const struct nvme_ns_table *nvme_ns_read_begin(struct nvme_ctrl *ctrl);
 void nvme_ns_read_end(struct nvme_ctrl *ctrl);
+
+/* The namespace epoch: a command's length comes from its namespace's
+ * format, read by the call's checks, which may run long before the
+ * command is placed (a CPU preempted in between, for a whole Format).
+ * ns_epoch moves by 2 with every freeze and every rescan that changes a
+ * namespace (its generation), and is odd while a rescan rewrites
+ * namespace objects in place (a sequence lock, as Linux's seqcount).  A
+ * call reads it before the namespace's fields; its placement compares it
+ * under the queue lock, and a call whose checks overlapped a change is
+ * refused with NVME_ERR_BUSY, nothing sent (§5.23: count blocks of the
+ * new size through a buffer sized for the old would overrun it). */
+#define NVME_NS_EPOCH_ANY 1u /* odd: never read by a call; nothing to compare */
+static inline uint32_t nvme_ns_epoch_read(const struct nvme_ctrl *ctrl)
+{
+    /* During a rewrite: the value before it, which never comes back. */
+    return __atomic_load_n(&ctrl->ns_epoch, __ATOMIC_ACQUIRE) & ~1u;
+}
+static inline bool nvme_ns_epoch_moved(const struct nvme_ctrl *ctrl, uint32_t epoch)
+{
+    /* The fields were read before: their loads ordered before this one
+     * (Linux's read_seqretry has smp_rmb). */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return NVME_READ_ONCE(ctrl->ns_epoch) != epoch;
+}
 
 /* aer.c: Asynchronous Event Requests (§5.2). */
 void nvme_aer_arm(struct nvme_ctrl *ctrl);
@@ -1077,28 +1111,33 @@ static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct n
  * or stopped queue, a mapping the OSAL refused or moved) goes through
  * nvme_qpair_submit_rw_slow, as PRP lists do.
  * notrace: the caller found traces off (a constant: no test here).
- * ctrl is qp->ctrl, which the caller has at hand.
+ * ctrl is qp->ctrl, which the caller has at hand; epoch: what the
+ * caller's checks read (nvme_ns_epoch_read).
  * keep_lock: a caller that reaps at once (nvme_qpair_reap) gets
  * NVME_SUBMITTED_LOCKED from the fast path, which then keeps the queue
  * lock; NVME_OK from the others, which do not. */
 #define NVME_SUBMITTED_LOCKED 1 /* positive: no submission returns a status */
 static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                                uint8_t opc, uint32_t nsid, uint64_t lba,
-                                                uint32_t count, void *buf, uint32_t len,
-                                                unsigned flags, nvme_cmd_cb cb, void *arg,
-                                                bool notrace, bool keep_lock)
+                                                uint32_t epoch, uint8_t opc, uint32_t nsid,
+                                                uint64_t lba, uint32_t count, void *buf,
+                                                uint32_t len, unsigned flags, nvme_cmd_cb cb,
+                                                void *arg, bool notrace, bool keep_lock)
 {
     if (!notrace && __builtin_expect(ctrl->trace != 0, 0))
-        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+        return nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
+                                         arg);
     nvme_lock(qp);
+    /* The epoch first: its fence then orders nothing this reads below. */
+    bool moved = nvme_ns_epoch_moved(ctrl, epoch);
     uint16_t tail = qp->sq_tail; /* the entry it goes into */
     if (__builtin_expect(
-            !qp->live || !NVME_READ_ONCE(ctrl->ready) || qp->free_head == NVME_NO_SLOT ||
+            moved || !qp->live || !NVME_READ_ONCE(ctrl->ready) || qp->free_head == NVME_NO_SLOT ||
                 NVME_READ_ONCE(ctrl->ns_frozen) != 0 ||
                 !nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg),
             0)) {
         nvme_unlock(qp);
-        return nvme_qpair_submit_rw_slow(qp, opc, nsid, lba, count, buf, len, flags, cb, arg);
+        return nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
+                                         arg);
     }
     if (!(flags & NVME_SUBMIT_NO_DOORBELL))
         nvme_qpair_ring_new(qp, tail);

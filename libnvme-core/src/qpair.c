@@ -369,7 +369,7 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
     qp->sq_tail = (uint16_t)(qp->sq_tail + 1u == qp->entries ? 0u : qp->sq_tail + 1u);
 }
 
-struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc)
+struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, uint32_t epoch, int *rc)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
 
@@ -382,9 +382,12 @@ struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, int *rc)
         return NULL;
     }
     uint16_t idx = qp->free_head;
-    /* A full queue, or I/O while a Format runs: checked here, under the
-     * lock, so that nvme_ns_freeze's drain sees every command placed. */
-    if (idx == NVME_NO_SLOT || (qp->qid != 0 && NVME_READ_ONCE(ctrl->ns_frozen) != 0)) {
+    /* A full queue, or I/O while a Format runs or after namespaces
+     * changed since the checks (nvme_ns_epoch_read): checked here, under
+     * the lock, so that nvme_ns_freeze's drain sees every command placed. */
+    if (idx == NVME_NO_SLOT ||
+        (qp->qid != 0 && (NVME_READ_ONCE(ctrl->ns_frozen) != 0 ||
+                          (epoch != NVME_NS_EPOCH_ANY && nvme_ns_epoch_moved(ctrl, epoch))))) {
         nvme_unlock(qp);
         *rc = NVME_ERR_BUSY;
         return NULL;
@@ -431,12 +434,12 @@ int nvme_qpair_commit(struct nvme_qpair *qp, struct nvme_cmd_slot *s, void *buf,
 /* The fast path's other half (nvme_internal.h): a transfer that needs a
  * PRP list, traces on, the queue not live or full (begin says why), or a
  * mapping the fast path gave back (prp.c maps it again and says why). */
-int nvme_qpair_submit_rw_slow(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid, uint64_t lba,
-                              uint32_t count, void *buf, uint32_t len, unsigned flags,
+int nvme_qpair_submit_rw_slow(struct nvme_qpair *qp, uint32_t epoch, uint8_t opc, uint32_t nsid,
+                              uint64_t lba, uint32_t count, void *buf, uint32_t len, unsigned flags,
                               nvme_cmd_cb cb, void *arg)
 {
     int rc;
-    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, epoch, &rc);
     if (s == NULL)
         return rc;
     nvme_sqe_rw(&s->sqe, opc, nsid, lba, count);
@@ -445,15 +448,22 @@ int nvme_qpair_submit_rw_slow(struct nvme_qpair *qp, uint8_t opc, uint32_t nsid,
                              flags | NVME_CMD_REPLAY, cb, arg);
 }
 
-int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
-                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg)
+int nvme_qpair_submit_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe,
+                            void *buf, uint32_t len, enum nvme_dma_dir dir, unsigned flags,
+                            nvme_cmd_cb cb, void *arg)
 {
     int rc;
-    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, &rc);
+    struct nvme_cmd_slot *s = nvme_qpair_begin(qp, epoch, &rc);
     if (s == NULL)
         return rc;
     nvme_sqe_copy(&s->sqe, sqe);
     return nvme_qpair_commit(qp, s, buf, len, dir, flags, cb, arg);
+}
+
+int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+                      enum nvme_dma_dir dir, unsigned flags, nvme_cmd_cb cb, void *arg)
+{
+    return nvme_qpair_submit_epoch(qp, NVME_NS_EPOCH_ANY, sqe, buf, len, dir, flags, cb, arg);
 }
 
 void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx)

@@ -524,20 +524,29 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
     return w->result;
 }
 
-int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
-              enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
+int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
+                    uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
 {
     struct nvme_waiter w = {qp->ctrl, 1, 0, 0};
-    int rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
+    int rc = nvme_qpair_submit_epoch(qp, epoch, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
+    /* Namespaces changed since the checks: no waiting for a slot. */
     for (unsigned spent = 0, busy = 0;
-         nvme_reset_waited(qp->ctrl, &rc, &spent) || nvme_busy_waited(qp, &rc, &busy);)
-        rc = nvme_qpair_submit(qp, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
+         nvme_reset_waited(qp->ctrl, &rc, &spent) ||
+         ((epoch == NVME_NS_EPOCH_ANY || !nvme_ns_epoch_moved(qp->ctrl, epoch)) &&
+          nvme_busy_waited(qp, &rc, &busy));)
+        rc = nvme_qpair_submit_epoch(qp, epoch, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
     if (rc != NVME_OK)
         return rc;
     rc = nvme_wait(qp, &w);
     if (dw0 != NULL)
         *dw0 = w.dw0;
     return rc;
+}
+
+int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
+              enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
+{
+    return nvme_exec_epoch(qp, NVME_NS_EPOCH_ANY, sqe, buf, len, dir, flags, dw0);
 }
 
 /* ------------------------------------------------------------------ */

@@ -208,6 +208,94 @@ static void format_refuses_io_that_read_the_status_before_the_freeze(void **stat
     fx_stop(&f);
 }
 
+/* A call stalled between its checks and its queue's lock (preempted, an
+ * interrupt) for a whole Format: the freeze, the command and the rescan
+ * that published the new format all ran meanwhile, so nothing is frozen
+ * any more when it takes the lock.  Its length was built for the old
+ * block size: sent now, the controller would move count blocks of the
+ * new size through a buffer sized for the old (§5.23).  The stall is the
+ * OSAL's lock callback running the Format before it locks. */
+static struct {
+    struct fx *f;
+    void (*lock)(void *ctx, void *lock);
+    int armed;  /* lock calls to let through before the Format runs, + 1 */
+    uint8_t to; /* LBA format of the Format */
+    int rc;
+} stall;
+
+static void stall_lock(void *ctx, void *lock)
+{
+    if (stall.armed > 0 && --stall.armed == 0) {
+        struct nvme_format_args a = {1, stall.to, NVME_FORMAT_SES_NONE, 0, false, false};
+        stall.rc = nvme_format(stall.f->ctrl, &a, NVME_CONFIRM_DESTROY);
+    }
+    stall.lock(ctx, lock);
+}
+
+static void stall_arm(uint8_t to)
+{
+    stall.armed = 1; /* the next lock: the I/O queue's, of the call below */
+    stall.to = to;
+    stall.rc = -100;
+}
+
+static void io_checked_before_a_format_is_never_sent_after_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    stall.f = &f;
+    stall.lock = f.osal.lock;
+    stall.armed = 0;
+    f.osal.lock = stall_lock;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    uint8_t *b = abuf(8 * 4096);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    uint64_t io = nvme_sim_stats(f.sim)->io_cmds;
+    struct fx_rec done = {0, -100};
+
+    /* 512 -> 4096: a one-page read (the fast path), a two-page one (a PRP
+     * list), an asynchronous one, a Compare, a batch of a one-page read
+     * and a two-page one: refused, nothing sent. */
+    for (int k = 0; k < 5; k++) {
+        memset(b, 0xa5, 8 * 4096);
+        uint8_t to = (uint8_t)(ns->lba_size == 512 ? 1 : 0);
+        uint32_t blocks = to == 1 ? 8 : 1; /* one 4 KiB page of the format in use */
+        struct nvme_rw_req r[2] = {{0, b, fx_rec_cb, &done, blocks, NVME_CMD_READ},
+                                   {0, b + 4096, fx_rec_cb, &done, 2 * blocks, NVME_CMD_READ}};
+        unsigned sent = 99;
+        stall_arm(to);
+        int rc = k == 0   ? nvme_read(f.ctrl, 1, 0, blocks, b)
+                 : k == 1 ? nvme_read(f.ctrl, 1, 0, 2 * blocks, b)
+                 : k == 2 ? nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, blocks, b, 0, fx_rec_cb,
+                                           &done)
+                 : k == 3 ? nvme_compare(f.ctrl, 1, 0, blocks, b)
+                          : nvme_submit_rw_batch(f.ctrl, 1, 1, r, 2, 0, &sent);
+        if (k == 4)
+            assert_int_equal(sent, 0);
+        assert_int_equal(stall.rc, 0); /* the Format ran inside the stall */
+        assert_int_equal(ns->lba_size, to == 1 ? 4096 : 512);
+        assert_int_equal(rc, NVME_ERR_BUSY);
+        assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io);
+        for (int i = 0; i < 8 * 4096; i++)
+            assert_int_equal(b[i], 0xa5);
+    }
+    assert_int_equal(done.calls, 0);
+
+    /* A Format to the format in use changes no block size: the blocking
+     * call checks again and goes on. */
+    stall_arm((uint8_t)ns->format);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+    assert_int_equal(stall.rc, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io + 1);
+    free(b);
+    fx_stop(&f);
+}
+
 /* A Flush of every namespace while a Format or Sanitize holds them
  * frozen (NVME_ERR_BUSY) flushes none of them: where the controller
  * refuses NSID FFFFFFFFh it goes namespace by namespace, and must say
@@ -1091,6 +1179,7 @@ int main(void)
         cmocka_unit_test(format_changes_the_block_size_and_erases),
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
+        cmocka_unit_test(io_checked_before_a_format_is_never_sent_after_it),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
         cmocka_unit_test(flush_of_every_namespace_includes_the_unusable_ones),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),

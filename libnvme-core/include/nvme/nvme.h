@@ -96,7 +96,10 @@ enum nvme_err {
     NVME_ERR_BUSY = -9,         /* queue full, try again after reaping (asynchronous calls;
                                    blocking ones wait for a slot) (or a namespace scan
                                    on another CPU did not end within two admin deadlines,
-                                   or I/O to a namespace while a Format runs) */
+                                   or I/O to a namespace while a Format runs, or an
+                                   asynchronous or data-moving call whose namespace
+                                   changed between its checks and its placement:
+                                   nothing sent) */
     NVME_ERR_PROTO = -10,       /* the device returned nonsense (bad CID, bad identify data) */
     NVME_ERR_UNSUPPORTED = -11, /* the controller lacks what this needs */
     NVME_ERR_DMA = -12,         /* OSAL dma_map refused the buffer */
