@@ -26,8 +26,8 @@ unsigned nvme_admin_flags(uint8_t opc)
  * the device: a command that moves more than `len` (a passthrough whose
  * length is short for what it asks) writes into the rest of the bounce,
  * never past it. */
-int nvme_exec_bounce(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                     enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
+int nvme_exec_bounce(struct nvme_qpair *qp, uint32_t epoch, struct nvme_sqe *sqe, void *buf,
+                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     const struct nvme_osal *o = &ctrl->osal;
@@ -53,7 +53,7 @@ int nvme_exec_bounce(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uin
     /* The bounce buffer is core memory: it is mapped like a caller's, so
      * ports with an IOMMU see every device access announced.  It is freed
      * only once the command completed or the controller stopped. */
-    int rc = nvme_exec(qp, sqe, dma, whole, dir, flags, dw0);
+    int rc = nvme_exec_epoch(qp, epoch, sqe, dma, whole, dir, flags, dw0);
     if (dma != NULL) {
         if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
             /* Invalidate once completed, before the CPU reads the data (rule 4). */
@@ -68,7 +68,8 @@ int nvme_exec_bounce(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uin
 int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
                            enum nvme_dma_dir dir, uint32_t *dw0)
 {
-    return nvme_exec_bounce(&ctrl->admin, sqe, buf, len, dir, nvme_admin_flags(sqe->opc), dw0);
+    return nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, sqe, buf, len, dir,
+                            nvme_admin_flags(sqe->opc), dw0);
 }
 
 void nvme_passthru_prep(struct nvme_sqe *cmd, const struct nvme_sqe *sqe, struct nvme_bounce *b)

@@ -144,7 +144,7 @@ static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf
     if (effects == MGMT_FREEZE && (rc = nvme_ns_freeze(ctrl)) == NVME_ERR_BUSY)
         return rc;
     if (rc == NVME_OK) /* else the I/O in flight did not drain: not sent */
-        rc = nvme_exec_bounce(&ctrl->admin, sqe, buf, len, dir,
+        rc = nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, sqe, buf, len, dir,
                               nvme_admin_flags(sqe->opc) | (raw ? NVME_CMD_NO_RETRY : 0u), dw0);
     return effects != 0 ? mgmt_rescan(ctrl, rc, effects == MGMT_FREEZE) : rc;
 }

@@ -178,7 +178,7 @@ int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
         return NVME_ERR_STATE;
     /* The ranges (at most a page) go through a buffer of the core: any
      * caller memory works. */
-    return nvme_exec_bounce(qp, &sqe, (void *)(uintptr_t)ranges,
+    return nvme_exec_bounce(qp, NVME_NS_EPOCH_ANY, &sqe, (void *)(uintptr_t)ranges,
                             (uint32_t)nr * (uint32_t)sizeof(*ranges), NVME_DMA_TO_DEVICE,
                             NVME_CMD_REPLAY, NULL);
 }
@@ -755,6 +755,7 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
     int rc = nvm_ns(ctrl, sqe->nsid, 0, 1, false, &ns);
     if (rc != NVME_OK)
         return rc;
+    uint32_t epoch = nvme_ns_epoch_read(ctrl); /* the length check below: as nvm_rw_ext */
     uint8_t opc = sqe->opc;
     bool reads_only = opc == NVME_CMD_READ || opc == NVME_CMD_COMPARE || opc == NVME_CMD_VERIFY ||
                       opc == NVME_CMD_ZONE_MGMT_RECV || opc == NVME_CMD_FLUSH;
@@ -791,5 +792,5 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     if (qp == NULL)
         return NVME_ERR_STATE;
-    return nvme_exec_bounce(qp, &cmd, b.buf, b.len, b.dir, 0, dw0);
+    return nvme_exec_bounce(qp, epoch, &cmd, b.buf, b.len, b.dir, 0, dw0);
 }

@@ -798,10 +798,10 @@ uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba);
 /* ns.c: ZNS details of a zoned namespace (CNS 05h CSI 02h). */
 int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page);
 /* admin.c: a command whose data go through a DMA bounce of whole pages,
- * on `qp`, or (nvme_admin_exec_bounce) on the admin queue with the
- * deadline its opcode needs. */
-int nvme_exec_bounce(struct nvme_qpair *qp, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                     enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
+ * on `qp` (epoch: as nvme_exec_epoch), or (nvme_admin_exec_bounce) on the
+ * admin queue with the deadline its opcode needs. */
+int nvme_exec_bounce(struct nvme_qpair *qp, uint32_t epoch, struct nvme_sqe *sqe, void *buf,
+                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
                            enum nvme_dma_dir dir, uint32_t *dw0);
 /* A passthrough's data as the caller gave them, and the page it gets

@@ -260,21 +260,28 @@ static void io_checked_before_a_format_is_never_sent_after_it(void **state)
 
     /* 512 -> 4096: a one-page read (the fast path), a two-page one (a PRP
      * list), an asynchronous one, a Compare, a batch of a one-page read
-     * and a two-page one: refused, nothing sent. */
-    for (int k = 0; k < 5; k++) {
+     * and a two-page one, a Read through the I/O passthrough (whose length
+     * check used the old size): refused, nothing sent. */
+    for (int k = 0; k < 6; k++) {
         memset(b, 0xa5, 8 * 4096);
         uint8_t to = (uint8_t)(ns->lba_size == 512 ? 1 : 0);
         uint32_t blocks = to == 1 ? 8 : 1; /* one 4 KiB page of the format in use */
         struct nvme_rw_req r[2] = {{0, b, fx_rec_cb, &done, blocks, NVME_CMD_READ},
                                    {0, b + 4096, fx_rec_cb, &done, 2 * blocks, NVME_CMD_READ}};
         unsigned sent = 99;
+        struct nvme_sqe rd;
+        memset(&rd, 0, sizeof(rd));
+        rd.opc = NVME_CMD_READ;
+        rd.nsid = 1;
+        rd.cdw12 = blocks - 1u; /* NLB, 0-based */
         stall_arm(to);
         int rc = k == 0   ? nvme_read(f.ctrl, 1, 0, blocks, b)
                  : k == 1 ? nvme_read(f.ctrl, 1, 0, 2 * blocks, b)
                  : k == 2 ? nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, blocks, b, 0, fx_rec_cb,
                                            &done)
                  : k == 3 ? nvme_compare(f.ctrl, 1, 0, blocks, b)
-                          : nvme_submit_rw_batch(f.ctrl, 1, 1, r, 2, 0, &sent);
+                 : k == 4 ? nvme_submit_rw_batch(f.ctrl, 1, 1, r, 2, 0, &sent)
+                          : nvme_io_passthru(f.ctrl, &rd, b, 4096, NVME_DMA_FROM_DEVICE, NULL);
         if (k == 4)
             assert_int_equal(sent, 0);
         assert_int_equal(stall.rc, 0); /* the Format ran inside the stall */
