@@ -242,7 +242,8 @@ unsigned nvme_exos_controller_count(void);
 
 /* --- nvme_exos_shell.c ----------------------------------------------------------- */
 
-/* Shell entry: `nvmectl [nvmeN] <subcommand> [args]`. */
+/* Shell entry: `nvmectl [nvmeN] <subcommand> [args]` (`list` without
+ * nvmeN: every controller). */
 U32 CMD_nvmectl(LPSHELLCONTEXT Context);
 /* The same with the argument text (what follows "nvmectl"). */
 U32 nvme_exos_shell_run(LPCSTR arguments);

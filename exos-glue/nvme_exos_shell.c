@@ -5,6 +5,9 @@
  *
  *   nvmectl [nvmeN] info|ready|list|smart|read -n NSID -s LBA [-c N]|...
  *
+ * Without nvmeN a command goes to nvme0, except `list`: every
+ * controller's namespaces in one table, as nvme-cli's `nvme list`
+ * (nvmectl_list_all).
  * The arguments are taken raw from the command line: EXOS's own parser
  * (ParseNextCommandLineComponent) would collect "-n 1" as shell options.
  * Output goes to ConsolePrint.  A failure returns a DF_RETURN_* code
@@ -84,11 +87,83 @@ static U32 finish(const char *command, int rc, U32 df)
     return rc == 0 ? DF_RETURN_SUCCESS : df;
 }
 
+/* "nvme<idx>" into name (8 bytes), as the glue names its controllers. */
+static void controller_name(unsigned idx, char *name)
+{
+    name[0] = 'n';
+    name[1] = 'v';
+    name[2] = 'm';
+    name[3] = 'e';
+    if (idx >= 10) {
+        name[4] = (char)('0' + idx / 10u % 10u);
+        name[5] = (char)('0' + idx % 10u);
+        name[6] = 0;
+    } else {
+        name[4] = (char)('0' + idx);
+        name[5] = 0;
+    }
+}
+
+/* `nvmectl list` without a controller: the namespaces of every controller
+ * the glue drives in one table, each row named nvme<N>n<NSID>, as
+ * nvme-cli's `nvme list` lists every NVMe namespace.  Each controller's
+ * lock is held while its rows are read (a rescan under it changes its
+ * namespace table); taken in index order, the only order in which any
+ * task waits for two of them.  list reads the core's namespace table
+ * only: the block cache is left as it is.  Shut down controllers have no
+ * rows. */
+static U32 list_all(char *line)
+{
+    struct nvme_ctrl *ctrls[NVME_EXOS_MAX_CTRL];
+    const char *names[NVME_EXOS_MAX_CTRL];
+    char name_buf[NVME_EXOS_MAX_CTRL][8];
+    LPNVME_CORE_DEVICE held[NVME_EXOS_MAX_CTRL];
+    unsigned i, n = nvme_exos_controller_count(), live = 0;
+    struct nvmectl_io io;
+    int rc;
+
+    if (n > NVME_EXOS_MAX_CTRL)
+        n = NVME_EXOS_MAX_CTRL;
+    for (i = 0; i < n; i++) {
+        LPNVME_CORE_DEVICE d = nvme_exos_controller(i);
+        held[i] = NULL;
+        ctrls[i] = NULL;
+        controller_name(i, name_buf[i]);
+        names[i] = name_buf[i];
+        if (d == NULL || d->Ctrl == NULL)
+            continue;
+        nvme_exos_blk_lock(&d->Blk);
+        held[i] = d;
+        if (!d->Blk.stopped && d->Ctrl != NULL) {
+            ctrls[i] = d->Ctrl;
+            live++;
+        }
+    }
+    if (live == 0) {
+        for (i = n; i-- != 0;)
+            if (held[i] != NULL)
+                nvme_exos_blk_unlock(&held[i]->Blk);
+        ConsolePrint(TEXT("nvmectl list: no NVMe controller (nvme-core has %u%s)\n"),
+                     (UINT)nvme_exos_controller_count(),
+                     n != 0 ? TEXT(", all shut down") : TEXT(""));
+        KernelLogText(LOG_TEST, TEXT("[CMD_nvmectl] list : KO"));
+        return DF_RETURN_HARDWARE_ABSENT;
+    }
+    MemorySet(&io, 0, sizeof(io));
+    io.print = shell_print;
+    io.dev_name = names[0];
+    rc = nvmectl_list_all(ctrls, names, n, &io, line);
+    for (i = n; i-- != 0;)
+        if (held[i] != NULL)
+            nvme_exos_blk_unlock(&held[i]->Blk);
+    return finish("list", rc, nvme_exos_df_result(rc));
+}
+
 U32 nvme_exos_shell_run(LPCSTR arguments)
 {
     char line[SHELL_LINE_MAX];
     char command[16];
-    char name[8] = {'n', 'v', 'm', 'e', '0', 0, 0, 0};
+    char name[8];
     const char *p = (const char *)arguments;
     unsigned len = 0, idx = 0;
     LPNVME_CORE_DEVICE d;
@@ -117,6 +192,14 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     if (len == 0)
         StringCopy((LPSTR)command, TEXT("usage"));
 
+    for (len = 0; p[len] != 0 && len + 1 < sizeof(line); len++)
+        line[len] = p[len];
+    line[len] = 0;
+    /* No controller named: `list` is every controller's (list_all). */
+    if (word < 0 && p[len] == 0 && command[0] == 'l' && command[1] == 'i' && command[2] == 's' &&
+        command[3] == 't' && command[4] == 0)
+        return list_all(line);
+
     d = nvme_exos_controller(idx);
     if (d == NULL || d->Ctrl == NULL) {
         ConsolePrint(TEXT("nvmectl %s: no NVMe controller nvme%u (nvme-core has %u%s)\n"),
@@ -125,20 +208,12 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         KernelLogText(LOG_TEST, TEXT("[CMD_nvmectl] %s : KO"), (LPCSTR)command);
         return DF_RETURN_HARDWARE_ABSENT;
     }
-    for (len = 0; p[len] != 0 && len + 1 < sizeof(line); len++)
-        line[len] = p[len];
-    line[len] = 0;
     if (p[len] != 0) { /* cut, it could mean another command ("-n 12" as "-n 1") */
         ConsolePrint(TEXT("nvmectl %s: command line too long (over %u characters), not run\n"),
                      (LPCSTR)command, (UINT)(SHELL_LINE_MAX - 1u));
         return finish(command, NVME_ERR_INVAL, DF_RETURN_BAD_PARAMETER);
     }
-    if (idx >= 10) {
-        name[4] = (char)('0' + idx / 10);
-        name[5] = (char)('0' + idx % 10);
-    } else {
-        name[4] = (char)('0' + idx);
-    }
+    controller_name(idx, name);
 
     MemorySet(&io, 0, sizeof(io));
     io.print = shell_print;

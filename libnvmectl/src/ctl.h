@@ -201,6 +201,9 @@ void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n);
 int ctl_cmd_info(struct ctl *c);
 int ctl_cmd_ready(struct ctl *c);
 int ctl_cmd_list(struct ctl *c);
+/* list's table over several controllers (nvmectl_list_all). */
+int ctl_list_many(struct ctl *c, struct nvme_ctrl *const *ctrls, const char *const *names,
+                  unsigned nctrls);
 int ctl_cmd_id_ctrl(struct ctl *c);
 int ctl_cmd_id_ns(struct ctl *c);
 int ctl_cmd_ns_descs(struct ctl *c);

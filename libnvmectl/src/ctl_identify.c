@@ -116,12 +116,14 @@ int ctl_cmd_ready(struct ctl *c)
 }
 
 /* Columns: name, NSID, size in logical blocks, block size in bytes,
- * capacity in bytes with the binary unit (fits 80 columns). */
-int ctl_cmd_list(struct ctl *c)
+ * capacity in bytes with the binary unit (fits 80 columns).  The rows of
+ * ctrls[i] are named after names[i] (NULL entries skipped): one table for
+ * every controller, as nvme-cli's `nvme list` (ctl_list_many). */
+int ctl_list_many(struct ctl *c, struct nvme_ctrl *const *ctrls, const char *const *names,
+                  unsigned nctrls)
 {
     const struct nvmectl_io *io = c->io;
-    unsigned n = nvme_ns_count(c->ctrl);
-    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(c->ctrl);
+    unsigned total = 0;
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);
@@ -130,42 +132,57 @@ int ctl_cmd_list(struct ctl *c)
         ctl_out(io, "%-12s %-6s %-18s %-6s %s\n", "Node", "NSID", "Blocks(LBAs)", "LBA(B)",
                 "Capacity");
     }
-    for (unsigned i = 0; i < n; i++) {
-        const struct nvme_ns_info *ns = nvme_ns_at(c->ctrl, i);
-        char node[24], size[64];
-        nvme_snprintf(node, sizeof(node), "%sn%u", ctl_dev(io), ns->nsid);
-        if (c->o.json) {
-            /* nvme-cli 2.x `list -o json` keys */
-            jw_obj(&w, NULL);
-            jw_u64(&w, "NameSpace", ns->nsid);
-            jw_str(&w, "DevicePath", node);
-            jw_str(&w, "Firmware", in->firmware);
-            jw_str(&w, "ModelNumber", in->model);
-            jw_str(&w, "SerialNumber", in->serial);
-            jw_u64(&w, "UsedBytes", ns->nuse << ns->lbads);
-            jw_u64(&w, "MaximumLBA", ns->nsze);
-            jw_u64(&w, "PhysicalSize", ns->nsze << ns->lbads);
-            jw_u64(&w, "SectorSize", ns->lba_size);
-            if (ns->status != NVME_OK)
-                jw_str(&w, "Unusable", nvme_strerror(ns->status));
-            jw_close_obj(&w);
+    for (unsigned k = 0; k < nctrls; k++) {
+        struct nvme_ctrl *ctrl = ctrls[k];
+        if (ctrl == NULL)
             continue;
+        unsigned n = nvme_ns_count(ctrl);
+        const struct nvme_ctrl_info *in = nvme_ctrl_get_info(ctrl);
+        total += n;
+        for (unsigned i = 0; i < n; i++) {
+            const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
+            char node[24], size[64];
+            nvme_snprintf(node, sizeof(node), "%sn%u", names[k], ns->nsid);
+            if (c->o.json) {
+                /* nvme-cli 2.x `list -o json` keys */
+                jw_obj(&w, NULL);
+                jw_u64(&w, "NameSpace", ns->nsid);
+                jw_str(&w, "DevicePath", node);
+                jw_str(&w, "Firmware", in->firmware);
+                jw_str(&w, "ModelNumber", in->model);
+                jw_str(&w, "SerialNumber", in->serial);
+                jw_u64(&w, "UsedBytes", ns->nuse << ns->lbads);
+                jw_u64(&w, "MaximumLBA", ns->nsze);
+                jw_u64(&w, "PhysicalSize", ns->nsze << ns->lbads);
+                jw_u64(&w, "SectorSize", ns->lba_size);
+                if (ns->status != NVME_OK)
+                    jw_str(&w, "Unusable", nvme_strerror(ns->status));
+                jw_close_obj(&w);
+                continue;
+            }
+            if (ns->status != NVME_OK && ns->lba_size == 0) {
+                ctl_out(io, "%-12s %-6u unusable: %s\n", node, ns->nsid, nvme_strerror(ns->status));
+                continue;
+            }
+            ctl_fmt_size(size, sizeof(size), ns->nsze << ns->lbads);
+            ctl_out(io, "%-12s %-6u %-18llu %-6u %s%s\n", node, ns->nsid,
+                    (unsigned long long)ns->nsze, ns->lba_size, size,
+                    ns->status != NVME_OK ? " (unusable)" : "");
         }
-        if (ns->status != NVME_OK && ns->lba_size == 0) {
-            ctl_out(io, "%-12s %-6u unusable: %s\n", node, ns->nsid, nvme_strerror(ns->status));
-            continue;
-        }
-        ctl_fmt_size(size, sizeof(size), ns->nsze << ns->lbads);
-        ctl_out(io, "%-12s %-6u %-18llu %-6u %s%s\n", node, ns->nsid, (unsigned long long)ns->nsze,
-                ns->lba_size, size, ns->status != NVME_OK ? " (unusable)" : "");
     }
     if (c->o.json) {
         jw_close_arr(&w);
         jw_end(&w);
     } else {
-        ctl_out(io, "%u namespace(s)\n", n);
+        ctl_out(io, "%u namespace(s)\n", total);
     }
     return NVME_OK;
+}
+
+int ctl_cmd_list(struct ctl *c)
+{
+    const char *name = ctl_dev(c->io);
+    return ctl_list_many(c, &c->ctrl, &name, 1);
 }
 
 /* nvme-cli's ns-rescan: the namespaces enumerated again (nvme_ns_rescan),

@@ -463,12 +463,12 @@ int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, 
     return NVME_ERR_INVAL;
 }
 
-int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line)
+/* Splits `line` in place at blanks into argv (24 words at most); a
+ * leading "nvmectl" word is skipped.  Returns the word count, or -1 for a
+ * 25th word (reported). */
+static int split_line(const struct nvmectl_io *io, char *line, char **argv)
 {
-    char *argv[24];
     int argc = 0;
-    if (line == NULL)
-        return NVME_ERR_INVAL;
     char *p = line;
     while (*p != '\0') {
         while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
@@ -478,12 +478,57 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
         if (argc == 24) { /* a 25th word: refused, not glued to the 24th */
             if (io != NULL && io->print != NULL)
                 ctl_out(io, "nvmectl: more than 24 words on the line\n");
-            return NVME_ERR_INVAL;
+            return -1;
         }
         argv[argc++] = p;
         while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
             p++;
     }
-    int first = argc > 0 && nvme_streq(argv[0], "nvmectl") ? 1 : 0;
-    return nvmectl_main(ctrl, io, argc - first, argv + first);
+    if (argc > 0 && nvme_streq(argv[0], "nvmectl")) {
+        for (int i = 1; i < argc; i++)
+            argv[i - 1] = argv[i];
+        argc--;
+    }
+    return argc;
+}
+
+int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line)
+{
+    char *argv[24];
+    if (line == NULL)
+        return NVME_ERR_INVAL;
+    int argc = split_line(io, line, argv);
+    if (argc < 0)
+        return NVME_ERR_INVAL;
+    return nvmectl_main(ctrl, io, argc, argv);
+}
+
+int nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, unsigned n,
+                     const struct nvmectl_io *io, char *line)
+{
+    char *argv[24];
+    struct ctl c;
+    if (io == NULL || io->print == NULL || line == NULL ||
+        (n != 0 && (ctrls == NULL || names == NULL)))
+        return NVME_ERR_INVAL;
+    int argc = split_line(io, line, argv);
+    if (argc < 0)
+        return NVME_ERR_INVAL;
+    for (unsigned i = 0; i < NCMDS; i++) {
+        if (cmds[i].fn != ctl_cmd_list)
+            continue;
+        if (argc < 1 || !nvme_streq(argv[0], cmds[i].name))
+            break;
+        c.ctrl = NULL;
+        c.io = io;
+        c.cmd = cmds[i].name;
+        if (!parse_opts(&c, cmds[i].opts, argc, argv)) {
+            ctl_out(io, "usage: nvmectl\n");
+            help_line(io, cmds[i].name, cmds[i].help);
+            return NVME_ERR_INVAL;
+        }
+        return ctl_list_many(&c, ctrls, names, n);
+    }
+    ctl_out(io, "nvmectl: '%s' is not list\n", argc > 0 ? argv[0] : "");
+    return NVME_ERR_INVAL;
 }

@@ -80,6 +80,52 @@ static void list_shows_every_namespace_with_its_capacity(void **state)
     fx_stop(&f);
 }
 
+/* nvme-cli's `nvme list`: every namespace of every controller in one
+ * table (nvmectl_list_all; the EXOS shell's `nvmectl list`).  A NULL
+ * controller has no rows; a command other than list is refused. */
+static void list_all_is_one_table_of_every_controller(void **state)
+{
+    static char buf[4096] __attribute__((aligned(4096)));
+    (void)state;
+    struct fx a, b;
+    start_two_namespaces(&a);
+    fx_config(&b);
+    b.ns[0].nsid = 2;
+    b.ns[0].blocks = 8192;
+    b.cfg.ns_count = 1;
+    fx_start(&b);
+    struct nvme_ctrl *ctrls[3] = {a.ctrl, NULL, b.ctrl};
+    const char *names[3] = {"nvme0", "nvme1", "nvme2"};
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL};
+    char line[64];
+
+    out.len = 0;
+    out.text[0] = 0;
+    snprintf(line, sizeof(line), "list");
+    assert_int_equal(nvmectl_list_all(ctrls, names, 3, &io, line), 0);
+    expect("Node         NSID   Blocks(LBAs)       LBA(B) Capacity\n"
+           "nvme0n1      1      262144             512    134217728 bytes (128.0 MiB)\n"
+           "nvme0n4      4      16384              4096   67108864 bytes (64.0 MiB)\n"
+           "nvme2n2      2      8192               512    4194304 bytes (4.0 MiB)\n"
+           "3 namespace(s)\n");
+    assert_null(strstr(out.text, "nvme1n"));
+
+    out.len = 0;
+    out.text[0] = 0;
+    snprintf(line, sizeof(line), "nvmectl list -o json");
+    assert_int_equal(nvmectl_list_all(ctrls, names, 3, &io, line), 0);
+    assert_non_null(strstr(out.text, "\"DevicePath\":\"nvme2n2\""));
+    assert_non_null(strstr(out.text, "\"DevicePath\":\"nvme0n4\""));
+    assert_null(strstr(strstr(out.text, "\"Devices\"") + 1, "\"Devices\""));
+
+    snprintf(line, sizeof(line), "info");
+    assert_int_not_equal(nvmectl_list_all(ctrls, names, 3, &io, line), 0);
+    snprintf(line, sizeof(line), "list -n 1");
+    assert_int_not_equal(nvmectl_list_all(ctrls, names, 3, &io, line), 0);
+    fx_stop(&b);
+    fx_stop(&a);
+}
+
 static void read_dumps_the_mbr_with_its_signature(void **state)
 {
     (void)state;
@@ -464,6 +510,7 @@ int main(void)
         cmocka_unit_test(info_prints_version_queue_depth_and_identity),
         cmocka_unit_test(ready_reports_the_controller_up),
         cmocka_unit_test(list_shows_every_namespace_with_its_capacity),
+        cmocka_unit_test(list_all_is_one_table_of_every_controller),
         cmocka_unit_test(read_dumps_the_mbr_with_its_signature),
         cmocka_unit_test(write_a_signature_flush_and_read_it_back),
         cmocka_unit_test(verify_writes_reads_and_compares),

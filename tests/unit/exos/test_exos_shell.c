@@ -32,6 +32,15 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
     return mock_type(int);
 }
 
+/* `list` without a controller (test_exos_list.c runs it for real). */
+int nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, unsigned n,
+                     const struct nvmectl_io *io, char *line)
+{
+    (void)ctrls, (void)names, (void)n, (void)io, (void)line;
+    fail_msg("nvmectl_list_all called");
+    return NVME_ERR_INVAL;
+}
+
 void nvmectl_usage(const struct nvmectl_io *io)
 {
     function_called();
