@@ -123,6 +123,9 @@ typedef struct tag_NVME_CORE_DISK {
     bool MdExtended;
     bool PlainIo;
     U32 NsGen; /* nvme_ns_info.gen: another namespace under the NSID moves it */
+    U8 Format; /* nvme_ns_info.format, the LBA format in use */
+    U8 Nguid[16];
+    U8 Eui64[8];
     /* Out of service: its namespace changed format or went away after a
      * rescan; every request fails (DF_RETURN_HARDWARE_ABSENT). */
     bool Retired;
@@ -184,8 +187,23 @@ void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info 
 /* Whether a disk still describes its namespace as the core knows it now
  * (ns from nvme_ns_find, NULL when not active): usable, same size, LBA
  * size, metadata, protection, command set (zoned) and plain_io (the
- * disabled metadata disk).  Not the host's read-only policy. */
+ * disabled metadata disk), generation unmoved.  Not the host's read-only
+ * policy.  A size alone changed: nvme_exos_disk_resized. */
 bool nvme_exos_disk_matches(const NVME_CORE_DISK *disk, const struct nvme_ns_info *ns);
+/* Whether ns (nvme_ns_find) is the disk's namespace with its size alone
+ * changed (NSZE grown or shrunk; Linux keeps the disk and changes its
+ * capacity): usable, another NSZE (not 0), the same LBA size, metadata,
+ * LBA format, protection, command set, plain_io and identifiers (NGUID,
+ * EUI64).  The core moves ns->gen on a size change too, so the fields
+ * decide. */
+bool nvme_exos_disk_resized(const NVME_CORE_DISK *disk, const struct nvme_ns_info *ns);
+/* After a rescan (caller holds the blk lock): a disk whose namespace is
+ * unchanged stays as it is; one whose size alone changed
+ * (nvme_exos_disk_resized) stays in service with the new sector count,
+ * its cached blocks past a new end dropped (dirty ones with an error
+ * line: they can no longer be written); any other change retires it
+ * (nvme_exos_disk_retire).  False when the disk is (now) retired. */
+bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns);
 /* Takes a disk out of service (caller holds the blk lock): its requests
  * fail from now on, its cached blocks are dropped (dirty ones too: they
  * belong to a format the namespace no longer has; logged as an error)

@@ -156,6 +156,15 @@ void nvme_exos_blk_configure(struct nvme_exos_blk *blk, bool volatile_cache, UIN
     blk->nsegs = n;
 }
 
+/* Which namespace the disk serves: its generation and identity. */
+static void disk_note_namespace(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
+{
+    disk->NsGen = ns->gen;
+    disk->Format = ns->format;
+    MemoryCopy(disk->Nguid, ns->nguid, sizeof(disk->Nguid));
+    MemoryCopy(disk->Eui64, ns->eui64, sizeof(disk->Eui64));
+}
+
 LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 lba_size,
                                        uint64_t nsze, bool read_only)
 {
@@ -177,7 +186,8 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
     disk->PlainIo = true;
     if (blk->ops->ns_info != NULL) { /* the namespace now under the NSID */
         const struct nvme_ns_info *ns = blk->ops->ns_info(blk->h, nsid);
-        disk->NsGen = ns != NULL ? ns->gen : 0u;
+        if (ns != NULL)
+            disk_note_namespace(disk, ns);
     }
     return disk;
 }
@@ -210,7 +220,7 @@ void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info 
     disk->PiType = ns->pi_type;
     disk->MdExtended = ns->md_extended;
     disk->PlainIo = ns->plain_io;
-    disk->NsGen = ns->gen;
+    disk_note_namespace(disk, ns);
 }
 
 bool nvme_exos_disk_matches(const NVME_CORE_DISK *disk, const struct nvme_ns_info *ns)
@@ -219,6 +229,23 @@ bool nvme_exos_disk_matches(const NVME_CORE_DISK *disk, const struct nvme_ns_inf
            ns->nsze == disk->NumSectors && ns->ms == disk->MetadataBytes && ns->csi == disk->Csi &&
            ns->pi_type == disk->PiType && ns->md_extended == disk->MdExtended &&
            ns->plain_io == disk->PlainIo && ns->gen == disk->NsGen;
+}
+
+static bool bytes_differ(const uint8_t *a, const uint8_t *b, unsigned n);
+
+/* Linux keeps a namespace's disk when a rescan finds its capacity alone
+ * changed (its revalidation calls set_capacity_and_notify); another
+ * format or command set, or other identifiers (Identify Namespace NGUID,
+ * EUI64, NVMe 1.4 Figure 245: a namespace deleted and created again under
+ * its NSID), is another namespace, as there. */
+bool nvme_exos_disk_resized(const NVME_CORE_DISK *disk, const struct nvme_ns_info *ns)
+{
+    return ns != NULL && ns->status == 0 && ns->nsze != 0 && ns->nsze != disk->NumSectors &&
+           ns->lba_size == disk->BytesPerSector && ns->ms == disk->MetadataBytes &&
+           ns->format == disk->Format && ns->csi == disk->Csi && ns->pi_type == disk->PiType &&
+           ns->md_extended == disk->MdExtended && ns->plain_io == disk->PlainIo &&
+           !bytes_differ(ns->nguid, disk->Nguid, sizeof(disk->Nguid)) &&
+           !bytes_differ(ns->eui64, disk->Eui64, sizeof(disk->Eui64));
 }
 
 /* A shared namespace of an NVM subsystem with two controllers (dual-port
@@ -339,10 +366,11 @@ static U32 seg_blocks(U32 block_bytes)
 }
 
 /* 0 while the disk's namespace still has the format the disk was made
- * with; NVME_ERR_BUSY while a Format or Sanitize runs on it (nothing
- * decided yet: the core refuses its I/O meanwhile); NVME_ERR_GONE once
- * the disk is out of service (retired here when the namespace changed).
- * Caller holds the blk lock. */
+ * with (a new size is taken over: nvme_exos_disk_follow); NVME_ERR_BUSY
+ * while a Format or Sanitize runs on it (nothing decided yet: the core
+ * refuses its I/O meanwhile); NVME_ERR_GONE once the disk is out of
+ * service (retired here when the namespace changed).  Caller holds the
+ * blk lock. */
 static int disk_check_current(LPNVME_CORE_DISK disk)
 {
     const struct nvme_ns_info *ns;
@@ -353,10 +381,7 @@ static int disk_check_current(LPNVME_CORE_DISK disk)
     ns = disk->Blk->ops->ns_info(disk->Blk->h, disk->NamespaceId);
     if (ns != NULL && ns->status == NVME_ERR_BUSY)
         return NVME_ERR_BUSY;
-    if (nvme_exos_disk_matches(disk, ns))
-        return 0;
-    nvme_exos_disk_retire(disk, ns);
-    return NVME_ERR_GONE;
+    return nvme_exos_disk_follow(disk, ns) ? 0 : NVME_ERR_GONE;
 }
 
 /* One write command per run of dirty blocks.  Blocks cached for a format
@@ -374,6 +399,8 @@ static int seg_write_back(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
             return 0; /* dropped (nvme_exos_disk_retire) */
         if (rc != 0)
             return rc;
+        if (s->nsid == 0)
+            return 0; /* past a new end: dropped (cache_resize) */
     }
 
     while (i < s->blocks) {
@@ -426,6 +453,10 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
             if (rc != 0)
                 return rc;
         }
+        /* That write-back may have found the namespace shrunk
+         * (nvme_exos_disk_follow): no segment past its end. */
+        if (first >= disk->NumSectors)
+            return NVME_ERR_RANGE;
         s = victim;
         MemorySet(s->valid, 0, sizeof(s->valid));
         MemorySet(s->dirty, 0, sizeof(s->dirty));
@@ -480,6 +511,8 @@ static int cache_rw(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, bool write
         rc = seg_get(blk, disk, first, &s);
         if (rc != 0)
             return rc;
+        if (off + n > s->blocks) /* cut by a shrink during this request */
+            return NVME_ERR_RANGE;
         if (write) {
             MemoryCopy(s->data + (UINT)off * bs, buf, (UINT)n * bs);
             for (i = off; i < off + n; i++) {
@@ -674,6 +707,64 @@ int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk)
     return rc;
 }
 
+/* The disk's namespace now ends at `end`: cached blocks past it are
+ * dropped (the dirty ones are counted: no command can write them any
+ * more) and a segment across it is cut; a last segment the old end cut
+ * short grows to what the new end allows (its new blocks are neither
+ * valid nor dirty).  Returns the dirty blocks dropped. */
+static U32 cache_resize(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t end)
+{
+    U32 per = seg_blocks(disk->BytesPerSector), dropped = 0, b;
+    unsigned i;
+
+    for (i = 0; i < blk->nsegs; i++) {
+        struct nvme_exos_seg *s = &blk->segs[i];
+        U32 keep = per;
+        if (s->nsid != disk->NamespaceId)
+            continue;
+        if (s->first >= end) {
+            keep = 0;
+        } else if (end - s->first < per) {
+            keep = (U32)(end - s->first);
+        }
+        for (b = keep; b < s->blocks; b++) {
+            dropped += bit_get(s->dirty, b);
+            bit_clear(s->valid, b);
+            bit_clear(s->dirty, b);
+        }
+        s->blocks = keep;
+        if (keep == 0) {
+            s->nsid = 0;
+            s->disk = NULL;
+        }
+    }
+    return dropped;
+}
+
+bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
+{
+    uint64_t was = disk->NumSectors;
+    U32 dropped;
+
+    if (disk->Retired)
+        return false;
+    if (nvme_exos_disk_matches(disk, ns))
+        return true;
+    if (!nvme_exos_disk_resized(disk, ns)) {
+        nvme_exos_disk_retire(disk, ns);
+        return false;
+    }
+    dropped = cache_resize(disk->Blk, disk, ns->nsze);
+    disk->NumSectors = ns->nsze;
+    disk->NsGen = ns->gen;
+    KernelLogText(dropped != 0 ? LOG_ERROR : LOG_WARNING,
+                  TEXT("[NVMeCoreDisk] NSID=%u resized to %u blocks of %u bytes, was %u: disk %p "
+                       "kept, %u cached write(s) past the new end dropped"),
+                  (UINT)disk->NamespaceId, (UINT)ns->nsze, (UINT)disk->BytesPerSector, (UINT)was,
+                  (LPVOID)disk, (UINT)dropped);
+    return true;
+}
+
 void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 {
     struct nvme_exos_blk *blk = disk->Blk;
@@ -831,8 +922,6 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
     lba = ((uint64_t)control->SectorHigh << 32) | control->SectorLow;
     if (count == 0 || (uint64_t)count * disk->BytesPerSector > control->BufferSize)
         return DF_RETURN_BAD_PARAMETER;
-    if (lba >= disk->NumSectors || count > disk->NumSectors - lba)
-        return DF_RETURN_BAD_PARAMETER;
     if (disk->Retired) /* out of service (nvme_exos_disk_retire) */
         return DF_RETURN_HARDWARE_ABSENT;
     if ((disk->Access & DISK_ACCESS_DISABLE) != 0)
@@ -857,6 +946,11 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
     if (rc != 0) {
         nvme_exos_blk_unlock(disk->Blk);
         return rc == NVME_ERR_GONE ? DF_RETURN_HARDWARE_ABSENT : nvme_exos_df_result(rc);
+    }
+    /* Against the size now (a resize above may have moved the end). */
+    if (lba >= disk->NumSectors || count > disk->NumSectors - lba) {
+        nvme_exos_blk_unlock(disk->Blk);
+        return DF_RETURN_BAD_PARAMETER;
     }
     rc = disk_rw_locked(disk, write, lba, count, (U8 *)control->Buffer);
     /* The window is also checked here: a writer that never lets the

@@ -506,13 +506,17 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
 
 /* After a rescan (nvmectl format, sanitize or a namespace command; a
  * Namespace Attribute Changed event in the service call): a disk whose
- * namespace has another size or format now (or is gone) is taken out of
- * service, its cached writes of the old format dropped, never written in
- * the new one (nvme_exos_disk_retire; nvmectl writes the cache back before
- * its commands and runs none that change data while writes are owed), and
+ * namespace changed in size alone keeps serving it with the new size
+ * (nvme_exos_disk_follow); one whose namespace has another format now
+ * (or is another namespace, or is gone) is taken out of service, its
+ * cached writes of the old format dropped, never written in the new one
+ * (nvme_exos_disk_retire; nvmectl writes the cache back before its
+ * commands and runs none that change data while writes are owed), and
  * the namespace is published again as a new disk, as are namespaces that
  * appeared.  EXOS has no call to change a listed disk's geometry: file
- * systems mounted on it keep their offsets.  Caller holds d's blk lock. */
+ * systems mounted on it keep their offsets (a new size only moves the
+ * end DF_DISK_GETINFO reports and requests are checked against).  Caller
+ * holds d's blk lock. */
 static void update_namespaces(LPNVME_CORE_DEVICE d)
 {
     uint32_t gen = nvme_ns_generation(d->Ctrl);
@@ -525,8 +529,8 @@ static void update_namespaces(LPNVME_CORE_DEVICE d)
             const struct nvme_ns_info *ns = nvme_ns_find(d->Ctrl, p->nsid);
             if (ns != NULL && ns->status == NVME_ERR_BUSY)
                 busy = true; /* a Format runs: decided once it is done */
-            else if (changed && !p->disk->Retired && !nvme_exos_disk_matches(p->disk, ns))
-                nvme_exos_disk_retire(p->disk, ns);
+            else if (changed && !p->disk->Retired)
+                (void)nvme_exos_disk_follow(p->disk, ns); /* a new size, or retired */
             if (p->disk->Retired) { /* here, or by a request that saw it first */
                 retired = true;
                 continue;

@@ -139,6 +139,83 @@ static void test_format_to_other_block_size_overruns_no_buffer(void **state)
     fx_stop(&f);
 }
 
+/* With the core: a namespace resized on the device (here removed and
+ * added again with the same identifiers and format, another NSZE; the
+ * core's rescan moves its gen for the size) keeps its EXOS disk, which
+ * reports the new size and refuses requests past its end with the range
+ * error.  Another format (nvmectl format to 4096-byte blocks) still takes
+ * it out of service.  Before: the grown namespace's disk was retired
+ * (DF_RETURN_HARDWARE_ABSENT, 0 sectors). */
+static UINT core_disk_read(LPNVME_CORE_DISK disk, U32 lba, void *buf)
+{
+    IOCONTROL c;
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)disk;
+    c.SectorLow = lba;
+    c.NumSectors = 1;
+    c.Buffer = buf;
+    c.BufferSize = 512;
+    return NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c);
+}
+
+static uint64_t core_disk_sectors(LPNVME_CORE_DISK disk)
+{
+    DISKINFO info;
+    memset(&info, 0, sizeof(info));
+    info.Disk = (LPSTORAGE_UNIT)disk;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_GETINFO, (UINT)&info), DF_RETURN_SUCCESS);
+    return info.NumSectors;
+}
+
+static void test_resized_namespace_keeps_its_disk_with_the_core(void **state)
+{
+    static uint8_t bounce[EXOS_SCRATCH_BYTES] __attribute__((aligned(4096)));
+    static uint8_t user[512] __attribute__((aligned(4096)));
+    static struct nvme_exos_blk blk;
+    struct nvme_sim_ns_config grown;
+    const struct nvme_ns_info *ns;
+    LPNVME_CORE_DISK disk;
+    uint32_t gen;
+    struct fx f;
+    (void)state;
+    mock_exos_reset();
+    start(&f);
+    nvme_exos_blk_init(&blk, &nvme_exos_core_ops, f.ctrl, bounce, sizeof(bounce), false);
+    ns = nvme_ns_find(f.ctrl, 1);
+    disk = nvme_exos_disk_create(&blk, 1, ns->lba_size, ns->nsze, false);
+    assert_non_null(disk);
+    nvme_exos_disk_set_policy(disk, ns);
+    gen = ns->gen;
+
+    grown = f.ns[0];
+    grown.blocks = 300000;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &grown), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->nsze, 300000);
+    assert_int_not_equal(ns->gen, gen); /* the core moved it */
+
+    assert_int_equal(core_disk_read(disk, 299999, user), DF_RETURN_SUCCESS);
+    assert_int_equal(core_disk_sectors(disk), 300000);
+    assert_int_equal(core_disk_read(disk, 300000, user), DF_RETURN_BAD_PARAMETER);
+    assert_false(disk->Retired);
+
+    grown.blocks = 1000; /* shrinks */
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &grown), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(core_disk_read(disk, 1000, user), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(core_disk_sectors(disk), 1000);
+    assert_int_equal(core_disk_read(disk, 999, user), DF_RETURN_SUCCESS);
+
+    assert_int_equal(exos_nvmectl(&f, "format -n 1 --lbaf 1 --force"), 0);
+    assert_int_equal(core_disk_read(disk, 0, user), DF_RETURN_HARDWARE_ABSENT);
+    assert_true(disk->Retired);
+    ReleaseKernelObject(disk);
+    fx_stop(&f);
+}
+
 /* More namespaces written within one durability window than the glue
  * tracks (NVME_EXOS_MAX_NS, 8): it then owes a Flush of "all of them"
  * (NVME_NSID_ALL).  That Flush must work with the core, or the window is
@@ -330,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_list_fits_80_columns),
         cmocka_unit_test(test_limits_are_the_real_ones),
         cmocka_unit_test(test_format_to_other_block_size_overruns_no_buffer),
+        cmocka_unit_test(test_resized_namespace_keeps_its_disk_with_the_core),
         cmocka_unit_test(test_nine_namespaces_written_in_one_window),
         cmocka_unit_test(test_zoned_namespace_acknowledges_no_lost_write),
         cmocka_unit_test(test_metadata_namespace_disk_is_disabled),

@@ -522,6 +522,150 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
                      DF_RETURN_HARDWARE_ABSENT);
 }
 
+/* --- a namespace whose size alone changes ---------------------------------------- */
+
+/* What the core's rescan leaves after a namespace's NSZE changed (a
+ * namespace resized on the device, a Namespace Attribute Changed event):
+ * the new size, its own generation moved (ns.c moves it for a size
+ * change too), the table's generation moved. */
+static void rescan_to_size(struct nvme_ctrl *c, uint64_t nsze)
+{
+    c->ns[0].nsze = nsze;
+    c->ns[0].gen++;
+    c->gen++;
+}
+
+/* A namespace that grows: Linux keeps its disk and changes its capacity
+ * (set_capacity_and_notify); a mounted file system stays.  The disk stays
+ * listed and in service with the new sector count, takes requests up to
+ * the new end and refuses them past it, and a last cache segment the old
+ * end cut short (1000 blocks: segment 896 held 104) serves the new blocks
+ * (a write there is written back; a read fills the whole segment).
+ * Before: the disk was retired (HARDWARE_ABSENT) and a new one listed. */
+static void test_a_namespace_that_grows_keeps_its_disk(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    DISKINFO info;
+    LPVOID disk;
+    (void)state;
+    c->ns[0].nsze = 1000;
+    (void)attach_next(true);
+    assert_int_equal(mock_exos.disk_count, 1);
+    disk = mock_exos.disks[0];
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 999, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c->last_lba, 896);
+    assert_int_equal(c->last_count, 104); /* the last segment, cut at the end */
+
+    rescan_to_size(c, 2000);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 1);
+    assert_non_null(
+        strstr(mock_exos.last_log, "NSID=1 resized to 2000 blocks of 512 bytes, was 1000"));
+    assert_int_equal(mock_exos.last_log_type, LOG_WARNING);
+    disk_info(disk, &info);
+    assert_int_equal(info.NumSectors, 2000);
+    assert_int_equal(info.BytesPerSector, 512);
+    assert_int_equal(info.Access, 0);
+
+    /* in the grown part: a write into the old last segment, written back
+     * at the window; reads */
+    memset(io_buf, 0x5a, 512);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 1000, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 0);
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(c->writes, 1);
+    assert_int_equal(c->last_lba, 1000);
+    assert_int_equal(c->last_count, 1);
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 1001, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c->last_lba, 896);
+    assert_int_equal(c->last_count, 128);
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 1999, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c->last_lba, 1920);
+    assert_int_equal(c->last_count, 80);
+    /* past the new end: the range error, before the core */
+    c->reads = 0;
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 2000, 1, io_buf, 512), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 1999, 2, io_buf, 1024), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(c->reads, 0);
+    assert_int_equal(mock_exos.disk_count, 1);
+}
+
+/* A namespace that shrinks: the disk stays with the new sector count;
+ * blocks cached past the new end cannot be written any more: dropped with
+ * an error line, never sent (the core would refuse them, LBA Out of
+ * Range, at every window); those before it are written as usual.  The
+ * request path sees a shrink before the timer does: a request past the
+ * new end gets the range error.  Before: the disk was retired with its
+ * cached writes (the one at LBA 8 too). */
+static void test_a_namespace_that_shrinks_keeps_its_disk(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    DISKINFO info;
+    LPVOID disk;
+    (void)state;
+    (void)attach_next(true);
+    disk = mock_exos.disks[0];
+    memset(io_buf, 0x5a, 512);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 8, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 200000, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 99999, 2, io_buf, 1024), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 0); /* all in the block cache */
+
+    rescan_to_size(c, 100000);
+    mock_exos.sys_ms = 5000; /* the window has passed too */
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 1);
+    assert_int_equal(mock_exos.last_log_type, LOG_ERROR);
+    assert_non_null(strstr(mock_exos.last_log, "NSID=1 resized to 100000 blocks of 512 bytes, "
+                                               "was 262144"));
+    assert_non_null(strstr(mock_exos.last_log, "2 cached write(s) past the new end dropped"));
+    /* LBA 8 and 99999 went out, 100000 and 200000 did not */
+    assert_int_equal(c->writes, 2);
+    assert_int_equal(c->last_lba, 99999);
+    assert_int_equal(c->last_count, 1);
+    disk_info(disk, &info);
+    assert_int_equal(info.NumSectors, 100000);
+
+    c->reads = 0;
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 100000, 1, io_buf, 512), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 99990, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c->reads, 1);
+    assert_int_equal(c->last_lba, 99968); /* the segment across the new end, cut there */
+    assert_int_equal(c->last_count, 32);
+
+    /* Shrunk again; a request comes before the timer's poll. */
+    rescan_to_size(c, 50000);
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 60000, 1, io_buf, 512), DF_RETURN_BAD_PARAMETER);
+    disk_info(disk, &info);
+    assert_int_equal(info.NumSectors, 50000);
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 49999, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 1);
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 2); /* nothing past an end, ever */
+}
+
+/* A new size with other identifiers (NGUID) is another namespace under
+ * the NSID (deleted and created again): retired as before, a new disk. */
+static void test_a_new_size_with_other_identifiers_is_a_new_disk(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    (void)attach_next(false);
+    memset(c->ns[0].nguid, 0x11, sizeof(c->ns[0].nguid));
+    rescan_to_size(c, 100000);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 1, io_buf, 512),
+                     DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(disk_io(mock_exos.disks[1], DF_DISK_READ, 0, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+}
+
 /* --- multipath ------------------------------------------------------------------- */
 
 /* Controllers 0 and 1 of one NVM subsystem (one SUBNQN and serial number,
@@ -669,6 +813,9 @@ int main(int argc, char **argv)
         T(test_writes_cached_for_the_old_format_are_never_written),
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
         T(test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes),
+        T(test_a_namespace_that_grows_keeps_its_disk),
+        T(test_a_namespace_that_shrinks_keeps_its_disk),
+        T(test_a_new_size_with_other_identifiers_is_a_new_disk),
         T(test_shared_namespace_fails_over_when_its_first_controller_goes),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
