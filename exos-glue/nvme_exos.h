@@ -20,6 +20,21 @@
 #include "exos_api.h"
 #include "nvme_osal_exos.h"
 
+/* EXOS calls only the PCI side uses to take a retired disk out of the
+ * disk list (nvme_exos_pci.c, withdraw_retired), declared here as
+ * exos_api.h declares the others: EXOS's headers give them in a native
+ * build (fs/FileSystem.h, core/KernelData.h, utils/List.h,
+ * sync/Mutex.h), the prototypes then checked against them. */
+#ifndef NVME_EXOS_NATIVE
+typedef struct tag_FILESYSTEM FILESYSTEM, *LPFILESYSTEM; /* opaque here */
+extern MUTEX KernelMutex;
+#define MUTEX_KERNEL (&KernelMutex)
+#endif
+LPLIST GetFileSystemList(void);
+LPLIST GetUnusedFileSystemList(void);
+LPSTORAGE_UNIT FileSystemGetStorageUnit(LPFILESYSTEM FileSystem);
+LPVOID ListRemove(LPLIST List, LPVOID Item);
+
 #define NVME_EXOS_VER_MAJOR 2
 #define NVME_EXOS_VER_MINOR 0
 
@@ -207,8 +222,9 @@ bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 /* Takes a disk out of service (caller holds the blk lock): its requests
  * fail from now on, its cached blocks are dropped (dirty ones too: they
  * belong to a format the namespace no longer has; logged as an error)
- * and its namespace is no longer owed a Flush.  EXOS has no call to
- * withdraw a disk: it stays listed, disabled. */
+ * and its namespace is no longer owed a Flush.  It stays listed,
+ * disabled, until the PCI side takes it out of EXOS's disk list (once no
+ * file system uses it: nvme_exos_pci.c, withdraw_retired). */
 void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns);
 /* Whether namespace b (NSID nsid_b of the NVM subsystem subnqn_b, shared:
  * Identify Namespace NMIC bit 0; identifiers ids_b, NULL when the device

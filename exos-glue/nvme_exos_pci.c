@@ -83,9 +83,9 @@ unsigned nvme_exos_controller_count(void) { return ControllerCount; }
 
 /* --- Lifecycle: events and the periodic service call ------------------------ */
 
-/* What the core tells EXOS (nvme.h, enum nvme_event).  EXOS has no call
- * to withdraw a disk, so a removed controller is reported in the kernel
- * log and its disks answer DF_RETURN_HARDWARE_ABSENT from then on. */
+/* What the core tells EXOS (nvme.h, enum nvme_event).  A removed
+ * controller is reported in the kernel log and its disks stay listed,
+ * answering DF_RETURN_HARDWARE_ABSENT from then on. */
 static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
 {
     LPNVME_CORE_DEVICE d = (LPNVME_CORE_DEVICE)arg;
@@ -158,6 +158,7 @@ static void service_one(LPNVME_CORE_DEVICE d, bool locked)
 static void update_namespaces(LPNVME_CORE_DEVICE d);
 static bool fail_over(void);
 static void publish_on_live_paths(void);
+static void withdraw_retired(void);
 
 /* The disk path (a block op of controller h, its blk lock held). */
 static void service_from_disk_path(void *h)
@@ -187,6 +188,7 @@ static void NVMeCoreTimer(LPVOID Context)
     }
     if (fail_over())
         publish_on_live_paths();
+    withdraw_retired();
 }
 
 /* Registers NVMeCoreTimer with EXOS's deferred work: TRUE when EXOS took
@@ -341,6 +343,20 @@ struct published_ns {
 #define NVME_EXOS_MAX_PUBLISHED (NVME_EXOS_MAX_CTRL * 16u)
 static struct published_ns Published[NVME_EXOS_MAX_PUBLISHED];
 static unsigned PublishedCount;
+
+/* Retired disks still in EXOS's disk list, withdrawn from it once no
+ * file system uses them (withdraw_retired).  Past the table's size a
+ * retired disk stays listed, disabled, as before. */
+static LPNVME_CORE_DISK RetiredListed[NVME_EXOS_MAX_PUBLISHED];
+static unsigned RetiredListedCount;
+
+/* A retired disk leaves the published table: nothing in the glue points
+ * to it any more (its cache segments went at nvme_exos_disk_retire). */
+static void note_retired(LPNVME_CORE_DISK disk)
+{
+    if (RetiredListedCount < NVME_EXOS_MAX_PUBLISHED)
+        RetiredListed[RetiredListedCount++] = disk;
+}
 
 static const struct published_ns *second_path_of(LPNVME_CORE_DEVICE d, U32 nsid, bool shared,
                                                  const struct nvme_ns_ids *ids)
@@ -533,6 +549,7 @@ static void update_namespaces(LPNVME_CORE_DEVICE d)
                 (void)nvme_exos_disk_follow(p->disk, ns); /* a new size, or retired */
             if (p->disk->Retired) { /* here, or by a request that saw it first */
                 retired = true;
+                note_retired(p->disk);
                 continue;
             }
         }
@@ -612,9 +629,12 @@ static bool fail_over(void)
 static void publish_on_live_paths(void)
 {
     unsigned i, kept = 0;
-    for (i = 0; i < PublishedCount; i++)
+    for (i = 0; i < PublishedCount; i++) {
         if (!Published[i].disk->Retired)
             Published[kept++] = Published[i];
+        else
+            note_retired(Published[i].disk);
+    }
     PublishedCount = kept;
     for (i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE b = Controllers[i];
@@ -624,6 +644,82 @@ static void publish_on_live_paths(void)
             publish_namespaces(b);
         nvme_exos_blk_unlock(&b->Blk);
     }
+}
+
+/* Whether a file system EXOS made for a partition, mounted or not (the
+ * unused list), reads through `unit`. */
+static bool has_file_system(LPSTORAGE_UNIT unit)
+{
+    LPLIST lists[2];
+    lists[0] = GetFileSystemList();
+    lists[1] = GetUnusedFileSystemList();
+    for (unsigned k = 0; k < 2; k++) {
+        if (lists[k] == NULL)
+            continue;
+        for (LPLISTNODE n = lists[k]->First; n != NULL; n = n->Next)
+            if (FileSystemGetStorageUnit((LPFILESYSTEM)n) == unit)
+                return true;
+    }
+    return false;
+}
+
+/* 1: `disk` may leave EXOS's disk list now; 0: not yet; -1: it is not
+ * listed.  A file system on it would read through a disk that is gone.
+ * EXOS names partitions n<i>p<j>, i the disk's rank among the listed
+ * disks of its driver type, computed at mount time (FileSystem.c,
+ * GetDefaultFileSystemName): taking a disk out lowers the rank of every
+ * NVMe disk listed after it, and a disk published later would be given a
+ * name a mounted file system already has.  So no file system may use it
+ * nor an NVMe disk after it.  Caller holds MUTEX_KERNEL. */
+static int may_withdraw(LPNVME_CORE_DISK disk)
+{
+    LPLIST list = GetDiskList();
+    bool after = false;
+    if (list == NULL)
+        return -1;
+    for (LPLISTNODE n = list->First; n != NULL; n = n->Next) {
+        LPSTORAGE_UNIT unit = (LPSTORAGE_UNIT)n;
+        if (unit == &disk->Header)
+            after = true;
+        if (after && unit->Driver != NULL && unit->Driver->Type == DRIVER_TYPE_NVME_STORAGE &&
+            has_file_system(unit))
+            return 0;
+    }
+    return after ? 1 : -1;
+}
+
+/* Retired disks leave EXOS's disk list (`disk` stops showing them with 0
+ * sectors) once nothing uses them (may_withdraw), as USBStorage.c takes
+ * an unplugged disk out.  Not through ReleaseKernelObject: EXOS would
+ * free the object (KernelMonitor, DeleteUnreferencedObjects), and its
+ * readers of the disk list (GetDefaultFileSystemName, the `disk`
+ * command's script handles) take no lock: the object is only unlinked
+ * (ListRemove, under MUTEX_KERNEL as DeleteUnreferencedObjects edits the
+ * list) and kept, disabled, so a reader that still holds it reads a
+ * retired disk.  MUTEX_KERNEL held by another task: the next poll (the
+ * dispatcher task never waits). */
+static void withdraw_retired(void)
+{
+    unsigned i, kept = 0;
+    if (RetiredListedCount == 0 || MUTEX_KERNEL->Task != NULL || LockMutex(MUTEX_KERNEL, 0) == 0)
+        return;
+    for (i = 0; i < RetiredListedCount; i++) {
+        LPNVME_CORE_DISK disk = RetiredListed[i];
+        int may = may_withdraw(disk);
+        if (may == 0) {
+            RetiredListed[kept++] = disk;
+            continue;
+        }
+        if (may > 0) {
+            (void)ListRemove(GetDiskList(), disk);
+            KernelLogText(LOG_WARNING,
+                          TEXT("[NVMeCoreDisk] NSID=%u: retired disk %p withdrawn from the disk "
+                               "list"),
+                          (UINT)disk->NamespaceId, (LPVOID)disk);
+        }
+    }
+    RetiredListedCount = kept;
+    UnlockMutex(MUTEX_KERNEL);
 }
 
 static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)

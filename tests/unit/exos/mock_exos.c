@@ -5,12 +5,25 @@
 #include <string.h>
 
 #include "mock_exos.h"
+#include "nvme_exos.h" /* the EXOS calls only the glue uses */
 
 struct mock_exos mock_exos;
+
+static LIST disk_list;
+static LIST fs_lists[2];
+static struct mock_fs {
+    LISTNODE_FIELDS
+    LPSTORAGE_UNIT disk;
+} fs_objects[8];
+MUTEX KernelMutex;
 
 void mock_exos_reset(void)
 {
     memset(&mock_exos, 0, sizeof(mock_exos));
+    memset(&disk_list, 0, sizeof(disk_list));
+    memset(fs_lists, 0, sizeof(fs_lists));
+    memset(fs_objects, 0, sizeof(fs_objects));
+    memset(&KernelMutex, 0, sizeof(KernelMutex));
     mock_exos.eflags = 0x200;
     mock_exos.apic_id = 0;
 }
@@ -179,11 +192,14 @@ UINT LockMutex(LPMUTEX Mutex, UINT Timeout)
      * return there, the fake returns. */
     if (Timeout != INFINITY && Mutex->Task != NULL)
         return 0;
+    if (Mutex == &KernelMutex)
+        mock_exos.kernel_mutex_held++;
     return ++mock_exos.mutex_locks;
 }
 BOOL UnlockMutex(LPMUTEX Mutex)
 {
-    (void)Mutex;
+    if (Mutex == &KernelMutex)
+        mock_exos.kernel_mutex_held--;
     mock_exos.mutex_unlocks++;
     return TRUE;
 }
@@ -321,15 +337,84 @@ void ReleaseKernelObject(LPVOID Object)
         mock_exos.heap_live--;
     free(Object);
 }
-static LIST disk_list;
+/* EXOS's disk list: linked as EXOS's (List.c), mirrored in
+ * mock_exos.disks[] in list order. */
 LPLIST GetDiskList(void) { return &disk_list; }
+static void list_link(LPLIST list, LPLISTNODE node)
+{
+    node->Next = NULL;
+    node->Prev = list->Last;
+    if (list->Last != NULL)
+        list->Last->Next = node;
+    else
+        list->First = node;
+    list->Last = node;
+    list->NumItems++;
+}
+static void list_unlink(LPLIST list, LPLISTNODE node)
+{
+    if (node->Prev != NULL)
+        node->Prev->Next = node->Next;
+    else
+        list->First = node->Next;
+    if (node->Next != NULL)
+        node->Next->Prev = node->Prev;
+    else
+        list->Last = node->Prev;
+    node->Next = node->Prev = NULL;
+    list->NumItems--;
+}
 U32 ListAddItem(LPLIST List, LPVOID Item)
 {
-    (void)List;
     if (mock_exos.disk_count >= MOCK_MAX_DISKS)
         return 0;
     mock_exos.disks[mock_exos.disk_count++] = Item;
+    list_link(List, (LPLISTNODE)Item);
     return 1;
+}
+LPVOID ListRemove(LPLIST List, LPVOID Item)
+{
+    unsigned i, k = 0;
+    assert_ptr_equal(List, &disk_list);           /* the only list the glue edits */
+    assert_true(mock_exos.kernel_mutex_held > 0); /* as DeleteUnreferencedObjects */
+    for (i = 0; i < mock_exos.disk_count; i++)
+        if (mock_exos.disks[i] != Item)
+            mock_exos.disks[k++] = mock_exos.disks[i];
+    assert_int_equal(k + 1, mock_exos.disk_count);
+    mock_exos.disk_count = k;
+    mock_exos.disks_removed++;
+    list_unlink(List, (LPLISTNODE)Item);
+    return Item;
+}
+
+/* File systems: the mounted and the unused list, of mock_fs objects. */
+LPLIST GetFileSystemList(void) { return &fs_lists[0]; }
+LPLIST GetUnusedFileSystemList(void) { return &fs_lists[1]; }
+LPSTORAGE_UNIT FileSystemGetStorageUnit(LPFILESYSTEM FileSystem)
+{
+    return ((struct mock_fs *)(LPVOID)FileSystem)->disk;
+}
+void mock_exos_mount(LPVOID disk, bool unused)
+{
+    for (unsigned i = 0; i < 8; i++)
+        if (fs_objects[i].disk == NULL) {
+            fs_objects[i].disk = (LPSTORAGE_UNIT)disk;
+            list_link(&fs_lists[unused ? 1 : 0], (LPLISTNODE)&fs_objects[i]);
+            return;
+        }
+    fail_msg("mock_exos_mount: too many file systems");
+}
+void mock_exos_unmount(LPVOID disk)
+{
+    for (unsigned i = 0; i < 8; i++)
+        if (fs_objects[i].disk == (LPSTORAGE_UNIT)disk) {
+            LPLIST l = &fs_lists[0];
+            for (LPLISTNODE n = fs_lists[1].First; n != NULL; n = n->Next)
+                if (n == (LPLISTNODE)&fs_objects[i])
+                    l = &fs_lists[1];
+            list_unlink(l, (LPLISTNODE)&fs_objects[i]);
+            fs_objects[i].disk = NULL;
+        }
 }
 BOOL FileSystemReady(void) { return mock_exos.fs_ready; }
 BOOL MountDiskPartitions(LPSTORAGE_UNIT Disk, LPBOOT_PARTITION Partition, U32 Index)

@@ -48,6 +48,7 @@ struct mock_exos {
     long dma_live;
     /* mutexes */
     unsigned mutex_locks, mutex_unlocks, mutex_inits;
+    int kernel_mutex_held; /* LockMutex(MUTEX_KERNEL) not yet unlocked */
     /* log and console */
     U32 last_log_type;
     char last_log[512];
@@ -56,6 +57,7 @@ struct mock_exos {
     /* disks */
     LPVOID disks[MOCK_MAX_DISKS];
     unsigned disk_count;
+    unsigned disks_removed; /* ListRemove of the disk list */
     BOOL fs_ready;
     unsigned mounts;
     /* MapIOMemory: where "mapped" MMIO lands */
@@ -65,5 +67,9 @@ struct mock_exos {
 
 extern struct mock_exos mock_exos;
 void mock_exos_reset(void);
+/* A file system on `disk` in EXOS's mounted list (or its unused list);
+ * unmount takes every one of the disk out. */
+void mock_exos_mount(LPVOID disk, bool unused);
+void mock_exos_unmount(LPVOID disk);
 
 #endif

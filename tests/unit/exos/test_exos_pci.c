@@ -399,6 +399,7 @@ static void test_format_to_another_lba_size_republishes_the_disk(void **state)
     (void)state;
     (void)attach_next(false);
     assert_int_equal(mock_exos.disk_count, 1);
+    mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
     old = mock_exos.disks[0];
     disk_info(old, &info);
     assert_int_equal(info.BytesPerSector, 512);
@@ -438,6 +439,7 @@ static void test_writes_cached_for_the_old_format_are_never_written(void **state
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
     (void)state;
     (void)attach_next(true);
+    mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
     memset(io_buf, 0x5a, 512);
     assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_WRITE, 8, 1, io_buf, 512),
                      DF_RETURN_SUCCESS);
@@ -464,6 +466,7 @@ static void test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes(voi
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
     (void)state;
     (void)attach_next(true);
+    mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
     memset(io_buf, 0x5a, 512);
     assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_WRITE, 8, 1, io_buf, 512),
                      DF_RETURN_SUCCESS);
@@ -499,6 +502,8 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
     c->ns[1].nsid = 2;
     (void)attach_next(false);
     assert_int_equal(mock_exos.disk_count, 2);
+    mock_exos_mount(mock_exos.disks[0], false); /* partitions EXOS mounted: stay listed */
+    mock_exos_mount(mock_exos.disks[1], false);
 
     c->ns[0].csi = NVME_CSI_ZNS;
     c->ns[0].zone_size = 4096;
@@ -512,6 +517,7 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
     assert_int_equal(info.Access, DISK_ACCESS_READONLY);
     disk_info(mock_exos.disks[3], &info);
     assert_int_equal(info.Access, DISK_ACCESS_DISABLE);
+    mock_exos_mount(mock_exos.disks[3], false);
 
     c->ns_count = 1; /* NSID 2 detached */
     c->gen++;
@@ -520,6 +526,119 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
     assert_int_equal(mock_exos.disk_count, 4);
     assert_int_equal(disk_io(mock_exos.disks[3], DF_DISK_READ, 0, 1, io_buf, 512),
                      DF_RETURN_HARDWARE_ABSENT);
+}
+
+/* --- retired disks leave EXOS's disk list ----------------------------------------- */
+
+/* A retired disk no file system uses leaves EXOS's disk list (`disk` no
+ * longer shows it with 0 sectors), under MUTEX_KERNEL (the mock's
+ * ListRemove checks it is held), at the first poll that finds the mutex
+ * free; the object stays valid for a reader that still holds it.  Before:
+ * listed forever (2 disks). */
+static void test_a_retired_disk_nothing_uses_leaves_the_disk_list(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    DISKINFO info;
+    LPVOID old;
+    long live;
+    (void)state;
+    (void)attach_next(false);
+    old = mock_exos.disks[0];
+    rescan_to_4096(c);
+    KernelMutex.Task = (LPVOID)0x5a5a; /* another task holds it: no wait */
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(mock_exos.disks_removed, 0);
+
+    KernelMutex.Task = NULL;
+    live = mock_exos.heap_live;
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 1);
+    assert_int_equal(mock_exos.disks_removed, 1);
+    assert_ptr_not_equal(mock_exos.disks[0], old);
+    assert_ptr_equal(GetDiskList()->First, mock_exos.disks[0]);
+    assert_int_equal(GetDiskList()->NumItems, 1);
+    disk_info(mock_exos.disks[0], &info);
+    assert_int_equal(info.BytesPerSector, 4096);
+    assert_non_null(strstr(mock_exos.last_log, "withdrawn from the disk list"));
+    assert_int_equal(mock_exos.kernel_mutex_held, 0);
+    /* not freed: a reader holding it reads a retired disk */
+    assert_int_equal(mock_exos.heap_live, live);
+    assert_int_equal(disk_io(old, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    mock_exos.sys_ms = 9000;
+    timer_poll();
+    assert_int_equal(mock_exos.disks_removed, 1);
+}
+
+/* A file system on the retired disk (mounted, or found and left unused)
+ * would read through a disk that is gone: it stays listed, and leaves
+ * once none is left. */
+static void test_a_retired_disk_with_a_file_system_stays_listed(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    LPVOID old;
+    (void)state;
+    (void)attach_next(false);
+    old = mock_exos.disks[0];
+    mock_exos_mount(old, false);
+    mock_exos_mount(old, true);
+    rescan_to_4096(c);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+    mock_exos_unmount(old);
+    mock_exos_mount(old, true); /* the unused list alone */
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+    mock_exos_unmount(old);
+    mock_exos.sys_ms = 9000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 1);
+    assert_ptr_not_equal(mock_exos.disks[0], old);
+}
+
+/* EXOS names partitions n<rank>p<part>, the rank among listed NVMe disks
+ * counted at mount time: a retired disk listed before a mounted NVMe disk
+ * stays, or a disk published later would get that file system's name.
+ * One listed after a mounted disk leaves. */
+static void test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    LPVOID ns1, ns2;
+    (void)state;
+    c->ns_count = 2;
+    c->ns[1] = c->ns[0];
+    c->ns[1].nsid = 2;
+    (void)attach_next(false);
+    ns1 = mock_exos.disks[0];
+    ns2 = mock_exos.disks[1];
+    mock_exos_mount(ns2, false); /* n1p0 */
+    c->ns[0].nsze = 1000;        /* ns1 retired: */
+    c->ns[0].nguid[0] = 1;       /* another namespace under NSID 1 */
+    c->ns[0].gen++;
+    c->gen++;
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 3);
+    assert_ptr_equal(mock_exos.disks[0], ns1);
+
+    /* ns2 retired too: nothing mounted after it (its new disk is blank) */
+    c->ns[1].ms = 16;
+    c->ns[1].plain_io = false;
+    c->gen++;
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 4); /* ns2 is still mounted */
+    mock_exos_unmount(ns2);
+    mock_exos.sys_ms = 9000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2); /* both retired ones left */
+    assert_ptr_not_equal(mock_exos.disks[0], ns1);
+    assert_ptr_not_equal(mock_exos.disks[1], ns2);
+    assert_ptr_not_equal(mock_exos.disks[0], ns2);
 }
 
 /* --- a namespace whose size alone changes ---------------------------------------- */
@@ -655,6 +774,7 @@ static void test_a_new_size_with_other_identifiers_is_a_new_disk(void **state)
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
     (void)state;
     (void)attach_next(false);
+    mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
     memset(c->ns[0].nguid, 0x11, sizeof(c->ns[0].nguid));
     rescan_to_size(c, 100000);
     mock_exos.sys_ms = 5000;
@@ -704,6 +824,7 @@ static void test_shared_namespace_fails_over_when_its_first_controller_goes(void
     (void)attach_next(false);
     assert_int_equal(mock_exos.disk_count, 1); /* one disk per namespace */
     first = mock_exos.disks[0];
+    mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
 
     c0->gone = true;
     c0->event_cb(c0->event_arg, NVME_EVENT_GONE, 0);
@@ -813,6 +934,9 @@ int main(int argc, char **argv)
         T(test_writes_cached_for_the_old_format_are_never_written),
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
         T(test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes),
+        T(test_a_retired_disk_nothing_uses_leaves_the_disk_list),
+        T(test_a_retired_disk_with_a_file_system_stays_listed),
+        T(test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed),
         T(test_a_namespace_that_grows_keeps_its_disk),
         T(test_a_namespace_that_shrinks_keeps_its_disk),
         T(test_a_new_size_with_other_identifiers_is_a_new_disk),
