@@ -20,21 +20,6 @@
 #include "exos_api.h"
 #include "nvme_osal_exos.h"
 
-/* EXOS calls only the PCI side uses to take a retired disk out of the
- * disk list (nvme_exos_pci.c, withdraw_retired), declared here as
- * exos_api.h declares the others: EXOS's headers give them in a native
- * build (fs/FileSystem.h, core/KernelData.h, utils/List.h,
- * sync/Mutex.h), the prototypes then checked against them. */
-#ifndef NVME_EXOS_NATIVE
-typedef struct tag_FILESYSTEM FILESYSTEM, *LPFILESYSTEM; /* opaque here */
-extern MUTEX KernelMutex;
-#define MUTEX_KERNEL (&KernelMutex)
-#endif
-LPLIST GetFileSystemList(void);
-LPLIST GetUnusedFileSystemList(void);
-LPSTORAGE_UNIT FileSystemGetStorageUnit(LPFILESYSTEM FileSystem);
-LPVOID ListRemove(LPLIST List, LPVOID Item);
-
 #define NVME_EXOS_VER_MAJOR 2
 #define NVME_EXOS_VER_MINOR 0
 

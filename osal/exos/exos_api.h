@@ -426,6 +426,13 @@ void ExosTestDisableInterrupts(void);
 /* include/Base.h (kernel part) */
 void ConsolePrint(LPCSTR Format, ...);
 
+/* fs/FileSystem.h, core/KernelData.h: a file system is opaque to the glue
+ * (it only asks which disk one uses); the kernel's mutex guards the disk
+ * list. */
+typedef struct tag_FILESYSTEM FILESYSTEM, *LPFILESYSTEM;
+extern MUTEX KernelMutex;
+#define MUTEX_KERNEL (&KernelMutex)
+
 #endif /* NVME_EXOS_NATIVE */
 
 /* ------------------------------------------------------------------ */
@@ -492,9 +499,14 @@ LPVOID CreateKernelObject(UINT Size, U32 ObjectTypeID);
 void ReleaseKernelObject(LPVOID Object);
 LPLIST GetDiskList(void);
 U32 ListAddItem(LPLIST List, LPVOID Item);
-/* fs/FileSystem.h */
+LPVOID ListRemove(LPLIST List, LPVOID Item);
+/* fs/FileSystem.h (the last three: a retired disk withdrawn from the disk
+ * list once no file system uses it, nvme_exos_pci.c) */
 BOOL MountDiskPartitions(LPSTORAGE_UNIT, LPBOOT_PARTITION, U32);
 BOOL FileSystemReady(void);
+LPLIST GetFileSystemList(void);
+LPLIST GetUnusedFileSystemList(void);
+LPSTORAGE_UNIT FileSystemGetStorageUnit(LPFILESYSTEM FileSystem);
 /* console/Console.h */
 void ConsolePrint(LPCSTR Format, ...);
 
