@@ -58,6 +58,12 @@ enum ctl_num {
     N_DPS,
     N_NMIC,
     N_SDLBA, /* copy */
+    N_CRKEY, /* reservations: CRKEY, NRKEY or PRKEY, RTYPE, the action, CPTPL, NUMD */
+    N_NRKEY,
+    N_RTYPE,
+    N_RACT,
+    N_CPTPL,
+    N_NUMD,
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */
@@ -98,6 +104,8 @@ enum ctl_flag {
     F_WRITE,
     F_SHOW,
     F_DRY,
+    F_IEKEY, /* reservations */
+    F_EDS,
     F__COUNT
 };
 
@@ -242,6 +250,10 @@ int ctl_cmd_subsystem_reset(struct ctl *c);
 int ctl_cmd_admin_passthru(struct ctl *c);
 int ctl_cmd_io_passthru(struct ctl *c);
 int ctl_cmd_create_ns(struct ctl *c);
+int ctl_cmd_resv_register(struct ctl *c);
+int ctl_cmd_resv_acquire(struct ctl *c);
+int ctl_cmd_resv_release(struct ctl *c);
+int ctl_cmd_resv_report(struct ctl *c);
 int ctl_cmd_delete_ns(struct ctl *c);
 int ctl_cmd_attach_ns(struct ctl *c);
 int ctl_cmd_detach_ns(struct ctl *c);

@@ -4,7 +4,7 @@
  * command's options (nvme-cli's names where they mean the same), the
  * option parser, usage, and nvmectl_run_line().  The commands live in
  * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c, ctl_mgmt.c and
- * ctl_passthru.c.
+ * ctl_passthru.c, ctl_resv.c.
  */
 #include "ctl.h"
 
@@ -204,6 +204,30 @@ static const struct ctl_optdef o_create_ns[] = {NUM('s', "nsze", N_NSZE),
                                                 NUM('m', "nmic", N_NMIC),
                                                 NUM('y', "csi", N_CSI),
                                                 END};
+/* Reservations: nvme-cli's letters (-p is --cptpl for register, --prkey
+ * for acquire; -a is --racqa or --rrela). */
+static const struct ctl_optdef o_resv_register[] = {NSID,
+                                                    NUM('c', "crkey", N_CRKEY),
+                                                    NUM('k', "nrkey", N_NRKEY),
+                                                    NUM('r', "rrega", N_RACT),
+                                                    NUM('p', "cptpl", N_CPTPL),
+                                                    FLG('i', "iekey", F_IEKEY),
+                                                    END};
+static const struct ctl_optdef o_resv_acquire[] = {NSID,
+                                                   NUM('c', "crkey", N_CRKEY),
+                                                   NUM('p', "prkey", N_NRKEY),
+                                                   NUM('t', "rtype", N_RTYPE),
+                                                   NUM('a', "racqa", N_RACT),
+                                                   FLG('i', "iekey", F_IEKEY),
+                                                   END};
+static const struct ctl_optdef o_resv_release[] = {NSID,
+                                                   NUM('c', "crkey", N_CRKEY),
+                                                   NUM('t', "rtype", N_RTYPE),
+                                                   NUM('a', "rrela", N_RACT),
+                                                   FLG('i', "iekey", F_IEKEY),
+                                                   END};
+static const struct ctl_optdef o_resv_report[] = {NSID, NUM('d', "numd", N_NUMD),
+                                                  FLG('e', "eds", F_EDS), RAW, END};
 static const struct ctl_optdef o_delete_ns[] = {NSID, FLG(0, "force", F_FORCE), END};
 static const struct ctl_optdef o_attach_ns[] = {NSID, STR('c', "controllers", S_CTRLS), END};
 
@@ -273,6 +297,13 @@ static const struct ctl_cmd cmds[] = {
      "-O OPC [-n N] [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]", false},
     {"io-passthru", ctl_cmd_io_passthru, o_passthru,
      "-O OPC -n N [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]", false},
+    {"resv-register", ctl_cmd_resv_register, o_resv_register,
+     "-n NSID [-c CRKEY] [-k NRKEY] [-r RREGA] [-p CPTPL] [-i]", false},
+    {"resv-acquire", ctl_cmd_resv_acquire, o_resv_acquire,
+     "-n NSID [-c CRKEY] [-p PRKEY] -t RTYPE [-a RACQA] [-i]", false},
+    {"resv-release", ctl_cmd_resv_release, o_resv_release,
+     "-n NSID [-c CRKEY] -t RTYPE [-a RRELA] [-i]", false},
+    {"resv-report", ctl_cmd_resv_report, o_resv_report, "-n NSID [-d NUMD] [-e] [-b]", false},
     {"report-zones", ctl_cmd_report_zones, o_zones, "-n NSID [-s LBA] [-d COUNT]  (zns)", false},
     {"zone-mgmt-send", ctl_cmd_zone_mgmt_send, o_zone_send,
      "-n NSID -s ZSLBA -z open|close|finish|reset [-a]  (zns)", false},

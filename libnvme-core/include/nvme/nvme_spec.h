@@ -930,4 +930,75 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset
 #define NVME_SC_REFTAG_CHECK 0x84 /* SCT 2 */
 #define NVME_SC_INVALID_PI 0x81   /* SCT 1: Invalid Protection Information */
 
+/* Reservations (NVMe 1.4 §6.10-6.13, §8.8), with ONCS bit 5.  I/O opcodes: */
+#define NVME_CMD_RESV_REGISTER 0x0d /* data: CRKEY, NRKEY (16 bytes) */
+#define NVME_CMD_RESV_REPORT 0x0e   /* CDW10 NUMD (0-based dwords), CDW11 bit 0 EDS */
+#define NVME_CMD_RESV_ACQUIRE 0x11  /* data: CRKEY, PRKEY (16 bytes) */
+#define NVME_CMD_RESV_RELEASE 0x15  /* data: CRKEY (8 bytes) */
+/* CDW10: the action in bits 2:0 (RREGA, RACQA, RRELA), IEKEY bit 3, RTYPE
+ * bits 15:8 (Acquire, Release), CPTPL bits 31:30 (Register). */
+#define NVME_RESV_ACTION(cdw10) ((cdw10)&0x7u)
+#define NVME_RESV_IEKEY (1u << 3)
+#define NVME_RESV_RTYPE_SHIFT 8
+#define NVME_RESV_CPTPL_SHIFT 30
+#define NVME_RESV_REPORT_EDS (1u << 0)
+#define NVME_RREGA_REGISTER 0u
+#define NVME_RREGA_UNREGISTER 1u
+#define NVME_RREGA_REPLACE 2u
+#define NVME_RACQA_ACQUIRE 0u
+#define NVME_RACQA_PREEMPT 1u
+#define NVME_RACQA_PREEMPT_ABORT 2u
+#define NVME_RRELA_RELEASE 0u
+#define NVME_RRELA_CLEAR 1u
+#define NVME_CPTPL_CLEAR 2u /* Persist Through Power Loss state to 0 */
+#define NVME_CPTPL_SET 3u   /* ... to 1 */
+/* Reservation types (§6.11, Reservation Acquire RTYPE) */
+#define NVME_RTYPE_WRITE_EXCLUSIVE 1u
+#define NVME_RTYPE_EXCLUSIVE_ACCESS 2u
+#define NVME_RTYPE_WE_REGISTRANTS_ONLY 3u
+#define NVME_RTYPE_EA_REGISTRANTS_ONLY 4u
+#define NVME_RTYPE_WE_ALL_REGISTRANTS 5u
+#define NVME_RTYPE_EA_ALL_REGISTRANTS 6u
+/* Identify Namespace RESCAP (byte 31): bit 0 Persist Through Power Loss,
+ * bit n (1..6) reservation type n, bit 7 IEKEY as in NVMe 1.3 and later. */
+#define NVME_RESCAP_PTPL (1u << 0)
+#define NVME_RESCAP_IEKEY (1u << 7)
+#define NVME_SC_RESERVATION_CONFLICT 0x83 /* SCT 0 */
+/* Reservation Status data structure (§6.13): a 24-byte header, then one
+ * 24-byte Registered Controller data structure per registrant; with EDS a
+ * 64-byte header and 64-byte Registered Controller Extended data
+ * structures, which carry 128-bit host identifiers.
+ * REGCTL is unaligned (bytes 6:5) and counts every registrant, also those
+ * the transfer (NUMD) cut off. */
+struct nvme_resv_status {
+    uint32_t gen;      /* 0: generation, bumped by Register, Preempt, Clear */
+    uint8_t rtype;     /* 4: 0 = no reservation */
+    uint8_t regctl[2]; /* 5: Number of Registered Controllers, little endian */
+    uint8_t rsvd7[2];
+    uint8_t ptpls; /* 9: Persist Through Power Loss State */
+    uint8_t rsvd10[14];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_resv_status) == 24, "Reservation Status header is 24 bytes");
+NVME_STATIC_ASSERT(offsetof(struct nvme_resv_status, ptpls) == 9, "PTPLS is byte 9");
+#define NVME_RESV_STATUS_EXT_HDR 64u
+struct nvme_resv_ctrl {
+    uint16_t cntlid;
+    uint8_t rcsts; /* bit 0: holds the reservation */
+    uint8_t rsvd3[5];
+    uint64_t hostid;
+    uint64_t rkey;
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_resv_ctrl) == 24, "Registered Controller is 24 bytes");
+struct nvme_resv_ctrl_ext {
+    uint16_t cntlid;
+    uint8_t rcsts;
+    uint8_t rsvd3[5];
+    uint64_t rkey;
+    uint8_t hostid[16];
+    uint8_t rsvd32[32];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_resv_ctrl_ext) == 64, "Registered Controller Extended is 64");
+NVME_STATIC_ASSERT(offsetof(struct nvme_resv_ctrl_ext, hostid) == 16, "extended HOSTID at 16");
+#define NVME_RESV_RCSTS_HOLDER (1u << 0)
+
 #endif /* NVME_SPEC_H */

@@ -20,6 +20,7 @@
  *   format, device-self-test, sanitize, fw-download, fw-commit, reset,
  *   subsystem-reset (format, sanitize, fw-commit and subsystem-reset
  *   refuse without --force, which passes NVME_CONFIRM_DESTROY)
+ *   resv-register, resv-acquire, resv-release, resv-report (ONCS bit 5)
  *   report-zones, zone-mgmt-send, zone-append (also as "zns <cmd>")
  * Every command takes -o normal|json.  Unlike nvme-cli, -c counts blocks
  * from 1, not from 0.  Freestanding and allocation free: structures and

@@ -67,6 +67,8 @@ struct nvme_sim; /* opaque */
 #define NVME_SIM_CORRUPT_LBADS (1u << 0) /* report LBADS = corrupt_lbads (e.g. 0 or 200) */
 #define NVME_SIM_CORRUPT_NSZE0 (1u << 1) /* report NSZE = NCAP = NUSE = 0 */
 #define NVME_SIM_CORRUPT_FLBAS (1u << 2) /* FLBAS index points past NLBAF */
+/* Reservation Report (sim_resv.c) with REGCTL FFFFh, whatever the registrants */
+#define NVME_SIM_CORRUPT_REGCTL (1u << 3)
 
 struct nvme_sim_ns_config {
     uint32_t nsid;         /* 1 .. 0xfffffffe, any order, gaps allowed */
@@ -523,6 +525,25 @@ int nvme_sim_ns_add(struct nvme_sim *sim, const struct nvme_sim_ns_config *ns);
 int nvme_sim_ns_remove(struct nvme_sim *sim, uint32_t nsid);
 /* Change Identify Namespace corruption of a namespace (NVME_SIM_CORRUPT_*). */
 int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint8_t lbads);
+/* Reservations (NVMe 1.4 §8.8) with cfg.oncs bit 5 (NVME_ONCS_RESERVATIONS;
+ * not in the default): Identify Namespace RESCAP FEh (types 1-6, IEKEY; no
+ * Persist Through Power Loss, so CPTPL 11b fails Invalid Field); Register
+ * (register, unregister, replace), Acquire (acquire, preempt, preempt and
+ * abort: nothing to abort here), Release (release, clear) and Report (both
+ * data structures) on the namespace's registrants, at most 8; the host is
+ * the one Host Identifier (FID 81h, zeros until set), CNTLID 1.  A wrong
+ * CRKEY, a non-registrant, or a reservation held by another host fails
+ * Reservation Conflict (SCT 0h, SC 83h, DNR), and so do Read, Compare and
+ * Verify (read group) and Write, Write Zeroes, Dataset Management, Copy
+ * and the zone commands (write group) that the reservation type denies
+ * this host; Flush is not restricted.  The generation counts successful
+ * Registers, Preempts and Clears.  Registrants and reservation are the
+ * namespace's: deleting it drops them.
+ * nvme_sim_resv_other: another host (host identifier 16 bytes A5h, the
+ * last XOR n, CNTLID 2 + n, for the n-th other host) registers with `key`
+ * on namespace nsid and, with rtype 1..6, holds a reservation of that
+ * type (which must be free).  0 or -1. */
+int nvme_sim_resv_other(struct nvme_sim *sim, uint32_t nsid, uint64_t key, uint8_t rtype);
 /* Write commands (Write, NVM CS §3.2.6) completed on a namespace since its
  * last Flush (§6.8, its NSID or FFFFFFFFh): what the volatile write cache
  * may still hold; 0 for no such namespace. */
@@ -646,6 +667,7 @@ struct nvme_sim_stats {
     uint64_t hmb_touches, hmb_lost;    /* device accesses at I/O; stamps lost across a reset */
     uint64_t zone_appends, zone_sends, zone_reports;
     uint64_t tag_collisions; /* apple_ans2: CIDs reused while in flight or too large */
+    uint64_t resv_cmds;      /* Reservation commands completed successfully */
     /* Shadow doorbells (Doorbell Buffer Config): commands that succeeded;
      * new SQ tails / CQ heads the device took from the shadow buffer (a
      * value an MMIO write had already given is not counted); EventIdx

@@ -119,7 +119,9 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
     id->mssrl = sim->copy_id_set ? sim->copy_id_mssrl : sim->cfg.mssrl;
     id->mcl = sim->copy_id_set ? sim->copy_id_mcl : sim->cfg.mcl;
     id->msrc = sim->copy_id_set ? sim->copy_id_msrc : sim->cfg.msrc;
-    id->nsfeat = 0x4; /* DAE: deallocated blocks read as DLFEAT says */
+    id->nsfeat = 0x4;                           /* DAE: deallocated blocks read as DLFEAT says */
+    if (sim->cfg.oncs & NVME_ONCS_RESERVATIONS) /* types 1-6 and IEKEY, no PTPL (sim_resv.c) */
+        id->rescap = 0x7e | NVME_RESCAP_IEKEY;
     for (int i = 0; i < 8; i++)
         id->eui64[i] = (uint8_t)(i < 4 ? 0x4e564d45u >> (8 * (3 - i)) : ns->nsid >> (8 * (7 - i)));
     id->eui64[4] ^= ns->ident;

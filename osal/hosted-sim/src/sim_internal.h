@@ -108,6 +108,23 @@ struct sim_delayed {
 #define SIM_CHUNK_SHIFT 16 /* sparse memory: 64 KiB chunks */
 #define SIM_L2_SHIFT 10    /* 1024 chunks per second-level table */
 
+/* Reservations of a namespace (sim_resv.c, NVMe 1.4 §8.8): registrants
+ * are told apart by host identifier (the host's: sim->hostid, CNTLID 1;
+ * others from nvme_sim_resv_other). */
+#define SIM_RESV_REGS 8
+struct sim_resv {
+    struct {
+        uint8_t hostid[16];
+        uint16_t cntlid;
+        uint64_t key;
+    } reg[SIM_RESV_REGS];
+    unsigned nreg;
+    uint32_t gen;
+    uint8_t rtype;      /* 0: no reservation */
+    uint8_t holder[16]; /* host identifier of the holder (types 1-4) */
+    bool ptpl;
+};
+
 struct sim_ns {
     uint32_t nsid;
     uint64_t blocks;
@@ -140,6 +157,7 @@ struct sim_ns {
     /* Writes completed since this namespace's last Flush (§6.8): what its
      * volatile write cache may still hold (nvme_sim_ns_unflushed). */
     uint64_t unflushed;
+    struct sim_resv resv;
 };
 
 struct sim_zone {
@@ -429,6 +447,12 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
 bool sim_log_extra(struct nvme_sim *sim, uint8_t lid, uint8_t csi, uint8_t *page, size_t *size);
 /* Effects of the simulated commands. */
 void sim_dst_update(struct nvme_sim *sim);
+
+/* sim_resv.c: Reservation Register, Report, Acquire, Release (ONCS bit 5) */
+uint16_t sim_resv_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+/* Reservation Conflict for an I/O command the reservation keeps from this
+ * host (§8.8, command behavior in the presence of a reservation), else 0. */
+uint16_t sim_resv_io_check(struct nvme_sim *sim, const struct nvme_sqe *sqe);
 
 /* sim_zns.c */
 uint16_t sim_zns_write_check(struct nvme_sim *sim, struct sim_ns *ns, uint64_t slba, uint32_t nlb);

@@ -369,6 +369,9 @@ static void effects(struct nvme_sim *sim, uint8_t csi, uint32_t *acs, uint32_t *
         iocs[NVME_CMD_VERIFY] = NVME_EFFECTS_CSUPP;
     if (oncs & NVME_ONCS_COPY)
         iocs[NVME_CMD_COPY] = NVME_EFFECTS_CSUPP | NVME_EFFECTS_LBCC;
+    if (oncs & NVME_ONCS_RESERVATIONS)
+        iocs[NVME_CMD_RESV_REGISTER] = iocs[NVME_CMD_RESV_REPORT] = iocs
+            [NVME_CMD_RESV_ACQUIRE] = iocs[NVME_CMD_RESV_RELEASE] = NVME_EFFECTS_CSUPP;
     if (csi == NVME_CSI_ZNS) {
         iocs[NVME_CMD_ZONE_APPEND] = NVME_EFFECTS_CSUPP | NVME_EFFECTS_LBCC;
         iocs[NVME_CMD_ZONE_MGMT_SEND] = NVME_EFFECTS_CSUPP | NVME_EFFECTS_LBCC;

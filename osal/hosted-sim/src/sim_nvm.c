@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim_nvm.c - NVM command set of the simulated controller (NVMe 1.4 §6):
- * Read, Write, Flush, Write Zeroes.
+ * Read, Write, Flush, Write Zeroes (reservations: sim_resv.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +434,9 @@ uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t
 {
     if (sqe->flags & 0xc3) /* fused operations and SGLs are not supported */
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    uint16_t sf = sim_resv_io_check(sim, sqe);
+    if (sf)
+        return sf;
     switch (sqe->opc) {
     case NVME_CMD_READ:
         return read_write(sim, sqe, NVME_CMD_READ);
@@ -459,6 +462,11 @@ uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t
         return sim_zns_send(sim, sqe);
     case NVME_CMD_ZONE_MGMT_RECV:
         return sim_zns_recv(sim, sqe);
+    case NVME_CMD_RESV_REGISTER:
+    case NVME_CMD_RESV_REPORT:
+    case NVME_CMD_RESV_ACQUIRE:
+    case NVME_CMD_RESV_RELEASE:
+        return sim_resv_exec(sim, sqe);
     default:
         return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     }
