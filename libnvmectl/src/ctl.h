@@ -64,6 +64,7 @@ enum ctl_num {
     N_RACT,
     N_CPTPL,
     N_NUMD,
+    N_BS, /* create-ns --block-size */
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */

@@ -197,13 +197,11 @@ static const struct ctl_optdef o_passthru[] = {NUM('O', "opcode", N_OPCODE),
                                                RAW,
                                                END};
 
-static const struct ctl_optdef o_create_ns[] = {NUM('s', "nsze", N_NSZE),
-                                                NUM('c', "ncap", N_NCAP),
-                                                NUM('f', "flbas", N_FLBAS),
-                                                NUM('d', "dps", N_DPS),
-                                                NUM('m', "nmic", N_NMIC),
-                                                NUM('y', "csi", N_CSI),
-                                                END};
+static const struct ctl_optdef o_create_ns[] = {
+    NUM('s', "nsze", N_NSZE),   NUM('c', "ncap", N_NCAP),
+    NUM('f', "flbas", N_FLBAS), NUM('b', "block-size", N_BS),
+    NUM('d', "dps", N_DPS),     NUM('m', "nmic", N_NMIC),
+    NUM('y', "csi", N_CSI),     END};
 /* Reservations: nvme-cli's letters (-p is --cptpl for register, --prkey
  * for acquire; -a is --racqa or --rrela). */
 static const struct ctl_optdef o_resv_register[] = {NSID,
@@ -289,7 +287,7 @@ static const struct ctl_cmd cmds[] = {
     {"reset", ctl_cmd_reset, o_none, "controller reset", false},
     {"subsystem-reset", ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset", false},
     {"create-ns", ctl_cmd_create_ns, o_create_ns,
-     "-s NSZE -f FLBAS [-c NCAP] [-d DPS] [-m NMIC] [-y CSI]", false},
+     "-s NSZE (-f FLBAS | -b BS) [-c NCAP] [-d DPS] [-m NMIC] [-y CSI]", false},
     {"delete-ns", ctl_cmd_delete_ns, o_delete_ns, "-n NSID --force", false},
     {"attach-ns", ctl_cmd_attach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]", false},
     {"detach-ns", ctl_cmd_detach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]", false},

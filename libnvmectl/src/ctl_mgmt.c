@@ -234,26 +234,83 @@ int ctl_cmd_subsystem_reset(struct ctl *c)
 /* Namespace Management and Attachment (nvme-cli's messages)           */
 /* ------------------------------------------------------------------ */
 
+/* nvme-cli's --block-size: the first LBA format of the controller's
+ * common namespace capabilities (Identify Namespace, NSID FFFFFFFFh, with
+ * Namespace Management: NVMe 1.4 §5.15.2.1) whose data size is `bs` and
+ * metadata size 0; its index, or -1 with the message printed.  NLBAF and
+ * LBADS are device data: at most 64 formats, LBADS checked before the
+ * shift. */
+static int create_ns_format_of(struct ctl *c, uint64_t bs, int *rc)
+{
+    *rc = NVME_ERR_INVAL;
+    if (bs == 0 || (bs & (bs - 1u)) != 0) {
+        ctl_out(c->io, "Invalid value for block size (%llu). Block size must be a power of two\n",
+                (unsigned long long)bs);
+        return -1;
+    }
+    struct nvme_id_ns *id = ctl_scratch(c, 0, NVME_IDENTIFY_DATA_SIZE);
+    if (id == NULL) {
+        *rc = NVME_ERR_NOMEM;
+        return -1;
+    }
+    nvme_memzero(id, NVME_IDENTIFY_DATA_SIZE);
+    struct nvme_sqe sqe;
+    nvme_memzero(&sqe, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_IDENTIFY;
+    sqe.nsid = NVME_NSID_ALL;
+    sqe.cdw10 = NVME_CNS_NS;
+    int r = nvme_admin_passthru(c->ctrl, &sqe, id, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
+                                NULL);
+    if (r != NVME_OK) {
+        *rc = ctl_fail(c, NVME_NSID_ALL, "identify-namespace", r);
+        return -1;
+    }
+    unsigned last = id->nlbaf > NVME_NLBAF_MAX_V2 ? NVME_NLBAF_MAX_V2 : id->nlbaf;
+    for (unsigned i = 0; i <= last; i++) {
+        struct nvme_lbaf f = nvme_id_ns_lbaf(id, i);
+        if (f.lbads < 64u && ((uint64_t)1 << f.lbads) == bs && f.ms == 0)
+            return (int)i;
+    }
+    ctl_out(c->io,
+            "FLBAS corresponding to block size %llu not found\n"
+            "Please correct block size, or specify FLBAS directly\n",
+            (unsigned long long)bs);
+    return -1;
+}
+
 int ctl_cmd_create_ns(struct ctl *c)
 {
     const uint64_t *n = c->o.num;
     if (!has(c, N_NSZE) || n[N_NSZE] == 0)
         return ctl_usage_err(c, "-s NSZE (blocks) is required");
-    /* -f is the FLBAS byte, as nvme-cli's --flbas (which refuses to go
-     * without it or --block-size): format index bits 3:0 and 6:5, bit 4
-     * extended data LBA, bit 7 reserved (NVMe 2.0 Figure 276). */
-    if (!has(c, N_FLBAS))
-        return ctl_usage_err(c, "-f FLBAS is required");
+    /* -f is the FLBAS byte, as nvme-cli's --flbas: format index bits 3:0
+     * and 6:5, bit 4 extended data LBA, bit 7 reserved (NVMe 2.0 Figure
+     * 276); -b, nvme-cli's --block-size, picks the format instead.  One of
+     * them, not both (nvme-cli's messages). */
+    if (has(c, N_FLBAS) && has(c, N_BS)) {
+        ctl_out(c->io, "Invalid specification of both FLBAS and Block Size, please specify "
+                       "only one\n");
+        return NVME_ERR_INVAL;
+    }
+    if (!has(c, N_FLBAS) && !has(c, N_BS))
+        return ctl_usage_err(c, "-f FLBAS or -b BLOCK-SIZE is required");
     if (n[N_NCAP] > n[N_NSZE] || n[N_FLBAS] > 0x7f || n[N_DPS] > 0xff || n[N_NMIC] > 1 ||
         n[N_CSI] > 0xff)
         return ctl_usage_err(c, "-c NCAP <= NSZE, -f 0..0x7f (FLBAS, bit 7 reserved), -d 0..255, "
                                 "-m 0 or 1, -y 0..255");
     struct nvme_ns_create_args a;
     nvme_memzero(&a, sizeof(a));
+    if (has(c, N_BS)) {
+        int rc, idx = create_ns_format_of(c, n[N_BS], &rc);
+        if (idx < 0)
+            return rc;
+        a.flbas = (uint8_t)idx;
+    } else {
+        a.flbas = (uint8_t)NVME_FLBAS_INDEX_V2(n[N_FLBAS]);
+        a.md_extended = (n[N_FLBAS] & NVME_FLBAS_EXTENDED) != 0;
+    }
     a.nsze = n[N_NSZE];
     a.ncap = n[N_NCAP];
-    a.flbas = (uint8_t)NVME_FLBAS_INDEX_V2(n[N_FLBAS]);
-    a.md_extended = (n[N_FLBAS] & NVME_FLBAS_EXTENDED) != 0;
     a.dps = (uint8_t)n[N_DPS];
     a.nmic = n[N_NMIC] != 0;
     a.csi = (uint8_t)n[N_CSI];

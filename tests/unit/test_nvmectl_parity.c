@@ -813,7 +813,7 @@ static void namespace_management_commands(void **state)
     assert_int_not_equal(run(&f, "create-ns -c 5"), 0);
     expect("-s NSZE (blocks) is required");
     assert_int_not_equal(run(&f, "create-ns -s 100"), 0); /* nvme-cli: -f or --block-size */
-    expect("-f FLBAS is required");
+    expect("-f FLBAS or -b BLOCK-SIZE is required");
     assert_int_not_equal(run(&f, "attach-ns -n 2 -c 1,x"), 0);
     expect("comma-separated list");
     fx_stop(&f);
@@ -837,7 +837,7 @@ static void create_ns_takes_the_flbas_byte(void **state)
     assert_int_equal(st->ns_create_flbas, 0x11);
     ok(&f, "create-ns -s 2048 --flbas=1");
     assert_int_equal(st->ns_create_flbas, 0x01);
-    /* Format 16 is FLBAS 0x20; the simulator has two formats: refused by
+    /* Format 16 is FLBAS 0x20; the simulator has three formats: refused by
      * the device, after the byte went as given. */
     assert_int_not_equal(run(&f, "create-ns -s 2048 -f 0x20"), 0);
     expect("create-ns: Invalid Format");
@@ -1394,6 +1394,58 @@ static void usage_errors(void **state)
     fx_stop(&f);
 }
 
+/* create-ns -b is nvme-cli's --block-size: the first format of Identify
+ * Namespace NSID FFFFFFFFh (the simulator's: 512, 4096, 2048 with 8
+ * metadata bytes) with that data size and no metadata; -f and -b together,
+ * a size that is not a power of two, or one no format has without
+ * metadata: refused with nvme-cli's messages, nothing created. */
+static void create_ns_block_size_picks_the_format(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "create-ns -s 2048 -b 4096");
+    expect("create-ns: Success, created nsid:2");
+    assert_int_equal(st->ns_create_flbas, 1);
+    ok(&f, "create-ns -s 2048 --block-size=512 -o json");
+    assert_int_equal(jnum("nsid"), 3);
+    assert_int_equal(st->ns_create_flbas, 0);
+    ok(&f, "attach-ns -n 2");
+    assert_non_null(nvme_ns_find(f.ctrl, 2));
+    assert_int_equal(nvme_ns_find(f.ctrl, 2)->lba_size, 4096);
+    uint64_t creates = st->ns_creates;
+    assert_int_not_equal(run(&f, "create-ns -s 2048 -b 4096 -f 1"), 0);
+    expect("Invalid specification of both FLBAS and Block Size, please specify only one");
+    assert_int_not_equal(run(&f, "create-ns -s 2048 -b 1000"), 0);
+    expect("Invalid value for block size (1000). Block size must be a power of two");
+    /* 2048 is there only with metadata (format 2); 1024 not at all. */
+    assert_int_not_equal(run(&f, "create-ns -s 2048 -b 2048"), 0);
+    expect("FLBAS corresponding to block size 2048 not found\n"
+           "Please correct block size, or specify FLBAS directly\n");
+    assert_int_not_equal(run(&f, "create-ns -s 2048 -b 1024"), 0);
+    expect("FLBAS corresponding to block size 1024 not found");
+    assert_int_equal(st->ns_creates, creates);
+    ok(&f, "create-ns -s 64 -f 2"); /* the format itself can be asked for */
+    expect("created nsid:4");
+    assert_int_equal(st->ns_create_flbas, 2);
+    ok(&f, "attach-ns -n 4");
+    assert_non_null(nvme_ns_find(f.ctrl, 4));
+    assert_int_equal(nvme_ns_find(f.ctrl, 4)->lba_size, 2048);
+    assert_int_equal(nvme_ns_find(f.ctrl, 4)->ms, 8);
+    fx_stop(&f);
+
+    /* Without Namespace Management the common capabilities are refused. */
+    fx_config(&f);
+    fx_start(&f);
+    assert_int_not_equal(run(&f, "create-ns -s 2048 -b 4096"), 0);
+    expect("nvme0: identify-namespace: Invalid Namespace or Format");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1418,6 +1470,7 @@ int main(void)
         cmocka_unit_test(passthru_show_command_with_json_is_one_json_value),
         cmocka_unit_test(namespace_management_commands),
         cmocka_unit_test(create_ns_takes_the_flbas_byte),
+        cmocka_unit_test(create_ns_block_size_picks_the_format),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
         cmocka_unit_test(smart_log_human_decodes_critical_warning),

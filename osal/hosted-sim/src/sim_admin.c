@@ -147,6 +147,9 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
         if (ns)
             id_ns(sim, ns, (struct nvme_id_ns *)(void *)buf);
+        else if (sqe->nsid == NVME_NSID_ALL && (sim->cfg.oacs & NVME_OACS_NS_MGMT))
+            /* capabilities common to all namespaces (§5.15.2.1): the formats */
+            sim_ns_mgmt_formats((struct nvme_id_ns *)(void *)buf);
         else if (sqe->nsid == 0 || sqe->nsid > nn)
             return SF_INVALID_NS; /* an inactive NSID <= NN gets zeros (§5.15.2.1) */
         break;

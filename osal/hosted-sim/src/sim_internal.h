@@ -422,6 +422,8 @@ void sim_hmb_reset(struct nvme_sim *sim); /* controller reset: its use ends */
 /* sim_nsmgmt.c: Namespace Management (0Dh) and Attachment (15h) */
 uint16_t sim_ns_mgmt(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
 uint16_t sim_ns_attach(struct nvme_sim *sim, const struct nvme_sqe *sqe);
+/* Identify Namespace NSID FFFFFFFFh: the formats Create takes (NLBAF, LBAFs). */
+void sim_ns_mgmt_formats(struct nvme_id_ns *id);
 
 /* sim_admin.c */
 uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0,

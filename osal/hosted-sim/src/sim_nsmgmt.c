@@ -3,7 +3,8 @@
  * sim_nsmgmt.c - Namespace Management (admin 0Dh, NVMe 2.0 §5.20) and
  * Namespace Attachment (15h, §5.19), with OACS bit 3.  Create takes the
  * host's Identify Namespace fields (NSZE, NCAP, FLBAS: format 0 is 512-byte
- * blocks, 1 is 4096, as the simulator lists them) and allocates the
+ * blocks, 1 is 4096, 2 is 2048 with 8 bytes of metadata, as Identify
+ * Namespace NSID FFFFFFFFh lists them: sim_ns_mgmt_formats) and allocates the
  * smallest free NSID up to NN (cfg.nn; 1024 without), attached to no
  * controller.  Attach makes an allocated namespace active (this controller
  * is CNTLID 1), detach makes it allocated again, delete drops it (detaching
@@ -44,6 +45,22 @@ static bool nsid_taken(const struct nvme_sim *sim, uint32_t nsid)
     return detached_find(sim, nsid) >= 0 || sim_ns_find((struct nvme_sim *)sim, nsid) != NULL;
 }
 
+/* The formats a namespace can be created with (LBADS, MS). */
+static const struct {
+    uint8_t lbads;
+    uint16_t ms;
+} mgmt_fmt[] = {{9, 0}, {12, 0}, {11, 8}};
+#define MGMT_NFMT (sizeof(mgmt_fmt) / sizeof(mgmt_fmt[0]))
+
+void sim_ns_mgmt_formats(struct nvme_id_ns *id)
+{
+    id->nlbaf = (uint8_t)(MGMT_NFMT - 1u);
+    for (unsigned i = 0; i < MGMT_NFMT; i++) {
+        id->lbaf[i].lbads = mgmt_fmt[i].lbads;
+        id->lbaf[i].ms = mgmt_fmt[i].ms;
+    }
+}
+
 /* Active -> allocated: its size and format are kept. */
 static uint16_t detach(struct nvme_sim *sim, uint32_t nsid)
 {
@@ -72,7 +89,7 @@ uint16_t sim_ns_mgmt(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t 
             return sf;
         sim->st.ns_create_flbas = id.flbas;
         unsigned f = (id.flbas & 0xfu) | ((id.flbas >> 1) & 0x30u);
-        if (f > 1)
+        if (f >= MGMT_NFMT)
             return SIM_SF_CMD(SC_INVALID_FORMAT);
         if (id.nsze == 0 || id.ncap > id.nsze || (sqe->cdw11 >> 24) != NVME_CSI_NVM)
             return SF_INVALID_FIELD;
@@ -82,7 +99,11 @@ uint16_t sim_ns_mgmt(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t 
         if (nsid > nn || sim->ndetached == SIM_DETACHED_MAX)
             return SIM_SF_CMD(SC_NSID_UNAVAILABLE);
         sim->detached[sim->ndetached++] = (struct nvme_sim_ns_config){
-            .nsid = nsid, .blocks = id.nsze, .lba_size = f == 0 ? 512u : 4096u};
+            .nsid = nsid,
+            .blocks = id.nsze,
+            .lba_size = 1u << mgmt_fmt[f].lbads,
+            .ms = mgmt_fmt[f].ms,
+            .extended = mgmt_fmt[f].ms != 0 && (id.flbas & NVME_FLBAS_EXTENDED) != 0};
         *dw0 = nsid;
         sim->st.ns_creates++;
         return 0;
