@@ -94,6 +94,23 @@ static void register_acquire_release_unregister(void **state)
     fx_stop(&f);
 }
 
+/* A namespace the host keeps read-only (nvme_ns_set_read_only) writes no
+ * block, but reservations are no block writes: they are sent. */
+static void a_read_only_namespace_takes_reservations(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, true);
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, true), 0);
+    assert_int_equal(fx_nvmectl(&f, &out, "write -n 1 -s 0 -p 0x5a"), NVME_ERR_RDONLY);
+    ok(&f, "resv-register -n 1 -k 7");
+    ok(&f, "resv-acquire -n 1 -c 7 -t 1");
+    ok(&f, "resv-report -n 1");
+    expect("rtype     : 1\nregctl    : 1\n");
+    ok(&f, "resv-release -n 1 -c 7 -t 1");
+    fx_stop(&f);
+}
+
 /* A wrong CRKEY is a Reservation Conflict (SCT 0h, SC 83h): nvmectl
  * returns the status (the hosted program exits 1, as nvme-cli) and names
  * it; IEKEY skips the check.  A reservation another host holds keeps this
@@ -260,6 +277,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(register_acquire_release_unregister),
+        cmocka_unit_test(a_read_only_namespace_takes_reservations),
         cmocka_unit_test(wrong_key_and_non_holder_io_are_reservation_conflicts),
         cmocka_unit_test(registrants_only_reservation_admits_registrants),
         cmocka_unit_test(without_oncs_bit_5_and_bad_options_nothing_is_sent),
