@@ -846,13 +846,8 @@ static inline uint32_t nvme_ns_epoch_read(const struct nvme_ctrl *ctrl)
     /* During a rewrite: the value before it, which never comes back. */
     return __atomic_load_n(&ctrl->ns_epoch, __ATOMIC_ACQUIRE) & ~1u;
 }
-static inline bool nvme_ns_epoch_moved(const struct nvme_ctrl *ctrl, uint32_t epoch)
-{
-    /* The fields were read before: their loads ordered before this one
-     * (Linux's read_seqretry has smp_rmb). */
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return NVME_READ_ONCE(ctrl->ns_epoch) != epoch;
-}
+/* (defined below the DMA barriers) */
+static inline bool nvme_ns_epoch_moved(const struct nvme_ctrl *ctrl, uint32_t epoch);
 
 /* aer.c: Asynchronous Event Requests (§5.2). */
 void nvme_aer_arm(struct nvme_ctrl *ctrl);
@@ -933,6 +928,16 @@ void nvme_aer_service(struct nvme_ctrl *ctrl);
 static inline void nvme_dma_rmb(void) { NVME_DMA_RMB_(); }
 static inline void nvme_dma_mb(void) { NVME_DMA_MB_(); }
 static inline void nvme_dma_wmb(void) { NVME_DMA_WMB_(); }
+
+/* nvme_ns_epoch_read's other half.  The fields were read before: their
+ * loads are ordered before this one by a read barrier (Linux's
+ * read_seqretry has smp_rmb; the DMA one, outer shareable, orders other
+ * CPUs' stores as well). */
+static inline bool nvme_ns_epoch_moved(const struct nvme_ctrl *ctrl, uint32_t epoch)
+{
+    nvme_dma_rmb();
+    return NVME_READ_ONCE(ctrl->ns_epoch) != epoch;
+}
 
 /* Shadow doorbells (§5.7): after storing the new value in the shadow
  * buffer, the MMIO doorbell is needed only if the controller's event index
