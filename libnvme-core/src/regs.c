@@ -182,6 +182,41 @@ int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl)
     return NVME_OK;
 }
 
+/* How nvme_wait_csts treats what it reads besides the bits it waits for. */
+#define NVME_WAIT_CFS_OK                                                                           \
+    1u /* CFS is no failure: waiting for not-ready, a disable
+                               is how CFS is cleared (§7.3.2) */
+#define NVME_WAIT_LINK                                                                             \
+    2u /* all ones is a link still down: go on waiting
+                               (NVME_ERR_GONE at the bound), nvme_ctrl_wait_present */
+
+/* Waits until (CSTS & mask) == want, bounded by `timeout_ms`, with sleeps
+ * doubling up to NVME_POLL_MAX_SLEEP_US.  CSTS all ones (the device gone)
+ * and CFS end it with NVME_ERR_GONE and NVME_ERR_FATAL unless `how` says
+ * otherwise. */
+static int nvme_wait_csts(struct nvme_ctrl *ctrl, uint32_t mask, uint32_t want, uint32_t timeout_ms,
+                          unsigned how)
+{
+    uint64_t deadline = nvme_now_us(ctrl) + (uint64_t)timeout_ms * 1000u;
+    uint32_t sleep = 1;
+
+    for (;;) {
+        uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
+        bool gone = csts == 0xffffffffu;
+        if (gone && !(how & NVME_WAIT_LINK))
+            return NVME_ERR_GONE;
+        if (!gone && (csts & NVME_CSTS_CFS) && !(how & NVME_WAIT_CFS_OK))
+            return NVME_ERR_FATAL;
+        if (!gone && (csts & mask) == want)
+            return NVME_OK;
+        if (nvme_now_us(ctrl) >= deadline)
+            return gone ? NVME_ERR_GONE : NVME_ERR_TIMEOUT;
+        ctrl->osal.sleep_us(ctrl->osal.ctx, sleep);
+        if (sleep < NVME_POLL_MAX_SLEEP_US)
+            sleep *= 2;
+    }
+}
+
 /* After an NVM Subsystem Reset the PCIe link of the controller may go
  * down and its BAR read all ones until the link trains again (§3.7.1:
  * the reset may reach the PCIe layer): a register that reads back
@@ -189,41 +224,7 @@ int nvme_ctrl_check_csts(struct nvme_ctrl *ctrl)
  * NVME_ERR_GONE when it never does. */
 int nvme_ctrl_wait_present(struct nvme_ctrl *ctrl, uint32_t timeout_ms)
 {
-    uint64_t deadline = nvme_now_us(ctrl) + (uint64_t)timeout_ms * 1000u;
-    uint32_t sleep = 1;
-    while (nvme_reg_read32(ctrl, NVME_REG_CSTS) == 0xffffffffu) {
-        if (nvme_now_us(ctrl) >= deadline)
-            return NVME_ERR_GONE;
-        ctrl->osal.sleep_us(ctrl->osal.ctx, sleep);
-        if (sleep < NVME_POLL_MAX_SLEEP_US)
-            sleep *= 2;
-    }
-    return NVME_OK;
-}
-
-/* Waits until (CSTS & mask) == want, bounded by `timeout_ms`.  CFS is a
- * failure unless we are waiting for the controller to go not-ready (a
- * disable is how CFS is cleared, §7.3.2). */
-static int nvme_wait_csts(struct nvme_ctrl *ctrl, uint32_t mask, uint32_t want, uint32_t timeout_ms,
-                          bool cfs_ok)
-{
-    uint64_t deadline = nvme_now_us(ctrl) + (uint64_t)timeout_ms * 1000u;
-    uint32_t sleep = 1;
-
-    for (;;) {
-        uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
-        if (csts == 0xffffffffu)
-            return NVME_ERR_GONE;
-        if ((csts & NVME_CSTS_CFS) && !cfs_ok)
-            return NVME_ERR_FATAL;
-        if ((csts & mask) == want)
-            return NVME_OK;
-        if (nvme_now_us(ctrl) >= deadline)
-            return NVME_ERR_TIMEOUT;
-        ctrl->osal.sleep_us(ctrl->osal.ctx, sleep);
-        if (sleep < NVME_POLL_MAX_SLEEP_US)
-            sleep *= 2;
-    }
+    return nvme_wait_csts(ctrl, 0, 0, timeout_ms, NVME_WAIT_CFS_OK | NVME_WAIT_LINK);
 }
 
 int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
@@ -238,8 +239,8 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
          * let an enable in progress finish first.  A controller that
          * never gets there is disabled anyway. */
         if (settle && !(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS) &&
-            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms, true) ==
-                NVME_ERR_GONE)
+            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms,
+                           NVME_WAIT_CFS_OK) == NVME_ERR_GONE)
             return NVME_ERR_GONE;
         nvme_reg_write32(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
         /* Linux nvme_disable_ctrl: with NVME_QUIRK_DELAY_BEFORE_CHK_RDY it
@@ -249,7 +250,7 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
             for (uint32_t ms = 0; ms < NVME_QUIRK_DELAY_MS; ms += 10u) /* sleeps of <= 10 ms */
                 ctrl->osal.sleep_us(ctrl->osal.ctx, 10000u);
     }
-    return nvme_wait_csts(ctrl, NVME_CSTS_RDY, 0, ctrl->timeout_ms, true);
+    return nvme_wait_csts(ctrl, NVME_CSTS_RDY, 0, ctrl->timeout_ms, NVME_WAIT_CFS_OK);
 }
 
 int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
@@ -271,7 +272,7 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
     nvme_reg_write32(ctrl, NVME_REG_CC, cc);
     nvme_reg_write32(ctrl, NVME_REG_CC, cc | NVME_CC_EN);
 
-    int rc = nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms, false);
+    int rc = nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms, 0);
     if (rc != NVME_OK)
         nvme_log(ctrl, NVME_LOG_ERROR, "controller not ready after CC.EN=1: %s (CAP.TO/CRTO %u ms)",
                  nvme_strerror(rc), ctrl->ready_timeout_ms);
@@ -318,7 +319,8 @@ int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
                                                          : NVME_SHUTDOWN_TIMEOUT_MS;
     if (timeout_ms < ctrl->timeout_ms)
         timeout_ms = ctrl->timeout_ms;
-    int rc = nvme_wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE, timeout_ms, true);
+    int rc = nvme_wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE, timeout_ms,
+                            NVME_WAIT_CFS_OK);
     if (rc != NVME_OK)
         nvme_log(ctrl, NVME_LOG_WARN, "shutdown not complete: %s", nvme_strerror(rc));
     return ctrl->shutdown_rc = rc;
