@@ -27,6 +27,7 @@ static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, stru
     return ns;
 }
 
+struct nvme_io_checked;
 static int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
                                  uint32_t count, const void *buf, bool write);
 
@@ -43,10 +44,14 @@ struct nvme_io_checked {
 /* Every check a read or write needs, once per call (the pieces of a
  * blocking transfer are not checked again), in the order they report.
  * Without an I/O queue the same checks run out of line (the first that
- * fails is still the error), so the usual case tests qp once. */
-static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                         uint32_t nsid, uint64_t lba, uint32_t count,
-                                         const void *buf, bool write, struct nvme_io_checked *out)
+ * fails is still the error), so the usual case tests qp once.  A check
+ * of the namespace's fields that fails while a rescan rewrites them (the
+ * epoch moved) is no answer: NVME_ERR_BUSY, which a blocking call takes
+ * to nvme_io_check_settled; `settled`: this is its run. */
+static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                             uint32_t nsid, uint64_t lba, uint32_t count,
+                                             const void *buf, bool write,
+                                             struct nvme_io_checked *out, bool settled)
 {
     if (__builtin_expect(qp == NULL, 0) && out != NULL) {
         int rc = nvme_io_check_noqueue(ctrl, nsid, lba, count, buf, write);
@@ -56,22 +61,28 @@ static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpa
         return NVME_ERR_INVAL;
     if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
+    int rc;
     uint32_t e = nvme_ns_epoch_read(ctrl); /* before the namespace's fields */
     const struct nvme_ns_info *ns = nvme_io_ns(ctrl, qp, nsid);
     if (ns == NULL)
         return NVME_ERR_NOENT;
-    if (ns->status != NVME_OK)
-        return ns->status;
-    if (lba >= ns->nsze || count > ns->nsze - lba) /* no lba + count overflow */
-        return NVME_ERR_RANGE;
-    if (write && ns->read_only)
-        return NVME_ERR_RDONLY;
+    rc = NVME_READ_ONCE(ns->status);
+    if (rc != NVME_OK)
+        goto refused;
+    if (lba >= ns->nsze || count > ns->nsze - lba) { /* no lba + count overflow */
+        rc = NVME_ERR_RANGE;
+        goto refused;
+    }
+    if (write && ns->read_only) {
+        rc = NVME_ERR_RDONLY;
+        goto refused;
+    }
     if (ctrl->info.admin_only || !ns->plain_io) { /* nvm_cmds.c says why */
-        int rc = nvme_io_admin_only(ctrl);        /* no I/O queues */
+        rc = nvme_io_admin_only(ctrl);            /* no I/O queues */
         if (rc == NVME_OK)
             rc = nvme_ns_plain_check(ctrl, ns); /* a format that needs metadata */
         if (rc != NVME_OK)
-            return rc;
+            goto refused;
     }
     if (((uintptr_t)buf & 3u) != 0)
         return NVME_ERR_ALIGN;
@@ -80,14 +91,18 @@ static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpa
      * 8).  Admin data always goes through the core's own bounce buffers. */
     uint64_t len = (uint64_t)count << ns->lbads;
     if (!write && ctrl->osal.dma_align > 1u &&
-        (((uintptr_t)buf | len) & (ctrl->osal.dma_align - 1u)) != 0)
-        return NVME_ERR_ALIGN;
+        (((uintptr_t)buf | len) & (ctrl->osal.dma_align - 1u)) != 0) {
+        rc = NVME_ERR_ALIGN;
+        goto refused;
+    }
     /* Inside one memory page (PRP1 alone): such a range cannot wrap the
      * address space, and it is within MDTS (mdts_bytes is at least two
      * pages, admin.c; a page is at most 64 KiB, 128 blocks). */
     bool one = len <= ctrl->page_size - ((uint32_t)(uintptr_t)buf & (ctrl->page_size - 1u));
-    if (__builtin_expect(!one, 0) && len - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
-        return NVME_ERR_INVAL; /* would wrap the address space */
+    if (__builtin_expect(!one, 0) && len - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf) {
+        rc = NVME_ERR_INVAL; /* would wrap the address space */
+        goto refused;
+    }
     if (qp == NULL)
         return NVME_READ_ONCE(ctrl->dead)    ? NVME_ERR_FATAL
                : NVME_READ_ONCE(ctrl->ready) ? NVME_ERR_INVAL
@@ -97,6 +112,17 @@ static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpa
     out->lbads = ns->lbads;
     out->one_page = one;
     return NVME_OK;
+refused:
+    if (!settled && nvme_ns_epoch_moved(ctrl, e))
+        return NVME_ERR_BUSY;
+    return rc;
+}
+
+static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                         uint32_t nsid, uint64_t lba, uint32_t count,
+                                         const void *buf, bool write, struct nvme_io_checked *out)
+{
+    return nvme_io_check_run(ctrl, qp, nsid, lba, count, buf, write, out, false);
 }
 
 static __attribute__((noinline)) int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid,
@@ -104,6 +130,24 @@ static __attribute__((noinline)) int nvme_io_check_noqueue(struct nvme_ctrl *ctr
                                                            const void *buf, bool write)
 {
     return nvme_io_check(ctrl, NULL, nsid, lba, count, buf, write, NULL); /* an error */
+}
+
+/* A blocking call's checks, from a settled namespace epoch (even when
+ * read, the same after them: nvme_ns_epoch_settled); NVME_ERR_BUSY, as a
+ * call during a Format, when it does not settle. */
+static __attribute__((noinline, cold)) int
+nvme_io_check_settled(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint64_t lba,
+                      uint32_t count, const void *buf, bool write, struct nvme_io_checked *out)
+{
+    for (unsigned tries = 0, waits = 0; tries < NVME_NS_SETTLE_TRIES; tries++) {
+        uint32_t e = nvme_ns_epoch_settled(ctrl, &waits);
+        if (e == NVME_NS_EPOCH_ANY)
+            break;
+        int rc = nvme_io_check_run(ctrl, qp, nsid, lba, count, buf, write, out, true);
+        if (rc == NVME_OK || !nvme_ns_epoch_moved(ctrl, e))
+            return rc;
+    }
+    return NVME_ERR_BUSY;
 }
 
 static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
@@ -343,7 +387,8 @@ static __attribute__((noinline, cold)) int nvme_rw_recheck(struct nvme_ctrl *ctr
                                                            uint64_t lba, uint32_t count, void *buf)
 {
     struct nvme_io_checked now;
-    int rc = nvme_io_check(ctrl, qp, c->ns->nsid, lba, count, buf, opc == NVME_CMD_WRITE, &now);
+    int rc = nvme_io_check_settled(ctrl, qp, c->ns->nsid, lba, count, buf, opc == NVME_CMD_WRITE,
+                                   &now);
     if (rc != NVME_OK)
         return rc;
     if (now.ns != c->ns || now.lbads != c->lbads)
@@ -355,7 +400,7 @@ static __attribute__((noinline, cold)) int nvme_rw_recheck(struct nvme_ctrl *ctr
 /* One pass over the whole transfer: submit pieces until the queue is
  * full, ring once, wait, repeat.  Returns the first error.  *spent: the
  * call's budget for other CPUs' resets (nvme_reset_waited), shared with
- * nvme_rw_after_reset so that the call has one bound.  ns, epoch, lbads:
+ * nvme_rw_again so that the call has one bound.  ns, epoch, lbads:
  * what the checks found (nvme_io_checked; by value, so that the caller's
  * stay in registers); lbads cuts the buffer, whatever the namespace says
  * by now. */
@@ -412,22 +457,28 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     return rc != NVME_OK ? rc : wrc;
 }
 
-/* A blocking read or write another CPU's reset turned away: once the
- * reset is over (nvme_reset_waited), checked and sent again, through the
+/* A blocking read or write its checks turned away for a passing state:
+ * another CPU's reset (NVME_ERR_STATE: once it is over,
+ * nvme_reset_waited) or a namespace read while a rescan rewrote it
+ * (NVME_ERR_BUSY: once it is settled, nvme_io_check_settled, which says
+ * BUSY again for a frozen one); checked again and sent through the
  * general path. */
-static __attribute__((noinline, cold)) int nvme_rw_after_reset(struct nvme_ctrl *ctrl, uint8_t opc,
-                                                               uint32_t nsid, uint64_t lba,
-                                                               uint32_t count, void *buf)
+static __attribute__((noinline, cold)) int nvme_rw_again(struct nvme_ctrl *ctrl, uint8_t opc,
+                                                         uint32_t nsid, uint64_t lba,
+                                                         uint32_t count, void *buf, int rc)
 {
-    int rc = NVME_ERR_STATE;
-    for (unsigned spent = 0; nvme_reset_waited(ctrl, &rc, &spent);) {
+    unsigned spent = 0;
+    if (rc == NVME_ERR_STATE && !nvme_reset_waited(ctrl, &rc, &spent))
+        return rc;
+    for (;;) {
         struct nvme_io_checked c;
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-        rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
+        rc = nvme_io_check_settled(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
         if (rc == NVME_OK)
             rc = nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
+        if (!nvme_reset_waited(ctrl, &rc, &spent))
+            return rc;
     }
-    return rc;
 }
 
 static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
@@ -474,8 +525,10 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     if (nvme_waiter_pending(&w) == 0)
         return w.result;
     return nvme_wait(qp, &w);
-refused:
-    return rc == NVME_ERR_STATE ? nvme_rw_after_reset(ctrl, opc, nsid, lba, count, buf) : rc;
+refused: /* BUSY: read mid-rewrite, or frozen (nvme_io_check_settled says which) */
+    return rc == NVME_ERR_STATE || rc == NVME_ERR_BUSY
+               ? nvme_rw_again(ctrl, opc, nsid, lba, count, buf, rc)
+               : rc;
 }
 
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)

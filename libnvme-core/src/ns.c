@@ -368,7 +368,7 @@ static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_
            !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
 }
 
-static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *info, unsigned n)
+static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, unsigned n)
 {
     unsigned fresh = 0;
     for (unsigned i = 0; i < n; i++)
@@ -434,18 +434,25 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, const struct nvme_ns_info *inf
                      info[i].nsid);
         bool differs = nvme_ns_differs(ns, &info[i]);
         changed = changed || differs || ns->status != info[i].status || ctrl->ns_table->ns[i] != ns;
-        nvme_memcpy(ns, &info[i], sizeof(*ns)); /* no struct copy: it would call memcpy */
-        ns->read_only = ro;
-        ns->gen = gen + (differs ? 1u : 0u);
-        if (frozen && ns->status == NVME_OK)
-            ns->status = NVME_ERR_BUSY; /* a Format runs (nvme_ns_freeze) */
+        /* Copied byte by byte (no struct copy: it would call memcpy), so
+         * the fields other CPUs read unlocked get their final values in
+         * the copy (read_only, gen) or in one store after it (status):
+         * none reads half old, half new. */
+        int status = info[i].status;
+        if (frozen && status == NVME_OK)
+            status = NVME_ERR_BUSY; /* a Format runs (nvme_ns_freeze) */
+        info[i].status = ns->status;
+        info[i].read_only = ro;
+        info[i].gen = gen + (differs ? 1u : 0u);
+        nvme_memcpy(ns, &info[i], sizeof(*ns));
+        NVME_WRITE_ONCE(ns->status, status);
     }
     if (rewrite) /* even again, after the fields */
         __atomic_store_n(&ctrl->ns_epoch, epoch + 2u, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < ctrl->ns_all_count; i++) {
         struct nvme_ns_info *ns = ctrl->ns_all[i];
         if (nvme_ns_table_find(t, ns->nsid) == NULL && ns->status != NVME_ERR_NOENT) {
-            ns->status = NVME_ERR_NOENT; /* detached or deleted */
+            NVME_WRITE_ONCE(ns->status, NVME_ERR_NOENT); /* detached or deleted */
             changed = true;
         }
     }
@@ -581,6 +588,23 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
     nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: I/O still in flight after %u ms: command not sent",
              2u * io_ms);
     return NVME_ERR_TIMEOUT;
+}
+
+uint32_t nvme_ns_epoch_settled(struct nvme_ctrl *ctrl, unsigned *waits)
+{
+    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
+                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    uint64_t slices = nvme_in_callback(ctrl) ? NVME_NS_SETTLE_TRIES : 2u * (uint64_t)admin_ms;
+    for (;;) {
+        uint32_t e = __atomic_load_n(&ctrl->ns_epoch, __ATOMIC_ACQUIRE);
+        if (!(e & 1u))
+            return e;
+        if (*waits >= slices)
+            return NVME_NS_EPOCH_ANY;
+        ++*waits;
+        if (!nvme_in_callback(ctrl)) /* the writer may be a task preempted on this CPU */
+            ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
+    }
 }
 
 /* After the command nvme_ns_freeze prepared: the rescan publishes the

@@ -57,8 +57,9 @@ static int nvm_ns_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uin
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
     if (ns == NULL)
         return NVME_ERR_NOENT;
-    if (ns->status != NVME_OK)
-        return ns->status;
+    int st = NVME_READ_ONCE(ns->status);
+    if (st != NVME_OK)
+        return st;
     if (count == 0)
         return NVME_ERR_INVAL;
     if (lba >= ns->nsze || count > ns->nsze - lba)
@@ -76,6 +77,23 @@ static int nvm_ns_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uin
     return NVME_OK;
 }
 
+/* nvm_ns_check from a settled namespace epoch (nvme_ns_epoch_settled):
+ * fields read while a rescan rewrote them are read again, as io.c's
+ * checks do. */
+static int nvm_ns_check_settled(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
+                                bool write, const struct nvme_ns_info **out)
+{
+    for (unsigned tries = 0, waits = 0; tries < NVME_NS_SETTLE_TRIES; tries++) {
+        uint32_t e = nvme_ns_epoch_settled(ctrl, &waits);
+        if (e == NVME_NS_EPOCH_ANY)
+            break;
+        int rc = nvm_ns_check(ctrl, nsid, lba, count, write, out);
+        if (rc == NVME_OK || !nvme_ns_epoch_moved(ctrl, e))
+            return rc;
+    }
+    return NVME_ERR_BUSY;
+}
+
 /* The checks every call below starts with (like io.c's for Read).  A
  * controller another CPU is resetting is waited for, and the namespace
  * looked up again after it, as nvme_read does (nvme.h rule 4: a blocking
@@ -87,9 +105,9 @@ static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t 
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    int rc = nvm_ns_check(ctrl, nsid, lba, count, write, out);
+    int rc = nvm_ns_check_settled(ctrl, nsid, lba, count, write, out);
     for (unsigned spent = 0; nvme_reset_waited(ctrl, &rc, &spent);)
-        rc = nvm_ns_check(ctrl, nsid, lba, count, write, out);
+        rc = nvm_ns_check_settled(ctrl, nsid, lba, count, write, out);
     return rc;
 }
 

@@ -848,6 +848,17 @@ static inline uint32_t nvme_ns_epoch_read(const struct nvme_ctrl *ctrl)
 }
 /* (defined below the DMA barriers) */
 static inline bool nvme_ns_epoch_moved(const struct nvme_ctrl *ctrl, uint32_t epoch);
+/* ns.c: for a blocking call whose checks failed with the epoch moved (they
+ * read fields a rescan was rewriting): waits until the epoch is even and
+ * returns it, for the checks to run again and nvme_ns_epoch_moved to say
+ * whether they read a settled namespace.  It sleeps in 1 ms slices (the
+ * writer may be a task preempted mid-rewrite on this very CPU), at most
+ * two admin deadlines over the call (*waits, 0 at its start; from a
+ * callback only NVME_NS_SETTLE_TRIES looks, no sleep); then
+ * NVME_NS_EPOCH_ANY, and the call says NVME_ERR_BUSY, as during a
+ * Format.  NVME_NS_SETTLE_TRIES bounds the runs of the checks. */
+#define NVME_NS_SETTLE_TRIES 64u
+uint32_t nvme_ns_epoch_settled(struct nvme_ctrl *ctrl, unsigned *waits);
 
 /* aer.c: Asynchronous Event Requests (§5.2). */
 void nvme_aer_arm(struct nvme_ctrl *ctrl);

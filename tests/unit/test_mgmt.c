@@ -303,6 +303,85 @@ static void io_checked_before_a_format_is_never_sent_after_it(void **state)
     fx_stop(&f);
 }
 
+/* A rescan rewrites a namespace object in place (ns.c nvme_ns_commit,
+ * the namespace epoch odd meanwhile): a call on another CPU may read a
+ * half-written size and find its range outside.  That is no answer: the
+ * check runs again once the rewrite is over (a blocking call sleeps for
+ * it: the writer may be a task preempted on its CPU), or says
+ * NVME_ERR_BUSY (an asynchronous call, or a rewrite that never ends).
+ * The rewrite in progress is made by hand: an odd epoch, a torn NSZE. */
+static struct {
+    struct nvme_ctrl *ctrl;
+    struct nvme_ns_info *ns;
+    void (*sleep_us)(void *ctx, uint32_t us);
+    int left; /* sleeps until the rewrite ends, 0: never */
+    uint64_t nsze;
+} torn;
+
+static void torn_sleep_us(void *ctx, uint32_t us)
+{
+    if (torn.left > 0 && --torn.left == 0) { /* the writer ends its rewrite */
+        torn.ns->nsze = torn.nsze;
+        __atomic_add_fetch(&torn.ctrl->ns_epoch, 1u, __ATOMIC_RELEASE);
+    }
+    torn.sleep_us(ctx, us);
+}
+
+static void torn_begin(int sleeps)
+{
+    torn.nsze = torn.ns->nsze;
+    __atomic_add_fetch(&torn.ctrl->ns_epoch, 1u, __ATOMIC_RELEASE); /* odd */
+    torn.ns->nsze = 4;                                              /* half written */
+    torn.left = sleeps;
+}
+
+static void a_check_that_reads_a_namespace_mid_rewrite_runs_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    torn.sleep_us = f.osal.sleep_us;
+    torn.left = 0;
+    f.osal.sleep_us = torn_sleep_us;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    torn.ctrl = f.ctrl;
+    torn.ns = (struct nvme_ns_info *)nvme_ns_find(f.ctrl, 1);
+    uint8_t *b = abuf(4096);
+    struct fx_rec done = {0, -100};
+
+    /* Blocking: waits the rewrite out (3 sleeps), then reads; so does
+     * Compare (nvm_cmds.c's checks), of what was just read. */
+    torn_begin(3);
+    assert_int_equal(nvme_read(f.ctrl, 1, 100, 8, b), 0);
+    assert_int_equal(torn.left, 0);
+    torn_begin(3);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 100, 8, b), 0);
+    assert_int_equal(torn.left, 0);
+    /* Asynchronous: no sleeping; BUSY while the rewrite lasts, then goes. */
+    torn_begin(1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 100, 8, b, 0, fx_rec_cb, &done),
+                     NVME_ERR_BUSY);
+    torn.ns->nsze = torn.nsze;
+    __atomic_add_fetch(&torn.ctrl->ns_epoch, 1u, __ATOMIC_RELEASE);
+    torn.left = 0;
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 100, 8, b, 0, fx_rec_cb, &done),
+                     0);
+    fx_poll_until(&f, 1, &done, 1000000);
+    assert_int_equal(done.result, 0);
+    /* A rewrite that never ends: BUSY after the bound, not RANGE. */
+    torn_begin(0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 100, 8, b), NVME_ERR_BUSY);
+    torn.ns->nsze = torn.nsze;
+    __atomic_add_fetch(&torn.ctrl->ns_epoch, 1u, __ATOMIC_RELEASE);
+    /* A range outside the namespace with nothing rewritten: RANGE at once. */
+    assert_int_equal(nvme_read(f.ctrl, 1, torn.nsze, 1, b), NVME_ERR_RANGE);
+    free(b);
+    fx_stop(&f);
+}
+
 /* A Flush of every namespace while a Format or Sanitize holds them
  * frozen (NVME_ERR_BUSY) flushes none of them: where the controller
  * refuses NSID FFFFFFFFh it goes namespace by namespace, and must say
@@ -1187,6 +1266,7 @@ int main(void)
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
         cmocka_unit_test(io_checked_before_a_format_is_never_sent_after_it),
+        cmocka_unit_test(a_check_that_reads_a_namespace_mid_rewrite_runs_again),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
         cmocka_unit_test(flush_of_every_namespace_includes_the_unusable_ones),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),

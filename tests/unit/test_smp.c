@@ -598,6 +598,91 @@ static void admin_commands_and_events_while_cpus_do_io(void **state)
     fx_stop(&f);
 }
 
+/* Formats between 512- and 4096-byte blocks on CPU 0 while CPUs 1 and 2
+ * read 8 blocks at a time, blocking and asynchronously, into 32 KiB (room
+ * for either size: the callers' side is right whatever the format).  The
+ * core maps what the format its checks read makes of 8 blocks; a call
+ * whose checks overlapped a Format is refused (NVME_ERR_BUSY), never sent
+ * with a length of the other format (the namespace epoch), so the device
+ * moves no byte outside a mapping (fx_stop: the simulator checks each
+ * transfer against the mappings).  Every call ends with 0 or
+ * NVME_ERR_BUSY: a call never returns a field a rescan was rewriting
+ * (before: -256, -65536, -16777216, bytes of NVME_ERR_BUSY half
+ * overwritten with NVME_OK).  Under ThreadSanitizer the epoch's writes
+ * and the placements' looks race with nothing. */
+#define FORMATS 12
+static struct {
+    struct fx *f;
+    int stop;
+    unsigned done[CPUS], busy[CPUS];
+    int bad[CPUS]; /* the first result neither 0 nor NVME_ERR_BUSY */
+} fmt;
+
+static void fmt_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)dw0;
+    __atomic_store_n((int *)arg, result, __ATOMIC_RELEASE);
+}
+
+static void *fmt_reader(void *p)
+{
+    this_cpu = (unsigned)(uintptr_t)p;
+    struct nvme_ctrl *ctrl = fmt.f->ctrl;
+    uint8_t *buf = fx_xalloc(8 * 4096);
+    uint16_t qid = nvme_ctrl_cpu_qid(ctrl, this_cpu);
+    for (unsigned i = 0; !__atomic_load_n(&fmt.stop, __ATOMIC_ACQUIRE); i++) {
+        const uint32_t count = 8;
+        int rc;
+        if (i % 2 == 0) {
+            rc = nvme_read(ctrl, 1, 0, count, buf);
+        } else {
+            int result = 1;
+            rc = nvme_submit_rw(ctrl, qid, NVME_CMD_READ, 1, 0, count, buf, 0, fmt_cb, &result);
+            while (rc == NVME_OK && __atomic_load_n(&result, __ATOMIC_ACQUIRE) == 1)
+                (void)nvme_qpair_poll(ctrl, qid, 0);
+            if (rc == NVME_OK)
+                rc = result;
+        }
+        if (rc != NVME_OK && rc != NVME_ERR_BUSY && fmt.bad[this_cpu] == 0)
+            fmt.bad[this_cpu] = rc;
+        if (rc == NVME_OK)
+            fmt.done[this_cpu]++;
+        else
+            fmt.busy[this_cpu]++;
+    }
+    free(buf);
+    return NULL;
+}
+
+static void formats_while_cpus_read_move_no_byte_past_a_buffer(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_smp(&f, 0, NVME_SIM_IRQ_NONE);
+    memset(&fmt, 0, sizeof(fmt));
+    fmt.f = &f;
+    this_cpu = 0;
+    pthread_t t[CPUS];
+    for (unsigned c = 1; c < CPUS; c++)
+        assert_int_equal(pthread_create(&t[c], NULL, fmt_reader, (void *)(uintptr_t)c), 0);
+    for (unsigned k = 0; k < FORMATS; k++) {
+        pause_us(2000);
+        struct nvme_format_args a = {
+            1, (uint8_t)(k % 2 == 0 ? 1 : 0), NVME_FORMAT_SES_NONE, 0, false, false};
+        assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    }
+    pause_us(2000);
+    __atomic_store_n(&fmt.stop, 1, __ATOMIC_RELEASE);
+    for (unsigned c = 1; c < CPUS; c++) {
+        assert_int_equal(pthread_join(t[c], NULL), 0);
+        assert_true(fmt.done[c] > 0);
+    }
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 512);
+    fx_stop(&f);
+    for (unsigned c = 1; c < CPUS; c++)
+        assert_int_equal(fmt.bad[c], 0);
+}
+
 /* The statistics as 32-bit ISAs count them (nvme_stat_inc_split, two
  * 32-bit atomic words): the carry into the high word is exact, and CPUs
  * counting at once across the carry lose nothing. */
@@ -998,6 +1083,7 @@ int main(void)
         cmocka_unit_test(device_gone_while_cpus_do_io_fails_everything_once),
         cmocka_unit_test(admin_commands_and_events_while_cpus_do_io),
         cmocka_unit_test(split_statistics_lose_no_count_across_a_carry),
+        cmocka_unit_test(formats_while_cpus_read_move_no_byte_past_a_buffer),
         cmocka_unit_test(a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it),
         cmocka_unit_test(nvm_commands_on_another_cpu_wait_out_a_reset),
         cmocka_unit_test(a_call_during_the_reset_of_a_device_back_waits_for_it),
