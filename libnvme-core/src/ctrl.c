@@ -94,18 +94,9 @@ static bool nvme_osal_complete(const struct nvme_osal *o)
 
 static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
 {
-    uint16_t want = ctrl->opts.io_queues ? ctrl->opts.io_queues
-                    : ctrl->opts.cpus    ? ctrl->opts.cpus
-                                         : 1;
+    uint16_t want = nvme_io_queues_wanted(ctrl);
     uint16_t granted = 0;
 
-    if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS)
-        want = 1; /* one tag space shared with the admin queue: one I/O queue */
-    if (want > ctrl->db_io_queues_max) { /* nvme_ctrl_read_caps */
-        nvme_log(ctrl, NVME_LOG_WARN, "CAP.DSTRD %u: doorbells for %u I/O queue(s) in the BAR",
-                 ctrl->dstrd, ctrl->db_io_queues_max);
-        want = ctrl->db_io_queues_max;
-    }
     if (want == 0) {
         ctrl->info.admin_only = true;
         return nvme_ctrl_start_queues(ctrl, 0);
@@ -114,7 +105,8 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
     if (rc > 0) {
         /* Like Linux (nvme_setup_io_queues), a controller that refuses
          * Number of Queues keeps running with its admin queue: identify,
-         * logs, features, format work; I/O calls say why they cannot. */
+         * logs, features, format work; I/O calls say why they cannot.  A
+         * reset asks again (recovery.c, nvme_restart). */
         nvme_log(ctrl, NVME_LOG_WARN,
                  "Set Features Number of Queues failed (%s): admin queue only, no I/O",
                  nvme_status_name((uint16_t)rc));
@@ -138,28 +130,9 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
         }
     }
 
-    uint16_t entries = min_u16(ctrl->opts.io_queue_entries ? ctrl->opts.io_queue_entries
-                                                           : NVME_DEFAULT_IO_ENTRIES,
-                               ctrl->info.max_queue_entries);
-    if (entries < ctrl->tag_shared + 2u) /* room above the admin tags */
-        entries = (uint16_t)(ctrl->tag_shared + 2u);
-    if (entries < 2)
-        entries = 2;
-    ctrl->ioq = ctrl->osal.mem_alloc(ctrl->osal.ctx, sizeof(*ctrl->ioq) * want);
-    if (ctrl->ioq == NULL)
-        return NVME_ERR_NOMEM;
-    ctrl->ioq_cap = want;
-    nvme_memzero(ctrl->ioq, sizeof(*ctrl->ioq) * want);
-    for (uint16_t i = 0; i < want; i++) {
-        rc = nvme_qpair_alloc(ctrl, &ctrl->ioq[i], (uint16_t)(i + 1u), entries);
-        if (rc != NVME_OK)
-            return rc; /* caller's unwind frees what was allocated */
-        ctrl->nr_ioq = (uint16_t)(i + 1u);
-        rc = nvme_prp_pool_fill(&ctrl->ioq[i]);
-        if (rc != NVME_OK)
-            return rc;
-    }
-    ctrl->info.io_queue_entries = entries;
+    rc = nvme_io_queues_alloc(ctrl, want);
+    if (rc != NVME_OK)
+        return rc;
     return nvme_ctrl_start_queues(ctrl, want);
 }
 
@@ -468,7 +441,7 @@ int nvme_ctrl_service(struct nvme_ctrl *ctrl)
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (nvme_in_callback(ctrl) || NVME_READ_ONCE(ctrl->in_recovery))
         return NVME_OK;
-    for (uint16_t q = 0; q <= NVME_READ_ONCE(ctrl->info.io_queues); q++)
+    for (uint16_t q = 0; q <= nvme_io_queue_count(ctrl); q++)
         (void)nvme_qpair_process(nvme_ctrl_qpair(ctrl, q), 0);
     int rc = nvme_recovery_check(ctrl);
     if (rc != NVME_OK)
@@ -562,7 +535,7 @@ unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector)
         if (n > 0)
             reaped += (unsigned)n;
     }
-    for (uint16_t i = 0; i < NVME_READ_ONCE(ctrl->info.io_queues); i++) {
+    for (uint16_t i = 0; i < nvme_io_queue_count(ctrl); i++) {
         struct nvme_qpair *qp = &ctrl->ioq[i];
         if (NVME_READ_ONCE(qp->irq) && NVME_READ_ONCE(qp->vector) == vector) {
             int n = nvme_qpair_process(qp, 0);

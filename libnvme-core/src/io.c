@@ -77,8 +77,8 @@ static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme
         rc = NVME_ERR_RDONLY;
         goto refused;
     }
-    if (ctrl->info.admin_only || !ns->plain_io) { /* nvm_cmds.c says why */
-        rc = nvme_io_admin_only(ctrl);            /* no I/O queues */
+    if (NVME_READ_ONCE(ctrl->info.admin_only) || !ns->plain_io) { /* nvm_cmds.c says why */
+        rc = nvme_io_admin_only(ctrl);                            /* no I/O queues */
         if (rc == NVME_OK)
             rc = nvme_ns_plain_check(ctrl, ns); /* a format that needs metadata */
         if (rc != NVME_OK)
@@ -294,7 +294,8 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
     uint32_t epoch = nvme_ns_epoch_read(ctrl); /* before the namespace's fields */
     const struct nvme_ns_info *ns = nvme_io_ns(ctrl, qp, nsid);
     bool fast = ns != NULL && ns->status == NVME_OK && !NVME_READ_ONCE(ctrl->gone) &&
-                !ctrl->info.admin_only && ns->plain_io && ns->pi_type == 0 && ctrl->trace == 0;
+                !NVME_READ_ONCE(ctrl->info.admin_only) && ns->plain_io && ns->pi_type == 0 &&
+                ctrl->trace == 0;
     nvme_lock(qp);
     while (i < n) {
         if (fast)
@@ -355,7 +356,7 @@ static int nvme_flush_submit(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid
     } else if (!nvme_flush_broadcast(ctrl)) {
         return NVME_ERR_UNSUPPORTED; /* nvme_flush goes namespace by namespace */
     }
-    if (ctrl->info.admin_only) /* issue 9 */
+    if (NVME_READ_ONCE(ctrl->info.admin_only)) /* issue 9 */
         return nvme_io_admin_only(ctrl);
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
     if (qp == NULL)

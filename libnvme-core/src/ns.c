@@ -539,7 +539,7 @@ int nvme_ns_scan(struct nvme_ctrl *ctrl) { return nvme_ns_scan_thawing(ctrl, fal
 static unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
 {
     unsigned n = 0;
-    for (uint16_t q = 1; q <= NVME_READ_ONCE(ctrl->info.io_queues); q++)
+    for (uint16_t q = 1; q <= nvme_io_queue_count(ctrl); q++)
         n += nvme_qpair_outstanding(ctrl, q);
     return n;
 }
@@ -578,7 +578,7 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
     uint32_t io_ms = ctrl->opts.command_timeout_ms ? ctrl->opts.command_timeout_ms
                                                    : NVME_DEFAULT_CMD_TIMEOUT_MS;
     for (uint64_t slices = 0; slices <= 2u * (uint64_t)io_ms; slices++) {
-        for (uint16_t i = 0; i < NVME_READ_ONCE(ctrl->info.io_queues); i++)
+        for (uint16_t i = 0; i < nvme_io_queue_count(ctrl); i++)
             (void)nvme_qpair_process(&ctrl->ioq[i], 0);
         (void)nvme_recovery_check(ctrl);
         if (nvme_io_in_flight(ctrl) == 0)

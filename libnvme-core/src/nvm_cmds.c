@@ -15,10 +15,11 @@
 
 int nvme_io_admin_only(struct nvme_ctrl *ctrl)
 {
-    if (!ctrl->info.admin_only)
+    if (!NVME_READ_ONCE(ctrl->info.admin_only))
         return NVME_OK;
     nvme_log(ctrl, NVME_LOG_ERROR,
-             "nvme0: no I/O queues (Set Features Number of Queues failed at bring-up)");
+             "nvme0: no I/O queues (Number of Queues or Create I/O Queue refused; a reset "
+             "asks again)");
     return NVME_ERR_UNSUPPORTED;
 }
 
@@ -71,7 +72,7 @@ static int nvm_ns_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uin
         return rc;
     if (NVME_READ_ONCE(ctrl->dead))
         return NVME_ERR_FATAL;
-    if (!NVME_READ_ONCE(ctrl->ready) || NVME_READ_ONCE(ctrl->info.io_queues) == 0)
+    if (!NVME_READ_ONCE(ctrl->ready) || nvme_io_queue_count(ctrl) == 0)
         return NVME_ERR_STATE;
     *out = ns;
     return NVME_OK;

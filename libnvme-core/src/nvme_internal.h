@@ -379,7 +379,9 @@ static inline bool nvme_in_callback(const struct nvme_ctrl *ctrl)
                                __ATOMIC_RELAXED) != 0;
     if (ctrl->admin.in_callback != 0)
         return true;
-    for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
+    /* Acquire: a reset may have allocated the queues (nvme_io_queues_alloc). */
+    uint16_t n = __atomic_load_n(&ctrl->nr_ioq, __ATOMIC_ACQUIRE);
+    for (uint16_t i = 0; i < n; i++)
         if (ctrl->ioq[i].in_callback != 0)
             return true;
     return false;
@@ -750,6 +752,11 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
               enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 /* Set Features Number of Queues: how many I/O queue pairs we may create. */
 int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted);
+/* The I/O queue pairs bring-up asks for (Number of Queues). */
+uint16_t nvme_io_queues_wanted(struct nvme_ctrl *ctrl);
+/* Allocates `count` I/O queue pairs (ctrl->ioq, nr_ioq, published for
+ * other CPUs) of the entries bring-up gives them; on failure nothing. */
+int nvme_io_queues_alloc(struct nvme_ctrl *ctrl, uint16_t count);
 /* Bring-up's second half, also run by every reset: creates I/O queue
  * pairs 1..count, then sets the features a reset clears (Asynchronous
  * Event Configuration, Host Behavior Support ACRE). */
@@ -972,11 +979,19 @@ static inline uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t m
     return t < NVME_MAX_TICKS ? t + 1u : NVME_MAX_TICKS;
 }
 
+/* The I/O queues live (info.io_queues), for a CPU that then indexes
+ * ctrl->ioq: acquire, paired with nvme_create_io_queues' release, since a
+ * reset may have allocated them just now (nvme_io_queues_alloc). */
+static inline uint16_t nvme_io_queue_count(const struct nvme_ctrl *ctrl)
+{
+    return __atomic_load_n(&ctrl->info.io_queues, __ATOMIC_ACQUIRE);
+}
+
 /* The I/O queue of `qid` (NVME_QID_CPU: the calling CPU's, as
  * nvme_ctrl_cpu_qid() says), or NULL.  Inline: it is on every I/O. */
 static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid)
 {
-    uint16_t n = NVME_READ_ONCE(ctrl->info.io_queues); /* a reset may change it */
+    uint16_t n = nvme_io_queue_count(ctrl); /* a reset may change it */
     if (qid == NVME_QID_CPU) {
         if (ctrl->osal.cpu_id == NULL) /* every caller counts as CPU 0: queue 1 */
             return n != 0 ? &ctrl->ioq[0] : NULL;

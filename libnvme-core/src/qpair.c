@@ -285,7 +285,7 @@ struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
 {
     if (qid == 0)
         return &ctrl->admin;
-    if (qid > NVME_READ_ONCE(ctrl->info.io_queues))
+    if (qid > nvme_io_queue_count(ctrl))
         return NULL;
     return &ctrl->ioq[qid - 1];
 }
@@ -586,7 +586,7 @@ uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
     if (ctrl == NULL)
         return 0;
     NVME_HANDLE_CHECK(ctrl, 0u);
-    uint16_t n = NVME_READ_ONCE(ctrl->info.io_queues);
+    uint16_t n = nvme_io_queue_count(ctrl);
     if (n == 0)
         return 0;
     return (uint16_t)(1u + cpu % n);

@@ -245,7 +245,7 @@ static bool nvme_queue_late(struct nvme_qpair *qp)
  * AER, none blocking). */
 static void nvme_recovery_reap_late(struct nvme_ctrl *ctrl)
 {
-    for (uint16_t i = 1; i <= NVME_READ_ONCE(ctrl->info.io_queues); i++) {
+    for (uint16_t i = 1; i <= nvme_io_queue_count(ctrl); i++) {
         struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i);
         if (qp == NULL) /* a reset on another CPU has fewer queues now */
             break;
@@ -346,7 +346,7 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
     if (max_ab > NVME_ABORTS_PER_CHECK)
         max_ab = NVME_ABORTS_PER_CHECK;
     bool need_reset = false;
-    for (uint16_t i = 0; i <= NVME_READ_ONCE(ctrl->info.io_queues); i++) {
+    for (uint16_t i = 0; i <= nvme_io_queue_count(ctrl); i++) {
         struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i);
         if (qp == NULL) /* a reset on another CPU has fewer queues now */
             break;
@@ -771,6 +771,65 @@ static uint16_t nvme_qid_vector(const struct nvme_ctrl *ctrl, uint16_t qid)
     return (uint16_t)(1u + (uint32_t)(qid - 1u) % (uint32_t)(nv - 1u));
 }
 
+/* The I/O queue pairs bring-up asks for in Number of Queues, and a reset
+ * that finds none allocated: the options' count (else one per CPU), one
+ * with tags shared with the admin queue, at most as many as the BAR holds
+ * doorbells for (CAP.DSTRD, nvme_ctrl_read_caps). */
+uint16_t nvme_io_queues_wanted(struct nvme_ctrl *ctrl)
+{
+    uint16_t want = ctrl->opts.io_queues ? ctrl->opts.io_queues
+                    : ctrl->opts.cpus    ? ctrl->opts.cpus
+                                         : 1;
+    if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS)
+        want = 1; /* one tag space shared with the admin queue: one I/O queue */
+    if (want > ctrl->db_io_queues_max) {
+        nvme_log(ctrl, NVME_LOG_WARN, "CAP.DSTRD %u: doorbells for %u I/O queue(s) in the BAR",
+                 ctrl->dstrd, ctrl->db_io_queues_max);
+        want = ctrl->db_io_queues_max;
+    }
+    return want;
+}
+
+int nvme_io_queues_alloc(struct nvme_ctrl *ctrl, uint16_t count)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    uint32_t want = ctrl->opts.io_queue_entries ? ctrl->opts.io_queue_entries
+                                                : NVME_DEFAULT_IO_ENTRIES;
+    uint16_t entries = (uint16_t)(want < ctrl->info.max_queue_entries
+                                      ? want
+                                      : ctrl->info.max_queue_entries);
+    if (entries < ctrl->tag_shared + 2u) /* room above the admin tags */
+        entries = (uint16_t)(ctrl->tag_shared + 2u);
+    if (entries < 2)
+        entries = 2;
+    struct nvme_qpair *q = o->mem_alloc(o->ctx, sizeof(*q) * count);
+    if (q == NULL)
+        return NVME_ERR_NOMEM;
+    nvme_memzero(q, sizeof(*q) * count);
+    int rc = NVME_OK;
+    uint16_t n = 0;
+    while (n < count && rc == NVME_OK) {
+        rc = nvme_qpair_alloc(ctrl, &q[n], (uint16_t)(n + 1u), entries);
+        if (rc != NVME_OK)
+            break; /* it freed its own */
+        rc = nvme_prp_pool_fill(&q[n++]);
+    }
+    if (rc != NVME_OK) {
+        while (n-- > 0)
+            nvme_qpair_free(&q[n]);
+        o->mem_free(o->ctx, q, sizeof(*q) * count);
+        return rc;
+    }
+    /* The array before its count, the count before info.io_queues
+     * (nvme_create_io_queues): a CPU that finds them indexes memory that
+     * is all there (nvme_io_queue_count, nvme_in_callback). */
+    ctrl->ioq_cap = count;
+    ctrl->ioq = q;
+    __atomic_store_n(&ctrl->nr_ioq, count, __ATOMIC_RELEASE);
+    NVME_WRITE_ONCE(ctrl->info.io_queue_entries, entries); /* (read by nvme_ctrl_get_info) */
+    return NVME_OK;
+}
+
 static int nvme_create_io_queues(struct nvme_ctrl *ctrl, uint16_t count)
 {
     int rc = NVME_OK;
@@ -789,13 +848,18 @@ static int nvme_create_io_queues(struct nvme_ctrl *ctrl, uint16_t count)
             break;
         created++;
     }
-    NVME_WRITE_ONCE(ctrl->info.io_queues, created);
+    /* Release: the queues' memory before their count (nvme_io_queue_count). */
+    __atomic_store_n(&ctrl->info.io_queues, created, __ATOMIC_RELEASE);
+    if (created != 0 && ctrl->info.admin_only) { /* a reset got them at last */
+        nvme_log(ctrl, NVME_LOG_INFO, "%u I/O queue(s) created: I/O possible again", created);
+        NVME_WRITE_ONCE(ctrl->info.admin_only, false);
+    }
     if (created == 0 && rc > 0) {
         /* Refused with a status: like Linux (nvme_create_io_queues) and
          * like a refused Number of Queues, run with the admin queue. */
         nvme_log(ctrl, NVME_LOG_WARN, "no I/O queue created (%s): admin queue only, no I/O",
                  nvme_strerror(rc));
-        ctrl->info.admin_only = true;
+        NVME_WRITE_ONCE(ctrl->info.admin_only, true);
         return NVME_OK;
     }
     if (created == 0)
@@ -943,13 +1007,25 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
      * select ours again before any I/O queue exists (NVMe 2.0 §5.27.1.21). */
     if (ctrl->iocs_index != 0)
         (void)nvme_set_features(ctrl, NVME_FEAT_IOCS_PROFILE, ctrl->iocs_index, NULL);
+    /* Admin-only with no I/O queue memory (Number of Queues refused at
+     * bring-up, or no doorbell in the BAR then): ask for what bring-up
+     * wanted, as Linux's reset work sets the I/O queues up at every reset
+     * (nvme_setup_io_queues), and allocate what is granted. */
+    bool none = ctrl->nr_ioq == 0;
+    if (none)
+        want = nvme_io_queues_wanted(ctrl);
     rc = want != 0 ? nvme_set_num_queues(ctrl, want, &granted) : NVME_OK;
     if (rc > 0) { /* admin queue only, as at bring-up (ctrl.c) */
         nvme_log(ctrl, NVME_LOG_WARN, "Number of Queues failed after reset: admin queue only");
-        ctrl->info.admin_only = true;
+        NVME_WRITE_ONCE(ctrl->info.admin_only, true);
         NVME_WRITE_ONCE(ctrl->info.io_queues, 0);
         granted = 0;
         rc = NVME_OK;
+    }
+    /* Polled: interrupt vectors are set up at bring-up only. */
+    if (rc == NVME_OK && none && granted != 0 && nvme_io_queues_alloc(ctrl, granted) != NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_WARN, "no memory for %u I/O queue(s): admin queue only", granted);
+        granted = 0;
     }
     /* info.io_queues keeps its value until the queues are created again:
      * other CPUs pick their queue by it meanwhile (nvme_io_qpair_get),

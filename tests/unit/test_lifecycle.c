@@ -1487,6 +1487,104 @@ static void a_reset_whose_cap_excludes_the_page_size_fails_cleanly(void **state)
     free(buf);
 }
 
+/* Brings the core up on a simulator that first answers the bring-up's
+ * `opcode` (admin) with a status, `count` times. */
+static void start_refusing(struct fx *f, uint8_t opcode, uint16_t status, unsigned count)
+{
+    f->sim = nvme_sim_create(&f->cfg);
+    assert_non_null(f->sim);
+    nvme_sim_log_capture(f->sim, true);
+    nvme_sim_osal(f->sim, &f->osal);
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS, 0, opcode, NVME_SIM_ANY, status, 0, count};
+    assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
+    assert_int_equal(nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts), 0);
+    nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
+}
+
+/* Written through both I/O queues, read back, and on the medium. */
+static void assert_io_on_both_queues(struct fx *f)
+{
+    uint8_t *w = fx_xalloc(2 * 4096), *back = fx_xalloc(2 * 4096);
+    fx_pattern(w, 2 * 4096, 77);
+    for (uint16_t q = 1; q <= 2; q++) {
+        struct fx_rec r = {0, -100};
+        assert_int_equal(nvme_submit_rw(f->ctrl, q, NVME_CMD_WRITE, 1, 8u * (q - 1u), 8,
+                                        w + (q - 1u) * 4096, 0, fx_rec_cb, &r),
+                         0);
+        fx_poll_until(f, q, &r, 1000 * MS);
+        assert_int_equal(r.calls, 1);
+        assert_int_equal(r.result, 0);
+    }
+    assert_int_equal(nvme_read(f->ctrl, 1, 0, 16, back), 0);
+    assert_memory_equal(back, w, 2 * 4096);
+    assert_media(f, 0, 16, 77);
+    free(w);
+    free(back);
+}
+
+/* A controller that refuses Set Features Number of Queues at bring-up
+ * runs admin-only, with no I/O queue memory.  Linux's reset work sets the
+ * I/O queues up at every reset (nvme_setup_io_queues): a reset asks
+ * again, and once granted the queues bring-up wanted are allocated and
+ * created, and I/O works.  Before: admin-only until fini (the read after
+ * the reset returned NVME_ERR_UNSUPPORTED). */
+static void a_reset_asks_again_for_queues_refused_at_bring_up(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 2;
+    start_refusing(&f, NVME_ADMIN_SET_FEATURES, NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                   1); /* the first Set Features of bring-up is Number of Queues */
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_true(info->admin_only);
+    assert_int_equal(info->io_queues, 0);
+    uint8_t *b = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_false(info->admin_only);
+    assert_int_equal(info->io_queues, 2);
+    assert_int_equal(info->io_queue_entries, 256);
+    assert_true(nvme_sim_queue_exists(f.sim, 2, false));
+    assert_io_on_both_queues(&f);
+    /* Refused again at a later reset: admin-only again, no I/O sent. */
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_SET_FEATURES,
+              NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(info->admin_only);
+    assert_int_equal(info->io_queues, 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    /* And granted once more: the same queues (their memory kept). */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_false(info->admin_only);
+    assert_int_equal(info->io_queues, 2);
+    assert_io_on_both_queues(&f);
+    free(b);
+    fx_stop(&f);
+}
+
+/* The same when bring-up got Number of Queues but every Create I/O CQ
+ * was refused with a status (Linux's nvme_create_io_queues carries on
+ * admin-only): a reset that creates them ends the admin-only state.
+ * Before: the queues were created at the reset, but admin_only stayed
+ * and every I/O call returned NVME_ERR_UNSUPPORTED. */
+static void a_reset_creates_the_queues_bring_up_could_not(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 2;
+    start_refusing(&f, NVME_ADMIN_CREATE_CQ, NVME_SF(1, 0x08) | NVME_SF_DNR_BIT, 1);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_true(info->admin_only);
+    assert_int_equal(info->io_queues, 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_false(info->admin_only);
+    assert_int_equal(info->io_queues, 2);
+    assert_io_on_both_queues(&f);
+    fx_stop(&f);
+}
+
 /* Lifecycle rule 4: "A reset asked for (nvme_ctrl_reset) on a controller
  * that runs first deletes the I/O queues (their commands are replayed all
  * the same)".  When the controller does not answer a Delete I/O SQ, the
@@ -1726,6 +1824,8 @@ int main(void)
         cmocka_unit_test(fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down),
         cmocka_unit_test(fini_completes_io_the_controller_had_finished_with_its_status),
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
+        cmocka_unit_test(a_reset_asks_again_for_queues_refused_at_bring_up),
+        cmocka_unit_test(a_reset_creates_the_queues_bring_up_could_not),
         cmocka_unit_test(a_reset_whose_cap_excludes_the_page_size_fails_cleanly),
         cmocka_unit_test(fini_whose_shutdown_does_not_complete_says_so),
         cmocka_unit_test(after_dma_stop_completed_io_ends_with_its_status),

@@ -1072,6 +1072,104 @@ static void a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gon
     nvme_sim_destroy(f.sim);
 }
 
+/* A controller that refused Number of Queues at bring-up (admin-only, no
+ * I/O queue memory) gets its queues at a reset on CPU 0 while CPUs 1 and
+ * 2 keep writing and reading back: each call is refused with
+ * NVME_ERR_UNSUPPORTED until the reset has published the queues, then
+ * works, on memory the resetting CPU allocated (the array and the queues
+ * published before their count: ThreadSanitizer sees the order).  Before:
+ * admin-only for good, no call ever worked. */
+static struct {
+    struct fx *f;
+    int stop;
+    unsigned long ok[CPUS], refused[CPUS];
+    int err[CPUS];
+} grant;
+
+static void *grant_cpu(void *arg)
+{
+    unsigned cpu = (unsigned)(uintptr_t)arg;
+    this_cpu = cpu;
+    uint8_t *w = fx_xalloc(BLOCKS * 512), *rd = fx_xalloc(BLOCKS * 512);
+    for (uint32_t i = 1; !__atomic_load_n(&grant.stop, __ATOMIC_ACQUIRE) && grant.err[cpu] == 0;
+         i++) {
+        uint64_t lba = (uint64_t)cpu * SPAN + (i % (SPAN / BLOCKS)) * BLOCKS;
+        fx_pattern(w, BLOCKS * 512, cpu << 24 | i);
+        int rc = nvme_write(grant.f->ctrl, 1, lba, BLOCKS, w);
+        if (rc == NVME_ERR_UNSUPPORTED) {
+            __atomic_add_fetch(&grant.refused[cpu], 1ul, __ATOMIC_RELAXED);
+            pause_us(50);
+            continue;
+        }
+        if (rc == 0)
+            rc = nvme_read(grant.f->ctrl, 1, lba, BLOCKS, rd);
+        if (rc == 0 && memcmp(w, rd, BLOCKS * 512) != 0)
+            rc = -1000;
+        if (rc != 0)
+            grant.err[cpu] = rc;
+        else
+            __atomic_add_fetch(&grant.ok[cpu], 1ul, __ATOMIC_RELAXED);
+    }
+    free(w);
+    free(rd);
+    return NULL;
+}
+
+static void io_queues_a_reset_gets_are_found_by_the_other_cpus(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 50;
+    f.opts.cpus = CPUS;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    f.osal.cpu_id = tls_cpu_id;
+    sim_sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = real_sleep_us;
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_SET_FEATURES,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                 0,
+                                 1}; /* bring-up's first Set Features: Number of Queues */
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    memset(&grant, 0, sizeof(grant));
+    grant.f = &f;
+    pthread_t t[CPUS];
+    for (unsigned c = 1; c < CPUS; c++)
+        assert_int_equal(pthread_create(&t[c], NULL, grant_cpu, (void *)(uintptr_t)c), 0);
+    for (int ms = 0; ms < 5000; ms++) { /* both refused first */
+        if (__atomic_load_n(&grant.refused[1], __ATOMIC_RELAXED) != 0 &&
+            __atomic_load_n(&grant.refused[2], __ATOMIC_RELAXED) != 0)
+            break;
+        pause_us(1000);
+    }
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    for (int ms = 0; ms < 20000; ms++) {
+        if (__atomic_load_n(&grant.ok[1], __ATOMIC_RELAXED) >= MIN_IOS &&
+            __atomic_load_n(&grant.ok[2], __ATOMIC_RELAXED) >= MIN_IOS)
+            break;
+        pause_us(1000);
+    }
+    __atomic_store_n(&grant.stop, 1, __ATOMIC_RELEASE);
+    for (unsigned c = 1; c < CPUS; c++) {
+        assert_int_equal(pthread_join(t[c], NULL), 0);
+        assert_int_equal(grant.err[c], 0);
+        assert_true(grant.refused[c] > 0);
+        assert_true(grant.ok[c] >= MIN_IOS);
+    }
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, CPUS);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1088,6 +1186,7 @@ int main(void)
         cmocka_unit_test(nvm_commands_on_another_cpu_wait_out_a_reset),
         cmocka_unit_test(a_call_during_the_reset_of_a_device_back_waits_for_it),
         cmocka_unit_test(a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gone),
+        cmocka_unit_test(io_queues_a_reset_gets_are_found_by_the_other_cpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

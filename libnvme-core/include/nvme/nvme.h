@@ -230,7 +230,7 @@ struct nvme_ctrl_info {
     /* Added with issue 9 */
     bool admin_only;              /* Set Features Number of Queues failed: the controller
                                    runs with its admin queue only; I/O calls return
-                                   NVME_ERR_UNSUPPORTED */
+                                   NVME_ERR_UNSUPPORTED until a reset gets the queues */
     uint32_t quirks;              /* NVME_QUIRK_* bits that apply (by PCI IDs) */
     uint32_t shutdown_timeout_ms; /* RTD3E, clamped to 5 s .. 60 s like Linux */
     uint16_t mdts_log2;           /* the Identify MDTS limit is 2^mdts_log2 bytes
