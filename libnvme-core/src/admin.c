@@ -103,35 +103,6 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
                                   NULL);
 }
 
-/* After nvme_ctrl_reset and a firmware activation without reset (CA
- * 011b, the Firmware Activation Starting notice): the firmware revision
- * (FR) again, as Linux's nvme_init_identify does at every start, and
- * ELPE, which bounds nvme_get_error_log (a new firmware may keep more or
- * fewer Error Information entries: reading past the log is not asked
- * for).  The rest of what bring-up kept stays (MDTS, queues and
- * namespaces have their own paths).  A failure keeps the old values. */
-void nvme_admin_refresh_identify(struct nvme_ctrl *ctrl)
-{
-    const struct nvme_osal *o = &ctrl->osal;
-    struct nvme_id_ctrl *id = o->mem_alloc(o->ctx, sizeof(*id));
-    if (id == NULL)
-        return;
-    if (nvme_identify(ctrl, NVME_CNS_CTRL, 0, id) == NVME_OK) {
-        if (id->elpe != ctrl->elpe)
-            nvme_log(ctrl, NVME_LOG_INFO, "nvme0: %u error log entries (ELPE was %u)",
-                     id->elpe + 1u, ctrl->elpe);
-        NVME_WRITE_ONCE(ctrl->elpe, id->elpe);
-        char fr[sizeof(ctrl->info.firmware)];
-        nvme_copy_id_string(fr, id->fr, sizeof(id->fr));
-        if (!nvme_streq(fr, ctrl->info.firmware)) {
-            nvme_log(ctrl, NVME_LOG_INFO, "nvme0: firmware revision %s (was %s)", fr,
-                     ctrl->info.firmware);
-            nvme_memcpy(ctrl->info.firmware, fr, sizeof(fr));
-        }
-    }
-    o->mem_free(o->ctx, id, sizeof(*id));
-}
-
 /* Identify Controller (§5.15.2.2): keep what the core and nvmectl use,
  * and check what the core depends on. */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)

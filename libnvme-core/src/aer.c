@@ -152,7 +152,7 @@ static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
      * deadlines wait: recovery.c); the Identify waits it out and reads the
      * revision now running. */
     if (type == NVME_AER_TYPE_NOTICE && info == NVME_AER_NOTICE_FW_ACT)
-        nvme_admin_refresh_identify(ctrl);
+        nvme_refresh_identify(ctrl);
     nvme_event(ctrl, NVME_EVENT_NOTICE, dw0);
 }
 

@@ -418,10 +418,8 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly, bool nssr)
         return NVME_ERR_STATE;
     /* A controller gone and hot-added again is marked back there. */
     int rc = nvme_recovery_reset_asked(ctrl, orderly, nssr);
-    if (rc == NVME_OK) {
+    if (rc == NVME_OK) /* (Identify read again by the restart: nvme_refresh_identify) */
         nvme_aer_arm(ctrl);
-        nvme_admin_refresh_identify(ctrl); /* a firmware the reset activated */
-    }
     return rc;
 }
 

@@ -549,7 +549,7 @@ int nvme_get_error_log(struct nvme_ctrl *ctrl, struct nvme_error_log_entry *entr
         return NVME_ERR_INVAL;
     /* The log holds ELPE + 1 entries (§5.14.1.1): no read past it.  ELPE
      * as read at bring-up and again after a reset or an immediate firmware
-     * activation (nvme_admin_refresh_identify). */
+     * activation (nvme_refresh_identify). */
     unsigned elpe = NVME_READ_ONCE(ctrl->elpe);
     if (n > elpe + 1u) {
         nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: error log: %u entries asked, the log has %u (ELPE)",

@@ -358,7 +358,7 @@ int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bp
         nvme_log(ctrl, NVME_LOG_INFO, "nvme0: firmware committed; activation needs a reset (%s)",
                  nvme_status_name((uint16_t)rc));
     if (rc == NVME_OK && action == NVME_FW_CA_ACTIVATE_NOW)
-        nvme_admin_refresh_identify(ctrl); /* running now, maybe after a pause (CSTS.PP) */
+        nvme_refresh_identify(ctrl); /* running now, maybe after a pause (CSTS.PP) */
     return rc;
 }
 

@@ -752,6 +752,9 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
               enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 /* Set Features Number of Queues: how many I/O queue pairs we may create. */
 int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted);
+/* Identify Controller again after a firmware may have changed (every
+ * restart, an activation without reset): FR, ELPE. */
+void nvme_refresh_identify(struct nvme_ctrl *ctrl);
 /* The I/O queue pairs bring-up asks for (Number of Queues). */
 uint16_t nvme_io_queues_wanted(struct nvme_ctrl *ctrl);
 /* Allocates `count` I/O queue pairs (ctrl->ioq, nr_ioq, published for
@@ -785,8 +788,6 @@ void nvme_hmb_free(struct nvme_ctrl *ctrl);
 
 /* admin.c */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl);
-/* Identify Controller again after a firmware may have changed: FR, ELPE. */
-void nvme_admin_refresh_identify(struct nvme_ctrl *ctrl);
 /* Long admin deadline for Format NVM, Sanitize, Device Self-test. */
 unsigned nvme_admin_flags(uint8_t opc);
 

@@ -984,6 +984,46 @@ static int nvme_restart_layout(struct nvme_ctrl *ctrl, uint16_t *want)
     return NVME_OK;
 }
 
+/* Identify Controller again at every restart, as Linux's
+ * nvme_init_identify runs at every start, and after a firmware activation
+ * without reset (CA 011b, the Firmware Activation Starting notice): the
+ * firmware revision (FR), and ELPE, which bounds nvme_get_error_log (a
+ * new firmware may keep more or fewer Error Information entries: reading
+ * past the log is not asked for).  The rest of what bring-up kept stays
+ * (MDTS, queues and namespaces have their own paths).  A failure keeps
+ * the old values.  Here, below admin.c, since every reset path runs it. */
+void nvme_refresh_identify(struct nvme_ctrl *ctrl)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    uint32_t whole = (NVME_IDENTIFY_DATA_SIZE + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
+    uint64_t bus;
+    struct nvme_id_ctrl *id = o->dma_alloc(o->ctx, whole, ctrl->page_size, &bus);
+    if (id == NULL)
+        return;
+    /* Zeroed and cleaned before the device writes it (nvme_osal.h,
+     * non-coherent rule 3), invalidated before the CPU reads (rule 4). */
+    nvme_memzero(id, whole);
+    nvme_dma_sync(ctrl, id, whole, NVME_DMA_TO_DEVICE);
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, 0);
+    sqe.cdw10 = NVME_CNS_CTRL;
+    if (nvme_exec(&ctrl->admin, &sqe, id, whole, NVME_DMA_FROM_DEVICE, 0, NULL) == NVME_OK) {
+        nvme_dma_sync(ctrl, id, whole, NVME_DMA_FROM_DEVICE);
+        if (id->elpe != ctrl->elpe)
+            nvme_log(ctrl, NVME_LOG_INFO, "nvme0: %u error log entries (ELPE was %u)",
+                     id->elpe + 1u, ctrl->elpe);
+        NVME_WRITE_ONCE(ctrl->elpe, id->elpe);
+        char fr[sizeof(ctrl->info.firmware)];
+        nvme_copy_id_string(fr, id->fr, sizeof(id->fr));
+        if (!nvme_streq(fr, ctrl->info.firmware)) {
+            nvme_log(ctrl, NVME_LOG_INFO, "nvme0: firmware revision %s (was %s)", fr,
+                     ctrl->info.firmware);
+            nvme_memcpy(ctrl->info.firmware, fr, sizeof(fr));
+        }
+    }
+    o->dma_free(o->ctx, id, whole);
+}
+
 /* Enable again and rebuild the queues on the same memory. */
 static int nvme_restart(struct nvme_ctrl *ctrl)
 {
@@ -1001,6 +1041,7 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     if (rc != NVME_OK)
         return rc;
     NVME_WRITE_ONCE(ctrl->ready, true);
+    nvme_refresh_identify(ctrl); /* a firmware the reset activated */
     /* Number of Queues may be set once per controller reset (§5.21.1.7). */
     uint16_t granted = 0;
     /* The I/O Command Set Profile goes back to vector 0 with a reset;

@@ -516,6 +516,44 @@ static void cfs_while_idle_is_noticed_by_the_service_call(void **state)
     fx_stop(&f);
 }
 
+/* A reset may activate a firmware that keeps another number of Error
+ * Information entries (Identify ELPE, §5.14.1.1): every reset reads
+ * Identify Controller again, as Linux's nvme_init_identify does at every
+ * start, so nvme_get_error_log reads no more than the new ELPE + 1
+ * entries, whichever path reset the controller.  Here a fatal status
+ * (CSTS.CFS) the service call notices, then an admin command late.
+ * Before: only nvme_ctrl_reset read ELPE again; after the CFS reset nine
+ * entries were read from a log of eight (0, not NVME_ERR_INVAL). */
+static void every_reset_reads_elpe_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.admin_timeout_ms = 1000;
+    fx_start_captured(&f);
+    static struct nvme_error_log_entry e[64];
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 64), 0); /* ELPE 63 */
+    nvme_sim_set_elpe(f.sim, 7);
+    nvme_sim_set_cfs(f.sim, true);
+    for (int i = 0; i < 3 && stats(&f)->resets == 0; i++) {
+        nvme_sim_advance(f.sim, 100 * MS);
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    }
+    assert_int_equal(stats(&f)->resets, 1);
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 9), NVME_ERR_INVAL);
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 8), 0);
+    /* Grown back at a reset after an admin deadline. */
+    nvme_sim_set_elpe(f.sim, 31);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_GET_FEATURES, 0, 1);
+    uint32_t dw0;
+    assert_int_equal(nvme_get_features(f.ctrl, NVME_FEAT_NUM_QUEUES, 0, &dw0), NVME_ERR_TIMEOUT);
+    assert_int_equal(stats(&f)->resets, 2);
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 32), 0);
+    assert_int_equal(nvme_get_error_log(f.ctrl, e, 33), NVME_ERR_INVAL);
+    assert_true(fx_log_has(&f, "32 error log entries (ELPE was 7)"));
+    fx_stop(&f);
+}
+
 /* More late commands than the Abort Command Limit allows (ACL 0: one
  * Abort at a time, §5.1): the others get theirs at later ticks, and each
  * is aborted and retried without a reset. */
@@ -1800,6 +1838,7 @@ int main(void)
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
         cmocka_unit_test(cfs_while_idle_is_noticed_by_the_service_call),
+        cmocka_unit_test(every_reset_reads_elpe_again),
         cmocka_unit_test(aborts_respect_the_abort_command_limit),
         cmocka_unit_test(a_lost_abort_does_not_strand_a_command_waiting_for_one),
         cmocka_unit_test(garbage_sqid_and_sqhd_in_completions),
