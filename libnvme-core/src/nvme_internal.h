@@ -146,6 +146,9 @@ enum nvme_slot_state {
  * place (the fast path) */
 #define NVME_SLOT_F_SIMPLE 0x20u
 #define NVME_SLOT_F_NO_RETRY 0x40u
+/* waiting past a shrunk queue's depth for a slot (nvme_qpair_set_entries):
+ * its deadline runs from when it began to wait */
+#define NVME_SLOT_F_PARKED 0x80u
 
 /* A PRP list page from the queue pair's pool (prp.c). */
 struct nvme_prp_page {
@@ -245,6 +248,10 @@ struct nvme_qpair {
      * and the slot table keep their size. */
     uint16_t ring_entries;
     uint16_t nslots_alloc;
+    /* Commands to replay that the smaller queue did not hold: REPLAY
+     * slots from nslots up to nslots_alloc, never on the free list; each
+     * slot freed below nslots goes to the oldest (nvme_qpair_unpark). */
+    uint16_t parked;
 };
 
 #define NVME_NO_SLOT 0xffffu
@@ -667,10 +674,13 @@ void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mod
 void nvme_qpair_harvest(struct nvme_qpair *qp);
 /* Before a stopped queue is created again (a reset, CAP.MQES re-read):
  * its ring takes `entries` (at most as allocated) and its commands
- * entries - 1; commands waiting for their replay move to the slots below
- * that, and those beyond it fail with NVME_ERR_ABORTED, the latest
- * submitted first.  Returns how many failed. */
+ * entries - 1; the oldest commands waiting for their replay move to the
+ * slots below that, and those beyond it wait past them (parked) for a
+ * slot to free.  Returns how many wait. */
 unsigned nvme_qpair_set_entries(struct nvme_qpair *qp, uint16_t entries);
+/* Resubmits the oldest parked commands into the free slots while the
+ * queue is live, and rings.  Queue lock held. */
+void nvme_qpair_unpark(struct nvme_qpair *qp) __attribute__((noinline, cold));
 struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid);
 
 /* Waiting for a set of callbacks (io.c, admin.c, recovery.c). */
@@ -1311,6 +1321,8 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             s->next_free = qp->free_head;
             qp->free_head = idx;
             qp->outstanding--;
+            if (__builtin_expect(qp->parked != 0, 0)) /* a shrunk queue's replays wait */
+                nvme_qpair_unpark(qp);
         } else {
             nvme_slot_release(qp, idx);
         }

@@ -103,50 +103,73 @@ void nvme_qpair_free(struct nvme_qpair *qp)
     nvme_memzero(qp, sizeof(*qp));
 }
 
+/* Exchanges two slots' commands; each slot keeps its CID (with shared
+ * tags an I/O CID must stay below the queue's depth).  Lock held. */
+static void nvme_slot_swap(struct nvme_qpair *qp, uint16_t a, uint16_t b)
+{
+    struct nvme_cmd_slot t;
+    uint16_t cid_a = qp->slots[a].cid, cid_b = qp->slots[b].cid;
+    nvme_memcpy(&t, &qp->slots[a], sizeof(t));
+    nvme_memcpy(&qp->slots[a], &qp->slots[b], sizeof(t));
+    nvme_memcpy(&qp->slots[b], &t, sizeof(t));
+    qp->slots[a].cid = cid_a;
+    qp->slots[b].cid = cid_b;
+}
+
+/* The REPLAY slot of [from, to) submitted first, or NVME_NO_SLOT. */
+static uint16_t nvme_oldest_replay(const struct nvme_qpair *qp, uint16_t from, uint16_t to)
+{
+    uint16_t best = NVME_NO_SLOT;
+    for (uint16_t i = from; i < to; i++)
+        if (qp->slots[i].state == NVME_SLOT_REPLAY &&
+            (best == NVME_NO_SLOT || (int32_t)(qp->slots[i].seq - qp->slots[best].seq) < 0))
+            best = i;
+    return best;
+}
+
 unsigned nvme_qpair_set_entries(struct nvme_qpair *qp, uint16_t entries)
 {
-    unsigned failed = 0;
+    struct nvme_ctrl *ctrl = qp->ctrl;
     if (entries > qp->ring_entries)
         entries = qp->ring_entries;
     uint16_t n = (uint16_t)(entries - 1u - qp->cid_base); /* caller: entries >= cid_base + 2 */
     nvme_lock(qp);
-    /* More commands to replay than the smaller queue holds: the latest
-     * submitted fail (their callbacks run unlocked, as any completion). */
+    /* The oldest commands to replay go to the slots below n, which the
+     * smaller queue holds: the oldest past n takes a free slot below, or
+     * the place of the newest below when that one is newer. */
     for (;;) {
-        uint16_t waiting = 0, last = NVME_NO_SLOT;
-        for (uint16_t i = 0; i < qp->nslots_alloc; i++) {
-            const struct nvme_cmd_slot *s = &qp->slots[i];
-            if (s->state != NVME_SLOT_REPLAY)
-                continue;
-            waiting++;
-            if (last == NVME_NO_SLOT || (int32_t)(s->seq - qp->slots[last].seq) > 0)
-                last = i;
-        }
-        if (waiting <= n)
+        uint16_t old = nvme_oldest_replay(qp, n, qp->nslots_alloc), to = NVME_NO_SLOT;
+        if (old == NVME_NO_SLOT)
             break;
-        nvme_qpair_complete_slot(qp, last, NVME_ERR_ABORTED);
-        failed++;
+        for (uint16_t i = 0; i < n && (to == NVME_NO_SLOT || qp->slots[to].state != NVME_SLOT_FREE);
+             i++) {
+            const struct nvme_cmd_slot *s = &qp->slots[i];
+            if (s->state == NVME_SLOT_FREE ||
+                (s->state == NVME_SLOT_REPLAY &&
+                 (to == NVME_NO_SLOT || (int32_t)(s->seq - qp->slots[to].seq) > 0)))
+                to = i;
+        }
+        if (to == NVME_NO_SLOT || (qp->slots[to].state == NVME_SLOT_REPLAY &&
+                                   (int32_t)(qp->slots[to].seq - qp->slots[old].seq) < 0))
+            break; /* every one below n was submitted before every one past it */
+        nvme_slot_swap(qp, old, to);
     }
-    /* Those on a slot past n move to a free one below, with that slot's
-     * CID (with shared tags an I/O CID must stay below the queue's depth). */
-    for (uint16_t i = n, j = 0; i < qp->nslots_alloc; i++) {
-        struct nvme_cmd_slot *from = &qp->slots[i];
-        if (from->state != NVME_SLOT_REPLAY)
+    /* Those left past n wait for a slot (nvme_qpair_unpark), as Linux
+     * requeues what a smaller queue cannot take; their deadline runs from
+     * now (recovery.c, nvme_scan_queue). */
+    uint16_t parked = 0;
+    for (uint16_t i = n; i < qp->nslots_alloc; i++) {
+        struct nvme_cmd_slot *s = &qp->slots[i];
+        if (s->state != NVME_SLOT_REPLAY)
             continue;
-        while (qp->slots[j].state != NVME_SLOT_FREE)
-            j++; /* one is there: at most n wait */
-        struct nvme_cmd_slot *to = &qp->slots[j];
-        uint16_t cid = to->cid;
-        nvme_memcpy(to, from, sizeof(*to));
-        to->cid = cid;
-        from->prp_pages = NULL;
-        from->buf = NULL;
-        from->cb = NULL;
-        from->sqe_q[1] = from->sqe_q[2] = from->sqe_q[4] = from->sqe_q[7] = 0;
-        from->state = NVME_SLOT_FREE;
+        parked++;
+        if (!(s->flags & NVME_SLOT_F_PARKED)) {
+            s->flags |= NVME_SLOT_F_PARKED;
+            s->expire = NVME_READ_ONCE(ctrl->tick) + qp->timeout_ticks;
+        }
     }
-    /* The free list: the slots below n; those above wait, free, for a
-     * reset that gives the entries back. */
+    /* The free list: the slots below n; those above stay out of it, for
+     * a reset that gives the entries back. */
     qp->free_head = NVME_NO_SLOT;
     for (uint16_t i = n; i-- > 0;) {
         if (qp->slots[i].state != NVME_SLOT_FREE)
@@ -156,8 +179,33 @@ unsigned nvme_qpair_set_entries(struct nvme_qpair *qp, uint16_t entries)
     }
     qp->nslots = n;
     qp->entries = entries;
+    qp->parked = parked;
     nvme_unlock(qp);
-    return failed;
+    return parked;
+}
+
+void nvme_qpair_unpark(struct nvme_qpair *qp)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    /* Not into a queue a reset stopped (it sorts them again,
+     * nvme_qpair_set_entries) nor one nvme_ctrl_fini deletes (they fail). */
+    if (!qp->live || !NVME_READ_ONCE(ctrl->ready) || NVME_READ_ONCE(ctrl->stopping))
+        return;
+    while (qp->parked != 0 && qp->free_head != NVME_NO_SLOT) {
+        uint16_t from = nvme_oldest_replay(qp, qp->nslots, qp->nslots_alloc);
+        if (from == NVME_NO_SLOT) { /* (none: the count was wrong) */
+            qp->parked = 0;
+            break;
+        }
+        uint16_t to = qp->free_head;
+        qp->free_head = qp->slots[to].next_free;
+        nvme_slot_swap(qp, from, to); /* the free slot goes past nslots, off the list */
+        qp->parked--;
+        qp->slots[to].retries++; /* a replay, as nvme_replay counts one */
+        nvme_stat_inc(&ctrl->stats.replays);
+        nvme_qpair_resubmit_locked(qp, to);
+    }
+    nvme_qpair_ring_locked(qp);
 }
 
 void nvme_qpair_reset_rings(struct nvme_qpair *qp)
@@ -200,9 +248,15 @@ void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx)
     /* The words the fast path does not write (nvme_cmd_slot). */
     s->sqe_q[1] = s->sqe_q[2] = s->sqe_q[4] = s->sqe_q[7] = 0;
     s->state = NVME_SLOT_FREE;
+    qp->outstanding--;
+    if (__builtin_expect(idx >= qp->nslots, 0)) { /* parked: past the depth, off the list */
+        qp->parked--;
+        return;
+    }
     s->next_free = qp->free_head;
     qp->free_head = idx;
-    qp->outstanding--;
+    if (__builtin_expect(qp->parked != 0, 0))
+        nvme_qpair_unpark(qp);
 }
 
 static void nvme_qpair_finish(struct nvme_qpair *qp, uint16_t idx, int result, uint32_t dw0)
@@ -264,7 +318,8 @@ void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mod
     if (qp->slots == NULL)
         return;
     nvme_lock(qp);
-    for (uint16_t i = 0; i < qp->nslots; i++) {
+    /* Past nslots: commands parked beyond a shrunk queue's depth. */
+    for (uint16_t i = 0; i < qp->nslots_alloc; i++) {
         struct nvme_cmd_slot *s = &qp->slots[i];
         if (s->state == NVME_SLOT_FREE)
             continue;
@@ -468,7 +523,8 @@ int nvme_qpair_submit(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *b
 
 void nvme_qpair_resubmit_locked(struct nvme_qpair *qp, uint16_t idx)
 {
-    qp->slots[idx].flags &= (uint8_t) ~(NVME_SLOT_F_ABORTED | NVME_SLOT_F_TIMED_OUT);
+    qp->slots[idx].flags &= (uint8_t) ~(NVME_SLOT_F_ABORTED | NVME_SLOT_F_TIMED_OUT |
+                                        NVME_SLOT_F_PARKED);
     nvme_qpair_push(qp, idx);
 }
 

@@ -211,6 +211,22 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
         ab[*nab].cid = s->sqe.cid;
         (*nab)++;
     }
+    /* Parked past a shrunk queue's depth, waiting for a slot
+     * (nvme_qpair_set_entries): not in the controller, nothing to abort;
+     * one past its deadline fails (rule 2). */
+    for (uint16_t i = qp->nslots; i < qp->nslots_alloc && qp->parked != 0 && qp->live; i++) {
+        struct nvme_cmd_slot *s = &qp->slots[i];
+        if (s->state != NVME_SLOT_REPLAY || !nvme_tick_passed(ctrl, s->expire))
+            continue;
+        if (paused) {
+            s->expire = NVME_READ_ONCE(ctrl->tick) + qp->timeout_ticks;
+            continue;
+        }
+        nvme_stat_inc(&ctrl->stats.timeouts);
+        nvme_log(ctrl, NVME_LOG_ERROR, "q%u: command (opcode %02x) timed out waiting for a slot",
+                 qp->qid, s->sqe.opc);
+        nvme_qpair_complete_slot(qp, i, NVME_ERR_TIMEOUT);
+    }
     if (qp->live)
         nvme_qpair_ring_locked(qp);
     nvme_unlock(qp);
@@ -970,11 +986,11 @@ static int nvme_restart_layout(struct nvme_ctrl *ctrl, uint16_t *want)
         qp->sq_tdbl = NVME_SQ_TDBL(qp->qid, ctrl->dstrd);
         qp->cq_hdbl = NVME_CQ_HDBL(qp->qid, ctrl->dstrd);
         nvme_unlock(qp);
-        unsigned failed = nvme_qpair_set_entries(qp, (uint16_t)entries);
-        if (failed != 0)
+        unsigned parked = nvme_qpair_set_entries(qp, (uint16_t)entries);
+        if (parked != 0)
             nvme_log(ctrl, NVME_LOG_WARN,
-                     "q%u: %u entries after reset (CAP.MQES): %u command(s) not replayed", qp->qid,
-                     (unsigned)entries, failed);
+                     "q%u: %u entries after reset (CAP.MQES): %u command(s) wait for a slot",
+                     qp->qid, (unsigned)entries, parked);
         if (ctrl->info.io_queue_entries != entries)
             NVME_WRITE_ONCE(ctrl->info.io_queue_entries, (uint16_t)entries);
     }
@@ -1083,9 +1099,12 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
     for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
         struct nvme_qpair *qp = &ctrl->ioq[q];
         nvme_lock(qp);
+        /* Live: those in the slots the queue holds (the oldest); the rest
+         * wait for a slot (nvme_qpair_unpark).  Else every one. */
+        uint16_t end = qp->live ? qp->nslots : qp->nslots_alloc;
         for (;;) {
             uint16_t best = NVME_NO_SLOT;
-            for (uint16_t i = 0; i < qp->nslots; i++)
+            for (uint16_t i = 0; i < end; i++)
                 if (qp->slots[i].state == NVME_SLOT_REPLAY &&
                     (best == NVME_NO_SLOT || (int32_t)(qp->slots[i].seq - qp->slots[best].seq) < 0))
                     best = i;
@@ -1099,6 +1118,8 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
                 nvme_qpair_complete_slot(qp, best, NVME_ERR_ABORTED);
             }
         }
+        if (qp->live && qp->parked != 0) /* (a slot freed meanwhile) */
+            nvme_qpair_unpark(qp);
         if (qp->live)
             nvme_qpair_ring_locked(qp);
         nvme_unlock(qp);
