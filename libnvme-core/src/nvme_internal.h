@@ -776,7 +776,7 @@ int nvme_io_queues_alloc(struct nvme_ctrl *ctrl, uint16_t count);
 int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count);
 /* Delete I/O SQ, then its CQ (§5.5, §5.6): the controller ends what the
  * SQ held (Command Aborted due to SQ Deletion).  The first error. */
-int nvme_delete_io_qpair(struct nvme_ctrl *ctrl, const struct nvme_qpair *qp);
+int nvme_delete_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp);
 /* Set Features Host Memory Buffer: give hmb.c's buffer (EHM, with MR once
  * it was taken before) or take it back; hmb_on follows what worked. */
 int nvme_hmb_set(struct nvme_ctrl *ctrl, bool on);

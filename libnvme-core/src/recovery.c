@@ -767,11 +767,22 @@ static int nvme_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
     return NVME_OK;
 }
 
-int nvme_delete_io_qpair(struct nvme_ctrl *ctrl, const struct nvme_qpair *qp)
+int nvme_delete_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
 {
     struct nvme_sqe sqe;
     nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_SQ, qp->qid);
     int rc = nvme_admin_run(ctrl, &sqe, NULL);
+    /* What the SQ held was aborted into the CQ (§5.5): reaped now, as
+     * Linux polls the CQ between the two deletions; then the queue is no
+     * longer live, so no reaper (an interrupt handler, another CPU) writes
+     * the head doorbell of a CQ Delete I/O CQ removed (an Invalid Doorbell
+     * Write, §5.2.1).  Entries posted later are the stop's to harvest. */
+    if (NVME_READ_ONCE(qp->live)) {
+        (void)nvme_qpair_process(qp, 0);
+        nvme_lock(qp);
+        NVME_WRITE_ONCE(qp->live, false);
+        nvme_unlock(qp);
+    }
     nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_CQ, qp->qid);
     int crc = nvme_admin_run(ctrl, &sqe, NULL);
     return rc != NVME_OK ? rc : crc;

@@ -1311,6 +1311,38 @@ static void fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down(vo
     free(buf);
 }
 
+/* nvme_ctrl_fini with MSI-X and reads the controller holds: Delete I/O
+ * SQ aborts them into the CQ (§5.5), the interrupt handler reaps them,
+ * and no CQ head doorbell may name the CQ once Delete I/O CQ removed it
+ * (an Invalid Doorbell Write, §5.2.1; the simulator counts it as a host
+ * error).  The CQ is reaped between the two deletions, as Linux polls
+ * it there (nvme_del_queue_end), and not looked at after. */
+static void fini_with_msix_rings_no_doorbell_of_a_deleted_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    fx_start(&f);
+    uint8_t *buf = fx_xalloc(4 * 4096);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 4);
+    struct fx_rec r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * 8, 8,
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
+                         0);
+    }
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
+    f.ctrl = NULL;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_true(r[i].result != 0); /* aborted: the controller never read them */
+    }
+    fx_stop(&f); /* no host error: no doorbell of a deleted queue */
+    free(buf);
+}
+
 /* A shutdown notification that never completes (CSTS.SHST stays 01b past
  * its bound, §7.6.2): fini still stops the controller and frees
  * everything, but says so, NVME_ERR_TIMEOUT, so the caller knows the
@@ -1407,7 +1439,10 @@ static void after_dma_stop_completed_io_ends_with_its_status(void **state)
         }
         assert_true(nvme_sim_stats(f.sim)->dma_stops >= 1);
         assert_int_equal(r[0].calls, 1);
-        assert_true(r[0].result < 0); /* hung, cut off */
+        if (at_fini) /* hung: its SQ's deletion aborted it, reaped before the CQ's */
+            assert_int_equal(r[0].result, NVME_SC_ABORT_SQ_DELETION);
+        else
+            assert_true(r[0].result < 0); /* hung, cut off */
         assert_int_equal(r[1].calls, 1);
         assert_int_equal(r[1].result, 0); /* it landed: reported so */
         assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
@@ -1982,6 +2017,7 @@ int main(void)
         cmocka_unit_test(a_reset_creates_the_queues_bring_up_could_not),
         cmocka_unit_test(a_reset_whose_cap_excludes_the_page_size_fails_cleanly),
         cmocka_unit_test(fini_whose_shutdown_does_not_complete_says_so),
+        cmocka_unit_test(fini_with_msix_rings_no_doorbell_of_a_deleted_queue),
         cmocka_unit_test(after_dma_stop_completed_io_ends_with_its_status),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),
     };
