@@ -469,22 +469,19 @@ static int nvme_get_log_piece(struct nvme_ctrl *ctrl, const struct nvme_log_args
  * - Telemetry Host-Initiated Create (LSP bit 0) captures the data at the
  *   command that carries it (NVMe 2.0 §5.16.1.8): the first piece, the
  *   others read that capture;
- * - Persistent Event Log (NVMe 1.4 §5.14.1.13): Establish Context creates the
- *   reporting context the rest reads (a second Establish while it exists
- *   is refused), so the first piece establishes and the others Read Log
- *   Data; Release Context ends it, so the pieces before the last read it
- *   and the last releases it (as RAE: once the whole was read). */
-static uint8_t nvme_log_piece_lsp(const struct nvme_log_args *a, bool first, bool last)
+ * - Persistent Event Log (NVMe 2.0 §5.16.1.14): Establish Context and Read
+ *   Log Data creates the reporting context the rest reads (a second
+ *   Establish while it exists is a Command Sequence Error), so the first
+ *   piece establishes and the others Read Log Data.  Release Context is
+ *   never split (nvme_get_log). */
+static uint8_t nvme_log_piece_lsp(const struct nvme_log_args *a, bool first)
 {
     uint8_t lsp = a->lsp;
     if (a->lid == NVME_LID_TELEMETRY_HOST && !first)
         return (uint8_t)(lsp & ~NVME_LOG_LSP_TELEMETRY_CREATE);
-    if (a->lid == NVME_LID_PERSISTENT_EVENT) {
-        unsigned action = lsp & NVME_LOG_LSP_PEL_ACTION_MASK;
-        if ((action == NVME_LOG_LSP_PEL_ESTABLISH && !first) ||
-            (action == NVME_LOG_LSP_PEL_RELEASE && !last))
-            return (uint8_t)((lsp & ~NVME_LOG_LSP_PEL_ACTION_MASK) | NVME_LOG_LSP_PEL_READ);
-    }
+    if (a->lid == NVME_LID_PERSISTENT_EVENT && !first &&
+        (lsp & NVME_LOG_LSP_PEL_ACTION_MASK) == NVME_LOG_LSP_PEL_ESTABLISH)
+        return (uint8_t)((lsp & ~NVME_LOG_LSP_PEL_ACTION_MASK) | NVME_LOG_LSP_PEL_READ);
     return lsp;
 }
 
@@ -499,7 +496,23 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
      * whole count (§5.16, Figure 197): one command of up to 4096 dwords. */
     uint32_t piece = ctrl->info.mdts_bytes & ~3u;
     bool ext = (ctrl->info.lpa & NVME_LPA_EXTENDED) != 0;
-    if ((a->offset != 0 || a->len > piece || a->len > NVME_LOG_NOEXT_MAX_BYTES) && !ext) {
+    /* Persistent Event Log Release Context (NVMe 2.0 §5.16.1.14) ends the
+     * reporting context and is no read: the host releases it "after reading
+     * the persistent event log page data" (NVMe 2.1 §5.1.12.1.14), with Read
+     * Log Data.  One command (as nvme-cli's persistent-event-log -a 2): a
+     * split would Read before it, and lose the data of the piece that
+     * releases, or fail with Command Sequence Error where no context is
+     * left to release.  What it moves into buf is no log data; the rest
+     * of buf is zeroed (no earlier contents passed off as its answer). */
+    uint32_t len = a->len;
+    if (a->lid == NVME_LID_PERSISTENT_EVENT &&
+        (a->lsp & NVME_LOG_LSP_PEL_ACTION_MASK) == NVME_LOG_LSP_PEL_RELEASE) {
+        if (len > piece)
+            len = piece;
+        if (len > NVME_LOG_NOEXT_MAX_BYTES && !ext)
+            len = NVME_LOG_NOEXT_MAX_BYTES;
+    }
+    if ((a->offset != 0 || len > piece || len > NVME_LOG_NOEXT_MAX_BYTES) && !ext) {
         nvme_log(ctrl, NVME_LOG_WARN,
                  "nvme0: log page %02x: an offset, a split or over 16 KiB needs LPA bit 2 "
                  "(extended data)",
@@ -507,18 +520,20 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
         return NVME_ERR_UNSUPPORTED;
     }
     uint8_t *b = a->buf;
-    for (uint32_t done = 0; done < a->len;) {
-        uint32_t n = a->len - done < piece ? a->len - done : piece;
+    for (uint32_t done = 0; done < len;) {
+        uint32_t n = len - done < piece ? len - done : piece;
         /* RAE set on all pieces but the last (as libnvme's nvme_get_log):
          * the event is cleared, and the controller free to change the log,
          * only once the whole of it was read (§5.16 RAE, §5.2). */
-        bool last = done + n == a->len;
-        uint8_t lsp = nvme_log_piece_lsp(a, done == 0, last);
+        bool last = done + n == len;
+        uint8_t lsp = nvme_log_piece_lsp(a, done == 0);
         int rc = nvme_get_log_piece(ctrl, a, lsp, a->rae || !last, a->offset + done, b + done, n);
         if (rc != NVME_OK)
             return rc;
         done += n;
     }
+    if (len < a->len)
+        nvme_memzero(b + len, a->len - len);
     return NVME_OK;
 }
 

@@ -464,11 +464,13 @@ static void telemetry_create_captures_once_when_split(void **state)
     fx_stop(&f);
 }
 
-/* The Persistent Event Log read in several commands (NVMe 1.4 §5.14.1.13):
+/* The Persistent Event Log read in several commands (NVMe 2.0 §5.16.1.14):
  * Establish Context goes with the first piece only (a second one while
  * the context exists is a Command Sequence Error, the context a snapshot
- * every piece must come from), Release Context with the last only (the
- * pieces before it read the context it ends). */
+ * every piece must come from).  Release Context returns no log data: the
+ * host reads with Read Log Data, then releases "after reading the
+ * persistent event log page data" (NVMe 2.1 §5.1.12.1.14), in one command
+ * that succeeds whether a context exists or not. */
 static void persistent_event_log_context_actions_when_split(void **state)
 {
     (void)state;
@@ -487,22 +489,28 @@ static void persistent_event_log_context_actions_when_split(void **state)
     assert_int_equal(log[372], 1); /* the first context */
     for (size_t i = 512; i < 16384; i++)
         assert_int_equal(log[i], 1);
-    /* Read Log Data: the same context. */
+    /* Read Log Data: the same context, all of it. */
     a.lsp = NVME_LOG_LSP_PEL_READ;
     memset(log, 0, 16384);
     assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
-    assert_int_equal(log[16383], 1);
-    /* Release Context: all of it read from the context, then released. */
-    a.lsp = NVME_LOG_LSP_PEL_RELEASE;
-    memset(log, 0, 16384);
-    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
     assert_int_equal(log[372], 1);
-    assert_int_equal(log[8191], 1);
-    assert_int_equal(log[16383], 1);
+    for (size_t i = 512; i < 16384; i++)
+        assert_int_equal(log[i], 1);
+    /* Release Context: one command (no Read before it), a buffer as
+     * large as the log notwithstanding. */
+    a.lsp = NVME_LOG_LSP_PEL_RELEASE;
+    before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 1);
+    for (size_t i = 0; i < 16384; i++) /* no log data, no earlier bytes */
+        assert_int_equal(log[i], 0);
     a.lsp = NVME_LOG_LSP_PEL_READ; /* no context left */
     int rc = nvme_get_log(f.ctrl, &a);
     assert_true(rc > 0);
     assert_string_equal(nvme_status_name((uint16_t)rc), "Command Sequence Error");
+    /* Release with no context: succeeds (nothing read first). */
+    a.lsp = NVME_LOG_LSP_PEL_RELEASE;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
     a.lsp = NVME_LOG_LSP_PEL_ESTABLISH; /* a new one */
     assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
     assert_int_equal(log[16383], 2);

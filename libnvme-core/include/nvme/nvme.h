@@ -652,7 +652,10 @@ struct nvme_log_args {
     uint8_t lsp;     /* log specific field, 7 bits (in a split, Telemetry
                         Host-Initiated Create and Persistent Event Log
                         Establish Context go with the first command only,
-                        Release Context with the last; the others Read) */
+                        the others Read; Persistent Event Log Release
+                        Context is one command of at most one piece and
+                        returns no log data, the rest of buf zeroed: read
+                        with Read Log Data, then release) */
     uint16_t lsi;    /* log specific identifier */
     uint32_t nsid;   /* 0 or NVME_NSID_ALL for controller scope */
     uint64_t offset; /* bytes, multiple of 4 */

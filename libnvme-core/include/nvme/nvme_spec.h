@@ -723,7 +723,8 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 /* Persistent Event Log (NVMe 1.4 §5.14.1.13, NVMe 2.0 §5.16.1.14): LSP
  * bits 1:0 are the Action on the reporting context, a snapshot of the log
  * that Read Log Data reads; establishing one while one exists, or reading
- * without one, is a Command Sequence Error. */
+ * without one, is a Command Sequence Error.  Release Context reads no log
+ * data: the host releases the context after reading the log. */
 #define NVME_LID_PERSISTENT_EVENT 0x0d
 #define NVME_LOG_LSP_PEL_ACTION_MASK 0x03u
 #define NVME_LOG_LSP_PEL_READ 0x00u      /* Read Log Data */

@@ -575,7 +575,8 @@ static void smart_page(struct nvme_sim *sim, struct nvme_smart_log *log)
 /* Persistent Event Log (LID 0Dh, LPA bit 4; NVMe 1.4 §5.14.1.13): LSP
  * bits 1:0 act on the reporting context, the snapshot reads see.
  * Establish (01b) while one exists and Read (00b) without one are Command
- * Sequence Errors; Release (10b) without one succeeds with no data.  The
+ * Sequence Errors; Release (10b) returns no log data (zeros) and succeeds
+ * with or without a context: the host reads with Read, then releases.  The
  * header carries LID, TLL (bytes 15:8) and the context's number at byte
  * 372 (Generation Number); every event byte is that number.  *act: the
  * action, applied once the data went out. */
@@ -591,7 +592,7 @@ static uint16_t pel_page(struct nvme_sim *sim, uint32_t cdw10, uint8_t *page, si
     if ((*act == NVME_LOG_LSP_PEL_ESTABLISH && sim->pel_ctx) ||
         (*act == NVME_LOG_LSP_PEL_READ && !sim->pel_ctx))
         return SIM_SF_GEN(NVME_SC_CMD_SEQ_ERROR);
-    if (*act == NVME_LOG_LSP_PEL_RELEASE && !sim->pel_ctx)
+    if (*act == NVME_LOG_LSP_PEL_RELEASE)
         return 0; /* zeros */
     uint8_t gen = (uint8_t)(sim->pel_gen + (*act == NVME_LOG_LSP_PEL_ESTABLISH ? 1u : 0u));
     page[0] = NVME_LID_PERSISTENT_EVENT;
