@@ -227,6 +227,7 @@ int ctl_cmd_effects_log(struct ctl *c);
 int ctl_cmd_self_test_log(struct ctl *c);
 int ctl_cmd_sanitize_log(struct ctl *c);
 int ctl_cmd_get_log(struct ctl *c);
+int ctl_cmd_persistent_event_log(struct ctl *c);
 int ctl_cmd_get_feature(struct ctl *c);
 int ctl_cmd_set_feature(struct ctl *c);
 int ctl_cmd_read(struct ctl *c);

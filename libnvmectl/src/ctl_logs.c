@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_logs.c - log pages: smart-log, error-log, fw-log,
- * changed-ns-list-log, effects-log, self-test-log and get-log of any LID.
+ * changed-ns-list-log, effects-log, self-test-log, persistent-event-log
+ * and get-log of any LID.
  * Text and JSON follow nvme-cli 2.x (same field names and JSON keys);
  * temperatures carry their unit, times theirs.  Log data is untrusted:
  * every count is clamped to the page.  -b/--raw-binary writes the page as
@@ -718,5 +719,258 @@ int ctl_cmd_sanitize_log(struct ctl *c)
         else
             ctl_out(io, "%s:  %u\n", et[i].text, t[i]);
     }
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* persistent-event-log                                                */
+/* ------------------------------------------------------------------ */
+
+/* Persistent Event Log (LID 0Dh, NVMe 2.0 §5.16.1.14): a 512-byte header
+ * (LID, Total Number of Events 7:4, Total Log Length 15:8, Log Revision,
+ * Timestamp 27:20, Power On Hours 43:28, Power Cycle Count 51:44, VID,
+ * SSVID, SN, MN, SUBNQN, Generation Number 373:372, Reporting Context
+ * Information 377:374), then events, each a header (Event Type, Event Type
+ * Revision, Event Header Length = header bytes - 3, Event Header
+ * Additional Info, Controller Identifier 5:4, Event Timestamp 13:6,
+ * Persistent Event Log Port Identifier 15:14, Vendor Specific Information
+ * Length 21:20, Event Length 23:22) and Event Length bytes after it. */
+#define PEL_HDR 512u
+#define PEL_EVENT_HDR 24u
+
+static uint64_t pel_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = n; i-- > 0;)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Device text (SN, MN, SUBNQN): up to the first NUL, trailing blanks cut,
+ * anything not printable shown as '.'. */
+static void pel_text(char *out, const uint8_t *p, size_t n)
+{
+    size_t len = 0;
+    while (len < n && p[len] != 0)
+        len++;
+    while (len > 0 && p[len - 1] == ' ')
+        len--;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.';
+    out[len] = '\0';
+}
+
+static const char *pel_event_name(uint8_t type)
+{
+    static const char *const names[] = {"Reserved Event",
+                                        "SMART Health Log Snapshot Event",
+                                        "Firmware Commit Event",
+                                        "Timestamp Change Event",
+                                        "Power-on or Reset Event",
+                                        "NVM Subsystem Hardware Error Event",
+                                        "Change Namespace Event",
+                                        "Format NVM Start Event",
+                                        "Format NVM Completion Event",
+                                        "Sanitize Start Event",
+                                        "Sanitize Completion Event",
+                                        "Set Feature Event",
+                                        "Telemetry Log Create Event",
+                                        "Thermal Excursion Event"};
+    if (type < sizeof(names) / sizeof(names[0]))
+        return names[type];
+    if (type == 0xde)
+        return "Vendor Specific Event";
+    if (type == 0xdf)
+        return "TCG Defined Event";
+    return "Reserved Event";
+}
+
+/* The events of a log of `len` bytes: at most Total Number of Events, and
+ * only those whose header and Event Length lie inside the bytes read (both
+ * counts come from the device). */
+static unsigned pel_events(struct ctl *c, struct jw *w, const uint8_t *log, uint32_t len)
+{
+    const struct nvmectl_io *io = c->io;
+    uint32_t tnev = (uint32_t)pel_le(log + 4, 4);
+    uint32_t off = PEL_HDR;
+    unsigned n = 0;
+    for (uint32_t i = 0; i < tnev && len - off >= PEL_EVENT_HDR; i++) {
+        const uint8_t *e = log + off;
+        uint32_t ehl = e[2] + 3u;
+        uint32_t el = (uint32_t)pel_le(e + 22, 2);
+        uint32_t vsil = (uint32_t)pel_le(e + 20, 2);
+        if (ehl < PEL_EVENT_HDR || len - off < ehl || len - off - ehl < el)
+            break;
+        if (w != NULL) {
+            jw_obj(w, NULL);
+            jw_u64(w, "event_number", i);
+            jw_str(w, "event_type", pel_event_name(e[0]));
+            jw_u64(w, "event_type_rev", e[1]);
+            jw_u64(w, "event_header_len", e[2]);
+            jw_u64(w, "event_header_additional_info", e[3]);
+            jw_u64(w, "ctrl_id", pel_le(e + 4, 2));
+            jw_u64(w, "event_time_stamp", pel_le(e + 6, 8));
+            jw_u64(w, "port_id", pel_le(e + 14, 2));
+            jw_u64(w, "vu_info_len", vsil);
+            jw_u64(w, "event_len", el);
+            jw_close_obj(w);
+        } else {
+            ctl_out(io, "Event Number: %u\n", i);
+            ctl_out(io, "Event Type: %s\n", pel_event_name(e[0]));
+            ctl_out(io, "Event Type Revision: %u\n", e[1]);
+            ctl_out(io, "Event Header Length: %u\n", e[2]);
+            ctl_out(io, "Event Header Additional Info: %u\n", e[3]);
+            ctl_out(io, "Controller Identifier: %u\n", (unsigned)pel_le(e + 4, 2));
+            ctl_out(io, "Event Timestamp: %llu\n", (unsigned long long)pel_le(e + 6, 8));
+            ctl_out(io, "Port Identifier: %u\n", (unsigned)pel_le(e + 14, 2));
+            ctl_out(io, "Vendor Specific Information Length: %u\n", vsil);
+            ctl_out(io, "Event Length: %u\n\n", el);
+        }
+        off += ehl + el;
+        n++;
+    }
+    return n;
+}
+
+static void pel_show(struct ctl *c, const uint8_t *log, uint32_t len, unsigned action)
+{
+    const struct nvmectl_io *io = c->io;
+    char sn[21], mn[41], nqn[257];
+    if (len >= PEL_HDR) {
+        pel_text(sn, log + 56, 20);
+        pel_text(mn, log + 76, 40);
+        pel_text(nqn, log + 116, 256);
+    }
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, io);
+        jw_str(&w, "device", ctl_dev(io));
+        jw_u64(&w, "action", action);
+        if (len >= PEL_HDR) {
+            jw_u64(&w, "log_id", log[0]);
+            jw_u64(&w, "total_num_of_events", pel_le(log + 4, 4));
+            jw_u64(&w, "total_log_len", pel_le(log + 8, 8));
+            jw_u64(&w, "log_rev", log[16]);
+            jw_u64(&w, "log_header_len", pel_le(log + 18, 2));
+            jw_u64(&w, "timestamp", pel_le(log + 20, 8));
+            jw_u128(&w, "power_on_hours", log + 28);
+            jw_u64(&w, "power_cycle_count", pel_le(log + 44, 8));
+            jw_u64(&w, "pci_vid", pel_le(log + 52, 2));
+            jw_u64(&w, "pci_ssvid", pel_le(log + 54, 2));
+            jw_str(&w, "sn", sn);
+            jw_str(&w, "mn", mn);
+            jw_str(&w, "subnqn", nqn);
+            jw_u64(&w, "gen_number", pel_le(log + 372, 2));
+            jw_u64(&w, "rci", pel_le(log + 374, 4));
+            jw_arr(&w, "list_of_event_entries");
+            pel_events(c, &w, log, len);
+            jw_close_arr(&w);
+        }
+        jw_end(&w);
+        return;
+    }
+    ctl_out(io, "Persistent Event Log for device: %s\n", ctl_dev(io));
+    ctl_out(io, "Action for Persistent Event Log: %u\n", action);
+    if (len < PEL_HDR) {
+        ctl_out(io, "No log data can be shown with this log len at least 512 bytes is required or "
+                    "can be 0 to read the complete log page after context established\n");
+        return;
+    }
+    char poh[48];
+    nvme_u128_to_dec(nvme_u128_from_le(log + 28), poh, sizeof(poh));
+    ctl_out(io, "Log Identifier: %u\n", log[0]);
+    ctl_out(io, "Total Number of Events: %u\n", (unsigned)pel_le(log + 4, 4));
+    ctl_out(io, "Total Log Length : %llu\n", (unsigned long long)pel_le(log + 8, 8));
+    ctl_out(io, "Log Revision: %u\n", log[16]);
+    ctl_out(io, "Log Header Length: %u\n", (unsigned)pel_le(log + 18, 2));
+    ctl_out(io, "Timestamp: %llu\n", (unsigned long long)pel_le(log + 20, 8));
+    ctl_out(io, "Power On Hours (POH): %s\n", poh);
+    ctl_out(io, "Power Cycle Count: %llu\n", (unsigned long long)pel_le(log + 44, 8));
+    ctl_out(io, "PCI Vendor ID (VID): %u\n", (unsigned)pel_le(log + 52, 2));
+    ctl_out(io, "PCI Subsystem Vendor ID (SSVID): %u\n", (unsigned)pel_le(log + 54, 2));
+    ctl_out(io, "Serial Number (SN): %s\n", sn);
+    ctl_out(io, "Model Number (MN): %s\n", mn);
+    ctl_out(io, "NVM Subsystem NVMe Qualified Name (SUBNQN): %s\n", nqn);
+    ctl_out(io, "Generation Number: %u\n", (unsigned)pel_le(log + 372, 2));
+    ctl_out(io, "Reporting Context Information (RCI): %u\n", (unsigned)pel_le(log + 374, 4));
+    ctl_out(io, "\n\nPersistent Event Entries:\n");
+    pel_events(c, NULL, log, len);
+}
+
+/* nvme-cli's persistent-event-log: -a 0 Read Log Data, 1 Establish
+ * Context and Read Log Data, 2 Release Context (NVMe 2.0 §5.16.1.14).
+ * The header is read with the action; Release ends there (it returns no
+ * log data), so does Establish without -l.  Then -l LEN bytes (-a 0
+ * without -l: the header's Total Log Length) are read with Read Log Data
+ * (a second Establish would be a Command Sequence Error) and the header
+ * again: a Generation Number that changed means the context was lost
+ * while reading (NVMe 2.1 §5.1.12.1.14: re-read the log).  The context
+ * stays until -a 2 releases it. */
+int ctl_cmd_persistent_event_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    if (!has(c, N_ACTION) || c->o.num[N_ACTION] > NVME_LOG_LSP_PEL_RELEASE)
+        return ctl_usage_err(c, "-a ACTION is required: 0 read, 1 establish context and read, "
+                                "2 release context");
+    if ((c->o.num[N_LEN] & 3u) != 0 || c->o.num[N_LEN] > 0xfffffffcu)
+        return ctl_usage_err(c, "-l LEN must be a multiple of 4 bytes");
+    if (ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
+    unsigned action = (unsigned)c->o.num[N_ACTION];
+    uint8_t *hdr = ctl_scratch(c, 0, PEL_HDR);
+    if (hdr == NULL)
+        return NVME_ERR_NOMEM;
+    struct nvme_log_args a;
+    nvme_memzero(&a, sizeof(a));
+    a.lid = NVME_LID_PERSISTENT_EVENT;
+    a.lsp = (uint8_t)action;
+    a.nsid = NVME_NSID_ALL;
+    a.buf = hdr;
+    a.len = PEL_HDR;
+    int rc = nvme_get_log(c->ctrl, &a);
+    if (rc != NVME_OK)
+        return ctl_fail(c, a.nsid, "persistent-event-log", rc);
+    if (action == NVME_LOG_LSP_PEL_RELEASE) {
+        ctl_out(io, "Releasing Persistent Event Log Context\n");
+        return NVME_OK;
+    }
+    uint64_t len = c->o.num[N_LEN];
+    if (len == 0 && action == NVME_LOG_LSP_PEL_ESTABLISH) {
+        ctl_out(io, "Establishing Persistent Event Log Context\n");
+        return NVME_OK;
+    }
+    if (len == 0) {
+        /* Total Log Length comes from the device: at least the header, and
+         * a length one Get Log Page read can ask for (rounded up to
+         * dwords), before it sizes anything. */
+        len = pel_le(hdr + 8, 8);
+        if (len < PEL_HDR || len > 0xfffffffcu) {
+            ctl_out(io, "persistent-event-log: Total Log Length %llu is not a log length\n",
+                    (unsigned long long)len);
+            return NVME_ERR_PROTO;
+        }
+        len = (len + 3u) & ~(uint64_t)3u;
+    }
+    uint8_t *log = ctl_scratch(c, PEL_HDR, (size_t)len);
+    if (log == NULL)
+        return NVME_ERR_NOMEM;
+    a.lsp = NVME_LOG_LSP_PEL_READ;
+    a.buf = log;
+    a.len = (uint32_t)len;
+    rc = nvme_get_log(c->ctrl, &a);
+    if (rc == NVME_OK) {
+        a.buf = hdr;
+        a.len = PEL_HDR;
+        rc = nvme_get_log(c->ctrl, &a);
+    }
+    if (rc != NVME_OK)
+        return ctl_fail(c, a.nsid, "persistent-event-log", rc);
+    if (len >= PEL_HDR && pel_le(log + 372, 2) != pel_le(hdr + 372, 2)) {
+        ctl_out(io, "Collected Persistent Event Log may be invalid, Re-read the log is required\n");
+        return NVME_ERR_PROTO;
+    }
+    if (ctl_raw(c, log, (size_t)len))
+        return NVME_OK;
+    pel_show(c, log, (uint32_t)len, NVME_LOG_LSP_PEL_READ);
     return NVME_OK;
 }

@@ -140,6 +140,8 @@ static const struct ctl_optdef o_get_log[] = {NSID,
                                               FLG('r', "rae", F_RAE),
                                               RAW,
                                               END};
+static const struct ctl_optdef o_pel[] = {NUM('a', "action", N_ACTION), NUM('l', "log-len", N_LEN),
+                                          RAW, END};
 static const struct ctl_optdef o_format[] = {NSID,
                                              NUM('l', "lbaf", N_LBAF),
                                              NUM('s', "ses", N_SES),
@@ -264,6 +266,8 @@ static const struct ctl_cmd cmds[] = {
     {"sanitize-log", ctl_cmd_sanitize_log, o_raw, "[-b]  Sanitize Status log", false},
     {"get-log", ctl_cmd_get_log, o_get_log,
      "-i LID -l LEN [--lpo OFF] [--lsp V] [--lsi V] [--rae] [-n N] [-b]", false},
+    {"persistent-event-log", ctl_cmd_persistent_event_log, o_pel,
+     "-a 0|1|2 [-l LEN] [-b]  Persistent Event log (read, establish, release)", false},
     {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true},
     {"write", ctl_cmd_write, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]", true},
     {"flush", ctl_cmd_flush, o_ns, "-n NSID", true},

@@ -55,6 +55,7 @@ static const struct {
     {"self-test-log", "-b!"},
     {"sanitize-log", "-b!"},
     {"get-log", "-i -l --lpo --lsp --lsi --csi --rae! -n -b!"},
+    {"persistent-event-log", "-a -l -b!"},
     {"read", "-n -s -c --fua! -l!"},
     {"write", "-n -s -c -p -t --fua!"},
     {"flush", "-n"},

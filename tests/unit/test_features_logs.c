@@ -464,6 +464,16 @@ static void telemetry_create_captures_once_when_split(void **state)
     fx_stop(&f);
 }
 
+/* Every event data byte of the simulator's Persistent Event Log (31
+ * events of 512 bytes after the 512-byte header, each with a 24-byte event
+ * header) is the number of the context it was read from. */
+static void assert_pel_data(const uint8_t *log, uint8_t gen)
+{
+    for (size_t e = 512; e < 16384; e += 512)
+        for (size_t i = e + 24; i < e + 512; i++)
+            assert_int_equal(log[i], gen);
+}
+
 /* The Persistent Event Log read in several commands (NVMe 2.0 §5.16.1.14):
  * Establish Context goes with the first piece only (a second one while
  * the context exists is a Command Sequence Error, the context a snapshot
@@ -487,15 +497,13 @@ static void persistent_event_log_context_actions_when_split(void **state)
     assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 2);
     assert_int_equal(log[0], NVME_LID_PERSISTENT_EVENT);
     assert_int_equal(log[372], 1); /* the first context */
-    for (size_t i = 512; i < 16384; i++)
-        assert_int_equal(log[i], 1);
+    assert_pel_data(log, 1);
     /* Read Log Data: the same context, all of it. */
     a.lsp = NVME_LOG_LSP_PEL_READ;
     memset(log, 0, 16384);
     assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
     assert_int_equal(log[372], 1);
-    for (size_t i = 512; i < 16384; i++)
-        assert_int_equal(log[i], 1);
+    assert_pel_data(log, 1);
     /* Release Context: one command (no Read before it), a buffer as
      * large as the log notwithstanding. */
     a.lsp = NVME_LOG_LSP_PEL_RELEASE;

@@ -4,6 +4,7 @@
  * every namespace with its capacity (steps 3 and 7), read returns the MBR
  * bytes (step 5), write + read back a signature (step 6), smart (step 10). */
 #include "fixture.h"
+#include "json_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -504,6 +505,98 @@ static void usage_without_a_print_callback_prints_nothing(void **state)
     assert_int_equal(nvmectl_main(NULL, &io, 0, NULL), NVME_ERR_INVAL);
 }
 
+/* persistent-event-log as nvme-cli's (NVMe 2.0 §5.16.1.14): -a 1 without
+ * -l establishes the context only; -a 0 reads the header, then Total Log
+ * Length bytes with Read Log Data, then the header again; -a 2 releases
+ * the context and shows no log (Release returns no log data), and
+ * succeeds with no context left. */
+static void persistent_event_log_establish_read_release(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB per command: the 16 KiB log takes two */
+    f.cfg.lpa |= NVME_LPA_PERSISTENT_EVENT;
+    fx_start(&f);
+    assert_int_not_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0"), 0);
+    expect("Command Sequence Error");
+    assert_int_not_equal(fx_nvmectl(&f, &out, "persistent-event-log"), 0); /* -a required */
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 1"), 0);
+    expect("Establishing Persistent Event Log Context");
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0"), 0);
+    /* header, the log in two pieces, the header again */
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 4);
+    expect("Action for Persistent Event Log: 0\n");
+    expect("Total Number of Events: 31\n");
+    expect("Total Log Length : 16384\n");
+    expect("Generation Number: 1\n");
+    expect("Event Number: 30\nEvent Type: Vendor Specific Event\n");
+    expect("Event Timestamp: 30\n");
+    expect("Event Length: 488\n");
+    assert_null(strstr(out.text, "Event Number: 31"));
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0 -b"), 0);
+    assert_int_equal(out.bin_len, 16384);
+    assert_int_equal(out.bin[0], NVME_LID_PERSISTENT_EVENT);
+    assert_int_equal(out.bin[16383], 1);
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0 -o json"), 0);
+    assert_true(json_one_value(out.text));
+    expect("\"total_log_len\":16384");
+    expect("\"event_time_stamp\":30");
+    before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 2"), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 1);
+    expect("Releasing Persistent Event Log Context");
+    assert_null(strstr(out.text, "Persistent Event Entries"));
+    assert_int_not_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0"), 0);
+    expect("Command Sequence Error");
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 2"), 0);
+    /* Establish with a length: the header establishes, the rest reads. */
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 1 -l 16384"), 0);
+    expect("Generation Number: 2\n");
+    expect("Event Number: 30\n");
+    fx_stop(&f);
+}
+
+/* The header's Total Log Length and Number of Events come from the device:
+ * a length that is no log length (below the 512-byte header, above what
+ * one read can ask for: 2^32 + 16 KiB is not 16 KiB) is refused before it
+ * sizes a read, and the events shown stop at the bytes read whatever
+ * Number of Events says. */
+static void persistent_event_log_header_counts_are_bounded(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.lpa |= NVME_LPA_PERSISTENT_EVENT;
+    fx_start(&f);
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 1"), 0);
+    static const uint64_t bad[] = {4, 100, 511, (1ull << 32) + 16384, 1ull << 40, ~0ull};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        nvme_sim_pel_header(f.sim, bad[i], 31);
+        uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+        assert_int_not_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0"), 0);
+        expect("is not a log length");
+        assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 1); /* the header only */
+    }
+    nvme_sim_pel_header(f.sim, 16384, 0xffffffffu);
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0"), 0);
+    expect("Total Number of Events: 4294967295\n");
+    expect("Event Number: 30\n");
+    assert_null(strstr(out.text, "Event Number: 31"));
+    /* 8000 bytes claimed: the 14 events inside them; the 15th, whose
+     * header is inside but its Event Length past the end, not shown. */
+    nvme_sim_pel_header(f.sim, 8000, 31);
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0"), 0);
+    expect("Event Number: 13\n");
+    assert_null(strstr(out.text, "Event Number: 14"));
+    /* Not a multiple of 4: read rounded up to dwords. */
+    nvme_sim_pel_header(f.sim, 8190, 31);
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0 -b"), 0);
+    assert_int_equal(out.bin_len, 8192);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +620,8 @@ int main(void)
         cmocka_unit_test(info_shows_a_large_mdts_exactly),
         cmocka_unit_test(read_does_not_show_an_earlier_command_s_bytes_as_block_data),
         cmocka_unit_test(usage_without_a_print_callback_prints_nothing),
+        cmocka_unit_test(persistent_event_log_establish_read_release),
+        cmocka_unit_test(persistent_event_log_header_counts_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

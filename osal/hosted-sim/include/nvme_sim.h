@@ -609,6 +609,11 @@ void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe);
  * MSRC); Copy commands are still checked against cfg's (robustness tests:
  * a device whose Identify data changes to nonsense). */
 void nvme_sim_report_copy_limits(struct nvme_sim *sim, uint16_t mssrl, uint32_t mcl, uint8_t msrc);
+/* From now on the Persistent Event Log header (LPA bit 4) reports this
+ * Total Log Length and Number of Events (robustness tests: a device's
+ * header is untrusted); tll 0 goes back to the true ones (16 KiB, 31
+ * events of 512 bytes). */
+void nvme_sim_pel_header(struct nvme_sim *sim, uint64_t tll, uint32_t tnev);
 /* Back door to the media (not counted in SMART): 0 or -1 (no such
  * namespace, out of range, I/O error). */
 int nvme_sim_ns_read(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);

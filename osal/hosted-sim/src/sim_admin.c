@@ -577,9 +577,12 @@ static void smart_page(struct nvme_sim *sim, struct nvme_smart_log *log)
  * Establish (01b) while one exists and Read (00b) without one are Command
  * Sequence Errors; Release (10b) returns no log data (zeros) and succeeds
  * with or without a context: the host reads with Read, then releases.  The
- * header carries LID, TLL (bytes 15:8) and the context's number at byte
- * 372 (Generation Number); every event byte is that number.  *act: the
- * action, applied once the data went out. */
+ * header carries LID, TNEV (bytes 7:4), TLL (bytes 15:8) and the context's
+ * number at byte 372 (Generation Number); 31 events of 512 bytes follow
+ * (a 24-byte header: Vendor Specific Event DEh, Event Header Length 21,
+ * Event Timestamp the event's index, Event Length 488), every event data
+ * byte that number.  *act: the action, applied once the data went out. */
+#define SIM_PEL_EVENT 512u
 static uint16_t pel_page(struct nvme_sim *sim, uint32_t cdw10, uint8_t *page, size_t *size,
                          unsigned *act)
 {
@@ -595,11 +598,24 @@ static uint16_t pel_page(struct nvme_sim *sim, uint32_t cdw10, uint8_t *page, si
     if (*act == NVME_LOG_LSP_PEL_RELEASE)
         return 0; /* zeros */
     uint8_t gen = (uint8_t)(sim->pel_gen + (*act == NVME_LOG_LSP_PEL_ESTABLISH ? 1u : 0u));
+    uint32_t nev = (SIM_PEL_SIZE - 512u) / SIM_PEL_EVENT;
+    uint64_t tll = sim->pel_tll ? sim->pel_tll : SIM_PEL_SIZE;
+    uint32_t tnev = sim->pel_tll ? sim->pel_tnev : nev;
     page[0] = NVME_LID_PERSISTENT_EVENT;
+    for (unsigned i = 0; i < 4; i++)
+        page[4 + i] = (uint8_t)(tnev >> (8 * i));
     for (unsigned i = 0; i < 8; i++)
-        page[8 + i] = (uint8_t)((uint64_t)SIM_PEL_SIZE >> (8 * i));
+        page[8 + i] = (uint8_t)(tll >> (8 * i));
     page[372] = gen;
-    memset(page + 512, gen, SIM_PEL_SIZE - 512);
+    for (uint32_t e = 0; e < nev; e++) {
+        uint8_t *ev = page + 512u + e * SIM_PEL_EVENT;
+        ev[0] = 0xde;                            /* Vendor Specific Event */
+        ev[2] = 21;                              /* Event Header Length: 24 - 3 */
+        ev[6] = (uint8_t)e;                      /* Event Timestamp */
+        ev[22] = (uint8_t)(SIM_PEL_EVENT - 24u); /* Event Length */
+        ev[23] = (uint8_t)((SIM_PEL_EVENT - 24u) >> 8);
+        memset(ev + 24, gen, SIM_PEL_EVENT - 24u);
+    }
     return 0;
 }
 

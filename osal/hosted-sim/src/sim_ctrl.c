@@ -581,6 +581,14 @@ void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe)
     UNLOCK(sim);
 }
 
+void nvme_sim_pel_header(struct nvme_sim *sim, uint64_t tll, uint32_t tnev)
+{
+    LOCK(sim);
+    sim->pel_tll = tll;
+    sim->pel_tnev = tnev;
+    UNLOCK(sim);
+}
+
 void nvme_sim_report_copy_limits(struct nvme_sim *sim, uint16_t mssrl, uint32_t mcl, uint8_t msrc)
 {
     LOCK(sim);

@@ -237,6 +237,8 @@ struct nvme_sim {
     unsigned err_entries;                 /* Identify ELPE + 1 now; 0: SIM_ERR_ENTRIES */
     bool pel_ctx;                         /* a Persistent Event Log reporting context */
     uint8_t pel_gen;                      /* contexts established so far */
+    uint64_t pel_tll;                     /* header's TLL and TNEV when tll != 0 */
+    uint32_t pel_tnev;
     uint64_t err_count;
     uint32_t changed_ns[SIM_CHANGED_NS_MAX];
     unsigned nchanged;
