@@ -470,17 +470,19 @@ static int nvme_get_log_piece(struct nvme_ctrl *ctrl, const struct nvme_log_args
  *   command that carries it (NVMe 2.0 §5.16.1.8): the first piece, the
  *   others read that capture;
  * - Persistent Event Log (NVMe 2.0 §5.16.1.14): Establish Context and Read
- *   Log Data creates the reporting context the rest reads (a second
- *   Establish while it exists is a Command Sequence Error), so the first
- *   piece establishes and the others Read Log Data.  Release Context is
- *   never split (nvme_get_log). */
+ *   Log Data, and Establish Context and Read 512 Bytes of Header, create
+ *   the reporting context the rest reads (a second Establish while it
+ *   exists is a Command Sequence Error), so the first piece establishes
+ *   and the others Read Log Data.  Release Context is never split
+ *   (nvme_get_log). */
 static uint8_t nvme_log_piece_lsp(const struct nvme_log_args *a, bool first)
 {
     uint8_t lsp = a->lsp;
+    unsigned action = lsp & NVME_LOG_LSP_PEL_ACTION_MASK;
     if (a->lid == NVME_LID_TELEMETRY_HOST && !first)
         return (uint8_t)(lsp & ~NVME_LOG_LSP_TELEMETRY_CREATE);
     if (a->lid == NVME_LID_PERSISTENT_EVENT && !first &&
-        (lsp & NVME_LOG_LSP_PEL_ACTION_MASK) == NVME_LOG_LSP_PEL_ESTABLISH)
+        (action == NVME_LOG_LSP_PEL_ESTABLISH || action == NVME_LOG_LSP_PEL_ESTABLISH_HEADER))
         return (uint8_t)((lsp & ~NVME_LOG_LSP_PEL_ACTION_MASK) | NVME_LOG_LSP_PEL_READ);
     return lsp;
 }

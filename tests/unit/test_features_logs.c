@@ -526,6 +526,34 @@ static void persistent_event_log_context_actions_when_split(void **state)
     fx_stop(&f);
 }
 
+/* Establish Context and Read 512 Bytes of Header (Action 11b, NVMe 2.0)
+ * establishes the context like 01b: in a split it goes with the first
+ * piece only, the others Read Log Data from that context (a second one
+ * would be a Command Sequence Error). */
+static void persistent_event_log_establish_header_when_split(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB per command: the 16 KiB log takes two */
+    f.cfg.lpa |= NVME_LPA_PERSISTENT_EVENT;
+    fx_start(&f);
+    uint8_t *log = malloc(16384);
+    struct nvme_log_args a = {NVME_LID_PERSISTENT_EVENT, 0, 0, 0, 0, 0, false, log, 16384};
+    a.lsp = NVME_LOG_LSP_PEL_ESTABLISH_HEADER;
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 2);
+    assert_int_equal(log[0], NVME_LID_PERSISTENT_EVENT);
+    assert_int_equal(log[372], 1);
+    assert_int_equal(log[16383], 1); /* the second piece read the context */
+    a.lsp = NVME_LOG_LSP_PEL_READ;   /* the context exists */
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    assert_pel_data(log, 1);
+    free(log);
+    fx_stop(&f);
+}
+
 /* Without extended data (LPA bit 2) NUMDL bits 27:16 are the count
  * (§5.16): one command of up to 4096 dwords, 16 KiB, with no offset and
  * no split; more needs extended data. */
@@ -643,6 +671,7 @@ int main(void)
         cmocka_unit_test(split_log_clears_its_event_with_the_last_piece),
         cmocka_unit_test(telemetry_create_captures_once_when_split),
         cmocka_unit_test(persistent_event_log_context_actions_when_split),
+        cmocka_unit_test(persistent_event_log_establish_header_when_split),
         cmocka_unit_test(admin_passthru_with_a_longer_buffer_gets_the_whole_log),
         cmocka_unit_test(without_extended_data_logs_stay_within_16k),
     };

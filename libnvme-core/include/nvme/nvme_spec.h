@@ -730,6 +730,9 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 #define NVME_LOG_LSP_PEL_READ 0x00u      /* Read Log Data */
 #define NVME_LOG_LSP_PEL_ESTABLISH 0x01u /* Establish Context and Read Log Data */
 #define NVME_LOG_LSP_PEL_RELEASE 0x02u   /* Release Context */
+/* Establish Context and Read 512 Bytes of Header (NVMe 2.0; Supported Log
+ * Pages LID Specific Parameter bit 0, ECRH) */
+#define NVME_LOG_LSP_PEL_ESTABLISH_HEADER 0x03u
 #define NVME_LID_SANITIZE 0x81
 /* Get Log Page CDW10: LID 7:0, LSP 14:8, RAE 15, NUMDL 31:16; CDW11
  * NUMDU 15:0, LSI 31:16; CDW12/13 LPOL/LPOU; CDW14 CSI 31:24. */

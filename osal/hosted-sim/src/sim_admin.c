@@ -574,9 +574,11 @@ static void smart_page(struct nvme_sim *sim, struct nvme_smart_log *log)
 
 /* Persistent Event Log (LID 0Dh, LPA bit 4; NVMe 1.4 §5.14.1.13): LSP
  * bits 1:0 act on the reporting context, the snapshot reads see.
- * Establish (01b) while one exists and Read (00b) without one are Command
- * Sequence Errors; Release (10b) returns no log data (zeros) and succeeds
- * with or without a context: the host reads with Read, then releases.  The
+ * Establish (01b, and 11b: Establish Context and Read 512 Bytes of Header,
+ * NVMe 2.0, which returns the header alone) while one exists and Read (00b)
+ * without one are Command Sequence Errors; Release (10b) returns no log
+ * data (zeros) and succeeds with or without a context: the host reads with
+ * Read, then releases.  The
  * header carries LID, TNEV (bytes 7:4), TLL (bytes 15:8) and the context's
  * number at byte 372 (Generation Number); 31 events of 512 bytes follow
  * (a 24-byte header: Vendor Specific Event DEh, Event Header Length 21,
@@ -590,14 +592,13 @@ static uint16_t pel_page(struct nvme_sim *sim, uint32_t cdw10, uint8_t *page, si
         return SIM_SF_CMD(NVME_SC_INVALID_LOG_PAGE);
     *act = (cdw10 >> 8) & NVME_LOG_LSP_PEL_ACTION_MASK;
     *size = SIM_PEL_SIZE;
-    if (*act == 3u)
-        return SF_INVALID_FIELD;
-    if ((*act == NVME_LOG_LSP_PEL_ESTABLISH && sim->pel_ctx) ||
-        (*act == NVME_LOG_LSP_PEL_READ && !sim->pel_ctx))
+    bool establish = *act == NVME_LOG_LSP_PEL_ESTABLISH ||
+                     *act == NVME_LOG_LSP_PEL_ESTABLISH_HEADER;
+    if ((establish && sim->pel_ctx) || (*act == NVME_LOG_LSP_PEL_READ && !sim->pel_ctx))
         return SIM_SF_GEN(NVME_SC_CMD_SEQ_ERROR);
     if (*act == NVME_LOG_LSP_PEL_RELEASE)
         return 0; /* zeros */
-    uint8_t gen = (uint8_t)(sim->pel_gen + (*act == NVME_LOG_LSP_PEL_ESTABLISH ? 1u : 0u));
+    uint8_t gen = (uint8_t)(sim->pel_gen + (establish ? 1u : 0u));
     uint32_t nev = (SIM_PEL_SIZE - 512u) / SIM_PEL_EVENT;
     uint64_t tll = sim->pel_tll ? sim->pel_tll : SIM_PEL_SIZE;
     uint32_t tnev = sim->pel_tll ? sim->pel_tnev : nev;
@@ -616,6 +617,8 @@ static uint16_t pel_page(struct nvme_sim *sim, uint32_t cdw10, uint8_t *page, si
         ev[23] = (uint8_t)((SIM_PEL_EVENT - 24u) >> 8);
         memset(ev + 24, gen, SIM_PEL_EVENT - 24u);
     }
+    if (*act == NVME_LOG_LSP_PEL_ESTABLISH_HEADER)
+        memset(page + 512, 0, SIM_PEL_SIZE - 512u); /* the header alone */
     return 0;
 }
 
@@ -702,7 +705,8 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     free(out);
     if (!sf)
         sim_log_read(sim, lid, rae);
-    if (!sf && pel_act == NVME_LOG_LSP_PEL_ESTABLISH) {
+    if (!sf &&
+        (pel_act == NVME_LOG_LSP_PEL_ESTABLISH || pel_act == NVME_LOG_LSP_PEL_ESTABLISH_HEADER)) {
         sim->pel_ctx = true;
         sim->pel_gen++;
     } else if (!sf && pel_act == NVME_LOG_LSP_PEL_RELEASE) {
