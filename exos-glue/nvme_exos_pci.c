@@ -512,7 +512,10 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
             LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
             (UINT)d->Index, (UINT)ns->nsid, (UINT)ns->nsze, (UINT)ns->lba_size,
             ns->csi == NVME_CSI_ZNS ? TEXT(", zoned: read only") : TEXT(""), (LPVOID)disk);
-        if (FileSystemReady() && !MountDiskPartitions((LPSTORAGE_UNIT)disk, NULL, 0))
+        /* A disabled disk refuses every read (nvme_exos_ns_access): its
+         * MBR would be read in vain, each time with a warning. */
+        if ((access & DISK_ACCESS_DISABLE) == 0 && FileSystemReady() &&
+            !MountDiskPartitions((LPSTORAGE_UNIT)disk, NULL, 0))
             KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] Partition mount failed NSID=%u"),
                           (UINT)ns->nsid);
     }

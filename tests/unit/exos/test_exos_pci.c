@@ -528,6 +528,40 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
                      DF_RETURN_HARDWARE_ABSENT);
 }
 
+/* A namespace whose format has metadata the block calls cannot carry is
+ * published disabled (its reads refused): EXOS is not asked to mount it,
+ * at Attach or after a rescan.  Before: MountDiskPartitions ran on it,
+ * and on EXOS aac7ac84 (nvmectl nvme1 format -n 1 --lbaf 1 --force) read
+ * the MBR in vain and logged "[MountDiskPartitions] MBR read failed
+ * result=0x6" and "[NVMeCoreAttach] Partition mount failed NSID=1"
+ * (here: 2 mounts at Attach, 3 after the rescan). */
+static void test_a_disabled_disk_is_not_mounted(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    DISKINFO info;
+    (void)state;
+    c->ns_count = 2;
+    c->ns[1] = c->ns[0];
+    c->ns[1].nsid = 2;
+    c->ns[1].ms = 16;
+    c->ns[1].plain_io = false;
+    mock_exos.fs_ready = TRUE;
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 2);
+    disk_info(mock_exos.disks[1], &info);
+    assert_int_equal(info.Access, DISK_ACCESS_DISABLE);
+    assert_int_equal(mock_exos.mounts, 1); /* NSID 1 only */
+
+    c->ns[0].ms = 8; /* NSID 1 formatted with metadata */
+    c->ns[0].plain_io = false;
+    c->gen++;
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    disk_info(mock_exos.disks[mock_exos.disk_count - 1], &info);
+    assert_int_equal(info.Access, DISK_ACCESS_DISABLE);
+    assert_int_equal(mock_exos.mounts, 1);
+}
+
 /* --- retired disks leave EXOS's disk list ----------------------------------------- */
 
 /* A retired disk no file system uses leaves EXOS's disk list (`disk` no
@@ -933,6 +967,7 @@ int main(int argc, char **argv)
         T(test_format_to_another_lba_size_republishes_the_disk),
         T(test_writes_cached_for_the_old_format_are_never_written),
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
+        T(test_a_disabled_disk_is_not_mounted),
         T(test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes),
         T(test_a_retired_disk_nothing_uses_leaves_the_disk_list),
         T(test_a_retired_disk_with_a_file_system_stays_listed),
