@@ -155,7 +155,7 @@ static void service_one(LPNVME_CORE_DEVICE d, bool locked)
         nvme_exos_blk_unlock(&d->Blk);
 }
 
-static void update_namespaces(LPNVME_CORE_DEVICE d);
+static bool update_namespaces(LPNVME_CORE_DEVICE d);
 static bool fail_over(void);
 static void publish_on_live_paths(void);
 static void withdraw_retired(void);
@@ -173,6 +173,7 @@ static void service_from_disk_path(void *h)
 static BOOL DeferredRegistered = FALSE;
 static void NVMeCoreTimer(LPVOID Context)
 {
+    bool retired = false;
     (void)Context;
     for (unsigned i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE d = Controllers[i];
@@ -181,12 +182,15 @@ static void NVMeCoreTimer(LPVOID Context)
         /* Disks follow the namespaces the last rescans found (under the
          * lock, as the service call; a held lock: the next poll). */
         if (nvme_exos_blk_trylock(&d->Blk)) {
-            if (!d->Blk.stopped && d->Ctrl != NULL)
-                update_namespaces(d);
+            if (!d->Blk.stopped && d->Ctrl != NULL && update_namespaces(d))
+                retired = true;
             nvme_exos_blk_unlock(&d->Blk);
         }
     }
-    if (fail_over())
+    /* A shared namespace whose disk went with its path (failed, or the
+     * namespace detached from that controller alone) is published again
+     * through a controller that still reaches it. */
+    if (fail_over() || retired)
         publish_on_live_paths();
     withdraw_retired();
 }
@@ -535,8 +539,8 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
  * appeared.  EXOS has no call to change a listed disk's geometry: file
  * systems mounted on it keep their offsets (a new size only moves the
  * end DF_DISK_GETINFO reports and requests are checked against).  Caller
- * holds d's blk lock. */
-static void update_namespaces(LPNVME_CORE_DEVICE d)
+ * holds d's blk lock.  True when a disk was retired. */
+static bool update_namespaces(LPNVME_CORE_DEVICE d)
 {
     uint32_t gen = nvme_ns_generation(d->Ctrl);
     bool changed = gen != d->NsGeneration, busy = false, retired = false;
@@ -560,10 +564,11 @@ static void update_namespaces(LPNVME_CORE_DEVICE d)
     }
     PublishedCount = kept;
     if (busy)
-        return;
+        return retired;
     d->NsGeneration = gen;
     if (changed || retired)
         publish_namespaces(d);
+    return retired;
 }
 
 /* Whether namespace p is reachable through another controller that works

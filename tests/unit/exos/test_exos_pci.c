@@ -881,6 +881,45 @@ static void test_shared_namespace_fails_over_when_its_first_controller_goes(void
     assert_int_equal(mock_exos.disk_count, 2);
 }
 
+/* The shared namespace is published once, through controller 0; then it
+ * is detached from controller 0 alone (nvmectl nvme2 detach-ns -n 1 on
+ * QEMU's nvme-subsys: Namespace Attachment, NVMe 1.4 §5.22), controller 1
+ * still reaching it.  Its disk through controller 0 is retired and the
+ * namespace must be published again through controller 1, at the same
+ * poll, as when controller 0 goes.  Before: retired and not published
+ * again (EXOS aac7ac84: `disk` listed no disk for it, `nvmectl list`
+ * still showed nvme3n1); here 1 disk, the retired one. */
+static void
+test_a_shared_namespace_detached_from_its_path_is_published_through_another(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths(&c0, &c1);
+    (void)attach_next(false);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 1);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false); /* a partition EXOS mounted: stays listed */
+
+    c0->ns_count = 0; /* detached from controller 0, and rescanned */
+    c0->gen++;
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+
+    assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(disk_io(mock_exos.disks[1], DF_DISK_READ, 5, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(c1->reads, 1);
+    assert_int_equal(c1->last_lba, 5);
+    assert_int_equal(c0->reads, 0);
+    /* Published once: nothing more at the next poll. */
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+}
+
 /* A namespace without a second path keeps its disk when its controller
  * dies: a reset may bring it back. */
 static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **state)
@@ -976,6 +1015,7 @@ int main(int argc, char **argv)
         T(test_a_namespace_that_shrinks_keeps_its_disk),
         T(test_a_new_size_with_other_identifiers_is_a_new_disk),
         T(test_shared_namespace_fails_over_when_its_first_controller_goes),
+        T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
         T(test_one_subnqn_on_two_drives_with_equal_identifiers_gives_two_disks),
