@@ -780,6 +780,7 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     MemorySet(&opts, 0, sizeof(opts));
     opts.pci_vendor = d->Pci.Info.VendorID;
     opts.pci_device = d->Pci.Info.DeviceID;
+    opts.instance = (uint16_t)d->Index; /* the core's log lines say nvme<Index> */
     opts.io_queues = NVME_EXOS_IO_QUEUES;
     opts.host_memory_max_mib = NVME_EXOS_HMB_MAX_MIB;
     opts.no_host_memory = NVME_EXOS_HMB_MAX_MIB == 0;

@@ -22,7 +22,7 @@ static uint16_t le16_at(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8);
 /* NVME_ERR_UNSUPPORTED, with a line naming what the controller lacks. */
 static __attribute__((noinline)) int id_unsupported(struct nvme_ctrl *ctrl, const char *what)
 {
-    nvme_log(ctrl, NVME_LOG_INFO, "nvme0: %s", what);
+    nvme_log(ctrl, NVME_LOG_INFO, "%s", what);
     return NVME_ERR_UNSUPPORTED;
 }
 
@@ -118,8 +118,8 @@ int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_ident
     out->pi_first = (id->dps & NVME_DPS_PI_FIRST) != 0;
     out->nvmcap = nvme_u128_from_le(id->nvmcap);
     if (id->nlbaf > NVME_NLBAF_MAX_V2 || out->format > id->nlbaf) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: NLBAF %u / FLBAS %02x invalid", nsid, id->nlbaf,
-                 id->flbas);
+        nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: NLBAF %u / FLBAS %02x invalid", nsid,
+                 id->nlbaf, id->flbas);
         out->formats = out->formats > NVME_LBAF_COUNT ? NVME_LBAF_COUNT : out->formats;
         return NVME_ERR_PROTO;
     }
@@ -156,8 +156,8 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
         unsigned t = type - (unsigned)NVME_NIDT_EUI64; /* reserved types are skipped */
         bool known = t < sizeof(nvme_nidt) / sizeof(nvme_nidt[0]);
         if (off + 4u + len > NVME_IDENTIFY_DATA_SIZE || (known && len != nvme_nidt[t].len)) {
-            nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: namespace descriptor type %u length %u", nsid,
-                     type, len);
+            nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: namespace descriptor type %u length %u",
+                     nsid, type, len);
             rc = NVME_ERR_PROTO;
             break;
         }
@@ -347,7 +347,7 @@ static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *d
                               bool set)
 {
     if (set && fid == NVME_FEAT_HOST_MEM_BUF) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: the Host Memory Buffer is the core's: refused");
+        nvme_log(ctrl, NVME_LOG_ERROR, "the Host Memory Buffer is the core's: refused");
         return NVME_ERR_INVAL;
     }
     uint32_t want = nvme_feature_data_len(fid);
@@ -360,8 +360,8 @@ static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *d
          * page gets PRP2, past two a PRP List (§4.3, prp.c). */
         if (len > ctrl->info.mdts_bytes) {
             nvme_log(ctrl, NVME_LOG_ERROR,
-                     "nvme0: feature %02xh: %u bytes of data, more than one command moves (%u)",
-                     fid, len, ctrl->info.mdts_bytes);
+                     "feature %02xh: %u bytes of data, more than one command moves (%u)", fid, len,
+                     ctrl->info.mdts_bytes);
             return NVME_ERR_INVAL;
         }
     } else if (len != want) {
@@ -386,8 +386,7 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
      * capabilities, and for SEL 011b move the feature's data structure
      * with no buffer given. */
     if (sel != NVME_FEAT_SEL_CURRENT && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE)) {
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: Get Features select %u not supported (ONCS bit 4)",
-                 sel);
+        nvme_log(ctrl, NVME_LOG_INFO, "Get Features select %u not supported (ONCS bit 4)", sel);
         return NVME_ERR_UNSUPPORTED;
     }
     /* SEL 011b returns capabilities in Dword 0 and no data structure. */
@@ -516,7 +515,7 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
     }
     if ((a->offset != 0 || len > piece || len > NVME_LOG_NOEXT_MAX_BYTES) && !ext) {
         nvme_log(ctrl, NVME_LOG_WARN,
-                 "nvme0: log page %02x: an offset, a split or over 16 KiB needs LPA bit 2 "
+                 "log page %02x: an offset, a split or over 16 KiB needs LPA bit 2 "
                  "(extended data)",
                  a->lid);
         return NVME_ERR_UNSUPPORTED;
@@ -569,8 +568,8 @@ int nvme_get_error_log(struct nvme_ctrl *ctrl, struct nvme_error_log_entry *entr
      * activation (nvme_refresh_identify). */
     unsigned elpe = NVME_READ_ONCE(ctrl->elpe);
     if (n > elpe + 1u) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: error log: %u entries asked, the log has %u (ELPE)",
-                 n, elpe + 1u);
+        nvme_log(ctrl, NVME_LOG_ERROR, "error log: %u entries asked, the log has %u (ELPE)", n,
+                 elpe + 1u);
         return NVME_ERR_INVAL;
     }
     return nvme_log_simple(ctrl, NVME_LID_ERROR, NVME_NSID_ALL, 0, entries,

@@ -26,7 +26,7 @@ static int mgmt_ready(struct nvme_ctrl *ctrl)
 static __attribute__((noinline)) int mgmt_unsupported(struct nvme_ctrl *ctrl, const char *what,
                                                       const char *why)
 {
-    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: %s not supported (%s)", what, why);
+    nvme_log(ctrl, NVME_LOG_ERROR, "%s not supported (%s)", what, why);
     return NVME_ERR_UNSUPPORTED;
 }
 
@@ -34,7 +34,7 @@ static int mgmt_confirm(struct nvme_ctrl *ctrl, const char *what, uint32_t confi
 {
     if (confirm == NVME_CONFIRM_DESTROY)
         return NVME_OK;
-    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: %s destroys data: refused without confirmation", what);
+    nvme_log(ctrl, NVME_LOG_ERROR, "%s destroys data: refused without confirmation", what);
     return NVME_ERR_INVAL;
 }
 
@@ -48,8 +48,7 @@ static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc, bool frozen)
     if (rs == NVME_ERR_GONE)
         return rc != NVME_OK ? rc : rs;
     if (rs != NVME_OK)
-        nvme_log(ctrl, NVME_LOG_WARN, "nvme0: rescan after the command failed: %s",
-                 nvme_strerror(rs));
+        nvme_log(ctrl, NVME_LOG_WARN, "rescan after the command failed: %s", nvme_strerror(rs));
     return rc != NVME_OK ? rc : rs;
 }
 
@@ -90,7 +89,7 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
     *effects = mgmt_effects_of(e);
     if (e & NVME_EFFECTS_CCC)
         nvme_log(ctrl, NVME_LOG_WARN,
-                 "nvme0: admin opcode %02xh may change the controller's capabilities (CCC): "
+                 "admin opcode %02xh may change the controller's capabilities (CCC): "
                  "nvme_ctrl_fini() and nvme_ctrl_init() read them again",
                  opc);
     return NVME_OK;
@@ -202,7 +201,7 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     case NVME_ADMIN_ASYNC_EVENT:
     case NVME_ADMIN_DBBUF_CONFIG:
         nvme_log(ctrl, NVME_LOG_ERROR,
-                 "nvme0: passthrough: admin opcode %02xh manages the core's own queues, events "
+                 "passthrough: admin opcode %02xh manages the core's own queues, events "
                  "or doorbells: refused",
                  sqe->opc);
         return NVME_ERR_INVAL;
@@ -210,7 +209,7 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
         if ((uint8_t)sqe->cdw10 != NVME_FEAT_HOST_MEM_BUF) /* its memory is the core's */
             break;
         nvme_log(ctrl, NVME_LOG_ERROR,
-                 "nvme0: passthrough: the Host Memory Buffer is the core's: refused");
+                 "passthrough: the Host Memory Buffer is the core's: refused");
         return NVME_ERR_INVAL;
     default:
         break;
@@ -218,7 +217,7 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     uint64_t in = mgmt_bytes_in(sqe);
     if (in > len) { /* the device would write past the caller's buffer */
         nvme_log(ctrl, NVME_LOG_ERROR,
-                 "nvme0: passthrough: admin opcode %02xh returns %llu bytes, the buffer has %u: "
+                 "passthrough: admin opcode %02xh returns %llu bytes, the buffer has %u: "
                  "refused",
                  sqe->opc, (unsigned long long)in, len);
         return NVME_ERR_INVAL;
@@ -261,7 +260,7 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
             return NVME_ERR_INVAL;
         if (ctrl->fna & NVME_FNA_FORMAT_ALL)
             nvme_log(ctrl, NVME_LOG_WARN,
-                     "nvme0: FNA bit 0: formatting nvme0n%u formats every namespace", a->nsid);
+                     "FNA bit 0: formatting namespace %u formats every namespace", a->nsid);
     }
     uint32_t cdw10 = (a->lbaf & 0xfu) | (a->mset ? 1u << 4 : 0u) | ((uint32_t)a->pi << 5) |
                      (a->pil ? 1u << 8 : 0u) | ((uint32_t)a->ses << 9) |
@@ -322,8 +321,8 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
         if (g < piece)
             piece = g;
         if (offset % g != 0) {
-            nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: firmware offset %u not a multiple of FWUG (%u)",
-                     offset, g);
+            nvme_log(ctrl, NVME_LOG_ERROR, "firmware offset %u not a multiple of FWUG (%u)", offset,
+                     g);
             return NVME_ERR_INVAL;
         }
     }
@@ -355,7 +354,7 @@ int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bp
     if (rc > 0 && NVME_SF_SCT(rc) == NVME_SCT_COMMAND_SPECIFIC &&
         (NVME_SF_SC(rc) == NVME_SC_FW_NEEDS_CONV_RESET || NVME_SF_SC(rc) == 0x10u ||
          NVME_SF_SC(rc) == 0x11u))
-        nvme_log(ctrl, NVME_LOG_INFO, "nvme0: firmware committed; activation needs a reset (%s)",
+        nvme_log(ctrl, NVME_LOG_INFO, "firmware committed; activation needs a reset (%s)",
                  nvme_status_name((uint16_t)rc));
     if (rc == NVME_OK && action == NVME_FW_CA_ACTIVATE_NOW)
         nvme_refresh_identify(ctrl); /* running now, maybe after a pause (CSTS.PP) */
@@ -373,7 +372,7 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
         return mgmt_unsupported(ctrl, "NVM Subsystem Reset", "CAP.NSSRS clear");
     if (NVME_READ_ONCE(ctrl->in_recovery) || nvme_in_callback(ctrl))
         return NVME_ERR_STATE;
-    nvme_log(ctrl, NVME_LOG_WARN, "nvme0: NVM Subsystem Reset");
+    nvme_log(ctrl, NVME_LOG_WARN, "NVM Subsystem Reset");
     rc = nvme_ctrl_reset_as(ctrl, false, true); /* writes NSSR once the reset is claimed */
     /* CSTS.NSSRO tells an NVM Subsystem Reset happened; write 1 to clear
      * it (§3.1.6) so the next one is seen. */
@@ -438,7 +437,7 @@ int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *a, 
     uint32_t dw0 = 0;
     rc = mgmt_ns_exec(ctrl, &sqe, id, &dw0);
     if (rc == NVME_OK && (dw0 == 0 || dw0 >= NVME_NSID_ALL)) { /* device input */
-        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: Namespace Management returned NSID %u", dw0);
+        nvme_log(ctrl, NVME_LOG_ERROR, "Namespace Management returned NSID %u", dw0);
         rc = NVME_ERR_PROTO;
     }
     if (rc == NVME_OK)

@@ -173,7 +173,7 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     ns->copy_max_ranges = (uint16_t)(id->msrc + 1u);
     ns->copy_max_blocks = id->mcl;
     if (ns->pi_type > 3u) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: reserved PI type %u", ns->nsid, ns->pi_type);
+        nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: reserved PI type %u", ns->nsid, ns->pi_type);
         ns->status = NVME_ERR_PROTO;
         return;
     }
@@ -184,8 +184,8 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     ns->plain_io = ns->ms == 0 || (ns->pi_type != 0 && ns->ms == 8u);
     uint64_t block = (uint64_t)ns->lba_size + (ns->md_extended ? ns->ms : 0u);
     if (block > ctrl->info.mdts_bytes) {
-        nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: %llu-byte blocks above MDTS (%u bytes)", ns->nsid,
-                 (unsigned long long)block, ctrl->info.mdts_bytes);
+        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: %llu-byte blocks above MDTS (%u bytes)",
+                 ns->nsid, (unsigned long long)block, ctrl->info.mdts_bytes);
         ns->status = NVME_ERR_UNSUPPORTED;
     }
 }
@@ -210,7 +210,8 @@ static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, 
     if (ids.csi == NVME_CSI_ZNS)
         return nvme_ns_zns_parse(ctrl, ns, page);
     if (ids.csi != NVME_CSI_NVM) {
-        nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: command set %u unsupported", ns->nsid, ids.csi);
+        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: command set %u unsupported", ns->nsid,
+                 ids.csi);
         ns->status = NVME_ERR_UNSUPPORTED;
     }
     return NVME_OK;
@@ -224,7 +225,7 @@ int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *pag
     const struct nvme_id_ns_zns *z = page;
     uint64_t zsze = rc == NVME_OK ? z->lbafe[ns->format].zsze : 0u;
     if (zsze == 0 || zsze > ns->nsze) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: zoned namespace without a valid zone size",
+        nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: zoned namespace without a valid zone size",
                  ns->nsid);
         ns->status = NVME_ERR_PROTO;
         return NVME_OK;
@@ -430,7 +431,7 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, uns
         bool other = !nvme_bytes_eq(ns->nguid, info[i].nguid, sizeof(ns->nguid)) ||
                      !nvme_bytes_eq(ns->eui64, info[i].eui64, sizeof(ns->eui64));
         if (other && ns->nsid != 0) /* not new to the core */
-            nvme_log(ctrl, NVME_LOG_WARN, "nvme0n%u: identifiers changed: a new namespace",
+            nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: identifiers changed: a new namespace",
                      info[i].nsid);
         bool differs = nvme_ns_differs(ns, &info[i]);
         changed = changed || differs || ns->status != info[i].status || ctrl->ns_table->ns[i] != ns;
@@ -585,8 +586,7 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
             return NVME_OK;
         ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
     }
-    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0: I/O still in flight after %u ms: command not sent",
-             2u * io_ms);
+    nvme_log(ctrl, NVME_LOG_ERROR, "I/O still in flight after %u ms: command not sent", 2u * io_ms);
     return NVME_ERR_TIMEOUT;
 }
 

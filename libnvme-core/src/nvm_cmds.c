@@ -18,7 +18,7 @@ int nvme_io_admin_only(struct nvme_ctrl *ctrl)
     if (!NVME_READ_ONCE(ctrl->info.admin_only))
         return NVME_OK;
     nvme_log(ctrl, NVME_LOG_ERROR,
-             "nvme0: no I/O queues (Number of Queues or Create I/O Queue refused; a reset "
+             "no I/O queues (Number of Queues or Create I/O Queue refused; a reset "
              "asks again)");
     return NVME_ERR_UNSUPPORTED;
 }
@@ -28,7 +28,7 @@ int nvme_ns_plain_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
     if (ns->plain_io)
         return NVME_OK;
     nvme_log(ctrl, NVME_LOG_ERROR,
-             "nvme0n%u: format %u has %u metadata bytes per block%s: use nvme_read_ext/"
+             "namespace %u: format %u has %u metadata bytes per block%s: use nvme_read_ext/"
              "nvme_write_ext",
              ns->nsid, ns->format, ns->ms, ns->md_extended ? " (extended LBA)" : "");
     return NVME_ERR_UNSUPPORTED;
@@ -114,7 +114,7 @@ static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t 
 
 static int nvm_unsupported(struct nvme_ctrl *ctrl, uint32_t nsid, const char *what, const char *why)
 {
-    nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: %s not supported (%s)", nsid, what, why);
+    nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: %s not supported (%s)", nsid, what, why);
     return NVME_ERR_UNSUPPORTED;
 }
 
@@ -351,7 +351,7 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
             return NVME_ERR_RANGE;
         if (lba < dlba + total && dlba < lba + n) { /* all below nsze: no overflow */
             nvme_log(ctrl, NVME_LOG_ERROR,
-                     "nvme0n%u: Copy: source range %u overlaps the destination", nsid, i);
+                     "namespace %u: Copy: source range %u overlaps the destination", nsid, i);
             return NVME_ERR_INVAL;
         }
     }
@@ -627,7 +627,7 @@ int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
         nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
         const struct nvme_zone_report *h = (const void *)dma;
         if (h->nr_zones > max) {
-            nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: report of %llu zones for %u asked", nsid,
+            nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: report of %llu zones for %u asked", nsid,
                      (unsigned long long)h->nr_zones, max);
             rc = NVME_ERR_PROTO;
         } else {
@@ -695,8 +695,9 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
         return nvm_unsupported(ctrl, nsid, "Zone Append's LBA",
                                "zones over 2^32 blocks: DW0 holds its low half only");
     if ((uint64_t)count * ns->lba_size > ctrl->zasl_bytes) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "nvme0n%u: zone append of %u blocks above ZASL (%u bytes)",
-                 nsid, count, ctrl->zasl_bytes);
+        nvme_log(ctrl, NVME_LOG_ERROR,
+                 "namespace %u: zone append of %u blocks above ZASL (%u bytes)", nsid, count,
+                 ctrl->zasl_bytes);
         return NVME_ERR_INVAL;
     }
     /* ZASL is 32 bits, so the length is: a buffer that would wrap the
@@ -729,8 +730,8 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
             alba += (uint64_t)1 << 32;
         if (alba - zslba > ns->zone_size - count) {
             nvme_log(ctrl, NVME_LOG_ERROR,
-                     "nvme0n%u: zone append: assigned LBA 0x%x (low half) outside the zone", nsid,
-                     dw0);
+                     "namespace %u: zone append: assigned LBA 0x%x (low half) outside the zone",
+                     nsid, dw0);
             return NVME_ERR_PROTO;
         }
         *lba_out = alba;
@@ -796,7 +797,7 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
     uint64_t need = nvm_raw_bytes(ns, sqe, data, flags);
     if (need > len || len > ctrl->info.mdts_bytes) {
         nvme_log(ctrl, NVME_LOG_ERROR,
-                 "nvme0n%u: passthrough: opcode %02xh moves %llu bytes, the buffer has %u "
+                 "namespace %u: passthrough: opcode %02xh moves %llu bytes, the buffer has %u "
                  "(MDTS %u): refused",
                  sqe->nsid, opc, (unsigned long long)need, len, ctrl->info.mdts_bytes);
         return NVME_ERR_INVAL;

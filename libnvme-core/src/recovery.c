@@ -592,7 +592,7 @@ static __attribute__((noinline)) int nvme_features(struct nvme_ctrl *ctrl, uint8
      * nvme_set_feature too, which give it a page of the core's. */
     if (nvme_feat_data_bytes(fid) != 0 || fid >= NVME_FEAT_VENDOR_FIRST) {
         nvme_log(ctrl, NVME_LOG_ERROR,
-                 "nvme0: feature %02xh has a data structure: use nvme_get_feature/"
+                 "feature %02xh has a data structure: use nvme_get_feature/"
                  "nvme_set_feature",
                  fid);
         return NVME_ERR_INVAL;
@@ -1037,14 +1037,13 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
     if (nvme_exec(&ctrl->admin, &sqe, id, whole, NVME_DMA_FROM_DEVICE, 0, NULL) == NVME_OK) {
         nvme_dma_sync(ctrl, id, whole, NVME_DMA_FROM_DEVICE);
         if (id->elpe != ctrl->elpe)
-            nvme_log(ctrl, NVME_LOG_INFO, "nvme0: %u error log entries (ELPE was %u)",
-                     id->elpe + 1u, ctrl->elpe);
+            nvme_log(ctrl, NVME_LOG_INFO, "%u error log entries (ELPE was %u)", id->elpe + 1u,
+                     ctrl->elpe);
         NVME_WRITE_ONCE(ctrl->elpe, id->elpe);
         char fr[sizeof(ctrl->info.firmware)];
         nvme_copy_id_string(fr, id->fr, sizeof(id->fr));
         if (!nvme_streq(fr, ctrl->info.firmware)) {
-            nvme_log(ctrl, NVME_LOG_INFO, "nvme0: firmware revision %s (was %s)", fr,
-                     ctrl->info.firmware);
+            nvme_log(ctrl, NVME_LOG_INFO, "firmware revision %s (was %s)", fr, ctrl->info.firmware);
             nvme_memcpy(ctrl->info.firmware, fr, sizeof(fr));
         }
     }

@@ -18,9 +18,10 @@ void(nvme_log)(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fm
 
     if (ctrl == NULL || ctrl->osal.log == NULL)
         return;
-    nvme_memcpy(line, "nvme: ", 6);
+    /* Which controller: the port's nvmeN (nvme_ctrl_opts.instance). */
+    int n = nvme_snprintf(line, sizeof(line), "nvme%u: ", ctrl->opts.instance);
     va_start(ap, fmt);
-    nvme_vsnprintf(line + 6, sizeof(line) - 6, fmt, ap);
+    nvme_vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
     ctrl->osal.log(ctrl->osal.ctx, level, line);
 }

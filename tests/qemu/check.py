@@ -1034,8 +1034,8 @@ def case_nvmectl_parity(w):
     c = w.boot(["path=%s" % img], cmds, core_quiet=False)
     # QEMU 7.2 executes Verify but leaves ONCS bit 7 clear: the core refuses it, by name
     c.ok(re.findall(r"(?m)^nvme (?:error|warn):.*$", c.log) ==
-         ["nvme error: nvme: nvme0n1: Copy: source range 0 overlaps the destination",
-          "nvme error: nvme: nvme0n1: Verify not supported (ONCS bit 7 clear)"],
+         ["nvme error: nvme0: namespace 1: Copy: source range 0 overlaps the destination",
+          "nvme error: nvme0: namespace 1: Verify not supported (ONCS bit 7 clear)"],
          "the core's only complaints: the overlapping copy, and Verify not supported (QEMU 7.2 "
          "leaves ONCS bit 7 clear)")
     c.ok("nvme0n1: verify (NVM Verify command): not supported" in
@@ -1128,7 +1128,7 @@ def case_formats(w):
         c.ok(False, "id-ns -o json parses with flbas and lbafs (%s)" % e)
     c.has(r"^harness: 'write -n 1 -s 0 -c 1 -p 0x33' failed as expected: -11 \(unsupported\)",
           "metadata format (ms=8): plain write refused as unsupported")
-    c.has(r"nvme0n1: format 1 has 8 metadata bytes per block: use nvme_read_ext",
+    c.has(r"nvme0: namespace 1: format 1 has 8 metadata bytes per block: use nvme_read_ext",
           "the core says why and what to use")
     for ns, what in ((2, "PI format (PRACT)"), (3, "1 MiB logical blocks"), (4, "zoned, at the write pointer")):
         c.ok("rpat ok" in c.section("rpat %d " % ns + {2: "0 16 21", 3: "1 2 22", 4: "0 16 23"}[ns]),
@@ -1171,7 +1171,7 @@ def case_configs(w):
     c.has(r"^harness: nvme_ctrl_init ok .* irq_vectors=1 intx=0 io_queues=1 ",
           "msix_qsize=1: one vector, shared by the admin and the I/O queue")
     c.has(r"^mdts\s*: no limit \(core sends at most 4194304 bytes\)$", "info: MDTS 0, the core's 4 MiB cap")
-    w4m = re.findall(r"(?m)^nvme trace: nvme: sq1 sqe opc=01 .* cdw12=00001fff$", c.section("wpat 1 0 16384 31"))
+    w4m = re.findall(r"(?m)^nvme trace: nvme0: sq1 sqe opc=01 .* cdw12=00001fff$", c.section("wpat 1 0 16384 31"))
     c.ok(len(w4m) == 2 and "wpat ok" in c.section("wpat 1 0 16384 31"),
          "8 MiB written as two Writes of 8192 blocks (%d seen)" % len(w4m))
     c.has(r"^rpat ok: nsid 1, 16000 block\(s\) at LBA 3,", "read back after a reset, off a page boundary")
@@ -1200,7 +1200,7 @@ def case_configs(w):
         c.ok(c.section("rpat %d %d 64 %d" % (ns, lba, key)).startswith("rpat ok"),
              "PI type %d: written and read back" % (ns + 1))
         pat_check_image(c, imgs[ns - 1], key, lba, 64, 512, "PI type %d" % (ns + 1))
-    c.has(r"nvme0n3: format \d+ has 16 metadata bytes per block \(extended LBA\): use nvme_read_ext",
+    c.has(r"nvme0: namespace 3: format \d+ has 16 metadata bytes per block \(extended LBA\): use nvme_read_ext",
           "extended LBA: the core says why and what to use")
     c.has(r"^harness: 'write -n 3 -s 0 -c 1 -p 1' failed as expected: -11 \(unsupported\)",
           "extended LBA: plain write refused as unsupported")
@@ -1335,7 +1335,7 @@ class Work:
             c.has(r"^harness: after nvme_ctrl_fini: .* dma in use 0, heap in use 0$",
                   "nvme_ctrl_fini: no DMA or heap memory left allocated")
         # the one warning expected: "controller reset ..." right after our reset command
-        unexpected = re.sub(r"(?m)^(nvmectl> reset\n)nvme warn: nvme: controller reset[^\n]*\n", r"\1", log)
+        unexpected = re.sub(r"(?m)^(nvmectl> reset\n)nvme warn: nvme0: controller reset[^\n]*\n", r"\1", log)
         core_lines = re.findall(r"(?m)^nvme (?:error|warn):.*$", unexpected)
         if core_quiet:
             c.ok(not core_lines, "no error or warning logged by the core")

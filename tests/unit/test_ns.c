@@ -326,6 +326,7 @@ static void a_namespace_created_again_under_its_nsid_gets_a_new_generation(void 
     (void)state;
     struct fx f;
     fx_config(&f);
+    f.opts.instance = 2; /* the port's nvme2: its log lines say so */
     fx_start_captured(&f);
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
     assert_non_null(ns);
@@ -348,7 +349,7 @@ static void a_namespace_created_again_under_its_nsid_gets_a_new_generation(void 
     assert_true(nvme_ns_generation(f.ctrl) != table_gen);
     assert_int_equal(ns->gen, g0 + 1);
     assert_memory_not_equal(ns->eui64, eui, sizeof(eui));
-    assert_true(fx_log_has(&f, "nvme0n1: identifiers changed: a new namespace"));
+    assert_true(fx_log_has(&f, "nvme2: namespace 1: identifiers changed: a new namespace"));
 
     /* A Format to the format in use freezes I/O (status BUSY meanwhile),
      * but the namespace stays the one it was, as in Linux: its gen stays;

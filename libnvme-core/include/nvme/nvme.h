@@ -156,6 +156,8 @@ struct nvme_ctrl; /* opaque */
 struct nvme_ctrl_opts {
     uint16_t pci_vendor; /* for the quirk table; 0 when unknown */
     uint16_t pci_device;
+    uint16_t instance;              /* N of the nvmeN the port calls this controller: the
+                                     core's log lines start "nvmeN: "; 0 by default */
     uint16_t admin_queue_entries;   /* 0: 32; capped by 4096 (CAP.MQES: I/O queues only) */
     uint16_t io_queue_entries;      /* 0: 256; capped by CAP.MQES+1 */
     uint16_t io_queues;             /* I/O queue pairs wanted; 0: one per CPU (cpus) */
