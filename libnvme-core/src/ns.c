@@ -505,8 +505,7 @@ static int nvme_ns_scan_one(struct nvme_ctrl *ctrl)
  * afresh.  A Format's freeze holds it while it marks the namespaces. */
 static int nvme_ns_scan_take(struct nvme_ctrl *ctrl)
 {
-    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
-                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    uint32_t admin_ms = nvme_admin_ms(ctrl);
     for (uint64_t slices = 0;; slices++) {
         uint32_t idle = 0;
         if (__atomic_compare_exchange_n(&ctrl->ns_scanning, &idle, 1u, false, __ATOMIC_ACQUIRE,
@@ -576,8 +575,7 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
     __atomic_fetch_add(&ctrl->ns_epoch, 2u, __ATOMIC_RELEASE);
     __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
 
-    uint32_t io_ms = ctrl->opts.command_timeout_ms ? ctrl->opts.command_timeout_ms
-                                                   : NVME_DEFAULT_CMD_TIMEOUT_MS;
+    uint32_t io_ms = nvme_io_ms(ctrl);
     for (uint64_t slices = 0; slices <= 2u * (uint64_t)io_ms; slices++) {
         for (uint16_t i = 0; i < nvme_io_queue_count(ctrl); i++)
             (void)nvme_qpair_process(&ctrl->ioq[i], 0);
@@ -592,8 +590,7 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
 
 uint32_t nvme_ns_epoch_settled(struct nvme_ctrl *ctrl, unsigned *waits)
 {
-    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
-                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    uint32_t admin_ms = nvme_admin_ms(ctrl);
     uint64_t slices = nvme_in_callback(ctrl) ? NVME_NS_SETTLE_TRIES : 2u * (uint64_t)admin_ms;
     for (;;) {
         uint32_t e = __atomic_load_n(&ctrl->ns_epoch, __ATOMIC_ACQUIRE);

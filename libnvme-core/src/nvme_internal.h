@@ -848,6 +848,19 @@ void nvme_ns_free(struct nvme_ctrl *ctrl);
 const struct nvme_ns_table *nvme_ns_read_begin(struct nvme_ctrl *ctrl);
 void nvme_ns_read_end(struct nvme_ctrl *ctrl);
 
+/* The deadlines the port asked for in nvme_ctrl_opts, or the defaults
+ * (the admin one also bounds waits for another CPU's scan or rescan). */
+static inline uint32_t nvme_admin_ms(const struct nvme_ctrl *ctrl)
+{
+    return ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
+                                       : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+}
+static inline uint32_t nvme_io_ms(const struct nvme_ctrl *ctrl)
+{
+    return ctrl->opts.command_timeout_ms ? ctrl->opts.command_timeout_ms
+                                         : NVME_DEFAULT_CMD_TIMEOUT_MS;
+}
+
 /* The namespace epoch: a command's length comes from its namespace's
  * format, read by the call's checks, which may run long before the
  * command is placed (a CPU preempted in between, for a whole Format).

@@ -29,8 +29,8 @@
 void nvme_recovery_init(struct nvme_ctrl *ctrl)
 {
     const struct nvme_ctrl_opts *o = &ctrl->opts;
-    uint32_t io_ms = o->command_timeout_ms ? o->command_timeout_ms : NVME_DEFAULT_CMD_TIMEOUT_MS;
-    uint32_t admin_ms = o->admin_timeout_ms ? o->admin_timeout_ms : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    uint32_t io_ms = nvme_io_ms(ctrl);
+    uint32_t admin_ms = nvme_admin_ms(ctrl);
     uint32_t long_ms = o->long_admin_timeout_ms ? o->long_admin_timeout_ms
                                                 : NVME_DEFAULT_LONG_TIMEOUT_MS;
     uint32_t abort_ms = o->abort_timeout_ms ? o->abort_timeout_ms : io_ms / 4u;
@@ -1154,8 +1154,7 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
  * it may meet, each with its commands' deadlines and an admin one. */
 static uint64_t nvme_wait_budget(const struct nvme_ctrl *ctrl)
 {
-    uint32_t admin_ms = ctrl->opts.admin_timeout_ms ? ctrl->opts.admin_timeout_ms
-                                                    : NVME_DEFAULT_ADMIN_TIMEOUT_MS;
+    uint32_t admin_ms = nvme_admin_ms(ctrl);
     return (uint64_t)NVME_RESET_WAITS * NVME_RESET_ATTEMPTS *
            ((uint64_t)ctrl->timeout_ms + ctrl->ready_timeout_ms + admin_ms);
 }
