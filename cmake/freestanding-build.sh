@@ -3,7 +3,7 @@
 # Builds libnvme-core alone with cmake/toolchain-ARCH-freestanding.cmake
 # (-ffreestanding -nostdlib, warnings as errors), with the options given
 # (e.g. -DNVME_LOG=OFF), and checks the archive needs nothing from outside
-# itself.
+# itself, and libnvmectl's nothing but the core.
 set -euo pipefail
 arch=$1 src=$2 build=$3
 shift 3
@@ -16,3 +16,6 @@ nm_tool=$(sed -n 's/^set(NVME_NM \([^ ]*\) .*/\1/p' "$tc")
 lib="$build/libnvme-core.a"
 echo "$arch: $(du -b "$lib" | cut -f1) bytes archive, text+data $("${nm_tool%nm}size" -t "$lib" | tail -1 | awk '{print $1+$2}') bytes"
 "$src/cmake/check-archive-symbols.sh" "$nm_tool" "$lib"
+# libnvmectl, built beside it, needs nothing but the core.
+ctl="$build/libnvmectl/libnvmectl.a"
+[ ! -f "$ctl" ] || "$src/cmake/check-archive-symbols.sh" "$nm_tool" "$lib;$ctl"

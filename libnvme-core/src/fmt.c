@@ -51,8 +51,8 @@ static char *u64_digits(uint64_t v, unsigned base, bool upper, char *end)
         uint32_t rem = 0;
         for (unsigned i = 4; i-- > 0;) {
             uint32_t cur = rem << 16 | limbs[i];
-            limbs[i] = (uint16_t)(cur / base);
-            rem = cur % base;
+            limbs[i] = (uint16_t)(base == 16u ? cur >> 4 : cur / 10u); /* no divide */
+            rem = base == 16u ? cur & 15u : cur % 10u;
         }
         *--end = dig[rem];
     } while ((limbs[0] | limbs[1] | limbs[2] | limbs[3]) != 0);

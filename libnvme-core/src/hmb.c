@@ -65,7 +65,7 @@ static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, 
         nvme_dma_sync(ctrl, p, len, NVME_DMA_TO_DEVICE);
         struct nvme_hmb_desc *d = &ctrl->hmb_descs[ctrl->hmb_count];
         d->badd = bus;
-        d->bsize = len / ctrl->page_size;
+        d->bsize = nvme_div32(len, ctrl->page_size);
         d->rsvd = 0;
         ctrl->hmb_chunk[ctrl->hmb_count++] = p;
         have += len;

@@ -320,7 +320,7 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
         uint32_t g = (uint32_t)ctrl->fwug * 4096u;
         if (g < piece)
             piece = g;
-        if (offset % g != 0) {
+        if (nvme_mod32(offset, g) != 0) {
             nvme_log(ctrl, NVME_LOG_ERROR, "firmware offset %u not a multiple of FWUG (%u)", offset,
                      g);
             return NVME_ERR_INVAL;

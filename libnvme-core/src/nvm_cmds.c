@@ -453,7 +453,7 @@ static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns
     bool to_dev = opc != NVME_CMD_READ;
     enum nvme_dma_dir dir = to_dev ? NVME_DMA_TO_DEVICE : NVME_DMA_FROM_DEVICE;
     uint32_t dblk = nvm_data_block(ns, flags), mblk = nvm_md_block(ns, flags);
-    uint32_t max = ctrl->info.mdts_bytes / dblk;
+    uint32_t max = nvme_div32(ctrl->info.mdts_bytes, dblk);
     if (max > 65536u)
         max = 65536u;
     /* Each piece whole dwords, so the next one's PRP1 stays dword aligned

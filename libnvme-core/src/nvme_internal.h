@@ -375,6 +375,38 @@ struct nvme_ctrl {
 
 #define NVME_CTRL_MAGIC 0x4e564d45u /* "NVME" */
 
+/* n / d, and n % d in *rem unless NULL (d != 0), by long division: no
+ * 64-bit divide on i686 and no libgcc (util.c). */
+uint64_t nvme_u64_divmod(uint64_t n, uint64_t d, uint64_t *rem);
+
+/* n / d and n % d on 32 bits (d != 0).  ARMv7-A cores without the divide
+ * extension (Cortex-A8, A9: __ARM_FEATURE_IDIV unset) have no divide
+ * instruction, and the compiler would call libgcc's __aeabi_uidiv, which
+ * the core does not link: there, long division (NVME_SOFT_DIVIDE, which a
+ * port may also set); elsewhere the instruction. */
+#if defined(__arm__) && !defined(__ARM_FEATURE_IDIV) && !defined(NVME_SOFT_DIVIDE)
+#define NVME_SOFT_DIVIDE 1
+#endif
+static inline uint32_t nvme_div32(uint32_t n, uint32_t d)
+{
+#ifdef NVME_SOFT_DIVIDE
+    return n < d ? 0u : (uint32_t)nvme_u64_divmod(n, d, NULL);
+#else
+    return n / d;
+#endif
+}
+static inline uint32_t nvme_mod32(uint32_t n, uint32_t d)
+{
+#ifdef NVME_SOFT_DIVIDE
+    uint64_t r = n;
+    if (n >= d)
+        (void)nvme_u64_divmod(n, d, &r);
+    return (uint32_t)r;
+#else
+    return n % d;
+#endif
+}
+
 /* True while a completion callback of this controller runs (on any CPU):
  * teardown and recovery do not start from inside one. */
 static inline bool nvme_in_callback(const struct nvme_ctrl *ctrl)
@@ -382,8 +414,9 @@ static inline bool nvme_in_callback(const struct nvme_ctrl *ctrl)
     /* Telling CPUs apart: only the calling CPU's callbacks count (another
      * CPU completing its I/O does not make this call a nested one). */
     if (ctrl->cb_depth != NULL)
-        return __atomic_load_n(&ctrl->cb_depth[ctrl->osal.cpu_id(ctrl->osal.ctx) % ctrl->cb_cpus],
-                               __ATOMIC_RELAXED) != 0;
+        return __atomic_load_n(
+                   &ctrl->cb_depth[nvme_mod32(ctrl->osal.cpu_id(ctrl->osal.ctx), ctrl->cb_cpus)],
+                   __ATOMIC_RELAXED) != 0;
     if (ctrl->admin.in_callback != 0)
         return true;
     /* Acquire: a reset may have allocated the queues (nvme_io_queues_alloc). */
@@ -404,7 +437,7 @@ static inline uint32_t *nvme_cb_enter(struct nvme_ctrl *ctrl, struct nvme_qpair 
         qp->in_callback++;
         return NULL;
     }
-    uint32_t *d = &ctrl->cb_depth[ctrl->osal.cpu_id(ctrl->osal.ctx) % ctrl->cb_cpus];
+    uint32_t *d = &ctrl->cb_depth[nvme_mod32(ctrl->osal.cpu_id(ctrl->osal.ctx), ctrl->cb_cpus)];
     __atomic_fetch_add(d, 1u, __ATOMIC_RELAXED);
     return d;
 }
@@ -442,16 +475,13 @@ bool nvme_handle_ok(const struct nvme_ctrl *ctrl);
 
 /* util.c: freestanding replacements for the few libc bits we need
  * (nvme_memzero, nvme_memcpy, nvme_strlen, nvme_streq and
- * nvme_divmod10_limbs are public: nvme/nvme_fmt.h). */
+ * nvme_divmod10_limbs are public: nvme/nvme_fmt.h; nvme_u64_divmod is
+ * above, with the 32-bit divides). */
 /* Whether the n bytes at a and b are equal (no memcmp call). */
 bool nvme_bytes_eq(const void *a, const void *b, size_t n);
 /* Copies an Identify ASCII field, dropping trailing blanks/NULs and
  * replacing non-printable bytes with '.'; dst holds n+1 bytes. */
 void nvme_copy_id_string(char *dst, const char *src, size_t n);
-/* n / d, and n % d in *rem unless NULL (d != 0), by long division: no
- * 64-bit divide on i686 and no libgcc (util.c). */
-uint64_t nvme_u64_divmod(uint64_t n, uint64_t d, uint64_t *rem);
-
 /* fmt.c: nvme_vsnprintf/nvme_snprintf, public in nvme/nvme_fmt.h (included above). */
 
 /* A direction a caller gave (the passthrough calls): one of the three of
@@ -999,7 +1029,7 @@ static inline bool nvme_dbbuf_need_event(uint16_t event_idx, uint16_t new_idx, u
 static inline uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t ms)
 {
     uint32_t tick_ms = ctrl->tick_us / 1000u;
-    uint32_t t = ms / tick_ms + (ms % tick_ms != 0u ? 1u : 0u);
+    uint32_t t = nvme_div32(ms, tick_ms) + (nvme_mod32(ms, tick_ms) != 0u ? 1u : 0u);
     return t < NVME_MAX_TICKS ? t + 1u : NVME_MAX_TICKS;
 }
 
@@ -1020,7 +1050,7 @@ static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint1
         if (ctrl->osal.cpu_id == NULL) /* every caller counts as CPU 0: queue 1 */
             return n != 0 ? &ctrl->ioq[0] : NULL;
         unsigned cpu = ctrl->osal.cpu_id(ctrl->osal.ctx);
-        qid = (uint16_t)(n != 0 ? 1u + cpu % n : 0u);
+        qid = (uint16_t)(n != 0 ? 1u + nvme_mod32(cpu, n) : 0u);
     }
     return qid != 0 && qid <= n ? &ctrl->ioq[qid - 1u] : NULL;
 }

@@ -47,12 +47,12 @@ static struct nvme_prp_page *nvme_prp_page_get(struct nvme_qpair *qp)
 int nvme_prp_pool_fill(struct nvme_qpair *qp)
 {
     const uint32_t ps = qp->ctrl->page_size;
-    const uint32_t epp = ps / sizeof(uint64_t);
+    const uint32_t epp = ps / (uint32_t)sizeof(uint64_t);
     /* A command of mdts_bytes spans at most mdts/ps + 1 pages; all but the
      * first are list entries, and each list page but the last gives one
      * entry to the chain pointer. */
-    uint32_t entries = qp->ctrl->info.mdts_bytes / ps;
-    uint32_t per_cmd = entries <= 1u ? 0u : (entries - 1u + (epp - 2u)) / (epp - 1u);
+    uint32_t entries = nvme_div32(qp->ctrl->info.mdts_bytes, ps);
+    uint32_t per_cmd = entries <= 1u ? 0u : nvme_div32(entries - 1u + (epp - 2u), epp - 1u);
     uint32_t cmds = qp->nslots < NVME_PRP_POOL_CMDS ? qp->nslots : NVME_PRP_POOL_CMDS;
     for (uint32_t i = 0; i < per_cmd * cmds; i++) {
         struct nvme_prp_page *pg = nvme_prp_page_new(qp);
@@ -129,7 +129,7 @@ static __attribute__((noinline)) int nvme_prp_build_list(struct nvme_qpair *qp,
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     const uint32_t ps = ctrl->page_size;
-    const uint32_t epp = ps / sizeof(uint64_t); /* entries per list page */
+    const uint32_t epp = ps / (uint32_t)sizeof(uint64_t); /* entries per list page */
 
     if (buf == NULL)
         return NVME_ERR_INVAL;
@@ -162,7 +162,7 @@ static __attribute__((noinline)) int nvme_prp_build_list(struct nvme_qpair *qp,
     if (left == 0)
         return NVME_OK;
 
-    uint32_t pieces_left = (left + ps - 1u) / ps; /* all at offset 0 from here on */
+    uint32_t pieces_left = nvme_div32(left + ps - 1u, ps); /* all at offset 0 from here on */
     struct nvme_prp_page *pg = NULL, *tail = NULL;
     uint32_t idx = 0;
     while (left > 0) {

@@ -645,7 +645,7 @@ uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu)
     uint16_t n = nvme_io_queue_count(ctrl);
     if (n == 0)
         return 0;
-    return (uint16_t)(1u + cpu % n);
+    return (uint16_t)(1u + nvme_mod32(cpu, n));
 }
 
 unsigned nvme_qpair_outstanding(const struct nvme_ctrl *ctrl, uint16_t qid)

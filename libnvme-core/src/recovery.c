@@ -795,7 +795,7 @@ static uint16_t nvme_qid_vector(const struct nvme_ctrl *ctrl, uint16_t qid)
     uint16_t nv = ctrl->info.irq_vectors;
     if (nv <= 1 || qid == 0)
         return 0;
-    return (uint16_t)(1u + (uint32_t)(qid - 1u) % (uint32_t)(nv - 1u));
+    return (uint16_t)(1u + nvme_mod32((uint32_t)(qid - 1u), (uint32_t)(nv - 1u)));
 }
 
 /* The I/O queue pairs bring-up asks for in Number of Queues, and a reset

@@ -78,7 +78,7 @@ int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again)
     uint8_t dstrd = (uint8_t)NVME_CAP_DSTRD(cap);
     uint32_t stride = 4u << dstrd;
     uint32_t bar = ctrl->osal.mmio_size != 0 ? ctrl->osal.mmio_size : NVME_BAR_MIN_SIZE;
-    uint32_t pairs = bar > NVME_REG_DBS ? (bar - NVME_REG_DBS) / (2u * stride) : 0;
+    uint32_t pairs = bar > NVME_REG_DBS ? nvme_div32(bar - NVME_REG_DBS, 2u * stride) : 0;
     if (pairs == 0) {
         nvme_log(ctrl, NVME_LOG_ERROR, "CAP.DSTRD %u: the admin doorbells lie past the %u-byte BAR",
                  dstrd, bar);

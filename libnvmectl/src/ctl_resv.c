@@ -148,7 +148,10 @@ int ctl_cmd_resv_report(struct ctl *c)
     uint32_t hdr = eds ? NVME_RESV_STATUS_EXT_HDR : (uint32_t)sizeof(struct nvme_resv_status);
     uint32_t ent = eds ? (uint32_t)sizeof(struct nvme_resv_ctrl_ext)
                        : (uint32_t)sizeof(struct nvme_resv_ctrl);
-    uint32_t fit = len >= hdr ? (len - hdr) / ent : 0u;
+    /* Divided by each constant: no divide call on CPUs without one (ARMv7-A). */
+    uint32_t fit = len < hdr ? 0u
+                   : eds     ? (len - hdr) / (uint32_t)sizeof(struct nvme_resv_ctrl_ext)
+                             : (len - hdr) / (uint32_t)sizeof(struct nvme_resv_ctrl);
     unsigned cut = regctl > fit ? regctl - fit : 0u, shown = regctl - cut;
     const char *list = eds ? "regctlext" : "regctl";
     struct jw w;

@@ -25,11 +25,14 @@
  *    the register store reaches it, and the register store itself is one
  *    single access, never merged, split or repeated.  x86: a volatile
  *    store behind a compiler barrier; arm64: "dmb oshst" then the store
- *    (or "dsb st": heavier); riscv64: "fence w,o" then the store.
+ *    (or "dsb st": heavier); 32-bit ARM: "dsb st" (Linux's wmb(), with
+ *    the outer cache's sync where there is one, e.g. PL310) then the
+ *    store; riscv64: "fence w,o" then the store.
  *  - mmio_read32/64: the register load completes before any later memory
  *    load is performed, so a CQE or data buffer read after a register
  *    (CSTS, INTMS) is no older than it.  x86: compiler barrier; arm64: the
- *    load then "dmb oshld"; riscv64: the load then "fence i,r".
+ *    load then "dmb oshld"; 32-bit ARM: the load then "dsb"; riscv64:
+ *    the load then "fence i,r".
  *  - Register accesses stay in program order among themselves (device
  *    memory keeps them in order on arm64 and riscv; a port that maps
  *    BAR0 otherwise must keep it so).  Nothing is asked about the order
