@@ -599,8 +599,9 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle);
 /* Programs AQA/ASQ/ACQ and CC, sets EN, waits for RDY. */
 int nvme_ctrl_enable(struct nvme_ctrl *ctrl);
 /* Stops the controller so that it no longer touches memory: disable, and
- * the OSAL's dma_stop when it will not stop.  Returns 0 (stopped),
- * NVME_ERR_GONE (vanished: stopped too), NVME_ERR_FATAL (would not stop,
+ * the OSAL's dma_stop when it will not stop or its registers read all
+ * ones.  Returns 0 (stopped), NVME_ERR_GONE (registers all ones: cut off
+ * when the port has dma_stop), NVME_ERR_FATAL (would not stop,
  * dma_stop cut it off: buffers safe, but CC.EN must not be set again,
  * §3.1.5), or the disable's error when there was no dma_stop. */
 int nvme_ctrl_stop(struct nvme_ctrl *ctrl);

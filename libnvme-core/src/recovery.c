@@ -115,14 +115,21 @@ static void nvme_reclaim_all(struct nvme_ctrl *ctrl, int result, enum nvme_recla
         nvme_qpair_reclaim(&ctrl->ioq[i], result, io_mode);
 }
 
-/* Lifecycle rule 6: a device whose registers read all ones cannot DMA;
- * everything fails at once and no register is written again. */
+/* Lifecycle rule 6: a device whose registers read all ones is taken for
+ * gone; everything fails at once and no register is written again.  All
+ * ones is no proof that it stopped mastering the bus (an MMIO read that
+ * timed out, a link retraining): the port's dma_stop cuts it off before
+ * the buffers go back, as Linux's nvme_dev_disable disables the PCI
+ * device before it cancels the requests (on every CPU that gets here:
+ * each reclaims). */
 static void nvme_recovery_gone(struct nvme_ctrl *ctrl)
 {
     NVME_WRITE_ONCE(ctrl->gone, true);
     /* One CPU tells, when several find the registers gone at once. */
     bool first = __atomic_exchange_n(&ctrl->gone_told, 1u, __ATOMIC_ACQ_REL) == 0;
     nvme_queues_quiesce(ctrl);
+    if (ctrl->osal.dma_stop != NULL)
+        ctrl->osal.dma_stop(ctrl->osal.ctx);
     nvme_reclaim_all(ctrl, NVME_ERR_GONE, NVME_RECLAIM_ALL);
     if (first) {
         nvme_log(ctrl, NVME_LOG_ERROR, "device gone (registers read all ones)");

@@ -283,14 +283,23 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
 /* Lifecycle rule 1: buffers go back to their callers only once this
  * returned.  CC.EN=0 with CSTS.RDY=0 stops the controller (§3.1.5,
  * §7.3.2); a controller that will not stop is cut off the bus by the
- * port's dma_stop. */
+ * port's dma_stop, and so is one whose registers read all ones: that may
+ * be a removal, or only reads that fail (a link retraining) while it
+ * still moves data (Linux's nvme_dev_disable disables the PCI device
+ * before it cancels the requests).  One marked gone was cut off then
+ * (recovery.c). */
 int nvme_ctrl_stop(struct nvme_ctrl *ctrl)
 {
     if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
     int rc = nvme_ctrl_disable(ctrl, false);
-    if (rc == NVME_OK || rc == NVME_ERR_GONE)
+    if (rc == NVME_OK)
         return rc;
+    if (rc == NVME_ERR_GONE) {
+        if (ctrl->osal.dma_stop != NULL)
+            ctrl->osal.dma_stop(ctrl->osal.ctx);
+        return rc;
+    }
     if (ctrl->osal.dma_stop != NULL) {
         nvme_log(ctrl, NVME_LOG_ERROR, "controller did not stop (%s): DMA cut off",
                  nvme_strerror(rc));

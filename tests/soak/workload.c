@@ -5,7 +5,8 @@
  * disjoint LBA region of NSID 1 and issue a random mix of blocking and
  * asynchronous reads/writes, batches, Write Zeroes, Deallocate, Compare,
  * Flush; CPU 0 injects faults, resets the controller and adds/removes
- * NSID 2.  Every read is checked against the model: each block holds a
+ * NSID 2 (WORKLOAD_GONE: removals; WORKLOAD_LINK: register reads failing
+ * while the device runs).  Every read is checked against the model: each block holds a
  * pattern of (lba, version), and a block may hold any version in its set
  * (a failed write adds its version; a successful one replaces the set).
  * Usage: nvme-workload seed [seconds of real time, default 5] [chaos 0..2]
@@ -529,6 +530,11 @@ static void chaos_step(void)
             nanosleep(&g, NULL);
             nvme_sim_set_gone(sim, false);
             (void)nvme_ctrl_reset(ctrl);
+        } else if (what >= 73 && what < 76 && chaos >= 2 && getenv("WORKLOAD_LINK")) {
+            /* register reads failing for a while (all ones) while the
+             * device goes on moving data: taken for gone, cut off
+             * (dma_stop), brought back by the reset below */
+            nvme_sim_link_down(sim, 1u + rnd(&crng) % 4u);
         } else {
             (void)nvme_ctrl_service(ctrl);
         }

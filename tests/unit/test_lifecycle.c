@@ -974,6 +974,46 @@ static void device_gone_fails_all_writes_no_register_and_comes_back(void **state
     free(buf);
 }
 
+/* Registers that read all ones say the device may be gone, not that it
+ * stopped mastering the bus: an MMIO read that timed out, or a link
+ * retraining, reads the same while the function still moves the data of
+ * the commands it holds.  The buffers go back with NVME_ERR_GONE only
+ * once the port's dma_stop cut it off, as Linux's nvme_dev_disable
+ * disables the PCI device (bus mastering off) before it cancels the
+ * requests; a reset brings it back once the registers answer. */
+static void registers_reading_all_ones_cut_the_device_off_before_buffers_go_back(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = fx_xalloc(4096);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    nvme_sim_advance(f.sim, 1 * MS); /* fetched: the device writes buf from now on */
+    /* One register read fails: the next tick's look at CSTS. */
+    nvme_sim_link_down(f.sim, 1);
+    for (int i = 0; i < 1000 && r.calls == 0; i++) {
+        (void)nvme_ctrl_service(f.ctrl);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_GONE);
+    free(buf); /* the caller's now */
+    for (int i = 0; i < 100; i++)
+        nvme_sim_advance(f.sim, 1 * MS);
+    assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+    assert_true(nvme_sim_stats(f.sim)->dma_stops >= 1);
+    /* The registers answer: a reset brings the controller back. */
+    nvme_sim_clear_faults(f.sim);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    uint8_t *b2 = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b2), 0);
+    fx_stop(&f);
+    free(b2);
+}
+
 /* Namespace attached at run time -> AER -> Changed Namespace List ->
  * rescan; detached -> its handle stays valid and says NOENT, the other
  * namespace works; the AERs are re-armed each time. */
@@ -1309,6 +1349,35 @@ static void fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down(vo
     assert_true(r.result != 0);
     fx_stop(&f); /* no DMA after return */
     free(buf);
+}
+
+/* nvme_ctrl_fini of a controller whose registers read all ones (taken
+ * for removed, maybe only not answering): no shutdown, no CC.EN=0 that
+ * can be seen to work, so the device is cut off (the port's dma_stop)
+ * before the read it holds fails back and the queues are freed. */
+static void fini_of_a_controller_reading_all_ones_cuts_it_off_first(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = fx_xalloc(4096);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    nvme_sim_advance(f.sim, 1 * MS); /* fetched: the device writes buf from now on */
+    /* fini's look at CSTS, then the disable's CC and CSTS. */
+    nvme_sim_link_down(f.sim, 3);
+    (void)nvme_ctrl_fini(f.ctrl);
+    f.ctrl = NULL;
+    assert_int_equal(r.calls, 1);
+    assert_true(r.result < 0);
+    free(buf); /* the caller's now */
+    for (int i = 0; i < 100; i++)
+        nvme_sim_advance(f.sim, 1 * MS);
+    assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+    assert_true(nvme_sim_stats(f.sim)->dma_stops >= 1);
+    fx_stop(&f);
 }
 
 /* nvme_ctrl_fini with MSI-X and reads the controller holds: Delete I/O
@@ -1996,6 +2065,7 @@ int main(void)
         cmocka_unit_test(command_retry_delay_is_honoured_on_io_and_admin),
         cmocka_unit_test(dnr_is_never_retried),
         cmocka_unit_test(device_gone_fails_all_writes_no_register_and_comes_back),
+        cmocka_unit_test(registers_reading_all_ones_cut_the_device_off_before_buffers_go_back),
         cmocka_unit_test(namespace_change_event_rescans_and_handles_stay_valid),
         cmocka_unit_test(failed_rescan_keeps_the_old_table),
         cmocka_unit_test(smart_and_error_events_are_reported),
@@ -2009,6 +2079,7 @@ int main(void)
         cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
         cmocka_unit_test(hung_queue_deletion_in_an_orderly_reset_still_replays_io),
         cmocka_unit_test(fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down),
+        cmocka_unit_test(fini_of_a_controller_reading_all_ones_cuts_it_off_first),
         cmocka_unit_test(fini_completes_io_the_controller_had_finished_with_its_status),
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
         cmocka_unit_test(commands_beyond_a_shrunk_queue_wait_for_a_slot),

@@ -279,7 +279,9 @@ struct nvme_osal {
      * Bus Master Enable in its PCI Command register.  Called only when the
      * controller does not stop (CSTS.RDY still 1 a CAP.TO after CC.EN=0),
      * before the core hands the buffers of commands in flight back to
-     * their callers; and by nvme_ctrl_fini after a completed shutdown
+     * their callers; when its registers read all ones (removed, or only
+     * reads failing while it still masters the bus), before everything
+     * fails with NVME_ERR_GONE; and by nvme_ctrl_fini after a completed shutdown
      * while the controller still holds Asynchronous Event Requests (a
      * shutdown does not end them; without dma_stop the core resets the
      * controller instead).  Without it the core hands them back anyway and logs

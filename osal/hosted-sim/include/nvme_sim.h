@@ -509,6 +509,12 @@ void nvme_sim_cap_at_reset(struct nvme_sim *sim, const struct nvme_sim_cap_chang
  * each one, the next `reads` register reads return all ones and register
  * writes meanwhile are lost; then the link is back (0: off, the default). */
 void nvme_sim_nssr_link_down(struct nvme_sim *sim, unsigned reads);
+/* Register reads failing now, without any reset: the next `reads` read
+ * all ones and register writes meanwhile are lost (an MMIO read that
+ * timed out, a link retraining), while the function goes on mastering
+ * the bus: hung commands keep moving data, completions are posted.
+ * What a driver sees of a removal it can only suspect. */
+void nvme_sim_link_down(struct nvme_sim *sim, unsigned reads);
 /* Make the N+1-th next call of an OSAL allocator fail (skip = N); -1 disarms. */
 enum nvme_sim_osal_fn {
     NVME_SIM_FAIL_DMA_ALLOC = 0,

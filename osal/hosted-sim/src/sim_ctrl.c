@@ -516,6 +516,13 @@ void nvme_sim_nssr_link_down(struct nvme_sim *sim, unsigned reads)
     UNLOCK(sim);
 }
 
+void nvme_sim_link_down(struct nvme_sim *sim, unsigned reads)
+{
+    LOCK(sim);
+    sim->link_down_left = reads;
+    UNLOCK(sim);
+}
+
 void nvme_sim_fail_osal(struct nvme_sim *sim, enum nvme_sim_osal_fn fn, int skip)
 {
     LOCK(sim);
