@@ -331,8 +331,13 @@ static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid
 }
 
 /* Second phase: Identify each namespace into `info`.  A namespace whose
- * Identify the controller refuses is kept as unusable; a host-side
- * failure (memory, timeout, reset, device gone) fails the scan. */
+ * Identify the controller refuses is kept as unusable, except one in use
+ * refused with a status without DNR (retried already): that one stays
+ * as it was, as Linux's scan leaves a namespace alone when its Identify
+ * fails and removes one only for a status with DNR (nvme_scan_ns,
+ * nvme_validate_ns).  Not one frozen for a Format (its old format must
+ * not come back).  A host-side failure (memory, timeout, reset, device
+ * gone) fails the scan. */
 static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_list *l,
                                 struct nvme_ns_info *info, struct nvme_id_ns *id)
 {
@@ -341,6 +346,14 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
         int rc = nvme_identify(ctrl, NVME_CNS_NS, l->id[i], id);
         if (rc < 0)
             return rc;
+        const struct nvme_ns_info *was = nvme_ns_object(ctrl, l->id[i]);
+        if (rc != NVME_OK && !NVME_SF_DNR((uint16_t)rc) && was != NULL &&
+            NVME_READ_ONCE(was->status) == NVME_OK) { /* (only scans write it: ours) */
+            nvme_log(ctrl, NVME_LOG_WARN, "Identify Namespace %u failed (%s): kept as it was",
+                     l->id[i], nvme_strerror(rc));
+            nvme_memcpy(&info[i], was, sizeof(info[i]));
+            continue;
+        }
         if (rc != NVME_OK) {
             nvme_log(ctrl, NVME_LOG_ERROR, "Identify Namespace %u failed", l->id[i]);
             info[i].status = NVME_ERR_PROTO;

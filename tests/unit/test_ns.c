@@ -104,6 +104,56 @@ static void a_namespace_whose_identify_fails_is_unusable_alone(void **state)
     fx_stop(&f);
 }
 
+/* A rescan whose Identify Namespace fails for a namespace already in
+ * use, with a status the controller does not mark DNR (Internal Error on
+ * every retry): Linux's scan leaves such a namespace as it was (it
+ * removes one only for a status with DNR), and so does this one, while
+ * it takes up the others (a namespace added meanwhile).  Marked unusable
+ * instead, its I/O failed until a rescan worked, and a port that takes
+ * an unusable namespace out of service (the EXOS disk) dropped the
+ * writes it had acknowledged in its cache. */
+static void a_rescan_whose_identify_fails_without_dnr_keeps_a_namespace_in_use(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 3);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+    /* The rescan's Active Namespace ID list passes; Identify Namespace 1
+     * fails, and so does every retry. */
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_IDENTIFY,
+                                   NVME_SIM_ANY,
+                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL),
+                                   1,
+                                   1u + NVME_DEFAULT_MAX_RETRIES};
+    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
+    uint32_t gen = ns1->gen;
+    struct nvme_sim_ns_config ns7 = {.nsid = 7, .blocks = 1000, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &ns7), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1u + NVME_DEFAULT_MAX_RETRIES);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
+    assert_int_equal(ns1->status, NVME_OK);
+    assert_int_equal(ns1->gen, gen); /* the same namespace, unchanged */
+    assert_int_equal(ns1->nsze, 8192);
+    assert_non_null(nvme_ns_find(f.ctrl, 7)); /* the others are taken up */
+    memset(buf, 0, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    uint8_t *want = fx_xalloc(4096);
+    fx_pattern(want, 4096, 3);
+    assert_memory_equal(buf, want, 4096);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK); /* the controller answers again */
+    assert_int_equal(ns1->status, NVME_OK);
+    free(want);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void a_block_larger_than_mdts_makes_the_namespace_unsupported(void **state)
 {
     (void)state;
@@ -371,6 +421,7 @@ int main(void)
         cmocka_unit_test(without_the_active_list_namespaces_are_found_one_by_one),
         cmocka_unit_test(a_huge_nn_without_the_active_list_is_scanned_to_a_bound),
         cmocka_unit_test(a_namespace_whose_identify_fails_is_unusable_alone),
+        cmocka_unit_test(a_rescan_whose_identify_fails_without_dnr_keeps_a_namespace_in_use),
         cmocka_unit_test(a_block_larger_than_mdts_makes_the_namespace_unsupported),
         cmocka_unit_test(rescan_finds_a_namespace_added_later),
         cmocka_unit_test(a_table_a_lookup_still_reads_is_freed_after_it),
