@@ -241,6 +241,10 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     ctrl->quirks = nvme_quirks_lookup(ctrl->opts.pci_vendor, ctrl->opts.pci_device);
     ctrl->info.quirks = ctrl->quirks;
     ctrl->magic = NVME_CTRL_MAGIC;
+    /* Bus mastering on (dma_resume) once the controller was found
+     * stopped, just before the first CC.EN=1, as Linux's probe sets it:
+     * an earlier nvme_ctrl_fini of this function may have cut it off. */
+    ctrl->dma_cut = ctrl->osal.dma_resume != NULL;
     nvme_handle_register(ctrl, true); /* bring-up uses the public admin calls */
 
     int rc = NVME_ERR_NOMEM;
@@ -390,9 +394,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
          * would complete one into the admin queue freed below.  Cut the
          * device off the bus as Linux does after a shutdown
          * (pci_disable_device); without dma_stop, reset it. */
-        if (ctrl->osal.dma_stop != NULL)
-            ctrl->osal.dma_stop(ctrl->osal.ctx);
-        else
+        if (!nvme_dma_cut(ctrl))
             (void)nvme_ctrl_stop(ctrl);
     }
     /* A shutdown notification that did not complete (CSTS.SHST never

@@ -305,6 +305,7 @@ struct nvme_ctrl {
     bool gone;             /* registers read all ones: never write them again */
     uint32_t gone_told;    /* logged and event sent for it (atomic flag) */
     bool dead;             /* recovery failed; nvme_ctrl_reset() may revive it */
+    bool dma_cut;          /* the OSAL's dma_stop ran: dma_resume before CC.EN=1 */
     bool stopping;         /* nvme_ctrl_fini: no retries, no recovery */
     int shutdown_rc;       /* the last nvme_ctrl_shutdown's result (fini's answer) */
 
@@ -605,6 +606,9 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl);
  * dma_stop cut it off: buffers safe, but CC.EN must not be set again,
  * §3.1.5), or the disable's error when there was no dma_stop. */
 int nvme_ctrl_stop(struct nvme_ctrl *ctrl);
+/* The OSAL's dma_stop, remembered so that nvme_ctrl_enable calls its
+ * dma_resume first.  False when the port has no dma_stop. */
+bool nvme_dma_cut(struct nvme_ctrl *ctrl);
 /* nvme_ctrl_stop's result says the controller touches no memory any more
  * (stopped, or cut off by dma_stop), so the completion entries it posted
  * before are final: nvme_qpair_harvest may take them (a vanished one's

@@ -128,8 +128,7 @@ static void nvme_recovery_gone(struct nvme_ctrl *ctrl)
     /* One CPU tells, when several find the registers gone at once. */
     bool first = __atomic_exchange_n(&ctrl->gone_told, 1u, __ATOMIC_ACQ_REL) == 0;
     nvme_queues_quiesce(ctrl);
-    if (ctrl->osal.dma_stop != NULL)
-        ctrl->osal.dma_stop(ctrl->osal.ctx);
+    (void)nvme_dma_cut(ctrl);
     nvme_reclaim_all(ctrl, NVME_ERR_GONE, NVME_RECLAIM_ALL);
     if (first) {
         nvme_log(ctrl, NVME_LOG_ERROR, "device gone (registers read all ones)");

@@ -253,10 +253,33 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
     return nvme_wait_csts(ctrl, NVME_CSTS_RDY, 0, ctrl->timeout_ms, NVME_WAIT_CFS_OK);
 }
 
+bool nvme_dma_cut(struct nvme_ctrl *ctrl)
+{
+    if (ctrl->osal.dma_stop == NULL)
+        return false;
+    NVME_WRITE_ONCE(ctrl->dma_cut, true);
+    ctrl->osal.dma_stop(ctrl->osal.ctx);
+    return true;
+}
+
 int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
 {
     struct nvme_qpair *aq = &ctrl->admin;
     uint32_t n = (uint32_t)aq->entries - 1u;
+
+    /* Cut off the bus earlier (nvme_dma_cut): a controller enabled
+     * without bus mastering could fetch no command (and the reset would
+     * wait out every admin deadline for nothing). */
+    if (NVME_READ_ONCE(ctrl->dma_cut)) {
+        if (ctrl->osal.dma_resume == NULL) {
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "cut off from memory (dma_stop) and the OSAL has no dma_resume: "
+                     "not enabled again");
+            return NVME_ERR_FATAL;
+        }
+        ctrl->osal.dma_resume(ctrl->osal.ctx);
+        NVME_WRITE_ONCE(ctrl->dma_cut, false);
+    }
 
     nvme_reg_write32(ctrl, NVME_REG_AQA, n | (n << NVME_AQA_ACQS_SHIFT));
     nvme_reg_write64(ctrl, NVME_REG_ASQ, aq->sq_bus);
@@ -296,14 +319,12 @@ int nvme_ctrl_stop(struct nvme_ctrl *ctrl)
     if (rc == NVME_OK)
         return rc;
     if (rc == NVME_ERR_GONE) {
-        if (ctrl->osal.dma_stop != NULL)
-            ctrl->osal.dma_stop(ctrl->osal.ctx);
+        (void)nvme_dma_cut(ctrl);
         return rc;
     }
-    if (ctrl->osal.dma_stop != NULL) {
+    if (nvme_dma_cut(ctrl)) {
         nvme_log(ctrl, NVME_LOG_ERROR, "controller did not stop (%s): DMA cut off",
                  nvme_strerror(rc));
-        ctrl->osal.dma_stop(ctrl->osal.ctx);
         return NVME_ERR_FATAL; /* buffers safe, controller not usable */
     }
     nvme_log(ctrl, NVME_LOG_ERROR,

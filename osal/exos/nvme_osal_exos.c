@@ -540,6 +540,17 @@ void nvme_exos_dma_stop(void *ctx)
                   (UINT)o->dev, (UINT)o->func);
 }
 
+/* Bus Master Enable set again: the core enables a controller it cut off
+ * (a reset that found it stopped, or answering again after its registers
+ * read all ones), as Linux's reset work calls pci_set_master. */
+void nvme_exos_dma_resume(void *ctx)
+{
+    struct nvme_exos_osal *o = osal_of(ctx);
+    PCI_EnableBusMaster(o->bus, o->dev, o->func, TRUE);
+    KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %x:%x.%x: bus mastering on again"), (UINT)o->bus,
+                  (UINT)o->dev, (UINT)o->func);
+}
+
 /* --- Setup ------------------------------------------------------------------------ */
 
 void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volatile void *mmio,
@@ -579,6 +590,7 @@ void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volat
     ops->lock = nvme_exos_lock;
     ops->unlock = nvme_exos_unlock;
     ops->dma_stop = nvme_exos_dma_stop;
+    ops->dma_resume = nvme_exos_dma_resume;
 }
 
 void nvme_exos_osal_bind(struct nvme_exos_osal *o, struct nvme_ctrl *ctrl)

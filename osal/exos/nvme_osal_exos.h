@@ -97,6 +97,7 @@ struct nvme_exos_osal {
  * mapped at `mmio` (`mmio_size` bytes).  `device` is the EXOS object
  * interrupt slots are registered for. */
 void nvme_exos_dma_stop(void *ctx);
+void nvme_exos_dma_resume(void *ctx);
 void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volatile void *mmio,
                           UINT mmio_size, U8 bus, U8 dev, U8 func, LPDEVICE device);
 

@@ -1014,6 +1014,52 @@ static void registers_reading_all_ones_cut_the_device_off_before_buffers_go_back
     free(b2);
 }
 
+/* The reset that brings a cut-off controller back sets bus mastering
+ * again first (the port's dma_resume, as Linux's reset work calls
+ * pci_set_master): the bring-up of a new controller calls it once; the
+ * reset after the cut-off once more, after the stop and before CC.EN=1.
+ * A port without dma_resume gets NVME_ERR_FATAL at once, CC.EN left 0:
+ * not a controller enabled that could fetch nothing, every admin deadline
+ * waited out. */
+static void a_reset_after_a_cut_off_sets_bus_mastering_again_first(void **state)
+{
+    (void)state;
+    for (int resume = 1; resume >= 0; resume--) {
+        struct fx f;
+        fx_config(&f);
+        f.sim = nvme_sim_create(&f.cfg);
+        assert_non_null(f.sim);
+        nvme_sim_log_capture(f.sim, true);
+        nvme_sim_osal(f.sim, &f.osal);
+        if (!resume)
+            f.osal.dma_resume = NULL;
+        assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+        nvme_sim_set_irq_handler(f.sim, nvme_ctrl_handle_irq, f.ctrl);
+        assert_int_equal(nvme_sim_stats(f.sim)->dma_resumes, resume ? 1 : 0);
+        nvme_sim_link_down(f.sim, 1); /* the next tick's CSTS read: cut off */
+        for (int i = 0; i < 1000 && nvme_sim_stats(f.sim)->dma_stops == 0; i++) {
+            (void)nvme_ctrl_service(f.ctrl);
+            nvme_sim_advance(f.sim, 1 * MS);
+        }
+        assert_int_equal(nvme_sim_stats(f.sim)->dma_stops, 1);
+        nvme_sim_clear_faults(f.sim);
+        uint64_t enables = nvme_sim_stats(f.sim)->enables;
+        uint8_t *buf = fx_xalloc(4096);
+        if (resume) {
+            assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+            assert_int_equal(nvme_sim_stats(f.sim)->dma_resumes, 2);
+            assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+        } else {
+            assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_FATAL);
+            assert_int_equal(nvme_sim_stats(f.sim)->enables, enables); /* CC.EN stayed 0 */
+            assert_true(fx_log_has(&f, "no dma_resume: not enabled again"));
+            assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), NVME_ERR_FATAL);
+        }
+        fx_stop(&f);
+        free(buf);
+    }
+}
+
 /* Namespace attached at run time -> AER -> Changed Namespace List ->
  * rescan; detached -> its handle stays valid and says NOENT, the other
  * namespace works; the AERs are re-armed each time. */
@@ -2066,6 +2112,7 @@ int main(void)
         cmocka_unit_test(dnr_is_never_retried),
         cmocka_unit_test(device_gone_fails_all_writes_no_register_and_comes_back),
         cmocka_unit_test(registers_reading_all_ones_cut_the_device_off_before_buffers_go_back),
+        cmocka_unit_test(a_reset_after_a_cut_off_sets_bus_mastering_again_first),
         cmocka_unit_test(namespace_change_event_rescans_and_handles_stay_valid),
         cmocka_unit_test(failed_rescan_keeps_the_old_table),
         cmocka_unit_test(smart_and_error_events_are_reported),

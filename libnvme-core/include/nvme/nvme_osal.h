@@ -288,6 +288,14 @@ struct nvme_osal {
      * that the device might still write them: real PCI ports should fill
      * it. */
     void (*dma_stop)(void *ctx);
+    /* Undo dma_stop (Bus Master Enable set again).  OPTIONAL.  Called
+     * before the core sets CC.EN=1 on a controller it cut off, at a reset
+     * that found it stopped or answering again (as Linux's reset work
+     * calls pci_set_master), and before bring-up's first CC.EN=1, after
+     * the controller was found stopped (an earlier nvme_ctrl_fini may
+     * have cut it off).  Without it a cut-off controller stays so: the
+     * reset fails with NVME_ERR_FATAL and CC.EN is not set. */
+    void (*dma_resume)(void *ctx);
 
     /* --- CPUs (OPTIONAL) ----------------------------------------------------
      * The index (0 .. nvme_ctrl_opts.cpus-1) of the CPU running the caller,

@@ -385,11 +385,12 @@ void nvme_sim_config_init(struct nvme_sim_config *cfg);
 struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg);
 /* Free everything, including what the core did not free. */
 void nvme_sim_destroy(struct nvme_sim *sim);
-/* Fill `osal` with the hosted OSAL bound to `sim`.  dma_stop is always
- * filled: after it the device performs no DMA at all (no SQ fetch, no CQE,
- * no data, hung commands stop touching memory) until a CC.EN 0->1 that
- * follows a completed disable (CC.EN 1->0 honoured); counted in
- * stats.dma_stops.  wait/wake only with cfg.wait_wake. */
+/* Fill `osal` with the hosted OSAL bound to `sim`.  dma_stop and
+ * dma_resume are always filled: after dma_stop the device performs no DMA
+ * at all (no SQ fetch, no CQE, no data, hung commands stop touching
+ * memory) until dma_resume (Bus Master Enable set again) or a hot add;
+ * counted in stats.dma_stops and stats.dma_resumes.  wait/wake only with
+ * cfg.wait_wake. */
 void nvme_sim_osal(struct nvme_sim *sim, struct nvme_osal *osal);
 
 /* --- Clock and timing (simulated microseconds) ------------------------------ */
@@ -651,6 +652,7 @@ struct nvme_sim_stats {
     uint64_t dma_after_return;                /* device accesses skipped because the memory had
                                            been handed back (see nvme_sim_dma_after_return) */
     uint64_t dma_stops;                       /* OSAL dma_stop calls */
+    uint64_t dma_resumes;                     /* OSAL dma_resume calls */
     uint64_t wakes;                           /* OSAL wake calls */
     uint64_t aborts, aborts_done;             /* Abort commands received / that aborted a command */
     uint64_t aers_completed;                  /* Asynchronous Event Requests completed */

@@ -1103,10 +1103,21 @@ static void test_stuck_dma_stop(void)
     CHECK(host_cmd(&h, &h.ioq, &fl, NULL) == -1); /* not even fetched */
     h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE);
     free(b);
-    /* Unstuck: the reset happens; still no DMA until CC.EN 0->1. */
+    /* Unstuck: the reset happens; still no DMA, CC.EN 0->1 or not, until
+     * dma_resume (Bus Master Enable set again). */
     nvme_sim_set_stuck(sim, false);
     CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 10000));
     CHECK(nvme_sim_dma_after_return(sim) == 0 && nvme_sim_dma_violations(sim) == 0);
+    wr(&h, NVME_REG_CC, NVME_CC_EN | (6u << 16) | (4u << 20));
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, NVME_CSTS_RDY, 10000));
+    h.aq.tail = h.aq.head = 0;
+    h.aq.phase = 1;
+    memset(h.aq.cq, 0, h.aq.n * 16u);
+    CHECK(admin(&h, NVME_ADMIN_GET_FEATURES, 0, NVME_FEAT_NUM_QUEUES, 0, 0, 0, NULL) == -1);
+    wr(&h, NVME_REG_CC, 0);
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 10000));
+    h.o.dma_resume(h.o.ctx);
+    CHECK(nvme_sim_stats(sim)->dma_resumes == 1);
     wr(&h, NVME_REG_CC, NVME_CC_EN | (6u << 16) | (4u << 20));
     CHECK(wait_csts(&h, NVME_CSTS_RDY, NVME_CSTS_RDY, 10000));
     h.aq.tail = h.aq.head = 0;
@@ -1136,7 +1147,7 @@ static void test_wait_wake(void)
     struct nvme_sim *sim = nvme_sim_create(&cfg);
     struct nvme_osal o;
     nvme_sim_osal(sim, &o);
-    CHECK(!o.wait && !o.wake && o.dma_stop); /* default: no wait/wake */
+    CHECK(!o.wait && !o.wake && o.dma_stop && o.dma_resume); /* default: no wait/wake */
     nvme_sim_destroy(sim);
 
     cfg.wait_wake = true;

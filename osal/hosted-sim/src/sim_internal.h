@@ -209,10 +209,9 @@ struct nvme_sim {
     uint32_t iosqes;             /* I/O SQ entry size in bytes, from CC.IOSQES at enable */
     uint8_t tag_busy[65536 / 8]; /* apple_ans2: CIDs in flight on any queue */
     bool gone, never_ready;
-    bool stuck;             /* CC.EN transitions ignored (nvme_sim_set_stuck) */
-    bool dma_stopped;       /* OSAL dma_stop: no DMA at all */
-    bool dma_stop_disabled; /* a disable happened since dma_stop */
-    bool woken;             /* OSAL wake flag */
+    bool stuck;       /* CC.EN transitions ignored (nvme_sim_set_stuck) */
+    bool dma_stopped; /* OSAL dma_stop: no DMA at all */
+    bool woken;       /* OSAL wake flag */
     /* Pending register transitions in simulated time */
     bool rdy_pending;
     bool pp_pending; /* CSTS.PP set until pp_until (nvme_sim_pause) */

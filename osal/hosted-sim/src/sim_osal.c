@@ -348,8 +348,17 @@ static void osal_dma_stop(void *ctx)
     struct nvme_sim *sim = SIM(ctx);
     pthread_mutex_lock(&sim->mtx);
     sim->dma_stopped = true;
-    sim->dma_stop_disabled = false;
     sim->st.dma_stops++;
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+/* Bus Master Enable set again. */
+static void osal_dma_resume(void *ctx)
+{
+    struct nvme_sim *sim = SIM(ctx);
+    pthread_mutex_lock(&sim->mtx);
+    sim->dma_stopped = false;
+    sim->st.dma_resumes++;
     pthread_mutex_unlock(&sim->mtx);
 }
 
@@ -429,6 +438,7 @@ void nvme_sim_osal(struct nvme_sim *sim, struct nvme_osal *osal)
     osal->sleep_us = osal_sleep_us;
     osal->log = osal_log;
     osal->dma_stop = osal_dma_stop;
+    osal->dma_resume = osal_dma_resume;
     if (sim->cfg.wait_wake) {
         osal->wait = osal_wait;
         osal->wake = osal_wake;

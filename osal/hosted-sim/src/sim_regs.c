@@ -91,8 +91,6 @@ static void cc_enable(struct nvme_sim *sim, uint32_t cc)
     sim->mps = 4096u << ((cc & NVME_CC_MPS_MASK) >> NVME_CC_MPS_SHIFT);
     sim->iosqes = 1u << ((cc & NVME_CC_IOSQES_MASK) >> NVME_CC_IOSQES_SHIFT);
     memset(sim->tag_busy, 0, sizeof(sim->tag_busy));
-    if (sim->dma_stopped && sim->dma_stop_disabled) /* bus mastering back */
-        sim->dma_stopped = sim->dma_stop_disabled = false;
     sim_held_drop(sim);
     sim_reset_queues(sim);
     setup_admin_queues(sim);
@@ -113,8 +111,6 @@ static void cc_enable(struct nvme_sim *sim, uint32_t cc)
 void sim_controller_reset(struct nvme_sim *sim)
 {
     sim->st.resets++;
-    if (sim->dma_stopped)
-        sim->dma_stop_disabled = true;
     sim_held_disable(sim);
     sim_reset_queues(sim);
     if (sim->cap_next_set) { /* nvme_sim_cap_at_reset: the queues are gone with the reset */
@@ -160,7 +156,7 @@ void sim_hot_add(struct nvme_sim *sim)
     sim->cc = sim->csts = sim->aqa = sim->intms = 0;
     sim->asq = sim->acq = 0;
     sim->rdy_pending = sim->shst_pending = sim->pp_pending = false;
-    sim->dma_stopped = sim->dma_stop_disabled = false;
+    sim->dma_stopped = false;
     sim->stuck = false;
     sim->nev = 0;
     memset(sim->ae_masked, 0, sizeof(sim->ae_masked));

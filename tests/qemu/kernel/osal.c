@@ -389,13 +389,23 @@ static void osal_unlock(void *ctx, void *lock)
     irq_restore(f);
 }
 
-/* irq=poll: the minimal OSAL alone (no interrupts, no locks).  Otherwise
- * interrupts, and locks because the handler reaps completions. */
+/* Bus Master Enable on again, for a controller the core cut off and now
+ * enables (nvme_osal.h dma_resume). */
+static void osal_dma_resume(void *ctx)
+{
+    struct harness_dev *d = ctx;
+    pci_write16(d->pci, PCI_COMMAND, (uint16_t)(pci_read16(d->pci, PCI_COMMAND) | PCI_CMD_MASTER));
+}
+
+/* irq=poll: the minimal OSAL alone (no interrupts, no locks, no
+ * dma_resume).  Otherwise interrupts, and locks because the handler reaps
+ * completions. */
 void osal_fill(struct nvme_osal *o, struct harness_dev *d)
 {
     osal_min_fill(o, d);
     if (d->mode == IRQ_MODE_POLL)
         return;
+    o->dma_resume = osal_dma_resume;
 #ifdef __x86_64__
     o->mmio_read64 = osal_mmio_read64;
     o->mmio_write64 = osal_mmio_write64;

@@ -84,6 +84,17 @@ static void test_dma_stop_clears_bus_master(void **state)
     assert_int_equal(mock_exos.last_log_type, LOG_DEBUG);
 }
 
+/* nvme_osal.h dma_resume: Bus Master Enable set again, the rest kept. */
+static void test_dma_resume_sets_bus_master_again(void **state)
+{
+    (void)state;
+    U16 cmd = PCI_CMD_MEM;
+    memcpy(&mock_exos.cfg[PCI_CFG_COMMAND], &cmd, 2);
+    ops.dma_resume(ops.ctx);
+    memcpy(&cmd, &mock_exos.cfg[PCI_CFG_COMMAND], 2);
+    assert_int_equal(cmd, PCI_CMD_MEM | PCI_CMD_BUSMASTER);
+}
+
 static void test_setup_fills_every_mandatory_callback(void **state)
 {
     (void)state;
@@ -101,6 +112,7 @@ static void test_setup_fills_every_mandatory_callback(void **state)
     assert_non_null(ops.log);
     assert_non_null(ops.lock);
     assert_ptr_equal(ops.dma_stop, nvme_exos_dma_stop);
+    assert_ptr_equal(ops.dma_resume, nvme_exos_dma_resume);
     /* x86 is coherent and has no 64-bit MMIO helper in EXOS */
     assert_null(ops.dma_sync);
     assert_null(ops.mmio_read64);
@@ -519,6 +531,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_setup_fills_every_mandatory_callback, setup),
         cmocka_unit_test_setup(test_dma_stop_clears_bus_master, setup),
+        cmocka_unit_test_setup(test_dma_resume_sets_bus_master_again, setup),
         cmocka_unit_test_setup(test_mmio_reaches_bar0, setup),
         cmocka_unit_test_setup(test_dma_alloc_is_contiguous_dmabuffer, setup),
         cmocka_unit_test_setup(test_dma_alloc_alignment_above_page, setup),
