@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """
-check_barriers.py ARCH BUILD_DIR - the barrier instructions the aarch64 and
-riscv64 harness builds must contain, read back from the objects with
+check_barriers.py ARCH BUILD_DIR - the barrier instructions the aarch64,
+riscv64 and armv7 harness builds must contain, read back from the objects with
 objdump (QEMU's TCG does not reorder like hardware, so a boot cannot show
 a missing barrier; the disassembly can):
 
@@ -10,12 +10,19 @@ a missing barrier; the disassembly can):
                 nvme_qpair_ring_locked: nvme_dma_wmb before the doorbell
                 nvme_qpair_shadow: nvme_dma_mb (shadow doorbell, event index)
                 no C11 fence left (arm64: inner shareable dmb ish*;
-                riscv: fence r,rw / rw,w)
+                riscv: fence r,rw / rw,w; armv7: see below)
   core io.o     the fast path inlined: nvme_read/nvme_write both fences,
                 nvme_submit_rw nvme_dma_wmb; no C11 fence
   osal_min.o    mmio_write32: the writel barrier before the store
                 mmio_read32: the load, then the readl barrier
 Exit status 0 when every check holds.
+
+armv7: nvme_dma_rmb and nvme_dma_mb are both "dmb osh", nvme_dma_wmb "dmb
+oshst" (ARMv7 has no load-only dmb); writel is "dsb st" then the store,
+readl the load then "dsb" (objdump: "dsb sy").  GCC's ARMv7 atomics carry
+"dmb ish" themselves, the same instruction a C11 fence gives, so no
+"dmb ish" can be forbidden there; only "dmb ishst", which no atomic emits.
+Barriers match whole mnemonics ("dmb osh" is not "dmb oshst").
 """
 import re
 import subprocess
@@ -28,7 +35,16 @@ WANT = {
     "riscv64": dict(objdump="riscv64-linux-gnu-objdump", rmb="fence\tr,r", wmb="fence\tw,w",
                     wr_bar="fence\tw,o", wr=r"^sw\t", rd=r"^lw\t", rd_bar="fence\ti,r",
                     mb="fence\trw,rw", forbidden=["fence\tr,rw", "fence\trw,w"]),
+    "armv7": dict(objdump="arm-linux-gnueabihf-objdump", rmb="dmb\tosh", wmb="dmb\toshst",
+                  wr_bar="dsb\tst", wr=r"^str\t", rd=r"^ldr\t", rd_bar="dsb\tsy",
+                  mb="dmb\tosh", forbidden=["dmb\tishst"]),
 }
+
+
+def is_insn(text, insn):
+    """text (objdump's instruction column) is insn, operands included:
+    'dmb\tosh' matches 'dmb\tosh' but not 'dmb\toshst'."""
+    return text == insn or text.startswith(insn + " ") or text.startswith(insn + "\t")
 
 
 def functions(objdump, path):
@@ -69,7 +85,7 @@ def main():
         parts = [f for f in q if f == name or f.startswith(name + ".")]
         body = [i for f in parts for i in q[f]] if parts else None
         where = "+".join(parts) if parts else "qpair.o (no %s)" % name
-        ok(any(i.startswith(insn) for i in (body if body is not None else every)),
+        ok(any(is_insn(i, insn) for i in (body if body is not None else every)),
            "%s has %s '%s'" % (where, what, insn.replace("\t", " ")))
 
     in_func("nvme_qpair_process", w["rmb"], "the CQE read fence (nvme_dma_rmb)")
@@ -84,20 +100,20 @@ def main():
     for name, need in (("nvme_read", ("rmb", "wmb")), ("nvme_write", ("rmb", "wmb")),
                        ("nvme_submit_rw", ("wmb",))):
         for b in need:
-            ok(any(i.startswith(w[b]) for i in io.get(name, [])),
+            ok(any(is_insn(i, w[b]) for i in io.get(name, [])),
                "io.o %s has nvme_dma_%s '%s'" % (name, b, w[b].replace("\t", " ")))
     for bad in w["forbidden"]:
         ok(not any(i == bad or i.startswith(bad + " ") for f in io.values() for i in f),
            "io.o has no '%s' (a C11 fence, not the DMA barrier)" % bad.replace("\t", " "))
     o = functions(w["objdump"], "%s/osal_min.o" % build)
     wr = o.get("mmio_write32", [])
-    bar = next((k for k, i in enumerate(wr) if i.startswith(w["wr_bar"])), None)
+    bar = next((k for k, i in enumerate(wr) if is_insn(i, w["wr_bar"])), None)
     st = next((k for k, i in enumerate(wr) if re.match(w["wr"], i)), None)
     ok(bar is not None and st is not None and bar < st,
        "mmio_write32: '%s' before the store (%s)" % (w["wr_bar"].replace("\t", " "), "; ".join(wr)))
     rd = o.get("mmio_read32", [])
     ld = next((k for k, i in enumerate(rd) if re.match(w["rd"], i)), None)
-    bar = next((k for k, i in enumerate(rd) if i.startswith(w["rd_bar"])), None)
+    bar = next((k for k, i in enumerate(rd) if is_insn(i, w["rd_bar"])), None)
     ok(bar is not None and ld is not None and ld < bar,
        "mmio_read32: the load, then '%s' (%s)" % (w["rd_bar"].replace("\t", " "), "; ".join(rd)))
     if fails:
