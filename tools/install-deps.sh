@@ -9,7 +9,7 @@ packages=(
   libcmocka-dev lcov                   # unit tests, coverage report
   gcc-i686-linux-gnu gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu gcc-arm-linux-gnueabihf  # freestanding cross builds
   qemu-system-x86 fdisk dosfstools mtools e2fsprogs python3       # QEMU harness and disk images
-  qemu-system-arm qemu-system-misc     # QEMU harness on aarch64 and riscv64 virt machines
+  qemu-system-arm qemu-system-misc     # QEMU harness on aarch64, armv7 and riscv64 virt machines
   clang cppcheck clang-format-14       # clang build, static analysis, format check
   libclang-rt-14-dev                   # libFuzzer target (tests/fuzz)
 )

@@ -12,11 +12,12 @@ Cases (see CASES below):
   basic, intx, poll, xfer       the controller working normally
   irq                           the interrupt case of the ISA: INTx through the
                                 IOAPIC (x86), MSI-X through the GICv3 ITS
-                                (aarch64), INTx through the PLIC (riscv64)
+                                (aarch64) or the GICv2m frame (armv7), INTx
+                                through the PLIC (riscv64)
   basic-smp2                    basic with 2 vCPUs (aarch64: multi-threaded TCG)
   runner-harness-fail           RESULT FAIL reaches run.sh as FAIL through the
                                 ISA's exit device
-  runner-no-exit                (aarch64) RESULT PASS without semihosting: a
+  runner-no-exit                (aarch64, armv7) RESULT PASS without semihosting: a
                                 timeout, not a pass
   recovery-throttle, recovery-unplug, recovery-blkdebug, recovery-aer
                                 error recovery on QEMU's controller (ctest
@@ -135,6 +136,7 @@ ARCHS = {
     "i386": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True),
     "aarch64": dict(qemu="qemu-system-aarch64", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False),
     "riscv64": dict(qemu="qemu-system-riscv64", pkg="qemu-system-misc", io_irq="intx", irq="intx", bios=False),
+    "armv7": dict(qemu="qemu-system-arm", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False),
 }
 
 
@@ -267,9 +269,9 @@ def irq_case(w, mode):
         if w.args.arch == "riscv64":
             c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> PLIC source \d+",
                   "INTx routed through the PLIC (source from the device tree's interrupt-map)")
-        elif w.args.arch == "aarch64":
+        elif w.args.arch in ("aarch64", "armv7"):
             c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> GIC SPI \d+ \(INTID \d+\), level",
-                  "INTx routed to a GICv3 SPI (from the device tree's interrupt-map)")
+                  "INTx routed to a GIC SPI (from the device tree's interrupt-map)")
         else:
             c.has(r"^harness: irq_setup\(want=\d+\): INTx pin 1 -> IOAPIC pin \d+", "INTx routed through the IOAPIC")
         if wait_wake:
@@ -277,8 +279,12 @@ def irq_case(w, mode):
         c.has(r"^irqs: mode=intx vectors=1 intx=1 nvme_ctrl_irq_count=\d+ delivered: v0=[1-9]",
               "INTx: vector 0 delivered to nvme_ctrl_handle_irq()")
     elif mode == "msix":
-        c.has(r"^harness: irq_setup\(want=\d+\): MSI-X vectors \d+ granted: DeviceID 0x[0-9a-f]+ .*-> ITS 0x",
-              "MSI-X through the GICv3 ITS (MAPD/MAPTI to LPIs)")
+        if w.args.arch == "armv7":
+            c.has(r"^harness: irq_setup\(want=\d+\): MSI-X vectors \d+ granted: -> GICv2m 0x[0-9a-f]+ -> SPI INTIDs \d+",
+                  "MSI-X through the GICv2m frame (MSI_SETSPI_NS, edge SPIs)")
+        else:
+            c.has(r"^harness: irq_setup\(want=\d+\): MSI-X vectors \d+ granted: DeviceID 0x[0-9a-f]+ .*-> ITS 0x",
+                  "MSI-X through the GICv3 ITS (MAPD/MAPTI to LPIs)")
         c.has(r"^irqs: mode=msix vectors=[2-9] intx=0 nvme_ctrl_irq_count=\d+ delivered: v0=[1-9]\d* v1=[1-9]",
               "MSI-X after the reset: admin vector 0 and I/O vector 1 delivered")
     else:

@@ -11,15 +11,18 @@
 #   tests/qemu/run.sh --hotplug --hook unplug='device_del nvme0' "hook unplug; ..."
 #
 # Options:
-#   -a, --arch x86_64|i386|aarch64|riscv64
+#   -a, --arch x86_64|i386|aarch64|riscv64|armv7
 #                            harness build to boot (default x86_64); aarch64
 #                            boots qemu-system-aarch64 -M virt,gic-version=3,
 #                            its=on -cpu cortex-a57 with semihosting for the
 #                            exit, riscv64 qemu-system-riscv64 -M virt
-#                            -bios none (exit: the SiFive test device)
+#                            -bios none (exit: the SiFive test device),
+#                            armv7 qemu-system-arm -M virt,highmem=off
+#                            -cpu cortex-a15 (GICv2 + v2m) with semihosting
 #   -k, --kernel FILE        harness image (default: built with make into
 #                            $NVME_QEMU_BUILD/<arch>, default /tmp/nvme-qemu-build;
-#                            nvme-harness.img on aarch64, .elf otherwise)
+#                            nvme-harness.img on aarch64 and armv7, .elf
+#                            otherwise)
 #   --ns SPEC                add a namespace; SPEC is comma separated:
 #                              path=FILE   backing image (required; created
 #                                          with size= when missing)
@@ -63,7 +66,8 @@
 #                            after "--" is also passed to QEMU
 #   --qemu-bin PROG          QEMU binary (default qemu-system-x86_64, or
 #                            qemu-system-i386 for --arch i386,
-#                            qemu-system-aarch64, qemu-system-riscv64)
+#                            qemu-system-aarch64, qemu-system-riscv64,
+#                            qemu-system-arm)
 #   --log FILE               also write the serial output to FILE
 #   --timeout SEC            kill QEMU after SEC seconds (default 120)
 #   --dry-run                print the QEMU command line and exit: builds
@@ -74,7 +78,8 @@
 #
 # Verdict: PASS only when the harness itself printed "harness: RESULT PASS"
 # and QEMU then ended with the pass code of the exit device (x86:
-# isa-debug-exit; aarch64: semihosting SYS_EXIT; riscv64: SiFive test; the
+# isa-debug-exit; aarch64: semihosting SYS_EXIT, armv7 SYS_EXIT_EXTENDED;
+# riscv64: SiFive test; the
 # harness makes all three give QEMU status 1 pass, 3 fail, 5 crash).  QEMU's stderr is
 # kept and shown whenever the verdict is not PASS.
 # Exit status: 0 PASS, 1 the harness said RESULT FAIL, 2 anything else
@@ -141,13 +146,14 @@ case "$arch" in
   i386|i686|x86-32|x86_32) arch=i386 ;;
   aarch64|arm64) arch=aarch64 ;;
   riscv64|riscv) arch=riscv64 ;;
+  armv7|arm|armhf) arch=armv7 ;;
   *) die "unknown arch $arch" ;;
 esac
 case "$arch:$machine" in
   x86_64:|i386:) machine=pc ;;
-  aarch64:|riscv64:) machine=virt ;;
-  x86_64:pc|x86_64:q35|i386:pc|i386:q35|aarch64:virt|riscv64:virt) ;;
-  *) die "unknown machine $machine for $arch (x86: pc or q35; aarch64, riscv64: virt)" ;;
+  aarch64:|riscv64:|armv7:) machine=virt ;;
+  x86_64:pc|x86_64:q35|i386:pc|i386:q35|aarch64:virt|riscv64:virt|armv7:virt) ;;
+  *) die "unknown machine $machine for $arch (x86: pc or q35; aarch64, riscv64, armv7: virt)" ;;
 esac
 case "$smp" in ''|[1-9]|[1-9][0-9]) ;; *) die "--smp wants a number of CPUs" ;; esac
 [ "$hotplug" = 1 ] && [ "$machine" != q35 ] && die "--hotplug needs --machine q35"
@@ -157,12 +163,14 @@ if [ -z "$qemu_bin" ]; then
     qemu_bin=qemu-system-i386
   elif [ "$arch" = aarch64 ] || [ "$arch" = riscv64 ]; then
     qemu_bin=qemu-system-$arch
+  elif [ "$arch" = armv7 ]; then
+    qemu_bin=qemu-system-arm
   else
     qemu_bin=qemu-system-x86_64
   fi
 fi
 case "$arch" in
-  aarch64) qemu_pkg=qemu-system-arm kernel_name=nvme-harness.img ;;
+  aarch64|armv7) qemu_pkg=qemu-system-arm kernel_name=nvme-harness.img ;;
   riscv64) qemu_pkg=qemu-system-misc kernel_name=nvme-harness.elf ;;
   *) qemu_pkg=qemu-system-x86 kernel_name=nvme-harness.elf ;;
 esac
@@ -202,6 +210,11 @@ case "$arch" in
     machine_args=(-machine virt,gic-version=3,its=on -cpu cortex-a57
       -semihosting-config enable=on,target=native)
     [ -n "$smp" ] && [ "$smp" -gt 1 ] && accel=tcg,thread=multi ;;
+  # 32-bit ARM: highmem=off keeps the ECAM and every PCI window below 4 GiB
+  # (with an LPAE CPU QEMU would put the ECAM at 0x40_1000_0000)
+  armv7)
+    machine_args=(-machine virt,highmem=off -cpu cortex-a15
+      -semihosting-config enable=on,target=native) ;;
   riscv64) machine_args=(-machine virt -bios none) ;;
   *) machine_args=(-machine "$machine" -device isa-debug-exit,iobase=0xf4,iosize=0x04) ;;
 esac
@@ -348,7 +361,7 @@ touch "$serial_log"
 
 # The harness's own verdict: the last RESULT line it printed.
 said=$(grep -a -E '^harness: RESULT (PASS|FAIL)' "$serial_log" | tail -n 1)
-# Exit device (isa-debug-exit, or on aarch64/riscv64 semihosting/SiFive
+# Exit device (isa-debug-exit, or on aarch64/armv7/riscv64 semihosting/SiFive
 # test with the same codes): status = (code << 1) | 1; code 0 pass, 1
 # fail, 2 crash.  Status 1 is also what QEMU returns when it cannot start,
 # so it means PASS only together with the harness's RESULT PASS line.

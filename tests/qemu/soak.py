@@ -129,7 +129,7 @@ class Seed:
         self.smp_lba = (2 << 20) // self.lbs
         self.loop_lba = (8 << 20) // self.lbs
         self.ncpu = args.smp if args.smp else (r.choice([1, 2, 4]) if x86 else 1)
-        self.irq = r.choice(["msix", "msix", "intx", "poll"] if x86 or args.arch == "aarch64"
+        self.irq = r.choice(["msix", "msix", "intx", "poll"] if x86 or args.arch in ("aarch64", "armv7")
                             else ["intx", "poll"])
         self.timeout_ms = r.choice([300, 400, 700, 1500])
         self.mdts = r.choice([None, 2, 3, 5])
@@ -521,7 +521,7 @@ def parse_seeds(spec):
 
 def main():
     ap = argparse.ArgumentParser(description="randomized fault soak on QEMU's NVMe controller")
-    ap.add_argument("--arch", default="x86_64", choices=["x86_64", "i386", "aarch64", "riscv64"])
+    ap.add_argument("--arch", default="x86_64", choices=["x86_64", "i386", "aarch64", "riscv64", "armv7"])
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--seeds", default="1-10", help="e.g. 1-50 or 3,7,9")
     ap.add_argument("--rounds", type=int, default=6)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fdt.h - a read-only flattened device tree walker (Devicetree
- * Specification v0.4, chapter 5) for the aarch64 and riscv64 harness
+ * Specification v0.4, chapter 5) for the aarch64, riscv64 and armv7 harness
  * builds: QEMU's virt machines describe everything (RAM, UART, interrupt
  * controllers, the PCIe ECAM window and its MMIO windows) only there.
  */

@@ -5,7 +5,7 @@
  * IOAPIC, isa-debug-exit.  Same source for x86-32 (no paging, physical
  * addresses are virtual addresses) and x86-64 (the boot code identity
  * maps the first 4 GiB with 2 MiB pages), so a pointer's value is always
- * its physical (bus) address.  The aarch64 and riscv64 builds implement
+ * its physical (bus) address.  The aarch64, riscv64 and armv7 builds implement
  * the same interface (console, exit, PCI through ECAM, clock, interrupt
  * handler) in kernel/arch/<isa>/, pci_ecam.c and fdt.c, also identity
  * mapped.
@@ -87,7 +87,7 @@ static inline void mmio_wr32(uintptr_t a, uint32_t v)
     *(volatile uint32_t *)a = v;
 }
 #else
-/* aarch64, riscv64: kernel/arch/<isa>/arch_hw.h (the Makefile puts that
+/* aarch64, riscv64, armv7: kernel/arch/<isa>/arch_hw.h (the Makefile puts that
  * directory on the include path) gives cpu_relax, barrier, irq_save/
  * irq_restore/irq_enable and mmio_rd32/mmio_wr32 with the ISA's writel/
  * readl barriers, and arch_init(). */

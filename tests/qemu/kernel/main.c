@@ -112,6 +112,8 @@
 #define ARCH_NAME "aarch64"
 #elif defined(__riscv) /* kernel/arch/riscv64 */
 #define ARCH_NAME "riscv64"
+#elif defined(__arm__) /* kernel/arch/armv7 */
+#define ARCH_NAME "armv7"
 #else
 #define ARCH_NAME "x86-32"
 #endif

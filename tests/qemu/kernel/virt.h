@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virt.h - what the aarch64 and riscv64 harness builds share on QEMU's
+ * virt.h - what the aarch64, riscv64 and armv7 harness builds share on QEMU's
  * "virt" machines: the device tree (fdt.h), the generic PCIe host
  * ("pci-host-ecam-generic": ECAM configuration space, MMIO windows in
  * "ranges", INTx routing in "interrupt-map") and BAR assignment, which no

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch_hw.h (armv7) - CPU primitives for hw.h on 32-bit ARM (ARMv7-A, ARM
+ * state).  MMIO goes through sections of Device memory while RAM is
+ * Normal write-back cacheable (mmu in arch.c), so the accessors carry the
+ * barriers of Linux's 32-bit writel()/readl() (arch/arm/include/asm/io.h:
+ * __iowmb() = wmb() = "dsb st", __iormb() = rmb() = "dsb"):
+ *   write: "dsb st" then the store - every earlier normal-memory store
+ *          (an SQE, a PRP list) is complete before the register write;
+ *   read:  the load then "dsb" - the register read completes before any
+ *          later load (a CQE, a DMA buffer) is performed.
+ * Explicit ldr/str so the compiler never emits a form a device access
+ * cannot take (writeback addressing, ldm/ldrd).
+ */
+#ifndef HARNESS_ARCH_HW_H
+#define HARNESS_ARCH_HW_H
+
+#include <stdint.h>
+
+static inline void cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
+static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
+
+/* CPSR.I: the OSAL's locks and the console mask IRQs. */
+static inline unsigned long irq_save(void)
+{
+    unsigned long f;
+    __asm__ volatile("mrs %0, cpsr\n\tcpsid i" : "=r"(f) : : "memory");
+    return f;
+}
+static inline void irq_restore(unsigned long f)
+{
+    if (!(f & (1u << 7)))
+        __asm__ volatile("cpsie i" ::: "memory");
+}
+static inline void irq_enable(void) { __asm__ volatile("cpsie i" ::: "memory"); }
+
+static inline uint32_t mmio_rd32(uintptr_t a)
+{
+    uint32_t v;
+    __asm__ volatile("ldr %0, [%1]" : "=r"(v) : "r"(a) : "memory");
+    __asm__ volatile("dsb" ::: "memory");
+    return v;
+}
+static inline uint8_t mmio_rd8(uintptr_t a)
+{
+    uint32_t v;
+    __asm__ volatile("ldrb %0, [%1]" : "=r"(v) : "r"(a) : "memory");
+    __asm__ volatile("dsb" ::: "memory");
+    return (uint8_t)v;
+}
+static inline void mmio_wr32(uintptr_t a, uint32_t v)
+{
+    __asm__ volatile("dsb st" ::: "memory");
+    __asm__ volatile("str %0, [%1]" : : "r"(v), "r"(a) : "memory");
+}
+static inline void mmio_wr16(uintptr_t a, uint16_t v)
+{
+    __asm__ volatile("dsb st" ::: "memory");
+    __asm__ volatile("strh %0, [%1]" : : "r"(v), "r"(a) : "memory");
+}
+static inline void mmio_wr8(uintptr_t a, uint8_t v)
+{
+    __asm__ volatile("dsb st" ::: "memory");
+    __asm__ volatile("strb %0, [%1]" : : "r"(v), "r"(a) : "memory");
+}
+
+/* arch.c: device tree, MMU, exceptions, GICv2 + v2m, generic timer, PCI
+ * BARs; returns the command line (/chosen/bootargs). */
+const char *arch_init(void);
+
+#endif
