@@ -105,9 +105,11 @@ void clock_sleep_us(uint32_t us)
  * of 4096 1 MiB sections, identity.  RAM: Normal, inner/outer write-back
  * write-allocate (TEX 001 C 1 B 1), shareable; everything else (UART, GIC,
  * ECAM, the PCI window): Shareable Device (TEX 000 C 0 B 1), execute never.
- * Domain 0 client, AP 0b011 (read/write at PL1).  SCTLR.A stays 0: the
- * core's unaligned accesses to Normal memory are allowed (the harness is
- * built with -mno-unaligned-access anyway, for the code before this). */
+ * Domain 0 client, AP 0b011 (read/write at PL1).  SCTLR.A = 1: alignment
+ * checking on.  Everything is built with -mno-unaligned-access, so the
+ * compiler never means a misaligned access; one that happens anyway (a
+ * misaligned pointer cast in the core, nvmectl or the harness) is a data
+ * abort, the boot a CRASH, as on a CPU without unaligned support. */
 static uint32_t l1[4096] __attribute__((aligned(16384)));
 
 #define SECT 0x2u
@@ -148,7 +150,8 @@ static void mmu_init(void)
     uint32_t sctlr;
     __asm__ volatile("mrc p15, 0, %0, c1, c0, 0" : "=r"(sctlr));
     sctlr |= (1u << 0) | (1u << 2) | (1u << 11) | (1u << 12); /* M, C, Z, I */
-    sctlr &= ~((1u << 1) | (1u << 28) | (1u << 29));          /* A, TRE, AFE */
+    sctlr |= 1u << 1;                                         /* A */
+    sctlr &= ~((1u << 28) | (1u << 29));                      /* TRE, AFE */
     __asm__ volatile("mcr p15, 0, %0, c1, c0, 0\n\tisb" : : "r"(sctlr) : "memory");
 }
 
@@ -229,7 +232,8 @@ const char *arch_init(void)
     serial_write("\n");
     unsigned ncpu = fdt_count_device_type("cpu");
     kprintf("harness: mode 0x%x, MIDR 0x%x, MPIDR 0x%x (%u CPU%s in the device tree; the others "
-            "stay off until PSCI CPU_ON), MMU on: RAM Normal WB cacheable, MMIO Device; "
+            "stay off until PSCI CPU_ON), MMU on: RAM Normal WB cacheable, MMIO Device, alignment "
+            "checked; "
             "generic timer %u Hz; PL011 at 0x%lx\n",
             (unsigned)(cpsr & 0x1f), (unsigned)midr, (unsigned)mpidr, ncpu, ncpu == 1 ? "" : "s",
             (unsigned)cnt_freq, (unsigned long)uart);
