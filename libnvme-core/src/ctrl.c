@@ -191,6 +191,34 @@ static void nvme_select_iocs(struct nvme_ctrl *ctrl)
     }
 }
 
+/* The NVM Command Set's own Identify Controller (CNS 06h CSI 00h, NVM CS
+ * 1.0), which NVMe 2.0 controllers and those with I/O Command Sets
+ * (CC.CSS 110b) answer, as Linux's nvme_init_non_mdts_limits asks it: the
+ * Dataset Management deallocate limits (DMRL, DMRSL, DMSL).  A refusal
+ * leaves no limit, as there. */
+static int nvme_nvm_limits(struct nvme_ctrl *ctrl)
+{
+    ctrl->dmrl = 0;
+    ctrl->dmrsl = 0;
+    ctrl->dmsl = 0;
+    if ((ctrl->info.vs < NVME_VS(2, 0, 0) && ctrl->cc_css != NVME_CC_CSS_IOCS) ||
+        (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
+        return NVME_OK;
+    struct nvme_id_ctrl_nvm *id = ctrl->osal.mem_alloc(ctrl->osal.ctx, sizeof(*id));
+    if (id == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_identify_cs(ctrl, NVME_CNS_CS_CTRL, 0, NVME_CSI_NVM, id);
+    if (rc == NVME_OK) {
+        ctrl->dmrl = id->dmrl;
+        ctrl->dmrsl = id->dmrsl;
+        ctrl->dmsl = id->dmsl;
+        NVME_TRACE(ctrl, NVME_TRACE_INIT, "NVM limits: DMRL %u DMRSL %u DMSL %llu", id->dmrl,
+                   id->dmrsl, (unsigned long long)id->dmsl);
+    }
+    ctrl->osal.mem_free(ctrl->osal.ctx, id, sizeof(*id));
+    return rc > 0 ? NVME_OK : rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Init / fini                                                         */
 /* ------------------------------------------------------------------ */
@@ -306,6 +334,9 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     if (rc != NVME_OK)
         goto fail_disable;
     nvme_select_iocs(ctrl);
+    rc = nvme_nvm_limits(ctrl);
+    if (rc != NVME_OK)
+        goto fail_disable;
     if ((ctrl->info.oacs & NVME_OACS_DBBUF) && !ctrl->opts.no_shadow_doorbells)
         nvme_dbbuf_alloc(ctrl);
     nvme_hmb_alloc(ctrl); /* given with the features, nvme_ctrl_start_queues */

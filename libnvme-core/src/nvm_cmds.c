@@ -182,11 +182,31 @@ int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
         return rc;
     if (!(ctrl->info.oncs & NVME_ONCS_DSM))
         return nvm_unsupported(ctrl, nsid, "Dataset Management", "ONCS bit 2 clear");
+    uint64_t total = 0;
     for (unsigned i = 0; i < nr; i++) {
         /* A range of 0 blocks is allowed and names nothing (Figure 42). */
         if (ranges[i].nlb != 0 &&
             (ranges[i].slba >= ns->nsze || ranges[i].nlb > ns->nsze - ranges[i].slba))
             return NVME_ERR_RANGE;
+        total += ranges[i].nlb;
+    }
+    /* The deallocate limits of the NVM Identify Controller (DMRL, DMRSL,
+     * DMSL; CNS 06h CSI 00h, NVM CS 1.0): a controller may skip a range
+     * above them and still report success (QEMU 7.2 does), so they are
+     * refused here, clearly; nvme_deallocate splits within them. */
+    if (attr & NVME_DSM_AD) {
+        uint32_t most = 0;
+        for (unsigned i = 0; i < nr; i++)
+            most = ranges[i].nlb > most ? ranges[i].nlb : most;
+        if ((ctrl->dmrl != 0 && nr > ctrl->dmrl) || (ctrl->dmrsl != 0 && most > ctrl->dmrsl) ||
+            (ctrl->dmsl != 0 && total > ctrl->dmsl)) {
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "namespace %u: deallocate of %u range(s), %llu blocks, up to %u in one: "
+                     "above DMRL %u / DMRSL %u / DMSL %llu (0: none)",
+                     nsid, nr, (unsigned long long)total, most, ctrl->dmrl, ctrl->dmrsl,
+                     (unsigned long long)ctrl->dmsl);
+            return NVME_ERR_INVAL;
+        }
     }
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_CMD_DSM, nsid);
@@ -208,14 +228,21 @@ int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_
     int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns);
     if (rc != NVME_OK)
         return rc;
-    /* Ranges of at most FFFFFFFFh blocks, 256 per command. */
+    /* Ranges of at most FFFFFFFFh blocks, 16 per command, within the
+     * controller's DMRSL, DMRL and DMSL (nvme_dsm). */
+    uint32_t range = ctrl->dmrsl != 0 ? ctrl->dmrsl : 0xffffffffu;
+    unsigned ranges = ctrl->dmrl != 0 && ctrl->dmrl < 16u ? ctrl->dmrl : 16u;
+    uint64_t limit = ctrl->dmsl != 0 ? ctrl->dmsl : ~(uint64_t)0;
     struct nvme_dsm_range r[16];
     while (count != 0 && rc == NVME_OK) {
         unsigned n = 0;
-        while (count != 0 && n < 16u) {
-            uint32_t len = count > 0xffffffffu ? 0xffffffffu : (uint32_t)count;
+        uint64_t left = limit;
+        while (count != 0 && n < ranges && left != 0) {
+            uint64_t len = count < range ? count : range;
+            len = len < left ? len : left;
+            left -= len;
             r[n].cattr = 0;
-            r[n].nlb = len;
+            r[n].nlb = (uint32_t)len;
             r[n].slba = lba;
             lba += len;
             count -= len;

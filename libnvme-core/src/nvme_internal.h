@@ -294,7 +294,12 @@ struct nvme_ctrl {
     uint32_t hmpre, hmmin, hmminds; /* Host Memory Buffer, 4 KiB units */
     uint16_t hmmaxd;                /* its most descriptors, 0: no limit */
     uint32_t zasl_bytes;            /* ZNS Zone Append Size Limit, 0: mdts_bytes */
-    uint16_t iocs_index;            /* I/O Command Set Profile vector in use */
+    /* NVM Command Set Identify Controller (CNS 06h CSI 00h), read at
+     * bring-up; 0: no limit (or not reported) */
+    uint8_t dmrl;        /* DSM deallocate: most ranges */
+    uint32_t dmrsl;      /* DSM deallocate: most blocks in a range */
+    uint64_t dmsl;       /* DSM deallocate: most blocks in all ranges */
+    uint16_t iocs_index; /* I/O Command Set Profile vector in use */
 
     /* Lifecycle state (recovery.c) */
     bool ready;            /* queues live, commands may be submitted */

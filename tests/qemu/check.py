@@ -10,6 +10,8 @@ list of nvmectl commands, then checks the serial output (and, for writes,
 the disk images on the host after QEMU exited).  Exit status 0 = pass.
 Cases (see CASES below):
   basic, intx, poll, xfer       the controller working normally
+  limits                        limits the controller advertises (DMRSL, Copy's
+                                MSSRL/MCL/MSRC, ZASL, max open zones)
   irq                           the interrupt case of the ISA: INTx through the
                                 IOAPIC (x86), MSI-X through the GICv3 ITS
                                 (aarch64) or the GICv2m frame (armv7), INTx
@@ -1270,7 +1272,66 @@ def case_multi_ctrl(w):
         c_all.failures += c.failures
     return c_all
 
-CASES = {"basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
+def case_limits(w):
+    """Limits the controller and its namespaces advertise, on QEMU 7.2: the
+    Dataset Management Range Size Limit (DMRSL, NVM Identify Controller:
+    QEMU's is 2 GiB of blocks, and it skips a longer deallocate range yet
+    reports success) on a sparse 4 GiB namespace; Copy cut at MSSRL, MCL
+    and MSRC (nvme-ns mssrl/mcl/msrc); Zone Append within ZASL
+    (zoned.zasl); Too Many Open Zones (zoned.max_open) named."""
+    big = os.path.join(w.dir, "big.img")
+    z = os.path.join(w.dir, "z.img")
+    make_image(big, 4096 * MiB)  # sparse
+    make_image(z, 16 * MiB)
+    dmrsl = (2 ** 31 - 512) // 512  # QEMU: BDRV_REQUEST_MAX_BYTES / the block size
+    cmds = ["write -n 1 -s 5000000 -c 1 -p 0x5a",
+            "!dsm -n 1 --ad -s 0 -b 8388608", "read -n 1 -s 5000000 -c 1",
+            "dsm -n 1 --ad -s 4194304 -b %d" % dmrsl, "read -n 1 -s 5000000 -c 1 -o json",
+            "write -n 1 -s 300 -c 10 -p 0x3c", "copy -n 1 -d 2000 -s 300 -b 10",
+            "read -n 1 -s 2000 -c 10 -o json",
+            "!zone-append -n 2 -s 0 -c 17 -p 0x11", "zone-append -n 2 -s 0 -c 16 -p 0x11",
+            "zone-mgmt-send -n 2 -s 8192 -z open", "!zone-mgmt-send -n 2 -s 16384 -z open"]
+    c = w.boot(["path=%s,nsid=1,drive.discard=unmap,mssrl=4,mcl=8,msrc=1" % big,
+                "path=%s,nsid=2,zoned=true,zoned.zone_size=4M,zoned.max_open=1" % z],
+               cmds, ctrl="zoned.zasl=1", core_quiet=False, max_seconds=50)
+    # DMRSL: a range above it refused by the core, clearly, before QEMU could
+    # skip it and answer success; the block is still there; a range of
+    # DMRSL blocks deallocates (reads back as zeros, DLFEAT)
+    c.has(r"^harness: 'dsm -n 1 --ad -s 0 -b 8388608' failed as expected",
+          "deallocate range above DMRSL (%d blocks): refused, not reported as done" % dmrsl)
+    c.has(r"^nvme error: nvme0: namespace 1: deallocate of 1 range\(s\), 8388608 blocks.*DMRSL %d" % dmrsl,
+          "the core names DMRSL as QEMU reports it")
+    c.ok(re.search(r"^[0-9a-f]{8}  5a 5a", c.section("read -n 1 -s 5000000 -c 1"), re.M) is not None,
+         "the block is as it was")
+    try:
+        d = json.loads(c.section("read -n 1 -s 5000000 -c 1 -o json"))
+        c.ok(set(bytes.fromhex(d["data"])) == {0}, "a range of DMRSL blocks deallocated: reads zeros")
+    except (ValueError, KeyError, TypeError) as e:
+        c.ok(False, "read -o json parses with its data (%s)" % e)
+    # Copy: 10 blocks with MSSRL 4, MCL 8, MSRC 1 (2 ranges): two commands
+    c.ok("success" in c.section("copy -n 1 -d 2000 -s 300 -b 10"),
+         "copy of 10 blocks within MSSRL 4 / MCL 8 / MSRC 1: done")
+    try:
+        d = json.loads(c.section("read -n 1 -s 2000 -c 10 -o json"))
+        c.ok(bytes.fromhex(d["data"]) == bytes([0x3c]) * 5120, "the copy read back")
+    except (ValueError, KeyError, TypeError) as e:
+        c.ok(False, "read -o json parses with its data (%s)" % e)
+    # ZASL 1: 2 pages of 4 KiB, 16 blocks of 512
+    c.has(r"^harness: 'zone-append -n 2 -s 0 -c 17 -p 0x11' failed as expected",
+          "zone append of 17 blocks above ZASL (8 KiB): refused")
+    c.has(r"^nvme error: nvme0: namespace 2: zone append of 17 blocks above ZASL \(8192 bytes\)",
+          "the core names ZASL")
+    c.has(r"^nvme0n2: zone-append: success, 16 block\(s\) written at LBA 0x0",
+          "zone append of 16 blocks (ZASL): done")
+    c.has(r"^harness: 'zone-mgmt-send -n 2 -s 16384 -z open' failed as expected: \d+ \(Too Many Open Zones\)",
+          "a second open zone with zoned.max_open=1: Too Many Open Zones, named")
+    lines = re.findall(r"(?m)^nvme (?:error|warn):.*$", c.log)
+    c.ok(len(lines) == 2 and "DMRSL" in lines[0] and "ZASL" in lines[1],
+         "the core's only complaints: the range above DMRSL and the append above ZASL (%d)" % len(lines))
+    return c
+
+
+CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
          "irq": case_irq, "basic-smp2": case_basic_smp2,
          "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
          "recovery-throttle": case_recovery_throttle, "recovery-unplug": case_recovery_unplug,

@@ -75,6 +75,54 @@ static void dsm_deallocates_ranges(void **state)
     fx_stop(&f);
 }
 
+/* The deallocate limits of the NVM Identify Controller (CNS 06h CSI 00h):
+ * the simulator, as QEMU 7.2, skips a range above DMRSL and reports
+ * success, so nvme_deallocate splits within DMRSL, DMRL and DMSL and
+ * nvme_dsm refuses a deallocate beyond them. */
+static void dsm_deallocate_within_the_controller_limits(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true; /* NVMe 2.0: CNS 06h answered */
+    f.cfg.dmrsl = 100;
+    f.cfg.dmrl = 3;
+    f.cfg.dmsl = 250;
+    fx_start(&f);
+    uint8_t *b = filled(&f, 0, 1024, 7);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t cmds = st->dsm_cmds;
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 10, 1000), 0);
+    uint8_t *rd = abuf(1024 * 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1024, rd), 0);
+    assert_memory_equal(rd, b, 10 * 512);
+    assert_true(all_zero(rd + 10 * 512, 1000 * 512));
+    assert_memory_equal(rd + 1010 * 512, b + 1010 * 512, 14 * 512);
+    assert_int_equal(st->dsm_skipped, 0);
+    /* 100 + 100 + 50 blocks (DMSL 250) in each of 4 commands */
+    assert_int_equal(st->dsm_cmds - cmds, 4);
+    assert_int_equal(st->deallocated_blocks, 1000);
+    /* Beyond a limit: refused, nothing sent (before: "success", the range
+     * above DMRSL left as it was). */
+    cmds = st->dsm_cmds;
+    struct nvme_dsm_range big[1] = {{0, 101, 0}};
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, big, 1), NVME_ERR_INVAL);
+    struct nvme_dsm_range four[4] = {{0, 1, 0}, {0, 1, 2}, {0, 1, 4}, {0, 1, 6}};
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, four, 4), NVME_ERR_INVAL);
+    struct nvme_dsm_range three[3] = {{0, 100, 0}, {0, 100, 200}, {0, 51, 400}};
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, three, 3), NVME_ERR_INVAL);
+    assert_int_equal(st->dsm_cmds, cmds);
+    /* Within them, and hints (no AD): sent. */
+    three[2].nlb = 50;
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, three, 3), 0);
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_IDR, big, 1), 0);
+    assert_int_equal(st->dsm_cmds, cmds + 2);
+    assert_int_equal(st->dsm_skipped, 0);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
 static void dsm_unsupported_without_oncs_bit_2(void **state)
 {
     (void)state;
@@ -609,6 +657,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dsm_deallocates_ranges),
+        cmocka_unit_test(dsm_deallocate_within_the_controller_limits),
         cmocka_unit_test(dsm_unsupported_without_oncs_bit_2),
         cmocka_unit_test(write_zeroes_with_and_without_deallocate),
         cmocka_unit_test(write_zeroes_deallocate_needs_dlfeat_bit_3),

@@ -906,6 +906,22 @@ struct nvme_id_ns_zns {
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_id_ns_zns) == 4096, "ZNS Identify Namespace is 4096 bytes");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset");
+/* I/O Command Set Specific Identify Controller for the NVM Command Set
+ * (CNS 06h CSI 00h, NVM CS 1.0): limits of the commands that move no
+ * data; 0 = no limit. */
+struct nvme_id_ctrl_nvm {
+    uint8_t vsl;        /* 0: Verify Size Limit, 2^n * MPSMIN */
+    uint8_t wzsl;       /* 1: Write Zeroes Size Limit, 2^n * MPSMIN */
+    uint8_t wusl;       /* 2: Write Uncorrectable Size Limit, 2^n * MPSMIN */
+    uint8_t dmrl;       /* 3: DSM (deallocate) Ranges Limit */
+    uint32_t dmrsl;     /* 4: DSM (deallocate) Range Size Limit, blocks */
+    uint64_t dmsl;      /* 8: DSM (deallocate) Size Limit, blocks in all */
+    uint8_t rsvd[4080]; /* 16 */
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_id_ctrl_nvm) == 4096,
+                   "NVM Identify Controller is 4096 bytes");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl_nvm, dmrsl) == 4, "DMRSL offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl_nvm, dmsl) == 8, "DMSL offset");
 /* ZNS Identify Controller (CNS 06h CSI 02h, Figure 47): byte 0 ZASL,
  * zone append size limit, 2^n * MPSMIN, 0 = MDTS. */
 

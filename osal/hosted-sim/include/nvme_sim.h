@@ -298,6 +298,14 @@ struct nvme_sim_config {
     uint16_t mssrl; /* Identify Namespace MSSRL, MCL, MSRC (Copy limits) [128, */
     uint32_t mcl;   /*   128, 127: QEMU's defaults] */
     uint8_t msrc;
+    /* NVM Command Set Identify Controller (CNS 06h CSI 00h, answered with
+     * iocs) [0: no limit]: a Dataset Management deallocate of more than
+     * dmrl ranges or dmsl blocks fails Invalid Field; a range above dmrsl
+     * blocks is skipped, the command still succeeding (QEMU 7.2's
+     * nvme_dsm_cb; dsm_skipped counts them) */
+    uint8_t dmrl;
+    uint32_t dmrsl;
+    uint64_t dmsl;
     uint16_t oacs;         /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
                                 NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
                                 shadow doorbells and EventIdx (see eventidx below) */
@@ -667,8 +675,9 @@ struct nvme_sim_stats {
     uint64_t fua_writes;         /* Writes with FUA (CDW12 bit 30) */
     uint64_t compares, verifies; /* completed successfully */
     uint64_t dsm_cmds, dsm_ranges, deallocated_blocks;
-    uint64_t copies, copied_blocks;                 /* Copy commands done, blocks they wrote */
-    uint64_t write_zeroes, wz_deallocate;           /* Write Zeroes commands, those with DEAC */
+    uint64_t dsm_skipped;                 /* deallocate ranges above cfg.dmrsl, left as they were */
+    uint64_t copies, copied_blocks;       /* Copy commands done, blocks they wrote */
+    uint64_t write_zeroes, wz_deallocate; /* Write Zeroes commands, those with DEAC */
     uint64_t pi_generated, pi_checked, pi_stripped; /* blocks */
     uint64_t md_bytes;                              /* separate/extended metadata bytes moved */
     uint64_t formats, sanitizes, self_tests, fw_downloads, fw_commits, nssrs;

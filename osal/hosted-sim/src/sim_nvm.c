@@ -339,6 +339,12 @@ static uint16_t dsm(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     for (unsigned i = 0; i < nr; i++)
         if (r[i].nlb && (r[i].slba >= ns->blocks || r[i].nlb > ns->blocks - r[i].slba))
             return SIM_SF_GEN(NVME_SC_LBA_RANGE);
+    uint64_t total = 0;
+    for (unsigned i = 0; i < nr; i++)
+        total += r[i].nlb;
+    if ((sqe->cdw11 & NVME_DSM_AD) &&
+        ((sim->cfg.dmrl && nr > sim->cfg.dmrl) || (sim->cfg.dmsl && total > sim->cfg.dmsl)))
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     sim->st.dsm_cmds++;
     sim->st.dsm_ranges += nr;
     if (!(sqe->cdw11 & NVME_DSM_AD))
@@ -347,6 +353,10 @@ static uint16_t dsm(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     if (!zero)
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
     for (unsigned i = 0; i < nr; i++) {
+        if (sim->cfg.dmrsl && r[i].nlb > sim->cfg.dmrsl) {
+            sim->st.dsm_skipped++; /* as QEMU 7.2: skipped, no error */
+            continue;
+        }
         for (uint64_t done = 0; done < r[i].nlb;) {
             uint64_t n = r[i].nlb - done < 64 ? r[i].nlb - done : 64;
             sim_ns_io(ns, r[i].slba + done, n, zero, true);
