@@ -257,12 +257,27 @@ int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_
 /* Write Zeroes (§3.2.8), Verify (§3.2.9): block ranges, no data        */
 /* ------------------------------------------------------------------ */
 
+/* Blocks of `ns` a command may name under a size limit of the NVM
+ * Identify Controller (VSL, WZSL: 2^sl units of CAP.MPSMIN, 0 none; NVM
+ * CS 1.0, CNS 06h CSI 00h), counted as the data the blocks hold (with
+ * interleaved metadata, as MDTS); at most 65536 (NLB), 0 when one block
+ * is above the limit. */
+static uint32_t nvm_size_limit_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns,
+                                      uint8_t sl)
+{
+    unsigned shift = 12u + NVME_CAP_MPSMIN(ctrl->info.cap) + sl;
+    uint64_t blk = ns->lba_size + (ns->md_extended ? ns->ms : 0u), rem;
+    if (sl == 0 || shift >= 64u || ((uint64_t)1 << shift) >> 16 >= blk)
+        return 65536u;
+    return (uint32_t)nvme_u64_divmod((uint64_t)1 << shift, blk, &rem);
+}
+
 static int nvm_range_cmd(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8_t opc,
-                         uint64_t lba, uint64_t count, uint32_t cdw12)
+                         uint64_t lba, uint64_t count, uint32_t cdw12, uint32_t max)
 {
     int rc = NVME_OK;
     while (count != 0 && rc == NVME_OK) {
-        uint32_t n = count > 65536u ? 65536u : (uint32_t)count;
+        uint32_t n = count > max ? max : (uint32_t)count;
         struct nvme_sqe sqe;
         nvm_sqe_range(&sqe, opc, ns->nsid, lba, n);
         sqe.cdw12 |= cdw12;
@@ -301,7 +316,7 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
     /* PI formats: the controller generates the PI of the zeroed blocks. */
     if (ns->pi_type != 0)
         cdw12 |= NVME_RW_PRACT;
-    return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_ZEROES, lba, count, cdw12);
+    return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_ZEROES, lba, count, cdw12, 65536u);
 }
 
 int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, unsigned flags)
@@ -316,7 +331,12 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
         return NVME_ERR_INVAL; /* Verify has no FUA bit */
     if (!(ctrl->info.oncs & NVME_ONCS_VERIFY))
         return nvm_unsupported(ctrl, nsid, "Verify", "ONCS bit 7 clear");
-    return nvm_range_cmd(ctrl, ns, NVME_CMD_VERIFY, lba, count, nvm_cdw12_flags(flags));
+    /* Each command within the Verify Size Limit (QEMU's vsl: Invalid
+     * Field above it). */
+    uint32_t max = nvm_size_limit_blocks(ctrl, ns, ctrl->vsl);
+    if (max == 0)
+        return nvm_unsupported(ctrl, nsid, "Verify", "a block is above VSL");
+    return nvm_range_cmd(ctrl, ns, NVME_CMD_VERIFY, lba, count, nvm_cdw12_flags(flags), max);
 }
 
 /* ------------------------------------------------------------------ */

@@ -236,6 +236,25 @@ static void verify_and_compare(void **state)
     fx_stop(&f);
 }
 
+/* VSL (NVM Identify Controller, CNS 06h CSI 00h): the simulator, as QEMU
+ * with its vsl, fails a Verify above it with Invalid Field, so
+ * nvme_verify cuts its commands there. */
+static void verify_within_the_verify_size_limit(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true; /* NVMe 2.0: CNS 06h answered */
+    f.cfg.vsl = 1;     /* 2 pages of 4 KiB: 16 blocks of 512 */
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 0, 40, 0), 0); /* before: Invalid Field */
+    assert_int_equal(st->verifies, 3);                     /* 16 + 16 + 8 */
+    assert_int_equal(nvme_verify(f.ctrl, 1, 100, 16, 0), 0);
+    assert_int_equal(st->verifies, 4);
+    fx_stop(&f);
+}
+
 static void fua_writes_are_marked(void **state)
 {
     (void)state;
@@ -663,6 +682,7 @@ int main(void)
         cmocka_unit_test(write_zeroes_deallocate_needs_dlfeat_bit_3),
         cmocka_unit_test(write_zeroes_quirks),
         cmocka_unit_test(verify_and_compare),
+        cmocka_unit_test(verify_within_the_verify_size_limit),
         cmocka_unit_test(fua_writes_are_marked),
         cmocka_unit_test(copy_moves_ranges_to_the_destination),
         cmocka_unit_test(copy_splits_at_the_namespace_limits),

@@ -306,6 +306,9 @@ struct nvme_sim_config {
     uint8_t dmrl;
     uint32_t dmrsl;
     uint64_t dmsl;
+    /* and its Verify Size Limit, 2^vsl * MPSMIN bytes [0: none]: a Verify of
+     * more fails Invalid Field, as QEMU's vsl */
+    uint8_t vsl;
     uint16_t oacs;         /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
                                 NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
                                 shadow doorbells and EventIdx (see eventidx below) */
