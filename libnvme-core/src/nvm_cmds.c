@@ -316,7 +316,12 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
     /* PI formats: the controller generates the PI of the zeroed blocks. */
     if (ns->pi_type != 0)
         cdw12 |= NVME_RW_PRACT;
-    return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_ZEROES, lba, count, cdw12, 65536u);
+    /* Each command within the Write Zeroes Size Limit (Linux caps its
+     * write-zeroes requests at WZSL as well). */
+    uint32_t max = nvm_size_limit_blocks(ctrl, ns, ctrl->wzsl);
+    if (max == 0)
+        return nvm_unsupported(ctrl, nsid, "Write Zeroes", "a block is above WZSL");
+    return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_ZEROES, lba, count, cdw12, max);
 }
 
 int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, unsigned flags)

@@ -168,6 +168,31 @@ static void write_zeroes_with_and_without_deallocate(void **state)
     fx_stop(&f);
 }
 
+/* WZSL (NVM Identify Controller, CNS 06h CSI 00h): the simulator fails a
+ * Write Zeroes above it with Invalid Field, so nvme_write_zeroes cuts its
+ * commands there, as Linux caps write-zeroes requests. */
+static void write_zeroes_within_the_write_zeroes_size_limit(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true; /* NVMe 2.0: CNS 06h answered */
+    f.cfg.wzsl = 2;    /* 4 pages of 4 KiB: 32 blocks of 512 */
+    fx_start(&f);
+    uint8_t *b = filled(&f, 0, 128, 3);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 8, 100, 0), 0); /* before: Invalid Field */
+    assert_int_equal(st->write_zeroes, 4);                        /* 32 + 32 + 32 + 4 */
+    uint8_t *rd = abuf(128 * 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 128, rd), 0);
+    assert_memory_equal(rd, b, 8 * 512);
+    assert_true(all_zero(rd + 8 * 512, 100 * 512));
+    assert_memory_equal(rd + 108 * 512, b + 108 * 512, 20 * 512);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
 static void write_zeroes_deallocate_needs_dlfeat_bit_3(void **state)
 {
     (void)state;
@@ -679,6 +704,7 @@ int main(void)
         cmocka_unit_test(dsm_deallocate_within_the_controller_limits),
         cmocka_unit_test(dsm_unsupported_without_oncs_bit_2),
         cmocka_unit_test(write_zeroes_with_and_without_deallocate),
+        cmocka_unit_test(write_zeroes_within_the_write_zeroes_size_limit),
         cmocka_unit_test(write_zeroes_deallocate_needs_dlfeat_bit_3),
         cmocka_unit_test(write_zeroes_quirks),
         cmocka_unit_test(verify_and_compare),

@@ -306,9 +306,10 @@ struct nvme_sim_config {
     uint8_t dmrl;
     uint32_t dmrsl;
     uint64_t dmsl;
-    /* and its Verify Size Limit, 2^vsl * MPSMIN bytes [0: none]: a Verify of
-     * more fails Invalid Field, as QEMU's vsl */
-    uint8_t vsl;
+    /* and its Verify and Write Zeroes Size Limits, 2^n * MPSMIN bytes [0:
+     * none]: a Verify or Write Zeroes of more fails Invalid Field, as
+     * QEMU's vsl */
+    uint8_t vsl, wzsl;
     uint16_t oacs;         /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
                                 NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
                                 shadow doorbells and EventIdx (see eventidx below) */

@@ -311,9 +311,11 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
             return SF_INVALID_FIELD;
         if (csi != NVME_CSI_NVM && csi != NVME_CSI_ZNS)
             return SIM_SF_GEN(0x2c);
-        if (csi == NVME_CSI_NVM) { /* NVM CS 1.0: VSL byte 0, DMRL 3, DMRSL 7:4, DMSL 15:8 */
+        if (csi ==
+            NVME_CSI_NVM) { /* NVM CS 1.0: VSL byte 0, WZSL 1, DMRL 3, DMRSL 7:4, DMSL 15:8 */
             struct nvme_id_ctrl_nvm *n = (struct nvme_id_ctrl_nvm *)(void *)buf;
             n->vsl = sim->cfg.vsl;
+            n->wzsl = sim->cfg.wzsl;
             n->dmrl = sim->cfg.dmrl;
             n->dmrsl = sim->cfg.dmrsl;
             n->dmsl = sim->cfg.dmsl;

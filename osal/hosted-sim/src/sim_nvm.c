@@ -265,6 +265,9 @@ static uint16_t write_zeroes(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return sf;
     if ((sqe->cdw12 & NVME_WZ_DEAC) && !(sim->cfg.dlfeat & NVME_DLFEAT_WZ_DEAC))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    if (sim->cfg.wzsl && (uint64_t)nlb * ns->lba_size > (4096ull << sim->cfg.mpsmin)
+                                                            << sim->cfg.wzsl)
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if (ns->zoned && (sf = sim_zns_write_check(sim, ns, slba, nlb)))
         return sf;
     uint8_t *zero = calloc(nlb, ns->lba_size);
