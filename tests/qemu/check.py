@@ -11,7 +11,7 @@ the disk images on the host after QEMU exited).  Exit status 0 = pass.
 Cases (see CASES below):
   basic, intx, poll, xfer       the controller working normally
   limits                        limits the controller advertises (DMRSL, Copy's
-                                MSSRL/MCL/MSRC, ZASL, max open zones)
+                                MSSRL/MCL/MSRC, ZASL, max open zones, AERL 0)
   irq                           the interrupt case of the ISA: INTx through the
                                 IOAPIC (x86), MSI-X through the GICv3 ITS
                                 (aarch64) or the GICv2m frame (armv7), INTx
@@ -1278,7 +1278,7 @@ def case_limits(w):
     QEMU's is 2 GiB of blocks, and it skips a longer deallocate range yet
     reports success) on a sparse 4 GiB namespace; Copy cut at MSSRL, MCL
     and MSRC (nvme-ns mssrl/mcl/msrc); Zone Append within ZASL
-    (zoned.zasl); Too Many Open Zones (zoned.max_open) named."""
+    (zoned.zasl); Too Many Open Zones (zoned.max_open) named; AERL 0."""
     big = os.path.join(w.dir, "big.img")
     z = os.path.join(w.dir, "z.img")
     make_image(big, 4096 * MiB)  # sparse
@@ -1328,6 +1328,28 @@ def case_limits(w):
     lines = re.findall(r"(?m)^nvme (?:error|warn):.*$", c.log)
     c.ok(len(lines) == 2 and "DMRSL" in lines[0] and "ZASL" in lines[1],
          "the core's only complaints: the range above DMRSL and the append above ZASL (%d)" % len(lines))
+    c.failures += limits_aerl0(w).failures
+    return c
+
+
+def limits_aerl0(w):
+    """AERL 0 (aerl=0): one Asynchronous Event Request outstanding at a
+    time; two namespace changes, a controller reset between them, each
+    arrive (a second request while one is outstanding would be refused,
+    Asynchronous Event Request Limit Exceeded, and events would stop; a
+    request the reset took must not be counted as still outstanding)."""
+    a = os.path.join(w.dir, "a0.img")
+    b = os.path.join(w.dir, "b0.img")
+    make_image(a, 16 * MiB)
+    make_image(b, 8 * MiB)
+    cmds = ["ns-attach 2", "wait-event ns-changed 5000", "reset", "detach-ns -n 2",
+            "wait-event ns-changed 5000"]
+    c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096,detached=true" % b], cmds, ctrl="aerl=0",
+               run_args=["--subsys", "nqn.2026-11.io.nvmecore:limits", "--qemu", "-trace",
+                         "--qemu", "pci_nvme_aer_aerl_exceeded"], max_seconds=20)
+    c.ok(len(re.findall(r"^wait-event: ns-changed seen after", c.log, re.M)) == 2,
+         "aerl=0: both namespace changes arrive (the one request re-armed after each and after the reset)")
+    c.hasnt(r"aerl_exceeded", "aerl=0: QEMU saw no request beyond AERL + 1")
     return c
 
 
