@@ -212,7 +212,7 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
                    uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg)
 {
-    if (ctrl == NULL)
+    if (ctrl == NULL || (flags & ~NVME_SUBMIT_NO_DOORBELL) != 0) /* NVME_IO_FUA is no flag here */
         return NVME_ERR_INVAL;
     /* One copy per opcode: the direction and its checks are constants. */
     if (opc == NVME_CMD_READ)
@@ -281,7 +281,7 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
 
     if (submitted != NULL)
         *submitted = 0;
-    if (ctrl == NULL || (reqs == NULL && n != 0))
+    if (ctrl == NULL || (reqs == NULL && n != 0) || (flags & ~NVME_SUBMIT_NO_DOORBELL) != 0)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
@@ -370,7 +370,7 @@ static int nvme_flush_submit(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
                       nvme_cmd_cb cb, void *arg)
 {
-    if (ctrl == NULL)
+    if (ctrl == NULL || (flags & ~NVME_SUBMIT_NO_DOORBELL) != 0)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     return nvme_flush_submit(ctrl, qid, nsid, flags, cb, arg, false);

@@ -178,7 +178,20 @@ static void bad_caller_input_gets_a_clear_error_and_reaches_no_device(void **sta
     assert_int_equal(nvme_submit_rw(f.ctrl, 9, NVME_CMD_READ, 1, 0, 1, buf, 0, NULL, NULL),
                      NVME_ERR_INVAL); /* no such I/O queue */
     assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_FLUSH, 1, 0, 1, buf, 0, NULL, NULL),
-                     NVME_ERR_INVAL);                       /* not a read or write */
+                     NVME_ERR_INVAL); /* not a read or write */
+    /* The asynchronous calls take NVME_SUBMIT_NO_DOORBELL alone: an I/O
+     * flag is refused, not taken for "no doorbell" (the write would sit
+     * in the ring unrung, without its FUA). */
+    const unsigned io_flags[] = {NVME_IO_FUA, NVME_IO_LR, NVME_IO_PRACT};
+    struct nvme_rw_req req = {0, buf, NULL, NULL, 1, NVME_CMD_WRITE};
+    for (size_t i = 0; i < sizeof(io_flags) / sizeof(io_flags[0]); i++) {
+        assert_int_equal(
+            nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 1, buf, io_flags[i], NULL, NULL),
+            NVME_ERR_INVAL);
+        assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, &req, 1, io_flags[i], NULL),
+                         NVME_ERR_INVAL);
+        assert_int_equal(nvme_submit_flush(f.ctrl, 1, 1, io_flags[i], NULL, NULL), NVME_ERR_INVAL);
+    }
     assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds); /* nothing reached the device */
 
     /* Read-only namespace (host policy): writes refused, reads work. */

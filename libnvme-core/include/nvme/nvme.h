@@ -470,9 +470,12 @@ uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu);
  * most mdts_bytes.  `cb` runs from nvme_qpair_poll() or
  * nvme_ctrl_handle_irq() with the result (same convention as above).
  * With NVME_SUBMIT_NO_DOORBELL the SQ tail doorbell is left for a later
- * submission or nvme_qpair_ring(), so a batch costs one MMIO write. */
+ * submission or nvme_qpair_ring(), so a batch costs one MMIO write.  It is
+ * the only flag the three asynchronous calls take (a bit no NVME_IO_*
+ * flag uses): any other, NVME_IO_FUA included, is NVME_ERR_INVAL, nothing
+ * sent. */
 typedef void (*nvme_cmd_cb)(void *arg, int result, uint32_t dw0);
-#define NVME_SUBMIT_NO_DOORBELL (1u << 0)
+#define NVME_SUBMIT_NO_DOORBELL (1u << 12)
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
                    uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg);
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
