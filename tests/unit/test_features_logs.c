@@ -452,13 +452,16 @@ static void telemetry_create_captures_once_when_split(void **state)
     assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
     assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 2);
     assert_int_equal(log[0], NVME_LID_TELEMETRY_HOST);
-    assert_int_equal(log[382], 1); /* one capture */
+    /* NVMe 2.0 Figure 226: Host-Initiated Data Generation Number at byte
+     * 381 (one capture); 382, Controller-Initiated Data Available: none */
+    assert_int_equal(log[381], 1);
+    assert_int_equal(log[382], 0);
     for (size_t i = 512; i < 16384; i++)
-        assert_int_equal(log[i], log[382]);
+        assert_int_equal(log[i], log[381]);
     /* Without Create: the same capture again. */
     a.lsp = 0;
     assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
-    assert_int_equal(log[382], 1);
+    assert_int_equal(log[381], 1);
     assert_int_equal(log[16383], 1);
     free(log);
     fx_stop(&f);
@@ -647,7 +650,7 @@ static void admin_passthru_with_a_longer_buffer_gets_the_whole_log(void **state)
     sqe.cdw10 = NVME_LID_TELEMETRY_HOST | (NVME_LOG_LSP_TELEMETRY_CREATE << 8) | (2047u << 16);
     assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, log, 12288, NVME_DMA_FROM_DEVICE, NULL), 0);
     assert_int_equal(log[0], NVME_LID_TELEMETRY_HOST);
-    assert_int_equal(log[382], 1);
+    assert_int_equal(log[381], 1);
     for (size_t i = 512; i < 8192; i++)
         assert_int_equal(log[i], 1);
     free(log);

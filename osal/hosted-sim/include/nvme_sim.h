@@ -315,7 +315,7 @@ struct nvme_sim_config {
                                 shadow doorbells and EventIdx (see eventidx below) */
     uint8_t lpa;           /* Identify LPA [effects log, extended data: 0x06]; bit 3
                                 offers the Telemetry Host-Initiated log (07h, 16 KiB: the
-                                header's generation number, byte 382, in every data
+                                header's generation number, byte 381, in every data
                                 byte; LSP bit 0 creates a new generation); without
                                 bit 2 a Get Log Page with an offset, NUMDU or NUMDL bits
                                 31:28 set fails Invalid Field (the count is bits 27:16) */

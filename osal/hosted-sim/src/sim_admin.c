@@ -658,7 +658,8 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     case NVME_LID_TELEMETRY_HOST:
         /* Telemetry Host-Initiated (NVMe 2.0 §5.16.1.8, LPA bit 3): a
          * 512-byte header (LID, Data Area 1/2/3 Last Block at bytes 8-13,
-         * Host-Initiated Data Generation Number at byte 382), then data
+         * Host-Initiated Data Generation Number at byte 381; 382 and 383
+         * are the Controller-Initiated log's), then data
          * blocks of 512 bytes.  LSP bit 0 (Create) captures new data at
          * this command: the generation number goes up and every data byte
          * is the generation it was captured in. */
@@ -672,7 +673,7 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             page[8 + 2 * da] = (uint8_t)(SIM_TELEMETRY_SIZE / 512 - 1);
             page[9 + 2 * da] = (uint8_t)((SIM_TELEMETRY_SIZE / 512 - 1) >> 8);
         }
-        page[382] = sim->telem_gen;
+        page[381] = sim->telem_gen;
         memset(page + 512, sim->telem_gen, SIM_TELEMETRY_SIZE - 512);
         break;
     case NVME_LID_FW_SLOT: /* Figure 197: AFI = slot 1, FRS1 */
