@@ -64,7 +64,9 @@ enum ctl_num {
     N_RACT,
     N_CPTPL,
     N_NUMD,
-    N_BS, /* create-ns --block-size */
+    N_BS,   /* create-ns --block-size */
+    N_HGEN, /* telemetry-log --host-generate, --data-area */
+    N_DA,
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */
@@ -107,6 +109,7 @@ enum ctl_flag {
     F_DRY,
     F_IEKEY, /* reservations */
     F_EDS,
+    F_CTRL_INIT, /* telemetry-log --controller-init */
     F__COUNT
 };
 
@@ -259,6 +262,7 @@ int ctl_cmd_resv_report(struct ctl *c);
 int ctl_cmd_delete_ns(struct ctl *c);
 int ctl_cmd_attach_ns(struct ctl *c);
 int ctl_cmd_detach_ns(struct ctl *c);
+int ctl_cmd_telemetry_log(struct ctl *c); /* ctl_telemetry.c */
 /* An admin or I/O opcode's name (ctl_logs.c), "Unknown" when the spec
  * has none. */
 const char *ctl_admin_name(unsigned op);

@@ -118,7 +118,7 @@ int fx_nvmectl(struct fx *f, struct fx_out *o, const char *line)
 {
     static char buf[1u << 20] __attribute__((aligned(4096)));
     char copy[512];
-    struct nvmectl_io io = {fx_print, o, buf, sizeof(buf), NULL, "nvme0", fx_write_raw};
+    struct nvmectl_io io = {fx_print, o, buf, sizeof(buf), NULL, "nvme0", fx_write_raw, NULL};
     o->len = 0;
     o->text[0] = '\0';
     o->bin_len = 0;

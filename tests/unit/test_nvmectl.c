@@ -97,7 +97,7 @@ static void list_all_is_one_table_of_every_controller(void **state)
     fx_start(&b);
     struct nvme_ctrl *ctrls[3] = {a.ctrl, NULL, b.ctrl};
     const char *names[3] = {"nvme0", "nvme1", "nvme2"};
-    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL};
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL, NULL};
     char line[64];
 
     out.len = 0;
@@ -351,7 +351,7 @@ static void fw_download_pads_a_short_image_with_zeros(void **state)
     start_two_namespaces(&f);
     static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
     memset(buf, 0xee, sizeof(buf)); /* what an earlier command left */
-    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), five_byte_file, "nvme0", NULL};
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), five_byte_file, "nvme0", NULL, NULL};
     char line[] = "fw-download -f img -l 5";
     out.len = 0;
     assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), 0);
@@ -378,7 +378,7 @@ static void fw_download_refuses_a_file_larger_than_the_buffer(void **state)
     struct fx f;
     start_two_namespaces(&f);
     static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
-    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), big_file, "nvme0", NULL};
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), big_file, "nvme0", NULL, NULL};
     char line[] = "fw-download -f big.img";
     out.len = 0;
     uint64_t before = nvme_sim_stats(f.sim)->fw_downloads;
@@ -476,7 +476,7 @@ static void read_fua_on_an_extended_format_stays_in_the_buffer(void **state)
     fx_start(&f);
     static uint8_t buf[8192 + 4096] __attribute__((aligned(4096)));
     memset(buf, 0xee, sizeof(buf));
-    struct nvmectl_io io = {fx_print, &out, buf, 8192, NULL, "nvme0", NULL};
+    struct nvmectl_io io = {fx_print, &out, buf, 8192, NULL, "nvme0", NULL, NULL};
     char line[] = "read -n 1 -s 0 -c 16 --fua"; /* 16 * 512 = 8192, 16 * 520 = 8320 */
     out.len = 0;
     (void)nvmectl_run_line(f.ctrl, &io, line);
@@ -499,7 +499,7 @@ static void read_fua_on_an_extended_format_stays_in_the_buffer(void **state)
 static void usage_without_a_print_callback_prints_nothing(void **state)
 {
     (void)state;
-    struct nvmectl_io io = {NULL, NULL, NULL, 0, NULL, "nvme0", NULL};
+    struct nvmectl_io io = {NULL, NULL, NULL, 0, NULL, "nvme0", NULL, NULL};
     nvmectl_usage(NULL);
     nvmectl_usage(&io);
     assert_int_equal(nvmectl_main(NULL, &io, 0, NULL), NVME_ERR_INVAL);

@@ -936,7 +936,7 @@ static void raw_binary_refused_where_the_host_has_no_binary_output(void **state)
     struct fx f;
     start(&f);
     static char buf[1u << 16] __attribute__((aligned(4096)));
-    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL};
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL, NULL};
     const char *lines[] = {
         "get-log -i 2 -l 512 -b", "smart-log -b",     "error-log -b",          "fw-log -b",
         "effects-log -b",         "self-test-log -b", "changed-ns-list-log -b"};
@@ -1308,7 +1308,7 @@ static void zns_report_fits_a_dword_aligned_scratch_buffer(void **state)
     f.ns[0].zone_size = 4; /* 2048 zones */
     fx_start(&f);
     static uint8_t page[65536 + 4096] __attribute__((aligned(4096)));
-    struct nvmectl_io io = {fx_print, &out, page + 4, 65536, NULL, "nvme0", NULL};
+    struct nvmectl_io io = {fx_print, &out, page + 4, 65536, NULL, "nvme0", NULL, NULL};
     char line[] = "report-zones -n 1";
     out.len = 0;
     out.text[0] = '\0';

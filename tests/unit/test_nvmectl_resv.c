@@ -251,7 +251,7 @@ static void report_entries_are_bounded_by_the_transfer(void **state)
     /* The same with a scratch buffer of exactly 4096 bytes on the heap. */
     uint8_t *buf = aligned_alloc(4096, 4096);
     assert_non_null(buf);
-    struct nvmectl_io io = {fx_print, &out, buf, 4096, NULL, "nvme0", fx_write_raw};
+    struct nvmectl_io io = {fx_print, &out, buf, 4096, NULL, "nvme0", fx_write_raw, NULL};
     for (int eds = 0; eds < 2; eds++) {
         char line[64];
         snprintf(line, sizeof(line), "resv-report -n 1%s", eds ? " -e" : "");

@@ -71,6 +71,19 @@ static long read_file_cb(void *arg, const char *path, void *dst, size_t len)
     return err ? -1 : (long)n;
 }
 
+static long write_file_cb(void *arg, const char *path, const void *data, size_t len)
+{
+    (void)arg;
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "nvmectl: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t n = fwrite(data, 1, len, f);
+    int err = fclose(f) != 0 || n != len;
+    return err ? -1 : (long)n;
+}
+
 static int parse_u64(const char *s, uint64_t *out)
 {
     char *end;
@@ -275,7 +288,8 @@ int main(int argc, char **argv)
                             .buf_len = scratch ? SCRATCH_BYTES : 0,
                             .read_file = read_file_cb,
                             .dev_name = "nvme0",
-                            .write_raw = write_raw_cb};
+                            .write_raw = write_raw_cb,
+                            .write_file = write_file_cb};
     if (i >= argc) {
         host_usage();
         nvmectl_usage(&io);

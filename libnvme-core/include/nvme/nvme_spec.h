@@ -590,6 +590,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 #define NVME_LPA_EXTENDED (1u << 2)         /* NUMDU, LPOL/LPOU supported */
 #define NVME_LPA_TELEMETRY (1u << 3)        /* Telemetry Host-/Controller-Initiated logs */
 #define NVME_LPA_PERSISTENT_EVENT (1u << 4) /* Persistent Event log (NVMe 1.4 §5.14.1.13) */
+#define NVME_LPA_TELEMETRY_DA4 (1u << 6)    /* Telemetry Data Area 4 (NVMe 2.0), with ETDAS */
 /* FRMW (byte 260): bit 0 slot 1 read only, bits 3:1 number of slots,
  * bit 4 activation without reset */
 #define NVME_FRMW_SLOT1_RO (1u << 0)
@@ -720,6 +721,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 #define NVME_LID_SELF_TEST 0x06
 #define NVME_LID_TELEMETRY_HOST 0x07        /* Telemetry Host-Initiated (§5.16.1.8) */
 #define NVME_LOG_LSP_TELEMETRY_CREATE 0x01u /* LSP bit 0: capture the data now */
+#define NVME_LID_TELEMETRY_CTRL 0x08        /* Telemetry Controller-Initiated (§5.16.1.9) */
 /* Persistent Event Log (NVMe 1.4 §5.14.1.13, NVMe 2.0 §5.16.1.14): LSP
  * bits 1:0 are the Action on the reporting context, a snapshot of the log
  * that Read Log Data reads; establishing one while one exists, or reading

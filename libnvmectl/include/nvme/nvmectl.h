@@ -13,7 +13,8 @@
  *   id-ctrl [-H], id-ns -n [-H], ns-descs, list-ns [--all], list-ctrl
  *   get-feature -f FID [-s SEL], set-feature -f FID [-v V] [--save]
  *   smart-log [-H], error-log, fw-log, changed-ns-list-log, effects-log,
- *   self-test-log, get-log -i LID -l LEN [--lpo OFF] [--rae]
+ *   self-test-log, get-log -i LID -l LEN [--lpo OFF] [--rae],
+ *   telemetry-log [-O FILE] [-g 0|1] [-c] [-d 1-4] [-r] [-b]
  *   (-b/--raw-binary on smart-log, error-log, fw-log and get-log: the
  *   raw page through io->write_raw)
  *   nvm-verify, compare, dsm --ad -s LBAS -b COUNTS, write-zeroes [--deac]
@@ -55,6 +56,10 @@ struct nvmectl_io {
      * nvme-cli's).  NULL where the output takes text only (-b is then
      * refused before any command is sent). */
     void (*write_raw)(void *arg, const void *data, size_t len);
+    /* OPTIONAL: creates or truncates file `path` and writes the `len`
+     * bytes of data; returns the bytes written or < 0.  NULL where the
+     * host has no files (telemetry-log -O is then refused). */
+    long (*write_file)(void *arg, const char *path, const void *data, size_t len);
 };
 
 /* Runs one command.  argv[0] is the subcommand ("info", ...).  Returns 0

@@ -314,9 +314,11 @@ struct nvme_sim_config {
                                 NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
                                 shadow doorbells and EventIdx (see eventidx below) */
     uint8_t lpa;           /* Identify LPA [effects log, extended data: 0x06]; bit 3
-                                offers the Telemetry Host-Initiated log (07h, 16 KiB: the
-                                header's generation number, byte 381, in every data
-                                byte; LSP bit 0 creates a new generation); without
+                                offers the Telemetry Host- and Controller-Initiated logs (07h,
+                                08h; 16 KiB: the header's generation number, byte 381
+                                or 383, in every data byte; LSP bit 0 creates a new
+                                generation; bit 6: Data Area 4, 32 KiB, once the host
+                                set ETDAS, Host Behavior Support byte 1); without
                                 bit 2 a Get Log Page with an offset, NUMDU or NUMDL bits
                                 31:28 set fails Invalid Field (the count is bits 27:16) */
     uint32_t sanicap;      /* Identify SANICAP [crypto, block, overwrite: 0x7] */
@@ -633,6 +635,15 @@ void nvme_sim_report_copy_limits(struct nvme_sim *sim, uint16_t mssrl, uint32_t 
  * header is untrusted); tll 0 goes back to the true ones (16 KiB, 31
  * events of 512 bytes). */
 void nvme_sim_pel_header(struct nvme_sim *sim, uint64_t tll, uint32_t tnev);
+/* Telemetry (LPA bit 3, sim_telemetry.c): the controller captures its
+ * state for the Controller-Initiated log (LID 08h): Data Generation Number
+ * up, Data Available 1 until a read with RAE clear. */
+void nvme_sim_telemetry_ctrl_capture(struct nvme_sim *sim);
+/* From now on both Telemetry logs' headers report these Data Area 1-4
+ * Last Blocks (robustness tests: a device's header is untrusted) over a
+ * log of the true size; NULL goes back to the true ones (7, 15, 31 and,
+ * with LPA bit 6 and ETDAS, 63). */
+void nvme_sim_telemetry_header(struct nvme_sim *sim, const uint32_t lb[4]);
 /* Back door to the media (not counted in SMART): 0 or -1 (no such
  * namespace, out of range, I/O error). */
 int nvme_sim_ns_read(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);

@@ -567,8 +567,6 @@ static void smart_page(struct nvme_sim *sim, struct nvme_smart_log *log)
     memcpy(log->temp_sensor, s->temp_sensor, sizeof(log->temp_sensor));
 }
 
-/* Telemetry Host-Initiated log: header and 31 data blocks (16 KiB). */
-#define SIM_TELEMETRY_SIZE 16384u
 /* Persistent Event Log: a 512-byte header and events, 16 KiB in all. */
 #define SIM_PEL_SIZE 16384u
 
@@ -626,7 +624,7 @@ static uint16_t pel_page(struct nvme_sim *sim, uint32_t cdw10, uint8_t *page, si
  * RAE (CDW10 bit 15) clear unmasks the event type that named this page. */
 static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
-    static uint8_t page[16384];
+    static uint8_t page[32768]; /* the largest: Telemetry with Data Area 4 */
     uint8_t lid = (uint8_t)sqe->cdw10, csi = (uint8_t)(sqe->cdw14 >> 24);
     bool rae = sqe->cdw10 & (1u << 15);
     uint64_t numd = (((uint64_t)(sqe->cdw11 & 0xffff) << 16) | (sqe->cdw10 >> 16)) + 1;
@@ -655,27 +653,13 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         smart_page(sim, (struct nvme_smart_log *)(void *)page);
         size = 512;
         break;
-    case NVME_LID_TELEMETRY_HOST:
-        /* Telemetry Host-Initiated (NVMe 2.0 §5.16.1.8, LPA bit 3): a
-         * 512-byte header (LID, Data Area 1/2/3 Last Block at bytes 8-13,
-         * Host-Initiated Data Generation Number at byte 381; 382 and 383
-         * are the Controller-Initiated log's), then data
-         * blocks of 512 bytes.  LSP bit 0 (Create) captures new data at
-         * this command: the generation number goes up and every data byte
-         * is the generation it was captured in. */
-        if (!(sim->cfg.lpa & NVME_LPA_TELEMETRY))
-            return SIM_SF_CMD(NVME_SC_INVALID_LOG_PAGE);
-        if ((sqe->cdw10 >> 8) & NVME_LOG_LSP_TELEMETRY_CREATE)
-            sim->telem_gen++;
-        size = SIM_TELEMETRY_SIZE;
-        page[0] = NVME_LID_TELEMETRY_HOST;
-        for (unsigned da = 0; da < 3; da++) {
-            page[8 + 2 * da] = (uint8_t)(SIM_TELEMETRY_SIZE / 512 - 1);
-            page[9 + 2 * da] = (uint8_t)((SIM_TELEMETRY_SIZE / 512 - 1) >> 8);
-        }
-        page[381] = sim->telem_gen;
-        memset(page + 512, sim->telem_gen, SIM_TELEMETRY_SIZE - 512);
+    case NVME_LID_TELEMETRY_HOST: /* sim_telemetry.c */
+    case NVME_LID_TELEMETRY_CTRL: {
+        uint16_t sf = sim_telemetry_page(sim, lid, sqe->cdw10, page, &size);
+        if (sf)
+            return sf;
         break;
+    }
     case NVME_LID_FW_SLOT: /* Figure 197: AFI = slot 1, FRS1 */
         page[0] = (uint8_t)(sim->fw_active | (sim->fw_next << 4));
         for (unsigned sl = 1; sl <= 7; sl++)
@@ -704,8 +688,10 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     memcpy(out, page + lpo, (size_t)(size - lpo < len ? size - lpo : len));
     uint16_t sf = sim_prp_copy(sim, sqe, out, (size_t)len, true);
     free(out);
-    if (!sf)
+    if (!sf) {
         sim_log_read(sim, lid, rae);
+        sim_telemetry_read(sim, lid, rae);
+    }
     if (!sf &&
         (pel_act == NVME_LOG_LSP_PEL_ESTABLISH || pel_act == NVME_LOG_LSP_PEL_ESTABLISH_HEADER)) {
         sim->pel_ctx = true;

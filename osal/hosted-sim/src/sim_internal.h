@@ -243,6 +243,10 @@ struct nvme_sim {
     unsigned nchanged;
     bool changed_overflow;
     uint8_t telem_gen;          /* Telemetry Host-Initiated Data Generation Number */
+    uint8_t telem_ctrl_gen;     /* Controller-Initiated Data Generation Number */
+    bool telem_ctrl_avail;      /* Controller-Initiated Data Available */
+    bool telem_lb_set;          /* nvme_sim_telemetry_header: report telem_lb */
+    uint32_t telem_lb[4];       /* Data Area 1-4 Last Block reported then */
     uint8_t hostid[16];         /* Host Identifier (FID 81h); 8 bytes used without EXHID */
     uint8_t vendor_feat[16384]; /* cfg.vendor_fid's data structure (sim_vendor_feat_len) */
     uint8_t hbs[512];           /* Host Behavior Support data (FID 16h); byte 0 = ACRE */
@@ -448,6 +452,12 @@ void sim_cap_compute(struct nvme_sim *sim);
 uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint8_t *buf);
 /* Log pages 05h, 06h, 81h, C0h: page (at least 16 KiB), size; false: unknown. */
 bool sim_log_extra(struct nvme_sim *sim, uint8_t lid, uint8_t csi, uint8_t *page, size_t *size);
+/* sim_telemetry.c: Telemetry Host- (07h) and Controller-Initiated (08h)
+ * logs into page (32 KiB at least); sim_telemetry_read after a read that
+ * went out (LID 08h with RAE clear releases the capture). */
+uint16_t sim_telemetry_page(struct nvme_sim *sim, uint8_t lid, uint32_t cdw10, uint8_t *page,
+                            size_t *size);
+void sim_telemetry_read(struct nvme_sim *sim, uint8_t lid, bool rae);
 /* Effects of the simulated commands. */
 void sim_dst_update(struct nvme_sim *sim);
 

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Log pages nvme-cli 2.x has and nvmectl's older commands did not, through
+ * nvmectl against the simulator: telemetry-log (NVMe 2.0 §5.16.1.8,
+ * §5.16.1.9, §8.24).  Expected values come from the spec's layouts and the
+ * simulator's documented contents; hostile headers (nvme_sim_telemetry_
+ * header) must stop the command before it reads or prints past what it
+ * may (under ASan the bounds are checked too).
+ */
+#include "fixture.h"
+#include "json_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct fx_out out;
+
+static void expect(const char *needle)
+{
+    if (strstr(out.text, needle) == NULL)
+        fail_msg("expected \"%s\" in:\n%s", needle, out.text);
+}
+
+static void ok(struct fx *f, const char *line)
+{
+    int rc = fx_nvmectl(f, &out, line);
+    if (rc != 0)
+        fail_msg("'%s' returned %d:\n%s", line, rc, out.text);
+    if (strstr(line, "-o json") != NULL && !json_one_value(out.text))
+        fail_msg("not one JSON value:\n%s", out.text);
+}
+
+/* Runs a line that must fail with rc, sending at most `cmds` admin
+ * commands. */
+static void fails(struct fx *f, const char *line, int rc, uint64_t cmds)
+{
+    uint64_t before = nvme_sim_stats(f->sim)->admin_cmds;
+    int got = fx_nvmectl(f, &out, line);
+    if (got != rc)
+        fail_msg("'%s' returned %d, not %d:\n%s", line, got, rc, out.text);
+    assert_true(nvme_sim_stats(f->sim)->admin_cmds - before <= cmds);
+}
+
+static void start(struct fx *f, uint8_t lpa)
+{
+    fx_config(f);
+    f->cfg.lpa |= lpa;
+    fx_start(f);
+}
+
+static unsigned le16(const uint8_t *p) { return p[0] | (unsigned)p[1] << 8; }
+
+/* Bytes [from, to) of the raw output all equal v. */
+static void bin_all(size_t from, size_t to, uint8_t v)
+{
+    for (size_t i = from; i < to; i++)
+        if (out.bin[i] != v)
+            fail_msg("byte %zu is %u, not %u", i, out.bin[i], v);
+}
+
+/* ------------------------------------------------------------------ */
+/* telemetry-log                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Host-Initiated: -g 1 (the default) creates a capture (Host-Initiated
+ * Data Generation Number, byte 381, goes up; every simulated data byte is
+ * it), -g 0 reads the last one; -d picks the end: the simulator's Data
+ * Area 1/2/3 Last Blocks are 7, 15 and 31, so 4096, 8192, 16384 bytes. */
+static void telemetry_host_initiated_reads_up_to_the_data_area(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, NVME_LPA_TELEMETRY);
+    ok(&f, "telemetry-log -b");
+    assert_int_equal(out.bin_len, 16384);
+    assert_int_equal(out.bin[0], NVME_LID_TELEMETRY_HOST);
+    assert_int_equal(le16(out.bin + 8), 7);
+    assert_int_equal(le16(out.bin + 10), 15);
+    assert_int_equal(le16(out.bin + 12), 31);
+    assert_int_equal(out.bin[381], 1);
+    bin_all(512, 16384, 1);
+    ok(&f, "telemetry-log --host-generate=0 --data-area=1 -b");
+    assert_int_equal(out.bin_len, 4096);
+    assert_int_equal(out.bin[381], 1); /* no new capture */
+    bin_all(512, 4096, 1);
+    ok(&f, "telemetry-log -g 1 -d 2 -b");
+    assert_int_equal(out.bin_len, 8192);
+    assert_int_equal(out.bin[381], 2);
+    bin_all(512, 8192, 2);
+    /* Text: a line, then the hex dump of the whole log. */
+    ok(&f, "telemetry-log -g 0 -d 1");
+    expect("Telemetry Host-Initiated log of nvme0: data area 1, generation 2, 4096 bytes\n"
+           "00000000  07 00 00 00 00 00 00 00  07 00 0f 00 1f 00 00 00  |................|\n");
+    expect("00000170  00 00 00 00 00 00 00 00  00 00 00 00 00 02 00 00  |................|\n"
+           "00000180  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n"
+           "*\n"
+           "00000200  02 02 02 02 02 02 02 02  02 02 02 02 02 02 02 02  |................|\n"
+           "*\n");
+    ok(&f, "telemetry-log -g 0 -d 1 -o json");
+    expect("  \"log_id\":7,\n  \"data_area\":1,\n  \"generation\":2,\n  \"length\":4096,\n"
+           "  \"data\":\"070000000000000007000f001f00");
+    fx_stop(&f);
+}
+
+static struct {
+    char path[64];
+    uint8_t data[65536];
+    size_t len;
+    int calls;
+} file;
+
+static long write_file(void *arg, const char *path, const void *data, size_t len)
+{
+    (void)arg;
+    file.calls++;
+    snprintf(file.path, sizeof(file.path), "%s", path);
+    if (len > sizeof(file.data))
+        return -1;
+    memcpy(file.data, data, len);
+    file.len = len;
+    return (long)len;
+}
+
+static long broken_write_file(void *arg, const char *path, const void *data, size_t len)
+{
+    (void)arg, (void)path, (void)data, (void)len;
+    return -1;
+}
+
+/* -O FILE: the log, header included, goes to io->write_file and nothing
+ * is printed (nvme-cli); a host without files refuses -O before sending
+ * anything, and a write that fails is an error. */
+static void telemetry_output_file(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, NVME_LPA_TELEMETRY);
+    static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL, write_file};
+    char line[] = "telemetry-log --output-file=/tmp/tel.bin -d 1";
+    out.len = 0;
+    out.text[0] = '\0';
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), 0);
+    assert_int_equal(file.calls, 1);
+    assert_string_equal(file.path, "/tmp/tel.bin");
+    assert_int_equal(file.len, 4096);
+    assert_int_equal(file.data[0], NVME_LID_TELEMETRY_HOST);
+    assert_int_equal(file.data[381], 1);
+    assert_int_equal(file.data[4095], 1);
+    assert_string_equal(out.text, "");
+    io.write_file = broken_write_file;
+    char line2[] = "telemetry-log -O /tmp/tel.bin -d 1";
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line2), NVME_ERR_INVAL);
+    assert_non_null(strstr(out.text, "telemetry-log: Failed to write output file /tmp/tel.bin\n"));
+    /* fx_nvmectl's host has no files. */
+    fails(&f, "telemetry-log -O /tmp/tel.bin", NVME_ERR_UNSUPPORTED, 0);
+    expect("-O FILE: this host has no files");
+    fails(&f, "telemetry-log -d 0", NVME_ERR_INVAL, 0);
+    fails(&f, "telemetry-log -d 5", NVME_ERR_INVAL, 0);
+    fx_stop(&f);
+}
+
+/* Controller-Initiated (-c, LID 08h): nothing captured reads the header
+ * alone with nvme-cli's warning; a capture (Data Available, byte 382, 1;
+ * Data Generation Number, byte 383) stays while read with -r (RAE) and is
+ * released by a read without it. */
+static void telemetry_controller_initiated_with_and_without_rae(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, NVME_LPA_TELEMETRY);
+    ok(&f, "telemetry-log -c -b");
+    expect("Warning: Telemetry Controller-Initiated Data Not Available.\n");
+    assert_int_equal(out.bin_len, 512);
+    assert_int_equal(out.bin[0], NVME_LID_TELEMETRY_CTRL);
+    assert_int_equal(out.bin[382], 0);
+    nvme_sim_telemetry_ctrl_capture(f.sim);
+    ok(&f, "telemetry-log --controller-init -r -b");
+    assert_int_equal(out.bin_len, 16384);
+    assert_int_equal(out.bin[0], NVME_LID_TELEMETRY_CTRL);
+    assert_int_equal(out.bin[382], 1);
+    assert_int_equal(out.bin[383], 1);
+    bin_all(512, 16384, 1);
+    ok(&f, "telemetry-log -c -d 1 -b"); /* still there; this read releases it */
+    assert_int_equal(out.bin_len, 4096);
+    assert_int_equal(out.bin[382], 1);
+    ok(&f, "telemetry-log -c -b");
+    expect("Not Available");
+    assert_int_equal(out.bin_len, 512);
+    /* The Host-Initiated header reports the controller's capture too. */
+    ok(&f, "telemetry-log -g 0 -d 1 -b");
+    assert_int_equal(out.bin[382], 0);
+    assert_int_equal(out.bin[383], 1);
+    fx_stop(&f);
+}
+
+/* -d 4 needs LPA bit 6 (refused before any command without it); with it,
+ * ETDAS (Host Behavior Support byte 1) is set for the read, which then
+ * reaches Data Area 4 (the simulator's ends at block 63: 32 KiB), and
+ * cleared again afterwards. */
+static void telemetry_data_area_4_sets_and_restores_etdas(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, NVME_LPA_TELEMETRY);
+    fails(&f, "telemetry-log -d 4 -b", NVME_ERR_UNSUPPORTED, 0);
+    expect("telemetry-log: Telemetry data area 4 not supported by device\n");
+    fx_stop(&f);
+
+    start(&f, NVME_LPA_TELEMETRY | NVME_LPA_TELEMETRY_DA4);
+    ok(&f, "telemetry-log -d 3 -b"); /* ETDAS clear: no Data Area 4 */
+    assert_int_equal(out.bin_len, 16384);
+    assert_int_equal(out.bin[16] | out.bin[17] << 8, 0);
+    ok(&f, "telemetry-log -d 4 -b");
+    assert_int_equal(out.bin_len, 32768);
+    assert_int_equal(out.bin[16] | out.bin[17] << 8 | out.bin[18] << 16 | out.bin[19] << 24, 63);
+    bin_all(512, 32768, 2);
+    uint8_t *hbs = fx_xalloc(512);
+    uint32_t dw0;
+    assert_int_equal(nvme_get_feature(f.ctrl, 0x16, 0, 0, 0, hbs, 512, &dw0), 0);
+    assert_int_equal(hbs[1], 0); /* restored */
+    /* Set by the host already: left set. */
+    hbs[1] = 1;
+    assert_int_equal(nvme_set_feature(f.ctrl, 0x16, 0, 0, 0, false, hbs, 512, &dw0), 0);
+    ok(&f, "telemetry-log -d 4 -b");
+    assert_int_equal(out.bin_len, 32768);
+    assert_int_equal(nvme_get_feature(f.ctrl, 0x16, 0, 0, 0, hbs, 512, &dw0), 0);
+    assert_int_equal(hbs[1], 1);
+    free(hbs);
+    fx_stop(&f);
+}
+
+/* Headers that lie: Last Blocks that do not ascend, a data area past the
+ * scratch buffer (DA3LB 65535: 32 MiB; DA4LB FFFFFFFFh: 2 TiB, beyond 32
+ * bits), none at all; each stops after the header (one command for 07h),
+ * with a message. */
+static void telemetry_hostile_headers_are_bounded(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, NVME_LPA_TELEMETRY | NVME_LPA_TELEMETRY_DA4);
+    const uint32_t descending[4] = {7, 3, 31, 0};
+    nvme_sim_telemetry_header(f.sim, descending);
+    fails(&f, "telemetry-log -d 1 -b", NVME_ERR_PROTO, 1);
+    expect("telemetry-log: the header's Data Area Last Blocks do not ascend (DA1LB 7, DA2LB 3, "
+           "DA3LB 31, DA4LB 0)\n");
+    assert_int_equal(out.bin_len, 0);
+    const uint32_t da4_below_da3[4] = {7, 15, 31, 30};
+    nvme_sim_telemetry_header(f.sim, da4_below_da3);
+    fails(&f, "telemetry-log -d 4 -b", NVME_ERR_PROTO, 5); /* ETDAS get/set/get/set */
+    ok(&f, "telemetry-log -d 3 -b");                       /* DA4LB does not matter for area 3 */
+    assert_int_equal(out.bin_len, 16384);
+    const uint32_t huge3[4] = {7, 15, 65535, 0};
+    nvme_sim_telemetry_header(f.sim, huge3);
+    fails(&f, "telemetry-log -b", NVME_ERR_NOMEM, 1);
+    expect("telemetry-log: data area 3 ends at block 65535: 33554432 bytes, more than this "
+           "host's 1047544-byte buffer takes\n");
+    ok(&f, "telemetry-log -d 2 -b");
+    assert_int_equal(out.bin_len, 8192);
+    const uint32_t huge4[4] = {7, 15, 31, 0xffffffffu};
+    nvme_sim_telemetry_header(f.sim, huge4);
+    fails(&f, "telemetry-log -d 4 -b", NVME_ERR_NOMEM, 5);
+    expect("data area 4 ends at block 4294967295: 2199023255552 bytes");
+    const uint32_t none[4] = {0, 0, 0, 0};
+    nvme_sim_telemetry_header(f.sim, none);
+    fails(&f, "telemetry-log -b", NVME_ERR_NOENT, 1);
+    expect("ERROR: No telemetry data block\n");
+    /* A small scratch buffer: 8 KiB holds both headers and a 7160-byte log
+     * at most. */
+    nvme_sim_telemetry_header(f.sim, NULL);
+    uint8_t *buf = aligned_alloc(4096, 8192);
+    assert_non_null(buf);
+    struct nvmectl_io io = {fx_print, &out, buf, 8192, NULL, "nvme0", fx_write_raw, NULL};
+    char line[] = "telemetry-log -d 2 -b";
+    out.len = 0;
+    out.text[0] = '\0';
+    out.bin_len = 0;
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), NVME_ERR_NOMEM);
+    expect("data area 2 ends at block 15: 8192 bytes, more than this host's 7160-byte buffer");
+    char line1[] = "telemetry-log -d 1 -b";
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line1), 0);
+    assert_int_equal(out.bin_len, 4096);
+    free(buf);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(telemetry_host_initiated_reads_up_to_the_data_area),
+        cmocka_unit_test(telemetry_output_file),
+        cmocka_unit_test(telemetry_controller_initiated_with_and_without_rae),
+        cmocka_unit_test(telemetry_data_area_4_sets_and_restores_etdas),
+        cmocka_unit_test(telemetry_hostile_headers_are_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
