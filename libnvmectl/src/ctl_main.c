@@ -4,7 +4,7 @@
  * command's options (nvme-cli's names where they mean the same), the
  * option parser, usage, and nvmectl_run_line().  The commands live in
  * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c, ctl_mgmt.c and
- * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c.
+ * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c, ctl_logs2.c.
  */
 #include "ctl.h"
 
@@ -147,6 +147,8 @@ static const struct ctl_optdef o_telemetry[] = {STR('O', "output-file", S_FILE),
                                                 FLG('r', "rae", F_RAE),
                                                 RAW,
                                                 END};
+static const struct ctl_optdef o_supported_logs[] = {FLG('H', "human-readable", F_HUMAN),
+                                                     FLG('v', "verbose", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_pel[] = {NUM('a', "action", N_ACTION), NUM('l', "log-len", N_LEN),
                                           RAW, END};
 static const struct ctl_optdef o_format[] = {NSID,
@@ -275,6 +277,8 @@ static const struct ctl_cmd cmds[] = {
      "-i LID -l LEN [--lpo OFF] [--lsp V] [--lsi V] [--rae] [-n N] [-b]", false},
     {"telemetry-log", ctl_cmd_telemetry_log, o_telemetry,
      "[-O FILE] [-g 0|1] [-c] [-d 1-4] [-r] [-b]  Telemetry log", false},
+    {"supported-log-pages", ctl_cmd_supported_log_pages, o_supported_logs,
+     "[-v] [-b]  Supported Log Pages (-v: each one's support bits)", false},
     {"persistent-event-log", ctl_cmd_persistent_event_log, o_pel,
      "-a 0|1|2 [-l LEN] [-b]  Persistent Event log (read, establish, release)", false},
     {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true},

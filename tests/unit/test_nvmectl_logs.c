@@ -2,7 +2,7 @@
 /*
  * Log pages nvme-cli 2.x has and nvmectl's older commands did not, through
  * nvmectl against the simulator: telemetry-log (NVMe 2.0 §5.16.1.8,
- * §5.16.1.9, §8.24).  Expected values come from the spec's layouts and the
+ * §5.16.1.9, §8.24), supported-log-pages (§5.16.1.1).  Expected values come from the spec's layouts and the
  * simulator's documented contents; hostile headers (nvme_sim_telemetry_
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
@@ -285,6 +285,55 @@ static void telemetry_hostile_headers_are_bounded(void **state)
     fx_stop(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* supported-log-pages                                                 */
+/* ------------------------------------------------------------------ */
+
+/* LID 00h: one LSUPP dword per LID the simulator answers (error, SMART,
+ * firmware, changed namespaces, effects with LPA bit 1, self-test with
+ * OACS bit 4, the telemetry pair with LPA bit 3, Endurance Group and ANA
+ * when configured, Persistent Event Log with ECRH, sanitize, vendor C0h);
+ * nvme-cli's text, -v bits, JSON keys. */
+static void supported_log_pages_lists_what_the_controller_answers(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.lpa |= NVME_LPA_TELEMETRY | NVME_LPA_PERSISTENT_EVENT;
+    f.cfg.endgidmax = 1;
+    fx_start(&f);
+    ok(&f, "supported-log-pages");
+    assert_string_equal(out.text, "Support Log Pages Details for nvme0:\n"
+                                  "LID 0 - Supported Log Pages\n"
+                                  "LID 0x1 - Error Information\n"
+                                  "LID 0x2 - SMART / Health Information\n"
+                                  "LID 0x3 - Firmware Slot Information\n"
+                                  "LID 0x4 - Changed Namespace List\n"
+                                  "LID 0x5 - Commands Supported and Effects\n"
+                                  "LID 0x6 - Device Self-test\n"
+                                  "LID 0x7 - Telemetry Host-Initiated\n"
+                                  "LID 0x8 - Telemetry Controller-Initiated\n"
+                                  "LID 0x9 - Endurance Group Information\n"
+                                  "LID 0xd - Persistent Event Log\n"
+                                  "LID 0x81 - Sanitize Status\n"
+                                  "LID 0xc0 - Unknown\n");
+    ok(&f, "supported-log-pages --verbose");
+    expect("LID 0xd - Persistent Event Log\n  LSUPP is supported\n  IOS is not supported\n"
+           "  Establish Context and Read 512 Bytes of Header is supported\n");
+    expect("LID 0x7 - Telemetry Host-Initiated\n  LSUPP is supported\n  IOS is not supported\n"
+           "  Maximum Created Data Area is not supported\n");
+    ok(&f, "supported-log-pages -o json");
+    expect("\"supported_logs\":[");
+    expect("\"lid_0xd \":65537");
+    expect("\"lid_0xc0 \":1");
+    ok(&f, "supported-log-pages -b");
+    assert_int_equal(out.bin_len, 1024);
+    assert_int_equal(out.bin[4 * 0x0d], 1);
+    assert_int_equal(out.bin[4 * 0x0d + 2], 1);
+    assert_int_equal(out.bin[4 * 0x0c], 0);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +342,7 @@ int main(void)
         cmocka_unit_test(telemetry_controller_initiated_with_and_without_rae),
         cmocka_unit_test(telemetry_data_area_4_sets_and_restores_etdas),
         cmocka_unit_test(telemetry_hostile_headers_are_bounded),
+        cmocka_unit_test(supported_log_pages_lists_what_the_controller_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -321,6 +321,12 @@ struct nvme_sim_config {
                                 set ETDAS, Host Behavior Support byte 1); without
                                 bit 2 a Get Log Page with an offset, NUMDU or NUMDL bits
                                 31:28 set fails Invalid Field (the count is bits 27:16) */
+    uint16_t endgidmax;    /* Endurance Groups 1..endgidmax (CTRATT bit 4, ENDGIDMAX; the
+                                Endurance Group Information log, LID 09h; every namespace
+                                in group 1) [0: none] */
+    uint32_t nanagrpid;    /* ANA reporting (CMIC bit 3, NANAGRPID = ANAGRPMAX, MNAN 0, the
+                                ANA log, LID 0Ch): namespace i in group (i - 1) % n + 1,
+                                odd groups optimized, even non-optimized [0: none] */
     uint32_t sanicap;      /* Identify SANICAP [crypto, block, overwrite: 0x7] */
     uint8_t fna;           /* Identify FNA [crypto erase: 0x04] */
     uint8_t frmw;          /* Identify FRMW [3 slots, activation without reset: 0x16] */
@@ -644,6 +650,10 @@ void nvme_sim_telemetry_ctrl_capture(struct nvme_sim *sim);
  * log of the true size; NULL goes back to the true ones (7, 15, 31 and,
  * with LPA bit 6 and ETDAS, 63). */
 void nvme_sim_telemetry_header(struct nvme_sim *sim, const uint32_t lb[4]);
+/* From now on the ANA log (cfg.nanagrpid) reports these Number of ANA
+ * Group Descriptors and, in the first descriptor, Number of NSID Values
+ * over the true contents (robustness tests); 0 each: the true ones. */
+void nvme_sim_ana_header(struct nvme_sim *sim, uint16_t ngrps, uint32_t nnsids);
 /* Back door to the media (not counted in SMART): 0 or -1 (no such
  * namespace, out of range, I/O error). */
 int nvme_sim_ns_read(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);

@@ -90,6 +90,7 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
         d[20] = 0x20; /* ACTP 32 */
         d[22] = 0x82; /* APW 010b, APS 10b */
     }
+    sim_logpages_id_ctrl(sim, id); /* Endurance Groups, ANA */
 }
 
 /* FLBAS (NVMe 2.0 Figure 276): format index bits 3:0 low, 6:5 high. */
@@ -132,6 +133,7 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
         id->nsze = id->ncap = id->nuse = 0;
     if (ns->corrupt & NVME_SIM_CORRUPT_FLBAS)
         id->flbas = id->nlbaf < 63 ? flbas_encode(id->nlbaf + 1u) : 0x0f;
+    sim_logpages_id_ns(sim, ns->nsid, id); /* ANAGRPID, ENDGID */
 }
 
 static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
@@ -666,10 +668,17 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             memcpy(page + 8 * sl, sim->fw_slot[sl], strnlen(sim->fw_slot[sl], 8));
         size = 512;
         break;
-    default:
+    default: {
+        uint16_t sf = 0;
+        if (sim_logpages(sim, lid, sqe, page, &size, &sf)) { /* sim_logpages.c */
+            if (sf)
+                return sf;
+            break;
+        }
         if (!sim_log_extra(sim, lid, csi, page, &size))
             return SIM_SF_CMD(NVME_SC_INVALID_LOG_PAGE);
         break;
+    }
     }
     if (lpo & 3u || lpo > size)
         return SF_INVALID_FIELD;

@@ -247,6 +247,8 @@ struct nvme_sim {
     bool telem_ctrl_avail;      /* Controller-Initiated Data Available */
     bool telem_lb_set;          /* nvme_sim_telemetry_header: report telem_lb */
     uint32_t telem_lb[4];       /* Data Area 1-4 Last Block reported then */
+    uint16_t ana_ngrps;         /* nvme_sim_ana_header: NGRPS and the first */
+    uint32_t ana_nnsids;        /*   group's NNSIDS reported, 0: the true ones */
     uint8_t hostid[16];         /* Host Identifier (FID 81h); 8 bytes used without EXHID */
     uint8_t vendor_feat[16384]; /* cfg.vendor_fid's data structure (sim_vendor_feat_len) */
     uint8_t hbs[512];           /* Host Behavior Support data (FID 16h); byte 0 = ACRE */
@@ -458,6 +460,13 @@ bool sim_log_extra(struct nvme_sim *sim, uint8_t lid, uint8_t csi, uint8_t *page
 uint16_t sim_telemetry_page(struct nvme_sim *sim, uint8_t lid, uint32_t cdw10, uint8_t *page,
                             size_t *size);
 void sim_telemetry_read(struct nvme_sim *sim, uint8_t lid, bool rae);
+/* sim_logpages.c: Supported Log Pages, Endurance Group Information and
+ * ANA logs (false: not one of them, or not offered; else *sf the status)
+ * into page (32 KiB), and the Identify fields that announce them. */
+bool sim_logpages(struct nvme_sim *sim, uint8_t lid, const struct nvme_sqe *sqe, uint8_t *page,
+                  size_t *size, uint16_t *sf);
+void sim_logpages_id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id);
+void sim_logpages_id_ns(struct nvme_sim *sim, uint32_t nsid, struct nvme_id_ns *id);
 /* Effects of the simulated commands. */
 void sim_dst_update(struct nvme_sim *sim);
 
