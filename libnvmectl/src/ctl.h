@@ -67,6 +67,7 @@ enum ctl_num {
     N_BS,   /* create-ns --block-size */
     N_HGEN, /* telemetry-log --host-generate, --data-area */
     N_DA,
+    N_ENDGID, /* endurance-log --group-id */
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */
@@ -265,6 +266,7 @@ int ctl_cmd_detach_ns(struct ctl *c);
 int ctl_cmd_telemetry_log(struct ctl *c); /* ctl_telemetry.c */
 /* ctl_logs2.c */
 int ctl_cmd_supported_log_pages(struct ctl *c);
+int ctl_cmd_endurance_log(struct ctl *c);
 /* An admin or I/O opcode's name (ctl_logs.c), "Unknown" when the spec
  * has none. */
 const char *ctl_admin_name(unsigned op);

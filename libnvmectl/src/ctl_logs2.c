@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_logs2.c - log pages of NVMe 2.0 nvme-cli 2.x reads with commands of
- * their own: supported-log-pages (LID 00h).  Text and JSON as nvme-cli's
- * (nvme-print-stdout.c, nvme-print-json.c: the same words and keys); -b
- * writes the page as read (nvme-cli: -o binary).
+ * their own: supported-log-pages (LID 00h) and endurance-log (LID 09h).
+ * Text and JSON as nvme-cli's (nvme-print-stdout.c, nvme-print-json.c:
+ * the same words, tabs and keys); -b writes the page as read (nvme-cli:
+ * -o binary).
  */
 #include "ctl.h"
 
@@ -125,6 +126,66 @@ int ctl_cmd_supported_log_pages(struct ctl *c)
     if (c->o.json) {
         jw_close_arr(&w);
         jw_end(&w);
+    }
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* endurance-log (NVMe 2.0 §5.16.1.10, Figure 209)                     */
+/* ------------------------------------------------------------------ */
+
+int ctl_cmd_endurance_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    if (c->o.num[N_ENDGID] > 0xffffu)
+        return ctl_usage_err(c, "-g GROUP-ID is 0..65535");
+    if (ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
+    uint16_t g = (uint16_t)c->o.num[N_ENDGID]; /* nvme-cli's default: 0 */
+    uint8_t *log = ctl_scratch(c, 0, 512);
+    if (log == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = lg_read(c, 0x09, 0, g, log, 512); /* the group in LSI */
+    if (rc != NVME_OK)
+        return ctl_fail(c, NVME_NSID_ALL, "endurance-log", rc);
+    if (ctl_raw(c, log, 512))
+        return NVME_OK;
+    /* The 128-bit counters from byte 32 on, nvme-cli's names and tabs. */
+    static const struct {
+        const char *key, *text;
+    } ctr[] = {{"endurance_estimate", "endurance_estimate\t: "},
+               {"data_units_read", "data_units_read\t\t: "},
+               {"data_units_written", "data_units_written\t: "},
+               {"media_units_written", "media_units_written\t: "},
+               {"host_read_cmds", "host_read_cmds\t\t: "},
+               {"host_write_cmds", "host_write_cmds\t\t: "},
+               {"media_data_integrity_err", "media_data_integrity_err: "},
+               {"num_err_info_log_entries", "num_err_info_log_entries: "},
+               {"total_end_grp_cap", "total_end_grp_cap\t: "},
+               {"unalloc_end_grp_cap", "unalloc_end_grp_cap\t: "}};
+    unsigned domain = (unsigned)lg_le(log + 6, 2);
+    if (c->o.json) {
+        struct jw w;
+        jw_begin(&w, io);
+        jw_u64(&w, "critical_warning", log[0]);
+        jw_u64(&w, "endurance_group_features", log[1]);
+        jw_u64(&w, "avl_spare", log[3]);
+        jw_u64(&w, "avl_spare_threshold", log[4]);
+        jw_u64(&w, "percent_used", log[5]);
+        jw_u64(&w, "domain_identifier", domain);
+        for (unsigned i = 0; i < sizeof(ctr) / sizeof(ctr[0]); i++)
+            jw_u128(&w, ctr[i].key, log + 32 + 16 * i);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(io, "Endurance Group Log for NVME device:%s Group ID:%x\n", ctl_dev(io), g);
+    ctl_out(io, "critical_warning\t: %u\nendurance_group_features: %u\n", log[0], log[1]);
+    ctl_out(io, "avl_spare\t\t: %u\navl_spare_threshold\t: %u\n", log[3], log[4]);
+    ctl_out(io, "percent_used\t\t: %u%%\ndomain_identifier\t: %u\n", log[5], domain);
+    for (unsigned i = 0; i < sizeof(ctr) / sizeof(ctr[0]); i++) {
+        char dec[48];
+        nvme_u128_to_dec(nvme_u128_from_le(log + 32 + 16 * i), dec, sizeof(dec));
+        ctl_out(io, "%s%s\n", ctr[i].text, dec);
     }
     return NVME_OK;
 }

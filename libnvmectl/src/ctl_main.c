@@ -149,6 +149,7 @@ static const struct ctl_optdef o_telemetry[] = {STR('O', "output-file", S_FILE),
                                                 END};
 static const struct ctl_optdef o_supported_logs[] = {FLG('H', "human-readable", F_HUMAN),
                                                      FLG('v', "verbose", F_HUMAN), RAW, END};
+static const struct ctl_optdef o_endurance[] = {NUM('g', "group-id", N_ENDGID), RAW, END};
 static const struct ctl_optdef o_pel[] = {NUM('a', "action", N_ACTION), NUM('l', "log-len", N_LEN),
                                           RAW, END};
 static const struct ctl_optdef o_format[] = {NSID,
@@ -279,6 +280,8 @@ static const struct ctl_cmd cmds[] = {
      "[-O FILE] [-g 0|1] [-c] [-d 1-4] [-r] [-b]  Telemetry log", false},
     {"supported-log-pages", ctl_cmd_supported_log_pages, o_supported_logs,
      "[-v] [-b]  Supported Log Pages (-v: each one's support bits)", false},
+    {"endurance-log", ctl_cmd_endurance_log, o_endurance,
+     "-g GROUP-ID [-b]  Endurance Group Information log", false},
     {"persistent-event-log", ctl_cmd_persistent_event_log, o_pel,
      "-a 0|1|2 [-l LEN] [-b]  Persistent Event log (read, establish, release)", false},
     {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true},

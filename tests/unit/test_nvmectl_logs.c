@@ -2,7 +2,8 @@
 /*
  * Log pages nvme-cli 2.x has and nvmectl's older commands did not, through
  * nvmectl against the simulator: telemetry-log (NVMe 2.0 §5.16.1.8,
- * §5.16.1.9, §8.24), supported-log-pages (§5.16.1.1).  Expected values come from the spec's layouts and the
+ * §5.16.1.9, §8.24), supported-log-pages (§5.16.1.1), endurance-log
+ * (§5.16.1.10).  Expected values come from the spec's layouts and the
  * simulator's documented contents; hostile headers (nvme_sim_telemetry_
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
@@ -286,7 +287,7 @@ static void telemetry_hostile_headers_are_bounded(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* supported-log-pages                                                 */
+/* supported-log-pages, endurance-log                                  */
 /* ------------------------------------------------------------------ */
 
 /* LID 00h: one LSUPP dword per LID the simulator answers (error, SMART,
@@ -334,6 +335,51 @@ static void supported_log_pages_lists_what_the_controller_answers(void **state)
     fx_stop(&f);
 }
 
+/* LID 09h, group in LSI: the simulator's group g reports Available Spare
+ * 100, threshold 10, Percentage Used g, Endurance Estimate 1000 g, the
+ * five counters after it (i + 2) g, Total Endurance Group Capacity the
+ * namespaces' bytes (group 1: 8192 x 512). */
+static void endurance_log_reads_the_group(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.endgidmax = 2;
+    fx_start(&f);
+    ok(&f, "endurance-log -g 1");
+    assert_string_equal(out.text, "Endurance Group Log for NVME device:nvme0 Group ID:1\n"
+                                  "critical_warning\t: 0\n"
+                                  "endurance_group_features: 0\n"
+                                  "avl_spare\t\t: 100\n"
+                                  "avl_spare_threshold\t: 10\n"
+                                  "percent_used\t\t: 1%\n"
+                                  "domain_identifier\t: 0\n"
+                                  "endurance_estimate\t: 1000\n"
+                                  "data_units_read\t\t: 2\n"
+                                  "data_units_written\t: 3\n"
+                                  "media_units_written\t: 4\n"
+                                  "host_read_cmds\t\t: 5\n"
+                                  "host_write_cmds\t\t: 6\n"
+                                  "media_data_integrity_err: 0\n"
+                                  "num_err_info_log_entries: 0\n"
+                                  "total_end_grp_cap\t: 4194304\n"
+                                  "unalloc_end_grp_cap\t: 0\n");
+    ok(&f, "endurance-log --group-id=2 -o json");
+    expect("\"percent_used\":2");
+    expect("\"endurance_estimate\":2000");
+    expect("\"host_write_cmds\":12");
+    ok(&f, "endurance-log -g 2 -b");
+    assert_int_equal(out.bin_len, 512);
+    assert_int_equal(out.bin[5], 2);
+    /* nvme-cli's default group 0 and a group past ENDGIDMAX: Invalid Field. */
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "endurance-log")),
+                     NVME_SC_INVALID_FIELD);
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "endurance-log -g 3")),
+                     NVME_SC_INVALID_FIELD);
+    fails(&f, "endurance-log -g 65536", NVME_ERR_INVAL, 0);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +389,7 @@ int main(void)
         cmocka_unit_test(telemetry_data_area_4_sets_and_restores_etdas),
         cmocka_unit_test(telemetry_hostile_headers_are_bounded),
         cmocka_unit_test(supported_log_pages_lists_what_the_controller_answers),
+        cmocka_unit_test(endurance_log_reads_the_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
