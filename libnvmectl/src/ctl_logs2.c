@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_logs2.c - log pages of NVMe 2.0 nvme-cli 2.x reads with commands of
- * their own: supported-log-pages (LID 00h) and endurance-log (LID 09h).
- * Text and JSON as nvme-cli's (nvme-print-stdout.c, nvme-print-json.c:
- * the same words, tabs and keys); -b writes the page as read (nvme-cli:
- * -o binary).
+ * their own: supported-log-pages (LID 00h), endurance-log (LID 09h) and
+ * ana-log (LID 0Ch).  Text and JSON as nvme-cli's (nvme-print-stdout.c,
+ * nvme-print-json.c: the same words, tabs and keys); -b writes the page
+ * as read (nvme-cli: -o binary).  Counts in the ANA log come from the
+ * device: descriptors are shown only as far as NANAGRPID and the bytes
+ * read allow.
  */
 #include "ctl.h"
 
@@ -186,6 +188,130 @@ int ctl_cmd_endurance_log(struct ctl *c)
         char dec[48];
         nvme_u128_to_dec(nvme_u128_from_le(log + 32 + 16 * i), dec, sizeof(dec));
         ctl_out(io, "%s%s\n", ctr[i].text, dec);
+    }
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* ana-log (NVMe 2.0 §5.16.1.13, Figures 211 and 212)                  */
+/* ------------------------------------------------------------------ */
+
+#define ANA_HDR 16u /* Change Count 7:0, Number of ANA Group Descriptors 9:8 */
+#define ANA_DESC                                                                                   \
+    32u /* ANA Group ID 3:0, Number of NSID Values 7:4, Change
+                        Count 15:8, ANA State 16 (bits 3:0), then the NSIDs */
+
+static const char *ana_state(unsigned s)
+{
+    switch (s & 0xfu) {
+    case 0x1:
+        return "optimized";
+    case 0x2:
+        return "non-optimized";
+    case 0x3:
+        return "inaccessible";
+    case 0x4:
+        return "persistent-loss";
+    case 0xf:
+        return "change";
+    default:
+        return "invalid state";
+    }
+}
+
+/* nvme-cli's ana-log: the log's length from Identify Controller (header,
+ * NANAGRPID descriptors and, without -g (Return Groups Only, LSP bit 0),
+ * MNAN NSIDs, NN when MNAN is 0), read whole. */
+int ctl_cmd_ana_log(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    bool rgo = flag(c, F_ALL);
+    if (ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
+    uint8_t *id = ctl_scratch(c, 0, 4096);
+    if (id == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_identify(c->ctrl, NVME_CNS_CTRL, 0, id);
+    if (rc != NVME_OK)
+        return ctl_fail(c, NVME_NSID_ALL, "ana-log: identify-ctrl", rc);
+    uint32_t nanagrpid = (uint32_t)lg_le(id + 348, 4), mnan = (uint32_t)lg_le(id + 540, 4);
+    if (mnan == 0)
+        mnan = (uint32_t)lg_le(id + 516, 4); /* NN (§5.17.2.1: MNAN 0h, at most NN) */
+    uint64_t want = ANA_HDR + (uint64_t)nanagrpid * ANA_DESC + (rgo ? 0u : (uint64_t)mnan * 4u);
+    if (want > io->buf_len || want > 0xfffffffcu) {
+        ctl_out(io,
+                "ana-log: NANAGRPID %u and MNAN %u make a log of %llu bytes, more than this "
+                "host's %llu-byte buffer takes\n",
+                nanagrpid, mnan, (unsigned long long)want, (unsigned long long)io->buf_len);
+        return NVME_ERR_NOMEM;
+    }
+    uint32_t len = (uint32_t)want;
+    uint8_t *log = ctl_scratch(c, 0, len);
+    if (log == NULL)
+        return NVME_ERR_NOMEM;
+    rc = lg_read(c, 0x0c, rgo ? 1u : 0u, 0, log, len);
+    if (rc != NVME_OK)
+        return ctl_fail(c, NVME_NSID_ALL, "ana-log", rc);
+    if (ctl_raw(c, log, len))
+        return NVME_OK;
+    unsigned ngrps = (unsigned)lg_le(log + 8, 2);
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, io);
+        jw_str(&w, "Asymmetric Namespace Access Log for NVMe device", ctl_dev(io));
+        jw_u64(&w, "chgcnt", lg_le(log, 8));
+        jw_u64(&w, "ngrps", ngrps);
+        jw_arr(&w, "ANA DESC LIST ");
+    } else {
+        ctl_out(io, "Asymmetric Namespace Access Log for NVMe device: %s\n", ctl_dev(io));
+        ctl_out(io, "ANA LOG HEADER :-\nchgcnt\t:\t%llu\n", (unsigned long long)lg_le(log, 8));
+        ctl_out(io, "ngrps\t:\t%u\nANA Log Desc :-\n", ngrps);
+    }
+    /* At most NANAGRPID descriptors, each with its NSIDs inside the bytes
+     * read (NGRPS and NNSIDS are the device's word). */
+    uint32_t off = ANA_HDR;
+    unsigned shown = 0;
+    for (; shown < ngrps && shown < nanagrpid && len - off >= ANA_DESC; shown++) {
+        const uint8_t *d = log + off;
+        uint32_t nnsids = (uint32_t)lg_le(d + 4, 4);
+        if ((uint64_t)nnsids * 4u > len - off - ANA_DESC)
+            break;
+        if (c->o.json) {
+            jw_obj(&w, NULL);
+            jw_u64(&w, "grpid", lg_le(d, 4));
+            jw_u64(&w, "nnsids", nnsids);
+            jw_u64(&w, "chgcnt", lg_le(d + 8, 8));
+            jw_str(&w, "state", ana_state(d[16]));
+            jw_arr(&w, "NSIDS");
+        } else {
+            ctl_out(io, "grpid\t:\t%u\nnnsids\t:\t%u\n", (unsigned)lg_le(d, 4), nnsids);
+            ctl_out(io, "chgcnt\t:\t%llu\nstate\t:\t%s\n", (unsigned long long)lg_le(d + 8, 8),
+                    ana_state(d[16]));
+        }
+        for (uint32_t j = 0; j < nnsids; j++) {
+            uint32_t nsid = (uint32_t)lg_le(d + ANA_DESC + 4u * j, 4);
+            if (c->o.json) {
+                jw_obj(&w, NULL);
+                jw_u64(&w, "nsid", nsid);
+                jw_close_obj(&w);
+            } else {
+                ctl_out(io, "\tnsid\t:\t%u\n", nsid);
+            }
+        }
+        if (c->o.json) {
+            jw_close_arr(&w);
+            jw_close_obj(&w);
+        } else {
+            ctl_out(io, "\n");
+        }
+        off += ANA_DESC + nnsids * 4u;
+    }
+    if (c->o.json) {
+        jw_close_arr(&w);
+        jw_end(&w);
+    } else if (shown < ngrps) { /* nvmectl's note: nvme-cli reads on past the buffer */
+        ctl_out(io, "(%u more group descriptor(s) past NANAGRPID %u or the %u bytes read)\n",
+                ngrps - shown, nanagrpid, len);
     }
     return NVME_OK;
 }

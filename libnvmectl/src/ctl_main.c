@@ -150,6 +150,7 @@ static const struct ctl_optdef o_telemetry[] = {STR('O', "output-file", S_FILE),
 static const struct ctl_optdef o_supported_logs[] = {FLG('H', "human-readable", F_HUMAN),
                                                      FLG('v', "verbose", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_endurance[] = {NUM('g', "group-id", N_ENDGID), RAW, END};
+static const struct ctl_optdef o_ana[] = {FLG('g', "groups", F_ALL), RAW, END};
 static const struct ctl_optdef o_pel[] = {NUM('a', "action", N_ACTION), NUM('l', "log-len", N_LEN),
                                           RAW, END};
 static const struct ctl_optdef o_format[] = {NSID,
@@ -282,6 +283,7 @@ static const struct ctl_cmd cmds[] = {
      "[-v] [-b]  Supported Log Pages (-v: each one's support bits)", false},
     {"endurance-log", ctl_cmd_endurance_log, o_endurance,
      "-g GROUP-ID [-b]  Endurance Group Information log", false},
+    {"ana-log", ctl_cmd_ana_log, o_ana, "[-g] [-b]  ANA log (-g: groups only)", false},
     {"persistent-event-log", ctl_cmd_persistent_event_log, o_pel,
      "-a 0|1|2 [-l LEN] [-b]  Persistent Event log (read, establish, release)", false},
     {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true},

@@ -3,7 +3,7 @@
  * Log pages nvme-cli 2.x has and nvmectl's older commands did not, through
  * nvmectl against the simulator: telemetry-log (NVMe 2.0 §5.16.1.8,
  * §5.16.1.9, §8.24), supported-log-pages (§5.16.1.1), endurance-log
- * (§5.16.1.10).  Expected values come from the spec's layouts and the
+ * (§5.16.1.10), ana-log (§5.16.1.13).  Expected values come from the spec's layouts and the
  * simulator's documented contents; hostile headers (nvme_sim_telemetry_
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
@@ -287,7 +287,7 @@ static void telemetry_hostile_headers_are_bounded(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* supported-log-pages, endurance-log                                  */
+/* supported-log-pages, endurance-log, ana-log                         */
 /* ------------------------------------------------------------------ */
 
 /* LID 00h: one LSUPP dword per LID the simulator answers (error, SMART,
@@ -380,6 +380,82 @@ static void endurance_log_reads_the_group(void **state)
     fx_stop(&f);
 }
 
+static void start_ana(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.nanagrpid = 2;
+    for (unsigned i = 1; i < 3; i++) { /* NSIDs 1, 2, 3: groups 1, 2, 1 */
+        f->ns[i] = f->ns[0];
+        f->ns[i].nsid = i + 1;
+    }
+    f->cfg.ns_count = 3;
+    fx_start(f);
+}
+
+/* LID 0Ch: header (Change Count 7, two groups), group 1 optimized with
+ * NSIDs 1 and 3, group 2 non-optimized with NSID 2; -g (RGO) lists no
+ * NSIDs; nvme-cli's text and JSON. */
+static void ana_log_lists_groups_and_namespaces(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_ana(&f);
+    ok(&f, "ana-log");
+    assert_string_equal(out.text, "Asymmetric Namespace Access Log for NVMe device: nvme0\n"
+                                  "ANA LOG HEADER :-\n"
+                                  "chgcnt\t:\t7\n"
+                                  "ngrps\t:\t2\n"
+                                  "ANA Log Desc :-\n"
+                                  "grpid\t:\t1\n"
+                                  "nnsids\t:\t2\n"
+                                  "chgcnt\t:\t7\n"
+                                  "state\t:\toptimized\n"
+                                  "\tnsid\t:\t1\n"
+                                  "\tnsid\t:\t3\n"
+                                  "\n"
+                                  "grpid\t:\t2\n"
+                                  "nnsids\t:\t1\n"
+                                  "chgcnt\t:\t7\n"
+                                  "state\t:\tnon-optimized\n"
+                                  "\tnsid\t:\t2\n"
+                                  "\n");
+    ok(&f, "ana-log --groups");
+    expect("grpid\t:\t1\nnnsids\t:\t0\nchgcnt\t:\t7\nstate\t:\toptimized\n\ngrpid");
+    ok(&f, "ana-log -o json");
+    expect("\"Asymmetric Namespace Access Log for NVMe device\":\"nvme0\"");
+    expect("\"ANA DESC LIST \":[");
+    expect("\"state\":\"non-optimized\"");
+    expect("\"NSIDS\":[");
+    /* Length from Identify: 16 + 2 x 32 + NN (MNAN 0) x 4. */
+    ok(&f, "ana-log -b");
+    assert_int_equal(out.bin_len, 16 + 64 + 3 * 4);
+    ok(&f, "id-ns -n 3");
+    expect("anagrpid: 1\n");
+    fx_stop(&f);
+}
+
+/* A header claiming more groups than NANAGRPID, a descriptor claiming
+ * more NSIDs than the bytes read: shown as far as they hold, with a note,
+ * never read past the log (ASan). */
+static void ana_log_counts_are_bounded(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_ana(&f);
+    nvme_sim_ana_header(f.sim, 60000, 0);
+    ok(&f, "ana-log");
+    expect("ngrps\t:\t60000\n");
+    expect("\tnsid\t:\t2\n\n(59998 more group descriptor(s) past NANAGRPID 2 or the 92 "
+           "bytes read)\n");
+    ok(&f, "ana-log -o json");
+    nvme_sim_ana_header(f.sim, 0, 0x40000000u);
+    ok(&f, "ana-log");
+    expect("ngrps\t:\t2\nANA Log Desc :-\n(2 more group descriptor(s)");
+    ok(&f, "ana-log -o json");
+    expect("\"ANA DESC LIST \":[\n  ]");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +466,8 @@ int main(void)
         cmocka_unit_test(telemetry_hostile_headers_are_bounded),
         cmocka_unit_test(supported_log_pages_lists_what_the_controller_answers),
         cmocka_unit_test(endurance_log_reads_the_group),
+        cmocka_unit_test(ana_log_lists_groups_and_namespaces),
+        cmocka_unit_test(ana_log_counts_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
