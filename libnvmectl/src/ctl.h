@@ -268,6 +268,8 @@ int ctl_cmd_telemetry_log(struct ctl *c); /* ctl_telemetry.c */
 int ctl_cmd_supported_log_pages(struct ctl *c);
 int ctl_cmd_endurance_log(struct ctl *c);
 int ctl_cmd_ana_log(struct ctl *c);
+/* ctl_identify2.c */
+int ctl_cmd_primary_ctrl_caps(struct ctl *c);
 /* An admin or I/O opcode's name (ctl_logs.c), "Unknown" when the spec
  * has none. */
 const char *ctl_admin_name(unsigned op);

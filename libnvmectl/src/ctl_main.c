@@ -4,7 +4,7 @@
  * command's options (nvme-cli's names where they mean the same), the
  * option parser, usage, and nvmectl_run_line().  The commands live in
  * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c, ctl_mgmt.c and
- * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c, ctl_logs2.c.
+ * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c, ctl_logs2.c, ctl_identify2.c.
  */
 #include "ctl.h"
 
@@ -110,6 +110,8 @@ static const struct ctl_optdef o_copy[] = {NSID,
                                            END};
 static const struct ctl_optdef o_list_ns[] = {NSID, FLG('a', "all", F_ALL), NUM('y', "csi", N_CSI),
                                               END};
+static const struct ctl_optdef o_primary_caps[] = {NUM('c', "cntlid", N_CNTID),
+                                                   FLG('H', "human-readable", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_list_ctrl[] = {NSID, NUM('c', "cntid", N_CNTID), END};
 static const struct ctl_optdef o_get_feat[] = {NSID,
                                                NUM('f', "feature-id", N_FID),
@@ -262,6 +264,8 @@ static const struct ctl_cmd cmds[] = {
     {"list-ns", ctl_cmd_list_ns, o_list_ns,
      "[-n START] [-a] [-y CSI]  active NSIDs (-a: allocated; -y: of one set)", false},
     {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false},
+    {"primary-ctrl-caps", ctl_cmd_primary_ctrl_caps, o_primary_caps,
+     "[-c CNTLID] [-H] [-b]  Primary Controller Capabilities", false},
     {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
      "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false},

@@ -3,7 +3,8 @@
  * Log pages nvme-cli 2.x has and nvmectl's older commands did not, through
  * nvmectl against the simulator: telemetry-log (NVMe 2.0 §5.16.1.8,
  * §5.16.1.9, §8.24), supported-log-pages (§5.16.1.1), endurance-log
- * (§5.16.1.10), ana-log (§5.16.1.13).  Expected values come from the spec's layouts and the
+ * (§5.16.1.10), ana-log (§5.16.1.13); and the Identify structures
+ * nvme-cli shows by commands of their own: primary-ctrl-caps (CNS 14h).  Expected values come from the spec's layouts and the
  * simulator's documented contents; hostile headers (nvme_sim_telemetry_
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
@@ -456,6 +457,55 @@ static void ana_log_counts_are_bounded(void **state)
     fx_stop(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* primary-ctrl-caps                                                   */
+/* ------------------------------------------------------------------ */
+
+/* CNS 14h against the simulator's three secondary controllers (CRT 3,
+ * VQFRT 8 per secondary, VIFRT 4 per secondary, VQPRT 2, VQFRSM 8, VIPRT
+ * 1, VIFRSM 4, granularities 1); nvme-cli's '%#x' (0 without 0x). */
+static void primary_ctrl_caps_shows_the_structure(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.secondary_ctrls = 3;
+    fx_start(&f);
+    ok(&f, "primary-ctrl-caps");
+    assert_string_equal(out.text, "NVME Identify Primary Controller Capabilities:\n"
+                                  "cntlid    : 0x1\n"
+                                  "portid    : 0\n"
+                                  "crt       : 0x3\n"
+                                  "vqfrt     : 24\n"
+                                  "vqrfa     : 0\n"
+                                  "vqrfap    : 0\n"
+                                  "vqprt     : 2\n"
+                                  "vqfrsm    : 8\n"
+                                  "vqgran    : 1\n"
+                                  "vifrt     : 12\n"
+                                  "virfa     : 0\n"
+                                  "virfap    : 0\n"
+                                  "viprt     : 1\n"
+                                  "vifrsm    : 4\n"
+                                  "vigran    : 1\n");
+    ok(&f, "primary-ctrl-caps -H");
+    expect("crt       : 0x3\n  [1:1] 0x1\tVI Resources are supported\n"
+           "  [0:0] 0x1\tVQ Resources are supported\nvqfrt     : 24\n");
+    ok(&f, "primary-ctrl-caps -o json");
+    expect("\"crt\":3");
+    expect("\"vifrt\":12");
+    ok(&f, "primary-ctrl-caps -b");
+    assert_int_equal(out.bin_len, 4096);
+    fails(&f, "primary-ctrl-caps -c 65536", NVME_ERR_INVAL, 0);
+    fx_stop(&f);
+    /* Without Virtualization Enhancements: the device's Invalid Field. */
+    fx_config(&f);
+    fx_start(&f);
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "primary-ctrl-caps")),
+                     NVME_SC_INVALID_FIELD);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +518,7 @@ int main(void)
         cmocka_unit_test(endurance_log_reads_the_group),
         cmocka_unit_test(ana_log_lists_groups_and_namespaces),
         cmocka_unit_test(ana_log_counts_are_bounded),
+        cmocka_unit_test(primary_ctrl_caps_shows_the_structure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

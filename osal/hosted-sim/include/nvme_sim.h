@@ -310,10 +310,10 @@ struct nvme_sim_config {
      * none]: a Verify or Write Zeroes of more fails Invalid Field, as
      * QEMU's vsl */
     uint8_t vsl, wzsl;
-    uint16_t oacs;         /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
+    uint16_t oacs;            /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
                                 NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
                                 shadow doorbells and EventIdx (see eventidx below) */
-    uint8_t lpa;           /* Identify LPA [effects log, extended data: 0x06]; bit 3
+    uint8_t lpa;              /* Identify LPA [effects log, extended data: 0x06]; bit 3
                                 offers the Telemetry Host- and Controller-Initiated logs (07h,
                                 08h; 16 KiB: the header's generation number, byte 381
                                 or 383, in every data byte; LSP bit 0 creates a new
@@ -321,24 +321,27 @@ struct nvme_sim_config {
                                 set ETDAS, Host Behavior Support byte 1); without
                                 bit 2 a Get Log Page with an offset, NUMDU or NUMDL bits
                                 31:28 set fails Invalid Field (the count is bits 27:16) */
-    uint16_t endgidmax;    /* Endurance Groups 1..endgidmax (CTRATT bit 4, ENDGIDMAX; the
+    uint16_t endgidmax;       /* Endurance Groups 1..endgidmax (CTRATT bit 4, ENDGIDMAX; the
                                 Endurance Group Information log, LID 09h; every namespace
                                 in group 1) [0: none] */
-    uint32_t nanagrpid;    /* ANA reporting (CMIC bit 3, NANAGRPID = ANAGRPMAX, MNAN 0, the
+    uint32_t nanagrpid;       /* ANA reporting (CMIC bit 3, NANAGRPID = ANAGRPMAX, MNAN 0, the
                                 ANA log, LID 0Ch): namespace i in group (i - 1) % n + 1,
                                 odd groups optimized, even non-optimized [0: none] */
-    uint32_t sanicap;      /* Identify SANICAP [crypto, block, overwrite: 0x7] */
-    uint8_t fna;           /* Identify FNA [crypto erase: 0x04] */
-    uint8_t frmw;          /* Identify FRMW [3 slots, activation without reset: 0x16] */
-    uint8_t fwug;          /* Identify FWUG, 4 KiB units [0: no information] */
-    uint16_t mtfa;         /* Identify MTFA, 100 ms units [0: not reported] */
-    uint8_t dlfeat;        /* Identify Namespace DLFEAT [zeros, WZ deallocate: 0x09] */
-    uint8_t npss;          /* Identify NPSS, 0-based power states [2] */
-    bool nssrs;            /* CAP.NSSRS: NVM Subsystem Reset supported [true] */
-    bool iocs;             /* CAP.CSS bit 6: I/O Command Sets (CC.CSS 110b), Identify CNS
+    uint16_t secondary_ctrls; /* secondary controllers (virtual functions; OACS bit 7, Identify
+                                CNS 14h/15h, sim_virt.c): CNTLID i + 1 on VF i, offline [0:
+                                none, CNS 14h/15h Invalid Field] */
+    uint32_t sanicap;         /* Identify SANICAP [crypto, block, overwrite: 0x7] */
+    uint8_t fna;              /* Identify FNA [crypto erase: 0x04] */
+    uint8_t frmw;             /* Identify FRMW [3 slots, activation without reset: 0x16] */
+    uint8_t fwug;             /* Identify FWUG, 4 KiB units [0: no information] */
+    uint16_t mtfa;            /* Identify MTFA, 100 ms units [0: not reported] */
+    uint8_t dlfeat;           /* Identify Namespace DLFEAT [zeros, WZ deallocate: 0x09] */
+    uint8_t npss;             /* Identify NPSS, 0-based power states [2] */
+    bool nssrs;               /* CAP.NSSRS: NVM Subsystem Reset supported [true] */
+    bool iocs;                /* CAP.CSS bit 6: I/O Command Sets (CC.CSS 110b), Identify CNS
                                 1Ch/05h/06h and the I/O Command Set Profile feature [false;
                                 forced on when a namespace is zoned] */
-    uint32_t dst_short_us; /* Device Self-test durations, simulated us [1000 / 5000] */
+    uint32_t dst_short_us;    /* Device Self-test durations, simulated us [1000 / 5000] */
     uint32_t dst_extended_us;
     /* A Firmware Commit that activates at once (CA 011b) pauses processing
      * this long, as nvme_sim_pause(sim, us, false) [0] */
@@ -654,6 +657,9 @@ void nvme_sim_telemetry_header(struct nvme_sim *sim, const uint32_t lb[4]);
  * Group Descriptors and, in the first descriptor, Number of NSID Values
  * over the true contents (robustness tests); 0 each: the true ones. */
 void nvme_sim_ana_header(struct nvme_sim *sim, uint16_t ngrps, uint32_t nnsids);
+/* From now on the Secondary Controller List (cfg.secondary_ctrls) reports
+ * this NUMID over its true entries (robustness tests); 0: the true one. */
+void nvme_sim_virt_numid(struct nvme_sim *sim, uint8_t numid);
 /* Back door to the media (not counted in SMART): 0 or -1 (no such
  * namespace, out of range, I/O error). */
 int nvme_sim_ns_read(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);

@@ -91,6 +91,8 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
         d[22] = 0x82; /* APW 010b, APS 10b */
     }
     sim_logpages_id_ctrl(sim, id); /* Endurance Groups, ANA */
+    if (sim->cfg.secondary_ctrls != 0)
+        id->oacs |= 1u << 7; /* Virtualization Management (sim_virt.c) */
 }
 
 /* FLBAS (NVMe 2.0 Figure 276): format index bits 3:0 low, 6:5 high. */

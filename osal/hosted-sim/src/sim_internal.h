@@ -249,6 +249,7 @@ struct nvme_sim {
     uint32_t telem_lb[4];       /* Data Area 1-4 Last Block reported then */
     uint16_t ana_ngrps;         /* nvme_sim_ana_header: NGRPS and the first */
     uint32_t ana_nnsids;        /*   group's NNSIDS reported, 0: the true ones */
+    uint8_t virt_numid;         /* nvme_sim_virt_numid: NUMID reported, 0: the true one */
     uint8_t hostid[16];         /* Host Identifier (FID 81h); 8 bytes used without EXHID */
     uint8_t vendor_feat[16384]; /* cfg.vendor_fid's data structure (sim_vendor_feat_len) */
     uint8_t hbs[512];           /* Host Behavior Support data (FID 16h); byte 0 = ACRE */
@@ -467,6 +468,8 @@ bool sim_logpages(struct nvme_sim *sim, uint8_t lid, const struct nvme_sqe *sqe,
                   size_t *size, uint16_t *sf);
 void sim_logpages_id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id);
 void sim_logpages_id_ns(struct nvme_sim *sim, uint32_t nsid, struct nvme_id_ns *id);
+/* sim_virt.c: Identify CNS 14h and 15h into buf (4096 bytes, zeroed). */
+uint16_t sim_virt_identify(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint8_t *buf);
 /* Effects of the simulated commands. */
 void sim_dst_update(struct nvme_sim *sim);
 

@@ -334,6 +334,9 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         }
         return 0;
     }
+    case 0x14: /* Primary Controller Capabilities, Secondary Controller List */
+    case 0x15:
+        return sim_virt_identify(sim, sqe, buf); /* sim_virt.c */
     case NVME_CNS_ALLOCATED_NS_LIST:
         return id_ns_list(sim, sqe->nsid, true, -1, (uint32_t *)(void *)buf);
     case NVME_CNS_CS_ACTIVE_NS_LIST:
