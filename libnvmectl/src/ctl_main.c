@@ -112,6 +112,8 @@ static const struct ctl_optdef o_list_ns[] = {NSID, FLG('a', "all", F_ALL), NUM(
                                               END};
 static const struct ctl_optdef o_primary_caps[] = {NUM('c', "cntlid", N_CNTID),
                                                    FLG('H', "human-readable", F_HUMAN), RAW, END};
+static const struct ctl_optdef o_list_secondary[] = {NUM('c', "cntid", N_CNTID),
+                                                     NUM('e', "num-entries", N_ENTRIES), RAW, END};
 static const struct ctl_optdef o_list_ctrl[] = {NSID, NUM('c', "cntid", N_CNTID), END};
 static const struct ctl_optdef o_get_feat[] = {NSID,
                                                NUM('f', "feature-id", N_FID),
@@ -266,6 +268,8 @@ static const struct ctl_cmd cmds[] = {
     {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false},
     {"primary-ctrl-caps", ctl_cmd_primary_ctrl_caps, o_primary_caps,
      "[-c CNTLID] [-H] [-b]  Primary Controller Capabilities", false},
+    {"list-secondary", ctl_cmd_list_secondary, o_list_secondary,
+     "[-c CNTID] [-e N] [-b]  Secondary Controller List", false},
     {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
      "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false},

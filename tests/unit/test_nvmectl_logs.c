@@ -4,7 +4,8 @@
  * nvmectl against the simulator: telemetry-log (NVMe 2.0 §5.16.1.8,
  * §5.16.1.9, §8.24), supported-log-pages (§5.16.1.1), endurance-log
  * (§5.16.1.10), ana-log (§5.16.1.13); and the Identify structures
- * nvme-cli shows by commands of their own: primary-ctrl-caps (CNS 14h).  Expected values come from the spec's layouts and the
+ * nvme-cli shows by commands of their own: primary-ctrl-caps (CNS 14h),
+ * list-secondary (CNS 15h).  Expected values come from the spec's layouts and the
  * simulator's documented contents; hostile headers (nvme_sim_telemetry_
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
@@ -458,8 +459,14 @@ static void ana_log_counts_are_bounded(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* primary-ctrl-caps                                                   */
+/* primary-ctrl-caps, list-secondary                                   */
 /* ------------------------------------------------------------------ */
+
+static void expect_not(const char *needle)
+{
+    if (strstr(out.text, needle) != NULL)
+        fail_msg("did not expect \"%s\" in:\n%s", needle, out.text);
+}
 
 /* CNS 14h against the simulator's three secondary controllers (CRT 3,
  * VQFRT 8 per secondary, VIFRT 4 per secondary, VQPRT 2, VQFRSM 8, VIPRT
@@ -506,6 +513,55 @@ static void primary_ctrl_caps_shows_the_structure(void **state)
     fx_stop(&f);
 }
 
+/* CNS 15h: secondary controllers from CNTID -c on (CNTLID i + 1 on VF i,
+ * PCID 1, offline), at most -e shown; a NUMID above the 127 entries the
+ * structure holds shows 127. */
+static void list_secondary_is_bounded_by_the_structure(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.secondary_ctrls = 3;
+    fx_start(&f);
+    ok(&f, "list-secondary");
+    expect("Identify Secondary Controller List:\n"
+           "   NUMID       : Number of Identifiers           : 3\n"
+           "   SCEntry[0  ]:\n"
+           "................\n"
+           "     SCID      : Secondary Controller Identifier : 0x0002\n"
+           "     PCID      : Primary Controller Identifier   : 0x0001\n"
+           "     SCS       : Secondary Controller State      : 0000 (Offline)\n"
+           "     VFN       : Virtual Function Number         : 0x0001\n"
+           "     NVQ       : Num VQ Flex Resources Assigned  : 0000\n"
+           "     NVI       : Num VI Flex Resources Assigned  : 0000\n"
+           "   SCEntry[1  ]:\n");
+    expect("     SCID      : Secondary Controller Identifier : 0x0004\n");
+    ok(&f, "list-secondary --cntid=3 --num-entries=1");
+    expect("Number of Identifiers           : 2\n");
+    expect("Secondary Controller Identifier : 0x0003\n");
+    expect_not("SCEntry[1  ]");
+    ok(&f, "list-secondary -o json");
+    expect("\"num\":3");
+    expect("\"secondary-controller-identifier\":4");
+    expect("\"virtual-function-number\":3");
+    fails(&f, "list-secondary -e 0", NVME_ERR_INVAL, 0);
+    expect("non-zero num-entries is required param");
+    fx_stop(&f);
+
+    fx_config(&f);
+    f.cfg.secondary_ctrls = 200;
+    fx_start(&f);
+    nvme_sim_virt_numid(f.sim, 255);
+    ok(&f, "list-secondary");
+    expect("Number of Identifiers           : 255\n");
+    expect("   SCEntry[126]:\n");
+    expect("Secondary Controller Identifier : 0x0080\n"); /* entry 126: CNTLID 128 */
+    expect_not("SCEntry[127]");
+    ok(&f, "list-secondary -e 1000 -o json");
+    expect("\"num\":127");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +575,7 @@ int main(void)
         cmocka_unit_test(ana_log_lists_groups_and_namespaces),
         cmocka_unit_test(ana_log_counts_are_bounded),
         cmocka_unit_test(primary_ctrl_caps_shows_the_structure),
+        cmocka_unit_test(list_secondary_is_bounded_by_the_structure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
