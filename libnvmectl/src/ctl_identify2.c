@@ -2,7 +2,8 @@
 /*
  * ctl_identify2.c - Identify structures of NVMe 2.0 that nvme-cli 2.x
  * shows with commands of their own: primary-ctrl-caps (CNS 14h) and
- * list-secondary (CNS 15h), the Virtualization Enhancements' (§8.26).
+ * list-secondary (CNS 15h), the Virtualization Enhancements' (§8.26), and
+ * id-iocs (CNS 1Ch).
  * Text and JSON as nvme-cli's (nvme-print-stdout.c, nvme-print-json.c);
  * -b writes the 4096 bytes as read (nvme-cli: -o binary).  Counts in the
  * structures come from the device and are clamped to the structure.
@@ -182,5 +183,69 @@ int ctl_cmd_list_secondary(struct ctl *c)
         jw_close_arr(&w);
         jw_end(&w);
     }
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* id-iocs (CNS 1Ch, Figure 291)                                       */
+/* ------------------------------------------------------------------ */
+
+/* The I/O Command Set Combination bits nvme-cli names (NVMe 2.0 Figure
+ * 291 with NVMe 2.1's bits 3 and 4), highest first. */
+static const struct {
+    uint8_t bit;
+    const char *name;
+} iocsc_bits[] = {{4, "Computational Programs Namespace Command Set"},
+                  {3, "Subsystem Local Memory Command Set"},
+                  {2, "Zoned Namespace Command Set"},
+                  {1, "Key Value Command Set"},
+                  {0, "NVM Command Set"}};
+#define IOCSC_N (sizeof(iocsc_bits) / sizeof(iocsc_bits[0]))
+
+int ctl_cmd_id_iocs(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    uint64_t cntid = has(c, N_CNTID) ? c->o.num[N_CNTID] : 0xffffu; /* nvme-cli's default */
+    if (cntid > 0xffffu)
+        return ctl_usage_err(c, "-c CONTROLLER-ID is 0..65535");
+    if (ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
+    int rc;
+    const uint8_t *p = id_cntid(c, 0x1c, (uint16_t)cntid, "id-iocs", &rc);
+    if (p == NULL)
+        return rc;
+    if (ctl_raw(c, p, 4096))
+        return NVME_OK;
+    struct jw w;
+    if (c->o.json)
+        jw_begin(&w, io);
+    for (unsigned i = 0; i < 512; i++) { /* 512 vectors of 64 bits */
+        uint64_t v = (uint64_t)id_le(p + 8 * i + 4, 4) << 32 | id_le(p + 8 * i, 4);
+        if (v == 0)
+            continue;
+        if (c->o.json) {
+            char key[40];
+            nvme_snprintf(key, sizeof(key), "I/O Command Set Combination[%u]", i);
+            jw_u64(&w, key, v);
+            nvme_snprintf(key, sizeof(key), "IOCSC%u", i);
+            jw_obj(&w, key);
+            for (unsigned b = 0; b < IOCSC_N; b++)
+                jw_str(&w, iocsc_bits[b].name,
+                       (v >> iocsc_bits[b].bit) & 1u ? "Selected" : "Not selected");
+            jw_close_obj(&w);
+            continue;
+        }
+        ctl_out(io, "I/O Command Set Combination[%u]:%llx\n", i, (unsigned long long)v);
+        if (!flag(c, F_HUMAN))
+            continue;
+        for (unsigned b = 0; b < IOCSC_N; b++) {
+            unsigned on = (unsigned)(v >> iocsc_bits[b].bit) & 1u;
+            ctl_out(io, "  [%u:%u] : %s\t%s %sSelected\n", iocsc_bits[b].bit, iocsc_bits[b].bit,
+                    on ? "0x1" : "0", iocsc_bits[b].name, on ? "" : "Not ");
+        }
+        ctl_out(io, "\n");
+    }
+    if (c->o.json)
+        jw_end(&w);
     return NVME_OK;
 }

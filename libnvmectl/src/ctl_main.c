@@ -114,6 +114,9 @@ static const struct ctl_optdef o_primary_caps[] = {NUM('c', "cntlid", N_CNTID),
                                                    FLG('H', "human-readable", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_list_secondary[] = {NUM('c', "cntid", N_CNTID),
                                                      NUM('e', "num-entries", N_ENTRIES), RAW, END};
+static const struct ctl_optdef o_id_iocs[] = {NUM('c', "controller-id", N_CNTID),
+                                              FLG('H', "human-readable", F_HUMAN),
+                                              FLG('v', "verbose", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_list_ctrl[] = {NSID, NUM('c', "cntid", N_CNTID), END};
 static const struct ctl_optdef o_get_feat[] = {NSID,
                                                NUM('f', "feature-id", N_FID),
@@ -270,6 +273,8 @@ static const struct ctl_cmd cmds[] = {
      "[-c CNTLID] [-H] [-b]  Primary Controller Capabilities", false},
     {"list-secondary", ctl_cmd_list_secondary, o_list_secondary,
      "[-c CNTID] [-e N] [-b]  Secondary Controller List", false},
+    {"id-iocs", ctl_cmd_id_iocs, o_id_iocs, "[-c CNTID] [-v] [-b]  I/O Command Set data structure",
+     false},
     {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
      "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false},

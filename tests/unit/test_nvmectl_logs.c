@@ -5,7 +5,7 @@
  * §5.16.1.9, §8.24), supported-log-pages (§5.16.1.1), endurance-log
  * (§5.16.1.10), ana-log (§5.16.1.13); and the Identify structures
  * nvme-cli shows by commands of their own: primary-ctrl-caps (CNS 14h),
- * list-secondary (CNS 15h).  Expected values come from the spec's layouts and the
+ * list-secondary (CNS 15h), id-iocs (CNS 1Ch).  Expected values come from the spec's layouts and the
  * simulator's documented contents; hostile headers (nvme_sim_telemetry_
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
@@ -562,6 +562,40 @@ static void list_secondary_is_bounded_by_the_structure(void **state)
     fx_stop(&f);
 }
 
+/* CNS 1Ch: the simulator's two combinations (Figure 291: vector 0 NVM,
+ * vector 1 NVM and Zoned Namespace, bits 0 and 2), nvme-cli's text, -v
+ * bits and JSON; without I/O Command Sets the device's Invalid Field. */
+static void id_iocs_lists_the_combinations(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true;
+    fx_start(&f);
+    ok(&f, "id-iocs");
+    assert_string_equal(out.text, "I/O Command Set Combination[0]:1\n"
+                                  "I/O Command Set Combination[1]:5\n");
+    ok(&f, "id-iocs --verbose");
+    expect("I/O Command Set Combination[1]:5\n"
+           "  [4:4] : 0\tComputational Programs Namespace Command Set Not Selected\n"
+           "  [3:3] : 0\tSubsystem Local Memory Command Set Not Selected\n"
+           "  [2:2] : 0x1\tZoned Namespace Command Set Selected\n"
+           "  [1:1] : 0\tKey Value Command Set Not Selected\n"
+           "  [0:0] : 0x1\tNVM Command Set Selected\n\n");
+    ok(&f, "id-iocs -c 1 -o json");
+    expect("\"I/O Command Set Combination[1]\":5");
+    expect("\"IOCSC1\":{");
+    expect("\"Zoned Namespace Command Set\":\"Selected\"");
+    ok(&f, "id-iocs -b");
+    assert_int_equal(out.bin_len, 4096);
+    assert_int_equal(out.bin[8], 5);
+    fx_stop(&f);
+    fx_config(&f);
+    fx_start(&f);
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "id-iocs")), NVME_SC_INVALID_FIELD);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +610,7 @@ int main(void)
         cmocka_unit_test(ana_log_counts_are_bounded),
         cmocka_unit_test(primary_ctrl_caps_shows_the_structure),
         cmocka_unit_test(list_secondary_is_bounded_by_the_structure),
+        cmocka_unit_test(id_iocs_lists_the_combinations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
