@@ -2,8 +2,8 @@
 /*
  * ctl_identify2.c - Identify structures of NVMe 2.0 that nvme-cli 2.x
  * shows with commands of their own: primary-ctrl-caps (CNS 14h) and
- * list-secondary (CNS 15h), the Virtualization Enhancements' (§8.26), and
- * id-iocs (CNS 1Ch).
+ * list-secondary (CNS 15h), the Virtualization Enhancements' (§8.26),
+ * id-iocs (CNS 1Ch) and nvm-id-ctrl (CNS 06h, CSI 00h).
  * Text and JSON as nvme-cli's (nvme-print-stdout.c, nvme-print-json.c);
  * -b writes the 4096 bytes as read (nvme-cli: -o binary).  Counts in the
  * structures come from the device and are clamped to the structure.
@@ -244,6 +244,52 @@ int ctl_cmd_id_iocs(struct ctl *c)
                     on ? "0x1" : "0", iocsc_bits[b].name, on ? "" : "Not ");
         }
         ctl_out(io, "\n");
+    }
+    if (c->o.json)
+        jw_end(&w);
+    return NVME_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* nvm-id-ctrl (CNS 06h, CSI 00h: NVM Command Set Specification 1.0     */
+/* §4.1.5.2 Figure 102, with 1.1's fields from byte 16)                 */
+/* ------------------------------------------------------------------ */
+
+int ctl_cmd_nvm_id_ctrl(struct ctl *c)
+{
+    const struct nvmectl_io *io = c->io;
+    if (ctl_raw_check(c) != NVME_OK)
+        return NVME_ERR_UNSUPPORTED;
+    uint8_t *p = ctl_scratch(c, 0, 4096);
+    if (p == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_identify_cs(c->ctrl, NVME_CNS_CS_CTRL, 0, NVME_CSI_NVM, p);
+    if (rc != NVME_OK)
+        return ctl_fail(c, NVME_NSID_ALL, "nvm-id-ctrl", rc);
+    if (ctl_raw(c, p, 4096))
+        return NVME_OK;
+    /* VSL, WZSL, WUSL, DMRL, DMRSL, DMSL, KPIOCAP, WZDSL, AOCS, VER, LBAMQF */
+    static const struct {
+        const char *name;
+        uint8_t off, len;
+    } f[] = {{"vsl", 0, 1},   {"wzsl", 1, 1}, {"wusl", 2, 1},     {"dmrl", 3, 1},
+             {"dmrsl", 4, 4}, {"dmsl", 8, 8}, {"kpiocap", 16, 1}, {"wzdsl", 17, 1},
+             {"aocs", 18, 2}, {"ver", 20, 4}, {"lbamqf", 24, 1}};
+    struct jw w;
+    if (c->o.json)
+        jw_begin(&w, io);
+    else
+        ctl_out(io, "NVMe Identify Controller NVM:\n");
+    for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        uint64_t v = id_le(p + f[i].off, f[i].len > 4 ? 4 : f[i].len);
+        if (f[i].len == 8)
+            v |= (uint64_t)id_le(p + f[i].off + 4, 4) << 32;
+        if (c->o.json)
+            jw_u64(&w, f[i].name, v);
+        else if (f[i].off == 20) /* ver: nvme-cli's 0x%x */
+            ctl_out(io, "%-7s: 0x%llx\n", f[i].name, (unsigned long long)v);
+        else
+            ctl_out(io, "%-7s: %llu\n", f[i].name, (unsigned long long)v);
     }
     if (c->o.json)
         jw_end(&w);

@@ -275,6 +275,7 @@ static const struct ctl_cmd cmds[] = {
      "[-c CNTID] [-e N] [-b]  Secondary Controller List", false},
     {"id-iocs", ctl_cmd_id_iocs, o_id_iocs, "[-c CNTID] [-v] [-b]  I/O Command Set data structure",
      false},
+    {"nvm-id-ctrl", ctl_cmd_nvm_id_ctrl, o_raw, "[-b]  NVM Command Set Identify Controller", false},
     {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
      "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false},

@@ -5,7 +5,8 @@
  * §5.16.1.9, §8.24), supported-log-pages (§5.16.1.1), endurance-log
  * (§5.16.1.10), ana-log (§5.16.1.13); and the Identify structures
  * nvme-cli shows by commands of their own: primary-ctrl-caps (CNS 14h),
- * list-secondary (CNS 15h), id-iocs (CNS 1Ch).  Expected values come from the spec's layouts and the
+ * list-secondary (CNS 15h), id-iocs (CNS 1Ch), nvm-id-ctrl (CNS 06h CSI
+ * 00h).  Expected values come from the spec's layouts and the
  * simulator's documented contents; hostile headers (nvme_sim_telemetry_
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
@@ -596,6 +597,47 @@ static void id_iocs_lists_the_combinations(void **state)
     fx_stop(&f);
 }
 
+/* CNS 06h CSI 00h: the simulator's limits (cfg.vsl, wzsl, dmrl, dmrsl,
+ * dmsl) at NVM CS Figure 102's offsets (VSL 0, WZSL 1, DMRL 3, DMRSL 7:4,
+ * DMSL 15:8); nvme-cli's eleven fields, ver in hex; the device's Invalid
+ * Field before NVMe 2.0 command sets. */
+static void nvm_id_ctrl_shows_the_nvm_fields(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true;
+    f.cfg.vsl = 3;
+    f.cfg.wzsl = 4;
+    f.cfg.dmrl = 5;
+    f.cfg.dmrsl = 100000;
+    f.cfg.dmsl = 0x123456789ull;
+    fx_start(&f);
+    ok(&f, "nvm-id-ctrl");
+    assert_string_equal(out.text, "NVMe Identify Controller NVM:\n"
+                                  "vsl    : 3\n"
+                                  "wzsl   : 4\n"
+                                  "wusl   : 0\n"
+                                  "dmrl   : 5\n"
+                                  "dmrsl  : 100000\n"
+                                  "dmsl   : 4886718345\n"
+                                  "kpiocap: 0\n"
+                                  "wzdsl  : 0\n"
+                                  "aocs   : 0\n"
+                                  "ver    : 0x0\n"
+                                  "lbamqf : 0\n");
+    ok(&f, "nvm-id-ctrl -o json");
+    expect("\"dmsl\":4886718345,\n  \"kpiocap\":0");
+    ok(&f, "nvm-id-ctrl -b");
+    assert_int_equal(out.bin_len, 4096);
+    fx_stop(&f);
+    fx_config(&f);
+    fx_start(&f);
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "nvm-id-ctrl")),
+                     NVME_SC_INVALID_FIELD);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +653,7 @@ int main(void)
         cmocka_unit_test(primary_ctrl_caps_shows_the_structure),
         cmocka_unit_test(list_secondary_is_bounded_by_the_structure),
         cmocka_unit_test(id_iocs_lists_the_combinations),
+        cmocka_unit_test(nvm_id_ctrl_shows_the_nvm_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
