@@ -1031,7 +1031,7 @@ def case_nvmectl_parity(w):
           "effects-log -o json", "changed-ns-list-log -o json", "get-log -i 2 -l 512 -o json",
           "read -n 1 -s 100 -c 5 -o json", "list-ns -y 0 -o json", "list-ns -y 2 -o json",
           "admin-passthru -O 6 -4 1 -l 4096 -o json", "io-passthru -O 2 -n 1 -4 100 -6 4 -l 2560 -o json",
-          "read -n 1 -s 2000 -c 3 -o json"]
+          "read -n 1 -s 2000 -c 3 -o json", "id-iocs -o json", "nvm-id-ctrl -o json"]
     cmds = js[:10] + ["id-ns -n 1", "set-feature -f 4 -v 350", "get-feature -f 4 -H",
                       "write -n 1 -s 300 -c 2 -p 0x3c", "write -n 1 -s 310 -c 1 -p 0x4d",
                       "copy -n 1 -d 2000 -s 300,310 -b 2,1", "write -n 1 -s 0 -c 300 -p 0x6e",
@@ -1069,6 +1069,15 @@ def case_nvmectl_parity(w):
     c.ok([e.get("nsid") for e in d["list-ns -y 0 -o json"].get("nsid_list", [])] == [1],
          "list-ns -y 0 (CNS 07h, NVM): nsid 1")
     c.ok(d["list-ns -y 2 -o json"].get("nsid_list") == [], "list-ns -y 2 (CNS 07h, ZNS): none")
+    io = d["id-iocs -o json"]
+    c.ok(io.get("I/O Command Set Combination[0]") == 5 and
+         io.get("IOCSC0", {}).get("NVM Command Set") == "Selected" and
+         io.get("IOCSC0", {}).get("Zoned Namespace Command Set") == "Selected",
+         "id-iocs (CNS 1Ch): QEMU's one combination, NVM and Zoned Namespace (5)")
+    nv = d["nvm-id-ctrl -o json"]
+    c.ok(nv.get("vsl") == 7 and nv.get("dmrsl", 0) > 0 and
+         all(k in nv for k in ("wzsl", "wusl", "dmrl", "dmsl", "ver", "lbamqf")),
+         "nvm-id-ctrl (CNS 06h CSI 00h): QEMU's VSL 7 (its vsl default), a DMRSL, nvme-cli's fields")
     c.ok(d["get-feature -f 4 -o json"].get("value", 0) & 0xffff == 0x157,
          "get-feature 4: QEMU's temperature threshold 343 K")
     c.ok("350 Kelvin" in c.section("get-feature -f 4 -H"), "set-feature then get-feature -H: 350 Kelvin")
