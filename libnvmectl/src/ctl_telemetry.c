@@ -90,7 +90,12 @@ static bool tel_last_block(struct ctl *c, const uint8_t *hdr, unsigned da, uint3
     return true;
 }
 
-static int tel_output(struct ctl *c, uint8_t lid, unsigned da, const uint8_t *log, uint32_t len)
+#define TEL_NO_DATA "Telemetry Controller-Initiated Data Not Available."
+
+/* no_data: the Controller-Initiated header alone (in JSON a "warning"
+ * member, so that the output stays one JSON value) */
+static int tel_output(struct ctl *c, uint8_t lid, unsigned da, const uint8_t *log, uint32_t len,
+                      bool no_data)
 {
     const struct nvmectl_io *io = c->io;
     const char *file = c->o.str[S_FILE];
@@ -113,6 +118,8 @@ static int tel_output(struct ctl *c, uint8_t lid, unsigned da, const uint8_t *lo
         jw_u64(&w, "data_area", da);
         jw_u64(&w, "generation", gen);
         jw_u64(&w, "length", len);
+        if (no_data)
+            jw_str(&w, "warning", TEL_NO_DATA);
         jw_hex(&w, "data", log, len);
         jw_end(&w);
         return NVME_OK;
@@ -135,13 +142,14 @@ static int tel_get(struct ctl *c, uint8_t lid, unsigned da, uint8_t *hdr)
     if (ctrl_init && hdr[TEL_CTRL_AVAIL] == 0) {
         /* nvme-cli: the header alone; without -r it is read once more with
          * RAE clear, which ends the notice */
-        ctl_out(io, "Warning: Telemetry Controller-Initiated Data Not Available.\n");
+        if (!c->o.json)
+            ctl_out(io, "Warning: " TEL_NO_DATA "\n");
         if (!flag(c, F_RAE)) {
             rc = tel_read(c, lid, 0, false, hdr, TEL_BLOCK);
             if (rc != NVME_OK)
                 return ctl_fail(c, NVME_NSID_ALL, "telemetry-log", rc);
         }
-        return tel_output(c, lid, da, hdr, TEL_BLOCK);
+        return tel_output(c, lid, da, hdr, TEL_BLOCK, true);
     }
     uint32_t lb;
     if (!tel_last_block(c, hdr, da, &lb))
@@ -178,7 +186,7 @@ static int tel_get(struct ctl *c, uint8_t lid, unsigned da, uint8_t *hdr)
                 hdr[g], log[g], again[g]);
         return NVME_ERR_PROTO;
     }
-    return tel_output(c, lid, da, log, (uint32_t)len);
+    return tel_output(c, lid, da, log, (uint32_t)len, false);
 }
 
 int ctl_cmd_telemetry_log(struct ctl *c)

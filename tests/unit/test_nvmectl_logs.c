@@ -179,6 +179,8 @@ static void telemetry_controller_initiated_with_and_without_rae(void **state)
     assert_int_equal(out.bin_len, 512);
     assert_int_equal(out.bin[0], NVME_LID_TELEMETRY_CTRL);
     assert_int_equal(out.bin[382], 0);
+    ok(&f, "telemetry-log -c -o json"); /* the warning inside the one JSON value */
+    expect("\"warning\":\"Telemetry Controller-Initiated Data Not Available.\"");
     nvme_sim_telemetry_ctrl_capture(f.sim);
     ok(&f, "telemetry-log --controller-init -r -b");
     assert_int_equal(out.bin_len, 16384);
