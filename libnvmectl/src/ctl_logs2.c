@@ -196,7 +196,8 @@ int ctl_cmd_endurance_log(struct ctl *c)
 /* ana-log (NVMe 2.0 §5.16.1.13, Figures 211 and 212)                  */
 /* ------------------------------------------------------------------ */
 
-#define ANA_HDR 16u /* Change Count 7:0, Number of ANA Group Descriptors 9:8 */
+#define ANA_TRIES 10u /* nvme-cli's retries */
+#define ANA_HDR 16u   /* Change Count 7:0, Number of ANA Group Descriptors 9:8 */
 #define ANA_DESC                                                                                   \
     32u /* ANA Group ID 3:0, Number of NSID Values 7:4, Change
                         Count 15:8, ANA State 16 (bits 3:0), then the NSIDs */
@@ -238,7 +239,8 @@ int ctl_cmd_ana_log(struct ctl *c)
     if (mnan == 0)
         mnan = (uint32_t)lg_le(id + 516, 4); /* NN (§5.17.2.1: MNAN 0h, at most NN) */
     uint64_t want = ANA_HDR + (uint64_t)nanagrpid * ANA_DESC + (rgo ? 0u : (uint64_t)mnan * 4u);
-    if (want > io->buf_len || want > 0xfffffffcu) {
+    /* the log and its header once more (buf_len >= 4096: Identify fit) */
+    if (want > io->buf_len - ANA_HDR - 8u || want > 0xfffffffcu) {
         ctl_out(io,
                 "ana-log: NANAGRPID %u and MNAN %u make a log of %llu bytes, more than this "
                 "host's %llu-byte buffer takes\n",
@@ -247,11 +249,28 @@ int ctl_cmd_ana_log(struct ctl *c)
     }
     uint32_t len = (uint32_t)want;
     uint8_t *log = ctl_scratch(c, 0, len);
-    if (log == NULL)
+    uint8_t *again = ctl_scratch(c, (len + 7u) & ~(size_t)7u, ANA_HDR);
+    if (log == NULL || again == NULL)
         return NVME_ERR_NOMEM;
-    rc = lg_read(c, 0x0c, rgo ? 1u : 0u, 0, log, len);
-    if (rc != NVME_OK)
-        return ctl_fail(c, NVME_NSID_ALL, "ana-log", rc);
+    /* nvme-cli's atomic read: the log, then its header again; a Change
+     * Count that moved between them means the groups changed while they
+     * were read: again, 10 times at most. */
+    for (unsigned tries = 0;; tries++) {
+        rc = lg_read(c, 0x0c, rgo ? 1u : 0u, 0, log, len);
+        if (rc == NVME_OK)
+            rc = lg_read(c, 0x0c, rgo ? 1u : 0u, 0, again, ANA_HDR);
+        if (rc != NVME_OK)
+            return ctl_fail(c, NVME_NSID_ALL, "ana-log", rc);
+        if (lg_le(log, 8) == lg_le(again, 8))
+            break;
+        if (tries == ANA_TRIES - 1) {
+            ctl_out(io,
+                    "ana-log: the Change Count moved in each of %u reads: the log kept "
+                    "changing\n",
+                    ANA_TRIES);
+            return NVME_ERR_BUSY;
+        }
+    }
     if (ctl_raw(c, log, len))
         return NVME_OK;
     unsigned ngrps = (unsigned)lg_le(log + 8, 2);

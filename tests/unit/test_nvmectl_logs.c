@@ -436,6 +436,17 @@ static void ana_log_lists_groups_and_namespaces(void **state)
     assert_int_equal(out.bin_len, 16 + 64 + 3 * 4);
     ok(&f, "id-ns -n 3");
     expect("anagrpid: 1\n");
+    /* nvme-cli's atomic read: a change between the log and its header read
+     * again reads both once more (Identify, then two pairs); changing at
+     * every read, it gives up after 10 pairs. */
+    nvme_sim_ana_changing(f.sim, 1);
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    ok(&f, "ana-log");
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 5);
+    expect("ANA LOG HEADER :-\nchgcnt\t:\t8\n");
+    nvme_sim_ana_changing(f.sim, 1000);
+    fails(&f, "ana-log", NVME_ERR_BUSY, 21);
+    expect("ana-log: the Change Count moved in each of 10 reads: the log kept changing\n");
     fx_stop(&f);
 }
 

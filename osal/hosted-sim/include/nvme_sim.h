@@ -657,6 +657,10 @@ void nvme_sim_telemetry_header(struct nvme_sim *sim, const uint32_t lb[4]);
  * Group Descriptors and, in the first descriptor, Number of NSID Values
  * over the true contents (robustness tests); 0 each: the true ones. */
 void nvme_sim_ana_header(struct nvme_sim *sim, uint16_t ngrps, uint32_t nnsids);
+/* Each of the next `reads` ANA log reads is followed by an ANA change:
+ * the Change Count (log and groups, 7 at first) goes up by one after it
+ * (a host reading the log and its header again sees them differ). */
+void nvme_sim_ana_changing(struct nvme_sim *sim, unsigned reads);
 /* From now on the Secondary Controller List (cfg.secondary_ctrls) reports
  * this NUMID over its true entries (robustness tests); 0: the true one. */
 void nvme_sim_virt_numid(struct nvme_sim *sim, uint8_t numid);

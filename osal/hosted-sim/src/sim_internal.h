@@ -249,6 +249,8 @@ struct nvme_sim {
     uint32_t telem_lb[4];       /* Data Area 1-4 Last Block reported then */
     uint16_t ana_ngrps;         /* nvme_sim_ana_header: NGRPS and the first */
     uint32_t ana_nnsids;        /*   group's NNSIDS reported, 0: the true ones */
+    unsigned ana_changing;      /* nvme_sim_ana_changing: reads left that change it */
+    uint64_t ana_changes;       /* ANA changes so far (Change Count above 7) */
     uint8_t virt_numid;         /* nvme_sim_virt_numid: NUMID reported, 0: the true one */
     uint8_t hostid[16];         /* Host Identifier (FID 81h); 8 bytes used without EXHID */
     uint8_t vendor_feat[16384]; /* cfg.vendor_fid's data structure (sim_vendor_feat_len) */

@@ -16,7 +16,9 @@
 #include "sim_internal.h"
 
 #define SF_INVALID_FIELD SIM_SF_GEN(NVME_SC_INVALID_FIELD)
-#define SIM_ANA_CHGCNT 7u /* Change Count of the log and its groups (none change) */
+#define SIM_ANA_CHGCNT                                                                             \
+    7u /* Change Count of the log and its groups, plus
+                            the changes nvme_sim_ana_changing made */
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
 {
@@ -129,7 +131,12 @@ bool sim_logpages(struct nvme_sim *sim, uint8_t lid, const struct nvme_sqe *sqe,
         if (n == 0)
             return false;
         size_t off = 16;
-        put_le(page, SIM_ANA_CHGCNT, 8);
+        uint64_t chgcnt = SIM_ANA_CHGCNT + sim->ana_changes;
+        if (sim->ana_changing != 0) { /* a change after this read */
+            sim->ana_changing--;
+            sim->ana_changes++;
+        }
+        put_le(page, chgcnt, 8);
         put_le(page + 8, sim->ana_ngrps ? sim->ana_ngrps : n, 2);
         for (uint32_t g = 1; g <= n && off + 32 <= 32768; g++) {
             uint8_t *d = page + off;
@@ -144,7 +151,7 @@ bool sim_logpages(struct nvme_sim *sim, uint8_t lid, const struct nvme_sqe *sqe,
             }
             put_le(d, g, 4);
             put_le(d + 4, g == 1 && sim->ana_nnsids ? sim->ana_nnsids : cnt, 4);
-            put_le(d + 8, SIM_ANA_CHGCNT, 8);
+            put_le(d + 8, chgcnt, 8);
             d[16] = ana_state(g);
         }
         *size = off;
@@ -160,5 +167,12 @@ void nvme_sim_ana_header(struct nvme_sim *sim, uint16_t ngrps, uint32_t nnsids)
     pthread_mutex_lock(&sim->mtx);
     sim->ana_ngrps = ngrps;
     sim->ana_nnsids = nnsids;
+    pthread_mutex_unlock(&sim->mtx);
+}
+
+void nvme_sim_ana_changing(struct nvme_sim *sim, unsigned reads)
+{
+    pthread_mutex_lock(&sim->mtx);
+    sim->ana_changing = reads;
     pthread_mutex_unlock(&sim->mtx);
 }
