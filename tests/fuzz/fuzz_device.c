@@ -529,7 +529,8 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
             nn = F.nsid[i] > nn ? F.nsid[i] : nn;
         id->nn = nn;
         id->oncs = NVME_ONCS_WRITE_ZEROES | NVME_ONCS_COPY | NVME_ONCS_COMPARE | NVME_ONCS_DSM |
-                   NVME_ONCS_VERIFY | NVME_ONCS_TIMESTAMP | NVME_ONCS_FEATURES_SAVE;
+                   NVME_ONCS_VERIFY | NVME_ONCS_TIMESTAMP | NVME_ONCS_FEATURES_SAVE |
+                   NVME_ONCS_RESERVATIONS;
         id->vwc = NVME_VWC_PRESENT;
         id->lpa = NVME_LPA_EFFECTS | NVME_LPA_EXTENDED;
         /* Format, firmware, namespace management, self-test, sanitize:
@@ -553,6 +554,13 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
             id->mssrl = (uint16_t)(1u + (F.h[FH_CRDT] >> 2 & 7u));
             id->msrc = (uint8_t)(F.h[FH_CRDT] >> 5 & 3u);
             id->mcl = id->mssrl + (F.h[FH_MDTS] >> 3 & 15u);
+        } else if (s->nsid == NVME_NSID_ALL) {
+            /* Capabilities common to all namespaces: the formats
+             * nvmectl create-ns -b picks from. */
+            struct nvme_id_ns *id = (void *)buf;
+            id->nlbaf = 1;
+            id->lbaf[0].lbads = 9;
+            id->lbaf[1].lbads = 12;
         }
     } else if (s->opc == NVME_ADMIN_IDENTIFY && (s->cdw10 & 0xff) == NVME_CNS_ACTIVE_NS_LIST &&
                len >= 4096) {
@@ -585,6 +593,45 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         for (uint32_t opc = 0xc0; opc < 0x100 && opc * 4u + 4u <= len; opc++)
             acs[opc] = NVME_EFFECTS_CSUPP | ((opc & 1u) ? 1u << 16 : 0u) |
                        ((opc & 2u) ? NVME_EFFECTS_NIC : 0u);
+    } else if (s->opc == NVME_ADMIN_GET_LOG_PAGE &&
+               (s->cdw10 & 0xff) == NVME_LID_PERSISTENT_EVENT && s->cdw12 == 0 && len >= 512) {
+        /* Persistent Event Log (NVMe 2.0 §5.16.1.14): a header naming
+         * three events (Total Number of Events, Total Log Length, the
+         * Generation Number) and the events themselves, so patches land
+         * on a log whose counts and lengths the printer follows. */
+        const uint32_t tnev = 3, ehl = 24, el[3] = {16, 0, 40};
+        uint64_t tll = 512;
+        for (unsigned i = 0; i < tnev; i++)
+            tll += ehl + el[i];
+        buf[0] = NVME_LID_PERSISTENT_EVENT;
+        memcpy(buf + 4, &tnev, 4);
+        memcpy(buf + 8, &tll, 8);
+        buf[16] = 1;
+        buf[18] = 0x00;
+        buf[19] = 0x02;
+        memcpy(buf + 56, "FUZZ0001", 8);
+        buf[372] = 1;
+        uint32_t off = 512;
+        for (unsigned i = 0; i < tnev && off + ehl + el[i] <= len; i++) {
+            buf[off] = (uint8_t)(1u + i);
+            buf[off + 2] = (uint8_t)(ehl - 3u);
+            buf[off + 22] = (uint8_t)el[i];
+            off += ehl + el[i];
+        }
+    } else if (s->opc == NVME_CMD_RESV_REPORT && p->sqid != 0 && len >= 24) {
+        /* Reservation Status (NVMe 1.4 Figure 394/395): a holder and a
+         * second registrant, in the extended format when EDS is set. */
+        bool eds = (s->cdw11 & NVME_RESV_REPORT_EDS) != 0;
+        uint32_t hdr = eds ? NVME_RESV_STATUS_EXT_HDR : 24u, ent = eds ? 64u : 24u;
+        buf[0] = 3; /* GEN */
+        buf[4] = 1; /* RTYPE: Write Exclusive */
+        buf[5] = 2; /* REGCTL */
+        for (uint32_t i = 0; i < 2 && hdr + (i + 1u) * ent <= len; i++) {
+            uint8_t *e = buf + hdr + i * ent;
+            e[0] = (uint8_t)(1u + i); /* CNTLID */
+            e[2] = i == 0 ? NVME_RESV_RCSTS_HOLDER : 0u;
+            e[eds ? 8 : 16] = (uint8_t)(0x10u + i); /* RKEY */
+        }
     } else if (s->opc == NVME_ADMIN_GET_LOG_PAGE && (s->cdw10 & 0xff) == NVME_LID_SMART &&
                len >= sizeof(struct nvme_smart_log)) {
         struct nvme_smart_log *l = (void *)buf;
@@ -814,6 +861,12 @@ static bool dev_execute(struct pending *p)
                 dev_read_host(p);
                 dw0 = s->cdw10;
                 break;
+            case NVME_CMD_RESV_REGISTER: /* the keys */
+            case NVME_CMD_RESV_ACQUIRE:
+            case NVME_CMD_RESV_RELEASE:
+                dev_read_host(p);
+                break;
+            case NVME_CMD_RESV_REPORT: /* the status data structure, from the input */
             case NVME_CMD_ZONE_MGMT_RECV: {
                 uint8_t *buf = calloc(1, p->xfer ? p->xfer : 1);
                 dev_payload(p, buf, p->xfer);
@@ -996,6 +1049,15 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
         if (len > 1u << 20)
             TRAP("Zone Management Receive longer than the core ever asks");
         p->data_dir = 2;
+    } else if (sqe->opc == NVME_CMD_RESV_REPORT) { /* NUMD + 1 dwords (NVMe 1.4 §6.13) */
+        len = (sqe->cdw10 + 1u) * 4u;
+        if (len > 1u << 20)
+            TRAP("Reservation Report longer than the core ever asks");
+        p->data_dir = 2;
+    } else if (sqe->opc == NVME_CMD_RESV_REGISTER || sqe->opc == NVME_CMD_RESV_ACQUIRE ||
+               sqe->opc == NVME_CMD_RESV_RELEASE) { /* two keys, or CRKEY alone */
+        len = sqe->opc == NVME_CMD_RESV_RELEASE ? 8u : 16u;
+        p->data_dir = 1;
     } else if (sqe->opc == NVME_CMD_COPY) { /* NR + 1 entries of 32 bytes (format 0h) */
         if ((sqe->cdw12 & 0xf00u) != 0)
             TRAP("Copy with a descriptor format other than 0h");

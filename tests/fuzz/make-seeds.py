@@ -20,6 +20,7 @@ Identify Namespace per NSID, Set Features (Number of Queues), then Create
 CQ + Create SQ per I/O queue.
 """
 import os
+import re
 import struct
 import sys
 
@@ -325,14 +326,22 @@ def seeds():
     return s
 
 
-# fuzz_nvmectl.c: its command table (cmds[]), in order
-CTL_CMDS = ["info", "ready", "list", "smart-log", "id-ctrl", "id-ns", "ns-descs", "list-ns",
-            "list-ctrl", "ns-rescan", "get-feature", "set-feature", "error-log", "fw-log",
-            "changed-ns-list-log", "effects-log", "self-test-log", "sanitize-log", "get-log",
-            "read", "write", "flush", "verify", "nvm-verify", "compare", "dsm", "copy",
-            "write-zeroes", "format", "device-self-test", "sanitize", "fw-download", "fw-commit",
-            "reset", "subsystem-reset", "create-ns", "delete-ns", "attach-ns", "detach-ns", "admin-passthru",
-            "io-passthru", "report-zones", "zone-mgmt-send", "zone-append", "help"]
+# fuzz_nvmectl.c: its command table (cmds[]) and each command's option
+# words, read from the C file so seed indices never drift from it.
+def ctl_table():
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_nvmectl.c")).read()
+    body = src[src.index("} cmds[] = {"):]
+    body = body[:body.index("};")]
+    return re.findall(r'\{"([^"]+)", "([^"]*)"\}', body)
+
+
+CTL_TABLE = ctl_table()
+CTL_CMDS = [name for name, _ in CTL_TABLE]
+
+
+def ctl_opt(cmd, opt):
+    """Index of option word `opt` ("-n", "-b!") in cmd's entry of cmds[]."""
+    return dict(CTL_TABLE)[cmd].split().index(opt)
 
 
 def v_ns():
@@ -345,6 +354,10 @@ def v_dec(n):
 
 def v_list(*nums):
     return bytes([5 | (len(nums) - 1) << 3]) + bytes(nums)
+
+
+def v_int(i, hexa=False):
+    return bytes([2 | (8 if hexa else 0) | i << 4])  # fuzz_nvmectl.c interesting[i]
 
 
 def v_word(i):
@@ -390,8 +403,25 @@ def nvmectl_seeds():
                  ctl_line("format", [(0, v_ns()), (6, b"")])],
         "passthru": [ctl_line("admin-passthru", [(0, v_dec(6)), (2, v_dec(0x40)), (5, v_dec(1))]),
                      ctl_line("io-passthru", [(0, v_dec(2)), (1, v_ns()), (2, v_dec(0x80))]),
-                     ctl_line("admin-passthru", [(0, v_dec(0xc0)), (11, b"")], json=True),
+                     ctl_line("admin-passthru", [(0, v_dec(0xc0)),
+                                                        (ctl_opt("admin-passthru", "-s!"), b"")],
+                              json=True),
                      ctl_line("list-ctrl")],
+        # reservations (ONCS bit 5), the Persistent Event Log, create-ns -b 4096
+        "resv": [ctl_line("resv-register", [(0, v_ns()), (2, v_dec(0x10))]),
+                 ctl_line("resv-acquire", [(0, v_ns()), (1, v_dec(0x10)), (3, v_dec(1))]),
+                 ctl_line("resv-report", [(0, v_ns())]),
+                 ctl_line("resv-report", [(0, v_ns()), (ctl_opt("resv-report", "-e!"), b"")],
+                          json=True)],
+        "pel": [ctl_line("persistent-event-log", [(0, v_dec(1))]),
+                ctl_line("persistent-event-log", [(0, v_dec(0))]),
+                ctl_line("persistent-event-log", [(0, v_dec(0))], json=True),
+                ctl_line("persistent-event-log", [(0, v_dec(2))])],
+        "create-ns": [ctl_line("create-ns", [(0, v_dec(64)),
+                                             (ctl_opt("create-ns", "-b"), v_int(14))]),
+                      ctl_line("resv-release", [(0, v_ns()), (1, v_dec(0x10))]),
+                      ctl_line("list-ns", [(ctl_opt("list-ns", "-a!"), b"")]),
+                      ctl_line("get-feature", [(0, v_dec(12)), (5, b"")])],
     }
     for name, ls in lines.items():
         s["healthy-" + name] = seed(header(misc=3, ns=0x01), wl=b"".join(ls))
@@ -424,6 +454,32 @@ def nvmectl_seeds():
                         ok() + data((4, 0x01), (24, 0x7f), (263, 40), (768, 0x22)) +
                         ok() + data((769, 0x5c), (64, 0x09))),
     }
+    # Persistent Event Log -a 0: the header, the log (Total Log Length
+    # bytes), the header again (Generation Number compared).  Counts and
+    # lengths that lie: events past the log, an event header too short,
+    # 4 billion events.
+    pel = ctl_line("persistent-event-log", [(0, v_dec(0))])
+    pel_json = ctl_line("persistent-event-log", [(0, v_dec(0))], json=True)
+    odd.update({
+        "pel-event-lengths": ([pel, pel_json],
+                              (ok() + data() + ok() +
+                               data((7, 0xff), (512 + 22, 0xff), (512 + 23, 0xff)) +
+                               ok() + data()) * 2),
+        "pel-event-header": ([pel, pel_json],
+                             (ok() + data() + ok() + data((512 + 40 + 2, 0), (4, 0xfe)) +
+                              ok() + data()) * 2),
+        "pel-log-length": ([pel, pel_json],
+                           ok() + data((8, 0xff), (9, 0xff), (10, 0xff), (11, 0xff)) +
+                           ok() + data((8, 0x01), (9, 0x02))),
+        # Reservation Report: REGCTL past the transfer, in both formats
+        "resv-regctl": ([ctl_line("resv-report", [(0, v_ns())]),
+                         ctl_line("resv-report", [(0, v_ns()),
+                                                  (ctl_opt("resv-report", "-e!"), b"")],
+                                  json=True),
+                         ctl_line("resv-report", [(0, v_ns()), (1, v_dec(5))])],
+                        ok() + data((5, 0xff), (6, 0xff)) + ok() + data((5, 0x40), (64 + 2, 0xff)) +
+                        ok() + data((5, 0x09))),
+    })
     for name, (ls, dev) in odd.items():
         s["odd-" + name] = seed(header(misc=0x43), bringup() + dev, wl=b"".join(ls))
     return s
