@@ -930,13 +930,16 @@ int ctl_cmd_persistent_event_log(struct ctl *c)
     int rc = nvme_get_log(c->ctrl, &a);
     if (rc != NVME_OK)
         return ctl_fail(c, a.nsid, "persistent-event-log", rc);
-    if (action == NVME_LOG_LSP_PEL_RELEASE) {
-        ctl_out(io, "Releasing Persistent Event Log Context\n");
-        return NVME_OK;
-    }
+    /* Release, and Establish without -l, show no log: nvme-cli's line,
+     * or with -o json one object saying it (never text in JSON). */
     uint64_t len = c->o.num[N_LEN];
-    if (len == 0 && action == NVME_LOG_LSP_PEL_ESTABLISH) {
-        ctl_out(io, "Establishing Persistent Event Log Context\n");
+    if (action == NVME_LOG_LSP_PEL_RELEASE || (len == 0 && action == NVME_LOG_LSP_PEL_ESTABLISH)) {
+        const char *what = action == NVME_LOG_LSP_PEL_RELEASE
+                               ? "Releasing Persistent Event Log Context"
+                               : "Establishing Persistent Event Log Context";
+        if (c->o.json)
+            return ctl_done(c, NVME_NSID_ALL, what);
+        ctl_out(io, "%s\n", what);
         return NVME_OK;
     }
     if (len == 0) {

@@ -597,6 +597,28 @@ static void persistent_event_log_header_counts_are_bounded(void **state)
     fx_stop(&f);
 }
 
+/* -o json is one JSON value for every action: Establish without -l and
+ * Release read no log, and said so in text (nvme-cli's printf) even with
+ * -o json; found by nvme-fuzz-nvmectl. */
+static void persistent_event_log_context_actions_with_json_are_one_json_value(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.lpa |= NVME_LPA_PERSISTENT_EVENT;
+    fx_start(&f);
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 1 -o json"), 0);
+    assert_true(json_one_value(out.text));
+    expect("\"detail\":\"Establishing Persistent Event Log Context\"");
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 2 -o json"), 0);
+    assert_true(json_one_value(out.text));
+    expect("\"detail\":\"Releasing Persistent Event Log Context\"");
+    /* the context was released: a read is a Command Sequence Error */
+    assert_int_not_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 0"), 0);
+    expect("Command Sequence Error");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +644,7 @@ int main(void)
         cmocka_unit_test(usage_without_a_print_callback_prints_nothing),
         cmocka_unit_test(persistent_event_log_establish_read_release),
         cmocka_unit_test(persistent_event_log_header_counts_are_bounded),
+        cmocka_unit_test(persistent_event_log_context_actions_with_json_are_one_json_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
