@@ -571,6 +571,35 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
                 list[k++] = F.nsid[i];
     } else if (s->opc == NVME_ADMIN_IDENTIFY && dev_iocs() && len >= 4096) {
         dev_payload_iocs(s, buf);
+    } else if (s->opc == NVME_ADMIN_IDENTIFY && (s->cdw10 & 0xff) == NVME_CNS_NS_DESC_LIST &&
+               model_ns(s->nsid) >= 0 && len >= 4096) {
+        /* Namespace Identification Descriptors (NVMe 2.0 Figure 277):
+         * EUI64, NGUID, UUID, then the list's end, for nvmectl ns-descs. */
+        static const uint8_t nidt[3] = {NVME_NIDT_EUI64, NVME_NIDT_EUI64 + 1u,
+                                        NVME_NIDT_EUI64 + 2u};
+        static const uint8_t nidl[3] = {8, 16, 16};
+        uint32_t off = 0;
+        for (unsigned k = 0; k < 3; k++) {
+            buf[off] = nidt[k];
+            buf[off + 1] = nidl[k];
+            for (unsigned b = 0; b < nidl[k]; b++)
+                buf[off + 4 + b] = (uint8_t)(0x10u * (k + 1u) + b + s->nsid);
+            off += 4u + nidl[k];
+        }
+    } else if (s->opc == NVME_ADMIN_GET_FEATURES && (s->cdw10 & 0xff) == NVME_FEAT_APST) {
+        /* Autonomous Power State Transition (NVMe 2.0 Figure 330): entries
+         * 0-2 go to power states 3 and 4 after 100 and 2000 ms idle. */
+        for (uint32_t k = 0; k < 3 && 8u * k + 4u <= len; k++) {
+            uint32_t e = (k == 2 ? 2000u : 100u) << 8 | (k == 2 ? 4u : 3u) << 3;
+            memcpy(buf + 8u * k, &e, 4);
+        }
+    } else if (s->opc == NVME_ADMIN_GET_FEATURES && (s->cdw10 & 0xff) == NVME_FEAT_TIMESTAMP &&
+               len >= 8) {
+        /* Timestamp (NVMe 2.0 Figure 333): ms since 1970, origin 1 (set by
+         * a host), synch 0. */
+        uint64_t ms = 1764547200000ull;
+        memcpy(buf, &ms, 6);
+        buf[6] = 1u << 1;
     } else if (s->opc == NVME_CMD_ZONE_MGMT_RECV && p->sqid != 0 && len >= 64) {
         /* Report Zones (ZNS Figure 40): empty zones of 16 blocks from the
          * one holding SLBA, as many as fit. */

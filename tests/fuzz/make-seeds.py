@@ -422,6 +422,22 @@ def nvmectl_seeds():
                       ctl_line("resv-release", [(0, v_ns()), (1, v_dec(0x10))]),
                       ctl_line("list-ns", [(ctl_opt("list-ns", "-a!"), b"")]),
                       ctl_line("get-feature", [(0, v_dec(12)), (5, b"")])],
+        # get-feature -H decodes every feature it names (FIDs 1-Eh, 16h),
+        # supported capabilities, the data structures (APST, Timestamp)
+        "features-decoded": [ctl_line("get-feature", [(0, v_dec(f)), (5, b"")])
+                             for f in (1, 2, 4, 5)],
+        "features-decoded-more": [ctl_line("get-feature", [(0, v_dec(f)), (5, b"")])
+                                  for f in (7, 8, 11, 14)],
+        "features-structures": [ctl_line("get-feature", [(0, v_dec(12)), (5, b"")]),
+                                ctl_line("get-feature", [(0, v_dec(22)), (5, b"")]),
+                                ctl_line("get-feature", [(0, v_dec(6)), (1, v_word(5))]),
+                                ctl_line("get-feature", [(0, v_dec(6)), (1, v_word(5))],
+                                         json=True)],
+        # JSON of the raw page, identifiers, sensors
+        "logs-json": [ctl_line("get-log", [(0, v_dec(2)), (1, v_dec(64))], json=True),
+                      ctl_line("ns-descs", [(0, v_ns())]),
+                      ctl_line("ns-descs", [(0, v_ns())], json=True),
+                      ctl_line("smart-log", json=True)],
     }
     for name, ls in lines.items():
         s["healthy-" + name] = seed(header(misc=3, ns=0x01), wl=b"".join(ls))
@@ -471,6 +487,21 @@ def nvmectl_seeds():
         "pel-log-length": ([pel, pel_json],
                            ok() + data((8, 0xff), (9, 0xff), (10, 0xff), (11, 0xff)) +
                            ok() + data((8, 0x01), (9, 0x02))),
+        # Feature values with every bit set: the -H decoders (Dword 0 from
+        # the completion, the APST and Timestamp structures patched)
+        "feature-values": ([ctl_line("get-feature", [(0, v_dec(f)), (5, b"")])
+                            for f in (1, 4, 7, 8)],
+                           b"".join(fault(dw0=0xffffffff) for _ in range(4))),
+        "feature-structures": ([ctl_line("get-feature", [(0, v_dec(12)), (5, b"")]),
+                                ctl_line("get-feature", [(0, v_dec(14)), (5, b"")]),
+                                ctl_line("get-feature", [(0, v_dec(11)), (5, b"")])],
+                               fault(dw0=0xffffffff) + data((3, 0xff), (255, 0xff), (250, 0x80)) +
+                               fault(dw0=1) + data((5, 0xff), (6, 0xff), (7, 0xff)) +
+                               fault(dw0=0x3ff)),
+        # smart-log: every sensor, a temperature of 0 K and 65535 K
+        "smart-sensors": ([ctl_line("smart-log"), ctl_line("smart-log", json=True)],
+                          ok() + data((1, 0), (2, 0), (200, 0xff), (201, 0xff), (214, 1), (215, 1)) +
+                          ok() + data((1, 0xff), (2, 0xff), (202, 0x10), (212, 0x20))),
         # Reservation Report: REGCTL past the transfer, in both formats
         "resv-regctl": ([ctl_line("resv-report", [(0, v_ns())]),
                          ctl_line("resv-report", [(0, v_ns()),
