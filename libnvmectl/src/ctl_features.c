@@ -88,14 +88,21 @@ static void decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const 
     case 0x02:
         ctl_out(io, "\tWorkload Hint (WH): %u\n\tPower State (PS): %u\n", (v >> 5) & 7u, v & 31u);
         break;
-    case 0x04:
+    case 0x04: {
+        /* THSEL 21:20: 00b over, 01b under, 10b-11b reserved (NVMe 1.4
+         * §5.21.1.4); a reserved one is named so, as nvme-cli. */
+        unsigned thsel = (v >> 20) & 3u;
         ctl_out(
             io,
             "\tThreshold Type Select (THSEL): %s\n\tThreshold Temperature Select (TMPSEL): %u\n",
-            ((v >> 20) & 3u) == 0 ? "Over Temperature" : "Under Temperature", (v >> 16) & 15u);
+            thsel == 0   ? "Over Temperature"
+            : thsel == 1 ? "Under Temperature"
+                         : "Reserved",
+            (v >> 16) & 15u);
         ctl_out(io, "\tTemperature Threshold (TMPTH): %d C (%u Kelvin)\n", (int)(v & 0xffffu) - 273,
                 v & 0xffffu);
         break;
+    }
     case 0x05:
         ctl_out(io, "\tDeallocated or Unwritten Logical Block Error Enable (DULBE): %s\n",
                 (v >> 16) & 1u ? "Enabled" : "Disabled");

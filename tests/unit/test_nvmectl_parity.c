@@ -1331,6 +1331,27 @@ static void zns_commands_refuse_plain_namespaces(void **state)
 
 /* ---- every command speaks JSON; usage errors -------------------------------------- */
 
+/* get-feature -H, Temperature Threshold (NVMe 1.4 §5.21.1.4): THSEL,
+ * Dword 0 bits 21:20, is 00b over, 01b under, 10b and 11b reserved; a
+ * controller answering a reserved one (the simulator echoes the THSEL
+ * asked) was shown as an under-temperature threshold.  nvme-cli names it
+ * "Reserved". */
+static void get_feature_h_names_a_reserved_threshold_type(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    ok(&f, "get-feature -f 4 -c 0x100000 -H");
+    expect("Threshold Type Select (THSEL): Under Temperature\n");
+    ok(&f, "get-feature -f 4 -c 0x200000 -H");
+    expect("get-feature:0x04 (Temperature Threshold), Current value:0x0020");
+    expect("Threshold Type Select (THSEL): Reserved\n");
+    ok(&f, "get-feature -f 4 -c 0x300000 -H");
+    expect("Threshold Type Select (THSEL): Reserved\n");
+    fx_stop(&f);
+}
+
 static void classic_commands_speak_json(void **state)
 {
     (void)state;
@@ -1484,6 +1505,7 @@ int main(void)
         cmocka_unit_test(zns_report_spans_several_commands),
         cmocka_unit_test(zns_report_fits_a_dword_aligned_scratch_buffer),
         cmocka_unit_test(zns_commands_refuse_plain_namespaces),
+        cmocka_unit_test(get_feature_h_names_a_reserved_threshold_type),
         cmocka_unit_test(classic_commands_speak_json),
         cmocka_unit_test(usage_errors),
     };
