@@ -80,8 +80,11 @@ static void decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const 
 {
     switch (fid) {
     case 0x01:
-        ctl_out(io, "\tArbitration Burst (AB): %u%s\n", 1u << (v & 7u),
-                (v & 7u) == 7u ? " (no limit)" : " commands");
+        /* AB 2:0: 2^AB commands, 111b no limit (NVMe 1.4 §5.21.1.1) */
+        if ((v & 7u) == 7u)
+            ctl_out(io, "\tArbitration Burst (AB): no limit\n");
+        else
+            ctl_out(io, "\tArbitration Burst (AB): %u commands\n", 1u << (v & 7u));
         ctl_out(io, "\tLow / Medium / High Priority Weight: %u / %u / %u\n",
                 ((v >> 8) & 0xffu) + 1u, ((v >> 16) & 0xffu) + 1u, (v >> 24) + 1u);
         break;

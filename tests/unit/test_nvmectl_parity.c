@@ -1352,6 +1352,24 @@ static void get_feature_h_names_a_reserved_threshold_type(void **state)
     fx_stop(&f);
 }
 
+/* get-feature -H, Arbitration (NVMe 1.4 §5.21.1.1): AB, bits 2:0, is
+ * 2^n commands, and 111b no limit at all, not 128 (nvme-cli: "No
+ * limit"). */
+static void get_feature_h_shows_arbitration_burst_111b_as_no_limit(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    ok(&f, "get-feature -f 1 -H"); /* the simulator's default: AB 3 */
+    expect("Arbitration Burst (AB): 8 commands\n");
+    ok(&f, "set-feature -f 1 -v 7");
+    ok(&f, "get-feature -f 1 -H");
+    expect("Arbitration Burst (AB): no limit\n");
+    assert_null(strstr(out.text, "128"));
+    fx_stop(&f);
+}
+
 static void classic_commands_speak_json(void **state)
 {
     (void)state;
@@ -1506,6 +1524,7 @@ int main(void)
         cmocka_unit_test(zns_report_fits_a_dword_aligned_scratch_buffer),
         cmocka_unit_test(zns_commands_refuse_plain_namespaces),
         cmocka_unit_test(get_feature_h_names_a_reserved_threshold_type),
+        cmocka_unit_test(get_feature_h_shows_arbitration_burst_111b_as_no_limit),
         cmocka_unit_test(classic_commands_speak_json),
         cmocka_unit_test(usage_errors),
     };
