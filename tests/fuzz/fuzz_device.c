@@ -601,17 +601,25 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         memcpy(buf, &ms, 6);
         buf[6] = 1u << 1;
     } else if (s->opc == NVME_CMD_ZONE_MGMT_RECV && p->sqid != 0 && len >= 64) {
-        /* Report Zones (ZNS Figure 40): empty zones of 16 blocks from the
-         * one holding SLBA, as many as fit. */
+        /* Report Zones (ZNS Figure 40): zones of 16 blocks from the one
+         * holding SLBA, as many as fit, their states in turn every state
+         * there is (ZNS Figure 44), write pointers to match. */
+        static const uint8_t state[7] = {
+            NVME_ZS_EMPTY, NVME_ZS_IMPLICIT_OPEN, NVME_ZS_EXPLICIT_OPEN, NVME_ZS_CLOSED,
+            NVME_ZS_FULL,  NVME_ZS_READ_ONLY,     NVME_ZS_OFFLINE};
         struct nvme_zone_report *r = (void *)buf;
         struct nvme_zone_desc *z = (void *)(buf + 64);
         uint64_t slba = ((uint64_t)s->cdw11 << 32 | s->cdw10) & ~15ull;
         uint32_t n = (len - 64u) / 64u;
         for (uint32_t i = 0; i < n && slba + 16u * i < F.nsze; i++) {
+            uint8_t st = state[((slba >> 4) + i) % 7u];
             z[i].zt = 2;
-            z[i].zs = 1u << 4;
+            z[i].zs = (uint8_t)(st << 4);
             z[i].zcap = 16;
-            z[i].zslba = z[i].wp = slba + 16u * i;
+            z[i].zslba = slba + 16u * i;
+            z[i].wp = z[i].zslba + (st == NVME_ZS_FULL                               ? 16u
+                                    : st == NVME_ZS_EMPTY || st >= NVME_ZS_READ_ONLY ? 0u
+                                                                                     : 8u);
             r->nr_zones++;
         }
     } else if (s->opc == NVME_ADMIN_GET_LOG_PAGE && (s->cdw10 & 0xff) == NVME_LID_EFFECTS &&

@@ -502,6 +502,16 @@ def nvmectl_seeds():
         "smart-sensors": ([ctl_line("smart-log"), ctl_line("smart-log", json=True)],
                           ok() + data((1, 0), (2, 0), (200, 0xff), (201, 0xff), (214, 1), (215, 1)) +
                           ok() + data((1, 0xff), (2, 0xff), (202, 0x10), (212, 0x20))),
+        # Sanitize Status: every SSTAT state, reserved ones, all bits set
+        "sanitize-states": ([ctl_line("sanitize-log"), ctl_line("sanitize-log"),
+                             ctl_line("sanitize-log", json=True), ctl_line("sanitize-log")],
+                            ok() + data((2, 1), (4, 0xff)) + ok() + data((2, 0x0a), (0, 0x80)) +
+                            ok() + data((2, 0x1b), (3, 1)) + ok() + data((2, 0xff), (3, 0xff))),
+        # more than 1024 namespaces changed, in JSON; a Copy that succeeds
+        "changed-more-copy": ([ctl_line("changed-ns-list-log", json=True),
+                               ctl_line("copy", [(0, v_ns()), (1, v_dec(32)), (2, v_list(0, 8)),
+                                                 (3, v_list(1, 2))])],
+                              ok() + data((0, 0xff), (1, 0xff), (2, 0xff), (3, 0xff))),
         # Reservation Report: REGCTL past the transfer, in both formats
         "resv-regctl": ([ctl_line("resv-report", [(0, v_ns())]),
                          ctl_line("resv-report", [(0, v_ns()),
