@@ -86,6 +86,15 @@ static const struct {
     {"zone-mgmt-send", "-n -s -z -a!"},
     {"zone-append", "-n -s -c -p -t"},
     {"help", ""},
+    /* Appended, so that the seeds' indices above stay as they were. */
+    {"telemetry-log", "-g -c! -d -r! -b!"},
+    {"supported-log-pages", "-v! -b!"},
+    {"endurance-log", "-g -b!"},
+    {"ana-log", "-g! -b!"},
+    {"primary-ctrl-caps", "-c -H! -b!"},
+    {"list-secondary", "-c -e -b!"},
+    {"id-iocs", "-c -v! -b!"},
+    {"nvm-id-ctrl", "-b!"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
