@@ -82,8 +82,8 @@ NVMECTL_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_passthru.c \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_resv.c \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_telemetry.c \
-	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_logs2.c \
-	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_identify2.c
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_nvme2_logs.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_nvme2_identify.c
 NVMECTL_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvmectl/include $(NVME_CORE_INCLUDE_DIRS)
 
 # clang has no -ftree-loop-distribute-patterns (and warns about it).

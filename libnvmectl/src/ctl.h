@@ -264,11 +264,11 @@ int ctl_cmd_delete_ns(struct ctl *c);
 int ctl_cmd_attach_ns(struct ctl *c);
 int ctl_cmd_detach_ns(struct ctl *c);
 int ctl_cmd_telemetry_log(struct ctl *c); /* ctl_telemetry.c */
-/* ctl_logs2.c */
+/* ctl_nvme2_logs.c */
 int ctl_cmd_supported_log_pages(struct ctl *c);
 int ctl_cmd_endurance_log(struct ctl *c);
 int ctl_cmd_ana_log(struct ctl *c);
-/* ctl_identify2.c */
+/* ctl_nvme2_identify.c */
 int ctl_cmd_primary_ctrl_caps(struct ctl *c);
 int ctl_cmd_list_secondary(struct ctl *c);
 int ctl_cmd_id_iocs(struct ctl *c);

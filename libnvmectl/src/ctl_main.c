@@ -4,7 +4,7 @@
  * command's options (nvme-cli's names where they mean the same), the
  * option parser, usage, and nvmectl_run_line().  The commands live in
  * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c, ctl_mgmt.c and
- * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c, ctl_logs2.c, ctl_identify2.c.
+ * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c, ctl_nvme2_logs.c, ctl_nvme2_identify.c.
  */
 #include "ctl.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl_identify2.c - Identify structures of NVMe 2.0 that nvme-cli 2.x
+ * ctl_nvme2_identify.c - Identify structures of NVMe 2.0 that nvme-cli 2.x
  * shows with commands of their own: primary-ctrl-caps (CNS 14h) and
  * list-secondary (CNS 15h), the Virtualization Enhancements' (§8.26),
  * id-iocs (CNS 1Ch) and nvm-id-ctrl (CNS 06h, CSI 00h).

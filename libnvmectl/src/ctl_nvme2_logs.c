@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl_logs2.c - log pages of NVMe 2.0 nvme-cli 2.x reads with commands of
+ * ctl_nvme2_logs.c - log pages of NVMe 2.0 nvme-cli 2.x reads with commands of
  * their own: supported-log-pages (LID 00h), endurance-log (LID 09h) and
  * ana-log (LID 0Ch).  Text and JSON as nvme-cli's (nvme-print-stdout.c,
  * nvme-print-json.c: the same words, tabs and keys); -b writes the page
