@@ -156,6 +156,11 @@ void ctl_fmt_size(char *buf, size_t len, uint64_t bytes);
 void ctl_text(char *dst, size_t dlen, const char *src, size_t n);
 /* Lower-case hex of n bytes. */
 void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n);
+/* The n (<= 8) bytes at p as a little-endian number (device structures). */
+uint64_t ctl_le(const uint8_t *p, unsigned n);
+/* Get Log Page of `len` bytes into buf, NSID FFFFFFFFh, offset 0. */
+int ctl_get_log(struct ctl *c, uint8_t lid, uint8_t lsp, uint16_t lsi, bool rae, void *buf,
+                uint32_t len);
 void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint64_t base);
 /* -b / --raw-binary: NVME_OK without -b or when the host can take binary
  * output, else NVME_ERR_UNSUPPORTED with a message (checked before the

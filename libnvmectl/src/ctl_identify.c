@@ -301,14 +301,6 @@ static const struct field ctrl_fields[] = {
 };
 #undef F
 
-static uint32_t get_le(const uint8_t *p, unsigned size)
-{
-    uint32_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint32_t)p[i] << (8u * i);
-    return v;
-}
-
 /* Bit names for -H, bit n = names[n] (NULL: not named); a bit set in
  * `inverted` says "not supported" when it is set. */
 struct bits {
@@ -413,7 +405,7 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
                         : "");
             continue;
         }
-        uint32_t v = get_le(raw + f->off, f->size);
+        uint32_t v = (uint32_t)ctl_le(raw + f->off, f->size);
         if (f->hex)
             ctl_out(io, "%-10s: 0x%x\n", f->name, v);
         else
@@ -487,7 +479,7 @@ static void id_ctrl_json(struct ctl *c, const struct nvme_ctrl_identify *id)
         if (f->size == 16)
             jw_u128(&w, f->name, raw + f->off);
         else
-            jw_u64(&w, f->name, get_le(raw + f->off, f->size));
+            jw_u64(&w, f->name, (uint32_t)ctl_le(raw + f->off, f->size));
     }
     jw_arr(&w, "psds");
     for (unsigned p = 0; p < id->power_states && p < 32; p++) {

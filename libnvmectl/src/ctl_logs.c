@@ -738,14 +738,6 @@ int ctl_cmd_sanitize_log(struct ctl *c)
 #define PEL_HDR 512u
 #define PEL_EVENT_HDR 24u
 
-static uint64_t pel_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 /* Device text (SN, MN, SUBNQN): up to the first NUL, trailing blanks cut,
  * anything not printable shown as '.'. */
 static void pel_text(char *out, const uint8_t *p, size_t n)
@@ -791,14 +783,14 @@ static const char *pel_event_name(uint8_t type)
 static unsigned pel_events(struct ctl *c, struct jw *w, const uint8_t *log, uint32_t len)
 {
     const struct nvmectl_io *io = c->io;
-    uint32_t tnev = (uint32_t)pel_le(log + 4, 4);
+    uint32_t tnev = (uint32_t)ctl_le(log + 4, 4);
     uint32_t off = PEL_HDR;
     unsigned n = 0;
     for (uint32_t i = 0; i < tnev && len - off >= PEL_EVENT_HDR; i++) {
         const uint8_t *e = log + off;
         uint32_t ehl = e[2] + 3u;
-        uint32_t el = (uint32_t)pel_le(e + 22, 2);
-        uint32_t vsil = (uint32_t)pel_le(e + 20, 2);
+        uint32_t el = (uint32_t)ctl_le(e + 22, 2);
+        uint32_t vsil = (uint32_t)ctl_le(e + 20, 2);
         if (ehl < PEL_EVENT_HDR || len - off < ehl || len - off - ehl < el)
             break;
         if (w != NULL) {
@@ -808,9 +800,9 @@ static unsigned pel_events(struct ctl *c, struct jw *w, const uint8_t *log, uint
             jw_u64(w, "event_type_rev", e[1]);
             jw_u64(w, "event_header_len", e[2]);
             jw_u64(w, "event_header_additional_info", e[3]);
-            jw_u64(w, "ctrl_id", pel_le(e + 4, 2));
-            jw_u64(w, "event_time_stamp", pel_le(e + 6, 8));
-            jw_u64(w, "port_id", pel_le(e + 14, 2));
+            jw_u64(w, "ctrl_id", ctl_le(e + 4, 2));
+            jw_u64(w, "event_time_stamp", ctl_le(e + 6, 8));
+            jw_u64(w, "port_id", ctl_le(e + 14, 2));
             jw_u64(w, "vu_info_len", vsil);
             jw_u64(w, "event_len", el);
             jw_close_obj(w);
@@ -820,9 +812,9 @@ static unsigned pel_events(struct ctl *c, struct jw *w, const uint8_t *log, uint
             ctl_out(io, "Event Type Revision: %u\n", e[1]);
             ctl_out(io, "Event Header Length: %u\n", e[2]);
             ctl_out(io, "Event Header Additional Info: %u\n", e[3]);
-            ctl_out(io, "Controller Identifier: %u\n", (unsigned)pel_le(e + 4, 2));
-            ctl_out(io, "Event Timestamp: %llu\n", (unsigned long long)pel_le(e + 6, 8));
-            ctl_out(io, "Port Identifier: %u\n", (unsigned)pel_le(e + 14, 2));
+            ctl_out(io, "Controller Identifier: %u\n", (unsigned)ctl_le(e + 4, 2));
+            ctl_out(io, "Event Timestamp: %llu\n", (unsigned long long)ctl_le(e + 6, 8));
+            ctl_out(io, "Port Identifier: %u\n", (unsigned)ctl_le(e + 14, 2));
             ctl_out(io, "Vendor Specific Information Length: %u\n", vsil);
             ctl_out(io, "Event Length: %u\n\n", el);
         }
@@ -848,20 +840,20 @@ static void pel_show(struct ctl *c, const uint8_t *log, uint32_t len, unsigned a
         jw_u64(&w, "action", action);
         if (len >= PEL_HDR) {
             jw_u64(&w, "log_id", log[0]);
-            jw_u64(&w, "total_num_of_events", pel_le(log + 4, 4));
-            jw_u64(&w, "total_log_len", pel_le(log + 8, 8));
+            jw_u64(&w, "total_num_of_events", ctl_le(log + 4, 4));
+            jw_u64(&w, "total_log_len", ctl_le(log + 8, 8));
             jw_u64(&w, "log_rev", log[16]);
-            jw_u64(&w, "log_header_len", pel_le(log + 18, 2));
-            jw_u64(&w, "timestamp", pel_le(log + 20, 8));
+            jw_u64(&w, "log_header_len", ctl_le(log + 18, 2));
+            jw_u64(&w, "timestamp", ctl_le(log + 20, 8));
             jw_u128(&w, "power_on_hours", log + 28);
-            jw_u64(&w, "power_cycle_count", pel_le(log + 44, 8));
-            jw_u64(&w, "pci_vid", pel_le(log + 52, 2));
-            jw_u64(&w, "pci_ssvid", pel_le(log + 54, 2));
+            jw_u64(&w, "power_cycle_count", ctl_le(log + 44, 8));
+            jw_u64(&w, "pci_vid", ctl_le(log + 52, 2));
+            jw_u64(&w, "pci_ssvid", ctl_le(log + 54, 2));
             jw_str(&w, "sn", sn);
             jw_str(&w, "mn", mn);
             jw_str(&w, "subnqn", nqn);
-            jw_u64(&w, "gen_number", pel_le(log + 372, 2));
-            jw_u64(&w, "rci", pel_le(log + 374, 4));
+            jw_u64(&w, "gen_number", ctl_le(log + 372, 2));
+            jw_u64(&w, "rci", ctl_le(log + 374, 4));
             jw_arr(&w, "list_of_event_entries");
             pel_events(c, &w, log, len);
             jw_close_arr(&w);
@@ -879,20 +871,20 @@ static void pel_show(struct ctl *c, const uint8_t *log, uint32_t len, unsigned a
     char poh[48];
     nvme_u128_to_dec(nvme_u128_from_le(log + 28), poh, sizeof(poh));
     ctl_out(io, "Log Identifier: %u\n", log[0]);
-    ctl_out(io, "Total Number of Events: %u\n", (unsigned)pel_le(log + 4, 4));
-    ctl_out(io, "Total Log Length : %llu\n", (unsigned long long)pel_le(log + 8, 8));
+    ctl_out(io, "Total Number of Events: %u\n", (unsigned)ctl_le(log + 4, 4));
+    ctl_out(io, "Total Log Length : %llu\n", (unsigned long long)ctl_le(log + 8, 8));
     ctl_out(io, "Log Revision: %u\n", log[16]);
-    ctl_out(io, "Log Header Length: %u\n", (unsigned)pel_le(log + 18, 2));
-    ctl_out(io, "Timestamp: %llu\n", (unsigned long long)pel_le(log + 20, 8));
+    ctl_out(io, "Log Header Length: %u\n", (unsigned)ctl_le(log + 18, 2));
+    ctl_out(io, "Timestamp: %llu\n", (unsigned long long)ctl_le(log + 20, 8));
     ctl_out(io, "Power On Hours (POH): %s\n", poh);
-    ctl_out(io, "Power Cycle Count: %llu\n", (unsigned long long)pel_le(log + 44, 8));
-    ctl_out(io, "PCI Vendor ID (VID): %u\n", (unsigned)pel_le(log + 52, 2));
-    ctl_out(io, "PCI Subsystem Vendor ID (SSVID): %u\n", (unsigned)pel_le(log + 54, 2));
+    ctl_out(io, "Power Cycle Count: %llu\n", (unsigned long long)ctl_le(log + 44, 8));
+    ctl_out(io, "PCI Vendor ID (VID): %u\n", (unsigned)ctl_le(log + 52, 2));
+    ctl_out(io, "PCI Subsystem Vendor ID (SSVID): %u\n", (unsigned)ctl_le(log + 54, 2));
     ctl_out(io, "Serial Number (SN): %s\n", sn);
     ctl_out(io, "Model Number (MN): %s\n", mn);
     ctl_out(io, "NVM Subsystem NVMe Qualified Name (SUBNQN): %s\n", nqn);
-    ctl_out(io, "Generation Number: %u\n", (unsigned)pel_le(log + 372, 2));
-    ctl_out(io, "Reporting Context Information (RCI): %u\n", (unsigned)pel_le(log + 374, 4));
+    ctl_out(io, "Generation Number: %u\n", (unsigned)ctl_le(log + 372, 2));
+    ctl_out(io, "Reporting Context Information (RCI): %u\n", (unsigned)ctl_le(log + 374, 4));
     ctl_out(io, "\n\nPersistent Event Entries:\n");
     pel_events(c, NULL, log, len);
 }
@@ -946,7 +938,7 @@ int ctl_cmd_persistent_event_log(struct ctl *c)
         /* Total Log Length comes from the device: at least the header, and
          * a length one Get Log Page read can ask for (rounded up to
          * dwords), before it sizes anything. */
-        len = pel_le(hdr + 8, 8);
+        len = ctl_le(hdr + 8, 8);
         if (len < PEL_HDR || len > 0xfffffffcu) {
             ctl_out(io, "persistent-event-log: Total Log Length %llu is not a log length\n",
                     (unsigned long long)len);
@@ -968,7 +960,7 @@ int ctl_cmd_persistent_event_log(struct ctl *c)
     }
     if (rc != NVME_OK)
         return ctl_fail(c, a.nsid, "persistent-event-log", rc);
-    if (len >= PEL_HDR && pel_le(log + 372, 2) != pel_le(hdr + 372, 2)) {
+    if (len >= PEL_HDR && ctl_le(log + 372, 2) != ctl_le(hdr + 372, 2)) {
         ctl_out(io, "Collected Persistent Event Log may be invalid, Re-read the log is required\n");
         return NVME_ERR_PROTO;
     }

@@ -10,14 +10,6 @@
  */
 #include "ctl.h"
 
-static uint32_t id_le(const uint8_t *p, unsigned n)
-{
-    uint32_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 /* printf's "%#x": 0 without the prefix. */
 static const char *id_hx(char *b, size_t len, uint32_t v)
 {
@@ -82,7 +74,7 @@ int ctl_cmd_primary_ctrl_caps(struct ctl *c)
     } f[] = {{"vqfrt", 32, 4},  {"vqrfa", 36, 4},  {"vqrfap", 40, 2}, {"vqprt", 42, 2},
              {"vqfrsm", 44, 2}, {"vqgran", 46, 2}, {"vifrt", 64, 4},  {"virfa", 68, 4},
              {"virfap", 72, 2}, {"viprt", 74, 2},  {"vifrsm", 76, 2}, {"vigran", 78, 2}};
-    uint32_t cntlid = id_le(p, 2), portid = id_le(p + 2, 2), crt = p[4];
+    uint32_t cntlid = (uint32_t)ctl_le(p, 2), portid = (uint32_t)ctl_le(p + 2, 2), crt = p[4];
     if (c->o.json) {
         struct jw w;
         jw_begin(&w, io);
@@ -90,7 +82,7 @@ int ctl_cmd_primary_ctrl_caps(struct ctl *c)
         jw_u64(&w, "portid", portid);
         jw_u64(&w, "crt", crt);
         for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-            jw_u64(&w, f[i].name, id_le(p + f[i].off, f[i].len));
+            jw_u64(&w, f[i].name, (uint32_t)ctl_le(p + f[i].off, f[i].len));
         jw_end(&w);
         return NVME_OK;
     }
@@ -107,7 +99,7 @@ int ctl_cmd_primary_ctrl_caps(struct ctl *c)
                 (crt & 1u) ? "" : "not ");
     }
     for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-        ctl_out(io, "%-10s: %u\n", f[i].name, id_le(p + f[i].off, f[i].len));
+        ctl_out(io, "%-10s: %u\n", f[i].name, (uint32_t)ctl_le(p + f[i].off, f[i].len));
     return NVME_OK;
 }
 
@@ -132,7 +124,7 @@ int ctl_cmd_list_secondary(struct ctl *c)
         return rc;
     if (ctl_raw(c, p, 4096))
         return NVME_OK;
-    unsigned numid = id_le(p, 1); /* NUMID: the device's count, at most 127 fit */
+    unsigned numid = (uint32_t)ctl_le(p, 1); /* NUMID: the device's count, at most 127 fit */
     unsigned n = numid > SC_MAX ? SC_MAX : numid;
     /* cppcheck takes NUMID, device data read through the passthrough, for
      * 0 (knownConditionTrueFalse here and at the loop below) */
@@ -151,8 +143,9 @@ int ctl_cmd_list_secondary(struct ctl *c)
     // cppcheck-suppress knownConditionTrueFalse
     for (unsigned i = 0; i < n; i++) {
         const uint8_t *e = p + 32 + 32 * i;
-        uint32_t scid = id_le(e, 2), pcid = id_le(e + 2, 2), scs = e[4];
-        uint32_t vfn = id_le(e + 8, 2), nvq = id_le(e + 10, 2), nvi = id_le(e + 12, 2);
+        uint32_t scid = (uint32_t)ctl_le(e, 2), pcid = (uint32_t)ctl_le(e + 2, 2), scs = e[4];
+        uint32_t vfn = (uint32_t)ctl_le(e + 8, 2), nvq = (uint32_t)ctl_le(e + 10, 2),
+                 nvi = (uint32_t)ctl_le(e + 12, 2);
         if (c->o.json) {
             jw_obj(&w, NULL);
             jw_u64(&w, "secondary-controller-identifier", scid);
@@ -220,7 +213,7 @@ int ctl_cmd_id_iocs(struct ctl *c)
     if (c->o.json)
         jw_begin(&w, io);
     for (unsigned i = 0; i < 512; i++) { /* 512 vectors of 64 bits */
-        uint64_t v = (uint64_t)id_le(p + 8 * i + 4, 4) << 32 | id_le(p + 8 * i, 4);
+        uint64_t v = ctl_le(p + 8 * i, 8);
         if (v == 0)
             continue;
         if (c->o.json) {
@@ -281,9 +274,7 @@ int ctl_cmd_nvm_id_ctrl(struct ctl *c)
     else
         ctl_out(io, "NVMe Identify Controller NVM:\n");
     for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-        uint64_t v = id_le(p + f[i].off, f[i].len > 4 ? 4 : f[i].len);
-        if (f[i].len == 8)
-            v |= (uint64_t)id_le(p + f[i].off + 4, 4) << 32;
+        uint64_t v = ctl_le(p + f[i].off, f[i].len);
         if (c->o.json)
             jw_u64(&w, f[i].name, v);
         else if (f[i].off == 20) /* ver: nvme-cli's 0x%x */

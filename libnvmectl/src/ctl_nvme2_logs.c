@@ -10,27 +10,6 @@
  */
 #include "ctl.h"
 
-static uint64_t lg_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static int lg_read(struct ctl *c, uint8_t lid, uint8_t lsp, uint16_t lsi, void *buf, uint32_t len)
-{
-    struct nvme_log_args a;
-    nvme_memzero(&a, sizeof(a));
-    a.lid = lid;
-    a.lsp = lsp;
-    a.lsi = lsi;
-    a.nsid = NVME_NSID_ALL;
-    a.buf = buf;
-    a.len = len;
-    return nvme_get_log(c->ctrl, &a);
-}
-
 /* ------------------------------------------------------------------ */
 /* supported-log-pages (NVMe 2.0 §5.16.1.1, Figure 204)                */
 /* ------------------------------------------------------------------ */
@@ -86,7 +65,7 @@ int ctl_cmd_supported_log_pages(struct ctl *c)
     uint8_t *log = ctl_scratch(c, 0, 1024);
     if (log == NULL)
         return NVME_ERR_NOMEM;
-    int rc = lg_read(c, 0x00, 0, 0, log, 1024);
+    int rc = ctl_get_log(c, 0x00, 0, 0, false, log, 1024);
     if (rc != NVME_OK)
         return ctl_fail(c, NVME_NSID_ALL, "supported-log-pages", rc);
     if (ctl_raw(c, log, 1024))
@@ -99,8 +78,8 @@ int ctl_cmd_supported_log_pages(struct ctl *c)
         ctl_out(io, "Support Log Pages Details for %s:\n", ctl_dev(io));
     }
     for (unsigned lid = 0; lid < 256; lid++) {
-        uint32_t d = (uint32_t)lg_le(log + 4 * lid, 4); /* LID Supported and Effects */
-        if (!(d & 1u))                                  /* LSUPP */
+        uint32_t d = (uint32_t)ctl_le(log + 4 * lid, 4); /* LID Supported and Effects */
+        if (!(d & 1u))                                   /* LSUPP */
             continue;
         if (c->o.json) {
             char key[16];
@@ -147,7 +126,7 @@ int ctl_cmd_endurance_log(struct ctl *c)
     uint8_t *log = ctl_scratch(c, 0, 512);
     if (log == NULL)
         return NVME_ERR_NOMEM;
-    int rc = lg_read(c, 0x09, 0, g, log, 512); /* the group in LSI */
+    int rc = ctl_get_log(c, 0x09, 0, g, false, log, 512); /* the group in LSI */
     if (rc != NVME_OK)
         return ctl_fail(c, NVME_NSID_ALL, "endurance-log", rc);
     if (ctl_raw(c, log, 512))
@@ -165,7 +144,7 @@ int ctl_cmd_endurance_log(struct ctl *c)
                {"num_err_info_log_entries", "num_err_info_log_entries: "},
                {"total_end_grp_cap", "total_end_grp_cap\t: "},
                {"unalloc_end_grp_cap", "unalloc_end_grp_cap\t: "}};
-    unsigned domain = (unsigned)lg_le(log + 6, 2);
+    unsigned domain = (unsigned)ctl_le(log + 6, 2);
     if (c->o.json) {
         struct jw w;
         jw_begin(&w, io);
@@ -235,9 +214,9 @@ int ctl_cmd_ana_log(struct ctl *c)
     int rc = nvme_identify(c->ctrl, NVME_CNS_CTRL, 0, id);
     if (rc != NVME_OK)
         return ctl_fail(c, NVME_NSID_ALL, "ana-log: identify-ctrl", rc);
-    uint32_t nanagrpid = (uint32_t)lg_le(id + 348, 4), mnan = (uint32_t)lg_le(id + 540, 4);
+    uint32_t nanagrpid = (uint32_t)ctl_le(id + 348, 4), mnan = (uint32_t)ctl_le(id + 540, 4);
     if (mnan == 0)
-        mnan = (uint32_t)lg_le(id + 516, 4); /* NN (§5.17.2.1: MNAN 0h, at most NN) */
+        mnan = (uint32_t)ctl_le(id + 516, 4); /* NN (§5.17.2.1: MNAN 0h, at most NN) */
     uint64_t want = ANA_HDR + (uint64_t)nanagrpid * ANA_DESC + (rgo ? 0u : (uint64_t)mnan * 4u);
     /* the log and its header once more (buf_len >= 4096: Identify fit) */
     if (want > io->buf_len - ANA_HDR - 8u || want > 0xfffffffcu) {
@@ -256,12 +235,12 @@ int ctl_cmd_ana_log(struct ctl *c)
      * Count that moved between them means the groups changed while they
      * were read: again, 10 times at most. */
     for (unsigned tries = 0;; tries++) {
-        rc = lg_read(c, 0x0c, rgo ? 1u : 0u, 0, log, len);
+        rc = ctl_get_log(c, 0x0c, rgo ? 1u : 0u, 0, false, log, len);
         if (rc == NVME_OK)
-            rc = lg_read(c, 0x0c, rgo ? 1u : 0u, 0, again, ANA_HDR);
+            rc = ctl_get_log(c, 0x0c, rgo ? 1u : 0u, 0, false, again, ANA_HDR);
         if (rc != NVME_OK)
             return ctl_fail(c, NVME_NSID_ALL, "ana-log", rc);
-        if (lg_le(log, 8) == lg_le(again, 8))
+        if (ctl_le(log, 8) == ctl_le(again, 8))
             break;
         if (tries == ANA_TRIES - 1) {
             ctl_out(io,
@@ -273,17 +252,17 @@ int ctl_cmd_ana_log(struct ctl *c)
     }
     if (ctl_raw(c, log, len))
         return NVME_OK;
-    unsigned ngrps = (unsigned)lg_le(log + 8, 2);
+    unsigned ngrps = (unsigned)ctl_le(log + 8, 2);
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, io);
         jw_str(&w, "Asymmetric Namespace Access Log for NVMe device", ctl_dev(io));
-        jw_u64(&w, "chgcnt", lg_le(log, 8));
+        jw_u64(&w, "chgcnt", ctl_le(log, 8));
         jw_u64(&w, "ngrps", ngrps);
         jw_arr(&w, "ANA DESC LIST ");
     } else {
         ctl_out(io, "Asymmetric Namespace Access Log for NVMe device: %s\n", ctl_dev(io));
-        ctl_out(io, "ANA LOG HEADER :-\nchgcnt\t:\t%llu\n", (unsigned long long)lg_le(log, 8));
+        ctl_out(io, "ANA LOG HEADER :-\nchgcnt\t:\t%llu\n", (unsigned long long)ctl_le(log, 8));
         ctl_out(io, "ngrps\t:\t%u\nANA Log Desc :-\n", ngrps);
     }
     /* At most NANAGRPID descriptors, each with its NSIDs inside the bytes
@@ -292,23 +271,23 @@ int ctl_cmd_ana_log(struct ctl *c)
     unsigned shown = 0;
     for (; shown < ngrps && shown < nanagrpid && len - off >= ANA_DESC; shown++) {
         const uint8_t *d = log + off;
-        uint32_t nnsids = (uint32_t)lg_le(d + 4, 4);
+        uint32_t nnsids = (uint32_t)ctl_le(d + 4, 4);
         if ((uint64_t)nnsids * 4u > len - off - ANA_DESC)
             break;
         if (c->o.json) {
             jw_obj(&w, NULL);
-            jw_u64(&w, "grpid", lg_le(d, 4));
+            jw_u64(&w, "grpid", ctl_le(d, 4));
             jw_u64(&w, "nnsids", nnsids);
-            jw_u64(&w, "chgcnt", lg_le(d + 8, 8));
+            jw_u64(&w, "chgcnt", ctl_le(d + 8, 8));
             jw_str(&w, "state", ana_state(d[16]));
             jw_arr(&w, "NSIDS");
         } else {
-            ctl_out(io, "grpid\t:\t%u\nnnsids\t:\t%u\n", (unsigned)lg_le(d, 4), nnsids);
-            ctl_out(io, "chgcnt\t:\t%llu\nstate\t:\t%s\n", (unsigned long long)lg_le(d + 8, 8),
+            ctl_out(io, "grpid\t:\t%u\nnnsids\t:\t%u\n", (unsigned)ctl_le(d, 4), nnsids);
+            ctl_out(io, "chgcnt\t:\t%llu\nstate\t:\t%s\n", (unsigned long long)ctl_le(d + 8, 8),
                     ana_state(d[16]));
         }
         for (uint32_t j = 0; j < nnsids; j++) {
-            uint32_t nsid = (uint32_t)lg_le(d + ANA_DESC + 4u * j, 4);
+            uint32_t nsid = (uint32_t)ctl_le(d + ANA_DESC + 4u * j, 4);
             if (c->o.json) {
                 jw_obj(&w, NULL);
                 jw_u64(&w, "nsid", nsid);

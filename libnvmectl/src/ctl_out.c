@@ -298,3 +298,26 @@ bool ctl_next_num(const char **p, uint64_t *v, bool *bad)
         *bad = true;
     return !*bad;
 }
+
+uint64_t ctl_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = n; i-- > 0;)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+int ctl_get_log(struct ctl *c, uint8_t lid, uint8_t lsp, uint16_t lsi, bool rae, void *buf,
+                uint32_t len)
+{
+    struct nvme_log_args a;
+    nvme_memzero(&a, sizeof(a));
+    a.lid = lid;
+    a.lsp = lsp;
+    a.lsi = lsi;
+    a.rae = rae;
+    a.nsid = NVME_NSID_ALL;
+    a.buf = buf;
+    a.len = len;
+    return nvme_get_log(c->ctrl, &a);
+}

@@ -32,27 +32,6 @@
 #define HBS_LEN 512u
 #define HBS_ETDAS 1u
 
-static uint32_t tel_le(const uint8_t *p, unsigned n)
-{
-    uint32_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static int tel_read(struct ctl *c, uint8_t lid, uint8_t lsp, bool rae, void *buf, uint32_t len)
-{
-    struct nvme_log_args a;
-    nvme_memzero(&a, sizeof(a));
-    a.lid = lid;
-    a.lsp = lsp;
-    a.rae = rae;
-    a.nsid = NVME_NSID_ALL;
-    a.buf = buf;
-    a.len = len;
-    return nvme_get_log(c->ctrl, &a);
-}
-
 /* Sets (on) or clears ETDAS in Host Behavior Support; *changed says
  * whether it was set here (nvme-cli restores it after the read). */
 static int tel_etdas(struct ctl *c, uint8_t *hbs, bool on, bool *changed)
@@ -77,8 +56,8 @@ static bool tel_last_block(struct ctl *c, const uint8_t *hdr, unsigned da, uint3
 {
     uint32_t dalb[4];
     for (unsigned i = 0; i < 3; i++)
-        dalb[i] = tel_le(hdr + TEL_DALB1 + 2 * i, 2);
-    dalb[3] = tel_le(hdr + TEL_DALB4, 4);
+        dalb[i] = (uint32_t)ctl_le(hdr + TEL_DALB1 + 2 * i, 2);
+    dalb[3] = (uint32_t)ctl_le(hdr + TEL_DALB4, 4);
     if (dalb[0] > dalb[1] || dalb[1] > dalb[2] || (da == 4 && dalb[2] > dalb[3])) {
         ctl_out(c->io,
                 "telemetry-log: the header's Data Area Last Blocks do not ascend "
@@ -135,8 +114,8 @@ static int tel_get(struct ctl *c, uint8_t lid, unsigned da, uint8_t *hdr)
     const struct nvmectl_io *io = c->io;
     bool ctrl_init = lid == NVME_LID_TELEMETRY_CTRL;
     bool create = !ctrl_init && (!has(c, N_HGEN) || c->o.num[N_HGEN] != 0);
-    int rc = tel_read(c, lid, create ? NVME_LOG_LSP_TELEMETRY_CREATE : 0, ctrl_init, hdr,
-                      TEL_BLOCK);
+    int rc = ctl_get_log(c, lid, create ? NVME_LOG_LSP_TELEMETRY_CREATE : 0, 0, ctrl_init, hdr,
+                         TEL_BLOCK);
     if (rc != NVME_OK)
         return ctl_fail(c, NVME_NSID_ALL, "telemetry-log", rc);
     if (ctrl_init && hdr[TEL_CTRL_AVAIL] == 0) {
@@ -145,7 +124,7 @@ static int tel_get(struct ctl *c, uint8_t lid, unsigned da, uint8_t *hdr)
         if (!c->o.json)
             ctl_out(io, "Warning: " TEL_NO_DATA "\n");
         if (!flag(c, F_RAE)) {
-            rc = tel_read(c, lid, 0, false, hdr, TEL_BLOCK);
+            rc = ctl_get_log(c, lid, 0, 0, false, hdr, TEL_BLOCK);
             if (rc != NVME_OK)
                 return ctl_fail(c, NVME_NSID_ALL, "telemetry-log", rc);
         }
@@ -173,9 +152,9 @@ static int tel_get(struct ctl *c, uint8_t lid, unsigned da, uint8_t *hdr)
     uint8_t *again = ctl_scratch(c, TEL_BLOCK + (size_t)len, TEL_BLOCK);
     if (log == NULL || again == NULL)
         return NVME_ERR_NOMEM;
-    rc = tel_read(c, lid, 0, ctrl_init, log, (uint32_t)len);
+    rc = ctl_get_log(c, lid, 0, 0, ctrl_init, log, (uint32_t)len);
     if (rc == NVME_OK)
-        rc = tel_read(c, lid, 0, ctrl_init && flag(c, F_RAE), again, TEL_BLOCK);
+        rc = ctl_get_log(c, lid, 0, 0, ctrl_init && flag(c, F_RAE), again, TEL_BLOCK);
     if (rc != NVME_OK)
         return ctl_fail(c, NVME_NSID_ALL, "telemetry-log", rc);
     unsigned g = ctrl_init ? TEL_CTRL_GEN : TEL_HOST_GEN;
