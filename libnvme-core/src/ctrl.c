@@ -195,9 +195,8 @@ static void nvme_select_iocs(struct nvme_ctrl *ctrl)
  * 1.0), which NVMe 2.0 controllers and those with I/O Command Sets
  * (CC.CSS 110b) answer, as Linux's nvme_init_non_mdts_limits asks it: the
  * Verify and Write Zeroes Size Limits (VSL, WZSL) and the Dataset
- * Management deallocate limits
- * (DMRL, DMRSL, DMSL).  A refusal
- * leaves no limit, as there. */
+ * Management deallocate limits (DMRL, DMRSL, DMSL).  A refusal leaves no
+ * limit, as there. */
 static int nvme_nvm_limits(struct nvme_ctrl *ctrl)
 {
     ctrl->vsl = 0;
