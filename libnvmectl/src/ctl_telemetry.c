@@ -50,8 +50,8 @@ static int tel_etdas(struct ctl *c, uint8_t *hbs, bool on, bool *changed)
     return rc;
 }
 
-/* The last block of data area `da` by the header, 0 with a message when
- * the header contradicts itself. */
+/* The last block of data area `da` by the header in *lb; false, with a
+ * message, when the header contradicts itself. */
 static bool tel_last_block(struct ctl *c, const uint8_t *hdr, unsigned da, uint32_t *lb)
 {
     uint32_t dalb[4];
