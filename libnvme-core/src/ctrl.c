@@ -191,39 +191,6 @@ static void nvme_select_iocs(struct nvme_ctrl *ctrl)
     }
 }
 
-/* The NVM Command Set's own Identify Controller (CNS 06h CSI 00h, NVM CS
- * 1.0), which NVMe 2.0 controllers and those with I/O Command Sets
- * (CC.CSS 110b) answer, as Linux's nvme_init_non_mdts_limits asks it: the
- * Verify and Write Zeroes Size Limits (VSL, WZSL) and the Dataset
- * Management deallocate limits (DMRL, DMRSL, DMSL).  A refusal leaves no
- * limit, as there. */
-static int nvme_nvm_limits(struct nvme_ctrl *ctrl)
-{
-    ctrl->vsl = 0;
-    ctrl->wzsl = 0;
-    ctrl->dmrl = 0;
-    ctrl->dmrsl = 0;
-    ctrl->dmsl = 0;
-    if ((ctrl->info.vs < NVME_VS(2, 0, 0) && ctrl->cc_css != NVME_CC_CSS_IOCS) ||
-        (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
-        return NVME_OK;
-    struct nvme_id_ctrl_nvm *id = ctrl->osal.mem_alloc(ctrl->osal.ctx, sizeof(*id));
-    if (id == NULL)
-        return NVME_ERR_NOMEM;
-    int rc = nvme_identify_cs(ctrl, NVME_CNS_CS_CTRL, 0, NVME_CSI_NVM, id);
-    if (rc == NVME_OK) {
-        ctrl->vsl = id->vsl;
-        ctrl->wzsl = id->wzsl;
-        ctrl->dmrl = id->dmrl;
-        ctrl->dmrsl = id->dmrsl;
-        ctrl->dmsl = id->dmsl;
-        NVME_TRACE(ctrl, NVME_TRACE_INIT, "NVM limits: VSL %u WZSL %u DMRL %u DMRSL %u DMSL %llu",
-                   id->vsl, id->wzsl, id->dmrl, id->dmrsl, (unsigned long long)id->dmsl);
-    }
-    ctrl->osal.mem_free(ctrl->osal.ctx, id, sizeof(*id));
-    return rc > 0 ? NVME_OK : rc;
-}
-
 /* ------------------------------------------------------------------ */
 /* Init / fini                                                         */
 /* ------------------------------------------------------------------ */

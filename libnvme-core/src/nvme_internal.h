@@ -805,8 +805,11 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
 /* Set Features Number of Queues: how many I/O queue pairs we may create. */
 int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted);
 /* Identify Controller again after a firmware may have changed (every
- * restart, an activation without reset): FR, ELPE. */
+ * restart, an activation without reset): FR, ELPE, the NVM limits. */
 void nvme_refresh_identify(struct nvme_ctrl *ctrl);
+/* Bring-up's read of the NVM Command Set limits (VSL, WZSL, DMRL, DMRSL,
+ * DMSL: CNS 06h CSI 00h); a refusal leaves none. */
+int nvme_nvm_limits(struct nvme_ctrl *ctrl);
 /* The I/O queue pairs bring-up asks for (Number of Queues). */
 uint16_t nvme_io_queues_wanted(struct nvme_ctrl *ctrl);
 /* Allocates `count` I/O queue pairs (ctrl->ioq, nr_ioq, published for

@@ -1017,31 +1017,104 @@ static int nvme_restart_layout(struct nvme_ctrl *ctrl, uint16_t *want)
     return NVME_OK;
 }
 
+/* One Identify (§5.17) on the admin queue into a zeroed DMA page:
+ * zeroed and cleaned before the device writes it (nvme_osal.h,
+ * non-coherent rule 3), invalidated before the CPU reads (rule 4). */
+static int nvme_identify_page(struct nvme_ctrl *ctrl, uint8_t cns, uint8_t csi, void *page,
+                              uint32_t whole)
+{
+    nvme_memzero(page, whole);
+    nvme_dma_sync(ctrl, page, whole, NVME_DMA_TO_DEVICE);
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, 0);
+    sqe.cdw10 = cns;
+    sqe.cdw11 = (uint32_t)csi << 24; /* CSI, CDW11 31:24 */
+    int rc = nvme_exec(&ctrl->admin, &sqe, page, whole, NVME_DMA_FROM_DEVICE, 0, NULL);
+    if (rc == NVME_OK)
+        nvme_dma_sync(ctrl, page, whole, NVME_DMA_FROM_DEVICE);
+    return rc;
+}
+
+/* The NVM Command Set's own Identify Controller (CNS 06h CSI 00h, NVM CS
+ * 1.0 §4.1.5.1), which NVMe 2.0 controllers and those with I/O Command
+ * Sets (CC.CSS 110b) answer, as Linux's nvme_init_non_mdts_limits asks it
+ * at every start: the Verify and Write Zeroes Size Limits (VSL, WZSL) and
+ * the Dataset Management deallocate limits (DMRL, DMRSL, DMSL).  A refusal
+ * (a status) leaves no limit, as there; a failure to send keeps what was
+ * known.  Only caps: an I/O path reading them while a firmware activation
+ * changes them builds a command within either firmware's limits, or one
+ * the new firmware refuses with a status. */
+static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, uint32_t whole, bool again)
+{
+    const struct nvme_id_ctrl_nvm *id = page;
+    uint8_t vsl = 0, wzsl = 0, dmrl = 0;
+    uint32_t dmrsl = 0;
+    uint64_t dmsl = 0;
+    if ((ctrl->info.vs >= NVME_VS(2, 0, 0) || ctrl->cc_css == NVME_CC_CSS_IOCS) &&
+        !(ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS)) {
+        int rc = nvme_identify_page(ctrl, NVME_CNS_CS_CTRL, NVME_CSI_NVM, page, whole);
+        if (rc < 0)
+            return rc;
+        if (rc == NVME_OK) {
+            vsl = id->vsl;
+            wzsl = id->wzsl;
+            dmrl = id->dmrl;
+            dmrsl = id->dmrsl;
+            dmsl = id->dmsl;
+        }
+    }
+    if (!again)
+        NVME_TRACE(ctrl, NVME_TRACE_INIT, "NVM limits: VSL %u WZSL %u DMRL %u DMRSL %u DMSL %llu",
+                   vsl, wzsl, dmrl, dmrsl, (unsigned long long)dmsl);
+    else if (vsl != ctrl->vsl || wzsl != ctrl->wzsl || dmrl != ctrl->dmrl || dmrsl != ctrl->dmrsl ||
+             dmsl != ctrl->dmsl)
+        nvme_log(ctrl, NVME_LOG_INFO, "NVM limits now VSL %u WZSL %u DMRL %u DMRSL %u DMSL %llu",
+                 vsl, wzsl, dmrl, dmrsl, (unsigned long long)dmsl);
+    NVME_WRITE_ONCE(ctrl->vsl, vsl);
+    NVME_WRITE_ONCE(ctrl->wzsl, wzsl);
+    NVME_WRITE_ONCE(ctrl->dmrl, dmrl);
+    NVME_WRITE_ONCE(ctrl->dmrsl, dmrsl);
+    ctrl->dmsl = dmsl;
+    return NVME_OK;
+}
+
+/* A DMA page for Identify data (*whole bytes at *bus): NULL without
+ * memory. */
+static void *nvme_identify_alloc(struct nvme_ctrl *ctrl, uint32_t *whole, uint64_t *bus)
+{
+    *whole = (NVME_IDENTIFY_DATA_SIZE + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
+    return ctrl->osal.dma_alloc(ctrl->osal.ctx, *whole, ctrl->page_size, bus);
+}
+
+int nvme_nvm_limits(struct nvme_ctrl *ctrl)
+{
+    uint32_t whole;
+    uint64_t bus;
+    void *page = nvme_identify_alloc(ctrl, &whole, &bus);
+    if (page == NULL)
+        return NVME_ERR_NOMEM;
+    int rc = nvme_nvm_limits_read(ctrl, page, whole, false);
+    ctrl->osal.dma_free(ctrl->osal.ctx, page, whole);
+    return rc;
+}
+
 /* Identify Controller again at every restart, as Linux's
  * nvme_init_identify runs at every start, and after a firmware activation
  * without reset (CA 011b, the Firmware Activation Starting notice): the
- * firmware revision (FR), and ELPE, which bounds nvme_get_error_log (a
- * new firmware may keep more or fewer Error Information entries: reading
- * past the log is not asked for).  The rest of what bring-up kept stays
- * (MDTS, queues and namespaces have their own paths).  A failure keeps
- * the old values.  Here, below admin.c, since every reset path runs it. */
+ * firmware revision (FR), ELPE, which bounds nvme_get_error_log (a new
+ * firmware may keep more or fewer Error Information entries: reading past
+ * the log is not asked for), and the NVM Command Set limits
+ * (nvme_nvm_limits_read).  The rest of what bring-up kept stays (MDTS,
+ * queues and namespaces have their own paths).  A failure keeps the old
+ * values.  Here, below admin.c, since every reset path runs it. */
 void nvme_refresh_identify(struct nvme_ctrl *ctrl)
 {
-    const struct nvme_osal *o = &ctrl->osal;
-    uint32_t whole = (NVME_IDENTIFY_DATA_SIZE + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
+    uint32_t whole;
     uint64_t bus;
-    struct nvme_id_ctrl *id = o->dma_alloc(o->ctx, whole, ctrl->page_size, &bus);
+    struct nvme_id_ctrl *id = nvme_identify_alloc(ctrl, &whole, &bus);
     if (id == NULL)
         return;
-    /* Zeroed and cleaned before the device writes it (nvme_osal.h,
-     * non-coherent rule 3), invalidated before the CPU reads (rule 4). */
-    nvme_memzero(id, whole);
-    nvme_dma_sync(ctrl, id, whole, NVME_DMA_TO_DEVICE);
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, 0);
-    sqe.cdw10 = NVME_CNS_CTRL;
-    if (nvme_exec(&ctrl->admin, &sqe, id, whole, NVME_DMA_FROM_DEVICE, 0, NULL) == NVME_OK) {
-        nvme_dma_sync(ctrl, id, whole, NVME_DMA_FROM_DEVICE);
+    if (nvme_identify_page(ctrl, NVME_CNS_CTRL, 0, id, whole) == NVME_OK) {
         if (id->elpe != ctrl->elpe)
             nvme_log(ctrl, NVME_LOG_INFO, "%u error log entries (ELPE was %u)", id->elpe + 1u,
                      ctrl->elpe);
@@ -1052,8 +1125,9 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
             nvme_log(ctrl, NVME_LOG_INFO, "firmware revision %s (was %s)", fr, ctrl->info.firmware);
             nvme_memcpy(ctrl->info.firmware, fr, sizeof(fr));
         }
+        (void)nvme_nvm_limits_read(ctrl, id, whole, true);
     }
-    o->dma_free(o->ctx, id, whole);
+    ctrl->osal.dma_free(ctrl->osal.ctx, id, whole);
 }
 
 /* Enable again and rebuild the queues on the same memory. */

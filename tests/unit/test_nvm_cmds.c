@@ -193,6 +193,48 @@ static void write_zeroes_within_the_write_zeroes_size_limit(void **state)
     fx_stop(&f);
 }
 
+/* The NVM limits may change with the firmware: read again at every
+ * reset and after an activation without reset (CA 011b), as Linux's
+ * nvme_init_non_mdts_limits runs at every start.  Before: read at
+ * bring-up only, so after the reset the core still sent ranges of 100
+ * blocks (DMRSL now 40: the simulator skipped them, as QEMU 7.2 does,
+ * and answered success) and Write Zeroes of 32 blocks (WZSL now 16
+ * blocks: Invalid Field). */
+static void nvm_limits_are_read_again_when_the_firmware_may_change(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true; /* NVMe 2.0: CNS 06h answered */
+    f.cfg.dmrsl = 100;
+    f.cfg.wzsl = 2; /* 32 blocks of 512 */
+    fx_start_captured(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    nvme_sim_set_nvm_limits(f.sim, 0, 1, 0, 40, 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(fx_log_has(&f, "NVM limits now VSL 0 WZSL 1 DMRL 0 DMRSL 40 DMSL 0"));
+    uint64_t cmds = st->dsm_cmds;
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 10, 1000), 0);
+    assert_int_equal(st->dsm_skipped, 0);
+    assert_int_equal(st->deallocated_blocks, 1000);
+    assert_int_equal(st->dsm_cmds - cmds, 2); /* 16 ranges of 40, then 360 */
+    uint64_t wz = st->write_zeroes;
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 40, 0), 0);
+    assert_int_equal(st->write_zeroes - wz, 3); /* 16 + 16 + 8 */
+    /* A firmware activated at once brings DMRSL 20. */
+    uint8_t img[4096] = {0};
+    memcpy(img, "FW2.0.00", 8);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, sizeof(img)), 0);
+    nvme_sim_set_nvm_limits(f.sim, 0, 1, 0, 20, 0);
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+    struct nvme_dsm_range r[1] = {{0, 21, 0}};
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, r, 1), NVME_ERR_INVAL);
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 2000, 100), 0);
+    assert_int_equal(st->dsm_skipped, 0);
+    assert_int_equal(st->deallocated_blocks, 1100);
+    fx_stop(&f);
+}
+
 static void write_zeroes_deallocate_needs_dlfeat_bit_3(void **state)
 {
     (void)state;
@@ -702,6 +744,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dsm_deallocates_ranges),
         cmocka_unit_test(dsm_deallocate_within_the_controller_limits),
+        cmocka_unit_test(nvm_limits_are_read_again_when_the_firmware_may_change),
         cmocka_unit_test(dsm_unsupported_without_oncs_bit_2),
         cmocka_unit_test(write_zeroes_with_and_without_deallocate),
         cmocka_unit_test(write_zeroes_within_the_write_zeroes_size_limit),

@@ -635,6 +635,11 @@ void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn);
  * activation may: the Error Information log holds ELPE + 1 entries from
  * then on (bytes past them read as zeros). */
 void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe);
+/* From now on the NVM Command Set Identify Controller (CNS 06h CSI 00h)
+ * reports these limits and the simulator holds commands to them (cfg's
+ * vsl, wzsl, dmrl, dmrsl, dmsl), as a firmware activation may change them. */
+void nvme_sim_set_nvm_limits(struct nvme_sim *sim, uint8_t vsl, uint8_t wzsl, uint8_t dmrl,
+                             uint32_t dmrsl, uint64_t dmsl);
 /* From now on Identify Namespace reports these Copy limits (MSSRL, MCL,
  * MSRC); Copy commands are still checked against cfg's (robustness tests:
  * a device whose Identify data changes to nonsense). */

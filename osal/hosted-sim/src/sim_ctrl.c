@@ -596,6 +596,18 @@ void nvme_sim_pel_header(struct nvme_sim *sim, uint64_t tll, uint32_t tnev)
     UNLOCK(sim);
 }
 
+void nvme_sim_set_nvm_limits(struct nvme_sim *sim, uint8_t vsl, uint8_t wzsl, uint8_t dmrl,
+                             uint32_t dmrsl, uint64_t dmsl)
+{
+    LOCK(sim);
+    sim->cfg.vsl = vsl;
+    sim->cfg.wzsl = wzsl;
+    sim->cfg.dmrl = dmrl;
+    sim->cfg.dmrsl = dmrsl;
+    sim->cfg.dmsl = dmsl;
+    UNLOCK(sim);
+}
+
 void nvme_sim_report_copy_limits(struct nvme_sim *sim, uint16_t mssrl, uint32_t mcl, uint8_t msrc)
 {
     LOCK(sim);
