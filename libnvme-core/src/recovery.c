@@ -1074,7 +1074,9 @@ static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, uint32_t who
     NVME_WRITE_ONCE(ctrl->wzsl, wzsl);
     NVME_WRITE_ONCE(ctrl->dmrl, dmrl);
     NVME_WRITE_ONCE(ctrl->dmrsl, dmrsl);
-    ctrl->dmsl = dmsl;
+    /* Torn for a 32-bit reader during an activation: at worst a command
+     * the device refuses (Invalid Field). */
+    NVME_WRITE_ONCE64(ctrl->dmsl, dmsl);
     return NVME_OK;
 }
 
