@@ -621,6 +621,57 @@ static void given_full_queue_a_blocking_call_waits_for_a_slot(void **state)
     fx_stop(&f);
 }
 
+/* Every PRP list page of an I/O queue comes from its pool, filled at
+ * bring-up for 16 commands of MDTS (nvme_prp_pool_fill): a 17th command
+ * needing a list finds it empty.  Asynchronous: NVME_ERR_BUSY, what it
+ * had mapped unmapped, nothing sent; blocking: it waits for a page as
+ * for a slot.  Data right either way. */
+static void given_prp_pool_empty_submit_returns_busy_and_a_blocking_call_waits(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    enum { N = 16, BLOCKS = 24 }; /* 12 KiB page-aligned: PRP1 and a list of 2 */
+    seed_media(&f, 1, 0, (N + 2) * BLOCKS, 77);
+    uint8_t *buf = xalloc((size_t)(N + 2) * BLOCKS * 512);
+    struct rec r[N + 1];
+    size_t live = nvme_sim_dma_live(f.sim);
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i * BLOCKS, BLOCKS,
+                                        buf + (size_t)i * BLOCKS * 512, NVME_SUBMIT_NO_DOORBELL,
+                                        rec_cb, &r[i]),
+                         0);
+    }
+    size_t full = nvme_sim_dma_live(f.sim);
+    assert_true(full > live);
+    r[N] = (struct rec){0, -100};
+    uint8_t *last = buf + (size_t)N * BLOCKS * 512;
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)N * BLOCKS, BLOCKS, last,
+                                    NVME_SUBMIT_NO_DOORBELL, rec_cb, &r[N]),
+                     NVME_ERR_BUSY);
+    assert_int_equal(nvme_sim_dma_live(f.sim), full); /* its pieces unmapped again */
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), N);
+    /* Blocking: waits for the others (it rings and reaps), then reads. */
+    assert_int_equal(nvme_read(f.ctrl, 1, (uint64_t)(N + 1) * BLOCKS, BLOCKS, last + BLOCKS * 512),
+                     0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0);
+    }
+    assert_int_equal(r[N].calls, 0);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)N * BLOCKS, BLOCKS, last,
+                                    0, rec_cb, &r[N]),
+                     0);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), 1);
+    assert_int_equal(r[N].result, 0);
+    assert_matches_pattern(buf, (size_t)(N + 2) * BLOCKS * 512, 77);
+    assert_int_equal(nvme_sim_dma_live(f.sim), live);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_poll_max_reaps_at_most_max(void **state)
 {
     (void)state;
@@ -766,6 +817,7 @@ int main(void)
         cmocka_unit_test(given_batch_nvme_qpair_ring_writes_the_doorbell_once),
         cmocka_unit_test(given_full_queue_submit_returns_busy_then_drains),
         cmocka_unit_test(given_full_queue_a_blocking_call_waits_for_a_slot),
+        cmocka_unit_test(given_prp_pool_empty_submit_returns_busy_and_a_blocking_call_waits),
         cmocka_unit_test(given_poll_max_reaps_at_most_max),
         cmocka_unit_test(given_deferred_completions_outstanding_counts_until_time_passes),
         cmocka_unit_test(given_four_queues_each_completion_lands_on_its_own_cq),
