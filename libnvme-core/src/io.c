@@ -462,8 +462,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
  * another CPU's reset (NVME_ERR_STATE: once it is over,
  * nvme_reset_waited) or a namespace read while a rescan rewrote it
  * (NVME_ERR_BUSY: once it is settled, nvme_io_check_settled, which says
- * BUSY again for a frozen one); checked again and sent through the
- * general path. */
+ * BUSY again for a frozen one), or whose queue a reset dropped (NVME_OK);
+ * checked again and sent through the general path. */
 static __attribute__((noinline, cold)) int nvme_rw_again(struct nvme_ctrl *ctrl, uint8_t opc,
                                                          uint32_t nsid, uint64_t lba,
                                                          uint32_t count, void *buf, int rc)
@@ -502,7 +502,8 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
                              (ns->zone_size != 0 && count > nvme_zone_left(ns, lba)),
                          0)) { /* PRP lists, pieces, traces, zones */
         unsigned spent = 0;
-        return nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
+        rc = nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
+        goto done;
     }
     /* One command: submit it with its doorbell and reap one completion at
      * once (a fast controller has answered already: ours, when nothing
@@ -519,13 +520,20 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
         (void)nvme_qpair_process(qp, 1);
     } else if (rc == NVME_ERR_BUSY) { /* a full queue: the general path waits for a slot */
         unsigned spent = 0;
-        return nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
+        rc = nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
+        goto done;
     } else {
         goto refused;
     }
-    if (nvme_waiter_pending(&w) == 0)
-        return w.result;
-    return nvme_wait(qp, &w);
+    rc = nvme_waiter_pending(&w) == 0 ? w.result : nvme_wait(qp, &w);
+done:
+    /* Its queue gone at a reset (nvme_qpair_dropped): the whole transfer
+     * again on this CPU's queue now (pieces done twice write the same
+     * bytes), except a zoned write, whose write pointer moved on. */
+    if (__builtin_expect(rc == NVME_ERR_ABORTED, 0) && nvme_qpair_dropped(qp) &&
+        (ns->zone_size == 0 || opc != NVME_CMD_WRITE))
+        return nvme_rw_again(ctrl, opc, nsid, lba, count, buf, NVME_OK);
+    return rc;
 refused: /* BUSY: read mid-rewrite, or frozen (nvme_io_check_settled says which) */
     return rc == NVME_ERR_STATE || rc == NVME_ERR_BUSY
                ? nvme_rw_again(ctrl, opc, nsid, lba, count, buf, rc)
@@ -544,7 +552,7 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
 }
 
 /* One Flush, waited for (nvme_flush). */
-static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_ok)
+static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_ok, bool again)
 {
     struct nvme_waiter w = {ctrl, 1, 0, 0};
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
@@ -555,7 +563,12 @@ static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_o
         rc = nvme_flush_submit(ctrl, qid, nsid, 0, nvme_waiter_cb, &w, unusable_ok);
     if (rc != NVME_OK)
         return rc;
-    return nvme_wait(qp, &w);
+    rc = nvme_wait(qp, &w);
+    /* Its queue gone at a reset (nvme_qpair_dropped): once more, on this
+     * CPU's queue now. */
+    if (rc == NVME_ERR_ABORTED && !again && nvme_qpair_dropped(qp))
+        return nvme_flush_one(ctrl, nsid, unusable_ok, true);
+    return rc;
 }
 
 /* Flush (§6.8): commits the volatile write cache for the namespace;
@@ -575,7 +588,7 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
             const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
             if (ns == NULL)
                 continue;
-            int r = nvme_flush_one(ctrl, ns->nsid, true);
+            int r = nvme_flush_one(ctrl, ns->nsid, true, false);
             if (r == NVME_ERR_NOENT) /* detached meanwhile: inactive, nothing to flush */
                 continue;
             if (r != NVME_OK && rc == NVME_OK)
@@ -583,5 +596,5 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
         }
         return rc;
     }
-    return nvme_flush_one(ctrl, nsid, false);
+    return nvme_flush_one(ctrl, nsid, false, false);
 }

@@ -797,7 +797,9 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly, bool nssr);
  * during bring-up and inside recovery a deadline stops the controller. */
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w);
 /* Submit and wait; _epoch: as nvme_qpair_submit_epoch (NVME_ERR_BUSY,
- * nothing sent, when the namespaces changed since the checks). */
+ * nothing sent, when the namespaces changed since the checks).  A command
+ * to replay (NVME_CMD_REPLAY) whose queue a reset dropped goes once more
+ * on the calling CPU's queue (nvme_qpair_dropped). */
 int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -1054,6 +1056,18 @@ static inline uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t m
 static inline uint16_t nvme_io_queue_count(const struct nvme_ctrl *ctrl)
 {
     return __atomic_load_n(&ctrl->info.io_queues, __ATOMIC_ACQUIRE);
+}
+
+/* An I/O queue a reset left behind: the controller granted (or created)
+ * fewer queues this time, so its commands to replay failed with
+ * NVME_ERR_ABORTED (nvme_replay), and a blocking call sends them again on
+ * the calling CPU's queue now, as Linux's blk-mq requeues the requests of
+ * hardware queues that went away.  Not during a teardown. */
+static inline bool nvme_qpair_dropped(const struct nvme_qpair *qp)
+{
+    const struct nvme_ctrl *ctrl = qp->ctrl;
+    return qp->qid != 0 && !NVME_READ_ONCE(qp->live) && qp->qid > nvme_io_queue_count(ctrl) &&
+           NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->stopping);
 }
 
 /* The I/O queue of `qid` (NVME_QID_CPU: the calling CPU's, as

@@ -1571,6 +1571,80 @@ static void after_dma_stop_completed_io_ends_with_its_status(void **state)
     }
 }
 
+/* A reset whose Number of Queues grants fewer I/O queues than before (a
+ * firmware or the controller's resources changed, §5.21.1.7): what was in
+ * flight on the queues gone cannot be replayed there.  A blocking call
+ * sends it again on the queue its CPU has now, as Linux's blk-mq requeues
+ * the requests of hardware queues that went away; an asynchronous one
+ * fails with NVME_ERR_ABORTED (its caller submits again); I/O goes on on
+ * the queues there are, and a later reset that grants them back creates
+ * them all.  Before: the blocking write failed with NVME_ERR_ABORTED. */
+static void a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 4;
+    f.opts.cpus = 4;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    f.osal.cpu_id = test_cpu_id;
+    test_cpu = 3; /* queue 4 */
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    nvme_sim_set_irq_handler(f.sim, nvme_ctrl_handle_irq, f.ctrl);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
+    uint8_t *buf = fx_xalloc(8 * 4096);
+    fx_pattern(buf, 8 * 4096, 31);
+    /* Asynchronous writes on queues 1 and 4, held by the device. */
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 4);
+    struct fx_rec r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, i < 2 ? 1 : 4, NVME_CMD_WRITE, 1, 8u * (uint64_t)i,
+                                        8, buf + (size_t)i * 4096, 0, fx_rec_cb, &r[i]),
+                         0);
+    }
+    nvme_sim_grant_io_queues(f.sim, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 1);
+    for (int i = 0; i < 2; i++) {
+        fx_poll_until(&f, 1, &r[i], 1000 * MS);
+        assert_int_equal(r[i].result, 0); /* replayed on queue 1 */
+    }
+    for (int i = 2; i < 4; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, NVME_ERR_ABORTED);
+    }
+    /* Grant the four again, then a blocking write on CPU 3 (queue 4)
+     * answered by a fatal status (CSTS.CFS): the reset grants one. */
+    nvme_sim_grant_io_queues(f.sim, 4);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, 4, NVME_CMD_WRITE, 0, 1);
+    nvme_sim_grant_io_queues(f.sim, 1);
+    uint64_t resets = stats(&f)->resets;
+    assert_int_equal(nvme_write(f.ctrl, 1, 64, 32, buf + 4 * 4096), 0); /* 16 KiB: a PRP list */
+    assert_int_equal(nvme_write(f.ctrl, 1, 96, 8, buf), 0);             /* on queue 1 now */
+    assert_true(stats(&f)->resets > resets);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 1);
+    uint8_t *back = fx_xalloc(5 * 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 64, 40, back), 0);
+    assert_memory_equal(back, buf + 4 * 4096, 4 * 4096);
+    assert_memory_equal(back + 4 * 4096, buf, 4096);
+    /* Flush (nvme_exec) the same way. */
+    nvme_sim_grant_io_queues(f.sim, 4);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, 4, NVME_CMD_FLUSH, 0, 1);
+    nvme_sim_grant_io_queues(f.sim, 2);
+    assert_int_equal(nvme_flush(f.ctrl, 1), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 2);
+    test_cpu = 0;
+    free(back);
+    free(buf);
+    fx_stop(&f);
+}
+
 /* CAP is read again before each enable of a reset, as at bring-up (a
  * firmware the reset activates may change it; Linux reads it at every
  * enable): the new CAP.TO bounds the wait for CSTS.RDY, the new DSTRD
@@ -2128,6 +2202,7 @@ int main(void)
         cmocka_unit_test(fini_whose_queue_deletion_is_lost_still_shuts_the_controller_down),
         cmocka_unit_test(fini_of_a_controller_reading_all_ones_cuts_it_off_first),
         cmocka_unit_test(fini_completes_io_the_controller_had_finished_with_its_status),
+        cmocka_unit_test(a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others),
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
         cmocka_unit_test(commands_beyond_a_shrunk_queue_wait_for_a_slot),
         cmocka_unit_test(commands_waiting_for_a_slot_keep_their_deadline),

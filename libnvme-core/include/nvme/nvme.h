@@ -41,7 +41,11 @@
  *     budget is left are replayed in submission order, transparently to
  *     their callers; the rest fail with NVME_ERR_ABORTED (admin
  *     commands), NVME_ERR_TIMEOUT (budget spent on timeouts), or the
- *     reason the controller could not be restarted.  A reset asked for
+ *     reason the controller could not be restarted.  A reset that gets
+ *     fewer I/O queues than before (Number of Queues, §5.21.1.7) cannot
+ *     replay on the queues gone: a blocking call sends its command again
+ *     on its CPU's queue now (as blk-mq requeues), an asynchronous one
+ *     fails with NVME_ERR_ABORTED.  A reset asked for
  *     (nvme_ctrl_reset) on a controller that runs first deletes the I/O
  *     queues (their commands are replayed all the same).  While a reset
  *     runs, new calls find the queues stopped: with the OSAL's cpu_id, a

@@ -629,6 +629,11 @@ bool nvme_sim_acre(const struct nvme_sim *sim);
  * Namespace Attribute Changed notice (type 2, info 00h, LID 04h) when
  * feature 0Bh bit 8 enables it. */
 
+/* From the next controller reset on, Number of Queues grants n I/O queue
+ * pairs (1..cfg.io_queues), and creating one above n fails Invalid Queue
+ * Identifier, as a controller whose resources changed (a firmware, SR-IOV
+ * flexible resources). */
+void nvme_sim_grant_io_queues(struct nvme_sim *sim, uint16_t n);
 /* Set Identify NN at run time (0: highest NSID). */
 void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn);
 /* Set Identify ELPE at run time (0..63; default 63), as a firmware

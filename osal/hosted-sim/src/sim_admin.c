@@ -188,7 +188,7 @@ static uint16_t create_cq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     uint32_t qsize = (sqe->cdw10 >> 16) + 1;
     bool pc = sqe->cdw11 & NVME_CREATE_CQ_PC, ien = sqe->cdw11 & NVME_CREATE_CQ_IEN;
     uint16_t iv = (uint16_t)(sqe->cdw11 >> 16);
-    if (qid == 0 || qid >= sim->nq || sim->cq[qid].live)
+    if (qid == 0 || qid > sim->nq_grant || sim->cq[qid].live) /* beyond the grant (§5.21.1.7) */
         return SF_QID_INVALID;
     if (qsize < 2 || qsize > NVME_CAP_MQES(sim->cap) + 1u)
         return SIM_SF_CMD(NVME_SC_QUEUE_SIZE);
@@ -213,7 +213,7 @@ static uint16_t create_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     uint16_t qid = (uint16_t)sqe->cdw10;
     uint32_t qsize = (sqe->cdw10 >> 16) + 1;
     uint16_t cqid = (uint16_t)(sqe->cdw11 >> 16);
-    if (qid == 0 || qid >= sim->nq || sim->sq[qid].live)
+    if (qid == 0 || qid > sim->nq_grant || sim->sq[qid].live)
         return SF_QID_INVALID;
     if (qsize < 2 || qsize > NVME_CAP_MQES(sim->cap) + 1u)
         return SIM_SF_CMD(NVME_SC_QUEUE_SIZE);
@@ -320,7 +320,7 @@ static bool feature_saveable(struct nvme_sim *sim, uint8_t fid)
 /* Default feature values (§5.27.1); TMPTH of sensor n, over and under. */
 static uint32_t feature_default(struct nvme_sim *sim, uint8_t fid)
 {
-    uint32_t n = (uint32_t)(sim->nq - 1 ? sim->nq - 2 : 0);
+    uint32_t n = sim->nq_grant != 0 ? sim->nq_grant - 1u : 0u; /* 0-based */
     switch (fid) {
     case NVME_FEAT_ARBITRATION:
         return 0x3; /* AB = 8 commands */

@@ -289,6 +289,7 @@ struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg)
     }
 
     sim->nq = (unsigned)cfg->io_queues + 1;
+    sim->nq_grant = cfg->io_queues;
     sim->sq = calloc(sim->nq, sizeof(*sim->sq));
     sim->cq = calloc(sim->nq, sizeof(*sim->cq));
     sim->db_reads = calloc(2 * sim->nq, sizeof(uint64_t));
@@ -593,6 +594,14 @@ void nvme_sim_pel_header(struct nvme_sim *sim, uint64_t tll, uint32_t tnev)
     LOCK(sim);
     sim->pel_tll = tll;
     sim->pel_tnev = tnev;
+    UNLOCK(sim);
+}
+
+void nvme_sim_grant_io_queues(struct nvme_sim *sim, uint16_t n)
+{
+    LOCK(sim);
+    if (n >= 1 && n < sim->nq)
+        sim->nq_grant = n;
     UNLOCK(sim);
 }
 

@@ -226,6 +226,7 @@ struct nvme_sim {
     struct sim_sq *sq;
     struct sim_cq *cq;
     bool nq_locked;           /* I/O queue created since reset: Number of Queues is fixed */
+    unsigned nq_grant;        /* I/O queue pairs Number of Queues grants, 1..nq-1 */
     unsigned aer_outstanding; /* Asynchronous Event Requests held, CIDs in aer_cid[] */
     uint16_t aer_cid[SIM_MAX_AERS];
     struct sim_event evq[SIM_MAX_EVENTS];
