@@ -16,7 +16,8 @@ Cases (see CASES below):
                                 IOAPIC (x86), MSI-X through the GICv3 ITS
                                 (aarch64) or the GICv2m frame (armv7), INTx
                                 through the PLIC (riscv64)
-  basic-smp2                    basic with 2 vCPUs (aarch64: multi-threaded TCG)
+  basic-smp2                    basic with 2 vCPUs (aarch64: multi-threaded TCG);
+                                armv7: smp-io on both CPUs too
   runner-harness-fail           RESULT FAIL reaches run.sh as FAIL through the
                                 ISA's exit device
   runner-no-exit                (aarch64, armv7) RESULT PASS without semihosting: a
@@ -308,10 +309,21 @@ def case_irq(w):
     return irq_case(w, isa(w)["irq"])
 
 
+# basic-smp2's smp-io boots per ISA (kernel/arch/<isa>/smp.c): (irq, I/O
+# vectors); aarch64 and riscv64 run on CPU 0 only (no arch smp.c yet).
+SMP2_RUNS = {"armv7": [("msix", 2), ("poll", 0)]}
+
+
 def case_basic_smp2(w):
-    """basic with 2 vCPUs (-smp 2; aarch64: -accel tcg,thread=multi)."""
+    """basic with 2 vCPUs (armv7: and smp-io on both).
+    -smp 2 (aarch64: -accel tcg,thread=multi); on armv7 then smp-io with
+    cpus=2: the second CPU started (PSCI CPU_ON), I/O on a queue per CPU, data
+    verified in the guest and in the host image; armv7's MSI-X vector q
+    taken on CPU q-1 only."""
     c = case_basic(w, run_args=["--smp", "2"])
     c.has(r"^harness: .*\b2 CPUs? in the device tree", "the device tree lists 2 CPUs")
+    for irq, nv in SMP2_RUNS.get(w.args.arch, []):
+        c.failures += smp_io_boot(w, 2, irq, "", 2, nv, 0, ["--smp", "2"]).failures
     return c
 
 
@@ -841,6 +853,61 @@ def smp_key(cpu, rnd, half):
     return 0x53000000 | cpu << 16 | rnd << 1 | half
 
 
+def smp_io_boot(w, ncpu, irq, ctrl, nq, nv, resets, run_args):
+    """One boot of `smp-io` on ncpu CPUs (cpus=N): every CPU up, its own
+    I/O queue carrying commands, its blocks verified in the guest and in
+    the host image; with MSI-X each I/O vector taken on its CPU only."""
+    img = os.path.join(w.dir, "smp%d%s%d.img" % (ncpu, irq, resets))
+    make_image(img, 16 * MiB)
+    cmds = ["smp-io 1 0 %d %d %d" % (SMP_SPAN, SMP_ROUNDS, resets), "irqs", "stats"]
+    c = w.boot(["path=%s" % img], cmds, irq=irq, ctrl=ctrl, opts=["cpus=%d" % ncpu],
+               run_args=run_args)
+    tag = "-smp %d %s%s%s" % (ncpu, irq, " " + ctrl if ctrl else "",
+                              " %d resets" % resets if resets else "")
+    c.has(r"^harness: smp: %d CPU\(s\) running$" % ncpu, "%s: %d CPUs running" % (tag, ncpu))
+    c.has(r"^smp-io: %d CPU\(s\), %d I/O queue\(s\)" % (ncpu, nq), "%s: %d I/O queues" % (tag, nq))
+    for q in range(1, nq + 1):
+        c.has(r"^smp-io: queue=%d commands=[1-9]\d*$" % q, "%s: I/O queue %d carried commands" % (tag, q))
+    for cpu in range(ncpu):
+        c.has(r"^smp-io: cpu=%d apic=%d qid=%d commands=[1-9]\d* .* errors=0 .* mismatches=0 "
+              r"verified_blocks=%d " % (cpu, cpu, 1 + cpu % nq, SMP_SPAN * SMP_ROUNDS),
+              "%s: CPU %d on queue %d, %d blocks verified, no error" % (tag, cpu, 1 + cpu % nq,
+                                                                    SMP_SPAN * SMP_ROUNDS))
+    if irq == "msix":
+        c.has(r"^smp-io: %d CPU\(s\), %d I/O queue\(s\), %d vector\(s\)" % (ncpu, nq, nv + 1),
+              "%s: %d I/O vectors and the admin queue's" % (tag, nv))
+        for v in range(1, nv + 1):
+            others = " ".join("cpu%d=0" % x if x != v - 1 else "cpu%d=[1-9]\d*" % x
+                              for x in range(ncpu))
+            c.has(r"^smp-io: vector=%d dest_apic=%d irqs: %s$" % (v, v - 1, others),
+                  "%s: MSI-X vector %d taken on CPU %d only" % (tag, v, v - 1))
+    if irq == "intx":
+        # The resets delete the queues first; the aborted commands then
+        # sit in CQs no longer reaped, which holds the level-triggered
+        # line up: the core keeps it masked meanwhile (nvme_intx_hold),
+        # or the line fires ~10,000 times per reset for nothing.
+        m = c.has(r"^irqs: mode=intx .*nvme_ctrl_irq_count=(\d+) delivered: v0=(\d+) ",
+                  "%s: interrupts counted" % tag)
+        if m:
+            claimed, delivered = int(m.group(1)), int(m.group(2))
+            c.ok(delivered <= 2 * claimed + 32,
+                 "%s: %d INTx interrupts delivered, %d claimed by the core (no storm)"
+                 % (tag, delivered, claimed))
+    c.has(r"^smp-io: ok, data verified on every CPU", "%s: smp-io ok" % tag)
+    if resets:  # a command lost across a reset would show as a timeout
+        c.has(r"^smp-io: resets=%d first_error=0$" % resets, "%s: CPU 0's resets done" % tag)
+        c.has(r"^stats: timeouts=0 aborts_sent=0 aborts_done=0 resets=%d replays=\d+ " % resets,
+              "%s: %d resets, no deadline passed, nothing aborted" % (tag, resets))
+    half = SMP_SPAN // 2
+    for cpu in range(ncpu):
+        base = cpu * SMP_SPAN
+        pat_check_image(c, img, smp_key(cpu, SMP_ROUNDS - 1, 0), base, half, 512,
+                        "%s CPU %d blocking" % (tag, cpu))
+        pat_check_image(c, img, smp_key(cpu, SMP_ROUNDS - 1, 1), base + half, SMP_SPAN - half, 512,
+                        "%s CPU %d async" % (tag, cpu))
+    return c
+
+
 def case_smp(w):
     """-smp 2 and -smp 4 with cpus=N: application processors started, a queue
     pair per CPU, MSI-X vector q taken on CPU q-1 only, smp-io's blocking and
@@ -860,55 +927,8 @@ def case_smp(w):
             (4, "msix", "msix_qsize=3", 4, 2, 0), (4, "msix", "", 4, 4, 3), (4, "intx", "", 4, 0, 3)]
     c_all = Checker("")
     for ncpu, irq, ctrl, nq, nv, resets in runs:
-        img = os.path.join(w.dir, "smp%d%s%d.img" % (ncpu, irq, resets))
-        make_image(img, 16 * MiB)
-        cmds = ["smp-io 1 0 %d %d %d" % (SMP_SPAN, SMP_ROUNDS, resets), "irqs", "stats"]
-        c = w.boot(["path=%s" % img], cmds, irq=irq, ctrl=ctrl, opts=["cpus=%d" % ncpu],
-                   run_args=["--qemu", "-smp", "--qemu", str(ncpu)])
-        tag = "-smp %d %s%s%s" % (ncpu, irq, " " + ctrl if ctrl else "",
-                                  " %d resets" % resets if resets else "")
-        c.has(r"^harness: smp: %d CPU\(s\) running$" % ncpu, "%s: %d CPUs running" % (tag, ncpu))
-        c.has(r"^smp-io: %d CPU\(s\), %d I/O queue\(s\)" % (ncpu, nq), "%s: %d I/O queues" % (tag, nq))
-        for q in range(1, nq + 1):
-            c.has(r"^smp-io: queue=%d commands=[1-9]\d*$" % q, "%s: I/O queue %d carried commands" % (tag, q))
-        for cpu in range(ncpu):
-            c.has(r"^smp-io: cpu=%d apic=%d qid=%d commands=[1-9]\d* .* errors=0 .* mismatches=0 "
-                  r"verified_blocks=%d " % (cpu, cpu, 1 + cpu % nq, SMP_SPAN * SMP_ROUNDS),
-                  "%s: CPU %d on queue %d, %d blocks verified, no error" % (tag, cpu, 1 + cpu % nq,
-                                                                        SMP_SPAN * SMP_ROUNDS))
-        if irq == "msix":
-            c.has(r"^smp-io: %d CPU\(s\), %d I/O queue\(s\), %d vector\(s\)" % (ncpu, nq, nv + 1),
-                  "%s: %d I/O vectors and the admin queue's" % (tag, nv))
-            for v in range(1, nv + 1):
-                others = " ".join("cpu%d=0" % x if x != v - 1 else "cpu%d=[1-9]\d*" % x
-                                  for x in range(ncpu))
-                c.has(r"^smp-io: vector=%d dest_apic=%d irqs: %s$" % (v, v - 1, others),
-                      "%s: MSI-X vector %d taken on CPU %d only" % (tag, v, v - 1))
-        if irq == "intx":
-            # The resets delete the queues first; the aborted commands then
-            # sit in CQs no longer reaped, which holds the level-triggered
-            # line up: the core keeps it masked meanwhile (nvme_intx_hold),
-            # or the line fires ~10,000 times per reset for nothing.
-            m = c.has(r"^irqs: mode=intx .*nvme_ctrl_irq_count=(\d+) delivered: v0=(\d+) ",
-                      "%s: interrupts counted" % tag)
-            if m:
-                claimed, delivered = int(m.group(1)), int(m.group(2))
-                c.ok(delivered <= 2 * claimed + 32,
-                     "%s: %d INTx interrupts delivered, %d claimed by the core (no storm)"
-                     % (tag, delivered, claimed))
-        c.has(r"^smp-io: ok, data verified on every CPU", "%s: smp-io ok" % tag)
-        if resets:  # a command lost across a reset would show as a timeout
-            c.has(r"^smp-io: resets=%d first_error=0$" % resets, "%s: CPU 0's resets done" % tag)
-            c.has(r"^stats: timeouts=0 aborts_sent=0 aborts_done=0 resets=%d replays=\d+ " % resets,
-                  "%s: %d resets, no deadline passed, nothing aborted" % (tag, resets))
-        half = SMP_SPAN // 2
-        for cpu in range(ncpu):
-            base = cpu * SMP_SPAN
-            pat_check_image(c, img, smp_key(cpu, SMP_ROUNDS - 1, 0), base, half, 512,
-                            "%s CPU %d blocking" % (tag, cpu))
-            pat_check_image(c, img, smp_key(cpu, SMP_ROUNDS - 1, 1), base + half, SMP_SPAN - half, 512,
-                            "%s CPU %d async" % (tag, cpu))
-        c_all.failures += c.failures
+        c_all.failures += smp_io_boot(w, ncpu, irq, ctrl, nq, nv, resets,
+                                      ["--qemu", "-smp", "--qemu", str(ncpu)]).failures
     c_all.failures += smp_throttled(w).failures
     c_all.failures += smp_small_queue(w).failures
     return c_all

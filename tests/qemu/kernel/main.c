@@ -22,7 +22,8 @@
  *                          wait/wake (default 1; 0: blocking calls poll)
  *     wait-spin=US         a wait spins this long before it halts (default
  *                          WAIT_SPIN_DEFAULT_US; 0: halt at once)
- *     cpus=N               start N-1 application processors (smp.c) and pass
+ *     cpus=N               start N-1 application processors (smp.c; x86,
+ *                          armv7) and pass
  *                          N in nvme_ctrl_opts.cpus: a queue pair per CPU
  *     pci=BB:DD.F          drive the NVMe controller at this PCI address
  *     serial=S             drive the NVMe controller whose Identify
@@ -1317,9 +1318,11 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
         return harness_bench(ctrl, io->buf, io->buf_len, (uint32_t)nsid, (unsigned)ios, args);
     }
 #endif
-#if HARNESS_X86
+#if HARNESS_X86 || HARNESS_ARCH_SMP
     if (!strcmp(w, "smp-io")) /* SMP */
         return smp_io(ctrl, args);
+#endif
+#if HARNESS_X86
     if (!strcmp(w, "smp-gone"))
         return cmd_smp_gone(ctrl, args);
 #endif
@@ -1551,7 +1554,9 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
             fail("rawbench failed");
         finish();
     }
-    /* SMP: application processors, spinlocks, cpu_id (smp.c, x86 only) */
+#endif
+#if HARNESS_X86 || HARNESS_ARCH_SMP
+    /* SMP: application processors, spinlocks, cpu_id (smp.c: x86, armv7) */
     if (opt.cpus > 1) {
         opt.cpus = (uint16_t)smp_init(opt.cpus);
         smp_osal_fill(&osal);

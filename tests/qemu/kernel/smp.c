@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * smp.c - the harness on several CPUs (x86-32 and x86-64).
+ * smp.c - the harness on several CPUs (x86-32, x86-64; armv7 through
+ * kernel/arch/armv7/smp.c, see "Other ISAs" below).
  *
  * Finding the CPUs: the ACPI MADT (ACPI 6.x §5.2.12: RSDP found by its
  * "RSD PTR " signature on a 16-byte boundary in the first KiB of the EBDA
@@ -30,14 +31,22 @@
  * and calls lock() from nvme_ctrl_handle_irq), cpu_id, and an interrupt
  * handler that counts deliveries per CPU and vector before calling the
  * harness's dev_irq().
+ *
+ * Other ISAs (armv7): the device tree's CPU count, hardware IDs 0..n-1
+ * (MPIDR affinity) as QEMU's virt machine numbers them; the ISA's
+ * arch_smp_start() (PSCI CPU_ON) brings a CPU to smp_ap_main() on its
+ * ap_stack, arch_smp_kick() ends its arch_smp_idle() (a GIC SGI).  The
+ * rest (smp_run, the OSAL part, smp-io) is the same code as on x86.
  */
 #include "smp.h"
 
 #include "osal.h"
 
-#define SMP_TRAMP_BASE 0x7000u
 #define SMP_STACK (32u * 1024u)
 #define SMP_WAKE_IDX (IRQ_VECTOR_MAX - 1u)
+
+#if HARNESS_X86
+#define SMP_TRAMP_BASE 0x7000u
 
 #define LAPIC_ICR_LO 0x300
 #define LAPIC_ICR_HI 0x310
@@ -48,6 +57,7 @@
 
 extern char smp_tramp_start[], smp_tramp_end[];
 extern char smp_tramp_cr3[], smp_tramp_stack[], smp_tramp_entry[];
+#endif
 
 static uint8_t ap_stack[SMP_MAX_CPUS][SMP_STACK] __attribute__((section(".bss.pool"), aligned(16)));
 
@@ -55,12 +65,6 @@ static unsigned ncpus = 1;
 static uint32_t apic_of[SMP_MAX_CPUS];
 static volatile uint32_t online[SMP_MAX_CPUS];
 static volatile uint32_t irq_per_cpu[SMP_MAX_CPUS][IRQ_VECTOR_MAX];
-
-struct idtr {
-    uint16_t limit;
-    uintptr_t base;
-} __attribute__((packed));
-static struct idtr bsp_idtr;
 
 static struct {
     void (*volatile fn)(unsigned cpu, void *arg);
@@ -82,14 +86,30 @@ unsigned smp_cpu_id(void)
     return off < sizeof(ap_stack) ? (unsigned)(off / SMP_STACK) : 0u;
 }
 
+uint32_t smp_hwid(void)
+{
+#if HARNESS_X86
+    return lapic_id();
+#else
+    return arch_smp_hwid();
+#endif
+}
+
 uint32_t harness_msix_dest(unsigned vector)
 {
     if (ncpus <= 1)
-        return lapic_id();
+        return smp_hwid();
     if (vector == 0)
         return apic_of[0];
     return apic_of[(vector - 1u) % ncpus];
 }
+
+#if HARNESS_X86
+struct idtr {
+    uint16_t limit;
+    uintptr_t base;
+} __attribute__((packed));
+static struct idtr bsp_idtr;
 
 /* A fixed physical address as a pointer the compiler cannot see through
  * (GCC's -Warray-bounds dislikes constant addresses). */
@@ -307,13 +327,82 @@ void smp_kick(unsigned cpu)
         icr_send(apic_of[cpu], ICR_ASSERT | (IRQ_VECTOR_BASE + SMP_WAKE_IDX));
 }
 
+#else /* !HARNESS_X86 */
+
+/* Runs on CPU `me` (its ap_stack) once arch_smp_start's code has set up
+ * the CPU (vectors, MMU, interrupt controller); waits for smp_run's work
+ * in arch_smp_idle() with interrupts off, as the x86 loop does. */
+__attribute__((noreturn)) void smp_ap_main(void)
+{
+    unsigned me = smp_cpu_id();
+    online[me] = smp_hwid() + 1u;
+    uint32_t seen = 0;
+    for (;;) {
+        (void)irq_save();
+        if (__atomic_load_n(&work[me].gen, __ATOMIC_ACQUIRE) != seen) {
+            seen = work[me].gen;
+            irq_enable();
+            work[me].fn(me, work[me].arg);
+            __atomic_store_n(&work[me].done, seen, __ATOMIC_RELEASE);
+            continue;
+        }
+        arch_smp_idle();
+    }
+}
+
+unsigned smp_init(unsigned want)
+{
+    unsigned n = arch_smp_cpus();
+    uint32_t boot = smp_hwid();
+    kprintf("harness: smp: %u CPU(s) in the device tree, hardware IDs 0..%u; boot CPU is %u; %u "
+            "wanted\n",
+            n, n ? n - 1u : 0u, boot, want);
+    if (want > SMP_MAX_CPUS)
+        want = SMP_MAX_CPUS;
+    apic_of[0] = boot;
+    ncpus = 1;
+    for (uint32_t hw = 0; hw < n && ncpus < want; hw++) {
+        if (hw == boot)
+            continue;
+        uint64_t t0 = clock_now_us();
+        online[ncpus] = 0;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        int rc = arch_smp_start(hw, (uintptr_t)ap_stack[ncpus] + SMP_STACK);
+        /* up to 5 s, as on x86 (a vCPU thread of a loaded host) */
+        uint64_t until = clock_now_us() + 5000000;
+        while (rc == 0 && !online[ncpus] && clock_now_us() < until)
+            cpu_relax();
+        if (rc != 0 || !online[ncpus]) {
+            kprintf("harness: smp: CPU with hardware ID %u did not come up (start returned %d)\n",
+                    hw, rc);
+            continue;
+        }
+        uint32_t got = online[ncpus] - 1u;
+        kprintf("harness: smp: CPU %u up: hardware ID %u (reports %u), stack %p, %llu us\n", ncpus,
+                hw, got, (void *)(ap_stack[ncpus] + SMP_STACK),
+                (unsigned long long)(clock_now_us() - t0));
+        apic_of[ncpus] = got;
+        ncpus++;
+    }
+    kprintf("harness: smp: %u CPU(s) running\n", ncpus);
+    return ncpus;
+}
+
+void smp_kick(unsigned cpu)
+{
+    if (cpu < ncpus)
+        arch_smp_kick(apic_of[cpu]);
+}
+
+#endif /* HARNESS_X86 */
+
 void smp_run(void (*fn)(unsigned cpu, void *arg), void *arg)
 {
     for (unsigned c = 1; c < ncpus; c++) {
         work[c].fn = fn;
         work[c].arg = arg;
         __atomic_fetch_add(&work[c].gen, 1u, __ATOMIC_RELEASE);
-        icr_send(apic_of[c], ICR_ASSERT | (IRQ_VECTOR_BASE + SMP_WAKE_IDX));
+        smp_kick(c);
     }
     fn(0, arg);
     for (unsigned c = 1; c < ncpus; c++)
@@ -565,7 +654,7 @@ static void sio_worker(unsigned cpu, void *arg)
     uint32_t half = sio.span / 2;
     uint64_t t0 = clock_now_us();
     c->cpu = cpu;
-    c->apic = lapic_id();
+    c->apic = smp_hwid();
     c->qid = nvme_ctrl_cpu_qid(sio.ctrl, smp_cpu_id());
     for (unsigned i = 0; i < SIO_SLOTS; i++)
         c->slot[i].owner = c;

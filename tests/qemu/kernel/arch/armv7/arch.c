@@ -109,8 +109,10 @@ void clock_sleep_us(uint32_t us)
  * checking on.  Everything is built with -mno-unaligned-access, so the
  * compiler never means a misaligned access; one that happens anyway (a
  * misaligned pointer cast in the core, nvmectl or the harness) is a data
- * abort, the boot a CRASH, as on a CPU without unaligned support. */
-static uint32_t l1[4096] __attribute__((aligned(16384)));
+ * abort, the boot a CRASH, as on a CPU without unaligned support.
+ * entry.S's arch_mmu_on() turns it on, on every CPU (ACTLR.SMP first). */
+uint32_t mmu_l1[4096] __attribute__((aligned(16384)));
+void arch_mmu_on(void);
 
 #define SECT 0x2u
 #define SECT_B (1u << 2)
@@ -125,34 +127,15 @@ static void mmu_init(void)
     for (uint32_t i = 0; i < 4096; i++) {
         uint64_t pa = (uint64_t)i << 20;
         bool ram = pa + (1u << 20) > ram_base && pa < ram_base + ram_size;
-        l1[i] = (uint32_t)pa | SECT | SECT_AP_RW |
-                (ram ? (SECT_TEX(1) | SECT_C | SECT_B | SECT_S) : (SECT_B | SECT_XN));
+        mmu_l1[i] = (uint32_t)pa | SECT | SECT_AP_RW |
+                    (ram ? (SECT_TEX(1) | SECT_C | SECT_B | SECT_S) : (SECT_B | SECT_XN));
     }
     /* the table was written with the MMU (and caches) off: drop any stale
      * line before the walker reads it cacheably (DCIMVAC) */
     __asm__ volatile("dsb" ::: "memory");
-    for (uintptr_t p = (uintptr_t)l1; p < (uintptr_t)l1 + sizeof(l1); p += 32)
+    for (uintptr_t p = (uintptr_t)mmu_l1; p < (uintptr_t)mmu_l1 + sizeof(mmu_l1); p += 32)
         __asm__ volatile("mcr p15, 0, %0, c7, c6, 1" : : "r"(p) : "memory");
-    /* TTBR0: table | IRGN WBWA (bit 6), RGN WBWA (bits 4:3 = 01), S (bit 1);
-     * TTBCR 0: short descriptors, TTBR0 for every address; DACR: domain 0 client */
-    uint32_t ttbr0 = (uint32_t)(uintptr_t)l1 | (1u << 6) | (1u << 3) | (1u << 1);
-    __asm__ volatile("dsb\n\t"
-                     "mcr p15, 0, %0, c2, c0, 2\n\t" /* TTBCR */
-                     "mcr p15, 0, %1, c2, c0, 0\n\t" /* TTBR0 */
-                     "mcr p15, 0, %2, c3, c0, 0\n\t" /* DACR */
-                     "mcr p15, 0, %0, c8, c7, 0\n\t" /* TLBIALL */
-                     "mcr p15, 0, %0, c7, c5, 0\n\t" /* ICIALLU */
-                     "dsb\n\t"
-                     "isb"
-                     :
-                     : "r"(0u), "r"(ttbr0), "r"(1u)
-                     : "memory");
-    uint32_t sctlr;
-    __asm__ volatile("mrc p15, 0, %0, c1, c0, 0" : "=r"(sctlr));
-    sctlr |= (1u << 0) | (1u << 2) | (1u << 11) | (1u << 12); /* M, C, Z, I */
-    sctlr |= 1u << 1;                                         /* A */
-    sctlr &= ~((1u << 28) | (1u << 29));                      /* TRE, AFE */
-    __asm__ volatile("mcr p15, 0, %0, c1, c0, 0\n\tisb" : : "r"(sctlr) : "memory");
+    arch_mmu_on();
 }
 
 /* --- exceptions ------------------------------------------------------------------- */
@@ -204,12 +187,13 @@ static char cmdline[4096];
 
 const char *arch_init(void)
 {
-    uint32_t cpsr, mpidr, midr;
+    uint32_t cpsr, mpidr, midr, actlr;
     __asm__ volatile("mrs %0, cpsr\n\t"
-                     "mrc p15, 0, %1, c0, c0, 5\n\t" /* MPIDR */
-                     "mrc p15, 0, %2, c0, c0, 0\n\t" /* MIDR */
-                     "mrc p15, 0, %3, c14, c0, 0"    /* CNTFRQ */
-                     : "=r"(cpsr), "=r"(mpidr), "=r"(midr), "=r"(cnt_freq));
+                     "mrc p15, 0, %1, c0, c0, 5\n\t"  /* MPIDR */
+                     "mrc p15, 0, %2, c0, c0, 0\n\t"  /* MIDR */
+                     "mrc p15, 0, %3, c14, c0, 0\n\t" /* CNTFRQ */
+                     "mrc p15, 0, %4, c1, c0, 1"      /* ACTLR */
+                     : "=r"(cpsr), "=r"(mpidr), "=r"(midr), "=r"(cnt_freq), "=r"(actlr));
     if (!cnt_freq)
         cnt_freq = 62500000;
     struct fdt_node n;
@@ -231,12 +215,11 @@ const char *arch_init(void)
     serial_write(cmdline);
     serial_write("\n");
     unsigned ncpu = fdt_count_device_type("cpu");
-    kprintf("harness: mode 0x%x, MIDR 0x%x, MPIDR 0x%x (%u CPU%s in the device tree; the others "
-            "stay off until PSCI CPU_ON), MMU on: RAM Normal WB cacheable, MMIO Device, alignment "
-            "checked; "
-            "generic timer %u Hz; PL011 at 0x%lx\n",
-            (unsigned)(cpsr & 0x1f), (unsigned)midr, (unsigned)mpidr, ncpu, ncpu == 1 ? "" : "s",
-            (unsigned)cnt_freq, (unsigned long)uart);
+    kprintf("harness: mode 0x%x, MIDR 0x%x, MPIDR 0x%x, ACTLR 0x%x (%u CPU%s in the device "
+            "tree; the others stay off until PSCI CPU_ON, cpus=N), MMU on: RAM Normal WB "
+            "cacheable, MMIO Device, alignment checked; generic timer %u Hz; PL011 at 0x%lx\n",
+            (unsigned)(cpsr & 0x1f), (unsigned)midr, (unsigned)mpidr, (unsigned)actlr, ncpu,
+            ncpu == 1 ? "" : "s", (unsigned)cnt_freq, (unsigned long)uart);
     if (!gic_init())
         kprintf("harness: no usable GICv2: interrupts unavailable\n");
     irq_enable();

@@ -15,12 +15,24 @@
  * slot and pin (<0 SPI level> cells of the GIC), level triggered.
  *
  * QEMU's virt machine without secure=on has a GIC without the Security
- * Extensions: group 0 is signalled as IRQ, every SPI targets CPU 0.
+ * Extensions: group 0 is signalled as IRQ.  INTx and the admin vector
+ * target CPU 0; with cpus=N, MSI-X vector q (I/O queue q) targets CPU
+ * (q-1) mod N (GICD_ITARGETSR), as the x86 harness routes it.
+ *
+ * Per CPU (gic_cpu_init, on each CPU: the CPU interface and the SGI/PPI
+ * registers are banked, 4.1.2 / 4.3): GICC_PMR/BPR/CTLR, the wake-up
+ * SGI enabled; GICD_ITARGETSR0 read back tells the CPU interface's own
+ * target bit (4.3.12: "each field returns a value that corresponds only
+ * to the processor reading the register"; zero on a uniprocessor GIC).
+ * smp.c's wake-up is SGI_WAKE through GICD_SGIR (4.3.15).
  */
 #include "../../osal.h"
+#include "../../smp.h"
 #include "../../virt.h"
 
 bool gic_init(void);
+void gic_cpu_init(void);
+void gic_send_wake(uint32_t hw);
 void gic_handle_irq(void);
 uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 
@@ -32,6 +44,7 @@ uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 #define GICD_IPRIORITYR(n) (0x400 + (n))
 #define GICD_ITARGETSR(n) (0x800 + (n))
 #define GICD_ICFGR(n) (0xc00 + 4 * ((n) / 16))
+#define GICD_SGIR 0xf00
 #define GICC_CTLR 0x00
 #define GICC_PMR 0x04
 #define GICC_BPR 0x08
@@ -43,6 +56,35 @@ uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 static uintptr_t gicd, gicc, v2m;
 static uint32_t gic_phandle;
 static unsigned msi_base, msi_count; /* the v2m frame's INTIDs */
+#define SGI_WAKE 1u                  /* smp.c's wake-up (ignored when taken) */
+static uint8_t cpu_if[8];            /* GICD_ITARGETSR bit of MPIDR Aff0 0..7 */
+
+/* This CPU's interface (banked registers): priority mask, the wake-up SGI. */
+void gic_cpu_init(void)
+{
+    uint32_t hw = smp_hwid() & 7u;
+    uint8_t bit = mmio_rd8(gicd + GICD_ITARGETSR(0));
+    cpu_if[hw] = bit ? bit : (uint8_t)(1u << hw);
+    mmio_wr8(gicd + GICD_IPRIORITYR(SGI_WAKE), 0xa0);
+    mmio_wr32(gicd + GICD_ISENABLER(SGI_WAKE), 1u << SGI_WAKE);
+    mmio_wr32(gicc + GICC_PMR, 0xff);
+    mmio_wr32(gicc + GICC_BPR, 0);
+    mmio_wr32(gicc + GICC_CTLR, 1);
+}
+
+/* GICD_SGIR: TargetListFilter 0, CPUTargetList bits 23:16, SGIINTID. */
+void gic_send_wake(uint32_t hw)
+{
+    mmio_wr32(gicd + GICD_SGIR, (uint32_t)cpu_if[hw & 7u] << 16 | SGI_WAKE);
+}
+
+/* Vector i's CPU interface: the admin vector CPU 0, vector q CPU (q-1) mod N. */
+static uint8_t vector_target(unsigned i)
+{
+    unsigned n = smp_cpus();
+    unsigned c = (i == 0 || n <= 1) ? 0u : (i - 1u) % n;
+    return cpu_if[smp_apic_id(c) & 7u] ? cpu_if[smp_apic_id(c) & 7u] : 1u;
+}
 
 /* INTID id: level (INTx) or rising edge (v2m), priority 0xa0, CPU 0. */
 static void spi_config(unsigned id, bool edge)
@@ -79,9 +121,7 @@ bool gic_init(void)
         mmio_wr32(gicd + GICD_ICPENDR(id), 0xffffffffu);
     }
     mmio_wr32(gicd + GICD_CTLR, 1);
-    mmio_wr32(gicc + GICC_PMR, 0xff);
-    mmio_wr32(gicc + GICC_BPR, 0);
-    mmio_wr32(gicc + GICC_CTLR, 1);
+    gic_cpu_init();
     if (fdt_by_compat("arm,gic-v2m-frame", &n) && fdt_reg(&n, 0, &b, &s)) {
         v2m = (uintptr_t)b;
         uint32_t typer = mmio_rd32(v2m + V2M_MSI_TYPER);
@@ -108,7 +148,11 @@ void gic_handle_irq(void)
     uint32_t iar = mmio_rd32(gicc + GICC_IAR);
     unsigned intid = iar & 0x3ffu;
     if (intid >= 1020)
-        return; /* spurious: no EOI */
+        return;              /* spurious: no EOI */
+    if (intid == SGI_WAKE) { /* smp.c's wake-up: ending the wfi was all */
+        mmio_wr32(gicc + GICC_EOIR, iar);
+        return;
+    }
     if (g_dev.is_intx && intid == g_dev.intx_line) {
         irq_delivered[0]++;
         if (handler)
@@ -219,6 +263,7 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
             mmio_wr32(e + 4, (uint32_t)(addr >> 32));
             mmio_wr32(e + 8, msi_base + i); /* the INTID */
             mmio_wr32(e + 12, 0);
+            mmio_wr8(gicd + GICD_ITARGETSR(msi_base + i), vector_target(i));
             spi_enable(msi_base + i, true);
         } else {
             mmio_wr32(e + 12, 1);
