@@ -144,10 +144,12 @@ const char *arch_init(void)
             fdt_total_size());
     serial_write(cmdline);
     serial_write("\n");
-    kprintf("harness: M-mode, no paging, misa 0x%llx; time CSR at %llu Hz; NS16550A at 0x%lx, "
-            "SiFive test at 0x%lx\n",
-            (unsigned long long)misa, (unsigned long long)timebase, (unsigned long)uart,
-            (unsigned long)test_dev);
+    unsigned ncpu = fdt_count_device_type("cpu");
+    kprintf("harness: M-mode, no paging, misa 0x%llx (%u CPU%s in the device tree; the other "
+            "harts stay parked until cpus=N releases them); time CSR at %llu Hz; NS16550A at "
+            "0x%lx, SiFive test at 0x%lx\n",
+            (unsigned long long)misa, ncpu, ncpu == 1 ? "" : "s", (unsigned long long)timebase,
+            (unsigned long)uart, (unsigned long)test_dev);
     if (!plic_init())
         kprintf("harness: no usable PLIC: interrupts unavailable\n");
     irq_enable();

@@ -16,6 +16,9 @@
 
 #include <stdint.h>
 
+/* kernel/smp.c runs here (cpus=N): arch/riscv64/smp.c releases the harts. */
+#define HARNESS_ARCH_SMP 1
+
 static inline void cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 

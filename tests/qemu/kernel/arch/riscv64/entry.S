@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* entry.S (riscv64) - QEMU virt with -bios none jumps from its reset
  * vector to the start of RAM (our _start, kernel.ld) in M-mode with
- * a0 = hart id, a1 = device tree address (hw/riscv/boot.c). */
+ * a0 = hart id, a1 = device tree address (hw/riscv/boot.c), every hart
+ * at once.  Hart 0 runs the harness; the others park until smp.c
+ * releases them (cpus=N). */
+    .equ SMP_HARTS, 8       /* smp_hart_sp's entries (SMP_MAX_CPUS) */
     .section .text.boot, "ax"
     .globl _start
 _start:
     csrw mie, zero
     csrci mstatus, 8
-    bnez a0, park           /* only hart 0 runs the harness */
+    bnez a0, hart_park
     la sp, stack_top
     mv s0, a1
     la t0, __bss_start
@@ -22,6 +25,32 @@ _start:
     call arch_start
 park:
     wfi
+    j park
+
+/* A hart other than 0 waits for its stack top in smp_hart_sp[hart id]
+ * (.data: loaded with the image, never zeroed under it), woken by a
+ * machine software interrupt (the CLINT's MSIP, mie.MSIE on with
+ * mstatus.MIE off: WFI resumes on a pending enabled interrupt, privileged
+ * spec 3.3.3, without a trap).  WFI may return at any time: the loop
+ * looks again.  "fence r,rw" then (an acquire): whatever hart 0 wrote
+ * before its release is seen.  Hart IDs beyond the table stay parked. */
+hart_park:
+    li t0, SMP_HARTS
+    bgeu a0, t0, park
+    li t0, 8
+    csrw mie, t0            /* MSIE */
+    la t1, smp_hart_sp
+    slli t2, a0, 3
+    add t1, t1, t2
+1:  ld t0, 0(t1)
+    bnez t0, 2f
+    wfi
+    j 1b
+2:  fence r, rw
+    mv sp, t0
+    la t0, trap_entry
+    csrw mtvec, t0
+    call arch_hart_main     /* a0: hart id */
     j park
 
 /* Traps: save the caller-saved registers (and ra), call
@@ -69,6 +98,13 @@ trap_entry:
     ld t6, 120(sp)
     addi sp, sp, 144
     mret
+
+/* smp.c (riscv64) writes a hart's stack top here to release it. */
+    .section .data
+    .align 3
+    .globl smp_hart_sp
+smp_hart_sp:
+    .zero 8 * SMP_HARTS
 
     .section .bss
     .align 16

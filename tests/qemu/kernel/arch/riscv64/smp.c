@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smp.c (riscv64) - the other harts of QEMU's virt machine for
+ * kernel/smp.c (cpus=N).  With -bios none every hart starts at the reset
+ * vector at once (QEMU hw/riscv/boot.c: a0 = mhartid); entry.S parks
+ * all but hart 0 until smp_hart_sp[hart] holds a stack top.  Release:
+ * that store, then the hart's machine software interrupt pending bit
+ * (the CLINT's MSIP register at base + 4 * hart ID, "sifive,clint0",
+ * SiFive CLINT / RISC-V ACLINT spec 3.1 MSWI) to end its WFI;
+ * mmio_wr32's "fence w,o" orders the store before it.
+ *
+ * Hardware IDs are hart IDs (QEMU's virt machine numbers them 0..n-1,
+ * the cpu nodes' "reg").  Idle: WFI with mie.MSIE on and mstatus.MIE
+ * off (a pending enabled interrupt ends WFI without a trap, privileged
+ * spec 3.3.3), then MSIP cleared.  Interrupts: polled, or INTx through
+ * the PLIC to hart 0's context only (irq.c): a hart waiting for its
+ * queue's completions gets them from hart 0's handler.  QEMU's virt
+ * machine has no MSI controller without aia=aplic-imsic, so no vector per
+ * hart to route.
+ */
+#include "../../osal.h"
+#include "../../smp.h"
+#include "../../virt.h"
+
+void arch_hart_main(uint64_t hart);
+extern volatile uint64_t smp_hart_sp[8]; /* entry.S */
+
+#define MIE_MSIE (1ul << 3)
+
+static uintptr_t clint;
+
+unsigned arch_smp_cpus(void)
+{
+    struct fdt_node n;
+    uint64_t b, s;
+    if ((fdt_by_compat("sifive,clint0", &n) || fdt_by_compat("riscv,clint0", &n)) &&
+        fdt_reg(&n, 0, &b, &s))
+        clint = (uintptr_t)b;
+    kprintf("harness: smp: CLINT at 0x%lx\n", (unsigned long)clint);
+    return clint ? fdt_count_device_type("cpu") : 1u;
+}
+
+uint32_t arch_smp_hwid(void)
+{
+    uint64_t h;
+    __asm__ volatile("csrr %0, mhartid" : "=r"(h));
+    return (uint32_t)h;
+}
+
+static void msip(uint32_t hw, uint32_t v) { mmio_wr32(clint + 4u * hw, v); }
+
+int arch_smp_start(uint32_t hw, uintptr_t stack_top)
+{
+    if (!clint || hw >= 8)
+        return -1;
+    __atomic_store_n(&smp_hart_sp[hw], (uint64_t)stack_top, __ATOMIC_RELEASE);
+    msip(hw, 1);
+    return 0;
+}
+
+/* entry.S's parked hart, released: MSIE off again (it is on only inside
+ * arch_smp_idle, or a kick would trap once smp_run's work turns MIE on). */
+void arch_hart_main(uint64_t hart)
+{
+    __asm__ volatile("csrc mie, %0" : : "r"(MIE_MSIE) : "memory");
+    msip((uint32_t)hart, 0);
+    smp_ap_main();
+}
+
+void arch_smp_kick(uint32_t hw) { msip(hw, 1); }
+
+void arch_smp_idle(void)
+{
+    __asm__ volatile("csrs mie, %0\n\twfi\n\tcsrc mie, %0" : : "r"(MIE_MSIE) : "memory");
+    msip(arch_smp_hwid(), 0);
+    __asm__ volatile("fence iorw, iorw" ::: "memory");
+}
