@@ -17,7 +17,7 @@ Cases (see CASES below):
                                 (aarch64) or the GICv2m frame (armv7), INTx
                                 through the PLIC (riscv64)
   basic-smp2                    basic with 2 vCPUs (aarch64: multi-threaded TCG);
-                                armv7, riscv64: smp-io on both CPUs too
+                                aarch64, armv7, riscv64: smp-io on both CPUs too
   runner-harness-fail           RESULT FAIL reaches run.sh as FAIL through the
                                 ISA's exit device
   runner-no-exit                (aarch64, armv7) RESULT PASS without semihosting: a
@@ -310,17 +310,18 @@ def case_irq(w):
 
 
 # basic-smp2's smp-io boots per ISA (kernel/arch/<isa>/smp.c): (irq, I/O
-# vectors); aarch64 runs on CPU 0 only (no arch smp.c yet).
-SMP2_RUNS = {"armv7": [("msix", 2), ("poll", 0)], "riscv64": [("poll", 0), ("intx", 0)]}
+# vectors).
+SMP2_RUNS = {"aarch64": [("msix", 2), ("poll", 0)], "armv7": [("msix", 2), ("poll", 0)],
+             "riscv64": [("poll", 0), ("intx", 0)]}
 
 
 def case_basic_smp2(w):
-    """basic with 2 vCPUs (armv7, riscv64: and smp-io on both).
-    -smp 2 (aarch64: -accel tcg,thread=multi); on armv7 and riscv64 then
-    smp-io with cpus=2: the second CPU started
-    (PSCI CPU_ON; a parked hart released), I/O on a queue per CPU, data
-    verified in the guest and in the host image; armv7's MSI-X vector q
-    taken on CPU q-1 only."""
+    """basic with 2 vCPUs, then smp-io on both.
+    -smp 2 (aarch64: -accel tcg,thread=multi), basic on CPU 0; then
+    smp-io with cpus=2: the second CPU started (PSCI CPU_ON; a parked
+    hart released), I/O on a queue per CPU, data verified in the guest
+    and in the host image; on aarch64 and armv7 MSI-X vector q taken on
+    CPU q-1 only."""
     c = case_basic(w, run_args=["--smp", "2"])
     c.has(r"^harness: .*\b2 CPUs? in the device tree", "the device tree lists 2 CPUs")
     for irq, nv in SMP2_RUNS.get(w.args.arch, []):

@@ -52,7 +52,7 @@
 #   --smp N                  N vCPUs (aarch64: with N > 1 also
 #                            -accel tcg,thread=multi); the harness runs on
 #                            CPU 0, the others stay parked unless --opt
-#                            cpus=N starts them (x86, armv7, riscv64)
+#                            cpus=N starts them
 #   --hotplug                q35, the controller behind a pcie-root-port with
 #                            native PCIe hotplug (ACPI hotplug off), so that
 #                            'device_del nvme0' works

@@ -23,7 +23,7 @@
  *     wait-spin=US         a wait spins this long before it halts (default
  *                          WAIT_SPIN_DEFAULT_US; 0: halt at once)
  *     cpus=N               start N-1 application processors (smp.c; x86,
- *                          armv7, riscv64) and pass
+ *                          aarch64, armv7, riscv64) and pass
  *                          N in nvme_ctrl_opts.cpus: a queue pair per CPU
  *     pci=BB:DD.F          drive the NVMe controller at this PCI address
  *     serial=S             drive the NVMe controller whose Identify
@@ -1556,8 +1556,8 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     }
 #endif
 #if HARNESS_X86 || HARNESS_ARCH_SMP
-    /* SMP: application processors, spinlocks, cpu_id (smp.c: x86, armv7,
-     * riscv64) */
+    /* SMP: application processors, spinlocks, cpu_id (smp.c: x86,
+     * aarch64, armv7, riscv64) */
     if (opt.cpus > 1) {
         opt.cpus = (uint16_t)smp_init(opt.cpus);
         smp_osal_fill(&osal);

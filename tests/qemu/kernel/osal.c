@@ -342,7 +342,7 @@ void harness_wait_stats(char *buf, size_t len)
 /* aarch64 (GICv3 ITS), riscv64 (PLIC): kernel/arch/<isa>/irq.c */
 #define osal_irq_setup arch_irq_setup
 #define osal_irq_teardown arch_irq_teardown
-/* smp.c's handler calls it too (armv7, riscv64 with cpus=N) */
+/* smp.c's handler calls it too (with cpus=N) */
 void dev_irq(unsigned i) { arch_dev_irq(i); }
 #endif /* HARNESS_X86 */
 

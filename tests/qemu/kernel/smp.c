@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * smp.c - the harness on several CPUs (x86-32, x86-64; armv7 and riscv64
- * through kernel/arch/<isa>/smp.c, see "Other ISAs" below).
+ * smp.c - the harness on several CPUs (x86-32, x86-64; aarch64, armv7 and
+ * riscv64 through kernel/arch/<isa>/smp.c, see "Other ISAs" below).
  *
  * Finding the CPUs: the ACPI MADT (ACPI 6.x §5.2.12: RSDP found by its
  * "RSD PTR " signature on a 16-byte boundary in the first KiB of the EBDA
@@ -32,7 +32,7 @@
  * handler that counts deliveries per CPU and vector before calling the
  * harness's dev_irq().
  *
- * Other ISAs (armv7, riscv64): the device tree's CPU count, hardware IDs
+ * Other ISAs (aarch64, armv7, riscv64): the device tree's CPU count, hardware IDs
  * 0..n-1 (MPIDR affinity, hart ID) as QEMU's virt machines number them;
  * the ISA's arch_smp_start() (PSCI CPU_ON, the release of a parked hart)
  * brings a CPU to smp_ap_main() on its ap_stack, arch_smp_kick() ends

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* smp.h - application processors for the QEMU harness (smp.c, trampoline.S
- * on x86; kernel/arch/<isa>/smp.c on armv7 and riscv64). */
+ * on x86; kernel/arch/<isa>/smp.c on aarch64, armv7 and riscv64). */
 #ifndef HARNESS_SMP_H
 #define HARNESS_SMP_H
 
@@ -24,7 +24,7 @@ unsigned smp_cpus(void);
 unsigned smp_cpu_id(void);
 uint32_t smp_apic_id(unsigned cpu);
 /* The running CPU's hardware ID: local APIC ID (x86), MPIDR affinity
- * (armv7), hart ID (riscv64). */
+ * (aarch64, armv7), hart ID (riscv64). */
 uint32_t smp_hwid(void);
 /* Runs fn(cpu, arg) on every running CPU at once (the BSP too) and
  * returns when all of them returned. */

@@ -103,7 +103,8 @@ void clock_sleep_us(uint32_t us)
  * read/write-allocate (RAM, inner shareable).  With RAM cacheable and the
  * BARs device memory, the MMIO accessors' barriers are what orders the
  * device's view of queue memory against doorbells (arch_hw.h). */
-static uint64_t l1[512] __attribute__((aligned(4096)));
+uint64_t mmu_l1[512] __attribute__((aligned(4096)));
+void arch_mmu_on(void); /* entry.S: on every CPU */
 
 #define PTE_BLOCK 0x1ull
 #define PTE_AF (1ull << 10)
@@ -117,38 +118,15 @@ static void mmu_init(void)
     for (uint64_t i = 0; i < 512; i++) {
         uint64_t pa = i << 30;
         bool ram = pa + (1ull << 30) > ram_base && pa < ram_base + ram_size;
-        l1[i] = pa | PTE_BLOCK | PTE_AF |
-                (ram ? (PTE_ATTR(1) | PTE_ISH) : (PTE_ATTR(0) | PTE_PXN | PTE_UXN));
+        mmu_l1[i] = pa | PTE_BLOCK | PTE_AF |
+                    (ram ? (PTE_ATTR(1) | PTE_ISH) : (PTE_ATTR(0) | PTE_PXN | PTE_UXN));
     }
     /* the table was written with the MMU (and caches) off: drop any stale
      * line before the walker reads it cacheably */
     __asm__ volatile("dsb sy" ::: "memory");
-    for (uintptr_t p = (uintptr_t)l1; p < (uintptr_t)l1 + sizeof(l1); p += 64)
+    for (uintptr_t p = (uintptr_t)mmu_l1; p < (uintptr_t)mmu_l1 + sizeof(mmu_l1); p += 64)
         __asm__ volatile("dc ivac, %0" : : "r"(p) : "memory");
-    uint64_t mair = 0x04ull | (0xffull << 8);
-    uint64_t tcr = 25ull           /* T0SZ: 39-bit VA, walk starts at level 1 */
-                   | (1ull << 8)   /* IRGN0 write-back */
-                   | (1ull << 10)  /* ORGN0 write-back */
-                   | (3ull << 12)  /* SH0 inner shareable */
-                   | (0ull << 14)  /* TG0 4 KiB */
-                   | (1ull << 23)  /* EPD1: no TTBR1 walks */
-                   | (2ull << 32); /* IPS 40 bits (ECAM at 0x40_1000_0000) */
-    __asm__ volatile("msr mair_el1, %0\n\t"
-                     "msr tcr_el1, %1\n\t"
-                     "msr ttbr0_el1, %2\n\t"
-                     "dsb ish\n\t"
-                     "isb\n\t"
-                     "tlbi vmalle1\n\t"
-                     "dsb ish\n\t"
-                     "isb"
-                     :
-                     : "r"(mair), "r"(tcr), "r"((uint64_t)(uintptr_t)l1)
-                     : "memory");
-    uint64_t sctlr;
-    __asm__ volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
-    sctlr |= (1ull << 0) | (1ull << 2) | (1ull << 12); /* M, C, I */
-    sctlr &= ~(1ull << 1);                             /* A: unaligned normal accesses allowed */
-    __asm__ volatile("msr sctlr_el1, %0\n\tisb" : : "r"(sctlr) : "memory");
+    arch_mmu_on();
 }
 
 /* --- exceptions ------------------------------------------------------------------- */
@@ -221,7 +199,7 @@ const char *arch_init(void)
     serial_write("\n");
     unsigned ncpu = fdt_count_device_type("cpu");
     kprintf("harness: EL%llu, MPIDR 0x%llx (%u CPU%s in the device tree; the others stay off until "
-            "PSCI CPU_ON), MMU on: RAM Normal WB cacheable, MMIO Device-nGnRE; "
+            "PSCI CPU_ON, cpus=N), MMU on: RAM Normal WB cacheable, MMIO Device-nGnRE; "
             "generic timer %llu Hz; PL011 at 0x%lx\n",
             (unsigned long long)((el >> 2) & 3), (unsigned long long)mpidr, ncpu,
             ncpu == 1 ? "" : "s", (unsigned long long)cnt_freq, (unsigned long)uart);

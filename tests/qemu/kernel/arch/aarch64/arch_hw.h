@@ -17,6 +17,9 @@
 
 #include <stdint.h>
 
+/* kernel/smp.c runs here (cpus=N): arch/aarch64/smp.c starts the CPUs. */
+#define HARNESS_ARCH_SMP 1
+
 static inline void cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 

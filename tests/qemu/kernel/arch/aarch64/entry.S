@@ -33,6 +33,54 @@ _start:
 3:  wfi
     b 3b
 
+/* A secondary CPU (smp.c: PSCI CPU_ON, PSCI 1.1 DEN0022 6.4.3: entered at
+ * the caller's EL, MMU and caches off, x0 = context_id, here the top of
+ * its stack): vectors, MMU and caches on (arch_mmu_on), only then the
+ * stack - with its caches off the CPU writes no memory another CPU may
+ * hold in its cache. */
+    .globl smp_secondary_entry
+smp_secondary_entry:
+    msr daifset, #0xf
+    mov x19, x0
+    ldr x1, =vectors
+    msr vbar_el1, x1
+    isb
+    bl arch_mmu_on
+    mov sp, x19
+    bl arch_secondary_main
+4:  wfi
+    b 4b
+
+/* MMU and caches on, on the table arch.c's mmu_init() built; x0-x2 only,
+ * no stack, no data (a secondary CPU calls it before it has either).
+ * MAIR attr0 0x04 Device-nGnRE, attr1 0xff Normal WB RaWa; TCR: T0SZ 25
+ * (39-bit VA, walk from level 1), IRGN0/ORGN0 write-back, SH0 inner
+ * shareable, TG0 4 KiB, EPD1, IPS 40 bits (ECAM at 0x40_1000_0000);
+ * SCTLR_EL1 M, C, I on, A off (ARM ARM D8, D17.2).  CPUECTLR_EL1.SMPEN
+ * (Cortex-A57 TRM 4.3.67) is the firmware's to set before EL1 runs: at
+ * EL1 it is writable only if EL3 and EL2 allow it; QEMU has no firmware
+ * here and keeps that register constant. */
+    .globl arch_mmu_on
+arch_mmu_on:
+    ldr x0, =0xff04
+    msr mair_el1, x0
+    ldr x0, =(25 | (1 << 8) | (1 << 10) | (3 << 12) | (1 << 23) | (2 << 32))
+    msr tcr_el1, x0
+    ldr x0, =mmu_l1
+    msr ttbr0_el1, x0
+    dsb ish
+    isb
+    tlbi vmalle1
+    dsb ish
+    isb
+    mrs x0, sctlr_el1
+    ldr x1, =((1 << 0) | (1 << 2) | (1 << 12))
+    orr x0, x0, x1
+    bic x0, x0, #(1 << 1)
+    msr sctlr_el1, x0
+    isb
+    ret
+
 /* Vectors: 16 entries of 128 bytes.  Every entry saves x0-x30, ELR, SPSR
  * (a 272-byte frame) and calls arch_exception(index, frame). */
     .macro VEC idx

@@ -17,11 +17,23 @@
  * INTx (irq=intx): the SPI the PCIe node's "interrupt-map" gives for the
  * slot and pin (<0 SPI level> cells of the GIC), group 1, level
  * triggered, routed to this CPU through GICD_IROUTER.
+ *
+ * Several CPUs (cpus=N, smp.c): gic_cpu_init() on each CPU sets up its
+ * own redistributor (found by its GICR_TYPER affinity, 12.11.39: the
+ * LPI configuration table shared, a pending table each, 5.1.1) and CPU
+ * interface, and enables the wake-up SGI (group 1, GICR_IGROUPR0 /
+ * GICR_ISENABLER0 in the SGI frame); the kick is ICC_SGI1R_EL1 (12.2.22).
+ * Collection c is mapped (MAPC) to CPU c's redistributor, and EventID q
+ * (I/O queue q) goes to collection (q-1) mod N, 0 (admin) to collection
+ * 0: MSI-X vector q taken on CPU q-1, as on x86.
  */
 #include "../../osal.h"
+#include "../../smp.h"
 #include "../../virt.h"
 
 bool gic_init(void);
+bool gic_cpu_init(void);
+void gic_send_wake(uint32_t hw);
 void gic_handle_irq(void);
 uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 
@@ -37,6 +49,10 @@ uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 #define GICR_WAKER 0x0014
 #define GICR_PROPBASER 0x0070
 #define GICR_PENDBASER 0x0078
+#define GICR_SGI 0x10000 /* the SGI and PPI frame */
+#define GICR_IGROUPR0 (GICR_SGI + 0x0080)
+#define GICR_ISENABLER0 (GICR_SGI + 0x0100)
+#define GICR_IPRIORITYR(n) (GICR_SGI + 0x0400 + (n))
 #define GITS_CTLR 0x0000
 #define GITS_TYPER 0x0008
 #define GITS_CBASER 0x0080
@@ -47,15 +63,21 @@ uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 
 #define LPI_BASE 8192u
 #define LPI_IDBITS 14u /* INTIDs below 16384 */
+#define SGI_WAKE 1u    /* smp.c's wake-up (ignored when taken) */
 
-static uintptr_t gicd, gicr, its;
+static uintptr_t gicd, gicr_base, gicr_size, its;
 static uint32_t gic_phandle;
-static uint64_t its_typer, rdbase;
+static uint64_t its_typer;
 static bool its_ok;
+/* Per CPU (smp_cpu_id): its redistributor, the ITS's name for it (MAPC's
+ * RDbase), its affinity for ICC_SGI1R_EL1 (by hardware ID). */
+static uintptr_t gicr_of[SMP_MAX_CPUS];
+static uint64_t rdbase_of[SMP_MAX_CPUS];
+static unsigned colls_mapped = 1;
 /* LPI configuration table: one byte per LPI (priority, enable bit 0);
- * pending table: one bit per INTID, 64 KiB aligned. */
+ * pending tables: one bit per INTID, 64 KiB aligned, one per CPU. */
 static uint8_t lpi_prop[(1u << LPI_IDBITS) - LPI_BASE] __attribute__((aligned(4096)));
-static uint8_t lpi_pend[(1u << LPI_IDBITS) / 8] __attribute__((aligned(65536)));
+static uint8_t lpi_pend[SMP_MAX_CPUS][65536] __attribute__((aligned(65536)));
 static uint8_t its_dev_table[4096] __attribute__((aligned(4096)));
 static uint8_t its_coll_table[4096] __attribute__((aligned(4096)));
 static uint64_t its_cmdq[4096 / 8] __attribute__((aligned(4096)));
@@ -102,23 +124,25 @@ static bool its_cmd(uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
     return false;
 }
 
-static bool its_sync(void) { return its_cmd(0x05, 0, rdbase << 16, 0); }
-
-bool gic_init(void)
+/* SYNC on every CPU's redistributor that a collection names */
+static bool its_sync(void)
 {
-    struct fdt_node n;
-    uint64_t b, s;
-    if (!fdt_by_compat("arm,gic-v3", &n) || !fdt_reg(&n, 0, &b, &s))
-        return false;
-    gicd = (uintptr_t)b;
-    gic_phandle = fdt_u32(&n, "phandle", 0);
-    if (!fdt_reg(&n, 1, &b, &s))
-        return false;
-    /* this CPU's redistributor: the one whose GICR_TYPER affinity is MPIDR's */
+    for (unsigned c = 0; c < colls_mapped; c++)
+        if (!its_cmd(0x05, 0, rdbase_of[c] << 16, 0))
+            return false;
+    return true;
+}
+
+/* This CPU's redistributor (the one whose GICR_TYPER affinity is MPIDR's):
+ * awake, LPI tables, LPIs on; its CPU interface; the wake-up SGI. */
+bool gic_cpu_init(void)
+{
+    unsigned me = smp_cpu_id();
     uint64_t mpidr;
     SYSREG_R("mpidr_el1", mpidr);
     uint32_t aff = (uint32_t)(((mpidr >> 8) & 0xff000000u) | (mpidr & 0xffffffu));
-    for (uintptr_t r = (uintptr_t)b; r < b + s;) {
+    uintptr_t gicr = 0;
+    for (uintptr_t r = gicr_base; r < gicr_base + gicr_size;) {
         uint64_t typer = mmio_rd64(r + GICR_TYPER);
         if ((uint32_t)(typer >> 32) == aff) {
             gicr = r;
@@ -130,11 +154,6 @@ bool gic_init(void)
     }
     if (!gicr)
         return false;
-    /* Distributor: affinity routing, group 1 on; wait for RWP */
-    mmio_wr32(gicd + GICD_CTLR, (1u << 4) | (1u << 1));
-    for (unsigned i = 0; i < 100000 && (mmio_rd32(gicd + GICD_CTLR) & (1u << 31)); i++)
-        cpu_relax();
-    /* Redistributor: wake, LPI tables, LPIs on */
     mmio_wr32(gicr + GICR_WAKER, mmio_rd32(gicr + GICR_WAKER) & ~(1u << 1));
     for (unsigned i = 0; i < 100000 && (mmio_rd32(gicr + GICR_WAKER) & (1u << 2)); i++)
         cpu_relax();
@@ -143,14 +162,17 @@ bool gic_init(void)
         kprintf("harness: redistributor without LPIs (GICR_TYPER.PLPIS=0)\n");
         return false;
     }
-    clean(lpi_prop, sizeof(lpi_prop));
-    clean(lpi_pend, sizeof(lpi_pend));
+    clean(lpi_pend[me], sizeof(lpi_pend[me]));
     /* InnerCache 0b111 (WB RaWa) bits 9:7, Shareability inner 10:11 = 01 */
     mmio_wr64(gicr + GICR_PROPBASER,
               (uint64_t)(uintptr_t)lpi_prop | (7u << 7) | (1u << 10) | (LPI_IDBITS - 1));
     mmio_wr64(gicr + GICR_PENDBASER,
-              (uint64_t)(uintptr_t)lpi_pend | (7u << 7) | (1u << 10) | (1ull << 62));
+              (uint64_t)(uintptr_t)lpi_pend[me] | (7u << 7) | (1u << 10) | (1ull << 62));
     mmio_wr32(gicr + GICR_CTLR, mmio_rd32(gicr + GICR_CTLR) | 1u);
+    /* the wake-up SGI: group 1, priority 0xa0, enabled */
+    mmio_wr32(gicr + GICR_IGROUPR0, mmio_rd32(gicr + GICR_IGROUPR0) | 1u << SGI_WAKE);
+    mmio_wr8(gicr + GICR_IPRIORITYR(SGI_WAKE), 0xa0);
+    mmio_wr32(gicr + GICR_ISENABLER0, 1u << SGI_WAKE);
     /* CPU interface */
     uint64_t sre;
     SYSREG_R(ICC_SRE_EL1, sre);
@@ -158,17 +180,53 @@ bool gic_init(void)
     SYSREG_W(ICC_PMR_EL1, 0xff);
     SYSREG_W(ICC_BPR1_EL1, 0);
     SYSREG_W(ICC_IGRPEN1_EL1, 1);
+    gicr_of[me] = gicr;
+    /* MAPC/SYNC name a redistributor by address (PTA=1) or by processor
+     * number (its_typer is read before any CPU but 0 runs this) */
+    rdbase_of[me] = (its_typer & (1u << 19)) ? (uint64_t)gicr >> 16 : (gicr_typer >> 8) & 0xffff;
+    return true;
+}
+
+/* ICC_SGI1R_EL1: INTID bits 27:24, Aff3 55:48, Aff2 39:32, Aff1 23:16,
+ * TargetList 15:0 (Aff0 0..15), IRM 0. */
+void gic_send_wake(uint32_t hw)
+{
+    uint64_t v = (uint64_t)SGI_WAKE << 24 | (uint64_t)((hw >> 16) & 0xff) << 32 |
+                 (uint64_t)((hw >> 8) & 0xff) << 16 | (1u << (hw & 15));
+    __asm__ volatile("dsb ishst" ::: "memory"); /* smp_run's work before the SGI */
+    SYSREG_W("S3_0_C12_C11_5", v);              /* ICC_SGI1R_EL1 */
+}
+
+bool gic_init(void)
+{
+    struct fdt_node n;
+    uint64_t b, s;
+    if (!fdt_by_compat("arm,gic-v3", &n) || !fdt_reg(&n, 0, &b, &s))
+        return false;
+    gicd = (uintptr_t)b;
+    gic_phandle = fdt_u32(&n, "phandle", 0);
+    if (!fdt_reg(&n, 1, &b, &s))
+        return false;
+    gicr_base = (uintptr_t)b;
+    gicr_size = (uintptr_t)s;
+    /* Distributor: affinity routing, group 1 on; wait for RWP */
+    mmio_wr32(gicd + GICD_CTLR, (1u << 4) | (1u << 1));
+    for (unsigned i = 0; i < 100000 && (mmio_rd32(gicd + GICD_CTLR) & (1u << 31)); i++)
+        cpu_relax();
+    /* GITS_TYPER.PTA decides how gic_cpu_init names the redistributor */
+    if (fdt_by_compat("arm,gic-v3-its", &n) && fdt_reg(&n, 0, &b, &s)) {
+        its = (uintptr_t)b;
+        its_typer = mmio_rd64(its + GITS_TYPER);
+    }
+    if (!gic_cpu_init())
+        return false;
 
     /* ITS */
-    if (!fdt_by_compat("arm,gic-v3-its", &n) || !fdt_reg(&n, 0, &b, &s)) {
+    if (!its) {
         kprintf("harness: GICv3 at 0x%lx without an ITS (-M virt,its=on): no MSI-X\n",
                 (unsigned long)gicd);
         return false;
     }
-    its = (uintptr_t)b;
-    its_typer = mmio_rd64(its + GITS_TYPER);
-    /* MAPC/SYNC name a redistributor by address (PTA=1) or by processor number */
-    rdbase = (its_typer & (1u << 19)) ? (uint64_t)gicr >> 16 : (gicr_typer >> 8) & 0xffff;
     mmio_wr32(its + GITS_CTLR, 0);
     for (unsigned i = 0; i < 8; i++) {
         uint64_t v = mmio_rd64(its + GITS_BASER(i));
@@ -191,9 +249,9 @@ bool gic_init(void)
     mmio_wr64(its + GITS_CWRITER, 0);
     mmio_wr32(its + GITS_CTLR, 1);
     /* MAPC: collection 0 -> this redistributor */
-    its_ok = its_cmd(0x09, 0, (1ull << 63) | (rdbase << 16) | 0, 0) && its_sync();
+    its_ok = its_cmd(0x09, 0, (1ull << 63) | (rdbase_of[0] << 16) | 0, 0) && its_sync();
     kprintf("harness: GICv3 GICD 0x%lx GICR 0x%lx, ITS 0x%lx (TYPER 0x%llx, %s): LPIs from %u\n",
-            (unsigned long)gicd, (unsigned long)gicr, (unsigned long)its,
+            (unsigned long)gicd, (unsigned long)gicr_of[0], (unsigned long)its,
             (unsigned long long)its_typer, its_ok ? "collection 0 mapped" : "MAPC failed",
             LPI_BASE);
     return its_ok;
@@ -209,7 +267,11 @@ void gic_handle_irq(void)
     SYSREG_R(ICC_IAR1_EL1, intid);
     intid &= 0xffffff;
     if (intid >= 1020 && intid < 1024)
-        return; /* spurious */
+        return;              /* spurious */
+    if (intid == SGI_WAKE) { /* smp.c's wake-up: ending the wfi was all */
+        SYSREG_W(ICC_EOIR1_EL1, intid);
+        return;
+    }
     if (g_dev.is_intx && intid == g_dev.intx_line) {
         irq_delivered[0]++;
         if (handler)
@@ -325,11 +387,18 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
                      0))
             return 0;
     }
+    /* MAPC: collection c -> CPU c's redistributor (cpus=N) */
+    for (; colls_mapped < smp_cpus(); colls_mapped++)
+        if (!its_cmd(0x09, 0, (1ull << 63) | (rdbase_of[colls_mapped] << 16) | colls_mapped, 0))
+            return 0;
     for (unsigned i = events_mapped; i < n; i++) {
         lpi_prop[i] = 0xa0 | 1; /* priority 0xa0, enabled */
         clean(&lpi_prop[i], 1);
-        /* MAPTI: (DeviceID, EventID i) -> LPI 8192+i, collection 0; then INV */
-        if (!its_cmd(0x0a | ((uint64_t)devid << 32), i | ((uint64_t)(LPI_BASE + i) << 32), 0, 0) ||
+        /* MAPTI: (DeviceID, EventID i) -> LPI 8192+i, collection 0 (admin)
+         * or (i-1) mod N (I/O queue i's CPU); then INV */
+        uint64_t icid = i == 0 ? 0u : (i - 1u) % smp_cpus();
+        if (!its_cmd(0x0a | ((uint64_t)devid << 32), i | ((uint64_t)(LPI_BASE + i) << 32), icid,
+                     0) ||
             !its_cmd(0x0c | ((uint64_t)devid << 32), i, 0, 0))
             return 0;
         events_mapped = i + 1;
