@@ -495,6 +495,37 @@ uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba)
     return z - r;
 }
 
+/* A piece of nvm_data refused because the namespaces changed since the
+ * call's checks (nvme_ns_epoch_read: a rescan of this namespace or of
+ * another, a Format to the format in use): the rest of the transfer is
+ * checked again from a settled epoch, and goes on under it when the
+ * namespace still has the data and metadata block sizes and the
+ * protection its buffers were cut for, as io.c's nvme_rw_recheck lets
+ * nvme_read go on; else NVME_ERR_BUSY, as during a Format.  *epoch: the
+ * one the new checks read. */
+static __attribute__((noinline, cold)) int
+nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool write, uint64_t lba,
+                 uint32_t count, unsigned flags, uint32_t dblk, uint32_t mblk, uint8_t pi_type,
+                 uint32_t *epoch)
+{
+    for (unsigned tries = 0, waits = 0; tries < NVME_NS_SETTLE_TRIES; tries++) {
+        uint32_t e = nvme_ns_epoch_settled(ctrl, &waits);
+        if (e == NVME_NS_EPOCH_ANY)
+            break;
+        const struct nvme_ns_info *now;
+        int rc = nvm_ns_check(ctrl, ns->nsid, lba, count, write, &now);
+        if (rc == NVME_OK && (now != ns || nvm_data_block(now, flags) != dblk ||
+                              nvm_md_block(now, flags) != mblk || now->pi_type != pi_type))
+            rc = NVME_ERR_BUSY;
+        if (!nvme_ns_epoch_moved(ctrl, e)) {
+            if (rc == NVME_OK)
+                *epoch = e;
+            return rc;
+        }
+    }
+    return NVME_ERR_BUSY;
+}
+
 /* Read, Write or Compare of count blocks, cut at MDTS; separate metadata
  * through a DMA buffer of the core whose bus address goes in MPTR (one
  * contiguous buffer, NVM CS §5.2.1.1). */
@@ -505,6 +536,7 @@ static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns
     bool to_dev = opc != NVME_CMD_READ;
     enum nvme_dma_dir dir = to_dev ? NVME_DMA_TO_DEVICE : NVME_DMA_FROM_DEVICE;
     uint32_t dblk = nvm_data_block(ns, flags), mblk = nvm_md_block(ns, flags);
+    const uint8_t pi_type = ns->pi_type; /* as the call's checks read it (epoch) */
     uint32_t max = nvme_div32(ctrl->info.mdts_bytes, dblk);
     if (max > 65536u)
         max = 65536u;
@@ -558,6 +590,12 @@ static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns
             nvme_dma_sync(ctrl, mdma, (size_t)n * mblk, dir);
         }
         rc = nvm_exec(ctrl, epoch, &sqe, buf + (uintptr_t)done * dblk, n * dblk, dir, NULL);
+        if (rc == NVME_ERR_BUSY && nvme_ns_epoch_moved(ctrl, epoch)) {
+            /* Checked again: the same piece goes again, or the call ends. */
+            rc = nvm_data_recheck(ctrl, ns, opc == NVME_CMD_WRITE, lba + done, count - done, flags,
+                                  dblk, mblk, pi_type, &epoch);
+            continue;
+        }
         if (rc == NVME_OK && mdma != NULL && !to_dev) {
             nvme_dma_sync(ctrl, mdma, (size_t)n * mblk, dir);
             nvme_memcpy(md + (uintptr_t)done * mblk, mdma, (size_t)n * mblk);

@@ -382,6 +382,87 @@ static void a_check_that_reads_a_namespace_mid_rewrite_runs_again(void **state)
     fx_stop(&f);
 }
 
+/* A rescan that changes another namespace (here one the controller
+ * added: a Namespace Attribute Changed event another CPU serves) while a
+ * blocking Compare or Read with metadata flags is between its pieces
+ * (MDTS cuts 300 blocks into 256 + 44).  It moves the namespace epoch,
+ * but namespace 1 keeps its block size: the call checks again and goes
+ * on, as nvme_read does (README row 35ao).  Before: the second piece was
+ * refused and the call returned NVME_ERR_BUSY with the first piece done.
+ * The other CPU is the OSAL's lock callback once the first piece ran. */
+static struct {
+    struct fx *f;
+    void (*lock)(void *ctx, void *lock);
+    const uint64_t *count; /* the simulator's counter of the first piece */
+    uint64_t at;           /* its value once the first piece ran */
+    uint32_t nsid;         /* the namespace the controller adds then */
+    int fired;
+    int rc;
+} adder;
+
+static void adder_lock(void *ctx, void *lock)
+{
+    if (adder.count != NULL && !adder.fired && *adder.count == adder.at) {
+        adder.fired = 1;
+        struct nvme_sim_ns_config ns2;
+        memset(&ns2, 0, sizeof(ns2));
+        ns2.nsid = adder.nsid;
+        ns2.blocks = 64;
+        adder.rc = nvme_sim_ns_add(adder.f->sim, &ns2);
+        if (adder.rc == 0)
+            adder.rc = nvme_ns_rescan(adder.f->ctrl);
+    }
+    adder.lock(ctx, lock);
+}
+
+static void adder_arm(const uint64_t *count, uint64_t at, uint32_t nsid)
+{
+    adder.count = count;
+    adder.at = at;
+    adder.nsid = nsid;
+    adder.fired = 0;
+    adder.rc = -100;
+}
+
+static void a_rescan_of_another_namespace_lets_a_long_call_go_on(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    adder.f = &f;
+    adder.lock = f.osal.lock;
+    adder.count = NULL;
+    f.osal.lock = adder_lock;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_null(nvme_ns_find(f.ctrl, 2));
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint8_t *b = abuf(300 * 512), *rd = abuf(300 * 512);
+    fx_pattern(b, 300 * 512, 7);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 300, b), 0);
+
+    adder_arm(&st->compares, st->compares + 1, 2);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 0, 300, b), 0); /* before: NVME_ERR_BUSY */
+    assert_int_equal(adder.fired, 1);
+    assert_int_equal(adder.rc, 0);
+    assert_non_null(nvme_ns_find(f.ctrl, 2)); /* the rescan ran in between */
+    assert_int_equal(st->compares, 2);
+
+    memset(rd, 0, 300 * 512);
+    adder_arm(&st->io_cmds, st->io_cmds + 1, 3);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 300, rd, NULL, 0), 0); /* before: BUSY */
+    assert_int_equal(adder.fired, 1);
+    assert_int_equal(adder.rc, 0);
+    assert_non_null(nvme_ns_find(f.ctrl, 3));
+    assert_memory_equal(rd, b, 300 * 512);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
 /* A Flush of every namespace while a Format or Sanitize holds them
  * frozen (NVME_ERR_BUSY) flushes none of them: where the controller
  * refuses NSID FFFFFFFFh it goes namespace by namespace, and must say
@@ -1267,6 +1348,7 @@ int main(void)
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
         cmocka_unit_test(io_checked_before_a_format_is_never_sent_after_it),
         cmocka_unit_test(a_check_that_reads_a_namespace_mid_rewrite_runs_again),
+        cmocka_unit_test(a_rescan_of_another_namespace_lets_a_long_call_go_on),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
         cmocka_unit_test(flush_of_every_namespace_includes_the_unusable_ones),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
