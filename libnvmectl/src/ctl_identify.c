@@ -138,9 +138,13 @@ int ctl_list_many(struct ctl *c, struct nvme_ctrl *const *ctrls, const char *con
             continue;
         unsigned n = nvme_ns_count(ctrl);
         const struct nvme_ctrl_info *in = nvme_ctrl_get_info(ctrl);
-        total += n;
         for (unsigned i = 0; i < n; i++) {
+            /* NULL past the count a rescan on another CPU left meanwhile
+             * (lookups take no lock): no row, as nvme_flush skips it */
             const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
+            if (ns == NULL)
+                continue;
+            total++;
             char node[24], size[64];
             nvme_snprintf(node, sizeof(node), "%sn%u", names[k], ns->nsid);
             if (c->o.json) {
