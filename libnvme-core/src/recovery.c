@@ -1055,8 +1055,9 @@ static int nvme_identify_page(struct nvme_ctrl *ctrl, uint8_t cns, uint8_t csi, 
  * Sets (CC.CSS 110b) answer, as Linux's nvme_init_non_mdts_limits asks it
  * at every start: the Verify and Write Zeroes Size Limits (VSL, WZSL) and
  * the Dataset Management deallocate limits (DMRL, DMRSL, DMSL).  A refusal
- * (a status) leaves no limit, as there; a failure to send keeps what was
- * known.  Only caps: an I/O path reading them while a firmware activation
+ * (a status) at bring-up leaves no limit, as there; again (a restart, an
+ * activation), a refusal or a failure to send keeps what was known (caps
+ * only: more splitting at worst).  Only caps: an I/O path reading them while a firmware activation
  * changes them builds a command within either firmware's limits, or one
  * the new firmware refuses with a status. */
 static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, uint32_t whole, bool again)
@@ -1068,8 +1069,8 @@ static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, uint32_t who
     if ((ctrl->info.vs >= NVME_VS(2, 0, 0) || ctrl->cc_css == NVME_CC_CSS_IOCS) &&
         !(ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS)) {
         int rc = nvme_identify_page(ctrl, NVME_CNS_CS_CTRL, NVME_CSI_NVM, page, whole);
-        if (rc < 0)
-            return rc;
+        if (rc < 0 || (rc > 0 && again))
+            return rc < 0 ? rc : NVME_OK; /* kept: a transient refusal drops no cap */
         if (rc == NVME_OK) {
             vsl = id->vsl;
             wzsl = id->wzsl;

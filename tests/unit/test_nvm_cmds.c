@@ -232,6 +232,19 @@ static void nvm_limits_are_read_again_when_the_firmware_may_change(void **state)
     assert_int_equal(nvme_deallocate(f.ctrl, 1, 2000, 100), 0);
     assert_int_equal(st->dsm_skipped, 0);
     assert_int_equal(st->deallocated_blocks, 1100);
+    /* A reset whose CNS 06h is refused (the Identify after CNS 01h) keeps
+     * DMRSL 20: a transient refusal drops no cap. */
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_IDENTIFY,
+                                   NVME_SIM_ANY,
+                                   NVME_SF_DNR_BIT | NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL),
+                                   1,
+                                   1};
+    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_int_equal(nvme_dsm(f.ctrl, 1, NVME_DSM_AD, r, 1), NVME_ERR_INVAL);
     fx_stop(&f);
 }
 
