@@ -230,9 +230,14 @@ int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_
         return rc;
     /* Ranges of at most FFFFFFFFh blocks, 16 per command, within the
      * controller's DMRSL, DMRL and DMSL (nvme_dsm). */
-    uint32_t range = ctrl->dmrsl != 0 ? ctrl->dmrsl : 0xffffffffu;
-    unsigned ranges = ctrl->dmrl != 0 && ctrl->dmrl < 16u ? ctrl->dmrl : 16u;
-    uint64_t limit = ctrl->dmsl != 0 ? ctrl->dmsl : ~(uint64_t)0;
+    /* Each read once: a firmware activation may change them meanwhile
+     * (nvme_refresh_identify), and a second look at 0 would loop here. */
+    uint32_t dmrsl = NVME_READ_ONCE(ctrl->dmrsl);
+    uint8_t dmrl = NVME_READ_ONCE(ctrl->dmrl);
+    uint64_t dmsl = NVME_READ_ONCE64(ctrl->dmsl);
+    uint32_t range = dmrsl != 0 ? dmrsl : 0xffffffffu;
+    unsigned ranges = dmrl != 0 && dmrl < 16u ? dmrl : 16u;
+    uint64_t limit = dmsl != 0 ? dmsl : ~(uint64_t)0;
     struct nvme_dsm_range r[16];
     while (count != 0 && rc == NVME_OK) {
         unsigned n = 0;
@@ -318,7 +323,7 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
         cdw12 |= NVME_RW_PRACT;
     /* Each command within the Write Zeroes Size Limit (Linux caps its
      * write-zeroes requests at WZSL as well). */
-    uint32_t max = nvm_size_limit_blocks(ctrl, ns, ctrl->wzsl);
+    uint32_t max = nvm_size_limit_blocks(ctrl, ns, NVME_READ_ONCE(ctrl->wzsl));
     if (max == 0)
         return nvm_unsupported(ctrl, nsid, "Write Zeroes", "a block is above WZSL");
     return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_ZEROES, lba, count, cdw12, max);
@@ -338,7 +343,7 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
         return nvm_unsupported(ctrl, nsid, "Verify", "ONCS bit 7 clear");
     /* Each command within the Verify Size Limit (QEMU's vsl: Invalid
      * Field above it). */
-    uint32_t max = nvm_size_limit_blocks(ctrl, ns, ctrl->vsl);
+    uint32_t max = nvm_size_limit_blocks(ctrl, ns, NVME_READ_ONCE(ctrl->vsl));
     if (max == 0)
         return nvm_unsupported(ctrl, nsid, "Verify", "a block is above VSL");
     return nvm_range_cmd(ctrl, ns, NVME_CMD_VERIFY, lba, count, nvm_cdw12_flags(flags), max);
