@@ -6,7 +6,8 @@
  * asynchronous reads/writes, batches, Write Zeroes, Deallocate, Compare,
  * Flush; CPU 0 injects faults, resets the controller and adds/removes
  * NSID 2 (WORKLOAD_GONE: removals; WORKLOAD_LINK: register reads failing
- * while the device runs).  Every read is checked against the model: each block holds a
+ * while the device runs; WORKLOAD_GRANT: resets that grant 1 to 4 I/O
+ * queues).  Every read is checked against the model: each block holds a
  * pattern of (lba, version), and a block may hold any version in its set
  * (a failed write adds its version; a successful one replaces the set).
  * Usage: nvme-workload seed [seconds of real time, default 5] [chaos 0..2]
@@ -112,6 +113,9 @@ static void note(unsigned op, int rc)
     __atomic_add_fetch(&errhist[op][i], 1ul, __ATOMIC_RELAXED);
     if (rc == NVME_ERR_STATE && op != 7) /* blocking calls wait out resets (nvme.h rule 4) */
         FAIL("op %s: NVME_ERR_STATE from a blocking call", opname[op]);
+    /* ... and are sent again when a reset dropped their queue */
+    if (rc == NVME_ERR_ABORTED && op != 2 && op != 3 && op != 7 && getenv("WORKLOAD_GRANT"))
+        FAIL("op %s: NVME_ERR_ABORTED from a blocking call", opname[op]);
     if (chaos == 1 && rc != 0 && rc != NVME_ERR_BUSY && rc != NVME_ERR_STATE && op != 6 &&
         op != 5 && getenv("WORKLOAD_STRICT1"))
         FAIL("op %s: %d with resets only", opname[op], rc);
@@ -482,6 +486,10 @@ static void chaos_step(void)
         unsigned k = chaos_k++;
         unsigned what = rnd(&crng) % 100;
         if (what < 15 && chaos >= 1) {
+            /* WORKLOAD_GRANT: the reset may get fewer (or more) I/O
+             * queues (nvme.h rule 4: blocking calls go on elsewhere) */
+            if (getenv("WORKLOAD_GRANT") && rnd(&crng) % 2)
+                nvme_sim_grant_io_queues(sim, (uint16_t)(1 + rnd(&crng) % 4));
             (void)nvme_ctrl_reset(ctrl);
         } else if (what < 30 && chaos >= 1) {
             struct nvme_sim_ns_config ns2 = {.nsid = 2, .blocks = 256, .lba_size = lba_size};
