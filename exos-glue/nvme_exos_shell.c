@@ -20,6 +20,11 @@
 #include "nvme/nvmectl.h"
 
 #define SHELL_LINE_MAX 256u
+/* Room for the longest command name nvmectl knows ("persistent-event-log",
+ * 20 characters) with some to spare: the name is kept whole for the
+ * messages and for leaves_namespace_data_alone (cut to 15, as it was,
+ * "changed-ns-list-log" never matched there). */
+#define SHELL_COMMAND_MAX 32u
 
 static void shell_print(void *arg, const char *text)
 {
@@ -162,7 +167,7 @@ static U32 list_all(char *line)
 U32 nvme_exos_shell_run(LPCSTR arguments)
 {
     char line[SHELL_LINE_MAX];
-    char command[16];
+    char command[SHELL_COMMAND_MAX];
     char name[8];
     const char *p = (const char *)arguments;
     unsigned len = 0, idx = 0;

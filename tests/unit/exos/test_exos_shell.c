@@ -258,6 +258,57 @@ static void test_owed_writes_keep_nvmectl_writes_off_the_device(void **state)
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
+/* A command whose name is longer than 15 characters is named in full on
+ * the console and in COM2's "[CMD_nvmectl] <command> : OK|KO" (before:
+ * cut to 15, "supported-log-p", "primary-ctrl-ca", which no script
+ * looking for the command finds). */
+static void test_long_command_names_are_named_in_full(void **state)
+{
+    (void)state;
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "supported-log-pages");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, NVME_SF(0, 0x02) | NVME_SF_DNR_BIT); /* QEMU 7.2: no LID 00h */
+    assert_int_equal(nvme_exos_shell_run(TEXT("supported-log-pages")), DF_RETURN_INPUT_OUTPUT);
+    assert_non_null(strstr(mock_exos.console,
+                           "nvmectl supported-log-pages: failed (Invalid Field in Command)"));
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] supported-log-pages : KO");
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "persistent-event-log -a 0");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme1 persistent-event-log -a 0")),
+                     DF_RETURN_SUCCESS);
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] persistent-event-log : OK");
+}
+
+/* With writes the cache owes, the commands that only look at the
+ * controller (Identify, Get Log Page) still run, among them
+ * changed-ns-list-log, whose 19-character name was cut to 15 and so never
+ * matched the list of those commands: it was refused. */
+static void run_while_writes_are_owed(const char *line)
+{
+    devs[0].Blk.ops = &failing_ops;
+    devs[0].Blk.volatile_cache = true;
+    devs[0].Blk.unflushed = true;
+    devs[0].Blk.owed_nsid[0] = 1;
+    mock_exos.console[0] = 0;
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, line);
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT(line)), DF_RETURN_SUCCESS);
+    assert_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    assert_true(devs[0].Blk.unflushed);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
+static void test_owed_writes_leave_changed_ns_list_log_running(void **state)
+{
+    (void)state;
+    run_while_writes_are_owed("changed-ns-list-log");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +323,8 @@ int main(void)
         cmocka_unit_test_setup(test_failed_write_back_does_not_lock_nvmectl_out, setup),
         cmocka_unit_test_setup(test_a_line_too_long_is_refused_not_cut, setup),
         cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
+        cmocka_unit_test_setup(test_long_command_names_are_named_in_full, setup),
+        cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
     };
     return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
 }
