@@ -309,6 +309,25 @@ static void test_owed_writes_leave_changed_ns_list_log_running(void **state)
     run_while_writes_are_owed("changed-ns-list-log");
 }
 
+/* The Identify and log commands added to nvmectl with nvme-cli's names
+ * only read the controller's data structures: they run too (before, all
+ * of them were refused while the cache owed writes). */
+static void test_owed_writes_leave_identify_and_log_commands_running(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {"primary-ctrl-caps",
+                                        "list-secondary",
+                                        "id-iocs",
+                                        "nvm-id-ctrl",
+                                        "telemetry-log -g 0",
+                                        "supported-log-pages",
+                                        "endurance-log -g 1",
+                                        "ana-log",
+                                        "persistent-event-log -a 0"};
+    for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        run_while_writes_are_owed(lines[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
         cmocka_unit_test_setup(test_long_command_names_are_named_in_full, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
+        cmocka_unit_test_setup(test_owed_writes_leave_identify_and_log_commands_running, setup),
     };
     return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
 }
