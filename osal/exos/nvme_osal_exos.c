@@ -526,6 +526,22 @@ void nvme_exos_unlock(void *ctx, void *lock)
 
 /* --- Last resort -------------------------------------------------------------------- */
 
+/* "bb:dd.f", as the glue's attach line names the function (EXOS's %x
+ * prefixes 0x: "%x:%x.%x" came out 0x0:0x4.0x0). */
+static LPCSTR pci_address(const struct nvme_exos_osal *o, char *buf)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf[0] = hex[(o->bus >> 4) & 0xfu];
+    buf[1] = hex[o->bus & 0xfu];
+    buf[2] = ':';
+    buf[3] = hex[(o->dev >> 4) & 0x1u];
+    buf[4] = hex[o->dev & 0xfu];
+    buf[5] = '.';
+    buf[6] = hex[o->func & 0x7u];
+    buf[7] = 0;
+    return (LPCSTR)buf;
+}
+
 /* Clear Bus Master Enable so the device cannot reach memory the core
  * hands back or frees (nvme_osal.h): a controller that will not stop, or
  * one that holds event requests after its shutdown (nvme_ctrl_fini).  The
@@ -533,11 +549,11 @@ void nvme_exos_unlock(void *ctx, void *lock)
 void nvme_exos_dma_stop(void *ctx)
 {
     struct nvme_exos_osal *o = osal_of(ctx);
+    char addr[8];
     PCI_EnableBusMaster(o->bus, o->dev, o->func, FALSE);
     /* COM2 only: it comes at every shutdown (event requests held), when a
      * console line can stop EXOS (nvme_exos_pci.c, shutdown_all). */
-    KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %x:%x.%x: bus mastering off"), (UINT)o->bus,
-                  (UINT)o->dev, (UINT)o->func);
+    KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %s: bus mastering off"), pci_address(o, addr));
 }
 
 /* Bus Master Enable set again: the core enables a controller it cut off
@@ -546,9 +562,9 @@ void nvme_exos_dma_stop(void *ctx)
 void nvme_exos_dma_resume(void *ctx)
 {
     struct nvme_exos_osal *o = osal_of(ctx);
+    char addr[8];
     PCI_EnableBusMaster(o->bus, o->dev, o->func, TRUE);
-    KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %x:%x.%x: bus mastering on again"), (UINT)o->bus,
-                  (UINT)o->dev, (UINT)o->func);
+    KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %s: bus mastering on again"), pci_address(o, addr));
 }
 
 /* --- Setup ------------------------------------------------------------------------ */

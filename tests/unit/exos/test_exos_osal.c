@@ -82,6 +82,9 @@ static void test_dma_stop_clears_bus_master(void **state)
     /* it comes at every EXOS shutdown: COM2 only, never EXOS's console
      * (LOG_VERBOSE), whose pager can stop the shutdown */
     assert_int_equal(mock_exos.last_log_type, LOG_DEBUG);
+    /* the function named as the attach line names it (00:04.0): with
+     * "%x:%x.%x" EXOS's formatter, which prefixes 0x, wrote 0x0:0x4.0x0 */
+    assert_string_equal(mock_exos.last_log, "[NVMeCore] 00:04.0: bus mastering off");
 }
 
 /* nvme_osal.h dma_resume: Bus Master Enable set again, the rest kept. */
@@ -93,6 +96,7 @@ static void test_dma_resume_sets_bus_master_again(void **state)
     ops.dma_resume(ops.ctx);
     memcpy(&cmd, &mock_exos.cfg[PCI_CFG_COMMAND], 2);
     assert_int_equal(cmd, PCI_CMD_MEM | PCI_CMD_BUSMASTER);
+    assert_string_equal(mock_exos.last_log, "[NVMeCore] 00:04.0: bus mastering on again");
 }
 
 static void test_setup_fills_every_mandatory_callback(void **state)
