@@ -468,7 +468,7 @@ static __attribute__((noinline, cold)) int nvme_rw_again(struct nvme_ctrl *ctrl,
                                                          uint32_t nsid, uint64_t lba,
                                                          uint32_t count, void *buf, int rc)
 {
-    unsigned spent = 0;
+    unsigned spent = 0, requeues = 0;
     if (rc == NVME_ERR_STATE && !nvme_reset_waited(ctrl, &rc, &spent))
         return rc;
     for (;;) {
@@ -477,6 +477,9 @@ static __attribute__((noinline, cold)) int nvme_rw_again(struct nvme_ctrl *ctrl,
         rc = nvme_io_check_settled(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
         if (rc == NVME_OK)
             rc = nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
+        if (rc == NVME_ERR_ABORTED && nvme_qpair_dropped(qp) && ++requeues <= NVME_REQUEUES &&
+            (c.ns->zone_size == 0 || opc != NVME_CMD_WRITE))
+            continue; /* dropped again by the next reset */
         if (!nvme_reset_waited(ctrl, &rc, &spent))
             return rc;
     }
@@ -552,22 +555,27 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
 }
 
 /* One Flush, waited for (nvme_flush). */
-static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_ok, bool again)
+static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_ok)
 {
-    struct nvme_waiter w = {ctrl, 1, 0, 0};
-    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-    uint16_t qid = qp != NULL ? qp->qid : 1u;
-    int rc = nvme_flush_submit(ctrl, qid, nsid, 0, nvme_waiter_cb, &w, unusable_ok);
-    for (unsigned spent = 0, busy = 0;
-         nvme_reset_waited(ctrl, &rc, &spent) || (qp != NULL && nvme_busy_waited(qp, &rc, &busy));)
-        rc = nvme_flush_submit(ctrl, qid, nsid, 0, nvme_waiter_cb, &w, unusable_ok);
-    if (rc != NVME_OK)
-        return rc;
-    rc = nvme_wait(qp, &w);
-    /* Its queue gone at a reset (nvme_qpair_dropped): once more, on this
-     * CPU's queue now. */
-    if (rc == NVME_ERR_ABORTED && !again && nvme_qpair_dropped(qp))
-        return nvme_flush_one(ctrl, nsid, unusable_ok, true);
+    int rc = NVME_OK;
+    /* Its queue gone at a reset (nvme_qpair_dropped): again, on this CPU's
+     * queue now; the queue is looked up at each try for that reason. */
+    for (unsigned requeues = 0; requeues <= NVME_REQUEUES; requeues++) {
+        struct nvme_waiter w = {ctrl, 1, 0, 0};
+        struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+        rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w,
+                               unusable_ok);
+        for (unsigned spent = 0, busy = 0; nvme_reset_waited(ctrl, &rc, &spent) ||
+                                           (qp != NULL && nvme_busy_waited(qp, &rc, &busy));) {
+            qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+            rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w,
+                                   unusable_ok);
+        }
+        if (rc == NVME_OK)
+            rc = nvme_wait(qp, &w);
+        if (rc != NVME_ERR_ABORTED || qp == NULL || !nvme_qpair_dropped(qp))
+            break;
+    }
     return rc;
 }
 
@@ -588,7 +596,7 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
             const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
             if (ns == NULL)
                 continue;
-            int r = nvme_flush_one(ctrl, ns->nsid, true, false);
+            int r = nvme_flush_one(ctrl, ns->nsid, true);
             if (r == NVME_ERR_NOENT) /* detached meanwhile: inactive, nothing to flush */
                 continue;
             if (r != NVME_OK && rc == NVME_OK)
@@ -596,5 +604,5 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
         }
         return rc;
     }
-    return nvme_flush_one(ctrl, nsid, false, false);
+    return nvme_flush_one(ctrl, nsid, false);
 }

@@ -798,8 +798,8 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly, bool nssr);
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w);
 /* Submit and wait; _epoch: as nvme_qpair_submit_epoch (NVME_ERR_BUSY,
  * nothing sent, when the namespaces changed since the checks).  A command
- * to replay (NVME_CMD_REPLAY) whose queue a reset dropped goes once more
- * on the calling CPU's queue (nvme_qpair_dropped). */
+ * to replay (NVME_CMD_REPLAY) whose queue a reset dropped goes again on
+ * the calling CPU's queue (nvme_qpair_dropped). */
 int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -1062,7 +1062,9 @@ static inline uint16_t nvme_io_queue_count(const struct nvme_ctrl *ctrl)
  * fewer queues this time, so its commands to replay failed with
  * NVME_ERR_ABORTED (nvme_replay), and a blocking call sends them again on
  * the calling CPU's queue now, as Linux's blk-mq requeues the requests of
- * hardware queues that went away.  Not during a teardown. */
+ * hardware queues that went away; a submission to it fails the same way
+ * (nvme_qpair_begin).  Not during a teardown. */
+#define NVME_REQUEUES 8u /* times a blocking call goes on elsewhere (a reset each) */
 static inline bool nvme_qpair_dropped(const struct nvme_qpair *qp)
 {
     const struct nvme_ctrl *ctrl = qp->ctrl;

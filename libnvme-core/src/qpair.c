@@ -431,8 +431,11 @@ struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, uint32_t epoch, in
     nvme_lock(qp);
     if (!qp->live || !NVME_READ_ONCE(ctrl->ready)) {
         nvme_unlock(qp);
+        /* A queue a reset dropped says so as its commands did
+         * (nvme_qpair_dropped): a blocking caller goes on elsewhere. */
         *rc = NVME_READ_ONCE(ctrl->gone)   ? NVME_ERR_GONE
               : NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL
+              : nvme_qpair_dropped(qp)     ? NVME_ERR_ABORTED
                                            : NVME_ERR_STATE;
         return NULL;
     }

@@ -566,16 +566,19 @@ static int nvme_exec_once(struct nvme_qpair *qp, uint32_t epoch, const struct nv
     return rc;
 }
 
-/* Once more on the calling CPU's queue when a reset dropped the queue of
- * a command to replay (nvme_qpair_dropped). */
+/* Again on the calling CPU's queue when a reset dropped the queue of a
+ * command to replay (nvme_qpair_dropped). */
 int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
 {
     int rc = nvme_exec_once(qp, epoch, sqe, buf, len, dir, flags, dw0);
-    if (rc == NVME_ERR_ABORTED && (flags & NVME_CMD_REPLAY) && nvme_qpair_dropped(qp)) {
-        struct nvme_qpair *now = nvme_io_qpair_get(qp->ctrl, NVME_QID_CPU);
-        if (now != NULL)
-            rc = nvme_exec_once(now, epoch, sqe, buf, len, dir, flags, dw0);
+    for (unsigned n = 0; rc == NVME_ERR_ABORTED && (flags & NVME_CMD_REPLAY) &&
+                         nvme_qpair_dropped(qp) && n < NVME_REQUEUES;
+         n++) {
+        qp = nvme_io_qpair_get(qp->ctrl, NVME_QID_CPU);
+        if (qp == NULL)
+            break;
+        rc = nvme_exec_once(qp, epoch, sqe, buf, len, dir, flags, dw0);
     }
     return rc;
 }

@@ -480,6 +480,7 @@ static void *worker_main(void *p)
 static uint64_t crng;
 static uint32_t timeout_ms;
 static unsigned chaos_k;
+static unsigned long grant_drops; /* resets that left fewer I/O queues */
 static void chaos_step(void)
 {
     {
@@ -490,7 +491,10 @@ static void chaos_step(void)
              * queues (nvme.h rule 4: blocking calls go on elsewhere) */
             if (getenv("WORKLOAD_GRANT") && rnd(&crng) % 2)
                 nvme_sim_grant_io_queues(sim, (uint16_t)(1 + rnd(&crng) % 4));
+            uint16_t q0 = nvme_ctrl_get_info(ctrl)->io_queues;
             (void)nvme_ctrl_reset(ctrl);
+            if (nvme_ctrl_get_info(ctrl)->io_queues < q0)
+                grant_drops++;
         } else if (what < 30 && chaos >= 1) {
             struct nvme_sim_ns_config ns2 = {.nsid = 2, .blocks = 256, .lba_size = lba_size};
             if (k % 2 == 0)
@@ -734,10 +738,10 @@ int main(int argc, char **argv)
     }
     const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(ctrl);
     printf("workload seed %u: ops %lu errs %lu checked %lu resets %llu timeouts %llu retries %llu "
-           "faults %llu\n",
+           "faults %llu fewer-queue resets %lu\n",
            seed0, ops, errs, checked, (unsigned long long)st->resets,
            (unsigned long long)st->timeouts, (unsigned long long)st->retries,
-           (unsigned long long)nvme_sim_fault_hits(sim));
+           (unsigned long long)nvme_sim_fault_hits(sim), grant_drops);
     for (unsigned o = 0; o < 8; o++) {
         printf("  %-8s max %llu us", opname[o], (unsigned long long)maxsim[o]);
         for (int i = 0; i < 40; i++)
