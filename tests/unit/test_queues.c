@@ -119,6 +119,46 @@ static void given_device_grants_fewer_queues_info_reports_the_grant(void **state
     fx_stop(&f);
 }
 
+/* Create I/O Submission Queue refused for the third queue (§5.4; a
+ * controller short of resources): its Completion Queue is deleted again,
+ * the core runs with the two created, as Linux's nvme_create_io_queues
+ * keeps what it got, and says so; a reset asks again and gets all four. */
+static void given_third_sq_refused_two_queues_run_and_its_cq_is_deleted(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 4;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_log_capture(f.sim, true);
+    struct nvme_sim_fault refuse = {NVME_SIM_FAULT_STATUS,
+                                    0,
+                                    NVME_ADMIN_CREATE_SQ,
+                                    NVME_SIM_ANY,
+                                    NVME_SF_DNR_BIT |
+                                        NVME_SF(NVME_SCT_COMMAND_SPECIFIC, 0x01) /* Invalid QID */,
+                                    2,
+                                    1};
+    assert_int_equal(nvme_sim_inject(f.sim, &refuse), 0);
+    nvme_sim_osal(f.sim, &f.osal);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 2);
+    assert_true(nvme_sim_queue_exists(f.sim, 2, false));
+    assert_false(nvme_sim_queue_exists(f.sim, 3, false));
+    assert_false(nvme_sim_queue_exists(f.sim, 3, true)); /* its CQ deleted again */
+    assert_false(nvme_sim_queue_exists(f.sim, 4, true));
+    assert_non_null(strstr(nvme_sim_log_text(f.sim), "only 2 of 4 I/O queues created"));
+    uint8_t *buf = xalloc(4096);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+    assert_int_equal(nvme_submit_flush(f.ctrl, 3, 1, 0, NULL, NULL), NVME_ERR_INVAL);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
+    assert_true(nvme_sim_queue_exists(f.sim, 4, false));
+    free(buf);
+    fx_stop(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* The harmless command on the I/O CQ: polled, MSI-X, INTx             */
 /* ------------------------------------------------------------------ */
@@ -803,6 +843,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(given_io_queues_1_2_4_they_exist_on_the_device_and_take_commands),
         cmocka_unit_test(given_device_grants_fewer_queues_info_reports_the_grant),
+        cmocka_unit_test(given_third_sq_refused_two_queues_run_and_its_cq_is_deleted),
         cmocka_unit_test(given_polling_flush_completes_on_io_cq_without_interrupts),
         cmocka_unit_test(given_msix_flush_completion_is_delivered_by_the_queue_vector),
         cmocka_unit_test(given_coalescing_options_set_features_08h_at_bringup_and_reset),
