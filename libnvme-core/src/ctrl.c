@@ -118,17 +118,7 @@ static int nvme_setup_io_queues(struct nvme_ctrl *ctrl)
     if (granted < want)
         want = granted;
 
-    /* Vectors: one for the admin queue plus one per I/O queue. */
-    ctrl->info.irq_vectors = 0;
-    if (!ctrl->opts.polling && ctrl->osal.irq_setup != NULL) {
-        bool intx = false;
-        unsigned nvec = (ctrl->quirks & NVME_QUIRK_SINGLE_VECTOR) ? 1u : (unsigned)want + 1u;
-        int nv = ctrl->osal.irq_setup(ctrl->osal.ctx, nvec, &intx);
-        if (nv > 0) {
-            ctrl->info.irq_vectors = (uint16_t)(nv > want + 1 ? want + 1 : nv);
-            ctrl->info.irq_is_intx = intx;
-        }
-    }
+    nvme_irq_vectors_setup(ctrl, want);
 
     rc = nvme_io_queues_alloc(ctrl, want);
     if (rc != NVME_OK)

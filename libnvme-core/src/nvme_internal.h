@@ -812,6 +812,12 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl);
 /* Bring-up's read of the NVM Command Set limits (VSL, WZSL, DMRL, DMRSL,
  * DMSL: CNS 06h CSI 00h); a refusal leaves none. */
 int nvme_nvm_limits(struct nvme_ctrl *ctrl);
+/* Interrupt vectors for `queues` I/O queues and the admin one (one each,
+ * or one with NVME_QUIRK_SINGLE_VECTOR), as many as the OSAL's irq_setup
+ * grants (info.irq_vectors, irq_is_intx); none with opts.polling or
+ * without irq_setup.  Bring-up, and the reset that gets I/O queues bring-up
+ * had none for. */
+void nvme_irq_vectors_setup(struct nvme_ctrl *ctrl, uint16_t queues);
 /* The I/O queue pairs bring-up asks for (Number of Queues). */
 uint16_t nvme_io_queues_wanted(struct nvme_ctrl *ctrl);
 /* Allocates `count` I/O queue pairs (ctrl->ioq, nr_ioq, published for

@@ -812,6 +812,21 @@ int nvme_delete_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
     return rc != NVME_OK ? rc : crc;
 }
 
+void nvme_irq_vectors_setup(struct nvme_ctrl *ctrl, uint16_t queues)
+{
+    if (ctrl->opts.polling || ctrl->osal.irq_setup == NULL)
+        return;
+    bool intx = false;
+    unsigned nvec = (ctrl->quirks & NVME_QUIRK_SINGLE_VECTOR) ? 1u : (unsigned)queues + 1u;
+    int nv = ctrl->osal.irq_setup(ctrl->osal.ctx, nvec, &intx);
+    if (nv > 0) {
+        NVME_WRITE_ONCE(ctrl->info.irq_is_intx, intx);
+        /* Published last: a handler takes vectors below it only. */
+        __atomic_store_n(&ctrl->info.irq_vectors, (uint16_t)(nv > queues + 1 ? queues + 1 : nv),
+                         __ATOMIC_RELEASE);
+    }
+}
+
 /* CQ interrupt vector: the admin CQ uses vector 0 (§5.3); I/O queues
  * spread over the rest. */
 static uint16_t nvme_qid_vector(const struct nvme_ctrl *ctrl, uint16_t qid)
@@ -1190,7 +1205,10 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
         granted = 0;
         rc = NVME_OK;
     }
-    /* Polled: interrupt vectors are set up at bring-up only. */
+    /* Vectors, when bring-up had no queue to set them up for (Number of
+     * Queues refused there), as it would have. */
+    if (rc == NVME_OK && none && granted != 0 && ctrl->info.irq_vectors == 0)
+        nvme_irq_vectors_setup(ctrl, granted);
     if (rc == NVME_OK && none && granted != 0 && nvme_io_queues_alloc(ctrl, granted) != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_WARN, "no memory for %u I/O queue(s): admin queue only", granted);
         granted = 0;

@@ -1901,7 +1901,7 @@ static void assert_io_on_both_queues(struct fx *f)
  * runs admin-only, with no I/O queue memory.  Linux's reset work sets the
  * I/O queues up at every reset (nvme_setup_io_queues): a reset asks
  * again, and once granted the queues bring-up wanted are allocated and
- * created, and I/O works.  Before: admin-only until fini (the read after
+ * created, with their interrupt vectors, and I/O works.  Before: admin-only until fini (the read after
  * the reset returned NVME_ERR_UNSUPPORTED). */
 static void a_reset_asks_again_for_queues_refused_at_bring_up(void **state)
 {
@@ -1909,8 +1909,10 @@ static void a_reset_asks_again_for_queues_refused_at_bring_up(void **state)
     struct fx f;
     fx_config(&f);
     f.opts.io_queues = 2;
+    f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
     start_refusing(&f, NVME_ADMIN_SET_FEATURES, NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
                    1); /* the first Set Features of bring-up is Number of Queues */
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->irq_vectors, 0); /* none set up: no queue */
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
     assert_true(info->admin_only);
     assert_int_equal(info->io_queues, 0);
@@ -1921,7 +1923,14 @@ static void a_reset_asks_again_for_queues_refused_at_bring_up(void **state)
     assert_int_equal(info->io_queues, 2);
     assert_int_equal(info->io_queue_entries, 256);
     assert_true(nvme_sim_queue_exists(f.sim, 2, false));
+    /* With their interrupt vectors, as bring-up would have set them up
+     * (before: polled, no vector). */
+    assert_int_equal(info->irq_vectors, 3);
+    assert_int_equal(nvme_sim_irq_granted(f.sim), 3);
+    uint64_t v1 = nvme_sim_irq_count(f.sim, 1), v2 = nvme_sim_irq_count(f.sim, 2);
     assert_io_on_both_queues(&f);
+    assert_true(nvme_sim_irq_count(f.sim, 1) > v1);
+    assert_true(nvme_sim_irq_count(f.sim, 2) > v2);
     /* Refused again at a later reset: admin-only again, no I/O sent. */
     fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_SET_FEATURES,
               NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT, 1);
