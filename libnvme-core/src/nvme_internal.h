@@ -723,6 +723,8 @@ unsigned nvme_qpair_set_entries(struct nvme_qpair *qp, uint16_t entries);
 /* Resubmits the oldest parked commands into the free slots while the
  * queue is live, and rings.  Queue lock held. */
 void nvme_qpair_unpark(struct nvme_qpair *qp) __attribute__((noinline, cold));
+/* Queue `qid`: 0 the admin queue, else as nvme_io_qpair_get (NVME_QID_CPU
+ * too); NULL for none. */
 struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid);
 
 /* Waiting for a set of callbacks (io.c, admin.c, recovery.c). */

@@ -340,9 +340,7 @@ struct nvme_qpair *nvme_ctrl_qpair(struct nvme_ctrl *ctrl, uint16_t qid)
 {
     if (qid == 0)
         return &ctrl->admin;
-    if (qid > nvme_io_queue_count(ctrl))
-        return NULL;
-    return &ctrl->ioq[qid - 1];
+    return nvme_io_qpair_get(ctrl, qid); /* NVME_QID_CPU too, as the submissions take it */
 }
 
 /* ------------------------------------------------------------------ */

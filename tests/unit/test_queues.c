@@ -712,6 +712,39 @@ static void given_prp_pool_empty_submit_returns_busy_and_a_blocking_call_waits(v
     fx_stop(&f);
 }
 
+/* NVME_QID_CPU names the calling CPU's queue for every queue call, not
+ * only the submissions: commands placed there without their doorbell are
+ * counted, rung and reaped through it.  Before: nvme_qpair_ring did
+ * nothing, nvme_qpair_outstanding said 0 and nvme_qpair_poll
+ * NVME_ERR_INVAL, so the commands sat unrung until their deadline. */
+static void given_qid_cpu_ring_poll_and_outstanding_name_the_cpus_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 2;
+    fx_start(&f);
+    uint8_t *buf = xalloc(3 * 4096);
+    struct rec r[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = (struct rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_READ, 1, 8u * (unsigned)i, 8,
+                                        buf + i * 4096, NVME_SUBMIT_NO_DOORBELL, rec_cb, &r[i]),
+                         0);
+    }
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, NVME_QID_CPU), 3);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 3); /* CPU 0 without cpu_id: queue 1 */
+    uint64_t rung = nvme_sim_doorbell_writes(f.sim, 1, false);
+    nvme_qpair_ring(f.ctrl, NVME_QID_CPU);
+    assert_int_equal(nvme_sim_doorbell_writes(f.sim, 1, false), rung + 1);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, NVME_QID_CPU, 0), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(r[i].result, 0);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, NVME_QID_CPU), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_poll_max_reaps_at_most_max(void **state)
 {
     (void)state;
@@ -859,6 +892,7 @@ int main(void)
         cmocka_unit_test(given_full_queue_submit_returns_busy_then_drains),
         cmocka_unit_test(given_full_queue_a_blocking_call_waits_for_a_slot),
         cmocka_unit_test(given_prp_pool_empty_submit_returns_busy_and_a_blocking_call_waits),
+        cmocka_unit_test(given_qid_cpu_ring_poll_and_outstanding_name_the_cpus_queue),
         cmocka_unit_test(given_poll_max_reaps_at_most_max),
         cmocka_unit_test(given_deferred_completions_outstanding_counts_until_time_passes),
         cmocka_unit_test(given_four_queues_each_completion_lands_on_its_own_cq),

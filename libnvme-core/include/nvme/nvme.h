@@ -484,6 +484,8 @@ int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t n
                    uint32_t count, void *buf, unsigned flags, nvme_cmd_cb cb, void *arg);
 int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
                       nvme_cmd_cb cb, void *arg);
+/* Rings queue `qid`'s SQ tail doorbell (NVME_QID_CPU: the calling CPU's,
+ * as for the submissions; so do nvme_qpair_poll and nvme_qpair_outstanding). */
 void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid);
 /* A batch of reads and writes on one queue and namespace: each request
  * is checked as nvme_submit_rw checks it, and they are placed in order
