@@ -19,8 +19,7 @@
 #   - -DNVME_EXOS_NATIVE=1, so osal/exos/exos_api.h includes EXOS's real
 #     headers and checks its own declarations against them;
 #   - NVME_CORE_OPT after them: EXOS builds itself at -O0, which makes our
-#     objects a third larger and the I/O path several times slower than the
-#     -O2 every other build of the core is tested at.
+#     objects a third larger than -O2 and half as large again as -Os.
 # The objects go to $(BUILD_DIR)/kernel/nvme-core/ and are appended to OBJS.
 #
 # Knobs:
@@ -38,15 +37,17 @@
 #                              out (see nvme-core-sources.mk)
 #   NVME_LOG                   1 (default); 0 leaves the core's messages out
 #                              (see nvme-core-sources.mk)
-#   NVME_CORE_OPT              -O2 -fno-strict-aliasing (default): the
-#                              optimisation of our objects only; empty keeps
-#                              EXOS's -O0, -Os trades speed for size
+#   NVME_CORE_OPT              -Os -fno-strict-aliasing (default): the
+#                              optimisation of our objects only; an x86-64
+#                              EXOS kernel past a size does not boot (README,
+#                              "Known EXOS issue"); -O2 -fno-strict-aliasing
+#                              for speed where it fits; empty keeps EXOS's -O0
 
 NVME_EXOS_MK_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
 NVME_CORE_DIR ?= $(abspath $(NVME_EXOS_MK_DIR)..)
 NVME_CORE_EXCLUDE_BUILTIN ?= 1
 NVME_CORE_DEFINES ?=
-NVME_CORE_OPT ?= -O2 -fno-strict-aliasing
+NVME_CORE_OPT ?= -Os -fno-strict-aliasing
 include $(NVME_CORE_DIR)/libnvme-core/nvme-core-sources.mk
 
 ifeq ($(NVME_CORE_EXCLUDE_BUILTIN),1)
