@@ -1148,6 +1148,11 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
     qp->sq_tail_rung = qp->sq_tail;
 }
 
+/* nvme_map_page's unmap of a mapping moved off its page offset (qpair.c;
+ * out of line, so that the fast paths keep no second copy of len). */
+void nvme_map_page_undo(struct nvme_ctrl *ctrl, void *buf, uint32_t len, enum nvme_dma_dir dir)
+    __attribute__((noinline, cold));
+
 /* Maps the `len` bytes at `buf`, inside one memory page, for a command
  * that names them with PRP1 alone (§4.3): false, with nothing left mapped,
  * when the OSAL refused or moved them off their page offset (the caller
@@ -1160,8 +1165,8 @@ static NVME_HOT_INLINE bool nvme_map_page(struct nvme_ctrl *ctrl, void *buf, uin
             mrc == 0 && (((uint32_t)*bus ^ (uint32_t)(uintptr_t)buf) & (ctrl->page_size - 1u)) == 0,
             1))
         return true;
-    if (mrc == 0 && ctrl->osal.dma_unmap != NULL)
-        ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
+    if (mrc == 0)
+        nvme_map_page_undo(ctrl, buf, len, dir);
     return false;
 }
 
