@@ -485,6 +485,34 @@ static __attribute__((noinline, cold)) int nvme_rw_again(struct nvme_ctrl *ctrl,
     }
 }
 
+/* A blocking read's or write's arguments for the paths that follow its
+ * one-command submission (a full queue, another CPU's reset, a requeue):
+ * stored once, and read from memory there, so that none of them holds a
+ * register across the submission and the reap, whose OSAL calls need
+ * every register a call keeps (x86-64 has six).  ns and lbads: what the
+ * checks found (nvme_io_checked); the NSID is ns->nsid, since the checks
+ * found ns by it and namespace objects keep their NSID. */
+struct nvme_rw_args {
+    const struct nvme_ns_info *ns;
+    uint64_t lba;
+    void *buf;
+    uint32_t count;
+    uint8_t lbads;
+};
+
+/* A blocking read or write that failed with NVME_ERR_ABORTED: when a
+ * reset dropped its queue (nvme_qpair_dropped), the whole transfer again
+ * on this CPU's queue now (pieces done twice write the same bytes),
+ * except a zoned write, whose write pointer moved on. */
+static __attribute__((noinline, cold)) int nvme_rw_requeue(struct nvme_ctrl *ctrl,
+                                                           struct nvme_qpair *qp, uint8_t opc,
+                                                           const struct nvme_rw_args *a)
+{
+    if (nvme_qpair_dropped(qp) && (a->ns->zone_size == 0 || opc != NVME_CMD_WRITE))
+        return nvme_rw_again(ctrl, opc, a->ns->nsid, a->lba, a->count, a->buf, NVME_OK);
+    return NVME_ERR_ABORTED;
+}
+
 static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
                                    uint32_t count, void *buf)
 {
@@ -497,6 +525,7 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     if (rc != NVME_OK)
         goto refused;
     const struct nvme_ns_info *ns = c.ns;
+    struct nvme_rw_args a = {ns, lba, buf, count, (uint8_t)c.lbads};
     /* A transfer that spans zones goes as one command per zone, as Linux's
      * block layer cuts at the zone size: one command across a boundary is
      * a Zone Boundary Error for a write, and for a read unless the
@@ -523,19 +552,17 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
         (void)nvme_qpair_process(qp, 1);
     } else if (rc == NVME_ERR_BUSY) { /* a full queue: the general path waits for a slot */
         unsigned spent = 0;
-        rc = nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
+        rc = nvme_rw_pass(ctrl, qp, a.ns, c.epoch, a.lbads, opc, a.lba, a.count, a.buf, &spent);
         goto done;
-    } else {
-        goto refused;
+    } else { /* as refused below, with the arguments from memory */
+        return rc == NVME_ERR_STATE
+                   ? nvme_rw_again(ctrl, opc, a.ns->nsid, a.lba, a.count, a.buf, rc)
+                   : rc;
     }
     rc = nvme_waiter_pending(&w) == 0 ? w.result : nvme_wait(qp, &w);
-done:
-    /* Its queue gone at a reset (nvme_qpair_dropped): the whole transfer
-     * again on this CPU's queue now (pieces done twice write the same
-     * bytes), except a zoned write, whose write pointer moved on. */
-    if (__builtin_expect(rc == NVME_ERR_ABORTED, 0) && nvme_qpair_dropped(qp) &&
-        (ns->zone_size == 0 || opc != NVME_CMD_WRITE))
-        return nvme_rw_again(ctrl, opc, nsid, lba, count, buf, NVME_OK);
+done: /* its queue gone at a reset? */
+    if (__builtin_expect(rc == NVME_ERR_ABORTED, 0))
+        return nvme_rw_requeue(ctrl, qp, opc, &a);
     return rc;
 refused: /* BUSY: read mid-rewrite, or frozen (nvme_io_check_settled says which) */
     return rc == NVME_ERR_STATE || rc == NVME_ERR_BUSY
