@@ -205,8 +205,9 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
         return rc;
     if (!c.one_page && count > nvme_max_blocks(ctrl, c.ns))
         return NVME_ERR_INVAL;
-    return nvme_rw_submit(ctrl, qp, c.epoch, c.ns, opc, lba, count, buf, flags, cb, arg, c.one_page,
-                          false, false);
+    rc = nvme_rw_submit(ctrl, qp, c.epoch, c.ns, opc, lba, count, buf, flags, cb, arg, c.one_page,
+                        false, false);
+    return __builtin_expect(rc == NVME_ERR_REQUEUE, 0) ? NVME_ERR_STATE : rc; /* resubmit */
 }
 
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
@@ -373,7 +374,8 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
     if (ctrl == NULL || (flags & ~NVME_SUBMIT_NO_DOORBELL) != 0)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    return nvme_flush_submit(ctrl, qid, nsid, flags, cb, arg, false);
+    int rc = nvme_flush_submit(ctrl, qid, nsid, flags, cb, arg, false);
+    return rc == NVME_ERR_REQUEUE ? NVME_ERR_STATE : rc; /* its queue dropped: resubmit */
 }
 
 /* A piece refused because the namespaces changed since the call's
@@ -477,9 +479,11 @@ static __attribute__((noinline, cold)) int nvme_rw_again(struct nvme_ctrl *ctrl,
         rc = nvme_io_check_settled(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
         if (rc == NVME_OK)
             rc = nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
-        if (rc == NVME_ERR_ABORTED && nvme_qpair_dropped(qp) && ++requeues <= NVME_REQUEUES &&
-            (c.ns->zone_size == 0 || opc != NVME_CMD_WRITE))
-            continue; /* dropped again by the next reset */
+        if (rc == NVME_ERR_REQUEUE) { /* dropped again by the next reset */
+            if (++requeues <= NVME_REQUEUES && (c.ns->zone_size == 0 || opc != NVME_CMD_WRITE))
+                continue;
+            return NVME_ERR_ABORTED;
+        }
         if (!nvme_reset_waited(ctrl, &rc, &spent))
             return rc;
     }
@@ -500,15 +504,14 @@ struct nvme_rw_args {
     uint8_t lbads;
 };
 
-/* A blocking read or write that failed with NVME_ERR_ABORTED: when a
- * reset dropped its queue (nvme_qpair_dropped), the whole transfer again
- * on this CPU's queue now (pieces done twice write the same bytes),
- * except a zoned write, whose write pointer moved on. */
-static __attribute__((noinline, cold)) int nvme_rw_requeue(struct nvme_ctrl *ctrl,
-                                                           struct nvme_qpair *qp, uint8_t opc,
+/* A blocking read or write whose queue a reset dropped (NVME_ERR_REQUEUE):
+ * the whole transfer again on this CPU's queue now (pieces done twice
+ * write the same bytes), except a zoned write, whose write pointer moved
+ * on. */
+static __attribute__((noinline, cold)) int nvme_rw_requeue(struct nvme_ctrl *ctrl, uint8_t opc,
                                                            const struct nvme_rw_args *a)
 {
-    if (nvme_qpair_dropped(qp) && (a->ns->zone_size == 0 || opc != NVME_CMD_WRITE))
+    if (a->ns->zone_size == 0 || opc != NVME_CMD_WRITE)
         return nvme_rw_again(ctrl, opc, a->ns->nsid, a->lba, a->count, a->buf, NVME_OK);
     return NVME_ERR_ABORTED;
 }
@@ -555,14 +558,15 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
         rc = nvme_rw_pass(ctrl, qp, a.ns, c.epoch, a.lbads, opc, a.lba, a.count, a.buf, &spent);
         goto done;
     } else { /* as refused below, with the arguments from memory */
-        return rc == NVME_ERR_STATE
-                   ? nvme_rw_again(ctrl, opc, a.ns->nsid, a.lba, a.count, a.buf, rc)
+        return rc == NVME_ERR_STATE || rc == NVME_ERR_REQUEUE
+                   ? nvme_rw_again(ctrl, opc, a.ns->nsid, a.lba, a.count, a.buf,
+                                   rc == NVME_ERR_STATE ? rc : NVME_OK)
                    : rc;
     }
     rc = nvme_waiter_pending(&w) == 0 ? w.result : nvme_wait(qp, &w);
 done: /* its queue gone at a reset? */
-    if (__builtin_expect(rc == NVME_ERR_ABORTED, 0))
-        return nvme_rw_requeue(ctrl, qp, opc, &a);
+    if (__builtin_expect(rc == NVME_ERR_REQUEUE, 0))
+        return nvme_rw_requeue(ctrl, opc, &a);
     return rc;
 refused: /* BUSY: read mid-rewrite, or frozen (nvme_io_check_settled says which) */
     return rc == NVME_ERR_STATE || rc == NVME_ERR_BUSY
@@ -600,10 +604,10 @@ static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_o
         }
         if (rc == NVME_OK)
             rc = nvme_wait(qp, &w);
-        if (rc != NVME_ERR_ABORTED || qp == NULL || !nvme_qpair_dropped(qp))
+        if (rc != NVME_ERR_REQUEUE)
             break;
     }
-    return rc;
+    return rc == NVME_ERR_REQUEUE ? NVME_ERR_ABORTED : rc;
 }
 
 /* Flush (§6.8): commits the volatile write cache for the namespace;

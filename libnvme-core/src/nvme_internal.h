@@ -1070,9 +1070,16 @@ static inline uint16_t nvme_io_queue_count(const struct nvme_ctrl *ctrl)
  * fewer queues this time, so its commands to replay failed with
  * NVME_ERR_ABORTED (nvme_replay), and a blocking call sends them again on
  * the calling CPU's queue now, as Linux's blk-mq requeues the requests of
- * hardware queues that went away; a submission to it fails the same way
- * (nvme_qpair_begin).  Not during a teardown. */
+ * hardware queues that went away (NVME_ERR_REQUEUE).  Not during a
+ * teardown. */
 #define NVME_REQUEUES 8u /* times a blocking call goes on elsewhere (a reset each) */
+/* Internal result, never returned by a public call: a blocking waiter's
+ * command a reset could not replay because its queue was dropped
+ * (nvme_replay), or a submission to such a queue (nvme_qpair_begin).  Set
+ * once, so a later reset that grants the queue back does not hide it; the
+ * blocking paths send the command again, the asynchronous entry points
+ * answer NVME_ERR_STATE (resubmit), an exhausted requeue NVME_ERR_ABORTED. */
+#define NVME_ERR_REQUEUE (-100)
 static inline bool nvme_qpair_dropped(const struct nvme_qpair *qp)
 {
     const struct nvme_ctrl *ctrl = qp->ctrl;

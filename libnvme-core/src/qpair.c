@@ -433,7 +433,7 @@ struct nvme_cmd_slot *nvme_qpair_begin(struct nvme_qpair *qp, uint32_t epoch, in
          * (nvme_qpair_dropped): a blocking caller goes on elsewhere. */
         *rc = NVME_READ_ONCE(ctrl->gone)   ? NVME_ERR_GONE
               : NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL
-              : nvme_qpair_dropped(qp)     ? NVME_ERR_ABORTED
+              : nvme_qpair_dropped(qp)     ? NVME_ERR_REQUEUE
                                            : NVME_ERR_STATE;
         return NULL;
     }

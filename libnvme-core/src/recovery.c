@@ -572,15 +572,13 @@ int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe
                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
 {
     int rc = nvme_exec_once(qp, epoch, sqe, buf, len, dir, flags, dw0);
-    for (unsigned n = 0; rc == NVME_ERR_ABORTED && (flags & NVME_CMD_REPLAY) &&
-                         nvme_qpair_dropped(qp) && n < NVME_REQUEUES;
-         n++) {
+    for (unsigned n = 0; rc == NVME_ERR_REQUEUE && n < NVME_REQUEUES; n++) {
         qp = nvme_io_qpair_get(qp->ctrl, NVME_QID_CPU);
         if (qp == NULL)
             break;
         rc = nvme_exec_once(qp, epoch, sqe, buf, len, dir, flags, dw0);
     }
-    return rc;
+    return rc == NVME_ERR_REQUEUE ? NVME_ERR_ABORTED : rc;
 }
 
 int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -1243,8 +1241,11 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
                 qp->slots[best].retries++;
                 nvme_stat_inc(&ctrl->stats.replays);
                 nvme_qpair_resubmit_locked(qp, best);
-            } else { /* the controller granted fewer queues this time */
-                nvme_qpair_complete_slot(qp, best, NVME_ERR_ABORTED);
+            } else { /* the controller granted fewer queues this time: a
+                        * blocking call sends it again elsewhere */
+                nvme_qpair_complete_slot(qp, best,
+                                         qp->slots[best].cb == nvme_waiter_cb ? NVME_ERR_REQUEUE
+                                                                              : NVME_ERR_ABORTED);
             }
         }
         if (qp->live && qp->parked != 0) /* (a slot freed meanwhile) */
