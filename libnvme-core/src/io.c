@@ -589,7 +589,7 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
 static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_ok)
 {
     int rc = NVME_OK;
-    /* Its queue gone at a reset (nvme_qpair_dropped): again, on this CPU's
+    /* Its queue gone at a reset (NVME_ERR_REQUEUE): again, on this CPU's
      * queue now; the queue is looked up at each try for that reason. */
     for (unsigned requeues = 0; requeues <= NVME_REQUEUES; requeues++) {
         struct nvme_waiter w = {ctrl, 1, 0, 0};

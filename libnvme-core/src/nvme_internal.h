@@ -295,7 +295,8 @@ struct nvme_ctrl {
     uint16_t hmmaxd;                /* its most descriptors, 0: no limit */
     uint32_t zasl_bytes;            /* ZNS Zone Append Size Limit, 0: mdts_bytes */
     /* NVM Command Set Identify Controller (CNS 06h CSI 00h), read at
-     * bring-up; 0: no limit (or not reported) */
+     * bring-up and every restart (nvme_refresh_identify); 0: no limit (or
+     * not reported) */
     uint8_t vsl;         /* Verify Size Limit, 2^n * MPSMIN bytes */
     uint8_t wzsl;        /* Write Zeroes Size Limit, likewise */
     uint8_t dmrl;        /* DSM deallocate: most ranges */
@@ -800,8 +801,8 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly, bool nssr);
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w);
 /* Submit and wait; _epoch: as nvme_qpair_submit_epoch (NVME_ERR_BUSY,
  * nothing sent, when the namespaces changed since the checks).  A command
- * to replay (NVME_CMD_REPLAY) whose queue a reset dropped goes again on
- * the calling CPU's queue (nvme_qpair_dropped). */
+ * whose queue a reset dropped (NVME_ERR_REQUEUE) goes again on the calling
+ * CPU's queue, up to NVME_REQUEUES times. */
 int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -1067,11 +1068,11 @@ static inline uint16_t nvme_io_queue_count(const struct nvme_ctrl *ctrl)
 }
 
 /* An I/O queue a reset left behind: the controller granted (or created)
- * fewer queues this time, so its commands to replay failed with
- * NVME_ERR_ABORTED (nvme_replay), and a blocking call sends them again on
- * the calling CPU's queue now, as Linux's blk-mq requeues the requests of
- * hardware queues that went away (NVME_ERR_REQUEUE).  Not during a
- * teardown. */
+ * fewer queues this time.  A submission there answers NVME_ERR_REQUEUE
+ * (nvme_qpair_begin), as its blocking waiters' commands did (nvme_replay),
+ * and the blocking call goes on on the calling CPU's queue now, as Linux's
+ * blk-mq requeues the requests of hardware queues that went away.  Not
+ * during a teardown. */
 #define NVME_REQUEUES 8u /* times a blocking call goes on elsewhere (a reset each) */
 /* Internal result, never returned by a public call: a blocking waiter's
  * command a reset could not replay because its queue was dropped
@@ -1155,8 +1156,10 @@ static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
     qp->sq_tail_rung = qp->sq_tail;
 }
 
-/* nvme_map_page's unmap of a mapping moved off its page offset (qpair.c;
- * out of line, so that the fast paths keep no second copy of len). */
+/* The unmap of one piece mapped just now and not used (moved off its page
+ * offset, nvme_map_page and prp.c; no list page for it, prp.c), where the
+ * port has dma_unmap (prp.c; out of line, so that the fast paths keep no
+ * second copy of len). */
 void nvme_map_page_undo(struct nvme_ctrl *ctrl, void *buf, uint32_t len, enum nvme_dma_dir dir)
     __attribute__((noinline, cold));
 

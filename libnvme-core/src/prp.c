@@ -105,6 +105,12 @@ void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot)
     }
 }
 
+void nvme_map_page_undo(struct nvme_ctrl *ctrl, void *buf, uint32_t len, enum nvme_dma_dir dir)
+{
+    if (ctrl->osal.dma_unmap != NULL)
+        ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
+}
+
 /* Maps one piece; checks the OSAL kept the offset inside the page, which
  * the PRP rules depend on. */
 static inline int nvme_prp_map(struct nvme_ctrl *ctrl, uintptr_t va, uint32_t len,
@@ -113,8 +119,7 @@ static inline int nvme_prp_map(struct nvme_ctrl *ctrl, uintptr_t va, uint32_t le
     if (ctrl->osal.dma_map(ctrl->osal.ctx, (void *)va, len, dir, bus) != 0)
         return NVME_ERR_DMA;
     if ((*bus & (ctrl->page_size - 1u)) != (va & (ctrl->page_size - 1u))) {
-        if (ctrl->osal.dma_unmap != NULL)
-            ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, len, dir);
+        nvme_map_page_undo(ctrl, (void *)va, len, dir);
         nvme_log(ctrl, NVME_LOG_ERROR, "dma_map moved the offset within a page");
         return NVME_ERR_DMA;
     }
@@ -178,8 +183,7 @@ static __attribute__((noinline)) int nvme_prp_build_list(struct nvme_qpair *qp,
                 struct nvme_prp_page *next = nvme_prp_page_get(qp);
                 if (next == NULL) {
                     rc = qp->qid == 0 ? NVME_ERR_NOMEM : NVME_ERR_BUSY;
-                    if (ctrl->osal.dma_unmap != NULL)
-                        ctrl->osal.dma_unmap(ctrl->osal.ctx, (void *)va, piece, dir);
+                    nvme_map_page_undo(ctrl, (void *)va, piece, dir);
                     slot->len -= piece;
                     goto fail;
                 }

@@ -588,12 +588,6 @@ bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     return true;
 }
 
-void nvme_map_page_undo(struct nvme_ctrl *ctrl, void *buf, uint32_t len, enum nvme_dma_dir dir)
-{
-    if (ctrl->osal.dma_unmap != NULL)
-        ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
-}
-
 /* A completion that names no command in flight: logged and dropped. */
 void nvme_qpair_bogus(struct nvme_qpair *qp, uint16_t cid, uint16_t sqid)
 {
