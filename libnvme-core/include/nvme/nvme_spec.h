@@ -908,6 +908,26 @@ struct nvme_id_ns_zns {
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_id_ns_zns) == 4096, "ZNS Identify Namespace is 4096 bytes");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset");
+/* I/O Command Set specific Identify Namespace for the NVM Command Set
+ * (CNS 05h CSI 00h, NVM CS 1.0 Figure 97b/114): the Extended LBA Formats,
+ * read when CTRATT.ELBAS says the controller has them.  ELBAF n goes with
+ * LBA format n: bits 6:0 Storage Tag Size (STS), 8:7 Protection
+ * Information Format (PIF: 00b 16b Guard, 01b 32b Guard, 10b 64b Guard). */
+struct nvme_id_ns_nvm {
+    uint64_t lbstm;     /* 0: Logical Block Storage Tag Mask */
+    uint8_t pic;        /* 8: Protection Information Capabilities */
+    uint8_t rsvd9[3];   /* 9 */
+    uint32_t elbaf[64]; /* 12 */
+    uint8_t rsvd268[3828];
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_id_ns_nvm) == 4096, "NVM Identify Namespace is 4096 bytes");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_nvm, elbaf) == 12, "ELBAF offset");
+#define NVME_ELBAF_STS(e) ((e)&0x7fu)
+#define NVME_ELBAF_PIF(e) (((e) >> 7) & 0x3u)
+#define NVME_PIF_16B_GUARD 0u
+#define NVME_PIF_32B_GUARD 1u
+#define NVME_PIF_64B_GUARD 2u
+#define NVME_CTRATT_ELBAS (1u << 15) /* Extended LBA Formats Supported (NVMe 2.0 Figure 275) */
 /* I/O Command Set Specific Identify Controller for the NVM Command Set
  * (CNS 06h CSI 00h, NVM CS 1.0): limits of the commands that move no
  * data; 0 = no limit. */

@@ -106,6 +106,13 @@ struct nvme_sim_ns_config {
     bool extended;
     uint8_t pi_type;
     bool pi_first;
+    /* Extended LBA Format of every listed format (CNS 05h CSI 00h ELBAF,
+     * reported when cfg.elbas): pif 2 is the 64b Guard PI of NVM CS §5.3.1.4,
+     * 16 bytes (CRC-64/NVME guard, application tag, 48-bit reference tag;
+     * needs ms >= 16), whose ILBRT is CDW14 plus bits 47:32 in CDW3 15:0;
+     * pif 1 (32b Guard) and sts (Storage Tag Size) are reported only: PI
+     * commands on them fail with Invalid Field. */
+    uint8_t pif, sts;
     /* Zoned namespace (ZNS 1.1; CSI 02h): zones of zone_size blocks (a
      * power of two; capacity = size), all sequential-write-required,
      * starting Empty.  Writes and Write Zeroes must start at the zone's
@@ -338,6 +345,8 @@ struct nvme_sim_config {
     uint8_t dlfeat;           /* Identify Namespace DLFEAT [zeros, WZ deallocate: 0x09] */
     uint8_t npss;             /* Identify NPSS, 0-based power states [2] */
     bool nssrs;               /* CAP.NSSRS: NVM Subsystem Reset supported [true] */
+    bool elbas;               /* CTRATT.ELBAS: Extended LBA Formats (CNS 05h CSI 00h answered
+                                 even without iocs) [false] */
     bool iocs;                /* CAP.CSS bit 6: I/O Command Sets (CC.CSS 110b), Identify CNS
                                 1Ch/05h/06h and the I/O Command Set Profile feature [false;
                                 forced on when a namespace is zoned] */

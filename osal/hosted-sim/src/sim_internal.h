@@ -148,7 +148,8 @@ struct sim_ns {
     uint16_t ms;
     bool extended, pi_first;
     uint8_t pi_type;
-    uint8_t *md; /* blocks * ms bytes of metadata, NULL when ms is 0 */
+    uint8_t pif, sts; /* nvme_sim_ns_config.pif / .sts */
+    uint8_t *md;      /* blocks * ms bytes of metadata, NULL when ms is 0 */
     bool zoned;
     uint64_t zone_size, nzones;
     uint64_t zsze_reported;
@@ -496,8 +497,14 @@ int sim_ns_set_format(struct sim_ns *ns, unsigned idx, bool extended, uint8_t pi
 void sim_ns_erase(struct sim_ns *ns);
 int sim_ns_md_io(struct sim_ns *ns, uint64_t lba, uint64_t count, uint8_t *md, bool write);
 uint16_t sim_crc_t10dif(const uint8_t *p, size_t len);
-/* sim_nvm.c: a block's PI (guard of `data`, reference tag `ref`) into its metadata */
-void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint32_t ref);
+uint64_t sim_crc64_nvme(const uint8_t *p, size_t len);
+/* sim_nvm.c: PI of one block (16b or 64b Guard, by the namespace's PIF),
+ * reference tag `ref`; the reference tag a command gives (ILBRT: CDW14,
+ * with 64b Guard also CDW3 15:0 as bits 47:32). */
+void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint64_t ref);
+uint64_t sim_pi_ilbrt(const struct sim_ns *ns, const struct nvme_sqe *sqe);
+/* Bytes of PI in a block's metadata: 16 with 64b Guard, else 8. */
+unsigned sim_pi_size(const struct sim_ns *ns);
 
 /* sim_dma.c */
 uint64_t sim_va_to_bus(const void *va);

@@ -28,6 +28,8 @@ static void put_le(uint8_t *p, uint64_t v, unsigned n)
 
 void sim_logpages_id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
 {
+    if (sim->cfg.elbas)
+        id->ctratt |= NVME_CTRATT_ELBAS;
     if (sim->cfg.endgidmax != 0) {
         id->ctratt |= 1u << 4; /* Endurance Groups */
         id->endgidmax = sim->cfg.endgidmax;

@@ -289,14 +289,18 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         put_desc(buf, &off, NVME_NIDT_CSI, &c, 1);
         return 0;
     }
-    case NVME_CNS_CS_NS: { /* CSI 00h: zeros; CSI 02h: ZNS Figure 48 */
-        if (!sim->cfg.iocs)
+    case NVME_CNS_CS_NS: { /* CSI 00h: NVM CS Figure 114 (ELBAF); CSI 02h: ZNS Figure 48 */
+        if (!sim->cfg.iocs && !(sim->cfg.elbas && csi == NVME_CSI_NVM))
             return SF_INVALID_FIELD;
         struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
         if (!ns)
             return SIM_SF_GEN(NVME_SC_INVALID_NS);
-        if (csi == NVME_CSI_NVM)
+        if (csi == NVME_CSI_NVM) {
+            struct nvme_id_ns_nvm *n = (struct nvme_id_ns_nvm *)(void *)buf;
+            for (unsigned i = 0; sim->cfg.elbas && i < ns->nfmt; i++)
+                n->elbaf[i] = (uint32_t)ns->sts | (uint32_t)ns->pif << 7;
             return 0;
+        }
         if (csi != NVME_CSI_ZNS || !ns->zoned)
             return SIM_SF_GEN(0x2c); /* Invalid I/O Command Set */
         struct nvme_id_ns_zns *z = (struct nvme_id_ns_zns *)(void *)buf;

@@ -121,8 +121,13 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
         sim_msg(sim, "namespace %u: no size", nc->nsid);
         return -1;
     }
-    if (nc->pi_type > 3 || (nc->pi_type && nc->ms < 8)) {
-        sim_msg(sim, "namespace %u: PI type %u needs 8 metadata bytes", nc->nsid, nc->pi_type);
+    if (nc->pi_type > 3 || (nc->pi_type && nc->ms < (nc->pif == NVME_PIF_64B_GUARD ? 16 : 8))) {
+        sim_msg(sim, "namespace %u: PI type %u needs 8 metadata bytes (16 with 64b Guard)",
+                nc->nsid, nc->pi_type);
+        return -1;
+    }
+    if (nc->pif > 3 || nc->sts > 0x7f) {
+        sim_msg(sim, "namespace %u: PIF %u / STS %u out of range", nc->nsid, nc->pif, nc->sts);
         return -1;
     }
     if (nc->zoned &&
@@ -147,6 +152,8 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
     ns->extended = nc->ms && nc->extended;
     ns->pi_type = nc->pi_type;
     ns->pi_first = nc->pi_first;
+    ns->pif = nc->pif;
+    ns->sts = nc->sts;
     ns->zoned = nc->zoned;
     ns->zone_size = nc->zone_size;
     ns->zsze_reported = nc->zsze_reported;
@@ -404,4 +411,17 @@ uint16_t sim_crc_t10dif(const uint8_t *p, size_t len)
             crc = (uint16_t)((crc & 0x8000) ? (crc << 1) ^ 0x8bb7 : crc << 1);
     }
     return crc;
+}
+
+/* CRC-64/NVME (reflected polynomial 9A6C9329AC4BC9B5h, initial value and
+ * final XOR all ones), the 64b Guard (NVM CS §5.3.1.4). */
+uint64_t sim_crc64_nvme(const uint8_t *p, size_t len)
+{
+    uint64_t crc = ~0ull;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc & 1) ? (crc >> 1) ^ 0x9a6c9329ac4bc9b5ull : crc >> 1;
+    }
+    return ~crc;
 }

@@ -31,48 +31,94 @@ static uint16_t lba_range(const struct sim_ns *ns, const struct nvme_sqe *sqe, u
 
 /* --- Metadata and protection information (NVM CS §5.2) --------------- */
 
-/* Whether this command moves metadata: not for PI-only formats (ms 8)
- * with PRACT, where the controller inserts / strips the PI. */
+unsigned sim_pi_size(const struct sim_ns *ns) { return ns->pif == NVME_PIF_64B_GUARD ? 16u : 8u; }
+
+/* Whether this command moves metadata: not for PI-only formats (ms the
+ * PI's size) with PRACT, where the controller inserts / strips the PI. */
 static bool moves_md(const struct sim_ns *ns, uint32_t cdw12)
 {
-    return ns->ms && !(ns->pi_type && ns->ms == 8 && (cdw12 & NVME_RW_PRACT));
+    return ns->ms && !(ns->pi_type && ns->ms == sim_pi_size(ns) && (cdw12 & NVME_RW_PRACT));
 }
 
-/* The 8 PI bytes of a block's metadata: guard (big endian), application
- * tag, reference tag. */
+/* The PI bytes of a block's metadata (NVM CS §5.3.1): 16b Guard: guard
+ * (2 bytes, big endian), application tag (2), reference tag (4); 64b
+ * Guard: guard (8), application tag (2), reference tag (6, STS 0). */
 static uint8_t *pi_of(const struct sim_ns *ns, uint8_t *md)
 {
-    return ns->pi_first ? md : md + ns->ms - 8;
+    return ns->pi_first ? md : md + ns->ms - sim_pi_size(ns);
 }
 
-void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint32_t ref)
+static void put_be(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static uint64_t get_be(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+uint64_t sim_pi_ilbrt(const struct sim_ns *ns, const struct nvme_sqe *sqe)
+{
+    if (ns->pif == NVME_PIF_64B_GUARD)
+        return (uint64_t)(sqe->cdw3 & 0xffffu) << 32 | sqe->cdw14;
+    return sqe->cdw14;
+}
+
+void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint64_t ref)
 {
     uint8_t *pi = pi_of(ns, md);
-    uint16_t g = sim_crc_t10dif(data, ns->lba_size);
-    pi[0] = (uint8_t)(g >> 8);
-    pi[1] = (uint8_t)g;
-    pi[2] = pi[3] = 0;
-    pi[4] = (uint8_t)(ref >> 24);
-    pi[5] = (uint8_t)(ref >> 16);
-    pi[6] = (uint8_t)(ref >> 8);
-    pi[7] = (uint8_t)ref;
+    if (ns->pif == NVME_PIF_64B_GUARD) {
+        put_be(pi, sim_crc64_nvme(data, ns->lba_size), 8);
+        put_be(pi + 8, 0, 2);
+        put_be(pi + 10, ref & 0xffffffffffffull, 6);
+        return;
+    }
+    put_be(pi, sim_crc_t10dif(data, ns->lba_size), 2);
+    put_be(pi + 2, 0, 2);
+    put_be(pi + 4, (uint32_t)ref, 4);
 }
 
 /* PRCHK (CDW12 28 guard, 26 reference tag) of one block; an application
- * tag of FFFFh disables checking (§5.2.1.4). */
+ * tag of FFFFh disables checking (§5.3.1.5). */
 static uint16_t pi_check(struct nvme_sim *sim, const struct sim_ns *ns, uint8_t *md,
-                         const uint8_t *data, uint32_t ref, uint32_t cdw12)
+                         const uint8_t *data, uint64_t ref, uint32_t cdw12)
 {
     uint8_t *pi = pi_of(ns, md);
-    if (pi[2] == 0xff && pi[3] == 0xff)
+    bool g64 = ns->pif == NVME_PIF_64B_GUARD;
+    unsigned gsz = g64 ? 8u : 2u, rsz = g64 ? 6u : 4u;
+    if (get_be(pi + gsz, 2) == 0xffff)
         return 0;
     sim->st.pi_checked++;
-    if ((cdw12 & NVME_RW_PRCHK_GUARD) &&
-        (uint16_t)(pi[0] << 8 | pi[1]) != sim_crc_t10dif(data, ns->lba_size))
+    uint64_t guard = g64 ? sim_crc64_nvme(data, ns->lba_size) : sim_crc_t10dif(data, ns->lba_size);
+    if ((cdw12 & NVME_RW_PRCHK_GUARD) && get_be(pi, gsz) != guard)
         return (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_GUARD_CHECK) | NVME_SF_DNR_BIT);
-    uint32_t got = (uint32_t)pi[4] << 24 | (uint32_t)pi[5] << 16 | (uint32_t)pi[6] << 8 | pi[7];
-    if ((cdw12 & NVME_RW_PRCHK_REF) && ns->pi_type != 3 && got != ref)
+    uint64_t mask = g64 ? 0xffffffffffffull : 0xffffffffull;
+    if ((cdw12 & NVME_RW_PRCHK_REF) && ns->pi_type != 3 &&
+        get_be(pi + gsz + 2, rsz) != (ref & mask))
         return (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_REFTAG_CHECK) | NVME_SF_DNR_BIT);
+    return 0;
+}
+
+/* PRINFO a namespace can take: none without PI, none on the PI formats
+ * this model only reports (32b Guard, storage tags); with Type 1 and
+ * PRCHK reference tag, the ILBRT must be the SLBA's low bits, else
+ * Invalid Protection Information, as QEMU's model checks. */
+static uint16_t pi_flags_check(const struct sim_ns *ns, const struct nvme_sqe *sqe, uint64_t slba)
+{
+    uint32_t pi = sqe->cdw12 &
+                  (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF);
+    if (pi == 0)
+        return 0;
+    if (!ns->pi_type || ns->sts || ns->pif == NVME_PIF_32B_GUARD || ns->pif > NVME_PIF_64B_GUARD)
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    uint64_t mask = ns->pif == NVME_PIF_64B_GUARD ? 0xffffffffffffull : 0xffffffffull;
+    if (ns->pi_type == 1 && (pi & NVME_RW_PRCHK_REF) && (slba & mask) != sim_pi_ilbrt(ns, sqe))
+        return SIM_SF_CMD(NVME_SC_INVALID_PI);
     return 0;
 }
 
@@ -130,9 +176,8 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
     uint32_t cdw12 = sqe->cdw12;
-    if (!ns->pi_type &&
-        (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF)))
-        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    if ((sf = pi_flags_check(ns, sqe, slba)))
+        return sf;
     bool md_xfer = moves_md(ns, cdw12);
     size_t dlen = (size_t)nlb * ns->lba_size;
     size_t hlen = dlen + (md_xfer && ns->extended ? (size_t)nlb * ns->ms : 0);
@@ -151,7 +196,7 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
         free(host), free(data), free(md);
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
     }
-    uint32_t ref = sqe->cdw14;
+    uint64_t ref = sim_pi_ilbrt(ns, sqe);
     if (opc != NVME_CMD_READ) { /* Write, Compare: data from the host */
         sf = sim_prp_copy(sim, sqe, host, hlen, false);
         if (!sf && md_xfer)
@@ -270,14 +315,17 @@ static uint16_t write_zeroes(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if (ns->zoned && (sf = sim_zns_write_check(sim, ns, slba, nlb)))
         return sf;
+    if ((sf = pi_flags_check(ns, sqe, slba)))
+        return sf;
     uint8_t *zero = calloc(nlb, ns->lba_size);
     uint8_t *md = ns->ms ? calloc(nlb, ns->ms) : NULL;
     if (!zero || (ns->ms && !md)) {
         free(zero), free(md);
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
     }
+    uint64_t ref = sim_pi_ilbrt(ns, sqe);
     for (uint32_t i = 0; ns->pi_type && (sqe->cdw12 & NVME_RW_PRACT) && i < nlb; i++)
-        sim_pi_put(ns, md + (size_t)i * ns->ms, zero, sqe->cdw14 + i);
+        sim_pi_put(ns, md + (size_t)i * ns->ms, zero, ref + i);
     if (sim_ns_io(ns, slba, nlb, zero, true) < 0 ||
         (ns->ms && sim_ns_md_io(ns, slba, nlb, md, true) < 0))
         sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
@@ -317,7 +365,7 @@ static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
                 sim_ns_md_io(ns, slba + i, 1, md, false) < 0)
                 sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
             else
-                sf = pi_check(sim, ns, md, data, sqe->cdw14 + i, sqe->cdw12);
+                sf = pi_check(sim, ns, md, data, sim_pi_ilbrt(ns, sqe) + i, sqe->cdw12);
         }
         free(data), free(md);
     }

@@ -106,8 +106,8 @@ void sim_zns_written(struct sim_ns *ns, uint64_t slba, uint32_t nlb)
  * write pointer, whose LBA Dword 0 returns (low 32 bits; Dword 1 would
  * carry the high half).  Protection information, as QEMU's model: Type 1
  * needs PIREMAP (CDW12 bit 25), Type 3 refuses it (Invalid Protection
- * Information); PRACT on a PI-only format (ms 8) generates the PI, the
- * reference tags from ILBRT (CDW14) plus, with PIREMAP, the distance from
+ * Information); PRACT on a PI-only format (ms 8, or 16 with 64b Guard)
+ * generates the PI, the reference tags from ILBRT (CDW14, and CDW3) plus, with PIREMAP, the distance from
  * the ZSLBA to where the data lands (ZNS 1.1 §3.4.1, Zone Append CDW12). */
 uint16_t sim_zns_append(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0)
 {
@@ -134,7 +134,7 @@ uint16_t sim_zns_append(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
     bool piremap = (sqe->cdw12 & NVME_ZA_PIREMAP) != 0;
     if ((ns->pi_type == 1 && !piremap) || (ns->pi_type == 3 && piremap))
         return SIM_SF_CMD(NVME_SC_INVALID_PI);
-    bool pract = ns->pi_type && ns->ms == 8 && (sqe->cdw12 & NVME_RW_PRACT);
+    bool pract = ns->pi_type && ns->ms == sim_pi_size(ns) && (sqe->cdw12 & NVME_RW_PRACT);
     size_t len = (size_t)nlb * ns->lba_size;
     if (sim->cfg.mdts && len > sim_mdts_bytes(sim))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
@@ -147,7 +147,7 @@ uint16_t sim_zns_append(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
         sf = (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
     for (uint32_t i = 0; !sf && pract && i < nlb; i++)
         sim_pi_put(ns, md + (size_t)i * ns->ms, b + (size_t)i * ns->lba_size,
-                   sqe->cdw14 + (piremap ? (uint32_t)(wp - zslba) : 0u) + i);
+                   sim_pi_ilbrt(ns, sqe) + (piremap ? wp - zslba : 0u) + i);
     if (!sf &&
         (sim_ns_io(ns, wp, nlb, b, true) < 0 || (md && sim_ns_md_io(ns, wp, nlb, md, true) < 0)))
         sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
