@@ -128,6 +128,7 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
     info->nn = id->nn;
     info->oacs = id->oacs;
     info->oncs = id->oncs;
+    info->ctratt = id->ctratt;
     info->vwc = id->vwc;
     info->lpa = id->lpa;
     info->sqes = id->sqes;

@@ -119,6 +119,23 @@ void nvme_ns_free(struct nvme_ctrl *ctrl)
     ctrl->ns_all_count = ctrl->ns_all_cap = 0;
 }
 
+/* What the core does with the namespace's PI (NVM CS 1.0 §5.3.1): it
+ * builds commands for the 16b Guard (8 bytes) and, as Linux, the 64b
+ * Guard (16 bytes), neither with a storage tag.  Plain nvme_read/
+ * nvme_write move data only: fine without metadata, and for PI-only
+ * formats (ms = the PI's size) with PRACT, since then the controller
+ * inserts and strips the PI and transfers no metadata (§5.3.2.1).
+ * known: the PIF is the controller's word (else only ms 8 has a PI the
+ * core can name: 16b Guard). */
+static void nvme_ns_pi_setup(struct nvme_ns_info *ns, bool known)
+{
+    unsigned size = ns->pif == NVME_PIF_64B_GUARD ? 16u : ns->pif == NVME_PIF_16B_GUARD ? 8u : 0u;
+    if (!known)
+        size = ns->ms == 8u ? 8u : 0u;
+    ns->pi_size = (uint8_t)(ns->pi_type != 0 && ns->sts == 0 && size <= ns->ms ? size : 0u);
+    ns->plain_io = ns->ms == 0 || (ns->pi_size != 0 && ns->ms == ns->pi_size);
+}
+
 /* Fills one namespace from Identify Namespace data, checking it.  The
  * in-use format is FLBAS bits 3:0, plus bits 6:5 when there are more than
  * 16 formats (NVMe 2.0, NVM CS Figure 97); format i is at byte 128 + 4 i. */
@@ -177,11 +194,7 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
         ns->status = NVME_ERR_PROTO;
         return;
     }
-    /* Plain nvme_read/nvme_write move data only: fine without metadata,
-     * and for PI-only formats (8 bytes) with PRACT, since then the
-     * controller inserts and strips the PI and transfers no metadata
-     * (NVM CS §5.2.1.2, Figure 11). */
-    ns->plain_io = ns->ms == 0 || (ns->pi_type != 0 && ns->ms == 8u);
+    nvme_ns_pi_setup(ns, true); /* 16b Guard (NVMe 1.4) unless nvme_ns_elbaf says otherwise */
     uint64_t block = (uint64_t)ns->lba_size + (ns->md_extended ? ns->ms : 0u);
     if (block > ctrl->info.mdts_bytes) {
         nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: %llu-byte blocks above MDTS (%u bytes)",
@@ -214,6 +227,36 @@ static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, 
                  ids.csi);
         ns->status = NVME_ERR_UNSUPPORTED;
     }
+    return NVME_OK;
+}
+
+/* The PI format of a PI namespace's format in use: its Extended LBA
+ * Format (CNS 05h CSI 00h, NVM CS 1.0 Figure 114), when CTRATT.ELBAS says
+ * the controller reports them, as Linux's nvme_configure_pi_elbas.  A
+ * refusal leaves the 16b Guard only where it is the one that fits (ms 8);
+ * a host-side failure fails the scan. */
+static int nvme_ns_elbaf(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
+{
+    if (!(ctrl->info.ctratt & NVME_CTRATT_ELBAS) || ns->status != NVME_OK || ns->pi_type == 0 ||
+        (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
+        return NVME_OK;
+    int rc = nvme_identify_cs(ctrl, NVME_CNS_CS_NS, ns->nsid, NVME_CSI_NVM, page);
+    if (rc < 0)
+        return rc;
+    if (rc != NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: NVM Identify Namespace refused (%s)%s",
+                 ns->nsid, nvme_strerror(rc), ns->ms == 8u ? "" : ": its PI format is unknown");
+    } else {
+        uint32_t e = ((const struct nvme_id_ns_nvm *)page)->elbaf[ns->format];
+        ns->pif = (uint8_t)NVME_ELBAF_PIF(e);
+        ns->sts = (uint8_t)NVME_ELBAF_STS(e);
+    }
+    nvme_ns_pi_setup(ns, rc == NVME_OK);
+    if (rc == NVME_OK && ns->pi_size == 0)
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "namespace %u: protection information format %u with a %u-bit storage tag: "
+                 "no PI flags, nvme_read_ext/nvme_write_ext carry its metadata as it is",
+                 ns->nsid, ns->pif, ns->sts);
     return NVME_OK;
 }
 
@@ -361,6 +404,8 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
         }
         nvme_ns_parse(ctrl, &info[i], id);
         rc = nvme_ns_command_set(ctrl, &info[i], id);
+        if (rc >= 0)
+            rc = nvme_ns_elbaf(ctrl, &info[i], id);
         if (rc < 0)
             return rc;
     }
@@ -378,6 +423,7 @@ static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_
     return status_moved || ns->nsze != info->nsze || ns->lba_size != info->lba_size ||
            ns->ms != info->ms || ns->format != info->format || ns->csi != info->csi ||
            ns->md_extended != info->md_extended || ns->pi_type != info->pi_type ||
+           ns->pif != info->pif || ns->sts != info->sts ||
            !nvme_bytes_eq(ns->nguid, info->nguid, sizeof(ns->nguid)) ||
            !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
 }

@@ -34,20 +34,46 @@ int nvme_ns_plain_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
     return NVME_ERR_UNSUPPORTED;
 }
 
-/* PI-only formats (ms 8): PRACT, so the controller inserts the PI on
- * writes and strips it on reads; Types 1 and 2 take the low 32 bits of
- * the LBA as the initial reference tag (ILBRT, CDW14; NVM CS §5.2.1.3). */
+/* CDW12 bits of the NVME_IO_* flags. */
+static uint32_t nvm_cdw12_flags(unsigned flags)
+{
+    return ((flags & NVME_IO_FUA) ? NVME_RW_FUA : 0u) | ((flags & NVME_IO_LR) ? NVME_RW_LR : 0u) |
+           ((flags & NVME_IO_PRACT) ? NVME_RW_PRACT : 0u) |
+           ((flags & NVME_IO_PRCHK_GUARD) ? NVME_RW_PRCHK_GUARD : 0u) |
+           ((flags & NVME_IO_PRCHK_APP) ? NVME_RW_PRCHK_APP : 0u) |
+           ((flags & NVME_IO_PRCHK_REF) ? NVME_RW_PRCHK_REF : 0u);
+}
+
+/* PRINFO bits `prinfo` (CDW12), and for Types 1 and 2 the SLBA as the
+ * initial reference tag (ILBRT): its low 32 bits in CDW14, with the 64b
+ * Guard also bits 47:32 in CDW3 15:0, as the reference tag has 48 bits
+ * there (NVM CS 1.0 §5.3.1.4, Read command Figures; Linux
+ * nvme_set_ref_tag). */
 static void nvme_pi_fields(const struct nvme_ns_info *ns, struct nvme_sqe *sqe, uint32_t prinfo)
 {
     sqe->cdw12 |= prinfo;
-    if (ns->pi_type == 1u || ns->pi_type == 2u)
+    if (ns->pi_type == 1u || ns->pi_type == 2u) {
         sqe->cdw14 = sqe->cdw10;
+        if (ns->pif == NVME_PIF_64B_GUARD)
+            sqe->cdw3 = sqe->cdw11 & 0xffffu;
+    }
+}
+
+/* PI-only formats (ms = pi_size): PRACT, so the controller inserts the
+ * PI on writes and strips it on reads, and the checks Linux asks for
+ * (nvme_setup_rw): the guard, and the reference tag of Types 1 and 2 (a
+ * Type 3 tag is not the LBA's).  So a block whose data no longer match
+ * its PI fails with an End-to-end error (SCT 2h) instead of reaching the
+ * caller. */
+static unsigned nvme_plain_pi_flags(const struct nvme_ns_info *ns)
+{
+    return NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | (ns->pi_type != 3u ? NVME_IO_PRCHK_REF : 0u);
 }
 
 void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe)
 {
-    if (ns->pi_type != 0 && ns->ms == 8u)
-        nvme_pi_fields(ns, sqe, NVME_RW_PRACT);
+    if (ns->pi_size != 0 && ns->ms == ns->pi_size)
+        nvme_pi_fields(ns, sqe, nvm_cdw12_flags(nvme_plain_pi_flags(ns)));
 }
 
 static int nvm_ns_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
@@ -130,16 +156,6 @@ static int nvm_exec(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sq
     return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, NVME_CMD_REPLAY, dw0);
 }
 
-/* CDW12 bits of the NVME_IO_* flags. */
-static uint32_t nvm_cdw12_flags(unsigned flags)
-{
-    return ((flags & NVME_IO_FUA) ? NVME_RW_FUA : 0u) | ((flags & NVME_IO_LR) ? NVME_RW_LR : 0u) |
-           ((flags & NVME_IO_PRACT) ? NVME_RW_PRACT : 0u) |
-           ((flags & NVME_IO_PRCHK_GUARD) ? NVME_RW_PRCHK_GUARD : 0u) |
-           ((flags & NVME_IO_PRCHK_APP) ? NVME_RW_PRCHK_APP : 0u) |
-           ((flags & NVME_IO_PRCHK_REF) ? NVME_RW_PRCHK_REF : 0u);
-}
-
 #define NVME_IO_PI_FLAGS                                                                           \
     (NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_APP | NVME_IO_PRCHK_REF)
 #define NVME_IO_ALL_FLAGS (NVME_IO_FUA | NVME_IO_LR | NVME_IO_DEALLOCATE | NVME_IO_PI_FLAGS)
@@ -150,6 +166,9 @@ static int nvm_pi_flags_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info 
         return NVME_ERR_INVAL;
     if ((flags & NVME_IO_PI_FLAGS) != 0 && ns->pi_type == 0)
         return nvm_unsupported(ctrl, ns->nsid, "protection information", "the format has none");
+    if ((flags & NVME_IO_PI_FLAGS) != 0 && ns->pi_size == 0)
+        return nvm_unsupported(ctrl, ns->nsid, "protection information",
+                               "its format (32b Guard or a storage tag) is not handled");
     return NVME_OK;
 }
 
@@ -318,7 +337,12 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
     if ((flags & NVME_IO_DEALLOCATE) && !(ns->dlfeat & NVME_DLFEAT_WZ_DEAC))
         return nvm_unsupported(ctrl, nsid, "Write Zeroes with deallocate", "DLFEAT bit 3 clear");
     uint32_t cdw12 = nvm_cdw12_flags(flags) | ((flags & NVME_IO_DEALLOCATE) ? NVME_WZ_DEAC : 0u);
-    /* PI formats: the controller generates the PI of the zeroed blocks. */
+    /* PI formats: the controller generates the PI of the zeroed blocks
+     * (no PRCHK: QEMU refuses it there); one whose reference tag the
+     * core cannot build would get wrong tags. */
+    if (ns->pi_type != 0 && ns->pi_size == 0)
+        return nvm_unsupported(ctrl, nsid, "Write Zeroes",
+                               "its PI format (32b Guard or a storage tag) is not handled");
     if (ns->pi_type != 0)
         cdw12 |= NVME_RW_PRACT;
     /* Each command within the Write Zeroes Size Limit (Linux caps its
@@ -464,7 +488,7 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
  * format has none, nor for PI-only formats with PRACT. */
 static bool nvm_moves_md(const struct nvme_ns_info *ns, unsigned flags)
 {
-    return ns->ms != 0 && !(ns->pi_type != 0 && ns->ms == 8u && (flags & NVME_IO_PRACT));
+    return ns->ms != 0 && !(ns->pi_size != 0 && ns->ms == ns->pi_size && (flags & NVME_IO_PRACT));
 }
 
 static uint32_t nvm_data_block(const struct nvme_ns_info *ns, unsigned flags)
@@ -500,6 +524,12 @@ uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba)
     return z - r;
 }
 
+/* The protection a call's commands were built for: PI type and size. */
+static uint16_t nvm_pi_key(const struct nvme_ns_info *ns)
+{
+    return (uint16_t)(ns->pi_type | (unsigned)ns->pi_size << 8);
+}
+
 /* A piece of nvm_data refused because the namespaces changed since the
  * call's checks (nvme_ns_epoch_read: a rescan of this namespace or of
  * another, a Format to the format in use): the rest of the transfer is
@@ -510,7 +540,7 @@ uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba)
  * one the new checks read. */
 static __attribute__((noinline, cold)) int
 nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool write, uint64_t lba,
-                 uint32_t count, unsigned flags, uint32_t dblk, uint32_t mblk, uint8_t pi_type,
+                 uint32_t count, unsigned flags, uint32_t dblk, uint32_t mblk, uint16_t pi,
                  uint32_t *epoch)
 {
     for (unsigned tries = 0, waits = 0; tries < NVME_NS_SETTLE_TRIES; tries++) {
@@ -520,7 +550,7 @@ nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool wri
         const struct nvme_ns_info *now;
         int rc = nvm_ns_check(ctrl, ns->nsid, lba, count, write, &now);
         if (rc == NVME_OK && (now != ns || nvm_data_block(now, flags) != dblk ||
-                              nvm_md_block(now, flags) != mblk || now->pi_type != pi_type))
+                              nvm_md_block(now, flags) != mblk || nvm_pi_key(now) != pi))
             rc = NVME_ERR_BUSY;
         if (!nvme_ns_epoch_moved(ctrl, e)) {
             if (rc == NVME_OK)
@@ -541,7 +571,7 @@ static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns
     bool to_dev = opc != NVME_CMD_READ;
     enum nvme_dma_dir dir = to_dev ? NVME_DMA_TO_DEVICE : NVME_DMA_FROM_DEVICE;
     uint32_t dblk = nvm_data_block(ns, flags), mblk = nvm_md_block(ns, flags);
-    const uint8_t pi_type = ns->pi_type; /* as the call's checks read it (epoch) */
+    const uint16_t pi = nvm_pi_key(ns); /* as the call's checks read it (epoch) */
     uint32_t max = nvme_div32(ctrl->info.mdts_bytes, dblk);
     if (max > 65536u)
         max = 65536u;
@@ -598,7 +628,7 @@ static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns
         if (rc == NVME_ERR_BUSY && nvme_ns_epoch_moved(ctrl, epoch)) {
             /* Checked again: the same piece goes again, or the call ends. */
             rc = nvm_data_recheck(ctrl, ns, opc == NVME_CMD_WRITE, lba + done, count - done, flags,
-                                  dblk, mblk, pi_type, &epoch);
+                                  dblk, mblk, pi, &epoch);
             continue;
         }
         if (rc == NVME_OK && mdma != NULL && !to_dev) {
@@ -613,7 +643,7 @@ static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns
 }
 
 /* Read or Write with flags and metadata, or Compare (data only, as
- * nvme_read has it: PRACT on PI-only formats). */
+ * nvme_read has it: PRACT and PRCHK on PI-only formats). */
 static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
                       uint32_t count, void *buf, void *md, unsigned flags)
 {
@@ -631,7 +661,7 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
             return nvm_unsupported(ctrl, nsid, "Compare", "ONCS bit 0 clear");
         if ((rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
             return rc;
-        flags = ns->pi_type != 0 && ns->ms == 8u ? NVME_IO_PRACT : 0u;
+        flags = ns->pi_type != 0 ? nvme_plain_pi_flags(ns) : 0u; /* plain: ms = pi_size */
     }
     if ((rc = nvm_pi_flags_check(ctrl, ns, flags)) != NVME_OK)
         return rc;

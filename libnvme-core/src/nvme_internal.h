@@ -864,7 +864,8 @@ int nvme_ns_plain_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns);
 /* NVME_ERR_UNSUPPORTED (logged) when the controller runs admin-only. */
 int nvme_io_admin_only(struct nvme_ctrl *ctrl);
 /* Adds what plain I/O on `ns` carries to a Read/Write SQE: on PI-only
- * formats PRACT (CDW12) and the initial reference tag (CDW14). */
+ * formats PRACT and PRCHK (CDW12) and the initial reference tag (CDW14,
+ * and CDW3 with the 64b Guard). */
 void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe);
 /* Blocks from `lba` to the end of its zone (zoned namespace `ns`): the
  * blocking calls cut transfers there. */

@@ -36,8 +36,8 @@ static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *
 /* --fua / --lr: the flags of nvme_read_ext / nvme_write_ext, 0 without
  * them.  The buffer holds plain blocks as for nvme_read (2^LBADS bytes
  * each, ctl_fits): a format that moves metadata with the data is refused
- * as nvme_read refuses it, and a PI-only one gets PRACT as nvme_read
- * gives it (nvme_ns_info.plain_io), so no metadata byte moves. */
+ * as nvme_read refuses it, and a PI-only one gets PRACT and the checks
+ * nvme_read gives it (nvme_ns_info.plain_io), so no metadata byte moves. */
 static unsigned ctl_rw_flags(const struct ctl *c, const struct nvme_ns_info *ns, int *rc)
 {
     unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
@@ -50,7 +50,8 @@ static unsigned ctl_rw_flags(const struct ctl *c, const struct nvme_ns_info *ns,
         *rc = NVME_ERR_UNSUPPORTED;
         return 0;
     }
-    return fl | NVME_IO_PRACT; /* PI only (ms 8) */
+    /* PI only (ms = pi_size): as nvme_read, guard and reference tag checked */
+    return fl | NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | (ns->pi_type != 3u ? NVME_IO_PRCHK_REF : 0u);
 }
 
 int ctl_cmd_read(struct ctl *c)

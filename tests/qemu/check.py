@@ -1244,6 +1244,63 @@ def case_configs(w):
     c.has(r"^harness: 'write -n 3 -s 0 -c 1 -p 1' failed as expected: -11 \(unsupported\)",
           "extended LBA: plain write refused as unsupported")
     c_all.failures += c.failures
+    c_all.failures += configs_pi_checked(w).failures
+    return c_all
+
+
+def crc64_nvme(data):
+    """CRC-64/NVME, the 64b Guard (NVM CS 1.0 section 5.3.1.4)."""
+    crc = 0xFFFFFFFFFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x9A6C9329AC4BC9B5 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFFFFFFFFFF
+
+
+def configs_pi_checked(w):
+    """Protection information end to end: 64b Guard formats (pif=2, 16
+    bytes, CTRATT.ELBAS and CNS 05h CSI 00h) take plain I/O with PRACT as
+    Linux gives them, the PI QEMU stored names each block (guard, 48-bit
+    reference tag); a block changed in the host's image afterwards fails
+    the next plain read with an End-to-end error (PRCHK), 16b and 64b Guard,
+    Types 1 and 3, instead of reaching the caller."""
+    c_all = Checker("")
+    imgs = [os.path.join(w.dir, n) for n in ("g64.img", "g64k.img", "g16.img")]
+    for path in imgs:
+        make_image(path, 16 * MiB)
+    specs = ["path=%s,nsid=1,ms=16,pi=1,pif=2" % imgs[0],
+             "path=%s,nsid=2,ms=16,pi=3,pif=2,lbs=4096" % imgs[1],
+             "path=%s,nsid=3,ms=8,pi=1" % imgs[2]]
+    c = w.boot(specs, ["wpat 1 0 64 41", "rpat 1 0 64 41", "wpat 2 3 16 42", "rpat 2 3 16 42",
+                       "wpat 3 0 64 43", "rpat 3 0 64 43"], core_quiet=False)
+    for ns, lba, n, key, what in ((1, 0, 64, 41, "64b Guard, Type 1"), (2, 3, 16, 42, "64b Guard 4 KiB, Type 3"),
+                                  (3, 0, 64, 43, "16b Guard, Type 1")):
+        c.ok(c.section("rpat %d %d %d %d" % (ns, lba, n, key)).startswith("rpat ok"),
+             "%s: written and read back with plain I/O" % what)
+    pat_check_image(c, imgs[0], 41, 0, 64, 512, "64b Guard")
+    # QEMU keeps the metadata after the data: NSZE = size / (lbs + ms).
+    moff = (16 * MiB // (512 + 16)) * 512
+    pi = read_at(imgs[0], moff + 5 * 16, 16)
+    c.ok(int.from_bytes(pi[10:16], "big") == 5 and
+         int.from_bytes(pi[0:8], "big") == crc64_nvme(pat_block(41, 5, 512)),
+         "64b Guard: block 5's PI holds the CRC-64 of its data and reference tag 5 (%s)" % pi.hex())
+    c_all.failures += c.failures
+    for path, off in ((imgs[0], 5 * 512 + 9), (imgs[1], 7 * 4096 + 100), (imgs[2], 9 * 512)):
+        with open(path, "r+b") as f:
+            f.seek(off)
+            b = f.read(1)
+            f.seek(off)
+            f.write(bytes([b[0] ^ 0x20]))
+    c = w.boot(specs, ["!rpat 1 0 64 41", "rpat 1 6 58 41", "!rpat 2 3 16 42", "!rpat 3 0 64 43",
+                       "rpat 3 10 54 43"], core_quiet=False)
+    for cmd, what in (("rpat 1 0 64 41", "64b Guard"), ("rpat 2 3 16 42", "64b Guard 4 KiB, Type 3"),
+                      ("rpat 3 0 64 43", "16b Guard")):
+        c.has(r"^harness: '%s' failed as expected: \d+ \(End-to-end Guard Check Error\)" % cmd,
+              "%s: a block changed under its PI fails the plain read (PRCHK)" % what)
+    for cmd in ("rpat 1 6 58 41", "rpat 3 10 54 43"):
+        c.ok(c.section(cmd).startswith("rpat ok"), "%s: the blocks after the changed one read fine" % cmd)
+    c_all.failures += c.failures
     return c_all
 
 

@@ -241,6 +241,7 @@ struct nvme_ctrl_info {
     uint32_t shutdown_timeout_ms; /* RTD3E, clamped to 5 s .. 60 s like Linux */
     uint16_t mdts_log2;           /* the Identify MDTS limit is 2^mdts_log2 bytes
                                      (MDTS + 12 + CAP.MPSMIN, up to 282); 0 = no limit */
+    uint32_t ctratt;              /* Identify Controller CTRATT (e.g. NVME_CTRATT_ELBAS) */
 };
 
 /*
@@ -399,10 +400,11 @@ struct nvme_ns_info {
                           lba_size + ms bytes per block */
     uint8_t pi_type;           /* protection information type 0 (none), 1, 2, 3 (DPS 2:0) */
     bool pi_first;             /* PI in the first 8 metadata bytes (DPS bit 3) */
-    bool plain_io;             /* nvme_read/nvme_write work: no metadata, or PI only (ms 8)
-                          which the controller inserts and strips (PRACT).  Other
-                          metadata formats (PI with ms > 8 included) need
-                          nvme_read_ext/nvme_write_ext and a metadata buffer */
+    bool plain_io;             /* nvme_read/nvme_write work: no metadata, or PI only (ms =
+                          pi_size) which the controller inserts, checks and strips
+                          (PRACT, PRCHK).  Other metadata formats (PI with ms >
+                          pi_size included) need nvme_read_ext/nvme_write_ext and a
+                          metadata buffer */
     uint8_t dlfeat;            /* Identify Namespace DLFEAT */
     uint8_t csi;               /* command set: NVME_CSI_NVM, NVME_CSI_ZNS */
     uint64_t zone_size;        /* zoned namespaces: blocks per zone (ZNS LBAFE ZSZE) */
@@ -423,6 +425,16 @@ struct nvme_ns_info {
     uint8_t nguid[16];
     uint8_t eui64[8];
     uint32_t gen;
+    /* The PI's format (NVM CS 1.0 §5.3.1), from the in-use format's Extended
+     * LBA Format (Identify CNS 05h CSI 00h, read for PI namespaces when
+     * CTRATT.ELBAS is set; else the 16b Guard of NVMe 1.4). */
+    uint8_t pif;     /* Protection Information Format: NVME_PIF_16B_GUARD, _32B_, _64B_ */
+    uint8_t sts;     /* Storage Tag Size, bits */
+    uint8_t pi_size; /* PI bytes per block the core builds commands for: 8 (16b Guard) or 16
+                        (64b Guard, its 48-bit reference tag), no storage tag; 0 without
+                        PI or for a format the core does not handle (32b Guard, a
+                        storage tag, a refused CNS 05h with ms above 8): PI flags, plain
+                        I/O and Write Zeroes are refused there, as Linux hides them */
 };
 
 /* Handles (the pointers below) stay valid until nvme_ctrl_fini, across
@@ -751,9 +763,10 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
 /* Read / Write with flags and metadata.  `buf` holds count blocks of
  * lba_size bytes, or lba_size + ms with md_extended; `md` (separate
  * metadata, MPTR) holds count * ms bytes and is required when the format
- * has separate metadata, unless the format is PI-only (ms 8) and
+ * has separate metadata, unless the format is PI-only (ms = pi_size) and
  * NVME_IO_PRACT is given.  PI formats: PRACT, PRCHK as flags; the
- * reference tag sent is the low 32 bits of the LBA (Types 1 and 2).
+ * reference tag sent is the LBA's low 32 bits, 48 with 64b Guard (Types 1
+ * and 2); formats with pi_size 0 take no PI flag (NVME_ERR_UNSUPPORTED).
  * Split at MDTS like nvme_read. */
 int nvme_read_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
                   void *md, unsigned flags);

@@ -1547,7 +1547,12 @@ static void test_issue9_nvm(void)
     CHECK(nvme_sim_ns_md(sim, 2, 9, pi) == 0 && pi[7] == 9);
     CHECK(io12(&h, NVME_CMD_READ, 2, 8, 4, NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_REF,
                bus, 0, 8, NULL) == 0);
+    /* Type 1: a PRCHK reference tag other than the SLBA's is refused up
+     * front (as QEMU); a stored tag that differs fails the check. */
     CHECK(io12(&h, NVME_CMD_READ, 2, 8, 4, NVME_RW_PRACT | NVME_RW_PRCHK_REF, bus, 0, 7, NULL) ==
+          (NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_PI) | NVME_SF_DNR_BIT));
+    CHECK(io12(&h, NVME_CMD_WRITE, 2, 40, 1, NVME_RW_PRACT, bus, 0, 99, NULL) == 0);
+    CHECK(io12(&h, NVME_CMD_READ, 2, 40, 1, NVME_RW_PRACT | NVME_RW_PRCHK_REF, bus, 0, 40, NULL) ==
           (NVME_SF(NVME_SCT_MEDIA, NVME_SC_REFTAG_CHECK) | NVME_SF_DNR_BIT));
     /* Without PRACT, the PI comes back through MPTR. */
     CHECK(io12(&h, NVME_CMD_READ, 2, 8, 4, 0, bus, mbus, 0, NULL) == 0);

@@ -2,13 +2,15 @@
 /*
  * sim_ns.c - namespaces and their backing store: sparse memory (64 KiB
  * chunks allocated on first write, zeros elsewhere) or an image file
- * accessed with pread/pwrite.
+ * accessed with pread/pwrite; metadata in an anonymous mapping without
+ * reserve (pages on first write, so a namespace of 2^33 blocks fits).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +39,22 @@ uint32_t sim_ns_max_nsid(const struct nvme_sim *sim)
     return sim->ns_count ? sim->ns[sim->ns_count - 1]->nsid : 0;
 }
 
+/* blocks * ms bytes of zeros, or NULL (ms 0, or no room). */
+static uint8_t *md_alloc(uint64_t blocks, uint16_t ms)
+{
+    if (!ms || !blocks || blocks > SIZE_MAX / ms)
+        return NULL;
+    void *p = mmap(NULL, (size_t)(blocks * ms), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void md_free(uint8_t *md, uint64_t blocks, uint16_t ms)
+{
+    if (md)
+        munmap(md, (size_t)(blocks * ms));
+}
+
 void sim_ns_free(struct sim_ns *ns)
 {
     if (!ns)
@@ -54,7 +72,7 @@ void sim_ns_free(struct sim_ns *ns)
         free(ns->l1);
     }
     free(ns->path);
-    free(ns->md);
+    md_free(ns->md, ns->blocks, ns->ms);
     free(ns->zones);
     free(ns);
 }
@@ -177,7 +195,8 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
     }
     ns->bytes = ns->blocks * ns->lba_size;
     sim_ns_formats(ns);
-    if ((ns->ms && !(ns->md = calloc(ns->blocks, ns->ms))) || (ns->zoned && sim_zns_init(ns) < 0)) {
+    if ((ns->ms && !(ns->md = md_alloc(ns->blocks, ns->ms))) ||
+        (ns->zoned && sim_zns_init(ns) < 0)) {
         sim_ns_free(ns);
         return -1;
     }
@@ -345,8 +364,8 @@ void sim_ns_erase(struct sim_ns *ns)
             ns->l1[i] = NULL;
         }
     }
-    if (ns->md)
-        memset(ns->md, 0, ns->blocks * ns->ms);
+    if (ns->md) /* private anonymous pages read as zeros again */
+        madvise(ns->md, (size_t)(ns->blocks * ns->ms), MADV_DONTNEED);
     if (ns->zoned)
         sim_zns_init(ns);
 }
@@ -355,19 +374,19 @@ void sim_ns_erase(struct sim_ns *ns)
  * stays, the block count follows the new size. */
 int sim_ns_set_format(struct sim_ns *ns, unsigned idx, bool extended, uint8_t pi, bool pil)
 {
-    if (idx >= ns->nfmt || (pi && ns->fmt[idx].ms < 8) || pi > 3)
+    if (idx >= ns->nfmt || (pi && ns->fmt[idx].ms < sim_pi_size(ns)) || pi > 3)
         return -1;
     uint64_t blocks = ns->bytes >> ns->fmt[idx].lbads;
     if (!blocks || (ns->zoned && blocks < ns->zone_size))
         return -1;
     uint16_t ms = ns->fmt[idx].ms;
     uint8_t *md = NULL;
-    if (ms && !(md = calloc(blocks, ms)))
+    if (ms && !(md = md_alloc(blocks, ms)))
         return -1;
     /* Memory namespaces: drop the data first (chunk tables keep their size:
      * bytes did not change). */
     sim_ns_erase(ns);
-    free(ns->md);
+    md_free(ns->md, ns->blocks, ns->ms);
     ns->md = md;
     ns->cur = idx;
     ns->lbads = ns->fmt[idx].lbads;

@@ -84,14 +84,18 @@ void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint6
 }
 
 /* PRCHK (CDW12 28 guard, 26 reference tag) of one block; an application
- * tag of FFFFh disables checking (§5.3.1.5). */
+ * tag of FFFFh disables checking (§5.3.1.5), and so does the PI of a block
+ * never written (all zeros here), as QEMU's model gives the blocks that
+ * read as zeros a PI of FFh bytes. */
 static uint16_t pi_check(struct nvme_sim *sim, const struct sim_ns *ns, uint8_t *md,
                          const uint8_t *data, uint64_t ref, uint32_t cdw12)
 {
     uint8_t *pi = pi_of(ns, md);
     bool g64 = ns->pif == NVME_PIF_64B_GUARD;
-    unsigned gsz = g64 ? 8u : 2u, rsz = g64 ? 6u : 4u;
-    if (get_be(pi + gsz, 2) == 0xffff)
+    unsigned gsz = g64 ? 8u : 2u, rsz = g64 ? 6u : 4u, zero = 0;
+    for (unsigned i = 0; i < sim_pi_size(ns); i++)
+        zero += pi[i] == 0;
+    if (get_be(pi + gsz, 2) == 0xffff || zero == sim_pi_size(ns))
         return 0;
     sim->st.pi_checked++;
     uint64_t guard = g64 ? sim_crc64_nvme(data, ns->lba_size) : sim_crc_t10dif(data, ns->lba_size);
@@ -205,7 +209,7 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
             memcpy(data, host, dlen);
         if (!sf && md_xfer)
             sim->st.md_bytes += (size_t)nlb * ns->ms;
-        for (uint32_t i = 0; !sf && ns->pi_type && i < nlb; i++) {
+        for (uint32_t i = 0; !sf && ns->pi_type && opc == NVME_CMD_WRITE && i < nlb; i++) {
             uint8_t *bmd = md + (size_t)i * ns->ms;
             const uint8_t *bd = data + (size_t)i * ns->lba_size;
             if (cdw12 & NVME_RW_PRACT) {
@@ -219,11 +223,17 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
             if (sim_ns_io(ns, slba, nlb, data, true) < 0 ||
                 (ns->ms && sim_ns_md_io(ns, slba, nlb, md, true) < 0))
                 sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
-        } else if (!sf) { /* Compare: the data only (metadata is not compared here) */
+        } else if (!sf) {
+            /* Compare: the stored blocks' PI checked as a Read checks it
+             * (PRCHK), then the data compared (metadata is not, here). */
             uint8_t *media = malloc(dlen);
-            if (!media || sim_ns_io(ns, slba, nlb, media, false) < 0)
+            if (!media || sim_ns_io(ns, slba, nlb, media, false) < 0 ||
+                (ns->ms && sim_ns_md_io(ns, slba, nlb, md, false) < 0))
                 sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
-            else if (memcmp(media, data, dlen))
+            for (uint32_t i = 0; !sf && ns->pi_type && i < nlb; i++)
+                sf = pi_check(sim, ns, md + (size_t)i * ns->ms, media + (size_t)i * ns->lba_size,
+                              ref + i, cdw12);
+            if (!sf && memcmp(media, data, dlen))
                 sf = (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_COMPARE_FAILED) | NVME_SF_DNR_BIT);
             free(media);
         }
