@@ -423,7 +423,7 @@ static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_
     return status_moved || ns->nsze != info->nsze || ns->lba_size != info->lba_size ||
            ns->ms != info->ms || ns->format != info->format || ns->csi != info->csi ||
            ns->md_extended != info->md_extended || ns->pi_type != info->pi_type ||
-           ns->pif != info->pif || ns->sts != info->sts ||
+           ns->pif != info->pif || ns->sts != info->sts || ns->pi_size != info->pi_size ||
            !nvme_bytes_eq(ns->nguid, info->nguid, sizeof(ns->nguid)) ||
            !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
 }

@@ -340,16 +340,21 @@ static void sixty_four_bit_guard_pi_works_past_lba_2_to_the_32(void **state)
 static void pi_formats_the_core_cannot_build_are_refused_not_guessed(void **state)
 {
     (void)state;
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 4; c++) {
         struct fx f;
         fx_config(&f);
         f.cfg.elbas = true;
         f.ns[0].ms = 16;
         f.ns[0].pi_type = 1;
-        f.ns[0].pif = c == 0 ? NVME_PIF_32B_GUARD : NVME_PIF_64B_GUARD;
+        f.ns[0].pif = c == 0   ? NVME_PIF_32B_GUARD
+                      : c == 3 ? NVME_PIF_16B_GUARD
+                               : NVME_PIF_64B_GUARD;
         f.ns[0].sts = c == 1 ? 8 : 0;
         fx_start(&f);
-        if (c == 2) { /* the rescan's CNS 05h refused: Identify 02h, 00h pass first */
+        uint32_t gen = nvme_ns_find(f.ctrl, 1)->gen;
+        if (c == 3) /* 16b Guard in 16 bytes: PI flags work (pi_size 8) until the refusal */
+            assert_int_equal(nvme_ns_find(f.ctrl, 1)->pi_size, 8);
+        if (c >= 2) { /* the rescan's CNS 05h refused: Identify 02h, 00h pass first */
             struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
                                          0,
                                          NVME_ADMIN_IDENTIFY,
@@ -359,6 +364,7 @@ static void pi_formats_the_core_cannot_build_are_refused_not_guessed(void **stat
                                          1};
             nvme_sim_inject(f.sim, &flt);
             assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+            assert_int_equal(nvme_ns_find(f.ctrl, 1)->gen, gen + 1u); /* a changed namespace */
         }
         const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
         assert_int_equal(ns->status, 0);
