@@ -4,6 +4,7 @@
  * front end (nvmectl_run_line).
  *
  *   nvmectl [nvmeN] info|ready|list|smart|read -n NSID -s LBA [-c N]|...
+ *   nvmectl <command> nvmeN|/dev/nvmeN [options]     (nvme-cli's order)
  *
  * Without nvmeN a command goes to nvme0, except `list`: every
  * controller's namespaces in one table, as nvme-cli's `nvme list`
@@ -34,20 +35,35 @@ static void shell_print(void *arg, const char *text)
 
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
-/* "nvme<digits>" -> index; -1 when the word is something else. */
-static int controller_word(const char *w, unsigned len)
+/* "nvme<digits>" or "/dev/nvme<digits>" -> index; -1 when the word is
+ * something else.  *ns set: the word is a namespace device, nvme<N>n<M>
+ * (nvme-cli's way to give an NSID), whose index is N's. */
+static int controller_word(const char *w, unsigned len, bool *ns)
 {
     unsigned i, v = 0;
+    if (len > 5 && w[0] == '/' && w[1] == 'd' && w[2] == 'e' && w[3] == 'v' && w[4] == '/') {
+        w += 5;
+        len -= 5;
+    }
     if (len < 5 || w[0] != 'n' || w[1] != 'v' || w[2] != 'm' || w[3] != 'e')
         return -1;
-    for (i = 4; i < len; i++) {
-        if (w[i] < '0' || w[i] > '9')
-            return -1;
+    for (i = 4; i < len && w[i] >= '0' && w[i] <= '9'; i++) {
         v = v * 10u + (unsigned)(w[i] - '0');
         if (v > 99u)
             return -1;
     }
-    return (int)v;
+    if (i == 4)
+        return -1;
+    if (i < len && w[i] == 'n' && i + 1u < len) {
+        unsigned j;
+        for (j = i + 1u; j < len && w[j] >= '0' && w[j] <= '9'; j++)
+            ;
+        if (j == len) {
+            *ns = true;
+            return (int)v;
+        }
+    }
+    return i == len ? (int)v : -1;
 }
 
 /* What a failed nvmectl returned, in words. */
@@ -172,11 +188,12 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     char line[SHELL_LINE_MAX];
     char command[SHELL_COMMAND_MAX];
     char name[8];
-    const char *p = (const char *)arguments;
-    unsigned len = 0, idx = 0;
+    const char *p = (const char *)arguments, *q;
+    unsigned len = 0, idx = 0, n;
     LPNVME_CORE_DEVICE d;
     struct nvmectl_io io;
     int word, rc;
+    bool ns = false, cut;
 
     if (p == NULL)
         p = "";
@@ -185,9 +202,8 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     /* Optional controller selector as the first word. */
     while (p[len] != 0 && !is_blank(p[len]))
         len++;
-    word = controller_word(p, len);
+    word = controller_word(p, len, &ns);
     if (word >= 0) {
-        idx = (unsigned)word;
         p += len;
         while (is_blank(*p))
             p++;
@@ -199,12 +215,39 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     command[len] = 0;
     if (len == 0)
         StringCopy((LPSTR)command, TEXT("usage"));
+    while (p[len] != 0 && !is_blank(p[len]))
+        len++;
 
-    for (len = 0; p[len] != 0 && len + 1 < sizeof(line); len++)
-        line[len] = p[len];
-    line[len] = 0;
+    /* The line nvmectl parses: the command and its options, without the
+     * controller.  nvme-cli's order (`nvme <command> <device> ...`) names
+     * the controller right after the command: taken as the selector when
+     * none came first. */
+    for (n = 0; n < len && n + 1 < sizeof(line); n++)
+        line[n] = p[n];
+    cut = n < len;
+    q = p + len;
+    while (is_blank(*q))
+        q++;
+    for (len = 0; q[len] != 0 && !is_blank(q[len]); len++)
+        ;
+    if (word < 0 && !cut && len != 0 && (word = controller_word(q, len, &ns)) >= 0)
+        q += len;
+    else
+        q = p + n;
+    for (; *q != 0 && n + 1 < sizeof(line); n++)
+        line[n] = *q++;
+    line[n] = 0;
+    cut = cut || *q != 0;
+    if (ns) { /* nvme-cli's namespace device: here the NSID is -n's */
+        ConsolePrint(TEXT("nvmectl %s: a namespace device is not taken here: give its "
+                          "controller, nvme%u, and -n NSID\n"),
+                     (LPCSTR)command, (UINT)word);
+        return finish(command, NVME_ERR_INVAL, DF_RETURN_BAD_PARAMETER);
+    }
+    if (word >= 0)
+        idx = (unsigned)word;
     /* No controller named: `list` is every controller's (list_all). */
-    if (word < 0 && p[len] == 0 && command[0] == 'l' && command[1] == 'i' && command[2] == 's' &&
+    if (word < 0 && !cut && command[0] == 'l' && command[1] == 'i' && command[2] == 's' &&
         command[3] == 't' && command[4] == 0)
         return list_all(line);
 
@@ -216,7 +259,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         KernelLogText(LOG_TEST, TEXT("[CMD_nvmectl] %s : KO"), (LPCSTR)command);
         return DF_RETURN_HARDWARE_ABSENT;
     }
-    if (p[len] != 0) { /* cut, it could mean another command ("-n 12" as "-n 1") */
+    if (cut) { /* it could mean another command ("-n 12" as "-n 1") */
         ConsolePrint(TEXT("nvmectl %s: command line too long (over %u characters), not run\n"),
                      (LPCSTR)command, (UINT)(SHELL_LINE_MAX - 1u));
         return finish(command, NVME_ERR_INVAL, DF_RETURN_BAD_PARAMETER);

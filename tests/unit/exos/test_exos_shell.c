@@ -98,6 +98,43 @@ static void test_controller_selector(void **state)
     assert_int_equal(nvme_exos_shell_run(TEXT("  nvme1   list")), DF_RETURN_SUCCESS);
 }
 
+/* nvme-cli's order, `nvme <command> <device> [options]`: the controller
+ * after the command, as nvmeN or /dev/nvmeN, is taken as the selector
+ * and left out of the line nvmectl parses; a namespace device (nvme-cli
+ * takes the NSID from it) is refused with what to type instead. */
+static void test_controller_after_the_command(void **state)
+{
+    (void)state;
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "reset");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("reset nvme1")), DF_RETURN_SUCCESS);
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "id-ns -n 1 -o json");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("id-ns /dev/nvme1 -n 1 -o json")), DF_RETURN_SUCCESS);
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "list");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("list nvme1")), DF_RETURN_SUCCESS);
+    /* A controller first keeps the second word as an argument. */
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "reset nvme1");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, NVME_ERR_INVAL);
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme0 reset nvme1")), DF_RETURN_BAD_PARAMETER);
+    mock_exos.console[0] = 0;
+    assert_int_equal(nvme_exos_shell_run(TEXT("id-ns nvme1n1")), DF_RETURN_BAD_PARAMETER);
+    assert_non_null(strstr(mock_exos.console, "give its controller, nvme1, and -n NSID"));
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] id-ns : KO");
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme7 list")), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(nvme_exos_shell_run(TEXT("info nvme7")), DF_RETURN_HARDWARE_ABSENT);
+    assert_non_null(strstr(mock_exos.console, "nvmectl info: no NVMe controller nvme7"));
+}
+
 static void test_missing_controller(void **state)
 {
     (void)state;
@@ -333,6 +370,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_arguments_reach_front_end_raw, setup),
         cmocka_unit_test_setup(test_controller_selector, setup),
+        cmocka_unit_test_setup(test_controller_after_the_command, setup),
         cmocka_unit_test_setup(test_missing_controller, setup),
         cmocka_unit_test_setup(test_shut_down_controller_is_reported, setup),
         cmocka_unit_test_setup(test_failure_is_reported, setup),
