@@ -117,6 +117,8 @@ static const struct ctl_optdef o_list_secondary[] = {NUM('c', "cntid", N_CNTID),
 static const struct ctl_optdef o_id_iocs[] = {NUM('c', "controller-id", N_CNTID),
                                               FLG('H', "human-readable", F_HUMAN),
                                               FLG('v', "verbose", F_HUMAN), RAW, END};
+static const struct ctl_optdef o_nvm_id_ns[] = {NSID, FLG('v', "verbose", F_HUMAN),
+                                                FLG('H', "human-readable", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_list_ctrl[] = {NSID, NUM('c', "cntid", N_CNTID), END};
 static const struct ctl_optdef o_get_feat[] = {NSID,
                                                NUM('f', "feature-id", N_FID),
@@ -276,6 +278,8 @@ static const struct ctl_cmd cmds[] = {
     {"id-iocs", ctl_cmd_id_iocs, o_id_iocs, "[-c CNTID] [-v] [-b]  I/O Command Set data structure",
      false},
     {"nvm-id-ctrl", ctl_cmd_nvm_id_ctrl, o_raw, "[-b]  NVM Command Set Identify Controller", false},
+    {"nvm-id-ns", ctl_cmd_nvm_id_ns, o_nvm_id_ns,
+     "-n NSID [-v] [-b]  NVM Command Set Identify Namespace", false},
     {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
      "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false},

@@ -95,6 +95,7 @@ static const struct {
     {"list-secondary", "-c -e -b!"},
     {"id-iocs", "-c -v! -b!"},
     {"nvm-id-ctrl", "-b!"},
+    {"nvm-id-ns", "-n -v! -H! -b!"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

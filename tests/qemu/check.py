@@ -1046,22 +1046,26 @@ def case_nvmectl_parity(w):
     features, logs, FUA/Compare/Write Zeroes/DSM/Verify, admin-passthru,
     -o json parsed, a destructive command refused without --force."""
     import json
-    img = os.path.join(w.dir, "ns1.img")
+    img, pimg = os.path.join(w.dir, "ns1.img"), os.path.join(w.dir, "ns2.img")
     make_image(img, 16 * MiB)
+    make_image(pimg, 16 * MiB)
     js = ["id-ctrl -o json", "id-ns -n 1 -o json", "ns-descs -n 1 -o json", "list-ns -o json",
           "get-feature -f 4 -o json", "smart-log -o json", "error-log -o json", "fw-log -o json",
           "effects-log -o json", "changed-ns-list-log -o json", "get-log -i 2 -l 512 -o json",
           "read -n 1 -s 100 -c 5 -o json", "list-ns -y 0 -o json", "list-ns -y 2 -o json",
           "admin-passthru -O 6 -4 1 -l 4096 -o json", "io-passthru -O 2 -n 1 -4 100 -6 4 -l 2560 -o json",
-          "read -n 1 -s 2000 -c 3 -o json", "id-iocs -o json", "nvm-id-ctrl -o json"]
+          "read -n 1 -s 2000 -c 3 -o json", "id-iocs -o json", "nvm-id-ctrl -o json",
+          "nvm-id-ns -n 1 -o json", "id-ns -n 2 -o json", "nvm-id-ns -n 2 -o json"]
     cmds = js[:10] + ["id-ns -n 1", "set-feature -f 4 -v 350", "get-feature -f 4 -H",
                       "write -n 1 -s 300 -c 2 -p 0x3c", "write -n 1 -s 310 -c 1 -p 0x4d",
                       "copy -n 1 -d 2000 -s 300,310 -b 2,1", "write -n 1 -s 0 -c 300 -p 0x6e",
                       "copy -n 1 -d 4000 -s 0 -b 300", "!copy -n 1 -d 4100 -s 4000 -b 300",
                       "write -n 1 -s 100 -c 8 -p 0xa5 --fua", "compare -n 1 -s 100 -c 1 -p 0xa5",
                       "!compare -n 1 -s 100 -c 1 -p 0x11", "write-zeroes -n 1 -s 100 -c 4",
-                      "dsm -n 1 --ad -s 200 -b 8", "!nvm-verify -n 1 -s 0 -c 16", "!format -n 1"] + js[10:]
-    c = w.boot(["path=%s" % img], cmds, core_quiet=False)
+                      "dsm -n 1 --ad -s 200 -b 8", "!nvm-verify -n 1 -s 0 -c 16", "!format -n 1",
+                      "nvm-id-ns -n 2", "!nvm-id-ns"] + js[10:]
+    # namespace 2: 64b Guard PI (NVM CS 1.0 §5.3.1.4; QEMU's pif, which needs ms >= 16)
+    c = w.boot(["path=%s" % img, "path=%s,nsid=2,ms=16,pi=1,pif=2" % pimg], cmds, core_quiet=False)
     # QEMU 7.2 executes Verify but leaves ONCS bit 7 clear: the core refuses it, by name
     c.ok(re.findall(r"(?m)^nvme (?:error|warn):.*$", c.log) ==
          ["nvme error: nvme0: namespace 1: Copy: source range 0 overlaps the destination",
@@ -1087,9 +1091,9 @@ def case_nvmectl_parity(w):
     c.ok(re.search(r"^lbaf +\d+ : ms:0 +lbads:9 +rp:0 \(in use\)", c.section("id-ns -n 1"), re.M) is not None,
          "id-ns: the format in use marked")
     c.ok(d["ns-descs -n 1 -o json"].get("csi") == 0, "ns-descs: CSI 0 (NVM)")
-    c.ok([e.get("nsid") for e in d["list-ns -o json"].get("nsid_list", [])] == [1], "list-ns: nsid 1")
-    c.ok([e.get("nsid") for e in d["list-ns -y 0 -o json"].get("nsid_list", [])] == [1],
-         "list-ns -y 0 (CNS 07h, NVM): nsid 1")
+    c.ok([e.get("nsid") for e in d["list-ns -o json"].get("nsid_list", [])] == [1, 2], "list-ns: nsid 1, 2")
+    c.ok([e.get("nsid") for e in d["list-ns -y 0 -o json"].get("nsid_list", [])] == [1, 2],
+         "list-ns -y 0 (CNS 07h, NVM): nsid 1, 2")
     c.ok(d["list-ns -y 2 -o json"].get("nsid_list") == [], "list-ns -y 2 (CNS 07h, ZNS): none")
     io = d["id-iocs -o json"]
     c.ok(io.get("I/O Command Set Combination[0]") == 5 and
@@ -1100,6 +1104,17 @@ def case_nvmectl_parity(w):
     c.ok(nv.get("vsl") == 7 and nv.get("dmrsl", 0) > 0 and
          all(k in nv for k in ("wzsl", "wusl", "dmrl", "dmsl", "ver", "lbamqf")),
          "nvm-id-ctrl (CNS 06h CSI 00h): QEMU's VSL 7 (its vsl default), a DMRSL, nvme-cli's fields")
+    # CNS 05h CSI 00h (QEMU 7.2: CTRATT.ELBAS, every format's ELBAF PIF from pif=)
+    e1, e2 = (d["nvm-id-ns -n %d -o json" % n].get("elbafs", []) for n in (1, 2))
+    f2 = d["id-ns -n 2 -o json"].get("flbas", 0) & 15
+    c.ok(len(e1) >= 1 and all(e.get("pif") == 0 and e.get("sts") == 0 for e in e1) and
+         len(e2) == len(d["id-ns -n 2 -o json"].get("lbafs", [])) and f2 < len(e2) and
+         e2[f2].get("pif") == 2 and all(k in d["nvm-id-ns -n 2 -o json"] for k in ("lbstm", "pic")),
+         "nvm-id-ns (CNS 05h CSI 00h): namespace 2's format in use (%d) reports PIF 2 (64b Guard, "
+         "pif=2), namespace 1's 16b Guard; one ELBAF per LBA format" % f2)
+    c.ok(re.search(r"^elbaf +%d : qpif:0 pif:2 sts:0 +\(in use\)$" % f2, c.section("nvm-id-ns -n 2"), re.M)
+         is not None, "nvm-id-ns: the format in use marked, nvme-cli's text")
+    c.ok("-n NSID is required" in c.section("(must fail) nvm-id-ns"), "nvm-id-ns without -n: refused")
     c.ok(d["get-feature -f 4 -o json"].get("value", 0) & 0xffff == 0x157,
          "get-feature 4: QEMU's temperature threshold 343 K")
     c.ok("350 Kelvin" in c.section("get-feature -f 4 -H"), "set-feature then get-feature -H: 350 Kelvin")

@@ -6,7 +6,7 @@
  * (§5.16.1.10), ana-log (§5.16.1.13); and the Identify structures
  * nvme-cli shows by commands of their own: primary-ctrl-caps (CNS 14h),
  * list-secondary (CNS 15h), id-iocs (CNS 1Ch), nvm-id-ctrl (CNS 06h CSI
- * 00h).  Expected values come from the spec's layouts and the
+ * 00h), nvm-id-ns (CNS 05h CSI 00h).  Expected values come from the spec's layouts and the
  * simulator's documented contents; hostile headers (nvme_sim_telemetry_
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
@@ -651,6 +651,143 @@ static void nvm_id_ctrl_shows_the_nvm_fields(void **state)
     fx_stop(&f);
 }
 
+/* Lines of out.text that start with `prefix`. */
+static unsigned lines_starting(const char *prefix)
+{
+    unsigned n = 0;
+    size_t k = strlen(prefix);
+    for (const char *l = out.text; *l != '\0';) {
+        if (strncmp(l, prefix, k) == 0)
+            n++;
+        const char *nl = strchr(l, '\n');
+        if (nl == NULL)
+            break;
+        l = nl + 1;
+    }
+    return n;
+}
+
+/* CNS 05h CSI 00h (NVM CS 1.0 Figure 114): with cfg.elbas the simulator
+ * reports every listed format's ELBAF from the namespace's pif and sts
+ * (bits 8:7 and 6:0).  Namespace 1: four formats (NLBAF 3), 64b Guard
+ * (PIF 2) in all, format 2 in use; namespace 2: the two formats of
+ * NLBAF 0 with 32b Guard (PIF 1) and a 20-bit storage tag; namespace 3:
+ * PIF 3, which without PIC.QPIFS (bit 3) is Reserved.  nvme-cli's text
+ * ("elbaf %2d : qpif:%d pif:%d sts:%-2d %s", "(in use)" from FLBAS),
+ * -v names and JSON keys; -b the 4096 bytes as read. */
+static void nvm_id_ns_shows_the_extended_formats(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.elbas = true;
+    f.ns[0].nlbaf = 3;
+    f.ns[0].flbas_index = 2;
+    f.ns[0].ms = 16;
+    f.ns[0].pi_type = 1;
+    f.ns[0].pif = NVME_PIF_64B_GUARD;
+    f.ns[1] = (struct nvme_sim_ns_config){
+        .nsid = 2, .blocks = 1024, .lba_size = 512, .pif = NVME_PIF_32B_GUARD, .sts = 20};
+    f.ns[2] = (struct nvme_sim_ns_config){.nsid = 3, .blocks = 1024, .lba_size = 512, .pif = 3};
+    f.cfg.ns_count = 3;
+    fx_start(&f);
+    ok(&f, "nvm-id-ns -n 1");
+    assert_string_equal(out.text, "NVMe NVM Identify Namespace 1:\n"
+                                  "lbstm : 0\n"
+                                  "pic   : 0\n"
+                                  "pifa  : 0\n"
+                                  "elbaf  0 : qpif:0 pif:2 sts:0  \n"
+                                  "elbaf  1 : qpif:0 pif:2 sts:0  \n"
+                                  "elbaf  2 : qpif:0 pif:2 sts:0  (in use)\n"
+                                  "elbaf  3 : qpif:0 pif:2 sts:0  \n"
+                                  "nprg  : 0\n"
+                                  "npra  : 0\n"
+                                  "nors  : 0\n"
+                                  "npdal : 0\n"
+                                  "lbapss: 0\n"
+                                  "tlbaag: 0\n");
+    ok(&f, "nvm-id-ns --namespace-id=2 -v");
+    expect("pic   : 0\n"
+           "  [3:3] : 0\tQualified Protection Information Format Not Supported\n"
+           "  [2:2] : 0\tStorage Tag Check Read Not Supported\n"
+           "  [1:1] : 0\t16b Guard Protection Information Storage Tag Mask\n"
+           "  [0:0] : 0\t16b Guard Protection Information Storage Tag Not Supported\n\n"
+           "pifa  : 0\n"
+           "  [2:0] : 0\tStorage Tag Masking Level Attribute : Bit Granularity Masking\n\n");
+    expect("Extended LBA Format  0 : Qualified Protection Information Format: 16b Guard(0) - "
+           "Protection Information Format: 32b Guard(1) - Storage Tag Size (MSB): 20 (in use)\n"
+           "Extended LBA Format  1 : Qualified Protection Information Format: 16b Guard(0) - "
+           "Protection Information Format: 32b Guard(1) - Storage Tag Size (MSB): 20 \n"
+           "nprg  : 0\n");
+    ok(&f, "nvm-id-ns -n 3 -H");
+    expect("Protection Information Format: Reserved(3) - Storage Tag Size (MSB): 0  (in use)\n");
+    ok(&f, "nvm-id-ns -n 1 -o json");
+    expect("\"lbstm\":0,\n  \"pic\":0,\n  \"pifa\":0,\n  \"elbafs\":[\n    {\n"
+           "      \"sts\":0,\n      \"pif\":2,\n      \"qpif\":0\n    },");
+    expect("\"tlbaag\":0");
+    expect_not("npdgl"); /* NSFEAT bit 5 clear */
+    ok(&f, "nvm-id-ns -n 2 -o json");
+    expect("\"sts\":20,\n      \"pif\":1,");
+    ok(&f, "nvm-id-ns -n 1 -b");
+    assert_int_equal(out.bin_len, 4096);
+    assert_int_equal(out.len, 0);
+    for (unsigned i = 0; i < 4; i++) /* ELBAF i at 12 + 4i: PIF 2 in bits 8:7 */
+        assert_int_equal(out.bin[12 + 4 * i] | out.bin[13 + 4 * i] << 8, 2u << 7);
+    bin_all(28, 4096, 0);
+    fx_stop(&f);
+}
+
+/* No namespace, or NSID 0 / FFFFFFFFh: refused with nothing sent (nvme-cli
+ * takes a block device's NSID; a controller has none).  A namespace that
+ * does not exist: Identify Namespace's status, CNS 05h not sent.  A
+ * controller without Extended LBA Formats or I/O Command Sets: the
+ * device's Invalid Field for CNS 05h, named as the other commands do. */
+static void nvm_id_ns_refusals(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    fails(&f, "nvm-id-ns", NVME_ERR_INVAL, 0);
+    expect("nvmectl nvm-id-ns: -n NSID is required\n");
+    fails(&f, "nvm-id-ns -n 0", NVME_ERR_INVAL, 0);
+    fails(&f, "nvm-id-ns -n 0xffffffff -o json", NVME_ERR_INVAL, 0);
+    int rc = fx_nvmectl(&f, &out, "nvm-id-ns -n 5");
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC((unsigned)rc), NVME_SC_INVALID_NS);
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    rc = fx_nvmectl(&f, &out, "nvm-id-ns -n 1");
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 2);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC((unsigned)rc), NVME_SC_INVALID_FIELD);
+    assert_string_equal(out.text,
+                        "nvme0n1: nvm-id-ns: Invalid Field in Command (SCT 0 SC 02, DNR)\n");
+    rc = fx_nvmectl(&f, &out, "nvm-id-ns -n 1 -b");
+    assert_int_equal(NVME_SF_SC((unsigned)rc), NVME_SC_INVALID_FIELD);
+    assert_int_equal(out.bin_len, 0);
+    fx_stop(&f);
+}
+
+/* Identify data of pseudo-random bytes for both commands: NLBAF + 1 +
+ * NULBAF (bytes 25 and 82, the device's) is well past the 64 ELBAFs of
+ * Figure 114, so exactly 64 are shown (nvme-cli trusts the sum and
+ * reads on into the fields after the list); JSON stays one value. */
+static void nvm_id_ns_counts_are_bounded(void **state)
+{
+    (void)state;
+    for (int json = 0; json < 2; json++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.elbas = true;
+        fx_start(&f);
+        fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 11, 2);
+        ok(&f, json ? "nvm-id-ns -n 1 -o json" : "nvm-id-ns -n 1");
+        assert_int_equal(nvme_sim_fault_hits(f.sim), 2);
+        assert_int_equal(lines_starting(json ? "    {" : "elbaf "), 64);
+        fx_stop(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +804,9 @@ int main(void)
         cmocka_unit_test(list_secondary_is_bounded_by_the_structure),
         cmocka_unit_test(id_iocs_lists_the_combinations),
         cmocka_unit_test(nvm_id_ctrl_shows_the_nvm_fields),
+        cmocka_unit_test(nvm_id_ns_shows_the_extended_formats),
+        cmocka_unit_test(nvm_id_ns_refusals),
+        cmocka_unit_test(nvm_id_ns_counts_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

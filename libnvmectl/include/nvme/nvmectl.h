@@ -16,8 +16,8 @@
  *   self-test-log, get-log -i LID -l LEN [--lpo OFF] [--rae],
  *   telemetry-log [-O FILE] [-g 0|1] [-c] [-d 1-4] [-r] [-b]
  *   supported-log-pages [-v], endurance-log -g ID, ana-log [-g] (NVMe 2.0)
- *   primary-ctrl-caps, list-secondary, id-iocs, nvm-id-ctrl (Identify CNS
- *   14h, 15h, 1Ch, 06h)
+ *   primary-ctrl-caps, list-secondary, id-iocs, nvm-id-ctrl, nvm-id-ns -n
+ *   (Identify CNS 14h, 15h, 1Ch, 06h, 05h)
  *   (-b/--raw-binary on smart-log, error-log, fw-log and get-log: the
  *   raw page through io->write_raw)
  *   nvm-verify, compare, dsm --ad -s LBAS -b COUNTS, write-zeroes [--deac]
