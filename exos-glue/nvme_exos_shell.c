@@ -88,10 +88,10 @@ static bool leaves_namespace_data_alone(const char *command)
         "usage", "info", "ready", "list", "smart", "smart-log", "id-ctrl", "id-ns", "ns-descs",
         "list-ns", "list-ctrl", "get-feature", "error-log", "fw-log", "changed-ns-list-log",
         "effects-log", "self-test-log", "sanitize-log", "get-log", "report-zones",
-        /* Identify (CNS 14h, 15h, 1Ch, 06h/CSI 00h) and log pages
-         * (07h/08h, 00h, 09h, 0Ch, 0Dh): controller data only */
-        "primary-ctrl-caps", "list-secondary", "id-iocs", "nvm-id-ctrl", "telemetry-log",
-        "supported-log-pages", "endurance-log", "ana-log", "persistent-event-log"};
+        /* Identify (CNS 14h, 15h, 1Ch, 06h/CSI 00h, 05h/CSI 00h) and log
+         * pages (07h/08h, 00h, 09h, 0Ch, 0Dh): controller data only */
+        "primary-ctrl-caps", "list-secondary", "id-iocs", "nvm-id-ctrl", "nvm-id-ns",
+        "telemetry-log", "supported-log-pages", "endurance-log", "ana-log", "persistent-event-log"};
     for (unsigned i = 0; i < sizeof(looks) / sizeof(looks[0]); i++) {
         unsigned k = 0;
         while (looks[i][k] != 0 && looks[i][k] == command[k])

@@ -356,6 +356,7 @@ static void test_owed_writes_leave_identify_and_log_commands_running(void **stat
                                         "list-secondary",
                                         "id-iocs",
                                         "nvm-id-ctrl",
+                                        "nvm-id-ns -n 1",
                                         "telemetry-log -g 0",
                                         "supported-log-pages",
                                         "endurance-log -g 1",
