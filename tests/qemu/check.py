@@ -1301,20 +1301,32 @@ def configs_pi_checked(w):
          int.from_bytes(pi[0:8], "big") == crc64_nvme(pat_block(41, 5, 512)),
          "64b Guard: block 5's PI holds the CRC-64 of its data and reference tag 5 (%s)" % pi.hex())
     c_all.failures += c.failures
-    for path, off in ((imgs[0], 5 * 512 + 9), (imgs[1], 7 * 4096 + 100), (imgs[2], 9 * 512)):
+    for path, off in ((imgs[0], 5 * 512 + 9), (imgs[1], 7 * 4096 + 100), (imgs[1], 12 * 4096 + 5),
+                      (imgs[2], 9 * 512)):
         with open(path, "r+b") as f:
             f.seek(off)
             b = f.read(1)
             f.seek(off)
             f.write(bytes([b[0] ^ 0x20]))
+    # Type 3 (64b Guard, 4 KiB): an application tag of FFFFh disables the
+    # checks only with a reference tag of all ones (NVM CS §5.3.1.5):
+    # block 7 keeps its tag 0 and still fails, block 12 is not checked.
+    moff3 = (16 * MiB // (4096 + 16)) * 4096
+    with open(imgs[1], "r+b") as f:
+        f.seek(moff3 + 7 * 16 + 8)
+        f.write(b"\xff\xff")
+        f.seek(moff3 + 12 * 16 + 8)
+        f.write(b"\xff" * 8)
     c = w.boot(specs, ["!rpat 1 0 64 41", "rpat 1 6 58 41", "!rpat 2 3 16 42", "!rpat 3 0 64 43",
-                       "rpat 3 10 54 43"], core_quiet=False)
+                       "rpat 3 10 54 43", "read -n 2 -s 12 -c 1"], core_quiet=False)
     for cmd, what in (("rpat 1 0 64 41", "64b Guard"), ("rpat 2 3 16 42", "64b Guard 4 KiB, Type 3"),
                       ("rpat 3 0 64 43", "16b Guard")):
         c.has(r"^harness: '%s' failed as expected: \d+ \(End-to-end Guard Check Error\)" % cmd,
               "%s: a block changed under its PI fails the plain read (PRCHK)" % what)
     for cmd in ("rpat 1 6 58 41", "rpat 3 10 54 43"):
         c.ok(c.section(cmd).startswith("rpat ok"), "%s: the blocks after the changed one read fine" % cmd)
+    c.has(r"^nvme0n2: read 1 block\(s\) at LBA 12 ",
+          "64b Guard Type 3: a block whose application and reference tags are all ones is not checked")
     c_all.failures += c.failures
     return c_all
 

@@ -275,6 +275,45 @@ static void plain_reads_check_the_pi_they_strip(void **state)
     }
 }
 
+/* Type 3 PI disables the checks only when both the application tag is
+ * FFFFh and the reference tag all ones (NVM CS 1.0 §5.3.1.5; QEMU's
+ * nvme_dif_prchk); an application tag of FFFFh alone does so for Types 1
+ * and 2 only.  16b and 64b Guard. */
+static void type_3_pi_escapes_only_with_both_tags_all_ones(void **state)
+{
+    (void)state;
+    for (uint8_t pif = 0; pif <= NVME_PIF_64B_GUARD; pif += NVME_PIF_64B_GUARD) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.elbas = true;
+        f.ns[0].ms = pif ? 16 : 8;
+        f.ns[0].pi_type = 3;
+        f.ns[0].pif = pif;
+        fx_start(&f);
+        unsigned ms = pif ? 16u : 8u, gsz = pif ? 8u : 2u, rsz = pif ? 6u : 4u;
+        uint8_t *b = abuf(2 * 512), *r = abuf(2 * 512), md[2 * 16];
+        fx_pattern(b, 2 * 512, 21);
+        /* Both blocks: a wrong guard, application tag FFFFh; block 0 a
+         * reference tag of 0, block 1 all ones. */
+        memset(md, 0, sizeof(md));
+        for (unsigned i = 0; i < 2; i++) {
+            memset(md + i * ms, 0x5a, gsz);
+            memset(md + i * ms + gsz, 0xff, 2);
+            if (i == 1)
+                memset(md + i * ms + gsz + 2, 0xff, rsz);
+        }
+        assert_int_equal(nvme_write_ext(f.ctrl, 1, 40, 2, b, md, 0), 0);
+        int rc = nvme_read(f.ctrl, 1, 40, 1, r);
+        assert_true(rc > 0);
+        assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Guard Check Error");
+        assert_int_equal(nvme_read(f.ctrl, 1, 41, 1, r), 0); /* both tags all ones */
+        assert_memory_equal(r, b + 512, 512);
+        free(b);
+        free(r);
+        fx_stop(&f);
+    }
+}
+
 /* 64b Guard PI (NVM CS 1.0 §5.3.1.4; CTRATT.ELBAS, ELBAF PIF 10b): 16
  * bytes, a CRC-64/NVME guard and a 48-bit reference tag whose bits 47:32
  * go in CDW3.  As Linux, plain I/O uses PRACT on a 16-byte PI-only format,
@@ -494,6 +533,7 @@ int main(void)
         cmocka_unit_test(pi_only_formats_work_for_plain_io),
         cmocka_unit_test(pi_with_more_metadata_needs_the_md_buffer),
         cmocka_unit_test(plain_reads_check_the_pi_they_strip),
+        cmocka_unit_test(type_3_pi_escapes_only_with_both_tags_all_ones),
         cmocka_unit_test(sixty_four_bit_guard_pi_works_past_lba_2_to_the_32),
         cmocka_unit_test(pi_formats_the_core_cannot_build_are_refused_not_guessed),
         cmocka_unit_test(format_moves_to_a_metadata_format_and_back),

@@ -83,25 +83,29 @@ void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint6
     put_be(pi + 4, (uint32_t)ref, 4);
 }
 
-/* PRCHK (CDW12 28 guard, 26 reference tag) of one block; an application
- * tag of FFFFh disables checking (§5.3.1.5), and so does the PI of a block
- * never written (all zeros here), as QEMU's model gives the blocks that
- * read as zeros a PI of FFh bytes. */
+/* PRCHK (CDW12 28 guard, 26 reference tag) of one block.  Checking is
+ * disabled (§5.3.1.5) by an application tag of FFFFh for Types 1 and 2,
+ * and for Type 3 only when the reference tag is all ones as well (as
+ * QEMU's nvme_dif_prchk); and by the PI of a block never written (all
+ * zeros here), as QEMU's model gives the blocks that read as zeros a PI
+ * of FFh bytes. */
 static uint16_t pi_check(struct nvme_sim *sim, const struct sim_ns *ns, uint8_t *md,
                          const uint8_t *data, uint64_t ref, uint32_t cdw12)
 {
     uint8_t *pi = pi_of(ns, md);
     bool g64 = ns->pif == NVME_PIF_64B_GUARD;
     unsigned gsz = g64 ? 8u : 2u, rsz = g64 ? 6u : 4u, zero = 0;
+    uint64_t mask = g64 ? 0xffffffffffffull : 0xffffffffull;
     for (unsigned i = 0; i < sim_pi_size(ns); i++)
         zero += pi[i] == 0;
-    if (get_be(pi + gsz, 2) == 0xffff || zero == sim_pi_size(ns))
+    bool escape = get_be(pi + gsz, 2) == 0xffff &&
+                  (ns->pi_type != 3 || get_be(pi + gsz + 2, rsz) == mask);
+    if (escape || zero == sim_pi_size(ns))
         return 0;
     sim->st.pi_checked++;
     uint64_t guard = g64 ? sim_crc64_nvme(data, ns->lba_size) : sim_crc_t10dif(data, ns->lba_size);
     if ((cdw12 & NVME_RW_PRCHK_GUARD) && get_be(pi, gsz) != guard)
         return (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_GUARD_CHECK) | NVME_SF_DNR_BIT);
-    uint64_t mask = g64 ? 0xffffffffffffull : 0xffffffffull;
     if ((cdw12 & NVME_RW_PRCHK_REF) && ns->pi_type != 3 &&
         get_be(pi + gsz + 2, rsz) != (ref & mask))
         return (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_REFTAG_CHECK) | NVME_SF_DNR_BIT);
