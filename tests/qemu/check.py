@@ -1288,7 +1288,7 @@ def configs_pi_checked(w):
              "path=%s,nsid=2,ms=16,pi=3,pif=2,lbs=4096" % imgs[1],
              "path=%s,nsid=3,ms=8,pi=1" % imgs[2]]
     c = w.boot(specs, ["wpat 1 0 64 41", "rpat 1 0 64 41", "wpat 2 3 16 42", "rpat 2 3 16 42",
-                       "wpat 3 0 64 43", "rpat 3 0 64 43"], core_quiet=False)
+                       "wpat 3 0 64 43", "rpat 3 0 64 43", "wpat 3 100 1 44"], core_quiet=False)
     for ns, lba, n, key, what in ((1, 0, 64, 41, "64b Guard, Type 1"), (2, 3, 16, 42, "64b Guard 4 KiB, Type 3"),
                                   (3, 0, 64, 43, "16b Guard, Type 1")):
         c.ok(c.section("rpat %d %d %d %d" % (ns, lba, n, key)).startswith("rpat ok"),
@@ -1317,10 +1317,15 @@ def configs_pi_checked(w):
         f.write(b"\xff\xff")
         f.seek(moff3 + 12 * 16 + 8)
         f.write(b"\xff" * 8)
+    # 16b Guard: block 100's PI zeroed under its data is checked as any
+    # other (QEMU gives FFh PI only to blocks that read as zeros).
+    with open(imgs[2], "r+b") as f:
+        f.seek((16 * MiB // (512 + 8)) * 512 + 100 * 8)
+        f.write(bytes(8))
     c = w.boot(specs, ["!rpat 1 0 64 41", "rpat 1 6 58 41", "!rpat 2 3 16 42", "!rpat 3 0 64 43",
-                       "rpat 3 10 54 43", "read -n 2 -s 12 -c 1"], core_quiet=False)
+                       "rpat 3 10 54 43", "read -n 2 -s 12 -c 1", "!rpat 3 100 1 44"], core_quiet=False)
     for cmd, what in (("rpat 1 0 64 41", "64b Guard"), ("rpat 2 3 16 42", "64b Guard 4 KiB, Type 3"),
-                      ("rpat 3 0 64 43", "16b Guard")):
+                      ("rpat 3 0 64 43", "16b Guard"), ("rpat 3 100 1 44", "16b Guard, PI zeroed")):
         c.has(r"^harness: '%s' failed as expected: \d+ \(End-to-end Guard Check Error\)" % cmd,
               "%s: a block changed under its PI fails the plain read (PRCHK)" % what)
     for cmd in ("rpat 1 6 58 41", "rpat 3 10 54 43"):

@@ -314,6 +314,35 @@ static void type_3_pi_escapes_only_with_both_tags_all_ones(void **state)
     }
 }
 
+/* A block whose PI is all zeros under data that is not (PI lost or
+ * never stored, data written) fails the checks as any other: only blocks
+ * that read as zeros, data and PI, count as never written (QEMU gives
+ * those FFh PI bytes; a written block keeps what was stored). */
+static void zeroed_pi_under_written_data_fails_the_checks(void **state)
+{
+    (void)state;
+    for (uint8_t pif = 0; pif <= NVME_PIF_64B_GUARD; pif += NVME_PIF_64B_GUARD) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.elbas = true;
+        f.ns[0].ms = pif ? 16 : 8;
+        f.ns[0].pi_type = 1;
+        f.ns[0].pif = pif;
+        fx_start(&f);
+        uint8_t *b = abuf(512), *r = abuf(512), md[16];
+        memset(md, 0, sizeof(md));
+        fx_pattern(b, 512, 23);
+        assert_int_equal(nvme_write_ext(f.ctrl, 1, 60, 1, b, md, 0), 0); /* PI of zeros */
+        int rc = nvme_read(f.ctrl, 1, 60, 1, r);
+        assert_true(rc > 0);
+        assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Guard Check Error");
+        assert_int_equal(nvme_read(f.ctrl, 1, 61, 1, r), 0); /* never written */
+        free(b);
+        free(r);
+        fx_stop(&f);
+    }
+}
+
 /* 64b Guard PI (NVM CS 1.0 §5.3.1.4; CTRATT.ELBAS, ELBAF PIF 10b): 16
  * bytes, a CRC-64/NVME guard and a 48-bit reference tag whose bits 47:32
  * go in CDW3.  As Linux, plain I/O uses PRACT on a 16-byte PI-only format,
@@ -534,6 +563,7 @@ int main(void)
         cmocka_unit_test(pi_with_more_metadata_needs_the_md_buffer),
         cmocka_unit_test(plain_reads_check_the_pi_they_strip),
         cmocka_unit_test(type_3_pi_escapes_only_with_both_tags_all_ones),
+        cmocka_unit_test(zeroed_pi_under_written_data_fails_the_checks),
         cmocka_unit_test(sixty_four_bit_guard_pi_works_past_lba_2_to_the_32),
         cmocka_unit_test(pi_formats_the_core_cannot_build_are_refused_not_guessed),
         cmocka_unit_test(format_moves_to_a_metadata_format_and_back),

@@ -86,9 +86,10 @@ void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint6
 /* PRCHK (CDW12 28 guard, 26 reference tag) of one block.  Checking is
  * disabled (§5.3.1.5) by an application tag of FFFFh for Types 1 and 2,
  * and for Type 3 only when the reference tag is all ones as well (as
- * QEMU's nvme_dif_prchk); and by the PI of a block never written (all
- * zeros here), as QEMU's model gives the blocks that read as zeros a PI
- * of FFh bytes. */
+ * QEMU's nvme_dif_prchk); and by the PI of a block never written (PI
+ * and data all zeros here), as QEMU's model gives the blocks that read
+ * as zeros a PI of FFh bytes: a block written over a PI of zeros is
+ * checked. */
 static uint16_t pi_check(struct nvme_sim *sim, const struct sim_ns *ns, uint8_t *md,
                          const uint8_t *data, uint64_t ref, uint32_t cdw12)
 {
@@ -98,6 +99,8 @@ static uint16_t pi_check(struct nvme_sim *sim, const struct sim_ns *ns, uint8_t 
     uint64_t mask = g64 ? 0xffffffffffffull : 0xffffffffull;
     for (unsigned i = 0; i < sim_pi_size(ns); i++)
         zero += pi[i] == 0;
+    for (unsigned i = 0; zero == sim_pi_size(ns) && i < ns->lba_size; i++)
+        zero = data[i] == 0 ? zero : 0;
     bool escape = get_be(pi + gsz, 2) == 0xffff &&
                   (ns->pi_type != 3 || get_be(pi + gsz + 2, rsz) == mask);
     if (escape || zero == sim_pi_size(ns))
