@@ -1279,20 +1279,31 @@ def configs_pi_checked(w):
     Linux gives them, the PI QEMU stored names each block (guard, 48-bit
     reference tag); a block changed in the host's image afterwards fails
     the next plain read with an End-to-end error (PRCHK), 16b and 64b Guard,
-    Types 1 and 3, instead of reaching the caller."""
+    Types 1 and 3, instead of reaching the caller; a zoned 64b Guard Type 1
+    namespace takes Zone Append with PRCHK when its ILBRT is the ZSLBA's."""
     c_all = Checker("")
-    imgs = [os.path.join(w.dir, n) for n in ("g64.img", "g64k.img", "g16.img")]
+    imgs = [os.path.join(w.dir, n) for n in ("g64.img", "g64k.img", "g16.img", "g64z.img")]
     for path in imgs:
         make_image(path, 16 * MiB)
     specs = ["path=%s,nsid=1,ms=16,pi=1,pif=2" % imgs[0],
              "path=%s,nsid=2,ms=16,pi=3,pif=2,lbs=4096" % imgs[1],
-             "path=%s,nsid=3,ms=8,pi=1" % imgs[2]]
+             "path=%s,nsid=3,ms=8,pi=1" % imgs[2],
+             "path=%s,nsid=4,ms=16,pi=1,pif=2,zoned=true,zoned.zone_size=4M" % imgs[3]]
+    # Zone Append, Type 1 with PRCHK reference tag (PRACT, PRCHK_GUARD,
+    # PRCHK_REF, PIREMAP): an ILBRT other than the ZSLBA's is refused with
+    # Invalid Protection Information (NVM CS §5.3.3); nvme_zns_append's is it.
+    za = "io-passthru -O 0x7d -n 4 -l 512 -w -p 0x11 -4 0 -6 %d -8 7" % ((1 << 29) | (1 << 28) | (1 << 26) | (1 << 25))
     c = w.boot(specs, ["wpat 1 0 64 41", "rpat 1 0 64 41", "wpat 2 3 16 42", "rpat 2 3 16 42",
-                       "wpat 3 0 64 43", "rpat 3 0 64 43", "wpat 3 100 1 44"], core_quiet=False)
+                       "wpat 3 0 64 43", "rpat 3 0 64 43", "wpat 3 100 1 44", "!" + za,
+                       "zone-append -n 4 -s 0 -c 8 -p 0x12"], core_quiet=False)
     for ns, lba, n, key, what in ((1, 0, 64, 41, "64b Guard, Type 1"), (2, 3, 16, 42, "64b Guard 4 KiB, Type 3"),
                                   (3, 0, 64, 43, "16b Guard, Type 1")):
         c.ok(c.section("rpat %d %d %d %d" % (ns, lba, n, key)).startswith("rpat ok"),
              "%s: written and read back with plain I/O" % what)
+    c.has(r"^harness: '%s' failed as expected: \d+ \(Invalid Protection Information\)" % re.escape(za),
+          "64b Guard zoned Type 1: a Zone Append whose ILBRT is not the ZSLBA's is refused")
+    c.has(r"^nvme0n4: zone-append: success, 8 block\(s\) written at LBA 0x",
+          "64b Guard zoned Type 1: nvme_zns_append (PRACT, PRCHK, PIREMAP, ILBRT the ZSLBA's) appends")
     pat_check_image(c, imgs[0], 41, 0, 64, 512, "64b Guard")
     # QEMU keeps the metadata after the data: NSZE = size / (lbs + ms).
     moff = (16 * MiB // (512 + 16)) * 512

@@ -471,6 +471,50 @@ static void zone_append_remaps_protection_information(void **state)
     fx_stop(&f);
 }
 
+/* Zone Append on Type 1 PI with PRCHK reference tag: the ILBRT must be
+ * the ZSLBA's low bits (PIREMAP then makes it the LBA the data lands at),
+ * else Invalid Protection Information and nothing written (NVM CS 1.0
+ * §5.3.3, as QEMU 7.2 checks the remapped tag against that LBA); CDW3
+ * carries bits 47:32 with the 64b Guard.  nvme_zns_append sends it so. */
+static void zone_append_checks_the_initial_reference_tag_of_type_1(void **state)
+{
+    (void)state;
+    for (uint8_t pif = 0; pif <= NVME_PIF_64B_GUARD; pif += NVME_PIF_64B_GUARD) {
+        struct fx f;
+        zoned_config(&f);
+        f.cfg.elbas = true;
+        f.ns[0].ms = pif ? 16 : 8;
+        f.ns[0].pi_type = 1;
+        f.ns[0].pif = pif;
+        fx_start(&f);
+        uint8_t *b = abuf(4096), *r = abuf(4096);
+        fx_pattern(b, 4096, 31);
+        assert_int_equal(nvme_write(f.ctrl, 1, 2 * ZS, 2, b), 0);
+        struct nvme_sqe sqe;
+        memset(&sqe, 0, sizeof(sqe));
+        sqe.opc = NVME_CMD_ZONE_APPEND;
+        sqe.nsid = 1;
+        sqe.cdw10 = 2 * ZS;
+        sqe.cdw12 = NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_REF | NVME_ZA_PIREMAP;
+        sqe.cdw14 = 2 * ZS + 2; /* the write pointer's, not the ZSLBA's */
+        int rc = nvme_io_passthru(f.ctrl, &sqe, b, 4096, NVME_DMA_TO_DEVICE, NULL);
+        assert_true(rc > 0);
+        assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Protection Information");
+        uint8_t st;
+        uint64_t wp;
+        assert_int_equal(nvme_sim_zone(f.sim, 1, 2 * ZS, &st, &wp), 0);
+        assert_int_equal(wp, 2 * ZS + 2); /* nothing written */
+        uint64_t lba = 0;
+        assert_int_equal(nvme_zns_append(f.ctrl, 1, 2 * ZS, 1, b, &lba), 0);
+        assert_int_equal(lba, 2 * ZS + 2);
+        assert_int_equal(nvme_read(f.ctrl, 1, lba, 1, r), 0);
+        assert_memory_equal(b, r, 4096);
+        free(b);
+        free(r);
+        fx_stop(&f);
+    }
+}
+
 /* A blocking read or write that spans zones is sent as one command per
  * zone, as Linux's block layer splits at the zone size (chunk_sectors):
  * one command across a boundary is a Zone Boundary Error for writes, and
@@ -559,6 +603,7 @@ int main(void)
         cmocka_unit_test(zone_append_lba_needs_zones_of_at_most_2_32_blocks),
         cmocka_unit_test(zone_append_is_not_resent_after_its_abort),
         cmocka_unit_test(zone_append_remaps_protection_information),
+        cmocka_unit_test(zone_append_checks_the_initial_reference_tag_of_type_1),
         cmocka_unit_test(reads_and_writes_are_cut_at_zone_boundaries),
         cmocka_unit_test(zoned_write_pieces_go_one_at_a_time),
     };

@@ -503,6 +503,9 @@ uint64_t sim_crc64_nvme(const uint8_t *p, size_t len);
  * with 64b Guard also CDW3 15:0 as bits 47:32). */
 void sim_pi_put(const struct sim_ns *ns, uint8_t *md, const uint8_t *data, uint64_t ref);
 uint64_t sim_pi_ilbrt(const struct sim_ns *ns, const struct nvme_sqe *sqe);
+/* The PRINFO bits of a command on `ns` starting at `slba` (Zone Append: its
+ * ZSLBA): 0 or the status that refuses them. */
+uint16_t sim_pi_flags_check(const struct sim_ns *ns, const struct nvme_sqe *sqe, uint64_t slba);
 /* Bytes of PI in a block's metadata: 16 with 64b Guard, else 8. */
 unsigned sim_pi_size(const struct sim_ns *ns);
 

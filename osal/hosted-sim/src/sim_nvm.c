@@ -117,9 +117,10 @@ static uint16_t pi_check(struct nvme_sim *sim, const struct sim_ns *ns, uint8_t 
 
 /* PRINFO a namespace can take: none without PI, none on the PI formats
  * this model only reports (32b Guard, storage tags); with Type 1 and
- * PRCHK reference tag, the ILBRT must be the SLBA's low bits, else
- * Invalid Protection Information, as QEMU's model checks. */
-static uint16_t pi_flags_check(const struct sim_ns *ns, const struct nvme_sqe *sqe, uint64_t slba)
+ * PRCHK reference tag, the ILBRT must be the SLBA's low bits (Zone
+ * Append: the ZSLBA's), else Invalid Protection Information (NVM CS
+ * §5.3.3), as QEMU's model checks. */
+uint16_t sim_pi_flags_check(const struct sim_ns *ns, const struct nvme_sqe *sqe, uint64_t slba)
 {
     uint32_t pi = sqe->cdw12 &
                   (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF);
@@ -187,7 +188,7 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
     uint32_t cdw12 = sqe->cdw12;
-    if ((sf = pi_flags_check(ns, sqe, slba)))
+    if ((sf = sim_pi_flags_check(ns, sqe, slba)))
         return sf;
     bool md_xfer = moves_md(ns, cdw12);
     size_t dlen = (size_t)nlb * ns->lba_size;
@@ -332,7 +333,7 @@ static uint16_t write_zeroes(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if (ns->zoned && (sf = sim_zns_write_check(sim, ns, slba, nlb)))
         return sf;
-    if ((sf = pi_flags_check(ns, sqe, slba)))
+    if ((sf = sim_pi_flags_check(ns, sqe, slba)))
         return sf;
     uint8_t *zero = calloc(nlb, ns->lba_size);
     uint8_t *md = ns->ms ? calloc(nlb, ns->ms) : NULL;

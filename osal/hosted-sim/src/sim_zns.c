@@ -106,9 +106,11 @@ void sim_zns_written(struct sim_ns *ns, uint64_t slba, uint32_t nlb)
  * write pointer, whose LBA Dword 0 returns (low 32 bits; Dword 1 would
  * carry the high half).  Protection information, as QEMU's model: Type 1
  * needs PIREMAP (CDW12 bit 25), Type 3 refuses it (Invalid Protection
- * Information); PRACT on a PI-only format (ms 8, or 16 with 64b Guard)
- * generates the PI, the reference tags from ILBRT (CDW14, and CDW3) plus, with PIREMAP, the distance from
- * the ZSLBA to where the data lands (ZNS 1.1 §3.4.1, Zone Append CDW12). */
+ * Information), and with PRCHK reference tag Type 1 needs the ZSLBA's
+ * low bits as ILBRT (checked as a Write's); PRACT on a PI-only format
+ * (ms 8, or 16 with 64b Guard) generates the PI, the reference tags from
+ * ILBRT (CDW14, and CDW3) plus, with PIREMAP, the distance from the
+ * ZSLBA to where the data lands (ZNS 1.1 §3.4.1, Zone Append CDW12). */
 uint16_t sim_zns_append(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0)
 {
     struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
@@ -134,6 +136,8 @@ uint16_t sim_zns_append(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
     bool piremap = (sqe->cdw12 & NVME_ZA_PIREMAP) != 0;
     if ((ns->pi_type == 1 && !piremap) || (ns->pi_type == 3 && piremap))
         return SIM_SF_CMD(NVME_SC_INVALID_PI);
+    if ((sf = sim_pi_flags_check(ns, sqe, zslba))) /* Type 1: ILBRT is the ZSLBA's */
+        return sf;
     bool pract = ns->pi_type && ns->ms == sim_pi_size(ns) && (sqe->cdw12 & NVME_RW_PRACT);
     size_t len = (size_t)nlb * ns->lba_size;
     if (sim->cfg.mdts && len > sim_mdts_bytes(sim))
