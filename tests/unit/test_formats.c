@@ -343,6 +343,43 @@ static void zeroed_pi_under_written_data_fails_the_checks(void **state)
     }
 }
 
+/* Verify takes PRINFO as Read does (NVM CS 1.0 §5.3.3): on Type 1 with
+ * PRCHK reference tag an ILBRT other than the SLBA's low bits is Invalid
+ * Protection Information, not a Reference Tag Check Error; PI flags on a
+ * format without PI are Invalid Field.  (nvme_verify sends the SLBA's.) */
+static void verify_checks_its_protection_information_field(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].pi_type = 1;
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 1024, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    uint8_t *b = abuf(4 * 512);
+    fx_pattern(b, 4 * 512, 13);
+    assert_int_equal(nvme_write(f.ctrl, 1, 100, 4, b), 0);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 100, 4, NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF), 0);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_VERIFY;
+    sqe.nsid = 1;
+    sqe.cdw10 = 100;
+    sqe.cdw12 = 3 | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_REF;
+    sqe.cdw14 = 101;
+    int rc = nvme_io_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Protection Information");
+    sqe.nsid = 2;
+    sqe.cdw14 = 100;
+    rc = nvme_io_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Field in Command");
+    free(b);
+    fx_stop(&f);
+}
+
 /* 64b Guard PI (NVM CS 1.0 §5.3.1.4; CTRATT.ELBAS, ELBAF PIF 10b): 16
  * bytes, a CRC-64/NVME guard and a 48-bit reference tag whose bits 47:32
  * go in CDW3.  As Linux, plain I/O uses PRACT on a 16-byte PI-only format,
@@ -564,6 +601,7 @@ int main(void)
         cmocka_unit_test(plain_reads_check_the_pi_they_strip),
         cmocka_unit_test(type_3_pi_escapes_only_with_both_tags_all_ones),
         cmocka_unit_test(zeroed_pi_under_written_data_fails_the_checks),
+        cmocka_unit_test(verify_checks_its_protection_information_field),
         cmocka_unit_test(sixty_four_bit_guard_pi_works_past_lba_2_to_the_32),
         cmocka_unit_test(pi_formats_the_core_cannot_build_are_refused_not_guessed),
         cmocka_unit_test(format_moves_to_a_metadata_format_and_back),

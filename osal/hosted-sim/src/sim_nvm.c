@@ -376,6 +376,8 @@ static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return sf;
     if (sim->cfg.vsl && (uint64_t)nlb * ns->lba_size > (4096ull << sim->cfg.mpsmin) << sim->cfg.vsl)
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    if ((sf = sim_pi_flags_check(ns, sqe, slba))) /* as a Read's (§5.3.3) */
+        return sf;
     if (ns->pi_type && (sqe->cdw12 & (NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_REF))) {
         uint8_t *data = malloc(ns->lba_size), *md = malloc(ns->ms);
         for (uint32_t i = 0; !sf && data && md && i < nlb; i++) {
