@@ -525,6 +525,41 @@ static void format_moves_to_a_metadata_format_and_back(void **state)
     fx_stop(&f);
 }
 
+/* A Format NVM that only moves the PI to the first bytes of the metadata
+ * (PIL, Identify Namespace DPS bit 3) changes the format: where a
+ * caller's metadata buffer holds the PI (nvme_read_ext/nvme_write_ext).
+ * The rescan moves the namespace's generation, as for a change of PI type
+ * or format (PIF). */
+static void format_that_moves_the_pi_first_moves_the_generation(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.elbas = true;
+    f.ns[0].ms = 16;
+    f.ns[0].pi_type = 1;
+    f.ns[0].pif = NVME_PIF_64B_GUARD;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_false(ns->pi_first);
+    uint32_t gen = ns->gen;
+    struct nvme_format_args a = {1, ns->format, 0, 1, true, false};
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_true(ns->pi_first);
+    assert_int_equal(ns->pi_size, 16);
+    assert_int_not_equal(ns->gen, gen);
+    uint8_t *b = abuf(8 * 512), *r = abuf(8 * 512), pi[16];
+    fx_pattern(b, 8 * 512, 17);
+    assert_int_equal(nvme_write(f.ctrl, 1, 8, 8, b), 0);
+    assert_int_equal(nvme_sim_ns_md(f.sim, 1, 9, pi), 0);
+    assert_true(be_bytes(pi, 8) == crc64_nvme(b + 512, 512)); /* first bytes */
+    assert_int_equal(nvme_read(f.ctrl, 1, 8, 8, r), 0);
+    assert_memory_equal(b, r, 8 * 512);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
 /* Review finding: on a non-coherent port that declares its cache line
  * (dma_align, nvme_osal.h rule 8) a read into a buffer that does not own
  * whole lines is refused with NVME_ERR_ALIGN before anything reaches the
@@ -605,6 +640,7 @@ int main(void)
         cmocka_unit_test(sixty_four_bit_guard_pi_works_past_lba_2_to_the_32),
         cmocka_unit_test(pi_formats_the_core_cannot_build_are_refused_not_guessed),
         cmocka_unit_test(format_moves_to_a_metadata_format_and_back),
+        cmocka_unit_test(format_that_moves_the_pi_first_moves_the_generation),
         cmocka_unit_test(read_ext_refuses_buffers_that_do_not_own_their_cache_lines),
         cmocka_unit_test(extended_blocks_of_any_size_split_on_dword_boundaries),
     };
