@@ -1293,9 +1293,13 @@ def configs_pi_checked(w):
     # PRCHK_REF, PIREMAP): an ILBRT other than the ZSLBA's is refused with
     # Invalid Protection Information (NVM CS §5.3.3); nvme_zns_append's is it.
     za = "io-passthru -O 0x7d -n 4 -l 512 -w -p 0x11 -4 0 -6 %d -8 7" % ((1 << 29) | (1 << 28) | (1 << 26) | (1 << 25))
+    # Write Zeroes takes PRACT, not PRCHK (Invalid Protection Information);
+    # nvme_write_zeroes sends PRACT alone and the blocks read back checked.
+    wz = "io-passthru -O 8 -n 3 -4 200 -6 %d -8 200" % ((1 << 29) | (1 << 28))
     c = w.boot(specs, ["wpat 1 0 64 41", "rpat 1 0 64 41", "wpat 2 3 16 42", "rpat 2 3 16 42",
                        "wpat 3 0 64 43", "rpat 3 0 64 43", "wpat 3 100 1 44", "!" + za,
-                       "zone-append -n 4 -s 0 -c 8 -p 0x12"], core_quiet=False)
+                       "zone-append -n 4 -s 0 -c 8 -p 0x12", "!" + wz, "write-zeroes -n 3 -s 200 -c 4",
+                       "read -n 3 -s 200 -c 4"], core_quiet=False)
     for ns, lba, n, key, what in ((1, 0, 64, 41, "64b Guard, Type 1"), (2, 3, 16, 42, "64b Guard 4 KiB, Type 3"),
                                   (3, 0, 64, 43, "16b Guard, Type 1")):
         c.ok(c.section("rpat %d %d %d %d" % (ns, lba, n, key)).startswith("rpat ok"),
@@ -1304,6 +1308,9 @@ def configs_pi_checked(w):
           "64b Guard zoned Type 1: a Zone Append whose ILBRT is not the ZSLBA's is refused")
     c.has(r"^nvme0n4: zone-append: success, 8 block\(s\) written at LBA 0x",
           "64b Guard zoned Type 1: nvme_zns_append (PRACT, PRCHK, PIREMAP, ILBRT the ZSLBA's) appends")
+    c.has(r"^harness: '%s' failed as expected: \d+ \(Invalid Protection Information\)" % re.escape(wz),
+          "Write Zeroes with PRCHK is refused")
+    c.has(r"^nvme0n3: read 4 block\(s\) at LBA 200 ", "16b Guard: blocks zeroed by nvme_write_zeroes read back")
     pat_check_image(c, imgs[0], 41, 0, 64, 512, "64b Guard")
     # QEMU keeps the metadata after the data: NSZE = size / (lbs + ms).
     moff = (16 * MiB // (512 + 16)) * 512

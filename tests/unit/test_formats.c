@@ -380,6 +380,37 @@ static void verify_checks_its_protection_information_field(void **state)
     fx_stop(&f);
 }
 
+/* Write Zeroes takes no PRCHK (NVM CS Write Zeroes CDW12: the field is
+ * cleared; QEMU 7.2 refuses it with Invalid Protection Information):
+ * there is no PI to check, the controller generates it (PRACT).
+ * nvme_write_zeroes sends PRACT alone. */
+static void write_zeroes_refuses_prchk(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].pi_type = 1;
+    fx_start(&f);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_WRITE_ZEROES;
+    sqe.nsid = 1;
+    sqe.cdw10 = 5;
+    sqe.cdw12 = NVME_RW_PRACT | NVME_RW_PRCHK_GUARD;
+    sqe.cdw14 = 5;
+    int rc = nvme_io_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Protection Information");
+    sqe.cdw12 = NVME_RW_PRACT;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL), 0);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 8, 4, 0), 0);
+    uint8_t *r = abuf(4 * 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 8, 4, r), 0);
+    free(r);
+    fx_stop(&f);
+}
+
 /* 64b Guard PI (NVM CS 1.0 §5.3.1.4; CTRATT.ELBAS, ELBAF PIF 10b): 16
  * bytes, a CRC-64/NVME guard and a 48-bit reference tag whose bits 47:32
  * go in CDW3.  As Linux, plain I/O uses PRACT on a 16-byte PI-only format,
@@ -637,6 +668,7 @@ int main(void)
         cmocka_unit_test(type_3_pi_escapes_only_with_both_tags_all_ones),
         cmocka_unit_test(zeroed_pi_under_written_data_fails_the_checks),
         cmocka_unit_test(verify_checks_its_protection_information_field),
+        cmocka_unit_test(write_zeroes_refuses_prchk),
         cmocka_unit_test(sixty_four_bit_guard_pi_works_past_lba_2_to_the_32),
         cmocka_unit_test(pi_formats_the_core_cannot_build_are_refused_not_guessed),
         cmocka_unit_test(format_moves_to_a_metadata_format_and_back),

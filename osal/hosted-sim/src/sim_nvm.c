@@ -335,6 +335,10 @@ static uint16_t write_zeroes(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return sf;
     if ((sf = sim_pi_flags_check(ns, sqe, slba)))
         return sf;
+    /* No PRCHK: the field is cleared in Write Zeroes (there is no PI to
+     * check, PRACT generates it); QEMU refuses it so. */
+    if (sqe->cdw12 & (NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF))
+        return SIM_SF_CMD(NVME_SC_INVALID_PI);
     uint8_t *zero = calloc(nlb, ns->lba_size);
     uint8_t *md = ns->ms ? calloc(nlb, ns->ms) : NULL;
     if (!zero || (ns->ms && !md)) {
