@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * regs.c - controller registers (NVMe 1.4 §3.1): traced access, CSTS
- * checks, enable and disable (§7.6.1), stop, and shutdown (§7.6.2).
+ * checks, enable and disable (§7.6.1), stop, shutdown (§7.6.2), and the
+ * read-only dump of every register (nvme_ctrl_regs_read, NVMe 2.0 §3.1.4).
  */
 #include "nvme_internal.h"
 
@@ -354,4 +355,73 @@ int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
     if (rc != NVME_OK)
         nvme_log(ctrl, NVME_LOG_WARN, "shutdown not complete: %s", nvme_strerror(rc));
     return ctrl->shutdown_rc = rc;
+}
+
+/* What a register dump of a device that is gone holds. */
+static void nvme_regs_all_ones(struct nvme_ctrl_regs *r)
+{
+    r->cap = r->asq = r->acq = r->bpmbl = r->cmbmsc = ~(uint64_t)0;
+    r->vs = r->intms = r->intmc = r->cc = r->csts = r->nssr = r->aqa = 0xffffffffu;
+    r->cmbloc = r->cmbsz = r->bpinfo = r->bprsel = r->cmbsts = r->cmbebs = 0xffffffffu;
+    r->cmbswtp = r->nssd = r->crto = 0xffffffffu;
+    r->pmrcap = r->pmrctl = r->pmrsts = r->pmrebs = r->pmrswtp = 0xffffffffu;
+    r->pmrmscl = r->pmrmscu = 0xffffffffu;
+}
+
+/* Every register of NVMe 2.0 §3.1.4 Figure 35 (nvme-cli's show-regs).
+ * Reads only: NSSR (20h) and NSSD (64h) read 0, and a write of either
+ * resets or shuts down the NVM subsystem.  No lock: register reads
+ * change nothing (a PMRSTS read is at most the PMR write barrier that
+ * PMRCAP.PMRWBM bit 1 names), so the call works in every state, a reset
+ * running on another CPU included.  Bring-up made sure the BAR reaches
+ * past 1000h (nvme_ctrl_read_caps: the admin doorbells), so E00h..E1Bh
+ * are inside it. */
+int nvme_ctrl_regs_read(struct nvme_ctrl *ctrl, struct nvme_ctrl_regs *out)
+{
+    if (ctrl == NULL || out == NULL)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    /* Lifecycle rule 6: the address may be someone else's by now. */
+    if (NVME_READ_ONCE(ctrl->gone)) {
+        nvme_regs_all_ones(out);
+        return NVME_ERR_GONE;
+    }
+    out->cap = nvme_reg_read64(ctrl, NVME_REG_CAP);
+    out->vs = nvme_reg_read32(ctrl, NVME_REG_VS);
+    if (out->cap == ~(uint64_t)0 || out->vs == 0xffffffffu) { /* removed: read no further */
+        nvme_regs_all_ones(out);
+        return NVME_ERR_GONE;
+    }
+    out->intms = nvme_reg_read32(ctrl, NVME_REG_INTMS);
+    out->intmc = nvme_reg_read32(ctrl, NVME_REG_INTMC);
+    out->cc = nvme_reg_read32(ctrl, NVME_REG_CC);
+    out->csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
+    out->nssr = nvme_reg_read32(ctrl, NVME_REG_NSSR);
+    out->aqa = nvme_reg_read32(ctrl, NVME_REG_AQA);
+    out->asq = nvme_reg_read64(ctrl, NVME_REG_ASQ);
+    out->acq = nvme_reg_read64(ctrl, NVME_REG_ACQ);
+    out->cmbloc = nvme_reg_read32(ctrl, NVME_REG_CMBLOC);
+    out->cmbsz = nvme_reg_read32(ctrl, NVME_REG_CMBSZ);
+    out->bpinfo = nvme_reg_read32(ctrl, NVME_REG_BPINFO);
+    out->bprsel = nvme_reg_read32(ctrl, NVME_REG_BPRSEL);
+    out->bpmbl = nvme_reg_read64(ctrl, NVME_REG_BPMBL);
+    out->cmbmsc = nvme_reg_read64(ctrl, NVME_REG_CMBMSC);
+    out->cmbsts = nvme_reg_read32(ctrl, NVME_REG_CMBSTS);
+    out->cmbebs = nvme_reg_read32(ctrl, NVME_REG_CMBEBS);
+    out->cmbswtp = nvme_reg_read32(ctrl, NVME_REG_CMBSWTP);
+    out->nssd = nvme_reg_read32(ctrl, NVME_REG_NSSD);
+    out->crto = nvme_reg_read32(ctrl, NVME_REG_CRTO);
+    out->pmrcap = nvme_reg_read32(ctrl, NVME_REG_PMRCAP);
+    out->pmrctl = nvme_reg_read32(ctrl, NVME_REG_PMRCTL);
+    out->pmrsts = nvme_reg_read32(ctrl, NVME_REG_PMRSTS);
+    out->pmrebs = nvme_reg_read32(ctrl, NVME_REG_PMREBS);
+    out->pmrswtp = nvme_reg_read32(ctrl, NVME_REG_PMRSWTP);
+    out->pmrmscl = nvme_reg_read32(ctrl, NVME_REG_PMRMSCL);
+    out->pmrmscu = nvme_reg_read32(ctrl, NVME_REG_PMRMSCU);
+    /* Removed while we read (CSTS all ones, as everywhere in the core). */
+    if (out->csts == 0xffffffffu) {
+        nvme_regs_all_ones(out);
+        return NVME_ERR_GONE;
+    }
+    return NVME_OK;
 }

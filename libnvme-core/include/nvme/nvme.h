@@ -294,6 +294,39 @@ const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl);
 bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl);
 /* Read CSTS (for nvmectl ready and diagnostics); all ones for NULL. */
 uint32_t nvme_ctrl_read_csts(struct nvme_ctrl *ctrl);
+/* The controller registers of NVMe 2.0 §3.1.4 (Figure 35), as read. */
+struct nvme_ctrl_regs {
+    uint64_t cap;                     /* 00h Controller Capabilities */
+    uint32_t vs;                      /* 08h Version */
+    uint32_t intms, intmc;            /* 0Ch, 10h Interrupt Mask Set / Clear (both read the mask) */
+    uint32_t cc;                      /* 14h Controller Configuration */
+    uint32_t csts;                    /* 1Ch Controller Status */
+    uint32_t nssr;                    /* 20h NVM Subsystem Reset (reads 0) */
+    uint32_t aqa;                     /* 24h Admin Queue Attributes */
+    uint64_t asq, acq;                /* 28h, 30h Admin Submission / Completion Queue Base */
+    uint32_t cmbloc, cmbsz;           /* 38h, 3Ch Controller Memory Buffer Location, Size */
+    uint32_t bpinfo, bprsel;          /* 40h, 44h Boot Partition Information, Read Select */
+    uint64_t bpmbl;                   /* 48h Boot Partition Memory Buffer Location */
+    uint64_t cmbmsc;                  /* 50h CMB Memory Space Control */
+    uint32_t cmbsts, cmbebs, cmbswtp; /* 58h, 5Ch, 60h CMB Status, Elasticity Buffer Size,
+                                         Sustained Write Throughput */
+    uint32_t nssd;                    /* 64h NVM Subsystem Shutdown (reads 0) */
+    uint32_t crto;                    /* 68h Controller Ready Timeouts */
+    uint32_t pmrcap, pmrctl, pmrsts;  /* E00h, E04h, E08h Persistent Memory Region */
+    uint32_t pmrebs, pmrswtp;         /* E0Ch, E10h */
+    uint32_t pmrmscl, pmrmscu;        /* E14h, E18h PMR Memory Space Control */
+};
+/* Reads every register of struct nvme_ctrl_regs into *out (nvme-cli's
+ * show-regs): 64-bit ones as nvme_osal.h's 64-bit reads or, without them,
+ * two 32-bit reads low then high; never a write (NSSR and NSSD read 0;
+ * a write to them resets or shuts down the subsystem).  Takes no lock, so
+ * it may be called in any state: dead, admin-only, from another CPU
+ * while a reset runs (a snapshot, not atomic across registers).  Returns
+ * 0; NVME_ERR_INVAL for a NULL argument; NVME_ERR_GONE, *out all ones,
+ * when the core marked the device gone (nothing is read then: the
+ * address may belong to something else) or CAP, VS or CSTS reads all
+ * ones. */
+int nvme_ctrl_regs_read(struct nvme_ctrl *ctrl, struct nvme_ctrl_regs *out);
 /* Called by the port when interrupt vector `vector` fires.  Reaps the
  * completion queues bound to it, runs their callbacks.  Returns how many
  * completions were reaped (0: not ours, for shared INTx). */

@@ -42,6 +42,25 @@
 #define NVME_REG_CRTO 0x68  /* Controller Ready Timeouts (NVMe 2.0) */
 #define NVME_REG_DBS 0x1000 /* first doorbell (§3.1.24) */
 
+/* The others of NVMe 2.0 §3.1.4 Figure 35 (read by nvme_ctrl_regs_read). */
+#define NVME_REG_CMBLOC 0x38   /* Controller Memory Buffer Location */
+#define NVME_REG_CMBSZ 0x3c    /* Controller Memory Buffer Size */
+#define NVME_REG_BPINFO 0x40   /* Boot Partition Information */
+#define NVME_REG_BPRSEL 0x44   /* Boot Partition Read Select */
+#define NVME_REG_BPMBL 0x48    /* Boot Partition Memory Buffer Location, 64-bit */
+#define NVME_REG_CMBMSC 0x50   /* CMB Memory Space Control, 64-bit */
+#define NVME_REG_CMBSTS 0x58   /* CMB Status */
+#define NVME_REG_CMBEBS 0x5c   /* CMB Elasticity Buffer Size (NVMe 2.0) */
+#define NVME_REG_CMBSWTP 0x60  /* CMB Sustained Write Throughput (NVMe 2.0) */
+#define NVME_REG_NSSD 0x64     /* NVM Subsystem Shutdown (NVMe 2.0): a write shuts down */
+#define NVME_REG_PMRCAP 0xe00  /* Persistent Memory Capabilities */
+#define NVME_REG_PMRCTL 0xe04  /* Persistent Memory Region Control */
+#define NVME_REG_PMRSTS 0xe08  /* Persistent Memory Region Status */
+#define NVME_REG_PMREBS 0xe0c  /* PMR Elasticity Buffer Size */
+#define NVME_REG_PMRSWTP 0xe10 /* PMR Sustained Write Throughput */
+#define NVME_REG_PMRMSCL 0xe14 /* PMR Memory Space Control Lower */
+#define NVME_REG_PMRMSCU 0xe18 /* PMR Memory Space Control Upper */
+
 /* CAP (§3.1.1) */
 #define NVME_CAP_MQES(cap) ((uint32_t)((cap)&0xffff)) /* 0-based */
 #define NVME_CAP_CQR(cap) ((uint32_t)(((cap) >> 16) & 0x1))

@@ -790,6 +790,11 @@ bool nvme_sim_dbbuf_active(const struct nvme_sim *sim);
 int nvme_sim_dbbuf_pin_eventidx(struct nvme_sim *sim, uint16_t qid, bool cq, int value);
 /* Register value without side effects or counting (CC, CSTS, INTMS...). */
 uint32_t nvme_sim_reg_peek(struct nvme_sim *sim, uint32_t off);
+/* From now on the register at BAR0 offset `off` (below 1000h, one the
+ * simulator does not implement: NSSR's read, CMB, Boot Partition, NSSD,
+ * PMR; 0 until then) reads `val`; writes to it still change nothing.  For
+ * tests of a host that only reads them (nvme_ctrl_regs_read). */
+void nvme_sim_reg_set(struct nvme_sim *sim, uint32_t off, uint32_t val);
 /* Whether I/O queue `qid` exists in the device (SQ, or CQ when cq). */
 bool nvme_sim_queue_exists(struct nvme_sim *sim, uint16_t qid, bool cq);
 /* Stored feature value (Get Features, current) of feature `fid`. */

@@ -707,6 +707,14 @@ uint32_t nvme_sim_reg_peek(struct nvme_sim *sim, uint32_t off)
     return v;
 }
 
+void nvme_sim_reg_set(struct nvme_sim *sim, uint32_t off, uint32_t val)
+{
+    LOCK(sim);
+    if (off < NVME_REG_DBS && !(off & 3u))
+        sim->reg_fixed[off / 4] = val;
+    UNLOCK(sim);
+}
+
 bool nvme_sim_queue_exists(struct nvme_sim *sim, uint16_t qid, bool cq)
 {
     LOCK(sim);

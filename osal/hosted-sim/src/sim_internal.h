@@ -336,6 +336,7 @@ struct nvme_sim {
     /* Statistics */
     struct nvme_sim_stats st;
     uint64_t reg_reads[SIM_REG_SLOTS], reg_writes[SIM_REG_SLOTS];
+    uint32_t reg_fixed[SIM_REG_SLOTS];  /* nvme_sim_reg_set: what unimplemented registers read */
     uint64_t *db_reads, *db_writes;     /* per doorbell index (2*qid + cq) */
     uint64_t units_read, units_written; /* 512-byte units moved by Read / Write */
     struct nvme_sim_smart smart;

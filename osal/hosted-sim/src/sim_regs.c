@@ -282,8 +282,9 @@ uint32_t sim_reg_value(struct nvme_sim *sim, uint32_t off)
         return (uint32_t)(sim->acq >> 32);
     case NVME_REG_CRTO: /* NVMe 2.0: CRIMT 0 (CRIMS clear), CRWMT */
         return sim->cfg.crwmt;
-    default:
-        return 0; /* NSSR, CMB, BP, PMR registers: not implemented, read 0 */
+    default: /* NSSR, CMB, BP, PMR registers: not implemented, read 0 or what
+                nvme_sim_reg_set gave (doorbells do not come here) */
+        return off < NVME_REG_DBS ? sim->reg_fixed[off / 4] : 0;
     }
 }
 
