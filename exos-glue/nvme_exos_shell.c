@@ -91,7 +91,9 @@ static bool leaves_namespace_data_alone(const char *command)
         /* Identify (CNS 14h, 15h, 1Ch, 06h/CSI 00h, 05h/CSI 00h) and log
          * pages (07h/08h, 00h, 09h, 0Ch, 0Dh): controller data only */
         "primary-ctrl-caps", "list-secondary", "id-iocs", "nvm-id-ctrl", "nvm-id-ns",
-        "telemetry-log", "supported-log-pages", "endurance-log", "ana-log", "persistent-event-log"};
+        "telemetry-log", "supported-log-pages", "endurance-log", "ana-log", "persistent-event-log",
+        /* the controller's registers, read only */
+        "show-regs"};
     for (unsigned i = 0; i < sizeof(looks) / sizeof(looks[0]); i++) {
         unsigned k = 0;
         while (looks[i][k] != 0 && looks[i][k] == command[k])
@@ -294,8 +296,8 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
                           "cached\n"),
                      (LPCSTR)failure_text(rc));
     if (rc != 0 && !leaves_namespace_data_alone(command)) {
-        ConsolePrint(TEXT("nvmectl %s: not run while the cache owes writes (only identify, log "
-                          "and get-feature commands run)\n"),
+        ConsolePrint(TEXT("nvmectl %s: not run while the cache owes writes (only identify, log, "
+                          "get-feature and show-regs commands run)\n"),
                      (LPCSTR)command);
         nvme_exos_blk_unlock(&d->Blk);
         return finish(command, rc, nvme_exos_df_result(rc));

@@ -279,6 +279,7 @@ int ctl_cmd_list_secondary(struct ctl *c);
 int ctl_cmd_id_iocs(struct ctl *c);
 int ctl_cmd_nvm_id_ctrl(struct ctl *c);
 int ctl_cmd_nvm_id_ns(struct ctl *c);
+int ctl_cmd_show_regs(struct ctl *c); /* ctl_regs.c */
 /* An admin or I/O opcode's name (ctl_logs.c), "Unknown" when the spec
  * has none. */
 const char *ctl_admin_name(unsigned op);

@@ -4,7 +4,8 @@
  * command's options (nvme-cli's names where they mean the same), the
  * option parser, usage, and nvmectl_run_line().  The commands live in
  * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c, ctl_mgmt.c and
- * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c, ctl_nvme2_logs.c, ctl_nvme2_identify.c.
+ * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c, ctl_nvme2_logs.c, ctl_nvme2_identify.c,
+ * ctl_regs.c.
  */
 #include "ctl.h"
 
@@ -280,6 +281,7 @@ static const struct ctl_cmd cmds[] = {
     {"nvm-id-ctrl", ctl_cmd_nvm_id_ctrl, o_raw, "[-b]  NVM Command Set Identify Controller", false},
     {"nvm-id-ns", ctl_cmd_nvm_id_ns, o_nvm_id_ns,
      "-n NSID [-v] [-b]  NVM Command Set Identify Namespace", false},
+    {"show-regs", ctl_cmd_show_regs, o_human, "[-H]  controller registers (read only)", false},
     {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
      "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false},

@@ -96,6 +96,7 @@ static const struct {
     {"id-iocs", "-c -v! -b!"},
     {"nvm-id-ctrl", "-b!"},
     {"nvm-id-ns", "-n -v! -H! -b!"},
+    {"show-regs", "-H!"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

@@ -1055,7 +1055,7 @@ def case_nvmectl_parity(w):
           "read -n 1 -s 100 -c 5 -o json", "list-ns -y 0 -o json", "list-ns -y 2 -o json",
           "admin-passthru -O 6 -4 1 -l 4096 -o json", "io-passthru -O 2 -n 1 -4 100 -6 4 -l 2560 -o json",
           "read -n 1 -s 2000 -c 3 -o json", "id-iocs -o json", "nvm-id-ctrl -o json",
-          "nvm-id-ns -n 1 -o json", "id-ns -n 2 -o json", "nvm-id-ns -n 2 -o json"]
+          "nvm-id-ns -n 1 -o json", "id-ns -n 2 -o json", "nvm-id-ns -n 2 -o json", "show-regs -o json"]
     cmds = js[:10] + ["id-ns -n 1", "set-feature -f 4 -v 350", "get-feature -f 4 -H",
                       "write -n 1 -s 300 -c 2 -p 0x3c", "write -n 1 -s 310 -c 1 -p 0x4d",
                       "copy -n 1 -d 2000 -s 300,310 -b 2,1", "write -n 1 -s 0 -c 300 -p 0x6e",
@@ -1063,7 +1063,8 @@ def case_nvmectl_parity(w):
                       "write -n 1 -s 100 -c 8 -p 0xa5 --fua", "compare -n 1 -s 100 -c 1 -p 0xa5",
                       "!compare -n 1 -s 100 -c 1 -p 0x11", "write-zeroes -n 1 -s 100 -c 4",
                       "dsm -n 1 --ad -s 200 -b 8", "!nvm-verify -n 1 -s 0 -c 16", "!format -n 1",
-                      "nvm-id-ns -n 2", "!nvm-id-ns"] + js[10:]
+                      "nvm-id-ns -n 2", "!nvm-id-ns"] + js[10:] + \
+        ["regs", "show-regs -H", "show-regs"]
     # namespace 2: 64b Guard PI (NVM CS 1.0 §5.3.1.4; QEMU's pif, which needs ms >= 16)
     c = w.boot(["path=%s" % img, "path=%s,nsid=2,ms=16,pi=1,pif=2" % pimg], cmds, core_quiet=False)
     # QEMU 7.2 executes Verify but leaves ONCS bit 7 clear: the core refuses it, by name
@@ -1150,6 +1151,37 @@ def case_nvmectl_parity(w):
     c.ok("NVMe Copy: success" in c.section("copy -n 1 -d 4000 -s 0 -b 300") and
          read_at(img, 4000 * 512, 300 * 512) == bytes([0x6e]) * (300 * 512),
          "copy of 300 blocks, past QEMU's MCL of 128: split, the image holds them at LBA 4000")
+    # show-regs (nvme_ctrl_regs_read): nvme-cli 2.4's keys, and the values
+    # the harness reads itself, before bring-up and right after the dump
+    sr = d["show-regs -o json"]
+    c.ok(list(sr) == ["cap", "vs", "intms", "intmc", "cc", "csts", "nssr", "crto", "aqa", "asq", "acq",
+                      "cmbloc", "cmbsz", "bpinfo", "bprsel", "bpmbl", "cmbmsc", "cmbsts", "pmrcap",
+                      "pmrctl", "pmrsts", "pmrebs", "pmrswtp", "pmrmscl", "pmrmscu"],
+         "show-regs -o json: nvme-cli 2.4's 25 keys in its order")
+    fw = re.search(r"^harness: left by firmware: CAP=0x([0-9a-f]+) VS=0x([0-9a-f]+) ", c.log, re.M)
+    hr = re.search(r"^harness: registers: CAP=0x([0-9a-f]+) VS=0x([0-9a-f]+) \S+ CC=0x([0-9a-f]+) "
+                   r"CSTS=0x([0-9a-f]+) AQA=0x([0-9a-f]+) ", c.section("regs"), re.M)
+    c.ok(fw is not None and hr is not None, "the harness logged the registers at bring-up and after")
+    if fw and hr:
+        c.ok(sr.get("cap") == int(fw.group(1), 16) == int(hr.group(1), 16) and
+             sr.get("vs") == int(fw.group(2), 16) == int(hr.group(2), 16) == 0x10400,
+             "show-regs: CAP as the harness read it at bring-up, VS 1.4.0")
+        c.ok(sr.get("cc") == int(hr.group(3), 16) and sr.get("csts") == int(hr.group(4), 16) and
+             sr.get("aqa") == int(hr.group(5), 16),
+             "show-regs: CC, CSTS, AQA as the harness reads them")
+    c.ok(sr.get("cc", 0) & 1 == 1 and (sr.get("cc", 0) >> 4) & 7 in (0, 6) and
+         (sr.get("cc", 0) >> 16) & 0xff == 0x46 and sr.get("csts") == 1,
+         "show-regs: CC.EN=1, CSS NVM or all sets, IOSQES 6, IOCQES 4; CSTS.RDY=1 and nothing else")
+    c.ok(sr.get("aqa") == 31 | (31 << 16) and sr.get("nssr") == 0,
+         "show-regs: AQA of the core's 32-entry admin queue (0-based), NSSR reads 0")
+    c.ok(sr.get("asq", 0) != 0 and sr.get("acq", 0) != 0 and sr.get("asq", 1) % 4096 == 0 and
+         sr.get("acq", 1) % 4096 == 0, "show-regs: ASQ and ACQ set, page aligned")
+    h = c.section("show-regs -H")
+    c.ok("\tNVMe specification 1.4\n" in h and "(MQES): 2048\n" in h and "(RDY): Yes\n" in h and
+         "\tEnable                              (EN): Yes\n" in h and "(ACQS): 32\n" in h,
+         "show-regs -H: VS 1.4, MQES 2048, EN and RDY, ACQS 32 decoded as nvme-cli 2.4")
+    c.ok(re.search(r"^cap     : %x\nversion : 10400\ncc      : %x\ncsts    : 1\n" % (sr.get("cap", 0), sr.get("cc", 0)),
+                   c.section("show-regs"), re.M) is not None, "show-regs: nvme-cli's listing, the same values")
     return c
 
 
@@ -1235,11 +1267,18 @@ def case_configs(w):
 
     b = os.path.join(w.dir, "b.img")
     make_image(b, 16 * MiB)
-    c = w.boot(["path=%s" % b], ["wpat 1 0 1000 32 batch", "rpat 1 0 1000 32", "reset", "rpat 1 0 1000 32 batch"],
+    c = w.boot(["path=%s" % b], ["wpat 1 0 1000 32 batch", "rpat 1 0 1000 32", "reset", "rpat 1 0 1000 32 batch",
+                                 "show-regs -H"],
                ctrl="cmb_size_mb=16,ioeventfd=on", run_args=["--machine", "q35"])
     m = re.search(r"^harness: left by firmware: CAP=0x([0-9a-f]+) ", c.log, re.M)
     c.ok(m is not None and (int(m.group(1), 16) >> 57) & 1 == 1, "CAP.CMBS: the controller has a CMB")
     c.ok(c.section("rpat 1 0 1000 32 batch").startswith("rpat ok"), "CMB, ioeventfd, q35: read back after a reset")
+    # show-regs: CAP.CMBS, and CMBLOC/CMBSZ reading 0 while CMBMSC.CRE is 0
+    # (the core uses no CMB and does not set CRE; Linux sets it)
+    h = c.section("show-regs -H")
+    c.ok("(CMBS): The Controller Memory Buffer is Supported\n" in h and "\ncmbsz   : 0\n" in h and
+         "(CRE): CMBLOC and CMBSZ registers are NOT enabled\n" in h,
+         "show-regs -H: CAP.CMBS, CMBSZ 0 with CMBMSC.CRE 0, decoded as nvme-cli 2.4")
     pat_check_image(c, b, 32, 0, 1000, 512, "CMB")
     c_all.failures += c.failures
 

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The register dump (nvme_ctrl_regs_read, NVMe 2.0 §3.1.4 Figure 35):
- * every register as the simulator holds it, read once and never
- * written, in every state of the controller (running, admin-only, dead,
- * during a reset), and NVME_ERR_GONE for a device that is gone.
+ * The register dump (nvme_ctrl_regs_read, NVMe 2.0 §3.1.4 Figure 35) and
+ * nvmectl's show-regs (nvme-cli 2.4's output): every register as the
+ * simulator holds it, read once and never written, in every state of
+ * the controller (running, admin-only, dead, during a reset), and
+ * NVME_ERR_GONE for a device that is gone.
  */
 #include "fixture.h"
+#include "json_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static struct fx_out out;
 
 /* Distinct values for the registers the simulator does not implement
  * (nvme_sim_reg_set), so that a register read at the wrong offset shows. */
@@ -291,6 +295,219 @@ static void regs_read_answers_while_a_reset_runs(void **state)
     fx_stop(&f);
 }
 
+/* ---- nvmectl show-regs ---------------------------------------------------- */
+
+static void expect(const char *needle)
+{
+    if (strstr(out.text, needle) == NULL)
+        fail_msg("expected \"%s\" in:\n%s", needle, out.text);
+}
+
+static void ok(struct fx *f, const char *line)
+{
+    int rc = fx_nvmectl(f, &out, line);
+    if (rc != 0)
+        fail_msg("'%s' returned %d:\n%s", line, rc, out.text);
+}
+
+/* "key":value of the flat JSON object, or fail. */
+static unsigned long long jnum(const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(out.text, pat);
+    if (p == NULL)
+        fail_msg("no %s in:\n%s", pat, out.text);
+    return strtoull(p + strlen(pat), NULL, 10);
+}
+
+static void show_regs_lists_every_register_as_nvme_cli_2_4(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    set_fixed(&f);
+    uint64_t writes = nvme_sim_stats(f.sim)->mmio_writes;
+    ok(&f, "show-regs");
+    char want[2048];
+    snprintf(want, sizeof(want),
+             "cap     : %llx\nversion : %x\ncc      : %x\ncsts    : %x\nnssr    : 0\n"
+             "crto    : 0\nintms   : 0\nintmc   : 0\naqa     : 1f001f\nasq     : %llx\n"
+             "acq     : %llx\ncmbloc  : 42158\ncmbsz   : 1021d\nbpinfo  : 81000007\n"
+             "bprsel  : c05\nbpmbl   : 912345000\ncmbmsc\t: 1abcde003\ncmbsts\t: 1\n"
+             "pmrcap  : 1070918\npmrctl  : 1\npmrsts  : 403\npmrebs  : 1212\n"
+             "pmrswtp : 303\npmrmscl\t: 0xfed002\npmrmscu\t: 0\n",
+             (unsigned long long)peek64(&f, NVME_REG_CAP), nvme_sim_reg_peek(f.sim, NVME_REG_VS),
+             nvme_sim_reg_peek(f.sim, NVME_REG_CC), nvme_sim_reg_peek(f.sim, NVME_REG_CSTS),
+             (unsigned long long)peek64(&f, NVME_REG_ASQ),
+             (unsigned long long)peek64(&f, NVME_REG_ACQ));
+    assert_string_equal(out.text, want);
+
+    ok(&f, "show-regs -o json");
+    if (!json_one_value(out.text))
+        fail_msg("not one JSON value:\n%s", out.text);
+    assert_int_equal(jnum("cap"), peek64(&f, NVME_REG_CAP));
+    assert_int_equal(jnum("vs"), 0x10400);
+    assert_int_equal(jnum("cc"), nvme_sim_reg_peek(f.sim, NVME_REG_CC));
+    assert_int_equal(jnum("csts"), 1);
+    assert_int_equal(jnum("aqa"), 0x1f001f);
+    assert_int_equal(jnum("asq"), peek64(&f, NVME_REG_ASQ));
+    assert_int_equal(jnum("acq"), peek64(&f, NVME_REG_ACQ));
+    assert_int_equal(jnum("bpinfo"), 0x81000007u); /* unsigned (nvme-cli 2.4: json-c int) */
+    assert_int_equal(jnum("bpmbl"), 0x912345000ull);
+    assert_int_equal(jnum("cmbmsc"), 0x1abcde003ull);
+    assert_int_equal(jnum("pmrmscl"), 0xfed002);
+    /* nvme-cli 2.4's 25 keys, in its order, and no other */
+    static const char *const keys[] = {
+        "cap",    "vs",     "intms",  "intmc",  "cc",      "csts",    "nssr",   "crto",   "aqa",
+        "asq",    "acq",    "cmbloc", "cmbsz",  "bpinfo",  "bprsel",  "bpmbl",  "cmbmsc", "cmbsts",
+        "pmrcap", "pmrctl", "pmrsts", "pmrebs", "pmrswtp", "pmrmscl", "pmrmscu"};
+    const char *p = out.text;
+    for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char pat[32];
+        snprintf(pat, sizeof(pat), "\"%s\":", keys[i]);
+        const char *q = strstr(p, pat);
+        if (q == NULL)
+            fail_msg("key %s missing or out of order:\n%s", keys[i], out.text);
+        p = q + 1;
+    }
+    unsigned n = 0;
+    for (p = out.text; (p = strstr(p, "\":")) != NULL; p++)
+        n++;
+    assert_int_equal(n, 25);
+    assert_int_equal(nvme_sim_stats(f.sim)->mmio_writes, writes);
+    fx_stop(&f);
+}
+
+static void show_regs_h_decodes_the_fields_as_nvme_cli_2_4(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mqes = 2047;
+    f.cfg.to = 40;
+    f.cfg.dstrd = 1;
+    f.cfg.mpsmax = 2;
+    fx_start(&f);
+    set_fixed(&f);
+    ok(&f, "show-regs -H");
+    const char *const lines[] = {
+        /* CAP */
+        "\tController Memory Buffer Supported (CMBS): The Controller Memory Buffer is Not "
+        "Supported\n",
+        "\tMemory Page Size Maximum         (MPSMAX): 16384 bytes\n",
+        "\tMemory Page Size Minimum         (MPSMIN): 4096 bytes\n",
+        "\tCommand Sets Supported              (CSS): NVM command set is Supported\n",
+        "\t                                           I/O Command Set is Supported\n",
+        "\tNVM Subsystem Reset Supported     (NSSRS): Yes\n",
+        "\tDoorbell Stride                   (DSTRD): 8 bytes\n",
+        "\tTimeout                              (TO): 20000 ms\n",
+        "\tContiguous Queues Required          (CQR): Yes\n",
+        "\tMaximum Queue Entries Supported    (MQES): 2048\n\nversion : 10400\n",
+        /* VS, CC, CSTS */
+        "\tNVMe specification 1.4\n\ncc      : 460001\n",
+        "\tI/O Completion Queue Entry Size (IOCQES): 16 bytes\n",
+        "\tI/O Submission Queue Entry Size (IOSQES): 64 bytes\n",
+        "\tShutdown Notification              (SHN): No notification; no effect\n",
+        "\tArbitration Mechanism Selected     (AMS): Round Robin\n",
+        "\tMemory Page Size                   (MPS): 4096 bytes\n",
+        "\tI/O Command Set Selected           (CSS): NVM Command Set\n",
+        "\tEnable                              (EN): Yes\n\ncsts    : 1\n",
+        "\tShutdown Status               (SHST): Normal operation (no shutdown has been "
+        "requested)\n",
+        "\tController Fatal Status        (CFS): False\n",
+        "\tReady                          (RDY): Yes\n\nnssr    : 0\n",
+        "\tCRWMT                               : 0 secs\nintms   : 0\n",
+        /* AQA, ASQ, ACQ */
+        "aqa     : 1f001f\n\tAdmin Completion Queue Size (ACQS): 32\n"
+        "\tAdmin Submission Queue Size (ASQS): 32\n\nasq     : ",
+        "\tAdmin Submission Queue Base (ASQB): ",
+        "\tAdmin Completion Queue Base (ACQB): ",
+        /* CMBLOC, CMBSZ */
+        "cmbloc  : 42158\n\tOffset                                                        (OFST): "
+        "0x42 (See cmbsz.szu for granularity)\n",
+        "\tCMB Queue Dword Alignment                                     (CQDA): 1\n",
+        "\tCMB Data Metadata Mixed Memory Support                      (CDMMMS): Enforced\n",
+        "\tCMB Data Pointer and Command Independent Locations Support (CDPCILS): Not Enforced\n",
+        "\tCMB Data Pointer Mixed Locations Support                    (CDPMLS): Enforced\n",
+        "\tCMB Queue Physically Discontiguous Support                   (CQPDS): Not Enforced\n",
+        "\tCMB Queue Mixed Memory Support                               (CQMMS): Not Enforced\n",
+        "\tBase Indicator Register                                        (BIR): 0x0\n\n",
+        "cmbsz   : 1021d\n\tSize                      (SZ): 16\n",
+        "\tSize Units               (SZU): 1 MB\n",
+        "\tWrite Data Support       (WDS): Write Data and metadata transfer in Controller Memory "
+        "Buffer is Supported\n",
+        "\tCompletion Queue Support (CQS): Admin and I/O Completion Queues in Controller Memory "
+        "Buffer is Not supported\n",
+        "\tSubmission Queue Support (SQS): Admin and I/O Submission Queues in Controller Memory "
+        "Buffer is Supported\n\nbpinfo  : 81000007\n",
+        /* boot partitions, CMBMSC, CMBSTS */
+        "\tActive Boot Partition ID      (ABPID): 1\n",
+        "\tBoot Read Status                (BRS): Boot Partition read in progress\n",
+        "\tBoot Partition Size            (BPSZ): 7\nbprsel  : c05\n",
+        "\tBoot Partition Read Offset    (BPROF): 3\n",
+        "\tBoot Partition Memory Buffer Base Address (BMBBA): 912345000\ncmbmsc\t: 1abcde003\n",
+        "\tController Base Address         (CBA): 1abcde\n",
+        "\tCapabilities Registers Enabled  (CRE): CMBLOC and CMBSZ registers are enabled\n\n",
+        "cmbsts\t: 1\n\tController Base Address Invalid (CBAI): 1\n\npmrcap  : 1070918\n",
+        /* PMR */
+        "\tController Memory Space Supported                   (CMSS): Referencing PMR with "
+        "host supplied addresses is Supported\n",
+        "\tPersistent Memory Region Timeout                   (PMRTO): 7\n",
+        "\tPersistent Memory Region Write Barrier Mechanisms (PMRWBM): 2\n",
+        "\tPersistent Memory Region Time Units                (PMRTU): PMR time unit is "
+        "minutes\n",
+        "\tWrite Data Support                                   (WDS): Write data to the PMR is "
+        "supported\n",
+        "\tRead Data Support                                    (RDS): Read data from the PMR "
+        "is supported\npmrctl  : 1\n\tEnable (EN): PMR is READY\n",
+        "\tHealth Status                   (HSTS): Read Only\n",
+        "\tNot Ready                       (NRDY): The Persistent Memory Region is READY to "
+        "process PCI Express memory read and write requests\n",
+        "\tError                            (ERR): 3\npmrebs  : 1212\n",
+        "\tPMR Elasticity Buffer Size Base  (PMRWBZ): 12\n",
+        "in the PMR Elasticity Buffer SHALL bypass those memory writes\n",
+        "\tPMR Elasticity Buffer Size Units (PMRSZU): One MB\n",
+        "\tPMR Sustained Write Throughput Units (PMRSWTU): One GB/second\n",
+        "pmrmscl\t: 0xfed002\n\tController Base Address         (CBA): 0xfed\n"
+        "\tController Memory Space Enable (CMSE): 0x1\n\n",
+        "pmrmscu\t: 0\n\tController Base Address         (CBA): 0\n",
+    };
+    for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        expect(lines[i]);
+    /* the ASQ/ACQ lines carry the addresses */
+    char asq[64];
+    snprintf(asq, sizeof(asq), "(ASQB): %llx\n\n", (unsigned long long)peek64(&f, NVME_REG_ASQ));
+    expect(asq);
+    /* CMBSZ 0: nvme-cli's one line for both */
+    nvme_sim_reg_set(f.sim, NVME_REG_CMBSZ, 0);
+    ok(&f, "show-regs -H");
+    expect("cmbloc  : 42158\n\tController Memory Buffer feature is not supported\n\n"
+           "cmbsz   : 0\n\tController Memory Buffer feature is not supported\n\n");
+    /* -o json wins over -H, as in nvme-cli */
+    ok(&f, "show-regs -H -o json");
+    assert_true(json_one_value(out.text));
+    fx_stop(&f);
+}
+
+static void show_regs_of_a_gone_device_says_so(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    nvme_sim_set_gone(f.sim, true);
+    assert_int_equal(fx_nvmectl(&f, &out, "show-regs"), NVME_ERR_GONE);
+    assert_null(strstr(out.text, "cap "));
+    expect("show-regs: ");
+    assert_int_equal(fx_nvmectl(&f, &out, "show-regs -o json"), NVME_ERR_GONE);
+    assert_null(strchr(out.text, '{'));
+    nvme_sim_set_gone(f.sim, false);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +516,9 @@ int main(void)
         cmocka_unit_test(regs_read_of_a_gone_device_is_gone_and_writes_nothing),
         cmocka_unit_test(regs_read_works_on_a_dead_and_an_admin_only_controller),
         cmocka_unit_test(regs_read_answers_while_a_reset_runs),
+        cmocka_unit_test(show_regs_lists_every_register_as_nvme_cli_2_4),
+        cmocka_unit_test(show_regs_h_decodes_the_fields_as_nvme_cli_2_4),
+        cmocka_unit_test(show_regs_of_a_gone_device_says_so),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -400,6 +400,36 @@ static void test_metadata_namespace_disk_is_disabled(void **state)
     fx_stop(&f);
 }
 
+/* show-regs as the shell runs it: nvme-cli's listing in 80 columns, JSON,
+ * and offered by the usage (it needs only the core's register reads). */
+static void test_show_regs_lists_the_registers(void **state)
+{
+    struct fx f;
+    (void)state;
+    start(&f);
+    uint64_t writes = nvme_sim_stats(f.sim)->mmio_writes;
+    assert_int_equal(exos_nvmectl(&f, "show-regs"), 0);
+    assert_non_null(strstr(out.text, "cap     : "));
+    assert_non_null(strstr(out.text, "\ncsts    : 1\n"));
+    assert_non_null(strstr(out.text, "\naqa     : 1f001f\n"));
+    assert_non_null(strstr(out.text, "\npmrmscu\t: 0\n"));
+    for (const char *p = out.text; *p != 0;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+        if (len >= 80)
+            fail_msg("line of %zu columns: %.*s", len, (int)len, p);
+        p += len + (nl != NULL ? 1 : 0);
+    }
+    assert_int_equal(exos_nvmectl(&f, "show-regs -o json"), 0);
+    assert_non_null(strstr(out.text, "\"csts\":1,"));
+    assert_int_equal(exos_nvmectl(&f, "show-regs -H"), 0);
+    assert_non_null(strstr(out.text, "(RDY): Yes"));
+    assert_int_equal(nvme_sim_stats(f.sim)->mmio_writes, writes);
+    assert_int_equal(exos_nvmectl(&f, "help"), 0);
+    assert_non_null(strstr(out.text, "show-regs"));
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_zoned_namespace_acknowledges_no_lost_write),
         cmocka_unit_test(test_metadata_namespace_disk_is_disabled),
         cmocka_unit_test(test_zoned_disk_stays_read_only_after_set_access),
+        cmocka_unit_test(test_show_regs_lists_the_registers),
     };
     return cmocka_run_group_tests_name("exos_nvmectl", tests, NULL, NULL);
 }

@@ -366,6 +366,15 @@ static void test_owed_writes_leave_identify_and_log_commands_running(void **stat
         run_while_writes_are_owed(lines[i]);
 }
 
+/* show-regs reads registers only: it runs too, and it is what one looks
+ * at when a device refuses writes (before: refused while writes were
+ * owed). */
+static void test_owed_writes_leave_show_regs_running(void **state)
+{
+    (void)state;
+    run_while_writes_are_owed("show-regs -H");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +391,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_line_too_long_is_refused_not_cut, setup),
         cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
         cmocka_unit_test_setup(test_long_command_names_are_named_in_full, setup),
+        cmocka_unit_test_setup(test_owed_writes_leave_show_regs_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_identify_and_log_commands_running, setup),
     };
