@@ -278,7 +278,7 @@ int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_
 }
 
 /* ------------------------------------------------------------------ */
-/* Write Zeroes (§3.2.8), Verify (§3.2.9): block ranges, no data        */
+/* Write Zeroes (§3.2.8), Write Uncorrectable (§3.2.7), Verify (§3.2.9) */
 /* ------------------------------------------------------------------ */
 
 /* Blocks of `ns` a command may name under a size limit of the NVM
@@ -351,6 +351,30 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
     if (max == 0)
         return nvm_unsupported(ctrl, nsid, "Write Zeroes", "a block is above WZSL");
     return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_ZEROES, lba, count, cdw12, max);
+}
+
+/* Write Uncorrectable (NVM CS 1.0 §3.2.7): the blocks read as
+ * Unrecovered Read Error until written again; no data, no PI fields.
+ * The ZNS Command Set 1.1 takes the NVM commands it lists (Flush, Write,
+ * Read, Compare, Write Zeroes, DSM, Verify, Copy, ...) and Write
+ * Uncorrectable is not among them: refused on a zoned namespace. */
+int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count)
+{
+    const struct nvme_ns_info *ns;
+    int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns);
+    if (rc != NVME_OK)
+        return rc;
+    if (!(ctrl->info.oncs & NVME_ONCS_WRITE_UNC))
+        return nvm_unsupported(ctrl, nsid, "Write Uncorrectable", "ONCS bit 1 clear");
+    if (ns->csi == NVME_CSI_ZNS)
+        return nvm_unsupported(ctrl, nsid, "Write Uncorrectable",
+                               "a zoned namespace (not a ZNS command)");
+    /* Each command within the Write Uncorrectable Size Limit (WUSL, NVM
+     * Identify Controller byte 2), as Write Zeroes within WZSL. */
+    uint32_t max = nvm_size_limit_blocks(ctrl, ns, NVME_READ_ONCE(ctrl->wusl));
+    if (max == 0)
+        return nvm_unsupported(ctrl, nsid, "Write Uncorrectable", "a block is above WUSL");
+    return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_UNCOR, lba, count, 0, max);
 }
 
 int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, unsigned flags)

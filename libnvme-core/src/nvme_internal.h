@@ -299,6 +299,7 @@ struct nvme_ctrl {
      * not reported) */
     uint8_t vsl;         /* Verify Size Limit, 2^n * MPSMIN bytes */
     uint8_t wzsl;        /* Write Zeroes Size Limit, likewise */
+    uint8_t wusl;        /* Write Uncorrectable Size Limit, likewise */
     uint8_t dmrl;        /* DSM deallocate: most ranges */
     uint32_t dmrsl;      /* DSM deallocate: most blocks in a range */
     uint64_t dmsl;       /* DSM deallocate: most blocks in all ranges */

@@ -1069,8 +1069,9 @@ static int nvme_identify_page(struct nvme_ctrl *ctrl, uint8_t cns, uint8_t csi, 
 /* The NVM Command Set's own Identify Controller (CNS 06h CSI 00h, NVM CS
  * 1.0 §4.1.5.1), which NVMe 2.0 controllers and those with I/O Command
  * Sets (CC.CSS 110b) answer, as Linux's nvme_init_non_mdts_limits asks it
- * at every start: the Verify and Write Zeroes Size Limits (VSL, WZSL) and
- * the Dataset Management deallocate limits (DMRL, DMRSL, DMSL).  A refusal
+ * at every start: the Verify, Write Zeroes and Write Uncorrectable Size
+ * Limits (VSL, WZSL, WUSL) and the Dataset Management deallocate limits
+ * (DMRL, DMRSL, DMSL).  A refusal
  * (a status) at bring-up leaves no limit, as there; again (a restart, an
  * activation), a refusal or a failure to send keeps what was known (caps
  * only: more splitting at worst).  Only caps: an I/O path reading them while a firmware activation
@@ -1079,7 +1080,7 @@ static int nvme_identify_page(struct nvme_ctrl *ctrl, uint8_t cns, uint8_t csi, 
 static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, uint32_t whole, bool again)
 {
     const struct nvme_id_ctrl_nvm *id = page;
-    uint8_t vsl = 0, wzsl = 0, dmrl = 0;
+    uint8_t vsl = 0, wzsl = 0, wusl = 0, dmrl = 0;
     uint32_t dmrsl = 0;
     uint64_t dmsl = 0;
     if ((ctrl->info.vs >= NVME_VS(2, 0, 0) || ctrl->cc_css == NVME_CC_CSS_IOCS) &&
@@ -1090,20 +1091,24 @@ static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, uint32_t who
         if (rc == NVME_OK) {
             vsl = id->vsl;
             wzsl = id->wzsl;
+            wusl = id->wusl;
             dmrl = id->dmrl;
             dmrsl = id->dmrsl;
             dmsl = id->dmsl;
         }
     }
     if (!again)
-        NVME_TRACE(ctrl, NVME_TRACE_INIT, "NVM limits: VSL %u WZSL %u DMRL %u DMRSL %u DMSL %llu",
-                   vsl, wzsl, dmrl, dmrsl, (unsigned long long)dmsl);
-    else if (vsl != ctrl->vsl || wzsl != ctrl->wzsl || dmrl != ctrl->dmrl || dmrsl != ctrl->dmrsl ||
-             dmsl != ctrl->dmsl)
-        nvme_log(ctrl, NVME_LOG_INFO, "NVM limits now VSL %u WZSL %u DMRL %u DMRSL %u DMSL %llu",
-                 vsl, wzsl, dmrl, dmrsl, (unsigned long long)dmsl);
+        NVME_TRACE(ctrl, NVME_TRACE_INIT,
+                   "NVM limits: VSL %u WZSL %u DMRL %u DMRSL %u DMSL %llu WUSL %u", vsl, wzsl, dmrl,
+                   dmrsl, (unsigned long long)dmsl, wusl);
+    else if (vsl != ctrl->vsl || wzsl != ctrl->wzsl || wusl != ctrl->wusl || dmrl != ctrl->dmrl ||
+             dmrsl != ctrl->dmrsl || dmsl != ctrl->dmsl)
+        nvme_log(ctrl, NVME_LOG_INFO,
+                 "NVM limits now VSL %u WZSL %u DMRL %u DMRSL %u DMSL %llu WUSL %u", vsl, wzsl,
+                 dmrl, dmrsl, (unsigned long long)dmsl, wusl);
     NVME_WRITE_ONCE(ctrl->vsl, vsl);
     NVME_WRITE_ONCE(ctrl->wzsl, wzsl);
+    NVME_WRITE_ONCE(ctrl->wusl, wusl);
     NVME_WRITE_ONCE(ctrl->dmrl, dmrl);
     NVME_WRITE_ONCE(ctrl->dmrsl, dmrsl);
     /* Torn for a 32-bit reader during an activation: at worst a command

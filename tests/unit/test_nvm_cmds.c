@@ -752,6 +752,161 @@ static void io_passthru_with_a_longer_buffer_moves_the_command_s_blocks(void **s
     fx_stop(&f);
 }
 
+/* Write Uncorrectable (NVM CS 1.0 §3.2.7, ONCS bit 1): the blocks read
+ * as Unrecovered Read Error (SCT 2h, SC 81h) until written again; their
+ * neighbours read as before; a Write, a Write Zeroes or a deallocate
+ * makes them readable; a Compare or Verify touching one fails as a Read. */
+static void write_uncorrectable_marks_blocks_until_written(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_WRITE_UNC;
+    f.ns[0].blocks = 200000; /* more than one 65536-block command */
+    fx_start(&f);
+    uint8_t *b = filled(&f, 0, 64, 5);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 10, 4), 0);
+    assert_int_equal(st->write_uncor, 1);
+    assert_int_equal(st->uncor_blocks, 4);
+    uint8_t *rd = abuf(64 * 512);
+    const int unrecovered = NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
+    for (uint64_t lba = 10; lba < 14; lba++) {
+        int rc = nvme_read(f.ctrl, 1, lba, 1, rd);
+        assert_true(rc > 0);
+        assert_int_equal(rc & ~NVME_SF_DNR_BIT, unrecovered);
+    }
+    int rc = nvme_read(f.ctrl, 1, 0, 64, rd); /* a read across them */
+    assert_int_equal(rc & ~NVME_SF_DNR_BIT, unrecovered);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 10, rd), 0); /* neighbours */
+    assert_memory_equal(rd, b, 10 * 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 14, 50, rd), 0);
+    assert_memory_equal(rd, b + 14 * 512, 50 * 512);
+    rc = nvme_verify(f.ctrl, 1, 8, 4, 0);
+    assert_int_equal(rc & ~NVME_SF_DNR_BIT, unrecovered);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 14, 4, 0), 0);
+    rc = nvme_compare(f.ctrl, 1, 12, 2, b + 12 * 512);
+    assert_int_equal(rc & ~NVME_SF_DNR_BIT, unrecovered);
+    /* Written again: a Write (block 10), a Write Zeroes (11), a
+     * deallocate (12), then block 13 alone is still uncorrectable. */
+    assert_int_equal(nvme_write(f.ctrl, 1, 10, 1, b + 10 * 512), 0);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 11, 1, 0), 0);
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 12, 1), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 10, 3, rd), 0);
+    assert_memory_equal(rd, b + 10 * 512, 512);
+    assert_true(all_zero(rd + 512, 2 * 512));
+    rc = nvme_read(f.ctrl, 1, 13, 1, rd);
+    assert_int_equal(rc & ~NVME_SF_DNR_BIT, unrecovered);
+    assert_int_equal(nvme_write(f.ctrl, 1, 13, 1, b + 13 * 512), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 64, rd), 0);
+    /* Adjacent and overlapping marks, then a write inside them: the
+     * blocks on both sides stay uncorrectable. */
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 20, 10), 0);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 30, 10), 0);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 25, 10), 0);
+    assert_int_equal(nvme_write(f.ctrl, 1, 30, 1, b + 30 * 512), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 30, 1, rd), 0);
+    assert_memory_equal(rd, b + 30 * 512, 512);
+    for (uint64_t lba = 20; lba < 40; lba++)
+        assert_true(lba == 30 || nvme_read(f.ctrl, 1, lba, 1, rd) > 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 19, 1, rd), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 40, 1, rd), 0);
+    assert_int_equal(nvme_write(f.ctrl, 1, 16, 32, b + 16 * 512), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 64, rd), 0);
+    assert_memory_equal(rd + 16 * 512, b + 16 * 512, 32 * 512);
+    /* A long range: commands of 65536 blocks at most. */
+    uint64_t cmds = st->write_uncor;
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 1000, 150000), 0);
+    assert_int_equal(st->write_uncor - cmds, 3); /* 65536 + 65536 + 18928 */
+    rc = nvme_read(f.ctrl, 1, 150999, 1, rd);
+    assert_int_equal(rc & ~NVME_SF_DNR_BIT, unrecovered);
+    assert_int_equal(nvme_read(f.ctrl, 1, 151000, 1, rd), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 999, 1, rd), 0);
+    /* A Format (same format) erases the marks with the data. */
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    struct nvme_format_args fa = {1, (uint8_t)(ns->flbas & 0xfu), 0, 0, false, false};
+    assert_int_equal(nvme_format(f.ctrl, &fa, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 150999, 1, rd), 0);
+    assert_true(all_zero(rd, 512));
+    /* Bad input: nothing sent. */
+    cmds = st->write_uncor;
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 0, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 199999, 2), NVME_ERR_RANGE);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, UINT64_MAX, 2), NVME_ERR_RANGE);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 2, 0, 1), NVME_ERR_NOENT);
+    assert_int_equal(nvme_write_uncorrectable(NULL, 1, 0, 1), NVME_ERR_INVAL);
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, true), 0);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 0, 1), NVME_ERR_RDONLY);
+    assert_int_equal(st->write_uncor, cmds);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
+/* WUSL (NVM Identify Controller byte 2, CNS 06h CSI 00h): the simulator
+ * fails a Write Uncorrectable above it with Invalid Field, so the core
+ * cuts its commands there, as Write Zeroes at WZSL; read again at a
+ * reset.  Without ONCS bit 1, or with a block above WUSL: refused, a log
+ * line, nothing sent. */
+static void write_uncorrectable_within_wusl_and_oncs(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_WRITE_UNC;
+    f.cfg.iocs = true; /* NVMe 2.0: CNS 06h answered */
+    f.cfg.wusl = 2;    /* 4 pages of 4 KiB: 32 blocks of 512 */
+    fx_start_captured(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 8, 100), 0);
+    assert_int_equal(st->write_uncor, 4); /* 32 + 32 + 32 + 4 */
+    assert_int_equal(st->uncor_blocks, 100);
+    uint8_t *rd = abuf(8 * 512);
+    assert_true(nvme_read(f.ctrl, 1, 107, 1, rd) > 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 108, 1, rd), 0);
+    /* A firmware with WUSL 1 (16 blocks), read at the reset. */
+    nvme_sim_set_wusl(f.sim, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(fx_log_has(&f, "WUSL 1"));
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 200, 20), 0);
+    assert_int_equal(st->write_uncor, 6); /* 16 + 4 */
+    fx_stop(&f);
+
+    fx_config(&f);
+    f.cfg.oncs &= (uint16_t)~NVME_ONCS_WRITE_UNC; /* the default */
+    fx_start_captured(&f);
+    st = nvme_sim_stats(f.sim);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 0, 1), NVME_ERR_UNSUPPORTED);
+    assert_true(fx_log_has(&f, "Write Uncorrectable not supported (ONCS bit 1 clear)"));
+    assert_int_equal(st->io_cmds, 0);
+    fx_stop(&f);
+    free(rd);
+}
+
+/* The ZNS Command Set lists no Write Uncorrectable: refused on a zoned
+ * namespace, nothing sent; the NVM namespace beside it takes it. */
+static void write_uncorrectable_refused_on_a_zoned_namespace(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_WRITE_UNC;
+    f.ns[0].blocks = 1024;
+    f.ns[0].lba_size = 4096;
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 64;
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 64, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start_captured(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 0, 1), NVME_ERR_UNSUPPORTED);
+    assert_true(fx_log_has(&f, "namespace 1: Write Uncorrectable not supported (a zoned"));
+    assert_int_equal(st->write_uncor, 0);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 2, 0, 1), 0);
+    assert_int_equal(st->write_uncor, 1);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -763,6 +918,9 @@ int main(void)
         cmocka_unit_test(write_zeroes_within_the_write_zeroes_size_limit),
         cmocka_unit_test(write_zeroes_deallocate_needs_dlfeat_bit_3),
         cmocka_unit_test(write_zeroes_quirks),
+        cmocka_unit_test(write_uncorrectable_marks_blocks_until_written),
+        cmocka_unit_test(write_uncorrectable_within_wusl_and_oncs),
+        cmocka_unit_test(write_uncorrectable_refused_on_a_zoned_namespace),
         cmocka_unit_test(verify_and_compare),
         cmocka_unit_test(verify_within_the_verify_size_limit),
         cmocka_unit_test(fua_writes_are_marked),

@@ -768,6 +768,12 @@ int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_
  * NVME_IO_DEALLOCATE, NVME_IO_FUA, NVME_IO_LR. */
 int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
                       unsigned flags);
+/* Write Uncorrectable (ONCS bit 1, NVM CS 1.0 §3.2.7): marks `count`
+ * blocks from `lba` invalid; reads of them fail Unrecovered Read Error
+ * (SCT 2h, SC 81h) until they are written again.  Data-destroying:
+ * refused on a read-only or a zoned namespace (ZNS lists no Write
+ * Uncorrectable); split into commands of at most 65536 blocks and WUSL. */
+int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count);
 /* Verify (ONCS bit 7): the controller reads and checks the blocks; no
  * data moves.  A bad block is a status (> 0). */
 int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,

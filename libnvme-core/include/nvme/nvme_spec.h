@@ -255,6 +255,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_CMD_FLUSH 0x00
 #define NVME_CMD_WRITE 0x01
 #define NVME_CMD_READ 0x02
+#define NVME_CMD_WRITE_UNCOR 0x04 /* Write Uncorrectable (NVM CS 1.0 §3.2.7) */
 #define NVME_CMD_WRITE_ZEROES 0x08
 #define NVME_CMD_DSM 0x09
 

@@ -301,7 +301,12 @@ struct nvme_sim_config {
     uint16_t oncs;  /* Identify ONCS [Compare, DSM, Write Zeroes, Save/Select
                                 features, Timestamp, Verify, Copy: 0x01dd]; without
                                 bit 4 Get Features ignores SEL (NVMe 1.0: reserved) and
-                                returns the current value */
+                                returns the current value; bit 1 (off by default, as
+                                QEMU 7.2) offers Write Uncorrectable: its blocks fail
+                                Read, Compare, Verify and Copy's reads with Unrecovered
+                                Read Error (SCT 2h, SC 81h, DNR) until written again
+                                (Write, Write Zeroes, a Copy to them, a deallocate,
+                                Format, Sanitize); refused on zoned namespaces */
     uint16_t mssrl; /* Identify Namespace MSSRL, MCL, MSRC (Copy limits) [128, */
     uint32_t mcl;   /*   128, 127: QEMU's defaults] */
     uint8_t msrc;
@@ -317,6 +322,7 @@ struct nvme_sim_config {
      * none]: a Verify or Write Zeroes of more fails Invalid Field, as
      * QEMU's vsl */
     uint8_t vsl, wzsl;
+    uint8_t wusl;             /* Write Uncorrectable Size Limit, likewise [0: none] */
     uint16_t oacs;            /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
                                 NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
                                 shadow doorbells and EventIdx (see eventidx below) */
@@ -654,6 +660,8 @@ void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe);
  * vsl, wzsl, dmrl, dmrsl, dmsl), as a firmware activation may change them. */
 void nvme_sim_set_nvm_limits(struct nvme_sim *sim, uint8_t vsl, uint8_t wzsl, uint8_t dmrl,
                              uint32_t dmrsl, uint64_t dmsl);
+/* Likewise for WUSL (cfg.wusl, byte 2). */
+void nvme_sim_set_wusl(struct nvme_sim *sim, uint8_t wusl);
 /* From now on Identify Namespace reports these Copy limits (MSSRL, MCL,
  * MSRC); Copy commands are still checked against cfg's (robustness tests:
  * a device whose Identify data changes to nonsense). */
@@ -732,6 +740,7 @@ struct nvme_sim_stats {
     uint64_t dsm_skipped;                 /* deallocate ranges above cfg.dmrsl, left as they were */
     uint64_t copies, copied_blocks;       /* Copy commands done, blocks they wrote */
     uint64_t write_zeroes, wz_deallocate; /* Write Zeroes commands, those with DEAC */
+    uint64_t write_uncor, uncor_blocks;   /* Write Uncorrectable commands, blocks they marked */
     uint64_t pi_generated, pi_checked, pi_stripped; /* blocks */
     uint64_t md_bytes;                              /* separate/extended metadata bytes moved */
     uint64_t formats, sanitizes, self_tests, fw_downloads, fw_commits, nssrs;

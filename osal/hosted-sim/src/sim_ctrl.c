@@ -617,6 +617,13 @@ void nvme_sim_set_nvm_limits(struct nvme_sim *sim, uint8_t vsl, uint8_t wzsl, ui
     UNLOCK(sim);
 }
 
+void nvme_sim_set_wusl(struct nvme_sim *sim, uint8_t wusl)
+{
+    LOCK(sim);
+    sim->cfg.wusl = wusl;
+    UNLOCK(sim);
+}
+
 void nvme_sim_report_copy_limits(struct nvme_sim *sim, uint16_t mssrl, uint32_t mcl, uint8_t msrc)
 {
     LOCK(sim);

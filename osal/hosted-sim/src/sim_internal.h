@@ -159,6 +159,13 @@ struct sim_ns {
      * volatile write cache may still hold (nvme_sim_ns_unflushed). */
     uint64_t unflushed;
     struct sim_resv resv;
+    /* Blocks a Write Uncorrectable marked (NVM CS §3.2.7): sorted,
+     * disjoint, not adjacent [start, end) ranges, so a namespace of 2^36
+     * blocks costs only what was marked (sim_ns_unc_*). */
+    struct sim_unc_range {
+        uint64_t start, end;
+    } * unc;
+    size_t unc_n, unc_cap;
 };
 
 struct sim_zone {
@@ -568,6 +575,11 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc);
 int sim_ns_delete(struct nvme_sim *sim, uint32_t nsid);
 void sim_ns_free(struct sim_ns *ns);
 int sim_ns_io(struct sim_ns *ns, uint64_t lba, uint64_t count, void *buf, bool write);
+/* Write Uncorrectable's marks: set on [lba, lba + count) (-1: no
+ * memory), whether any of them is marked; sim_ns_io's writes and
+ * sim_ns_erase clear them. */
+int sim_ns_unc_mark(struct sim_ns *ns, uint64_t lba, uint64_t count);
+bool sim_ns_unc_any(const struct sim_ns *ns, uint64_t lba, uint64_t count);
 int sim_ns_sync(struct sim_ns *ns);
 uint32_t sim_ns_max_nsid(const struct nvme_sim *sim);
 

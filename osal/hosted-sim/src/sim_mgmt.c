@@ -320,6 +320,7 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
             struct nvme_id_ctrl_nvm *n = (struct nvme_id_ctrl_nvm *)(void *)buf;
             n->vsl = sim->cfg.vsl;
             n->wzsl = sim->cfg.wzsl;
+            n->wusl = sim->cfg.wusl; /* byte 2 */
             n->dmrl = sim->cfg.dmrl;
             n->dmrsl = sim->cfg.dmrsl;
             n->dmsl = sim->cfg.dmsl;
@@ -379,6 +380,8 @@ static void effects(struct nvme_sim *sim, uint8_t csi, uint32_t *acs, uint32_t *
         iocs[NVME_CMD_COMPARE] = NVME_EFFECTS_CSUPP;
     if (oncs & NVME_ONCS_WRITE_ZEROES)
         iocs[NVME_CMD_WRITE_ZEROES] = NVME_EFFECTS_CSUPP | NVME_EFFECTS_LBCC;
+    if ((oncs & NVME_ONCS_WRITE_UNC) && csi == NVME_CSI_NVM)
+        iocs[NVME_CMD_WRITE_UNCOR] = NVME_EFFECTS_CSUPP | NVME_EFFECTS_LBCC;
     if (oncs & NVME_ONCS_DSM)
         iocs[NVME_CMD_DSM] = NVME_EFFECTS_CSUPP | NVME_EFFECTS_LBCC;
     if (oncs & NVME_ONCS_VERIFY)

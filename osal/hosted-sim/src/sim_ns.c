@@ -74,6 +74,7 @@ void sim_ns_free(struct sim_ns *ns)
     free(ns->path);
     md_free(ns->md, ns->blocks, ns->ms);
     free(ns->zones);
+    free(ns->unc);
     free(ns);
 }
 
@@ -281,9 +282,90 @@ static int file_io(struct sim_ns *ns, uint64_t off, uint8_t *buf, uint64_t len, 
     return 0;
 }
 
+/* --- Write Uncorrectable marks (NVM CS §3.2.7) ----------------------------- */
+
+/* Unmarks [lba, end): a range across it is cut, one around it split (-1:
+ * no memory for the second piece). */
+static int unc_clear(struct sim_ns *ns, uint64_t lba, uint64_t end)
+{
+    for (size_t i = 0; i < ns->unc_n; i++) {
+        struct sim_unc_range *r = &ns->unc[i];
+        if (r->end <= lba || r->start >= end)
+            continue;
+        if (r->start < lba && r->end > end) { /* split */
+            if (ns->unc_n == ns->unc_cap) {
+                size_t cap = ns->unc_cap ? ns->unc_cap * 2 : 8;
+                struct sim_unc_range *u = realloc(ns->unc, cap * sizeof(*u));
+                if (!u)
+                    return -1;
+                ns->unc = u;
+                ns->unc_cap = cap;
+                r = &ns->unc[i];
+            }
+            memmove(&ns->unc[i + 2], &ns->unc[i + 1], (ns->unc_n - i - 1) * sizeof(*r));
+            ns->unc[i + 1].start = end;
+            ns->unc[i + 1].end = r->end;
+            r->end = lba;
+            ns->unc_n++;
+            return 0;
+        }
+        if (r->start >= lba && r->end <= end) { /* inside: gone */
+            memmove(r, r + 1, (ns->unc_n - i - 1) * sizeof(*r));
+            ns->unc_n--;
+            i--;
+        } else if (r->start < lba) {
+            r->end = lba;
+        } else {
+            r->start = end;
+        }
+    }
+    return 0;
+}
+
+int sim_ns_unc_mark(struct sim_ns *ns, uint64_t lba, uint64_t count)
+{
+    uint64_t end = lba + count;
+    /* Ranges touching or overlapping the new one merge into it. */
+    for (size_t i = 0; i < ns->unc_n; i++) {
+        if (ns->unc[i].end < lba || ns->unc[i].start > end)
+            continue;
+        lba = ns->unc[i].start < lba ? ns->unc[i].start : lba;
+        end = ns->unc[i].end > end ? ns->unc[i].end : end;
+    }
+    if (unc_clear(ns, lba, end) < 0)
+        return -1;
+    if (ns->unc_n == ns->unc_cap) {
+        size_t cap = ns->unc_cap ? ns->unc_cap * 2 : 8;
+        struct sim_unc_range *u = realloc(ns->unc, cap * sizeof(*u));
+        if (!u)
+            return -1;
+        ns->unc = u;
+        ns->unc_cap = cap;
+    }
+    size_t at = 0;
+    while (at < ns->unc_n && ns->unc[at].start < lba)
+        at++;
+    memmove(&ns->unc[at + 1], &ns->unc[at], (ns->unc_n - at) * sizeof(ns->unc[0]));
+    ns->unc[at].start = lba;
+    ns->unc[at].end = end;
+    ns->unc_n++;
+    return 0;
+}
+
+bool sim_ns_unc_any(const struct sim_ns *ns, uint64_t lba, uint64_t count)
+{
+    for (size_t i = 0; i < ns->unc_n; i++)
+        if (ns->unc[i].start < lba + count && ns->unc[i].end > lba)
+            return true;
+    return false;
+}
+
 int sim_ns_io(struct sim_ns *ns, uint64_t lba, uint64_t count, void *buf, bool write)
 {
     if (lba > ns->blocks || count > ns->blocks - lba)
+        return -1;
+    /* A write makes the blocks readable again (NVM CS §3.2.7). */
+    if (write && ns->unc_n != 0 && unc_clear(ns, lba, lba + count) < 0)
         return -1;
     uint64_t off = lba * ns->lba_size, len = count * ns->lba_size;
     return ns->fd >= 0 ? file_io(ns, off, buf, len, write) : mem_io(ns, off, buf, len, write);
@@ -347,9 +429,11 @@ void sim_ns_formats(struct sim_ns *ns)
             ns->cur = i;
 }
 
-/* All data, metadata and zones back to zeros / empty. */
+/* All data, metadata and zones back to zeros / empty; no block
+ * uncorrectable any more. */
 void sim_ns_erase(struct sim_ns *ns)
 {
+    ns->unc_n = 0;
     if (ns->fd >= 0) {
         /* Truncating to 0 and back gives a file of zeros. */
         if (ftruncate(ns->fd, 0) < 0 || ftruncate(ns->fd, (off_t)ns->bytes) < 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim_nvm.c - NVM command set of the simulated controller (NVMe 1.4 §6):
- * Read, Write, Flush, Write Zeroes (reservations: sim_resv.c).
+ * Read, Write, Flush, Write Zeroes, Write Uncorrectable (reservations:
+ * sim_resv.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,11 @@ static uint16_t lba_range(const struct sim_ns *ns, const struct nvme_sqe *sqe, u
         return SIM_SF_GEN(NVME_SC_LBA_RANGE);
     return 0;
 }
+
+/* Blocks a Write Uncorrectable marked read as this (NVM CS §3.2.7):
+ * Unrecovered Read Error, DNR (reading again cannot help). */
+#define SIM_SF_UNCOR                                                                               \
+    ((uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ) | NVME_SF_DNR_BIT))
 
 /* --- Metadata and protection information (NVM CS §5.2) --------------- */
 
@@ -202,6 +208,8 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
      * specific Identify Namespace OZCS). */
     if (!write && ns->zoned && slba / ns->zone_size != (slba + nlb - 1) / ns->zone_size)
         return SIM_SF_CMD(NVME_SC_ZONE_BOUNDARY);
+    if (!write && sim_ns_unc_any(ns, slba, nlb)) /* Read, Compare */
+        return SIM_SF_UNCOR;
     uint8_t *host = malloc(hlen), *data = malloc(dlen);
     uint8_t *md = ns->ms ? calloc(nlb, ns->ms) : NULL;
     if (!host || !data || (ns->ms && !md)) {
@@ -364,6 +372,33 @@ static uint16_t write_zeroes(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
+/* Write Uncorrectable (NVM CS 1.0 §3.2.7): no data; the blocks are
+ * marked invalid and read as Unrecovered Read Error until written again.
+ * Above WUSL (NVM Identify Controller byte 2): Invalid Field, as QEMU's
+ * vsl / wzsl checks.  Not a ZNS command: Invalid Opcode on a zoned
+ * namespace. */
+static uint16_t write_uncor(struct nvme_sim *sim, const struct nvme_sqe *sqe)
+{
+    uint16_t sf = 0;
+    struct sim_ns *ns = io_ns(sim, sqe, &sf);
+    if (!ns)
+        return sf;
+    if (!(sim->cfg.oncs & NVME_ONCS_WRITE_UNC) || ns->zoned)
+        return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
+    uint64_t slba;
+    uint32_t nlb;
+    if ((sf = lba_range(ns, sqe, &slba, &nlb)))
+        return sf;
+    if (sim->cfg.wusl && (uint64_t)nlb * ns->lba_size > (4096ull << sim->cfg.mpsmin)
+                                                            << sim->cfg.wusl)
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    if (sim_ns_unc_mark(ns, slba, nlb) < 0)
+        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
+    sim->st.write_uncor++;
+    sim->st.uncor_blocks += nlb;
+    return 0;
+}
+
 /* Verify (NVM CS §3.2.9): reads the blocks, checks PI when asked, moves
  * no data. */
 static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
@@ -382,6 +417,8 @@ static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if ((sf = sim_pi_flags_check(ns, sqe, slba))) /* as a Read's (§5.3.3) */
         return sf;
+    if (sim_ns_unc_any(ns, slba, nlb))
+        return SIM_SF_UNCOR;
     if (ns->pi_type && (sqe->cdw12 & (NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_REF))) {
         uint8_t *data = malloc(ns->lba_size), *md = malloc(ns->ms);
         for (uint32_t i = 0; !sf && data && md && i < nlb; i++) {
@@ -499,8 +536,10 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     uint64_t at = 0;
     for (unsigned i = 0; i < nr && !sf; i++) {
         uint32_t nlb = (uint32_t)r[i].nlb + 1u;
-        if (sim_ns_io(ns, r[i].slba, nlb, data + at * ns->lba_size, false) < 0 ||
-            (ns->ms && sim_ns_md_io(ns, r[i].slba, nlb, md + at * ns->ms, false) < 0))
+        if (sim_ns_unc_any(ns, r[i].slba, nlb))
+            sf = SIM_SF_UNCOR;
+        else if (sim_ns_io(ns, r[i].slba, nlb, data + at * ns->lba_size, false) < 0 ||
+                 (ns->ms && sim_ns_md_io(ns, r[i].slba, nlb, md + at * ns->ms, false) < 0))
             sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
         at += nlb;
     }
@@ -539,6 +578,8 @@ uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t
         return write_zeroes(sim, sqe);
     case NVME_CMD_VERIFY:
         return verify(sim, sqe);
+    case NVME_CMD_WRITE_UNCOR:
+        return write_uncor(sim, sqe);
     case NVME_CMD_DSM:
         return dsm(sim, sqe);
     case NVME_CMD_COPY:

@@ -275,7 +275,7 @@ uint16_t sim_resv_io_check(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return 0;
     uint8_t opc = sqe->opc;
     bool rd = opc == NVME_CMD_READ || opc == NVME_CMD_COMPARE || opc == NVME_CMD_VERIFY;
-    bool wr = opc == NVME_CMD_WRITE || opc == 0x04 /* Write Uncorrectable */ ||
+    bool wr = opc == NVME_CMD_WRITE || opc == NVME_CMD_WRITE_UNCOR ||
               opc == NVME_CMD_WRITE_ZEROES || opc == NVME_CMD_DSM || opc == NVME_CMD_COPY ||
               opc == NVME_CMD_ZONE_APPEND || opc == NVME_CMD_ZONE_MGMT_SEND;
     bool registered = reg_find(&ns->resv, sim->hostid) >= 0;
