@@ -248,6 +248,7 @@ int ctl_cmd_compare(struct ctl *c);
 int ctl_cmd_dsm(struct ctl *c);
 int ctl_cmd_copy(struct ctl *c);
 int ctl_cmd_write_zeroes(struct ctl *c);
+int ctl_cmd_write_uncor(struct ctl *c);
 int ctl_cmd_report_zones(struct ctl *c);
 int ctl_cmd_zone_mgmt_send(struct ctl *c);
 int ctl_cmd_zone_append(struct ctl *c);

@@ -371,6 +371,27 @@ int ctl_cmd_write_zeroes(struct ctl *c)
                       c->o.num[N_SLBA], c->o.num[N_COUNT]);
 }
 
+/* nvme-cli 2.4's write-uncor: -n, -s START (default 0), -c the 0-based
+ * NLB of one command (a 16-bit field: 0..65535, default 0, one block);
+ * "NVME Write Uncorrectable Success" as nvme-cli prints it. */
+int ctl_cmd_write_uncor(struct ctl *c)
+{
+    int rc;
+    if (has(c, N_COUNT) && c->o.num[N_COUNT] > 0xffffu)
+        return ctl_usage_err(c, "-c is the 0-based block count, 0..65535 (as nvme-cli)");
+    uint64_t count = has(c, N_COUNT) ? c->o.num[N_COUNT] + 1u : 1u;
+    uint64_t slba = has(c, N_SLBA) ? c->o.num[N_SLBA] : 0u;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    if (ns == NULL)
+        return rc;
+    rc = nvme_write_uncorrectable(c->ctrl, ns->nsid, slba, count);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "write-uncor", rc);
+    if (!c->o.json)
+        ctl_out(c->io, "NVME Write Uncorrectable Success\n");
+    return range_done(c, ns, "made uncorrectable", slba, count);
+}
+
 /* ------------------------------------------------------------------ */
 /* Zoned namespaces                                                    */
 /* ------------------------------------------------------------------ */

@@ -95,6 +95,8 @@ static const struct ctl_optdef o_range[] = {NSID,
                                             FLG('l', "limited-retry", F_LR),
                                             FLG('d', "deac", F_DEAC),
                                             END};
+static const struct ctl_optdef o_write_uncor[] = {NSID, NUM('s', "start-block", N_SLBA),
+                                                  NUM('c', "block-count", N_COUNT), END};
 static const struct ctl_optdef o_dsm[] = {NSID,
                                           STR('s', "slbs", S_SLBAS),
                                           STR('b', "blocks", S_BLOCKS),
@@ -317,6 +319,8 @@ static const struct ctl_cmd cmds[] = {
     {"copy", ctl_cmd_copy, o_copy, "-n NSID -d SDLBA -s LBA[,LBA..] -b N[,N..] [-f] [-l]", false},
     {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID -s LBA [-c COUNT] [--deac] [--fua]",
      false},
+    {"write-uncor", ctl_cmd_write_uncor, o_write_uncor,
+     "-n NSID [-s LBA] [-c NLB]  Write Uncorrectable (-c 0-based, as nvme-cli)", false},
     {"format", ctl_cmd_format, o_format,
      "-n NSID [--lbaf N] [--ses 0-2] [--pi N] [--pil] [--ms] --force", false},
     {"device-self-test", ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|abort",

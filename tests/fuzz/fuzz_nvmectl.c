@@ -97,6 +97,7 @@ static const struct {
     {"nvm-id-ctrl", "-b!"},
     {"nvm-id-ns", "-n -v! -H! -b!"},
     {"show-regs", "-H!"},
+    {"write-uncor", "-n -s -c"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

@@ -433,6 +433,10 @@ def nvmectl_seeds():
                                 ctl_line("get-feature", [(0, v_dec(6)), (1, v_word(5))]),
                                 ctl_line("get-feature", [(0, v_dec(6)), (1, v_word(5))],
                                          json=True)],
+        # Write Uncorrectable: -c 0-based (two blocks), then the default one
+        "write-uncor": [ctl_line("write-uncor", [(0, v_ns()), (1, v_dec(8)), (2, v_dec(1))]),
+                        ctl_line("write-uncor", [(0, v_ns())], json=True),
+                        ctl_line("read", [(0, v_ns()), (1, v_dec(8)), (2, v_dec(2))])],
         # JSON of the raw page, identifiers, sensors
         "logs-json": [ctl_line("get-log", [(0, v_dec(2)), (1, v_dec(64))], json=True),
                       ctl_line("ns-descs", [(0, v_ns())]),

@@ -1063,16 +1063,27 @@ def case_nvmectl_parity(w):
                       "write -n 1 -s 100 -c 8 -p 0xa5 --fua", "compare -n 1 -s 100 -c 1 -p 0xa5",
                       "!compare -n 1 -s 100 -c 1 -p 0x11", "write-zeroes -n 1 -s 100 -c 4",
                       "dsm -n 1 --ad -s 200 -b 8", "!nvm-verify -n 1 -s 0 -c 16", "!format -n 1",
+                      "!write-uncor -n 1 -s 0 -c 7", "!io-passthru -O 4 -n 1 -4 0",
                       "nvm-id-ns -n 2", "!nvm-id-ns"] + js[10:] + \
         ["regs", "show-regs -H", "show-regs"]
     # namespace 2: 64b Guard PI (NVM CS 1.0 §5.3.1.4; QEMU's pif, which needs ms >= 16)
-    c = w.boot(["path=%s" % img, "path=%s,nsid=2,ms=16,pi=1,pif=2" % pimg], cmds, core_quiet=False)
-    # QEMU 7.2 executes Verify but leaves ONCS bit 7 clear: the core refuses it, by name
+    # QEMU traces an I/O opcode it does not support (Write Uncorrectable)
+    c = w.boot(["path=%s" % img, "path=%s,nsid=2,ms=16,pi=1,pif=2" % pimg], cmds, core_quiet=False,
+               run_args=["--qemu", "-trace", "--qemu", "pci_nvme_err_invalid_opc"])
+    # QEMU 7.2 executes Verify but leaves ONCS bit 7 clear: the core refuses it, by name;
+    # it has no Write Uncorrectable (ONCS bit 1 clear) either
     c.ok(re.findall(r"(?m)^nvme (?:error|warn):.*$", c.log) ==
          ["nvme error: nvme0: namespace 1: Copy: source range 0 overlaps the destination",
-          "nvme error: nvme0: namespace 1: Verify not supported (ONCS bit 7 clear)"],
-         "the core's only complaints: the overlapping copy, and Verify not supported (QEMU 7.2 "
-         "leaves ONCS bit 7 clear)")
+          "nvme error: nvme0: namespace 1: Verify not supported (ONCS bit 7 clear)",
+          "nvme error: nvme0: namespace 1: Write Uncorrectable not supported (ONCS bit 1 clear)"],
+         "the core's only complaints: the overlapping copy, Verify and Write Uncorrectable not "
+         "supported (QEMU 7.2 leaves ONCS bits 7 and 1 clear)")
+    c.ok("nvme0n1: write-uncor: not supported" in c.section("(must fail) write-uncor -n 1 -s 0 -c 7"),
+         "write-uncor: 'not supported', naming nvme0n1")
+    # nothing sent: QEMU saw opcode 04h once, from io-passthru (which shows it would have said so)
+    c.ok(len(re.findall(r"pci_nvme_err_invalid_opc invalid opcode 0x4\b", c.log)) == 1,
+         "write-uncor sent nothing: QEMU refused opcode 04h once, io-passthru's (%d seen)" %
+         len(re.findall(r"pci_nvme_err_invalid_opc invalid opcode 0x4\b", c.log)))
     c.ok("nvme0n1: verify (NVM Verify command): not supported" in
          c.section("(must fail) nvm-verify -n 1 -s 0 -c 16"), "nvm-verify: 'not supported', naming nvme0n1")
     d = {}

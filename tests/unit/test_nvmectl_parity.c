@@ -1094,6 +1094,62 @@ static void write_zeroes_nvm_verify_compare_fua(void **state)
     fx_stop(&f);
 }
 
+/* write-uncor as nvme-cli 2.4's: -c is the command's 0-based NLB
+ * (default 0: one block), -s defaults to 0, "NVME Write Uncorrectable
+ * Success"; the blocks then fail read with Unrecovered Read Error, their
+ * neighbours read; a write makes them readable; refused without ONCS
+ * bit 1, nothing sent. */
+static void write_uncor_counts_blocks_from_0_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_WRITE_UNC;
+    f.ns[0].blocks = 262144;
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 4, .blocks = 16384, .lba_size = 4096};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "write -n 1 -s 0 -c 16 -p 0x5a");
+    ok(&f, "write-uncor -n 1 -s 4 -c 1");
+    expect("NVME Write Uncorrectable Success\n");
+    expect("nvme0n1: made uncorrectable 2 block(s) at LBA 4 (1024 bytes)");
+    assert_int_equal(st->uncor_blocks, 2);
+    assert_int_not_equal(run(&f, "read -n 1 -s 5 -c 1"), 0);
+    expect("Unrecovered Read Error (SCT 2 SC 81");
+    assert_int_not_equal(run(&f, "read -n 1 -s 4 -c 1"), 0);
+    ok(&f, "read -n 1 -s 3 -c 1");
+    ok(&f, "read -n 1 -s 6 -c 1");
+    ok(&f, "write -n 1 -s 4 -c 2 -p 0x11");
+    ok(&f, "read -n 1 -s 0 -c 16");
+    /* Defaults: -s 0, -c 0 (one block); JSON as the range commands'. */
+    ok(&f, "write-uncor -n 4 -o json");
+    assert_int_equal(jnum("slba"), 0);
+    assert_int_equal(jnum("nlb"), 1);
+    assert_int_equal(jnum("bytes"), 4096);
+    assert_int_not_equal(run(&f, "read -n 4 -s 0 -c 1"), 0);
+    ok(&f, "read -n 4 -s 1 -c 1");
+    ok(&f, "write-uncor -n 1 -s 100 -c 65535");
+    expect("made uncorrectable 65536 block(s) at LBA 100");
+    uint64_t cmds = st->write_uncor;
+    assert_int_equal(cmds, 3);
+    assert_int_equal(run(&f, "write-uncor -n 1 -s 0 -c 65536"), NVME_ERR_INVAL);
+    expect("-c is the 0-based block count, 0..65535");
+    assert_int_not_equal(run(&f, "write-uncor -n 4 -s 16383 -c 1"), 0);
+    expect("nvme0n4: write-uncor:");
+    assert_int_not_equal(run(&f, "write-uncor -s 0"), 0);
+    expect("-n NSID is required");
+    assert_int_equal(st->write_uncor, cmds);
+    fx_stop(&f);
+    /* The default simulator, as QEMU 7.2: ONCS bit 1 clear. */
+    start(&f);
+    st = nvme_sim_stats(f.sim);
+    assert_int_not_equal(run(&f, "write-uncor -n 1 -s 0"), 0);
+    expect("nvme0n1: write-uncor: not supported");
+    assert_int_equal(st->io_cmds, 0);
+    fx_stop(&f);
+}
+
 static void unsupported_commands_are_named(void **state)
 {
     (void)state;
@@ -1516,6 +1572,7 @@ int main(void)
         cmocka_unit_test(dsm_deallocates_ranges),
         cmocka_unit_test(copy_moves_blocks_on_the_device),
         cmocka_unit_test(write_zeroes_nvm_verify_compare_fua),
+        cmocka_unit_test(write_uncor_counts_blocks_from_0_as_nvme_cli),
         cmocka_unit_test(unsupported_commands_are_named),
         cmocka_unit_test(destructive_commands_need_force),
         cmocka_unit_test(fw_commit_names_the_reset_the_status_asks_for),

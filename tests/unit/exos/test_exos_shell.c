@@ -293,6 +293,13 @@ static void test_owed_writes_keep_nvmectl_writes_off_the_device(void **state)
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] write : KO");
     assert_true(devs[0].Blk.unflushed);
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+    /* Write Uncorrectable destroys the blocks' data as a write does. */
+    mock_exos.console[0] = 0;
+    assert_int_not_equal(nvme_exos_shell_run(TEXT("write-uncor -n 1 -s 0 -c 7")),
+                         DF_RETURN_SUCCESS);
+    assert_non_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] write-uncor : KO");
+    assert_true(devs[0].Blk.unflushed);
 }
 
 /* A command whose name is longer than 15 characters is named in full on
