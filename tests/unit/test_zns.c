@@ -487,8 +487,8 @@ static void zone_append_checks_the_initial_reference_tag_of_type_1(void **state)
         f.ns[0].pi_type = 1;
         f.ns[0].pif = pif;
         fx_start(&f);
-        uint8_t *b = abuf(4096), *r = abuf(4096);
-        fx_pattern(b, 4096, 31);
+        uint8_t *b = abuf(2 * 4096), *r = abuf(4096); /* two 4 KiB blocks */
+        fx_pattern(b, 2 * 4096, 31);
         assert_int_equal(nvme_write(f.ctrl, 1, 2 * ZS, 2, b), 0);
         struct nvme_sqe sqe;
         memset(&sqe, 0, sizeof(sqe));

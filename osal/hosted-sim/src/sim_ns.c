@@ -284,6 +284,20 @@ static int file_io(struct sim_ns *ns, uint64_t off, uint8_t *buf, uint64_t len, 
 
 /* --- Write Uncorrectable marks (NVM CS §3.2.7) ----------------------------- */
 
+/* Room for one more mark (-1: no memory). */
+static int unc_reserve(struct sim_ns *ns)
+{
+    if (ns->unc_n < ns->unc_cap)
+        return 0;
+    size_t cap = ns->unc_cap ? ns->unc_cap * 2 : 8;
+    struct sim_unc_range *u = realloc(ns->unc, cap * sizeof(*u));
+    if (!u)
+        return -1;
+    ns->unc = u;
+    ns->unc_cap = cap;
+    return 0;
+}
+
 /* Unmarks [lba, end): a range across it is cut, one around it split (-1:
  * no memory for the second piece). */
 static int unc_clear(struct sim_ns *ns, uint64_t lba, uint64_t end)
@@ -293,15 +307,9 @@ static int unc_clear(struct sim_ns *ns, uint64_t lba, uint64_t end)
         if (r->end <= lba || r->start >= end)
             continue;
         if (r->start < lba && r->end > end) { /* split */
-            if (ns->unc_n == ns->unc_cap) {
-                size_t cap = ns->unc_cap ? ns->unc_cap * 2 : 8;
-                struct sim_unc_range *u = realloc(ns->unc, cap * sizeof(*u));
-                if (!u)
-                    return -1;
-                ns->unc = u;
-                ns->unc_cap = cap;
-                r = &ns->unc[i];
-            }
+            if (unc_reserve(ns) < 0)
+                return -1;
+            r = &ns->unc[i];
             memmove(&ns->unc[i + 2], &ns->unc[i + 1], (ns->unc_n - i - 1) * sizeof(*r));
             ns->unc[i + 1].start = end;
             ns->unc[i + 1].end = r->end;
@@ -332,16 +340,8 @@ int sim_ns_unc_mark(struct sim_ns *ns, uint64_t lba, uint64_t count)
         lba = ns->unc[i].start < lba ? ns->unc[i].start : lba;
         end = ns->unc[i].end > end ? ns->unc[i].end : end;
     }
-    if (unc_clear(ns, lba, end) < 0)
+    if (unc_clear(ns, lba, end) < 0 || unc_reserve(ns) < 0)
         return -1;
-    if (ns->unc_n == ns->unc_cap) {
-        size_t cap = ns->unc_cap ? ns->unc_cap * 2 : 8;
-        struct sim_unc_range *u = realloc(ns->unc, cap * sizeof(*u));
-        if (!u)
-            return -1;
-        ns->unc = u;
-        ns->unc_cap = cap;
-    }
     size_t at = 0;
     while (at < ns->unc_n && ns->unc[at].start < lba)
         at++;
