@@ -65,15 +65,18 @@ static void nvme_pi_fields(const struct nvme_ns_info *ns, struct nvme_sqe *sqe, 
  * Type 3 tag is not the LBA's).  So a block whose data no longer match
  * its PI fails with an End-to-end error (SCT 2h) instead of reaching the
  * caller. */
-static unsigned nvme_plain_pi_flags(const struct nvme_ns_info *ns)
+unsigned nvme_ns_plain_flags(const struct nvme_ns_info *ns)
 {
+    if (ns == NULL || ns->pi_size == 0 || ns->ms != ns->pi_size)
+        return 0;
     return NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | (ns->pi_type != 3u ? NVME_IO_PRCHK_REF : 0u);
 }
 
 void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe)
 {
-    if (ns->pi_size != 0 && ns->ms == ns->pi_size)
-        nvme_pi_fields(ns, sqe, nvm_cdw12_flags(nvme_plain_pi_flags(ns)));
+    unsigned flags = nvme_ns_plain_flags(ns);
+    if (flags != 0)
+        nvme_pi_fields(ns, sqe, nvm_cdw12_flags(flags));
 }
 
 static int nvm_ns_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
@@ -685,7 +688,7 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
             return nvm_unsupported(ctrl, nsid, "Compare", "ONCS bit 0 clear");
         if ((rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
             return rc;
-        flags = ns->pi_type != 0 ? nvme_plain_pi_flags(ns) : 0u; /* plain: ms = pi_size */
+        flags = nvme_ns_plain_flags(ns);
     }
     if ((rc = nvm_pi_flags_check(ctrl, ns, flags)) != NVME_OK)
         return rc;

@@ -50,8 +50,7 @@ static unsigned ctl_rw_flags(const struct ctl *c, const struct nvme_ns_info *ns,
         *rc = NVME_ERR_UNSUPPORTED;
         return 0;
     }
-    /* PI only (ms = pi_size): as nvme_read, guard and reference tag checked */
-    return fl | NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | (ns->pi_type != 3u ? NVME_IO_PRCHK_REF : 0u);
+    return fl | nvme_ns_plain_flags(ns); /* PI only (ms = pi_size): as nvme_read checks */
 }
 
 int ctl_cmd_read(struct ctl *c)

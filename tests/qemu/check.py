@@ -1349,7 +1349,8 @@ def configs_pi_checked(w):
     c = w.boot(specs, ["wpat 1 0 64 41", "rpat 1 0 64 41", "wpat 2 3 16 42", "rpat 2 3 16 42",
                        "wpat 3 0 64 43", "rpat 3 0 64 43", "wpat 3 100 1 44", "!" + za,
                        "zone-append -n 4 -s 0 -c 8 -p 0x12", "!" + wz, "write-zeroes -n 3 -s 200 -c 4",
-                       "read -n 3 -s 200 -c 4"], core_quiet=False)
+                       "read -n 3 -s 200 -c 4", "!compare -n 3 -s 0 -c 1 -p 0xa5",
+                       "write-zeroes -n 1 -s 300 -c 4", "!read -n 1 -s 300 -c 1"], core_quiet=False)
     for ns, lba, n, key, what in ((1, 0, 64, 41, "64b Guard, Type 1"), (2, 3, 16, 42, "64b Guard 4 KiB, Type 3"),
                                   (3, 0, 64, 43, "16b Guard, Type 1")):
         c.ok(c.section("rpat %d %d %d %d" % (ns, lba, n, key)).startswith("rpat ok"),
@@ -1361,6 +1362,15 @@ def configs_pi_checked(w):
     c.has(r"^harness: '%s' failed as expected: \d+ \(Invalid Protection Information\)" % re.escape(wz),
           "Write Zeroes with PRCHK is refused")
     c.has(r"^nvme0n3: read 4 block\(s\) at LBA 200 ", "16b Guard: blocks zeroed by nvme_write_zeroes read back")
+    # Two faults of QEMU 7.2 itself that README names (they would pass once
+    # QEMU mends them: then this check and README change together): it
+    # refuses Compare with PRACT on a PI namespace, and Write Zeroes on a
+    # 64b Guard format of 512-byte blocks stores a 4 KiB block's guard, so
+    # the zeroed blocks fail their guard check on the next read.
+    c.has(r"^harness: 'compare -n 3 -s 0 -c 1 -p 0xa5' failed as expected: \d+ "
+          r"\(Invalid Protection Information\)", "QEMU 7.2: Compare with PRACT refused (README)")
+    c.has(r"^harness: 'read -n 1 -s 300 -c 1' failed as expected: \d+ \(End-to-end Guard Check Error\)",
+          "QEMU 7.2: 64b Guard 512-byte blocks zeroed by Write Zeroes fail their guard (README)")
     pat_check_image(c, imgs[0], 41, 0, 64, 512, "64b Guard")
     # QEMU keeps the metadata after the data: NSZE = size / (lbs + ms).
     moff = (16 * MiB // (512 + 16)) * 512

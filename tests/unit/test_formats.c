@@ -240,6 +240,18 @@ static uint64_t be_bytes(const uint8_t *p, unsigned n)
     return v;
 }
 
+/* A controller with Extended LBA Formats (CTRATT.ELBAS) and namespace 1
+ * of PI Type `type` in format `pif` with `ms` metadata bytes, started. */
+static void pi_start(struct fx *f, uint8_t type, uint8_t pif, uint16_t ms)
+{
+    fx_config(f);
+    f->cfg.elbas = true;
+    f->ns[0].ms = ms;
+    f->ns[0].pi_type = type;
+    f->ns[0].pif = pif;
+    fx_start(f);
+}
+
 /* Plain I/O on PI-only formats asks the controller to check the PI it
  * strips (PRCHK guard, and reference tag for Types 1 and 2, as Linux's
  * nvme_setup_rw): a block whose data changed under its PI fails with an
@@ -254,6 +266,8 @@ static void plain_reads_check_the_pi_they_strip(void **state)
         f.ns[0].ms = 8;
         f.ns[0].pi_type = type;
         fx_start(&f);
+        assert_int_equal(nvme_ns_plain_flags(nvme_ns_find(f.ctrl, 1)),
+                         NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | (type == 3 ? 0 : NVME_IO_PRCHK_REF));
         uint8_t *b = abuf(8 * 512), *r = abuf(8 * 512);
         assert_int_equal(nvme_read(f.ctrl, 1, 500, 8, r), 0); /* never written */
         fx_pattern(b, 8 * 512, 9);
@@ -284,12 +298,7 @@ static void type_3_pi_escapes_only_with_both_tags_all_ones(void **state)
     (void)state;
     for (uint8_t pif = 0; pif <= NVME_PIF_64B_GUARD; pif += NVME_PIF_64B_GUARD) {
         struct fx f;
-        fx_config(&f);
-        f.cfg.elbas = true;
-        f.ns[0].ms = pif ? 16 : 8;
-        f.ns[0].pi_type = 3;
-        f.ns[0].pif = pif;
-        fx_start(&f);
+        pi_start(&f, 3, pif, pif ? 16 : 8);
         unsigned ms = pif ? 16u : 8u, gsz = pif ? 8u : 2u, rsz = pif ? 6u : 4u;
         uint8_t *b = abuf(2 * 512), *r = abuf(2 * 512), md[2 * 16];
         fx_pattern(b, 2 * 512, 21);
@@ -323,12 +332,7 @@ static void zeroed_pi_under_written_data_fails_the_checks(void **state)
     (void)state;
     for (uint8_t pif = 0; pif <= NVME_PIF_64B_GUARD; pif += NVME_PIF_64B_GUARD) {
         struct fx f;
-        fx_config(&f);
-        f.cfg.elbas = true;
-        f.ns[0].ms = pif ? 16 : 8;
-        f.ns[0].pi_type = 1;
-        f.ns[0].pif = pif;
-        fx_start(&f);
+        pi_start(&f, 1, pif, pif ? 16 : 8);
         uint8_t *b = abuf(512), *r = abuf(512), md[16];
         memset(md, 0, sizeof(md));
         fx_pattern(b, 512, 23);
@@ -430,6 +434,8 @@ static void sixty_four_bit_guard_pi_works_past_lba_2_to_the_32(void **state)
     assert_int_equal(ns->pif, NVME_PIF_64B_GUARD);
     assert_int_equal(ns->pi_size, 16);
     assert_true(ns->plain_io);
+    assert_int_equal(nvme_ns_plain_flags(ns),
+                     NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF);
     const uint64_t lba = (1ull << 32) + 100;
     uint8_t *b = abuf(8 * 512), *r = abuf(8 * 512);
     fx_pattern(b, 8 * 512, 11);
@@ -506,6 +512,7 @@ static void pi_formats_the_core_cannot_build_are_refused_not_guessed(void **stat
         assert_int_equal(ns->status, 0);
         assert_int_equal(ns->pi_size, 0);
         assert_false(ns->plain_io);
+        assert_int_equal(nvme_ns_plain_flags(ns), 0);
         uint8_t *b = abuf(4096), md[8 * 16] = {0};
         assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), NVME_ERR_UNSUPPORTED);
         assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, b, NULL, NVME_IO_PRACT),
@@ -565,12 +572,7 @@ static void format_that_moves_the_pi_first_moves_the_generation(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.elbas = true;
-    f.ns[0].ms = 16;
-    f.ns[0].pi_type = 1;
-    f.ns[0].pif = NVME_PIF_64B_GUARD;
-    fx_start(&f);
+    pi_start(&f, 1, NVME_PIF_64B_GUARD, 16);
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
     assert_false(ns->pi_first);
     uint32_t gen = ns->gen;

@@ -815,6 +815,11 @@ int nvme_write_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t
  * for `count` blocks of namespace `ns`. */
 uint64_t nvme_ns_data_bytes(const struct nvme_ns_info *ns, uint32_t count);
 uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count);
+/* The NVME_IO_* PI flags nvme_read/nvme_write give a PI-only format (ms =
+ * pi_size): PRACT, PRCHK guard, and reference tag for Types 1 and 2; 0 for
+ * any other format.  With them nvme_read_ext/nvme_write_ext (FUA, no
+ * metadata buffer) check what nvme_read checks. */
+unsigned nvme_ns_plain_flags(const struct nvme_ns_info *ns);
 
 /* === Zoned namespaces (nvm_cmds.c; ZNS Command Set 1.1) =======================
  * Only on namespaces with csi NVME_CSI_ZNS (else NVME_ERR_UNSUPPORTED).

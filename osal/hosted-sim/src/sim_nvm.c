@@ -60,6 +60,12 @@ static void put_be(uint8_t *p, uint64_t v, unsigned n)
         p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
 }
 
+/* The reference tag's bits: 48 with the 64b Guard (STS 0), else 32. */
+static uint64_t ref_mask(const struct sim_ns *ns)
+{
+    return ns->pif == NVME_PIF_64B_GUARD ? 0xffffffffffffull : 0xffffffffull;
+}
+
 static uint64_t get_be(const uint8_t *p, unsigned n)
 {
     uint64_t v = 0;
@@ -102,7 +108,7 @@ static uint16_t pi_check(struct nvme_sim *sim, const struct sim_ns *ns, uint8_t 
     uint8_t *pi = pi_of(ns, md);
     bool g64 = ns->pif == NVME_PIF_64B_GUARD;
     unsigned gsz = g64 ? 8u : 2u, rsz = g64 ? 6u : 4u, zero = 0;
-    uint64_t mask = g64 ? 0xffffffffffffull : 0xffffffffull;
+    uint64_t mask = ref_mask(ns);
     for (unsigned i = 0; i < sim_pi_size(ns); i++)
         zero += pi[i] == 0;
     for (unsigned i = 0; zero == sim_pi_size(ns) && i < ns->lba_size; i++)
@@ -134,7 +140,7 @@ uint16_t sim_pi_flags_check(const struct sim_ns *ns, const struct nvme_sqe *sqe,
         return 0;
     if (!ns->pi_type || ns->sts || ns->pif == NVME_PIF_32B_GUARD || ns->pif > NVME_PIF_64B_GUARD)
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
-    uint64_t mask = ns->pif == NVME_PIF_64B_GUARD ? 0xffffffffffffull : 0xffffffffull;
+    uint64_t mask = ref_mask(ns);
     if (ns->pi_type == 1 && (pi & NVME_RW_PRCHK_REF) && (slba & mask) != sim_pi_ilbrt(ns, sqe))
         return SIM_SF_CMD(NVME_SC_INVALID_PI);
     return 0;
