@@ -22,6 +22,7 @@
  * PSTATE.I says), then IRQs on to take it; the wake-up is an SGI.
  */
 #include "../../osal.h"
+#include "../../psci.h"
 #include "../../smp.h"
 #include "../../virt.h"
 
@@ -33,26 +34,9 @@ void gic_send_wake(uint32_t hw);
 
 #define PSCI_0_2_FN64_CPU_ON 0xc4000003u
 
-static uint32_t psci_cpu_on = PSCI_0_2_FN64_CPU_ON;
-static bool psci_smc, psci_found;
+static struct psci psci;
 
-unsigned arch_smp_cpus(void)
-{
-    struct fdt_node n;
-    if (fdt_by_name("psci", &n)) {
-        uint32_t len;
-        const char *m = fdt_prop(&n, "method", &len);
-        psci_found = m != NULL;
-        psci_smc = m && len >= 3 && !memcmp(m, "smc", 3);
-        psci_cpu_on = fdt_u32(&n, "cpu_on", PSCI_0_2_FN64_CPU_ON);
-    }
-    kprintf("harness: smp: PSCI %s, CPU_ON 0x%x\n",
-            !psci_found ? "absent"
-            : psci_smc  ? "smc"
-                        : "hvc",
-            (unsigned)psci_cpu_on);
-    return psci_found ? fdt_count_device_type("cpu") : 1u;
-}
+unsigned arch_smp_cpus(void) { return psci_probe(&psci, PSCI_0_2_FN64_CPU_ON); }
 
 uint32_t arch_smp_hwid(void)
 {
@@ -67,7 +51,7 @@ static int64_t psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
     register uint64_t x1 __asm__("x1") = a1;
     register uint64_t x2 __asm__("x2") = a2;
     register uint64_t x3 __asm__("x3") = a3;
-    if (psci_smc)
+    if (psci.smc)
         __asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
     else
         __asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
@@ -76,9 +60,9 @@ static int64_t psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
 
 int arch_smp_start(uint32_t hw, uintptr_t stack_top)
 {
-    if (!psci_found)
+    if (!psci.found)
         return -1;
-    return (int)psci_call(psci_cpu_on, hw, (uint64_t)(uintptr_t)smp_secondary_entry,
+    return (int)psci_call(psci.cpu_on, hw, (uint64_t)(uintptr_t)smp_secondary_entry,
                           (uint64_t)stack_top);
 }
 

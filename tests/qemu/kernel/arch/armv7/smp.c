@@ -22,6 +22,7 @@
  * CPSR.I says), then IRQs on to take it; the wake-up is an SGI.
  */
 #include "../../osal.h"
+#include "../../psci.h"
 #include "../../smp.h"
 #include "../../virt.h"
 
@@ -33,26 +34,9 @@ void gic_send_wake(uint32_t hw);
 
 #define PSCI_0_2_FN_CPU_ON 0x84000003u
 
-static uint32_t psci_cpu_on = PSCI_0_2_FN_CPU_ON;
-static bool psci_smc, psci_found;
+static struct psci psci;
 
-unsigned arch_smp_cpus(void)
-{
-    struct fdt_node n;
-    if (fdt_by_name("psci", &n)) {
-        uint32_t len;
-        const char *m = fdt_prop(&n, "method", &len);
-        psci_found = m != NULL;
-        psci_smc = m && len >= 3 && !memcmp(m, "smc", 3);
-        psci_cpu_on = fdt_u32(&n, "cpu_on", PSCI_0_2_FN_CPU_ON);
-    }
-    kprintf("harness: smp: PSCI %s, CPU_ON 0x%x\n",
-            !psci_found ? "absent"
-            : psci_smc  ? "smc"
-                        : "hvc",
-            (unsigned)psci_cpu_on);
-    return psci_found ? fdt_count_device_type("cpu") : 1u;
-}
+unsigned arch_smp_cpus(void) { return psci_probe(&psci, PSCI_0_2_FN_CPU_ON); }
 
 uint32_t arch_smp_hwid(void)
 {
@@ -67,7 +51,7 @@ static int32_t psci_call(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3)
     register uint32_t r1 __asm__("r1") = a1;
     register uint32_t r2 __asm__("r2") = a2;
     register uint32_t r3 __asm__("r3") = a3;
-    if (psci_smc)
+    if (psci.smc)
         __asm__ volatile(".arch_extension sec\n\tsmc #0"
                          : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3)
                          :
@@ -82,9 +66,9 @@ static int32_t psci_call(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3)
 
 int arch_smp_start(uint32_t hw, uintptr_t stack_top)
 {
-    if (!psci_found)
+    if (!psci.found)
         return -1;
-    return psci_call(psci_cpu_on, hw, (uint32_t)(uintptr_t)smp_secondary_entry,
+    return psci_call(psci.cpu_on, hw, (uint32_t)(uintptr_t)smp_secondary_entry,
                      (uint32_t)stack_top);
 }
 
