@@ -55,15 +55,25 @@ void fx_noncoherent(struct nvme_sim_config *cfg)
         cfg->cache_line = (uint32_t)strtoul(l, NULL, 0);
 }
 
-int fx_try_start(struct fx *f)
+void fx_create(struct fx *f)
 {
     f->sim = nvme_sim_create(&f->cfg);
     assert_non_null(f->sim);
     nvme_sim_osal(f->sim, &f->osal);
+}
+
+int fx_init(struct fx *f)
+{
     int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
     if (rc == 0)
         nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
     return rc;
+}
+
+int fx_try_start(struct fx *f)
+{
+    fx_create(f);
+    return fx_init(f);
 }
 
 void fx_start(struct fx *f)

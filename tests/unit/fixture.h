@@ -39,6 +39,13 @@ void fx_noncoherent(struct nvme_sim_config *cfg);
 void fx_start(struct fx *f);
 /* Same, returning nvme_ctrl_init's result (controller may be NULL). */
 int fx_try_start(struct fx *f);
+/* fx_try_start in two halves, for a test that hooks an OSAL call or arms
+ * a simulator fault before bring-up: fx_create makes the simulator from
+ * f->cfg and its OSAL in f->osal; fx_init brings the core up on f->osal
+ * with f->opts, routes the simulator's interrupts to it, and returns
+ * nvme_ctrl_init's result. */
+void fx_create(struct fx *f);
+int fx_init(struct fx *f);
 /* nvme_ctrl_fini, then asserts no DMA violation, no host error, no
  * coherency violation, no live DMA memory; destroys the simulator. */
 void fx_stop(struct fx *f);

@@ -22,23 +22,6 @@ static double wall_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Creates the simulator from f->cfg without bringing the core up, so a
- * test can look at (or arm) the device first. */
-static void sim_only(struct fx *f)
-{
-    f->sim = nvme_sim_create(&f->cfg);
-    assert_non_null(f->sim);
-    nvme_sim_osal(f->sim, &f->osal);
-}
-
-static int init_core(struct fx *f)
-{
-    int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
-    if (rc == 0)
-        nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
-    return rc;
-}
-
 /* After a failed nvme_ctrl_init: nothing handed out, nothing broken. */
 static void assert_failed_init_clean(struct fx *f)
 {
@@ -301,10 +284,10 @@ static void given_firmware_left_it_enabled_bring_up_disables_then_enables(void *
     struct fx f;
     fx_config(&f);
     f.cfg.start = NVME_SIM_START_ENABLED;
-    sim_only(&f);
+    fx_create(&f);
     uint64_t fw_asq = peek64(&f, NVME_REG_ASQ);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, NVME_CC_EN);
-    assert_int_equal(init_core(&f), 0);
+    assert_int_equal(fx_init(&f), 0);
     const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
     assert_true(in->enabled_at_start);
     const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
@@ -325,11 +308,11 @@ static void given_controller_never_ready_init_times_out_after_cap_to(void **stat
     fx_config(&f);
     f.cfg.to = 255; /* 127.5 s */
     f.cfg.start = NVME_SIM_START_NEVER_READY;
-    sim_only(&f);
+    fx_create(&f);
     nvme_sim_log_capture(f.sim, true);
     double t0 = wall_s();
     uint64_t s0 = nvme_sim_now(f.sim);
-    assert_int_equal(init_core(&f), NVME_ERR_TIMEOUT);
+    assert_int_equal(fx_init(&f), NVME_ERR_TIMEOUT);
     uint64_t waited = nvme_sim_now(f.sim) - s0;
     assert_true(waited >= 127500000ull);
     assert_true(waited <= 3 * 127500000ull); /* bounded: no hang */
@@ -362,9 +345,9 @@ static void given_crto_crwmt_above_cap_to_init_and_reset_wait_for_it(void **stat
     f.cfg.to = 255;
     f.cfg.crwmt = 600;
     f.cfg.start = NVME_SIM_START_NEVER_READY;
-    sim_only(&f);
+    fx_create(&f);
     uint64_t s0 = nvme_sim_now(f.sim);
-    assert_int_equal(init_core(&f), NVME_ERR_TIMEOUT);
+    assert_int_equal(fx_init(&f), NVME_ERR_TIMEOUT);
     uint64_t waited = nvme_sim_now(f.sim) - s0;
     assert_true(waited >= 300 * S_US);
     assert_true(waited <= 3 * 300 * S_US);
@@ -383,16 +366,16 @@ static void given_bring_up_fails_after_enable_controller_is_left_disabled(void *
     fx_config(&f);
     f.cfg.to = 4;
     f.cfg.start = NVME_SIM_START_NEVER_READY;
-    sim_only(&f);
-    assert_int_equal(init_core(&f), NVME_ERR_TIMEOUT);
+    fx_create(&f);
+    assert_int_equal(fx_init(&f), NVME_ERR_TIMEOUT);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
     assert_failed_init_clean(&f);
     /* CFS that a reset does not clear. */
     fx_config(&f);
     f.cfg.start = NVME_SIM_START_CFS;
     f.cfg.cfs_sticky = true;
-    sim_only(&f);
-    assert_int_equal(init_core(&f), NVME_ERR_FATAL);
+    fx_create(&f);
+    assert_int_equal(fx_init(&f), NVME_ERR_FATAL);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
     assert_failed_init_clean(&f);
 }
@@ -403,9 +386,9 @@ static void given_cfs_at_start_the_disable_clears_it_and_bring_up_succeeds(void 
     struct fx f;
     fx_config(&f);
     f.cfg.start = NVME_SIM_START_CFS;
-    sim_only(&f);
+    fx_create(&f);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_CFS, NVME_CSTS_CFS);
-    assert_int_equal(init_core(&f), 0);
+    assert_int_equal(fx_init(&f), 0);
     assert_true(nvme_ctrl_get_info(f.ctrl)->enabled_at_start);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_CFS, 0);
     assert_true(nvme_sim_stats(f.sim)->resets >= 1);
@@ -421,9 +404,9 @@ static void given_sticky_cfs_at_start_init_returns_fatal(void **state)
     fx_config(&f);
     f.cfg.start = NVME_SIM_START_CFS;
     f.cfg.cfs_sticky = true;
-    sim_only(&f);
+    fx_create(&f);
     double t0 = wall_s();
-    assert_int_equal(init_core(&f), NVME_ERR_FATAL);
+    assert_int_equal(fx_init(&f), NVME_ERR_FATAL);
     assert_true(wall_s() - t0 < 5.0);
     assert_failed_init_clean(&f);
 }
@@ -434,9 +417,9 @@ static void given_device_gone_init_returns_gone_quickly(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.start = NVME_SIM_START_GONE;
-    sim_only(&f);
+    fx_create(&f);
     double t0 = wall_s();
-    assert_int_equal(init_core(&f), NVME_ERR_GONE);
+    assert_int_equal(fx_init(&f), NVME_ERR_GONE);
     assert_true(nvme_sim_now(f.sim) < 1 * S_US);
     assert_true(wall_s() - t0 < 2.0);
     assert_failed_init_clean(&f);
@@ -489,7 +472,7 @@ static void given_incomplete_osal_init_returns_inval_and_touches_nothing(void **
         fx_config(&f);
         f.cfg.locks = true;
         f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
-        sim_only(&f);
+        fx_create(&f);
         if (i < N_REQUIRED)
             null_required(&f.osal, i);
         else if (i == N_REQUIRED)
@@ -507,7 +490,7 @@ static void given_incomplete_osal_init_returns_inval_and_touches_nothing(void **
     }
     struct fx f;
     fx_config(&f);
-    sim_only(&f);
+    fx_create(&f);
     assert_int_equal(nvme_ctrl_init(&f.ctrl, NULL, &f.opts), NVME_ERR_INVAL);
     assert_int_equal(nvme_ctrl_init(NULL, &f.osal, &f.opts), NVME_ERR_INVAL);
     assert_int_equal(nvme_sim_stats(f.sim)->mmio_writes, 0);
@@ -520,14 +503,14 @@ static void given_optional_osal_fields_null_bring_up_and_io_work(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.irq_mode = NVME_SIM_IRQ_MSIX; /* would be used if irq_setup were there */
-    sim_only(&f);
+    fx_create(&f);
     f.osal.mmio_read64 = NULL; /* two 32-bit accesses, low first */
     f.osal.mmio_write64 = NULL;
     f.osal.irq_setup = NULL;
     f.osal.irq_teardown = NULL;
     f.osal.dma_sync = NULL;
     f.osal.log = NULL;
-    assert_int_equal(init_core(&f), 0);
+    assert_int_equal(fx_init(&f), 0);
     const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
     assert_int_equal(in->irq_vectors, 0);
     assert_true(in->cap == peek_cap(&f));
@@ -606,9 +589,9 @@ static void sweep_alloc_failures(enum nvme_sim_osal_fn fn, int expect, unsigned 
 {
     struct fx f;
     sweep_config(&f);
-    sim_only(&f);
+    fx_create(&f);
     track_mem(&f.osal);
-    assert_int_equal(init_core(&f), 0);
+    assert_int_equal(fx_init(&f), 0);
     unsigned calls = g_mem.calls[fn];
     assert_true(calls >= min_calls);
     fx_stop(&f);
@@ -618,10 +601,10 @@ static void sweep_alloc_failures(enum nvme_sim_osal_fn fn, int expect, unsigned 
     size_t badlen = 0;
     for (unsigned skip = 0; skip < calls; skip++) {
         sweep_config(&f);
-        sim_only(&f);
+        fx_create(&f);
         track_mem(&f.osal);
         nvme_sim_fail_osal(f.sim, fn, (int)skip);
-        int rc = init_core(&f);
+        int rc = fx_init(&f);
         nvme_sim_fail_osal(f.sim, fn, -1);
         if (rc == 0) {
             /* Tolerated failure: then nothing may be left broken. */
@@ -680,9 +663,9 @@ static void given_controller_up_io_does_not_allocate_memory(void **state)
     (void)state;
     struct fx f;
     fx_config(&f);
-    sim_only(&f);
+    fx_create(&f);
     track_mem(&f.osal);
-    assert_int_equal(init_core(&f), 0);
+    assert_int_equal(fx_init(&f), 0);
     memset(g_mem.calls, 0, sizeof(g_mem.calls));
     assert_io_works(&f, 0, 1, 1);    /* PRP1 only */
     assert_io_works(&f, 8, 16, 2);   /* PRP1 + PRP2 */
@@ -817,10 +800,10 @@ static void given_fini_after_shutdown_an_event_does_not_reach_the_freed_admin_qu
     for (int no_dma_stop = 0; no_dma_stop < 2; no_dma_stop++) {
         struct fx f;
         fx_config(&f);
-        sim_only(&f);
+        fx_create(&f);
         if (no_dma_stop)
             f.osal.dma_stop = NULL; /* a port without it */
-        assert_int_equal(init_core(&f), 0);
+        assert_int_equal(fx_init(&f), 0);
         assert_true(nvme_sim_aer_outstanding(f.sim) > 0);
         nvme_ctrl_fini(f.ctrl);
         f.ctrl = NULL;
@@ -870,9 +853,9 @@ static void given_a_dstrd_past_the_bar_init_refuses_it(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.dstrd = 12; /* 16 KiB stride: CQ0's head doorbell at 5000h */
-    sim_only(&f);
+    fx_create(&f);
     nvme_sim_log_capture(f.sim, true);
-    assert_int_equal(init_core(&f), NVME_ERR_PROTO);
+    assert_int_equal(fx_init(&f), NVME_ERR_PROTO);
     assert_non_null(
         strstr(nvme_sim_log_text(f.sim), "admin doorbells lie past the 16384-byte BAR"));
     assert_int_equal(nvme_sim_reg_writes(f.sim, NVME_REG_CC), 0);
@@ -915,7 +898,7 @@ static void given_every_create_io_cq_refused_bring_up_keeps_the_admin_queue(void
     struct fx f;
     fx_config(&f);
     f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
-    sim_only(&f);
+    fx_create(&f);
     struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
                                  0,
                                  NVME_ADMIN_CREATE_CQ,
@@ -924,7 +907,7 @@ static void given_every_create_io_cq_refused_bring_up_keeps_the_admin_queue(void
                                  0,
                                  64};
     assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
-    assert_int_equal(init_core(&f), 0);
+    assert_int_equal(fx_init(&f), 0);
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
     assert_true(info->admin_only);
     assert_int_equal(info->io_queues, 0);

@@ -41,16 +41,13 @@ static void config_dbbuf(struct fx *f)
  * brings the core up.  Other faults may be armed first with `pre`. */
 static void start_counting(struct fx *f, const struct nvme_sim_fault *pre)
 {
-    f->sim = nvme_sim_create(&f->cfg);
-    assert_non_null(f->sim);
+    fx_create(f);
     if (pre)
         assert_int_equal(nvme_sim_inject(f->sim, pre), 0);
     fx_inject(f, NVME_SIM_FAULT_DELAY, 0, NVME_ADMIN_DBBUF_CONFIG, 0, 1000);
-    nvme_sim_osal(f->sim, &f->osal);
-    int rc = nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts);
+    int rc = fx_init(f);
     if (rc != 0)
         fail_msg("nvme_ctrl_init: %d (%s)", rc, nvme_strerror(rc));
-    nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
 }
 
 /* Doorbell Buffer Config commands the controller fetched (with
@@ -579,9 +576,7 @@ static void given_reset_a_write_from_another_cpu_once_its_queue_is_back_is_not_l
     f.cfg.timing = NVME_SIM_DEFERRED;
     f.cfg.completion_latency_us = 1000;
     f.opts.io_queues = 2; /* queue 1 is back while queue 2 is being created */
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     memset(&other_cpu, 0, sizeof(other_cpu));
     other_cpu.mmio_write32 = f.osal.mmio_write32;
     f.osal.mmio_write32 = other_cpu_mmio_write32;

@@ -244,14 +244,11 @@ static void a_one_page_mapping_moved_off_its_offset_is_unmapped_and_sent_again(v
     (void)state;
     struct fx f;
     fx_config(&f);
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     g_shift.map = f.osal.dma_map;
     g_shift.moved = 0;
     f.osal.dma_map = shifted_dma_map;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-    nvme_sim_set_irq_handler(f.sim, nvme_ctrl_handle_irq, f.ctrl);
+    assert_int_equal(fx_init(&f), 0);
     uint8_t *w = xalloc(4096, 4096), *r = xalloc(4096, 4096);
     uint8_t media[512];
     fx_pattern(w, 512, 11);

@@ -627,13 +627,10 @@ static void copy_reads_the_limits_once(void **state)
     f.ns[0].blocks = 1u << 20; /* room for what a runaway command copies */
     memset(&cl, 0, sizeof(cl));
     cl.f = &f;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     cl.mmio_write32 = f.osal.mmio_write32;
     f.osal.mmio_write32 = copy_limits_rescan_hook;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-    nvme_sim_set_irq_handler(f.sim, nvme_ctrl_handle_irq, f.ctrl);
+    assert_int_equal(fx_init(&f), 0);
     const struct nvme_copy_src r[1] = {{0, 16}};
     uint64_t cmds0 = nvme_sim_stats(f.sim)->io_cmds;
     cl.armed = true;

@@ -160,9 +160,7 @@ static void regs_read_without_mmio_read64_reads_both_halves(void **state)
     (void)state;
     struct fx f;
     fx_config(&f);
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     f.osal.mmio_read64 = NULL;
     f.osal.mmio_write64 = NULL;
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
@@ -275,9 +273,7 @@ static void regs_read_answers_while_a_reset_runs(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.disable_delay_us = 3000; /* RDY takes 3 ms to drop, 2 ms to rise */
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     memset(&in_reset, 0, sizeof(in_reset));
     in_reset.sleep_us = f.osal.sleep_us;
     f.osal.sleep_us = sleep_and_read_regs;

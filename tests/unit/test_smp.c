@@ -345,9 +345,7 @@ static void start_smp_timeout(struct fx *f, uint16_t io_queues, enum nvme_sim_ir
     f->opts.event_cb = count_event;
     gone_events = 0;
     f->opts.command_timeout_ms = timeout_ms; /* simulated: a lost command shows as a timeout */
-    f->sim = nvme_sim_create(&f->cfg);
-    assert_non_null(f->sim);
-    nvme_sim_osal(f->sim, &f->osal);
+    fx_create(f);
     f->osal.cpu_id = tls_cpu_id;
     sim_sleep_us = f->osal.sleep_us;
     f->osal.sleep_us = real_sleep_us;
@@ -817,9 +815,7 @@ static void a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it(void
     f.cfg.bounce_unaligned = true;
     f.cfg.locks = true;
     f.opts.io_queues = 1;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     f.osal.cpu_id = tls_cpu_id;
     peek.sync = f.osal.dma_sync;
     peek.stage = 0;
@@ -905,9 +901,7 @@ static void mid_config(struct fx *f)
     f->cfg.locks = true;
     f->opts.io_queues = 2;
     f->opts.cpus = 2;
-    f->sim = nvme_sim_create(&f->cfg);
-    assert_non_null(f->sim);
-    nvme_sim_osal(f->sim, &f->osal);
+    fx_create(f);
     f->osal.cpu_id = tls_cpu_id;
     memset(&mid, 0, sizeof(mid));
     mid.f = f;
@@ -1124,9 +1118,7 @@ static void io_queues_a_reset_gets_are_found_by_the_other_cpus(void **state)
     f.cfg.timing = NVME_SIM_DEFERRED;
     f.cfg.completion_latency_us = 50;
     f.opts.cpus = CPUS;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     f.osal.cpu_id = tls_cpu_id;
     sim_sleep_us = f.osal.sleep_us;
     f.osal.sleep_us = real_sleep_us;
