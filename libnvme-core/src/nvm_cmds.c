@@ -829,16 +829,20 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     if (!nvm_zone_start(ns, zslba) || count > ns->zone_size ||
         (rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
         return rc != NVME_OK ? rc : NVME_ERR_INVAL;
-    if (ctrl->zasl_bytes == 0) { /* ZASL (CNS 06h CSI 02h byte 0), once */
+    if (ctrl->zasl_bytes == 0) { /* ZASL (CNS 06h CSI 02h byte 0), once answered */
         uint8_t *id = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
         if (id == NULL)
             return NVME_ERR_NOMEM;
         rc = nvme_identify_cs(ctrl, NVME_CNS_CS_CTRL, 0, NVME_CSI_ZNS, id);
         uint32_t shift = 12u + NVME_CAP_MPSMIN(ctrl->info.cap) + id[0];
-        ctrl->zasl_bytes = rc == NVME_OK && id[0] != 0 && shift < 32u &&
-                                   (1u << shift) < ctrl->info.mdts_bytes
-                               ? 1u << shift
-                               : ctrl->info.mdts_bytes;
+        /* Not sent or not answered (rc < 0: a reset, a timeout): ZASL is
+         * still unknown, asked again by the next append, not MDTS for
+         * good.  A refusal (a status) leaves MDTS (ZASL 0's meaning). */
+        if (rc >= 0)
+            ctrl->zasl_bytes = rc == NVME_OK && id[0] != 0 && shift < 32u &&
+                                       (1u << shift) < ctrl->info.mdts_bytes
+                                   ? 1u << shift
+                                   : ctrl->info.mdts_bytes;
         ctrl->osal.mem_free(ctrl->osal.ctx, id, NVME_IDENTIFY_DATA_SIZE);
         if (rc < 0)
             return rc;

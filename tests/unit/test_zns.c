@@ -589,6 +589,37 @@ static void zoned_write_pieces_go_one_at_a_time(void **state)
     fx_stop(&f);
 }
 
+/* ZASL (ZNS Identify Controller, CNS 06h CSI 02h, byte 0) is asked at the
+ * first Zone Append.  An Identify that got no answer (here the controller
+ * fails, CSTS.CFS, and is reset under it) says nothing about ZASL: the
+ * next append asks again.  Before, the failure left MDTS (128 KiB) as the
+ * limit for the controller's life, and an append of 16 KiB went to a
+ * controller whose ZASL is 8 KiB (Invalid Field, QEMU's zoned.zasl). */
+static void zasl_unknown_after_a_failed_identify_is_asked_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.cfg.zasl = 1; /* 2 pages of 4 KiB: 2 blocks */
+    fx_start_captured(&f);
+    uint8_t *b = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 41);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, 0, NVME_ADMIN_IDENTIFY, 0, 1);
+    uint64_t lba = 0;
+    int rc = nvme_zns_append(f.ctrl, 1, ZS, 4, b, &lba);
+    assert_true(rc < 0); /* the Identify failed with the controller */
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, 0);
+    /* Asked again: above ZASL, refused before anything is sent. */
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 4, b, &lba), NVME_ERR_INVAL);
+    assert_true(fx_log_has(&f, "zone append of 4 blocks above ZASL (8192 bytes)"));
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 2, b, &lba), 0);
+    assert_int_equal(lba, ZS);
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, 1);
+    free(b);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +637,7 @@ int main(void)
         cmocka_unit_test(zone_append_checks_the_initial_reference_tag_of_type_1),
         cmocka_unit_test(reads_and_writes_are_cut_at_zone_boundaries),
         cmocka_unit_test(zoned_write_pieces_go_one_at_a_time),
+        cmocka_unit_test(zasl_unknown_after_a_failed_identify_is_asked_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

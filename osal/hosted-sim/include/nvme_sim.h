@@ -323,6 +323,9 @@ struct nvme_sim_config {
      * QEMU's vsl */
     uint8_t vsl, wzsl;
     uint8_t wusl;             /* Write Uncorrectable Size Limit, likewise [0: none] */
+    uint8_t zasl;             /* ZNS Identify Controller (CNS 06h CSI 02h) byte 0, the Zone
+                                Append Size Limit, 2^n * MPSMIN bytes [0: MDTS]: a Zone
+                                Append of more fails Invalid Field, as QEMU's zoned.zasl */
     uint16_t oacs;            /* Identify OACS [Format, Firmware, Self-test: 0x0016]; add
                                 NVME_OACS_DBBUF (bit 8) to offer Doorbell Buffer Config,
                                 shadow doorbells and EventIdx (see eventidx below) */

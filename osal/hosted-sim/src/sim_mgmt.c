@@ -324,6 +324,8 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
             n->dmrl = sim->cfg.dmrl;
             n->dmrsl = sim->cfg.dmrsl;
             n->dmsl = sim->cfg.dmsl;
+        } else {
+            buf[0] = sim->cfg.zasl; /* ZNS Figure 47: ZASL */
         }
         return 0;
     case NVME_CNS_NS_CTRL_LIST:
