@@ -299,12 +299,20 @@ static uint32_t nvm_size_limit_blocks(const struct nvme_ctrl *ctrl, const struct
     return (uint32_t)nvme_u64_divmod((uint64_t)1 << shift, blk, &rem);
 }
 
+/* One command per piece of at most `max` blocks, waited for before the
+ * next (on a zoned namespace each must start at the write pointer); on a
+ * zoned namespace no piece spans zones, as nvme_write cuts: one Write
+ * Zeroes across a zone boundary is a Zone Boundary Error (ZNS 1.1
+ * Figure 26; QEMU 7.2 says so), and Linux's block layer splits
+ * write-zeroes requests at the zone size (chunk_sectors) too. */
 static int nvm_range_cmd(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8_t opc,
                          uint64_t lba, uint64_t count, uint32_t cdw12, uint32_t max)
 {
     int rc = NVME_OK;
     while (count != 0 && rc == NVME_OK) {
         uint32_t n = count > max ? max : (uint32_t)count;
+        if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba))
+            n = (uint32_t)nvme_zone_left(ns, lba);
         struct nvme_sqe sqe;
         nvm_sqe_range(&sqe, opc, ns->nsid, lba, n);
         sqe.cdw12 |= cdw12;

@@ -1551,6 +1551,64 @@ def limits_aerl0(w):
     return c
 
 
+def case_zoned(w):
+    """Zoned namespaces on QEMU 7.2 beyond the formats case: Write Zeroes
+    across zone boundaries (one command per zone, as nvme_write: one
+    command across is a Zone Boundary Error); a zone capacity below the
+    zone size (zoned.zone_capacity: Zone Is Full past it); Too Many Active
+    Zones (zoned.max_active) named; write pointers kept by a controller
+    reset; Select All finish and reset."""
+    z1, z2 = os.path.join(w.dir, "z1.img"), os.path.join(w.dir, "z2.img")
+    make_image(z1, 16 * MiB)
+    make_image(z2, 16 * MiB)
+    # 512-byte blocks, zones of 2048; namespace 2's hold 1024 (capacity)
+    cross = "io-passthru -O 8 -n 1 -4 4096 -6 2099"
+    cmds = ["write-zeroes -n 1 -s 0 -c 2100", "!" + cross, "report-zones -n 1 -d 3 -o json",
+            "read -n 1 -s 2040 -c 16 -o json",
+            "wpat 2 0 1024 31", "!write -n 2 -s 1024 -c 1 -p 0x21", "wpat 2 2048 8 32",
+            "wpat 2 4096 8 33", "wpat 2 6144 8 34", "!write -n 2 -s 8192 -c 1 -p 0x22", "reset",
+            "report-zones -n 2 -d 5 -o json", "rpat 2 4096 8 33",
+            "zone-mgmt-send -n 2 -a -z finish", "zone-mgmt-send -n 2 -a -z reset",
+            "report-zones -n 2 -s 0 -d 5 -o json"]
+    c = w.boot(["path=%s,nsid=1,zoned=true,zoned.zone_size=1M" % z1,
+                "path=%s,nsid=2,zoned=true,zoned.zone_size=1M,zoned.zone_capacity=512K,"
+                "zoned.max_active=3" % z2], cmds, ctrl="mdts=2", max_seconds=40)
+    c.hasnt(r"write-zeroes: Zone Boundary Error",
+            "write-zeroes of 2100 blocks from zone 0's start: one command per zone, no Zone Boundary Error")
+    c.has(r"^harness: '%s' failed as expected: \d+ \(Zone Boundary Error\)" % re.escape(cross),
+          "one Write Zeroes command across a zone boundary: Zone Boundary Error (QEMU's rule)")
+    try:
+        zl = json.loads(c.section("report-zones -n 1 -d 3 -o json"))["zone_list"]
+        c.ok(zl[0]["state"] == "FULL" and zl[1]["wp"] == 2100 and zl[2]["state"] == "EMPTY",
+             "after it: zone 0 full, zone 1's write pointer at 2100, zone 2 untouched")
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        c.ok(False, "report-zones -o json parses (%s)" % e)
+    try:
+        d = json.loads(c.section("read -n 1 -s 2040 -c 16 -o json"))
+        c.ok(set(bytes.fromhex(d["data"])) == {0}, "the zeroed blocks read back as zeros across the boundary")
+    except (ValueError, KeyError, TypeError) as e:
+        c.ok(False, "read -o json parses with its data (%s)" % e)
+    c.has(r"^harness: 'write -n 2 -s 1024 -c 1 -p 0x21' failed as expected: \d+ \(Zone Is Full\)",
+          "zoned.zone_capacity 512K: the zone is full after 1024 blocks, a write past them Zone Is Full")
+    c.has(r"^harness: 'write -n 2 -s 8192 -c 1 -p 0x22' failed as expected: \d+ \(Too Many Active Zones\)",
+          "a fourth active zone with zoned.max_active=3: Too Many Active Zones, named")
+    try:
+        zl = json.loads(c.section("report-zones -n 2 -d 5 -o json"))["zone_list"]
+        c.ok(zl[0]["state"] == "FULL" and zl[0]["cap"] == 1024 and
+             [x["wp"] for x in zl[1:4]] == [2048 + 8, 4096 + 8, 6144 + 8] and zl[4]["state"] == "EMPTY",
+             "after a controller reset: zone 0 full at its capacity, the write pointers where the writes left them")
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        c.ok(False, "report-zones -o json parses (%s)" % e)
+    c.ok("rpat ok" in c.section("rpat 2 4096 8 33"), "zone 2's data read back after the reset")
+    try:
+        zl = json.loads(c.section("report-zones -n 2 -s 0 -d 5 -o json"))["zone_list"]
+        c.ok(len(zl) == 5 and all(x["state"] == "EMPTY" and x["wp"] == x["slba"] for x in zl),
+             "Select All finish, then Select All reset: every zone empty, its write pointer at its start")
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        c.ok(False, "report-zones -o json parses (%s)" % e)
+    return c
+
+
 CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
          "irq": case_irq, "basic-smp2": case_basic_smp2,
          "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
@@ -1560,6 +1618,7 @@ CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": 
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
          "runner-no-kernel": case_runner_no_kernel, "runner-dry-run": case_runner_dry_run,
          "nvmectl-parity": case_nvmectl_parity, "formats": case_formats, "configs": case_configs,
+         "zoned": case_zoned,
          "multi-ctrl": case_multi_ctrl}
 
 

@@ -79,9 +79,15 @@ static void writes_follow_the_write_pointer(void **state)
     assert_int_equal(NVME_SF_SCT(rc), NVME_SCT_COMMAND_SPECIFIC);
     assert_int_equal(NVME_SF_SC(rc), NVME_SC_ZONE_INVALID_WRITE);
     assert_string_equal(nvme_status_name((uint16_t)rc), "Zone Invalid Write");
-    /* Across the zone's end (one command: no data, no MDTS split):
-     * Zone Boundary Error. */
-    rc = nvme_write_zeroes(f.ctrl, 1, 8, ZS, 0);
+    /* One command across the zone's end: Zone Boundary Error (the
+     * blocking calls cut there; a raw command is not cut). */
+    struct nvme_sqe wz;
+    memset(&wz, 0, sizeof(wz));
+    wz.opc = NVME_CMD_WRITE_ZEROES;
+    wz.nsid = 1;
+    wz.cdw10 = 8;
+    wz.cdw12 = ZS - 1; /* NLB, 0-based: 8 .. ZS + 7 */
+    rc = nvme_io_passthru(f.ctrl, &wz, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
     assert_string_equal(nvme_status_name((uint16_t)rc), "Zone Boundary Error");
     /* Fill the zone: full; one more: Zone Is Full. */
     assert_int_equal(nvme_write(f.ctrl, 1, 8, ZS - 8, b + 8 * 4096), 0);
@@ -589,6 +595,47 @@ static void zoned_write_pieces_go_one_at_a_time(void **state)
     fx_stop(&f);
 }
 
+/* Write Zeroes across zone boundaries goes as one command per zone, as
+ * nvme_write does and Linux's block layer splits write-zeroes requests
+ * at the zone size: one command across a boundary is a Zone Boundary
+ * Error, nothing written (QEMU 7.2 too).  Before, nvme_write_zeroes sent
+ * one command (cut only at WZSL) and failed. */
+static void write_zeroes_is_cut_at_zone_boundaries(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(3 * ZS * 4096), *r = abuf(3 * ZS * 4096);
+    fx_pattern(b, 8 * 4096, 5);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+    /* The rest of zone 0, all of zone 1 and 8 blocks of zone 2. */
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 8, 2 * ZS, 0), 0);
+    uint8_t st;
+    uint64_t wp;
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 0, &st, &wp), 0);
+    assert_int_equal(st, NVME_ZS_FULL);
+    assert_int_equal(nvme_sim_zone(f.sim, 1, ZS, &st, &wp), 0);
+    assert_int_equal(st, NVME_ZS_FULL);
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 2 * ZS, &st, &wp), 0);
+    assert_int_equal(wp, 2 * ZS + 8);
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_writes_together, 0);
+    memset(r, 0xee, 3 * ZS * 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 2 * ZS + 8, r), 0);
+    assert_memory_equal(r, b, 8 * 4096);
+    for (size_t i = 8 * 4096; i < (2 * ZS + 8) * 4096; i++)
+        assert_int_equal(r[i], 0);
+    /* Within WZSL too (8 KiB: 2 blocks a command), from the write pointer. */
+    nvme_sim_set_nvm_limits(f.sim, 0, 1, 0, 0, 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* the limit is read at a restart */
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 2 * ZS + 8, ZS + 3, 0), 0);
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 3 * ZS, &st, &wp), 0);
+    assert_int_equal(wp, 3 * ZS + 11);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
 /* ZASL (ZNS Identify Controller, CNS 06h CSI 02h, byte 0) is asked at the
  * first Zone Append.  An Identify that got no answer (here the controller
  * fails, CSTS.CFS, and is reset under it) says nothing about ZASL: the
@@ -638,6 +685,7 @@ int main(void)
         cmocka_unit_test(reads_and_writes_are_cut_at_zone_boundaries),
         cmocka_unit_test(zoned_write_pieces_go_one_at_a_time),
         cmocka_unit_test(zasl_unknown_after_a_failed_identify_is_asked_again),
+        cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
