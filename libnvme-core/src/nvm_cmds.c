@@ -626,6 +626,17 @@ static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns
     if (!to_dev && ctrl->osal.dma_align > 1u &&
         (((uintptr_t)buf | bytes) & (ctrl->osal.dma_align - 1u)) != 0)
         return NVME_ERR_ALIGN;
+    /* Zoned: no piece spans zones (nvme_rw), so a piece starts at each
+     * zone boundary the range crosses; its buffer must be dword aligned
+     * too, which an extended block (lba_size + ms) need not keep.
+     * Checked before anything is sent: a write refused halfway would
+     * have moved the write pointer. */
+    if (ns->zone_size != 0 && count > nvme_zone_left(ns, lba)) {
+        uint64_t left = nvme_zone_left(ns, lba);
+        if (((left * dblk) & 3u) != 0 ||
+            (count - left > ns->zone_size && ((ns->zone_size * dblk) & 3u) != 0))
+            return NVME_ERR_ALIGN;
+    }
     const struct nvme_osal *o = &ctrl->osal;
     uint32_t first = count < max ? count : max;
     uint8_t *mdma = NULL;
@@ -639,15 +650,10 @@ static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns
     uint32_t done = 0;
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
-        /* Zoned: no piece spans zones (nvme_rw); the next piece's buffer
-         * must stay dword aligned (an extended block need not be). */
-        if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done)) {
+        /* Zoned: no piece spans zones (nvme_rw); the buffers stay dword
+         * aligned (checked above). */
+        if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
             n = (uint32_t)nvme_zone_left(ns, lba + done);
-            if (((uint64_t)n * dblk & 3u) != 0) {
-                rc = NVME_ERR_ALIGN;
-                break;
-            }
-        }
         struct nvme_sqe sqe;
         nvm_sqe_range(&sqe, opc, ns->nsid, lba + done, n);
         sqe.cdw12 |= nvm_cdw12_flags(flags);

@@ -636,6 +636,49 @@ static void write_zeroes_is_cut_at_zone_boundaries(void **state)
     fx_stop(&f);
 }
 
+/* An extended format whose blocks are not whole dwords (512 + 2 bytes
+ * here): every piece's buffer must start dword aligned (PRP1, §4.3).
+ * The MDTS cut keeps it so; a cut at a zone boundary may not, and then
+ * nvme_write_ext refuses the call (NVME_ERR_ALIGN) before sending
+ * anything.  Before, the pieces up to the zone's last MDTS cut were
+ * written first: the write pointer moved 56 blocks for a call that
+ * failed. */
+static void a_zone_cut_that_would_misalign_refuses_before_writing(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB: 14 blocks of 514 bytes a command */
+    f.ns[0].blocks = 16 * ZS;
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = ZS;
+    f.ns[0].ms = 2;
+    f.ns[0].extended = true;
+    fx_start(&f);
+    uint8_t *b = abuf(2 * ZS * 514), *r = abuf(2 * ZS * 514);
+    fx_pattern(b, 2 * ZS * 514, 9);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, 0), 0); /* write pointer 1 */
+    uint64_t writes = nvme_sim_stats(f.sim)->writes;
+    /* From LBA 1, 70 blocks: pieces of 14 to LBA 57, then the 7 left in
+     * zone 0 (3598 bytes: the next piece would start 2 bytes into a
+     * dword). */
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 1, 70, b, NULL, 0), NVME_ERR_ALIGN);
+    uint8_t st;
+    uint64_t wp;
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 0, &st, &wp), 0);
+    assert_int_equal(wp, 1);
+    assert_int_equal(nvme_sim_stats(f.sim)->writes, writes);
+    /* Not crossing the boundary: done, in pieces of 14. */
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 1, ZS - 2, b, NULL, 0), 0);
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 0, &st, &wp), 0);
+    assert_int_equal(wp, ZS - 1);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, ZS, r, NULL, 0), 0);
+    assert_memory_equal(b, r + 514, (ZS - 2) * 514);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
 /* ZASL (ZNS Identify Controller, CNS 06h CSI 02h, byte 0) is asked at the
  * first Zone Append.  An Identify that got no answer (here the controller
  * fails, CSTS.CFS, and is reset under it) says nothing about ZASL: the
@@ -686,6 +729,7 @@ int main(void)
         cmocka_unit_test(zoned_write_pieces_go_one_at_a_time),
         cmocka_unit_test(zasl_unknown_after_a_failed_identify_is_asked_again),
         cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
+        cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
