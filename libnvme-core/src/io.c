@@ -383,7 +383,8 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
  * resize): the rest of the transfer is checked again and goes on under
  * the new epoch when it is the same namespace with the same block size;
  * with another, the caller's buffer was sized for blocks that are no
- * more: NVME_ERR_BUSY, as during a Format. */
+ * more, and a namespace created again under the NSID (other identifiers)
+ * is not the one the data was for: NVME_ERR_BUSY, as during a Format. */
 static __attribute__((noinline, cold)) int nvme_rw_recheck(struct nvme_ctrl *ctrl,
                                                            struct nvme_qpair *qp,
                                                            struct nvme_io_checked *c, uint8_t opc,
@@ -394,7 +395,7 @@ static __attribute__((noinline, cold)) int nvme_rw_recheck(struct nvme_ctrl *ctr
                                    &now);
     if (rc != NVME_OK)
         return rc;
-    if (now.ns != c->ns || now.lbads != c->lbads)
+    if (now.ns != c->ns || now.lbads != c->lbads || nvme_ns_renewed_since(now.ns, c->epoch))
         return NVME_ERR_BUSY;
     c->epoch = now.epoch;
     return NVME_OK;

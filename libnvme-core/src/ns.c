@@ -506,6 +506,9 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, uns
         info[i].status = ns->status;
         info[i].read_only = ro;
         info[i].gen = gen + (differs ? 1u : 0u);
+        /* A call checked before this epoch is not sent on to another
+         * namespace (nvme_ns_renewed_since; `other`: rewrite is set). */
+        info[i].ids_epoch = other && ns->nsid != 0 ? epoch + 2u : ns->ids_epoch;
         nvme_memcpy(ns, &info[i], sizeof(*ns));
         NVME_WRITE_ONCE(ns->status, status);
     }

@@ -570,9 +570,10 @@ static uint16_t nvm_pi_key(const struct nvme_ns_info *ns)
  * another, a Format to the format in use): the rest of the transfer is
  * checked again from a settled epoch, and goes on under it when the
  * namespace still has the data and metadata block sizes and the
- * protection its buffers were cut for, as io.c's nvme_rw_recheck lets
- * nvme_read go on; else NVME_ERR_BUSY, as during a Format.  *epoch: the
- * one the new checks read. */
+ * protection its buffers were cut for, and is the namespace it was (not
+ * created again under the NSID: nvme_ns_renewed_since), as io.c's
+ * nvme_rw_recheck lets nvme_read go on; else NVME_ERR_BUSY, as during a
+ * Format.  *epoch: the one the new checks read. */
 static __attribute__((noinline, cold)) int
 nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool write, uint64_t lba,
                  uint32_t count, unsigned flags, uint32_t dblk, uint32_t mblk, uint16_t pi,
@@ -584,8 +585,9 @@ nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool wri
             break;
         const struct nvme_ns_info *now;
         int rc = nvm_ns_check(ctrl, ns->nsid, lba, count, write, &now);
-        if (rc == NVME_OK && (now != ns || nvm_data_block(now, flags) != dblk ||
-                              nvm_md_block(now, flags) != mblk || nvm_pi_key(now) != pi))
+        if (rc == NVME_OK &&
+            (now != ns || nvm_data_block(now, flags) != dblk || nvm_md_block(now, flags) != mblk ||
+             nvm_pi_key(now) != pi || nvme_ns_renewed_since(now, *epoch)))
             rc = NVME_ERR_BUSY;
         if (!nvme_ns_epoch_moved(ctrl, e)) {
             if (rc == NVME_OK)

@@ -937,6 +937,14 @@ static inline uint32_t nvme_ns_epoch_read(const struct nvme_ctrl *ctrl)
 }
 /* (defined below the DMA barriers) */
 static inline bool nvme_ns_epoch_moved(const struct nvme_ctrl *ctrl, uint32_t epoch);
+/* Whether namespace object `ns` became another namespace (other NGUID or
+ * EUI64: deleted and created again under its NSID, README row 35af) in a
+ * rescan after epoch `e`, the one a call's checks read: the rest of the
+ * call was meant for the one before (nvme_ns_commit sets ids_epoch). */
+static inline bool nvme_ns_renewed_since(const struct nvme_ns_info *ns, uint32_t e)
+{
+    return (int32_t)(NVME_READ_ONCE(ns->ids_epoch) - e) > 0;
+}
 /* ns.c: for a blocking call whose checks failed with the epoch moved (they
  * read fields a rescan was rewriting): waits until the epoch is even and
  * returns it, for the checks to run again and nvme_ns_epoch_moved to say

@@ -463,6 +463,88 @@ static void a_rescan_of_another_namespace_lets_a_long_call_go_on(void **state)
     fx_stop(&f);
 }
 
+/* A namespace deleted and created again under its NSID, with the same
+ * size and format but other identifiers (a new namespace: its gen moves,
+ * README row 35af), by a rescan on another CPU between two pieces of a
+ * blocking write (MDTS cuts 300 blocks into 256 + 44).  The pieces left
+ * are the old namespace's data: none goes into the new one, the call
+ * says NVME_ERR_BUSY (as for a new block size), and a port that compares
+ * gen drops them.  Before: the recheck saw the same object and block
+ * size and wrote blocks 256..299 into the new namespace.  The other CPU
+ * is the OSAL's lock callback at the I/O queue's second lock (the second
+ * piece's placement). */
+static struct {
+    struct fx *f;
+    void (*lock)(void *ctx, void *lock);
+    void *qlock; /* the I/O queue's */
+    int left;    /* its locks to let through, then the change */
+    uint8_t ident;
+    int rc;
+} renew;
+
+static void renew_lock(void *ctx, void *lock)
+{
+    if (lock == renew.qlock && renew.left > 0 && --renew.left == 0) {
+        struct nvme_sim_ns_config again = renew.f->ns[0];
+        again.ident = renew.ident;
+        renew.rc = nvme_sim_ns_remove(renew.f->sim, 1);
+        if (renew.rc == 0)
+            renew.rc = nvme_sim_ns_add(renew.f->sim, &again);
+        if (renew.rc == 0)
+            renew.rc = nvme_ns_rescan(renew.f->ctrl);
+    }
+    renew.lock(ctx, lock);
+}
+
+static void a_namespace_created_again_between_two_pieces_gets_none_of_the_call(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    renew.f = &f;
+    renew.lock = f.osal.lock;
+    renew.left = 0;
+    f.osal.lock = renew_lock;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    renew.qlock = f.ctrl->ioq[0].lock;
+    assert_non_null(renew.qlock);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    uint8_t *b = abuf(300 * 512), *rd = abuf(300 * 512), *zero = abuf(44 * 512);
+    memset(zero, 0, 44 * 512);
+    fx_pattern(b, 300 * 512, 11);
+    for (int k = 0; k < 2; k++) { /* nvme_write (io.c), nvme_write_ext (nvm_cmds.c) */
+        uint32_t gen = ns->gen;
+        renew.left = 2;
+        renew.ident = (uint8_t)(k + 1);
+        renew.rc = -100;
+        int rc = k == 0 ? nvme_write(f.ctrl, 1, 0, 300, b)
+                        : nvme_write_ext(f.ctrl, 1, 0, 300, b, NULL, 0);
+        assert_int_equal(renew.left, 0);
+        assert_int_equal(renew.rc, 0);
+        assert_int_equal(ns->gen, gen + 1); /* another namespace, same format */
+        assert_int_equal(ns->lba_size, 512);
+        assert_int_equal(rc, NVME_ERR_BUSY); /* before: 0 */
+        assert_int_equal(nvme_sim_ns_read(f.sim, 1, 256, 44, rd), 0);
+        assert_memory_equal(rd, zero, 44 * 512); /* before: the old one's data */
+    }
+    /* Created again with the same identifiers: the same namespace for the
+     * core (and Linux), so the call goes on (README row 35ao). */
+    renew.left = 2;
+    renew.ident = 2;
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 300, b), 0);
+    assert_int_equal(renew.rc, 0);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 300, rd), 0);
+    assert_memory_equal(rd, b, 300 * 512);
+    free(b);
+    free(rd);
+    free(zero);
+    fx_stop(&f);
+}
+
 /* A Flush of every namespace while a Format or Sanitize holds them
  * frozen (NVME_ERR_BUSY) flushes none of them: where the controller
  * refuses NSID FFFFFFFFh it goes namespace by namespace, and must say
@@ -1349,6 +1431,7 @@ int main(void)
         cmocka_unit_test(io_checked_before_a_format_is_never_sent_after_it),
         cmocka_unit_test(a_check_that_reads_a_namespace_mid_rewrite_runs_again),
         cmocka_unit_test(a_rescan_of_another_namespace_lets_a_long_call_go_on),
+        cmocka_unit_test(a_namespace_created_again_between_two_pieces_gets_none_of_the_call),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
         cmocka_unit_test(flush_of_every_namespace_includes_the_unusable_ones),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),

@@ -458,6 +458,10 @@ struct nvme_ns_info {
     uint8_t nguid[16];
     uint8_t eui64[8];
     uint32_t gen;
+    /* The core's own: the namespace epoch from which this object is the
+     * namespace with these identifiers (moved when they change), so that
+     * a blocking call's pieces never go to two namespaces. */
+    uint32_t ids_epoch;
     /* The PI's format (NVM CS 1.0 §5.3.1), from the in-use format's Extended
      * LBA Format (Identify CNS 05h CSI 00h, read for PI namespaces when
      * CTRATT.ELBAS is set; else the 16b Guard of NVMe 1.4). */
