@@ -364,12 +364,20 @@ static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid
     return NVME_OK;
 }
 
-/* The object for `nsid`: the one this controller already had, else NULL. */
+/* The object for `nsid`: the one this controller already had, else NULL.
+ * ns_all ascends by NSID (nvme_ns_commit keeps it so). */
 static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
-    for (unsigned i = 0; i < ctrl->ns_all_count; i++)
-        if (ctrl->ns_all[i]->nsid == nsid)
-            return ctrl->ns_all[i];
+    unsigned lo = 0, hi = ctrl->ns_all_count;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2u;
+        if (ctrl->ns_all[mid]->nsid == nsid)
+            return ctrl->ns_all[mid];
+        if (ctrl->ns_all[mid]->nsid < nsid)
+            lo = mid + 1u;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
@@ -430,44 +438,70 @@ static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_
            !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
 }
 
-static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, unsigned n)
+/* The objects of the new table, in one merge walk: info[] and ns_all
+ * both ascend by NSID, so each NSID finds its object, or gets a new one
+ * put in its place in a new ns_all (`all`, sized for the new ones when
+ * there are: `fresh`), in O(n + m), never a search of ns_all per
+ * namespace (before: 4.3 billion steps per scan at the 65,536-namespace
+ * bound).  A new object's nsid stays 0 until nvme_ns_commit publishes
+ * it, which tells the ones made here for an undo. */
+static int nvme_ns_objects(struct nvme_ctrl *ctrl, const struct nvme_ns_info *info, unsigned n,
+                           struct nvme_ns_table *t)
 {
-    unsigned fresh = 0;
-    for (unsigned i = 0; i < n; i++)
-        fresh += nvme_ns_object(ctrl, info[i].nsid) == NULL;
-    if (ctrl->ns_all_count + fresh > ctrl->ns_all_cap) {
-        unsigned cap = ctrl->ns_all_count + fresh + 8u;
-        struct nvme_ns_info **all = nvme_ns_alloc(ctrl, sizeof(*all) * cap);
+    struct nvme_ns_info **old = ctrl->ns_all;
+    unsigned m = ctrl->ns_all_count, fresh = 0;
+    for (unsigned i = 0, a = 0; i < n; i++) {
+        while (a < m && old[a]->nsid < info[i].nsid)
+            a++;
+        fresh += !(a < m && old[a]->nsid == info[i].nsid);
+    }
+    struct nvme_ns_info **all = old;
+    unsigned cap = ctrl->ns_all_cap;
+    if (fresh != 0) {
+        cap = m + fresh + 8u;
+        all = nvme_ns_alloc(ctrl, sizeof(*all) * cap);
         if (all == NULL)
             return NVME_ERR_NOMEM;
-        if (ctrl->ns_all != NULL) {
-            nvme_memcpy(all, ctrl->ns_all, sizeof(*all) * ctrl->ns_all_count);
-            ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->ns_all, sizeof(*all) * ctrl->ns_all_cap);
+    }
+    unsigned a = 0, k = 0; /* k == a while nothing is new: all is old */
+    for (unsigned i = 0; i < n; i++) {
+        while (a < m && old[a]->nsid < info[i].nsid)
+            all[k++] = old[a++];
+        struct nvme_ns_info *ns = a < m && old[a]->nsid == info[i].nsid ? old[a++] : NULL;
+        if (ns == NULL && (ns = nvme_ns_alloc(ctrl, sizeof(*ns))) == NULL) {
+            /* Undo: the objects made here were not published yet. */
+            for (unsigned j = 0; j < i; j++)
+                if (t->ns[j]->nsid == 0)
+                    ctrl->osal.mem_free(ctrl->osal.ctx, t->ns[j], sizeof(*ns));
+            if (all != old)
+                ctrl->osal.mem_free(ctrl->osal.ctx, all, sizeof(*all) * cap);
+            return NVME_ERR_NOMEM;
         }
+        all[k++] = ns;
+        t->ns[i] = ns;
+    }
+    while (a < m)
+        all[k++] = old[a++];
+    if (all != old) {
+        if (old != NULL)
+            ctrl->osal.mem_free(ctrl->osal.ctx, old, sizeof(*old) * ctrl->ns_all_cap);
         ctrl->ns_all = all;
         ctrl->ns_all_cap = cap;
     }
+    ctrl->ns_all_count = k;
+    return NVME_OK;
+}
+
+static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, unsigned n)
+{
     struct nvme_ns_table *t = nvme_ns_alloc(ctrl, sizeof(*t) + sizeof(t->ns[0]) * n);
     if (t == NULL)
         return NVME_ERR_NOMEM;
     t->count = n;
-    unsigned made = 0;
-    for (unsigned i = 0; i < n; i++) {
-        struct nvme_ns_info *ns = nvme_ns_object(ctrl, info[i].nsid);
-        if (ns == NULL) {
-            ns = nvme_ns_alloc(ctrl, sizeof(*ns));
-            if (ns == NULL) {
-                /* Undo: the objects made here were not published yet. */
-                for (; made > 0; made--)
-                    ctrl->osal.mem_free(ctrl->osal.ctx, ctrl->ns_all[--ctrl->ns_all_count],
-                                        sizeof(*ns));
-                nvme_ns_table_free(ctrl, t);
-                return NVME_ERR_NOMEM;
-            }
-            ctrl->ns_all[ctrl->ns_all_count++] = ns;
-            made++;
-        }
-        t->ns[i] = ns;
+    int rc = nvme_ns_objects(ctrl, info, n, t);
+    if (rc != NVME_OK) {
+        nvme_ns_table_free(ctrl, t);
+        return rc;
     }
 
     /* Publish: update objects in place (keeping the host's read-only
