@@ -835,6 +835,45 @@ static bool allocated(struct fx *f, uint32_t nsid)
     return false;
 }
 
+/* A namespace detached and attached again is the namespace it was: its
+ * LBA format (here 2048-byte blocks with 8 bytes of metadata, created
+ * with format 2), its identifiers; the core sees it back as it was (a
+ * new gen all the same: it was gone, as Linux makes a new disk).  Before,
+ * the simulator brought it back without its metadata (ms 0). */
+static void a_namespace_detached_and_attached_again_keeps_its_format(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    f.opts.no_async_events = true;
+    fx_start(&f);
+    struct nvme_ns_create_args a = {.nsze = 512, .flbas = 2};
+    uint32_t nsid = 0;
+    assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), 0);
+    assert_int_equal(nvme_ns_attach(f.ctrl, nsid, true, NULL, 0), 0);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, nsid);
+    assert_non_null(ns);
+    assert_int_equal(ns->lba_size, 2048);
+    assert_int_equal(ns->ms, 8);
+    uint8_t eui[8];
+    memcpy(eui, ns->eui64, sizeof(eui));
+    uint32_t gen = ns->gen;
+    assert_int_equal(nvme_ns_attach(f.ctrl, nsid, false, NULL, 0), 0);
+    assert_int_equal(ns->status, NVME_ERR_NOENT);
+    assert_int_equal(nvme_ns_attach(f.ctrl, nsid, true, NULL, 0), 0);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, nsid), ns);
+    assert_int_equal(ns->status, NVME_OK);
+    assert_int_equal(ns->lba_size, 2048);
+    assert_int_equal(ns->nsze, 512);
+    assert_int_equal(ns->ms, 8); /* before: 0 */
+    assert_false(ns->plain_io);
+    assert_memory_equal(ns->eui64, eui, sizeof(eui));
+    assert_int_equal(ns->gen, gen + 1);
+    fx_stop(&f);
+}
+
 /* Namespace Management and Attachment (OACS bit 3): a namespace created
  * is allocated, not active; attached, the core finds it (rescanned before
  * the call returns) and does I/O on it; detached, it is gone from the
@@ -1441,6 +1480,7 @@ int main(void)
         cmocka_unit_test(passthru_refuses_a_direction_the_opcode_contradicts),
         cmocka_unit_test(passthru_and_a_differing_compare_are_sent_once),
         cmocka_unit_test(namespaces_are_created_attached_detached_and_deleted),
+        cmocka_unit_test(a_namespace_detached_and_attached_again_keeps_its_format),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),

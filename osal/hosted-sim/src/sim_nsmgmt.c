@@ -10,7 +10,7 @@
  * is CNTLID 1), detach makes it allocated again, delete drops it (detaching
  * it first); each change is a Namespace Attribute Changed notice, as
  * nvme_sim_ns_add/_remove post.  Simplification: a namespace keeps its
- * size and format while detached, not its data.
+ * size, format and identifiers while detached, not its data.
  */
 #include <string.h>
 
@@ -61,7 +61,9 @@ void sim_ns_mgmt_formats(struct nvme_id_ns *id)
     }
 }
 
-/* Active -> allocated: its size and format are kept. */
+/* Active -> allocated: its size, format (metadata, protection, the
+ * formats it lists, zones) and identifiers are kept, as a namespace's own
+ * (attaching changes no Identify Namespace field but NMIC's view). */
 static uint16_t detach(struct nvme_sim *sim, uint32_t nsid)
 {
     struct sim_ns *ns = sim_ns_find(sim, nsid);
@@ -70,7 +72,23 @@ static uint16_t detach(struct nvme_sim *sim, uint32_t nsid)
     if (sim->ndetached == SIM_DETACHED_MAX)
         return SIM_SF_GEN(NVME_SC_INTERNAL);
     sim->detached[sim->ndetached++] = (struct nvme_sim_ns_config){
-        .nsid = nsid, .blocks = ns->blocks, .lba_size = ns->lba_size};
+        .nsid = nsid,
+        .blocks = ns->blocks,
+        .lba_size = ns->lba_size,
+        .ident = ns->ident,
+        .nlbaf = ns->nlbaf,
+        .flbas_index = (uint8_t)(ns->nlbaf ? ns->cur : 0u),
+        .ms = ns->ms,
+        .extended = ns->extended,
+        .pi_type = ns->pi_type,
+        .pi_first = ns->pi_first,
+        .pif = ns->pif,
+        .sts = ns->sts,
+        .zoned = ns->zoned,
+        .zone_size = ns->zone_size,
+        .zsze_reported = ns->zsze_reported,
+        .max_open = ns->max_open,
+        .max_active = ns->max_active};
     (void)sim_ns_delete(sim, nsid);
     sim_ns_changed(sim, nsid);
     sim->st.ns_detaches++;
