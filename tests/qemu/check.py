@@ -26,7 +26,9 @@ Cases (see CASES below):
                                 error recovery on QEMU's controller (ctest
                                 label "recovery")
   multi-ctrl                    three controllers: select by serial (run.sh
-                                --other-ctrl pins it) or by PCI address
+                                --other-ctrl pins it) or by PCI address; two
+                                of one NVM subsystem sharing namespaces; 256
+                                namespaces
   smp                           application processors, a queue pair per CPU
                                 (ctest label "smp")
   runner-bad-device, runner-qemu-false, runner-no-kernel, runner-dry-run
@@ -1420,6 +1422,118 @@ def first_json(text):
     return json.JSONDecoder().raw_decode(text.lstrip())[0]
 
 
+def nth_section(c, cmd, n):
+    """Output of the n-th run (from 0) of a command that runs more than once."""
+    head = "nvmectl> " + cmd + "\n"
+    at = [m.start() for m in re.finditer(re.escape(head), c.log)]
+    if n >= len(at):
+        c.ok(False, "command '%s' was run %d times" % (cmd, n + 1))
+        return ""
+    start = at[n] + len(head)
+    end = c.log.find("nvmectl> ", start)
+    return c.log[start:end if end >= 0 else len(c.log)]
+
+
+def ns_rows(text):
+    """(NSID, blocks, block size) of each row of nvmectl list."""
+    return re.findall(r"^nvme0n(\d+)\s+\d+\s+(\d+)\s+(\d+)\s", text, re.M)
+
+
+def nsid_list(text):
+    """The NSIDs (or controller IDs) of list-ns / list-ctrl output."""
+    return re.findall(r"^\[\s*\d+\]:(0x[0-9a-f]+)$", text, re.M)
+
+
+def multi_ctrl_subsystem(w):
+    """Two controllers of one NVM subsystem (QEMU nvme-subsys) sharing
+    namespaces with NSID gaps (1, 7, 200) and block sizes 512 and 4096,
+    one namespace private to the other controller (5), one detached (200):
+    list, list-ns (-a), list-ctrl; namespace 200 attached to the other
+    controller only is not ours (I/O: no such namespace), attached to ours
+    it comes with a Namespace Attribute Changed event and takes I/O,
+    detached from the other one it stays, from ours it goes; attaching
+    the private namespace is refused (Namespace Is Private)."""
+    a, b, c2, e = (os.path.join(w.dir, n) for n in ("s1.img", "s7.img", "s200.img", "s5.img"))
+    for path in (a, b, c2, e):
+        make_image(path, 8 * MiB)
+    key = 31
+    cmds = ["id-ctrl -o json", "list", "list-ns", "list-ns -a", "list-ctrl -n 7",
+            "attach-ns -n 200 -c 1", "service", "list", "!read -n 200 -s 0 -c 1", "list-ctrl -n 200",
+            "attach-ns -n 200", "wait-event ns-changed 3000", "list",
+            "wpat 200 0 8 %d" % key, "rpat 200 0 8 %d" % key, "flush -n 200",
+            "detach-ns -n 200 -c 1", "service", "list", "detach-ns -n 200", "service", "list",
+            "!attach-ns -n 5", "list-ctrl", "stats"]
+    run_args = ["--subsys", "nqn.2026-12.io.nvmecore:shared"]
+    for q in ("-device", "nvme,id=nvme1,serial=deadbeef,subsys=nvmesubsys0",
+              "-drive", "file=%s,if=none,id=priv5,format=raw" % e,
+              "-device", "nvme-ns,drive=priv5,bus=nvme1,nsid=5,shared=off"):
+        run_args += ["--qemu", q]
+    c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=7,lbs=4096" % b,
+                "path=%s,nsid=200,detached=true" % c2], cmds, run_args=run_args, max_seconds=30)
+    try:
+        c.ok(first_json(c.section("id-ctrl -o json"))["cntlid"] == 0,
+             "the harness drives the subsystem's first controller (CNTLID 0)")
+    except (ValueError, KeyError, TypeError) as ex:
+        c.ok(False, "id-ctrl -o json parses with cntlid (%s)" % ex)
+    l0 = ns_rows(nth_section(c, "list", 0))
+    c.ok(l0 == [("1", "16384", "512"), ("7", "2048", "4096")],
+         "list: namespaces 1 (16384 x 512) and 7 (2048 x 4096), not the detached 200 nor "
+         "the other controller's private 5: %s" % l0)
+    c.ok(nsid_list(c.section("list-ns")) == ["0x1", "0x7"], "list-ns: the active NSIDs 0x1, 0x7")
+    c.ok(nsid_list(c.section("list-ns -a")) == ["0x1", "0x5", "0x7", "0xc8"],
+         "list-ns -a: allocated 0x1, 0x5, 0x7, 0xc8 (attached or not, to any controller)")
+    c.ok(nsid_list(c.section("list-ctrl -n 7")) == ["0x0", "0x1"],
+         "list-ctrl -n 7: the shared namespace is attached to both controllers")
+    c.ok("attach-ns: Success, nsid:200" in c.section("attach-ns -n 200 -c 1"),
+         "attach-ns -n 200 -c 1 (the other controller): success")
+    c.ok(ns_rows(nth_section(c, "list", 1)) == l0, "attached to the other controller only: not in our list")
+    c.has(r"^harness: 'read -n 200 -s 0 -c 1' failed as expected: -7 ", "I/O to it: no such namespace")
+    c.ok(nsid_list(c.section("list-ctrl -n 200")) == ["0x1"], "list-ctrl -n 200: controller 0x1 alone")
+    c.ok("seen after" in c.section("wait-event ns-changed 3000"),
+         "attached to ours: a Namespace Attribute Changed event")
+    c.ok(("200", "16384", "512") in ns_rows(nth_section(c, "list", 2)), "then our list has namespace 200")
+    c.ok("rpat ok" in c.section("rpat 200 0 8 %d" % key), "I/O to namespace 200 works")
+    c.ok(("200", "16384", "512") in ns_rows(nth_section(c, "list", 3)),
+         "detached from the other controller only: still ours")
+    c.ok(ns_rows(nth_section(c, "list", 4)) == l0, "detached from ours: gone from the list")
+    c.has(r"^harness: 'attach-ns -n 5' failed as expected: \d+ \(Namespace Is Private\)",
+          "the other controller's private namespace: Namespace Is Private")
+    c.ok(nsid_list(c.section("list-ctrl")) == ["0x0", "0x1"], "list-ctrl: two controllers in the subsystem")
+    pat_check_image(c, c2, key, 0, 8, 512, "write to namespace 200")
+    return c
+
+
+def multi_ctrl_many_namespaces(w):
+    """256 namespaces (QEMU's most), 512- and 4096-byte blocks by turns:
+    list has them all, list-ns -n 250 the NSIDs from 250 on (as nvme-cli:
+    -n is the first one listed), namespaces 256 and 1 detached in turn
+    (each with its event) leave 254, I/O to namespace 255 works."""
+    specs = []
+    for i in range(1, 257):
+        path = os.path.join(w.dir, "m%d.img" % i)
+        make_image(path, 1 * MiB)
+        specs.append("path=%s,nsid=%d%s" % (path, i, ",lbs=4096" if i % 2 == 0 else ""))
+    cmds = ["list", "list-ns -n 250", "detach-ns -n 256", "wait-event ns-changed 3000",
+            "detach-ns -n 1", "wait-event ns-changed 3000", "list-ns", "write -n 255 -s 0 -c 1 -p 0x5a",
+            "read -n 255 -s 0 -c 1 -o json", "stats"]
+    c = w.boot(specs, cmds, run_args=["--subsys", "nqn.2026-12.io.nvmecore:many"], max_seconds=40)
+    rows = ns_rows(c.section("list"))
+    want = [(str(i), "256" if i % 2 == 0 else "2048", "4096" if i % 2 == 0 else "512") for i in range(1, 257)]
+    c.ok(rows == want, "list: 256 namespaces, 2048 x 512 and 256 x 4096 by turns (%d rows)" % len(rows))
+    c.ok(nsid_list(c.section("list-ns -n 250")) == ["0x%x" % i for i in range(250, 257)],
+         "list-ns -n 250: NSIDs 0xfa..0x100")
+    c.ok(len(re.findall(r"^wait-event: ns-changed seen after", c.log, re.M)) == 2,
+         "each detach: its Namespace Attribute Changed event")
+    c.ok(nsid_list(c.section("list-ns")) == ["0x%x" % i for i in range(2, 256)],
+         "list-ns after both: 0x2..0xff (254)")
+    try:
+        d = json.loads(c.section("read -n 255 -s 0 -c 1 -o json"))
+        c.ok(bytes.fromhex(d["data"]) == b"\x5a" * 512, "I/O to namespace 255 read back")
+    except (ValueError, KeyError, TypeError) as ex:
+        c.ok(False, "read -o json parses with its data (%s)" % ex)
+    return c
+
+
 def case_multi_ctrl(w):
     """Three controllers on PCI, the one run.sh describes last (issue 9): with
     --other-ctrl, run.sh pins the harness by serial, so --ctrl and --ns apply
@@ -1468,6 +1582,8 @@ def case_multi_ctrl(w):
         c.has(r"^harness: %s$" % said, "%s: the harness says no controller matches" % opt)
         c.hasnt(r"^nvmectl> info", "%s: no command ran on some other controller" % opt)
         c_all.failures += c.failures
+    c_all.failures += multi_ctrl_subsystem(w).failures
+    c_all.failures += multi_ctrl_many_namespaces(w).failures
     return c_all
 
 def case_limits(w):
