@@ -789,7 +789,11 @@ int ctl_cmd_list_ctrl(struct ctl *c)
         return NVME_OK;
     }
     ctl_out(c->io, "num of ctrls present: %u\n", count);
-    for (unsigned i = 0; i < count; i++)
-        ctl_out(c->io, "[%4u]:0x%x\n", i, ids[i]);
+    for (unsigned i = 0; i < count; i++) {
+        if (ids[i] != 0)
+            ctl_out(c->io, "[%4u]:0x%x\n", i, ids[i]);
+        else /* nvme-cli's "%#x": QEMU's first controller of a subsystem */
+            ctl_out(c->io, "[%4u]:0\n", i);
+    }
     return NVME_OK;
 }

@@ -1441,7 +1441,7 @@ def ns_rows(text):
 
 def nsid_list(text):
     """The NSIDs (or controller IDs) of list-ns / list-ctrl output."""
-    return re.findall(r"^\[\s*\d+\]:(0x[0-9a-f]+)$", text, re.M)
+    return re.findall(r"^\[\s*\d+\]:(0x[0-9a-f]+|0)$", text, re.M)
 
 
 def multi_ctrl_subsystem(w):
@@ -1482,8 +1482,9 @@ def multi_ctrl_subsystem(w):
     c.ok(nsid_list(c.section("list-ns")) == ["0x1", "0x7"], "list-ns: the active NSIDs 0x1, 0x7")
     c.ok(nsid_list(c.section("list-ns -a")) == ["0x1", "0x5", "0x7", "0xc8"],
          "list-ns -a: allocated 0x1, 0x5, 0x7, 0xc8 (attached or not, to any controller)")
-    c.ok(nsid_list(c.section("list-ctrl -n 7")) == ["0x0", "0x1"],
-         "list-ctrl -n 7: the shared namespace is attached to both controllers")
+    c.ok(nsid_list(c.section("list-ctrl -n 7")) == ["0", "0x1"],
+         "list-ctrl -n 7: the shared namespace is attached to both controllers (CNTLID 0 printed "
+         "as nvme-cli's %#x does: 0)")
     c.ok("attach-ns: Success, nsid:200" in c.section("attach-ns -n 200 -c 1"),
          "attach-ns -n 200 -c 1 (the other controller): success")
     c.ok(ns_rows(nth_section(c, "list", 1)) == l0, "attached to the other controller only: not in our list")
@@ -1498,7 +1499,7 @@ def multi_ctrl_subsystem(w):
     c.ok(ns_rows(nth_section(c, "list", 4)) == l0, "detached from ours: gone from the list")
     c.has(r"^harness: 'attach-ns -n 5' failed as expected: \d+ \(Namespace Is Private\)",
           "the other controller's private namespace: Namespace Is Private")
-    c.ok(nsid_list(c.section("list-ctrl")) == ["0x0", "0x1"], "list-ctrl: two controllers in the subsystem")
+    c.ok(nsid_list(c.section("list-ctrl")) == ["0", "0x1"], "list-ctrl: two controllers in the subsystem")
     pat_check_image(c, c2, key, 0, 8, 512, "write to namespace 200")
     return c
 

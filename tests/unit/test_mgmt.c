@@ -874,6 +874,48 @@ static void a_namespace_detached_and_attached_again_keeps_its_format(void **stat
     fx_stop(&f);
 }
 
+/* A Controller List naming CNTLID 0 (QEMU's first controller of an NVM
+ * subsystem; the simulator's list is rewritten so as it reaches the
+ * host): nvmectl list-ctrl prints it as nvme-cli's "%#x" does, "0"
+ * without the prefix (before: "0x0"), the others with it. */
+static struct {
+    void (*sync)(void *ctx, void *va, size_t len, enum nvme_dma_dir dir);
+    int armed;
+} cntlid0;
+
+static void cntlid0_sync(void *ctx, void *va, size_t len, enum nvme_dma_dir dir)
+{
+    cntlid0.sync(ctx, va, len, dir);
+    uint16_t *list = va;
+    if (cntlid0.armed && dir == NVME_DMA_FROM_DEVICE && len >= 4096 && list[0] == 1 &&
+        list[1] == 1) {
+        list[0] = 2; /* CNTLIDs 0 and 1 */
+        list[1] = 0;
+        list[2] = 1;
+        cntlid0.armed = 0;
+    }
+}
+
+static void list_ctrl_prints_cntlid_0_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_osal(f.sim, &f.osal);
+    cntlid0.sync = f.osal.dma_sync;
+    cntlid0.armed = 0;
+    f.osal.dma_sync = cntlid0_sync;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    struct fx_out o;
+    cntlid0.armed = 1;
+    assert_int_equal(fx_nvmectl(&f, &o, "list-ctrl -n 1"), 0);
+    assert_int_equal(cntlid0.armed, 0);
+    assert_string_equal(o.text, "num of ctrls present: 2\n[   0]:0\n[   1]:0x1\n");
+    fx_stop(&f);
+}
+
 /* Namespace Management and Attachment (OACS bit 3): a namespace created
  * is allocated, not active; attached, the core finds it (rescanned before
  * the call returns) and does I/O on it; detached, it is gone from the
@@ -1481,6 +1523,7 @@ int main(void)
         cmocka_unit_test(passthru_and_a_differing_compare_are_sent_once),
         cmocka_unit_test(namespaces_are_created_attached_detached_and_deleted),
         cmocka_unit_test(a_namespace_detached_and_attached_again_keeps_its_format),
+        cmocka_unit_test(list_ctrl_prints_cntlid_0_as_nvme_cli),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),
