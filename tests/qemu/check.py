@@ -28,7 +28,8 @@ Cases (see CASES below):
   multi-ctrl                    three controllers: select by serial (run.sh
                                 --other-ctrl pins it) or by PCI address; two
                                 of one NVM subsystem sharing namespaces; 256
-                                namespaces
+                                namespaces; a namespace detached and attached
+                                under I/O on 4 CPUs
   smp                           application processors, a queue pair per CPU
                                 (ctest label "smp")
   runner-bad-device, runner-qemu-false, runner-no-kernel, runner-dry-run
@@ -1535,6 +1536,41 @@ def multi_ctrl_many_namespaces(w):
     return c
 
 
+def multi_ctrl_ns_changes_under_io(w):
+    """4 CPUs doing smp-io on namespace 1 while CPU 0 detaches namespace 2
+    and attaches it again before each round (nvme_ns_attach and its
+    rescan: the namespace epoch moves under the other CPUs' calls, which
+    check again and go on): every write verified in the guest and in the
+    host image, no error, and namespace 2 back with its size after."""
+    a = os.path.join(w.dir, "chg1.img")
+    b = os.path.join(w.dir, "chg2.img")
+    make_image(a, 16 * MiB)
+    make_image(b, 8 * MiB)
+    ncpu = 4
+    cmds = ["smp-io 1 0 %d %d 0 2" % (SMP_SPAN, SMP_ROUNDS), "list", "attach-ns -n 2", "list", "stats"]
+    c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq="msix",
+               opts=["cpus=%d" % ncpu],
+               run_args=["--subsys", "nqn.2026-12.io.nvmecore:changes", "--qemu", "-smp", "--qemu", str(ncpu)],
+               max_seconds=60)
+    for cpu in range(ncpu):
+        c.has(r"^smp-io: cpu=%d .* errors=0 .* mismatches=0 verified_blocks=%d " % (cpu, SMP_SPAN * SMP_ROUNDS),
+              "CPU %d: %d blocks verified, no error, with namespace 2 changing" % (cpu, SMP_SPAN * SMP_ROUNDS))
+    c.has(r"^smp-io: namespace 2 detached and attached %d time\(s\), first_error=0$" % (SMP_ROUNDS - 1),
+          "CPU 0 detached and attached namespace 2 %d times" % (SMP_ROUNDS - 1))
+    c.has(r"^smp-io: ok, data verified on every CPU", "smp-io ok")
+    gone = ns_rows(nth_section(c, "list", 0))
+    back = ns_rows(nth_section(c, "list", 1))
+    c.ok(gone == [("1", "32768", "512")], "after an odd number of changes: namespace 2 detached (%s)" % gone)
+    c.ok(back == [("1", "32768", "512"), ("2", "2048", "4096")], "attached again: 2048 x 4096 (%s)" % back)
+    half = SMP_SPAN // 2
+    for cpu in range(ncpu):
+        base = cpu * SMP_SPAN
+        pat_check_image(c, a, smp_key(cpu, SMP_ROUNDS - 1, 0), base, half, 512, "CPU %d blocking" % cpu)
+        pat_check_image(c, a, smp_key(cpu, SMP_ROUNDS - 1, 1), base + half, SMP_SPAN - half, 512,
+                        "CPU %d async" % cpu)
+    return c
+
+
 def case_multi_ctrl(w):
     """Three controllers on PCI, the one run.sh describes last (issue 9): with
     --other-ctrl, run.sh pins the harness by serial, so --ctrl and --ns apply
@@ -1585,6 +1621,7 @@ def case_multi_ctrl(w):
         c_all.failures += c.failures
     c_all.failures += multi_ctrl_subsystem(w).failures
     c_all.failures += multi_ctrl_many_namespaces(w).failures
+    c_all.failures += multi_ctrl_ns_changes_under_io(w).failures
     return c_all
 
 def case_limits(w):

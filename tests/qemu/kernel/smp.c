@@ -516,6 +516,11 @@ struct sio_job {
     uint32_t resets_done;
     volatile bool in_reset; /* CPU 0 is inside nvme_ctrl_reset */
     int reset_err;
+    /* CPU 0 detaches namespace nschg from the controller before odd rounds
+     * and attaches it again before even ones (nvme_ns_attach, which
+     * rescans), while the others do I/O on nsid; 0: not */
+    uint32_t nschg, nschg_done;
+    int nschg_err;
     struct sio_cpu cpu[SMP_MAX_CPUS];
 };
 static struct sio_job sio;
@@ -670,6 +675,12 @@ static void sio_worker(unsigned cpu, void *arg)
             if (rrc != 0 && sio.reset_err == 0)
                 sio.reset_err = rrc;
         }
+        if (cpu == 0 && r > 0 && sio.nschg != 0) {
+            int arc = nvme_ns_attach(sio.ctrl, sio.nschg, (r & 1u) == 0, NULL, 0);
+            sio.nschg_done++;
+            if (arc != 0 && sio.nschg_err == 0)
+                sio.nschg_err = arc;
+        }
         pat_fill((uint32_t *)buf, key, base, half, sio.lbs);
         /* during another CPU's reset the core holds it (any error fails) */
         int rc = nvme_write(sio.ctrl, sio.nsid, base, half, buf);
@@ -694,8 +705,8 @@ static void sio_worker(unsigned cpu, void *arg)
 
 int smp_io(struct nvme_ctrl *ctrl, char *args)
 {
-    uint64_t v[5] = {0, 0, 0, 0, 0};
-    for (unsigned i = 0; i < 5; i++) {
+    uint64_t v[6] = {0, 0, 0, 0, 0, 0};
+    for (unsigned i = 0; i < 6; i++) {
         while (*args == ' ')
             args++;
         char *w = args;
@@ -703,8 +714,8 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
             args++;
         if (*args)
             *args++ = 0;
-        if (i == 4 && !*w)
-            break; /* RESETS is optional */
+        if (i >= 4 && !*w)
+            break; /* RESETS and NSCHG are optional */
         if (!*w || !parse_u64(w, &v[i]))
             return NVME_ERR_INVAL;
     }
@@ -720,6 +731,9 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
     sio.span = (uint32_t)v[2];
     sio.rounds = (uint32_t)v[3];
     sio.resets = (uint32_t)v[4];
+    sio.nschg = (uint32_t)v[5];
+    if (sio.nschg == sio.nsid || sio.nschg > 0xfffffffeu)
+        return NVME_ERR_INVAL;
     sio.lbs = ns->lba_size;
     sio.poll = nvme_ctrl_get_info(ctrl)->irq_vectors == 0;
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(ctrl);
@@ -801,6 +815,12 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
         kprintf("smp-io: resets=%u first_error=%d\n", sio.resets_done, sio.reset_err);
         if (sio.reset_err)
             rc = sio.reset_err;
+    }
+    if (sio.nschg) {
+        kprintf("smp-io: namespace %u detached and attached %u time(s), first_error=%d\n",
+                sio.nschg, sio.nschg_done, sio.nschg_err);
+        if (sio.nschg_err)
+            rc = sio.nschg_err;
     }
     kprintf("smp-io: %s in %llu ms\n", rc ? "FAILED" : "ok, data verified on every CPU",
             (unsigned long long)(us / 1000));
