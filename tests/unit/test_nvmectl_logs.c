@@ -201,6 +201,29 @@ static void telemetry_controller_initiated_with_and_without_rae(void **state)
     fx_stop(&f);
 }
 
+/* changed-ns-list-log reads with RAE set, as nvme-cli (its
+ * nvme_get_log_changed_ns_list(rae = true)): the Namespace Attribute
+ * Notice the core has not handled yet stays masked (§5.27.1.1: RAE set
+ * leaves the event type masked), so a second change waits for the core's
+ * own read instead of completing another of its AERs under it. */
+static void changed_ns_list_log_keeps_the_event_for_the_core(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, 0);
+    unsigned armed = nvme_sim_aer_outstanding(f.sim);
+    assert_true(armed >= 2);
+    struct nvme_sim_ns_config add = {.nsid = 2, .blocks = 64, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0); /* the notice: one AER completes */
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), armed - 1u);
+    ok(&f, "changed-ns-list-log");
+    expect("[   1]:0x2");
+    add.nsid = 3;
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), armed - 1u); /* still masked */
+    fx_stop(&f);
+}
+
 /* -d 4 needs LPA bit 6 (refused before any command without it); with it,
  * ETDAS (Host Behavior Support byte 1) is set for the read, which then
  * reaches Data Area 4 (the simulator's ends at block 63: 32 KiB), and
@@ -794,6 +817,7 @@ int main(void)
         cmocka_unit_test(telemetry_host_initiated_reads_up_to_the_data_area),
         cmocka_unit_test(telemetry_output_file),
         cmocka_unit_test(telemetry_controller_initiated_with_and_without_rae),
+        cmocka_unit_test(changed_ns_list_log_keeps_the_event_for_the_core),
         cmocka_unit_test(telemetry_data_area_4_sets_and_restores_etdas),
         cmocka_unit_test(telemetry_hostile_headers_are_bounded),
         cmocka_unit_test(supported_log_pages_lists_what_the_controller_answers),
