@@ -429,29 +429,45 @@ static struct nvme_exos_seg *seg_find(struct nvme_exos_blk *blk, U32 nsid, uint6
     return NULL;
 }
 
-/* A segment for [first, first + blocks): a free one or the least recently
- * used, written back first when dirty. */
+/* A segment for [first, first + blocks): a free one, else the least
+ * recently used clean one, else the least recently used dirty one whose
+ * write-back works.  A segment whose write-back fails (a namespace that
+ * refuses writes: Write Fault) stays cached and owed (nvme_exos_blk_sync
+ * tries it once a window); it must not fail the other requests of the
+ * controller's disks, reads included. */
 static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t first,
                    struct nvme_exos_seg **out)
 {
-    struct nvme_exos_seg *s = seg_find(blk, disk->NamespaceId, first), *victim = NULL;
+    struct nvme_exos_seg *s = seg_find(blk, disk->NamespaceId, first), *victim;
+    uint64_t failed = 0; /* segments whose write-back failed here */
     unsigned i;
-    int rc;
+    int rc = NVME_ERR_NOMEM; /* no segment at all */
 
-    if (s == NULL) {
+    while (s == NULL) {
+        victim = NULL;
         for (i = 0; i < blk->nsegs; i++) {
             struct nvme_exos_seg *c = &blk->segs[i];
+            bool dirty = seg_has_dirty(c);
             if (c->nsid == 0) {
                 victim = c;
                 break;
             }
-            if (victim == NULL || (U32)(blk->stamp - c->used) > (U32)(blk->stamp - victim->used))
+            if (((failed >> i) & 1u) != 0)
+                continue;
+            if (victim == NULL ||
+                (dirty != seg_has_dirty(victim)
+                     ? !dirty
+                     : (U32)(blk->stamp - c->used) > (U32)(blk->stamp - victim->used)))
                 victim = c;
         }
+        if (victim == NULL)
+            return rc; /* every segment owes writes that fail */
         if (victim->nsid != 0 && seg_has_dirty(victim)) {
             rc = seg_write_back(blk, victim);
-            if (rc != 0)
-                return rc;
+            if (rc != 0) {
+                failed |= (uint64_t)1 << (unsigned)(victim - blk->segs);
+                continue;
+            }
         }
         /* That write-back may have found the namespace shrunk
          * (nvme_exos_disk_follow): no segment past its end. */

@@ -490,6 +490,56 @@ static void test_failed_write_back_stays_owed(void **state)
     done_cache();
 }
 
+static void expect_segment_read(uint64_t lba)
+{
+    expect_value(mock_read, h, HANDLE);
+    expect_value(mock_read, nsid, 1);
+    expect_value(mock_read, lba, lba);
+    expect_value(mock_read, count, 128);
+    expect_any(mock_read, buf);
+    will_return(mock_read, 0);
+}
+
+/* A namespace that refuses writes (QEMU -drive readonly=on: Write Fault)
+ * keeps its cached writes owed.  Seen on EXOS x86-64 (nvme1n3 on such a
+ * drive, a file written to it): once that segment was the least recently
+ * used, a read of the disk evicted it, the write-back failed again, and
+ * the read failed with the write's status ("Read failed NSID=3 ...
+ * rc=640", cp of a 6 MB file: "Short read 0/6000000").  A clean segment
+ * is the victim; with every segment dirty, one whose write-back works. */
+static void test_a_segment_whose_write_back_fails_does_not_fail_other_requests(void **state)
+{
+    (void)state;
+    use_cache();
+    memset(user, 0x42, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1000;
+    expect_write(9, 1, seg_data_of(9), NVME_SF(2, 0x80));
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), NVME_SF(2, 0x80));
+    /* Three segments read: the cache is full, the owed one the oldest. */
+    for (unsigned s = 1; s < 4; s++) {
+        expect_segment_read(s * 128);
+        assert_int_equal(disk_io(DF_DISK_READ, s * 128, 1, user, 512), DF_RETURN_SUCCESS);
+    }
+    /* A fifth: a clean segment goes, no write is sent. */
+    expect_segment_read(4 * 128);
+    assert_int_equal(disk_io(DF_DISK_READ, 4 * 128 + 3, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + (4 * 128 + 3) * 512, 512);
+    assert_int_equal(disk_io(DF_DISK_READ, 9, 1, user, 512), DF_RETURN_SUCCESS); /* still cached */
+    assert_int_equal(user[0], 0x42);
+    /* Every segment dirty: the owed one fails again, the next oldest goes. */
+    assert_int_equal(disk_io(DF_DISK_WRITE, 2 * 128, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 3 * 128, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 4 * 128, 1, user, 512), DF_RETURN_SUCCESS);
+    expect_write(9, 1, seg_data_of(9), NVME_SF(2, 0x80));
+    expect_write(2 * 128, 1, seg_data_of(2 * 128), 0);
+    expect_segment_read(5 * 128);
+    assert_int_equal(disk_io(DF_DISK_READ, 5 * 128, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 5 * 128 * 512, 512);
+    done_cache();
+}
+
 /* A device that refuses writes (QEMU -drive readonly=on: Write Fault;
  * a zoned namespace): the timer runs every 5..50 ms.  It must not send
  * every dirty run again (and log a warning) at each call, only once a
@@ -995,6 +1045,7 @@ int main(void)
         T(test_eviction_writes_back_least_recently_used),
         T(test_failed_write_back_stays_owed),
         T(test_failed_write_back_is_tried_once_a_window),
+        T(test_a_segment_whose_write_back_fails_does_not_fail_other_requests),
         T(test_failed_write_back_does_not_hold_other_namespaces_flush),
         T(test_window_tick_does_not_wait_for_a_held_lock),
         T(test_failed_write_back_still_flushes_what_was_written),
