@@ -489,21 +489,32 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
     return 0;
 }
 
-/* Reads the whole segment (read ahead); its dirty blocks go out first. */
+/* Reads the segment (read ahead) around its dirty blocks, one command per
+ * run of clean ones (one for a segment without dirty blocks).  No
+ * write-back first: dirty blocks a device refuses to write (kept owed)
+ * must not fail the reads of the other blocks of their segment. */
 static int seg_fill(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
 {
-    U32 i;
-    int rc = seg_write_back(blk, s);
-    if (rc != 0)
-        return rc;
-    rc = blk->ops->read(blk->h, s->nsid, s->first, s->blocks, s->data);
-    blk->stats.read_cmds++;
-    if (rc != 0) {
-        MemorySet(s->valid, 0, sizeof(s->valid));
-        return rc;
+    U32 i = 0, n;
+    int rc;
+
+    while (i < s->blocks) {
+        if (bit_get(s->dirty, i)) {
+            i++;
+            continue;
+        }
+        for (n = 1; i + n < s->blocks && !bit_get(s->dirty, i + n); n++)
+            ;
+        rc = blk->ops->read(blk->h, s->nsid, s->first + i, n, s->data + (UINT)i * s->block_bytes);
+        blk->stats.read_cmds++;
+        for (; n != 0; n--, i++) /* a failed read left the run's data undefined */
+            if (rc == 0)
+                bit_set(s->valid, i);
+            else
+                bit_clear(s->valid, i);
+        if (rc != 0)
+            return rc;
     }
-    for (i = 0; i < s->blocks; i++)
-        bit_set(s->valid, i);
     return 0;
 }
 

@@ -25,6 +25,8 @@ static int mock_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void 
     rc = mock_type(int);
     if (rc == 0)
         memcpy(buf, device_data + lba * 512, (size_t)count * 512);
+    else /* a failed read leaves the buffer undefined (part may be written) */
+        memset(buf, 0xee, (size_t)count * 512);
     return rc;
 }
 
@@ -540,6 +542,65 @@ static void test_a_segment_whose_write_back_fails_does_not_fail_other_requests(v
     done_cache();
 }
 
+/* A read miss in a segment that holds owed writes the device refuses
+ * (Write Fault): before, the segment was written back first and the read
+ * failed with the write's status.  Seen on EXOS x86-64 after the fix
+ * above: `cp /fs/n3p0/big.bin ...` read a block of big.bin next to the
+ * blocks of a new file (`Read failed NSID=3 LBA=0x0:0x4580 count=8
+ * rc=640`).  The segment is read around the dirty block, which stays
+ * cached and owed. */
+static void test_a_read_miss_next_to_writes_that_fail_reads_around_them(void **state)
+{
+    (void)state;
+    use_cache();
+    memset(user, 0x42, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1000;
+    expect_write(9, 1, seg_data_of(9), NVME_SF(2, 0x80));
+    expect_flush(0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), NVME_SF(2, 0x80));
+    expect_read(0, 9, seg_data_of(0), 0);
+    expect_read(10, 118, seg_data_of(10), 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 8, 3, user, 3 * 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 8 * 512, 512);
+    assert_int_equal(user[512], 0x42);
+    assert_memory_equal(user + 1024, device_data + 10 * 512, 512);
+    /* every block valid now: hits, no command */
+    assert_int_equal(disk_io(DF_DISK_READ, 100, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 100 * 512, 512);
+    assert_true(blk.unflushed); /* still owed */
+    done_cache();
+}
+
+/* A segment read that fails leaves none of the blocks it read valid: a
+ * failed command's data is undefined (the device may have written part
+ * of it), over blocks cached clean too. */
+static void test_a_failed_segment_read_leaves_no_block_it_read_valid(void **state)
+{
+    (void)state;
+    use_cache();
+    /* Segment [128, 256) with blocks 128..191 cached clean: a large
+     * write over them (the dirty block 200 goes out first). */
+    assert_int_equal(disk_io(DF_DISK_WRITE, 200, 1, user, 512), DF_RETURN_SUCCESS);
+    expect_write(200, 1, seg_data_of(200), 0);
+    memset(user, 0x61, 128 * 512);
+    expect_write(64, 128, user, 0);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 64, 128, user, 128 * 512), DF_RETURN_SUCCESS);
+    /* A miss in it whose read fails. */
+    expect_value(mock_read, h, HANDLE);
+    expect_value(mock_read, nsid, 1);
+    expect_value(mock_read, lba, 128);
+    expect_value(mock_read, count, 128);
+    expect_any(mock_read, buf);
+    will_return(mock_read, NVME_SF(2, 0x81));
+    assert_int_equal(disk_io(DF_DISK_READ, 220, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+    /* Block 150 is read again, not served from what the failed read left. */
+    expect_segment_read(128);
+    assert_int_equal(disk_io(DF_DISK_READ, 150, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(user[0], 0x61);
+    done_cache();
+}
+
 /* A device that refuses writes (QEMU -drive readonly=on: Write Fault;
  * a zoned namespace): the timer runs every 5..50 ms.  It must not send
  * every dirty run again (and log a warning) at each call, only once a
@@ -1046,6 +1107,8 @@ int main(void)
         T(test_failed_write_back_stays_owed),
         T(test_failed_write_back_is_tried_once_a_window),
         T(test_a_segment_whose_write_back_fails_does_not_fail_other_requests),
+        T(test_a_read_miss_next_to_writes_that_fail_reads_around_them),
+        T(test_a_failed_segment_read_leaves_no_block_it_read_valid),
         T(test_failed_write_back_does_not_hold_other_namespaces_flush),
         T(test_window_tick_does_not_wait_for_a_held_lock),
         T(test_failed_write_back_still_flushes_what_was_written),
