@@ -489,21 +489,22 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
     return 0;
 }
 
-/* Reads the segment (read ahead) around its dirty blocks, one command per
- * run of clean ones (one for a segment without dirty blocks).  No
- * write-back first: dirty blocks a device refuses to write (kept owed)
- * must not fail the reads of the other blocks of their segment. */
-static int seg_fill(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
+/* Reads blocks [from, to) of the segment (all of it: read ahead) around
+ * its dirty blocks, one command per run of clean ones (one for a segment
+ * without dirty blocks).  No write-back first: dirty blocks a device
+ * refuses to write (kept owed) must not fail the reads of the other
+ * blocks of their segment. */
+static int seg_fill(struct nvme_exos_blk *blk, struct nvme_exos_seg *s, U32 from, U32 to)
 {
-    U32 i = 0, n;
+    U32 i = from, n;
     int rc;
 
-    while (i < s->blocks) {
+    while (i < to) {
         if (bit_get(s->dirty, i)) {
             i++;
             continue;
         }
-        for (n = 1; i + n < s->blocks && !bit_get(s->dirty, i + n); n++)
+        for (n = 1; i + n < to && !bit_get(s->dirty, i + n); n++)
             ;
         rc = blk->ops->read(blk->h, s->nsid, s->first + i, n, s->data + (UINT)i * s->block_bytes);
         blk->stats.read_cmds++;
@@ -557,7 +558,12 @@ static int cache_rw(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, bool write
                 blk->stats.read_hits++;
             } else {
                 blk->stats.read_misses++;
-                rc = seg_fill(blk, s);
+                /* A read ahead that fails (an unreadable block elsewhere
+                 * in the segment): the request's blocks alone, so that
+                 * only a request that reads a bad block fails. */
+                rc = seg_fill(blk, s, 0, s->blocks);
+                if (rc != 0)
+                    rc = seg_fill(blk, s, off, off + n);
                 if (rc != 0)
                     return rc;
             }

@@ -492,6 +492,16 @@ static void test_failed_write_back_stays_owed(void **state)
     done_cache();
 }
 
+static void expect_read_any(uint64_t lba, uint32_t count, int rc)
+{
+    expect_value(mock_read, h, HANDLE);
+    expect_value(mock_read, nsid, 1);
+    expect_value(mock_read, lba, lba);
+    expect_value(mock_read, count, count);
+    expect_any(mock_read, buf);
+    will_return(mock_read, rc);
+}
+
 static void expect_segment_read(uint64_t lba)
 {
     expect_value(mock_read, h, HANDLE);
@@ -593,11 +603,34 @@ static void test_a_failed_segment_read_leaves_no_block_it_read_valid(void **stat
     expect_value(mock_read, count, 128);
     expect_any(mock_read, buf);
     will_return(mock_read, NVME_SF(2, 0x81));
+    expect_read_any(220, 1, NVME_SF(2, 0x81)); /* the request's block alone */
     assert_int_equal(disk_io(DF_DISK_READ, 220, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
     /* Block 150 is read again, not served from what the failed read left. */
     expect_segment_read(128);
     assert_int_equal(disk_io(DF_DISK_READ, 150, 1, user, 512), DF_RETURN_SUCCESS);
     assert_int_equal(user[0], 0x61);
+    done_cache();
+}
+
+/* An unreadable block (Unrecovered Read Error; QEMU blkdebug) fails the
+ * read ahead of its whole 64 KiB segment: the request's own blocks are
+ * then read alone, so only a request that reads the bad block fails, as
+ * Linux falls back from a failed read ahead to the pages asked for.
+ * Before, every block of the segment was unreadable. */
+static void test_a_failed_read_ahead_reads_the_request_alone(void **state)
+{
+    (void)state;
+    use_cache();
+    expect_read_any(128, 128, NVME_SF(2, 0x81));
+    expect_read_any(200, 2, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 200, 2, user, 1024), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 200 * 512, 1024);
+    assert_int_equal(disk_io(DF_DISK_READ, 201, 1, user, 512), DF_RETURN_SUCCESS); /* a hit */
+    assert_memory_equal(user, device_data + 201 * 512, 512);
+    /* The bad block itself: an error, not data. */
+    expect_read_any(128, 128, NVME_SF(2, 0x81));
+    expect_read_any(130, 1, NVME_SF(2, 0x81));
+    assert_int_equal(disk_io(DF_DISK_READ, 130, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
     done_cache();
 }
 
@@ -1109,6 +1142,7 @@ int main(void)
         T(test_a_segment_whose_write_back_fails_does_not_fail_other_requests),
         T(test_a_read_miss_next_to_writes_that_fail_reads_around_them),
         T(test_a_failed_segment_read_leaves_no_block_it_read_valid),
+        T(test_a_failed_read_ahead_reads_the_request_alone),
         T(test_failed_write_back_does_not_hold_other_namespaces_flush),
         T(test_window_tick_does_not_wait_for_a_held_lock),
         T(test_failed_write_back_still_flushes_what_was_written),
