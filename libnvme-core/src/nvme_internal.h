@@ -712,9 +712,11 @@ void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mod
  * RDY=0, or cut off by dma_stop), before the reclaim: completes the
  * commands whose successful completion entries the controller had posted
  * and nobody had reaped (their data moved: a replay would do it twice),
- * with their dw0, as Linux's nvme_reap_pending_cqes does.  Entries with
- * an error status are left to the reclaim (replayed or failed, as any
- * command in flight). */
+ * with their dw0, as Linux's nvme_reap_pending_cqes does; and those
+ * whose error entry the retry policy would not send again (DNR, a status
+ * never retried, no budget left), with that status.  An error a retry was
+ * due for is left to the reclaim (replayed or failed, as any command in
+ * flight). */
 void nvme_qpair_harvest(struct nvme_qpair *qp);
 /* Before a stopped queue is created again (a reset, CAP.MQES re-read):
  * its ring takes `entries` (at most as allocated) and its commands

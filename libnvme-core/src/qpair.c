@@ -280,6 +280,24 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result)
     nvme_qpair_finish(qp, idx, result, 0);
 }
 
+/* The retry policy (nvme_qpair_retry) without the queue's state: true
+ * when a completion with status sf would send the command again. */
+static bool nvme_slot_retry_allowed(const struct nvme_qpair *qp, const struct nvme_cmd_slot *s,
+                                    uint16_t sf)
+{
+    const struct nvme_ctrl *ctrl = qp->ctrl;
+    /* An I/O command the core would not replay after a reset (Zone
+     * Append, passthrough: it may have run, and a second run is not the
+     * same) is not re-sent for a status either, nor an admin passthrough
+     * (Linux fails passthrough fast, REQ_FAILFAST_DRIVER): a timed-out one
+     * is aborted, and Command Abort Requested does not say that it did not
+     * run. */
+    return nvme_status_retryable(sf) && s->retries < ctrl->max_retries &&
+           !NVME_READ_ONCE(ctrl->stopping) &&
+           !(s->flags & (NVME_SLOT_F_NO_TIMEOUT | NVME_SLOT_F_NO_RETRY)) &&
+           (qp->qid == 0 || (s->flags & NVME_SLOT_F_REPLAY));
+}
+
 void nvme_qpair_harvest(struct nvme_qpair *qp)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
@@ -307,8 +325,15 @@ void nvme_qpair_harvest(struct nvme_qpair *qp)
             nvme_qpair_bogus(qp, cid, sqid);
             continue;
         }
-        if (NVME_CQE_SF(status) == 0)
-            nvme_qpair_finish(qp, idx, NVME_OK, dw0);
+        /* An error the retry policy would not send again (DNR, a status
+         * never retried, the budget spent) is the command's answer too, as
+         * Linux's nvme_reap_pending_cqes completes every entry: a replay
+         * would run a command the controller refused ("expected to fail",
+         * §4.6.1.2), and a write it refused could then land.  Only one a
+         * retry was due for is left to the reset's replay. */
+        uint16_t sf = NVME_CQE_SF(status);
+        if (sf == 0 || !nvme_slot_retry_allowed(qp, &qp->slots[idx], sf))
+            nvme_qpair_finish(qp, idx, sf, dw0);
     }
     nvme_unlock(qp);
 }
@@ -557,16 +582,7 @@ bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     struct nvme_ctrl *ctrl = qp->ctrl;
     struct nvme_cmd_slot *s = &qp->slots[idx];
 
-    /* An I/O command the core would not replay after a reset (Zone
-     * Append, passthrough: it may have run, and a second run is not the
-     * same) is not re-sent for a status either, nor an admin passthrough
-     * (Linux fails passthrough fast, REQ_FAILFAST_DRIVER): a timed-out one
-     * is aborted, and Command Abort Requested does not say that it did not
-     * run. */
-    if (!nvme_status_retryable(sf) || s->retries >= ctrl->max_retries ||
-        NVME_READ_ONCE(ctrl->stopping) || !qp->live ||
-        (s->flags & (NVME_SLOT_F_NO_TIMEOUT | NVME_SLOT_F_NO_RETRY)) ||
-        (qp->qid != 0 && !(s->flags & NVME_SLOT_F_REPLAY)))
+    if (!qp->live || !nvme_slot_retry_allowed(qp, s, sf))
         return false;
     s->retries++;
     nvme_stat_inc(&ctrl->stats.retries);

@@ -229,6 +229,47 @@ static void completions_posted_before_a_reset_complete_their_commands_once(void 
     free(buf);
 }
 
+/* An error entry the controller posted before a reset, nobody reaped,
+ * whose status says a retry cannot help (DNR set: "expected to fail" if
+ * sent again, §4.6.1.2; or a status the core never retries, Reservation
+ * Conflict here) is that command's answer: the reset ends the command
+ * with it, as Linux's nvme_reap_pending_cqes completes every pending
+ * entry with its status; it is not run again (a write the controller
+ * refused is not written behind the caller's back by the replay).  An
+ * orderly reset and a fault (CFS) reset alike. */
+static void error_entries_posted_before_a_reset_that_forbid_a_retry_end_their_commands(void **state)
+{
+    (void)state;
+    static const uint16_t sfs[2] = {NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT) | NVME_SF_DNR_BIT,
+                                    NVME_SF(NVME_SCT_GENERIC, NVME_SC_RESERVATION_CONFLICT)};
+    for (int round = 0; round < 4; round++) {
+        struct fx f;
+        fx_config(&f);
+        fx_start_captured(&f);
+        seed(&f, 64, 8, 30);
+        uint16_t sf = sfs[round & 1];
+        fx_inject(&f, NVME_SIM_FAULT_STATUS, 1, NVME_CMD_WRITE, sf, 1);
+        uint8_t *buf = fx_xalloc(4096);
+        fx_pattern(buf, 4096, 31);
+        uint64_t writes0 = nvme_sim_stats(f.sim)->writes;
+        struct fx_rec r = {0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 64, 8, buf, 0, fx_rec_cb, &r),
+                         0);
+        assert_int_equal(r.calls, 0); /* its entry posted, not reaped */
+        if (round >= 2)
+            nvme_sim_set_cfs(f.sim, true);
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        fx_poll_until(&f, 1, &r, 100 * MS);
+        assert_int_equal(r.calls, 1);
+        assert_int_equal(r.result, sf);
+        assert_int_equal(stats(&f)->replays, 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->writes, writes0); /* never run */
+        assert_media(&f, 64, 8, 30);
+        fx_stop(&f);
+        free(buf);
+    }
+}
+
 /* Rule 3: a command past its deadline whose completion is already in its
  * queue (an interrupt lost, or a queue nobody polled) is completed by the
  * deadline check, with a warning, as Linux's nvme_timeout polls first:
@@ -2174,6 +2215,8 @@ int main(void)
         cmocka_unit_test(reset_reclaims_only_after_the_controller_stopped),
         cmocka_unit_test(asked_for_reset_deletes_the_io_queues_first_and_replays),
         cmocka_unit_test(completions_posted_before_a_reset_complete_their_commands_once),
+        cmocka_unit_test(
+            error_entries_posted_before_a_reset_that_forbid_a_retry_end_their_commands),
         cmocka_unit_test(completion_nobody_reaped_is_found_at_its_deadline_without_abort),
         cmocka_unit_test(controller_that_will_not_stop_is_cut_off_before_buffers_go_back),
         cmocka_unit_test(polled_blocking_read_returns_right_after_its_completion),
