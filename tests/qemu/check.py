@@ -641,6 +641,79 @@ def case_recovery_blkdebug(w):
     st = stats_of(c, "blkdebug")
     print("  info  retries=%s (media errors without DNR)" % st.get("retries"))
     c.failures += durability_after_kill(w).failures
+    c.failures += recovery_blkdebug_split(w).failures
+    return c
+
+
+BLKDEBUG_SPLIT_CFG = """\
+[inject-error]
+event = "write_aio"
+iotype = "write"
+errno = "5"
+sector = "{bad}"
+once = "off"
+
+[inject-error]
+event = "write_aio"
+iotype = "write"
+errno = "5"
+sector = "{once}"
+once = "on"
+
+[inject-error]
+event = "flush_to_disk"
+iotype = "flush"
+errno = "5"
+once = "off"
+"""
+
+
+def recovery_blkdebug_split(w):
+    """Errors inside transfers the core cuts at MDTS (mdts=2: 16 KiB, 32
+    blocks a command), once and for good.  A 128-block write whose second
+    command meets a persistent EIO: the call fails with Write Fault after
+    the retries (5, Linux's nvme_max_retries), the other three commands'
+    blocks are written, the failed one's keep their old data; a 64-block
+    write whose command meets an EIO once: retried, the call succeeds,
+    every block written; a Flush that always fails: the call returns Write
+    Fault after its retries (never 0: nothing it should have committed is
+    reported committed)."""
+    img = os.path.join(w.dir, "split.img")
+    make_image(img, 16 * MiB)
+    old, new, new2 = 5, 31, 32
+    pat_fill_image(img, old, 256, 320, 512)
+    cfg = os.path.join(w.dir, "split.cfg")
+    with open(cfg, "w") as f:
+        f.write(BLKDEBUG_SPLIT_CFG.format(bad=300, once=500))
+    cmds = ["stats", "expect-err media wpat 1 256 128 %d" % new, "stats",
+            "wpat 1 480 64 %d" % new2, "stats", "rpat 1 480 64 %d" % new2,
+            "expect-err media flush -n 1", "stats"]
+    # cache.writeback=on (VWC enabled): with writethrough, QEMU flushes
+    # after every write and the failing flush would fail every write too
+    c = w.boot(["path=%s,blkdebug=%s,drive.werror=report,drive.rerror=report,"
+                "drive.cache.writeback=on" % (img, cfg)], cmds,
+               ctrl="mdts=2", core_quiet=False, max_seconds=20)
+    retries = [int(x) for x in re.findall(r"^stats: .*\bretries=(\d+)", c.log, re.M)]
+    c.ok(len(retries) == 4, "split: four 'stats' lines (%d)" % len(retries))
+    c.ok(re.search(r"^harness: 'wpat 1 256 128 %d' failed as expected: 640 " % new, c.log, re.M)
+         is not None, "128-block write, its 2nd command (LBA 288..319) failing for good: Write Fault")
+    pat_check_image(c, img, new, 256, 32, 512, "split write: the command before the bad one")
+    pat_check_image(c, img, old, 288, 32, 512, "split write: the failed command's blocks")
+    pat_check_image(c, img, new, 320, 64, 512, "split write: the commands after the bad one")
+    if len(retries) == 4:
+        c.ok(retries[1] - retries[0] == 5,
+             "the failed command was sent 1 + 5 times (retries %d -> %d)" % (retries[0], retries[1]))
+        c.ok(retries[2] - retries[1] == 1,
+             "the once-failing command retried once (retries %d -> %d)" % (retries[1], retries[2]))
+        c.ok(retries[3] - retries[2] == 5,
+             "the failing Flush was retried 5 times, then reported (retries %d -> %d)"
+             % (retries[2], retries[3]))
+    c.ok("wpat ok" in c.section("wpat 1 480 64 %d" % new2),
+         "64-block write whose command at LBA 480..511 fails once: retried, the call succeeds")
+    c.ok("rpat ok" in c.section("rpat 1 480 64 %d" % new2), "and it reads back")
+    pat_check_image(c, img, new2, 480, 64, 512, "write retried after a once-only EIO")
+    c.ok(re.search(r"^harness: 'flush -n 1' failed as expected: 640 ", c.log, re.M) is not None,
+         "Flush failing for good: Write Fault (SCT 2 SC 80h), not 0")
     return c
 
 
