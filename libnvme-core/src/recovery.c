@@ -458,12 +458,19 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
     }
     bool late = rc == NVME_ERR_FATAL;
     nvme_lock(qp);
-    for (uint16_t i = 0; i < qp->nslots && !late; i++) {
-        const struct nvme_cmd_slot *s = &qp->slots[i];
-        if (s->state == NVME_SLOT_RETRY_WAIT && qp->live && nvme_tick_passed(ctrl, s->expire))
+    for (uint16_t i = 0; i < qp->nslots; i++) {
+        struct nvme_cmd_slot *s = &qp->slots[i];
+        if (!late && s->state == NVME_SLOT_RETRY_WAIT && qp->live &&
+            nvme_tick_passed(ctrl, s->expire)) {
             nvme_qpair_resubmit_locked(qp, i); /* its Command Retry Delay passed */
-        else
-            late = nvme_slot_late(ctrl, s);
+        } else if (nvme_slot_late(ctrl, s)) {
+            /* Each one counted, as a tick's check counts them
+             * (nvme_scan_queue). */
+            if (!(s->flags & NVME_SLOT_F_TIMED_OUT))
+                nvme_stat_inc(&ctrl->stats.timeouts);
+            s->flags |= NVME_SLOT_F_TIMED_OUT;
+            late = true;
+        }
     }
     if (qp->live)
         nvme_qpair_ring_locked(qp);

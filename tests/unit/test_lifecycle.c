@@ -539,6 +539,47 @@ static void admin_timeout_uses_its_own_deadline_and_resets(void **state)
     fx_stop(&f);
 }
 
+/* An admin command past its deadline inside a reset (the restart's
+ * Identify, Set Features, Create I/O CQ; the orderly reset's Delete I/O
+ * SQ) is a timeout as one found by a tick is: counted in the statistics
+ * ("commands found past their deadline", nvme.h), and the reset still
+ * ends with the write it held replayed.  Before: the wait's own check
+ * stopped the controller and logged "command timed out while
+ * recovering", but timeouts stayed 0. */
+static void admin_timeout_inside_a_reset_is_counted(void **state)
+{
+    (void)state;
+    static const uint8_t ops[4] = {NVME_ADMIN_IDENTIFY, NVME_ADMIN_SET_FEATURES,
+                                   NVME_ADMIN_CREATE_CQ, NVME_ADMIN_DELETE_SQ};
+    for (int k = 0; k < 4; k++) {
+        struct fx f;
+        fx_config(&f);
+        f.opts.admin_timeout_ms = 1000;
+        fx_start_captured(&f);
+        fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+        uint8_t *buf = fx_xalloc(4096);
+        fx_pattern(buf, 4096, 91);
+        struct fx_rec r = {0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 64, 8, buf, 0, fx_rec_cb, &r),
+                         0);
+        fx_inject(&f, NVME_SIM_FAULT_HANG, 0, ops[k], 0, 1);
+        uint64_t t0 = nvme_sim_now(f.sim);
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        uint64_t took = nvme_sim_now(f.sim) - t0;
+        assert_true(took >= 1000 * MS && took <= 1300 * MS);
+        assert_true(fx_log_has(&f, "timed out while recovering"));
+        assert_int_equal(stats(&f)->timeouts, 1);
+        assert_int_equal(stats(&f)->resets, 1);
+        fx_poll_until(&f, 1, &r, 100 * MS);
+        assert_int_equal(r.calls, 1);
+        assert_int_equal(r.result, 0);
+        assert_int_equal(stats(&f)->replays, 1);
+        assert_media(&f, 64, 8, 91);
+        fx_stop(&f);
+        free(buf);
+    }
+}
+
 /* A fatal status raised while nothing is in flight is noticed by the
  * service call within a tick or two. */
 static void cfs_while_idle_is_noticed_by_the_service_call(void **state)
@@ -2226,6 +2267,7 @@ int main(void)
         cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
+        cmocka_unit_test(admin_timeout_inside_a_reset_is_counted),
         cmocka_unit_test(cfs_while_idle_is_noticed_by_the_service_call),
         cmocka_unit_test(every_reset_reads_elpe_again),
         cmocka_unit_test(aborts_respect_the_abort_command_limit),
