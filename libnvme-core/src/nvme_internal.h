@@ -187,7 +187,8 @@ struct nvme_cmd_slot {
         };
         uint32_t ctl; /* the four at once (little-endian, like the whole core) */
     };
-    uint8_t pad_[44u - 4u * sizeof(void *)];
+    uint32_t stamp; /* the tick expire was counted from (nvme_slot_deadline) */
+    uint8_t pad_[40u - 4u * sizeof(void *)];
 };
 _Static_assert(sizeof(struct nvme_cmd_slot) == 128, "slot size");
 #define NVME_SLOT_CTL(dir, state, retries, flags)                                                  \
@@ -323,6 +324,8 @@ struct nvme_ctrl {
     uint32_t tick;
     uint32_t tick_us;
     uint64_t next_tick_us; /* read unlocked: NVME_READ_ONCE64 */
+    uint32_t jump_from;    /* the tick before the last advance (nvme_tick_due) */
+    uint32_t jump;         /* ticks that advance added beyond one */
     uint32_t io_timeout_ticks;
     uint32_t abort_ticks;
     uint32_t long_ticks;
@@ -1071,6 +1074,20 @@ static inline uint32_t nvme_ms_to_ticks(const struct nvme_ctrl *ctrl, uint32_t m
     return t < NVME_MAX_TICKS ? t + 1u : NVME_MAX_TICKS;
 }
 
+/* A slot's deadline (or retry time) `ticks` from now, and the tick it
+ * counts from: the tick counter moves only when a call looks at the clock,
+ * by every tick_us that passed (recovery.c, nvme_tick_due), so a command
+ * stamped with the current tick may have been submitted at any time
+ * since that tick began, up to the advance; the checks then count its
+ * deadline from the advance (nvme_slot_rebase): never early. */
+static inline void nvme_slot_deadline(const struct nvme_ctrl *ctrl, struct nvme_cmd_slot *s,
+                                      uint32_t ticks)
+{
+    uint32_t t = NVME_READ_ONCE(ctrl->tick);
+    s->expire = t + ticks;
+    s->stamp = t;
+}
+
 /* The I/O queues live (info.io_queues), for a CPU that then indexes
  * ctrl->ioq: acquire, paired with nvme_create_io_queues' release, since a
  * reset may have allocated them just now (nvme_io_queues_alloc). */
@@ -1218,7 +1235,9 @@ static NVME_HOT_INLINE void nvme_qpair_fill_rw(struct nvme_ctrl *ctrl, struct nv
     s->arg = arg;
     s->buf = buf;
     s->len = len;
-    s->expire = NVME_READ_ONCE(ctrl->tick) + qp->timeout_ticks; /* ticked on any CPU */
+    /* Ticked on any CPU.  No stamp on this path (an instruction per I/O):
+     * nvme_slot_rebase knows such a deadline by its length. */
+    s->expire = NVME_READ_ONCE(ctrl->tick) + qp->timeout_ticks;
     s->seq = qp->seq++;
     uint16_t cid = (uint16_t)(s->cid + qp->cid_step);
     s->cid = cid;

@@ -165,7 +165,7 @@ unsigned nvme_qpair_set_entries(struct nvme_qpair *qp, uint16_t entries)
         parked++;
         if (!(s->flags & NVME_SLOT_F_PARKED)) {
             s->flags |= NVME_SLOT_F_PARKED;
-            s->expire = NVME_READ_ONCE(ctrl->tick) + qp->timeout_ticks;
+            nvme_slot_deadline(ctrl, s, qp->timeout_ticks);
         }
     }
     /* The free list: the slots below n; those above stay out of it, for
@@ -429,8 +429,8 @@ static void nvme_qpair_push(struct nvme_qpair *qp, uint16_t idx)
 
     s->cid = (uint16_t)(s->cid + qp->cid_step);
     s->sqe.cid = s->cid;
-    s->expire = NVME_READ_ONCE(ctrl->tick) +
-                ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
+    nvme_slot_deadline(ctrl, s,
+                       (s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
     s->state = NVME_SLOT_ACTIVE;
     /* Eight 64-bit stores, unrolled: no memcpy call, no torn fields. */
     uint64_t *dst = nvme_sq_entry(qp, qp->sq_tail);
@@ -600,7 +600,7 @@ bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     }
     /* Resubmitted by nvme_recovery_check() once the delay passed. */
     s->state = NVME_SLOT_RETRY_WAIT;
-    s->expire = NVME_READ_ONCE(ctrl->tick) + nvme_ms_to_ticks(ctrl, delay_ms);
+    nvme_slot_deadline(ctrl, s, nvme_ms_to_ticks(ctrl, delay_ms));
     return true;
 }
 

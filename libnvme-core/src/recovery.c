@@ -13,12 +13,14 @@
  * nvme_ctrl_service(); never from nvme_ctrl_handle_irq().
  *
  * Deadlines cost nothing per command: a command stores the tick at which
- * its deadline passes (a load and an add at submission), and the tick
- * counter advances at most once per tick_us, when one of the calls above
- * looks at the clock.  A tick is an eighth of the I/O timeout (1 ms to
- * 100 ms), so a command is declared late between one timeout and one
- * timeout plus a tick after submission, never early (the counter only
- * moves when tick_us really passed); CSTS is read once per tick.
+ * its deadline passes (a load and an add at submission; off the I/O fast
+ * path also the tick it counts from), and the tick counter advances when
+ * one of the calls above looks at the clock, by the tick_us periods that
+ * passed since it last did (nvme_tick_due).  A tick is an eighth of the
+ * I/O timeout (1 ms to 100 ms), so a command is declared late between
+ * one timeout and one timeout plus a tick, or plus the time between two
+ * looks at the clock when that is longer, after submission; never early
+ * (nvme_slot_rebase).  CSTS is read once per look.
  */
 #include "nvme_internal.h"
 
@@ -50,15 +52,71 @@ void nvme_recovery_init(struct nvme_ctrl *ctrl)
                                                           : (uint8_t)NVME_DEFAULT_MAX_RETRIES;
 }
 
+/* The ticks an advance at `now` adds (0: not due yet). */
+static uint32_t nvme_ticks_due(const struct nvme_ctrl *ctrl, uint64_t now)
+{
+    uint64_t next = NVME_READ_ONCE64(ctrl->next_tick_us);
+    if (now < next)
+        return 0;
+    uint64_t late = now - next;
+    if (late < ctrl->tick_us)
+        return 1u;
+    uint64_t q = nvme_u64_divmod(late, ctrl->tick_us, NULL); /* (no libgcc helper) */
+    return q >= NVME_MAX_TICKS - 1u ? NVME_MAX_TICKS : (uint32_t)q + 1u;
+}
+
 /* Advances the tick counter when tick_us passed; true when it did.  The
- * caller holds ctrl->checking (nvme_tick_take). */
+ * caller holds ctrl->checking (nvme_tick_take).  By every tick_us that
+ * passed, not by one: a caller that looks seldom (nvme_ctrl_service once
+ * a second, as README asks at the least, against ticks of 100 ms) would
+ * otherwise stretch every deadline by the ratio (a 30 s I/O timeout
+ * found after 301 s).  At most NVME_MAX_TICKS at a time, so that a
+ * deadline not passed before stays comparable (nvme_tick_passed); the
+ * checks that follow act on, or start again, every one passed. */
 static bool nvme_tick_due(struct nvme_ctrl *ctrl, uint64_t now)
 {
-    if (now < ctrl->next_tick_us)
+    uint32_t n = nvme_ticks_due(ctrl, now);
+    if (n == 0)
         return false;
-    NVME_WRITE_ONCE(ctrl->tick, ctrl->tick + 1u);
+    NVME_WRITE_ONCE(ctrl->jump_from, ctrl->tick);
+    NVME_WRITE_ONCE(ctrl->jump, n - 1u);
+    NVME_WRITE_ONCE(ctrl->tick, ctrl->tick + n);
     NVME_WRITE_ONCE64(ctrl->next_tick_us, now + ctrl->tick_us);
     return true;
+}
+
+/* The length of an active command's deadline as last set: the Abort
+ * window once an Abort went, else its own. */
+static uint32_t nvme_slot_span(const struct nvme_ctrl *ctrl, const struct nvme_qpair *qp,
+                               const struct nvme_cmd_slot *s)
+{
+    return (s->flags & NVME_SLOT_F_ABORTED) ? ctrl->abort_ticks
+           : (s->flags & NVME_SLOT_F_LONG)  ? ctrl->long_ticks
+                                            : qp->timeout_ticks;
+}
+
+/* A slot whose deadline (or retry time) was counted from the tick an
+ * advance of more than one tick left (nvme_tick_due) may have been
+ * submitted just before that advance: its time counts from the advance,
+ * as if set then, later by at most the time between two looks at the
+ * clock, never early.  Such a slot has the tick in its stamp
+ * (nvme_slot_deadline), or, set by the I/O fast path, which writes no
+ * stamp, an active one has a deadline exactly its length past that tick
+ * (one set before is nearer).  A stale stamp that matches by chance only
+ * makes a deadline later.  Once per advance (the deadline is then longer
+ * than its length past the tick); under the queue lock, from the checks
+ * that follow the advance. */
+static void nvme_slot_rebase(const struct nvme_ctrl *ctrl, const struct nvme_qpair *qp,
+                             struct nvme_cmd_slot *s)
+{
+    uint32_t from = NVME_READ_ONCE(ctrl->jump_from), jump = NVME_READ_ONCE(ctrl->jump);
+    if (jump == 0)
+        return;
+    if (s->stamp == from ||
+        (s->state == NVME_SLOT_ACTIVE && s->expire - from == nvme_slot_span(ctrl, qp, s))) {
+        s->expire += jump;
+        s->stamp = from - 1u;
+    }
 }
 
 /* nvme_tick_due for a caller that does not hold ctrl->checking (a wait
@@ -188,6 +246,7 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
     nvme_lock(qp);
     for (uint16_t i = 0; i < qp->nslots && qp->live && qp->outstanding != 0; i++) {
         struct nvme_cmd_slot *s = &qp->slots[i];
+        nvme_slot_rebase(ctrl, qp, s);
         if (s->state == NVME_SLOT_RETRY_WAIT && nvme_tick_passed(ctrl, s->expire)) {
             nvme_qpair_resubmit_locked(qp, i);
             continue;
@@ -195,8 +254,8 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
         if (!nvme_slot_late(ctrl, s))
             continue;
         if (paused) { /* its time starts again (nvme_processing_paused) */
-            s->expire = NVME_READ_ONCE(ctrl->tick) +
-                        ((s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
+            nvme_slot_deadline(
+                ctrl, s, (s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
             continue;
         }
         if (!(s->flags & NVME_SLOT_F_TIMED_OUT)) {
@@ -212,7 +271,7 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
         if (*nab >= max_ab)
             continue; /* ACL reached (§5.1): its Abort goes at a later tick */
         s->flags |= NVME_SLOT_F_ABORTED;
-        s->expire = NVME_READ_ONCE(ctrl->tick) + ctrl->abort_ticks;
+        nvme_slot_deadline(ctrl, s, ctrl->abort_ticks);
         ab[*nab].sqid = qp->qid;
         ab[*nab].cid = s->sqe.cid;
         (*nab)++;
@@ -222,10 +281,12 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
      * one past its deadline fails (rule 2). */
     for (uint16_t i = qp->nslots; i < qp->nslots_alloc && qp->parked != 0 && qp->live; i++) {
         struct nvme_cmd_slot *s = &qp->slots[i];
+        if (s->state == NVME_SLOT_REPLAY)
+            nvme_slot_rebase(ctrl, qp, s);
         if (s->state != NVME_SLOT_REPLAY || !nvme_tick_passed(ctrl, s->expire))
             continue;
         if (paused) {
-            s->expire = NVME_READ_ONCE(ctrl->tick) + qp->timeout_ticks;
+            nvme_slot_deadline(ctrl, s, qp->timeout_ticks);
             continue;
         }
         nvme_stat_inc(&ctrl->stats.timeouts);
@@ -240,17 +301,22 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
 }
 
 /* A command of this I/O queue is past its deadline at the tick about to
- * begin (the current one plus one) and not yet marked. */
-static bool nvme_queue_late(struct nvme_qpair *qp)
+ * begin (the current one plus `n`, what the advance will add, a slot
+ * stamped with the current tick counted from the advance as
+ * nvme_slot_rebase counts it) and not yet marked. */
+static bool nvme_queue_late(struct nvme_qpair *qp, uint32_t n)
 {
     const struct nvme_ctrl *ctrl = qp->ctrl;
-    uint32_t next = NVME_READ_ONCE(ctrl->tick) + 1u;
+    uint32_t tick = NVME_READ_ONCE(ctrl->tick);
     bool late = false;
     nvme_lock(qp);
     for (uint16_t i = 0; i < qp->nslots && qp->outstanding != 0 && !late; i++) {
         const struct nvme_cmd_slot *s = &qp->slots[i];
+        uint32_t expire = s->expire;
+        if (s->stamp == tick || s->expire - tick == nvme_slot_span(ctrl, qp, s))
+            expire += n - 1u; /* as nvme_slot_rebase will count it */
         late = s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
-               (int32_t)(next - s->expire) >= 0 && !(s->flags & NVME_SLOT_F_TIMED_OUT);
+               (int32_t)(tick + n - expire) >= 0 && !(s->flags & NVME_SLOT_F_TIMED_OUT);
     }
     nvme_unlock(qp);
     return late;
@@ -265,13 +331,14 @@ static bool nvme_queue_late(struct nvme_qpair *qp)
  * rebuilds its ring while it stays live, so the tick reaps it under the
  * flag, which a reset waits out (its callbacks are the core's: Abort,
  * AER, none blocking). */
-static void nvme_recovery_reap_late(struct nvme_ctrl *ctrl)
+static void nvme_recovery_reap_late(struct nvme_ctrl *ctrl, uint64_t now)
 {
-    for (uint16_t i = 1; i <= nvme_io_queue_count(ctrl); i++) {
+    uint32_t ahead = nvme_ticks_due(ctrl, now);
+    for (uint16_t i = 1; i <= nvme_io_queue_count(ctrl) && ahead != 0; i++) {
         struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, i);
         if (qp == NULL) /* a reset on another CPU has fewer queues now */
             break;
-        if (nvme_queue_late(qp)) {
+        if (nvme_queue_late(qp, ahead)) {
             int n = nvme_qpair_process(qp, 0);
             if (n > 0)
                 nvme_log(ctrl, NVME_LOG_WARN,
@@ -410,7 +477,7 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
         NVME_READ_ONCE(ctrl->stopping) || now < NVME_READ_ONCE64(ctrl->next_tick_us))
         return rc; /* (a torn read on a 32-bit CPU: looked at again next time) */
     /* Callbacks run here, not under the flag below (rule 2). */
-    nvme_recovery_reap_late(ctrl);
+    nvme_recovery_reap_late(ctrl, now);
     uint32_t idle = 0;
     if (!__atomic_compare_exchange_n(&ctrl->checking, &idle, 1u, false, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED))
@@ -460,6 +527,7 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
     nvme_lock(qp);
     for (uint16_t i = 0; i < qp->nslots; i++) {
         struct nvme_cmd_slot *s = &qp->slots[i];
+        nvme_slot_rebase(ctrl, qp, s);
         if (!late && s->state == NVME_SLOT_RETRY_WAIT && qp->live &&
             nvme_tick_passed(ctrl, s->expire)) {
             nvme_qpair_resubmit_locked(qp, i); /* its Command Retry Delay passed */

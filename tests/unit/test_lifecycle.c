@@ -414,6 +414,100 @@ static void late_command_is_aborted_and_retried_without_a_reset(void **state)
     free(buf);
 }
 
+/* Deadlines in real time whatever the rate of the calls that look at
+ * the clock.  An asynchronous write whose completion is lost, with only
+ * nvme_ctrl_service() once a second (the slowest rate README asks for;
+ * the EXOS glue's) against ticks of 100 ms (I/O deadline 2 s): found late
+ * after 2 to 3 s (the deadline, plus at most one interval between
+ * calls), then Abort (which the simulator answers "not aborted" for a
+ * command it finished), reset and replay: done within 7 s (before: the
+ * tick counter moved by one per call, the deadline of 21 ticks took 21 s
+ * and the write 28 s; a 30 s deadline would take 301 s).  And never
+ * early: writes submitted after 10 s without any call, then looked at
+ * 1 ms later and every 100 ms, are late only 2.0 to 2.2 s after their
+ * submission (the tick their deadline counts from is counted from the
+ * advance that ended it, nvme_slot_rebase); and a Command Retry Delay
+ * met then is waited in full. */
+static void deadlines_hold_in_real_time_when_the_clock_is_looked_at_seldom(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);      /* I/O 2 s: ticks of 100 ms */
+    f.cfg.crdt[0] = 10; /* 1 s */
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 61);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 64, 8, buf, 0, fx_rec_cb, &r), 0);
+    uint64_t t0 = nvme_sim_now(f.sim), late_at = 0;
+    while (r.calls == 0 && nvme_sim_now(f.sim) - t0 < 60000 * MS) {
+        nvme_sim_advance(f.sim, 1000 * MS);
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+        if (late_at == 0 && stats(&f)->timeouts != 0)
+            late_at = nvme_sim_now(f.sim) - t0;
+    }
+    assert_true(late_at >= 2000 * MS && late_at <= 3100 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_true(nvme_sim_now(f.sim) - t0 <= 7000 * MS);
+    assert_int_equal(stats(&f)->resets, 1);
+    assert_int_equal(stats(&f)->replays, 1);
+    assert_media(&f, 64, 8, 61);
+
+    /* A one-page write (the fast path, whose deadline has no stamp) and
+     * one of 8 KiB across pages (a PRP list: the general path, stamped). */
+    nvme_sim_advance(f.sim, 10000 * MS); /* nobody looks */
+    uint8_t *big = fx_xalloc(3 * 4096);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 2);
+    struct fx_rec r2 = {0, -100};
+    r = (struct fx_rec){0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 64, 8, buf, 0, fx_rec_cb, &r), 0);
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 128, 16, big + 2048, 0, fx_rec_cb, &r2), 0);
+    t0 = nvme_sim_now(f.sim);
+    late_at = 0;
+    uint64_t first_at = 0;
+    nvme_sim_advance(f.sim, 1 * MS);
+    for (int i = 0; i < 40 && late_at == 0; i++) {
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+        if (first_at == 0 && stats(&f)->timeouts > 1)
+            first_at = nvme_sim_now(f.sim) - t0;
+        if (stats(&f)->timeouts == 3)
+            late_at = nvme_sim_now(f.sim) - t0;
+        nvme_sim_advance(f.sim, 100 * MS);
+    }
+    assert_true(first_at >= 2000 * MS);
+    assert_true(late_at >= 2000 * MS && late_at <= 2200 * MS);
+    fx_poll_until(&f, 1, &r2, 1000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_int_equal(r2.calls, 1);
+    assert_int_equal(r2.result, 0);
+    free(big);
+
+    /* A Command Retry Delay (CRDT1 1 s) met after 10 s without a look:
+     * the retry waits the whole delay from the look that reaped the
+     * status (stamped before that look's advance, nvme_slot_deadline). */
+    nvme_sim_advance(f.sim, 10000 * MS);
+    uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY) | (1u << 11));
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    r = (struct fx_rec){0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 64, 8, buf, 0, fx_rec_cb, &r), 0);
+    t0 = nvme_sim_now(f.sim);
+    nvme_sim_advance(f.sim, 1 * MS);
+    for (int i = 0; i < 40 && r.calls == 0; i++) {
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+        nvme_sim_advance(f.sim, 100 * MS);
+    }
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_true(nvme_sim_now(f.sim) - t0 >= 1000 * MS);
+    assert_int_equal(stats(&f)->retries, 1);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* The longest deadlines a caller may ask for (nvme_ctrl_opts: any
  * 32-bit count of milliseconds, 2^32 - 1 is about 49 days) are not turned
  * into the shortest: a read that takes 10 s is neither timed out nor
@@ -2264,6 +2358,7 @@ int main(void)
         cmocka_unit_test(interrupt_wakes_the_blocking_waiter),
         cmocka_unit_test(late_command_is_aborted_and_retried_without_a_reset),
         cmocka_unit_test(longest_deadlines_asked_for_are_not_the_shortest),
+        cmocka_unit_test(deadlines_hold_in_real_time_when_the_clock_is_looked_at_seldom),
         cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),

@@ -33,9 +33,12 @@
  *     ACL); if it still does not complete within abort_timeout_ms, or the
  *     controller reports CSTS.CFS, or an admin command times out, the
  *     controller is reset.  Deadlines are looked at, at most once per
- *     tick (an eighth of the I/O timeout, 1 ms .. 1 s), by the calls that
- *     may sleep: blocking calls while they wait, nvme_qpair_poll() and
- *     nvme_ctrl_service().  nvme_ctrl_handle_irq() only reaps.
+ *     tick (an eighth of the I/O timeout, 1 ms .. 100 ms), by the calls
+ *     that may sleep: blocking calls while they wait, nvme_qpair_poll()
+ *     and nvme_ctrl_service(); they count in real time however seldom
+ *     those calls come, a command being found late at most one interval
+ *     between two of them after its deadline.  nvme_ctrl_handle_irq()
+ *     only reaps.
  *  4. Reset.  The controller is stopped first, then commands are
  *     reclaimed: after the queues are rebuilt, I/O commands whose retry
  *     budget is left are replayed in submission order, transparently to
