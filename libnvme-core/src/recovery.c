@@ -366,6 +366,7 @@ static void nvme_abort_done(void *arg, int result, uint32_t dw0)
  * Returns true while a pause holds deadlines; a longer one is a timeout
  * (*reset_why), which resets the controller, as Linux does.  Called from
  * a tick (ctrl->checking held). */
+#define NVME_PAUSE_GAP_US 2000000u
 static bool nvme_processing_paused(struct nvme_ctrl *ctrl, int *reset_why)
 {
     uint32_t csts = NVME_READ_ONCE(ctrl->csts_seen);
@@ -376,9 +377,18 @@ static bool nvme_processing_paused(struct nvme_ctrl *ctrl, int *reset_why)
         return false;
     }
     /* A tick that saw it last long ago (no call looked at the clock
-     * between): maybe a new pause, timed from now. */
+     * between): maybe a new pause, timed from now.  Long ago is more than
+     * two ticks and more than two seconds: a caller that looks at the
+     * clock as seldom as README allows (nvme_ctrl_service() once a
+     * second) while the controller keeps CSTS.PP set would otherwise
+     * start the pause again at every look, and a late command would wait
+     * for as long as the pause lasts, forever for a controller stuck so
+     * (rule 2). */
     uint64_t at = NVME_READ_ONCE64(ctrl->next_tick_us);
-    if (at - ctrl->paused_seen_us > 2u * (uint64_t)ctrl->tick_us)
+    uint64_t long_ago = 2u * (uint64_t)ctrl->tick_us;
+    if (long_ago < NVME_PAUSE_GAP_US)
+        long_ago = NVME_PAUSE_GAP_US;
+    if (at - ctrl->paused_seen_us > long_ago)
         ctrl->paused = false;
     ctrl->paused_seen_us = at;
     if (!ctrl->paused) {

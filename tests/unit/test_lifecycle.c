@@ -508,6 +508,43 @@ static void deadlines_hold_in_real_time_when_the_clock_is_looked_at_seldom(void 
     free(buf);
 }
 
+/* A controller that keeps processing paused (CSTS.PP) past MTFA, with
+ * nvme_ctrl_service() once a second the only call that looks at the
+ * clock: the pause holds a late read's deadline for MTFA (10 s here) from
+ * when it was first seen, then the controller is reset (which ends the
+ * pause) and the read replayed, as with frequent looks.  Before: a look
+ * more than two ticks (200 ms) after the last was taken for a new pause,
+ * so each look started it again, and the read waited out the whole
+ * 120 s pause with no reset (forever with a controller stuck so). */
+static void a_stuck_pause_is_bounded_when_the_clock_is_looked_at_seldom(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);    /* I/O 2 s: ticks of 100 ms */
+    f.cfg.mtfa = 100; /* 10 s */
+    fx_start_captured(&f);
+    seed(&f, 0, 1, 62);
+    uint8_t *buf = fx_xalloc(512);
+    nvme_sim_pause(f.sim, 120000 * MS, false);
+    struct fx_rec r = {0, -100};
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
+    while (r.calls == 0 && nvme_sim_now(f.sim) - t0 < 200000 * MS) {
+        nvme_sim_advance(f.sim, 1000 * MS);
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    }
+    uint64_t took = nvme_sim_now(f.sim) - t0;
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_true(took >= 10000 * MS && took <= 15000 * MS);
+    assert_int_equal(stats(&f)->resets, 1);
+    assert_int_equal(stats(&f)->replays, 1);
+    assert_true(fx_log_has(&f, "paused past MTFA"));
+    assert_pattern(buf, 512, 62);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* The longest deadlines a caller may ask for (nvme_ctrl_opts: any
  * 32-bit count of milliseconds, 2^32 - 1 is about 49 days) are not turned
  * into the shortest: a read that takes 10 s is neither timed out nor
@@ -2359,6 +2396,7 @@ int main(void)
         cmocka_unit_test(late_command_is_aborted_and_retried_without_a_reset),
         cmocka_unit_test(longest_deadlines_asked_for_are_not_the_shortest),
         cmocka_unit_test(deadlines_hold_in_real_time_when_the_clock_is_looked_at_seldom),
+        cmocka_unit_test(a_stuck_pause_is_bounded_when_the_clock_is_looked_at_seldom),
         cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
