@@ -156,9 +156,28 @@ static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
     nvme_event(ctrl, NVME_EVENT_NOTICE, dw0);
 }
 
+/* After a restart (ns_recheck): the namespaces scanned again, and
+ * NVME_EVENT_NS_CHANGED only when the table changed; a scan that fails
+ * on the host side is left to aer_lost's (every service call until one
+ * works). */
+static void nvme_aer_recheck(struct nvme_ctrl *ctrl)
+{
+    uint32_t gen = nvme_ns_generation(ctrl);
+    int rc = nvme_ns_rescan(ctrl);
+    if (rc == NVME_OK && nvme_ns_generation(ctrl) != gen) {
+        nvme_log(ctrl, NVME_LOG_INFO, "namespaces changed across the reset");
+        nvme_event(ctrl, NVME_EVENT_NS_CHANGED, NVME_NSID_ALL);
+    } else if (rc != NVME_OK && rc != NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone)) {
+        nvme_lock(&ctrl->admin);
+        NVME_WRITE_ONCE(ctrl->aer_lost, true);
+        nvme_unlock(&ctrl->admin);
+    }
+}
+
 void nvme_aer_service(struct nvme_ctrl *ctrl)
 {
-    if (NVME_READ_ONCE(ctrl->aer_count) != 0 || NVME_READ_ONCE(ctrl->aer_lost)) {
+    if (NVME_READ_ONCE(ctrl->aer_count) != 0 || NVME_READ_ONCE(ctrl->aer_lost) ||
+        NVME_READ_ONCE(ctrl->ns_recheck)) {
         uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, 4096);
         if (page == NULL)
             return;
@@ -168,11 +187,14 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
             nvme_aer_handle(ctrl, dw0, page);
         }
         nvme_lock(&ctrl->admin); /* (no byte-wide exchange on every ISA) */
-        bool lost = ctrl->aer_lost;
+        bool lost = ctrl->aer_lost, recheck = ctrl->ns_recheck;
         NVME_WRITE_ONCE(ctrl->aer_lost, false);
+        NVME_WRITE_ONCE(ctrl->ns_recheck, false);
         nvme_unlock(&ctrl->admin);
         if (lost)
             (void)nvme_aer_rescan(ctrl, NVME_NSID_ALL);
+        else if (recheck)
+            nvme_aer_recheck(ctrl);
         ctrl->osal.mem_free(ctrl->osal.ctx, page, 4096);
     }
     nvme_aer_arm(ctrl);

@@ -1534,6 +1534,13 @@ static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly)
          * the reason an error status stopped the core asking (aer.c):
          * AERL+1 are armed again (nvme_aer_arm, after the reset). */
         NVME_WRITE_ONCE(ctrl->aer_limit, ctrl->aer_max);
+        /* A change while the controller was stopped posted no event (its
+         * Asynchronous Event Configuration is back to default), and one
+         * it held is gone: the namespaces are scanned again at the next
+         * service call, as Linux's nvme_start_ctrl queues a scan. */
+        nvme_lock(&ctrl->admin);
+        NVME_WRITE_ONCE(ctrl->ns_recheck, true);
+        nvme_unlock(&ctrl->admin);
         nvme_replay(ctrl);
     } else {
         nvme_queues_quiesce(ctrl);
