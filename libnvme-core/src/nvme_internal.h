@@ -381,7 +381,7 @@ struct nvme_ctrl {
     uint16_t aer_max;         /* AERL+1, capped (nvme_ctrl_init): aer_limit at every restart */
     uint32_t aer_events[NVME_AER_EVENTS];
     uint8_t aer_head, aer_count;
-    bool aer_lost; /* events overflowed, or an event's rescan failed: rescan everything */
+    bool aer_lost;   /* events overflowed, or an event's rescan failed: rescan everything */
     bool ns_recheck; /* a restart: rescan at the next service (nvme_aer_service) */
 
     uint64_t irq_count;
