@@ -132,7 +132,10 @@ static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, bool
 /* Runs `sqe`, waited for (with the long admin deadline for Format,
  * Sanitize and Device Self-test: admin.c), with what its effects need:
  * NVME_ERR_BUSY, nothing sent, when a scan on another CPU did not end;
- * the command's result wins over the rescan's (mgmt_rescan). */
+ * the command's result wins over the rescan's (mgmt_rescan).  Never sent
+ * again for a status (NVME_CMD_NO_RETRY): it changes the controller's
+ * state and may have run (a namespace made, a format begun) whatever the
+ * status says, as Linux fails its own admin commands fast. */
 static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
                          enum nvme_dma_dir dir, uint32_t *dw0, bool raw)
 {
@@ -144,7 +147,7 @@ static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf
         return rc;
     if (rc == NVME_OK) /* else the I/O in flight did not drain: not sent */
         rc = nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, sqe, buf, len, dir,
-                              nvme_admin_flags(sqe->opc) | (raw ? NVME_CMD_NO_RETRY : 0u), dw0);
+                              nvme_admin_flags(sqe->opc) | NVME_CMD_NO_RETRY, dw0);
     return effects != 0 ? mgmt_rescan(ctrl, rc, effects == MGMT_FREEZE) : rc;
 }
 

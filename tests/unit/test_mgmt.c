@@ -1503,9 +1503,42 @@ static void passthru_refuses_a_direction_the_opcode_contradicts(void **state)
     fx_stop(&f);
 }
 
+/* Management commands change the controller's state: one that ends with
+ * a status other commands are retried for (Internal Error, DNR clear)
+ * may still have run (a namespace made, a format begun), so it is not
+ * sent again and the caller gets the status, as Linux fails its own
+ * admin commands fast (REQ_FAILFAST_DRIVER). */
+static void management_commands_are_not_sent_again_for_a_status(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    f.opts.no_async_events = true;
+    fx_start(&f);
+    const uint16_t internal = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_NS_MGMT, internal, 1);
+    struct nvme_ns_create_args a = {.nsze = 512};
+    uint32_t nsid = 0;
+    assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), internal);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_FORMAT_NVM, internal, 1);
+    struct nvme_format_args fa = {1, 0, NVME_FORMAT_SES_NONE, 0, false, false};
+    assert_int_equal(nvme_format(f.ctrl, &fa, NVME_CONFIRM_DESTROY), internal);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 2);
+    /* An Identify (no state changed) is still retried. */
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_IDENTIFY, internal, 1);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 3);
+    assert_int_equal(nvme_ns_count(f.ctrl), 1);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(management_commands_are_not_sent_again_for_a_status),
         cmocka_unit_test(format_changes_the_block_size_and_erases),
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
