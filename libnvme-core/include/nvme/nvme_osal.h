@@ -11,8 +11,9 @@
  * called into the core (nvme_ctrl_init, nvme_read, nvme_qpair_poll, ...)
  * or from nvme_ctrl_handle_irq() when the port calls that from its
  * interrupt handler.  From interrupt context the core calls only
- * mmio_read32/mmio_write32, dma_sync, dma_unmap, lock/unlock, wake and
- * log, and never sleeps.
+ * mmio_read32/mmio_write32, dma_sync, dma_unmap, lock/unlock, wake, log
+ * and cpu_id (which CPU runs a completion callback), and never sleeps
+ * (tests/unit/test_osal_contract.c).
  *
  * Memory ordering (where the barriers live).  "Memory" below is normal
  * (cacheable or not) RAM the device reaches by DMA; "register" is BAR0,
@@ -228,7 +229,9 @@ struct nvme_osal {
      * masks with INTMS/INTMC around completion processing (§7.5.1.1). */
     int (*irq_setup)(void *ctx, unsigned want, bool *is_intx);
     /* Frees the vectors (required with irq_setup: nvme_ctrl_init refuses
-     * one without the other).  Once it returns no handler calls
+     * one without the other).  Called once, by nvme_ctrl_fini (or a failed
+     * nvme_ctrl_init), and only when irq_setup granted vectors: one that
+     * returned 0 or less leaves nothing to free.  Once it returns no handler calls
      * nvme_ctrl_handle_irq() again, and none still runs on another CPU
      * (wait for those, as Linux's free_irq does): nvme_ctrl_fini frees the
      * queues next. */
