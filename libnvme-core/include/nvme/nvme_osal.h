@@ -163,8 +163,14 @@ struct nvme_osal {
      * Non-coherent platforms (rule 7): the block spans whole cache lines of
      * its own and holds no dirty line when returned.  Returns NULL when no
      * memory is available; the core then fails the operation with
-     * NVME_ERR_NOMEM.  Used for queues, identify/log buffers and PRP list
-     * pages; never on the I/O fast path once the controller is up. */
+     * NVME_ERR_NOMEM.  Used for queues, PRP list pages, the Host Memory
+     * Buffer, and per call for the buffers of commands whose data the core
+     * builds or copies: admin commands (Identify, logs, features),
+     * Dataset Management, Copy, a separate metadata buffer
+     * (nvme_read_ext/nvme_write_ext), zone reports, passthrough data.
+     * Plain block I/O (nvme_read, nvme_write, nvme_flush,
+     * nvme_write_zeroes, nvme_submit_rw/flush) never calls it once the
+     * controller is up. */
     void *(*dma_alloc)(void *ctx, size_t size, size_t align, uint64_t *bus);
     /* Free what dma_alloc returned; `size` is the size asked for. */
     void (*dma_free)(void *ctx, void *va, size_t size);
@@ -213,8 +219,13 @@ struct nvme_osal {
 
     /* --- Bookkeeping memory --------------------------------------------
      * Ordinary kernel memory for the core's own structures (never given
-     * to the device).  Returns NULL on failure.  Called at init and when
-     * namespaces are rescanned, never on the I/O path. */
+     * to the device), aligned as malloc's (8 bytes at least: the core
+     * makes 64-bit atomic accesses there, which fault when misaligned on
+     * arm64 and riscv64).  Returns NULL on failure.  Called at init, when
+     * namespaces are rescanned, by admin and namespace management calls,
+     * by nvme_ctrl_service (a page while it handles an asynchronous event)
+     * and by the first nvme_zns_append; never on plain block I/O (as
+     * dma_alloc). */
     void *(*mem_alloc)(void *ctx, size_t size);
     void (*mem_free)(void *ctx, void *p, size_t size);
 
