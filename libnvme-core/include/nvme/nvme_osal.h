@@ -249,10 +249,14 @@ struct nvme_osal {
     void (*irq_teardown)(void *ctx);
 
     /* --- Time ------------------------------------------------------------
-     * Monotonic time in microseconds since any origin.  It must advance,
-     * at least by every sleep_us() the core made, even where the OS clock
-     * is stopped (early boot, interrupts off): the core's deadlines (CAP.TO,
-     * per-command timeouts) are computed from it. */
+     * Monotonic time in microseconds since any origin, 64 bits that never
+     * wrap (extend a narrower counter): the core's deadlines (CAP.TO,
+     * per-command timeouts) are now_us() + a timeout, compared with >=.
+     * It must advance by itself, with interrupts off too (early boot): a
+     * free-running counter.  Counting only the time sleep_us() waited is
+     * not enough: a blocking call polls its queue without sleeping for
+     * its first millisecond, and with such a clock a command that never
+     * completes never reaches its deadline. */
     uint64_t (*now_us)(void *ctx);
     /* Wait about `us` microseconds (busy wait or yield, port's choice).
      * The core never asks for more than 10 ms at a time. */
@@ -284,7 +288,8 @@ struct nvme_osal {
      * called from interrupt context (inside nvme_ctrl_handle_irq).  The core
      * calls wait() only while it has interrupts and a blocking call is
      * waiting, never with a lock held.  Without them a blocking call polls
-     * its completion queue, with sleep_us(1) between looks. */
+     * its completion queue: without pause for the first millisecond, then
+     * with sleep_us() of a sixteenth of the time waited (at most 1 ms). */
     void (*wait)(void *ctx, uint32_t us);
     void (*wake)(void *ctx);
 
