@@ -343,8 +343,12 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     if (ctrl == NULL)
         return NVME_OK;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    /* Lifecycle rule 7: nothing is freed under a callback or a reset
+     * (another CPU's, or one this call would nest in); the caller tries
+     * again once it returned. */
     if (nvme_in_callback(ctrl) || NVME_READ_ONCE(ctrl->in_recovery)) {
-        nvme_log(ctrl, NVME_LOG_ERROR, "nvme_ctrl_fini from a completion callback: refused");
+        nvme_log(ctrl, NVME_LOG_ERROR, "nvme_ctrl_fini %s: refused",
+                 nvme_in_callback(ctrl) ? "from a completion callback" : "while a reset runs");
         return NVME_ERR_STATE;
     }
     nvme_handle_register(ctrl, false);

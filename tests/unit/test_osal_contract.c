@@ -25,12 +25,23 @@ static struct chk {
     unsigned violations;
     unsigned allocs; /* mem_alloc + dma_alloc calls */
     unsigned irq_setups, irq_teardowns, lock_objs;
+    bool fini_in_wait; /* call nvme_ctrl_fini from the next sleep or wait */
+    int fini_rc;
     struct {
         void *p;
         size_t size;
         bool dma;
     } blk[MAX_BLOCKS];
 } C;
+
+/* Another CPU's nvme_ctrl_fini while this one waits inside the core. */
+static void fini_meanwhile(void)
+{
+    if (C.fini_in_wait) {
+        C.fini_in_wait = false;
+        C.fini_rc = nvme_ctrl_fini(C.ctrl);
+    }
+}
 
 static void bad(const char *what)
 {
@@ -158,6 +169,7 @@ static void w_sleep(void *x, uint32_t us)
         bad("sleep_us with a lock held");
     if (us > 10000u)
         bad("sleep_us over 10 ms");
+    fini_meanwhile();
     C.in.sleep_us(x, us);
 }
 
@@ -207,6 +219,7 @@ static void w_wait(void *x, uint32_t us)
     not_in_irq("wait");
     if (C.locks_held != 0)
         bad("wait with a lock held");
+    fini_meanwhile();
     C.in.wait(x, us);
 }
 
@@ -369,11 +382,32 @@ static void given_intx_port_when_driven_then_osal_contract_holds(void **state)
     chk_end(&f);
 }
 
+/* nvme.h: nvme_ctrl_fini while a reset runs (another CPU's) does nothing
+ * and returns NVME_ERR_STATE; its message says why. */
+static void given_reset_running_when_fini_then_state_and_nothing_freed(void **state)
+{
+    (void)state;
+    struct fx f;
+    chk_start(&f, NVME_SIM_IRQ_INTX); /* orderly reset: admin commands waited for */
+    nvme_sim_log_capture(f.sim, true);
+    C.fini_in_wait = true;
+    C.fini_rc = 1;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_false(C.fini_in_wait);
+    assert_int_equal(C.fini_rc, NVME_ERR_STATE);
+    assert_true(fx_log_has(&f, "nvme_ctrl_fini while a reset runs: refused"));
+    uint8_t *buf = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    free(buf);
+    chk_end(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(given_msix_port_when_driven_then_osal_contract_holds),
         cmocka_unit_test(given_intx_port_when_driven_then_osal_contract_holds),
+        cmocka_unit_test(given_reset_running_when_fini_then_state_and_nothing_freed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

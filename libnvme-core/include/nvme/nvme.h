@@ -67,7 +67,8 @@
  *  7. Teardown.  nvme_ctrl_fini() shuts the controller down and frees the
  *     handle, like free(): the pointer is dead afterwards (also when it
  *     returns NVME_ERR_TIMEOUT: the shutdown did not complete).  Calling it from
- *     a completion callback is refused (NVME_ERR_STATE); a callback
+ *     a completion callback or while a reset runs is refused
+ *     (NVME_ERR_STATE, nothing done: call it again later); a callback
  *     running on another CPU is not (the OSAL's cpu_id tells them apart):
  *     like free(), fini wants no other call on the controller in progress
  *     on any CPU, and irq_teardown waits for interrupt handlers.  Builds with
@@ -269,7 +270,8 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
  * write cache may not be committed.  A controller already dead or gone
  * gets no notification (0; NVME_EVENT_DEAD/GONE told it).  Returns
  * NVME_ERR_STATE, doing nothing, when called from a completion callback
- * (lifecycle rule 7). */
+ * or while a reset runs (another CPU's: call it again once the reset
+ * ended, NVME_EVENT_RESET) (lifecycle rule 7). */
 int nvme_ctrl_fini(struct nvme_ctrl *ctrl);
 /* Controller reset (§7.3.2): delete the I/O queues (§5.5, §5.6) when the
  * controller runs, stop it (CC.EN=0, RDY=0), then rebuild admin and I/O
