@@ -25,6 +25,7 @@ static struct chk {
     unsigned violations;
     unsigned allocs; /* mem_alloc + dma_alloc calls */
     unsigned irq_setups, irq_teardowns, lock_objs;
+    bool shift_bus;    /* dma_map moves the page offset (a misplaced bounce) */
     bool fini_in_wait; /* call nvme_ctrl_fini from the next sleep or wait */
     int fini_rc;
     struct {
@@ -112,7 +113,10 @@ static int w_dma_map(void *x, void *va, size_t len, enum nvme_dma_dir dir, uint6
     not_in_irq("dma_map");
     if (((uintptr_t)va & 4095u) + len > 4096u)
         bad("dma_map piece crosses a 4 KiB page");
-    return C.in.dma_map(x, va, len, dir, bus);
+    int rc = C.in.dma_map(x, va, len, dir, bus);
+    if (rc == 0 && C.shift_bus)
+        *bus ^= 8u;
+    return rc;
 }
 
 static void w_dma_unmap(void *x, void *va, size_t len, enum nvme_dma_dir dir)
@@ -402,12 +406,33 @@ static void given_reset_running_when_fini_then_state_and_nothing_freed(void **st
     chk_end(&f);
 }
 
+/* nvme_osal.h dma_map: a bus address off va's offset in the page (a
+ * bounce buffer placed at another offset) fails the request with
+ * NVME_ERR_DMA before the device sees it, everything unmapped. */
+static void given_dma_map_moves_page_offset_when_read_then_dma_error(void **state)
+{
+    (void)state;
+    struct fx f;
+    chk_start(&f, NVME_SIM_IRQ_MSIX);
+    uint8_t *buf = fx_xalloc(8192);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    C.shift_bus = true;
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_DMA);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 16, buf), NVME_ERR_DMA);
+    C.shift_bus = false;
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 16, buf), 0);
+    free(buf);
+    chk_end(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(given_msix_port_when_driven_then_osal_contract_holds),
         cmocka_unit_test(given_intx_port_when_driven_then_osal_contract_holds),
         cmocka_unit_test(given_reset_running_when_fini_then_state_and_nothing_freed),
+        cmocka_unit_test(given_dma_map_moves_page_offset_when_read_then_dma_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,7 +158,9 @@ struct nvme_osal {
      * `align` (a power of two, at most 4096 unless the controller memory
      * page size is larger; the core asks for the controller page for
      * queues, PRP list pages and bounce buffers), usable by the device for
-     * DMA.  Stores the device (bus) address of the first byte in *bus.  The
+     * DMA.  Stores the device (bus) address of the first byte in *bus,
+     * aligned to `align` as well (what the device sees: the core refuses
+     * queue and PRP list memory whose bus address is not, NVME_ERR_DMA).  The
      * core initializes what it uses itself (and cleans it, rules 2-3).
      * Non-coherent platforms (rule 7): the block spans whole cache lines of
      * its own and holds no dirty line when returned.  Returns NULL when no
@@ -182,7 +184,11 @@ struct nvme_osal {
      * the controller memory page size (4 KiB unless CAP.MPSMIN asks for
      * more, up to 64 KiB), so a port whose pages are at least that large
      * can translate one address; one with smaller pages checks that all
-     * of them in the piece are contiguous (or bounces it).  Called before the command is submitted.
+     * of them in the piece are contiguous (or bounces it).  *bus must keep
+     * va's offset within the controller memory page (bus % page == va %
+     * page, as a PRP entry needs): a bounce buffer sits at the same offset
+     * in its page; else the core unmaps it and fails the request with
+     * NVME_ERR_DMA.  Called before the command is submitted.
      * Returns 0, or a negative value when the memory cannot be reached by
      * the device (the core fails the request with NVME_ERR_DMA and unmaps
      * what it already mapped).  Non-coherent platforms: clean [va, va+len)
