@@ -25,6 +25,8 @@ static struct chk {
     unsigned violations;
     unsigned allocs; /* mem_alloc + dma_alloc calls */
     unsigned irq_setups, irq_teardowns, lock_objs;
+    unsigned cpu;      /* what cpu_id returns */
+    unsigned nvec;     /* MSI-X table size (0: 4) */
     bool shift_bus;    /* dma_map moves the page offset (a misplaced bounce) */
     bool fini_in_wait; /* call nvme_ctrl_fini from the next sleep or wait */
     int fini_rc;
@@ -244,7 +246,7 @@ static void w_dma_resume(void *x)
 static unsigned w_cpu_id(void *x)
 {
     (void)x;
-    return 0;
+    return C.cpu;
 }
 
 static unsigned w_irq(struct nvme_ctrl *ctrl, unsigned vector)
@@ -257,9 +259,10 @@ static unsigned w_irq(struct nvme_ctrl *ctrl, unsigned vector)
 
 static void chk_start(struct fx *f, enum nvme_sim_irq_mode mode)
 {
+    unsigned nvec = C.nvec ? C.nvec : 4u;
     fx_config(f);
     f->cfg.irq_mode = mode;
-    f->cfg.irq_vectors = 4;
+    f->cfg.irq_vectors = nvec;
     f->cfg.wait_wake = true;
     f->cfg.io_queues = 2;
     f->opts.cpus = 2;
@@ -426,6 +429,30 @@ static void given_dma_map_moves_page_offset_when_read_then_dma_error(void **stat
     chk_end(&f);
 }
 
+/* nvme_osal.h cpu_id: with fewer vectors than I/O queues + 1, vector 1
+ * serves both I/O queues; CPU 1's blocking read completes through it. */
+static void given_two_vectors_two_queues_when_cpu1_reads_then_vector1_serves_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    C.nvec = 2;
+    chk_start(&f, NVME_SIM_IRQ_MSIX);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 2);
+    assert_int_equal(nvme_sim_irq_granted(f.sim), 2);
+    assert_int_equal(nvme_ctrl_cpu_qid(f.ctrl, 1), 2);
+    uint8_t *buf = fx_xalloc(4096);
+    uint64_t v1 = nvme_sim_irq_count(f.sim, 1);
+    uint64_t q2 = nvme_sim_doorbell_writes(f.sim, 2, false);
+    C.cpu = 1;
+    nvme_sim_set_timing(f.sim, NVME_SIM_DEFERRED, 50);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    C.cpu = 0;
+    assert_true(nvme_sim_doorbell_writes(f.sim, 2, false) > q2);
+    assert_true(nvme_sim_irq_count(f.sim, 1) > v1);
+    free(buf);
+    chk_end(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +460,7 @@ int main(void)
         cmocka_unit_test(given_intx_port_when_driven_then_osal_contract_holds),
         cmocka_unit_test(given_reset_running_when_fini_then_state_and_nothing_freed),
         cmocka_unit_test(given_dma_map_moves_page_offset_when_read_then_dma_error),
+        cmocka_unit_test(given_two_vectors_two_queues_when_cpu1_reads_then_vector1_serves_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -328,7 +328,9 @@ struct nvme_osal {
      * any context.  NULL: every submission counts as CPU 0.  Interrupt
      * vectors: vector 0 serves the admin queue and vector q serves I/O
      * queue q, which belongs to CPUs q-1, q-1+n, ... (n queues created);
-     * a port routes vector q's MSI-X message to CPU q-1.  With cpus > 1
+     * a port routes vector q's MSI-X message to CPU q-1.  With g < n + 1
+     * vectors granted, vector v (1 .. g-1) serves I/O queues v, v+g-1,
+     * v+2(g-1), ... (one vector: everything).  With cpus > 1
      * it also tells "called from a completion callback" (refused) from
      * "another CPU runs a callback" (fine), and lets a blocking call on
      * another CPU wait out a reset instead of getting NVME_ERR_STATE. */
