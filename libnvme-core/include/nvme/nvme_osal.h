@@ -288,8 +288,10 @@ struct nvme_osal {
     /* --- Waiting for a completion (OPTIONAL: both NULL or both set) -------
      * wait() blocks the calling thread until wake() is called or `us`
      * microseconds pass.  A wake() while nobody waits must make the next
-     * wait() return at once (an event flag or binary semaphore, not a bare
-     * condition variable), and one wake() releases every waiting thread;
+     * wait() return at once (not a bare condition variable), and one
+     * wake() releases every waiting thread (a wake counter, not a binary
+     * semaphore: it is called once per finished blocking command, and a
+     * waiter it did not release sleeps out its `us`);
      * early returns are harmless, the core looks again.  wake() may be
      * called from interrupt context (inside nvme_ctrl_handle_irq).  The core
      * calls wait() only while it has interrupts and a blocking call is
