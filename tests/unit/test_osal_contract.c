@@ -54,12 +54,17 @@ static void bad(const char *what)
     }
 }
 
-/* Callbacks nvme_osal.h ("Calling context") allows in interrupt context. */
+/* Callbacks nvme_osal.h ("Calling context") allows in interrupt context,
+ * and, but for dma_map, under a queue pair's lock. */
 static void not_in_irq(const char *fn)
 {
+    char m[64];
     if (C.in_irq) {
-        char m[64];
         snprintf(m, sizeof(m), "%s in irq", fn);
+        bad(m);
+    }
+    if (C.locks_held != 0 && strcmp(fn, "dma_map") != 0) {
+        snprintf(m, sizeof(m), "%s with a lock held", fn);
         bad(m);
     }
 }
