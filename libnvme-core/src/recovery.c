@@ -586,10 +586,18 @@ static bool nvme_other_cpu_resets(struct nvme_ctrl *ctrl)
            NVME_READ_ONCE(ctrl->recovery_cpu) != ctrl->osal.cpu_id(ctrl->osal.ctx);
 }
 
+/* Passes of a polled wait's first millisecond that may find the clock
+ * where it was before nvme_wait sleeps a microsecond per pass in that
+ * millisecond: a clock that moves only when slept (against PORTING.md 7,
+ * which asks for one that runs by itself) would otherwise never reach the
+ * deadline (rule 2). */
+#define NVME_WAIT_STILL_PASSES 256u
+
 int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
-    uint64_t start = 0;
+    uint64_t start = 0, last = 0;
+    unsigned still = 0;
 
     for (;;) {
         (void)nvme_qpair_process(qp, 0);
@@ -623,10 +631,15 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
         if (start == 0)
             start = now;
         uint64_t waited = now - start;
+        if (still < NVME_WAIT_STILL_PASSES) /* once so, for the rest of the wait */
+            still = now == last ? still + 1u : 0u;
+        last = now;
         if (waited >= NVME_WAIT_SLICE_US)
             ctrl->osal.sleep_us(ctrl->osal.ctx, waited / 16u > NVME_WAIT_SLICE_US
                                                     ? NVME_WAIT_SLICE_US
                                                     : (uint32_t)(waited / 16u));
+        else if (still >= NVME_WAIT_STILL_PASSES)
+            ctrl->osal.sleep_us(ctrl->osal.ctx, 1u);
     }
     return w->result;
 }

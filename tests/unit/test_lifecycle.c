@@ -2380,9 +2380,37 @@ static void queue_calls_and_lookups_after_fini_touch_nothing(void **state)
     fx_stop(&f);
 }
 
+/* A port whose clock moves only when the core sleeps (now_tick_us 0 in
+ * the simulator: each now_us() reads the same time until a sleep_us) and
+ * a read whose completion never comes: the blocking read's first
+ * millisecond polls without sleeping, and found the clock standing
+ * still for ever (helper P: 50,000,000 looks, no sleep).  After 256 looks
+ * at a clock that stood still it sleeps, so the deadline comes (rule 2):
+ * the read times out, the controller is reset, and the read replayed. */
+static void a_clock_that_moves_only_when_slept_still_times_out(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.now_tick_us = 0;
+    f.opts.command_timeout_ms = 100;
+    f.opts.polling = true;
+    fx_start(&f);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint8_t *buf = fx_xalloc(4096);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    assert_true(nvme_sim_now(f.sim) - t0 >= 100000u);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_true(nvme_ctrl_get_stats(f.ctrl)->timeouts >= 1u);
+    free(buf);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_clock_that_moves_only_when_slept_still_times_out),
         cmocka_unit_test(callback_that_frees_its_buffer_never_sees_a_device_write_after),
         cmocka_unit_test(reset_reclaims_only_after_the_controller_stopped),
         cmocka_unit_test(asked_for_reset_deletes_the_io_queues_first_and_replays),

@@ -263,9 +263,9 @@ struct nvme_osal {
      * per-command timeouts) are now_us() + a timeout, compared with >=.
      * It must advance by itself, with interrupts off too (early boot): a
      * free-running counter.  Counting only the time sleep_us() waited is
-     * not enough: a blocking call polls its queue without sleeping for
-     * its first millisecond, and with such a clock a command that never
-     * completes never reaches its deadline. */
+     * a poor clock: a blocking call polls its queue without sleeping for
+     * its first millisecond, and sleeps 1 us per look only after 256 looks
+     * found the clock standing still (so that its deadline still comes). */
     uint64_t (*now_us)(void *ctx);
     /* Wait about `us` microseconds (busy wait or yield, port's choice).
      * The core never asks for more than 10 ms at a time. */
