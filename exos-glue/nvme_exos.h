@@ -46,6 +46,10 @@
 #endif
 #define NVME_EXOS_MAX_SEGS 64u
 #define NVME_EXOS_SEG_MAX_BLOCKS 128u /* 64 KiB of 512-byte blocks */
+/* Commands a sync (and the requests until the next one) may spend on
+ * writing failed write-backs again in halves: one bad block among 128
+ * costs 14. */
+#define NVME_EXOS_SPLIT_BUDGET (2u * NVME_EXOS_SEG_MAX_BLOCKS)
 /* Namespaces whose Flush is owed, tracked at most. */
 #define NVME_EXOS_MAX_NS 8u
 
@@ -76,7 +80,8 @@ struct nvme_exos_seg {
     U32 block_bytes;
     U32 valid[NVME_EXOS_SEG_MAX_BLOCKS / 32]; /* bit per block */
     U32 dirty[NVME_EXOS_SEG_MAX_BLOCKS / 32];
-    U32 used; /* LRU stamp */
+    U32 bad[NVME_EXOS_SEG_MAX_BLOCKS / 32]; /* dirty, refused alone (seg_write_run) */
+    U32 used;                               /* LRU stamp */
 };
 
 /* Counters (nvmectl-free diagnostics, unit tests). */
@@ -104,6 +109,7 @@ struct nvme_exos_blk {
     struct nvme_exos_seg segs[NVME_EXOS_MAX_SEGS];
     unsigned nsegs; /* 0: no cache */
     U32 stamp;
+    U32 split_budget; /* write-back commands left for splitting, until the next sync */
     struct nvme_exos_blk_stats stats;
 };
 

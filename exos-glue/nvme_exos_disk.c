@@ -125,6 +125,7 @@ void nvme_exos_blk_init(struct nvme_exos_blk *blk, const struct nvme_exos_blk_op
     blk->write_through = write_through;
     blk->volatile_cache = true;
     blk->flush_ms = NVME_EXOS_FLUSH_MS;
+    blk->split_budget = NVME_EXOS_SPLIT_BUDGET;
     InitMutex(&blk->bounce_mutex);
 
     blk->driver.TypeID = KOID_DRIVER;
@@ -384,21 +385,69 @@ static int disk_check_current(LPNVME_CORE_DISK disk)
     return nvme_exos_disk_follow(disk, ns) ? 0 : NVME_ERR_GONE;
 }
 
-/* One write command per run of dirty blocks.  Blocks cached for a format
- * the namespace no longer has (a rescan changed it) are never written:
- * counts in the old block size would address other blocks and make the
- * device read past the segment; they are dropped with their disk. */
+/* Whether a write that failed may have failed for some of its blocks
+ * only: Media and Data Integrity Errors (NVMe 1.4 Figure 129: Write
+ * Fault, ...) concern the blocks written.  Other failures (Namespace is
+ * Write Protected, a timeout, a reset, a namespace read only in the
+ * core) are the same for every part of the run. */
+static bool write_failed_per_block(int rc)
+{
+    return rc > 0 && NVME_SF_SCT((unsigned)rc) == NVME_SCT_MEDIA;
+}
+
+/* Writes blocks [i, i + n) of the segment, cleaned on success.  A run
+ * that fails with a media error is written again in halves, down to
+ * single blocks, while the sync's budget lasts: every block the device
+ * takes is written, and a block refused alone is marked bad (it stays
+ * dirty and owed, as Linux fails only the bio of a bad sector).  A run
+ * of bad blocks (split false) is one command, once a sync: a device
+ * that refuses a whole namespace is not sent a command per block each
+ * window. */
+static int seg_write_run(struct nvme_exos_blk *blk, struct nvme_exos_seg *s, U32 i, U32 n,
+                         bool split)
+{
+    U32 k, half = n / 2u;
+    int rc, r;
+
+    rc = blk->ops->write(blk->h, s->nsid, s->first + i, n, s->data + (UINT)i * s->block_bytes);
+    blk->stats.write_cmds++;
+    if (rc == 0) {
+        for (k = i; k < i + n; k++) {
+            bit_clear(s->dirty, k);
+            bit_clear(s->bad, k);
+        }
+        return 0;
+    }
+    if (!write_failed_per_block(rc))
+        return rc;
+    if (n == 1)
+        bit_set(s->bad, i);
+    if (n == 1 || !split || blk->split_budget < 2u)
+        return rc;
+    blk->split_budget -= 2u;
+    r = seg_write_run(blk, s, i, half, true);
+    rc = seg_write_run(blk, s, i + half, n - half, true);
+    return r != 0 ? r : rc;
+}
+
+/* One write command per run of dirty blocks (bad ones apart); after a
+ * media error the other runs go all the same.  Blocks cached for a
+ * format the namespace no longer has (a rescan changed it) are never
+ * written: counts in the old block size would address other blocks and
+ * make the device read past the segment; they are dropped with their
+ * disk. */
 static int seg_write_back(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
 {
     U32 i = 0, n;
-    int rc;
+    int rc = 0, r;
+    bool bad;
 
     if (s->disk != NULL && blk->ops->ns_info != NULL) {
-        rc = disk_check_current(s->disk);
-        if (rc == NVME_ERR_GONE)
+        r = disk_check_current(s->disk);
+        if (r == NVME_ERR_GONE)
             return 0; /* dropped (nvme_exos_disk_retire) */
-        if (rc != 0)
-            return rc;
+        if (r != 0)
+            return r;
         if (s->nsid == 0)
             return 0; /* past a new end: dropped (cache_resize) */
     }
@@ -408,16 +457,18 @@ static int seg_write_back(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
             i++;
             continue;
         }
-        for (n = 1; i + n < s->blocks && bit_get(s->dirty, i + n); n++)
+        bad = bit_get(s->bad, i);
+        for (n = 1; i + n < s->blocks && bit_get(s->dirty, i + n) && bit_get(s->bad, i + n) == bad;
+             n++)
             ;
-        rc = blk->ops->write(blk->h, s->nsid, s->first + i, n, s->data + (UINT)i * s->block_bytes);
-        blk->stats.write_cmds++;
-        if (rc != 0)
+        r = seg_write_run(blk, s, i, n, !bad);
+        if (r != 0 && rc == 0)
+            rc = r;
+        if (r != 0 && !write_failed_per_block(r))
             return rc;
-        for (; n != 0; n--, i++)
-            bit_clear(s->dirty, i);
+        i += n;
     }
-    return 0;
+    return rc;
 }
 
 static struct nvme_exos_seg *seg_find(struct nvme_exos_blk *blk, U32 nsid, uint64_t first)
@@ -476,6 +527,7 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
         s = victim;
         MemorySet(s->valid, 0, sizeof(s->valid));
         MemorySet(s->dirty, 0, sizeof(s->dirty));
+        MemorySet(s->bad, 0, sizeof(s->bad));
         s->nsid = disk->NamespaceId;
         s->disk = disk;
         s->first = first;
@@ -543,9 +595,10 @@ static int cache_rw(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, bool write
             return NVME_ERR_RANGE;
         if (write) {
             MemoryCopy(s->data + (UINT)off * bs, buf, (UINT)n * bs);
-            for (i = off; i < off + n; i++) {
+            for (i = off; i < off + n; i++) { /* new data: may be split again */
                 bit_set(s->valid, i);
                 bit_set(s->dirty, i);
+                bit_clear(s->bad, i);
             }
             blk->stats.writes_cached++;
         } else {
@@ -642,6 +695,7 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
     unsigned i, nfailed = 0;
     int rc = 0, r;
 
+    blk->split_budget = NVME_EXOS_SPLIT_BUDGET;
     for (i = 0; i < blk->nsegs; i++) {
         struct nvme_exos_seg *s = &blk->segs[i];
         if (s->nsid != 0 && seg_has_dirty(s)) {
