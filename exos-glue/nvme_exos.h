@@ -180,6 +180,10 @@ int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk);
  * behind the cache's back: nvmectl); blocks whose write-back failed stay,
  * still owed, and the sync's error is returned.  Caller holds the lock. */
 int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk);
+/* Whether namespace nsid is owed something by the cache: blocks not yet
+ * written back (a write-back that failed), or a Flush (one that failed;
+ * owed_nsid NVME_NSID_ALL: every namespace).  Caller holds the lock. */
+bool nvme_exos_blk_owes(const struct nvme_exos_blk *blk, U32 nsid);
 /* Creates the disk object of one namespace (not yet listed). */
 LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 lba_size,
                                        uint64_t nsze, bool read_only);

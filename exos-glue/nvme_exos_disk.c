@@ -794,6 +794,18 @@ int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk)
     return rc;
 }
 
+bool nvme_exos_blk_owes(const struct nvme_exos_blk *blk, U32 nsid)
+{
+    unsigned i;
+    for (i = 0; i < blk->nsegs; i++)
+        if (blk->segs[i].nsid == nsid && seg_has_dirty(&blk->segs[i]))
+            return true;
+    for (i = 0; i < NVME_EXOS_MAX_NS; i++)
+        if (blk->unflushed && (blk->owed_nsid[i] == nsid || blk->owed_nsid[i] == NVME_NSID_ALL))
+            return true;
+    return false;
+}
+
 /* The disk's namespace now ends at `end`: cached blocks past it are
  * dropped (the dirty ones are counted: no command can write them any
  * more) and a segment across it is cut; a last segment the old end cut

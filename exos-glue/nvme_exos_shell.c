@@ -104,6 +104,112 @@ static bool leaves_namespace_data_alone(const char *command)
     return false;
 }
 
+/* Commands that reach the blocks of the namespace their -n names, and
+ * of no other (NVMe 1.4 §6: an NVM command acts on the namespace in its
+ * NSID; NSID FFFFFFFFh, all of them, is refused below).  While another
+ * namespace of the controller owes writes they run: its cached blocks
+ * are not theirs, as nvme-cli on Linux is never kept from a namespace
+ * by another one's page cache.  Format, Sanitize and namespace
+ * management may reach other namespaces (Format NVM attributes, FNA),
+ * io-passthru any command: they stay refused. */
+static bool reaches_one_namespace(const char *command)
+{
+    static const char *const one[] = {
+        "read", "write", "flush",        "verify",      "nvm-verify",  "compare",
+        "dsm",  "copy",  "write-zeroes", "write-uncor", "zone-append", "zone-mgmt-send"};
+    for (unsigned i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+        unsigned k = 0;
+        while (one[i][k] != 0 && one[i][k] == command[k])
+            k++;
+        if (one[i][k] == 0 && command[k] == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool is_word_end(char c)
+{
+    return c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Whether `w` starts with `prefix`; *rest: what follows it. */
+static bool word_starts(const char *w, const char *prefix, const char **rest)
+{
+    while (*prefix != 0)
+        if (*w++ != *prefix++)
+            return false;
+    *rest = w;
+    return true;
+}
+
+/* An NSID as nvmectl reads numbers (decimal, or hexadecimal after 0x):
+ * 0 for anything else or above FFFFFFFFh. */
+static U32 nsid_value(const char *v, unsigned n)
+{
+    uint64_t x = 0;
+    unsigned i = 0, base = 10, d;
+
+    if (n > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+        base = 16;
+        i = 2;
+    }
+    if (i == n)
+        return 0;
+    for (; i < n; i++) {
+        char c = v[i];
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (base == 16 && c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return 0;
+        x = x * base + d;
+        if (x > 0xffffffffu)
+            return 0;
+    }
+    return (U32)x;
+}
+
+/* Whether the NSID of the command in `line` is known to owe no writes in
+ * the cache.  Every word nvmectl could take as its -n ("-n V", "-nV",
+ * "--namespace-id V", "--namespace-id=V"; the last one counts there) is
+ * checked, a value of another option that reads like one too: a command
+ * runs only if each of them is an NSID, none FFFFFFFFh, none owed. */
+static bool namespace_owes_nothing(const struct nvme_exos_blk *blk, const char *line)
+{
+    const char *p = line, *v;
+    unsigned found = 0, n;
+    U32 nsid;
+
+    while (*p != 0) {
+        while (*p != 0 && is_word_end(*p))
+            p++;
+        v = NULL;
+        if (word_starts(p, "--namespace-id", &v) && (*v == '=' || is_word_end(*v))) {
+            v = *v == '=' ? v + 1 : v;
+        } else if (!word_starts(p, "-n", &v)) {
+            v = NULL;
+        }
+        while (*p != 0 && !is_word_end(*p))
+            p++;
+        if (v == NULL)
+            continue;
+        if (is_word_end(*v)) { /* the value is the next word */
+            while (*v != 0 && is_word_end(*v))
+                v++;
+        }
+        for (n = 0; !is_word_end(v[n]); n++)
+            ;
+        nsid = nsid_value(v, n);
+        if (nsid == 0 || nsid == NVME_NSID_ALL || nvme_exos_blk_owes(blk, nsid))
+            return false;
+        found++;
+    }
+    return found != 0;
+}
+
 static U32 finish(const char *command, int rc, U32 df)
 {
     if (rc != 0)
@@ -295,9 +401,11 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         ConsolePrint(TEXT("nvmectl: cached writes could not be written back (%s): they stay "
                           "cached\n"),
                      (LPCSTR)failure_text(rc));
-    if (rc != 0 && !leaves_namespace_data_alone(command)) {
+    if (rc != 0 && !leaves_namespace_data_alone(command) &&
+        !(reaches_one_namespace(command) && namespace_owes_nothing(&d->Blk, line))) {
         ConsolePrint(TEXT("nvmectl %s: not run while the cache owes writes (only identify, log, "
-                          "get-feature and show-regs commands run)\n"),
+                          "get-feature and show-regs commands run, and I/O to a namespace that "
+                          "owes none)\n"),
                      (LPCSTR)command);
         nvme_exos_blk_unlock(&d->Blk);
         return finish(command, rc, nvme_exos_df_result(rc));

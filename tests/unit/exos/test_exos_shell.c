@@ -302,6 +302,72 @@ static void test_owed_writes_keep_nvmectl_writes_off_the_device(void **state)
     assert_true(devs[0].Blk.unflushed);
 }
 
+/* Namespace 1's write-back fails (Write Fault: a bad sector), namespace
+ * 2 owes nothing.  Before, nvmectl refused read, write and verify on
+ * every namespace of the controller for as long as namespace 1 owed
+ * writes ("not run while the cache owes writes" on nvme0n2, seen on EXOS
+ * x86-64); nvme-cli on Linux is never kept from a namespace by another
+ * one's page cache.  The refusal keeps nvmectl off the namespace whose
+ * cached blocks a later write-back would write over (and off commands
+ * that may reach it: no -n, NSID FFFFFFFFh, Format). */
+static int write_fault(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    (void)h, (void)lba, (void)count, (void)buf;
+    assert_int_equal(nsid, 1);
+    return NVME_SF(2, 0x80);
+}
+static int flush_ok(void *h, uint32_t nsid)
+{
+    (void)h, (void)nsid;
+    return 0;
+}
+static const struct nvme_exos_blk_ops one_ns_fails_ops = {.write = write_fault, .flush = flush_ok};
+
+static void expect_run(const char *line)
+{
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, line);
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, 0);
+}
+
+static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void **state)
+{
+    static uint8_t seg_data[NVME_EXOS_SEG_BYTES] __attribute__((aligned(4096)));
+    static const char *const refused[] = {"write -n 1 -s 0 -p 7", "read -n 2 -s 0 -n 1",
+                                          "verify -n1 -s 0",      "write -s 0 -p 7",
+                                          "flush -n 0xffffffff",  "format -n 2 --force",
+                                          "read -n 2 -s 0 -t -n", "read --namespace-id=1 -s 0"};
+    struct nvme_exos_blk *b = &devs[0].Blk;
+    (void)state;
+    b->ops = &one_ns_fails_ops;
+    b->volatile_cache = true;
+    b->unflushed = true;
+    b->owed_nsid[0] = 1;
+    b->owed_nsid[1] = 2;
+    b->nsegs = 1;
+    b->segs[0].data = seg_data;
+    b->segs[0].nsid = 1;
+    b->segs[0].first = 0;
+    b->segs[0].blocks = 128;
+    b->segs[0].block_bytes = 512;
+    b->segs[0].valid[0] = b->segs[0].dirty[0] = 1u << 5;
+    expect_run("write -n 2 -s 0 -p 7");
+    assert_int_equal(nvme_exos_shell_run(TEXT("write -n 2 -s 0 -p 7")), DF_RETURN_SUCCESS);
+    assert_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    expect_run("read --namespace-id=2 -s 0");
+    assert_int_equal(nvme_exos_shell_run(TEXT("read --namespace-id=2 -s 0")), DF_RETURN_SUCCESS);
+    expect_run("verify -n2 -s 0");
+    assert_int_equal(nvme_exos_shell_run(TEXT("verify -n2 -s 0")), DF_RETURN_SUCCESS);
+    for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        mock_exos.console[0] = 0;
+        assert_int_not_equal(nvme_exos_shell_run(TEXT(refused[i])), DF_RETURN_SUCCESS);
+        assert_non_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    }
+    assert_int_equal(b->segs[0].dirty[0], 1u << 5); /* still owed */
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
 /* A command whose name is longer than 15 characters is named in full on
  * the console and in COM2's "[CMD_nvmectl] <command> : OK|KO" (before:
  * cut to 15, "supported-log-p", "primary-ctrl-ca", which no script
@@ -397,6 +463,8 @@ int main(void)
         cmocka_unit_test_setup(test_failed_write_back_does_not_lock_nvmectl_out, setup),
         cmocka_unit_test_setup(test_a_line_too_long_is_refused_not_cut, setup),
         cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
+        cmocka_unit_test_setup(test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl,
+                               setup),
         cmocka_unit_test_setup(test_long_command_names_are_named_in_full, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_show_regs_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
