@@ -30,20 +30,26 @@ struct nvme_ns_table {
     struct nvme_ns_info *ns[]; /* ascending NSID */
 };
 
-/* The namespace `nsid` of table `t` (sorted: the list is ascending), or NULL. */
-static struct nvme_ns_info *nvme_ns_table_find(const struct nvme_ns_table *t, uint32_t nsid)
+/* The namespace `nsid` among v[0..n), which ascend by NSID, or NULL. */
+static struct nvme_ns_info *nvme_ns_search(struct nvme_ns_info *const *v, unsigned n, uint32_t nsid)
 {
-    unsigned lo = 0, hi = t->count;
+    unsigned lo = 0, hi = n;
     while (lo < hi) {
         unsigned mid = lo + (hi - lo) / 2u;
-        if (t->ns[mid]->nsid == nsid)
-            return t->ns[mid];
-        if (t->ns[mid]->nsid < nsid)
+        if (v[mid]->nsid == nsid)
+            return v[mid];
+        if (v[mid]->nsid < nsid)
             lo = mid + 1u;
         else
             hi = mid;
     }
     return NULL;
+}
+
+/* The namespace `nsid` of table `t` (sorted: the list is ascending), or NULL. */
+static struct nvme_ns_info *nvme_ns_table_find(const struct nvme_ns_table *t, uint32_t nsid)
+{
+    return nvme_ns_search(t->ns, t->count, nsid);
 }
 
 static void *nvme_ns_alloc(struct nvme_ctrl *ctrl, size_t size)
@@ -368,17 +374,7 @@ static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid
  * ns_all ascends by NSID (nvme_ns_commit keeps it so). */
 static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
-    unsigned lo = 0, hi = ctrl->ns_all_count;
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2u;
-        if (ctrl->ns_all[mid]->nsid == nsid)
-            return ctrl->ns_all[mid];
-        if (ctrl->ns_all[mid]->nsid < nsid)
-            lo = mid + 1u;
-        else
-            hi = mid;
-    }
-    return NULL;
+    return nvme_ns_search(ctrl->ns_all, ctrl->ns_all_count, nsid);
 }
 
 /* Second phase: Identify each namespace into `info`.  A namespace whose

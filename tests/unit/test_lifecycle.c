@@ -1246,8 +1246,7 @@ static void a_reset_after_a_cut_off_sets_bus_mastering_again_first(void **state)
         nvme_sim_osal(f.sim, &f.osal);
         if (!resume)
             f.osal.dma_resume = NULL;
-        assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-        nvme_sim_set_irq_handler(f.sim, nvme_ctrl_handle_irq, f.ctrl);
+        assert_int_equal(fx_init(&f), 0);
         assert_int_equal(nvme_sim_stats(f.sim)->dma_resumes, resume ? 1 : 0);
         nvme_sim_link_down(f.sim, 1); /* the next tick's CSTS read: cut off */
         for (int i = 0; i < 1000 && nvme_sim_stats(f.sim)->dma_stops == 0; i++) {
@@ -1525,9 +1524,7 @@ static void callback_on_one_cpu_does_not_refuse_calls_on_another(void **state)
     struct fx f;
     fx_config(&f);
     f.opts.cpus = 2;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     f.osal.cpu_id = test_cpu_id;
     test_cpu = 0;
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
@@ -1799,13 +1796,10 @@ static void a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others(
     fx_config(&f);
     f.opts.io_queues = 4;
     f.opts.cpus = 4;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     f.osal.cpu_id = test_cpu_id;
     test_cpu = 3; /* queue 4 */
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-    nvme_sim_set_irq_handler(f.sim, nvme_ctrl_handle_irq, f.ctrl);
+    assert_int_equal(fx_init(&f), 0);
     assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
     uint8_t *buf = fx_xalloc(8 * 4096);
     fx_pattern(buf, 8 * 4096, 31);
@@ -2085,8 +2079,7 @@ static void start_refusing(struct fx *f, uint8_t opcode, uint16_t status, unsign
     nvme_sim_osal(f->sim, &f->osal);
     struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS, 0, opcode, NVME_SIM_ANY, status, 0, count};
     assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
-    assert_int_equal(nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts), 0);
-    nvme_sim_set_irq_handler(f->sim, nvme_ctrl_handle_irq, f->ctrl);
+    assert_int_equal(fx_init(f), 0);
 }
 
 /* Written through both I/O queues, read back, and on the medium. */
@@ -2267,9 +2260,7 @@ static void blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded(voi
     struct fx f;
     fx_config(&f);
     f.opts.io_queues = 2;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     memset(&g_cb, 0, sizeof(g_cb));
     g_cb.f = &f;
     g_cb.sleep_us = f.osal.sleep_us;

@@ -245,9 +245,7 @@ static void io_checked_before_a_format_is_never_sent_after_it(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.locks = true;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     stall.f = &f;
     stall.lock = f.osal.lock;
     stall.armed = 0;
@@ -340,9 +338,7 @@ static void a_check_that_reads_a_namespace_mid_rewrite_runs_again(void **state)
     (void)state;
     struct fx f;
     fx_config(&f);
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     torn.sleep_us = f.osal.sleep_us;
     torn.left = 0;
     f.osal.sleep_us = torn_sleep_us;
@@ -430,9 +426,7 @@ static void a_rescan_of_another_namespace_lets_a_long_call_go_on(void **state)
     struct fx f;
     fx_config(&f);
     f.cfg.locks = true;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     adder.f = &f;
     adder.lock = f.osal.lock;
     adder.count = NULL;
@@ -502,9 +496,7 @@ static void a_namespace_created_again_between_two_pieces_gets_none_of_the_call(v
     struct fx f;
     fx_config(&f);
     f.cfg.locks = true;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     renew.f = &f;
     renew.lock = f.osal.lock;
     renew.left = 0;
@@ -901,9 +893,7 @@ static void list_ctrl_prints_cntlid_0_as_nvme_cli(void **state)
     (void)state;
     struct fx f;
     fx_config(&f);
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     cntlid0.sync = f.osal.dma_sync;
     cntlid0.armed = 0;
     f.osal.dma_sync = cntlid0_sync;

@@ -217,9 +217,7 @@ static void a_table_a_lookup_still_reads_is_freed_after_it(void **state)
     (void)state;
     struct fx f;
     fx_config(&f);
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     real_free = f.osal.mem_free;
     f.osal.mem_free = record_free;
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
@@ -334,9 +332,7 @@ static void a_rescan_that_read_before_a_format_does_not_publish_after_the_thaw(v
     fx_config(&f);
     f.cfg.locks = true;
     f.opts.no_async_events = true;
-    f.sim = nvme_sim_create(&f.cfg);
-    assert_non_null(f.sim);
-    nvme_sim_osal(f.sim, &f.osal);
+    fx_create(&f);
     memset(&rz, 0, sizeof(rz));
     pthread_mutex_init(&rz.m, NULL);
     pthread_cond_init(&rz.c, NULL);
