@@ -486,6 +486,8 @@ static struct nvme_exos_seg *seg_find(struct nvme_exos_blk *blk, U32 nsid, uint6
  * refuses writes: Write Fault) stays cached and owed (nvme_exos_blk_sync
  * tries it once a window); it must not fail the other requests of the
  * controller's disks, reads included. */
+typedef char nvme_exos_failed_mask_fits[NVME_EXOS_MAX_SEGS <= 64u ? 1 : -1]; /* seg_get */
+
 static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t first,
                    struct nvme_exos_seg **out)
 {
