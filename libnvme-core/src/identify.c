@@ -104,7 +104,7 @@ unsigned nvme_id_ns_format(const struct nvme_id_ns *id)
 
 int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out)
 {
-    if (ctrl == NULL || out == NULL || nsid == 0 || nsid == NVME_NSID_ALL)
+    if (ctrl == NULL || out == NULL || nsid == 0)
         return NVME_ERR_INVAL;
     nvme_memzero(out, sizeof(*out));
     int rc = nvme_identify(ctrl, NVME_CNS_NS, nsid, &out->raw);

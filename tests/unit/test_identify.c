@@ -108,7 +108,11 @@ static void identify_ns_lists_64_formats_and_the_one_in_use(void **state)
     assert_int_equal(ns->lbaf[63].lbads, nvme_id_ns_lbaf(&id->raw, 63).lbads);
     /* Bad input. */
     assert_int_equal(nvme_identify_ns(f.ctrl, 0, id), NVME_ERR_INVAL);
-    assert_int_equal(nvme_identify_ns(f.ctrl, NVME_NSID_ALL, id), NVME_ERR_INVAL);
+    /* NSID FFFFFFFFh without Namespace Management: the controller's
+     * Invalid Namespace or Format (§5.15.2.1), not a refusal of the core. */
+    int all = nvme_identify_ns(f.ctrl, NVME_NSID_ALL, id);
+    assert_true(all > 0);
+    assert_int_equal(NVME_SF_SC(all), NVME_SC_INVALID_NS);
     assert_int_equal(nvme_identify_ns(f.ctrl, 1, NULL), NVME_ERR_INVAL);
     /* An NSID above NN: Invalid Namespace or Format. */
     int rc = nvme_identify_ns(f.ctrl, 7, id);
@@ -128,6 +132,30 @@ static void identify_ns_refuses_a_format_past_nlbaf(void **state)
     struct nvme_ns_identify *id = calloc(1, sizeof(*id));
     assert_int_equal(nvme_identify_ns(f.ctrl, 1, id), NVME_ERR_PROTO);
     assert_true(id->format > id->raw.nlbaf);
+    free(id);
+    fx_stop(&f);
+}
+
+/* NSID FFFFFFFFh with Namespace Management (OACS bit 3): the formats a
+ * create may use, common to all namespaces (NVMe 1.4 §5.15.2.1), as
+ * nvme-cli's `id-ns -n 0xffffffff` and `create-ns -b` read them. */
+static void identify_ns_of_nsid_all_gives_the_common_formats(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    fx_start(&f);
+    struct nvme_ns_identify *id = calloc(1, sizeof(*id));
+    assert_int_equal(nvme_identify_ns(f.ctrl, NVME_NSID_ALL, id), NVME_OK);
+    assert_int_equal(id->formats, 3); /* the simulator's: 512, 4096, 2048+8 */
+    assert_int_equal(nvme_id_ns_lbaf(&id->raw, 1).lbads, 12);
+    assert_int_equal(nvme_id_ns_lbaf(&id->raw, 2).ms, 8);
+    assert_int_equal(id->raw.nsze, 0); /* no namespace's size */
+    static struct fx_out out;
+    assert_int_equal(fx_nvmectl(&f, &out, "id-ns -n 0xffffffff"), 0);
+    assert_non_null(strstr(out.text, "NVME Identify Namespace 4294967295:\n"));
+    assert_non_null(strstr(out.text, "lbaf  2 : ms:8   lbads:11 rp:0\n"));
     free(id);
     fx_stop(&f);
 }
@@ -381,6 +409,7 @@ int main(void)
         cmocka_unit_test(identify_ctrl_reports_a_failing_identify),
         cmocka_unit_test(identify_ns_lists_64_formats_and_the_one_in_use),
         cmocka_unit_test(identify_ns_refuses_a_format_past_nlbaf),
+        cmocka_unit_test(identify_ns_of_nsid_all_gives_the_common_formats),
         cmocka_unit_test(ns_descriptors_give_eui64_nguid_uuid_and_csi),
         cmocka_unit_test(malformed_ns_descriptors_are_protocol_errors),
         cmocka_unit_test(bogus_nid_quirk_drops_eui64_and_nguid),

@@ -615,7 +615,10 @@ int nvme_identify_ctrl(struct nvme_ctrl *ctrl, struct nvme_ctrl_identify *out);
 
 /* Identify Namespace (CNS 00h) of `nsid`, checked: NLBAF <= 63, the
  * format in use within NLBAF.  Returns NVME_ERR_PROTO (with `raw` filled)
- * for nonsense, a status (> 0) for an NSID the controller refuses. */
+ * for nonsense, a status (> 0) for an NSID the controller refuses.
+ * NVME_NSID_ALL: the capabilities common to all namespaces (the formats
+ * a Namespace Management create may use), which a controller with
+ * Namespace Management returns and others refuse (NVMe 1.4 §5.15.2.1). */
 struct nvme_ns_identify {
     struct nvme_id_ns raw;
     unsigned formats; /* NLBAF + 1 (1..64) */
