@@ -172,8 +172,6 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
         why = "LBA data size out of range";
     else if (id->nsze == 0)
         why = "NSZE is 0";
-    else if (id->ncap > id->nsze || id->nuse > id->ncap)
-        why = "NCAP/NUSE exceed NSZE";
     else if (ctrl->info.nn != 0 && ns->nsid > ctrl->info.nn)
         why = "NSID above NN";
 
@@ -182,6 +180,12 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
         ns->status = NVME_ERR_PROTO;
         return;
     }
+    /* NCAP <= NSZE and NUSE <= NCAP (§6.1.2, Figure 245) are reports on
+     * space, not bounds: I/O is checked against NSZE alone, so a firmware
+     * that gets them wrong keeps its namespace, as under Linux. */
+    if (id->ncap > id->nsze || id->nuse > id->ncap)
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "namespace %u: NCAP/NUSE exceed NSZE (ignored: I/O stays within NSZE)", ns->nsid);
     ns->status = NVME_OK;
     ns->format = (uint8_t)fmt;
     ns->lbads = lbaf.lbads;

@@ -739,6 +739,25 @@ static void given_corrupt_identify_namespace_only_that_namespace_is_refused(void
     }
 }
 
+/* NCAP and NUSE past NSZE (against §6.1.2's NUSE <= NCAP <= NSZE) say
+ * nothing about which blocks I/O may reach: the namespace is kept, with a
+ * warning, as Linux keeps it, and I/O stays within NSZE. */
+static void given_ncap_and_nuse_past_nsze_the_namespace_is_used_within_nsze(void **state)
+{
+    (void)state;
+    struct fx f;
+    three_namespaces(&f, NVME_SIM_CORRUPT_NUSE, 0);
+    fx_start_captured(&f);
+    assert_ns_usable(&f, 2, 2048, 106);
+    assert_true(fx_log_has(&f, "namespace 2: NCAP/NUSE exceed NSZE"));
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 2);
+    assert_true(ns->ncap == 2048 + 8 && ns->nuse == 2048 + 8);
+    uint8_t *buf = fx_xalloc(512);
+    assert_int_equal(nvme_read(f.ctrl, 2, 2048, 1, buf), NVME_ERR_RANGE); /* NSZE bounds it */
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_namespace_corrupted_later_rescan_refuses_only_it(void **state)
 {
     (void)state;
@@ -849,6 +868,7 @@ int main(void)
         cmocka_unit_test(given_cfs_while_polling_controller_is_reset_and_command_replayed),
         cmocka_unit_test(given_commands_in_flight_reset_replays_each_once_and_io_works_after),
         cmocka_unit_test(given_corrupt_identify_namespace_only_that_namespace_is_refused),
+        cmocka_unit_test(given_ncap_and_nuse_past_nsze_the_namespace_is_used_within_nsze),
         cmocka_unit_test(given_namespace_corrupted_later_rescan_refuses_only_it),
         cmocka_unit_test(given_nn_below_an_active_nsid_that_namespace_is_refused),
         cmocka_unit_test(given_1500_namespaces_with_gaps_all_are_found_in_order),

@@ -67,6 +67,7 @@ struct nvme_sim; /* opaque */
 #define NVME_SIM_CORRUPT_LBADS (1u << 0) /* report LBADS = corrupt_lbads (e.g. 0 or 200) */
 #define NVME_SIM_CORRUPT_NSZE0 (1u << 1) /* report NSZE = NCAP = NUSE = 0 */
 #define NVME_SIM_CORRUPT_FLBAS (1u << 2) /* FLBAS index points past NLBAF */
+#define NVME_SIM_CORRUPT_NUSE (1u << 4)  /* report NCAP = NUSE = NSZE + 8 (past NSZE) */
 /* Reservation Report (sim_resv.c) with REGCTL FFFFh, whatever the registrants */
 #define NVME_SIM_CORRUPT_REGCTL (1u << 3)
 

@@ -133,6 +133,8 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
         ((uint8_t *)id)[128 + 4 * idx + 2] = ns->corrupt_lbads;
     if (ns->corrupt & NVME_SIM_CORRUPT_NSZE0)
         id->nsze = id->ncap = id->nuse = 0;
+    if (ns->corrupt & NVME_SIM_CORRUPT_NUSE)
+        id->ncap = id->nuse = id->nsze + 8u;
     if (ns->corrupt & NVME_SIM_CORRUPT_FLBAS)
         id->flbas = id->nlbaf < 63 ? flbas_encode(id->nlbaf + 1u) : 0x0f;
     sim_logpages_id_ns(sim, ns->nsid, id); /* ANAGRPID, ENDGID */
