@@ -340,8 +340,11 @@ static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page, struct nv
                 return rc;
             start = nsid;
         }
-        if (i < NVME_ACTIVE_NS_LIST_ENTRIES)
-            return NVME_OK; /* a short page is the last one */
+        /* A short page is the last one; so is a full one that ends at
+         * FFFFFFFEh, the highest NSID: a list of NSIDs above it is
+         * refused with Invalid Namespace or Format (§5.15.2, CNS 02h). */
+        if (i < NVME_ACTIVE_NS_LIST_ENTRIES || start == NVME_NSID_ALL - 1u)
+            return NVME_OK;
     }
 }
 

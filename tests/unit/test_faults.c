@@ -823,6 +823,35 @@ static void given_1500_namespaces_with_gaps_all_are_found_in_order(void **state)
     fx_stop(&f);
 }
 
+/* A full page of the Active Namespace ID list (1024 entries) whose last
+ * NSID is FFFFFFFEh, the highest a namespace can have: no list can follow
+ * it, and CNS 02h with NSID FFFFFFFEh is refused with Invalid Namespace or
+ * Format (NVMe 1.4 §5.15.2, Figure 245).  The list read so far is the
+ * whole list (before: the refusal threw it away for the probe of NSIDs
+ * 1..1024, which lost every namespace above 1024: 512 of 1024 found). */
+static void a_full_list_page_ending_at_the_last_nsid_is_the_whole_list(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    for (uint32_t i = 0; i < 1023; i++)
+        many_ns[i] = (struct nvme_sim_ns_config){.nsid = 2 * i + 1, .blocks = 64, .lba_size = 512};
+    many_ns[1023] = (struct nvme_sim_ns_config){.nsid = 0xfffffffeu, .blocks = 64, .lba_size = 512};
+    f.cfg.ns = many_ns;
+    f.cfg.ns_count = 1024;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->nn, 0xfffffffeu);
+    assert_int_equal(nvme_ns_count(f.ctrl), 1024);
+    assert_int_equal(nvme_ns_at(f.ctrl, 1022)->nsid, 2045);
+    assert_int_equal(nvme_ns_at(f.ctrl, 1023)->nsid, 0xfffffffeu);
+    assert_roundtrip(&f, 2045, 60, 4, 112);
+    assert_roundtrip(&f, 0xfffffffeu, 0, 4, 113);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0); /* a rescan reads the same list */
+    assert_int_equal(nvme_ns_count(f.ctrl), 1024);
+    assert_non_null(nvme_ns_find(f.ctrl, 0xfffffffeu));
+    fx_stop(&f);
+}
+
 /* prp.c nvme_prp_build_list: when the very first piece of a multi-page
  * buffer cannot be mapped, the error path must not dma_unmap anything
  * (nothing was mapped).  The simulator counts an unmap of memory that is
@@ -872,6 +901,7 @@ int main(void)
         cmocka_unit_test(given_namespace_corrupted_later_rescan_refuses_only_it),
         cmocka_unit_test(given_nn_below_an_active_nsid_that_namespace_is_refused),
         cmocka_unit_test(given_1500_namespaces_with_gaps_all_are_found_in_order),
+        cmocka_unit_test(a_full_list_page_ending_at_the_last_nsid_is_the_whole_list),
         cmocka_unit_test(first_piece_map_failure_unmaps_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

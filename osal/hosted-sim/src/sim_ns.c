@@ -119,7 +119,7 @@ static int open_image(struct nvme_sim *sim, struct sim_ns *ns, const struct nvme
 int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
 {
     uint32_t lba = nc->lba_size ? nc->lba_size : 512;
-    if (nc->nsid == 0 || nc->nsid >= 0xfffffffeu) {
+    if (nc->nsid == 0 || nc->nsid > 0xfffffffeu) { /* FFFFFFFEh is the highest valid NSID */
         sim_msg(sim, "namespace id %u invalid", nc->nsid);
         return -1;
     }
