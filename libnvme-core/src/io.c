@@ -426,6 +426,10 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
      * flight for the same reason (zone write locking). */
     const bool serial = ns->zone_size != 0 && opc == NVME_CMD_WRITE;
 
+    /* A block above MDTS, which a reset lowered (nvme_refresh_identify)
+     * before the rescan marks the namespace so (ns.c): no command. */
+    if (__builtin_expect(max == 0, 0))
+        return NVME_ERR_UNSUPPORTED;
     while (done < count && rc == NVME_OK) {
         uint32_t n = count - done < max ? count - done : max;
         /* Zoned: no piece spans zones (nvme_rw). */

@@ -1235,15 +1235,37 @@ int nvme_nvm_limits(struct nvme_ctrl *ctrl)
     return rc;
 }
 
+/* MDTS (§5.15.2.2) as a new firmware reports it: taken when it is lower
+ * than the limit in use, as Linux's nvme_init_identify keeps the lower
+ * (min_not_zero) at each reset; never raised (the PRP list pools were
+ * sized for the limit in use).  Before: commands of the old size, which
+ * the controller refuses with Invalid Field. */
+static void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts)
+{
+    struct nvme_ctrl_info *info = &ctrl->info;
+    uint32_t shift = mdts != 0u ? (uint32_t)mdts + 12u + NVME_CAP_MPSMIN(info->cap) : 0u;
+    uint64_t reported = shift == 0u ? 0u : shift < 64u ? 1ull << shift : ~0ull;
+    if (info->mdts_reported == reported)
+        return;
+    NVME_WRITE_ONCE(info->mdts_log2, (uint16_t)shift);
+    NVME_WRITE_ONCE64(info->mdts_reported, reported);
+    if (reported == 0u || reported >= info->mdts_bytes)
+        return;
+    nvme_log(ctrl, NVME_LOG_WARN, "MDTS now %llu bytes (was %u): transfers cut there",
+             (unsigned long long)reported, info->mdts_bytes);
+    NVME_WRITE_ONCE(info->mdts_bytes, (uint32_t)reported);
+}
+
 /* Identify Controller again at every restart, as Linux's
  * nvme_init_identify runs at every start, and after a firmware activation
  * without reset (CA 011b, the Firmware Activation Starting notice): the
  * firmware revision (FR), ELPE, which bounds nvme_get_error_log (a new
  * firmware may keep more or fewer Error Information entries: reading past
  * the log is not asked for), and the NVM Command Set limits
- * (nvme_nvm_limits_read).  The rest of what bring-up kept stays (MDTS,
- * queues and namespaces have their own paths).  A failure keeps the old
- * values.  Here, below admin.c, since every reset path runs it. */
+ * (nvme_nvm_limits_read), and a lower MDTS (nvme_refresh_mdts).  The
+ * rest of what bring-up kept stays (queues and namespaces have their own
+ * paths).  A failure keeps the old values.  Here, below admin.c, since
+ * every reset path runs it. */
 void nvme_refresh_identify(struct nvme_ctrl *ctrl)
 {
     uint32_t whole;
@@ -1263,6 +1285,7 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
             nvme_memcpy(ctrl->info.firmware, fr, sizeof(fr));
         }
         (void)nvme_nvm_limits_read(ctrl, id, whole, true);
+        nvme_refresh_mdts(ctrl, id->mdts);
     }
     ctrl->osal.dma_free(ctrl->osal.ctx, id, whole);
 }

@@ -1927,6 +1927,64 @@ static void a_reset_reads_cap_again_and_uses_it(void **state)
     free(buf);
 }
 
+/* Identify MDTS lowered by the firmware a reset activates (128 KiB, then
+ * 16 KiB): the reset reads Identify Controller again and the core cuts
+ * every later transfer at the new limit, as Linux's nvme_init_identify
+ * takes the lower of the two at each reset (min_not_zero); a limit raised
+ * later is not taken (the PRP list pages were sized for the first one).
+ * Before: the reads and writes of 256 KiB after the reset went in 128 KiB
+ * commands, which the controller refused with Invalid Field (§5.15.2.2). */
+static void a_reset_takes_a_lower_mdts(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* MDTS 5: 128 KiB */
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 64, .lba_size = 65536};
+    f.cfg.ns_count = 2;
+    fx_start_captured(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->mdts_bytes, 128 * 1024);
+    enum { LEN = 256 * 1024 };
+    uint8_t *buf = fx_xalloc(LEN + 4096), *back = fx_xalloc(LEN);
+    fx_pattern(buf, LEN + 4096, 91);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, LEN / 512, buf), 0);
+    nvme_sim_set_mdts(f.sim, 2); /* 16 KiB from the next Identify on */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(info->mdts_bytes, 16 * 1024);
+    assert_int_equal(info->mdts_log2, 14);
+    assert_true(info->mdts_reported == 16 * 1024);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, LEN / 512, back), 0);
+    assert_memory_equal(back, buf, LEN);
+    assert_int_equal(nvme_write(f.ctrl, 1, 1000, LEN / 512, buf + 4), 0);
+    memset(back, 0, LEN);
+    assert_int_equal(nvme_read(f.ctrl, 1, 1000, LEN / 512, back), 0);
+    assert_memory_equal(back, buf + 4, LEN);
+    /* An asynchronous command is one command: above the limit, refused. */
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 64, back, 0, fx_rec_cb, &r),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 32, back, 0, fx_rec_cb, &r), 0);
+    fx_poll_until(&f, 1, &r, 1000 * MS);
+    assert_int_equal(r.result, 0);
+    /* A namespace of 64 KiB blocks, above the new limit: refused, no
+     * command (before the rescan too), then unusable once rescanned. */
+    uint8_t *big = fx_xalloc(65536);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 1, big), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 2)->status, NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 1, big), NVME_ERR_UNSUPPORTED);
+    free(big);
+    /* Raised again by a later firmware: the lower limit stays. */
+    nvme_sim_set_mdts(f.sim, 5);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(info->mdts_bytes, 16 * 1024);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, LEN / 512, back), 0);
+    assert_memory_equal(back, buf, LEN);
+    fx_stop(&f);
+    free(buf);
+    free(back);
+}
+
 /* A reset after which CAP.MQES is smaller (a firmware the reset
  * activated) with more commands to replay than the smaller queue holds:
  * as Linux requeues them, those beyond the new depth wait and go, in
@@ -2450,6 +2508,7 @@ int main(void)
         cmocka_unit_test(fini_completes_io_the_controller_had_finished_with_its_status),
         cmocka_unit_test(a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others),
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
+        cmocka_unit_test(a_reset_takes_a_lower_mdts),
         cmocka_unit_test(commands_beyond_a_shrunk_queue_wait_for_a_slot),
         cmocka_unit_test(commands_waiting_for_a_slot_keep_their_deadline),
         cmocka_unit_test(a_reset_asks_again_for_queues_refused_at_bring_up),

@@ -655,6 +655,10 @@ bool nvme_sim_acre(const struct nvme_sim *sim);
 void nvme_sim_grant_io_queues(struct nvme_sim *sim, uint16_t n);
 /* Set Identify NN at run time (0: highest NSID). */
 void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn);
+/* Set Identify MDTS at run time (0: no limit), as a firmware activation
+ * may: Identify reports it and data commands above it fail with Invalid
+ * Field from now on. */
+void nvme_sim_set_mdts(struct nvme_sim *sim, uint8_t mdts);
 /* Set Identify ELPE at run time (0..63; default 63), as a firmware
  * activation may: the Error Information log holds ELPE + 1 entries from
  * then on (bytes past them read as zeros). */

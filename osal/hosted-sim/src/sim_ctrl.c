@@ -582,6 +582,13 @@ void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn)
     UNLOCK(sim);
 }
 
+void nvme_sim_set_mdts(struct nvme_sim *sim, uint8_t mdts)
+{
+    LOCK(sim);
+    sim->cfg.mdts = mdts;
+    UNLOCK(sim);
+}
+
 void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe)
 {
     LOCK(sim);
