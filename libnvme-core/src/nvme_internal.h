@@ -422,24 +422,8 @@ static inline uint32_t nvme_mod32(uint32_t n, uint32_t d)
 }
 
 /* True while a completion callback of this controller runs (on any CPU):
- * teardown and recovery do not start from inside one. */
-static inline bool nvme_in_callback(const struct nvme_ctrl *ctrl)
-{
-    /* Telling CPUs apart: only the calling CPU's callbacks count (another
-     * CPU completing its I/O does not make this call a nested one). */
-    if (ctrl->cb_depth != NULL)
-        return __atomic_load_n(
-                   &ctrl->cb_depth[nvme_mod32(ctrl->osal.cpu_id(ctrl->osal.ctx), ctrl->cb_cpus)],
-                   __ATOMIC_RELAXED) != 0;
-    if (ctrl->admin.in_callback != 0)
-        return true;
-    /* Acquire: a reset may have allocated the queues (nvme_io_queues_alloc). */
-    uint16_t n = __atomic_load_n(&ctrl->nr_ioq, __ATOMIC_ACQUIRE);
-    for (uint16_t i = 0; i < n; i++)
-        if (ctrl->ioq[i].in_callback != 0)
-            return true;
-    return false;
-}
+ * teardown and recovery do not start from inside one (recovery.c). */
+bool nvme_in_callback(const struct nvme_ctrl *ctrl);
 
 /* Around a completion callback (nvme_in_callback): counted for its
  * queue under the queue's lock, or, telling CPUs apart, for its CPU, with

@@ -24,6 +24,27 @@
  */
 #include "nvme_internal.h"
 
+/* True while a completion callback of this controller runs (on any CPU):
+ * teardown and recovery do not start from inside one.  Out of line: only
+ * cold paths ask (teardown, resets, scans, waits). */
+bool nvme_in_callback(const struct nvme_ctrl *ctrl)
+{
+    /* Telling CPUs apart: only the calling CPU's callbacks count (another
+     * CPU completing its I/O does not make this call a nested one). */
+    if (ctrl->cb_depth != NULL)
+        return __atomic_load_n(
+                   &ctrl->cb_depth[nvme_mod32(ctrl->osal.cpu_id(ctrl->osal.ctx), ctrl->cb_cpus)],
+                   __ATOMIC_RELAXED) != 0;
+    if (ctrl->admin.in_callback != 0)
+        return true;
+    /* Acquire: a reset may have allocated the queues (nvme_io_queues_alloc). */
+    uint16_t n = __atomic_load_n(&ctrl->nr_ioq, __ATOMIC_ACQUIRE);
+    for (uint16_t i = 0; i < n; i++)
+        if (ctrl->ioq[i].in_callback != 0)
+            return true;
+    return false;
+}
+
 /* ------------------------------------------------------------------ */
 /* Ticks and events                                                    */
 /* ------------------------------------------------------------------ */
