@@ -90,17 +90,25 @@ void nvme_passthru_prep(struct nvme_sqe *cmd, const struct nvme_sqe *sqe, struct
     }
 }
 
-/* Identify (§5.15): CDW10 CNS[7:0], CNTID[31:16]; always 4096 bytes. */
-int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
+/* Identify (§5.15): CDW10 CNS[7:0], CNTID[31:16]; CDW11 CSI[31:24] (NVMe
+ * 2.0); always 4096 bytes. */
+int nvme_identify_dw(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
+                     void *buf)
 {
     struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
+    sqe.cdw10 = cdw10;
+    sqe.cdw11 = cdw11;
+    return nvme_admin_exec_bounce(ctrl, &sqe, buf, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
+                                  NULL);
+}
+
+int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
+{
     if (ctrl == NULL || buf == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
-    sqe.cdw10 = cns;
-    return nvme_admin_exec_bounce(ctrl, &sqe, buf, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
-                                  NULL);
+    return nvme_identify_dw(ctrl, cns, nsid, 0, buf);
 }
 
 /* Identify Controller (§5.15.2.2): keep what the core and nvmectl use,

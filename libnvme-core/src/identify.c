@@ -26,6 +26,22 @@ static __attribute__((noinline)) int id_unsupported(struct nvme_ctrl *ctrl, cons
     return NVME_ERR_UNSUPPORTED;
 }
 
+/* Identify into a page of the core's, returned (NULL: no memory, *rc
+ * NVME_ERR_NOMEM), which the caller frees with id_page_free whatever *rc. */
+static void *id_page_get(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
+                         int *rc)
+{
+    void *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
+    *rc = page == NULL ? NVME_ERR_NOMEM : nvme_identify_dw(ctrl, cdw10, nsid, cdw11, page);
+    return page;
+}
+
+static void id_page_free(struct nvme_ctrl *ctrl, void *page)
+{
+    if (page != NULL)
+        ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+}
+
 /* Power State Descriptor (NVMe 2.0 Figure 276): MP 15:0, MXPS bit 24, NOPS
  * bit 25, ENLAT 63:32, EXLAT 95:64, RRT 100:96, RRL 108:104, RWT 116:112,
  * RWL 124:120, IDLP 143:128, IPS 151:150, ACTP 175:160, APW 178:176, APS
@@ -145,10 +161,8 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     nvme_memzero(out, sizeof(*out));
-    uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
-    if (page == NULL)
-        return NVME_ERR_NOMEM;
-    int rc = nvme_identify(ctrl, NVME_CNS_NS_DESC_LIST, nsid, page);
+    int rc;
+    uint8_t *page = id_page_get(ctrl, NVME_CNS_NS_DESC_LIST, nsid, 0, &rc);
     unsigned off = 0;
     while (rc == NVME_OK && off + 4u <= NVME_IDENTIFY_DATA_SIZE && page[off] != 0) {
         uint8_t type = page[off], len = page[off + 1u];
@@ -174,7 +188,7 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
         nvme_memzero(out->eui64, sizeof(out->eui64));
         nvme_memzero(out->nguid, sizeof(out->nguid));
     }
-    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+    id_page_free(ctrl, page);
     return rc;
 }
 
@@ -189,16 +203,8 @@ static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, int csi, uint32_t sta
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     *count = 0;
-    uint32_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
-    if (page == NULL)
-        return NVME_ERR_NOMEM;
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, start);
-    sqe.cdw10 = cns;
-    if (csi >= 0)
-        sqe.cdw11 = (uint32_t)csi << 24;
-    int rc = nvme_admin_exec_bounce(ctrl, &sqe, page, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
-                                    NULL);
+    int rc;
+    uint32_t *page = id_page_get(ctrl, cns, start, csi >= 0 ? (uint32_t)csi << 24 : 0u, &rc);
     uint32_t prev = start;
     for (unsigned i = 0; rc == NVME_OK && i < max && page[i] != 0; i++) {
         if (page[i] <= prev || page[i] >= 0xfffffffeu) {
@@ -209,7 +215,7 @@ static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, int csi, uint32_t sta
         list[i] = prev = page[i];
         *count = i + 1u;
     }
-    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+    id_page_free(ctrl, page);
     return rc;
 }
 
@@ -264,15 +270,11 @@ int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t star
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     *count = 0;
-    uint16_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
-    if (page == NULL)
-        return NVME_ERR_NOMEM;
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
+    int rc;
     /* CDW10: CNS 7:0, CNTID 31:16 (the first identifier wanted). */
-    sqe.cdw10 = (nsid != 0 ? NVME_CNS_NS_CTRL_LIST : NVME_CNS_CTRL_LIST) | ((uint32_t)start << 16);
-    int rc = nvme_admin_exec_bounce(ctrl, &sqe, page, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
-                                    NULL);
+    uint16_t *page = id_page_get(
+        ctrl, (nsid != 0 ? NVME_CNS_NS_CTRL_LIST : NVME_CNS_CTRL_LIST) | ((uint32_t)start << 16),
+        nsid, 0, &rc);
     if (rc == NVME_OK) {
         unsigned n = page[0];
         if (n > NVME_CTRL_LIST_MAX) {
@@ -284,7 +286,7 @@ int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t star
             *count = n < max ? n : max;
         }
     }
-    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+    id_page_free(ctrl, page);
     return rc;
 }
 
@@ -296,10 +298,8 @@ int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max, 
     *count = 0;
     if (ctrl->cc_css != NVME_CC_CSS_IOCS)
         return NVME_ERR_UNSUPPORTED;
-    uint64_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
-    if (page == NULL)
-        return NVME_ERR_NOMEM;
-    int rc = nvme_identify(ctrl, NVME_CNS_IOCS, 0, page);
+    int rc;
+    uint64_t *page = id_page_get(ctrl, NVME_CNS_IOCS, 0, 0, &rc);
     if (rc == NVME_OK) {
         unsigned n = 0; /* the list ends at the first all-zero vector */
         while (n < max && page[n] != 0) {
@@ -308,7 +308,7 @@ int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max, 
         }
         *count = n;
     }
-    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+    id_page_free(ctrl, page);
     return rc;
 }
 
@@ -319,12 +319,7 @@ int nvme_identify_cs(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, uint8_t
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (ctrl->cc_css != NVME_CC_CSS_IOCS && csi != NVME_CSI_NVM)
         return NVME_ERR_UNSUPPORTED;
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
-    sqe.cdw10 = cns;
-    sqe.cdw11 = (uint32_t)csi << 24; /* CSI, CDW11 31:24 */
-    return nvme_admin_exec_bounce(ctrl, &sqe, buf, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
-                                  NULL);
+    return nvme_identify_dw(ctrl, cns, nsid, (uint32_t)csi << 24, buf); /* CSI, CDW11 31:24 */
 }
 
 uint32_t nvme_ctrl_css(const struct nvme_ctrl *ctrl) { return ctrl != NULL ? ctrl->cc_css : 0u; }

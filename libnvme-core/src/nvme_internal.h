@@ -868,6 +868,10 @@ int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *pag
  * admin queue with the deadline its opcode needs. */
 int nvme_exec_bounce(struct nvme_qpair *qp, uint32_t epoch, struct nvme_sqe *sqe, void *buf,
                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
+/* Identify with CDW10 and CDW11 as given, into 4096 bytes at buf (admin.c);
+ * nvme_identify without its checks of the caller's arguments. */
+int nvme_identify_dw(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
+                     void *buf);
 int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
                            enum nvme_dma_dir dir, uint32_t *dw0);
 /* A passthrough's data as the caller gave them, and the page it gets
