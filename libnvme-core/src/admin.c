@@ -21,50 +21,6 @@ unsigned nvme_admin_flags(uint8_t opc)
                : 0u;
 }
 
-/* Runs a command on `qp` whose data lands in a DMA buffer of the core,
- * copied to/from `buf`.  The buffer is whole pages, all of them given to
- * the device: a command that moves more than `len` (a passthrough whose
- * length is short for what it asks) writes into the rest of the bounce,
- * never past it. */
-int nvme_exec_bounce(struct nvme_qpair *qp, uint32_t epoch, struct nvme_sqe *sqe, void *buf,
-                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
-{
-    struct nvme_ctrl *ctrl = qp->ctrl;
-    const struct nvme_osal *o = &ctrl->osal;
-    uint64_t bus;
-    void *dma = NULL;
-    uint32_t whole = 0;
-
-    if (len != 0) {
-        if (buf == NULL || len > NVME_MAX_XFER_BYTES)
-            return NVME_ERR_INVAL;
-        whole = (len + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
-        dma = o->dma_alloc(o->ctx, whole, ctrl->page_size, &bus);
-        if (dma == NULL)
-            return NVME_ERR_NOMEM;
-        nvme_memzero(dma, whole);
-        if (dir & NVME_DMA_TO_DEVICE)
-            nvme_memcpy(dma, buf, len);
-        /* Clean what the CPU just wrote before the device reads it or
-         * writes over it: a dirty line evicted later would land on the
-         * device's data (nvme_osal.h, non-coherent DMA rules 2 and 3). */
-        nvme_dma_sync(ctrl, dma, whole, NVME_DMA_TO_DEVICE);
-    }
-    /* The bounce buffer is core memory: it is mapped like a caller's, so
-     * ports with an IOMMU see every device access announced.  It is freed
-     * only once the command completed or the controller stopped. */
-    int rc = nvme_exec_epoch(qp, epoch, sqe, dma, whole, dir, flags, dw0);
-    if (dma != NULL) {
-        if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
-            /* Invalidate once completed, before the CPU reads the data (rule 4). */
-            nvme_dma_sync(ctrl, dma, whole, NVME_DMA_FROM_DEVICE);
-            nvme_memcpy(buf, dma, len);
-        }
-        o->dma_free(o->ctx, dma, whole);
-    }
-    return rc;
-}
-
 int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
                            enum nvme_dma_dir dir, uint32_t *dw0)
 {
@@ -90,19 +46,7 @@ void nvme_passthru_prep(struct nvme_sqe *cmd, const struct nvme_sqe *sqe, struct
     }
 }
 
-/* Identify (§5.15): CDW10 CNS[7:0], CNTID[31:16]; CDW11 CSI[31:24] (NVMe
- * 2.0); always 4096 bytes. */
-int nvme_identify_dw(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
-                     void *buf)
-{
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
-    sqe.cdw10 = cdw10;
-    sqe.cdw11 = cdw11;
-    return nvme_admin_exec_bounce(ctrl, &sqe, buf, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
-                                  NULL);
-}
-
+/* Identify (§5.15), checked: nvme_identify_dw (recovery.c) runs it. */
 int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
 {
     if (ctrl == NULL || buf == NULL)

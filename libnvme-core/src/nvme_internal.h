@@ -863,12 +863,12 @@ void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe);
 uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba);
 /* ns.c: ZNS details of a zoned namespace (CNS 05h CSI 02h). */
 int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page);
-/* admin.c: a command whose data go through a DMA bounce of whole pages,
- * on `qp` (epoch: as nvme_exec_epoch), or (nvme_admin_exec_bounce) on the
- * admin queue with the deadline its opcode needs. */
+/* recovery.c: a command whose data go through a DMA bounce of whole pages,
+ * on `qp` (epoch: as nvme_exec_epoch), or (admin.c, nvme_admin_exec_bounce)
+ * on the admin queue with the deadline its opcode needs. */
 int nvme_exec_bounce(struct nvme_qpair *qp, uint32_t epoch, struct nvme_sqe *sqe, void *buf,
                      uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
-/* Identify with CDW10 and CDW11 as given, into 4096 bytes at buf (admin.c);
+/* Identify with CDW10 and CDW11 as given, into 4096 bytes at buf (recovery.c);
  * nvme_identify without its checks of the caller's arguments. */
 int nvme_identify_dw(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
                      void *buf);

@@ -706,6 +706,63 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
     return nvme_exec_epoch(qp, NVME_NS_EPOCH_ANY, sqe, buf, len, dir, flags, dw0);
 }
 
+/* Runs a command on `qp` whose data lands in a DMA buffer of the core,
+ * copied to/from `buf`.  The buffer is whole pages, all of them given to
+ * the device: a command that moves more than `len` (a passthrough whose
+ * length is short for what it asks) writes into the rest of the bounce,
+ * never past it. */
+int nvme_exec_bounce(struct nvme_qpair *qp, uint32_t epoch, struct nvme_sqe *sqe, void *buf,
+                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
+{
+    struct nvme_ctrl *ctrl = qp->ctrl;
+    const struct nvme_osal *o = &ctrl->osal;
+    uint64_t bus;
+    void *dma = NULL;
+    uint32_t whole = 0;
+
+    if (len != 0) {
+        if (buf == NULL || len > NVME_MAX_XFER_BYTES)
+            return NVME_ERR_INVAL;
+        whole = (len + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
+        dma = o->dma_alloc(o->ctx, whole, ctrl->page_size, &bus);
+        if (dma == NULL)
+            return NVME_ERR_NOMEM;
+        nvme_memzero(dma, whole);
+        if (dir & NVME_DMA_TO_DEVICE)
+            nvme_memcpy(dma, buf, len);
+        /* Clean what the CPU just wrote before the device reads it or
+         * writes over it: a dirty line evicted later would land on the
+         * device's data (nvme_osal.h, non-coherent DMA rules 2 and 3). */
+        nvme_dma_sync(ctrl, dma, whole, NVME_DMA_TO_DEVICE);
+    }
+    /* The bounce buffer is core memory: it is mapped like a caller's, so
+     * ports with an IOMMU see every device access announced.  It is freed
+     * only once the command completed or the controller stopped. */
+    int rc = nvme_exec_epoch(qp, epoch, sqe, dma, whole, dir, flags, dw0);
+    if (dma != NULL) {
+        if (rc == NVME_OK && (dir & NVME_DMA_FROM_DEVICE)) {
+            /* Invalidate once completed, before the CPU reads the data (rule 4). */
+            nvme_dma_sync(ctrl, dma, whole, NVME_DMA_FROM_DEVICE);
+            nvme_memcpy(buf, dma, len);
+        }
+        o->dma_free(o->ctx, dma, whole);
+    }
+    return rc;
+}
+
+/* Identify (§5.15): CDW10 CNS[7:0], CNTID[31:16]; CDW11 CSI[31:24] (NVMe
+ * 2.0); always 4096 bytes. */
+int nvme_identify_dw(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
+                     void *buf)
+{
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, nsid);
+    sqe.cdw10 = cdw10;
+    sqe.cdw11 = cdw11;
+    return nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, &sqe, buf, NVME_IDENTIFY_DATA_SIZE,
+                            NVME_DMA_FROM_DEVICE, 0, NULL);
+}
+
 /* ------------------------------------------------------------------ */
 /* Queues and features: bring-up and every restart                     */
 /* ------------------------------------------------------------------ */
@@ -1089,19 +1146,14 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
      * Retry Delays only when the host asks; worthwhile when it has some
      * (Linux does the same). */
     if (ctrl->crdt[0] != 0 || ctrl->crdt[1] != 0 || ctrl->crdt[2] != 0) {
-        uint64_t bus;
-        uint8_t *hbs = ctrl->osal.dma_alloc(ctrl->osal.ctx, 512, ctrl->page_size, &bus);
-        if (hbs == NULL)
-            return;
-        nvme_memzero(hbs, 512);
-        hbs[0] = 1; /* ACRE */
-        /* Clean before the device reads it (nvme_osal.h, non-coherent rule 2). */
-        nvme_dma_sync(ctrl, hbs, 512, NVME_DMA_TO_DEVICE);
+        /* The 512-byte structure, all zero but ACRE (byte 0), from a
+         * zeroed page of the core's (nvme_exec_bounce). */
+        uint8_t acre = 1;
         nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
         sqe.cdw10 = NVME_FEAT_HOST_BEHAVIOR;
-        int rc = nvme_exec(&ctrl->admin, &sqe, hbs, 512, NVME_DMA_TO_DEVICE, 0, NULL);
-        ctrl->osal.dma_free(ctrl->osal.ctx, hbs, 512);
-        if (rc != NVME_OK)
+        int rc = nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, &sqe, &acre, sizeof(acre),
+                                  NVME_DMA_TO_DEVICE, 0, NULL);
+        if (rc != NVME_OK && rc != NVME_ERR_NOMEM) /* (no memory: nothing sent, as before) */
             nvme_log(ctrl, NVME_LOG_WARN, "ACRE not enabled: %s", nvme_strerror(rc));
     }
 }
@@ -1167,24 +1219,6 @@ static int nvme_restart_layout(struct nvme_ctrl *ctrl, uint16_t *want)
     return NVME_OK;
 }
 
-/* One Identify (§5.17) on the admin queue into a zeroed DMA page:
- * zeroed and cleaned before the device writes it (nvme_osal.h,
- * non-coherent rule 3), invalidated before the CPU reads (rule 4). */
-static int nvme_identify_page(struct nvme_ctrl *ctrl, uint8_t cns, uint8_t csi, void *page,
-                              uint32_t whole)
-{
-    nvme_memzero(page, whole);
-    nvme_dma_sync(ctrl, page, whole, NVME_DMA_TO_DEVICE);
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_ADMIN_IDENTIFY, 0);
-    sqe.cdw10 = cns;
-    sqe.cdw11 = (uint32_t)csi << 24; /* CSI, CDW11 31:24 */
-    int rc = nvme_exec(&ctrl->admin, &sqe, page, whole, NVME_DMA_FROM_DEVICE, 0, NULL);
-    if (rc == NVME_OK)
-        nvme_dma_sync(ctrl, page, whole, NVME_DMA_FROM_DEVICE);
-    return rc;
-}
-
 /* The NVM Command Set's own Identify Controller (CNS 06h CSI 00h, NVM CS
  * 1.0 §4.1.5.1), which NVMe 2.0 controllers and those with I/O Command
  * Sets (CC.CSS 110b) answer, as Linux's nvme_init_non_mdts_limits asks it
@@ -1196,7 +1230,7 @@ static int nvme_identify_page(struct nvme_ctrl *ctrl, uint8_t cns, uint8_t csi, 
  * only: more splitting at worst).  Only caps: an I/O path reading them while a firmware activation
  * changes them builds a command within either firmware's limits, or one
  * the new firmware refuses with a status. */
-static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, uint32_t whole, bool again)
+static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, bool again)
 {
     const struct nvme_id_ctrl_nvm *id = page;
     uint8_t vsl = 0, wzsl = 0, wusl = 0, dmrl = 0;
@@ -1204,7 +1238,7 @@ static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, uint32_t who
     uint64_t dmsl = 0;
     if ((ctrl->info.vs >= NVME_VS(2, 0, 0) || ctrl->cc_css == NVME_CC_CSS_IOCS) &&
         !(ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS)) {
-        int rc = nvme_identify_page(ctrl, NVME_CNS_CS_CTRL, NVME_CSI_NVM, page, whole);
+        int rc = nvme_identify_dw(ctrl, NVME_CNS_CS_CTRL, 0, (uint32_t)NVME_CSI_NVM << 24, page);
         if (rc < 0 || (rc > 0 && again))
             return rc < 0 ? rc : NVME_OK; /* kept: a transient refusal drops no cap */
         if (rc == NVME_OK) {
@@ -1236,23 +1270,13 @@ static int nvme_nvm_limits_read(struct nvme_ctrl *ctrl, void *page, uint32_t who
     return NVME_OK;
 }
 
-/* A DMA page for Identify data (*whole bytes at *bus): NULL without
- * memory. */
-static void *nvme_identify_alloc(struct nvme_ctrl *ctrl, uint32_t *whole, uint64_t *bus)
-{
-    *whole = (NVME_IDENTIFY_DATA_SIZE + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
-    return ctrl->osal.dma_alloc(ctrl->osal.ctx, *whole, ctrl->page_size, bus);
-}
-
 int nvme_nvm_limits(struct nvme_ctrl *ctrl)
 {
-    uint32_t whole;
-    uint64_t bus;
-    void *page = nvme_identify_alloc(ctrl, &whole, &bus);
+    void *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
     if (page == NULL)
         return NVME_ERR_NOMEM;
-    int rc = nvme_nvm_limits_read(ctrl, page, whole, false);
-    ctrl->osal.dma_free(ctrl->osal.ctx, page, whole);
+    int rc = nvme_nvm_limits_read(ctrl, page, false);
+    ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
     return rc;
 }
 
@@ -1289,12 +1313,10 @@ static void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts)
  * every reset path runs it. */
 void nvme_refresh_identify(struct nvme_ctrl *ctrl)
 {
-    uint32_t whole;
-    uint64_t bus;
-    struct nvme_id_ctrl *id = nvme_identify_alloc(ctrl, &whole, &bus);
+    struct nvme_id_ctrl *id = ctrl->osal.mem_alloc(ctrl->osal.ctx, sizeof(*id));
     if (id == NULL)
         return;
-    if (nvme_identify_page(ctrl, NVME_CNS_CTRL, 0, id, whole) == NVME_OK) {
+    if (nvme_identify_dw(ctrl, NVME_CNS_CTRL, 0, 0, id) == NVME_OK) {
         if (id->elpe != ctrl->elpe)
             nvme_log(ctrl, NVME_LOG_INFO, "%u error log entries (ELPE was %u)", id->elpe + 1u,
                      ctrl->elpe);
@@ -1305,10 +1327,10 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
             nvme_log(ctrl, NVME_LOG_INFO, "firmware revision %s (was %s)", fr, ctrl->info.firmware);
             nvme_memcpy(ctrl->info.firmware, fr, sizeof(fr));
         }
-        (void)nvme_nvm_limits_read(ctrl, id, whole, true);
+        (void)nvme_nvm_limits_read(ctrl, id, true);
         nvme_refresh_mdts(ctrl, id->mdts);
     }
-    ctrl->osal.dma_free(ctrl->osal.ctx, id, whole);
+    ctrl->osal.mem_free(ctrl->osal.ctx, id, sizeof(*id));
 }
 
 /* Enable again and rebuild the queues on the same memory. */
