@@ -357,15 +357,50 @@ int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
     return ctrl->shutdown_rc = rc;
 }
 
-/* What a register dump of a device that is gone holds. */
-static void nvme_regs_all_ones(struct nvme_ctrl_regs *r)
+/* Every register of NVMe 2.0 §3.1.4 Figure 35 that struct nvme_ctrl_regs
+ * holds, in the order nvme_ctrl_regs_read reads them: its offset, where
+ * the struct keeps it, and whether it is 64 bits wide. */
+#define NVME_REGS_FIELD(reg, f)                                                                    \
+    {                                                                                              \
+        NVME_REG_##reg, offsetof(struct nvme_ctrl_regs, f),                                        \
+            sizeof(((struct nvme_ctrl_regs *)0)->f) == 8u                                          \
+    }
+static const struct {
+    uint16_t reg;
+    uint8_t at, wide;
+} nvme_regs_map[] = {
+    NVME_REGS_FIELD(CAP, cap),         NVME_REGS_FIELD(VS, vs),
+    NVME_REGS_FIELD(INTMS, intms),     NVME_REGS_FIELD(INTMC, intmc),
+    NVME_REGS_FIELD(CC, cc),           NVME_REGS_FIELD(CSTS, csts),
+    NVME_REGS_FIELD(NSSR, nssr),       NVME_REGS_FIELD(AQA, aqa),
+    NVME_REGS_FIELD(ASQ, asq),         NVME_REGS_FIELD(ACQ, acq),
+    NVME_REGS_FIELD(CMBLOC, cmbloc),   NVME_REGS_FIELD(CMBSZ, cmbsz),
+    NVME_REGS_FIELD(BPINFO, bpinfo),   NVME_REGS_FIELD(BPRSEL, bprsel),
+    NVME_REGS_FIELD(BPMBL, bpmbl),     NVME_REGS_FIELD(CMBMSC, cmbmsc),
+    NVME_REGS_FIELD(CMBSTS, cmbsts),   NVME_REGS_FIELD(CMBEBS, cmbebs),
+    NVME_REGS_FIELD(CMBSWTP, cmbswtp), NVME_REGS_FIELD(NSSD, nssd),
+    NVME_REGS_FIELD(CRTO, crto),       NVME_REGS_FIELD(PMRCAP, pmrcap),
+    NVME_REGS_FIELD(PMRCTL, pmrctl),   NVME_REGS_FIELD(PMRSTS, pmrsts),
+    NVME_REGS_FIELD(PMREBS, pmrebs),   NVME_REGS_FIELD(PMRSWTP, pmrswtp),
+    NVME_REGS_FIELD(PMRMSCL, pmrmscl), NVME_REGS_FIELD(PMRMSCU, pmrmscu),
+};
+#define NVME_REGS_COUNT (sizeof(nvme_regs_map) / sizeof(nvme_regs_map[0]))
+
+/* Fills registers [from, to) of nvme_regs_map into *r: read from the
+ * device, or, with `ctrl` NULL, all ones (what a dump of a device that
+ * is gone holds). */
+static void nvme_regs_fill(struct nvme_ctrl *ctrl, struct nvme_ctrl_regs *r, unsigned from,
+                           unsigned to)
 {
-    r->cap = r->asq = r->acq = r->bpmbl = r->cmbmsc = ~(uint64_t)0;
-    r->vs = r->intms = r->intmc = r->cc = r->csts = r->nssr = r->aqa = 0xffffffffu;
-    r->cmbloc = r->cmbsz = r->bpinfo = r->bprsel = r->cmbsts = r->cmbebs = 0xffffffffu;
-    r->cmbswtp = r->nssd = r->crto = 0xffffffffu;
-    r->pmrcap = r->pmrctl = r->pmrsts = r->pmrebs = r->pmrswtp = 0xffffffffu;
-    r->pmrmscl = r->pmrmscu = 0xffffffffu;
+    for (unsigned i = from; i < to; i++) {
+        void *f = (uint8_t *)r + nvme_regs_map[i].at;
+        if (nvme_regs_map[i].wide)
+            *(uint64_t *)f = ctrl != NULL ? nvme_reg_read64(ctrl, nvme_regs_map[i].reg)
+                                          : ~(uint64_t)0;
+        else
+            *(uint32_t *)f = ctrl != NULL ? nvme_reg_read32(ctrl, nvme_regs_map[i].reg)
+                                          : 0xffffffffu;
+    }
 }
 
 /* Every register of NVMe 2.0 §3.1.4 Figure 35 (nvme-cli's show-regs).
@@ -383,44 +418,18 @@ int nvme_ctrl_regs_read(struct nvme_ctrl *ctrl, struct nvme_ctrl_regs *out)
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     /* Lifecycle rule 6: the address may be someone else's by now. */
     if (NVME_READ_ONCE(ctrl->gone)) {
-        nvme_regs_all_ones(out);
+        nvme_regs_fill(NULL, out, 0, NVME_REGS_COUNT);
         return NVME_ERR_GONE;
     }
-    out->cap = nvme_reg_read64(ctrl, NVME_REG_CAP);
-    out->vs = nvme_reg_read32(ctrl, NVME_REG_VS);
+    nvme_regs_fill(ctrl, out, 0, 2);                          /* CAP, VS */
     if (out->cap == ~(uint64_t)0 || out->vs == 0xffffffffu) { /* removed: read no further */
-        nvme_regs_all_ones(out);
+        nvme_regs_fill(NULL, out, 0, NVME_REGS_COUNT);
         return NVME_ERR_GONE;
     }
-    out->intms = nvme_reg_read32(ctrl, NVME_REG_INTMS);
-    out->intmc = nvme_reg_read32(ctrl, NVME_REG_INTMC);
-    out->cc = nvme_reg_read32(ctrl, NVME_REG_CC);
-    out->csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
-    out->nssr = nvme_reg_read32(ctrl, NVME_REG_NSSR);
-    out->aqa = nvme_reg_read32(ctrl, NVME_REG_AQA);
-    out->asq = nvme_reg_read64(ctrl, NVME_REG_ASQ);
-    out->acq = nvme_reg_read64(ctrl, NVME_REG_ACQ);
-    out->cmbloc = nvme_reg_read32(ctrl, NVME_REG_CMBLOC);
-    out->cmbsz = nvme_reg_read32(ctrl, NVME_REG_CMBSZ);
-    out->bpinfo = nvme_reg_read32(ctrl, NVME_REG_BPINFO);
-    out->bprsel = nvme_reg_read32(ctrl, NVME_REG_BPRSEL);
-    out->bpmbl = nvme_reg_read64(ctrl, NVME_REG_BPMBL);
-    out->cmbmsc = nvme_reg_read64(ctrl, NVME_REG_CMBMSC);
-    out->cmbsts = nvme_reg_read32(ctrl, NVME_REG_CMBSTS);
-    out->cmbebs = nvme_reg_read32(ctrl, NVME_REG_CMBEBS);
-    out->cmbswtp = nvme_reg_read32(ctrl, NVME_REG_CMBSWTP);
-    out->nssd = nvme_reg_read32(ctrl, NVME_REG_NSSD);
-    out->crto = nvme_reg_read32(ctrl, NVME_REG_CRTO);
-    out->pmrcap = nvme_reg_read32(ctrl, NVME_REG_PMRCAP);
-    out->pmrctl = nvme_reg_read32(ctrl, NVME_REG_PMRCTL);
-    out->pmrsts = nvme_reg_read32(ctrl, NVME_REG_PMRSTS);
-    out->pmrebs = nvme_reg_read32(ctrl, NVME_REG_PMREBS);
-    out->pmrswtp = nvme_reg_read32(ctrl, NVME_REG_PMRSWTP);
-    out->pmrmscl = nvme_reg_read32(ctrl, NVME_REG_PMRMSCL);
-    out->pmrmscu = nvme_reg_read32(ctrl, NVME_REG_PMRMSCU);
+    nvme_regs_fill(ctrl, out, 2, NVME_REGS_COUNT);
     /* Removed while we read (CSTS all ones, as everywhere in the core). */
     if (out->csts == 0xffffffffu) {
-        nvme_regs_all_ones(out);
+        nvme_regs_fill(NULL, out, 0, NVME_REGS_COUNT);
         return NVME_ERR_GONE;
     }
     return NVME_OK;
