@@ -105,12 +105,10 @@ static const struct {
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
 {
     struct nvme_ctrl_info *info = &ctrl->info;
-    const struct nvme_osal *o = &ctrl->osal;
-    struct nvme_id_ctrl *id = o->mem_alloc(o->ctx, sizeof(*id));
+    int rc;
+    struct nvme_id_ctrl *id = nvme_identify_page(ctrl, NVME_CNS_CTRL, 0, 0, &rc);
     if (id == NULL)
-        return NVME_ERR_NOMEM;
-
-    int rc = nvme_identify(ctrl, NVME_CNS_CTRL, 0, id);
+        return rc;
     if (rc != NVME_OK) {
         /* nvme_strerror names a status (rc > 0) as nvme_status_name does. */
         nvme_log(ctrl, NVME_LOG_ERROR, "Identify Controller failed: %s", nvme_strerror(rc));
@@ -169,6 +167,6 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
                info->serial, info->model, info->firmware, info->nn, info->mdts_bytes);
     rc = NVME_OK;
 out:
-    o->mem_free(o->ctx, id, sizeof(*id));
+    nvme_identify_page_free(ctrl, id);
     return rc;
 }

@@ -26,22 +26,6 @@ static __attribute__((noinline)) int id_unsupported(struct nvme_ctrl *ctrl, cons
     return NVME_ERR_UNSUPPORTED;
 }
 
-/* Identify into a page of the core's, returned (NULL: no memory, *rc
- * NVME_ERR_NOMEM), which the caller frees with id_page_free whatever *rc. */
-static void *id_page_get(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
-                         int *rc)
-{
-    void *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
-    *rc = page == NULL ? NVME_ERR_NOMEM : nvme_identify_dw(ctrl, cdw10, nsid, cdw11, page);
-    return page;
-}
-
-static void id_page_free(struct nvme_ctrl *ctrl, void *page)
-{
-    if (page != NULL)
-        ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
-}
-
 /* Power State Descriptor (NVMe 2.0 Figure 276): MP 15:0, MXPS bit 24, NOPS
  * bit 25, ENLAT 63:32, EXLAT 95:64, RRT 100:96, RRL 108:104, RWT 116:112,
  * RWL 124:120, IDLP 143:128, IPS 151:150, ACTP 175:160, APW 178:176, APS
@@ -162,7 +146,7 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     nvme_memzero(out, sizeof(*out));
     int rc;
-    uint8_t *page = id_page_get(ctrl, NVME_CNS_NS_DESC_LIST, nsid, 0, &rc);
+    uint8_t *page = nvme_identify_page(ctrl, NVME_CNS_NS_DESC_LIST, nsid, 0, &rc);
     unsigned off = 0;
     while (rc == NVME_OK && off + 4u <= NVME_IDENTIFY_DATA_SIZE && page[off] != 0) {
         uint8_t type = page[off], len = page[off + 1u];
@@ -188,7 +172,7 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
         nvme_memzero(out->eui64, sizeof(out->eui64));
         nvme_memzero(out->nguid, sizeof(out->nguid));
     }
-    id_page_free(ctrl, page);
+    nvme_identify_page_free(ctrl, page);
     return rc;
 }
 
@@ -204,7 +188,7 @@ static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, int csi, uint32_t sta
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     *count = 0;
     int rc;
-    uint32_t *page = id_page_get(ctrl, cns, start, csi >= 0 ? (uint32_t)csi << 24 : 0u, &rc);
+    uint32_t *page = nvme_identify_page(ctrl, cns, start, csi >= 0 ? (uint32_t)csi << 24 : 0u, &rc);
     uint32_t prev = start;
     for (unsigned i = 0; rc == NVME_OK && i < max && page[i] != 0; i++) {
         if (page[i] <= prev || page[i] >= 0xfffffffeu) {
@@ -215,7 +199,7 @@ static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, int csi, uint32_t sta
         list[i] = prev = page[i];
         *count = i + 1u;
     }
-    id_page_free(ctrl, page);
+    nvme_identify_page_free(ctrl, page);
     return rc;
 }
 
@@ -272,7 +256,7 @@ int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t star
     *count = 0;
     int rc;
     /* CDW10: CNS 7:0, CNTID 31:16 (the first identifier wanted). */
-    uint16_t *page = id_page_get(
+    uint16_t *page = nvme_identify_page(
         ctrl, (nsid != 0 ? NVME_CNS_NS_CTRL_LIST : NVME_CNS_CTRL_LIST) | ((uint32_t)start << 16),
         nsid, 0, &rc);
     if (rc == NVME_OK) {
@@ -286,7 +270,7 @@ int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t star
             *count = n < max ? n : max;
         }
     }
-    id_page_free(ctrl, page);
+    nvme_identify_page_free(ctrl, page);
     return rc;
 }
 
@@ -299,7 +283,7 @@ int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max, 
     if (ctrl->cc_css != NVME_CC_CSS_IOCS)
         return NVME_ERR_UNSUPPORTED;
     int rc;
-    uint64_t *page = id_page_get(ctrl, NVME_CNS_IOCS, 0, 0, &rc);
+    uint64_t *page = nvme_identify_page(ctrl, NVME_CNS_IOCS, 0, 0, &rc);
     if (rc == NVME_OK) {
         unsigned n = 0; /* the list ends at the first all-zero vector */
         while (n < max && page[n] != 0) {
@@ -308,7 +292,7 @@ int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max, 
         }
         *count = n;
     }
-    id_page_free(ctrl, page);
+    nvme_identify_page_free(ctrl, page);
     return rc;
 }
 

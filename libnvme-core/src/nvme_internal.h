@@ -872,6 +872,12 @@ int nvme_exec_bounce(struct nvme_qpair *qp, uint32_t epoch, struct nvme_sqe *sqe
  * nvme_identify without its checks of the caller's arguments. */
 int nvme_identify_dw(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
                      void *buf);
+/* nvme_identify_dw into a page of the core's, returned (NULL: no memory,
+ * *rc NVME_ERR_NOMEM), which the caller frees with nvme_identify_page_free
+ * whatever *rc (recovery.c). */
+void *nvme_identify_page(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
+                         int *rc);
+void nvme_identify_page_free(struct nvme_ctrl *ctrl, void *page);
 int nvme_admin_exec_bounce(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
                            enum nvme_dma_dir dir, uint32_t *dw0);
 /* A passthrough's data as the caller gave them, and the page it gets

@@ -763,6 +763,20 @@ int nvme_identify_dw(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint
                             NVME_DMA_FROM_DEVICE, 0, NULL);
 }
 
+void *nvme_identify_page(struct nvme_ctrl *ctrl, uint32_t cdw10, uint32_t nsid, uint32_t cdw11,
+                         int *rc)
+{
+    void *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
+    *rc = page == NULL ? NVME_ERR_NOMEM : nvme_identify_dw(ctrl, cdw10, nsid, cdw11, page);
+    return page;
+}
+
+void nvme_identify_page_free(struct nvme_ctrl *ctrl, void *page)
+{
+    if (page != NULL)
+        ctrl->osal.mem_free(ctrl->osal.ctx, page, NVME_IDENTIFY_DATA_SIZE);
+}
+
 /* ------------------------------------------------------------------ */
 /* Queues and features: bring-up and every restart                     */
 /* ------------------------------------------------------------------ */
@@ -1313,10 +1327,9 @@ static void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts)
  * every reset path runs it. */
 void nvme_refresh_identify(struct nvme_ctrl *ctrl)
 {
-    struct nvme_id_ctrl *id = ctrl->osal.mem_alloc(ctrl->osal.ctx, sizeof(*id));
-    if (id == NULL)
-        return;
-    if (nvme_identify_dw(ctrl, NVME_CNS_CTRL, 0, 0, id) == NVME_OK) {
+    int rc;
+    struct nvme_id_ctrl *id = nvme_identify_page(ctrl, NVME_CNS_CTRL, 0, 0, &rc);
+    if (rc == NVME_OK) {
         if (id->elpe != ctrl->elpe)
             nvme_log(ctrl, NVME_LOG_INFO, "%u error log entries (ELPE was %u)", id->elpe + 1u,
                      ctrl->elpe);
@@ -1330,7 +1343,7 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
         (void)nvme_nvm_limits_read(ctrl, id, true);
         nvme_refresh_mdts(ctrl, id->mdts);
     }
-    ctrl->osal.mem_free(ctrl->osal.ctx, id, sizeof(*id));
+    nvme_identify_page_free(ctrl, id);
 }
 
 /* Enable again and rebuild the queues on the same memory. */
