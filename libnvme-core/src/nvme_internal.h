@@ -774,14 +774,11 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent);
  * Linux waits for a tag; *spent bounds the wait as nvme_reset_waited's.
  * False from a completion callback, or once the bound is spent. */
 bool nvme_busy_waited(struct nvme_qpair *qp, const int *rc, unsigned *spent);
-/* Full reset: stop, reclaim, restart, replay (lifecycle rule 4).  why:
- * the fault that calls for it, NVME_OK when asked for; orderly: the I/O
- * queues are deleted first when the controller still runs. */
-int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly);
-/* The reset nvme_ctrl_reset asks for: like nvme_recovery_reset(ctrl,
- * NVME_OK, orderly), and a controller marked gone whose registers answer
- * again is marked back once the reset is claimed (NVME_ERR_GONE when they
- * still read all ones). */
+/* The reset nvme_ctrl_reset asks for, a full one: stop, reclaim, restart,
+ * replay (lifecycle rule 4); orderly: the I/O queues are deleted first
+ * when the controller still runs.  A controller marked gone whose
+ * registers answer again is marked back once the reset is claimed
+ * (NVME_ERR_GONE when they still read all ones). */
 int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly, bool nssr);
 /* nvme_ctrl_reset (ctrl.c); `nssr`: an NVM Subsystem Reset first, written
  * with the reset claimed, then not orderly (it stopped the controller

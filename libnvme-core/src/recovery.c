@@ -1648,11 +1648,6 @@ static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly)
     return rc;
 }
 
-int nvme_recovery_reset(struct nvme_ctrl *ctrl, int why, bool orderly)
-{
-    return nvme_recovery_claim(ctrl) ? nvme_recovery_run(ctrl, why, orderly) : NVME_ERR_STATE;
-}
-
 int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly, bool nssr)
 {
     if (!nvme_recovery_claim(ctrl))
