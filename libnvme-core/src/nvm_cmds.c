@@ -205,21 +205,20 @@ int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
     if (!(ctrl->info.oncs & NVME_ONCS_DSM))
         return nvm_unsupported(ctrl, nsid, "Dataset Management", "ONCS bit 2 clear");
     uint64_t total = 0;
+    uint32_t most = 0;
     for (unsigned i = 0; i < nr; i++) {
         /* A range of 0 blocks is allowed and names nothing (Figure 42). */
         if (ranges[i].nlb != 0 &&
             (ranges[i].slba >= ns->nsze || ranges[i].nlb > ns->nsze - ranges[i].slba))
             return NVME_ERR_RANGE;
         total += ranges[i].nlb;
+        most = ranges[i].nlb > most ? ranges[i].nlb : most;
     }
     /* The deallocate limits of the NVM Identify Controller (DMRL, DMRSL,
      * DMSL; CNS 06h CSI 00h, NVM CS 1.0): a controller may skip a range
      * above them and still report success (QEMU 7.2 does), so they are
      * refused here, clearly; nvme_deallocate splits within them. */
     if (attr & NVME_DSM_AD) {
-        uint32_t most = 0;
-        for (unsigned i = 0; i < nr; i++)
-            most = ranges[i].nlb > most ? ranges[i].nlb : most;
         if ((ctrl->dmrl != 0 && nr > ctrl->dmrl) || (ctrl->dmrsl != 0 && most > ctrl->dmrsl) ||
             (ctrl->dmsl != 0 && total > ctrl->dmsl)) {
             nvme_log(ctrl, NVME_LOG_ERROR,
