@@ -55,51 +55,6 @@ int nvme_identify(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
     return nvme_identify_dw(ctrl, cns, nsid, 0, buf);
 }
 
-/* The Identify Controller fields (§5.15.2.2, Figure 247) kept as they
- * are: where struct nvme_id_ctrl has each, where the controller keeps it,
- * and its size, the same in both (a mismatch does not compile: a
- * negative array size). */
-#define NVME_ID_SIZE(f) sizeof(((struct nvme_id_ctrl *)0)->f)
-#define NVME_ID_KEEP(f, to)                                                                        \
-    {                                                                                              \
-        offsetof(struct nvme_id_ctrl, f), offsetof(struct nvme_ctrl, to),                          \
-            NVME_ID_SIZE(f) +                                                                      \
-                0u * sizeof(char[NVME_ID_SIZE(f) == sizeof(((struct nvme_ctrl *)0)->to) ? 1 : -1]) \
-    }
-static const struct {
-    uint16_t from, to;
-    uint8_t size;
-} nvme_id_kept[] = {
-    NVME_ID_KEEP(vid, info.vid),
-    NVME_ID_KEEP(ssvid, info.ssvid),
-    NVME_ID_KEEP(cntlid, info.cntlid),
-    NVME_ID_KEEP(nn, info.nn),
-    NVME_ID_KEEP(oacs, info.oacs),
-    NVME_ID_KEEP(oncs, info.oncs),
-    NVME_ID_KEEP(ctratt, info.ctratt),
-    NVME_ID_KEEP(vwc, info.vwc),
-    NVME_ID_KEEP(lpa, info.lpa),
-    NVME_ID_KEEP(sqes, info.sqes),
-    NVME_ID_KEEP(cqes, info.cqes),
-    NVME_ID_KEEP(wctemp, info.wctemp),
-    NVME_ID_KEEP(cctemp, info.cctemp),
-    NVME_ID_KEEP(rtd3e, rtd3e_us),
-    NVME_ID_KEEP(acl, acl),
-    NVME_ID_KEEP(ocfs, ocfs),
-    NVME_ID_KEEP(aerl, aerl),
-    NVME_ID_KEEP(oaes, oaes),
-    NVME_ID_KEEP(elpe, elpe),
-    NVME_ID_KEEP(fna, fna),
-    NVME_ID_KEEP(frmw, frmw),
-    NVME_ID_KEEP(mtfa, mtfa),
-    NVME_ID_KEEP(fwug, fwug),
-    NVME_ID_KEEP(sanicap, sanicap),
-    NVME_ID_KEEP(hmpre, hmpre),
-    NVME_ID_KEEP(hmmin, hmmin),
-    NVME_ID_KEEP(hmminds, hmminds),
-    NVME_ID_KEEP(hmmaxd, hmmaxd),
-};
-
 /* Identify Controller (§5.15.2.2): keep what the core and nvmectl use,
  * and check what the core depends on. */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
@@ -114,15 +69,40 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
         nvme_log(ctrl, NVME_LOG_ERROR, "Identify Controller failed: %s", nvme_strerror(rc));
         goto out;
     }
-    for (unsigned i = 0; i < sizeof(nvme_id_kept) / sizeof(nvme_id_kept[0]); i++)
-        nvme_memcpy((uint8_t *)ctrl + nvme_id_kept[i].to,
-                    (const uint8_t *)id + nvme_id_kept[i].from, nvme_id_kept[i].size);
+    info->vid = id->vid;
+    info->ssvid = id->ssvid;
+    info->cntlid = id->cntlid;
     nvme_copy_id_string(info->serial, id->sn, sizeof(id->sn));
     nvme_copy_id_string(info->model, id->mn, sizeof(id->mn));
     nvme_copy_id_string(info->firmware, id->fr, sizeof(id->fr));
+    info->nn = id->nn;
+    info->oacs = id->oacs;
+    info->oncs = id->oncs;
+    info->ctratt = id->ctratt;
+    info->vwc = id->vwc;
+    info->lpa = id->lpa;
+    info->sqes = id->sqes;
+    info->cqes = id->cqes;
+    info->wctemp = id->wctemp;
+    info->cctemp = id->cctemp;
+    ctrl->rtd3e_us = id->rtd3e;
     ctrl->crdt[0] = id->crdt1;
     ctrl->crdt[1] = id->crdt2;
     ctrl->crdt[2] = id->crdt3;
+    ctrl->acl = id->acl;
+    ctrl->ocfs = id->ocfs;
+    ctrl->aerl = id->aerl;
+    ctrl->oaes = id->oaes;
+    ctrl->elpe = id->elpe;
+    ctrl->fna = id->fna;
+    ctrl->frmw = id->frmw;
+    ctrl->mtfa = id->mtfa;
+    ctrl->fwug = id->fwug;
+    ctrl->sanicap = id->sanicap;
+    ctrl->hmpre = id->hmpre;
+    ctrl->hmmin = id->hmmin;
+    ctrl->hmminds = id->hmminds;
+    ctrl->hmmaxd = id->hmmaxd;
     /* Shutdown deadline: RTD3E (us) in seconds, clamped between 5 s and
      * 60 s as Linux does (nvme_init_identify: clamp of rtd3e against the
      * shutdown_timeout parameter, 5 s, and 60 s). */
