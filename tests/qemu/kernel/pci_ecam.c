@@ -153,14 +153,22 @@ void pci_assign_bars(struct pci_host *h, uint8_t (*irq_line)(struct pci_addr a, 
                 uint64_t base = alloc_from(&next32, h->mem32 + h->mem32_size, size);
                 if (!base && is64)
                     base = alloc_from(&next64, h->mem64 + h->mem64_size, size);
-                pci_write32(a, off, (uint32_t)base);
+                /* No room: the BAR cannot stay at 0 once memory decode is
+                 * on, where it would cover PCI addresses of the BARs
+                 * assigned (a 1 GiB CMB over BAR0 on armv7's window at
+                 * 256 MiB); it goes to the top of its address space, size
+                 * aligned, outside every window: decoded nowhere the CPU
+                 * or another BAR reaches (QEMU: unmapped). */
+                uint64_t park = mask & (is64 ? ~0ull : 0xffffffffull);
+                pci_write32(a, off, (uint32_t)(base ? base : park));
                 if (is64)
-                    pci_write32(a, (uint8_t)(off + 4), (uint32_t)(base >> 32));
+                    pci_write32(a, (uint8_t)(off + 4), (uint32_t)((base ? base : park) >> 32));
                 kprintf("harness: pci %02x:%02x.%u BAR%u %s %llu KiB -> 0x%llx\n", a.bus, a.dev,
                         a.fn, bar, is64 ? "64-bit" : "32-bit", (unsigned long long)(size >> 10),
-                        (unsigned long long)base);
+                        (unsigned long long)(base ? base : park));
                 if (!base)
-                    kprintf("harness: no room for that BAR in the device tree's windows\n");
+                    kprintf("harness: no room for that BAR in the device tree's windows: "
+                            "left outside them, unusable\n");
                 if (is64)
                     bar++;
             }
