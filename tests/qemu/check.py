@@ -377,7 +377,7 @@ def case_xfer(w):
         cmds += ["wpat %d %d %d %d batch" % (nsid, lba, n, key), "rpat %d %d %d %d" % (nsid, lba, n, key),
                  "wpat %d %d %d %d" % (nsid, lba + n, n, key + 10),
                  "rpat %d %d %d %d batch" % (nsid, lba + n, n, key + 10)]
-    cmds += ["!read -n 1 -s 32768", "!verify -n 3 -s 0 -c 1", "smart", "check-irqs"]
+    cmds += ["!read -n 1 -s 32768", "!verify -n 3 -s 0 -c 1", "!wpat 2 0 4096 43", "smart", "check-irqs"]
     c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq=isa(w)["io_irq"],
                ctrl="mdts=2,smart_critical_warning=5", opts=["ioq=2"])
     c.ok(re.search(r"^mdts\s*: 16384 bytes", c.section("info"), re.M) is not None,
@@ -398,6 +398,9 @@ def case_xfer(w):
         pat_check_image(c, a if nsid == 1 else b, key, lba, n, lbs, "ns%d batch write" % nsid)
     c.has(r"^harness: 'read -n 1 -s 32768' failed as expected", "read past the end of the namespace fails")
     c.has(r"^harness: 'verify -n 3 -s 0 -c 1' failed as expected", "I/O to an inactive NSID fails")
+    c.ok(re.match(r"wpat: 4096 block\(s\) of 4096 bytes do not fit the harness's I/O buffer \(\d+ bytes\)\n",
+                  c.section("(must fail) wpat 2 0 4096 43")) is not None,
+         "wpat beyond the harness's buffer: refused, and it says why")
     s = c.section("smart")
     c.ok(re.search(r"^critical_warning\s*: 0x5\b", s, re.M) is not None,
          "smart: critical_warning 0x5 (smart_critical_warning=5)")

@@ -656,8 +656,12 @@ static int cmd_pat(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *ar
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, (uint32_t)nsid);
     if (!ns)
         return NVME_ERR_NOENT;
-    if (count * ns->lba_size > io->buf_len)
+    if (count * ns->lba_size > io->buf_len) {
+        kprintf("%s: %llu block(s) of %u bytes do not fit the harness's I/O buffer (%llu bytes)\n",
+                write ? "wpat" : "rpat", (unsigned long long)count, ns->lba_size,
+                (unsigned long long)io->buf_len);
         return NVME_ERR_INVAL;
+    }
     uint32_t *w = io->buf;
     uint64_t t0 = clock_now_us();
     int rc;
