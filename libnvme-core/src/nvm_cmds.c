@@ -866,8 +866,11 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
         return nvm_unsupported(ctrl, nsid, "Zone Append's LBA",
                                "zones over 2^32 blocks: DW0 holds its low half only");
     if ((uint64_t)count * ns->lba_size > ctrl->zasl_bytes) {
-        nvme_log(ctrl, NVME_LOG_ERROR,
-                 "namespace %u: zone append of %u blocks above ZASL (%u bytes)", nsid, count,
+        /* At the core's cap, ZASL and MDTS set no lower limit (both 0 on
+         * QEMU with mdts=0): the limit is the core's, not the device's. */
+        nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: zone append of %u blocks above %s (%u bytes)",
+                 nsid, count,
+                 ctrl->zasl_bytes == NVME_MAX_XFER_BYTES ? "the core's cap per command" : "ZASL",
                  ctrl->zasl_bytes);
         return NVME_ERR_INVAL;
     }

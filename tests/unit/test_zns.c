@@ -710,10 +710,39 @@ static void zasl_unknown_after_a_failed_identify_is_asked_again(void **state)
     fx_stop(&f);
 }
 
+/* ZASL 0 (ZASL is MDTS) with MDTS 0 (no limit), as QEMU with mdts=0: the
+ * only limit left is the core's 4 MiB per command, which an append cannot
+ * be split under.  The refusal names it; before, it said "above ZASL
+ * (4194304 bytes)", a limit the controller never reported. */
+static void zone_append_above_the_core_cap_names_the_core_not_zasl(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.ns[0].zone_size = 2048; /* 8 MiB zones of 4096-byte blocks */
+    f.ns[0].blocks = 4 * 2048;
+    f.cfg.mdts = 0;
+    f.cfg.zasl = 0;
+    fx_start_captured(&f);
+    uint8_t *b = abuf(1025 * 4096);
+    fx_pattern(b, 1025 * 4096, 43);
+    uint64_t lba = 0;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 1025, b, &lba), NVME_ERR_INVAL);
+    assert_true(fx_log_has(&f, "zone append of 1025 blocks above the core's cap per command "
+                               "(4194304 bytes)"));
+    assert_false(fx_log_has(&f, "above ZASL"));
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, 0);
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 1024, b, &lba), 0); /* 4 MiB: sent */
+    assert_int_equal(lba, 0);
+    free(b);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(zoned_namespace_is_identified),
+        cmocka_unit_test(zone_append_above_the_core_cap_names_the_core_not_zasl),
         cmocka_unit_test(writes_follow_the_write_pointer),
         cmocka_unit_test(zone_append_returns_where_the_data_went),
         cmocka_unit_test(zone_append_done_before_a_reset_completes_once_with_its_lba),
