@@ -53,6 +53,10 @@
 #                            -accel tcg,thread=multi); the harness runs on
 #                            CPU 0, the others stay parked unless --opt
 #                            cpus=N starts them
+#   --pre-device SPEC        a -device put ahead of the controllers, e.g. a
+#                            pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1
+#                            that --ctrl bus=rp0 (or --other-ctrl) places a
+#                            controller behind; repeatable
 #   --hotplug                q35, the controller behind a pcie-root-port with
 #                            native PCIe hotplug (ACPI hotplug off), so that
 #                            'device_del nvme0' works
@@ -100,6 +104,7 @@ hotplug=0
 irq=
 opts=()
 other_ctrls=()
+pre_devs=()
 hooks=()
 qemu_extra=()
 qemu_bin=
@@ -123,6 +128,7 @@ while [ $# -gt 0 ]; do
     --serial) val "$@"; serial="$2"; shift 2 ;;
     --ctrl) val "$@"; ctrl_props="$2"; shift 2 ;;
     --other-ctrl) val "$@"; other_ctrls+=("$2"); shift 2 ;;
+    --pre-device) val "$@"; pre_devs+=(-device "$2"); shift 2 ;;
     --subsys) val "$@"; subsys="$2"; shift 2 ;;
     --machine) val "$@"; machine="$2"; shift 2 ;;
     --smp) val "$@"; smp="$2"; shift 2 ;;
@@ -228,7 +234,7 @@ if [ "$hotplug" = 1 ]; then
     -device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1)
   ctrl_bus=",bus=rp0"
 fi
-dev_args=()
+dev_args=("${pre_devs[@]+"${pre_devs[@]}"}")
 k=0
 for props in "${other_ctrls[@]+"${other_ctrls[@]}"}"; do
   k=$((k + 1))

@@ -107,11 +107,122 @@ static uint64_t alloc_from(uint64_t *next, uint64_t end, uint64_t size)
     return base;
 }
 
-void pci_assign_bars(struct pci_host *h, uint8_t (*irq_line)(struct pci_addr a, unsigned pin))
+/* Where pci_assign_bars is in each window, and the bridge above each bus
+ * it numbered (none above bus_lo): pci_intx_map swizzles through them. */
+struct assign {
+    struct pci_host *h;
+    uint8_t (*irq_line)(struct pci_addr a, unsigned pin);
+    uint64_t next32, next64;
+    unsigned next_bus;
+};
+static struct pci_addr bus_bridge[256];
+static bool bus_behind[256];
+
+static void assign_bus(struct assign *s, unsigned bus);
+
+static void assign_bars(struct assign *s, struct pci_addr a, unsigned nbars)
 {
-    uint64_t next32 = h->mem32, next64 = h->mem64;
+    struct pci_host *h = s->h;
+    for (unsigned bar = 0; bar < nbars; bar++) {
+        uint8_t off = (uint8_t)(0x10 + 4 * bar);
+        uint32_t orig = pci_read32(a, off);
+        pci_write32(a, off, 0xffffffffu);
+        uint32_t lo = pci_read32(a, off);
+        if (lo == 0 || lo == 0xffffffffu) {
+            pci_write32(a, off, orig);
+            continue;
+        }
+        if (lo & 1) { /* I/O BAR: the harness decodes no I/O space */
+            pci_write32(a, off, 0);
+            continue;
+        }
+        bool is64 = ((lo >> 1) & 3) == 2;
+        uint64_t mask = lo & ~0xfull;
+        if (is64 && bar + 1 < nbars) {
+            pci_write32(a, (uint8_t)(off + 4), 0xffffffffu);
+            mask |= (uint64_t)pci_read32(a, (uint8_t)(off + 4)) << 32;
+        } else {
+            mask |= 0xffffffff00000000ull;
+        }
+        uint64_t size = ~mask + 1;
+        uint64_t base = alloc_from(&s->next32, h->mem32 + h->mem32_size, size);
+        if (!base && is64)
+            base = alloc_from(&s->next64, h->mem64 + h->mem64_size, size);
+        /* No room: the BAR cannot stay at 0 once memory decode is
+         * on, where it would cover PCI addresses of the BARs
+         * assigned (a 1 GiB CMB over BAR0 on armv7's window at
+         * 256 MiB); it goes to the top of its address space, size
+         * aligned, outside every window: decoded nowhere the CPU
+         * or another BAR reaches (QEMU: unmapped). */
+        uint64_t park = mask & (is64 ? ~0ull : 0xffffffffull);
+        pci_write32(a, off, (uint32_t)(base ? base : park));
+        if (is64)
+            pci_write32(a, (uint8_t)(off + 4), (uint32_t)((base ? base : park) >> 32));
+        kprintf("harness: pci %02x:%02x.%u BAR%u %s %llu KiB -> 0x%llx\n", a.bus, a.dev, a.fn, bar,
+                is64 ? "64-bit" : "32-bit", (unsigned long long)(size >> 10),
+                (unsigned long long)(base ? base : park));
+        if (!base)
+            kprintf("harness: no room for that BAR in the device tree's windows: "
+                    "left outside them, unusable\n");
+        if (is64)
+            bar++;
+    }
+}
+
+/* A PCI-to-PCI bridge (header type 1: a PCIe root or switch port, PCI
+ * Bridge spec 1.2 §3.2): the next bus number below it, the buses behind
+ * it assigned, then its windows around what they took (1 MiB granules):
+ * memory from the 32-bit cursor, prefetchable (64-bit) from the 64-bit
+ * one; I/O closed; memory decode and bus mastering on (QEMU forwards no
+ * DMA from behind a bridge without it). */
+static void assign_bridge(struct assign *s, struct pci_addr a)
+{
+    if (s->next_bus >= s->h->bus_hi) {
+        kprintf("harness: pci %02x:%02x.%u bridge: no bus number left\n", a.bus, a.dev, a.fn);
+        return;
+    }
+    unsigned sec = ++s->next_bus;
+    pci_write16(a, PCI_COMMAND, 0);
+    assign_bars(s, a, 2); /* its own (pcie-pci-bridge: SHPC), in the window above it */
+    pci_write32(a, 0x18, (0xffu << 16) | (sec << 8) | a.bus); /* primary, secondary, subordinate */
+    bus_bridge[sec] = a;
+    bus_behind[sec] = true;
+    const uint64_t mib = 1u << 20;
+    s->next32 = (s->next32 + mib - 1) & ~(mib - 1);
+    s->next64 = (s->next64 + mib - 1) & ~(mib - 1);
+    uint64_t m0 = s->next32, p0 = s->next64;
+    assign_bus(s, sec);
+    pci_write32(a, 0x18, (s->next_bus << 16) | (sec << 8) | a.bus);
+    s->next32 = (s->next32 + mib - 1) & ~(mib - 1);
+    s->next64 = (s->next64 + mib - 1) & ~(mib - 1);
+    /* base > limit: the window is closed */
+    if (s->next32 > m0)
+        pci_write32(a, 0x20,
+                    (uint32_t)(((s->next32 - 1) >> 16 & 0xfff0u) << 16 | (m0 >> 16 & 0xfff0u)));
+    else
+        pci_write32(a, 0x20, 0x0000fff0u);
+    if (s->next64 > p0) {
+        pci_write32(a, 0x24,
+                    (uint32_t)(((s->next64 - 1) >> 16 & 0xfff0u) << 16 | (p0 >> 16 & 0xfff0u)));
+        pci_write32(a, 0x28, (uint32_t)(p0 >> 32));
+        pci_write32(a, 0x2c, (uint32_t)((s->next64 - 1) >> 32));
+    } else {
+        pci_write32(a, 0x24, 0x0000fff0u);
+        pci_write32(a, 0x28, 0);
+        pci_write32(a, 0x2c, 0);
+    }
+    pci_write16(a, 0x1c, 0x00f0); /* I/O base above limit: closed */
+    pci_write16(a, PCI_COMMAND, (uint16_t)(PCI_CMD_MEM | 4u));
+    kprintf("harness: pci %02x:%02x.%u bridge: buses %u-%u, memory 0x%llx-0x%llx, "
+            "prefetchable 0x%llx-0x%llx\n",
+            a.bus, a.dev, a.fn, sec, s->next_bus, (unsigned long long)m0,
+            (unsigned long long)s->next32, (unsigned long long)p0, (unsigned long long)s->next64);
+}
+
+static void assign_bus(struct assign *s, unsigned bus)
+{
     for (unsigned dev = 0; dev < 32; dev++) {
-        struct pci_addr a = {(uint8_t)h->bus_lo, (uint8_t)dev, 0};
+        struct pci_addr a = {(uint8_t)bus, (uint8_t)dev, 0};
         if (pci_read16(a, 0x00) == 0xffff)
             continue;
         unsigned nfn = (pci_read8(a, 0x0e) & 0x80) ? 8 : 1;
@@ -120,64 +231,44 @@ void pci_assign_bars(struct pci_host *h, uint8_t (*irq_line)(struct pci_addr a, 
             if (pci_read16(a, 0x00) == 0xffff)
                 continue;
             uint8_t htype = pci_read8(a, 0x0e) & 0x7f;
+            if (htype == 1) {
+                assign_bridge(s, a);
+                continue;
+            }
             if (htype != 0) {
-                kprintf("harness: pci %02x:%02x.%u header type %u (bridge): not configured\n",
-                        a.bus, a.dev, a.fn, htype);
+                kprintf("harness: pci %02x:%02x.%u header type %u: not configured\n", a.bus, a.dev,
+                        a.fn, htype);
                 continue;
             }
             uint16_t cmd = pci_read16(a, PCI_COMMAND);
             pci_write16(a, PCI_COMMAND,
                         (uint16_t)(cmd & ~(PCI_CMD_MEM | 1u))); /* decode off while sizing */
-            for (unsigned bar = 0; bar < 6; bar++) {
-                uint8_t off = (uint8_t)(0x10 + 4 * bar);
-                uint32_t orig = pci_read32(a, off);
-                pci_write32(a, off, 0xffffffffu);
-                uint32_t lo = pci_read32(a, off);
-                if (lo == 0 || lo == 0xffffffffu) {
-                    pci_write32(a, off, orig);
-                    continue;
-                }
-                if (lo & 1) { /* I/O BAR: the harness decodes no I/O space */
-                    pci_write32(a, off, 0);
-                    continue;
-                }
-                bool is64 = ((lo >> 1) & 3) == 2;
-                uint64_t mask = lo & ~0xfull;
-                if (is64 && bar < 5) {
-                    pci_write32(a, (uint8_t)(off + 4), 0xffffffffu);
-                    mask |= (uint64_t)pci_read32(a, (uint8_t)(off + 4)) << 32;
-                } else {
-                    mask |= 0xffffffff00000000ull;
-                }
-                uint64_t size = ~mask + 1;
-                uint64_t base = alloc_from(&next32, h->mem32 + h->mem32_size, size);
-                if (!base && is64)
-                    base = alloc_from(&next64, h->mem64 + h->mem64_size, size);
-                /* No room: the BAR cannot stay at 0 once memory decode is
-                 * on, where it would cover PCI addresses of the BARs
-                 * assigned (a 1 GiB CMB over BAR0 on armv7's window at
-                 * 256 MiB); it goes to the top of its address space, size
-                 * aligned, outside every window: decoded nowhere the CPU
-                 * or another BAR reaches (QEMU: unmapped). */
-                uint64_t park = mask & (is64 ? ~0ull : 0xffffffffull);
-                pci_write32(a, off, (uint32_t)(base ? base : park));
-                if (is64)
-                    pci_write32(a, (uint8_t)(off + 4), (uint32_t)((base ? base : park) >> 32));
-                kprintf("harness: pci %02x:%02x.%u BAR%u %s %llu KiB -> 0x%llx\n", a.bus, a.dev,
-                        a.fn, bar, is64 ? "64-bit" : "32-bit", (unsigned long long)(size >> 10),
-                        (unsigned long long)(base ? base : park));
-                if (!base)
-                    kprintf("harness: no room for that BAR in the device tree's windows: "
-                            "left outside them, unusable\n");
-                if (is64)
-                    bar++;
-            }
+            assign_bars(s, a, 6);
             uint8_t pin = pci_read8(a, 0x3d);
-            if (irq_line && pin)
-                pci_write16(a, 0x3c, (uint16_t)((pin << 8) | irq_line(a, pin)));
+            if (s->irq_line && pin)
+                pci_write16(a, 0x3c, (uint16_t)((pin << 8) | s->irq_line(a, pin)));
             pci_write16(a, PCI_COMMAND, cmd);
         }
     }
+}
+
+void pci_assign_bars(struct pci_host *h, uint8_t (*irq_line)(struct pci_addr a, unsigned pin))
+{
+    struct assign s = {h, irq_line, h->mem32, h->mem64, h->bus_lo};
+    assign_bus(&s, h->bus_lo);
+}
+
+uint16_t pci_requester_id(struct pci_addr a)
+{
+    uint16_t rid = (uint16_t)(a.bus << 8 | a.dev << 3 | a.fn);
+    for (unsigned bus = a.bus; bus != g_pci.bus_lo && bus_behind[bus];) {
+        struct pci_addr b = bus_bridge[bus];
+        uint8_t cap = pci_find_cap(b, 0x10); /* PCI Express: device/port type 7h */
+        if (cap && ((pci_read16(b, (uint8_t)(cap + 2)) >> 4) & 0xfu) == 7u)
+            rid = (uint16_t)(bus << 8);
+        bus = b.bus;
+    }
+    return rid;
 }
 
 bool pci_intx_map(const struct pci_host *h, struct pci_addr a, unsigned pin, uint32_t *parent,
@@ -189,6 +280,13 @@ bool pci_intx_map(const struct pci_host *h, struct pci_addr a, unsigned pin, uin
     unsigned cac = 3, cic = fdt_u32(&h->node, "#interrupt-cells", 1);
     if (!map || !mask || mlen != 4 * (cac + cic))
         return false;
+    /* Behind bridges: the pin each bridge raises for it (PCI-to-PCI Bridge
+     * spec 1.2 §9.1, the swizzle by device number), up to the bridge on
+     * the host's bus, which interrupt-map names. */
+    while (a.bus != h->bus_lo && bus_behind[a.bus]) {
+        pin = (pin - 1u + a.dev) % 4u + 1u;
+        a = bus_bridge[a.bus];
+    }
     uint32_t key[4] = {((uint32_t)a.bus << 16) | ((uint32_t)a.dev << 11) | ((uint32_t)a.fn << 8), 0,
                        0, pin};
     for (unsigned i = 0; i < cac + cic && i < 4; i++)

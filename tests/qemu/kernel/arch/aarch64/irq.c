@@ -9,7 +9,7 @@
  * awake, its LPI configuration and pending tables, LPIs enabled; CPU
  * interface through the ICC_* system registers; the ITS with a device
  * table, a collection table and a command queue.  Per granted vector i:
- * MAPTI (DeviceID = the function's requester ID, as the PCIe node's
+ * MAPTI (DeviceID = the requester ID its writes carry, pci_requester_id(), as the PCIe node's
  * "msi-map" <0 &its 0 0x10000> says; EventID i) -> LPI 8192 + i in
  * collection 0 -> this CPU.  The MSI-X entry's address is the ITS's
  * GITS_TRANSLATER and its data the EventID.
@@ -78,7 +78,11 @@ static unsigned colls_mapped = 1;
  * pending tables: one bit per INTID, 64 KiB aligned, one per CPU. */
 static uint8_t lpi_prop[(1u << LPI_IDBITS) - LPI_BASE] __attribute__((aligned(4096)));
 static uint8_t lpi_pend[SMP_MAX_CPUS][65536] __attribute__((aligned(65536)));
-static uint8_t its_dev_table[4096] __attribute__((aligned(4096)));
+/* Flat device table of ITS_DT_PAGES 4 KiB pages: with QEMU's 8-byte
+ * entries, DeviceIDs (requester IDs) of buses 0-31, behind bridges too;
+ * one page held buses 0 and 1 only. */
+#define ITS_DT_PAGES 16u
+static uint8_t its_dev_table[ITS_DT_PAGES * 4096] __attribute__((aligned(4096)));
 static uint8_t its_coll_table[4096] __attribute__((aligned(4096)));
 static uint64_t its_cmdq[4096 / 8] __attribute__((aligned(4096)));
 static uint8_t its_itt[4096] __attribute__((aligned(4096)));
@@ -234,9 +238,10 @@ bool gic_init(void)
         uint64_t keep = v & ((7ull << 56) | (0x1full << 48)); /* Type, Entry_Size */
         uint64_t wb = (7ull << 59) | (1ull << 10); /* InnerCache RaWaWb, inner shareable */
         if (type == 1)                             /* devices */
-            mmio_wr64(its + GITS_BASER(i),
-                      keep | wb | (1ull << 63) | (uint64_t)(uintptr_t)its_dev_table);
-        else if (type == 4) /* collections */
+            mmio_wr64(its + GITS_BASER(i), keep | wb | (1ull << 63) |
+                                               (uint64_t)(uintptr_t)its_dev_table |
+                                               (ITS_DT_PAGES - 1u)); /* Size: pages - 1 */
+        else if (type == 4)                                          /* collections */
             mmio_wr64(its + GITS_BASER(i),
                       keep | wb | (1ull << 63) | (uint64_t)(uintptr_t)its_coll_table);
     }
@@ -379,7 +384,7 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
         n = d->msix_entries;
     if (n > IRQ_VECTOR_MAX)
         n = IRQ_VECTOR_MAX;
-    uint32_t devid = ((uint32_t)d->pci.bus << 8) | ((uint32_t)d->pci.dev << 3) | d->pci.fn;
+    uint32_t devid = pci_requester_id(d->pci);
     if (!events_mapped) {
         /* MAPD: DeviceID -> ITT, 5 EventID bits (32 events) */
         clean(its_itt, sizeof(its_itt));
