@@ -84,7 +84,8 @@ NVMECTL_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_telemetry.c \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_nvme2_logs.c \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_nvme2_identify.c \
-	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_regs.c
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_regs.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_zns.c
 NVMECTL_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvmectl/include $(NVME_CORE_INCLUDE_DIRS)
 
 # clang has no -ftree-loop-distribute-patterns (and warns about it).

@@ -111,6 +111,7 @@ enum ctl_flag {
     F_IEKEY, /* reservations */
     F_EDS,
     F_CTRL_INIT, /* telemetry-log --controller-init */
+    F_VS,        /* zns id-ns -v / --vendor-specific */
     F__COUNT
 };
 
@@ -281,6 +282,8 @@ int ctl_cmd_id_iocs(struct ctl *c);
 int ctl_cmd_nvm_id_ctrl(struct ctl *c);
 int ctl_cmd_nvm_id_ns(struct ctl *c);
 int ctl_cmd_show_regs(struct ctl *c); /* ctl_regs.c */
+/* ctl_zns.c */
+int ctl_cmd_zns_id(struct ctl *c); /* zns id-ctrl, zns id-ns */
 /* An admin or I/O opcode's name (ctl_logs.c), "Unknown" when the spec
  * has none. */
 const char *ctl_admin_name(unsigned op);

@@ -5,7 +5,7 @@
  * option parser, usage, and nvmectl_run_line().  The commands live in
  * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c, ctl_mgmt.c and
  * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c, ctl_nvme2_logs.c, ctl_nvme2_identify.c,
- * ctl_regs.c.
+ * ctl_regs.c, ctl_zns.c.
  */
 #include "ctl.h"
 
@@ -195,6 +195,7 @@ static const struct ctl_optdef o_zones[] = {NSID, NUM('s', "start-lba", N_SLBA),
 static const struct ctl_optdef o_zone_send[] = {NSID, NUM('s', "start-lba", N_SLBA),
                                                 STR('z', "zsa", S_ZSA),
                                                 FLG('a', "select-all", F_ALL), END};
+static const struct ctl_optdef o_zns_id_ns[] = {NSID, FLG('v', "vendor-specific", F_VS), RAW, END};
 static const struct ctl_optdef o_zone_append[] = {NSID,
                                                   NUM('s', "zslba", N_SLBA),
                                                   NUM('c', "block-count", N_COUNT),
@@ -353,6 +354,9 @@ static const struct ctl_cmd cmds[] = {
      "-n NSID -s ZSLBA -z open|close|finish|reset [-a]  (zns)", false},
     {"zone-append", ctl_cmd_zone_append, o_zone_append,
      "-n NSID -s ZSLBA [-c N] (-p BYTE | -t TEXT@d)  (zns)", false},
+    /* nvme-cli's "zns id-ctrl" ...: "zns X" runs zns-X when there is one */
+    {"zns-id-ctrl", ctl_cmd_zns_id, o_raw, "[-b]  ZNS Identify Controller", false},
+    {"zns-id-ns", ctl_cmd_zns_id, o_zns_id_ns, "-n NSID [-v] [-b]  ZNS Identify Namespace", false},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -396,7 +400,7 @@ void nvmectl_usage(const struct nvmectl_io *io)
     for (unsigned i = 0; i < NCMDS; i++)
         if (!cmds[i].classic)
             help_line(io, cmds[i].name, cmds[i].help);
-    ctl_out(io, "  (-c counts blocks from 1; numbers may be 0x hex; 'zns CMD' works too)\n");
+    ctl_out(io, "  (-c counts blocks from 1; numbers may be 0x hex; 'zns X' runs zns-X or X)\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -506,7 +510,8 @@ int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, 
         nvmectl_usage(io);
         return NVME_OK;
     }
-    if (nvme_streq(cmd, "zns")) { /* nvme-cli's plugin form: "zns report-zones ..." */
+    bool zns = nvme_streq(cmd, "zns");
+    if (zns) { /* nvme-cli's plugin form: "zns report-zones ..." */
         if (argc < 2) {
             nvmectl_usage(io);
             return NVME_ERR_INVAL;
@@ -519,19 +524,25 @@ int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, 
         ctl_out(io, "nvmectl: no controller\n");
         return NVME_ERR_STATE;
     }
-    for (unsigned i = 0; i < NCMDS; i++) {
-        if (!nvme_streq(cmd, cmds[i].name))
-            continue;
-        struct ctl c;
-        c.ctrl = ctrl;
-        c.io = io;
-        c.cmd = cmds[i].name;
-        if (!parse_opts(&c, cmds[i].opts, argc, argv)) {
-            ctl_out(io, "usage: nvmectl\n");
-            help_line(io, cmds[i].name, cmds[i].help);
-            return NVME_ERR_INVAL;
+    /* "zns X": the plugin's zns-X where there is one (zns id-ctrl is not
+     * id-ctrl), else X; the name is cut at 24 bytes, past every zns-X. */
+    char zname[24];
+    nvme_snprintf(zname, sizeof(zname), "zns-%s", cmd);
+    for (unsigned pass = zns ? 0u : 1u; pass < 2; pass++) {
+        for (unsigned i = 0; i < NCMDS; i++) {
+            if (!nvme_streq(pass == 0 ? zname : cmd, cmds[i].name))
+                continue;
+            struct ctl c;
+            c.ctrl = ctrl;
+            c.io = io;
+            c.cmd = cmds[i].name;
+            if (!parse_opts(&c, cmds[i].opts, argc, argv)) {
+                ctl_out(io, "usage: nvmectl\n");
+                help_line(io, cmds[i].name, cmds[i].help);
+                return NVME_ERR_INVAL;
+            }
+            return cmds[i].fn(&c);
         }
-        return cmds[i].fn(&c);
     }
     ctl_out(io, "nvmectl: unknown command '%s'\n", cmd);
     nvmectl_usage(io);

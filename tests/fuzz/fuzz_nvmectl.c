@@ -98,6 +98,8 @@ static const struct {
     {"nvm-id-ns", "-n -v! -H! -b!"},
     {"show-regs", "-H!"},
     {"write-uncor", "-n -s -c"},
+    {"zns-id-ctrl", "-b!"},
+    {"zns-id-ns", "-n -v! -b!"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

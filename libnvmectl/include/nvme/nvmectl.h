@@ -25,7 +25,9 @@
  *   subsystem-reset (format, sanitize, fw-commit and subsystem-reset
  *   refuse without --force, which passes NVME_CONFIRM_DESTROY)
  *   resv-register, resv-acquire, resv-release, resv-report (ONCS bit 5)
- *   report-zones, zone-mgmt-send, zone-append (also as "zns <cmd>")
+ *   report-zones, zone-mgmt-send, zone-append (also as "zns <cmd>"),
+ *   zns id-ctrl, zns id-ns -n (Identify CNS 06h, 05h CSI 02h; "zns X"
+ *   runs zns-X where there is one, else X)
  * Every command takes -o normal|json.  Unlike nvme-cli, -c counts blocks
  * from 1, not from 0.  Freestanding and allocation free: structures and
  * data go through the caller's scratch buffer (io->buf).

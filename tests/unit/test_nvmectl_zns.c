@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvme-cli's zns plugin commands in nvmectl (ctl_zns.c) against the
+ * simulator's zoned namespaces: zns id-ctrl (Identify CNS 06h CSI 02h,
+ * ZNS 1.1 Figure 47: ZASL), zns id-ns (CNS 05h CSI 02h, Figure 48: MAR
+ * and MOR 0-based, the LBA Format Extensions), their values checked
+ * against the simulator's configuration and, for every field, against the
+ * bytes the device returned (-b); hostile Identify data bounded; "zns X"
+ * picking the plugin's command over the base one.
+ */
+#include "fixture.h"
+#include "json_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct fx_out out;
+
+static void expect(const char *needle)
+{
+    if (strstr(out.text, needle) == NULL)
+        fail_msg("expected \"%s\" in:\n%s", needle, out.text);
+}
+
+static void ok(struct fx *f, const char *line)
+{
+    int rc = fx_nvmectl(f, &out, line);
+    if (rc != 0)
+        fail_msg("'%s' returned %d:\n%s", line, rc, out.text);
+    if (strstr(line, "-o json") != NULL && !json_one_value(out.text))
+        fail_msg("not one JSON value:\n%s", out.text);
+}
+
+/* A line that must fail with rc, sending at most `cmds` admin commands. */
+static void fails(struct fx *f, const char *line, int rc, uint64_t cmds)
+{
+    uint64_t before = nvme_sim_stats(f->sim)->admin_cmds;
+    int got = fx_nvmectl(f, &out, line);
+    if (got != rc)
+        fail_msg("'%s' returned %d, not %d:\n%s", line, got, rc, out.text);
+    assert_true(nvme_sim_stats(f->sim)->admin_cmds - before <= cmds);
+}
+
+static unsigned count_of(const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = strstr(out.text, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static uint64_t le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    while (n-- > 0)
+        v = v << 8 | p[n];
+    return v;
+}
+
+/* Namespace 1: 1024 blocks in zones of 256, three LBA formats (NLBAF 2),
+ * format 1 in use, at most 3 open and 5 active zones; namespace 2 zoned
+ * without limits (the simulator's NVMe 1.4 pair of formats, 512 and 4096
+ * bytes, the second in use); namespace 3 not zoned.  ZASL 5. */
+static void start(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.zasl = 5;
+    f->ns[0] = (struct nvme_sim_ns_config){.nsid = 1,
+                                           .blocks = 1024,
+                                           .lba_size = 512,
+                                           .nlbaf = 2,
+                                           .flbas_index = 1,
+                                           .zoned = true,
+                                           .zone_size = 256,
+                                           .max_open = 3,
+                                           .max_active = 5};
+    f->ns[1] = (struct nvme_sim_ns_config){
+        .nsid = 2, .blocks = 2048, .lba_size = 4096, .zoned = true, .zone_size = 64};
+    f->ns[2] = (struct nvme_sim_ns_config){.nsid = 3, .blocks = 1024, .lba_size = 512};
+    f->cfg.ns_count = 3;
+    fx_start(f);
+}
+
+/* zns id-ctrl: nvme-cli's two lines, JSON {"zasl"}, -b the 4096 bytes;
+ * "id-ctrl" without "zns" is still Identify Controller. */
+static void zns_id_ctrl_shows_zasl(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "zns id-ctrl");
+    assert_string_equal(out.text, "NVMe ZNS Identify Controller:\nzasl    : 5\n");
+    ok(&f, "zns-id-ctrl -o json");
+    assert_string_equal(out.text, "{\n  \"zasl\":5\n}\n");
+    ok(&f, "zns id-ctrl -b");
+    assert_int_equal(out.bin_len, 4096);
+    assert_int_equal(out.len, 0);
+    assert_int_equal(out.bin[0], 5);
+    /* 4 KiB of scratch hold the structure (id-ns needs Identify
+     * Namespace's beside it) */
+    static uint8_t page[4096] __attribute__((aligned(4096)));
+    struct nvmectl_io io = {fx_print, &out, page, sizeof(page), NULL, "nvme0", NULL, NULL};
+    char line[] = "zns id-ctrl";
+    out.len = 0;
+    out.text[0] = '\0';
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), 0);
+    assert_string_equal(out.text, "NVMe ZNS Identify Controller:\nzasl    : 5\n");
+    ok(&f, "id-ctrl");
+    expect("vid     : ");
+    ok(&f, "zns report-zones -n 1 -d 1"); /* no zns-report-zones: the base command */
+    expect("nr_zones: 1");
+    fx_stop(&f);
+}
+
+/* zns id-ns: MAR and MOR 0-based (max_active - 1, max_open - 1; FFFFFFFFh
+ * without a limit) as nvme-cli's %#x, one LBA Format Extension per format
+ * (NLBAF + 1) with the zone size, the one in use marked; JSON keys as
+ * nvme-cli's; -v adds the vendor-specific bytes. */
+static void zns_id_ns_shows_the_namespace(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "zns id-ns -n 1");
+    assert_string_equal(out.text, "ZNS Command Set Identify Namespace:\n"
+                                  "zoc     : 0\n"
+                                  "ozcs    : 0\n"
+                                  "mar     : 0x4\n"
+                                  "mor     : 0x2\n"
+                                  "rrl     : 0\n"
+                                  "frl     : 0\n"
+                                  "rrl1    : 0\n"
+                                  "rrl2    : 0\n"
+                                  "rrl3    : 0\n"
+                                  "frl1    : 0\n"
+                                  "frl2    : 0\n"
+                                  "frl3    : 0\n"
+                                  "numzrwa : 0\n"
+                                  "zrwafg  : 0\n"
+                                  "zrwasz  : 0\n"
+                                  "zrwacap : 0\n"
+                                  "lbafe  0: zsze:0x100 zdes:0\n"
+                                  "lbafe  1: zsze:0x100 zdes:0 (in use)\n"
+                                  "lbafe  2: zsze:0x100 zdes:0\n");
+    ok(&f, "zns id-ns --namespace-id=2 -o json");
+    assert_string_equal(out.text, "{\n  \"zoc\":0,\n  \"ozcs\":0,\n  \"mar\":4294967295,\n"
+                                  "  \"mor\":4294967295,\n  \"rrl\":0,\n  \"frl\":0,\n"
+                                  "  \"rrl1\":0,\n  \"rrl2\":0,\n  \"rrl3\":0,\n  \"frl1\":0,\n"
+                                  "  \"frl2\":0,\n  \"frl3\":0,\n  \"numzrwa\":0,\n"
+                                  "  \"zrwafg\":0,\n  \"zrwasz\":0,\n  \"zrwacap\":0,\n"
+                                  "  \"lbafe\":[\n    {\n      \"zsze\":64,\n      \"zdes\":0\n"
+                                  "    },\n    {\n      \"zsze\":64,\n      \"zdes\":0\n"
+                                  "    }\n  ]\n}\n");
+    ok(&f, "zns id-ns -n 2");
+    expect("mar     : 0xffffffff\nmor     : 0xffffffff\n");
+    expect("lbafe  0: zsze:0x40 zdes:0\nlbafe  1: zsze:0x40 zdes:0 (in use)\n");
+    ok(&f, "zns id-ns -n 1 -v");
+    expect("lbafe  2: zsze:0x100 zdes:0\nvs[]    :\n00000000  00 00 00 00");
+    ok(&f, "zns id-ns -n 1 -b");
+    assert_int_equal(out.bin_len, 4096);
+    assert_int_equal(le(out.bin + 4, 4), 4);           /* MAR */
+    assert_int_equal(le(out.bin + 2816 + 16, 8), 256); /* LBAFE 1 ZSZE */
+    fx_stop(&f);
+}
+
+/* Every field at its offset of Figure 48 (and RRL1..ZRWACAP, ZDES after
+ * it): the CNS 05h data are pseudo-random bytes (the same seed for -b and
+ * for the text), Identify Namespace is left alone (NLBAF 2); each printed
+ * value must be the one the spec's layout puts in those bytes. */
+static void zns_id_ns_reads_each_field_where_the_spec_puts_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    static const struct {
+        const char *name;
+        unsigned off, len;
+    } fld[] = {{"zoc", 0, 2},      {"ozcs", 2, 2},    {"mar", 4, 4},     {"mor", 8, 4},
+               {"rrl", 12, 4},     {"frl", 16, 4},    {"rrl1", 20, 4},   {"rrl2", 24, 4},
+               {"rrl3", 28, 4},    {"frl1", 32, 4},   {"frl2", 36, 4},   {"frl3", 40, 4},
+               {"numzrwa", 44, 4}, {"zrwafg", 48, 2}, {"zrwasz", 50, 2}, {"zrwacap", 52, 1}};
+    uint8_t raw[4096];
+    const char *lines[] = {"zns id-ns -n 1 -b", "zns id-ns -n 1 -o json", "zns id-ns -n 1"};
+    for (unsigned k = 0; k < 3; k++) {
+        struct nvme_sim_fault g = {.kind = NVME_SIM_FAULT_GARBAGE_DATA,
+                                   .qid = 0,
+                                   .opcode = NVME_ADMIN_IDENTIFY,
+                                   .cid = NVME_SIM_ANY,
+                                   .value = 77,
+                                   .skip = 1, /* Identify Namespace as it is */
+                                   .count = 1};
+        assert_int_equal(nvme_sim_inject(f.sim, &g), 0);
+        ok(&f, lines[k]);
+        nvme_sim_clear_faults(f.sim);
+        if (k == 0) {
+            assert_int_equal(out.bin_len, 4096);
+            memcpy(raw, out.bin, sizeof(raw));
+            continue;
+        }
+        char want[128];
+        for (unsigned i = 0; i < sizeof(fld) / sizeof(fld[0]); i++) {
+            unsigned long long v = le(raw + fld[i].off, fld[i].len);
+            bool hex = i == 2 || i == 3 || i == 12; /* mar, mor, numzrwa: nvme-cli's %#x */
+            if (k == 1)
+                snprintf(want, sizeof(want), "\"%s\":%llu,", fld[i].name, v);
+            else
+                snprintf(want, sizeof(want), hex && v ? "\n%-8s: %#llx\n" : "\n%-8s: %llu\n",
+                         fld[i].name, v);
+            expect(want);
+        }
+        for (unsigned i = 0; i < 3; i++) { /* LBAFE i: ZSZE 8 bytes, ZDES byte 8 */
+            const uint8_t *e = raw + 2816 + 16 * i;
+            unsigned long long zsze = le(e, 8);
+            if (k == 1)
+                snprintf(want, sizeof(want), "{\n      \"zsze\":%llu,\n      \"zdes\":%u\n    }",
+                         zsze, e[8]);
+            else
+                snprintf(want, sizeof(want), "lbafe %2u: zsze:%#llx zdes:%u%s\n", i, zsze, e[8],
+                         i == 1 ? " (in use)" : "");
+            expect(want);
+        }
+        assert_int_equal(count_of(k == 1 ? "\"zsze\"" : "lbafe "), 3);
+    }
+    fx_stop(&f);
+}
+
+/* Both Identify commands of pseudo-random bytes: NLBAF (byte 25) past
+ * 63, so the core answers NVME_ERR_PROTO with at most 64 formats; exactly
+ * the 64 LBA Format Extensions of the structure are shown, text or JSON
+ * (one value). */
+static void zns_id_ns_counts_are_bounded(void **state)
+{
+    (void)state;
+    for (int json = 0; json < 2; json++) {
+        struct fx f;
+        start(&f);
+        fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 11, 2);
+        ok(&f, json ? "zns id-ns -n 1 -o json" : "zns id-ns -n 1");
+        assert_int_equal(nvme_sim_fault_hits(f.sim), 2);
+        assert_int_equal(count_of(json ? "\"zsze\"" : "lbafe "), 64);
+        fx_stop(&f);
+    }
+}
+
+/* Refusals: no -n (nothing sent), a namespace that does not exist (the
+ * device's Invalid Namespace), one that is not zoned (Invalid I/O Command
+ * Set, named), -v with -b's binary; a controller that runs the NVM set
+ * alone (no zoned namespace, CC.CSS 000b): not supported, nothing sent. */
+static void zns_id_refusals(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    fails(&f, "zns id-ns", NVME_ERR_INVAL, 0);
+    expect("nvmectl zns-id-ns: -n NSID is required\n");
+    fails(&f, "zns id-ns -n 0xffffffff", NVME_ERR_INVAL, 0);
+    fails(&f, "zns id-ns -n 1 -H", NVME_ERR_INVAL, 0); /* no -H (see README) */
+    fails(&f, "zns id-ctrl -n 1", NVME_ERR_INVAL, 0);
+    int rc = fx_nvmectl(&f, &out, "zns id-ns -n 9");
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC((unsigned)rc), NVME_SC_INVALID_NS);
+    rc = fx_nvmectl(&f, &out, "zns id-ns -n 3");
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC((unsigned)rc), 0x2c);
+    expect("nvme0n3: zns-id-ns: ");
+    fx_stop(&f);
+
+    fx_config(&f);
+    fx_start(&f);
+    fails(&f, "zns id-ctrl", NVME_ERR_UNSUPPORTED, 0);
+    assert_string_equal(out.text, "nvme0: zns-id-ctrl: not supported by this controller\n");
+    fails(&f, "zns id-ns -n 1 -o json", NVME_ERR_UNSUPPORTED, 1);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(zns_id_ctrl_shows_zasl),
+        cmocka_unit_test(zns_id_ns_shows_the_namespace),
+        cmocka_unit_test(zns_id_ns_reads_each_field_where_the_spec_puts_it),
+        cmocka_unit_test(zns_id_ns_counts_are_bounded),
+        cmocka_unit_test(zns_id_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
