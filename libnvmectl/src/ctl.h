@@ -283,7 +283,8 @@ int ctl_cmd_nvm_id_ctrl(struct ctl *c);
 int ctl_cmd_nvm_id_ns(struct ctl *c);
 int ctl_cmd_show_regs(struct ctl *c); /* ctl_regs.c */
 /* ctl_zns.c */
-int ctl_cmd_zns_id(struct ctl *c); /* zns id-ctrl, zns id-ns */
+int ctl_cmd_zns_id(struct ctl *c);   /* zns id-ctrl, zns id-ns */
+int ctl_cmd_zns_zone(struct ctl *c); /* zns open-zone .. offline-zone */
 /* An admin or I/O opcode's name (ctl_logs.c), "Unknown" when the spec
  * has none. */
 const char *ctl_admin_name(unsigned op);

@@ -195,6 +195,9 @@ static const struct ctl_optdef o_zones[] = {NSID, NUM('s', "start-lba", N_SLBA),
 static const struct ctl_optdef o_zone_send[] = {NSID, NUM('s', "start-lba", N_SLBA),
                                                 STR('z', "zsa", S_ZSA),
                                                 FLG('a', "select-all", F_ALL), END};
+/* zns open-zone .. offline-zone (no -z; nvme-cli's -t/--timeout, open-zone's -r not taken) */
+static const struct ctl_optdef o_zone_act[] = {NSID, NUM('s', "start-lba", N_SLBA),
+                                               FLG('a', "select-all", F_ALL), END};
 static const struct ctl_optdef o_zns_id_ns[] = {NSID, FLG('v', "vendor-specific", F_VS), RAW, END};
 static const struct ctl_optdef o_zone_append[] = {NSID,
                                                   NUM('s', "zslba", N_SLBA),
@@ -357,6 +360,11 @@ static const struct ctl_cmd cmds[] = {
     /* nvme-cli's "zns id-ctrl" ...: "zns X" runs zns-X when there is one */
     {"zns-id-ctrl", ctl_cmd_zns_id, o_raw, "[-b]  ZNS Identify Controller", false},
     {"zns-id-ns", ctl_cmd_zns_id, o_zns_id_ns, "-n NSID [-v] [-b]  ZNS Identify Namespace", false},
+    {"zns-open-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
+    {"zns-close-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
+    {"zns-finish-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
+    {"zns-reset-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
+    {"zns-offline-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

@@ -2,8 +2,9 @@
 /*
  * ctl_zns.c - commands of nvme-cli's zns plugin that the zoned ones of
  * ctl_io.c do not cover: zns id-ctrl (Identify CNS 06h CSI 02h, NVMe
- * Zoned Namespace Command Set 1.1 Figure 47) and zns id-ns (CNS 05h CSI
- * 02h, Figure 48).  Text and JSON keys as nvme-cli 2.x's (plugins/zns/
+ * Zoned Namespace Command Set 1.1 Figure 47), zns id-ns (CNS 05h CSI
+ * 02h, Figure 48) and the per-action zone commands zns open-zone ..
+ * offline-zone (Zone Management Send, §3.4.3).  Text and JSON keys as nvme-cli 2.x's (plugins/zns/
  * zns.c, nvme-print-stdout.c, nvme-print-json.c); no -H (EXOS's kernel
  * has little room left).  Every value comes from the device: printed as
  * numbers, the LBA Format Extensions bounded by the 64 the structure
@@ -99,5 +100,41 @@ int ctl_cmd_zns_id(struct ctl *c)
         ctl_out(io, "vs[]    :\n");
         ctl_hexdump(io, p + offsetof(struct nvme_id_ns_zns, vs), 256, 0);
     }
+    return NVME_OK;
+}
+
+/* zns close-zone, finish-zone, open-zone, reset-zone, offline-zone: Zone
+ * Management Send with ZSA 1h..5h in that order (§3.4.3), the action
+ * named by the 5th and 6th letters of "zns-<action>-zone"; -s required
+ * unless -a, as zone-mgmt-send (nvme-cli: 0 by default). */
+int ctl_cmd_zns_zone(struct ctl *c)
+{
+    static const char acts[] = "clfiopreof";
+    unsigned zsa = 1;
+    while (zsa < 5 && (c->cmd[4] != acts[2 * zsa - 2] || c->cmd[5] != acts[2 * zsa - 1]))
+        zsa++;
+    bool all = flag(c, F_ALL);
+    if (all) /* -s may be left out with -a (Select All: SLBA ignored) */
+        c->o.has_num |= 1ull << N_SLBA;
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    unsigned long long slba = c->o.num[N_SLBA];
+    rc = nvme_zns_mgmt_send(c->ctrl, ns->nsid, slba, (uint8_t)zsa, all);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, c->cmd, rc);
+    /* nvme-cli's lines, less "zcapc:" (Dword 0, which the core's call
+     * does not return) */
+    char msg[96];
+    if (zsa == NVME_ZSA_OPEN)
+        nvme_snprintf(msg, sizeof(msg), "%s: Success zone slba:%llx nsid:%u", c->cmd, slba,
+                      ns->nsid);
+    else
+        nvme_snprintf(msg, sizeof(msg), "%s: Success, action:%u zone:%llx all:%u nsid:%u", c->cmd,
+                      zsa, slba, (unsigned)all, ns->nsid);
+    if (c->o.json)
+        return ctl_done(c, ns->nsid, msg);
+    ctl_out(c->io, "%s\n", msg);
     return NVME_OK;
 }

@@ -100,6 +100,11 @@ static const struct {
     {"write-uncor", "-n -s -c"},
     {"zns-id-ctrl", "-b!"},
     {"zns-id-ns", "-n -v! -b!"},
+    {"zns-open-zone", "-n -s -a!"},
+    {"zns-close-zone", "-n -s -a!"},
+    {"zns-finish-zone", "-n -s -a!"},
+    {"zns-reset-zone", "-n -s -a!"},
+    {"zns-offline-zone", "-n -s -a!"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

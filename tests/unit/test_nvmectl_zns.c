@@ -6,7 +6,9 @@
  * and MOR 0-based, the LBA Format Extensions), their values checked
  * against the simulator's configuration and, for every field, against the
  * bytes the device returned (-b); hostile Identify data bounded; "zns X"
- * picking the plugin's command over the base one.
+ * picking the plugin's command over the base one; zns open-zone ..
+ * offline-zone (Zone Management Send, §3.4.3, ZSA 1h..5h) moving the
+ * simulator's zones, with nvme-cli's lines.
  */
 #include "fixture.h"
 #include "json_check.h"
@@ -274,6 +276,93 @@ static void zns_id_refusals(void **state)
     fx_stop(&f);
 }
 
+static uint8_t zone_state(struct fx *f, uint32_t nsid, uint64_t lba)
+{
+    uint8_t zs;
+    uint64_t wp;
+    assert_int_equal(nvme_sim_zone(f->sim, nsid, lba, &zs, &wp), 0);
+    return zs;
+}
+
+/* Runs a zone action that must send one Zone Management Send and print
+ * `text` exactly. */
+static void zone_ok(struct fx *f, const char *line, const char *text)
+{
+    uint64_t before = nvme_sim_stats(f->sim)->zone_sends;
+    ok(f, line);
+    assert_int_equal(nvme_sim_stats(f->sim)->zone_sends - before, 1);
+    if (text != NULL)
+        assert_string_equal(out.text, text);
+}
+
+/* Each action moves the zone as ZNS 1.1 §2.1.1's state machine says
+ * (open: Explicitly Opened, close: Closed once written, finish: Full,
+ * reset: Empty);
+ * nvme-cli's lines (open-zone's own, the others' with the action's ZSA,
+ * the ZSLBA in hex, Select All); -o json: the device, command and
+ * nvme-cli's line as the detail. */
+static void zns_zone_actions_move_the_zones(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    zone_ok(&f, "zns open-zone -n 1 -s 256", "zns-open-zone: Success zone slba:100 nsid:1\n");
+    assert_int_equal(zone_state(&f, 1, 256), NVME_ZS_EXPLICIT_OPEN);
+    ok(&f, "write -n 1 -s 256 -p 1"); /* else closing leaves it Empty (§2.1.1.4) */
+    zone_ok(&f, "zns close-zone -n 1 --start-lba=0x100",
+            "zns-close-zone: Success, action:1 zone:100 all:0 nsid:1\n");
+    assert_int_equal(zone_state(&f, 1, 256), NVME_ZS_CLOSED);
+    zone_ok(&f, "zns finish-zone -n 1 -s 256",
+            "zns-finish-zone: Success, action:2 zone:100 all:0 nsid:1\n");
+    assert_int_equal(zone_state(&f, 1, 256), NVME_ZS_FULL);
+    zone_ok(&f, "zns-open-zone -n 1 -s 512 -o json", NULL);
+    assert_string_equal(out.text,
+                        "{\n  \"device\":\"nvme0n1\",\n  \"command\":\"zns-open-zone\",\n"
+                        "  \"result\":\"success\",\n"
+                        "  \"detail\":\"zns-open-zone: Success zone slba:200 nsid:1\"\n}\n");
+    assert_int_equal(zone_state(&f, 1, 512), NVME_ZS_EXPLICIT_OPEN);
+    zone_ok(&f, "zns reset-zone -n 1 -a",
+            "zns-reset-zone: Success, action:4 zone:0 all:1 nsid:1\n");
+    assert_int_equal(zone_state(&f, 1, 256), NVME_ZS_EMPTY);
+    assert_int_equal(zone_state(&f, 1, 512), NVME_ZS_EMPTY);
+    zone_ok(&f, "zns finish-zone -n 2 -s 64", NULL);
+    assert_int_equal(zone_state(&f, 2, 64), NVME_ZS_FULL);
+    zone_ok(&f, "zns reset-zone -n 2 -s 64", NULL);
+    assert_int_equal(zone_state(&f, 2, 64), NVME_ZS_EMPTY);
+    /* Offline only from Read Only (§2.1.1.7): an Empty zone's answer is
+     * the device's Invalid Zone State Transition, named */
+    uint64_t before = nvme_sim_stats(f.sim)->zone_sends;
+    int rc = fx_nvmectl(&f, &out, "zns offline-zone -n 1 -s 0");
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_sends - before, 1);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SCT((unsigned)rc), 1);
+    assert_int_equal(NVME_SF_SC((unsigned)rc), 0xbf);
+    expect("nvme0n1: zns-offline-zone: Invalid Zone State Transition");
+    assert_int_equal(zone_state(&f, 1, 0), NVME_ZS_EMPTY);
+    fx_stop(&f);
+}
+
+/* Usage paths send nothing: no -s without -a (as zone-mgmt-send), -z
+ * (the action is the command's), no -n, a namespace that is not zoned
+ * (the core refuses it), a ZSLBA that is not a zone's start. */
+static void zns_zone_action_refusals(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    uint64_t before = nvme_sim_stats(f.sim)->zone_sends;
+    assert_int_equal(fx_nvmectl(&f, &out, "zns reset-zone -n 1"), NVME_ERR_INVAL);
+    expect("-n NSID and -s LBA are required");
+    assert_int_equal(fx_nvmectl(&f, &out, "zns open-zone -s 0"), NVME_ERR_INVAL);
+    assert_int_equal(fx_nvmectl(&f, &out, "zns open-zone -n 1 -s 0 -z close"), NVME_ERR_INVAL);
+    expect("unknown option '-z'");
+    assert_int_equal(fx_nvmectl(&f, &out, "zns reset-zone -n 3 -s 0"), NVME_ERR_UNSUPPORTED);
+    expect("nvme0n3: zns-reset-zone: not supported");
+    assert_int_equal(fx_nvmectl(&f, &out, "zns close-zone -n 1 -s 100"), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_sends, before);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +371,8 @@ int main(void)
         cmocka_unit_test(zns_id_ns_reads_each_field_where_the_spec_puts_it),
         cmocka_unit_test(zns_id_ns_counts_are_bounded),
         cmocka_unit_test(zns_id_refusals),
+        cmocka_unit_test(zns_zone_actions_move_the_zones),
+        cmocka_unit_test(zns_zone_action_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

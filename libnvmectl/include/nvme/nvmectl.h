@@ -26,7 +26,8 @@
  *   refuse without --force, which passes NVME_CONFIRM_DESTROY)
  *   resv-register, resv-acquire, resv-release, resv-report (ONCS bit 5)
  *   report-zones, zone-mgmt-send, zone-append (also as "zns <cmd>"),
- *   zns id-ctrl, zns id-ns -n (Identify CNS 06h, 05h CSI 02h; "zns X"
+ *   zns id-ctrl, zns id-ns -n (Identify CNS 06h, 05h CSI 02h), zns
+ *   open-zone, close-zone, finish-zone, reset-zone, offline-zone ("zns X"
  *   runs zns-X where there is one, else X)
  * Every command takes -o normal|json.  Unlike nvme-cli, -c counts blocks
  * from 1, not from 0.  Freestanding and allocation free: structures and
