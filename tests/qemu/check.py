@@ -1835,7 +1835,8 @@ def case_zoned(w):
     command across is a Zone Boundary Error); a zone capacity below the
     zone size (zoned.zone_capacity: Zone Is Full past it); Too Many Active
     Zones (zoned.max_active) named; write pointers kept by a controller
-    reset; Select All finish and reset."""
+    reset; Select All finish and reset; zns id-ctrl / id-ns (ZASL, MAR,
+    MOR, the zone size in each format) as QEMU reports them, zns open-zone."""
     z1, z2 = os.path.join(w.dir, "z1.img"), os.path.join(w.dir, "z2.img")
     make_image(z1, 16 * MiB)
     make_image(z2, 16 * MiB)
@@ -1847,7 +1848,9 @@ def case_zoned(w):
             "wpat 2 4096 8 33", "wpat 2 6144 8 34", "!write -n 2 -s 8192 -c 1 -p 0x22", "reset",
             "report-zones -n 2 -d 5 -o json", "rpat 2 4096 8 33",
             "zone-mgmt-send -n 2 -a -z finish", "zone-mgmt-send -n 2 -a -z reset",
-            "report-zones -n 2 -s 0 -d 5 -o json"]
+            "report-zones -n 2 -s 0 -d 5 -o json",
+            "zns id-ctrl -o json", "zns id-ns -n 1", "zns id-ns -n 2 -o json",
+            "zns open-zone -n 2 -s 0x1000", "report-zones -n 2 -s 0x1000 -d 1 -o json"]
     c = w.boot(["path=%s,nsid=1,zoned=true,zoned.zone_size=1M" % z1,
                 "path=%s,nsid=2,zoned=true,zoned.zone_size=1M,zoned.zone_capacity=512K,"
                 "zoned.max_active=3" % z2], cmds, ctrl="mdts=2", max_seconds=40)
@@ -1882,6 +1885,29 @@ def case_zoned(w):
         zl = json.loads(c.section("report-zones -n 2 -s 0 -d 5 -o json"))["zone_list"]
         c.ok(len(zl) == 5 and all(x["state"] == "EMPTY" and x["wp"] == x["slba"] for x in zl),
              "Select All finish, then Select All reset: every zone empty, its write pointer at its start")
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        c.ok(False, "report-zones -o json parses (%s)" % e)
+    # ZNS Identify (CNS 06h / 05h CSI 02h) as QEMU 7.2 fills it: ZASL 0
+    # (zoned.zasl's default: MDTS), MAR and MOR 0-based (an unset
+    # zoned.max_open takes zoned.max_active; neither set: FFFFFFFFh), ZSZE
+    # the zone size in blocks in each of its 8 formats (NLBAF 7)
+    try:
+        c.ok(json.loads(c.section("zns id-ctrl -o json")) == {"zasl": 0},
+             "zns id-ctrl: ZASL 0 (zoned.zasl's default)")
+        d = json.loads(c.section("zns id-ns -n 2 -o json"))
+        c.ok(d["mar"] == 2 and d["mor"] == 2 and len(d["lbafe"]) == 8 and
+             all(x["zsze"] == 2048 and x["zdes"] == 0 for x in d["lbafe"]),
+             "zns id-ns: MAR and MOR 2 (zoned.max_active=3), 8 formats with zones of 2048 blocks")
+    except (ValueError, KeyError, TypeError) as e:
+        c.ok(False, "zns id-ctrl / id-ns -o json parse (%s)" % e)
+    c.ok(re.search(r"^mar     : 0xffffffff\nmor     : 0xffffffff\n(.|\n)*^lbafe  0: zsze:0x800 zdes:0 \(in use\)$",
+                   c.section("zns id-ns -n 1"), re.M) is not None,
+         "zns id-ns -n 1: nvme-cli's lines, no resource limits, LBA Format Extension 0 in use with 0x800-block zones")
+    c.ok("zns-open-zone: Success zone slba:1000 nsid:2" in c.section("zns open-zone -n 2 -s 0x1000"),
+         "zns open-zone: nvme-cli's line")
+    try:
+        zl = json.loads(c.section("report-zones -n 2 -s 0x1000 -d 1 -o json"))["zone_list"]
+        c.ok(zl[0]["state"] == "EXP_OPENED", "after zns open-zone: the zone explicitly opened")
     except (ValueError, KeyError, IndexError, TypeError) as e:
         c.ok(False, "report-zones -o json parses (%s)" % e)
     return c
