@@ -285,6 +285,7 @@ int ctl_cmd_show_regs(struct ctl *c); /* ctl_regs.c */
 /* ctl_zns.c */
 int ctl_cmd_zns_id(struct ctl *c);   /* zns id-ctrl, zns id-ns */
 int ctl_cmd_zns_zone(struct ctl *c); /* zns open-zone .. offline-zone */
+int ctl_cmd_get_ns_id(struct ctl *c);
 /* An admin or I/O opcode's name (ctl_logs.c), "Unknown" when the spec
  * has none. */
 const char *ctl_admin_name(unsigned op);

@@ -275,6 +275,7 @@ static const struct ctl_cmd cmds[] = {
     {"id-ctrl", ctl_cmd_id_ctrl, o_human, "[-H]  Identify Controller", false},
     {"id-ns", ctl_cmd_id_ns, o_ns_human, "-n NSID [-H]  Identify Namespace", false},
     {"ns-descs", ctl_cmd_ns_descs, o_ns, "-n NSID  namespace identifiers", false},
+    {"get-ns-id", ctl_cmd_get_ns_id, o_none, "NSID of each active namespace", false},
     {"list-ns", ctl_cmd_list_ns, o_list_ns,
      "[-n START] [-a] [-y CSI]  active NSIDs (-a: allocated; -y: of one set)", false},
     {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false},

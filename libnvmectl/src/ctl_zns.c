@@ -4,9 +4,10 @@
  * ctl_io.c do not cover: zns id-ctrl (Identify CNS 06h CSI 02h, NVMe
  * Zoned Namespace Command Set 1.1 Figure 47), zns id-ns (CNS 05h CSI
  * 02h, Figure 48) and the per-action zone commands zns open-zone ..
- * offline-zone (Zone Management Send, §3.4.3).  Text and JSON keys as nvme-cli 2.x's (plugins/zns/
- * zns.c, nvme-print-stdout.c, nvme-print-json.c); no -H (EXOS's kernel
- * has little room left).  Every value comes from the device: printed as
+ * offline-zone (Zone Management Send, §3.4.3); and get-ns-id.  Text and
+ * JSON keys as nvme-cli 2.x's (plugins/zns/zns.c, nvme.c,
+ * nvme-print-stdout.c, nvme-print-json.c); no -H (EXOS's kernel has
+ * little room left).  Every value comes from the device: printed as
  * numbers, the LBA Format Extensions bounded by the 64 the structure
  * holds whatever NLBAF says.
  */
@@ -136,5 +137,33 @@ int ctl_cmd_zns_zone(struct ctl *c)
     if (c->o.json)
         return ctl_done(c, ns->nsid, msg);
     ctl_out(c->io, "%s\n", msg);
+    return NVME_OK;
+}
+
+/* get-ns-id: nvme-cli prints the NSID of the block device it is given,
+ * "nvme0n1: namespace-id:1"; a controller has several: one such line per
+ * active namespace, named as its block device (NSID order). */
+int ctl_cmd_get_ns_id(struct ctl *c)
+{
+    unsigned n = nvme_ns_count(c->ctrl);
+    struct jw w;
+    if (c->o.json) { /* nvme-cli has none: {"device", "namespace-id": [NSIDs]} */
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", ctl_dev(c->io));
+        jw_arr(&w, "namespace-id");
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const struct nvme_ns_info *ns = nvme_ns_at(c->ctrl, i);
+        if (ns == NULL) /* gone since the count */
+            continue;
+        if (c->o.json)
+            jw_u64(&w, NULL, ns->nsid);
+        else
+            ctl_out(c->io, "%sn%u: namespace-id:%u\n", ctl_dev(c->io), ns->nsid, ns->nsid);
+    }
+    if (c->o.json) {
+        jw_close_arr(&w);
+        jw_end(&w);
+    }
     return NVME_OK;
 }

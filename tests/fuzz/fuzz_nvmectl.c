@@ -105,6 +105,7 @@ static const struct {
     {"zns-finish-zone", "-n -s -a!"},
     {"zns-reset-zone", "-n -s -a!"},
     {"zns-offline-zone", "-n -s -a!"},
+    {"get-ns-id", ""},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

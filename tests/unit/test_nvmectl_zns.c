@@ -8,7 +8,7 @@
  * bytes the device returned (-b); hostile Identify data bounded; "zns X"
  * picking the plugin's command over the base one; zns open-zone ..
  * offline-zone (Zone Management Send, §3.4.3, ZSA 1h..5h) moving the
- * simulator's zones, with nvme-cli's lines.
+ * simulator's zones, with nvme-cli's lines; get-ns-id (ctl_zns.c too).
  */
 #include "fixture.h"
 #include "json_check.h"
@@ -363,6 +363,30 @@ static void zns_zone_action_refusals(void **state)
     fx_stop(&f);
 }
 
+/* get-ns-id: nvme-cli's "<block device>: namespace-id:N", one line per
+ * active namespace of the controller in NSID order, a namespace added at
+ * run time (NSID 9, after a rescan) included; -o json one value; no
+ * options (nvme-cli's has none). */
+static void get_ns_id_names_each_active_namespace(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "get-ns-id");
+    assert_string_equal(out.text, "nvme0n1: namespace-id:1\nnvme0n2: namespace-id:2\n"
+                                  "nvme0n3: namespace-id:3\n");
+    struct nvme_sim_ns_config ns9 = {.nsid = 9, .blocks = 64, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &ns9), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
+    ok(&f, "get-ns-id -o json");
+    assert_string_equal(out.text,
+                        "{\n  \"device\":\"nvme0\",\n  \"namespace-id\":[\n    1,\n    2,\n"
+                        "    3,\n    9\n  ]\n}\n");
+    assert_int_equal(fx_nvmectl(&f, &out, "get-ns-id -n 1"), NVME_ERR_INVAL);
+    expect("unknown option '-n'");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +397,7 @@ int main(void)
         cmocka_unit_test(zns_id_refusals),
         cmocka_unit_test(zns_zone_actions_move_the_zones),
         cmocka_unit_test(zns_zone_action_refusals),
+        cmocka_unit_test(get_ns_id_names_each_active_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,8 @@
  *   info, ready, list, smart          the first eight, kept as they were,
  *   read, write [--fua], flush,       `verify` is nvmectl's write/read-back
  *   verify                            self-test
- *   id-ctrl [-H], id-ns -n [-H], ns-descs, list-ns [--all], list-ctrl
+ *   id-ctrl [-H], id-ns -n [-H], ns-descs, list-ns [--all], list-ctrl,
+ *   get-ns-id
  *   get-feature -f FID [-s SEL], set-feature -f FID [-v V] [--save]
  *   smart-log [-H], error-log, fw-log, changed-ns-list-log, effects-log,
  *   self-test-log, get-log -i LID -l LEN [--lpo OFF] [--rae],
