@@ -93,7 +93,9 @@ static bool leaves_namespace_data_alone(const char *command)
         "primary-ctrl-caps", "list-secondary", "id-iocs", "nvm-id-ctrl", "nvm-id-ns",
         "telemetry-log", "supported-log-pages", "endurance-log", "ana-log", "persistent-event-log",
         /* the controller's registers, read only */
-        "show-regs"};
+        "show-regs",
+        /* Identify (CNS 06h/05h, CSI 02h), Report Zones, the active NSIDs */
+        "zns-id-ctrl", "zns-id-ns", "zns-report-zones", "get-ns-id"};
     for (unsigned i = 0; i < sizeof(looks) / sizeof(looks[0]); i++) {
         unsigned k = 0;
         while (looks[i][k] != 0 && looks[i][k] == command[k])
@@ -115,8 +117,11 @@ static bool leaves_namespace_data_alone(const char *command)
 static bool reaches_one_namespace(const char *command)
 {
     static const char *const one[] = {
-        "read", "write", "flush",        "verify",      "nvm-verify",  "compare",
-        "dsm",  "copy",  "write-zeroes", "write-uncor", "zone-append", "zone-mgmt-send"};
+        "read", "write", "flush", "verify", "nvm-verify", "compare", "dsm", "copy", "write-zeroes",
+        "write-uncor", "zone-append", "zone-mgmt-send",
+        /* nvme-cli's "zns ..." (Zone Management Send on one namespace) */
+        "zns-zone-append", "zns-zone-mgmt-send", "zns-open-zone", "zns-close-zone",
+        "zns-finish-zone", "zns-reset-zone", "zns-offline-zone"};
     for (unsigned i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
         unsigned k = 0;
         while (one[i][k] != 0 && one[i][k] == command[k])
@@ -325,6 +330,21 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         StringCopy((LPSTR)command, TEXT("usage"));
     while (p[len] != 0 && !is_blank(p[len]))
         len++;
+    /* nvme-cli's zoned commands are two words ("zns id-ns", "zns
+     * reset-zone"): named zns-<second word> here, as nvmectl runs them,
+     * and the controller looked for after both. */
+    if (len == 3 && command[0] == 'z' && command[1] == 'n' && command[2] == 's') {
+        unsigned at = len, k = 3;
+        while (is_blank(p[at]))
+            at++;
+        command[k++] = '-';
+        for (n = at; p[n] != 0 && !is_blank(p[n]); n++)
+            if (k + 1 < sizeof(command))
+                command[k++] = p[n];
+        command[n > at ? k : 3] = 0;
+        if (n > at)
+            len = n;
+    }
 
     /* The line nvmectl parses: the command and its options, without the
      * controller.  nvme-cli's order (`nvme <command> <device> ...`) names

@@ -334,10 +334,11 @@ static void expect_run(const char *line)
 static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void **state)
 {
     static uint8_t seg_data[NVME_EXOS_SEG_BYTES] __attribute__((aligned(4096)));
-    static const char *const refused[] = {"write -n 1 -s 0 -p 7", "read -n 2 -s 0 -n 1",
-                                          "verify -n1 -s 0",      "write -s 0 -p 7",
-                                          "flush -n 0xffffffff",  "format -n 2 --force",
-                                          "read -n 2 -s 0 -t -n", "read --namespace-id=1 -s 0"};
+    static const char *const refused[] = {"write -n 1 -s 0 -p 7",     "read -n 2 -s 0 -n 1",
+                                          "verify -n1 -s 0",          "write -s 0 -p 7",
+                                          "flush -n 0xffffffff",      "format -n 2 --force",
+                                          "read -n 2 -s 0 -t -n",     "read --namespace-id=1 -s 0",
+                                          "zns reset-zone -n 1 -s 0", "zns offline-zone -a"};
     struct nvme_exos_blk *b = &devs[0].Blk;
     (void)state;
     b->ops = &one_ns_fails_ops;
@@ -359,6 +360,9 @@ static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void *
     assert_int_equal(nvme_exos_shell_run(TEXT("read --namespace-id=2 -s 0")), DF_RETURN_SUCCESS);
     expect_run("verify -n2 -s 0");
     assert_int_equal(nvme_exos_shell_run(TEXT("verify -n2 -s 0")), DF_RETURN_SUCCESS);
+    expect_run("zns reset-zone -n 2 -s 0"); /* nvme-cli's two-word zoned command */
+    assert_int_equal(nvme_exos_shell_run(TEXT("zns reset-zone -n 2 -s 0")), DF_RETURN_SUCCESS);
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] zns-reset-zone : OK");
     for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         mock_exos.console[0] = 0;
         assert_int_not_equal(nvme_exos_shell_run(TEXT(refused[i])), DF_RETURN_SUCCESS);
@@ -434,9 +438,34 @@ static void test_owed_writes_leave_identify_and_log_commands_running(void **stat
                                         "supported-log-pages",
                                         "endurance-log -g 1",
                                         "ana-log",
-                                        "persistent-event-log -a 0"};
+                                        "persistent-event-log -a 0",
+                                        "zns id-ctrl",
+                                        "zns id-ns -n 1",
+                                        "zns report-zones -n 1",
+                                        "get-ns-id"};
     for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         run_while_writes_are_owed(lines[i]);
+}
+
+/* nvme-cli's zoned commands are two words: "zns id-ns" is one command
+ * (zns-id-ns in messages and on COM2), and in nvme-cli's order the
+ * controller follows both words (before: "zns" was the command, so
+ * "zns id-ctrl nvme1" went to nvme0 with nvme1 as an argument). */
+static void test_zns_commands_are_two_words_and_take_the_controller_after_them(void **state)
+{
+    (void)state;
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "zns id-ctrl");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("zns id-ctrl nvme1")), DF_RETURN_SUCCESS);
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] zns-id-ctrl : OK");
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "zns");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, NVME_ERR_INVAL);
+    assert_int_not_equal(nvme_exos_shell_run(TEXT("zns")), DF_RETURN_SUCCESS);
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] zns : KO");
 }
 
 /* show-regs reads registers only: it runs too, and it is what one looks
@@ -469,6 +498,8 @@ int main(void)
         cmocka_unit_test_setup(test_owed_writes_leave_show_regs_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_identify_and_log_commands_running, setup),
+        cmocka_unit_test_setup(test_zns_commands_are_two_words_and_take_the_controller_after_them,
+                               setup),
     };
     return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
 }
