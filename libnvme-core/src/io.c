@@ -33,11 +33,14 @@ static int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t
 
 /* What nvme_io_check found: the namespace, the epoch its fields were
  * read under (the placement compares it: nvme_ns_epoch_read), its block
- * size then, and whether the buffer lies inside one memory page. */
+ * size then, the transfer's bytes in it (count << lbads; a command's
+ * length, within MDTS, once the caller has checked that), and whether
+ * the buffer lies inside one memory page. */
 struct nvme_io_checked {
     const struct nvme_ns_info *ns;
     uint32_t epoch;
     uint32_t lbads;
+    uint32_t len;
     bool one_page;
 };
 
@@ -69,7 +72,10 @@ static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme
     rc = NVME_READ_ONCE(ns->status);
     if (rc != NVME_OK)
         goto refused;
-    if (lba >= ns->nsze || count > ns->nsze - lba) { /* no lba + count overflow */
+    /* lba + count past NSZE, or past 2^64: with count >= 1 (above) the
+     * same as lba >= NSZE || count > NSZE - lba, in one add and compare. */
+    uint64_t end;
+    if (__builtin_add_overflow(lba, count, &end) || end > ns->nsze) {
         rc = NVME_ERR_RANGE;
         goto refused;
     }
@@ -110,6 +116,7 @@ static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme
     out->ns = ns;
     out->epoch = e;
     out->lbads = ns->lbads;
+    out->len = (uint32_t)len;
     out->one_page = one;
     return NVME_OK;
 refused:
@@ -176,21 +183,22 @@ static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp, ui
 
 /* One checked read or write, built in place in its slot; one_page: the
  * buffer lies inside one memory page (the fast path); epoch: what the
- * checks read. */
+ * checks read; nsid and len: ns->nsid and count << ns->lbads, as the
+ * caller has them at hand; flags: 0 or NVME_SUBMIT_NO_DOORBELL (every
+ * caller's is one of the two: nvme_submit_rw refuses others). */
 static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                                           uint32_t epoch, const struct nvme_ns_info *ns,
-                                          uint8_t opc, uint64_t lba, uint32_t count, void *buf,
-                                          unsigned flags, nvme_cmd_cb cb, void *arg, bool one_page,
-                                          bool notrace, bool keep_lock)
+                                          uint32_t nsid, uint8_t opc, uint64_t lba, uint32_t count,
+                                          void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
+                                          void *arg, bool one_page, bool notrace, bool keep_lock)
 {
     if (__builtin_expect(ns->pi_type != 0, 0))
         return nvme_rw_submit_pi(qp, epoch, ns, opc, lba, count, buf, flags, cb, arg);
     if (__builtin_expect(!one_page, 0))
-        return nvme_qpair_submit_rw_slow(qp, epoch, opc, ns->nsid, lba, count, buf,
-                                         count << ns->lbads, flags & NVME_SUBMIT_NO_DOORBELL, cb,
+        return nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
                                          arg);
-    return nvme_qpair_submit_rw(ctrl, qp, epoch, opc, ns->nsid, lba, count, buf, count << ns->lbads,
-                                flags & NVME_SUBMIT_NO_DOORBELL, cb, arg, notrace, keep_lock);
+    return nvme_qpair_submit_rw(ctrl, qp, epoch, opc, nsid, lba, count, buf, len, flags, cb, arg,
+                                notrace, keep_lock);
 }
 
 static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc,
@@ -205,8 +213,8 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
         return rc;
     if (!c.one_page && count > nvme_max_blocks(ctrl, c.ns))
         return NVME_ERR_INVAL;
-    rc = nvme_rw_submit(ctrl, qp, c.epoch, c.ns, opc, lba, count, buf, flags, cb, arg, c.one_page,
-                        false, false);
+    rc = nvme_rw_submit(ctrl, qp, c.epoch, c.ns, nsid, opc, lba, count, buf, c.len, flags, cb, arg,
+                        c.one_page, false, false);
     return __builtin_expect(rc == NVME_ERR_REQUEUE, 0) ? NVME_ERR_STATE : rc; /* resubmit */
 }
 
@@ -268,7 +276,8 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
             break;
         /* cb and arg (unchecked) read after the OSAL's call, not saved
          * around it. */
-        nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, (void *)buf, len, r->cb, r->arg, bus);
+        (void)nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, (void *)buf, len, r->cb, r->arg,
+                                 bus);
     }
     return i;
 }
@@ -412,7 +421,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                         const struct nvme_ns_info *ns, uint32_t epoch, uint32_t lbads, uint8_t opc,
                         uint64_t lba, uint32_t count, uint8_t *buf, unsigned *spent)
 {
-    struct nvme_io_checked cc = {ns, epoch, lbads, false};
+    struct nvme_io_checked cc = {ns, epoch, lbads, 0, false};
     struct nvme_io_checked *c = &cc;
     struct nvme_waiter w = {ctrl, 0, 0, 0};
     uint32_t max = nvme_max_blocks(ctrl, ns);
@@ -439,8 +448,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         uint8_t *p = buf + ((uintptr_t)done << c->lbads);
         bool one = (n << c->lbads) <=
                    ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
-        rc = nvme_rw_submit(ctrl, qp, c->epoch, ns, opc, lba + done, n, p, NVME_SUBMIT_NO_DOORBELL,
-                            nvme_waiter_cb, &w, one, false, false);
+        rc = nvme_rw_submit(ctrl, qp, c->epoch, ns, ns->nsid, opc, lba + done, n, p, n << ns->lbads,
+                            NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb, &w, one, false, false);
         if (rc == NVME_OK) {
             done += n;
             if (serial && done < count) {
@@ -552,8 +561,8 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     w.ctrl = ctrl;
     w.pending = 1;
     w.result = 0;
-    rc = nvme_rw_submit(ctrl, qp, c.epoch, ns, opc, lba, count, buf, 0, nvme_waiter_cb, &w, true,
-                        true, true);
+    rc = nvme_rw_submit(ctrl, qp, c.epoch, ns, nsid, opc, lba, count, buf, c.len, 0, nvme_waiter_cb,
+                        &w, true, true, true);
     if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) { /* the fast path kept the lock */
         (void)nvme_qpair_reap(ctrl, qp, 1, true, true, false);
     } else if (rc == NVME_OK) {

@@ -1210,13 +1210,13 @@ static inline enum nvme_dma_dir nvme_rw_dir(uint8_t opc)
 /* Builds a Read or Write (§6.9, §6.15) of `len` bytes at `buf`, checked
  * by the caller, inside one memory page and mapped at `bus`
  * (nvme_map_page), straight into free slot qp->free_head (one must be
- * free) and the ring at the SQ tail; no doorbell.  The slot is SIMPLE:
+ * free) and the ring at the SQ tail, whose index it returns; no doorbell.  The slot is SIMPLE:
  * its completion unmaps it in place (nvme_qpair_reap).  Lock held, queue
  * live. */
-static NVME_HOT_INLINE void nvme_qpair_fill_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                               uint8_t opc, uint32_t nsid, uint64_t lba,
-                                               uint32_t count, void *buf, uint32_t len,
-                                               nvme_cmd_cb cb, void *arg, uint64_t bus)
+static NVME_HOT_INLINE uint16_t nvme_qpair_fill_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
+                                                   uint8_t opc, uint32_t nsid, uint64_t lba,
+                                                   uint32_t count, void *buf, uint32_t len,
+                                                   nvme_cmd_cb cb, void *arg, uint64_t bus)
 {
     const enum nvme_dma_dir dir = nvme_rw_dir(opc);
     uint16_t idx = qp->free_head;
@@ -1249,22 +1249,25 @@ static NVME_HOT_INLINE void nvme_qpair_fill_rw(struct nvme_ctrl *ctrl, struct nv
     s->sqe_q[5] = dst[5] = lba;
     s->sqe_q[6] = dst[6] = w6;
     dst[7] = 0;
-    if (__builtin_expect(++tail == qp->entries, 0))
-        tail = 0;
-    qp->sq_tail = tail;
+    uint16_t next = (uint16_t)(tail + 1u);
+    if (__builtin_expect(next == qp->entries, 0))
+        next = 0;
+    qp->sq_tail = next;
+    return tail;
 }
 
 /* nvme_map_page, then nvme_qpair_fill_rw: false, with nothing placed,
- * when the mapping failed.  Lock held, queue live. */
+ * when the mapping failed; else the ring entry it went into in *tail.
+ * Lock held, queue live. */
 static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                                                 uint8_t opc, uint32_t nsid, uint64_t lba,
                                                 uint32_t count, void *buf, uint32_t len,
-                                                nvme_cmd_cb cb, void *arg)
+                                                nvme_cmd_cb cb, void *arg, uint16_t *tail)
 {
     uint64_t bus;
     if (!nvme_map_page(ctrl, buf, len, nvme_rw_dir(opc), &bus))
         return false;
-    nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg, bus);
+    *tail = nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg, bus);
     return true;
 }
 
@@ -1291,11 +1294,11 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
     nvme_lock(qp);
     /* The epoch first: its fence then orders nothing this reads below. */
     bool moved = nvme_ns_epoch_moved(ctrl, epoch);
-    uint16_t tail = qp->sq_tail; /* the entry it goes into */
+    uint16_t tail; /* the entry it went into */
     if (__builtin_expect(
             moved || !qp->live || !NVME_READ_ONCE(ctrl->ready) || qp->free_head == NVME_NO_SLOT ||
                 NVME_READ_ONCE(ctrl->ns_frozen) != 0 ||
-                !nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg),
+                !nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg, &tail),
             0)) {
         nvme_unlock(qp);
         return nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
