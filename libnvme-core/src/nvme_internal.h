@@ -1162,10 +1162,10 @@ static inline void nvme_doorbell(struct nvme_ctrl *ctrl, uint32_t off, uint32_t 
 }
 
 /* nvme_qpair_ring_locked for a queue that has a new tail to ring, from
- * the fast path (traces off: it checked), which just wrote entry `last`. */
-static inline void nvme_qpair_ring_new(struct nvme_qpair *qp, uint16_t last)
+ * the fast path (traces off: it checked), which just wrote entry `last`;
+ * ctrl is qp->ctrl. */
+static inline void nvme_qpair_ring_new(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t last)
 {
-    struct nvme_ctrl *ctrl = qp->ctrl;
     if (__builtin_expect(qp->sdb_sq != NULL || qp->sq_tail_rung != last, 0)) {
         nvme_qpair_ring_locked(qp); /* shadow doorbell, or a batch to clean */
         return;
@@ -1305,7 +1305,7 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
                                          arg);
     }
     if (!(flags & NVME_SUBMIT_NO_DOORBELL))
-        nvme_qpair_ring_new(qp, tail);
+        nvme_qpair_ring_new(ctrl, qp, tail);
     if (keep_lock) /* the caller reaps next, under the same lock */
         return NVME_SUBMITTED_LOCKED;
     nvme_unlock(qp);
@@ -1437,13 +1437,23 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
         void *arg = s->arg;
         if (__builtin_expect(s->flags & NVME_SLOT_F_SIMPLE, 1)) {
             /* One mapped piece, no PRP list (nvme_qpair_submit_rw): what
-             * nvme_slot_release does, in place. */
-            if (ctrl->osal.dma_unmap != NULL)
-                ctrl->osal.dma_unmap(ctrl->osal.ctx, s->buf, s->len, (enum nvme_dma_dir)s->dir);
+             * nvme_slot_release does, in place.  In nvme_qpair_process
+             * (runs) the slot goes back to the free list before the
+             * unmap, so that none of it is kept across the OSAL's call
+             * (nothing takes the slot before the lock is let go, and its
+             * fields still name the buffer); the blocking path keeps the
+             * order that costs it least. */
+            void *buf = s->buf;
+            uint32_t len = s->len;
+            enum nvme_dma_dir dir = (enum nvme_dma_dir)s->dir;
+            if (!runs && ctrl->osal.dma_unmap != NULL)
+                ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
             s->state = NVME_SLOT_FREE;
             s->next_free = qp->free_head;
             qp->free_head = idx;
             qp->outstanding--;
+            if (runs && ctrl->osal.dma_unmap != NULL)
+                ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
             if (__builtin_expect(qp->parked != 0, 0)) /* a shrunk queue's replays wait */
                 nvme_qpair_unpark(qp);
         } else {
