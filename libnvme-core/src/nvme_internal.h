@@ -1120,7 +1120,9 @@ static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint1
         unsigned cpu = ctrl->osal.cpu_id(ctrl->osal.ctx);
         qid = (uint16_t)(n != 0 ? 1u + nvme_mod32(cpu, n) : 0u);
     }
-    return qid != 0 && qid <= n ? &ctrl->ioq[qid - 1u] : NULL;
+    /* qid 0 wraps to the largest index: one compare, and the index */
+    unsigned i = (unsigned)qid - 1u;
+    return i < n ? &ctrl->ioq[i] : NULL;
 }
 
 static inline void nvme_lock(struct nvme_qpair *qp)
