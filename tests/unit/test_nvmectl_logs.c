@@ -11,40 +11,11 @@
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
  */
-#include "fixture.h"
-#include "json_check.h"
+#include "nvmectl_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static struct fx_out out;
-
-static void expect(const char *needle)
-{
-    if (strstr(out.text, needle) == NULL)
-        fail_msg("expected \"%s\" in:\n%s", needle, out.text);
-}
-
-static void ok(struct fx *f, const char *line)
-{
-    int rc = fx_nvmectl(f, &out, line);
-    if (rc != 0)
-        fail_msg("'%s' returned %d:\n%s", line, rc, out.text);
-    if (strstr(line, "-o json") != NULL && !json_one_value(out.text))
-        fail_msg("not one JSON value:\n%s", out.text);
-}
-
-/* Runs a line that must fail with rc, sending at most `cmds` admin
- * commands. */
-static void fails(struct fx *f, const char *line, int rc, uint64_t cmds)
-{
-    uint64_t before = nvme_sim_stats(f->sim)->admin_cmds;
-    int got = fx_nvmectl(f, &out, line);
-    if (got != rc)
-        fail_msg("'%s' returned %d, not %d:\n%s", line, got, rc, out.text);
-    assert_true(nvme_sim_stats(f->sim)->admin_cmds - before <= cmds);
-}
 
 static void start(struct fx *f, uint8_t lpa)
 {
@@ -498,12 +469,6 @@ static void ana_log_counts_are_bounded(void **state)
 /* ------------------------------------------------------------------ */
 /* primary-ctrl-caps, list-secondary                                   */
 /* ------------------------------------------------------------------ */
-
-static void expect_not(const char *needle)
-{
-    if (strstr(out.text, needle) != NULL)
-        fail_msg("did not expect \"%s\" in:\n%s", needle, out.text);
-}
 
 /* CNS 14h against the simulator's three secondary controllers (CRT 3,
  * VQFRT 8 per secondary, VIFRT 4 per secondary, VQPRT 2, VQFRSM 8, VIPRT

@@ -7,35 +7,11 @@
  * and for I/O a reservation denies, a controller without reservations,
  * and a report whose REGCTL claims more registrants than were transferred.
  */
-#include "fixture.h"
-#include "json_check.h"
+#include "nvmectl_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static struct fx_out out;
-
-static void expect(const char *needle)
-{
-    if (strstr(out.text, needle) == NULL)
-        fail_msg("expected \"%s\" in:\n%s", needle, out.text);
-}
-
-static void expect_not(const char *needle)
-{
-    if (strstr(out.text, needle) != NULL)
-        fail_msg("did not expect \"%s\" in:\n%s", needle, out.text);
-}
-
-static void ok(struct fx *f, const char *line)
-{
-    int rc = fx_nvmectl(f, &out, line);
-    if (rc != 0)
-        fail_msg("'%s' returned %d:\n%s", line, rc, out.text);
-    if (strstr(line, "-o json") != NULL && !json_one_value(out.text))
-        fail_msg("not one JSON value:\n%s", out.text);
-}
 
 static void start(struct fx *f, bool resv)
 {

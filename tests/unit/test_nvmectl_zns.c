@@ -10,39 +10,11 @@
  * offline-zone (Zone Management Send, §3.4.3, ZSA 1h..5h) moving the
  * simulator's zones, with nvme-cli's lines; get-ns-id (ctl_zns.c too).
  */
-#include "fixture.h"
-#include "json_check.h"
+#include "nvmectl_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static struct fx_out out;
-
-static void expect(const char *needle)
-{
-    if (strstr(out.text, needle) == NULL)
-        fail_msg("expected \"%s\" in:\n%s", needle, out.text);
-}
-
-static void ok(struct fx *f, const char *line)
-{
-    int rc = fx_nvmectl(f, &out, line);
-    if (rc != 0)
-        fail_msg("'%s' returned %d:\n%s", line, rc, out.text);
-    if (strstr(line, "-o json") != NULL && !json_one_value(out.text))
-        fail_msg("not one JSON value:\n%s", out.text);
-}
-
-/* A line that must fail with rc, sending at most `cmds` admin commands. */
-static void fails(struct fx *f, const char *line, int rc, uint64_t cmds)
-{
-    uint64_t before = nvme_sim_stats(f->sim)->admin_cmds;
-    int got = fx_nvmectl(f, &out, line);
-    if (got != rc)
-        fail_msg("'%s' returned %d, not %d:\n%s", line, got, rc, out.text);
-    assert_true(nvme_sim_stats(f->sim)->admin_cmds - before <= cmds);
-}
 
 static unsigned count_of(const char *needle)
 {
