@@ -506,6 +506,18 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
     return true;
 }
 
+/* Command d's options into c->o (c->cmd names it); a bad one: its
+ * message, then the command's usage line. */
+static bool parse_cmd(struct ctl *c, const struct ctl_cmd *d, int argc, char **argv)
+{
+    c->cmd = d->name;
+    if (parse_opts(c, d->opts, argc, argv))
+        return true;
+    ctl_out(c->io, "usage: nvmectl\n");
+    help_line(c->io, d->name, d->help);
+    return false;
+}
+
 int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, char **argv)
 {
     if (io == NULL || io->print == NULL)
@@ -544,12 +556,8 @@ int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, 
             struct ctl c;
             c.ctrl = ctrl;
             c.io = io;
-            c.cmd = cmds[i].name;
-            if (!parse_opts(&c, cmds[i].opts, argc, argv)) {
-                ctl_out(io, "usage: nvmectl\n");
-                help_line(io, cmds[i].name, cmds[i].help);
+            if (!parse_cmd(&c, &cmds[i], argc, argv))
                 return NVME_ERR_INVAL;
-            }
             return cmds[i].fn(&c);
         }
     }
@@ -616,12 +624,8 @@ int nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, u
             break;
         c.ctrl = NULL;
         c.io = io;
-        c.cmd = cmds[i].name;
-        if (!parse_opts(&c, cmds[i].opts, argc, argv)) {
-            ctl_out(io, "usage: nvmectl\n");
-            help_line(io, cmds[i].name, cmds[i].help);
+        if (!parse_cmd(&c, &cmds[i], argc, argv))
             return NVME_ERR_INVAL;
-        }
         return ctl_list_many(&c, ctrls, names, n);
     }
     ctl_out(io, "nvmectl: '%s' is not list\n", argc > 0 ? argv[0] : "");
