@@ -1340,8 +1340,10 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
             nvme_log(ctrl, NVME_LOG_INFO, "firmware revision %s (was %s)", fr, ctrl->info.firmware);
             nvme_memcpy(ctrl->info.firmware, fr, sizeof(fr));
         }
-        (void)nvme_nvm_limits_read(ctrl, id, true);
+        /* MDTS before the NVM Command Set's Identify Controller (CNS 06h)
+         * reuses the page: its byte 77 is reserved, 0. */
         nvme_refresh_mdts(ctrl, id->mdts);
+        (void)nvme_nvm_limits_read(ctrl, id, true);
     }
     nvme_identify_page_free(ctrl, id);
 }
