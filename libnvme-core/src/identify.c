@@ -191,7 +191,8 @@ static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, int csi, uint32_t sta
     uint32_t *page = nvme_identify_page(ctrl, cns, start, csi >= 0 ? (uint32_t)csi << 24 : 0u, &rc);
     uint32_t prev = start;
     for (unsigned i = 0; rc == NVME_OK && i < max && page[i] != 0; i++) {
-        if (page[i] <= prev || page[i] >= 0xfffffffeu) {
+        /* FFFFFFFEh is the highest NSID (it ends a list); FFFFFFFFh none */
+        if (page[i] <= prev || page[i] == NVME_NSID_ALL) {
             nvme_log(ctrl, NVME_LOG_ERROR, "NS list (CNS %02xh) not ascending at %u", cns, page[i]);
             rc = NVME_ERR_PROTO;
             break;

@@ -852,6 +852,32 @@ static void a_full_list_page_ending_at_the_last_nsid_is_the_whole_list(void **st
     fx_stop(&f);
 }
 
+/* FFFFFFFEh is a valid NSID (the highest, §6.1), so the Active
+ * Namespace ID list the public call returns (nvmectl list-ns) holds it,
+ * as the scan above does; only FFFFFFFFh cannot be in a list.  Before:
+ * nvme_identify_active_ns refused the list as not ascending
+ * (NVME_ERR_PROTO, count 1). */
+static void the_active_list_call_returns_the_last_nsid(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 0xfffffffeu, .blocks = 64, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    assert_int_equal(nvme_ns_count(f.ctrl), 2);
+    uint32_t list[1024];
+    unsigned count = 99;
+    assert_int_equal(nvme_identify_active_ns(f.ctrl, 0, list, 1024, &count), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(list[0], 1);
+    assert_int_equal(list[1], 0xfffffffeu);
+    assert_int_equal(nvme_identify_active_ns(f.ctrl, 1, list, 1024, &count), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(list[0], 0xfffffffeu);
+    fx_stop(&f);
+}
+
 /* prp.c nvme_prp_build_list: when the very first piece of a multi-page
  * buffer cannot be mapped, the error path must not dma_unmap anything
  * (nothing was mapped).  The simulator counts an unmap of memory that is
@@ -902,6 +928,7 @@ int main(void)
         cmocka_unit_test(given_nn_below_an_active_nsid_that_namespace_is_refused),
         cmocka_unit_test(given_1500_namespaces_with_gaps_all_are_found_in_order),
         cmocka_unit_test(a_full_list_page_ending_at_the_last_nsid_is_the_whole_list),
+        cmocka_unit_test(the_active_list_call_returns_the_last_nsid),
         cmocka_unit_test(first_piece_map_failure_unmaps_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
