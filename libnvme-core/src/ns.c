@@ -185,7 +185,9 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
      * that gets them wrong keeps its namespace, as under Linux. */
     if (id->ncap > id->nsze || id->nuse > id->ncap)
         nvme_log(ctrl, NVME_LOG_WARN,
-                 "namespace %u: NCAP/NUSE exceed NSZE (ignored: I/O stays within NSZE)", ns->nsid);
+                 "namespace %u: NCAP/NUSE out of order (NUSE <= NCAP <= NSZE; ignored: I/O "
+                 "stays within NSZE)",
+                 ns->nsid);
     ns->status = NVME_OK;
     ns->format = (uint8_t)fmt;
     ns->lbads = lbaf.lbads;

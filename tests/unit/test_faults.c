@@ -749,7 +749,7 @@ static void given_ncap_and_nuse_past_nsze_the_namespace_is_used_within_nsze(void
     three_namespaces(&f, NVME_SIM_CORRUPT_NUSE, 0);
     fx_start_captured(&f);
     assert_ns_usable(&f, 2, 2048, 106);
-    assert_true(fx_log_has(&f, "namespace 2: NCAP/NUSE exceed NSZE"));
+    assert_true(fx_log_has(&f, "namespace 2: NCAP/NUSE out of order"));
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 2);
     assert_true(ns->ncap == 2048 + 8 && ns->nuse == 2048 + 8);
     uint8_t *buf = fx_xalloc(512);

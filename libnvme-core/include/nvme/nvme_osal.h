@@ -175,7 +175,8 @@ struct nvme_osal {
      * (nvme_read_ext/nvme_write_ext), zone reports, passthrough data.
      * Plain block I/O (nvme_read, nvme_write, nvme_flush,
      * nvme_write_zeroes, nvme_submit_rw/flush) never calls it once the
-     * controller is up. */
+     * controller is up, but for a reset that its wait runs (recovery:
+     * the restart's Identify, queues it may create). */
     void *(*dma_alloc)(void *ctx, size_t size, size_t align, uint64_t *bus);
     /* Free what dma_alloc returned; `size` is the size asked for. */
     void (*dma_free)(void *ctx, void *va, size_t size);
@@ -233,8 +234,8 @@ struct nvme_osal {
      * arm64 and riscv64).  Returns NULL on failure.  Called at init, when
      * namespaces are rescanned, by admin and namespace management calls,
      * by nvme_ctrl_service (a page while it handles an asynchronous event)
-     * and by the first nvme_zns_append; never on plain block I/O (as
-     * dma_alloc). */
+     * by the first nvme_zns_append and by resets; never on plain block
+     * I/O (as dma_alloc: but for a reset its wait runs). */
     void *(*mem_alloc)(void *ctx, size_t size);
     void (*mem_free)(void *ctx, void *p, size_t size);
 
