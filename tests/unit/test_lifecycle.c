@@ -1933,17 +1933,28 @@ static void a_reset_reads_cap_again_and_uses_it(void **state)
  * takes the lower of the two at each reset (min_not_zero); a limit raised
  * later is not taken (the PRP list pages were sized for the first one).
  * Before: the reads and writes of 256 KiB after the reset went in 128 KiB
- * commands, which the controller refused with Invalid Field (§5.15.2.2). */
-static void a_reset_takes_a_lower_mdts(void **state)
+ * commands, which the controller refused with Invalid Field (§5.15.2.2).
+ * iocs: a controller that answers the NVM Command Set's own Identify
+ * Controller (CNS 06h CSI 00h: NVMe 2.0, CC.CSS 110b), which the restart
+ * reads into the same page after Identify Controller: MDTS is taken from
+ * Identify Controller, not from byte 77 of the NVM one (reserved, 0);
+ * before, every such reset reported MDTS as no limit (mdts_reported 0,
+ * mdts_log2 0) and the lower 16 KiB was never taken. */
+static void lower_mdts_at_a_reset(bool iocs)
 {
-    (void)state;
     struct fx f;
     fx_config(&f); /* MDTS 5: 128 KiB */
+    f.cfg.iocs = iocs;
     f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 64, .lba_size = 65536};
     f.cfg.ns_count = 2;
     fx_start_captured(&f);
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
     assert_int_equal(info->mdts_bytes, 128 * 1024);
+    assert_int_equal(info->mdts_log2, 17);
+    /* A reset with the same firmware: the same MDTS. */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(info->mdts_reported == 128 * 1024);
+    assert_int_equal(info->mdts_log2, 17);
     enum { LEN = 256 * 1024 };
     uint8_t *buf = fx_xalloc(LEN + 4096), *back = fx_xalloc(LEN);
     fx_pattern(buf, LEN + 4096, 91);
@@ -1985,42 +1996,16 @@ static void a_reset_takes_a_lower_mdts(void **state)
     free(back);
 }
 
-/* The same on a controller that answers the NVM Command Set's own
- * Identify Controller (CNS 06h CSI 00h: NVMe 2.0, CC.CSS 110b), which the
- * restart reads into the same page after Identify Controller (§5.15.2.2):
- * MDTS is taken from Identify Controller, not from byte 77 of the NVM
- * one (reserved, 0).  Before: every reset reported MDTS as no limit
- * (mdts_reported 0, mdts_log2 0) and the lower 16 KiB was never taken
- * (mdts_bytes stayed 128 KiB, and a 256 KiB read went in 128 KiB
- * commands, refused with Invalid Field). */
+static void a_reset_takes_a_lower_mdts(void **state)
+{
+    (void)state;
+    lower_mdts_at_a_reset(false);
+}
+
 static void a_reset_takes_a_lower_mdts_with_io_command_sets(void **state)
 {
     (void)state;
-    struct fx f;
-    fx_config(&f); /* MDTS 5: 128 KiB */
-    f.cfg.iocs = true;
-    fx_start_captured(&f);
-    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
-    assert_int_equal(info->mdts_bytes, 128 * 1024);
-    assert_int_equal(info->mdts_log2, 17);
-    /* A reset with the same firmware: the same MDTS. */
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    assert_true(info->mdts_reported == 128 * 1024);
-    assert_int_equal(info->mdts_log2, 17);
-    enum { LEN = 256 * 1024 };
-    uint8_t *buf = fx_xalloc(LEN), *back = fx_xalloc(LEN);
-    fx_pattern(buf, LEN, 92);
-    assert_int_equal(nvme_write(f.ctrl, 1, 0, LEN / 512, buf), 0);
-    nvme_sim_set_mdts(f.sim, 2); /* 16 KiB from the next Identify on */
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    assert_int_equal(info->mdts_bytes, 16 * 1024);
-    assert_int_equal(info->mdts_log2, 14);
-    assert_true(info->mdts_reported == 16 * 1024);
-    assert_int_equal(nvme_read(f.ctrl, 1, 0, LEN / 512, back), 0);
-    assert_memory_equal(back, buf, LEN);
-    fx_stop(&f);
-    free(buf);
-    free(back);
+    lower_mdts_at_a_reset(true);
 }
 
 /* A reset after which CAP.MQES is smaller (a firmware the reset
