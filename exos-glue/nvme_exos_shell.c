@@ -74,9 +74,19 @@ static const char *failure_text(int rc)
     return nvme_status_name((uint16_t)rc);
 }
 
-/* Ends a command: the shell sees DF_RETURN_SUCCESS or a failure code
- * (EXOS then prints "Error: Command failed"), the console a line naming
- * the command, COM2 "[CMD_nvmectl] <command> : OK|KO". */
+/* Whether `command` is one of the n names. */
+static bool names_it(const char *const *names, unsigned n, const char *command)
+{
+    for (unsigned i = 0; i < n; i++) {
+        unsigned k = 0;
+        while (names[i][k] != 0 && names[i][k] == command[k])
+            k++;
+        if (names[i][k] == 0 && command[k] == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Whether an nvmectl command only looks at the controller (identify data,
  * logs, features) and neither reads nor writes a namespace's blocks.
  * Only those run while the block cache holds writes it could not write
@@ -96,14 +106,7 @@ static bool leaves_namespace_data_alone(const char *command)
         "show-regs",
         /* Identify (CNS 06h/05h, CSI 02h), Report Zones, the active NSIDs */
         "zns-id-ctrl", "zns-id-ns", "zns-report-zones", "get-ns-id"};
-    for (unsigned i = 0; i < sizeof(looks) / sizeof(looks[0]); i++) {
-        unsigned k = 0;
-        while (looks[i][k] != 0 && looks[i][k] == command[k])
-            k++;
-        if (looks[i][k] == 0 && command[k] == 0)
-            return true;
-    }
-    return false;
+    return names_it(looks, sizeof(looks) / sizeof(looks[0]), command);
 }
 
 /* Commands that reach the blocks of the namespace their -n names, and
@@ -122,14 +125,7 @@ static bool reaches_one_namespace(const char *command)
         /* nvme-cli's "zns ..." (Zone Management Send on one namespace) */
         "zns-zone-append", "zns-zone-mgmt-send", "zns-open-zone", "zns-close-zone",
         "zns-finish-zone", "zns-reset-zone", "zns-offline-zone"};
-    for (unsigned i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
-        unsigned k = 0;
-        while (one[i][k] != 0 && one[i][k] == command[k])
-            k++;
-        if (one[i][k] == 0 && command[k] == 0)
-            return true;
-    }
-    return false;
+    return names_it(one, sizeof(one) / sizeof(one[0]), command);
 }
 
 static bool is_word_end(char c)
@@ -215,6 +211,9 @@ static bool namespace_owes_nothing(const struct nvme_exos_blk *blk, const char *
     return found != 0;
 }
 
+/* Ends a command: the shell sees DF_RETURN_SUCCESS or a failure code
+ * (EXOS then prints "Error: Command failed"), the console a line naming
+ * the command, COM2 "[CMD_nvmectl] <command> : OK|KO". */
 static U32 finish(const char *command, int rc, U32 df)
 {
     if (rc != 0)
