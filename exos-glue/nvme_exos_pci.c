@@ -94,8 +94,15 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
      * controller at the next poll (fail_over). */
     if (ev == NVME_EVENT_GONE || ev == NVME_EVENT_DEAD)
         d->PathDown = true;
-    else if (ev == NVME_EVENT_RESET && detail == 0)
+    else if (ev == NVME_EVENT_RESET && detail == 0) {
         d->PathDown = false;
+        /* The restart read Identify again: a firmware it activated may
+         * have a volatile write cache (VWC bit 0), whose writes only a
+         * Flush makes durable.  Never turned off: a Flush without a cache
+         * completes with nothing to do (§6.8). */
+        if (d->Ctrl != NULL && (nvme_ctrl_get_info(d->Ctrl)->vwc & 1u) != 0)
+            d->Blk.volatile_cache = true;
+    }
     switch (ev) {
     case NVME_EVENT_GONE:
         KernelLogText(level, TEXT("[NVMeCore] nvme%u removed: its disks fail from now on"),

@@ -75,41 +75,15 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
     nvme_copy_id_string(info->serial, id->sn, sizeof(id->sn));
     nvme_copy_id_string(info->model, id->mn, sizeof(id->mn));
     nvme_copy_id_string(info->firmware, id->fr, sizeof(id->fr));
-    info->nn = id->nn;
-    info->oacs = id->oacs;
-    info->oncs = id->oncs;
-    info->ctratt = id->ctratt;
-    info->vwc = id->vwc;
-    info->lpa = id->lpa;
     info->sqes = id->sqes;
     info->cqes = id->cqes;
-    info->wctemp = id->wctemp;
-    info->cctemp = id->cctemp;
-    ctrl->rtd3e_us = id->rtd3e;
-    ctrl->crdt[0] = id->crdt1;
-    ctrl->crdt[1] = id->crdt2;
-    ctrl->crdt[2] = id->crdt3;
-    ctrl->acl = id->acl;
-    ctrl->ocfs = id->ocfs;
     ctrl->aerl = id->aerl;
-    ctrl->oaes = id->oaes;
     ctrl->elpe = id->elpe;
-    ctrl->fna = id->fna;
-    ctrl->frmw = id->frmw;
-    ctrl->mtfa = id->mtfa;
-    ctrl->fwug = id->fwug;
-    ctrl->sanicap = id->sanicap;
     ctrl->hmpre = id->hmpre;
     ctrl->hmmin = id->hmmin;
     ctrl->hmminds = id->hmminds;
     ctrl->hmmaxd = id->hmmaxd;
-    /* Shutdown deadline: RTD3E (us) in seconds, clamped between 5 s and
-     * 60 s as Linux does (nvme_init_identify: clamp of rtd3e against the
-     * shutdown_timeout parameter, 5 s, and 60 s). */
-    uint32_t rtd3e_ms = id->rtd3e / 1000u + (id->rtd3e % 1000u != 0);
-    info->shutdown_timeout_ms = rtd3e_ms < NVME_SHUTDOWN_TIMEOUT_MS ? NVME_SHUTDOWN_TIMEOUT_MS
-                                : rtd3e_ms > NVME_SHUTDOWN_MAX_MS   ? NVME_SHUTDOWN_MAX_MS
-                                                                    : rtd3e_ms;
+    nvme_id_ctrl_take(ctrl, id); /* and again at every restart */
 
     /* SQES/CQES (§5.15.2.2): [3:0] required, [7:4] maximum, log2.  We
      * use 16-byte CQEs and 64-byte SQEs (128 with the Apple quirk, which

@@ -799,6 +799,7 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
 int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted);
 /* Identify Controller again after a firmware may have changed (every
  * restart, an activation without reset): FR, ELPE, the NVM limits. */
+void nvme_id_ctrl_take(struct nvme_ctrl *ctrl, const struct nvme_id_ctrl *id);
 void nvme_refresh_identify(struct nvme_ctrl *ctrl);
 /* Bring-up's read of the NVM Command Set limits (VSL, WZSL, DMRL, DMRSL,
  * DMSL: CNS 06h CSI 00h); a refusal leaves none. */

@@ -872,7 +872,9 @@ static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
 {
     struct nvme_sqe sqe;
     ctrl->info.shadow_doorbells = false;
-    if (ctrl->dbbuf_db == NULL)
+    /* OACS bit 8 as the firmware running now reports it: one a reset
+     * activated may no longer have the command. */
+    if (ctrl->dbbuf_db == NULL || !(ctrl->info.oacs & NVME_OACS_DBBUF))
         return;
     /* The controller finds queue y's entries at 2y and 2y + 1 strides into
      * each buffer, for every queue: the command names no size (QEMU
@@ -1315,31 +1317,83 @@ static void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts)
     NVME_WRITE_ONCE(info->mdts_bytes, (uint32_t)reported);
 }
 
+/* Written only when it changed: I/O on other CPUs reads these meanwhile. */
+#define NVME_TAKE(dst, v)                                                                          \
+    do {                                                                                           \
+        if ((dst) != (v))                                                                          \
+            NVME_WRITE_ONCE(dst, v);                                                               \
+    } while (0)
+
+/* The Identify Controller fields (§5.15.2.2) that decide what the core
+ * sends and how long it waits, which a new firmware may change: taken at
+ * bring-up (nvme_admin_identify_ctrl) and at every restart, as Linux's
+ * nvme_init_identify takes OACS, ONCS, VWC, ACL, CRDT, OAES, MTFA... at
+ * each start.  Not here: the identity, and what bring-up sized memory or
+ * queues by (SQES/CQES, AERL, the HMB sizes). */
+void nvme_id_ctrl_take(struct nvme_ctrl *ctrl, const struct nvme_id_ctrl *id)
+{
+    struct nvme_ctrl_info *info = &ctrl->info;
+    NVME_TAKE(info->nn, id->nn);
+    NVME_TAKE(info->oacs, id->oacs);
+    NVME_TAKE(info->oncs, id->oncs);
+    NVME_TAKE(info->ctratt, id->ctratt);
+    NVME_TAKE(info->vwc, id->vwc);
+    NVME_TAKE(info->lpa, id->lpa);
+    NVME_TAKE(info->wctemp, id->wctemp);
+    NVME_TAKE(info->cctemp, id->cctemp);
+    NVME_TAKE(ctrl->crdt[0], id->crdt1);
+    NVME_TAKE(ctrl->crdt[1], id->crdt2);
+    NVME_TAKE(ctrl->crdt[2], id->crdt3);
+    NVME_TAKE(ctrl->acl, id->acl);
+    NVME_TAKE(ctrl->ocfs, id->ocfs);
+    NVME_TAKE(ctrl->oaes, id->oaes);
+    NVME_TAKE(ctrl->fna, id->fna);
+    NVME_TAKE(ctrl->frmw, id->frmw);
+    NVME_TAKE(ctrl->mtfa, id->mtfa);
+    NVME_TAKE(ctrl->fwug, id->fwug);
+    NVME_TAKE(ctrl->sanicap, id->sanicap);
+    /* Shutdown deadline: RTD3E (us) in ms, clamped between 5 s and 60 s
+     * as Linux does (nvme_init_identify: clamp of rtd3e against the
+     * shutdown_timeout parameter, 5 s, and 60 s). */
+    NVME_TAKE(ctrl->rtd3e_us, id->rtd3e);
+    uint32_t rtd3e_ms = id->rtd3e / 1000u + (id->rtd3e % 1000u != 0);
+    NVME_TAKE(info->shutdown_timeout_ms, rtd3e_ms < NVME_SHUTDOWN_TIMEOUT_MS
+                                             ? NVME_SHUTDOWN_TIMEOUT_MS
+                                         : rtd3e_ms > NVME_SHUTDOWN_MAX_MS ? NVME_SHUTDOWN_MAX_MS
+                                                                           : rtd3e_ms);
+}
+
 /* Identify Controller again at every restart, as Linux's
  * nvme_init_identify runs at every start, and after a firmware activation
  * without reset (CA 011b, the Firmware Activation Starting notice): the
- * firmware revision (FR), ELPE, which bounds nvme_get_error_log (a new
- * firmware may keep more or fewer Error Information entries: reading past
- * the log is not asked for), and the NVM Command Set limits
- * (nvme_nvm_limits_read), and a lower MDTS (nvme_refresh_mdts).  The
- * rest of what bring-up kept stays (queues and namespaces have their own
- * paths).  A failure keeps the old values.  Here, below admin.c, since
- * every reset path runs it. */
+ * firmware revision (FR); the fields nvme_id_ctrl_take keeps, so that a
+ * firmware that drops a command (ONCS, OACS) gets none of it and one that
+ * adds a volatile write cache (VWC) is told of the Flushes; ELPE, which
+ * bounds nvme_get_error_log (reading past the log is not asked for); the
+ * NVM Command Set limits (nvme_nvm_limits_read); and a lower MDTS
+ * (nvme_refresh_mdts).  Queues and namespaces have their own paths (the
+ * rescan after a reset takes a new NN).  A failure keeps the old values.
+ * Here, below admin.c, since every reset path runs it. */
 void nvme_refresh_identify(struct nvme_ctrl *ctrl)
 {
     int rc;
     struct nvme_id_ctrl *id = nvme_identify_page(ctrl, NVME_CNS_CTRL, 0, 0, &rc);
     if (rc == NVME_OK) {
+        struct nvme_ctrl_info *info = &ctrl->info;
         if (id->elpe != ctrl->elpe)
             nvme_log(ctrl, NVME_LOG_INFO, "%u error log entries (ELPE was %u)", id->elpe + 1u,
                      ctrl->elpe);
         NVME_WRITE_ONCE(ctrl->elpe, id->elpe);
-        char fr[sizeof(ctrl->info.firmware)];
+        char fr[sizeof(info->firmware)];
         nvme_copy_id_string(fr, id->fr, sizeof(id->fr));
-        if (!nvme_streq(fr, ctrl->info.firmware)) {
-            nvme_log(ctrl, NVME_LOG_INFO, "firmware revision %s (was %s)", fr, ctrl->info.firmware);
-            nvme_memcpy(ctrl->info.firmware, fr, sizeof(fr));
+        if (!nvme_streq(fr, info->firmware)) {
+            nvme_log(ctrl, NVME_LOG_INFO, "firmware revision %s (was %s)", fr, info->firmware);
+            nvme_memcpy(info->firmware, fr, sizeof(fr));
         }
+        if (id->oacs != info->oacs || id->oncs != info->oncs || id->vwc != info->vwc)
+            nvme_log(ctrl, NVME_LOG_INFO, "OACS %04x ONCS %04x VWC %02x (were %04x %04x %02x)",
+                     id->oacs, id->oncs, id->vwc, info->oacs, info->oncs, info->vwc);
+        nvme_id_ctrl_take(ctrl, id);
         /* MDTS before the NVM Command Set's Identify Controller (CNS 06h)
          * reuses the page: its byte 77 is reserved, 0. */
         nvme_refresh_mdts(ctrl, id->mdts);

@@ -1996,6 +1996,59 @@ static void lower_mdts_at_a_reset(bool iocs)
     free(back);
 }
 
+/* A firmware the reset activates supports other commands: it drops Write
+ * Zeroes (ONCS bit 3) and Doorbell Buffer Config (OACS bit 8) and adds a
+ * volatile write cache (VWC bit 0).  The restart reads Identify Controller
+ * again and takes them, as Linux's nvme_init_identify does at each start:
+ * Write Zeroes is refused before it is sent, shadow doorbells are not
+ * asked for, and the cache's feature can be read.  Before: Write Zeroes
+ * went to the controller (Invalid Command Opcode), Doorbell Buffer Config
+ * too ("shadow doorbells refused"), and Get Features Volatile Write Cache
+ * was refused as if there were no cache (nvme_get_feature). */
+static void a_reset_takes_what_a_new_firmware_supports(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.vwc = false;
+    f.cfg.oacs |= NVME_OACS_DBBUF;
+    fx_start_captured(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    uint32_t dw0 = 0;
+    assert_int_equal(info->vwc & NVME_VWC_PRESENT, 0);
+    assert_true(info->shadow_doorbells);
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_VOLATILE_WC, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0),
+        NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 8, 0), 0);
+
+    nvme_sim_set_support(f.sim, (uint16_t)(f.cfg.oacs & ~NVME_OACS_DBBUF),
+                         (uint16_t)(f.cfg.oncs & ~NVME_ONCS_WRITE_ZEROES), true);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(info->vwc & NVME_VWC_PRESENT, NVME_VWC_PRESENT);
+    assert_int_equal(info->oncs & NVME_ONCS_WRITE_ZEROES, 0);
+    assert_int_equal(info->oacs & NVME_OACS_DBBUF, 0);
+    assert_true(fx_log_has(&f, "(were "));
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 8, 0), NVME_ERR_UNSUPPORTED);
+    assert_false(info->shadow_doorbells);
+    assert_false(fx_log_has(&f, "shadow doorbells refused"));
+    assert_int_equal(
+        nvme_get_feature(f.ctrl, NVME_FEAT_VOLATILE_WC, 0, NVME_FEAT_SEL_CURRENT, 0, NULL, 0, &dw0),
+        0);
+    /* I/O goes on, through plain doorbells, and Flush reaches the cache. */
+    uint8_t *buf = fx_xalloc(4096), *back = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 17);
+    assert_int_equal(nvme_write(f.ctrl, 1, 40, 8, buf), 0);
+    assert_true(nvme_sim_ns_unflushed(f.sim, 1) != 0);
+    assert_int_equal(nvme_flush(f.ctrl, 1), 0);
+    assert_true(nvme_sim_ns_unflushed(f.sim, 1) == 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 40, 8, back), 0);
+    assert_memory_equal(back, buf, 4096);
+    fx_stop(&f);
+    free(buf);
+    free(back);
+}
+
 static void a_reset_takes_a_lower_mdts(void **state)
 {
     (void)state;
@@ -2532,6 +2585,7 @@ int main(void)
         cmocka_unit_test(a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others),
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
         cmocka_unit_test(a_reset_takes_a_lower_mdts),
+        cmocka_unit_test(a_reset_takes_what_a_new_firmware_supports),
         cmocka_unit_test(a_reset_takes_a_lower_mdts_with_io_command_sets),
         cmocka_unit_test(commands_beyond_a_shrunk_queue_wait_for_a_slot),
         cmocka_unit_test(commands_waiting_for_a_slot_keep_their_deadline),

@@ -659,6 +659,10 @@ void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn);
  * may: Identify reports it and data commands above it fail with Invalid
  * Field from now on. */
 void nvme_sim_set_mdts(struct nvme_sim *sim, uint8_t mdts);
+/* Set Identify OACS, ONCS and VWC at run time, as a firmware activation
+ * may: Identify reports them and the commands they no longer name fail
+ * with Invalid Command Opcode from now on. */
+void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bool vwc);
 /* Set Identify ELPE at run time (0..63; default 63), as a firmware
  * activation may: the Error Information log holds ELPE + 1 entries from
  * then on (bytes past them read as zeros). */

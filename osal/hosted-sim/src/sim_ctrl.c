@@ -589,6 +589,15 @@ void nvme_sim_set_mdts(struct nvme_sim *sim, uint8_t mdts)
     UNLOCK(sim);
 }
 
+void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bool vwc)
+{
+    LOCK(sim);
+    sim->cfg.oacs = oacs;
+    sim->cfg.oncs = oncs;
+    sim->cfg.vwc = vwc;
+    UNLOCK(sim);
+}
+
 void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe)
 {
     LOCK(sim);

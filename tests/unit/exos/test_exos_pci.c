@@ -695,6 +695,43 @@ static void rescan_to_size(struct nvme_ctrl *c, uint64_t nsze)
  * end cut short (1000 blocks: segment 896 held 104) serves the new blocks
  * (a write there is written back; a read fills the whole segment).
  * Before: the disk was retired (HARDWARE_ABSENT) and a new one listed. */
+/* A controller without a volatile write cache gets a firmware with one
+ * at a reset (Identify VWC bit 0 set when the restart reads it again):
+ * from then on the cached writes written back are followed by a Flush,
+ * or a power loss could drop writes EXOS was told are written.  Before:
+ * the disk kept the attach-time choice, no Flush (flushes 0). */
+static void test_a_cache_a_reset_brings_gets_flushes(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    LPVOID disk;
+    (void)state;
+    c->info.vwc = 0;
+    (void)attach_next(true);
+    disk = mock_exos.disks[0];
+    memset(io_buf, 0x5a, 512);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 8, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(c->writes, 1);
+    assert_int_equal(c->flushes, 0);
+
+    c->info.vwc = 1;
+    c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 9, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms = 10000;
+    timer_poll();
+    assert_int_equal(c->writes, 2);
+    assert_int_equal(c->flushes, 1);
+    /* A failed reset says nothing about the firmware: nothing changes. */
+    c->info.vwc = 0;
+    c->event_cb(c->event_arg, NVME_EVENT_RESET, (uint32_t)-NVME_ERR_TIMEOUT);
+    c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 10, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms = 15000;
+    timer_poll();
+    assert_int_equal(c->flushes, 2); /* never turned off */
+}
+
 static void test_a_namespace_that_grows_keeps_its_disk(void **state)
 {
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
@@ -1011,6 +1048,7 @@ int main(int argc, char **argv)
         T(test_a_retired_disk_nothing_uses_leaves_the_disk_list),
         T(test_a_retired_disk_with_a_file_system_stays_listed),
         T(test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed),
+        T(test_a_cache_a_reset_brings_gets_flushes),
         T(test_a_namespace_that_grows_keeps_its_disk),
         T(test_a_namespace_that_shrinks_keeps_its_disk),
         T(test_a_new_size_with_other_identifiers_is_a_new_disk),
