@@ -599,6 +599,15 @@ int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t cou
     return nvme_rw(ctrl, NVME_CMD_WRITE, nsid, lba, count, (void *)(uintptr_t)buf);
 }
 
+/* BUSY from the namespace itself (a Format froze it, or the rescan after
+ * one failed: nvme_ns_thaw) is the caller's answer, as for read and
+ * write; only a full queue is waited out (nvme_busy_waited). */
+static bool nvme_flush_ns_busy(struct nvme_ctrl *ctrl, uint32_t nsid)
+{
+    const struct nvme_ns_info *ns = nsid != NVME_NSID_ALL ? nvme_ns_find(ctrl, nsid) : NULL;
+    return ns != NULL && NVME_READ_ONCE(ns->status) == NVME_ERR_BUSY;
+}
+
 /* One Flush, waited for (nvme_flush). */
 static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_ok)
 {
@@ -610,8 +619,9 @@ static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_o
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
         rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w,
                                unusable_ok);
-        for (unsigned spent = 0, busy = 0; nvme_reset_waited(ctrl, &rc, &spent) ||
-                                           (qp != NULL && nvme_busy_waited(qp, &rc, &busy));) {
+        for (unsigned spent = 0, busy = 0;
+             nvme_reset_waited(ctrl, &rc, &spent) ||
+             (qp != NULL && !nvme_flush_ns_busy(ctrl, nsid) && nvme_busy_waited(qp, &rc, &busy));) {
             qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
             rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w,
                                    unusable_ok);

@@ -566,6 +566,37 @@ static void flush_of_every_namespace_while_frozen_is_refused(void **state)
     }
 }
 
+/* A Format whose rescan failed (nvme_ns_thaw; here its Identify is lost)
+ * leaves the namespaces NVME_ERR_BUSY until a rescan works, with no
+ * freeze running.  A blocking Flush of one of them answers BUSY at once,
+ * as read and write do.  Before: it took that BUSY for a full queue and
+ * waited for slots no command held, for the whole reset budget (168 s
+ * simulated; the fuzzer's, with 80 s deadlines and a dead controller,
+ * past 50 minutes). */
+static void flush_of_a_namespace_a_failed_rescan_left_busy_answers_at_once(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.admin_timeout_ms = 1000;
+    fx_start_captured(&f);
+    uint8_t *b = abuf(4096);
+    assert_int_equal(nvme_ns_freeze(f.ctrl), 0);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_IDENTIFY, 0, 1);
+    assert_true(nvme_ns_thaw(f.ctrl) < 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->status, NVME_ERR_BUSY);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_flush(f.ctrl, 1), NVME_ERR_BUSY);
+    assert_true(nvme_sim_now(f.sim) - t0 < 1000); /* us: no wait */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), NVME_ERR_BUSY);
+    /* A rescan that works ends it. */
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_flush(f.ctrl, 1), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 /* A namespace a rescan found unusable for read and write (here its
  * Identify data turned bad; a Format to a format the core cannot use does
  * the same) is still active, and the writes acknowledged on it before may
@@ -1537,6 +1568,7 @@ int main(void)
         cmocka_unit_test(a_rescan_of_another_namespace_lets_a_long_call_go_on),
         cmocka_unit_test(a_namespace_created_again_between_two_pieces_gets_none_of_the_call),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
+        cmocka_unit_test(flush_of_a_namespace_a_failed_rescan_left_busy_answers_at_once),
         cmocka_unit_test(flush_of_every_namespace_includes_the_unusable_ones),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
