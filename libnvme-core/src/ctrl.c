@@ -227,7 +227,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     nvme_memcpy(&ctrl->osal, osal, sizeof(ctrl->osal));
     if (opts != NULL)
         nvme_memcpy(&ctrl->opts, opts, sizeof(ctrl->opts));
-    ctrl->trace = ctrl->opts.trace;
+    nvme_set_trace(ctrl, ctrl->opts.trace);
     ctrl->quirks = nvme_quirks_lookup(ctrl->opts.pci_vendor, ctrl->opts.pci_device);
     ctrl->info.quirks = ctrl->quirks;
     ctrl->magic = NVME_CTRL_MAGIC;
@@ -290,7 +290,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     rc = nvme_ctrl_enable(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
-    NVME_WRITE_ONCE(ctrl->ready, true);
+    nvme_set_ready(ctrl, true);
 
     rc = nvme_admin_identify_ctrl(ctrl);
     if (rc != NVME_OK)
@@ -329,7 +329,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
 
 fail_disable:
     /* Never free memory the controller may still use: stop it first. */
-    NVME_WRITE_ONCE(ctrl->ready, false);
+    nvme_set_ready(ctrl, false);
     if (!NVME_READ_ONCE(ctrl->gone))
         (void)nvme_ctrl_stop(ctrl);
 fail_free:
@@ -376,7 +376,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     bool busy = ctrl->hmb_on; /* the controller may still use it */
     for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
         busy = busy || ctrl->ioq[i].outstanding != 0;
-    NVME_WRITE_ONCE(ctrl->ready, false);
+    nvme_set_ready(ctrl, false);
     if (!NVME_READ_ONCE(ctrl->gone) && (!shut || busy)) {
         /* Stopped: the commands whose successful completions the
          * controller posted and nobody reaped end with them, as in a reset
@@ -508,7 +508,7 @@ uint32_t nvme_ctrl_read_csts(struct nvme_ctrl *ctrl)
 void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask)
 {
     if (ctrl != NULL)
-        ctrl->trace = mask;
+        nvme_set_trace(ctrl, mask);
 }
 
 uint64_t nvme_ctrl_irq_count(const struct nvme_ctrl *ctrl)

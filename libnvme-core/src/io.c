@@ -190,7 +190,7 @@ static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qp
                                           uint32_t epoch, const struct nvme_ns_info *ns,
                                           uint32_t nsid, uint8_t opc, uint64_t lba, uint32_t count,
                                           void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                                          void *arg, bool one_page, bool notrace, bool keep_lock)
+                                          void *arg, bool one_page, bool keep_lock)
 {
     if (__builtin_expect(ns->pi_type != 0, 0))
         return nvme_rw_submit_pi(qp, epoch, ns, opc, lba, count, buf, flags, cb, arg);
@@ -198,7 +198,7 @@ static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qp
         return nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
                                          arg);
     return nvme_qpair_submit_rw(ctrl, qp, epoch, opc, nsid, lba, count, buf, len, flags, cb, arg,
-                                notrace, keep_lock);
+                                keep_lock);
 }
 
 static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc,
@@ -214,7 +214,7 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
     if (!c.one_page && count > nvme_max_blocks(ctrl, c.ns))
         return NVME_ERR_INVAL;
     rc = nvme_rw_submit(ctrl, qp, c.epoch, c.ns, nsid, opc, lba, count, buf, c.len, flags, cb, arg,
-                        c.one_page, false, false);
+                        c.one_page, false);
     return __builtin_expect(rc == NVME_ERR_REQUEUE, 0) ? NVME_ERR_STATE : rc; /* resubmit */
 }
 
@@ -449,7 +449,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         bool one = (n << c->lbads) <=
                    ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
         rc = nvme_rw_submit(ctrl, qp, c->epoch, ns, ns->nsid, opc, lba + done, n, p, n << ns->lbads,
-                            NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb, &w, one, false, false);
+                            NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb, &w, one, false);
         if (rc == NVME_OK) {
             done += n;
             if (serial && done < count) {
@@ -562,7 +562,7 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     w.pending = 1;
     w.result = 0;
     rc = nvme_rw_submit(ctrl, qp, c.epoch, ns, nsid, opc, lba, count, buf, c.len, 0, nvme_waiter_cb,
-                        &w, true, true, true);
+                        &w, true, true);
     if (__builtin_expect(rc == NVME_SUBMITTED_LOCKED, 1)) { /* the fast path kept the lock */
         (void)nvme_qpair_reap(ctrl, qp, 1, true, true, false);
     } else if (rc == NVME_OK) {

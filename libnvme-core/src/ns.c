@@ -627,8 +627,10 @@ static int nvme_ns_scan_take(struct nvme_ctrl *ctrl)
 static int nvme_ns_scan_thawing(struct nvme_ctrl *ctrl, bool thaw)
 {
     int rc = nvme_ns_scan_take(ctrl);
-    if (thaw)
+    if (thaw) {
         __atomic_fetch_sub(&ctrl->ns_frozen, 1u, __ATOMIC_RELEASE);
+        __atomic_fetch_sub(&ctrl->io_gate, NVME_GATE_FROZEN, __ATOMIC_RELEASE);
+    }
     if (rc != NVME_OK)
         return rc;
     rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : nvme_ns_scan_one(ctrl);
@@ -669,6 +671,7 @@ int nvme_ns_freeze(struct nvme_ctrl *ctrl)
     if (rc != NVME_OK)
         return rc;
     __atomic_fetch_add(&ctrl->ns_frozen, 1u, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&ctrl->io_gate, NVME_GATE_FROZEN, __ATOMIC_RELAXED);
     const struct nvme_ns_table *t = ctrl->ns_table; /* only a scan swaps it: held */
     for (unsigned i = 0; t != NULL && i < t->count; i++)
         if (t->ns[i]->status == NVME_OK)

@@ -373,6 +373,7 @@ struct nvme_ctrl {
     uint32_t ns_frozen;   /* atomic: Formats or Sanitizes running (nvme_ns_freeze): namespaces
                              kept BUSY, I/O refused under each queue's lock */
     uint32_t ns_epoch;    /* atomic: nvme_ns_epoch_read */
+    uint32_t io_gate;     /* atomic: NVME_GATE_OPEN when ready, not frozen, no traces */
 
     /* Asynchronous events (aer.c) */
     uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */
@@ -388,6 +389,35 @@ struct nvme_ctrl {
 };
 
 #define NVME_CTRL_MAGIC 0x4e564d45u /* "NVME" */
+
+/* The I/O fast path's gate: ready, ns_frozen and trace in one word, so
+ * that a submission looks at one field instead of three (nvme_qpair_submit_rw;
+ * anything but NVME_GATE_OPEN sends it the general way, which looks at
+ * each).  Written with each of them, in the same place and by atomic
+ * read-modify-writes (several CPUs change its parts): ready and trace as
+ * bits, and each freeze adds NVME_GATE_FROZEN until its thaw.  A zeroed
+ * controller is not ready: closed. */
+#define NVME_GATE_READY 0x1u
+#define NVME_GATE_TRACE 0x2u
+#define NVME_GATE_FROZEN 0x100u
+#define NVME_GATE_OPEN NVME_GATE_READY
+static inline void nvme_gate_bit(struct nvme_ctrl *ctrl, uint32_t bit, bool on)
+{
+    if (on)
+        __atomic_fetch_or(&ctrl->io_gate, bit, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_and(&ctrl->io_gate, ~bit, __ATOMIC_RELAXED);
+}
+static inline void nvme_set_ready(struct nvme_ctrl *ctrl, bool ready)
+{
+    NVME_WRITE_ONCE(ctrl->ready, ready);
+    nvme_gate_bit(ctrl, NVME_GATE_READY, ready);
+}
+static inline void nvme_set_trace(struct nvme_ctrl *ctrl, uint32_t mask)
+{
+    NVME_WRITE_ONCE(ctrl->trace, mask);
+    nvme_gate_bit(ctrl, NVME_GATE_TRACE, mask != 0);
+}
 
 /* n / d, and n % d in *rem unless NULL (d != 0), by long division: no
  * 64-bit divide on i686 and no libgcc (util.c). */
@@ -1278,7 +1308,6 @@ static NVME_HOT_INLINE bool nvme_qpair_place_rw(struct nvme_ctrl *ctrl, struct n
  * its doorbell unless NVME_SUBMIT_NO_DOORBELL; the rest (traces, a full
  * or stopped queue, a mapping the OSAL refused or moved) goes through
  * nvme_qpair_submit_rw_slow, as PRP lists do.
- * notrace: the caller found traces off (a constant: no test here).
  * ctrl is qp->ctrl, which the caller has at hand; epoch: what the
  * caller's checks read (nvme_ns_epoch_read).
  * keep_lock: a caller that reaps at once (nvme_qpair_reap) gets
@@ -1289,18 +1318,17 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
                                                 uint32_t epoch, uint8_t opc, uint32_t nsid,
                                                 uint64_t lba, uint32_t count, void *buf,
                                                 uint32_t len, unsigned flags, nvme_cmd_cb cb,
-                                                void *arg, bool notrace, bool keep_lock)
+                                                void *arg, bool keep_lock)
 {
-    if (!notrace && __builtin_expect(ctrl->trace != 0, 0))
-        return nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
-                                         arg);
     nvme_lock(qp);
-    /* The epoch first: its fence then orders nothing this reads below. */
+    /* The epoch first: its fence then orders nothing this reads below.
+     * The gate: ready, not frozen (under the lock, as nvme_qpair_begin
+     * looks at them), traces off. */
     bool moved = nvme_ns_epoch_moved(ctrl, epoch);
     uint16_t tail; /* the entry it went into */
     if (__builtin_expect(
-            moved || !qp->live || !NVME_READ_ONCE(ctrl->ready) || qp->free_head == NVME_NO_SLOT ||
-                NVME_READ_ONCE(ctrl->ns_frozen) != 0 ||
+            moved || !qp->live || NVME_READ_ONCE(ctrl->io_gate) != NVME_GATE_OPEN ||
+                qp->free_head == NVME_NO_SLOT ||
                 !nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg, &tail),
             0)) {
         nvme_unlock(qp);

@@ -177,7 +177,7 @@ static bool nvme_slot_late(const struct nvme_ctrl *ctrl, const struct nvme_cmd_s
 
 static void nvme_queues_quiesce(struct nvme_ctrl *ctrl)
 {
-    NVME_WRITE_ONCE(ctrl->ready, false);
+    nvme_set_ready(ctrl, false);
     for (uint16_t i = 0; i <= ctrl->nr_ioq; i++) {
         struct nvme_qpair *qp = i == 0 ? &ctrl->admin : &ctrl->ioq[i - 1u];
         nvme_lock(qp);
@@ -1418,7 +1418,7 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     rc = nvme_ctrl_enable(ctrl);
     if (rc != NVME_OK)
         return rc;
-    NVME_WRITE_ONCE(ctrl->ready, true);
+    nvme_set_ready(ctrl, true);
     nvme_refresh_identify(ctrl); /* a firmware the reset activated */
     /* Number of Queues may be set once per controller reset (§5.21.1.7). */
     uint16_t granted = 0;
