@@ -547,16 +547,17 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
      * block layer cuts at the zone size: one command across a boundary is
      * a Zone Boundary Error for a write, and for a read unless the
      * namespace reads across zone boundaries (ZNS 1.1, OZCS bit 0). */
-    if (__builtin_expect(!c.one_page || ctrl->trace != 0 ||
-                             (ns->zone_size != 0 && count > nvme_zone_left(ns, lba)),
-                         0)) { /* PRP lists, pieces, traces, zones */
+    if (__builtin_expect(!c.one_page || (ns->zone_size != 0 && count > nvme_zone_left(ns, lba)),
+                         0)) { /* PRP lists, pieces, zones */
         unsigned spent = 0;
         rc = nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
         goto done;
     }
     /* One command: submit it with its doorbell and reap one completion at
      * once (a fast controller has answered already: ours, when nothing
-     * else is in flight); nvme_wait, which reaps everything, if it has not. */
+     * else is in flight); nvme_wait, which reaps everything, if it has not.
+     * With traces on, the submission's gate sends it the general way
+     * (nvme_qpair_submit_rw), traced, and the reap is nvme_qpair_process's. */
     struct nvme_waiter w; /* dw0 unused here: left alone */
     w.ctrl = ctrl;
     w.pending = 1;
