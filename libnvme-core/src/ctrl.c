@@ -424,7 +424,7 @@ int nvme_ctrl_reset_as(struct nvme_ctrl *ctrl, bool orderly, bool nssr)
 
 /* NVME_ERR_GONE for a controller that vanished, NVME_ERR_FATAL for a
  * dead one, else NVME_OK. */
-static int nvme_ctrl_health(const struct nvme_ctrl *ctrl)
+static __attribute__((noinline)) int nvme_ctrl_health(const struct nvme_ctrl *ctrl)
 {
     return NVME_READ_ONCE(ctrl->gone)   ? NVME_ERR_GONE
            : NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL

@@ -60,7 +60,7 @@ static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc, bool frozen)
  * frozen before (nvme_ns_freeze), rescanned after. */
 #define MGMT_RESCAN 1u
 #define MGMT_FREEZE 2u
-static unsigned mgmt_effects_of(uint32_t e)
+static __attribute__((noinline)) unsigned mgmt_effects_of(uint32_t e)
 {
     if (e & NVME_EFFECTS_CSE_MASK)
         return MGMT_FREEZE;
@@ -166,7 +166,7 @@ static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_
  * Page §5.14 and Directive Receive: NUMD + 1 dwords; Get Features: the
  * feature's structure; Security Receive: AL; Get LBA Status: MNDW + 1
  * dwords); 0 for any other opcode, whose length only the caller knows. */
-static uint64_t mgmt_bytes_in(const struct nvme_sqe *s)
+static __attribute__((noinline)) uint64_t mgmt_bytes_in(const struct nvme_sqe *s)
 {
     switch (s->opc) {
     case NVME_ADMIN_IDENTIFY:
@@ -397,7 +397,8 @@ static int mgmt_ns_ready(struct nvme_ctrl *ctrl)
 /* Runs `sqe` with the 4096 bytes at `data` (the host to controller
  * structure of both commands: Identify Namespace fields, or a Controller
  * List), then frees them; the rescan of mgmt_exec_sqe follows. */
-static int mgmt_ns_exec(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *data, uint32_t *dw0)
+static __attribute__((noinline)) int mgmt_ns_exec(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe,
+                                                  void *data, uint32_t *dw0)
 {
     int rc = mgmt_exec_sqe(ctrl, sqe, data, 4096u, NVME_DMA_TO_DEVICE, dw0, false);
     ctrl->osal.mem_free(ctrl->osal.ctx, data, 4096u);

@@ -600,9 +600,10 @@ nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool wri
 /* Read, Write or Compare of count blocks, cut at MDTS; separate metadata
  * through a DMA buffer of the core whose bus address goes in MPTR (one
  * contiguous buffer, NVM CS §5.2.1.1). */
-static int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_ns_info *ns,
-                    uint8_t opc, uint64_t lba, uint32_t count, uint8_t *buf, uint8_t *md,
-                    unsigned flags)
+static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch,
+                                              const struct nvme_ns_info *ns, uint8_t opc,
+                                              uint64_t lba, uint32_t count, uint8_t *buf,
+                                              uint8_t *md, unsigned flags)
 {
     bool to_dev = opc != NVME_CMD_READ;
     enum nvme_dma_dir dir = to_dev ? NVME_DMA_TO_DEVICE : NVME_DMA_FROM_DEVICE;
@@ -922,8 +923,8 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
  * PI-only one (`flags`, nvm_moves_md); Dataset Management NR + 1 ranges of
  * 16 bytes; Copy NR + 1 descriptors; ZNS Zone Management Receive NUMD + 1
  * dwords; 0 for any other opcode. */
-static uint64_t nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s, bool blocks,
-                              unsigned flags)
+static __attribute__((noinline)) uint64_t
+nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s, bool blocks, unsigned flags)
 {
     if (blocks)
         return ((uint64_t)(s->cdw12 & 0xffffu) + 1u) * nvm_data_block(ns, flags);

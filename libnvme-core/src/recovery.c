@@ -94,7 +94,7 @@ static uint32_t nvme_ticks_due(const struct nvme_ctrl *ctrl, uint64_t now)
  * found after 301 s).  At most NVME_MAX_TICKS at a time, so that a
  * deadline not passed before stays comparable (nvme_tick_passed); the
  * checks that follow act on, or start again, every one passed. */
-static bool nvme_tick_due(struct nvme_ctrl *ctrl, uint64_t now)
+static __attribute__((noinline)) bool nvme_tick_due(struct nvme_ctrl *ctrl, uint64_t now)
 {
     uint32_t n = nvme_ticks_due(ctrl, now);
     if (n == 0)
@@ -325,7 +325,7 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
  * begin (the current one plus `n`, what the advance will add, a slot
  * stamped with the current tick counted from the advance as
  * nvme_slot_rebase counts it) and not yet marked. */
-static bool nvme_queue_late(struct nvme_qpair *qp, uint32_t n)
+static __attribute__((noinline)) bool nvme_queue_late(struct nvme_qpair *qp, uint32_t n)
 {
     const struct nvme_ctrl *ctrl = qp->ctrl;
     uint32_t tick = NVME_READ_ONCE(ctrl->tick);
@@ -1510,7 +1510,7 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
 /* The bound of a blocking call's waits for other CPUs (a reset, a full
  * queue), in slices of NVME_WAIT_SLICE_US: every attempt of every reset
  * it may meet, each with its commands' deadlines and an admin one. */
-static uint64_t nvme_wait_budget(const struct nvme_ctrl *ctrl)
+static __attribute__((noinline)) uint64_t nvme_wait_budget(const struct nvme_ctrl *ctrl)
 {
     uint32_t admin_ms = nvme_admin_ms(ctrl);
     return (uint64_t)NVME_RESET_WAITS * NVME_RESET_ATTEMPTS *
