@@ -6,7 +6,7 @@
  */
 #include "nvme_internal.h"
 
-void nvme_sqe_init(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid)
+__attribute__((noinline)) void nvme_sqe_init(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid)
 {
     nvme_memzero(sqe, sizeof(*sqe));
     sqe->opc = opc;

@@ -243,7 +243,8 @@ int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
                             NVME_CMD_REPLAY, NULL);
 }
 
-int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count)
+__attribute__((noinline)) int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
+                                              uint64_t count)
 {
     const struct nvme_ns_info *ns;
     int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns);
