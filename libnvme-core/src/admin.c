@@ -102,21 +102,7 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
         goto out;
     }
 
-    /* MDTS (§5.15.2.2): 2^MDTS units of CAP.MPSMIN pages; 0 = no limit.
-     * Reported exactly (2^(MDTS + 12 + MPSMIN) bytes may pass 2^32, even
-     * 2^64); we never send more than NVME_MAX_XFER_BYTES in one command. */
-    uint32_t mpsmin_shift = 12u + NVME_CAP_MPSMIN(info->cap);
-    uint32_t max = NVME_MAX_XFER_BYTES;
-    info->mdts_reported = 0;
-    info->mdts_log2 = 0;
-    if (id->mdts != 0) {
-        uint32_t shift = (uint32_t)id->mdts + mpsmin_shift;
-        info->mdts_log2 = (uint16_t)shift;
-        info->mdts_reported = shift < 64u ? 1ull << shift : ~0ull;
-        if (info->mdts_reported < max)
-            max = (uint32_t)info->mdts_reported;
-    }
-    info->mdts_bytes = max;
+    nvme_refresh_mdts(ctrl, id->mdts, false);
     NVME_TRACE(ctrl, NVME_TRACE_INIT, "identify: sn '%s' mn '%s' fr '%s' nn %u mdts %u bytes",
                info->serial, info->model, info->firmware, info->nn, info->mdts_bytes);
     rc = NVME_OK;

@@ -827,10 +827,16 @@ int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint
               enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 /* Set Features Number of Queues: how many I/O queue pairs we may create. */
 int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted);
-/* Identify Controller again after a firmware may have changed (every
- * restart, an activation without reset): FR, ELPE, the NVM limits. */
+/* The Identify Controller fields a firmware may change (OACS, ONCS, VWC,
+ * NN, CRDT, ACL...): at bring-up and every restart. */
 void nvme_id_ctrl_take(struct nvme_ctrl *ctrl, const struct nvme_id_ctrl *id);
+/* Identify Controller again after a firmware may have changed (every
+ * restart, an activation without reset): FR, ELPE, nvme_id_ctrl_take's
+ * fields, a lower MDTS, the NVM limits. */
 void nvme_refresh_identify(struct nvme_ctrl *ctrl);
+/* MDTS into info (mdts_log2, mdts_reported, mdts_bytes): at bring-up, and
+ * `again` from a new firmware (only ever lowered). */
+void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts, bool again);
 /* Bring-up's read of the NVM Command Set limits (VSL, WZSL, DMRL, DMRSL,
  * DMSL: CNS 06h CSI 00h); a refusal leaves none. */
 int nvme_nvm_limits(struct nvme_ctrl *ctrl);

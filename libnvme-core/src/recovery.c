@@ -1296,24 +1296,31 @@ int nvme_nvm_limits(struct nvme_ctrl *ctrl)
     return rc;
 }
 
-/* MDTS (§5.15.2.2) as a new firmware reports it: taken when it is lower
- * than the limit in use, as Linux's nvme_init_identify keeps the lower
+/* MDTS (§5.15.2.2): 2^MDTS units of CAP.MPSMIN pages, 0 no limit;
+ * reported exactly (2^(MDTS + 12 + MPSMIN) bytes may pass 2^32, even
+ * 2^64), the limit in use (mdts_bytes) at most NVME_MAX_XFER_BYTES.
+ * Bring-up (nvme_admin_identify_ctrl; the fields still 0) starts from
+ * that; a new firmware's (`again`) is taken when it is lower than the
+ * limit in use, as Linux's nvme_init_identify keeps the lower
  * (min_not_zero) at each reset; never raised (the PRP list pools were
  * sized for the limit in use).  Before: commands of the old size, which
  * the controller refuses with Invalid Field. */
-static void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts)
+void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts, bool again)
 {
     struct nvme_ctrl_info *info = &ctrl->info;
     uint32_t shift = mdts != 0u ? (uint32_t)mdts + 12u + NVME_CAP_MPSMIN(info->cap) : 0u;
     uint64_t reported = shift == 0u ? 0u : shift < 64u ? 1ull << shift : ~0ull;
+    if (!again)
+        info->mdts_bytes = NVME_MAX_XFER_BYTES;
     if (info->mdts_reported == reported)
         return;
     NVME_WRITE_ONCE(info->mdts_log2, (uint16_t)shift);
     NVME_WRITE_ONCE64(info->mdts_reported, reported);
     if (reported == 0u || reported >= info->mdts_bytes)
         return;
-    nvme_log(ctrl, NVME_LOG_WARN, "MDTS now %llu bytes (was %u): transfers cut there",
-             (unsigned long long)reported, info->mdts_bytes);
+    if (again)
+        nvme_log(ctrl, NVME_LOG_WARN, "MDTS now %llu bytes (was %u): transfers cut there",
+                 (unsigned long long)reported, info->mdts_bytes);
     NVME_WRITE_ONCE(info->mdts_bytes, (uint32_t)reported);
 }
 
@@ -1396,7 +1403,7 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
         nvme_id_ctrl_take(ctrl, id);
         /* MDTS before the NVM Command Set's Identify Controller (CNS 06h)
          * reuses the page: its byte 77 is reserved, 0. */
-        nvme_refresh_mdts(ctrl, id->mdts);
+        nvme_refresh_mdts(ctrl, id->mdts, true);
         (void)nvme_nvm_limits_read(ctrl, id, true);
     }
     nvme_identify_page_free(ctrl, id);
