@@ -1194,6 +1194,16 @@ int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
 /* Reset                                                               */
 /* ------------------------------------------------------------------ */
 
+/* A queue's doorbells at the CAP.DSTRD now in force (read under the
+ * queue's lock). */
+static void nvme_qpair_doorbells(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
+{
+    nvme_lock(qp);
+    qp->sq_tdbl = NVME_SQ_TDBL(qp->qid, ctrl->dstrd);
+    qp->cq_hdbl = NVME_CQ_HDBL(qp->qid, ctrl->dstrd);
+    nvme_unlock(qp);
+}
+
 /* The queues as the CAP read before this enable has them (a firmware the
  * reset activated may change it): doorbells at its DSTRD, as many I/O
  * queues as the BAR then holds doorbells for (*want, to ask for), and at
@@ -1202,10 +1212,7 @@ int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
  * back. */
 static int nvme_restart_layout(struct nvme_ctrl *ctrl, uint16_t *want)
 {
-    nvme_lock(&ctrl->admin); /* (read under the queue locks) */
-    ctrl->admin.sq_tdbl = NVME_SQ_TDBL(0u, ctrl->dstrd);
-    ctrl->admin.cq_hdbl = NVME_CQ_HDBL(0u, ctrl->dstrd);
-    nvme_unlock(&ctrl->admin);
+    nvme_qpair_doorbells(ctrl, &ctrl->admin);
     *want = ctrl->nr_ioq < ctrl->db_io_queues_max ? ctrl->nr_ioq : ctrl->db_io_queues_max;
     for (uint16_t i = 0; i < ctrl->nr_ioq; i++) {
         struct nvme_qpair *qp = &ctrl->ioq[i];
@@ -1217,10 +1224,7 @@ static int nvme_restart_layout(struct nvme_ctrl *ctrl, uint16_t *want)
                      ctrl->info.max_queue_entries - 1u);
             return NVME_ERR_UNSUPPORTED;
         }
-        nvme_lock(qp);
-        qp->sq_tdbl = NVME_SQ_TDBL(qp->qid, ctrl->dstrd);
-        qp->cq_hdbl = NVME_CQ_HDBL(qp->qid, ctrl->dstrd);
-        nvme_unlock(qp);
+        nvme_qpair_doorbells(ctrl, qp);
         unsigned parked = nvme_qpair_set_entries(qp, (uint16_t)entries);
         if (parked != 0)
             nvme_log(ctrl, NVME_LOG_WARN,
