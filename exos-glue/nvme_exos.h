@@ -66,6 +66,12 @@ struct nvme_exos_blk_ops {
      * Changed event) may give it another format under a published disk:
      * the disk is then taken out of service (nvme_exos_disk_matches). */
     const struct nvme_ns_info *(*ns_info)(void *h, uint32_t nsid);
+    /* OPTIONAL: the controller's periodic service call (nvme_ctrl_service),
+     * made by each request under the blk lock before the disk is checked
+     * against ns_info: a rescan it runs (a Namespace Attribute Changed
+     * event) is seen before any block count is sent, never between the
+     * check and a read or write sized for the old format. */
+    void (*service)(void *h);
 };
 
 struct tag_NVME_CORE_DISK;

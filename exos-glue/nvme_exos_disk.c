@@ -1037,6 +1037,10 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
         nvme_exos_blk_unlock(disk->Blk);
         return DF_RETURN_HARDWARE_ABSENT;
     }
+    /* The service call first (its rescan, if any, is then checked below;
+     * none runs inside the block calls that follow). */
+    if (disk->Blk->ops->service != NULL)
+        disk->Blk->ops->service(disk->Blk->h);
     /* A rescan may have given the namespace another format (nvmectl
      * format, a Namespace Attribute Changed event): counts in this disk's
      * sectors would make the device transfer more than EXOS's buffer (or

@@ -167,7 +167,8 @@ static bool fail_over(void);
 static void publish_on_live_paths(void);
 static void withdraw_retired(void);
 
-/* The disk path (a block op of controller h, its blk lock held). */
+/* The disk path (a request to a disk of controller h, its blk lock held,
+ * before the disk is checked: nvme_exos_blk_ops.service). */
 static void service_from_disk_path(void *h)
 {
     for (unsigned i = 0; i < ControllerCount; i++)
@@ -253,15 +254,17 @@ static void shutdown_all(void)
 
 /* --- Block ops bound to the core ------------------------------------------- */
 
+/* The block calls make no service call: one there could rescan between
+ * the disk layer's check of the namespace and the count it sends, sized
+ * for a format the namespace no longer has (the disk path services first:
+ * .service). */
 static int core_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
 {
-    service_from_disk_path(h);
     return nvme_read((struct nvme_ctrl *)h, nsid, lba, count, buf);
 }
 
 static int core_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
 {
-    service_from_disk_path(h);
     return nvme_write((struct nvme_ctrl *)h, nsid, lba, count, buf);
 }
 
@@ -288,6 +291,7 @@ const struct nvme_exos_blk_ops nvme_exos_core_ops = {
     .reset = core_reset,
     .set_read_only = core_set_read_only,
     .ns_info = core_ns_info,
+    .service = service_from_disk_path,
 };
 
 /* --- PCI driver ------------------------------------------------------------------ */

@@ -42,6 +42,7 @@ struct nvme_ctrl {
     unsigned reads, writes;
     uint64_t last_lba;
     uint32_t last_count, last_nsid;
+    uint32_t last_lba_size;                  /* the namespace's block size when the last I/O came */
     void (*on_service)(struct nvme_ctrl *c); /* what happens while service runs */
 };
 
@@ -117,6 +118,7 @@ static int fake_io(struct nvme_ctrl *c, uint32_t nsid, uint64_t lba, uint32_t co
     c->last_lba = lba;
     c->last_count = count;
     c->last_nsid = nsid;
+    c->last_lba_size = ns != NULL ? ns->lba_size : 0;
     if (c->gone)
         return NVME_ERR_GONE;
     if (ns == NULL || ns->status != 0)
@@ -454,6 +456,58 @@ static void test_writes_cached_for_the_old_format_are_never_written(void **state
     /* The shutdown writes back nothing of it either. */
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
     assert_int_equal(c->writes, 0);
+}
+
+/* The service call of the disk path is where a rescan runs (a Namespace
+ * Attribute Changed event after a Format to 4096-byte blocks): a read of
+ * 16 sectors of 512 bytes sized before it must not reach the core after
+ * it, where 16 blocks are 64 KiB for an 8 KiB buffer.  The disk is then
+ * out of service, as when the timer's rescan came first.  Before: the
+ * service ran inside the block call, after the disk's check, and the
+ * read went out (1 read of 16 blocks of 4096 bytes). */
+static void test_a_format_found_by_the_disk_path_service_sends_nothing_of_the_old(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    (void)attach_next(false);
+    mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
+    c->on_service = rescan_to_4096;
+    mock_exos.sys_ms = 5000; /* the service call is due */
+    UINT r = disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 16, io_buf, sizeof(io_buf));
+    assert_int_equal(c->services, 1);
+    assert_int_equal(c->reads, 0);
+    assert_int_equal(r, DF_RETURN_HARDWARE_ABSENT);
+}
+
+/* The same in the write-back of the durability window (the timer's): a
+ * block cached for 512-byte blocks is written while the namespace still
+ * has them, never after the service call found 4096-byte blocks (4096
+ * bytes read from a 512-byte slot of the segment).  Before: the service
+ * ran inside the write-back's block call, and its 1 write reached the
+ * core with the namespace at 4096-byte blocks. */
+static void test_a_format_found_during_a_write_back_writes_nothing_of_the_old(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    (void)attach_next(true);
+    mock_exos_mount(mock_exos.disks[0], false);
+    memset(io_buf, 0x5a, 512);
+    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_WRITE, 8, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 0); /* in the block cache */
+    c->on_service = rescan_to_4096;
+    mock_exos.sys_ms = 5000; /* the window has passed, the service call is due */
+    timer_poll();
+    assert_int_equal(c->services, 1);
+    assert_int_equal(c->writes, 1);
+    assert_int_equal(c->last_lba_size, 512);
+    assert_int_equal(c->last_lba, 8);
+    assert_int_equal(c->last_count, 1);
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(c->writes, 1);
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 1);
 }
 
 /* A namespace deleted and created again under its NSID with the same
@@ -1045,6 +1099,8 @@ int main(int argc, char **argv)
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
         T(test_a_disabled_disk_is_not_mounted),
         T(test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes),
+        T(test_a_format_found_by_the_disk_path_service_sends_nothing_of_the_old),
+        T(test_a_format_found_during_a_write_back_writes_nothing_of_the_old),
         T(test_a_retired_disk_nothing_uses_leaves_the_disk_list),
         T(test_a_retired_disk_with_a_file_system_stays_listed),
         T(test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed),
