@@ -215,10 +215,17 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     }
 }
 
+/* nvme_ns_command_set: the descriptor list did not name the command set. */
+#define NVME_NS_CSI_NOT_REPORTED 1
+
 /* Which command set a namespace uses: the CSI descriptor of CNS 03h, only
  * asked when command sets are enabled (CC.CSS 110b).  A zoned namespace
  * then gets its zone size from CNS 05h CSI 02h; other sets than NVM and
- * ZNS are listed but refused. */
+ * ZNS are listed but refused.  A list refused, malformed or without the
+ * CSI descriptor (NVMe 2.0 Figure 278) says nothing of the set: never
+ * taken for NVM (a zoned namespace would get writes anywhere), but
+ * NVME_NS_CSI_NOT_REPORTED, as Linux's nvme_identify_ns_descs fails
+ * with "Command set not reported" when several sets are enabled. */
 static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
 {
     ns->csi = NVME_CSI_NVM;
@@ -229,8 +236,11 @@ static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, 
     int rc = nvme_identify_ns_descs(ctrl, ns->nsid, &ids);
     if (rc < 0 && rc != NVME_ERR_PROTO)
         return rc;
-    if (rc != NVME_OK || !ids.has_csi)
-        return NVME_OK;
+    if (rc != NVME_OK || !ids.has_csi) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: command set not reported (%s)", ns->nsid,
+                 rc != NVME_OK ? nvme_strerror(rc) : "no CSI descriptor");
+        return NVME_NS_CSI_NOT_REPORTED;
+    }
     ns->csi = ids.csi;
     if (ids.csi == NVME_CSI_ZNS)
         return nvme_ns_zns_parse(ctrl, ns, page);
@@ -392,8 +402,11 @@ static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid
  * as it was, as Linux's scan leaves a namespace alone when its Identify
  * fails and removes one only for a status with DNR (nvme_scan_ns,
  * nvme_validate_ns).  Not one frozen for a Format (its old format must
- * not come back).  A host-side failure (memory, timeout, reset, device
- * gone) fails the scan. */
+ * not come back).  One whose command set is not reported (CNS 03h) stays
+ * as it was too when in use, whatever the failure (Linux's nvme_scan_ns
+ * returns before it looks at the namespace), else is unusable.  A
+ * host-side failure (memory, timeout, reset, device gone) fails the
+ * scan. */
 static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_list *l,
                                 struct nvme_ns_info *info, struct nvme_id_ns *id)
 {
@@ -417,6 +430,15 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
         }
         nvme_ns_parse(ctrl, &info[i], id);
         rc = nvme_ns_command_set(ctrl, &info[i], id);
+        if (rc == NVME_NS_CSI_NOT_REPORTED) {
+            if (was != NULL && NVME_READ_ONCE(was->status) == NVME_OK) {
+                nvme_log(ctrl, NVME_LOG_WARN, "namespace %u kept as it was", l->id[i]);
+                nvme_memcpy(&info[i], was, sizeof(info[i]));
+            } else {
+                info[i].status = NVME_ERR_PROTO;
+            }
+            continue;
+        }
         if (rc >= 0)
             rc = nvme_ns_elbaf(ctrl, &info[i], id);
         if (rc < 0)

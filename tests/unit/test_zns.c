@@ -738,6 +738,69 @@ static void zone_append_above_the_core_cap_names_the_core_not_zasl(void **state)
     fx_stop(&f);
 }
 
+/* Under CC.CSS 110b the Namespace Identification Descriptor list (CNS
+ * 03h) names each namespace's command set (NVMe 2.0 Figure 278, the CSI
+ * descriptor).  A list that is refused (Invalid Field, DNR) or names none
+ * (empty) says nothing of it: as Linux's nvme_scan_ns ("Command set not
+ * reported"), a zoned namespace in use stays as it was (zoned, usable,
+ * same object and generation), and a new zoned one is not taken for an
+ * NVM namespace (unusable).  Before: both were NVM namespaces (csi 0,
+ * status 0), NSID 1's generation moved (a port's disk retired), and
+ * writes anywhere in their zones were let through. */
+static void a_list_without_the_command_set_does_not_make_a_namespace_nvm(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        struct fx f;
+        zoned_config(&f);
+        f.cfg.nn = 4; /* room for NSID 3 */
+        fx_start(&f);
+        const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
+        uint32_t gen = ns1->gen;
+        /* A rescan's Identify commands: CNS 02h; NSID 1: 00h, 03h, 05h;
+         * NSID 2: 00h, 03h; NSID 3: 00h, 03h (05h). */
+        struct nvme_sim_fault flt = {k == 0 ? NVME_SIM_FAULT_STATUS : NVME_SIM_FAULT_SHORT_DATA,
+                                     0,
+                                     NVME_ADMIN_IDENTIFY,
+                                     NVME_SIM_ANY,
+                                     k == 0 ? NVME_SF(0, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT
+                                            : 0,
+                                     2,
+                                     1};
+        assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+        assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
+        assert_int_equal(ns1->csi, NVME_CSI_ZNS);
+        assert_int_equal(ns1->status, 0);
+        assert_int_equal(ns1->zone_size, ZS);
+        assert_int_equal(ns1->gen, gen);
+        nvme_sim_clear_faults(f.sim);
+
+        struct nvme_sim_ns_config ns3 = {
+            .nsid = 3, .blocks = 4 * ZS, .lba_size = 4096, .zoned = true, .zone_size = ZS};
+        assert_int_equal(nvme_sim_ns_add(f.sim, &ns3), 0);
+        flt.skip = 7;
+        assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_int_equal(nvme_sim_fault_hits(f.sim), 2);
+        const struct nvme_ns_info *ns3i = nvme_ns_find(f.ctrl, 3);
+        assert_non_null(ns3i);
+        assert_int_not_equal(ns3i->status, 0);
+        uint8_t *buf = abuf(4096);
+        memset(buf, 0x5a, 4096);
+        assert_int_equal(nvme_write(f.ctrl, 3, 5, 1, buf), ns3i->status);
+        free(buf);
+        nvme_sim_clear_faults(f.sim);
+        /* Once the list names it, it is the zoned namespace it is. */
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_int_equal(ns3i->status, 0);
+        assert_int_equal(ns3i->csi, NVME_CSI_ZNS);
+        assert_int_equal(ns1->gen, gen);
+        fx_stop(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -759,6 +822,7 @@ int main(void)
         cmocka_unit_test(zasl_unknown_after_a_failed_identify_is_asked_again),
         cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
         cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
+        cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
