@@ -215,8 +215,10 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     }
 }
 
-/* nvme_ns_command_set: the descriptor list did not name the command set. */
-#define NVME_NS_CSI_NOT_REPORTED 1
+/* nvme_ns_command_set, nvme_ns_zns_parse: the controller did not say what
+ * the namespace is (its command set not reported, its zoned Identify
+ * refused for now): one in use stays as it was, a new one is unusable. */
+#define NVME_NS_UNDECIDED 1
 
 /* Which command set a namespace uses: the CSI descriptor of CNS 03h, only
  * asked when command sets are enabled (CC.CSS 110b).  A zoned namespace
@@ -224,7 +226,7 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
  * ZNS are listed but refused.  A list refused, malformed or without the
  * CSI descriptor (NVMe 2.0 Figure 278) says nothing of the set: never
  * taken for NVM (a zoned namespace would get writes anywhere), but
- * NVME_NS_CSI_NOT_REPORTED, as Linux's nvme_identify_ns_descs fails
+ * NVME_NS_UNDECIDED, as Linux's nvme_identify_ns_descs fails
  * with "Command set not reported" when several sets are enabled. */
 static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
 {
@@ -239,7 +241,7 @@ static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, 
     if (rc != NVME_OK || !ids.has_csi) {
         nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: command set not reported (%s)", ns->nsid,
                  rc != NVME_OK ? nvme_strerror(rc) : "no CSI descriptor");
-        return NVME_NS_CSI_NOT_REPORTED;
+        return NVME_NS_UNDECIDED;
     }
     ns->csi = ids.csi;
     if (ids.csi == NVME_CSI_ZNS)
@@ -282,11 +284,20 @@ static int nvme_ns_elbaf(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *
     return NVME_OK;
 }
 
+/* A refusal with DNR, or data without a zone size, makes the namespace
+ * unusable; one without DNR (retried already) is NVME_NS_UNDECIDED, as
+ * Linux's nvme_validate_ns drops a namespace only for a status with DNR
+ * and otherwise leaves it as it was. */
 int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
 {
     int rc = nvme_identify_cs(ctrl, NVME_CNS_CS_NS, ns->nsid, NVME_CSI_ZNS, page);
     if (rc < 0)
         return rc;
+    if (rc > 0 && !NVME_SF_DNR((uint16_t)rc)) {
+        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: zoned Identify Namespace failed (%s)",
+                 ns->nsid, nvme_strerror(rc));
+        return NVME_NS_UNDECIDED;
+    }
     const struct nvme_id_ns_zns *z = page;
     uint64_t zsze = rc == NVME_OK ? z->lbafe[ns->format].zsze : 0u;
     if (zsze == 0 || zsze > ns->nsze) {
@@ -404,7 +415,8 @@ static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid
  * nvme_validate_ns).  Not one frozen for a Format (its old format must
  * not come back).  One whose command set is not reported (CNS 03h) stays
  * as it was too when in use, whatever the failure (Linux's nvme_scan_ns
- * returns before it looks at the namespace), else is unusable.  A
+ * returns before it looks at the namespace), and so does a zoned one whose
+ * zoned Identify (CNS 05h) fails without DNR; a new one is unusable.  A
  * host-side failure (memory, timeout, reset, device gone) fails the
  * scan. */
 static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_list *l,
@@ -430,7 +442,7 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
         }
         nvme_ns_parse(ctrl, &info[i], id);
         rc = nvme_ns_command_set(ctrl, &info[i], id);
-        if (rc == NVME_NS_CSI_NOT_REPORTED) {
+        if (rc == NVME_NS_UNDECIDED) {
             if (was != NULL && NVME_READ_ONCE(was->status) == NVME_OK) {
                 nvme_log(ctrl, NVME_LOG_WARN, "namespace %u kept as it was", l->id[i]);
                 nvme_memcpy(&info[i], was, sizeof(info[i]));

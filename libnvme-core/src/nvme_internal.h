@@ -895,7 +895,9 @@ void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe);
 /* Blocks from `lba` to the end of its zone (zoned namespace `ns`): the
  * blocking calls cut transfers there. */
 uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba);
-/* ns.c: ZNS details of a zoned namespace (CNS 05h CSI 02h). */
+/* ns.c: ZNS details of a zoned namespace (CNS 05h CSI 02h); 1 when the
+ * controller refused them without DNR (the scan keeps a namespace in use
+ * as it was). */
 int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page);
 /* recovery.c: a command whose data go through a DMA bounce of whole pages,
  * on `qp` (epoch: as nvme_exec_epoch), or (admin.c, nvme_admin_exec_bounce)

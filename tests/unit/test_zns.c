@@ -801,6 +801,42 @@ static void a_list_without_the_command_set_does_not_make_a_namespace_nvm(void **
     }
 }
 
+/* A rescan whose zoned Identify Namespace (CNS 05h CSI 02h) of a zoned
+ * namespace in use fails with a status without DNR (Internal Error,
+ * retried already) leaves it as it was, as the core does for Identify
+ * Namespace itself and Linux's nvme_validate_ns for any such status; one
+ * with DNR makes it unusable.  Before: unusable (NVME_ERR_PROTO, "without
+ * a valid zone size") for both, its generation moved. */
+static void a_zoned_identify_failing_without_dnr_keeps_the_namespace(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
+    uint32_t gen = ns1->gen;
+    /* A rescan's Identify commands: CNS 02h; NSID 1: 00h, 03h, 05h, ... */
+    struct nvme_sim_fault flt = {
+        NVME_SIM_FAULT_STATUS,        0, NVME_ADMIN_IDENTIFY,          NVME_SIM_ANY,
+        NVME_SF(0, NVME_SC_INTERNAL), 3, 1u + NVME_DEFAULT_MAX_RETRIES};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1u + NVME_DEFAULT_MAX_RETRIES);
+    assert_int_equal(ns1->status, 0);
+    assert_int_equal(ns1->csi, NVME_CSI_ZNS);
+    assert_int_equal(ns1->zone_size, ZS);
+    assert_int_equal(ns1->gen, gen);
+    nvme_sim_clear_faults(f.sim);
+
+    flt.value = NVME_SF(0, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT;
+    flt.count = 1;
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 2u + NVME_DEFAULT_MAX_RETRIES);
+    assert_int_equal(ns1->status, NVME_ERR_PROTO);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -823,6 +859,7 @@ int main(void)
         cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
         cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
         cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),
+        cmocka_unit_test(a_zoned_identify_failing_without_dnr_keeps_the_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
