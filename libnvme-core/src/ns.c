@@ -407,6 +407,15 @@ static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid
     return nvme_ns_search(ctrl->ns_all, ctrl->ns_all_count, nsid);
 }
 
+/* Whether `a` and `b` (just parsed) have the same blocks: data and
+ * metadata sizes, where the metadata goes, the PI. */
+static bool nvme_ns_same_format(const struct nvme_ns_info *a, const struct nvme_ns_info *b)
+{
+    return a->format == b->format && a->lba_size == b->lba_size && a->ms == b->ms &&
+           a->md_extended == b->md_extended && a->pi_type == b->pi_type &&
+           a->pi_first == b->pi_first;
+}
+
 /* Second phase: Identify each namespace into `info`.  A namespace whose
  * Identify the controller refuses is kept as unusable, except one in use
  * refused with a status without DNR (retried already): that one stays
@@ -414,7 +423,8 @@ static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid
  * fails and removes one only for a status with DNR (nvme_scan_ns,
  * nvme_validate_ns).  Not one frozen for a Format (its old format must
  * not come back).  One whose command set is not reported (CNS 03h) stays
- * as it was too when in use, whatever the failure (Linux's nvme_scan_ns
+ * as it was too when in use and Identify Namespace still gives its format,
+ * whatever the failure (Linux's nvme_scan_ns
  * returns before it looks at the namespace), and so does a zoned one whose
  * zoned Identify (CNS 05h) fails without DNR; a new one is unusable.  A
  * host-side failure (memory, timeout, reset, device gone) fails the
@@ -443,7 +453,11 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
         nvme_ns_parse(ctrl, &info[i], id);
         rc = nvme_ns_command_set(ctrl, &info[i], id);
         if (rc == NVME_NS_UNDECIDED) {
-            if (was != NULL && NVME_READ_ONCE(was->status) == NVME_OK) {
+            /* Kept only in the format it had: one Identify Namespace now
+             * reports otherwise (another host's Format, a namespace made
+             * again) would have commands sized for the old blocks. */
+            if (was != NULL && NVME_READ_ONCE(was->status) == NVME_OK &&
+                nvme_ns_same_format(was, &info[i])) {
                 nvme_log(ctrl, NVME_LOG_WARN, "namespace %u kept as it was", l->id[i]);
                 nvme_memcpy(&info[i], was, sizeof(info[i]));
             } else {

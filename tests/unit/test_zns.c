@@ -801,6 +801,47 @@ static void a_list_without_the_command_set_does_not_make_a_namespace_nvm(void **
     }
 }
 
+/* The same list refused for a namespace in use whose Identify Namespace
+ * now gives other blocks (deleted and made again by another host with
+ * 512-byte blocks instead of 4096): it is not kept in its old format,
+ * where commands would be sized for 4096-byte blocks the device no
+ * longer has, but unusable until a rescan says what it is.  (Before
+ * this rule the kept namespace still had 4096-byte blocks.) */
+static void a_namespace_of_other_blocks_is_not_kept_in_its_old_format(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    struct nvme_sim_ns_config again = {
+        .nsid = 1, .blocks = 64 * ZS, .lba_size = 512, .zoned = true, .zone_size = ZS};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_IDENTIFY,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT,
+                                 2, /* CNS 02h, NSID 1's 00h, then its 03h */
+                                 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
+    assert_int_equal(ns1->status, NVME_ERR_PROTO);
+    uint8_t *buf = abuf(4096);
+    memset(buf, 0x5a, 4096);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf), NVME_ERR_PROTO);
+    free(buf);
+    nvme_sim_clear_faults(f.sim);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(ns1->status, 0);
+    assert_int_equal(ns1->lba_size, 512);
+    assert_int_equal(ns1->csi, NVME_CSI_ZNS);
+    fx_stop(&f);
+}
+
 /* A rescan whose zoned Identify Namespace (CNS 05h CSI 02h) of a zoned
  * namespace in use fails with a status without DNR (Internal Error,
  * retried already) leaves it as it was, as the core does for Identify
@@ -859,6 +900,7 @@ int main(void)
         cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
         cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
         cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),
+        cmocka_unit_test(a_namespace_of_other_blocks_is_not_kept_in_its_old_format),
         cmocka_unit_test(a_zoned_identify_failing_without_dnr_keeps_the_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
