@@ -422,13 +422,12 @@ static bool nvme_ns_same_format(const struct nvme_ns_info *a, const struct nvme_
  * as it was, as Linux's scan leaves a namespace alone when its Identify
  * fails and removes one only for a status with DNR (nvme_scan_ns,
  * nvme_validate_ns).  Not one frozen for a Format (its old format must
- * not come back).  One whose command set is not reported (CNS 03h) stays
- * as it was too when in use and Identify Namespace still gives its format,
- * whatever the failure (Linux's nvme_scan_ns
- * returns before it looks at the namespace), and so does a zoned one whose
- * zoned Identify (CNS 05h) fails without DNR; a new one is unusable.  A
- * host-side failure (memory, timeout, reset, device gone) fails the
- * scan. */
+ * not come back).  One whose command set is not reported (CNS 03h),
+ * whatever the failure, stays as it was too when in use and Identify
+ * Namespace still gives its format (Linux's nvme_scan_ns returns before
+ * it looks at the namespace), and so does a zoned one whose zoned
+ * Identify (CNS 05h) fails without DNR; a new one is unusable.  A
+ * host-side failure (memory, timeout, reset, device gone) fails the scan. */
 static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_list *l,
                                 struct nvme_ns_info *info, struct nvme_id_ns *id)
 {
