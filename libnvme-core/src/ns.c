@@ -416,6 +416,20 @@ static bool nvme_ns_same_format(const struct nvme_ns_info *a, const struct nvme_
            a->pi_first == b->pi_first;
 }
 
+/* Whether `b` (just parsed) can still be the namespace `a` was: the same
+ * NGUID and EUI64 from Identify Namespace (other ones: deleted and made
+ * again, §5.15.2.1, Figure 245), and the same command set when the
+ * controller reported one (only a zoned namespace's refused CNS 05h gets
+ * here with one; a list without the CSI descriptor leaves NVM, the
+ * default).  Linux's nvme_validate_ns compares the identifiers and the
+ * CSI (nvme_ns_ids_equal) before it leaves a namespace alone. */
+static bool nvme_ns_same_identity(const struct nvme_ns_info *a, const struct nvme_ns_info *b)
+{
+    return (b->csi == NVME_CSI_NVM || a->csi == b->csi) &&
+           nvme_bytes_eq(a->nguid, b->nguid, sizeof(a->nguid)) &&
+           nvme_bytes_eq(a->eui64, b->eui64, sizeof(a->eui64));
+}
+
 /* Second phase: Identify each namespace into `info`.  A namespace whose
  * Identify the controller refuses is kept as unusable, except one in use
  * refused with a status without DNR (retried already): that one stays
@@ -454,9 +468,11 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
         if (rc == NVME_NS_UNDECIDED) {
             /* Kept only in the format it had: one Identify Namespace now
              * reports otherwise (another host's Format, a namespace made
-             * again) would have commands sized for the old blocks. */
+             * again) would have commands sized for the old blocks; and
+             * only while it is the same namespace (identifiers, command
+             * set): one made again zoned would get writes anywhere. */
             if (was != NULL && NVME_READ_ONCE(was->status) == NVME_OK &&
-                nvme_ns_same_format(was, &info[i])) {
+                nvme_ns_same_format(was, &info[i]) && nvme_ns_same_identity(was, &info[i])) {
                 nvme_log(ctrl, NVME_LOG_WARN, "namespace %u kept as it was", l->id[i]);
                 nvme_memcpy(&info[i], was, sizeof(info[i]));
             } else {

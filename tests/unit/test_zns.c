@@ -878,6 +878,67 @@ static void a_zoned_identify_failing_without_dnr_keeps_the_namespace(void **stat
     fx_stop(&f);
 }
 
+/* A namespace in use made again under its NSID by another host (a rescan
+ * reads it anew) whose zoned Identify (CNS 05h) then fails without DNR is
+ * not kept as it was: NSID 2, an NVM namespace of 512-byte blocks, made
+ * again zoned with the same blocks, would stay NVM and get writes anywhere
+ * (Linux's nvme_validate_ns compares the command set and identifiers,
+ * nvme_ns_ids_equal, before it leaves a namespace alone); NSID 1, zoned,
+ * made again with other identifiers (NGUID, EUI64) and the same blocks,
+ * is another namespace, not the one in use.  Both unusable until a rescan
+ * says what they are, then usable as what they are now. */
+static void a_namespace_made_again_is_not_kept_when_its_zoned_identify_fails(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1), *ns2 = nvme_ns_find(f.ctrl, 2);
+    assert_int_equal(ns2->csi, NVME_CSI_NVM);
+    uint32_t gen1 = ns1->gen, gen2 = ns2->gen;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 2), 0);
+    struct nvme_sim_ns_config z2 = {
+        .nsid = 2, .blocks = 64, .lba_size = 512, .zoned = true, .zone_size = 16};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &z2), 0);
+    /* A rescan's Identify commands: CNS 02h; NSID 1: 00h, 03h, 05h; NSID
+     * 2: 00h, 03h, 05h (this one, each of its tries). */
+    struct nvme_sim_fault flt = {
+        NVME_SIM_FAULT_STATUS,        0, NVME_ADMIN_IDENTIFY,          NVME_SIM_ANY,
+        NVME_SF(0, NVME_SC_INTERNAL), 6, 1u + NVME_DEFAULT_MAX_RETRIES};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1u + NVME_DEFAULT_MAX_RETRIES);
+    assert_int_equal(ns1->status, 0);
+    assert_int_equal(ns1->gen, gen1);
+    assert_int_equal(ns2->status, NVME_ERR_PROTO);
+    assert_int_not_equal(ns2->gen, gen2);
+    nvme_sim_clear_faults(f.sim);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(ns2->status, 0);
+    assert_int_equal(ns2->csi, NVME_CSI_ZNS);
+    assert_int_equal(ns2->zone_size, 16);
+
+    /* NSID 1 made again, same blocks, other identifiers; its CNS 05h (the
+     * fourth Identify) fails without DNR. */
+    gen1 = ns1->gen;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    struct nvme_sim_ns_config z1 = f.ns[0];
+    z1.ident = 1;
+    assert_int_equal(nvme_sim_ns_add(f.sim, &z1), 0);
+    flt.skip = 3;
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 2u + 2u * NVME_DEFAULT_MAX_RETRIES);
+    assert_int_equal(ns1->status, NVME_ERR_PROTO);
+    assert_int_not_equal(ns1->gen, gen1);
+    assert_int_equal(ns2->status, 0);
+    nvme_sim_clear_faults(f.sim);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(ns1->status, 0);
+    assert_int_equal(ns1->zone_size, ZS);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -902,6 +963,7 @@ int main(void)
         cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),
         cmocka_unit_test(a_namespace_of_other_blocks_is_not_kept_in_its_old_format),
         cmocka_unit_test(a_zoned_identify_failing_without_dnr_keeps_the_namespace),
+        cmocka_unit_test(a_namespace_made_again_is_not_kept_when_its_zoned_identify_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
