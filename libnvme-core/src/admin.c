@@ -77,7 +77,6 @@ int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl)
     nvme_copy_id_string(info->firmware, id->fr, sizeof(id->fr));
     info->sqes = id->sqes;
     info->cqes = id->cqes;
-    ctrl->aerl = id->aerl;
     ctrl->elpe = id->elpe;
     ctrl->hmpre = id->hmpre;
     ctrl->hmmin = id->hmmin;

@@ -311,12 +311,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
 
     /* Keep AERL+1 Asynchronous Event Requests outstanding (§5.2), leaving
      * room on the admin queue for Abort and the commands of the API. */
-    uint16_t aers = (uint16_t)(ctrl->aerl + 1u);
-    if (aers > NVME_AER_MAX)
-        aers = NVME_AER_MAX;
-    if (aers > aentries / 4u)
-        aers = (uint16_t)(aentries / 4u);
-    ctrl->aer_max = ctrl->opts.no_async_events ? 0u : aers;
+    ctrl->aer_max = nvme_aer_max(ctrl);
     ctrl->aer_limit = ctrl->aer_max;
     nvme_aer_arm(ctrl);
 

@@ -379,7 +379,7 @@ struct nvme_ctrl {
     uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */
     uint32_t aer_arming;      /* atomic flag: a CPU is in nvme_aer_arm */
     uint16_t aer_limit;       /* 0 after an AER failed with a status, until a restart */
-    uint16_t aer_max;         /* AERL+1, capped (nvme_ctrl_init): aer_limit at every restart */
+    uint16_t aer_max;         /* AERL+1, capped (nvme_aer_max): aer_limit at every restart */
     uint32_t aer_events[NVME_AER_EVENTS];
     uint8_t aer_head, aer_count;
     bool aer_lost;   /* events overflowed, or an event's rescan failed: rescan everything */
@@ -834,6 +834,11 @@ void nvme_id_ctrl_take(struct nvme_ctrl *ctrl, const struct nvme_id_ctrl *id);
  * restart, an activation without reset): FR, ELPE, nvme_id_ctrl_take's
  * fields, a lower MDTS, the NVM limits. */
 void nvme_refresh_identify(struct nvme_ctrl *ctrl);
+/* How many Asynchronous Event Requests to keep outstanding: AERL + 1
+ * (§5.2) as Identify Controller reports it now, at most NVME_AER_MAX and a
+ * quarter of the admin queue; 0 with opts.no_async_events.  At bring-up
+ * and after every reset (which dropped every request the controller held). */
+uint16_t nvme_aer_max(const struct nvme_ctrl *ctrl);
 /* MDTS into info (mdts_log2, mdts_reported, mdts_bytes): at bring-up, and
  * `again` from a new firmware (only ever lowered). */
 void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts, bool again);

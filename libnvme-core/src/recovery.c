@@ -1339,8 +1339,11 @@ void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts, bool again)
  * sends and how long it waits, which a new firmware may change: taken at
  * bring-up (nvme_admin_identify_ctrl) and at every restart, as Linux's
  * nvme_init_identify takes OACS, ONCS, VWC, ACL, CRDT, OAES, MTFA... at
- * each start.  Not here: the identity, and what bring-up sized memory or
- * queues by (SQES/CQES, AERL, the HMB sizes). */
+ * each start; AERL, the number of Asynchronous Event Requests kept after
+ * a reset (nvme_aer_max: more than AERL + 1 are refused with Asynchronous
+ * Event Request Limit Exceeded, §5.2, which turns events off).  Not here:
+ * the identity, and what bring-up sized memory or queues by (SQES/CQES,
+ * the HMB sizes). */
 void nvme_id_ctrl_take(struct nvme_ctrl *ctrl, const struct nvme_id_ctrl *id)
 {
     struct nvme_ctrl_info *info = &ctrl->info;
@@ -1356,6 +1359,7 @@ void nvme_id_ctrl_take(struct nvme_ctrl *ctrl, const struct nvme_id_ctrl *id)
     NVME_TAKE(ctrl->crdt[1], id->crdt2);
     NVME_TAKE(ctrl->crdt[2], id->crdt3);
     NVME_TAKE(ctrl->acl, id->acl);
+    NVME_TAKE(ctrl->aerl, id->aerl); /* (the requests kept after a reset: nvme_aer_max) */
     NVME_TAKE(ctrl->ocfs, id->ocfs);
     NVME_TAKE(ctrl->oaes, id->oaes);
     NVME_TAKE(ctrl->fna, id->fna);
@@ -1372,6 +1376,17 @@ void nvme_id_ctrl_take(struct nvme_ctrl *ctrl, const struct nvme_id_ctrl *id)
                                              ? NVME_SHUTDOWN_TIMEOUT_MS
                                          : rtd3e_ms > NVME_SHUTDOWN_MAX_MS ? NVME_SHUTDOWN_MAX_MS
                                                                            : rtd3e_ms);
+}
+
+/* (nvme_internal.h; here, below ctrl.c and the restart, which use it.) */
+uint16_t nvme_aer_max(const struct nvme_ctrl *ctrl)
+{
+    uint16_t aers = (uint16_t)(ctrl->aerl + 1u);
+    if (aers > NVME_AER_MAX)
+        aers = NVME_AER_MAX;
+    if (aers > ctrl->info.admin_queue_entries / 4u)
+        aers = (uint16_t)(ctrl->info.admin_queue_entries / 4u);
+    return ctrl->opts.no_async_events ? 0u : aers;
 }
 
 /* Identify Controller again at every restart, as Linux's
@@ -1692,6 +1707,7 @@ static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly)
         /* The reset dropped every AER the controller held, and with them
          * the reason an error status stopped the core asking (aer.c):
          * AERL+1 are armed again (nvme_aer_arm, after the reset). */
+        NVME_WRITE_ONCE(ctrl->aer_max, nvme_aer_max(ctrl)); /* AERL now */
         NVME_WRITE_ONCE(ctrl->aer_limit, ctrl->aer_max);
         /* A change while the controller was stopped posted no event (its
          * Asynchronous Event Configuration is back to default), and one

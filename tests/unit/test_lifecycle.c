@@ -1996,6 +1996,34 @@ static void lower_mdts_at_a_reset(bool iocs)
     free(back);
 }
 
+/* A firmware the reset activates keeps fewer Asynchronous Event Requests
+ * (AERL 3 -> 0): the restart sends AERL + 1 of them, not the 4 of
+ * bring-up, which the controller refuses past the first with Asynchronous
+ * Event Request Limit Exceeded (§5.2); such a refusal stops the core
+ * asking, and the events after the first were never reported.  Before:
+ * after the first event, no request outstanding (0 != 1). */
+static void a_reset_takes_a_lower_aerl(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
+    nvme_sim_set_aerl(f.sim, 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    nvme_ctrl_service(f.ctrl);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 1);
+    uint64_t seen = nvme_ctrl_get_stats(f.ctrl)->async_events;
+    for (unsigned i = 0; i < 3; i++) {
+        nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_SPARE);
+        nvme_ctrl_service(f.ctrl); /* reaps it, reads the log, arms again */
+        assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->async_events, seen + 1u);
+        assert_int_equal(nvme_sim_aer_outstanding(f.sim), 1);
+        seen++;
+    }
+    fx_stop(&f);
+}
+
 /* A firmware the reset activates supports other commands: it drops Write
  * Zeroes (ONCS bit 3) and Doorbell Buffer Config (OACS bit 8) and adds a
  * volatile write cache (VWC bit 0).  The restart reads Identify Controller
@@ -2586,6 +2614,7 @@ int main(void)
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
         cmocka_unit_test(a_reset_takes_a_lower_mdts),
         cmocka_unit_test(a_reset_takes_what_a_new_firmware_supports),
+        cmocka_unit_test(a_reset_takes_a_lower_aerl),
         cmocka_unit_test(a_reset_takes_a_lower_mdts_with_io_command_sets),
         cmocka_unit_test(commands_beyond_a_shrunk_queue_wait_for_a_slot),
         cmocka_unit_test(commands_waiting_for_a_slot_keep_their_deadline),

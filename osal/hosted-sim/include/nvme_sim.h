@@ -663,6 +663,10 @@ void nvme_sim_set_mdts(struct nvme_sim *sim, uint8_t mdts);
  * may: Identify reports them and the commands they no longer name fail
  * with Invalid Command Opcode from now on. */
 void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bool vwc);
+/* Set Identify AERL at run time, as a firmware activation may: requests
+ * past the new AERL + 1 are refused with Asynchronous Event Request Limit
+ * Exceeded from now on. */
+void nvme_sim_set_aerl(struct nvme_sim *sim, uint8_t aerl);
 /* Set Identify ELPE at run time (0..63; default 63), as a firmware
  * activation may: the Error Information log holds ELPE + 1 entries from
  * then on (bytes past them read as zeros). */

@@ -598,6 +598,13 @@ void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bo
     UNLOCK(sim);
 }
 
+void nvme_sim_set_aerl(struct nvme_sim *sim, uint8_t aerl)
+{
+    LOCK(sim);
+    sim->cfg.aerl = aerl;
+    UNLOCK(sim);
+}
+
 void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe)
 {
     LOCK(sim);
