@@ -83,6 +83,18 @@ unsigned nvme_exos_controller_count(void) { return ControllerCount; }
 
 /* --- Lifecycle: events and the periodic service call ------------------------ */
 
+/* A firmware a reset or an activation without reset (CA 011b) brought
+ * may have a volatile write cache (Identify VWC bit 0, which the core
+ * reads again then), whose writes only a Flush makes durable: the block
+ * cache sends Flushes from then on.  Never turned off: a Flush without a
+ * cache completes with nothing to do (§6.8).  At a reset's event and
+ * after each service call (which handles the activation's notice). */
+static void note_cache(LPNVME_CORE_DEVICE d)
+{
+    if (d->Ctrl != NULL && (nvme_ctrl_get_info(d->Ctrl)->vwc & 1u) != 0)
+        d->Blk.volatile_cache = true;
+}
+
 /* What the core tells EXOS (nvme.h, enum nvme_event).  A removed
  * controller is reported in the kernel log and its disks stay listed,
  * answering DF_RETURN_HARDWARE_ABSENT from then on. */
@@ -96,12 +108,7 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
         d->PathDown = true;
     else if (ev == NVME_EVENT_RESET && detail == 0) {
         d->PathDown = false;
-        /* The restart read Identify again: a firmware it activated may
-         * have a volatile write cache (VWC bit 0), whose writes only a
-         * Flush makes durable.  Never turned off: a Flush without a cache
-         * completes with nothing to do (§6.8). */
-        if (d->Ctrl != NULL && (nvme_ctrl_get_info(d->Ctrl)->vwc & 1u) != 0)
-            d->Blk.volatile_cache = true;
+        note_cache(d); /* the restart read Identify again */
     }
     switch (ev) {
     case NVME_EVENT_GONE:
@@ -157,6 +164,7 @@ static void service_one(LPNVME_CORE_DEVICE d, bool locked)
     if (!d->Blk.stopped && d->Ctrl != NULL) {
         d->LastServiceMs = now;
         (void)nvme_ctrl_service(d->Ctrl);
+        note_cache(d);
     }
     if (!locked)
         nvme_exos_blk_unlock(&d->Blk);

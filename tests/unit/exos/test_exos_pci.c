@@ -786,6 +786,28 @@ static void test_a_cache_a_reset_brings_gets_flushes(void **state)
     assert_int_equal(c->flushes, 2); /* never turned off */
 }
 
+/* The same cache brought by a firmware activated without a reset (Commit
+ * Action 011b: the core reads Identify again, no reset event): the next
+ * service call notices it.  Before: no Flush (flushes 0 != 1). */
+static void test_a_cache_an_activation_brings_gets_flushes(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    LPVOID disk;
+    (void)state;
+    c->info.vwc = 0;
+    (void)attach_next(true);
+    disk = mock_exos.disks[0];
+    c->info.vwc = 1;
+    mock_exos.sys_ms = 2000;
+    timer_poll(); /* the service call */
+    memset(io_buf, 0x5a, 512);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 8, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms = 8000;
+    timer_poll();
+    assert_int_equal(c->writes, 1);
+    assert_int_equal(c->flushes, 1);
+}
+
 static void test_a_namespace_that_grows_keeps_its_disk(void **state)
 {
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
@@ -1105,6 +1127,7 @@ int main(int argc, char **argv)
         T(test_a_retired_disk_with_a_file_system_stays_listed),
         T(test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed),
         T(test_a_cache_a_reset_brings_gets_flushes),
+        T(test_a_cache_an_activation_brings_gets_flushes),
         T(test_a_namespace_that_grows_keeps_its_disk),
         T(test_a_namespace_that_shrinks_keeps_its_disk),
         T(test_a_new_size_with_other_identifiers_is_a_new_disk),
