@@ -584,9 +584,14 @@ done: /* its queue gone at a reset? */
         return nvme_rw_requeue(ctrl, opc, &a);
     return rc;
 refused: /* BUSY: read mid-rewrite, or frozen (nvme_io_check_settled says which) */
-    return rc == NVME_ERR_STATE || rc == NVME_ERR_BUSY
-               ? nvme_rw_again(ctrl, opc, nsid, lba, count, buf, rc)
-               : rc;
+    if (rc == NVME_ERR_STATE || rc == NVME_ERR_BUSY)
+        return nvme_rw_again(ctrl, opc, nsid, lba, count, buf, rc);
+    /* No queue when looked up, and the reset that created the first ones
+     * (after an admin-only bring-up) ended before the checks read
+     * admin_only: once more, on the queue this CPU has now. */
+    if (rc == NVME_ERR_INVAL && qp == NULL && nvme_io_queue_count(ctrl) != 0)
+        return nvme_rw_again(ctrl, opc, nsid, lba, count, buf, NVME_OK);
+    return rc;
 }
 
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)

@@ -2077,6 +2077,61 @@ static void a_reset_takes_what_a_new_firmware_supports(void **state)
     free(back);
 }
 
+/* The OSAL's cpu_id, which nvme_io_qpair_get calls after it read the
+ * queue count: once armed, a reset runs there, as another CPU's would
+ * between a call's queue lookup and its checks. */
+static struct fx *cpu_id_fx;
+static int cpu_id_resets;
+static unsigned cpu_id_resetting(void *ctx)
+{
+    (void)ctx;
+    if (cpu_id_resets > 0) {
+        cpu_id_resets--;
+        assert_int_equal(nvme_ctrl_reset(cpu_id_fx->ctrl), 0);
+    }
+    return 0;
+}
+
+/* A controller that refused Number of Queues at bring-up (admin-only)
+ * gets its I/O queues from a reset that ends between a blocking write's
+ * queue lookup (none yet) and its checks (admin_only already false): the
+ * write goes again on the queue it has now.  Before: NVME_ERR_INVAL, a
+ * caller's error for a call that was right (test_smp's
+ * io_queues_a_reset_gets_are_found_by_the_other_cpus saw it now and
+ * then under ASan). */
+static void a_write_that_looked_for_its_queue_before_a_reset_made_it_goes(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_create(&f);
+    cpu_id_fx = &f;
+    cpu_id_resets = 0;
+    f.osal.cpu_id = cpu_id_resetting;
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_SET_FEATURES,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                 0,
+                                 1}; /* bring-up's Number of Queues */
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    uint8_t *buf = fx_xalloc(4096), *back = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 23);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), NVME_ERR_UNSUPPORTED);
+    cpu_id_resets = 1;
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+    assert_int_equal(cpu_id_resets, 0);
+    assert_false(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, back), 0);
+    assert_memory_equal(back, buf, 4096);
+    fx_stop(&f);
+    free(buf);
+    free(back);
+}
+
 static void a_reset_takes_a_lower_mdts(void **state)
 {
     (void)state;
@@ -2613,6 +2668,7 @@ int main(void)
         cmocka_unit_test(a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others),
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
         cmocka_unit_test(a_reset_takes_a_lower_mdts),
+        cmocka_unit_test(a_write_that_looked_for_its_queue_before_a_reset_made_it_goes),
         cmocka_unit_test(a_reset_takes_what_a_new_firmware_supports),
         cmocka_unit_test(a_reset_takes_a_lower_aerl),
         cmocka_unit_test(a_reset_takes_a_lower_mdts_with_io_command_sets),
