@@ -742,13 +742,26 @@ static void rescan_to_size(struct nvme_ctrl *c, uint64_t nsze)
     c->gen++;
 }
 
-/* A namespace that grows: Linux keeps its disk and changes its capacity
- * (set_capacity_and_notify); a mounted file system stays.  The disk stays
- * listed and in service with the new sector count, takes requests up to
- * the new end and refuses them past it, and a last cache segment the old
- * end cut short (1000 blocks: segment 896 held 104) serves the new blocks
- * (a write there is written back; a read fills the whole segment).
- * Before: the disk was retired (HARDWARE_ABSENT) and a new one listed. */
+/* Controller c attached with no volatile write cache (VWC bit 0 clear)
+ * and a block cache; its one disk. */
+static LPVOID attach_without_vwc(struct nvme_ctrl *c)
+{
+    c->info.vwc = 0;
+    (void)attach_next(true);
+    return mock_exos.disks[0];
+}
+
+/* One block written into the cache at `lba`, then the timer at `ms`, past
+ * the durability window: written back (and flushed where the disk has a
+ * volatile cache to flush). */
+static void write_back_one(LPVOID disk, U32 lba, UINT ms)
+{
+    memset(io_buf, 0x5a, 512);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, lba, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms = ms;
+    timer_poll();
+}
+
 /* A controller without a volatile write cache gets a firmware with one
  * at a reset (Identify VWC bit 0 set when the restart reads it again):
  * from then on the cached writes written back are followed by a Flush,
@@ -757,32 +770,22 @@ static void rescan_to_size(struct nvme_ctrl *c, uint64_t nsze)
 static void test_a_cache_a_reset_brings_gets_flushes(void **state)
 {
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
-    LPVOID disk;
     (void)state;
-    c->info.vwc = 0;
-    (void)attach_next(true);
-    disk = mock_exos.disks[0];
-    memset(io_buf, 0x5a, 512);
-    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 8, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    LPVOID disk = attach_without_vwc(c);
+    write_back_one(disk, 8, 5000);
     assert_int_equal(c->writes, 1);
     assert_int_equal(c->flushes, 0);
 
     c->info.vwc = 1;
     c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
-    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 9, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    mock_exos.sys_ms = 10000;
-    timer_poll();
+    write_back_one(disk, 9, 10000);
     assert_int_equal(c->writes, 2);
     assert_int_equal(c->flushes, 1);
     /* A failed reset says nothing about the firmware: nothing changes. */
     c->info.vwc = 0;
     c->event_cb(c->event_arg, NVME_EVENT_RESET, (uint32_t)-NVME_ERR_TIMEOUT);
     c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
-    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 10, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    mock_exos.sys_ms = 15000;
-    timer_poll();
+    write_back_one(disk, 10, 15000);
     assert_int_equal(c->flushes, 2); /* never turned off */
 }
 
@@ -792,22 +795,23 @@ static void test_a_cache_a_reset_brings_gets_flushes(void **state)
 static void test_a_cache_an_activation_brings_gets_flushes(void **state)
 {
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
-    LPVOID disk;
     (void)state;
-    c->info.vwc = 0;
-    (void)attach_next(true);
-    disk = mock_exos.disks[0];
+    LPVOID disk = attach_without_vwc(c);
     c->info.vwc = 1;
     mock_exos.sys_ms = 2000;
     timer_poll(); /* the service call */
-    memset(io_buf, 0x5a, 512);
-    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 8, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    mock_exos.sys_ms = 8000;
-    timer_poll();
+    write_back_one(disk, 8, 8000);
     assert_int_equal(c->writes, 1);
     assert_int_equal(c->flushes, 1);
 }
 
+/* A namespace that grows: Linux keeps its disk and changes its capacity
+ * (set_capacity_and_notify); a mounted file system stays.  The disk stays
+ * listed and in service with the new sector count, takes requests up to
+ * the new end and refuses them past it, and a last cache segment the old
+ * end cut short (1000 blocks: segment 896 held 104) serves the new blocks
+ * (a write there is written back; a read fills the whole segment).
+ * Before: the disk was retired (HARDWARE_ABSENT) and a new one listed. */
 static void test_a_namespace_that_grows_keeps_its_disk(void **state)
 {
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
