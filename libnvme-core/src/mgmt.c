@@ -318,9 +318,10 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
         return mgmt_unsupported(ctrl, "Firmware Image Download", "OACS bit 2 clear");
     /* Pieces: FWUG (4 KiB units; 0 no information, FFh no restriction)
      * gives size and alignment; never above MDTS. */
-    uint32_t piece = ctrl->info.mdts_bytes;
-    if (ctrl->fwug != 0 && ctrl->fwug != 0xffu) {
-        uint32_t g = (uint32_t)ctrl->fwug * 4096u;
+    uint32_t piece = NVME_READ_ONCE(ctrl->info.mdts_bytes);
+    uint8_t fwug = NVME_READ_ONCE(ctrl->fwug); /* once: a restart may change it (recovery.c) */
+    if (fwug != 0 && fwug != 0xffu) {
+        uint32_t g = (uint32_t)fwug * 4096u;
         if (g < piece)
             piece = g;
         if (nvme_mod32(offset, g) != 0) {
