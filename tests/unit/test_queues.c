@@ -590,6 +590,55 @@ static void given_batch_nvme_qpair_ring_writes_the_doorbell_once(void **state)
     fx_stop(&f);
 }
 
+/* A poll reaps what the controller posts while it runs, as Linux's
+ * nvme_process_cq loops while nvme_cqe_pending: here the second read's
+ * entry lands during the first one's callback.  On a non-coherent
+ * machine the poll invalidated both entries when it began (two commands
+ * in flight), so the second reads as the last lap's until it is
+ * invalidated once more (nvme_qpair_reap); without that re-read this poll
+ * answers 1 and the completion waits for the next look. */
+struct posts_next {
+    struct rec r;
+    struct nvme_sim *sim;
+};
+
+static void post_next_cb(void *arg, int result, uint32_t dw0)
+{
+    struct posts_next *p = arg;
+    rec_cb(&p->r, result, dw0);
+    nvme_sim_advance(p->sim, 100); /* the second read completes now */
+}
+
+static void given_a_completion_posted_while_a_poll_runs_that_poll_reaps_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 100;
+    fx_start(&f);
+    seed_media(&f, 1, 0, 2, 9);
+    uint8_t *buf = xalloc(1024);
+    struct posts_next first = {{0, -100}, f.sim};
+    struct rec second = {0, -100};
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, post_next_cb, &first), 0);
+    nvme_sim_advance(f.sim, 100); /* the first read is posted */
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 1, 1, buf + 512, 0, rec_cb, &second),
+        0); /* the second due 100 us from now */
+    assert_int_equal(first.r.calls, 0);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), 2);
+    assert_int_equal(first.r.calls, 1);
+    assert_int_equal(first.r.result, 0);
+    assert_int_equal(second.calls, 1);
+    assert_int_equal(second.result, 0);
+    assert_matches_pattern(buf, 1024, 9);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_full_queue_submit_returns_busy_then_drains(void **state)
 {
     (void)state;
@@ -889,6 +938,7 @@ int main(void)
         cmocka_unit_test(given_batch_without_doorbell_one_sq_doorbell_and_one_cq_doorbell),
         cmocka_unit_test(given_batches_that_wrap_the_sq_end_every_command_reaches_the_device),
         cmocka_unit_test(given_batch_nvme_qpair_ring_writes_the_doorbell_once),
+        cmocka_unit_test(given_a_completion_posted_while_a_poll_runs_that_poll_reaps_it),
         cmocka_unit_test(given_full_queue_submit_returns_busy_then_drains),
         cmocka_unit_test(given_full_queue_a_blocking_call_waits_for_a_slot),
         cmocka_unit_test(given_prp_pool_empty_submit_returns_busy_and_a_blocking_call_waits),
