@@ -325,6 +325,8 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
         rc = nvme_submit_rw(ctrl, qp->qid, r->opc, nsid, r->lba, r->count, r->buf,
                             flags | NVME_SUBMIT_NO_DOORBELL, r->cb, r->arg);
         nvme_lock(qp);
+        if (rc == NVME_ERR_INVAL && qid == NVME_QID_CPU && qp->qid > nvme_io_queue_count(ctrl))
+            rc = NVME_ERR_STATE; /* a reset dropped this CPU's queue: submit again */
         if (rc != NVME_OK)
             break;
         i++;

@@ -2132,6 +2132,71 @@ static void a_write_that_looked_for_its_queue_before_a_reset_made_it_goes(void *
     free(back);
 }
 
+/* cpu_id for a batch: CPU 3 (queue 4 of 4), and once armed a reset
+ * that grants one queue runs there, after the batch read the queue
+ * count, as another CPU's would. */
+static unsigned cpu3_dropping(void *ctx)
+{
+    (void)ctx;
+    if (cpu_id_resets > 0) {
+        cpu_id_resets--;
+        nvme_sim_grant_io_queues(cpu_id_fx->sim, 1);
+        assert_int_equal(nvme_ctrl_reset(cpu_id_fx->ctrl), 0);
+    }
+    return 3;
+}
+
+/* An asynchronous batch on this CPU's queue (NVME_QID_CPU) whose queue a
+ * reset on another CPU dropped after the batch picked it: the requests
+ * the batch sends one by one are refused with NVME_ERR_STATE (submit
+ * again: they go on this CPU's queue now), as a single nvme_submit_rw's
+ * are, and none is sent.  Before: NVME_ERR_INVAL, a caller's error for a
+ * right call (the one-by-one path asked for the dropped queue by its
+ * number; nvme-workload seed 1011 with WORKLOAD_GRANT saw it). */
+static void a_batch_whose_queue_a_reset_dropped_says_submit_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 4;
+    f.opts.cpus = 4;
+    fx_create(&f);
+    cpu_id_fx = &f;
+    cpu_id_resets = 0;
+    f.osal.cpu_id = cpu3_dropping;
+    assert_int_equal(fx_init(&f), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
+    uint8_t *buf = fx_xalloc(3 * 4096);
+    fx_pattern(buf, 3 * 4096, 41);
+    struct fx_rec r[2] = {{0, -100}, {0, -100}};
+    /* The first crosses a page (a PRP list: one by one), the second not. */
+    struct nvme_rw_req reqs[2] = {{0, buf + 2048, fx_rec_cb, &r[0], 8, NVME_CMD_WRITE},
+                                  {16, buf + 2 * 4096, fx_rec_cb, &r[1], 8, NVME_CMD_WRITE}};
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    unsigned done = 99;
+    cpu_id_resets = 1;
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, NVME_QID_CPU, 1, reqs, 2, 0, &done),
+                     NVME_ERR_STATE);
+    assert_int_equal(cpu_id_resets, 0);
+    assert_int_equal(done, 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 1);
+    assert_int_equal(r[0].calls + r[1].calls, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    /* Submitted again, they go on queue 1. */
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, NVME_QID_CPU, 1, reqs, 2, 0, &done), 0);
+    assert_int_equal(done, 2);
+    fx_poll_until(&f, 1, &r[1], 1000 * MS);
+    fx_poll_until(&f, 1, &r[0], 1000 * MS);
+    assert_int_equal(r[0].result, 0);
+    assert_int_equal(r[1].result, 0);
+    uint8_t *back = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, back), 0);
+    assert_memory_equal(back, buf + 2048, 4096);
+    free(back);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void a_reset_takes_a_lower_mdts(void **state)
 {
     (void)state;
@@ -2669,6 +2734,7 @@ int main(void)
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
         cmocka_unit_test(a_reset_takes_a_lower_mdts),
         cmocka_unit_test(a_write_that_looked_for_its_queue_before_a_reset_made_it_goes),
+        cmocka_unit_test(a_batch_whose_queue_a_reset_dropped_says_submit_again),
         cmocka_unit_test(a_reset_takes_what_a_new_firmware_supports),
         cmocka_unit_test(a_reset_takes_a_lower_aerl),
         cmocka_unit_test(a_reset_takes_a_lower_mdts_with_io_command_sets),
