@@ -354,7 +354,7 @@ static bool nvme_flush_broadcast(const struct nvme_ctrl *ctrl)
  * namespace flushes it too (`unusable_ok`).  Inactive ones (NOENT) have
  * nothing to flush; frozen ones (BUSY) answer BUSY. */
 static int nvme_flush_submit(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
-                             nvme_cmd_cb cb, void *arg, bool unusable_ok)
+                             nvme_cmd_cb cb, void *arg, bool unusable_ok, struct nvme_qpair **used)
 {
     if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
@@ -373,6 +373,8 @@ static int nvme_flush_submit(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
     if (qp == NULL)
         return NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL : NVME_ERR_INVAL;
+    if (used != NULL)
+        *used = qp; /* the queue to wait on */
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_CMD_FLUSH, nsid);
     return nvme_qpair_submit(qp, &sqe, NULL, 0, NVME_DMA_TO_DEVICE,
@@ -385,7 +387,7 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
     if (ctrl == NULL || (flags & ~NVME_SUBMIT_NO_DOORBELL) != 0)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    int rc = nvme_flush_submit(ctrl, qid, nsid, flags, cb, arg, false);
+    int rc = nvme_flush_submit(ctrl, qid, nsid, flags, cb, arg, false, NULL);
     return rc == NVME_ERR_REQUEUE ? NVME_ERR_STATE : rc; /* its queue dropped: resubmit */
 }
 
@@ -621,21 +623,25 @@ static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_o
 {
     int rc = NVME_OK;
     /* Its queue gone at a reset (NVME_ERR_REQUEUE): again, on this CPU's
-     * queue now; the queue is looked up at each try for that reason. */
+     * queue now; the queue is looked up at each try for that reason.  The
+     * wait is on the queue the Flush went to (`used`): the lookup may have
+     * found none before a reset created the first ones (after an
+     * admin-only bring-up), which nvme_flush_submit then found. */
     for (unsigned requeues = 0; requeues <= NVME_REQUEUES; requeues++) {
         struct nvme_waiter w = {ctrl, 1, 0, 0};
-        struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+        struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU), *used = NULL;
         rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w,
-                               unusable_ok);
-        for (unsigned spent = 0, busy = 0;
-             nvme_reset_waited(ctrl, &rc, &spent) ||
-             (qp != NULL && !nvme_flush_ns_busy(ctrl, nsid) && nvme_busy_waited(qp, &rc, &busy));) {
+                               unusable_ok, &used);
+        for (unsigned spent = 0, busy = 0; nvme_reset_waited(ctrl, &rc, &spent) ||
+                                           (used != NULL && !nvme_flush_ns_busy(ctrl, nsid) &&
+                                            nvme_busy_waited(used, &rc, &busy));) {
             qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+            used = NULL;
             rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w,
-                                   unusable_ok);
+                                   unusable_ok, &used);
         }
         if (rc == NVME_OK)
-            rc = nvme_wait(qp, &w);
+            rc = nvme_wait(used, &w);
         if (rc != NVME_ERR_REQUEUE)
             break;
     }

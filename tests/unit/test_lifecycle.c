@@ -2132,6 +2132,45 @@ static void a_write_that_looked_for_its_queue_before_a_reset_made_it_goes(void *
     free(back);
 }
 
+/* The same race for nvme_flush: its queue looked up (none yet), then the
+ * reset that created the queues ended before nvme_flush_submit read
+ * admin_only, which then sent the Flush to queue 1.  The Flush is
+ * waited for on the queue it went to.  Before: nvme_flush_one waited on
+ * the queue it had looked up, NULL (SIGSEGV in nvme_wait). */
+static void a_flush_that_looked_for_its_queue_before_a_reset_made_it_goes(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_create(&f);
+    cpu_id_fx = &f;
+    cpu_id_resets = 0;
+    f.osal.cpu_id = cpu_id_resetting;
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_SET_FEATURES,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                 0,
+                                 1}; /* bring-up's Number of Queues */
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    assert_int_equal(nvme_flush(f.ctrl, 1), NVME_ERR_UNSUPPORTED);
+    uint8_t *buf = fx_xalloc(4096);
+    cpu_id_resets = 1;
+    assert_int_equal(nvme_flush(f.ctrl, 1), 0);
+    assert_int_equal(cpu_id_resets, 0);
+    assert_false(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    fx_pattern(buf, 4096, 29);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+    assert_true(nvme_sim_ns_unflushed(f.sim, 1) != 0);
+    assert_int_equal(nvme_flush(f.ctrl, 1), 0);
+    assert_true(nvme_sim_ns_unflushed(f.sim, 1) == 0);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* cpu_id for a batch: CPU 3 (queue 4 of 4), and once armed a reset
  * that grants one queue runs there, after the batch read the queue
  * count, as another CPU's would. */
@@ -2734,6 +2773,7 @@ int main(void)
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
         cmocka_unit_test(a_reset_takes_a_lower_mdts),
         cmocka_unit_test(a_write_that_looked_for_its_queue_before_a_reset_made_it_goes),
+        cmocka_unit_test(a_flush_that_looked_for_its_queue_before_a_reset_made_it_goes),
         cmocka_unit_test(a_batch_whose_queue_a_reset_dropped_says_submit_again),
         cmocka_unit_test(a_reset_takes_what_a_new_firmware_supports),
         cmocka_unit_test(a_reset_takes_a_lower_aerl),
