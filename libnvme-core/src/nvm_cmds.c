@@ -598,6 +598,20 @@ nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool wri
     return NVME_ERR_BUSY;
 }
 
+/* Blocks of dblk bytes in one command: within MDTS as it is now (a
+ * reset may lower it between two pieces: nvme_refresh_mdts) and NLB, and
+ * whole dwords, so the next piece's PRP1 stays dword aligned (§4.3): an
+ * extended block (lba_size + ms) need not be.  0: a block above MDTS. */
+static uint32_t nvm_piece_max(const struct nvme_ctrl *ctrl, uint32_t dblk)
+{
+    uint32_t max = nvme_div32(NVME_READ_ONCE(ctrl->info.mdts_bytes), dblk);
+    if (max > 65536u)
+        max = 65536u;
+    while (max != 0 && ((max * dblk) & 3u) != 0)
+        max--;
+    return max;
+}
+
 /* Read, Write or Compare of count blocks, cut at MDTS; separate metadata
  * through a DMA buffer of the core whose bus address goes in MPTR (one
  * contiguous buffer, NVM CS §5.2.1.1). */
@@ -610,13 +624,7 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
     enum nvme_dma_dir dir = to_dev ? NVME_DMA_TO_DEVICE : NVME_DMA_FROM_DEVICE;
     uint32_t dblk = nvm_data_block(ns, flags), mblk = nvm_md_block(ns, flags);
     const uint16_t pi = nvm_pi_key(ns); /* as the call's checks read it (epoch) */
-    uint32_t max = nvme_div32(ctrl->info.mdts_bytes, dblk);
-    if (max > 65536u)
-        max = 65536u;
-    /* Each piece whole dwords, so the next one's PRP1 stays dword aligned
-     * (§4.3): an extended block (lba_size + ms) need not be. */
-    while (max != 0 && ((max * dblk) & 3u) != 0)
-        max--;
+    uint32_t max = nvm_piece_max(ctrl, dblk);
     if (max == 0)
         return NVME_ERR_UNSUPPORTED; /* a block above MDTS: ns.c refuses it earlier */
     uint64_t bytes = (uint64_t)count * dblk;
@@ -652,7 +660,17 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
     int rc = NVME_OK;
     uint32_t done = 0;
     while (done < count && rc == NVME_OK) {
+        /* MDTS again for each piece: a reset since the last may have
+         * lowered it (nvme_refresh_mdts never raises it; the metadata
+         * buffer holds `first` blocks all the same). */
+        max = nvm_piece_max(ctrl, dblk);
+        if (max == 0) {
+            rc = NVME_ERR_UNSUPPORTED;
+            break;
+        }
         uint32_t n = count - done < max ? count - done : max;
+        if (n > first)
+            n = first;
         /* Zoned: no piece spans zones (nvme_rw); the buffers stay dword
          * aligned (checked above). */
         if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
@@ -669,6 +687,10 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
             nvme_dma_sync(ctrl, mdma, (size_t)n * mblk, dir);
         }
         rc = nvm_exec(ctrl, epoch, &sqe, buf + (uintptr_t)done * dblk, n * dblk, dir, NULL);
+        if (nvme_piece_above_mdts(ctrl, rc, (uint64_t)n * dblk)) {
+            rc = NVME_OK; /* cut again, at the new MDTS */
+            continue;
+        }
         if (rc == NVME_ERR_BUSY && nvme_ns_epoch_moved(ctrl, epoch)) {
             /* Checked again: the same piece goes again, or the call ends. */
             rc = nvm_data_recheck(ctrl, ns, opc == NVME_CMD_WRITE, lba + done, count - done, flags,

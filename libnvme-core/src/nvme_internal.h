@@ -1146,6 +1146,15 @@ static inline uint16_t nvme_io_queue_count(const struct nvme_ctrl *ctrl)
  * blocking paths send the command again, the asynchronous entry points
  * answer NVME_ERR_STATE (resubmit), an exhausted requeue NVME_ERR_ABORTED. */
 #define NVME_ERR_REQUEUE (-100)
+/* A piece of a split blocking call (`len` bytes) that failed now that
+ * MDTS is below it: a reset lowered MDTS (nvme_refresh_mdts) after the
+ * piece was cut, and the PRP build refuses it (NVME_ERR_INVAL); the
+ * caller cuts it again at the limit now, which only goes down. */
+static inline bool nvme_piece_above_mdts(const struct nvme_ctrl *ctrl, int rc, uint64_t len)
+{
+    return rc != NVME_OK && len > NVME_READ_ONCE(ctrl->info.mdts_bytes);
+}
+
 static inline bool nvme_qpair_dropped(const struct nvme_qpair *qp)
 {
     const struct nvme_ctrl *ctrl = qp->ctrl;

@@ -2236,6 +2236,60 @@ static void a_batch_whose_queue_a_reset_dropped_says_submit_again(void **state)
     fx_stop(&f);
 }
 
+/* cpu_id once more, for a reset between two pieces of a split call: once
+ * the controller has fetched cpu_id_mdts_at I/O commands in all, the
+ * next lookup lowers MDTS in the simulator (cpu_id_mdts) and resets. */
+static uint64_t cpu_id_mdts_at;
+static uint8_t cpu_id_mdts;
+static unsigned cpu_id_lowering_mdts(void *ctx)
+{
+    (void)ctx;
+    if (cpu_id_mdts_at != 0 && nvme_sim_stats(cpu_id_fx->sim)->io_cmds >= cpu_id_mdts_at) {
+        cpu_id_mdts_at = 0;
+        nvme_sim_set_mdts(cpu_id_fx->sim, cpu_id_mdts);
+        assert_int_equal(nvme_ctrl_reset(cpu_id_fx->ctrl), 0);
+    }
+    return 0;
+}
+
+/* A reset that lowers MDTS (128 KiB to 16 KiB, then to 8 KiB) after the
+ * first piece of a blocking Write (nvme_write_ext) or Compare: the
+ * pieces after it are cut at the new limit, as every piece after the
+ * reset must be (§5.15.2.2: above MDTS, Invalid Field in Command).
+ * Before: the next piece was cut at the old size, its PRP build refused
+ * it, and the call failed with NVME_ERR_INVAL, a caller's error. */
+static void a_reset_that_lowers_mdts_between_pieces_cuts_the_rest_there(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* MDTS 5: 128 KiB */
+    fx_create(&f);
+    cpu_id_fx = &f;
+    cpu_id_mdts_at = 0;
+    f.osal.cpu_id = cpu_id_lowering_mdts;
+    assert_int_equal(fx_init(&f), 0);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->mdts_bytes, 128 * 1024);
+    enum { LEN = 256 * 1024 };
+    uint8_t *buf = fx_xalloc(LEN), *back = fx_xalloc(LEN);
+    fx_pattern(buf, LEN, 93);
+    cpu_id_mdts_at = nvme_sim_stats(f.sim)->io_cmds + 1u;
+    cpu_id_mdts = 2; /* 16 KiB */
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, LEN / 512, buf, NULL, 0), 0);
+    assert_int_equal(cpu_id_mdts_at, 0);
+    assert_int_equal(info->mdts_bytes, 16 * 1024);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, LEN / 512, back), 0);
+    assert_memory_equal(back, buf, LEN);
+    cpu_id_mdts_at = nvme_sim_stats(f.sim)->io_cmds + 1u;
+    cpu_id_mdts = 1; /* 8 KiB */
+    assert_int_equal(nvme_compare(f.ctrl, 1, 0, LEN / 512, buf), 0);
+    assert_int_equal(cpu_id_mdts_at, 0);
+    assert_int_equal(info->mdts_bytes, 8 * 1024);
+    fx_stop(&f);
+    free(buf);
+    free(back);
+}
+
 static void a_reset_takes_a_lower_mdts(void **state)
 {
     (void)state;
@@ -2772,6 +2826,7 @@ int main(void)
         cmocka_unit_test(a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others),
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
         cmocka_unit_test(a_reset_takes_a_lower_mdts),
+        cmocka_unit_test(a_reset_that_lowers_mdts_between_pieces_cuts_the_rest_there),
         cmocka_unit_test(a_write_that_looked_for_its_queue_before_a_reset_made_it_goes),
         cmocka_unit_test(a_flush_that_looked_for_its_queue_before_a_reset_made_it_goes),
         cmocka_unit_test(a_batch_whose_queue_a_reset_dropped_says_submit_again),
