@@ -1483,6 +1483,30 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
     return rc;
 }
 
+/* Reclaimed commands whose data is above MDTS now (a firmware the reset
+ * activated lowered it: nvme_refresh_mdts) are not sent again, since the
+ * controller would refuse them (§5.15.2.2, Invalid Field in Command): a
+ * blocking call's piece goes back to its call (NVME_ERR_REQUEUE), which
+ * cuts it again at the new limit (nvme_piece_above_mdts, or its whole
+ * transfer again: nvme_rw_requeue); an asynchronous command, sized by
+ * its caller, fails NVME_ERR_ABORTED (nvme_submit_rw refuses it at that
+ * size now: the caller cuts it).  Waiting ones (parked) included.  Lock
+ * held. */
+static void nvme_replay_above_mdts(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
+{
+    uint32_t mdts = NVME_READ_ONCE(ctrl->info.mdts_bytes);
+    for (uint16_t i = 0; i < qp->nslots_alloc; i++) {
+        const struct nvme_cmd_slot *s = &qp->slots[i];
+        if (s->state != NVME_SLOT_REPLAY || s->len <= mdts)
+            continue;
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "queue %u: a command of %u bytes not sent again: MDTS is %u bytes now", qp->qid,
+                 s->len, mdts);
+        nvme_qpair_complete_slot(qp, i,
+                                 s->cb == nvme_waiter_cb ? NVME_ERR_REQUEUE : NVME_ERR_ABORTED);
+    }
+}
+
 /* Resubmits reclaimed I/O commands, each queue in its submission order
  * (NVMe orders nothing across queues, §4.1). */
 static void nvme_replay(struct nvme_ctrl *ctrl)
@@ -1490,6 +1514,7 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
     for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
         struct nvme_qpair *qp = &ctrl->ioq[q];
         nvme_lock(qp);
+        nvme_replay_above_mdts(ctrl, qp);
         /* Live: those in the slots the queue holds (the oldest); the rest
          * wait for a slot (nvme_qpair_unpark).  Else every one. */
         uint16_t end = qp->live ? qp->nslots : qp->nslots_alloc;

@@ -2290,6 +2290,55 @@ static void a_reset_that_lowers_mdts_between_pieces_cuts_the_rest_there(void **s
     free(back);
 }
 
+/* A reset that lowers MDTS while commands cut for the old limit are in
+ * flight (CSTS.CFS at the first one: the reset replays them): none is
+ * sent again above the new limit (§5.15.2.2, Invalid Field in Command).
+ * A blocking call's pieces are cut again at the new limit and the call
+ * ends well (nvme_read: the whole transfer again; nvme_write_ext: the
+ * piece again); an asynchronous command, one command its caller sized,
+ * fails with NVME_ERR_ABORTED, as commands a reset cannot replay do.
+ * Before: replayed at the old size, refused with Invalid Field (status
+ * 0x2 with DNR: 0x4002) for each. */
+static void pieces_in_flight_at_a_reset_that_lowers_mdts_are_cut_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* MDTS 5: 128 KiB */
+    fx_start_captured(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    enum { LEN = 256 * 1024 };
+    uint8_t *buf = fx_xalloc(LEN), *back = fx_xalloc(LEN);
+    /* An asynchronous read of 64 KiB, then MDTS 32 KiB. */
+    struct fx_rec r = {0, -100};
+    nvme_sim_set_mdts(f.sim, 3);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 128, back, 0, fx_rec_cb, &r),
+                     0);
+    fx_poll_until(&f, 1, &r, 1000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(info->mdts_bytes, 32 * 1024);
+    assert_int_equal(r.result, NVME_ERR_ABORTED);
+    /* nvme_read of 256 KiB cut for 32 KiB, then MDTS 16 KiB. */
+    seed(&f, 0, LEN / 512, 95);
+    nvme_sim_set_mdts(f.sim, 2);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, LEN / 512, back), 0);
+    assert_int_equal(info->mdts_bytes, 16 * 1024);
+    fx_pattern(buf, LEN, 95);
+    assert_memory_equal(back, buf, LEN);
+    /* nvme_write_ext cut for 16 KiB, then MDTS 8 KiB. */
+    fx_pattern(buf, LEN, 96);
+    nvme_sim_set_mdts(f.sim, 1);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 1000, LEN / 512, buf, NULL, 0), 0);
+    assert_int_equal(info->mdts_bytes, 8 * 1024);
+    assert_media(&f, 1000, LEN / 512, 96);
+    assert_true(nvme_ctrl_get_stats(f.ctrl)->resets >= 3u);
+    fx_stop(&f);
+    free(buf);
+    free(back);
+}
+
 static void a_reset_takes_a_lower_mdts(void **state)
 {
     (void)state;
@@ -2826,6 +2875,7 @@ int main(void)
         cmocka_unit_test(a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others),
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
         cmocka_unit_test(a_reset_takes_a_lower_mdts),
+        cmocka_unit_test(pieces_in_flight_at_a_reset_that_lowers_mdts_are_cut_again),
         cmocka_unit_test(a_reset_that_lowers_mdts_between_pieces_cuts_the_rest_there),
         cmocka_unit_test(a_write_that_looked_for_its_queue_before_a_reset_made_it_goes),
         cmocka_unit_test(a_flush_that_looked_for_its_queue_before_a_reset_made_it_goes),
