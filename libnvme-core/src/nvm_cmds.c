@@ -789,45 +789,53 @@ int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
     int rc = nvm_zoned(ctrl, nsid, lba, false, &ns);
     if (rc != NVME_OK)
         return rc;
-    uint32_t fit = (ctrl->info.mdts_bytes - (uint32_t)sizeof(struct nvme_zone_report)) /
-                   (uint32_t)sizeof(struct nvme_zone_desc);
-    if (max > fit)
-        max = fit;
-    uint32_t len = (uint32_t)sizeof(struct nvme_zone_report) + max * (uint32_t)sizeof(*zones);
     const struct nvme_osal *o = &ctrl->osal;
-    uint64_t bus;
-    uint8_t *dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
-    if (dma == NULL)
-        return NVME_ERR_NOMEM;
-    nvme_memzero(dma, len);
-    /* Clean the zeroes before the device writes over them (nvme_osal.h,
-     * non-coherent DMA rule 3). */
-    nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE);
-    struct nvme_sqe sqe;
-    nvme_sqe_init(&sqe, NVME_CMD_ZONE_MGMT_RECV, nsid);
-    sqe.cdw10 = (uint32_t)lba;
-    sqe.cdw11 = (uint32_t)(lba >> 32);
-    sqe.cdw12 = len / 4u - 1u; /* NUMD, 0-based */
-    /* Partial Report: the header counts the descriptors returned. */
-    /* Field by field, zero-valued ones included (ZNS §3.4.2, Figure 39):
-     * cppcheck's "redundant |" is on purpose. */
-    // cppcheck-suppress badBitmaskCheck
-    sqe.cdw13 = NVME_ZRA_REPORT | (NVME_ZRASF_ALL << 8) | NVME_ZRA_PARTIAL;
-    rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, dma, len, NVME_DMA_FROM_DEVICE, NULL);
-    if (rc == NVME_OK) {
-        nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
-        const struct nvme_zone_report *h = (const void *)dma;
-        if (h->nr_zones > max) {
-            nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: report of %llu zones for %u asked", nsid,
-                     (unsigned long long)h->nr_zones, max);
-            rc = NVME_ERR_PROTO;
-        } else {
-            *count = (unsigned)h->nr_zones;
-            nvme_memcpy(zones, dma + sizeof(*h), (size_t)*count * sizeof(*zones));
+    for (;;) {
+        /* Within MDTS, read at each try: a report sized for an MDTS a
+         * reset lowered meanwhile is sized again (nvme_piece_above_mdts,
+         * as nvm_data's pieces). */
+        uint32_t fit = (NVME_READ_ONCE(ctrl->info.mdts_bytes) -
+                        (uint32_t)sizeof(struct nvme_zone_report)) /
+                       (uint32_t)sizeof(struct nvme_zone_desc);
+        if (max > fit)
+            max = fit;
+        uint32_t len = (uint32_t)sizeof(struct nvme_zone_report) + max * (uint32_t)sizeof(*zones);
+        uint64_t bus;
+        uint8_t *dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
+        if (dma == NULL)
+            return NVME_ERR_NOMEM;
+        nvme_memzero(dma, len);
+        /* Clean the zeroes before the device writes over them (nvme_osal.h,
+         * non-coherent DMA rule 3). */
+        nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE);
+        struct nvme_sqe sqe;
+        nvme_sqe_init(&sqe, NVME_CMD_ZONE_MGMT_RECV, nsid);
+        sqe.cdw10 = (uint32_t)lba;
+        sqe.cdw11 = (uint32_t)(lba >> 32);
+        sqe.cdw12 = len / 4u - 1u; /* NUMD, 0-based */
+        /* Partial Report: the header counts the descriptors returned. */
+        /* Field by field, zero-valued ones included (ZNS §3.4.2, Figure 39):
+         * cppcheck's "redundant |" is on purpose. */
+        // cppcheck-suppress badBitmaskCheck
+        sqe.cdw13 = NVME_ZRA_REPORT | (NVME_ZRASF_ALL << 8) | NVME_ZRA_PARTIAL;
+        rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, dma, len, NVME_DMA_FROM_DEVICE, NULL);
+        bool again = nvme_piece_above_mdts(ctrl, rc, len);
+        if (rc == NVME_OK) {
+            nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
+            const struct nvme_zone_report *h = (const void *)dma;
+            if (h->nr_zones > max) {
+                nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: report of %llu zones for %u asked",
+                         nsid, (unsigned long long)h->nr_zones, max);
+                rc = NVME_ERR_PROTO;
+            } else {
+                *count = (unsigned)h->nr_zones;
+                nvme_memcpy(zones, dma + sizeof(*h), (size_t)*count * sizeof(*zones));
+            }
         }
+        o->dma_free(o->ctx, dma, len);
+        if (!again)
+            return rc;
     }
-    o->dma_free(o->ctx, dma, len);
-    return rc;
 }
 
 int nvme_zns_mgmt_send(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint8_t action,

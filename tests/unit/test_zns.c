@@ -939,6 +939,29 @@ static void a_namespace_made_again_is_not_kept_when_its_zoned_identify_fails(voi
     fx_stop(&f);
 }
 
+/* A reset that lowers MDTS (128 KiB to 8 KiB) while a Zone Management
+ * Receive sized for the old limit (200 descriptors: 12864 bytes) is in
+ * flight (CSTS.CFS at it: the reset replays it): it is not sent again
+ * above the limit, and the report is asked again within it (at most 127
+ * descriptors), all 16 zones.  Before: NVME_ERR_INVAL (the resend's PRP
+ * build refuses it), a caller's error for a right call. */
+static void a_zone_report_in_flight_at_a_reset_that_lowers_mdts_is_sized_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    struct nvme_zone_desc z[200];
+    unsigned n = 0;
+    nvme_sim_set_mdts(f.sim, 1);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, NVME_CMD_ZONE_MGMT_RECV, 0, 1);
+    assert_int_equal(nvme_zns_report(f.ctrl, 1, 0, z, 200, &n), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->mdts_bytes, 8192);
+    assert_int_equal(n, 16);
+    assert_int_equal(z[15].zslba, 15 * ZS);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -964,6 +987,7 @@ int main(void)
         cmocka_unit_test(a_namespace_of_other_blocks_is_not_kept_in_its_old_format),
         cmocka_unit_test(a_zoned_identify_failing_without_dnr_keeps_the_namespace),
         cmocka_unit_test(a_namespace_made_again_is_not_kept_when_its_zoned_identify_fails),
+        cmocka_unit_test(a_zone_report_in_flight_at_a_reset_that_lowers_mdts_is_sized_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
