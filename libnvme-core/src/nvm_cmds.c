@@ -159,6 +159,66 @@ static int nvm_exec(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sq
     return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, NVME_CMD_REPLAY, dw0);
 }
 
+static uint32_t nvm_data_block(const struct nvme_ns_info *ns, unsigned flags);
+static uint32_t nvm_md_block(const struct nvme_ns_info *ns, unsigned flags);
+static uint16_t nvm_pi_key(const struct nvme_ns_info *ns);
+static int nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool write,
+                            uint64_t lba, uint64_t count, unsigned flags, uint32_t dblk,
+                            uint32_t mblk, uint16_t pi, uint32_t *epoch);
+
+/* What the commands of a call that names blocks were built for: the
+ * namespace as the call's checks found it, the epoch read after them
+ * (nvme_ns_epoch_read, as nvm_rw_ext), its block sizes and protection
+ * then (nvm_data_recheck compares them), and whether the call writes. */
+struct nvm_built {
+    const struct nvme_ns_info *ns;
+    uint32_t epoch;
+    uint32_t dblk, mblk;
+    uint16_t pi;
+    bool write;
+};
+
+static void nvm_built_take(struct nvm_built *b, struct nvme_ctrl *ctrl,
+                           const struct nvme_ns_info *ns, bool write)
+{
+    b->epoch = nvme_ns_epoch_read(ctrl); /* before the fields */
+    b->ns = ns;
+    b->dblk = nvm_data_block(ns, 0);
+    b->mblk = nvm_md_block(ns, 0);
+    b->pi = nvm_pi_key(ns);
+    b->write = write;
+}
+
+/* nvm_exec of a command that names blocks of b->ns ([lba, lba + count):
+ * what the call has still to do).  Refused because the namespaces
+ * changed since the call's checks (a rescan, a Format, the namespace
+ * made again under its NSID), it goes again once they pass again for the
+ * same namespace with the same block sizes and protection
+ * (nvm_data_recheck); else NVME_ERR_BUSY, as nvme_write's pieces
+ * (nvme_rw_recheck): the caller's LBAs name blocks that are no more, or
+ * another namespace's. */
+static int nvm_exec_built(struct nvme_ctrl *ctrl, struct nvm_built *b, uint64_t lba, uint64_t count,
+                          struct nvme_sqe *sqe, void *buf, uint32_t len, enum nvme_dma_dir dir,
+                          bool bounce)
+{
+    for (;;) {
+        int rc;
+        struct nvme_qpair *qp = bounce ? nvme_io_qpair_get(ctrl, NVME_QID_CPU) : NULL;
+        if (!bounce)
+            rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, NULL);
+        else if (qp == NULL)
+            rc = NVME_ERR_STATE;
+        else /* (caller memory: through a buffer of the core) */
+            rc = nvme_exec_bounce(qp, b->epoch, sqe, buf, len, dir, NVME_CMD_REPLAY, NULL);
+        if (rc != NVME_ERR_BUSY || !nvme_ns_epoch_moved(ctrl, b->epoch))
+            return rc;
+        rc = nvm_data_recheck(ctrl, b->ns, b->write, lba, count, 0, b->dblk, b->mblk, b->pi,
+                              &b->epoch);
+        if (rc != NVME_OK)
+            return rc;
+    }
+}
+
 #define NVME_IO_PI_FLAGS                                                                           \
     (NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_APP | NVME_IO_PRCHK_REF)
 #define NVME_IO_ALL_FLAGS (NVME_IO_FUA | NVME_IO_LR | NVME_IO_DEALLOCATE | NVME_IO_PI_FLAGS)
@@ -192,16 +252,12 @@ static void nvm_sqe_range(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint
 /* Dataset Management (NVM CS §3.2.3)                                   */
 /* ------------------------------------------------------------------ */
 
-int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
-             const struct nvme_dsm_range *ranges, unsigned nr)
+/* Dataset Management of `ranges` on b->ns, checked as nvme_dsm says. */
+static int nvm_dsm(struct nvme_ctrl *ctrl, struct nvm_built *b, uint32_t attr,
+                   const struct nvme_dsm_range *ranges, unsigned nr)
 {
-    const struct nvme_ns_info *ns;
-    if (ranges == NULL || nr == 0 || nr > NVME_DSM_MAX_RANGES ||
-        (attr & ~(uint32_t)(NVME_DSM_IDR | NVME_DSM_IDW | NVME_DSM_AD)) != 0)
-        return NVME_ERR_INVAL;
-    int rc = nvm_ns(ctrl, nsid, 0, 1, (attr & NVME_DSM_AD) != 0, &ns);
-    if (rc != NVME_OK)
-        return rc;
+    const struct nvme_ns_info *ns = b->ns;
+    uint32_t nsid = ns->nsid;
     if (!(ctrl->info.oncs & NVME_ONCS_DSM))
         return nvm_unsupported(ctrl, nsid, "Dataset Management", "ONCS bit 2 clear");
     uint64_t total = 0;
@@ -233,14 +289,25 @@ int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
     nvme_sqe_init(&sqe, NVME_CMD_DSM, nsid);
     sqe.cdw10 = nr - 1u; /* NR, 0-based */
     sqe.cdw11 = attr;
-    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-    if (qp == NULL)
-        return NVME_ERR_STATE;
     /* The ranges (at most a page) go through a buffer of the core: any
      * caller memory works. */
-    return nvme_exec_bounce(qp, NVME_NS_EPOCH_ANY, &sqe, (void *)(uintptr_t)ranges,
-                            (uint32_t)nr * (uint32_t)sizeof(*ranges), NVME_DMA_TO_DEVICE,
-                            NVME_CMD_REPLAY, NULL);
+    return nvm_exec_built(ctrl, b, 0, 1, &sqe, (void *)(uintptr_t)ranges,
+                          (uint32_t)nr * (uint32_t)sizeof(*ranges), NVME_DMA_TO_DEVICE, true);
+}
+
+int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
+             const struct nvme_dsm_range *ranges, unsigned nr)
+{
+    const struct nvme_ns_info *ns;
+    if (ranges == NULL || nr == 0 || nr > NVME_DSM_MAX_RANGES ||
+        (attr & ~(uint32_t)(NVME_DSM_IDR | NVME_DSM_IDW | NVME_DSM_AD)) != 0)
+        return NVME_ERR_INVAL;
+    int rc = nvm_ns(ctrl, nsid, 0, 1, (attr & NVME_DSM_AD) != 0, &ns);
+    if (rc != NVME_OK)
+        return rc;
+    struct nvm_built b;
+    nvm_built_take(&b, ctrl, ns, (attr & NVME_DSM_AD) != 0);
+    return nvm_dsm(ctrl, &b, attr, ranges, nr);
 }
 
 __attribute__((noinline)) int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
@@ -250,6 +317,10 @@ __attribute__((noinline)) int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t n
     int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns);
     if (rc != NVME_OK)
         return rc;
+    /* One build for all the commands: a namespace that changes between
+     * two of them stops the call (nvm_exec_built). */
+    struct nvm_built b;
+    nvm_built_take(&b, ctrl, ns, true);
     /* Ranges of at most FFFFFFFFh blocks, 16 per command, within the
      * controller's DMRSL, DMRL and DMSL (nvme_dsm). */
     /* Each read once: a firmware activation may change them meanwhile
@@ -275,7 +346,7 @@ __attribute__((noinline)) int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t n
             count -= len;
             n++;
         }
-        rc = nvme_dsm(ctrl, nsid, NVME_DSM_AD, r, n);
+        rc = nvm_dsm(ctrl, &b, NVME_DSM_AD, r, n);
     }
     return rc;
 }
@@ -305,9 +376,10 @@ static uint32_t nvm_size_limit_blocks(const struct nvme_ctrl *ctrl, const struct
  * Zeroes across a zone boundary is a Zone Boundary Error (ZNS 1.1
  * Figure 26; QEMU 7.2 says so), and Linux's block layer splits
  * write-zeroes requests at the zone size (chunk_sectors) too. */
-static int nvm_range_cmd(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8_t opc,
-                         uint64_t lba, uint64_t count, uint32_t cdw12, uint32_t max)
+static int nvm_range_cmd(struct nvme_ctrl *ctrl, struct nvm_built *b, uint8_t opc, uint64_t lba,
+                         uint64_t count, uint32_t cdw12, uint32_t max)
 {
+    const struct nvme_ns_info *ns = b->ns;
     int rc = NVME_OK;
     while (count != 0 && rc == NVME_OK) {
         uint32_t n = count > max ? max : (uint32_t)count;
@@ -318,7 +390,7 @@ static int nvm_range_cmd(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, 
         sqe.cdw12 |= cdw12;
         if (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF))
             nvme_pi_fields(ns, &sqe, 0);
-        rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+        rc = nvm_exec_built(ctrl, b, lba, count, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, false);
         lba += n;
         count -= n;
     }
@@ -332,6 +404,8 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
     int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns);
     if (rc != NVME_OK)
         return rc;
+    struct nvm_built b;
+    nvm_built_take(&b, ctrl, ns, true);
     if ((flags & ~(unsigned)(NVME_IO_FUA | NVME_IO_LR | NVME_IO_DEALLOCATE)) != 0)
         return NVME_ERR_INVAL;
     bool wz = (ctrl->info.oncs & NVME_ONCS_WRITE_ZEROES) &&
@@ -361,7 +435,7 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
     uint32_t max = nvm_size_limit_blocks(ctrl, ns, NVME_READ_ONCE(ctrl->wzsl));
     if (max == 0)
         return nvm_unsupported(ctrl, nsid, "Write Zeroes", "a block is above WZSL");
-    return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_ZEROES, lba, count, cdw12, max);
+    return nvm_range_cmd(ctrl, &b, NVME_CMD_WRITE_ZEROES, lba, count, cdw12, max);
 }
 
 /* Write Uncorrectable (NVM CS 1.0 §3.2.7): the blocks read as
@@ -375,6 +449,8 @@ int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba
     int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns);
     if (rc != NVME_OK)
         return rc;
+    struct nvm_built b;
+    nvm_built_take(&b, ctrl, ns, true);
     if (!(ctrl->info.oncs & NVME_ONCS_WRITE_UNC))
         return nvm_unsupported(ctrl, nsid, "Write Uncorrectable", "ONCS bit 1 clear");
     if (ns->csi == NVME_CSI_ZNS)
@@ -385,7 +461,7 @@ int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba
     uint32_t max = nvm_size_limit_blocks(ctrl, ns, NVME_READ_ONCE(ctrl->wusl));
     if (max == 0)
         return nvm_unsupported(ctrl, nsid, "Write Uncorrectable", "a block is above WUSL");
-    return nvm_range_cmd(ctrl, ns, NVME_CMD_WRITE_UNCOR, lba, count, 0, max);
+    return nvm_range_cmd(ctrl, &b, NVME_CMD_WRITE_UNCOR, lba, count, 0, max);
 }
 
 int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, unsigned flags)
@@ -394,6 +470,8 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
     int rc = nvm_ns(ctrl, nsid, lba, count, false, &ns);
     if (rc != NVME_OK)
         return rc;
+    struct nvm_built b;
+    nvm_built_take(&b, ctrl, ns, false);
     if ((flags & NVME_IO_DEALLOCATE) || (rc = nvm_pi_flags_check(ctrl, ns, flags)) != NVME_OK)
         return rc != NVME_OK ? rc : NVME_ERR_INVAL;
     if (flags & NVME_IO_FUA)
@@ -405,7 +483,7 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
     uint32_t max = nvm_size_limit_blocks(ctrl, ns, NVME_READ_ONCE(ctrl->vsl));
     if (max == 0)
         return nvm_unsupported(ctrl, nsid, "Verify", "a block is above VSL");
-    return nvm_range_cmd(ctrl, ns, NVME_CMD_VERIFY, lba, count, nvm_cdw12_flags(flags), max);
+    return nvm_range_cmd(ctrl, &b, NVME_CMD_VERIFY, lba, count, nvm_cdw12_flags(flags), max);
 }
 
 /* ------------------------------------------------------------------ */
@@ -461,6 +539,8 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
     int rc = nvm_ns(ctrl, nsid, dlba, total, true, &ns);
     if (rc != NVME_OK)
         return rc;
+    struct nvm_built b;
+    nvm_built_take(&b, ctrl, ns, true);
     for (unsigned i = 0; i < nr; i++) {
         uint64_t lba = src[i].lba, n = src[i].count;
         if (lba >= ns->nsze || n > ns->nsze - lba)
@@ -508,7 +588,7 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
         sqe.cdw12 = (n - 1u) | nvm_cdw12_flags(flags); /* descriptor format 0h (11:8) */
         /* Replayed after a reset like a write: the sources are not the
          * destination, so a second run copies the same blocks. */
-        rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, e, len, NVME_DMA_TO_DEVICE, NULL);
+        rc = nvm_exec_built(ctrl, &b, dlba, blocks, &sqe, e, len, NVME_DMA_TO_DEVICE, false);
         dlba += blocks;
     }
     o->dma_free(o->ctx, e, ctrl->page_size);
@@ -576,7 +656,7 @@ static uint16_t nvm_pi_key(const struct nvme_ns_info *ns)
  * Format.  *epoch: the one the new checks read. */
 static __attribute__((noinline, cold)) int
 nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool write, uint64_t lba,
-                 uint32_t count, unsigned flags, uint32_t dblk, uint32_t mblk, uint16_t pi,
+                 uint64_t count, unsigned flags, uint32_t dblk, uint32_t mblk, uint16_t pi,
                  uint32_t *epoch)
 {
     for (unsigned tries = 0, waits = 0; tries < NVME_NS_SETTLE_TRIES; tries++) {
@@ -849,6 +929,8 @@ int nvme_zns_mgmt_send(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, ui
     int rc = nvm_zoned(ctrl, nsid, zslba, true, &ns);
     if (rc != NVME_OK)
         return rc;
+    struct nvm_built b;
+    nvm_built_take(&b, ctrl, ns, true);
     if (!nvm_zone_start(ns, zslba))
         return NVME_ERR_INVAL;
     struct nvme_sqe sqe;
@@ -856,7 +938,7 @@ int nvme_zns_mgmt_send(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, ui
     sqe.cdw10 = (uint32_t)zslba;
     sqe.cdw11 = (uint32_t)(zslba >> 32);
     sqe.cdw13 = action | (all ? NVME_ZSA_SELECT_ALL : 0u);
-    return nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL);
+    return nvm_exec_built(ctrl, &b, zslba, 1, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, false);
 }
 
 /* Zone Append (ZNS §3.4.1): the completion carries the LBA of the first

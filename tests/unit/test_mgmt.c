@@ -473,6 +473,7 @@ static struct {
     void *qlock; /* the I/O queue's */
     int left;    /* its locks to let through, then the change */
     uint8_t ident;
+    uint32_t seed; /* not 0: the new namespace's blocks 0..63 get data of their own */
     int rc;
 } renew;
 
@@ -484,6 +485,12 @@ static void renew_lock(void *ctx, void *lock)
         renew.rc = nvme_sim_ns_remove(renew.f->sim, 1);
         if (renew.rc == 0)
             renew.rc = nvme_sim_ns_add(renew.f->sim, &again);
+        if (renew.rc == 0 && renew.seed != 0) {
+            uint8_t *own = abuf(64 * 512);
+            fx_pattern(own, 64 * 512, renew.seed);
+            renew.rc = nvme_sim_ns_write(renew.f->sim, 1, 0, 64, own);
+            free(own);
+        }
         if (renew.rc == 0)
             renew.rc = nvme_ns_rescan(renew.f->ctrl);
     }
@@ -534,6 +541,56 @@ static void a_namespace_created_again_between_two_pieces_gets_none_of_the_call(v
     free(b);
     free(rd);
     free(zero);
+    fx_stop(&f);
+}
+
+/* The same for the calls that name blocks and move no data of the
+ * caller's (Write Zeroes, a deallocate, Copy): the namespace is created
+ * again, with data of its own in blocks 0..63, between the call's checks
+ * and its command (the I/O queue's first lock: the command's placement).
+ * The command was for the old namespace's blocks: none of the new one's
+ * is zeroed, deallocated or copied over, and the call says
+ * NVME_ERR_BUSY, as nvme_write does above.  Before: the commands went
+ * (NVME_NS_EPOCH_ANY), and the new namespace's blocks were zeroed,
+ * deallocated or overwritten. */
+static void a_namespace_created_again_before_a_block_command_gets_none_of_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    fx_create(&f);
+    renew.f = &f;
+    renew.lock = f.osal.lock;
+    renew.left = 0;
+    renew.seed = 0;
+    f.osal.lock = renew_lock;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    renew.qlock = f.ctrl->ioq[0].lock;
+    assert_non_null(renew.qlock);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    uint8_t *own = abuf(64 * 512), *rd = abuf(64 * 512);
+    fx_pattern(own, 64 * 512, 12);
+    const struct nvme_copy_src src = {1000, 64};
+    for (int k = 0; k < 3; k++) {
+        uint32_t gen = ns->gen;
+        renew.left = 1;
+        renew.ident = (uint8_t)(k + 1);
+        renew.seed = 12;
+        renew.rc = -100;
+        int rc = k == 0   ? nvme_write_zeroes(f.ctrl, 1, 0, 64, 0)
+                 : k == 1 ? nvme_deallocate(f.ctrl, 1, 0, 64)
+                          : nvme_copy(f.ctrl, 1, 0, &src, 1, 0);
+        assert_int_equal(renew.left, 0);
+        assert_int_equal(renew.rc, 0);
+        assert_int_equal(ns->gen, gen + 1);  /* another namespace, same format */
+        assert_int_equal(rc, NVME_ERR_BUSY); /* before: 0 */
+        assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 64, rd), 0);
+        assert_memory_equal(rd, own, 64 * 512); /* before: zeroes */
+    }
+    renew.seed = 0;
+    free(own);
+    free(rd);
     fx_stop(&f);
 }
 
@@ -1567,6 +1624,7 @@ int main(void)
         cmocka_unit_test(a_check_that_reads_a_namespace_mid_rewrite_runs_again),
         cmocka_unit_test(a_rescan_of_another_namespace_lets_a_long_call_go_on),
         cmocka_unit_test(a_namespace_created_again_between_two_pieces_gets_none_of_the_call),
+        cmocka_unit_test(a_namespace_created_again_before_a_block_command_gets_none_of_it),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
         cmocka_unit_test(flush_of_a_namespace_a_failed_rescan_left_busy_answers_at_once),
         cmocka_unit_test(flush_of_every_namespace_includes_the_unusable_ones),
