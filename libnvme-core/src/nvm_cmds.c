@@ -370,18 +370,32 @@ static uint32_t nvm_size_limit_blocks(const struct nvme_ctrl *ctrl, const struct
     return (uint32_t)nvme_u64_divmod((uint64_t)1 << shift, blk, &rem);
 }
 
-/* One command per piece of at most `max` blocks, waited for before the
- * next (on a zoned namespace each must start at the write pointer); on a
- * zoned namespace no piece spans zones, as nvme_write cuts: one Write
- * Zeroes across a zone boundary is a Zone Boundary Error (ZNS 1.1
- * Figure 26; QEMU 7.2 says so), and Linux's block layer splits
- * write-zeroes requests at the zone size (chunk_sectors) too. */
+/* One command per piece within the size limit of its opcode (WZSL,
+ * WUSL, VSL: nvm_size_limit_blocks), waited for before the next (on a
+ * zoned namespace each must start at the write pointer); on a zoned
+ * namespace no piece spans zones, as nvme_write cuts: one Write Zeroes
+ * across a zone boundary is a Zone Boundary Error (ZNS 1.1 Figure 26;
+ * QEMU 7.2 says so), and Linux's block layer splits write-zeroes
+ * requests at the zone size (chunk_sectors) too.  The limit is read for
+ * each piece: a reset may lower it meanwhile (nvme_refresh_identify), and
+ * a piece that failed above the limit now (refused, or replayed at its
+ * old size) is cut again and sent, as nvm_data does at MDTS. */
+static uint8_t nvm_size_limit(const struct nvme_ctrl *ctrl, uint8_t opc)
+{
+    return opc == NVME_CMD_WRITE_ZEROES  ? NVME_READ_ONCE(ctrl->wzsl)
+           : opc == NVME_CMD_WRITE_UNCOR ? NVME_READ_ONCE(ctrl->wusl)
+                                         : NVME_READ_ONCE(ctrl->vsl);
+}
+
 static int nvm_range_cmd(struct nvme_ctrl *ctrl, struct nvm_built *b, uint8_t opc, uint64_t lba,
-                         uint64_t count, uint32_t cdw12, uint32_t max)
+                         uint64_t count, uint32_t cdw12)
 {
     const struct nvme_ns_info *ns = b->ns;
     int rc = NVME_OK;
     while (count != 0 && rc == NVME_OK) {
+        uint32_t max = nvm_size_limit_blocks(ctrl, ns, nvm_size_limit(ctrl, opc));
+        if (max == 0)
+            return nvm_unsupported(ctrl, ns->nsid, "a command", "a block is above its size limit");
         uint32_t n = count > max ? max : (uint32_t)count;
         if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba))
             n = (uint32_t)nvme_zone_left(ns, lba);
@@ -391,6 +405,10 @@ static int nvm_range_cmd(struct nvme_ctrl *ctrl, struct nvm_built *b, uint8_t op
         if (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF))
             nvme_pi_fields(ns, &sqe, 0);
         rc = nvm_exec_built(ctrl, b, lba, count, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, false);
+        if (rc != NVME_OK && n > nvm_size_limit_blocks(ctrl, ns, nvm_size_limit(ctrl, opc))) {
+            rc = NVME_OK; /* cut again, within the limit now */
+            continue;
+        }
         lba += n;
         count -= n;
     }
@@ -435,7 +453,7 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
     uint32_t max = nvm_size_limit_blocks(ctrl, ns, NVME_READ_ONCE(ctrl->wzsl));
     if (max == 0)
         return nvm_unsupported(ctrl, nsid, "Write Zeroes", "a block is above WZSL");
-    return nvm_range_cmd(ctrl, &b, NVME_CMD_WRITE_ZEROES, lba, count, cdw12, max);
+    return nvm_range_cmd(ctrl, &b, NVME_CMD_WRITE_ZEROES, lba, count, cdw12);
 }
 
 /* Write Uncorrectable (NVM CS 1.0 §3.2.7): the blocks read as
@@ -461,7 +479,7 @@ int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba
     uint32_t max = nvm_size_limit_blocks(ctrl, ns, NVME_READ_ONCE(ctrl->wusl));
     if (max == 0)
         return nvm_unsupported(ctrl, nsid, "Write Uncorrectable", "a block is above WUSL");
-    return nvm_range_cmd(ctrl, &b, NVME_CMD_WRITE_UNCOR, lba, count, 0, max);
+    return nvm_range_cmd(ctrl, &b, NVME_CMD_WRITE_UNCOR, lba, count, 0);
 }
 
 int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, unsigned flags)
@@ -483,7 +501,7 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
     uint32_t max = nvm_size_limit_blocks(ctrl, ns, NVME_READ_ONCE(ctrl->vsl));
     if (max == 0)
         return nvm_unsupported(ctrl, nsid, "Verify", "a block is above VSL");
-    return nvm_range_cmd(ctrl, &b, NVME_CMD_VERIFY, lba, count, nvm_cdw12_flags(flags), max);
+    return nvm_range_cmd(ctrl, &b, NVME_CMD_VERIFY, lba, count, nvm_cdw12_flags(flags));
 }
 
 /* ------------------------------------------------------------------ */

@@ -248,6 +248,62 @@ static void nvm_limits_are_read_again_when_the_firmware_may_change(void **state)
     fx_stop(&f);
 }
 
+/* The OSAL's cpu_id, which each command's queue lookup calls: once the
+ * controller has fetched relimit.at I/O commands in all, the next lookup
+ * has the simulator report WZSL relimit.wzsl and resets, as a firmware a
+ * reset activates between two commands of one call would. */
+static struct {
+    struct fx *f;
+    uint64_t at;
+    uint8_t wzsl;
+} relimit;
+
+static unsigned relimit_cpu_id(void *ctx)
+{
+    (void)ctx;
+    if (relimit.at != 0 && nvme_sim_stats(relimit.f->sim)->io_cmds >= relimit.at) {
+        relimit.at = 0;
+        nvme_sim_set_nvm_limits(relimit.f->sim, 0, relimit.wzsl, 0, 0, 0);
+        assert_int_equal(nvme_ctrl_reset(relimit.f->ctrl), 0);
+    }
+    return 0;
+}
+
+/* A Write Zeroes of 100 blocks cut for WZSL 32 blocks meets, after its
+ * first command, a reset that lowers WZSL to 16 blocks: the rest goes in
+ * commands within the new limit (16 * 4 + 4).  Before: the next command
+ * went with 32 blocks, the controller refused it (Invalid Field: 0x4002)
+ * and so did the call. */
+static void write_zeroes_cut_again_when_a_reset_lowers_wzsl_between_commands(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true; /* NVMe 2.0: CNS 06h answered */
+    f.cfg.wzsl = 2;    /* 32 blocks of 512 */
+    fx_create(&f);
+    relimit.f = &f;
+    relimit.at = 0;
+    f.osal.cpu_id = relimit_cpu_id;
+    assert_int_equal(fx_init(&f), 0);
+    uint8_t *b = filled(&f, 0, 128, 5);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t wz = st->write_zeroes;
+    relimit.at = st->io_cmds + 1u;
+    relimit.wzsl = 1; /* 16 blocks */
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 8, 100, 0), 0);
+    assert_int_equal(relimit.at, 0);
+    assert_int_equal(st->write_zeroes - wz, 6); /* 32, then 16 + 16 + 16 + 16 + 4 */
+    uint8_t *rd = abuf(128 * 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 128, rd), 0);
+    assert_memory_equal(rd, b, 8 * 512);
+    assert_true(all_zero(rd + 8 * 512, 100 * 512));
+    assert_memory_equal(rd + 108 * 512, b + 108 * 512, 20 * 512);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
 static void write_zeroes_deallocate_needs_dlfeat_bit_3(void **state)
 {
     (void)state;
@@ -910,6 +966,7 @@ int main(void)
         cmocka_unit_test(dsm_deallocates_ranges),
         cmocka_unit_test(dsm_deallocate_within_the_controller_limits),
         cmocka_unit_test(nvm_limits_are_read_again_when_the_firmware_may_change),
+        cmocka_unit_test(write_zeroes_cut_again_when_a_reset_lowers_wzsl_between_commands),
         cmocka_unit_test(dsm_unsupported_without_oncs_bit_2),
         cmocka_unit_test(write_zeroes_with_and_without_deallocate),
         cmocka_unit_test(write_zeroes_within_the_write_zeroes_size_limit),
