@@ -321,32 +321,44 @@ __attribute__((noinline)) int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t n
      * two of them stops the call (nvm_exec_built). */
     struct nvm_built b;
     nvm_built_take(&b, ctrl, ns, true);
-    /* Ranges of at most FFFFFFFFh blocks, 16 per command, within the
-     * controller's DMRSL, DMRL and DMSL (nvme_dsm). */
-    /* Each read once: a firmware activation may change them meanwhile
-     * (nvme_refresh_identify), and a second look at 0 would loop here. */
-    uint32_t dmrsl = NVME_READ_ONCE(ctrl->dmrsl);
-    uint8_t dmrl = NVME_READ_ONCE(ctrl->dmrl);
-    uint64_t dmsl = NVME_READ_ONCE64(ctrl->dmsl);
-    uint32_t range = dmrsl != 0 ? dmrsl : 0xffffffffu;
-    unsigned ranges = dmrl != 0 && dmrl < 16u ? dmrl : 16u;
-    uint64_t limit = dmsl != 0 ? dmsl : ~(uint64_t)0;
     struct nvme_dsm_range r[16];
     while (count != 0 && rc == NVME_OK) {
+        /* Ranges of at most FFFFFFFFh blocks, 16 per command, within the
+         * controller's DMRSL, DMRL and DMSL (nvme_dsm), each read once
+         * per command: a firmware activation may change them meanwhile
+         * (nvme_refresh_identify), and a second look at 0 would loop. */
+        uint32_t dmrsl = NVME_READ_ONCE(ctrl->dmrsl);
+        uint8_t dmrl = NVME_READ_ONCE(ctrl->dmrl);
+        uint64_t dmsl = NVME_READ_ONCE64(ctrl->dmsl);
+        uint32_t range = dmrsl != 0 ? dmrsl : 0xffffffffu;
+        unsigned ranges = dmrl != 0 && dmrl < 16u ? dmrl : 16u;
+        uint64_t left = dmsl != 0 ? dmsl : ~(uint64_t)0, at = lba, todo = count;
         unsigned n = 0;
-        uint64_t left = limit;
-        while (count != 0 && n < ranges && left != 0) {
-            uint64_t len = count < range ? count : range;
+        while (todo != 0 && n < ranges && left != 0) {
+            uint64_t len = todo < range ? todo : range;
             len = len < left ? len : left;
             left -= len;
             r[n].cattr = 0;
             r[n].nlb = (uint32_t)len;
-            r[n].slba = lba;
-            lba += len;
-            count -= len;
+            r[n].slba = at;
+            at += len;
+            todo -= len;
             n++;
         }
         rc = nvm_dsm(ctrl, &b, NVME_DSM_AD, r, n);
+        /* Changed while the command went (a reset between the cut and the
+         * controller, or one that replayed it): a controller skips a range
+         * above DMRSL and still says success (nvme_dsm), and nvm_dsm or
+         * the controller refuse the others.  The same blocks again, cut
+         * within the limits now: a block deallocated twice is still
+         * deallocated. */
+        if (dmrsl != NVME_READ_ONCE(ctrl->dmrsl) || dmrl != NVME_READ_ONCE(ctrl->dmrl) ||
+            dmsl != NVME_READ_ONCE64(ctrl->dmsl)) {
+            rc = NVME_OK;
+            continue;
+        }
+        lba = at;
+        count = todo;
     }
     return rc;
 }

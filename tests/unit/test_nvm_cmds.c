@@ -250,12 +250,14 @@ static void nvm_limits_are_read_again_when_the_firmware_may_change(void **state)
 
 /* The OSAL's cpu_id, which each command's queue lookup calls: once the
  * controller has fetched relimit.at I/O commands in all, the next lookup
- * has the simulator report WZSL relimit.wzsl and resets, as a firmware a
+ * has the simulator report WZSL relimit.wzsl and DMRSL relimit.dmrsl
+ * and resets, as a firmware a
  * reset activates between two commands of one call would. */
 static struct {
     struct fx *f;
     uint64_t at;
     uint8_t wzsl;
+    uint32_t dmrsl;
 } relimit;
 
 static unsigned relimit_cpu_id(void *ctx)
@@ -263,7 +265,7 @@ static unsigned relimit_cpu_id(void *ctx)
     (void)ctx;
     if (relimit.at != 0 && nvme_sim_stats(relimit.f->sim)->io_cmds >= relimit.at) {
         relimit.at = 0;
-        nvme_sim_set_nvm_limits(relimit.f->sim, 0, relimit.wzsl, 0, 0, 0);
+        nvme_sim_set_nvm_limits(relimit.f->sim, 0, relimit.wzsl, 0, relimit.dmrsl, 0);
         assert_int_equal(nvme_ctrl_reset(relimit.f->ctrl), 0);
     }
     return 0;
@@ -284,6 +286,7 @@ static void write_zeroes_cut_again_when_a_reset_lowers_wzsl_between_commands(voi
     fx_create(&f);
     relimit.f = &f;
     relimit.at = 0;
+    relimit.dmrsl = 0;
     f.osal.cpu_id = relimit_cpu_id;
     assert_int_equal(fx_init(&f), 0);
     uint8_t *b = filled(&f, 0, 128, 5);
@@ -301,6 +304,35 @@ static void write_zeroes_cut_again_when_a_reset_lowers_wzsl_between_commands(voi
     assert_memory_equal(rd + 108 * 512, b + 108 * 512, 20 * 512);
     free(b);
     free(rd);
+    fx_stop(&f);
+}
+
+/* A deallocate of 2000 blocks cut for DMRSL 100 (16 ranges of 100 a
+ * command) meets, between the check and the sending of its second
+ * command, a reset that lowers DMRSL to 40: the controller skips the
+ * ranges above it and says success (QEMU 7.2 does; nvme_dsm), so the
+ * command goes again, cut within the limit now.  Before: the call said 0
+ * with 400 blocks not deallocated (1600 of 2000). */
+static void deallocate_sent_again_when_a_reset_lowers_dmrsl_under_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true; /* NVMe 2.0: CNS 06h answered */
+    f.cfg.dmrsl = 100;
+    fx_create(&f);
+    relimit.f = &f;
+    relimit.at = 0;
+    f.osal.cpu_id = relimit_cpu_id;
+    assert_int_equal(fx_init(&f), 0);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t blocks = st->deallocated_blocks;
+    relimit.at = st->io_cmds + 1u;
+    relimit.wzsl = 0;
+    relimit.dmrsl = 40;
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 2000, 2000), 0);
+    assert_int_equal(relimit.at, 0);
+    assert_int_equal(st->deallocated_blocks - blocks, 2000);
     fx_stop(&f);
 }
 
@@ -967,6 +999,7 @@ int main(void)
         cmocka_unit_test(dsm_deallocate_within_the_controller_limits),
         cmocka_unit_test(nvm_limits_are_read_again_when_the_firmware_may_change),
         cmocka_unit_test(write_zeroes_cut_again_when_a_reset_lowers_wzsl_between_commands),
+        cmocka_unit_test(deallocate_sent_again_when_a_reset_lowers_dmrsl_under_it),
         cmocka_unit_test(dsm_unsupported_without_oncs_bit_2),
         cmocka_unit_test(write_zeroes_with_and_without_deallocate),
         cmocka_unit_test(write_zeroes_within_the_write_zeroes_size_limit),
