@@ -159,8 +159,8 @@ nvme_io_check_settled(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t ns
 
 static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
 {
-    uint32_t max = ctrl->info.mdts_bytes >> ns->lbads;
-    return max > 65536u ? 65536u : max; /* NLB is 16 bits */
+    uint32_t max = NVME_READ_ONCE(ctrl->info.mdts_bytes) >> ns->lbads; /* a reset may lower it */
+    return max > 65536u ? 65536u : max;                                /* NLB is 16 bits */
 }
 
 /* A read or write on a namespace with protection information: PRACT and
@@ -444,6 +444,11 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     if (__builtin_expect(max == 0, 0))
         return NVME_ERR_UNSUPPORTED;
     while (done < count && rc == NVME_OK) {
+        max = nvme_max_blocks(ctrl, ns); /* for each piece: a reset may have lowered MDTS */
+        if (max == 0) {
+            rc = NVME_ERR_UNSUPPORTED;
+            break;
+        }
         uint32_t n = count - done < max ? count - done : max;
         /* Zoned: no piece spans zones (nvme_rw). */
         if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
@@ -463,7 +468,9 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
             continue;
         }
         nvme_waiter_sub(&w);
-        if (rc == NVME_ERR_BUSY && nvme_ns_epoch_moved(ctrl, c->epoch)) {
+        if (nvme_piece_above_mdts(ctrl, rc, (uint64_t)n << c->lbads)) {
+            rc = NVME_OK; /* cut before a reset lowered MDTS: cut again */
+        } else if (rc == NVME_ERR_BUSY && nvme_ns_epoch_moved(ctrl, c->epoch)) {
             rc = nvme_rw_recheck(ctrl, qp, c, opc, lba + done, count - done, p);
         } else if (rc == NVME_ERR_BUSY && nvme_waiter_pending(&w) > 0) { /* queue full: drain */
             nvme_qpair_ring(ctrl, qp->qid);

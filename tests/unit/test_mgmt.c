@@ -594,6 +594,62 @@ static void a_namespace_created_again_before_a_block_command_gets_none_of_it(voi
     fx_stop(&f);
 }
 
+/* The OSAL's lock, at the I/O queue's lock_mdts.left-th lock (a piece's
+ * placement): MDTS lowered in the simulator (lock_mdts.mdts) and a reset,
+ * as another CPU's would come between two pieces of one call. */
+static struct {
+    struct fx *f;
+    void (*lock)(void *ctx, void *lock);
+    void *qlock;
+    int left;
+    uint8_t mdts;
+} lock_mdts;
+
+static void lock_lowering_mdts(void *ctx, void *lock)
+{
+    if (lock == lock_mdts.qlock && lock_mdts.left > 0 && --lock_mdts.left == 0) {
+        nvme_sim_set_mdts(lock_mdts.f->sim, lock_mdts.mdts);
+        assert_int_equal(nvme_ctrl_reset(lock_mdts.f->ctrl), 0);
+    }
+    lock_mdts.lock(ctx, lock);
+}
+
+/* nvme_read of 256 KiB, cut at 128 KiB, meets a reset that lowers MDTS
+ * to 16 KiB between the placement of its two pieces: the second is cut
+ * again at the new limit, the first (reclaimed by the reset, above the
+ * limit) sends the transfer again (nvme_replay_above_mdts), and the call
+ * returns the data.  Before: the second piece's PRP build refused it
+ * (above mdts_bytes), and nvme_read said NVME_ERR_INVAL. */
+static void a_read_whose_pieces_a_reset_lowering_mdts_comes_between_is_cut_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* MDTS 5: 128 KiB */
+    f.cfg.locks = true;
+    f.opts.io_queues = 1;
+    fx_create(&f);
+    lock_mdts.f = &f;
+    lock_mdts.lock = f.osal.lock;
+    lock_mdts.left = 0;
+    f.osal.lock = lock_lowering_mdts;
+    assert_int_equal(fx_init(&f), 0);
+    lock_mdts.qlock = f.ctrl->ioq[0].lock;
+    assert_non_null(lock_mdts.qlock);
+    enum { LEN = 256 * 1024 };
+    uint8_t *back = abuf(LEN), *want = abuf(LEN);
+    fx_pattern(want, LEN, 97);
+    assert_int_equal(nvme_sim_ns_write(f.sim, 1, 0, LEN / 512, want), 0);
+    lock_mdts.left = 2; /* the second piece's placement */
+    lock_mdts.mdts = 2;
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, LEN / 512, back), 0);
+    assert_int_equal(lock_mdts.left, 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->mdts_bytes, 16 * 1024);
+    assert_memory_equal(back, want, LEN);
+    fx_stop(&f);
+    free(back);
+    free(want);
+}
+
 /* A Flush of every namespace while a Format or Sanitize holds them
  * frozen (NVME_ERR_BUSY) flushes none of them: where the controller
  * refuses NSID FFFFFFFFh it goes namespace by namespace, and must say
@@ -1625,6 +1681,7 @@ int main(void)
         cmocka_unit_test(a_rescan_of_another_namespace_lets_a_long_call_go_on),
         cmocka_unit_test(a_namespace_created_again_between_two_pieces_gets_none_of_the_call),
         cmocka_unit_test(a_namespace_created_again_before_a_block_command_gets_none_of_it),
+        cmocka_unit_test(a_read_whose_pieces_a_reset_lowering_mdts_comes_between_is_cut_again),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
         cmocka_unit_test(flush_of_a_namespace_a_failed_rescan_left_busy_answers_at_once),
         cmocka_unit_test(flush_of_every_namespace_includes_the_unusable_ones),
