@@ -29,7 +29,8 @@
  * NVME_EXOS_SEG_BYTES: adjacent sector writes become one write command per
  * dirty run when the segment is written back, and a read miss reads the
  * whole segment (read ahead).  Larger requests go straight to the core
- * (zero copy, split at MDTS), after the dirty blocks they overlap.
+ * (zero copy, split at MDTS); then the cache takes a write's data, and a
+ * read the blocks the cache holds dirty (cache_after_direct).
  */
 #include "nvme_exos.h"
 #include "nvme/nvme_fmt.h"
@@ -631,42 +632,31 @@ static int cache_rw(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, bool write
     return 0;
 }
 
-/* Before a transfer that bypasses the cache: dirty blocks it overlaps go
- * out first; after a write, cached copies of its blocks take the new data
- * (valid, clean). */
-static int cache_before_direct(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba, U32 count)
-{
-    unsigned i;
-    int rc;
-    for (i = 0; i < blk->nsegs; i++) {
-        struct nvme_exos_seg *s = &blk->segs[i];
-        if (s->nsid != nsid || s->first >= lba + count || s->first + s->blocks <= lba)
-            continue;
-        if (seg_has_dirty(s)) {
-            rc = seg_write_back(blk, s);
-            if (rc != 0)
-                return rc;
-        }
-    }
-    return 0;
-}
-
-static void cache_after_direct_write(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba, U32 count,
-                                     const U8 *buf)
+/* After a transfer that bypassed the cache and worked: a write's blocks
+ * replace their cached copies (valid, clean: nothing older goes out over
+ * them); a read takes the blocks cached dirty, newer than the device's.
+ * Nothing is written back first: a dirty block the device refuses (kept
+ * owed) must not fail a request the cache can serve, no more than a
+ * request through the cache (seg_fill). */
+static void cache_after_direct(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba, U32 count,
+                               U8 *buf, bool write)
 {
     unsigned i;
     for (i = 0; i < blk->nsegs; i++) {
         struct nvme_exos_seg *s = &blk->segs[i];
-        uint64_t a, b, k;
-        if (s->nsid != nsid || s->first >= lba + count || s->first + s->blocks <= lba)
+        uint64_t k = s->first > lba ? s->first : lba;
+        if (s->nsid != nsid)
             continue;
-        a = s->first > lba ? s->first : lba;
-        b = s->first + s->blocks < lba + count ? s->first + s->blocks : lba + count;
-        MemoryCopy(s->data + (UINT)(a - s->first) * s->block_bytes,
-                   buf + (UINT)(a - lba) * s->block_bytes, (UINT)(b - a) * s->block_bytes);
-        for (k = a; k < b; k++) {
-            bit_set(s->valid, (U32)(k - s->first));
-            bit_clear(s->dirty, (U32)(k - s->first));
+        for (; k < s->first + s->blocks && k < lba + count; k++) {
+            U32 b = (U32)(k - s->first);
+            U8 *c = s->data + (UINT)b * s->block_bytes, *u = buf + (UINT)(k - lba) * s->block_bytes;
+            if (write) {
+                MemoryCopy(c, u, s->block_bytes);
+                bit_set(s->valid, b);
+                bit_clear(s->dirty, b);
+            } else if (bit_get(s->dirty, b)) {
+                MemoryCopy(u, c, s->block_bytes);
+            }
         }
     }
 }
@@ -983,24 +973,20 @@ static int disk_rw_locked(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 c
                   (uint64_t)count * disk->BytesPerSector < NVME_EXOS_SEG_BYTES;
     int rc;
 
-    if (!write) {
-        if (cached)
-            return cache_rw(blk, disk, false, lba, count, buf);
-        rc = cache_before_direct(blk, disk->NamespaceId, lba, count);
-        return rc != 0 ? rc : xfer_direct(disk, false, lba, count, buf);
-    }
+    if (cached && !write)
+        return cache_rw(blk, disk, false, lba, count, buf);
     if (cached && !blk->write_through) {
         /* Owed from now on, even if the copy stops halfway (a failed
          * eviction): what did reach the cache is in the window. */
         mark_written(blk, disk->NamespaceId);
         return cache_rw(blk, disk, true, lba, count, buf);
     }
-    rc = cache_before_direct(blk, disk->NamespaceId, lba, count);
-    if (rc == 0)
-        rc = xfer_direct(disk, true, lba, count, buf);
+    rc = xfer_direct(disk, write, lba, count, buf);
     if (rc != 0)
         return rc;
-    cache_after_direct_write(blk, disk->NamespaceId, lba, count, buf);
+    cache_after_direct(blk, disk->NamespaceId, lba, count, buf, write);
+    if (!write)
+        return 0;
     mark_written(blk, disk->NamespaceId);
     if (blk->write_through)
         rc = nvme_exos_blk_sync(blk);
