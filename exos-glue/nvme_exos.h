@@ -102,7 +102,10 @@ struct nvme_exos_blk {
     bool write_through;  /* write + Flush in each DF_DISK_WRITE */
     bool volatile_cache; /* the controller has a volatile write cache: Flush needed */
     bool stopped;        /* shut down: every request fails */
-    void *bounce;        /* NVME_EXOS_BOUNCE_BYTES, dword aligned */
+    /* The controller is gone or dead (NVME_EVENT_GONE/DEAD) until a reset
+     * works: requests fail, none is cached (nothing could write it). */
+    volatile bool down;
+    void *bounce; /* NVME_EXOS_BOUNCE_BYTES, dword aligned */
     UINT bounce_bytes;
     MUTEX bounce_mutex; /* one user of the blk (cache, bounce) at a time (tasks) */
     DRIVER driver;      /* the disk DRIVER shared by its disks */
@@ -155,12 +158,11 @@ typedef struct tag_NVME_CORE_DEVICE {
     DMA_BUFFER Cache; /* the block cache's segments */
     unsigned Index;   /* nvme<Index> */
     unsigned Disks;
-    UINT LastServiceMs;     /* nvme_ctrl_service() last called (GetSystemTime) */
-    uint32_t NsGeneration;  /* nvme_ns_generation() the disks were checked at */
-    volatile bool PathDown; /* gone or dead (event), until a reset works */
-    char SubNqn[257];       /* Identify Controller SUBNQN, "" when not read */
-    U16 Cntlid;             /* Identify Controller CNTLID */
-    char Serial[21];        /* Identify Controller SN (the NVM subsystem's) */
+    UINT LastServiceMs;    /* nvme_ctrl_service() last called (GetSystemTime) */
+    uint32_t NsGeneration; /* nvme_ns_generation() the disks were checked at */
+    char SubNqn[257];      /* Identify Controller SUBNQN, "" when not read */
+    U16 Cntlid;            /* Identify Controller CNTLID */
+    char Serial[21];       /* Identify Controller SN (the NVM subsystem's) */
 } NVME_CORE_DEVICE, *LPNVME_CORE_DEVICE;
 
 /* --- nvme_exos_disk.c ------------------------------------------------------ */

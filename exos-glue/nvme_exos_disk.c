@@ -1032,8 +1032,9 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
      * sectors would make the device transfer more than EXOS's buffer (or
      * a cache segment) holds, at other blocks.  The disk is then out of
      * service (logged once, when retired); the PCI side publishes the
-     * namespace again as a new disk. */
-    rc = disk_check_current(disk);
+     * namespace again as a new disk.  A controller gone or dead: no
+     * command reaches it, so nothing is cached either. */
+    rc = disk->Blk->down ? NVME_ERR_GONE : disk_check_current(disk);
     if (rc != 0) {
         nvme_exos_blk_unlock(disk->Blk);
         return rc == NVME_ERR_GONE ? DF_RETURN_HARDWARE_ABSENT : nvme_exos_df_result(rc);

@@ -105,9 +105,9 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
     /* A path that fails: its shared namespaces fail over to another
      * controller at the next poll (fail_over). */
     if (ev == NVME_EVENT_GONE || ev == NVME_EVENT_DEAD)
-        d->PathDown = true;
+        d->Blk.down = true;
     else if (ev == NVME_EVENT_RESET && detail == 0) {
-        d->PathDown = false;
+        d->Blk.down = false;
         note_cache(d); /* the restart read Identify again */
     }
     switch (ev) {
@@ -463,7 +463,7 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
     unsigned i, n;
     void *id;
 
-    if (d->PathDown) /* gone or dead: its namespaces cannot be identified */
+    if (d->Blk.down) /* gone or dead: its namespaces cannot be identified */
         return;
     n = nvme_ns_count(d->Ctrl);
     id = KernelHeapAlloc(4096); /* Identify data */
@@ -599,7 +599,7 @@ static bool has_live_second_path(const struct published_ns *p, void *id)
         const struct nvme_ns_info *ns;
         struct nvme_ns_ids ids;
         bool shared, has_ids, same;
-        if (b == p->dev || b->PathDown || b->Blk.stopped || b->Ctrl == NULL ||
+        if (b == p->dev || b->Blk.down || b->Blk.stopped || b->Ctrl == NULL ||
             !nvme_exos_same_subsystem(p->dev->SubNqn, p->dev->Serial, p->dev->Cntlid, b->SubNqn,
                                       b->Serial, b->Cntlid))
             continue;
@@ -630,7 +630,7 @@ static bool fail_over(void)
     for (unsigned i = 0; i < PublishedCount; i++) {
         struct published_ns *p = &Published[i];
         LPNVME_CORE_DEVICE a = p->dev;
-        if (!a->PathDown || p->disk->Retired || a->Blk.stopped)
+        if (!a->Blk.down || p->disk->Retired || a->Blk.stopped)
             continue;
         if (id == NULL)
             id = KernelHeapAlloc(4096);
@@ -665,7 +665,7 @@ static void publish_on_live_paths(void)
     PublishedCount = kept;
     for (i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE b = Controllers[i];
-        if (b->PathDown || b->Ctrl == NULL || !nvme_exos_blk_trylock(&b->Blk))
+        if (b->Blk.down || b->Ctrl == NULL || !nvme_exos_blk_trylock(&b->Blk))
             continue;
         if (!b->Blk.stopped)
             publish_namespaces(b);

@@ -1038,7 +1038,7 @@ test_a_shared_namespace_detached_from_its_path_is_published_through_another(void
 }
 
 /* A namespace without a second path keeps its disk when its controller
- * dies: a reset may bring it back. */
+ * dies: a reset may bring it back (the disk fails until then). */
 static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **state)
 {
     struct nvme_ctrl *c0 = fake_ctrl(0, "S0");
@@ -1052,7 +1052,46 @@ static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **st
     timer_poll();
     assert_int_equal(mock_exos.disk_count, 2);
     assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 1, io_buf, 512),
+                     DF_RETURN_HARDWARE_ABSENT);
+    c0->event_cb(c0->event_arg, NVME_EVENT_RESET, 0);
+    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 1, io_buf, 512),
                      DF_RETURN_SUCCESS);
+}
+
+/* Surprise removal (NVME_EVENT_GONE) or a failed recovery
+ * (NVME_EVENT_DEAD): no command reaches the device until a reset works
+ * (nvme.h), and the disk answers DF_RETURN_HARDWARE_ABSENT, the requests
+ * the block cache would serve too.  Before, a 512-byte write went into
+ * the cache and was answered DF_RETURN_SUCCESS (its data never written:
+ * each write-back failed, and the shutdown dropped it), and a cached
+ * block was read from a controller that was gone.  A reset that works
+ * brings the disk back, the writes cached before still owed. */
+static void test_a_removed_controller_takes_no_write_into_the_cache(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    LPVOID disk;
+    (void)state;
+    (void)attach_next(true);
+    disk = mock_exos.disks[0];
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 8, 1, io_buf, 512), DF_RETURN_SUCCESS);
+
+    c->gone = true;
+    c->event_cb(c->event_arg, NVME_EVENT_GONE, 0);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 9, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(disk_io(disk, DF_DISK_READ, 8, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    c->gone = false;
+    c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 9, 1, io_buf, 512), DF_RETURN_SUCCESS);
+
+    c->event_cb(c->event_arg, NVME_EVENT_DEAD, (uint32_t)-NVME_ERR_TIMEOUT);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 10, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
+    assert_int_equal(c->writes, 0);
+    mock_exos.sys_ms = 5000; /* the window: LBAs 8 and 9, one command */
+    timer_poll();
+    assert_int_equal(c->writes, 1);
+    assert_int_equal(c->last_lba, 8);
+    assert_int_equal(c->last_count, 2);
 }
 
 /* Two drives whose firmware reports one SUBNQN (Linux's
@@ -1138,6 +1177,7 @@ int main(int argc, char **argv)
         T(test_shared_namespace_fails_over_when_its_first_controller_goes),
         T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
+        T(test_a_removed_controller_takes_no_write_into_the_cache),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
         T(test_one_subnqn_on_two_drives_with_equal_identifiers_gives_two_disks),
         T(test_subsystem_without_identifiers_is_one_disk),
