@@ -1104,7 +1104,9 @@ static UINT disk_set_access(LPDISKACCESS access)
      * core still takes them: once the namespace is read-only there, every
      * write-back of them would fail with NVME_ERR_RDONLY. */
     nvme_exos_blk_lock(disk->Blk);
-    if (ro && (disk->Access & DISK_ACCESS_READONLY) == 0 && !disk->Blk->stopped)
+    if (disk->Blk->stopped) /* the controller is freed (nvme_ctrl_fini) */
+        rc = NVME_ERR_GONE;
+    else if (ro && (disk->Access & DISK_ACCESS_READONLY) == 0)
         rc = nvme_exos_blk_sync(disk->Blk);
     if (rc == 0 && disk->Blk->ops->set_read_only != NULL)
         rc = disk->Blk->ops->set_read_only(disk->Blk->h, disk->NamespaceId, ro);
@@ -1114,14 +1116,19 @@ static UINT disk_set_access(LPDISKACCESS access)
     return nvme_exos_df_result(rc);
 }
 
+/* Under the lock, as every call to the core here; never after the
+ * shutdown, which freed the controller (nvme_ctrl_fini). */
 static UINT disk_reset(LPSTORAGE_UNIT unit)
 {
     LPNVME_CORE_DISK disk = disk_of(unit);
+    int rc = NVME_ERR_GONE;
     if (disk == NULL)
         return DF_RETURN_BAD_PARAMETER;
-    if (disk->Blk->ops->reset == NULL)
-        return DF_RETURN_SUCCESS;
-    return nvme_exos_df_result(disk->Blk->ops->reset(disk->Blk->h));
+    nvme_exos_blk_lock(disk->Blk);
+    if (!disk->Blk->stopped)
+        rc = disk->Blk->ops->reset != NULL ? disk->Blk->ops->reset(disk->Blk->h) : 0;
+    nvme_exos_blk_unlock(disk->Blk);
+    return nvme_exos_df_result(rc);
 }
 
 UINT NVMeCoreDiskCommands(UINT Function, UINT Parameter)

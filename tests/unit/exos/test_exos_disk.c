@@ -1246,6 +1246,39 @@ static void test_reset_resets_controller(void **state)
     assert_int_equal(NVMeCoreDiskCommands(DF_DISK_RESET, 0), DF_RETURN_BAD_PARAMETER);
 }
 
+/* A reset runs under the blk lock, as every other call the glue makes
+ * to the core (nvmectl's reset too): no request of another task is half
+ * way through the cache or the bounce buffer meanwhile. */
+static int reset_under_the_lock(void *h)
+{
+    (void)h;
+    assert_true(mock_exos.mutex_locks > mock_exos.mutex_unlocks);
+    return 0;
+}
+
+/* After EXOS's shutdown (DF_UNLOAD: nvme_exos_blk_shutdown, then
+ * nvme_ctrl_fini, which frees the controller) the disks stay listed.  A
+ * DF_DISK_RESET or DF_DISK_SETACCESS then must not reach the core, as
+ * reads and writes do not.  Before, both called it with the freed
+ * controller (nvme_ctrl_reset, nvme_ns_set_read_only), and the reset
+ * ran without the lock. */
+static void test_reset_and_access_after_shutdown_stay_off_the_core(void **state)
+{
+    struct nvme_exos_blk_ops ops = mock_ops;
+    (void)state;
+    ops.reset = reset_under_the_lock;
+    blk.ops = &ops;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_RESET, (UINT)disk), DF_RETURN_SUCCESS);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+    blk.ops = &mock_ops;
+    assert_int_equal(nvme_exos_blk_shutdown(&blk), 0);
+    /* no mock call expected from here */
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_RESET, (UINT)disk), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(set_access(disk, DISK_ACCESS_READONLY), DF_RETURN_HARDWARE_ABSENT);
+    assert_int_equal(disk->Access, 0);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1274,6 +1307,7 @@ int main(void)
         T(test_unload_report_stays_off_the_console),
         T(test_failures_are_not_retried_twice),
         T(test_reset_resets_controller),
+        T(test_reset_and_access_after_shutdown_stay_off_the_core),
         T(test_default_is_write_back),
         T(test_adjacent_writes_merge_into_one_command),
         T(test_window_is_not_passed_early),
