@@ -486,7 +486,8 @@ static struct nvme_exos_seg *seg_find(struct nvme_exos_blk *blk, U32 nsid, uint6
  * write-back works.  A segment whose write-back fails (a namespace that
  * refuses writes: Write Fault) stays cached and owed (nvme_exos_blk_sync
  * tries it once a window); it must not fail the other requests of the
- * controller's disks, reads included. */
+ * controller's disks, reads included: NVME_ERR_NOMEM when every segment
+ * is such a one (the request then goes to the device: disk_rw_locked). */
 typedef char nvme_exos_failed_mask_fits[NVME_EXOS_MAX_SEGS <= 64u ? 1 : -1]; /* seg_get */
 
 static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t first,
@@ -495,7 +496,6 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
     struct nvme_exos_seg *s = seg_find(blk, disk->NamespaceId, first), *victim;
     uint64_t failed = 0; /* segments whose write-back failed here */
     unsigned i;
-    int rc = NVME_ERR_NOMEM; /* no segment at all */
 
     while (s == NULL) {
         victim = NULL;
@@ -514,11 +514,10 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
                      : (U32)(blk->stamp - c->used) > (U32)(blk->stamp - victim->used)))
                 victim = c;
         }
-        if (victim == NULL)
-            return rc; /* every segment owes writes that fail */
+        if (victim == NULL) /* every segment owes writes that fail */
+            return NVME_ERR_NOMEM;
         if (victim->nsid != 0 && seg_has_dirty(victim)) {
-            rc = seg_write_back(blk, victim);
-            if (rc != 0) {
+            if (seg_write_back(blk, victim) != 0) {
                 failed |= (uint64_t)1 << (unsigned)(victim - blk->segs);
                 continue;
             }
@@ -971,16 +970,22 @@ static int disk_rw_locked(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 c
     struct nvme_exos_blk *blk = disk->Blk;
     bool cached = blk->nsegs != 0 && seg_blocks(disk->BytesPerSector) != 0 &&
                   (uint64_t)count * disk->BytesPerSector < NVME_EXOS_SEG_BYTES;
-    int rc;
+    int rc = NVME_ERR_NOMEM;
 
-    if (cached && !write)
-        return cache_rw(blk, disk, false, lba, count, buf);
-    if (cached && !blk->write_through) {
+    if (cached && !write) {
+        rc = cache_rw(blk, disk, false, lba, count, buf);
+    } else if (cached && !blk->write_through) {
         /* Owed from now on, even if the copy stops halfway (a failed
          * eviction): what did reach the cache is in the window. */
         mark_written(blk, disk->NamespaceId);
-        return cache_rw(blk, disk, true, lba, count, buf);
+        rc = cache_rw(blk, disk, true, lba, count, buf);
     }
+    /* Not for the cache, or no segment to be had (each owes writes the
+     * device refuses, seg_get): straight to the core, as a large request,
+     * rather than fail for writes of other blocks (the blocks of it the
+     * cache did take then agree with it: cache_after_direct). */
+    if (rc != NVME_ERR_NOMEM)
+        return rc;
     rc = xfer_direct(disk, write, lba, count, buf);
     if (rc != 0)
         return rc;

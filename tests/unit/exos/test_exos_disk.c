@@ -696,6 +696,49 @@ static void test_a_large_request_over_a_refused_write_back_does_not_fail(void **
     done_cache();
 }
 
+/* A device that refuses writes below LBA 512 (Write Fault) and reads
+ * well. */
+static int low_refused_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    (void)h, (void)nsid;
+    if (lba < 512)
+        return NVME_SF(2, 0x80);
+    memcpy(device_data + lba * 512, buf, (size_t)count * 512);
+    return 0;
+}
+static const struct nvme_exos_blk_ops low_refused_ops = {
+    .read = good_read, .write = low_refused_write, .flush = good_flush};
+
+/* Every segment holds writes the device refuses (kept owed): a request
+ * for blocks no segment holds goes to the device without the cache,
+ * rather than fail.  Before, it failed with the last write-back's status
+ * (DF_RETURN_INPUT_OUTPUT), reads and writes of every namespace of the
+ * controller alike, for as long as the refused writes stayed owed (a
+ * file of 2 MiB written to a drive that refuses writes fills the cache). */
+static void test_a_cache_full_of_refused_writes_does_not_fail_other_requests(void **state)
+{
+    (void)state;
+    use_cache();
+    blk.ops = &low_refused_ops;
+    memset(user, 0x42, 512);
+    for (unsigned s = 0; s < 4; s++)
+        assert_int_equal(disk_io(DF_DISK_WRITE, s * 128, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1000;
+    assert_int_equal(nvme_exos_blk_tick(&blk), NVME_SF(2, 0x80));
+    assert_int_equal(disk_io(DF_DISK_READ, 600, 2, user, 1024), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 600 * 512, 1024);
+    /* Across a cached segment's end into an uncached one: all of it. */
+    assert_int_equal(disk_io(DF_DISK_READ, 510, 4, user, 2048), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 510 * 512, 2048);
+    memset(user, 0x66, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 700, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(device_data[700 * 512], 0x66);
+    /* The owed writes are still cached, and read from there. */
+    assert_int_equal(disk_io(DF_DISK_READ, 128, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(user[0], 0x42);
+    done_cache();
+}
+
 /* A device that refuses writes (QEMU -drive readonly=on: Write Fault;
  * a zoned namespace): the timer runs every 5..50 ms.  It must not send
  * every dirty run again (and log a warning) at each call, only once a
@@ -1323,6 +1366,7 @@ int main(void)
         T(test_a_failed_segment_read_leaves_no_block_it_read_valid),
         T(test_a_failed_read_ahead_reads_the_request_alone),
         T(test_a_large_request_over_a_refused_write_back_does_not_fail),
+        T(test_a_cache_full_of_refused_writes_does_not_fail_other_requests),
         T(test_failed_write_back_does_not_hold_other_namespaces_flush),
         T(test_window_tick_does_not_wait_for_a_held_lock),
         T(test_failed_write_back_still_flushes_what_was_written),
