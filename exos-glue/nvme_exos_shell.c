@@ -105,7 +105,11 @@ static bool leaves_namespace_data_alone(const char *command)
         /* the controller's registers, read only */
         "show-regs",
         /* Identify (CNS 06h/05h, CSI 02h), Report Zones, the active NSIDs */
-        "zns-id-ctrl", "zns-id-ns", "zns-report-zones", "get-ns-id"};
+        "zns-id-ctrl", "zns-id-ns", "zns-report-zones", "get-ns-id",
+        /* a Controller Reset (§7.3.2) leaves the namespaces' data as they
+         * are, and is what brings back a dead controller (and the cache's
+         * owed writes with it) */
+        "reset"};
     return names_it(looks, sizeof(looks) / sizeof(looks[0]), command);
 }
 
@@ -423,8 +427,8 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     if (rc != 0 && !leaves_namespace_data_alone(command) &&
         !(reaches_one_namespace(command) && namespace_owes_nothing(&d->Blk, line))) {
         ConsolePrint(TEXT("nvmectl %s: not run while the cache owes writes (only identify, log, "
-                          "get-feature and show-regs commands run, and I/O to a namespace that "
-                          "owes none)\n"),
+                          "get-feature, show-regs and reset commands run, and I/O to a namespace "
+                          "that owes none)\n"),
                      (LPCSTR)command);
         nvme_exos_blk_unlock(&d->Blk);
         return finish(command, rc, nvme_exos_df_result(rc));

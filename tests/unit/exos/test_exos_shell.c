@@ -423,6 +423,20 @@ static void test_owed_writes_leave_changed_ns_list_log_running(void **state)
     run_while_writes_are_owed("changed-ns-list-log");
 }
 
+/* A controller that died (NVME_EVENT_DEAD: a recovery reset failed) or
+ * went and answers again: the cache owes the writes it could not write
+ * back meanwhile, and only a reset that works lets them out
+ * (nvme_ctrl_reset brings the controller back).  `nvmectl reset`, a
+ * Controller Reset (NVMe 1.4 §7.3.2), leaves the namespaces' data as
+ * they are: it runs.  Before, it was refused ("not run while the cache
+ * owes writes"), and the writes stayed owed until the shutdown dropped
+ * them. */
+static void test_owed_writes_leave_reset_running(void **state)
+{
+    (void)state;
+    run_while_writes_are_owed("reset");
+}
+
 /* The Identify and log commands added to nvmectl with nvme-cli's names
  * only read the controller's data structures: they run too (before, all
  * of them were refused while the cache owed writes). */
@@ -497,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup(test_long_command_names_are_named_in_full, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_show_regs_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
+        cmocka_unit_test_setup(test_owed_writes_leave_reset_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_identify_and_log_commands_running, setup),
         cmocka_unit_test_setup(test_zns_commands_are_two_words_and_take_the_controller_after_them,
                                setup),
