@@ -229,6 +229,12 @@ bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
  * disabled, until the PCI side takes it out of EXOS's disk list (once no
  * file system uses it: nvme_exos_pci.c, withdraw_retired). */
 void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns);
+/* Before a disk whose path failed is retired (fail_over, both blk locks
+ * held): its cached writes go out through `to`, another controller's
+ * path to the same namespace, and a Flush there after them.  Blocks `to`
+ * refuses stay dirty (the retire drops them, logged).  Returns 0 or the
+ * first failure. */
+int nvme_exos_disk_hand_over(LPNVME_CORE_DISK disk, struct nvme_exos_blk *to);
 /* Whether namespace b (NSID nsid_b of the NVM subsystem subnqn_b, shared:
  * Identify Namespace NMIC bit 0; identifiers ids_b, NULL when the device
  * gives none) is namespace a, already published through another

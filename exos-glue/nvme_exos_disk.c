@@ -855,6 +855,38 @@ bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
     return true;
 }
 
+/* The segments' own write-back, with `to`'s block calls: one namespace
+ * (NVMe 1.4 §2.4.1), the same blocks through either controller.  The
+ * segments' format is not checked against `to`'s view (its generation
+ * counts its own rescans). */
+int nvme_exos_disk_hand_over(LPNVME_CORE_DISK disk, struct nvme_exos_blk *to)
+{
+    struct nvme_exos_blk *blk = disk->Blk;
+    const struct nvme_exos_blk_ops *ops = blk->ops;
+    void *h = blk->h;
+    unsigned i;
+    int rc = 0, r;
+
+    blk->ops = to->ops;
+    blk->h = to->h;
+    for (i = 0; i < blk->nsegs; i++) {
+        struct nvme_exos_seg *s = &blk->segs[i];
+        if (s->nsid != disk->NamespaceId || !seg_has_dirty(s))
+            continue;
+        s->disk = NULL;
+        r = seg_write_back(blk, s);
+        s->disk = disk;
+        if (rc == 0)
+            rc = r;
+    }
+    blk->ops = ops;
+    blk->h = h;
+    if (to->volatile_cache && to->ops->flush != NULL &&
+        (r = to->ops->flush(to->h, disk->NamespaceId)) != 0 && rc == 0)
+        rc = r;
+    return rc;
+}
+
 void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 {
     struct nvme_exos_blk *blk = disk->Blk;

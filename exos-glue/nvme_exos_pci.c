@@ -590,9 +590,9 @@ static bool update_namespaces(LPNVME_CORE_DEVICE d)
     return retired;
 }
 
-/* Whether namespace p is reachable through another controller that works
- * (a second path publish_namespaces did not publish). */
-static bool has_live_second_path(const struct published_ns *p, void *id)
+/* Another controller that works and reaches namespace p (a second path
+ * publish_namespaces did not publish); NULL when none does. */
+static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *id)
 {
     for (unsigned i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE b = Controllers[i];
@@ -611,16 +611,19 @@ static bool has_live_second_path(const struct published_ns *p, void *id)
         same = nvme_exos_same_namespace(p->dev->SubNqn, p->nsid, p->has_ids ? &p->ids : NULL,
                                         b->SubNqn, p->nsid, shared, has_ids ? &ids : NULL);
         if (same)
-            return true;
+            return b;
     }
-    return false;
+    return NULL;
 }
 
 /* Multipath: a controller that is gone or dead (its disks fail) and
- * published a shared namespace another controller also reaches: its disk
- * is retired (cached writes it could not write back are dropped, logged)
- * and publish_on_live_paths publishes the namespace through the
- * other controller, as a new disk (EXOS cannot move a listed disk).  A
+ * published a shared namespace another controller also reaches: the
+ * writes its disk's cache owes go out through that controller (and a
+ * Flush), as Linux's multipath sends a failed path's I/O down another;
+ * then the disk is retired (blocks that controller refuses too are
+ * dropped, logged) and publish_on_live_paths publishes the namespace
+ * through the other controller, as a new disk (EXOS cannot move a
+ * listed disk).  A
  * namespace with no other path keeps its disk: a reset may bring the
  * controller back.  True when a disk was retired. */
 static bool fail_over(void)
@@ -629,19 +632,27 @@ static bool fail_over(void)
     void *id = NULL;
     for (unsigned i = 0; i < PublishedCount; i++) {
         struct published_ns *p = &Published[i];
-        LPNVME_CORE_DEVICE a = p->dev;
+        LPNVME_CORE_DEVICE a = p->dev, b;
         if (!a->Blk.down || p->disk->Retired || a->Blk.stopped)
             continue;
         if (id == NULL)
             id = KernelHeapAlloc(4096);
-        if (id == NULL || !has_live_second_path(p, id))
+        if (id == NULL || (b = live_second_path(p, id)) == NULL)
             continue;
         if (!nvme_exos_blk_trylock(&a->Blk))
             continue; /* the next poll */
+        if (!nvme_exos_blk_trylock(&b->Blk)) {
+            nvme_exos_blk_unlock(&a->Blk);
+            continue;
+        }
         KernelLogText(LOG_WARNING,
-                      TEXT("[NVMeCore] nvme%un%u: path down, the namespace fails over to another "
-                           "controller"),
-                      (UINT)a->Index, (UINT)p->nsid);
+                      TEXT("[NVMeCore] nvme%un%u: path down, the namespace fails over to nvme%u"),
+                      (UINT)a->Index, (UINT)p->nsid, (UINT)b->Index);
+        /* The writes its cache owes go through b (b is live: checked
+         * above, and its lock keeps a shutdown out), not dropped. */
+        if (!b->Blk.stopped)
+            (void)nvme_exos_disk_hand_over(p->disk, &b->Blk);
+        nvme_exos_blk_unlock(&b->Blk);
         nvme_exos_disk_retire(p->disk, NULL);
         nvme_exos_blk_unlock(&a->Blk);
         retired = true;

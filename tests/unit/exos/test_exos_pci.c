@@ -998,6 +998,38 @@ static void test_shared_namespace_fails_over_when_its_first_controller_goes(void
     assert_int_equal(mock_exos.disk_count, 2);
 }
 
+/* The same failover with a write EXOS made through the first path still
+ * in its block cache (acknowledged, not yet written back when the path
+ * went).  The namespace is the same through the other controller: the
+ * write goes out there, and a Flush after it, before the old disk is
+ * retired.  Before, the retire dropped it ("1 cached write(s) dropped"):
+ * a write EXOS was told succeeded was lost though the namespace was
+ * reachable. */
+static void test_a_failover_writes_the_cached_writes_through_the_other_path(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths(&c0, &c1);
+    (void)attach_next(true);
+    (void)attach_next(true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false); /* a partition EXOS mounted: stays listed */
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c0->writes, 0); /* cached */
+
+    c0->gone = true;
+    c0->event_cb(c0->event_arg, NVME_EVENT_GONE, 0);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(c1->writes, 1);
+    assert_int_equal(c1->last_nsid, 1);
+    assert_int_equal(c1->last_lba, 3);
+    assert_int_equal(c1->last_count, 1);
+    assert_int_equal(c1->flushes, 1);
+}
+
 /* The shared namespace is published once, through controller 0; then it
  * is detached from controller 0 alone (nvmectl nvme2 detach-ns -n 1 on
  * QEMU's nvme-subsys: Namespace Attachment, NVMe 1.4 §5.22), controller 1
@@ -1175,6 +1207,7 @@ int main(int argc, char **argv)
         T(test_a_namespace_that_shrinks_keeps_its_disk),
         T(test_a_new_size_with_other_identifiers_is_a_new_disk),
         T(test_shared_namespace_fails_over_when_its_first_controller_goes),
+        T(test_a_failover_writes_the_cached_writes_through_the_other_path),
         T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_a_removed_controller_takes_no_write_into_the_cache),
