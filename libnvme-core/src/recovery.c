@@ -431,6 +431,8 @@ static bool nvme_processing_paused(struct nvme_ctrl *ctrl, int *reset_why)
     return false;
 }
 
+static bool nvme_recovery_claim(struct nvme_ctrl *ctrl);
+
 /* One tick's checks (nvme_recovery_check_at): CSTS, deadlines, Aborts;
  * a reset needed is left to the caller, in *reset_why. */
 static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
@@ -445,7 +447,16 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
      * when no command is late, so it is noticed while idle. */
     int rc = nvme_ctrl_check_csts(ctrl);
     if (rc == NVME_ERR_GONE) {
+        /* Recovery's, as a reset is: one at a time (nvme_recovery_claim).
+         * A reset on another CPU, begun since this tick looked at
+         * in_recovery, may enable the controller (dma_resume) and replay
+         * its commands between this cut-off and this reclaim, which would
+         * then hand back buffers the device holds (lifecycle rule 1).
+         * That reset reads the registers itself and decides. */
+        if (!nvme_recovery_claim(ctrl))
+            return NVME_OK;
         nvme_recovery_gone(ctrl);
+        __atomic_store_n(&ctrl->in_recovery, false, __ATOMIC_RELEASE);
         return rc;
     }
     if (rc == NVME_ERR_FATAL) {
@@ -494,7 +505,6 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
     return NVME_OK;
 }
 
-static bool nvme_recovery_claim(struct nvme_ctrl *ctrl);
 static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly);
 
 /* At most one CPU runs a tick's checks: two would send an Abort twice

@@ -1227,6 +1227,77 @@ static void registers_reading_all_ones_cut_the_device_off_before_buffers_go_back
     free(b2);
 }
 
+/* The OSAL's dma_stop, which the core calls when it takes the device for
+ * gone: once armed, a reset runs there, as another CPU's reset (one the
+ * device's own CPU asked for, a watchdog's) would while this CPU's tick
+ * cuts the device off.  Its result is kept. */
+static struct fx *dma_stop_fx;
+static void (*dma_stop_sim)(void *ctx);
+static int dma_stop_resets, dma_stop_reset_rc;
+static void dma_stop_resetting(void *ctx)
+{
+    dma_stop_sim(ctx);
+    if (dma_stop_resets > 0) {
+        dma_stop_resets--;
+        dma_stop_reset_rc = nvme_ctrl_reset(dma_stop_fx->ctrl);
+    }
+}
+
+/* A tick finds the registers all ones (a link retraining) and takes the
+ * device for gone; while it cuts the device off, before it fails the
+ * commands back, a reset runs on another CPU: the registers answer again,
+ * so it enables the controller (dma_resume) and replays the read, which
+ * the device fetches once more.  The buffer is the device's until that
+ * replayed read completes or the controller stops (lifecycle rule 1): the
+ * tick's reclaim must not hand it back.  The device taken for gone is
+ * recovery's, as a reset is: one at a time (nvme_recovery_claim), and the
+ * reset asked meanwhile is refused (NVME_ERR_STATE, nvme.h rule 4) rather
+ * than run beside it.  Before: the reset returned 0, the read came back
+ * NVME_ERR_GONE while the device held it again, and the device wrote the
+ * freed buffer at every simulated millisecond (dma_after_return 101), as
+ * nvme-workload saw with WORKLOAD_LINK about one run in two. */
+static void a_reset_on_another_cpu_does_not_run_while_a_tick_cuts_a_gone_device_off(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    dma_stop_fx = &f;
+    dma_stop_resets = 0;
+    dma_stop_reset_rc = -1000;
+    dma_stop_sim = f.osal.dma_stop;
+    f.osal.dma_stop = dma_stop_resetting;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    /* The read, and its replay, stay in the device (moving data). */
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 2);
+    uint8_t *buf = fx_xalloc(4096);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    nvme_sim_advance(f.sim, 1 * MS); /* fetched */
+    nvme_sim_link_down(f.sim, 1);    /* the next tick's CSTS read fails */
+    dma_stop_resets = 1;
+    for (int i = 0; i < 1000 && r.calls == 0; i++) {
+        (void)nvme_ctrl_service(f.ctrl);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_int_equal(dma_stop_resets, 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_GONE);
+    free(buf); /* the caller's now */
+    for (int i = 0; i < 100; i++)
+        nvme_sim_advance(f.sim, 1 * MS);
+    assert_int_equal(nvme_sim_dma_after_return(f.sim), 0);
+    assert_int_equal(dma_stop_reset_rc, NVME_ERR_STATE);
+    /* The reset asked after the tick brings the device back. */
+    nvme_sim_clear_faults(f.sim);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    uint8_t *b2 = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b2), 0);
+    fx_stop(&f);
+    free(b2);
+}
+
 /* The reset that brings a cut-off controller back sets bus mastering
  * again first (the port's dma_resume, as Linux's reset work calls
  * pci_set_master): the bring-up of a new controller calls it once; the
@@ -2856,6 +2927,7 @@ int main(void)
         cmocka_unit_test(dnr_is_never_retried),
         cmocka_unit_test(device_gone_fails_all_writes_no_register_and_comes_back),
         cmocka_unit_test(registers_reading_all_ones_cut_the_device_off_before_buffers_go_back),
+        cmocka_unit_test(a_reset_on_another_cpu_does_not_run_while_a_tick_cuts_a_gone_device_off),
         cmocka_unit_test(a_reset_after_a_cut_off_sets_bus_mastering_again_first),
         cmocka_unit_test(namespace_change_event_rescans_and_handles_stay_valid),
         cmocka_unit_test(failed_rescan_keeps_the_old_table),
