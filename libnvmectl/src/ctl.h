@@ -152,6 +152,10 @@ const char *ctl_dev(const struct nvmectl_io *io);
 int ctl_fail(const struct ctl *c, uint32_t nsid, const char *what, int rc);
 /* "134217728 bytes (128.0 MiB)" */
 void ctl_fmt_size(char *buf, size_t len, uint64_t bytes);
+void ctl_fmt_size128(char *buf, size_t len, struct nvme_u128 bytes);
+/* `blocks` of 2^lbads bytes (lbads < 64) in 128 bits: NSZE and NUSE are
+ * 64-bit block counts, so a capacity a device reports may pass 2^64 bytes. */
+struct nvme_u128 ctl_blocks_bytes(uint64_t blocks, unsigned lbads);
 /* Copies at most n bytes of device text, stops at NUL, trailing blanks
  * removed, non-printables as '.'. */
 void ctl_text(char *dst, size_t dlen, const char *src, size_t n);
@@ -210,6 +214,7 @@ void jw_close_arr(struct jw *w);
 void jw_u64(struct jw *w, const char *key, uint64_t v);
 void jw_i64(struct jw *w, const char *key, int64_t v);
 void jw_u128(struct jw *w, const char *key, const uint8_t le[16]);
+void jw_u128v(struct jw *w, const char *key, struct nvme_u128 v);
 void jw_str(struct jw *w, const char *key, const char *s);
 void jw_strn(struct jw *w, const char *key, const char *s, size_t n);
 void jw_bool(struct jw *w, const char *key, bool v);

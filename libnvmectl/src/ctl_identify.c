@@ -155,9 +155,11 @@ int ctl_list_many(struct ctl *c, struct nvme_ctrl *const *ctrls, const char *con
                 jw_str(&w, "Firmware", in->firmware);
                 jw_str(&w, "ModelNumber", in->model);
                 jw_str(&w, "SerialNumber", in->serial);
-                jw_u64(&w, "UsedBytes", ns->nuse << ns->lbads);
+                /* NUSE and NSZE times the block size: past 2^64 bytes
+                 * when the device says so, in 128 bits */
+                jw_u128v(&w, "UsedBytes", ctl_blocks_bytes(ns->nuse, ns->lbads));
                 jw_u64(&w, "MaximumLBA", ns->nsze);
-                jw_u64(&w, "PhysicalSize", ns->nsze << ns->lbads);
+                jw_u128v(&w, "PhysicalSize", ctl_blocks_bytes(ns->nsze, ns->lbads));
                 jw_u64(&w, "SectorSize", ns->lba_size);
                 if (ns->status != NVME_OK)
                     jw_str(&w, "Unusable", nvme_strerror(ns->status));
@@ -168,7 +170,7 @@ int ctl_list_many(struct ctl *c, struct nvme_ctrl *const *ctrls, const char *con
                 ctl_out(io, "%-12s %-6u unusable: %s\n", node, ns->nsid, nvme_strerror(ns->status));
                 continue;
             }
-            ctl_fmt_size(size, sizeof(size), ns->nsze << ns->lbads);
+            ctl_fmt_size128(size, sizeof(size), ctl_blocks_bytes(ns->nsze, ns->lbads));
             ctl_out(io, "%-12s %-6u %-18llu %-6u %s%s\n", node, ns->nsid,
                     (unsigned long long)ns->nsze, ns->lba_size, size,
                     ns->status != NVME_OK ? " (unusable)" : "");
@@ -626,9 +628,12 @@ int ctl_cmd_id_ns(struct ctl *c)
                     (v & 8u) ? "can" : "cannot");
         else if (nvme_streq(f->name, "nsze") || nvme_streq(f->name, "ncap") ||
                  nvme_streq(f->name, "nuse")) {
-            char sz[64];
+            char sz[96]; /* up to 2^127 bytes: 39 digits and the units */
             struct nvme_lbaf l = nvme_id_ns_lbaf(&id->raw, id->format);
-            ctl_fmt_size(sz, sizeof(sz), l.lbads < 64 ? v << l.lbads : 0);
+            struct nvme_u128 b = {0, 0}; /* LBADS of 64 and more: shown as 0 */
+            if (l.lbads < 64)
+                b = ctl_blocks_bytes(v, l.lbads);
+            ctl_fmt_size128(sz, sizeof(sz), b);
             ctl_out(io, "  %s\n", sz);
         }
     }

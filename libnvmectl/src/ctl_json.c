@@ -98,12 +98,17 @@ void jw_i64(struct jw *w, const char *key, int64_t v)
     put(w, b);
 }
 
-void jw_u128(struct jw *w, const char *key, const uint8_t le[16])
+void jw_u128v(struct jw *w, const char *key, struct nvme_u128 v)
 {
     char b[48];
     member(w, key);
-    nvme_u128_to_dec(nvme_u128_from_le(le), b, sizeof(b));
+    nvme_u128_to_dec(v, b, sizeof(b));
     put(w, b);
+}
+
+void jw_u128(struct jw *w, const char *key, const uint8_t le[16])
+{
+    jw_u128v(w, key, nvme_u128_from_le(le));
 }
 
 void jw_bool(struct jw *w, const char *key, bool v)

@@ -75,28 +75,49 @@ int ctl_done(const struct ctl *c, uint32_t nsid, const char *what)
     return NVME_OK;
 }
 
-static uint64_t div10(uint64_t *v)
+/* v >> s for s < 64. */
+static struct nvme_u128 shr128(struct nvme_u128 v, unsigned s)
 {
-    uint16_t l[4] = {(uint16_t)*v, (uint16_t)(*v >> 16), (uint16_t)(*v >> 32),
-                     (uint16_t)(*v >> 48)};
-    unsigned r = nvme_divmod10_limbs(l, 4);
-    *v = (uint64_t)l[0] | ((uint64_t)l[1] << 16) | ((uint64_t)l[2] << 32) | ((uint64_t)l[3] << 48);
-    return r;
+    if (s != 0) {
+        v.lo = (v.lo >> s) | (v.hi << (64u - s));
+        v.hi >>= s;
+    }
+    return v;
 }
 
-/* Without 64-bit division (none on i686 freestanding). */
-void ctl_fmt_size(char *buf, size_t len, uint64_t bytes)
+struct nvme_u128 ctl_blocks_bytes(uint64_t blocks, unsigned lbads)
+{
+    struct nvme_u128 v;
+    v.lo = blocks << lbads;
+    v.hi = lbads != 0 ? blocks >> (64u - lbads) : 0u;
+    return v;
+}
+
+/* Without 64-bit division (none on i686 freestanding): the whole units
+ * are a shift, the tenth the next 10 bits times 10 over 1024. */
+void ctl_fmt_size128(char *buf, size_t len, struct nvme_u128 bytes)
 {
     static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
     unsigned u = 0;
-    while (u + 1 < 5 && (bytes >> (10u * (u + 2))) != 0)
+    for (;;) {
+        struct nvme_u128 next = shr128(bytes, 10u * (u + 2u));
+        if (u + 1 >= 5 || (next.lo | next.hi) == 0)
+            break;
         u++;
-    uint64_t tenths = (bytes >> (10u * (u + 1))) * 10u +
-                      (((bytes >> (10u * u)) & 0x3ffu) * 10u >> 10);
-    uint64_t whole = tenths;
-    unsigned frac = (unsigned)div10(&whole);
-    nvme_snprintf(buf, len, "%llu bytes (%llu.%u %s)", (unsigned long long)bytes,
-                  (unsigned long long)whole, frac, unit[u]);
+    }
+    unsigned frac = (unsigned)(((shr128(bytes, 10u * u).lo & 0x3ffu) * 10u) >> 10);
+    char all[48], whole[48];
+    nvme_u128_to_dec(bytes, all, sizeof(all));
+    nvme_u128_to_dec(shr128(bytes, 10u * (u + 1u)), whole, sizeof(whole));
+    nvme_snprintf(buf, len, "%s bytes (%s.%u %s)", all, whole, frac, unit[u]);
+}
+
+void ctl_fmt_size(char *buf, size_t len, uint64_t bytes)
+{
+    struct nvme_u128 v;
+    v.lo = bytes;
+    v.hi = 0;
+    ctl_fmt_size128(buf, len, v);
 }
 
 void ctl_text(char *dst, size_t dlen, const char *src, size_t n)

@@ -170,6 +170,34 @@ static void list_skips_a_namespace_a_rescan_removed_meanwhile(void **state)
     fx_stop(&f);
 }
 
+/* A namespace of more than 2^64 bytes (NSZE = NUSE = 2^52 + 1 blocks of
+ * 4096: 2^64 + 4096 bytes): list's UsedBytes and PhysicalSize (nvme-cli
+ * 2.x `list -o json`: NUSE and NSZE times the block size), its Capacity
+ * column and id-ns -H give the bytes as they are, not modulo 2^64.
+ * Before: "UsedBytes":4096, "PhysicalSize":4096 and "4096 bytes (4.0
+ * KiB)". */
+static void list_shows_a_capacity_past_2_64_bytes_exactly(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = (1ull << 52) + 1u;
+    f.ns[0].lba_size = 4096;
+    f.cfg.ns_count = 1;
+    fx_start(&f);
+    assert_int_equal(fx_nvmectl(&f, &out, "list -o json"), 0);
+    expect("\"UsedBytes\":18446744073709555712,");
+    expect("\"MaximumLBA\":4503599627370497,");
+    expect("\"PhysicalSize\":18446744073709555712,");
+    assert_int_equal(fx_nvmectl(&f, &out, "list"), 0);
+    expect("nvme0n1      1      4503599627370497   4096   18446744073709555712 bytes "
+           "(16384.0 PiB)\n");
+    assert_int_equal(fx_nvmectl(&f, &out, "id-ns -n 1 -H"), 0);
+    expect("nuse    : 0x10000000000001\n  18446744073709555712 bytes (16384.0 PiB)\n");
+    fx_stop(&f);
+}
+
 static void read_dumps_the_mbr_with_its_signature(void **state)
 {
     (void)state;
@@ -670,6 +698,7 @@ int main(void)
         cmocka_unit_test(list_shows_every_namespace_with_its_capacity),
         cmocka_unit_test(list_all_is_one_table_of_every_controller),
         cmocka_unit_test(list_skips_a_namespace_a_rescan_removed_meanwhile),
+        cmocka_unit_test(list_shows_a_capacity_past_2_64_bytes_exactly),
         cmocka_unit_test(read_dumps_the_mbr_with_its_signature),
         cmocka_unit_test(write_a_signature_flush_and_read_it_back),
         cmocka_unit_test(verify_writes_reads_and_compares),
