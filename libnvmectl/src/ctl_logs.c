@@ -884,7 +884,10 @@ static void pel_show(struct ctl *c, const uint8_t *log, uint32_t len, unsigned a
     ctl_out(io, "PCI Subsystem Vendor ID (SSVID): %u\n", (unsigned)ctl_le(log + 54, 2));
     ctl_out(io, "Serial Number (SN): %s\n", sn);
     ctl_out(io, "Model Number (MN): %s\n", mn);
-    ctl_out(io, "NVM Subsystem NVMe Qualified Name (SUBNQN): %s\n", nqn);
+    /* up to 256 bytes of SUBNQN: printed whole, not in a CTL_LINE buffer */
+    ctl_out(io, "NVM Subsystem NVMe Qualified Name (SUBNQN): ");
+    io->print(io->arg, nqn);
+    io->print(io->arg, "\n");
     ctl_out(io, "Generation Number: %u\n", (unsigned)ctl_le(log + 372, 2));
     ctl_out(io, "Reporting Context Information (RCI): %u\n", (unsigned)ctl_le(log + 374, 4));
     ctl_out(io, "\n\nPersistent Event Entries:\n");

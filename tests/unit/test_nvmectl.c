@@ -629,6 +629,38 @@ static void persistent_event_log_establish_read_release(void **state)
     fx_stop(&f);
 }
 
+/* The Persistent Event Log header's SUBNQN (bytes 371:116) is 256 bytes
+ * of device text: printed whole, as id-ctrl prints Identify's, not cut at
+ * nvmectl's 256-byte line with the 44 bytes before it.  The simulator's
+ * garbage with seed 4 has no NUL in those bytes (every Get Log Page gets
+ * the same bytes, so the Generation Numbers agree).  Before: 210 of the
+ * 256 characters, the line ended "...(SUBNQN): .....2.l;CNw..O:...." cut
+ * short. */
+static void persistent_event_log_prints_a_256_byte_subnqn_whole(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.lpa |= NVME_LPA_PERSISTENT_EVENT;
+    fx_start(&f);
+    struct nvme_sim_fault garbage = {NVME_SIM_FAULT_GARBAGE_DATA, 0, 0x02, NVME_SIM_ANY, 4, 0, 3};
+    assert_int_equal(nvme_sim_inject(f.sim, &garbage), 0);
+    assert_int_equal(fx_nvmectl(&f, &out, "persistent-event-log -a 1 -l 512"), 0);
+    nvme_sim_clear_faults(f.sim);
+    const char *key = "NVM Subsystem NVMe Qualified Name (SUBNQN): ";
+    const char *v = strstr(out.text, key);
+    assert_non_null(v);
+    v += strlen(key);
+    const char *nl = strchr(v, '\n');
+    assert_non_null(nl);
+    if (nl - v != 256)
+        fail_msg("SUBNQN of %d characters, not 256:\n%s", (int)(nl - v), out.text);
+    assert_memory_equal(v, ".....2.l;CNw..O:", 16);
+    assert_memory_equal(nl - 5, "}+...", 5);
+    expect("\nGeneration Number: ");
+    fx_stop(&f);
+}
+
 /* The header's Total Log Length and Number of Events come from the device:
  * a length that is no log length (below the 512-byte header, above what
  * one read can ask for: 2^32 + 16 KiB is not 16 KiB) is refused before it
@@ -717,6 +749,7 @@ int main(void)
         cmocka_unit_test(usage_without_a_print_callback_prints_nothing),
         cmocka_unit_test(persistent_event_log_establish_read_release),
         cmocka_unit_test(persistent_event_log_header_counts_are_bounded),
+        cmocka_unit_test(persistent_event_log_prints_a_256_byte_subnqn_whole),
         cmocka_unit_test(persistent_event_log_context_actions_with_json_are_one_json_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
