@@ -412,8 +412,8 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
             continue;
         }
         uint32_t v = (uint32_t)ctl_le(raw + f->off, f->size);
-        if (f->hex)
-            ctl_out(io, "%-10s: 0x%x\n", f->name, v);
+        if (f->hex) /* nvme-cli's "%#x": no "0x" before 0 */
+            ctl_out(io, "%-10s: %s%x\n", f->name, v != 0 ? "0x" : "", v);
         else
             ctl_out(io, "%-10s: %u\n", f->name, v);
         if (!human)
@@ -607,8 +607,8 @@ int ctl_cmd_id_ns(struct ctl *c)
             continue;
         }
         uint64_t v = get_le64(raw + f->off, f->size);
-        if (f->hex)
-            ctl_out(io, "%-8s: 0x%llx\n", f->name, (unsigned long long)v);
+        if (f->hex) /* nvme-cli's "%#x": no "0x" before 0 */
+            ctl_out(io, "%-8s: %s%llx\n", f->name, v != 0 ? "0x" : "", (unsigned long long)v);
         else
             ctl_out(io, "%-8s: %llu\n", f->name, (unsigned long long)v);
         if (!flag(c, F_HUMAN))

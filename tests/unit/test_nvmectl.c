@@ -198,6 +198,29 @@ static void list_shows_a_capacity_past_2_64_bytes_exactly(void **state)
     fx_stop(&f);
 }
 
+/* id-ctrl and id-ns print their hex fields as nvme-cli 2.x does, with
+ * printf's "%#x" (stdout_id_ctrl, stdout_id_ns): "0x" before a value
+ * that is not 0, a 0 alone.  Before: "cmic      : 0x0", "flbas   : 0x0". */
+static void id_ctrl_and_id_ns_print_zero_hex_fields_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    assert_int_equal(fx_nvmectl(&f, &out, "id-ctrl"), 0);
+    expect("\ncmic      : 0\n");
+    expect("\nrtd3r     : 0\n");
+    expect("\nsgls      : 0\n");
+    expect("\noncs      : 0x1dd\n");
+    assert_int_equal(fx_nvmectl(&f, &out, "id-ns -n 1"), 0);
+    expect("\nnsze    : 0x2000\n");
+    expect("\nflbas   : 0\n");
+    expect("\ndps     : 0\n");
+    expect("\nrescap  : 0\n");
+    expect("\nmc      : 0x3\n");
+    fx_stop(&f);
+}
+
 static void read_dumps_the_mbr_with_its_signature(void **state)
 {
     (void)state;
@@ -731,6 +754,7 @@ int main(void)
         cmocka_unit_test(list_all_is_one_table_of_every_controller),
         cmocka_unit_test(list_skips_a_namespace_a_rescan_removed_meanwhile),
         cmocka_unit_test(list_shows_a_capacity_past_2_64_bytes_exactly),
+        cmocka_unit_test(id_ctrl_and_id_ns_print_zero_hex_fields_as_nvme_cli),
         cmocka_unit_test(read_dumps_the_mbr_with_its_signature),
         cmocka_unit_test(write_a_signature_flush_and_read_it_back),
         cmocka_unit_test(verify_writes_reads_and_compares),
