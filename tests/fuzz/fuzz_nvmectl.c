@@ -310,9 +310,11 @@ static void nvmectl_workload(void)
         /* (the line is split in place: look at it first) -b: the raw
          * page, it wins over json */
         bool not_json = strstr(line, " -b") != NULL;
-        /* ready reads CSTS for show (nvme_ctrl_read_csts): as run_workload's
-         * op 10, an all-ones value there is not the core's own look. */
-        F.diag_read = ci == 1;
+        /* ready reads CSTS for show (nvme_ctrl_read_csts), show-regs every
+         * register (nvme_ctrl_regs_read: a snapshot that returns GONE on
+         * all ones and marks nothing, nvme.h): as run_workload's op 10, an
+         * all-ones value there is not the core's own look. */
+        F.diag_read = ci == 1 || strcmp(cmds[ci].cmd, "show-regs") == 0;
         int rc = nvmectl_run_line(F.ctrl, &io, line);
         F.diag_read = false;
         if (log_on())
