@@ -532,6 +532,59 @@ static void compare_refuses_a_buffer_that_wraps_the_address_space(void **state)
     fx_stop(&f); /* no dma_map of a wrapped address (host error) */
 }
 
+/* A callback that polls its own queue until another command's callback
+ * ran, the two completions posted together: the nested poll reaps the
+ * second, since the reap hands each completion to its callback before it
+ * takes the next (nvme_qpair_reap).  A reap that collected a pass's
+ * callbacks to run after it (one unlock for many) would leave the second
+ * to the outer pass, and a callback waiting for it would wait forever
+ * (helper F measured such batching: no fewer core instructions here, and
+ * this case broken). */
+struct nested_poll {
+    struct nvme_ctrl *ctrl;
+    unsigned b_done, a_saw_b;
+};
+
+static void nested_b_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)result;
+    (void)dw0;
+    ((struct nested_poll *)arg)->b_done++;
+}
+
+static void nested_a_cb(void *arg, int result, uint32_t dw0)
+{
+    (void)result;
+    (void)dw0;
+    struct nested_poll *n = arg;
+    for (int i = 0; i < 100 && n->b_done == 0; i++)
+        (void)nvme_qpair_poll(n->ctrl, 1, 0);
+    n->a_saw_b = n->b_done;
+}
+
+static void a_callback_polling_for_a_later_completion_gets_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = xalloc(8192, 4096);
+    struct nested_poll n = {f.ctrl, 0, 0};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, NVME_SUBMIT_NO_DOORBELL,
+                                    nested_a_cb, &n),
+                     0);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 8, 1, buf + 4096,
+                                    NVME_SUBMIT_NO_DOORBELL, nested_b_cb, &n),
+                     0);
+    nvme_qpair_ring(f.ctrl, 1); /* both posted before the first poll */
+    for (int i = 0; i < 1000 && n.b_done == 0; i++)
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    assert_int_equal(n.b_done, 1);
+    assert_int_equal(n.a_saw_b, 1);
+    free(buf);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +603,7 @@ int main(void)
         cmocka_unit_test(a_batch_stops_at_its_first_bad_request),
         cmocka_unit_test(a_batch_larger_than_the_queue_fills_it_and_says_busy),
         cmocka_unit_test(compare_refuses_a_buffer_that_wraps_the_address_space),
+        cmocka_unit_test(a_callback_polling_for_a_later_completion_gets_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
