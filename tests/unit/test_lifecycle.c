@@ -2163,6 +2163,27 @@ static unsigned cpu_id_resetting(void *ctx)
     return 0;
 }
 
+/* Bring-up with Number of Queues refused (admin-only), the OSAL's cpu_id
+ * being cpu_id_resetting (armed by cpu_id_resets). */
+static void start_admin_only_resetting_at_cpu_id(struct fx *f)
+{
+    fx_config(f);
+    fx_create(f);
+    cpu_id_fx = f;
+    cpu_id_resets = 0;
+    f->osal.cpu_id = cpu_id_resetting;
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_SET_FEATURES,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                 0,
+                                 1}; /* bring-up's Number of Queues */
+    assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
+    assert_int_equal(nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts), 0);
+    assert_true(nvme_ctrl_get_info(f->ctrl)->admin_only);
+}
+
 /* A controller that refused Number of Queues at bring-up (admin-only)
  * gets its I/O queues from a reset that ends between a blocking write's
  * queue lookup (none yet) and its checks (admin_only already false): the
@@ -2174,21 +2195,7 @@ static void a_write_that_looked_for_its_queue_before_a_reset_made_it_goes(void *
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    fx_create(&f);
-    cpu_id_fx = &f;
-    cpu_id_resets = 0;
-    f.osal.cpu_id = cpu_id_resetting;
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
-                                 0,
-                                 NVME_ADMIN_SET_FEATURES,
-                                 NVME_SIM_ANY,
-                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
-                                 0,
-                                 1}; /* bring-up's Number of Queues */
-    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-    assert_true(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    start_admin_only_resetting_at_cpu_id(&f);
     uint8_t *buf = fx_xalloc(4096), *back = fx_xalloc(4096);
     fx_pattern(buf, 4096, 23);
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), NVME_ERR_UNSUPPORTED);
@@ -2212,21 +2219,7 @@ static void a_flush_that_looked_for_its_queue_before_a_reset_made_it_goes(void *
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    fx_create(&f);
-    cpu_id_fx = &f;
-    cpu_id_resets = 0;
-    f.osal.cpu_id = cpu_id_resetting;
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
-                                 0,
-                                 NVME_ADMIN_SET_FEATURES,
-                                 NVME_SIM_ANY,
-                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
-                                 0,
-                                 1}; /* bring-up's Number of Queues */
-    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-    assert_true(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    start_admin_only_resetting_at_cpu_id(&f);
     assert_int_equal(nvme_flush(f.ctrl, 1), NVME_ERR_UNSUPPORTED);
     uint8_t *buf = fx_xalloc(4096);
     cpu_id_resets = 1;
