@@ -168,6 +168,17 @@ static void write_zeroes_with_and_without_deallocate(void **state)
     fx_stop(&f);
 }
 
+/* Blocks 0..127 read back: 8..107 zeroed, the others as `b` has them. */
+static void assert_zeroed_8_to_108(struct fx *f, const uint8_t *b)
+{
+    uint8_t *rd = abuf(128 * 512);
+    assert_int_equal(nvme_read(f->ctrl, 1, 0, 128, rd), 0);
+    assert_memory_equal(rd, b, 8 * 512);
+    assert_true(all_zero(rd + 8 * 512, 100 * 512));
+    assert_memory_equal(rd + 108 * 512, b + 108 * 512, 20 * 512);
+    free(rd);
+}
+
 /* WZSL (NVM Identify Controller, CNS 06h CSI 00h): the simulator fails a
  * Write Zeroes above it with Invalid Field, so nvme_write_zeroes cuts its
  * commands there, as Linux caps write-zeroes requests. */
@@ -183,13 +194,8 @@ static void write_zeroes_within_the_write_zeroes_size_limit(void **state)
     const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
     assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 8, 100, 0), 0); /* before: Invalid Field */
     assert_int_equal(st->write_zeroes, 4);                        /* 32 + 32 + 32 + 4 */
-    uint8_t *rd = abuf(128 * 512);
-    assert_int_equal(nvme_read(f.ctrl, 1, 0, 128, rd), 0);
-    assert_memory_equal(rd, b, 8 * 512);
-    assert_true(all_zero(rd + 8 * 512, 100 * 512));
-    assert_memory_equal(rd + 108 * 512, b + 108 * 512, 20 * 512);
+    assert_zeroed_8_to_108(&f, b);
     free(b);
-    free(rd);
     fx_stop(&f);
 }
 
@@ -297,13 +303,8 @@ static void write_zeroes_cut_again_when_a_reset_lowers_wzsl_between_commands(voi
     assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 8, 100, 0), 0);
     assert_int_equal(relimit.at, 0);
     assert_int_equal(st->write_zeroes - wz, 6); /* 32, then 16 + 16 + 16 + 16 + 4 */
-    uint8_t *rd = abuf(128 * 512);
-    assert_int_equal(nvme_read(f.ctrl, 1, 0, 128, rd), 0);
-    assert_memory_equal(rd, b, 8 * 512);
-    assert_true(all_zero(rd + 8 * 512, 100 * 512));
-    assert_memory_equal(rd + 108 * 512, b + 108 * 512, 20 * 512);
+    assert_zeroed_8_to_108(&f, b);
     free(b);
-    free(rd);
     fx_stop(&f);
 }
 
