@@ -497,20 +497,27 @@ static void renew_lock(void *ctx, void *lock)
     renew.lock(ctx, lock);
 }
 
+/* A controller with locks whose lock() is renew_lock, not armed yet. */
+static void renew_start(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.locks = true;
+    fx_create(f);
+    renew.f = f;
+    renew.lock = f->osal.lock;
+    renew.left = 0;
+    renew.seed = 0;
+    f->osal.lock = renew_lock;
+    assert_int_equal(nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts), 0);
+    renew.qlock = f->ctrl->ioq[0].lock;
+    assert_non_null(renew.qlock);
+}
+
 static void a_namespace_created_again_between_two_pieces_gets_none_of_the_call(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.locks = true;
-    fx_create(&f);
-    renew.f = &f;
-    renew.lock = f.osal.lock;
-    renew.left = 0;
-    f.osal.lock = renew_lock;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-    renew.qlock = f.ctrl->ioq[0].lock;
-    assert_non_null(renew.qlock);
+    renew_start(&f);
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
     uint8_t *b = abuf(300 * 512), *rd = abuf(300 * 512), *zero = abuf(44 * 512);
     memset(zero, 0, 44 * 512);
@@ -557,17 +564,7 @@ static void a_namespace_created_again_before_a_block_command_gets_none_of_it(voi
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.locks = true;
-    fx_create(&f);
-    renew.f = &f;
-    renew.lock = f.osal.lock;
-    renew.left = 0;
-    renew.seed = 0;
-    f.osal.lock = renew_lock;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-    renew.qlock = f.ctrl->ioq[0].lock;
-    assert_non_null(renew.qlock);
+    renew_start(&f);
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
     uint8_t *own = abuf(64 * 512), *rd = abuf(64 * 512);
     fx_pattern(own, 64 * 512, 12);
