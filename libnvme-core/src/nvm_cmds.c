@@ -147,6 +147,15 @@ static int nvm_unsupported(struct nvme_ctrl *ctrl, uint32_t nsid, const char *wh
     return NVME_ERR_UNSUPPORTED;
 }
 
+/* No I/O queue for a command whose checks passed: a reset since then
+ * left the controller admin-only (Number of Queues or Create I/O Queue
+ * refused), which the checks now answer with nvme_io_admin_only until a
+ * later reset gets queues; else not ready. */
+static int nvm_no_queue(struct nvme_ctrl *ctrl)
+{
+    return NVME_READ_ONCE(ctrl->info.admin_only) ? nvme_io_admin_only(ctrl) : NVME_ERR_STATE;
+}
+
 /* One I/O command, blocking; epoch: read before the checks whose
  * namespace fields sized its data (nvme_ns_epoch_read), or
  * NVME_NS_EPOCH_ANY when its length depends on no format. */
@@ -155,7 +164,7 @@ static int nvm_exec(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sq
 {
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     if (qp == NULL)
-        return NVME_ERR_STATE;
+        return nvm_no_queue(ctrl);
     return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, NVME_CMD_REPLAY, dw0);
 }
 
@@ -207,7 +216,7 @@ static int nvm_exec_built(struct nvme_ctrl *ctrl, struct nvm_built *b, uint64_t 
         if (!bounce)
             rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, NULL);
         else if (qp == NULL)
-            rc = NVME_ERR_STATE;
+            rc = nvm_no_queue(ctrl);
         else /* (caller memory: through a buffer of the core) */
             rc = nvme_exec_bounce(qp, b->epoch, sqe, buf, len, dir, NVME_CMD_REPLAY, NULL);
         if (rc != NVME_ERR_BUSY || !nvme_ns_epoch_moved(ctrl, b->epoch))
@@ -1035,7 +1044,7 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     /* Not replayed after a reset: a second append would write the data twice. */
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     if (qp == NULL)
-        return NVME_ERR_STATE;
+        return nvm_no_queue(ctrl);
     rc = nvme_exec_epoch(qp, epoch, &sqe, (void *)(uintptr_t)buf, count << ns->lbads,
                          NVME_DMA_TO_DEVICE, 0, &dw0);
     if (rc == NVME_OK && lba_out != NULL) {
@@ -1134,6 +1143,6 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
      * unknown (Zone Append's rule). */
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     if (qp == NULL)
-        return NVME_ERR_STATE;
+        return nvm_no_queue(ctrl);
     return nvme_exec_bounce(qp, epoch, &cmd, b.buf, b.len, b.dir, 0, dw0);
 }

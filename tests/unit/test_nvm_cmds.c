@@ -776,6 +776,60 @@ static void io_fails_clearly_when_number_of_queues_failed(void **state)
  * or not (NVM CS §5.2.1.2, Figure 11: the controller inserts or strips
  * the PI), as nvme_read gives it: a raw Read with PRACT and a buffer of
  * NLB + 1 plain blocks is what it needs, not NLB + 1 extended ones. */
+/* The OSAL's dma_alloc, which nvme_read_ext calls for its metadata
+ * buffer after its checks and before it looks up its queue: once armed,
+ * a reset runs there whose Number of Queues is refused (admin-only), as
+ * another CPU's reset would between the call's checks and its command. */
+static struct fx *ao_fx;
+static bool ao_armed;
+static void *(*ao_dma_alloc)(void *ctx, size_t size, size_t align, uint64_t *bus);
+static void *ao_dma_alloc_resetting(void *ctx, size_t size, size_t align, uint64_t *bus)
+{
+    if (ao_armed) {
+        ao_armed = false;
+        struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                     0,
+                                     NVME_ADMIN_SET_FEATURES,
+                                     NVME_SIM_ANY,
+                                     NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                     0,
+                                     1};
+        assert_int_equal(nvme_sim_inject(ao_fx->sim, &flt), 0);
+        assert_int_equal(nvme_ctrl_reset(ao_fx->ctrl), 0);
+        assert_true(nvme_ctrl_get_info(ao_fx->ctrl)->admin_only);
+    }
+    return ao_dma_alloc(ctx, size, align, bus);
+}
+
+/* A call whose checks passed, then a reset left the controller without
+ * I/O queues: it answers as the checks now do (NVME_ERR_UNSUPPORTED,
+ * nvme_io_admin_only), not NVME_ERR_STATE, which says "try later" of a
+ * controller that stays admin-only until the next reset.  Before:
+ * NVME_ERR_STATE (-15). */
+static void a_call_a_reset_left_admin_only_says_unsupported(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 16; /* separate metadata: nvme_read_ext allocates its buffer */
+    fx_create(&f);
+    ao_fx = &f;
+    ao_dma_alloc = f.osal.dma_alloc;
+    f.osal.dma_alloc = ao_dma_alloc_resetting;
+    assert_int_equal(fx_init(&f), 0);
+    uint8_t *b = abuf(4096), *md = malloc(16 * 8);
+    ao_armed = true;
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, b, md, 0), NVME_ERR_UNSUPPORTED);
+    assert_false(ao_armed);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, b, md, 0), NVME_ERR_UNSUPPORTED);
+    /* The next reset gets the queues again. */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, b, md, 0), 0);
+    free(b);
+    free(md);
+    fx_stop(&f);
+}
+
 static void io_passthru_pract_on_an_extended_pi_format_needs_plain_blocks(void **state)
 {
     (void)state;
@@ -1017,6 +1071,7 @@ int main(void)
         cmocka_unit_test(copy_refuses_what_it_cannot_send),
         cmocka_unit_test(copy_reads_the_limits_once),
         cmocka_unit_test(io_fails_clearly_when_number_of_queues_failed),
+        cmocka_unit_test(a_call_a_reset_left_admin_only_says_unsupported),
         cmocka_unit_test(io_passthru_moves_what_read_and_write_move),
         cmocka_unit_test(io_passthru_pract_on_an_extended_pi_format_needs_plain_blocks),
         cmocka_unit_test(io_passthru_is_not_replayed_after_a_reset),
