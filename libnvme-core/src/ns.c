@@ -290,6 +290,11 @@ static int nvme_ns_elbaf(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *
  * and otherwise leaves it as it was. */
 int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
 {
+    /* The controller's ZASL (CNS 06h CSI 02h) goes with its zoned
+     * namespaces' data: forgotten at each scan, asked again by the next
+     * Zone Append (nvme_zns_append), as a firmware a reset activated may
+     * have another (a rescan follows each restart, aer.c). */
+    NVME_WRITE_ONCE(ctrl->zasl_bytes, 0u);
     int rc = nvme_identify_cs(ctrl, NVME_CNS_CS_NS, ns->nsid, NVME_CSI_ZNS, page);
     if (rc < 0)
         return rc;

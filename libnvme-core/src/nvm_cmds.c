@@ -997,20 +997,25 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     if (!nvm_zone_start(ns, zslba) || count > ns->zone_size ||
         (rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
         return rc != NVME_OK ? rc : NVME_ERR_INVAL;
-    if (ctrl->zasl_bytes == 0) { /* ZASL (CNS 06h CSI 02h byte 0), once answered */
+    /* ZASL (CNS 06h CSI 02h byte 0), once answered; asked again after a
+     * rescan (nvme_ns_zns_parse forgets it: a reset may have activated
+     * another firmware).  Read once: a rescan may forget it meanwhile. */
+    uint32_t zasl = NVME_READ_ONCE(ctrl->zasl_bytes);
+    if (zasl == 0) {
         uint8_t *id = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
         if (id == NULL)
             return NVME_ERR_NOMEM;
         rc = nvme_identify_cs(ctrl, NVME_CNS_CS_CTRL, 0, NVME_CSI_ZNS, id);
         uint32_t shift = 12u + NVME_CAP_MPSMIN(ctrl->info.cap) + id[0];
+        uint32_t mdts = NVME_READ_ONCE(ctrl->info.mdts_bytes);
         /* Not sent or not answered (rc < 0: a reset, a timeout): ZASL is
          * still unknown, asked again by the next append, not MDTS for
          * good.  A refusal (a status) leaves MDTS (ZASL 0's meaning). */
-        if (rc >= 0)
-            ctrl->zasl_bytes = rc == NVME_OK && id[0] != 0 && shift < 32u &&
-                                       (1u << shift) < ctrl->info.mdts_bytes
-                                   ? 1u << shift
-                                   : ctrl->info.mdts_bytes;
+        if (rc >= 0) {
+            zasl = rc == NVME_OK && id[0] != 0 && shift < 32u && (1u << shift) < mdts ? 1u << shift
+                                                                                      : mdts;
+            NVME_WRITE_ONCE(ctrl->zasl_bytes, zasl);
+        }
         ctrl->osal.mem_free(ctrl->osal.ctx, id, NVME_IDENTIFY_DATA_SIZE);
         if (rc < 0)
             return rc;
@@ -1018,13 +1023,21 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     if (lba_out != NULL && ns->zone_size > ((uint64_t)1 << 32))
         return nvm_unsupported(ctrl, nsid, "Zone Append's LBA",
                                "zones over 2^32 blocks: DW0 holds its low half only");
-    if ((uint64_t)count * ns->lba_size > ctrl->zasl_bytes) {
+    /* Within MDTS as it is now, too: a reset may have lowered it since
+     * ZASL was read (nvme_refresh_mdts), as Linux's block layer keeps the
+     * zone append limit within max_hw_sectors. */
+    uint32_t mdts = NVME_READ_ONCE(ctrl->info.mdts_bytes);
+    bool by_mdts = mdts < zasl;
+    uint32_t limit = by_mdts ? mdts : zasl;
+    if ((uint64_t)count * ns->lba_size > limit) {
         /* At the core's cap, ZASL and MDTS set no lower limit (both 0 on
          * QEMU with mdts=0): the limit is the core's, not the device's. */
         nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: zone append of %u blocks above %s (%u bytes)",
                  nsid, count,
-                 ctrl->zasl_bytes == NVME_MAX_XFER_BYTES ? "the core's cap per command" : "ZASL",
-                 ctrl->zasl_bytes);
+                 limit == NVME_MAX_XFER_BYTES ? "the core's cap per command"
+                 : by_mdts                    ? "MDTS"
+                                              : "ZASL",
+                 limit);
         return NVME_ERR_INVAL;
     }
     /* ZASL is 32 bits, so the length is: a buffer that would wrap the

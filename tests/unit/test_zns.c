@@ -738,6 +738,69 @@ static void zone_append_above_the_core_cap_names_the_core_not_zasl(void **state)
     fx_stop(&f);
 }
 
+/* ZASL 16 KiB, read at the first append; a reset activates a firmware
+ * whose ZASL is 8 KiB.  The rescan after the restart forgets ZASL and
+ * the next append asks again: an append of 16 KiB is refused before it
+ * is sent, one of 8 KiB goes.  Before: ZASL was read once for the
+ * controller's life, and the 16 KiB append went to the controller
+ * (Invalid Field, a status for a call the core could have refused). */
+static void zasl_is_asked_again_after_a_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.cfg.zasl = 2; /* 4 pages of 4 KiB: 4 blocks */
+    fx_start_captured(&f);
+    uint8_t *b = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 53);
+    uint64_t lba = 0;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 4, b, &lba), 0);
+    assert_int_equal(lba, 0);
+    nvme_sim_set_zasl(f.sim, 1); /* 8 KiB */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the rescan after the restart */
+    uint64_t sent = nvme_sim_stats(f.sim)->zone_appends;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 4, b, &lba), NVME_ERR_INVAL);
+    assert_true(fx_log_has(&f, "zone append of 4 blocks above ZASL (8192 bytes)"));
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, sent);
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 2, b, &lba), 0);
+    assert_int_equal(lba, ZS);
+    free(b);
+    fx_stop(&f);
+}
+
+/* ZASL 0 (ZNS 1.1 Figure 52: the Zone Append limit is MDTS), read at the
+ * first append; then a reset activates a firmware whose MDTS is lower
+ * (128 KiB to 16 KiB: nvme_refresh_mdts takes it).  An append above the
+ * new MDTS is refused before it is sent, naming MDTS, as every other
+ * data command is cut at it; one within goes.  Before: the limit kept
+ * the 128 KiB MDTS of the first append for the controller's life, and a
+ * 32 KiB append went to the controller (Invalid Field). */
+static void zone_append_after_a_reset_that_lowers_mdts_keeps_within_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.cfg.zasl = 0;
+    fx_start_captured(&f);
+    uint8_t *b = abuf(8 * 4096);
+    fx_pattern(b, 8 * 4096, 47);
+    uint64_t lba = 0;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 8, b, &lba), 0); /* 32 KiB: asks ZASL */
+    assert_int_equal(lba, 0);
+    nvme_sim_set_mdts(f.sim, 2); /* 4 pages: 16 KiB */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->mdts_bytes, 16384);
+    uint64_t sent = nvme_sim_stats(f.sim)->zone_appends;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 8, b, &lba), NVME_ERR_INVAL);
+    assert_true(fx_log_has(&f, "zone append of 8 blocks above MDTS (16384 bytes)"));
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, sent);
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 4, b, &lba), 0);
+    assert_int_equal(lba, ZS);
+    free(b);
+    fx_stop(&f);
+}
+
 /* Under CC.CSS 110b the Namespace Identification Descriptor list (CNS
  * 03h) names each namespace's command set (NVMe 2.0 Figure 278, the CSI
  * descriptor).  A list that is refused (Invalid Field, DNR) or names none
@@ -981,6 +1044,8 @@ int main(void)
         cmocka_unit_test(reads_and_writes_are_cut_at_zone_boundaries),
         cmocka_unit_test(zoned_write_pieces_go_one_at_a_time),
         cmocka_unit_test(zasl_unknown_after_a_failed_identify_is_asked_again),
+        cmocka_unit_test(zone_append_after_a_reset_that_lowers_mdts_keeps_within_it),
+        cmocka_unit_test(zasl_is_asked_again_after_a_reset),
         cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
         cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
         cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),

@@ -659,6 +659,9 @@ void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn);
  * may: Identify reports it and data commands above it fail with Invalid
  * Field from now on. */
 void nvme_sim_set_mdts(struct nvme_sim *sim, uint8_t mdts);
+/* Set ZNS Identify Controller ZASL at run time (0: MDTS), as a firmware
+ * activation may: Zone Appends above it fail with Invalid Field. */
+void nvme_sim_set_zasl(struct nvme_sim *sim, uint8_t zasl);
 /* Set Identify OACS, ONCS and VWC at run time, as a firmware activation
  * may: Identify reports them and the commands they no longer name fail
  * with Invalid Command Opcode from now on. */

@@ -589,6 +589,13 @@ void nvme_sim_set_mdts(struct nvme_sim *sim, uint8_t mdts)
     UNLOCK(sim);
 }
 
+void nvme_sim_set_zasl(struct nvme_sim *sim, uint8_t zasl)
+{
+    LOCK(sim);
+    sim->cfg.zasl = zasl;
+    UNLOCK(sim);
+}
+
 void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bool vwc)
 {
     LOCK(sim);
