@@ -498,7 +498,8 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
  * generation moves): a freeze's BUSY (Format, Sanitize, a command with
  * CSE effects) is no change of the namespace itself, so a Format to the
  * format in use leaves it the one it was, as in Linux; one that moves the
- * PI within the metadata (DPS bit 3) does not. */
+ * PI within the metadata (DPS bit 3) does not, nor another zone size
+ * (ZSZE, ZNS 1.1 Figure 50: the I/O path cuts pieces at zone ends). */
 static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_info *info)
 {
     bool status_moved = ns->status != info->status && ns->status != NVME_ERR_BUSY;
@@ -507,6 +508,7 @@ static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_
            ns->md_extended != info->md_extended || ns->pi_type != info->pi_type ||
            (ns->pi_type != 0 && ns->pi_first != info->pi_first) || ns->pif != info->pif ||
            ns->sts != info->sts || ns->pi_size != info->pi_size ||
+           ns->zone_size != info->zone_size ||
            !nvme_bytes_eq(ns->nguid, info->nguid, sizeof(ns->nguid)) ||
            !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
 }

@@ -941,6 +941,37 @@ static void a_zoned_identify_failing_without_dnr_keeps_the_namespace(void **stat
     fx_stop(&f);
 }
 
+/* A zoned namespace made again under its NSID with the same identifiers
+ * and LBA format but another zone size (ZSZE of the format's LBAFE, ZNS
+ * 1.1 Figure 50, is the namespace's): a rescan takes the new zone size
+ * as a change of the namespace, as it takes another NSZE or block size:
+ * its generation moves (a port that keeps the zone layout drops it), and
+ * the fields are rewritten inside the namespace epoch, so a call that
+ * cut its pieces at the old zone boundaries is not sent on with them.
+ * Before: zone_size went from 64 to 128 blocks with the generation kept. */
+static void a_new_zone_size_is_a_change_of_the_namespace(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->zone_size, ZS);
+    uint32_t gen = ns->gen, ctrl_gen = nvme_ns_generation(f.ctrl);
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    struct nvme_sim_ns_config z = f.ns[0];
+    z.zone_size = 2 * ZS;
+    assert_int_equal(nvme_sim_ns_add(f.sim, &z), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns); /* the same object */
+    assert_int_equal(ns->status, 0);
+    assert_int_equal(ns->zone_size, 2 * ZS);
+    assert_int_equal(ns->nr_zones, 8);
+    assert_int_not_equal(ns->gen, gen);
+    assert_int_not_equal(nvme_ns_generation(f.ctrl), ctrl_gen);
+    fx_stop(&f);
+}
+
 /* A namespace in use made again under its NSID by another host (a rescan
  * reads it anew) whose zoned Identify (CNS 05h) then fails without DNR is
  * not kept as it was: NSID 2, an NVM namespace of 512-byte blocks, made
@@ -1052,6 +1083,7 @@ int main(void)
         cmocka_unit_test(a_namespace_of_other_blocks_is_not_kept_in_its_old_format),
         cmocka_unit_test(a_zoned_identify_failing_without_dnr_keeps_the_namespace),
         cmocka_unit_test(a_namespace_made_again_is_not_kept_when_its_zoned_identify_fails),
+        cmocka_unit_test(a_new_zone_size_is_a_change_of_the_namespace),
         cmocka_unit_test(a_zone_report_in_flight_at_a_reset_that_lowers_mdts_is_sized_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

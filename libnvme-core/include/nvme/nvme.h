@@ -456,8 +456,8 @@ struct nvme_ns_info {
     /* Identity, Identify Namespace NGUID (bytes 119:104) and EUI64
      * (127:120), zeros when not given; and this namespace's own
      * generation, bumped by each rescan that found it changed: another
-     * status (a Format's or Sanitize's BUSY aside), size, format or
-     * command set, or other identifiers (a
+     * status (a Format's or Sanitize's BUSY aside), size, format, zone
+     * size or command set, or other identifiers (a
      * namespace deleted and created again under its NSID, which Linux
      * also takes for a new one).  A port that caches blocks compares it. */
     uint8_t nguid[16];
