@@ -435,6 +435,26 @@ static bool nvme_ns_same_identity(const struct nvme_ns_info *a, const struct nvm
            nvme_bytes_eq(a->eui64, b->eui64, sizeof(a->eui64));
 }
 
+/* `info` (just parsed) kept as the namespace `was` (same format and
+ * identity), but with the size its Identify Namespace gives now (NSZE,
+ * NCAP, NUSE, §5.15.2.1): the device's, never a size it no longer has
+ * (I/O past the new end, LBA Out of Range) nor short of one it grew to.
+ * A zoned one keeps its zone size: its zones counted again, unusable
+ * when not one fits. */
+static void nvme_ns_keep_resized(struct nvme_ns_info *info, const struct nvme_ns_info *was)
+{
+    uint64_t nsze = info->nsze, ncap = info->ncap, nuse = info->nuse;
+    nvme_memcpy(info, was, sizeof(*info));
+    info->nsze = nsze;
+    info->ncap = ncap;
+    info->nuse = nuse;
+    if (info->zone_size != 0) {
+        info->nr_zones = nvme_u64_divmod(nsze, info->zone_size, NULL);
+        if (info->nr_zones == 0)
+            info->status = NVME_ERR_PROTO;
+    }
+}
+
 /* Second phase: Identify each namespace into `info`.  A namespace whose
  * Identify the controller refuses is kept as unusable, except one in use
  * refused with a status without DNR (retried already): that one stays
@@ -444,7 +464,8 @@ static bool nvme_ns_same_identity(const struct nvme_ns_info *a, const struct nvm
  * not come back).  One whose command set is not reported (CNS 03h),
  * whatever the failure, stays as it was too when in use and Identify
  * Namespace still gives its format (Linux's nvme_scan_ns returns before
- * it looks at the namespace), and so does a zoned one whose zoned
+ * it looks at the namespace), in the size Identify Namespace now gives
+ * (nvme_ns_keep_resized), and so does a zoned one whose zoned
  * Identify (CNS 05h) fails without DNR; a new one is unusable.  A
  * host-side failure (memory, timeout, reset, device gone) fails the scan. */
 static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_list *l,
@@ -479,7 +500,7 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
             if (was != NULL && NVME_READ_ONCE(was->status) == NVME_OK &&
                 nvme_ns_same_format(was, &info[i]) && nvme_ns_same_identity(was, &info[i])) {
                 nvme_log(ctrl, NVME_LOG_WARN, "namespace %u kept as it was", l->id[i]);
-                nvme_memcpy(&info[i], was, sizeof(info[i]));
+                nvme_ns_keep_resized(&info[i], was);
             } else {
                 info[i].status = NVME_ERR_PROTO;
             }

@@ -864,6 +864,53 @@ static void a_list_without_the_command_set_does_not_make_a_namespace_nvm(void **
     }
 }
 
+/* The same list refused (CNS 03h, Invalid Field with DNR) for an NVM
+ * namespace in use whose Identify Namespace now gives half its size
+ * (shrunk, same format and identifiers): it stays as it was, in the
+ * size the device gives now, and its generation moves as for any new
+ * NSZE; I/O past the new end is refused by the core.  Before: the old
+ * NSZE (64 blocks) was kept, and a read of block 40 was sent (LBA Out
+ * of Range from the device). */
+static void a_namespace_kept_as_it_was_takes_its_new_size(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    const struct nvme_ns_info *ns2 = nvme_ns_find(f.ctrl, 2);
+    assert_int_equal(ns2->csi, NVME_CSI_NVM);
+    assert_int_equal(ns2->nsze, 64);
+    uint32_t gen = ns2->gen;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 2), 0);
+    struct nvme_sim_ns_config n2 = f.ns[1];
+    n2.blocks = 32;
+    assert_int_equal(nvme_sim_ns_add(f.sim, &n2), 0);
+    /* A rescan's Identify commands: CNS 02h; NSID 1: 00h, 03h, 05h;
+     * NSID 2: 00h, 03h (this one). */
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_IDENTIFY,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT,
+                                 5,
+                                 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 2), ns2);
+    assert_int_equal(ns2->status, 0);
+    assert_int_equal(ns2->csi, NVME_CSI_NVM);
+    assert_int_equal(ns2->nsze, 32);
+    assert_int_not_equal(ns2->gen, gen);
+    uint8_t *buf = abuf(4096);
+    uint64_t io = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(nvme_read(f.ctrl, 2, 40, 1, buf), NVME_ERR_RANGE);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io);
+    assert_int_equal(nvme_read(f.ctrl, 2, 31, 1, buf), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 /* The same list refused for a namespace in use whose Identify Namespace
  * now gives other blocks (deleted and made again by another host with
  * 512-byte blocks instead of 4096): it is not kept in its old format,
@@ -1081,6 +1128,7 @@ int main(void)
         cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
         cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),
         cmocka_unit_test(a_namespace_of_other_blocks_is_not_kept_in_its_old_format),
+        cmocka_unit_test(a_namespace_kept_as_it_was_takes_its_new_size),
         cmocka_unit_test(a_zoned_identify_failing_without_dnr_keeps_the_namespace),
         cmocka_unit_test(a_namespace_made_again_is_not_kept_when_its_zoned_identify_fails),
         cmocka_unit_test(a_new_zone_size_is_a_change_of_the_namespace),
