@@ -1027,7 +1027,7 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
      * ZASL was read (nvme_refresh_mdts), as Linux's block layer keeps the
      * zone append limit within max_hw_sectors. */
     uint32_t mdts = NVME_READ_ONCE(ctrl->info.mdts_bytes);
-    bool by_mdts = mdts < zasl;
+    bool by_mdts = mdts <= zasl; /* equal: ZASL 0 or not below MDTS, read as MDTS */
     uint32_t limit = by_mdts ? mdts : zasl;
     if ((uint64_t)count * ns->lba_size > limit) {
         /* At the core's cap, ZASL and MDTS set no lower limit (both 0 on

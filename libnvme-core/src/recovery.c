@@ -1434,6 +1434,10 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
          * reuses the page: its byte 77 is reserved, 0. */
         nvme_refresh_mdts(ctrl, id->mdts, true);
         (void)nvme_nvm_limits_read(ctrl, id, true);
+        /* ZASL (ZNS Identify Controller) with them: the next Zone Append
+         * asks again (nvme_zns_append), after an activation without a
+         * reset too, which no rescan follows. */
+        NVME_WRITE_ONCE(ctrl->zasl_bytes, 0u);
     }
     nvme_identify_page_free(ctrl, id);
 }

@@ -769,6 +769,35 @@ static void zasl_is_asked_again_after_a_reset(void **state)
     fx_stop(&f);
 }
 
+/* The same when the firmware is activated at once (Firmware Commit CA
+ * 011b), which no reset and no rescan follows: Identify Controller read
+ * again forgets ZASL with MDTS and the NVM limits.  Before: the 16 KiB
+ * append went to the controller (Invalid Field, 0x4002). */
+static void zasl_is_asked_again_after_an_activation_without_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.cfg.zasl = 2; /* 4 pages of 4 KiB: 4 blocks */
+    fx_start_captured(&f);
+    uint8_t *b = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 59);
+    uint64_t lba = 0;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 4, b, &lba), 0);
+    uint8_t img[4096] = {0};
+    memcpy(img, "FW2.0.00", 8);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, sizeof(img)), 0);
+    nvme_sim_set_zasl(f.sim, 1); /* the new firmware's: 8 KiB */
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+    uint64_t sent = nvme_sim_stats(f.sim)->zone_appends;
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 4, b, &lba), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, sent);
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 2, b, &lba), 0);
+    assert_int_equal(lba, ZS);
+    free(b);
+    fx_stop(&f);
+}
+
 /* ZASL 0 (ZNS 1.1 Figure 52: the Zone Append limit is MDTS), read at the
  * first append; then a reset activates a firmware whose MDTS is lower
  * (128 KiB to 16 KiB: nvme_refresh_mdts takes it).  An append above the
@@ -1124,6 +1153,7 @@ int main(void)
         cmocka_unit_test(zasl_unknown_after_a_failed_identify_is_asked_again),
         cmocka_unit_test(zone_append_after_a_reset_that_lowers_mdts_keeps_within_it),
         cmocka_unit_test(zasl_is_asked_again_after_a_reset),
+        cmocka_unit_test(zasl_is_asked_again_after_an_activation_without_reset),
         cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
         cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
         cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),
