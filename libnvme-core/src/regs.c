@@ -310,7 +310,11 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
     if (rc != NVME_OK)
         nvme_log(ctrl, NVME_LOG_ERROR, "controller not ready after CC.EN=1: %s (CAP.TO/CRTO %u ms)",
                  nvme_strerror(rc), ctrl->ready_timeout_ms);
+    /* Under the queue's lock, as every write of live: an interrupt's reap
+     * on another CPU reads it under that lock (nvme_qpair_reap). */
+    nvme_lock(aq);
     NVME_WRITE_ONCE(aq->live, rc == NVME_OK);
+    nvme_unlock(aq);
     return rc;
 }
 
