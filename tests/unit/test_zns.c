@@ -738,15 +738,17 @@ static void zone_append_above_the_core_cap_names_the_core_not_zasl(void **state)
     fx_stop(&f);
 }
 
-/* ZASL 16 KiB, read at the first append; a reset activates a firmware
- * whose ZASL is 8 KiB.  The rescan after the restart forgets ZASL and
- * the next append asks again: an append of 16 KiB is refused before it
- * is sent, one of 8 KiB goes.  Before: ZASL was read once for the
- * controller's life, and the 16 KiB append went to the controller
- * (Invalid Field, a status for a call the core could have refused). */
-static void zasl_is_asked_again_after_a_reset(void **state)
+/* ZASL 16 KiB, read at the first append; then a firmware whose ZASL is
+ * 8 KiB becomes active: through a reset (`at_once` false: the rescan
+ * after the restart forgets ZASL), or at once (Firmware Commit CA 011b,
+ * which no reset and no rescan follows: Identify Controller read again
+ * forgets it with MDTS and the NVM limits).  The next append asks again:
+ * one of 16 KiB is refused before it is sent, one of 8 KiB goes.
+ * Before: ZASL was read once for the controller's life, and the 16 KiB
+ * append went to the controller (Invalid Field, 0x4002, a status for a
+ * call the core could have refused). */
+static void zasl_asked_again_after(bool at_once)
 {
-    (void)state;
     struct fx f;
     zoned_config(&f);
     f.cfg.zasl = 2; /* 4 pages of 4 KiB: 4 blocks */
@@ -756,9 +758,16 @@ static void zasl_is_asked_again_after_a_reset(void **state)
     uint64_t lba = 0;
     assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 4, b, &lba), 0);
     assert_int_equal(lba, 0);
-    nvme_sim_set_zasl(f.sim, 1); /* 8 KiB */
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the rescan after the restart */
+    nvme_sim_set_zasl(f.sim, 1); /* the new firmware's: 8 KiB */
+    if (at_once) {
+        uint8_t img[4096] = {0};
+        memcpy(img, "FW2.0.00", 8);
+        assert_int_equal(nvme_fw_download(f.ctrl, 0, img, sizeof(img)), 0);
+        assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+    } else {
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the rescan after the restart */
+    }
     uint64_t sent = nvme_sim_stats(f.sim)->zone_appends;
     assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 4, b, &lba), NVME_ERR_INVAL);
     assert_true(fx_log_has(&f, "zone append of 4 blocks above ZASL (8192 bytes)"));
@@ -769,33 +778,16 @@ static void zasl_is_asked_again_after_a_reset(void **state)
     fx_stop(&f);
 }
 
-/* The same when the firmware is activated at once (Firmware Commit CA
- * 011b), which no reset and no rescan follows: Identify Controller read
- * again forgets ZASL with MDTS and the NVM limits.  Before: the 16 KiB
- * append went to the controller (Invalid Field, 0x4002). */
+static void zasl_is_asked_again_after_a_reset(void **state)
+{
+    (void)state;
+    zasl_asked_again_after(false);
+}
+
 static void zasl_is_asked_again_after_an_activation_without_reset(void **state)
 {
     (void)state;
-    struct fx f;
-    zoned_config(&f);
-    f.cfg.zasl = 2; /* 4 pages of 4 KiB: 4 blocks */
-    fx_start_captured(&f);
-    uint8_t *b = abuf(4 * 4096);
-    fx_pattern(b, 4 * 4096, 59);
-    uint64_t lba = 0;
-    assert_int_equal(nvme_zns_append(f.ctrl, 1, 0, 4, b, &lba), 0);
-    uint8_t img[4096] = {0};
-    memcpy(img, "FW2.0.00", 8);
-    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, sizeof(img)), 0);
-    nvme_sim_set_zasl(f.sim, 1); /* the new firmware's: 8 KiB */
-    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
-    uint64_t sent = nvme_sim_stats(f.sim)->zone_appends;
-    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 4, b, &lba), NVME_ERR_INVAL);
-    assert_int_equal(nvme_sim_stats(f.sim)->zone_appends, sent);
-    assert_int_equal(nvme_zns_append(f.ctrl, 1, ZS, 2, b, &lba), 0);
-    assert_int_equal(lba, ZS);
-    free(b);
-    fx_stop(&f);
+    zasl_asked_again_after(true);
 }
 
 /* ZASL 0 (ZNS 1.1 Figure 52: the Zone Append limit is MDTS), read at the
