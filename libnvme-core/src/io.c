@@ -176,9 +176,10 @@ static __attribute__((noinline)) int nvme_rw_submit_pi(struct nvme_qpair *qp, ui
         return rc;
     nvme_sqe_rw(&s->sqe, opc, ns->nsid, lba, count);
     nvme_ns_plain_pi(ns, &s->sqe);
-    return nvme_qpair_commit(qp, s, buf, count << ns->lbads,
-                             opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
-                             (flags & NVME_SUBMIT_NO_DOORBELL) | NVME_CMD_REPLAY, cb, arg);
+    return nvme_qpair_commit(
+        qp, s, buf, count << ns->lbads,
+        opc == NVME_CMD_READ ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE,
+        (flags & (NVME_SUBMIT_NO_DOORBELL | NVME_CMD_NO_RETRY)) | NVME_CMD_REPLAY, cb, arg);
 }
 
 /* One checked read or write, built in place in its slot; one_page: the
@@ -192,9 +193,14 @@ static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qp
                                           void *buf, uint32_t len, unsigned flags, nvme_cmd_cb cb,
                                           void *arg, bool one_page, bool keep_lock)
 {
+    /* A zoned write is not sent again for a status that may have moved
+     * the write pointer (qpair.c nvme_zoned_write_failed): through the
+     * general path, which keeps NO_RETRY in the slot. */
+    if (__builtin_expect(opc == NVME_CMD_WRITE && ns->zone_size != 0, 0))
+        flags |= NVME_CMD_NO_RETRY;
     if (__builtin_expect(ns->pi_type != 0, 0))
         return nvme_rw_submit_pi(qp, epoch, ns, opc, lba, count, buf, flags, cb, arg);
-    if (__builtin_expect(!one_page, 0))
+    if (__builtin_expect(!one_page || (flags & NVME_CMD_NO_RETRY) != 0, 0))
         return nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
                                          arg);
     return nvme_qpair_submit_rw(ctrl, qp, epoch, opc, nsid, lba, count, buf, len, flags, cb, arg,
@@ -243,7 +249,8 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
      * would make the compiler load them again for every request. */
     const uint64_t nsze = ns->nsze;
     const uint32_t nsid = ns->nsid, lbads = ns->lbads;
-    const bool writable = !ns->read_only;
+    /* Zoned writes are left to nvme_submit_rw (NVME_CMD_NO_RETRY). */
+    const bool writable = !ns->read_only && ns->zone_size == 0;
     const uint32_t page_mask = ctrl->page_size - 1u;
     const uint32_t page_blocks = ctrl->page_size >> lbads; /* 0 for blocks over a page */
     /* Device-written buffers own whole cache lines (nvme_io_check). */

@@ -156,16 +156,27 @@ static int nvm_no_queue(struct nvme_ctrl *ctrl)
     return NVME_READ_ONCE(ctrl->info.admin_only) ? nvme_io_admin_only(ctrl) : NVME_ERR_STATE;
 }
 
+/* The submission flags of I/O command opc to ns: replayed after a reset;
+ * one that moves a zone's write pointer (Write, Write Zeroes, Copy) is
+ * not sent again for a status that may have moved it (qpair.c
+ * nvme_zoned_write_failed). */
+static unsigned nvm_flags(const struct nvme_ns_info *ns, uint8_t opc)
+{
+    bool moves_wp = opc == NVME_CMD_WRITE || opc == NVME_CMD_WRITE_ZEROES || opc == NVME_CMD_COPY;
+    return NVME_CMD_REPLAY | (moves_wp && ns->zone_size != 0 ? NVME_CMD_NO_RETRY : 0u);
+}
+
 /* One I/O command, blocking; epoch: read before the checks whose
  * namespace fields sized its data (nvme_ns_epoch_read), or
- * NVME_NS_EPOCH_ANY when its length depends on no format. */
+ * NVME_NS_EPOCH_ANY when its length depends on no format; flags:
+ * nvm_flags. */
 static int nvm_exec(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
-                    uint32_t len, enum nvme_dma_dir dir, uint32_t *dw0)
+                    uint32_t len, enum nvme_dma_dir dir, unsigned flags)
 {
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     if (qp == NULL)
         return nvm_no_queue(ctrl);
-    return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, NVME_CMD_REPLAY, dw0);
+    return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, flags, NULL);
 }
 
 static uint32_t nvm_data_block(const struct nvme_ns_info *ns, unsigned flags);
@@ -214,11 +225,12 @@ static int nvm_exec_built(struct nvme_ctrl *ctrl, struct nvm_built *b, uint64_t 
         int rc;
         struct nvme_qpair *qp = bounce ? nvme_io_qpair_get(ctrl, NVME_QID_CPU) : NULL;
         if (!bounce)
-            rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, NULL);
+            rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc));
         else if (qp == NULL)
             rc = nvm_no_queue(ctrl);
         else /* (caller memory: through a buffer of the core) */
-            rc = nvme_exec_bounce(qp, b->epoch, sqe, buf, len, dir, NVME_CMD_REPLAY, NULL);
+            rc = nvme_exec_bounce(qp, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc),
+                                  NULL);
         if (rc != NVME_ERR_BUSY || !nvme_ns_epoch_moved(ctrl, b->epoch))
             return rc;
         rc = nvm_data_recheck(ctrl, b->ns, b->write, lba, count, 0, b->dblk, b->mblk, b->pi,
@@ -805,7 +817,8 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
                 nvme_memcpy(mdma, md + (uintptr_t)done * mblk, (size_t)n * mblk);
             nvme_dma_sync(ctrl, mdma, (size_t)n * mblk, dir);
         }
-        rc = nvm_exec(ctrl, epoch, &sqe, buf + (uintptr_t)done * dblk, n * dblk, dir, NULL);
+        rc = nvm_exec(ctrl, epoch, &sqe, buf + (uintptr_t)done * dblk, n * dblk, dir,
+                      nvm_flags(ns, opc));
         if (nvme_piece_above_mdts(ctrl, rc, (uint64_t)n * dblk)) {
             rc = NVME_OK; /* cut again, at the new MDTS */
             continue;
@@ -937,7 +950,8 @@ int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
          * cppcheck's "redundant |" is on purpose. */
         // cppcheck-suppress badBitmaskCheck
         sqe.cdw13 = NVME_ZRA_REPORT | (NVME_ZRASF_ALL << 8) | NVME_ZRA_PARTIAL;
-        rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, dma, len, NVME_DMA_FROM_DEVICE, NULL);
+        rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, dma, len, NVME_DMA_FROM_DEVICE,
+                      NVME_CMD_REPLAY);
         bool again = nvme_piece_above_mdts(ctrl, rc, len);
         if (rc == NVME_OK) {
             nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);

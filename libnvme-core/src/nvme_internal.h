@@ -135,7 +135,8 @@ enum nvme_slot_state {
 #define NVME_CMD_NO_TIMEOUT (1u << 8) /* Asynchronous Event Request */
 #define NVME_CMD_LONG (1u << 9)       /* long admin timeout */
 #define NVME_CMD_REPLAY (1u << 10)    /* may be replayed after a reset (I/O) */
-#define NVME_CMD_NO_RETRY (1u << 11)  /* admin passthrough: never re-sent for a status */
+#define NVME_CMD_NO_RETRY                                                                          \
+    (1u << 11) /* admin passthrough, zoned write: never re-sent for a status */
 /* nvme_cmd_slot.flags */
 #define NVME_SLOT_F_NO_TIMEOUT 0x01u
 #define NVME_SLOT_F_LONG 0x02u

@@ -280,6 +280,25 @@ void nvme_qpair_complete_slot(struct nvme_qpair *qp, uint16_t idx, int result)
     nvme_qpair_finish(qp, idx, result, 0);
 }
 
+/* A zoned write (on an I/O queue, NO_RETRY marks nothing else) failed
+ * with sf, a status that says how the command ended: a media error, Data
+ * Transfer Error, Internal Error, Command Interrupted.  It may have moved
+ * the zone's write pointer (QEMU 7.2 moves it over the whole command on a
+ * Write Fault), so the same write again is a Zone Invalid Write (not at
+ * the write pointer, ZNS Command Set) that hides sf: not sent again.  An
+ * abort (the core's Abort, a queue it deleted) or Namespace Not Ready is
+ * the core's recovery or a wait, retried as any write's. */
+static bool nvme_zoned_write_failed(const struct nvme_qpair *qp, const struct nvme_cmd_slot *s,
+                                    uint16_t sf)
+{
+    if (qp->qid == 0 || !(s->flags & NVME_SLOT_F_NO_RETRY))
+        return false;
+    uint8_t sc = NVME_SF_SC(sf);
+    return NVME_SF_SCT(sf) != NVME_SCT_GENERIC ||
+           (sc != NVME_SC_ABORT_REQ && sc != NVME_SC_ABORT_SQ_DELETION &&
+            sc != NVME_SC_NS_NOT_READY);
+}
+
 /* The retry policy (nvme_qpair_retry) without the queue's state: true
  * when a completion with status sf would send the command again. */
 static bool nvme_slot_retry_allowed(const struct nvme_qpair *qp, const struct nvme_cmd_slot *s,
@@ -291,11 +310,11 @@ static bool nvme_slot_retry_allowed(const struct nvme_qpair *qp, const struct nv
      * same) is not re-sent for a status either, nor an admin passthrough
      * (Linux fails passthrough fast, REQ_FAILFAST_DRIVER): a timed-out one
      * is aborted, and Command Abort Requested does not say that it did not
-     * run. */
+     * run; a zoned write only after an abort (nvme_zoned_write_failed). */
     return nvme_status_retryable(sf) && s->retries < ctrl->max_retries &&
-           !NVME_READ_ONCE(ctrl->stopping) &&
-           !(s->flags & (NVME_SLOT_F_NO_TIMEOUT | NVME_SLOT_F_NO_RETRY)) &&
-           (qp->qid == 0 || (s->flags & NVME_SLOT_F_REPLAY));
+           !NVME_READ_ONCE(ctrl->stopping) && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
+           (qp->qid == 0 ? !(s->flags & NVME_SLOT_F_NO_RETRY)
+                         : (s->flags & NVME_SLOT_F_REPLAY) && !nvme_zoned_write_failed(qp, s, sf));
 }
 
 void nvme_qpair_harvest(struct nvme_qpair *qp)

@@ -1836,10 +1836,19 @@ def case_zoned(w):
     zone size (zoned.zone_capacity: Zone Is Full past it); Too Many Active
     Zones (zoned.max_active) named; write pointers kept by a controller
     reset; Select All finish and reset; zns id-ctrl / id-ns (ZASL, MAR,
-    MOR, the zone size in each format) as QEMU reports them, zns open-zone."""
-    z1, z2 = os.path.join(w.dir, "z1.img"), os.path.join(w.dir, "z2.img")
+    MOR, the zone size in each format) as QEMU reports them, zns open-zone;
+    a zoned Write and a Write Zeroes failing once (blkdebug EIO: Write
+    Fault, and QEMU moves the write pointer over the whole command) are
+    not sent again: the caller gets the Write Fault (before: retried, it
+    got Zone Invalid Write, which hid it), the next write at the write
+    pointer works."""
+    z1, z2, z3 = (os.path.join(w.dir, "z%d.img" % i) for i in (1, 2, 3))
     make_image(z1, 16 * MiB)
     make_image(z2, 16 * MiB)
+    make_image(z3, 16 * MiB)
+    cfg = os.path.join(w.dir, "zoned.cfg")
+    with open(cfg, "w") as f:
+        f.write(BLKDEBUG_ZONED_CFG)
     # 512-byte blocks, zones of 2048; namespace 2's hold 1024 (capacity)
     cross = "io-passthru -O 8 -n 1 -4 4096 -6 2099"
     cmds = ["write-zeroes -n 1 -s 0 -c 2100", "!" + cross, "report-zones -n 1 -d 3 -o json",
@@ -1850,10 +1859,14 @@ def case_zoned(w):
             "zone-mgmt-send -n 2 -a -z finish", "zone-mgmt-send -n 2 -a -z reset",
             "report-zones -n 2 -s 0 -d 5 -o json",
             "zns id-ctrl -o json", "zns id-ns -n 1", "zns id-ns -n 2 -o json",
-            "zns open-zone -n 2 -s 0x1000", "report-zones -n 2 -s 0x1000 -d 1 -o json"]
+            "zns open-zone -n 2 -s 0x1000", "report-zones -n 2 -s 0x1000 -d 1 -o json",
+            "stats", "expect-err 0x280 wpat 3 0 24 41", "expect-err 0x280 write-zeroes -n 3 -s 2048 -c 24",
+            "stats", "report-zones -n 3 -d 2 -o json", "wpat 3 24 8 42", "rpat 3 24 8 42"]
     c = w.boot(["path=%s,nsid=1,zoned=true,zoned.zone_size=1M" % z1,
                 "path=%s,nsid=2,zoned=true,zoned.zone_size=1M,zoned.zone_capacity=512K,"
-                "zoned.max_active=3" % z2], cmds, ctrl="mdts=2", max_seconds=40)
+                "zoned.max_active=3" % z2,
+                "path=%s,nsid=3,zoned=true,zoned.zone_size=1M,blkdebug=%s,drive.werror=report,"
+                "drive.rerror=report" % (z3, cfg)], cmds, ctrl="mdts=2", max_seconds=40)
     c.hasnt(r"write-zeroes: Zone Boundary Error",
             "write-zeroes of 2100 blocks from zone 0's start: one command per zone, no Zone Boundary Error")
     c.has(r"^harness: '%s' failed as expected: \d+ \(Zone Boundary Error\)" % re.escape(cross),
@@ -1910,7 +1923,40 @@ def case_zoned(w):
         c.ok(zl[0]["state"] == "EXP_OPENED", "after zns open-zone: the zone explicitly opened")
     except (ValueError, KeyError, IndexError, TypeError) as e:
         c.ok(False, "report-zones -o json parses (%s)" % e)
+    c.has(r"^harness: 'wpat 3 0 24 41' failed as expected: 640 \(Write Fault\)",
+          "a zoned write meeting an EIO once: Write Fault, not the Zone Invalid Write of a retry")
+    c.has(r"^harness: 'write-zeroes -n 3 -s 2048 -c 24' failed as expected: 640 \(Write Fault\)",
+          "a zoned Write Zeroes meeting an EIO once: Write Fault, not the Zone Invalid Write of a retry")
+    retries = [int(x) for x in re.findall(r"^stats: .*\bretries=(\d+)", c.log, re.M)]
+    c.ok(len(retries) == 2 and retries[1] == retries[0],
+         "neither was sent again for its status (retries %s)" % retries)
+    try:
+        zl = json.loads(c.section("report-zones -n 3 -d 2 -o json"))["zone_list"]
+        c.ok([x["wp"] for x in zl] == [24, 2048 + 24],
+             "QEMU moved both write pointers over the failed commands (Write Fault)")
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        c.ok(False, "report-zones -o json parses (%s)" % e)
+    c.ok("rpat ok" in c.section("rpat 3 24 8 42"), "the next write, at the write pointer, written and read back")
+    pat_check_image(c, z3, 42, 24, 8, 512, "zoned write after a Write Fault")
     return c
+
+
+# A zoned namespace's Write and Write Zeroes fail once each (case_zoned).
+BLKDEBUG_ZONED_CFG = """\
+[inject-error]
+event = "write_aio"
+iotype = "write"
+errno = "5"
+sector = "10"
+once = "on"
+
+[inject-error]
+event = "pwritev_zero"
+iotype = "write-zeroes"
+errno = "5"
+sector = "2060"
+once = "on"
+"""
 
 
 CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,

@@ -60,7 +60,10 @@
  *  5. Retries.  A completion with a retryable status and DNR clear is
  *     retried within the budget (max_retries, default 5), after the
  *     Command Retry Delay it names (CRDT1-3; ACRE is enabled through Host
- *     Behavior Support where the controller reports delays).
+ *     Behavior Support where the controller reports delays).  A Write,
+ *     Write Zeroes or Copy to a zoned namespace is retried only after an
+ *     abort or Namespace Not Ready: another failure may have moved the
+ *     write pointer, and the caller gets that status.
  *  6. Device gone.  Registers reading all ones mark the controller gone:
  *     everything in flight fails with NVME_ERR_GONE, new calls fail at
  *     once, no register is written again, and event_cb is told.
