@@ -235,7 +235,7 @@ int ctl_cmd_get_feature(struct ctl *c)
     uint32_t dw0 = 0;
     int rc = nvme_get_feature(c->ctrl, fid, nsid, sel, cdw11, data, len, &dw0);
     if (rc != NVME_OK) {
-        char what[48];
+        char what[64]; /* the longest name (35) fits whole, its ')' too */
         nvme_snprintf(what, sizeof(what), "get-feature 0x%02x (%s)", fid, feat_name(fid));
         return ctl_fail(c, nsid, what, rc);
     }
@@ -302,7 +302,7 @@ int ctl_cmd_set_feature(struct ctl *c)
     bool save = flag(c, F_SAVE);
     int rc = nvme_set_feature(c->ctrl, fid, nsid, v, cdw12, save, data, len, &dw0);
     if (rc != NVME_OK) {
-        char what[48];
+        char what[64]; /* the longest name (35) fits whole, its ')' too */
         nvme_snprintf(what, sizeof(what), "set-feature 0x%02x (%s)", fid, feat_name(fid));
         return ctl_fail(c, nsid, what, rc);
     }
