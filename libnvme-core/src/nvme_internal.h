@@ -1176,7 +1176,12 @@ static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint1
     }
     /* qid 0 wraps to the largest index: one compare, and the index */
     unsigned i = (unsigned)qid - 1u;
-    return i < n ? &ctrl->ioq[i] : NULL;
+    if (i >= n)
+        return NULL;
+    struct nvme_qpair *qp = &ctrl->ioq[i];
+    if (qp == NULL) /* never: said so that callers test for NULL only above */
+        __builtin_unreachable();
+    return qp;
 }
 
 static inline void nvme_lock(struct nvme_qpair *qp)
