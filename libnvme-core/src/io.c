@@ -313,7 +313,7 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
     bool fast = ns != NULL && ns->status == NVME_OK && !NVME_READ_ONCE(ctrl->gone) &&
                 !NVME_READ_ONCE(ctrl->info.admin_only) && ns->plain_io && ns->pi_type == 0 &&
                 ctrl->trace == 0;
-    nvme_lock(qp);
+    nvme_lock_c(ctrl, qp);
     while (i < n) {
         if (fast)
             i = nvme_rw_batch_place(ctrl, qp, epoch, ns, reqs, i, n);
@@ -340,7 +340,7 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
     }
     if (!(flags & NVME_SUBMIT_NO_DOORBELL) && qp->live)
         nvme_qpair_ring_locked(qp); /* one doorbell for the batch */
-    nvme_unlock(qp);
+    nvme_unlock_c(ctrl, qp);
     if (submitted != NULL)
         *submitted = i;
     return rc;
