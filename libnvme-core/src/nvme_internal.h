@@ -1534,6 +1534,13 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             /* A blocking call's waiter (no wake() to call): nvme_waiter_cb
              * in place, under the lock, which it does not need. */
             (void)nvme_waiter_done(arg, sf, dw0);
+        } else if (cb != NULL && qp->lock == NULL && __builtin_expect(ctrl->cb_depth == NULL, 1)) {
+            /* No lock to let go and callbacks counted per queue (a port
+             * without locks, or with one CPU): nvme_cb_enter and
+             * nvme_cb_leave in place, two tests fewer. */
+            qp->in_callback++;
+            cb(arg, sf, dw0);
+            qp->in_callback--;
         } else if (cb != NULL) {
             /* Callbacks run unlocked: they may submit the next command. */
             uint32_t *depth = nvme_cb_enter(ctrl, qp);
