@@ -1437,16 +1437,16 @@ static inline unsigned nvme_qpair_cq_invalidate(struct nvme_ctrl *ctrl, struct n
 static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                                            unsigned max, bool notrace, bool held, bool runs)
 {
-    unsigned reaped = 0;
     unsigned left = 0; /* runs: entries from the head invalidated, not read yet */
     const unsigned limit = max != 0 ? max : ~0u;
-    bool live = held; /* held since a submission found the queue live */
+    unsigned budget = limit; /* entries it may still reap: one count, not two */
+    bool live = held;        /* held since a submission found the queue live */
 
     if (!held)
         nvme_lock_c(ctrl, qp);
     /* live is looked at again on every entry: a callback runs unlocked and
      * another CPU may have started a reset meanwhile. */
-    while (reaped < limit && __builtin_expect(live || qp->live, 1)) {
+    while (budget != 0 && __builtin_expect(live || qp->live, 1)) {
         live = false;
         uint16_t head = qp->cq_head;
         volatile struct nvme_cqe *vc = &qp->cq[head];
@@ -1481,7 +1481,7 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             NVME_WRITE_ONCE(qp->phase, qp->phase ^ 1u); /* it inverts on each lap (§4.6) */
         }
         NVME_WRITE_ONCE(qp->cq_head, head);
-        reaped++;
+        budget--;
         if (!notrace && __builtin_expect(ctrl->trace != 0, 0)) {
             struct nvme_cqe cqe;
             cqe.dw0 = dw0;
@@ -1569,6 +1569,7 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             nvme_qpair_cq_doorbell(qp);
         }
     }
+    unsigned reaped = limit - budget;
     if (reaped > 0 && qp->sq_tail != qp->sq_tail_rung && qp->live)
         nvme_qpair_ring_locked(qp); /* retries queued above */
     nvme_unlock_c(ctrl, qp);
