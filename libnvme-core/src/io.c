@@ -259,8 +259,10 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
     if (!qp->live || !NVME_READ_ONCE(ctrl->ready) || NVME_READ_ONCE(ctrl->ns_frozen) != 0 ||
         nvme_ns_epoch_moved(ctrl, epoch))
         return i; /* one by one: nvme_submit_rw says why */
-    for (; i < n && qp->free_head != NVME_NO_SLOT; i++) {
-        const struct nvme_rw_req *r = &reqs[i];
+    /* A pointer to the request, not an index: one count fewer to keep
+     * across the OSAL's call. */
+    const struct nvme_rw_req *r = &reqs[i], *const end = &reqs[n];
+    for (; r != end && qp->free_head != NVME_NO_SLOT; r++) {
         uintptr_t buf = (uintptr_t)r->buf;
         uint64_t lba = r->lba;
         uint32_t count = r->count;
@@ -286,7 +288,7 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
         (void)nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, (void *)buf, len, r->cb, r->arg,
                                  bus);
     }
-    return i;
+    return (unsigned)(r - reqs);
 }
 
 int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
