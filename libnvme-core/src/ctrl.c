@@ -224,6 +224,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     if (ctrl == NULL)
         return NVME_ERR_NOMEM;
     nvme_memzero(ctrl, sizeof(*ctrl));
+    ctrl->ns_none.status = NVME_ERR_NOENT; /* NSID 0 (io.c, nvme_io_ns) */
     nvme_memcpy(&ctrl->osal, osal, sizeof(ctrl->osal));
     if (opts != NULL)
         nvme_memcpy(&ctrl->opts, opts, sizeof(ctrl->opts));

@@ -13,16 +13,20 @@
 
 /* The namespace of an I/O: the queue remembers the last one (namespace
  * objects live until fini and keep their NSID, so the cache cannot point
- * at the wrong one; a detached one says NVME_ERR_NOENT in its status). */
+ * at the wrong one; a detached one says NVME_ERR_NOENT in its status).
+ * The cache is never NULL: ctrl->ns_none (NSID 0) until a lookup finds
+ * one, and after one finds none; a call for NSID 0 gets it, whose status
+ * refuses it (nvme_io_check_run answers NVME_ERR_NOENT, as for NULL). */
 static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
                                                     uint32_t nsid)
 {
+    if (qp == NULL)
+        return nvme_ns_find(ctrl, nsid);
     /* CPUs that share the queue share the cache, unlocked: one pointer */
-    const struct nvme_ns_info *ns = qp != NULL ? NVME_READ_ONCE(qp->ns_cache) : NULL;
-    if (ns == NULL || ns->nsid != nsid) {
+    const struct nvme_ns_info *ns = NVME_READ_ONCE(qp->ns_cache);
+    if (ns->nsid != nsid) {
         ns = nvme_ns_find(ctrl, nsid);
-        if (qp != NULL)
-            NVME_WRITE_ONCE(qp->ns_cache, ns);
+        NVME_WRITE_ONCE(qp->ns_cache, ns != NULL ? ns : &ctrl->ns_none);
     }
     return ns;
 }
@@ -120,6 +124,8 @@ static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme
     out->one_page = one;
     return NVME_OK;
 refused:
+    if (ns == &ctrl->ns_none) /* NSID 0: no namespace, as when none is found */
+        return NVME_ERR_NOENT;
     if (!settled && nvme_ns_epoch_moved(ctrl, e))
         return NVME_ERR_BUSY;
     return rc;

@@ -234,7 +234,7 @@ struct nvme_qpair {
     uint32_t timeout_ticks; /* deadline of its commands, in ticks */
     uint32_t seq;           /* submission counter (slot.seq) */
     uint16_t in_callback;   /* its callbacks running, without ctrl->cb_depth (lock held) */
-    const struct nvme_ns_info *ns_cache; /* namespace of the last I/O (io.c) */
+    const struct nvme_ns_info *ns_cache; /* namespace of the last I/O (io.c), or &ctrl->ns_none */
 
     struct nvme_prp_page *prp_pool; /* free PRP list pages */
     void *lock;
@@ -366,8 +366,12 @@ struct nvme_ctrl {
 
     struct nvme_ns_table *ns_table;   /* active namespaces (ns.c) */
     struct nvme_ns_table *ns_retired; /* replaced tables a lookup may still read */
-    uint32_t ns_readers;              /* atomic: lookups reading a table (nvme_ns_read_begin) */
-    struct nvme_ns_info **ns_all;     /* every namespace object ever made */
+    /* What an I/O queue's namespace cache (qp->ns_cache, io.c) holds
+     * before a lookup found one, so that it is never NULL: no namespace
+     * has NSID 0 (§3.2.1.2), and its status says there is none. */
+    struct nvme_ns_info ns_none;
+    uint32_t ns_readers;          /* atomic: lookups reading a table (nvme_ns_read_begin) */
+    struct nvme_ns_info **ns_all; /* every namespace object ever made */
     unsigned ns_all_count, ns_all_cap;
     uint32_t ns_gen;
     uint32_t ns_scanning; /* atomic flag: a CPU is in nvme_ns_scan */

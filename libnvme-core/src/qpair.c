@@ -37,6 +37,7 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
     qp->ctrl = ctrl;
     qp->qid = qid;
     qp->entries = entries;
+    qp->ns_cache = &ctrl->ns_none;                             /* never NULL (io.c, nvme_io_ns) */
     qp->sqe_shift = qid == 0 ? NVME_SQES_LOG2 : ctrl->io_sqes; /* admin: 64 B (§3.1.5) */
     /* A full ring keeps one entry empty (§4.1.2); with shared tags the
      * first tag_shared CIDs are the admin queue's (caller sized entries). */

@@ -152,6 +152,37 @@ static void a_4096_byte_lba_namespace_reads_and_writes(void **state)
     fx_stop(&f);
 }
 
+/* NSID 0 names no namespace (§3.2.1.2): refused with NVME_ERR_NOENT on a
+ * queue that has seen no namespace yet (its namespace cache starts at
+ * the controller's placeholder of NSID 0), after an unknown NSID, and
+ * after a good one, by the blocking, asynchronous and batch calls alike;
+ * and the placeholder never keeps a good NSID from its namespace. */
+static void nsid_0_is_no_namespace_whatever_the_queue_saw_before(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = xalloc(4096, 4096);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    struct nvme_rw_req req = {0, buf, NULL, NULL, 1, NVME_CMD_READ};
+
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 0, 0, 1, buf, 0, NULL, NULL),
+                     NVME_ERR_NOENT); /* the queue's first I/O */
+    assert_int_equal(nvme_read(f.ctrl, 0, 0, 1, buf), NVME_ERR_NOENT);
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 0, &req, 1, 0, NULL), NVME_ERR_NOENT);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds); /* nothing reached the device */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_OK);
+    assert_int_equal(nvme_write(f.ctrl, 0, 0, 1, buf), NVME_ERR_NOENT); /* after a good one */
+    assert_int_equal(nvme_read(f.ctrl, 9, 0, 1, buf), NVME_ERR_NOENT);  /* an unknown one */
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 0, 0, 1, buf, 0, NULL, NULL),
+                     NVME_ERR_NOENT);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_OK); /* and a good one again */
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds + 2);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void bad_caller_input_gets_a_clear_error_and_reaches_no_device(void **state)
 {
     (void)state;
@@ -594,6 +625,7 @@ int main(void)
         cmocka_unit_test(transfers_above_mdts_are_split_with_contents_intact),
         cmocka_unit_test(a_4096_byte_lba_namespace_reads_and_writes),
         cmocka_unit_test(bad_caller_input_gets_a_clear_error_and_reaches_no_device),
+        cmocka_unit_test(nsid_0_is_no_namespace_whatever_the_queue_saw_before),
         cmocka_unit_test(dma_map_failure_is_reported_and_unwound),
         cmocka_unit_test(a_one_page_mapping_moved_off_its_offset_is_unmapped_and_sent_again),
         cmocka_unit_test(device_status_comes_back_as_the_status_field),
