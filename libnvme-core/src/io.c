@@ -108,7 +108,7 @@ static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme
     /* Inside one memory page (PRP1 alone): such a range cannot wrap the
      * address space, and it is within MDTS (mdts_bytes is at least two
      * pages, admin.c; a page is at most 64 KiB, 128 blocks). */
-    bool one = len <= ctrl->page_size - ((uint32_t)(uintptr_t)buf & (ctrl->page_size - 1u));
+    bool one = len <= ctrl->page_size - ((uint32_t)(uintptr_t)buf & ctrl->page_mask);
     if (__builtin_expect(!one, 0) && len - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf) {
         rc = NVME_ERR_INVAL; /* would wrap the address space */
         goto refused;

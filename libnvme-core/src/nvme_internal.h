@@ -274,6 +274,7 @@ struct nvme_ctrl {
     uint32_t dstrd;
     uint32_t page_shift; /* CC.MPS + 12 */
     uint32_t page_size;
+    uint32_t page_mask;        /* page_size - 1, for the fast paths */
     uint32_t timeout_ms;       /* from CAP.TO (after quirks) */
     uint32_t ready_timeout_ms; /* CSTS.RDY 0 -> 1: CAP.TO, or CRTO.CRWMT when larger */
     uint32_t rtd3e_us;
@@ -1270,8 +1271,7 @@ static NVME_HOT_INLINE bool nvme_map_page(struct nvme_ctrl *ctrl, void *buf, uin
 {
     int mrc = ctrl->osal.dma_map(ctrl->osal.ctx, buf, len, dir, bus);
     if (__builtin_expect(
-            mrc == 0 && (((uint32_t)*bus ^ (uint32_t)(uintptr_t)buf) & (ctrl->page_size - 1u)) == 0,
-            1))
+            mrc == 0 && (((uint32_t)*bus ^ (uint32_t)(uintptr_t)buf) & ctrl->page_mask) == 0, 1))
         return true;
     if (mrc == 0)
         nvme_map_page_undo(ctrl, buf, len, dir);

@@ -174,6 +174,7 @@ int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again)
         ctrl->cc_css = cc_css;
         ctrl->page_shift = page_shift;
         ctrl->page_size = 1u << ctrl->page_shift;
+        ctrl->page_mask = ctrl->page_size - 1u;
         info->page_size = ctrl->page_size;
     }
     NVME_TRACE(ctrl, NVME_TRACE_INIT, "CAP=%016llx VS=%08x MQES=%u DSTRD=%u TO=%ums page=%u",
