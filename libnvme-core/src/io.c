@@ -113,10 +113,15 @@ static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme
         rc = NVME_ERR_INVAL; /* would wrap the address space */
         goto refused;
     }
+    /* No queue: none by that number (the caller's error), or none yet.
+     * Ready with no I/O queue and not admin-only (checked above) is never
+     * a settled state: a restart marks the controller ready at its enable
+     * and creates the queues after Identify and Set Features, with the
+     * count a failed attempt left (0) meanwhile: submit again. */
     if (qp == NULL)
-        return NVME_READ_ONCE(ctrl->dead)    ? NVME_ERR_FATAL
-               : NVME_READ_ONCE(ctrl->ready) ? NVME_ERR_INVAL
-                                             : NVME_ERR_STATE;
+        return NVME_READ_ONCE(ctrl->dead)                                       ? NVME_ERR_FATAL
+               : !NVME_READ_ONCE(ctrl->ready) || nvme_io_queue_count(ctrl) == 0 ? NVME_ERR_STATE
+                                                                                : NVME_ERR_INVAL;
     out->ns = ns;
     out->epoch = e;
     out->lbads = ns->lbads;
@@ -221,8 +226,15 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
     struct nvme_io_checked c;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
     int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
-    if (rc != NVME_OK)
+    if (rc != NVME_OK) {
+        /* No queue when looked up, and the reset that created it ended
+         * before the checks read the controller ready: submit again, on
+         * the queue there is now (the blocking path goes again, nvme_rw). */
+        if (__builtin_expect(qp == NULL, 0) && rc == NVME_ERR_INVAL &&
+            nvme_io_qpair_get(ctrl, qid) != NULL)
+            return NVME_ERR_STATE;
         return rc;
+    }
     if (!c.one_page && count > nvme_max_blocks(ctrl, c.ns))
         return NVME_ERR_INVAL;
     rc = nvme_rw_submit(ctrl, qp, c.epoch, c.ns, nsid, opc, lba, count, buf, c.len, flags, cb, arg,
@@ -386,8 +398,12 @@ static int nvme_flush_submit(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid
     if (NVME_READ_ONCE(ctrl->info.admin_only)) /* issue 9 */
         return nvme_io_admin_only(ctrl);
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
-    if (qp == NULL)
-        return NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL : NVME_ERR_INVAL;
+    if (qp == NULL) /* as for a read or write (nvme_io_check_run, nvme_submit_rw_op) */
+        return NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL
+               : !NVME_READ_ONCE(ctrl->ready) || nvme_io_queue_count(ctrl) == 0 ||
+                       nvme_io_qpair_get(ctrl, qid) != NULL
+                   ? NVME_ERR_STATE
+                   : NVME_ERR_INVAL;
     if (used != NULL)
         *used = qp; /* the queue to wait on */
     struct nvme_sqe sqe;

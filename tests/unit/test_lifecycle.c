@@ -2300,6 +2300,129 @@ static void a_batch_whose_queue_a_reset_dropped_says_submit_again(void **state)
     fx_stop(&f);
 }
 
+/* The asynchronous nvme_submit_rw in the race of
+ * a_write_that_looked_for_its_queue_before_a_reset_made_it_goes: its
+ * queue looked up (none: admin-only), then the reset that created the
+ * queues ended before its checks read admin_only.  The call was right:
+ * NVME_ERR_STATE (submit again), nothing sent, and submitted again it
+ * goes on the queue there is now.  Before: NVME_ERR_INVAL, a caller's
+ * error (the blocking path went again; this one did not). */
+static void
+an_async_write_that_looked_for_its_queue_before_a_reset_made_it_says_submit_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_admin_only_resetting_at_cpu_id(&f);
+    uint8_t *buf = fx_xalloc(4096), *back = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 37);
+    struct fx_rec r = {0, -100};
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    cpu_id_resets = 1;
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1, 0, 8, buf, 0, fx_rec_cb, &r),
+        NVME_ERR_STATE);
+    assert_int_equal(cpu_id_resets, 0);
+    assert_false(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    assert_int_equal(r.calls, 0);
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    fx_poll_until(&f, 1, &r, 1000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, back), 0);
+    assert_memory_equal(back, buf, 4096);
+    fx_stop(&f);
+    free(buf);
+    free(back);
+}
+
+/* sleep_us for a_restart_between_its_enable_and_its_queues_says_submit_again:
+ * the first sleep that finds the controller ready with no I/O queue and
+ * not admin-only (a restart after a failed one, before it created its
+ * queues) submits there, as another CPU would; the answers are kept. */
+static struct fx *window_fx;
+static void (*window_sleep_next)(void *ctx, uint32_t us);
+static uint8_t *window_buf;
+static struct fx_rec window_rec;
+static int window_rc[5];
+static bool window_hit;
+static void window_sleep(void *ctx, uint32_t us)
+{
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(window_fx->ctrl);
+    if (!window_hit && nvme_ctrl_is_ready(window_fx->ctrl) && info->io_queues == 0 &&
+        !info->admin_only) {
+        window_hit = true;
+        struct nvme_ctrl *c = window_fx->ctrl;
+        window_rc[0] = nvme_submit_rw(c, NVME_QID_CPU, NVME_CMD_WRITE, 1, 0, 8, window_buf, 0,
+                                      fx_rec_cb, &window_rec);
+        window_rc[1] = nvme_submit_rw(c, 1, NVME_CMD_READ, 1, 0, 8, window_buf, 0, fx_rec_cb,
+                                      &window_rec);
+        struct nvme_rw_req req = {0, window_buf, fx_rec_cb, &window_rec, 8, NVME_CMD_WRITE};
+        unsigned done = 99;
+        window_rc[2] = nvme_submit_rw_batch(c, NVME_QID_CPU, 1, &req, 1, 0, &done);
+        assert_int_equal(done, 0);
+        window_rc[3] = nvme_submit_flush(c, NVME_QID_CPU, 1, 0, fx_rec_cb, &window_rec);
+        /* Blocking, without the OSAL's cpu_id: no reset wait (nvme.h) */
+        window_rc[4] = nvme_write(c, 1, 0, 8, window_buf);
+    }
+    window_sleep_next(ctx, us);
+}
+
+/* A reset whose first restart created no I/O queue (its Create I/O CQ
+ * timed out) tries again: that restart marks the controller ready at its
+ * enable, and creates the queues only after Identify and Set Features,
+ * while the queue count is still the failed attempt's 0.  Reads, writes
+ * and Flushes submitted meanwhile (on another CPU) are right calls during
+ * a reset: NVME_ERR_STATE, submit again (nvme.h), nothing sent; afterwards
+ * they go.  A blocking write there gets NVME_ERR_STATE too (no cpu_id: it
+ * cannot wait the reset out).  Before: NVME_ERR_INVAL, a caller's error,
+ * for each.  A device
+ * removed at a restart's Create I/O Queue leaves the count 0 for the next
+ * restart too: the likely cause of nvme-workload seed 1050's one "cpu 1
+ * submit: -1" (WORKLOAD_GONE, WORKLOAD_LINK). */
+static void a_restart_between_its_enable_and_its_queues_says_submit_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.admin_timeout_ms = 1000;
+    fx_create(&f);
+    window_fx = &f;
+    window_hit = false;
+    memset(window_rc, 0, sizeof(window_rc));
+    window_rec = (struct fx_rec){0, -100};
+    window_sleep_next = f.osal.sleep_us;
+    f.osal.sleep_us = window_sleep;
+    assert_int_equal(fx_init(&f), 0);
+    window_buf = fx_xalloc(4096);
+    fx_pattern(window_buf, 4096, 53);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    /* The first restart's Create I/O CQ never completes; the second
+     * restart's Identify takes 5 ms, which its wait sleeps through. */
+    fx_inject(&f, NVME_SIM_FAULT_HANG, 0, NVME_ADMIN_CREATE_CQ, 0, 1);
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, 0, NVME_ADMIN_IDENTIFY, 5000, 8);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(window_hit);
+    assert_int_equal(window_rc[0], NVME_ERR_STATE);
+    assert_int_equal(window_rc[1], NVME_ERR_STATE);
+    assert_int_equal(window_rc[2], NVME_ERR_STATE);
+    assert_int_equal(window_rc[3], NVME_ERR_STATE);
+    assert_int_equal(window_rc[4], NVME_ERR_STATE);
+    assert_int_equal(window_rec.calls, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1, 0, 8, window_buf, 0,
+                                    fx_rec_cb, &window_rec),
+                     0);
+    fx_poll_until(&f, 1, &window_rec, 1000 * MS);
+    assert_int_equal(window_rec.calls, 1);
+    assert_int_equal(window_rec.result, 0);
+    assert_media(&f, 0, 8, 53);
+    fx_stop(&f);
+    free(window_buf);
+}
+
 /* cpu_id once more, for a reset between two pieces of a split call: once
  * the controller has fetched cpu_id_mdts_at I/O commands in all, the
  * next lookup lowers MDTS in the simulator (cpu_id_mdts) and resets. */
@@ -2945,6 +3068,9 @@ int main(void)
         cmocka_unit_test(a_write_that_looked_for_its_queue_before_a_reset_made_it_goes),
         cmocka_unit_test(a_flush_that_looked_for_its_queue_before_a_reset_made_it_goes),
         cmocka_unit_test(a_batch_whose_queue_a_reset_dropped_says_submit_again),
+        cmocka_unit_test(
+            an_async_write_that_looked_for_its_queue_before_a_reset_made_it_says_submit_again),
+        cmocka_unit_test(a_restart_between_its_enable_and_its_queues_says_submit_again),
         cmocka_unit_test(a_reset_takes_what_a_new_firmware_supports),
         cmocka_unit_test(a_reset_takes_a_lower_aerl),
         cmocka_unit_test(a_reset_takes_a_lower_mdts_with_io_command_sets),
