@@ -396,7 +396,14 @@ static void *worker_main(void *p)
                 note(7, rc);
                 if (rc != 0 && rc != NVME_ERR_STATE && rc != NVME_ERR_BUSY &&
                     !(chaos >= 2 && (rc == NVME_ERR_GONE || rc == NVME_ERR_FATAL)))
-                    FAIL("cpu %u submit: %d", w->cpu, rc);
+                    FAIL("cpu %u submit: %d (io_queues %u ready %d admin_only %d mdts_bytes %u "
+                         "in_recovery %d dead %d qid %u count %u)",
+                         w->cpu, rc, nvme_io_queue_count(ctrl), NVME_READ_ONCE(ctrl->ready),
+                         NVME_READ_ONCE(ctrl->info.admin_only),
+                         NVME_READ_ONCE(ctrl->info.mdts_bytes),
+                         __atomic_load_n(&ctrl->in_recovery, __ATOMIC_RELAXED),
+                         NVME_READ_ONCE(ctrl->dead), nvme_ctrl_cpu_qid(ctrl, w->cpu),
+                         reqs[0].count);
                 for (unsigned j = done; j < got; j++) {
                     if (__atomic_load_n(&as[j]->calls, __ATOMIC_ACQUIRE))
                         FAIL("cpu %u: refused request got a callback", w->cpu);
