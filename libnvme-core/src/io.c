@@ -218,6 +218,18 @@ static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qp
                                 keep_lock);
 }
 
+/* An asynchronous read or write above MDTS: one the controller took at
+ * bring-up, refused since a reset lowered the limit (nvme_refresh_mdts),
+ * is NVME_ERR_UNSUPPORTED (the caller cuts it at mdts_bytes now; it may
+ * have sized it by the limit before the reset); above that, a caller's
+ * error. */
+static __attribute__((noinline, cold)) int
+nvme_rw_above_mdts(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint32_t count)
+{
+    uint32_t first = ctrl->mdts_bytes_first >> ns->lbads;
+    return count <= (first > 65536u ? 65536u : first) ? NVME_ERR_UNSUPPORTED : NVME_ERR_INVAL;
+}
+
 static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc,
                                              uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
                                              unsigned flags, nvme_cmd_cb cb, void *arg)
@@ -236,10 +248,17 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
         return rc;
     }
     if (!c.one_page && count > nvme_max_blocks(ctrl, c.ns))
-        return NVME_ERR_INVAL;
+        return nvme_rw_above_mdts(ctrl, c.ns, count);
     rc = nvme_rw_submit(ctrl, qp, c.epoch, c.ns, nsid, opc, lba, count, buf, c.len, flags, cb, arg,
                         c.one_page, false);
-    return __builtin_expect(rc == NVME_ERR_REQUEUE, 0) ? NVME_ERR_STATE : rc; /* resubmit */
+    if (__builtin_expect(rc == NVME_OK, 1))
+        return rc;
+    /* Its queue dropped by a reset: resubmit.  Above MDTS at the PRP
+     * build: a reset lowered it after the checks (its length is within
+     * bring-up's), as nvme_rw_above_mdts says. */
+    return rc == NVME_ERR_REQUEUE                                           ? NVME_ERR_STATE
+           : rc == NVME_ERR_INVAL && nvme_piece_above_mdts(ctrl, rc, c.len) ? NVME_ERR_UNSUPPORTED
+                                                                            : rc;
 }
 
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,

@@ -297,6 +297,7 @@ struct nvme_ctrl {
     uint32_t hmpre, hmmin, hmminds; /* Host Memory Buffer, 4 KiB units */
     uint16_t hmmaxd;                /* its most descriptors, 0: no limit */
     uint32_t zasl_bytes;            /* ZNS Zone Append Size Limit, 0: mdts_bytes */
+    uint32_t mdts_bytes_first;      /* mdts_bytes at bring-up: a reset only lowers it */
     /* NVM Command Set Identify Controller (CNS 06h CSI 00h), read at
      * bring-up and every restart (nvme_refresh_identify); 0: no limit (or
      * not reported) */

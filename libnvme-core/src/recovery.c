@@ -1326,16 +1326,18 @@ void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts, bool again)
     uint64_t reported = shift == 0u ? 0u : shift < 64u ? 1ull << shift : ~0ull;
     if (!again)
         info->mdts_bytes = NVME_MAX_XFER_BYTES;
-    if (info->mdts_reported == reported)
-        return;
-    NVME_WRITE_ONCE(info->mdts_log2, (uint16_t)shift);
-    NVME_WRITE_ONCE64(info->mdts_reported, reported);
-    if (reported == 0u || reported >= info->mdts_bytes)
-        return;
-    if (again)
-        nvme_log(ctrl, NVME_LOG_WARN, "MDTS now %llu bytes (was %u): transfers cut there",
-                 (unsigned long long)reported, info->mdts_bytes);
-    NVME_WRITE_ONCE(info->mdts_bytes, (uint32_t)reported);
+    if (info->mdts_reported != reported) {
+        NVME_WRITE_ONCE(info->mdts_log2, (uint16_t)shift);
+        NVME_WRITE_ONCE64(info->mdts_reported, reported);
+        if (reported != 0u && reported < info->mdts_bytes) {
+            if (again)
+                nvme_log(ctrl, NVME_LOG_WARN, "MDTS now %llu bytes (was %u): transfers cut there",
+                         (unsigned long long)reported, info->mdts_bytes);
+            NVME_WRITE_ONCE(info->mdts_bytes, (uint32_t)reported);
+        }
+    }
+    if (!again)
+        ctrl->mdts_bytes_first = info->mdts_bytes; /* nvme_submit_rw's answers */
 }
 
 /* Written only when it changed: I/O on other CPUs reads these meanwhile. */
@@ -1504,7 +1506,7 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
  * cuts it again at the new limit (nvme_piece_above_mdts, or its whole
  * transfer again: nvme_rw_requeue); an asynchronous command, sized by
  * its caller, fails NVME_ERR_ABORTED (nvme_submit_rw refuses it at that
- * size now: the caller cuts it).  Waiting ones (parked) included.  Lock
+ * size now, NVME_ERR_UNSUPPORTED: the caller cuts it).  Waiting ones (parked) included.  Lock
  * held. */
 static void nvme_replay_above_mdts(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
 {

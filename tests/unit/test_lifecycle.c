@@ -2041,9 +2041,12 @@ static void lower_mdts_at_a_reset(bool iocs)
     memset(back, 0, LEN);
     assert_int_equal(nvme_read(f.ctrl, 1, 1000, LEN / 512, back), 0);
     assert_memory_equal(back, buf + 4, LEN);
-    /* An asynchronous command is one command: above the limit, refused. */
+    /* An asynchronous command is one command: above the limit, refused;
+     * above the new one only, NVME_ERR_UNSUPPORTED (cut it there). */
     struct fx_rec r = {0, -100};
     assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 64, back, 0, fx_rec_cb, &r),
+                     NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 512, back, 0, fx_rec_cb, &r),
                      NVME_ERR_INVAL);
     assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 32, back, 0, fx_rec_cb, &r), 0);
     fx_poll_until(&f, 1, &r, 1000 * MS);
@@ -2475,6 +2478,128 @@ static void a_reset_that_lowers_mdts_between_pieces_cuts_the_rest_there(void **s
     fx_stop(&f);
     free(buf);
     free(back);
+}
+
+/* An asynchronous write sized by mdts_bytes (128 KiB) while a reset on
+ * another CPU lowers MDTS to 16 KiB (it runs in the call's queue lookup,
+ * the OSAL's cpu_id): refused, nothing sent, with NVME_ERR_UNSUPPORTED
+ * (nvme.h: cut it at mdts_bytes now), and cut there it goes.  Above the
+ * bring-up's limit it is a caller's error still, NVME_ERR_INVAL.  Before:
+ * NVME_ERR_INVAL, a caller's error, for a call that was right when made. */
+static void an_async_write_a_reset_put_above_mdts_says_so(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* MDTS 5: 128 KiB */
+    fx_create(&f);
+    cpu_id_fx = &f;
+    cpu_id_mdts_at = 0;
+    f.osal.cpu_id = cpu_id_lowering_mdts;
+    assert_int_equal(fx_init(&f), 0);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    enum { LEN = 128 * 1024 };
+    uint8_t *buf = fx_xalloc(LEN);
+    fx_pattern(buf, LEN, 97);
+    assert_int_equal(nvme_write(f.ctrl, 1, 1024, 8, buf), 0);
+    uint32_t n = info->mdts_bytes / 512; /* what the caller read */
+    assert_int_equal(n, LEN / 512);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    cpu_id_mdts_at = cmds;
+    cpu_id_mdts = 2; /* 16 KiB */
+    struct fx_rec r = {0, -100};
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1, 0, n, buf, 0, fx_rec_cb, &r),
+        NVME_ERR_UNSUPPORTED);
+    assert_int_equal(cpu_id_mdts_at, 0);
+    assert_int_equal(info->mdts_bytes, 16 * 1024);
+    assert_int_equal(r.calls, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    /* Above what bring-up took: the caller's error. */
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1, 0, 2 * n, buf, 0, fx_rec_cb, &r),
+        NVME_ERR_INVAL);
+    /* Cut at the limit now: it goes. */
+    uint32_t m = info->mdts_bytes / 512;
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1, 0, m, buf, 0, fx_rec_cb, &r), 0);
+    fx_poll_until(&f, 1, &r, 1000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    uint8_t *back = fx_xalloc(LEN);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, m, back), 0);
+    assert_memory_equal(back, buf, (size_t)m * 512);
+    fx_stop(&f);
+    free(buf);
+    free(back);
+}
+
+/* The OSAL's cpu_id and lock for a reset between an asynchronous call's
+ * checks and its queue's lock: cpu_id (the call's queue lookup, before
+ * its checks) arms the lock; the next lock taken (nvme_qpair_begin's: the
+ * checks take none) first lowers MDTS in the simulator and resets. */
+static bool lock_lowers_mdts_armed, cpu_id_arms_lock;
+static void (*lock_next)(void *ctx, void *lock);
+static void lock_lowering_mdts(void *ctx, void *lock)
+{
+    if (lock_lowers_mdts_armed) {
+        lock_lowers_mdts_armed = false;
+        nvme_sim_set_mdts(cpu_id_fx->sim, 2); /* 16 KiB */
+        assert_int_equal(nvme_ctrl_reset(cpu_id_fx->ctrl), 0);
+    }
+    lock_next(ctx, lock);
+}
+static unsigned cpu_id_arming_lock(void *ctx)
+{
+    (void)ctx;
+    if (cpu_id_arms_lock) {
+        cpu_id_arms_lock = false;
+        lock_lowers_mdts_armed = true;
+    }
+    return 0;
+}
+
+/* The same when the reset lowering MDTS runs after the call's checks
+ * passed (128 KiB within 128 KiB) and before its queue's lock: the PRP
+ * list build refuses the command at the limit now, nothing sent, and the
+ * call answers NVME_ERR_UNSUPPORTED as above.  Before: NVME_ERR_INVAL,
+ * the PRP build's answer, a caller's error. */
+static void an_async_write_a_reset_put_above_mdts_after_its_checks_says_so(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* MDTS 5: 128 KiB */
+    f.cfg.locks = true;
+    fx_create(&f);
+    cpu_id_fx = &f;
+    cpu_id_arms_lock = lock_lowers_mdts_armed = false;
+    f.osal.cpu_id = cpu_id_arming_lock;
+    lock_next = f.osal.lock;
+    f.osal.lock = lock_lowering_mdts;
+    assert_int_equal(fx_init(&f), 0);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    enum { LEN = 128 * 1024 };
+    uint8_t *buf = fx_xalloc(LEN);
+    fx_pattern(buf, LEN, 99);
+    uint32_t n = info->mdts_bytes / 512;
+    assert_int_equal(n, LEN / 512);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    cpu_id_arms_lock = true;
+    struct fx_rec r = {0, -100};
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1, 0, n, buf, 0, fx_rec_cb, &r),
+        NVME_ERR_UNSUPPORTED);
+    assert_false(lock_lowers_mdts_armed || cpu_id_arms_lock);
+    assert_int_equal(info->mdts_bytes, 16 * 1024);
+    assert_int_equal(r.calls, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    uint32_t m = info->mdts_bytes / 512;
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1, 0, m, buf, 0, fx_rec_cb, &r), 0);
+    fx_poll_until(&f, 1, &r, 1000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    fx_stop(&f);
+    free(buf);
 }
 
 /* A reset that lowers MDTS while commands cut for the old limit are in
@@ -3065,6 +3190,8 @@ int main(void)
         cmocka_unit_test(a_reset_takes_a_lower_mdts),
         cmocka_unit_test(pieces_in_flight_at_a_reset_that_lowers_mdts_are_cut_again),
         cmocka_unit_test(a_reset_that_lowers_mdts_between_pieces_cuts_the_rest_there),
+        cmocka_unit_test(an_async_write_a_reset_put_above_mdts_says_so),
+        cmocka_unit_test(an_async_write_a_reset_put_above_mdts_after_its_checks_says_so),
         cmocka_unit_test(a_write_that_looked_for_its_queue_before_a_reset_made_it_goes),
         cmocka_unit_test(a_flush_that_looked_for_its_queue_before_a_reset_made_it_goes),
         cmocka_unit_test(a_batch_whose_queue_a_reset_dropped_says_submit_again),

@@ -527,8 +527,11 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid);
 /* I/O queue used by CPU `cpu` (1..io_queues), 0 when none. */
 uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu);
 
-/* Asynchronous I/O on I/O queue `qid` (1..io_queues, or NVME_QID_CPU).  One command, at
- * most mdts_bytes.  `cb` runs from nvme_qpair_poll() or
+/* Asynchronous I/O on I/O queue `qid` (1..io_queues, or NVME_QID_CPU).  One
+ * command, at most mdts_bytes: above it NVME_ERR_INVAL, nothing sent, or
+ * NVME_ERR_UNSUPPORTED when a reset lowered mdts_bytes below the size (a
+ * new firmware's MDTS; the caller may have sized it before): cut it at
+ * mdts_bytes now.  `cb` runs from nvme_qpair_poll() or
  * nvme_ctrl_handle_irq() with the result (same convention as above).
  * With NVME_SUBMIT_NO_DOORBELL the SQ tail doorbell is left for a later
  * submission or nvme_qpair_ring(), so a batch costs one MMIO write.  It is
