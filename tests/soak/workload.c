@@ -113,6 +113,9 @@ static void note(unsigned op, int rc)
     __atomic_add_fetch(&errhist[op][i], 1ul, __ATOMIC_RELAXED);
     if (rc == NVME_ERR_STATE && op != 7) /* blocking calls wait out resets (nvme.h rule 4) */
         FAIL("op %s: NVME_ERR_STATE from a blocking call", opname[op]);
+    /* Every call here is right (the submissions' own check prints more) */
+    if (rc == NVME_ERR_INVAL && op != 7)
+        FAIL("op %s: NVME_ERR_INVAL, a caller's error, for a right call", opname[op]);
     /* ... and are sent again when a reset dropped their queue (with
      * WORKLOAD_MORE_FAULTS a command may spend its replay budget) */
     if (rc == NVME_ERR_ABORTED && op != 2 && op != 3 && op != 7 && getenv("WORKLOAD_GRANT") &&
