@@ -147,13 +147,24 @@ static int nvm_unsupported(struct nvme_ctrl *ctrl, uint32_t nsid, const char *wh
     return NVME_ERR_UNSUPPORTED;
 }
 
-/* No I/O queue for a command whose checks passed: a reset since then
- * left the controller admin-only (Number of Queues or Create I/O Queue
+/* The calling CPU's I/O queue for a blocking command whose checks
+ * passed, or NULL with *rc.  None there: a reset since the checks left
+ * the controller admin-only (Number of Queues or Create I/O Queue
  * refused), which the checks now answer with nvme_io_admin_only until a
- * later reset gets queues; else not ready. */
-static int nvm_no_queue(struct nvme_ctrl *ctrl)
+ * later reset gets queues; or a restart on another CPU has not created
+ * them yet (ready at its enable, the count a failed attempt left at 0
+ * meanwhile: recovery.c), which is waited out as nvme_read waits
+ * (nvme_reset_waited; NVME_ERR_STATE where it cannot wait). */
+static struct nvme_qpair *nvm_queue(struct nvme_ctrl *ctrl, int *rc)
 {
-    return NVME_READ_ONCE(ctrl->info.admin_only) ? nvme_io_admin_only(ctrl) : NVME_ERR_STATE;
+    for (unsigned spent = 0;;) {
+        struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+        if (qp != NULL)
+            return qp;
+        *rc = NVME_READ_ONCE(ctrl->info.admin_only) ? nvme_io_admin_only(ctrl) : NVME_ERR_STATE;
+        if (!nvme_reset_waited(ctrl, rc, &spent))
+            return NULL;
+    }
 }
 
 /* The submission flags of I/O command opc to ns: replayed after a reset;
@@ -173,9 +184,10 @@ static unsigned nvm_flags(const struct nvme_ns_info *ns, uint8_t opc)
 static int nvm_exec(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
                     uint32_t len, enum nvme_dma_dir dir, unsigned flags)
 {
-    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+    int rc;
+    struct nvme_qpair *qp = nvm_queue(ctrl, &rc);
     if (qp == NULL)
-        return nvm_no_queue(ctrl);
+        return rc;
     return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, flags, NULL);
 }
 
@@ -223,12 +235,11 @@ static int nvm_exec_built(struct nvme_ctrl *ctrl, struct nvm_built *b, uint64_t 
 {
     for (;;) {
         int rc;
-        struct nvme_qpair *qp = bounce ? nvme_io_qpair_get(ctrl, NVME_QID_CPU) : NULL;
+        struct nvme_qpair *qp;
         if (!bounce)
             rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc));
-        else if (qp == NULL)
-            rc = nvm_no_queue(ctrl);
-        else /* (caller memory: through a buffer of the core) */
+        else if ((qp = nvm_queue(ctrl, &rc)) !=
+                 NULL) /* caller memory: through a buffer of the core */
             rc = nvme_exec_bounce(qp, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc),
                                   NULL);
         if (rc != NVME_ERR_BUSY || !nvme_ns_epoch_moved(ctrl, b->epoch))
@@ -1069,9 +1080,9 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     if (ns->pi_type == 1u || ns->pi_type == 2u)
         sqe.cdw12 |= NVME_ZA_PIREMAP;
     /* Not replayed after a reset: a second append would write the data twice. */
-    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+    struct nvme_qpair *qp = nvm_queue(ctrl, &rc);
     if (qp == NULL)
-        return nvm_no_queue(ctrl);
+        return rc;
     rc = nvme_exec_epoch(qp, epoch, &sqe, (void *)(uintptr_t)buf, count << ns->lbads,
                          NVME_DMA_TO_DEVICE, 0, &dw0);
     if (rc == NVME_OK && lba_out != NULL) {
@@ -1168,8 +1179,8 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
     nvme_passthru_prep(&cmd, sqe, &b);
     /* Not replayed after a reset: what an unknown command does twice is
      * unknown (Zone Append's rule). */
-    struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
+    struct nvme_qpair *qp = nvm_queue(ctrl, &rc);
     if (qp == NULL)
-        return nvm_no_queue(ctrl);
+        return rc;
     return nvme_exec_bounce(qp, epoch, &cmd, b.buf, b.len, b.dir, 0, dw0);
 }

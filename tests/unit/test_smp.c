@@ -1036,6 +1036,97 @@ static void a_call_during_the_reset_of_a_device_back_waits_for_it(void **state)
     fx_stop(&f);
 }
 
+/* Review (nvme-workload seed 1180, WORKLOAD_GRANT: "op zero:
+ * NVME_ERR_STATE from a blocking call"): a reset whose first restart
+ * created no I/O queue (its Create I/O CQ hung) restarts again; that
+ * restart marks the controller ready at its enable and creates the
+ * queues after Identify, with the count still 0 meanwhile.  A blocking
+ * NVM command on another CPU whose checks passed before the reset and
+ * that looked for its queue in that window returned NVME_ERR_STATE at
+ * once instead of waiting for the reset (nvme.h rule 4), as nvme_write
+ * does.  CPU 1's Copy stops in its descriptor's dma_alloc (after its
+ * checks) until CPU 0's reset is in the window (the delayed Identify's
+ * sleep); CPU 0 goes on once CPU 1 returned or went to sleep waiting. */
+static struct {
+    void (*sleep_us)(void *ctx, uint32_t us);
+    void *(*dma_alloc)(void *ctx, size_t len, size_t align, uint64_t *bus);
+    volatile bool in_alloc, in_window;
+} win;
+
+static void *win_cpu1(void *arg)
+{
+    (void)arg;
+    this_cpu = 1;
+    const struct nvme_copy_src r[1] = {{64, 8}};
+    mid.rc = nvme_copy(mid.f->ctrl, 1, 512, r, 1, 0);
+    __atomic_store_n(&mid.returned, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void *win_dma_alloc(void *ctx, size_t len, size_t align, uint64_t *bus)
+{
+    if (this_cpu == 1 && !win.in_alloc) {
+        __atomic_store_n(&win.in_alloc, true, __ATOMIC_RELEASE);
+        for (int ms = 0; ms < 10000 && !__atomic_load_n(&win.in_window, __ATOMIC_ACQUIRE); ms++)
+            pause_us(1000);
+    }
+    return win.dma_alloc(ctx, len, align, bus);
+}
+
+static void win_sleep_us(void *ctx, uint32_t us)
+{
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(mid.f->ctrl);
+    if (this_cpu == 0 && mid.armed && !win.in_window && nvme_ctrl_is_ready(mid.f->ctrl) &&
+        info->io_queues == 0 && !info->admin_only) {
+        __atomic_store_n(&win.in_window, true, __ATOMIC_RELEASE);
+        for (int ms = 0; ms < 10000; ms++) {
+            if (__atomic_load_n(&mid.returned, __ATOMIC_ACQUIRE) ||
+                __atomic_load_n(&mid.slept, __ATOMIC_ACQUIRE))
+                break;
+            pause_us(1000);
+        }
+    }
+    win.sleep_us(ctx, us);
+}
+
+static void a_blocking_nvm_command_waits_for_a_restart_to_create_its_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    mid_config(&f);
+    memset(&win, 0, sizeof(win));
+    f.opts.admin_timeout_ms = 1000;
+    win.sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = win_sleep_us;
+    win.dma_alloc = f.osal.dma_alloc;
+    f.osal.dma_alloc = win_dma_alloc;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    uint8_t *buf = fx_xalloc(8 * 512), *rd = fx_xalloc(8 * 512);
+    fx_pattern(buf, 8 * 512, 78);
+    assert_int_equal(nvme_write(f.ctrl, 1, 64, 8, buf), 0);
+    /* The first restart's Create I/O CQ never completes; the second
+     * restart's Identify takes 5 ms, which its wait sleeps through. */
+    fx_inject(&f, NVME_SIM_FAULT_HANG, 0, NVME_ADMIN_CREATE_CQ, 0, 1);
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, 0, NVME_ADMIN_IDENTIFY, 5000, 8);
+    mid.started = true;
+    assert_int_equal(pthread_create(&mid.t, NULL, win_cpu1, NULL), 0);
+    for (int ms = 0; ms < 10000 && !__atomic_load_n(&win.in_alloc, __ATOMIC_ACQUIRE); ms++)
+        pause_us(1000);
+    assert_true(win.in_alloc); /* CPU 1's checks passed: queues there */
+    mid.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    mid.armed = false;
+    assert_int_equal(pthread_join(mid.t, NULL), 0);
+    assert_true(win.in_window);
+    assert_int_equal(mid.rc, 0); /* before: NVME_ERR_STATE */
+    assert_int_equal(nvme_read(f.ctrl, 1, 512, 8, rd), 0);
+    assert_memory_equal(rd, buf, 8 * 512);
+    free(buf);
+    free(rd);
+    fx_stop(&f);
+}
+
 /* Review (randomized workload, tests/soak/workload.c): a blocking call on
  * another CPU that waits for a reset which ends with the device gone (or
  * the controller dead) returned NVME_ERR_STATE, "not in a state to do
@@ -1176,6 +1267,7 @@ int main(void)
         cmocka_unit_test(formats_while_cpus_read_move_no_byte_past_a_buffer),
         cmocka_unit_test(a_look_at_a_live_queue_does_not_drop_what_a_reset_wrote_into_it),
         cmocka_unit_test(nvm_commands_on_another_cpu_wait_out_a_reset),
+        cmocka_unit_test(a_blocking_nvm_command_waits_for_a_restart_to_create_its_queue),
         cmocka_unit_test(a_call_during_the_reset_of_a_device_back_waits_for_it),
         cmocka_unit_test(a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gone),
         cmocka_unit_test(io_queues_a_reset_gets_are_found_by_the_other_cpus),
