@@ -104,7 +104,8 @@ enum {
     FH_MQES = 1,      /* CAP.MQES; 0 means 63 */
     FH_OPTS = 2,      /* [0] enabled at start [1] give mmio64 [2] give dma_stop [3] give irq_setup
                       [4] ... granting one INTx [5] give wait/wake [6] Identify HMPRE
-                      256 KiB: a Host Memory Buffer wanted */
+                      256 KiB: a Host Memory Buffer wanted [7] OACS Doorbell Buffer
+                      Config: shadow doorbells, EventIdx from the stream */
     FH_FAULTS = 3,    /* >= 0x80: [0] never ready [1] never stops [2] shutdown never completes
                       [3] gone at start [4] CFS at start */
     FH_RDY_DELAY = 4, /* x 10 us */
@@ -202,6 +203,11 @@ struct fuzz {
     /* Host Memory Buffer pieces taken (Set Features 0Dh EHM): the
      * device's until EHM is cleared or the controller resets. */
     bool hmb_on;
+    /* Doorbell Buffer Config (§5.7) taken: the device polls the shadow
+     * doorbells of the I/O queues and writes EventIdx values (from the
+     * stream: the value it saw, or skewed by a stream byte). */
+    bool dbbuf_on;
+    uint64_t dbbuf_db, dbbuf_ei;
     uint32_t hmb_n;
     uint64_t hmb_bus[MAX_HMB];
     size_t hmb_len[MAX_HMB];
@@ -370,6 +376,7 @@ static void dev_reset_state(void)
 {
     dev_drop_all();
     F.hmb_on = false; /* a Controller Level Reset ends its use (§8.9) */
+    F.dbbuf_on = false;
     memset(F.sq, 0, sizeof(F.sq));
     memset(F.cq, 0, sizeof(F.cq));
     F.csts &= ~(NVME_CSTS_SHST_MASK | NVME_CSTS_RDY);
@@ -536,6 +543,8 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         /* Format, firmware, namespace management, self-test, sanitize:
          * the management calls of the workload reach the device. */
         id->oacs = NVME_OACS_FORMAT | NVME_OACS_FW | NVME_OACS_NS_MGMT | NVME_OACS_SELF_TEST;
+        if (F.h[FH_OPTS] & 0x80u)
+            id->oacs |= NVME_OACS_DBBUF;
         id->elpe = 3;
         id->fwug = 1;
         id->sanicap = 7;
@@ -768,6 +777,7 @@ static bool dev_execute(struct pending *p)
     struct nvme_sqe *s = &p->sqe;
     uint16_t sf = 0;
     uint32_t dw0 = 0;
+    bool dbbuf_take = false;
 
     if (!p->echo && !p->voided) {
         if (p->sqid == 0) {
@@ -870,6 +880,15 @@ static bool dev_execute(struct pending *p)
             case NVME_ADMIN_ABORT:
                 dw0 = 1; /* not aborted */
                 break;
+            case NVME_ADMIN_DBBUF_CONFIG: /* PRP1 shadows, PRP2 EventIdx, page aligned */
+                if (!(F.h[FH_OPTS] & 0x80u) || ((s->prp1 | s->prp2) & (dev_ps() - 1u)) != 0) {
+                    sf = sf_of(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT;
+                    break;
+                }
+                F.dbbuf_db = s->prp1;
+                F.dbbuf_ei = s->prp2;
+                dbbuf_take = true; /* if the host hears it succeed, below */
+                break;
             case NVME_ADMIN_ASYNC_EVENT: /* completes only when the input gave a DW0 */
                 break;
             default: /* vendor-specific opcodes run (see the effects log) */
@@ -928,6 +947,12 @@ static bool dev_execute(struct pending *p)
         sf = p->sf;
     if (p->fuzz_dw0)
         dw0 = p->dw0;
+    /* Shadow doorbells are used only when the host is told the command
+     * succeeded: with a failure status, a wrong CID/SQID or phase the host
+     * keeps plain doorbells and its shadows go stale (a fake that polled
+     * them would write its own doorbells). */
+    if (dbbuf_take && sf == 0 && p->cid_xor == 0 && p->sqid_xor == 0 && !p->bad_phase)
+        F.dbbuf_on = true;
     struct nvme_cqe c = {0};
     c.dw0 = dw0;
     c.sqhd = p->fuzz_sqhd ? p->sqhd_val : p->sqhd;
@@ -1142,6 +1167,37 @@ static void dev_cq_doorbell(uint16_t qid, uint32_t val)
     cq->head = (uint16_t)val;
 }
 
+/* Shadow doorbells (§5.7): for each live I/O queue, a shadow SQ tail (at
+ * 2*qid strides) or CQ head (2*qid+1) that moved is taken as that doorbell
+ * write, and EventIdx is written back: the value seen (the host then rings
+ * MMIO for every update), or skewed by a stream byte (it skips some). */
+static void dev_dbbuf_poll(void)
+{
+    uint32_t stride = 4u << F.dstrd;
+    for (uint16_t qid = 1; qid < MAXQ && F.dbbuf_on; qid++) {
+        for (unsigned c = 0; c < 2; c++) {
+            struct devq *q = c ? &F.cq[qid] : &F.sq[qid];
+            if (!q->live)
+                continue;
+            uint64_t off = (uint64_t)(2u * qid + c) * stride;
+            uint32_t *db = (uint32_t *)(void *)dev_mem(F.dbbuf_db + off, 4, ACC_QUEUE, F.lax);
+            uint32_t *ei = (uint32_t *)(void *)dev_mem(F.dbbuf_ei + off, 4, ACC_QUEUE, F.lax);
+            if (db == NULL || ei == NULL) {
+                F.dbbuf_on = false;
+                return;
+            }
+            uint32_t v = *db;
+            if (v == (c ? q->head : q->tail))
+                continue;
+            if (c)
+                dev_cq_doorbell(qid, v);
+            else
+                dev_sq_doorbell(qid, v);
+            *ei = v + dev_u8();
+        }
+    }
+}
+
 /* Runs whatever is due: timed faults, CSTS transitions, completions. */
 static void dev_step(void)
 {
@@ -1188,6 +1244,8 @@ static void dev_step(void)
         return;
     if ((F.csts & NVME_CSTS_SHST_MASK) == NVME_CSTS_SHST_COMPLETE)
         return;
+    if (F.dbbuf_on)
+        dev_dbbuf_poll();
     /* Completions in order of due time, oldest first. */
     for (int guard = 0; guard < MAX_PENDING; guard++) {
         struct pending *best = NULL;

@@ -158,6 +158,11 @@ def seeds():
     s["healthy-mmio64-dmastop-fw-enabled"] = seed(header(opts=7, rdy_delay=50), wl=ALL_OPS)
     s["healthy-msix-wait-wake"] = seed(header(opts=0x28, queues=3, misc=7), bringup(queues=4),
                                        ALL_OPS + bytes([OP_ASYNC, 0, 0x1f, 1, 2, 3, 4, 5, 6, 7, 8]))
+    # OACS Doorbell Buffer Config (opts bit 7): shadow doorbells, EventIdx as seen
+    s["healthy-shadow-doorbells"] = seed(header(opts=0xa8, queues=3, misc=7), bringup(queues=4),
+                                         ALL_OPS + bytes([OP_ASYNC, 0, 0x1f, 1, 2, 3, 4, 5, 6]))
+    s["healthy-shadow-doorbells-intx"] = seed(header(opts=0x98, queues=1, misc=5),
+                                              bringup(queues=2), ALL_OPS)
     s["healthy-intx"] = seed(header(opts=0x18, queues=1, misc=5), bringup(queues=2),
                              bytes([OP_READ, 0, 3, 0, OP_ASYNC, 0, 0x0b, 1, 2, 3, 4]))
     s["msix-lost-interrupt"] = seed(header(opts=0x08, misc=3), bringup() + b"\x30\x30\x30",
