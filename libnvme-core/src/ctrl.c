@@ -314,6 +314,11 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
      * room on the admin queue for Abort and the commands of the API. */
     ctrl->aer_max = nvme_aer_max(ctrl);
     ctrl->aer_limit = ctrl->aer_max;
+    if (ctrl->aer_max == 0 && !ctrl->opts.no_async_events)
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "admin queue of %u entries: no Asynchronous Event Request kept, events not "
+                 "reported (4 entries keep one)",
+                 ctrl->info.admin_queue_entries);
     nvme_aer_arm(ctrl);
 
     NVME_TRACE(ctrl, NVME_TRACE_INIT, "ready: %u I/O queue(s) of %u entries, %u vector(s)%s",

@@ -203,10 +203,28 @@ static void given_admin_entries_option_aqa_uses_it(void **state)
     struct fx f;
     fx_config(&f);
     f.opts.admin_queue_entries = 8;
-    fx_start(&f);
+    fx_start_captured(&f);
     assert_int_equal(nvme_ctrl_get_info(f.ctrl)->admin_queue_entries, 8);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x00070007u);
     assert_io_works(&f, 0, 8, 3);
+    assert_false(fx_log_has(&f, "no Asynchronous Event Request"));
+    fx_stop(&f);
+}
+
+/* Review (helper Q, QEMU): an admin queue too small to keep an
+ * Asynchronous Event Request beside the commands and an Abort (fewer
+ * than 4 entries: nvme_aer_max keeps a quarter) left events unreported
+ * with nothing said.  Bring-up says so; the controller works. */
+static void an_admin_queue_too_small_for_event_requests_says_so(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.admin_queue_entries = 3;
+    fx_start_captured(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->admin_queue_entries, 3);
+    assert_true(fx_log_has(&f, "admin queue of 3 entries: no Asynchronous Event Request kept"));
+    assert_io_works(&f, 0, 8, 4);
     fx_stop(&f);
 }
 
@@ -931,6 +949,7 @@ int main(void)
         cmocka_unit_test(given_bring_up_controller_is_ready),
         cmocka_unit_test(given_bring_up_cc_aqa_asq_acq_are_programmed_per_spec),
         cmocka_unit_test(given_admin_entries_option_aqa_uses_it),
+        cmocka_unit_test(an_admin_queue_too_small_for_event_requests_says_so),
         cmocka_unit_test(given_queue_sizes_above_mqes_they_are_capped),
         cmocka_unit_test(given_mqes_1_the_admin_queue_keeps_32_entries_and_its_aers),
         cmocka_unit_test(given_default_options_io_queues_have_256_entries),
