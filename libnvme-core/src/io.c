@@ -352,7 +352,7 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
     bool fast = ns != NULL && ns->status == NVME_OK && !NVME_READ_ONCE(ctrl->gone) &&
                 !NVME_READ_ONCE(ctrl->info.admin_only) && ns->plain_io && ns->pi_type == 0 &&
                 ctrl->trace == 0;
-    nvme_lock_c(ctrl, qp);
+    nvme_lock(qp);
     while (i < n) {
         if (fast)
             i = nvme_rw_batch_place(ctrl, qp, epoch, ns, reqs, i, n);
@@ -379,7 +379,7 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
     }
     if (!(flags & NVME_SUBMIT_NO_DOORBELL) && qp->live)
         nvme_qpair_ring_locked(qp); /* one doorbell for the batch */
-    nvme_unlock_c(ctrl, qp);
+    nvme_unlock(qp);
     if (submitted != NULL)
         *submitted = i;
     return rc;

@@ -1200,19 +1200,6 @@ static inline void nvme_unlock(struct nvme_qpair *qp)
     if (qp->lock != NULL)
         qp->ctrl->osal.unlock(qp->ctrl->osal.ctx, qp->lock);
 }
-/* The same, for the fast paths, which have ctrl (qp->ctrl) at hand: no
- * load of qp->ctrl, which the compiler would make before the test. */
-static inline void nvme_lock_c(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
-{
-    if (qp->lock != NULL)
-        ctrl->osal.lock(ctrl->osal.ctx, qp->lock);
-}
-static inline void nvme_unlock_c(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
-{
-    if (qp->lock != NULL)
-        ctrl->osal.unlock(ctrl->osal.ctx, qp->lock);
-}
-
 static inline void nvme_dma_sync(struct nvme_ctrl *ctrl, void *va, size_t len,
                                  enum nvme_dma_dir dir)
 {
@@ -1365,7 +1352,7 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
                                                 uint32_t len, unsigned flags, nvme_cmd_cb cb,
                                                 void *arg, bool keep_lock)
 {
-    nvme_lock_c(ctrl, qp);
+    nvme_lock(qp);
     /* The epoch first: its fence then orders nothing this reads below.
      * The gate: ready, not frozen (under the lock, as nvme_qpair_begin
      * looks at them), traces off. */
@@ -1376,7 +1363,7 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
                 qp->free_head == NVME_NO_SLOT ||
                 !nvme_qpair_place_rw(ctrl, qp, opc, nsid, lba, count, buf, len, cb, arg, &tail),
             0)) {
-        nvme_unlock_c(ctrl, qp);
+        nvme_unlock(qp);
         return nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
                                          arg);
     }
@@ -1384,7 +1371,7 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
         nvme_qpair_ring_new(ctrl, qp, tail);
     if (keep_lock) /* the caller reaps next, under the same lock */
         return NVME_SUBMITTED_LOCKED;
-    nvme_unlock_c(ctrl, qp);
+    nvme_unlock(qp);
     return NVME_OK;
 }
 
@@ -1448,7 +1435,7 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
     bool live = held;        /* held since a submission found the queue live */
 
     if (!held)
-        nvme_lock_c(ctrl, qp);
+        nvme_lock(qp);
     /* live is looked at again on every entry: a callback runs unlocked and
      * another CPU may have started a reset meanwhile. */
     while (budget != 0 && __builtin_expect(live || qp->live, 1)) {
@@ -1549,9 +1536,9 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
         } else if (cb != NULL) {
             /* Callbacks run unlocked: they may submit the next command. */
             uint32_t *depth = nvme_cb_enter(ctrl, qp);
-            nvme_unlock_c(ctrl, qp);
+            nvme_unlock(qp);
             cb(arg, sf, dw0);
-            nvme_lock_c(ctrl, qp);
+            nvme_lock(qp);
             nvme_cb_leave(qp, depth);
         }
     }
@@ -1577,7 +1564,7 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
     unsigned reaped = limit - budget;
     if (reaped > 0 && qp->sq_tail != qp->sq_tail_rung && qp->live)
         nvme_qpair_ring_locked(qp); /* retries queued above */
-    nvme_unlock_c(ctrl, qp);
+    nvme_unlock(qp);
     return (int)reaped;
 }
 
