@@ -316,8 +316,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     ctrl->aer_limit = ctrl->aer_max;
     if (ctrl->aer_max == 0 && !ctrl->opts.no_async_events)
         nvme_log(ctrl, NVME_LOG_WARN,
-                 "admin queue of %u entries: no Asynchronous Event Request kept, events not "
-                 "reported (4 entries keep one)",
+                 "admin queue of %u entries: no event request kept, no event reported",
                  ctrl->info.admin_queue_entries);
     nvme_aer_arm(ctrl);
 

@@ -207,7 +207,7 @@ static void given_admin_entries_option_aqa_uses_it(void **state)
     assert_int_equal(nvme_ctrl_get_info(f.ctrl)->admin_queue_entries, 8);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_AQA), 0x00070007u);
     assert_io_works(&f, 0, 8, 3);
-    assert_false(fx_log_has(&f, "no Asynchronous Event Request"));
+    assert_false(fx_log_has(&f, "no event request kept"));
     fx_stop(&f);
 }
 
@@ -223,7 +223,7 @@ static void an_admin_queue_too_small_for_event_requests_says_so(void **state)
     f.opts.admin_queue_entries = 3;
     fx_start_captured(&f);
     assert_int_equal(nvme_ctrl_get_info(f.ctrl)->admin_queue_entries, 3);
-    assert_true(fx_log_has(&f, "admin queue of 3 entries: no Asynchronous Event Request kept"));
+    assert_true(fx_log_has(&f, "admin queue of 3 entries: no event request kept"));
     assert_io_works(&f, 0, 8, 4);
     fx_stop(&f);
 }
