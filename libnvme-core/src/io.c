@@ -211,9 +211,15 @@ static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qp
         flags |= NVME_CMD_NO_RETRY;
     if (__builtin_expect(ns->pi_type != 0, 0))
         return nvme_rw_submit_pi(qp, epoch, ns, opc, lba, count, buf, flags, cb, arg);
-    if (__builtin_expect(!one_page || (flags & NVME_CMD_NO_RETRY) != 0, 0))
-        return nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
-                                         arg);
+    if (__builtin_expect(!one_page || (flags & NVME_CMD_NO_RETRY) != 0, 0)) {
+        int rc = nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
+                                           arg);
+        /* Refused above MDTS at the PRP build: a reset lowered it after
+         * the checks (as nvme_rw_above_mdts answers; the blocking path
+         * cuts the piece again: nvme_piece_above_mdts). */
+        return rc == NVME_ERR_INVAL && nvme_piece_above_mdts(ctrl, rc, len) ? NVME_ERR_UNSUPPORTED
+                                                                            : rc;
+    }
     return nvme_qpair_submit_rw(ctrl, qp, epoch, opc, nsid, lba, count, buf, len, flags, cb, arg,
                                 keep_lock);
 }
@@ -251,14 +257,7 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
         return nvme_rw_above_mdts(ctrl, c.ns, count);
     rc = nvme_rw_submit(ctrl, qp, c.epoch, c.ns, nsid, opc, lba, count, buf, c.len, flags, cb, arg,
                         c.one_page, false);
-    if (__builtin_expect(rc == NVME_OK, 1))
-        return rc;
-    /* Its queue dropped by a reset: resubmit.  Above MDTS at the PRP
-     * build: a reset lowered it after the checks (its length is within
-     * bring-up's), as nvme_rw_above_mdts says. */
-    return rc == NVME_ERR_REQUEUE                                           ? NVME_ERR_STATE
-           : rc == NVME_ERR_INVAL && nvme_piece_above_mdts(ctrl, rc, c.len) ? NVME_ERR_UNSUPPORTED
-                                                                            : rc;
+    return __builtin_expect(rc == NVME_ERR_REQUEUE, 0) ? NVME_ERR_STATE : rc; /* resubmit */
 }
 
 int nvme_submit_rw(struct nvme_ctrl *ctrl, uint16_t qid, uint8_t opc, uint32_t nsid, uint64_t lba,
