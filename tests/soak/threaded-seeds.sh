@@ -5,8 +5,9 @@
 # from run to run (the ctest seeds run serially, deterministic).  Each
 # seed runs twice: with more faults, and with resets granting fewer
 # queues; every failing run's tail is printed.  Not part of the test
-# command: a run is not reproducible, and an ASan build under load can
-# trip the 60 s watchdog while the simulator repeats held transfers.
+# command: a run is not reproducible.  (Held transfers repeated at every
+# simulated 1 us once tripped the 60 s watchdog under ASan; now at most
+# once per simulated ms between events: sim_held.c.)
 # Usage: tests/soak/threaded-seeds.sh FIRST LAST [SECONDS, default 15]
 #        (builds nvme-workload with ASan+UBSan into $NVME_WORKLOAD_BUILD,
 #        default /tmp/nvme-workload-asan)

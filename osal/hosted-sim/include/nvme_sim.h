@@ -481,8 +481,11 @@ enum nvme_sim_fault_kind {
     NVME_SIM_FAULT_SQID,          /* execute, complete with SQ Identifier = `value` */
     NVME_SIM_FAULT_HANG,          /* fetch the command and keep it in flight, never completed.
                                      A command with data (Read, Write, Identify, Get Log
-                                     Page) keeps DMAing its buffer on every simulator step
-                                     (each OSAL call or nvme_sim_* call that runs due work):
+                                     Page) keeps DMAing its buffer: at the first simulator
+                                     step (OSAL call or nvme_sim_* call that runs due work)
+                                     after any host MMIO, DMA call, wake or completion posted,
+                                     at every nvme_sim_advance/nvme_sim_run, and once per
+                                     simulated ms of bare now_us/sleep_us/wait steps:
                                      a read-type command writes its data into host memory
                                      again, a write reads it (and never reaches the media).
                                      On CC.EN 1->0 it transfers one last time when the

@@ -97,6 +97,15 @@ void sim_tick(struct nvme_sim *sim)
     sim_process_all(sim, true);
 }
 
+/* sim_tick for a step in which the host only lets time pass: the held
+ * transfers may skip it (sim_held_step). */
+void sim_idle_tick(struct nvme_sim *sim)
+{
+    sim->tick_idle = true;
+    sim_tick(sim);
+    sim->tick_idle = false;
+}
+
 /* --- Interrupts (MSI-X per vector; INTx level with INTMS/INTMC §7.5.1) ---- */
 
 void sim_raise_irq(struct nvme_sim *sim, struct sim_cq *cq)

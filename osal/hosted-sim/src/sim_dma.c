@@ -32,6 +32,7 @@ void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
         sim->rg = n;
         sim->rg_cap = ncap;
     }
+    sim_held_due(sim);
     sim->rg[sim->rg_count++] = (struct sim_region){
         .va = va, .len = len, .asked = asked, .dir = dir, .kind = kind, .id = ++sim->rg_next_id};
     if (sim->cfg.noncoherent && kind != SIM_RG_FIRMWARE)
@@ -53,6 +54,7 @@ void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
 int sim_region_del(struct nvme_sim *sim, void *va, size_t asked, enum nvme_dma_dir dir,
                    enum sim_region_kind kind)
 {
+    sim_held_due(sim); /* a buffer may have been handed back */
     for (size_t i = sim->rg_count; i-- > 0;) {
         struct sim_region *r = &sim->rg[i];
         if (r->va == va && r->kind == kind && r->asked == asked &&

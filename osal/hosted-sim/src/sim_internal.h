@@ -267,6 +267,9 @@ struct nvme_sim {
     /* Commands held in the device */
     struct sim_held *held;
     size_t nheld, held_cap;
+    uint64_t held_at; /* sim->now of their last repetition (sim_held_step) */
+    bool held_due;    /* an event since: repeat at the next step */
+    bool tick_idle;   /* sim_tick from a bare time step (sim_idle_tick) */
     struct {
         uint16_t sqid, cid;
     } pend_abort[SIM_MAX_PEND_ABORTS]; /* aborted before being fetched */
@@ -372,6 +375,7 @@ void sim_host_error(struct nvme_sim *sim, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sim_capture(struct nvme_sim *sim, const char *line);
 void sim_tick(struct nvme_sim *sim);
+void sim_idle_tick(struct nvme_sim *sim); /* a step of now_us/sleep_us/wait */
 void sim_pause(struct nvme_sim *sim, uint64_t us);
 void sim_raise_irq(struct nvme_sim *sim, struct sim_cq *cq);
 void sim_update_intx(struct nvme_sim *sim);
@@ -399,7 +403,11 @@ bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_c
 /* sim_prp_copy returns this (not a status) when it recorded the transfer. */
 #define SIM_SF_HELD 0x7fffu
 void sim_hold(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe);
-void sim_held_step(struct nvme_sim *sim);    /* every simulator step */
+/* Simulated us between two repetitions of the held transfers while the
+ * host only lets time pass (sim_idle_tick). */
+#define SIM_HELD_PERIOD_US 1000u
+void sim_held_step(struct nvme_sim *sim);    /* every simulator step (see above) */
+void sim_held_due(struct nvme_sim *sim);     /* an event: repeat at the next step */
 void sim_held_disable(struct nvme_sim *sim); /* CC.EN 1->0 */
 void sim_held_drain(struct nvme_sim *sim);   /* CSTS.RDY 1->0: last transfer, drop */
 void sim_held_drop(struct nvme_sim *sim);    /* drop without DMA */

@@ -30,6 +30,7 @@ static uint32_t osal_mmio_read32(void *ctx, uint32_t off)
 {
     struct nvme_sim *sim = SIM(ctx);
     pthread_mutex_lock(&sim->mtx);
+    sim_held_due(sim);
     sim_tick(sim);
     uint32_t v = sim_reg_read(sim, off);
     pthread_mutex_unlock(&sim->mtx);
@@ -42,6 +43,7 @@ static void osal_mmio_write32(void *ctx, uint32_t off, uint32_t val)
     /* writel(): the SQE the core wrote is visible before the doorbell. */
     __atomic_thread_fence(__ATOMIC_RELEASE);
     pthread_mutex_lock(&sim->mtx);
+    sim_held_due(sim);
     sim_reg_write(sim, off, val);
     pthread_mutex_unlock(&sim->mtx);
 }
@@ -216,6 +218,7 @@ static void osal_dma_sync(void *ctx, void *va, size_t len, enum nvme_dma_dir dir
     if (!sim->cfg.noncoherent)
         return; /* coherent host */
     pthread_mutex_lock(&sim->mtx);
+    sim_held_due(sim); /* the core takes (or hands) its memory */
     if (!va || !len || dir < NVME_DMA_TO_DEVICE || dir > NVME_DMA_BIDIRECTIONAL ||
         !sim_in_alloc(sim, va, len)) {
         sim_host_error(sim, "dma_sync(%p, %zu, dir %d): not inside one dma_alloc block", va, len,
@@ -293,7 +296,7 @@ static uint64_t osal_now_us(void *ctx)
     struct nvme_sim *sim = SIM(ctx);
     pthread_mutex_lock(&sim->mtx);
     sim->now += sim->cfg.now_tick_us;
-    sim_tick(sim);
+    sim_idle_tick(sim);
     uint64_t t = sim->now;
     pthread_mutex_unlock(&sim->mtx);
     return t;
@@ -306,7 +309,7 @@ static void osal_sleep_us(void *ctx, uint32_t us)
     if (us > 10000)
         sim_host_error(sim, "sleep_us(%u): the contract caps a sleep at 10 ms", us);
     sim->now += us ? us : 1;
-    sim_tick(sim);
+    sim_idle_tick(sim);
     sim_deliver_irqs_unlocked(sim);
     pthread_mutex_unlock(&sim->mtx);
 }
@@ -323,7 +326,7 @@ static void osal_wait(void *ctx, uint32_t us)
     pthread_mutex_lock(&sim->mtx);
     for (uint32_t t = 0; t < us && !sim->woken; t++) {
         sim->now++;
-        sim_tick(sim);
+        sim_idle_tick(sim);
         sim_deliver_irqs_unlocked(sim);
         pthread_mutex_unlock(&sim->mtx);
         pthread_mutex_lock(&sim->mtx);
@@ -336,6 +339,7 @@ static void osal_wake(void *ctx)
 {
     struct nvme_sim *sim = SIM(ctx);
     pthread_mutex_lock(&sim->mtx);
+    sim_held_due(sim);
     sim->woken = true;
     sim->st.wakes++;
     pthread_mutex_unlock(&sim->mtx);

@@ -17,6 +17,7 @@ bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_c
 {
     if (cqid >= sim->nq || !sim->cq[cqid].live || sim->dma_stopped)
         return false;
+    sim_held_due(sim); /* the held transfers repeat before the host reads it */
     struct sim_cq *cq = &sim->cq[cqid];
     sim_dbbuf_cq_head(sim, cqid);
     if ((cq->tail + 1) % cq->size == cq->head)
