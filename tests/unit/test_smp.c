@@ -909,6 +909,18 @@ static void mid_config(struct fx *f)
     f->osal.sleep_us = mid_sleep_us;
 }
 
+/* CPU 0 waits (10 s at most) until CPU 1 has returned or gone to sleep
+ * waiting for CPU 0's reset. */
+static void mid_wait_cpu1(void)
+{
+    for (int ms = 0; ms < 10000; ms++) {
+        if (__atomic_load_n(&mid.returned, __ATOMIC_ACQUIRE) ||
+            __atomic_load_n(&mid.slept, __ATOMIC_ACQUIRE))
+            break;
+        pause_us(1000);
+    }
+}
+
 static void mid_mmio_write32(void *ctx, uint32_t off, uint32_t val)
 {
     mid.mmio_write32(ctx, off, val);
@@ -916,12 +928,7 @@ static void mid_mmio_write32(void *ctx, uint32_t off, uint32_t val)
         return; /* not the reset's CC.EN=0 */
     mid.started = true;
     assert_int_equal(pthread_create(&mid.t, NULL, mid_cpu1, NULL), 0);
-    for (int ms = 0; ms < 10000; ms++) {
-        if (__atomic_load_n(&mid.returned, __ATOMIC_ACQUIRE) ||
-            __atomic_load_n(&mid.slept, __ATOMIC_ACQUIRE))
-            break;
-        pause_us(1000);
-    }
+    mid_wait_cpu1();
     if (mid.then_gone)
         nvme_sim_set_gone(mid.f->sim, true);
 }
@@ -989,12 +996,7 @@ static void back_lock(void *ctx, void *lock)
     if (this_cpu == 0 && back.armed && back.answered && !mid.started) {
         mid.started = true;
         assert_int_equal(pthread_create(&mid.t, NULL, back_cpu1, NULL), 0);
-        for (int ms = 0; ms < 10000; ms++) {
-            if (__atomic_load_n(&mid.returned, __ATOMIC_ACQUIRE) ||
-                __atomic_load_n(&mid.slept, __ATOMIC_ACQUIRE))
-                break;
-            pause_us(1000);
-        }
+        mid_wait_cpu1();
     }
     back.lock(ctx, lock);
 }
@@ -1079,12 +1081,7 @@ static void win_sleep_us(void *ctx, uint32_t us)
     if (this_cpu == 0 && mid.armed && !win.in_window && nvme_ctrl_is_ready(mid.f->ctrl) &&
         info->io_queues == 0 && !info->admin_only) {
         __atomic_store_n(&win.in_window, true, __ATOMIC_RELEASE);
-        for (int ms = 0; ms < 10000; ms++) {
-            if (__atomic_load_n(&mid.returned, __ATOMIC_ACQUIRE) ||
-                __atomic_load_n(&mid.slept, __ATOMIC_ACQUIRE))
-                break;
-            pause_us(1000);
-        }
+        mid_wait_cpu1();
     }
     win.sleep_us(ctx, us);
 }
