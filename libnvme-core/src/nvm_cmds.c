@@ -238,8 +238,7 @@ static int nvm_exec_built(struct nvme_ctrl *ctrl, struct nvm_built *b, uint64_t 
         struct nvme_qpair *qp;
         if (!bounce)
             rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc));
-        else if ((qp = nvm_queue(ctrl, &rc)) !=
-                 NULL) /* caller memory: through a buffer of the core */
+        else if ((qp = nvm_queue(ctrl, &rc)) != NULL) /* caller memory: a buffer of the core */
             rc = nvme_exec_bounce(qp, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc),
                                   NULL);
         if (rc != NVME_ERR_BUSY || !nvme_ns_epoch_moved(ctrl, b->epoch))
