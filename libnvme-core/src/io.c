@@ -33,7 +33,7 @@ static inline const struct nvme_ns_info *nvme_io_ns(struct nvme_ctrl *ctrl, stru
 
 struct nvme_io_checked;
 static int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
-                                 uint32_t count, const void *buf, bool write);
+                                 uint32_t count, const void *buf, bool write, uint16_t qid);
 
 /* What nvme_io_check found: the namespace, the epoch its fields were
  * read under (the placement compares it: nvme_ns_epoch_read), its block
@@ -56,13 +56,13 @@ struct nvme_io_checked {
  * epoch moved) is no answer: NVME_ERR_BUSY, which a blocking call takes
  * to nvme_io_check_settled; `settled`: this is its run. */
 static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                             uint32_t nsid, uint64_t lba, uint32_t count,
-                                             const void *buf, bool write,
+                                             uint16_t qid, uint32_t nsid, uint64_t lba,
+                                             uint32_t count, const void *buf, bool write,
                                              struct nvme_io_checked *out, bool settled)
 {
     if (__builtin_expect(qp == NULL, 0) && out != NULL) {
-        int rc = nvme_io_check_noqueue(ctrl, nsid, lba, count, buf, write);
-        return rc != NVME_OK ? rc : NVME_ERR_INVAL; /* it always fails */
+        int rc = nvme_io_check_noqueue(ctrl, nsid, lba, count, buf, write, qid);
+        return rc != NVME_OK ? rc : NVME_ERR_INVAL; /* never OK: said so that *out is not read */
     }
     if (buf == NULL || count == 0)
         return NVME_ERR_INVAL;
@@ -113,15 +113,8 @@ static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme
         rc = NVME_ERR_INVAL; /* would wrap the address space */
         goto refused;
     }
-    /* No queue: none by that number (the caller's error), or none yet.
-     * Ready with no I/O queue and not admin-only (checked above) is never
-     * a settled state: a restart marks the controller ready at its enable
-     * and creates the queues after Identify and Set Features, with the
-     * count a failed attempt left (0) meanwhile: submit again. */
     if (qp == NULL)
-        return NVME_READ_ONCE(ctrl->dead)                                       ? NVME_ERR_FATAL
-               : !NVME_READ_ONCE(ctrl->ready) || nvme_io_queue_count(ctrl) == 0 ? NVME_ERR_STATE
-                                                                                : NVME_ERR_INVAL;
+        return NVME_OK; /* every check passed: nvme_io_noqueue answers */
     out->ns = ns;
     out->epoch = e;
     out->lbads = ns->lbads;
@@ -136,32 +129,53 @@ refused:
     return rc;
 }
 
+/* qp: what nvme_io_qpair_get(ctrl, qid) found. */
 static NVME_HOT_INLINE int nvme_io_check(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
-                                         uint32_t nsid, uint64_t lba, uint32_t count,
+                                         uint16_t qid, uint32_t nsid, uint64_t lba, uint32_t count,
                                          const void *buf, bool write, struct nvme_io_checked *out)
 {
-    return nvme_io_check_run(ctrl, qp, nsid, lba, count, buf, write, out, false);
+    return nvme_io_check_run(ctrl, qp, qid, nsid, lba, count, buf, write, out, false);
+}
+
+/* No queue `qid` when the call looked, and every other check passed:
+ * none by that number (the caller's error), or none yet.  Ready with no
+ * I/O queue and not admin-only is never a settled state: a restart marks
+ * the controller ready at its enable and creates the queues after
+ * Identify and Set Features, with the count a failed attempt left (0)
+ * meanwhile; and a reset may have created the queue since the call
+ * looked.  Both: submit again (blocking calls wait it out, nvme_rw_again). */
+static int nvme_io_noqueue(struct nvme_ctrl *ctrl, uint16_t qid)
+{
+    if (NVME_READ_ONCE(ctrl->dead))
+        return NVME_ERR_FATAL;
+    if (!NVME_READ_ONCE(ctrl->ready) || nvme_io_queue_count(ctrl) == 0 ||
+        nvme_io_qpair_get(ctrl, qid) != NULL)
+        return NVME_ERR_STATE;
+    return NVME_ERR_INVAL;
 }
 
 static __attribute__((noinline)) int nvme_io_check_noqueue(struct nvme_ctrl *ctrl, uint32_t nsid,
                                                            uint64_t lba, uint32_t count,
-                                                           const void *buf, bool write)
+                                                           const void *buf, bool write,
+                                                           uint16_t qid)
 {
-    return nvme_io_check(ctrl, NULL, nsid, lba, count, buf, write, NULL); /* an error */
+    int rc = nvme_io_check(ctrl, NULL, qid, nsid, lba, count, buf, write, NULL);
+    return rc != NVME_OK ? rc : nvme_io_noqueue(ctrl, qid);
 }
 
 /* A blocking call's checks, from a settled namespace epoch (even when
  * read, the same after them: nvme_ns_epoch_settled); NVME_ERR_BUSY, as a
  * call during a Format, when it does not settle. */
 static __attribute__((noinline, cold)) int
-nvme_io_check_settled(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint32_t nsid, uint64_t lba,
-                      uint32_t count, const void *buf, bool write, struct nvme_io_checked *out)
+nvme_io_check_settled(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid, uint32_t nsid,
+                      uint64_t lba, uint32_t count, const void *buf, bool write,
+                      struct nvme_io_checked *out)
 {
     for (unsigned tries = 0, waits = 0; tries < NVME_NS_SETTLE_TRIES; tries++) {
         uint32_t e = nvme_ns_epoch_settled(ctrl, &waits);
         if (e == NVME_NS_EPOCH_ANY)
             break;
-        int rc = nvme_io_check_run(ctrl, qp, nsid, lba, count, buf, write, out, true);
+        int rc = nvme_io_check_run(ctrl, qp, qid, nsid, lba, count, buf, write, out, true);
         if (rc == NVME_OK || !nvme_ns_epoch_moved(ctrl, e))
             return rc;
     }
@@ -243,16 +257,9 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_io_checked c;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
-    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
-    if (rc != NVME_OK) {
-        /* No queue when looked up, and the reset that created it ended
-         * before the checks read the controller ready: submit again, on
-         * the queue there is now (the blocking path goes again, nvme_rw). */
-        if (__builtin_expect(qp == NULL, 0) && rc == NVME_ERR_INVAL &&
-            nvme_io_qpair_get(ctrl, qid) != NULL)
-            return NVME_ERR_STATE;
+    int rc = nvme_io_check(ctrl, qp, qid, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
+    if (rc != NVME_OK)
         return rc;
-    }
     if (!c.one_page && count > nvme_max_blocks(ctrl, c.ns))
         return nvme_rw_above_mdts(ctrl, c.ns, count);
     rc = nvme_rw_submit(ctrl, qp, c.epoch, c.ns, nsid, opc, lba, count, buf, c.len, flags, cb, arg,
@@ -416,12 +423,8 @@ static int nvme_flush_submit(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid
     if (NVME_READ_ONCE(ctrl->info.admin_only)) /* issue 9 */
         return nvme_io_admin_only(ctrl);
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
-    if (qp == NULL) /* as for a read or write (nvme_io_check_run, nvme_submit_rw_op) */
-        return NVME_READ_ONCE(ctrl->dead) ? NVME_ERR_FATAL
-               : !NVME_READ_ONCE(ctrl->ready) || nvme_io_queue_count(ctrl) == 0 ||
-                       nvme_io_qpair_get(ctrl, qid) != NULL
-                   ? NVME_ERR_STATE
-                   : NVME_ERR_INVAL;
+    if (qp == NULL)
+        return nvme_io_noqueue(ctrl, qid);
     if (used != NULL)
         *used = qp; /* the queue to wait on */
     struct nvme_sqe sqe;
@@ -453,8 +456,8 @@ static __attribute__((noinline, cold)) int nvme_rw_recheck(struct nvme_ctrl *ctr
                                                            uint64_t lba, uint32_t count, void *buf)
 {
     struct nvme_io_checked now;
-    int rc = nvme_io_check_settled(ctrl, qp, c->ns->nsid, lba, count, buf, opc == NVME_CMD_WRITE,
-                                   &now);
+    int rc = nvme_io_check_settled(ctrl, qp, qp->qid, c->ns->nsid, lba, count, buf,
+                                   opc == NVME_CMD_WRITE, &now);
     if (rc != NVME_OK)
         return rc;
     if (now.ns != c->ns || now.lbads != c->lbads || nvme_ns_renewed_since(now.ns, c->epoch))
@@ -550,7 +553,8 @@ static __attribute__((noinline, cold)) int nvme_rw_again(struct nvme_ctrl *ctrl,
     for (;;) {
         struct nvme_io_checked c;
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-        rc = nvme_io_check_settled(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
+        rc = nvme_io_check_settled(ctrl, qp, NVME_QID_CPU, nsid, lba, count, buf,
+                                   opc == NVME_CMD_WRITE, &c);
         if (rc == NVME_OK)
             rc = nvme_rw_pass(ctrl, qp, c.ns, c.epoch, c.lbads, opc, lba, count, buf, &spent);
         if (rc == NVME_ERR_REQUEUE) { /* dropped again by the next reset */
@@ -598,7 +602,8 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_io_checked c;
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
-    int rc = nvme_io_check(ctrl, qp, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
+    int rc = nvme_io_check(ctrl, qp, NVME_QID_CPU, nsid, lba, count, buf, opc == NVME_CMD_WRITE,
+                           &c);
     if (rc != NVME_OK)
         goto refused;
     const struct nvme_ns_info *ns = c.ns;
@@ -646,11 +651,6 @@ done: /* its queue gone at a reset? */
 refused: /* BUSY: read mid-rewrite, or frozen (nvme_io_check_settled says which) */
     if (rc == NVME_ERR_STATE || rc == NVME_ERR_BUSY)
         return nvme_rw_again(ctrl, opc, nsid, lba, count, buf, rc);
-    /* No queue when looked up, and the reset that created the first ones
-     * (after an admin-only bring-up) ended before the checks read
-     * admin_only: once more, on the queue this CPU has now. */
-    if (rc == NVME_ERR_INVAL && qp == NULL && nvme_io_queue_count(ctrl) != 0)
-        return nvme_rw_again(ctrl, opc, nsid, lba, count, buf, NVME_OK);
     return rc;
 }
 
