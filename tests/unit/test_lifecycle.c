@@ -1894,6 +1894,22 @@ static void a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others(
         assert_int_equal(r[i].calls, 1);
         assert_int_equal(r[i].result, NVME_ERR_ABORTED);
     }
+    /* Submitted again (nvme.h, nvme_submit_rw): queue 4 by its number is
+     * no more, NVME_ERR_INVAL and nothing sent; NVME_QID_CPU follows the
+     * change (CPU 3 on queue 1 now). */
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    r[2] = (struct fx_rec){0, -100};
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 4, NVME_CMD_WRITE, 1, 16, 8, buf + 2 * 4096, 0, fx_rec_cb, &r[2]),
+        NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    assert_int_equal(nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_WRITE, 1, 16, 8, buf + 2 * 4096,
+                                    0, fx_rec_cb, &r[2]),
+                     0);
+    assert_int_equal(r[2].calls, 0);
+    fx_poll_until(&f, 1, &r[2], 1000 * MS);
+    assert_int_equal(r[2].calls, 1);
+    assert_int_equal(r[2].result, 0);
     /* Grant the four again, then a blocking write on CPU 3 (queue 4)
      * answered by a fatal status (CSTS.CFS): the reset grants one. */
     nvme_sim_grant_io_queues(f.sim, 4);

@@ -529,7 +529,10 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid);
 /* I/O queue used by CPU `cpu` (1..io_queues), 0 when none. */
 uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu);
 
-/* Asynchronous I/O on I/O queue `qid` (1..io_queues, or NVME_QID_CPU).  One
+/* Asynchronous I/O on I/O queue `qid` (1..io_queues, or NVME_QID_CPU; a
+ * reset may leave fewer queues, when the controller grants fewer: a qid
+ * above io_queues then is NVME_ERR_INVAL, where NVME_QID_CPU follows; no
+ * queue yet, during a reset, is NVME_ERR_STATE: submit again).  One
  * command, at most mdts_bytes: above it NVME_ERR_INVAL, nothing sent, or
  * NVME_ERR_UNSUPPORTED when a reset lowered mdts_bytes below the size (a
  * new firmware's MDTS; the caller may have sized it before): cut it at
