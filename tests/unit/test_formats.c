@@ -624,6 +624,49 @@ static void read_ext_refuses_buffers_that_do_not_own_their_cache_lines(void **st
     fx_stop(&f);
 }
 
+/* The same rule for plain reads (io.c nvme_io_check): nvme_read,
+ * nvme_submit_rw and a batch's read refuse a buffer that does not own
+ * its cache lines with NVME_ERR_ALIGN, nothing sent; the batch places the
+ * requests before it.  Only read_ext's copy of the rule was tested. */
+static void plain_reads_refuse_buffers_that_do_not_own_their_cache_lines(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.noncoherent = true;
+    f.cfg.bounce_unaligned = false; /* the OSAL fills dma_align = 64 */
+    fx_start(&f);
+    assert_int_equal(f.osal.dma_align, 64);
+    uint8_t *b = abuf(8192);
+    fx_pattern(b, 8192, 6);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 16, b), 0);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b + 32), NVME_ERR_ALIGN); /* dword aligned */
+    struct fx_rec r[2] = {{0, -100}, {0, -100}};
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, NVME_QID_CPU, NVME_CMD_READ, 1, 0, 1, b + 4, 0, fx_rec_cb, &r[0]),
+        NVME_ERR_ALIGN);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds); /* nothing reached the device */
+    assert_int_equal(r[0].calls, 0);
+    /* A batch: the first read owns its lines, the second does not. */
+    struct nvme_rw_req reqs[2] = {{0, b + 4096, fx_rec_cb, &r[0], 1, NVME_CMD_READ},
+                                  {1, b + 64 + 8, fx_rec_cb, &r[1], 1, NVME_CMD_READ}};
+    unsigned done = 99;
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, NVME_QID_CPU, 1, reqs, 2, 0, &done),
+                     NVME_ERR_ALIGN);
+    assert_int_equal(done, 1);
+    fx_poll_until(&f, 1, &r[0], 1000000u); /* 1 s simulated */
+    assert_int_equal(r[0].calls, 1);
+    assert_int_equal(r[0].result, 0);
+    assert_int_equal(r[1].calls, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds + 1);
+    /* Whole lines: fine; the device only reads a write's buffer. */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b + 64), 0);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b + 4), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 /* Review finding: an extended format whose block (lba_size + ms) is not
  * a multiple of 4 bytes.  nvm_data cut the transfer at MDTS into pieces of
  * mdts / block blocks, whose byte length need not be a multiple of 4: the
@@ -676,6 +719,7 @@ int main(void)
         cmocka_unit_test(format_moves_to_a_metadata_format_and_back),
         cmocka_unit_test(format_that_moves_the_pi_first_moves_the_generation),
         cmocka_unit_test(read_ext_refuses_buffers_that_do_not_own_their_cache_lines),
+        cmocka_unit_test(plain_reads_refuse_buffers_that_do_not_own_their_cache_lines),
         cmocka_unit_test(extended_blocks_of_any_size_split_on_dword_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
