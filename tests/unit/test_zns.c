@@ -479,6 +479,62 @@ static void a_zoned_write_that_failed_is_not_sent_again(void **state)
     free(b);
 }
 
+static unsigned cpu3(void *ctx)
+{
+    (void)ctx;
+    return 3;
+}
+
+/* A blocking zoned write whose queue a reset took away (the controller
+ * granted fewer queues: CPU 3's queue 4 is no more).  A conventional
+ * write goes again, whole, on the queue the CPU has now; a zoned one
+ * cannot (its pieces done before moved the write pointer, and whether
+ * this one landed is not known): NVME_ERR_ABORTED, sent once (io.c
+ * nvme_rw_requeue).  The zone's write pointer tells the caller where to
+ * go on.  Its answer had no test (never run under coverage). */
+static void a_zoned_write_whose_queue_a_reset_took_away_fails_aborted(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.opts.io_queues = 4;
+    f.opts.cpus = 4;
+    fx_create(&f);
+    f.osal.cpu_id = cpu3;
+    assert_int_equal(fx_init(&f), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
+    uint8_t *b = abuf(8 * 4096), *back = abuf(8 * 4096);
+    fx_pattern(b, 8 * 4096, 9);
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    fx_inject(&f, NVME_SIM_FAULT_CFS, 4, NVME_CMD_WRITE, 0, 1);
+    nvme_sim_grant_io_queues(f.sim, 1);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), NVME_ERR_ABORTED);
+    assert_true(nvme_ctrl_get_stats(f.ctrl)->resets > resets);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 1);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds + 1); /* not sent again */
+    uint8_t st;
+    uint64_t wp;
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 0, &st, &wp), 0);
+    assert_int_equal(wp, 0); /* the CFS came before the write ran */
+    /* Written again at the write pointer, on queue 1 now. */
+    assert_int_equal(nvme_write(f.ctrl, 1, wp, 8, b), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, back), 0);
+    assert_memory_equal(back, b, 8 * 4096);
+    /* A conventional namespace's write in the same place goes again. */
+    nvme_sim_grant_io_queues(f.sim, 4);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
+    fx_inject(&f, NVME_SIM_FAULT_CFS, 4, NVME_CMD_WRITE, 0, 1);
+    nvme_sim_grant_io_queues(f.sim, 1);
+    assert_int_equal(nvme_write(f.ctrl, 2, 0, 8, b), 0);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 8, back), 0);
+    assert_memory_equal(back, b, 8 * 512);
+    fx_stop(&f);
+    free(b);
+    free(back);
+}
+
 /* Zone Append on zoned namespaces with protection information (PI-only
  * format, PRACT): Type 1 needs PIREMAP, or the controller refuses the
  * append with Invalid Protection Information (QEMU 7.2 does; ZNS 1.1
@@ -1201,6 +1257,7 @@ int main(void)
         cmocka_unit_test(a_namespace_made_again_is_not_kept_when_its_zoned_identify_fails),
         cmocka_unit_test(a_new_zone_size_is_a_change_of_the_namespace),
         cmocka_unit_test(a_zone_report_in_flight_at_a_reset_that_lowers_mdts_is_sized_again),
+        cmocka_unit_test(a_zoned_write_whose_queue_a_reset_took_away_fails_aborted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
