@@ -860,6 +860,72 @@ static void given_dstrd_2_doorbells_land_at_16_byte_stride(void **state)
     fx_stop(&f);
 }
 
+/* The OSAL's 32- and 64-bit register reads, with CAP's bits `cap_clear`
+ * cleared and `cap_set` set: a controller whose CAP the simulator would
+ * refuse to be (its configuration check). */
+static struct {
+    uint32_t (*read32)(void *ctx, uint32_t off);
+    uint64_t (*read64)(void *ctx, uint32_t off);
+    uint64_t clear, set;
+} cap_bad;
+
+static uint64_t cap_bad_value(uint64_t cap) { return (cap & ~cap_bad.clear) | cap_bad.set; }
+
+static uint32_t cap_bad_read32(void *ctx, uint32_t off)
+{
+    uint32_t v = cap_bad.read32(ctx, off);
+    if (off == NVME_REG_CAP || off == NVME_REG_CAP + 4) {
+        uint64_t c = cap_bad_value(off == NVME_REG_CAP ? v : (uint64_t)v << 32);
+        return (uint32_t)(off == NVME_REG_CAP ? c : c >> 32);
+    }
+    return v;
+}
+
+static uint64_t cap_bad_read64(void *ctx, uint32_t off)
+{
+    uint64_t v = cap_bad.read64(ctx, off);
+    return off == NVME_REG_CAP ? cap_bad_value(v) : v;
+}
+
+/* Device input: a CAP the core cannot work with (§3.1.1) is refused
+ * before CC is written, with the field named: MQES 0 (a queue of one
+ * entry, "0h is an invalid value"), no NVM command set in CSS, MPSMAX
+ * below MPSMIN, and an MPSMIN above the 64 KiB pages the core can ask
+ * of a port.  These four answers had no test (fuzz inputs reach them,
+ * no one asserted what they say). */
+static void given_a_cap_the_core_cannot_use_init_refuses_it_and_says_why(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t clear, set;
+        int rc;
+        const char *says;
+    } bad[] = {
+        {0xffffull, 0, NVME_ERR_PROTO, "CAP.MQES is 0"},
+        {0xffull << 37, 0x80ull << 37, NVME_ERR_UNSUPPORTED, "NVM command set not supported"},
+        {0xffull << 48, 2ull << 48 | 1ull << 52, NVME_ERR_PROTO, "CAP.MPSMAX 1 < MPSMIN 2"},
+        {0xffull << 48, 5ull << 48 | 5ull << 52, NVME_ERR_UNSUPPORTED,
+         "CAP.MPSMIN 5 needs pages above 64 KiB"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct fx f;
+        fx_config(&f);
+        fx_create(&f);
+        cap_bad.read32 = f.osal.mmio_read32;
+        cap_bad.read64 = f.osal.mmio_read64;
+        cap_bad.clear = bad[i].clear;
+        cap_bad.set = bad[i].set;
+        f.osal.mmio_read32 = cap_bad_read32;
+        if (f.osal.mmio_read64 != NULL)
+            f.osal.mmio_read64 = cap_bad_read64;
+        nvme_sim_log_capture(f.sim, true);
+        assert_int_equal(fx_init(&f), bad[i].rc);
+        assert_non_null(strstr(nvme_sim_log_text(f.sim), bad[i].says));
+        assert_int_equal(nvme_sim_reg_writes(f.sim, NVME_REG_CC), 0);
+        assert_failed_init_clean(&f);
+    }
+}
+
 /* Device input: CAP.DSTRD puts queue q's doorbells at 1000h + 2q strides
  * (§3.1.21), which can lie past the BAR the port mapped (mmio_size; the
  * simulator flags any access past it).  Admin doorbells outside: refused
@@ -960,6 +1026,7 @@ int main(void)
         cmocka_unit_test(given_cfs_at_start_the_disable_clears_it_and_bring_up_succeeds),
         cmocka_unit_test(given_sticky_cfs_at_start_init_returns_fatal),
         cmocka_unit_test(given_device_gone_init_returns_gone_quickly),
+        cmocka_unit_test(given_a_cap_the_core_cannot_use_init_refuses_it_and_says_why),
         cmocka_unit_test(given_incomplete_osal_init_returns_inval_and_touches_nothing),
         cmocka_unit_test(given_optional_osal_fields_null_bring_up_and_io_work),
         cmocka_unit_test(given_dma_alloc_failures_init_returns_nomem_and_leaks_nothing),
