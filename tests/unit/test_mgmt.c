@@ -917,6 +917,30 @@ static void passthru_cannot_make_the_device_touch_other_memory(void **state)
     sqe.cdw10 = 0x16;
     assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 64, NVME_DMA_FROM_DEVICE, NULL),
                      NVME_ERR_INVAL);
+    /* Directive Receive (NUMD + 1 dwords, §5.10), Security Receive (AL
+     * bytes, §5.26), Get LBA Status (MNDW + 1 dwords, §5.14 of 2.0), one
+     * byte more than the buffer holds; and what the buffer holds: sent. */
+    static const struct {
+        uint8_t opc;
+        uint32_t cdw10, cdw11, cdw12, bytes;
+    } in[] = {
+        {NVME_ADMIN_DIRECTIVE_RECV, 63, 0, 0, 256},
+        {NVME_ADMIN_SECURITY_RECV, 0, 256, 0, 256},
+        {NVME_ADMIN_GET_LBA_STATUS, 0, 0, 63, 256},
+    };
+    for (unsigned i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        memset(&sqe, 0, sizeof(sqe));
+        sqe.opc = in[i].opc;
+        sqe.cdw10 = in[i].cdw10;
+        sqe.cdw11 = in[i].cdw11;
+        sqe.cdw12 = in[i].cdw12;
+        assert_int_equal(
+            nvme_admin_passthru(f.ctrl, &sqe, b, in[i].bytes - 1u, NVME_DMA_FROM_DEVICE, NULL),
+            NVME_ERR_INVAL);
+        assert_int_equal(st->admin_cmds, admin);
+        (void)nvme_admin_passthru(f.ctrl, &sqe, b, in[i].bytes, NVME_DMA_FROM_DEVICE, NULL);
+        assert_int_equal(st->admin_cmds, ++admin); /* sent (the simulator may refuse it) */
+    }
     /* The core's own commands. */
     static const uint8_t own[] = {NVME_ADMIN_DELETE_SQ,   NVME_ADMIN_CREATE_SQ,
                                   NVME_ADMIN_DELETE_CQ,   NVME_ADMIN_CREATE_CQ,
