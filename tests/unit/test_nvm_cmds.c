@@ -511,6 +511,35 @@ static void io_passthru_moves_what_read_and_write_move(void **state)
     assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 2048, NVME_DMA_FROM_DEVICE, NULL), 0);
     assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, false), 0);
     assert_int_equal(st->io_cmds, io + 1);
+    /* The non-block data commands the core sizes (nvm_raw_bytes): Dataset
+     * Management NR + 1 ranges of 16 bytes (§6.7), Copy NR + 1
+     * descriptors of 32 bytes (format 0h) or 40 (format 1h, §6.4), Zone
+     * Management Receive NUMD + 1 dwords (ZNS §4.3): one byte short is
+     * refused, nothing sent; their own size is sent. */
+    static const struct {
+        uint8_t opc;
+        uint32_t cdw10, cdw12, bytes;
+        enum nvme_dma_dir dir;
+    } raw[] = {
+        {NVME_CMD_DSM, 3, 0, 4 * 16, NVME_DMA_TO_DEVICE},
+        {NVME_CMD_COPY, 0, 1, 2 * 32, NVME_DMA_TO_DEVICE},
+        {NVME_CMD_COPY, 0, 1 | 0x100u, 2 * 40, NVME_DMA_TO_DEVICE},
+        {NVME_CMD_ZONE_MGMT_RECV, 0, 15, 16 * 4, NVME_DMA_FROM_DEVICE},
+    };
+    memset(w, 0, 2048);
+    for (unsigned i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+        memset(&sqe, 0, sizeof(sqe));
+        sqe.opc = raw[i].opc;
+        sqe.nsid = 1;
+        sqe.cdw10 = raw[i].cdw10;
+        sqe.cdw12 = raw[i].cdw12;
+        io = st->io_cmds;
+        assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, w, raw[i].bytes - 1u, raw[i].dir, NULL),
+                         NVME_ERR_INVAL);
+        assert_int_equal(st->io_cmds, io);
+        (void)nvme_io_passthru(f.ctrl, &sqe, w, raw[i].bytes, raw[i].dir, NULL);
+        assert_int_equal(st->io_cmds, io + 1); /* sent (the simulator may refuse it) */
+    }
     /* An opcode the controller does not have: its status. */
     memset(&sqe, 0, sizeof(sqe));
     sqe.opc = 0x81;
