@@ -720,19 +720,26 @@ static void given_corrupt_identify_namespace_only_that_namespace_is_refused(void
     static const struct {
         uint32_t bits;
         uint8_t lbads;
+        uint16_t ms; /* namespace 2's metadata bytes per block */
+        const char *says;
     } cases[] = {
-        {NVME_SIM_CORRUPT_LBADS, 0},
-        {NVME_SIM_CORRUPT_LBADS, 200},
-        {NVME_SIM_CORRUPT_NSZE0, 0},
-        {NVME_SIM_CORRUPT_FLBAS, 0},
+        {NVME_SIM_CORRUPT_LBADS, 0, 0, "namespace 2 unusable: LBA data size out of range"},
+        {NVME_SIM_CORRUPT_LBADS, 200, 0, "namespace 2 unusable: LBA data size out of range"},
+        {NVME_SIM_CORRUPT_NSZE0, 0, 0, "namespace 2 unusable: NSZE is 0"},
+        {NVME_SIM_CORRUPT_FLBAS, 0, 0, "namespace 2 unusable: FLBAS names a format past NLBAF"},
+        {NVME_SIM_CORRUPT_NLBAF, 0, 0, "namespace 2 unusable: NLBAF above 63"},
+        /* DPS counts only with 8 metadata bytes or more (PI fits). */
+        {NVME_SIM_CORRUPT_DPS, 0, 8, "namespace 2: reserved PI type 5"},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         struct fx f;
         three_namespaces(&f, cases[k].bits, cases[k].lbads);
+        f.ns[1].ms = cases[k].ms;
+        f.ns[1].extended = cases[k].ms != 0;
         fx_start_captured(&f);
         assert_int_equal(nvme_ns_count(f.ctrl), 3);
         assert_ns_refused(&f, 2);
-        assert_true(fx_log_has(&f, "namespace 2"));
+        assert_true(fx_log_has(&f, cases[k].says));
         assert_ns_usable(&f, 1, 2048, 90 + (uint32_t)k);
         assert_ns_usable(&f, 3, 2048, 95 + (uint32_t)k);
         fx_stop(&f);

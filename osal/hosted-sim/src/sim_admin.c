@@ -137,6 +137,10 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
         id->ncap = id->nuse = id->nsze + 8u;
     if (ns->corrupt & NVME_SIM_CORRUPT_FLBAS)
         id->flbas = id->nlbaf < 63 ? flbas_encode(id->nlbaf + 1u) : 0x0f;
+    if (ns->corrupt & NVME_SIM_CORRUPT_NLBAF)
+        id->nlbaf = 64;
+    if (ns->corrupt & NVME_SIM_CORRUPT_DPS)
+        id->dps = (uint8_t)((id->dps & ~7u) | 5u);
     sim_logpages_id_ns(sim, ns->nsid, id); /* ANAGRPID, ENDGID */
 }
 
