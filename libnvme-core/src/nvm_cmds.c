@@ -850,8 +850,8 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
     return rc;
 }
 
-/* Read or Write with flags and metadata, or Compare (data only, as
- * nvme_read has it: PRACT and PRCHK on PI-only formats). */
+/* Read or Write with flags and metadata, or Compare (data only: formats
+ * without metadata or PI-less ones nvme_read takes). */
 static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
                       uint32_t count, void *buf, void *md, unsigned flags)
 {
@@ -869,7 +869,14 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
             return nvm_unsupported(ctrl, nsid, "Compare", "ONCS bit 0 clear");
         if ((rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
             return rc;
-        flags = nvme_ns_plain_flags(ns);
+        /* A Compare takes no PRACT (NVM CS 1.0 Figure 23: "shall be
+         * cleared to 0"): on a format whose metadata is its PI the host
+         * would send the PI with the data, which a data-only call has not
+         * (nvme_read strips it with PRACT). */
+        if (nvme_ns_plain_flags(ns) != 0)
+            return nvm_unsupported(ctrl, nsid, "Compare",
+                                   "PI format: a Compare takes the PI from the host, no PRACT");
+        flags = 0;
     }
     if ((rc = nvm_pi_flags_check(ctrl, ns, flags)) != NVME_OK)
         return rc;

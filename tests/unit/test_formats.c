@@ -173,7 +173,13 @@ static void pi_only_formats_work_for_plain_io(void **state)
                      0);
     assert_true(nvme_sim_stats(f.sim)->pi_checked >= 8);
     assert_int_equal(nvme_verify(f.ctrl, 1, 100, 8, NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF), 0);
-    assert_int_equal(nvme_compare(f.ctrl, 1, 100, 8, b), 0);
+    /* A Compare takes no PRACT (NVM CS 1.0 Figure 23), so its PI would
+     * come from the host: nvme_compare (data only) refuses, nothing sent
+     * (before: sent with PRACT, refused by the controller, as QEMU 7.2
+     * and the simulator do, Invalid Protection Information). */
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(nvme_compare(f.ctrl, 1, 100, 8, b), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
     /* Without PRACT the PI travels through MPTR; a wrong guard is caught. */
     uint8_t md[8 * 8];
     assert_int_equal(nvme_read_ext(f.ctrl, 1, 100, 8, r, md, 0), 0);
@@ -281,8 +287,7 @@ static void plain_reads_check_the_pi_they_strip(void **state)
         int rc = nvme_read(f.ctrl, 1, 100, 8, r);
         assert_true(rc > 0);
         assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Guard Check Error");
-        assert_int_equal(nvme_compare(f.ctrl, 1, 100, 8, b), rc); /* Compare checks it too */
-        assert_int_equal(nvme_read(f.ctrl, 1, 104, 4, r), 0);     /* the blocks after it are fine */
+        assert_int_equal(nvme_read(f.ctrl, 1, 104, 4, r), 0); /* the blocks after it are fine */
         free(b);
         free(r);
         fx_stop(&f);

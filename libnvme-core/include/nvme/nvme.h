@@ -802,7 +802,10 @@ int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba
 int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
                 unsigned flags);
 /* Compare (ONCS bit 0) the blocks with `buf`: 0 when equal, the status
- * Compare Failure (SCT 2h, SC 85h) when not.  Split at MDTS. */
+ * Compare Failure (SCT 2h, SC 85h) when not.  Split at MDTS.  Data only:
+ * on a format whose metadata is protection information
+ * NVME_ERR_UNSUPPORTED, nothing sent (a Compare takes no PRACT, NVM CS
+ * 1.0 Figure 23, so the PI would come from the caller). */
 int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                  const void *buf);
 /* Copy (ONCS bit 8, NVM CS §3.3.1, descriptor format 0h): the blocks of

@@ -200,6 +200,10 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
     uint32_t cdw12 = sqe->cdw12;
+    /* "The Protection Information Action (PRACT) bit shall be cleared to
+     * 0" in a Compare (NVM CS 1.0 Figure 23); QEMU 7.2 refuses it so. */
+    if (opc == NVME_CMD_COMPARE && ns->pi_type && (cdw12 & NVME_RW_PRACT))
+        return SIM_SF_CMD(NVME_SC_INVALID_PI);
     if ((sf = sim_pi_flags_check(ns, sqe, slba)))
         return sf;
     bool md_xfer = moves_md(ns, cdw12);
