@@ -533,10 +533,10 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
         return rc;
     struct nvm_built b;
     nvm_built_take(&b, ctrl, ns, false);
-    if ((flags & NVME_IO_DEALLOCATE) || (rc = nvm_pi_flags_check(ctrl, ns, flags)) != NVME_OK)
+    /* PRACT is "cleared to 0 by the host" (NVM CS 1.0 Figure 55). */
+    if ((flags & (NVME_IO_DEALLOCATE | NVME_IO_PRACT)) ||
+        (rc = nvm_pi_flags_check(ctrl, ns, flags)) != NVME_OK)
         return rc != NVME_OK ? rc : NVME_ERR_INVAL;
-    if (flags & NVME_IO_FUA)
-        return NVME_ERR_INVAL; /* Verify has no FUA bit */
     if (!(ctrl->info.oncs & NVME_ONCS_VERIFY))
         return nvm_unsupported(ctrl, nsid, "Verify", "ONCS bit 7 clear");
     /* Each command within the Verify Size Limit (QEMU's vsl: Invalid

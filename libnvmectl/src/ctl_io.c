@@ -203,7 +203,7 @@ int ctl_cmd_nvm_verify(struct ctl *c)
     const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
     if (ns == NULL)
         return rc;
-    unsigned fl = flag(c, F_LR) ? NVME_IO_LR : 0u;
+    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
     rc = nvme_verify(c->ctrl, ns->nsid, c->o.num[N_SLBA], c->o.num[N_COUNT], fl);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "verify (NVM Verify command)", rc);

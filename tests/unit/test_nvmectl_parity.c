@@ -1094,6 +1094,8 @@ static void write_zeroes_nvm_verify_compare_fua(void **state)
     ok(&f, "nvm-verify -n 1 -s 0 -c 8");
     expect("verified (Verify command) 8 block(s)");
     assert_int_equal(st->verifies, 1);
+    ok(&f, "nvm-verify -n 1 -s 0 -c 8 -f"); /* nvme-cli's --force-unit-access */
+    assert_int_equal(st->fua_verifies, 1);
     ok(&f, "write -n 4 -s 3 -t HELLO");
     ok(&f, "compare -n 4 -s 3 -t HELLO -o json");
     assert_string_equal(jstr("result"), "success");

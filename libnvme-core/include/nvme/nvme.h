@@ -797,8 +797,11 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
  * refused on a read-only or a zoned namespace (ZNS lists no Write
  * Uncorrectable); split into commands of at most 65536 blocks and WUSL. */
 int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count);
-/* Verify (ONCS bit 7): the controller reads and checks the blocks; no
- * data moves.  A bad block is a status (> 0). */
+/* Verify (ONCS bit 7, NVM CS 1.0 §3.2.5): the controller reads and checks
+ * the blocks; no data moves.  A bad block is a status (> 0).  flags:
+ * NVME_IO_FUA (what the volatile cache holds of them is committed first),
+ * NVME_IO_LR and the PRCHK ones; NVME_IO_PRACT is NVME_ERR_INVAL (a
+ * Verify takes none, Figure 55). */
 int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
                 unsigned flags);
 /* Compare (ONCS bit 0) the blocks with `buf`: 0 when equal, the status

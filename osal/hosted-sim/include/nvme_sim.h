@@ -759,6 +759,7 @@ struct nvme_sim_stats {
     uint64_t bounced_maps;                    /* dma_map pieces bounced (cfg.bounce_unaligned) */
     /* issue 9 */
     uint64_t fua_writes;         /* Writes with FUA (CDW12 bit 30) */
+    uint64_t fua_verifies;       /* Verifies with FUA (CDW12 bit 30, NVM CS 1.0 Figure 55) */
     uint64_t compares, verifies; /* completed successfully */
     uint64_t dsm_cmds, dsm_ranges, deallocated_blocks;
     uint64_t dsm_skipped;                 /* deallocate ranges above cfg.dmrsl, left as they were */

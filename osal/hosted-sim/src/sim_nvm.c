@@ -409,8 +409,8 @@ static uint16_t write_uncor(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
-/* Verify (NVM CS §3.2.9): reads the blocks, checks PI when asked, moves
- * no data. */
+/* Verify (NVM CS 1.0 §3.2.5): reads the blocks, checks PI when asked,
+ * moves no data. */
 static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
     uint16_t sf = 0;
@@ -424,6 +424,11 @@ static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
     if (sim->cfg.vsl && (uint64_t)nlb * ns->lba_size > (4096ull << sim->cfg.mpsmin) << sim->cfg.vsl)
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    /* "If the PRACT bit is not cleared to 0 then the controller shall
+     * abort the command with a status of Invalid Field in Command" (NVM
+     * CS 1.0 Figure 55). */
+    if (sqe->cdw12 & NVME_RW_PRACT)
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if ((sf = sim_pi_flags_check(ns, sqe, slba))) /* as a Read's (§5.3.3) */
         return sf;
@@ -440,8 +445,10 @@ static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         }
         free(data), free(md);
     }
-    if (!sf)
+    if (!sf) {
         sim->st.verifies++;
+        sim->st.fua_verifies += (sqe->cdw12 & NVME_RW_FUA) != 0;
+    }
     return sf;
 }
 
