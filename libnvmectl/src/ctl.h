@@ -255,9 +255,6 @@ int ctl_cmd_dsm(struct ctl *c);
 int ctl_cmd_copy(struct ctl *c);
 int ctl_cmd_write_zeroes(struct ctl *c);
 int ctl_cmd_write_uncor(struct ctl *c);
-int ctl_cmd_report_zones(struct ctl *c);
-int ctl_cmd_zone_mgmt_send(struct ctl *c);
-int ctl_cmd_zone_append(struct ctl *c);
 int ctl_cmd_format(struct ctl *c);
 int ctl_cmd_self_test(struct ctl *c);
 int ctl_cmd_sanitize(struct ctl *c);
@@ -290,7 +287,10 @@ int ctl_cmd_show_regs(struct ctl *c); /* ctl_regs.c */
 /* ctl_zns.c */
 int ctl_cmd_zns_id(struct ctl *c);   /* zns id-ctrl, zns id-ns */
 int ctl_cmd_zns_zone(struct ctl *c); /* zns open-zone .. offline-zone */
-int ctl_cmd_get_ns_id(struct ctl *c);
+int ctl_cmd_report_zones(struct ctl *c);
+int ctl_cmd_zone_mgmt_send(struct ctl *c);
+int ctl_cmd_zone_append(struct ctl *c);
+int ctl_cmd_get_ns_id(struct ctl *c); /* ctl_identify.c */
 /* An admin or I/O opcode's name (ctl_logs.c), "Unknown" when the spec
  * has none. */
 const char *ctl_admin_name(unsigned op);

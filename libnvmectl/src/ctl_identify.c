@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_identify.c - the controller and namespace views: info, ready, list,
- * id-ctrl, id-ns, ns-descs, list-ns, list-ctrl.  Field names and JSON keys
+ * ns-rescan, reset, get-ns-id, id-ctrl, id-ns, ns-descs, list-ns,
+ * list-ctrl.  Field names and JSON keys
  * are nvme-cli 2.x's (nvme-print-stdout.c / nvme-print-json.c); -H adds
  * decodes.  Identify data is untrusted: counts are clamped, text is
  * copied with bounds and non-printables replaced.
@@ -199,6 +200,44 @@ int ctl_cmd_ns_rescan(struct ctl *c)
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "ns-rescan", rc);
     return ctl_cmd_list(c);
+}
+
+/* reset: a Controller Level Reset (nvme_ctrl_reset), which also brings
+ * back a dead controller. */
+int ctl_cmd_reset(struct ctl *c)
+{
+    int rc = nvme_ctrl_reset(c->ctrl);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "reset", rc);
+    return ctl_done(c, 0, "controller reset");
+}
+
+/* get-ns-id: nvme-cli prints the NSID of the block device it is given,
+ * "nvme0n1: namespace-id:1"; a controller has several: one such line per
+ * active namespace, named as its block device (NSID order). */
+int ctl_cmd_get_ns_id(struct ctl *c)
+{
+    unsigned n = nvme_ns_count(c->ctrl);
+    struct jw w;
+    if (c->o.json) { /* nvme-cli has none: {"device", "namespace-id": [NSIDs]} */
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", ctl_dev(c->io));
+        jw_arr(&w, "namespace-id");
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const struct nvme_ns_info *ns = nvme_ns_at(c->ctrl, i);
+        if (ns == NULL) /* gone since the count */
+            continue;
+        if (c->o.json)
+            jw_u64(&w, NULL, ns->nsid);
+        else
+            ctl_out(c->io, "%sn%u: namespace-id:%u\n", ctl_dev(c->io), ns->nsid, ns->nsid);
+    }
+    if (c->o.json) {
+        jw_close_arr(&w);
+        jw_end(&w);
+    }
+    return NVME_OK;
 }
 
 /* ------------------------------------------------------------------ */

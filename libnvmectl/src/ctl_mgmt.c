@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_mgmt.c - management: format, device-self-test, sanitize,
- * fw-download, fw-commit, reset, subsystem-reset, and the namespaces:
+ * fw-download, fw-commit, subsystem-reset, and the namespaces:
  * create-ns, delete-ns, attach-ns, detach-ns.  The destructive ones
  * (format, sanitize, fw-commit, subsystem-reset) refuse to run without
  * --force, which is what hands the core NVME_CONFIRM_DESTROY.
@@ -210,14 +210,6 @@ int ctl_cmd_fw_commit(struct ctl *c)
     char what[64];
     nvme_snprintf(what, sizeof(what), "firmware commit: slot %u, action %u", slot, act);
     return ctl_done(c, 0, what);
-}
-
-int ctl_cmd_reset(struct ctl *c)
-{
-    int rc = nvme_ctrl_reset(c->ctrl);
-    if (rc != NVME_OK)
-        return ctl_fail(c, 0, "reset", rc);
-    return ctl_done(c, 0, "controller reset");
 }
 
 int ctl_cmd_subsystem_reset(struct ctl *c)

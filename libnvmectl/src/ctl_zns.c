@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl_zns.c - commands of nvme-cli's zns plugin that the zoned ones of
- * ctl_io.c do not cover: zns id-ctrl (Identify CNS 06h CSI 02h, NVMe
- * Zoned Namespace Command Set 1.1 Figure 47), zns id-ns (CNS 05h CSI
- * 02h, Figure 48) and the per-action zone commands zns open-zone ..
- * offline-zone (Zone Management Send, §3.4.3); and get-ns-id.  Text and
+ * ctl_zns.c - the zoned commands, nvme-cli's zns plugin: zns id-ctrl
+ * (Identify CNS 06h CSI 02h, NVMe Zoned Namespace Command Set 1.1 Figure
+ * 47), zns id-ns (CNS 05h CSI 02h, Figure 48), the per-action zone
+ * commands zns open-zone .. offline-zone (Zone Management Send, §3.4.3),
+ * report-zones, zone-mgmt-send and zone-append.  Text and
  * JSON keys as nvme-cli 2.x's (plugins/zns/zns.c, nvme.c,
  * nvme-print-stdout.c, nvme-print-json.c); no -H (EXOS's kernel has
  * little room left).  Every value comes from the device: printed as
@@ -140,30 +140,171 @@ int ctl_cmd_zns_zone(struct ctl *c)
     return NVME_OK;
 }
 
-/* get-ns-id: nvme-cli prints the NSID of the block device it is given,
- * "nvme0n1: namespace-id:1"; a controller has several: one such line per
- * active namespace, named as its block device (NSID order). */
-int ctl_cmd_get_ns_id(struct ctl *c)
+/* report-zones, zone-mgmt-send, zone-append (Zone Management Receive,
+ * Send, Zone Append: ZNS 1.1 §3.4) */
+static const char *zone_state(unsigned zs)
 {
-    unsigned n = nvme_ns_count(c->ctrl);
-    struct jw w;
-    if (c->o.json) { /* nvme-cli has none: {"device", "namespace-id": [NSIDs]} */
-        jw_begin(&w, c->io);
-        jw_str(&w, "device", ctl_dev(c->io));
-        jw_arr(&w, "namespace-id");
+    switch (zs) {
+    case NVME_ZS_EMPTY:
+        return "EMPTY";
+    case NVME_ZS_IMPLICIT_OPEN:
+        return "IMP_OPENED";
+    case NVME_ZS_EXPLICIT_OPEN:
+        return "EXP_OPENED";
+    case NVME_ZS_CLOSED:
+        return "CLOSED";
+    case NVME_ZS_READ_ONLY:
+        return "READONLY";
+    case NVME_ZS_FULL:
+        return "FULL";
+    case NVME_ZS_OFFLINE:
+        return "OFFLINE";
+    default:
+        return "Unknown";
     }
-    for (unsigned i = 0; i < n; i++) {
-        const struct nvme_ns_info *ns = nvme_ns_at(c->ctrl, i);
-        if (ns == NULL) /* gone since the count */
-            continue;
-        if (c->o.json)
-            jw_u64(&w, NULL, ns->nsid);
-        else
-            ctl_out(c->io, "%sn%u: namespace-id:%u\n", ctl_dev(c->io), ns->nsid, ns->nsid);
+}
+
+int ctl_cmd_report_zones(struct ctl *c)
+{
+    int rc;
+    c->o.has_num |= 1ull << N_SLBA; /* -s defaults to 0 */
+    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    if (ns == NULL)
+        return rc;
+    /* Descriptors from ctl_scratch's 8-byte aligned start: the buffer is
+     * only dword aligned (nvmectl.h). */
+    uintptr_t base = (uintptr_t)c->io->buf;
+    size_t skip = (size_t)(((base + 7u) & ~(uintptr_t)7u) - base);
+    size_t room = c->io->buf_len > skip ? (c->io->buf_len - skip) / sizeof(struct nvme_zone_desc)
+                                        : 0;
+    unsigned max = room > 1024 ? 1024u : (unsigned)room;
+    if (has(c, N_COUNT) && c->o.num[N_COUNT] < max)
+        max = (unsigned)c->o.num[N_COUNT];
+    if (max == 0)
+        return ctl_usage_err(c, "-d must be at least 1");
+    struct nvme_zone_desc *z = ctl_scratch(c, 0, (size_t)max * sizeof(*z));
+    if (z == NULL)
+        return NVME_ERR_NOMEM;
+    /* As many Report Zones as MDTS needs (nvme_zns_report returns what one
+     * fits), each from the zone after the last one reported, as nvme-cli
+     * does: until -d zones, the namespace's end, or an empty report. */
+    unsigned count = 0;
+    uint64_t lba = c->o.num[N_SLBA];
+    while (count < max) {
+        unsigned got = 0;
+        rc = nvme_zns_report(c->ctrl, ns->nsid, lba, z + count, max - count, &got);
+        if (rc != NVME_OK)
+            return ctl_fail(c, ns->nsid, "report-zones", rc);
+        if (got > max - count)
+            got = max - count;
+        if (got == 0)
+            break;
+        count += got;
+        uint64_t next = z[count - 1].zslba + ns->zone_size;
+        if (next <= lba || next >= ns->nsze) /* device input: it must move on */
+            break;
+        lba = next;
+    }
+    struct jw w;
+    if (c->o.json) {
+        jw_begin(&w, c->io);
+        jw_u64(&w, "nr_zones", count);
+        jw_arr(&w, "zone_list");
+    } else {
+        ctl_out(c->io, "nr_zones: %u (zone size %llu blocks)\n", count,
+                (unsigned long long)ns->zone_size);
+    }
+    for (unsigned i = 0; i < count; i++) {
+        const char *st = zone_state(z[i].zs >> 4);
+        const char *ty = (z[i].zt & 0xfu) == NVME_ZT_SEQ_WRITE ? "SEQWRITE_REQ" : "Unknown";
+        if (c->o.json) {
+            jw_obj(&w, NULL);
+            jw_u64(&w, "slba", z[i].zslba);
+            jw_u64(&w, "wp", z[i].wp);
+            jw_u64(&w, "cap", z[i].zcap);
+            jw_str(&w, "state", st);
+            jw_str(&w, "type", ty);
+            jw_u64(&w, "attrs", z[i].za);
+            jw_close_obj(&w);
+        } else {
+            ctl_out(c->io,
+                    "SLBA: 0x%-10llx WP: 0x%-10llx Cap: 0x%-10llx State: %-10s Type: %s "
+                    "Attrs: 0x%x\n",
+                    (unsigned long long)z[i].zslba, (unsigned long long)z[i].wp,
+                    (unsigned long long)z[i].zcap, st, ty, z[i].za);
+        }
     }
     if (c->o.json) {
         jw_close_arr(&w);
         jw_end(&w);
     }
+    return NVME_OK;
+}
+
+int ctl_cmd_zone_mgmt_send(struct ctl *c)
+{
+    static const struct {
+        const char *name;
+        uint8_t zsa;
+    } acts[] = {{"open", NVME_ZSA_OPEN},
+                {"close", NVME_ZSA_CLOSE},
+                {"finish", NVME_ZSA_FINISH},
+                {"reset", NVME_ZSA_RESET},
+                {"offline", NVME_ZSA_OFFLINE}};
+    int rc;
+    bool all = flag(c, F_ALL);
+    if (all)
+        c->o.has_num |= 1ull << N_SLBA;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    const char *z = c->o.str[S_ZSA];
+    uint8_t zsa = 0;
+    for (unsigned i = 0; z != NULL && i < sizeof(acts) / sizeof(acts[0]); i++)
+        if (nvme_streq(z, acts[i].name))
+            zsa = acts[i].zsa;
+    if (zsa == 0)
+        return ctl_usage_err(c, "-z is open, close, finish, reset or offline");
+    rc = nvme_zns_mgmt_send(c->ctrl, ns->nsid, c->o.num[N_SLBA], zsa, all);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "zone-mgmt-send", rc);
+    char what[64];
+    nvme_snprintf(what, sizeof(what), "zone %s of %s%llx", z, all ? "all zones, from 0x" : "0x",
+                  (unsigned long long)c->o.num[N_SLBA]);
+    return ctl_done(c, ns->nsid, what);
+}
+
+int ctl_cmd_zone_append(struct ctl *c)
+{
+    int rc;
+    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    if (ns == NULL)
+        return rc;
+    uint64_t count = c->o.num[N_COUNT];
+    if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
+        return NVME_ERR_INVAL;
+    uint8_t *b = c->io->buf;
+    if (!ctl_fill_data(c, b, (size_t)(count << ns->lbads), &rc))
+        return rc;
+    uint64_t lba = 0;
+    rc = nvme_zns_append(c->ctrl, ns->nsid, c->o.num[N_SLBA], (uint32_t)count, b, &lba);
+    if (rc != NVME_OK)
+        return ctl_fail(c, ns->nsid, "zone-append", rc);
+    if (c->o.json) {
+        char dev[32];
+        struct jw w;
+        nvme_snprintf(dev, sizeof(dev), "%sn%u", ctl_dev(c->io), ns->nsid);
+        jw_begin(&w, c->io);
+        jw_str(&w, "device", dev);
+        jw_str(&w, "command", "zone-append");
+        jw_str(&w, "result", "success");
+        jw_u64(&w, "zslba", c->o.num[N_SLBA]);
+        jw_u64(&w, "lba", lba);
+        jw_u64(&w, "nlb", count);
+        jw_end(&w);
+        return NVME_OK;
+    }
+    ctl_out(c->io, "%sn%u: zone-append: success, %llu block(s) written at LBA 0x%llx\n",
+            ctl_dev(c->io), ns->nsid, (unsigned long long)count, (unsigned long long)lba);
     return NVME_OK;
 }
