@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# check-sources-fragment.sh ROOT "CORE_SOURCES" "NVMECTL_SOURCES"
+# check-sources-fragment.sh ROOT "CORE_SOURCES" "NVMECTL_SOURCES" ["LEAVE_OUT" GROUP=FILES...]
 # The makefile fragment libnvme-core/nvme-core-sources.mk must list the
 # same sources as the CMake targets (absolute paths, ';' or ' ' separated),
-# so make-based kernels build what CI tests.
+# so make-based kernels build what CI tests.  NVMECTL_SOURCES is what this
+# CMake build compiles with its NVMECTL_LEAVE_OUT (LEAVE_OUT, the same
+# value given to make); each GROUP=FILES (libnvmectl/CMakeLists.txt's
+# groups, FILES ';' or ',' separated) must be a group of the fragment too,
+# leaving out those files and defining NVMECTL_NO_<GROUP>=1.
 set -euo pipefail
 root=$1
-norm() { tr ' ;' '\n\n' | sed '/^$/d' | sort; }
-got=$(printf 'include %s/libnvme-core/nvme-core-sources.mk\nall:\n\t@echo $(NVME_CORE_SOURCES)\n\t@echo $(NVMECTL_SOURCES)\n' "$root" | make -s -f -)
+leave_out=${4:-}
+norm() { tr ' ;,' '\n\n\n' | sed '/^$/d' | sort; }
+frag() { # NVMECTL_LEAVE_OUT: the core list, the nvmectl list, the flags, the groups
+  printf 'include %s/libnvme-core/nvme-core-sources.mk\nall:\n\t@echo $(NVME_CORE_SOURCES)\n\t@echo $(NVMECTL_SOURCES)\n\t@echo $(NVME_CORE_CPPFLAGS)\n\t@echo $(NVMECTL_GROUPS)\n' "$root" |
+    make -s -f - CC="${CC:-cc}" NVMECTL_LEAVE_OUT="$(echo "$1" | tr ';' ' ')"
+}
+got=$(frag "$leave_out")
 core_mk=$(echo "$got" | sed -n 1p | norm)
 ctl_mk=$(echo "$got" | sed -n 2p | norm)
+groups_mk=$(echo "$got" | sed -n 4p | norm)
 core_cm=$(echo "$2" | norm)
 ctl_cm=$(echo "$3" | norm)
 rc=0
@@ -16,7 +26,26 @@ if [ "$core_mk" != "$core_cm" ]; then
   echo "NVME_CORE_SOURCES differs from libnvme-core/CMakeLists.txt:"; diff <(echo "$core_mk") <(echo "$core_cm") || true; rc=1
 fi
 if [ "$ctl_mk" != "$ctl_cm" ]; then
-  echo "NVMECTL_SOURCES differs from libnvmectl/CMakeLists.txt:"; diff <(echo "$ctl_mk") <(echo "$ctl_cm") || true; rc=1
+  echo "NVMECTL_SOURCES (NVMECTL_LEAVE_OUT='$leave_out') differs from libnvmectl/CMakeLists.txt:"; diff <(echo "$ctl_mk") <(echo "$ctl_cm") || true; rc=1
 fi
-[ $rc -ne 0 ] || echo "nvme-core-sources.mk lists the CMake sources: $(echo "$core_mk" | wc -l) core, $(echo "$ctl_mk" | wc -l) nvmectl"
+shift 4 2>/dev/null || shift $#
+groups_cm=""
+for spec in "$@"; do
+  g=${spec%%=*} files=$(echo "${spec#*=}" | norm)
+  groups_cm+="$g "
+  out=$(frag "$leave_out $g")
+  ctl_g=$(echo "$out" | sed -n 2p | norm)
+  want=$(comm -23 <(echo "$ctl_cm") <(echo "$files"))
+  if [ "$ctl_g" != "$want" ]; then
+    echo "NVMECTL_LEAVE_OUT=$g: the fragment's NVMECTL_SOURCES differ from CMake's group:"; diff <(echo "$ctl_g") <(echo "$want") || true; rc=1
+  fi
+  def="-DNVMECTL_NO_$(echo "$g" | tr a-z A-Z)=1"
+  if ! echo "$out" | sed -n 3p | tr ' ' '\n' | grep -qxF -- "$def"; then
+    echo "NVMECTL_LEAVE_OUT=$g: NVME_CORE_CPPFLAGS lacks $def"; rc=1
+  fi
+done
+if [ $# -gt 0 ] && [ "$groups_mk" != "$(echo "$groups_cm" | norm)" ]; then
+  echo "NVMECTL_GROUPS of the fragment differ from libnvmectl/CMakeLists.txt's:"; diff <(echo "$groups_mk") <(echo "$groups_cm" | norm) || true; rc=1
+fi
+[ $rc -ne 0 ] || echo "nvme-core-sources.mk lists the CMake sources: $(echo "$core_mk" | wc -l) core, $(echo "$ctl_mk" | wc -l) nvmectl, $# nvmectl group(s) alike"
 exit $rc

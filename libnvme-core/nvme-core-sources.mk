@@ -27,7 +27,9 @@
 #                           (gnu17) is right, -std=gnu11 or later works.
 #   NVME_CORE_CPPFLAGS      -I for both include lists, plus
 #                           -DNVME_NO_STATUS_NAMES when NVME_STATUS_NAMES=0,
-#                           -DNVME_NO_LOG when NVME_LOG=0
+#                           -DNVME_NO_LOG when NVME_LOG=0,
+#                           -DNVMECTL_NO_<GROUP>=1 for each group of
+#                           NVMECTL_LEAVE_OUT
 #
 # Knob (set before including):
 #   NVME_STATUS_NAMES       1 (default): nvme_status_name() names every
@@ -37,6 +39,26 @@
 #                           the OSAL's log(); 0 sends none (about 4 KB of
 #                           code and 3 KB of text less; errors are still
 #                           returned, without their text)
+#   NVMECTL_LEAVE_OUT       empty (default), or groups of nvmectl commands
+#                           to leave out of NVMECTL_SOURCES, e.g. "zns resv":
+#                             zns        report-zones, zone-mgmt-send,
+#                                        zone-append, zns id-ctrl/id-ns/
+#                                        open-zone .. offline-zone
+#                             resv       resv-register .. resv-report
+#                             telemetry  telemetry-log
+#                             nvme2      supported-log-pages, endurance-log,
+#                                        ana-log, primary-ctrl-caps,
+#                                        list-secondary, id-iocs,
+#                                        nvm-id-ctrl, nvm-id-ns
+#                             passthru   admin-passthru, io-passthru
+#                             mgmt       format, device-self-test, sanitize,
+#                                        fw-download, fw-commit,
+#                                        subsystem-reset, create-ns,
+#                                        delete-ns, attach-ns, detach-ns
+#                             regs       show-regs
+#                           nvmectl still knows their names and answers
+#                           "nvmectl zns-id-ns: not built in
+#                           (NVMECTL_LEAVE_OUT zns)" with a failure
 #
 # Include it after CC is set (the flags depend on the compiler).  The core
 # also wants a little-endian CPU and, in the kernel, an OSAL
@@ -47,6 +69,7 @@
 NVME_CORE_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 NVME_STATUS_NAMES ?= 1
 NVME_LOG ?= 1
+NVMECTL_LEAVE_OUT ?=
 
 NVME_CORE_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvme-core/src/ctrl.c \
@@ -86,6 +109,22 @@ NVMECTL_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_nvme2_identify.c \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_regs.c \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_zns.c
+# The groups NVMECTL_LEAVE_OUT may name: NVMECTL_NO_<the first word>,
+# then the group's files (libnvmectl/CMakeLists.txt has the same table).
+NVMECTL_GROUPS := zns resv telemetry nvme2 passthru mgmt regs
+NVMECTL_GROUP_zns := ZNS ctl_zns.c
+NVMECTL_GROUP_resv := RESV ctl_resv.c
+NVMECTL_GROUP_telemetry := TELEMETRY ctl_telemetry.c
+NVMECTL_GROUP_nvme2 := NVME2 ctl_nvme2_logs.c ctl_nvme2_identify.c
+NVMECTL_GROUP_passthru := PASSTHRU ctl_passthru.c
+NVMECTL_GROUP_mgmt := MGMT ctl_mgmt.c
+NVMECTL_GROUP_regs := REGS ctl_regs.c
+ifneq ($(filter-out $(NVMECTL_GROUPS),$(NVMECTL_LEAVE_OUT)),)
+$(error NVMECTL_LEAVE_OUT: no group $(filter-out $(NVMECTL_GROUPS),$(NVMECTL_LEAVE_OUT)) (groups: $(NVMECTL_GROUPS)))
+endif
+NVMECTL_SOURCES := $(filter-out \
+	$(foreach g,$(NVMECTL_LEAVE_OUT),$(addprefix $(NVME_CORE_ROOT)/libnvmectl/src/,$(wordlist 2,9,$(NVMECTL_GROUP_$(g))))), \
+	$(NVMECTL_SOURCES))
 NVMECTL_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvmectl/include $(NVME_CORE_INCLUDE_DIRS)
 
 # clang has no -ftree-loop-distribute-patterns (and warns about it).
@@ -97,4 +136,5 @@ NVME_CORE_REQUIRED_CFLAGS := -ffreestanding -fno-builtin \
 	$(if $(NVME_CORE_CC_IS_AARCH64),-mno-outline-atomics)
 NVME_CORE_CPPFLAGS := $(addprefix -I,$(NVMECTL_INCLUDE_DIRS)) \
 	$(if $(filter 0,$(NVME_STATUS_NAMES)),-DNVME_NO_STATUS_NAMES) \
-	$(if $(filter 0,$(NVME_LOG)),-DNVME_NO_LOG)
+	$(if $(filter 0,$(NVME_LOG)),-DNVME_NO_LOG) \
+	$(foreach g,$(NVMECTL_LEAVE_OUT),-DNVMECTL_NO_$(firstword $(NVMECTL_GROUP_$(g)))=1)

@@ -3,11 +3,72 @@
  * ctl_main.c - nvmectl's entry points: the command table with each
  * command's options (nvme-cli's names where they mean the same), the
  * option parser, usage, and nvmectl_run_line().  The commands live in
- * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c, ctl_mgmt.c and
- * ctl_passthru.c, ctl_resv.c, ctl_telemetry.c, ctl_nvme2_logs.c, ctl_nvme2_identify.c,
- * ctl_regs.c, ctl_zns.c.
+ * ctl_identify.c, ctl_logs.c, ctl_features.c, ctl_io.c, and in the files
+ * of the groups a build may leave out: ctl_zns.c (zns), ctl_resv.c
+ * (resv), ctl_telemetry.c (telemetry), ctl_nvme2_logs.c and
+ * ctl_nvme2_identify.c (nvme2), ctl_passthru.c (passthru), ctl_mgmt.c
+ * (mgmt), ctl_regs.c (regs).
  */
 #include "ctl.h"
+
+/* Groups of commands a build may leave out: NVMECTL_LEAVE_OUT of
+ * nvme-core-sources.mk and libnvmectl/CMakeLists.txt drops each group's
+ * files and defines NVMECTL_NO_<GROUP>=1; the group's commands stay in the
+ * table by name only (no function, options or help), so running one says
+ * it is not built in instead of "unknown command". */
+#ifndef NVMECTL_NO_ZNS
+#define NVMECTL_NO_ZNS 0
+#endif
+#ifndef NVMECTL_NO_RESV
+#define NVMECTL_NO_RESV 0
+#endif
+#ifndef NVMECTL_NO_TELEMETRY
+#define NVMECTL_NO_TELEMETRY 0
+#endif
+#ifndef NVMECTL_NO_NVME2
+#define NVMECTL_NO_NVME2 0
+#endif
+#ifndef NVMECTL_NO_PASSTHRU
+#define NVMECTL_NO_PASSTHRU 0
+#endif
+#ifndef NVMECTL_NO_MGMT
+#define NVMECTL_NO_MGMT 0
+#endif
+#ifndef NVMECTL_NO_REGS
+#define NVMECTL_NO_REGS 0
+#endif
+#define CTL_IN_0(fn, opts, help) fn, opts, help
+#define CTL_IN_1(fn, opts, help) NULL, NULL, NULL
+#define CTL_IN_(out, fn, opts, help) CTL_IN_##out(fn, opts, help)
+#define CTL_IN(out, fn, opts, help) CTL_IN_(out, fn, opts, help) /* out: 0 or 1 */
+#define IN_ZNS(fn, opts, help) CTL_IN(NVMECTL_NO_ZNS, fn, opts, help)
+#define IN_RESV(fn, opts, help) CTL_IN(NVMECTL_NO_RESV, fn, opts, help)
+#define IN_TELEMETRY(fn, opts, help) CTL_IN(NVMECTL_NO_TELEMETRY, fn, opts, help)
+#define IN_NVME2(fn, opts, help) CTL_IN(NVMECTL_NO_NVME2, fn, opts, help)
+#define IN_PASSTHRU(fn, opts, help) CTL_IN(NVMECTL_NO_PASSTHRU, fn, opts, help)
+#define IN_MGMT(fn, opts, help) CTL_IN(NVMECTL_NO_MGMT, fn, opts, help)
+#define IN_REGS(fn, opts, help) CTL_IN(NVMECTL_NO_REGS, fn, opts, help)
+
+enum ctl_group { G_CORE, G_ZNS, G_RESV, G_TELEMETRY, G_NVME2, G_PASSTHRU, G_MGMT, G_REGS };
+/* Whether any is: the default build has none of the code below that
+ * names them (EXOS x86-64 counts .text bytes, README). */
+#define NVMECTL_LEAVES_OUT                                                                         \
+    (NVMECTL_NO_ZNS || NVMECTL_NO_RESV || NVMECTL_NO_TELEMETRY || NVMECTL_NO_NVME2 ||              \
+     NVMECTL_NO_PASSTHRU || NVMECTL_NO_MGMT || NVMECTL_NO_REGS)
+#if NVMECTL_LEAVES_OUT
+/* Name (as NVMECTL_LEAVE_OUT spells it) and whether it is left out. */
+static const struct {
+    char name[10];
+    bool out;
+} groups[] = {{"", false},
+              {"zns", NVMECTL_NO_ZNS},
+              {"resv", NVMECTL_NO_RESV},
+              {"telemetry", NVMECTL_NO_TELEMETRY},
+              {"nvme2", NVMECTL_NO_NVME2},
+              {"passthru", NVMECTL_NO_PASSTHRU},
+              {"mgmt", NVMECTL_NO_MGMT},
+              {"regs", NVMECTL_NO_REGS}};
+#endif
 
 bool nvmectl_parse_u64(const char *s, uint64_t *v)
 {
@@ -113,15 +174,6 @@ static const struct ctl_optdef o_copy[] = {NSID,
                                            END};
 static const struct ctl_optdef o_list_ns[] = {NSID, FLG('a', "all", F_ALL), NUM('y', "csi", N_CSI),
                                               END};
-static const struct ctl_optdef o_primary_caps[] = {NUM('c', "cntlid", N_CNTID),
-                                                   FLG('H', "human-readable", F_HUMAN), RAW, END};
-static const struct ctl_optdef o_list_secondary[] = {NUM('c', "cntid", N_CNTID),
-                                                     NUM('e', "num-entries", N_ENTRIES), RAW, END};
-static const struct ctl_optdef o_id_iocs[] = {NUM('c', "controller-id", N_CNTID),
-                                              FLG('H', "human-readable", F_HUMAN),
-                                              FLG('v', "verbose", F_HUMAN), RAW, END};
-static const struct ctl_optdef o_nvm_id_ns[] = {NSID, FLG('v', "verbose", F_HUMAN),
-                                                FLG('H', "human-readable", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_list_ctrl[] = {NSID, NUM('c', "cntid", N_CNTID), END};
 static const struct ctl_optdef o_get_feat[] = {NSID,
                                                NUM('f', "feature-id", N_FID),
@@ -152,6 +204,56 @@ static const struct ctl_optdef o_get_log[] = {NSID,
                                               FLG('r', "rae", F_RAE),
                                               RAW,
                                               END};
+static const struct ctl_optdef o_pel[] = {NUM('a', "action", N_ACTION), NUM('l', "log-len", N_LEN),
+                                          RAW, END};
+
+#if !NVMECTL_NO_ZNS
+static const struct ctl_optdef o_zones[] = {NSID, NUM('s', "start-lba", N_SLBA),
+                                            NUM('d', "descs", N_COUNT), END};
+static const struct ctl_optdef o_zone_send[] = {NSID, NUM('s', "start-lba", N_SLBA),
+                                                STR('z', "zsa", S_ZSA),
+                                                FLG('a', "select-all", F_ALL), END};
+/* zns open-zone .. offline-zone (no -z; nvme-cli's -t/--timeout, open-zone's -r not taken) */
+static const struct ctl_optdef o_zone_act[] = {NSID, NUM('s', "start-lba", N_SLBA),
+                                               FLG('a', "select-all", F_ALL), END};
+static const struct ctl_optdef o_zns_id_ns[] = {NSID, FLG('v', "vendor-specific", F_VS), RAW, END};
+static const struct ctl_optdef o_zone_append[] = {NSID,
+                                                  NUM('s', "zslba", N_SLBA),
+                                                  NUM('c', "block-count", N_COUNT),
+                                                  NUM('p', "pattern", N_PATTERN),
+                                                  STR('t', "text", S_TEXT),
+                                                  STR('d', "data", S_FILE),
+                                                  END};
+#endif
+
+#if !NVMECTL_NO_RESV
+/* Reservations: nvme-cli's letters (-p is --cptpl for register, --prkey
+ * for acquire; -a is --racqa or --rrela). */
+static const struct ctl_optdef o_resv_register[] = {NSID,
+                                                    NUM('c', "crkey", N_CRKEY),
+                                                    NUM('k', "nrkey", N_NRKEY),
+                                                    NUM('r', "rrega", N_RACT),
+                                                    NUM('p', "cptpl", N_CPTPL),
+                                                    FLG('i', "iekey", F_IEKEY),
+                                                    END};
+static const struct ctl_optdef o_resv_acquire[] = {NSID,
+                                                   NUM('c', "crkey", N_CRKEY),
+                                                   NUM('p', "prkey", N_NRKEY),
+                                                   NUM('t', "rtype", N_RTYPE),
+                                                   NUM('a', "racqa", N_RACT),
+                                                   FLG('i', "iekey", F_IEKEY),
+                                                   END};
+static const struct ctl_optdef o_resv_release[] = {NSID,
+                                                   NUM('c', "crkey", N_CRKEY),
+                                                   NUM('t', "rtype", N_RTYPE),
+                                                   NUM('a', "rrela", N_RACT),
+                                                   FLG('i', "iekey", F_IEKEY),
+                                                   END};
+static const struct ctl_optdef o_resv_report[] = {NSID, NUM('d', "numd", N_NUMD),
+                                                  FLG('e', "eds", F_EDS), RAW, END};
+#endif
+
+#if !NVMECTL_NO_TELEMETRY
 static const struct ctl_optdef o_telemetry[] = {STR('O', "output-file", S_FILE),
                                                 NUM('g', "host-generate", N_HGEN),
                                                 FLG('c', "controller-init", F_CTRL_INIT),
@@ -159,12 +261,47 @@ static const struct ctl_optdef o_telemetry[] = {STR('O', "output-file", S_FILE),
                                                 FLG('r', "rae", F_RAE),
                                                 RAW,
                                                 END};
+#endif
+
+#if !NVMECTL_NO_NVME2
+static const struct ctl_optdef o_primary_caps[] = {NUM('c', "cntlid", N_CNTID),
+                                                   FLG('H', "human-readable", F_HUMAN), RAW, END};
+static const struct ctl_optdef o_list_secondary[] = {NUM('c', "cntid", N_CNTID),
+                                                     NUM('e', "num-entries", N_ENTRIES), RAW, END};
+static const struct ctl_optdef o_id_iocs[] = {NUM('c', "controller-id", N_CNTID),
+                                              FLG('H', "human-readable", F_HUMAN),
+                                              FLG('v', "verbose", F_HUMAN), RAW, END};
+static const struct ctl_optdef o_nvm_id_ns[] = {NSID, FLG('v', "verbose", F_HUMAN),
+                                                FLG('H', "human-readable", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_supported_logs[] = {FLG('H', "human-readable", F_HUMAN),
                                                      FLG('v', "verbose", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_endurance[] = {NUM('g', "group-id", N_ENDGID), RAW, END};
 static const struct ctl_optdef o_ana[] = {FLG('g', "groups", F_ALL), RAW, END};
-static const struct ctl_optdef o_pel[] = {NUM('a', "action", N_ACTION), NUM('l', "log-len", N_LEN),
-                                          RAW, END};
+#endif
+
+#if !NVMECTL_NO_PASSTHRU
+static const struct ctl_optdef o_passthru[] = {NUM('O', "opcode", N_OPCODE),
+                                               NSID,
+                                               NUM('l', "data-len", N_LEN),
+                                               FLG('r', "read", F_READ),
+                                               FLG('w', "write", F_WRITE),
+                                               NUM('p', "prefill", N_PATTERN),
+                                               STR('i', "input-file", S_FILE),
+                                               NUM('2', "cdw2", N_CDW2),
+                                               NUM('3', "cdw3", N_CDW3),
+                                               NUM('4', "cdw10", N_CDW10),
+                                               NUM('5', "cdw11", N_CDW11),
+                                               NUM('6', "cdw12", N_CDW12),
+                                               NUM('7', "cdw13", N_CDW13),
+                                               NUM('8', "cdw14", N_CDW14),
+                                               NUM('9', "cdw15", N_CDW15),
+                                               FLG('s', "show-command", F_SHOW),
+                                               FLG('d', "dry-run", F_DRY),
+                                               RAW,
+                                               END};
+#endif
+
+#if !NVMECTL_NO_MGMT
 static const struct ctl_optdef o_format[] = {NSID,
                                              NUM('l', "lbaf", N_LBAF),
                                              NUM('s', "ses", N_SES),
@@ -190,73 +327,14 @@ static const struct ctl_optdef o_fw_commit[] = {
     NUM('s', "slot", N_SLOT), NUM('a', "action", N_ACTION), FLG('b', "bpid", F_BPID),
     FLG(0, "force", F_FORCE), END};
 static const struct ctl_optdef o_force[] = {FLG(0, "force", F_FORCE), END};
-static const struct ctl_optdef o_zones[] = {NSID, NUM('s', "start-lba", N_SLBA),
-                                            NUM('d', "descs", N_COUNT), END};
-static const struct ctl_optdef o_zone_send[] = {NSID, NUM('s', "start-lba", N_SLBA),
-                                                STR('z', "zsa", S_ZSA),
-                                                FLG('a', "select-all", F_ALL), END};
-/* zns open-zone .. offline-zone (no -z; nvme-cli's -t/--timeout, open-zone's -r not taken) */
-static const struct ctl_optdef o_zone_act[] = {NSID, NUM('s', "start-lba", N_SLBA),
-                                               FLG('a', "select-all", F_ALL), END};
-static const struct ctl_optdef o_zns_id_ns[] = {NSID, FLG('v', "vendor-specific", F_VS), RAW, END};
-static const struct ctl_optdef o_zone_append[] = {NSID,
-                                                  NUM('s', "zslba", N_SLBA),
-                                                  NUM('c', "block-count", N_COUNT),
-                                                  NUM('p', "pattern", N_PATTERN),
-                                                  STR('t', "text", S_TEXT),
-                                                  STR('d', "data", S_FILE),
-                                                  END};
-static const struct ctl_optdef o_passthru[] = {NUM('O', "opcode", N_OPCODE),
-                                               NSID,
-                                               NUM('l', "data-len", N_LEN),
-                                               FLG('r', "read", F_READ),
-                                               FLG('w', "write", F_WRITE),
-                                               NUM('p', "prefill", N_PATTERN),
-                                               STR('i', "input-file", S_FILE),
-                                               NUM('2', "cdw2", N_CDW2),
-                                               NUM('3', "cdw3", N_CDW3),
-                                               NUM('4', "cdw10", N_CDW10),
-                                               NUM('5', "cdw11", N_CDW11),
-                                               NUM('6', "cdw12", N_CDW12),
-                                               NUM('7', "cdw13", N_CDW13),
-                                               NUM('8', "cdw14", N_CDW14),
-                                               NUM('9', "cdw15", N_CDW15),
-                                               FLG('s', "show-command", F_SHOW),
-                                               FLG('d', "dry-run", F_DRY),
-                                               RAW,
-                                               END};
-
 static const struct ctl_optdef o_create_ns[] = {
     NUM('s', "nsze", N_NSZE),   NUM('c', "ncap", N_NCAP),
     NUM('f', "flbas", N_FLBAS), NUM('b', "block-size", N_BS),
     NUM('d', "dps", N_DPS),     NUM('m', "nmic", N_NMIC),
     NUM('y', "csi", N_CSI),     END};
-/* Reservations: nvme-cli's letters (-p is --cptpl for register, --prkey
- * for acquire; -a is --racqa or --rrela). */
-static const struct ctl_optdef o_resv_register[] = {NSID,
-                                                    NUM('c', "crkey", N_CRKEY),
-                                                    NUM('k', "nrkey", N_NRKEY),
-                                                    NUM('r', "rrega", N_RACT),
-                                                    NUM('p', "cptpl", N_CPTPL),
-                                                    FLG('i', "iekey", F_IEKEY),
-                                                    END};
-static const struct ctl_optdef o_resv_acquire[] = {NSID,
-                                                   NUM('c', "crkey", N_CRKEY),
-                                                   NUM('p', "prkey", N_NRKEY),
-                                                   NUM('t', "rtype", N_RTYPE),
-                                                   NUM('a', "racqa", N_RACT),
-                                                   FLG('i', "iekey", F_IEKEY),
-                                                   END};
-static const struct ctl_optdef o_resv_release[] = {NSID,
-                                                   NUM('c', "crkey", N_CRKEY),
-                                                   NUM('t', "rtype", N_RTYPE),
-                                                   NUM('a', "rrela", N_RACT),
-                                                   FLG('i', "iekey", F_IEKEY),
-                                                   END};
-static const struct ctl_optdef o_resv_report[] = {NSID, NUM('d', "numd", N_NUMD),
-                                                  FLG('e', "eds", F_EDS), RAW, END};
 static const struct ctl_optdef o_delete_ns[] = {NSID, FLG(0, "force", F_FORCE), END};
 static const struct ctl_optdef o_attach_ns[] = {NSID, STR('c', "controllers", S_CTRLS), END};
+#endif
 
 struct ctl_cmd {
     const char *name;
@@ -264,108 +342,167 @@ struct ctl_cmd {
     const struct ctl_optdef *opts;
     const char *help; /* options, one line; '@': the file source */
     bool classic;     /* one of the first eight, in the usage's first lines */
+    uint8_t group;    /* enum ctl_group; fn NULL when it is left out */
 };
 
 static const struct ctl_cmd cmds[] = {
-    {"info", ctl_cmd_info, o_none, "controller registers and identity", true},
-    {"ready", ctl_cmd_ready, o_none, "whether the controller is up", true},
-    {"list", ctl_cmd_list, o_none, "active namespaces, capacity in bytes", true},
-    {"smart", ctl_cmd_smart_log, o_smart, "= smart-log", true},
-    {"smart-log", ctl_cmd_smart_log, o_smart, "[-n NSID] [-H] [-b]  SMART / Health log", false},
-    {"id-ctrl", ctl_cmd_id_ctrl, o_human, "[-H]  Identify Controller", false},
-    {"id-ns", ctl_cmd_id_ns, o_ns_human, "-n NSID [-H]  Identify Namespace", false},
-    {"ns-descs", ctl_cmd_ns_descs, o_ns, "-n NSID  namespace identifiers", false},
-    {"get-ns-id", ctl_cmd_get_ns_id, o_none, "NSID of each active namespace", false},
+    {"info", ctl_cmd_info, o_none, "controller registers and identity", true, G_CORE},
+    {"ready", ctl_cmd_ready, o_none, "whether the controller is up", true, G_CORE},
+    {"list", ctl_cmd_list, o_none, "active namespaces, capacity in bytes", true, G_CORE},
+    {"smart", ctl_cmd_smart_log, o_smart, "= smart-log", true, G_CORE},
+    {"smart-log", ctl_cmd_smart_log, o_smart, "[-n NSID] [-H] [-b]  SMART / Health log", false,
+     G_CORE},
+    {"id-ctrl", ctl_cmd_id_ctrl, o_human, "[-H]  Identify Controller", false, G_CORE},
+    {"id-ns", ctl_cmd_id_ns, o_ns_human, "-n NSID [-H]  Identify Namespace", false, G_CORE},
+    {"ns-descs", ctl_cmd_ns_descs, o_ns, "-n NSID  namespace identifiers", false, G_CORE},
+    {"get-ns-id", ctl_cmd_get_ns_id, o_none, "NSID of each active namespace", false, G_CORE},
     {"list-ns", ctl_cmd_list_ns, o_list_ns,
-     "[-n START] [-a] [-y CSI]  active NSIDs (-a: allocated; -y: of one set)", false},
-    {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false},
-    {"primary-ctrl-caps", ctl_cmd_primary_ctrl_caps, o_primary_caps,
-     "[-c CNTLID] [-H] [-b]  Primary Controller Capabilities", false},
-    {"list-secondary", ctl_cmd_list_secondary, o_list_secondary,
-     "[-c CNTID] [-e N] [-b]  Secondary Controller List", false},
-    {"id-iocs", ctl_cmd_id_iocs, o_id_iocs, "[-c CNTID] [-v] [-b]  I/O Command Set data structure",
-     false},
-    {"nvm-id-ctrl", ctl_cmd_nvm_id_ctrl, o_raw, "[-b]  NVM Command Set Identify Controller", false},
-    {"nvm-id-ns", ctl_cmd_nvm_id_ns, o_nvm_id_ns,
-     "-n NSID [-v] [-b]  NVM Command Set Identify Namespace", false},
-    {"show-regs", ctl_cmd_show_regs, o_human, "[-H]  controller registers (read only)", false},
-    {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false},
+     "[-n START] [-a] [-y CSI]  active NSIDs (-a: allocated; -y: of one set)", false, G_CORE},
+    {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false,
+     G_CORE},
+    {"primary-ctrl-caps",
+     IN_NVME2(ctl_cmd_primary_ctrl_caps, o_primary_caps,
+              "[-c CNTLID] [-H] [-b]  Primary Controller Capabilities"),
+     false, G_NVME2},
+    {"list-secondary",
+     IN_NVME2(ctl_cmd_list_secondary, o_list_secondary,
+              "[-c CNTID] [-e N] [-b]  Secondary Controller List"),
+     false, G_NVME2},
+    {"id-iocs",
+     IN_NVME2(ctl_cmd_id_iocs, o_id_iocs, "[-c CNTID] [-v] [-b]  I/O Command Set data structure"),
+     false, G_NVME2},
+    {"nvm-id-ctrl",
+     IN_NVME2(ctl_cmd_nvm_id_ctrl, o_raw, "[-b]  NVM Command Set Identify Controller"), false,
+     G_NVME2},
+    {"nvm-id-ns",
+     IN_NVME2(ctl_cmd_nvm_id_ns, o_nvm_id_ns,
+              "-n NSID [-v] [-b]  NVM Command Set Identify Namespace"),
+     false, G_NVME2},
+    {"show-regs", IN_REGS(ctl_cmd_show_regs, o_human, "[-H]  controller registers (read only)"),
+     false, G_REGS},
+    {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false,
+     G_CORE},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
-     "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false},
+     "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false, G_CORE},
     {"set-feature", ctl_cmd_set_feature, o_set_feat,
-     "-f FID [-v V] [--cdw12 V] [--save] [-n N] [-p B | -t T@d]", false},
-    {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES] [-b]  Error Information log",
-     false},
-    {"fw-log", ctl_cmd_fw_log, o_raw, "[-b]  Firmware Slot Information log", false},
-    {"changed-ns-list-log", ctl_cmd_changed_ns, o_raw, "[-b]  Changed Namespace List log", false},
+     "-f FID [-v V] [--cdw12 V] [--save] [-n N] [-p B | -t T@d]", false, G_CORE},
+    {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES] [-b]  Error Information log", false,
+     G_CORE},
+    {"fw-log", ctl_cmd_fw_log, o_raw, "[-b]  Firmware Slot Information log", false, G_CORE},
+    {"changed-ns-list-log", ctl_cmd_changed_ns, o_raw, "[-b]  Changed Namespace List log", false,
+     G_CORE},
     {"effects-log", ctl_cmd_effects_log, o_effects,
-     "[--csi CSI] [-b]  Commands Supported and Effects", false},
-    {"self-test-log", ctl_cmd_self_test_log, o_raw, "[-b]  Device Self-test log", false},
-    {"sanitize-log", ctl_cmd_sanitize_log, o_raw, "[-b]  Sanitize Status log", false},
+     "[--csi CSI] [-b]  Commands Supported and Effects", false, G_CORE},
+    {"self-test-log", ctl_cmd_self_test_log, o_raw, "[-b]  Device Self-test log", false, G_CORE},
+    {"sanitize-log", ctl_cmd_sanitize_log, o_raw, "[-b]  Sanitize Status log", false, G_CORE},
     {"get-log", ctl_cmd_get_log, o_get_log,
-     "-i LID -l LEN [--lpo OFF] [--lsp V] [--lsi V] [--rae] [-n N] [-b]", false},
-    {"telemetry-log", ctl_cmd_telemetry_log, o_telemetry,
-     "[-O FILE] [-g 0|1] [-c] [-d 1-4] [-r] [-b]  Telemetry log", false},
-    {"supported-log-pages", ctl_cmd_supported_log_pages, o_supported_logs,
-     "[-v] [-b]  Supported Log Pages (-v: each one's support bits)", false},
-    {"endurance-log", ctl_cmd_endurance_log, o_endurance,
-     "-g GROUP-ID [-b]  Endurance Group Information log", false},
-    {"ana-log", ctl_cmd_ana_log, o_ana, "[-g] [-b]  ANA log (-g: groups only)", false},
+     "-i LID -l LEN [--lpo OFF] [--lsp V] [--lsi V] [--rae] [-n N] [-b]", false, G_CORE},
+    {"telemetry-log",
+     IN_TELEMETRY(ctl_cmd_telemetry_log, o_telemetry,
+                  "[-O FILE] [-g 0|1] [-c] [-d 1-4] [-r] [-b]  Telemetry log"),
+     false, G_TELEMETRY},
+    {"supported-log-pages",
+     IN_NVME2(ctl_cmd_supported_log_pages, o_supported_logs,
+              "[-v] [-b]  Supported Log Pages (-v: each one's support bits)"),
+     false, G_NVME2},
+    {"endurance-log",
+     IN_NVME2(ctl_cmd_endurance_log, o_endurance,
+              "-g GROUP-ID [-b]  Endurance Group Information log"),
+     false, G_NVME2},
+    {"ana-log", IN_NVME2(ctl_cmd_ana_log, o_ana, "[-g] [-b]  ANA log (-g: groups only)"), false,
+     G_NVME2},
     {"persistent-event-log", ctl_cmd_persistent_event_log, o_pel,
-     "-a 0|1|2 [-l LEN] [-b]  Persistent Event log (read, establish, release)", false},
-    {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true},
-    {"write", ctl_cmd_write, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]", true},
-    {"flush", ctl_cmd_flush, o_ns, "-n NSID", true},
+     "-a 0|1|2 [-l LEN] [-b]  Persistent Event log (read, establish, release)", false, G_CORE},
+    {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true, G_CORE},
+    {"write", ctl_cmd_write, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]", true,
+     G_CORE},
+    {"flush", ctl_cmd_flush, o_ns, "-n NSID", true, G_CORE},
     {"verify", ctl_cmd_verify, o_verify,
-     "-n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]  write, read back, compare", true},
-    {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID -s LBA [-c COUNT]  Verify command", false},
-    {"compare", ctl_cmd_compare, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f)", false},
-    {"dsm", ctl_cmd_dsm, o_dsm, "-n NSID -s LBA[,LBA..] -b N[,N..] [--ad] [--idr] [--idw]", false},
-    {"copy", ctl_cmd_copy, o_copy, "-n NSID -d SDLBA -s LBA[,LBA..] -b N[,N..] [-f] [-l]", false},
+     "-n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]  write, read back, compare", true, G_CORE},
+    {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID -s LBA [-c COUNT]  Verify command", false,
+     G_CORE},
+    {"compare", ctl_cmd_compare, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f)", false,
+     G_CORE},
+    {"dsm", ctl_cmd_dsm, o_dsm, "-n NSID -s LBA[,LBA..] -b N[,N..] [--ad] [--idr] [--idw]", false,
+     G_CORE},
+    {"copy", ctl_cmd_copy, o_copy, "-n NSID -d SDLBA -s LBA[,LBA..] -b N[,N..] [-f] [-l]", false,
+     G_CORE},
     {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID -s LBA [-c COUNT] [--deac] [--fua]",
-     false},
+     false, G_CORE},
     {"write-uncor", ctl_cmd_write_uncor, o_write_uncor,
-     "-n NSID [-s LBA] [-c NLB]  Write Uncorrectable (-c 0-based, as nvme-cli)", false},
-    {"format", ctl_cmd_format, o_format,
-     "-n NSID [--lbaf N] [--ses 0-2] [--pi N] [--pil] [--ms] --force", false},
-    {"device-self-test", ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|abort",
-     false},
-    {"sanitize", ctl_cmd_sanitize, o_sanitize,
-     "-a exit-failure|block|overwrite|crypto [--ause] [...] --force", false},
-    {"fw-download", ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset N]",
-     false},
-    {"fw-commit", ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b] --force", false},
-    {"reset", ctl_cmd_reset, o_none, "controller reset", false},
-    {"subsystem-reset", ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset", false},
-    {"create-ns", ctl_cmd_create_ns, o_create_ns,
-     "-s NSZE (-f FLBAS | -b BS) [-c NCAP] [-d DPS] [-m NMIC] [-y CSI]", false},
-    {"delete-ns", ctl_cmd_delete_ns, o_delete_ns, "-n NSID --force", false},
-    {"attach-ns", ctl_cmd_attach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]", false},
-    {"detach-ns", ctl_cmd_detach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]", false},
-    {"admin-passthru", ctl_cmd_admin_passthru, o_passthru,
-     "-O OPC [-n N] [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]", false},
-    {"io-passthru", ctl_cmd_io_passthru, o_passthru,
-     "-O OPC -n N [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]", false},
-    {"resv-register", ctl_cmd_resv_register, o_resv_register,
-     "-n NSID [-c CRKEY] [-k NRKEY] [-r RREGA] [-p CPTPL] [-i]", false},
-    {"resv-acquire", ctl_cmd_resv_acquire, o_resv_acquire,
-     "-n NSID [-c CRKEY] [-p PRKEY] -t RTYPE [-a RACQA] [-i]", false},
-    {"resv-release", ctl_cmd_resv_release, o_resv_release,
-     "-n NSID [-c CRKEY] -t RTYPE [-a RRELA] [-i]", false},
-    {"resv-report", ctl_cmd_resv_report, o_resv_report, "-n NSID [-d NUMD] [-e] [-b]", false},
-    {"report-zones", ctl_cmd_report_zones, o_zones, "-n NSID [-s LBA] [-d COUNT]  (zns)", false},
-    {"zone-mgmt-send", ctl_cmd_zone_mgmt_send, o_zone_send,
-     "-n NSID -s ZSLBA -z open|close|finish|reset [-a]  (zns)", false},
-    {"zone-append", ctl_cmd_zone_append, o_zone_append,
-     "-n NSID -s ZSLBA [-c N] (-p BYTE | -t TEXT@d)  (zns)", false},
+     "-n NSID [-s LBA] [-c NLB]  Write Uncorrectable (-c 0-based, as nvme-cli)", false, G_CORE},
+    {"format",
+     IN_MGMT(ctl_cmd_format, o_format,
+             "-n NSID [--lbaf N] [--ses 0-2] [--pi N] [--pil] [--ms] --force"),
+     false, G_MGMT},
+    {"device-self-test",
+     IN_MGMT(ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|abort"), false, G_MGMT},
+    {"sanitize",
+     IN_MGMT(ctl_cmd_sanitize, o_sanitize,
+             "-a exit-failure|block|overwrite|crypto [--ause] [...] --force"),
+     false, G_MGMT},
+    {"fw-download",
+     IN_MGMT(ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset N]"), false,
+     G_MGMT},
+    {"fw-commit", IN_MGMT(ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b] --force"), false,
+     G_MGMT},
+    {"reset", ctl_cmd_reset, o_none, "controller reset", false, G_CORE},
+    {"subsystem-reset", IN_MGMT(ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset"),
+     false, G_MGMT},
+    {"create-ns",
+     IN_MGMT(ctl_cmd_create_ns, o_create_ns,
+             "-s NSZE (-f FLBAS | -b BS) [-c NCAP] [-d DPS] [-m NMIC] [-y CSI]"),
+     false, G_MGMT},
+    {"delete-ns", IN_MGMT(ctl_cmd_delete_ns, o_delete_ns, "-n NSID --force"), false, G_MGMT},
+    {"attach-ns", IN_MGMT(ctl_cmd_attach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]"), false,
+     G_MGMT},
+    {"detach-ns", IN_MGMT(ctl_cmd_detach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]"), false,
+     G_MGMT},
+    {"admin-passthru",
+     IN_PASSTHRU(ctl_cmd_admin_passthru, o_passthru,
+                 "-O OPC [-n N] [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]"),
+     false, G_PASSTHRU},
+    {"io-passthru",
+     IN_PASSTHRU(ctl_cmd_io_passthru, o_passthru,
+                 "-O OPC -n N [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]"),
+     false, G_PASSTHRU},
+    {"resv-register",
+     IN_RESV(ctl_cmd_resv_register, o_resv_register,
+             "-n NSID [-c CRKEY] [-k NRKEY] [-r RREGA] [-p CPTPL] [-i]"),
+     false, G_RESV},
+    {"resv-acquire",
+     IN_RESV(ctl_cmd_resv_acquire, o_resv_acquire,
+             "-n NSID [-c CRKEY] [-p PRKEY] -t RTYPE [-a RACQA] [-i]"),
+     false, G_RESV},
+    {"resv-release",
+     IN_RESV(ctl_cmd_resv_release, o_resv_release, "-n NSID [-c CRKEY] -t RTYPE [-a RRELA] [-i]"),
+     false, G_RESV},
+    {"resv-report", IN_RESV(ctl_cmd_resv_report, o_resv_report, "-n NSID [-d NUMD] [-e] [-b]"),
+     false, G_RESV},
+    {"report-zones", IN_ZNS(ctl_cmd_report_zones, o_zones, "-n NSID [-s LBA] [-d COUNT]  (zns)"),
+     false, G_ZNS},
+    {"zone-mgmt-send",
+     IN_ZNS(ctl_cmd_zone_mgmt_send, o_zone_send,
+            "-n NSID -s ZSLBA -z open|close|finish|reset [-a]  (zns)"),
+     false, G_ZNS},
+    {"zone-append",
+     IN_ZNS(ctl_cmd_zone_append, o_zone_append,
+            "-n NSID -s ZSLBA [-c N] (-p BYTE | -t TEXT@d)  (zns)"),
+     false, G_ZNS},
     /* nvme-cli's "zns id-ctrl" ...: "zns X" runs zns-X when there is one */
-    {"zns-id-ctrl", ctl_cmd_zns_id, o_raw, "[-b]  ZNS Identify Controller", false},
-    {"zns-id-ns", ctl_cmd_zns_id, o_zns_id_ns, "-n NSID [-v] [-b]  ZNS Identify Namespace", false},
-    {"zns-open-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
-    {"zns-close-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
-    {"zns-finish-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
-    {"zns-reset-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
-    {"zns-offline-zone", ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)", false},
+    {"zns-id-ctrl", IN_ZNS(ctl_cmd_zns_id, o_raw, "[-b]  ZNS Identify Controller"), false, G_ZNS},
+    {"zns-id-ns", IN_ZNS(ctl_cmd_zns_id, o_zns_id_ns, "-n NSID [-v] [-b]  ZNS Identify Namespace"),
+     false, G_ZNS},
+    {"zns-open-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+     G_ZNS},
+    {"zns-close-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+     G_ZNS},
+    {"zns-finish-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+     G_ZNS},
+    {"zns-reset-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+     G_ZNS},
+    {"zns-offline-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+     G_ZNS},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -407,9 +544,20 @@ void nvmectl_usage(const struct nvmectl_io *io)
     ctl_out(io, "  verify -n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]\n");
     ctl_out(io, "nvme-cli commands%s:\n", io->read_file != NULL ? " (FILE: -f or -d)" : "");
     for (unsigned i = 0; i < NCMDS; i++)
-        if (!cmds[i].classic)
+        if (!cmds[i].classic && (!NVMECTL_LEAVES_OUT || cmds[i].fn != NULL))
             help_line(io, cmds[i].name, cmds[i].help);
     ctl_out(io, "  (-c counts blocks from 1; numbers may be 0x hex; 'zns X' runs zns-X or X)\n");
+#if NVMECTL_LEAVES_OUT
+    bool any = false; /* the groups this build left out */
+    for (unsigned g = 1; g < sizeof(groups) / sizeof(groups[0]); g++) {
+        if (!groups[g].out)
+            continue;
+        ctl_out(io, "%s%s", any ? " " : "  not built in (NVMECTL_LEAVE_OUT): ", groups[g].name);
+        any = true;
+    }
+    if (any)
+        ctl_out(io, "\n");
+#endif
 }
 
 /* ------------------------------------------------------------------ */
@@ -553,6 +701,13 @@ int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, 
         for (unsigned i = 0; i < NCMDS; i++) {
             if (!nvme_streq(pass == 0 ? zname : cmd, cmds[i].name))
                 continue;
+#if NVMECTL_LEAVES_OUT
+            if (cmds[i].fn == NULL) { /* its group was left out of this build */
+                ctl_out(io, "nvmectl %s: not built in (NVMECTL_LEAVE_OUT %s)\n", cmds[i].name,
+                        groups[cmds[i].group].name);
+                return NVME_ERR_UNSUPPORTED;
+            }
+#endif
             struct ctl c;
             c.ctrl = ctrl;
             c.io = io;
