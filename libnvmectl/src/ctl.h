@@ -192,6 +192,9 @@ bool ctl_fits(const struct nvmectl_io *io, uint64_t offset, uint64_t count, unsi
 /* Fills buf (len bytes) from -p / -t / -f; false (message printed) when
  * none or several are given or the file cannot be read. */
 bool ctl_fill_data(struct ctl *c, uint8_t *buf, size_t len, int *rc);
+/* The scratch buffer holding -c blocks of `ns` from -p / -t / -f (the
+ * data a Compare or Zone Append sends), or NULL with *rc and a message. */
+uint8_t *ctl_block_data(struct ctl *c, const struct nvme_ns_info *ns, int *rc);
 
 /* `len` bytes at `off` of the caller's scratch buffer (8-byte aligned
  * start), or NULL with a message when it is too small. */

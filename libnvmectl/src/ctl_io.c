@@ -217,10 +217,8 @@ int ctl_cmd_compare(struct ctl *c)
     if (ns == NULL)
         return rc;
     uint64_t count = c->o.num[N_COUNT];
-    if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
-        return NVME_ERR_INVAL;
-    uint8_t *b = c->io->buf;
-    if (!ctl_fill_data(c, b, (size_t)(count << ns->lbads), &rc))
+    uint8_t *b = ctl_block_data(c, ns, &rc);
+    if (b == NULL)
         return rc;
     rc = nvme_compare(c->ctrl, ns->nsid, c->o.num[N_SLBA], (uint32_t)count, b);
     if (rc != NVME_OK)

@@ -252,6 +252,16 @@ bool ctl_fits(const struct nvmectl_io *io, uint64_t offset, uint64_t count, unsi
     return true;
 }
 
+uint8_t *ctl_block_data(struct ctl *c, const struct nvme_ns_info *ns, int *rc)
+{
+    uint64_t count = c->o.num[N_COUNT];
+    *rc = NVME_ERR_INVAL;
+    if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
+        return NULL;
+    uint8_t *b = c->io->buf;
+    return ctl_fill_data(c, b, (size_t)(count << ns->lbads), rc) ? b : NULL;
+}
+
 bool ctl_fill_data(struct ctl *c, uint8_t *b, size_t bytes, int *rc)
 {
     const struct ctl_opts *o = &c->o;

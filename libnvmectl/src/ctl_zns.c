@@ -281,10 +281,8 @@ int ctl_cmd_zone_append(struct ctl *c)
     if (ns == NULL)
         return rc;
     uint64_t count = c->o.num[N_COUNT];
-    if (!ctl_fits(c->io, 0, count, ns->lbads, 1))
-        return NVME_ERR_INVAL;
-    uint8_t *b = c->io->buf;
-    if (!ctl_fill_data(c, b, (size_t)(count << ns->lbads), &rc))
+    uint8_t *b = ctl_block_data(c, ns, &rc);
+    if (b == NULL)
         return rc;
     uint64_t lba = 0;
     rc = nvme_zns_append(c->ctrl, ns->nsid, c->o.num[N_SLBA], (uint32_t)count, b, &lba);
