@@ -182,10 +182,17 @@ nvme_io_check_settled(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qi
     return NVME_ERR_BUSY;
 }
 
+/* Blocks of 2^lbads bytes in one command: within MDTS (a reset may lower
+ * it) and NLB (16 bits). */
+static uint32_t nvme_max_blocks_of(const struct nvme_ctrl *ctrl, uint32_t lbads)
+{
+    uint32_t max = NVME_READ_ONCE(ctrl->info.mdts_bytes) >> lbads;
+    return max > 65536u ? 65536u : max;
+}
+
 static uint32_t nvme_max_blocks(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns)
 {
-    uint32_t max = NVME_READ_ONCE(ctrl->info.mdts_bytes) >> ns->lbads; /* a reset may lower it */
-    return max > 65536u ? 65536u : max;                                /* NLB is 16 bits */
+    return nvme_max_blocks_of(ctrl, ns->lbads);
 }
 
 /* A read or write on a namespace with protection information: PRACT and
@@ -480,7 +487,13 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     struct nvme_io_checked cc = {ns, epoch, lbads, 0, false};
     struct nvme_io_checked *c = &cc;
     struct nvme_waiter w = {ctrl, 0, 0, 0};
-    uint32_t max = nvme_max_blocks(ctrl, ns);
+    /* Pieces in the block size the checks found (c->lbads), not the
+     * namespace's as a rescan may have rewritten it since: a piece cut in
+     * a smaller new size is above MDTS in the old, and the MDTS branch
+     * below would cut it again, the same, without end (no OSAL call in
+     * between); the placement refuses it all the same (the epoch moved),
+     * so nvme_rw_recheck looks. */
+    uint32_t max = nvme_max_blocks_of(ctrl, c->lbads);
     uint32_t done = 0;
     unsigned busy = 0; /* nvme_busy_waited's count */
     int rc = NVME_OK;
@@ -496,7 +509,8 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
     if (__builtin_expect(max == 0, 0))
         return NVME_ERR_UNSUPPORTED;
     while (done < count && rc == NVME_OK) {
-        max = nvme_max_blocks(ctrl, ns); /* for each piece: a reset may have lowered MDTS */
+        /* For each piece: a reset may have lowered MDTS. */
+        max = nvme_max_blocks_of(ctrl, c->lbads);
         if (max == 0) {
             rc = NVME_ERR_UNSUPPORTED;
             break;
@@ -509,7 +523,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         uint8_t *p = buf + ((uintptr_t)done << c->lbads);
         bool one = (n << c->lbads) <=
                    ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
-        rc = nvme_rw_submit(ctrl, qp, c->epoch, ns, ns->nsid, opc, lba + done, n, p, n << ns->lbads,
+        rc = nvme_rw_submit(ctrl, qp, c->epoch, ns, ns->nsid, opc, lba + done, n, p, n << c->lbads,
                             NVME_SUBMIT_NO_DOORBELL, nvme_waiter_cb, &w, one, false);
         if (rc == NVME_OK) {
             done += n;

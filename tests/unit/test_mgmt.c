@@ -551,6 +551,90 @@ static void a_namespace_created_again_between_two_pieces_gets_none_of_the_call(v
     fx_stop(&f);
 }
 
+/* The namespace formatted to another block size elsewhere (4096 to 512
+ * bytes: removed and added again with the same identifiers, rescanned as
+ * for a Namespace Attribute Changed event another CPU serves) while a
+ * blocking read or write waits between two pieces (MDTS 128 KiB cuts 100
+ * blocks of 4096 into 32 + 32 + 32 + 4; a queue of 2 entries holds one).
+ * The caller's buffer was cut for the old size: the call says
+ * NVME_ERR_BUSY.  Before: nvme_rw_pass cut the next piece in the new size
+ * (68 blocks: 272 KiB in the old, above MDTS), took the placement's
+ * refusal (the epoch moved) for a piece above a lowered MDTS and cut it
+ * again, the same, without end and without an OSAL call but the queue's
+ * lock (fuzz_device.c found it: a libFuzzer timeout).  The other CPU is
+ * the OSAL's lock callback once the first piece ran. */
+static struct {
+    struct fx *f;
+    void (*lock)(void *ctx, void *lock);
+    void *qlock;
+    const uint64_t *count; /* the simulator's counter of the first piece */
+    uint64_t at;
+    int fired;
+    unsigned spins; /* the I/O queue's locks after the change */
+    int rc;
+} reformat;
+
+static void reformat_lock(void *ctx, void *lock)
+{
+    if (reformat.fired && lock == reformat.qlock && ++reformat.spins > 10000)
+        fail_msg("the I/O queue's lock taken 10000 times after the block size changed");
+    if (reformat.count != NULL && !reformat.fired && *reformat.count == reformat.at) {
+        reformat.fired = 1;
+        struct nvme_sim_ns_config again = reformat.f->ns[0];
+        again.lba_size = 512;
+        reformat.rc = nvme_sim_ns_remove(reformat.f->sim, 1);
+        if (reformat.rc == 0)
+            reformat.rc = nvme_sim_ns_add(reformat.f->sim, &again);
+        if (reformat.rc == 0)
+            reformat.rc = nvme_ns_rescan(reformat.f->ctrl);
+    }
+    reformat.lock(ctx, lock);
+}
+
+static void a_new_block_size_between_two_pieces_ends_the_call_busy(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].lba_size = 4096;
+    f.ns[0].blocks = 1024;
+    f.cfg.locks = true;
+    f.opts.io_queue_entries = 2;
+    fx_create(&f);
+    reformat.f = &f;
+    reformat.lock = f.osal.lock;
+    reformat.count = NULL;
+    f.osal.lock = reformat_lock;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    reformat.qlock = f.ctrl->ioq[0].lock;
+    assert_non_null(reformat.qlock);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint8_t *b = abuf(100 * 4096);
+    fx_pattern(b, 100 * 4096, 5);
+    for (int k = 0; k < 2; k++) { /* nvme_read, nvme_write */
+        if (k > 0) {              /* 4096 again, before the call */
+            assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+            assert_int_equal(nvme_sim_ns_add(f.sim, &f.ns[0]), 0);
+            assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        }
+        assert_int_equal(ns->lba_size, 4096);
+        reformat.count = &st->io_cmds;
+        reformat.at = st->io_cmds + 1;
+        reformat.fired = 0;
+        reformat.spins = 0;
+        reformat.rc = -100;
+        int rc = k == 0 ? nvme_read(f.ctrl, 1, 0, 100, b) : nvme_write(f.ctrl, 1, 0, 100, b);
+        reformat.count = NULL;
+        assert_int_equal(reformat.fired, 1);
+        assert_int_equal(reformat.rc, 0);
+        assert_int_equal(ns->lba_size, 512);
+        assert_int_equal(rc, NVME_ERR_BUSY); /* before: no return */
+    }
+    free(b);
+    fx_stop(&f);
+}
+
 /* The same for the calls that name blocks and move no data of the
  * caller's (Write Zeroes, a deallocate, Copy): the namespace is created
  * again, with data of its own in blocks 0..63, between the call's checks
@@ -1701,6 +1785,7 @@ int main(void)
         cmocka_unit_test(a_check_that_reads_a_namespace_mid_rewrite_runs_again),
         cmocka_unit_test(a_rescan_of_another_namespace_lets_a_long_call_go_on),
         cmocka_unit_test(a_namespace_created_again_between_two_pieces_gets_none_of_the_call),
+        cmocka_unit_test(a_new_block_size_between_two_pieces_ends_the_call_busy),
         cmocka_unit_test(a_namespace_created_again_before_a_block_command_gets_none_of_it),
         cmocka_unit_test(a_read_whose_pieces_a_reset_lowering_mdts_comes_between_is_cut_again),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
