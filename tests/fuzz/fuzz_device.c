@@ -42,6 +42,8 @@
  *   - an nvme_submit_rw callback run twice, or never (rule 3: every
  *     command ends), or a blocking read that returns success without the
  *     data the device wrote (unless the device lied about a CID);
+ *   - nvme_ctrl_regs_read succeeding with a CAP, VS or CC the device
+ *     does not hold;
  *   - after nvme_ctrl_fini: any dma_alloc not freed, dma_map not unmapped,
  *     mem_alloc not freed, or a size given back that differs;
  *   - a run that does not end: more than CALL_CAP OSAL calls or SIM_CAP
@@ -113,7 +115,10 @@ enum {
     FH_FAULT_AT_LO = 6,
     FH_FAULT_AT_HI = 7, /* timed fault this many us after start, 0: none
                                                (a healthy bring-up takes about 20 us) */
-    FH_FAULT_KIND = 8,  /* [1:0] 1 CFS, 2 gone, 3 gone then back after 1 ms */
+    FH_FAULT_KIND = 8,  /* [1:0] 1 CFS, 2 gone, 3 gone then back after 1 ms; [7:5] 010b:
+                           CAP.MQES goes from its value to 1 + [4:2] and back at
+                           each controller reset (CC.EN 1 -> 0) after the host's first
+                           enable, as a firmware a reset activated may change it */
     FH_QUEUES = 9,      /* I/O queues 1+[1:0], entries 1+[7:2] (2..64; 0: 16) */
     FH_MDTS = 10,       /* Identify MDTS [2:0]; [7:3] RTD3E in seconds */
     FH_NSZE = 11,       /* NSZE = 64 << [2:0] */
@@ -196,6 +201,8 @@ struct fuzz {
     bool never_ready, never_stops, shn_never;
     uint64_t fault_at, back_at;
     int fault_kind;
+    uint16_t mqes0, mqes_alt; /* FH_FAULT_KIND [7:5] 010b: CAP.MQES toggles */
+    bool host_enabled;        /* the host set CC.EN at least once */
     uint32_t page_size;
     uint32_t dstrd;
 
@@ -239,6 +246,13 @@ struct fuzz {
     bool woken;           /* wake() since the last wait() */
     bool in_irq;
     bool zombie; /* "never stops" without dma_stop: RDY=1, no more DMA */
+    /* Another CPU's call while a blocking call of the workload sleeps
+     * (op_side): armed for one call, run from sleep_us()/wait() once the
+     * device has posted side_at I/O completions in all. */
+    bool side_armed, in_side;
+    uint8_t side_how;
+    uint64_t io_posts, side_at;
+    unsigned side_runs; /* how many ran (NVME_FUZZ_LOG) */
     struct nvme_ctrl *ctrl;
 };
 
@@ -537,7 +551,7 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         id->nn = nn;
         id->oncs = NVME_ONCS_WRITE_ZEROES | NVME_ONCS_COPY | NVME_ONCS_COMPARE | NVME_ONCS_DSM |
                    NVME_ONCS_VERIFY | NVME_ONCS_TIMESTAMP | NVME_ONCS_FEATURES_SAVE |
-                   NVME_ONCS_RESERVATIONS;
+                   NVME_ONCS_RESERVATIONS | NVME_ONCS_WRITE_UNC;
         id->vwc = NVME_VWC_PRESENT;
         id->lpa = NVME_LPA_EFFECTS | NVME_LPA_EXTENDED;
         /* Format, firmware, namespace management, self-test, sanitize:
@@ -732,6 +746,8 @@ static bool dev_post(uint16_t cqid, const struct nvme_cqe *cqe, bool bad_phase, 
     cq->tail = next;
     if (cq->tail == 0)
         cq->phase ^= 1u;
+    if (cqid != 0)
+        F.io_posts++;
     if (cq->ien && !no_irq)
         F.irq_pending |= 1u << (cq->iv % 32u);
     return true;
@@ -932,6 +948,7 @@ static bool dev_execute(struct pending *p)
             }
             case NVME_CMD_FLUSH:
             case NVME_CMD_WRITE_ZEROES:
+            case NVME_CMD_WRITE_UNCOR:
             case NVME_CMD_VERIFY:
             case NVME_CMD_ZONE_MGMT_SEND:
                 break;
@@ -1346,6 +1363,7 @@ static void dev_cc_write(uint32_t val)
         if (F.csts & NVME_CSTS_RDY)
             TRAP("CC.EN set again before CSTS.RDY went to 0 (§3.1.5)");
         dev_drop_all(); /* a fresh controller */
+        F.host_enabled = true;
         uint32_t mps = (val & NVME_CC_MPS_MASK) >> NVME_CC_MPS_SHIFT;
         if (mps < NVME_CAP_MPSMIN(F.cap) || mps > NVME_CAP_MPSMAX(F.cap))
             TRAP("CC.MPS outside CAP.MPSMIN..MPSMAX");
@@ -1377,6 +1395,13 @@ static void dev_cc_write(uint32_t val)
         }
     } else if ((old & NVME_CC_EN) && !(val & NVME_CC_EN)) {
         F.shn_pending = false;
+        /* Another CAP.MQES for the next enable (the core reads CAP
+         * again before it, §3.1.1): fewer entries than the queues had,
+         * or as many again. */
+        if (F.mqes_alt != 0 && F.host_enabled) {
+            uint16_t now = (uint16_t)NVME_CAP_MQES(F.cap);
+            F.cap = (F.cap & ~0xffffull) | (now == F.mqes_alt ? F.mqes0 : F.mqes_alt);
+        }
         if (F.never_stops) {
             F.rdy_pending = false;
             if (!F.ops_dma_stop) {
@@ -1646,6 +1671,7 @@ static void o_mem_free(void *ctx, void *q, size_t size)
 }
 
 static void deliver_irqs(void);
+static void side_call(void);
 
 static uint64_t o_now_us(void *ctx)
 {
@@ -1667,6 +1693,7 @@ static void o_sleep_us(void *ctx, uint32_t us)
     F.now += us;
     dev_step();
     deliver_irqs();
+    side_call();
 }
 
 /* Interrupts are delivered where the core may be interrupted without locks:
@@ -1684,6 +1711,30 @@ static void deliver_irqs(void)
         (void)nvme_ctrl_handle_irq(F.ctrl, v);
         F.in_irq = false;
     }
+}
+
+/* Another CPU's call (op_side) made while the workload's blocking call
+ * sleeps here, where it holds no ring state (as for an interrupt), on a
+ * controller that runs (not between CC.EN and CSTS.RDY of a reset), once:
+ * nvme_ns_rescan, or nvme_ctrl_service (side_how bit 3), which serves an
+ * Asynchronous Event the device posted (a Namespace Attribute Changed
+ * one rescans).  The device's Identify answers decide whether the
+ * namespaces changed, moving the namespace epoch under the blocked call. */
+static void side_call(void)
+{
+    if (!F.side_armed || F.in_side || F.in_irq || F.ctrl == NULL || F.io_posts < F.side_at ||
+        F.gone || !(F.cc & NVME_CC_EN) || !(F.csts & NVME_CSTS_RDY) || F.rdy_pending)
+        return;
+    F.side_armed = false;
+    F.in_side = true;
+    F.side_runs++;
+    if (log_on())
+        fprintf(stderr, "[%llu] another CPU: %s\n", (unsigned long long)F.now,
+                (F.side_how & 8u) ? "nvme_ctrl_service" : "nvme_ns_rescan");
+    int rc = (F.side_how & 8u) ? nvme_ctrl_service(F.ctrl) : nvme_ns_rescan(F.ctrl);
+    if (log_on())
+        fprintf(stderr, "[%llu] another CPU: done (%d)\n", (unsigned long long)F.now, rc);
+    F.in_side = false;
 }
 
 static int o_irq_setup(void *ctx, unsigned want, bool *is_intx)
@@ -1715,6 +1766,7 @@ static void o_wait(void *ctx, uint32_t us)
         F.now += 10u;
         dev_step();
         deliver_irqs();
+        side_call();
     }
     F.woken = false;
 }
@@ -1820,7 +1872,10 @@ static void op_rw(bool write)
     while (count > 1u && ((size_t)count << ns->lbads) > (8u << 20))
         count >>= 1;
     uint64_t lba = ns->nsze > count ? (uint64_t)b * 3u % (ns->nsze - count + 1u) : 0;
-    size_t len = (size_t)count << ns->lbads;
+    /* The block size the call is made for: another CPU's rescan
+     * (op_side) may change the namespace's by the time it returns. */
+    const uint32_t lbads = ns->lbads;
+    size_t len = (size_t)count << lbads;
     unsigned off = (a >> 6) * 1024u + (b & 0x3u) * 4u;
     uint8_t *base, *buf = buf_alloc(len, off, &base);
     memset(buf, 0xee, len);
@@ -1829,7 +1884,7 @@ static void op_rw(bool write)
                    : nvme_read(F.ctrl, ns->nsid, lba, count, buf);
     handed_back(buf, len, "nvme_read/nvme_write returned while the device still owns the buffer");
     if (rc == NVME_OK && !write && !lied && !F.lied &&
-        !check_pattern(buf, len, ns->nsid, lba << ns->lbads))
+        !check_pattern(buf, len, ns->nsid, lba << lbads))
         TRAP("nvme_read returned success without the device's data");
     free(base);
 }
@@ -2302,6 +2357,53 @@ static void op_mgmt(void)
     }
 }
 
+/* Write Uncorrectable (NVM CS §3.2.7; ONCS bit 1 offered): a few blocks,
+ * or to the end (at most 2^18 blocks), in commands within WUSL. */
+static void op_write_uncorrectable(void)
+{
+    const struct nvme_ns_info *ns = pick_ns(wl_u8());
+    uint8_t c = wl_u8(), b = wl_u8();
+    if (ns == NULL)
+        return;
+    uint64_t nsze = ns->nsze ? ns->nsze : 1u;
+    uint64_t lba = (uint64_t)b * 7u % nsze;
+    uint64_t rest = nsze - lba < (1u << 18) ? nsze - lba : (1u << 18);
+    (void)nvme_write_uncorrectable(F.ctrl, ns->nsid, lba, (c & 0x80u) ? rest : 1u + (c & 0x7fu));
+}
+
+/* op 4 + 12 v (v >= 1): a blocking call of many commands: nvme_read,
+ * nvme_write (pieces at MDTS, a queue's depth at a time), nvme_read_ext /
+ * _write_ext (one piece at a time), op_nvm's calls, Write Uncorrectable;
+ * with v odd, while another CPU rescans (side_call) after the device has
+ * posted 1 + (s & 7) more I/O completions. */
+static void op_side(unsigned v)
+{
+    uint8_t s = wl_u8();
+    if (v & 1u) {
+        F.side_armed = true;
+        F.side_how = s;
+        F.side_at = F.io_posts + 1u + (s & 7u);
+    }
+    switch ((v - 1u) / 2u % 5u) {
+    case 0:
+        op_rw(false);
+        break;
+    case 1:
+        op_rw(true);
+        break;
+    case 2:
+        op_ext();
+        break;
+    case 3:
+        op_nvm();
+        break;
+    default:
+        op_write_uncorrectable();
+        break;
+    }
+    F.side_armed = false;
+}
+
 /* The small accessors: counters, trace mask, queue choice, read-only. */
 static void op_misc(void)
 {
@@ -2344,6 +2446,10 @@ static void run_workload(void)
             break;
         }
         case 4:
+            if (op >= 12u) { /* 0 in the seeds: rescan */
+                op_side(op / 12u);
+                break;
+            }
             (void)nvme_ns_rescan(F.ctrl);
             break;
         case 5: {
@@ -2380,6 +2486,15 @@ static void run_workload(void)
             F.diag_read = true;
             (void)nvme_ctrl_is_ready(F.ctrl);
             (void)nvme_ctrl_read_csts(F.ctrl);
+            if ((op / 12u) & 1u) { /* 0 in the seeds; else every register (show-regs) */
+                struct nvme_ctrl_regs r;
+                int rc = nvme_ctrl_regs_read(F.ctrl, &r);
+                /* CAP changes only at a CC write, CC only by the host. */
+                if (rc == NVME_OK && (r.cap != F.cap || r.vs != F.vs || r.cc != F.cc))
+                    TRAP("nvme_ctrl_regs_read: CAP, VS or CC other than the device holds");
+                if (rc != NVME_OK && rc != NVME_ERR_GONE)
+                    TRAP("nvme_ctrl_regs_read: neither success nor device gone");
+            }
             F.diag_read = false;
             break;
         default:
@@ -2493,6 +2608,12 @@ static void setup(const uint8_t *data, size_t size)
     if (F.fault_at)
         F.fault_at += F.now;
     F.fault_kind = F.h[FH_FAULT_KIND] & 3;
+    if ((F.h[FH_FAULT_KIND] >> 5) == 2u) {
+        F.mqes0 = (uint16_t)NVME_CAP_MQES(F.cap);
+        F.mqes_alt = (uint16_t)(1u + ((F.h[FH_FAULT_KIND] >> 2) & 7u));
+        if (F.mqes_alt == F.mqes0)
+            F.mqes_alt = 0; /* nothing would change */
+    }
 
     uint8_t ns = F.h[FH_NS];
     if (ns != 0xff) {

@@ -118,6 +118,13 @@ def fuzzed_regs(c, vs=0x10400):
     return struct.pack("<QI", c, vs)
 
 
+# op OP_RESCAN + 12 v (v >= 1): a blocking call of many commands (v odd:
+# while another CPU rescans): nvme_read, nvme_write, nvme_read_ext/_write_ext,
+# op_nvm's calls, Write Uncorrectable (OP_SIDE: v odd; v + 1 without the rescan)
+OP_SIDE = [OP_RESCAN + 12 * (1 + 2 * k) for k in range(5)]
+# op OP_READY + 12 v, v odd: also every register (nvme_ctrl_regs_read)
+OP_REGS = OP_READY + 12
+
 # op OP_NOENT + 12 v (v 1..9): the calls beyond the I/O path (run_workload)
 OP_MORE = {name: OP_NOENT + 12 * v for v, name in enumerate(
     ["service", "identify", "logs", "features", "nvm", "ext", "zns", "passthru", "mgmt", "misc"])}
@@ -328,6 +335,47 @@ def seeds():
                                              fault(dw0=dw0, delay_ms=0) + data((0, 0xff)),
                                              wl=bytes([OP_MORE["service"], OP_MORE["service"],
                                                        OP_MORE["misc"], 4, OP_MORE["service"]]))
+    # Another CPU's rescan while a blocking call of many commands waits
+    # (op 4 + 12 v, v odd: side_call in fuzz_device.c): it fires at the
+    # sleep after 1 + (s & 7) I/O completions, here in the second command's
+    # wait (its completion 2 ms late), and the rescan's Identify Namespace
+    # says NSZE grew (patch at byte 1): the namespace epoch moves under
+    # the call, which checks again and goes on with the same block size.
+    # 512-byte blocks, MDTS 8 KiB, one I/O queue of 2 entries: a 64-block
+    # nvme_read is 4 pieces, one at a time (nvme_rw_recheck).
+    side = ok() + fault(delay_ms=2) + ok() + data() + ok() + data((1, 0x20))
+    s["side-rescan-read-pieces"] = seed(header(mdts=1, queues=1 << 2, nsze=2), bringup() + ok() * 2 +
+                                        side, bytes([OP_SIDE[0], 0, 0, 0x3f, 0]))
+    # nvme_read_ext of 8 blocks of 4096 bytes, 2 a piece (nvm_data_recheck)
+    s["side-rescan-read-ext-pieces"] = seed(header(mdts=1, queues=1 << 2, nsze=2, ns=0x10),
+                                            bringup() + ok() * 2 + side,
+                                            bytes([OP_SIDE[2], 0, 0, 7, 0]))
+    # nvme_write of 64 blocks while the other CPU's service call takes a
+    # Namespace Attribute Changed event the device posted 1 ms after
+    # bring-up (Changed Namespace List, rescan)
+    s["side-service-ns-changed-write"] = seed(
+        header(mdts=1, queues=1 << 2, nsze=2),
+        bringup() + ok() + fault(dw0=0x00040002, delay_ms=1) + ok() + fault(delay_ms=2) + ok() +
+        data() + ok() + data() + ok() + data((1, 0x20)), bytes([OP_SIDE[1], 8, 0, 0x3f, 0]))
+    # Write Uncorrectable (ONCS bit 1) of 64 blocks in commands of 16: WUSL
+    # 1 (8 KiB) in the NVM Identify Controller (CNS 06h, byte 2), which the
+    # core reads with command sets enabled (CAP.CSS 41h); the rescan's
+    # CNS 02h, 00h, 05h (nvm_exec_built, nvm_data_recheck)
+    ident = ok() + data()
+    s["side-rescan-write-uncorrectable-wusl"] = seed(
+        header(regs=0xe0), fuzzed_regs(cap(css=0x41)) + ident * 2 + ok() + data((2, 1)) +
+        ident * 3 + ok() * 5 + side + ident, bytes([OP_SIDE[4], 0, 0, 0x3f, 0]))
+    # Header byte 8 bits 7:5 010b: CAP.MQES 1 (2 entries) after the reset
+    # and back at the next.  8 asynchronous reads on a 16-entry queue, the
+    # first completion lost, the others 100 ms late: all time out, the
+    # Aborts come back "not aborted", the reset finds one slot for eight
+    # commands, so seven wait for one (nvme_qpair_set_entries,
+    # nvme_qpair_unpark); then every register read (nvme_ctrl_regs_read),
+    # a reset (MQES 63 again) and a read.
+    s["mqes-shrinks-replays-wait-for-a-slot"] = seed(
+        header(fault_kind=2 << 5, misc=1),
+        bringup() + ok() * 2 + fault(drop=True) + fault(delay_ms=100) * 7,
+        bytes([OP_ASYNC, 0, 7, 0, 1, 2, 3, 4, 5, 6, 7, OP_REGS, OP_RESET, OP_READ, 0, 0x3f, 0]))
     return s
 
 
