@@ -486,8 +486,8 @@ enum nvme_sim_fault_kind {
                                      Page) keeps DMAing its buffer: at the first simulator
                                      step (OSAL call or nvme_sim_* call that runs due work)
                                      after any host MMIO, DMA call, wake or completion posted,
-                                     at every nvme_sim_advance/nvme_sim_run, and once per
-                                     simulated ms of bare now_us/sleep_us/wait steps:
+                                     at every nvme_sim_run, and once per simulated ms of
+                                     bare now_us/sleep_us/wait/nvme_sim_advance steps:
                                      a read-type command writes its data into host memory
                                      again, a write reads it (and never reaches the media).
                                      On CC.EN 1->0 it transfers one last time when the

@@ -394,7 +394,7 @@ void nvme_sim_advance(struct nvme_sim *sim, uint64_t us)
 {
     LOCK(sim);
     sim->now += us;
-    sim_tick(sim);
+    sim_idle_tick(sim); /* time passing, as sleep_us: no event of the host's */
     sim_deliver_irqs_unlocked(sim);
     UNLOCK(sim);
 }

@@ -88,9 +88,11 @@ static void transfer(struct nvme_sim *sim, struct sim_held *h)
  * sees: its own DMA calls, MMIO, wake (sim_held_due), or a completion the
  * device posts.  The transfers repeat at the first step after any such
  * event; while nothing happens but time passing (now_us, sleep_us, wait
- * in 1 us steps: sim_idle_tick) they repeat once per SIM_HELD_PERIOD_US
- * instead of at every step, where a 16 KiB read held up to its 220 ms
- * timeout cost 220,000 copies (minutes under ASan). */
+ * in 1 us steps, nvme_sim_advance: sim_idle_tick) they repeat once per
+ * SIM_HELD_PERIOD_US instead of at every step, where a 16 KiB read held
+ * up to its 220 ms timeout cost 220,000 copies (minutes under ASan), and
+ * a 443 KB write held while a workload polled every 20 us simulated made
+ * 7 ms of simulated time pass per real second. */
 void sim_held_due(struct nvme_sim *sim) { sim->held_due = true; }
 
 void sim_held_step(struct nvme_sim *sim)

@@ -375,7 +375,7 @@ void sim_host_error(struct nvme_sim *sim, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sim_capture(struct nvme_sim *sim, const char *line);
 void sim_tick(struct nvme_sim *sim);
-void sim_idle_tick(struct nvme_sim *sim); /* a step of now_us/sleep_us/wait */
+void sim_idle_tick(struct nvme_sim *sim); /* a step of now_us/sleep_us/wait/nvme_sim_advance */
 void sim_pause(struct nvme_sim *sim, uint64_t us);
 void sim_raise_irq(struct nvme_sim *sim, struct sim_cq *cq);
 void sim_update_intx(struct nvme_sim *sim);
