@@ -42,9 +42,11 @@
  *  4. Reset.  The controller is stopped first, then commands are
  *     reclaimed: after the queues are rebuilt, I/O commands whose retry
  *     budget is left are replayed in submission order, transparently to
- *     their callers; the rest fail with NVME_ERR_ABORTED (admin
- *     commands), NVME_ERR_TIMEOUT (budget spent on timeouts), or the
- *     reason the controller could not be restarted.  A reset that gets
+ *     their callers (each replay counts against the command's
+ *     max_retries, as Linux's nvme_max_retries); the rest fail with
+ *     NVME_ERR_ABORTED (admin commands, and I/O commands whose budget
+ *     went on replays), NVME_ERR_TIMEOUT (budget spent on timeouts), or
+ *     the reason the controller could not be restarted.  A reset that gets
  *     fewer I/O queues than before (Number of Queues, §5.21.1.7) cannot
  *     replay on the queues gone: a blocking call sends its command again
  *     on its CPU's queue now (as blk-mq requeues), an asynchronous one
