@@ -850,8 +850,8 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
     return rc;
 }
 
-/* Read or Write with flags and metadata, or Compare (data only: formats
- * without metadata or PI-less ones nvme_read takes). */
+/* Read or Write with flags and metadata, or Compare (data only, on the
+ * formats nvme_read takes that carry no PI). */
 static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
                       uint32_t count, void *buf, void *md, unsigned flags)
 {
