@@ -221,7 +221,7 @@ static int ns_list_of(struct nvme_ctrl *ctrl, bool allocated, int csi, uint32_t 
         NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
         if (count != NULL)
             *count = 0;
-        if (allocated && !(ctrl->info.oacs & NVME_OACS_NS_MGMT))
+        if (allocated && !(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_NS_MGMT))
             return id_unsupported(ctrl, "Namespace Management not supported (OACS bit 3)");
         if (csi >= 0 && csi != NVME_CSI_NVM && ctrl->cc_css != NVME_CC_CSS_IOCS)
             return NVME_ERR_UNSUPPORTED;
@@ -347,9 +347,9 @@ static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *d
     } else if (len != want) {
         return NVME_ERR_INVAL;
     }
-    if (fid == NVME_FEAT_VOLATILE_WC && !(ctrl->info.vwc & NVME_VWC_PRESENT))
+    if (fid == NVME_FEAT_VOLATILE_WC && !(NVME_READ_ONCE(ctrl->info.vwc) & NVME_VWC_PRESENT))
         return id_unsupported(ctrl, "no volatile write cache (Identify VWC bit 0)");
-    if (fid == NVME_FEAT_TIMESTAMP && !(ctrl->info.oncs & NVME_ONCS_TIMESTAMP))
+    if (fid == NVME_FEAT_TIMESTAMP && !(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_TIMESTAMP))
         return id_unsupported(ctrl, "Timestamp feature not supported (ONCS bit 6)");
     return NVME_OK;
 }
@@ -365,7 +365,8 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
      * would answer the current value, read as the default or as
      * capabilities, and for SEL 011b move the feature's data structure
      * with no buffer given. */
-    if (sel != NVME_FEAT_SEL_CURRENT && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE)) {
+    if (sel != NVME_FEAT_SEL_CURRENT &&
+        !(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_FEATURES_SAVE)) {
         nvme_log(ctrl, NVME_LOG_INFO, "Get Features select %u not supported (ONCS bit 4)", sel);
         return NVME_ERR_UNSUPPORTED;
     }
@@ -403,7 +404,7 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
     int rc = nvme_feature_check(ctrl, fid, data, len, true);
     if (rc != NVME_OK)
         return rc;
-    if (save && !(ctrl->info.oncs & NVME_ONCS_FEATURES_SAVE))
+    if (save && !(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_FEATURES_SAVE))
         return id_unsupported(ctrl, "saving features not supported (ONCS bit 4)");
     /* As nvme_get_feature: a structure the core does not know, given
      * without a length, is read from a page of zeros of the core's, never
@@ -476,7 +477,7 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
      * bit 2) has no NUMDU and no offset, and NUMDL bits 27:16 are the
      * whole count (§5.16, Figure 197): one command of up to 4096 dwords. */
     uint32_t piece = ctrl->info.mdts_bytes & ~3u;
-    bool ext = (ctrl->info.lpa & NVME_LPA_EXTENDED) != 0;
+    bool ext = (NVME_READ_ONCE(ctrl->info.lpa) & NVME_LPA_EXTENDED) != 0;
     /* Persistent Event Log Release Context (NVMe 2.0 §5.16.1.14) ends the
      * reporting context and is no read: the host releases it "after reading
      * the persistent event log page data" (NVMe 2.1 §5.1.12.1.14), with Read
@@ -571,7 +572,7 @@ int nvme_get_effects_log(struct nvme_ctrl *ctrl, uint8_t csi, struct nvme_effect
     if (ctrl == NULL || log == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (!(ctrl->info.lpa & NVME_LPA_EFFECTS))
+    if (!(NVME_READ_ONCE(ctrl->info.lpa) & NVME_LPA_EFFECTS))
         return id_unsupported(ctrl, "no Commands Supported and Effects log (LPA bit 1)");
     return nvme_log_simple(ctrl, NVME_LID_EFFECTS, 0, csi, log, sizeof(*log));
 }
@@ -581,7 +582,7 @@ int nvme_get_self_test_log(struct nvme_ctrl *ctrl, struct nvme_self_test_log *lo
     if (ctrl == NULL || log == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if (!(ctrl->info.oacs & NVME_OACS_SELF_TEST))
+    if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_SELF_TEST))
         return id_unsupported(ctrl, "Device Self-test not supported (OACS bit 4)");
     /* 564 bytes: a multiple of 4. */
     return nvme_log_simple(ctrl, NVME_LID_SELF_TEST, NVME_NSID_ALL, 0, log, sizeof(*log));
@@ -592,7 +593,7 @@ int nvme_get_sanitize_log(struct nvme_ctrl *ctrl, struct nvme_sanitize_log *log)
     if (ctrl == NULL || log == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    if ((ctrl->sanicap & 7u) == 0)
+    if ((NVME_READ_ONCE(ctrl->sanicap) & 7u) == 0)
         return id_unsupported(ctrl, "Sanitize not supported (SANICAP)");
     return nvme_log_simple(ctrl, NVME_LID_SANITIZE, NVME_NSID_ALL, 0, log, sizeof(*log));
 }

@@ -403,7 +403,7 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
  * the controller refuses it, 00b says nothing (§6.8). */
 static bool nvme_flush_broadcast(const struct nvme_ctrl *ctrl)
 {
-    return ((ctrl->info.vwc >> 1) & 3u) == 3u;
+    return ((NVME_READ_ONCE(ctrl->info.vwc) >> 1) & 3u) == 3u;
 }
 
 /* A namespace whose format the core cannot read or write with (status

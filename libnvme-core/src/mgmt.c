@@ -74,7 +74,7 @@ static __attribute__((noinline)) unsigned mgmt_effects_of(uint32_t e)
  * as a controller without the log. */
 static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *effects)
 {
-    if (!(ctrl->info.lpa & NVME_LPA_EFFECTS))
+    if (!(NVME_READ_ONCE(ctrl->info.lpa) & NVME_LPA_EFFECTS))
         return NVME_OK;
     uint32_t len = ((uint32_t)opc + 1u) * 4u;
     uint32_t *acs = ctrl->osal.mem_alloc(ctrl->osal.ctx, len);
@@ -251,9 +251,9 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
         return NVME_ERR_INVAL;
     if ((rc = mgmt_confirm(ctrl, "Format NVM", confirm)) != NVME_OK)
         return rc;
-    if (!(ctrl->info.oacs & NVME_OACS_FORMAT))
+    if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_FORMAT))
         return mgmt_unsupported(ctrl, "Format NVM", "OACS bit 1 clear");
-    if (a->ses == NVME_FORMAT_SES_CRYPTO && !(ctrl->fna & NVME_FNA_CRYPTO))
+    if (a->ses == NVME_FORMAT_SES_CRYPTO && !(NVME_READ_ONCE(ctrl->fna) & NVME_FNA_CRYPTO))
         return mgmt_unsupported(ctrl, "cryptographic erase", "FNA bit 2 clear");
     if (a->nsid != NVME_NSID_ALL) {
         const struct nvme_ns_info *ns = nvme_ns_find(ctrl, a->nsid);
@@ -261,7 +261,7 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
             return NVME_ERR_NOENT;
         if (ns->status != NVME_ERR_PROTO && a->lbaf > ns->nlbaf)
             return NVME_ERR_INVAL;
-        if (ctrl->fna & NVME_FNA_FORMAT_ALL)
+        if (NVME_READ_ONCE(ctrl->fna) & NVME_FNA_FORMAT_ALL)
             nvme_log(ctrl, NVME_LOG_WARN,
                      "FNA bit 0: formatting namespace %u formats every namespace", a->nsid);
     }
@@ -280,7 +280,7 @@ int nvme_device_self_test(struct nvme_ctrl *ctrl, uint32_t nsid, uint8_t stc)
     if (stc != NVME_DST_SHORT && stc != NVME_DST_EXTENDED && stc != NVME_DST_VENDOR &&
         stc != NVME_DST_ABORT)
         return NVME_ERR_INVAL;
-    if (!(ctrl->info.oacs & NVME_OACS_SELF_TEST))
+    if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_SELF_TEST))
         return mgmt_unsupported(ctrl, "Device Self-test", "OACS bit 4 clear");
     return mgmt_exec(ctrl, NVME_ADMIN_DEVICE_SELF_TEST, nsid, stc, 0, NULL);
 }
@@ -298,9 +298,9 @@ int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *a, ui
         return rc;
     static const uint32_t cap[5] = {0, 0, NVME_SANICAP_BLOCK, NVME_SANICAP_OVERWRITE,
                                     NVME_SANICAP_CRYPTO};
-    if ((ctrl->sanicap & 7u) == 0)
+    if ((NVME_READ_ONCE(ctrl->sanicap) & 7u) == 0)
         return mgmt_unsupported(ctrl, "Sanitize", "SANICAP lists no method");
-    if (a->action != NVME_SANACT_EXIT_FAILURE && !(ctrl->sanicap & cap[a->action]))
+    if (a->action != NVME_SANACT_EXIT_FAILURE && !(NVME_READ_ONCE(ctrl->sanicap) & cap[a->action]))
         return mgmt_unsupported(ctrl, "this Sanitize action", "SANICAP");
     uint32_t cdw10 = a->action | (a->ause ? 1u << 3 : 0u) | ((uint32_t)a->owpass << 4) |
                      (a->oipbp ? 1u << 8 : 0u) | (a->nodas ? 1u << 9 : 0u);
@@ -314,7 +314,7 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
         return rc;
     if (buf == NULL || len == 0 || (len & 3u) != 0 || (offset & 3u) != 0 || offset + len < offset)
         return NVME_ERR_INVAL;
-    if (!(ctrl->info.oacs & NVME_OACS_FW))
+    if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_FW))
         return mgmt_unsupported(ctrl, "Firmware Image Download", "OACS bit 2 clear");
     /* Pieces: FWUG (4 KiB units; 0 no information, FFh no restriction)
      * gives size and alignment; never above MDTS. */
@@ -351,7 +351,7 @@ int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bp
         return rc;
     if (slot > 7u || action > 7u)
         return NVME_ERR_INVAL;
-    if (!(ctrl->info.oacs & NVME_OACS_FW))
+    if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_FW))
         return mgmt_unsupported(ctrl, "Firmware Commit", "OACS bit 2 clear");
     rc = mgmt_exec(ctrl, NVME_ADMIN_FW_COMMIT, 0,
                    slot | ((uint32_t)action << 3) | (bpid ? 1u << 31 : 0u), 0, dw0);
@@ -390,7 +390,7 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
 static int mgmt_ns_ready(struct nvme_ctrl *ctrl)
 {
     int rc = mgmt_ready(ctrl);
-    if (rc == NVME_OK && !(ctrl->info.oacs & NVME_OACS_NS_MGMT))
+    if (rc == NVME_OK && !(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_NS_MGMT))
         rc = mgmt_unsupported(ctrl, "Namespace Management", "OACS bit 3 clear");
     return rc;
 }

@@ -164,6 +164,7 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     unsigned fmt = nvme_id_ns_format(id); /* below NVME_LBAF_COUNT (6 bits) */
     struct nvme_lbaf lbaf = ns->lbaf[fmt];
     const char *why = NULL;
+    uint32_t nn = NVME_READ_ONCE(ctrl->info.nn); /* a reset may take a new NN */
     if (id->nlbaf > NVME_NLBAF_MAX_V2)
         why = "NLBAF above 63";
     else if (fmt > id->nlbaf)
@@ -172,7 +173,7 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
         why = "LBA data size out of range";
     else if (id->nsze == 0)
         why = "NSZE is 0";
-    else if (ctrl->info.nn != 0 && ns->nsid > ctrl->info.nn)
+    else if (nn != 0 && ns->nsid > nn)
         why = "NSID above NN";
 
     if (why != NULL) {
@@ -261,8 +262,8 @@ static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, 
  * a host-side failure fails the scan. */
 static int nvme_ns_elbaf(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
 {
-    if (!(ctrl->info.ctratt & NVME_CTRATT_ELBAS) || ns->status != NVME_OK || ns->pi_type == 0 ||
-        (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
+    if (!(NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) || ns->status != NVME_OK ||
+        ns->pi_type == 0 || (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
         return NVME_OK;
     int rc = nvme_identify_cs(ctrl, NVME_CNS_CS_NS, ns->nsid, NVME_CSI_NVM, page);
     if (rc < 0)
@@ -387,7 +388,7 @@ static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid
     if (rc <= 0 && rc != NVME_ERR_PROTO)
         return rc;
     l->count = 0;
-    uint32_t nn = ctrl->info.nn;
+    uint32_t nn = NVME_READ_ONCE(ctrl->info.nn);
     if (nn > NVME_MAX_NS_PROBE) {
         nvme_log(ctrl, NVME_LOG_WARN, "NN %u: NSIDs past %u not probed", nn, NVME_MAX_NS_PROBE);
         nn = NVME_MAX_NS_PROBE;

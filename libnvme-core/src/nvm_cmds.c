@@ -289,7 +289,7 @@ static int nvm_dsm(struct nvme_ctrl *ctrl, struct nvm_built *b, uint32_t attr,
 {
     const struct nvme_ns_info *ns = b->ns;
     uint32_t nsid = ns->nsid;
-    if (!(ctrl->info.oncs & NVME_ONCS_DSM))
+    if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_DSM))
         return nvm_unsupported(ctrl, nsid, "Dataset Management", "ONCS bit 2 clear");
     uint64_t total = 0;
     uint32_t most = 0;
@@ -306,13 +306,16 @@ static int nvm_dsm(struct nvme_ctrl *ctrl, struct nvm_built *b, uint32_t attr,
      * above them and still report success (QEMU 7.2 does), so they are
      * refused here, clearly; nvme_deallocate splits within them. */
     if (attr & NVME_DSM_AD) {
-        if ((ctrl->dmrl != 0 && nr > ctrl->dmrl) || (ctrl->dmrsl != 0 && most > ctrl->dmrsl) ||
-            (ctrl->dmsl != 0 && total > ctrl->dmsl)) {
+        uint8_t dmrl = NVME_READ_ONCE(ctrl->dmrl);
+        uint32_t dmrsl = NVME_READ_ONCE(ctrl->dmrsl);
+        uint64_t dmsl = NVME_READ_ONCE64(ctrl->dmsl);
+        if ((dmrl != 0 && nr > dmrl) || (dmrsl != 0 && most > dmrsl) ||
+            (dmsl != 0 && total > dmsl)) {
             nvme_log(ctrl, NVME_LOG_ERROR,
                      "namespace %u: deallocate of %u range(s), %llu blocks, up to %u in one: "
                      "above DMRL %u / DMRSL %u / DMSL %llu (0: none)",
-                     nsid, nr, (unsigned long long)total, most, ctrl->dmrl, ctrl->dmrsl,
-                     (unsigned long long)ctrl->dmsl);
+                     nsid, nr, (unsigned long long)total, most, dmrl, dmrsl,
+                     (unsigned long long)dmsl);
             return NVME_ERR_INVAL;
         }
     }
@@ -469,14 +472,14 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
     nvm_built_take(&b, ctrl, ns, true);
     if ((flags & ~(unsigned)(NVME_IO_FUA | NVME_IO_LR | NVME_IO_DEALLOCATE)) != 0)
         return NVME_ERR_INVAL;
-    bool wz = (ctrl->info.oncs & NVME_ONCS_WRITE_ZEROES) &&
-              !(ctrl->quirks & NVME_QUIRK_NO_WRITE_ZEROES);
+    uint16_t oncs = NVME_READ_ONCE(ctrl->info.oncs); /* one answer: a reset may change it */
+    bool wz = (oncs & NVME_ONCS_WRITE_ZEROES) && !(ctrl->quirks & NVME_QUIRK_NO_WRITE_ZEROES);
     /* Linux NVME_QUIRK_DEALLOCATE_ZEROES: deallocated blocks read as
      * zeros, so Dataset Management deallocate zeroes them (no FUA). */
-    if (!wz && (ctrl->quirks & NVME_QUIRK_DEALLOCATE_ZEROES) && (ctrl->info.oncs & NVME_ONCS_DSM) &&
+    if (!wz && (ctrl->quirks & NVME_QUIRK_DEALLOCATE_ZEROES) && (oncs & NVME_ONCS_DSM) &&
         !(flags & NVME_IO_FUA) && ns->pi_type == 0)
         return nvme_deallocate(ctrl, nsid, lba, count);
-    if (!(ctrl->info.oncs & NVME_ONCS_WRITE_ZEROES))
+    if (!(oncs & NVME_ONCS_WRITE_ZEROES))
         return nvm_unsupported(ctrl, nsid, "Write Zeroes", "ONCS bit 3 clear");
     if (ctrl->quirks & NVME_QUIRK_NO_WRITE_ZEROES)
         return nvm_unsupported(ctrl, nsid, "Write Zeroes", "quirk: broken on this device");
@@ -512,7 +515,7 @@ int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba
         return rc;
     struct nvm_built b;
     nvm_built_take(&b, ctrl, ns, true);
-    if (!(ctrl->info.oncs & NVME_ONCS_WRITE_UNC))
+    if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_WRITE_UNC))
         return nvm_unsupported(ctrl, nsid, "Write Uncorrectable", "ONCS bit 1 clear");
     if (ns->csi == NVME_CSI_ZNS)
         return nvm_unsupported(ctrl, nsid, "Write Uncorrectable",
@@ -537,7 +540,7 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
     if ((flags & (NVME_IO_DEALLOCATE | NVME_IO_PRACT)) ||
         (rc = nvm_pi_flags_check(ctrl, ns, flags)) != NVME_OK)
         return rc != NVME_OK ? rc : NVME_ERR_INVAL;
-    if (!(ctrl->info.oncs & NVME_ONCS_VERIFY))
+    if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_VERIFY))
         return nvm_unsupported(ctrl, nsid, "Verify", "ONCS bit 7 clear");
     /* Each command within the Verify Size Limit (QEMU's vsl: Invalid
      * Field above it). */
@@ -612,10 +615,11 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
             return NVME_ERR_INVAL;
         }
     }
-    if (!(ctrl->info.oncs & NVME_ONCS_COPY))
+    if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_COPY))
         return nvm_unsupported(ctrl, nsid, "Copy", "ONCS bit 8 clear");
     /* OCFS came after Copy itself: 0 is read as format 0h only. */
-    if (ctrl->ocfs != 0 && !(ctrl->ocfs & NVME_OCFS_FORMAT0))
+    uint16_t ocfs = NVME_READ_ONCE(ctrl->ocfs);
+    if (ocfs != 0 && !(ocfs & NVME_OCFS_FORMAT0))
         return nvm_unsupported(ctrl, nsid, "Copy", "OCFS: no descriptor format 0h");
     if (ns->ms != 0)
         return nvm_unsupported(ctrl, nsid, "Copy", "the format has metadata");
@@ -865,7 +869,7 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
      * status and size, read before, change no length). */
     uint32_t epoch = nvme_ns_epoch_read(ctrl);
     if (opc == NVME_CMD_COMPARE) {
-        if (!(ctrl->info.oncs & NVME_ONCS_COMPARE))
+        if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_COMPARE))
             return nvm_unsupported(ctrl, nsid, "Compare", "ONCS bit 0 clear");
         if ((rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
             return rc;

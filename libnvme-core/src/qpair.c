@@ -607,7 +607,7 @@ bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
     s->retries++;
     nvme_stat_inc(&ctrl->stats.retries);
     unsigned crd = NVME_SF_CRD(sf);
-    uint32_t delay_ms = crd != 0 ? (uint32_t)ctrl->crdt[crd - 1u] * 100u : 0u;
+    uint32_t delay_ms = crd != 0 ? (uint32_t)NVME_READ_ONCE(ctrl->crdt[crd - 1u]) * 100u : 0u;
     /* CRDT can say 6553 s: never wait longer than the command's own
      * deadline, so a retry stays inside the bounds the caller was given
      * (in 64 bits: a deadline of days in ms overflows 32). */

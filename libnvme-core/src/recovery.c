@@ -1340,7 +1340,8 @@ void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts, bool again)
         ctrl->mdts_bytes_first = info->mdts_bytes; /* nvme_submit_rw's answers */
 }
 
-/* Written only when it changed: I/O on other CPUs reads these meanwhile. */
+/* Written only when it changed: calls on other CPUs read these meanwhile,
+ * each with one NVME_READ_ONCE. */
 #define NVME_TAKE(dst, v)                                                                          \
     do {                                                                                           \
         if ((dst) != (v))                                                                          \

@@ -1250,6 +1250,92 @@ static void io_queues_a_reset_gets_are_found_by_the_other_cpus(void **state)
     fx_stop(&f);
 }
 
+/* Review: the Identify fields a restart takes again (nvme_id_ctrl_take:
+ * ONCS, OACS, VWC...) are read meanwhile by calls on other CPUs, which
+ * read them with plain loads: a data race under ThreadSanitizer (before:
+ * "WARNING: ThreadSanitizer: data race" on ctrl->info.oncs, read in
+ * nvme_write_zeroes, written by nvme_id_ctrl_take), and a call could
+ * decide on two values.  Each is now read once, marked (NVME_READ_ONCE).
+ * CPU 0 resets the controller while a firmware takes Write Zeroes and
+ * Dataset Management away and gives them back at each restart
+ * (nvme_sim_set_support); CPU 1 meanwhile sends both: each is done,
+ * refused by the core with nothing sent, or Invalid Command Opcode from a
+ * device that dropped it after the core looked. */
+static struct {
+    struct fx *f;
+    int stop;
+    unsigned long done, refused, dropped, calls;
+    int err;
+} fw;
+
+static void fw_note(int rc)
+{
+    if (rc == 0)
+        fw.done++;
+    else if (rc == NVME_ERR_UNSUPPORTED)
+        fw.refused++;
+    else if (rc > 0 && NVME_SF_SCT(rc) == NVME_SCT_GENERIC &&
+             NVME_SF_SC(rc) == NVME_SC_INVALID_OPCODE)
+        fw.dropped++;
+    else if (fw.err == 0)
+        fw.err = rc;
+}
+
+static void *fw_cpu1(void *arg)
+{
+    (void)arg;
+    this_cpu = 1;
+    for (uint64_t i = 0; !__atomic_load_n(&fw.stop, __ATOMIC_ACQUIRE); i++) {
+        fw_note(nvme_write_zeroes(fw.f->ctrl, 1, (i % 64) * 8, 8, 0));
+        fw_note(nvme_deallocate(fw.f->ctrl, 1, (i % 64) * 8, 8));
+        __atomic_add_fetch(&fw.calls, 2ul, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static void identify_fields_a_restart_takes_are_read_once_by_the_other_cpus(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.opts.cpus = 2;
+    fx_create(&f);
+    f.osal.cpu_id = tls_cpu_id;
+    sim_sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = real_sleep_us;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    const uint16_t oacs = f.cfg.oacs, oncs = f.cfg.oncs;
+    const uint16_t less = (uint16_t)(oncs & ~(NVME_ONCS_WRITE_ZEROES | NVME_ONCS_DSM));
+    assert_true((oncs & NVME_ONCS_WRITE_ZEROES) && (oncs & NVME_ONCS_DSM));
+    memset(&fw, 0, sizeof(fw));
+    fw.f = &f;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fw_cpu1, NULL), 0);
+    for (int k = 0; k < RESETS; k++) {
+        nvme_sim_set_support(f.sim, oacs, k % 2 == 0 ? less : oncs, f.cfg.vwc);
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        /* CPU 1 calls on each firmware at least once (10 s at most). */
+        unsigned long calls = __atomic_load_n(&fw.calls, __ATOMIC_ACQUIRE);
+        for (int ms = 0; ms < 10000 && __atomic_load_n(&fw.calls, __ATOMIC_ACQUIRE) < calls + 4;
+             ms++)
+            pause_us(1000);
+    }
+    __atomic_store_n(&fw.stop, 1, __ATOMIC_RELEASE);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(fw.err, 0);
+    assert_true(fw.done > 0);
+    assert_true(fw.refused > 0);
+    /* Last: given back; then taken away, refused with nothing sent. */
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 8, 0), 0);
+    nvme_sim_set_support(f.sim, oacs, less, f.cfg.vwc);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 8, 0), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 0, 8), NVME_ERR_UNSUPPORTED);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1268,6 +1354,7 @@ int main(void)
         cmocka_unit_test(a_call_during_the_reset_of_a_device_back_waits_for_it),
         cmocka_unit_test(a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gone),
         cmocka_unit_test(io_queues_a_reset_gets_are_found_by_the_other_cpus),
+        cmocka_unit_test(identify_fields_a_restart_takes_are_read_once_by_the_other_cpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
