@@ -35,7 +35,7 @@ void nvme_passthru_prep(struct nvme_sqe *cmd, const struct nvme_sqe *sqe, struct
     cmd->mptr = 0;  /* the data pointers are the core's, from buf and len */
     cmd->prp1 = 0;
     cmd->prp2 = 0;
-    /* An opcode that may move data (bits 1:0, §5.1; the NVM command set
+    /* An opcode that may move data (bits 1:0, §5 Figure 139; the NVM command set
      * likewise) sent without a buffer still gets a bounce page: a device
      * that moves data the caller did not announce reads zeros or writes
      * into the core's page. */

@@ -33,7 +33,7 @@ void nvme_sqe_create_sq(struct nvme_sqe *sqe, const struct nvme_qpair *qp)
     sqe->cdw11 = NVME_CREATE_SQ_PC | ((uint32_t)qp->qid << 16);
 }
 
-/* Delete I/O Submission / Completion Queue (§5.5, §5.6). */
+/* Delete I/O Submission / Completion Queue (§5.6, §5.5). */
 void nvme_sqe_delete_queue(struct nvme_sqe *sqe, uint8_t opc, uint16_t qid)
 {
     nvme_sqe_init(sqe, opc, 0);

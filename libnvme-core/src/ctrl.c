@@ -359,7 +359,7 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl)
     if (NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->gone) &&
         nvme_ctrl_check_csts(ctrl) == NVME_OK) {
         /* Take the Host Memory Buffer back first, as Linux does before a
-         * shutdown.  Delete I/O queues, SQ before its CQ (§5.5): the
+         * shutdown.  Delete I/O queues, SQ before its CQ (§5.5, §5.6): the
          * controller aborts what they held.  Then the shutdown notification. */
         if (ctrl->hmb_on)
             (void)nvme_hmb_set(ctrl, false);

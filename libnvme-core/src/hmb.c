@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hmb.c - the Host Memory Buffer's memory (NVMe 2.0 §8.9): controllers
+ * hmb.c - the Host Memory Buffer's memory (NVMe 1.4 §8.9): controllers
  * without DRAM of their own ask for host memory (Identify HMPRE, at least
  * HMMIN, in pieces of at least HMMINDS, at most HMMAXD pieces; all in
  * 4 KiB units).  Here: chunks of DMA memory and the descriptor list that

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * identify.c - decoded Identify data (NVMe 2.0 §5.17), Get/Set Features
- * with select and data structures (§5.15, §5.27), and Get Log Page of any
- * size and offset (§5.16).  Everything the controller returns is copied
- * out of the DMA bounce buffer first, then checked: a malformed
- * structure is NVME_ERR_PROTO, never a read past the data.
+ * with select and data structures (NVMe 2.0 §5.15, §5.27), and Get Log
+ * Page of any size and offset (NVMe 2.0 §5.16).  Everything the
+ * controller returns is copied out of the DMA bounce buffer first, then
+ * checked: a malformed structure is NVME_ERR_PROTO, never a read past
+ * the data.
  */
 #include "nvme_internal.h"
 
@@ -176,7 +177,7 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
     return rc;
 }
 
-/* Namespace ID list (CNS 02h active, 10h allocated; §5.15.2, Figure 245;
+/* Namespace ID list (CNS 02h active, 10h allocated; §5.15.2, Figure 244;
  * of one I/O Command Set, csi >= 0: NVMe 2.0 CNS 07h, 1Ah, CSI in CDW11
  * 31:24): up to 1024 NSIDs > start, ascending, the first 0 ends the list. */
 static int ns_id_list(struct nvme_ctrl *ctrl, uint8_t cns, int csi, uint32_t start, uint32_t *list,
@@ -360,7 +361,7 @@ int nvme_get_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, unsigne
     if (ctrl == NULL || sel > NVME_FEAT_SEL_SUPPORTED)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    /* A Select other than current needs ONCS bit 4 (§5.27, Save and Select
+    /* A Select other than current needs ONCS bit 4 (§5.13, Save and Select
      * Feature Support): a controller without it (NVMe 1.0: SEL reserved)
      * would answer the current value, read as the default or as
      * capabilities, and for SEL 011b move the feature's data structure
@@ -427,8 +428,9 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
 /* Log pages                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Get Log Page (§5.16, Figures 199-201): NUMD 0-based dwords split in NUMDL
- * (CDW10 31:16) and NUMDU (CDW11 15:0); LPOL/LPOU the byte offset. */
+/* Get Log Page (NVMe 2.0 §5.16, Figures 199-201): NUMD 0-based dwords
+ * split in NUMDL (CDW10 31:16) and NUMDU (CDW11 15:0); LPOL/LPOU the
+ * byte offset. */
 static int nvme_get_log_piece(struct nvme_ctrl *ctrl, const struct nvme_log_args *a, uint8_t lsp,
                               bool rae, uint64_t offset, uint8_t *buf, uint32_t len)
 {
@@ -475,7 +477,8 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     /* Pieces of at most MDTS.  A controller without extended data (LPA
      * bit 2) has no NUMDU and no offset, and NUMDL bits 27:16 are the
-     * whole count (§5.16, Figure 197): one command of up to 4096 dwords. */
+     * whole count (NVMe 2.0 §5.16, Figure 197): one command of up to
+     * 4096 dwords. */
     uint32_t piece = ctrl->info.mdts_bytes & ~3u;
     bool ext = (NVME_READ_ONCE(ctrl->info.lpa) & NVME_LPA_EXTENDED) != 0;
     /* Persistent Event Log Release Context (NVMe 2.0 §5.16.1.14) ends the
@@ -506,7 +509,7 @@ int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
         uint32_t n = len - done < piece ? len - done : piece;
         /* RAE set on all pieces but the last (as libnvme's nvme_get_log):
          * the event is cleared, and the controller free to change the log,
-         * only once the whole of it was read (§5.16 RAE, §5.2). */
+         * only once the whole of it was read (§5.14 RAE, §5.2). */
         bool last = done + n == len;
         uint8_t lsp = nvme_log_piece_lsp(a, done == 0);
         int rc = nvme_get_log_piece(ctrl, a, lsp, a->rae || !last, a->offset + done, b + done, n);

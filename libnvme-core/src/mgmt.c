@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mgmt.c - management commands (NVMe 2.0 §5): Format NVM (§5.23),
- * Device Self-test (§5.9), Sanitize (§5.24), Firmware Image Download
- * (§5.13) and Commit (§5.12), NVM Subsystem Reset (§3.7.1, NSSR),
+ * mgmt.c - management commands (NVMe 1.4 §5): Format NVM (§5.23),
+ * Device Self-test (§5.8), Sanitize (§5.24), Firmware Image Download
+ * (§5.12) and Commit (§5.11), NVM Subsystem Reset (§7.3.1, NSSR),
  * Namespace Management (§5.20) and Attachment (§5.19).
  *
  * Destructive commands run only with `confirm` == NVME_CONFIRM_DESTROY;
@@ -53,7 +53,7 @@ static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc, bool frozen)
 }
 
 /* What an admin command's effects on the I/O path need (Commands
- * Supported and Effects, §5.16.1.6), as Linux's nvme_passthru_start/end.
+ * Supported and Effects, §5.14.1.5), as Linux's nvme_passthru_start/end.
  * MGMT_RESCAN: namespaces change (NIC, NCC), rescanned after.
  * MGMT_FREEZE: the command wants no I/O outstanding (CSE), as Format and
  * Sanitize, which change the LBA format or the data under the I/O path:

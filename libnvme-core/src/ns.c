@@ -2,7 +2,7 @@
 /*
  * ns.c - the namespace model: enumerate active namespaces with the Active
  * Namespace ID list (Identify CNS 02h, NVMe 1.4 §5.15.2.3), then Identify
- * Namespace (CNS 00h, §6.1.5) each one.  NSIDs need not be contiguous and
+ * Namespace (CNS 00h, §5.15.2.1) each one.  NSIDs need not be contiguous and
  * there may be more than one 1024-entry page of them.
  *
  * Identify data is untrusted: a namespace with nonsense (LBADS out of
@@ -18,7 +18,7 @@
  */
 #include "nvme_internal.h"
 
-#define NVME_LBADS_MIN 9u /* 512 bytes: smallest LBA size (§6.1.5, LBADS) */
+#define NVME_LBADS_MIN 9u /* 512 bytes: smallest LBA size (§5.15.2.1, LBADS) */
 /* Largest LBADS the core represents (lba_size is 32 bits); what a
  * namespace may really use is bounded by MDTS below (QEMU offers up to
  * 2 MiB blocks). */
@@ -125,12 +125,12 @@ void nvme_ns_free(struct nvme_ctrl *ctrl)
     ctrl->ns_all_count = ctrl->ns_all_cap = 0;
 }
 
-/* What the core does with the namespace's PI (NVM CS 1.0 §5.3.1): it
+/* What the core does with the namespace's PI (NVM CS 1.0 §5.2.1): it
  * builds commands for the 16b Guard (8 bytes) and, as Linux, the 64b
  * Guard (16 bytes), neither with a storage tag.  Plain nvme_read/
  * nvme_write move data only: fine without metadata, and for PI-only
  * formats (ms = the PI's size) with PRACT, since then the controller
- * inserts and strips the PI and transfers no metadata (§5.3.2.1).
+ * inserts and strips the PI and transfers no metadata (NVM CS §5.2.2).
  * known: the PIF is the controller's word (else only ms 8 has a PI the
  * core can name: 16b Guard). */
 static void nvme_ns_pi_setup(struct nvme_ns_info *ns, bool known)
@@ -181,7 +181,7 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
         ns->status = NVME_ERR_PROTO;
         return;
     }
-    /* NCAP <= NSZE and NUSE <= NCAP (§6.1.2, Figure 245) are reports on
+    /* NCAP <= NSZE and NUSE <= NCAP (NVM CS 1.0 §2.1.1) are reports on
      * space, not bounds: I/O is checked against NSZE alone, so a firmware
      * that gets them wrong keeps its namespace, as under Linux. */
     if (id->ncap > id->nsze || id->nuse > id->ncap)
@@ -256,7 +256,7 @@ static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, 
 }
 
 /* The PI format of a PI namespace's format in use: its Extended LBA
- * Format (CNS 05h CSI 00h, NVM CS 1.0 Figure 114), when CTRATT.ELBAS says
+ * Format (CNS 05h CSI 00h, NVM CS 1.0 Figure 100), when CTRATT.ELBAS says
  * the controller reports them, as Linux's nvme_configure_pi_elbas.  A
  * refusal leaves the 16b Guard only where it is the one that fits (ms 8);
  * a host-side failure fails the scan. */

@@ -47,7 +47,7 @@ static uint32_t nvm_cdw12_flags(unsigned flags)
 /* PRINFO bits `prinfo` (CDW12), and for Types 1 and 2 the SLBA as the
  * initial reference tag (ILBRT): its low 32 bits in CDW14, with the 64b
  * Guard also bits 47:32 in CDW3 15:0, as the reference tag has 48 bits
- * there (NVM CS 1.0 §5.3.1.4, Read command Figures; Linux
+ * there (NVM CS 1.0 §5.2.1.4.1, Figure 125; Linux
  * nvme_set_ref_tag). */
 static void nvme_pi_fields(const struct nvme_ns_info *ns, struct nvme_sqe *sqe, uint32_t prinfo)
 {
@@ -398,7 +398,7 @@ __attribute__((noinline)) int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t n
 }
 
 /* ------------------------------------------------------------------ */
-/* Write Zeroes (§3.2.8), Write Uncorrectable (§3.2.7), Verify (§3.2.9) */
+/* Write Zeroes, Write Uncorrectable, Verify (NVM CS §3.2.8, §3.2.7, §3.2.5) */
 /* ------------------------------------------------------------------ */
 
 /* Blocks of `ns` a command may name under a size limit of the NVM
@@ -551,7 +551,7 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
 }
 
 /* ------------------------------------------------------------------ */
-/* Copy (NVM CS §3.3.1): source ranges to consecutive destination blocks */
+/* Copy (NVM CS §3.2.2): source ranges to consecutive destination blocks */
 /* ------------------------------------------------------------------ */
 
 /* Fills `e` with the next source range entries (format 0h, Figure 39) from
@@ -759,7 +759,7 @@ static uint32_t nvm_piece_max(const struct nvme_ctrl *ctrl, uint32_t dblk)
 
 /* Read, Write or Compare of count blocks, cut at MDTS; separate metadata
  * through a DMA buffer of the core whose bus address goes in MPTR (one
- * contiguous buffer, NVM CS §5.2.1.1). */
+ * contiguous buffer, NVM CS §5.8.3). */
 static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t epoch,
                                               const struct nvme_ns_info *ns, uint8_t opc,
                                               uint64_t lba, uint32_t count, uint8_t *buf,
@@ -1117,7 +1117,7 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
 /* --- I/O passthrough ---------------------------------------------------------- */
 
 /* Bytes a command of the NVM and Zoned sets moves that the core can tell
- * from the command and the namespace (NVM CS §3.3): the data commands
+ * from the command and the namespace (NVM CS §3.2): the data commands
  * (Read, Write, Compare, Zone Append: `blocks`) NLB + 1 blocks, with the
  * interleaved metadata of an extended format unless PRACT strips a
  * PI-only one (`flags`, nvm_moves_md); Dataset Management NR + 1 ranges of

@@ -370,7 +370,7 @@ struct nvme_ctrl {
     struct nvme_ns_table *ns_retired; /* replaced tables a lookup may still read */
     /* What an I/O queue's namespace cache (qp->ns_cache, io.c) holds
      * before a lookup found one, so that it is never NULL: no namespace
-     * has NSID 0 (§3.2.1.2), and its status says there is none. */
+     * has NSID 0 (§6.1.2), and its status says there is none. */
     struct nvme_ns_info ns_none;
     uint32_t ns_readers;          /* atomic: lookups reading a table (nvme_ns_read_begin) */
     struct nvme_ns_info **ns_all; /* every namespace object ever made */
@@ -528,7 +528,7 @@ static inline bool nvme_dma_dir_ok(enum nvme_dma_dir dir)
 }
 
 /* A passthrough buffer's dir against the opcode's bits 1:0 (NVMe 2.0
- * §5.1: 01b host to controller, 10b controller to host, 11b both): the
+ * §5, Figure 138: 01b host to controller, 10b controller to host, 11b both): the
  * device moves the data that way whatever the host mapped, so a buffer
  * mapped the other way would be written where the device may only read. */
 static inline bool nvme_dma_dir_fits_opc(uint8_t opc, enum nvme_dma_dir dir)

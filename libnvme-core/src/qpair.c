@@ -596,7 +596,7 @@ void nvme_qpair_ring(struct nvme_ctrl *ctrl, uint16_t qid)
 /* Retry policy for a completion with an error (lifecycle rule 5): DNR is
  * never retried; a retryable status is, within the budget, after the
  * Command Retry Delay it selects (CRD -> CRDT1-3 in 100 ms units,
- * §4.6.1.2 / Identify Controller).  Returns true when the slot stays. */
+ * §4.6.1 / Identify Controller).  Returns true when the slot stays. */
 bool nvme_qpair_retry(struct nvme_qpair *qp, uint16_t idx, uint16_t sf)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;

@@ -379,7 +379,7 @@ static void nvme_abort_done(void *arg, int result, uint32_t dw0)
 }
 
 /* Processing paused (CSTS.PP, §3.1.6; valid with CSTS.RDY), as during a
- * firmware activation without reset (Firmware Commit CA 011b, §5.12, or
+ * firmware activation without reset (Firmware Commit CA 011b, §5.11, or
  * the Firmware Activation Starting notice, §5.2.1): a command late then
  * waits, its deadline started again, rather than being aborted, for up to
  * MTFA (Identify Controller bytes 271:270, 100 ms units; 0: the admin
@@ -797,7 +797,7 @@ static int nvme_admin_run(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, ui
     return nvme_exec(&ctrl->admin, sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0, dw0);
 }
 
-/* Get/Set Features (§5.9, §5.21): FID in CDW10[7:0].  Public (nvme.h), and
+/* Get/Set Features (§5.13, §5.21): FID in CDW10[7:0].  Public (nvme.h), and
  * what bring-up and every restart set features with. */
 static __attribute__((noinline)) int nvme_features(struct nvme_ctrl *ctrl, uint8_t opc, uint8_t fid,
                                                    uint32_t cdw11, uint32_t *dw0)
@@ -806,7 +806,7 @@ static __attribute__((noinline)) int nvme_features(struct nvme_ctrl *ctrl, uint8
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    /* No buffer here: a feature with a data structure (§5.27.1) would
+    /* No buffer here: a feature with a data structure (§5.21.1) would
      * have the controller move it through PRP1 = 0 (nvme_get_feature and
      * nvme_set_feature take one; the Host Memory Buffer is the core's).
      * So would a vendor-specific one (C0h-FFh, NVMe 2.0 Figure 385) whose
@@ -996,7 +996,7 @@ int nvme_delete_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
     struct nvme_sqe sqe;
     nvme_sqe_delete_queue(&sqe, NVME_ADMIN_DELETE_SQ, qp->qid);
     int rc = nvme_admin_run(ctrl, &sqe, NULL);
-    /* What the SQ held was aborted into the CQ (§5.5): reaped now, as
+    /* What the SQ held was aborted into the CQ (§5.6): reaped now, as
      * Linux polls the CQ between the two deletions; then the queue is no
      * longer live, so no reaper (an interrupt handler, another CPU) writes
      * the head doorbell of a CQ Delete I/O CQ removed (an Invalid Doorbell
@@ -1250,7 +1250,7 @@ static int nvme_restart_layout(struct nvme_ctrl *ctrl, uint16_t *want)
 }
 
 /* The NVM Command Set's own Identify Controller (CNS 06h CSI 00h, NVM CS
- * 1.0 §4.1.5.1), which NVMe 2.0 controllers and those with I/O Command
+ * 1.0 §4.1.5.4), which NVMe 2.0 controllers and those with I/O Command
  * Sets (CC.CSS 110b) answer, as Linux's nvme_init_non_mdts_limits asks it
  * at every start: the Verify, Write Zeroes and Write Uncorrectable Size
  * Limits (VSL, WZSL, WUSL) and the Dataset Management deallocate limits
@@ -1777,7 +1777,7 @@ int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly, bool nssr)
 {
     if (!nvme_recovery_claim(ctrl))
         return NVME_ERR_STATE;
-    /* NVM Subsystem Reset (§3.7.1), written with the reset claimed: no
+    /* NVM Subsystem Reset (§7.3.1), written with the reset claimed: no
      * other CPU's check reads the registers meanwhile (they wait for the
      * reset).  On PCIe the link goes down and the BAR reads all ones for
      * a while: not a device gone before CAP.TO passed without an answer

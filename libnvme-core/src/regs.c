@@ -2,7 +2,7 @@
 /*
  * regs.c - controller registers (NVMe 1.4 §3.1): traced access, CSTS
  * checks, enable and disable (§7.6.1), stop, shutdown (§7.6.2), and the
- * read-only dump of every register (nvme_ctrl_regs_read, NVMe 2.0 §3.1.4).
+ * read-only dump of every register (nvme_ctrl_regs_read, NVMe 2.0 §3.1.3).
  */
 #include "nvme_internal.h"
 
@@ -230,7 +230,7 @@ static int nvme_wait_csts(struct nvme_ctrl *ctrl, uint32_t mask, uint32_t want, 
 }
 
 /* After an NVM Subsystem Reset the PCIe link of the controller may go
- * down and its BAR read all ones until the link trains again (§3.7.1:
+ * down and its BAR read all ones until the link trains again (§7.3.1:
  * the reset may reach the PCIe layer): a register that reads back
  * something else within `timeout_ms` (CAP.TO) says it is there.
  * NVME_ERR_GONE when it never does. */
@@ -372,7 +372,7 @@ int nvme_ctrl_shutdown(struct nvme_ctrl *ctrl)
     return ctrl->shutdown_rc = rc;
 }
 
-/* Every register of NVMe 2.0 §3.1.4 Figure 35 that struct nvme_ctrl_regs
+/* Every register of NVMe 2.0 §3.1.3 Figure 35 that struct nvme_ctrl_regs
  * holds, in the order nvme_ctrl_regs_read reads them: its offset, where
  * the struct keeps it, and whether it is 64 bits wide. */
 #define NVME_REGS_FIELD(reg, f)                                                                    \
@@ -418,7 +418,7 @@ static void nvme_regs_fill(struct nvme_ctrl *ctrl, struct nvme_ctrl_regs *r, uns
     }
 }
 
-/* Every register of NVMe 2.0 §3.1.4 Figure 35 (nvme-cli's show-regs).
+/* Every register of NVMe 2.0 §3.1.3 Figure 35 (nvme-cli's show-regs).
  * Reads only: NSSR (20h) and NSSD (64h) read 0, and a write of either
  * resets or shuts down the NVM subsystem.  No lock: register reads
  * change nothing (a PMRSTS read is at most the PMR write barrier that

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * status.c - names for completion statuses (NVMe 1.4 §4.6.1.2, Figures
- * 126-131; NVMe 2.0 Figures 101-105, the NVM, Zoned Namespace and Key
+ * 126-131; NVMe 2.0 Figures 94-99, the NVM, Zoned Namespace and Key
  * Value command set specifications) and for the core's own error values.
  *
  * Kernels that count bytes build with -DNVME_NO_STATUS_NAMES (CMake

@@ -306,7 +306,7 @@ const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl);
 bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl);
 /* Read CSTS (for nvmectl ready and diagnostics); all ones for NULL. */
 uint32_t nvme_ctrl_read_csts(struct nvme_ctrl *ctrl);
-/* The controller registers of NVMe 2.0 §3.1.4 (Figure 35), as read. */
+/* The controller registers of NVMe 2.0 §3.1.3 (Figure 35), as read. */
 struct nvme_ctrl_regs {
     uint64_t cap;                     /* 00h Controller Capabilities */
     uint32_t vs;                      /* 08h Version */
@@ -398,7 +398,7 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * say it may move data gets a page even then; with len != 0, dir is one of
  * enum nvme_dma_dir).  NVME_ERR_INVAL, nothing sent: a dir that is not,
  * or that excludes the way the opcode's bits 1:0 say its data moves
- * (§5.1: 01b to the controller, 10b from it, 11b both), the
+ * (§5, Figure 139: 01b to the controller, 10b from it, 11b both), the
  * opcodes that manage the core's own queues, event requests,
  * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Asynchronous
  * Event Request, Doorbell Buffer Config, Set Features Host Memory
@@ -474,7 +474,7 @@ struct nvme_ns_info {
      * namespace with these identifiers (moved when they change), so that
      * a blocking call's pieces never go to two namespaces. */
     uint32_t ids_epoch;
-    /* The PI's format (NVM CS 1.0 §5.3.1), from the in-use format's Extended
+    /* The PI's format (NVM CS 1.0 §5.2.1), from the in-use format's Extended
      * LBA Format (Identify CNS 05h CSI 00h, read for PI namespaces when
      * CTRATT.ELBAS is set; else the 16b Guard of NVMe 1.4). */
     uint8_t pif;     /* Protection Information Format: NVME_PIF_16B_GUARD, _32B_, _64B_ */
@@ -813,7 +813,7 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
  * 1.0 Figure 23, so the PI would come from the caller). */
 int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                  const void *buf);
-/* Copy (ONCS bit 8, NVM CS §3.3.1, descriptor format 0h): the blocks of
+/* Copy (ONCS bit 8, NVM CS §3.2.2, descriptor format 0h): the blocks of
  * the `nr` source ranges, in order, to consecutive blocks from `dlba`, in
  * the same namespace, without moving them through host memory.  Sent as
  * as many commands as the namespace's limits need (copy_max_range,
@@ -947,7 +947,7 @@ int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bp
  * calling nvme_ctrl_reset(). */
 int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm);
 /* Namespace Management and Attachment (OACS bit 3, else
- * NVME_ERR_UNSUPPORTED; NVMe 2.0 §5.20, §5.19).  Each rescans the
+ * NVME_ERR_UNSUPPORTED; §5.20, §5.19).  Each rescans the
  * namespaces after (nvme_ns_find sees the change when the call returns).
  * Create: a namespace of nsze blocks (capacity ncap, 0: nsze) in LBA
  * format `flbas` (the format index 0..63, not the FLBAS byte: the core

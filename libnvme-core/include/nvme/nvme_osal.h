@@ -345,7 +345,7 @@ struct nvme_osal {
     /* --- BAR0's size (OPTIONAL) -------------------------------------------
      * Bytes of BAR0 the port mapped (the BAR's size, from PCI).  Queue q's
      * doorbells are at 1000h + 2q * (4 << CAP.DSTRD) and the next stride
-     * (§3.1.21), the stride a device's choice: the core creates only as
+     * (§3.1.24-25), the stride a device's choice: the core creates only as
      * many I/O queues as have their doorbells inside, and refuses a
      * controller whose admin queue doorbells are not (device input; Linux
      * does the same).  0: 16 KiB, the least PORTING.md asks to map. */

@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nvme_spec.h - on-the-wire structures and constants of NVM Express 1.4.
+ * nvme_spec.h - on-the-wire structures and constants of NVM Express: the
+ * NVMe Base 1.4 layouts, with what NVMe Base 2.0 and the NVM Command Set
+ * 1.0 added to them (Identify Controller fields marked "NVMe 2.0";
+ * Identify Namespace bytes 74-80 and LBA formats 16-63 are NVM CS 1.0),
+ * then ("Beyond the core's first needs") NVMe 2.0, NVM CS and ZNS.
  *
- * Names follow the specification (NVM Express Base Specification 1.4c,
- * "NVMe 1.4" below) so that the spec is the documentation.  Every
+ * Names follow the specifications so that the spec is the documentation.
+ * Spec citations in the core (src and include): a bare "§x" or
+ * "Figure n" is NVM Express Base Specification revision 1.4 (June 2019;
+ * 1.4c keeps its section numbers).  Any other document is named:
+ * "NVMe 2.0" (Base Specification 2.0), "NVM CS" (NVM Command Set
+ * Specification 1.0), "ZNS" (Zoned Namespace Command Set 1.1), and the
+ * name covers the citations after it in the same parentheses.  Every
  * structure has a static assertion on its size and on the offsets that
  * matter; the compiler checks the layouts, not hope.
  *
@@ -42,7 +51,7 @@
 #define NVME_REG_CRTO 0x68  /* Controller Ready Timeouts (NVMe 2.0) */
 #define NVME_REG_DBS 0x1000 /* first doorbell (§3.1.24) */
 
-/* The others of NVMe 2.0 §3.1.4 Figure 35 (read by nvme_ctrl_regs_read). */
+/* The others of NVMe 2.0 §3.1.3 Figure 35 (read by nvme_ctrl_regs_read). */
 #define NVME_REG_CMBLOC 0x38   /* Controller Memory Buffer Location */
 #define NVME_REG_CMBSZ 0x3c    /* Controller Memory Buffer Size */
 #define NVME_REG_BPINFO 0x40   /* Boot Partition Information */
@@ -437,7 +446,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, psd) == 2048, "PSD offset");
 #define NVME_VWC_PRESENT (1u << 0)
 
 /* ------------------------------------------------------------------ */
-/* Identify Namespace data structure (NVMe 1.4 §6.1.5, Figure 245)      */
+/* Identify Namespace data structure (NVMe 1.4 §5.15.2.1, Figure 245)   */
 /* ------------------------------------------------------------------ */
 
 struct nvme_lbaf { /* LBA Format Data Structure (Figure 250) */
@@ -486,7 +495,7 @@ struct nvme_id_ns {
     uint8_t nguid[16]; /* 104 */
     uint8_t eui64[8];  /* 120 */
     /* 128: LBA Format 0..63.  NVMe 1.4 defines 16 (bytes 128-191, the
-     * rest reserved); NVMe 2.0 §5.8 (NVM Command Set Specification 1.0,
+     * rest reserved); NVMe 2.0 (NVM Command Set Specification 1.0 §4.1.5.1,
      * Figure 97) up to 64, at byte 128 + 4 * index. */
     struct nvme_lbaf lbaf[64];
     uint8_t vs[3712]; /* 384 */
@@ -597,7 +606,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 #define NVME_ADMIN_FW_DOWNLOAD 0x11
 /* OACS bits beyond the first four */
 #define NVME_OACS_SELF_TEST (1u << 4)
-/* SANICAP (bytes 328-331, §5.17.2.1 Figure 275) */
+/* SANICAP (bytes 328-331, NVMe 2.0 §5.17.2.1 Figure 275) */
 #define NVME_SANICAP_CRYPTO (1u << 0)
 #define NVME_SANICAP_BLOCK (1u << 1)
 #define NVME_SANICAP_OVERWRITE (1u << 2)
@@ -632,9 +641,9 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 /* OCFS (Identify Controller byte 534): Copy Descriptor Format 0h */
 #define NVME_OCFS_FORMAT0 (1u << 0)
 
-/* Copy (NVM CS 1.0 §3.3.1): CDW10-11 SDLBA, CDW12 bits 7:0 NR (0-based),
+/* Copy (NVM CS 1.0 §3.2.2): CDW10-11 SDLBA, CDW12 bits 7:0 NR (0-based),
  * 11:8 Descriptor Format, 30 FUA, 31 LR; the data are NR + 1 Source
- * Range Entries, Format 0h (Figure 39): 32 bytes each. */
+ * Range Entries, Format 0h (NVM CS Figure 34): 32 bytes each. */
 #define NVME_CMD_COPY 0x19
 struct nvme_copy_range {
     uint8_t rsvd0[8];
@@ -657,7 +666,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_copy_range) == 32, "Copy range is 32 bytes
 #define NVME_WZ_DEAC (1u << 25) /* Write Zeroes: deallocate (NVM CS §3.2.8) */
 
 /* Dataset Management (NVM CS §3.2.3): CDW10 NR (0-based ranges) bits 7:0,
- * CDW11 attributes; 16-byte range entries (Figure 42). */
+ * CDW11 attributes; 16-byte range entries (NVM CS Figure 41). */
 #define NVME_DSM_IDR (1u << 0)
 #define NVME_DSM_IDW (1u << 1)
 #define NVME_DSM_AD (1u << 2) /* deallocate */
@@ -680,25 +689,25 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes")
 #define NVME_CNS_CTRL_LIST 0x13            /* controllers in the NVM subsystem */
 #define NVME_CNS_CS_ALLOCATED_NS_LIST 0x1a /* allocated NSIDs of one I/O Command Set */
 #define NVME_CNS_IOCS 0x1c                 /* I/O Command Set data structure */
-/* Command Set Identifiers (NVMe 2.0 Figure 286), CDW11 bits 31:24 */
+/* Command Set Identifiers (NVMe 2.0 Figure 274), CDW11 bits 31:24 */
 #define NVME_CSI_NVM 0x00
 #define NVME_CSI_KV 0x01
 #define NVME_CSI_ZNS 0x02
-/* Namespace Identification Descriptor types (Figure 276) */
+/* Namespace Identification Descriptor types (NVMe 2.0 Figure 277) */
 #define NVME_NIDT_EUI64 0x01
 #define NVME_NIDT_NGUID 0x02
 #define NVME_NIDT_UUID 0x03
 #define NVME_NIDT_CSI 0x04
 /* Controller list (Figure 279): a count then up to 2047 CNTIDs. */
 #define NVME_CTRL_LIST_MAX 2047u
-/* I/O Command Set data structure (CNS 1Ch, Figure 291): 512 vectors of
- * 8 bytes, bit n = command set n. */
+/* I/O Command Set data structure (CNS 1Ch, NVMe 2.0 §5.17.2.21, Figure
+ * 289): 512 vectors of 8 bytes, bit n = command set n. */
 #define NVME_IOCS_VECTORS 512u
 
-/* Features (NVMe 2.0 Figure 385) */
+/* Features (NVMe 2.0 Figure 316) */
 #define NVME_FEAT_LBA_RANGE 0x03 /* LBA Range Type: Get returns 4096 bytes (64 entries) */
 #define NVME_FEAT_APST 0x0c      /* Autonomous Power State Transition, 256-byte data */
-/* Host Memory Buffer (FID 0Dh, NVMe 2.0 §5.27.1.14 and §8.9): Set takes no
+/* Host Memory Buffer (FID 0Dh, §5.21.1.13 and §8.9): Set takes no
  * data (CDW11 EHM bit 0, MR bit 1; CDW12 HSIZE in memory pages; CDW13/14
  * the descriptor list's address; CDW15 its entry count); Get returns a
  * 4096-byte attributes structure. */
@@ -711,27 +720,27 @@ struct nvme_hmb_desc {         /* Host Memory Buffer Descriptor Entry */
     uint32_t rsvd;
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 bytes");
-#define NVME_FEAT_TIMESTAMP 0x0e /* 8-byte data (§5.27.1.10) */
+#define NVME_FEAT_TIMESTAMP 0x0e /* 8-byte data (NVMe 2.0 §5.27.1.11) */
 #define NVME_FEAT_IOCS_PROFILE 0x19
 #define NVME_FEAT_APST_DATA_SIZE 256u
 #define NVME_FEAT_TIMESTAMP_DATA_SIZE 8u
 #define NVME_FEAT_HOST_BEHAVIOR_DATA_SIZE 512u
 /* Host Identifier (FID 81h, with reservations: ONCS bit 5): a data
- * structure of 8 bytes, or 16 with EXHID (CDW11 bit 0) (§5.27.1.25). */
+ * structure of 8 bytes, or 16 with EXHID (CDW11 bit 0) (NVMe 2.0 §5.27.1.25). */
 #define NVME_FEAT_HOST_ID 0x81
 #define NVME_FEAT_HOST_ID_EXHID (1u << 0)
 #define NVME_FEAT_HOST_ID_DATA_SIZE 16u
-/* C0h-FFh: vendor specific (Figure 385). */
+/* C0h-FFh: vendor specific (NVMe 2.0 Figure 316). */
 #define NVME_FEAT_VENDOR_FIRST 0xc0
-/* Get Features SEL (CDW10 bits 10:8, Figure 325) and Set Features SV
- * (CDW10 bit 31, Figure 382). */
+/* Get Features SEL (CDW10 bits 10:8, NVMe 2.0 §5.15) and Set Features SV
+ * (CDW10 bit 31, NVMe 2.0 §5.27). */
 #define NVME_FEAT_SEL_SHIFT 8
 #define NVME_FEAT_SEL_CURRENT 0u
 #define NVME_FEAT_SEL_DEFAULT 1u
 #define NVME_FEAT_SEL_SAVED 2u
 #define NVME_FEAT_SEL_SUPPORTED 3u
 #define NVME_FEAT_SV (1u << 31)
-/* Capabilities returned with SEL = 011b (Figure 326) */
+/* Capabilities returned with SEL = 011b (NVMe 2.0 Figure 195) */
 #define NVME_FEAT_CAP_SAVEABLE (1u << 0)
 #define NVME_FEAT_CAP_NS_SPECIFIC (1u << 1)
 #define NVME_FEAT_CAP_CHANGEABLE (1u << 2)
@@ -739,9 +748,9 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 /* Log pages (NVMe 2.0 Figure 202) */
 #define NVME_LID_EFFECTS 0x05
 #define NVME_LID_SELF_TEST 0x06
-#define NVME_LID_TELEMETRY_HOST 0x07        /* Telemetry Host-Initiated (§5.16.1.8) */
+#define NVME_LID_TELEMETRY_HOST 0x07        /* Telemetry Host-Initiated (NVMe 2.0 §5.16.1.8) */
 #define NVME_LOG_LSP_TELEMETRY_CREATE 0x01u /* LSP bit 0: capture the data now */
-#define NVME_LID_TELEMETRY_CTRL 0x08        /* Telemetry Controller-Initiated (§5.16.1.9) */
+#define NVME_LID_TELEMETRY_CTRL 0x08        /* Telemetry Ctrl-Initiated (NVMe 2.0 §5.16.1.9) */
 /* Persistent Event Log (NVMe 1.4 §5.14.1.13, NVMe 2.0 §5.16.1.14): LSP
  * bits 1:0 are the Action on the reporting context, a snapshot of the log
  * that Read Log Data reads; establishing one while one exists, or reading
@@ -763,7 +772,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
  * at most 4096 dwords in one command, no NUMDU, no offset. */
 #define NVME_LOG_NOEXT_MAX_BYTES 16384u
 
-/* Error Information log entry (§5.16.1.2, Figure 205) */
+/* Error Information log entry (NVMe 2.0 §5.16.1.2, Figure 205) */
 struct __attribute__((packed)) nvme_error_log_entry {
     uint64_t error_count;
     uint16_t sqid;
@@ -781,7 +790,7 @@ struct __attribute__((packed)) nvme_error_log_entry {
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_error_log_entry) == 64, "error entry is 64 bytes");
 
-/* Firmware Slot Information (§5.16.1.4, Figure 210) */
+/* Firmware Slot Information (NVMe 2.0 §5.16.1.4, Figure 210) */
 struct nvme_fw_slot_log {
     uint8_t afi; /* bits 2:0 active slot, 6:4 slot at next reset */
     uint8_t rsvd1[7];
@@ -790,7 +799,7 @@ struct nvme_fw_slot_log {
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_fw_slot_log) == 512, "firmware slot log is 512 bytes");
 
-/* Commands Supported and Effects (§5.16.1.6, Figure 212/213) */
+/* Commands Supported and Effects (NVMe 2.0 §5.16.1.6, Figure 212/213) */
 struct nvme_effects_log {
     uint32_t acs[256];  /* admin opcodes */
     uint32_t iocs[256]; /* I/O opcodes */
@@ -806,8 +815,8 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_effects_log) == 4096, "effects log is 4096
  * other command to the same namespace, 2 to any namespace */
 #define NVME_EFFECTS_CSE_MASK (7u << 16)
 
-/* Device Self-test (§5.9, CDW10 STC bits 3:0) and its log (§5.16.1.7,
- * Figures 214/215): 20 results of 28 bytes, newest first. */
+/* Device Self-test (NVMe 2.0 §5.9, CDW10 STC bits 3:0) and its log
+ * (NVMe 2.0 §5.16.1.7, Figures 214/215): 20 results of 28 bytes, newest first. */
 #define NVME_DST_SHORT 0x1u
 #define NVME_DST_EXTENDED 0x2u
 #define NVME_DST_VENDOR 0xeu
@@ -835,7 +844,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_self_test_log) == 564, "self-test log is 5
 #define NVME_DST_RESULT_UNUSED 0xfu
 
 /* Sanitize (§5.24, CDW10): SANACT 2:0, AUSE 3, OWPASS 7:4, OIPBP 8,
- * NDAS 9; CDW11 overwrite pattern.  Status log LID 81h (Figure 292). */
+ * NDAS 9; CDW11 overwrite pattern.  Status log LID 81h (NVMe 2.0 §5.16.1.25). */
 #define NVME_SANACT_EXIT_FAILURE 0x1u
 #define NVME_SANACT_BLOCK 0x2u
 #define NVME_SANACT_OVERWRITE 0x3u
@@ -860,30 +869,30 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_sanitize_log) == 512, "sanitize log is 512
 #define NVME_FORMAT_SES_USER 1u
 #define NVME_FORMAT_SES_CRYPTO 2u
 
-/* Firmware Commit (§5.12, CDW10): FS 2:0, CA 5:3, BPID 31. */
+/* Firmware Commit (§5.11, CDW10): FS 2:0, CA 5:3, BPID 31. */
 #define NVME_FW_CA_REPLACE 0u
 #define NVME_FW_CA_REPLACE_ACTIVATE 1u /* activate at next reset */
 #define NVME_FW_CA_ACTIVATE 2u         /* slot FS at next reset */
 #define NVME_FW_CA_ACTIVATE_NOW 3u     /* without reset */
 
 /* Zoned Namespace Command Set (ZNS 1.1) */
-/* Zone Management Send actions (Figure 36, CDW13 ZSA 7:0; CDW13 bit 8 Select All) */
+/* Zone Management Send actions (ZNS Figure 36, CDW13 ZSA 7:0; CDW13 bit 8 Select All) */
 #define NVME_ZSA_CLOSE 0x01u
 #define NVME_ZSA_FINISH 0x02u
 #define NVME_ZSA_OPEN 0x03u
 #define NVME_ZSA_RESET 0x04u
 #define NVME_ZSA_OFFLINE 0x05u
 #define NVME_ZSA_SELECT_ALL (1u << 8)
-/* Zone Management Receive (Figure 39): CDW12 NUMD (0-based dwords), CDW13
+/* Zone Management Receive (ZNS Figure 39): CDW12 NUMD (0-based dwords), CDW13
  * ZRA 7:0 (00h Report Zones), ZRASF 15:8 (00h all), bit 16 Partial Report. */
 #define NVME_ZRA_REPORT 0x00u
 #define NVME_ZRASF_ALL 0x00u
 #define NVME_ZRA_PARTIAL (1u << 16)
-/* Zone Append CDW12 bit 25 (§3.4.1): Protection Information Remap, the
+/* Zone Append CDW12 bit 25 (ZNS §3.4.1): Protection Information Remap, the
  * reference tags counted from the ZSLBA's (ILBRT) moved to where the data
  * lands; required with Type 1 PI, reserved with Type 3. */
 #define NVME_ZA_PIREMAP (1u << 25)
-/* Zone states (Figure 7, zone descriptor ZS bits 7:4) */
+/* Zone states (ZNS Figure 7, zone descriptor ZS bits 7:4) */
 #define NVME_ZS_EMPTY 0x1u
 #define NVME_ZS_IMPLICIT_OPEN 0x2u
 #define NVME_ZS_EXPLICIT_OPEN 0x3u
@@ -892,7 +901,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_sanitize_log) == 512, "sanitize log is 512
 #define NVME_ZS_FULL 0xeu
 #define NVME_ZS_OFFLINE 0xfu
 #define NVME_ZT_SEQ_WRITE 0x2u
-struct nvme_zone_desc { /* Figure 42 */
+struct nvme_zone_desc { /* ZNS Figure 42 */
     uint8_t zt;         /* bits 3:0 zone type */
     uint8_t zs;         /* bits 7:4 zone state */
     uint8_t za;         /* zone attributes */
@@ -904,12 +913,12 @@ struct nvme_zone_desc { /* Figure 42 */
     uint8_t rsvd32[32];
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_zone_desc) == 64, "zone descriptor is 64 bytes");
-struct nvme_zone_report { /* Figure 40: header, then descriptors */
+struct nvme_zone_report { /* ZNS Figure 40: header, then descriptors */
     uint64_t nr_zones;
     uint8_t rsvd8[56];
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_zone_report) == 64, "zone report header is 64 bytes");
-/* I/O Command Set specific Identify Namespace for ZNS (CNS 05h CSI 02h, Figure 48) */
+/* I/O Command Set specific Identify Namespace for ZNS (CNS 05h CSI 02h, ZNS Figure 48) */
 struct nvme_zns_lbafe {
     uint64_t zsze; /* zone size, blocks */
     uint8_t zdes;  /* zone descriptor extension size, 64-byte units */
@@ -929,10 +938,11 @@ struct nvme_id_ns_zns {
 NVME_STATIC_ASSERT(sizeof(struct nvme_id_ns_zns) == 4096, "ZNS Identify Namespace is 4096 bytes");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_zns, lbafe) == 2816, "LBAFE offset");
 /* I/O Command Set specific Identify Namespace for the NVM Command Set
- * (CNS 05h CSI 00h, NVM CS 1.0 Figure 97b/114): the Extended LBA Formats,
- * read when CTRATT.ELBAS says the controller has them.  ELBAF n goes with
- * LBA format n: bits 6:0 Storage Tag Size (STS), 8:7 Protection
- * Information Format (PIF: 00b 16b Guard, 01b 32b Guard, 10b 64b Guard). */
+ * (CNS 05h CSI 00h, NVM CS 1.0 §4.1.5.3, Figures 100-101): the Extended
+ * LBA Formats, read when CTRATT.ELBAS says the controller has them.
+ * ELBAF n goes with LBA format n: bits 6:0 Storage Tag Size (STS), 8:7
+ * Protection Information Format (PIF: 00b 16b Guard, 01b 32b Guard, 10b
+ * 64b Guard). */
 struct nvme_id_ns_nvm {
     uint64_t lbstm;     /* 0: Logical Block Storage Tag Mask */
     uint8_t pic;        /* 8: Protection Information Capabilities */
@@ -949,8 +959,8 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns_nvm, elbaf) == 12, "ELBAF offset")
 #define NVME_PIF_64B_GUARD 2u
 #define NVME_CTRATT_ELBAS (1u << 15) /* Extended LBA Formats Supported (NVMe 2.0 Figure 275) */
 /* I/O Command Set Specific Identify Controller for the NVM Command Set
- * (CNS 06h CSI 00h, NVM CS 1.0): limits of the commands that move no
- * data; 0 = no limit. */
+ * (CNS 06h CSI 00h, NVM CS 1.0 §4.1.5.4, Figure 102): limits of the
+ * commands that move no data; 0 = no limit. */
 struct nvme_id_ctrl_nvm {
     uint8_t vsl;        /* 0: Verify Size Limit, 2^n * MPSMIN */
     uint8_t wzsl;       /* 1: Write Zeroes Size Limit, 2^n * MPSMIN */
@@ -964,7 +974,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_id_ctrl_nvm) == 4096,
                    "NVM Identify Controller is 4096 bytes");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl_nvm, dmrsl) == 4, "DMRSL offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl_nvm, dmsl) == 8, "DMSL offset");
-/* ZNS Identify Controller (CNS 06h CSI 02h, Figure 47): byte 0 ZASL,
+/* ZNS Identify Controller (CNS 06h CSI 02h, ZNS Figure 47): byte 0 ZASL,
  * zone append size limit, 2^n * MPSMIN, 0 = MDTS. */
 
 /* Status codes of NVMe 2.0 and ZNS the core names (status.c) */
@@ -1014,7 +1024,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl_nvm, dmsl) == 8, "DMSL offset");
 #define NVME_RRELA_CLEAR 1u
 #define NVME_CPTPL_CLEAR 2u /* Persist Through Power Loss state to 0 */
 #define NVME_CPTPL_SET 3u   /* ... to 1 */
-/* Reservation types (§6.11, Reservation Acquire RTYPE) */
+/* Reservation types (§6.10, Reservation Acquire RTYPE) */
 #define NVME_RTYPE_WRITE_EXCLUSIVE 1u
 #define NVME_RTYPE_EXCLUSIVE_ACCESS 2u
 #define NVME_RTYPE_WE_REGISTRANTS_ONLY 3u
