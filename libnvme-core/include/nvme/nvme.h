@@ -301,6 +301,11 @@ int nvme_ctrl_service(struct nvme_ctrl *ctrl);
  * 2^32 short for that moment).  While I/O runs on other CPUs, read them
  * with atomic loads. */
 const struct nvme_ctrl_stats *nvme_ctrl_get_stats(const struct nvme_ctrl *ctrl);
+/* What bring-up found.  A restart (a reset, a firmware activation) takes
+ * some fields again (firmware, nn, oacs, oncs, vwc, lpa, ctratt, the MDTS
+ * fields, io_queues...): while another CPU may reset, read such a field
+ * once (a volatile or relaxed atomic load) and use that value; the
+ * firmware string may then be mid-copy. */
 const struct nvme_ctrl_info *nvme_ctrl_get_info(const struct nvme_ctrl *ctrl);
 /* CSTS.RDY=1, CFS=0, and the core's queues are live. */
 bool nvme_ctrl_is_ready(struct nvme_ctrl *ctrl);
