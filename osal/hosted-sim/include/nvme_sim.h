@@ -136,6 +136,12 @@ struct nvme_sim_ns_config {
      * instead of zone_size; the zone model keeps zone_size (robustness
      * tests: a device reporting a zone size that is not a power of two). */
     uint64_t zsze_reported;
+    /* Command Set Identifier reported in the Namespace Identification
+     * Descriptor list (CNS 03h, NIDT 04h) when not 0, instead of the
+     * namespace's own (00h NVM, 02h zoned); the namespace still executes
+     * NVM commands (robustness tests: a command set the host does not
+     * drive, e.g. 01h Key Value) [0] */
+    uint8_t csi_reported;
 };
 
 /* SMART / Health values (§5.14.1.2).  The data unit and host command
@@ -395,6 +401,11 @@ struct nvme_sim_config {
      * to no controller, listed beside the active ones by Identify CNS 10h;
      * 0 ends the list; keep them <= nn [none] */
     uint32_t inactive_nsids[8];
+    /* A broken device: the Active Namespace ID list (Identify CNS 02h) is
+     * these NSIDs, in this order (0 ends the list), whatever NSID the
+     * command starts from, instead of the active NSIDs above it in
+     * ascending order (§5.15.2.3) [active_list[0] 0: the real list] */
+    uint32_t active_list[8];
     bool wait_wake; /* fill the OSAL's optional wait/wake (default false: NULL, the
                                 core polls with sleep_us).  wait(us) advances the clock 1 us
                                 at a time, running due work and delivering interrupts like
@@ -499,11 +510,13 @@ enum nvme_sim_fault_kind {
     NVME_SIM_FAULT_SHORT_DATA,    /* execute; a command that returns data (Identify, Get Log
                                      Page, Get Features 16h, Read) transfers only its first
                                      `value` bytes and completes with success */
-    NVME_SIM_FAULT_GARBAGE_DATA   /* execute; a command that returns data fills all of it with
+    NVME_SIM_FAULT_GARBAGE_DATA,  /* execute; a command that returns data fills all of it with
                                      pseudo-random bytes (xorshift, seed `value`) and completes
                                      with success.  Filter opcode 06h for a garbage Identify
                                      Controller/Namespace (the simulator has no separate
                                      "Identify garbage" switch) */
+    NVME_SIM_FAULT_DW0            /* execute, complete with Dword 0 = `value` (a Namespace
+                                     Management create naming NSID 0 or FFFFFFFFh, say) */
 };
 #define NVME_SIM_ANY (-1)    /* any queue / opcode / CID */
 #define NVME_SIM_ANY_IO (-2) /* qid: any I/O queue (opcodes of admin and NVM overlap) */
@@ -543,7 +556,7 @@ void nvme_sim_set_stuck(struct nvme_sim *sim, bool stuck);
 void nvme_sim_set_never_ready(struct nvme_sim *sim, bool never);
 /* CAP (and the readiness time) as a firmware activated by the next
  * controller reset (CC.EN 1->0, or an NVM Subsystem Reset) may change
- * them: from that reset on, CAP.MQES, DSTRD, TO and MPSMIN/MPSMAX read as
+ * them: from that reset on, CAP.MQES, DSTRD, TO, MPSMIN/MPSMAX and CSS read as
  * given (Create I/O CQ/SQ check the new MQES, doorbells lie at the new
  * stride, shadow doorbell entries too), and CSTS.RDY takes ready_delay_us
  * after CC.EN 0->1 (0 keeps the configured delay). */
@@ -551,6 +564,8 @@ struct nvme_sim_cap_change {
     uint16_t mqes;
     uint8_t dstrd, to, mpsmin, mpsmax;
     uint32_t ready_delay_us;
+    int8_t iocs; /* CAP.CSS bit 6 (I/O Command Sets, cfg.iocs) from that reset on: 1 set,
+                    -1 clear, 0 as it was */
 };
 void nvme_sim_cap_at_reset(struct nvme_sim *sim, const struct nvme_sim_cap_change *c);
 /* The PCIe link going down after an NVM Subsystem Reset (§3.7.1): after

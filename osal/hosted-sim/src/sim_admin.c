@@ -172,6 +172,11 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             return SF_INVALID_NS;
         uint32_t *list = (uint32_t *)(void *)buf;
         unsigned n = 0;
+        if (sim->cfg.active_list[0] != 0) { /* a broken device: the list as configured */
+            for (; n < 8 && sim->cfg.active_list[n] != 0; n++)
+                list[n] = sim->cfg.active_list[n];
+            break;
+        }
         for (unsigned i = 0; i < sim->ns_count && n < NVME_ACTIVE_NS_LIST_ENTRIES; i++)
             if (sim->ns[i]->nsid > sqe->nsid)
                 list[n++] = sim->ns[i]->nsid;

@@ -153,6 +153,7 @@ struct sim_ns {
     bool zoned;
     uint64_t zone_size, nzones;
     uint64_t zsze_reported;
+    uint8_t csi_reported; /* nvme_sim_ns_config.csi_reported */
     uint32_t max_open, max_active;
     struct sim_zone *zones;
     /* Writes completed since this namespace's last Flush (§6.8): what its

@@ -282,7 +282,7 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40); /* version 4 */
         uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80); /* variant */
         size_t off = 0;
-        uint8_t c = ns->zoned ? NVME_CSI_ZNS : NVME_CSI_NVM;
+        uint8_t c = ns->csi_reported ? ns->csi_reported : ns->zoned ? NVME_CSI_ZNS : NVME_CSI_NVM;
         put_desc(buf, &off, NVME_NIDT_EUI64, eui, 8);
         put_desc(buf, &off, NVME_NIDT_NGUID, nguid, 16);
         put_desc(buf, &off, NVME_NIDT_UUID, uuid, 16);

@@ -176,6 +176,7 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
     ns->zoned = nc->zoned;
     ns->zone_size = nc->zone_size;
     ns->zsze_reported = nc->zsze_reported;
+    ns->csi_reported = nc->csi_reported;
     ns->max_open = nc->max_open;
     ns->max_active = nc->max_active;
     if (ns->zoned)

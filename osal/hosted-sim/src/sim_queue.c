@@ -213,6 +213,8 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
             cqe.sqhd = (uint16_t)f->f.value;
         if (f && f->f.kind == NVME_SIM_FAULT_SQID)
             cqe.sqid = (uint16_t)f->f.value;
+        if (f && f->f.kind == NVME_SIM_FAULT_DW0)
+            cqe.dw0 = f->f.value;
         if (sim_post_cqe_phase(sim, cqid, &cqe, f && f->f.kind == NVME_SIM_FAULT_PHASE))
             posted++;
         if (f && f->f.kind == NVME_SIM_FAULT_DUP_CQE && sim_post_cqe(sim, cqid, &cqe))

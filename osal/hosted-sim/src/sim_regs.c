@@ -122,6 +122,8 @@ void sim_controller_reset(struct nvme_sim *sim)
         sim->cfg.mpsmax = sim->cap_next.mpsmax;
         if (sim->cap_next.ready_delay_us != 0)
             sim->cfg.ready_delay_us = sim->cap_next.ready_delay_us;
+        if (sim->cap_next.iocs != 0)
+            sim->cfg.iocs = sim->cap_next.iocs > 0;
         sim_cap_compute(sim);
     }
     sim_features_reset(sim);
