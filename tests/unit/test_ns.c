@@ -5,6 +5,7 @@
 #include "fixture.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -567,6 +568,94 @@ static void a_namespace_added_during_a_reset_is_found_after_it(void **state)
     fx_stop(&f);
 }
 
+/* Device input: the Active Namespace ID list holds the active NSIDs
+ * greater than the command's NSID in increasing order (Identify CNS 02h,
+ * NVMe 1.4 §5.15.2.3), never FFFFFFFFh.  A list that goes down,
+ * names one NSID twice or names FFFFFFFFh is refused (NVME_ERR_PROTO),
+ * and the namespaces are found one by one instead, 1..NN with Identify
+ * Namespace: the caller sees each active namespace once, in NSID order,
+ * and I/O reaches the right one.  Taken as it came, the table would hold
+ * NSID 3 before 1 (its lookups expect ascending NSIDs), a namespace twice,
+ * or the broadcast NSID as a namespace. */
+static void an_active_list_not_ascending_is_refused_and_the_namespaces_probed(void **state)
+{
+    (void)state;
+    static const uint32_t lists[][3] = {{3, 1, 0}, {1, 1, 3}, {1, 0xffffffffu, 0}};
+    static const char *const at[] = {"at 1", "at 1", "at 4294967295"};
+    for (unsigned c = 0; c < sizeof(lists) / sizeof(lists[0]); c++) {
+        struct fx f;
+        fx_config(&f);
+        f.ns[1] = (struct nvme_sim_ns_config){.nsid = 3, .blocks = 4096, .lba_size = 4096};
+        f.cfg.ns_count = 2;
+        f.cfg.nn = 3;
+        memcpy(f.cfg.active_list, lists[c], sizeof(lists[c]));
+        fx_start_captured(&f);
+        char want[64];
+        snprintf(want, sizeof(want), "active NS list not ascending %s", at[c]);
+        assert_true(fx_log_has(&f, want));
+        assert_int_equal(nvme_ns_count(f.ctrl), 2);
+        assert_int_equal(nvme_ns_at(f.ctrl, 0)->nsid, 1);
+        assert_int_equal(nvme_ns_at(f.ctrl, 1)->nsid, 3);
+        assert_null(nvme_ns_at(f.ctrl, 2));
+        assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 512);
+        assert_int_equal(nvme_ns_find(f.ctrl, 3)->lba_size, 4096);
+        assert_null(nvme_ns_find(f.ctrl, 0xffffffffu));
+        uint8_t *buf = fx_xalloc(4096);
+        fx_pattern(buf, 4096, 41 + c);
+        assert_int_equal(nvme_write(f.ctrl, 3, 5, 1, buf), 0);
+        uint8_t *back = fx_xalloc(4096);
+        assert_int_equal(nvme_sim_ns_read(f.sim, 3, 5, 1, back), 0);
+        assert_memory_equal(back, buf, 4096);
+        /* A rescan meets the same list: the same table, no change. */
+        uint32_t gen = nvme_ns_generation(f.ctrl);
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_int_equal(nvme_ns_count(f.ctrl), 2);
+        assert_int_equal(nvme_ns_generation(f.ctrl), gen);
+        free(back);
+        free(buf);
+        fx_stop(&f);
+    }
+}
+
+/* Device input: a namespace's Command Set Identifier (Namespace
+ * Identification Descriptor NIDT 04h, NVMe 2.0 Figure 278) names the
+ * I/O Command Set its I/O commands belong to.  One the core does not drive (01h Key Value, 03h and up
+ * reserved or later sets) is listed with that CSI but unusable
+ * (NVME_ERR_UNSUPPORTED): no NVM command is ever sent to it, whose
+ * opcodes mean other commands there; the NVM namespace beside it works. */
+static void a_namespace_of_a_command_set_the_core_does_not_drive_gets_no_io(void **state)
+{
+    (void)state;
+    static const uint8_t csis[] = {0x01, 0x03, 0xff};
+    for (unsigned c = 0; c < sizeof(csis); c++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.iocs = true; /* CC.CSS 110b: the descriptor list names the set */
+        f.ns[1] = (struct nvme_sim_ns_config){
+            .nsid = 2, .blocks = 64, .lba_size = 512, .csi_reported = csis[c]};
+        f.cfg.ns_count = 2;
+        fx_start_captured(&f);
+        char want[64];
+        snprintf(want, sizeof(want), "namespace 2: command set %u unsupported", csis[c]);
+        assert_true(fx_log_has(&f, want));
+        assert_int_equal(nvme_ns_count(f.ctrl), 2);
+        const struct nvme_ns_info *ns2 = nvme_ns_find(f.ctrl, 2);
+        assert_non_null(ns2);
+        assert_int_equal(ns2->csi, csis[c]);
+        assert_int_equal(ns2->status, NVME_ERR_UNSUPPORTED);
+        assert_int_equal(nvme_ns_find(f.ctrl, 1)->status, NVME_OK);
+        uint8_t *buf = fx_xalloc(4096);
+        uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+        assert_int_equal(nvme_read(f.ctrl, 2, 0, 1, buf), NVME_ERR_UNSUPPORTED);
+        assert_int_equal(nvme_write(f.ctrl, 2, 0, 1, buf), NVME_ERR_UNSUPPORTED);
+        assert_int_equal(nvme_flush(f.ctrl, 2), NVME_ERR_UNSUPPORTED);
+        assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds); /* nothing sent */
+        assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+        free(buf);
+        fx_stop(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +670,8 @@ int main(void)
         cmocka_unit_test(a_namespace_created_again_under_its_nsid_gets_a_new_generation),
         cmocka_unit_test(a_rescan_merges_the_namespace_objects_by_nsid),
         cmocka_unit_test(a_namespace_added_during_a_reset_is_found_after_it),
+        cmocka_unit_test(an_active_list_not_ascending_is_refused_and_the_namespaces_probed),
+        cmocka_unit_test(a_namespace_of_a_command_set_the_core_does_not_drive_gets_no_io),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
