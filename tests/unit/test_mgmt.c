@@ -4,6 +4,7 @@
  * Destructive ones need NVME_CONFIRM_DESTROY; namespaces are rescanned. */
 #include "fixture.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1774,10 +1775,44 @@ static void management_commands_are_not_sent_again_for_a_status(void **state)
     fx_stop(&f);
 }
 
+/* Device input: Namespace Management create returns the NSID it made in
+ * Dword 0 of its completion (§5.20), an allocated NSID, so never 0 nor
+ * FFFFFFFFh (the broadcast value).  Such a reply is refused
+ * (NVME_ERR_PROTO, said in the log) and never handed to the caller, who
+ * would attach, format or delete "namespace 0" or every namespace with
+ * it. */
+static void a_namespace_created_under_nsid_0_or_all_is_refused(void **state)
+{
+    (void)state;
+    static const uint32_t bad[] = {0, 0xffffffffu};
+    for (unsigned i = 0; i < 2; i++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.oacs |= NVME_OACS_NS_MGMT;
+        f.cfg.nn = 8;
+        f.opts.no_async_events = true;
+        fx_start_captured(&f);
+        fx_inject(&f, NVME_SIM_FAULT_DW0, 0, NVME_ADMIN_NS_MGMT, bad[i], 1);
+        struct nvme_ns_create_args a = {.nsze = 512};
+        uint32_t nsid = 12345;
+        assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), NVME_ERR_PROTO);
+        assert_int_equal(nsid, 12345); /* untouched */
+        char want[64];
+        snprintf(want, sizeof(want), "Namespace Management returned NSID %u", bad[i]);
+        assert_true(fx_log_has(&f, want));
+        assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+        /* The next create, answered rightly, names its NSID. */
+        assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), 0);
+        assert_true(nsid >= 1 && nsid <= 8);
+        fx_stop(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(management_commands_are_not_sent_again_for_a_status),
+        cmocka_unit_test(a_namespace_created_under_nsid_0_or_all_is_refused),
         cmocka_unit_test(format_changes_the_block_size_and_erases),
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
