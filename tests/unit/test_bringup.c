@@ -970,6 +970,34 @@ static void given_a_dstrd_the_bar_holds_few_doorbells_of_io_queues_are_made(void
     fx_stop(&f);
 }
 
+/* ... and a CAP.DSTRD whose stride leaves doorbells in the BAR for the
+ * admin queue alone (4 KiB: SQ0 at 1000h, CQ0 at 2000h, SQ1's at 3000h,
+ * CQ1's at 4000h past the 16 KiB): bring-up asks for no I/O queue at all
+ * (no Number of Queues, which has no "0": FID 07h, §5.21.1.7, NSQR and NCQR
+ * are 0's based) and runs admin-only: admin commands work, I/O calls say
+ * NVME_ERR_UNSUPPORTED, nothing past the BAR is written. */
+static void given_a_dstrd_the_bar_holds_only_admin_doorbells_bring_up_is_admin_only(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.dstrd = 10;
+    f.opts.io_queues = 2;
+    fx_start_captured(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_true(info->admin_only);
+    assert_int_equal(info->io_queues, 0);
+    assert_true(fx_log_has(&f, "CAP.DSTRD 10: doorbells for 0 I/O queue(s) in the BAR"));
+    assert_false(fx_log_has(&f, "Number of Queues failed"));
+    struct nvme_smart_log smart;
+    assert_int_equal(nvme_get_smart_log(f.ctrl, &smart), 0);
+    uint8_t *b = aligned_alloc(4096, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, 0);
+    free(b);
+    fx_stop(&f); /* no access past the BAR (a host error) */
+}
+
 /* Linux nvme_create_io_queues: "Ignore failing Create SQ/CQ commands, we
  * can continue with less than the desired amount of queues, and even a
  * controller without I/O queues can still be used to issue admin
@@ -1040,6 +1068,7 @@ int main(void)
         cmocka_unit_test(given_dstrd_2_doorbells_land_at_16_byte_stride),
         cmocka_unit_test(given_a_dstrd_past_the_bar_init_refuses_it),
         cmocka_unit_test(given_a_dstrd_the_bar_holds_few_doorbells_of_io_queues_are_made),
+        cmocka_unit_test(given_a_dstrd_the_bar_holds_only_admin_doorbells_bring_up_is_admin_only),
         cmocka_unit_test(given_every_create_io_cq_refused_bring_up_keeps_the_admin_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2014,6 +2014,82 @@ static void a_reset_reads_cap_again_and_uses_it(void **state)
     free(buf);
 }
 
+/* Device input: a CAP.DSTRD after a reset (a firmware the reset
+ * activated) that spreads the doorbells so far that the BAR holds those
+ * of fewer I/O queues than there are (§3.1.1 CAP.DSTRD; queue y's
+ * doorbells at 1000h + (2y) and (2y + 1) strides, §3.1.24, §3.1.25):
+ * only the queues whose doorbells lie in the BAR are created again, and
+ * no doorbell past it is written (the simulator counts that a host
+ * error, fx_stop); what was in flight on the others fails
+ * NVME_ERR_ABORTED (its caller submits again, as when fewer queues are
+ * granted), what was on the kept ones is replayed; a later reset whose
+ * DSTRD fits them again creates them all.  16 KiB BAR, 4 I/O queues,
+ * DSTRD 9 after the reset (2 KiB stride): doorbells for 2. */
+static void a_reset_whose_dstrd_leaves_fewer_doorbells_makes_fewer_queues(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 4;
+    fx_start_captured(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->io_queues, 4);
+    uint8_t *buf = fx_xalloc(4 * 4096);
+    fx_pattern(buf, 4 * 4096, 53);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 4);
+    struct fx_rec r[4];
+    for (int i = 0; i < 4; i++) { /* one write held on each queue */
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, (uint16_t)(i + 1), NVME_CMD_WRITE, 1,
+                                        8u * (uint64_t)i, 8, buf + (size_t)i * 4096, 0, fx_rec_cb,
+                                        &r[i]),
+                         0);
+    }
+    struct nvme_sim_cap_change c = {.mqes = 1023, .dstrd = 9, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_host_errors(f.sim), 0); /* no doorbell written past the BAR */
+    assert_int_equal(info->doorbell_stride, 2048);
+    assert_int_equal(info->io_queues, 2);
+    assert_true(fx_log_has(&f, "CAP.DSTRD 9 after reset: doorbells for 2 I/O queue(s)"));
+    for (int i = 0; i < 2; i++) { /* replayed on their queues */
+        fx_poll_until(&f, (uint16_t)(i + 1), &r[i], 1000 * MS);
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0);
+    }
+    for (int i = 2; i < 4; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, NVME_ERR_ABORTED);
+    }
+    assert_media(&f, 0, 16, 53);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 3, NVME_CMD_WRITE, 1, 16, 8, buf + 2 * 4096, 0, fx_rec_cb, &r[2]),
+        NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds); /* nothing sent */
+    r[3] = (struct fx_rec){0, -100};
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 2, NVME_CMD_WRITE, 1, 24, 8, buf + 3 * 4096, 0, fx_rec_cb, &r[3]),
+        0);
+    fx_poll_until(&f, 2, &r[3], 1000 * MS);
+    assert_int_equal(r[3].result, 0);
+    /* DSTRD 0 again: the four queues' doorbells fit, all four are back. */
+    c = (struct nvme_sim_cap_change){.mqes = 1023, .dstrd = 0, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(info->doorbell_stride, 4);
+    assert_int_equal(info->io_queues, 4);
+    r[2] = (struct fx_rec){0, -100};
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 4, NVME_CMD_WRITE, 1, 16, 8, buf + 2 * 4096, 0, fx_rec_cb, &r[2]),
+        0);
+    fx_poll_until(&f, 4, &r[2], 1000 * MS);
+    assert_int_equal(r[2].result, 0);
+    assert_media(&f, 0, 32, 53);
+    free(buf);
+    fx_stop(&f); /* no doorbell past the BAR */
+}
+
 /* Identify MDTS lowered by the firmware a reset activates (128 KiB, then
  * 16 KiB): the reset reads Identify Controller again and the core cuts
  * every later transfer at the new limit, as Linux's nvme_init_identify
@@ -3203,6 +3279,7 @@ int main(void)
         cmocka_unit_test(fini_completes_io_the_controller_had_finished_with_its_status),
         cmocka_unit_test(a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others),
         cmocka_unit_test(a_reset_reads_cap_again_and_uses_it),
+        cmocka_unit_test(a_reset_whose_dstrd_leaves_fewer_doorbells_makes_fewer_queues),
         cmocka_unit_test(a_reset_takes_a_lower_mdts),
         cmocka_unit_test(pieces_in_flight_at_a_reset_that_lowers_mdts_are_cut_again),
         cmocka_unit_test(a_reset_that_lowers_mdts_between_pieces_cuts_the_rest_there),
