@@ -257,6 +257,22 @@ static void given_queue_sizes_above_mqes_they_are_capped(void **state)
     fx_stop(&f);
 }
 
+/* An I/O queue size asked below the least a queue may have (2 entries,
+ * one command: §4.1.3, Queue Size, and Create I/O SQ/CQ refuse a QSIZE
+ * of 0h, 0's based) is raised to it: never a 1-entry queue, which
+ * holds no command (a full queue keeps one entry empty, §4.1.2). */
+static void given_an_io_queue_size_below_two_entries_it_is_raised_to_two(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queue_entries = 1;
+    fx_start(&f);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queue_entries, 2);
+    assert_io_works(&f, 0, 8, 5);
+    fx_stop(&f);
+}
+
 /* MQES 1 (2-entry I/O queues, its least value): the admin queue keeps
  * its 32 entries, so AERL+1 Asynchronous Event Requests stay armed beside
  * the commands.  Capped to 2 entries it had room for none: SMART warnings
@@ -1045,6 +1061,7 @@ int main(void)
         cmocka_unit_test(given_admin_entries_option_aqa_uses_it),
         cmocka_unit_test(an_admin_queue_too_small_for_event_requests_says_so),
         cmocka_unit_test(given_queue_sizes_above_mqes_they_are_capped),
+        cmocka_unit_test(given_an_io_queue_size_below_two_entries_it_is_raised_to_two),
         cmocka_unit_test(given_mqes_1_the_admin_queue_keeps_32_entries_and_its_aers),
         cmocka_unit_test(given_default_options_io_queues_have_256_entries),
         cmocka_unit_test(given_firmware_left_it_enabled_bring_up_disables_then_enables),

@@ -167,6 +167,157 @@ static void apple_ans2_runs_with_128_byte_sqes_and_shared_tags(void **state)
     fx_stop(&f);
 }
 
+/* Apple's shared tag space (Linux SHARED_TAGS) with a small CAP.MQES
+ * (§3.1.1: MQES + 1 entries per I/O queue): the admin queue gives up
+ * entries so that its CIDs leave room for an I/O CID below the I/O
+ * queue's depth.  MQES 15: a 16-entry I/O queue, admin CIDs below 14,
+ * the I/O queue's from 14, one command at a time; every command goes and
+ * no CID is out of the I/O queue's depth (the device's tag check).  With
+ * the 32 admin entries kept, the I/O queue would need 34 entries, more
+ * than MQES allows: no I/O queue at all. */
+static void given_apple_tags_and_a_small_mqes_the_admin_queue_leaves_room_for_io_tags(void **state)
+{
+    (void)state;
+    struct fx f;
+    apple_config(&f);
+    f.cfg.mqes = 15;
+    fx_start(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->admin_queue_entries, 14);
+    assert_int_equal(info->io_queue_entries, 16);
+    assert_int_equal(info->io_queues, 1);
+    assert_false(info->admin_only);
+    uint8_t *w = abuf(3 * 4096), *r = abuf(3 * 4096);
+    fx_pattern(w, 3 * 4096, 0x5a);
+    int done[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) /* one slot: the second waits for the first */
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 8u * (uint64_t)i, 8,
+                                        w + i * 4096, 0, apple_done, &done[i]),
+                         i == 0 ? NVME_OK : NVME_ERR_BUSY);
+    for (int spin = 0; spin < 1000 && done[0] == 0; spin++)
+        nvme_qpair_poll(f.ctrl, 1, 0);
+    assert_int_equal(done[0], 1);
+    assert_int_equal(nvme_write(f.ctrl, 1, 8, 16, w + 4096), NVME_OK);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 24, r), NVME_OK);
+    assert_memory_equal(w, r, 3 * 4096);
+    struct nvme_smart_log smart; /* admin beside the AERs, CIDs below 14 */
+    assert_int_equal(nvme_get_smart_log(f.ctrl, &smart), NVME_OK);
+    assert_int_equal(nvme_sim_stats(f.sim)->tag_collisions, 0);
+    free(w);
+    free(r);
+    fx_stop(&f);
+}
+
+/* Apple's shared tags with an I/O queue size asked (8) that leaves no
+ * I/O CID above the admin queue's 32: the queue gets 34 entries (the
+ * admin tags, and one command above them, as Linux raises its depth to
+ * NVME_AQ_DEPTH + 2), never one whose I/O CIDs would start past its
+ * depth. */
+static void given_apple_tags_an_io_queue_size_below_the_admin_tags_is_raised_above(void **state)
+{
+    (void)state;
+    struct fx f;
+    apple_config(&f);
+    f.opts.io_queue_entries = 8;
+    fx_start(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->admin_queue_entries, 32);
+    assert_int_equal(info->io_queue_entries, 34);
+    assert_int_equal(info->io_queues, 1);
+    uint8_t *w = abuf(4096), *r = abuf(4096);
+    fx_pattern(w, 4096, 0x5c);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, w), NVME_OK);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, r), NVME_OK);
+    assert_memory_equal(w, r, 4096);
+    assert_int_equal(nvme_sim_stats(f.sim)->tag_collisions, 0);
+    free(w);
+    free(r);
+    fx_stop(&f);
+}
+
+/* Apple's shared tags across a reset whose CAP.MQES is smaller (a
+ * firmware the reset activated): the I/O queue is created with MQES + 1
+ * entries and its CIDs stay below that depth, above the admin queue's 32:
+ * MQES 35, 36 entries, 3 commands at a time.  Six writes in flight at
+ * the reset: three replayed, three wait for a slot, all complete once,
+ * on the medium, without a tag the device refuses. */
+static void given_apple_tags_a_reset_that_shrinks_mqes_keeps_io_cids_below_the_depth(void **state)
+{
+    (void)state;
+    struct fx f;
+    apple_config(&f);
+    fx_start(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->admin_queue_entries, 32);
+    enum { N = 6 };
+    uint8_t *w = abuf(N * 4096);
+    fx_pattern(w, N * 4096, 0x5b);
+    struct nvme_sim_fault hang = {
+        NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, NVME_SIM_ANY, 0, 0, N};
+    assert_int_equal(nvme_sim_inject(f.sim, &hang), 0);
+    int done[N];
+    for (int i = 0; i < N; i++) {
+        done[i] = 0;
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 8u * (uint64_t)i, 8,
+                                        w + i * 4096, 0, apple_done, &done[i]),
+                         NVME_OK);
+    }
+    for (int spin = 0; spin < 10; spin++) /* fetched, held by the device */
+        nvme_qpair_poll(f.ctrl, 1, 0);
+    struct nvme_sim_cap_change c = {.mqes = 35, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_OK);
+    assert_int_equal(info->io_queue_entries, 36);
+    int all = 0;
+    for (int spin = 0; spin < 100000 && all < N; spin++) {
+        nvme_qpair_poll(f.ctrl, 1, 0);
+        all = 0;
+        for (int i = 0; i < N; i++)
+            all += done[i] != 0;
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(done[i], 1);
+    uint8_t *media = abuf(N * 4096);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, N * 8, media), 0);
+    assert_memory_equal(media, w, N * 4096);
+    assert_int_equal(nvme_sim_stats(f.sim)->tag_collisions, 0);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    free(media);
+    free(w);
+    fx_stop(&f);
+}
+
+/* ... and one whose CAP.MQES leaves no I/O CID above the admin queue's 32
+ * (MQES 15: 16 entries, the I/O tags would start at 32): the queues
+ * cannot be laid out again, so the reset fails cleanly, as for a CAP
+ * that excludes the page size: the controller left stopped (CC.EN 0),
+ * the write in flight failed once, later calls NVME_ERR_FATAL at once,
+ * never a tag the device would take for a fatal collision. */
+static void given_apple_tags_a_reset_whose_mqes_leaves_no_io_tag_fails_cleanly(void **state)
+{
+    (void)state;
+    struct fx f;
+    apple_config(&f);
+    fx_start_captured(&f);
+    uint8_t *w = abuf(4096);
+    struct nvme_sim_fault hang = {
+        NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, NVME_SIM_ANY, 0, 0, 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &hang), 0);
+    int done = 0;
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, w, 0, apple_done, &done),
+                     NVME_OK);
+    struct nvme_sim_cap_change c = {.mqes = 15, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_true(nvme_ctrl_reset(f.ctrl) < 0);
+    assert_true(fx_log_has(&f, "CAP.MQES 15 after reset: too few entries"));
+    assert_true(done < 0); /* failed, once (apple_done keeps the result) */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, w), NVME_ERR_FATAL);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->tag_collisions, 0);
+    free(w);
+    fx_stop(&f);
+}
+
 /* The same controller without the quirks (another PCI ID): CC.IOSQES=6 is
  * refused, so bring-up fails: the simulator holds the host to the rules
  * the quirks exist for. */
@@ -269,6 +420,10 @@ int main(void)
         cmocka_unit_test(rtd3e_is_clamped_like_linux),
         cmocka_unit_test(apple_ans2_runs_with_128_byte_sqes_and_shared_tags),
         cmocka_unit_test(apple_ans2_without_its_quirks_is_not_driven),
+        cmocka_unit_test(given_apple_tags_and_a_small_mqes_the_admin_queue_leaves_room_for_io_tags),
+        cmocka_unit_test(given_apple_tags_an_io_queue_size_below_the_admin_tags_is_raised_above),
+        cmocka_unit_test(given_apple_tags_a_reset_that_shrinks_mqes_keeps_io_cids_below_the_depth),
+        cmocka_unit_test(given_apple_tags_a_reset_whose_mqes_leaves_no_io_tag_fails_cleanly),
         cmocka_unit_test(single_vector_quirk_asks_for_one_vector),
         cmocka_unit_test(identify_cns_quirk_probes_namespaces),
         cmocka_unit_test(no_ns_desc_list_quirk_keeps_namespaces_nvm),
