@@ -2897,6 +2897,39 @@ static void a_reset_whose_cap_excludes_the_page_size_fails_cleanly(void **state)
     free(buf);
 }
 
+/* A CAP after a reset without the I/O Command Sets (CAP.CSS bit 6 clear,
+ * a firmware the reset activated) where the core runs them (CC.CSS 110b,
+ * NVMe 2.0 §3.1.3.5: 110b only while CAP.CSS bit 6 is set): CC.CSS
+ * 110b may not be written again, and the namespaces' command sets, read
+ * under 110b, may not hold; the reset fails cleanly as for a page size
+ * excluded, the controller stopped, never enabled with a CC.CSS its CAP
+ * does not offer (the simulator refuses that enable, a host error). */
+static void a_reset_whose_cap_drops_the_io_command_sets_fails_cleanly(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    uint64_t enables = nvme_sim_reg_writes(f.sim, NVME_REG_CC);
+    struct nvme_sim_cap_change c = {.mqes = 1023, .to = 20, .mpsmax = 4, .iocs = -1};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_true(nvme_ctrl_reset(f.ctrl) < 0);
+    assert_int_equal(nvme_sim_host_errors(f.sim), 0);
+    assert_true(fx_log_has(&f, "CAP.CSS changed (1)"));
+    assert_int_equal(r.calls, 1);
+    assert_true(r.result < 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_FATAL);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
+    assert_true(nvme_sim_reg_writes(f.sim, NVME_REG_CC) > enables); /* it was stopped */
+    fx_stop(&f);
+    free(buf);
+}
+
 /* Brings the core up on a simulator that first answers the bring-up's
  * `opcode` (admin) with a status, `count` times. */
 static void start_refusing(struct fx *f, uint8_t opcode, uint16_t status, unsigned count)
@@ -3299,6 +3332,7 @@ int main(void)
         cmocka_unit_test(a_reset_asks_again_for_queues_refused_at_bring_up),
         cmocka_unit_test(a_reset_creates_the_queues_bring_up_could_not),
         cmocka_unit_test(a_reset_whose_cap_excludes_the_page_size_fails_cleanly),
+        cmocka_unit_test(a_reset_whose_cap_drops_the_io_command_sets_fails_cleanly),
         cmocka_unit_test(fini_whose_shutdown_does_not_complete_says_so),
         cmocka_unit_test(fini_with_msix_rings_no_doorbell_of_a_deleted_queue),
         cmocka_unit_test(after_dma_stop_completed_io_ends_with_its_status),
