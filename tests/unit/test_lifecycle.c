@@ -3014,6 +3014,40 @@ static void a_reset_asks_again_for_queues_refused_at_bring_up(void **state)
     fx_stop(&f);
 }
 
+/* ... and when the reset that gets them granted finds no memory for the
+ * queues (the OSAL's mem_alloc fails): the reset still succeeds with the
+ * admin queue (admin-only, as before, said in the log), nothing leaks,
+ * and the next reset allocates and creates them. */
+static void a_reset_without_memory_for_the_queues_granted_stays_admin_only(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 2;
+    start_refusing(&f, NVME_ADMIN_SET_FEATURES, NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                   1); /* the first Set Features of bring-up is Number of Queues */
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_true(info->admin_only);
+    /* The restart's Identify page first, then the queues' memory. */
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, -1);
+    assert_true(fx_log_has(&f, "no memory for 2 I/O queue(s): admin queue only"));
+    assert_true(info->admin_only);
+    assert_int_equal(info->io_queues, 0);
+    assert_false(nvme_sim_queue_exists(f.sim, 1, false));
+    uint8_t *b = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
+    struct nvme_smart_log smart;
+    assert_int_equal(nvme_get_smart_log(f.ctrl, &smart), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_false(info->admin_only);
+    assert_int_equal(info->io_queues, 2);
+    assert_io_on_both_queues(&f);
+    free(b);
+    fx_stop(&f);
+}
+
 /* The same when bring-up got Number of Queues but every Create I/O CQ
  * was refused with a status (Linux's nvme_create_io_queues carries on
  * admin-only): a reset that creates them ends the admin-only state.
@@ -3331,6 +3365,7 @@ int main(void)
         cmocka_unit_test(commands_waiting_for_a_slot_keep_their_deadline),
         cmocka_unit_test(a_reset_asks_again_for_queues_refused_at_bring_up),
         cmocka_unit_test(a_reset_creates_the_queues_bring_up_could_not),
+        cmocka_unit_test(a_reset_without_memory_for_the_queues_granted_stays_admin_only),
         cmocka_unit_test(a_reset_whose_cap_excludes_the_page_size_fails_cleanly),
         cmocka_unit_test(a_reset_whose_cap_drops_the_io_command_sets_fails_cleanly),
         cmocka_unit_test(fini_whose_shutdown_does_not_complete_says_so),
