@@ -1440,6 +1440,94 @@ static void smart_and_error_events_are_reported(void **state)
     fx_stop(&f);
 }
 
+/* Device input: a controller that completes every Asynchronous Event
+ * Request as soon as it is sent (§5.2: a request completes only when an
+ * event occurs) fills the core's queue of events waiting for
+ * nvme_ctrl_service() while the queues are only polled (each poll arms
+ * the requests again).  The queue is bounded (16): the events past it
+ * are dropped, not written past it, and since a dropped one may have
+ * been a namespace change whose notice will not come again, the next
+ * service reports the 16 kept and then scans the namespaces again and
+ * tells NVME_EVENT_NS_CHANGED for every NSID (FFFFFFFFh).  The
+ * requests are armed again, AERL + 1, once the controller behaves. */
+struct aer_flood {
+    int errors, ns_all, other;
+};
+
+static void aer_flood_cb(void *arg, enum nvme_event ev, uint32_t detail)
+{
+    struct aer_flood *a = arg;
+    if (ev == NVME_EVENT_ERROR)
+        a->errors++;
+    else if (ev == NVME_EVENT_NS_CHANGED && detail == NVME_NSID_ALL)
+        a->ns_all++;
+    else
+        a->other++;
+}
+
+static void events_past_the_queue_of_events_are_covered_by_a_rescan(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct aer_flood a = {0, 0, 0};
+    fx_config(&f);
+    f.opts.event_cb = aer_flood_cb;
+    f.opts.event_arg = &a;
+    fx_start_captured(&f);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4); /* AERL 3 */
+    /* Each request sent from now on completes at once (status 0, DW0 0:
+     * an Error status event); one real event completes a held one. */
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_ASYNC_EVENT, 0, 40);
+    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    for (int i = 0; i < 200 && nvme_sim_fault_hits(f.sim) < 40; i++) {
+        int rc = nvme_qpair_poll(f.ctrl, 0, 0);
+        assert_true(rc >= 0);
+        nvme_sim_advance(f.sim, 100);
+    }
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 40);
+    assert_int_equal(a.errors + a.ns_all + a.other, 0); /* nothing told from a poll */
+    assert_true(stats(&f)->async_events > 16);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(a.errors, 16);
+    assert_int_equal(a.ns_all, 1);
+    assert_int_equal(a.other, 0);
+    assert_int_equal(nvme_ns_count(f.ctrl), 1);
+    /* Armed again, held by the controller now; nothing more to tell. */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
+    assert_int_equal(a.errors, 16);
+    assert_int_equal(a.ns_all, 1);
+    fx_stop(&f);
+}
+
+/* An event taken from the controller is not lost when the memory to
+ * handle it is not there (the OSAL's mem_alloc fails in
+ * nvme_ctrl_service): it waits in the queue of events, and the next
+ * service reports it, once. */
+static void an_event_the_service_had_no_memory_for_is_reported_by_the_next(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct events ev = {0};
+    fx_config(&f);
+    f.opts.event_cb = event_cb;
+    f.opts.event_arg = &ev;
+    fx_start_captured(&f);
+    nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_SPARE);
+    assert_int_equal(nvme_qpair_poll(f.ctrl, 0, 0), 1); /* the AER's completion, queued */
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(ev.n, 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, -1);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(ev.n, 1);
+    assert_int_equal(ev.ev[0], NVME_EVENT_SMART);
+    assert_int_equal(ev.detail[0] & NVME_SMART_CRIT_SPARE, NVME_SMART_CRIT_SPARE);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(ev.n, 1);
+    fx_stop(&f);
+}
+
 /* Review: one Asynchronous Event Request completed with an error status
  * (here Internal Error, DNR) stops the core asking for more (aer_limit
  * 0), which is fair until the next reset; but a controller reset drops
@@ -3332,6 +3420,8 @@ int main(void)
         cmocka_unit_test(namespace_change_event_rescans_and_handles_stay_valid),
         cmocka_unit_test(failed_rescan_keeps_the_old_table),
         cmocka_unit_test(smart_and_error_events_are_reported),
+        cmocka_unit_test(events_past_the_queue_of_events_are_covered_by_a_rescan),
+        cmocka_unit_test(an_event_the_service_had_no_memory_for_is_reported_by_the_next),
         cmocka_unit_test(aers_are_armed_again_after_a_reset_that_follows_an_aer_error),
         cmocka_unit_test(a_namespace_change_whose_rescan_failed_is_not_lost),
         cmocka_unit_test(an_aer_completed_before_a_subsystem_reset_is_not_lost),

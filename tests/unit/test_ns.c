@@ -568,6 +568,40 @@ static void a_namespace_added_during_a_reset_is_found_after_it(void **state)
     fx_stop(&f);
 }
 
+/* ... and when that scan fails on the host side (no memory for it), the
+ * change is not lost: the controller will not tell it, so the service
+ * call after that one scans again and tells it then, once. */
+static void a_namespace_added_during_a_reset_is_found_when_the_first_scan_fails(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    memset(&rr, 0, sizeof(rr));
+    f.opts.event_cb = count_ns_events;
+    fx_create(&f);
+    rr.sim = f.sim;
+    rr.mmio_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = add_while_stopped;
+    assert_int_equal(fx_init(&f), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    rr.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_false(rr.armed); /* added while stopped */
+    /* The service's own page first, then the scan's first allocation. */
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, 1);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, -1);
+    assert_int_equal(nvme_ns_count(f.ctrl), 1);
+    assert_int_equal(rr.ns_events, 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_ns_count(f.ctrl), 2);
+    assert_non_null(nvme_ns_find(f.ctrl, 2));
+    assert_int_equal(rr.ns_events, 1);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* once */
+    assert_int_equal(rr.ns_events, 1);
+    fx_stop(&f);
+}
+
 /* Device input: the Active Namespace ID list holds the active NSIDs
  * greater than the command's NSID in increasing order (Identify CNS 02h,
  * NVMe 1.4 §5.15.2.3), never FFFFFFFFh.  A list that goes down,
@@ -670,6 +704,7 @@ int main(void)
         cmocka_unit_test(a_namespace_created_again_under_its_nsid_gets_a_new_generation),
         cmocka_unit_test(a_rescan_merges_the_namespace_objects_by_nsid),
         cmocka_unit_test(a_namespace_added_during_a_reset_is_found_after_it),
+        cmocka_unit_test(a_namespace_added_during_a_reset_is_found_when_the_first_scan_fails),
         cmocka_unit_test(an_active_list_not_ascending_is_refused_and_the_namespaces_probed),
         cmocka_unit_test(a_namespace_of_a_command_set_the_core_does_not_drive_gets_no_io),
     };
