@@ -77,6 +77,31 @@ static void reserved_and_vendor_codes_are_named_so(void **state)
     assert_string_equal(nvme_sct_name(6), "Reserved");
 }
 
+/* The Status Code Type names (NVMe 1.4 §4.6.1, Status Code Type values;
+ * the same in 2.0): 0h Generic Command Status, 1h Command Specific
+ * Status, 2h Media and Data Integrity Errors, 3h Path Related Status,
+ * 4h-6h reserved, 7h Vendor Specific; anything wider than the 3-bit
+ * field is no type either. */
+static void every_status_code_type_has_its_spec_name(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"Generic Command Status",
+                                        "Command Specific Status",
+                                        "Media and Data Integrity Errors",
+                                        "Path Related Status",
+                                        "Reserved",
+                                        "Reserved",
+                                        "Reserved",
+                                        "Vendor Specific"};
+    for (uint16_t sct = 0; sct < 8; sct++)
+        assert_string_equal(nvme_sct_name(sct), names[sct]);
+    assert_string_equal(nvme_sct_name(8), "Reserved");
+    assert_string_equal(nvme_sct_name(0xffff), "Reserved");
+    /* The type of a status field, as nvmectl prints it. */
+    assert_string_equal(nvme_sct_name(NVME_SF_SCT(NVME_SF(NVME_SCT_PATH, 0x71))),
+                        "Path Related Status");
+}
+
 static void status_field_bits_decode(void **state)
 {
     (void)state;
@@ -128,6 +153,7 @@ int main(void)
         cmocka_unit_test(given_spec_codes_names_match_the_spec),
         cmocka_unit_test(every_defined_code_has_a_name),
         cmocka_unit_test(reserved_and_vendor_codes_are_named_so),
+        cmocka_unit_test(every_status_code_type_has_its_spec_name),
         cmocka_unit_test(status_field_bits_decode),
         cmocka_unit_test(retry_follows_dnr_and_kind),
         cmocka_unit_test(every_error_value_has_a_distinct_name),
