@@ -332,6 +332,47 @@ static void controller_that_will_not_stop_is_cut_off_before_buffers_go_back(void
     free(buf);
 }
 
+/* The same controller with a port that has no dma_stop (OPTIONAL,
+ * nvme_osal.h): the core cannot cut it off, so, as nvme_osal.h says, it
+ * hands the commands in flight back anyway, after its bounded wait, and
+ * says in the log that the device might still write their buffers; the
+ * controller is then dead (NVME_ERR_FATAL at once), and a reset once it
+ * stops brings it back.  (A Flush: no buffer the device could still
+ * write, so the test's own no-DMA-after-return check holds.) */
+static void controller_that_will_not_stop_without_dma_stop_says_buffers_are_at_risk(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.to = 1; /* CAP.TO 500 ms */
+    f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    f.osal.dma_stop = NULL;
+    assert_int_equal(fx_init(&f), 0);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, 0, 1);
+    struct fx_rec r = {0, -100};
+    nvme_sim_set_stuck(f.sim, true);
+    uint64_t cc_writes = nvme_sim_reg_writes(f.sim, NVME_REG_CC);
+    assert_int_equal(nvme_submit_flush(f.ctrl, 1, 1, 0, fx_rec_cb, &r), 0);
+    fx_poll_until(&f, 1, &r, 10000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_true(r.result < 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->dma_stops, 0);
+    assert_true(fx_log_has(&f, "the OSAL has no dma_stop: it may still write buffers handed back"));
+    /* Not taken for stopped: never enabled again meanwhile (§3.1.5:
+     * changing CC.EN before CSTS.RDY follows is undefined). */
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
+    assert_int_equal(nvme_sim_reg_writes(f.sim, NVME_REG_CC), cc_writes + 1); /* CC.EN = 0 */
+    uint8_t *buf = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_FATAL);
+    nvme_sim_set_stuck(f.sim, false);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* ------------------------------------------------------------------ */
 /* Rule 2: waits                                                       */
 /* ------------------------------------------------------------------ */
@@ -3393,6 +3434,7 @@ int main(void)
             error_entries_posted_before_a_reset_that_forbid_a_retry_end_their_commands),
         cmocka_unit_test(completion_nobody_reaped_is_found_at_its_deadline_without_abort),
         cmocka_unit_test(controller_that_will_not_stop_is_cut_off_before_buffers_go_back),
+        cmocka_unit_test(controller_that_will_not_stop_without_dma_stop_says_buffers_are_at_risk),
         cmocka_unit_test(polled_blocking_read_returns_right_after_its_completion),
         cmocka_unit_test(interrupt_wakes_the_blocking_waiter),
         cmocka_unit_test(late_command_is_aborted_and_retried_without_a_reset),
