@@ -106,6 +106,12 @@ int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again)
                  NVME_CAP_CSS(cap));
         return NVME_ERR_UNSUPPORTED;
     }
+    /* A restart keeps NVM alone while CAP.CSS still offers it: a firmware
+     * that gained bit 6 runs as before with CC.CSS 000b (the namespaces
+     * and their command sets stay what the scans found).  Losing bit 6
+     * leaves no CC.CSS for namespaces of other command sets. */
+    if (again && ctrl->cc_css == NVME_CC_CSS_NVM && (NVME_CAP_CSS(cap) & NVME_CAP_CSS_NVM))
+        cc_css = NVME_CC_CSS_NVM;
     if (again && cc_css != ctrl->cc_css) {
         nvme_log(ctrl, NVME_LOG_ERROR, "CAP.CSS changed (%x): the namespaces' command sets differ",
                  NVME_CAP_CSS(cap));

@@ -3059,6 +3059,40 @@ static void a_reset_whose_cap_drops_the_io_command_sets_fails_cleanly(void **sta
     free(buf);
 }
 
+/* Review (helper C): a controller running the NVM command set alone
+ * (CC.CSS 000b) whose firmware gains the I/O Command Sets (CAP.CSS bit 6)
+ * across a reset.  000b stays legal while CAP.CSS bit 0 is set (NVMe 2.0
+ * §3.1.3.5), so the restart keeps it and I/O goes on (before: "CAP.CSS
+ * changed (41)", the reset failed and every later call NVME_ERR_FATAL). */
+static void a_reset_whose_cap_gains_the_io_command_sets_keeps_nvm_alone(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    assert_int_equal(nvme_ctrl_css(f.ctrl), NVME_CC_CSS_NVM);
+    uint8_t *w = fx_xalloc(4096), *back = fx_xalloc(4096);
+    fx_pattern(w, 4096, 31);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, w, 0, fx_rec_cb, &r), 0);
+    struct nvme_sim_cap_change c = {.mqes = 1023, .to = 20, .mpsmax = 4, .iocs = 1};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_false(fx_log_has(&f, "CAP.CSS changed"));
+    assert_int_equal(nvme_ctrl_css(f.ctrl), NVME_CC_CSS_NVM);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_CSS_MASK, NVME_CC_CSS_NVM);
+    fx_poll_until(&f, 1, &r, 1000 * MS); /* the held write, replayed */
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, back), 0);
+    assert_memory_equal(back, w, 4096);
+    assert_int_equal(nvme_sim_host_errors(f.sim), 0);
+    fx_stop(&f);
+    free(w);
+    free(back);
+}
+
 /* Brings the core up on a simulator that first answers the bring-up's
  * `opcode` (admin) with a status, `count` times. */
 static void start_refusing(struct fx *f, uint8_t opcode, uint16_t status, unsigned count)
@@ -3500,6 +3534,7 @@ int main(void)
         cmocka_unit_test(a_reset_without_memory_for_the_queues_granted_stays_admin_only),
         cmocka_unit_test(a_reset_whose_cap_excludes_the_page_size_fails_cleanly),
         cmocka_unit_test(a_reset_whose_cap_drops_the_io_command_sets_fails_cleanly),
+        cmocka_unit_test(a_reset_whose_cap_gains_the_io_command_sets_keeps_nvm_alone),
         cmocka_unit_test(fini_whose_shutdown_does_not_complete_says_so),
         cmocka_unit_test(fini_with_msix_rings_no_doorbell_of_a_deleted_queue),
         cmocka_unit_test(after_dma_stop_completed_io_ends_with_its_status),
