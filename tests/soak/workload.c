@@ -505,9 +505,13 @@ static void chaos_step(void)
              * queues (nvme.h rule 4: blocking calls go on elsewhere) */
             if (getenv("WORKLOAD_GRANT") && rnd(&crng) % 2)
                 nvme_sim_grant_io_queues(sim, (uint16_t)(1 + rnd(&crng) % 4));
-            uint16_t q0 = nvme_ctrl_get_info(ctrl)->io_queues;
+            /* Atomic loads: a worker's blocking call may run a reset
+             * meanwhile, which stores the count atomically (recovery.c
+             * nvme_create_io_queues) */
+            const struct nvme_ctrl_info *info = nvme_ctrl_get_info(ctrl);
+            uint16_t q0 = __atomic_load_n(&info->io_queues, __ATOMIC_RELAXED);
             (void)nvme_ctrl_reset(ctrl);
-            if (nvme_ctrl_get_info(ctrl)->io_queues < q0)
+            if (__atomic_load_n(&info->io_queues, __ATOMIC_RELAXED) < q0)
                 grant_drops++;
         } else if (what < 30 && chaos >= 1) {
             struct nvme_sim_ns_config ns2 = {.nsid = 2, .blocks = 256, .lba_size = lba_size};
