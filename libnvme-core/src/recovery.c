@@ -1759,6 +1759,12 @@ static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly)
         NVME_WRITE_ONCE(ctrl->ns_recheck, true);
         nvme_unlock(&ctrl->admin);
         nvme_replay(ctrl);
+    } else if (rc == NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone)) {
+        /* A restart read all ones (nvme_ctrl_read_caps) where the stop
+         * after it found the registers answering: gone all the same
+         * (lifecycle rule 6), never left neither gone, nor ready, nor
+         * dead, where blocking calls could not tell why (nvme_reset_waited). */
+        nvme_recovery_gone(ctrl);
     } else {
         nvme_queues_quiesce(ctrl);
         nvme_reclaim_all(ctrl, rc, NVME_RECLAIM_ALL);

@@ -1336,6 +1336,48 @@ static void identify_fields_a_restart_takes_are_read_once_by_the_other_cpus(void
     fx_stop(&f);
 }
 
+/* Review (randomized workload, tests/soak/workload.c seed 2158 threaded,
+ * WORKLOAD_LINK): a reset whose every restart found the registers all ones
+ * (nvme_ctrl_read_caps: NVME_ERR_GONE, the link down for a while) while
+ * the stop between them found them answering ended with the queues
+ * failed with NVME_ERR_GONE but the controller not marked gone, nor dead:
+ * neither gone, nor ready, nor resetting, where a blocking call returns
+ * NVME_ERR_STATE at once (nvme_reset_waited) instead of saying why it
+ * cannot go on (lifecycle rule 6).  VS reads all ones from the reset on. */
+static struct {
+    uint32_t (*mmio_read32)(void *ctx, uint32_t off);
+    bool armed;
+} vs_gone;
+
+static uint32_t vs_gone_read32(void *ctx, uint32_t off)
+{
+    if (vs_gone.armed && off == NVME_REG_VS)
+        return 0xffffffffu;
+    return vs_gone.mmio_read32(ctx, off);
+}
+
+static void a_reset_whose_restarts_read_all_ones_leaves_the_controller_gone(void **state)
+{
+    (void)state;
+    struct fx f;
+    mid_config(&f);
+    memset(&vs_gone, 0, sizeof(vs_gone));
+    vs_gone.mmio_read32 = f.osal.mmio_read32;
+    f.osal.mmio_read32 = vs_gone_read32;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    uint8_t *buf = fx_xalloc(8 * 512);
+    fx_pattern(buf, 8 * 512, 79);
+    vs_gone.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_GONE);
+    assert_int_equal(nvme_write(f.ctrl, 1, 64, 8, buf), NVME_ERR_GONE); /* before: STATE */
+    vs_gone.armed = false;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* answers again: back */
+    assert_int_equal(nvme_write(f.ctrl, 1, 64, 8, buf), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1355,6 +1397,7 @@ int main(void)
         cmocka_unit_test(a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gone),
         cmocka_unit_test(io_queues_a_reset_gets_are_found_by_the_other_cpus),
         cmocka_unit_test(identify_fields_a_restart_takes_are_read_once_by_the_other_cpus),
+        cmocka_unit_test(a_reset_whose_restarts_read_all_ones_leaves_the_controller_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
