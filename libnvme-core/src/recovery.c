@@ -1585,6 +1585,14 @@ static __attribute__((noinline)) uint64_t nvme_wait_budget(const struct nvme_ctr
            ((uint64_t)ctrl->timeout_ms + ctrl->ready_timeout_ms + admin_ms);
 }
 
+/* Ready for calls: no reset runs, the controller neither dead, gone nor
+ * stopping. */
+static bool nvme_reset_over(const struct nvme_ctrl *ctrl)
+{
+    return NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->dead) &&
+           !NVME_READ_ONCE(ctrl->gone) && !NVME_READ_ONCE(ctrl->stopping);
+}
+
 bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent)
 {
     if (*rc != NVME_ERR_STATE || ctrl->osal.cpu_id == NULL || nvme_in_callback(ctrl))
@@ -1607,14 +1615,17 @@ bool nvme_reset_waited(struct nvme_ctrl *ctrl, int *rc, unsigned *spent)
         if (!slept && *spent > 1) /* turned away again with no reset to wait for: no spinning */
             ctrl->osal.sleep_us(ctrl->osal.ctx, NVME_WAIT_SLICE_US);
         /* Over, or just ended when the call was turned away. */
-        if (NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->dead) &&
-            !NVME_READ_ONCE(ctrl->gone) && !NVME_READ_ONCE(ctrl->stopping))
+        if (nvme_reset_over(ctrl))
             return true;
         /* Not ready: stopped for good, or the next reset began since the
          * last one ended (it stops the queues first): wait for it too.
          * Stopped for good says why, as a new call would be told: the
-         * device gone (rule 6) or the controller dead. */
+         * device gone (rule 6) or the controller dead.  A whole reset may
+         * have run between the look at ready and this one: ready again,
+         * the call goes again. */
         if (!__atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE)) {
+            if (nvme_reset_over(ctrl))
+                return true;
             if (NVME_READ_ONCE(ctrl->gone))
                 *rc = NVME_ERR_GONE;
             else if (NVME_READ_ONCE(ctrl->dead))
