@@ -1078,6 +1078,9 @@ int nvme_io_queues_alloc(struct nvme_ctrl *ctrl, uint16_t count)
         rc = nvme_qpair_alloc(ctrl, &q[n], (uint16_t)(n + 1u), entries);
         if (rc != NVME_OK)
             break; /* it freed its own */
+        /* Once, before other CPUs can see the queue: their polls read it
+         * under the queue lock during a reset (nvme_queue_late). */
+        q[n].timeout_ticks = ctrl->io_timeout_ticks;
         rc = nvme_prp_pool_fill(&q[n++]);
     }
     if (rc != NVME_OK) {
@@ -1108,7 +1111,6 @@ static int nvme_create_io_queues(struct nvme_ctrl *ctrl, uint16_t count)
         nvme_qpair_reset_rings(qp);
         NVME_WRITE_ONCE(qp->vector, nvme_qid_vector(ctrl, qp->qid)); /* nvme_ctrl_handle_irq */
         NVME_WRITE_ONCE(qp->irq, ctrl->info.irq_vectors > 0);
-        qp->timeout_ticks = ctrl->io_timeout_ticks;
         rc = nvme_create_io_qpair(ctrl, qp);
         if (rc != NVME_OK)
             break;
