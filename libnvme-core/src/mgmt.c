@@ -253,7 +253,8 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
         return rc;
     if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_FORMAT))
         return mgmt_unsupported(ctrl, "Format NVM", "OACS bit 1 clear");
-    if (a->ses == NVME_FORMAT_SES_CRYPTO && !(NVME_READ_ONCE(ctrl->fna) & NVME_FNA_CRYPTO))
+    uint8_t fna = NVME_READ_ONCE(ctrl->fna); /* one answer: a reset may change it */
+    if (a->ses == NVME_FORMAT_SES_CRYPTO && !(fna & NVME_FNA_CRYPTO))
         return mgmt_unsupported(ctrl, "cryptographic erase", "FNA bit 2 clear");
     if (a->nsid != NVME_NSID_ALL) {
         const struct nvme_ns_info *ns = nvme_ns_find(ctrl, a->nsid);
@@ -261,7 +262,7 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
             return NVME_ERR_NOENT;
         if (ns->status != NVME_ERR_PROTO && a->lbaf > ns->nlbaf)
             return NVME_ERR_INVAL;
-        if (NVME_READ_ONCE(ctrl->fna) & NVME_FNA_FORMAT_ALL)
+        if (fna & NVME_FNA_FORMAT_ALL)
             nvme_log(ctrl, NVME_LOG_WARN,
                      "FNA bit 0: formatting namespace %u formats every namespace", a->nsid);
     }
@@ -298,9 +299,10 @@ int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *a, ui
         return rc;
     static const uint32_t cap[5] = {0, 0, NVME_SANICAP_BLOCK, NVME_SANICAP_OVERWRITE,
                                     NVME_SANICAP_CRYPTO};
-    if ((NVME_READ_ONCE(ctrl->sanicap) & 7u) == 0)
+    uint32_t sanicap = NVME_READ_ONCE(ctrl->sanicap); /* one answer */
+    if ((sanicap & 7u) == 0)
         return mgmt_unsupported(ctrl, "Sanitize", "SANICAP lists no method");
-    if (a->action != NVME_SANACT_EXIT_FAILURE && !(NVME_READ_ONCE(ctrl->sanicap) & cap[a->action]))
+    if (a->action != NVME_SANACT_EXIT_FAILURE && !(sanicap & cap[a->action]))
         return mgmt_unsupported(ctrl, "this Sanitize action", "SANICAP");
     uint32_t cdw10 = a->action | (a->ause ? 1u << 3 : 0u) | ((uint32_t)a->owpass << 4) |
                      (a->oipbp ? 1u << 8 : 0u) | (a->nodas ? 1u << 9 : 0u);

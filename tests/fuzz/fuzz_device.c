@@ -2156,6 +2156,13 @@ static void op_features(void)
     free(data);
 }
 
+/* "To the end" from lba, at most 2^18 blocks: a namespace the device says
+ * has 2^64 blocks would take 2^48 commands, which is what was asked. */
+static uint64_t blocks_to_end(uint64_t nsze, uint64_t lba)
+{
+    return nsze - lba < (1u << 18) ? nsze - lba : (1u << 18);
+}
+
 /* Dataset Management, Write Zeroes, Verify, Compare. */
 static void op_nvm(void)
 {
@@ -2166,9 +2173,7 @@ static void op_nvm(void)
     uint64_t nsze = ns->nsze ? ns->nsze : 1u;
     uint64_t lba = (uint64_t)b * 5u % nsze;
     uint32_t count = 1u + (c >> 3);
-    /* "to the end", at most 2^18 blocks: a namespace the device says has
-     * 2^64 blocks would take 2^48 Write Zeroes, which is what was asked */
-    uint64_t rest = nsze - lba < (1u << 18) ? nsze - lba : (1u << 18);
+    uint64_t rest = blocks_to_end(nsze, lba);
     switch (c % 5u) {
     case 0: {
         struct nvme_dsm_range r[4];
@@ -2367,8 +2372,8 @@ static void op_write_uncorrectable(void)
         return;
     uint64_t nsze = ns->nsze ? ns->nsze : 1u;
     uint64_t lba = (uint64_t)b * 7u % nsze;
-    uint64_t rest = nsze - lba < (1u << 18) ? nsze - lba : (1u << 18);
-    (void)nvme_write_uncorrectable(F.ctrl, ns->nsid, lba, (c & 0x80u) ? rest : 1u + (c & 0x7fu));
+    (void)nvme_write_uncorrectable(F.ctrl, ns->nsid, lba,
+                                   (c & 0x80u) ? blocks_to_end(nsze, lba) : 1u + (c & 0x7fu));
 }
 
 /* op 4 + 12 v (v >= 1): a blocking call of many commands: nvme_read,
