@@ -38,6 +38,12 @@
  *     irqs                 interrupt counters
  *     check-irqs           irqs, and fail unless they match the mode:
  *                          count > 0 with interrupts, == 0 when polling
+ *     irq-flush            an asynchronous Flush of namespace 1 on the CPU's
+ *                          queue, left for the interrupt handler to reap
+ *                          (no polling for 2 s): fails unless it does.  A
+ *                          blocking call may reap before its interrupt is
+ *                          taken, and its CQ head doorbell then lowers a
+ *                          level INTx line the CPU never saw raised
  *     regs                 raw CAP/VS/CC/CSTS/AQA
  *     reset                nvme_ctrl_reset()
  *     echo TEXT            print TEXT
@@ -323,6 +329,14 @@ static void self_test_ipi(void)
 
 static void io_print(void *arg, const char *text) { serial_write(text); }
 
+static uint32_t irqs_delivered(void)
+{
+    uint32_t n = 0;
+    for (unsigned i = 0; i < IRQ_VECTOR_MAX; i++)
+        n += irq_delivered[i];
+    return n;
+}
+
 static void print_irqs(struct nvme_ctrl *ctrl, const struct options *o, bool check)
 {
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(ctrl);
@@ -330,9 +344,7 @@ static void print_irqs(struct nvme_ctrl *ctrl, const struct options *o, bool che
     char per[160];
     size_t pos = 0;
     per[0] = 0;
-    uint64_t delivered = 0;
-    for (unsigned i = 0; i < IRQ_VECTOR_MAX; i++)
-        delivered += irq_delivered[i];
+    uint32_t delivered = irqs_delivered();
     for (unsigned i = 0; i < IRQ_VECTOR_MAX && pos < sizeof(per) - 16; i++)
         if (irq_delivered[i])
             pos += (size_t)snprintf(per + pos, sizeof(per) - pos, " v%u=%u", i, irq_delivered[i]);
@@ -362,6 +374,47 @@ static void print_irqs(struct nvme_ctrl *ctrl, const struct options *o, bool che
          * a blocking call polls for its first millisecond and may reap
          * before its interrupt is taken, so 0 there is no failure. */
     }
+}
+
+/* An interrupt must carry a completion to nvme_ctrl_handle_irq(): the
+ * Flush is submitted and nothing polls its queue, so only the handler can
+ * reap it (within 2 s; after that the queue is polled, so the buffer-free
+ * command is not left behind, and the step fails). */
+static volatile bool irq_flush_done_flag;
+static volatile int irq_flush_result;
+static void irq_flush_done(void *arg, int result, uint32_t dw0)
+{
+    (void)arg;
+    (void)dw0;
+    irq_flush_result = result;
+    irq_flush_done_flag = true;
+}
+
+static int irq_flush(struct nvme_ctrl *ctrl, const struct options *o)
+{
+    if (o->irq == IRQ_MODE_POLL) {
+        kprintf("irq-flush: polling mode, no interrupt to wait for\n");
+        return NVME_ERR_INVAL;
+    }
+    uint32_t before = irqs_delivered();
+    irq_flush_done_flag = false;
+    int rc = nvme_submit_flush(ctrl, NVME_QID_CPU, 1, 0, irq_flush_done, NULL);
+    if (rc != NVME_OK)
+        return rc;
+    uint64_t t0 = clock_now_us();
+    while (!irq_flush_done_flag && clock_now_us() - t0 < 2000000u)
+        cpu_relax();
+    if (!irq_flush_done_flag) {
+        fail("irq-flush: no interrupt reaped the Flush in 2 s");
+        for (unsigned i = 0; i < 2000 && !irq_flush_done_flag; i++) {
+            nvme_qpair_poll(ctrl, NVME_QID_CPU, 0);
+            clock_sleep_us(1000);
+        }
+        return NVME_ERR_TIMEOUT;
+    }
+    kprintf("irq-flush: reaped by the interrupt handler (result %d, %u interrupt(s))\n",
+            irq_flush_result, (unsigned)(irqs_delivered() - before));
+    return irq_flush_result;
 }
 
 /* --- words of a command ----------------------------------------------------- */
@@ -1281,6 +1334,8 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
         failures = before;
         return rc;
     }
+    if (!strcmp(item, "irq-flush"))
+        return irq_flush(ctrl, o);
     if (!strcmp(item, "regs")) {
         print_regs(&g_dev, "registers");
         return 0;
