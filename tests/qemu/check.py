@@ -279,12 +279,15 @@ def basic_behind_bridges(w):
                "--pre-device", "pcie-pci-bridge,id=pb1,bus=rp1"]
     c_all = Checker("")
     for irq in ["intx"] + (["msix"] if w.args.arch != "riscv64" else []):
-        c = w.boot(["path=%s" % img], ["wpat 1 0 300 51", "rpat 1 0 300 51", "check-irqs"], irq=irq,
+        c = w.boot(["path=%s" % img], ["wpat 1 0 300 51", "rpat 1 0 300 51", "irq-flush", "check-irqs"],
+                   irq=irq,
                    ctrl="bus=pb1,addr=3", run_args=bridges)
         c.has(r"^harness: pci 00:01\.0 bridge: buses 1-2, memory 0x[0-9a-f]+-0x[0-9a-f]+, ",
               "%s: the root port numbered (buses 1-2) and its window opened" % irq)
         c.has(r"^harness: nvme at pci 02:03\.0 id 1b36:0010 ", "%s: the controller found at 02:03.0" % irq)
         c.ok(c.section("rpat 1 0 300 51").startswith("rpat ok"), "%s: DMA through both bridges" % irq)
+        c.ok(c.section("irq-flush").startswith("irq-flush: reaped by the interrupt handler (result 0,"),
+             "%s: an asynchronous Flush nobody polls is reaped by the interrupt handler" % irq)
         check_io_irqs(c, irq, r"[2-9]\d*")
         pat_check_image(c, img, 51, 0, 300, 512, "behind bridges (%s)" % irq)
         c_all.failures += c.failures
