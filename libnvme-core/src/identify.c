@@ -127,9 +127,9 @@ int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_ident
     return NVME_OK;
 }
 
-/* Namespace Identification Descriptors (NVMe 2.0 Figure 276): NIDT, NIDL,
+/* Namespace Identification Descriptors (Identify CNS 03h, NVMe 2.0): NIDT, NIDL,
  * 2 reserved bytes, NIDL bytes of identifier; a NIDT of 0 ends the list.
- * Types 1h-4h (EUI64, NGUID, UUID, CSI; Figure 277): the length each one
+ * Types 1h-4h (EUI64, NGUID, UUID, CSI): the length each one
  * has, and where nvme_ns_ids keeps it and its has_ flag. */
 static const struct {
     uint8_t len, at, has;

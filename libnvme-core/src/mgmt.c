@@ -430,7 +430,7 @@ int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *a, 
         return NVME_ERR_NOMEM;
     /* The Identify Namespace fields the host sets (NVMe 2.0 Figure 301):
      * NSZE, NCAP, FLBAS (index bits 3:0 and 6:5, bit 4 extended data LBA:
-     * Figure 276), DPS, NMIC. */
+     * NVM CS 1.0 Figure 97), DPS, NMIC. */
     id->nsze = a->nsze;
     id->ncap = a->ncap != 0 ? a->ncap : a->nsze;
     id->flbas = (uint8_t)((a->flbas & 0xfu) | ((a->flbas & 0x30u) << 1) |

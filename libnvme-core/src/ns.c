@@ -225,7 +225,7 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
  * asked when command sets are enabled (CC.CSS 110b).  A zoned namespace
  * then gets its zone size from CNS 05h CSI 02h; other sets than NVM and
  * ZNS are listed but refused.  A list refused, malformed or without the
- * CSI descriptor (NVMe 2.0 Figure 278) says nothing of the set: never
+ * CSI descriptor (Identify CNS 03h, NVMe 2.0) says nothing of the set: never
  * taken for NVM (a zoned namespace would get writes anywhere), but
  * NVME_NS_UNDECIDED, as Linux's nvme_identify_ns_descs fails
  * with "Command set not reported" when several sets are enabled. */

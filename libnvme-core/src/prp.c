@@ -8,7 +8,7 @@
  *   - two pieces: PRP2 is the second one;
  *   - more: PRP2 points to a PRP list of the remaining pieces, each with
  *     offset 0.  When a list page fills up and entries remain, its last
- *     entry points to the next list page (chaining, §4.3 Figure 87).
+ *     entry points to the next list page (chaining, §4.3).
  * List pages come from a per-queue pool filled when an I/O queue is
  * created, so the I/O path never allocates: when the pool is empty the
  * submission returns NVME_ERR_BUSY, like a full queue.  The admin queue

@@ -869,6 +869,12 @@ static struct {
     struct fx *f;
     bool armed;
     bool then_gone; /* the device goes once CPU 1 waits */
+    bool then_dead; /* or the controller never gets ready again */
+    bool hold;      /* the reset stays stopped until CPU 1 returned */
+    bool nested;    /* CPU 0 calls from inside its own reset instead */
+    bool in_nested;
+    unsigned nested_sleeps;
+    unsigned sleeps; /* CPU 1's */
     pthread_t t;
     volatile bool started, returned, slept;
     int rc;
@@ -885,10 +891,14 @@ static void *mid_cpu1(void *arg)
 
 static void mid_sleep_us(void *ctx, uint32_t us)
 {
-    if (this_cpu == 1)
+    if (this_cpu == 1) {
         __atomic_store_n(&mid.slept, true, __ATOMIC_RELEASE);
+        mid.sleeps++;
+    }
+    if (mid.in_nested)
+        mid.nested_sleeps++;
     mid.sleep_us(ctx, us);
-    if (this_cpu == 1)
+    if (this_cpu == 1 && !mid.hold)
         pause_us(us); /* CPU 1's wait takes real time while CPU 0 resets */
 }
 
@@ -927,10 +937,21 @@ static void mid_mmio_write32(void *ctx, uint32_t off, uint32_t val)
     if (this_cpu != 0 || off != NVME_REG_CC || (val & NVME_CC_EN) || !mid.armed || mid.started)
         return; /* not the reset's CC.EN=0 */
     mid.started = true;
+    if (mid.nested) { /* an OSAL call of CPU 0's reset makes a blocking call */
+        mid.in_nested = true;
+        mid.rc = nvme_write_zeroes(mid.f->ctrl, 1, 64, 8, 0);
+        mid.in_nested = false;
+        return;
+    }
     assert_int_equal(pthread_create(&mid.t, NULL, mid_cpu1, NULL), 0);
     mid_wait_cpu1();
     if (mid.then_gone)
         nvme_sim_set_gone(mid.f->sim, true);
+    if (mid.then_dead)
+        nvme_sim_set_never_ready(mid.f->sim, true);
+    for (int ms = 0; mid.hold && ms < 20000 && !__atomic_load_n(&mid.returned, __ATOMIC_ACQUIRE);
+         ms++)
+        pause_us(1000);
 }
 
 static void nvm_commands_on_another_cpu_wait_out_a_reset(void **state)
@@ -1152,6 +1173,99 @@ static void a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gon
     assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
     assert_int_equal(nvme_sim_dma_live(f.sim), 0);
     nvme_sim_destroy(f.sim);
+}
+
+/* The same wait, for a reset whose every restart finds the controller
+ * never ready again (CSTS.RDY stays 0 after CC.EN=1): the reset ends with
+ * the controller dead (the resetting call is told NVME_ERR_TIMEOUT), and
+ * CPU 1's Write Zeroes, which waited for it, fails with NVME_ERR_FATAL, as
+ * a new call is told; not NVME_ERR_STATE, which would mean "try again". */
+static void a_call_waiting_for_a_reset_that_ends_dead_fails_with_fatal(void **state)
+{
+    (void)state;
+    struct fx f;
+    mid_config(&f);
+    mid.then_dead = true;
+    mid.mmio_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = mid_mmio_write32;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+
+    mid.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_TIMEOUT); /* its last restart's reason */
+    mid.armed = false;
+    assert_true(mid.started);
+    assert_int_equal(pthread_join(mid.t, NULL), 0);
+    assert_true(mid.slept); /* it did wait for the reset */
+    assert_int_equal(mid.rc, NVME_ERR_FATAL);
+    uint8_t *buf = fx_xalloc(8 * 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 64, 8, buf), NVME_ERR_FATAL); /* a new call: the same */
+    free(buf);
+    fx_stop(&f);
+}
+
+/* Every wait is bounded: a reset that stays stopped (CPU 0's, held in an
+ * OSAL call after CC.EN=0) keeps CPU 1's blocking call waiting for at most
+ * its budget, every attempt of every reset it may meet (NVME_RESET_WAITS 4
+ * x NVME_RESET_ATTEMPTS 2 x (CAP.TO + CSTS.RDY's wait + the admin timeout),
+ * in 1 ms slices), then the call returns NVME_ERR_STATE (try again) while
+ * the reset still runs, having sent nothing; the reset then ends well. */
+static void a_call_waiting_for_a_reset_that_does_not_end_gives_up_in_its_bound(void **state)
+{
+    (void)state;
+    struct fx f;
+    mid_config(&f);
+    f.opts.admin_timeout_ms = 1000;
+    mid.hold = true;
+    mid.mmio_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = mid_mmio_write32;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    const unsigned to_ms = nvme_ctrl_get_info(f.ctrl)->timeout_ms; /* CAP.TO: CSTS.RDY's wait too */
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+
+    mid.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    mid.armed = false;
+    assert_true(mid.started);
+    assert_int_equal(pthread_join(mid.t, NULL), 0);
+    assert_true(mid.returned); /* before CPU 0's reset went on */
+    assert_int_equal(mid.rc, NVME_ERR_STATE);
+    const unsigned budget = 4u * 2u * (to_ms + to_ms + 1000u);
+    assert_in_range(mid.sleeps, budget - 2u, budget);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds); /* nothing was sent */
+    /* Called again, it goes. */
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 64, 8, 0), 0);
+    fx_stop(&f);
+}
+
+/* A blocking call made on the CPU that runs a reset, from inside it (an
+ * OSAL call of the reset's, here its CC.EN=0 write), cannot wait for the
+ * reset to end: it returns NVME_ERR_STATE at once, without a sleep, and
+ * the reset goes on and ends well. */
+static void a_call_from_inside_this_cpus_reset_does_not_wait_for_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    mid_config(&f);
+    mid.nested = true;
+    mid.mmio_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = mid_mmio_write32;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+
+    mid.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    mid.armed = false;
+    assert_true(mid.started);
+    assert_int_equal(mid.rc, NVME_ERR_STATE);
+    assert_int_equal(mid.nested_sleeps, 0); /* before it knew its own reset: its whole budget */
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, resets + 1u);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 64, 8, 0), 0);
+    fx_stop(&f);
 }
 
 /* A controller that refused Number of Queues at bring-up (admin-only, no
@@ -1395,6 +1509,9 @@ int main(void)
         cmocka_unit_test(a_blocking_nvm_command_waits_for_a_restart_to_create_its_queue),
         cmocka_unit_test(a_call_during_the_reset_of_a_device_back_waits_for_it),
         cmocka_unit_test(a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gone),
+        cmocka_unit_test(a_call_waiting_for_a_reset_that_ends_dead_fails_with_fatal),
+        cmocka_unit_test(a_call_waiting_for_a_reset_that_does_not_end_gives_up_in_its_bound),
+        cmocka_unit_test(a_call_from_inside_this_cpus_reset_does_not_wait_for_it),
         cmocka_unit_test(io_queues_a_reset_gets_are_found_by_the_other_cpus),
         cmocka_unit_test(identify_fields_a_restart_takes_are_read_once_by_the_other_cpus),
         cmocka_unit_test(a_reset_whose_restarts_read_all_ones_leaves_the_controller_gone),

@@ -299,7 +299,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_LID_FW_SLOT 0x03
 #define NVME_LID_CHANGED_NS 0x04 /* Changed Namespace List (§5.14.1.4) */
 
-/* Asynchronous Event Request completion DW0 (§5.2, Figure 146) */
+/* Asynchronous Event Request: Completion Queue Entry Dword 0 (NVMe 1.4 §5.2.1) */
 #define NVME_AER_TYPE(dw0) ((dw0)&0x7u)
 #define NVME_AER_INFO(dw0) (((dw0) >> 8) & 0xffu)
 #define NVME_AER_LID(dw0) (((dw0) >> 16) & 0xffu)
@@ -449,7 +449,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl, psd) == 2048, "PSD offset");
 /* Identify Namespace data structure (NVMe 1.4 §5.15.2.1, Figure 245)   */
 /* ------------------------------------------------------------------ */
 
-struct nvme_lbaf { /* LBA Format Data Structure (Figure 250) */
+struct nvme_lbaf { /* LBA Format Data Structure (NVMe 1.4 §5.15.2.1) */
     uint16_t ms;   /* [15:0]  Metadata Size, bytes */
     uint8_t lbads; /* [23:16] LBA Data Size, 2^n bytes; 0 = format unavailable */
     uint8_t rp;    /* [25:24] Relative Performance */
@@ -693,7 +693,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes")
 #define NVME_CSI_NVM 0x00
 #define NVME_CSI_KV 0x01
 #define NVME_CSI_ZNS 0x02
-/* Namespace Identification Descriptor types (NVMe 2.0 Figure 277) */
+/* Namespace Identification Descriptor types, NIDT (Identify CNS 03h, NVMe 2.0) */
 #define NVME_NIDT_EUI64 0x01
 #define NVME_NIDT_NGUID 0x02
 #define NVME_NIDT_UUID 0x03

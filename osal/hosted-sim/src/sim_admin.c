@@ -95,7 +95,7 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
         id->oacs |= 1u << 7; /* Virtualization Management (sim_virt.c) */
 }
 
-/* FLBAS (NVMe 2.0 Figure 276): format index bits 3:0 low, 6:5 high. */
+/* FLBAS (NVM CS 1.0 Figure 97): format index bits 3:0 low, 6:5 high. */
 static uint8_t flbas_encode(unsigned idx)
 {
     return (uint8_t)((idx & 0xfu) | (((idx >> 4) & 0x3u) << 5));

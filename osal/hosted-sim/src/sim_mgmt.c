@@ -265,7 +265,7 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
 {
     uint8_t cns = (uint8_t)sqe->cdw10, csi = (uint8_t)(sqe->cdw11 >> 24);
     switch (cns) {
-    case NVME_CNS_NS_DESC_LIST: { /* NVMe 2.0 §5.17.2.3, Figure 276 */
+    case NVME_CNS_NS_DESC_LIST: { /* Namespace Identification Descriptor list, NVMe 2.0 */
         struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
         if (!ns)
             return SIM_SF_GEN(NVME_SC_INVALID_NS);
