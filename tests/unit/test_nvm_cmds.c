@@ -1058,6 +1058,45 @@ static void write_uncorrectable_within_wusl_and_oncs(void **state)
     free(rd);
 }
 
+/* Size limits (WZSL, WUSL, VSL: 2^n pages of 4 KiB) below one logical
+ * block, as QEMU's default vsl=7 (512 KiB) is below its lbs=1M blocks: no
+ * command of the kind can be within the limit, so each is refused by name
+ * (NVME_ERR_UNSUPPORTED), nothing sent, rather than sent to fail with
+ * Invalid Field; the namespace of 512-byte blocks beside it takes them,
+ * cut at the limit. */
+static void size_limits_below_one_block_refuse_the_command(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_WRITE_UNC;
+    f.cfg.iocs = true; /* NVMe 2.0: CNS 06h answered */
+    f.cfg.wzsl = 1;    /* 2 pages of 4 KiB: 8 KiB */
+    f.cfg.wusl = 1;
+    f.cfg.vsl = 1;
+    f.ns[0].blocks = 64;
+    f.ns[0].lba_size = 16384;
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 64, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start_captured(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, 0), NVME_ERR_UNSUPPORTED);
+    assert_true(fx_log_has(&f, "Write Zeroes not supported (a block is above WZSL)"));
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 0, 1), NVME_ERR_UNSUPPORTED);
+    assert_true(fx_log_has(&f, "Write Uncorrectable not supported (a block is above WUSL)"));
+    assert_int_equal(nvme_verify(f.ctrl, 1, 0, 1, 0), NVME_ERR_UNSUPPORTED);
+    assert_true(fx_log_has(&f, "Verify not supported (a block is above VSL)"));
+    assert_int_equal(st->io_cmds, 0);
+    /* 8 KiB is 16 blocks of 512: 40 blocks go as 16 + 16 + 8. */
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 2, 0, 40, 0), 0);
+    assert_int_equal(st->write_zeroes, 3);
+    assert_int_equal(nvme_verify(f.ctrl, 2, 0, 40, 0), 0);
+    assert_int_equal(nvme_write_uncorrectable(f.ctrl, 2, 0, 40), 0);
+    assert_int_equal(st->write_uncor, 3);
+    assert_int_equal(st->io_cmds, 9);
+    fx_stop(&f);
+}
+
 /* The ZNS Command Set lists no Write Uncorrectable: refused on a zoned
  * namespace, nothing sent; the NVM namespace beside it takes it. */
 static void write_uncorrectable_refused_on_a_zoned_namespace(void **state)
@@ -1097,6 +1136,7 @@ int main(void)
         cmocka_unit_test(write_zeroes_quirks),
         cmocka_unit_test(write_uncorrectable_marks_blocks_until_written),
         cmocka_unit_test(write_uncorrectable_within_wusl_and_oncs),
+        cmocka_unit_test(size_limits_below_one_block_refuse_the_command),
         cmocka_unit_test(write_uncorrectable_refused_on_a_zoned_namespace),
         cmocka_unit_test(verify_and_compare),
         cmocka_unit_test(verify_within_the_verify_size_limit),
