@@ -604,9 +604,13 @@ static void track_mem(struct nvme_osal *o)
     o->dma_map = track_dma_map;
 }
 
+static bool sweep_dbbuf; /* the controller offers Doorbell Buffer Config */
+
 static void sweep_config(struct fx *f)
 {
     fx_config(f);
+    if (sweep_dbbuf)
+        f->cfg.oacs |= NVME_OACS_DBBUF;
     f->opts.io_queues = 2;
     f->cfg.irq_mode = NVME_SIM_IRQ_MSIX;
     f->ns[1] = f->ns[0];
@@ -651,6 +655,12 @@ static void sweep_alloc_failures(enum nvme_sim_osal_fn fn, int expect, unsigned 
                                                skip, ns->nsid, ns->status,
                                                nvme_strerror(ns->status));
             }
+            /* And the I/O path works: no half-made queue or doorbell buffer. */
+            uint8_t blk[512];
+            if (nvme_read(f.ctrl, 1, 0, 1, blk) != 0 && badlen < sizeof(bad) - 100)
+                badlen += (size_t)snprintf(bad + badlen, sizeof(bad) - badlen,
+                                           " [call %u failed: init returned 0 but a read fails]",
+                                           skip);
             fx_stop(&f);
         } else {
             if (rc != expect)
@@ -672,6 +682,17 @@ static void given_dma_alloc_failures_init_returns_nomem_and_leaks_nothing(void *
     (void)state;
     /* At least ASQ, ACQ and the identify page come from dma_alloc. */
     sweep_alloc_failures(NVME_SIM_FAIL_DMA_ALLOC, NVME_ERR_NOMEM, 3);
+}
+
+/* The same with shadow doorbells (OACS bit 8): a failed allocation of
+ * their two buffers is tolerated, plain doorbells instead (§5.7: the
+ * command is optional), and I/O works. */
+static void given_dma_alloc_failures_with_shadow_doorbells_init_leaves_io_working(void **state)
+{
+    (void)state;
+    sweep_dbbuf = true;
+    sweep_alloc_failures(NVME_SIM_FAIL_DMA_ALLOC, NVME_ERR_NOMEM, 5);
+    sweep_dbbuf = false;
 }
 
 static void given_mem_alloc_failures_init_returns_nomem_and_leaks_nothing(void **state)
@@ -1075,6 +1096,7 @@ int main(void)
         cmocka_unit_test(given_incomplete_osal_init_returns_inval_and_touches_nothing),
         cmocka_unit_test(given_optional_osal_fields_null_bring_up_and_io_work),
         cmocka_unit_test(given_dma_alloc_failures_init_returns_nomem_and_leaks_nothing),
+        cmocka_unit_test(given_dma_alloc_failures_with_shadow_doorbells_init_leaves_io_working),
         cmocka_unit_test(given_mem_alloc_failures_init_returns_nomem_and_leaks_nothing),
         cmocka_unit_test(given_dma_map_failures_init_returns_dma_and_leaks_nothing),
         cmocka_unit_test(given_controller_up_io_does_not_allocate_memory),
