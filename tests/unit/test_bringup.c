@@ -695,6 +695,56 @@ static void given_dma_alloc_failures_with_shadow_doorbells_init_leaves_io_workin
     sweep_dbbuf = false;
 }
 
+/* An OSAL whose dma_alloc breaks its contract (nvme_osal.h: memory
+ * aligned to `align`, the controller page here) and returns queue memory
+ * 64 bytes past a page boundary: the controller would take the low bits
+ * of ASQ/ACQ as reserved (NVMe 1.4 §3.1.9, §3.1.10: bits 11:0) and use
+ * another page.  Init refuses it with NVME_ERR_DMA and says why, the
+ * controller is never enabled, and nothing is left allocated. */
+static struct {
+    struct nvme_osal real;
+    void *va[32];
+    size_t n;
+} skew;
+
+static void *skew_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
+{
+    uint8_t *p = skew.real.dma_alloc(ctx, size + 4096u, align, bus);
+    if (p == NULL || skew.n == 32u)
+        return p;
+    skew.va[skew.n++] = p;
+    *bus += 64u;
+    return p + 64;
+}
+
+static void skew_dma_free(void *ctx, void *p, size_t size)
+{
+    for (size_t i = 0; p != NULL && i < skew.n; i++)
+        if ((uint8_t *)skew.va[i] + 64 == (uint8_t *)p) {
+            skew.va[i] = NULL;
+            skew.real.dma_free(ctx, (uint8_t *)p - 64, size + 4096u);
+            return;
+        }
+    skew.real.dma_free(ctx, p, size);
+}
+
+static void given_dma_alloc_returning_unaligned_queue_memory_init_refuses_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    memset(&skew, 0, sizeof(skew));
+    skew.real = f.osal;
+    f.osal.dma_alloc = skew_dma_alloc;
+    f.osal.dma_free = skew_dma_free;
+    assert_int_equal(fx_init(&f), NVME_ERR_DMA);
+    assert_true(fx_log_has(&f, "OSAL dma_alloc returned unaligned queue memory"));
+    assert_int_equal(nvme_sim_stats(f.sim)->enables, 0);
+    assert_failed_init_clean(&f);
+}
+
 static void given_mem_alloc_failures_init_returns_nomem_and_leaks_nothing(void **state)
 {
     (void)state;
@@ -1097,6 +1147,7 @@ int main(void)
         cmocka_unit_test(given_optional_osal_fields_null_bring_up_and_io_work),
         cmocka_unit_test(given_dma_alloc_failures_init_returns_nomem_and_leaks_nothing),
         cmocka_unit_test(given_dma_alloc_failures_with_shadow_doorbells_init_leaves_io_working),
+        cmocka_unit_test(given_dma_alloc_returning_unaligned_queue_memory_init_refuses_it),
         cmocka_unit_test(given_mem_alloc_failures_init_returns_nomem_and_leaks_nothing),
         cmocka_unit_test(given_dma_map_failures_init_returns_dma_and_leaks_nothing),
         cmocka_unit_test(given_controller_up_io_does_not_allocate_memory),
