@@ -286,7 +286,11 @@ int nvme_ctrl_fini(struct nvme_ctrl *ctrl);
  * NVME_ERR_STATE while another reset runs.  Also brings back a controller that was gone or
  * dead once its registers answer again.  Then reads the firmware revision
  * again (nvme_ctrl_info.firmware: a Firmware Commit may activate one at
- * the reset).  May sleep. */
+ * the reset).  May sleep.  Returns 0 once the controller runs again; when
+ * every attempt failed, the last one's error (NVME_ERR_TIMEOUT: CSTS.RDY
+ * never came, NVME_ERR_FATAL, ...) with the controller dead
+ * (NVME_EVENT_DEAD; calls, those that waited for the reset included, fail
+ * with NVME_ERR_FATAL), or NVME_ERR_GONE with the device gone. */
 int nvme_ctrl_reset(struct nvme_ctrl *ctrl);
 /* Periodic work that may sleep: deadlines (Abort, reset), a CSTS look (a
  * fatal or vanished controller is noticed even when idle), retries whose
