@@ -954,23 +954,37 @@ static void mid_mmio_write32(void *ctx, uint32_t off, uint32_t val)
         pause_us(1000);
 }
 
+/* Bring-up on CPU 0 with the reset's CC.EN=0 write wrapped
+ * (mid_mmio_write32), after the test set its `mid` flags. */
+static void mid_start(struct fx *f)
+{
+    mid.mmio_write32 = f->osal.mmio_write32;
+    f->osal.mmio_write32 = mid_mmio_write32;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts), 0);
+}
+
+/* CPU 0's reset, returning `expect`, during which CPU 1 was started (or
+ * the nested call made) at its CC.EN=0. */
+static void mid_reset(struct fx *f, int expect)
+{
+    mid.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f->ctrl), expect);
+    mid.armed = false;
+    assert_true(mid.started);
+}
+
 static void nvm_commands_on_another_cpu_wait_out_a_reset(void **state)
 {
     (void)state;
     struct fx f;
     mid_config(&f);
-    mid.mmio_write32 = f.osal.mmio_write32;
-    f.osal.mmio_write32 = mid_mmio_write32;
-    this_cpu = 0;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    mid_start(&f);
     uint8_t *buf = fx_xalloc(8 * 512), *zero = fx_xalloc(8 * 512);
     fx_pattern(buf, 8 * 512, 77);
     assert_int_equal(nvme_write(f.ctrl, 1, 64, 8, buf), 0);
 
-    mid.armed = true;
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    mid.armed = false;
-    assert_true(mid.started);
+    mid_reset(&f, 0);
     assert_int_equal(pthread_join(mid.t, NULL), 0);
     assert_int_equal(mid.rc, 0); /* before: NVME_ERR_STATE, while the reset ran */
     assert_int_equal(nvme_read(f.ctrl, 1, 64, 8, buf), 0);
@@ -1157,15 +1171,9 @@ static void a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gon
     struct fx f;
     mid_config(&f);
     mid.then_gone = true;
-    mid.mmio_write32 = f.osal.mmio_write32;
-    f.osal.mmio_write32 = mid_mmio_write32;
-    this_cpu = 0;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    mid_start(&f);
 
-    mid.armed = true;
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_GONE);
-    mid.armed = false;
-    assert_true(mid.started);
+    mid_reset(&f, NVME_ERR_GONE);
     assert_int_equal(pthread_join(mid.t, NULL), 0);
     assert_true(mid.slept);                  /* it did wait for the reset */
     assert_int_equal(mid.rc, NVME_ERR_GONE); /* before: NVME_ERR_STATE */
@@ -1186,15 +1194,9 @@ static void a_call_waiting_for_a_reset_that_ends_dead_fails_with_fatal(void **st
     struct fx f;
     mid_config(&f);
     mid.then_dead = true;
-    mid.mmio_write32 = f.osal.mmio_write32;
-    f.osal.mmio_write32 = mid_mmio_write32;
-    this_cpu = 0;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    mid_start(&f);
 
-    mid.armed = true;
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_TIMEOUT); /* its last restart's reason */
-    mid.armed = false;
-    assert_true(mid.started);
+    mid_reset(&f, NVME_ERR_TIMEOUT); /* its last restart's reason */
     assert_int_equal(pthread_join(mid.t, NULL), 0);
     assert_true(mid.slept); /* it did wait for the reset */
     assert_int_equal(mid.rc, NVME_ERR_FATAL);
@@ -1217,17 +1219,11 @@ static void a_call_waiting_for_a_reset_that_does_not_end_gives_up_in_its_bound(v
     mid_config(&f);
     f.opts.admin_timeout_ms = 1000;
     mid.hold = true;
-    mid.mmio_write32 = f.osal.mmio_write32;
-    f.osal.mmio_write32 = mid_mmio_write32;
-    this_cpu = 0;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    mid_start(&f);
     const unsigned to_ms = nvme_ctrl_get_info(f.ctrl)->timeout_ms; /* CAP.TO: CSTS.RDY's wait too */
     uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
 
-    mid.armed = true;
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    mid.armed = false;
-    assert_true(mid.started);
+    mid_reset(&f, 0);
     assert_int_equal(pthread_join(mid.t, NULL), 0);
     assert_true(mid.returned); /* before CPU 0's reset went on */
     assert_int_equal(mid.rc, NVME_ERR_STATE);
@@ -1249,17 +1245,11 @@ static void a_call_from_inside_this_cpus_reset_does_not_wait_for_it(void **state
     struct fx f;
     mid_config(&f);
     mid.nested = true;
-    mid.mmio_write32 = f.osal.mmio_write32;
-    f.osal.mmio_write32 = mid_mmio_write32;
-    this_cpu = 0;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    mid_start(&f);
     uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
     uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
 
-    mid.armed = true;
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    mid.armed = false;
-    assert_true(mid.started);
+    mid_reset(&f, 0);
     assert_int_equal(mid.rc, NVME_ERR_STATE);
     assert_int_equal(mid.nested_sleeps, 0); /* before it knew its own reset: its whole budget */
     assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
