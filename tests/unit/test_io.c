@@ -204,6 +204,9 @@ static void bad_caller_input_gets_a_clear_error_and_reaches_no_device(void **sta
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf + 2), NVME_ERR_ALIGN); /* not dword aligned */
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf + 1), NVME_ERR_ALIGN);
     assert_int_equal(nvme_flush(f.ctrl, 5), NVME_ERR_NOENT);
+    assert_int_equal(nvme_flush(NULL, 1), NVME_ERR_INVAL); /* no controller */
+    assert_int_equal(nvme_submit_rw(NULL, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, NULL, NULL),
+                     NVME_ERR_INVAL);
     assert_int_equal(nvme_submit_rw(f.ctrl, 0, NVME_CMD_READ, 1, 0, 1, buf, 0, NULL, NULL),
                      NVME_ERR_INVAL); /* qid 0 is the admin queue */
     assert_int_equal(nvme_submit_rw(f.ctrl, 9, NVME_CMD_READ, 1, 0, 1, buf, 0, NULL, NULL),

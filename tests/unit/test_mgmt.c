@@ -1197,6 +1197,15 @@ static void namespaces_are_created_attached_detached_and_deleted(void **state)
     assert_true(allocated(&f, 2));
     assert_int_equal(nvme_ns_delete(f.ctrl, 2, 0), NVME_ERR_INVAL);
     assert_true(allocated(&f, 2));
+    /* A caller's bad NSID or controller list: refused, nothing sent. */
+    uint64_t sent = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_ns_delete(f.ctrl, 0, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    assert_int_equal(nvme_ns_attach(f.ctrl, 0, true, NULL, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_ns_attach(f.ctrl, NVME_NSID_ALL, true, NULL, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_ns_attach(f.ctrl, 2, true, NULL, 1), NVME_ERR_INVAL);
+    assert_int_equal(nvme_ns_attach(f.ctrl, 2, true, &other, 2048), NVME_ERR_INVAL); /* > 2047 */
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, sent);
+    assert_true(allocated(&f, 2));
     assert_int_equal(nvme_ns_delete(f.ctrl, 2, NVME_CONFIRM_DESTROY), 0);
     assert_false(allocated(&f, 2));
     rc = nvme_ns_delete(f.ctrl, 2, NVME_CONFIRM_DESTROY);
