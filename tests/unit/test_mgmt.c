@@ -1240,6 +1240,43 @@ static void namespaces_are_created_attached_detached_and_deleted(void **state)
     fx_stop(&f);
 }
 
+/* A controller whose FNA bit 0 is set formats every namespace when one
+ * is formatted (a common setting of client drives).  The core warns, and
+ * its rescan after the Format finds the other namespace's new block size
+ * too: its handle says 4096 bytes, its generation moved, its old data are
+ * gone, and a call sized for the old blocks is measured in the new ones. */
+static void format_of_one_namespace_under_fna_bit_0_is_seen_on_all(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.fna |= NVME_FNA_FORMAT_ALL;
+    f.ns[1] = f.ns[0];
+    f.ns[1].nsid = 2;
+    f.cfg.ns_count = 2;
+    fx_start_captured(&f);
+    uint8_t *b = abuf(8192);
+    fx_pattern(b, 8192, 5);
+    assert_int_equal(nvme_write(f.ctrl, 2, 0, 16, b), 0);
+    const struct nvme_ns_info *ns2 = nvme_ns_find(f.ctrl, 2);
+    assert_int_equal(ns2->lba_size, 512);
+    uint32_t gen2 = ns2->gen;
+    struct nvme_format_args a = {1, 1 /* 4096 */, NVME_FORMAT_SES_NONE, 0, false, false};
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_true(fx_log_has(&f, "FNA bit 0: formatting namespace 1 formats every namespace"));
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 4096);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 2), ns2);
+    assert_int_equal(ns2->lba_size, 4096);
+    assert_int_equal(ns2->nsze, f.ns[1].blocks / 8u);
+    assert_true(ns2->gen != gen2);
+    memset(b, 0xa5, 8192);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 2, b), 0); /* 2 blocks: 8 KiB now */
+    for (int i = 0; i < 8192; i++)
+        assert_int_equal(b[i], 0);
+    free(b);
+    fx_stop(&f);
+}
+
 static void format_needs_oacs_and_fna(void **state)
 {
     (void)state;
@@ -1844,6 +1881,7 @@ int main(void)
         cmocka_unit_test(namespaces_are_created_attached_detached_and_deleted),
         cmocka_unit_test(a_namespace_detached_and_attached_again_keeps_its_format),
         cmocka_unit_test(list_ctrl_prints_cntlid_0_as_nvme_cli),
+        cmocka_unit_test(format_of_one_namespace_under_fna_bit_0_is_seen_on_all),
         cmocka_unit_test(format_needs_oacs_and_fna),
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),

@@ -356,7 +356,8 @@ struct nvme_sim_config {
                                 CNS 14h/15h, sim_virt.c): CNTLID i + 1 on VF i, offline [0:
                                 none, CNS 14h/15h Invalid Field] */
     uint32_t sanicap;         /* Identify SANICAP [crypto, block, overwrite: 0x7] */
-    uint8_t fna;              /* Identify FNA [crypto erase: 0x04] */
+    uint8_t fna;              /* Identify FNA [crypto erase: 0x04]; bit 0: a Format of one
+                                namespace formats all */
     uint8_t frmw;             /* Identify FRMW [3 slots, activation without reset: 0x16] */
     uint8_t fwug;             /* Identify FWUG, 4 KiB units [0: no information] */
     uint16_t mtfa;            /* Identify MTFA, 100 ms units [0: not reported] */

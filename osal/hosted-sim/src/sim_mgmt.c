@@ -30,6 +30,9 @@ uint16_t sim_format(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     bool all = sqe->nsid == NVME_NSID_ALL;
     if (!all && !sim_ns_find(sim, sqe->nsid))
         return SIM_SF_GEN(NVME_SC_INVALID_NS);
+    /* FNA bit 0: a format of any namespace formats them all (Identify
+     * Controller, Format NVM Attributes). */
+    all = all || (sim->cfg.fna & NVME_FNA_FORMAT_ALL);
     for (unsigned i = 0; i < sim->ns_count; i++) {
         struct sim_ns *ns = sim->ns[i];
         if (!all && ns->nsid != sqe->nsid)
