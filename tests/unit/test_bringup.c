@@ -709,9 +709,11 @@ static struct {
 
 static void *skew_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
 {
+    if (skew.n == 32u) /* no room to remember it: an aligned block */
+        return skew.real.dma_alloc(ctx, size, align, bus);
     uint8_t *p = skew.real.dma_alloc(ctx, size + 4096u, align, bus);
-    if (p == NULL || skew.n == 32u)
-        return p;
+    if (p == NULL)
+        return NULL;
     skew.va[skew.n++] = p;
     *bus += 64u;
     return p + 64;
