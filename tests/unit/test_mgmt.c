@@ -1241,10 +1241,10 @@ static void namespaces_are_created_attached_detached_and_deleted(void **state)
 }
 
 /* A controller whose FNA bit 0 is set formats every namespace when one
- * is formatted (a common setting of client drives).  The core warns, and
- * its rescan after the Format finds the other namespace's new block size
- * too: its handle says 4096 bytes, its generation moved, its old data are
- * gone, and a call sized for the old blocks is measured in the new ones. */
+ * is formatted.  The core warns, and its rescan after the Format finds
+ * the other namespace's new block size too: its handle says 4096 bytes,
+ * its generation moved, its old data are gone, and a call sized for the
+ * old blocks is measured in the new ones. */
 static void format_of_one_namespace_under_fna_bit_0_is_seen_on_all(void **state)
 {
     (void)state;
