@@ -157,6 +157,47 @@ static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
     fx_stop(&f);
 }
 
+/* A Format whose I/O in flight does not drain (a write the device keeps,
+ * here every try of it) within twice the I/O deadline is not sent: the
+ * caller gets NVME_ERR_TIMEOUT and the log says why, the namespace is
+ * thawed (usable, its format unchanged), and the write still belongs to
+ * the device until its completion: once the device completes it, its
+ * callback says written and the data read back.  A Format then goes. */
+static void a_format_whose_io_does_not_drain_is_not_sent(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.command_timeout_ms = 400;
+    fx_start_captured(&f);
+    uint8_t *b = abuf(4096), *rd = abuf(4096);
+    fx_pattern(b, 4096, 9);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1000);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, b, 0, fx_rec_cb, &r), 0);
+    struct nvme_format_args a = {1, 1 /* 4096 */, NVME_FORMAT_SES_NONE, 0, false, false};
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_TIMEOUT);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 0);
+    assert_true(fx_log_has(&f, "I/O still in flight after 800 ms: command not sent"));
+    assert_int_equal(r.calls, 0); /* still the device's */
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->status, NVME_OK);
+    assert_int_equal(ns->lba_size, 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 8, 8, rd), 0);
+    nvme_sim_clear_faults(f.sim);
+    fx_poll_until(&f, 1, &r, 5000000u);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, rd), 0);
+    assert_memory_equal(rd, b, 4096);
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 1);
+    assert_int_equal(ns->lba_size, 4096);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
 /* A call that read a namespace's status just before a Format froze it
  * (a CPU stalled between its status check and its queue's lock) is
  * refused under the lock: nvme_ns_freeze's drain counted the queues
@@ -1860,6 +1901,7 @@ int main(void)
         cmocka_unit_test(management_commands_are_not_sent_again_for_a_status),
         cmocka_unit_test(a_namespace_created_under_nsid_0_or_all_is_refused),
         cmocka_unit_test(format_changes_the_block_size_and_erases),
+        cmocka_unit_test(a_format_whose_io_does_not_drain_is_not_sent),
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
         cmocka_unit_test(io_checked_before_a_format_is_never_sent_after_it),
