@@ -139,14 +139,6 @@ static void nvme_free_io_queues(struct nvme_ctrl *ctrl)
     NVME_WRITE_ONCE(ctrl->info.io_queues, 0);
 }
 
-/* Shadow doorbell and EventIdx buffers (§5.7): a page each, page aligned,
- * to begin with; nvme_dbbuf_config makes them as large as the queues
- * need.  Without them the core uses plain doorbells. */
-static void nvme_dbbuf_alloc(struct nvme_ctrl *ctrl)
-{
-    (void)nvme_dbbuf_resize(ctrl, ctrl->page_size);
-}
-
 static void nvme_dbbuf_free(struct nvme_ctrl *ctrl) { (void)nvme_dbbuf_resize(ctrl, 0); }
 
 /* I/O Command Set Profile (NVMe 2.0 §5.27.1.21, FID 19h): with CC.CSS =
@@ -300,8 +292,6 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     rc = nvme_nvm_limits(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
-    if ((ctrl->info.oacs & NVME_OACS_DBBUF) && !ctrl->opts.no_shadow_doorbells)
-        nvme_dbbuf_alloc(ctrl);
     nvme_hmb_alloc(ctrl); /* given with the features, nvme_ctrl_start_queues */
     rc = nvme_ns_scan(ctrl);
     if (rc != NVME_OK)

@@ -883,8 +883,8 @@ static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
     struct nvme_sqe sqe;
     ctrl->info.shadow_doorbells = false;
     /* OACS bit 8 as the firmware running now reports it: one a reset
-     * activated may no longer have the command. */
-    if (ctrl->dbbuf_db == NULL || !(ctrl->info.oacs & NVME_OACS_DBBUF))
+     * activated may no longer have the command, or may have it now. */
+    if (ctrl->opts.no_shadow_doorbells || !(ctrl->info.oacs & NVME_OACS_DBBUF))
         return;
     /* The controller finds queue y's entries at 2y and 2y + 1 strides into
      * each buffer, for every queue: the command names no size (QEMU
@@ -892,7 +892,8 @@ static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
      * pages for the I/O queues there are, at the CAP.DSTRD now in force
      * (a reset may change it); a controller stopped (bring-up, or a reset
      * that ended the previous configuration, §7.3.2) no longer uses the
-     * old ones.  Without memory that large: plain doorbells. */
+     * old ones.  Without memory that large: plain doorbells until a
+     * restart finds it (Linux's nvme_dbbuf_dma_alloc tries at each). */
     uint32_t need = ((uint32_t)ctrl->nr_ioq + 1u) * 2u * ctrl->info.doorbell_stride;
     need = (need + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
     if (need > ctrl->dbbuf_bytes && nvme_dbbuf_resize(ctrl, need) != NVME_OK) {

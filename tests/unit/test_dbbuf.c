@@ -485,6 +485,78 @@ static void given_a_stride_that_puts_shadow_entries_past_a_page_the_buffers_hold
     fx_stop(&f);
 }
 
+/* A reset whose CAP.DSTRD doubles needs larger buffers (every queue's
+ * entries at 2y and 2y + 1 strides, §5.7); with dma_alloc failing then,
+ * the restart keeps plain doorbells: the controller, stopped by the reset
+ * (§7.3.2), no longer knows the old buffers, so none is configured, I/O on
+ * every queue rings its MMIO doorbell for each command and lands, and the
+ * next reset that finds memory configures them again. */
+static void given_no_memory_for_larger_buffers_at_a_reset_plain_doorbells_serve(void **state)
+{
+    (void)state;
+    struct fx f;
+    config_dbbuf(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 1000;
+    f.cfg.dstrd = 4;
+    f.cfg.io_queues = 40;
+    f.opts.io_queues = 40;
+    fx_start_captured(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_true(info->shadow_doorbells);
+    assert_int_equal(st->dbbuf_configs, 1);
+
+    /* 41 queues × 2 × 128 bytes: 12 KiB, past the 8 KiB of 64-byte strides. */
+    struct nvme_sim_cap_change c = {.mqes = 1023, .dstrd = 5, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    /* The restart's first dma_alloc is Identify Controller's bounce page,
+     * the second the larger shadow doorbell buffer: that one fails. */
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_ALLOC, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    if (!fx_log_has(&f, "no memory for 12288 bytes of shadow doorbells"))
+        fail_msg("%s", nvme_sim_log_text(f.sim));
+    assert_int_equal(info->doorbell_stride, 128);
+    assert_int_equal(info->io_queues, 40);
+    assert_false(info->shadow_doorbells);
+    assert_false(nvme_sim_dbbuf_active(f.sim));
+    assert_int_equal(st->dbbuf_configs, 1);
+
+    static const uint16_t qs[] = {1, 32, 40};
+    for (unsigned k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+        uint16_t q = qs[k];
+        uint64_t lba = 3000 + (uint64_t)q * BATCH;
+        settle(&f, q, lba, 130u + q);
+        uint64_t db0 = sq_mmio(&f, q), sh0 = st->shadow_sq_values;
+        struct fx_rec rec[BATCH] = {{0}};
+        uint8_t *b = pattern_buf(BATCH - 1, 140u + q);
+        submit_writes(&f, q, lba + 1, BATCH - 1, b, rec);
+        assert_int_equal(sq_mmio(&f, q) - db0, BATCH - 1);
+        wait_all(&f, q, rec, BATCH - 1);
+        assert_int_equal(st->shadow_sq_values, sh0);
+        assert_media(&f, lba + 1, BATCH - 1, b);
+        free(b);
+    }
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(info->shadow_doorbells);
+    assert_true(nvme_sim_dbbuf_active(f.sim));
+    assert_int_equal(st->dbbuf_configs, 2);
+    settle(&f, 40, 3500, 150);
+    uint64_t db1 = sq_mmio(&f, 40);
+    struct fx_rec rec[BATCH] = {{0}};
+    uint8_t *b = pattern_buf(BATCH, 151);
+    submit_writes(&f, 40, 3501, BATCH, b, rec);
+    assert_int_equal(sq_mmio(&f, 40) - db1, 1); /* the rest through the shadow entry */
+    wait_all(&f, 40, rec, BATCH);
+    assert_true(nvme_sim_shadow_doorbells(f.sim, 40, false) >= 1);
+    assert_media(&f, 3501, BATCH, b);
+    free(b);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->timeouts, 0);
+    fx_stop(&f);
+}
+
 /* --- Reset and refusal ---------------------------------------------------------- */
 
 /* nvme_ctrl_reset: the controller forgot the buffers (§7.3.2 resets it
@@ -666,6 +738,7 @@ int main(void)
         cmocka_unit_test(given_cq_eventidx_far_away_intx_still_writes_every_head),
         cmocka_unit_test(given_other_stride_or_page_size_shadow_entries_still_match),
         cmocka_unit_test(given_a_stride_that_puts_shadow_entries_past_a_page_the_buffers_hold_them),
+        cmocka_unit_test(given_no_memory_for_larger_buffers_at_a_reset_plain_doorbells_serve),
         cmocka_unit_test(given_reset_the_buffers_are_configured_again_and_io_works),
         cmocka_unit_test(given_reset_a_write_from_another_cpu_once_its_queue_is_back_is_not_lost),
         cmocka_unit_test(given_failing_dbbuf_config_core_keeps_plain_mmio_doorbells),
