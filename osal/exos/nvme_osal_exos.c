@@ -231,9 +231,19 @@ static bool msix_map_table(struct nvme_exos_osal *o, unsigned entries)
     UINT offset = (UINT)(table & ~0x7u);
     UINT span = (UINT)entries * MSIX_ENTRY_SIZE;
     PHYSICAL base, start;
+    UINT bar_size;
     LINEAR lin;
 
-    if (bir == 0 && offset + span <= o->mmio_size) {
+    /* The table lies inside its BAR (PCI 3.0 §6.8.2): one the device puts
+     * past the end would have the vectors written over other memory.
+     * BAR0 is mapped whole (nvme_exos_pci.c); sizing another BAR here is
+     * safe, nothing uses it yet.  BIR 6 and 7 are reserved. */
+    if (bir > 5)
+        return false;
+    bar_size = bir == 0 ? o->mmio_size : (UINT)PCI_GetBARSize(o->bus, o->dev, o->func, (U8)bir);
+    if (span > bar_size || offset > bar_size - span)
+        return false;
+    if (bir == 0) {
         o->msix_table = o->mmio + offset;
         return true;
     }

@@ -78,7 +78,8 @@ U8 PCI_FindCapability(U8 bus, U8 dev, U8 func, U8 capId)
 /* Memory */
 LINEAR MapIOMemory(PHYSICAL PhysicalBase, UINT Size)
 {
-    (void)PhysicalBase, (void)Size;
+    mock_exos.ioremap_phys = PhysicalBase;
+    mock_exos.ioremap_size = Size;
     mock_exos.ioremaps++;
     return mock_exos.ioremap_base;
 }

@@ -63,6 +63,8 @@ struct mock_exos {
     /* MapIOMemory: where "mapped" MMIO lands */
     LINEAR ioremap_base;
     unsigned ioremaps, iounmaps;
+    PHYSICAL ioremap_phys; /* the last MapIOMemory's request */
+    UINT ioremap_size;
 };
 
 extern struct mock_exos mock_exos;

@@ -349,6 +349,78 @@ static void test_irq_programs_msix_table(void **state)
     assert_int_equal(mock_exos.unregistered, 2);
 }
 
+/* The MSI-X capability's Table Offset/BIR (PCI 3.0 §6.8.2) from the device. */
+static void give_msix_at(unsigned table_entries, U32 offset_bir)
+{
+    give_msix(table_entries);
+    memcpy(&mock_exos.cfg[MSIX_CAP + 4], &offset_bir, 4);
+}
+
+/* Device input: a table its BAR does not hold (past BAR0's 16 KiB, across
+ * its end, past another BAR's 16 KiB (PCI_GetBARSize), an offset that
+ * wraps 32 bits, a reserved BIR).  MSI-X is refused before anything is
+ * mapped, registered or written: the core polls (before: BAR0 + 1 MiB
+ * mapped and two vectors written there, into whatever lies past the BAR). */
+static void test_irq_msix_table_outside_its_bar_polls(void **state)
+{
+    static const U32 bad[] = {0x00100000u | 0u, 0x3ff0u | 0u, 0x4000u | 2u, 0xfffffff0u | 0u,
+                              0x1000u | 6u};
+    static uint8_t elsewhere[0x3000] __attribute__((aligned(4096)));
+    (void)state;
+    U32 bar2 = 0xFE100000u; /* 32-bit memory BAR */
+    for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        bool intx = true;
+        setup(NULL);
+        memset(elsewhere, 0, sizeof(elsewhere));
+        memcpy(&mock_exos.cfg[PCI_CFG_BAR0 + 8], &bar2, 4);
+        mock_exos.ioremap_base = (LINEAR)elsewhere;
+        give_msix_at(8, bad[k]);
+        assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 0);
+        assert_false(intx);
+        assert_int_equal(mock_exos.ioremaps, 0);
+        assert_int_equal(mock_exos.reg_count, 0);
+        assert_int_equal(msix_ctrl() & 0xC000, 0);
+        assert_null(o.msix_table);
+        for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+            assert_int_equal(regs[i], 0);
+        for (unsigned i = 0; i < sizeof(elsewhere); i++)
+            assert_int_equal(elsewhere[i], 0);
+    }
+}
+
+/* A table in BAR 2, inside it: that BAR's page is mapped and the vectors
+ * go there; teardown unmaps it. */
+static void test_irq_msix_table_in_another_bar_is_mapped(void **state)
+{
+    static uint8_t bar2_page[0x1000] __attribute__((aligned(4096)));
+    bool intx = true;
+    (void)state;
+    U32 bar2 = 0xFE100000u;
+    memset(bar2_page, 0, sizeof(bar2_page));
+    memcpy(&mock_exos.cfg[PCI_CFG_BAR0 + 8], &bar2, 4);
+    mock_exos.ioremap_base = (LINEAR)bar2_page;
+    give_msix_at(8, 0x1100u | 2u);
+    mock_exos.apic_id = 1;
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 3);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 4);
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 2);
+    assert_int_equal(mock_exos.ioremaps, 1);
+    assert_true(mock_exos.ioremap_phys == 0xFE101000u);
+    assert_int_equal(mock_exos.ioremap_size, 0x1000);
+    for (unsigned i = 0; i < 2; i++) {
+        U32 addr, data;
+        memcpy(&addr, &bar2_page[0x100 + i * 16], 4);
+        memcpy(&data, &bar2_page[0x100 + i * 16 + 8], 4);
+        assert_int_equal(addr, 0xFEE00000u | (1u << 12));
+        assert_int_equal(data, 48 + 3 + i);
+    }
+    assert_int_equal(table(0, 0), 0); /* nothing in BAR0 */
+    ops.irq_teardown(ops.ctx);
+    assert_int_equal(mock_exos.iounmaps, 1);
+}
+
 static void test_irq_grants_what_registered(void **state)
 {
     bool intx;
@@ -550,6 +622,8 @@ int main(void)
         cmocka_unit_test_setup(test_irq_registration_failure_falls_back_to_polling, setup),
         cmocka_unit_test_setup(test_irq_in_exos_polling_mode_polls, setup),
         cmocka_unit_test_setup(test_irq_programs_msix_table, setup),
+        cmocka_unit_test_setup(test_irq_msix_table_outside_its_bar_polls, setup),
+        cmocka_unit_test_setup(test_irq_msix_table_in_another_bar_is_mapped, setup),
         cmocka_unit_test_setup(test_irq_grants_what_registered, setup),
         cmocka_unit_test_setup(test_irq_capped_by_table_size, setup),
         cmocka_unit_test_setup(test_irq_slots_leave_exos_its_share, setup),
