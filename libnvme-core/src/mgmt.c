@@ -162,11 +162,14 @@ static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_
     return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0, false);
 }
 
-/* Bytes a data-in admin command writes (Identify §5.15: 4 KiB; Get Log
- * Page §5.14 and Directive Receive: NUMD + 1 dwords; Get Features: the
- * feature's structure; Security Receive: AL; Get LBA Status: MNDW + 1
- * dwords); 0 for any other opcode, whose length only the caller knows. */
-static __attribute__((noinline)) uint64_t mgmt_bytes_in(const struct nvme_sqe *s)
+/* Bytes an admin command moves that its own fields give: data in,
+ * Identify (§5.15) 4 KiB, Get Log Page (§5.14) and Directive Receive
+ * NUMD + 1 dwords, Get Features the feature's structure, Security Receive
+ * AL, Get LBA Status MNDW + 1 dwords; data out, Firmware Image Download
+ * (§5.12) and Directive Send NUMD + 1 dwords, Security Send TL.  0 for
+ * any other opcode, whose length only the caller knows (a data-out one of
+ * less than a page reads the bounce's zeros past the caller's bytes). */
+static __attribute__((noinline)) uint64_t mgmt_bytes(const struct nvme_sqe *s)
 {
     switch (s->opc) {
     case NVME_ADMIN_IDENTIFY:
@@ -178,8 +181,11 @@ static __attribute__((noinline)) uint64_t mgmt_bytes_in(const struct nvme_sqe *s
                    ? 0u
                    : nvme_feature_data_len((uint8_t)s->cdw10);
     case NVME_ADMIN_DIRECTIVE_RECV:
+    case NVME_ADMIN_DIRECTIVE_SEND:
+    case NVME_ADMIN_FW_DOWNLOAD:
         return ((uint64_t)s->cdw10 + 1u) * 4u;
     case NVME_ADMIN_SECURITY_RECV:
+    case NVME_ADMIN_SECURITY_SEND:
         return s->cdw11;
     case NVME_ADMIN_GET_LBA_STATUS:
         return ((uint64_t)s->cdw12 + 1u) * 4u;
@@ -217,23 +223,21 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     default:
         break;
     }
-    uint64_t in = mgmt_bytes_in(sqe);
-    if (in > len) { /* the device would write past the caller's buffer */
+    /* Past the caller's buffer the device would write into other memory,
+     * or read it; past the pages the core bounces, its PRPs would name
+     * bus address 0 (PRP2 taken for a data page or a list). */
+    uint64_t moves = mgmt_bytes(sqe);
+    if (moves > len) {
         nvme_log(ctrl, NVME_LOG_ERROR,
-                 "passthrough: admin opcode %02xh returns %llu bytes, the buffer has %u: "
-                 "refused",
-                 sqe->opc, (unsigned long long)in, len);
+                 "passthrough: admin opcode %02xh moves %llu bytes, the buffer has %u: refused",
+                 sqe->opc, (unsigned long long)moves, len);
         return NVME_ERR_INVAL;
     }
     /* The PRPs describe what the command moves, not the whole buffer:
      * PRP2 is a PRP List only for a transfer of more than two pages (§4.3),
      * so a longer buffer's list pointer would be taken for a data page and
-     * the data meant for it land in the list.  Firmware Image Download
-     * (§5.12: NUMD + 1 dwords) is the data-out one that spans pages. */
-    uint64_t moves = in != 0                              ? in
-                     : sqe->opc == NVME_ADMIN_FW_DOWNLOAD ? ((uint64_t)sqe->cdw10 + 1u) * 4u
-                                                          : 0u;
-    if (moves != 0 && moves < len)
+     * the data meant for it land in the list. */
+    if (moves != 0)
         len = (uint32_t)moves;
     struct nvme_sqe cmd;
     struct nvme_bounce b = {buf, len, dir, 0};

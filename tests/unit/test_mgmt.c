@@ -1090,17 +1090,39 @@ static void passthru_cannot_make_the_device_touch_other_memory(void **state)
     memset(b, 0, 8192);
     assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 4096, NVME_DMA_FROM_DEVICE, NULL), 0);
     assert_memory_equal(((struct nvme_id_ctrl *)(void *)b)->sn, "SIM0000001", 10);
-    /* A Firmware Image Download of 4 KiB given 4 bytes: the device reads
-     * the bounce's zeros, not past it. */
+    /* Data out whose length the command gives (Firmware Image Download,
+     * NUMD + 1 dwords, §5.12) past the buffer: refused, nothing sent
+     * (before: 16 KiB from a 4 KiB buffer, the device reading a PRP list
+     * at bus address 0); 4 KiB from 4 bytes, or 4 bytes from none, too. */
+    static const struct {
+        uint32_t numd, len;
+    } over[] = {{4095, 4096}, {1023, 4}, {0, 0}};
+    for (unsigned i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
+        uint64_t before = st->admin_cmds;
+        memset(&sqe, 0, sizeof(sqe));
+        sqe.opc = NVME_ADMIN_FW_DOWNLOAD;
+        sqe.cdw10 = over[i].numd;
+        memset(b, 0xab, 4096);
+        assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, over[i].len ? b : NULL, over[i].len,
+                                             NVME_DMA_TO_DEVICE, NULL),
+                         NVME_ERR_INVAL);
+        assert_int_equal(st->admin_cmds, before);
+    }
+    nvme_sim_log_capture(f.sim, true);
+    sqe.cdw10 = 4095;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 4096, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_true(fx_log_has(&f, "admin opcode 11h moves 16384 bytes, the buffer has 4096"));
+    /* Within the buffer, the caller's PRP1 pointing anywhere: sent, from
+     * the buffer (the 8 KiB one through PRP2). */
     memset(&sqe, 0, sizeof(sqe));
     sqe.opc = NVME_ADMIN_FW_DOWNLOAD;
-    sqe.cdw10 = 1023; /* NUMD: 1024 dwords */
-    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, "FW01", 4, NVME_DMA_TO_DEVICE, NULL), 0);
-    assert_int_equal(st->fw_downloads, 1);
-    /* The same without a buffer, the caller's PRP1 pointing anywhere. */
     sqe.cdw10 = 0;
     sqe.prp1 = 0x12345000u;
-    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL), 0);
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, "FW01", 4, NVME_DMA_TO_DEVICE, NULL), 0);
+    assert_int_equal(st->fw_downloads, 1);
+    sqe.cdw10 = 2047;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 8192, NVME_DMA_TO_DEVICE, NULL), 0);
     assert_int_equal(st->fw_downloads, 2);
     assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
     free(b);

@@ -520,8 +520,9 @@ static void io_passthru_moves_what_read_and_write_move(void **state)
     /* The non-block data commands the core sizes (nvm_raw_bytes): Dataset
      * Management NR + 1 ranges of 16 bytes (§6.7), Copy NR + 1
      * descriptors of 32 bytes (format 0h) or 40 (format 1h, §6.4), Zone
-     * Management Receive NUMD + 1 dwords (ZNS §4.3): one byte short is
-     * refused, nothing sent; their own size is sent. */
+     * Management Receive (ZNS §4.3) and Reservation Report (§6.13) NUMD + 1
+     * dwords: one byte short is refused, nothing sent; their own size is
+     * sent. */
     static const struct {
         uint8_t opc;
         uint32_t cdw10, cdw12, bytes;
@@ -531,6 +532,7 @@ static void io_passthru_moves_what_read_and_write_move(void **state)
         {NVME_CMD_COPY, 0, 1, 2 * 32, NVME_DMA_TO_DEVICE},
         {NVME_CMD_COPY, 0, 1 | 0x100u, 2 * 40, NVME_DMA_TO_DEVICE},
         {NVME_CMD_ZONE_MGMT_RECV, 0, 15, 16 * 4, NVME_DMA_FROM_DEVICE},
+        {NVME_CMD_RESV_REPORT, 15, 0, 16 * 4, NVME_DMA_FROM_DEVICE},
     };
     memset(w, 0, 2048);
     for (unsigned i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
@@ -546,6 +548,18 @@ static void io_passthru_moves_what_read_and_write_move(void **state)
         (void)nvme_io_passthru(f.ctrl, &sqe, w, raw[i].bytes, raw[i].dir, NULL);
         assert_int_equal(st->io_cmds, io + 1); /* sent (the simulator may refuse it) */
     }
+    /* A Reservation Report of 8 KiB into 64 bytes: refused (before: one
+     * page bounced, PRP2 0, the device's second page written at bus
+     * address 0). */
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_RESV_REPORT;
+    sqe.nsid = 1;
+    sqe.cdw10 = 2047;
+    io = st->io_cmds;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, w, 64, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(st->io_cmds, io);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
     /* An opcode the controller does not have: its status. */
     memset(&sqe, 0, sizeof(sqe));
     sqe.opc = 0x81;

@@ -411,10 +411,10 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * opcodes that manage the core's own queues, event requests,
  * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Asynchronous
  * Event Request, Doorbell Buffer Config, Set Features Host Memory
- * Buffer), and a data-in command whose length the core
- * knows (Identify, Get Log Page, Get Features, Directive and Security
- * Receive, Get LBA Status) when `len` is short for it; a longer buffer
- * moves only that length (Firmware Image Download too: NUMD + 1 dwords),
+ * Buffer), and a command whose length the core knows from its fields
+ * (Identify, Get Log Page, Get Features, Directive Send and Receive,
+ * Security Send and Receive, Get LBA Status, Firmware Image Download)
+ * when `len` is short for it; a longer buffer moves only that length,
  * its tail left alone.  Commands whose
  * effects on the I/O path are known get what the core's own calls do (as
  * Linux's passthrough): Format NVM and Sanitize (not Exit Failure Mode)
@@ -876,7 +876,7 @@ unsigned nvme_ns_plain_flags(const struct nvme_ns_info *ns);
  * contradict (as nvme_admin_passthru), and when `len` is
  * short for a command whose length the core knows (Read, Write, Compare,
  * Zone Append: NLB + 1 blocks; Dataset Management and Copy: its ranges; Zone
- * Management Receive: NUMD + 1 dwords); a longer buffer moves only that
+ * Management Receive, Reservation Report: NUMD + 1 dwords); a longer buffer moves only that
  * much (its tail is left alone).  Namespace checks as nvme_read
  * (NVME_ERR_NOENT, NVME_ERR_RDONLY for a command that may write); formats
  * with separate metadata: use the _ext calls.  Never replayed after a
