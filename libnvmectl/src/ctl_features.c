@@ -290,6 +290,8 @@ int ctl_cmd_set_feature(struct ctl *c)
         return ctl_usage_err(c, "this feature takes a data structure: -p BYTE, -t TEXT or -d FILE");
     if (len == 0 && want_data)
         return ctl_usage_err(c, "this feature takes no data structure");
+    if (has(c, N_LEN) && c->o.num[N_LEN] != len) /* nvme-cli's --data-len: the core sizes it */
+        return ctl_usage_err(c, "-l must be the feature's data structure length (0: none)");
     if (len != 0) {
         int rc;
         data = ctl_scratch(c, 0, len);

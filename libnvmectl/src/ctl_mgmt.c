@@ -172,7 +172,17 @@ int ctl_cmd_fw_download(struct ctl *c)
     }
     if ((len & 3u) != 0)
         return ctl_usage_err(c, "the image length must be a multiple of 4");
-    int rc = nvme_fw_download(c->ctrl, (uint32_t)o->num[N_OFFSET], b, (uint32_t)len);
+    /* --xfer: pieces of that many bytes, as nvme-cli sends them (the
+     * core cuts each at FWUG and MDTS). */
+    uint64_t step = o->num[N_XFER];
+    if ((step & 3u) != 0 || o->num[N_OFFSET] + len > 0x100000000ull)
+        return ctl_usage_err(c, "--xfer must be a multiple of 4, the image end below 4 GiB");
+    if (step == 0 || step > len)
+        step = len;
+    int rc = NVME_OK;
+    for (uint64_t done = 0; done < len && rc == NVME_OK; done += step)
+        rc = nvme_fw_download(c->ctrl, (uint32_t)(o->num[N_OFFSET] + done), b + done,
+                              (uint32_t)(len - done < step ? len - done : step));
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "fw-download", rc);
     char what[64];

@@ -228,7 +228,7 @@ int ctl_cmd_ana_log(struct ctl *c)
     }
     uint32_t len = (uint32_t)want;
     uint8_t *log = ctl_scratch(c, 0, len);
-    uint8_t *again = ctl_scratch(c, (len + 7u) & ~(size_t)7u, ANA_HDR);
+    uint8_t *again = ctl_scratch(c, ((size_t)len + 7u) & ~(size_t)7u, ANA_HDR);
     if (log == NULL || again == NULL)
         return NVME_ERR_NOMEM;
     /* nvme-cli's atomic read: the log, then its header again; a Change

@@ -484,6 +484,15 @@ static void get_and_set_features(void **state)
     expect("takes a data structure");
     assert_int_not_equal(run(&f, "set-feature -f 6 -v 1 -p 3"), 0);
     expect("takes no data structure");
+    /* -l (nvme-cli's --data-len): the structure's own length or refused,
+     * never a length the command then does not move (a vendor feature
+     * with -l 64 was sent with no data, "success"). */
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_not_equal(run(&f, "set-feature -f 0xc0 -v 1 -l 64"), 0);
+    expect("-l must be the feature's data structure length (0: none)");
+    assert_int_not_equal(run(&f, "set-feature -f 0x16 -p 0 -l 64"), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
+    ok(&f, "set-feature -f 0x16 -p 0 -l 512");
     /* status path: an unknown feature, named */
     assert_int_not_equal(run(&f, "get-feature -f 0x7f"), 0);
     expect("nvme0: get-feature 0x7f (Unknown): Invalid Field in Command");
@@ -1242,6 +1251,18 @@ static void destructive_commands_need_force(void **state)
     assert_string_equal(nvme_sim_fw_slot(f.sim, 2), "FWNEW001");
     ok(&f, "fw-log -o json");
     assert_non_null(strstr(jstr("nvme0.Firmware Rev Slot 2"), "(FWNEW001)"));
+    /* --xfer: pieces of that many bytes (nvme-cli's), here 2 of 4. */
+    uint64_t dl = st->fw_downloads;
+    ok(&f, "fw-download -t FWNEW002 --xfer 4");
+    expect("firmware download: 8 bytes at offset 0: success");
+    assert_int_equal(st->fw_downloads - dl, 2);
+    (void)run(&f, "fw-commit -s 3 -a 1 --force");
+    assert_string_equal(nvme_sim_fw_slot(f.sim, 3), "FWNEW002");
+    assert_int_not_equal(run(&f, "fw-download -t FWNEW003 --xfer 6"), 0);
+    expect("--xfer must be a multiple of 4");
+    assert_int_not_equal(run(&f, "fw-download -t FWNEW003 --offset 4294967292"), 0);
+    expect("the image end below 4 GiB");
+    assert_int_equal(st->fw_downloads - dl, 2);
     assert_int_not_equal(run(&f, "fw-download -f image.bin"), 0);
     expect("this host has no files");
     assert_int_not_equal(run(&f, "fw-commit -s 9 -a 1 --force"), 0);
