@@ -25,7 +25,7 @@ static void nvme_hmb_free_chunks(struct nvme_ctrl *ctrl)
     uint64_t left = ctrl->hmb_bytes;
     for (uint32_t i = 0; i < ctrl->hmb_count; i++) {
         size_t len = left < ctrl->hmb_chunk_size ? (size_t)left : ctrl->hmb_chunk_size;
-        o->dma_free(o->ctx, ctrl->hmb_chunk[i], len);
+        o->dma_free(o->ctx, ctrl->hmb_chunk[i].mem, len);
         left -= len;
     }
     ctrl->hmb_count = 0;
@@ -63,11 +63,8 @@ static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, 
          * earlier owner lands on the controller's data later (nvme_osal.h,
          * non-coherent rule 2). */
         nvme_dma_sync(ctrl, p, len, NVME_DMA_TO_DEVICE);
-        struct nvme_hmb_desc *d = &ctrl->hmb_descs[ctrl->hmb_count];
-        d->badd = bus;
-        d->bsize = nvme_div32(len, ctrl->page_size);
-        d->rsvd = 0;
-        ctrl->hmb_chunk[ctrl->hmb_count++] = p;
+        ctrl->hmb_chunk[ctrl->hmb_count].mem = p;
+        ctrl->hmb_chunk[ctrl->hmb_count++].bus = bus;
         have += len;
         ctrl->hmb_bytes = have;
     }
@@ -98,14 +95,13 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
     if (ctrl->hmmaxd != 0 && ctrl->hmmaxd < cap_desc)
         cap_desc = ctrl->hmmaxd;
     ctrl->hmb_descs = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &ctrl->hmb_descs_bus);
-    ctrl->hmb_chunk = o->mem_alloc(o->ctx, sizeof(void *) * cap_desc);
+    ctrl->hmb_chunk = o->mem_alloc(o->ctx, sizeof(*ctrl->hmb_chunk) * cap_desc);
     ctrl->hmb_cap = cap_desc;
     if (ctrl->hmb_descs == NULL || ctrl->hmb_chunk == NULL ||
         (ctrl->hmb_descs_bus & 15u) != 0) { /* HMDLLA: 16-byte aligned */
         nvme_hmb_free(ctrl);
         return;
     }
-    nvme_memzero(ctrl->hmb_descs, ctrl->page_size);
     /* The smallest chunk: a memory page, or HMMINDS when larger, in whole
      * pages (BSIZE counts them).  The largest: 2 MiB, or that smallest
      * one when HMMINDS asks for more (Linux starts at 4 MiB and never
@@ -129,12 +125,32 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
     }
 }
 
+/* The list (§5.21.1.13, Host Memory Buffer Descriptor Entry: BADD, BSIZE
+ * in memory pages) from the core's record, never from what the list
+ * holds: a device that wrote it (memory it can write, so untrusted) would
+ * be handed pieces of other sizes or places at the next enable.  The
+ * device may have written it: invalidate, then write, then clean
+ * (nvme_osal.h, non-coherent rules 3-4). */
+void nvme_hmb_list(struct nvme_ctrl *ctrl)
+{
+    nvme_dma_sync(ctrl, ctrl->hmb_descs, ctrl->page_size, NVME_DMA_FROM_DEVICE);
+    nvme_memzero(ctrl->hmb_descs, ctrl->page_size);
+    uint64_t left = ctrl->hmb_bytes;
+    for (uint32_t i = 0; i < ctrl->hmb_count; i++) {
+        uint32_t len = left < ctrl->hmb_chunk_size ? (uint32_t)left : ctrl->hmb_chunk_size;
+        ctrl->hmb_descs[i].badd = ctrl->hmb_chunk[i].bus;
+        ctrl->hmb_descs[i].bsize = nvme_div32(len, ctrl->page_size);
+        left -= len;
+    }
+    nvme_dma_sync(ctrl, ctrl->hmb_descs, ctrl->page_size, NVME_DMA_TO_DEVICE);
+}
+
 void nvme_hmb_free(struct nvme_ctrl *ctrl)
 {
     const struct nvme_osal *o = &ctrl->osal;
     if (ctrl->hmb_chunk != NULL) {
         nvme_hmb_free_chunks(ctrl);
-        o->mem_free(o->ctx, ctrl->hmb_chunk, sizeof(void *) * ctrl->hmb_cap);
+        o->mem_free(o->ctx, ctrl->hmb_chunk, sizeof(*ctrl->hmb_chunk) * ctrl->hmb_cap);
     }
     if (ctrl->hmb_descs != NULL)
         o->dma_free(o->ctx, ctrl->hmb_descs, ctrl->page_size);

@@ -347,11 +347,15 @@ struct nvme_ctrl {
 
     /* Host Memory Buffer (hmb.c; §8.9): chunks of hmb_chunk_size bytes
      * (the last one may be smaller), hmb_bytes in all, named by the
-     * descriptor list; the controller's while hmb_on (and until it is
+     * descriptor list (written from hmb_chunk at each enable: the device
+     * can write it); the controller's while hmb_on (and until it is
      * stopped), so freed only by nvme_ctrl_release. */
     struct nvme_hmb_desc *hmb_descs; /* a page; NULL: no buffer */
     uint64_t hmb_descs_bus;
-    void **hmb_chunk;
+    struct nvme_hmb_chunk {
+        void *mem;
+        uint64_t bus;
+    } *hmb_chunk;
     uint32_t hmb_count, hmb_chunk_size, hmb_cap;
     uint64_t hmb_bytes;
     bool hmb_on;    /* Set Features EHM=1 done, not yet undone */
@@ -886,6 +890,9 @@ int nvme_prp_pool_fill(struct nvme_qpair *qp);
 /* hmb.c: the Host Memory Buffer's memory, sized from Identify HMPRE,
  * HMMIN, HMMINDS, HMMAXD and the options; nothing when it cannot be had. */
 void nvme_hmb_alloc(struct nvme_ctrl *ctrl);
+/* Writes the descriptor list from the core's record of the chunks, for
+ * the controller to read (before each enable). */
+void nvme_hmb_list(struct nvme_ctrl *ctrl);
 /* Only once the controller let go of it (EHM cleared, or stopped). */
 void nvme_hmb_free(struct nvme_ctrl *ctrl);
 

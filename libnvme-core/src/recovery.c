@@ -927,8 +927,7 @@ int nvme_hmb_set(struct nvme_ctrl *ctrl, bool on)
         /* Only at a start: the controller holds no buffer now (a reset, or
          * a deadline, which stops it, took it back); its answer gives it. */
         ctrl->hmb_on = false;
-        /* The list is read by the controller: clean it (nvme_osal.h, rule 2). */
-        nvme_dma_sync(ctrl, ctrl->hmb_descs, ctrl->page_size, NVME_DMA_TO_DEVICE);
+        nvme_hmb_list(ctrl);
         sqe.cdw11 = NVME_HMB_EHM | (ctrl->hmb_given ? NVME_HMB_MR : 0u);
         sqe.cdw12 = (uint32_t)(ctrl->hmb_bytes >> ctrl->page_shift); /* HSIZE, pages */
         sqe.cdw13 = (uint32_t)ctrl->hmb_descs_bus;                   /* HMDLLA */

@@ -257,6 +257,34 @@ static void pieces_are_freed_with_the_sizes_they_were_had_with(void **state)
     fx_stop(&f); /* host_errors == 0 */
 }
 
+/* The same device across a reset: the buffer is given back (MR=1) with
+ * the list the core keeps, not the one the device rewrote, so HSIZE
+ * matches the pieces and the controller keeps its buffer (before: the
+ * doubled BSIZEs sent back, refused Invalid Field, the controller ran on
+ * without it; one that took them would have been told of memory twice the
+ * size the host gave). */
+static void a_list_the_device_rewrote_is_written_again_before_a_reset_returns_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 0, 0);
+    f.cfg.hmpre = 513;
+    f.cfg.hmmin = 513;
+    f.cfg.hmb_list_scribble = true;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_bytes, 2u * MIB + 4096u);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        assert_int_equal(st->hmb_enables, 2u + (unsigned)i);
+        assert_int_equal(st->hmb_returns, 1u + (unsigned)i);
+        assert_int_equal(st->hmb_bytes, 2u * MIB + 4096u);
+        assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 2u * 1024u + 4u);
+        io(&f, 2);
+    }
+    fx_stop(&f); /* host_errors == 0: pieces returned in place, freed with their sizes */
+}
+
 /* A controller that refuses the buffer runs without it; one that does not
  * answer the take-back at fini is stopped before the memory is freed. */
 static void refusals_leave_the_memory_safe(void **state)
@@ -352,6 +380,7 @@ int main(void)
         cmocka_unit_test(an_hmpre_that_is_no_multiple_of_the_pieces_is_given_whole),
         cmocka_unit_test(an_hmminds_above_2_mib_gets_pieces_that_large),
         cmocka_unit_test(pieces_are_freed_with_the_sizes_they_were_had_with),
+        cmocka_unit_test(a_list_the_device_rewrote_is_written_again_before_a_reset_returns_it),
         cmocka_unit_test(refusals_leave_the_memory_safe),
         cmocka_unit_test(a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped),
     };
