@@ -355,7 +355,7 @@ struct nvme_ctrl {
     struct nvme_hmb_chunk {
         void *mem;
         uint64_t bus;
-    } *hmb_chunk;
+    } * hmb_chunk;
     uint32_t hmb_count, hmb_chunk_size, hmb_cap;
     uint64_t hmb_bytes;
     bool hmb_on;    /* Set Features EHM=1 done, not yet undone */
