@@ -264,6 +264,12 @@ struct nvme_qpair {
 
 struct nvme_ns_table; /* ns.c */
 
+/* A piece of the Host Memory Buffer as the core allocated it (hmb.c). */
+struct nvme_hmb_chunk {
+    void *mem;
+    uint64_t bus;
+};
+
 struct nvme_ctrl {
     uint32_t magic; /* NVME_CTRL_MAGIC while alive (checked with NVME_DEBUG) */
     struct nvme_osal osal;
@@ -352,10 +358,7 @@ struct nvme_ctrl {
      * stopped), so freed only by nvme_ctrl_release. */
     struct nvme_hmb_desc *hmb_descs; /* a page; NULL: no buffer */
     uint64_t hmb_descs_bus;
-    struct nvme_hmb_chunk {
-        void *mem;
-        uint64_t bus;
-    } * hmb_chunk;
+    struct nvme_hmb_chunk *hmb_chunk;
     uint32_t hmb_count, hmb_chunk_size, hmb_cap;
     uint64_t hmb_bytes;
     bool hmb_on;    /* Set Features EHM=1 done, not yet undone */
