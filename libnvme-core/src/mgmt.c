@@ -209,9 +209,10 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     case NVME_ADMIN_CREATE_CQ:
     case NVME_ADMIN_ASYNC_EVENT:
     case NVME_ADMIN_DBBUF_CONFIG:
+    case NVME_ADMIN_ABORT: /* the CIDs are the core's: its own commands would end */
         nvme_log(ctrl, NVME_LOG_ERROR,
-                 "passthrough: admin opcode %02xh manages the core's own queues, events "
-                 "or doorbells: refused",
+                 "passthrough: admin opcode %02xh manages the core's own queues, commands, "
+                 "events or doorbells: refused",
                  sqe->opc);
         return NVME_ERR_INVAL;
     case NVME_ADMIN_SET_FEATURES:

@@ -1009,9 +1009,9 @@ static void passthru_vendor_command_gets_the_effects_its_log_declares(void **sta
  * core's; a data-in command whose length the core knows is refused when
  * the buffer is short for it, before anything is sent; any other command
  * moving more than `len` (none at all included) stays inside the core's
- * whole-page bounce; and
- * the commands that manage the core's own queues, event requests and
- * shadow doorbells are refused. */
+ * whole-page bounce, up to its last page; and
+ * the commands that manage the core's own queues, commands (Abort),
+ * event requests and shadow doorbells are refused. */
 static void passthru_cannot_make_the_device_touch_other_memory(void **state)
 {
     (void)state;
@@ -1068,9 +1068,9 @@ static void passthru_cannot_make_the_device_touch_other_memory(void **state)
         assert_int_equal(st->admin_cmds, ++admin); /* sent (the simulator may refuse it) */
     }
     /* The core's own commands. */
-    static const uint8_t own[] = {NVME_ADMIN_DELETE_SQ,   NVME_ADMIN_CREATE_SQ,
-                                  NVME_ADMIN_DELETE_CQ,   NVME_ADMIN_CREATE_CQ,
-                                  NVME_ADMIN_ASYNC_EVENT, NVME_ADMIN_DBBUF_CONFIG};
+    static const uint8_t own[] = {
+        NVME_ADMIN_DELETE_SQ,   NVME_ADMIN_CREATE_SQ,    NVME_ADMIN_DELETE_CQ, NVME_ADMIN_CREATE_CQ,
+        NVME_ADMIN_ASYNC_EVENT, NVME_ADMIN_DBBUF_CONFIG, NVME_ADMIN_ABORT};
     for (unsigned i = 0; i < sizeof(own); i++) {
         memset(&sqe, 0, sizeof(sqe));
         sqe.opc = own[i];

@@ -408,10 +408,10 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * enum nvme_dma_dir).  NVME_ERR_INVAL, nothing sent: a dir that is not,
  * or that excludes the way the opcode's bits 1:0 say its data moves
  * (§5, Figure 139: 01b to the controller, 10b from it, 11b both), the
- * opcodes that manage the core's own queues, event requests,
- * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Asynchronous
- * Event Request, Doorbell Buffer Config, Set Features Host Memory
- * Buffer), and a command whose length the core knows from its fields
+ * opcodes that manage the core's own queues, commands, event requests,
+ * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Abort (the
+ * CIDs are the core's), Asynchronous Event Request, Doorbell Buffer
+ * Config, Set Features Host Memory Buffer), and a command whose length the core knows from its fields
  * (Identify, Get Log Page, Get Features, Directive Send and Receive,
  * Security Send and Receive, Get LBA Status, Firmware Image Download)
  * when `len` is short for it; a longer buffer moves only that length,
