@@ -598,16 +598,22 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
         LPNVME_CORE_DEVICE b = Controllers[i];
         const struct nvme_ns_info *ns;
         struct nvme_ns_ids ids;
-        bool shared, has_ids, same;
+        bool shared, has_ids, same, usable;
         if (b == p->dev || b->Blk.down || b->Blk.stopped || b->Ctrl == NULL ||
             !nvme_exos_same_subsystem(p->dev->SubNqn, p->dev->Serial, p->dev->Cntlid, b->SubNqn,
                                       b->Serial, b->Cntlid))
             continue;
-        ns = nvme_ns_find(b->Ctrl, p->nsid);
-        if (ns == NULL || ns->status != 0 || !nvme_exos_blk_trylock(&b->Blk))
+        if (!nvme_exos_blk_trylock(&b->Blk))
             continue;
-        ns_identity(b, p->nsid, id, &shared, &has_ids, &ids);
+        /* Under the lock, looked at again: a shutdown (shutdown_all) marks
+         * the controller stopped under it, then frees it. */
+        ns = b->Blk.stopped || b->Ctrl == NULL ? NULL : nvme_ns_find(b->Ctrl, p->nsid);
+        usable = ns != NULL && ns->status == 0;
+        if (usable)
+            ns_identity(b, p->nsid, id, &shared, &has_ids, &ids);
         nvme_exos_blk_unlock(&b->Blk);
+        if (!usable)
+            continue;
         same = nvme_exos_same_namespace(p->dev->SubNqn, p->nsid, p->has_ids ? &p->ids : NULL,
                                         b->SubNqn, p->nsid, shared, has_ids ? &ids : NULL);
         if (same)
