@@ -889,6 +889,9 @@ void nvme_prp_release(struct nvme_qpair *qp, struct nvme_cmd_slot *slot);
 void nvme_prp_pool_free(struct nvme_qpair *qp);
 /* Preallocates the list pages of an I/O queue (none needed for admin). */
 int nvme_prp_pool_fill(struct nvme_qpair *qp);
+/* The admin queue's list pages for a transfer of `len` bytes from `buf`,
+ * had before its lock is taken (NVME_ERR_NOMEM when they cannot be). */
+int nvme_prp_reserve(struct nvme_qpair *qp, const void *buf, uint32_t len);
 
 /* hmb.c: the Host Memory Buffer's memory, sized from Identify HMPRE,
  * HMMIN, HMMINDS, HMMAXD and the options; nothing when it cannot be had. */

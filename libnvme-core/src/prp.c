@@ -12,7 +12,9 @@
  * List pages come from a per-queue pool filled when an I/O queue is
  * created, so the I/O path never allocates: when the pool is empty the
  * submission returns NVME_ERR_BUSY, like a full queue.  The admin queue
- * (bounce buffers of at most a few pages) allocates on demand.
+ * (bounce buffers of at most a few pages) tops its pool up before each
+ * command that needs a list (nvme_prp_reserve), outside its lock: under
+ * a queue's lock the core calls no allocator (nvme_osal.h).
  */
 #include "nvme_internal.h"
 
@@ -41,7 +43,37 @@ static struct nvme_prp_page *nvme_prp_page_get(struct nvme_qpair *qp)
         pg->next = NULL;
         return pg;
     }
-    return qp->qid == 0 ? nvme_prp_page_new(qp) : NULL;
+    return NULL;
+}
+
+int nvme_prp_reserve(struct nvme_qpair *qp, const void *buf, uint32_t len)
+{
+    const uint32_t ps = qp->ctrl->page_size;
+    const uint32_t epp = ps / (uint32_t)sizeof(uint64_t);
+    /* Pages the buffer spans (len is at most NVME_MAX_XFER_BYTES); the
+     * list entries are all but the first, each list page but the last
+     * gives one to the chain pointer (as nvme_prp_pool_fill). */
+    uint32_t n = nvme_div32((uint32_t)((uintptr_t)buf & (ps - 1u)) + len + ps - 1u, ps);
+    if (n <= 2u)
+        return NVME_OK;
+    uint32_t need = nvme_div32(n - 1u + (epp - 2u), epp - 1u);
+    for (;;) {
+        uint32_t have = 0;
+        nvme_lock(qp);
+        for (const struct nvme_prp_page *pg = qp->prp_pool; pg != NULL && have < need;
+             pg = pg->next)
+            have++;
+        nvme_unlock(qp);
+        if (have >= need)
+            return NVME_OK;
+        struct nvme_prp_page *pg = nvme_prp_page_new(qp);
+        if (pg == NULL)
+            return NVME_ERR_NOMEM;
+        nvme_lock(qp);
+        pg->next = qp->prp_pool;
+        qp->prp_pool = pg;
+        nvme_unlock(qp);
+    }
 }
 
 int nvme_prp_pool_fill(struct nvme_qpair *qp)
@@ -182,7 +214,7 @@ static __attribute__((noinline)) int nvme_prp_build_list(struct nvme_qpair *qp,
             if (pg == NULL || (idx == epp - 1u && pieces_left > 1)) {
                 struct nvme_prp_page *next = nvme_prp_page_get(qp);
                 if (next == NULL) {
-                    rc = qp->qid == 0 ? NVME_ERR_NOMEM : NVME_ERR_BUSY;
+                    rc = NVME_ERR_BUSY; /* (admin: another CPU's command took the pages) */
                     nvme_map_page_undo(ctrl, (void *)va, piece, dir);
                     slot->len -= piece;
                     goto fail;

@@ -554,6 +554,8 @@ int nvme_qpair_submit_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct 
                             nvme_cmd_cb cb, void *arg)
 {
     int rc;
+    if (qp->qid == 0 && len != 0 && (rc = nvme_prp_reserve(qp, buf, len)) != NVME_OK)
+        return rc;
     struct nvme_cmd_slot *s = nvme_qpair_begin(qp, epoch, &rc);
     if (s == NULL)
         return rc;

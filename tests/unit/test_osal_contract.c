@@ -5,7 +5,7 @@
  * nvme_ctrl_handle_irq(), no sleep or wait with a lock held, sleeps of at
  * most 10 ms, dma_alloc alignments a power of two no larger than the
  * controller page, frees with the size that was asked, no allocation on
- * the I/O path, irq_teardown paired with irq_setup, nothing left at
+ * the I/O path nor with a lock held, irq_teardown paired with irq_setup, nothing left at
  * nvme_ctrl_fini.  A checking OSAL wraps the simulator's.
  */
 #include "fixture.h"
@@ -99,6 +99,8 @@ static void w_wr32(void *x, uint32_t off, uint32_t v) { C.in.mmio_write32(x, off
 static void *w_dma_alloc(void *x, size_t size, size_t align, uint64_t *bus)
 {
     not_in_irq("dma_alloc");
+    if (C.locks_held > 0)
+        bad("dma_alloc with a lock held");
     C.allocs++;
     if (align == 0 || (align & (align - 1)) != 0 || align > 4096)
         bad("dma_alloc align not a power of two <= 4096 (MPS 4 KiB)");
@@ -139,6 +141,8 @@ static void w_dma_sync(void *x, void *va, size_t len, enum nvme_dma_dir dir)
 static void *w_mem_alloc(void *x, size_t size)
 {
     not_in_irq("mem_alloc");
+    if (C.locks_held > 0)
+        bad("mem_alloc with a lock held");
     C.allocs++;
     void *p = C.in.mem_alloc(x, size);
     if (p)
@@ -360,6 +364,17 @@ static void run_life(struct fx *f)
     assert_int_equal(nvme_sim_post_event(f->sim, 2, 0, 0x02), 0);
     nvme_sim_advance(f->sim, 1000);
     (void)nvme_ctrl_service(f->ctrl);
+
+    /* An admin command whose data needs a PRP list (16 KiB, four pages):
+     * its list pages are allocated before the admin queue's lock is
+     * taken (before: mem_alloc and dma_alloc under it), and kept for the
+     * next one. */
+    uint8_t *logbuf = fx_xalloc(16384);
+    assert_int_equal(nvme_get_log_page(f->ctrl, 0x01, 0xffffffffu, logbuf, 16384), 0);
+    before = C.allocs;
+    assert_int_equal(nvme_get_log_page(f->ctrl, 0x01, 0xffffffffu, logbuf, 16384), 0);
+    assert_int_equal(C.allocs - before, 1); /* the bounce, as for any admin data */
+    free(logbuf);
 
     /* A command that fails inside the interrupt handler. */
     fx_inject(f, NVME_SIM_FAULT_STATUS, 1, NVME_CMD_READ, 0x4281, 1);

@@ -15,8 +15,8 @@
  * and cpu_id (which CPU runs a completion callback), and never sleeps
  * (tests/unit/test_osal_contract.c).  With a queue pair's lock held (a
  * spinlock with interrupts off, in most ports) it calls the same ones
- * plus dma_map (a submission maps its buffer under the lock): none of
- * them may sleep or block.
+ * plus dma_map (a submission maps its buffer under the lock), never an
+ * allocator: none of them may sleep or block.
  *
  * Memory ordering (where the barriers live).  "Memory" below is normal
  * (cacheable or not) RAM the device reaches by DMA; "register" is BAR0,
