@@ -32,14 +32,15 @@ static void page_mark(unsigned p, bool on)
     used[p / 32] = on ? used[p / 32] | 1u << (p % 32) : used[p / 32] & ~(1u << (p % 32));
 }
 
-/* First fit, whole pages, aligned to `align` (a power of two). */
+/* First fit, whole pages, at an address aligned to `align` (a power of two). */
 static void *pages_alloc(size_t size, size_t align)
 {
     if (!size || (align & (align - 1)))
         return NULL;
     unsigned n = (unsigned)((size + PAGE - 1) / PAGE);
     unsigned step = align > PAGE ? (unsigned)(align / PAGE) : 1;
-    for (unsigned p = 0; p + n <= POOL_PAGES; p += step) {
+    for (unsigned p = (unsigned)((-(uintptr_t)pool & (align - 1)) / PAGE); p + n <= POOL_PAGES;
+         p += step) {
         unsigned i = 0;
         while (i < n && !page_used(p + i))
             i++;
