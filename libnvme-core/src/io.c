@@ -354,10 +354,15 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
-    if (qp == NULL) /* nvme_submit_rw says why, for reqs[0] */
-        return n != 0 ? nvme_submit_rw(ctrl, qid, reqs[0].opc, nsid, reqs[0].lba, reqs[0].count,
-                                       reqs[0].buf, flags, reqs[0].cb, reqs[0].arg)
-                      : NVME_OK;
+    /* No queue: reqs[0]'s checks say why, never NVME_OK, nothing sent (a
+     * reset may have made the queue since the look: NVME_ERR_STATE,
+     * submit again; before, reqs[0] went in while *submitted said 0). */
+    if (qp == NULL)
+        return n == 0 ? NVME_OK
+               : reqs[0].opc != NVME_CMD_READ && reqs[0].opc != NVME_CMD_WRITE
+                   ? NVME_ERR_INVAL
+                   : nvme_io_check_noqueue(ctrl, nsid, reqs[0].lba, reqs[0].count, reqs[0].buf,
+                                           reqs[0].opc == NVME_CMD_WRITE, qid);
     /* The per-batch half of nvme_io_check: what does not change between
      * the requests.  Anything else (PI, metadata, traces) goes one by one. */
     uint32_t epoch = nvme_ns_epoch_read(ctrl); /* before the namespace's fields */

@@ -85,6 +85,9 @@ static inline void nvme_stat_inc(uint64_t *counter)
 
 #define NVME_DEFAULT_ADMIN_ENTRIES 32u
 #define NVME_DEFAULT_IO_ENTRIES 256u
+/* At most 4096 entries per I/O queue, 4095 commands: CIDs keep 4
+ * generation bits above the index, as Linux's (depth at most 4095). */
+#define NVME_MAX_IO_ENTRIES 4096u
 #define NVME_DEFAULT_CMD_TIMEOUT_MS 30000u   /* Linux io_timeout */
 #define NVME_DEFAULT_ADMIN_TIMEOUT_MS 60000u /* Linux admin_timeout */
 #define NVME_DEFAULT_LONG_TIMEOUT_MS 600000u /* Format, Sanitize, Device Self-test */

@@ -43,8 +43,12 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
      * first tag_shared CIDs are the admin queue's (caller sized entries). */
     qp->cid_base = qid != 0 ? ctrl->tag_shared : 0;
     qp->nslots = (uint16_t)(entries - 1u - qp->cid_base);
+    /* CID = slot index | generation above it (nvme_cqe_slot drops an
+     * entry of an older generation).  The index never all ones, so no CID
+     * is FFFFh, which the Error Information log reserves (§5.14.1.1);
+     * callers keep nslots below 4096, which leaves 4 generation bits. */
     qp->cid_bits = 1;
-    while ((1u << qp->cid_bits) < qp->nslots && qp->cid_bits < 16)
+    while ((1u << qp->cid_bits) <= qp->nslots && qp->cid_bits < 16)
         qp->cid_bits++;
     qp->nslots_alloc = qp->nslots;
     qp->ring_entries = entries;

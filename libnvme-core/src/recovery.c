@@ -1064,6 +1064,8 @@ int nvme_io_queues_alloc(struct nvme_ctrl *ctrl, uint16_t count)
     uint16_t entries = (uint16_t)(want < ctrl->info.max_queue_entries
                                       ? want
                                       : ctrl->info.max_queue_entries);
+    if (entries > NVME_MAX_IO_ENTRIES) /* 12 index bits: 4 CID generation bits (qpair.c) */
+        entries = NVME_MAX_IO_ENTRIES;
     if (entries < ctrl->tag_shared + 2u) /* room above the admin tags */
         entries = (uint16_t)(ctrl->tag_shared + 2u);
     if (entries < 2)

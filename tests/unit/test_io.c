@@ -619,6 +619,74 @@ static void a_callback_polling_for_a_later_completion_gets_it(void **state)
     fx_stop(&f);
 }
 
+/* A batch that looked for its queue before another CPU's reset created
+ * it (the OSAL's cpu_id, called between the look and the checks, runs
+ * that reset): nothing is sent and the call says so, NVME_ERR_STATE
+ * ("submit again"), *submitted 0, no callback (before: reqs[0] sent by
+ * the "say why" path, NVME_OK returned with *submitted 0, reqs[1] never
+ * sent: a caller waiting for its callback would wait for ever).  (Found
+ * by a review helper.) */
+static struct fx *batch_fx;
+static int batch_resets;
+static unsigned cpu_id_resetting(void *ctx)
+{
+    (void)ctx;
+    if (batch_resets > 0) {
+        batch_resets--;
+        assert_int_equal(nvme_ctrl_reset(batch_fx->ctrl), 0);
+    }
+    return 0;
+}
+
+static void a_batch_whose_queue_a_reset_made_after_its_look_sends_nothing(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_create(&f);
+    batch_fx = &f;
+    batch_resets = 0;
+    f.osal.cpu_id = cpu_id_resetting;
+    /* Bring-up's Number of Queues refused: admin-only. */
+    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_SET_FEATURES,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                 0,
+                                 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    uint8_t *buf = fx_xalloc(2 * 4096);
+    fx_pattern(buf, 2 * 4096, 51);
+    struct fx_rec r[2] = {{0, -100}, {0, -100}};
+    struct nvme_rw_req reqs[2] = {{0, buf, fx_rec_cb, &r[0], 8, NVME_CMD_WRITE},
+                                  {16, buf + 4096, fx_rec_cb, &r[1], 8, NVME_CMD_WRITE}};
+    unsigned done = 99;
+    batch_resets = 1;
+    int rc = nvme_submit_rw_batch(f.ctrl, NVME_QID_CPU, 1, reqs, 2, 0, &done);
+    assert_int_equal(batch_resets, 0); /* the reset ran inside the call */
+    assert_false(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    assert_int_equal(rc, NVME_ERR_STATE);
+    assert_int_equal(done, 0);
+    for (int i = 0; i < 100; i++) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 100);
+    }
+    assert_int_equal(r[0].calls, 0);
+    assert_int_equal(r[1].calls, 0);
+    /* Submitted again, both go. */
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, NVME_QID_CPU, 1, reqs, 2, 0, &done), 0);
+    assert_int_equal(done, 2);
+    fx_poll_until(&f, 1, &r[1], 100000);
+    fx_poll_until(&f, 1, &r[0], 100000);
+    assert_int_equal(r[0].calls, 1);
+    assert_int_equal(r[1].calls, 1);
+    fx_stop(&f);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,6 +707,7 @@ int main(void)
         cmocka_unit_test(a_batch_larger_than_the_queue_fills_it_and_says_busy),
         cmocka_unit_test(compare_refuses_a_buffer_that_wraps_the_address_space),
         cmocka_unit_test(a_callback_polling_for_a_later_completion_gets_it),
+        cmocka_unit_test(a_batch_whose_queue_a_reset_made_after_its_look_sends_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

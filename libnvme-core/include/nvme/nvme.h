@@ -174,7 +174,7 @@ struct nvme_ctrl_opts {
     uint16_t admin_queue_entries;   /* 0: 32; capped by 4096 (CAP.MQES: I/O queues only);
                                        a quarter of them keep Asynchronous Event Requests:
                                        below 4, no event is reported (bring-up says so) */
-    uint16_t io_queue_entries;      /* 0: 256; capped by CAP.MQES+1 */
+    uint16_t io_queue_entries;      /* 0: 256; capped by CAP.MQES+1 and 4096 */
     uint16_t io_queues;             /* I/O queue pairs wanted; 0: one per CPU (cpus) */
     uint16_t cpus;                  /* CPUs that will submit I/O, numbered 0..cpus-1 as the
                                      OSAL's cpu_id() says; 0: 1.  CPU c uses I/O queue
