@@ -555,7 +555,13 @@ static inline uint32_t nvme_feat_data_bytes(uint8_t fid)
     switch (fid) {
     case NVME_FEAT_LBA_RANGE:
     case NVME_FEAT_HOST_MEM_BUF: /* Get: the attributes; Set is the core's (hmb.c) */
+    case NVME_FEAT_ENH_CTRL_METADATA:
+    case NVME_FEAT_CTRL_METADATA:
+    case NVME_FEAT_NS_METADATA:
         return 4096u;
+    case NVME_FEAT_PLM_CONFIG:
+    case NVME_FEAT_FDP_EVENTS:
+        return 512u;
     case NVME_FEAT_APST:
         return NVME_FEAT_APST_DATA_SIZE;
     case NVME_FEAT_TIMESTAMP:

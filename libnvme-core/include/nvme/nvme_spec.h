@@ -294,6 +294,16 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_FEAT_IRQ_CONFIG 0x09
 #define NVME_FEAT_ASYNC_EVENT 0x0b
 #define NVME_FEAT_HOST_BEHAVIOR 0x16 /* Host Behavior Support (NVMe 1.4 §5.21.1.22) */
+/* Features with a data structure in memory beside those above (Set and
+ * Get Features move it through PRP1): Predictable Latency Mode Config,
+ * 512 bytes (NVMe 1.4); FDP Events, at most 255 descriptors of 2 bytes
+ * (NVMe 2.0, FDP); Enhanced Controller, Controller and Namespace
+ * Metadata, the 4 KiB Host Metadata structure (NVMe 1.4). */
+#define NVME_FEAT_PLM_CONFIG 0x13
+#define NVME_FEAT_FDP_EVENTS 0x1e
+#define NVME_FEAT_ENH_CTRL_METADATA 0x7d
+#define NVME_FEAT_CTRL_METADATA 0x7e
+#define NVME_FEAT_NS_METADATA 0x7f
 
 /* Log page identifiers (§5.14.1, Figure 191) */
 #define NVME_LID_ERROR 0x01
