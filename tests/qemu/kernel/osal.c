@@ -62,6 +62,8 @@ bool dev_probe(struct harness_dev *d, unsigned nth)
 static volatile uint32_t irq_running;
 
 static void dev_irq_handle(struct harness_dev *d, unsigned i);
+/* The vector each CPU's handler serves now, 0 outside one (osal_wake). */
+static unsigned irq_vector_now[SMP_MAX_CPUS];
 
 void dev_irq(unsigned i)
 {
@@ -90,7 +92,11 @@ static void dev_irq_handle(struct harness_dev *d, unsigned i)
      * while it resets) would fire forever: after many in a row, mask it
      * and let the core's fallback polling carry on. */
     static unsigned unclaimed;
-    if (nvme_ctrl_handle_irq(d->ctrl, i) == 0 && d->is_intx) {
+    unsigned me = smp_cpu_id();
+    irq_vector_now[me] = i; /* for osal_wake; 0 again after: a wake from a poll reaches all */
+    unsigned claimed = nvme_ctrl_handle_irq(d->ctrl, i);
+    irq_vector_now[me] = 0;
+    if (claimed == 0 && d->is_intx) {
         if (++unclaimed == 100000) {
             kprintf("harness: INTx line %u: 100000 interrupts nobody claimed, masking it\n",
                     d->intx_line);
@@ -252,15 +258,16 @@ static void timer_oneshot(struct wait_cpu *w, uint32_t us)
  * wake() runs in the interrupt handler, on the CPU the vector is routed to:
  * with a queue pair and an MSI-X vector per CPU that is the waiter's own
  * CPU (vector q to CPU q-1, CPU c on queue c+1), so it sets the local flag
- * and nothing more.  Otherwise (INTx, all to the BSP; fewer queues or
- * vectors than CPUs) it sets every CPU's flag, as the contract asks (one
- * wake releases every waiter), and sends an IPI to those halted in a wait. */
+ * and nothing more.  Otherwise (the admin queue's vector 0, whose waiters
+ * may be on any CPU; INTx, all to the BSP; fewer queues or vectors than
+ * CPUs) it sets every CPU's flag, as the contract asks (one wake releases
+ * every waiter), and sends an IPI to those halted in a wait. */
 static bool wake_is_local(const struct harness_dev *d)
 {
     unsigned n = smp_cpus();
     if (n <= 1)
         return true;
-    if (d->is_intx || d->ctrl == NULL)
+    if (d->is_intx || d->ctrl == NULL || irq_vector_now[smp_cpu_id()] == 0)
         return false;
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(d->ctrl);
     return info->io_queues >= n && info->irq_vectors >= n + 1u;
@@ -339,11 +346,32 @@ void harness_wait_stats(char *buf, size_t len)
     }
 }
 #else
-/* aarch64 (GICv3 ITS), riscv64 (PLIC): kernel/arch/<isa>/irq.c */
+/* aarch64 (GICv3 ITS), riscv64 (PLIC), armv7 (GICv2m): kernel/arch/<isa>/irq.c,
+ * behind the same teardown rule as x86's (nvme_osal.h: once irq_teardown
+ * returns no handler calls nvme_ctrl_handle_irq, none still runs on
+ * another CPU, for fini frees the queues next). */
 #define osal_irq_setup arch_irq_setup
-#define osal_irq_teardown arch_irq_teardown
-/* smp.c's handler calls it too (with cpus=N) */
-void dev_irq(unsigned i) { arch_dev_irq(i); }
+static volatile uint32_t irq_running;
+
+/* smp.c's handler calls it (with cpus=N).  Before nvme_ctrl_init returned
+ * (d->ctrl NULL) the arch code masks what came early. */
+void dev_irq(unsigned i)
+{
+    struct harness_dev *d = &g_dev;
+    __atomic_add_fetch(&irq_running, 1u, __ATOMIC_SEQ_CST);
+    if (!d->ctrl || i < __atomic_load_n(&d->vectors, __ATOMIC_SEQ_CST))
+        arch_dev_irq(i);
+    __atomic_sub_fetch(&irq_running, 1u, __ATOMIC_RELEASE);
+}
+
+static void osal_irq_teardown(void *ctx)
+{
+    struct harness_dev *d = ctx;
+    arch_irq_teardown(ctx);
+    __atomic_store_n(&d->vectors, 0u, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&irq_running, __ATOMIC_ACQUIRE) != 0)
+        cpu_relax();
+}
 #endif /* HARNESS_X86 */
 
 /* --- the OSAL table: osal_min.c plus interrupts ---------------------------------------- */
