@@ -101,8 +101,10 @@
  *     because of 7 and 8.
  *  7. What the core allocates: dma_alloc memory is aligned as asked
  *     (queues, PRP list pages and bounce buffers: the controller memory
- *     page, 4 KiB or more) and the port rounds every block up to whole
- *     cache lines, so no block shares a line with other memory; a fresh
+ *     page, 4 KiB or more; a separate-metadata bounce: 4 bytes) and the
+ *     port places every block on whole cache lines of its own (start
+ *     aligned down, size rounded up), so no block shares a line with
+ *     other memory; a fresh
  *     block holds no dirty line (the port cleans and invalidates it, or
  *     hands out uncached memory, where dma_sync may do nothing).
  *  8. Caller buffers: a buffer the device writes (a read command) must
@@ -160,7 +162,8 @@ struct nvme_osal {
      * Allocate `size` bytes of physically contiguous memory aligned to
      * `align` (a power of two, at most 4096 unless the controller memory
      * page size is larger; the core asks for the controller page for
-     * queues, PRP list pages and bounce buffers), usable by the device for
+     * queues, PRP list pages and data bounce buffers, 4 for a metadata
+     * bounce), usable by the device for
      * DMA.  Stores the device (bus) address of the first byte in *bus,
      * aligned to `align` as well (what the device sees: the core refuses
      * queue and PRP list memory whose bus address is not, NVME_ERR_DMA).  The
