@@ -102,9 +102,9 @@
  *  7. What the core allocates: dma_alloc memory is aligned as asked
  *     (queues, PRP list pages and bounce buffers: the controller memory
  *     page, 4 KiB or more; a separate-metadata bounce: 4 bytes) and the
- *     port places every block on whole cache lines of its own (start
- *     aligned down, size rounded up), so no block shares a line with
- *     other memory; a fresh
+ *     port places every block on whole cache lines of its own (starting
+ *     on a line boundary, its size rounded up), so no block shares a
+ *     line with other memory; a fresh
  *     block holds no dirty line (the port cleans and invalidates it, or
  *     hands out uncached memory, where dma_sync may do nothing).
  *  8. Caller buffers: a buffer the device writes (a read command) must
