@@ -33,7 +33,7 @@ WANT = {
                     wr_bar="dmb\toshst", wr=r"^str\tw", rd=r"^ldr\tw", rd_bar="dmb\toshld",
                     mb="dmb\tosh", forbidden=["dmb\tishld", "dmb\tish", "dmb\tishst"]),
     "riscv64": dict(objdump="riscv64-linux-gnu-objdump", rmb="fence\tr,r", wmb="fence\tw,w",
-                    wr_bar="fence\tw,o", wr=r"^sw\t", rd=r"^lw\t", rd_bar="fence\ti,r",
+                    wr_bar="fence\tw,o", wr=r"^sw\t", rd=r"^lw\t", rd_bar="fence\ti,ir",
                     mb="fence\trw,rw", forbidden=["fence\tr,rw", "fence\trw,w"]),
     "armv7": dict(objdump="arm-linux-gnueabihf-objdump", rmb="dmb\tosh", wmb="dmb\toshst",
                   wr_bar="dsb\tst", wr=r"^str\t", rd=r"^ldr\t", rd_bar="dsb\tsy",

@@ -36,7 +36,7 @@
  *    load is performed, so a CQE or data buffer read after a register
  *    (CSTS, INTMS) is no older than it.  x86: compiler barrier; arm64: the
  *    load then "dmb oshld"; 32-bit ARM: the load then "dsb"; riscv64:
- *    the load then "fence i,r".
+ *    the load then "fence i,ir" (Linux's readl).
  *  - Register accesses stay in program order among themselves (device
  *    memory keeps them in order on arm64 and riscv; a port that maps
  *    BAR0 otherwise must keep it so).  Nothing is asked about the order

@@ -8,8 +8,10 @@
  *   write: "fence w,o" then the store - every earlier memory store (an
  *          SQE, a PRP list) is ordered before the device-output store
  *          (the doorbell);
- *   read:  the load then "fence i,r" - the device-input load (a register)
- *          is ordered before every later memory load (a CQE, a buffer).
+ *   read:  the load then "fence i,ir" - the device-input load (a register)
+ *          is ordered before every later memory load (a CQE, a buffer)
+ *          and device-input load (Linux's __io_ar, "fence i,r" before
+ *          it took the input set too).
  */
 #ifndef HARNESS_ARCH_HW_H
 #define HARNESS_ARCH_HW_H
@@ -40,21 +42,21 @@ static inline uint32_t mmio_rd32(uintptr_t a)
 {
     uint32_t v;
     __asm__ volatile("lw %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
-    __asm__ volatile("fence i,r" ::: "memory");
+    __asm__ volatile("fence i,ir" ::: "memory");
     return v;
 }
 static inline uint64_t mmio_rd64(uintptr_t a)
 {
     uint64_t v;
     __asm__ volatile("ld %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
-    __asm__ volatile("fence i,r" ::: "memory");
+    __asm__ volatile("fence i,ir" ::: "memory");
     return v;
 }
 static inline uint8_t mmio_rd8(uintptr_t a)
 {
     uint8_t v;
     __asm__ volatile("lbu %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
-    __asm__ volatile("fence i,r" ::: "memory");
+    __asm__ volatile("fence i,ir" ::: "memory");
     return v;
 }
 static inline void mmio_wr32(uintptr_t a, uint32_t v)
