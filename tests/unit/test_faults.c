@@ -197,11 +197,16 @@ static void dup_a_cb(void *arg, int result, uint32_t dw0)
                                  NVME_SUBMIT_NO_DOORBELL, dup_b_cb, c);
 }
 
-static void given_duplicate_cqe_it_does_not_complete_the_next_command(void **state)
+/* Also on queues of any depth: I/O queues are capped at 4096 entries, so
+ * 4 CID generation bits are always left (before: a 65535-entry queue,
+ * MQES 65535, had none, and the duplicate ended B with A's status while
+ * the device had B's buffer; found by a review helper). */
+static void duplicate_cqe_and_the_next_command(uint16_t mqes, uint16_t entries, uint16_t expect)
 {
-    (void)state;
     struct fx f;
     fx_config(&f);
+    f.cfg.mqes = mqes;
+    f.opts.io_queue_entries = entries;
     fx_start_captured(&f);
     seed_media(&f, 1, 50, 1, 35);
     seed_media(&f, 1, 100, 1, 36);
@@ -227,10 +232,19 @@ static void given_duplicate_cqe_it_does_not_complete_the_next_command(void **sta
     fx_pattern(want, 512, 36);
     assert_memory_equal(c.bbuf, want, 512);
     assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queue_entries, expect);
     free(abuf);
     free(want);
     free(c.bbuf);
     fx_stop(&f);
+}
+
+static void given_duplicate_cqe_it_does_not_complete_the_next_command(void **state)
+{
+    (void)state;
+    duplicate_cqe_and_the_next_command(1023, 0, 256);
+    duplicate_cqe_and_the_next_command(65535, 65535, 4096);
+    duplicate_cqe_and_the_next_command(65535, 4097, 4096);
 }
 
 static void given_duplicate_cqes_blocking_io_keeps_working(void **state)
