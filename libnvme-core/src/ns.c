@@ -589,7 +589,8 @@ static int nvme_ns_objects(struct nvme_ctrl *ctrl, const struct nvme_ns_info *in
     return NVME_OK;
 }
 
-static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, unsigned n)
+static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, unsigned n,
+                          bool frozen_at_start)
 {
     struct nvme_ns_table *t = nvme_ns_alloc(ctrl, sizeof(*t) + sizeof(t->ns[0]) * n);
     if (t == NULL)
@@ -606,7 +607,9 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, uns
      * Where a namespace changed, inside a write of the namespace epoch
      * (nvme_ns_epoch_read): a call that read any field meanwhile is never
      * sent with it. */
-    bool frozen = __atomic_load_n(&ctrl->ns_frozen, __ATOMIC_ACQUIRE) != 0;
+    /* Frozen when the scan began (its Identify data may be from before a
+     * Format whose thaw gave up waiting for this scan) or now. */
+    bool frozen = frozen_at_start || __atomic_load_n(&ctrl->ns_frozen, __ATOMIC_ACQUIRE) != 0;
     bool changed = ctrl->ns_table == NULL || ctrl->ns_table->count != n;
     bool rewrite = false;
     for (unsigned i = 0; i < n; i++)
@@ -672,6 +675,7 @@ static int nvme_ns_scan_one(struct nvme_ctrl *ctrl)
     struct nvme_nsid_list l;
     nvme_memzero(&l, sizeof(l));
     struct nvme_ns_info *info = NULL;
+    bool frozen_at_start = __atomic_load_n(&ctrl->ns_frozen, __ATOMIC_ACQUIRE) != 0;
     void *page = nvme_ns_alloc(ctrl, NVME_IDENTIFY_DATA_SIZE);
     if (page == NULL)
         return NVME_ERR_NOMEM;
@@ -682,7 +686,7 @@ static int nvme_ns_scan_one(struct nvme_ctrl *ctrl)
         rc = info == NULL ? NVME_ERR_NOMEM : nvme_ns_identify_all(ctrl, &l, info, page);
     }
     if (rc == NVME_OK)
-        rc = nvme_ns_commit(ctrl, info, l.count);
+        rc = nvme_ns_commit(ctrl, info, l.count, frozen_at_start);
     else
         nvme_log(ctrl, NVME_LOG_ERROR, "namespace scan failed (%s): table kept", nvme_strerror(rc));
     if (info != NULL)
@@ -722,6 +726,14 @@ static int nvme_ns_scan_thawing(struct nvme_ctrl *ctrl, bool thaw)
     if (thaw) {
         __atomic_fetch_sub(&ctrl->ns_frozen, 1u, __ATOMIC_RELEASE);
         __atomic_fetch_sub(&ctrl->io_gate, NVME_GATE_FROZEN, __ATOMIC_RELEASE);
+        /* The scan holding the flag publishes them still frozen (it began
+         * frozen, nvme_ns_commit); the next service call rescans (the
+         * flag under the admin lock, as nvme_aer_service clears it). */
+        if (rc != NVME_OK) {
+            nvme_lock(&ctrl->admin);
+            NVME_WRITE_ONCE(ctrl->aer_lost, true);
+            nvme_unlock(&ctrl->admin);
+        }
     }
     if (rc != NVME_OK)
         return rc;

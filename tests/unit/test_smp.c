@@ -1482,10 +1482,120 @@ static void a_reset_whose_restarts_read_all_ones_leaves_the_controller_gone(void
     fx_stop(&f);
 }
 
+/* A Format's thaw that gives up waiting for the scan flag (two admin
+ * deadlines) while a rescan on another CPU holds it: that rescan read
+ * Identify Namespace before the Format (512-byte blocks) and publishes
+ * after it.  It began frozen, so it publishes the namespace still busy
+ * (NVME_ERR_BUSY for I/O) and the next service call rescans, finding the
+ * new 4096-byte format (before: published as 512-byte blocks and usable,
+ * a one-block read mapping 512 bytes while the device wrote 4096; found
+ * by a review helper).  CPU 2's Format starts CPU 1's rescan from the
+ * clock read after its freeze; CPU 1 is held inside the dma_free after
+ * its Identify Namespace (standing in for a wait for another CPU's
+ * reset) until the Format has returned. */
+static struct {
+    struct fx *f;
+    uint64_t (*now_us)(void *ctx);
+    void (*dma_free)(void *ctx, void *va, size_t size);
+    volatile int phase; /* 1 armed, 2 CPU 1 started, 3 CPU 1 held, 4 released */
+    unsigned frees;
+    pthread_t t1;
+    int rescan_rc, format_rc;
+} st;
+
+static void *st_cpu1(void *arg)
+{
+    (void)arg;
+    this_cpu = 1;
+    st.rescan_rc = nvme_ns_rescan(st.f->ctrl);
+    return NULL;
+}
+
+static void st_dma_free(void *ctx, void *va, size_t size)
+{
+    st.dma_free(ctx, va, size);
+    /* CPU 1's second bounce: Identify Namespace 1, after the list */
+    if (this_cpu == 1 && __atomic_load_n(&st.phase, __ATOMIC_ACQUIRE) == 2 && ++st.frees == 2) {
+        __atomic_store_n(&st.phase, 3, __ATOMIC_RELEASE);
+        while (__atomic_load_n(&st.phase, __ATOMIC_ACQUIRE) != 4)
+            pause_us(1000);
+    }
+}
+
+static uint64_t st_now_us(void *ctx)
+{
+    if (this_cpu == 2 && __atomic_load_n(&st.phase, __ATOMIC_ACQUIRE) == 1) {
+        /* the freeze is done (namespaces busy, flag free), Format not sent */
+        __atomic_store_n(&st.phase, 2, __ATOMIC_RELEASE);
+        assert_int_equal(pthread_create(&st.t1, NULL, st_cpu1, NULL), 0);
+        while (__atomic_load_n(&st.phase, __ATOMIC_ACQUIRE) != 3)
+            pause_us(1000);
+    }
+    return st.now_us(ctx);
+}
+
+static void *st_cpu2(void *arg)
+{
+    (void)arg;
+    this_cpu = 2;
+    struct nvme_format_args a = {1, 1 /* 4096 */, NVME_FORMAT_SES_NONE, 0, false, false};
+    __atomic_store_n(&st.phase, 1, __ATOMIC_RELEASE);
+    st.format_rc = nvme_format(st.f->ctrl, &a, NVME_CONFIRM_DESTROY);
+    return NULL;
+}
+
+static void a_rescan_that_read_before_a_format_whose_thaw_gave_up_publishes_it_busy(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.opts.cpus = CPUS;
+    f.opts.admin_timeout_ms = 50; /* the thaw's wait for the flag: 100 slices */
+    fx_create(&f);
+    f.osal.cpu_id = tls_cpu_id;
+    sim_sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = real_sleep_us;
+    memset(&st, 0, sizeof(st));
+    st.f = &f;
+    st.now_us = f.osal.now_us;
+    f.osal.now_us = st_now_us;
+    st.dma_free = f.osal.dma_free;
+    f.osal.dma_free = st_dma_free;
+    this_cpu = 0;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 512);
+    /* No Namespace Attribute Notices (as QEMU 7.2 after a Format): the
+     * rescan below is the core's own doing. */
+    assert_int_equal(nvme_set_features(f.ctrl, NVME_FEAT_ASYNC_EVENT, 0, NULL), 0);
+
+    pthread_t t2;
+    assert_int_equal(pthread_create(&t2, NULL, st_cpu2, NULL), 0);
+    assert_int_equal(pthread_join(t2, NULL), 0); /* CPU 2's Format returned */
+    __atomic_store_n(&st.phase, 4, __ATOMIC_RELEASE);
+    assert_int_equal(pthread_join(st.t1, NULL), 0);
+    assert_int_equal(st.format_rc, NVME_ERR_BUSY); /* its thaw gave up */
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    uint8_t *buf = fx_xalloc(8192);
+    assert_int_equal(ns->status, NVME_ERR_BUSY);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_BUSY);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    /* The next service call rescans: the device's format, usable. */
+    (void)nvme_ctrl_service(f.ctrl);
+    ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->status, NVME_OK);
+    assert_int_equal(ns->lba_size, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_cpu_does_io_while_one_resets),
+        cmocka_unit_test(a_rescan_that_read_before_a_format_whose_thaw_gave_up_publishes_it_busy),
         cmocka_unit_test(cpus_sharing_a_queue_with_msix_do_io_while_one_resets),
         cmocka_unit_test(cpus_sharing_a_queue_with_intx_do_io_while_one_resets),
         cmocka_unit_test(namespaces_change_while_cpus_do_io),
