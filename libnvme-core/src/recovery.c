@@ -349,9 +349,10 @@ static __attribute__((noinline)) bool nvme_queue_late(struct nvme_qpair *qp, uin
  * Its callback may make a blocking call, whose wait must be able to tick
  * (rule 2).  This is what any poller of an I/O queue does, safe beside a
  * reset (the queue is not live then).  The admin queue is not: a reset
- * rebuilds its ring while it stays live, so the tick reaps it under the
- * flag, which a reset waits out (its callbacks are the core's: Abort,
- * AER, none blocking). */
+ * rebuilds its ring while it stays live, so the tick reaps it in its
+ * checks, under the flag and, as every reap, the queue's lock, which the
+ * rebuild takes too (nvme_qpair_reset_rings); its callbacks are the
+ * core's: Abort, AER, none blocking. */
 static void nvme_recovery_reap_late(struct nvme_ctrl *ctrl, uint64_t now)
 {
     uint32_t ahead = nvme_ticks_due(ctrl, now);
@@ -610,10 +611,12 @@ static bool nvme_wait_raw_check(struct nvme_qpair *qp)
     return true;
 }
 
-/* A reset runs on another CPU (known only with the OSAL's cpu_id). */
-static bool nvme_other_cpu_resets(struct nvme_ctrl *ctrl)
+/* A reset runs on another CPU (known only with the OSAL's cpu_id), from
+ * one look at in_recovery (`resetting`): a reset that ends between two
+ * looks would pass for this CPU's own (as in nvme_reset_waited). */
+static bool nvme_other_cpu_resets(struct nvme_ctrl *ctrl, bool resetting)
 {
-    return ctrl->osal.cpu_id != NULL && __atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE) &&
+    return resetting && ctrl->osal.cpu_id != NULL &&
            NVME_READ_ONCE(ctrl->recovery_cpu) != ctrl->osal.cpu_id(ctrl->osal.ctx);
 }
 
@@ -635,11 +638,12 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
         if (nvme_waiter_pending(w) == 0)
             break;
         uint64_t now = nvme_now_us(ctrl);
-        if (!NVME_READ_ONCE(ctrl->up) || NVME_READ_ONCE(ctrl->in_recovery) ||
-            NVME_READ_ONCE(ctrl->stopping)) {
+        bool resetting = __atomic_load_n(&ctrl->in_recovery, __ATOMIC_ACQUIRE);
+        if (!NVME_READ_ONCE(ctrl->up) || resetting || NVME_READ_ONCE(ctrl->stopping)) {
             /* Another CPU's reset replays or fails this command: only wait
-             * (a check here would stop the controller under that reset). */
-            if (!nvme_other_cpu_resets(ctrl) && nvme_tick_take(ctrl, now) &&
+             * (a check here would stop the controller under that reset, or
+             * after it, with no restart to follow). */
+            if (!nvme_other_cpu_resets(ctrl, resetting) && nvme_tick_take(ctrl, now) &&
                 nvme_wait_raw_check(qp))
                 continue;
         } else {
