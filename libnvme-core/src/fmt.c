@@ -51,8 +51,9 @@ static char *u64_digits(uint64_t v, unsigned base, bool upper, char *end)
         uint32_t rem = 0;
         for (unsigned i = 4; i-- > 0;) {
             uint32_t cur = rem << 16 | limbs[i];
-            limbs[i] = (uint16_t)(base == 16u ? cur >> 4 : cur / 10u); /* no divide */
-            rem = base == 16u ? cur & 15u : cur % 10u;
+            uint32_t q = base == 16u ? cur >> 4 : nvme_div10(cur); /* no divide */
+            limbs[i] = (uint16_t)q;
+            rem = cur - q * base;
         }
         *--end = dig[rem];
     } while ((limbs[0] | limbs[1] | limbs[2] | limbs[3]) != 0);

@@ -440,6 +440,16 @@ static inline void nvme_set_trace(struct nvme_ctrl *ctrl, uint32_t mask)
  * 64-bit divide on i686 and no libgcc (util.c). */
 uint64_t nvme_u64_divmod(uint64_t n, uint64_t d, uint64_t *rem);
 
+/* x / 10 for every 32-bit x: a multiply by 2^35 / 10 rounded up and a
+ * shift (Granlund and Montgomery, "Division by invariant integers using
+ * multiplication", 1994).  Compilers do this themselves at -O2, but at -Os
+ * 32-bit ARM calls libgcc's __aeabi_uidiv or __aeabi_idivmod, which the
+ * core does not link. */
+static inline uint32_t nvme_div10(uint32_t x)
+{
+    return (uint32_t)(((uint64_t)x * 0xCCCCCCCDu) >> 35);
+}
+
 /* n / d and n % d on 32 bits (d != 0).  ARMv7-A cores without the divide
  * extension (Cortex-A8, A9: __ARM_FEATURE_IDIV unset) have no divide
  * instruction, and the compiler would call libgcc's __aeabi_uidiv, which

@@ -77,8 +77,9 @@ unsigned nvme_divmod10_limbs(uint16_t *v, unsigned limbs)
     uint32_t rem = 0;
     for (unsigned i = limbs; i-- > 0;) {
         uint32_t cur = (rem << 16) | v[i];
-        v[i] = (uint16_t)(cur / 10u);
-        rem = cur % 10u;
+        uint32_t q = nvme_div10(cur);
+        v[i] = (uint16_t)q;
+        rem = cur - q * 10u;
     }
     return rem;
 }

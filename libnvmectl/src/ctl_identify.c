@@ -397,13 +397,20 @@ static void decode_bits(const struct nvmectl_io *io, const char *field, uint32_t
 
 static void ps_power(char *b, size_t n, uint32_t val, uint8_t scale)
 {
-    /* scale 1: 0.0001 W, 2: 0.01 W; 0: not reported */
-    if (scale == 1)
-        nvme_snprintf(b, n, "%u.%04uW", val / 10000u, val % 10000u);
-    else if (scale == 2)
-        nvme_snprintf(b, n, "%u.%02uW", val / 100u, val % 100u);
-    else
+    /* scale 1: 0.0001 W, 2: 0.01 W; 0: not reported.  The point goes into
+     * the decimal digits: no divide, which 32-bit ARM lacks and the core's
+     * libraries never take from libgcc. */
+    unsigned frac = scale == 1 ? 4u : scale == 2 ? 2u : 0u;
+    if (frac == 0) {
         nvme_snprintf(b, n, "-");
+        return;
+    }
+    char d[16], f[5];
+    int len = nvme_snprintf(d, sizeof d, frac == 4 ? "%05u" : "%03u", val); /* > frac digits */
+    for (unsigned i = 0; i <= frac; i++)
+        f[i] = d[(unsigned)len - frac + i]; /* the fraction and its NUL */
+    d[(unsigned)len - frac] = '\0';
+    nvme_snprintf(b, n, "%s.%sW", d, f);
 }
 
 static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)

@@ -73,15 +73,16 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->vwc = sim->cfg.vwc ? (uint8_t)(NVME_VWC_PRESENT | (sim->cfg.flush_no_bcast ? 0x4 : 0x6))
                            : 0;
     snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2024-01.org.nvme-core:sim:%s", sim->serial);
-    /* Power state n: 25.00 W / (n + 1) (MP in 0.01 W units), entry and
-     * exit latencies growing, the last one non-operational. */
+    /* Power state n: 25.00 W / (n + 1) (MP in 0.01 W units; state 2 in
+     * 0.0001 W units, MXPS set), entry and exit latencies growing, the
+     * last one non-operational. */
     for (unsigned n = 0; n <= sim->cfg.npss && n < 32; n++) {
         uint8_t *d = id->psd[n].raw;
         uint16_t mp = (uint16_t)(2500 / (n + 1));
         uint32_t enlat = 10u * n, exlat = 20u * n;
         d[0] = (uint8_t)mp;
         d[1] = (uint8_t)(mp >> 8);
-        d[3] = n == sim->cfg.npss && n ? 0x2 : 0; /* NOPS */
+        d[3] = (uint8_t)((n == sim->cfg.npss && n ? 0x2 : 0) | (n == 2 ? 0x1 : 0)); /* NOPS, MXPS */
         memcpy(d + 4, &enlat, 4);
         memcpy(d + 8, &exlat, 4);
         d[12] = d[13] = d[14] = d[15] = (uint8_t)n;
