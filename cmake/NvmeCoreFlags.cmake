@@ -24,5 +24,19 @@ if(NVME_SANITIZE OR NVME_TSAN OR NVME_COVERAGE)
 else()
   set(NVME_CORE_LIBRARY_TYPE STATIC)
 endif()
-set(NVME_CORE_WARNING_FLAGS -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-    -Wmissing-prototypes -Wpointer-arith -Wcast-align -Wvla -Wconversion -Wno-sign-conversion)
+# Warnings are errors where this tree is the project being built (CI, the
+# freestanding proofs); a kernel that add_subdirectory()s it gets them as
+# warnings, so a newer compiler's new warning does not stop its build.
+get_filename_component(_nvme_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+string(FIND "${CMAKE_SOURCE_DIR}/" "${_nvme_root}/" _nvme_top)
+if(_nvme_top EQUAL 0)
+  set(_nvme_werror_default ON)
+else()
+  set(_nvme_werror_default OFF)
+endif()
+option(NVME_WERROR "Treat warnings as errors in the core and nvmectl" ${_nvme_werror_default})
+set(NVME_CORE_WARNING_FLAGS -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+    -Wpointer-arith -Wcast-align -Wvla -Wconversion -Wno-sign-conversion)
+if(NVME_WERROR)
+  list(APPEND NVME_CORE_WARNING_FLAGS -Werror)
+endif()

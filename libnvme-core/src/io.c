@@ -262,7 +262,7 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
                                              unsigned flags, nvme_cmd_cb cb, void *arg)
 {
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    struct nvme_io_checked c;
+    struct nvme_io_checked c = {0}; /* all set when rc is NVME_OK; -O1 cannot see it */
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
     int rc = nvme_io_check(ctrl, qp, qid, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
     if (rc != NVME_OK)
@@ -570,7 +570,7 @@ static __attribute__((noinline, cold)) int nvme_rw_again(struct nvme_ctrl *ctrl,
     if (rc == NVME_ERR_STATE && !nvme_reset_waited(ctrl, &rc, &spent))
         return rc;
     for (;;) {
-        struct nvme_io_checked c;
+        struct nvme_io_checked c = {0}; /* all set when rc is NVME_OK; -O1 cannot see it */
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
         rc = nvme_io_check_settled(ctrl, qp, NVME_QID_CPU, nsid, lba, count, buf,
                                    opc == NVME_CMD_WRITE, &c);
@@ -619,7 +619,7 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    struct nvme_io_checked c;
+    struct nvme_io_checked c = {0}; /* all set when rc is NVME_OK; -O1 cannot see it */
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_io_check(ctrl, qp, NVME_QID_CPU, nsid, lba, count, buf, opc == NVME_CMD_WRITE,
                            &c);

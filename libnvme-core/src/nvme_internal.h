@@ -1389,7 +1389,7 @@ static NVME_HOT_INLINE int nvme_qpair_submit_rw(struct nvme_ctrl *ctrl, struct n
      * The gate: ready, not frozen (under the lock, as nvme_qpair_begin
      * looks at them), traces off. */
     bool moved = nvme_ns_epoch_moved(ctrl, epoch);
-    uint16_t tail; /* the entry it went into */
+    uint16_t tail = 0; /* the entry it went into (set before it is used; -O1 cannot see it) */
     if (__builtin_expect(
             moved || !qp->live || NVME_READ_ONCE(ctrl->io_gate) != NVME_GATE_OPEN ||
                 qp->free_head == NVME_NO_SLOT ||
