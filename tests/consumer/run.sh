@@ -3,7 +3,8 @@
 # Installs nvme-core (libraries only) into WORK_DIR/prefix, then builds and
 # runs tests/consumer against that prefix twice: with find_package(nvme-core)
 # and with pkg-config.  Then once more with find_package against a second
-# install built with NVME_STATUS_NAMES=OFF (generic status text).  Fails
+# install built with NVME_STATUS_NAMES=OFF (generic status text) and
+# absolute library and header directories, and with pkg-config.  Fails
 # when any build or run fails.
 set -euo pipefail
 src=$1 work=$2 cc=${3:-cc}
@@ -18,9 +19,9 @@ install_tree() { # PREFIX BUILD_DIR [cmake options]
   # The prefix given at install time, as PORTING.md does (cmake --install
   # --prefix P): the configured one is elsewhere, so a package that
   # remembered it would point there.
-  cmake -S "$src" -B "$b" -DNVME_LIBS_ONLY=ON -DCMAKE_BUILD_TYPE=Release "$@" \
+  cmake -S "$src" -B "$b" -DNVME_LIBS_ONLY=ON -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_C_COMPILER="$cc" -DCMAKE_INSTALL_PREFIX="$work/not-the-prefix" \
-        -DCMAKE_INSTALL_LIBDIR=lib >/dev/null
+        -DCMAKE_INSTALL_LIBDIR=lib "$@" >/dev/null
   cmake --build "$b" -j2 >/dev/null
   cmake --install "$b" --prefix "$p" >/dev/null
   find "$p" -type f | sed "s|^$p/|  |" | sort
@@ -35,11 +36,21 @@ with_find_package() { # PREFIX BUILD_DIR EXPECTED_STATUS_NAME
 install_tree "$prefix" "$work/lib"
 with_find_package "$prefix" "$work/cmake" "LBA Out of Range"
 
-echo "--- consumer with pkg-config"
-mkdir -p "$work/pkgconfig"
-echo "pkg-config --cflags --libs nvmectl: $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs nvmectl)"
-PKG_CONFIG_PATH=$prefix/lib/pkgconfig make -s -f "$src/tests/consumer/Makefile" CC="$cc" O="$work/pkgconfig"
-"$work/pkgconfig/consumer" "LBA Out of Range"
+with_pkg_config() { # PC_DIR BUILD_DIR EXPECTED_STATUS_NAME
+  echo "--- consumer with pkg-config from $1"
+  mkdir -p "$2"
+  echo "pkg-config --cflags --libs nvmectl: $(PKG_CONFIG_PATH=$1 pkg-config --cflags --libs nvmectl)"
+  PKG_CONFIG_PATH=$1 make -s -f "$src/tests/consumer/Makefile" CC="$cc" O="$2"
+  "$2/consumer" "$3"
+}
+with_pkg_config "$prefix/lib/pkgconfig" "$work/pkgconfig" "LBA Out of Range"
 
-install_tree "$work/prefix-nonames" "$work/lib-nonames" -DNVME_STATUS_NAMES=OFF
-with_find_package "$work/prefix-nonames" "$work/cmake-nonames" "SCT 0 SC 80"
+# The second install also takes absolute library and header directories
+# (as distributions pass them): the .pc files must name them as they are.
+# Outside the source tree, where CMake refuses an absolute include path.
+nn=$(mktemp -d)/prefix-nonames
+trap 'rm -rf "${nn%/prefix-nonames}"' EXIT
+install_tree "$nn" "$work/lib-nonames" -DNVME_STATUS_NAMES=OFF \
+             -DCMAKE_INSTALL_LIBDIR="$nn/lib" -DCMAKE_INSTALL_INCLUDEDIR="$nn/inc"
+with_find_package "$nn" "$work/cmake-nonames" "SCT 0 SC 80"
+with_pkg_config "$nn/lib/pkgconfig" "$work/pkgconfig-nonames" "SCT 0 SC 80"
