@@ -47,5 +47,23 @@ done
 if [ $# -gt 0 ] && [ "$groups_mk" != "$(echo "$groups_cm" | norm)" ]; then
   echo "NVMECTL_GROUPS of the fragment differ from libnvmectl/CMakeLists.txt's:"; diff <(echo "$groups_mk") <(echo "$groups_cm" | norm) || true; rc=1
 fi
+# The flags follow the target clang is given (in CFLAGS or in
+# NVME_CORE_TARGET_CFLAGS): aarch64 needs -mno-outline-atomics, which
+# clang refuses for any other target.
+flags() { # CC VARIABLE=VALUE: NVME_CORE_REQUIRED_CFLAGS
+  printf 'include %s/libnvme-core/nvme-core-sources.mk\nall:\n\t@echo $(NVME_CORE_REQUIRED_CFLAGS)\n' "$root" |
+    make -s -f - CC="$1" "$2"
+}
+if command -v clang >/dev/null; then
+  for t in "CFLAGS=-O2 --target=aarch64-linux-gnu yes" "NVME_CORE_TARGET_CFLAGS=--target=aarch64-none-elf yes" \
+           "CFLAGS=--target=x86_64-linux-gnu no" "CFLAGS=--target=riscv64-none-elf no"; do
+    want=${t##* } var=${t% *}
+    got=no
+    flags clang "$var" | tr ' ' '\n' | grep -qx -- -mno-outline-atomics && got=yes
+    if [ "$got" != "$want" ]; then
+      echo "clang $var: -mno-outline-atomics in NVME_CORE_REQUIRED_CFLAGS: $got, wanted $want"; rc=1
+    fi
+  done
+fi
 [ $rc -ne 0 ] || echo "nvme-core-sources.mk lists the CMake sources: $(echo "$core_mk" | wc -l) core, $(echo "$ctl_mk" | wc -l) nvmectl, $# nvmectl group(s) alike"
 exit $rc

@@ -59,8 +59,12 @@
 #                           nvmectl still knows their names and answers
 #                           "nvmectl zns-id-ns: not built in
 #                           (NVMECTL_LEAVE_OUT zns)" with a failure
+#   NVME_CORE_TARGET_CFLAGS flags that choose the compiler's target, e.g.
+#                           clang's --target=aarch64-none-elf, when they
+#                           are not in CC or CFLAGS
 #
-# Include it after CC is set (the flags depend on the compiler).  The core
+# Include it after CC and CFLAGS are set (the flags depend on the compiler
+# and its target).  The core
 # also wants a little-endian CPU and, in the kernel, an OSAL
 # (struct nvme_osal): see PORTING.md.  The lists match
 # libnvme-core/CMakeLists.txt and libnvmectl/CMakeLists.txt (ctest
@@ -129,8 +133,12 @@ NVMECTL_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvmectl/include $(NVME_CORE_INCLUDE
 
 # clang has no -ftree-loop-distribute-patterns (and warns about it).
 NVME_CORE_CC_IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1))
-# aarch64: atomics inline, not calls to libgcc's __aarch64_* helpers.
-NVME_CORE_CC_IS_AARCH64 := $(findstring aarch64,$(shell $(CC) -dumpmachine 2>/dev/null))
+# aarch64: atomics inline, not calls to libgcc's __aarch64_* helpers.  The
+# target is the compiler's with the flags that may choose it (clang's
+# --target=), as they are where this file is included.
+NVME_CORE_TARGET_CFLAGS ?=
+NVME_CORE_CC_IS_AARCH64 := $(findstring aarch64,$(shell \
+	$(CC) $(NVME_CORE_TARGET_CFLAGS) $(CFLAGS) -dumpmachine 2>/dev/null))
 NVME_CORE_REQUIRED_CFLAGS := -ffreestanding -fno-builtin \
 	$(if $(NVME_CORE_CC_IS_CLANG),,-fno-tree-loop-distribute-patterns) \
 	$(if $(NVME_CORE_CC_IS_AARCH64),-mno-outline-atomics)
