@@ -20,14 +20,9 @@ static void nvme_hmb_free_chunks(struct nvme_ctrl *ctrl)
 {
     const struct nvme_osal *o = &ctrl->osal;
     /* Sizes from the core's own record, not the descriptor list's BSIZE:
-     * the list is memory the device can write (untrusted).  Every piece
-     * is hmb_chunk_size bytes but the last, which may be smaller. */
-    uint64_t left = ctrl->hmb_bytes;
-    for (uint32_t i = 0; i < ctrl->hmb_count; i++) {
-        size_t len = left < ctrl->hmb_chunk_size ? (size_t)left : ctrl->hmb_chunk_size;
-        o->dma_free(o->ctx, ctrl->hmb_chunk[i].mem, len);
-        left -= len;
-    }
+     * the list is memory the device can write (untrusted). */
+    for (uint32_t i = 0; i < ctrl->hmb_count; i++)
+        o->dma_free(o->ctx, ctrl->hmb_chunk[i].mem, ctrl->hmb_chunk[i].len);
     ctrl->hmb_count = 0;
     ctrl->hmb_bytes = 0;
 }
@@ -44,7 +39,6 @@ static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, 
 {
     const struct nvme_osal *o = &ctrl->osal;
     uint64_t have = 0;
-    ctrl->hmb_chunk_size = chunk;
     while (have < want && ctrl->hmb_count < ctrl->hmb_cap) { /* never past the cap */
         uint32_t len = want - have < chunk ? ((uint32_t)(want - have) + ctrl->page_size - 1u) &
                                                  ~(ctrl->page_size - 1u)
@@ -63,8 +57,7 @@ static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, 
          * earlier owner lands on the controller's data later (nvme_osal.h,
          * non-coherent rule 2). */
         nvme_dma_sync(ctrl, p, len, NVME_DMA_TO_DEVICE);
-        ctrl->hmb_chunk[ctrl->hmb_count].mem = p;
-        ctrl->hmb_chunk[ctrl->hmb_count++].bus = bus;
+        ctrl->hmb_chunk[ctrl->hmb_count++] = (struct nvme_hmb_chunk){p, bus, len};
         have += len;
         ctrl->hmb_bytes = have;
     }
@@ -135,12 +128,9 @@ void nvme_hmb_list(struct nvme_ctrl *ctrl)
 {
     nvme_dma_sync(ctrl, ctrl->hmb_descs, ctrl->page_size, NVME_DMA_FROM_DEVICE);
     nvme_memzero(ctrl->hmb_descs, ctrl->page_size);
-    uint64_t left = ctrl->hmb_bytes;
     for (uint32_t i = 0; i < ctrl->hmb_count; i++) {
-        uint32_t len = left < ctrl->hmb_chunk_size ? (uint32_t)left : ctrl->hmb_chunk_size;
         ctrl->hmb_descs[i].badd = ctrl->hmb_chunk[i].bus;
-        ctrl->hmb_descs[i].bsize = nvme_div32(len, ctrl->page_size);
-        left -= len;
+        ctrl->hmb_descs[i].bsize = nvme_div32(ctrl->hmb_chunk[i].len, ctrl->page_size);
     }
     nvme_dma_sync(ctrl, ctrl->hmb_descs, ctrl->page_size, NVME_DMA_TO_DEVICE);
 }

@@ -271,6 +271,7 @@ struct nvme_ns_table; /* ns.c */
 struct nvme_hmb_chunk {
     void *mem;
     uint64_t bus;
+    uint32_t len; /* bytes, a whole number of memory pages */
 };
 
 struct nvme_ctrl {
@@ -354,15 +355,15 @@ struct nvme_ctrl {
     uint64_t dbbuf_db_bus, dbbuf_ei_bus;
     uint32_t dbbuf_bytes;
 
-    /* Host Memory Buffer (hmb.c; §8.9): chunks of hmb_chunk_size bytes
-     * (the last one may be smaller), hmb_bytes in all, named by the
+    /* Host Memory Buffer (hmb.c; §8.9): hmb_count chunks, hmb_bytes in
+     * all, named by the
      * descriptor list (written from hmb_chunk at each enable: the device
      * can write it); the controller's while hmb_on (and until it is
      * stopped), so freed only by nvme_ctrl_release. */
     struct nvme_hmb_desc *hmb_descs; /* a page; NULL: no buffer */
     uint64_t hmb_descs_bus;
     struct nvme_hmb_chunk *hmb_chunk;
-    uint32_t hmb_count, hmb_chunk_size, hmb_cap;
+    uint32_t hmb_count, hmb_cap;
     uint64_t hmb_bytes;
     bool hmb_on;    /* Set Features EHM=1 done, not yet undone */
     bool hmb_given; /* taken once: later enables return it (MR) */
