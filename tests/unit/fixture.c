@@ -173,6 +173,19 @@ void fx_inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode,
     assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
 }
 
+void fx_refuse_queues(struct fx *f)
+{
+    fx_inject(f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_SET_FEATURES,
+              NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT, 1);
+}
+
+void fx_init_admin_only(struct fx *f)
+{
+    fx_refuse_queues(f);
+    assert_int_equal(fx_init(f), 0);
+    assert_true(nvme_ctrl_get_info(f->ctrl)->admin_only);
+}
+
 bool fx_log_has(struct fx *f, const char *s)
 {
     return strstr(nvme_sim_log_text(f->sim), s) != NULL;

@@ -75,6 +75,12 @@ void fx_start_captured(struct fx *f);
 /* Arms one simulator fault on every matching command. */
 void fx_inject(struct fx *f, enum nvme_sim_fault_kind kind, int qid, int opcode, uint32_t value,
                unsigned count);
+/* The next Set Features is refused once (Internal Error, DNR): bring-up's
+ * or a reset's first one, Number of Queues, which leaves the controller
+ * admin-only. */
+void fx_refuse_queues(struct fx *f);
+/* Brings an fx_create'd f up admin-only (fx_refuse_queues, fx_init). */
+void fx_init_admin_only(struct fx *f);
 bool fx_log_has(struct fx *f, const char *s);
 /* A completion callback that counts its calls and keeps the result. */
 struct fx_rec {

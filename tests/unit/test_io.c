@@ -647,17 +647,7 @@ static void a_batch_whose_queue_a_reset_made_after_its_look_sends_nothing(void *
     batch_fx = &f;
     batch_resets = 0;
     f.osal.cpu_id = cpu_id_resetting;
-    /* Bring-up's Number of Queues refused: admin-only. */
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
-                                 0,
-                                 NVME_ADMIN_SET_FEATURES,
-                                 NVME_SIM_ANY,
-                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
-                                 0,
-                                 1};
-    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-    assert_true(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    fx_init_admin_only(&f);
     uint8_t *buf = fx_xalloc(2 * 4096);
     fx_pattern(buf, 2 * 4096, 51);
     struct fx_rec r[2] = {{0, -100}, {0, -100}};

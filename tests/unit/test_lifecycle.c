@@ -2396,16 +2396,7 @@ static void start_admin_only_resetting_at_cpu_id(struct fx *f)
     cpu_id_fx = f;
     cpu_id_resets = 0;
     f->osal.cpu_id = cpu_id_resetting;
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
-                                 0,
-                                 NVME_ADMIN_SET_FEATURES,
-                                 NVME_SIM_ANY,
-                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
-                                 0,
-                                 1}; /* bring-up's Number of Queues */
-    assert_int_equal(nvme_sim_inject(f->sim, &flt), 0);
-    assert_int_equal(nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts), 0);
-    assert_true(nvme_ctrl_get_info(f->ctrl)->admin_only);
+    fx_init_admin_only(f);
 }
 
 /* A controller that refused Number of Queues at bring-up (admin-only)
@@ -3162,8 +3153,7 @@ static void a_reset_asks_again_for_queues_refused_at_bring_up(void **state)
     assert_true(nvme_sim_irq_count(f.sim, 1) > v1);
     assert_true(nvme_sim_irq_count(f.sim, 2) > v2);
     /* Refused again at a later reset: admin-only again, no I/O sent. */
-    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_SET_FEATURES,
-              NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT, 1);
+    fx_refuse_queues(&f);
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     assert_true(info->admin_only);
     assert_int_equal(info->io_queues, 0);

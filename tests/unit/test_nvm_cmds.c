@@ -787,21 +787,10 @@ static void io_fails_clearly_when_number_of_queues_failed(void **state)
 {
     (void)state;
     struct fx f;
-    /* The first Set Features of bring-up is Number of Queues: refuse it. */
     fx_config(&f);
-    f.sim = nvme_sim_create(&f.cfg);
-    nvme_sim_osal(f.sim, &f.osal);
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
-                                 0,
-                                 NVME_ADMIN_SET_FEATURES,
-                                 NVME_SIM_ANY,
-                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
-                                 0,
-                                 1};
-    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    fx_create(&f);
+    fx_init_admin_only(&f);
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
-    assert_true(info->admin_only);
     assert_int_equal(info->io_queues, 0);
     assert_int_equal(nvme_ns_count(f.ctrl), 1);
     uint8_t *b = abuf(4096);
@@ -836,14 +825,7 @@ static void *ao_dma_alloc_resetting(void *ctx, size_t size, size_t align, uint64
 {
     if (ao_armed) {
         ao_armed = false;
-        struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
-                                     0,
-                                     NVME_ADMIN_SET_FEATURES,
-                                     NVME_SIM_ANY,
-                                     NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
-                                     0,
-                                     1};
-        assert_int_equal(nvme_sim_inject(ao_fx->sim, &flt), 0);
+        fx_refuse_queues(ao_fx);
         assert_int_equal(nvme_ctrl_reset(ao_fx->ctrl), 0);
         assert_true(nvme_ctrl_get_info(ao_fx->ctrl)->admin_only);
     }

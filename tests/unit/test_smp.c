@@ -1314,17 +1314,8 @@ static void io_queues_a_reset_gets_are_found_by_the_other_cpus(void **state)
     f.osal.cpu_id = tls_cpu_id;
     sim_sleep_us = f.osal.sleep_us;
     f.osal.sleep_us = real_sleep_us;
-    struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
-                                 0,
-                                 NVME_ADMIN_SET_FEATURES,
-                                 NVME_SIM_ANY,
-                                 NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
-                                 0,
-                                 1}; /* bring-up's first Set Features: Number of Queues */
-    assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
     this_cpu = 0;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
-    assert_true(nvme_ctrl_get_info(f.ctrl)->admin_only);
+    fx_init_admin_only(&f);
     memset(&grant, 0, sizeof(grant));
     grant.f = &f;
     pthread_t t[CPUS];
