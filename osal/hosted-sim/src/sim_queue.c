@@ -155,6 +155,9 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
             sim->st.io_cmds++;
         if (qid != 0)
             sim_hmb_touch(sim);
+        /* FFFFh names no command in the Error Information log (§5.14.1.1). */
+        if (sqe.cid == 0xFFFFu)
+            sim_host_error(sim, "SQ %u: a command with CID FFFFh", qid);
 
         struct sim_fault *f = NULL;
         uint32_t dw0 = 0;
