@@ -45,6 +45,17 @@ with_pkg_config() { # PC_DIR BUILD_DIR EXPECTED_STATUS_NAME
 }
 with_pkg_config "$prefix/lib/pkgconfig" "$work/pkgconfig" "LBA Out of Range"
 
+# A C++ kernel includes the same headers (extern "C", static_assert).
+cxx=$(command -v c++ || command -v g++ || true)
+if [ -n "$cxx" ]; then
+  echo "--- consumer in C++ ($cxx -std=c++11) with pkg-config"
+  # shellcheck disable=SC2046 # pkg-config's words are separate flags
+  "$cxx" -std=c++11 -Wall -Wextra -Werror $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags nvmectl) \
+         -o "$work/consumer-cxx" "$src/tests/consumer/cxx.cpp" \
+         $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --libs nvmectl)
+  "$work/consumer-cxx" && echo "consumer (C++): passed"
+fi
+
 # The second install also takes absolute library and header directories
 # (as distributions pass them): the .pc files must name them as they are.
 # Outside the source tree, where CMake refuses an absolute include path.

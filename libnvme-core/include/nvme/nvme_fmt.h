@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A small vsnprintf: %s %c %d %i %u %x %X %p %%, the length modifiers l,
  * ll and z, a field width, and the '0' and '-' flags.  Always
  * NUL-terminates when size > 0; returns the length it would have written
@@ -34,5 +38,9 @@ int nvme_streq(const char *a, const char *b);
  * place and returns the remainder: 64/128-bit decimal output without
  * libgcc division helpers. */
 unsigned nvme_divmod10_limbs(uint16_t *v, unsigned limbs);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* NVME_FMT_H */

@@ -32,7 +32,11 @@
 #error "nvme-core assumes a little-endian host"
 #endif
 
+#ifdef __cplusplus /* a C++ kernel may include the headers */
+#define NVME_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
 #define NVME_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Controller registers (NVMe 1.4 §3.1, Figure 78)                      */

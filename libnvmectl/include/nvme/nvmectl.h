@@ -43,6 +43,10 @@
 
 #include "nvme/nvme.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct nvmectl_io {
     /* Prints text (may hold several lines, '\n' separated). */
     void (*print)(void *arg, const char *text);
@@ -93,5 +97,9 @@ void nvmectl_usage(const struct nvmectl_io *io);
  * nvmectl reads its options.  Returns false (and leaves *v alone) for an
  * empty string, a stray character or a value above UINT64_MAX. */
 bool nvmectl_parse_u64(const char *s, uint64_t *v);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* NVMECTL_H */
