@@ -48,6 +48,19 @@ struct nvme_io_checked {
     bool one_page;
 };
 
+/* Nothing checked yet.  The checks set every field before they answer
+ * NVME_OK, which gcc -O1 and -Og cannot see (maybe-uninitialized); at -O2
+ * these stores are dead and go.  Field by field: "= {0}" becomes a call
+ * to memset at -Os and in cold functions, which the core does not link. */
+static inline void nvme_io_checked_none(struct nvme_io_checked *c)
+{
+    c->ns = NULL;
+    c->epoch = 0;
+    c->lbads = 0;
+    c->len = 0;
+    c->one_page = false;
+}
+
 /* Every check a read or write needs, once per call (the pieces of a
  * blocking transfer are not checked again), in the order they report.
  * Without an I/O queue the same checks run out of line (the first that
@@ -262,7 +275,8 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
                                              unsigned flags, nvme_cmd_cb cb, void *arg)
 {
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    struct nvme_io_checked c = {0}; /* all set when rc is NVME_OK; -O1 cannot see it */
+    struct nvme_io_checked c;
+    nvme_io_checked_none(&c);
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, qid);
     int rc = nvme_io_check(ctrl, qp, qid, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
     if (rc != NVME_OK)
@@ -570,7 +584,8 @@ static __attribute__((noinline, cold)) int nvme_rw_again(struct nvme_ctrl *ctrl,
     if (rc == NVME_ERR_STATE && !nvme_reset_waited(ctrl, &rc, &spent))
         return rc;
     for (;;) {
-        struct nvme_io_checked c = {0}; /* all set when rc is NVME_OK; -O1 cannot see it */
+        struct nvme_io_checked c;
+        nvme_io_checked_none(&c);
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
         rc = nvme_io_check_settled(ctrl, qp, NVME_QID_CPU, nsid, lba, count, buf,
                                    opc == NVME_CMD_WRITE, &c);
@@ -619,7 +634,8 @@ static NVME_HOT_INLINE int nvme_rw(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    struct nvme_io_checked c = {0}; /* all set when rc is NVME_OK; -O1 cannot see it */
+    struct nvme_io_checked c;
+    nvme_io_checked_none(&c);
     struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
     int rc = nvme_io_check(ctrl, qp, NVME_QID_CPU, nsid, lba, count, buf, opc == NVME_CMD_WRITE,
                            &c);
