@@ -64,9 +64,8 @@
 #                           are not in CC or CFLAGS
 #
 # Include it after CC and CFLAGS are set (the flags depend on the compiler
-# and its target).  The core
-# also wants a little-endian CPU and, in the kernel, an OSAL
-# (struct nvme_osal): see PORTING.md.  The lists match
+# and its target).  The core also wants a little-endian CPU and, in the
+# kernel, an OSAL (struct nvme_osal): see PORTING.md.  The lists match
 # libnvme-core/CMakeLists.txt and libnvmectl/CMakeLists.txt (ctest
 # fragment-matches-cmake).
 

@@ -356,10 +356,9 @@ struct nvme_ctrl {
     uint32_t dbbuf_bytes;
 
     /* Host Memory Buffer (hmb.c; §8.9): hmb_count chunks, hmb_bytes in
-     * all, named by the
-     * descriptor list (written from hmb_chunk at each enable: the device
-     * can write it); the controller's while hmb_on (and until it is
-     * stopped), so freed only by nvme_ctrl_release. */
+     * all, named by the descriptor list (written from hmb_chunk at each
+     * enable: the device can write it); the controller's while hmb_on
+     * (and until it is stopped), so freed only by nvme_ctrl_release. */
     struct nvme_hmb_desc *hmb_descs; /* a page; NULL: no buffer */
     uint64_t hmb_descs_bus;
     struct nvme_hmb_chunk *hmb_chunk;
