@@ -108,7 +108,20 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
         chunk = (uint32_t)least;
     while (chunk / 2u >= least && chunk > want) /* no 2 MiB for a 64 KiB (or 3 MiB) buffer */
         chunk /= 2u;
-    for (; chunk >= least; chunk /= 2u)
+    /* At most cap_desc pieces (HMMAXD, a page of descriptors): when that
+     * many of this size hold less than the buffer, larger ones, in whole
+     * pages, so that cap_desc of them hold it (at most 2 GiB each; Linux
+     * starts at 4 MiB).  Before: 2 MiB pieces whatever HMMAXD said, and a
+     * controller needing 8 MiB in 2 pieces was given none. */
+    uint64_t fit = nvme_u64_divmod(want + cap_desc - 1u, cap_desc, NULL);
+    fit = (fit + ctrl->page_size - 1u) & ~(uint64_t)(ctrl->page_size - 1u);
+    if (fit > 0x80000000u)
+        fit = 0x80000000u;
+    if (fit > chunk)
+        chunk = (uint32_t)fit;
+    /* Halved in whole pages (BSIZE counts them): a piece of 3 pages is
+     * tried as 1 next, never as 1.5. */
+    for (; chunk >= least; chunk = (chunk / 2u) & ~(ctrl->page_size - 1u))
         if (nvme_hmb_try(ctrl, chunk, want, min, least))
             break;
     if (ctrl->hmb_count == 0) {

@@ -239,6 +239,41 @@ static void an_hmminds_above_2_mib_gets_pieces_that_large(void **state)
     fx_stop(&f);
 }
 
+/* HMMAXD (most descriptors) times 2 MiB below HMMIN: the pieces grow so
+ * that HMMAXD of them hold the buffer, as HMMINDS makes them grow (Linux
+ * starts at 4 MiB pieces).  A controller needing 8 MiB in at most 2
+ * pieces, or 16 MiB in one, was given none. */
+static void an_hmmaxd_too_few_for_2_mib_pieces_gets_larger_ones(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 8, 8);
+    f.cfg.hmmaxd = 2;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_enables, 1);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 8u * MIB);
+    io(&f, 2);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 8u * MIB);
+    fx_stop(&f);
+
+    config(&f, 16, 16);
+    f.cfg.hmmaxd = 1;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 16u * MIB);
+    io(&f, 2);
+    fx_stop(&f);
+
+    /* HMPRE above what HMMAXD pieces of that size hold: HMMIN is met. */
+    config(&f, 64, 12);
+    f.cfg.hmmaxd = 3;
+    fx_start(&f);
+    assert_true(nvme_sim_stats(f.sim)->hmb_bytes >= 12u * MIB);
+    assert_true(nvme_sim_stats(f.sim)->hmb_bytes <= 64u * MIB);
+    io(&f, 2);
+    fx_stop(&f);
+}
+
 /* The descriptor list is memory the device can write (untrusted, as all
  * it hands back): a device that rewrites BSIZE there must not decide the
  * size the pieces are freed with (dma_free of another size than
@@ -379,6 +414,7 @@ int main(void)
         cmocka_unit_test(the_buffer_follows_the_cap_hmmin_and_the_memory_there_is),
         cmocka_unit_test(an_hmpre_that_is_no_multiple_of_the_pieces_is_given_whole),
         cmocka_unit_test(an_hmminds_above_2_mib_gets_pieces_that_large),
+        cmocka_unit_test(an_hmmaxd_too_few_for_2_mib_pieces_gets_larger_ones),
         cmocka_unit_test(pieces_are_freed_with_the_sizes_they_were_had_with),
         cmocka_unit_test(a_list_the_device_rewrote_is_written_again_before_a_reset_returns_it),
         cmocka_unit_test(refusals_leave_the_memory_safe),
