@@ -1441,6 +1441,16 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
             nvme_log(ctrl, NVME_LOG_INFO, "OACS %04x ONCS %04x VWC %02x (were %04x %04x %02x)",
                      id->oacs, id->oncs, id->vwc, info->oacs, info->oncs, info->vwc);
         nvme_id_ctrl_take(ctrl, id);
+        /* AERL holds from the activation on, without a reset too (§5.2):
+         * requests past the new AERL + 1 would be refused with
+         * Asynchronous Event Request Limit Exceeded, which stops the core
+         * asking (aer.c), and events stop being reported once the ones
+         * the controller holds are used up.  A limit that a refusal set
+         * to 0 stays so (a restart gives it back). */
+        uint16_t aers = nvme_aer_max(ctrl);
+        NVME_WRITE_ONCE(ctrl->aer_max, aers);
+        if (NVME_READ_ONCE(ctrl->aer_limit) != 0)
+            NVME_WRITE_ONCE(ctrl->aer_limit, aers);
         /* MDTS before the NVM Command Set's Identify Controller (CNS 06h)
          * reuses the page: its byte 77 is reserved, 0. */
         nvme_refresh_mdts(ctrl, id->mdts, true);

@@ -2319,6 +2319,42 @@ static void a_reset_takes_a_lower_aerl(void **state)
     fx_stop(&f);
 }
 
+/* The same firmware activated without a reset (CA 011b, Firmware
+ * Activation Starting notice, §5.2.1): Identify Controller is read again
+ * then too (nvme_refresh_identify), and AERL 3 -> 0 holds from then on.
+ * The core keeps what the new AERL allows: none more while the 3 the
+ * controller still holds are outstanding, then one.  Before: the request
+ * re-armed after the notice was refused with Asynchronous Event Request
+ * Limit Exceeded, which stopped the core asking; the three held ones
+ * were used up by three events and the fourth event was never reported
+ * (no request outstanding: 0 != 1). */
+static void an_activation_without_reset_takes_a_lower_aerl(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
+    nvme_sim_set_aerl(f.sim, 0);
+    nvme_sim_pause(f.sim, 1000, true); /* the notice: one request completes */
+    nvme_sim_advance(f.sim, 2000);
+    nvme_ctrl_service(f.ctrl);
+    uint64_t seen = nvme_ctrl_get_stats(f.ctrl)->async_events;
+    assert_int_equal(seen, 1);
+    for (unsigned i = 0; i < 6; i++) {
+        /* SMART and error events by turns, each type unmasked by its log */
+        if (i & 1u)
+            nvme_sim_error_event(f.sim, 1, (uint16_t)i, NVME_SF(0, NVME_SC_INTERNAL));
+        else
+            nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_SPARE);
+        nvme_ctrl_service(f.ctrl); /* reaps it, reads the log, arms again */
+        assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->async_events, seen + 1u);
+        seen++;
+    }
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 1);
+    fx_stop(&f);
+}
+
 /* A firmware the reset activates supports other commands: it drops Write
  * Zeroes (ONCS bit 3) and Doorbell Buffer Config (OACS bit 8) and adds a
  * volatile write cache (VWC bit 0).  The restart reads Identify Controller
@@ -3516,6 +3552,7 @@ int main(void)
         cmocka_unit_test(a_restart_between_its_enable_and_its_queues_says_submit_again),
         cmocka_unit_test(a_reset_takes_what_a_new_firmware_supports),
         cmocka_unit_test(a_reset_takes_a_lower_aerl),
+        cmocka_unit_test(an_activation_without_reset_takes_a_lower_aerl),
         cmocka_unit_test(a_reset_takes_a_lower_mdts_with_io_command_sets),
         cmocka_unit_test(commands_beyond_a_shrunk_queue_wait_for_a_slot),
         cmocka_unit_test(commands_waiting_for_a_slot_keep_their_deadline),
