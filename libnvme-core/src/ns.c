@@ -156,7 +156,9 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     ns->ncap = id->ncap;
     ns->nuse = id->nuse;
     ns->flbas = id->flbas;
-    ns->nlbaf = id->nlbaf;
+    /* Within lbaf[] whatever the device says (above 63 the namespace is
+     * refused below): a caller walks lbaf[0..nlbaf] (nvme.h). */
+    ns->nlbaf = id->nlbaf < NVME_LBAF_COUNT ? id->nlbaf : (uint8_t)(NVME_LBAF_COUNT - 1u);
     /* `ns` is zeroed (nvme_ns_scan_one): formats past NLBAF stay 0. */
     for (unsigned i = 0; i < NVME_LBAF_COUNT && i <= id->nlbaf; i++)
         ns->lbaf[i] = nvme_id_ns_lbaf(id, i);

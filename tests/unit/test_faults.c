@@ -754,6 +754,8 @@ static void given_corrupt_identify_namespace_only_that_namespace_is_refused(void
         assert_int_equal(nvme_ns_count(f.ctrl), 3);
         assert_ns_refused(&f, 2);
         assert_true(fx_log_has(&f, cases[k].says));
+        /* nlbaf indexes lbaf[] (nvme.h), whatever NLBAF the device gave */
+        assert_true(nvme_ns_find(f.ctrl, 2)->nlbaf < NVME_LBAF_COUNT);
         assert_ns_usable(&f, 1, 2048, 90 + (uint32_t)k);
         assert_ns_usable(&f, 3, 2048, 95 + (uint32_t)k);
         fx_stop(&f);

@@ -445,7 +445,8 @@ struct nvme_ns_info {
     uint16_t ms; /* metadata bytes per block of the current format */
     uint8_t rp;
     bool read_only; /* host-side policy, set by nvme_ns_set_read_only() */
-    /* LBA formats 0..nlbaf (NVMe 2.0: up to 64; lbaf[0..15] as in 1.4).
+    /* LBA formats 0..nlbaf (NVMe 2.0: up to 64; lbaf[0..15] as in 1.4;
+     * nlbaf is at most 63, a larger NLBAF makes the namespace unusable).
      * The one in use is lbaf[format]. */
     struct nvme_lbaf lbaf[NVME_LBAF_COUNT];
     /* --- Formats beyond plain blocks (nvme.h "Every namespace format") --- */
