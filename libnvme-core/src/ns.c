@@ -623,7 +623,6 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, uns
     }
     for (unsigned i = 0; i < n; i++) {
         struct nvme_ns_info *ns = t->ns[i];
-        bool ro = ns->read_only;
         uint32_t gen = ns->gen;
         bool other = !nvme_bytes_eq(ns->nguid, info[i].nguid, sizeof(ns->nguid)) ||
                      !nvme_bytes_eq(ns->eui64, info[i].eui64, sizeof(ns->eui64));
@@ -634,18 +633,23 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, uns
         changed = changed || differs || ns->status != info[i].status || ctrl->ns_table->ns[i] != ns;
         /* Copied byte by byte (no struct copy: it would call memcpy), so
          * the fields other CPUs read unlocked get their final values in
-         * the copy (read_only, gen) or in one store after it (status):
-         * none reads half old, half new. */
+         * the copy (gen) or in one store after it (status): none reads
+         * half old, half new.  read_only is the host's, not the device's:
+         * never copied, so a nvme_ns_set_read_only() on another CPU during
+         * the scan is not undone. */
         int status = info[i].status;
         if (frozen && status == NVME_OK)
             status = NVME_ERR_BUSY; /* a Format runs (nvme_ns_freeze) */
         info[i].status = ns->status;
-        info[i].read_only = ro;
         info[i].gen = gen + (differs ? 1u : 0u);
         /* A call checked before this epoch is not sent on to another
          * namespace (nvme_ns_renewed_since; `other`: rewrite is set). */
         info[i].ids_epoch = other && ns->nsid != 0 ? epoch + 2u : ns->ids_epoch;
-        nvme_memcpy(ns, &info[i], sizeof(*ns));
+        const size_t ro_at = offsetof(struct nvme_ns_info, read_only);
+        nvme_memcpy(ns, &info[i], ro_at);
+        nvme_memcpy((uint8_t *)ns + ro_at + sizeof(ns->read_only),
+                    (const uint8_t *)&info[i] + ro_at + sizeof(ns->read_only),
+                    sizeof(*ns) - ro_at - sizeof(ns->read_only));
         NVME_WRITE_ONCE(ns->status, status);
     }
     if (rewrite) /* even again, after the fields */
@@ -887,6 +891,6 @@ int nvme_ns_set_read_only(struct nvme_ctrl *ctrl, uint32_t nsid, bool ro)
     struct nvme_ns_info *ns = (struct nvme_ns_info *)(uintptr_t)nvme_ns_find(ctrl, nsid);
     if (ns == NULL)
         return NVME_ERR_NOENT;
-    ns->read_only = ro;
+    NVME_WRITE_ONCE(ns->read_only, ro); /* never copied by a scan (nvme_ns_commit) */
     return NVME_OK;
 }

@@ -412,6 +412,45 @@ static void a_namespace_created_again_under_its_nsid_gets_a_new_generation(void 
     fx_stop(&f);
 }
 
+/* nvme_ns_set_read_only() is the host's policy: a scan running on
+ * another CPU meanwhile does not undo it.  The call is made from the one
+ * OSAL call inside the scan's window (its "identifiers changed" log
+ * line), between the scan reading the namespace and rewriting it. */
+static struct nvme_ctrl *ro_ctrl;
+static void (*ro_log_next)(void *ctx, enum nvme_log_level level, const char *line);
+
+static void ro_log(void *ctx, enum nvme_log_level level, const char *line)
+{
+    if (strstr(line, "identifiers changed") != NULL)
+        assert_int_equal(nvme_ns_set_read_only(ro_ctrl, 1, true), 0);
+    ro_log_next(ctx, level, line);
+}
+
+static void read_only_set_during_a_scan_is_kept(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_create(&f);
+    ro_log_next = f.osal.log;
+    f.osal.log = ro_log;
+    assert_int_equal(fx_init(&f), 0);
+    ro_ctrl = f.ctrl;
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_false(ns->read_only);
+    struct nvme_sim_ns_config again = f.ns[0];
+    again.ident = 1;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns);
+    assert_true(ns->read_only);
+    uint8_t *buf = fx_xalloc(512);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf), NVME_ERR_RDONLY);
+    free(buf);
+    fx_stop(&f);
+}
+
 /* The namespaces listed, in order, each found again by its NSID. */
 static void expect_nsids(struct fx *f, const uint32_t *nsid, unsigned n)
 {
@@ -702,6 +741,7 @@ int main(void)
         cmocka_unit_test(a_table_a_lookup_still_reads_is_freed_after_it),
         cmocka_unit_test(a_rescan_that_read_before_a_format_does_not_publish_after_the_thaw),
         cmocka_unit_test(a_namespace_created_again_under_its_nsid_gets_a_new_generation),
+        cmocka_unit_test(read_only_set_during_a_scan_is_kept),
         cmocka_unit_test(a_rescan_merges_the_namespace_objects_by_nsid),
         cmocka_unit_test(a_namespace_added_during_a_reset_is_found_after_it),
         cmocka_unit_test(a_namespace_added_during_a_reset_is_found_when_the_first_scan_fails),
