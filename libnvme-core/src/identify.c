@@ -335,7 +335,7 @@ static int nvme_feature_check(struct nvme_ctrl *ctrl, uint8_t fid, const void *d
     if (len != 0 && data == NULL)
         return NVME_ERR_INVAL;
     if (want == 0 && len != 0 && fid >= NVME_FEAT_VENDOR_FIRST) {
-        /* A vendor-specific feature (C0h-FFh, NVMe 2.0 Figure 385): the
+        /* A vendor-specific feature (C0h-FFh, NVMe 2.0 Figure 316): the
          * structure is the caller's to know, its length taken, in one
          * command.  The bounce covers all of it, so a transfer past one
          * page gets PRP2, past two a PRP List (§4.3, prp.c). */

@@ -523,7 +523,7 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
  * CSE effects) is no change of the namespace itself, so a Format to the
  * format in use leaves it the one it was, as in Linux; one that moves the
  * PI within the metadata (DPS bit 3) does not, nor another zone size
- * (ZSZE, ZNS 1.1 Figure 50: the I/O path cuts pieces at zone ends). */
+ * (ZSZE, ZNS 1.1 Figure 49: the I/O path cuts pieces at zone ends). */
 static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_info *info)
 {
     bool status_moved = ns->status != info->status && ns->status != NVME_ERR_BUSY;

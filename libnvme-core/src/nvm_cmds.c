@@ -420,7 +420,7 @@ static uint32_t nvm_size_limit_blocks(const struct nvme_ctrl *ctrl, const struct
  * WUSL, VSL: nvm_size_limit_blocks), waited for before the next (on a
  * zoned namespace each must start at the write pointer); on a zoned
  * namespace no piece spans zones, as nvme_write cuts: one Write Zeroes
- * across a zone boundary is a Zone Boundary Error (ZNS 1.1 Figure 26;
+ * across a zone boundary is a Zone Boundary Error (ZNS 1.1 Figure 11;
  * QEMU 7.2 says so), and Linux's block layer splits write-zeroes
  * requests at the zone size (chunk_sectors) too.  The limit is read for
  * each piece: a reset may lower it meanwhile (nvme_refresh_identify), and
@@ -554,9 +554,9 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
 /* Copy (NVM CS §3.2.2): source ranges to consecutive destination blocks */
 /* ------------------------------------------------------------------ */
 
-/* Fills `e` with the next source range entries (format 0h, Figure 39) from
- * src[*i] on, *off blocks of it already taken: at most `max` entries,
- * `range` blocks each and `limit` in all (the namespace's copy_max_range
+/* Fills `e` with the next source range entries (format 0h, NVM CS 1.0
+ * Figure 34) from src[*i] on, *off blocks of it already taken: at most
+ * `max` entries, `range` blocks each and `limit` in all (the namespace's copy_max_range
  * and copy_max_blocks as nvme_copy read them once: a rescan updates the
  * namespace in place, and a 0 there would name NLB FFFFh and never move
  * on).  Returns how many; *blocks how many blocks they name. */
@@ -967,7 +967,7 @@ int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
         sqe.cdw11 = (uint32_t)(lba >> 32);
         sqe.cdw12 = len / 4u - 1u; /* NUMD, 0-based */
         /* Partial Report: the header counts the descriptors returned. */
-        /* Field by field, zero-valued ones included (ZNS §3.4.2, Figure 39):
+        /* Field by field, zero-valued ones included (ZNS §3.4.2, Figure 34):
          * cppcheck's "redundant |" is on purpose. */
         // cppcheck-suppress badBitmaskCheck
         sqe.cdw13 = NVME_ZRA_REPORT | (NVME_ZRASF_ALL << 8) | NVME_ZRA_PARTIAL;

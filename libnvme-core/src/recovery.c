@@ -813,7 +813,7 @@ static __attribute__((noinline)) int nvme_features(struct nvme_ctrl *ctrl, uint8
     /* No buffer here: a feature with a data structure (§5.21.1) would
      * have the controller move it through PRP1 = 0 (nvme_get_feature and
      * nvme_set_feature take one; the Host Memory Buffer is the core's).
-     * So would a vendor-specific one (C0h-FFh, NVMe 2.0 Figure 385) whose
+     * So would a vendor-specific one (C0h-FFh, NVMe 2.0 Figure 316) whose
      * structure only its vendor knows: those go through nvme_get_feature/
      * nvme_set_feature too, which give it a page of the core's. */
     if (nvme_feat_data_bytes(fid) != 0 || fid >= NVME_FEAT_VENDOR_FIRST) {

@@ -18,8 +18,8 @@ struct nvme_status_entry {
     const char *name;
 };
 
-/* Generic Command Status, SCT 0h (Figure 127) and its NVM command set
- * values 80h-84h (Figure 128). */
+/* Generic Command Status, SCT 0h (Figure 126) and its NVM command set
+ * values 80h-84h (Figure 127). */
 static const struct nvme_status_entry nvme_generic[] = {
     {0x00, "Successful Completion"},
     {0x01, "Invalid Command Opcode"},
@@ -55,7 +55,7 @@ static const struct nvme_status_entry nvme_generic[] = {
     {0x20, "Namespace is Write Protected"},
     {0x21, "Command Interrupted"},
     {0x22, "Transient Transport Error"},
-    /* NVMe 2.0 (Figure 102) */
+    /* NVMe 2.0 (Figure 94) */
     {0x23, "Command Prohibited by Command and Feature Lockdown"},
     {0x24, "Admin Command Media Not Ready"},
     {0x2c, "Invalid I/O Command Set"},
@@ -64,7 +64,7 @@ static const struct nvme_status_entry nvme_generic[] = {
     {0x82, "Namespace Not Ready"},
     {0x83, "Reservation Conflict"},
     {0x84, "Format In Progress"},
-    /* Key Value Command Set 1.0 (Figure 32), same SCT 0h space */
+    /* Key Value Command Set 1.0 (Figure 4), same SCT 0h space */
     {0x85, "Invalid Value Size"},
     {0x86, "Invalid Key Size"},
     {0x87, "KV Key Does Not Exist"},
@@ -72,7 +72,7 @@ static const struct nvme_status_entry nvme_generic[] = {
     {0x89, "Key Exists"},
 };
 
-/* Command Specific Status, SCT 1h (Figure 129) and NVM values (Figure 130). */
+/* Command Specific Status, SCT 1h (Figure 128) and NVM values (Figure 129). */
 static const struct nvme_status_entry nvme_cmd_specific[] = {
     {0x00, "Completion Queue Invalid"},
     {0x01, "Invalid Queue Identifier"},
@@ -110,7 +110,7 @@ static const struct nvme_status_entry nvme_cmd_specific[] = {
     {0x23, "Sanitize Prohibited While Persistent Memory Region is Enabled"},
     {0x24, "ANA Group Identifier Invalid"},
     {0x25, "ANA Attach Failed"},
-    /* NVMe 2.0 (Figure 103) */
+    /* NVMe 2.0 (Figure 95) */
     {0x26, "Insufficient Capacity"},
     {0x27, "Namespace Attachment Limit Exceeded"},
     {0x28, "Prohibition of Command Execution Not Supported"},
@@ -123,7 +123,7 @@ static const struct nvme_status_entry nvme_cmd_specific[] = {
     {0x81, "Invalid Protection Information"},
     {0x82, "Attempted Write to Read Only Range"},
     {0x83, "Command Size Limit Exceeded"},
-    /* Zoned Namespace Command Set 1.1 (Figure 26) */
+    /* Zoned Namespace Command Set 1.1 (Figure 11) */
     {0xb8, "Zone Boundary Error"},
     {0xb9, "Zone Is Full"},
     {0xba, "Zone Is Read Only"},
@@ -134,7 +134,7 @@ static const struct nvme_status_entry nvme_cmd_specific[] = {
     {0xbf, "Invalid Zone State Transition"},
 };
 
-/* Media and Data Integrity Errors, SCT 2h (Figure 131). */
+/* Media and Data Integrity Errors, SCT 2h (Figures 130-131). */
 static const struct nvme_status_entry nvme_media[] = {
     {0x80, "Write Fault"},
     {0x81, "Unrecovered Read Error"},

@@ -181,7 +181,7 @@ int ctl_cmd_list_secondary(struct ctl *c)
 }
 
 /* ------------------------------------------------------------------ */
-/* id-iocs (CNS 1Ch, Figure 291)                                       */
+/* id-iocs (CNS 1Ch, Figure 289)                                       */
 /* ------------------------------------------------------------------ */
 
 /* The I/O Command Set Combination bits nvme-cli names (NVMe 2.0 Figure
@@ -246,7 +246,7 @@ int ctl_cmd_id_iocs(struct ctl *c)
 
 /* ------------------------------------------------------------------ */
 /* nvm-id-ctrl (CNS 06h, CSI 00h: NVM Command Set Specification 1.0     */
-/* §4.1.5.2 Figure 102, with 1.1's fields from byte 16)                 */
+/* §4.1.5.4 Figure 102, with 1.1's fields from byte 16)                 */
 /* ------------------------------------------------------------------ */
 
 int ctl_cmd_nvm_id_ctrl(struct ctl *c)
@@ -290,7 +290,7 @@ int ctl_cmd_nvm_id_ctrl(struct ctl *c)
 
 /* ------------------------------------------------------------------ */
 /* nvm-id-ns (CNS 05h, CSI 00h: NVM Command Set Specification 1.0      */
-/* Figure 114, with 1.1's PIFA, QPIF and the fields from byte 268)     */
+/* Figure 100, with 1.1's PIFA, QPIF and the fields from byte 268)     */
 /* ------------------------------------------------------------------ */
 
 /* A PIF or QPIF value's name (ELBAF bits 8:7, 12:9): 3 in PIF is the

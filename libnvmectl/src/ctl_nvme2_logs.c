@@ -112,7 +112,7 @@ int ctl_cmd_supported_log_pages(struct ctl *c)
 }
 
 /* ------------------------------------------------------------------ */
-/* endurance-log (NVMe 2.0 §5.16.1.10, Figure 209)                     */
+/* endurance-log (NVMe 2.0 §5.16.1.10, Figure 217)                     */
 /* ------------------------------------------------------------------ */
 
 int ctl_cmd_endurance_log(struct ctl *c)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl_regs.c - show-regs: the controller registers (NVMe 2.0 §3.1.4,
+ * ctl_regs.c - show-regs: the controller registers (NVMe 2.0 §3.1.3,
  * Figure 35) through nvme_ctrl_regs_read, printed as nvme-cli 2.4's
  * show-regs prints them: one "name : hex" line each, -H the fields of
  * each decoded under it, -o json nvme-cli's keys.  Nothing is sent to the
@@ -17,7 +17,7 @@ static uint32_t fld(uint64_t v, unsigned hi, unsigned lo)
 static const char *yes_no(uint32_t bit) { return bit ? "Yes" : "No"; }
 static const char *supported(uint32_t bit) { return bit ? "Supported" : "Not Supported"; }
 
-/* CAP (§3.1.4.1), field by field from CRWMS (bit 59) down to MQES. */
+/* CAP (§3.1.3.1), field by field from CRWMS (bit 59) down to MQES. */
 static void show_cap(const struct nvmectl_io *io, uint64_t cap)
 {
     ctl_out(io, "\tController Ready With Media Support (CRWMS): %s\n", supported(fld(cap, 59, 59)));
@@ -56,7 +56,7 @@ static void show_cap(const struct nvmectl_io *io, uint64_t cap)
     ctl_out(io, "\tMaximum Queue Entries Supported    (MQES): %u\n\n", NVME_CAP_MQES(cap) + 1u);
 }
 
-/* CC (§3.1.4.5), from CRIME (bit 24) down to EN. */
+/* CC (§3.1.3.5), from CRIME (bit 24) down to EN. */
 static void show_cc(const struct nvmectl_io *io, uint32_t cc)
 {
     static const char *const shn[4] = {"No notification; no effect", "Normal shutdown notification",
@@ -82,7 +82,7 @@ static void show_cc(const struct nvmectl_io *io, uint32_t cc)
     ctl_out(io, "\tEnable                              (EN): %s\n\n", yes_no(cc & NVME_CC_EN));
 }
 
-/* CSTS (§3.1.4.6), from PP (bit 5) down to RDY. */
+/* CSTS (§3.1.3.6), from PP (bit 5) down to RDY. */
 static void show_csts(const struct nvmectl_io *io, uint32_t csts)
 {
     static const char *const shst[4] = {"Normal operation (no shutdown has been requested)",
@@ -96,7 +96,7 @@ static void show_csts(const struct nvmectl_io *io, uint32_t csts)
     ctl_out(io, "\tReady                          (RDY): %s\n\n", yes_no(csts & NVME_CSTS_RDY));
 }
 
-/* CMBLOC (§3.1.4.11); nvme-cli decodes it only when CMBSZ is not 0. */
+/* CMBLOC (§3.1.3.11); nvme-cli decodes it only when CMBSZ is not 0. */
 static void show_cmbloc(const struct nvmectl_io *io, uint32_t cmbloc, uint32_t cmbsz)
 {
     /* a set bit says the restriction is NOT enforced */
@@ -125,7 +125,7 @@ static void show_cmbloc(const struct nvmectl_io *io, uint32_t cmbloc, uint32_t c
             fld(cmbloc, 2, 0));
 }
 
-/* CMBSZ (§3.1.4.12). */
+/* CMBSZ (§3.1.3.12). */
 static void show_cmbsz(const struct nvmectl_io *io, uint32_t cmbsz)
 {
     static const char *const szu[7] = {"4 KB", "64 KB", "1 MB", "16 MB", "256 MB", "4 GB", "64 GB"};
@@ -156,7 +156,7 @@ static void show_cmbsz(const struct nvmectl_io *io, uint32_t cmbsz)
                 caps[i].bit == 0 ? "\n" : "");
 }
 
-/* BPINFO, BPRSEL, BPMBL (§3.1.4.13-15). */
+/* BPINFO, BPRSEL, BPMBL (§3.1.3.13-15). */
 static void show_boot(const struct nvmectl_io *io, const struct nvme_ctrl_regs *r)
 {
     static const char *const brs[4] = {
@@ -175,7 +175,7 @@ static void show_boot(const struct nvmectl_io *io, const struct nvme_ctrl_regs *
             (unsigned long long)r->bpmbl);
 }
 
-/* PMR size units of PMREBS and PMRSWTP (§3.1.4.22-23). */
+/* PMR size units of PMREBS and PMRSWTP (§3.1.3.22-23). */
 static const char *pmr_unit(uint32_t u)
 {
     static const char *const n[4] = {"Bytes", "One KB", "One MB", "One GB"};
@@ -191,7 +191,7 @@ static void hex_alt(char *buf, size_t len, uint32_t v)
         nvme_snprintf(buf, len, "0x%x", v);
 }
 
-/* PMRCAP .. PMRMSCU (§3.1.4.19-25). */
+/* PMRCAP .. PMRMSCU (§3.1.3.19-25). */
 static void show_pmr(const struct nvmectl_io *io, const struct nvme_ctrl_regs *r)
 {
     static const char *const hsts[4] = {"Normal Operation", "Restore Error", "Read Only",
@@ -323,13 +323,13 @@ static void show_human(const struct nvmectl_io *io, const struct nvme_ctrl_regs 
     show_csts(io, r->csts);
     ctl_out(io, "nssr    : %x\n", r->nssr);
     ctl_out(io, "\tNVM Subsystem Reset Control (NSSRC): %u\n\n", r->nssr);
-    /* CRTO (§3.1.4.21): CRIMT 31:16, CRWMT 15:0, 500 ms units, in whole seconds */
+    /* CRTO (§3.1.3.21): CRIMT 31:16, CRWMT 15:0, 500 ms units, in whole seconds */
     ctl_out(io, "crto    : %x\n", r->crto);
     ctl_out(io, "\tCRIMT                               : %u secs\n", fld(r->crto, 31, 16) / 2u);
     ctl_out(io, "\tCRWMT                               : %u secs\n", fld(r->crto, 15, 0) / 2u);
     ctl_out(io, "intms   : %x\n\tInterrupt Vector Mask Set (IVMS): %x\n\n", r->intms, r->intms);
     ctl_out(io, "intmc   : %x\n\tInterrupt Vector Mask Clear (IVMC): %x\n\n", r->intmc, r->intmc);
-    /* AQA (§3.1.4.8): ACQS 27:16, ASQS 11:0, 0-based */
+    /* AQA (§3.1.3.8): ACQS 27:16, ASQS 11:0, 0-based */
     ctl_out(io, "aqa     : %x\n", r->aqa);
     ctl_out(io, "\tAdmin Completion Queue Size (ACQS): %u\n", fld(r->aqa, 27, 16) + 1u);
     ctl_out(io, "\tAdmin Submission Queue Size (ASQS): %u\n\n", fld(r->aqa, 11, 0) + 1u);
@@ -342,7 +342,7 @@ static void show_human(const struct nvmectl_io *io, const struct nvme_ctrl_regs 
     ctl_out(io, "cmbsz   : %x\n", r->cmbsz);
     show_cmbsz(io, r->cmbsz);
     show_boot(io, r);
-    /* CMBMSC (§3.1.4.16): CBA 63:12, CMSE bit 1, CRE bit 0; CMBSTS CBAI bit 0 */
+    /* CMBMSC (§3.1.3.16): CBA 63:12, CMSE bit 1, CRE bit 0; CMBSTS CBAI bit 0 */
     ctl_out(io, "cmbmsc\t: %llx\n", (unsigned long long)r->cmbmsc);
     ctl_out(io, "\tController Base Address         (CBA): %llx\n",
             (unsigned long long)(r->cmbmsc >> 12));

@@ -2,7 +2,7 @@
 /*
  * ctl_zns.c - the zoned commands, nvme-cli's zns plugin: zns id-ctrl
  * (Identify CNS 06h CSI 02h, NVMe Zoned Namespace Command Set 1.1 Figure
- * 47), zns id-ns (CNS 05h CSI 02h, Figure 48), the per-action zone
+ * 50), zns id-ns (CNS 05h CSI 02h, Figure 48), the per-action zone
  * commands zns open-zone .. offline-zone (Zone Management Send, §3.4.3),
  * report-zones, zone-mgmt-send and zone-append.  Text and
  * JSON keys as nvme-cli 2.x's (plugins/zns/zns.c, nvme.c,
@@ -18,7 +18,7 @@
 
 /* Identify Namespace's fields before the LBA Format Extensions (ZNS 1.1
  * Figure 48, bytes 0..52, with the later revisions' RRL1..ZRWACAP that
- * nvme-cli shows), then Identify Controller's one field, ZASL (Figure 47,
+ * nvme-cli shows), then Identify Controller's one field, ZASL (Figure 50,
  * byte 0): name, width (offsets follow one another), and whether nvme-cli
  * prints it as %#x. */
 static const struct {

@@ -642,7 +642,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 #define NVME_FRMW_SLOTS(frmw) (((frmw) >> 1) & 0x7u)
 #define NVME_FRMW_NO_RESET (1u << 4)
 
-/* NVM command set opcodes (NVM CS Figure 18; ZNS Figure 23) */
+/* NVM command set opcodes (NVM CS Figure 18; ZNS Figure 12) */
 #define NVME_CMD_COMPARE 0x05
 #define NVME_CMD_VERIFY 0x0c
 #define NVME_CMD_ZONE_MGMT_SEND 0x79
@@ -788,7 +788,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
  * at most 4096 dwords in one command, no NUMDU, no offset. */
 #define NVME_LOG_NOEXT_MAX_BYTES 16384u
 
-/* Error Information log entry (NVMe 2.0 §5.16.1.2, Figure 205) */
+/* Error Information log entry (NVMe 2.0 §5.16.1.2, Figure 206) */
 struct __attribute__((packed)) nvme_error_log_entry {
     uint64_t error_count;
     uint16_t sqid;
@@ -806,7 +806,7 @@ struct __attribute__((packed)) nvme_error_log_entry {
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_error_log_entry) == 64, "error entry is 64 bytes");
 
-/* Firmware Slot Information (NVMe 2.0 §5.16.1.4, Figure 210) */
+/* Firmware Slot Information (NVMe 2.0 §5.16.1.4, Figure 209) */
 struct nvme_fw_slot_log {
     uint8_t afi; /* bits 2:0 active slot, 6:4 slot at next reset */
     uint8_t rsvd1[7];
@@ -815,7 +815,7 @@ struct nvme_fw_slot_log {
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_fw_slot_log) == 512, "firmware slot log is 512 bytes");
 
-/* Commands Supported and Effects (NVMe 2.0 §5.16.1.6, Figure 212/213) */
+/* Commands Supported and Effects (NVMe 2.0 §5.16.1.6, Figure 210/211) */
 struct nvme_effects_log {
     uint32_t acs[256];  /* admin opcodes */
     uint32_t iocs[256]; /* I/O opcodes */
@@ -892,14 +892,14 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_sanitize_log) == 512, "sanitize log is 512
 #define NVME_FW_CA_ACTIVATE_NOW 3u     /* without reset */
 
 /* Zoned Namespace Command Set (ZNS 1.1) */
-/* Zone Management Send actions (ZNS Figure 36, CDW13 ZSA 7:0; CDW13 bit 8 Select All) */
+/* Zone Management Send actions (ZNS Figure 39, CDW13 ZSA 7:0; CDW13 bit 8 Select All) */
 #define NVME_ZSA_CLOSE 0x01u
 #define NVME_ZSA_FINISH 0x02u
 #define NVME_ZSA_OPEN 0x03u
 #define NVME_ZSA_RESET 0x04u
 #define NVME_ZSA_OFFLINE 0x05u
 #define NVME_ZSA_SELECT_ALL (1u << 8)
-/* Zone Management Receive (ZNS Figure 39): CDW12 NUMD (0-based dwords), CDW13
+/* Zone Management Receive (ZNS Figures 33-34): CDW12 NUMD (0-based dwords), CDW13
  * ZRA 7:0 (00h Report Zones), ZRASF 15:8 (00h all), bit 16 Partial Report. */
 #define NVME_ZRA_REPORT 0x00u
 #define NVME_ZRASF_ALL 0x00u
@@ -917,7 +917,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_sanitize_log) == 512, "sanitize log is 512
 #define NVME_ZS_FULL 0xeu
 #define NVME_ZS_OFFLINE 0xfu
 #define NVME_ZT_SEQ_WRITE 0x2u
-struct nvme_zone_desc { /* ZNS Figure 42 */
+struct nvme_zone_desc { /* ZNS Figure 37 */
     uint8_t zt;         /* bits 3:0 zone type */
     uint8_t zs;         /* bits 7:4 zone state */
     uint8_t za;         /* zone attributes */
@@ -929,7 +929,7 @@ struct nvme_zone_desc { /* ZNS Figure 42 */
     uint8_t rsvd32[32];
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_zone_desc) == 64, "zone descriptor is 64 bytes");
-struct nvme_zone_report { /* ZNS Figure 40: header, then descriptors */
+struct nvme_zone_report { /* ZNS Figure 35: header, then descriptors */
     uint64_t nr_zones;
     uint8_t rsvd8[56];
 };
@@ -990,7 +990,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_id_ctrl_nvm) == 4096,
                    "NVM Identify Controller is 4096 bytes");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl_nvm, dmrsl) == 4, "DMRSL offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl_nvm, dmsl) == 8, "DMSL offset");
-/* ZNS Identify Controller (CNS 06h CSI 02h, ZNS Figure 47): byte 0 ZASL,
+/* ZNS Identify Controller (CNS 06h CSI 02h, ZNS Figure 50): byte 0 ZASL,
  * zone append size limit, 2^n * MPSMIN, 0 = MDTS. */
 
 /* Status codes of NVMe 2.0 and ZNS the core names (status.c) */
@@ -1006,7 +1006,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl_nvm, dmsl) == 8, "DMSL offset");
 #define NVME_SC_FEAT_NOT_CHANGEABLE 0x0e   /* SCT 1 */
 #define NVME_SC_SELF_TEST_IN_PROGRESS 0x1d /* SCT 1 */
 #define NVME_SC_SANITIZE_IN_PROGRESS 0x1d  /* SCT 0 */
-#define NVME_SC_ZONE_BOUNDARY 0xb8         /* SCT 1, ZNS Figure 26 */
+#define NVME_SC_ZONE_BOUNDARY 0xb8         /* SCT 1, ZNS Figure 11 */
 #define NVME_SC_ZONE_FULL 0xb9
 #define NVME_SC_ZONE_READ_ONLY 0xba
 #define NVME_SC_ZONE_OFFLINE 0xbb
