@@ -643,7 +643,13 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
     unsigned i = 0;
     uint32_t off = 0, blocks;
     while (i < nr && rc == NVME_OK) {
-        unsigned n = nvm_copy_entries(range, limit, src, nr, &i, &off, e, max, &blocks);
+        /* Zoned: one command's destination stays in one zone (ZNS 1.1: a
+         * Copy across a boundary is a Zone Boundary Error), as nvme_write
+         * and nvm_range_cmd cut. */
+        uint32_t most = limit;
+        if (ns->zone_size != 0 && nvme_zone_left(ns, dlba) < most)
+            most = (uint32_t)nvme_zone_left(ns, dlba);
+        unsigned n = nvm_copy_entries(range, most, src, nr, &i, &off, e, max, &blocks);
         uint32_t len = n * (uint32_t)sizeof(*e);
         nvme_dma_sync(ctrl, e, len, NVME_DMA_TO_DEVICE);
         struct nvme_sqe sqe;

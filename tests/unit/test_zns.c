@@ -737,6 +737,38 @@ static void write_zeroes_is_cut_at_zone_boundaries(void **state)
     fx_stop(&f);
 }
 
+/* Copy to a zoned namespace: the destination blocks of one command must
+ * lie in one zone (ZNS 1.1 §3.3: a write, Copy included, that crosses a
+ * zone boundary fails Zone Boundary Error, QEMU 7.2 too), so a copy whose
+ * destination crosses one goes as one command per zone, as nvme_write
+ * and nvme_write_zeroes cut.  Before, nvme_copy cut only at the
+ * namespace's copy limits: one command across the boundary, refused. */
+static void copy_is_cut_at_the_destination_s_zone_boundaries(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(2 * ZS * 4096), *r = abuf(2 * ZS * 4096);
+    fx_pattern(b, ZS * 4096, 11);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, ZS, b), 0);          /* zone 0: sources */
+    assert_int_equal(nvme_write(f.ctrl, 1, 2 * ZS, ZS - 4, b), 0); /* zone 2 but 4 */
+    const struct nvme_copy_src src[2] = {{0, 6}, {10, 4}};
+    assert_int_equal(nvme_copy(f.ctrl, 1, 3 * ZS - 4, src, 2, 0), 0); /* into zone 3 */
+    uint8_t st;
+    uint64_t wp;
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 2 * ZS, &st, &wp), 0);
+    assert_int_equal(st, NVME_ZS_FULL);
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 3 * ZS, &st, &wp), 0);
+    assert_int_equal(wp, 3 * ZS + 6);
+    assert_int_equal(nvme_read(f.ctrl, 1, 3 * ZS - 4, 10, r), 0);
+    assert_memory_equal(r, b, 6 * 4096);
+    assert_memory_equal(r + 6 * 4096, b + 10 * 4096, 4 * 4096);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
 /* An extended format whose blocks are not whole dwords (512 + 2 bytes
  * here): every piece's buffer must start dword aligned (PRP1, §4.3).
  * The MDTS cut keeps it so; a cut at a zone boundary may not, and then
@@ -1249,6 +1281,7 @@ int main(void)
         cmocka_unit_test(zasl_is_asked_again_after_a_reset),
         cmocka_unit_test(zasl_is_asked_again_after_an_activation_without_reset),
         cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
+        cmocka_unit_test(copy_is_cut_at_the_destination_s_zone_boundaries),
         cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
         cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),
         cmocka_unit_test(a_namespace_of_other_blocks_is_not_kept_in_its_old_format),
