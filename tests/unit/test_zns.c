@@ -769,6 +769,43 @@ static void copy_is_cut_at_the_destination_s_zone_boundaries(void **state)
     fx_stop(&f);
 }
 
+/* The simulator reads a Copy's source ranges as a Read reads: a range
+ * across a zone boundary is a Zone Boundary Error (SCT 1h, SC B8h), as
+ * QEMU's nvme_copy checks each range (nvme_check_zone_read; OZCS bit 0,
+ * Read Across Zone Boundaries, is clear here).  Before, the simulator
+ * copied it, so a host that sent such a range passed here and failed on
+ * QEMU. */
+static void sim_copy_source_across_zones_is_a_zone_boundary_error(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(2 * ZS * 4096);
+    fx_pattern(b, 2 * ZS * 4096, 12);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 2 * ZS, b), 0);
+    struct nvme_copy_range *e = abuf(4096);
+    memset(e, 0, 4096);
+    e[0].slba = ZS - 2;
+    e[0].nlb = 3; /* 4 blocks: 2 in zone 0, 2 in zone 1 */
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_COPY;
+    sqe.nsid = 1;
+    sqe.cdw10 = 2 * ZS; /* SDLBA: zone 2's write pointer */
+    sqe.cdw12 = 0;      /* one range, format 0h */
+    int rc = nvme_io_passthru(f.ctrl, &sqe, e, 32, NVME_DMA_TO_DEVICE, NULL);
+    assert_int_equal(rc,
+                     NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_ZONE_BOUNDARY) | NVME_SF_DNR_BIT);
+    uint8_t st;
+    uint64_t wp;
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 2 * ZS, &st, &wp), 0);
+    assert_int_equal(wp, 2 * ZS); /* nothing written */
+    free(e);
+    free(b);
+    fx_stop(&f);
+}
+
 /* An extended format whose blocks are not whole dwords (512 + 2 bytes
  * here): every piece's buffer must start dword aligned (PRP1, §4.3).
  * The MDTS cut keeps it so; a cut at a zone boundary may not, and then
@@ -1282,6 +1319,7 @@ int main(void)
         cmocka_unit_test(zasl_is_asked_again_after_an_activation_without_reset),
         cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
         cmocka_unit_test(copy_is_cut_at_the_destination_s_zone_boundaries),
+        cmocka_unit_test(sim_copy_source_across_zones_is_a_zone_boundary_error),
         cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
         cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),
         cmocka_unit_test(a_namespace_of_other_blocks_is_not_kept_in_its_old_format),

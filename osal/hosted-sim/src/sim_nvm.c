@@ -508,7 +508,8 @@ static uint16_t dsm(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 /* Copy (NVM CS §3.3.1), descriptor format 0h only: NR + 1 32-byte Source
  * Range Entries through the PRPs, each range at most MSSRL blocks, at
  * most MSRC + 1 of them and MCL blocks in all (else Command Size Limit
- * Exceeded, as QEMU answers); every source is read before the
+ * Exceeded, as QEMU answers); on a zoned namespace a source range across
+ * a zone boundary is a Zone Boundary Error; every source is read before the
  * destination is written, metadata with its blocks. */
 static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
@@ -535,6 +536,11 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             return limit;
         if (r[i].slba >= ns->blocks || nlb > ns->blocks - r[i].slba)
             return SIM_SF_GEN(NVME_SC_LBA_RANGE);
+        /* A source range is read as a Read is: across zones it is a Zone
+         * Boundary Error (OZCS bit 0 clear), as QEMU's nvme_copy checks
+         * each range (nvme_check_zone_read). */
+        if (ns->zoned && r[i].slba / ns->zone_size != (r[i].slba + nlb - 1) / ns->zone_size)
+            return SIM_SF_CMD(NVME_SC_ZONE_BOUNDARY);
         total += nlb;
     }
     if (total > sim->cfg.mcl)
