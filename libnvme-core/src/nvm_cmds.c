@@ -559,10 +559,12 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
  * `max` entries, `range` blocks each and `limit` in all (the namespace's copy_max_range
  * and copy_max_blocks as nvme_copy read them once: a rescan updates the
  * namespace in place, and a 0 there would name NLB FFFFh and never move
- * on).  Returns how many; *blocks how many blocks they name. */
-static unsigned nvm_copy_entries(uint32_t range, uint32_t limit, const struct nvme_copy_src *src,
-                                 unsigned nr, unsigned *i, uint32_t *off, struct nvme_copy_range *e,
-                                 unsigned max, uint32_t *blocks)
+ * on); on a zoned `ns`, none across a zone boundary.  Returns how many;
+ * *blocks how many blocks they name. */
+static unsigned nvm_copy_entries(const struct nvme_ns_info *ns, uint32_t range, uint32_t limit,
+                                 const struct nvme_copy_src *src, unsigned nr, unsigned *i,
+                                 uint32_t *off, struct nvme_copy_range *e, unsigned max,
+                                 uint32_t *blocks)
 {
     unsigned n = 0;
     *blocks = 0;
@@ -573,6 +575,10 @@ static unsigned nvm_copy_entries(uint32_t range, uint32_t limit, const struct nv
             piece = range;
         if (piece > limit - *blocks)
             piece = limit - *blocks;
+        /* Zoned: no entry spans zones (read as a Read is, ZNS 1.1 OZCS
+         * bit 0; QEMU's nvme_copy checks each range so). */
+        if (ns->zone_size != 0 && piece > nvme_zone_left(ns, src[*i].lba + *off))
+            piece = (uint32_t)nvme_zone_left(ns, src[*i].lba + *off);
         e[n].slba = src[*i].lba + *off;
         e[n].nlb = (uint16_t)(piece - 1u);
         n++;
@@ -649,7 +655,7 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
         uint32_t most = limit;
         if (ns->zone_size != 0 && nvme_zone_left(ns, dlba) < most)
             most = (uint32_t)nvme_zone_left(ns, dlba);
-        unsigned n = nvm_copy_entries(range, most, src, nr, &i, &off, e, max, &blocks);
+        unsigned n = nvm_copy_entries(ns, range, most, src, nr, &i, &off, e, max, &blocks);
         uint32_t len = n * (uint32_t)sizeof(*e);
         nvme_dma_sync(ctrl, e, len, NVME_DMA_TO_DEVICE);
         struct nvme_sqe sqe;

@@ -806,6 +806,33 @@ static void sim_copy_source_across_zones_is_a_zone_boundary_error(void **state)
     fx_stop(&f);
 }
 
+/* nvme_copy on a zoned namespace: a source range that spans zones goes
+ * as one descriptor per zone (a range across a boundary is a Zone
+ * Boundary Error where the controller does not read across zone
+ * boundaries, OZCS bit 0; QEMU's nvme_copy and the simulator check each
+ * range so).  Before, nvm_copy_entries cut ranges only at MSSRL, and the
+ * call failed with nothing copied. */
+static void copy_source_ranges_are_cut_at_zone_boundaries(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    fx_start(&f);
+    uint8_t *b = abuf(3 * ZS * 4096), *r = abuf(3 * ZS * 4096);
+    fx_pattern(b, 3 * ZS * 4096, 13);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 3 * ZS, b), 0);
+    /* 4 blocks across zones 0/1, then ZS + 4 blocks across zones 0/1 and 1/2. */
+    const struct nvme_copy_src src[2] = {{ZS - 2, 4}, {ZS - 2, ZS + 4}};
+    assert_int_equal(nvme_copy(f.ctrl, 1, 4 * ZS, src, 2, 0), 0);
+    memset(r, 0, 3 * ZS * 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 4 * ZS, ZS + 8, r), 0);
+    assert_memory_equal(r, b + (ZS - 2) * 4096, 4 * 4096);
+    assert_memory_equal(r + 4 * 4096, b + (ZS - 2) * 4096, (ZS + 4) * 4096);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
 /* An extended format whose blocks are not whole dwords (512 + 2 bytes
  * here): every piece's buffer must start dword aligned (PRP1, §4.3).
  * The MDTS cut keeps it so; a cut at a zone boundary may not, and then
@@ -1320,6 +1347,7 @@ int main(void)
         cmocka_unit_test(write_zeroes_is_cut_at_zone_boundaries),
         cmocka_unit_test(copy_is_cut_at_the_destination_s_zone_boundaries),
         cmocka_unit_test(sim_copy_source_across_zones_is_a_zone_boundary_error),
+        cmocka_unit_test(copy_source_ranges_are_cut_at_zone_boundaries),
         cmocka_unit_test(a_zone_cut_that_would_misalign_refuses_before_writing),
         cmocka_unit_test(a_list_without_the_command_set_does_not_make_a_namespace_nvm),
         cmocka_unit_test(a_namespace_of_other_blocks_is_not_kept_in_its_old_format),

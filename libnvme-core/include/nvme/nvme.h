@@ -827,8 +827,9 @@ int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t c
  * the `nr` source ranges, in order, to consecutive blocks from `dlba`, in
  * the same namespace, without moving them through host memory.  Sent as
  * as many commands as the namespace's limits need (copy_max_range,
- * copy_max_ranges, copy_max_blocks), each with the next destination
- * blocks.  A source range overlapping the destination is NVME_ERR_INVAL
+ * copy_max_ranges, copy_max_blocks) and, on a zoned namespace, its zone
+ * boundaries (no source entry and no command's destination spans zones),
+ * each with the next destination blocks.  A source range overlapping the destination is NVME_ERR_INVAL
  * (the split would read blocks already copied over); formats with
  * metadata are NVME_ERR_UNSUPPORTED.  flags: NVME_IO_FUA, NVME_IO_LR.
  * On an error the commands before the failing one have copied their
