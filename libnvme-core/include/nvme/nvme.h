@@ -411,11 +411,11 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * opcodes that manage the core's own queues, commands, event requests,
  * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Abort (the
  * CIDs are the core's), Asynchronous Event Request, Doorbell Buffer
- * Config, Set Features Host Memory Buffer), and a command whose length the core knows from its fields
- * (Identify, Get Log Page, Get Features, Directive Send and Receive,
- * Security Send and Receive, Get LBA Status, Firmware Image Download)
- * when `len` is short for it; a longer buffer moves only that length,
- * its tail left alone.  Commands whose
+ * Config, Set Features Host Memory Buffer), and a command whose length
+ * the core knows from its fields (Identify, Get Log Page, Get Features,
+ * Directive Send and Receive, Security Send and Receive, Get LBA Status,
+ * Firmware Image Download) when `len` is short for it; a longer buffer
+ * moves only that length, its tail left alone.  Commands whose
  * effects on the I/O path are known get what the core's own calls do (as
  * Linux's passthrough): Format NVM and Sanitize (not Exit Failure Mode)
  * as nvme_format does (I/O drained and refused, NVME_ERR_BUSY or
@@ -829,8 +829,9 @@ int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t c
  * as many commands as the namespace's limits need (copy_max_range,
  * copy_max_ranges, copy_max_blocks) and, on a zoned namespace, its zone
  * boundaries (no source entry and no command's destination spans zones),
- * each with the next destination blocks.  A source range overlapping the destination is NVME_ERR_INVAL
- * (the split would read blocks already copied over); formats with
+ * each with the next destination blocks.  A source range overlapping
+ * the destination is NVME_ERR_INVAL (the split would read blocks already
+ * copied over); formats with
  * metadata are NVME_ERR_UNSUPPORTED.  flags: NVME_IO_FUA, NVME_IO_LR.
  * On an error the commands before the failing one have copied their
  * blocks (the destination's first ones); the rest of it is unchanged
