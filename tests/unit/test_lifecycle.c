@@ -2074,7 +2074,8 @@ static void a_reset_granting_fewer_queues_sends_blocking_io_again_on_the_others(
  * places the doorbells, and a smaller MQES creates the I/O queues with
  * fewer entries (their rings stay as allocated); the commands to replay
  * that the smaller queue cannot hold wait for a slot (see
- * commands_beyond_a_shrunk_queue_wait_for_a_slot).  Before: the old CAP.TO (500 ms) timed out a controller
+ * commands_beyond_a_shrunk_queue_wait_for_a_slot).  Before: the old
+ * CAP.TO (500 ms) timed out a controller
  * ready after 1.5 s and the reset failed; with it, doorbells at the old
  * stride and queues of 256 entries above MQES. */
 static void a_reset_reads_cap_again_and_uses_it(void **state)
@@ -3158,7 +3159,8 @@ static void assert_io_on_both_queues(struct fx *f)
  * runs admin-only, with no I/O queue memory.  Linux's reset work sets the
  * I/O queues up at every reset (nvme_setup_io_queues): a reset asks
  * again, and once granted the queues bring-up wanted are allocated and
- * created, with their interrupt vectors, and I/O works.  Before: admin-only until fini (the read after
+ * created, with their interrupt vectors, and I/O works.  Before:
+ * admin-only until fini (the read after
  * the reset returned NVME_ERR_UNSUPPORTED). */
 static void a_reset_asks_again_for_queues_refused_at_bring_up(void **state)
 {
@@ -3431,7 +3433,8 @@ static void csts_of_no_controller_reads_all_ones(void **state)
 }
 
 /* The queue calls and namespace lookups after fini, which return no
- * error, take the same entry check (NVME_DEBUG): queue calls take the freed queue's lock (a destroyed
+ * error, take the same entry check (NVME_DEBUG): queue calls take the
+ * freed queue's lock (a destroyed
  * mutex: the call hung) and ring its doorbell on a controller that was
  * shut down; namespace lookups count themselves in the freed controller
  * (a write to freed memory).  They answer "none" and touch nothing. */

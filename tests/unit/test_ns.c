@@ -692,7 +692,8 @@ static void an_active_list_not_ascending_is_refused_and_the_namespaces_probed(vo
 
 /* Device input: a namespace's Command Set Identifier (Namespace
  * Identification Descriptor NIDT 04h, NVMe 2.0 Figure 278) names the
- * I/O Command Set its I/O commands belong to.  One the core does not drive (01h Key Value, 03h and up
+ * I/O Command Set its I/O commands belong to.  One the core does not
+ * drive (01h Key Value, 03h and up
  * reserved or later sets) is listed with that CSI but unusable
  * (NVME_ERR_UNSUPPORTED): no NVM command is ever sent to it, whose
  * opcodes mean other commands there; the NVM namespace beside it works. */
