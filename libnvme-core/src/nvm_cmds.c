@@ -787,8 +787,10 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
     uint64_t bytes = (uint64_t)count * dblk;
     if ((((uintptr_t)buf | bytes) & 3u) != 0)
         return NVME_ERR_ALIGN;
-    if (bytes - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf)
-        return NVME_ERR_INVAL; /* would wrap the address space */
+    if (bytes - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf ||
+        (md != NULL && mblk != 0 &&
+         (uint64_t)count * mblk - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)md))
+        return NVME_ERR_INVAL; /* would wrap the address space (either buffer) */
     /* A buffer the device writes owns whole cache lines on a port that
      * declares them (nvme_osal.h, non-coherent rule 8), as in nvme_read. */
     if (!to_dev && ctrl->osal.dma_align > 1u &&

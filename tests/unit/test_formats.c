@@ -88,6 +88,11 @@ static void separate_metadata_goes_through_mptr(void **state)
     assert_int_equal(nvme_sim_stats(f.sim)->md_bytes, 2 * n * 16);
     /* The metadata buffer is required; plain I/O is refused with a reason. */
     assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 1, b, NULL, 0), NVME_ERR_INVAL);
+    /* One that would wrap the address space (count * ms past its top) is
+     * refused before a byte is moved, as a data buffer that would. */
+    void *top = (void *)(~(uintptr_t)0 - 63u);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 8, b, top, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, r, top, 0), NVME_ERR_INVAL);
     nvme_sim_log_capture(f.sim, true);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, r), NVME_ERR_UNSUPPORTED);
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), NVME_ERR_UNSUPPORTED);
