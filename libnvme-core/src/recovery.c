@@ -299,7 +299,9 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
     }
     /* Parked past a shrunk queue's depth, waiting for a slot
      * (nvme_qpair_set_entries): not in the controller, nothing to abort;
-     * one past its deadline fails (rule 2). */
+     * one past its deadline fails (rule 2), marked here and failed once
+     * the tick let go of ctrl->checking (nvme_fail_parked): its callback
+     * may make a blocking call, whose wait must be able to tick. */
     for (uint16_t i = qp->nslots; i < qp->nslots_alloc && qp->parked != 0 && qp->live; i++) {
         struct nvme_cmd_slot *s = &qp->slots[i];
         if (s->state == NVME_SLOT_REPLAY)
@@ -310,10 +312,12 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
             nvme_slot_deadline(ctrl, s, qp->timeout_ticks);
             continue;
         }
+        if (s->flags & NVME_SLOT_F_TIMED_OUT)
+            continue;
+        s->flags |= NVME_SLOT_F_TIMED_OUT;
         nvme_stat_inc(&ctrl->stats.timeouts);
         nvme_log(ctrl, NVME_LOG_ERROR, "q%u: command (opcode %02x) timed out waiting for a slot",
                  qp->qid, s->sqe.opc);
-        nvme_qpair_complete_slot(qp, i, NVME_ERR_TIMEOUT);
     }
     if (qp->live)
         nvme_qpair_ring_locked(qp);
@@ -508,6 +512,28 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
 
 static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly);
 
+/* Fails the commands a tick found past their deadline while waiting for a
+ * slot (nvme_scan_queue marked them), without ctrl->checking: their
+ * callbacks may make blocking calls (rule 2), as the late completions
+ * nvme_recovery_reap_late reaps.  Only on a live queue: a reset sorts
+ * them again (nvme_qpair_set_entries), keeping the mark. */
+static void nvme_fail_parked(struct nvme_ctrl *ctrl)
+{
+    for (uint16_t q = 1; q <= nvme_io_queue_count(ctrl); q++) {
+        struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, q);
+        if (qp == NULL) /* a reset on another CPU has fewer queues now */
+            break;
+        nvme_lock(qp);
+        for (uint16_t i = qp->nslots; i < qp->nslots_alloc && qp->parked != 0 && qp->live; i++) {
+            const struct nvme_cmd_slot *s = &qp->slots[i];
+            if (i >= qp->nslots && s->state == NVME_SLOT_REPLAY &&
+                (s->flags & NVME_SLOT_F_TIMED_OUT))
+                nvme_qpair_complete_slot(qp, i, NVME_ERR_TIMEOUT); /* unlocked meanwhile */
+        }
+        nvme_unlock(qp);
+    }
+}
+
 /* At most one CPU runs a tick's checks: two would send an Abort twice
  * and count them wrong, or reset twice. */
 static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
@@ -525,7 +551,8 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
                                      __ATOMIC_RELAXED))
         return rc; /* another CPU has this tick */
     int why = NVME_OK;
-    if (nvme_tick_due(ctrl, now))
+    bool ticked = nvme_tick_due(ctrl, now);
+    if (ticked)
         rc = nvme_recovery_tick(ctrl, &why);
     /* A reset needed is claimed under the flag (no other CPU's tick can
      * decide it again) and run without it: its own waits tick
@@ -542,6 +569,8 @@ static int nvme_recovery_check_at(struct nvme_ctrl *ctrl, uint64_t now)
     bool orderly = ctrl->info.irq_is_intx && ctrl->info.irq_vectors != 0;
     if (reset && nvme_recovery_run(ctrl, why, orderly) != NVME_OK)
         rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : NVME_ERR_FATAL;
+    if (ticked)
+        nvme_fail_parked(ctrl);
     return rc;
 }
 

@@ -3326,7 +3326,7 @@ static void watchdog_sleep(void *ctx, uint32_t us)
 {
     g_cb.sleep_us(ctx, us);
     if (g_cb.inner && nvme_sim_now(g_cb.f->sim) - g_cb.t0 > 60000u * MS)
-        fail_msg("blocking read from a callback still waiting after 60 s (deadline 2 s)");
+        fail_msg("blocking call from a callback still waiting after 60 s (deadline 2 s)");
 }
 
 static void read_again_cb(void *arg, int result, uint32_t dw0)
@@ -3368,6 +3368,75 @@ static void blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded(voi
     fx_stop(&f);
     free(buf);
     free(buf2);
+}
+
+/* The same for a command that timed out waiting for a slot of a shrunk
+ * queue (CAP.MQES lower after a reset): the deadline check that finds it
+ * late (nvme_scan_queue) used to fail it under ctrl->checking, so a
+ * blocking call from its callback could never tick: its admin command,
+ * hung in the controller, was never found late and the call never
+ * returned.  Now it fails after the flag is let go: the inner call ends
+ * within its deadline (2 s) and the Abort window of the replayed read,
+ * which hangs too: a reset fails it back (or its own deadline does). */
+static void parked_get_features_cb(void *arg, int result, uint32_t dw0)
+{
+    struct fx_rec *r = arg;
+    (void)dw0;
+    r->calls++;
+    r->result = result;
+    if (g_cb.calls++ != 0)
+        return;
+    g_cb.inner = true;
+    g_cb.t0 = nvme_sim_now(g_cb.f->sim);
+    uint32_t v = 0;
+    g_cb.inner_rc = nvme_get_features(g_cb.f->ctrl, NVME_FEAT_ARBITRATION, 0, &v); /* hangs */
+    g_cb.inner = false;
+    g_cb.t0 = nvme_sim_now(g_cb.f->sim) - g_cb.t0; /* how long it waited */
+}
+
+static void blocking_call_from_the_callback_of_a_command_late_for_a_slot_is_bounded(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* I/O 2 s */
+    f.opts.io_queues = 1;
+    f.opts.admin_timeout_ms = 2000;
+    fx_create(&f);
+    memset(&g_cb, 0, sizeof(g_cb));
+    g_cb.f = &f;
+    g_cb.sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = watchdog_sleep;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    uint8_t *buf = fx_xalloc(3 * 4096);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 20);
+    struct fx_rec r[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 8u * (uint64_t)i, 8,
+                                        buf + i * 4096, 0, parked_get_features_cb, &r[i]),
+                         0);
+    }
+    struct nvme_sim_cap_change c = {.mqes = 1, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* one replayed (it hangs), two wait */
+    fx_inject(&f, NVME_SIM_FAULT_HANG, 0, NVME_ADMIN_GET_FEATURES, 0, 1);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    while (g_cb.calls == 0 && nvme_sim_now(f.sim) - t0 < 5000 * MS) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_true(g_cb.calls >= 1);
+    assert_false(g_cb.inner);
+    assert_true(g_cb.inner_rc == NVME_ERR_TIMEOUT || g_cb.inner_rc == NVME_ERR_ABORTED);
+    assert_true(g_cb.t0 <= 3000 * MS);
+    nvme_sim_clear_faults(f.sim);
+    for (int i = 0; i < 3; i++)
+        fx_poll_until(&f, 1, &r[i], 20000 * MS);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(r[i].calls, 1);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    fx_stop(&f);
+    free(buf);
 }
 
 /* Lifecycle rule 7: with NVME_DEBUG (host builds) every call that takes
@@ -3569,6 +3638,7 @@ int main(void)
         cmocka_unit_test(fini_with_msix_rings_no_doorbell_of_a_deleted_queue),
         cmocka_unit_test(after_dma_stop_completed_io_ends_with_its_status),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),
+        cmocka_unit_test(blocking_call_from_the_callback_of_a_command_late_for_a_slot_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
