@@ -1771,6 +1771,24 @@ static bool nvme_recovery_claim(struct nvme_ctrl *ctrl)
     return true;
 }
 
+/* A restart that worked, before its replay. */
+static void nvme_restarted(struct nvme_ctrl *ctrl)
+{
+    NVME_WRITE_ONCE(ctrl->dead, false);
+    /* The reset dropped every AER the controller held, and with them the
+     * reason an error status stopped the core asking (aer.c): AERL+1 are
+     * armed again (nvme_aer_arm, after the reset). */
+    NVME_WRITE_ONCE(ctrl->aer_max, nvme_aer_max(ctrl)); /* AERL now */
+    NVME_WRITE_ONCE(ctrl->aer_limit, ctrl->aer_max);
+    /* A change while the controller was stopped posted no event (its
+     * Asynchronous Event Configuration is back to default), and one it
+     * held is gone: the namespaces are scanned again at the next service
+     * call, as Linux's nvme_start_ctrl queues a scan. */
+    nvme_lock(&ctrl->admin);
+    NVME_WRITE_ONCE(ctrl->ns_recheck, true);
+    nvme_unlock(&ctrl->admin);
+}
+
 /* The reset nvme_recovery_claim gave this CPU. */
 static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly)
 {
@@ -1794,36 +1812,34 @@ static int nvme_recovery_run(struct nvme_ctrl *ctrl, int why, bool orderly)
         nvme_intx_release(ctrl);
     for (unsigned attempt = 0; stopped && attempt < NVME_RESET_ATTEMPTS; attempt++) {
         rc = nvme_restart(ctrl);
-        if (rc == NVME_OK)
-            break;
+        if (rc == NVME_OK) {
+            /* The replay fails back some commands (a queue not granted
+             * again, a transfer above a lower MDTS): a blocking call from
+             * one of their callbacks whose command timed out stopped the
+             * controller again (nvme_wait_raw_check, RECLAIM_REPLAY) and
+             * took back what the replay had sent: start it again, or
+             * those would wait for a replay that never comes. */
+            nvme_restarted(ctrl);
+            nvme_replay(ctrl);
+            if (NVME_READ_ONCE(ctrl->ready) || NVME_READ_ONCE(ctrl->gone))
+                break;
+            rc = NVME_ERR_TIMEOUT;
+        }
         nvme_log(ctrl, NVME_LOG_ERROR, "restart after reset failed: %s", nvme_strerror(rc));
         int src = nvme_stop_and_reclaim(ctrl, NVME_ERR_ABORTED, NVME_RECLAIM_KEEP_REPLAY);
         stopped = src == NVME_OK;
         if (src == NVME_ERR_GONE)
             rc = src;
     }
-    if (rc == NVME_OK) {
-        NVME_WRITE_ONCE(ctrl->dead, false);
-        /* The reset dropped every AER the controller held, and with them
-         * the reason an error status stopped the core asking (aer.c):
-         * AERL+1 are armed again (nvme_aer_arm, after the reset). */
-        NVME_WRITE_ONCE(ctrl->aer_max, nvme_aer_max(ctrl)); /* AERL now */
-        NVME_WRITE_ONCE(ctrl->aer_limit, ctrl->aer_max);
-        /* A change while the controller was stopped posted no event (its
-         * Asynchronous Event Configuration is back to default), and one
-         * it held is gone: the namespaces are scanned again at the next
-         * service call, as Linux's nvme_start_ctrl queues a scan. */
-        nvme_lock(&ctrl->admin);
-        NVME_WRITE_ONCE(ctrl->ns_recheck, true);
-        nvme_unlock(&ctrl->admin);
-        nvme_replay(ctrl);
-    } else if (rc == NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone)) {
+    if (rc == NVME_OK && NVME_READ_ONCE(ctrl->gone))
+        rc = NVME_ERR_GONE; /* (a wait during the replay found it gone: all reclaimed) */
+    if (rc == NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone)) {
         /* A restart read all ones (nvme_ctrl_read_caps) where the stop
          * after it found the registers answering: gone all the same
          * (lifecycle rule 6), never left neither gone, nor ready, nor
          * dead, where blocking calls could not tell why (nvme_reset_waited). */
         nvme_recovery_gone(ctrl);
-    } else {
+    } else if (rc != NVME_OK) {
         nvme_queues_quiesce(ctrl);
         nvme_reclaim_all(ctrl, rc, NVME_RECLAIM_ALL);
         if (rc != NVME_ERR_GONE) {

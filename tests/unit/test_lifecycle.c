@@ -3439,6 +3439,62 @@ static void blocking_call_from_the_callback_of_a_command_late_for_a_slot_is_boun
     free(buf);
 }
 
+/* Lifecycle rules 2 and 4: a reset's replay fails back the commands of a
+ * queue the controller no longer grants (NVME_ERR_ABORTED); a callback of
+ * one may make a blocking call.  When that call's command times out, its
+ * wait stops the controller (nvme_wait_raw_check, inside the reset) and
+ * reclaims for replay the commands the replay had just sent on the other
+ * queues.  The reset then ended "successfully" with the controller
+ * stopped: those commands stayed waiting for a replay that never came, no
+ * deadline, their callbacks never called, nothing to notice it.  Now the
+ * reset restarts the controller again. */
+static void reclaimed_get_features_cb(void *arg, int result, uint32_t dw0)
+{
+    struct fx_rec *r = arg;
+    (void)dw0;
+    r->calls++;
+    r->result = result;
+    uint32_t v = 0;
+    g_cb.inner_rc = nvme_get_features(g_cb.f->ctrl, NVME_FEAT_ARBITRATION, 0, &v); /* hangs */
+}
+
+static void
+a_wait_that_stops_the_controller_during_the_replay_does_not_strand_commands(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* I/O 2 s */
+    f.opts.io_queues = 2;
+    f.opts.admin_timeout_ms = 2000;
+    fx_create(&f);
+    memset(&g_cb, 0, sizeof(g_cb));
+    g_cb.f = &f;
+    g_cb.sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = watchdog_sleep;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    uint8_t *buf = fx_xalloc(2 * 4096);
+    /* Both reads hang, and so does the first one's replay. */
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 3);
+    struct fx_rec r1 = {0, -100}, r2 = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r1), 0);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 2, NVME_CMD_READ, 1, 8, 8, buf + 4096, 0,
+                                    reclaimed_get_features_cb, &r2),
+                     0);
+    nvme_sim_grant_io_queues(f.sim, 1);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, 0, NVME_ADMIN_GET_FEATURES, 0, 1);
+    (void)nvme_ctrl_reset(f.ctrl);
+    assert_int_equal(r2.calls, 1);
+    assert_int_equal(r2.result, NVME_ERR_ABORTED);
+    assert_int_equal(g_cb.inner_rc, NVME_ERR_TIMEOUT);
+    nvme_sim_clear_faults(f.sim);
+    fx_poll_until(&f, 1, &r1, 10000 * MS);
+    assert_int_equal(r1.calls, 1);
+    assert_int_equal(r1.result, 0);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    fx_stop(&f);
+    free(buf);
+}
+
 /* Lifecycle rule 7: with NVME_DEBUG (host builds) every call that takes
  * the handle and returns a result checks it on entry, so a call after
  * fini returns NVME_ERR_STATE instead of reading (or, for
@@ -3639,6 +3695,8 @@ int main(void)
         cmocka_unit_test(after_dma_stop_completed_io_ends_with_its_status),
         cmocka_unit_test(blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded),
         cmocka_unit_test(blocking_call_from_the_callback_of_a_command_late_for_a_slot_is_bounded),
+        cmocka_unit_test(
+            a_wait_that_stops_the_controller_during_the_replay_does_not_strand_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
