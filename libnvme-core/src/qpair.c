@@ -184,7 +184,7 @@ unsigned nvme_qpair_set_entries(struct nvme_qpair *qp, uint16_t entries)
     }
     qp->nslots = n;
     qp->entries = entries;
-    qp->parked = parked;
+    NVME_WRITE_ONCE(qp->parked, parked); /* read unlocked: recovery.c nvme_fail_parked */
     nvme_unlock(qp);
     return parked;
 }
@@ -199,13 +199,13 @@ void nvme_qpair_unpark(struct nvme_qpair *qp)
     while (qp->parked != 0 && qp->free_head != NVME_NO_SLOT) {
         uint16_t from = nvme_oldest_replay(qp, qp->nslots, qp->nslots_alloc);
         if (from == NVME_NO_SLOT) { /* (none: the count was wrong) */
-            qp->parked = 0;
+            NVME_WRITE_ONCE(qp->parked, 0);
             break;
         }
         uint16_t to = qp->free_head;
         qp->free_head = qp->slots[to].next_free;
         nvme_slot_swap(qp, from, to); /* the free slot goes past nslots, off the list */
-        qp->parked--;
+        NVME_WRITE_ONCE(qp->parked, (uint16_t)(qp->parked - 1u));
         qp->slots[to].retries++; /* a replay, as nvme_replay counts one */
         nvme_stat_inc(&ctrl->stats.replays);
         nvme_qpair_resubmit_locked(qp, to);
@@ -255,7 +255,7 @@ void nvme_slot_release(struct nvme_qpair *qp, uint16_t idx)
     s->state = NVME_SLOT_FREE;
     qp->outstanding--;
     if (__builtin_expect(idx >= qp->nslots, 0)) { /* parked: past the depth, off the list */
-        qp->parked--;
+        NVME_WRITE_ONCE(qp->parked, (uint16_t)(qp->parked - 1u));
         return;
     }
     s->next_free = qp->free_head;

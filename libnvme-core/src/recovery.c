@@ -523,11 +523,12 @@ static void nvme_fail_parked(struct nvme_ctrl *ctrl)
         struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, q);
         if (qp == NULL) /* a reset on another CPU has fewer queues now */
             break;
+        if (NVME_READ_ONCE(qp->parked) == 0)
+            continue; /* the usual case: no lock taken (looked at again under it) */
         nvme_lock(qp);
         for (uint16_t i = qp->nslots; i < qp->nslots_alloc && qp->parked != 0 && qp->live; i++) {
             const struct nvme_cmd_slot *s = &qp->slots[i];
-            if (i >= qp->nslots && s->state == NVME_SLOT_REPLAY &&
-                (s->flags & NVME_SLOT_F_TIMED_OUT))
+            if (s->state == NVME_SLOT_REPLAY && (s->flags & NVME_SLOT_F_TIMED_OUT))
                 nvme_qpair_complete_slot(qp, i, NVME_ERR_TIMEOUT); /* unlocked meanwhile */
         }
         nvme_unlock(qp);
