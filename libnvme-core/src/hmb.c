@@ -8,8 +8,9 @@
  * at every start and takes them back at nvme_ctrl_fini; they are freed
  * only with the controller (nvme_ctrl_release), once it let go of them.
  * The CPU never reads or writes the chunks.  As Linux's
- * nvme_alloc_host_mem: chunks of 2 MiB, halved while the memory cannot be
- * had, and no buffer rather than one below HMMIN.
+ * nvme_alloc_host_mem: chunks of 2 MiB (larger when HMMINDS or HMMAXD
+ * need them), halved while the memory cannot be had, and no buffer
+ * rather than one below HMMIN.
  */
 #include "nvme_internal.h"
 
@@ -111,8 +112,8 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
     /* At most cap_desc pieces (HMMAXD, a page of descriptors): when that
      * many of this size hold less than the buffer, larger ones, in whole
      * pages, so that cap_desc of them hold it (at most 2 GiB each; Linux
-     * starts at 4 MiB).  Before: 2 MiB pieces whatever HMMAXD said, and a
-     * controller needing 8 MiB in 2 pieces was given none. */
+     * starts at 4 MiB): 2 MiB pieces would give a controller needing
+     * 8 MiB in 2 of them none. */
     uint64_t fit = nvme_u64_divmod(want + cap_desc - 1u, cap_desc, NULL);
     fit = (fit + ctrl->page_size - 1u) & ~(uint64_t)(ctrl->page_size - 1u);
     if (fit > 0x80000000u)
