@@ -339,7 +339,10 @@ void nvme_qpair_harvest(struct nvme_qpair *qp)
         uint32_t dw0 = vc->dw0;
         uint16_t cid = vc->cid, sqid = vc->sqid;
         uint16_t head = (uint16_t)(qp->cq_head + 1u);
-        if (head == qp->entries) {
+        /* ">=": a restart that failed after nvme_qpair_set_entries made the
+         * queue shorter leaves cq_head where the old depth had it; the
+         * ring memory is ring_entries long, so the index stays inside. */
+        if (head >= qp->entries) {
             head = 0;
             NVME_WRITE_ONCE(qp->phase, qp->phase ^ 1u);
         }
