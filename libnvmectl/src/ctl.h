@@ -167,6 +167,10 @@ uint64_t ctl_le(const uint8_t *p, unsigned n);
 int ctl_get_log(struct ctl *c, uint8_t lid, uint8_t lsp, uint16_t lsi, bool rae, void *buf,
                 uint32_t len);
 void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint64_t base);
+/* The same from a 128-bit address (read: LBA x block size passes 2^64 on a
+ * namespace of more than 2^(64 - LBADS) blocks). */
+void ctl_hexdump_at(const struct nvmectl_io *io, const uint8_t *p, size_t len,
+                    struct nvme_u128 base);
 /* -b / --raw-binary: NVME_OK without -b or when the host can take binary
  * output, else NVME_ERR_UNSUPPORTED with a message (checked before the
  * command is sent). */

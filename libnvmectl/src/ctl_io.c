@@ -91,7 +91,7 @@ int ctl_cmd_read(struct ctl *c)
     }
     ctl_out(c->io, "%sn%u: read %llu block(s) at LBA %llu (%llu bytes)\n", ctl_dev(c->io), ns->nsid,
             (unsigned long long)count, (unsigned long long)slba, (unsigned long long)bytes);
-    ctl_hexdump(c->io, c->io->buf, (size_t)bytes, slba << ns->lbads);
+    ctl_hexdump_at(c->io, c->io->buf, (size_t)bytes, ctl_blocks_bytes(slba, ns->lbads));
     return NVME_OK;
 }
 

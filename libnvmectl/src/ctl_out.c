@@ -146,10 +146,24 @@ void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n)
         dst[k] = '\0';
 }
 
+/* base + off as the dump prints an address: eight hex digits at least,
+ * in 128 bits (a namespace's byte address may pass 2^64). */
+static void hex_addr(char *b, size_t n, struct nvme_u128 base, uint64_t off)
+{
+    uint64_t lo = base.lo + off;
+    uint64_t hi = base.hi + (lo < off ? 1u : 0u);
+    if (hi != 0)
+        nvme_snprintf(b, n, "%llx%016llx", (unsigned long long)hi, (unsigned long long)lo);
+    else
+        nvme_snprintf(b, n, "%08llx", (unsigned long long)lo);
+}
+
 /* hexdump -C style; identical lines collapse to '*'. */
-void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint64_t base)
+void ctl_hexdump_at(const struct nvmectl_io *io, const uint8_t *p, size_t len,
+                    struct nvme_u128 base)
 {
     bool starred = false;
+    char addr[40];
     for (size_t off = 0; off < len; off += 16) {
         if (off != 0 && off + 16 <= len) {
             bool same = true;
@@ -163,9 +177,9 @@ void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint
             }
         }
         starred = false;
-        char line[96];
-        size_t n = (size_t)nvme_snprintf(line, sizeof(line), "%08llx ",
-                                         (unsigned long long)(base + off));
+        char line[112]; /* a 32-digit address, 16 bytes in hex and as text */
+        hex_addr(addr, sizeof(addr), base, off);
+        size_t n = (size_t)nvme_snprintf(line, sizeof(line), "%s ", addr);
         for (unsigned i = 0; i < 16; i++) {
             if (i == 8)
                 line[n++] = ' ';
@@ -184,7 +198,16 @@ void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint
         line[n] = '\0';
         io->print(io->arg, line);
     }
-    ctl_out(io, "%08llx\n", (unsigned long long)(base + len));
+    hex_addr(addr, sizeof(addr), base, len);
+    ctl_out(io, "%s\n", addr);
+}
+
+void ctl_hexdump(const struct nvmectl_io *io, const uint8_t *p, size_t len, uint64_t base)
+{
+    struct nvme_u128 b;
+    b.lo = base;
+    b.hi = 0;
+    ctl_hexdump_at(io, p, len, b);
 }
 
 int ctl_raw_check(const struct ctl *c)

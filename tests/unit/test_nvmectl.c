@@ -556,6 +556,35 @@ static void info_shows_a_large_mdts_exactly(void **state)
     }
 }
 
+/* read's hex dump is addressed by byte (LBA x block size), as list and
+ * id-ns show capacities past 2^64 bytes exactly: NSZE is 64 bits, so on a
+ * namespace of more than 2^55 blocks of 512 bytes an LBA's byte address
+ * passes 2^64 and must not wrap to a small one. */
+static void read_dump_addresses_past_2_64_bytes_do_not_wrap(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = 1ull << 60; /* sparse: zeros */
+    f.cfg.ns_count = 1;
+    fx_start(&f);
+    /* LBA 2^55 + 1: byte 2^64 + 512 */
+    assert_int_equal(fx_nvmectl(&f, &out, "read -n 1 -s 0x80000000000001"), 0);
+    expect("read 1 block(s) at LBA 36028797018963969 (512 bytes)\n"
+           "10000000000000200  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  "
+           "|................|\n"
+           "*\n"
+           "10000000000000400\n");
+    if (strstr(out.text, "\n00000200  ") != NULL)
+        fail_msg("the dump's addresses wrapped at 2^64:\n%s", out.text);
+    /* below 2^32 bytes: the usual eight digits */
+    assert_int_equal(fx_nvmectl(&f, &out, "read -n 1 -s 1"), 0);
+    expect("\n00000200  00 00");
+    expect("\n00000400\n");
+    fx_stop(&f);
+}
+
 static void read_fua_on_an_extended_format_stays_in_the_buffer(void **state)
 {
     (void)state;
@@ -770,6 +799,7 @@ int main(void)
         cmocka_unit_test(id_ctrl_shows_a_4_gib_mdts_as_a_limit),
         cmocka_unit_test(info_shows_a_large_mdts_exactly),
         cmocka_unit_test(read_does_not_show_an_earlier_command_s_bytes_as_block_data),
+        cmocka_unit_test(read_dump_addresses_past_2_64_bytes_do_not_wrap),
         cmocka_unit_test(usage_without_a_print_callback_prints_nothing),
         cmocka_unit_test(persistent_event_log_establish_read_release),
         cmocka_unit_test(persistent_event_log_header_counts_are_bounded),
