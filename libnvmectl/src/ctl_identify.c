@@ -734,7 +734,8 @@ int ctl_cmd_ns_descs(struct ctl *c)
             jw_str(&w, "nguid", nguid);
         if (ids.has_uuid)
             jw_str(&w, "uuid", uuid);
-        jw_u64(&w, "csi", ids.csi);
+        if (ids.has_csi) /* the descriptors present, as nvme-cli */
+            jw_u64(&w, "csi", ids.csi);
         jw_end(&w);
         return NVME_OK;
     }
@@ -745,10 +746,11 @@ int ctl_cmd_ns_descs(struct ctl *c)
         ctl_out(c->io, "nguid   : %s\n", nguid);
     if (ids.has_uuid)
         ctl_out(c->io, "uuid    : %s\n", uuid);
-    ctl_out(c->io, "csi     : %u (%s)\n", ids.csi,
-            ids.csi == NVME_CSI_NVM   ? "NVM"
-            : ids.csi == NVME_CSI_ZNS ? "Zoned"
-                                      : "other");
+    if (ids.has_csi) /* an NVMe 1.3/1.4 list has no CSI descriptor */
+        ctl_out(c->io, "csi     : %u (%s)\n", ids.csi,
+                ids.csi == NVME_CSI_NVM   ? "NVM"
+                : ids.csi == NVME_CSI_ZNS ? "Zoned"
+                                          : "other");
     return NVME_OK;
 }
 

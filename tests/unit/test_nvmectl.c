@@ -585,6 +585,35 @@ static void read_dump_addresses_past_2_64_bytes_do_not_wrap(void **state)
     fx_stop(&f);
 }
 
+/* ns-descs shows the descriptors the list holds (NVMe 2.0 §5.17.2.4,
+ * Figure 280), as nvme-cli prints only those present: a list without a
+ * Command Set Identifier descriptor (NIDT 04h, an NVMe 1.3/1.4 device,
+ * here the list cut after the UUID) has no csi line and no "csi" member,
+ * not a CSI of 0 the device never reported. */
+static void ns_descs_shows_no_csi_the_list_does_not_hold(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    for (unsigned json = 0; json < 2; json++) {
+        /* EUI64, NGUID and UUID descriptors: 12 + 20 + 20 bytes */
+        fx_inject(&f, NVME_SIM_FAULT_SHORT_DATA, 0, NVME_ADMIN_IDENTIFY, 52, 1);
+        assert_int_equal(fx_nvmectl(&f, &out, json ? "ns-descs -n 1 -o json" : "ns-descs -n 1"), 0);
+        nvme_sim_clear_faults(f.sim);
+        expect("uuid");
+        if (strstr(out.text, "csi") != NULL)
+            fail_msg("a CSI the list does not hold:\n%s", out.text);
+        if (json)
+            assert_true(json_one_value(out.text));
+    }
+    /* with the descriptor (the simulator's full list): shown */
+    assert_int_equal(fx_nvmectl(&f, &out, "ns-descs -n 1"), 0);
+    expect("csi     : 0 (NVM)");
+    assert_int_equal(fx_nvmectl(&f, &out, "ns-descs -n 1 -o json"), 0);
+    expect("\"csi\":0");
+    fx_stop(&f);
+}
+
 static void read_fua_on_an_extended_format_stays_in_the_buffer(void **state)
 {
     (void)state;
@@ -800,6 +829,7 @@ int main(void)
         cmocka_unit_test(info_shows_a_large_mdts_exactly),
         cmocka_unit_test(read_does_not_show_an_earlier_command_s_bytes_as_block_data),
         cmocka_unit_test(read_dump_addresses_past_2_64_bytes_do_not_wrap),
+        cmocka_unit_test(ns_descs_shows_no_csi_the_list_does_not_hold),
         cmocka_unit_test(usage_without_a_print_callback_prints_nothing),
         cmocka_unit_test(persistent_event_log_establish_read_release),
         cmocka_unit_test(persistent_event_log_header_counts_are_bounded),
