@@ -53,6 +53,8 @@
 /* Namespaces whose Flush is owed, tracked at most. */
 #define NVME_EXOS_MAX_NS 8u
 
+struct tag_NVME_CORE_DISK;
+
 /* What the disk layer needs from a block device: the core's calls, or a
  * mock.  Return values follow nvme.h (0, < 0 enum nvme_err, > 0 status). */
 struct nvme_exos_blk_ops {
@@ -72,9 +74,14 @@ struct nvme_exos_blk_ops {
      * event) is seen before any block count is sent, never between the
      * check and a read or write sized for the old format. */
     void (*service)(void *h);
+    /* OPTIONAL: the namespace of `disk` is no longer on controller h (a
+     * rescan does not find it: detached from h alone) and the disk's cache
+     * owes it writes: hand them to another controller that still reaches
+     * the namespace (nvme_exos_disk_hand_over), before the disk is retired
+     * and the rest dropped.  Caller holds the blk lock; never waits for
+     * another. */
+    void (*hand_over)(void *h, struct tag_NVME_CORE_DISK *disk);
 };
-
-struct tag_NVME_CORE_DISK;
 
 /* One cache segment: blocks [first, first + blocks) of namespace nsid. */
 struct nvme_exos_seg {

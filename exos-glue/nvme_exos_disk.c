@@ -895,6 +895,11 @@ void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 
     if (disk->Retired)
         return;
+    /* Gone from this controller only, maybe (a shared namespace detached
+     * from it): what it owes goes out through another path, if any. */
+    if ((ns == NULL || ns->status == NVME_ERR_NOENT) && blk->ops->hand_over != NULL &&
+        nvme_exos_blk_owes(blk, disk->NamespaceId))
+        blk->ops->hand_over(blk->h, disk);
     disk->Retired = true;
     disk->Access |= DISK_ACCESS_DISABLE;
     disk->AccessKept |= DISK_ACCESS_DISABLE;

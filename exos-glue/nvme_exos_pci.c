@@ -292,6 +292,10 @@ static const struct nvme_ns_info *core_ns_info(void *h, uint32_t nsid)
     return nvme_ns_find((struct nvme_ctrl *)h, nsid);
 }
 
+struct published_ns;
+static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *id);
+static void core_hand_over(void *h, LPNVME_CORE_DISK disk);
+
 const struct nvme_exos_blk_ops nvme_exos_core_ops = {
     .read = core_read,
     .write = core_write,
@@ -300,6 +304,7 @@ const struct nvme_exos_blk_ops nvme_exos_core_ops = {
     .set_read_only = core_set_read_only,
     .ns_info = core_ns_info,
     .service = service_from_disk_path,
+    .hand_over = core_hand_over,
 };
 
 /* --- PCI driver ------------------------------------------------------------------ */
@@ -620,6 +625,39 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
             return b;
     }
     return NULL;
+}
+
+/* A shared namespace that left controller h alone (detached from it, by
+ * another host or through another controller, whose nvmectl wrote back
+ * its own cache only): the writes the disk's cache owes go out through a
+ * controller that still reaches it, as at a failover (fail_over), before
+ * nvme_exos_disk_retire drops what is left.  Its lock only tried. */
+static void core_hand_over(void *h, LPNVME_CORE_DISK disk)
+{
+    for (unsigned i = 0; i < PublishedCount; i++) {
+        const struct published_ns *p = &Published[i];
+        LPNVME_CORE_DEVICE b;
+        void *id;
+        if (p->disk != disk || p->dev->Ctrl != (struct nvme_ctrl *)h)
+            continue;
+        if (p->dev->Blk.down) /* a failed path: fail_over hands over (and retires) */
+            return;
+        id = KernelHeapAlloc(4096);
+        b = id != NULL ? live_second_path(p, id) : NULL;
+        if (id != NULL)
+            KernelHeapFree(id);
+        if (b == NULL || !nvme_exos_blk_trylock(&b->Blk))
+            return;
+        if (!b->Blk.stopped) {
+            KernelLogText(LOG_WARNING,
+                          TEXT("[NVMeCore] nvme%un%u: namespace gone from this path, its cached "
+                               "writes go out through nvme%u"),
+                          (UINT)p->dev->Index, (UINT)p->nsid, (UINT)b->Index);
+            (void)nvme_exos_disk_hand_over(disk, &b->Blk);
+        }
+        nvme_exos_blk_unlock(&b->Blk);
+        return;
+    }
 }
 
 /* Multipath: a controller that is gone or dead (its disks fail) and

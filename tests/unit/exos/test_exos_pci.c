@@ -1069,6 +1069,42 @@ test_a_shared_namespace_detached_from_its_path_is_published_through_another(void
     assert_int_equal(mock_exos.disk_count, 2);
 }
 
+/* The same detach (from controller 0 alone, by another host or through
+ * controller 1: nothing wrote controller 0's cache back first) with a
+ * write EXOS made through controller 0 still in its block cache.  The
+ * namespace is still reached through controller 1: the write goes out
+ * there, and a Flush, as at a failover.  Before, the retire found the
+ * namespace gone and dropped it ("1 cached write(s) dropped", c1 0
+ * writes): a write EXOS was told succeeded was lost though the namespace
+ * was reachable. */
+static void test_a_detach_from_its_path_writes_the_cached_writes_through_another(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths(&c0, &c1);
+    (void)attach_next(true);
+    (void)attach_next(true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false); /* a partition EXOS mounted: stays listed */
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c0->writes, 0); /* cached */
+
+    c0->ns_count = 0; /* detached from controller 0, and rescanned */
+    c0->gen++;
+    mock_exos.sys_ms = 5000; /* the window has passed too */
+    timer_poll();
+
+    assert_int_equal(c0->writes, 0);
+    assert_int_equal(c1->writes, 1);
+    assert_int_equal(c1->last_nsid, 1);
+    assert_int_equal(c1->last_lba, 3);
+    assert_int_equal(c1->last_count, 1);
+    assert_int_equal(c1->flushes, 1);
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+}
+
 /* A namespace without a second path keeps its disk when its controller
  * dies: a reset may bring it back (the disk fails until then). */
 static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **state)
@@ -1209,6 +1245,7 @@ int main(int argc, char **argv)
         T(test_shared_namespace_fails_over_when_its_first_controller_goes),
         T(test_a_failover_writes_the_cached_writes_through_the_other_path),
         T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
+        T(test_a_detach_from_its_path_writes_the_cached_writes_through_another),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_a_removed_controller_takes_no_write_into_the_cache),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
