@@ -299,6 +299,47 @@ static U32 list_all(char *line)
     return finish("list", rc, nvme_exos_df_result(rc));
 }
 
+static void unlock_paths(LPNVME_CORE_DEVICE *held, unsigned n)
+{
+    while (n-- != 0)
+        nvme_exos_blk_unlock(&held[n]->Blk);
+}
+
+/* d and the other controllers of its NVM subsystem (nvme_exos_same_subsystem)
+ * into held[], their blk locks taken in index order; returns how many. */
+static unsigned lock_paths(LPNVME_CORE_DEVICE d, LPNVME_CORE_DEVICE *held)
+{
+    unsigned i, n = nvme_exos_controller_count(), k = 0;
+    bool has_d = false;
+    if (n > NVME_EXOS_MAX_CTRL)
+        n = NVME_EXOS_MAX_CTRL;
+    for (i = 0; i < n; i++) {
+        LPNVME_CORE_DEVICE o = nvme_exos_controller(i);
+        if (o == NULL || (o != d && !nvme_exos_same_subsystem(d->SubNqn, d->Serial, d->Cntlid,
+                                                              o->SubNqn, o->Serial, o->Cntlid)))
+            continue;
+        has_d = has_d || o == d;
+        nvme_exos_blk_lock(&o->Blk);
+        held[k++] = o;
+    }
+    if (!has_d) { /* d not in the table (never: it came from it) */
+        unlock_paths(held, k);
+        nvme_exos_blk_lock(&d->Blk);
+        held[0] = d;
+        k = 1;
+    }
+    return k;
+}
+
+/* namespace_owes_nothing in every cache of the paths held. */
+static bool paths_owe_nothing(LPNVME_CORE_DEVICE *held, unsigned n, const char *line)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!namespace_owes_nothing(&held[i]->Blk, line))
+            return false;
+    return true;
+}
+
 U32 nvme_exos_shell_run(LPCSTR arguments)
 {
     char line[SHELL_LINE_MAX];
@@ -306,7 +347,8 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     char name[8];
     const char *p = (const char *)arguments, *q;
     unsigned len = 0, idx = 0, n;
-    LPNVME_CORE_DEVICE d;
+    LPNVME_CORE_DEVICE d, held[NVME_EXOS_MAX_CTRL];
+    unsigned nheld;
     struct nvmectl_io io;
     int word, rc;
     bool ns = false, cut;
@@ -406,11 +448,17 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     io.dev_name = name;
     io.write_raw = NULL; /* the shell takes text: -b is refused */
 
-    nvme_exos_blk_lock(&d->Blk); /* the scratch buffer is the bounce buffer */
+    /* The scratch buffer is the bounce buffer: d's lock.  The other
+     * controllers of d's NVM subsystem reach its shared namespaces too
+     * (multipath: the disk of one is published through one of them), and
+     * their block caches hold its blocks: locked as well, in index order
+     * (list_all's), so that their caches are written back and dropped
+     * with d's. */
+    nheld = lock_paths(d, held);
     if (d->Blk.stopped) {
         /* Shut down (DF_UNLOAD) while this waited for the lock: the
          * controller is torn down (or being torn down). */
-        nvme_exos_blk_unlock(&d->Blk);
+        unlock_paths(held, nheld);
         ConsolePrint(TEXT("nvmectl %s: nvme%u is shut down\n"), (LPCSTR)command, (UINT)idx);
         return finish(command, NVME_ERR_GONE, DF_RETURN_HARDWARE_ABSENT);
     }
@@ -419,18 +467,23 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
      * write-back that fails (a device that refuses writes) keeps those
      * blocks cached and owed, and does not keep nvmectl from the device:
      * it is how one looks at such a device (error-log, smart-log). */
-    rc = nvme_exos_blk_invalidate(&d->Blk);
+    rc = 0;
+    for (n = 0; n < nheld; n++) {
+        int r = held[n]->Blk.stopped ? 0 : nvme_exos_blk_invalidate(&held[n]->Blk);
+        if (rc == 0)
+            rc = r;
+    }
     if (rc != 0)
         ConsolePrint(TEXT("nvmectl: cached writes could not be written back (%s): they stay "
                           "cached\n"),
                      (LPCSTR)failure_text(rc));
     if (rc != 0 && !leaves_namespace_data_alone(command) &&
-        !(reaches_one_namespace(command) && namespace_owes_nothing(&d->Blk, line))) {
+        !(reaches_one_namespace(command) && paths_owe_nothing(held, nheld, line))) {
         ConsolePrint(TEXT("nvmectl %s: not run while the cache owes writes (only identify, log, "
                           "get-feature, show-regs and reset commands run, and I/O to a namespace "
                           "that owes none)\n"),
                      (LPCSTR)command);
-        nvme_exos_blk_unlock(&d->Blk);
+        unlock_paths(held, nheld);
         return finish(command, rc, nvme_exos_df_result(rc));
     }
     if (line[0] == 0) {
@@ -439,7 +492,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     } else {
         rc = nvmectl_run_line(d->Ctrl, &io, line);
     }
-    nvme_exos_blk_unlock(&d->Blk);
+    unlock_paths(held, nheld);
     return finish(command, rc, nvme_exos_df_result(rc));
 }
 

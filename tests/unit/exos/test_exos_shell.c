@@ -491,6 +491,94 @@ static void test_owed_writes_leave_show_regs_running(void **state)
     run_while_writes_are_owed("show-regs -H");
 }
 
+/* nvme0 and nvme1: two controllers of one NVM subsystem (one SUBNQN and
+ * serial number, CNTLIDs 1 and 2), the shared namespace 1 published
+ * through nvme0 (its block cache holds a dirty block and a clean one of
+ * it).  nvmectl through nvme1 reaches the same blocks (nvme-cli's order:
+ * `nvmectl write nvme1 -n 1 ...`): nvme0's cache is written back and
+ * dropped first, as nvme1's own; else its later write-back writes an
+ * older block over nvmectl's, and its clean copy is served to EXOS after
+ * nvmectl changed the block.  Before: nvme0's cache was left alone (0
+ * write-backs, the dirty block still owed, the clean one still valid). */
+static unsigned path0_writes;
+static int path0_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    (void)h, (void)buf;
+    assert_int_equal(nsid, 1);
+    assert_int_equal(lba, 5);
+    assert_int_equal(count, 1);
+    path0_writes++;
+    return 0;
+}
+static const struct nvme_exos_blk_ops path0_ops = {.write = path0_write, .flush = flush_ok};
+
+static void two_paths_one_cached(uint8_t *seg_data)
+{
+    struct nvme_exos_blk *b = &devs[0].Blk;
+    for (unsigned i = 0; i < 2; i++) {
+        strcpy(devs[i].SubNqn, "nqn.2024-01.test:S0");
+        strcpy(devs[i].Serial, "S0");
+        devs[i].Cntlid = (U16)(i + 1);
+    }
+    b->ops = &path0_ops;
+    b->volatile_cache = true;
+    b->unflushed = true;
+    b->owed_nsid[0] = 1;
+    b->nsegs = 1;
+    b->segs[0].data = seg_data;
+    b->segs[0].nsid = 1;
+    b->segs[0].first = 0;
+    b->segs[0].blocks = 128;
+    b->segs[0].block_bytes = 512;
+    b->segs[0].valid[0] = (1u << 5) | (1u << 6);
+    b->segs[0].dirty[0] = 1u << 5;
+}
+
+static void test_nvmectl_through_another_path_writes_back_the_first_paths_cache(void **state)
+{
+    static uint8_t seg_data[NVME_EXOS_SEG_BYTES] __attribute__((aligned(4096)));
+    (void)state;
+    path0_writes = 0;
+    two_paths_one_cached(seg_data);
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "write -n 1 -s 6 -p 7");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("write nvme1 -n 1 -s 6 -p 7")), DF_RETURN_SUCCESS);
+    assert_int_equal(path0_writes, 1);
+    assert_false(devs[0].Blk.unflushed);
+    assert_int_equal(devs[0].Blk.segs[0].nsid, 0); /* dropped: nothing stale served */
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+    /* A controller of another subsystem is left alone. */
+    path0_writes = 0;
+    two_paths_one_cached(seg_data);
+    strcpy(devs[1].Serial, "S1");
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "write -n 1 -s 6 -p 7");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("write nvme1 -n 1 -s 6 -p 7")), DF_RETURN_SUCCESS);
+    assert_int_equal(path0_writes, 0);
+    assert_true(devs[0].Blk.unflushed);
+}
+
+/* The same with nvme0's write-back failing (Write Fault): the block stays
+ * owed in nvme0's cache, and nvmectl's write to its namespace through
+ * nvme1 is refused as through nvme0 (a later write-back would write over
+ * it).  Before: run. */
+static void test_nvmectl_through_another_path_is_refused_while_the_first_owes(void **state)
+{
+    static uint8_t seg_data[NVME_EXOS_SEG_BYTES] __attribute__((aligned(4096)));
+    (void)state;
+    two_paths_one_cached(seg_data);
+    devs[0].Blk.ops = &one_ns_fails_ops;
+    assert_int_not_equal(nvme_exos_shell_run(TEXT("write nvme1 -n 1 -s 6 -p 7")),
+                         DF_RETURN_SUCCESS);
+    assert_non_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    assert_int_equal(devs[0].Blk.segs[0].dirty[0], 1u << 5); /* still owed */
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +602,10 @@ int main(void)
         cmocka_unit_test_setup(test_owed_writes_leave_reset_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_identify_and_log_commands_running, setup),
         cmocka_unit_test_setup(test_zns_commands_are_two_words_and_take_the_controller_after_them,
+                               setup),
+        cmocka_unit_test_setup(test_nvmectl_through_another_path_writes_back_the_first_paths_cache,
+                               setup),
+        cmocka_unit_test_setup(test_nvmectl_through_another_path_is_refused_while_the_first_owes,
                                setup),
     };
     return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
