@@ -230,6 +230,10 @@ static BOOL register_timer(void)
  * came, and EXOS did not power off. */
 static void shutdown_all(void)
 {
+    /* A path that went since the last poll: the writes its cache owes a
+     * shared namespace go out through another controller first (the
+     * poll's fail_over), not dropped by its failing write-back. */
+    (void)fail_over();
     for (unsigned i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE d = Controllers[i];
         int rc, frc;

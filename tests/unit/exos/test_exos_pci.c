@@ -1105,6 +1105,36 @@ static void test_a_detach_from_its_path_writes_the_cached_writes_through_another
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
 }
 
+/* EXOS shuts down (DF_UNLOAD) after controller 0 went and before the
+ * timer's next poll failed its shared namespace over: the write EXOS made
+ * through controller 0, still in its block cache, goes out through
+ * controller 1 (and a Flush) before controller 1 is shut down, as the
+ * poll would have sent it.  Before: controller 0's write-back failed
+ * (gone), controller 1 got 0 writes, and the write was lost. */
+static void
+test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths(&c0, &c1);
+    (void)attach_next(true);
+    (void)attach_next(true);
+    first = mock_exos.disks[0];
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c0->writes, 0); /* cached */
+
+    c0->gone = true;
+    c0->event_cb(c0->event_arg, NVME_EVENT_GONE, 0);
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c1->writes, 1);
+    assert_int_equal(c1->last_nsid, 1);
+    assert_int_equal(c1->last_lba, 3);
+    assert_int_equal(c1->last_count, 1);
+    assert_true(c1->flushes >= 1);
+    assert_true(c1->finied);
+}
+
 /* A namespace without a second path keeps its disk when its controller
  * dies: a reset may bring it back (the disk fails until then). */
 static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **state)
@@ -1246,6 +1276,7 @@ int main(int argc, char **argv)
         T(test_a_failover_writes_the_cached_writes_through_the_other_path),
         T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
         T(test_a_detach_from_its_path_writes_the_cached_writes_through_another),
+        T(test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_a_removed_controller_takes_no_write_into_the_cache),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
