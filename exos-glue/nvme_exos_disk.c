@@ -1148,6 +1148,8 @@ static UINT disk_set_access(LPDISKACCESS access)
     nvme_exos_blk_lock(disk->Blk);
     if (disk->Blk->stopped) /* the controller is freed (nvme_ctrl_fini) */
         rc = NVME_ERR_GONE;
+    else if (disk->Retired) /* its NSID may name the namespace of a new disk now */
+        rc = NVME_ERR_GONE;
     else if (ro && (disk->Access & DISK_ACCESS_READONLY) == 0)
         rc = nvme_exos_blk_sync(disk->Blk);
     if (rc == 0 && disk->Blk->ops->set_read_only != NULL)

@@ -431,6 +431,33 @@ static void test_format_to_another_lba_size_republishes_the_disk(void **state)
     assert_int_equal(mock_exos.disk_count, 2);
 }
 
+/* The disk a Format retired stays listed (a file system was mounted on
+ * it) and may still be given DF_DISK_SETACCESS (EXOS's `disk` command):
+ * it must not reach the core, whose NSID now names the namespace of the
+ * new disk.  Before, read only on the old disk made the namespace read
+ * only in the core (nvme_ns_set_read_only): the new disk, still writable
+ * for EXOS, took writes into its cache that every write-back then failed. */
+static void test_access_of_a_retired_disk_leaves_the_new_disk_alone(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    DISKACCESS a;
+    LPVOID old;
+    (void)state;
+    (void)attach_next(false);
+    mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
+    old = mock_exos.disks[0];
+    rescan_to_4096(c);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 2);
+
+    memset(&a, 0, sizeof(a));
+    a.Disk = (LPSTORAGE_UNIT)old;
+    a.Access = DISK_ACCESS_DISABLE | DISK_ACCESS_READONLY;
+    assert_int_not_equal(NVMeCoreDiskCommands(DF_DISK_SETACCESS, (UINT)&a), DF_RETURN_SUCCESS);
+    assert_false(c->ns[0].read_only);
+}
+
 /* Writes cached for 512-byte blocks, then a rescan (a Namespace Attribute
  * Changed event after another host's Format) finds 4096-byte blocks.  The
  * window's write-back must not send them: a write of 1 block at LBA 8 is
@@ -1259,6 +1286,7 @@ int main(int argc, char **argv)
         T(test_service_runs_under_the_lock_the_teardown_takes),
         T(test_format_to_another_lba_size_republishes_the_disk),
         T(test_writes_cached_for_the_old_format_are_never_written),
+        T(test_access_of_a_retired_disk_leaves_the_new_disk_alone),
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
         T(test_a_disabled_disk_is_not_mounted),
         T(test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes),
