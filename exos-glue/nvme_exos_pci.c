@@ -405,11 +405,14 @@ static const struct published_ns *second_path_of(LPNVME_CORE_DEVICE d, U32 nsid,
     return NULL;
 }
 
-/* SUBNQN (Identify Controller) into d->SubNqn; "" when it cannot be read. */
+/* SUBNQN (Identify Controller) into d->SubNqn; "" when it was never
+ * read.  An Identify that fails at a later publish (a rescan's) keeps
+ * what the earlier one gave: cleared, the controller would be in no
+ * subsystem, and the shared namespaces it is a second path to would be
+ * published again through it. */
 static void read_subnqn(LPNVME_CORE_DEVICE d, struct nvme_id_ctrl *id)
 {
     unsigned i;
-    d->SubNqn[0] = 0;
     if (id == NULL || nvme_identify(d->Ctrl, NVME_CNS_CTRL, 0, id) != 0)
         return;
     d->Cntlid = id->cntlid;

@@ -37,7 +37,8 @@ struct nvme_ctrl {
     nvme_event_cb event_cb;
     void *event_arg;
     bool finied;
-    bool gone; /* surprise removal: every command fails */
+    bool gone;          /* surprise removal: every command fails */
+    bool id_ctrl_fails; /* Identify Controller fails (a timeout) */
     unsigned services, finis, flushes;
     unsigned reads, writes;
     uint64_t last_lba;
@@ -157,6 +158,8 @@ int nvme_identify(struct nvme_ctrl *c, uint8_t cns, uint32_t nsid, void *buf)
         return NVME_ERR_GONE;
     if (cns == NVME_CNS_CTRL) {
         struct nvme_id_ctrl *id = buf;
+        if (c->id_ctrl_fails)
+            return NVME_ERR_TIMEOUT;
         memcpy(id->subnqn, c->subnqn, sizeof(id->subnqn));
         id->cntlid = c->info.cntlid;
         return 0;
@@ -1162,6 +1165,29 @@ test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another(voi
     assert_true(c1->finied);
 }
 
+/* The shared namespace is published once, through controller 0.  A
+ * rescan on controller 1 (a Namespace Attribute Changed event) publishes
+ * its namespaces again, and reads its SUBNQN again: that Identify
+ * Controller fails (a timeout).  Controller 1 must keep the subsystem it
+ * was found in: else it is no second path any more, and the namespace is
+ * published a second time (two disks, two caches, one namespace: EXOS
+ * mounts its file system twice).  Before: 2 disks. */
+static void test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    (void)state;
+    two_paths(&c0, &c1);
+    (void)attach_next(false);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 1);
+
+    c1->id_ctrl_fails = true;
+    c1->gen++;
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 1);
+}
+
 /* A namespace without a second path keeps its disk when its controller
  * dies: a reset may bring it back (the disk fails until then). */
 static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **state)
@@ -1304,6 +1330,7 @@ int main(int argc, char **argv)
         T(test_a_failover_writes_the_cached_writes_through_the_other_path),
         T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
         T(test_a_detach_from_its_path_writes_the_cached_writes_through_another),
+        T(test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path),
         T(test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_a_removed_controller_takes_no_write_into_the_cache),
