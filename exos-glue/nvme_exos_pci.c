@@ -430,22 +430,40 @@ static bool bytes_zero(const uint8_t *b, unsigned n)
     return true;
 }
 
+/* A namespace published through another controller of d's subsystem
+ * under NSID nsid: maybe the one d reaches as nsid, when d's Identify
+ * Namespace failed (nothing tells them apart then). */
+static const struct published_ns *maybe_second_path_of(LPNVME_CORE_DEVICE d, U32 nsid)
+{
+    for (unsigned i = 0; i < PublishedCount; i++) {
+        const struct published_ns *p = &Published[i];
+        if (p->dev != d && !p->disk->Retired && p->nsid == nsid &&
+            nvme_exos_same_subsystem(p->dev->SubNqn, p->dev->Serial, p->dev->Cntlid, d->SubNqn,
+                                     d->Serial, d->Cntlid))
+            return p;
+    }
+    return NULL;
+}
+
 /* Whether namespace nsid of d may be shared (Identify Namespace NMIC bit
  * 0) and its identifiers: the Namespace Identification Descriptor list
  * (CNS 03h), else Identify Namespace NGUID and EUI64 (NVMe 1.4 Figure
  * 245; all zeros: not given), for devices without the list.  `id`: 4096
- * bytes. */
-static void ns_identity(LPNVME_CORE_DEVICE d, U32 nsid, void *id, bool *shared, bool *has_ids,
+ * bytes.  False when that is unknown (Identify Namespace failed, or no
+ * memory for it) for a controller of a known subsystem. */
+static bool ns_identity(LPNVME_CORE_DEVICE d, U32 nsid, void *id, bool *shared, bool *has_ids,
                         struct nvme_ns_ids *ids)
 {
     const struct nvme_id_ns *idns = (const struct nvme_id_ns *)id;
     *shared = false;
     *has_ids = false;
-    if (id == NULL || d->SubNqn[0] == 0 || nvme_identify(d->Ctrl, NVME_CNS_NS, nsid, id) != 0)
-        return;
+    if (d->SubNqn[0] == 0)
+        return true; /* in no subsystem known: no second path */
+    if (id == NULL || nvme_identify(d->Ctrl, NVME_CNS_NS, nsid, id) != 0)
+        return false; /* shared or not: unknown */
     *shared = (idns->nmic & 1u) != 0;
     if (!*shared)
-        return;
+        return true;
     MemorySet(ids, 0, sizeof(*ids));
     ids->has_nguid = !bytes_zero(idns->nguid, sizeof(idns->nguid));
     ids->has_eui64 = !bytes_zero(idns->eui64, sizeof(idns->eui64));
@@ -460,6 +478,7 @@ static void ns_identity(LPNVME_CORE_DEVICE d, U32 nsid, void *id, bool *shared, 
             *has_ids = true;
         }
     }
+    return true;
 }
 
 static bool published_by(LPNVME_CORE_DEVICE d, U32 nsid)
@@ -505,9 +524,11 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         {
             const struct published_ns *other;
             struct nvme_ns_ids ids;
-            bool shared, has_ids;
-            ns_identity(d, ns->nsid, id, &shared, &has_ids, &ids);
+            bool shared, has_ids, known;
+            known = ns_identity(d, ns->nsid, id, &shared, &has_ids, &ids);
             other = second_path_of(d, ns->nsid, shared, has_ids ? &ids : NULL);
+            if (other == NULL && !known) /* not now: a later publish decides */
+                other = maybe_second_path_of(d, ns->nsid);
             if (other != NULL) {
                 KernelLogText(LOG_VERBOSE,
                               TEXT("[NVMeCoreAttach] nvme%un%u: another path to nvme%un%u "
@@ -622,7 +643,7 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
         ns = b->Blk.stopped || b->Ctrl == NULL ? NULL : nvme_ns_find(b->Ctrl, p->nsid);
         usable = ns != NULL && ns->status == 0;
         if (usable)
-            ns_identity(b, p->nsid, id, &shared, &has_ids, &ids);
+            usable = ns_identity(b, p->nsid, id, &shared, &has_ids, &ids);
         nvme_exos_blk_unlock(&b->Blk);
         if (!usable)
             continue;

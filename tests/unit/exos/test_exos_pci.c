@@ -39,6 +39,7 @@ struct nvme_ctrl {
     bool finied;
     bool gone;          /* surprise removal: every command fails */
     bool id_ctrl_fails; /* Identify Controller fails (a timeout) */
+    bool id_ns_fails;   /* Identify Namespace fails (a timeout) */
     unsigned services, finis, flushes;
     unsigned reads, writes;
     uint64_t last_lba;
@@ -166,6 +167,8 @@ int nvme_identify(struct nvme_ctrl *c, uint8_t cns, uint32_t nsid, void *buf)
     }
     if (cns == NVME_CNS_NS) {
         struct nvme_id_ns *id = buf;
+        if (c->id_ns_fails)
+            return NVME_ERR_TIMEOUT;
         for (unsigned i = 0; i < c->ns_count; i++)
             if (c->ns[i].nsid == nsid) {
                 id->nmic = c->nmic[i];
@@ -1188,6 +1191,34 @@ static void test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path(vo
     assert_int_equal(mock_exos.disk_count, 1);
 }
 
+/* The same with Identify Namespace failing at controller 1's rescan: its
+ * NMIC (shared or not) and identifiers are unknown, and the namespace of
+ * that NSID is already published through another controller of the
+ * subsystem: not published again through controller 1.  Before: taken
+ * for a private namespace and published (2 disks). */
+static void test_a_failed_identify_namespace_does_not_publish_a_second_path(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    (void)state;
+    two_paths(&c0, &c1);
+    (void)attach_next(false);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 1);
+
+    c1->id_ns_fails = true;
+    c1->gen++;
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 1);
+    /* Once it answers again, still one disk; an unshared namespace of
+     * another drive is published as before. */
+    c1->id_ns_fails = false;
+    c1->gen++;
+    mock_exos.sys_ms = 7000;
+    timer_poll();
+    assert_int_equal(mock_exos.disk_count, 1);
+}
+
 /* A namespace without a second path keeps its disk when its controller
  * dies: a reset may bring it back (the disk fails until then). */
 static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **state)
@@ -1331,6 +1362,7 @@ int main(int argc, char **argv)
         T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
         T(test_a_detach_from_its_path_writes_the_cached_writes_through_another),
         T(test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path),
+        T(test_a_failed_identify_namespace_does_not_publish_a_second_path),
         T(test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_a_removed_controller_takes_no_write_into_the_cache),
