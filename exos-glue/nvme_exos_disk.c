@@ -856,9 +856,12 @@ bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 }
 
 /* The segments' own write-back, with `to`'s block calls: one namespace
- * (NVMe 1.4 §2.4.1), the same blocks through either controller.  The
- * segments' format is not checked against `to`'s view (its generation
- * counts its own rescans). */
+ * (NVMe 1.4 §2.4.1), the same blocks through either controller.  Its
+ * generation is not compared (`to`'s counts its own rescans), its format
+ * is: a namespace `to` sees formatted otherwise (another host's Format
+ * that this controller did not see before it failed) would take counts in
+ * its new block size, read past the segments' blocks, at other offsets.
+ * Nothing is written then (the disk's retire drops it, logged). */
 int nvme_exos_disk_hand_over(LPNVME_CORE_DISK disk, struct nvme_exos_blk *to)
 {
     struct nvme_exos_blk *blk = disk->Blk;
@@ -867,6 +870,14 @@ int nvme_exos_disk_hand_over(LPNVME_CORE_DISK disk, struct nvme_exos_blk *to)
     unsigned i;
     int rc = 0, r;
 
+    if (to->ops->ns_info != NULL) {
+        const struct nvme_ns_info *ns = to->ops->ns_info(to->h, disk->NamespaceId);
+        if (ns == NULL || ns->status != 0 || ns->lba_size != disk->BytesPerSector ||
+            ns->ms != disk->MetadataBytes || ns->format != disk->Format || ns->csi != disk->Csi ||
+            ns->pi_type != disk->PiType || ns->md_extended != disk->MdExtended ||
+            ns->plain_io != disk->PlainIo)
+            return NVME_ERR_GONE;
+    }
     blk->ops = to->ops;
     blk->h = to->h;
     for (i = 0; i < blk->nsegs; i++) {

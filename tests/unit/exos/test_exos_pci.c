@@ -1219,6 +1219,34 @@ static void test_a_failed_identify_namespace_does_not_publish_a_second_path(void
     assert_int_equal(mock_exos.disk_count, 1);
 }
 
+/* The failover with the shared namespace formatted to 4096-byte blocks
+ * meanwhile (another host, or nvmectl through controller 1): controller 0
+ * went before it rescanned, its cache holds a write of one 512-byte
+ * block.  Sent through controller 1, "1 block at LBA 3" is 4096 bytes at
+ * byte 12288, read from a 512-byte slot of the segment: it must not be
+ * sent (dropped with the disk, logged), as the rescan of a single path
+ * drops it.  Before: controller 1 got that write (4096-byte blocks). */
+static void test_a_failover_to_a_path_that_sees_another_format_writes_nothing(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths(&c0, &c1);
+    (void)attach_next(true);
+    (void)attach_next(true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false); /* a partition EXOS mounted: stays listed */
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+
+    rescan_to_4096(c1);
+    c0->gone = true;
+    c0->event_cb(c0->event_arg, NVME_EVENT_GONE, 0);
+    mock_exos.sys_ms = 5000;
+    timer_poll();
+    assert_int_equal(c1->writes, 0);
+    assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+}
+
 /* A namespace without a second path keeps its disk when its controller
  * dies: a reset may bring it back (the disk fails until then). */
 static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **state)
@@ -1359,6 +1387,7 @@ int main(int argc, char **argv)
         T(test_a_new_size_with_other_identifiers_is_a_new_disk),
         T(test_shared_namespace_fails_over_when_its_first_controller_goes),
         T(test_a_failover_writes_the_cached_writes_through_the_other_path),
+        T(test_a_failover_to_a_path_that_sees_another_format_writes_nothing),
         T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
         T(test_a_detach_from_its_path_writes_the_cached_writes_through_another),
         T(test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path),
