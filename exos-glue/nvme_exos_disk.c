@@ -523,7 +523,11 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
             }
         }
         /* That write-back may have found the namespace shrunk
-         * (nvme_exos_disk_follow): no segment past its end. */
+         * (nvme_exos_disk_follow): no segment past its end; or with
+         * another format (a rescan in its write, the core's recovery):
+         * this disk is retired, nothing of it is cached any more. */
+        if (disk->Retired)
+            return NVME_ERR_GONE;
         if (first >= disk->NumSectors)
             return NVME_ERR_RANGE;
         s = victim;

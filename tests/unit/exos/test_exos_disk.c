@@ -715,6 +715,65 @@ static const struct nvme_exos_blk_ops low_refused_ops = {
  * (DF_RETURN_INPUT_OUTPUT), reads and writes of every namespace of the
  * controller alike, for as long as the refused writes stayed owed (a
  * file of 2 MiB written to a drive that refuses writes fills the cache). */
+/* A rescan inside a write-back (the core's recovery from a timed out
+ * write found the namespace formatted to 4096-byte blocks) retires the
+ * disk in the middle of a request that needed two evictions: the blocks
+ * it had cached before are dropped with the disk (logged), the ones after
+ * must not go into a segment for the retired disk.  Before: they did, the
+ * request was answered DF_RETURN_SUCCESS (a write acknowledged that
+ * nothing ever writes), and that segment stayed dirty for NSID 1: served
+ * to the namespace's next disk, in the old block size. */
+static struct nvme_ns_info fmt_ns;
+static unsigned fmt_writes;
+static int format_during_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count,
+                               const void *buf)
+{
+    (void)h, (void)nsid, (void)lba, (void)count, (void)buf;
+    if (++fmt_writes == 1) { /* the first write-back: the rescan comes in it */
+        fmt_ns.lba_size = 4096;
+        fmt_ns.lbads = 12;
+        fmt_ns.nsze = 125;
+        fmt_ns.gen++;
+    }
+    return 0;
+}
+static const struct nvme_ns_info *fmt_ns_info(void *h, uint32_t nsid)
+{
+    (void)h;
+    return nsid == 1 ? &fmt_ns : NULL;
+}
+static const struct nvme_exos_blk_ops fmt_ops = {
+    .write = format_during_write, .flush = mock_flush, .ns_info = fmt_ns_info};
+
+static void test_a_disk_retired_during_a_request_takes_none_of_its_writes(void **state)
+{
+    LPNVME_CORE_DISK d;
+    (void)state;
+    memset(&fmt_ns, 0, sizeof(fmt_ns));
+    fmt_ns.nsid = 1;
+    fmt_ns.nsze = 1000;
+    fmt_ns.lba_size = 512;
+    fmt_ns.lbads = 9;
+    fmt_ns.plain_io = true;
+    fmt_ns.csi = NVME_CSI_NVM;
+    fmt_writes = 0;
+    nvme_exos_blk_init(&blk, &fmt_ops, HANDLE, bounce, BOUNCE_BYTES, false);
+    use_cache();
+    d = nvme_exos_disk_create(&blk, 1, 512, 1000, false);
+    nvme_exos_disk_set_policy(d, &fmt_ns);
+    ReleaseKernelObject(disk);
+    disk = d;                        /* disk_io's, released by teardown */
+    for (unsigned i = 0; i < 4; i++) /* four segments, all dirty */
+        assert_int_equal(disk_io(DF_DISK_WRITE, i * 128u, 1, user, 512), DF_RETURN_SUCCESS);
+    /* Blocks 767 and 768: two segments, two evictions. */
+    assert_int_equal(disk_io(DF_DISK_WRITE, 767, 2, user, 1024), DF_RETURN_HARDWARE_ABSENT);
+    assert_true(d->Retired);
+    for (unsigned i = 0; i < blk.nsegs; i++)
+        assert_int_equal(blk.segs[i].nsid, 0);
+    assert_false(nvme_exos_blk_owes(&blk, 1));
+    done_cache();
+}
+
 static void test_a_cache_full_of_refused_writes_does_not_fail_other_requests(void **state)
 {
     (void)state;
@@ -1344,6 +1403,7 @@ int main(void)
         T(test_read_only_writes_the_cache_back_first),
         T(test_disabled_disk_refuses_io),
         T(test_bad_requests_never_reach_core),
+        T(test_a_disk_retired_during_a_request_takes_none_of_its_writes),
         T(test_event_log_levels),
         T(test_error_mapping),
         T(test_second_path_to_shared_namespace_is_recognised),
