@@ -300,6 +300,13 @@ static void timer_poll(void)
     mock_exos.deferred_poll(mock_exos.deferred_ctx);
 }
 
+/* The timer's poll at ms. */
+static void poll_at(U32 ms)
+{
+    mock_exos.sys_ms = ms;
+    timer_poll();
+}
+
 /* --- the service call and the controller's teardown ------------------------------- */
 
 /* EXOS's `shutdown` (DF_UNLOAD) runs in the shell's task; it holds the
@@ -315,8 +322,7 @@ static void test_service_waits_out_a_teardown_in_progress(void **state)
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
     (void)state;
     d = attach_next(false);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(c->services, 1); /* once a second, when nothing holds the lock */
 
     mock_exos.sys_ms = 7000;
@@ -329,8 +335,7 @@ static void test_service_waits_out_a_teardown_in_progress(void **state)
     d->Blk.bounce_mutex.Task = NULL;
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
     assert_int_equal(c->finis, 1);
-    mock_exos.sys_ms = 9000;
-    timer_poll();
+    poll_at(9000);
     assert_int_equal(c->services, 1);
 }
 
@@ -353,8 +358,7 @@ static void test_service_runs_under_the_lock_the_teardown_takes(void **state)
     (void)state;
     (void)attach_next(false);
     c->on_service = note_locks_held;
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(c->services, 1);
     assert_int_equal(locks_held_at_service, 1);
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
@@ -413,8 +417,7 @@ static void test_format_to_another_lba_size_republishes_the_disk(void **state)
     assert_int_equal(info.BytesPerSector, 512);
 
     rescan_to_4096(c);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
 
     assert_int_equal(mock_exos.disk_count, 2);
     disk_info(mock_exos.disks[1], &info);
@@ -432,8 +435,7 @@ static void test_format_to_another_lba_size_republishes_the_disk(void **state)
     assert_int_equal(c->last_lba, 7);
     assert_int_equal(c->last_count, 1);
     /* Nothing changes at the next poll: published once. */
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 2);
 }
 
@@ -453,8 +455,7 @@ static void test_access_of_a_retired_disk_leaves_the_new_disk_alone(void **state
     mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
     old = mock_exos.disks[0];
     rescan_to_4096(c);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 2);
 
     memset(&a, 0, sizeof(a));
@@ -481,8 +482,7 @@ static void test_writes_cached_for_the_old_format_are_never_written(void **state
     assert_int_equal(c->writes, 0); /* in the block cache */
 
     rescan_to_4096(c);
-    mock_exos.sys_ms = 5000; /* the durability window has passed */
-    timer_poll();
+    poll_at(5000); /* the durability window has passed */
     assert_int_equal(c->writes, 0);
     assert_int_equal(mock_exos.disk_count, 2);
     assert_int_equal(mock_exos.last_log_type, LOG_VERBOSE); /* the new disk's line */
@@ -529,15 +529,13 @@ static void test_a_format_found_during_a_write_back_writes_nothing_of_the_old(vo
                      DF_RETURN_SUCCESS);
     assert_int_equal(c->writes, 0); /* in the block cache */
     c->on_service = rescan_to_4096;
-    mock_exos.sys_ms = 5000; /* the window has passed, the service call is due */
-    timer_poll();
+    poll_at(5000); /* the window has passed, the service call is due */
     assert_int_equal(c->services, 1);
     assert_int_equal(c->writes, 1);
     assert_int_equal(c->last_lba_size, 512);
     assert_int_equal(c->last_lba, 8);
     assert_int_equal(c->last_count, 1);
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(c->writes, 1);
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
     assert_int_equal(c->writes, 1);
@@ -559,8 +557,7 @@ static void test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes(voi
                      DF_RETURN_SUCCESS);
     c->ns[0].gen++;
     c->gen++;
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(c->writes, 0);
     assert_int_equal(mock_exos.disk_count, 2);
     assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 1, io_buf, 512),
@@ -597,8 +594,7 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
     c->ns[1].ms = 16;
     c->ns[1].plain_io = false;
     c->gen++;
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 4);
     disk_info(mock_exos.disks[2], &info);
     assert_int_equal(info.Access, DISK_ACCESS_READONLY);
@@ -608,8 +604,7 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
 
     c->ns_count = 1; /* NSID 2 detached */
     c->gen++;
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 4);
     assert_int_equal(disk_io(mock_exos.disks[3], DF_DISK_READ, 0, 1, io_buf, 512),
                      DF_RETURN_HARDWARE_ABSENT);
@@ -642,8 +637,7 @@ static void test_a_disabled_disk_is_not_mounted(void **state)
     c->ns[0].ms = 8; /* NSID 1 formatted with metadata */
     c->ns[0].plain_io = false;
     c->gen++;
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     disk_info(mock_exos.disks[mock_exos.disk_count - 1], &info);
     assert_int_equal(info.Access, DISK_ACCESS_DISABLE);
     assert_int_equal(mock_exos.mounts, 1);
@@ -667,15 +661,13 @@ static void test_a_retired_disk_nothing_uses_leaves_the_disk_list(void **state)
     old = mock_exos.disks[0];
     rescan_to_4096(c);
     KernelMutex.Task = (LPVOID)0x5a5a; /* another task holds it: no wait */
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 2);
     assert_int_equal(mock_exos.disks_removed, 0);
 
     KernelMutex.Task = NULL;
     live = mock_exos.heap_live;
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 1);
     assert_int_equal(mock_exos.disks_removed, 1);
     assert_ptr_not_equal(mock_exos.disks[0], old);
@@ -688,8 +680,7 @@ static void test_a_retired_disk_nothing_uses_leaves_the_disk_list(void **state)
     /* not freed: a reader holding it reads a retired disk */
     assert_int_equal(mock_exos.heap_live, live);
     assert_int_equal(disk_io(old, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
-    mock_exos.sys_ms = 9000;
-    timer_poll();
+    poll_at(9000);
     assert_int_equal(mock_exos.disks_removed, 1);
 }
 
@@ -706,17 +697,14 @@ static void test_a_retired_disk_with_a_file_system_stays_listed(void **state)
     mock_exos_mount(old, false);
     mock_exos_mount(old, true);
     rescan_to_4096(c);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 2);
     mock_exos_unmount(old);
     mock_exos_mount(old, true); /* the unused list alone */
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 2);
     mock_exos_unmount(old);
-    mock_exos.sys_ms = 9000;
-    timer_poll();
+    poll_at(9000);
     assert_int_equal(mock_exos.disk_count, 1);
     assert_ptr_not_equal(mock_exos.disks[0], old);
 }
@@ -741,8 +729,7 @@ static void test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed(void **s
     c->ns[0].nguid[0] = 1;       /* another namespace under NSID 1 */
     c->ns[0].gen++;
     c->gen++;
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 3);
     assert_ptr_equal(mock_exos.disks[0], ns1);
 
@@ -750,12 +737,10 @@ static void test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed(void **s
     c->ns[1].ms = 16;
     c->ns[1].plain_io = false;
     c->gen++;
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 4); /* ns2 is still mounted */
     mock_exos_unmount(ns2);
-    mock_exos.sys_ms = 9000;
-    timer_poll();
+    poll_at(9000);
     assert_int_equal(mock_exos.disk_count, 2); /* both retired ones left */
     assert_ptr_not_equal(mock_exos.disks[0], ns1);
     assert_ptr_not_equal(mock_exos.disks[1], ns2);
@@ -791,8 +776,7 @@ static void write_back_one(LPVOID disk, U32 lba, UINT ms)
 {
     memset(io_buf, 0x5a, 512);
     assert_int_equal(disk_io(disk, DF_DISK_WRITE, lba, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    mock_exos.sys_ms = ms;
-    timer_poll();
+    poll_at(ms);
 }
 
 /* A controller without a volatile write cache gets a firmware with one
@@ -860,8 +844,7 @@ static void test_a_namespace_that_grows_keeps_its_disk(void **state)
     assert_int_equal(c->last_count, 104); /* the last segment, cut at the end */
 
     rescan_to_size(c, 2000);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 1);
     assert_non_null(
         strstr(mock_exos.last_log, "NSID=1 resized to 2000 blocks of 512 bytes, was 1000"));
@@ -876,8 +859,7 @@ static void test_a_namespace_that_grows_keeps_its_disk(void **state)
     memset(io_buf, 0x5a, 512);
     assert_int_equal(disk_io(disk, DF_DISK_WRITE, 1000, 1, io_buf, 512), DF_RETURN_SUCCESS);
     assert_int_equal(c->writes, 0);
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(c->writes, 1);
     assert_int_equal(c->last_lba, 1000);
     assert_int_equal(c->last_count, 1);
@@ -917,8 +899,7 @@ static void test_a_namespace_that_shrinks_keeps_its_disk(void **state)
     assert_int_equal(c->writes, 0); /* all in the block cache */
 
     rescan_to_size(c, 100000);
-    mock_exos.sys_ms = 5000; /* the window has passed too */
-    timer_poll();
+    poll_at(5000); /* the window has passed too */
     assert_int_equal(mock_exos.disk_count, 1);
     assert_int_equal(mock_exos.last_log_type, LOG_ERROR);
     assert_non_null(strstr(mock_exos.last_log, "NSID=1 resized to 100000 blocks of 512 bytes, "
@@ -944,8 +925,7 @@ static void test_a_namespace_that_shrinks_keeps_its_disk(void **state)
     disk_info(disk, &info);
     assert_int_equal(info.NumSectors, 50000);
     assert_int_equal(disk_io(disk, DF_DISK_READ, 49999, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 1);
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
     assert_int_equal(c->writes, 2); /* nothing past an end, ever */
@@ -961,8 +941,7 @@ static void test_a_new_size_with_other_identifiers_is_a_new_disk(void **state)
     mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
     memset(c->ns[0].nguid, 0x11, sizeof(c->ns[0].nguid));
     rescan_to_size(c, 100000);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 2);
     assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 1, io_buf, 512),
                      DF_RETURN_HARDWARE_ABSENT);
@@ -984,6 +963,30 @@ static void two_paths(struct nvme_ctrl **c0, struct nvme_ctrl **c1)
     fake_ns_ids(*c1, 0, 0xab);
 }
 
+/* two_paths, both attached (with or without their block caches). */
+static void two_paths_attached(struct nvme_ctrl **c0, struct nvme_ctrl **c1, bool cache)
+{
+    two_paths(c0, c1);
+    (void)attach_next(cache);
+    (void)attach_next(cache);
+}
+
+/* Controller c removed by surprise (NVME_EVENT_GONE). */
+static void path_goes(struct nvme_ctrl *c)
+{
+    c->gone = true;
+    c->event_cb(c->event_arg, NVME_EVENT_GONE, 0);
+}
+
+/* c got the one write the tests cache: NSID 1, LBA 3, one block. */
+static void assert_wrote_lba_3(const struct nvme_ctrl *c)
+{
+    assert_int_equal(c->writes, 1);
+    assert_int_equal(c->last_nsid, 1);
+    assert_int_equal(c->last_lba, 3);
+    assert_int_equal(c->last_count, 1);
+}
+
 /* Two drives (serial numbers S0 and S1) whose firmware reports one SUBNQN,
  * NMIC bit 0 set on NSID 1. */
 static void two_drives_one_subnqn(struct nvme_ctrl **c0, struct nvme_ctrl **c1)
@@ -1003,18 +1006,14 @@ static void test_shared_namespace_fails_over_when_its_first_controller_goes(void
     struct nvme_ctrl *c0, *c1;
     LPVOID first;
     (void)state;
-    two_paths(&c0, &c1);
-    (void)attach_next(false);
-    (void)attach_next(false);
+    two_paths_attached(&c0, &c1, false);
     assert_int_equal(mock_exos.disk_count, 1); /* one disk per namespace */
     first = mock_exos.disks[0];
     mock_exos_mount(mock_exos.disks[0], false); /* a partition EXOS mounted: stays listed */
 
-    c0->gone = true;
-    c0->event_cb(c0->event_arg, NVME_EVENT_GONE, 0);
+    path_goes(c0);
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
 
     assert_int_equal(mock_exos.disk_count, 2);
     assert_int_equal(disk_io(mock_exos.disks[1], DF_DISK_READ, 3, 1, io_buf, 512),
@@ -1026,8 +1025,7 @@ static void test_shared_namespace_fails_over_when_its_first_controller_goes(void
     c0->gone = false;
     c0->event_cb(c0->event_arg, NVME_EVENT_RESET, 0);
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 2);
 }
 
@@ -1043,23 +1041,16 @@ static void test_a_failover_writes_the_cached_writes_through_the_other_path(void
     struct nvme_ctrl *c0, *c1;
     LPVOID first;
     (void)state;
-    two_paths(&c0, &c1);
-    (void)attach_next(true);
-    (void)attach_next(true);
+    two_paths_attached(&c0, &c1, true);
     first = mock_exos.disks[0];
     mock_exos_mount(first, false); /* a partition EXOS mounted: stays listed */
     assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
     assert_int_equal(c0->writes, 0); /* cached */
 
-    c0->gone = true;
-    c0->event_cb(c0->event_arg, NVME_EVENT_GONE, 0);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    path_goes(c0);
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 2);
-    assert_int_equal(c1->writes, 1);
-    assert_int_equal(c1->last_nsid, 1);
-    assert_int_equal(c1->last_lba, 3);
-    assert_int_equal(c1->last_count, 1);
+    assert_wrote_lba_3(c1);
     assert_int_equal(c1->flushes, 1);
 }
 
@@ -1077,17 +1068,14 @@ test_a_shared_namespace_detached_from_its_path_is_published_through_another(void
     struct nvme_ctrl *c0, *c1;
     LPVOID first;
     (void)state;
-    two_paths(&c0, &c1);
-    (void)attach_next(false);
-    (void)attach_next(false);
+    two_paths_attached(&c0, &c1, false);
     assert_int_equal(mock_exos.disk_count, 1);
     first = mock_exos.disks[0];
     mock_exos_mount(first, false); /* a partition EXOS mounted: stays listed */
 
     c0->ns_count = 0; /* detached from controller 0, and rescanned */
     c0->gen++;
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
 
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
     assert_int_equal(mock_exos.disk_count, 2);
@@ -1097,8 +1085,7 @@ test_a_shared_namespace_detached_from_its_path_is_published_through_another(void
     assert_int_equal(c1->last_lba, 5);
     assert_int_equal(c0->reads, 0);
     /* Published once: nothing more at the next poll. */
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 2);
 }
 
@@ -1115,9 +1102,7 @@ static void test_a_detach_from_its_path_writes_the_cached_writes_through_another
     struct nvme_ctrl *c0, *c1;
     LPVOID first;
     (void)state;
-    two_paths(&c0, &c1);
-    (void)attach_next(true);
-    (void)attach_next(true);
+    two_paths_attached(&c0, &c1, true);
     first = mock_exos.disks[0];
     mock_exos_mount(first, false); /* a partition EXOS mounted: stays listed */
     assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
@@ -1125,14 +1110,10 @@ static void test_a_detach_from_its_path_writes_the_cached_writes_through_another
 
     c0->ns_count = 0; /* detached from controller 0, and rescanned */
     c0->gen++;
-    mock_exos.sys_ms = 5000; /* the window has passed too */
-    timer_poll();
+    poll_at(5000); /* the window has passed too */
 
     assert_int_equal(c0->writes, 0);
-    assert_int_equal(c1->writes, 1);
-    assert_int_equal(c1->last_nsid, 1);
-    assert_int_equal(c1->last_lba, 3);
-    assert_int_equal(c1->last_count, 1);
+    assert_wrote_lba_3(c1);
     assert_int_equal(c1->flushes, 1);
     assert_int_equal(mock_exos.disk_count, 2);
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
@@ -1150,20 +1131,14 @@ test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another(voi
     struct nvme_ctrl *c0, *c1;
     LPVOID first;
     (void)state;
-    two_paths(&c0, &c1);
-    (void)attach_next(true);
-    (void)attach_next(true);
+    two_paths_attached(&c0, &c1, true);
     first = mock_exos.disks[0];
     assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
     assert_int_equal(c0->writes, 0); /* cached */
 
-    c0->gone = true;
-    c0->event_cb(c0->event_arg, NVME_EVENT_GONE, 0);
+    path_goes(c0);
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
-    assert_int_equal(c1->writes, 1);
-    assert_int_equal(c1->last_nsid, 1);
-    assert_int_equal(c1->last_lba, 3);
-    assert_int_equal(c1->last_count, 1);
+    assert_wrote_lba_3(c1);
     assert_true(c1->flushes >= 1);
     assert_true(c1->finied);
 }
@@ -1179,15 +1154,12 @@ static void test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path(vo
 {
     struct nvme_ctrl *c0, *c1;
     (void)state;
-    two_paths(&c0, &c1);
-    (void)attach_next(false);
-    (void)attach_next(false);
+    two_paths_attached(&c0, &c1, false);
     assert_int_equal(mock_exos.disk_count, 1);
 
     c1->id_ctrl_fails = true;
     c1->gen++;
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 1);
 }
 
@@ -1200,22 +1172,18 @@ static void test_a_failed_identify_namespace_does_not_publish_a_second_path(void
 {
     struct nvme_ctrl *c0, *c1;
     (void)state;
-    two_paths(&c0, &c1);
-    (void)attach_next(false);
-    (void)attach_next(false);
+    two_paths_attached(&c0, &c1, false);
     assert_int_equal(mock_exos.disk_count, 1);
 
     c1->id_ns_fails = true;
     c1->gen++;
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 1);
     /* Once it answers again, still one disk; an unshared namespace of
      * another drive is published as before. */
     c1->id_ns_fails = false;
     c1->gen++;
-    mock_exos.sys_ms = 7000;
-    timer_poll();
+    poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 1);
 }
 
@@ -1231,18 +1199,14 @@ static void test_a_failover_to_a_path_that_sees_another_format_writes_nothing(vo
     struct nvme_ctrl *c0, *c1;
     LPVOID first;
     (void)state;
-    two_paths(&c0, &c1);
-    (void)attach_next(true);
-    (void)attach_next(true);
+    two_paths_attached(&c0, &c1, true);
     first = mock_exos.disks[0];
     mock_exos_mount(first, false); /* a partition EXOS mounted: stays listed */
     assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
 
     rescan_to_4096(c1);
-    c0->gone = true;
-    c0->event_cb(c0->event_arg, NVME_EVENT_GONE, 0);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    path_goes(c0);
+    poll_at(5000);
     assert_int_equal(c1->writes, 0);
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
 }
@@ -1258,8 +1222,7 @@ static void test_unshared_namespace_keeps_its_disk_when_the_path_fails(void **st
     (void)attach_next(false);
     assert_int_equal(mock_exos.disk_count, 2);
     c0->event_cb(c0->event_arg, NVME_EVENT_DEAD, (uint32_t)-NVME_ERR_TIMEOUT);
-    mock_exos.sys_ms = 5000;
-    timer_poll();
+    poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 2);
     assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_READ, 0, 1, io_buf, 512),
                      DF_RETURN_HARDWARE_ABSENT);
@@ -1297,8 +1260,7 @@ static void test_a_removed_controller_takes_no_write_into_the_cache(void **state
     assert_int_equal(disk_io(disk, DF_DISK_WRITE, 10, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
     c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
     assert_int_equal(c->writes, 0);
-    mock_exos.sys_ms = 5000; /* the window: LBAs 8 and 9, one command */
-    timer_poll();
+    poll_at(5000); /* the window: LBAs 8 and 9, one command */
     assert_int_equal(c->writes, 1);
     assert_int_equal(c->last_lba, 8);
     assert_int_equal(c->last_count, 2);
