@@ -581,6 +581,8 @@ static unsigned nvm_copy_entries(const struct nvme_ns_info *ns, uint32_t range, 
             piece = (uint32_t)nvme_zone_left(ns, src[*i].lba + *off);
         e[n].slba = src[*i].lba + *off;
         e[n].nlb = (uint16_t)(piece - 1u);
+        if (ns->pi_type == 1u || ns->pi_type == 2u) /* the source's tags, as a Read's */
+            e[n].eilbrt = (uint32_t)e[n].slba;
         n++;
         *blocks += piece;
         *off += piece;
@@ -590,6 +592,32 @@ static unsigned nvm_copy_entries(const struct nvme_ns_info *ns, uint32_t range, 
         }
     }
     return n;
+}
+
+/* Copy's PRINFO (NVM CS 1.0 §3.3.1, CDW12: PRINFOR 15:12, PRINFOW 29:26).
+ * Metadata moves with its blocks inside the controller, so a format with
+ * metadata but no PI needs nothing.  A PI-only format (ms = pi_size) gets
+ * what plain I/O gets (nvme_ns_plain_flags): the sources' PI checked as a
+ * Read checks it (guard, and the reference tags of Types 1 and 2 from
+ * each entry's EILBRT), the destination's generated (PRACT) with its own
+ * reference tags, since a Type 1 tag is its LBA's and a copied one would
+ * fail every later check.  PRINFOR takes the same bits: QEMU 7.2 refuses
+ * a Copy whose two PRACT bits differ (Invalid Field).  Descriptor format
+ * 0h carries 32-bit tags: 16b Guard only (the 64b Guard's 48-bit tags
+ * need format 1h). */
+static int nvm_copy_prinfo(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint32_t *prinfo)
+{
+    *prinfo = 0;
+    if (ns->pi_type == 0)
+        return NVME_OK;
+    unsigned pi = nvme_ns_plain_flags(ns);
+    if (pi == 0)
+        return nvm_unsupported(ctrl, ns->nsid, "Copy", "PI with other metadata");
+    if (ns->pif != NVME_PIF_16B_GUARD)
+        return nvm_unsupported(ctrl, ns->nsid, "Copy", "PI with a 32b or 64b Guard");
+    uint32_t w = nvm_cdw12_flags(pi); /* PRINFOW: bits 29:26 */
+    *prinfo = w | w >> 14;            /* PRINFOR: bits 15:12 */
+    return NVME_OK;
 }
 
 int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct nvme_copy_src *src,
@@ -627,8 +655,9 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
     uint16_t ocfs = NVME_READ_ONCE(ctrl->ocfs);
     if (ocfs != 0 && !(ocfs & NVME_OCFS_FORMAT0))
         return nvm_unsupported(ctrl, nsid, "Copy", "OCFS: no descriptor format 0h");
-    if (ns->ms != 0)
-        return nvm_unsupported(ctrl, nsid, "Copy", "the format has metadata");
+    uint32_t prinfo;
+    if ((rc = nvm_copy_prinfo(ctrl, ns, &prinfo)) != NVME_OK)
+        return rc;
     /* The limits, read once: a rescan on another CPU rewrites the
      * namespace object in place while the commands run. */
     uint32_t range = NVME_READ_ONCE(ns->copy_max_range);
@@ -663,6 +692,8 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
         sqe.cdw10 = (uint32_t)dlba;
         sqe.cdw11 = (uint32_t)(dlba >> 32);
         sqe.cdw12 = (n - 1u) | nvm_cdw12_flags(flags); /* descriptor format 0h (11:8) */
+        if (prinfo != 0)
+            nvme_pi_fields(ns, &sqe, prinfo); /* ILBRT: the destination's first LBA */
         /* Replayed after a reset like a write: the sources are not the
          * destination, so a second run copies the same blocks. */
         rc = nvm_exec_built(ctrl, &b, dlba, blocks, &sqe, e, len, NVME_DMA_TO_DEVICE, false);

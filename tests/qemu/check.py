@@ -1340,13 +1340,19 @@ def case_formats(w):
     per command), and a zoned namespace (CC.CSS=110b): zone report, append,
     a write off the write pointer refused as Zone Invalid Write, writes at
     the write pointer, a read across zones; zone append on a zoned PI Type 1
-    namespace (PIREMAP);
+    namespace (PIREMAP); Copy on the metadata format (the metadata moves
+    inside the controller) and on the PI one (the destination's PI
+    generated with its own reference tags, so a checked read passes);
     data read back in the guest and in the host images."""
     m, p, l, z, zp = (os.path.join(w.dir, n) for n in ("m.img", "p.img", "l.img", "z.img", "zp.img"))
     for path, size in ((m, 16 * MiB), (p, 16 * MiB), (l, 64 * MiB), (z, 64 * MiB), (zp, 16 * MiB)):
         make_image(path, size)
-    cmds = ["list", "id-ns -n 1 -o json", "!write -n 1 -s 0 -c 1 -p 0x33",
-            "wpat 2 0 16 21", "rpat 2 0 16 21", "wpat 3 1 2 22", "rpat 3 1 2 22",
+    mdata = bytes(range(256)) * 8  # LBA 0..3 of namespace 1, written on the host
+    with open(m, "r+b") as f:
+        f.write(mdata)
+    cmds = ["list", "id-ns -n 1 -o json", "!write -n 1 -s 0 -c 1 -p 0x33", "copy -n 1 -d 100 -s 0 -b 4",
+            "wpat 2 0 16 21", "rpat 2 0 16 21", "copy -n 2 -d 3000 -s 0 -b 16", "read -n 2 -s 3014 -c 2",
+            "wpat 3 1 2 22", "rpat 3 1 2 22",
             "report-zones -n 4 -o json", "wpat 4 0 16 23", "rpat 4 0 16 23",
             "zone-append -n 4 -s 8192 -c 8 -p 0x11", "!write -n 4 -s 100 -c 1 -p 1", "regs",
             "wpat 5 8192 2 24", "zone-append -n 5 -s 8192 -c 8 -p 0x12", "read -n 4 -s 8190 -c 4"]
@@ -1385,6 +1391,14 @@ def case_formats(w):
     c.ok(mcc is not None and (int(mcc.group(1), 16) >> 4) & 7 == 6,
          "CC.CSS = 110b: all I/O command sets (CC=0x%s)" % (mcc.group(1) if mcc else "?"))
     pat_check_image(c, p, 21, 0, 16, 512, "PI namespace")
+    c.ok("NVMe Copy: success" in c.section("copy -n 1 -d 100 -s 0 -b 4") and
+         read_at(m, 100 * 512, len(mdata)) == mdata,
+         "Copy on the metadata format (ms=8): the image holds LBA 0..3 at LBA 100")
+    c.ok("NVMe Copy: success" in c.section("copy -n 2 -d 3000 -s 0 -b 16") and
+         read_at(p, 3000 * 512, 16 * 512) == read_at(p, 0, 16 * 512),
+         "Copy on the PI format: the image holds LBA 0..15 at LBA 3000")
+    c.has(r"^nvme0n2: read 2 block\(s\) at LBA 3014 ",
+          "the copy reads back with the PI checked (guard, reference tag 3014: generated, not copied)")
     pat_check_image(c, l, 22, 1, 2, 1048576, "1 MiB-block namespace")
     pat_check_image(c, z, 23, 0, 16, 512, "zoned namespace")
     return c

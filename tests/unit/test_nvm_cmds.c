@@ -719,12 +719,156 @@ static void copy_refuses_what_it_cannot_send(void **state)
     assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, 0), NVME_ERR_UNSUPPORTED);
     assert_int_equal(nvme_sim_stats(f.sim)->copies, 0);
     fx_stop(&f);
+    /* PI formats descriptor format 0h cannot carry, or whose other
+     * metadata bytes a generated PI would sit beside: nothing sent. */
+    const struct {
+        uint16_t ms;
+        uint8_t pif;
+        const char *why;
+    } pi[2] = {{16, NVME_PIF_16B_GUARD, "Copy not supported (PI with other metadata)"},
+               {16, NVME_PIF_64B_GUARD, "Copy not supported (PI with a 32b or 64b Guard)"}};
+    for (unsigned i = 0; i < 2; i++) {
+        fx_config(&f);
+        f.cfg.elbas = true; /* the PI's format in Identify CNS 05h */
+        f.ns[0].ms = pi[i].ms;
+        f.ns[0].pi_type = 1;
+        f.ns[0].pif = pi[i].pif;
+        fx_start(&f);
+        nvme_sim_log_capture(f.sim, true);
+        uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+        assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, 0), NVME_ERR_UNSUPPORTED);
+        assert_true(fx_log_has(&f, pi[i].why));
+        assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+        fx_stop(&f);
+    }
+}
+
+/* A format with metadata and no PI: the controller moves each block's
+ * metadata with it (NVM CS 1.0 §3.3.1); the host gives nothing more.
+ * Before, nvme_copy refused every format with metadata. */
+static void copy_moves_metadata_with_its_blocks(void **state)
+{
+    (void)state;
+    struct fx f;
     fx_config(&f);
     f.ns[0].ms = 8;
     fx_start(&f);
-    nvme_sim_log_capture(f.sim, true);
-    assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, 0), NVME_ERR_UNSUPPORTED);
-    assert_true(fx_log_has(&f, "Copy not supported (the format has metadata)"));
+    uint8_t *b = abuf(6 * 512), *rd = abuf(6 * 512), md[6 * 8], mr[6 * 8];
+    fx_pattern(b, 6 * 512, 5);
+    fx_pattern(md, sizeof(md), 6);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 10, 4, b, md, 0), 0);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 30, 2, b + 4 * 512, md + 4 * 8, 0), 0);
+    const struct nvme_copy_src r[2] = {{10, 4}, {30, 2}};
+    assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, 0), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->copied_blocks, 6);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 500, 6, rd, mr, 0), 0);
+    assert_memory_equal(rd, b, 6 * 512);
+    assert_memory_equal(mr, md, sizeof(md));
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
+/* A PI-only format (Type 1, 16b Guard): the sources' PI is checked as a
+ * Read checks it (PRINFOR: guard, reference tags from each entry's
+ * EILBRT) and the destination's generated (PRINFOW: PRACT, ILBRT the
+ * destination's LBA), so the copy reads back with every check on.  A PI
+ * copied as it was would carry the sources' reference tags:
+ * sim_copy_keeps_the_pi_without_pract shows that read failing. */
+static void copy_on_a_pi_format_checks_sources_and_generates_the_destination_pi(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].pi_type = 1;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint8_t *b = abuf(8 * 512), *rd = abuf(8 * 512);
+    fx_pattern(b, 8 * 512, 11);
+    assert_int_equal(nvme_write(f.ctrl, 1, 100, 8, b), 0);
+    uint64_t gen = st->pi_generated, chk = st->pi_checked;
+    const struct nvme_copy_src r[2] = {{104, 4}, {100, 4}};
+    assert_int_equal(nvme_copy(f.ctrl, 1, 2000, r, 2, 0), 0);
+    assert_int_equal(st->pi_generated - gen, 8);
+    assert_int_equal(st->pi_checked - chk, 8);
+    uint8_t pi[8];
+    assert_int_equal(nvme_sim_ns_md(f.sim, 1, 2005, pi), 0); /* LBA 101's block */
+    assert_int_equal(((uint32_t)pi[4] << 24) | (pi[5] << 16) | (pi[6] << 8) | pi[7], 2005);
+    assert_int_equal(nvme_read(f.ctrl, 1, 2000, 8, rd), 0); /* PRCHK guard and reference tag */
+    assert_memory_equal(rd, b + 4 * 512, 4 * 512);
+    assert_memory_equal(rd + 4 * 512, b, 4 * 512);
+
+    /* A source block whose data no longer match its PI: End-to-end Guard
+     * Check Error, and nothing written at the destination. */
+    uint8_t junk[512];
+    memset(junk, 0x5a, sizeof(junk));
+    assert_int_equal(nvme_sim_ns_write(f.sim, 1, 102, 1, junk), 0);
+    uint64_t copies = st->copies;
+    int rc = nvme_copy(f.ctrl, 1, 3000, r, 2, 0);
+    assert_true(rc > 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Guard Check Error");
+    assert_int_equal(st->copies, copies);
+    assert_int_equal(nvme_sim_ns_md(f.sim, 1, 3006, pi), 0);
+    for (unsigned i = 0; i < 8; i++)
+        assert_int_equal(pi[i], 0);
+    free(b);
+    free(rd);
+    fx_stop(&f);
+}
+
+/* The simulator's Copy as QEMU's: without PRINFOW's PRACT the sources'
+ * PI is copied as it is, reference tags included, so on Type 1 a read of
+ * the destination with its reference tag checked fails; PRINFOR's and
+ * PRINFOW's PRACT differing is Invalid Field; descriptor format 0h on a
+ * 64b Guard namespace is Invalid Format. */
+static void sim_copy_keeps_the_pi_without_pract(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].pi_type = 1;
+    fx_start(&f);
+    uint8_t *b = abuf(2 * 512), *rd = abuf(2 * 512);
+    fx_pattern(b, 2 * 512, 12);
+    assert_int_equal(nvme_write(f.ctrl, 1, 100, 2, b), 0);
+    struct nvme_copy_range *e = abuf(4096);
+    memset(e, 0, 4096);
+    e[0].slba = 100;
+    e[0].nlb = 1;
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_COPY;
+    sqe.nsid = 1;
+    sqe.cdw10 = 700;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, e, 32, NVME_DMA_TO_DEVICE, NULL), 0);
+    int rc = nvme_read(f.ctrl, 1, 700, 2, rd);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Reference Tag Check Error");
+    /* PRINFOW with its reference tag checked against ILBRT 700: the
+     * copied tags (100, 101) fail it. */
+    sqe.cdw12 = NVME_RW_PRCHK_REF;
+    sqe.cdw14 = 700;
+    rc = nvme_io_passthru(f.ctrl, &sqe, e, 32, NVME_DMA_TO_DEVICE, NULL);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Reference Tag Check Error");
+    sqe.cdw12 = NVME_RW_PRACT; /* PRINFOW's PRACT alone: QEMU 7.2 refuses it */
+    rc = nvme_io_passthru(f.ctrl, &sqe, e, 32, NVME_DMA_TO_DEVICE, NULL);
+    assert_int_equal(rc, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT);
+    fx_stop(&f);
+
+    fx_config(&f);
+    f.cfg.elbas = true;
+    f.ns[0].ms = 16;
+    f.ns[0].pi_type = 1;
+    f.ns[0].pif = NVME_PIF_64B_GUARD;
+    fx_start(&f);
+    sqe.cdw12 = 0;
+    rc = nvme_io_passthru(f.ctrl, &sqe, e, 32, NVME_DMA_TO_DEVICE, NULL);
+    assert_int_equal(rc,
+                     NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_FORMAT) | NVME_SF_DNR_BIT);
+    free(e);
+    free(b);
+    free(rd);
     fx_stop(&f);
 }
 
@@ -1140,6 +1284,9 @@ int main(void)
         cmocka_unit_test(copy_moves_ranges_to_the_destination),
         cmocka_unit_test(copy_splits_at_the_namespace_limits),
         cmocka_unit_test(copy_refuses_what_it_cannot_send),
+        cmocka_unit_test(copy_moves_metadata_with_its_blocks),
+        cmocka_unit_test(copy_on_a_pi_format_checks_sources_and_generates_the_destination_pi),
+        cmocka_unit_test(sim_copy_keeps_the_pi_without_pract),
         cmocka_unit_test(copy_reads_the_limits_once),
         cmocka_unit_test(io_fails_clearly_when_number_of_queues_failed),
         cmocka_unit_test(a_call_a_reset_left_admin_only_says_unsupported),

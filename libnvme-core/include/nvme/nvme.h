@@ -831,8 +831,10 @@ int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t c
  * boundaries (no source entry and no command's destination spans zones),
  * each with the next destination blocks.  A source range overlapping
  * the destination is NVME_ERR_INVAL (the split would read blocks already
- * copied over); formats with
- * metadata are NVME_ERR_UNSUPPORTED.  flags: NVME_IO_FUA, NVME_IO_LR.
+ * copied over).  Metadata moves with its blocks; on a PI-only format
+ * (16b Guard) the sources' PI is checked and the destination's generated,
+ * as plain reads and writes do (nvme_ns_plain_flags); other PI formats
+ * are NVME_ERR_UNSUPPORTED.  flags: NVME_IO_FUA, NVME_IO_LR.
  * On an error the commands before the failing one have copied their
  * blocks (the destination's first ones); the rest of it is unchanged
  * or, for the failing command, as the controller left it. */

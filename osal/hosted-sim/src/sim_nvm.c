@@ -505,6 +505,31 @@ static uint16_t dsm(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
+/* Copy's PRINFOR and PRINFOW moved to a Read's and Write's CDW12 bits
+ * (29:26), and its initial reference tag. */
+struct sim_copy_pi {
+    uint32_t r, w;
+    uint64_t ilbrt;
+};
+
+/* Each PRINFO as sim_pi_flags_check takes a Read's or a Write's: the
+ * sources' with their entries' EILBRT, the destination's with ILBRT. */
+static uint16_t copy_prinfo_check(const struct sim_ns *ns, const struct nvme_sqe *sqe,
+                                  const struct sim_copy_pi *cp, const struct nvme_copy_range *r,
+                                  unsigned nr, uint64_t dlba)
+{
+    struct nvme_sqe one = *sqe;
+    one.cdw12 = cp->w;
+    uint16_t sf = sim_pi_flags_check(ns, &one, dlba);
+    one.cdw12 = cp->r;
+    one.cdw3 = 0;
+    for (unsigned i = 0; i < nr && !sf; i++) {
+        one.cdw14 = r[i].eilbrt;
+        sf = sim_pi_flags_check(ns, &one, r[i].slba);
+    }
+    return sf;
+}
+
 /* Copy (NVM CS §3.3.1), descriptor format 0h only: NR + 1 32-byte Source
  * Range Entries through the PRPs, each range at most MSSRL blocks, at
  * most MSRC + 1 of them and MCL blocks in all (else Command Size Limit
@@ -550,6 +575,21 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_GEN(NVME_SC_LBA_RANGE);
     if (ns->zoned && (sf = sim_zns_write_check(sim, ns, dlba, (uint32_t)total)))
         return sf;
+    /* PRINFOR (CDW12 15:12) is the sources' PRINFO as a Read's, PRINFOW
+     * (29:26) the destination's as a Write's (NVM CS 1.0 §3.3.1), checked
+     * as those are, the reference tags from each entry's EILBRT and from
+     * ILBRT.  Descriptor format 0h is for 16b Guard PI only: else Invalid
+     * Format, as QEMU's nvme_copy answers; QEMU 7.2 also refuses two PRACT
+     * bits that differ. */
+    const struct sim_copy_pi cp = {(sqe->cdw12 >> 12 & 0xfu) << 26, sqe->cdw12 & 0xfu << 26,
+                                   sim_pi_ilbrt(ns, sqe)};
+    if (ns->pi_type && ns->pif != NVME_PIF_16B_GUARD)
+        return (uint16_t)(NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_FORMAT) |
+                          NVME_SF_DNR_BIT);
+    if (ns->pi_type && (cp.r & NVME_RW_PRACT) != (cp.w & NVME_RW_PRACT)) /* as QEMU 7.2 */
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    if ((sf = copy_prinfo_check(ns, sqe, &cp, r, nr, dlba)))
+        return sf;
     uint8_t *data = malloc((size_t)total * ns->lba_size);
     uint8_t *md = ns->ms ? malloc((size_t)total * ns->ms) : NULL;
     if (!data || (ns->ms && !md)) {
@@ -564,7 +604,19 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         else if (sim_ns_io(ns, r[i].slba, nlb, data + at * ns->lba_size, false) < 0 ||
                  (ns->ms && sim_ns_md_io(ns, r[i].slba, nlb, md + at * ns->ms, false) < 0))
             sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
+        for (uint32_t k = 0; !sf && ns->pi_type && cp.r != 0 && k < nlb; k++)
+            sf = pi_check(sim, ns, md + (at + k) * ns->ms, data + (at + k) * ns->lba_size,
+                          (uint64_t)r[i].eilbrt + k, cp.r);
         at += nlb;
+    }
+    for (uint64_t k = 0; !sf && ns->pi_type && k < total; k++) {
+        uint8_t *bmd = md + k * ns->ms, *bd = data + k * ns->lba_size;
+        if (cp.w & NVME_RW_PRACT) {
+            sim_pi_put(ns, bmd, bd, cp.ilbrt + k);
+            sim->st.pi_generated++;
+        } else {
+            sf = pi_check(sim, ns, bmd, bd, cp.ilbrt + k, cp.w);
+        }
     }
     if (!sf && (sim_ns_io(ns, dlba, (uint32_t)total, data, true) < 0 ||
                 (ns->ms && sim_ns_md_io(ns, dlba, (uint32_t)total, md, true) < 0)))
