@@ -438,6 +438,26 @@ static bool nvme_processing_paused(struct nvme_ctrl *ctrl, int *reset_why)
 
 static bool nvme_recovery_claim(struct nvme_ctrl *ctrl);
 
+/* An Abort that found the admin queue full (the queue holds, say,
+ * Aborts of this tick and AERs): its command is unmarked and late still,
+ * so that a later tick sends it, once a slot was reaped; a reset for want
+ * of a slot would end every command in flight for one that is slow. */
+static void nvme_abort_unmark(struct nvme_ctrl *ctrl, const struct nvme_abort_req *ab)
+{
+    struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, ab->sqid);
+    if (qp == NULL) /* a reset on another CPU has fewer queues now */
+        return;
+    nvme_lock(qp);
+    uint16_t i = nvme_cid_index(qp, ab->cid);
+    struct nvme_cmd_slot *s = i < qp->nslots ? &qp->slots[i] : NULL;
+    if (s != NULL && s->state == NVME_SLOT_ACTIVE && s->cid == ab->cid &&
+        (s->flags & NVME_SLOT_F_ABORTED)) {
+        s->flags &= (uint8_t)~NVME_SLOT_F_ABORTED;
+        nvme_slot_deadline(ctrl, s, 0); /* late at the next tick */
+    }
+    nvme_unlock(qp);
+}
+
 /* One tick's checks (nvme_recovery_check_at): CSTS, deadlines, Aborts;
  * a reset needed is left to the caller, in *reset_why. */
 static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
@@ -497,10 +517,16 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
         /* With the admin deadline, as Linux's: a lost Abort completion
          * would hold its ACL place for good, and a command late after it,
          * with no Abort to be had, would never end (rule 2). */
-        if (nvme_qpair_submit(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0,
-                              nvme_abort_done, ctrl) != NVME_OK) {
+        int sub = nvme_qpair_submit(&ctrl->admin, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, 0,
+                                    nvme_abort_done, ctrl);
+        if (sub != NVME_OK) {
             __atomic_fetch_sub(&ctrl->aborts_outstanding, 1u, __ATOMIC_RELAXED);
-            need_reset = true;
+            if (sub != NVME_ERR_BUSY) {
+                need_reset = true;
+                break;
+            }
+            for (unsigned j = i; j < nab; j++)
+                nvme_abort_unmark(ctrl, &ab[j]);
             break;
         }
         nvme_stat_inc(&ctrl->stats.aborts_sent);

@@ -383,6 +383,44 @@ static void given_completion_after_timeout_callback_still_runs_once(void **state
     fx_stop(&f);
 }
 
+/* Three reads late at once, with an admin queue of 4 entries (one AER,
+ * room for two more): the third Abort finds no slot.  It waits for a
+ * later tick (§5.1 puts no bound on when an Abort goes) instead of a
+ * reset that would end every command for want of an admin slot. */
+static void abort_finding_the_admin_queue_full_waits_for_a_slot_instead_of_resetting(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.admin_queue_entries = 4;
+    fx_start_captured(&f);
+    for (uint32_t i = 0; i < 3; i++)
+        seed_media(&f, 1, i, 1, 61 + i);
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, NVME_SIM_ANY_IO, NVME_CMD_READ, 60000 * MS, 3);
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    uint8_t *buf[3];
+    struct fx_rec r[3];
+    for (int i = 0; i < 3; i++) {
+        buf[i] = fx_xalloc(512);
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, (uint64_t)i, 1, buf[i], 0,
+                                        fx_rec_cb, &r[i]),
+                         0);
+    }
+    for (int i = 0; i < 3; i++)
+        fx_poll_until(&f, 1, &r[i], 10000 * MS);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0); /* aborted, then retried (§5.1) */
+        assert_pattern(buf[i], 512, (uint64_t)i, 61u + (uint32_t)i);
+        free(buf[i]);
+    }
+    assert_int_equal(nvme_sim_stats(f.sim)->resets, resets);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->aborts_sent, 3);
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    fx_stop(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Error statuses                                                      */
 /* ------------------------------------------------------------------ */
@@ -934,6 +972,7 @@ int main(void)
         cmocka_unit_test(given_dropped_completion_once_blocking_write_is_redone_after_reset),
         cmocka_unit_test(given_intx_a_timeout_reset_deletes_the_io_queues_first),
         cmocka_unit_test(given_completion_after_timeout_callback_still_runs_once),
+        cmocka_unit_test(abort_finding_the_admin_queue_full_waits_for_a_slot_instead_of_resetting),
         cmocka_unit_test(given_media_error_with_dnr_read_returns_status_without_retry),
         cmocka_unit_test(given_retryable_status_without_dnr_read_succeeds_after_retry),
         cmocka_unit_test(given_retryable_status_every_time_read_gives_up_after_few_tries),
