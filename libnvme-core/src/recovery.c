@@ -756,12 +756,16 @@ static int nvme_exec_once(struct nvme_qpair *qp, uint32_t epoch, const struct nv
 }
 
 /* Again on the calling CPU's queue when a reset dropped the queue of a
- * command to replay (nvme_qpair_dropped). */
+ * command to replay (nvme_qpair_dropped), except a zoned write (Write
+ * Zeroes, Copy: NO_RETRY on an I/O queue, nvm_cmds.c nvm_flags): whether
+ * it moved the write pointer is not known, as for a zoned Write (io.c
+ * nvme_rw_requeue), so it fails NVME_ERR_ABORTED. */
 int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
 {
     int rc = nvme_exec_once(qp, epoch, sqe, buf, len, dir, flags, dw0);
-    for (unsigned n = 0; rc == NVME_ERR_REQUEUE && n < NVME_REQUEUES; n++) {
+    for (unsigned n = 0;
+         rc == NVME_ERR_REQUEUE && n < NVME_REQUEUES && !(flags & NVME_CMD_NO_RETRY); n++) {
         qp = nvme_io_qpair_get(qp->ctrl, NVME_QID_CPU);
         if (qp == NULL)
             break;

@@ -535,6 +535,49 @@ static void a_zoned_write_whose_queue_a_reset_took_away_fails_aborted(void **sta
     free(back);
 }
 
+/* The same for Write Zeroes and Copy, which move the write pointer as a
+ * Write does (recovery.c nvme_exec_epoch): NVME_ERR_ABORTED, sent once,
+ * the write pointer where it was; on a conventional namespace each goes
+ * again on the queue the CPU has now. */
+static void a_zoned_write_zeroes_or_copy_whose_queue_a_reset_took_away_fails_aborted(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.opts.io_queues = 4;
+    f.opts.cpus = 4;
+    fx_create(&f);
+    f.osal.cpu_id = cpu3;
+    assert_int_equal(fx_init(&f), 0);
+    for (int copy = 0; copy < 2; copy++) {
+        uint8_t opc = copy ? NVME_CMD_COPY : NVME_CMD_WRITE_ZEROES;
+        for (uint32_t nsid = 1; nsid <= 2; nsid++) {
+            nvme_sim_grant_io_queues(f.sim, 4);
+            assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+            assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
+            fx_inject(&f, NVME_SIM_FAULT_CFS, 4, opc, 0, 1);
+            nvme_sim_grant_io_queues(f.sim, 1);
+            uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+            const struct nvme_copy_src src = {nsid == 1 ? 4 * ZS : 16, 4};
+            int rc = copy ? nvme_copy(f.ctrl, nsid, 0, &src, 1, 0)
+                          : nvme_write_zeroes(f.ctrl, nsid, 0, 8, 0);
+            assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 1);
+            if (nsid == 2) { /* conventional: sent again */
+                assert_int_equal(rc, 0);
+                assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds + 2);
+                continue;
+            }
+            assert_int_equal(rc, NVME_ERR_ABORTED);
+            assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds + 1); /* not sent again */
+            uint8_t st;
+            uint64_t wp;
+            assert_int_equal(nvme_sim_zone(f.sim, 1, 0, &st, &wp), 0);
+            assert_int_equal(wp, 0); /* the CFS came before it ran */
+        }
+    }
+    fx_stop(&f);
+}
+
 /* Zone Append on zoned namespaces with protection information (PI-only
  * format, PRACT): Type 1 needs PIREMAP, or the controller refuses the
  * append with Invalid Protection Information (QEMU 7.2 does; ZNS 1.1
@@ -1357,6 +1400,7 @@ int main(void)
         cmocka_unit_test(a_new_zone_size_is_a_change_of_the_namespace),
         cmocka_unit_test(a_zone_report_in_flight_at_a_reset_that_lowers_mdts_is_sized_again),
         cmocka_unit_test(a_zoned_write_whose_queue_a_reset_took_away_fails_aborted),
+        cmocka_unit_test(a_zoned_write_zeroes_or_copy_whose_queue_a_reset_took_away_fails_aborted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
