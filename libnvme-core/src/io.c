@@ -428,11 +428,11 @@ static bool nvme_flush_broadcast(const struct nvme_ctrl *ctrl)
 /* A namespace whose format the core cannot read or write with (status
  * NVME_ERR_PROTO or NVME_ERR_UNSUPPORTED, after a Format say) is still
  * active, and its volatile write cache may hold writes acknowledged
- * before: Flush depends on no LBA format (§6.8), so nvme_flush of every
- * namespace flushes it too (`unusable_ok`).  Inactive ones (NOENT) have
- * nothing to flush; frozen ones (BUSY) answer BUSY. */
+ * before: Flush depends on no LBA format (§6.8), so it is flushed too.
+ * Inactive ones (NOENT) have nothing to flush; frozen ones (BUSY) answer
+ * BUSY. */
 static int nvme_flush_submit(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsigned flags,
-                             nvme_cmd_cb cb, void *arg, bool unusable_ok, struct nvme_qpair **used)
+                             nvme_cmd_cb cb, void *arg, struct nvme_qpair **used)
 {
     if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
@@ -441,7 +441,7 @@ static int nvme_flush_submit(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid
         if (ns == NULL)
             return NVME_ERR_NOENT;
         int st = NVME_READ_ONCE(ns->status);
-        if (st != NVME_OK && (!unusable_ok || st == NVME_ERR_NOENT || st == NVME_ERR_BUSY))
+        if (st == NVME_ERR_NOENT || st == NVME_ERR_BUSY)
             return st;
     } else if (!nvme_flush_broadcast(ctrl)) {
         return NVME_ERR_UNSUPPORTED; /* nvme_flush goes namespace by namespace */
@@ -465,7 +465,7 @@ int nvme_submit_flush(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid, unsig
     if (ctrl == NULL || (flags & ~NVME_SUBMIT_NO_DOORBELL) != 0)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    int rc = nvme_flush_submit(ctrl, qid, nsid, flags, cb, arg, false, NULL);
+    int rc = nvme_flush_submit(ctrl, qid, nsid, flags, cb, arg, NULL);
     return rc == NVME_ERR_REQUEUE ? NVME_ERR_STATE : rc; /* its queue dropped: resubmit */
 }
 
@@ -710,7 +710,7 @@ static bool nvme_flush_ns_busy(struct nvme_ctrl *ctrl, uint32_t nsid)
 }
 
 /* One Flush, waited for (nvme_flush). */
-static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_ok)
+static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
     int rc = NVME_OK;
     /* Its queue gone at a reset (NVME_ERR_REQUEUE): again, on this CPU's
@@ -721,15 +721,14 @@ static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_o
     for (unsigned requeues = 0; requeues <= NVME_REQUEUES; requeues++) {
         struct nvme_waiter w = {ctrl, 1, 0, 0};
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU), *used = NULL;
-        rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w,
-                               unusable_ok, &used);
+        rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w, &used);
         for (unsigned spent = 0, busy = 0; nvme_reset_waited(ctrl, &rc, &spent) ||
                                            (used != NULL && !nvme_flush_ns_busy(ctrl, nsid) &&
                                             nvme_busy_waited(used, &rc, &busy));) {
             qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU);
             used = NULL;
             rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w,
-                                   unusable_ok, &used);
+                                   &used);
         }
         if (rc == NVME_OK)
             rc = nvme_wait(used, &w);
@@ -741,9 +740,9 @@ static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid, bool unusable_o
 
 /* Flush (§6.8): commits the volatile write cache for the namespace;
  * NVME_NSID_ALL: for every namespace, in one command where the controller
- * takes NSID FFFFFFFFh, else one per active namespace, unusable ones
- * included (nvme_flush_submit; the first error returned, the others
- * flushed all the same; a frozen one says BUSY). */
+ * takes NSID FFFFFFFFh, else one per active namespace (nvme_flush_submit;
+ * the first error returned, the others flushed all the same; a frozen one
+ * says BUSY). */
 int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
     if (ctrl == NULL)
@@ -756,7 +755,7 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
             const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
             if (ns == NULL)
                 continue;
-            int r = nvme_flush_one(ctrl, ns->nsid, true);
+            int r = nvme_flush_one(ctrl, ns->nsid);
             if (r == NVME_ERR_NOENT) /* detached meanwhile: inactive, nothing to flush */
                 continue;
             if (r != NVME_OK && rc == NVME_OK)
@@ -764,5 +763,5 @@ int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid)
         }
         return rc;
     }
-    return nvme_flush_one(ctrl, nsid, false);
+    return nvme_flush_one(ctrl, nsid);
 }

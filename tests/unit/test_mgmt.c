@@ -838,8 +838,9 @@ static void flush_of_a_namespace_a_failed_rescan_left_busy_answers_at_once(void 
  * the same) is still active, and the writes acknowledged on it before may
  * sit in its volatile write cache: a Flush of every namespace, namespace
  * by namespace where NSID FFFFFFFFh is refused, flushes it too (§6.8: a
- * Flush depends on no LBA format).  Before: it was skipped, returning 0
- * with its writes never committed.  Frozen, it still answers BUSY. */
+ * Flush depends on no LBA format), and so does a Flush of it alone.
+ * Before: it was skipped, returning 0 with its writes never committed.
+ * Frozen, it still answers BUSY. */
 static void flush_of_every_namespace_includes_the_unusable_ones(void **state)
 {
     (void)state;
@@ -858,20 +859,27 @@ static void flush_of_every_namespace_includes_the_unusable_ones(void **state)
     assert_int_equal(nvme_sim_ns_corrupt(f.sim, 2, NVME_SIM_CORRUPT_LBADS, 200), 0);
     assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
     assert_int_equal(nvme_ns_find(f.ctrl, 2)->status, NVME_ERR_PROTO);
-    assert_int_equal(nvme_flush(f.ctrl, 2), NVME_ERR_PROTO); /* one namespace: refused as I/O */
 
     /* Frozen: BUSY, nothing sent, the unusable one included. */
     assert_int_equal(nvme_ns_freeze(f.ctrl), 0);
     uint64_t before = nvme_sim_stats(f.sim)->flushes;
     assert_int_equal(nvme_flush(f.ctrl, NVME_NSID_ALL), NVME_ERR_BUSY);
+    assert_int_equal(nvme_flush(f.ctrl, 2), NVME_ERR_BUSY);
     assert_int_equal(nvme_sim_stats(f.sim)->flushes, before);
     assert_int_equal(nvme_sim_ns_unflushed(f.sim, 2), 1);
     nvme_sim_ns_corrupt(f.sim, 2, NVME_SIM_CORRUPT_LBADS, 200);
     assert_int_equal(nvme_ns_thaw(f.ctrl), 0);
     assert_int_equal(nvme_ns_find(f.ctrl, 2)->status, NVME_ERR_PROTO);
 
+    assert_int_equal(nvme_flush(f.ctrl, 2), 0); /* it alone */
+    assert_int_equal(nvme_sim_stats(f.sim)->flushes, before + 1);
+    assert_int_equal(nvme_sim_ns_unflushed(f.sim, 2), 0);
+    assert_int_equal(nvme_sim_ns_unflushed(f.sim, 1), 1);
+    assert_int_equal(nvme_write(f.ctrl, 2, 0, 8, b), NVME_ERR_PROTO); /* no I/O */
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+
     assert_int_equal(nvme_flush(f.ctrl, NVME_NSID_ALL), 0);
-    assert_int_equal(nvme_sim_stats(f.sim)->flushes, before + 2);
+    assert_int_equal(nvme_sim_stats(f.sim)->flushes, before + 3);
     assert_int_equal(nvme_sim_ns_unflushed(f.sim, 1), 0);
     assert_int_equal(nvme_sim_ns_unflushed(f.sim, 2), 0);
     free(b);

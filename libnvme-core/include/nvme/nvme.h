@@ -528,12 +528,13 @@ int nvme_ns_set_read_only(struct nvme_ctrl *ctrl, uint32_t nsid, bool ro);
 int nvme_read(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf);
 int nvme_write(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                const void *buf);
-/* nsid NVME_NSID_ALL: every namespace (one Flush of NSID FFFFFFFFh where
- * Identify Controller VWC bits 2:1 are 11b, else one per active namespace,
- * those unusable for read and write included: a Flush needs no LBA format
- * and their cache may hold earlier writes; nvme_submit_flush then says
- * NVME_ERR_UNSUPPORTED).  NVME_ERR_BUSY while a Format or Sanitize holds
- * the namespaces frozen. */
+/* One active namespace, or NVME_NSID_ALL: every namespace (one Flush of
+ * NSID FFFFFFFFh where Identify Controller VWC bits 2:1 are 11b, else one
+ * per active namespace; nvme_submit_flush then says NVME_ERR_UNSUPPORTED).
+ * Namespaces unusable for read and write (nvme_ns_info.status) are flushed
+ * too, by either: a Flush needs no LBA format (§6.8) and their cache may
+ * hold earlier writes.  NVME_ERR_BUSY while a Format or Sanitize holds the
+ * namespaces frozen. */
 int nvme_flush(struct nvme_ctrl *ctrl, uint32_t nsid);
 
 /* The I/O queue of the calling CPU (OSAL cpu_id(), CPU 0 without it). */
