@@ -554,21 +554,23 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
 /* Copy (NVM CS §3.2.2): source ranges to consecutive destination blocks */
 /* ------------------------------------------------------------------ */
 
-/* Fills `e` with the next source range entries (format 0h, NVM CS 1.0
- * Figure 34) from src[*i] on, *off blocks of it already taken: at most
- * `max` entries, `range` blocks each and `limit` in all (the namespace's copy_max_range
- * and copy_max_blocks as nvme_copy read them once: a rescan updates the
+/* Fills `page` with the next source range entries, `esize` bytes each
+ * (descriptor format 0h: 32, 1h: 40; both have SLBA at byte 8 and NLB at
+ * byte 16, NVM CS 1.0 §3.2.2, and the rest left 0), from src[*i] on,
+ * *off blocks of it already taken: at most `max` entries, `range` blocks
+ * each and `limit` in all (the namespace's copy_max_range and
+ * copy_max_blocks as nvme_copy read them once: a rescan updates the
  * namespace in place, and a 0 there would name NLB FFFFh and never move
  * on); on a zoned `ns`, none across a zone boundary.  Returns how many;
  * *blocks how many blocks they name. */
 static unsigned nvm_copy_entries(const struct nvme_ns_info *ns, uint32_t range, uint32_t limit,
                                  const struct nvme_copy_src *src, unsigned nr, unsigned *i,
-                                 uint32_t *off, struct nvme_copy_range *e, unsigned max,
+                                 uint32_t *off, uint8_t *page, uint32_t esize, unsigned max,
                                  uint32_t *blocks)
 {
     unsigned n = 0;
     *blocks = 0;
-    nvme_memzero(e, (size_t)max * sizeof(*e));
+    nvme_memzero(page, (size_t)max * esize);
     while (*i < nr && n < max && *blocks < limit) {
         uint32_t piece = src[*i].count - *off;
         if (piece > range)
@@ -579,10 +581,10 @@ static unsigned nvm_copy_entries(const struct nvme_ns_info *ns, uint32_t range, 
          * bit 0; QEMU's nvme_copy checks each range so). */
         if (ns->zone_size != 0 && piece > nvme_zone_left(ns, src[*i].lba + *off))
             piece = (uint32_t)nvme_zone_left(ns, src[*i].lba + *off);
-        e[n].slba = src[*i].lba + *off;
-        e[n].nlb = (uint16_t)(piece - 1u);
-        if (ns->pi_type == 1u || ns->pi_type == 2u) /* the source's tags, as a Read's */
-            e[n].eilbrt = (uint32_t)e[n].slba;
+        /* (entries of 8-byte multiples: the fields are aligned) */
+        struct nvme_copy_range *e = (struct nvme_copy_range *)(void *)(page + n * esize);
+        e->slba = src[*i].lba + *off;
+        e->nlb = (uint16_t)(piece - 1u);
         n++;
         *blocks += piece;
         *off += piece;
@@ -597,14 +599,16 @@ static unsigned nvm_copy_entries(const struct nvme_ns_info *ns, uint32_t range, 
 /* Copy's PRINFO (NVM CS 1.0 §3.3.1, CDW12: PRINFOR 15:12, PRINFOW 29:26).
  * Metadata moves with its blocks inside the controller, so a format with
  * metadata but no PI needs nothing.  A PI-only format (ms = pi_size) gets
- * what plain I/O gets (nvme_ns_plain_flags): the sources' PI checked as a
- * Read checks it (guard, and the reference tags of Types 1 and 2 from
- * each entry's EILBRT), the destination's generated (PRACT) with its own
- * reference tags, since a Type 1 tag is its LBA's and a copied one would
- * fail every later check.  PRINFOR takes the same bits: QEMU 7.2 refuses
- * a Copy whose two PRACT bits differ (Invalid Field).  Descriptor format
- * 0h carries 32-bit tags: 16b Guard only (the 64b Guard's 48-bit tags
- * need format 1h). */
+ * what plain I/O gets (nvme_ns_plain_flags): the destination's PI
+ * generated (PRACT) with its own reference tags, since a Type 1 tag is
+ * its LBA's and a copied one would fail every later check, and the
+ * sources' guard checked as a Read checks it.  Not their reference tags:
+ * those would be checked against each entry's EILBRT, whose byte order
+ * implementations disagree on (QEMU 7.2 reads format 0h's little endian
+ * and 1h's big endian; libnvme changed both more than once, nvme-cli
+ * issue 2975), so a controller reading it the other way would fail every
+ * Copy.  PRINFOR's PRACT is PRINFOW's: QEMU 7.2 refuses a Copy whose two
+ * PRACT bits differ (Invalid Field). */
 static int nvm_copy_prinfo(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint32_t *prinfo)
 {
     *prinfo = 0;
@@ -613,10 +617,8 @@ static int nvm_copy_prinfo(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns
     unsigned pi = nvme_ns_plain_flags(ns);
     if (pi == 0)
         return nvm_unsupported(ctrl, ns->nsid, "Copy", "PI with other metadata");
-    if (ns->pif != NVME_PIF_16B_GUARD)
-        return nvm_unsupported(ctrl, ns->nsid, "Copy", "PI with a 32b or 64b Guard");
-    uint32_t w = nvm_cdw12_flags(pi); /* PRINFOW: bits 29:26 */
-    *prinfo = w | w >> 14;            /* PRINFOR: bits 15:12 */
+    uint32_t w = nvm_cdw12_flags(pi);                                         /* PRINFOW: 29:26 */
+    *prinfo = w | nvm_cdw12_flags(NVME_IO_PRACT | NVME_IO_PRCHK_GUARD) >> 14; /* PRINFOR: 15:12 */
     return NVME_OK;
 }
 
@@ -651,10 +653,18 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
     }
     if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_COPY))
         return nvm_unsupported(ctrl, nsid, "Copy", "ONCS bit 8 clear");
-    /* OCFS came after Copy itself: 0 is read as format 0h only. */
+    /* Descriptor format 1h for the 64b Guard PI formats, 0h for the
+     * others (NVM CS 1.0 §3.2.2: else Invalid Format).  OCFS came after
+     * Copy itself: 0 is read as format 0h only. */
+    bool f1 = ns->pi_size != 0 && ns->pif == NVME_PIF_64B_GUARD;
     uint16_t ocfs = NVME_READ_ONCE(ctrl->ocfs);
-    if (ocfs != 0 && !(ocfs & NVME_OCFS_FORMAT0))
+    if (f1 && !(ocfs & NVME_OCFS_FORMAT1))
+        return nvm_unsupported(ctrl, nsid, "Copy",
+                               "64b Guard PI: OCFS has no descriptor format 1h");
+    if (!f1 && ocfs != 0 && !(ocfs & NVME_OCFS_FORMAT0))
         return nvm_unsupported(ctrl, nsid, "Copy", "OCFS: no descriptor format 0h");
+    const uint32_t esize = f1 ? (uint32_t)sizeof(struct nvme_copy_range_f1)
+                              : (uint32_t)sizeof(struct nvme_copy_range);
     uint32_t prinfo;
     if ((rc = nvm_copy_prinfo(ctrl, ns, &prinfo)) != NVME_OK)
         return rc;
@@ -668,11 +678,13 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
 
     /* One page of entries per command, at most MSRC + 1 of them. */
     const struct nvme_osal *o = &ctrl->osal;
-    unsigned max = ctrl->page_size / (uint32_t)sizeof(struct nvme_copy_range);
+    /* (each a division by a constant: no libgcc helper on 32-bit ARM) */
+    unsigned max = f1 ? ctrl->page_size / (uint32_t)sizeof(struct nvme_copy_range_f1)
+                      : ctrl->page_size / (uint32_t)sizeof(struct nvme_copy_range);
     if (max > ranges)
         max = ranges;
     uint64_t bus;
-    struct nvme_copy_range *e = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &bus);
+    uint8_t *e = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &bus);
     if (e == NULL)
         return NVME_ERR_NOMEM;
     unsigned i = 0;
@@ -684,14 +696,14 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
         uint32_t most = limit;
         if (ns->zone_size != 0 && nvme_zone_left(ns, dlba) < most)
             most = (uint32_t)nvme_zone_left(ns, dlba);
-        unsigned n = nvm_copy_entries(ns, range, most, src, nr, &i, &off, e, max, &blocks);
-        uint32_t len = n * (uint32_t)sizeof(*e);
+        unsigned n = nvm_copy_entries(ns, range, most, src, nr, &i, &off, e, esize, max, &blocks);
+        uint32_t len = n * esize;
         nvme_dma_sync(ctrl, e, len, NVME_DMA_TO_DEVICE);
         struct nvme_sqe sqe;
         nvme_sqe_init(&sqe, NVME_CMD_COPY, nsid);
         sqe.cdw10 = (uint32_t)dlba;
         sqe.cdw11 = (uint32_t)(dlba >> 32);
-        sqe.cdw12 = (n - 1u) | nvm_cdw12_flags(flags); /* descriptor format 0h (11:8) */
+        sqe.cdw12 = (n - 1u) | (f1 ? 1u << NVME_COPY_FORMAT_SHIFT : 0u) | nvm_cdw12_flags(flags);
         if (prinfo != 0)
             nvme_pi_fields(ns, &sqe, prinfo); /* ILBRT: the destination's first LBA */
         /* Replayed after a reset like a write: the sources are not the

@@ -1497,7 +1497,10 @@ def configs_pi_checked(w):
     # Write Zeroes takes PRACT, not PRCHK (Invalid Protection Information);
     # nvme_write_zeroes sends PRACT alone and the blocks read back checked.
     wz = "io-passthru -O 8 -n 3 -4 200 -6 %d -8 200" % ((1 << 29) | (1 << 28))
-    c = w.boot(specs, ["wpat 1 0 64 41", "rpat 1 0 64 41", "wpat 2 3 16 42", "rpat 2 3 16 42",
+    # Copy on the 64b Guard Type 1 format: descriptor format 1h (QEMU 7.2
+    # refuses 0h there, Invalid Format), the destination's PI generated.
+    c = w.boot(specs, ["wpat 1 0 64 41", "rpat 1 0 64 41", "copy -n 1 -d 1000 -s 0 -b 64",
+                       "read -n 1 -s 1005 -c 2", "wpat 2 3 16 42", "rpat 2 3 16 42",
                        "wpat 3 0 64 43", "rpat 3 0 64 43", "wpat 3 100 1 44", "!" + za,
                        "zone-append -n 4 -s 0 -c 8 -p 0x12", "!" + wz, "write-zeroes -n 3 -s 200 -c 4",
                        "read -n 3 -s 200 -c 4", "!compare -n 3 -s 0 -c 1 -p 0xa5",
@@ -1525,12 +1528,21 @@ def configs_pi_checked(w):
     c.has(r"^harness: 'read -n 1 -s 300 -c 1' failed as expected: \d+ \(End-to-end Guard Check Error\)",
           "QEMU 7.2: 64b Guard 512-byte blocks zeroed by Write Zeroes fail their guard (README)")
     pat_check_image(c, imgs[0], 41, 0, 64, 512, "64b Guard")
+    c.ok("NVMe Copy: success" in c.section("copy -n 1 -d 1000 -s 0 -b 64") and
+         read_at(imgs[0], 1000 * 512, 64 * 512) == read_at(imgs[0], 0, 64 * 512),
+         "64b Guard Copy (descriptor format 1h): the image holds LBA 0..63 at LBA 1000")
+    c.has(r"^nvme0n1: read 2 block\(s\) at LBA 1005 ",
+          "the 64b Guard copy reads back with the PI checked (guard, reference tag 1005)")
     # QEMU keeps the metadata after the data: NSZE = size / (lbs + ms).
     moff = (16 * MiB // (512 + 16)) * 512
     pi = read_at(imgs[0], moff + 5 * 16, 16)
     c.ok(int.from_bytes(pi[10:16], "big") == 5 and
          int.from_bytes(pi[0:8], "big") == crc64_nvme(pat_block(41, 5, 512)),
          "64b Guard: block 5's PI holds the CRC-64 of its data and reference tag 5 (%s)" % pi.hex())
+    pi = read_at(imgs[0], moff + 1005 * 16, 16)
+    c.ok(int.from_bytes(pi[10:16], "big") == 1005 and
+         int.from_bytes(pi[0:8], "big") == crc64_nvme(pat_block(41, 5, 512)),
+         "64b Guard Copy: block 5's copy at 1005 has its guard and reference tag 1005 (%s)" % pi.hex())
     c_all.failures += c.failures
     for path, off in ((imgs[0], 5 * 512 + 9), (imgs[1], 7 * 4096 + 100), (imgs[1], 12 * 4096 + 5),
                       (imgs[2], 9 * 512)):

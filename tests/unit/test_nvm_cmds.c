@@ -719,17 +719,22 @@ static void copy_refuses_what_it_cannot_send(void **state)
     assert_int_equal(nvme_copy(f.ctrl, 1, 500, r, 2, 0), NVME_ERR_UNSUPPORTED);
     assert_int_equal(nvme_sim_stats(f.sim)->copies, 0);
     fx_stop(&f);
-    /* PI formats descriptor format 0h cannot carry, or whose other
-     * metadata bytes a generated PI would sit beside: nothing sent. */
+    /* PI formats whose other metadata bytes a generated PI would sit
+     * beside, or a 64b Guard one on a controller without descriptor
+     * format 1h (OCFS bit 1): nothing sent. */
     const struct {
         uint16_t ms;
         uint8_t pif;
+        bool f0only;
         const char *why;
-    } pi[2] = {{16, NVME_PIF_16B_GUARD, "Copy not supported (PI with other metadata)"},
-               {16, NVME_PIF_64B_GUARD, "Copy not supported (PI with a 32b or 64b Guard)"}};
-    for (unsigned i = 0; i < 2; i++) {
+    } pi[3] = {{16, NVME_PIF_16B_GUARD, false, "Copy not supported (PI with other metadata)"},
+               {32, NVME_PIF_64B_GUARD, false, "Copy not supported (PI with other metadata)"},
+               {16, NVME_PIF_64B_GUARD, true,
+                "Copy not supported (64b Guard PI: OCFS has no descriptor format 1h)"}};
+    for (unsigned i = 0; i < 3; i++) {
         fx_config(&f);
         f.cfg.elbas = true; /* the PI's format in Identify CNS 05h */
+        f.cfg.copy_format0_only = pi[i].f0only;
         f.ns[0].ms = pi[i].ms;
         f.ns[0].pi_type = 1;
         f.ns[0].pif = pi[i].pif;
@@ -769,59 +774,67 @@ static void copy_moves_metadata_with_its_blocks(void **state)
     fx_stop(&f);
 }
 
-/* A PI-only format (Type 1, 16b Guard): the sources' PI is checked as a
- * Read checks it (PRINFOR: guard, reference tags from each entry's
- * EILBRT) and the destination's generated (PRINFOW: PRACT, ILBRT the
+/* A PI-only format (Type 1; 16b Guard with descriptor format 0h, 64b
+ * Guard with 1h): the sources' guard is checked as a Read checks it
+ * (PRINFOR), the destination's PI generated (PRINFOW: PRACT, ILBRT the
  * destination's LBA), so the copy reads back with every check on.  A PI
  * copied as it was would carry the sources' reference tags:
  * sim_copy_keeps_the_pi_without_pract shows that read failing. */
 static void copy_on_a_pi_format_checks_sources_and_generates_the_destination_pi(void **state)
 {
     (void)state;
-    struct fx f;
-    fx_config(&f);
-    f.ns[0].ms = 8;
-    f.ns[0].pi_type = 1;
-    fx_start(&f);
-    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
-    uint8_t *b = abuf(8 * 512), *rd = abuf(8 * 512);
-    fx_pattern(b, 8 * 512, 11);
-    assert_int_equal(nvme_write(f.ctrl, 1, 100, 8, b), 0);
-    uint64_t gen = st->pi_generated, chk = st->pi_checked;
-    const struct nvme_copy_src r[2] = {{104, 4}, {100, 4}};
-    assert_int_equal(nvme_copy(f.ctrl, 1, 2000, r, 2, 0), 0);
-    assert_int_equal(st->pi_generated - gen, 8);
-    assert_int_equal(st->pi_checked - chk, 8);
-    uint8_t pi[8];
-    assert_int_equal(nvme_sim_ns_md(f.sim, 1, 2005, pi), 0); /* LBA 101's block */
-    assert_int_equal(((uint32_t)pi[4] << 24) | (pi[5] << 16) | (pi[6] << 8) | pi[7], 2005);
-    assert_int_equal(nvme_read(f.ctrl, 1, 2000, 8, rd), 0); /* PRCHK guard and reference tag */
-    assert_memory_equal(rd, b + 4 * 512, 4 * 512);
-    assert_memory_equal(rd + 4 * 512, b, 4 * 512);
+    for (int g64 = 0; g64 < 2; g64++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.elbas = g64 != 0;
+        f.ns[0].ms = g64 ? 16 : 8;
+        f.ns[0].pi_type = 1;
+        f.ns[0].pif = g64 ? NVME_PIF_64B_GUARD : NVME_PIF_16B_GUARD;
+        fx_start(&f);
+        const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+        uint8_t *b = abuf(8 * 512), *rd = abuf(8 * 512);
+        fx_pattern(b, 8 * 512, 11);
+        assert_int_equal(nvme_write(f.ctrl, 1, 100, 8, b), 0);
+        uint64_t gen = st->pi_generated, chk = st->pi_checked;
+        const struct nvme_copy_src r[2] = {{104, 4}, {100, 4}};
+        assert_int_equal(nvme_copy(f.ctrl, 1, 2000, r, 2, 0), 0);
+        assert_int_equal(st->pi_generated - gen, 8);
+        assert_int_equal(st->pi_checked - chk, 8);
+        uint8_t pi[16];
+        assert_int_equal(nvme_sim_ns_md(f.sim, 1, 2005, pi), 0); /* LBA 101's block */
+        uint64_t ref = 0; /* big endian: 32 bits at byte 4, or 48 at byte 10 */
+        for (unsigned i = g64 ? 10u : 4u; i < (g64 ? 16u : 8u); i++)
+            ref = ref << 8 | pi[i];
+        assert_int_equal(ref, 2005);
+        assert_int_equal(nvme_read(f.ctrl, 1, 2000, 8, rd), 0); /* PRCHK guard, reference tag */
+        assert_memory_equal(rd, b + 4 * 512, 4 * 512);
+        assert_memory_equal(rd + 4 * 512, b, 4 * 512);
 
-    /* A source block whose data no longer match its PI: End-to-end Guard
-     * Check Error, and nothing written at the destination. */
-    uint8_t junk[512];
-    memset(junk, 0x5a, sizeof(junk));
-    assert_int_equal(nvme_sim_ns_write(f.sim, 1, 102, 1, junk), 0);
-    uint64_t copies = st->copies;
-    int rc = nvme_copy(f.ctrl, 1, 3000, r, 2, 0);
-    assert_true(rc > 0);
-    assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Guard Check Error");
-    assert_int_equal(st->copies, copies);
-    assert_int_equal(nvme_sim_ns_md(f.sim, 1, 3006, pi), 0);
-    for (unsigned i = 0; i < 8; i++)
-        assert_int_equal(pi[i], 0);
-    free(b);
-    free(rd);
-    fx_stop(&f);
+        /* A source block whose data no longer match its PI: End-to-end
+         * Guard Check Error, and nothing written at the destination. */
+        uint8_t junk[512];
+        memset(junk, 0x5a, sizeof(junk));
+        assert_int_equal(nvme_sim_ns_write(f.sim, 1, 102, 1, junk), 0);
+        uint64_t copies = st->copies;
+        int rc = nvme_copy(f.ctrl, 1, 3000, r, 2, 0);
+        assert_true(rc > 0);
+        assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Guard Check Error");
+        assert_int_equal(st->copies, copies);
+        assert_int_equal(nvme_sim_ns_md(f.sim, 1, 3006, pi), 0);
+        for (unsigned i = 0; i < f.ns[0].ms; i++)
+            assert_int_equal(pi[i], 0);
+        free(b);
+        free(rd);
+        fx_stop(&f);
+    }
 }
 
 /* The simulator's Copy as QEMU's: without PRINFOW's PRACT the sources'
  * PI is copied as it is, reference tags included, so on Type 1 a read of
  * the destination with its reference tag checked fails; PRINFOR's and
  * PRINFOW's PRACT differing is Invalid Field; descriptor format 0h on a
- * 64b Guard namespace is Invalid Format. */
+ * 64b Guard namespace, or 1h on a 16b Guard one, is Invalid Format;
+ * format 1h's EILBRT is read as QEMU reads it. */
 static void sim_copy_keeps_the_pi_without_pract(void **state)
 {
     (void)state;
@@ -854,6 +867,10 @@ static void sim_copy_keeps_the_pi_without_pract(void **state)
     sqe.cdw12 = NVME_RW_PRACT; /* PRINFOW's PRACT alone: QEMU 7.2 refuses it */
     rc = nvme_io_passthru(f.ctrl, &sqe, e, 32, NVME_DMA_TO_DEVICE, NULL);
     assert_int_equal(rc, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT);
+    sqe.cdw12 = 1u << NVME_COPY_FORMAT_SHIFT; /* format 1h on a 16b Guard format */
+    rc = nvme_io_passthru(f.ctrl, &sqe, e, 40, NVME_DMA_TO_DEVICE, NULL);
+    assert_int_equal(rc,
+                     NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_FORMAT) | NVME_SF_DNR_BIT);
     fx_stop(&f);
 
     fx_config(&f);
@@ -866,6 +883,25 @@ static void sim_copy_keeps_the_pi_without_pract(void **state)
     rc = nvme_io_passthru(f.ctrl, &sqe, e, 32, NVME_DMA_TO_DEVICE, NULL);
     assert_int_equal(rc,
                      NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_FORMAT) | NVME_SF_DNR_BIT);
+    /* Format 1h: each source's reference tags checked against its EILBRT,
+     * the low 48 bits of bytes 35:26 taken big endian, as QEMU 7.2 reads
+     * them (PRINFOR: PRACT, PRCHK reference tag; PRINFOW: PRACT). */
+    assert_int_equal(nvme_write(f.ctrl, 1, 100, 2, b), 0);
+    struct nvme_copy_range_f1 *e1 = abuf(4096);
+    memset(e1, 0, 4096);
+    e1[0].slba = 100;
+    e1[0].nlb = 1;
+    e1[0].elbt[9] = 100;
+    sqe.cdw12 = 1u << NVME_COPY_FORMAT_SHIFT | NVME_RW_PRACT |
+                (NVME_RW_PRACT | NVME_RW_PRCHK_REF) >> 14;
+    sqe.cdw14 = 700;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, e1, 40, NVME_DMA_TO_DEVICE, NULL), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 700, 2, rd), 0);
+    assert_memory_equal(rd, b, 2 * 512);
+    e1[0].elbt[9] = 99; /* Type 1: EILBRT is not the SLBA (QEMU's nvme_check_prinfo) */
+    rc = nvme_io_passthru(f.ctrl, &sqe, e1, 40, NVME_DMA_TO_DEVICE, NULL);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Protection Information");
+    free(e1);
     free(e);
     free(b);
     free(rd);

@@ -824,7 +824,8 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
  * 1.0 Figure 23, so the PI would come from the caller). */
 int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                  const void *buf);
-/* Copy (ONCS bit 8, NVM CS §3.2.2, descriptor format 0h): the blocks of
+/* Copy (ONCS bit 8, NVM CS §3.2.2; descriptor format 0h, or 1h on 64b
+ * Guard PI formats where OCFS bit 1 offers it): the blocks of
  * the `nr` source ranges, in order, to consecutive blocks from `dlba`, in
  * the same namespace, without moving them through host memory.  Sent as
  * as many commands as the namespace's limits need (copy_max_range,
@@ -833,9 +834,11 @@ int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t c
  * each with the next destination blocks.  A source range overlapping
  * the destination is NVME_ERR_INVAL (the split would read blocks already
  * copied over).  Metadata moves with its blocks; on a PI-only format
- * (16b Guard) the sources' PI is checked and the destination's generated,
- * as plain reads and writes do (nvme_ns_plain_flags); other PI formats
- * are NVME_ERR_UNSUPPORTED.  flags: NVME_IO_FUA, NVME_IO_LR.
+ * (16b or 64b Guard) the sources' guard is checked and the destination's
+ * PI generated, as plain reads and writes do (nvme_ns_plain_flags; not
+ * the sources' reference tags, whose byte order in the entries
+ * implementations disagree on); PI with other metadata is
+ * NVME_ERR_UNSUPPORTED.  flags: NVME_IO_FUA, NVME_IO_LR.
  * On an error the commands before the failing one have copied their
  * blocks (the destination's first ones); the rest of it is unchanged
  * or, for the failing command, as the controller left it. */

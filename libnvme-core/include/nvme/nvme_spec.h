@@ -654,8 +654,9 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 #define NVME_ONCS_TIMESTAMP (1u << 6)
 #define NVME_ONCS_VERIFY (1u << 7)
 #define NVME_ONCS_COPY (1u << 8)
-/* OCFS (Identify Controller byte 534): Copy Descriptor Format 0h */
+/* OCFS (Identify Controller byte 534): Copy Descriptor Formats 0h, 1h */
 #define NVME_OCFS_FORMAT0 (1u << 0)
+#define NVME_OCFS_FORMAT1 (1u << 1)
 
 /* Copy (NVM CS 1.0 §3.2.2): CDW10-11 SDLBA, CDW12 bits 7:0 NR (0-based),
  * 11:8 Descriptor Format, 30 FUA, 31 LR; the data are NR + 1 Source
@@ -671,6 +672,20 @@ struct nvme_copy_range {
     uint16_t elbatm;
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_copy_range) == 32, "Copy range is 32 bytes");
+/* Format 1h, for the 32b and 64b Guard PI formats: 40 bytes, the same
+ * SLBA and NLB, then an 80-bit Expected Logical Block Storage Tag and
+ * Initial Reference Tag (bytes 35:26), ELBAT and ELBATM. */
+struct nvme_copy_range_f1 {
+    uint8_t rsvd0[8];
+    uint64_t slba;
+    uint16_t nlb; /* 0-based */
+    uint8_t rsvd18[8];
+    uint8_t elbt[10];
+    uint16_t elbat;
+    uint16_t elbatm;
+};
+NVME_STATIC_ASSERT(sizeof(struct nvme_copy_range_f1) == 40, "Copy range format 1h is 40 bytes");
+#define NVME_COPY_FORMAT_SHIFT 8 /* CDW12 bits 11:8 */
 
 /* Read/Write/Compare/Verify/Write Zeroes CDW12 (NVM CS §3.2.6 Figure 63) */
 #define NVME_RW_LR (1u << 31)    /* Limited Retry */

@@ -254,17 +254,19 @@ struct nvme_sim_config {
     uint8_t mpsmin;    /* CAP.MPSMIN, page 2^(12+n) (default 0) */
     uint8_t mpsmax;    /* CAP.MPSMAX (default 4) */
     /* Identify Controller (§5.15.2.2) */
-    uint8_t mdts;         /* MDTS, 2^n * MPSMIN pages, 0 = no limit (default 5: 128 KiB) */
-    uint16_t vid, ssvid;  /* default 0x1b36 / 0x1af4 */
-    const char *serial;   /* default "SIM0000001" */
-    const char *model;    /* default "nvme-core simulated controller" */
-    const char *firmware; /* default "1.0" */
-    uint32_t nn;          /* Identify NN; 0: the highest configured NSID */
-    bool vwc;             /* volatile write cache present (default true) */
-    bool flush_no_bcast;  /* VWC bits 2:1 = 10b: Flush of NSID FFFFFFFFh refused (default
+    uint8_t mdts;           /* MDTS, 2^n * MPSMIN pages, 0 = no limit (default 5: 128 KiB) */
+    uint16_t vid, ssvid;    /* default 0x1b36 / 0x1af4 */
+    const char *serial;     /* default "SIM0000001" */
+    const char *model;      /* default "nvme-core simulated controller" */
+    const char *firmware;   /* default "1.0" */
+    uint32_t nn;            /* Identify NN; 0: the highest configured NSID */
+    bool vwc;               /* volatile write cache present (default true) */
+    bool flush_no_bcast;    /* VWC bits 2:1 = 10b: Flush of NSID FFFFFFFFh refused (default
                              false: 11b, taken) */
-    uint32_t rtd3e;       /* RTD3 entry latency, us (default 0 = not reported) */
-    uint8_t acl;          /* ACL (byte 258), 0-based outstanding Aborts (default 3).  An
+    bool copy_format0_only; /* OCFS (byte 534) says Copy descriptor format 0h only, as
+                               QEMU before 7.1 (default false: 0h and 1h, as QEMU 7.2) */
+    uint32_t rtd3e;         /* RTD3 entry latency, us (default 0 = not reported) */
+    uint8_t acl;            /* ACL (byte 258), 0-based outstanding Aborts (default 3).  An
                                 Abort arriving while ACL+1 Aborts are still held in the
                                 device (hung or with a delayed completion, see the faults)
                                 fails with Abort Command Limit Exceeded (SCT 1, SC 03h) */

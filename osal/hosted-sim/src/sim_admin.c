@@ -69,6 +69,9 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->cqes = (NVME_CQES_LOG2 << 4) | NVME_CQES_LOG2;
     id->nn = sim->nn_override ? sim->nn_override : sim_ns_max_nsid(sim);
     id->oncs = sim->cfg.oncs;
+    if (sim->cfg.oncs & NVME_ONCS_COPY) /* as QEMU 7.2: descriptor formats 0h and 1h */
+        id->ocfs = (uint16_t)(NVME_OCFS_FORMAT0 |
+                              (sim->cfg.copy_format0_only ? 0u : NVME_OCFS_FORMAT1));
     /* VWC bit 0 present; bits 2:1 = 11b: Flush with NSID FFFFFFFFh supported. */
     id->vwc = sim->cfg.vwc ? (uint8_t)(NVME_VWC_PRESENT | (sim->cfg.flush_no_bcast ? 0x4 : 0x6))
                            : 0;

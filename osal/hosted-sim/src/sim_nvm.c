@@ -512,26 +512,55 @@ struct sim_copy_pi {
     uint64_t ilbrt;
 };
 
+/* A Source Range Entry of either descriptor format, as read. */
+struct sim_copy_src {
+    uint64_t slba, eilbrt;
+    uint32_t nlb; /* 1-based */
+};
+
+/* Format 0h (32 bytes) or 1h (40 bytes) entries: SLBA and NLB alike; the
+ * EILBRT of 0h little endian at byte 24, of 1h the low 48 bits of the
+ * 80-bit field at bytes 35:26 taken big endian, as QEMU 7.2 reads them
+ * (nvme_copy_source_range_parse). */
+static void copy_entries_parse(const uint8_t *raw, unsigned nr, bool f1, struct sim_copy_src *r)
+{
+    const size_t esize = f1 ? sizeof(struct nvme_copy_range_f1) : sizeof(struct nvme_copy_range);
+    for (unsigned i = 0; i < nr; i++) {
+        const uint8_t *e = raw + i * esize;
+        struct nvme_copy_range f0;
+        memcpy(&f0, e, sizeof(f0)); /* the first 18 bytes are the same in 1h */
+        r[i].slba = f0.slba;
+        r[i].nlb = (uint32_t)f0.nlb + 1u;
+        r[i].eilbrt = f0.eilbrt;
+        if (f1) {
+            r[i].eilbrt = 0;
+            for (unsigned b = 30; b < 36; b++)
+                r[i].eilbrt = r[i].eilbrt << 8 | e[b];
+        }
+    }
+}
+
 /* Each PRINFO as sim_pi_flags_check takes a Read's or a Write's: the
  * sources' with their entries' EILBRT, the destination's with ILBRT. */
 static uint16_t copy_prinfo_check(const struct sim_ns *ns, const struct nvme_sqe *sqe,
-                                  const struct sim_copy_pi *cp, const struct nvme_copy_range *r,
+                                  const struct sim_copy_pi *cp, const struct sim_copy_src *r,
                                   unsigned nr, uint64_t dlba)
 {
     struct nvme_sqe one = *sqe;
     one.cdw12 = cp->w;
     uint16_t sf = sim_pi_flags_check(ns, &one, dlba);
     one.cdw12 = cp->r;
-    one.cdw3 = 0;
     for (unsigned i = 0; i < nr && !sf; i++) {
-        one.cdw14 = r[i].eilbrt;
+        one.cdw14 = (uint32_t)r[i].eilbrt;
+        one.cdw3 = (uint32_t)(r[i].eilbrt >> 32) & 0xffffu;
         sf = sim_pi_flags_check(ns, &one, r[i].slba);
     }
     return sf;
 }
 
-/* Copy (NVM CS §3.3.1), descriptor format 0h only: NR + 1 32-byte Source
- * Range Entries through the PRPs, each range at most MSSRL blocks, at
+/* Copy (NVM CS §3.3.1): NR + 1 Source Range Entries of descriptor format
+ * 0h (32 bytes) or 1h (40 bytes, cfg.copy_format0_only clear) through the
+ * PRPs, each range at most MSSRL blocks, at
  * most MSRC + 1 of them and MCL blocks in all (else Command Size Limit
  * Exceeded, as QEMU answers); on a zoned namespace a source range across
  * a zone boundary is a Zone Boundary Error; every source is read before the
@@ -546,17 +575,27 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     const uint16_t limit = (uint16_t)(NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_CMD_SIZE_LIMIT) |
                                       NVME_SF_DNR_BIT);
-    if ((sqe->cdw12 >> 8) & 0xfu)
+    unsigned format = (sqe->cdw12 >> 8) & 0xfu;
+    if (format > (sim->cfg.copy_format0_only ? 0u : 1u))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    /* Format 1h is for the 32b and 64b Guard PI formats, 0h for the
+     * others: else Invalid Format, as QEMU's nvme_copy answers. */
+    if ((format == 1u) != (ns->pi_type && ns->pif != NVME_PIF_16B_GUARD))
+        return (uint16_t)(NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_FORMAT) |
+                          NVME_SF_DNR_BIT);
     unsigned nr = (sqe->cdw12 & 0xffu) + 1u;
     if (nr > sim->cfg.msrc + 1u)
         return limit;
-    struct nvme_copy_range r[256];
-    if ((sf = sim_prp_copy(sim, sqe, r, nr * sizeof(r[0]), false)))
+    uint8_t raw[256 * sizeof(struct nvme_copy_range_f1)];
+    const size_t esize = format ? sizeof(struct nvme_copy_range_f1)
+                                : sizeof(struct nvme_copy_range);
+    if ((sf = sim_prp_copy(sim, sqe, raw, nr * esize, false)))
         return sf;
+    struct sim_copy_src r[256];
+    copy_entries_parse(raw, nr, format == 1u, r);
     uint64_t total = 0;
     for (unsigned i = 0; i < nr; i++) {
-        uint64_t nlb = (uint64_t)r[i].nlb + 1u;
+        uint64_t nlb = r[i].nlb;
         if (nlb > sim->cfg.mssrl)
             return limit;
         if (r[i].slba >= ns->blocks || nlb > ns->blocks - r[i].slba)
@@ -578,14 +617,9 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     /* PRINFOR (CDW12 15:12) is the sources' PRINFO as a Read's, PRINFOW
      * (29:26) the destination's as a Write's (NVM CS 1.0 §3.3.1), checked
      * as those are, the reference tags from each entry's EILBRT and from
-     * ILBRT.  Descriptor format 0h is for 16b Guard PI only: else Invalid
-     * Format, as QEMU's nvme_copy answers; QEMU 7.2 also refuses two PRACT
-     * bits that differ. */
+     * ILBRT.  QEMU 7.2 also refuses two PRACT bits that differ. */
     const struct sim_copy_pi cp = {(sqe->cdw12 >> 12 & 0xfu) << 26, sqe->cdw12 & 0xfu << 26,
                                    sim_pi_ilbrt(ns, sqe)};
-    if (ns->pi_type && ns->pif != NVME_PIF_16B_GUARD)
-        return (uint16_t)(NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_FORMAT) |
-                          NVME_SF_DNR_BIT);
     if (ns->pi_type && (cp.r & NVME_RW_PRACT) != (cp.w & NVME_RW_PRACT)) /* as QEMU 7.2 */
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if ((sf = copy_prinfo_check(ns, sqe, &cp, r, nr, dlba)))
@@ -598,7 +632,7 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     }
     uint64_t at = 0;
     for (unsigned i = 0; i < nr && !sf; i++) {
-        uint32_t nlb = (uint32_t)r[i].nlb + 1u;
+        uint32_t nlb = r[i].nlb;
         if (sim_ns_unc_any(ns, r[i].slba, nlb))
             sf = SIM_SF_UNCOR;
         else if (sim_ns_io(ns, r[i].slba, nlb, data + at * ns->lba_size, false) < 0 ||
@@ -606,7 +640,7 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
         for (uint32_t k = 0; !sf && ns->pi_type && cp.r != 0 && k < nlb; k++)
             sf = pi_check(sim, ns, md + (at + k) * ns->ms, data + (at + k) * ns->lba_size,
-                          (uint64_t)r[i].eilbrt + k, cp.r);
+                          r[i].eilbrt + k, cp.r);
         at += nlb;
     }
     for (uint64_t k = 0; !sf && ns->pi_type && k < total; k++) {
