@@ -614,6 +614,9 @@ static int nvm_copy_prinfo(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns
     *prinfo = 0;
     if (ns->pi_type == 0)
         return NVME_OK;
+    if (ns->pi_size == 0)
+        return nvm_unsupported(ctrl, ns->nsid, "Copy",
+                               "its PI format (32b Guard or a storage tag) is not handled");
     unsigned pi = nvme_ns_plain_flags(ns);
     if (pi == 0)
         return nvm_unsupported(ctrl, ns->nsid, "Copy", "PI with other metadata");

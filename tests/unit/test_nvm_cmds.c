@@ -720,18 +720,21 @@ static void copy_refuses_what_it_cannot_send(void **state)
     assert_int_equal(nvme_sim_stats(f.sim)->copies, 0);
     fx_stop(&f);
     /* PI formats whose other metadata bytes a generated PI would sit
-     * beside, or a 64b Guard one on a controller without descriptor
-     * format 1h (OCFS bit 1): nothing sent. */
+     * beside, a 64b Guard one on a controller without descriptor format
+     * 1h (OCFS bit 1), a 32b Guard one (its tags are not built): nothing
+     * sent. */
     const struct {
         uint16_t ms;
         uint8_t pif;
         bool f0only;
         const char *why;
-    } pi[3] = {{16, NVME_PIF_16B_GUARD, false, "Copy not supported (PI with other metadata)"},
+    } pi[4] = {{16, NVME_PIF_16B_GUARD, false, "Copy not supported (PI with other metadata)"},
                {32, NVME_PIF_64B_GUARD, false, "Copy not supported (PI with other metadata)"},
                {16, NVME_PIF_64B_GUARD, true,
-                "Copy not supported (64b Guard PI: OCFS has no descriptor format 1h)"}};
-    for (unsigned i = 0; i < 3; i++) {
+                "Copy not supported (64b Guard PI: OCFS has no descriptor format 1h)"},
+               {16, NVME_PIF_32B_GUARD, false,
+                "Copy not supported (its PI format (32b Guard or a storage tag) is not handled)"}};
+    for (unsigned i = 0; i < 4; i++) {
         fx_config(&f);
         f.cfg.elbas = true; /* the PI's format in Identify CNS 05h */
         f.cfg.copy_format0_only = pi[i].f0only;
