@@ -147,7 +147,10 @@ int ctl_list_many(struct ctl *c, struct nvme_ctrl *const *ctrls, const char *con
                 continue;
             total++;
             char node[24], size[64];
-            nvme_snprintf(node, sizeof(node), "%sn%u", names[k], ns->nsid);
+            if (names[k] != NULL)
+                nvme_snprintf(node, sizeof(node), "%sn%u", names[k], ns->nsid);
+            else /* unnamed: by its place, as "nvme1" names ctrls[1] */
+                nvme_snprintf(node, sizeof(node), "nvme%un%u", k, ns->nsid);
             if (c->o.json) {
                 /* nvme-cli 2.x `list -o json` keys */
                 jw_obj(&w, NULL);

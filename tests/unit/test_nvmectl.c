@@ -119,6 +119,17 @@ static void list_all_is_one_table_of_every_controller(void **state)
     assert_non_null(strstr(out.text, "\"DevicePath\":\"nvme0n4\""));
     assert_null(strstr(strstr(out.text, "\"Devices\"") + 1, "\"Devices\""));
 
+    /* A controller the port gave no name: its place names it (before:
+     * "(null)n2"). */
+    names[2] = NULL;
+    out.len = 0;
+    out.text[0] = 0;
+    snprintf(line, sizeof(line), "list");
+    assert_int_equal(nvmectl_list_all(ctrls, names, 3, &io, line), 0);
+    assert_non_null(strstr(out.text, "\nnvme2n2      2 "));
+    assert_null(strstr(out.text, "null"));
+    names[2] = "nvme2";
+
     snprintf(line, sizeof(line), "info");
     assert_int_not_equal(nvmectl_list_all(ctrls, names, 3, &io, line), 0);
     snprintf(line, sizeof(line), "list -n 1");
