@@ -80,6 +80,10 @@ static int passthru(struct ctl *c, bool io)
         bool source = has(c, N_PATTERN) || c->o.str[S_TEXT] != NULL || c->o.str[S_FILE] != NULL;
         if (wr && source && !ctl_fill_data(c, buf, len, &rc))
             return rc;
+        /* nvme-cli's --prefill fills the buffer whatever the direction:
+         * what a read leaves of it shows in the dump. */
+        for (uint32_t i = 0; !wr && has(c, N_PATTERN) && i < len; i++)
+            buf[i] = (uint8_t)n[N_PATTERN];
     }
     if ((flag(c, F_SHOW) || flag(c, F_DRY)) && !c->o.json)
         show_command(c, NULL, &sqe, len);

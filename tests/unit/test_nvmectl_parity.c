@@ -738,6 +738,11 @@ static void admin_passthru_sends_what_it_is_given(void **state)
     ok(&f, "admin-passthru -O 2 -n 0xffffffff -4 0x007f0002 -l 512 -o json");
     assert_int_equal(strlen(jstr("data")), 1024);
     assert_memory_equal(jstr("data"), "003601", 6); /* SMART: warning 0, 310 K */
+    /* -p prefills a read's buffer too, as nvme-cli's --prefill: the 512
+     * bytes past the log's show it. */
+    ok(&f, "admin-passthru -O 2 -n 0xffffffff -4 0x007f0002 -l 1024 -p 0xee");
+    expect("00000200  ee ee ee ee ee ee ee ee  ee ee ee ee ee ee ee ee");
+    expect("00000000  00 36 01");
     /* A write (bits 01b): Firmware Image Download of 8 bytes from -p. */
     uint64_t fw = st->fw_downloads;
     ok(&f, "admin-passthru -O 0x11 -4 1 -l 8 -p 0xab");
