@@ -715,11 +715,76 @@ static void fmt_uuid(char *b, size_t n, const uint8_t u[16])
                   u[13], u[14], u[15]);
 }
 
+/* ns-descs -o json as nvme-cli 2.x prints it: an "ns-descs" array (none
+ * for an empty list), one object per descriptor of a known type in the
+ * list's order, with its byte offset ("loc"), NIDT, NIDL, "type" and its
+ * value under the type's name (the CSI as "%#x").  The list is read raw
+ * (Identify CNS 03h, NVMe 2.0 §5.17.2.4) for the offsets: a descriptor
+ * whose length does not fit in the page ends it, one of a known type
+ * with another length is skipped. */
+static int ns_descs_json(struct ctl *c, uint32_t nsid)
+{
+    uint8_t *page = ctl_scratch(c, 0, 4096);
+    if (page == NULL)
+        return NVME_ERR_NOMEM;
+    struct nvme_sqe sqe;
+    nvme_memzero(&sqe, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_IDENTIFY;
+    sqe.nsid = nsid;
+    sqe.cdw10 = NVME_CNS_NS_DESC_LIST;
+    int rc = nvme_admin_passthru(c->ctrl, &sqe, page, 4096, NVME_DMA_FROM_DEVICE, NULL);
+    if (rc != NVME_OK)
+        return ctl_fail(c, nsid, "ns-descs", rc);
+    struct jw w;
+    jw_begin(&w, c->io);
+    bool any = false;
+    for (uint32_t pos = 0; pos + 4u <= 4096u;) {
+        uint8_t nidt = page[pos], nidl = page[pos + 1u];
+        if (nidl == 0 || pos + 4u + nidl > 4096u) /* the list's end */
+            break;
+        const uint8_t *v = page + pos + 4u;
+        const char *name = NULL;
+        char val[40];
+        if (nidt == NVME_NIDT_EUI64 && nidl == 8u) {
+            ctl_hex(val, sizeof(val), v, 8);
+            name = "eui64";
+        } else if (nidt == NVME_NIDT_NGUID && nidl == 16u) {
+            ctl_hex(val, sizeof(val), v, 16);
+            name = "nguid";
+        } else if (nidt == NVME_NIDT_UUID && nidl == 16u) {
+            fmt_uuid(val, sizeof(val), v);
+            name = "uuid";
+        } else if (nidt == NVME_NIDT_CSI && nidl == 1u) {
+            nvme_snprintf(val, sizeof(val), v[0] != 0 ? "0x%x" : "0", v[0]);
+            name = "csi";
+        }
+        if (name != NULL) {
+            if (!any)
+                jw_arr(&w, "ns-descs");
+            any = true;
+            jw_obj(&w, NULL);
+            jw_u64(&w, "loc", pos);
+            jw_u64(&w, "nidt", nidt);
+            jw_u64(&w, "nidl", nidl);
+            jw_str(&w, "type", name);
+            jw_str(&w, name, val);
+            jw_close_obj(&w);
+        }
+        pos += 4u + nidl;
+    }
+    if (any)
+        jw_close_arr(&w);
+    jw_end(&w);
+    return NVME_OK;
+}
+
 int ctl_cmd_ns_descs(struct ctl *c)
 {
     if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] > 0xffffffffu)
         return ctl_usage_err(c, "-n NSID is required");
     uint32_t nsid = (uint32_t)c->o.num[N_NSID];
+    if (c->o.json)
+        return ns_descs_json(c, nsid);
     struct nvme_ns_ids ids;
     int rc = nvme_identify_ns_descs(c->ctrl, nsid, &ids);
     if (rc != NVME_OK)
@@ -728,20 +793,6 @@ int ctl_cmd_ns_descs(struct ctl *c)
     ctl_hex(eui, sizeof(eui), ids.eui64, 8);
     ctl_hex(nguid, sizeof(nguid), ids.nguid, 16);
     fmt_uuid(uuid, sizeof(uuid), ids.uuid);
-    if (c->o.json) {
-        struct jw w;
-        jw_begin(&w, c->io);
-        if (ids.has_eui64)
-            jw_str(&w, "eui64", eui);
-        if (ids.has_nguid)
-            jw_str(&w, "nguid", nguid);
-        if (ids.has_uuid)
-            jw_str(&w, "uuid", uuid);
-        if (ids.has_csi) /* the descriptors present, as nvme-cli */
-            jw_u64(&w, "csi", ids.csi);
-        jw_end(&w);
-        return NVME_OK;
-    }
     ctl_out(c->io, "NVME Namespace Identification Descriptors NS %u:\n", nsid);
     if (ids.has_eui64)
         ctl_out(c->io, "eui64   : %s\n", eui);

@@ -1239,7 +1239,10 @@ def case_nvmectl_parity(w):
          "id-ns: nsze %d blocks, format in use 512-byte" % (16 * MiB // 512))
     c.ok(re.search(r"^lbaf +\d+ : ms:0 +lbads:9 +rp:0 \(in use\)", c.section("id-ns -n 1"), re.M) is not None,
          "id-ns: the format in use marked")
-    c.ok(d["ns-descs -n 1 -o json"].get("csi") == 0, "ns-descs: CSI 0 (NVM)")
+    descs = d["ns-descs -n 1 -o json"].get("ns-descs", [])
+    c.ok([e.get("csi") for e in descs if e.get("type") == "csi"] == ["0"] and
+         all(e.get("loc") == descs[i - 1]["loc"] + 4 + descs[i - 1]["nidl"] for i, e in enumerate(descs) if i),
+         "ns-descs: nvme-cli's array, CSI \"0\" (NVM), each descriptor's offset after the one before")
     c.ok([e.get("nsid") for e in d["list-ns -o json"].get("nsid_list", [])] == [1, 2], "list-ns: nsid 1, 2")
     c.ok([e.get("nsid") for e in d["list-ns -y 0 -o json"].get("nsid_list", [])] == [1, 2],
          "list-ns -y 0 (CNS 07h, NVM): nsid 1, 2")

@@ -261,10 +261,21 @@ static void ns_descs_list_ns_list_ctrl(void **state)
     (void)state;
     struct fx f;
     start(&f);
+    /* nvme-cli 2.x: an "ns-descs" array, each descriptor with its offset,
+     * NIDT, NIDL, type and value (the simulator lists EUI64, NGUID, UUID,
+     * CSI: 12 + 20 + 20 + 5 bytes). */
     ok(&f, "ns-descs -n 1 -o json");
-    assert_int_equal(jnum("csi"), 0);
-    assert_int_equal(strlen(jstr("nguid")), 32);
-    assert_int_equal(strlen(jstr("eui64")), 16);
+    assert_string_equal(jstr("ns-descs.0.type"), "eui64");
+    assert_int_equal(strlen(jstr("ns-descs.0.eui64")), 16);
+    assert_int_equal(jnum("ns-descs.0.nidl"), 8);
+    assert_int_equal(jnum("ns-descs.1.loc"), 12);
+    assert_int_equal(strlen(jstr("ns-descs.1.nguid")), 32);
+    assert_int_equal(jnum("ns-descs.2.nidt"), 3);
+    assert_int_equal(strlen(jstr("ns-descs.2.uuid")), 36);
+    assert_int_equal(jnum("ns-descs.3.loc"), 52);
+    assert_string_equal(jstr("ns-descs.3.type"), "csi");
+    assert_string_equal(jstr("ns-descs.3.csi"), "0");
+    assert_null(json_get("ns-descs.4"));
     ok(&f, "ns-descs -n 1");
     expect("csi     : 0 (NVM)");
     ok(&f, "list-ns -o json");
