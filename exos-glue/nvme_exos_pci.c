@@ -950,11 +950,20 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
                       (UINT)d->Index, (UINT)NVME_EXOS_FLUSH_MS);
 
     Controllers[ControllerCount++] = d;
-    if (!DeferredRegistered) {
+    if (!DeferredRegistered)
         DeferredRegistered = register_timer();
-        if (!DeferredRegistered)
-            KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] No deferred-work slot: the window "
-                                            "is kept by disk requests and shutdown only"));
+    /* No timer keeps the durability window: a write cached after the
+     * last disk request would wait for the next one, or for a shutdown,
+     * for as long as there is none.  So this controller's disks write
+     * through (each write to the device and Flushed), slower but never
+     * owing a write for an unbounded time; its disks are not published
+     * yet, so nothing is cached. */
+    if (!DeferredRegistered && !d->Blk.write_through) {
+        d->Blk.write_through = true;
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCoreAttach] nvme%u: no deferred-work slot for the "
+                           "durability window: write-through"),
+                      (UINT)d->Index);
     }
     d->NsGeneration = nvme_ns_generation(d->Ctrl);
     publish_namespaces(d);

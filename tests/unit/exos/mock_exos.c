@@ -164,6 +164,8 @@ U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOI
                                  LPCSTR Name)
 {
     (void)Name;
+    if (mock_exos.deferred_refused)
+        return DEFERRED_WORK_INVALID_HANDLE;
     mock_exos.deferred_poll = PollCallback;
     mock_exos.deferred_ctx = Context;
     return 3;
@@ -299,6 +301,10 @@ void ExosTestLogText(U32 Type, const char *Classes, LPCSTR Format, ...)
     va_end(ap);
     mock_exos.last_log_type = Type;
     mock_exos.log_count++;
+    size_t used = strlen(mock_exos.warnings);
+    if (Type == LOG_WARNING && used < sizeof(mock_exos.warnings) - 1)
+        snprintf(mock_exos.warnings + used, sizeof(mock_exos.warnings) - used, "%s\n",
+                 mock_exos.last_log);
 }
 
 /* ConsolePrint formats with the same function as KernelLogText. */

@@ -34,6 +34,7 @@ struct mock_exos {
     unsigned unregistered;
     U8 apic_id;
     BOOL polling_mode;
+    BOOL deferred_refused;                     /* DeferredWorkRegisterPollOnly finds no slot */
     DEFERRED_WORK_POLL_CALLBACK deferred_poll; /* DeferredWorkRegisterPollOnly */
     LPVOID deferred_ctx;
     /* flags (SaveFlags & co) */
@@ -52,6 +53,7 @@ struct mock_exos {
     /* log and console */
     U32 last_log_type;
     char last_log[512];
+    char warnings[2048]; /* every LOG_WARNING line, one after the other */
     unsigned log_count;
     char console[8192];
     /* disks */

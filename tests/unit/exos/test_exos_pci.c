@@ -822,6 +822,27 @@ static void test_a_cache_an_activation_brings_gets_flushes(void **state)
     assert_int_equal(c->flushes, 1);
 }
 
+/* EXOS has no deferred-work slot left (16 items, shared with its other
+ * drivers): no timer keeps the durability window, so a write cached after
+ * the last disk request would stay owed until the next request or a
+ * shutdown, however long.  The controller's disks then write through:
+ * the write reaches the device and is Flushed before DF_DISK_WRITE
+ * returns.  Before: cached, no write and no Flush (writes 0). */
+static void test_no_deferred_work_slot_writes_through(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    mock_exos.deferred_refused = TRUE;
+    (void)attach_next(true);
+    LPVOID disk = mock_exos.disks[0];
+    assert_null(mock_exos.deferred_poll);
+    memset(io_buf, 0x5a, 512);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 8, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 1);
+    assert_int_equal(c->flushes, 1);
+    assert_non_null(strstr(mock_exos.warnings, "no deferred-work slot for the durability window"));
+}
+
 /* A namespace that grows: Linux keeps its disk and changes its capacity
  * (set_capacity_and_notify); a mounted file system stays.  The disk stays
  * listed and in service with the new sector count, takes requests up to
@@ -1343,6 +1364,7 @@ int main(int argc, char **argv)
         T(test_a_retired_disk_with_a_file_system_stays_listed),
         T(test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed),
         T(test_a_cache_a_reset_brings_gets_flushes),
+        T(test_no_deferred_work_slot_writes_through),
         T(test_a_cache_an_activation_brings_gets_flushes),
         T(test_a_namespace_that_grows_keeps_its_disk),
         T(test_a_namespace_that_shrinks_keeps_its_disk),
