@@ -168,6 +168,7 @@ typedef struct tag_NVME_CORE_DEVICE {
     UINT LastServiceMs;    /* nvme_ctrl_service() last called (GetSystemTime) */
     uint32_t NsGeneration; /* nvme_ns_generation() the disks were checked at */
     char SubNqn[257];      /* Identify Controller SUBNQN, "" when not read */
+    bool SubsysRead;       /* an Identify Controller gave SubNqn, Cntlid, Serial */
     U16 Cntlid;            /* Identify Controller CNTLID */
     char Serial[21];       /* Identify Controller SN (the NVM subsystem's) */
 } NVME_CORE_DEVICE, *LPNVME_CORE_DEVICE;

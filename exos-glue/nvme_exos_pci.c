@@ -171,6 +171,7 @@ static void service_one(LPNVME_CORE_DEVICE d, bool locked)
 }
 
 static bool update_namespaces(LPNVME_CORE_DEVICE d);
+static void publish_namespaces(LPNVME_CORE_DEVICE d);
 static bool fail_over(void);
 static void publish_on_live_paths(void);
 static void withdraw_retired(void);
@@ -193,6 +194,7 @@ static void NVMeCoreTimer(LPVOID Context)
     (void)Context;
     for (unsigned i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE d = Controllers[i];
+        UINT served = d->LastServiceMs;
         (void)nvme_exos_blk_tick(&d->Blk);
         service_one(d, false);
         /* Disks follow the namespaces the last rescans found (under the
@@ -200,6 +202,10 @@ static void NVMeCoreTimer(LPVOID Context)
         if (nvme_exos_blk_trylock(&d->Blk)) {
             if (!d->Blk.stopped && d->Ctrl != NULL && update_namespaces(d))
                 retired = true;
+            /* A first publish that waits for its subsystem: again with
+             * the service call, once a second (an Identify may time out). */
+            if (!d->Blk.stopped && d->Ctrl != NULL && !d->SubsysRead && d->LastServiceMs != served)
+                publish_namespaces(d);
             nvme_exos_blk_unlock(&d->Blk);
         }
     }
@@ -415,6 +421,7 @@ static void read_subnqn(LPNVME_CORE_DEVICE d, struct nvme_id_ctrl *id)
     unsigned i;
     if (id == NULL || nvme_identify(d->Ctrl, NVME_CNS_CTRL, 0, id) != 0)
         return;
+    d->SubsysRead = true;
     d->Cntlid = id->cntlid;
     StringCopy((LPSTR)d->Serial, (LPCSTR)nvme_ctrl_get_info(d->Ctrl)->serial);
     for (i = 0; i < sizeof(id->subnqn) && id->subnqn[i] != 0; i++)
@@ -500,6 +507,18 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
     id = KernelHeapAlloc(4096); /* Identify data */
 
     read_subnqn(d, (struct nvme_id_ctrl *)id);
+    /* Its subsystem never read (the first Identify Controller failed):
+     * which of its namespaces another controller already publishes is
+     * unknown, so none is published now; the timer's poll tries again. */
+    if (!d->SubsysRead) {
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCoreAttach] nvme%u: Identify Controller failed, "
+                           "its disks wait for the next poll"),
+                      (UINT)d->Index);
+        if (id != NULL)
+            KernelHeapFree(id);
+        return;
+    }
 
     for (i = 0; i < n; i++) {
         const struct nvme_ns_info *ns = nvme_ns_at(d->Ctrl, i);

@@ -1184,6 +1184,37 @@ static void test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path(vo
     assert_int_equal(mock_exos.disk_count, 1);
 }
 
+/* The same at controller 1's first publish (its Attach): its Identify
+ * Controller fails, so its subsystem is unknown and it cannot tell that
+ * NSID 1 is the namespace controller 0 publishes.  Nothing of it is
+ * published until an Identify answers; then it is known for a second
+ * path.  A controller of no other's subsystem gets its disk then.
+ * Before: published at once, as if in no subsystem (2 disks). */
+static void test_a_failed_identify_at_the_first_publish_waits_for_the_subsystem(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    (void)state;
+    two_paths(&c0, &c1);
+    (void)attach_next(false);
+    c1->id_ctrl_fails = true;
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 1);
+    assert_non_null(strstr(mock_exos.warnings, "nvme1: Identify Controller failed"));
+    poll_at(2000);
+    assert_int_equal(mock_exos.disk_count, 1);
+    c1->id_ctrl_fails = false;
+    poll_at(4000); /* with the service call: the subsystem read, a second path */
+    assert_int_equal(mock_exos.disk_count, 1);
+
+    struct nvme_ctrl *c2 = fake_ctrl(2, "S2"); /* another drive */
+    c2->id_ctrl_fails = true;
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 1);
+    c2->id_ctrl_fails = false;
+    poll_at(6000);
+    assert_int_equal(mock_exos.disk_count, 2);
+}
+
 /* The same with Identify Namespace failing at controller 1's rescan: its
  * NMIC (shared or not) and identifiers are unknown, and the namespace of
  * that NSID is already published through another controller of the
@@ -1365,6 +1396,7 @@ int main(int argc, char **argv)
         T(test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed),
         T(test_a_cache_a_reset_brings_gets_flushes),
         T(test_no_deferred_work_slot_writes_through),
+        T(test_a_failed_identify_at_the_first_publish_waits_for_the_subsystem),
         T(test_a_cache_an_activation_brings_gets_flushes),
         T(test_a_namespace_that_grows_keeps_its_disk),
         T(test_a_namespace_that_shrinks_keeps_its_disk),
