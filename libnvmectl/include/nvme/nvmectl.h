@@ -85,8 +85,9 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
 /* nvme-cli's `nvme list` over several controllers: one table (one
  * header, one total; -o json: one "Devices" array) of every namespace of
  * ctrls[0..n), the rows of ctrls[i] named after names[i] ("nvme1" gives
- * nvme1n1, ...; a NULL name, "nvme<i>"); NULL controllers are skipped.  `line` as nvmectl_run_line's,
- * its command "list" (nvmectl_main's list is this for one controller). */
+ * nvme1n1, ...; a NULL name, "nvme<i>"); NULL controllers are skipped.
+ * `line` as nvmectl_run_line's, its command "list" (nvmectl_main's list
+ * is this for one controller). */
 int nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, unsigned n,
                      const struct nvmectl_io *io, char *line);
 
