@@ -204,6 +204,12 @@ uint8_t *ctl_block_data(struct ctl *c, const struct nvme_ns_info *ns, int *rc);
  * start), or NULL with a message when it is too small. */
 void *ctl_scratch(const struct ctl *c, size_t off, size_t len);
 
+/* Identify with CDW10 `cdw10` (CNS and, in 31:16, a CNTID nvme_identify
+ * does not take) for `nsid`, through the admin passthrough: its 4096
+ * bytes at the scratch buffer's start, or NULL with *rc and the failure
+ * printed as `what`'s (ctl_identify.c). */
+uint8_t *ctl_identify_raw(struct ctl *c, uint32_t cdw10, uint32_t nsid, const char *what, int *rc);
+
 /* JSON writer (ctl_json.c): streams through io->print, nesting at most
  * JW_DEPTH levels; strings escaped (device text may hold anything). */
 #define JW_DEPTH 8

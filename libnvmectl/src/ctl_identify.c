@@ -715,6 +715,25 @@ static void fmt_uuid(char *b, size_t n, const uint8_t u[16])
                   u[13], u[14], u[15]);
 }
 
+uint8_t *ctl_identify_raw(struct ctl *c, uint32_t cdw10, uint32_t nsid, const char *what, int *rc)
+{
+    uint8_t *buf = ctl_scratch(c, 0, 4096);
+    *rc = NVME_ERR_NOMEM;
+    if (buf == NULL)
+        return NULL;
+    struct nvme_sqe sqe;
+    nvme_memzero(&sqe, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_IDENTIFY;
+    sqe.nsid = nsid;
+    sqe.cdw10 = cdw10;
+    *rc = nvme_admin_passthru(c->ctrl, &sqe, buf, 4096, NVME_DMA_FROM_DEVICE, NULL);
+    if (*rc != NVME_OK) {
+        *rc = ctl_fail(c, nsid, what, *rc);
+        return NULL;
+    }
+    return buf;
+}
+
 /* ns-descs -o json as nvme-cli 2.x prints it: an "ns-descs" array (none
  * for an empty list), one object per descriptor of a known type in the
  * list's order, with its byte offset ("loc"), NIDT, NIDL, "type" and its
@@ -724,17 +743,10 @@ static void fmt_uuid(char *b, size_t n, const uint8_t u[16])
  * with another length is skipped. */
 static int ns_descs_json(struct ctl *c, uint32_t nsid)
 {
-    uint8_t *page = ctl_scratch(c, 0, 4096);
+    int rc;
+    const uint8_t *page = ctl_identify_raw(c, NVME_CNS_NS_DESC_LIST, nsid, "ns-descs", &rc);
     if (page == NULL)
-        return NVME_ERR_NOMEM;
-    struct nvme_sqe sqe;
-    nvme_memzero(&sqe, sizeof(sqe));
-    sqe.opc = NVME_ADMIN_IDENTIFY;
-    sqe.nsid = nsid;
-    sqe.cdw10 = NVME_CNS_NS_DESC_LIST;
-    int rc = nvme_admin_passthru(c->ctrl, &sqe, page, 4096, NVME_DMA_FROM_DEVICE, NULL);
-    if (rc != NVME_OK)
-        return ctl_fail(c, nsid, "ns-descs", rc);
+        return rc;
     struct jw w;
     jw_begin(&w, c->io);
     bool any = false;

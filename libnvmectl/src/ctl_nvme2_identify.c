@@ -31,24 +31,10 @@ static const char *id_hx4(char *b, size_t len, uint32_t v)
     return b;
 }
 
-/* Identify with CNTID (CDW10 31:16), which nvme_identify does not take,
- * through the admin passthrough: 4096 bytes into the scratch buffer. */
+/* Identify with CNTID (CDW10 31:16), which nvme_identify does not take. */
 static uint8_t *id_cntid(struct ctl *c, uint8_t cns, uint16_t cntid, const char *what, int *rc)
 {
-    uint8_t *buf = ctl_scratch(c, 0, 4096);
-    *rc = NVME_ERR_NOMEM;
-    if (buf == NULL)
-        return NULL;
-    struct nvme_sqe sqe;
-    nvme_memzero(&sqe, sizeof(sqe));
-    sqe.opc = NVME_ADMIN_IDENTIFY;
-    sqe.cdw10 = cns | ((uint32_t)cntid << 16);
-    *rc = nvme_admin_passthru(c->ctrl, &sqe, buf, 4096, NVME_DMA_FROM_DEVICE, NULL);
-    if (*rc != NVME_OK) {
-        *rc = ctl_fail(c, NVME_NSID_ALL, what, *rc);
-        return NULL;
-    }
-    return buf;
+    return ctl_identify_raw(c, cns | ((uint32_t)cntid << 16), 0, what, rc);
 }
 
 /* ------------------------------------------------------------------ */

@@ -485,6 +485,18 @@ static unsigned cpu3(void *ctx)
     return 3;
 }
 
+/* zoned_config with 4 I/O queues for 4 CPUs, brought up on CPU 3 (its
+ * queue is 4, the one a reset that grants 1 takes away). */
+static void start_zoned_on_cpu3(struct fx *f)
+{
+    zoned_config(f);
+    f->opts.io_queues = 4;
+    f->opts.cpus = 4;
+    fx_create(f);
+    f->osal.cpu_id = cpu3;
+    assert_int_equal(fx_init(f), 0);
+}
+
 /* A blocking zoned write whose queue a reset took away (the controller
  * granted fewer queues: CPU 3's queue 4 is no more).  A conventional
  * write goes again, whole, on the queue the CPU has now; a zoned one
@@ -496,12 +508,7 @@ static void a_zoned_write_whose_queue_a_reset_took_away_fails_aborted(void **sta
 {
     (void)state;
     struct fx f;
-    zoned_config(&f);
-    f.opts.io_queues = 4;
-    f.opts.cpus = 4;
-    fx_create(&f);
-    f.osal.cpu_id = cpu3;
-    assert_int_equal(fx_init(&f), 0);
+    start_zoned_on_cpu3(&f);
     assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
     uint8_t *b = abuf(8 * 4096), *back = abuf(8 * 4096);
     fx_pattern(b, 8 * 4096, 9);
@@ -543,12 +550,7 @@ static void a_zoned_write_zeroes_or_copy_whose_queue_a_reset_took_away_fails_abo
 {
     (void)state;
     struct fx f;
-    zoned_config(&f);
-    f.opts.io_queues = 4;
-    f.opts.cpus = 4;
-    fx_create(&f);
-    f.osal.cpu_id = cpu3;
-    assert_int_equal(fx_init(&f), 0);
+    start_zoned_on_cpu3(&f);
     for (int copy = 0; copy < 2; copy++) {
         uint8_t opc = copy ? NVME_CMD_COPY : NVME_CMD_WRITE_ZEROES;
         for (uint32_t nsid = 1; nsid <= 2; nsid++) {
