@@ -11,9 +11,10 @@
  * (nvmectl_list_all).
  * The arguments are taken raw from the command line: EXOS's own parser
  * (ParseNextCommandLineComponent) would collect "-n 1" as shell options.
- * Output goes to ConsolePrint.  A failure returns a DF_RETURN_* code
- * other than success, so EXOS's shell reports it ("Error: Command
- * failed"), after a line "nvmectl <command>: failed (<reason>)"; each
+ * Output goes to ConsolePrint, after the block locks are released
+ * (shell_out: EXOS's pager waits for a key).  A failure returns a
+ * DF_RETURN_* code other than success, so EXOS's shell reports it
+ * ("Error: Command failed"), after a line "nvmectl <command>: failed (<reason>)"; each
  * command also logs "[CMD_nvmectl] <command> : OK|KO" (LOG_TEST) for
  * scripts reading COM2.  Bare `nvmectl` prints the usage (success).
  */
@@ -27,9 +28,62 @@
  * "changed-ns-list-log" never matched there). */
 #define SHELL_COMMAND_MAX 32u
 
+/* Output kept while block locks are held: EXOS's console pager waits
+ * for a key once a screen is full, and a disk request of another task
+ * would wait for the locks as long.  Up to SHELL_OUT_MAX bytes are
+ * printed after the unlock; past them (or with no heap) the text goes
+ * to the console as it comes, after what was kept. */
+#define SHELL_OUT_MAX (64u * 1024u)
+
+struct shell_out {
+    char *text; /* NULL: straight to the console */
+    UINT used;
+};
+
+static void shell_out_begin(struct shell_out *o)
+{
+    o->text = (char *)KernelHeapAlloc(SHELL_OUT_MAX);
+    o->used = 0;
+}
+
+/* In pieces: ConsolePrint formats into MAX_STRING_BUFFER bytes of its
+ * stack, unbounded. */
+static void shell_out_flush(struct shell_out *o)
+{
+    UINT at = 0;
+    while (at < o->used) {
+        UINT n = o->used - at < MAX_STRING_BUFFER / 2u ? o->used - at : MAX_STRING_BUFFER / 2u;
+        char c = o->text[at + n]; /* text[used] is in the buffer */
+        o->text[at + n] = 0;
+        ConsolePrint(TEXT("%s"), (LPCSTR)(o->text + at));
+        o->text[at + n] = c;
+        at += n;
+    }
+    o->used = 0;
+}
+
+/* After the unlock: what was kept, then the heap back. */
+static void shell_out_end(struct shell_out *o)
+{
+    if (o->text != NULL) {
+        shell_out_flush(o);
+        KernelHeapFree(o->text);
+        o->text = NULL;
+    }
+}
+
 static void shell_print(void *arg, const char *text)
 {
-    (void)arg;
+    struct shell_out *o = (struct shell_out *)arg;
+    UINT n = 0;
+    while (text[n] != 0)
+        n++;
+    if (o->text != NULL && n < SHELL_OUT_MAX - o->used) { /* room for the NUL */
+        MemoryCopy(o->text + o->used, text, n);
+        o->used += n;
+        return;
+    }
+    shell_out_end(o); /* too much to keep: the rest as it comes */
     ConsolePrint(TEXT("%s"), (LPCSTR)text);
 }
 
@@ -260,6 +314,7 @@ static U32 list_all(char *line)
     LPNVME_CORE_DEVICE held[NVME_EXOS_MAX_CTRL];
     unsigned i, n = nvme_exos_controller_count(), live = 0;
     struct nvmectl_io io;
+    struct shell_out out;
     int rc;
 
     if (n > NVME_EXOS_MAX_CTRL)
@@ -291,11 +346,14 @@ static U32 list_all(char *line)
     }
     MemorySet(&io, 0, sizeof(io));
     io.print = shell_print;
+    io.arg = &out;
     io.dev_name = names[0];
+    shell_out_begin(&out);
     rc = nvmectl_list_all(ctrls, names, n, &io, line);
     for (i = n; i-- != 0;)
         if (held[i] != NULL)
             nvme_exos_blk_unlock(&held[i]->Blk);
+    shell_out_end(&out);
     return finish("list", rc, nvme_exos_df_result(rc));
 }
 
@@ -350,8 +408,9 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     LPNVME_CORE_DEVICE d, held[NVME_EXOS_MAX_CTRL];
     unsigned nheld;
     struct nvmectl_io io;
-    int word, rc;
-    bool ns = false, cut;
+    struct shell_out out;
+    int word, rc, wb;
+    bool ns = false, cut, refused;
 
     if (p == NULL)
         p = "";
@@ -441,7 +500,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
 
     MemorySet(&io, 0, sizeof(io));
     io.print = shell_print;
-    io.arg = NULL;
+    io.arg = &out;
     io.buf = d->Blk.bounce;
     io.buf_len = d->Blk.bounce_bytes;
     io.read_file = NULL; /* no files here: usage leaves write -f out */
@@ -453,7 +512,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
      * (multipath: the disk of one is published through one of them), and
      * their block caches hold its blocks: locked as well, in index order
      * (list_all's), so that their caches are written back and dropped
-     * with d's. */
+     * with d's.  Nothing reaches the console under them (shell_out). */
     nheld = lock_paths(d, held);
     if (d->Blk.stopped) {
         /* Shut down (DF_UNLOAD) while this waited for the lock: the
@@ -467,32 +526,34 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
      * write-back that fails (a device that refuses writes) keeps those
      * blocks cached and owed, and does not keep nvmectl from the device:
      * it is how one looks at such a device (error-log, smart-log). */
-    rc = 0;
+    wb = 0;
     for (n = 0; n < nheld; n++) {
         int r = held[n]->Blk.stopped ? 0 : nvme_exos_blk_invalidate(&held[n]->Blk);
-        if (rc == 0)
-            rc = r;
+        if (wb == 0)
+            wb = r;
     }
-    if (rc != 0)
-        ConsolePrint(TEXT("nvmectl: cached writes could not be written back (%s): they stay "
-                          "cached\n"),
-                     (LPCSTR)failure_text(rc));
-    if (rc != 0 && !leaves_namespace_data_alone(command) &&
-        !(reaches_one_namespace(command) && paths_owe_nothing(held, nheld, line))) {
-        ConsolePrint(TEXT("nvmectl %s: not run while the cache owes writes (only identify, log, "
-                          "get-feature, show-regs and reset commands run, and I/O to a namespace "
-                          "that owes none)\n"),
-                     (LPCSTR)command);
-        unlock_paths(held, nheld);
-        return finish(command, rc, nvme_exos_df_result(rc));
-    }
-    if (line[0] == 0) {
+    refused = wb != 0 && !leaves_namespace_data_alone(command) &&
+              !(reaches_one_namespace(command) && paths_owe_nothing(held, nheld, line));
+    shell_out_begin(&out);
+    if (refused) {
+        rc = wb;
+    } else if (line[0] == 0) {
         nvmectl_usage(&io); /* asked for: not a failure */
         rc = 0;
     } else {
         rc = nvmectl_run_line(d->Ctrl, &io, line);
     }
     unlock_paths(held, nheld);
+    if (wb != 0)
+        ConsolePrint(TEXT("nvmectl: cached writes could not be written back (%s): they stay "
+                          "cached\n"),
+                     (LPCSTR)failure_text(wb));
+    if (refused)
+        ConsolePrint(TEXT("nvmectl %s: not run while the cache owes writes (only identify, log, "
+                          "get-feature, show-regs and reset commands run, and I/O to a namespace "
+                          "that owes none)\n"),
+                     (LPCSTR)command);
+    shell_out_end(&out);
     return finish(command, rc, nvme_exos_df_result(rc));
 }
 

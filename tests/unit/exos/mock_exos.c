@@ -96,7 +96,8 @@ PHYSICAL MapLinearToPhysical(LINEAR Address)
 }
 LPVOID KernelHeapAlloc(UINT Size)
 {
-    void *p = malloc(Size);
+    void *p = mock_exos.heap_fail_from != 0 && Size >= mock_exos.heap_fail_from ? NULL
+                                                                                : malloc(Size);
     if (p != NULL)
         mock_exos.heap_live++;
     return p;
@@ -313,7 +314,17 @@ void ExosTestConsolePrint(const char *Classes, LPCSTR Format, ...)
     char host[512];
     size_t used = strlen(mock_exos.console);
     va_list ap;
+    int len;
     exos_format(Classes, Format, host, sizeof(host));
+    if (mock_exos.mutex_locks != mock_exos.mutex_unlocks)
+        mock_exos.console_prints_locked++;
+    va_start(ap, Format);
+    /* EXOS formats into MAX_STRING_BUFFER bytes of its stack, unbounded */
+    len = vsnprintf(NULL, 0, host, ap);
+    va_end(ap);
+    if (len >= MAX_STRING_BUFFER)
+        fail_msg("ConsolePrint(\"%s\"): %d bytes, more than EXOS's %d-byte buffer holds",
+                 (const char *)Format, len, MAX_STRING_BUFFER);
     va_start(ap, Format);
     vsnprintf(mock_exos.console + used, sizeof(mock_exos.console) - used, host, ap);
     va_end(ap);

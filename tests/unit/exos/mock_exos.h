@@ -44,6 +44,7 @@ struct mock_exos {
     uint64_t busy_ms;
     /* memory */
     long heap_live;
+    UINT heap_fail_from; /* KernelHeapAlloc of this many bytes or more: NULL (0: never) */
     unsigned dma_released;
     PHYSICAL last_released_phys;
     long dma_live;
@@ -56,6 +57,7 @@ struct mock_exos {
     char warnings[2048]; /* every LOG_WARNING line, one after the other */
     unsigned log_count;
     char console[8192];
+    unsigned console_prints_locked; /* ConsolePrint with a mutex held */
     /* disks */
     LPVOID disks[MOCK_MAX_DISKS];
     unsigned disk_count;

@@ -86,6 +86,7 @@ static unsigned count_of(const char *text, const char *what)
 
 static void test_list_without_device_lists_every_controller(void **state)
 {
+    long heap_before = mock_exos.heap_live;
     (void)state;
     assert_int_equal(nvme_exos_shell_run(TEXT("list")), DF_RETURN_SUCCESS);
     /* one table: one header, the rows of both, one total */
@@ -100,6 +101,8 @@ static void test_list_without_device_lists_every_controller(void **state)
     assert_int_equal(count_of(mock_exos.console, "namespace(s)"), 1);
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] list : OK");
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+    assert_int_equal(mock_exos.console_prints_locked, 0); /* printed after the unlock */
+    assert_int_equal(mock_exos.heap_live, heap_before);
 }
 
 static void test_list_json_without_device_is_one_array(void **state)

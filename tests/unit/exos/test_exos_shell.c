@@ -14,6 +14,9 @@
 
 static NVME_CORE_DEVICE devs[2];
 static unsigned ndevs;
+static unsigned print_times; /* lines nvmectl_run_line prints */
+
+#define RUN_LINE_TEXT "NSID 1: 262144 blocks of 512 bytes\n100%\n"
 
 LPNVME_CORE_DEVICE nvme_exos_controller(unsigned idx) { return idx < ndevs ? &devs[idx] : NULL; }
 
@@ -28,7 +31,8 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
                      devs[0].Blk.bounce == io->buf ? devs[0].Blk.bounce : devs[1].Blk.bounce);
     assert_true(io->buf_len >= 4096);
     assert_int_equal((uintptr_t)io->buf & 3, 0);
-    io->print(io->arg, "NSID 1: 262144 blocks of 512 bytes\n100%\n");
+    for (unsigned i = 0; i < print_times; i++)
+        io->print(io->arg, RUN_LINE_TEXT);
     return mock_type(int);
 }
 
@@ -61,6 +65,7 @@ static int setup(void **state)
         devs[i].Index = i;
     }
     ndevs = 2;
+    print_times = 1;
     return 0;
 }
 
@@ -269,10 +274,62 @@ static void test_failed_write_back_does_not_lock_nvmectl_out(void **state)
     expect_string(nvmectl_run_line, io->dev_name, "nvme0");
     will_return(nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("error-log")), DF_RETURN_SUCCESS);
-    assert_non_null(strstr(mock_exos.console, "could not be written back (Write Fault)"));
+    /* the warning, then what nvmectl printed, all after the unlock */
+    assert_ptr_equal(strstr(mock_exos.console, "nvmectl: cached writes could not be written "
+                                               "back (Write Fault)"),
+                     mock_exos.console);
+    assert_non_null(strstr(mock_exos.console, "stay cached\n" RUN_LINE_TEXT));
+    assert_int_equal(mock_exos.console_prints_locked, 0);
     assert_true(devs[0].Blk.unflushed);
     assert_int_equal(devs[0].Blk.owed_nsid[0], 1);
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
+/* EXOS's console pager waits for a key once a screen is full: while
+ * nvmectl holds the block locks, a disk request of another task would
+ * wait as long.  Its output is kept and printed after the unlock. */
+static void test_output_reaches_the_console_after_the_block_locks_are_released(void **state)
+{
+    (void)state;
+    print_times = 100; /* four screens */
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, "id-ctrl");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme1 id-ctrl")), DF_RETURN_SUCCESS);
+    assert_int_equal(mock_exos.console_prints_locked, 0);
+    assert_int_equal(strlen(mock_exos.console), 100 * strlen(RUN_LINE_TEXT));
+    assert_ptr_equal(strstr(mock_exos.console, RUN_LINE_TEXT), mock_exos.console);
+    assert_int_equal(mock_exos.heap_live, 0);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
+/* More than is kept (64 KiB), or no heap for it: the rest goes out as
+ * it comes, in order, nothing lost. */
+static void test_output_past_what_is_kept_goes_out_as_it_comes(void **state)
+{
+    (void)state;
+    print_times = 2000; /* 80 KB */
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "read -n 1 -s 0 -c 64");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("read -n 1 -s 0 -c 64")), DF_RETURN_SUCCESS);
+    assert_true(mock_exos.console_prints_locked > 0);
+    assert_int_equal(strlen(mock_exos.console), sizeof(mock_exos.console) - 1); /* full */
+    assert_ptr_equal(strstr(mock_exos.console, RUN_LINE_TEXT), mock_exos.console);
+    assert_int_equal(mock_exos.heap_live, 0);
+
+    mock_exos_reset();
+    mock_exos.heap_fail_from = 1;
+    print_times = 3;
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "smart-log");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("smart-log")), DF_RETURN_SUCCESS);
+    assert_string_equal(mock_exos.console, RUN_LINE_TEXT RUN_LINE_TEXT RUN_LINE_TEXT);
+    assert_int_equal(mock_exos.heap_live, 0);
 }
 
 /* The write-back before nvmectl failed and the blocks stay owed: an
@@ -592,6 +649,9 @@ int main(void)
         cmocka_unit_test_setup(test_no_arguments_prints_usage_and_succeeds, setup),
         cmocka_unit_test_setup(test_cache_is_synced_before_nvmectl, setup),
         cmocka_unit_test_setup(test_failed_write_back_does_not_lock_nvmectl_out, setup),
+        cmocka_unit_test_setup(test_output_reaches_the_console_after_the_block_locks_are_released,
+                               setup),
+        cmocka_unit_test_setup(test_output_past_what_is_kept_goes_out_as_it_comes, setup),
         cmocka_unit_test_setup(test_a_line_too_long_is_refused_not_cut, setup),
         cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
         cmocka_unit_test_setup(test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl,
