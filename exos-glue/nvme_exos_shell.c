@@ -46,27 +46,26 @@ static void shell_out_begin(struct shell_out *o)
     o->used = 0;
 }
 
-/* In pieces: ConsolePrint formats into MAX_STRING_BUFFER bytes of its
- * stack, unbounded. */
-static void shell_out_flush(struct shell_out *o)
+/* n bytes of text to the console, in pieces: ConsolePrint formats into
+ * MAX_STRING_BUFFER bytes of its stack, unbounded. */
+static void console_text(const char *text, UINT n)
 {
-    UINT at = 0;
-    while (at < o->used) {
-        UINT n = o->used - at < MAX_STRING_BUFFER / 2u ? o->used - at : MAX_STRING_BUFFER / 2u;
-        char c = o->text[at + n]; /* text[used] is in the buffer */
-        o->text[at + n] = 0;
-        ConsolePrint(TEXT("%s"), (LPCSTR)(o->text + at));
-        o->text[at + n] = c;
-        at += n;
+    char piece[MAX_STRING_BUFFER / 4u + 1u];
+    while (n != 0) {
+        UINT k = n < sizeof(piece) - 1u ? n : (UINT)sizeof(piece) - 1u;
+        MemoryCopy(piece, text, k);
+        piece[k] = 0;
+        ConsolePrint(TEXT("%s"), (LPCSTR)piece);
+        text += k;
+        n -= k;
     }
-    o->used = 0;
 }
 
 /* After the unlock: what was kept, then the heap back. */
 static void shell_out_end(struct shell_out *o)
 {
     if (o->text != NULL) {
-        shell_out_flush(o);
+        console_text(o->text, o->used);
         KernelHeapFree(o->text);
         o->text = NULL;
     }
@@ -78,13 +77,13 @@ static void shell_print(void *arg, const char *text)
     UINT n = 0;
     while (text[n] != 0)
         n++;
-    if (o->text != NULL && n < SHELL_OUT_MAX - o->used) { /* room for the NUL */
+    if (o->text != NULL && n <= SHELL_OUT_MAX - o->used) {
         MemoryCopy(o->text + o->used, text, n);
         o->used += n;
         return;
     }
     shell_out_end(o); /* too much to keep: the rest as it comes */
-    ConsolePrint(TEXT("%s"), (LPCSTR)text);
+    console_text(text, n);
 }
 
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
