@@ -296,10 +296,14 @@ void ExosTestLogText(U32 Type, const char *Classes, LPCSTR Format, ...)
 {
     char host[512];
     va_list ap;
+    int len;
     exos_format(Classes, Format, host, sizeof(host));
     va_start(ap, Format);
-    vsnprintf(mock_exos.last_log, sizeof(mock_exos.last_log), host, ap);
+    len = vsnprintf(mock_exos.last_log, sizeof(mock_exos.last_log), host, ap);
     va_end(ap);
+    if (len >= MAX_STRING_BUFFER) /* EXOS's TextBuffer, as ConsolePrint's */
+        fail_msg("KernelLogText(\"%s\"): %d bytes, more than EXOS's %d-byte buffer holds",
+                 (const char *)Format, len, MAX_STRING_BUFFER);
     mock_exos.last_log_type = Type;
     mock_exos.log_count++;
     size_t used = strlen(mock_exos.warnings);
