@@ -36,6 +36,12 @@
 #ifndef NVME_EXOS_FLUSH_MS
 #define NVME_EXOS_FLUSH_MS 1000u
 #endif
+/* How long a disk whose namespace left its controller waits for another
+ * path's lock to hand its cached writes over (nvme_exos_blk_ops.hand_over)
+ * before it is retired with them dropped. */
+#ifndef NVME_EXOS_HAND_OVER_MS
+#define NVME_EXOS_HAND_OVER_MS 5000u
+#endif
 /* Block cache: segments of NVME_EXOS_SEG_BYTES (aligned LBA ranges) that
  * merge EXOS's sector-sized writes into one command per run of dirty
  * blocks and read a whole segment ahead on a miss.  Requests of a segment
@@ -79,8 +85,10 @@ struct nvme_exos_blk_ops {
      * owes it writes: hand them to another controller that still reaches
      * the namespace (nvme_exos_disk_hand_over), before the disk is retired
      * and the rest dropped.  Caller holds the blk lock; never waits for
-     * another. */
-    void (*hand_over)(void *h, struct tag_NVME_CORE_DISK *disk);
+     * another.  False: put off, a controller that may reach the namespace
+     * is busy (its lock held); the disk is retired at a later try, or
+     * after NVME_EXOS_HAND_OVER_MS with what it owes dropped. */
+    bool (*hand_over)(void *h, struct tag_NVME_CORE_DISK *disk);
 };
 
 /* One cache segment: blocks [first, first + blocks) of namespace nsid. */
@@ -151,6 +159,9 @@ typedef struct tag_NVME_CORE_DISK {
     /* Out of service: its namespace changed format or went away after a
      * rescan; every request fails (DF_RETURN_HARDWARE_ABSENT). */
     bool Retired;
+    /* GetSystemTime() | 1 of the first hand-over put off (0: none): the
+     * retire waits for another path's lock up to NVME_EXOS_HAND_OVER_MS. */
+    U32 HandOverSince;
 } NVME_CORE_DISK, *LPNVME_CORE_DISK;
 
 /* Controller object handed back to EXOS's PCI layer.  PCI_DEVICE first, so
@@ -228,14 +239,18 @@ bool nvme_exos_disk_resized(const NVME_CORE_DISK *disk, const struct nvme_ns_inf
  * (nvme_exos_disk_resized) stays in service with the new sector count,
  * its cached blocks past a new end dropped (dirty ones with an error
  * line: they can no longer be written); any other change retires it
- * (nvme_exos_disk_retire).  False when the disk is (now) retired. */
+ * (nvme_exos_disk_retire).  False when the disk is (now) retired, or
+ * its retire is put off (Retired still clear: a later rescan decides). */
 bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns);
 /* Takes a disk out of service (caller holds the blk lock): its requests
  * fail from now on, its cached blocks are dropped (dirty ones too: they
  * belong to a format the namespace no longer has; logged as an error)
  * and its namespace is no longer owed a Flush.  It stays listed,
  * disabled, until the PCI side takes it out of EXOS's disk list (once no
- * file system uses it: nvme_exos_pci.c, withdraw_retired). */
+ * file system uses it: nvme_exos_pci.c, withdraw_retired).  A namespace
+ * gone from this controller alone has its cached writes handed over
+ * first (ops->hand_over); while that is put off, up to
+ * NVME_EXOS_HAND_OVER_MS, the disk is left as it is. */
 void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns);
 /* Before a disk whose path failed is retired (fail_over, both blk locks
  * held): its cached writes go out through `to`, another controller's

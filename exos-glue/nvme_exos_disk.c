@@ -911,10 +911,20 @@ void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
     if (disk->Retired)
         return;
     /* Gone from this controller only, maybe (a shared namespace detached
-     * from it): what it owes goes out through another path, if any. */
+     * from it): what it owes goes out through another path, if any; a
+     * path busy puts the retire off, for a while. */
     if ((ns == NULL || ns->status == NVME_ERR_NOENT) && blk->ops->hand_over != NULL &&
-        nvme_exos_blk_owes(blk, disk->NamespaceId))
-        blk->ops->hand_over(blk->h, disk);
+        nvme_exos_blk_owes(blk, disk->NamespaceId) && !blk->ops->hand_over(blk->h, disk)) {
+        UINT now = GetSystemTime();
+        if (disk->HandOverSince == 0)
+            disk->HandOverSince = now | 1u;
+        if (now - (disk->HandOverSince & ~1u) < NVME_EXOS_HAND_OVER_MS)
+            return;
+        KernelLogText(LOG_ERROR,
+                      TEXT("[NVMeCoreDisk] NSID=%u: no other path free for %u ms to take the "
+                           "cached writes"),
+                      (UINT)disk->NamespaceId, (UINT)NVME_EXOS_HAND_OVER_MS);
+    }
     disk->Retired = true;
     disk->Access |= DISK_ACCESS_DISABLE;
     disk->AccessKept |= DISK_ACCESS_DISABLE;

@@ -174,6 +174,7 @@ static bool update_namespaces(LPNVME_CORE_DEVICE d);
 static void publish_namespaces(LPNVME_CORE_DEVICE d);
 static bool fail_over(void);
 static void publish_on_live_paths(void);
+static bool PublishOwed; /* publish_on_live_paths found a controller's lock held */
 static void withdraw_retired(void);
 
 /* The disk path (a request to a disk of controller h, its blk lock held,
@@ -212,7 +213,7 @@ static void NVMeCoreTimer(LPVOID Context)
     /* A shared namespace whose disk went with its path (failed, or the
      * namespace detached from that controller alone) is published again
      * through a controller that still reaches it. */
-    if (fail_over() || retired)
+    if (fail_over() || retired || PublishOwed)
         publish_on_live_paths();
     withdraw_retired();
 }
@@ -303,8 +304,8 @@ static const struct nvme_ns_info *core_ns_info(void *h, uint32_t nsid)
 }
 
 struct published_ns;
-static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *id);
-static void core_hand_over(void *h, LPNVME_CORE_DISK disk);
+static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *id, bool *busy);
+static bool core_hand_over(void *h, LPNVME_CORE_DISK disk);
 
 const struct nvme_exos_blk_ops nvme_exos_core_ops = {
     .read = core_read,
@@ -623,8 +624,9 @@ static bool update_namespaces(LPNVME_CORE_DEVICE d)
             const struct nvme_ns_info *ns = nvme_ns_find(d->Ctrl, p->nsid);
             if (ns != NULL && ns->status == NVME_ERR_BUSY)
                 busy = true; /* a Format runs: decided once it is done */
-            else if (changed && !p->disk->Retired)
-                (void)nvme_exos_disk_follow(p->disk, ns); /* a new size, or retired */
+            else if (changed && !p->disk->Retired && !nvme_exos_disk_follow(p->disk, ns) &&
+                     !p->disk->Retired)
+                busy = true;        /* its retire put off (a hand-over): the next poll */
             if (p->disk->Retired) { /* here, or by a request that saw it first */
                 retired = true;
                 note_retired(p->disk);
@@ -643,9 +645,11 @@ static bool update_namespaces(LPNVME_CORE_DEVICE d)
 }
 
 /* Another controller that works and reaches namespace p (a second path
- * publish_namespaces did not publish); NULL when none does. */
-static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *id)
+ * publish_namespaces did not publish); NULL when none does, *busy set
+ * when a controller of its subsystem could not be asked (its lock held). */
+static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *id, bool *busy)
 {
+    *busy = false;
     for (unsigned i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE b = Controllers[i];
         const struct nvme_ns_info *ns;
@@ -655,8 +659,10 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
             !nvme_exos_same_subsystem(p->dev->SubNqn, p->dev->Serial, p->dev->Cntlid, b->SubNqn,
                                       b->Serial, b->Cntlid))
             continue;
-        if (!nvme_exos_blk_trylock(&b->Blk))
+        if (!nvme_exos_blk_trylock(&b->Blk)) {
+            *busy = true;
             continue;
+        }
         /* Under the lock, looked at again: a shutdown (shutdown_all) marks
          * the controller stopped under it, then frees it. */
         ns = b->Blk.stopped || b->Ctrl == NULL ? NULL : nvme_ns_find(b->Ctrl, p->nsid);
@@ -678,23 +684,28 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
  * another host or through another controller, whose nvmectl wrote back
  * its own cache only): the writes the disk's cache owes go out through a
  * controller that still reaches it, as at a failover (fail_over), before
- * nvme_exos_disk_retire drops what is left.  Its lock only tried. */
-static void core_hand_over(void *h, LPNVME_CORE_DISK disk)
+ * nvme_exos_disk_retire drops what is left.  Other locks are only tried
+ * (h's is held: waiting could deadlock against nvmectl's, in index
+ * order); one held puts the hand-over off (false), to a later rescan. */
+static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
 {
     for (unsigned i = 0; i < PublishedCount; i++) {
         const struct published_ns *p = &Published[i];
         LPNVME_CORE_DEVICE b;
+        bool busy = false;
         void *id;
         if (p->disk != disk || p->dev->Ctrl != (struct nvme_ctrl *)h)
             continue;
         if (p->dev->Blk.down) /* a failed path: fail_over hands over (and retires) */
-            return;
+            return true;
         id = KernelHeapAlloc(4096);
-        b = id != NULL ? live_second_path(p, id) : NULL;
+        b = id != NULL ? live_second_path(p, id, &busy) : NULL;
         if (id != NULL)
             KernelHeapFree(id);
-        if (b == NULL || !nvme_exos_blk_trylock(&b->Blk))
-            return;
+        if (b == NULL)
+            return !busy;
+        if (!nvme_exos_blk_trylock(&b->Blk))
+            return false;
         if (!b->Blk.stopped) {
             KernelLogText(LOG_WARNING,
                           TEXT("[NVMeCore] nvme%un%u: namespace gone from this path, its cached "
@@ -703,8 +714,9 @@ static void core_hand_over(void *h, LPNVME_CORE_DISK disk)
             (void)nvme_exos_disk_hand_over(disk, &b->Blk);
         }
         nvme_exos_blk_unlock(&b->Blk);
-        return;
+        return true;
     }
+    return true;
 }
 
 /* Multipath: a controller that is gone or dead (its disks fail) and
@@ -724,12 +736,13 @@ static bool fail_over(void)
     for (unsigned i = 0; i < PublishedCount; i++) {
         struct published_ns *p = &Published[i];
         LPNVME_CORE_DEVICE a = p->dev, b;
+        bool busy;
         if (!a->Blk.down || p->disk->Retired || a->Blk.stopped)
             continue;
         if (id == NULL)
             id = KernelHeapAlloc(4096);
-        if (id == NULL || (b = live_second_path(p, id)) == NULL)
-            continue;
+        if (id == NULL || (b = live_second_path(p, id, &busy)) == NULL)
+            continue; /* none, or busy: the next poll */
         if (!nvme_exos_blk_trylock(&a->Blk))
             continue; /* the next poll */
         if (!nvme_exos_blk_trylock(&b->Blk)) {
@@ -754,10 +767,12 @@ static bool fail_over(void)
 }
 
 /* Drops retired disks from the table and publishes, on every controller
- * that works, what is no longer published elsewhere. */
+ * that works, what is no longer published elsewhere; a controller whose
+ * lock is held is done at the next poll (PublishOwed). */
 static void publish_on_live_paths(void)
 {
     unsigned i, kept = 0;
+    PublishOwed = false;
     for (i = 0; i < PublishedCount; i++) {
         if (!Published[i].disk->Retired)
             Published[kept++] = Published[i];
@@ -767,8 +782,12 @@ static void publish_on_live_paths(void)
     PublishedCount = kept;
     for (i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE b = Controllers[i];
-        if (b->Blk.down || b->Ctrl == NULL || !nvme_exos_blk_trylock(&b->Blk))
+        if (b->Blk.down || b->Ctrl == NULL)
             continue;
+        if (!nvme_exos_blk_trylock(&b->Blk)) {
+            PublishOwed = true;
+            continue;
+        }
         if (!b->Blk.stopped)
             publish_namespaces(b);
         nvme_exos_blk_unlock(&b->Blk);

@@ -307,7 +307,7 @@ void ExosTestLogText(U32 Type, const char *Classes, LPCSTR Format, ...)
     mock_exos.last_log_type = Type;
     mock_exos.log_count++;
     size_t used = strlen(mock_exos.warnings);
-    if (Type == LOG_WARNING && used < sizeof(mock_exos.warnings) - 1)
+    if ((Type == LOG_WARNING || Type == LOG_ERROR) && used < sizeof(mock_exos.warnings) - 1)
         snprintf(mock_exos.warnings + used, sizeof(mock_exos.warnings) - used, "%s\n",
                  mock_exos.last_log);
 }

@@ -54,7 +54,7 @@ struct mock_exos {
     /* log and console */
     U32 last_log_type;
     char last_log[512];
-    char warnings[2048]; /* every LOG_WARNING line, one after the other */
+    char warnings[2048]; /* every LOG_WARNING and LOG_ERROR line, one after the other */
     unsigned log_count;
     char console[8192];
     unsigned console_prints_locked; /* ConsolePrint with a mutex held */

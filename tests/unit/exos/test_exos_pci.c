@@ -1140,6 +1140,74 @@ static void test_a_detach_from_its_path_writes_the_cached_writes_through_another
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
 }
 
+/* The same detach while controller 1's lock is held (a disk request of
+ * another task, nvmectl): the hand-over never waits for a second lock
+ * (a deadlock against nvmectl's, taken in index order), so it is put
+ * off, the disk left as it is, and done at the next poll that finds the
+ * lock free.  Before: the write was dropped ("1 cached write(s)
+ * dropped") though the namespace was reachable through controller 1. */
+static void test_a_detach_while_the_other_path_is_busy_hands_the_writes_over_later(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false);
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+
+    c0->ns_count = 0; /* detached from controller 0, and rescanned */
+    c0->gen++;
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* another task's */
+    poll_at(5000);
+    poll_at(6000);
+    assert_int_equal(c1->writes, 0);
+    assert_int_equal(mock_exos.disk_count, 1); /* not yet published through controller 1 */
+    assert_null(strstr(mock_exos.warnings, "dropped"));
+    assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = NULL;
+    poll_at(7000);
+    assert_int_equal(c0->writes, 0);
+    assert_wrote_lba_3(c1);
+    assert_int_equal(c1->flushes, 1);
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_non_null(strstr(mock_exos.warnings, "its cached writes go out through nvme1"));
+    assert_int_equal(disk_io(mock_exos.disks[1], DF_DISK_READ, 3, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+}
+
+/* The other path stays busy: the disk waits NVME_EXOS_HAND_OVER_MS for
+ * it, then is retired with its writes dropped, said as an error; the
+ * namespace is published through controller 1 once its lock is free. */
+static void test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false);
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+
+    c0->ns_count = 0;
+    c0->gen++;
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    poll_at(5000);
+    poll_at(5000 + NVME_EXOS_HAND_OVER_MS - 100);
+    assert_null(strstr(mock_exos.warnings, "dropped"));
+    poll_at(5000 + NVME_EXOS_HAND_OVER_MS + 100);
+    assert_non_null(strstr(mock_exos.warnings, "no other path free for"));
+    assert_non_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+    assert_int_equal(c1->writes, 0);
+    assert_int_equal(c0->writes, 0);
+
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = NULL;
+    poll_at(5000 + NVME_EXOS_HAND_OVER_MS + 1100);
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(c1->writes, 0);
+}
+
 /* EXOS shuts down (DF_UNLOAD) after controller 0 went and before the
  * timer's next poll failed its shared namespace over: the write EXOS made
  * through controller 0, still in its block cache, goes out through
@@ -1406,6 +1474,8 @@ int main(int argc, char **argv)
         T(test_a_failover_to_a_path_that_sees_another_format_writes_nothing),
         T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
         T(test_a_detach_from_its_path_writes_the_cached_writes_through_another),
+        T(test_a_detach_while_the_other_path_is_busy_hands_the_writes_over_later),
+        T(test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time),
         T(test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path),
         T(test_a_failed_identify_namespace_does_not_publish_a_second_path),
         T(test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another),
