@@ -839,15 +839,18 @@ bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 {
     uint64_t was = disk->NumSectors;
     U32 dropped;
+    bool same;
 
     if (disk->Retired)
         return false;
-    if (nvme_exos_disk_matches(disk, ns))
-        return true;
-    if (!nvme_exos_disk_resized(disk, ns)) {
+    same = nvme_exos_disk_matches(disk, ns);
+    if (!same && !nvme_exos_disk_resized(disk, ns)) {
         nvme_exos_disk_retire(disk, ns);
         return false;
     }
+    disk->HandOverSince = 0; /* usable (attached again) before a retire put off */
+    if (same)
+        return true;
     dropped = cache_resize(disk->Blk, disk, ns->nsze);
     disk->NumSectors = ns->nsze;
     disk->NsGen = ns->gen;

@@ -1208,6 +1208,63 @@ static void test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time(v
     assert_int_equal(c1->writes, 0);
 }
 
+/* A detach whose hand-over was put off (controller 1's lock held), then
+ * EXOS's shutdown before the next poll, the other task done: the
+ * shutdown's write-back of controller 0 finds the namespace gone and
+ * hands the write over (nvme_exos_disk_retire), not dropped. */
+static void test_a_shutdown_hands_over_what_a_busy_path_put_off(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_WRITE, 3, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    c0->ns_count = 0;
+    c0->gen++;
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    poll_at(5000);
+    assert_int_equal(c1->writes, 0);
+
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = NULL; /* the other task is done */
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_wrote_lba_3(c1);
+    assert_int_equal(c1->flushes, 1);
+    assert_non_null(strstr(mock_exos.warnings, "0 cached write(s) dropped"));
+}
+
+/* A namespace detached while the other path was busy, then attached again
+ * before the hand-over: the disk stays, and a later detach waits for the
+ * other path afresh (the first wait is not counted against it). */
+static void test_a_namespace_back_before_its_hand_over_waits_afresh_at_the_next(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false); /* stays listed once retired */
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    c0->ns_count = 0;
+    c0->gen++;
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    poll_at(5000);
+    c0->ns_count = 1; /* attached again */
+    c0->gen++;
+    poll_at(6000);
+    assert_int_equal(disk_io(first, DF_DISK_READ, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+
+    c0->ns_count = 0; /* and detached again, 20 s later */
+    c0->gen++;
+    poll_at(26000);
+    assert_null(strstr(mock_exos.warnings, "dropped"));
+    assert_int_equal(mock_exos.disk_count, 1);
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = NULL;
+    poll_at(27000);
+    assert_wrote_lba_3(c1);
+    assert_int_equal(mock_exos.disk_count, 2);
+}
+
 /* EXOS shuts down (DF_UNLOAD) after controller 0 went and before the
  * timer's next poll failed its shared namespace over: the write EXOS made
  * through controller 0, still in its block cache, goes out through
@@ -1476,6 +1533,8 @@ int main(int argc, char **argv)
         T(test_a_detach_from_its_path_writes_the_cached_writes_through_another),
         T(test_a_detach_while_the_other_path_is_busy_hands_the_writes_over_later),
         T(test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time),
+        T(test_a_shutdown_hands_over_what_a_busy_path_put_off),
+        T(test_a_namespace_back_before_its_hand_over_waits_afresh_at_the_next),
         T(test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path),
         T(test_a_failed_identify_namespace_does_not_publish_a_second_path),
         T(test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another),
