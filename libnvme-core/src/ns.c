@@ -537,6 +537,28 @@ static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_
            !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
 }
 
+/* What the I/O commands of a namespace are built on (block size,
+ * metadata, protection information, command set, zones): one of them
+ * sent again after it changed would count blocks of the new size into a
+ * buffer described for the old (nvme_recovery_ns_changed). */
+static bool nvme_ns_format_differs(const struct nvme_ns_info *ns, const struct nvme_ns_info *info)
+{
+    return ns->lba_size != info->lba_size || ns->ms != info->ms || ns->format != info->format ||
+           ns->csi != info->csi || ns->md_extended != info->md_extended ||
+           ns->pi_type != info->pi_type || (ns->pi_type != 0 && ns->pi_first != info->pi_first) ||
+           ns->pif != info->pif || ns->sts != info->sts || ns->pi_size != info->pi_size ||
+           ns->zone_size != info->zone_size;
+}
+
+/* A namespace whose held commands recovery drops after this scan. */
+static void nvme_ns_note_stale(struct nvme_ctrl *ctrl, uint32_t nsid)
+{
+    if (ctrl->ns_stale_n < NVME_NS_STALE_MAX)
+        ctrl->ns_stale[ctrl->ns_stale_n] = nsid;
+    if (ctrl->ns_stale_n <= NVME_NS_STALE_MAX)
+        ctrl->ns_stale_n++; /* past the array: every namespace */
+}
+
 /* The objects of the new table, in one merge walk: info[] and ns_all
  * both ascend by NSID, so each NSID finds its object, or gets a new one
  * put in its place in a new ns_all (`all`, sized for the new ones when
@@ -629,6 +651,8 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, uns
         if (other && ns->nsid != 0) /* not new to the core */
             nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: identifiers changed: a new namespace",
                      info[i].nsid);
+        if (ns->nsid != 0 && (other || nvme_ns_format_differs(ns, &info[i])))
+            nvme_ns_note_stale(ctrl, ns->nsid);
         bool differs = nvme_ns_differs(ns, &info[i]);
         changed = changed || differs || ns->status != info[i].status || ctrl->ns_table->ns[i] != ns;
         /* Copied byte by byte (no struct copy: it would call memcpy), so
@@ -658,6 +682,7 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, uns
         struct nvme_ns_info *ns = ctrl->ns_all[i];
         if (nvme_ns_table_find(t, ns->nsid) == NULL && ns->status != NVME_ERR_NOENT) {
             NVME_WRITE_ONCE(ns->status, NVME_ERR_NOENT); /* detached or deleted */
+            nvme_ns_note_stale(ctrl, ns->nsid);
             changed = true;
         }
     }
@@ -743,8 +768,16 @@ static int nvme_ns_scan_thawing(struct nvme_ctrl *ctrl, bool thaw)
     }
     if (rc != NVME_OK)
         return rc;
+    ctrl->ns_stale_n = 0;
     rc = NVME_READ_ONCE(ctrl->gone) ? NVME_ERR_GONE : nvme_ns_scan_one(ctrl);
+    /* Taken while the flag is held: the next scan writes them. */
+    uint32_t stale[NVME_NS_STALE_MAX];
+    unsigned nstale = rc == NVME_OK ? ctrl->ns_stale_n : 0u;
+    for (unsigned i = 0; i < nstale && i < NVME_NS_STALE_MAX; i++)
+        stale[i] = ctrl->ns_stale[i];
     __atomic_store_n(&ctrl->ns_scanning, 0u, __ATOMIC_RELEASE);
+    if (nstale != 0)
+        nvme_recovery_ns_changed(ctrl, stale, nstale);
     return rc;
 }
 

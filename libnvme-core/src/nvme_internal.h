@@ -92,6 +92,7 @@ static inline void nvme_stat_inc(uint64_t *counter)
 #define NVME_DEFAULT_ADMIN_TIMEOUT_MS 60000u /* Linux admin_timeout */
 #define NVME_DEFAULT_LONG_TIMEOUT_MS 600000u /* Format, Sanitize, Device Self-test */
 #define NVME_DEFAULT_MAX_RETRIES 5u          /* Linux nvme_max_retries */
+#define NVME_NS_STALE_MAX 8u                 /* namespaces a scan names to recovery, else all */
 /* Largest transfer per command when MDTS is 0 (no limit) or larger. */
 #define NVME_MAX_XFER_BYTES (4u * 1024u * 1024u)
 #define NVME_HOST_PAGE_SHIFT 12u   /* CC.MPS is chosen as 4 KiB when allowed */
@@ -391,6 +392,11 @@ struct nvme_ctrl {
                              kept BUSY, I/O refused under each queue's lock */
     uint32_t ns_epoch;    /* atomic: nvme_ns_epoch_read */
     uint32_t io_gate;     /* atomic: NVME_GATE_OPEN when ready, not frozen, no traces */
+    /* Namespaces the scan under way found with another format or
+     * identity, or gone (nvme_ns_commit; under the scan flag): their held
+     * commands are dropped after it (nvme_recovery_ns_changed). */
+    uint32_t ns_stale[NVME_NS_STALE_MAX];
+    unsigned ns_stale_n; /* past NVME_NS_STALE_MAX: every namespace */
 
     /* Asynchronous events (aer.c) */
     uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */
@@ -822,6 +828,11 @@ static inline unsigned nvme_waiter_pending(const struct nvme_waiter *w)
 /* recovery.c: deadlines, Abort, reset and replay, device gone, and the
  * waits that drive them (lifecycle rules 2-6 of nvme.h). */
 void nvme_recovery_init(struct nvme_ctrl *ctrl);
+/* After a scan that found namespaces ids[0..n) with another format or
+ * identity, or gone (n > NVME_NS_STALE_MAX: every namespace): their I/O
+ * commands the core holds are never sent again.  Runs callbacks: not
+ * under a lock or the scan flag. */
+void nvme_recovery_ns_changed(struct nvme_ctrl *ctrl, const uint32_t *ids, unsigned n);
 /* At most once per tick: CSTS, deadlines, delayed retries, escalation.
  * Not from interrupt context.  Returns 0, GONE or FATAL (dead). */
 int nvme_recovery_check(struct nvme_ctrl *ctrl);

@@ -1602,6 +1602,60 @@ static void nvme_replay_above_mdts(struct nvme_ctrl *ctrl, struct nvme_qpair *qp
     }
 }
 
+/* Flush and the reservation commands name no blocks (§6.8, §7): the same
+ * command whatever the namespace's format. */
+static bool nvme_opc_names_blocks(uint8_t opc)
+{
+    return opc != NVME_CMD_FLUSH && opc != NVME_CMD_RESV_REGISTER && opc != NVME_CMD_RESV_REPORT &&
+           opc != NVME_CMD_RESV_ACQUIRE && opc != NVME_CMD_RESV_RELEASE;
+}
+
+/* A scan found namespaces with another format or identity, or gone
+ * (another host's Format, a namespace deleted and created again, a
+ * device that changed its Identify data): the I/O commands of theirs the
+ * core holds were built for what the namespace was.  Sent again, a
+ * replay or a retry would have the controller move its count of blocks
+ * of the new size through a buffer described for the old one, past its
+ * end, or act on another namespace's blocks.  So those in the controller
+ * are neither replayed after a reset nor retried (NVME_SLOT_F_REPLAY
+ * cleared: their end is the controller's, or the reset's
+ * NVME_ERR_ABORTED), and those waiting to be sent again (reclaimed by a
+ * reset, parked past a smaller queue, or in a Command Retry Delay) fail
+ * NVME_ERR_ABORTED here.  A Format of the core's own drains the queues
+ * first (nvme_ns_freeze): none is held then. */
+void nvme_recovery_ns_changed(struct nvme_ctrl *ctrl, const uint32_t *ids, unsigned n)
+{
+    for (uint16_t q = 1; q <= nvme_io_queue_count(ctrl); q++) {
+        struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, q);
+        if (qp == NULL) /* a reset on another CPU has fewer queues now */
+            break;
+        if (qp->slots == NULL)
+            continue;
+        nvme_lock(qp);
+        /* Only those submitted before (a callback below unlocks the queue:
+         * one submitted meanwhile is built on the new format). */
+        uint32_t before = qp->seq;
+        for (uint16_t i = 0; i < qp->nslots_alloc; i++) {
+            struct nvme_cmd_slot *s = &qp->slots[i];
+            bool named = n > NVME_NS_STALE_MAX;
+            for (unsigned k = 0; k < n && !named; k++)
+                named = s->sqe.nsid == ids[k];
+            if (s->state == NVME_SLOT_FREE || !named || !nvme_opc_names_blocks(s->sqe.opc) ||
+                (int32_t)(s->seq - before) >= 0)
+                continue;
+            s->flags &= (uint8_t)~NVME_SLOT_F_REPLAY;
+            if (s->state == NVME_SLOT_REPLAY || s->state == NVME_SLOT_RETRY_WAIT) {
+                nvme_log(ctrl, NVME_LOG_WARN,
+                         "q%u: a command (opcode %02x) of namespace %u not sent again: the "
+                         "namespace changed",
+                         qp->qid, s->sqe.opc, s->sqe.nsid);
+                nvme_qpair_complete_slot(qp, i, NVME_ERR_ABORTED); /* unlocked meanwhile */
+            }
+        }
+        nvme_unlock(qp);
+    }
+}
+
 /* Resubmits reclaimed I/O commands, each queue in its submission order
  * (NVMe orders nothing across queues, §4.1). */
 static void nvme_replay(struct nvme_ctrl *ctrl)
@@ -1626,10 +1680,13 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
                 nvme_stat_inc(&ctrl->stats.replays);
                 nvme_qpair_resubmit_locked(qp, best);
             } else { /* the controller granted fewer queues this time: a
-                        * blocking call sends it again elsewhere */
+                        * blocking call sends it again elsewhere, unless
+                        * its namespace changed (nvme_recovery_ns_changed) */
+                const struct nvme_cmd_slot *s = &qp->slots[best];
                 nvme_qpair_complete_slot(qp, best,
-                                         qp->slots[best].cb == nvme_waiter_cb ? NVME_ERR_REQUEUE
-                                                                              : NVME_ERR_ABORTED);
+                                         s->cb == nvme_waiter_cb && (s->flags & NVME_SLOT_F_REPLAY)
+                                             ? NVME_ERR_REQUEUE
+                                             : NVME_ERR_ABORTED);
             }
         }
         if (qp->live && qp->parked != 0) /* (a slot freed meanwhile) */

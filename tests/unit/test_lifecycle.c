@@ -622,6 +622,82 @@ static void longest_deadlines_asked_for_are_not_the_shortest(void **state)
     free(buf);
 }
 
+/* Namespace 1 is created again by another host with 4 KiB blocks (its
+ * identifiers the same) while the core holds a read of 8 blocks of 512
+ * bytes.  Sent again, that read would have the controller write 8 blocks
+ * of 4 KiB through the 4 KiB buffer, past its end (found by the device
+ * fuzz target, seed 6301: a read that returned success with other
+ * blocks' data).  Once a rescan has seen the new format, the core sends
+ * none of it again: not after a reset (the command in the controller
+ * fails NVME_ERR_ABORTED with the reset, not replayed), not after a
+ * Command Retry Delay (failed NVME_ERR_ABORTED by the rescan). */
+static void reformat_by_another_host(struct fx *f)
+{
+    struct nvme_sim_ns_config again = f->ns[0];
+    again.lba_size = 4096;
+    again.blocks = 1024;
+    assert_int_equal(nvme_sim_ns_remove(f->sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f->sim, &again), 0);
+    assert_int_equal(nvme_ns_rescan(f->ctrl), 0);
+    assert_int_equal(nvme_ns_find(f->ctrl, 1)->lba_size, 4096);
+}
+
+static void a_command_held_when_its_namespace_changed_format_is_not_sent_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.crdt[0] = 10; /* 1 s */
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    struct fx_rec r = {0, -100};
+
+    /* In the controller, its completion lost; a reset follows. */
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    uint64_t io = nvme_sim_stats(f.sim)->io_cmds;
+    reformat_by_another_host(&f);
+    assert_int_equal(r.calls, 0); /* the controller has it still */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    fx_poll_until(&f, 1, &r, 100 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_ABORTED);
+    assert_int_equal(stats(&f)->replays, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+
+    /* Waiting out a Command Retry Delay (Namespace Not Ready, CRD 1). */
+    fx_stop(&f);
+    fx_config(&f);
+    f.cfg.crdt[0] = 10;
+    fx_start_captured(&f);
+    r = (struct fx_rec){0, -100};
+    uint16_t sf = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_NS_NOT_READY) | (1u << 11));
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    for (int i = 0; i < 10; i++) /* completed with the status: held for its retry */
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    assert_int_equal(stats(&f)->retries, 1);
+    assert_int_equal(r.calls, 0);
+    io = nvme_sim_stats(f.sim)->io_cmds;
+    reformat_by_another_host(&f);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_ABORTED);
+    assert_true(fx_log_has(&f, "not sent again: the namespace changed"));
+    for (int i = 0; i < 30; i++) { /* the delay passes: nothing is sent */
+        nvme_sim_advance(f.sim, 100 * MS);
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    }
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io);
+    assert_int_equal(r.calls, 1);
+    /* New I/O goes on, at the new format. */
+    memset(buf, 0, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 /* A flipped phase tag wedges the queue (the issue's "one flipped phase
  * tag wedges the asynchronous queue"): timeout, Abort (nothing to
  * abort), reset, replay: every command completes once, with its data. */
@@ -3630,6 +3706,7 @@ int main(void)
         cmocka_unit_test(deadlines_hold_in_real_time_when_the_clock_is_looked_at_seldom),
         cmocka_unit_test(a_stuck_pause_is_bounded_when_the_clock_is_looked_at_seldom),
         cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
+        cmocka_unit_test(a_command_held_when_its_namespace_changed_format_is_not_sent_again),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
         cmocka_unit_test(admin_timeout_inside_a_reset_is_counted),

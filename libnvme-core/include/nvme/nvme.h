@@ -58,7 +58,11 @@
  *     on (through several resets, bounded in time); other calls get
  *     NVME_ERR_STATE (try again after NVME_EVENT_RESET).  A command whose
  *     successful completion the controller had posted before it stopped
- *     completes with it, from the reset, instead of being replayed.
+ *     completes with it, from the reset, instead of being replayed.  An
+ *     I/O command whose namespace a rescan found with another format or
+ *     identity, or gone, while the core held it is never sent again (not
+ *     replayed, not retried): NVME_ERR_ABORTED, as it was built for
+ *     blocks of the old size.
  *  5. Retries.  A completion with a retryable status and DNR clear is
  *     retried within the budget (max_retries, default 5), after the
  *     Command Retry Delay it names (CRDT1-3; ACRE is enabled through Host
