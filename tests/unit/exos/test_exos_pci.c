@@ -1140,6 +1140,23 @@ static void test_a_detach_from_its_path_writes_the_cached_writes_through_another
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
 }
 
+/* A write EXOS made through controller 0 cached, a partition mounted on
+ * its disk (stays listed once retired), then namespace 1 detached from
+ * controller 0 alone while another task holds controller 1's lock. */
+static LPVOID detach_with_a_cached_write_and_path_1_busy(struct nvme_ctrl **c0,
+                                                         struct nvme_ctrl **c1)
+{
+    LPVOID first;
+    two_paths_attached(c0, c1, true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false);
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    (*c0)->ns_count = 0; /* detached from controller 0, and rescanned */
+    (*c0)->gen++;
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* another task's */
+    return first;
+}
+
 /* The same detach while controller 1's lock is held (a disk request of
  * another task, nvmectl): the hand-over never waits for a second lock
  * (a deadlock against nvmectl's, taken in index order), so it is put
@@ -1151,14 +1168,7 @@ static void test_a_detach_while_the_other_path_is_busy_hands_the_writes_over_lat
     struct nvme_ctrl *c0, *c1;
     LPVOID first;
     (void)state;
-    two_paths_attached(&c0, &c1, true);
-    first = mock_exos.disks[0];
-    mock_exos_mount(first, false);
-    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
-
-    c0->ns_count = 0; /* detached from controller 0, and rescanned */
-    c0->gen++;
-    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* another task's */
+    first = detach_with_a_cached_write_and_path_1_busy(&c0, &c1);
     poll_at(5000);
     poll_at(6000);
     assert_int_equal(c1->writes, 0);
@@ -1183,16 +1193,8 @@ static void test_a_detach_while_the_other_path_is_busy_hands_the_writes_over_lat
 static void test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time(void **state)
 {
     struct nvme_ctrl *c0, *c1;
-    LPVOID first;
     (void)state;
-    two_paths_attached(&c0, &c1, true);
-    first = mock_exos.disks[0];
-    mock_exos_mount(first, false);
-    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
-
-    c0->ns_count = 0;
-    c0->gen++;
-    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    (void)detach_with_a_cached_write_and_path_1_busy(&c0, &c1);
     poll_at(5000);
     poll_at(5000 + NVME_EXOS_HAND_OVER_MS - 100);
     assert_null(strstr(mock_exos.warnings, "dropped"));
@@ -1216,12 +1218,7 @@ static void test_a_shutdown_hands_over_what_a_busy_path_put_off(void **state)
 {
     struct nvme_ctrl *c0, *c1;
     (void)state;
-    two_paths_attached(&c0, &c1, true);
-    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_WRITE, 3, 1, io_buf, 512),
-                     DF_RETURN_SUCCESS);
-    c0->ns_count = 0;
-    c0->gen++;
-    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    (void)detach_with_a_cached_write_and_path_1_busy(&c0, &c1);
     poll_at(5000);
     assert_int_equal(c1->writes, 0);
 
@@ -1240,13 +1237,7 @@ static void test_a_namespace_back_before_its_hand_over_waits_afresh_at_the_next(
     struct nvme_ctrl *c0, *c1;
     LPVOID first;
     (void)state;
-    two_paths_attached(&c0, &c1, true);
-    first = mock_exos.disks[0];
-    mock_exos_mount(first, false); /* stays listed once retired */
-    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    c0->ns_count = 0;
-    c0->gen++;
-    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    first = detach_with_a_cached_write_and_path_1_busy(&c0, &c1);
     poll_at(5000);
     c0->ns_count = 1; /* attached again */
     c0->gen++;
