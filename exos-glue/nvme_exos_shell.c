@@ -313,7 +313,7 @@ static U32 list_all(char *line)
     LPNVME_CORE_DEVICE held[NVME_EXOS_MAX_CTRL];
     unsigned i, n = nvme_exos_controller_count(), live = 0;
     struct nvmectl_io io;
-    struct shell_out out;
+    struct shell_out out = {NULL, 0};
     int rc;
 
     if (n > NVME_EXOS_MAX_CTRL)
@@ -407,7 +407,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     LPNVME_CORE_DEVICE d, held[NVME_EXOS_MAX_CTRL];
     unsigned nheld;
     struct nvmectl_io io;
-    struct shell_out out;
+    struct shell_out out = {NULL, 0};
     int word, rc, wb;
     bool ns = false, cut, refused;
 
