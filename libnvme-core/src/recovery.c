@@ -1602,8 +1602,8 @@ static void nvme_replay_above_mdts(struct nvme_ctrl *ctrl, struct nvme_qpair *qp
     }
 }
 
-/* Flush and the reservation commands name no blocks (§6.8, §7): the same
- * command whatever the namespace's format. */
+/* Flush and the reservation commands name no blocks (§6.8, §6.10-6.13):
+ * the same command whatever the namespace's format. */
 static bool nvme_opc_names_blocks(uint8_t opc)
 {
     return opc != NVME_CMD_FLUSH && opc != NVME_CMD_RESV_REGISTER && opc != NVME_CMD_RESV_REPORT &&
