@@ -518,25 +518,6 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
 }
 
 /* Third phase: objects for new NSIDs, the new table, then the swap. */
-/* Whether a rescan changes namespace object `ns` into `info` (its
- * generation moves): a freeze's BUSY (Format, Sanitize, a command with
- * CSE effects) is no change of the namespace itself, so a Format to the
- * format in use leaves it the one it was, as in Linux; one that moves the
- * PI within the metadata (DPS bit 3) does not, nor another zone size
- * (ZSZE, ZNS 1.1 Figure 49: the I/O path cuts pieces at zone ends). */
-static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_info *info)
-{
-    bool status_moved = ns->status != info->status && ns->status != NVME_ERR_BUSY;
-    return status_moved || ns->nsze != info->nsze || ns->lba_size != info->lba_size ||
-           ns->ms != info->ms || ns->format != info->format || ns->csi != info->csi ||
-           ns->md_extended != info->md_extended || ns->pi_type != info->pi_type ||
-           (ns->pi_type != 0 && ns->pi_first != info->pi_first) || ns->pif != info->pif ||
-           ns->sts != info->sts || ns->pi_size != info->pi_size ||
-           ns->zone_size != info->zone_size ||
-           !nvme_bytes_eq(ns->nguid, info->nguid, sizeof(ns->nguid)) ||
-           !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
-}
-
 /* What the I/O commands of a namespace are built on (block size,
  * metadata, protection information, command set, zones): one of them
  * sent again after it changed would count blocks of the new size into a
@@ -548,6 +529,20 @@ static bool nvme_ns_format_differs(const struct nvme_ns_info *ns, const struct n
            ns->pi_type != info->pi_type || (ns->pi_type != 0 && ns->pi_first != info->pi_first) ||
            ns->pif != info->pif || ns->sts != info->sts || ns->pi_size != info->pi_size ||
            ns->zone_size != info->zone_size;
+}
+
+/* Whether a rescan changes namespace object `ns` into `info` (its
+ * generation moves): a freeze's BUSY (Format, Sanitize, a command with
+ * CSE effects) is no change of the namespace itself, so a Format to the
+ * format in use leaves it the one it was, as in Linux; one that moves the
+ * PI within the metadata (DPS bit 3) does not, nor another zone size
+ * (ZSZE, ZNS 1.1 Figure 49: the I/O path cuts pieces at zone ends). */
+static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_info *info)
+{
+    bool status_moved = ns->status != info->status && ns->status != NVME_ERR_BUSY;
+    return status_moved || ns->nsze != info->nsze || nvme_ns_format_differs(ns, info) ||
+           !nvme_bytes_eq(ns->nguid, info->nguid, sizeof(ns->nguid)) ||
+           !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
 }
 
 /* A namespace whose held commands recovery drops after this scan. */

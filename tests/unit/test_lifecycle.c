@@ -630,7 +630,8 @@ static void longest_deadlines_asked_for_are_not_the_shortest(void **state)
  * blocks' data).  Once a rescan has seen the new format, the core sends
  * none of it again: not after a reset (the command in the controller
  * fails NVME_ERR_ABORTED with the reset, not replayed), not after a
- * Command Retry Delay (failed NVME_ERR_ABORTED by the rescan). */
+ * Command Retry Delay (failed NVME_ERR_ABORTED by the rescan); nor once
+ * the namespace is gone. */
 static void reformat_by_another_host(struct fx *f)
 {
     struct nvme_sim_ns_config again = f->ns[0];
@@ -694,6 +695,19 @@ static void a_command_held_when_its_namespace_changed_format_is_not_sent_again(v
     /* New I/O goes on, at the new format. */
     memset(buf, 0, 4096);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+
+    /* The namespace gone (deleted by another host) while a read of it
+     * waits out its delay: dropped the same way. */
+    r = (struct fx_rec){0, -100};
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
+    for (int i = 0; i < 10; i++)
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    assert_int_equal(r.calls, 0);
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_ABORTED);
     free(buf);
     fx_stop(&f);
 }
