@@ -631,7 +631,7 @@ static void longest_deadlines_asked_for_are_not_the_shortest(void **state)
  * none of it again: not after a reset (the command in the controller
  * fails NVME_ERR_ABORTED with the reset, not replayed), not after a
  * Command Retry Delay (failed NVME_ERR_ABORTED by the rescan); nor once
- * the namespace is gone. */
+ * the namespace is gone, or is another one (other identifiers). */
 static void reformat_by_another_host(struct fx *f)
 {
     struct nvme_sim_ns_config again = f->ns[0];
@@ -706,6 +706,27 @@ static void a_command_held_when_its_namespace_changed_format_is_not_sent_again(v
     assert_int_equal(r.calls, 0);
     assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
     assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_ABORTED);
+
+    /* Created again in the same format but as another namespace (other
+     * identifiers): the read was for the one before. */
+    struct nvme_sim_ns_config same = f.ns[0];
+    same.lba_size = 4096;
+    same.blocks = 1024;
+    assert_int_equal(nvme_sim_ns_add(f.sim, &same), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    r = (struct fx_rec){0, -100};
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, sf, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
+    for (int i = 0; i < 10; i++)
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    assert_int_equal(r.calls, 0);
+    same.ident = 7;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &same), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 4096);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.result, NVME_ERR_ABORTED);
     free(buf);
