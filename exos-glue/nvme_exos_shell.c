@@ -30,20 +30,26 @@
 
 /* Output kept while block locks are held: EXOS's console pager waits
  * for a key once a screen is full, and a disk request of another task
- * would wait for the locks as long.  Up to SHELL_OUT_MAX bytes are
- * printed after the unlock; past them (or with no heap) the text goes
- * to the console as it comes, after what was kept. */
-#define SHELL_OUT_MAX (64u * 1024u)
+ * would wait for the locks as long.  The text is printed after the
+ * unlock.  The buffer starts at SHELL_OUT_FIRST bytes and doubles as
+ * needed up to SHELL_OUT_MAX: a hex dump of the whole scratch buffer
+ * (NVME_EXOS_BOUNCE_BYTES: 16 bytes a line of at most 103 characters,
+ * with a 32-digit address) fits.  Past that, or when the heap has no
+ * room, the text goes to the console as it comes, after what was
+ * kept. */
+#define SHELL_OUT_FIRST (64u * 1024u)
+#define SHELL_OUT_MAX (8u * NVME_EXOS_BOUNCE_BYTES)
 
 struct shell_out {
     char *text; /* NULL: straight to the console */
-    UINT used;
+    UINT used, size;
 };
 
 static void shell_out_begin(struct shell_out *o)
 {
-    o->text = (char *)KernelHeapAlloc(SHELL_OUT_MAX);
+    o->text = (char *)KernelHeapAlloc(SHELL_OUT_FIRST);
     o->used = 0;
+    o->size = o->text != NULL ? SHELL_OUT_FIRST : 0;
 }
 
 /* n bytes of text to the console, in pieces: ConsolePrint formats into
@@ -71,13 +77,35 @@ static void shell_out_end(struct shell_out *o)
     }
 }
 
+/* Room for n more bytes: the buffer doubled (EXOS's heap has no
+ * realloc) while it stays within SHELL_OUT_MAX; false when it cannot. */
+static bool shell_out_room(struct shell_out *o, UINT n)
+{
+    UINT size = o->size;
+    char *text;
+    if (n > SHELL_OUT_MAX - o->used)
+        return false;
+    while (n > size - o->used)
+        size *= 2u;
+    if (size == o->size)
+        return true;
+    text = (char *)KernelHeapAlloc(size);
+    if (text == NULL)
+        return false;
+    MemoryCopy(text, o->text, o->used);
+    KernelHeapFree(o->text);
+    o->text = text;
+    o->size = size;
+    return true;
+}
+
 static void shell_print(void *arg, const char *text)
 {
     struct shell_out *o = (struct shell_out *)arg;
     UINT n = 0;
     while (text[n] != 0)
         n++;
-    if (o->text != NULL && n <= SHELL_OUT_MAX - o->used) {
+    if (o->text != NULL && shell_out_room(o, n)) {
         MemoryCopy(o->text + o->used, text, n);
         o->used += n;
         return;
@@ -313,7 +341,7 @@ static U32 list_all(char *line)
     LPNVME_CORE_DEVICE held[NVME_EXOS_MAX_CTRL];
     unsigned i, n = nvme_exos_controller_count(), live = 0;
     struct nvmectl_io io;
-    struct shell_out out = {NULL, 0};
+    struct shell_out out = {NULL, 0, 0};
     int rc;
 
     if (n > NVME_EXOS_MAX_CTRL)
@@ -407,7 +435,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     LPNVME_CORE_DEVICE d, held[NVME_EXOS_MAX_CTRL];
     unsigned nheld;
     struct nvmectl_io io;
-    struct shell_out out = {NULL, 0};
+    struct shell_out out = {NULL, 0, 0};
     int word, rc, wb;
     bool ns = false, cut, refused;
 

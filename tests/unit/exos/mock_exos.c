@@ -329,6 +329,7 @@ void ExosTestConsolePrint(const char *Classes, LPCSTR Format, ...)
     if (len >= MAX_STRING_BUFFER)
         fail_msg("ConsolePrint(\"%s\"): %d bytes, more than EXOS's %d-byte buffer holds",
                  (const char *)Format, len, MAX_STRING_BUFFER);
+    mock_exos.console_bytes += (size_t)len;
     va_start(ap, Format);
     vsnprintf(mock_exos.console + used, sizeof(mock_exos.console) - used, host, ap);
     va_end(ap);

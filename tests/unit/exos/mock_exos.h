@@ -58,6 +58,7 @@ struct mock_exos {
     unsigned log_count;
     char console[8192];
     unsigned console_prints_locked; /* ConsolePrint with a mutex held */
+    size_t console_bytes;           /* every ConsolePrint's, also past console[] */
     /* disks */
     LPVOID disks[MOCK_MAX_DISKS];
     unsigned disk_count;

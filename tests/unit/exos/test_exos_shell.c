@@ -306,20 +306,61 @@ static void test_output_reaches_the_console_after_the_block_locks_are_released(v
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
-/* More than is kept (64 KiB), or no heap for it: the rest goes out as
- * it comes, in order, nothing lost. */
+/* A hex dump of the whole scratch buffer (64 KiB: 4096 lines of up to
+ * 103 characters, `read -c 128` of 512-byte blocks) is kept whole, the
+ * buffer growing past its first 64 KiB: before, all but its first 64 KiB
+ * went to the console while the block locks were held. */
+static void test_a_dump_of_the_whole_scratch_buffer_waits_for_the_unlock(void **state)
+{
+    (void)state;
+    static char dump_line[104];
+    memset(dump_line, 'd', sizeof(dump_line) - 2);
+    dump_line[sizeof(dump_line) - 2] = '\n';
+    print_times = NVME_EXOS_BOUNCE_BYTES / 16u;
+    print_text = dump_line;
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "read -n 1 -s 0 -c 128");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("read -n 1 -s 0 -c 128")), DF_RETURN_SUCCESS);
+    assert_int_equal(mock_exos.console_prints_locked, 0);
+    assert_int_equal(mock_exos.console_bytes, (size_t)print_times * 103u);
+    assert_int_equal(strspn(mock_exos.console, "d\n"), sizeof(mock_exos.console) - 1);
+    assert_int_equal(mock_exos.heap_live, 0);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
+/* More than is kept (512 KiB), or no heap to grow into, or none at all:
+ * the rest goes out as it comes, in order, nothing lost. */
 static void test_output_past_what_is_kept_goes_out_as_it_comes(void **state)
 {
     (void)state;
-    print_times = 2000; /* 80 KB */
+    size_t line = strlen(RUN_LINE_TEXT);
+    print_times = 14000; /* 560 KB */
     expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
     expect_string(nvmectl_run_line, line, "read -n 1 -s 0 -c 64");
     expect_string(nvmectl_run_line, io->dev_name, "nvme0");
     will_return(nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("read -n 1 -s 0 -c 64")), DF_RETURN_SUCCESS);
     assert_true(mock_exos.console_prints_locked > 0);
-    assert_int_equal(strlen(mock_exos.console), sizeof(mock_exos.console) - 1); /* full */
+    assert_int_equal(mock_exos.console_bytes, 14000u * line);
     assert_ptr_equal(strstr(mock_exos.console, RUN_LINE_TEXT), mock_exos.console);
+    assert_int_equal(mock_exos.heap_live, 0);
+
+    /* the first 64 KiB, and no heap to grow into */
+    mock_exos_reset();
+    mock_exos.heap_fail_from = 64u * 1024u + 1u;
+    print_times = 2000; /* 82 KB */
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "read -n 1 -s 0 -c 64");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("read -n 1 -s 0 -c 64")), DF_RETURN_SUCCESS);
+    assert_true(mock_exos.console_prints_locked > 0);
+    assert_int_equal(mock_exos.console_bytes, 2000u * line);
+    assert_int_equal(strlen(mock_exos.console), sizeof(mock_exos.console) - 1); /* full */
+    for (size_t at = 0; at + line < sizeof(mock_exos.console); at += line)
+        assert_memory_equal(mock_exos.console + at, RUN_LINE_TEXT, line);
     assert_int_equal(mock_exos.heap_live, 0);
 
     /* one print longer than ConsolePrint's buffer, with no heap */
@@ -658,6 +699,7 @@ int main(void)
         cmocka_unit_test_setup(test_failed_write_back_does_not_lock_nvmectl_out, setup),
         cmocka_unit_test_setup(test_output_reaches_the_console_after_the_block_locks_are_released,
                                setup),
+        cmocka_unit_test_setup(test_a_dump_of_the_whole_scratch_buffer_waits_for_the_unlock, setup),
         cmocka_unit_test_setup(test_output_past_what_is_kept_goes_out_as_it_comes, setup),
         cmocka_unit_test_setup(test_a_line_too_long_is_refused_not_cut, setup),
         cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
