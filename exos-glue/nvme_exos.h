@@ -38,9 +38,12 @@
 #endif
 /* How long a disk whose namespace left its controller waits for another
  * path's lock to hand its cached writes over (nvme_exos_blk_ops.hand_over)
- * before it is retired with them dropped. */
+ * before it is retired with them dropped: as long as one command may
+ * hold that lock, the core's deadline for Format and Sanitize (10 min,
+ * nvmectl) and about what a disk request waits out the path's resets.
+ * (It was 5 s: a reset of a drive with a long CAP.TO lost the writes.) */
 #ifndef NVME_EXOS_HAND_OVER_MS
-#define NVME_EXOS_HAND_OVER_MS 5000u
+#define NVME_EXOS_HAND_OVER_MS 600000u
 #endif
 /* Block cache: segments of NVME_EXOS_SEG_BYTES (aligned LBA ranges) that
  * merge EXOS's sector-sized writes into one command per run of dirty

@@ -919,8 +919,13 @@ void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
     if ((ns == NULL || ns->status == NVME_ERR_NOENT) && blk->ops->hand_over != NULL &&
         nvme_exos_blk_owes(blk, disk->NamespaceId) && !blk->ops->hand_over(blk->h, disk)) {
         UINT now = GetSystemTime();
-        if (disk->HandOverSince == 0)
+        if (disk->HandOverSince == 0) {
             disk->HandOverSince = now | 1u;
+            KernelLogText(LOG_WARNING,
+                          TEXT("[NVMeCoreDisk] NSID=%u: gone from this path, its cached writes "
+                               "wait for another path to be free (up to %u ms)"),
+                          (UINT)disk->NamespaceId, (UINT)NVME_EXOS_HAND_OVER_MS);
+        }
         if (now - (disk->HandOverSince & ~1u) < NVME_EXOS_HAND_OVER_MS)
             return;
         KernelLogText(LOG_ERROR,
