@@ -41,7 +41,8 @@
  * before it is retired with them dropped: as long as one command may
  * hold that lock, the core's deadline for Format and Sanitize (10 min,
  * nvmectl) and about what a disk request waits out the path's resets.
- * (It was 5 s: a reset of a drive with a long CAP.TO lost the writes.) */
+ * (It was 5 s: a reset of a drive with a long CAP.TO on the other path
+ * would have lost them.) */
 #ifndef NVME_EXOS_HAND_OVER_MS
 #define NVME_EXOS_HAND_OVER_MS 600000u
 #endif
