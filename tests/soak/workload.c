@@ -95,7 +95,9 @@ static unsigned long errhist[8][40]; /* [op][rc + 20, statuses at 39] */
 static const char *opname[8] = {"write", "read",    "awrite", "aread",
                                 "zero",  "compare", "flush",  "submit"};
 static uint64_t maxsim[8];
-static __thread uint64_t op_t0; /* per CPU */
+static __thread uint64_t op_t0;  /* per CPU */
+static __thread double op_real0; /* the same op's start in real time (WORKLOAD_WHY) */
+static double now_real(void);
 static void note(unsigned op, int rc)
 {
     if (serial_ops != 0 && op != 7) {
@@ -104,10 +106,13 @@ static void note(unsigned op, int rc)
             maxsim[op] = d;
     }
     if (rc == NVME_ERR_STATE && op != 7 && getenv("WORKLOAD_WHY"))
-        fprintf(stderr, "STATE op %s: gone %d ready %d in_recovery %d dead %d stopping %d\n",
+        fprintf(stderr,
+                "STATE op %s: gone %d ready %d in_recovery %d dead %d stopping %d, after %.3f s "
+                "(%llu us simulated)\n",
                 opname[op], NVME_READ_ONCE(ctrl->gone), NVME_READ_ONCE(ctrl->ready),
                 __atomic_load_n(&ctrl->in_recovery, __ATOMIC_RELAXED), NVME_READ_ONCE(ctrl->dead),
-                NVME_READ_ONCE(ctrl->stopping));
+                NVME_READ_ONCE(ctrl->stopping), now_real() - op_real0,
+                (unsigned long long)(nvme_sim_now(sim) - op_t0));
     int i = rc > 0 ? 39 : rc + 20;
     if (i < 0)
         i = 0;
@@ -300,6 +305,7 @@ static void reap_all(struct worker *w, struct aop *ops, bool wait)
 static void blocking_io(struct worker *w, bool write, uint64_t rel, uint32_t n)
 {
     op_t0 = nvme_sim_now(sim);
+    op_real0 = now_real();
     uint8_t *raw, *buf = get_buf(w, &raw, n * lba_size);
     uint64_t lba = w->base + rel;
     int rc;
@@ -426,6 +432,7 @@ static void *worker_main(void *p)
             bool dsm = what < 73;
             __atomic_store_n(&w->doing, dsm ? "deallocate" : "write_zeroes", __ATOMIC_RELAXED);
             op_t0 = nvme_sim_now(sim);
+            op_real0 = now_real();
             int rc = dsm ? nvme_deallocate(ctrl, 1, w->base + rel, n)
                          : nvme_write_zeroes(ctrl, 1, w->base + rel, n,
                                              rnd(&w->rng) % 2 ? NVME_IO_DEALLOCATE : 0);
@@ -452,6 +459,7 @@ static void *worker_main(void *p)
                 buf[rnd(&w->rng) % (n * lba_size)] ^= 0x5a;
             __atomic_store_n(&w->doing, "compare", __ATOMIC_RELAXED);
             op_t0 = nvme_sim_now(sim);
+            op_real0 = now_real();
             int rc = nvme_compare(ctrl, 1, w->base + rel, n, buf);
             note(5, differ ? (rc > 0 ? 0 : rc == 0 ? 1 : rc) : rc);
             if (certain && chaos == 0 && rc != NVME_ERR_BUSY && (rc == 0) == differ)
@@ -461,6 +469,7 @@ static void *worker_main(void *p)
         } else if (what < 86) {
             __atomic_store_n(&w->doing, "flush", __ATOMIC_RELAXED);
             op_t0 = nvme_sim_now(sim);
+            op_real0 = now_real();
             int rc = nvme_flush(ctrl, rnd(&w->rng) % 2 ? 1 : NVME_NSID_ALL);
             note(6, rc);
             if (rc != 0 && rc != NVME_ERR_BUSY && chaos == 0)
