@@ -306,6 +306,17 @@ static void test_output_reaches_the_console_after_the_block_locks_are_released(v
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
+/* nvmectl_run_line is called once for `typed` on controller dev (no
+ * selector word: nvme0) and succeeds; so does the shell command. */
+static void run_once_ok(unsigned dev, const char *typed)
+{
+    expect_value(nvmectl_run_line, ctrl, devs[dev].Ctrl);
+    expect_string(nvmectl_run_line, line, typed);
+    expect_string(nvmectl_run_line, io->dev_name, dev == 0 ? "nvme0" : "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT(typed)), DF_RETURN_SUCCESS);
+}
+
 /* A hex dump of the whole scratch buffer (64 KiB: 4096 lines of up to
  * 103 characters, `read -c 128` of 512-byte blocks) is kept whole, the
  * buffer growing past its first 64 KiB: before, all but its first 64 KiB
@@ -318,11 +329,7 @@ static void test_a_dump_of_the_whole_scratch_buffer_waits_for_the_unlock(void **
     dump_line[sizeof(dump_line) - 2] = '\n';
     print_times = NVME_EXOS_BOUNCE_BYTES / 16u;
     print_text = dump_line;
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "read -n 1 -s 0 -c 128");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, 0);
-    assert_int_equal(nvme_exos_shell_run(TEXT("read -n 1 -s 0 -c 128")), DF_RETURN_SUCCESS);
+    run_once_ok(0, "read -n 1 -s 0 -c 128");
     assert_int_equal(mock_exos.console_prints_locked, 0);
     assert_int_equal(mock_exos.console_bytes, (size_t)print_times * 103u);
     assert_int_equal(strspn(mock_exos.console, "d\n"), sizeof(mock_exos.console) - 1);
@@ -337,11 +344,7 @@ static void test_output_past_what_is_kept_goes_out_as_it_comes(void **state)
     (void)state;
     size_t line = strlen(RUN_LINE_TEXT);
     print_times = 14000; /* 560 KB */
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "read -n 1 -s 0 -c 64");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, 0);
-    assert_int_equal(nvme_exos_shell_run(TEXT("read -n 1 -s 0 -c 64")), DF_RETURN_SUCCESS);
+    run_once_ok(0, "read -n 1 -s 0 -c 64");
     assert_true(mock_exos.console_prints_locked > 0);
     assert_int_equal(mock_exos.console_bytes, 14000u * line);
     assert_ptr_equal(strstr(mock_exos.console, RUN_LINE_TEXT), mock_exos.console);
@@ -351,11 +354,7 @@ static void test_output_past_what_is_kept_goes_out_as_it_comes(void **state)
     mock_exos_reset();
     mock_exos.heap_fail_from = 64u * 1024u + 1u;
     print_times = 2000; /* 82 KB */
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "read -n 1 -s 0 -c 64");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, 0);
-    assert_int_equal(nvme_exos_shell_run(TEXT("read -n 1 -s 0 -c 64")), DF_RETURN_SUCCESS);
+    run_once_ok(0, "read -n 1 -s 0 -c 64");
     assert_true(mock_exos.console_prints_locked > 0);
     assert_int_equal(mock_exos.console_bytes, 2000u * line);
     assert_int_equal(strlen(mock_exos.console), sizeof(mock_exos.console) - 1); /* full */
@@ -370,11 +369,7 @@ static void test_output_past_what_is_kept_goes_out_as_it_comes(void **state)
     mock_exos.heap_fail_from = 1;
     print_times = 2;
     print_text = long_text;
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "smart-log");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, 0);
-    assert_int_equal(nvme_exos_shell_run(TEXT("smart-log")), DF_RETURN_SUCCESS);
+    run_once_ok(0, "smart-log");
     assert_int_equal(strlen(mock_exos.console), 6000);
     assert_int_equal(strspn(mock_exos.console, "x"), 6000);
     assert_int_equal(mock_exos.heap_live, 0);
