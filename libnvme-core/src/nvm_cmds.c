@@ -777,10 +777,9 @@ static uint16_t nvm_pi_key(const struct nvme_ns_info *ns)
  * created again under the NSID: nvme_ns_renewed_since), as io.c's
  * nvme_rw_recheck lets nvme_read go on; else NVME_ERR_BUSY, as during a
  * Format.  *epoch: the one the new checks read. */
-static __attribute__((noinline, cold)) int
-nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool write, uint64_t lba,
-                 uint64_t count, unsigned flags, uint32_t dblk, uint32_t mblk, uint16_t pi,
-                 uint32_t *epoch)
+static int nvm_data_recheck_once(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool write,
+                                 uint64_t lba, uint64_t count, unsigned flags, uint32_t dblk,
+                                 uint32_t mblk, uint16_t pi, uint32_t *epoch)
 {
     for (unsigned tries = 0, waits = 0; tries < NVME_NS_SETTLE_TRIES; tries++) {
         uint32_t e = nvme_ns_epoch_settled(ctrl, &waits);
@@ -799,6 +798,21 @@ nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool wri
         }
     }
     return NVME_ERR_BUSY;
+}
+
+/* A reset on another CPU since the refusal (NVME_ERR_STATE from the
+ * checks) is waited out, as nvm_ns waits before the call's first
+ * command (nvme.h lifecycle rule 4).  Before, the blocking call got
+ * NVME_ERR_STATE (threaded workload seeds 8009, 8123). */
+static __attribute__((noinline, cold)) int
+nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool write, uint64_t lba,
+                 uint64_t count, unsigned flags, uint32_t dblk, uint32_t mblk, uint16_t pi,
+                 uint32_t *epoch)
+{
+    int rc = nvm_data_recheck_once(ctrl, ns, write, lba, count, flags, dblk, mblk, pi, epoch);
+    for (unsigned spent = 0; nvme_reset_waited(ctrl, &rc, &spent);)
+        rc = nvm_data_recheck_once(ctrl, ns, write, lba, count, flags, dblk, mblk, pi, epoch);
+    return rc;
 }
 
 /* Blocks of dblk bytes in one command: within MDTS as it is now (a

@@ -717,6 +717,123 @@ static void a_namespace_created_again_before_a_block_command_gets_none_of_it(voi
     fx_stop(&f);
 }
 
+/* Two other CPUs between a blocking call's placement and its recheck:
+ * at the I/O queue's recheck.left-th lock (the command's placement) one
+ * rescans and finds namespace 2 added, which moves the namespace epoch,
+ * so the placement refuses the command (NVME_ERR_BUSY, nothing sent);
+ * at the unlock that follows another begins a reset, which has the
+ * controller stopped (ready clear, in_recovery set by CPU 2) until this
+ * CPU's next sleep.  The threaded workload met it (seeds 8009 and 8123:
+ * Write Zeroes and Compare said NVME_ERR_STATE 36 ms into the call). */
+static struct {
+    struct fx *f;
+    void (*lock)(void *ctx, void *lock);
+    void (*unlock)(void *ctx, void *lock);
+    void (*sleep_us)(void *ctx, uint32_t us);
+    void *qlock;
+    int left;
+    bool armed, stopped;
+    unsigned sleeps; /* while stopped */
+    int rc;
+} recheck;
+
+static unsigned recheck_cpu(void *ctx)
+{
+    (void)ctx;
+    return 1;
+}
+
+static void recheck_lock(void *ctx, void *lock)
+{
+    if (lock == recheck.qlock && recheck.left > 0 && --recheck.left == 0) {
+        struct nvme_sim_ns_config two = {.nsid = 2, .blocks = 1024, .lba_size = 512};
+        recheck.rc = nvme_sim_ns_add(recheck.f->sim, &two);
+        if (recheck.rc == 0)
+            recheck.rc = nvme_ns_rescan(recheck.f->ctrl);
+        recheck.armed = true;
+    }
+    recheck.lock(ctx, lock);
+}
+
+static void recheck_unlock(void *ctx, void *lock)
+{
+    recheck.unlock(ctx, lock);
+    if (lock == recheck.qlock && recheck.armed) {
+        struct nvme_ctrl *c = recheck.f->ctrl;
+        recheck.armed = false;
+        recheck.stopped = true;
+        NVME_WRITE_ONCE(c->recovery_cpu, 2u);
+        __atomic_store_n(&c->in_recovery, true, __ATOMIC_RELEASE);
+        NVME_WRITE_ONCE(c->ready, false);
+    }
+}
+
+static void recheck_sleep_us(void *ctx, uint32_t us)
+{
+    if (recheck.stopped) { /* CPU 2's reset ends */
+        struct nvme_ctrl *c = recheck.f->ctrl;
+        recheck.sleeps++;
+        recheck.stopped = false;
+        NVME_WRITE_ONCE(c->ready, true);
+        __atomic_store_n(&c->in_recovery, false, __ATOMIC_RELEASE);
+    }
+    recheck.sleep_us(ctx, us);
+}
+
+/* The call waits the reset out and goes on (nvme.h lifecycle rule 4),
+ * as nvme_read does.  Before: nvm_data_recheck returned the checks'
+ * NVME_ERR_STATE to the caller, for Compare, nvme_read_ext and
+ * nvme_write_ext (nvm_data) and for Write Zeroes, Dataset Management,
+ * Verify, Copy and the zone commands (nvm_exec_built). */
+static void a_recheck_that_meets_another_cpus_reset_waits_it_out(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.locks = true;
+    f.opts.io_queues = 1;
+    fx_create(&f);
+    f.osal.cpu_id = recheck_cpu;
+    recheck.f = &f;
+    recheck.lock = f.osal.lock;
+    recheck.unlock = f.osal.unlock;
+    recheck.sleep_us = f.osal.sleep_us;
+    recheck.left = 0;
+    f.osal.lock = recheck_lock;
+    f.osal.unlock = recheck_unlock;
+    f.osal.sleep_us = recheck_sleep_us;
+    assert_int_equal(fx_init(&f), 0);
+    recheck.qlock = f.ctrl->ioq[0].lock;
+    assert_non_null(recheck.qlock);
+    uint8_t *b = abuf(64 * 512), *rd = abuf(64 * 512), *zero = abuf(64 * 512);
+    memset(zero, 0, 64 * 512);
+    fx_pattern(b, 64 * 512, 13);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 64, b), 0);
+    for (int k = 0; k < 2; k++) { /* nvm_data, nvm_exec_built */
+        if (k > 0) {              /* namespace 2 gone again, before the call */
+            assert_int_equal(nvme_sim_ns_remove(f.sim, 2), 0);
+            assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        }
+        uint32_t epoch = nvme_ns_epoch_read(f.ctrl);
+        recheck.left = 1;
+        recheck.sleeps = 0;
+        recheck.rc = -100;
+        int rc = k == 0 ? nvme_compare(f.ctrl, 1, 0, 64, b)
+                        : nvme_write_zeroes(f.ctrl, 1, 0, 64, 0);
+        assert_int_equal(recheck.rc, 0);
+        assert_true(nvme_ns_epoch_read(f.ctrl) != epoch); /* the placement's refusal */
+        assert_int_equal(rc, 0);                          /* before: NVME_ERR_STATE */
+        assert_int_equal(recheck.sleeps, 1);              /* waited for CPU 2's reset */
+        assert_false(recheck.stopped);
+    }
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 64, rd), 0);
+    assert_memory_equal(rd, zero, 64 * 512);
+    free(b);
+    free(rd);
+    free(zero);
+    fx_stop(&f);
+}
+
 /* The OSAL's lock, at the I/O queue's lock_mdts.left-th lock (a piece's
  * placement): MDTS lowered in the simulator (lock_mdts.mdts) and a reset,
  * as another CPU's would come between two pieces of one call. */
@@ -1938,6 +2055,7 @@ int main(void)
         cmocka_unit_test(a_check_that_reads_a_namespace_mid_rewrite_runs_again),
         cmocka_unit_test(a_rescan_of_another_namespace_lets_a_long_call_go_on),
         cmocka_unit_test(a_namespace_created_again_between_two_pieces_gets_none_of_the_call),
+        cmocka_unit_test(a_recheck_that_meets_another_cpus_reset_waits_it_out),
         cmocka_unit_test(a_new_block_size_between_two_pieces_ends_the_call_busy),
         cmocka_unit_test(a_namespace_created_again_before_a_block_command_gets_none_of_it),
         cmocka_unit_test(a_read_whose_pieces_a_reset_lowering_mdts_comes_between_is_cut_again),
