@@ -444,7 +444,14 @@ static int seg_write_back(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
     bool bad;
 
     if (s->disk != NULL && blk->ops->ns_info != NULL) {
-        r = disk_check_current(s->disk);
+        LPNVME_CORE_DISK disk = s->disk;
+        r = disk_check_current(disk);
+        /* Gone from this path with its retire put off (the hand-over
+         * waits for another path's lock, nvme_exos_disk_retire): still
+         * owed, not written.  Before, 0: an eviction reused the segment,
+         * and the write was lost. */
+        if (r == NVME_ERR_GONE && !disk->Retired)
+            return NVME_ERR_BUSY;
         if (r == NVME_ERR_GONE)
             return 0; /* dropped (nvme_exos_disk_retire) */
         if (r != 0)
@@ -684,7 +691,20 @@ static bool write_back_failed(const U32 *failed, unsigned n, U32 nsid)
  * (its data is not all on the device yet: the next sync tries again); the
  * others are Flushed all the same, so that one failing namespace does not
  * keep every other one's acknowledged writes out of the window. */
-int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
+/* A segment of a disk whose namespace left this path and whose retire
+ * waits for another path (nvme_exos_disk_retire): the hand-over writes it,
+ * and says when it cannot. */
+static bool seg_handed_over_later(const struct nvme_exos_seg *s)
+{
+    return s->disk != NULL && !s->disk->Retired && s->disk->HandOverSince != 0;
+}
+
+/* waiting_fails: writes that wait for a hand-over count as not written,
+ * for a shutdown (lost then) and for nvmectl (nvme_exos_blk_invalidate:
+ * its refusal keeps it off blocks the hand-over would write over).  The
+ * window's syncs take them as owed only: no "Write-back failed" line each
+ * window while the hand-over waits. */
+static int blk_sync(struct nvme_exos_blk *blk, bool waiting_fails)
 {
     U32 failed[NVME_EXOS_MAX_NS];
     unsigned i, nfailed = 0;
@@ -697,7 +717,7 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
             r = seg_write_back(blk, s);
             if (r == 0)
                 continue;
-            if (rc == 0)
+            if (rc == 0 && (waiting_fails || !seg_handed_over_later(s)))
                 rc = r;
             if (!write_back_failed(failed, nfailed, s->nsid)) {
                 if (nfailed < NVME_EXOS_MAX_NS)
@@ -741,6 +761,8 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk)
     return rc;
 }
 
+int nvme_exos_blk_sync(struct nvme_exos_blk *blk) { return blk_sync(blk, false); }
+
 int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
 {
     int rc = 0;
@@ -764,7 +786,7 @@ int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk)
 {
     int rc;
     nvme_exos_blk_lock(blk);
-    rc = blk->stopped ? 0 : nvme_exos_blk_sync(blk);
+    rc = blk->stopped ? 0 : blk_sync(blk, true);
     blk->stopped = true;
     nvme_exos_blk_unlock(blk);
     return rc;
@@ -776,7 +798,7 @@ int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk)
 int nvme_exos_blk_invalidate(struct nvme_exos_blk *blk)
 {
     unsigned i;
-    int rc = nvme_exos_blk_sync(blk);
+    int rc = blk_sync(blk, true);
     for (i = 0; i < blk->nsegs; i++) {
         struct nvme_exos_seg *s = &blk->segs[i];
         if (s->nsid != 0 && seg_has_dirty(s)) {

@@ -687,6 +687,7 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
  * nvme_exos_disk_retire drops what is left.  Other locks are only tried
  * (h's is held: waiting could deadlock against nvmectl's, in index
  * order); one held puts the hand-over off (false), to a later rescan. */
+static LPNVME_CORE_DISK FailingOver; /* the disk fail_over retires, its writes handed over */
 static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
 {
     for (unsigned i = 0; i < PublishedCount; i++) {
@@ -696,7 +697,11 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
         void *id;
         if (p->disk != disk || p->dev->Ctrl != (struct nvme_ctrl *)h)
             continue;
-        if (p->dev->Blk.down) /* a failed path: fail_over hands over (and retires) */
+        /* fail_over's own retire, after its hand-over.  Any other retire of
+         * a failed path's disk (a tick's write-back, a rescan before this
+         * poll's fail_over) hands over here like a live path's: answered
+         * true, the writes would be dropped before fail_over got to them. */
+        if (p->dev->Blk.down && disk == FailingOver)
             return true;
         id = KernelHeapAlloc(4096);
         b = id != NULL ? live_second_path(p, id, &busy) : NULL;
@@ -757,7 +762,9 @@ static bool fail_over(void)
         if (!b->Blk.stopped)
             (void)nvme_exos_disk_hand_over(p->disk, &b->Blk);
         nvme_exos_blk_unlock(&b->Blk);
+        FailingOver = p->disk;
         nvme_exos_disk_retire(p->disk, NULL);
+        FailingOver = NULL;
         nvme_exos_blk_unlock(&a->Blk);
         retired = true;
     }

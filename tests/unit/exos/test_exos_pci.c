@@ -1257,6 +1257,31 @@ static void test_a_shutdown_hands_over_what_a_busy_path_put_off(void **state)
     assert_non_null(strstr(mock_exos.warnings, "0 cached write(s) dropped"));
 }
 
+/* A detach whose hand-over was put off (controller 1's lock
+ * held), then controller 0 goes (surprise removal) before the next poll;
+ * the other task is done by then.  Controller 1 still reaches the
+ * namespace: the cached write must go out through it (fail_over), not be
+ * dropped.  core_hand_over answers true for a path that is down ("fail_over
+ * hands over"), so the retire the poll's tick or update_namespaces makes
+ * first goes ahead at once and drops the write; fail_over then skips the
+ * retired disk. */
+static void test_a_put_off_hand_over_whose_path_then_goes_still_hands_over(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    (void)state;
+    (void)detach_with_a_cached_write_and_path_1_busy(&c0, &c1);
+    poll_at(5000);
+    assert_int_equal(c1->writes, 0);
+    assert_null(strstr(mock_exos.warnings, "dropped"));
+
+    path_goes(c0);
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = NULL; /* the other task is done */
+    poll_at(6000);
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+    assert_wrote_lba_3(c1);
+    assert_int_equal(mock_exos.disk_count, 2); /* published through controller 1 */
+}
+
 /* A namespace detached while the other path was busy, then attached again
  * before the hand-over: the disk stays, and a later detach waits for the
  * other path afresh (the first wait is not counted against it). */
@@ -1554,6 +1579,7 @@ int main(int argc, char **argv)
         T(test_a_detach_whose_other_path_resets_for_a_minute_keeps_the_writes),
         T(test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time),
         T(test_a_shutdown_hands_over_what_a_busy_path_put_off),
+        T(test_a_put_off_hand_over_whose_path_then_goes_still_hands_over),
         T(test_a_namespace_back_before_its_hand_over_waits_afresh_at_the_next),
         T(test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path),
         T(test_a_failed_identify_namespace_does_not_publish_a_second_path),
