@@ -686,11 +686,6 @@ static bool write_back_failed(const U32 *failed, unsigned n, U32 nsid)
     return false;
 }
 
-/* Writes the dirty segments back, then Flushes the namespaces written
- * since their last Flush.  A namespace whose write-back failed stays owed
- * (its data is not all on the device yet: the next sync tries again); the
- * others are Flushed all the same, so that one failing namespace does not
- * keep every other one's acknowledged writes out of the window. */
 /* A segment of a disk whose namespace left this path and whose retire
  * waits for another path (nvme_exos_disk_retire): the hand-over writes it,
  * and says when it cannot. */
@@ -699,7 +694,12 @@ static bool seg_handed_over_later(const struct nvme_exos_seg *s)
     return s->disk != NULL && !s->disk->Retired && s->disk->HandOverSince != 0;
 }
 
-/* waiting_fails: writes that wait for a hand-over count as not written,
+/* Writes the dirty segments back, then Flushes the namespaces written
+ * since their last Flush.  A namespace whose write-back failed stays owed
+ * (its data is not all on the device yet: the next sync tries again); the
+ * others are Flushed all the same, so that one failing namespace does not
+ * keep every other one's acknowledged writes out of the window.
+ * waiting_fails: writes that wait for a hand-over count as not written,
  * for a shutdown (lost then) and for nvmectl (nvme_exos_blk_invalidate:
  * its refusal keeps it off blocks the hand-over would write over).  The
  * window's syncs take them as owed only: no "Write-back failed" line each
