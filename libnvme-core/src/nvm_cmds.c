@@ -109,17 +109,22 @@ static int nvm_ns_check(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uin
 
 /* nvm_ns_check from a settled namespace epoch (nvme_ns_epoch_settled):
  * fields read while a rescan rewrote them are read again, as io.c's
- * checks do. */
+ * checks do.  *epoch: the one the checks that passed read, for the
+ * commands to be placed under (a rescan after the checks, which may have
+ * shrunk the namespace or made it another under its NSID, then refuses
+ * them and the checks run again: nvm_exec_built, nvm_data_recheck). */
 static int nvm_ns_check_settled(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count,
-                                bool write, const struct nvme_ns_info **out)
+                                bool write, const struct nvme_ns_info **out, uint32_t *epoch)
 {
     for (unsigned tries = 0, waits = 0; tries < NVME_NS_SETTLE_TRIES; tries++) {
         uint32_t e = nvme_ns_epoch_settled(ctrl, &waits);
         if (e == NVME_NS_EPOCH_ANY)
             break;
         int rc = nvm_ns_check(ctrl, nsid, lba, count, write, out);
-        if (rc == NVME_OK || !nvme_ns_epoch_moved(ctrl, e))
+        if (rc == NVME_OK || !nvme_ns_epoch_moved(ctrl, e)) {
+            *epoch = e;
             return rc;
+        }
     }
     return NVME_ERR_BUSY;
 }
@@ -129,15 +134,16 @@ static int nvm_ns_check_settled(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t 
  * looked up again after it, as nvme_read does (nvme.h rule 4: a blocking
  * call on another CPU waits for the reset to end and goes on). */
 static int nvm_ns(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, bool write,
-                  const struct nvme_ns_info **out)
+                  const struct nvme_ns_info **out, uint32_t *epoch)
 {
     *out = NULL;
+    *epoch = NVME_NS_EPOCH_ANY;
     if (ctrl == NULL)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
-    int rc = nvm_ns_check_settled(ctrl, nsid, lba, count, write, out);
+    int rc = nvm_ns_check_settled(ctrl, nsid, lba, count, write, out, epoch);
     for (unsigned spent = 0; nvme_reset_waited(ctrl, &rc, &spent);)
-        rc = nvm_ns_check_settled(ctrl, nsid, lba, count, write, out);
+        rc = nvm_ns_check_settled(ctrl, nsid, lba, count, write, out, epoch);
     return rc;
 }
 
@@ -178,7 +184,7 @@ static unsigned nvm_flags(const struct nvme_ns_info *ns, uint8_t opc)
 }
 
 /* One I/O command, blocking; epoch: read before the checks whose
- * namespace fields sized its data (nvme_ns_epoch_read), or
+ * namespace fields sized its data (nvm_ns's), or
  * NVME_NS_EPOCH_ANY when its length depends on no format; flags:
  * nvm_flags. */
 static int nvm_exec(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
@@ -199,26 +205,35 @@ static int nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *n
                             uint32_t mblk, uint16_t pi, uint32_t *epoch);
 
 /* What the commands of a call that names blocks were built for: the
- * namespace as the call's checks found it, the epoch read after them
- * (nvme_ns_epoch_read, as nvm_rw_ext), its block sizes and protection
- * then (nvm_data_recheck compares them), and whether the call writes. */
+ * namespace as the call's checks found it, the epoch those checks read
+ * (nvm_ns's, read before them: a rescan between the checks and a command
+ * then refuses the command), its block sizes and protection then
+ * (nvm_data_recheck compares them), and whether the call writes. */
 struct nvm_built {
     const struct nvme_ns_info *ns;
     uint32_t epoch;
     uint32_t dblk, mblk;
     uint16_t pi;
     bool write;
+    /* Blocks the command names besides [lba, lba + count) of
+     * nvm_exec_built (Dataset Management's ranges, Copy's sources):
+     * checked again with them after a refusal, since a rescan may have
+     * shrunk the namespace under them; NULL: none. */
+    int (*also)(const struct nvme_ns_info *ns, const void *arg);
+    const void *also_arg;
 };
 
-static void nvm_built_take(struct nvm_built *b, struct nvme_ctrl *ctrl,
-                           const struct nvme_ns_info *ns, bool write)
+static void nvm_built_take(struct nvm_built *b, uint32_t epoch, const struct nvme_ns_info *ns,
+                           bool write)
 {
-    b->epoch = nvme_ns_epoch_read(ctrl); /* before the fields */
+    b->epoch = epoch; /* nvm_ns's: the one its checks read */
     b->ns = ns;
     b->dblk = nvm_data_block(ns, 0);
     b->mblk = nvm_md_block(ns, 0);
     b->pi = nvm_pi_key(ns);
     b->write = write;
+    b->also = NULL;
+    b->also_arg = NULL;
 }
 
 /* nvm_exec of a command that names blocks of b->ns ([lba, lba + count):
@@ -245,6 +260,8 @@ static int nvm_exec_built(struct nvme_ctrl *ctrl, struct nvm_built *b, uint64_t 
             return rc;
         rc = nvm_data_recheck(ctrl, b->ns, b->write, lba, count, 0, b->dblk, b->mblk, b->pi,
                               &b->epoch);
+        if (rc == NVME_OK && b->also != NULL)
+            rc = b->also(b->ns, b->also_arg); /* (a change since: refused again, above) */
         if (rc != NVME_OK)
             return rc;
     }
@@ -283,6 +300,23 @@ static void nvm_sqe_range(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint
 /* Dataset Management (NVM CS §3.2.3)                                   */
 /* ------------------------------------------------------------------ */
 
+/* Dataset Management's ranges within the namespace (a range of 0 blocks
+ * names nothing, Figure 42). */
+struct nvm_dsm_ranges {
+    const struct nvme_dsm_range *r;
+    unsigned nr;
+};
+
+static int nvm_dsm_ranges_fit(const struct nvme_ns_info *ns, const void *arg)
+{
+    const struct nvm_dsm_ranges *a = arg;
+    uint64_t nsze = NVME_READ_ONCE64(ns->nsze);
+    for (unsigned i = 0; i < a->nr; i++)
+        if (a->r[i].nlb != 0 && (a->r[i].slba >= nsze || a->r[i].nlb > nsze - a->r[i].slba))
+            return NVME_ERR_RANGE;
+    return NVME_OK;
+}
+
 /* Dataset Management of `ranges` on b->ns, checked as nvme_dsm says. */
 static int nvm_dsm(struct nvme_ctrl *ctrl, struct nvm_built *b, uint32_t attr,
                    const struct nvme_dsm_range *ranges, unsigned nr)
@@ -291,13 +325,12 @@ static int nvm_dsm(struct nvme_ctrl *ctrl, struct nvm_built *b, uint32_t attr,
     uint32_t nsid = ns->nsid;
     if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_DSM))
         return nvm_unsupported(ctrl, nsid, "Dataset Management", "ONCS bit 2 clear");
+    const struct nvm_dsm_ranges fit = {ranges, nr};
+    if (nvm_dsm_ranges_fit(ns, &fit) != NVME_OK)
+        return NVME_ERR_RANGE;
     uint64_t total = 0;
     uint32_t most = 0;
     for (unsigned i = 0; i < nr; i++) {
-        /* A range of 0 blocks is allowed and names nothing (Figure 42). */
-        if (ranges[i].nlb != 0 &&
-            (ranges[i].slba >= ns->nsze || ranges[i].nlb > ns->nsze - ranges[i].slba))
-            return NVME_ERR_RANGE;
         total += ranges[i].nlb;
         most = ranges[i].nlb > most ? ranges[i].nlb : most;
     }
@@ -325,8 +358,13 @@ static int nvm_dsm(struct nvme_ctrl *ctrl, struct nvm_built *b, uint32_t attr,
     sqe.cdw11 = attr;
     /* The ranges (at most a page) go through a buffer of the core: any
      * caller memory works. */
-    return nvm_exec_built(ctrl, b, 0, 1, &sqe, (void *)(uintptr_t)ranges,
-                          (uint32_t)nr * (uint32_t)sizeof(*ranges), NVME_DMA_TO_DEVICE, true);
+    b->also = nvm_dsm_ranges_fit;
+    b->also_arg = &fit;
+    int rc = nvm_exec_built(ctrl, b, 0, 1, &sqe, (void *)(uintptr_t)ranges,
+                            (uint32_t)nr * (uint32_t)sizeof(*ranges), NVME_DMA_TO_DEVICE, true);
+    b->also = NULL;
+    b->also_arg = NULL;
+    return rc;
 }
 
 int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
@@ -336,11 +374,12 @@ int nvme_dsm(struct nvme_ctrl *ctrl, uint32_t nsid, uint32_t attr,
     if (ranges == NULL || nr == 0 || nr > NVME_DSM_MAX_RANGES ||
         (attr & ~(uint32_t)(NVME_DSM_IDR | NVME_DSM_IDW | NVME_DSM_AD)) != 0)
         return NVME_ERR_INVAL;
-    int rc = nvm_ns(ctrl, nsid, 0, 1, (attr & NVME_DSM_AD) != 0, &ns);
+    uint32_t epoch;
+    int rc = nvm_ns(ctrl, nsid, 0, 1, (attr & NVME_DSM_AD) != 0, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
     struct nvm_built b;
-    nvm_built_take(&b, ctrl, ns, (attr & NVME_DSM_AD) != 0);
+    nvm_built_take(&b, epoch, ns, (attr & NVME_DSM_AD) != 0);
     return nvm_dsm(ctrl, &b, attr, ranges, nr);
 }
 
@@ -348,13 +387,14 @@ __attribute__((noinline)) int nvme_deallocate(struct nvme_ctrl *ctrl, uint32_t n
                                               uint64_t count)
 {
     const struct nvme_ns_info *ns;
-    int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns);
+    uint32_t epoch;
+    int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
     /* One build for all the commands: a namespace that changes between
      * two of them stops the call (nvm_exec_built). */
     struct nvm_built b;
-    nvm_built_take(&b, ctrl, ns, true);
+    nvm_built_take(&b, epoch, ns, true);
     struct nvme_dsm_range r[16];
     while (count != 0 && rc == NVME_OK) {
         /* Ranges of at most FFFFFFFFh blocks, 16 per command, within the
@@ -465,11 +505,12 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
                       unsigned flags)
 {
     const struct nvme_ns_info *ns;
-    int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns);
+    uint32_t epoch;
+    int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
     struct nvm_built b;
-    nvm_built_take(&b, ctrl, ns, true);
+    nvm_built_take(&b, epoch, ns, true);
     if ((flags & ~(unsigned)(NVME_IO_FUA | NVME_IO_LR | NVME_IO_DEALLOCATE)) != 0)
         return NVME_ERR_INVAL;
     uint16_t oncs = NVME_READ_ONCE(ctrl->info.oncs); /* one answer: a reset may change it */
@@ -510,11 +551,12 @@ int nvme_write_zeroes(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint6
 int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count)
 {
     const struct nvme_ns_info *ns;
-    int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns);
+    uint32_t epoch;
+    int rc = nvm_ns(ctrl, nsid, lba, count, true, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
     struct nvm_built b;
-    nvm_built_take(&b, ctrl, ns, true);
+    nvm_built_take(&b, epoch, ns, true);
     if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_WRITE_UNC))
         return nvm_unsupported(ctrl, nsid, "Write Uncorrectable", "ONCS bit 1 clear");
     if (ns->csi == NVME_CSI_ZNS)
@@ -531,11 +573,12 @@ int nvme_write_uncorrectable(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba
 int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t count, unsigned flags)
 {
     const struct nvme_ns_info *ns;
-    int rc = nvm_ns(ctrl, nsid, lba, count, false, &ns);
+    uint32_t epoch;
+    int rc = nvm_ns(ctrl, nsid, lba, count, false, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
     struct nvm_built b;
-    nvm_built_take(&b, ctrl, ns, false);
+    nvm_built_take(&b, epoch, ns, false);
     /* PRACT is "cleared to 0 by the host" (NVM CS 1.0 Figure 55). */
     if ((flags & (NVME_IO_DEALLOCATE | NVME_IO_PRACT)) ||
         (rc = nvm_pi_flags_check(ctrl, ns, flags)) != NVME_OK)
@@ -596,6 +639,27 @@ static unsigned nvm_copy_entries(const struct nvme_ns_info *ns, uint32_t range, 
     return n;
 }
 
+/* The source range entries of one Copy (format 0h or 1h: SLBA at byte 8,
+ * NLB 0-based at byte 16) within the namespace. */
+struct nvm_copy_srcs {
+    const uint8_t *e;
+    unsigned n;
+    uint32_t esize;
+};
+
+static int nvm_copy_srcs_fit(const struct nvme_ns_info *ns, const void *arg)
+{
+    const struct nvm_copy_srcs *a = arg;
+    uint64_t nsze = NVME_READ_ONCE64(ns->nsze);
+    for (unsigned i = 0; i < a->n; i++) {
+        const struct nvme_copy_range *r =
+            (const struct nvme_copy_range *)(const void *)(a->e + i * a->esize);
+        if (r->slba >= nsze || (uint64_t)r->nlb + 1u > nsze - r->slba)
+            return NVME_ERR_RANGE;
+    }
+    return NVME_OK;
+}
+
 /* Copy's PRINFO (NVM CS 1.0 §3.3.1, CDW12: PRINFOR 15:12, PRINFOW 29:26).
  * Metadata moves with its blocks inside the controller, so a format with
  * metadata but no PI needs nothing.  A PI-only format (ms = pi_size) gets
@@ -639,11 +703,12 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
         total += src[i].count;
     }
     const struct nvme_ns_info *ns;
-    int rc = nvm_ns(ctrl, nsid, dlba, total, true, &ns);
+    uint32_t epoch;
+    int rc = nvm_ns(ctrl, nsid, dlba, total, true, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
     struct nvm_built b;
-    nvm_built_take(&b, ctrl, ns, true);
+    nvm_built_take(&b, epoch, ns, true);
     for (unsigned i = 0; i < nr; i++) {
         uint64_t lba = src[i].lba, n = src[i].count;
         if (lba >= ns->nsze || n > ns->nsze - lba)
@@ -711,6 +776,9 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
             nvme_pi_fields(ns, &sqe, prinfo); /* ILBRT: the destination's first LBA */
         /* Replayed after a reset like a write: the sources are not the
          * destination, so a second run copies the same blocks. */
+        const struct nvm_copy_srcs srcs = {e, n, esize};
+        b.also = nvm_copy_srcs_fit;
+        b.also_arg = &srcs;
         rc = nvm_exec_built(ctrl, &b, dlba, blocks, &sqe, e, len, NVME_DMA_TO_DEVICE, false);
         dlba += blocks;
     }
@@ -769,7 +837,7 @@ static uint16_t nvm_pi_key(const struct nvme_ns_info *ns)
 }
 
 /* A piece of nvm_data refused because the namespaces changed since the
- * call's checks (nvme_ns_epoch_read: a rescan of this namespace or of
+ * call's checks (nvm_ns's epoch: a rescan of this namespace or of
  * another, a Format to the format in use): the rest of the transfer is
  * checked again from a settled epoch, and goes on under it when the
  * namespace still has the data and metadata block sizes and the
@@ -936,12 +1004,10 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
     const struct nvme_ns_info *ns;
     if (buf == NULL || (flags & NVME_IO_DEALLOCATE))
         return NVME_ERR_INVAL;
-    int rc = nvm_ns(ctrl, nsid, lba, count, opc == NVME_CMD_WRITE, &ns);
+    uint32_t epoch;
+    int rc = nvm_ns(ctrl, nsid, lba, count, opc == NVME_CMD_WRITE, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
-    /* Before the namespace's fields that size the data and metadata (its
-     * status and size, read before, change no length). */
-    uint32_t epoch = nvme_ns_epoch_read(ctrl);
     if (opc == NVME_CMD_COMPARE) {
         if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_COMPARE))
             return nvm_unsupported(ctrl, nsid, "Compare", "ONCS bit 0 clear");
@@ -988,9 +1054,9 @@ int nvme_write_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t
 /* ------------------------------------------------------------------ */
 
 static int nvm_zoned(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, bool write,
-                     const struct nvme_ns_info **out)
+                     const struct nvme_ns_info **out, uint32_t *epoch)
 {
-    int rc = nvm_ns(ctrl, nsid, lba, 1, write, out);
+    int rc = nvm_ns(ctrl, nsid, lba, 1, write, out, epoch);
     if (rc != NVME_OK)
         return rc;
     if ((*out)->csi != NVME_CSI_ZNS)
@@ -1013,7 +1079,8 @@ int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
     if (zones == NULL || count == NULL || max == 0)
         return NVME_ERR_INVAL;
     *count = 0;
-    int rc = nvm_zoned(ctrl, nsid, lba, false, &ns);
+    uint32_t epoch; /* unused: a report's length depends on no format (NVME_NS_EPOCH_ANY) */
+    int rc = nvm_zoned(ctrl, nsid, lba, false, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
     const struct nvme_osal *o = &ctrl->osal;
@@ -1074,11 +1141,12 @@ int nvme_zns_mgmt_send(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, ui
         return NVME_ERR_INVAL;
     if (all)
         zslba = 0; /* SLBA ignored with Select All */
-    int rc = nvm_zoned(ctrl, nsid, zslba, true, &ns);
+    uint32_t epoch;
+    int rc = nvm_zoned(ctrl, nsid, zslba, true, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
     struct nvm_built b;
-    nvm_built_take(&b, ctrl, ns, true);
+    nvm_built_take(&b, epoch, ns, true);
     if (!nvm_zone_start(ns, zslba))
         return NVME_ERR_INVAL;
     struct nvme_sqe sqe;
@@ -1099,10 +1167,10 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     const struct nvme_ns_info *ns;
     if (buf == NULL || count == 0 || ((uintptr_t)buf & 3u) != 0)
         return buf == NULL || count == 0 ? NVME_ERR_INVAL : NVME_ERR_ALIGN;
-    int rc = nvm_zoned(ctrl, nsid, zslba, true, &ns);
+    uint32_t epoch;
+    int rc = nvm_zoned(ctrl, nsid, zslba, true, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
-    uint32_t epoch = nvme_ns_epoch_read(ctrl); /* as nvm_rw_ext */
     if (!nvm_zone_start(ns, zslba) || count > ns->zone_size ||
         (rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
         return rc != NVME_OK ? rc : NVME_ERR_INVAL;
@@ -1223,10 +1291,10 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
     if (sqe == NULL || (len != 0 && (buf == NULL || !nvme_dma_dir_ok(dir) ||
                                      !nvme_dma_dir_fits_opc(sqe->opc, dir))))
         return NVME_ERR_INVAL;
-    int rc = nvm_ns(ctrl, sqe->nsid, 0, 1, false, &ns);
+    uint32_t epoch;
+    int rc = nvm_ns(ctrl, sqe->nsid, 0, 1, false, &ns, &epoch);
     if (rc != NVME_OK)
         return rc;
-    uint32_t epoch = nvme_ns_epoch_read(ctrl); /* the length check below: as nvm_rw_ext */
     uint8_t opc = sqe->opc;
     /* What a read-only namespace still takes: commands that write no
      * block, reservations included (§6.10-6.13: they change who may
