@@ -652,8 +652,8 @@ static int nvm_copy_srcs_fit(const struct nvme_ns_info *ns, const void *arg)
     const struct nvm_copy_srcs *a = arg;
     uint64_t nsze = NVME_READ_ONCE64(ns->nsze);
     for (unsigned i = 0; i < a->n; i++) {
-        const struct nvme_copy_range *r =
-            (const struct nvme_copy_range *)(const void *)(a->e + i * a->esize);
+        const struct nvme_copy_range
+            *r = (const struct nvme_copy_range *)(const void *)(a->e + i * a->esize);
         if (r->slba >= nsze || (uint64_t)r->nlb + 1u > nsze - r->slba)
             return NVME_ERR_RANGE;
     }

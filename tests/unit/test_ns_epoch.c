@@ -69,8 +69,7 @@ static void write_zeroes_past_a_shrunk_namespace_sends_no_command(void **state)
     assert_null(between); /* the rescan ran inside the call */
     assert_int_equal(ns->nsze, 4096);
     if (rc > 0)
-        print_message("device status %04x (%s): a command went past NSZE\n", rc,
-                      nvme_strerror(rc));
+        print_message("device status %04x (%s): a command went past NSZE\n", rc, nvme_strerror(rc));
     assert_int_equal(rc, NVME_ERR_RANGE);
     fx_stop(&f);
 }
@@ -144,8 +143,7 @@ static void deallocate_past_a_shrunk_namespace_sends_no_command(void **state)
     assert_null(at_alloc);
     assert_int_equal(ns->nsze, 4096);
     if (rc > 0)
-        print_message("device status %04x (%s): a range went past NSZE\n", rc,
-                      nvme_strerror(rc));
+        print_message("device status %04x (%s): a range went past NSZE\n", rc, nvme_strerror(rc));
     assert_int_equal(rc, NVME_ERR_RANGE);
     fx_stop(&f);
 }
@@ -172,8 +170,7 @@ static void copy_from_past_a_shrunk_namespace_sends_no_command(void **state)
     assert_null(at_alloc);
     assert_int_equal(ns->nsze, 4096);
     if (rc > 0)
-        print_message("device status %04x (%s): a source went past NSZE\n", rc,
-                      nvme_strerror(rc));
+        print_message("device status %04x (%s): a source went past NSZE\n", rc, nvme_strerror(rc));
     assert_int_equal(rc, NVME_ERR_RANGE);
     assert_int_equal(nvme_sim_stats(f.sim)->copies, 0);
     fx_stop(&f);
