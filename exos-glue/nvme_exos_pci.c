@@ -175,6 +175,7 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d);
 static bool fail_over(void);
 static void publish_on_live_paths(void);
 static bool PublishOwed; /* publish_on_live_paths found a controller's lock held */
+static void mount_owed(LPNVME_CORE_DEVICE d);
 static void withdraw_retired(void);
 
 /* The disk path (a request to a disk of controller h, its blk lock held,
@@ -215,6 +216,8 @@ static void NVMeCoreTimer(LPVOID Context)
      * through a controller that still reaches it. */
     if (fail_over() || retired || PublishOwed)
         publish_on_live_paths();
+    for (unsigned i = 0; i < ControllerCount; i++)
+        mount_owed(Controllers[i]); /* the locks above released */
     withdraw_retired();
 }
 
@@ -378,6 +381,7 @@ struct published_ns {
     bool has_ids;
     struct nvme_ns_ids ids;
     LPNVME_CORE_DISK disk;
+    bool mount; /* published with the file system up: mount_owed mounts it */
 };
 #define NVME_EXOS_MAX_PUBLISHED (NVME_EXOS_MAX_CTRL * 16u)
 static struct published_ns Published[NVME_EXOS_MAX_PUBLISHED];
@@ -581,19 +585,16 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         }
         d->Disks++;
         /* Recorded once listed: a namespace whose disk could not be made
-         * does not hide its other path. */
+         * does not hide its other path.  A disabled disk refuses every
+         * read (nvme_exos_ns_access): its MBR would be read in vain, each
+         * time with a warning. */
         entry.disk = disk;
+        entry.mount = (access & DISK_ACCESS_DISABLE) == 0 && FileSystemReady();
         Published[PublishedCount++] = entry;
         KernelLogText(
             LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
             (UINT)d->Index, (UINT)ns->nsid, (UINT)ns->nsze, (UINT)ns->lba_size,
             ns->csi == NVME_CSI_ZNS ? TEXT(", zoned: read only") : TEXT(""), (LPVOID)disk);
-        /* A disabled disk refuses every read (nvme_exos_ns_access): its
-         * MBR would be read in vain, each time with a warning. */
-        if ((access & DISK_ACCESS_DISABLE) == 0 && FileSystemReady() &&
-            !MountDiskPartitions((LPSTORAGE_UNIT)disk, NULL, 0))
-            KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] Partition mount failed NSID=%u"),
-                          (UINT)ns->nsid);
     }
     if (id != NULL)
         KernelHeapFree(id);
@@ -798,6 +799,39 @@ static void publish_on_live_paths(void)
         if (!b->Blk.stopped)
             publish_namespaces(b);
         nvme_exos_blk_unlock(&b->Blk);
+    }
+}
+
+/* MountDiskPartitions for the disks of d publish_namespaces listed with
+ * the file system up, called with none of our locks held: it reads the
+ * disk through DF_DISK_READ, which would take d's blk lock again in this
+ * task, and EXOS's LockMutex frees a mutex held twice once another task
+ * has waited 5 s for it (Mutex.c, "Force unlock after reentrant hold
+ * timeout"), letting that task into the block cache with us (a read that
+ * times out takes 30 s).  Each disk is claimed under d's lock (held by
+ * another task: the next poll).  A listed disk is never freed
+ * (withdraw_retired); one retired meanwhile is not mounted. */
+static void mount_owed(LPNVME_CORE_DEVICE d)
+{
+    for (;;) {
+        LPNVME_CORE_DISK disk = NULL;
+        if (!nvme_exos_blk_trylock(&d->Blk))
+            return;
+        for (unsigned i = 0; i < PublishedCount && disk == NULL; i++) {
+            struct published_ns *p = &Published[i];
+            if (p->dev != d || !p->mount)
+                continue;
+            p->mount = false;
+            if (!d->Blk.stopped && !p->disk->Retired &&
+                (p->disk->Access & DISK_ACCESS_DISABLE) == 0)
+                disk = p->disk;
+        }
+        nvme_exos_blk_unlock(&d->Blk);
+        if (disk == NULL)
+            return;
+        if (!MountDiskPartitions((LPSTORAGE_UNIT)disk, NULL, 0))
+            KernelLogText(LOG_WARNING, TEXT("[NVMeCoreAttach] Partition mount failed NSID=%u"),
+                          (UINT)disk->NamespaceId);
     }
 }
 
@@ -1012,6 +1046,7 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     }
     d->NsGeneration = nvme_ns_generation(d->Ctrl);
     publish_namespaces(d);
+    mount_owed(d);
     return (LPPCI_DEVICE)d;
 
 fail_unmap:

@@ -442,7 +442,20 @@ void mock_exos_unmount(LPVOID disk)
 BOOL FileSystemReady(void) { return mock_exos.fs_ready; }
 BOOL MountDiskPartitions(LPSTORAGE_UNIT Disk, LPBOOT_PARTITION Partition, U32 Index)
 {
-    (void)Disk, (void)Partition, (void)Index;
+    (void)Partition, (void)Index;
     mock_exos.mounts++;
+    if (mock_exos.mutex_locks != mock_exos.mutex_unlocks)
+        mock_exos.mounts_locked++;
+    if (mock_exos.mount_reads) { /* as EXOS's (FileSystem.c): sector 0 */
+        static U8 mbr[4096] __attribute__((aligned(4096)));
+        IOCONTROL c;
+        memset(&c, 0, sizeof(c));
+        c.Disk = Disk;
+        c.NumSectors = 1;
+        c.Buffer = mbr;
+        c.BufferSize = sizeof(mbr);
+        mock_exos.mount_read_result = Disk->Driver->Command(DF_DISK_READ, (UINT)&c);
+        return mock_exos.mount_read_result == DF_RETURN_SUCCESS;
+    }
     return TRUE;
 }

@@ -65,6 +65,9 @@ struct mock_exos {
     unsigned disks_removed; /* ListRemove of the disk list */
     BOOL fs_ready;
     unsigned mounts;
+    unsigned mounts_locked; /* MountDiskPartitions with a mutex held */
+    BOOL mount_reads;       /* MountDiskPartitions reads the MBR through the disk's driver */
+    U32 mount_read_result;  /* what that read returned, the last time */
     /* MapIOMemory: where "mapped" MMIO lands */
     LINEAR ioremap_base;
     unsigned ioremaps, iounmaps;

@@ -643,6 +643,39 @@ static void test_a_disabled_disk_is_not_mounted(void **state)
     assert_int_equal(mock_exos.mounts, 1);
 }
 
+/* EXOS's MountDiskPartitions reads the MBR through the disk's driver
+ * (DF_DISK_READ takes the controller's blk lock) and mounts what it
+ * finds.  Called under that lock, the read took it again in the same
+ * task: EXOS's mutexes count that, but LockMutex frees a mutex held twice
+ * once another task has waited 5 s for it (sync/Mutex.c), letting that
+ * task into the block cache with the read.  So the glue mounts with none
+ * of its locks held, at Attach and after a rescan.  Before: the rescan's
+ * mount ran under the lock (mounts_locked 1). */
+static void test_a_published_disk_is_mounted_with_no_lock_held(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    mock_exos.fs_ready = TRUE;
+    mock_exos.mount_reads = TRUE;
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.mounts, 1);
+    assert_int_equal(mock_exos.mount_read_result, DF_RETURN_SUCCESS);
+    assert_int_equal(c->reads, 1);
+    mock_exos_mount(mock_exos.disks[0], false); /* what it mounted: stays listed */
+
+    rescan_to_4096(c);
+    poll_at(5000);
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(mock_exos.mounts, 2);
+    assert_int_equal(mock_exos.mount_read_result, DF_RETURN_SUCCESS);
+    assert_int_equal(c->reads, 2);
+    assert_int_equal(c->last_lba_size, 4096); /* the new disk's MBR */
+    assert_int_equal(mock_exos.mounts_locked, 0);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+    poll_at(7000);
+    assert_int_equal(mock_exos.mounts, 2); /* once */
+}
+
 /* --- retired disks leave EXOS's disk list ----------------------------------------- */
 
 /* A retired disk no file system uses leaves EXOS's disk list (`disk` no
@@ -1048,6 +1081,28 @@ static void test_shared_namespace_fails_over_when_its_first_controller_goes(void
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
     poll_at(7000);
     assert_int_equal(mock_exos.disk_count, 2);
+}
+
+/* The disk a failover publishes through the other controller is mounted
+ * with no lock held either (test_a_published_disk_is_mounted_with_no_lock_held).
+ * Before: under controller 1's lock (publish_on_live_paths). */
+static void test_a_failover_mounts_with_no_lock_held(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    (void)state;
+    mock_exos.fs_ready = TRUE;
+    mock_exos.mount_reads = TRUE;
+    two_paths_attached(&c0, &c1, false);
+    assert_int_equal(mock_exos.mounts, 1);
+    mock_exos_mount(mock_exos.disks[0], false); /* what it mounted: stays listed */
+    path_goes(c0);
+    poll_at(5000);
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(mock_exos.mounts, 2);
+    assert_int_equal(mock_exos.mount_read_result, DF_RETURN_SUCCESS);
+    assert_int_equal(c1->reads, 1);
+    assert_int_equal(mock_exos.mounts_locked, 0);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
 /* The same failover with a write EXOS made through the first path still
@@ -1557,6 +1612,7 @@ int main(int argc, char **argv)
         T(test_access_of_a_retired_disk_leaves_the_new_disk_alone),
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
         T(test_a_disabled_disk_is_not_mounted),
+        T(test_a_published_disk_is_mounted_with_no_lock_held),
         T(test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes),
         T(test_a_format_found_by_the_disk_path_service_sends_nothing_of_the_old),
         T(test_a_format_found_during_a_write_back_writes_nothing_of_the_old),
@@ -1571,6 +1627,7 @@ int main(int argc, char **argv)
         T(test_a_namespace_that_shrinks_keeps_its_disk),
         T(test_a_new_size_with_other_identifiers_is_a_new_disk),
         T(test_shared_namespace_fails_over_when_its_first_controller_goes),
+        T(test_a_failover_mounts_with_no_lock_held),
         T(test_a_failover_writes_the_cached_writes_through_the_other_path),
         T(test_a_failover_to_a_path_that_sees_another_format_writes_nothing),
         T(test_a_shared_namespace_detached_from_its_path_is_published_through_another),
