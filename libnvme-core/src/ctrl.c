@@ -36,7 +36,12 @@ static const struct nvme_quirk nvme_quirk_table[] = {
     /* QEMU's emulated controller (8086:5845): IDENTIFY_CNS | DISABLE_WRITE_ZEROES |
      * BOGUS_NID in Linux's table; only for QEMU releases older than 1.3's
      * NVMe, but matched by ID alone, as Linux does. */
-    {0x8086, 0x5845, NVME_QUIRK_IDENTIFY_CNS | NVME_QUIRK_NO_WRITE_ZEROES | NVME_QUIRK_BOGUS_NID},
+    {0x8086, 0x5845,
+     NVME_QUIRK_IDENTIFY_CNS | NVME_QUIRK_NO_WRITE_ZEROES | NVME_QUIRK_BOGUS_NID |
+         NVME_QUIRK_MD_SECTORS},
+    /* QEMU's own ID (1b36:0010), not in Linux's table: MD_SECTORS, the
+     * core's finding (nvm_md_piece), for this ID and the one above. */
+    {0x1b36, 0x0010, NVME_QUIRK_MD_SECTORS},
     /* Seagate Nytro Flash Storage: DELAY_BEFORE_CHK_RDY | NO_NS_DESC_LIST. */
     {0x1bb1, 0x0100, NVME_QUIRK_DELAY_BEFORE_READY | NVME_QUIRK_NO_NS_DESC_LIST},
     /* HGST adapter: DELAY_BEFORE_CHK_RDY. */

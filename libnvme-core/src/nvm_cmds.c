@@ -897,6 +897,23 @@ static uint32_t nvm_piece_max(const struct nvme_ctrl *ctrl, uint32_t dblk)
     return max;
 }
 
+/* The blocks of a piece with separate metadata (mblk bytes each) under
+ * NVME_QUIRK_MD_SECTORS: QEMU 2.8 to 8.2 moves only the first (length
+ * mod 512) bytes of an MPTR transfer longer than 512 bytes that is not a
+ * multiple of 512 (dma-helpers.c's dma_blk_cb, fixed in 2024), and
+ * completes it successfully: the rest of the metadata is never written,
+ * or read as zeros (QEMU's PI formats go another way; the cut costs
+ * them a command at most).  So a piece moves less than 512 bytes of
+ * metadata, or a multiple of 512. */
+static uint32_t nvm_md_piece(const struct nvme_ctrl *ctrl, uint32_t n, uint32_t mblk)
+{
+    if (mblk == 0 || !(ctrl->quirks & NVME_QUIRK_MD_SECTORS))
+        return n;
+    while (n > 1u && (uint64_t)n * mblk > 512u && (((uint64_t)n * mblk) & 511u) != 0)
+        n--;
+    return n;
+}
+
 /* Read, Write or Compare of count blocks, cut at MDTS; separate metadata
  * through a DMA buffer of the core whose bus address goes in MPTR (one
  * contiguous buffer, NVM CS §5.8.3). */
@@ -962,6 +979,7 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
          * aligned (checked above). */
         if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
             n = (uint32_t)nvme_zone_left(ns, lba + done);
+        n = nvm_md_piece(ctrl, n, mblk);
         struct nvme_sqe sqe;
         nvm_sqe_range(&sqe, opc, ns->nsid, lba + done, n);
         sqe.cdw12 |= nvm_cdw12_flags(flags);
@@ -996,10 +1014,10 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
     return rc;
 }
 
-/* Read or Write with flags and metadata, or Compare (data only, on the
- * formats nvme_read takes that carry no PI). */
+/* Read or Write with flags and metadata; Compare with them (`ext`), or
+ * data only (on the formats nvme_read takes that carry no PI). */
 static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64_t lba,
-                      uint32_t count, void *buf, void *md, unsigned flags)
+                      uint32_t count, void *buf, void *md, unsigned flags, bool ext)
 {
     const struct nvme_ns_info *ns;
     if (buf == NULL || (flags & NVME_IO_DEALLOCATE))
@@ -1011,6 +1029,13 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
     if (opc == NVME_CMD_COMPARE) {
         if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_COMPARE))
             return nvm_unsupported(ctrl, nsid, "Compare", "ONCS bit 0 clear");
+        /* "The Protection Information Action (PRACT) bit shall be
+         * cleared to 0" (NVM CS 1.0 Figure 23): the metadata, PI
+         * included, comes from the caller and is compared too. */
+        if (ext && (flags & NVME_IO_PRACT) != 0)
+            return NVME_ERR_INVAL;
+    }
+    if (opc == NVME_CMD_COMPARE && !ext) {
         if ((rc = nvme_ns_plain_check(ctrl, ns)) != NVME_OK)
             return rc;
         /* A Compare takes no PRACT (NVM CS 1.0 Figure 23: "shall be
@@ -1033,20 +1058,28 @@ static int nvm_rw_ext(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint64
 int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                  const void *buf)
 {
-    return nvm_rw_ext(ctrl, NVME_CMD_COMPARE, nsid, lba, count, (void *)(uintptr_t)buf, NULL, 0);
+    return nvm_rw_ext(ctrl, NVME_CMD_COMPARE, nsid, lba, count, (void *)(uintptr_t)buf, NULL, 0,
+                      false);
+}
+
+int nvme_compare_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
+                     const void *buf, const void *md, unsigned flags)
+{
+    return nvm_rw_ext(ctrl, NVME_CMD_COMPARE, nsid, lba, count, (void *)(uintptr_t)buf,
+                      (void *)(uintptr_t)md, flags, true);
 }
 
 int nvme_read_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
                   void *md, unsigned flags)
 {
-    return nvm_rw_ext(ctrl, NVME_CMD_READ, nsid, lba, count, buf, md, flags);
+    return nvm_rw_ext(ctrl, NVME_CMD_READ, nsid, lba, count, buf, md, flags, true);
 }
 
 int nvme_write_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                    const void *buf, const void *md, unsigned flags)
 {
     return nvm_rw_ext(ctrl, NVME_CMD_WRITE, nsid, lba, count, (void *)(uintptr_t)buf,
-                      (void *)(uintptr_t)md, flags);
+                      (void *)(uintptr_t)md, flags, true);
 }
 
 /* ------------------------------------------------------------------ */

@@ -207,6 +207,86 @@ static void pi_only_formats_work_for_plain_io(void **state)
     fx_stop(&f);
 }
 
+/* nvme_compare_ext: a Compare whose PI (and other metadata) the caller
+ * sends, as nvme-cli's compare --metadata: equal data and metadata
+ * compare equal; a data byte or a metadata byte off is Compare Failure;
+ * a stored PI that PRCHK finds bad is its check error; PRACT is refused
+ * before anything is sent (NVM CS 1.0 Figure 23). */
+static void compare_ext_compares_data_and_pi_from_the_caller(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].pi_type = 1;
+    fx_start(&f);
+    uint8_t *b = abuf(8 * 512), *r = abuf(8 * 512);
+    uint8_t md[8 * 8];
+    fx_pattern(b, 8 * 512, 9);
+    assert_int_equal(nvme_write(f.ctrl, 1, 200, 8, b), 0); /* PI generated (PRACT) */
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 200, 8, r, md, 0), 0);
+    const unsigned chk = NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_REF;
+    uint64_t before = nvme_sim_stats(f.sim)->compares;
+    assert_int_equal(nvme_compare_ext(f.ctrl, 1, 200, 8, b, md, chk), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->compares, before + 1);
+    b[5 * 512 + 7] ^= 1; /* data of LBA 205 */
+    int rc = nvme_compare_ext(f.ctrl, 1, 200, 8, b, md, 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Compare Failure");
+    b[5 * 512 + 7] ^= 1;
+    md[6 * 8 + 2] ^= 0x10; /* application tag of LBA 206 */
+    rc = nvme_compare_ext(f.ctrl, 1, 200, 8, b, md, 0);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Compare Failure");
+    md[6 * 8 + 2] ^= 0x10;
+    /* The stored PI is what PRCHK checks: one made bad by a write that
+     * checked nothing fails the Compare with the guard error. */
+    uint8_t bad[8 * 8];
+    memcpy(bad, md, sizeof(bad));
+    bad[1] ^= 0xff; /* guard of LBA 200 */
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 200, 8, b, bad, 0), 0);
+    rc = nvme_compare_ext(f.ctrl, 1, 200, 8, b, bad, NVME_IO_PRCHK_GUARD);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "End-to-end Guard Check Error");
+    assert_int_equal(nvme_compare_ext(f.ctrl, 1, 200, 8, b, bad, 0), 0);
+    /* PRACT, or no metadata buffer: refused, nothing sent. */
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(nvme_compare_ext(f.ctrl, 1, 200, 8, b, md, NVME_IO_PRACT), NVME_ERR_INVAL);
+    assert_int_equal(nvme_compare_ext(f.ctrl, 1, 200, 8, b, NULL, 0), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
+/* The same on formats without PI: separate metadata (compared too), and
+ * an extended format whose buffer interleaves it. */
+static void compare_ext_compares_metadata_without_pi(void **state)
+{
+    (void)state;
+    for (int ext = 0; ext < 2; ext++) {
+        struct fx f;
+        fx_config(&f);
+        f.ns[0].ms = 16;
+        f.ns[0].extended = ext != 0;
+        fx_start(&f);
+        const uint32_t blk = ext ? 512 + 16 : 512, n = 300; /* two commands at MDTS */
+        uint8_t *b = abuf(n * blk), *md = ext ? NULL : malloc(n * 16);
+        fx_pattern(b, n * blk, 5);
+        if (md != NULL)
+            fx_pattern(md, n * 16, 6);
+        assert_int_equal(nvme_write_ext(f.ctrl, 1, 10, n, b, md, 0), 0);
+        assert_int_equal(nvme_compare_ext(f.ctrl, 1, 10, n, b, md, NVME_IO_FUA), 0);
+        uint8_t *last_md = ext ? b + 299 * blk + 512 : md + 299 * 16;
+        last_md[15] ^= 0x80; /* the last block's metadata, in the second command */
+        int rc = nvme_compare_ext(f.ctrl, 1, 10, n, b, md, 0);
+        assert_string_equal(nvme_status_name((uint16_t)rc), "Compare Failure");
+        /* PI flags on a format without PI, as nvme_read_ext. */
+        assert_int_equal(nvme_compare_ext(f.ctrl, 1, 10, 1, b, md, NVME_IO_PRCHK_GUARD),
+                         NVME_ERR_UNSUPPORTED);
+        free(b);
+        free(md);
+        fx_stop(&f);
+    }
+}
+
 static void pi_with_more_metadata_needs_the_md_buffer(void **state)
 {
     (void)state;
@@ -718,6 +798,8 @@ int main(void)
         cmocka_unit_test(separate_metadata_goes_through_mptr),
         cmocka_unit_test(extended_lbas_interleave_metadata),
         cmocka_unit_test(pi_only_formats_work_for_plain_io),
+        cmocka_unit_test(compare_ext_compares_data_and_pi_from_the_caller),
+        cmocka_unit_test(compare_ext_compares_metadata_without_pi),
         cmocka_unit_test(pi_with_more_metadata_needs_the_md_buffer),
         cmocka_unit_test(plain_reads_check_the_pi_they_strip),
         cmocka_unit_test(type_3_pi_escapes_only_with_both_tags_all_ones),

@@ -34,8 +34,54 @@ static void table_matches_linux_for_the_listed_ids(void **state)
     assert_true(apple & NVME_QUIRK_IDENTIFY_CNS);
     assert_true(apple & NVME_QUIRK_SPLIT_64BIT_MMIO);
     assert_int_equal(nvme_quirks_lookup(0x106b, 0x2001), NVME_QUIRK_SINGLE_VECTOR);
-    assert_int_equal(nvme_quirks_lookup(0x1b36, 0x0010), 0); /* QEMU's current ID */
+    /* QEMU's current ID: only the core's own metadata quirk. */
+    assert_int_equal(nvme_quirks_lookup(0x1b36, 0x0010), NVME_QUIRK_MD_SECTORS);
     assert_int_equal(nvme_quirks_lookup(0, 0), 0);
+}
+
+/* NVME_QUIRK_MD_SECTORS (QEMU's IDs): a command moving more than 512
+ * bytes of separate metadata moves a multiple of 512 (QEMU 2.8 to 8.2
+ * keep only length mod 512 bytes of any other); with ms 16, 200 blocks
+ * go as 192 and 8, and every block's data and metadata land.  Without
+ * the quirk: one command. */
+static void md_sectors_cuts_metadata_to_whole_sectors(void **state)
+{
+    (void)state;
+    const uint32_t n = 200;
+    uint8_t *b = abuf(n * 512), *r = abuf(n * 512);
+    uint8_t *md = malloc(n * 16), *mr = malloc(n * 16);
+    fx_pattern(b, n * 512, 41);
+    fx_pattern(md, n * 16, 42);
+    for (int quirk = 0; quirk < 2; quirk++) {
+        struct fx f;
+        fx_config(&f);
+        f.ns[0].ms = 16;
+        if (quirk) {
+            f.opts.pci_vendor = 0x1b36;
+            f.opts.pci_device = 0x0010;
+        }
+        fx_start(&f);
+        assert_int_equal((nvme_ctrl_get_info(f.ctrl)->quirks & NVME_QUIRK_MD_SECTORS) != 0, quirk);
+        const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+        uint64_t w = st->writes, c = st->compares;
+        assert_int_equal(nvme_write_ext(f.ctrl, 1, 7, n, b, md, 0), 0);
+        assert_int_equal(st->writes - w, quirk ? 2 : 1);
+        assert_int_equal(nvme_compare_ext(f.ctrl, 1, 7, n, b, md, 0), 0);
+        assert_int_equal(st->compares - c, quirk ? 2 : 1);
+        memset(mr, 0, n * 16);
+        assert_int_equal(nvme_read_ext(f.ctrl, 1, 7, n, r, mr, 0), 0);
+        assert_memory_equal(r, b, n * 512);
+        assert_memory_equal(mr, md, n * 16);
+        /* Under 512 bytes of metadata: one command either way. */
+        w = st->writes;
+        assert_int_equal(nvme_write_ext(f.ctrl, 1, 7, 31, b, md, 0), 0);
+        assert_int_equal(st->writes - w, 1);
+        fx_stop(&f);
+    }
+    free(b);
+    free(r);
+    free(md);
+    free(mr);
 }
 
 static void delay_before_ready_waits_after_disable(void **state)
@@ -417,6 +463,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(table_matches_linux_for_the_listed_ids),
         cmocka_unit_test(delay_before_ready_waits_after_disable),
+        cmocka_unit_test(md_sectors_cuts_metadata_to_whole_sectors),
         cmocka_unit_test(rtd3e_is_clamped_like_linux),
         cmocka_unit_test(apple_ans2_runs_with_128_byte_sqes_and_shared_tags),
         cmocka_unit_test(apple_ans2_without_its_quirks_is_not_driven),

@@ -386,6 +386,9 @@ void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask);
 #define NVME_QUIRK_NO_DEEPEST_PS (1u << 10)     /* Linux NO_DEEPEST_PS: recorded (no APST use) */
 #define NVME_QUIRK_BOGUS_NID (1u << 11)         /* Linux BOGUS_NID: ignore EUI64/NGUID */
 #define NVME_QUIRK_IGNORE_DEV_SUBNQN (1u << 12) /* Linux IGNORE_DEV_SUBNQN: recorded */
+/* The core's own (QEMU 2.8 to 8.2): a separate metadata transfer (MPTR)
+ * of more than 512 bytes moves whole 512-byte sectors (nvm_cmds.c). */
+#define NVME_QUIRK_MD_SECTORS (1u << 13)
 /* Quirks of a PCI vendor/device pair (0 when none). */
 uint32_t nvme_quirks_lookup(uint16_t vendor, uint16_t device);
 
@@ -825,9 +828,17 @@ int nvme_verify(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint64_t co
  * Compare Failure (SCT 2h, SC 85h) when not.  Split at MDTS.  Data only:
  * on a format whose metadata is protection information
  * NVME_ERR_UNSUPPORTED, nothing sent (a Compare takes no PRACT, NVM CS
- * 1.0 Figure 23, so the PI would come from the caller). */
+ * 1.0 Figure 23, so the PI comes from the caller: nvme_compare_ext). */
 int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                  const void *buf);
+/* Compare with metadata, as nvme-cli's compare with --metadata: `buf`
+ * and `md` as nvme_write_ext takes them, on any format; the controller
+ * compares the metadata too, PI included, which the caller supplies (as
+ * nvme_read_ext returned it, say).  flags: NVME_IO_FUA, NVME_IO_LR and
+ * the PRCHK ones (the stored PI checked first); NVME_IO_PRACT is
+ * NVME_ERR_INVAL (NVM CS 1.0 Figure 23). */
+int nvme_compare_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
+                     const void *buf, const void *md, unsigned flags);
 /* Copy (ONCS bit 8, NVM CS §3.2.2; descriptor format 0h, or 1h on 64b
  * Guard PI formats where OCFS bit 1 offers it): the blocks of
  * the `nr` source ranges, in order, to consecutive blocks from `dlba`, in

@@ -251,17 +251,19 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
                 sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
         } else if (!sf) {
             /* Compare: the stored blocks' PI checked as a Read checks it
-             * (PRCHK), then the data compared (metadata is not, here). */
-            uint8_t *media = malloc(dlen);
-            if (!media || sim_ns_io(ns, slba, nlb, media, false) < 0 ||
-                (ns->ms && sim_ns_md_io(ns, slba, nlb, md, false) < 0))
+             * (PRCHK), then the data compared, and the metadata when the
+             * host sent it (PI included, as QEMU 7.2 compares it). */
+            uint8_t *media = malloc(dlen), *mmd = ns->ms ? calloc(nlb, ns->ms) : NULL;
+            if (!media || (ns->ms && !mmd) || sim_ns_io(ns, slba, nlb, media, false) < 0 ||
+                (ns->ms && sim_ns_md_io(ns, slba, nlb, mmd, false) < 0))
                 sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ);
             for (uint32_t i = 0; !sf && ns->pi_type && i < nlb; i++)
-                sf = pi_check(sim, ns, md + (size_t)i * ns->ms, media + (size_t)i * ns->lba_size,
+                sf = pi_check(sim, ns, mmd + (size_t)i * ns->ms, media + (size_t)i * ns->lba_size,
                               ref + i, cdw12);
-            if (!sf && memcmp(media, data, dlen))
+            if (!sf &&
+                (memcmp(media, data, dlen) || (md_xfer && memcmp(mmd, md, (size_t)nlb * ns->ms))))
                 sf = (uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_COMPARE_FAILED) | NVME_SF_DNR_BIT);
-            free(media);
+            free(media), free(mmd);
         }
     } else {
         if (sim_ns_io(ns, slba, nlb, data, false) < 0 ||

@@ -75,6 +75,12 @@
  *                          nvme_submit_rw_batch() in one-page requests on
  *                          the CPU's queue, polled, instead of the blocking
  *                          call)
+ *     cmpx NSID LBA N [KEY] nvme_read_ext N blocks with their metadata (PI
+ *                          included), then nvme_compare_ext them back: equal;
+ *                          again with the last metadata byte flipped, then a
+ *                          data byte: both Compare Failure.  With KEY, first
+ *                          nvme_write_ext bytes of KEY's pattern (no PI
+ *                          check) and check that the read gives them back
  *     bench NSID IOS [MODE...]
  *                          IOS commands per CPU and mode on every CPU at once:
  *                          4 KiB random reads QD1 blocking, QD1 async, QD32,
@@ -694,6 +700,74 @@ static int pat_io_batch(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uin
         }
     }
     return b.err;
+}
+
+/* "cmpx": Compare with the caller's metadata (nvme_compare_ext) against
+ * the device's own model; 0 when each of the three compares answers as
+ * it should. */
+static int cmd_cmpx(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *args)
+{
+    uint64_t nsid, lba, count, key = 0;
+    if (!next_num(&args, &nsid) || !next_num(&args, &lba) || !next_num(&args, &count) || !count ||
+        count > 0xffffffffu || (*args && !next_num(&args, &key)) || *args)
+        return NVME_ERR_INVAL;
+    const struct nvme_ns_info *ns = nvme_ns_find(ctrl, (uint32_t)nsid);
+    if (!ns)
+        return NVME_ERR_NOENT;
+    uint64_t dlen = nvme_ns_data_bytes(ns, (uint32_t)count);
+    uint64_t mlen = nvme_ns_md_bytes(ns, (uint32_t)count);
+    uint64_t moff = (dlen + 63u) & ~(uint64_t)63u;
+    if (ns->ms == 0 || moff + mlen > io->buf_len) {
+        kprintf("cmpx: needs a format with metadata and %llu bytes of buffer\n",
+                (unsigned long long)(moff + mlen));
+        return NVME_ERR_INVAL;
+    }
+    uint8_t *d = io->buf, *md = mlen ? d + moff : NULL;
+    int rc;
+    if (key) {
+        for (uint64_t i = 0; i < moff + mlen; i++)
+            d[i] = (uint8_t)(key * 131u + i * 7u + (i >> 9));
+        rc = nvme_write_ext(ctrl, (uint32_t)nsid, lba, (uint32_t)count, d, md, 0);
+        if (rc) {
+            kprintf("cmpx: nvme_write_ext returned %d (%s)\n", rc, nvme_strerror(rc));
+            return rc;
+        }
+        memset(d, 0, (size_t)(moff + mlen));
+    }
+    rc = nvme_read_ext(ctrl, (uint32_t)nsid, lba, (uint32_t)count, d, md, 0);
+    if (rc) {
+        kprintf("cmpx: nvme_read_ext returned %d (%s)\n", rc, nvme_strerror(rc));
+        return rc;
+    }
+    for (uint64_t i = 0; key && i < moff + mlen; i++)
+        if ((i < dlen || i >= moff) && d[i] != (uint8_t)(key * 131u + i * 7u + (i >> 9))) {
+            kprintf("cmpx: MISMATCH at byte %llu of the %s read back: %02x, not %02x\n",
+                    (unsigned long long)(i < dlen ? i : i - moff), i < dlen ? "data" : "metadata",
+                    d[i], (uint8_t)(key * 131u + i * 7u + (i >> 9)));
+            return NVME_ERR_PROTO;
+        }
+    /* The last metadata byte: separate, or after the last block's data. */
+    uint8_t *last_md = md ? md + mlen - 1u : d + dlen - 1u;
+    uint8_t *a_data = d + (ns->md_extended ? ns->lba_size + ns->ms : ns->lba_size) / 2u;
+    static const char *const what[3] = {"as read", "last metadata byte flipped",
+                                        "a data byte flipped"};
+    for (int i = 0; i < 3; i++) {
+        uint8_t *flip = i == 1 ? last_md : i == 2 ? a_data : NULL;
+        if (flip)
+            *flip ^= 0x40u;
+        rc = nvme_compare_ext(ctrl, (uint32_t)nsid, lba, (uint32_t)count, d, md, 0);
+        if (flip)
+            *flip ^= 0x40u;
+        kprintf("cmpx: %s: %d (%s)\n", what[i], rc, nvme_strerror(rc));
+        bool ok = i == 0 ? rc == 0
+                         : rc > 0 && NVME_SF_SCT((unsigned)rc) == NVME_SCT_MEDIA &&
+                               NVME_SF_SC((unsigned)rc) == NVME_SC_COMPARE_FAILED;
+        if (!ok)
+            return rc ? rc : NVME_ERR_PROTO;
+    }
+    kprintf("cmpx ok: nsid %u, %llu block(s) at LBA %llu with %u metadata bytes each\n",
+            (unsigned)nsid, (unsigned long long)count, (unsigned long long)lba, ns->ms);
+    return 0;
 }
 
 static int cmd_pat(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *args, bool write)
@@ -1369,6 +1443,8 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
         return cmd_kill_point();
     if (!strcmp(w, "wpat") || !strcmp(w, "rpat"))
         return cmd_pat(ctrl, io, args, !strcmp(w, "wpat"));
+    if (!strcmp(w, "cmpx"))
+        return cmd_cmpx(ctrl, io, args);
     if (!strcmp(w, "loop-io"))
         return cmd_loop_io(ctrl, io, args);
 #if HARNESS_X86 /* bench.c: TSC, local APIC, SMP */
