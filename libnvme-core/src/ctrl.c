@@ -247,7 +247,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     if (rc != NVME_OK)
         goto fail_free;
 
-    /* Step 1 of §7.6.1: the controller may be enabled already (SeaBIOS
+    /* Step 2 of §7.6.1: the controller may be enabled already (SeaBIOS
      * leaves it so); disable it and wait for RDY=0. */
     ctrl->info.enabled_at_start = (nvme_reg_read32(ctrl, NVME_REG_CC) & NVME_CC_EN) != 0;
     rc = nvme_ctrl_disable(ctrl, true);

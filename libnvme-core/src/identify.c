@@ -428,7 +428,7 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
 /* Log pages                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Get Log Page (NVMe 2.0 §5.16, Figures 199-201): NUMD 0-based dwords
+/* Get Log Page (NVMe 2.0 §5.16, Figures 197-200): NUMD 0-based dwords
  * split in NUMDL (CDW10 31:16) and NUMDU (CDW11 15:0); LPOL/LPOU the
  * byte offset. */
 static int nvme_get_log_piece(struct nvme_ctrl *ctrl, const struct nvme_log_args *a, uint8_t lsp,

@@ -356,7 +356,7 @@ void nvme_qpair_harvest(struct nvme_qpair *qp)
          * never retried, the budget spent) is the command's answer too, as
          * Linux's nvme_reap_pending_cqes completes every entry: a replay
          * would run a command the controller refused ("expected to fail",
-         * §4.6.1.2), and a write it refused could then land.  Only one a
+         * §4.6.1), and a write it refused could then land.  Only one a
          * retry was due for is left to the reset's replay. */
         uint16_t sf = NVME_CQE_SF(status);
         if (sf == 0 || !nvme_slot_retry_allowed(qp, &qp->slots[idx], sf))

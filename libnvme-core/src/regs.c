@@ -95,7 +95,7 @@ int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again)
                  dstrd, bar);
         return NVME_ERR_PROTO;
     }
-    /* Command sets (NVMe 2.0 §3.5.1 step 6, CC.CSS §3.1.3.5): with CAP.CSS
+    /* Command sets (NVMe 2.0 §3.5.1 step 3, CC.CSS §3.1.3.5): with CAP.CSS
      * bit 6 the controller runs every I/O Command Set it supports when
      * CC.CSS is 110b (then the I/O Command Set Profile picks them); else
      * the NVM command set alone, 000b.  Linux nvme_enable_ctrl chooses

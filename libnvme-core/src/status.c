@@ -144,7 +144,7 @@ static const struct nvme_status_entry nvme_media[] = {
     {0x85, "Compare Failure"},
     {0x86, "Access Denied"},
     {0x87, "Deallocated or Unwritten Logical Block"},
-    {0x88, "End-to-End Storage Tag Check Error"}, /* NVMe 2.0 Figure 104 */
+    {0x88, "End-to-End Storage Tag Check Error"}, /* NVMe 2.0 Figure 98 */
 };
 
 /* Path Related Status, SCT 3h (Figure 132). */

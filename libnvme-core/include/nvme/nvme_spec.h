@@ -846,8 +846,8 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_effects_log) == 4096, "effects log is 4096
  * other command to the same namespace, 2 to any namespace */
 #define NVME_EFFECTS_CSE_MASK (7u << 16)
 
-/* Device Self-test (NVMe 2.0 §5.9, CDW10 STC bits 3:0) and its log
- * (NVMe 2.0 §5.16.1.7, Figures 214/215): 20 results of 28 bytes, newest first. */
+/* Device Self-test (NVMe 2.0 §5.8, CDW10 STC bits 3:0) and its log
+ * (NVMe 2.0 §5.16.1.7, Figures 212/213): 20 results of 28 bytes, newest first. */
 #define NVME_DST_SHORT 0x1u
 #define NVME_DST_EXTENDED 0x2u
 #define NVME_DST_VENDOR 0xeu
