@@ -53,16 +53,20 @@ static bool nvme_aer_pop(struct nvme_ctrl *ctrl, uint32_t *dw0)
  * and the controller refuses the extra one with Asynchronous Event
  * Request Limit Exceeded (§5.2), which turns events off.  Each request
  * is counted before it is submitted: its completion may come first, on
- * another CPU. */
+ * another CPU.  At most AERL+1 per call: a device that completes each
+ * one at once (a storm; §5.2 completes one only on an event) would keep
+ * the count below the limit, and the call sending, for as long as it
+ * answers. */
 void nvme_aer_arm(struct nvme_ctrl *ctrl)
 {
     uint32_t idle = 0;
     if (!__atomic_compare_exchange_n(&ctrl->aer_arming, &idle, 1u, false, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED))
         return; /* another CPU arms them */
-    while (NVME_READ_ONCE(ctrl->ready) &&
-           __atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) <
-               NVME_READ_ONCE(ctrl->aer_limit)) {
+    for (uint32_t sent = 0; sent < NVME_AER_MAX && NVME_READ_ONCE(ctrl->ready) &&
+                            __atomic_load_n(&ctrl->aer_outstanding, __ATOMIC_RELAXED) <
+                                NVME_READ_ONCE(ctrl->aer_limit);
+         sent++) {
         struct nvme_sqe sqe;
         nvme_sqe_init(&sqe, NVME_ADMIN_ASYNC_EVENT, 0);
         __atomic_add_fetch(&ctrl->aer_outstanding, 1u, __ATOMIC_RELAXED);

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* Asynchronous Event Requests (NVMe 1.4 §5.2) against a device that
+ * misbehaves: everything it hands back is untrusted, and no call of the
+ * core may run for as long as the device keeps completing requests. */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* An interrupt taken as soon as the admin queue's lock is let go after
+ * its doorbell (another CPU's handler, or this one's once interrupts are
+ * on again): the OSAL's unlock, hooked. */
+static struct fx *irq_fx;
+static bool irq_armed, irq_due;
+static void (*real_unlock)(void *ctx, void *lock);
+static void (*real_write32)(void *ctx, uint32_t off, uint32_t val);
+
+static void hook_write32(void *ctx, uint32_t off, uint32_t val)
+{
+    real_write32(ctx, off, val);
+    if (irq_armed && off == 0x1000u) /* SQ 0 tail doorbell (DSTRD 0) */
+        irq_due = true;
+}
+
+static void hook_unlock(void *ctx, void *lock)
+{
+    real_unlock(ctx, lock);
+    if (irq_due) {
+        irq_due = false;
+        (void)nvme_sim_deliver_irqs(irq_fx->sim);
+    }
+}
+
+static void start_with_prompt_irqs(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    f->cfg.locks = true;
+    fx_create(f);
+    nvme_sim_log_capture(f->sim, true);
+    real_unlock = f->osal.unlock;
+    real_write32 = f->osal.mmio_write32;
+    f->osal.unlock = hook_unlock;
+    f->osal.mmio_write32 = hook_write32;
+    irq_fx = f;
+    irq_armed = false;
+    assert_int_equal(fx_init(f), 0);
+}
+
+/* Review: a device that completes every Asynchronous Event Request as
+ * soon as it is sent (a storm: §5.2 completes one only on an event),
+ * with its interrupt taken at once.  nvme_aer_arm kept sending while
+ * fewer than AERL+1 were outstanding, and each one's completion brought
+ * the count back down: one nvme_ctrl_service() sent requests for as long
+ * as the device answered them (here 2000, then the device held them; a
+ * device that never stops hung the call).  At most AERL+1 per call. */
+static void an_aer_completion_storm_does_not_hold_the_service_call(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_with_prompt_irqs(&f);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4); /* AERL 3 */
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_ASYNC_EVENT, 0, 2000);
+    irq_armed = true;
+    /* One real event completes a held request: the service reads its log
+     * page, then arms again. */
+    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    (void)nvme_sim_deliver_irqs(f.sim);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    irq_armed = false;
+    uint64_t sent = nvme_sim_stats(f.sim)->admin_cmds - before;
+    /* The Error Information read and at most AERL+1 requests. */
+    assert_in_range(nvme_sim_fault_hits(f.sim), 1, 4);
+    assert_in_range(sent, 2, 1 + 4);
+    /* Later calls go on, a few requests each, and events are still told. */
+    for (int i = 0; i < 8; i++) {
+        (void)nvme_sim_deliver_irqs(f.sim);
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    }
+    uint8_t *b = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+    free(b);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(an_aer_completion_storm_does_not_hold_the_service_call),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
