@@ -185,8 +185,12 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
         uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, 4096);
         if (page == NULL)
             return;
+        /* At most a queue of events per call: each log page read lets
+         * more completions in, and requests armed on another CPU meanwhile
+         * (nvme_qpair_poll) keep a storm going; the rest wait for the next
+         * call. */
         uint32_t dw0;
-        while (nvme_aer_pop(ctrl, &dw0)) {
+        for (unsigned n = 0; n < NVME_AER_EVENTS && nvme_aer_pop(ctrl, &dw0); n++) {
             nvme_memzero(page, 4096);
             nvme_aer_handle(ctrl, dw0, page);
         }
