@@ -34,13 +34,32 @@ static void nvme_aer_done(void *arg, int result, uint32_t dw0)
     nvme_unlock(&ctrl->admin);
 }
 
-/* Takes the oldest queued event; false when none. */
-static bool nvme_aer_pop(struct nvme_ctrl *ctrl, uint32_t *dw0)
+/* Puts back an event just taken (nvme_aer_pop), first in line, marked
+ * as put back once (aer_again). */
+static void nvme_aer_unpop(struct nvme_ctrl *ctrl, uint32_t dw0)
+{
+    nvme_lock(&ctrl->admin);
+    if (ctrl->aer_count == NVME_AER_EVENTS) {
+        NVME_WRITE_ONCE(ctrl->aer_lost, true);
+    } else {
+        ctrl->aer_head = (uint8_t)((ctrl->aer_head + NVME_AER_EVENTS - 1u) % NVME_AER_EVENTS);
+        ctrl->aer_events[ctrl->aer_head] = dw0;
+        NVME_WRITE_ONCE(ctrl->aer_count, ctrl->aer_count + 1u);
+        ctrl->aer_again = true;
+    }
+    nvme_unlock(&ctrl->admin);
+}
+
+/* Takes the oldest queued event, *again when it was put back before;
+ * false when none. */
+static bool nvme_aer_pop(struct nvme_ctrl *ctrl, uint32_t *dw0, bool *again)
 {
     bool got = false;
     nvme_lock(&ctrl->admin);
     if (ctrl->aer_count != 0) {
         *dw0 = ctrl->aer_events[ctrl->aer_head];
+        *again = ctrl->aer_again;
+        ctrl->aer_again = false;
         ctrl->aer_head = (uint8_t)((ctrl->aer_head + 1u) % NVME_AER_EVENTS);
         NVME_WRITE_ONCE(ctrl->aer_count, ctrl->aer_count - 1u);
         got = true;
@@ -105,7 +124,12 @@ static int nvme_aer_rescan(struct nvme_ctrl *ctrl, uint32_t nsid)
     return rc;
 }
 
-static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
+/* False: the event's log page was lost on the host side (a deadline and
+ * the reset it caused, memory), not refused by the device: it is read
+ * again, and the event told, at the next nvme_ctrl_service(); once (not
+ * `again`), so that a page that always times out costs one reset more,
+ * not one per call. */
+static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page, bool again)
 {
     uint32_t type = NVME_AER_TYPE(dw0), info = NVME_AER_INFO(dw0);
     uint8_t lid = (uint8_t)NVME_AER_LID(dw0);
@@ -122,16 +146,27 @@ static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
         int rc = nvme_aer_rescan(ctrl, nsid);
         nvme_log(ctrl, NVME_LOG_INFO, "namespace change (nsid %u): rescan %s", nsid,
                  nvme_strerror(rc));
-        return;
+        return true;
     }
     if (type == NVME_AER_TYPE_SMART) {
+        /* Critical Warning (§5.14.1.2): never told as 0 (nothing wrong)
+         * for a page that was not read. */
         struct nvme_smart_log *smart = (struct nvme_smart_log *)(void *)page;
-        uint32_t warn = 0;
-        if (nvme_aer_read_log(ctrl, NVME_LID_SMART, smart, sizeof(*smart)) == NVME_OK)
-            warn = smart->critical_warning;
-        nvme_log(ctrl, NVME_LOG_WARN, "SMART/health event %u: critical warning %02x", info, warn);
-        nvme_event(ctrl, NVME_EVENT_SMART, warn);
-        return;
+        int rc = nvme_aer_read_log(ctrl, NVME_LID_SMART, smart, sizeof(*smart));
+        if (!again && rc < 0 && rc != NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone) &&
+            !NVME_READ_ONCE(ctrl->dead)) {
+            nvme_log(ctrl, NVME_LOG_WARN, "SMART/health event %u: log page not read (%s): again",
+                     info, nvme_strerror(rc));
+            return false;
+        }
+        if (rc != NVME_OK)
+            nvme_log(ctrl, NVME_LOG_WARN, "SMART/health event %u: log page not read (%s)", info,
+                     nvme_strerror(rc));
+        else
+            nvme_log(ctrl, NVME_LOG_WARN, "SMART/health event %u: critical warning %02x", info,
+                     smart->critical_warning);
+        nvme_event(ctrl, NVME_EVENT_SMART, rc == NVME_OK ? smart->critical_warning : 0u);
+        return true;
     }
     if (type == NVME_AER_TYPE_ERROR) {
         /* Error Information (§5.14.1.1): 64-byte entries, newest first. */
@@ -145,7 +180,7 @@ static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
                  (unsigned)(e[8] | e[9] << 8), (unsigned)(e[10] | e[11] << 8),
                  (unsigned)(e[12] | e[13] << 8), nvme_strerror(rc));
         nvme_event(ctrl, NVME_EVENT_ERROR, info);
-        return;
+        return true;
     }
     /* Other notices and vendor events: read the page they name so the
      * event type is enabled again. */
@@ -158,6 +193,7 @@ static void nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page)
     if (type == NVME_AER_TYPE_NOTICE && info == NVME_AER_NOTICE_FW_ACT)
         nvme_refresh_identify(ctrl);
     nvme_event(ctrl, NVME_EVENT_NOTICE, dw0);
+    return true;
 }
 
 /* After a restart (ns_recheck): the namespaces scanned again, and
@@ -190,9 +226,13 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
          * (nvme_qpair_poll) keep a storm going; the rest wait for the next
          * call. */
         uint32_t dw0;
-        for (unsigned n = 0; n < NVME_AER_EVENTS && nvme_aer_pop(ctrl, &dw0); n++) {
+        bool again;
+        for (unsigned n = 0; n < NVME_AER_EVENTS && nvme_aer_pop(ctrl, &dw0, &again); n++) {
             nvme_memzero(page, 4096);
-            nvme_aer_handle(ctrl, dw0, page);
+            if (!nvme_aer_handle(ctrl, dw0, page, again)) {
+                nvme_aer_unpop(ctrl, dw0);
+                break;
+            }
         }
         nvme_lock(&ctrl->admin); /* (no byte-wide exchange on every ISA) */
         bool lost = ctrl->aer_lost, recheck = ctrl->ns_recheck;
