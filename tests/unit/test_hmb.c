@@ -406,6 +406,32 @@ static void a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped(void **
     fx_stop(&f);
 }
 
+/* Review: a controller an earlier owner left enabled (firmware, or the
+ * system before a kexec) may hold that owner's queues and Host Memory
+ * Buffer (§8.9: until CC.EN=0 ends its use; §3.1.5), memory the port may
+ * hand out again.  When it does not stop (CSTS.RDY still 1 a CAP.TO after
+ * CC.EN=0), bring-up gave up without cutting it off the bus (dma_stop),
+ * as every other path does with a controller that will not stop.  Once
+ * it stops, a new bring-up sets bus mastering again (dma_resume). */
+static void a_controller_left_enabled_that_will_not_stop_is_cut_off(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 4, 0);
+    f.cfg.start = NVME_SIM_START_ENABLED;
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    nvme_sim_set_stuck(f.sim, true);
+    assert_int_equal(fx_init(&f), NVME_ERR_TIMEOUT);
+    assert_null(f.ctrl);
+    assert_int_equal(nvme_sim_stats(f.sim)->dma_stops, 1);
+    nvme_sim_set_stuck(f.sim, false);
+    assert_int_equal(fx_init(&f), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_enables, 1);
+    io(&f, 2);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +445,7 @@ int main(void)
         cmocka_unit_test(a_list_the_device_rewrote_is_written_again_before_a_reset_returns_it),
         cmocka_unit_test(refusals_leave_the_memory_safe),
         cmocka_unit_test(a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped),
+        cmocka_unit_test(a_controller_left_enabled_that_will_not_stop_is_cut_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
