@@ -897,19 +897,20 @@ static uint32_t nvm_piece_max(const struct nvme_ctrl *ctrl, uint32_t dblk)
     return max;
 }
 
-/* The blocks of a piece with separate metadata (mblk bytes each) under
- * NVME_QUIRK_MD_SECTORS: QEMU 2.8 to 8.2 moves only the first (length
- * mod 512) bytes of an MPTR transfer longer than 512 bytes that is not a
- * multiple of 512 (dma-helpers.c's dma_blk_cb, fixed in 2024), and
+/* The blocks of a piece with metadata (ms bytes each, separate or
+ * interleaved) under NVME_QUIRK_MD_SECTORS: QEMU 2.8 to 8.2 moves only
+ * the first (length mod 512) bytes of a metadata transfer longer than
+ * 512 bytes that is not a multiple of 512 (dma-helpers.c's dma_blk_cb,
+ * fixed in 2024), and
  * completes it successfully: the rest of the metadata is never written,
  * or read as zeros (QEMU's PI formats go another way; the cut costs
  * them a command at most).  So a piece moves less than 512 bytes of
  * metadata, or a multiple of 512. */
-static uint32_t nvm_md_piece(const struct nvme_ctrl *ctrl, uint32_t n, uint32_t mblk)
+static uint32_t nvm_md_piece(const struct nvme_ctrl *ctrl, uint32_t n, uint32_t ms)
 {
-    if (mblk == 0 || !(ctrl->quirks & NVME_QUIRK_MD_SECTORS))
+    if (ms == 0 || !(ctrl->quirks & NVME_QUIRK_MD_SECTORS))
         return n;
-    while (n > 1u && (uint64_t)n * mblk > 512u && (((uint64_t)n * mblk) & 511u) != 0)
+    while (n > 1u && (uint64_t)n * ms > 512u && (((uint64_t)n * ms) & 511u) != 0)
         n--;
     return n;
 }
@@ -979,7 +980,7 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
          * aligned (checked above). */
         if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
             n = (uint32_t)nvme_zone_left(ns, lba + done);
-        n = nvm_md_piece(ctrl, n, mblk);
+        n = nvm_md_piece(ctrl, n, mblk != 0 ? mblk : dblk - ns->lba_size); /* or interleaved */
         struct nvme_sqe sqe;
         nvm_sqe_range(&sqe, opc, ns->nsid, lba + done, n);
         sqe.cdw12 |= nvm_cdw12_flags(flags);

@@ -1351,8 +1351,10 @@ def case_formats(w):
     dma-helpers lose all but length mod 512 bytes of it: the core's
     NVME_QUIRK_MD_SECTORS cuts such pieces); data read back in the guest
     and in the host images."""
-    m, p, l, z, zp = (os.path.join(w.dir, n) for n in ("m.img", "p.img", "l.img", "z.img", "zp.img"))
-    for path, size in ((m, 16 * MiB), (p, 16 * MiB), (l, 64 * MiB), (z, 64 * MiB), (zp, 16 * MiB)):
+    m, p, l, z, zp, x = (os.path.join(w.dir, n)
+                         for n in ("m.img", "p.img", "l.img", "z.img", "zp.img", "x.img"))
+    for path, size in ((m, 16 * MiB), (p, 16 * MiB), (l, 64 * MiB), (z, 64 * MiB), (zp, 16 * MiB),
+                       (x, 16 * MiB)):
         make_image(path, size)
     mdata = bytes(range(256)) * 8  # LBA 0..3 of namespace 1, written on the host
     with open(m, "r+b") as f:
@@ -1363,10 +1365,11 @@ def case_formats(w):
             "report-zones -n 4 -o json", "wpat 4 0 16 23", "rpat 4 0 16 23",
             "zone-append -n 4 -s 8192 -c 8 -p 0x11", "!write -n 4 -s 100 -c 1 -p 1", "regs",
             "wpat 5 8192 2 24", "zone-append -n 5 -s 8192 -c 8 -p 0x12", "read -n 4 -s 8190 -c 4",
-            "cmpx 1 5000 200 25", "cmpx 2 5000 300 26"]
+            "cmpx 1 5000 200 25", "cmpx 2 5000 300 26", "cmpx 6 5000 300 27"]
     c = w.boot(["path=%s,nsid=1,ms=8" % m, "path=%s,nsid=2,ms=8,pi=1" % p,
                 "path=%s,nsid=3,lbs=1048576" % l, "path=%s,nsid=4,zoned=true,zoned.zone_size=4M" % z,
-                "path=%s,nsid=5,zoned=true,zoned.zone_size=4M,ms=8,pi=1" % zp],
+                "path=%s,nsid=5,zoned=true,zoned.zone_size=4M,ms=8,pi=1" % zp,
+                "path=%s,nsid=6,ms=16,mset=1" % x],
                cmds, ctrl="mdts=9", core_quiet=False)
     try:
         idns = json.loads(c.section("id-ns -n 1 -o json"))
@@ -1409,22 +1412,26 @@ def case_formats(w):
           "the copy reads back with the PI checked (guard, reference tag 3014: generated, not copied)")
     pat_check_image(c, l, 22, 1, 2, 1048576, "1 MiB-block namespace")
     pat_check_image(c, z, 23, 0, 16, 512, "zoned namespace")
-    for ns, img, n, key in ((1, m, 200, 25), (2, p, 300, 26)):
+    for ns, img, n, key, ms in ((1, m, 200, 25, 8), (2, p, 300, 26, 8), (6, x, 300, 27, 16)):
         c.ok("cmpx ok" in c.section("cmpx %d 5000 %d %d" % (ns, n, key)),
-             "namespace %d: %d blocks with %d bytes of separate metadata written, read back and "
-             "compared (nvme_compare_ext: equal, then Compare Failure for a metadata or data byte)"
-             % (ns, n, n * 8))
-        # cmpx's bytes: KEY * 131 + i * 7 + i / 512 at offset i of its buffer, the metadata
-        # after the data (rounded up to 64 bytes); QEMU keeps a separate format's metadata
-        # after all the blocks' data in the image.
-        dlen = n * 512
-        moff = (dlen + 63) // 64 * 64
-        want = bytes((key * 131 + i * 7 + (i >> 9)) & 0xff for i in range(moff, moff + n * 8))
-        blocks = os.path.getsize(img) // (512 + 8)
-        c.ok(read_at(img, blocks * 512 + 5000 * 8, n * 8) == want,
+             "namespace %d: %d blocks with %d bytes of %s metadata written, read back and compared "
+             "(nvme_compare_ext: equal, then Compare Failure for a metadata or data byte)"
+             % (ns, n, n * ms, "interleaved" if ns == 6 else "separate"))
+        # cmpx's bytes: KEY * 131 + i * 7 + i / 512 at offset i of its buffer: the separate
+        # metadata after the data (rounded up to 64 bytes), or each block's after its data
+        # (mset=1).  QEMU keeps the metadata after all the blocks' data in the image.
+        def f(i, key=key):
+            return (key * 131 + i * 7 + (i >> 9)) & 0xff
+        if ns == 6:
+            want = bytes(f(k * 528 + 512 + j) for k in range(n) for j in range(16))
+        else:
+            moff = (n * 512 + 63) // 64 * 64
+            want = bytes(f(i) for i in range(moff, moff + n * ms))
+        blocks = os.path.getsize(img) // (512 + ms)
+        c.ok(read_at(img, blocks * 512 + 5000 * ms, n * ms) == want,
              "namespace %d: the image holds all %d metadata bytes (%s)" %
-             (ns, n * 8, "QEMU 7.2 kept %d without the quirk" % (n * 8 % 512) if ns == 1 else
-              "QEMU's PI formats take another path, which keeps them all"))
+             (ns, n * ms, "QEMU's PI formats take another path, which keeps them all" if ns == 2
+              else "QEMU 7.2 kept %d without the quirk" % (n * ms % 512)))
     return c
 
 

@@ -40,10 +40,10 @@ static void table_matches_linux_for_the_listed_ids(void **state)
 }
 
 /* NVME_QUIRK_MD_SECTORS (QEMU's IDs): a command moving more than 512
- * bytes of separate metadata moves a multiple of 512 (QEMU 2.8 to 8.2
- * keep only length mod 512 bytes of any other); with ms 16, 200 blocks
- * go as 192 and 8, and every block's data and metadata land.  Without
- * the quirk: one command. */
+ * bytes of metadata, separate or interleaved, moves a multiple of 512
+ * (QEMU 2.8 to 8.2 keep only length mod 512 bytes of any other); with ms
+ * 16, 200 blocks go as 192 and 8, and every block's data and metadata
+ * land.  Without the quirk: one command. */
 static void md_sectors_cuts_metadata_to_whole_sectors(void **state)
 {
     (void)state;
@@ -82,6 +82,30 @@ static void md_sectors_cuts_metadata_to_whole_sectors(void **state)
     free(r);
     free(md);
     free(mr);
+    /* Extended LBAs: the metadata inside each 528-byte block. */
+    const uint32_t xb = 512 + 16;
+    uint8_t *x = abuf(n * xb), *xr = abuf(n * xb);
+    fx_pattern(x, n * xb, 43);
+    for (int quirk = 0; quirk < 2; quirk++) {
+        struct fx f;
+        fx_config(&f);
+        f.ns[0].ms = 16;
+        f.ns[0].extended = true;
+        if (quirk) {
+            f.opts.pci_vendor = 0x8086; /* QEMU's older ID */
+            f.opts.pci_device = 0x5845;
+        }
+        fx_start(&f);
+        const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+        uint64_t w = st->writes;
+        assert_int_equal(nvme_write_ext(f.ctrl, 1, 3, n, x, NULL, 0), 0);
+        assert_int_equal(st->writes - w, quirk ? 2 : 1);
+        assert_int_equal(nvme_read_ext(f.ctrl, 1, 3, n, xr, NULL, 0), 0);
+        assert_memory_equal(xr, x, n * xb);
+        fx_stop(&f);
+    }
+    free(x);
+    free(xr);
 }
 
 static void delay_before_ready_waits_after_disable(void **state)

@@ -386,8 +386,9 @@ void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask);
 #define NVME_QUIRK_NO_DEEPEST_PS (1u << 10)     /* Linux NO_DEEPEST_PS: recorded (no APST use) */
 #define NVME_QUIRK_BOGUS_NID (1u << 11)         /* Linux BOGUS_NID: ignore EUI64/NGUID */
 #define NVME_QUIRK_IGNORE_DEV_SUBNQN (1u << 12) /* Linux IGNORE_DEV_SUBNQN: recorded */
-/* The core's own (QEMU 2.8 to 8.2): a separate metadata transfer (MPTR)
- * of more than 512 bytes moves whole 512-byte sectors (nvm_cmds.c). */
+/* The core's own (QEMU 2.8 to 8.2): a command moving more than 512
+ * bytes of metadata (separate or interleaved) moves whole 512-byte
+ * sectors of it (nvm_cmds.c). */
 #define NVME_QUIRK_MD_SECTORS (1u << 13)
 /* Quirks of a PCI vendor/device pair (0 when none). */
 uint32_t nvme_quirks_lookup(uint16_t vendor, uint16_t device);
