@@ -56,7 +56,7 @@ static void start_with_prompt_irqs(struct fx *f)
     assert_int_equal(fx_init(f), 0);
 }
 
-/* Review: a device that completes every Asynchronous Event Request as
+/* A device that completes every Asynchronous Event Request as
  * soon as it is sent (a storm: §5.2 completes one only on an event),
  * with its interrupt taken at once.  nvme_aer_arm kept sending while
  * fewer than AERL+1 were outstanding, and each one's completion brought
