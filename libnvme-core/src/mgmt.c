@@ -246,6 +246,32 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     return mgmt_exec_sqe(ctrl, &cmd, b.buf, b.len, b.dir, dw0, true);
 }
 
+/* Whether a Format NVM that completed (§5.23) left the namespaces it
+ * formatted (`all`: every one, NSID FFFFFFFFh or FNA bit 0), as the
+ * rescan found them, in the LBA format, metadata placement (MSET) and PI
+ * type asked for.  Device input: a controller that reports success and
+ * keeps another format would have the caller size its buffers for blocks
+ * the namespace does not have.  The rescan published what it has. */
+static __attribute__((noinline)) int mgmt_format_took(struct nvme_ctrl *ctrl,
+                                                      const struct nvme_format_args *a, bool all)
+{
+    unsigned n = all ? nvme_ns_count(ctrl) : 1u;
+    for (unsigned i = 0; i < n; i++) {
+        const struct nvme_ns_info *ns = all ? nvme_ns_at(ctrl, i) : nvme_ns_find(ctrl, a->nsid);
+        if (ns == NULL || NVME_READ_ONCE(ns->status) != NVME_OK)
+            continue;
+        if (ns->format != a->lbaf || (ns->ms != 0 && ns->md_extended != a->mset) ||
+            (ns->ms >= 8u && ns->pi_type != a->pi)) {
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "Format NVM completed, but namespace %u has LBA format %u, MSET %u, PI "
+                     "type %u (asked %u, %u, %u)",
+                     ns->nsid, ns->format, ns->md_extended, ns->pi_type, a->lbaf, a->mset, a->pi);
+            return NVME_ERR_PROTO;
+        }
+    }
+    return NVME_OK;
+}
+
 int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32_t confirm)
 {
     int rc = mgmt_ready(ctrl);
@@ -275,7 +301,10 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
                      (a->pil ? 1u << 8 : 0u) | ((uint32_t)a->ses << 9) |
                      ((uint32_t)(a->lbaf >> 4) << 12); /* LBAFU, NVMe 2.0 */
     /* No I/O runs across the format change (mgmt_effects). */
-    return mgmt_exec(ctrl, NVME_ADMIN_FORMAT_NVM, a->nsid, cdw10, 0, NULL);
+    rc = mgmt_exec(ctrl, NVME_ADMIN_FORMAT_NVM, a->nsid, cdw10, 0, NULL);
+    if (rc == NVME_OK) /* rescanned: the namespaces as they are now */
+        rc = mgmt_format_took(ctrl, a, a->nsid == NVME_NSID_ALL || (fna & NVME_FNA_FORMAT_ALL));
+    return rc;
 }
 
 int nvme_device_self_test(struct nvme_ctrl *ctrl, uint32_t nsid, uint8_t stc)

@@ -157,6 +157,36 @@ static void format_waits_for_io_in_flight_and_refuses_new_io(void **state)
     fx_stop(&f);
 }
 
+/* A Format NVM that completes with success but leaves the namespace in
+ * its old LBA format (device input: here the controller completes
+ * without executing it) is reported, NVME_ERR_PROTO, never 0: a caller
+ * told its 4096-byte format took would size buffers for 4096-byte blocks
+ * the namespace does not have.  The rescan still publishes the format
+ * the namespace really has.  Before: 0. */
+static void a_format_that_leaves_another_lba_format_is_an_error(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->lba_size, 512);
+    struct nvme_format_args a = {1, 1 /* 4096 */, NVME_FORMAT_SES_NONE, 0, false, false};
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_FORMAT_NVM, 0, 1); /* success, not run */
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_PROTO);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 0);
+    assert_int_equal(ns->status, NVME_OK); /* usable, in the format it has */
+    assert_int_equal(ns->lba_size, 512);
+    assert_int_equal(ns->format, 0);
+    /* The same for every namespace (NSID FFFFFFFFh). */
+    a.nsid = NVME_NSID_ALL;
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_FORMAT_NVM, 0, 1);
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_PROTO);
+    /* One that takes is 0. */
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(ns->lba_size, 4096);
+    fx_stop(&f);
+}
 /* A Format whose I/O in flight does not drain (a write the device keeps,
  * here every try of it) within twice the I/O deadline is not sent: the
  * caller gets NVME_ERR_TIMEOUT and the log says why, the namespace is
@@ -2048,6 +2078,7 @@ int main(void)
         cmocka_unit_test(management_commands_are_not_sent_again_for_a_status),
         cmocka_unit_test(a_namespace_created_under_nsid_0_or_all_is_refused),
         cmocka_unit_test(format_changes_the_block_size_and_erases),
+        cmocka_unit_test(a_format_that_leaves_another_lba_format_is_an_error),
         cmocka_unit_test(a_format_whose_io_does_not_drain_is_not_sent),
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
