@@ -137,7 +137,7 @@ static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, bool
  * state and may have run (a namespace made, a format begun) whatever the
  * status says, as Linux fails its own admin commands fast. */
 static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                         enum nvme_dma_dir dir, uint32_t *dw0, bool raw)
+                         enum nvme_dma_dir dir, uint32_t *dw0, bool raw, int *cmd_rc)
 {
     unsigned effects;
     int rc = mgmt_effects(ctrl, sqe, raw, &effects);
@@ -148,6 +148,8 @@ static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf
     if (rc == NVME_OK) /* else the I/O in flight did not drain: not sent */
         rc = nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, sqe, buf, len, dir,
                               nvme_admin_flags(sqe->opc) | NVME_CMD_NO_RETRY, dw0);
+    if (cmd_rc != NULL) /* the command's own result, whatever the rescan's */
+        *cmd_rc = rc;
     return effects != 0 ? mgmt_rescan(ctrl, rc, effects == MGMT_FREEZE) : rc;
 }
 
@@ -159,7 +161,7 @@ static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_
     nvme_sqe_init(&sqe, opc, nsid);
     sqe.cdw10 = cdw10;
     sqe.cdw11 = cdw11;
-    return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0, false);
+    return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0, false, NULL);
 }
 
 /* Bytes an admin command moves that its own fields give: data in,
@@ -243,7 +245,7 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     struct nvme_sqe cmd;
     struct nvme_bounce b = {buf, len, dir, 0};
     nvme_passthru_prep(&cmd, sqe, &b);
-    return mgmt_exec_sqe(ctrl, &cmd, b.buf, b.len, b.dir, dw0, true);
+    return mgmt_exec_sqe(ctrl, &cmd, b.buf, b.len, b.dir, dw0, true, NULL);
 }
 
 /* Whether a Format NVM that completed (§5.23) left the namespaces it
@@ -433,11 +435,12 @@ static int mgmt_ns_ready(struct nvme_ctrl *ctrl)
 
 /* Runs `sqe` with the 4096 bytes at `data` (the host to controller
  * structure of both commands: Identify Namespace fields, or a Controller
- * List), then frees them; the rescan of mgmt_exec_sqe follows. */
+ * List), then frees them; the rescan of mgmt_exec_sqe follows (`cmd_rc`,
+ * if not NULL: the command's own result). */
 static __attribute__((noinline)) int mgmt_ns_exec(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe,
-                                                  void *data, uint32_t *dw0)
+                                                  void *data, uint32_t *dw0, int *cmd_rc)
 {
-    int rc = mgmt_exec_sqe(ctrl, sqe, data, 4096u, NVME_DMA_TO_DEVICE, dw0, false);
+    int rc = mgmt_exec_sqe(ctrl, sqe, data, 4096u, NVME_DMA_TO_DEVICE, dw0, false, cmd_rc);
     ctrl->osal.mem_free(ctrl->osal.ctx, data, 4096u);
     return rc;
 }
@@ -476,12 +479,16 @@ int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *a, 
     sqe.cdw10 = 0;                      /* SEL 0h: create */
     sqe.cdw11 = (uint32_t)a->csi << 24; /* CSI */
     uint32_t dw0 = 0;
-    rc = mgmt_ns_exec(ctrl, &sqe, id, &dw0);
-    if (rc == NVME_OK && (dw0 == 0 || dw0 >= NVME_NSID_ALL)) { /* device input */
+    int made = NVME_ERR_STATE;
+    rc = mgmt_ns_exec(ctrl, &sqe, id, &dw0, &made);
+    if (made == NVME_OK && (dw0 == 0 || dw0 >= NVME_NSID_ALL)) { /* device input */
         nvme_log(ctrl, NVME_LOG_ERROR, "Namespace Management returned NSID %u", dw0);
-        rc = NVME_ERR_PROTO;
+        return NVME_ERR_PROTO;
     }
-    if (rc == NVME_OK)
+    /* Made (Dword 0: its NSID, NVMe 2.0 §5.20): the caller gets the NSID
+     * even when the rescan after failed, to attach or delete it; else its
+     * capacity stays held by a namespace the caller cannot name. */
+    if (made == NVME_OK)
         *nsid = dw0;
     return rc;
 }
@@ -517,5 +524,5 @@ int nvme_ns_attach(struct nvme_ctrl *ctrl, uint32_t nsid, bool attach, const uin
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_ADMIN_NS_ATTACH, nsid);
     sqe.cdw10 = attach ? 0u : 1u; /* SEL 0h attach, 1h detach */
-    return mgmt_ns_exec(ctrl, &sqe, list, NULL);
+    return mgmt_ns_exec(ctrl, &sqe, list, NULL, NULL);
 }

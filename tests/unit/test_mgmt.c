@@ -1295,6 +1295,34 @@ static bool allocated(struct fx *f, uint32_t nsid)
     return false;
 }
 
+/* Namespace Management create that succeeds, followed by a rescan that
+ * fails (here its Identify is lost, the admin deadline ends it): the
+ * namespace exists on the device, so the call still gives its NSID with
+ * the rescan's error, and the caller can attach or delete it.  Before:
+ * *nsid untouched, the namespace's capacity held by an NSID the caller
+ * never learnt. */
+static void a_created_namespace_keeps_its_nsid_when_the_rescan_fails(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    f.opts.no_async_events = true;
+    f.opts.admin_timeout_ms = 1000;
+    fx_start(&f);
+    struct nvme_ns_create_args a = {.nsze = 2048, .flbas = 1};
+    uint32_t nsid = 0;
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_IDENTIFY, 0, 1);
+    int rc = nvme_ns_create(f.ctrl, &a, &nsid);
+    assert_true(rc < 0);
+    assert_int_equal(nsid, 2);
+    assert_true(allocated(&f, 2));
+    assert_int_equal(nvme_ns_delete(f.ctrl, nsid, NVME_CONFIRM_DESTROY), 0);
+    assert_false(allocated(&f, 2));
+    fx_stop(&f);
+}
+
 /* A namespace detached and attached again is the namespace it was: its
  * LBA format (here 2048-byte blocks with 8 bytes of metadata, created
  * with format 2), its identifiers; the core sees it back as it was (a
@@ -2100,6 +2128,7 @@ int main(void)
         cmocka_unit_test(passthru_refuses_a_direction_the_opcode_contradicts),
         cmocka_unit_test(passthru_and_a_differing_compare_are_sent_once),
         cmocka_unit_test(namespaces_are_created_attached_detached_and_deleted),
+        cmocka_unit_test(a_created_namespace_keeps_its_nsid_when_the_rescan_fails),
         cmocka_unit_test(a_namespace_detached_and_attached_again_keeps_its_format),
         cmocka_unit_test(list_ctrl_prints_cntlid_0_as_nvme_cli),
         cmocka_unit_test(format_of_one_namespace_under_fna_bit_0_is_seen_on_all),
