@@ -360,8 +360,13 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
     uint8_t fwug = NVME_READ_ONCE(ctrl->fwug); /* once: a restart may change it (recovery.c) */
     if (fwug != 0 && fwug != 0xffu) {
         uint32_t g = (uint32_t)fwug * 4096u;
-        if (g < piece)
-            piece = g;
+        /* Device input: each command's NUMD and OFST conform to FWUG
+         * (NVMe 2.0 Figure 275), and none moves more than MDTS; with FWUG
+         * above MDTS no piece can, and pieces of MDTS would start off
+         * the granularity after part of the image went. */
+        if (g > piece)
+            return mgmt_unsupported(ctrl, "Firmware Image Download", "FWUG above MDTS");
+        piece = g;
         if (nvme_mod32(offset, g) != 0) {
             nvme_log(ctrl, NVME_LOG_ERROR, "firmware offset %u not a multiple of FWUG (%u)", offset,
                      g);

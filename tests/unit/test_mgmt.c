@@ -1820,6 +1820,32 @@ static void firmware_granularity_and_reset_required(void **state)
     fx_stop(&f);
 }
 
+/* FWUG (Identify Controller, NVMe 2.0 Figure 275) above MDTS: every
+ * Firmware Image Download must start at a multiple of FWUG and move a
+ * multiple of it, and none may move more than MDTS, so no piece conforms.
+ * Device input: refused before anything is sent, never pieces of MDTS at
+ * offsets off the granularity (the controller's Invalid Field, or a
+ * commit that fails, after part of the image went).  Before: the first
+ * 8 KiB piece was sent, the second refused with Invalid Field. */
+static void firmware_granularity_above_mdts_is_refused_before_sending(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mdts = 1; /* 8 KiB */
+    f.cfg.fwug = 4; /* 16 KiB pieces, 16 KiB aligned */
+    fx_start(&f);
+    uint8_t *img = calloc(1, 32768);
+    memcpy(img, "FW5.0.00", 8);
+    uint64_t before = nvme_sim_stats(f.sim)->fw_downloads;
+    uint64_t sent = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 32768), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_sim_stats(f.sim)->fw_downloads, before);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, sent);
+    free(img);
+    fx_stop(&f);
+}
+
 /* On PCIe an NVM Subsystem Reset can take the link down: the BAR reads
  * all ones for a while (here 200 register reads).  The core waits,
  * bounded by CAP.TO, for a register to read back before it takes the
@@ -2138,6 +2164,7 @@ int main(void)
         cmocka_unit_test(firmware_download_commit_and_activate),
         cmocka_unit_test(firmware_activated_at_once_bounds_the_error_log_by_its_elpe),
         cmocka_unit_test(firmware_granularity_and_reset_required),
+        cmocka_unit_test(firmware_granularity_above_mdts_is_refused_before_sending),
         cmocka_unit_test(processing_paused_holds_deadlines_up_to_mtfa),
         cmocka_unit_test(subsystem_reset_brings_the_controller_back),
         cmocka_unit_test(subsystem_reset_waits_for_the_link_to_come_back),
