@@ -97,10 +97,11 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
 
 /* The opcodes whose effects the core knows (Linux's
  * nvme_known_admin_effects, the namespace commands, and those that only
- * report); any other one sent raw (`raw`: nvme_admin_passthru),
- * vendor-specific included, from the log (mgmt_logged_effects). */
-static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, bool raw,
-                        unsigned *effects)
+ * report); any other one, vendor-specific included, from the log
+ * (mgmt_logged_effects), as Linux's nvme_command_effects: sent raw
+ * (nvme_admin_passthru) or by the core's own call (Firmware Commit,
+ * Device Self-test), the same command gets the same care. */
+static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, unsigned *effects)
 {
     switch (sqe->opc) {
     case NVME_ADMIN_FORMAT_NVM:
@@ -125,7 +126,7 @@ static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, bool
         return NVME_OK;
     default:
         *effects = 0;
-        return raw ? mgmt_logged_effects(ctrl, sqe->opc, effects) : NVME_OK;
+        return mgmt_logged_effects(ctrl, sqe->opc, effects);
     }
 }
 
@@ -137,10 +138,10 @@ static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, bool
  * state and may have run (a namespace made, a format begun) whatever the
  * status says, as Linux fails its own admin commands fast. */
 static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf, uint32_t len,
-                         enum nvme_dma_dir dir, uint32_t *dw0, bool raw, int *cmd_rc)
+                         enum nvme_dma_dir dir, uint32_t *dw0, int *cmd_rc)
 {
     unsigned effects;
-    int rc = mgmt_effects(ctrl, sqe, raw, &effects);
+    int rc = mgmt_effects(ctrl, sqe, &effects);
     if (rc != NVME_OK)
         return rc;
     if (effects == MGMT_FREEZE && (rc = nvme_ns_freeze(ctrl)) == NVME_ERR_BUSY)
@@ -161,7 +162,7 @@ static int mgmt_exec(struct nvme_ctrl *ctrl, uint8_t opc, uint32_t nsid, uint32_
     nvme_sqe_init(&sqe, opc, nsid);
     sqe.cdw10 = cdw10;
     sqe.cdw11 = cdw11;
-    return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0, false, NULL);
+    return mgmt_exec_sqe(ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, dw0, NULL);
 }
 
 /* Bytes an admin command moves that its own fields give: data in,
@@ -245,7 +246,7 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     struct nvme_sqe cmd;
     struct nvme_bounce b = {buf, len, dir, 0};
     nvme_passthru_prep(&cmd, sqe, &b);
-    return mgmt_exec_sqe(ctrl, &cmd, b.buf, b.len, b.dir, dw0, true, NULL);
+    return mgmt_exec_sqe(ctrl, &cmd, b.buf, b.len, b.dir, dw0, NULL);
 }
 
 /* Whether a Format NVM that completed (§5.23) left the namespaces it
@@ -445,7 +446,7 @@ static int mgmt_ns_ready(struct nvme_ctrl *ctrl)
 static __attribute__((noinline)) int mgmt_ns_exec(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe,
                                                   void *data, uint32_t *dw0, int *cmd_rc)
 {
-    int rc = mgmt_exec_sqe(ctrl, sqe, data, 4096u, NVME_DMA_TO_DEVICE, dw0, false, cmd_rc);
+    int rc = mgmt_exec_sqe(ctrl, sqe, data, 4096u, NVME_DMA_TO_DEVICE, dw0, cmd_rc);
     ctrl->osal.mem_free(ctrl->osal.ctx, data, 4096u);
     return rc;
 }

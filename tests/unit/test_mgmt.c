@@ -1820,6 +1820,46 @@ static void firmware_granularity_and_reset_required(void **state)
     fx_stop(&f);
 }
 
+/* Firmware Commit is no command whose effects the core knows (Linux's
+ * nvme_known_admin_effects has Format and Sanitize): nvme_fw_commit gets
+ * what the Commands Supported and Effects log declares for it, as the
+ * same command through nvme_admin_passthru does and as Linux's
+ * nvme_command_effects gives nvme-cli's fw-commit: here CSE 001b and NIC
+ * (an activation that changes the namespaces), so the writes in flight
+ * end first, new ones are refused, and a rescan follows.  Before: sent
+ * with the writes in flight, no rescan. */
+static void firmware_commit_gets_the_effects_its_log_declares(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.frmw = 3u << 1;
+    f.cfg.lpa = NVME_LPA_EFFECTS;
+    f.cfg.fw_commit_effects = (1u << 16) | NVME_EFFECTS_NIC; /* CSE 001b */
+    f.opts.no_async_events = true;                           /* only the commit rescans */
+    fx_start(&f);
+    uint8_t img[8];
+    memcpy(img, "FW7.0.00", 8);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 8), 0);
+    uint8_t *b = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 6);
+    struct fmt_probe p[4];
+    fmt_probes_submit(&f, b, 8, p, false);
+    struct nvme_sim_ns_config ns7 = {.nsid = 7, .blocks = 1000, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &ns7), 0);
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_REPLACE, false, NULL), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->fw_commits, 1);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(p[i].calls, 1); /* done before the command */
+        assert_int_equal(p[i].result, 0);
+        assert_int_equal(p[i].resubmit, NVME_ERR_BUSY);
+    }
+    assert_non_null(nvme_ns_find(f.ctrl, 7)); /* rescanned */
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 /* FWUG (Identify Controller, NVMe 2.0 Figure 275) above MDTS: every
  * Firmware Image Download must start at a multiple of FWUG and move a
  * multiple of it, and none may move more than MDTS, so no piece conforms.
@@ -2165,6 +2205,7 @@ int main(void)
         cmocka_unit_test(firmware_activated_at_once_bounds_the_error_log_by_its_elpe),
         cmocka_unit_test(firmware_granularity_and_reset_required),
         cmocka_unit_test(firmware_granularity_above_mdts_is_refused_before_sending),
+        cmocka_unit_test(firmware_commit_gets_the_effects_its_log_declares),
         cmocka_unit_test(processing_paused_holds_deadlines_up_to_mtfa),
         cmocka_unit_test(subsystem_reset_brings_the_controller_back),
         cmocka_unit_test(subsystem_reset_waits_for_the_link_to_come_back),

@@ -376,29 +376,31 @@ struct nvme_sim_config {
     /* A Firmware Commit that activates at once (CA 011b) pauses processing
      * this long, as nvme_sim_pause(sim, us, false) [0] */
     uint32_t fw_act_pause_us;
-    bool apple_ans2;          /* behave like Apple's ANS2 (PCI 106b:2005) as Linux's quirks for it
+    bool apple_ans2;            /* behave like Apple's ANS2 (PCI 106b:2005) as Linux's quirks for it
                                 describe: I/O SQ entries are 128 bytes (CC.IOSQES must be 7,
                                 Identify SQES 77h); CIDs are tags shared by the admin queue and
                                 the I/O queues, so a CID already in flight on any queue, or an
                                 I/O CID not below its queue's depth, is fatal (CSTS.CFS,
                                 stats.tag_collisions); Identify CNS other than 0 and 1 fails
                                 Invalid Field; one MSI-X vector [false] */
-    uint8_t vendor_opc;       /* a vendor-specific admin opcode (C0h-FFh) completed as a no-op
+    uint8_t vendor_opc;         /* a vendor-specific admin opcode (C0h-FFh) completed as a no-op
                                 (stats.vendor_cmds), its Commands Supported and Effects entry
                                 CSUPP | vendor_effects [0: none] */
-    uint32_t vendor_effects;  /* NVME_EFFECTS_* bits, CSE (bits 18:16) included [0] */
-    uint8_t vendor_fid;       /* a vendor-specific feature (C0h-FFh) with a data structure of
+    uint32_t vendor_effects;    /* NVME_EFFECTS_* bits, CSE (bits 18:16) included [0] */
+    uint32_t fw_commit_effects; /* NVME_EFFECTS_* bits ORed into Firmware Commit's (10h)
+                                   Commands Supported and Effects entry (CSUPP | CCC) [0] */
+    uint8_t vendor_fid;         /* a vendor-specific feature (C0h-FFh) with a data structure of
                                 vendor_feat_len bytes moved through the PRPs by Get Features
                                 (what Set Features stored, zeros at first) and Set Features
                                 [0: none] */
-    uint32_t vendor_feat_len; /* its size, up to 16 KiB [0: 4096] */
-    uint32_t hmpre, hmmin;    /* Identify HMPRE / HMMIN, 4 KiB units: a Host Memory Buffer
+    uint32_t vendor_feat_len;   /* its size, up to 16 KiB [0: 4096] */
+    uint32_t hmpre, hmmin;      /* Identify HMPRE / HMMIN, 4 KiB units: a Host Memory Buffer
                                 wanted / needed [0: none, Set Features 0Dh unknown] */
-    uint32_t hmminds;         /* Identify HMMINDS: smallest piece, 4 KiB units [0] */
-    uint16_t hmmaxd;          /* Identify HMMAXD: most pieces [0: no limit; the sim takes 256] */
-    bool hmb_list_scribble;   /* a broken device: after taking the buffer it writes its own
+    uint32_t hmminds;           /* Identify HMMINDS: smallest piece, 4 KiB units [0] */
+    uint16_t hmmaxd;            /* Identify HMMAXD: most pieces [0: no limit; the sim takes 256] */
+    bool hmb_list_scribble;     /* a broken device: after taking the buffer it writes its own
                                 BSIZE (doubled) into the descriptor list [false] */
-    size_t dma_alloc_max;     /* OSAL dma_alloc of more bytes fails (no contiguous memory
+    size_t dma_alloc_max;       /* OSAL dma_alloc of more bytes fails (no contiguous memory
                                 that large) [0: no limit] */
     /* With Namespace Management in oacs (bit 3): NSIDs allocated but attached
      * to no controller, listed beside the active ones by Identify CNS 10h;
