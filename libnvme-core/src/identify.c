@@ -471,8 +471,9 @@ static uint8_t nvme_log_piece_lsp(const struct nvme_log_args *a, bool first)
 
 int nvme_get_log(struct nvme_ctrl *ctrl, const struct nvme_log_args *a)
 {
+    /* LSP is 7 bits (CDW10 14:8): one wider would go as another action. */
     if (ctrl == NULL || a == NULL || a->buf == NULL || a->len == 0 || (a->len & 3u) != 0 ||
-        (a->offset & 3u) != 0 || a->offset + a->len < a->offset)
+        (a->offset & 3u) != 0 || a->offset + a->len < a->offset || a->lsp > 0x7fu)
         return NVME_ERR_INVAL;
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     /* Pieces of at most MDTS.  A controller without extended data (LPA

@@ -292,6 +292,32 @@ static void select_needs_save_and_select_support(void **state)
     fx_stop(&f); /* no DMA outside what the core handed out */
 }
 
+/* LSP is 7 bits (NVMe 2.0 §5.16, CDW10 14:8): a caller's LSP above 7Fh
+ * is its error, NVME_ERR_INVAL, nothing sent.  Before: the top bit was
+ * dropped and another command sent than the one asked for (81h, a
+ * Telemetry Host-Initiated read with bit 7 set, went as 01h: Create
+ * Telemetry Host-Initiated Data, a new capture over the old). */
+static void a_log_specific_field_past_7_bits_is_refused(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = calloc(1, 4096);
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    struct nvme_log_args a = {NVME_LID_TELEMETRY_HOST, 0x81, 0, 0, 0, 0, false, buf, 512};
+    assert_int_equal(nvme_get_log(f.ctrl, &a), NVME_ERR_INVAL);
+    a.lid = NVME_LID_SMART;
+    a.lsp = 0x80;
+    a.nsid = NVME_NSID_ALL;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
+    a.lsp = 0;
+    assert_int_equal(nvme_get_log(f.ctrl, &a), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void logs_of_every_kind(void **state)
 {
     (void)state;
@@ -709,6 +735,7 @@ int main(void)
         cmocka_unit_test(features_the_controller_lacks_are_unsupported),
         cmocka_unit_test(select_needs_save_and_select_support),
         cmocka_unit_test(logs_of_every_kind),
+        cmocka_unit_test(a_log_specific_field_past_7_bits_is_refused),
         cmocka_unit_test(large_logs_are_split_by_offset),
         cmocka_unit_test(split_log_clears_its_event_with_the_last_piece),
         cmocka_unit_test(telemetry_create_captures_once_when_split),
