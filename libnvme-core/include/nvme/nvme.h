@@ -969,9 +969,10 @@ int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *args,
 int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, uint32_t len);
 /* Firmware Commit: slot 0..7 (0: the controller picks), action
  * NVME_FW_CA_*, with the effects the Commands Supported and Effects log
- * declares for it, as nvme_admin_passthru (so does Device Self-test).  A status asking for a reset (Firmware Activation
- * Requires Conventional/NVM Subsystem/Controller Level Reset) is returned
- * as is: the caller decides when to nvme_ctrl_reset(). */
+ * declares for it, as nvme_admin_passthru (so does Device Self-test).  A
+ * status asking for a reset (Firmware Activation Requires Conventional/NVM
+ * Subsystem/Controller Level Reset) is returned as is: the caller decides
+ * when to nvme_ctrl_reset(). */
 int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bpid, uint32_t *dw0);
 /* NVM Subsystem Reset (CAP.NSSRS, else NVME_ERR_UNSUPPORTED): writes
  * "NVMe" to NSSR, then brings the controller back like nvme_ctrl_reset()
