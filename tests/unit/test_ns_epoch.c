@@ -51,6 +51,37 @@ static void renew_ns1(void)
     assert_int_equal(nvme_ns_rescan(g_f->ctrl), 0);
 }
 
+/* The fixture started, with dma_alloc hooked when `alloc_hook` (the
+ * rescan then played from it: hook_dma_alloc); namespace 1. */
+static void *(*real_dma_alloc)(void *ctx, size_t size, size_t align, uint64_t *bus);
+static void *hook_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus);
+static const struct nvme_ns_info *start(struct fx *f, bool alloc_hook)
+{
+    fx_config(f);
+    fx_create(f);
+    if (alloc_hook) {
+        real_dma_alloc = f->osal.dma_alloc;
+        f->osal.dma_alloc = hook_dma_alloc;
+    }
+    assert_int_equal(fx_init(f), 0);
+    g_f = f;
+    const struct nvme_ns_info *ns = nvme_ns_find(f->ctrl, 1);
+    assert_non_null(ns);
+    assert_int_equal(ns->nsze, 8192);
+    return ns;
+}
+
+/* A call that named blocks past the end of namespace 1 shrunk by the
+ * rescan it met: NVME_ERR_RANGE, nothing past NSZE sent (what went
+ * past it would come back as the device's LBA Out of Range). */
+static void refused_past_the_shrunk_end(const struct nvme_ns_info *ns, int rc, const char *what)
+{
+    assert_int_equal(ns->nsze, 4096);
+    if (rc > 0)
+        print_message("device status %04x (%s): %s went past NSZE\n", rc, nvme_strerror(rc), what);
+    assert_int_equal(rc, NVME_ERR_RANGE);
+}
+
 /* Write Zeroes at the old end of a namespace that a rescan shrank after
  * the call's range check: no command past the new end (the device would
  * fail it LBA Out of Range), but NVME_ERR_RANGE, as nvme_write answers. */
@@ -58,19 +89,11 @@ static void write_zeroes_past_a_shrunk_namespace_sends_no_command(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    fx_start(&f);
-    g_f = &f;
-    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
-    assert_non_null(ns);
-    assert_int_equal(ns->nsze, 8192);
+    const struct nvme_ns_info *ns = start(&f, false);
     between = shrink_ns1;
     int rc = nvme_write_zeroes(f.ctrl, 1, 8000, 8, 0);
     assert_null(between); /* the rescan ran inside the call */
-    assert_int_equal(ns->nsze, 4096);
-    if (rc > 0)
-        print_message("device status %04x (%s): a command went past NSZE\n", rc, nvme_strerror(rc));
-    assert_int_equal(rc, NVME_ERR_RANGE);
+    refused_past_the_shrunk_end(ns, rc, "a command");
     fx_stop(&f);
 }
 
@@ -82,11 +105,7 @@ static void write_ext_to_a_namespace_created_again_is_not_sent(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    fx_start(&f);
-    g_f = &f;
-    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
-    assert_non_null(ns);
+    const struct nvme_ns_info *ns = start(&f, false);
     uint8_t eui[8];
     memcpy(eui, ns->eui64, sizeof(eui));
     uint8_t *buf = fx_xalloc(4096), *back = fx_xalloc(4096);
@@ -108,7 +127,6 @@ static void write_ext_to_a_namespace_created_again_is_not_sent(void **state)
 /* The rescan played from the next dma_alloc instead: the bounce buffer
  * of a command whose checks are done (nvme_exec_bounce), before the
  * command is placed. */
-static void *(*real_dma_alloc)(void *ctx, size_t size, size_t align, uint64_t *bus);
 static void (*at_alloc)(void); /* as `between`, from the next dma_alloc */
 static void *hook_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
 {
@@ -129,22 +147,12 @@ static void deallocate_past_a_shrunk_namespace_sends_no_command(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    fx_create(&f);
-    real_dma_alloc = f.osal.dma_alloc;
-    f.osal.dma_alloc = hook_dma_alloc;
-    assert_int_equal(fx_init(&f), 0);
-    g_f = &f;
-    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
-    assert_non_null(ns);
+    const struct nvme_ns_info *ns = start(&f, true);
     struct nvme_dsm_range r = {0, 8, 8000};
     at_alloc = shrink_ns1;
     int rc = nvme_dsm(f.ctrl, 1, NVME_DSM_AD, &r, 1);
     assert_null(at_alloc);
-    assert_int_equal(ns->nsze, 4096);
-    if (rc > 0)
-        print_message("device status %04x (%s): a range went past NSZE\n", rc, nvme_strerror(rc));
-    assert_int_equal(rc, NVME_ERR_RANGE);
+    refused_past_the_shrunk_end(ns, rc, "a range");
     fx_stop(&f);
 }
 
@@ -156,22 +164,12 @@ static void copy_from_past_a_shrunk_namespace_sends_no_command(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    fx_create(&f);
-    real_dma_alloc = f.osal.dma_alloc;
-    f.osal.dma_alloc = hook_dma_alloc;
-    assert_int_equal(fx_init(&f), 0);
-    g_f = &f;
-    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
-    assert_non_null(ns);
+    const struct nvme_ns_info *ns = start(&f, true);
     const struct nvme_copy_src src = {8000, 8};
     at_alloc = shrink_ns1; /* the page of source entries, after their check */
     int rc = nvme_copy(f.ctrl, 1, 0, &src, 1, 0);
     assert_null(at_alloc);
-    assert_int_equal(ns->nsze, 4096);
-    if (rc > 0)
-        print_message("device status %04x (%s): a source went past NSZE\n", rc, nvme_strerror(rc));
-    assert_int_equal(rc, NVME_ERR_RANGE);
+    refused_past_the_shrunk_end(ns, rc, "a source");
     assert_int_equal(nvme_sim_stats(f.sim)->copies, 0);
     fx_stop(&f);
 }
