@@ -1474,7 +1474,11 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
                                            unsigned max, bool notrace, bool held, bool runs)
 {
     unsigned left = 0; /* runs: entries from the head invalidated, not read yet */
-    const unsigned limit = max != 0 ? max : ~0u;
+    /* "All" is one lap of the ring: a device holds at most entries - 1
+     * new ones for a reap (CQ full, §4.1.2); one that writes entries
+     * without end (device input) would otherwise hold the call forever
+     * (a hang in an interrupt handler).  The rest is the next call's. */
+    const unsigned limit = max != 0 ? max : qp->entries;
     unsigned budget = limit; /* entries it may still reap: one count, not two */
     bool live = held;        /* held since a submission found the queue live */
 

@@ -962,6 +962,100 @@ static void first_piece_map_failure_unmaps_nothing(void **state)
     free(buf);
 }
 
+/* A broken device that writes completion entries without end: each one
+ * the core takes (here: each time it drops one naming no command, and
+ * logs so) is followed by the next, with the right phase tag, whatever
+ * the CQ head doorbell says (CQ full, §4.1.2).  A conforming device has
+ * at most a queue's depth of new entries for a reap; one call that reaps
+ * for as long as entries come never returns (an interrupt handler, a
+ * poll loop: a hang).  Each call stops after one lap of the ring; the
+ * rest is the next call's.  The device's writes go straight to the CQ
+ * (the test writes them), so its head doorbells are kept from the
+ * simulator, which posted none of them. */
+static struct {
+    void *(*dma_alloc)(void *ctx, size_t size, size_t align, uint64_t *bus);
+    void (*mmio_write32)(void *ctx, uint32_t off, uint32_t val);
+    void (*log)(void *ctx, enum nvme_log_level level, const char *line);
+    struct nvme_cqe *cq; /* I/O CQ 1: the first dma_alloc of its size */
+    unsigned next, posted, max;
+    uint16_t phase;
+} g_flood;
+
+#define FLOOD_ENTRIES 64u
+
+static void *flood_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
+{
+    void *p = g_flood.dma_alloc(ctx, size, align, bus);
+    if (size == FLOOD_ENTRIES * sizeof(struct nvme_cqe) && g_flood.cq == NULL)
+        g_flood.cq = p;
+    return p;
+}
+
+static void flood_post(void)
+{
+    struct nvme_cqe *e = &g_flood.cq[g_flood.next];
+    e->dw0 = 0;
+    e->dw1 = 0;
+    e->sqhd = 0;
+    e->sqid = 1;
+    e->cid = 0x0ffe; /* no command in flight */
+    __atomic_store_n(&e->status, g_flood.phase, __ATOMIC_RELEASE);
+    if (++g_flood.next == FLOOD_ENTRIES) {
+        g_flood.next = 0;
+        g_flood.phase ^= 1u;
+    }
+    g_flood.posted++;
+}
+
+static void flood_mmio_write32(void *ctx, uint32_t off, uint32_t val)
+{
+    if (off != NVME_CQ_HDBL(1, 0))
+        g_flood.mmio_write32(ctx, off, val);
+}
+
+static void flood_log(void *ctx, enum nvme_log_level level, const char *line)
+{
+    if (strstr(line, "no command in flight") != NULL && g_flood.posted < g_flood.max)
+        flood_post();
+    if (g_flood.log != NULL)
+        g_flood.log(ctx, level, line);
+}
+
+static void given_a_device_that_posts_without_end_a_poll_reaps_at_most_a_lap(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.noncoherent = false; /* the test writes the CQ as the device would */
+    f.cfg.oacs &= (uint16_t)~NVME_OACS_DBBUF;
+    f.opts.io_queues = 1;
+    f.opts.io_queue_entries = FLOOD_ENTRIES;
+    f.opts.polling = true;
+    fx_create(&f);
+    memset(&g_flood, 0, sizeof(g_flood));
+    g_flood.dma_alloc = f.osal.dma_alloc;
+    g_flood.mmio_write32 = f.osal.mmio_write32;
+    g_flood.log = f.osal.log;
+    f.osal.dma_alloc = flood_dma_alloc;
+    f.osal.mmio_write32 = flood_mmio_write32;
+    f.osal.log = flood_log;
+    assert_int_equal(fx_init(&f), 0);
+    assert_non_null(g_flood.cq);
+    g_flood.phase = 1;
+    g_flood.max = 100 * FLOOD_ENTRIES; /* "without end", and the test still ends */
+    flood_post();
+    int n = nvme_qpair_poll(f.ctrl, 1, 0);
+    assert_true(n > 0);
+    assert_true(n <= (int)FLOOD_ENTRIES);
+    n = nvme_qpair_poll(f.ctrl, 1, 0); /* the next call goes on */
+    assert_true(n > 0);
+    assert_true(n <= (int)FLOOD_ENTRIES);
+    g_flood.max = g_flood.posted; /* the device stops */
+    while (nvme_qpair_poll(f.ctrl, 1, 0) > 0)
+        ;
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -995,6 +1089,7 @@ int main(void)
         cmocka_unit_test(a_full_list_page_ending_at_the_last_nsid_is_the_whole_list),
         cmocka_unit_test(the_active_list_call_returns_the_last_nsid),
         cmocka_unit_test(first_piece_map_failure_unmaps_nothing),
+        cmocka_unit_test(given_a_device_that_posts_without_end_a_poll_reaps_at_most_a_lap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
