@@ -281,6 +281,8 @@ static NVME_HOT_INLINE int nvme_submit_rw_op(struct nvme_ctrl *ctrl, uint16_t qi
     int rc = nvme_io_check(ctrl, qp, qid, nsid, lba, count, buf, opc == NVME_CMD_WRITE, &c);
     if (rc != NVME_OK)
         return rc;
+    if (cb == NULL) /* the caller would never learn its buffer is back (rule 1) */
+        return NVME_ERR_INVAL;
     if (!c.one_page && count > nvme_max_blocks(ctrl, c.ns))
         return nvme_rw_above_mdts(ctrl, c.ns, count);
     rc = nvme_rw_submit(ctrl, qp, c.epoch, c.ns, nsid, opc, lba, count, buf, c.len, flags, cb, arg,
@@ -333,7 +335,7 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
         uint8_t opc = r->opc;
         /* count - 1 >= page_blocks: 0 blocks, or more than a page */
         if (buf == 0 || count - 1u >= page_blocks || (buf & 3u) != 0 || lba >= nsze ||
-            count > nsze - lba)
+            count > nsze - lba || r->cb == NULL)
             break;
         uint32_t len = count << lbads; /* a page at most */
         if (len > page_mask + 1u - ((uint32_t)buf & page_mask))
@@ -347,8 +349,8 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
         uint64_t bus;
         if (!nvme_map_page(ctrl, (void *)buf, len, nvme_rw_dir(opc), &bus))
             break;
-        /* cb and arg (unchecked) read after the OSAL's call, not saved
-         * around it. */
+        /* cb (checked above) and arg read after the OSAL's call, not
+         * saved around it. */
         (void)nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, (void *)buf, len, r->cb, r->arg,
                                  bus);
     }

@@ -522,6 +522,57 @@ static void a_batch_stops_at_its_first_bad_request(void **state)
     fx_stop(&f);
 }
 
+/* A read or write lends its buffer to the device until its callback
+ * says it is back (lifecycle rule 1): without a callback the caller never
+ * learns when that is, nor whether the data moved.  Refused like any bad
+ * argument (NVME_ERR_INVAL), nothing sent; in a batch, the request
+ * without one is reqs[*submitted], the ones before it went in. */
+static void a_read_or_write_without_a_callback_is_refused_and_sends_nothing(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *buf = xalloc(4 * 4096, 4096);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, NULL, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 16, buf + 512, 0, NULL, NULL),
+                     NVME_ERR_INVAL); /* a PRP list: the general path */
+    assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    /* In a batch: a one-page request (the batch's own placement), then
+     * one that needs a PRP list (nvme_submit_rw's). */
+    for (unsigned c = 0; c < 2; c++) {
+        struct fx_rec rec[3];
+        memset(rec, 0, sizeof(rec));
+        struct nvme_rw_req req[3];
+        for (unsigned k = 0; k < 3; k++)
+            req[k] = (struct nvme_rw_req){.lba = k,
+                                          .buf = buf + 4096u * k,
+                                          .count = 1,
+                                          .opc = NVME_CMD_READ,
+                                          .cb = fx_rec_cb,
+                                          .arg = &rec[k]};
+        req[1].cb = NULL;
+        if (c == 1) {
+            req[1].buf = buf + 512;
+            req[1].count = 16;
+        }
+        unsigned in = 99;
+        cmds = nvme_sim_stats(f.sim)->io_cmds;
+        assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, req, 3, 0, &in), NVME_ERR_INVAL);
+        assert_int_equal(in, 1);
+        fx_poll_until(&f, 1, &rec[0], 1000000);
+        assert_int_equal(rec[0].calls, 1);
+        assert_int_equal(rec[2].calls, 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->io_cmds - cmds, 1);
+        assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 0);
+    }
+    free(buf);
+    fx_stop(&f);
+}
+
 /* More requests than the queue has slots: it fills, the rest is refused
  * with NVME_ERR_BUSY, and what went in all completes once rung. */
 static void a_batch_larger_than_the_queue_fills_it_and_says_busy(void **state)
@@ -694,6 +745,7 @@ int main(void)
         cmocka_unit_test(flush_of_every_namespace),
         cmocka_unit_test(a_batch_moves_the_right_bytes_with_one_doorbell),
         cmocka_unit_test(a_batch_stops_at_its_first_bad_request),
+        cmocka_unit_test(a_read_or_write_without_a_callback_is_refused_and_sends_nothing),
         cmocka_unit_test(a_batch_larger_than_the_queue_fills_it_and_says_busy),
         cmocka_unit_test(compare_refuses_a_buffer_that_wraps_the_address_space),
         cmocka_unit_test(a_callback_polling_for_a_later_completion_gets_it),

@@ -558,7 +558,9 @@ uint16_t nvme_ctrl_cpu_qid(const struct nvme_ctrl *ctrl, unsigned cpu);
  * NVME_ERR_UNSUPPORTED when a reset lowered mdts_bytes below the size (a
  * new firmware's MDTS; the caller may have sized it before): cut it at
  * mdts_bytes now.  `cb` runs from nvme_qpair_poll() or
- * nvme_ctrl_handle_irq() with the result (same convention as above).
+ * nvme_ctrl_handle_irq() with the result (same convention as above); a
+ * read or write without one (NULL) is NVME_ERR_INVAL, nothing sent: the
+ * caller would never learn that its buffer is back (rule 1).
  * With NVME_SUBMIT_NO_DOORBELL the SQ tail doorbell is left for a later
  * submission or nvme_qpair_ring(), so a batch costs one MMIO write.  It is
  * the only flag the three asynchronous calls take (a bit no NVME_IO_*
