@@ -1474,16 +1474,17 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
                                            unsigned max, bool notrace, bool held, bool runs)
 {
     unsigned left = 0; /* runs: entries from the head invalidated, not read yet */
-    /* "All" is one lap of the ring: a device holds at most entries - 1
-     * new ones for a reap (CQ full, §4.1.2); one that writes entries
-     * without end (device input) would otherwise hold the call forever
-     * (a hang in an interrupt handler).  The rest is the next call's. */
-    const unsigned limit = max != 0 ? max : qp->entries;
-    unsigned budget = limit; /* entries it may still reap: one count, not two */
-    bool live = held;        /* held since a submission found the queue live */
+    bool live = held;  /* held since a submission found the queue live */
 
     if (!held)
         nvme_lock(qp);
+    /* "All" is one lap of the ring: a device holds at most entries - 1
+     * new ones for a reap (CQ full, §4.1.2); one that writes entries
+     * without end (device input) would otherwise hold the call forever
+     * (a hang in an interrupt handler).  The rest is the next call's.
+     * Under the lock: a reset may resize the ring (nvme_qpair_set_entries). */
+    const unsigned limit = max != 0 ? max : qp->entries;
+    unsigned budget = limit; /* entries it may still reap: one count, not two */
     /* live is looked at again on every entry: a callback runs unlocked and
      * another CPU may have started a reset meanwhile. */
     while (budget != 0 && __builtin_expect(live || qp->live, 1)) {
