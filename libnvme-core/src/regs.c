@@ -80,7 +80,12 @@ int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again)
 
     if (cap == ~(uint64_t)0 || vs == 0xffffffffu)
         return NVME_ERR_GONE;
-    if (NVME_CAP_MQES(cap) == 0) { /* MQES 0 is invalid: at least 2 entries */
+    /* MQES 0 is invalid: at least 2 entries.  Linux's nvme_pci_enable
+     * gives Samsung's PM1725(a), which report it, queues of 64 entries. */
+    uint32_t max_entries = NVME_CAP_MQES(cap) + 1u;
+    if (NVME_CAP_MQES(cap) == 0 && (ctrl->quirks & NVME_QUIRK_MQES_0_IS_64)) {
+        max_entries = 64u;
+    } else if (NVME_CAP_MQES(cap) == 0) {
         nvme_log(ctrl, NVME_LOG_ERROR, "CAP.MQES is 0");
         return NVME_ERR_PROTO;
     }
@@ -162,8 +167,8 @@ int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again)
         NVME_WRITE_ONCE64(info->cap, cap);
     if (info->vs != vs)
         NVME_WRITE_ONCE(info->vs, vs);
-    if (info->max_queue_entries != NVME_CAP_MQES(cap) + 1u)
-        NVME_WRITE_ONCE(info->max_queue_entries, NVME_CAP_MQES(cap) + 1u);
+    if (info->max_queue_entries != max_entries)
+        NVME_WRITE_ONCE(info->max_queue_entries, max_entries);
     if (ctrl->dstrd != dstrd)
         NVME_WRITE_ONCE(ctrl->dstrd, dstrd);
     if (info->doorbell_stride != stride)

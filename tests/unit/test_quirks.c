@@ -18,9 +18,10 @@ static void table_matches_linux_for_the_listed_ids(void **state)
     assert_int_equal(nvme_quirks_lookup(0x1c58, 0x0003), dly);
     assert_int_equal(nvme_quirks_lookup(0x1c58, 0x0023), dly);
     assert_int_equal(nvme_quirks_lookup(0x1c5f, 0x0540), dly);
-    assert_int_equal(nvme_quirks_lookup(0x144d, 0xa821), dly);
-    assert_int_equal(nvme_quirks_lookup(0x144d, 0xa822),
-                     dly | NVME_QUIRK_NO_WRITE_ZEROES | NVME_QUIRK_IGNORE_DEV_SUBNQN);
+    assert_int_equal(nvme_quirks_lookup(0x144d, 0xa821), dly | NVME_QUIRK_MQES_0_IS_64);
+    assert_int_equal(nvme_quirks_lookup(0x144d, 0xa822), dly | NVME_QUIRK_NO_WRITE_ZEROES |
+                                                             NVME_QUIRK_IGNORE_DEV_SUBNQN |
+                                                             NVME_QUIRK_MQES_0_IS_64);
     /* Intel P3xxx: no delay in Linux, deallocate reads zeros. */
     assert_int_equal(nvme_quirks_lookup(0x8086, 0x0953) & dly, 0);
     assert_true(nvme_quirks_lookup(0x8086, 0x0953) & NVME_QUIRK_DEALLOCATE_ZEROES);
@@ -136,6 +137,64 @@ static void delay_before_ready_waits_after_disable(void **state)
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     assert_true(nvme_sim_now(f.sim) - t0 < 1000000);
     fx_stop(&f);
+}
+
+/* CAP as a controller reports it whose MQES field reads 0 (the simulator
+ * behind it takes queues up to its own 1024 entries). */
+static uint32_t (*mqes0_next32)(void *ctx, uint32_t off);
+static uint64_t (*mqes0_next64)(void *ctx, uint32_t off);
+static uint32_t mqes0_read32(void *ctx, uint32_t off)
+{
+    uint32_t v = mqes0_next32(ctx, off);
+    return off == NVME_REG_CAP ? v & ~0xffffu : v;
+}
+static uint64_t mqes0_read64(void *ctx, uint32_t off)
+{
+    uint64_t v = mqes0_next64(ctx, off);
+    return off == NVME_REG_CAP ? v & ~(uint64_t)0xffffu : v;
+}
+
+/* Linux's nvme_pci_enable: Samsung's PM1725 (144d:a821) and PM1725a
+ * (144d:a822) report CAP.MQES 0, which NVMe 1.4 §3.1.1 calls invalid;
+ * Linux drives them with I/O queues of 64 entries.  The core gives them
+ * the same, at bring-up and after a reset (CAP read again); before, it
+ * refused them (NVME_ERR_PROTO, "CAP.MQES is 0").  Another controller
+ * reporting 0 is still refused. */
+static void given_a_pm1725_reporting_mqes_0_its_io_queues_get_64_entries_as_in_linux(void **state)
+{
+    (void)state;
+    static const uint16_t ids[] = {0xa821, 0xa822, 0};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        struct fx f;
+        fx_config(&f);
+        f.opts.pci_vendor = ids[i] != 0 ? 0x144d : 0x1b36;
+        f.opts.pci_device = ids[i] != 0 ? ids[i] : 0x0010;
+        fx_create(&f);
+        mqes0_next32 = f.osal.mmio_read32;
+        mqes0_next64 = f.osal.mmio_read64;
+        f.osal.mmio_read32 = mqes0_read32;
+        if (f.osal.mmio_read64 != NULL)
+            f.osal.mmio_read64 = mqes0_read64;
+        if (ids[i] == 0) {
+            assert_int_equal(fx_init(&f), NVME_ERR_PROTO);
+            assert_int_equal(nvme_sim_dma_live(f.sim), 0);
+            nvme_sim_destroy(f.sim);
+            continue;
+        }
+        assert_int_equal(fx_init(&f), 0);
+        const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+        assert_int_equal(info->max_queue_entries, 64);
+        assert_int_equal(info->io_queue_entries, 64);
+        uint8_t *b = abuf(4096);
+        memset(b, 0x5a, 4096);
+        assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        assert_int_equal(info->io_queue_entries, 64);
+        assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+        assert_int_equal(b[4095], 0x5a);
+        free(b);
+        fx_stop(&f);
+    }
 }
 
 static void rtd3e_is_clamped_like_linux(void **state)
@@ -488,6 +547,7 @@ int main(void)
         cmocka_unit_test(table_matches_linux_for_the_listed_ids),
         cmocka_unit_test(delay_before_ready_waits_after_disable),
         cmocka_unit_test(md_sectors_cuts_metadata_to_whole_sectors),
+        cmocka_unit_test(given_a_pm1725_reporting_mqes_0_its_io_queues_get_64_entries_as_in_linux),
         cmocka_unit_test(rtd3e_is_clamped_like_linux),
         cmocka_unit_test(apple_ans2_runs_with_128_byte_sqes_and_shared_tags),
         cmocka_unit_test(apple_ans2_without_its_quirks_is_not_driven),

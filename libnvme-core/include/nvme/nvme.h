@@ -224,7 +224,7 @@ struct nvme_ctrl_stats {
 struct nvme_ctrl_info {
     uint64_t cap;               /* CAP register, raw */
     uint32_t vs;                /* VS register, raw */
-    uint32_t max_queue_entries; /* CAP.MQES + 1 */
+    uint32_t max_queue_entries; /* CAP.MQES + 1 (64: NVME_QUIRK_MQES_0_IS_64) */
     uint32_t doorbell_stride;   /* bytes: 4 << CAP.DSTRD */
     uint32_t timeout_ms;        /* CAP.TO * 500 */
     uint32_t page_size;         /* memory page size chosen, bytes (CC.MPS) */
@@ -390,6 +390,10 @@ void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask);
  * bytes of metadata (separate or interleaved) moves whole 512-byte
  * sectors of it (nvm_cmds.c). */
 #define NVME_QUIRK_MD_SECTORS (1u << 13)
+/* Linux's nvme_pci_enable (beside its table): Samsung's PM1725 and PM1725a
+ * report CAP.MQES 0, an invalid value (NVMe 1.4 §3.1.1); their I/O queues
+ * get 64 entries. */
+#define NVME_QUIRK_MQES_0_IS_64 (1u << 14)
 /* Quirks of a PCI vendor/device pair (0 when none). */
 uint32_t nvme_quirks_lookup(uint16_t vendor, uint16_t device);
 
