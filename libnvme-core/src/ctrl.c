@@ -65,10 +65,11 @@ static const struct nvme_quirk nvme_quirk_table[] = {
     {0x1c5c, 0x1504, NVME_QUIRK_NO_WRITE_ZEROES},
     {0x15b7, 0x2001, NVME_QUIRK_NO_WRITE_ZEROES},
     {0x1d97, 0x2263, NVME_QUIRK_NO_WRITE_ZEROES},
-    /* Apple 2001: SINGLE_VECTOR.  Apple ANS2 (2005): SINGLE_VECTOR |
+    /* Apple 2001: SINGLE_VECTOR; and, in nvme_pci_enable, a queue depth
+     * of 2 (IO_DEPTH_2).  Apple ANS2 (2005): SINGLE_VECTOR |
      * 128_BYTES_SQES | SHARED_TAGS | SKIP_CID_GEN | IDENTIFY_CNS.  Its
      * registers also reject 64-bit accesses (the core's own finding). */
-    {0x106b, 0x2001, NVME_QUIRK_SINGLE_VECTOR},
+    {0x106b, 0x2001, NVME_QUIRK_SINGLE_VECTOR | NVME_QUIRK_IO_DEPTH_2},
     {0x106b, 0x2005,
      NVME_QUIRK_SPLIT_64BIT_MMIO | NVME_QUIRK_SINGLE_VECTOR | NVME_QUIRK_128_BYTES_SQES |
          NVME_QUIRK_SHARED_TAGS | NVME_QUIRK_SKIP_CID_GEN | NVME_QUIRK_IDENTIFY_CNS},

@@ -1130,6 +1130,8 @@ int nvme_io_queues_alloc(struct nvme_ctrl *ctrl, uint16_t count)
                                       : ctrl->info.max_queue_entries);
     if (entries > NVME_MAX_IO_ENTRIES) /* 12 index bits: 4 CID generation bits (qpair.c) */
         entries = NVME_MAX_IO_ENTRIES;
+    if (ctrl->quirks & NVME_QUIRK_IO_DEPTH_2) /* Linux's nvme_pci_enable: Apple 106b:2001 */
+        entries = 2;
     if (entries < ctrl->tag_shared + 2u) /* room above the admin tags */
         entries = (uint16_t)(ctrl->tag_shared + 2u);
     if (entries < 2)

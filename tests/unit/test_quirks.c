@@ -34,7 +34,8 @@ static void table_matches_linux_for_the_listed_ids(void **state)
     assert_true(apple & NVME_QUIRK_SINGLE_VECTOR);
     assert_true(apple & NVME_QUIRK_IDENTIFY_CNS);
     assert_true(apple & NVME_QUIRK_SPLIT_64BIT_MMIO);
-    assert_int_equal(nvme_quirks_lookup(0x106b, 0x2001), NVME_QUIRK_SINGLE_VECTOR);
+    assert_int_equal(nvme_quirks_lookup(0x106b, 0x2001),
+                     NVME_QUIRK_SINGLE_VECTOR | NVME_QUIRK_IO_DEPTH_2);
     /* QEMU's current ID: only the core's own metadata quirk. */
     assert_int_equal(nvme_quirks_lookup(0x1b36, 0x0010), NVME_QUIRK_MD_SECTORS);
     assert_int_equal(nvme_quirks_lookup(0, 0), 0);
@@ -483,6 +484,35 @@ static void single_vector_quirk_asks_for_one_vector(void **state)
     fx_stop(&f);
 }
 
+/* Linux's nvme_pci_enable: Apple's 106b:2001 (MacBook8,1, some
+ * MacBook7,1) gets a queue depth of 2 "to work around controller resets"
+ * and data loss, whatever CAP.MQES and the options say; before, its I/O
+ * queues had the default 256 entries. */
+static void given_an_apple_2001_its_io_queues_get_2_entries_as_in_linux(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.pci_vendor = 0x106b;
+    f.opts.pci_device = 0x2001;
+    f.opts.io_queues = 2;
+    f.opts.io_queue_entries = 1024;
+    fx_start(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->io_queues, 2);
+    assert_int_equal(info->io_queue_entries, 2);
+    uint8_t *w = abuf(65536), *r = abuf(65536);
+    fx_pattern(w, 65536, 7);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 128, w), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(info->io_queue_entries, 2);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 128, r), 0);
+    assert_memory_equal(w, r, 65536);
+    free(w);
+    free(r);
+    fx_stop(&f);
+}
+
 static void identify_cns_quirk_probes_namespaces(void **state)
 {
     (void)state;
@@ -556,6 +586,7 @@ int main(void)
         cmocka_unit_test(given_apple_tags_a_reset_that_shrinks_mqes_keeps_io_cids_below_the_depth),
         cmocka_unit_test(given_apple_tags_a_reset_whose_mqes_leaves_no_io_tag_fails_cleanly),
         cmocka_unit_test(single_vector_quirk_asks_for_one_vector),
+        cmocka_unit_test(given_an_apple_2001_its_io_queues_get_2_entries_as_in_linux),
         cmocka_unit_test(identify_cns_quirk_probes_namespaces),
         cmocka_unit_test(no_ns_desc_list_quirk_keeps_namespaces_nvm),
         cmocka_unit_test(nvme_2_status_codes_are_named),

@@ -394,6 +394,10 @@ void nvme_ctrl_set_trace(struct nvme_ctrl *ctrl, uint32_t mask);
  * report CAP.MQES 0, an invalid value (NVMe 1.4 §3.1.1); their I/O queues
  * get 64 entries. */
 #define NVME_QUIRK_MQES_0_IS_64 (1u << 14)
+/* Linux's nvme_pci_enable (beside its table): Apple's 106b:2001
+ * (MacBook8,1, some MacBook7,1) gets I/O queues of 2 entries, "to work
+ * around controller resets" and data loss. */
+#define NVME_QUIRK_IO_DEPTH_2 (1u << 15)
 /* Quirks of a PCI vendor/device pair (0 when none). */
 uint32_t nvme_quirks_lookup(uint16_t vendor, uint16_t device);
 
