@@ -260,10 +260,11 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
     if (cc & NVME_CC_EN) {
         /* Changing EN while RDY has not caught up is undefined (§3.1.5):
          * let an enable in progress finish first.  A controller that
-         * never gets there is disabled anyway. */
+         * never gets there is disabled anyway, and so at once is one that
+         * reports CFS meanwhile: its RDY will not rise (§9.5). */
         if (settle && !(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS) &&
-            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms,
-                           NVME_WAIT_CFS_OK) == NVME_ERR_GONE)
+            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms, 0) ==
+                NVME_ERR_GONE)
             return NVME_ERR_GONE;
         nvme_reg_write32(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
         /* Linux nvme_disable_ctrl: with NVME_QUIRK_DELAY_BEFORE_CHK_RDY it

@@ -431,6 +431,55 @@ static void given_cfs_at_start_the_disable_clears_it_and_bring_up_succeeds(void 
     fx_stop(&f);
 }
 
+/* A controller found enabling (CC.EN 1, CSTS.RDY 0, as an earlier owner
+ * left it) that reports CSTS.CFS while bring-up waits for RDY before it
+ * clears EN: nothing more is waited for (its RDY will not rise, §9.5);
+ * the disable that clears CFS comes at once.  Before, the wait went on
+ * for all of CAP.TO (here 30 s), CFS notwithstanding. */
+static struct {
+    uint32_t (*read32)(void *ctx, uint32_t off);
+    void (*write32)(void *ctx, uint32_t off, uint32_t val);
+    unsigned csts_reads;
+    bool cc_written;
+} enabling;
+
+static uint32_t enabling_read32(void *ctx, uint32_t off)
+{
+    if (!enabling.cc_written && off == NVME_REG_CC)
+        return 0x00460001u; /* EN */
+    if (!enabling.cc_written && off == NVME_REG_CSTS)
+        return enabling.csts_reads++ == 0 ? 0u : NVME_CSTS_CFS; /* not ready, then CFS */
+    return enabling.read32(ctx, off);
+}
+
+static void enabling_write32(void *ctx, uint32_t off, uint32_t val)
+{
+    if (off == NVME_REG_CC)
+        enabling.cc_written = true;
+    enabling.write32(ctx, off, val);
+}
+
+static void given_cfs_while_an_enable_settles_bring_up_disables_without_waiting_cap_to(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.to = 60; /* 30 s */
+    fx_create(&f);
+    memset(&enabling, 0, sizeof(enabling));
+    enabling.read32 = f.osal.mmio_read32;
+    enabling.write32 = f.osal.mmio_write32;
+    f.osal.mmio_read32 = enabling_read32;
+    f.osal.mmio_write32 = enabling_write32;
+    uint64_t s0 = nvme_sim_now(f.sim);
+    assert_int_equal(fx_init(&f), 0);
+    assert_true(enabling.csts_reads >= 2); /* CFS was seen while settling */
+    assert_true(nvme_sim_now(f.sim) - s0 < S_US);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->enabled_at_start);
+    assert_io_works(&f, 0, 8, 5);
+    fx_stop(&f);
+}
+
 static void given_sticky_cfs_at_start_init_returns_fatal(void **state)
 {
     (void)state;
@@ -1142,6 +1191,8 @@ int main(void)
         cmocka_unit_test(given_crto_crwmt_above_cap_to_init_and_reset_wait_for_it),
         cmocka_unit_test(given_bring_up_fails_after_enable_controller_is_left_disabled),
         cmocka_unit_test(given_cfs_at_start_the_disable_clears_it_and_bring_up_succeeds),
+        cmocka_unit_test(
+            given_cfs_while_an_enable_settles_bring_up_disables_without_waiting_cap_to),
         cmocka_unit_test(given_sticky_cfs_at_start_init_returns_fatal),
         cmocka_unit_test(given_device_gone_init_returns_gone_quickly),
         cmocka_unit_test(given_a_cap_the_core_cannot_use_init_refuses_it_and_says_why),
