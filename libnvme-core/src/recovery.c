@@ -1112,6 +1112,10 @@ uint16_t nvme_io_queues_wanted(struct nvme_ctrl *ctrl)
                                          : 1;
     if (ctrl->quirks & NVME_QUIRK_SHARED_TAGS)
         want = 1; /* one tag space shared with the admin queue: one I/O queue */
+    /* QIDs up to FFFFh exist (§5.21.1.7), but FFFFh is NVME_QID_CPU, and
+     * the loops over the queues count in 16 bits up to io_queues. */
+    if (want > NVME_QID_CPU - 1u)
+        want = NVME_QID_CPU - 1u;
     if (want > ctrl->db_io_queues_max) {
         nvme_log(ctrl, NVME_LOG_WARN, "CAP.DSTRD %u: doorbells for %u I/O queue(s) in the BAR",
                  ctrl->dstrd, ctrl->db_io_queues_max);

@@ -1136,6 +1136,28 @@ static void given_a_dstrd_the_bar_holds_only_admin_doorbells_bring_up_is_admin_o
     fx_stop(&f); /* no access past the BAR (a host error) */
 }
 
+/* Number of Queues may grant 65535 I/O queues (NSQA FFFEh, §5.21.1.7),
+ * but QID FFFFh is NVME_QID_CPU and the loops over the queues
+ * (nvme_ctrl_service: q <= io_queues, in 16 bits) would never end with
+ * 65535 of them: bring-up asks for 65534 at most.  Before, the option's
+ * 65535 went to the controller as asked (NSQR FFFEh). */
+static void given_65535_io_queues_wanted_bring_up_asks_for_65534_at_most(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.bar_size = 1u << 20; /* doorbells for every QID */
+    f.opts.io_queues = 65535;
+    f.opts.trace = NVME_TRACE_INIT;
+    fx_start_captured(&f);
+    assert_true(fx_log_has(&f, "number of queues: asked 65534,"));
+    assert_false(fx_log_has(&f, "asked 65535"));
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4); /* the simulator's */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_io_works(&f, 0, 8, 6);
+    fx_stop(&f);
+}
+
 /* Linux nvme_create_io_queues: "Ignore failing Create SQ/CQ commands, we
  * can continue with less than the desired amount of queues, and even a
  * controller without I/O queues can still be used to issue admin
@@ -1212,6 +1234,7 @@ int main(void)
         cmocka_unit_test(given_a_dstrd_past_the_bar_init_refuses_it),
         cmocka_unit_test(given_a_dstrd_the_bar_holds_few_doorbells_of_io_queues_are_made),
         cmocka_unit_test(given_a_dstrd_the_bar_holds_only_admin_doorbells_bring_up_is_admin_only),
+        cmocka_unit_test(given_65535_io_queues_wanted_bring_up_asks_for_65534_at_most),
         cmocka_unit_test(given_every_create_io_cq_refused_bring_up_keeps_the_admin_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
