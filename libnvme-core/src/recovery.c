@@ -1576,6 +1576,15 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
         nvme_log(ctrl, NVME_LOG_WARN, "no memory for %u I/O queue(s): admin queue only", granted);
         granted = 0;
     }
+    /* No I/O queue to make (a CAP.DSTRD, §3.1.1, that leaves the BAR no doorbell
+     * for one, nvme_restart_layout): admin queue only, as bring-up runs
+     * such a controller (ctrl.c nvme_setup_io_queues), not a failed
+     * restart that leaves one that answers dead. */
+    if (rc == NVME_OK && granted == 0 && !ctrl->info.admin_only) {
+        nvme_log(ctrl, NVME_LOG_WARN, "no I/O queue after reset: admin queue only");
+        NVME_WRITE_ONCE(ctrl->info.admin_only, true);
+        NVME_WRITE_ONCE(ctrl->info.io_queues, 0);
+    }
     /* info.io_queues keeps its value until the queues are created again:
      * other CPUs pick their queue by it meanwhile (nvme_io_qpair_get),
      * and find it stopped (NVME_ERR_STATE), not missing. */

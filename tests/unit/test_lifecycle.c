@@ -3266,6 +3266,50 @@ static void assert_io_on_both_queues(struct fx *f)
     free(back);
 }
 
+/* A firmware a reset activated reports a CAP.DSTRD at which the BAR holds
+ * the admin queue's doorbells and none for an I/O queue (bring-up would
+ * run such a controller admin-only: ctrl.c nvme_setup_io_queues).  The
+ * reset keeps it running admin-only too, I/O failed back clearly, rather
+ * than calling a controller that answers dead; the next reset with room
+ * for the doorbells makes the queues again. */
+static void a_reset_whose_dstrd_leaves_no_io_doorbell_runs_admin_only(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 2;
+    fx_start_captured(&f);
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(info->io_queues, 2);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 41);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    /* 16 KiB BAR, 4 KiB strides: the admin pair's two doorbells only. */
+    struct nvme_sim_cap_change c = {.mqes = 1023, .dstrd = 10, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_host_errors(f.sim), 0); /* no doorbell written past the BAR */
+    assert_true(info->admin_only);
+    assert_int_equal(info->io_queues, 0);
+    assert_int_equal(r.calls, 1); /* the write in flight failed back, not held */
+    assert_int_equal(r.result, NVME_ERR_ABORTED);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    uint8_t *id = fx_xalloc(4096);
+    assert_int_equal(nvme_identify(f.ctrl, 1, 0, id), 0); /* the admin queue works */
+    assert_int_not_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+    c = (struct nvme_sim_cap_change){.mqes = 1023, .dstrd = 0, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_false(info->admin_only);
+    assert_int_equal(info->io_queues, 2);
+    assert_io_on_both_queues(&f);
+    free(id);
+    free(buf);
+    fx_stop(&f);
+}
+
 /* A controller that refuses Set Features Number of Queues at bring-up
  * runs admin-only, with no I/O queue memory.  Linux's reset work sets the
  * I/O queues up at every reset (nvme_setup_io_queues): a reset asks
@@ -3798,6 +3842,7 @@ int main(void)
         cmocka_unit_test(commands_waiting_for_a_slot_keep_their_deadline),
         cmocka_unit_test(a_reset_asks_again_for_queues_refused_at_bring_up),
         cmocka_unit_test(a_reset_creates_the_queues_bring_up_could_not),
+        cmocka_unit_test(a_reset_whose_dstrd_leaves_no_io_doorbell_runs_admin_only),
         cmocka_unit_test(a_reset_without_memory_for_the_queues_granted_stays_admin_only),
         cmocka_unit_test(a_reset_whose_cap_excludes_the_page_size_fails_cleanly),
         cmocka_unit_test(a_reset_whose_cap_drops_the_io_command_sets_fails_cleanly),
