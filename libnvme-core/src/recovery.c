@@ -1529,6 +1529,107 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
     nvme_identify_page_free(ctrl, id);
 }
 
+static bool nvme_opc_names_blocks(uint8_t opc);
+
+/* A namespace of held commands as Identify Namespace (CNS 00h) has it
+ * after a restart (nvme_replay_ns_check). */
+struct nvme_ns_now {
+    uint32_t nsid;
+    bool known;        /* the Identify answered */
+    bool gone;         /* not active now (refused with a status, NSZE 0) or unusable */
+    uint32_t data, md; /* bytes of a block, and of its metadata when interleaved (0: none) */
+};
+
+/* Whether a held command would move another count of bytes than its
+ * buffer holds: a Read, Write or Compare of NLB + 1 blocks (CDW12[15:0])
+ * built for blocks of another size; or its namespace is gone. */
+static bool nvme_replay_stale(const struct nvme_cmd_slot *s, const struct nvme_ns_now *n)
+{
+    if (n->gone)
+        return true;
+    uint8_t opc = s->sqe.opc;
+    if (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE && opc != NVME_CMD_COMPARE)
+        return false;
+    uint64_t nlb = (uint64_t)(s->sqe.cdw12 & 0xffffu) + 1u;
+    return s->len != nlb * n->data && (n->md == 0 || s->len != nlb * (n->data + n->md));
+}
+
+/* Another host may have formatted, deleted or created a namespace again
+ * while the controller was reset, and the notice of it (§5.2, Namespace
+ * Attribute Changed) is one the reset ended, so no rescan has seen it
+ * (nvme_recovery_ns_changed): the I/O commands held for the replay were
+ * built for blocks of the old size.  Sent again, a read of 8 blocks of
+ * 512 bytes would have the controller write 8 blocks of 4 KiB through
+ * its 4 KiB buffer, past its end.  So before the I/O queues run again,
+ * Identify Namespace for the namespaces of the held commands (at most
+ * NVME_NS_STALE_MAX of them), and a command whose data no longer matches
+ * its buffer, or whose namespace is gone, fails NVME_ERR_ABORTED, as a
+ * rescan would have it.  The rescan the restart asks for
+ * (nvme_restarted) takes the new format for the calls that follow. */
+static void nvme_replay_ns_check(struct nvme_ctrl *ctrl)
+{
+    struct nvme_ns_now now[NVME_NS_STALE_MAX];
+    unsigned n = 0;
+    for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
+        struct nvme_qpair *qp = &ctrl->ioq[q];
+        nvme_lock(qp);
+        for (uint16_t i = 0; i < qp->nslots_alloc && n < NVME_NS_STALE_MAX; i++) {
+            const struct nvme_cmd_slot *s = &qp->slots[i];
+            if (s->state != NVME_SLOT_REPLAY || !nvme_opc_names_blocks(s->sqe.opc))
+                continue;
+            unsigned k = 0;
+            while (k < n && now[k].nsid != s->sqe.nsid)
+                k++;
+            if (k == n)
+                now[n++] = (struct nvme_ns_now){s->sqe.nsid, false, false, 0, 0};
+        }
+        nvme_unlock(qp);
+    }
+    if (n == 0)
+        return;
+    struct nvme_id_ns *id = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
+    if (id == NULL)
+        return;
+    for (unsigned k = 0; k < n && NVME_READ_ONCE(ctrl->ready); k++) {
+        int rc = nvme_identify_dw(ctrl, NVME_CNS_NS, now[k].nsid, 0, id);
+        if (rc < 0)
+            continue; /* not known: as before */
+        unsigned fmt = id->nlbaf > NVME_NLBAF_MAX ? NVME_FLBAS_INDEX_V2(id->flbas)
+                                                  : NVME_FLBAS_INDEX(id->flbas);
+        uint8_t lbads = fmt <= id->nlbaf && fmt < 64u ? id->lbaf[fmt].lbads : 0u;
+        now[k].known = true;
+        now[k].gone = rc > 0 || id->nsze == 0 || lbads < 9u || lbads > 31u; /* (LBADS, §5.15.2.1) */
+        if (now[k].gone)
+            continue;
+        now[k].data = 1u << lbads;
+        now[k].md = (id->flbas & NVME_FLBAS_EXTENDED) ? id->lbaf[fmt].ms : 0u;
+    }
+    ctrl->osal.mem_free(ctrl->osal.ctx, id, NVME_IDENTIFY_DATA_SIZE);
+    for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
+        struct nvme_qpair *qp = &ctrl->ioq[q];
+        nvme_lock(qp);
+        for (uint16_t i = 0; i < qp->nslots_alloc; i++) {
+            struct nvme_cmd_slot *s = &qp->slots[i];
+            if (s->state != NVME_SLOT_REPLAY || !nvme_opc_names_blocks(s->sqe.opc))
+                continue;
+            unsigned k = 0;
+            while (k < n && now[k].nsid != s->sqe.nsid)
+                k++;
+            if (k == n || !now[k].known || !nvme_replay_stale(s, &now[k]))
+                continue;
+            nvme_log(ctrl, NVME_LOG_WARN,
+                     "q%u: a command (opcode %02x) of namespace %u not sent again: the "
+                     "namespace changed during the reset",
+                     qp->qid, s->sqe.opc, s->sqe.nsid);
+            s->flags &= (uint8_t)~NVME_SLOT_F_REPLAY;
+            /* (The queue is not live yet: the slot freed takes no parked
+             * command, nvme_qpair_unpark.) */
+            nvme_qpair_complete_slot(qp, i, NVME_ERR_ABORTED); /* unlocked meanwhile */
+        }
+        nvme_unlock(qp);
+    }
+}
+
 /* Enable again and rebuild the queues on the same memory. */
 static int nvme_restart(struct nvme_ctrl *ctrl)
 {
@@ -1553,6 +1654,9 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
      * select ours again before any I/O queue exists (NVMe 2.0 §5.27.1.21). */
     if (ctrl->iocs_index != 0)
         (void)nvme_set_features(ctrl, NVME_FEAT_IOCS_PROFILE, ctrl->iocs_index, NULL);
+    /* Once the profile makes the namespaces of its command sets active
+     * again, before any I/O queue runs. */
+    nvme_replay_ns_check(ctrl);
     /* Admin-only with no I/O queue memory (Number of Queues refused at
      * bring-up, or no doorbell in the BAR then): ask for what bring-up
      * wanted, as Linux's reset work sets the I/O queues up at every reset

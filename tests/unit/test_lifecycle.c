@@ -643,6 +643,70 @@ static void reformat_by_another_host(struct fx *f)
     assert_int_equal(nvme_ns_find(f->ctrl, 1)->lba_size, 4096);
 }
 
+/* The same, with no rescan between the new format and the reset (the
+ * reset came first: a deadline, or asked for; the namespace notice is
+ * one the reset ends): the replay must not send the read built for
+ * blocks of 512 bytes to a namespace of 4 KiB blocks (8 blocks of 4 KiB
+ * through a 4 KiB buffer). */
+static void a_reset_does_not_replay_a_command_whose_namespace_changed_format_unseen(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    struct fx_rec r = {0, -100};
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    struct nvme_sim_ns_config again = f.ns[0];
+    again.lba_size = 4096;
+    again.blocks = 1024;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    fx_poll_until(&f, 1, &r, 100 * MS);
+    for (int i = 0; i < 10; i++)
+        (void)nvme_ctrl_service(f.ctrl);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    assert_int_equal(r.result, NVME_ERR_ABORTED);
+    free(buf);
+    fx_stop(&f);
+}
+
+/* The other way: a write of one 4 KiB block held by the reset while the
+ * namespace was formatted again with 512-byte blocks.  Replayed as it
+ * was built, it would write 512 bytes of the 4 KiB and be reported done:
+ * the caller told its 4 KiB are written, 3.5 KiB of them never were. */
+static void a_reset_does_not_report_a_held_write_done_in_smaller_blocks(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].lba_size = 4096;
+    f.ns[0].blocks = 1024;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 61);
+    struct fx_rec r = {0, -100};
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
+    struct nvme_sim_ns_config again = f.ns[0];
+    again.lba_size = 512;
+    again.blocks = 8192;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    uint64_t written = nvme_sim_stats(f.sim)->bytes_written;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    fx_poll_until(&f, 1, &r, 100 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_ABORTED);                    /* not reported written */
+    assert_int_equal(nvme_sim_stats(f.sim)->bytes_written, written); /* nor sent */
+    free(buf);
+    fx_stop(&f);
+}
+
 static void a_command_held_when_its_namespace_changed_format_is_not_sent_again(void **state)
 {
     (void)state;
@@ -3786,6 +3850,8 @@ int main(void)
         cmocka_unit_test(a_stuck_pause_is_bounded_when_the_clock_is_looked_at_seldom),
         cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
         cmocka_unit_test(a_command_held_when_its_namespace_changed_format_is_not_sent_again),
+        cmocka_unit_test(a_reset_does_not_replay_a_command_whose_namespace_changed_format_unseen),
+        cmocka_unit_test(a_reset_does_not_report_a_held_write_done_in_smaller_blocks),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
         cmocka_unit_test(admin_timeout_inside_a_reset_is_counted),
