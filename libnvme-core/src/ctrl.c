@@ -441,8 +441,12 @@ int nvme_ctrl_service(struct nvme_ctrl *ctrl)
     NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
     if (nvme_in_callback(ctrl) || NVME_READ_ONCE(ctrl->in_recovery))
         return NVME_OK;
-    for (uint16_t q = 0; q <= nvme_io_queue_count(ctrl); q++)
-        (void)nvme_qpair_process(nvme_ctrl_qpair(ctrl, q), 0);
+    for (uint16_t q = 0; q <= nvme_io_queue_count(ctrl); q++) {
+        struct nvme_qpair *qp = nvme_ctrl_qpair(ctrl, q);
+        if (qp == NULL) /* a reset on another CPU has fewer queues now */
+            break;
+        (void)nvme_qpair_process(qp, 0);
+    }
     int rc = nvme_recovery_check(ctrl);
     if (rc != NVME_OK)
         return rc;
