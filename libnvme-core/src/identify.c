@@ -99,8 +99,7 @@ unsigned nvme_id_ns_format(const struct nvme_id_ns *id)
 {
     if (id == NULL)
         return 0;
-    return id->nlbaf > NVME_NLBAF_MAX ? NVME_FLBAS_INDEX_V2(id->flbas)
-                                      : NVME_FLBAS_INDEX(id->flbas);
+    return nvme_flbas_format(id);
 }
 
 int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out)

@@ -18,12 +18,6 @@
  */
 #include "nvme_internal.h"
 
-#define NVME_LBADS_MIN 9u /* 512 bytes: smallest LBA size (§5.15.2.1, LBADS) */
-/* Largest LBADS the core represents (lba_size is 32 bits); what a
- * namespace may really use is bounded by MDTS below (QEMU offers up to
- * 2 MiB blocks). */
-#define NVME_LBADS_MAX 31u
-
 struct nvme_ns_table {
     struct nvme_ns_table *retired; /* next replaced table not freed yet (nvme_ns_free_retired) */
     unsigned count;

@@ -1011,6 +1011,21 @@ static inline uint32_t nvme_io_ms(const struct nvme_ctrl *ctrl)
                                          : NVME_DEFAULT_CMD_TIMEOUT_MS;
 }
 
+#define NVME_LBADS_MIN 9u /* 512 bytes: smallest LBA size (§5.15.2.1, LBADS) */
+/* Largest LBADS the core represents (lba_size is 32 bits); what a
+ * namespace may really use is bounded by MDTS (ns.c) (QEMU offers up to
+ * 2 MiB blocks). */
+#define NVME_LBADS_MAX 31u
+
+/* The format index in use: FLBAS bits 3:0, plus bits 6:5 when there are
+ * more than 16 formats (NVM CS 1.0 Figure 97); identify.c's public
+ * nvme_id_ns_format, and the restart's check of held commands. */
+static inline unsigned nvme_flbas_format(const struct nvme_id_ns *id)
+{
+    return id->nlbaf > NVME_NLBAF_MAX ? NVME_FLBAS_INDEX_V2(id->flbas)
+                                      : NVME_FLBAS_INDEX(id->flbas);
+}
+
 /* The namespace epoch: a command's length comes from its namespace's
  * format, read by the call's checks, which may run long before the
  * command is placed (a CPU preempted in between, for a whole Format).

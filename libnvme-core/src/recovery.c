@@ -1594,11 +1594,10 @@ static void nvme_replay_ns_check(struct nvme_ctrl *ctrl)
         int rc = nvme_identify_dw(ctrl, NVME_CNS_NS, now[k].nsid, 0, id);
         if (rc < 0)
             continue; /* not known: as before */
-        unsigned fmt = id->nlbaf > NVME_NLBAF_MAX ? NVME_FLBAS_INDEX_V2(id->flbas)
-                                                  : NVME_FLBAS_INDEX(id->flbas);
+        unsigned fmt = nvme_flbas_format(id);
         uint8_t lbads = fmt <= id->nlbaf && fmt < 64u ? id->lbaf[fmt].lbads : 0u;
         now[k].known = true;
-        now[k].gone = rc > 0 || id->nsze == 0 || lbads < 9u || lbads > 31u; /* (LBADS, §5.15.2.1) */
+        now[k].gone = rc > 0 || id->nsze == 0 || lbads < NVME_LBADS_MIN || lbads > NVME_LBADS_MAX;
         if (now[k].gone)
             continue;
         now[k].data = 1u << lbads;
