@@ -164,6 +164,64 @@ static const char *zone_state(unsigned zs)
     }
 }
 
+/* Zones from *lba into z, at most max: as many Report Zones as MDTS needs
+ * (nvme_zns_report returns what one fits), each from the zone after the
+ * last one reported, as nvme-cli does; *lba becomes the next zone's.
+ * *more: false at the namespace's end or an empty report. */
+static int zones_get(struct ctl *c, const struct nvme_ns_info *ns, uint64_t *lba,
+                     struct nvme_zone_desc *z, unsigned max, unsigned *count, bool *more)
+{
+    *count = 0;
+    *more = true;
+    while (*count < max) {
+        unsigned got = 0;
+        int rc = nvme_zns_report(c->ctrl, ns->nsid, *lba, z + *count, max - *count, &got);
+        if (rc != NVME_OK)
+            return ctl_fail(c, ns->nsid, "report-zones", rc);
+        if (got > max - *count)
+            got = max - *count;
+        if (got == 0) {
+            *more = false;
+            break;
+        }
+        *count += got;
+        uint64_t next = z[*count - 1].zslba + ns->zone_size;
+        if (next <= *lba || next >= ns->nsze) { /* device input: it must move on */
+            *more = false;
+            break;
+        }
+        *lba = next;
+    }
+    return NVME_OK;
+}
+
+static void zones_show(struct ctl *c, struct jw *w, const struct nvme_zone_desc *z, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const char *st = zone_state(z[i].zs >> 4);
+        const char *ty = (z[i].zt & 0xfu) == NVME_ZT_SEQ_WRITE ? "SEQWRITE_REQ" : "Unknown";
+        if (c->o.json) {
+            jw_obj(w, NULL);
+            jw_u64(w, "slba", z[i].zslba);
+            jw_u64(w, "wp", z[i].wp);
+            jw_u64(w, "cap", z[i].zcap);
+            jw_str(w, "state", st);
+            jw_str(w, "type", ty);
+            jw_u64(w, "attrs", z[i].za);
+            jw_close_obj(w);
+        } else {
+            ctl_out(c->io,
+                    "SLBA: 0x%-10llx WP: 0x%-10llx Cap: 0x%-10llx State: %-10s Type: %s "
+                    "Attrs: 0x%x\n",
+                    (unsigned long long)z[i].zslba, (unsigned long long)z[i].wp,
+                    (unsigned long long)z[i].zcap, st, ty, z[i].za);
+        }
+    }
+}
+
+/* nvme-cli's report-zones: every zone from -s's on, or -d of them.  What
+ * the scratch buffer does not hold at once is counted first (the count
+ * leads the output), then read again a bufferful at a time. */
 int ctl_cmd_report_zones(struct ctl *c)
 {
     int rc;
@@ -178,60 +236,51 @@ int ctl_cmd_report_zones(struct ctl *c)
     size_t room = c->io->buf_len > skip ? (c->io->buf_len - skip) / sizeof(struct nvme_zone_desc)
                                         : 0;
     unsigned max = room > 1024 ? 1024u : (unsigned)room;
-    if (has(c, N_COUNT) && c->o.num[N_COUNT] < max)
-        max = (unsigned)c->o.num[N_COUNT];
-    if (max == 0)
+    uint64_t want = has(c, N_COUNT) ? c->o.num[N_COUNT] : ~(uint64_t)0;
+    if (want == 0)
         return ctl_usage_err(c, "-d must be at least 1");
-    struct nvme_zone_desc *z = ctl_scratch(c, 0, (size_t)max * sizeof(*z));
+    /* No more than the namespace holds (NSZE / ZSZE, one more for a short
+     * last zone), whatever the descriptors say: a device whose reports
+     * creep forward cannot keep the count going past that. */
+    if (ns->nr_zones < ~(uint64_t)0 && want > ns->nr_zones + 1u)
+        want = ns->nr_zones + 1u;
+    if (want < max)
+        max = (unsigned)want;
+    struct nvme_zone_desc *z = ctl_scratch(c, 0, (size_t)(max != 0 ? max : 1u) * sizeof(*z));
     if (z == NULL)
         return NVME_ERR_NOMEM;
-    /* As many Report Zones as MDTS needs (nvme_zns_report returns what one
-     * fits), each from the zone after the last one reported, as nvme-cli
-     * does: until -d zones, the namespace's end, or an empty report. */
-    unsigned count = 0;
-    uint64_t lba = c->o.num[N_SLBA];
-    while (count < max) {
-        unsigned got = 0;
-        rc = nvme_zns_report(c->ctrl, ns->nsid, lba, z + count, max - count, &got);
+    uint64_t lba = c->o.num[N_SLBA], total = 0;
+    unsigned n = 0;
+    bool more = true;
+    while (more && total < want) { /* the first bufferful stays when it is all */
+        uint64_t left = want - total;
+        rc = zones_get(c, ns, &lba, z, left < max ? (unsigned)left : max, &n, &more);
         if (rc != NVME_OK)
-            return ctl_fail(c, ns->nsid, "report-zones", rc);
-        if (got > max - count)
-            got = max - count;
-        if (got == 0)
-            break;
-        count += got;
-        uint64_t next = z[count - 1].zslba + ns->zone_size;
-        if (next <= lba || next >= ns->nsze) /* device input: it must move on */
-            break;
-        lba = next;
+            return rc;
+        total += n;
     }
+    bool again = total > n;
     struct jw w;
     if (c->o.json) {
         jw_begin(&w, c->io);
-        jw_u64(&w, "nr_zones", count);
+        jw_u64(&w, "nr_zones", total);
         jw_arr(&w, "zone_list");
     } else {
-        ctl_out(c->io, "nr_zones: %u (zone size %llu blocks)\n", count,
+        ctl_out(c->io, "nr_zones: %llu (zone size %llu blocks)\n", (unsigned long long)total,
                 (unsigned long long)ns->zone_size);
     }
-    for (unsigned i = 0; i < count; i++) {
-        const char *st = zone_state(z[i].zs >> 4);
-        const char *ty = (z[i].zt & 0xfu) == NVME_ZT_SEQ_WRITE ? "SEQWRITE_REQ" : "Unknown";
-        if (c->o.json) {
-            jw_obj(&w, NULL);
-            jw_u64(&w, "slba", z[i].zslba);
-            jw_u64(&w, "wp", z[i].wp);
-            jw_u64(&w, "cap", z[i].zcap);
-            jw_str(&w, "state", st);
-            jw_str(&w, "type", ty);
-            jw_u64(&w, "attrs", z[i].za);
-            jw_close_obj(&w);
-        } else {
-            ctl_out(c->io,
-                    "SLBA: 0x%-10llx WP: 0x%-10llx Cap: 0x%-10llx State: %-10s Type: %s "
-                    "Attrs: 0x%x\n",
-                    (unsigned long long)z[i].zslba, (unsigned long long)z[i].wp,
-                    (unsigned long long)z[i].zcap, st, ty, z[i].za);
+    if (!again) {
+        zones_show(c, &w, z, n);
+    } else {
+        lba = c->o.num[N_SLBA];
+        for (uint64_t shown = 0; shown < total; shown += n) {
+            uint64_t left = total - shown;
+            rc = zones_get(c, ns, &lba, z, left < max ? (unsigned)left : max, &n, &more);
+            if (rc != NVME_OK)
+                return rc;
+            zones_show(c, &w, z, n);
+            if (n == 0 || (!more && shown + n < total))
+                break; /* fewer than counted: the device changed its mind */
         }
     }
     if (c->o.json) {

@@ -335,6 +335,83 @@ static void zns_zone_action_refusals(void **state)
     fx_stop(&f);
 }
 
+/* Output too long for `out`: kept whole here. */
+static struct {
+    char text[1u << 20];
+    size_t len;
+} big;
+
+static void big_print(void *arg, const char *s)
+{
+    (void)arg;
+    size_t n = strlen(s);
+    assert_true(big.len + n < sizeof(big.text));
+    memcpy(big.text + big.len, s, n + 1);
+    big.len += n;
+}
+
+static unsigned big_count(const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = strstr(big.text, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void big_run(struct fx *f, void *buf, const char *line)
+{
+    struct nvmectl_io io = {big_print, NULL, buf, 65536, NULL, "nvme0", NULL, NULL};
+    char copy[128];
+    snprintf(copy, sizeof(copy), "%s", line);
+    big.len = 0;
+    big.text[0] = '\0';
+    int rc = nvmectl_run_line(f->ctrl, &io, copy);
+    if (rc != 0)
+        fail_msg("'%s' returned %d:\n%.400s", line, rc, big.text);
+}
+
+static void big_expect(const char *needle)
+{
+    if (strstr(big.text, needle) == NULL)
+        fail_msg("expected \"%s\" in:\n%.600s\n...\n%s", needle, big.text,
+                 big.len > 600 ? big.text + big.len - 600 : "");
+}
+
+/* More zones than the scratch buffer holds at once (2048 zones of 4
+ * blocks; 1024 descriptors' worth of a 64 KiB buffer): every zone listed,
+ * the buffer reused, as nvme-cli's report-zones lists all of them by
+ * default.  Cut at 1024 (1023 at +4), silently, before. */
+static void report_zones_lists_every_zone_past_the_scratch_buffer(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = 8192;
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 4;
+    fx_start(&f);
+    static uint8_t page[65536 + 4096] __attribute__((aligned(4096)));
+    for (unsigned at = 0; at <= 4; at += 4) {
+        big_run(&f, page + at, "report-zones -n 1");
+        big_expect("nr_zones: 2048 (zone size 4 blocks)\n");
+        assert_int_equal(big_count("SLBA: "), 2048);
+        big_expect("SLBA: 0x1ffc       WP: 0x1ffc"); /* the last zone */
+        big_run(&f, page + at, "report-zones -n 1 -s 4000 -o json");
+        assert_true(json_one_value(big.text));
+        big_expect("\"nr_zones\":1048");
+        assert_int_equal(big_count("\"slba\":"), 1048);
+        big_expect("\"slba\":8188");
+        /* -d still bounds it, across chunks too */
+        big_run(&f, page + at, "report-zones -n 1 -s 8 -d 1500");
+        big_expect("nr_zones: 1500 ");
+        assert_int_equal(big_count("SLBA: "), 1500);
+        big_expect("SLBA: 0x1774 ");
+        assert_null(strstr(big.text, "SLBA: 0x1778 "));
+    }
+    fx_stop(&f);
+}
+
 /* get-ns-id: nvme-cli's "<block device>: namespace-id:N", one line per
  * active namespace of the controller in NSID order, a namespace added at
  * run time (NSID 9, after a rescan) included; -o json one value; no
@@ -369,6 +446,7 @@ int main(void)
         cmocka_unit_test(zns_id_refusals),
         cmocka_unit_test(zns_zone_actions_move_the_zones),
         cmocka_unit_test(zns_zone_action_refusals),
+        cmocka_unit_test(report_zones_lists_every_zone_past_the_scratch_buffer),
         cmocka_unit_test(get_ns_id_names_each_active_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
