@@ -398,6 +398,15 @@ static void decode_bits(const struct nvmectl_io *io, const char *field, uint32_t
     }
 }
 
+/* A UUID as libnvme's nvme_uuid_to_string: 8-4-4-4-12 hex digits, the bytes
+ * in order (ns-descs; id-ctrl's FGUID, as nvme-cli 2.4 prints it). */
+static void fmt_uuid(char *b, size_t n, const uint8_t u[16])
+{
+    nvme_snprintf(b, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+                  u[13], u[14], u[15]);
+}
+
 static void ps_power(char *b, size_t n, uint32_t val, uint8_t scale)
 {
     /* scale 1: 0.0001 W, 2: 0.01 W; 0: not reported.  The point goes into
@@ -440,7 +449,7 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
                               id->raw.ieee[0]);
                 s = t;
             } else if (nvme_streq(f->name, "fguid")) {
-                ctl_hex(t, sizeof(t), id->raw.fguid, 16);
+                fmt_uuid(t, sizeof(t), id->raw.fguid);
                 s = t;
             }
             /* s may be the 256-byte SUBNQN: printed whole, not in a
@@ -526,7 +535,7 @@ static void id_ctrl_json(struct ctl *c, const struct nvme_ctrl_identify *id)
                        (uint32_t)id->raw.ieee[2] << 16 | (uint32_t)id->raw.ieee[1] << 8 |
                            id->raw.ieee[0]);
             else if (nvme_streq(f->name, "fguid")) {
-                ctl_hex(t, sizeof(t), id->raw.fguid, 16);
+                fmt_uuid(t, sizeof(t), id->raw.fguid);
                 jw_str(&w, "fguid", t);
             }
             continue;
@@ -707,13 +716,6 @@ int ctl_cmd_id_ns(struct ctl *c)
 /* ------------------------------------------------------------------ */
 /* ns-descs, list-ns, list-ctrl                                        */
 /* ------------------------------------------------------------------ */
-
-static void fmt_uuid(char *b, size_t n, const uint8_t u[16])
-{
-    nvme_snprintf(b, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-                  u[13], u[14], u[15]);
-}
 
 uint8_t *ctl_identify_raw(struct ctl *c, uint32_t cdw10, uint32_t nsid, const char *what, int *rc)
 {

@@ -180,6 +180,39 @@ static void id_ctrl_every_field_json_and_text(void **state)
     fx_stop(&f);
 }
 
+/* FGUID (Identify Controller bytes 127:112) as nvme-cli 2.4 shows it,
+ * text and JSON: a UUID string (util_uuid_to_string: 8-4-4-4-12 hex
+ * digits, the bytes in order), not 32 bare digits.  The bytes come from
+ * a garbage Identify (the same each time for one seed), read raw through
+ * admin-passthru for the expected value. */
+static void id_ctrl_shows_fguid_as_a_uuid_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "id-ctrl");
+    expect("fguid     : 00000000-0000-0000-0000-000000000000\n");
+    ok(&f, "id-ctrl -o json");
+    assert_string_equal(jstr("fguid"), "00000000-0000-0000-0000-000000000000");
+    fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 77, 1);
+    ok(&f, "admin-passthru -O 6 -4 1 -l 4096 -r -b");
+    const uint8_t *g = out.bin + 112;
+    char want[40];
+    snprintf(want, sizeof(want),
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", g[0], g[1],
+             g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14],
+             g[15]);
+    char line[64];
+    snprintf(line, sizeof(line), "fguid     : %s\n", want);
+    fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 77, 1);
+    ok(&f, "id-ctrl");
+    expect(line);
+    fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 77, 1);
+    ok(&f, "id-ctrl -o json");
+    assert_string_equal(jstr("fguid"), want);
+    fx_stop(&f);
+}
+
 /* FNA bit 3 (NVMe 2.0 §5.15.2.2, FNVMBS) set means the controller does
  * NOT support Format NVM with NSID FFFFFFFFh; -H printed it as
  * "supported" (nvme-cli: "Format NVM Broadcast NSID (FFFFFFFFh) Not
@@ -1599,6 +1632,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(id_ctrl_every_field_json_and_text),
+        cmocka_unit_test(id_ctrl_shows_fguid_as_a_uuid_as_nvme_cli),
         cmocka_unit_test(id_ctrl_human_reads_fna_bit_3_as_broadcast_format_not_supported),
         cmocka_unit_test(id_ns_lists_formats_and_marks_the_one_in_use),
         cmocka_unit_test(id_ns_shows_64_formats_with_index_above_16_in_use),
