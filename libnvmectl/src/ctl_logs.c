@@ -546,11 +546,17 @@ int ctl_cmd_self_test_log(struct ctl *c)
     for (unsigned i = 0; i < 20; i++) {
         const struct nvme_self_test_result *r = &log->result[i];
         unsigned res = r->status & 0xfu;
-        if (res == NVME_DST_RESULT_UNUSED)
+        /* nvme-cli's JSON lists all 20, an unused one by its result
+         * alone (json_self_test_log); the text shows the used ones */
+        if (res == NVME_DST_RESULT_UNUSED && !c->o.json)
             continue;
         if (c->o.json) {
             jw_obj(&w, NULL);
             jw_u64(&w, "Self test result", res);
+            if (res == NVME_DST_RESULT_UNUSED) {
+                jw_close_obj(&w);
+                continue;
+            }
             jw_u64(&w, "Self test code", r->status >> 4);
             jw_u64(&w, "Segment number", r->segment);
             jw_u64(&w, "Valid Diagnostic Information", r->valid);

@@ -740,6 +740,30 @@ static void fw_changed_ns_effects_self_test_logs(void **state)
     fx_stop(&f);
 }
 
+/* self-test-log -o json as nvme-cli 2.4's json_self_test_log: all 20
+ * result entries in "List of Valid Reports", an unused one (result Fh)
+ * as {"Self test result":15} alone, so each report keeps its place. */
+static void self_test_log_json_lists_all_20_entries_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "self-test-log -o json");
+    assert_int_equal(jnum("List of Valid Reports.0.Self test result"), 15);
+    assert_int_equal(jnum("List of Valid Reports.19.Self test result"), 15);
+    assert_null(json_get("List of Valid Reports.20"));
+    assert_null(json_get("List of Valid Reports.0.Self test code"));
+    ok(&f, "device-self-test -s short");
+    ok(&f, "device-self-test -s abort");
+    ok(&f, "self-test-log -o json");
+    assert_int_equal(jnum("List of Valid Reports.0.Self test result"), 1);
+    assert_int_equal(jnum("List of Valid Reports.0.Self test code"), 1);
+    assert_int_equal(jnum("List of Valid Reports.1.Self test result"), 15);
+    assert_int_equal(jnum("List of Valid Reports.19.Self test result"), 15);
+    assert_null(json_get("List of Valid Reports.20"));
+    fx_stop(&f);
+}
+
 static void get_log_any_lid_length_offset(void **state)
 {
     (void)state;
@@ -1648,6 +1672,7 @@ int main(void)
         cmocka_unit_test(error_log_shows_the_entries),
         cmocka_unit_test(error_log_follows_an_elpe_change),
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
+        cmocka_unit_test(self_test_log_json_lists_all_20_entries_as_nvme_cli),
         cmocka_unit_test(get_log_any_lid_length_offset),
         cmocka_unit_test(admin_passthru_sends_what_it_is_given),
         cmocka_unit_test(passthru_show_command_with_json_is_one_json_value),
