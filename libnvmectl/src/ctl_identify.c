@@ -620,8 +620,11 @@ int ctl_cmd_id_ns(struct ctl *c)
     struct nvme_ns_identify *id = ctl_scratch(c, 0, sizeof(*id));
     if (id == NULL)
         return NVME_ERR_NOMEM;
+    /* NVME_ERR_PROTO (NLBAF past 63, a format in use past NLBAF, logged by
+     * the core) still fills it: shown, as nvm-id-ns and zns id-ns show it
+     * and nvme-cli shows what the device returned, at most 64 formats. */
     int rc = nvme_identify_ns(c->ctrl, nsid, id);
-    if (rc != NVME_OK)
+    if (rc != NVME_OK && rc != NVME_ERR_PROTO)
         return ctl_fail(c, nsid, "id-ns", rc);
     const uint8_t *raw = (const uint8_t *)&id->raw;
     unsigned nf = id->formats;
@@ -684,6 +687,9 @@ int ctl_cmd_id_ns(struct ctl *c)
                     : (v & 7u) == 2 ? "as ones"
                                     : "not reported",
                     (v & 8u) ? "can" : "cannot");
+        else if (id->format >= nf && (nvme_streq(f->name, "nsze") || nvme_streq(f->name, "ncap") ||
+                                      nvme_streq(f->name, "nuse")))
+            ctl_out(io, "  (the format in use, %u, is not among the %u listed)\n", id->format, nf);
         else if (nvme_streq(f->name, "nsze") || nvme_streq(f->name, "ncap") ||
                  nvme_streq(f->name, "nuse")) {
             char sz[96]; /* up to 2^127 bytes: 39 digits and the units */

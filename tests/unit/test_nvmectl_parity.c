@@ -266,6 +266,35 @@ static void id_ns_lists_formats_and_marks_the_one_in_use(void **state)
     fx_stop(&f);
 }
 
+/* Identify Namespace whose NLBAF passes 63 or whose FLBAS points past
+ * NLBAF (the core's NVME_ERR_PROTO, which still fills the structure):
+ * id-ns shows it, 64 formats at most and none marked in use, as
+ * nvm-id-ns and zns id-ns do and as nvme-cli shows what the device
+ * returned; it printed only "protocol error" before, hiding the very
+ * fields that are wrong. */
+static void id_ns_shows_a_namespace_whose_nlbaf_or_flbas_is_invalid(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    assert_int_equal(nvme_sim_ns_corrupt(f.sim, 1, NVME_SIM_CORRUPT_NLBAF, 0), 0);
+    ok(&f, "id-ns -n 1");
+    expect("nlbaf   : 64\n");
+    expect("lbaf 63 : ");
+    assert_null(strstr(out.text, "lbaf 64 : "));
+    ok(&f, "id-ns -n 1 -H -o json");
+    assert_int_equal(jnum("nlbaf"), 64);
+    assert_non_null(json_get("lbafs.63.ds"));
+    assert_null(json_get("lbafs.64"));
+    assert_int_equal(nvme_sim_ns_corrupt(f.sim, 1, NVME_SIM_CORRUPT_FLBAS, 0), 0);
+    ok(&f, "id-ns -n 1 -H");
+    expect("flbas   : 0x2\n");
+    expect("nsze    : 0x40000\n  (the format in use, 2, is not among the 2 listed)\n");
+    expect("LBA Format  1 : ");
+    assert_null(strstr(out.text, "(in use)"));
+    fx_stop(&f);
+}
+
 static void id_ns_shows_64_formats_with_index_above_16_in_use(void **state)
 {
     (void)state;
@@ -1659,6 +1688,7 @@ int main(void)
         cmocka_unit_test(id_ctrl_shows_fguid_as_a_uuid_as_nvme_cli),
         cmocka_unit_test(id_ctrl_human_reads_fna_bit_3_as_broadcast_format_not_supported),
         cmocka_unit_test(id_ns_lists_formats_and_marks_the_one_in_use),
+        cmocka_unit_test(id_ns_shows_a_namespace_whose_nlbaf_or_flbas_is_invalid),
         cmocka_unit_test(id_ns_shows_64_formats_with_index_above_16_in_use),
         cmocka_unit_test(ns_descs_list_ns_list_ctrl),
         cmocka_unit_test(list_ns_all_lists_allocated_namespaces),
