@@ -592,16 +592,23 @@ int ctl_cmd_id_ctrl(struct ctl *c)
     {                                                                                              \
 #n, (uint16_t)offsetof(struct nvme_id_ns, n), sz, hx                                       \
     }
+/* NULBAF, NVMe 2.0 byte 82 (not in struct nvme_id_ns): after msrc, as
+ * nvme-cli shows it. */
+#define NULBAF                                                                                     \
+    {                                                                                              \
+        "nulbaf", 82, 1, D                                                                         \
+    }
 static const struct field ns_fields[] = {
     {"nsze", 0, 8, H}, {"ncap", 8, 8, H}, {"nuse", 16, 8, H}, G(nsfeat, 1, H), G(nlbaf, 1, D),
     G(flbas, 1, H),    G(mc, 1, H),       G(dpc, 1, H),       G(dps, 1, H),    G(nmic, 1, D),
     G(rescap, 1, H),   G(fpi, 1, H),      G(dlfeat, 1, D),    G(nawun, 2, D),  G(nawupf, 2, D),
     G(nacwu, 2, D),    G(nabsn, 2, D),    G(nabo, 2, D),      G(nabspf, 2, D), G(noiob, 2, D),
     G(nvmcap, 16, D),  G(npwg, 2, D),     G(npwa, 2, D),      G(npdg, 2, D),   G(npda, 2, D),
-    G(nows, 2, D),     G(mssrl, 2, D),    G(mcl, 4, D),       G(msrc, 1, D),   G(anagrpid, 4, D),
-    G(nsattr, 1, D),   G(nvmsetid, 2, D), G(endgid, 2, D),
+    G(nows, 2, D),     G(mssrl, 2, D),    G(mcl, 4, D),       G(msrc, 1, D),   NULBAF,
+    G(anagrpid, 4, D), G(nsattr, 1, D),   G(nvmsetid, 2, D),  G(endgid, 2, D),
 };
 #undef G
+#undef NULBAF
 
 static uint64_t get_le64(const uint8_t *p, unsigned size)
 {

@@ -295,6 +295,33 @@ static void id_ns_shows_a_namespace_whose_nlbaf_or_flbas_is_invalid(void **state
     fx_stop(&f);
 }
 
+/* NULBAF (Identify Namespace byte 82, NVMe 2.0) as nvme-cli 2.4 shows it:
+ * "nulbaf  : N" after msrc, and the "nulbaf" JSON key; id-ns had
+ * neither.  The value is the byte the device returned (a garbage
+ * Identify, read raw through admin-passthru for the expected value). */
+static void id_ns_shows_nulbaf_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "id-ns -n 1");
+    expect("msrc    : 127\nnulbaf  : 0\nanagrpid: ");
+    ok(&f, "id-ns -n 1 -o json");
+    assert_int_equal(jnum("nulbaf"), 0);
+    fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 5, 1);
+    ok(&f, "admin-passthru -O 6 -n 1 -l 4096 -r -b");
+    unsigned want = out.bin[82];
+    char line[32];
+    snprintf(line, sizeof(line), "\nnulbaf  : %u\n", want);
+    fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 5, 1);
+    ok(&f, "id-ns -n 1");
+    expect(line);
+    fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 5, 1);
+    ok(&f, "id-ns -n 1 -o json");
+    assert_int_equal(jnum("nulbaf"), want);
+    fx_stop(&f);
+}
+
 static void id_ns_shows_64_formats_with_index_above_16_in_use(void **state)
 {
     (void)state;
@@ -1689,6 +1716,7 @@ int main(void)
         cmocka_unit_test(id_ctrl_human_reads_fna_bit_3_as_broadcast_format_not_supported),
         cmocka_unit_test(id_ns_lists_formats_and_marks_the_one_in_use),
         cmocka_unit_test(id_ns_shows_a_namespace_whose_nlbaf_or_flbas_is_invalid),
+        cmocka_unit_test(id_ns_shows_nulbaf_as_nvme_cli),
         cmocka_unit_test(id_ns_shows_64_formats_with_index_above_16_in_use),
         cmocka_unit_test(ns_descs_list_ns_list_ctrl),
         cmocka_unit_test(list_ns_all_lists_allocated_namespaces),
