@@ -610,6 +610,13 @@ static const struct field ns_fields[] = {
 #undef G
 #undef NULBAF
 
+/* NPWG, NPWA, NPDG, NPDA, NOWS (bytes 64..73) are defined only with NSFEAT
+ * bit 4, OPTPERF (NVM CS 1.0 Figure 97): nvme-cli shows them only then. */
+static bool ns_field_shown(const struct field *f, const struct nvme_id_ns *id)
+{
+    return f->off < 64u || f->off > 73u || (id->nsfeat & 0x10u) != 0;
+}
+
 static uint64_t get_le64(const uint8_t *p, unsigned size)
 {
     uint64_t v = 0;
@@ -645,6 +652,8 @@ int ctl_cmd_id_ns(struct ctl *c)
         jw_begin(&w, io);
         for (unsigned i = 0; i < sizeof(ns_fields) / sizeof(ns_fields[0]); i++) {
             const struct field *f = &ns_fields[i];
+            if (!ns_field_shown(f, &id->raw))
+                continue;
             if (f->size == 16)
                 jw_u128(&w, f->name, raw + f->off);
             else
@@ -668,6 +677,8 @@ int ctl_cmd_id_ns(struct ctl *c)
     ctl_out(io, "NVME Identify Namespace %u:\n", nsid);
     for (unsigned i = 0; i < sizeof(ns_fields) / sizeof(ns_fields[0]); i++) {
         const struct field *f = &ns_fields[i];
+        if (!ns_field_shown(f, &id->raw))
+            continue;
         if (f->size == 16) {
             char dec[48];
             nvme_u128_to_dec(nvme_u128_from_le(raw + f->off), dec, sizeof(dec));

@@ -322,6 +322,55 @@ static void id_ns_shows_nulbaf_as_nvme_cli(void **state)
     fx_stop(&f);
 }
 
+/* NPWG, NPWA, NPDG, NPDA and NOWS are defined only with NSFEAT bit 4
+ * (OPTPERF, NVM CS 1.0 Figure 97); nvme-cli 2.4's id-ns shows them, text
+ * and JSON, only then.  nvmectl showed them always.  Identify data from
+ * garbage (read raw through admin-passthru for NSFEAT), seeds with the
+ * bit set and clear. */
+static void id_ns_shows_the_optimal_io_fields_only_with_nsfeat_optperf(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "id-ns -n 1"); /* the simulator: NSFEAT 4h */
+    expect("nsfeat  : 0x4\n");
+    assert_null(strstr(out.text, "npwg"));
+    assert_null(strstr(out.text, "nows"));
+    expect("noiob   : 0\nnvmcap  : ");
+    expect("mssrl   : ");
+    ok(&f, "id-ns -n 1 -o json");
+    assert_null(json_get("npwg"));
+    assert_null(json_get("nows"));
+    assert_non_null(json_get("mssrl"));
+    unsigned seen[2] = {0, 0};
+    for (uint32_t seed = 1; seed <= 16; seed++) {
+        nvme_sim_clear_faults(f.sim);
+        fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, seed, 1);
+        ok(&f, "admin-passthru -O 6 -n 1 -l 4096 -r -b");
+        bool optperf = (out.bin[24] & 0x10u) != 0;
+        unsigned npwg = out.bin[64] | (unsigned)out.bin[65] << 8;
+        unsigned nows = out.bin[72] | (unsigned)out.bin[73] << 8;
+        seen[optperf]++;
+        nvme_sim_clear_faults(f.sim);
+        fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, seed, 1);
+        ok(&f, "id-ns -n 1");
+        char line[32];
+        snprintf(line, sizeof(line), "\nnpwg    : %u\n", npwg);
+        assert_int_equal(strstr(out.text, line) != NULL, optperf);
+        snprintf(line, sizeof(line), "\nnows    : %u\n", nows);
+        assert_int_equal(strstr(out.text, line) != NULL, optperf);
+        nvme_sim_clear_faults(f.sim);
+        fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, seed, 1);
+        ok(&f, "id-ns -n 1 -o json");
+        assert_int_equal(json_get("npwg") != NULL, optperf);
+        assert_int_equal(json_get("npda") != NULL, optperf);
+        if (optperf)
+            assert_int_equal(jnum("nows"), nows);
+    }
+    assert_true(seen[0] > 0 && seen[1] > 0);
+    fx_stop(&f);
+}
+
 static void id_ns_shows_64_formats_with_index_above_16_in_use(void **state)
 {
     (void)state;
@@ -1717,6 +1766,7 @@ int main(void)
         cmocka_unit_test(id_ns_lists_formats_and_marks_the_one_in_use),
         cmocka_unit_test(id_ns_shows_a_namespace_whose_nlbaf_or_flbas_is_invalid),
         cmocka_unit_test(id_ns_shows_nulbaf_as_nvme_cli),
+        cmocka_unit_test(id_ns_shows_the_optimal_io_fields_only_with_nsfeat_optperf),
         cmocka_unit_test(id_ns_shows_64_formats_with_index_above_16_in_use),
         cmocka_unit_test(ns_descs_list_ns_list_ctrl),
         cmocka_unit_test(list_ns_all_lists_allocated_namespaces),
