@@ -1154,6 +1154,18 @@ int nvme_io_queues_alloc(struct nvme_ctrl *ctrl, uint16_t count)
          * under the queue lock during a reset (nvme_queue_late). */
         q[n].timeout_ticks = ctrl->io_timeout_ticks;
         rc = nvme_prp_pool_fill(&q[n++]);
+        if (rc != NVME_OK)
+            nvme_qpair_free(&q[--n]);
+    }
+    if (rc == NVME_ERR_NOMEM && n != 0) {
+        /* Fewer queues than granted rather than none: a controller may
+         * have fewer I/O queues created than Number of Queues allocated
+         * (NVMe 1.4 §5.21.1.7), and Linux runs with the queues it had
+         * memory for (nvme_create_io_queues). */
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "no memory for I/O queue %u of %u (%u entries): running with %u", n + 1u, count,
+                 entries, n);
+        rc = NVME_OK;
     }
     if (rc != NVME_OK) {
         while (n-- > 0)
@@ -1166,7 +1178,7 @@ int nvme_io_queues_alloc(struct nvme_ctrl *ctrl, uint16_t count)
      * is all there (nvme_io_queue_count, nvme_in_callback). */
     ctrl->ioq_cap = count;
     ctrl->ioq = q;
-    __atomic_store_n(&ctrl->nr_ioq, count, __ATOMIC_RELEASE);
+    __atomic_store_n(&ctrl->nr_ioq, n, __ATOMIC_RELEASE);
     NVME_WRITE_ONCE(ctrl->info.io_queue_entries, entries); /* (read by nvme_ctrl_get_info) */
     return NVME_OK;
 }

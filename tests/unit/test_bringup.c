@@ -796,6 +796,45 @@ static void given_dma_alloc_returning_unaligned_queue_memory_init_refuses_it(voi
     assert_failed_init_clean(&f);
 }
 
+/* An OSAL with DMA memory for two I/O queues' rings of 256 entries
+ * (16 KiB submission rings) and no more: the third queue's allocation
+ * fails, and every later one.  Bring-up runs with the two queues, as
+ * Linux (nvme_create_io_queues), instead of failing with NVME_ERR_NOMEM
+ * (before: init failed, no I/O at all). */
+static struct {
+    struct nvme_osal real;
+    unsigned rings;
+} ringcap;
+
+static void *ringcap_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
+{
+    if (size == 256u * 64u && ++ringcap.rings > 2u)
+        return NULL;
+    return ringcap.real.dma_alloc(ctx, size, align, bus);
+}
+
+static void given_dma_memory_for_fewer_io_queues_than_granted_init_runs_with_those(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.io_queues = 4;
+    f.opts.io_queue_entries = 256;
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    memset(&ringcap, 0, sizeof(ringcap));
+    ringcap.real = f.osal;
+    f.osal.dma_alloc = ringcap_dma_alloc;
+    assert_int_equal(fx_init(&f), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 2);
+    assert_true(fx_log_has(&f, "no memory for I/O queue 3 of 4 (256 entries): running with 2"));
+    assert_io_works(&f, 0, 16, 7);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 2);
+    assert_io_works(&f, 100, 300, 8);
+    fx_stop(&f);
+}
+
 static void given_mem_alloc_failures_init_returns_nomem_and_leaks_nothing(void **state)
 {
     (void)state;
@@ -1224,6 +1263,7 @@ int main(void)
         cmocka_unit_test(given_dma_alloc_failures_with_shadow_doorbells_init_leaves_io_working),
         cmocka_unit_test(given_dma_alloc_returning_unaligned_queue_memory_init_refuses_it),
         cmocka_unit_test(given_mem_alloc_failures_init_returns_nomem_and_leaks_nothing),
+        cmocka_unit_test(given_dma_memory_for_fewer_io_queues_than_granted_init_runs_with_those),
         cmocka_unit_test(given_dma_map_failures_init_returns_dma_and_leaks_nothing),
         cmocka_unit_test(given_controller_up_io_does_not_allocate_memory),
         cmocka_unit_test(given_fini_it_deletes_io_queues_then_shuts_down_normally),

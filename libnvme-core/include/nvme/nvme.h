@@ -179,7 +179,8 @@ struct nvme_ctrl_opts {
                                        a quarter of them keep Asynchronous Event Requests:
                                        below 4, no event is reported (bring-up says so) */
     uint16_t io_queue_entries;      /* 0: 256; capped by CAP.MQES+1 and 4096 */
-    uint16_t io_queues;             /* I/O queue pairs wanted; 0: one per CPU (cpus) */
+    uint16_t io_queues;             /* I/O queue pairs wanted; 0: one per CPU (cpus); fewer
+                                       when granted fewer or memory runs out (info) */
     uint16_t cpus;                  /* CPUs that will submit I/O, numbered 0..cpus-1 as the
                                      OSAL's cpu_id() says; 0: 1.  CPU c uses I/O queue
                                      1 + c % (queues created): per-CPU queues take no
