@@ -490,7 +490,12 @@ static int nvm_range_cmd(struct nvme_ctrl *ctrl, struct nvm_built *b, uint8_t op
         sqe.cdw12 |= cdw12;
         if (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF))
             nvme_pi_fields(ns, &sqe, 0);
+        uint64_t replays = NVME_READ_ONCE64(ctrl->stats.replays);
         rc = nvm_exec_built(ctrl, b, lba, count, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, false);
+        /* A zoned piece the reset replayed after it had landed. */
+        if (rc > 0 && ns->zone_size != 0 && opc == NVME_CMD_WRITE_ZEROES &&
+            nvme_zoned_write_landed(ctrl, ns, opc, rc, replays, lba, n))
+            rc = NVME_OK;
         if (rc != NVME_OK && n > nvm_size_limit_blocks(ctrl, ns, nvm_size_limit(ctrl, opc))) {
             rc = NVME_OK; /* cut again, within the limit now */
             continue;

@@ -2029,6 +2029,54 @@ def case_zoned(w):
         c.ok(False, "report-zones -o json parses (%s)" % e)
     c.ok("rpat ok" in c.section("rpat 3 24 8 42"), "the next write, at the write pointer, written and read back")
     pat_check_image(c, z3, 42, 24, 8, 512, "zoned write after a Write Fault")
+    c.failures += zoned_write_across_a_reset(w).failures
+    return c
+
+
+def zoned_write_across_a_reset(w):
+    """A zoned write of 8 pieces (mdts=2) on a drive throttled to 1 IOPS with
+    a 400 ms command timeout: a piece times out, the core aborts (QEMU
+    never does) and resets; CC.EN=0 drains QEMU's block layer, so the piece
+    lands, and its replay after the reset finds the write pointer past it
+    (Zone Invalid Write).  The zone's write pointer at the piece's end says
+    it landed: the call goes on with the next piece and succeeds (before:
+    Zone Invalid Write, the 160 blocks after the piece never written).
+    The same for a Write Zeroes, the drive throttled again."""
+    z = os.path.join(w.dir, "zt.img")
+    make_image(z, 16 * MiB)
+    c = w.boot(["path=%s,zoned=true,zoned.zone_size=1M,drive.throttling.iops-total=1,"
+                "drive.throttling.iops-total-max=1" % z],
+               ["wpat 1 0 256 43", "stats", "report-zones -n 1 -d 1 -o json", "rpat 1 0 256 43",
+                "wpat 1 256 64 44", "hook rethrottle", "write-zeroes -n 1 -s 320 -c 64",
+                "write-zeroes -n 1 -s 384 -c 64", "report-zones -n 1 -d 1"],
+               ctrl="mdts=2", opts=["timeout=400", "reset-hook=unthrottle"],
+               hooks=[("unthrottle", "block_set_io_throttle nsdrv0 0 0 0 0 0 0"),
+                      ("rethrottle", "block_set_io_throttle nsdrv0 0 0 0 1 0 0")],
+               core_quiet=False, max_seconds=20)
+    c.ok(re.search(r"^wpat ok: nsid 1, 256 block", c.section("wpat 1 0 256 43"), re.M) is not None,
+         "a zoned write across a timeout reset: done, not Zone Invalid Write")
+    st = stats_of(c, "zoned, throttled")
+    check_stats(c, st, timeouts=1, resets=1)
+    c.has(r"^nvme warn: nvme0: namespace 1: zoned write of 32 block\(s\) at LBA \d+ landed before the "
+          r"reset \(its replay: Zone Invalid Write\)$",
+          "the core says the replayed piece had landed before the reset")
+    # the same for a Write Zeroes, the drive throttled again (one passes)
+    c.has(r"^nvme warn: nvme0: namespace 1: zoned write zeroes of 64 block\(s\) at LBA 384 landed before "
+          r"the reset \(its replay: Zone Invalid Write\)$",
+          "the core says the replayed Write Zeroes had landed before the reset")
+    c.ok("zeroed 64 block(s) at LBA 384" in c.section("write-zeroes -n 1 -s 384 -c 64"),
+         "a zoned Write Zeroes across a timeout reset: done, not Zone Invalid Write")
+    try:
+        zl = json.loads(c.section("report-zones -n 1 -d 1 -o json"))["zone_list"]
+        c.ok(zl[0]["wp"] == 256, "the write pointer at the end of the 256 blocks (%s)" % zl[0]["wp"])
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        c.ok(False, "report-zones -o json parses (%s)" % e)
+    c.ok("rpat ok" in c.section("rpat 1 0 256 43"), "the 256 blocks read back")
+    c.ok("wpat ok" in c.section("wpat 1 256 64 44"), "the next write, at the write pointer, works")
+    pat_check_image(c, z, 43, 0, 256, 512, "zoned write across a reset")
+    pat_check_image(c, z, 44, 256, 64, 512, "zoned write after the reset")
+    c.ok(re.search(r"^SLBA: 0x0 +WP: 0x1c0 ", c.section("report-zones -n 1 -d 1"), re.M) is not None,
+         "after both Write Zeroes the write pointer at LBA 448")
     return c
 
 

@@ -434,6 +434,65 @@ static void zone_append_is_not_resent_after_its_abort(void **state)
     free(b);
 }
 
+/* A blocking zoned Write (or Write Zeroes) the device executed but whose
+ * completion never came (QEMU 7.2 with a throttled drive: the reset's CC.EN = 0 drains the
+ * block layer and the write lands): the core times it out, resets and
+ * replays it, and the replay is not at the write pointer any more (Zone
+ * Invalid Write, ZNS Command Set).  The zone's write pointer (Report
+ * Zones) at the end of the command says it landed before the reset: the
+ * call succeeds, and a multi-piece write goes on with its next piece
+ * (before: Zone Invalid Write, the rest of the transfer never sent). */
+static void a_zoned_write_that_landed_before_its_reset_is_not_a_zone_invalid_write(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.opts.command_timeout_ms = 500;
+    f.cfg.mdts = 1; /* 8 KiB: 2 blocks a command */
+    fx_start_captured(&f);
+    uint8_t *b = abuf(16 * 4096);
+    uint8_t *r = abuf(16 * 4096);
+    fx_pattern(b, 16 * 4096, 9);
+    /* One command (one page), then 16 blocks in 8 pieces, the first one's
+     * completion lost. */
+    const uint32_t counts[2] = {1, 16};
+    for (unsigned i = 0; i < 2; i++) {
+        const uint64_t zslba = (uint64_t)(i + 1) * ZS;
+        uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+        fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+        assert_int_equal(nvme_write(f.ctrl, 1, zslba, counts[i], b), 0);
+        assert_true(nvme_ctrl_get_stats(f.ctrl)->resets > resets);
+        uint8_t st;
+        uint64_t wp;
+        assert_int_equal(nvme_sim_zone(f.sim, 1, zslba, &st, &wp), 0);
+        assert_int_equal(wp, zslba + counts[i]);
+        memset(r, 0, 16 * 4096);
+        assert_int_equal(nvme_read(f.ctrl, 1, zslba, counts[i], r), 0);
+        assert_memory_equal(b, r, (size_t)counts[i] * 4096);
+    }
+    assert_true(fx_log_has(&f, "zoned write of 2 block(s) at LBA 128 landed before the reset"));
+    /* The same for a zoned Write Zeroes (8 blocks: one command). */
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE_ZEROES, 0, 1);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 4 * ZS, 8, 0), 0);
+    assert_true(nvme_ctrl_get_stats(f.ctrl)->resets > resets);
+    uint8_t zst;
+    uint64_t zwp;
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 4 * ZS, &zst, &zwp), 0);
+    assert_int_equal(zwp, 4 * ZS + 8);
+    assert_true(
+        fx_log_has(&f, "zoned write zeroes of 8 block(s) at LBA 256 landed before the reset"));
+    /* Not after a reset: a write that is not at the write pointer is the
+     * caller's Zone Invalid Write, even where the write pointer ends it. */
+    assert_int_equal(nvme_write(f.ctrl, 1, 3 * ZS, 1, b), 0);
+    int rc = nvme_write(f.ctrl, 1, 3 * ZS, 1, b);
+    assert_true(rc > 0 && NVME_SF_SCT(rc) == NVME_SCT_COMMAND_SPECIFIC &&
+                NVME_SF_SC(rc) == NVME_SC_ZONE_INVALID_WRITE);
+    fx_stop(&f);
+    free(b);
+    free(r);
+}
+
 /* A Write, Write Zeroes or Copy to a zoned namespace that fails with a
  * media error is not sent again: the failure may have moved the write
  * pointer (QEMU 7.2 moves it over the whole command on a Write Fault), and
@@ -1403,6 +1462,7 @@ int main(void)
         cmocka_unit_test(a_zone_report_in_flight_at_a_reset_that_lowers_mdts_is_sized_again),
         cmocka_unit_test(a_zoned_write_whose_queue_a_reset_took_away_fails_aborted),
         cmocka_unit_test(a_zoned_write_zeroes_or_copy_whose_queue_a_reset_took_away_fails_aborted),
+        cmocka_unit_test(a_zoned_write_that_landed_before_its_reset_is_not_a_zone_invalid_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
