@@ -1762,7 +1762,8 @@ def multi_ctrl_ns_changes_under_io(w):
     make_image(a, 16 * MiB)
     make_image(b, 8 * MiB)
     ncpu = 4
-    cmds = ["smp-io 1 0 %d %d 0 2" % (SMP_SPAN, SMP_ROUNDS), "list", "attach-ns -n 2", "list", "stats"]
+    cmds = ["!smp-io 2 0 16 1 0 2", "smp-io 1 0 %d %d 0 2" % (SMP_SPAN, SMP_ROUNDS), "list",
+            "attach-ns -n 2", "list", "stats"]
     c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq="msix",
                opts=["cpus=%d" % ncpu],
                run_args=["--subsys", "nqn.2026-12.io.nvmecore:changes", "--qemu", "-smp", "--qemu", str(ncpu)],
@@ -1773,6 +1774,8 @@ def multi_ctrl_ns_changes_under_io(w):
     c.has(r"^smp-io: namespace 2 detached and attached %d time\(s\), first_error=0$" % (SMP_ROUNDS - 1),
           "CPU 0 detached and attached namespace 2 %d times" % (SMP_ROUNDS - 1))
     c.has(r"^smp-io: ok, data verified on every CPU", "smp-io ok")
+    c.has(r"^smp-io: NSCHG 2 must be another namespace than NSID 2 \(the I/O's\)$",
+          "smp-io refuses I/O on the namespace it changes, and says why")
     gone = ns_rows(nth_section(c, "list", 0))
     back = ns_rows(nth_section(c, "list", 1))
     c.ok(gone == [("1", "32768", "512")], "after an odd number of changes: namespace 2 detached (%s)" % gone)

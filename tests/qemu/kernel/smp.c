@@ -716,14 +716,22 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
             *args++ = 0;
         if (i >= 4 && !*w)
             break; /* RESETS and NSCHG are optional */
-        if (!*w || !parse_u64(w, &v[i]))
+        if (!*w || !parse_u64(w, &v[i])) {
+            kprintf("smp-io: usage: smp-io NSID LBA SPAN ROUNDS [RESETS [NSCHG]]\n");
             return NVME_ERR_INVAL;
+        }
     }
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, (uint32_t)v[0]);
-    if (!ns || ns->status)
+    if (!ns || ns->status) {
+        kprintf("smp-io: no usable namespace %llu\n", (unsigned long long)v[0]);
         return NVME_ERR_NOENT;
-    if (v[2] < 2 || v[2] * ns->lba_size > SIO_BUF || v[3] == 0 || v[1] + v[2] * ncpus > ns->nsze)
+    }
+    if (v[2] < 2 || v[2] * ns->lba_size > SIO_BUF || v[3] == 0 || v[1] + v[2] * ncpus > ns->nsze) {
+        kprintf("smp-io: SPAN 2..%u blocks, ROUNDS >= 1, LBA + SPAN x %u CPU(s) within the "
+                "namespace's %llu blocks\n",
+                (unsigned)(SIO_BUF / ns->lba_size), ncpus, (unsigned long long)ns->nsze);
         return NVME_ERR_INVAL;
+    }
     memset(&sio, 0, sizeof(sio));
     sio.ctrl = ctrl;
     sio.nsid = (uint32_t)v[0];
@@ -732,8 +740,11 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
     sio.rounds = (uint32_t)v[3];
     sio.resets = (uint32_t)v[4];
     sio.nschg = (uint32_t)v[5];
-    if (sio.nschg == sio.nsid || sio.nschg > 0xfffffffeu)
+    if (sio.nschg == sio.nsid || sio.nschg > 0xfffffffeu) {
+        kprintf("smp-io: NSCHG %u must be another namespace than NSID %u (the I/O's)\n", sio.nschg,
+                sio.nsid);
         return NVME_ERR_INVAL;
+    }
     sio.lbs = ns->lba_size;
     sio.poll = nvme_ctrl_get_info(ctrl)->irq_vectors == 0;
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(ctrl);
