@@ -1200,6 +1200,7 @@ def case_nvmectl_parity(w):
                       "write -n 1 -s 100 -c 8 -p 0xa5 --fua", "compare -n 1 -s 100 -c 1 -p 0xa5",
                       "!compare -n 1 -s 100 -c 1 -p 0x11", "write-zeroes -n 1 -s 100 -c 4",
                       "dsm -n 1 --ad -s 200 -b 8", "!nvm-verify -n 1 -s 0 -c 16", "!format -n 1",
+                      "!format -n 1 --lbaf 9 --force",
                       "!write-uncor -n 1 -s 0 -c 7", "!io-passthru -O 4 -n 1 -4 0",
                       "nvm-id-ns -n 2", "!nvm-id-ns"] + js[10:] + \
         ["regs", "show-regs -H", "show-regs"]
@@ -1212,9 +1213,10 @@ def case_nvmectl_parity(w):
     c.ok(re.findall(r"(?m)^nvme (?:error|warn):.*$", c.log) ==
          ["nvme error: nvme0: namespace 1: Copy: source range 0 overlaps the destination",
           "nvme error: nvme0: namespace 1: Verify not supported (ONCS bit 7 clear)",
+          "nvme error: nvme0: namespace 1 has LBA formats 0..7 (NLBAF): no LBA format 9 to format to",
           "nvme error: nvme0: namespace 1: Write Uncorrectable not supported (ONCS bit 1 clear)"],
          "the core's only complaints: the overlapping copy, Verify and Write Uncorrectable not "
-         "supported (QEMU 7.2 leaves ONCS bits 7 and 1 clear)")
+         "supported (QEMU 7.2 leaves ONCS bits 7 and 1 clear), a Format to an LBA format past NLBAF")
     c.ok("nvme0n1: write-uncor: not supported" in c.section("(must fail) write-uncor -n 1 -s 0 -c 7"),
          "write-uncor: 'not supported', naming nvme0n1")
     # nothing sent: QEMU saw opcode 04h once, from io-passthru (which shows it would have said so)

@@ -42,8 +42,11 @@ static void format_changes_the_block_size_and_erases(void **state)
         assert_int_equal(b[i], 0);
     /* Bad arguments. */
     struct nvme_format_args bad = a;
-    bad.lbaf = 5; /* past NLBAF */
+    bad.lbaf = 5; /* past NLBAF: refused, nothing sent, and said why */
+    nvme_sim_log_capture(f.sim, true);
     assert_int_equal(nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    assert_true(fx_log_has(&f, "(NLBAF): no LBA format 5 to format to"));
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 1);
     bad = a;
     bad.lbaf = 64;
     assert_int_equal(nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
