@@ -494,39 +494,6 @@ static __attribute__((noinline, cold)) int nvme_rw_recheck(struct nvme_ctrl *ctr
     return NVME_OK;
 }
 
-/* A zoned Write or Write Zeroes piece answered Zone Invalid Write
- * (rc) after a reset replayed it (replays: the count before it went): the
- * controller may have run it before the reset (QEMU 7.2 completes what
- * its block layer held when CC.EN goes to 0: a throttled write lands), so
- * the replay found the write pointer past it (Zone Invalid Write: not at
- * the write pointer, ZNS Command Set).  The zone's write pointer at the
- * piece's end (or the zone full at its capacity, the piece its last
- * blocks) says the piece landed: one writer a zone and one piece at a
- * time (nvme_rw_pass, nvm_range_cmd), nothing else put the write pointer
- * there.  Linux's zone write plugging asks Report Zones after a zoned
- * write error too (disk_zone_wplug_handle_error). */
-bool nvme_zoned_write_landed(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8_t opc,
-                             int rc, uint64_t replays, uint64_t lba, uint32_t n)
-{
-    if (rc <= 0 || NVME_SF_SCT((uint16_t)rc) != NVME_SCT_COMMAND_SPECIFIC ||
-        NVME_SF_SC((uint16_t)rc) != NVME_SC_ZONE_INVALID_WRITE ||
-        NVME_READ_ONCE64(ctrl->stats.replays) == replays)
-        return false;
-    struct nvme_zone_desc z;
-    unsigned got = 0;
-    if (nvme_zns_report(ctrl, ns->nsid, lba, &z, 1, &got) != NVME_OK || got != 1 || lba < z.zslba)
-        return false;
-    uint64_t end = lba + n;
-    bool landed = (uint8_t)(z.zs >> 4) == NVME_ZS_FULL ? end == z.zslba + z.zcap : z.wp == end;
-    if (landed)
-        nvme_log(ctrl, NVME_LOG_WARN,
-                 "namespace %u: zoned %s of %u block(s) at LBA %llu landed before the reset "
-                 "(its replay: Zone Invalid Write)",
-                 ns->nsid, opc == NVME_CMD_WRITE ? "write" : "write zeroes", n,
-                 (unsigned long long)lba);
-    return landed;
-}
-
 /* One pass over the whole transfer: submit pieces until the queue is
  * full, ring once, wait, repeat.  Returns the first error.  *spent: the
  * call's budget for other CPUs' resets (nvme_reset_waited), shared with
