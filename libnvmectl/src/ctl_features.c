@@ -203,6 +203,10 @@ int ctl_cmd_get_feature(struct ctl *c)
      * whole structure is read); none with supported capabilities (no
      * data, as nvme-cli). */
     uint32_t len = sel == 3 ? 0 : nvme_feature_data_len(fid), shown = len;
+    /* Host Identifier: 64 bits, 128 with EXHID (CDW11 bit 0; NVMe 2.0
+     * §5.27.1.25), as libnvme's nvme_get_feature_length sizes it. */
+    if (fid == NVME_FEAT_HOST_ID && !(cdw11 & NVME_FEAT_HOST_ID_EXHID) && len != 0)
+        shown = 8;
     if (sel != 3 && has(c, N_LEN) && c->o.num[N_LEN] != 0) {
         uint64_t l = c->o.num[N_LEN];
         uint32_t most = nvme_ctrl_get_info(c->ctrl)->mdts_bytes;

@@ -249,6 +249,21 @@ static void report_entries_are_bounded_by_the_transfer(void **state)
     fx_stop(&f);
 }
 
+/* get-feature -f 0x81 shows the Host Identifier the controller returns:
+ * 8 bytes, 16 with EXHID (-c 1), as nvme-cli; not 8 zero bytes more. */
+static void host_identifier_is_shown_at_its_length(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, true);
+    ok(&f, "set-feature -f 0x81 -v 1 -p 0xa5");
+    ok(&f, "get-feature -f 0x81 -o json");
+    expect("\"data\":\"a5a5a5a5a5a5a5a5\"");
+    ok(&f, "get-feature -f 0x81 -c 1 -o json");
+    expect("\"data\":\"a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5\"");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +273,7 @@ int main(void)
         cmocka_unit_test(registrants_only_reservation_admits_registrants),
         cmocka_unit_test(without_oncs_bit_5_and_bad_options_nothing_is_sent),
         cmocka_unit_test(report_entries_are_bounded_by_the_transfer),
+        cmocka_unit_test(host_identifier_is_shown_at_its_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
