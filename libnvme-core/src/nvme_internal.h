@@ -1118,16 +1118,21 @@ void nvme_aer_service(struct nvme_ctrl *ctrl);
 /* nvme_dma_mb(): a full barrier over memory shared with the device, for
  * store-then-load patterns (the shadow doorbell is written, then the
  * device's event index read: both sides would otherwise skip the MMIO
- * doorbell; Linux uses mb() there).
- *   arm64 and arm v7 dmb osh, riscv fence rw,rw, x86 and other the C11
- *   sequentially consistent fence (mfence or a locked operation on x86:
- *   TSO lets a later load pass an earlier store).  Hook: NVME_PORT_DMA_MB(). */
+ * doorbell; Linux uses mb() there), and between a register store and a
+ * later memory load (INTx: the INTMS write, then intx_hold, ctrl.c
+ * nvme_ctrl_handle_irq; a load passing the mask would leave the line
+ * masked for good behind a concurrent nvme_intx_release).
+ *   arm64 and arm v7 dmb osh, riscv fence iorw,iorw (Linux's mb(): "fence
+ *   rw,rw" orders no device I/O, so the INTMS store could still be in
+ *   flight when intx_hold is read), x86 and other the C11 sequentially
+ *   consistent fence (mfence or a locked operation on x86: TSO lets a
+ *   later load pass an earlier store).  Hook: NVME_PORT_DMA_MB(). */
 #if defined(NVME_PORT_DMA_MB)
 #define NVME_DMA_MB_() NVME_PORT_DMA_MB()
 #elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
 #define NVME_DMA_MB_() __asm__ volatile("dmb osh" ::: "memory")
 #elif defined(__riscv)
-#define NVME_DMA_MB_() __asm__ volatile("fence rw,rw" ::: "memory")
+#define NVME_DMA_MB_() __asm__ volatile("fence iorw,iorw" ::: "memory")
 #else
 #define NVME_DMA_MB_() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif

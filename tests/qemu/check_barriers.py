@@ -11,6 +11,10 @@ a missing barrier; the disassembly can):
                 nvme_qpair_shadow: nvme_dma_mb (shadow doorbell, event index)
                 no C11 fence left (arm64: inner shareable dmb ish*;
                 riscv: fence r,rw / rw,w; armv7: see below)
+  core ctrl.o   nvme_ctrl_handle_irq: nvme_dma_mb (the INTMS register store
+                before the intx_hold load: riscv "fence iorw,iorw", which
+                objdump prints as a bare "fence"; "fence rw,rw" orders
+                no device I/O)
   core io.o     the fast path inlined: nvme_read/nvme_write both fences,
                 nvme_submit_rw nvme_dma_wmb; no C11 fence
   osal_min.o    mmio_write32: the writel barrier before the store
@@ -34,7 +38,7 @@ WANT = {
                     mb="dmb\tosh", forbidden=["dmb\tishld", "dmb\tish", "dmb\tishst"]),
     "riscv64": dict(objdump="riscv64-linux-gnu-objdump", rmb="fence\tr,r", wmb="fence\tw,w",
                     wr_bar="fence\tw,o", wr=r"^sw\t", rd=r"^lw\t", rd_bar="fence\ti,ir",
-                    mb="fence\trw,rw", forbidden=["fence\tr,rw", "fence\trw,w"]),
+                    mb="fence", forbidden=["fence\tr,rw", "fence\trw,w"]),
     "armv7": dict(objdump="arm-linux-gnueabihf-objdump", rmb="dmb\tosh", wmb="dmb\toshst",
                   wr_bar="dsb\tst", wr=r"^str\t", rd=r"^ldr\t", rd_bar="dsb\tsy",
                   mb="dmb\tosh", forbidden=["dmb\tishst"]),
@@ -44,6 +48,8 @@ WANT = {
 def is_insn(text, insn):
     """text (objdump's instruction column) is insn, operands included:
     'dmb\tosh' matches 'dmb\tosh' but not 'dmb\toshst'."""
+    if "\t" not in insn:  # no operands ("fence": iorw,iorw): that one only
+        return text == insn or text.startswith(insn + " ")
     return text == insn or text.startswith(insn + " ") or text.startswith(insn + "\t")
 
 
@@ -94,6 +100,9 @@ def main():
     for bad in w["forbidden"]:
         ok(not any(i == bad or i.startswith(bad + " ") for i in every),
            "qpair.o has no '%s' (a C11 fence, not the DMA barrier)" % bad.replace("\t", " "))
+    c = functions(w["objdump"], "%s/core/ctrl.o" % build)
+    ok(any(is_insn(i, w["mb"]) for i in c.get("nvme_ctrl_handle_irq", [])),
+       "ctrl.o nvme_ctrl_handle_irq has nvme_dma_mb '%s'" % w["mb"].replace("\t", " "))
     # The I/O fast path is inlined into io.c's public calls (nvme_internal.h):
     # the blocking ones submit and reap, nvme_submit_rw submits.
     io = functions(w["objdump"], "%s/core/io.o" % build)

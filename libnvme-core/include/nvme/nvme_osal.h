@@ -47,8 +47,9 @@
  *    r,r", x86 a compiler barrier, the C11 acquire fence elsewhere; and
  *    nvme_dma_wmb() ("dmb oshst", "fence w,w") orders SQE stores before
  *    the doorbell value is handed to mmio_write32; nvme_dma_mb() ("dmb
- *    osh", "fence rw,rw", x86 mfence) orders a shadow doorbell store
- *    before the event index load.  The port need not do anything for
+ *    osh", "fence iorw,iorw", x86 mfence) orders a shadow doorbell store
+ *    before the event index load, and the INTMS register store before
+ *    the memory load that follows it.  The port need not do anything for
  *    these; one that must choose another instruction defines
  *    NVME_PORT_DMA_RMB() / _WMB() / _MB() when compiling the core.
  *  - lock/unlock order the core's memory accesses between CPUs (acquire
