@@ -178,7 +178,8 @@ struct nvme_ctrl_opts {
     uint16_t admin_queue_entries;   /* 0: 32; capped by 4096 (CAP.MQES: I/O queues only);
                                        a quarter of them keep Asynchronous Event Requests:
                                        below 4, no event is reported (bring-up says so) */
-    uint16_t io_queue_entries;      /* 0: 256; capped by CAP.MQES+1 and 4096 */
+    uint16_t io_queue_entries;      /* 0: 256; capped by CAP.MQES+1 and 4096 (2 with
+                                       NVME_QUIRK_IO_DEPTH_2) */
     uint16_t io_queues;             /* I/O queue pairs wanted; 0: one per CPU (cpus); fewer
                                        when granted fewer or memory runs out (info) */
     uint16_t cpus;                  /* CPUs that will submit I/O, numbered 0..cpus-1 as the

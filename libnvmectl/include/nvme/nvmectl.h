@@ -11,20 +11,25 @@
  *   read, write [--fua], flush,       `verify` is nvmectl's write/read-back
  *   verify                            self-test
  *   id-ctrl [-H], id-ns -n [-H], ns-descs, list-ns [--all], list-ctrl,
- *   get-ns-id
+ *   get-ns-id, ns-rescan, show-regs [-H]
  *   get-feature -f FID [-s SEL], set-feature -f FID [-v V] [--save]
  *   smart-log [-H], error-log, fw-log, changed-ns-list-log, effects-log,
- *   self-test-log, get-log -i LID -l LEN [--lpo OFF] [--rae],
+ *   self-test-log, sanitize-log, get-log -i LID -l LEN [--lpo OFF] [--rae],
+ *   persistent-event-log -a 0|1|2
  *   telemetry-log [-O FILE] [-g 0|1] [-c] [-d 1-4] [-r] [-b]
  *   supported-log-pages [-v], endurance-log -g ID, ana-log [-g] (NVMe 2.0)
  *   primary-ctrl-caps, list-secondary, id-iocs, nvm-id-ctrl, nvm-id-ns -n
  *   (Identify CNS 14h, 15h, 1Ch, 06h, 05h)
- *   (-b/--raw-binary on smart-log, error-log, fw-log and get-log: the
- *   raw page through io->write_raw)
- *   nvm-verify, compare, dsm --ad -s LBAS -b COUNTS, write-zeroes [--deac]
+ *   (-b/--raw-binary on every log command above, resv-report, the
+ *   Identify commands of NVMe 2.0 and zns, and the passthru ones: the
+ *   raw data through io->write_raw)
+ *   nvm-verify, compare, dsm --ad -s LBAS -b COUNTS, copy, write-zeroes
+ *   [--deac], write-uncor
  *   format, device-self-test, sanitize, fw-download, fw-commit, reset,
- *   subsystem-reset (format, sanitize, fw-commit and subsystem-reset
- *   refuse without --force, which passes NVME_CONFIRM_DESTROY)
+ *   subsystem-reset, create-ns, delete-ns, attach-ns, detach-ns (format,
+ *   sanitize but for exit-failure, fw-commit, subsystem-reset and
+ *   delete-ns refuse without --force, which passes NVME_CONFIRM_DESTROY)
+ *   admin-passthru, io-passthru
  *   resv-register, resv-acquire, resv-release, resv-report (ONCS bit 5)
  *   report-zones, zone-mgmt-send, zone-append (also as "zns <cmd>"),
  *   zns id-ctrl, zns id-ns -n (Identify CNS 06h, 05h CSI 02h), zns
@@ -75,7 +80,8 @@ struct nvmectl_io {
 
 /* Runs one command.  argv[0] is the subcommand ("info", ...).  Returns 0
  * on success, else a nonzero value (the failing nvme_* result, or
- * NVME_ERR_INVAL for a usage error, which also prints the usage). */
+ * NVME_ERR_INVAL for a usage error, which prints what is wrong, and the
+ * usage for an unknown command or option). */
 int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, char **argv);
 
 /* Splits `line` in place at blanks (at most 24 words) and runs it with
