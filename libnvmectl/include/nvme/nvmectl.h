@@ -36,7 +36,8 @@
  *   open-zone, close-zone, finish-zone, reset-zone, offline-zone ("zns X"
  *   runs zns-X where there is one, else X)
  * Every command takes -o normal|json.  Unlike nvme-cli, -c counts blocks
- * from 1, not from 0.  Freestanding and allocation free: structures and
+ * from 1, not from 0 (write-uncor aside, which keeps nvme-cli's 0-based
+ * NLB).  Freestanding and allocation free: structures and
  * data go through the caller's scratch buffer (io->buf).
  */
 #ifndef NVMECTL_H
