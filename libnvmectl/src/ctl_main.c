@@ -388,7 +388,7 @@ static const struct ctl_cmd cmds[] = {
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
      "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false, G_CORE},
     {"set-feature", ctl_cmd_set_feature, o_set_feat,
-     "-f FID [-v V] [--cdw12 V] [--save] [-n N] [-p B | -t T@d]", false, G_CORE},
+     "-f FID [-v V] [--cdw12 V] [--save] [-n N] [-p B | -t T@d] [-l LEN]", false, G_CORE},
     {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES] [-b]  Error Information log", false,
      G_CORE},
     {"fw-log", ctl_cmd_fw_log, o_raw, "[-b]  Firmware Slot Information log", false, G_CORE},
@@ -439,7 +439,8 @@ static const struct ctl_cmd cmds[] = {
              "-n NSID [--lbaf N] [--ses 0-2] [--pi N] [--pil] [--ms] --force"),
      false, G_MGMT},
     {"device-self-test",
-     IN_MGMT(ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|abort"), false, G_MGMT},
+     IN_MGMT(ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|vendor|abort"), false,
+     G_MGMT},
     {"sanitize",
      IN_MGMT(ctl_cmd_sanitize, o_sanitize,
              "-a exit-failure|block|overwrite|crypto [--ause] [...] --force"),
@@ -486,7 +487,7 @@ static const struct ctl_cmd cmds[] = {
      false, G_ZNS},
     {"zone-mgmt-send",
      IN_ZNS(ctl_cmd_zone_mgmt_send, o_zone_send,
-            "-n NSID -s ZSLBA -z open|close|finish|reset [-a]  (zns)"),
+            "-n NSID -s ZSLBA -z open|close|finish|reset|offline [-a]  (zns)"),
      false, G_ZNS},
     {"zone-append",
      IN_ZNS(ctl_cmd_zone_append, o_zone_append,
@@ -549,7 +550,8 @@ void nvmectl_usage(const struct nvmectl_io *io)
     for (unsigned i = 0; i < NCMDS; i++)
         if (!cmds[i].classic && (!NVMECTL_LEAVES_OUT || cmds[i].fn != NULL))
             help_line(io, cmds[i].name, cmds[i].help);
-    ctl_out(io, "  (-c counts blocks from 1; numbers may be 0x hex; 'zns X' runs zns-X or X)\n");
+    ctl_out(io, "  (-c counts blocks from 1, write-uncor's from 0; numbers may be 0x hex;\n"
+                "  'zns X' runs zns-X or X)\n");
 #if NVMECTL_LEAVES_OUT
     bool any = false; /* the groups this build left out */
     for (unsigned g = 1; g < sizeof(groups) / sizeof(groups[0]); g++) {
