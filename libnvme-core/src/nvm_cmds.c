@@ -1175,15 +1175,7 @@ int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
          * non-coherent DMA rule 3). */
         nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE);
         struct nvme_sqe sqe;
-        nvme_sqe_init(&sqe, NVME_CMD_ZONE_MGMT_RECV, nsid);
-        sqe.cdw10 = (uint32_t)lba;
-        sqe.cdw11 = (uint32_t)(lba >> 32);
-        sqe.cdw12 = len / 4u - 1u; /* NUMD, 0-based */
-        /* Partial Report: the header counts the descriptors returned. */
-        /* Field by field, zero-valued ones included (ZNS §3.4.2, Figure 34):
-         * cppcheck's "redundant |" is on purpose. */
-        // cppcheck-suppress badBitmaskCheck
-        sqe.cdw13 = NVME_ZRA_REPORT | (NVME_ZRASF_ALL << 8) | NVME_ZRA_PARTIAL;
+        nvme_sqe_zone_report(&sqe, nsid, lba, len);
         rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, dma, len, NVME_DMA_FROM_DEVICE,
                       NVME_CMD_REPLAY);
         bool again = nvme_piece_above_mdts(ctrl, rc, len);

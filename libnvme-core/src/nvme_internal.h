@@ -694,6 +694,8 @@ void nvme_sqe_create_sq(struct nvme_sqe *sqe, const struct nvme_qpair *qp);
 void nvme_sqe_delete_queue(struct nvme_sqe *sqe, uint8_t opc, uint16_t qid);
 void nvme_sqe_abort(struct nvme_sqe *sqe, uint16_t sqid, uint16_t cid);
 void nvme_sqe_get_log(struct nvme_sqe *sqe, uint8_t lid, uint32_t nsid, uint32_t len);
+/* Report Zones of len bytes from the zone holding lba (Partial Report). */
+void nvme_sqe_zone_report(struct nvme_sqe *sqe, uint32_t nsid, uint64_t lba, uint32_t len);
 /* Read/Write (§6.9, §6.15): SLBA in CDW10-11, 0-based NLB in CDW12[15:0].
  * Every field written, no zeroing pass: it is on the I/O path. */
 static inline void nvme_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,

@@ -1786,12 +1786,247 @@ void nvme_recovery_ns_changed(struct nvme_ctrl *ctrl, const uint32_t *ids, unsig
     }
 }
 
+/* Zoned writes held across a reset (nvme_replay_zoned): this many of a
+ * queue are looked at when no memory for all of them is to be had (the
+ * rest are replayed as before), and a reset remembers this many zones. */
+#define NVME_ZONED_HELD_MIN 32u
+#define NVME_ZONED_ZONES 8u /* a power of two */
+
+/* A zone as Report Zones had it after the restart; wp moves past the
+ * writes the replay sends into it. */
+struct nvme_zone_now {
+    uint32_t nsid;
+    uint8_t zs; /* NVME_ZS_* */
+    uint64_t zslba, zcap, wp;
+};
+
+/* A held zoned write not sent again: its slot (and submission, seq) and
+ * the result it completes with after the queue's replay. */
+struct nvme_zoned_held {
+    uint16_t idx;
+    uint32_t seq;
+    int result;
+};
+
+/* The blocks a held zoned write (Write, Write Zeroes, Copy) moves its
+ * zone's write pointer over: *n from *lba; false when not known. */
+static bool nvme_zoned_span(const struct nvme_cmd_slot *s, uint64_t *lba, uint64_t *n)
+{
+    *lba = (uint64_t)s->sqe.cdw10 | (uint64_t)s->sqe.cdw11 << 32;
+    if (s->sqe.opc == NVME_CMD_WRITE || s->sqe.opc == NVME_CMD_WRITE_ZEROES) {
+        *n = (uint64_t)(s->sqe.cdw12 & 0xffffu) + 1u;
+        return true;
+    }
+    if (s->sqe.opc != NVME_CMD_COPY || s->buf == NULL)
+        return false;
+    /* Copy (SDLBA in CDW10-11): NR + 1 source ranges (CDW12[7:0]) in the
+     * range list the core wrote (nvme_copy), NLB (0-based) at bytes 17:16
+     * of each, 32 bytes a range in formats 0h and 2h, 40 in 1h and 3h. */
+    uint32_t nr = (s->sqe.cdw12 & 0xffu) + 1u;
+    uint32_t esize = ((s->sqe.cdw12 >> NVME_COPY_FORMAT_SHIFT) & 1u) ? 40u : 32u;
+    if ((uint64_t)nr * esize > s->len)
+        return false;
+    *n = 0;
+    for (uint32_t i = 0; i < nr; i++) {
+        const struct nvme_copy_range *r = (const void *)((const uint8_t *)s->buf +
+                                                         (size_t)i * esize);
+        *n += (uint64_t)r->nlb + 1u;
+    }
+    return true;
+}
+
+/* The zone holding lba (Report Zones, one descriptor), asked on the first
+ * live I/O queue from `first` on that has a slot free (the held commands
+ * fill slots until their replay). */
+static int nvme_zone_report_now(struct nvme_ctrl *ctrl, uint16_t first, uint32_t nsid, uint64_t lba,
+                                struct nvme_zone_desc *z)
+{
+    const struct nvme_osal *o = &ctrl->osal;
+    const uint32_t len = (uint32_t)(sizeof(struct nvme_zone_report) + sizeof(*z));
+    uint64_t bus;
+    uint8_t *dma = o->dma_alloc(o->ctx, len, ctrl->page_size, &bus);
+    if (dma == NULL)
+        return NVME_ERR_NOMEM;
+    nvme_memzero(dma, len);
+    nvme_dma_sync(ctrl, dma, len, NVME_DMA_TO_DEVICE); /* (non-coherent DMA rule 3) */
+    struct nvme_sqe sqe;
+    nvme_sqe_zone_report(&sqe, nsid, lba, len);
+    int rc = NVME_ERR_BUSY;
+    for (uint16_t k = 0; k < ctrl->nr_ioq && rc != NVME_OK; k++) {
+        unsigned at = (unsigned)first + k; /* (no division: 32-bit targets lack one) */
+        struct nvme_qpair *qp = &ctrl->ioq[at >= ctrl->nr_ioq ? at - ctrl->nr_ioq : at];
+        struct nvme_waiter w = {ctrl, 1, 0, 0};
+        if (nvme_qpair_submit(qp, &sqe, dma, len, NVME_DMA_FROM_DEVICE, 0, nvme_waiter_cb, &w) !=
+            NVME_OK)
+            continue;
+        rc = nvme_wait(qp, &w);
+        if (rc == NVME_OK) {
+            nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE); /* (rule 4) */
+            const struct nvme_zone_report *h = (const void *)dma;
+            if (h->nr_zones == 1)
+                nvme_memcpy(z, dma + sizeof(*h), sizeof(*z));
+            else
+                rc = NVME_ERR_PROTO;
+        }
+        break;
+    }
+    o->dma_free(o->ctx, dma, len);
+    return rc;
+}
+
+/* A zoned write the reset holds for its replay (Write, Write Zeroes or
+ * Copy to a zoned namespace: NO_RETRY on an I/O queue, nvm_flags,
+ * nvme_rw_submit) may have run before the reset: its completion lost, or
+ * run while CC.EN went to 0 (QEMU 7.2 completes what its block layer held
+ * then: a throttled write lands).  Sent again it is not at the write
+ * pointer any more: Zone Invalid Write (ZNS Command Set) for a write that
+ * is on the media.  So, before the queue's replay, the zone's write
+ * pointer (Report Zones, as Linux's zone write plugging resyncs it after
+ * a zoned write error, disk_zone_wplug_handle_error), in submission
+ * order:
+ *   - at or past the command's end (or the zone Full over it): it
+ *     landed, and completes successfully without a replay;
+ *   - at its start (or before it: the controller's answer then): replayed,
+ *     and the zone's write pointer taken as past it for the next one;
+ *   - inside it: part of it landed; sent again it would be a Zone Invalid
+ *     Write, so it fails as a reset fails a command it does not replay
+ *     (NVME_ERR_TIMEOUT when it timed out, else NVME_ERR_ABORTED), and the
+ *     caller learns the write pointer from Report Zones, as Linux fails
+ *     the write and the writes plugged behind it.
+ * A zone Read Only or Offline, a report that fails: replayed as before.
+ * (A write the caller sent below the write pointer, or into a zone
+ * already Full, and that the reset held, passes for landed: the write
+ * pointer cannot tell it from one that ran.)
+ * Only the commands of the queue's slots (the parked ones are replayed as
+ * before, nvme_qpair_unpark).  Returns how many held[] has; the caller
+ * completes them after the queue's replay, so that a callback's next
+ * write to the zone goes after the replayed ones. */
+static unsigned nvme_replay_zoned(struct nvme_ctrl *ctrl, uint16_t q, struct nvme_zone_now *zones,
+                                  unsigned *nz, struct nvme_zoned_held *held, unsigned max)
+{
+    struct nvme_qpair *qp = &ctrl->ioq[q];
+    unsigned n = 0;
+    nvme_lock(qp);
+    uint32_t base = qp->seq; /* every held one is older */
+    bool live = qp->live;
+    nvme_unlock(qp);
+    int32_t last = INT32_MIN;
+    while (live && n < max && NVME_READ_ONCE(ctrl->ready)) {
+        nvme_lock(qp);
+        uint16_t best = NVME_NO_SLOT;
+        int32_t key = 0;
+        for (uint16_t i = 0; i < qp->nslots; i++) {
+            const struct nvme_cmd_slot *s = &qp->slots[i];
+            int32_t k = (int32_t)(s->seq - base);
+            if (s->state == NVME_SLOT_REPLAY && (s->flags & NVME_SLOT_F_NO_RETRY) && k > last &&
+                (best == NVME_NO_SLOT || k < key)) {
+                best = i;
+                key = k;
+            }
+        }
+        if (best == NVME_NO_SLOT) {
+            nvme_unlock(qp);
+            break;
+        }
+        last = key;
+        const struct nvme_cmd_slot *s = &qp->slots[best];
+        uint32_t nsid = s->sqe.nsid, seq = s->seq;
+        uint8_t opc = s->sqe.opc;
+        bool timed_out = (s->flags & NVME_SLOT_F_TIMED_OUT) != 0;
+        uint64_t lba, blocks;
+        bool known = nvme_zoned_span(s, &lba, &blocks);
+        nvme_unlock(qp);
+        if (!known)
+            continue;
+        struct nvme_zone_now *z = NULL;
+        for (unsigned k = 0; k < *nz && k < NVME_ZONED_ZONES && z == NULL; k++)
+            if (zones[k].nsid == nsid && zones[k].zslba <= lba &&
+                lba - zones[k].zslba < zones[k].zcap)
+                z = &zones[k];
+        if (z == NULL) {
+            struct nvme_zone_desc d;
+            if (nvme_zone_report_now(ctrl, q, nsid, lba, &d) != NVME_OK || d.zslba > lba)
+                continue;
+            z = &zones[(*nz)++ & (NVME_ZONED_ZONES - 1u)];
+            *z = (struct nvme_zone_now){nsid, (uint8_t)(d.zs >> 4), d.zslba, d.zcap, d.wp};
+        }
+        uint64_t end = lba + blocks;
+        bool writable = z->zs == NVME_ZS_EMPTY || z->zs == NVME_ZS_IMPLICIT_OPEN ||
+                        z->zs == NVME_ZS_EXPLICIT_OPEN || z->zs == NVME_ZS_CLOSED;
+        int result;
+        if (z->zs == NVME_ZS_FULL && end <= z->zslba + z->zcap)
+            result = NVME_OK;
+        else if (!writable || z->wp <= lba) {
+            if (writable && z->wp == lba)
+                z->wp = end; /* replayed: the next one starts there */
+            continue;
+        } else
+            result = z->wp >= end ? NVME_OK : timed_out ? NVME_ERR_TIMEOUT : NVME_ERR_ABORTED;
+        const char *what = opc == NVME_CMD_WRITE          ? "write"
+                           : opc == NVME_CMD_WRITE_ZEROES ? "write zeroes"
+                                                          : "copy";
+        if (result == NVME_OK)
+            nvme_log(ctrl, NVME_LOG_WARN,
+                     "namespace %u: zoned %s of %llu block(s) at LBA %llu landed before the "
+                     "reset (write pointer %llu): done, not sent again",
+                     nsid, what, (unsigned long long)blocks, (unsigned long long)lba,
+                     (unsigned long long)z->wp);
+        else
+            nvme_log(ctrl, NVME_LOG_WARN,
+                     "namespace %u: zoned %s of %llu block(s) at LBA %llu partly landed before "
+                     "the reset (write pointer %llu): failed, not sent again",
+                     nsid, what, (unsigned long long)blocks, (unsigned long long)lba,
+                     (unsigned long long)z->wp);
+        held[n++] = (struct nvme_zoned_held){best, seq, result};
+    }
+    return n;
+}
+
+/* Held zoned writes in the slots of a live queue (nvme_replay_zoned). */
+static unsigned nvme_zoned_held_count(struct nvme_qpair *qp)
+{
+    unsigned n = 0;
+    nvme_lock(qp);
+    for (uint16_t i = 0; qp->live && i < qp->nslots; i++)
+        n += qp->slots[i].state == NVME_SLOT_REPLAY && (qp->slots[i].flags & NVME_SLOT_F_NO_RETRY);
+    nvme_unlock(qp);
+    return n;
+}
+
+static bool nvme_zoned_held_has(const struct nvme_zoned_held *held, unsigned n, uint16_t idx,
+                                uint32_t seq)
+{
+    for (unsigned k = 0; k < n; k++)
+        if (held[k].idx == idx && held[k].seq == seq)
+            return true;
+    return false;
+}
+
 /* Resubmits reclaimed I/O commands, each queue in its submission order
- * (NVMe orders nothing across queues, §4.1). */
+ * (NVMe orders nothing across queues, §4.1); held zoned writes that
+ * landed, or partly, complete after (nvme_replay_zoned). */
 static void nvme_replay(struct nvme_ctrl *ctrl)
 {
+    struct nvme_zone_now zones[NVME_ZONED_ZONES];
+    unsigned nz = 0;
     for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
         struct nvme_qpair *qp = &ctrl->ioq[q];
+        struct nvme_zoned_held some[NVME_ZONED_HELD_MIN], *held = some;
+        unsigned max = nvme_zoned_held_count(qp), nh = 0;
+        size_t bytes = (size_t)max * sizeof(*held);
+        if (max > NVME_ZONED_HELD_MIN &&
+            (held = ctrl->osal.mem_alloc(ctrl->osal.ctx, bytes)) == NULL) {
+            held = some;
+            max = NVME_ZONED_HELD_MIN;
+        }
+        bool ready = NVME_READ_ONCE(ctrl->ready);
+        if (max != 0)
+            nh = nvme_replay_zoned(ctrl, q, zones, &nz, held, max);
+        if (ready && !NVME_READ_ONCE(ctrl->ready)) {
+            if (held != some)
+                ctrl->osal.mem_free(ctrl->osal.ctx, held, bytes);
+            return; /* a report timed out and stopped it: the next restart replays */
+        }
         nvme_lock(qp);
         nvme_replay_above_mdts(ctrl, qp);
         /* Live: those in the slots the queue holds (the oldest); the rest
@@ -1801,7 +2036,9 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
             uint16_t best = NVME_NO_SLOT;
             for (uint16_t i = 0; i < end; i++)
                 if (qp->slots[i].state == NVME_SLOT_REPLAY &&
-                    (best == NVME_NO_SLOT || (int32_t)(qp->slots[i].seq - qp->slots[best].seq) < 0))
+                    (best == NVME_NO_SLOT ||
+                     (int32_t)(qp->slots[i].seq - qp->slots[best].seq) < 0) &&
+                    (nh == 0 || !nvme_zoned_held_has(held, nh, i, qp->slots[i].seq)))
                     best = i;
             if (best == NVME_NO_SLOT)
                 break;
@@ -1823,7 +2060,14 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
             nvme_qpair_unpark(qp);
         if (qp->live)
             nvme_qpair_ring_locked(qp);
+        for (unsigned k = 0; k < nh; k++) { /* (the callbacks unlock it meanwhile) */
+            const struct nvme_cmd_slot *s = &qp->slots[held[k].idx];
+            if (s->state == NVME_SLOT_REPLAY && s->seq == held[k].seq)
+                nvme_qpair_complete_slot(qp, held[k].idx, held[k].result);
+        }
         nvme_unlock(qp);
+        if (held != some)
+            ctrl->osal.mem_free(ctrl->osal.ctx, held, bytes);
     }
 }
 

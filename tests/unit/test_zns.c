@@ -493,6 +493,103 @@ static void a_zoned_write_that_landed_before_its_reset_is_not_a_zone_invalid_wri
     free(r);
 }
 
+/* Asynchronous zoned writes held by a reset (nvme_submit_rw: the caller
+ * pipelines writes into a zone): before the replay the core asks the
+ * zone's write pointer (Report Zones).  A write that landed (its
+ * completion lost) completes successfully and is not sent again (before:
+ * its replay was a Zone Invalid Write for data on the media); one the
+ * device had not run (write pointer at its start) is replayed and
+ * written; one whose zone's write pointer is inside it (part of it on the
+ * media) fails as a reset fails what it does not replay
+ * (NVME_ERR_TIMEOUT: it timed out), not with a Zone Invalid Write, and
+ * the write pointer stays where the device has it.  A zoned Copy (a
+ * blocking call) that landed is done too. */
+static void async_zoned_writes_held_by_a_reset_follow_the_write_pointer(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.opts.command_timeout_ms = 500;
+    f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE; /* the late ones stay for the reset */
+    fx_start_captured(&f);
+    uint8_t *b = abuf(16 * 4096);
+    uint8_t *r = abuf(16 * 4096);
+    fx_pattern(b, 16 * 4096, 5);
+    /* Landed and not run: A (4 blocks at the zone's start) runs but its
+     * completion is lost, B (the next 4) hangs in the device. */
+    const uint64_t z1 = ZS;
+    struct fx_rec ra = {0, 0}, rb = {0, 0};
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, z1, 4, b, 0, fx_rec_cb, &ra), 0);
+    (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, z1 + 4, 4, b + 4 * 4096, 0, fx_rec_cb, &rb),
+        0);
+    fx_poll_until(&f, 1, &ra, 10000000);
+    fx_poll_until(&f, 1, &rb, 10000000);
+    assert_true(nvme_ctrl_get_stats(f.ctrl)->resets > resets);
+    assert_int_equal(ra.calls, 1);
+    assert_int_equal(ra.result, 0);
+    assert_int_equal(rb.calls, 1);
+    assert_int_equal(rb.result, 0);
+    uint8_t st;
+    uint64_t wp;
+    assert_int_equal(nvme_sim_zone(f.sim, 1, z1, &st, &wp), 0);
+    assert_int_equal(wp, z1 + 8);
+    memset(r, 0, 16 * 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, z1, 8, r), 0);
+    assert_memory_equal(b, r, 8 * 4096);
+    assert_true(fx_log_has(&f, "zoned write of 4 block(s) at LBA 64 landed before the reset"));
+    /* Partly landed: C (8 blocks) hangs while 4 blocks at its start are
+     * written (the write pointer inside C when the reset asks). */
+    const uint64_t z2 = 2 * ZS;
+    struct fx_rec rc_ = {0, 0};
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, z2, 8, b, 0, fx_rec_cb, &rc_), 0);
+    assert_int_equal(nvme_write(f.ctrl, 1, z2, 4, b), 0);
+    fx_poll_until(&f, 1, &rc_, 10000000);
+    assert_int_equal(rc_.calls, 1);
+    assert_int_equal(rc_.result, NVME_ERR_TIMEOUT);
+    assert_int_equal(nvme_sim_zone(f.sim, 1, z2, &st, &wp), 0);
+    assert_int_equal(wp, z2 + 4);
+    assert_true(fx_log_has(&f, "zoned write of 8 block(s) at LBA 128 partly landed before the "
+                               "reset (write pointer 132)"));
+    /* More held than the core looks at without memory of its own (32):
+     * 40 one-block writes into zone 5, every completion lost. */
+    const uint64_t z5 = 5 * ZS;
+    struct fx_rec many[40];
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 40);
+    for (unsigned i = 0; i < 40; i++) {
+        many[i] = (struct fx_rec){0, 0};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, z5 + i, 1,
+                                        b + (size_t)(i % 16) * 4096, 0, fx_rec_cb, &many[i]),
+                         0);
+    }
+    fx_poll_until(&f, 1, &many[39], 10000000);
+    for (unsigned i = 0; i < 40; i++) {
+        assert_int_equal(many[i].calls, 1);
+        assert_int_equal(many[i].result, 0);
+    }
+    assert_int_equal(nvme_sim_zone(f.sim, 1, z5, &st, &wp), 0);
+    assert_int_equal(wp, z5 + 40);
+    /* A zoned Copy whose completion is lost: done once landed. */
+    const struct nvme_copy_src src = {z1, 8};
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_COPY, 0, 1);
+    resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    assert_int_equal(nvme_copy(f.ctrl, 1, 3 * ZS, &src, 1, 0), 0);
+    assert_true(nvme_ctrl_get_stats(f.ctrl)->resets > resets);
+    assert_int_equal(nvme_sim_zone(f.sim, 1, 3 * ZS, &st, &wp), 0);
+    assert_int_equal(wp, 3 * ZS + 8);
+    assert_int_equal(nvme_read(f.ctrl, 1, 3 * ZS, 8, r), 0);
+    assert_memory_equal(b, r, 8 * 4096);
+    assert_true(fx_log_has(&f, "zoned copy of 8 block(s) at LBA 192 landed before the reset"));
+    fx_stop(&f);
+    free(b);
+    free(r);
+}
+
 /* A Write, Write Zeroes or Copy to a zoned namespace that fails with a
  * media error is not sent again: the failure may have moved the write
  * pointer (QEMU 7.2 moves it over the whole command on a Write Fault), and
@@ -1463,6 +1560,7 @@ int main(void)
         cmocka_unit_test(a_zoned_write_whose_queue_a_reset_took_away_fails_aborted),
         cmocka_unit_test(a_zoned_write_zeroes_or_copy_whose_queue_a_reset_took_away_fails_aborted),
         cmocka_unit_test(a_zoned_write_that_landed_before_its_reset_is_not_a_zone_invalid_write),
+        cmocka_unit_test(async_zoned_writes_held_by_a_reset_follow_the_write_pointer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
