@@ -541,8 +541,6 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
         if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
             n = (uint32_t)nvme_zone_left(ns, lba + done);
         nvme_waiter_add(&w, 1); /* before submit: a completion may arrive inside it */
-        /* (a reset that replayed a zoned piece: nvme_zoned_write_landed) */
-        uint64_t replays = serial ? NVME_READ_ONCE64(ctrl->stats.replays) : 0u;
         uint8_t *p = buf + ((uintptr_t)done << c->lbads);
         bool one = (n << c->lbads) <=
                    ctrl->page_size - ((uint32_t)(uintptr_t)p & (ctrl->page_size - 1u));
@@ -553,11 +551,6 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
             if (serial) {
                 nvme_qpair_ring(ctrl, qp->qid);
                 rc = nvme_wait(qp, &w);
-                if (__builtin_expect(rc > 0, 0) &&
-                    nvme_zoned_write_landed(ctrl, ns, opc, rc, replays, lba + done - n, n)) {
-                    w.result = 0; /* (nothing else in flight: one piece at a time) */
-                    rc = NVME_OK;
-                }
             }
             continue;
         }

@@ -490,12 +490,7 @@ static int nvm_range_cmd(struct nvme_ctrl *ctrl, struct nvm_built *b, uint8_t op
         sqe.cdw12 |= cdw12;
         if (cdw12 & (NVME_RW_PRACT | NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_APP | NVME_RW_PRCHK_REF))
             nvme_pi_fields(ns, &sqe, 0);
-        uint64_t replays = NVME_READ_ONCE64(ctrl->stats.replays);
         rc = nvm_exec_built(ctrl, b, lba, count, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, false);
-        /* A zoned piece the reset replayed after it had landed. */
-        if (rc > 0 && ns->zone_size != 0 && opc == NVME_CMD_WRITE_ZEROES &&
-            nvme_zoned_write_landed(ctrl, ns, opc, rc, replays, lba, n))
-            rc = NVME_OK;
         if (rc != NVME_OK && n > nvm_size_limit_blocks(ctrl, ns, nvm_size_limit(ctrl, opc))) {
             rc = NVME_OK; /* cut again, within the limit now */
             continue;
@@ -833,39 +828,6 @@ uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba)
         return z - (lba & (z - 1u));
     (void)nvme_u64_divmod(lba, z, &r);
     return z - r;
-}
-
-/* A zoned Write or Write Zeroes piece answered Zone Invalid Write
- * (rc) after a reset replayed it (replays: the count before it went): the
- * controller may have run it before the reset (QEMU 7.2 completes what
- * its block layer held when CC.EN goes to 0: a throttled write lands), so
- * the replay found the write pointer past it (Zone Invalid Write: not at
- * the write pointer, ZNS Command Set).  The zone's write pointer at the
- * piece's end (or the zone full at its capacity, the piece its last
- * blocks) says the piece landed: one writer a zone and one piece at a
- * time (nvme_rw_pass, nvm_range_cmd), nothing else put the write pointer
- * there.  Linux's zone write plugging asks Report Zones after a zoned
- * write error too (disk_zone_wplug_handle_error). */
-bool nvme_zoned_write_landed(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8_t opc,
-                             int rc, uint64_t replays, uint64_t lba, uint32_t n)
-{
-    if (rc <= 0 || NVME_SF_SCT((uint16_t)rc) != NVME_SCT_COMMAND_SPECIFIC ||
-        NVME_SF_SC((uint16_t)rc) != NVME_SC_ZONE_INVALID_WRITE ||
-        NVME_READ_ONCE64(ctrl->stats.replays) == replays)
-        return false;
-    struct nvme_zone_desc z;
-    unsigned got = 0;
-    if (nvme_zns_report(ctrl, ns->nsid, lba, &z, 1, &got) != NVME_OK || got != 1 || lba < z.zslba)
-        return false;
-    uint64_t end = lba + n;
-    bool landed = (uint8_t)(z.zs >> 4) == NVME_ZS_FULL ? end == z.zslba + z.zcap : z.wp == end;
-    if (landed)
-        nvme_log(ctrl, NVME_LOG_WARN,
-                 "namespace %u: zoned %s of %u block(s) at LBA %llu landed before the reset "
-                 "(its replay: Zone Invalid Write)",
-                 ns->nsid, opc == NVME_CMD_WRITE ? "write" : "write zeroes", n,
-                 (unsigned long long)lba);
-    return landed;
 }
 
 /* The protection a call's commands were built for: PI type and size. */

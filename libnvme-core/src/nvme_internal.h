@@ -953,11 +953,6 @@ void nvme_ns_plain_pi(const struct nvme_ns_info *ns, struct nvme_sqe *sqe);
 /* Blocks from `lba` to the end of its zone (zoned namespace `ns`): the
  * blocking calls cut transfers there. */
 uint64_t nvme_zone_left(const struct nvme_ns_info *ns, uint64_t lba);
-/* nvm_cmds.c: a zoned Write or Write Zeroes of n blocks at lba that failed rc
- * after a reset replayed it (stats.replays moved from `replays`) had
- * landed before that reset (Report Zones); logged. */
-bool nvme_zoned_write_landed(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, uint8_t opc,
-                             int rc, uint64_t replays, uint64_t lba, uint32_t n);
 /* ns.c: ZNS details of a zoned namespace (CNS 05h CSI 02h); 1 when the
  * controller refused them without DNR (the scan keeps a namespace in use
  * as it was). */
