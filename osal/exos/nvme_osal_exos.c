@@ -212,8 +212,11 @@ static PHYSICAL bar_base(struct nvme_exos_osal *o, unsigned bir)
     raw = PCI_Read32(o->bus, o->dev, o->func, (U16)(PCI_CFG_BAR0 + 4 * bir));
     if (PCI_BAR_IS_IO(raw))
         return 0;
-    if (((raw >> 1) & 0x3u) == 0x2u && bir < 5)
+    if (((raw >> 1) & 0x3u) == 0x2u) {
+        if (bir == 5)
+            return 0; /* 64-bit, in the last register: no register for its upper half */
         high = PCI_Read32(o->bus, o->dev, o->func, (U16)(PCI_CFG_BAR0 + 4 * (bir + 1)));
+    }
 #ifdef __EXOS_32__
     if (high != 0)
         return 0;
@@ -221,6 +224,20 @@ static PHYSICAL bar_base(struct nvme_exos_osal *o, unsigned bir)
 #else
     return ((PHYSICAL)high << 32) | (PHYSICAL)(raw & PCI_BAR_MEM_MASK);
 #endif
+}
+
+/* Whether register `bir` starts a BAR: not the upper half of a 64-bit
+ * memory BAR before it, which takes two registers (PCI 3.0 §6.2.5.1).
+ * A BIR naming an upper half would have its dword read as a BAR (a base
+ * of a few bytes) and sized, moving the live BAR below it. */
+static bool bar_starts_at(struct nvme_exos_osal *o, unsigned bir)
+{
+    unsigned i = 0;
+    while (i < bir) {
+        U32 raw = PCI_Read32(o->bus, o->dev, o->func, (U16)(PCI_CFG_BAR0 + 4 * i));
+        i += !PCI_BAR_IS_IO(raw) && ((raw >> 1) & 0x3u) == 0x2u ? 2u : 1u;
+    }
+    return i == bir;
 }
 
 /* Find and map the MSI-X table; false when it cannot be used. */
@@ -238,7 +255,7 @@ static bool msix_map_table(struct nvme_exos_osal *o, unsigned entries)
      * past the end would have the vectors written over other memory.
      * BAR0 is mapped whole (nvme_exos_pci.c); sizing another BAR here is
      * safe, nothing uses it yet.  BIR 6 and 7 are reserved. */
-    if (bir > 5)
+    if (bir > 5 || !bar_starts_at(o, bir))
         return false;
     bar_size = bir == 0 ? o->mmio_size : (UINT)PCI_GetBARSize(o->bus, o->dev, o->func, (U8)bir);
     if (span > bar_size || offset > bar_size - span)

@@ -421,6 +421,39 @@ static void test_irq_msix_table_in_another_bar_is_mapped(void **state)
     assert_int_equal(mock_exos.iounmaps, 1);
 }
 
+/* Device input: a BIR naming a register that is no BAR of its own, the
+ * upper half of 64-bit BAR0 (whose dword 0x10 reads as a memory BAR at
+ * 10h), or a 64-bit BAR in the last register, BAR5, with no upper half
+ * (PCI 3.0 §6.2.5.1).  MSI-X is refused, nothing mapped or written: the
+ * core polls (before: physical page 0 mapped and the vectors written at
+ * 10h, into the real-mode interrupt table). */
+static void test_irq_msix_table_in_no_bar_of_its_own_polls(void **state)
+{
+    static uint8_t elsewhere[0x2000] __attribute__((aligned(4096)));
+    static const unsigned bir[] = {1, 5};
+    (void)state;
+    for (unsigned k = 0; k < sizeof(bir) / sizeof(bir[0]); k++) {
+        U32 bar0 = 0xFE000004u; /* 64-bit memory BAR: BAR1 is its upper half */
+        U32 bar1 = 0x00000010u;
+        U32 bar5 = 0xFE200004u; /* 64-bit memory BAR in the last register */
+        bool intx = true;
+        setup(NULL);
+        memset(elsewhere, 0, sizeof(elsewhere));
+        memcpy(&mock_exos.cfg[PCI_CFG_BAR0], &bar0, 4);
+        memcpy(&mock_exos.cfg[PCI_CFG_BAR0 + 4], &bar1, 4);
+        memcpy(&mock_exos.cfg[PCI_CFG_BAR0 + 20], &bar5, 4);
+        mock_exos.ioremap_base = (LINEAR)elsewhere;
+        give_msix_at(8, 0x0u | bir[k]);
+        assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 0);
+        assert_int_equal(mock_exos.ioremaps, 0);
+        assert_int_equal(mock_exos.reg_count, 0);
+        assert_int_equal(msix_ctrl() & 0xC000, 0);
+        for (unsigned i = 0; i < sizeof(elsewhere); i++)
+            assert_int_equal(elsewhere[i], 0);
+        nvme_exos_irq_teardown(&o);
+    }
+}
+
 static void test_irq_grants_what_registered(void **state)
 {
     bool intx;
@@ -624,6 +657,7 @@ int main(void)
         cmocka_unit_test_setup(test_irq_programs_msix_table, setup),
         cmocka_unit_test_setup(test_irq_msix_table_outside_its_bar_polls, setup),
         cmocka_unit_test_setup(test_irq_msix_table_in_another_bar_is_mapped, setup),
+        cmocka_unit_test_setup(test_irq_msix_table_in_no_bar_of_its_own_polls, setup),
         cmocka_unit_test_setup(test_irq_grants_what_registered, setup),
         cmocka_unit_test_setup(test_irq_capped_by_table_size, setup),
         cmocka_unit_test_setup(test_irq_slots_leave_exos_its_share, setup),
