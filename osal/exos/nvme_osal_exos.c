@@ -12,7 +12,9 @@
 #define MSIX_CTRL_ENABLE 0x8000u
 #define MSIX_CTRL_FMASK 0x4000u
 #define MSIX_CTRL_SIZE_MASK 0x07FFu
-#define MSIX_TABLE 0x04 /* Table Offset / BIR, 32 bits */
+#define MSIX_TABLE 0x04   /* Table Offset / BIR, 32 bits */
+#define MSIX_CAP_SIZE 12u /* ID .. PBA Offset/BIR */
+#define PCI_CFG_SIZE 256u /* EXOS: CF8h/CFCh access only, no extended space */
 #define MSIX_ENTRY_SIZE 16u
 #define MSIX_ENTRY_ADDR_LO 0x0
 #define MSIX_ENTRY_ADDR_HI 0x4
@@ -311,6 +313,18 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
     o->msix_cap = PCI_FindCapability(o->bus, o->dev, o->func, PCI_CAP_ID_MSIX);
     if (o->msix_cap == 0) {
         KernelLogText(LOG_VERBOSE, TEXT("[nvme_exos_irq_setup] No MSI-X capability, core polls"));
+        return 0;
+    }
+    /* Device input: the capability's 12 bytes (PCI 3.0 §6.8.2) must lie in
+     * config space, which a pointer past F4h breaks.  At FCh its Table
+     * Offset/BIR is at 100h, where EXOS's PCI_Read32 (offset & FCh) reads
+     * the Vendor and Device IDs instead: a table where they point. */
+    if ((unsigned)o->msix_cap > PCI_CFG_SIZE - MSIX_CAP_SIZE) {
+        KernelLogText(LOG_WARNING,
+                      TEXT("[nvme_exos_irq_setup] MSI-X capability at %x runs past config "
+                           "space, core polls"),
+                      (UINT)o->msix_cap);
+        o->msix_cap = 0;
         return 0;
     }
     ctrl = msix_read_ctrl(o);

@@ -454,6 +454,32 @@ static void test_irq_msix_table_in_no_bar_of_its_own_polls(void **state)
     }
 }
 
+/* Device input: an MSI-X capability at FCh (PCI_FindCapability takes any
+ * pointer from 40h), whose Table Offset/BIR would be at 100h, past config
+ * space: EXOS reads offset 0 there, the Vendor and Device IDs (here
+ * 3000h, BIR 0).  MSI-X is refused, nothing written: the core polls
+ * (before: two vectors written at BAR0 + 3000h, the device's registers). */
+static void test_irq_msix_capability_past_config_space_polls(void **state)
+{
+    U16 mc = 7; /* 8 entries */
+    U32 ids = 0x00003000u;
+    bool intx = true;
+    (void)state;
+    memcpy(&mock_exos.cfg[0], &ids, 4);
+    mock_exos.msix_cap = 0xFC;
+    mock_exos.cfg[0xFC] = PCI_CAP_ID_MSIX;
+    memcpy(&mock_exos.cfg[0xFE], &mc, 2);
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 0);
+    assert_false(intx);
+    assert_int_equal(mock_exos.reg_count, 0);
+    assert_null(o.msix_table);
+    memcpy(&mc, &mock_exos.cfg[0xFE], 2);
+    assert_int_equal(mc & 0xC000, 0); /* MSI-X left off */
+    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+        assert_int_equal(regs[i], 0);
+    ops.irq_teardown(ops.ctx);
+}
+
 static void test_irq_grants_what_registered(void **state)
 {
     bool intx;
@@ -658,6 +684,7 @@ int main(void)
         cmocka_unit_test_setup(test_irq_msix_table_outside_its_bar_polls, setup),
         cmocka_unit_test_setup(test_irq_msix_table_in_another_bar_is_mapped, setup),
         cmocka_unit_test_setup(test_irq_msix_table_in_no_bar_of_its_own_polls, setup),
+        cmocka_unit_test_setup(test_irq_msix_capability_past_config_space_polls, setup),
         cmocka_unit_test_setup(test_irq_grants_what_registered, setup),
         cmocka_unit_test_setup(test_irq_capped_by_table_size, setup),
         cmocka_unit_test_setup(test_irq_slots_leave_exos_its_share, setup),
