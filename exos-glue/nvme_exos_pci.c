@@ -951,9 +951,16 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
                       (LPVOID)bar, (UINT)bar_size);
         goto fail_free;
     }
+    /* INTx off (Interrupt Disable, PCI 3.0 §6.2.2): the OSAL takes MSI-X
+     * or polls, never the pin.  Left on, a polled controller asserts it
+     * for every admin completion (the admin CQ is on vector 0 with no IEN
+     * bit, NVMe 1.4 §3.1.10) until reaped, up to a service period for an
+     * event's, on a line EXOS may share with a device whose handler it
+     * turns off after 64 stray signals (DeviceInterrupt.c,
+     * DeviceInterruptHandler). */
     cmd = PCI_Read16(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, PCI_CFG_COMMAND);
     PCI_Write16(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, PCI_CFG_COMMAND,
-                (U16)(cmd | PCI_CMD_MEM | PCI_CMD_BUSMASTER));
+                (U16)(cmd | PCI_CMD_MEM | PCI_CMD_BUSMASTER | PCI_CMD_INT_DISABLE));
     PCI_EnableBusMaster(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, TRUE);
 
     nvme_exos_osal_setup(&d->Osal, &d->OsalOps, (volatile void *)mmio, bar_size, d->Pci.Info.Bus,

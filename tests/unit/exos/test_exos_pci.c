@@ -876,6 +876,22 @@ static void test_no_deferred_work_slot_writes_through(void **state)
     assert_non_null(strstr(mock_exos.warnings, "no deferred-work slot for the durability window"));
 }
 
+/* Attach turns the controller's INTx off (Command register bit 10): the
+ * OSAL gives the core MSI-X vectors or none, never the pin, and a polled
+ * controller would assert it at each admin completion, on a line EXOS may
+ * share with a device it then stops hearing.  Memory space and bus
+ * mastering on, the other bits as found.  Before: INTx left on. */
+static void test_attach_turns_the_unused_intx_pin_off(void **state)
+{
+    U16 cmd = 0x0100; /* SERR# enable, set by the firmware */
+    (void)state;
+    (void)fake_ctrl(0, "S0");
+    memcpy(&mock_exos.cfg[PCI_CFG_COMMAND], &cmd, 2);
+    (void)attach_next(true);
+    memcpy(&cmd, &mock_exos.cfg[PCI_CFG_COMMAND], 2);
+    assert_int_equal(cmd, 0x0100 | PCI_CMD_INT_DISABLE | PCI_CMD_MEM | PCI_CMD_BUSMASTER);
+}
+
 /* A namespace that grows: Linux keeps its disk and changes its capacity
  * (set_capacity_and_notify); a mounted file system stays.  The disk stays
  * listed and in service with the new sector count, takes requests up to
@@ -1621,6 +1637,7 @@ int main(int argc, char **argv)
         T(test_a_retired_disk_before_a_mounted_nvme_disk_stays_listed),
         T(test_a_cache_a_reset_brings_gets_flushes),
         T(test_no_deferred_work_slot_writes_through),
+        T(test_attach_turns_the_unused_intx_pin_off),
         T(test_a_failed_identify_at_the_first_publish_waits_for_the_subsystem),
         T(test_a_cache_an_activation_brings_gets_flushes),
         T(test_a_namespace_that_grows_keeps_its_disk),
