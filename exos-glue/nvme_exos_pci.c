@@ -102,6 +102,8 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
 {
     LPNVME_CORE_DEVICE d = (LPNVME_CORE_DEVICE)arg;
     U32 level = nvme_exos_event_log_type(ev, detail);
+    if (level == LOG_VERBOSE) /* after boot: COM2 only (nvme_exos_info_log_type) */
+        level = nvme_exos_info_log_type();
     /* A path that fails: its shared namespaces fail over to another
      * controller at the next poll (fail_over). */
     if (ev == NVME_EVENT_GONE || ev == NVME_EVENT_DEAD)
@@ -554,7 +556,7 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
             if (other == NULL && !known) /* not now: a later publish decides */
                 other = maybe_second_path_of(d, ns->nsid);
             if (other != NULL) {
-                KernelLogText(LOG_VERBOSE,
+                KernelLogText(nvme_exos_info_log_type(),
                               TEXT("[NVMeCoreAttach] nvme%un%u: another path to nvme%un%u "
                                    "(subsystem %s), not published"),
                               (UINT)d->Index, (UINT)ns->nsid, (UINT)other->dev->Index,
@@ -591,10 +593,11 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         entry.disk = disk;
         entry.mount = (access & DISK_ACCESS_DISABLE) == 0 && FileSystemReady();
         Published[PublishedCount++] = entry;
-        KernelLogText(
-            LOG_VERBOSE, TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
-            (UINT)d->Index, (UINT)ns->nsid, (UINT)ns->nsze, (UINT)ns->lba_size,
-            ns->csi == NVME_CSI_ZNS ? TEXT(", zoned: read only") : TEXT(""), (LPVOID)disk);
+        KernelLogText(nvme_exos_info_log_type(),
+                      TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
+                      (UINT)d->Index, (UINT)ns->nsid, (UINT)ns->nsze, (UINT)ns->lba_size,
+                      ns->csi == NVME_CSI_ZNS ? TEXT(", zoned: read only") : TEXT(""),
+                      (LPVOID)disk);
     }
     if (id != NULL)
         KernelHeapFree(id);

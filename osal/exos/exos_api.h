@@ -509,6 +509,7 @@ LPLIST GetUnusedFileSystemList(void);
 LPSTORAGE_UNIT FileSystemGetStorageUnit(LPFILESYSTEM FileSystem);
 /* console/Console.h */
 void ConsolePrint(LPCSTR Format, ...);
+BOOL ConsoleGetPagingActive(void);
 
 /* Constants the shim depends on: checked against EXOS's values in a
  * native build (and trivially true in the mirror). */

@@ -306,13 +306,14 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
     if (!o->allow_irq || want == 0)
         return 0;
     if (DeferredWorkIsPollingMode()) {
-        KernelLogText(LOG_VERBOSE,
+        KernelLogText(nvme_exos_info_log_type(),
                       TEXT("[nvme_exos_irq_setup] EXOS runs in polling mode, core polls"));
         return 0;
     }
     o->msix_cap = PCI_FindCapability(o->bus, o->dev, o->func, PCI_CAP_ID_MSIX);
     if (o->msix_cap == 0) {
-        KernelLogText(LOG_VERBOSE, TEXT("[nvme_exos_irq_setup] No MSI-X capability, core polls"));
+        KernelLogText(nvme_exos_info_log_type(),
+                      TEXT("[nvme_exos_irq_setup] No MSI-X capability, core polls"));
         return 0;
     }
     /* Device input: the capability's 12 bytes (PCI 3.0 §6.8.2) must lie in
@@ -337,7 +338,7 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
     if (n > NVME_EXOS_IRQ_SLOTS - irq_slots_held)
         n = NVME_EXOS_IRQ_SLOTS - irq_slots_held;
     if (n == 0) {
-        KernelLogText(LOG_VERBOSE,
+        KernelLogText(nvme_exos_info_log_type(),
                       TEXT("[nvme_exos_irq_setup] Interrupt slots of nvme-core used up (%u), "
                            "core polls"),
                       (UINT)NVME_EXOS_IRQ_SLOTS);
@@ -392,9 +393,10 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
     PCI_Write16(o->bus, o->dev, o->func, PCI_CFG_COMMAND,
                 (U16)(PCI_Read16(o->bus, o->dev, o->func, PCI_CFG_COMMAND) | PCI_CMD_INT_DISABLE));
     msix_write_ctrl(o, (U16)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FMASK));
-    KernelLogText(
-        LOG_VERBOSE, TEXT("[nvme_exos_irq_setup] MSI-X: %u vector(s), first slot %u vector %u"),
-        (UINT)o->vectors, (UINT)o->vec[0].slot, (UINT)GetDeviceInterruptVector(o->vec[0].slot));
+    KernelLogText(nvme_exos_info_log_type(),
+                  TEXT("[nvme_exos_irq_setup] MSI-X: %u vector(s), first slot %u vector %u"),
+                  (UINT)o->vectors, (UINT)o->vec[0].slot,
+                  (UINT)GetDeviceInterruptVector(o->vec[0].slot));
     return (int)o->vectors;
 }
 
@@ -502,7 +504,7 @@ void nvme_exos_log(void *ctx, enum nvme_log_level level, const char *line)
         type = LOG_WARNING;
         break;
     case NVME_LOG_INFO:
-        type = LOG_VERBOSE;
+        type = nvme_exos_info_log_type();
         break;
     default: /* NVME_LOG_TRACE */
         type = LOG_DEBUG;

@@ -101,6 +101,20 @@ void nvme_exos_dma_resume(void *ctx);
 void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volatile void *mmio,
                           UINT mmio_size, U8 bus, U8 dev, U8 func, LPDEVICE device);
 
+/* The EXOS log type of an informational line: LOG_VERBOSE (console and
+ * COM2) at boot, LOG_DEBUG (COM2 only) once the console pages
+ * (ConsoleGetPagingActive).  KernelLogText prints a LOG_VERBOSE line on
+ * the console with the scheduler frozen (Log.c); a line that meets the
+ * pager there sleeps in ConsolePagerWaitLockedRegion, and a frozen
+ * Scheduler() wakes no sleeper (Schedule.c): EXOS stops for good, with
+ * interrupts let in (IdleCPU: sti; hlt) under whatever lock the caller
+ * held.  After boot that is a screenful of lines since the last shell
+ * command (ConsoleResetPaging). */
+static inline U32 nvme_exos_info_log_type(void)
+{
+    return ConsoleGetPagingActive() ? LOG_DEBUG : LOG_VERBOSE;
+}
+
 /* Tells the OSAL the controller exists (after nvme_ctrl_init). */
 void nvme_exos_osal_bind(struct nvme_exos_osal *o, struct nvme_ctrl *ctrl);
 

@@ -312,6 +312,8 @@ void ExosTestLogText(U32 Type, const char *Classes, LPCSTR Format, ...)
                  mock_exos.last_log);
 }
 
+BOOL ConsoleGetPagingActive(void) { return mock_exos.paging_active; }
+
 /* ConsolePrint formats with the same function as KernelLogText. */
 void ExosTestConsolePrint(const char *Classes, LPCSTR Format, ...)
 {

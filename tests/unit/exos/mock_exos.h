@@ -59,6 +59,7 @@ struct mock_exos {
     char console[8192];
     unsigned console_prints_locked; /* ConsolePrint with a mutex held */
     size_t console_bytes;           /* every ConsolePrint's, also past console[] */
+    BOOL paging_active;             /* ConsoleGetPagingActive: the console pages (after boot) */
     /* disks */
     LPVOID disks[MOCK_MAX_DISKS];
     unsigned disk_count;

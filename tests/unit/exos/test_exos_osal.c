@@ -661,6 +661,29 @@ static void test_log_follows_exos_conventions(void **state)
     assert_int_equal(mock_exos.last_log_type, LOG_DEBUG);
 }
 
+/* After boot (EXOS's console pages) an informational line goes to COM2
+ * only, LOG_DEBUG: KernelLogText prints a LOG_VERBOSE line on the console
+ * with the scheduler frozen, and a line that meets the pager there sleeps
+ * for good (Schedule.c wakes no sleeper while frozen).  At boot it stays
+ * LOG_VERBOSE.  Before: LOG_VERBOSE always (the core's and irq_setup's,
+ * which a reset runs after boot). */
+static void test_info_lines_stay_off_a_paging_console(void **state)
+{
+    bool intx;
+    (void)state;
+    ops.log(ops.ctx, NVME_LOG_INFO, "controller reset");
+    assert_int_equal(mock_exos.last_log_type, LOG_VERBOSE);
+    mock_exos.paging_active = TRUE;
+    ops.log(ops.ctx, NVME_LOG_INFO, "controller reset");
+    assert_int_equal(mock_exos.last_log_type, LOG_DEBUG);
+    assert_string_equal(mock_exos.last_log, "[NVMeCore] controller reset");
+    assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 0); /* no MSI-X: a line says so */
+    assert_non_null(strstr(mock_exos.last_log, "No MSI-X capability"));
+    assert_int_equal(mock_exos.last_log_type, LOG_DEBUG);
+    ops.log(ops.ctx, NVME_LOG_WARN, "late");
+    assert_int_equal(mock_exos.last_log_type, LOG_WARNING); /* not console: unchanged */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +718,7 @@ int main(void)
         cmocka_unit_test_setup(test_sleep_with_interrupts_off_reaps_vectors, setup),
         cmocka_unit_test_setup(test_lock_excludes_interrupts, setup),
         cmocka_unit_test_setup(test_log_follows_exos_conventions, setup),
+        cmocka_unit_test_setup(test_info_lines_stay_off_a_paging_console, setup),
     };
     return cmocka_run_group_tests_name("exos_osal", tests, NULL, NULL);
 }

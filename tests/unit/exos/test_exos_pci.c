@@ -892,6 +892,23 @@ static void test_attach_turns_the_unused_intx_pin_off(void **state)
     assert_int_equal(cmd, 0x0100 | PCI_CMD_INT_DISABLE | PCI_CMD_MEM | PCI_CMD_BUSMASTER);
 }
 
+/* A reset's "ok" line after boot goes to COM2 only (LOG_DEBUG): on the
+ * console EXOS prints it with the scheduler frozen, where a full screen's
+ * pager sleeps for good (nvme_exos_info_log_type).  At boot, LOG_VERBOSE.
+ * Before: LOG_VERBOSE always. */
+static void test_a_reset_line_after_boot_stays_off_the_console(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    (void)attach_next(true);
+    c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
+    assert_int_equal(mock_exos.last_log_type, LOG_VERBOSE);
+    mock_exos.paging_active = TRUE;
+    c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
+    assert_non_null(strstr(mock_exos.last_log, "reset: ok"));
+    assert_int_equal(mock_exos.last_log_type, LOG_DEBUG);
+}
+
 /* A namespace that grows: Linux keeps its disk and changes its capacity
  * (set_capacity_and_notify); a mounted file system stays.  The disk stays
  * listed and in service with the new sector count, takes requests up to
@@ -1638,6 +1655,7 @@ int main(int argc, char **argv)
         T(test_a_cache_a_reset_brings_gets_flushes),
         T(test_no_deferred_work_slot_writes_through),
         T(test_attach_turns_the_unused_intx_pin_off),
+        T(test_a_reset_line_after_boot_stays_off_the_console),
         T(test_a_failed_identify_at_the_first_publish_waits_for_the_subsystem),
         T(test_a_cache_an_activation_brings_gets_flushes),
         T(test_a_namespace_that_grows_keeps_its_disk),
