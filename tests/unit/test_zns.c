@@ -590,6 +590,44 @@ static void async_zoned_writes_held_by_a_reset_follow_the_write_pointer(void **s
     free(r);
 }
 
+/* The Report Zones the replay asks is itself lost: that restart attempt
+ * fails, the held write stays held, and the next attempt's report
+ * decides it; the caller hears once, bounded (a landed write: done). */
+static void a_lost_report_zones_during_the_replay_is_asked_again_by_the_next_attempt(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.opts.command_timeout_ms = 500;
+    f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
+    fx_start_captured(&f);
+    uint8_t *b = abuf(4 * 4096);
+    uint8_t *r = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 9);
+    struct fx_rec ra = {0, 0};
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_ZONE_MGMT_RECV, 0, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, ZS, 4, b, 0, fx_rec_cb, &ra), 0);
+    fx_poll_until(&f, 1, &ra, 10000000);
+    assert_int_equal(ra.calls, 1);
+    assert_int_equal(ra.result, 0);
+    /* The lost report ended the restart's first attempt; the second one
+     * asked again and found the write landed. */
+    assert_true(nvme_ctrl_get_stats(f.ctrl)->resets > resets);
+    assert_true(fx_log_has(&f, "restart after reset failed: timeout"));
+    assert_true(fx_log_has(&f, "zoned write of 4 block(s) at LBA 64 landed before the reset"));
+    uint8_t st;
+    uint64_t wp;
+    assert_int_equal(nvme_sim_zone(f.sim, 1, ZS, &st, &wp), 0);
+    assert_int_equal(wp, ZS + 4);
+    assert_int_equal(nvme_read(f.ctrl, 1, ZS, 4, r), 0);
+    assert_memory_equal(b, r, 4 * 4096);
+    fx_stop(&f);
+    free(b);
+    free(r);
+}
+
 /* A Write, Write Zeroes or Copy to a zoned namespace that fails with a
  * media error is not sent again: the failure may have moved the write
  * pointer (QEMU 7.2 moves it over the whole command on a Write Fault), and
@@ -1561,6 +1599,7 @@ int main(void)
         cmocka_unit_test(a_zoned_write_zeroes_or_copy_whose_queue_a_reset_took_away_fails_aborted),
         cmocka_unit_test(a_zoned_write_that_landed_before_its_reset_is_not_a_zone_invalid_write),
         cmocka_unit_test(async_zoned_writes_held_by_a_reset_follow_the_write_pointer),
+        cmocka_unit_test(a_lost_report_zones_during_the_replay_is_asked_again_by_the_next_attempt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
