@@ -906,13 +906,19 @@ static uint32_t nvm_piece_max(const struct nvme_ctrl *ctrl, uint32_t dblk)
  * or read as zeros (QEMU's PI formats go another way; the cut costs
  * them a command at most).  So a piece moves less than 512 bytes of
  * metadata, or a multiple of 512. */
-static uint32_t nvm_md_piece(const struct nvme_ctrl *ctrl, uint32_t n, uint32_t ms)
+static uint32_t nvm_md_piece(const struct nvme_ctrl *ctrl, uint32_t n, uint32_t ms, uint32_t dblk)
 {
     if (ms == 0 || !(ctrl->quirks & NVME_QUIRK_MD_SECTORS))
         return n;
-    while (n > 1u && (uint64_t)n * ms > 512u && (((uint64_t)n * ms) & 511u) != 0)
-        n--;
-    return n;
+    uint32_t m = n;
+    while (m > 1u && (uint64_t)m * ms > 512u && (((uint64_t)m * ms) & 511u) != 0)
+        m--;
+    /* Cut: the rest starts a piece whose PRP1 must stay dword aligned
+     * (§4.3, nvm_piece_max), which an extended block (ms 6: 518 bytes)
+     * need not keep; below 512 bytes of metadata it stays below. */
+    while (m < n && m > 1u && ((m * dblk) & 3u) != 0)
+        m--;
+    return m;
 }
 
 /* Read, Write or Compare of count blocks, cut at MDTS; separate metadata
@@ -980,7 +986,7 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
          * aligned (checked above). */
         if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
             n = (uint32_t)nvme_zone_left(ns, lba + done);
-        n = nvm_md_piece(ctrl, n, mblk != 0 ? mblk : dblk - ns->lba_size); /* or interleaved */
+        n = nvm_md_piece(ctrl, n, mblk != 0 ? mblk : dblk - ns->lba_size, dblk); /* or extended */
         struct nvme_sqe sqe;
         nvm_sqe_range(&sqe, opc, ns->nsid, lba + done, n);
         sqe.cdw12 |= nvm_cdw12_flags(flags);

@@ -110,6 +110,32 @@ static void md_sectors_cuts_metadata_to_whole_sectors(void **state)
     free(xr);
 }
 
+/* NVME_QUIRK_MD_SECTORS with an extended format whose block is not a
+ * dword multiple (ms 6: 518 bytes): the cut to whole metadata sectors
+ * keeps each piece a dword multiple, so the next piece's PRP1 stays
+ * dword aligned (§4.3) and the call is not refused halfway. */
+static void md_sectors_cut_keeps_the_next_piece_dword_aligned(void **state)
+{
+    (void)state;
+    const uint32_t n = 200, xb = 512 + 6;
+    uint8_t *x = abuf(n * xb), *xr = abuf(n * xb);
+    fx_pattern(x, n * xb, 44);
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 6;
+    f.ns[0].extended = true;
+    f.opts.pci_vendor = 0x1b36;
+    f.opts.pci_device = 0x0010;
+    fx_start(&f);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->quirks & NVME_QUIRK_MD_SECTORS);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 3, n, x, NULL, 0), 0);
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 3, n, xr, NULL, 0), 0);
+    assert_memory_equal(xr, x, n * xb);
+    fx_stop(&f);
+    free(x);
+    free(xr);
+}
+
 static void delay_before_ready_waits_after_disable(void **state)
 {
     (void)state;
@@ -577,6 +603,7 @@ int main(void)
         cmocka_unit_test(table_matches_linux_for_the_listed_ids),
         cmocka_unit_test(delay_before_ready_waits_after_disable),
         cmocka_unit_test(md_sectors_cuts_metadata_to_whole_sectors),
+        cmocka_unit_test(md_sectors_cut_keeps_the_next_piece_dword_aligned),
         cmocka_unit_test(given_a_pm1725_reporting_mqes_0_its_io_queues_get_64_entries_as_in_linux),
         cmocka_unit_test(rtd3e_is_clamped_like_linux),
         cmocka_unit_test(apple_ans2_runs_with_128_byte_sqes_and_shared_tags),
