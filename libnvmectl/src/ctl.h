@@ -37,6 +37,8 @@ enum ctl_num {
     N_LBAF,
     N_SES,
     N_PI,
+    N_PIL, /* format --pil, --ms: 0 or 1, as nvme-cli's */
+    N_MSET,
     N_OWPASS,
     N_OVRPAT,
     N_SLOT,
@@ -100,8 +102,6 @@ enum ctl_flag {
     F_AUSE,
     F_NODAS,
     F_OIPBP,
-    F_PIL,
-    F_MSET,
     F_BPID,
     F_RAW, /* -b / --raw-binary */
     F_READ,

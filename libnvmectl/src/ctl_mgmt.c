@@ -26,16 +26,18 @@ int ctl_cmd_format(struct ctl *c)
         ctl_out(c->io, "%s: no active namespace %u\n", ctl_dev(c->io), nsid);
         return NVME_ERR_NOENT;
     }
-    if (c->o.num[N_LBAF] > 63 || c->o.num[N_SES] > 7 || c->o.num[N_PI] > 7)
-        return ctl_usage_err(c, "--lbaf is 0..63, --ses 0..7, --pi 0..7");
+    /* --pil and --ms take a value, as nvme-cli's (CDW10 PIL bit 8, MSET bit 4: §5.23) */
+    if (c->o.num[N_LBAF] > 63 || c->o.num[N_SES] > 7 || c->o.num[N_PI] > 7 || c->o.num[N_PIL] > 1 ||
+        c->o.num[N_MSET] > 1)
+        return ctl_usage_err(c, "--lbaf is 0..63, --ses 0..7, --pi 0..7, --pil and --ms 0 or 1");
     struct nvme_format_args a;
     nvme_memzero(&a, sizeof(a));
     a.nsid = nsid;
     a.lbaf = has(c, N_LBAF) ? (uint8_t)c->o.num[N_LBAF] : (ns != NULL ? ns->format : 0);
     a.ses = (uint8_t)c->o.num[N_SES];
     a.pi = (uint8_t)c->o.num[N_PI];
-    a.pil = flag(c, F_PIL);
-    a.mset = flag(c, F_MSET);
+    a.pil = c->o.num[N_PIL] != 0;
+    a.mset = c->o.num[N_MSET] != 0;
     char what[80];
     if (nsid == NVME_NSID_ALL)
         nvme_snprintf(what, sizeof(what), "erases every namespace of %s", ctl_dev(c->io));

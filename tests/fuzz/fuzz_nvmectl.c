@@ -65,7 +65,7 @@ static const struct {
     {"dsm", "-n -s -b --ad! --idr! --idw!"},
     {"copy", "-n -d -s -b -f! -l!"},
     {"write-zeroes", "-n -s -c --deac! --fua!"},
-    {"format", "-n --lbaf --ses --pi --pil! --ms! --force!"},
+    {"format", "-n --lbaf --ses --pi --pil --ms --force!"},
     {"device-self-test", "-n -s"},
     {"sanitize", "-a --ause! -p -i! -D! --ovrpat --force!"},
     {"fw-download", "-o -x -p -l -t"},

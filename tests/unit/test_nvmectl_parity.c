@@ -1377,6 +1377,34 @@ static void unsupported_commands_are_named(void **state)
 
 /* ---- management ------------------------------------------------------------------ */
 
+/* format's --pil and --ms take 0 or 1, as nvme-cli 2.4's (OPT_BYTE): "--ms 1"
+ * is extended metadata (CDW10 MSET bit 4), "--pil 1" PI in the first 8 bytes
+ * (bit 8), 0 turns them off; a bare --ms or a 2 is a usage error. */
+static void format_pil_and_ms_take_a_value(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = 4096;
+    f.ns[0].ms = 8; /* formats 512, 4096, 512+8, 4096+8 */
+    f.cfg.ns_count = 1;
+    fx_start(&f);
+    ok(&f, "format -n 1 --lbaf 2 --pi 1 --pil 1 --ms 1 --force");
+    ok(&f, "id-ns -n 1");
+    expect("flbas   : 0x12\n");
+    expect("dps     : 0x9\n");
+    ok(&f, "format -n 1 --lbaf 2 --pi 1 --pil 0 --ms 0 --force");
+    ok(&f, "id-ns -n 1");
+    expect("flbas   : 0x2\n");
+    expect("dps     : 0x1\n");
+    assert_int_not_equal(run(&f, "format -n 1 --lbaf 2 --ms 2 --force"), 0);
+    expect("--pil and --ms 0 or 1");
+    assert_int_not_equal(run(&f, "format -n 1 --lbaf 2 --force --ms"), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 2);
+    fx_stop(&f);
+}
+
 static void destructive_commands_need_force(void **state)
 {
     (void)state;
@@ -1787,6 +1815,7 @@ int main(void)
         cmocka_unit_test(namespace_management_commands),
         cmocka_unit_test(create_ns_takes_the_flbas_byte),
         cmocka_unit_test(create_ns_block_size_picks_the_format),
+        cmocka_unit_test(format_pil_and_ms_take_a_value),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
         cmocka_unit_test(smart_log_human_decodes_critical_warning),
