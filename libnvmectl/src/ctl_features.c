@@ -262,8 +262,9 @@ int ctl_cmd_get_feature(struct ctl *c)
         jw_end(&w);
         return NVME_OK;
     }
-    ctl_out(io, "get-feature:0x%02x (%s), %s value:0x%08x\n", fid, feat_name(fid), sel_titles[sel],
-            dw0);
+    /* nvme-cli's "%#0*x", width 10 or 8 as the value is 0: 0 prints as 00000000 */
+    ctl_out(io, "get-feature:0x%02x (%s), %s value:%s%08x\n", fid, feat_name(fid), sel_titles[sel],
+            dw0 != 0 ? "0x" : "", dw0);
     if (sel == 3) {
         ctl_out(io, "\tsaveable: %s, namespace specific: %s, changeable: %s\n",
                 (dw0 & NVME_FEAT_CAP_SAVEABLE) ? "yes" : "no",
@@ -325,8 +326,10 @@ int ctl_cmd_set_feature(struct ctl *c)
         jw_end(&w);
         return NVME_OK;
     }
-    ctl_out(io, "set-feature:0x%02x (%s), value:0x%08x, cdw12:0x%08x, save:%u\n", fid,
-            feat_name(fid), v, cdw12, save ? 1u : 0u);
+    /* nvme-cli's "value:%#0*x, cdw12:%#0*x, save:%#x": 0 without "0x" */
+    ctl_out(io, "set-feature:0x%02x (%s), value:%s%08x, cdw12:%s%08x, save:%s\n", fid,
+            feat_name(fid), v != 0 ? "0x" : "", v, cdw12 != 0 ? "0x" : "", cdw12,
+            save ? "0x1" : "0");
     if (dw0 != 0)
         ctl_out(io, "\tresult (Dword 0): 0x%08x\n", dw0);
     return NVME_OK;

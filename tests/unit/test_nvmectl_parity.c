@@ -605,9 +605,15 @@ static void get_and_set_features(void **state)
     assert_int_equal(jnum("feature_id"), 6);
     assert_int_equal(jnum("value"), nvme_sim_feature(f.sim, 6));
     assert_string_equal(jstr("sel"), "current");
+    /* nvme-cli 2.4 prints values with "%#0*x", width 10, or 8 for a 0 (no "0x"
+     * before 0), and save with "%#x". */
+    ok(&f, "set-feature -f 6 -v 1 --save");
+    expect("set-feature:0x06 (Volatile Write Cache), value:0x00000001, cdw12:00000000, save:0x1\n");
     ok(&f, "set-feature -f 6 -v 0");
-    expect("set-feature:0x06 (Volatile Write Cache), value:0x00000000");
+    expect("set-feature:0x06 (Volatile Write Cache), value:00000000, cdw12:00000000, save:0\n");
     assert_int_equal(nvme_sim_feature(f.sim, 6), 0);
+    ok(&f, "get-feature -f 6");
+    expect("get-feature:0x06 (Volatile Write Cache), Current value:00000000\n");
     ok(&f, "get-feature -f 6 -H");
     expect("Volatile Write Cache Enable (WCE): Disabled");
     ok(&f, "set-feature -f 6 -v 1 --save -o json");
