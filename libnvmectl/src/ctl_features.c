@@ -266,10 +266,13 @@ int ctl_cmd_get_feature(struct ctl *c)
     ctl_out(io, "get-feature:0x%02x (%s), %s value:%s%08x\n", fid, feat_name(fid), sel_titles[sel],
             dw0 != 0 ? "0x" : "", dw0);
     if (sel == 3) {
-        ctl_out(io, "\tsaveable: %s, namespace specific: %s, changeable: %s\n",
-                (dw0 & NVME_FEAT_CAP_SAVEABLE) ? "yes" : "no",
-                (dw0 & NVME_FEAT_CAP_NS_SPECIFIC) ? "yes" : "no",
-                (dw0 & NVME_FEAT_CAP_CHANGEABLE) ? "yes" : "no");
+        /* nvme-cli 2.4's nvme_show_select_result(): a line per capability set */
+        if (dw0 & NVME_FEAT_CAP_SAVEABLE)
+            ctl_out(io, "  Feature is saveable\n");
+        if (dw0 & NVME_FEAT_CAP_NS_SPECIFIC)
+            ctl_out(io, "  Feature is per-namespace\n");
+        if (dw0 & NVME_FEAT_CAP_CHANGEABLE)
+            ctl_out(io, "  Feature is changeable\n");
         return NVME_OK;
     }
     if (flag(c, F_HUMAN))

@@ -614,6 +614,10 @@ static void get_and_set_features(void **state)
     assert_int_equal(nvme_sim_feature(f.sim, 6), 0);
     ok(&f, "get-feature -f 6");
     expect("get-feature:0x06 (Volatile Write Cache), Current value:00000000\n");
+    /* -s supported: nvme-cli 2.4's nvme_show_select_result() lines */
+    ok(&f, "get-feature -f 5 -n 1 -s supported");
+    expect("Supported capabilities value:");
+    expect("value:0x00000005\n  Feature is saveable\n  Feature is changeable\n");
     ok(&f, "get-feature -f 6 -H");
     expect("Volatile Write Cache Enable (WCE): Disabled");
     ok(&f, "set-feature -f 6 -v 1 --save -o json");
@@ -623,7 +627,7 @@ static void get_and_set_features(void **state)
     assert_int_equal(jnum("value"), 1);
     ok(&f, "get-feature -f 6 -s supported");
     expect("Supported capabilities value");
-    expect("saveable: yes");
+    expect("  Feature is saveable\n");
     ok(&f, "get-feature -f 6 -s default -o json");
     assert_string_equal(jstr("sel"), "default");
     /* temperature threshold: a value, decoded */
