@@ -1945,7 +1945,12 @@ static unsigned nvme_replay_zoned(struct nvme_ctrl *ctrl, uint16_t q, struct nvm
                 z = &zones[k];
         if (z == NULL) {
             struct nvme_zone_desc d;
-            if (nvme_zone_report_now(ctrl, q, nsid, lba, &d) != NVME_OK || d.zslba > lba)
+            /* Device input: a descriptor whose zone does not hold the
+             * command's first block within its capacity (Report Zones, ZNS
+             * 1.1 §3.4.2) says nothing of it: replayed as before, never
+             * taken for landed. */
+            if (nvme_zone_report_now(ctrl, q, nsid, lba, &d) != NVME_OK || d.zslba > lba ||
+                lba - d.zslba >= d.zcap)
                 continue;
             z = &zones[(*nz)++ & (NVME_ZONED_ZONES - 1u)];
             *z = (struct nvme_zone_now){nsid, (uint8_t)(d.zs >> 4), d.zslba, d.zcap, d.wp};
