@@ -1925,6 +1925,15 @@ def limits_aerl0(w):
     return c
 
 
+def zone_wp_is(c, cmd, want, what):
+    """The first zone's write pointer in `cmd`'s JSON report is `want`."""
+    try:
+        wp = json.loads(c.section(cmd))["zone_list"][0]["wp"]
+        c.ok(wp == want, "%s (%s)" % (what, wp))
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        c.ok(False, "%s parses (%s)" % (cmd, e))
+
+
 def case_zoned(w):
     """Zoned namespaces on QEMU 7.2 beyond the formats case: Write Zeroes
     across zone boundaries (one command per zone, as nvme_write: one
@@ -2073,11 +2082,7 @@ def zoned_write_across_a_reset(w):
           "the core says the held Write Zeroes had landed before the reset")
     c.ok("zeroed 64 block(s) at LBA 384" in c.section("write-zeroes -n 1 -s 384 -c 64"),
          "a zoned Write Zeroes across a timeout reset: done, not Zone Invalid Write")
-    try:
-        zl = json.loads(c.section("report-zones -n 1 -d 1 -o json"))["zone_list"]
-        c.ok(zl[0]["wp"] == 256, "the write pointer at the end of the 256 blocks (%s)" % zl[0]["wp"])
-    except (ValueError, KeyError, IndexError, TypeError) as e:
-        c.ok(False, "report-zones -o json parses (%s)" % e)
+    zone_wp_is(c, "report-zones -n 1 -d 1 -o json", 256, "the write pointer at the end of the 256 blocks")
     c.ok("rpat ok" in c.section("rpat 1 0 256 43"), "the 256 blocks read back")
     c.ok("wpat ok" in c.section("wpat 1 256 64 44"), "the next write, at the write pointer, works")
     pat_check_image(c, z, 43, 0, 256, 512, "zoned write across a reset")
@@ -2095,11 +2100,8 @@ def zoned_write_across_a_reset(w):
     c.has(r"^nvme warn: nvme0: namespace 1: zoned write of 8 block\(s\) at LBA 2\d\d\d "
           r"landed before the reset \(write pointer 2304\): done, not sent again$",
           "the core says the held asynchronous writes had landed before the reset")
-    try:
-        zl = json.loads(c.section("report-zones -n 1 -s 2048 -d 1 -o json"))["zone_list"]
-        c.ok(zl[0]["wp"] == 2304, "zone 1's write pointer after the 256 blocks (%s)" % zl[0]["wp"])
-    except (ValueError, KeyError, IndexError, TypeError) as e:
-        c.ok(False, "report-zones -o json parses (%s)" % e)
+    zone_wp_is(c, "report-zones -n 1 -s 2048 -d 1 -o json", 2304,
+               "zone 1's write pointer after the 256 blocks")
     c.ok("rpat ok" in c.section("rpat 1 2048 256 45"), "the 256 asynchronous blocks read back")
     pat_check_image(c, z, 45, 2048, 256, 512, "asynchronous zoned writes across a reset")
     return c
