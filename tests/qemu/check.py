@@ -598,12 +598,23 @@ def case_recovery_unplug(w):
     """Hot unplug (device_del on a q35 PCIe root port) while 8-block writes
     run 16 deep (throttled to 50 IOPS, no burst, so they are still queued in QEMU
     when the slot powers off, even on a loaded host): in-flight I/O fails with NVME_ERR_GONE within a bound,
-    nothing hangs, later calls fail with NVME_ERR_GONE, fini frees all."""
+    nothing hangs, later calls of every kind (admin, passthrough, Format,
+    Namespace Attachment, reset, Copy, Compare) fail with NVME_ERR_GONE at
+    once, fini frees all."""
     img = os.path.join(w.dir, "hp.img")
     make_image(img, 16 * MiB)
     bound = 3000
+    # After the removal every other kind of call fails at once with
+    # NVME_ERR_GONE as well, admin (a Format, a Namespace Attachment, a
+    # reset, passthrough) and I/O that is not a read or write: none is sent
+    # to a controller that left, none waits for a timeout.
+    after = ["ns-attach 2", "format -n 1 --force", "id-ctrl", "reset", "set-feature -f 7 -v 0x10001",
+             "admin-passthru -O 6 -4 1 -l 4096 -r", "write-zeroes -n 1 -s 0 -c 1",
+             "compare -n 1 -s 0 -c 1 -p 0", "copy -n 1 -d 100 -s 0 -b 1", "dsm -n 1 --ad -s 0 -b 1",
+             "io-passthru -O 0x0c -n 1", "service 3"]
     cmds = ["list", "loop-io 1 0 4096 %d unplug" % bound, "hook gone",
-            "expect-err gone read -n 1 -s 0", "expect-err gone|state flush -n 1", "stats"]
+            "expect-err gone read -n 1 -s 0", "expect-err gone|state flush -n 1"] + \
+        ["?" + a for a in after] + ["stats"]
     # 50 IOPS: the writes submitted just before the power-off are still
     # queued inside QEMU (not merely unreaped) when the device goes away
     c = w.boot(["path=%s,drive.throttling.iops-total=50,drive.throttling.iops-total-max=50" % img],
@@ -633,6 +644,15 @@ def case_recovery_unplug(w):
     c.ok("info pci -> ok" in g and "1b36:0010" not in g,
          "QEMU's 'info pci' no longer lists the NVMe controller (1b36:0010)")
     c.has(r"^harness: 'read -n 1 -s 0' failed as expected: -5 ", "read after removal: NVME_ERR_GONE")
+    for a in after:
+        m = re.search(r"^harness: try '%s' -> (-?\d+) \([^)]*\) (\d+) ms" % re.escape(a), c.log, re.M)
+        c.ok(m is not None and int(m.group(1)) == -5 and int(m.group(2)) <= 100,
+             "after removal, '%s': NVME_ERR_GONE at once (%s)"
+             % (a, "%s in %s ms" % (m.group(1), m.group(2)) if m else "no result line"))
+    st = stats_of(c, "unplug")
+    c.ok(st.get("timeouts", -1) == 0 and st.get("resets", -1) == 0,
+         "after removal: no timeout, no reset attempted (timeouts=%s resets=%s)"
+         % (st.get("timeouts"), st.get("resets")))
     return c
 
 
@@ -703,6 +723,8 @@ def case_recovery_blkdebug(w):
     print("  info  retries=%s (media errors without DNR)" % st.get("retries"))
     c.failures += durability_after_kill(w).failures
     c.failures += recovery_blkdebug_split(w).failures
+    if w.args.arch in ("x86_64", "i386"):  # the device's behaviour: one ISA family is enough
+        c.failures += recovery_blkdebug_other(w).failures
     return c
 
 
@@ -775,6 +797,81 @@ def recovery_blkdebug_split(w):
     pat_check_image(c, img, new2, 480, 64, 512, "write retried after a once-only EIO")
     c.ok(re.search(r"^harness: 'flush -n 1' failed as expected: 640 ", c.log, re.M) is not None,
          "Flush failing for good: Write Fault (SCT 2 SC 80h), not 0")
+    return c
+
+
+BLKDEBUG_OTHER_CFG = """\
+[inject-error]
+event = "read_aio"
+iotype = "read"
+errno = "5"
+sector = "{rd}"
+once = "off"
+
+[inject-error]
+event = "write_aio"
+iotype = "write"
+errno = "28"
+sector = "{wr}"
+once = "off"
+
+[inject-error]
+event = "pwritev_zero"
+errno = "28"
+sector = "{wz}"
+once = "off"
+"""
+
+
+def recovery_blkdebug_other(w):
+    """Backend errors under the commands that are not a plain read or
+    write.  A persistent EIO on reads of LBA 100 under a Compare, a Copy
+    from it and a Verify (through io-passthru: QEMU 7.2 runs Verify with
+    ONCS bit 7 clear): QEMU answers Internal Error (00h/06h, no DNR); the
+    core retries the Compare and the Copy 5 times and reports Internal
+    Error, never success, and sends the passthrough once (not re-sent for
+    a status); the Copy's destination keeps its old blocks.  ENOSPC
+    (errno 28, drive.werror=report) on writes of LBA 200 and on write
+    zeroes of LBA 400: Write Fault (SCT 2 SC 80h) after the retries, the
+    blocks around them written."""
+    img = os.path.join(w.dir, "other.img")
+    make_image(img, 16 * MiB)
+    old, new = 5, 33
+    pat_fill_image(img, old, 0, 600, 512)
+    cfg = os.path.join(w.dir, "other.cfg")
+    with open(cfg, "w") as f:
+        f.write(BLKDEBUG_OTHER_CFG.format(rd=100, wr=200, wz=400))
+    failing = [("compare -n 1 -s 100 -c 1 -p 0", 6, 5), ("copy -n 1 -d 500 -s 96 -b 8", 6, 5),
+               ("io-passthru -O 0x0c -n 1 -4 100 -6 0", 6, 0),
+               ("write -n 1 -s 200 -c 1 -p 0x5a", 640, 5), ("write-zeroes -n 1 -s 396 -c 8", 640, 5)]
+    cmds = ["stats"]
+    for cmd, _, _ in failing:
+        cmds += ["?" + cmd, "stats"]
+    cmds += ["io-passthru -O 0x0c -n 1 -4 0 -6 7", "copy -n 1 -d 520 -s 0 -b 8", "wpat 1 190 10 %d" % new,
+             "wpat 1 201 10 %d" % new, "rpat 1 500 20 %d" % old]
+    c = w.boot(["path=%s,blkdebug=%s,drive.werror=report,drive.rerror=report" % (img, cfg)], cmds,
+               core_quiet=False, max_seconds=20)
+    retries = [int(x) for x in re.findall(r"^stats: .*\bretries=(\d+)", c.log, re.M)]
+    c.ok(len(retries) == len(failing) + 1, "other: %d 'stats' lines (%d)" % (len(failing) + 1, len(retries)))
+    for i, (cmd, want, sent_again) in enumerate(failing):
+        m = re.search(r"^harness: try '%s' -> (-?\d+) " % re.escape(cmd), c.log, re.M)
+        c.ok(m is not None and int(m.group(1)) == want,
+             "'%s' under the injected error: status 0x%x (%s)" % (cmd, want, m.group(1) if m else "no result"))
+        if len(retries) == len(failing) + 1:
+            c.ok(retries[i + 1] - retries[i] == sent_again,
+                 "'%s': sent again %d time(s) (retries %d -> %d)"
+                 % (cmd, sent_again, retries[i], retries[i + 1]))
+    c.ok("Success" in c.section("io-passthru -O 0x0c -n 1 -4 0 -6 7"), "a Verify of LBA 0..7 passes")
+    c.ok("success" in c.section("copy -n 1 -d 520 -s 0 -b 8"), "a Copy of LBA 0..7 passes")
+    c.ok("rpat ok" in c.section("rpat 1 500 20 %d" % old), "the failed Copy's destination: old blocks")
+    pat_check_image(c, img, old, 500, 8, 512, "the failed Copy's destination")
+    pat_check_image(c, img, old, 0, 8, 512, "a Copy's source")
+    c.ok(read_at(img, 520 * 512, 8 * 512) == b"".join(pat_block(old, b, 512) for b in range(8)),
+         "host image: the Copy's destination LBA 520..527 holds LBA 0..7's blocks")
+    pat_check_image(c, img, old, 200, 1, 512, "the write that met ENOSPC")
+    pat_check_image(c, img, old, 396, 8, 512, "the write zeroes that met ENOSPC")
+    pat_check_image(c, img, new, 190, 10, 512, "writes below LBA 200")
+    pat_check_image(c, img, new, 201, 10, 512, "writes above LBA 200")
     return c
 
 
@@ -1175,6 +1272,15 @@ def case_smp_unplug(w):
     c.ok("info pci -> ok" in g and "1b36:0010" not in g,
          "QEMU's 'info pci' no longer lists the NVMe controller (1b36:0010)")
     c.has(r"^harness: 'read -n 1 -s 0' failed as expected: -5 ", "read after removal: NVME_ERR_GONE")
+    for a in after:
+        m = re.search(r"^harness: try '%s' -> (-?\d+) \([^)]*\) (\d+) ms" % re.escape(a), c.log, re.M)
+        c.ok(m is not None and int(m.group(1)) == -5 and int(m.group(2)) <= 100,
+             "after removal, '%s': NVME_ERR_GONE at once (%s)"
+             % (a, "%s in %s ms" % (m.group(1), m.group(2)) if m else "no result line"))
+    st = stats_of(c, "unplug")
+    c.ok(st.get("timeouts", -1) == 0 and st.get("resets", -1) == 0,
+         "after removal: no timeout, no reset attempted (timeouts=%s resets=%s)"
+         % (st.get("timeouts"), st.get("resets")))
     return c
 
 
@@ -1434,6 +1540,42 @@ def case_formats(w):
              "namespace %d: the image holds all %d metadata bytes (%s)" %
              (ns, n * ms, "QEMU's PI formats take another path, which keeps them all" if ns == 2
               else "QEMU 7.2 kept %d without the quirk" % (n * ms % 512)))
+    c.failures += formats_reformat(w).failures
+    return c
+
+
+def formats_reformat(w):
+    """Format NVM to another LBA format under the core, and back: 512 ->
+    4096-byte blocks (NSZE 32768 -> 4096: a read at LBA 4096 is out of
+    range), blocking and batched I/O in the new size, kept across a
+    controller reset; then 512 bytes + 8 of PI Type 1 (QEMU shrinks NSZE
+    to 32263: plain I/O goes with PRACT); then back to 512 bytes.  The
+    core rescans after each Format (its own command: no event needed) and
+    every call after it uses the new size; the other namespace is
+    untouched; the host images hold the last patterns written."""
+    a, b = (os.path.join(w.dir, n) for n in ("rf1.img", "rf2.img"))
+    make_image(a, 16 * MiB)
+    make_image(b, 16 * MiB)
+    cmds = ["wpat 2 0 16 9", "wpat 1 0 64 3", "format -n 1 --lbaf 4 --force", "list",
+            "expect-err range read -n 1 -s 4096 -c 1", "wpat 1 0 64 4", "wpat 1 4000 96 5 batch", "reset",
+            "rpat 1 0 64 4", "rpat 1 4000 96 5 batch", "format -n 1 --lbaf 1 --pi 1 --force", "list",
+            "wpat 1 0 32 6", "rpat 1 0 32 6 batch", "expect-err range read -n 1 -s 32263 -c 1",
+            "format -n 1 --lbaf 0 --force", "list", "rpat 2 0 16 9", "wpat 1 0 64 8", "rpat 1 0 64 8",
+            "stats"]
+    c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2" % b], cmds, core_quiet=False, max_seconds=30)
+    lists = re.findall(r"^nvme0n1 +1 +(\d+) +(\d+) ", c.log, re.M)
+    c.ok(lists == [("4096", "4096"), ("32263", "512"), ("32768", "512")],
+         "list after each Format: 4096 x 4096 bytes, 32263 x 512 (+8 PI), 32768 x 512 (%s)" % lists)
+    for cmd in ("rpat 1 0 64 4", "rpat 1 4000 96 5 batch", "rpat 1 0 32 6 batch", "rpat 2 0 16 9",
+                "rpat 1 0 64 8"):
+        c.ok("rpat ok" in c.section(cmd), "'%s' reads back" % cmd)
+    st = stats_of(c, "reformat")
+    check_stats(c, st, rescans=3)
+    c.ok(st.get("timeouts", -1) == 0 and st.get("retries", -1) == 0, "no timeout, no retry")
+    # the last Format (to 512, no PI) zeroed the image; LBA 64.. of the
+    # 4096-byte era are gone with it, the last pattern is there
+    pat_check_image(c, a, 8, 0, 64, 512, "after the Formats")
+    pat_check_image(c, b, 9, 0, 16, 512, "the other namespace")
     return c
 
 
