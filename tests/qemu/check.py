@@ -979,6 +979,41 @@ def case_recovery_aer(w):
     st = stats_of(c, "aer")
     check_stats(c, st, async_events=2, rescans=2)
     pat_check_image(c, b, key, 0, 8, 4096, "write to the attached namespace")
+    c.failures += aer_smart_temperature(w).failures
+    return c
+
+
+def aer_smart_temperature(w):
+    """SMART / Health Status events from QEMU's controller at run time: an
+    over-temperature threshold (Set Features 04h) below QEMU's 323 K posts
+    an Asynchronous Event (type 1h, information 01h: temperature threshold);
+    QEMU masks that event type until the host reads the SMART / Health log
+    with RAE cleared (NVMe 1.4 §5.2), so a second crossing is reported only
+    if the core read it (and re-armed the request); a third one after a
+    controller reset only if the core set Asynchronous Event Configuration
+    and sent its requests again (not persistent across a reset: §5.21.1.11).
+    Raising the threshold again posts nothing.  No hook: the guest's own
+    Set Features moves the threshold."""
+    a = os.path.join(w.dir, "t.img")
+    make_image(a, 16 * MiB)
+    # no "smart" before the last event: nvmectl's own read of the log
+    # would unmask the event type in the core's place
+    cmds = ["set-feature -f 4 -v 300", "wait-event smart 3000", "set-feature -f 4 -v 343",
+            "expect-err timeout wait-event smart 300", "set-feature -f 4 -v 300", "wait-event smart 3000",
+            "set-feature -f 4 -v 343", "reset", "set-feature -f 4 -v 300", "wait-event smart 3000", "smart",
+            "stats"]
+    c = w.boot(["path=%s" % a], cmds, core_quiet=False, max_seconds=20)
+    c.ok(len(re.findall(r"^wait-event: smart seen after", c.log, re.M)) == 3,
+         "three temperature crossings, three NVME_EVENT_SMART: the core read the log (RAE 0) and "
+         "re-armed the request after each, and after the reset")
+    c.ok(len(re.findall(r"^harness: event smart \(5\) detail=0x2\b", c.log, re.M)) == 3,
+         "each event's detail is critical warning bit 1 (temperature)")
+    c.ok(re.search(r"^critical_warning +: 0x2$", c.section("smart"), re.M) is not None,
+         "smart-log: critical warning 02h while over the threshold")
+    c.has(r"^harness: 'wait-event smart 300' failed as expected", "back under the threshold: no event")
+    st = stats_of(c, "smart")
+    c.ok(st.get("async_events") == 3 and st.get("resets") == 1,
+         "stats: async_events=3 resets=1 (%s %s)" % (st.get("async_events"), st.get("resets")))
     return c
 
 
