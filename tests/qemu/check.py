@@ -1307,15 +1307,6 @@ def case_smp_unplug(w):
     c.ok("info pci -> ok" in g and "1b36:0010" not in g,
          "QEMU's 'info pci' no longer lists the NVMe controller (1b36:0010)")
     c.has(r"^harness: 'read -n 1 -s 0' failed as expected: -5 ", "read after removal: NVME_ERR_GONE")
-    for a in after:
-        m = re.search(r"^harness: try '%s' -> (-?\d+) \([^)]*\) (\d+) ms" % re.escape(a), c.log, re.M)
-        c.ok(m is not None and int(m.group(1)) == -5 and int(m.group(2)) <= 100,
-             "after removal, '%s': NVME_ERR_GONE at once (%s)"
-             % (a, "%s in %s ms" % (m.group(1), m.group(2)) if m else "no result line"))
-    st = stats_of(c, "unplug")
-    c.ok(st.get("timeouts", -1) == 0 and st.get("resets", -1) == 0,
-         "after removal: no timeout, no reset attempted (timeouts=%s resets=%s)"
-         % (st.get("timeouts"), st.get("resets")))
     return c
 
 
