@@ -24,6 +24,7 @@
  * nvme_ctrl_service() once a second.
  */
 #include "nvme_exos.h"
+#include "nvme_exos_pcicfg.h"
 
 /* Options; a kernel build may override them with -D. */
 #ifndef NVME_EXOS_IO_QUEUES
@@ -351,27 +352,35 @@ static UINT NVMeCoreCommands(UINT Function, UINT Parameter)
     }
 }
 
-static bool get_bar0(LPNVME_CORE_DEVICE d, PHYSICAL *base, UINT *size)
+/* BAR0 (NVMe 1.4 §2.1.10-11, MLBAR/MUBAR) is device input: sized with
+ * decode off (nvme_exos_pcicfg.c), then refused with a reason rather than
+ * mapped wrong.  The core needs the registers and the admin queue's
+ * doorbells plus at least one I/O pair (the first 8 KiB); of a larger BAR
+ * only the first NVME_EXOS_BAR0_MAP_MAX bytes are mapped (doorbells past
+ * that are not used, nvme_osal.h mmio_size).  Returns NULL or why not. */
+#define NVME_EXOS_BAR0_MIN 0x2000u
+#define NVME_EXOS_BAR0_MAP_MAX 0x100000u
+static LPCSTR get_bar0(LPNVME_CORE_DEVICE d, PHYSICAL *base, UINT *size)
 {
-    U8 b = d->Pci.Info.Bus, dv = d->Pci.Info.Dev, f = d->Pci.Info.Func;
-    U32 raw = PCI_Read32(b, dv, f, PCI_CFG_BAR0);
-    U32 high = 0;
+    struct nvme_exos_bar bar;
+    uint64_t map, limit = (uint64_t)(PHYSICAL) ~(PHYSICAL)0;
 
-    if (PCI_BAR_IS_IO(raw))
-        return false;
-    if (((raw >> 1) & 0x3u) == 0x2u)
-        high = PCI_Read32(b, dv, f, PCI_CFG_BAR1);
-#ifdef __EXOS_32__
-    if (high != 0)
-        return false; /* above 4 GiB: not reachable from a 32-bit kernel */
-    *base = (PHYSICAL)(raw & PCI_BAR_MEM_MASK);
-#else
-    *base = ((PHYSICAL)high << 32) | (PHYSICAL)(raw & PCI_BAR_MEM_MASK);
-#endif
-    *size = (UINT)PCI_GetBARSize(b, dv, f, 0);
-    /* The registers and doorbells of one admin + a few I/O queues fit in
-     * 16 KiB; a BAR that reports less is unusable. */
-    return *base != 0 && *size >= 0x2000u;
+    if (!nvme_exos_bar_probe(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, 0, &bar)) {
+        if (bar.io)
+            return TEXT("an I/O space BAR, not memory");
+        return TEXT("no size (not implemented)");
+    }
+    if (bar.base == 0)
+        return TEXT("no address assigned");
+    if (bar.size < NVME_EXOS_BAR0_MIN)
+        return TEXT("smaller than the controller registers and doorbells (8 KiB)");
+    map = bar.size < NVME_EXOS_BAR0_MAP_MAX ? bar.size : NVME_EXOS_BAR0_MAP_MAX;
+    /* x86-32: PHYSICAL is 32 bits, a BAR above 4 GiB cannot be mapped. */
+    if (bar.base > limit || map - 1u > limit - bar.base)
+        return TEXT("above the physical addresses this kernel can map");
+    *base = (PHYSICAL)bar.base;
+    *size = (UINT)map;
+    return NULL;
 }
 
 /* Namespaces published so far: a shared namespace behind a second
@@ -922,6 +931,7 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     PHYSICAL bar = 0;
     UINT bar_size = 0;
     LINEAR mmio;
+    LPCSTR why;
     U16 cmd;
     int rc;
     char bdf[16];
@@ -944,8 +954,12 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     d->Pci.References = 1;
     d->Index = ControllerCount;
 
-    if (!get_bar0(d, &bar, &bar_size)) {
-        KernelLogText(LOG_ERROR, TEXT("[NVMeCoreAttach] Unusable BAR0"));
+    why = get_bar0(d, &bar, &bar_size);
+    if (why != NULL) {
+        KernelLogText(
+            LOG_ERROR, TEXT("[NVMeCoreAttach] Controller %s: BAR0 unusable: %s"),
+            (LPCSTR)nvme_exos_pci_name(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, bdf),
+            why);
         goto fail_free;
     }
     mmio = MapIOMemory(bar, bar_size);

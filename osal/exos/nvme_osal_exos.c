@@ -4,6 +4,7 @@
  * Contract: libnvme-core/include/nvme/nvme_osal.h.  Choices: nvme_osal_exos.h.
  */
 #include "nvme_osal_exos.h"
+#include "nvme_exos_pcicfg.h"
 
 #define NVME_EXOS_DMA_TAG TEXT("NVMeCore")
 
@@ -205,29 +206,6 @@ static void msix_entry_write(struct nvme_exos_osal *o, unsigned entry, unsigned 
     *(volatile U32 *)(o->msix_table + entry * MSIX_ENTRY_SIZE + reg) = value;
 }
 
-/* Physical base of memory BAR `bir`, 0 when it is not a usable memory BAR. */
-static PHYSICAL bar_base(struct nvme_exos_osal *o, unsigned bir)
-{
-    U32 raw, high = 0;
-    if (bir > 5)
-        return 0;
-    raw = PCI_Read32(o->bus, o->dev, o->func, (U16)(PCI_CFG_BAR0 + 4 * bir));
-    if (PCI_BAR_IS_IO(raw))
-        return 0;
-    if (((raw >> 1) & 0x3u) == 0x2u) {
-        if (bir == 5)
-            return 0; /* 64-bit, in the last register: no register for its upper half */
-        high = PCI_Read32(o->bus, o->dev, o->func, (U16)(PCI_CFG_BAR0 + 4 * (bir + 1)));
-    }
-#ifdef __EXOS_32__
-    if (high != 0)
-        return 0;
-    return (PHYSICAL)(raw & PCI_BAR_MEM_MASK);
-#else
-    return ((PHYSICAL)high << 32) | (PHYSICAL)(raw & PCI_BAR_MEM_MASK);
-#endif
-}
-
 /* Whether register `bir` starts a BAR: not the upper half of a 64-bit
  * memory BAR before it, which takes two registers (PCI 3.0 §6.2.5.1).
  * A BIR naming an upper half would have its dword read as a BAR (a base
@@ -250,25 +228,35 @@ static bool msix_map_table(struct nvme_exos_osal *o, unsigned entries)
     UINT offset = (UINT)(table & ~0x7u);
     UINT span = (UINT)entries * MSIX_ENTRY_SIZE;
     PHYSICAL base, start;
-    UINT bar_size;
+    struct nvme_exos_bar bar = {0, 0, false, false};
+    uint64_t bar_size;
     LINEAR lin;
 
     /* The table lies inside its BAR (PCI 3.0 §6.8.2): one the device puts
      * past the end would have the vectors written over other memory.
-     * BAR0 is mapped whole (nvme_exos_pci.c); sizing another BAR here is
-     * safe, nothing uses it yet.  BIR 6 and 7 are reserved. */
+     * BAR0 is mapped (its first mmio_size bytes, nvme_exos_pci.c); another
+     * BAR is sized here (decode off meanwhile, nvme_exos_pcicfg.c).  BIR 6
+     * and 7 are reserved. */
     if (bir > 5 || !bar_starts_at(o, bir))
         return false;
-    bar_size = bir == 0 ? o->mmio_size : (UINT)PCI_GetBARSize(o->bus, o->dev, o->func, (U8)bir);
+    if (bir == 0) {
+        bar_size = o->mmio_size;
+    } else {
+        if (!nvme_exos_bar_probe(o->bus, o->dev, o->func, bir, &bar))
+            return false;
+        bar_size = bar.size;
+    }
     if (span > bar_size || offset > bar_size - span)
         return false;
     if (bir == 0) {
         o->msix_table = o->mmio + offset;
         return true;
     }
-    base = bar_base(o, bir);
-    if (base == 0)
+    /* x86-32: PHYSICAL is 32 bits, nothing above 4 GiB can be mapped. */
+    if (bar.base == 0 || bar.base > (uint64_t)(PHYSICAL) ~(PHYSICAL)0 ||
+        (uint64_t)offset + span - 1u > (uint64_t)(PHYSICAL) ~(PHYSICAL)0 - bar.base)
         return false;
+    base = (PHYSICAL)bar.base;
     start = (base + offset) & ~(PHYSICAL)(N_4KB - 1);
     o->msix_map_size = (UINT)(((base + offset + span) - start + N_4KB - 1) & ~(N_4KB - 1));
     lin = MapIOMemory(start, o->msix_map_size);

@@ -26,6 +26,15 @@ void mock_exos_reset(void)
     memset(&KernelMutex, 0, sizeof(KernelMutex));
     mock_exos.eflags = 0x200;
     mock_exos.apic_id = 0;
+    for (unsigned i = 0; i < 6; i++)
+        mock_exos.bar_mask[i] = ~(U32)(0x4000u - 1u);
+}
+
+static void log_cfg_write(U16 off, U8 width, U32 value)
+{
+    if (mock_exos.cfg_write_count < sizeof(mock_exos.cfg_writes) / sizeof(mock_exos.cfg_writes[0]))
+        mock_exos.cfg_writes[mock_exos.cfg_write_count++] = (struct mock_cfg_write){off, width,
+                                                                                    value};
 }
 
 /* PCI: a flat little-endian config space */
@@ -39,7 +48,18 @@ U32 PCI_Read32(U8 bus, U8 dev, U8 func, U16 off)
 void PCI_Write32(U8 bus, U8 dev, U8 func, U16 off, U32 value)
 {
     (void)bus, (void)dev, (void)func;
-    memcpy(&mock_exos.cfg[off & 0xfc], &value, 4);
+    off &= 0xfc;
+    log_cfg_write(off, 4, value);
+    if (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 24) {
+        U32 m = mock_exos.bar_mask[(off - PCI_CFG_BAR0) / 4], old;
+        U16 cmd;
+        memcpy(&cmd, &mock_exos.cfg[PCI_CFG_COMMAND], 2);
+        if (value == 0xFFFFFFFFu && (cmd & 0x3u) != 0)
+            mock_exos.bar_sized_decoding++;
+        memcpy(&old, &mock_exos.cfg[off], 4);
+        value = (value & m) | (old & ~m);
+    }
+    memcpy(&mock_exos.cfg[off], &value, 4);
 }
 U16 PCI_Read16(U8 bus, U8 dev, U8 func, U16 off)
 {
@@ -51,6 +71,7 @@ U16 PCI_Read16(U8 bus, U8 dev, U8 func, U16 off)
 void PCI_Write16(U8 bus, U8 dev, U8 func, U16 off, U16 value)
 {
     (void)bus, (void)dev, (void)func;
+    log_cfg_write(off & 0xfe, 2, value);
     memcpy(&mock_exos.cfg[off & 0xfe], &value, 2);
 }
 U16 PCI_EnableBusMaster(U8 bus, U8 dev, U8 func, BOOL enable)
@@ -64,10 +85,25 @@ U32 PCI_GetBARBase(U8 bus, U8 dev, U8 func, U8 barIndex)
 {
     return PCI_Read32(bus, dev, func, (U16)(PCI_CFG_BAR0 + 4 * barIndex)) & PCI_BAR_MEM_MASK;
 }
+/* As EXOS's (PCI.c): all ones written with decode left on, and of a
+ * 64-bit BAR only the low 32 bits of the size. */
 U32 PCI_GetBARSize(U8 bus, U8 dev, U8 func, U8 barIndex)
 {
-    (void)bus, (void)dev, (void)func, (void)barIndex;
-    return 0x4000;
+    U16 off = (U16)(PCI_CFG_BAR0 + 4 * barIndex);
+    U32 orig = PCI_Read32(bus, dev, func, off), probed, mask;
+    PCI_Write32(bus, dev, func, off, 0xFFFFFFFFu);
+    probed = PCI_Read32(bus, dev, func, off);
+    PCI_Write32(bus, dev, func, off, orig);
+    if (PCI_BAR_IS_IO(orig))
+        return 0;
+    mask = probed & PCI_BAR_MEM_MASK;
+    if (((orig >> 1) & 3u) == 2u) {
+        U32 hi = PCI_Read32(bus, dev, func, (U16)(off + 4));
+        PCI_Write32(bus, dev, func, (U16)(off + 4), 0xFFFFFFFFu);
+        (void)PCI_Read32(bus, dev, func, (U16)(off + 4));
+        PCI_Write32(bus, dev, func, (U16)(off + 4), hi);
+    }
+    return mask != 0 ? ~mask + 1u : 0;
 }
 U8 PCI_FindCapability(U8 bus, U8 dev, U8 func, U8 capId)
 {

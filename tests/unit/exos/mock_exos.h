@@ -28,6 +28,19 @@ struct mock_exos {
     /* PCI config space of the one device under test */
     uint8_t cfg[256];
     uint8_t msix_cap; /* what PCI_FindCapability(MSIX) returns */
+    /* BARs: the address bits each BAR register lets software write (the
+     * rest read back as stored: type bits, and zeros below the size);
+     * 16 KiB 32-bit BARs unless a test says otherwise (the upper half of
+     * a 64-bit BAR: 0xFFFFFFFF). */
+    U32 bar_mask[6];
+    unsigned bar_sized_decoding; /* all ones written to a BAR with decode on (Command bits 0/1) */
+    /* every config-space write, in order */
+    struct mock_cfg_write {
+        U16 off;
+        U8 width;
+        U32 value;
+    } cfg_writes[64];
+    unsigned cfg_write_count;
     /* interrupts */
     DEVICE_INTERRUPT_REGISTRATION reg[MOCK_MAX_REG];
     unsigned reg_count;

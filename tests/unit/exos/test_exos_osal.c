@@ -421,6 +421,35 @@ static void test_irq_msix_table_in_another_bar_is_mapped(void **state)
     assert_int_equal(mock_exos.iounmaps, 1);
 }
 
+/* PCI 3.0 §6.2.5.1: the BAR the MSI-X table is in is sized with decode
+ * off (Command bits 0/1) and the Command register put back after; the
+ * table is found in a 64-bit BAR too.  Before: EXOS's PCI_GetBARSize
+ * wrote all ones with Memory Space on. */
+static void test_irq_msix_bar_is_sized_with_decode_off(void **state)
+{
+    static uint8_t bar2_page[0x1000] __attribute__((aligned(4096)));
+    U16 cmd = PCI_CMD_MEM | PCI_CMD_BUSMASTER | PCI_CMD_INT_DISABLE;
+    U32 bar2 = 0xFE10000Cu, bar3 = 0; /* 64-bit, prefetchable */
+    bool intx = true;
+    (void)state;
+    mock_exos.bar_mask[3] = 0xFFFFFFFFu;
+    memcpy(&mock_exos.cfg[PCI_CFG_COMMAND], &cmd, 2);
+    memcpy(&mock_exos.cfg[PCI_CFG_BAR0 + 8], &bar2, 4);
+    memcpy(&mock_exos.cfg[PCI_CFG_BAR0 + 12], &bar3, 4);
+    mock_exos.ioremap_base = (LINEAR)bar2_page;
+    give_msix_at(8, 0x1100u | 2u);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 3);
+    assert_int_equal(ops.irq_setup(ops.ctx, 1, &intx), 1);
+    assert_int_equal(mock_exos.bar_sized_decoding, 0);
+    assert_true(mock_exos.ioremap_phys == 0xFE101000u);
+    memcpy(&cmd, &mock_exos.cfg[PCI_CFG_COMMAND], 2);
+    assert_int_equal(cmd, PCI_CMD_MEM | PCI_CMD_BUSMASTER | PCI_CMD_INT_DISABLE);
+    memcpy(&bar2, &mock_exos.cfg[PCI_CFG_BAR0 + 8], 4);
+    assert_int_equal(bar2, 0xFE10000Cu);
+    ops.irq_teardown(ops.ctx);
+}
+
 /* Device input: a BIR naming a register that is no BAR of its own, the
  * upper half of 64-bit BAR0 (whose dword 0x10 reads as a memory BAR at
  * 10h), or a 64-bit BAR in the last register, BAR5, with no upper half
@@ -706,6 +735,7 @@ int main(void)
         cmocka_unit_test_setup(test_irq_programs_msix_table, setup),
         cmocka_unit_test_setup(test_irq_msix_table_outside_its_bar_polls, setup),
         cmocka_unit_test_setup(test_irq_msix_table_in_another_bar_is_mapped, setup),
+        cmocka_unit_test_setup(test_irq_msix_bar_is_sized_with_decode_off, setup),
         cmocka_unit_test_setup(test_irq_msix_table_in_no_bar_of_its_own_polls, setup),
         cmocka_unit_test_setup(test_irq_msix_capability_past_config_space_polls, setup),
         cmocka_unit_test_setup(test_irq_grants_what_registered, setup),

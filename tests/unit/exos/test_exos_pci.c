@@ -892,6 +892,116 @@ static void test_attach_turns_the_unused_intx_pin_off(void **state)
     assert_int_equal(cmd, 0x0100 | PCI_CMD_INT_DISABLE | PCI_CMD_MEM | PCI_CMD_BUSMASTER);
 }
 
+static int setup(void **state);
+
+/* Attach of the next controller, which a bad BAR0 refuses: nothing is
+ * mapped and the log says why. */
+static void attach_refused(const char *why)
+{
+    PCI_DEVICE pci;
+    memset(&pci, 0, sizeof(pci));
+    pci.TypeID = KOID_PCIDEVICE;
+    pci.Info.Dev = 4;
+    mock_exos.ioremap_base = (LINEAR)mmio_regs;
+    assert_null(NVMeCorePCIDriver.Attach(&pci));
+    assert_int_equal(mock_exos.ioremaps, 0);
+    assert_int_equal(fakes_attached, 0);
+    if (strstr(mock_exos.warnings, why) == NULL)
+        fail_msg("log \"%s\" lacks \"%s\"", mock_exos.warnings, why);
+}
+
+/* PCI 3.0 §6.2.5.1: decode (Command bits 0/1) is off while a BAR holds all
+ * ones, then restored after the BAR.  Before: sized with Memory Space on
+ * (EXOS's PCI_GetBARSize), so the device answered at FFFFC000h meanwhile. */
+static void test_bar0_is_sized_with_decode_off(void **state)
+{
+    U16 cmd = PCI_CMD_MEM | PCI_CMD_BUSMASTER;
+    int off_at = -1, ones_at = -1, restored_at = -1, on_at = -1;
+    (void)state;
+    (void)fake_ctrl(0, "S0");
+    memcpy(&mock_exos.cfg[PCI_CFG_COMMAND], &cmd, 2);
+    (void)attach_next(true);
+    assert_int_equal(mock_exos.bar_sized_decoding, 0);
+    for (unsigned i = 0; i < mock_exos.cfg_write_count; i++) {
+        const struct mock_cfg_write *w = &mock_exos.cfg_writes[i];
+        if (w->off == PCI_CFG_COMMAND && (w->value & 0x3u) == 0 && off_at < 0)
+            off_at = (int)i;
+        else if (w->off == PCI_CFG_BAR0 && w->value == 0xFFFFFFFFu && ones_at < 0)
+            ones_at = (int)i;
+        else if (w->off == PCI_CFG_BAR0 && w->value == 0xFEBF4000u && restored_at < 0)
+            restored_at = (int)i;
+        else if (w->off == PCI_CFG_COMMAND && (w->value & PCI_CMD_MEM) != 0 && on_at < 0)
+            on_at = (int)i;
+    }
+    assert_true(off_at >= 0 && off_at < ones_at && ones_at < restored_at && restored_at < on_at);
+    assert_int_equal(mock_exos.ioremap_phys, 0xFEBF4000u);
+    assert_int_equal(mock_exos.ioremap_size, 0x4000);
+    assert_int_equal(mock_exos.eflags & 0x200u, 0x200u); /* interrupts back on */
+}
+
+/* A 64-bit BAR0 of 8 GiB above 4 GiB (NVMe 1.4 §2.1.10-11, MLBAR/MUBAR):
+ * sized through both registers and its first MiB mapped.  Before: EXOS's
+ * PCI_GetBARSize gave the low 32 bits of the size, 0, and the controller
+ * was refused. */
+static void test_a_64_bit_bar0_of_8_gib_is_sized_and_mapped(void **state)
+{
+    U32 lo = 0x0000000Cu, hi = 0x00000004u; /* 64-bit, prefetchable, at 4_0000_0000h */
+    PCI_DEVICE pci;
+    (void)state;
+    if (sizeof(PHYSICAL) < 8)
+        skip();
+    (void)fake_ctrl(0, "S0");
+    mock_exos.bar_mask[0] = 0;           /* no low address bit below 4 GiB sticks */
+    mock_exos.bar_mask[1] = 0xFFFFFFFEu; /* 8 GiB */
+    memcpy(&mock_exos.cfg[PCI_CFG_BAR0], &lo, 4);
+    memcpy(&mock_exos.cfg[PCI_CFG_BAR0 + 4], &hi, 4);
+    memset(&pci, 0, sizeof(pci));
+    pci.TypeID = KOID_PCIDEVICE;
+    pci.Info.Dev = 4;
+    mock_exos.ioremap_base = (LINEAR)mmio_regs;
+    expect_value(DMABufferAllocate, Size, NVME_EXOS_BOUNCE_BYTES);
+    expect_value(DMABufferAllocate, RequireContiguous, TRUE);
+    will_return(DMABufferAllocate, TRUE);
+    will_return(DMABufferAllocate, 0x100000);
+    expect_value(DMABufferAllocate, Size, NVME_EXOS_CACHE_BYTES);
+    expect_value(DMABufferAllocate, RequireContiguous, FALSE);
+    will_return(DMABufferAllocate, TRUE);
+    will_return(DMABufferAllocate, 0x200000);
+    assert_non_null(NVMeCorePCIDriver.Attach(&pci));
+    assert_true(mock_exos.ioremap_phys == (PHYSICAL)0x400000000ull);
+    assert_int_equal(mock_exos.ioremap_size, 0x100000);
+    memcpy(&lo, &mock_exos.cfg[PCI_CFG_BAR0], 4);
+    memcpy(&hi, &mock_exos.cfg[PCI_CFG_BAR0 + 4], 4);
+    assert_int_equal(lo, 0x0000000Cu); /* both halves restored */
+    assert_int_equal(hi, 0x00000004u);
+}
+
+/* Device input: a BAR0 that cannot hold the controller's registers gets
+ * an attach error naming the reason, nothing mapped: I/O space, not
+ * implemented (no bit sticks), smaller than the registers and doorbells,
+ * no address.  Before: one "Unusable BAR0" line for all; an unimplemented
+ * BAR that reads back its own address was sized from it (~addr + 1). */
+static void test_an_unusable_bar0_is_refused_with_its_reason(void **state)
+{
+    static const struct {
+        U32 bar0, mask;
+        const char *why;
+    } cases[] = {
+        {0x0000C001u, 0xFFFFFF00u, "I/O space"},
+        {0x00000000u, 0x00000000u, "no size"},
+        {0xFEBFF000u, 0xFFFFF000u, "smaller than the controller registers"},
+        {0x00000000u, 0xFFFFC000u, "no address"},
+    };
+    (void)state;
+    for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        setup(NULL);
+        fakes_attached = 0;
+        mock_exos.bar_mask[0] = cases[k].mask;
+        memcpy(&mock_exos.cfg[PCI_CFG_BAR0], &cases[k].bar0, 4);
+        attach_refused(cases[k].why);
+    }
+}
+
 /* A reset's "ok" line after boot goes to COM2 only (LOG_DEBUG): on the
  * console EXOS prints it with the scheduler frozen, where a full screen's
  * pager sleeps for good (nvme_exos_info_log_type).  At boot, LOG_VERBOSE.
@@ -1655,6 +1765,9 @@ int main(int argc, char **argv)
         T(test_a_cache_a_reset_brings_gets_flushes),
         T(test_no_deferred_work_slot_writes_through),
         T(test_attach_turns_the_unused_intx_pin_off),
+        T(test_bar0_is_sized_with_decode_off),
+        T(test_a_64_bit_bar0_of_8_gib_is_sized_and_mapped),
+        T(test_an_unusable_bar0_is_refused_with_its_reason),
         T(test_a_reset_line_after_boot_stays_off_the_console),
         T(test_a_failed_identify_at_the_first_publish_waits_for_the_subsystem),
         T(test_a_cache_an_activation_brings_gets_flushes),

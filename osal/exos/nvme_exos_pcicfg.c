@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvme_exos_pcicfg.c - BAR sizing on EXOS (nvme_exos_pcicfg.h).
+ *
+ * PCI Local Bus 3.0 §6.2.5.1: software sizes a BAR by writing all ones to
+ * it and reading back which address bits stuck; decode must be off in the
+ * Command register (Memory Space, I/O Space: bits 1 and 0) while it does,
+ * or the device answers at whatever address the all-ones pattern names,
+ * over memory or another device's registers.  EXOS's PCI_GetBARSize
+ * leaves decode on (and gives only the low 32 bits of a 64-bit BAR's
+ * size), so this file sizes BARs itself.
+ *
+ * Interrupts stay off for the whole sequence.  EXOS runs on one CPU and
+ * its PCI_Read32/PCI_Write32 write CF8h then touch CFCh with nothing held
+ * (PCI.c): a task switched to in between that reads config space moves
+ * CF8h under us.  And with decode off, nothing may touch the BAR: our own
+ * MSI-X top half reads BAR0 (nvme_osal_exos.c).
+ */
+#include "nvme_exos_pcicfg.h"
+
+#define BAR_REG(bir) ((U16)(PCI_CFG_BAR0 + 4u * (bir)))
+#define BAR_TYPE_64 0x2u /* Type field, bits 2:1 (PCI 3.0 §6.2.5.1) */
+
+static U32 size_one(U8 bus, U8 dev, U8 func, U16 reg, U32 *original)
+{
+    U32 probed;
+    *original = PCI_Read32(bus, dev, func, reg);
+    PCI_Write32(bus, dev, func, reg, 0xFFFFFFFFu);
+    probed = PCI_Read32(bus, dev, func, reg);
+    PCI_Write32(bus, dev, func, reg, *original);
+    return probed;
+}
+
+bool nvme_exos_bar_probe(U8 bus, U8 dev, U8 func, unsigned bir, struct nvme_exos_bar *out)
+{
+    UINT flags;
+    U16 cmd;
+    U32 low, high = 0, probed_low, probed_high = 0;
+    uint64_t mask;
+
+    out->base = 0;
+    out->size = 0;
+    out->io = false;
+    out->is64 = false;
+    if (bir > 5)
+        return false;
+    low = PCI_Read32(bus, dev, func, BAR_REG(bir));
+    if (PCI_BAR_IS_IO(low)) {
+        out->io = true;
+        return false;
+    }
+    out->is64 = ((low >> 1) & 0x3u) == BAR_TYPE_64;
+    if (out->is64 && bir == 5)
+        return false;
+
+    SaveFlags(&flags);
+    DisableInterrupts();
+    cmd = PCI_Read16(bus, dev, func, PCI_CFG_COMMAND);
+    if ((cmd & (NVME_PCI_CMD_IO | NVME_PCI_CMD_MEM)) != 0)
+        PCI_Write16(bus, dev, func, PCI_CFG_COMMAND,
+                    (U16)(cmd & ~(NVME_PCI_CMD_IO | NVME_PCI_CMD_MEM)));
+    probed_low = size_one(bus, dev, func, BAR_REG(bir), &low);
+    if (out->is64)
+        probed_high = size_one(bus, dev, func, BAR_REG(bir + 1u), &high);
+    if ((cmd & (NVME_PCI_CMD_IO | NVME_PCI_CMD_MEM)) != 0)
+        PCI_Write16(bus, dev, func, PCI_CFG_COMMAND, cmd);
+    RestoreFlags(&flags);
+
+    out->base = ((uint64_t)high << 32) | (uint64_t)(low & PCI_BAR_MEM_MASK);
+    if (out->is64)
+        mask = ((uint64_t)probed_high << 32) | (uint64_t)(probed_low & PCI_BAR_MEM_MASK);
+    else
+        mask = (uint64_t)(probed_low & PCI_BAR_MEM_MASK);
+    /* The size is the lowest address bit that stuck (device input: a mask
+     * with holes still gets its lowest, power-of-two, span); none: no BAR. */
+    out->size = mask & (~mask + 1u);
+    return out->size != 0;
+}

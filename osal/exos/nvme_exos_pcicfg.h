@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvme_exos_pcicfg.h - PCI configuration space on EXOS: sizing a BAR the
+ * way the PCI Local Bus spec asks, which EXOS's PCI_GetBARSize does not.
+ */
+#ifndef NVME_EXOS_PCICFG_H
+#define NVME_EXOS_PCICFG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exos_api.h"
+
+/* Command register bits (PCI 3.0 §6.2.2) EXOS's headers may not name. */
+#define NVME_PCI_CMD_IO 0x0001u
+#define NVME_PCI_CMD_MEM 0x0002u
+
+/* One BAR as the device reports it (PCI 3.0 §6.2.5.1). */
+struct nvme_exos_bar {
+    uint64_t base; /* address bits, both halves of a 64-bit BAR */
+    uint64_t size; /* 0: not implemented */
+    bool io;       /* I/O space: not sized, base and size 0 */
+    bool is64;     /* 64-bit memory BAR: takes registers bir and bir + 1 */
+};
+
+/* Reads and sizes BAR `bir` (0-5) of bus/dev/func.  False when the BAR
+ * cannot be used for memory: I/O space, a 64-bit BAR in BAR5 (no upper
+ * register), or no size.  Memory and I/O decode are off while the BAR
+ * holds all ones, then restored, with interrupts off throughout. */
+bool nvme_exos_bar_probe(U8 bus, U8 dev, U8 func, unsigned bir, struct nvme_exos_bar *out);
+
+#endif /* NVME_EXOS_PCICFG_H */
