@@ -932,7 +932,6 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
     UINT bar_size = 0;
     LINEAR mmio;
     LPCSTR why;
-    U16 cmd;
     int rc;
     char bdf[16];
 
@@ -975,10 +974,8 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
      * event's, on a line EXOS may share with a device whose handler it
      * turns off after 64 stray signals (DeviceInterrupt.c,
      * DeviceInterruptHandler). */
-    cmd = PCI_Read16(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, PCI_CFG_COMMAND);
-    PCI_Write16(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, PCI_CFG_COMMAND,
-                (U16)(cmd | PCI_CMD_MEM | PCI_CMD_BUSMASTER | PCI_CMD_INT_DISABLE));
-    PCI_EnableBusMaster(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func, TRUE);
+    (void)nvme_exos_pci_command_update(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func,
+                                       PCI_CMD_MEM | PCI_CMD_BUSMASTER | PCI_CMD_INT_DISABLE, 0);
 
     nvme_exos_osal_setup(&d->Osal, &d->OsalOps, (volatile void *)mmio, bar_size, d->Pci.Info.Bus,
                          d->Pci.Info.Dev, d->Pci.Info.Func, (LPDEVICE)&d->Pci);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nvme_exos_pcicfg.c - BAR sizing on EXOS (nvme_exos_pcicfg.h).
+ * nvme_exos_pcicfg.c - PCI config space on EXOS: BAR sizing and the
+ * Command register (nvme_exos_pcicfg.h).
  *
  * PCI Local Bus 3.0 §6.2.5.1: software sizes a BAR by writing all ones to
  * it and reading back which address bits stuck; decode must be off in the
@@ -15,11 +16,42 @@
  * (PCI.c): a task switched to in between that reads config space moves
  * CF8h under us.  And with decode off, nothing may touch the BAR: our own
  * MSI-X top half reads BAR0 (nvme_osal_exos.c).
+ *
+ * The same goes for a read-modify-write of the Command register.  MSI-X
+ * Message Control is written without that care (nvme_osal_exos.c): its
+ * writable bits are Enable and Function Mask, which nothing in EXOS but
+ * the driver that owns the function touches.  EXOS's own config accesses
+ * (the PCI scan, XHCI, the system data view) are not protected against
+ * preemption; one of them preempted between CF8h and CFCh by our code,
+ * which runs in a task too (the deferred-work poll), reads the address we
+ * left: a race EXOS's helpers have, which the glue cannot close.
  */
 #include "nvme_exos_pcicfg.h"
 
 #define BAR_REG(bir) ((U16)(PCI_CFG_BAR0 + 4u * (bir)))
 #define BAR_TYPE_64 0x2u /* Type field, bits 2:1 (PCI 3.0 §6.2.5.1) */
+
+/* The Command register, with the Status register's half zero: writing 0 to
+ * Status leaves its bits (RW1C or read-only, PCI 3.0 §6.2.3). */
+static void write_command(U8 bus, U8 dev, U8 func, U16 cmd)
+{
+    PCI_Write32(bus, dev, func, PCI_CFG_COMMAND, (U32)cmd);
+}
+
+U16 nvme_exos_pci_command_update(U8 bus, U8 dev, U8 func, U16 set, U16 clear)
+{
+    UINT flags;
+    U16 cmd, want;
+
+    SaveFlags(&flags);
+    DisableInterrupts();
+    cmd = PCI_Read16(bus, dev, func, PCI_CFG_COMMAND);
+    want = (U16)((cmd & ~clear) | set);
+    if (want != cmd)
+        write_command(bus, dev, func, want);
+    RestoreFlags(&flags);
+    return cmd;
+}
 
 static U32 size_one(U8 bus, U8 dev, U8 func, U16 reg, U32 *original)
 {
@@ -57,13 +89,12 @@ bool nvme_exos_bar_probe(U8 bus, U8 dev, U8 func, unsigned bir, struct nvme_exos
     DisableInterrupts();
     cmd = PCI_Read16(bus, dev, func, PCI_CFG_COMMAND);
     if ((cmd & (NVME_PCI_CMD_IO | NVME_PCI_CMD_MEM)) != 0)
-        PCI_Write16(bus, dev, func, PCI_CFG_COMMAND,
-                    (U16)(cmd & ~(NVME_PCI_CMD_IO | NVME_PCI_CMD_MEM)));
+        write_command(bus, dev, func, (U16)(cmd & ~(NVME_PCI_CMD_IO | NVME_PCI_CMD_MEM)));
     probed_low = size_one(bus, dev, func, BAR_REG(bir), &low);
     if (out->is64)
         probed_high = size_one(bus, dev, func, BAR_REG(bir + 1u), &high);
     if ((cmd & (NVME_PCI_CMD_IO | NVME_PCI_CMD_MEM)) != 0)
-        PCI_Write16(bus, dev, func, PCI_CFG_COMMAND, cmd);
+        write_command(bus, dev, func, cmd);
     RestoreFlags(&flags);
 
     out->base = ((uint64_t)high << 32) | (uint64_t)(low & PCI_BAR_MEM_MASK);

@@ -29,4 +29,12 @@ struct nvme_exos_bar {
  * holds all ones, then restored, with interrupts off throughout. */
 bool nvme_exos_bar_probe(U8 bus, U8 dev, U8 func, unsigned bir, struct nvme_exos_bar *out);
 
+/* Command register read-modify-write (PCI 3.0 §6.2.2): clears `clear`,
+ * sets `set`, returns the value found.  Interrupts are off from the read
+ * to the write, so no task EXOS switches to (one CPU) changes the register
+ * in between and has its change undone, and the write goes as a dword
+ * with the Status half zero: EXOS's PCI_Write16 writes back the Status it
+ * read, and so clears the error bits the device set (RW1C, §6.2.3). */
+U16 nvme_exos_pci_command_update(U8 bus, U8 dev, U8 func, U16 set, U16 clear);
+
 #endif /* NVME_EXOS_PCICFG_H */

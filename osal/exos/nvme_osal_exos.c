@@ -378,8 +378,7 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
         return 0;
     }
     /* INTx off, MSI-X on, function unmasked. */
-    PCI_Write16(o->bus, o->dev, o->func, PCI_CFG_COMMAND,
-                (U16)(PCI_Read16(o->bus, o->dev, o->func, PCI_CFG_COMMAND) | PCI_CMD_INT_DISABLE));
+    (void)nvme_exos_pci_command_update(o->bus, o->dev, o->func, PCI_CMD_INT_DISABLE, 0);
     msix_write_ctrl(o, (U16)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FMASK));
     KernelLogText(nvme_exos_info_log_type(),
                   TEXT("[nvme_exos_irq_setup] MSI-X: %u vector(s), first slot %u vector %u"),
@@ -581,7 +580,7 @@ void nvme_exos_dma_stop(void *ctx)
 {
     struct nvme_exos_osal *o = osal_of(ctx);
     char addr[8];
-    PCI_EnableBusMaster(o->bus, o->dev, o->func, FALSE);
+    (void)nvme_exos_pci_command_update(o->bus, o->dev, o->func, 0, PCI_CMD_BUSMASTER);
     /* COM2 only: it comes at every shutdown (event requests held), when a
      * console line can stop EXOS (nvme_exos_pci.c, shutdown_all). */
     KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %s: bus mastering off"), pci_address(o, addr));
@@ -594,7 +593,7 @@ void nvme_exos_dma_resume(void *ctx)
 {
     struct nvme_exos_osal *o = osal_of(ctx);
     char addr[8];
-    PCI_EnableBusMaster(o->bus, o->dev, o->func, TRUE);
+    (void)nvme_exos_pci_command_update(o->bus, o->dev, o->func, PCI_CMD_BUSMASTER, 0);
     KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %s: bus mastering on again"), pci_address(o, addr));
 }
 

@@ -38,10 +38,16 @@ static void log_cfg_write(U16 off, U8 width, U32 value)
 }
 
 /* PCI: a flat little-endian config space */
+static void note_cfg_read(U16 off)
+{
+    if ((off & 0xfc) == PCI_CFG_COMMAND)
+        mock_exos.cmd_read_preemptible = (mock_exos.eflags & 0x200u) != 0;
+}
 U32 PCI_Read32(U8 bus, U8 dev, U8 func, U16 off)
 {
     U32 v;
     (void)bus, (void)dev, (void)func;
+    note_cfg_read(off);
     memcpy(&v, &mock_exos.cfg[off & 0xfc], 4);
     return v;
 }
@@ -59,20 +65,34 @@ void PCI_Write32(U8 bus, U8 dev, U8 func, U16 off, U32 value)
         memcpy(&old, &mock_exos.cfg[off], 4);
         value = (value & m) | (old & ~m);
     }
+    if (off == PCI_CFG_COMMAND) {
+        /* Status (upper half): RW1C error bits, the rest read-only (PCI
+         * 3.0 §6.2.3) */
+        U16 status;
+        memcpy(&status, &mock_exos.cfg[PCI_CFG_COMMAND + 2], 2);
+        status = (U16)(status & ~((value >> 16) & 0xF900u));
+        value = (value & 0xFFFFu) | ((U32)status << 16);
+        if (mock_exos.cmd_read_preemptible || (mock_exos.eflags & 0x200u) != 0)
+            mock_exos.cmd_rmw_preemptible++;
+    }
     memcpy(&mock_exos.cfg[off], &value, 4);
 }
 U16 PCI_Read16(U8 bus, U8 dev, U8 func, U16 off)
 {
     U16 v;
     (void)bus, (void)dev, (void)func;
+    note_cfg_read(off);
     memcpy(&v, &mock_exos.cfg[off & 0xfe], 2);
     return v;
 }
+/* As EXOS's (PCI.c): the dword read, the half replaced, the dword
+ * written (so a Command write writes back the Status it read). */
 void PCI_Write16(U8 bus, U8 dev, U8 func, U16 off, U16 value)
 {
-    (void)bus, (void)dev, (void)func;
-    log_cfg_write(off & 0xfe, 2, value);
-    memcpy(&mock_exos.cfg[off & 0xfe], &value, 2);
+    U32 v = PCI_Read32(bus, dev, func, (U16)(off & 0xfc));
+    unsigned shift = (off & 2u) * 8u;
+    v = (v & ~((U32)0xFFFFu << shift)) | ((U32)value << shift);
+    PCI_Write32(bus, dev, func, (U16)(off & 0xfc), v);
 }
 U16 PCI_EnableBusMaster(U8 bus, U8 dev, U8 func, BOOL enable)
 {
@@ -210,7 +230,12 @@ U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOI
 
 /* Flags */
 void ExosTestSaveFlags(UINT *Flags) { *Flags = mock_exos.eflags; }
-void ExosTestRestoreFlags(UINT *Flags) { mock_exos.eflags = *Flags; }
+void ExosTestRestoreFlags(UINT *Flags)
+{
+    mock_exos.eflags = *Flags;
+    if ((mock_exos.eflags & 0x200u) != 0)
+        mock_exos.cmd_read_preemptible = true;
+}
 void ExosTestDisableInterrupts(void) { mock_exos.eflags &= ~(UINT)0x200; }
 
 /* Time */

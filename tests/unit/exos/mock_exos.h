@@ -41,6 +41,11 @@ struct mock_exos {
         U32 value;
     } cfg_writes[64];
     unsigned cfg_write_count;
+    /* Command register writes whose value was read with interrupts on in
+     * between: EXOS (one CPU) could have switched to a task that changed
+     * the register, and the write undid that change. */
+    unsigned cmd_rmw_preemptible;
+    bool cmd_read_preemptible; /* interrupts on since the last Command read */
     /* interrupts */
     DEVICE_INTERRUPT_REGISTRATION reg[MOCK_MAX_REG];
     unsigned reg_count;

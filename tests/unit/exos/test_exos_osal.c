@@ -87,6 +87,35 @@ static void test_dma_stop_clears_bus_master(void **state)
     assert_string_equal(mock_exos.last_log, "[NVMeCore] 00:04.0: bus mastering off");
 }
 
+/* dma_stop, dma_resume and irq_setup's Interrupt Disable change the
+ * Command register only: the Status register's error bits (RW1C, PCI 3.0
+ * §6.2.3) stay, which EXOS's PCI_EnableBusMaster and PCI_Write16 (the
+ * Status read written back) cleared; and each read-modify-write runs with
+ * interrupts off (EXOS is one CPU), so no task switched to in between has
+ * a change undone.  Before: Status 2010h became 0010h; read with
+ * interrupts on. */
+static void test_command_updates_keep_status_and_run_with_interrupts_off(void **state)
+{
+    U16 cmd = PCI_CMD_MEM | PCI_CMD_BUSMASTER, status = 0x2010;
+    bool intx = true;
+    (void)state;
+    memcpy(&mock_exos.cfg[PCI_CFG_COMMAND], &cmd, 2);
+    memcpy(&mock_exos.cfg[PCI_CFG_COMMAND + 2], &status, 2);
+    ops.dma_stop(ops.ctx);
+    ops.dma_resume(ops.ctx);
+    give_msix(2);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 3);
+    assert_int_equal(ops.irq_setup(ops.ctx, 1, &intx), 1);
+    memcpy(&cmd, &mock_exos.cfg[PCI_CFG_COMMAND], 2);
+    memcpy(&status, &mock_exos.cfg[PCI_CFG_COMMAND + 2], 2);
+    assert_int_equal(cmd, PCI_CMD_MEM | PCI_CMD_BUSMASTER | PCI_CMD_INT_DISABLE);
+    assert_int_equal(status, 0x2010);
+    assert_int_equal(mock_exos.cmd_rmw_preemptible, 0);
+    assert_int_equal(mock_exos.eflags & 0x200u, 0x200u);
+    ops.irq_teardown(ops.ctx);
+}
+
 /* nvme_osal.h dma_resume: Bus Master Enable set again, the rest kept. */
 static void test_dma_resume_sets_bus_master_again(void **state)
 {
@@ -736,6 +765,7 @@ int main(void)
         cmocka_unit_test_setup(test_irq_msix_table_outside_its_bar_polls, setup),
         cmocka_unit_test_setup(test_irq_msix_table_in_another_bar_is_mapped, setup),
         cmocka_unit_test_setup(test_irq_msix_bar_is_sized_with_decode_off, setup),
+        cmocka_unit_test_setup(test_command_updates_keep_status_and_run_with_interrupts_off, setup),
         cmocka_unit_test_setup(test_irq_msix_table_in_no_bar_of_its_own_polls, setup),
         cmocka_unit_test_setup(test_irq_msix_capability_past_config_space_polls, setup),
         cmocka_unit_test_setup(test_irq_grants_what_registered, setup),

@@ -910,6 +910,28 @@ static void attach_refused(const char *why)
         fail_msg("log \"%s\" lacks \"%s\"", mock_exos.warnings, why);
 }
 
+/* Attach's Command register update (Memory Space, Bus Master, Interrupt
+ * Disable) keeps what the Status register reports: its error bits are
+ * RW1C (PCI 3.0 §6.2.3), and EXOS's PCI_Write16 writes back the Status it
+ * read, which cleared them.  And the register is read and written with
+ * interrupts off, so a task EXOS switched to in between cannot have its
+ * change undone.  Before: Status 2010h became 0010h; read with interrupts
+ * on. */
+static void test_attach_keeps_the_status_errors_and_updates_command_atomically(void **state)
+{
+    U16 cmd = 0x0100, status = 0x2010; /* SERR# enable; Received Master Abort, cap list */
+    (void)state;
+    (void)fake_ctrl(0, "S0");
+    memcpy(&mock_exos.cfg[PCI_CFG_COMMAND], &cmd, 2);
+    memcpy(&mock_exos.cfg[PCI_CFG_COMMAND + 2], &status, 2);
+    (void)attach_next(true);
+    memcpy(&cmd, &mock_exos.cfg[PCI_CFG_COMMAND], 2);
+    memcpy(&status, &mock_exos.cfg[PCI_CFG_COMMAND + 2], 2);
+    assert_int_equal(cmd, 0x0100 | PCI_CMD_INT_DISABLE | PCI_CMD_MEM | PCI_CMD_BUSMASTER);
+    assert_int_equal(status, 0x2010);
+    assert_int_equal(mock_exos.cmd_rmw_preemptible, 0);
+}
+
 /* PCI 3.0 §6.2.5.1: decode (Command bits 0/1) is off while a BAR holds all
  * ones, then restored after the BAR.  Before: sized with Memory Space on
  * (EXOS's PCI_GetBARSize), so the device answered at FFFFC000h meanwhile. */
@@ -1766,6 +1788,7 @@ int main(int argc, char **argv)
         T(test_no_deferred_work_slot_writes_through),
         T(test_attach_turns_the_unused_intx_pin_off),
         T(test_bar0_is_sized_with_decode_off),
+        T(test_attach_keeps_the_status_errors_and_updates_command_atomically),
         T(test_a_64_bit_bar0_of_8_gib_is_sized_and_mapped),
         T(test_an_unusable_bar0_is_refused_with_its_reason),
         T(test_a_reset_line_after_boot_stays_off_the_console),
