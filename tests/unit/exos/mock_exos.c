@@ -240,7 +240,13 @@ void ExosTestDisableInterrupts(void) { mock_exos.eflags &= ~(UINT)0x200; }
 
 /* Time */
 UINT GetSystemTime(void) { return mock_exos.sys_ms; }
-void BusyWaitMilliseconds(UINT Milliseconds) { mock_exos.busy_ms += Milliseconds; }
+void BusyWaitMilliseconds(UINT Milliseconds)
+{
+    mock_exos.busy_ms += Milliseconds;
+    if (mock_exos.busy_ms_limit != 0 && mock_exos.busy_ms > mock_exos.busy_ms_limit)
+        fail_msg("busy-waited %llu ms: a wait that does not end",
+                 (unsigned long long)mock_exos.busy_ms);
+}
 UINT BusyWaitGetLoopsPerMillisecond(void) { return 10; }
 
 /* Mutex */

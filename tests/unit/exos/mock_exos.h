@@ -60,6 +60,7 @@ struct mock_exos {
     /* time */
     UINT sys_ms;
     uint64_t busy_ms;
+    uint64_t busy_ms_limit; /* BusyWaitMilliseconds past this many ms in all fails (0: none) */
     /* memory */
     long heap_live;
     UINT heap_fail_from; /* KernelHeapAlloc of this many bytes or more: NULL (0: never) */
