@@ -49,6 +49,10 @@ static int passthru(struct ctl *c, bool io)
             return ctl_usage_err(c, "-n and the command dwords are 32-bit values");
     if (n[N_LEN] > 4u * 1024u * 1024u)
         return ctl_usage_err(c, "-l is at most 4 MiB");
+    /* -p is a byte in either direction (nvme-cli's --prefill, OPT_BYTE):
+     * a wider value is refused, not cut to its low byte */
+    if (has(c, N_PATTERN) && n[N_PATTERN] > 0xffu)
+        return ctl_usage_err(c, "-p/--prefill is a byte (0..255)");
     if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     struct nvme_sqe sqe;

@@ -926,6 +926,14 @@ static void admin_passthru_sends_what_it_is_given(void **state)
     ok(&f, "admin-passthru -O 2 -n 0xffffffff -4 0x007f0002 -l 1024 -p 0xee");
     expect("00000200  ee ee ee ee ee ee ee ee  ee ee ee ee ee ee ee ee");
     expect("00000000  00 36 01");
+    /* -p is a byte whatever the direction: 0x1ee refused, nothing sent
+     * (it was cut to 0xee for a read) */
+    uint64_t sent = st->admin_cmds;
+    assert_int_equal(run(&f, "admin-passthru -O 2 -n 0xffffffff -4 0x007f0002 -l 1024 -p 0x1ee"),
+                     NVME_ERR_INVAL);
+    expect("-p/--prefill is a byte (0..255)");
+    assert_int_equal(run(&f, "admin-passthru -O 0x11 -4 1 -l 8 -p 0x1ab"), NVME_ERR_INVAL);
+    assert_int_equal(st->admin_cmds, sent);
     /* A write (bits 01b): Firmware Image Download of 8 bytes from -p. */
     uint64_t fw = st->fw_downloads;
     ok(&f, "admin-passthru -O 0x11 -4 1 -l 8 -p 0xab");
