@@ -299,13 +299,20 @@ bool ctl_fill_data(struct ctl *c, uint8_t *b, size_t bytes, int *rc)
         ctl_out(c->io, "nvmectl: -p is a byte (0..255)\n");
         return false;
     }
+    /* -t: zeros after a shorter text; a longer one is refused, not cut to
+     * the bytes the command sends (-c blocks, the feature's structure,
+     * fw-download's -l) */
+    if (o->str[S_TEXT] != NULL && nvme_strlen(o->str[S_TEXT]) > bytes) {
+        ctl_out(c->io, "nvmectl %s: -t TEXT is %zu bytes, more than the %zu the command sends\n",
+                c->cmd, nvme_strlen(o->str[S_TEXT]), bytes);
+        return false;
+    }
     nvme_memzero(b, bytes);
     if (pat) {
         for (size_t i = 0; i < bytes; i++)
             b[i] = (uint8_t)o->num[N_PATTERN];
     } else if (o->str[S_TEXT] != NULL) {
-        size_t n = nvme_strlen(o->str[S_TEXT]);
-        nvme_memcpy(b, o->str[S_TEXT], n < bytes ? n : bytes);
+        nvme_memcpy(b, o->str[S_TEXT], nvme_strlen(o->str[S_TEXT]));
     } else {
         if (c->io->read_file == NULL) {
             ctl_out(c->io, "nvmectl: this host cannot read files\n");

@@ -437,6 +437,41 @@ static void option_values_wider_than_their_field_are_refused(void **state)
     fx_stop(&f);
 }
 
+/* -t TEXT longer than the data a command sends is refused, nothing sent
+ * (it was cut to that length): Timestamp's 8 bytes, fw-download -l 4, a
+ * 512-byte block; a text of exactly that length, or shorter (zeros
+ * after it), is sent. */
+static void text_longer_than_the_data_sent_is_refused(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t admin = st->admin_cmds, io_cmds = st->io_cmds;
+    assert_int_equal(fx_nvmectl(&f, &out, "set-feature -f 0x0e -t 0123456789"), NVME_ERR_INVAL);
+    expect("nvmectl set-feature: -t TEXT is 10 bytes, more than the 8 the command sends\n");
+    assert_int_equal(fx_nvmectl(&f, &out, "fw-download -t abcdefgh -l 4"), NVME_ERR_INVAL);
+    expect("-t TEXT is 8 bytes, more than the 4 the command sends");
+    assert_int_equal(st->admin_cmds, admin);
+    /* a block's 512 bytes and one more: a line longer than fx_nvmectl's */
+    static char line[700];
+    int k = snprintf(line, sizeof(line), "write -n 1 -s 7 -c 1 -t ");
+    memset(line + k, 'T', 513);
+    line[k + 513] = '\0';
+    static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL, NULL};
+    out.len = 0;
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), NVME_ERR_INVAL);
+    expect("nvmectl write: -t TEXT is 513 bytes, more than the 512 the command sends");
+    assert_int_equal(st->io_cmds, io_cmds);
+    assert_int_equal(fx_nvmectl(&f, &out, "set-feature -f 0x0e -t 01234567"), 0);
+    assert_int_equal(fx_nvmectl(&f, &out, "write -n 1 -s 7 -c 1 -t short"), 0);
+    uint8_t m[512];
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 7, 1, m), 0);
+    assert_memory_equal(m, "short\0\0\0", 8);
+    fx_stop(&f);
+}
+
 /* fw-download -f with -l not a multiple of 4: the image is rounded up to
  * a dword; the pad bytes must be zeros, not what the scratch buffer held. */
 static long five_byte_file(void *arg, const char *path, void *dst, size_t len)
@@ -834,6 +869,7 @@ int main(void)
         cmocka_unit_test(id_ctrl_text_keeps_a_newline_after_a_256_byte_subnqn),
         cmocka_unit_test(a_long_word_in_a_message_keeps_the_newline),
         cmocka_unit_test(option_values_wider_than_their_field_are_refused),
+        cmocka_unit_test(text_longer_than_the_data_sent_is_refused),
         cmocka_unit_test(fw_download_pads_a_short_image_with_zeros),
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
         cmocka_unit_test(read_fua_on_an_extended_format_stays_in_the_buffer),
