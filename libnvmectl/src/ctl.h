@@ -194,8 +194,9 @@ int ctl_done(const struct ctl *c, uint32_t nsid, const char *what);
 bool ctl_fits(const struct nvmectl_io *io, uint64_t offset, uint64_t count, unsigned lbads,
               unsigned copies);
 /* Fills buf (len bytes) from -p / -t / -f; false (message printed) when
- * none or several are given, the text is longer than len or the file
- * cannot be read. */
+ * none or several are given, the text or the file is longer than len
+ * (the file: when the scratch buffer has a byte after buf to tell) or the
+ * file cannot be read. */
 bool ctl_fill_data(struct ctl *c, uint8_t *buf, size_t len, int *rc);
 /* The scratch buffer holding -c blocks of `ns` from -p / -t / -f (the
  * data a Compare or Zone Append sends), or NULL with *rc and a message. */

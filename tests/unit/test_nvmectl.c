@@ -528,6 +528,44 @@ static void fw_download_refuses_a_file_larger_than_the_buffer(void **state)
     fx_stop(&f);
 }
 
+/* write -f (and every -f / -i data source): a file larger than the
+ * blocks written is refused, nothing sent (its first -c blocks were
+ * written); one of exactly that size is written, a shorter one followed
+ * by zeros. */
+static long block_file(void *arg, const char *path, void *dst, size_t len)
+{
+    (void)arg;
+    (void)path;
+    size_t n = len < 512 ? len : 512; /* a 512-byte file */
+    memset(dst, 0x3c, n);
+    return (long)n;
+}
+
+static void write_refuses_a_file_larger_than_the_blocks(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), big_file, "nvme0", NULL, NULL};
+    char line[] = "write -n 1 -s 9 -c 1 -f big.img";
+    out.len = 0;
+    uint64_t io_cmds = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), NVME_ERR_INVAL);
+    expect("nvmectl write: 'big.img' is larger than the 512 bytes the command sends\n");
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io_cmds);
+    io.read_file = block_file;
+    char exact[] = "write -n 1 -s 9 -c 1 -f blk.img";
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, exact), 0);
+    char shorter[] = "write -n 1 -s 9 -c 2 -f blk.img";
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, shorter), 0);
+    uint8_t m[1024];
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 9, 2, m), 0);
+    assert_int_equal(m[511], 0x3c);
+    assert_int_equal(m[512], 0);
+    fx_stop(&f);
+}
+
 /* read --fua goes through nvme_read_ext, which moves lba_size + ms bytes
  * per block on an extended-LBA format: the scratch buffer must be
  * checked for that size, not 2^LBADS per block. */
@@ -872,6 +910,7 @@ int main(void)
         cmocka_unit_test(text_longer_than_the_data_sent_is_refused),
         cmocka_unit_test(fw_download_pads_a_short_image_with_zeros),
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
+        cmocka_unit_test(write_refuses_a_file_larger_than_the_blocks),
         cmocka_unit_test(read_fua_on_an_extended_format_stays_in_the_buffer),
         cmocka_unit_test(id_ctrl_shows_a_4_gib_mdts_as_a_limit),
         cmocka_unit_test(info_shows_a_large_mdts_exactly),
