@@ -861,9 +861,13 @@ int ctl_cmd_list_ns(struct ctl *c)
                 ctl_dev(c->io));
         return NVME_ERR_UNSUPPORTED;
     }
-    uint32_t start = has(c, N_NSID) ? ctl_nsid_or(c, 0) : 0;
-    if (start != 0)
-        start--; /* nvme-cli: NSIDs from -n on */
+    /* nvme-cli: NSIDs from -n on, the list asked for from -n - 1; 0 is
+     * its "invalid nsid parameter", and FFFFFFFFh would ask from
+     * FFFFFFFEh, which CNS 02h/10h refuse (§5.17.2.2, Invalid Namespace
+     * or Format) */
+    if (has(c, N_NSID) && (c->o.num[N_NSID] == 0 || c->o.num[N_NSID] == NVME_NSID_ALL))
+        return ctl_usage_err(c, "-n is the first NSID listed, 1..0xfffffffe");
+    uint32_t start = has(c, N_NSID) ? ctl_nsid_or(c, 0) - 1u : 0;
     uint32_t *list = ctl_scratch(c, 0, 1024 * sizeof(uint32_t));
     if (list == NULL)
         return NVME_ERR_NOMEM;

@@ -425,6 +425,17 @@ static void ns_descs_list_ns_list_ctrl(void **state)
     expect("[   1]:0x4");
     ok(&f, "list-ns -n 2");
     expect("[   0]:0x4");
+    ok(&f, "list-ns -n 0xfffffffe"); /* NSIDs from FFFFFFFEh on: none */
+    assert_null(strstr(out.text, "[   0]"));
+    /* -n 0 (nvme-cli: invalid nsid parameter; it listed from 1) and
+     * FFFFFFFFh (a list from FFFFFFFEh, which CNS 02h refuses; it said
+     * "invalid argument") are refused with the range, nothing sent */
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(run(&f, "list-ns -n 0"), NVME_ERR_INVAL);
+    expect("nvmectl list-ns: -n is the first NSID listed, 1..0xfffffffe\n");
+    assert_int_equal(run(&f, "list-ns -n 0xffffffff"), NVME_ERR_INVAL);
+    expect("nvmectl list-ns: -n is the first NSID listed, 1..0xfffffffe\n");
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
     ok(&f, "list-ctrl -o json");
     assert_int_equal(jnum("num_ctrl"), 1);
     assert_non_null(json_get("ctrl_list.0.ctrl_id"));
