@@ -183,6 +183,11 @@ bool ctl_raw(const struct ctl *c, const void *p, size_t len);
 bool ctl_next_num(const char **p, uint64_t *v, bool *bad);
 /* Requires -n, finds a usable namespace; prints why not. */
 const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc);
+/* -n NSID of one namespace (1..FFFFFFFEh), which the command requires:
+ * 0 (with "-n NSID is required: one namespace, 1..0xfffffffe") when
+ * it is absent, 0 or FFFFFFFFh (which Identify CNS 03h, CNS 05h and
+ * Namespace Attachment take as no namespace or refuse). */
+uint32_t ctl_one_nsid(const struct ctl *c);
 /* "-n NSID" given and plausible, 0 when absent; false on a bad value. */
 uint32_t ctl_nsid_or(const struct ctl *c, uint32_t dflt);
 /* Announces a usage error and returns NVME_ERR_INVAL. */

@@ -818,9 +818,11 @@ static int ns_descs_json(struct ctl *c, uint32_t nsid)
 
 int ctl_cmd_ns_descs(struct ctl *c)
 {
-    if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] > 0xffffffffu)
-        return ctl_usage_err(c, "-n NSID is required");
-    uint32_t nsid = (uint32_t)c->o.num[N_NSID];
+    /* CNS 03h names one namespace: FFFFFFFFh is Invalid Namespace or
+     * Format (§5.17.2.4), which the core refuses before sending */
+    uint32_t nsid = ctl_one_nsid(c);
+    if (nsid == 0)
+        return NVME_ERR_INVAL;
     if (c->o.json)
         return ns_descs_json(c, nsid);
     struct nvme_ns_ids ids;
@@ -911,6 +913,10 @@ int ctl_cmd_list_ns(struct ctl *c)
 int ctl_cmd_list_ctrl(struct ctl *c)
 {
     uint32_t nsid = ctl_nsid_or(c, 0);
+    /* CNS 12h takes one namespace; FFFFFFFFh is refused (§5.17.2.8) */
+    if (nsid == NVME_NSID_ALL)
+        return ctl_usage_err(c, "-n is one namespace (1..0xfffffffe); without it (or 0) the "
+                                "subsystem's controllers are listed");
     if (c->o.num[N_CNTID] > 0xffffu)
         return ctl_usage_err(c, "-c CNTID is 0..65535");
     uint16_t start = (uint16_t)c->o.num[N_CNTID];

@@ -356,9 +356,9 @@ int ctl_cmd_delete_ns(struct ctl *c)
 
 static int attach_ns(struct ctl *c, bool attach)
 {
-    if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] >= 0xffffffffu)
-        return ctl_usage_err(c, "-n NSID is required");
-    uint32_t nsid = (uint32_t)c->o.num[N_NSID];
+    uint32_t nsid = ctl_one_nsid(c);
+    if (nsid == 0)
+        return NVME_ERR_INVAL;
     uint16_t ids[16];
     unsigned k = 0;
     bool bad = false;

@@ -324,9 +324,9 @@ int ctl_cmd_nvm_id_ns(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
     /* as id-ns: nvme-cli takes a block device's NSID, a controller has none */
-    if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] >= NVME_NSID_ALL)
-        return ctl_usage_err(c, "-n NSID is required");
-    uint32_t nsid = (uint32_t)c->o.num[N_NSID];
+    uint32_t nsid = ctl_one_nsid(c);
+    if (nsid == 0)
+        return NVME_ERR_INVAL;
     if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     uint8_t *p = ctl_scratch(c, 0, 4096);

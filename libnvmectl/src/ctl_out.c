@@ -234,6 +234,15 @@ uint32_t ctl_nsid_or(const struct ctl *c, uint32_t dflt)
     return c->o.num[N_NSID] <= 0xffffffffu ? (uint32_t)c->o.num[N_NSID] : 0;
 }
 
+uint32_t ctl_one_nsid(const struct ctl *c)
+{
+    uint64_t v = c->o.num[N_NSID];
+    if (has(c, N_NSID) && v != 0 && v < NVME_NSID_ALL)
+        return (uint32_t)v;
+    ctl_usage_err(c, "-n NSID is required: one namespace, 1..0xfffffffe");
+    return 0;
+}
+
 const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc)
 {
     *rc = NVME_ERR_INVAL;

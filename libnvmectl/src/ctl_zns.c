@@ -36,10 +36,10 @@ int ctl_cmd_zns_id(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
     bool ns = c->cmd[7] == 'n'; /* "zns-id-ns" */
-    uint32_t nsid = (uint32_t)c->o.num[N_NSID];
     /* as nvm-id-ns: nvme-cli takes a block device's NSID, a controller has none */
-    if (ns && (nsid == 0 || nsid == NVME_NSID_ALL))
-        return ctl_usage_err(c, "-n NSID is required");
+    uint32_t nsid = ns ? ctl_one_nsid(c) : 0;
+    if (ns && nsid == 0)
+        return NVME_ERR_INVAL;
     if (ctl_raw_check(c) != NVME_OK)
         return NVME_ERR_UNSUPPORTED;
     uint8_t *p = ctl_scratch(c, 0, 4096);

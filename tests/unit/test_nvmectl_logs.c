@@ -737,7 +737,7 @@ static void nvm_id_ns_refusals(void **state)
     fx_config(&f);
     fx_start(&f);
     fails(&f, "nvm-id-ns", NVME_ERR_INVAL, 0);
-    expect("nvmectl nvm-id-ns: -n NSID is required\n");
+    expect("nvmectl nvm-id-ns: -n NSID is required: one namespace, 1..0xfffffffe\n");
     fails(&f, "nvm-id-ns -n 0", NVME_ERR_INVAL, 0);
     fails(&f, "nvm-id-ns -n 0xffffffff -o json", NVME_ERR_INVAL, 0);
     int rc = fx_nvmectl(&f, &out, "nvm-id-ns -n 5");

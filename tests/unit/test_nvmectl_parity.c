@@ -436,6 +436,17 @@ static void ns_descs_list_ns_list_ctrl(void **state)
     assert_int_equal(run(&f, "list-ns -n 0xffffffff"), NVME_ERR_INVAL);
     expect("nvmectl list-ns: -n is the first NSID listed, 1..0xfffffffe\n");
     assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
+    /* NSID FFFFFFFFh where the Identify names one namespace: the range,
+     * nothing sent (text: the core's bare "invalid argument"; JSON: the
+     * device's Invalid Namespace or Format) */
+    assert_int_equal(run(&f, "ns-descs -n 0xffffffff"), NVME_ERR_INVAL);
+    expect("nvmectl ns-descs: -n NSID is required: one namespace, 1..0xfffffffe\n");
+    assert_int_equal(run(&f, "ns-descs -n 0xffffffff -o json"), NVME_ERR_INVAL);
+    expect("nvmectl ns-descs: -n NSID is required: one namespace, 1..0xfffffffe\n");
+    assert_int_equal(run(&f, "list-ctrl -n 0xffffffff"), NVME_ERR_INVAL);
+    expect("nvmectl list-ctrl: -n is one namespace (1..0xfffffffe); without it (or 0) the "
+           "subsystem's controllers are listed\n");
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
     ok(&f, "list-ctrl -o json");
     assert_int_equal(jnum("num_ctrl"), 1);
     assert_non_null(json_get("ctrl_list.0.ctrl_id"));
@@ -1046,6 +1057,8 @@ static void namespace_management_commands(void **state)
     expect("-f FLBAS or -b BLOCK-SIZE is required");
     assert_int_not_equal(run(&f, "attach-ns -n 2 -c 1,x"), 0);
     expect("comma-separated list");
+    assert_int_equal(run(&f, "attach-ns -n 0xffffffff"), NVME_ERR_INVAL);
+    expect("nvmectl attach-ns: -n NSID is required: one namespace, 1..0xfffffffe\n");
     fx_stop(&f);
 }
 

@@ -227,7 +227,7 @@ static void zns_id_refusals(void **state)
     struct fx f;
     start(&f);
     fails(&f, "zns id-ns", NVME_ERR_INVAL, 0);
-    expect("nvmectl zns-id-ns: -n NSID is required\n");
+    expect("nvmectl zns-id-ns: -n NSID is required: one namespace, 1..0xfffffffe\n");
     fails(&f, "zns id-ns -n 0xffffffff", NVME_ERR_INVAL, 0);
     fails(&f, "zns id-ns -n 1 -H", NVME_ERR_INVAL, 0); /* no -H (see README) */
     fails(&f, "zns id-ctrl -n 1", NVME_ERR_INVAL, 0);
