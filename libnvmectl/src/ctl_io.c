@@ -217,10 +217,24 @@ int ctl_cmd_compare(struct ctl *c)
     if (ns == NULL)
         return rc;
     uint64_t count = c->o.num[N_COUNT];
+    /* --fua / -l (nvme-cli's compare has both, NVM CS 1.0 Figure 23):
+     * through nvme_compare_ext, data only as the buffer holds it, so not
+     * on a format with metadata (nvme_compare refuses PI-only ones too) */
+    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    if (fl != 0 && ns->ms != 0) {
+        ctl_out(c->io,
+                "%sn%u: format with %u metadata bytes per block: compare --fua/-l not "
+                "supported\n",
+                ctl_dev(c->io), ns->nsid, ns->ms);
+        return NVME_ERR_UNSUPPORTED;
+    }
     uint8_t *b = ctl_block_data(c, ns, &rc);
     if (b == NULL)
         return rc;
-    rc = nvme_compare(c->ctrl, ns->nsid, c->o.num[N_SLBA], (uint32_t)count, b);
+    if (fl != 0)
+        rc = nvme_compare_ext(c->ctrl, ns->nsid, c->o.num[N_SLBA], (uint32_t)count, b, NULL, fl);
+    else
+        rc = nvme_compare(c->ctrl, ns->nsid, c->o.num[N_SLBA], (uint32_t)count, b);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "compare", rc);
     return range_done(c, ns, "compared equal:", c->o.num[N_SLBA], count);

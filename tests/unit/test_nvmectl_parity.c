@@ -1334,6 +1334,11 @@ static void write_zeroes_nvm_verify_compare_fua(void **state)
     assert_string_equal(jstr("result"), "success");
     assert_int_not_equal(run(&f, "compare -n 4 -s 3 -t WORLD"), 0);
     expect("nvme0n4: compare: Compare Failure");
+    /* --fua and -l are sent (nvme-cli's compare has both; they were
+     * taken and dropped): the Compare carries FUA */
+    ok(&f, "compare -n 4 -s 3 -t HELLO --fua -l");
+    assert_int_equal(st->fua_compares, 1);
+    assert_int_equal(st->compares, 2);
     assert_int_not_equal(run(&f, "write-zeroes -n 4 -s 16384"), 0);
     expect("nvme0n4: write-zeroes:");
     fx_stop(&f);

@@ -780,6 +780,7 @@ struct nvme_sim_stats {
     /* issue 9 */
     uint64_t fua_writes;         /* Writes with FUA (CDW12 bit 30) */
     uint64_t fua_verifies;       /* Verifies with FUA (CDW12 bit 30, NVM CS 1.0 Figure 55) */
+    uint64_t fua_compares;       /* Compares with FUA (CDW12 bit 30, NVM CS 1.0 Figure 23) */
     uint64_t compares, verifies; /* completed successfully */
     uint64_t dsm_cmds, dsm_ranges, deallocated_blocks;
     uint64_t dsm_skipped;                 /* deallocate ranges above cfg.dmrsl, left as they were */

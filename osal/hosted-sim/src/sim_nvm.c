@@ -289,6 +289,7 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
         return sf;
     if (opc == NVME_CMD_COMPARE) {
         sim->st.compares++;
+        sim->st.fua_compares += (cdw12 & NVME_RW_FUA) != 0;
         return 0;
     }
     /* SMART counters (§5.14.1.2): data in 512-byte units, commands. */
