@@ -56,6 +56,12 @@ static unsigned ctl_rw_flags(const struct ctl *c, const struct nvme_ns_info *ns,
 int ctl_cmd_read(struct ctl *c)
 {
     int rc;
+    /* read shares write's options (o_rw) but shows the data: -p, -t and
+     * a file (nvme-cli's read -d is where it writes the data) are refused,
+     * not ignored */
+    if (has(c, N_PATTERN) || c->o.str[S_TEXT] != NULL || c->o.str[S_FILE] != NULL)
+        return ctl_usage_err(c, "-p, -t, -f and -d are write's: read shows the data as a hex "
+                                "dump (-o json: as hex), to no file");
     const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
     if (ns == NULL)
         return rc;
@@ -200,6 +206,10 @@ int ctl_cmd_verify(struct ctl *c)
 int ctl_cmd_nvm_verify(struct ctl *c)
 {
     int rc;
+    /* o_range is write-zeroes' too: a Verify has no DEAC (NVM CS 1.0
+     * Figure 55), nvme-cli's verify no --deac */
+    if (flag(c, F_DEAC))
+        return ctl_usage_err(c, "--deac/-d is write-zeroes': a Verify has no DEAC");
     const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
     if (ns == NULL)
         return rc;

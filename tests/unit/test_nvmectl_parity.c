@@ -1329,6 +1329,16 @@ static void write_zeroes_nvm_verify_compare_fua(void **state)
     assert_int_equal(st->verifies, 1);
     ok(&f, "nvm-verify -n 1 -s 0 -c 8 -f"); /* nvme-cli's --force-unit-access */
     assert_int_equal(st->fua_verifies, 1);
+    /* options of the shared tables a command does not use: refused, not
+     * taken and dropped (nothing sent) */
+    uint64_t io_cmds = st->io_cmds;
+    assert_int_equal(run(&f, "nvm-verify -n 1 -s 0 -c 8 --deac"), NVME_ERR_INVAL);
+    expect("nvmectl nvm-verify: --deac/-d is write-zeroes': a Verify has no DEAC\n");
+    assert_int_equal(run(&f, "read -n 1 -s 0 -d out.bin"), NVME_ERR_INVAL);
+    expect("nvmectl read: -p, -t, -f and -d are write's: read shows the data as a hex dump");
+    assert_int_equal(run(&f, "read -n 1 -s 0 -p 0x11"), NVME_ERR_INVAL);
+    assert_int_equal(run(&f, "read -n 1 -s 0 -t abc"), NVME_ERR_INVAL);
+    assert_int_equal(st->io_cmds, io_cmds);
     ok(&f, "write -n 4 -s 3 -t HELLO");
     ok(&f, "compare -n 4 -s 3 -t HELLO -o json");
     assert_string_equal(jstr("result"), "success");
