@@ -195,8 +195,11 @@ int ctl_cmd_fw_download(struct ctl *c)
 
 int ctl_cmd_fw_commit(struct ctl *c)
 {
-    if (c->o.num[N_SLOT] > 7 || c->o.num[N_ACTION] > 7)
-        return ctl_usage_err(c, "-s SLOT is 0..7, -a ACTION 0..7");
+    /* Commit Action (CDW10 5:3, §5.11) 100b and 101b are reserved:
+     * refused as nvme-cli refuses them, not sent */
+    if (c->o.num[N_SLOT] > 7 || c->o.num[N_ACTION] > 7 || c->o.num[N_ACTION] == 4 ||
+        c->o.num[N_ACTION] == 5)
+        return ctl_usage_err(c, "-s SLOT is 0..7, -a ACTION 0..3, 6 or 7 (4 and 5 are reserved)");
     if (!has(c, N_ACTION))
         return ctl_usage_err(c, "-a ACTION is required (0 replace, 1 replace and activate, "
                                 "2 activate, 3 activate now)");

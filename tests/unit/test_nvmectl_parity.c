@@ -1534,6 +1534,13 @@ static void destructive_commands_need_force(void **state)
     expect("this host has no files");
     assert_int_not_equal(run(&f, "fw-commit -s 9 -a 1 --force"), 0);
     expect("-s SLOT is 0..7");
+    /* Commit Actions 4 and 5 are reserved: refused, nothing sent (as
+     * nvme-cli; they went to the device) */
+    uint64_t admin = st->admin_cmds;
+    assert_int_equal(run(&f, "fw-commit -s 1 -a 4 --force"), NVME_ERR_INVAL);
+    expect("nvmectl fw-commit: -s SLOT is 0..7, -a ACTION 0..3, 6 or 7 (4 and 5 are reserved)\n");
+    assert_int_equal(run(&f, "fw-commit -s 1 -a 5 --force"), NVME_ERR_INVAL);
+    assert_int_equal(st->admin_cmds, admin);
 
     ok(&f, "reset -o json");
     assert_string_equal(jstr("result"), "success");
