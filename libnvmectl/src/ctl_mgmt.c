@@ -103,6 +103,15 @@ int ctl_cmd_sanitize(struct ctl *c)
         return ctl_usage_err(c, "-a is exit-failure, block, overwrite or crypto (1..4)");
     if (c->o.num[N_OWPASS] > 15 || c->o.num[N_OVRPAT] > 0xffffffffu)
         return ctl_usage_err(c, "--owpass is 0..15, --ovrpat 32 bits");
+    /* OWPASS, OIPBP and the Overwrite Pattern are the Overwrite action's
+     * (§5.24: ignored with another SANACT), AUSE and No-Deallocate start
+     * an operation Exit Failure Mode does not: given with another action
+     * they are refused, as nvme-cli refuses them, not sent to be ignored */
+    if (act != NVME_SANACT_OVERWRITE &&
+        (c->o.num[N_OWPASS] != 0 || flag(c, F_OIPBP) || c->o.num[N_OVRPAT] != 0))
+        return ctl_usage_err(c, "--owpass, --oipbp and --ovrpat are overwrite's");
+    if (act == NVME_SANACT_EXIT_FAILURE && (flag(c, F_AUSE) || flag(c, F_NODAS)))
+        return ctl_usage_err(c, "--ause and --no-dealloc start a sanitize: not with exit-failure");
     if (act != NVME_SANACT_EXIT_FAILURE && !forced(c, "erases every namespace of the subsystem"))
         return NVME_ERR_INVAL;
     struct nvme_sanitize_args a;

@@ -1508,6 +1508,18 @@ static void destructive_commands_need_force(void **state)
     expect("exit failure mode");
     assert_int_not_equal(run(&f, "sanitize -a shred --force"), 0);
     expect("-a is exit-failure, block, overwrite or crypto");
+    /* overwrite's options with another action, AUSE / No-Deallocate with
+     * exit-failure: refused as nvme-cli, nothing sent (they were sent,
+     * for the controller to ignore) */
+    uint64_t sent = st->admin_cmds;
+    assert_int_equal(run(&f, "sanitize -a block --owpass 3 --force"), NVME_ERR_INVAL);
+    expect("nvmectl sanitize: --owpass, --oipbp and --ovrpat are overwrite's\n");
+    assert_int_equal(run(&f, "sanitize -a crypto --ovrpat 0x5a5a --force"), NVME_ERR_INVAL);
+    assert_int_equal(run(&f, "sanitize -a block --oipbp --force"), NVME_ERR_INVAL);
+    assert_int_equal(run(&f, "sanitize -a exit-failure --ause"), NVME_ERR_INVAL);
+    expect("nvmectl sanitize: --ause and --no-dealloc start a sanitize: not with exit-failure\n");
+    assert_int_equal(run(&f, "sanitize -a exit-failure --no-dealloc"), NVME_ERR_INVAL);
+    assert_int_equal(st->admin_cmds, sent);
 
     /* firmware: download a buffer, commit it to slot 2, activate */
     ok(&f, "fw-download -t FWNEW001");
