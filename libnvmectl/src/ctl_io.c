@@ -149,11 +149,12 @@ int ctl_cmd_flush(struct ctl *c)
 }
 
 /* A byte of the verify pattern: depends on the LBA, the offset and the
- * seed, so misplaced blocks and cross-talk show up. */
+ * seed (all 64 bits of -k: one above 2^32 is not its low half's), so
+ * misplaced blocks and cross-talk show up. */
 static uint8_t verify_byte(uint64_t lba, uint32_t off, uint64_t seed)
 {
     uint32_t x = (uint32_t)lba * 2654435761u ^ (uint32_t)(lba >> 32) ^ off * 40503u ^
-                 (uint32_t)seed * 2246822519u;
+                 (uint32_t)seed * 2246822519u ^ (uint32_t)(seed >> 32) * 3266489917u;
     x ^= x >> 15;
     return (uint8_t)(x ^ (x >> 8));
 }
