@@ -331,8 +331,8 @@ bool ctl_fill_data(struct ctl *c, uint8_t *b, size_t bytes, int *rc)
         /* One byte more is asked for when the scratch buffer has it after
          * the data: a file larger than what the command sends is refused,
          * not cut to it (a shorter one is followed by zeros). */
-        uint8_t *end = (uint8_t *)c->io->buf + c->io->buf_len;
-        size_t ask = bytes + (b < end && (size_t)(end - b) > bytes ? 1u : 0u);
+        uint8_t *start = (uint8_t *)c->io->buf, *end = start + c->io->buf_len;
+        size_t ask = bytes + (b >= start && b < end && (size_t)(end - b) > bytes ? 1u : 0u);
         long n = c->io->read_file(c->io->arg, o->str[S_FILE], b, ask);
         if (n < 0) {
             ctl_out(c->io, "nvmectl: cannot read '%s'\n", o->str[S_FILE]);
