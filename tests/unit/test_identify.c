@@ -219,6 +219,34 @@ static void malformed_ns_descriptors_are_protocol_errors(void **state)
     fx_stop(&f);
 }
 
+/* NVMe 2.0 §5.17.2.3 (CNS 03h): the host reads a NIDL of 0 as the end
+ * of the list, whatever its NIDT; nothing after it is a descriptor. */
+static void ns_descriptor_list_ends_at_a_zero_nidl(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    /* CSI (NVM); EUI64 with NIDL 0: the end; a UUID after it */
+    uint8_t *d = f.cfg.ns_desc;
+    memset(d, 0, sizeof(f.cfg.ns_desc));
+    d[0] = NVME_NIDT_CSI;
+    d[1] = 1;
+    d[4] = NVME_CSI_NVM;
+    d[5] = NVME_NIDT_EUI64;
+    d[9] = NVME_NIDT_UUID;
+    d[10] = 16;
+    d[13] = 1;
+    f.cfg.ns_desc_len = 29;
+    fx_start(&f);
+    struct nvme_ns_ids ids;
+    assert_int_equal(nvme_identify_ns_descs(f.ctrl, 1, &ids), 0);
+    assert_true(ids.has_csi);
+    assert_int_equal(ids.csi, NVME_CSI_NVM);
+    assert_false(ids.has_eui64);
+    assert_false(ids.has_uuid);
+    fx_stop(&f);
+}
+
 static void bogus_nid_quirk_drops_eui64_and_nguid(void **state)
 {
     (void)state;
@@ -426,6 +454,7 @@ int main(void)
         cmocka_unit_test(identify_ns_of_nsid_all_gives_the_common_formats),
         cmocka_unit_test(ns_descriptors_give_eui64_nguid_uuid_and_csi),
         cmocka_unit_test(malformed_ns_descriptors_are_protocol_errors),
+        cmocka_unit_test(ns_descriptor_list_ends_at_a_zero_nidl),
         cmocka_unit_test(bogus_nid_quirk_drops_eui64_and_nguid),
         cmocka_unit_test(active_ns_list_pages_from_a_start_nsid),
         cmocka_unit_test(controller_lists_name_the_one_controller),

@@ -411,6 +411,12 @@ struct nvme_sim_config {
      * command starts from, instead of the active NSIDs above it in
      * ascending order (§5.15.2.3) [active_list[0] 0: the real list] */
     uint32_t active_list[8];
+    /* A broken device: the Namespace Identification Descriptor list
+     * (Identify CNS 03h) of every namespace is these ns_desc_len bytes,
+     * the rest of the 4 KiB zero, instead of its EUI64, NGUID, UUID and
+     * CSI descriptors [ns_desc_len 0: the real list] */
+    uint8_t ns_desc[64];
+    size_t ns_desc_len;
     bool wait_wake; /* fill the OSAL's optional wait/wake (default false: NULL, the
                                 core polls with sleep_us).  wait(us) advances the clock 1 us
                                 at a time, running due work and delivering interrupts like

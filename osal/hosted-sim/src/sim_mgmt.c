@@ -272,6 +272,12 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
         if (!ns)
             return SIM_SF_GEN(NVME_SC_INVALID_NS);
+        if (sim->cfg.ns_desc_len != 0) { /* a broken device: the list as configured */
+            memcpy(buf, sim->cfg.ns_desc,
+                   sim->cfg.ns_desc_len < sizeof(sim->cfg.ns_desc) ? sim->cfg.ns_desc_len
+                                                                   : sizeof(sim->cfg.ns_desc));
+            return 0;
+        }
         uint8_t eui[8], nguid[16], uuid[16];
         for (int i = 0; i < 8; i++)
             eui[i] = (uint8_t)(i < 4 ? 0x4e564d45u >> (8 * (3 - i)) : ns->nsid >> (8 * (7 - i)));
