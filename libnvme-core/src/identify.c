@@ -157,9 +157,15 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
         const uint8_t *nid = page + off + 4u;
         unsigned t = type - (unsigned)NVME_NIDT_EUI64; /* reserved types are skipped */
         bool known = t < sizeof(nvme_nidt) / sizeof(nvme_nidt[0]);
-        if (off + 4u + len > NVME_IDENTIFY_DATA_SIZE || (known && len != nvme_nidt[t].len)) {
-            nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: namespace descriptor type %u length %u",
-                     nsid, type, len);
+        /* One descriptor per type ("shall not return multiple descriptors
+         * with the same NIDT"): a second one that says otherwise, e.g. a
+         * CSI of NVM after one of ZNS, leaves no answer to believe. */
+        bool bad = off + 4u + len > NVME_IDENTIFY_DATA_SIZE || (known && len != nvme_nidt[t].len);
+        bool other = !bad && known && ((uint8_t *)out)[nvme_nidt[t].has] &&
+                     !nvme_bytes_eq((uint8_t *)out + nvme_nidt[t].at, nid, len);
+        if (bad || other) {
+            nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: namespace descriptor type %u length %u%s",
+                     nsid, type, len, other ? ", a second one that differs" : "");
             rc = NVME_ERR_PROTO;
             break;
         }

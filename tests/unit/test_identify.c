@@ -247,6 +247,57 @@ static void ns_descriptor_list_ends_at_a_zero_nidl(void **state)
     fx_stop(&f);
 }
 
+/* "The controller shall not return multiple descriptors with the same
+ * NIDT" (§5.17.2.3): a second CSI that names another set is no answer (a
+ * zoned namespace read as NVM would take writes anywhere); the same one
+ * twice is harmless. */
+static void ns_descriptors_of_one_type_that_differ_are_refused(void **state)
+{
+    (void)state;
+    static const uint8_t differ[] = {NVME_NIDT_CSI, 1, 0, 0, NVME_CSI_ZNS,
+                                     NVME_NIDT_CSI, 1, 0, 0, NVME_CSI_NVM};
+    static const uint8_t same[] = {NVME_NIDT_CSI, 1, 0, 0, NVME_CSI_ZNS,
+                                   NVME_NIDT_CSI, 1, 0, 0, NVME_CSI_ZNS};
+    struct fx f;
+    fx_config(&f);
+    memcpy(f.cfg.ns_desc, differ, sizeof(differ));
+    f.cfg.ns_desc_len = sizeof(differ);
+    fx_start(&f);
+    struct nvme_ns_ids ids;
+    assert_int_equal(nvme_identify_ns_descs(f.ctrl, 1, &ids), NVME_ERR_PROTO);
+    fx_stop(&f);
+
+    fx_config(&f);
+    memcpy(f.cfg.ns_desc, same, sizeof(same));
+    f.cfg.ns_desc_len = sizeof(same);
+    fx_start(&f);
+    assert_int_equal(nvme_identify_ns_descs(f.ctrl, 1, &ids), 0);
+    assert_true(ids.has_csi);
+    assert_int_equal(ids.csi, NVME_CSI_ZNS);
+    fx_stop(&f);
+
+    /* At the scan, with command sets enabled: the zoned namespace whose
+     * list says ZNS, then NVM, is not taken for an NVM one. */
+    fx_config(&f);
+    f.ns[0].blocks = 1024;
+    f.ns[0].lba_size = 4096;
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 64;
+    memcpy(f.cfg.ns_desc, differ, sizeof(differ));
+    f.cfg.ns_desc_len = sizeof(differ);
+    fx_start_captured(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns);
+    assert_int_not_equal(ns->status, NVME_OK);
+    assert_true(fx_log_has(&f, "namespace 1: command set not reported"));
+    uint8_t *buf = fx_xalloc(4096);
+    uint64_t cmds = nvme_sim_stats(f.sim)->io_cmds;
+    assert_true(nvme_write(f.ctrl, 1, 5, 1, buf) < 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, cmds);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void bogus_nid_quirk_drops_eui64_and_nguid(void **state)
 {
     (void)state;
@@ -455,6 +506,7 @@ int main(void)
         cmocka_unit_test(ns_descriptors_give_eui64_nguid_uuid_and_csi),
         cmocka_unit_test(malformed_ns_descriptors_are_protocol_errors),
         cmocka_unit_test(ns_descriptor_list_ends_at_a_zero_nidl),
+        cmocka_unit_test(ns_descriptors_of_one_type_that_differ_are_refused),
         cmocka_unit_test(bogus_nid_quirk_drops_eui64_and_nguid),
         cmocka_unit_test(active_ns_list_pages_from_a_start_nsid),
         cmocka_unit_test(controller_lists_name_the_one_controller),
