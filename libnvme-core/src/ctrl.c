@@ -94,7 +94,11 @@ static bool nvme_osal_complete(const struct nvme_osal *o)
             (o->lock == NULL) == (o->unlock == NULL) &&
             (o->unlock == NULL) == (o->lock_destroy == NULL)) &&
            ((o->wait == NULL) == (o->wake == NULL)) &&
-           ((o->irq_setup == NULL) == (o->irq_teardown == NULL));
+           ((o->irq_setup == NULL) == (o->irq_teardown == NULL)) &&
+           /* a cache line size, a power of two (nvme_osal.h): the read
+            * checks mask with dma_align - 1, which for another value
+            * would pass buffers that share a line */
+           (o->dma_align & (o->dma_align - 1u)) == 0;
 }
 
 /* ------------------------------------------------------------------ */

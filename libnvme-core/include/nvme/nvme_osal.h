@@ -224,8 +224,9 @@ struct nvme_osal {
      * context.  NULL on coherent platforms. */
     void (*dma_sync)(void *ctx, void *va, size_t len, enum nvme_dma_dir dir);
     /* OPTIONAL (0 = none): the CPU's data cache line size in bytes, a
-     * power of two, on a non-coherent platform whose port does not bounce
-     * unaligned caller buffers.  The core then refuses a read (device to
+     * power of two (else nvme_ctrl_init returns NVME_ERR_INVAL), on a
+     * non-coherent platform whose port does not bounce unaligned caller
+     * buffers.  The core then refuses a read (device to
      * memory) whose buffer address or length is not a multiple of it with
      * NVME_ERR_ALIGN, before anything reaches the device (rule 8).  Leave
      * 0 on coherent platforms. */
