@@ -1566,42 +1566,46 @@ static bool nvme_replay_stale(const struct nvme_cmd_slot *s, const struct nvme_n
     return s->len != nlb * n->data && (n->md == 0 || s->len != nlb * (n->data + n->md));
 }
 
-/* Another host may have formatted, deleted or created a namespace again
- * while the controller was reset, and the notice of it (§5.2, Namespace
- * Attribute Changed) is one the reset ended, so no rescan has seen it
- * (nvme_recovery_ns_changed): the I/O commands held for the replay were
- * built for blocks of the old size.  Sent again, a read of 8 blocks of
- * 512 bytes would have the controller write 8 blocks of 4 KiB through
- * its 4 KiB buffer, past its end.  So before the I/O queues run again,
- * Identify Namespace for the namespaces of the held commands (at most
- * NVME_NS_STALE_MAX of them), and a command whose data no longer matches
- * its buffer, or whose namespace is gone, fails NVME_ERR_ABORTED, as a
- * rescan would have it.  The rescan the restart asks for
- * (nvme_restarted) takes the new format for the calls that follow. */
-static void nvme_replay_ns_check(struct nvme_ctrl *ctrl)
+/* Namespaces nvme_replay_ns_check asks about at a time (struct
+ * nvme_ns_now on the stack: 16 bytes each). */
+#define NVME_NS_CHECK_BATCH 8u
+
+/* The held commands' namespaces above `floor`, the smallest first, at
+ * most NVME_NS_CHECK_BATCH of them, into now[] (ascending NSIDs): one
+ * pass over the slots of every I/O queue.  Returns how many. */
+static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, bool from_0,
+                                     struct nvme_ns_now *now)
 {
-    struct nvme_ns_now now[NVME_NS_STALE_MAX];
     unsigned n = 0;
     for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
         struct nvme_qpair *qp = &ctrl->ioq[q];
         nvme_lock(qp);
-        for (uint16_t i = 0; i < qp->nslots_alloc && n < NVME_NS_STALE_MAX; i++) {
+        for (uint16_t i = 0; i < qp->nslots_alloc; i++) {
             const struct nvme_cmd_slot *s = &qp->slots[i];
-            if (s->state != NVME_SLOT_REPLAY || !nvme_opc_names_blocks(s->sqe.opc))
+            uint32_t nsid = s->sqe.nsid;
+            if (s->state != NVME_SLOT_REPLAY || !nvme_opc_names_blocks(s->sqe.opc) ||
+                (!from_0 && nsid <= floor))
                 continue;
-            unsigned k = 0;
-            while (k < n && now[k].nsid != s->sqe.nsid)
+            unsigned k = 0; /* its place among the smallest so far */
+            while (k < n && now[k].nsid < nsid)
                 k++;
-            if (k == n)
-                now[n++] = (struct nvme_ns_now){s->sqe.nsid, false, false, 0, 0};
+            if ((k < n && now[k].nsid == nsid) || k == NVME_NS_CHECK_BATCH)
+                continue;
+            if (n < NVME_NS_CHECK_BATCH)
+                n++;
+            for (unsigned j = n - 1u; j > k; j--) /* the largest drops off when full */
+                now[j] = now[j - 1u];
+            now[k] = (struct nvme_ns_now){nsid, false, false, 0, 0};
         }
         nvme_unlock(qp);
     }
-    if (n == 0)
-        return;
-    struct nvme_id_ns *id = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
-    if (id == NULL)
-        return;
+    return n;
+}
+
+/* Identify Namespace for now[0..n) (nvme_replay_ns_check). */
+static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *id,
+                                    struct nvme_ns_now *now, unsigned n)
+{
     for (unsigned k = 0; k < n && NVME_READ_ONCE(ctrl->ready); k++) {
         int rc = nvme_identify_dw(ctrl, NVME_CNS_NS, now[k].nsid, 0, id);
         if (rc < 0)
@@ -1615,7 +1619,12 @@ static void nvme_replay_ns_check(struct nvme_ctrl *ctrl)
         now[k].data = 1u << lbads;
         now[k].md = (id->flbas & NVME_FLBAS_EXTENDED) ? id->lbaf[fmt].ms : 0u;
     }
-    ctrl->osal.mem_free(ctrl->osal.ctx, id, NVME_IDENTIFY_DATA_SIZE);
+}
+
+/* Fails the held commands of now[0..n) that nvme_replay_stale finds
+ * built for another format (nvme_replay_ns_check). */
+static void nvme_replay_ns_fail(struct nvme_ctrl *ctrl, const struct nvme_ns_now *now, unsigned n)
+{
     for (uint16_t q = 0; q < ctrl->nr_ioq; q++) {
         struct nvme_qpair *qp = &ctrl->ioq[q];
         nvme_lock(qp);
@@ -1639,6 +1648,49 @@ static void nvme_replay_ns_check(struct nvme_ctrl *ctrl)
         }
         nvme_unlock(qp);
     }
+}
+
+/* Another host may have formatted, deleted or created a namespace again
+ * while the controller was reset, and the notice of it (§5.2, Namespace
+ * Attribute Changed) is one the reset ended, so no rescan has seen it
+ * (nvme_recovery_ns_changed): the I/O commands held for the replay were
+ * built for blocks of the old size.  Sent again, a read of 8 blocks of
+ * 512 bytes would have the controller write 8 blocks of 4 KiB through
+ * its 4 KiB buffer, past its end.  So before the I/O queues run again,
+ * Identify Namespace for every namespace of the held commands, and a
+ * command whose data no longer matches its buffer, or whose namespace is
+ * gone, fails NVME_ERR_ABORTED, as a rescan would have it.  The rescan
+ * the restart asks for (nvme_restarted) takes the new format for the
+ * calls that follow.
+ *
+ * Memory: NVME_NS_CHECK_BATCH namespaces on the stack and one Identify
+ * page, whatever the count of namespaces: they go in batches of that
+ * many, in ascending NSID order (each batch the smallest NSIDs above the
+ * last one's), so a batch needs no record of the ones before.  Work:
+ * per batch one pass over the slots to pick it, its Identify commands,
+ * one pass to fail; at most (held commands / NVME_NS_CHECK_BATCH) + 1
+ * batches, each command's namespace asked once. */
+static void nvme_replay_ns_check(struct nvme_ctrl *ctrl)
+{
+    struct nvme_ns_now now[NVME_NS_CHECK_BATCH];
+    struct nvme_id_ns *id = NULL;
+    uint32_t floor = 0;
+    for (bool from_0 = true; NVME_READ_ONCE(ctrl->ready); from_0 = false) {
+        unsigned n = nvme_replay_ns_batch(ctrl, floor, from_0, now);
+        if (n == 0)
+            break;
+        if (id == NULL)
+            id = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
+        if (id == NULL)
+            return;
+        nvme_replay_ns_identify(ctrl, id, now, n);
+        nvme_replay_ns_fail(ctrl, now, n);
+        floor = now[n - 1u].nsid;
+        if (floor == 0xffffffffu)
+            break;
+    }
+    if (id != NULL)
+        ctrl->osal.mem_free(ctrl->osal.ctx, id, NVME_IDENTIFY_DATA_SIZE);
 }
 
 /* Enable again and rebuild the queues on the same memory. */

@@ -707,6 +707,68 @@ static void a_reset_does_not_report_a_held_write_done_in_smaller_blocks(void **s
     fx_stop(&f);
 }
 
+/* The restart's check of held commands is not limited to the first 8
+ * namespaces it finds (it took at most NVME_NS_STALE_MAX before: the
+ * commands of any other went out unchecked).  Reads of 8 blocks of 512
+ * held on 12 namespaces; namespaces 10 and 12 come back with 4 KiB
+ * blocks meanwhile.  Their reads fail NVME_ERR_ABORTED, not sent (8
+ * blocks of 4 KiB through a 4 KiB buffer); the other ten are replayed
+ * and read their data. */
+static void a_reset_checks_the_held_commands_of_more_than_8_namespaces(void **state)
+{
+    (void)state;
+    enum { NNS = 12 };
+    struct nvme_sim_ns_config ns[NNS];
+    struct fx f;
+    fx_config(&f);
+    for (unsigned i = 0; i < NNS; i++)
+        ns[i] = (struct nvme_sim_ns_config){.nsid = i + 1u, .blocks = 1024, .lba_size = 512};
+    f.cfg.ns = ns;
+    f.cfg.ns_count = NNS;
+    fx_start_captured(&f);
+    assert_int_equal(nvme_ns_count(f.ctrl), NNS);
+    uint8_t *buf[NNS];
+    struct fx_rec r[NNS];
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, NNS);
+    for (unsigned i = 0; i < NNS; i++) {
+        uint8_t *p = fx_xalloc(4096);
+        fx_pattern(p, 4096, 70 + i);
+        assert_int_equal(nvme_write(f.ctrl, i + 1u, 0, 8, p), 0);
+        memset(p, 0, 4096);
+        buf[i] = p;
+    }
+    for (unsigned i = 0; i < NNS; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(
+            nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, i + 1u, 0, 8, buf[i], 0, fx_rec_cb, &r[i]), 0);
+    }
+    (void)nvme_qpair_poll(f.ctrl, 1, 0);
+    for (unsigned i = 9; i < NNS; i += 2) {
+        struct nvme_sim_ns_config again = ns[i];
+        again.lba_size = 4096;
+        again.blocks = 128;
+        assert_int_equal(nvme_sim_ns_remove(f.sim, i + 1u), 0);
+        assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    }
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    for (unsigned i = 0; i < NNS; i++)
+        fx_poll_until(&f, 1, &r[i], 100 * MS);
+    for (int i = 0; i < 10; i++)
+        (void)nvme_ctrl_service(f.ctrl);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    for (unsigned i = 0; i < NNS; i++) {
+        assert_int_equal(r[i].calls, 1);
+        if (i == 9 || i == 11) {
+            assert_int_equal(r[i].result, NVME_ERR_ABORTED);
+        } else {
+            assert_int_equal(r[i].result, 0);
+            assert_pattern(buf[i], 4096, 70 + i);
+        }
+        free(buf[i]);
+    }
+    fx_stop(&f);
+}
+
 static void a_command_held_when_its_namespace_changed_format_is_not_sent_again(void **state)
 {
     (void)state;
@@ -3851,6 +3913,7 @@ int main(void)
         cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
         cmocka_unit_test(a_command_held_when_its_namespace_changed_format_is_not_sent_again),
         cmocka_unit_test(a_reset_does_not_replay_a_command_whose_namespace_changed_format_unseen),
+        cmocka_unit_test(a_reset_checks_the_held_commands_of_more_than_8_namespaces),
         cmocka_unit_test(a_reset_does_not_report_a_held_write_done_in_smaller_blocks),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
