@@ -507,7 +507,7 @@ static int nvme_rw_pass(struct nvme_ctrl *ctrl, struct nvme_qpair *qp,
 {
     struct nvme_io_checked cc = {ns, epoch, lbads, 0, false};
     struct nvme_io_checked *c = &cc;
-    struct nvme_waiter w = {ctrl, 0, 0, 0};
+    struct nvme_waiter w = {ctrl, 0, 0, 0, 0};
     /* Pieces in the block size the checks found (c->lbads), not the
      * namespace's as a rescan may have rewritten it since: a piece cut in
      * a smaller new size is above MDTS in the old, and the MDTS branch
@@ -722,7 +722,7 @@ static int nvme_flush_one(struct nvme_ctrl *ctrl, uint32_t nsid)
      * found none before a reset created the first ones (after an
      * admin-only bring-up), which nvme_flush_submit then found. */
     for (unsigned requeues = 0; requeues <= NVME_REQUEUES; requeues++) {
-        struct nvme_waiter w = {ctrl, 1, 0, 0};
+        struct nvme_waiter w = {ctrl, 1, 0, 0, 0};
         struct nvme_qpair *qp = nvme_io_qpair_get(ctrl, NVME_QID_CPU), *used = NULL;
         rc = nvme_flush_submit(ctrl, qp != NULL ? qp->qid : 1u, nsid, 0, nvme_waiter_cb, &w, &used);
         for (unsigned spent = 0, busy = 0; nvme_reset_waited(ctrl, &rc, &spent) ||

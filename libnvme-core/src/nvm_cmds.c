@@ -197,6 +197,19 @@ static int nvm_exec(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sq
     return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, flags, NULL);
 }
 
+/* nvm_exec of a command with md_len bytes of separate metadata at its
+ * MPTR (0: none). */
+static int nvm_exec_md(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sqe *sqe,
+                       void *buf, uint32_t len, uint32_t md_len, enum nvme_dma_dir dir,
+                       unsigned flags)
+{
+    int rc;
+    struct nvme_qpair *qp = nvm_queue(ctrl, &rc);
+    if (qp == NULL)
+        return rc;
+    return nvme_exec_md(qp, epoch, sqe, buf, len, md_len, dir, flags);
+}
+
 static uint32_t nvm_data_block(const struct nvme_ns_info *ns, unsigned flags);
 static uint32_t nvm_md_block(const struct nvme_ns_info *ns, unsigned flags);
 static uint16_t nvm_pi_key(const struct nvme_ns_info *ns);
@@ -998,8 +1011,8 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
                 nvme_memcpy(mdma, md + (uintptr_t)done * mblk, (size_t)n * mblk);
             nvme_dma_sync(ctrl, mdma, (size_t)n * mblk, dir);
         }
-        rc = nvm_exec(ctrl, epoch, &sqe, buf + (uintptr_t)done * dblk, n * dblk, dir,
-                      nvm_flags(ns, opc));
+        rc = nvm_exec_md(ctrl, epoch, &sqe, buf + (uintptr_t)done * dblk, n * dblk, n * mblk, dir,
+                         nvm_flags(ns, opc));
         if (nvme_piece_above_mdts(ctrl, rc, (uint64_t)n * dblk)) {
             rc = NVME_OK; /* cut again, at the new MDTS */
             continue;

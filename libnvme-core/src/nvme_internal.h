@@ -797,6 +797,10 @@ struct nvme_waiter {
     unsigned pending;
     int result; /* first non-zero result */
     uint32_t dw0;
+    /* Bytes of separate metadata the command moves through MPTR
+     * (nvme_exec_md), read only for a command whose MPTR is set
+     * (nvme_replay_stale): io.c's waiters leave it unset. */
+    uint32_t md_len;
 };
 void nvme_waiter_cb(void *arg, int result, uint32_t dw0);
 /* pending changes from the submitter and from completions, which may be
@@ -872,6 +876,11 @@ int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe
                     uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
 int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
               enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0);
+/* nvme_exec_epoch of a command with separate metadata: md_len bytes at
+ * its MPTR, what its buffer there holds (the restart's check of held
+ * commands compares it with the namespace's format then). */
+int nvme_exec_md(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
+                 uint32_t len, uint32_t md_len, enum nvme_dma_dir dir, unsigned flags);
 /* Set Features Number of Queues: how many I/O queue pairs we may create. */
 int nvme_set_num_queues(struct nvme_ctrl *ctrl, uint16_t want, uint16_t *granted);
 /* The Identify Controller fields a firmware may change (OACS, ONCS, VWC,

@@ -736,10 +736,10 @@ int nvme_wait(struct nvme_qpair *qp, struct nvme_waiter *w)
 }
 
 static int nvme_exec_once(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe,
-                          void *buf, uint32_t len, enum nvme_dma_dir dir, unsigned flags,
-                          uint32_t *dw0)
+                          void *buf, uint32_t len, uint32_t md_len, enum nvme_dma_dir dir,
+                          unsigned flags, uint32_t *dw0)
 {
-    struct nvme_waiter w = {qp->ctrl, 1, 0, 0};
+    struct nvme_waiter w = {qp->ctrl, 1, 0, 0, md_len};
     int rc = nvme_qpair_submit_epoch(qp, epoch, sqe, buf, len, dir, flags, nvme_waiter_cb, &w);
     /* Namespaces changed since the checks: no waiting for a slot. */
     for (unsigned spent = 0, busy = 0;
@@ -760,18 +760,31 @@ static int nvme_exec_once(struct nvme_qpair *qp, uint32_t epoch, const struct nv
  * Zeroes, Copy: NO_RETRY on an I/O queue, nvm_cmds.c nvm_flags): whether
  * it moved the write pointer is not known, as for a zoned Write (io.c
  * nvme_rw_requeue), so it fails NVME_ERR_ABORTED. */
-int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
-                    uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
+static int nvme_exec_run(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe,
+                         void *buf, uint32_t len, uint32_t md_len, enum nvme_dma_dir dir,
+                         unsigned flags, uint32_t *dw0)
 {
-    int rc = nvme_exec_once(qp, epoch, sqe, buf, len, dir, flags, dw0);
+    int rc = nvme_exec_once(qp, epoch, sqe, buf, len, md_len, dir, flags, dw0);
     for (unsigned n = 0;
          rc == NVME_ERR_REQUEUE && n < NVME_REQUEUES && !(flags & NVME_CMD_NO_RETRY); n++) {
         qp = nvme_io_qpair_get(qp->ctrl, NVME_QID_CPU);
         if (qp == NULL)
             break;
-        rc = nvme_exec_once(qp, epoch, sqe, buf, len, dir, flags, dw0);
+        rc = nvme_exec_once(qp, epoch, sqe, buf, len, md_len, dir, flags, dw0);
     }
     return rc == NVME_ERR_REQUEUE ? NVME_ERR_ABORTED : rc;
+}
+
+int nvme_exec_epoch(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
+                    uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
+{
+    return nvme_exec_run(qp, epoch, sqe, buf, len, 0, dir, flags, dw0);
+}
+
+int nvme_exec_md(struct nvme_qpair *qp, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
+                 uint32_t len, uint32_t md_len, enum nvme_dma_dir dir, unsigned flags)
+{
+    return nvme_exec_run(qp, epoch, sqe, buf, len, md_len, dir, flags, NULL);
 }
 
 int nvme_exec(struct nvme_qpair *qp, const struct nvme_sqe *sqe, void *buf, uint32_t len,
@@ -1547,14 +1560,39 @@ static bool nvme_opc_names_blocks(uint8_t opc);
  * after a restart (nvme_replay_ns_check). */
 struct nvme_ns_now {
     uint32_t nsid;
-    bool known;        /* the Identify answered */
-    bool gone;         /* not active now (refused with a status, NSZE 0) or unusable */
-    uint32_t data, md; /* bytes of a block, and of its metadata when interleaved (0: none) */
+    bool known; /* the Identify answered */
+    bool gone;  /* not active now (refused with a status, NSZE 0) or unusable */
+    bool ext;   /* metadata interleaved with the data (FLBAS bit 4), else separate */
+    bool pi;    /* protection information enabled (DPS bits 2:0) */
+    uint32_t data;
+    uint16_t ms; /* bytes of a block, and of its metadata (LBAF MS; 0: none) */
 };
 
+/* Metadata bytes of a block a command moves on the namespace as it is
+ * now: none without metadata, nor with PRACT on a PI-only format (MS the
+ * PI's size: 8, or 16 for the 64b Guard), where the controller inserts
+ * and strips the PI and transfers no metadata (NVM CS 1.0 §5.2.2).  (An
+ * MS of 16 holding a 16b Guard PI does move 16 bytes with PRACT; Identify
+ * Namespace alone does not tell the two apart, so a held plain command
+ * is trusted there: its format had its PI only when it was built.) */
+static uint32_t nvme_now_md(const struct nvme_ns_now *n, uint32_t cdw12)
+{
+    if (n->ms == 0 || ((cdw12 & NVME_RW_PRACT) && n->pi && (n->ms == 8u || n->ms == 16u)))
+        return 0;
+    return n->ms;
+}
+
 /* Whether a held command would move another count of bytes than its
- * buffer holds: a Read, Write or Compare of NLB + 1 blocks (CDW12[15:0])
- * built for blocks of another size; or its namespace is gone. */
+ * buffers hold: a Read, Write or Compare of NLB + 1 blocks (CDW12[15:0])
+ * built for blocks of another size, or for another metadata size; or its
+ * namespace is gone.  The data buffer holds NLB blocks with their
+ * metadata when interleaved; the separate metadata goes through MPTR
+ * (NVM CS 1.0 §5.3, NLB times MS), whose buffer holds what the command
+ * was built to move (nvme_exec_md's md_len, on its waiter): a Format that
+ * kept LBADS but changed MS would have the controller move NLB times the
+ * new MS through a buffer sized for the old one, past its end, and one
+ * that gave a format without metadata some would have it move to MPTR 0
+ * (a command built without). */
 static bool nvme_replay_stale(const struct nvme_cmd_slot *s, const struct nvme_ns_now *n)
 {
     if (n->gone)
@@ -1563,7 +1601,18 @@ static bool nvme_replay_stale(const struct nvme_cmd_slot *s, const struct nvme_n
     if (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE && opc != NVME_CMD_COMPARE)
         return false;
     uint64_t nlb = (uint64_t)(s->sqe.cdw12 & 0xffffu) + 1u;
-    return s->len != nlb * n->data && (n->md == 0 || s->len != nlb * (n->data + n->md));
+    uint32_t md = nvme_now_md(n, s->sqe.cdw12);
+    if (s->len != nlb * (n->data + (n->ext ? md : 0u)))
+        return true;
+    uint32_t held = 0;
+    if (s->sqe.mptr != 0) {
+        if (s->cb != nvme_waiter_cb) /* only nvme_exec_md's have MPTR set */
+            return true;
+        held = ((const struct nvme_waiter *)s->arg)->md_len;
+        if (held == 0)
+            return true;
+    }
+    return nlb * (n->ext ? 0u : md) != held;
 }
 
 /* Namespaces nvme_replay_ns_check asks about at a time (struct
@@ -1595,7 +1644,12 @@ static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, boo
                 n++;
             for (unsigned j = n - 1u; j > k; j--) /* the largest drops off when full */
                 now[j] = now[j - 1u];
-            now[k] = (struct nvme_ns_now){nsid, false, false, 0, 0};
+            /* Field by field: a compound literal may become a memset call
+             * (armv7 thumb2 -Os), which the freestanding core has none of. */
+            now[k].nsid = nsid;
+            now[k].known = now[k].gone = now[k].ext = now[k].pi = false;
+            now[k].data = 0;
+            now[k].ms = 0;
         }
         nvme_unlock(qp);
     }
@@ -1617,7 +1671,9 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
         if (now[k].gone)
             continue;
         now[k].data = 1u << lbads;
-        now[k].md = (id->flbas & NVME_FLBAS_EXTENDED) ? id->lbaf[fmt].ms : 0u;
+        now[k].ms = id->lbaf[fmt].ms;
+        now[k].ext = (id->flbas & NVME_FLBAS_EXTENDED) != 0;
+        now[k].pi = NVME_DPS_PI_TYPE(id->dps) != 0;
     }
 }
 
@@ -1907,7 +1963,7 @@ static int nvme_zone_report_now(struct nvme_ctrl *ctrl, uint16_t first, uint32_t
     for (uint16_t k = 0; k < ctrl->nr_ioq && rc != NVME_OK; k++) {
         unsigned at = (unsigned)first + k; /* (no division: 32-bit targets lack one) */
         struct nvme_qpair *qp = &ctrl->ioq[at >= ctrl->nr_ioq ? at - ctrl->nr_ioq : at];
-        struct nvme_waiter w = {ctrl, 1, 0, 0};
+        struct nvme_waiter w = {ctrl, 1, 0, 0, 0};
         if (nvme_qpair_submit(qp, &sqe, dma, len, NVME_DMA_FROM_DEVICE, 0, nvme_waiter_cb, &w) !=
             NVME_OK)
             continue;

@@ -769,6 +769,139 @@ static void a_reset_checks_the_held_commands_of_more_than_8_namespaces(void **st
     fx_stop(&f);
 }
 
+/* Namespace 1 reformatted by another host while the controller is
+ * disabled for a reset (CC.EN written 0): the format `ms_fmt`, same LBADS. */
+static struct fx *ms_fx;
+static struct nvme_sim_ns_config ms_fmt;
+static bool ms_armed;
+static void (*ms_next_write32)(void *ctx, uint32_t off, uint32_t val);
+static void ms_write32(void *ctx, uint32_t off, uint32_t val)
+{
+    ms_next_write32(ctx, off, val);
+    if (ms_armed && off == NVME_REG_CC && !(val & NVME_CC_EN)) {
+        ms_armed = false;
+        assert_int_equal(nvme_sim_ns_remove(ms_fx->sim, 1), 0);
+        assert_int_equal(nvme_sim_ns_add(ms_fx->sim, &ms_fmt), 0);
+    }
+}
+
+/* The restart's check of held commands against a Format that kept the
+ * block size (LBADS) and changed the metadata size only: a read of 8
+ * blocks with 8 bytes of metadata each, separate (FLBAS bit 4 clear),
+ * held by a reset (its completion lost) while the namespace is
+ * formatted to 16 bytes of metadata.  Sent again, the controller would
+ * write 128 bytes of metadata through MPTR into the call's 64-byte
+ * buffer; before, the check looked at the data length only and let it
+ * go.  It fails NVME_ERR_ABORTED, nothing written past a buffer. */
+static void a_reset_does_not_replay_a_read_whose_separate_metadata_grew(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    ms_fx = &f;
+    ms_fmt = f.ns[0];
+    ms_fmt.ms = 16;
+    ms_armed = false;
+    ms_next_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = ms_write32;
+    assert_int_equal(fx_init(&f), 0);
+    uint8_t *buf = fx_xalloc(4096), *md = fx_xalloc(64);
+    fx_pattern(buf, 4096, 81);
+    fx_pattern(md, 64, 82);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 8, buf, md, 0), 0);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    ms_armed = true;
+    uint64_t resets = stats(&f)->resets;
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, buf, md, 0), NVME_ERR_ABORTED);
+    assert_false(ms_armed);
+    assert_int_equal(stats(&f)->resets, resets + 1);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    assert_int_equal(stats(&f)->replays, 0);
+    free(buf);
+    free(md);
+    fx_stop(&f);
+}
+
+/* The same for commands built without metadata: a plain read held by a
+ * reset while namespace 1 (512-byte blocks, no metadata) is formatted to
+ * 512-byte blocks with 8 bytes of metadata, separate (the controller
+ * would write 64 bytes of it to MPTR, 0: no buffer), or interleaved (8
+ * blocks of 520 bytes through the 4 KiB buffer).  Neither is sent
+ * again: NVME_ERR_ABORTED. */
+static void a_reset_does_not_replay_a_plain_read_on_a_format_that_gained_metadata(void **state)
+{
+    (void)state;
+    for (int ext = 0; ext < 2; ext++) {
+        struct fx f;
+        fx_config(&f);
+        fx_start_captured(&f);
+        uint8_t *buf = fx_xalloc(4096);
+        struct fx_rec r = {0, -100};
+        fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r),
+                         0);
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        struct nvme_sim_ns_config again = f.ns[0];
+        again.ms = 8;
+        again.extended = ext != 0;
+        assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+        assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        fx_poll_until(&f, 1, &r, 100 * MS);
+        for (int i = 0; i < 10; i++)
+            (void)nvme_ctrl_service(f.ctrl);
+        assert_int_equal(r.calls, 1);
+        assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+        assert_int_equal(r.result, NVME_ERR_ABORTED);
+        free(buf);
+        fx_stop(&f);
+    }
+}
+
+/* And what is unchanged is still replayed: a read with separate
+ * metadata, and a plain read with PRACT on a PI-only format (8 bytes,
+ * Type 1: no metadata moves), held by a reset of a namespace nobody
+ * formatted, come back with their data. */
+static void a_reset_replays_held_metadata_commands_of_an_unchanged_format(void **state)
+{
+    (void)state;
+    for (int pi = 0; pi < 2; pi++) {
+        struct fx f;
+        fx_config(&f);
+        f.ns[0].ms = 8;
+        f.ns[0].pi_type = pi ? 1 : 0;
+        fx_start_captured(&f);
+        uint8_t *buf = fx_xalloc(4096), *md = fx_xalloc(64), *got = fx_xalloc(4096);
+        fx_pattern(buf, 4096, 83);
+        fx_pattern(md, 64, 84);
+        if (pi)
+            assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+        else
+            assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 8, buf, md, 0), 0);
+        fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+        uint8_t *mgot = fx_xalloc(64);
+        memset(mgot, 0, 64);
+        uint64_t replays = stats(&f)->replays;
+        if (pi)
+            assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, got), 0);
+        else
+            assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, got, mgot, 0), 0);
+        assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+        assert_int_equal(stats(&f)->replays, replays + 1);
+        assert_memory_equal(got, buf, 4096);
+        if (!pi)
+            assert_memory_equal(mgot, md, 64);
+        free(buf);
+        free(md);
+        free(got);
+        free(mgot);
+        fx_stop(&f);
+    }
+}
+
 static void a_command_held_when_its_namespace_changed_format_is_not_sent_again(void **state)
 {
     (void)state;
@@ -3914,6 +4047,9 @@ int main(void)
         cmocka_unit_test(a_command_held_when_its_namespace_changed_format_is_not_sent_again),
         cmocka_unit_test(a_reset_does_not_replay_a_command_whose_namespace_changed_format_unseen),
         cmocka_unit_test(a_reset_checks_the_held_commands_of_more_than_8_namespaces),
+        cmocka_unit_test(a_reset_does_not_replay_a_read_whose_separate_metadata_grew),
+        cmocka_unit_test(a_reset_does_not_replay_a_plain_read_on_a_format_that_gained_metadata),
+        cmocka_unit_test(a_reset_replays_held_metadata_commands_of_an_unchanged_format),
         cmocka_unit_test(a_reset_does_not_report_a_held_write_done_in_smaller_blocks),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
