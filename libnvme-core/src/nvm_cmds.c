@@ -918,7 +918,8 @@ static uint32_t nvm_piece_max(const struct nvme_ctrl *ctrl, uint32_t dblk)
  * completes it successfully: the rest of the metadata is never written,
  * or read as zeros (QEMU's PI formats go another way; the cut costs
  * them a command at most).  So a piece moves less than 512 bytes of
- * metadata, or a multiple of 512. */
+ * metadata, or a multiple of 512 (one block's own above 512 bytes, not
+ * a multiple of 512, cannot: nvm_md_unit). */
 static uint32_t nvm_md_piece(const struct nvme_ctrl *ctrl, uint32_t n, uint32_t ms, uint32_t dblk)
 {
     if (ms == 0 || !(ctrl->quirks & NVME_QUIRK_MD_SECTORS))
@@ -932,6 +933,24 @@ static uint32_t nvm_md_piece(const struct nvme_ctrl *ctrl, uint32_t n, uint32_t 
     while (m < n && m > 1u && ((m * dblk) & 3u) != 0)
         m--;
     return m;
+}
+
+/* The blocks each piece must be a multiple of under NVME_QUIRK_MD_SECTORS
+ * (nvm_md_piece) with ms bytes of metadata a block above 512 that are not
+ * a multiple of 512 (MS is 16 bits: 520, 4100...): 512 / gcd(ms, 512),
+ * so that the piece's metadata is whole sectors; 1 for any other ms
+ * (below 512 bytes a piece of one block is one that moves), and for PI
+ * formats, whose metadata QEMU moves another way (nvm_md_piece). */
+static uint32_t nvm_md_unit(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns,
+                            uint32_t ms)
+{
+    if (!(ctrl->quirks & NVME_QUIRK_MD_SECTORS) || ns->pi_type != 0 || ms <= 512u ||
+        (ms & 511u) == 0)
+        return 1;
+    uint32_t k = 512u;
+    for (; (ms & 1u) == 0; ms >>= 1)
+        k >>= 1;
+    return k;
 }
 
 /* Read, Write or Compare of count blocks, cut at MDTS; separate metadata
@@ -972,6 +991,20 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
             (count - left > ns->zone_size && ((ns->zone_size * dblk) & 3u) != 0))
             return NVME_ERR_ALIGN;
     }
+    /* A metadata size whose pieces must be a multiple of `unit` blocks
+     * (nvm_md_unit: QEMU would move a few bytes of each block's metadata
+     * and report the rest written): a call that cannot be cut so (its
+     * count, MDTS, a zone boundary) is refused before anything is sent,
+     * NVME_ERR_UNSUPPORTED, not one piece that loses its metadata. */
+    uint32_t unit = nvm_md_unit(ctrl, ns, mblk != 0 ? mblk : dblk - ns->lba_size);
+    if (unit > 1u && ((count & (unit - 1u)) != 0 || max < unit ||
+                      (ns->zone_size != 0 && count > nvme_zone_left(ns, lba)))) {
+        nvme_log(ctrl, NVME_LOG_ERROR,
+                 "namespace %u: %u blocks of %u metadata bytes: QEMU's metadata bug "
+                 "(NVME_QUIRK_MD_SECTORS) moves them whole only in multiples of %u blocks",
+                 ns->nsid, count, ns->ms, unit);
+        return NVME_ERR_UNSUPPORTED;
+    }
     const struct nvme_osal *o = &ctrl->osal;
     uint32_t first = count < max ? count : max;
     uint8_t *mdma = NULL;
@@ -1000,6 +1033,10 @@ static __attribute__((noinline)) int nvm_data(struct nvme_ctrl *ctrl, uint32_t e
         if (ns->zone_size != 0 && n > nvme_zone_left(ns, lba + done))
             n = (uint32_t)nvme_zone_left(ns, lba + done);
         n = nvm_md_piece(ctrl, n, mblk != 0 ? mblk : dblk - ns->lba_size, dblk); /* or extended */
+        if ((n & (unit - 1u)) != 0) { /* an MDTS a reset lowered below `unit` blocks */
+            rc = NVME_ERR_UNSUPPORTED;
+            break;
+        }
         struct nvme_sqe sqe;
         nvm_sqe_range(&sqe, opc, ns->nsid, lba + done, n);
         sqe.cdw12 |= nvm_cdw12_flags(flags);

@@ -136,6 +136,96 @@ static void md_sectors_cut_keeps_the_next_piece_dword_aligned(void **state)
     free(xr);
 }
 
+/* A write of `n` blocks of ms bytes of separate (or interleaved)
+ * metadata and its read back, on QEMU's ID over a controller with QEMU's
+ * metadata bug (cfg.md_sectors_bug): the write's result; on success the
+ * blocks' data and metadata are asserted back whole. */
+static int md_round_trip_pi(uint16_t ms, bool extended, uint32_t n, uint8_t pi)
+{
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = ms;
+    f.ns[0].extended = extended;
+    f.ns[0].pi_type = pi;
+    f.cfg.md_sectors_bug = true;
+    f.cfg.mdts = 0; /* no limit: the core's own cap per command */
+    f.opts.pci_vendor = 0x1b36;
+    f.opts.pci_device = 0x0010;
+    fx_start(&f);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->quirks & NVME_QUIRK_MD_SECTORS);
+    size_t dblk = 512u + (extended ? ms : 0u), mlen = extended ? 0u : (size_t)n * ms;
+    uint8_t *b = abuf(n * dblk), *r = abuf(n * dblk);
+    uint8_t *md = mlen ? malloc(mlen) : NULL, *mr = mlen ? malloc(mlen) : NULL;
+    fx_pattern(b, n * dblk, 51u + ms);
+    if (mlen)
+        fx_pattern(md, mlen, 52u + ms);
+    uint64_t w = nvme_sim_stats(f.sim)->writes;
+    int rc = nvme_write_ext(f.ctrl, 1, 0, n, b, md, 0);
+    if (rc == NVME_OK) {
+        memset(r, 0, n * dblk);
+        if (mlen)
+            memset(mr, 0, mlen);
+        assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, n, r, mr, 0), 0);
+        assert_memory_equal(r, b, n * dblk);
+        if (mlen)
+            assert_memory_equal(mr, md, mlen);
+    } else {
+        assert_int_equal(nvme_sim_stats(f.sim)->writes, w); /* nothing sent */
+    }
+    fx_stop(&f);
+    free(b);
+    free(r);
+    free(md);
+    free(mr);
+    return rc;
+}
+
+static int md_round_trip(uint16_t ms, bool extended, uint32_t n)
+{
+    return md_round_trip_pi(ms, extended, n, 0);
+}
+
+/* NVME_QUIRK_MD_SECTORS over metadata sizes, separate and interleaved: 8,
+ * 16, 64, 72 and 130 bytes (pieces of less than 512 bytes of metadata or
+ * of whole sectors: 130 goes 3 blocks at a time below 256 blocks), 4096
+ * (every piece whole sectors), interleaved too (130: 642-byte blocks, each
+ * piece's buffer kept dword aligned); the separate buffer's MPTR dword aligned
+ * (the simulator refuses any other).  Each block's data and metadata come
+ * back whole through a controller that moves only (length mod 512) bytes
+ * of any other metadata transfer above 512. */
+static void md_sectors_cut_keeps_every_metadata_size_whole(void **state)
+{
+    (void)state;
+    static const uint16_t sizes[] = {8, 16, 64, 72, 130, 4096};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        assert_int_equal(md_round_trip(sizes[i], false, 300), 0);
+        assert_int_equal(md_round_trip(sizes[i], false, 7), 0);
+        assert_int_equal(md_round_trip(sizes[i], true, 300), 0);
+    }
+}
+
+/* A block's metadata above 512 bytes that is not a multiple of 512 (MS
+ * 4100, 520): no count of blocks below 512 / gcd(MS, 512) of them (128,
+ * 64) moves whole sectors, so QEMU would keep a few bytes of a piece's
+ * metadata and report it written.  Before, such pieces went out (one
+ * block at a time) and the write succeeded with its metadata lost; now
+ * a call that cannot be cut into multiples of that many blocks fails
+ * NVME_ERR_UNSUPPORTED, nothing sent, and one that can goes whole (PI
+ * formats excepted: QEMU moves their metadata through its own bounce). */
+static void md_sectors_refuses_metadata_it_cannot_cut_whole(void **state)
+{
+    (void)state;
+    assert_int_equal(md_round_trip(4100, false, 1), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(md_round_trip(4100, false, 130), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(md_round_trip(4100, false, 128), 0);
+    assert_int_equal(md_round_trip(520, false, 100), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(md_round_trip(520, false, 192), 0);
+    assert_int_equal(md_round_trip(520, true, 3), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(md_round_trip(520, true, 64), 0);
+    /* A PI format's metadata QEMU moves another way: not refused. */
+    assert_int_equal(md_round_trip_pi(520, false, 3, 3), 0);
+}
+
 static void delay_before_ready_waits_after_disable(void **state)
 {
     (void)state;
@@ -604,6 +694,8 @@ int main(void)
         cmocka_unit_test(delay_before_ready_waits_after_disable),
         cmocka_unit_test(md_sectors_cuts_metadata_to_whole_sectors),
         cmocka_unit_test(md_sectors_cut_keeps_the_next_piece_dword_aligned),
+        cmocka_unit_test(md_sectors_cut_keeps_every_metadata_size_whole),
+        cmocka_unit_test(md_sectors_refuses_metadata_it_cannot_cut_whole),
         cmocka_unit_test(given_a_pm1725_reporting_mqes_0_its_io_queues_get_64_entries_as_in_linux),
         cmocka_unit_test(rtd3e_is_clamped_like_linux),
         cmocka_unit_test(apple_ans2_runs_with_128_byte_sqes_and_shared_tags),

@@ -308,6 +308,12 @@ struct nvme_sim_config {
     bool locks;    /* provide pthread mutex lock callbacks (default false: NULL) */
     int log_level; /* print core log lines with level <= this (default NVME_LOG_WARN) */
     bool quiet;    /* do not print the simulator's own messages to stderr */
+    /* QEMU 2.8 to 8.2's metadata bug (dma-helpers.c dma_blk_cb, fixed in
+     * 2024), which the core's NVME_QUIRK_MD_SECTORS works around: a
+     * separate metadata transfer (MPTR) longer than 512 bytes and not a
+     * multiple of 512 moves only its first (length mod 512) bytes, and the
+     * command succeeds (a write stores zeros for the rest). [false] */
+    bool md_sectors_bug;
     /* Optional commands and capabilities (issue 9), defaults in brackets */
     uint16_t oncs;  /* Identify ONCS [Compare, DSM, Write Zeroes, Save/Select
                                 features, Timestamp, Verify, Copy: 0x01dd]; without

@@ -146,6 +146,15 @@ uint16_t sim_pi_flags_check(const struct sim_ns *ns, const struct nvme_sqe *sqe,
     return 0;
 }
 
+/* Bytes of a separate metadata transfer of len bytes that move
+ * (cfg.md_sectors_bug: QEMU's, only length mod 512 above 512; not on PI
+ * formats, whose metadata QEMU moves through its own bounce buffer). */
+static size_t sim_md_moved(const struct nvme_sim *sim, const struct sim_ns *ns, size_t len)
+{
+    return sim->cfg.md_sectors_bug && !ns->pi_type && len > 512u && (len & 511u) != 0 ? len & 511u
+                                                                                      : len;
+}
+
 /* Host buffers <-> per-block data and metadata: with an extended format
  * the host's blocks are lba_size + ms bytes (data then metadata), else
  * the metadata comes through MPTR, one contiguous buffer (§5.2.1.1). */
@@ -162,7 +171,10 @@ static uint16_t md_from_host(struct nvme_sim *sim, const struct sim_ns *ns,
         return 0;
     }
     memcpy(data, host, (size_t)nlb * ns->lba_size);
-    if (!sim_dma_read(sim, sqe->mptr, md, (size_t)nlb * ns->ms, "metadata (MPTR)"))
+    if (sqe->mptr & 3u) /* "shall be dword aligned" (§4.2, MPTR) */
+        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
+    if (!sim_dma_read(sim, sqe->mptr, md, sim_md_moved(sim, ns, (size_t)nlb * ns->ms),
+                      "metadata (MPTR)"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
     return 0;
 }
@@ -180,7 +192,10 @@ static uint16_t md_to_host(struct nvme_sim *sim, const struct sim_ns *ns,
         return 0;
     }
     memcpy(host, data, (size_t)nlb * ns->lba_size);
-    if (!sim_dma_write(sim, sqe->mptr, md, (size_t)nlb * ns->ms, "metadata (MPTR)"))
+    if (sqe->mptr & 3u) /* "shall be dword aligned" (§4.2, MPTR) */
+        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
+    if (!sim_dma_write(sim, sqe->mptr, md, sim_md_moved(sim, ns, (size_t)nlb * ns->ms),
+                       "metadata (MPTR)"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
     return 0;
 }
