@@ -1239,6 +1239,26 @@ int nvme_zns_mgmt_send(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, ui
     return nvm_exec_built(ctrl, &b, zslba, 1, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, false);
 }
 
+/* Whether an append's Assigned LBA leaves its `count` blocks within the
+ * zone's capacity: a zone takes writes from ZSLBA to ZSLBA + ZCAP - 1 only
+ * (ZNS 1.1 §2.1.1), and ZCAP, which may be anything up to ZSZE and differ
+ * from zone to zone (and, with ZOC.VZCAP, from one Zone Reset to the
+ * next), is in no Identify data: only a Report Zones descriptor tells it.
+ * So the zone is reported (one descriptor, Partial Report) once the
+ * append has completed: a command more for a caller that asks where its
+ * data went.  When that report fails or describes another zone, the zone
+ * size bound that nvme_zns_append checked first is all that is known,
+ * and the LBA is taken on it: the data is written either way. */
+static bool nvm_append_in_cap(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint64_t alba,
+                              uint32_t count)
+{
+    struct nvme_zone_desc d;
+    unsigned n = 0;
+    if (nvme_zns_report(ctrl, nsid, zslba, &d, 1, &n) != NVME_OK || n != 1 || d.zslba != zslba)
+        return true;
+    return d.zcap >= count && alba - zslba <= d.zcap - count;
+}
+
 /* Zone Append (ZNS §3.4.1): the completion carries the LBA of the first
  * block written in Dwords 0-1.  The core's completion path hands back
  * Dword 0 only, so the high half is rebuilt from the zone: the LBA lies in
@@ -1330,6 +1350,13 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
         if (alba - zslba > ns->zone_size - count) {
             nvme_log(ctrl, NVME_LOG_ERROR,
                      "namespace %u: zone append: assigned LBA 0x%x (low half) outside the zone",
+                     nsid, dw0);
+            return NVME_ERR_PROTO;
+        }
+        if (!nvm_append_in_cap(ctrl, nsid, zslba, alba, count)) {
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "namespace %u: zone append: assigned LBA 0x%x (low half) past the zone's "
+                     "capacity",
                      nsid, dw0);
             return NVME_ERR_PROTO;
         }

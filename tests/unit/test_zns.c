@@ -151,6 +151,43 @@ static void zone_append_returns_where_the_data_went(void **state)
     fx_stop(&f);
 }
 
+/* An Assigned LBA inside the zone's size but past its capacity (ZNS 1.1
+ * §2.1.1: a zone is written from ZSLBA to ZSLBA + ZCAP - 1 only): zones of
+ * ZS blocks with a capacity of ZS - 8.  A device answering ZSLBA + ZCAP
+ * (its DW0 injected) is not believed: NVME_ERR_PROTO, the LBA not handed
+ * back (before: checked against the zone size only, so it was).  The
+ * core learns ZCAP from a Report Zones of the zone, sent once the append
+ * has completed when the caller asks for the LBA; a true answer at the
+ * capacity's last blocks is believed. */
+static void zone_append_lba_past_the_zone_capacity_is_refused(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.ns[0].zone_cap = ZS - 8;
+    fx_start(&f);
+    nvme_sim_log_capture(f.sim, true);
+    uint8_t *b = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 3);
+    uint64_t lba = 7;
+    fx_inject(&f, NVME_SIM_FAULT_DW0, NVME_SIM_ANY_IO, NVME_CMD_ZONE_APPEND,
+              (uint32_t)(3 * ZS + ZS - 8), 1);
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, 3 * ZS, 4, b, &lba), NVME_ERR_PROTO);
+    assert_int_equal(lba, 7);
+    assert_true(fx_log_has(&f, "past the zone's capacity"));
+    /* True answers, up to the capacity's end. */
+    uint64_t at = 3 * ZS + 4;
+    while (at + 4 <= 3 * ZS + ZS - 8) {
+        assert_int_equal(nvme_zns_append(f.ctrl, 1, 3 * ZS, 4, b, &lba), 0);
+        assert_int_equal(lba, at);
+        at += 4;
+    }
+    /* Full at ZSLBA + ZCAP: the device refuses the next one. */
+    assert_true(nvme_zns_append(f.ctrl, 1, 3 * ZS, 4, b, &lba) > 0);
+    free(b);
+    fx_stop(&f);
+}
+
 /* Lifecycle rule 4 for an append: a Zone Append is never replayed (the
  * data would go in twice), so one the controller had completed when a
  * reset stops it is completed by the reset from its entry (the harvest),
@@ -1567,6 +1604,7 @@ int main(void)
         cmocka_unit_test(zone_append_above_the_core_cap_names_the_core_not_zasl),
         cmocka_unit_test(writes_follow_the_write_pointer),
         cmocka_unit_test(zone_append_returns_where_the_data_went),
+        cmocka_unit_test(zone_append_lba_past_the_zone_capacity_is_refused),
         cmocka_unit_test(zone_append_done_before_a_reset_completes_once_with_its_lba),
         cmocka_unit_test(report_and_manage_zones),
         cmocka_unit_test(many_zones_report_within_mdts),

@@ -931,7 +931,9 @@ int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
 int nvme_zns_mgmt_send(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint8_t action,
                        bool all);
 /* Zone Append `count` blocks to the zone starting at `zslba`; *lba_out
- * (may be NULL) gets the LBA where the data went.  At most ZASL bytes. */
+ * (may be NULL) gets the LBA where the data went.  At most ZASL bytes.
+ * With lba_out, the zone is reported (one Report Zones descriptor) after
+ * the append for its capacity: an LBA past it is NVME_ERR_PROTO. */
 int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint32_t count,
                     const void *buf, uint64_t *lba_out);
 

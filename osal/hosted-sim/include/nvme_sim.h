@@ -131,6 +131,11 @@ struct nvme_sim_ns_config {
      * controller's I/O Command Set support (cfg.iocs is forced on). */
     bool zoned;
     uint64_t zone_size;
+    /* Zone capacity (ZCAP of Report Zones, ZNS 1.1 §2.1.1): the writable
+     * blocks from each zone's start, fewer than zone_size or 0 for all of
+     * them; a zone is Full at ZSLBA + ZCAP, a write past it fails Zone
+     * Boundary Error. */
+    uint64_t zone_cap;
     uint32_t max_open, max_active;
     /* ZSZE reported in Identify Namespace ZNS (CNS 05h CSI 02h) when not 0,
      * instead of zone_size; the zone model keeps zone_size (robustness

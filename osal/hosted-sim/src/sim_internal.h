@@ -152,6 +152,7 @@ struct sim_ns {
     uint8_t *md;      /* blocks * ms bytes of metadata, NULL when ms is 0 */
     bool zoned;
     uint64_t zone_size, nzones;
+    uint64_t zone_cap; /* ZCAP: zone_size unless nvme_sim_ns_config.zone_cap */
     uint64_t zsze_reported;
     uint8_t csi_reported; /* nvme_sim_ns_config.csi_reported */
     uint32_t max_open, max_active;

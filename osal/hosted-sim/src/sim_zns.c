@@ -84,7 +84,7 @@ uint16_t sim_zns_write_check(struct nvme_sim *sim, struct sim_ns *ns, uint64_t s
     }
     if (slba != zn->wp)
         return ZSF(NVME_SC_ZONE_INVALID_WRITE);
-    if (slba + nlb > (z + 1) * ns->zone_size)
+    if (slba + nlb > z * ns->zone_size + ns->zone_cap)
         return ZSF(NVME_SC_ZONE_BOUNDARY);
     return open_check(ns, z);
 }
@@ -96,7 +96,7 @@ void sim_zns_written(struct sim_ns *ns, uint64_t slba, uint32_t nlb)
     uint64_t z = slba / ns->zone_size;
     struct sim_zone *zn = &ns->zones[z];
     zn->wp += nlb;
-    if (zn->wp == (z + 1) * ns->zone_size)
+    if (zn->wp == z * ns->zone_size + ns->zone_cap)
         zn->state = NVME_ZS_FULL;
     else if (zn->state != NVME_ZS_EXPLICIT_OPEN)
         zn->state = NVME_ZS_IMPLICIT_OPEN;
@@ -202,7 +202,7 @@ static uint16_t zone_action(struct sim_ns *ns, uint64_t z, uint8_t zsa)
         if (st != NVME_ZS_EMPTY && !is_active(st))
             return ZSF(NVME_SC_ZONE_INVALID_TRANSITION);
         zn->state = NVME_ZS_FULL;
-        zn->wp = start + ns->zone_size;
+        zn->wp = start + ns->zone_cap;
         return 0;
     case NVME_ZSA_RESET:
         if (st == NVME_ZS_READ_ONLY || st == NVME_ZS_OFFLINE)
@@ -312,7 +312,7 @@ uint16_t sim_zns_recv(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         memset(&d, 0, sizeof(d));
         d.zt = NVME_ZT_SEQ_WRITE;
         d.zs = (uint8_t)(ns->zones[z].state << 4);
-        d.zcap = ns->zone_size;
+        d.zcap = ns->zone_cap;
         d.zslba = z * ns->zone_size;
         d.wp = ns->zones[z].wp;
         memcpy(b + 64 + n * 64, &d, sizeof(d));
