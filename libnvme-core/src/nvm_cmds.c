@@ -1285,7 +1285,8 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
         if (id == NULL)
             return NVME_ERR_NOMEM;
         rc = nvme_identify_cs(ctrl, NVME_CNS_CS_CTRL, 0, NVME_CSI_ZNS, id);
-        uint32_t shift = 12u + NVME_CAP_MPSMIN(ctrl->info.cap) + id[0];
+        /* id[0] only once answered: else the page holds what mem_alloc left */
+        uint32_t shift = 12u + NVME_CAP_MPSMIN(ctrl->info.cap) + (rc == NVME_OK ? id[0] : 0u);
         uint32_t mdts = NVME_READ_ONCE(ctrl->info.mdts_bytes);
         /* Not sent or not answered (rc < 0: a reset, a timeout): ZASL is
          * still unknown, asked again by the next append, not MDTS for
