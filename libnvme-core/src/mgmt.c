@@ -69,9 +69,9 @@ static __attribute__((noinline)) unsigned mgmt_effects_of(uint32_t e)
 
 /* The controller's own word on an admin opcode: its entry of the
  * Commands Supported and Effects log (LID 05h, when LPA bit 1 says there
- * is one), read up to that entry (at most 1 KiB).  < 0: the read failed on
- * the host side, nothing was sent; a refused read counts as no effects,
- * as a controller without the log. */
+ * is one), read up to that entry (at most 1 KiB), added to `effects`.
+ * < 0: the read failed on the host side, nothing was sent; a refused read
+ * adds no effects, as a controller without the log. */
 static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *effects)
 {
     if (!(NVME_READ_ONCE(ctrl->info.lpa) & NVME_LPA_EFFECTS))
@@ -86,7 +86,7 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
     ctrl->osal.mem_free(ctrl->osal.ctx, acs, len);
     if (rc < 0)
         return rc;
-    *effects = mgmt_effects_of(e);
+    *effects |= mgmt_effects_of(e);
     if (e & NVME_EFFECTS_CCC)
         nvme_log(ctrl, NVME_LOG_WARN,
                  "admin opcode %02xh may change the controller's capabilities (CCC): "
@@ -98,7 +98,11 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
 /* The opcodes whose effects the core knows (Linux's
  * nvme_known_admin_effects, the namespace commands, and those that only
  * report); any other one, vendor-specific included, from the log
- * (mgmt_logged_effects), as Linux's nvme_command_effects: sent raw
+ * (mgmt_logged_effects), as Linux's nvme_command_effects.  The namespace
+ * commands get what the log adds too (Linux ORs the log's entry with
+ * what it knows): a controller whose entry for them asks for CSE (no
+ * other command to the namespace while it runs, §5.14.1.5) gets the
+ * freeze, never writes in flight across a detach or delete.  Sent raw
  * (nvme_admin_passthru) or by the core's own call (Firmware Commit,
  * Device Self-test), the same command gets the same care. */
 static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, unsigned *effects)
@@ -113,7 +117,7 @@ static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, unsi
     case NVME_ADMIN_NS_MGMT:
     case NVME_ADMIN_NS_ATTACH:
         *effects = MGMT_RESCAN;
-        return NVME_OK;
+        return mgmt_logged_effects(ctrl, sqe->opc, effects);
     case NVME_ADMIN_GET_LOG_PAGE: /* commands that only report: no log to read */
     case NVME_ADMIN_IDENTIFY:
     case NVME_ADMIN_ABORT:
@@ -144,14 +148,15 @@ static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf
     int rc = mgmt_effects(ctrl, sqe, &effects);
     if (rc != NVME_OK)
         return rc;
-    if (effects == MGMT_FREEZE && (rc = nvme_ns_freeze(ctrl)) == NVME_ERR_BUSY)
+    bool freeze = (effects & MGMT_FREEZE) != 0;
+    if (freeze && (rc = nvme_ns_freeze(ctrl)) == NVME_ERR_BUSY)
         return rc;
     if (rc == NVME_OK) /* else the I/O in flight did not drain: not sent */
         rc = nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, sqe, buf, len, dir,
                               nvme_admin_flags(sqe->opc) | NVME_CMD_NO_RETRY, dw0);
     if (cmd_rc != NULL) /* the command's own result, whatever the rescan's */
         *cmd_rc = rc;
-    return effects != 0 ? mgmt_rescan(ctrl, rc, effects == MGMT_FREEZE) : rc;
+    return effects != 0 ? mgmt_rescan(ctrl, rc, freeze) : rc;
 }
 
 /* A management command without data (mgmt_exec_sqe). */

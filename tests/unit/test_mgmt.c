@@ -1863,6 +1863,46 @@ static void firmware_commit_gets_the_effects_its_log_declares(void **state)
     fx_stop(&f);
 }
 
+/* Namespace Attachment is a command whose effects the core knows (a
+ * rescan after), and the controller's Commands Supported and Effects log
+ * may ask for more: here CSE 001b (§5.14.1.5, no other command to the
+ * namespace while it runs), which Linux's nvme_command_effects ORs with
+ * what it knows.  So the writes in flight end first, new ones are
+ * refused, then the rescan.  Before: the known effects replaced the
+ * log's, the detach went with the writes in flight. */
+static void ns_attach_gets_the_cse_its_effects_log_declares(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    f.cfg.lpa = NVME_LPA_EFFECTS;
+    f.cfg.ns_mgmt_effects = (1u << 16) | NVME_EFFECTS_NIC; /* CSE 001b */
+    f.opts.no_async_events = true;
+    fx_start(&f);
+    struct nvme_ns_create_args a = {.nsze = 512, .flbas = 0};
+    uint32_t nsid = 0;
+    assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), 0);
+    assert_int_equal(nvme_ns_attach(f.ctrl, nsid, true, NULL, 0), 0);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, nsid);
+    assert_non_null(ns);
+    uint8_t *b = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 7);
+    struct fmt_probe p[4];
+    fmt_probes_submit(&f, b, 8, p, false);
+    assert_int_equal(nvme_ns_attach(f.ctrl, nsid, false, NULL, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(p[i].calls, 1); /* done before the command */
+        assert_int_equal(p[i].result, 0);
+        assert_int_equal(p[i].resubmit, NVME_ERR_BUSY);
+    }
+    assert_int_equal(ns->status, NVME_ERR_NOENT); /* rescanned */
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 /* FWUG (Identify Controller, NVMe 2.0 Figure 275) above MDTS: every
  * Firmware Image Download must start at a multiple of FWUG and move a
  * multiple of it, and none may move more than MDTS, so no piece conforms.
@@ -2209,6 +2249,7 @@ int main(void)
         cmocka_unit_test(firmware_granularity_and_reset_required),
         cmocka_unit_test(firmware_granularity_above_mdts_is_refused_before_sending),
         cmocka_unit_test(firmware_commit_gets_the_effects_its_log_declares),
+        cmocka_unit_test(ns_attach_gets_the_cse_its_effects_log_declares),
         cmocka_unit_test(processing_paused_holds_deadlines_up_to_mtfa),
         cmocka_unit_test(subsystem_reset_brings_the_controller_back),
         cmocka_unit_test(subsystem_reset_waits_for_the_link_to_come_back),

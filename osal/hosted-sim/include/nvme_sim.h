@@ -400,6 +400,8 @@ struct nvme_sim_config {
     uint32_t vendor_effects;    /* NVME_EFFECTS_* bits, CSE (bits 18:16) included [0] */
     uint32_t fw_commit_effects; /* NVME_EFFECTS_* bits ORed into Firmware Commit's (10h)
                                    Commands Supported and Effects entry (CSUPP | CCC) [0] */
+    uint32_t ns_mgmt_effects;   /* NVME_EFFECTS_* bits ORed into the Namespace Management (0Dh)
+                                   and Attachment (15h) Commands Supported and Effects entries [0] */
     uint8_t vendor_fid;         /* a vendor-specific feature (C0h-FFh) with a data structure of
                                 vendor_feat_len bytes moved through the PRPs by Get Features
                                 (what Set Features stored, zeros at first) and Set Features

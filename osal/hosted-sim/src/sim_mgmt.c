@@ -382,6 +382,8 @@ static void effects(struct nvme_sim *sim, uint8_t csi, uint32_t *acs, uint32_t *
     acs[0x80] |= NVME_EFFECTS_LBCC | NVME_EFFECTS_NCC | NVME_EFFECTS_NIC | NVME_EFFECTS_CCC;
     acs[0x84] |= NVME_EFFECTS_LBCC | NVME_EFFECTS_NCC;
     acs[0x10] |= NVME_EFFECTS_CCC | sim->cfg.fw_commit_effects;
+    acs[0x0d] |= sim->cfg.ns_mgmt_effects;
+    acs[0x15] |= sim->cfg.ns_mgmt_effects;
     if (sim->cfg.vendor_opc >= 0xc0)
         acs[sim->cfg.vendor_opc] = NVME_EFFECTS_CSUPP | sim->cfg.vendor_effects;
     iocs[NVME_CMD_FLUSH] = iocs[NVME_CMD_READ] = NVME_EFFECTS_CSUPP;
