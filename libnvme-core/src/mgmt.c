@@ -39,16 +39,24 @@ static int mgmt_confirm(struct nvme_ctrl *ctrl, const char *what, uint32_t confi
 }
 
 /* Rescans after a command that changed namespaces (through nvme_ns_thaw
- * after a freeze); the command's result wins over the rescan's. */
+ * after a freeze); the command's result wins over the rescan's.  A rescan
+ * that failed is not the last word: the table would keep the namespaces
+ * as they were (after a freeze, every one NVME_ERR_BUSY) until the caller
+ * thought to rescan; the next service call rescans (aer_lost, every call
+ * until one works, as after a restart: aer.c nvme_aer_recheck). */
 static int mgmt_rescan(struct nvme_ctrl *ctrl, int rc, bool frozen)
 {
     if (!frozen && (rc == NVME_ERR_GONE || NVME_READ_ONCE(ctrl->gone)))
         return rc;
     int rs = frozen ? nvme_ns_thaw(ctrl) : nvme_ns_scan(ctrl);
-    if (rs == NVME_ERR_GONE)
+    if (rs == NVME_ERR_GONE || NVME_READ_ONCE(ctrl->gone))
         return rc != NVME_OK ? rc : rs;
-    if (rs != NVME_OK)
+    if (rs != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_WARN, "rescan after the command failed: %s", nvme_strerror(rs));
+        nvme_lock(&ctrl->admin);
+        NVME_WRITE_ONCE(ctrl->aer_lost, true);
+        nvme_unlock(&ctrl->admin);
+    }
     return rc != NVME_OK ? rc : rs;
 }
 

@@ -983,6 +983,71 @@ static void flush_of_a_namespace_a_failed_rescan_left_busy_answers_at_once(void 
     fx_stop(&f);
 }
 
+/* mem_alloc failing the next `nomem_pages` 4096-byte allocations (the
+ * page a namespace scan reads its lists into). */
+static void *(*nomem_real)(void *, size_t);
+static unsigned nomem_pages;
+static void *nomem_mem_alloc(void *ctx, size_t size)
+{
+    if (size == 4096u && nomem_pages != 0) {
+        nomem_pages--;
+        return NULL;
+    }
+    return nomem_real(ctx, size);
+}
+
+/* A Format whose rescan failed on the host side (here its page could not
+ * be allocated): the namespaces stay NVME_ERR_BUSY from the freeze, and
+ * the next service call rescans them, as after a restart (aer.c), so I/O
+ * resumes without the caller knowing to rescan.  The same for a namespace
+ * command whose rescan failed: the next service call finds the namespace
+ * attached.  Before: BUSY (or missing) until the caller called
+ * nvme_ns_rescan, whatever number of service calls. */
+static void a_failed_rescan_after_format_or_attach_is_retried_by_service(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    f.opts.no_async_events = true; /* no event rescans: only the core's own retry */
+    fx_create(&f);
+    nomem_real = f.osal.mem_alloc;
+    nomem_pages = 0;
+    f.osal.mem_alloc = nomem_mem_alloc;
+    assert_int_equal(fx_init(&f), 0);
+    uint8_t *b = abuf(4096);
+    struct nvme_format_args a = {1, 0, NVME_FORMAT_SES_NONE, 0, false, false};
+    nomem_pages = 1;
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_NOMEM);
+    assert_int_equal(nomem_pages, 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 1);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), NVME_ERR_BUSY);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+
+    struct nvme_ns_create_args c = {.nsze = 512, .flbas = 0};
+    uint32_t nsid = 0;
+    assert_int_equal(nvme_ns_create(f.ctrl, &c, &nsid), 0);
+    nomem_pages = 1; /* the rescan's page (the caller's list goes through a DMA bounce) */
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_NS_ATTACH;
+    sqe.nsid = nsid;
+    uint16_t *list = calloc(1, 4096);
+    list[0] = 1;
+    list[1] = nvme_ctrl_get_info(f.ctrl)->cntlid;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, list, 4096, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_NOMEM);
+    assert_null(nvme_ns_find(f.ctrl, nsid));
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_non_null(nvme_ns_find(f.ctrl, nsid));
+    assert_int_equal(nvme_read(f.ctrl, nsid, 0, 1, b), 0);
+    free(list);
+    free(b);
+    fx_stop(&f);
+}
+
 /* A namespace a rescan found unusable for read and write (here its
  * Identify data turned bad; a Format to a format the core cannot use does
  * the same) is still active, and the writes acknowledged on it before may
@@ -2229,6 +2294,7 @@ int main(void)
         cmocka_unit_test(a_read_whose_pieces_a_reset_lowering_mdts_comes_between_is_cut_again),
         cmocka_unit_test(flush_of_every_namespace_while_frozen_is_refused),
         cmocka_unit_test(flush_of_a_namespace_a_failed_rescan_left_busy_answers_at_once),
+        cmocka_unit_test(a_failed_rescan_after_format_or_attach_is_retried_by_service),
         cmocka_unit_test(flush_of_every_namespace_includes_the_unusable_ones),
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
