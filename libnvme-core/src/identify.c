@@ -414,6 +414,8 @@ int nvme_set_feature(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_
     int rc = nvme_feature_check(ctrl, fid, data, len, true);
     if (rc != NVME_OK)
         return rc;
+    if (nvme_feat_set_refused_kato(ctrl, fid, cdw11))
+        return NVME_ERR_INVAL;
     if (save && !(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_FEATURES_SAVE))
         return id_unsupported(ctrl, "saving features not supported (ONCS bit 4)");
     /* As nvme_get_feature: a structure the core does not know, given

@@ -232,6 +232,8 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
                  sqe->opc);
         return NVME_ERR_INVAL;
     case NVME_ADMIN_SET_FEATURES:
+        if (nvme_feat_set_refused_kato(ctrl, (uint8_t)sqe->cdw10, sqe->cdw11))
+            return NVME_ERR_INVAL;
         if ((uint8_t)sqe->cdw10 != NVME_FEAT_HOST_MEM_BUF) /* its memory is the core's */
             break;
         nvme_log(ctrl, NVME_LOG_ERROR,

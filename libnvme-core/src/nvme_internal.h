@@ -639,6 +639,22 @@ void nvme_log(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fmt
     } while (0)
 #endif
 void nvme_trace_sqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *sqe);
+
+/* Set Features Keep Alive Timer (0Fh) with a KATO other than 0: the core
+ * sends no Keep Alive command, so the controller's timer would expire and
+ * it would stop processing commands and set CSTS.CFS (NVMe 1.4 §7.12.1);
+ * refused, logged (KATO 0, which turns the timer off, is sent).  Every
+ * way to Set Features asks this (recovery.c, identify.c, mgmt.c). */
+static inline bool nvme_feat_set_refused_kato(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11)
+{
+    if (fid != NVME_FEAT_KEEP_ALIVE || cdw11 == 0)
+        return false;
+    nvme_log(ctrl, NVME_LOG_ERROR,
+             "Keep Alive Timer %u ms: the core sends no Keep Alive, the controller would "
+             "fail when it expires: refused",
+             cdw11);
+    return true;
+}
 void nvme_trace_cqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_cqe *cqe);
 
 /* regs.c: register access (traced), device state, enable/disable. */

@@ -896,6 +896,8 @@ static __attribute__((noinline)) int nvme_features(struct nvme_ctrl *ctrl, uint8
                  fid);
         return NVME_ERR_INVAL;
     }
+    if (opc == NVME_ADMIN_SET_FEATURES && nvme_feat_set_refused_kato(ctrl, fid, cdw11))
+        return NVME_ERR_INVAL;
     nvme_sqe_init(&sqe, opc, 0);
     sqe.cdw10 = fid;
     sqe.cdw11 = cdw11;

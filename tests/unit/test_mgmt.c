@@ -1227,6 +1227,39 @@ static void passthru_vendor_command_gets_the_effects_its_log_declares(void **sta
     }
 }
 
+/* Set Features Keep Alive Timer (0Fh) with a KATO other than 0, by any
+ * of the three ways to send it: the core sends no Keep Alive, so the
+ * controller's timer would expire and it would stop processing commands
+ * with CSTS.CFS set (NVMe 1.4 §7.12.1; Linux's nvme_passthru_end
+ * restarts its own keep-alive work instead).  Refused, nothing sent;
+ * KATO 0 (timer off) is sent.  Before: all three sent it. */
+static void keep_alive_timer_set_by_the_caller_is_refused(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.no_async_events = true;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t before = st->admin_cmds;
+    assert_int_equal(nvme_set_features(f.ctrl, NVME_FEAT_KEEP_ALIVE, 5000, NULL), NVME_ERR_INVAL);
+    assert_int_equal(
+        nvme_set_feature(f.ctrl, NVME_FEAT_KEEP_ALIVE, 0, 5000, 0, false, NULL, 0, NULL),
+        NVME_ERR_INVAL);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_SET_FEATURES;
+    sqe.cdw10 = NVME_FEAT_KEEP_ALIVE;
+    sqe.cdw11 = 5000;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(st->admin_cmds, before);
+    sqe.cdw11 = 0; /* off: sent, whatever the controller answers */
+    (void)nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL);
+    assert_true(st->admin_cmds > before); /* (its effects' log page read first) */
+    fx_stop(&f);
+}
+
 /* A passthrough cannot make the device touch memory outside what the
  * caller gave: the data pointers of the caller's SQE are replaced by the
  * core's; a data-in command whose length the core knows is refused when
@@ -2299,6 +2332,7 @@ int main(void)
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
         cmocka_unit_test(passthru_cannot_make_the_device_touch_other_memory),
+        cmocka_unit_test(keep_alive_timer_set_by_the_caller_is_refused),
         cmocka_unit_test(passthru_refuses_a_direction_that_is_not_one),
         cmocka_unit_test(passthru_refuses_a_direction_the_opcode_contradicts),
         cmocka_unit_test(passthru_and_a_differing_compare_are_sent_once),

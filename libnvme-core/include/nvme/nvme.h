@@ -416,7 +416,11 @@ int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log);
  * Dword 0 out); NVME_ERR_INVAL, nothing sent, for one with a structure
  * (nvme_feature_data_len != 0) and for a vendor-specific one (C0h-FFh,
  * whose data only its vendor knows): use nvme_get_feature/
- * nvme_set_feature, which never leave the device a PRP1 of 0. */
+ * nvme_set_feature, which never leave the device a PRP1 of 0.  Set
+ * Features Keep Alive Timer (0Fh) with a KATO other than 0 is refused,
+ * NVME_ERR_INVAL, nothing sent, here, by nvme_set_feature and by
+ * nvme_admin_passthru: the core sends no Keep Alive, and the controller
+ * would stop processing commands when its timer expired (§7.12.1). */
 int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 /* Submit any admin command and wait; the SQE's CID, PRPs and MPTR are
@@ -429,7 +433,8 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * opcodes that manage the core's own queues, commands, event requests,
  * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Abort (the
  * CIDs are the core's), Asynchronous Event Request, Doorbell Buffer
- * Config, Set Features Host Memory Buffer), and a command whose length
+ * Config, Set Features Host Memory Buffer; Set Features Keep Alive
+ * Timer with a KATO other than 0, see above), and a command whose length
  * the core knows from its fields (Identify, Get Log Page, Get Features,
  * Directive Send and Receive, Security Send and Receive, Get LBA Status,
  * Firmware Image Download) when `len` is short for it; a longer buffer

@@ -297,6 +297,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_FEAT_IRQ_COALESCE 0x08
 #define NVME_FEAT_IRQ_CONFIG 0x09
 #define NVME_FEAT_ASYNC_EVENT 0x0b
+#define NVME_FEAT_KEEP_ALIVE 0x0f    /* Keep Alive Timer: CDW11 KATO, ms (§5.21.1.15) */
 #define NVME_FEAT_HOST_BEHAVIOR 0x16 /* Host Behavior Support (NVMe 1.4 §5.21.1.22) */
 /* Features with a data structure in memory beside those above (Set and
  * Get Features move it through PRP1): Predictable Latency Mode Config,
