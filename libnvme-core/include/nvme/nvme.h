@@ -443,13 +443,15 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * Linux's passthrough): Format NVM and Sanitize (not Exit Failure Mode)
  * as nvme_format does (I/O drained and refused, NVME_ERR_BUSY or
  * NVME_ERR_TIMEOUT as there), then a rescan; Namespace Management and
- * Attachment, a rescan after; commands that only report (Identify, Get
+ * Attachment, a rescan after (and what their Commands Supported and
+ * Effects entries add: CSE as Format); commands that only report (Identify, Get
  * Log Page, Get Features, Get LBA Status, Directive and Security Receive,
  * Abort, Keep Alive), nothing.
  * Any other opcode, vendor-specific ones included, gets what the
  * controller's Commands Supported and Effects log declares for it (LPA
  * bit 1; one Get Log Page before the command): CSE as Format, NIC or NCC
- * a rescan after.  The command's result wins over the rescan's. */
+ * a rescan after.  The command's result wins over the rescan's; a
+ * rescan that failed is retried by the next nvme_ctrl_service(). */
 int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *buf, uint32_t len,
                         enum nvme_dma_dir dir, uint32_t *dw0);
 
@@ -963,7 +965,8 @@ struct nvme_format_args {
  * sent, if it has not after twice the I/O deadline), new I/O to any
  * namespace is refused with NVME_ERR_BUSY until the rescan after the
  * command has published the new format (a failed rescan leaves it so
- * until nvme_ns_rescan succeeds).  Sanitize does the same, and so does
+ * until a rescan succeeds: the next nvme_ctrl_service() retries it, as
+ * nvme_ns_rescan does).  Sanitize does the same, and so does
  * nvme_admin_passthru for both. */
 int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *args, uint32_t confirm);
 /* Device Self-test (OACS bit 4): stc NVME_DST_SHORT / _EXTENDED / _ABORT;
