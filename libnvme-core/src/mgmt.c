@@ -508,7 +508,11 @@ int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *a, 
     uint32_t dw0 = 0;
     int made = NVME_ERR_STATE;
     rc = mgmt_ns_exec(ctrl, &sqe, id, &dw0, &made);
-    if (made == NVME_OK && (dw0 == 0 || dw0 >= NVME_NSID_ALL)) { /* device input */
+    /* Device input: an NSID is 1..NN (NN: the highest valid NSID,
+     * Identify Controller; §3.2.1); above it no Identify, attach or
+     * delete names it, as 0 and FFFFFFFFh (broadcast) name none. */
+    if (made == NVME_OK &&
+        (dw0 == 0 || dw0 >= NVME_NSID_ALL || dw0 > NVME_READ_ONCE(ctrl->info.nn))) {
         nvme_log(ctrl, NVME_LOG_ERROR, "Namespace Management returned NSID %u", dw0);
         return NVME_ERR_PROTO;
     }

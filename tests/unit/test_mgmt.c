@@ -2276,15 +2276,16 @@ static void management_commands_are_not_sent_again_for_a_status(void **state)
 
 /* Device input: Namespace Management create returns the NSID it made in
  * Dword 0 of its completion (§5.20), an allocated NSID, so never 0 nor
- * FFFFFFFFh (the broadcast value).  Such a reply is refused
+ * FFFFFFFFh (the broadcast value), nor above NN (the highest valid
+ * NSID, here 8; before: 9 and FFFFFFFEh were handed over).  Such a reply is refused
  * (NVME_ERR_PROTO, said in the log) and never handed to the caller, who
  * would attach, format or delete "namespace 0" or every namespace with
  * it. */
 static void a_namespace_created_under_nsid_0_or_all_is_refused(void **state)
 {
     (void)state;
-    static const uint32_t bad[] = {0, 0xffffffffu};
-    for (unsigned i = 0; i < 2; i++) {
+    static const uint32_t bad[] = {0, 0xffffffffu, 9 /* NN + 1 */, 0xfffffffeu};
+    for (unsigned i = 0; i < 4; i++) {
         struct fx f;
         fx_config(&f);
         f.cfg.oacs |= NVME_OACS_NS_MGMT;

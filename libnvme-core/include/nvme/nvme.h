@@ -1013,7 +1013,9 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm);
  * when md_extended (FLBAS bit 4), end-to-end protection `dps` (Identify
  * Namespace DPS), shareable with other controllers when nmic, of I/O
  * Command Set `csi`; allocated, attached to no controller; *nsid gets its
- * NSID, also when the rescan after it fails (that error is returned). */
+ * NSID, also when the rescan after it fails (that error is returned).
+ * NVME_ERR_PROTO, *nsid untouched, when the controller names an NSID no
+ * command can use (0, FFFFFFFFh, above NN). */
 struct nvme_ns_create_args {
     uint64_t nsze, ncap;
     uint8_t flbas, dps;
