@@ -639,6 +639,7 @@ void nvme_log(struct nvme_ctrl *ctrl, enum nvme_log_level level, const char *fmt
     } while (0)
 #endif
 void nvme_trace_sqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_sqe *sqe);
+void nvme_trace_cqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_cqe *cqe);
 
 /* Set Features Keep Alive Timer (0Fh) with a KATO other than 0: the core
  * sends no Keep Alive command, so the controller's timer would expire and
@@ -655,7 +656,6 @@ static inline bool nvme_feat_set_refused_kato(struct nvme_ctrl *ctrl, uint8_t fi
              cdw11);
     return true;
 }
-void nvme_trace_cqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_cqe *cqe);
 
 /* regs.c: register access (traced), device state, enable/disable. */
 uint32_t nvme_reg_read32(struct nvme_ctrl *ctrl, uint32_t off);
