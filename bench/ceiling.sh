@@ -13,10 +13,18 @@
 # QD128.  Prints a markdown table: min/median/max IOPS per side and the
 # harness's median as a share of the raw loop's.  Rounds alternate, so a
 # noisy host moves both sides.
+# A boot that fails, times out or prints other than its three result lines
+# stops the run (exit 1, the boot's last lines on stderr): no table is
+# printed from missing rounds.
 set -euo pipefail
+die() { echo "ceiling.sh: $*" >&2; exit 1; }
 src=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-15}
 ios=${2:-40000}
+for v in "$rounds" "$ios"; do
+  case $v in '' | *[!0-9]* | 0*) die "ROUNDS and IOS must be positive whole numbers, not '$v'" ;; esac
+done
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 hbuild=${NVME_QEMU_BUILD:-/tmp/nvme-qemu-build}/x86_64
 make -s -C "$src/tests/qemu" ARCH=x86_64 O="$hbuild" >&2
 harness="$hbuild/nvme-harness.elf"
@@ -24,23 +32,35 @@ common=(qemu-system-x86_64 -machine pc -accel tcg -m 512M -smp 1 -nodefaults -di
   -no-reboot -monitor none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04
   -blockdev "driver=null-co,node-name=nsdrv0,size=1073741824,read-zeroes=on"
   -device nvme,id=nvme0,serial=deadbeef -device nvme-ns,drive=nsdrv0,bus=nvme0,nsid=1)
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
-boot() { # append
-  timeout 300 "${common[@]}" -kernel "$harness" -append "$1" </dev/null 2>&1 || true
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+results=$tmp/results
+log=$tmp/boot.log
+boot() { # append sed-script: appends the boot's 3 result lines (QD1, QD32, QD128) to $results
+  local rc=0 lines
+  timeout 300 "${common[@]}" -kernel "$harness" -append "$1" </dev/null >"$log" 2>&1 || rc=$?
+  lines=$(sed -n "$2" "$log")
+  # isa-debug-exit: QEMU's status is 1 for the harness's pass (run.sh)
+  if [ "$rc" -ne 1 ] || ! grep -q '^harness: RESULT PASS' "$log" ||
+     [ "$(printf '%s' "$lines" | grep -c .)" -ne 3 ]; then
+    echo "ceiling.sh: boot '$1' failed (QEMU exit $rc$([ "$rc" -eq 124 ] && echo ", timed out after 300 s")), its last lines:" >&2
+    tail -n 20 "$log" >&2
+    exit 1
+  fi
+  printf '%s\n' "$lines" >>"$results"
 }
 modes="qd1-async qd32-async qd128-async"
 for r in $(seq 1 "$rounds"); do
   echo "ceiling: round $r/$rounds" >&2
   for irq in msix poll; do
-    boot "irq=$irq; rawbench=$ios" |
-      sed -n "s/^rawbench: mode=qd\([0-9]*\)-raw .* iops=\([0-9]*\)$/raw-$irq qd\1 \2/p" >>"$results"
-    boot "irq=$irq; fini=0; bench 1 $ios $modes" |
-      sed -n "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/bench-$irq qd\1 \2/p" >>"$results"
-    boot "irq=$irq; fini=0; bench 1 $ios nolat $modes" |
-      sed -n "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/nolat-$irq qd\1 \2/p" >>"$results"
-    boot "irq=$irq; fini=0; bench 1 $ios nolat batch $modes" |
-      sed -n "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/batch-$irq qd\1 \2/p" >>"$results"
+    boot "irq=$irq; rawbench=$ios" \
+      "s/^rawbench: mode=qd\([0-9]*\)-raw .* iops=\([0-9]*\)$/raw-$irq qd\1 \2/p"
+    boot "irq=$irq; fini=0; bench 1 $ios $modes" \
+      "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/bench-$irq qd\1 \2/p"
+    boot "irq=$irq; fini=0; bench 1 $ios nolat $modes" \
+      "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/nolat-$irq qd\1 \2/p"
+    boot "irq=$irq; fini=0; bench 1 $ios nolat batch $modes" \
+      "s/^bench: mode=qd\([0-9]*\)-async .* iops=\([0-9]*\) .*/batch-$irq qd\1 \2/p"
   done
 done
 python3 - "$results" "$rounds" <<'PY'
