@@ -43,6 +43,10 @@
 # missing (fio pulls ~44 MB of libraries: too much for CI's
 # tools/install-deps.sh), and the kernel package (~70 MB) is downloaded
 # with `apt-get download` into the cache, never installed.
+#
+# A boot that fails, times out or gives fewer results than it should stops
+# the run (exit 1, its serial log kept): no table is printed from missing
+# rounds.  The arguments are checked before anything is installed.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-3}
@@ -51,8 +55,18 @@ hios=${3:-20000}
 smp=${SMP:-1}
 backend=${BACKEND:-null}
 work=${NVME_BENCH_WORK:-/tmp/nvme-compare-linux}
-mkdir -p "$work"
 say() { echo "compare-linux: $*" >&2; }
+die() { say "$*"; exit 1; }
+for v in "$rounds" "$fio_s" "$hios" "$smp"; do
+  case $v in '' | *[!0-9]* | 0*) die "ROUNDS, FIO_SECONDS, HARNESS_IOS and SMP must be positive whole numbers, not '$v'" ;; esac
+done
+case $backend in null | tmpfs) ;; *) die "BACKEND must be null or tmpfs, not '$backend'" ;; esac
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+mkdir -p "$work"
+# Temporary files, removed on any exit: the initramfs tree while it is
+# built, the tmpfs backend's image (up to 1 GiB of RAM in /dev/shm).
+cleanup=()
+trap 'rm -rf "${cleanup[@]+"${cleanup[@]}"}"' EXIT
 
 # --- packages ---------------------------------------------------------------------
 need=()
@@ -85,6 +99,7 @@ initrd="$work/initramfs-$kver-s$fio_s.cpio.gz"
 if [ ! -f "$initrd" ]; then
   say "building the initramfs"
   r=$(mktemp -d)
+  cleanup+=("$r" "$initrd.tmp")
   mkdir -p "$r"/{bin,dev,proc,sys,mods}
   cp /bin/busybox "$r/bin/busybox"
   fio=$(command -v fio)
@@ -133,7 +148,9 @@ echo "LINUX: done"
 poweroff -f
 EOF
   chmod +x "$r/init"
-  (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
+  # written aside and renamed: a cut-short archive is never taken for the cache
+  (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
+  mv "$initrd.tmp" "$initrd"
   rm -rf "$r"
 fi
 
@@ -145,6 +162,7 @@ harness="$hbuild/nvme-harness.elf"
 # --- one QEMU command line for both -------------------------------------------------------
 if [ "$backend" = tmpfs ]; then
   img=/dev/shm/nvme-compare-linux.img
+  cleanup+=("$img")
   truncate -s 1G "$img"
   drive=(-blockdev "driver=file,node-name=nsfile,filename=$img,cache.direct=off,aio=threads"
          -blockdev "driver=raw,node-name=nsdrv0,file=nsfile")
@@ -159,26 +177,39 @@ say "device options: ${common[*]:1}"
 logs=$(mktemp -d "${TMPDIR:-/tmp}/nvme-compare.XXXXXX")
 results="$logs/results.txt"   # lines: side mode iops p50_ns p99_ns
 : >"$results"
-run_harness() { # round irq
-  local log="$logs/harness-$1-$2.log"
+# failed WHAT LOG RC: stop the run, keeping every log
+failed() {
+  say "$1 failed (QEMU exit $3$([ "$3" -eq 124 ] && echo ", timed out")), its last lines:"
+  tail -n 20 "$2" >&2
+  say "logs kept in $logs"
+  exit 1
+}
+# keep WANT LINES: append the boot's result LINES if there are WANT of them
+keep() {
+  [ "$(printf "%s" "$2" | grep -c .)" -eq "$1" ] || return 1
+  printf "%s\n" "$2" >>"$results"
+}
+# isa-debug-exit: QEMU's status is 1 for the harness's pass (as run.sh)
+run_harness() { # round irq: the six workloads of bench.c
+  local log="$logs/harness-$1-$2.log" rc=0 lines
   timeout 600 "${common[@]}" -kernel "$harness" \
-    -append "irq=$2; cpus=$smp; fini=0; bench 1 $hios" </dev/null >"$log" 2>&1 || true
-  grep -q "^harness: RESULT PASS" "$log" || { say "harness round $1 ($2) failed, see $log"; KEEP_LOGS=1; }
-  sed -n "s/^bench: mode=\([a-z0-9-]*\) .* iops=\([0-9]*\) p50_ns=\([0-9]*\) p99_ns=\([0-9]*\) .*/harness-$2 \1 \2 \3 \4/p" \
-    "$log" >>"$results"
+    -append "irq=$2; cpus=$smp; fini=0; bench 1 $hios" </dev/null >"$log" 2>&1 || rc=$?
+  lines=$(sed -n "s/^bench: mode=\([a-z0-9-]*\) .* iops=\([0-9]*\) p50_ns=\([0-9]*\) p99_ns=\([0-9]*\) .*/harness-$2 \1 \2 \3 \4/p" "$log")
+  { [ "$rc" -eq 1 ] && grep -q "^harness: RESULT PASS" "$log" && keep 6 "$lines"; } ||
+    failed "harness round $1 ($2)" "$log" "$rc"
 }
-run_raw() { # round irq: the device's ceiling without the core (rawbench.c)
-  local log="$logs/raw-$1-$2.log"
-  timeout 600 "${common[@]}" -kernel "$harness" -append "irq=$2; rawbench=$hios" </dev/null >"$log" 2>&1 || true
-  grep -q "^harness: RESULT PASS" "$log" || { say "raw round $1 ($2) failed, see $log"; KEEP_LOGS=1; }
-  sed -n "s/^rawbench: mode=qd\([0-9]*\)-raw .* iops=\([0-9]*\)$/raw-$2 qd\1-async \2 0 0/p" "$log" >>"$results"
+run_raw() { # round irq: the device's ceiling without the core (rawbench.c), QD1/32/128
+  local log="$logs/raw-$1-$2.log" rc=0 lines
+  timeout 600 "${common[@]}" -kernel "$harness" -append "irq=$2; rawbench=$hios" </dev/null >"$log" 2>&1 || rc=$?
+  lines=$(sed -n "s/^rawbench: mode=qd\([0-9]*\)-raw .* iops=\([0-9]*\)$/raw-$2 qd\1-async \2 0 0/p" "$log")
+  { [ "$rc" -eq 1 ] && grep -q "^harness: RESULT PASS" "$log" && keep 3 "$lines"; } ||
+    failed "raw round $1 ($2)" "$log" "$rc"
 }
-run_linux() { # round
-  local log="$logs/linux-$1.log"
+run_linux() { # round: the six fio jobs of /init, each with its JSON
+  local log="$logs/linux-$1.log" rc=0 lines
   timeout 900 "${common[@]}" -kernel "$kdir/vmlinuz" -initrd "$initrd" \
-    -append "console=ttyS0 loglevel=5 panic=-1" </dev/null >"$log" 2>&1 || true
-  grep -q "^LINUX: done" "$log" || { say "linux round $1 failed, see $log"; KEEP_LOGS=1; }
-  python3 - "$log" >>"$results" <<'PY'
+    -append "console=ttyS0 loglevel=5 panic=-1" </dev/null >"$log" 2>&1 || rc=$?
+  lines=$(python3 - "$log" <<'PY'
 import json, re, sys
 log = open(sys.argv[1], errors="replace").read().replace("\r", "")
 for m in re.finditer(r"FIO-BEGIN (\S+)\n(.*?)FIO-END \1", log, re.S):
@@ -192,6 +223,8 @@ for m in re.finditer(r"FIO-BEGIN (\S+)\n(.*?)FIO-END \1", log, re.S):
     pct = d["lat_ns"].get("percentile", {})
     print("linux %s %d %d %d" % (m.group(1), round(d["iops"]), pct.get("50.000000", 0), pct.get("99.000000", 0)))
 PY
+) || true
+  { grep -q "^LINUX: done" "$log" && keep 6 "$lines"; } || failed "linux round $1" "$log" "$rc"
 }
 
 t0=$(date +%s)
