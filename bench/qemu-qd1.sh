@@ -11,13 +11,19 @@
 # Usage: bench/qemu-qd1.sh [rounds, default 5] [ios per mode, default 20000]
 #        [irq mode msix|intx|poll, default msix] [arch x86_64|i386]
 #        [harness options, ';' separated, e.g. "wait=0" or "wait-spin=0"]
+# A round that fails (run.sh's verdict) or lacks a mode's figure stops the
+# run with exit 1 before any table is printed.
 set -euo pipefail
+die() { echo "qemu-qd1.sh: $*" >&2; exit 1; }
 src=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-5}
 ios=${2:-20000}
 irq=${3:-msix}
 arch=${4:-x86_64}
 opts=${5:-}
+for a in "$rounds" "$ios"; do
+  case $a in '' | *[!0-9]* | 0*) die "rounds and ios must be positive whole numbers, not '$a'" ;; esac
+done
 build=${NVME_QEMU_BUILD:-/tmp/nvme-qemu-build}/$arch
 make -s -C "$src/tests/qemu" ARCH="$arch" O="$build" >/dev/null
 # Then, in the same boot, 4 chunks of ios/4 alternating qd1-blocking and
@@ -33,7 +39,10 @@ backs=""
 for r in $(seq 1 "$rounds"); do
   out=$("$src/tests/qemu/run.sh" --arch "$arch" --kernel "$build/nvme-harness.elf" --irq "$irq" \
         "${opts:+$opts; }bench 1 $ios$pairs")
-  first=$(sed -n '/^bench: mode=/p' <<<"$out" | head -n 6)
+  first=$(awk '/^bench: mode=/ && n++ < 6' <<<"$out")
+  for m in qd1-blocking qd1-async qd32-async; do
+    grep -q "^bench: mode=$m .* iops=[0-9]" <<<"$first" || die "round $r: no iops for $m in the harness's output"
+  done
   while read -r mode iops; do
     v[$mode]="${v[$mode]:-} $iops"
   done < <(sed -n 's/^bench: mode=\([a-z0-9-]*\) .* iops=\([0-9]*\) .*/\1 \2/p' <<<"$first")
