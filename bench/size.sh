@@ -9,7 +9,10 @@
 # with -ffunction-sections -fdata-sections (no status tables), linked with
 # --gc-sections from bench/size_min.c, whose own bytes are not counted;
 # as built by default, and with NVME_LOG=OFF.
+# Fails (exit 1, a message) rather than print a figure when a tool is
+# missing or a size comes out empty.
 set -euo pipefail
+die() { echo "size.sh: $*" >&2; exit 1; }
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$src/build-size}
 tc=$src/cmake/toolchain-x86_64-freestanding.cmake
@@ -17,6 +20,9 @@ size_tool=x86_64-linux-gnu-size
 cc=x86_64-linux-gnu-gcc
 nm_tool=x86_64-linux-gnu-nm
 limit=16384
+for t in cmake "$cc" x86_64-linux-gnu-ar "$size_tool" "$nm_tool"; do
+  command -v "$t" >/dev/null || die "$t not found (Debian 12 packages: cmake; gcc and binutils on an x86-64 host, gcc-x86-64-linux-gnu and binutils-x86-64-linux-gnu on others)"
+done
 
 measure() { # NAME STATUS_NAMES
   local b=$out/$1
@@ -31,6 +37,7 @@ measure() { # NAME STATUS_NAMES
     /^\.(data|bss)/ { d[obj] += $2 }
     /^\.rodata/ { r[obj] += $2 }
     END {
+      if (n == 0) { print "size.sh: no object in libnvme-core.a" > "/dev/stderr"; exit 1 }
       printf "  %-12s %8s %8s %8s\n", "object", ".text", ".data", ".rodata"
       for (i = 1; i <= n; i++) {
         o = objs[i]
@@ -69,6 +76,7 @@ link_min() { # NAME LOG
   rodata=$("$size_tool" -A "$b/size_min.elf" | awk '/^\.rodata/ { t += $2 } END { print t + 0 }')
   # The entry file's own functions (size_min.c) are not the core's.
   own=$("$nm_tool" -S -t d "$b/size_min.o" | awk 'NF == 4 && $3 ~ /^[Tt]$/ { s += $2 } END { print s + 0 }')
+  [ "$text" -gt "$own" ] || die "$b/size_min.elf: $text bytes of .text, no more than size_min.c's own $own"
   echo "libnvme-core, x86_64 -Os, NVME_STATUS_NAMES=OFF, NVME_LOG=$2, -ffunction-sections, --gc-sections"
   echo "  block-I/O kernel links: $((text - own)) bytes .text, $rodata bytes .rodata"
 }
