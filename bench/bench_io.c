@@ -10,7 +10,8 @@
  * at queue depth 1 (nvme_read, one command at a time), batched at queue
  * depth 32 (nvme_submit_rw with NVME_SUBMIT_NO_DOORBELL, one doorbell per
  * batch, nvme_qpair_poll), and the same through nvme_submit_rw_batch.
- * Usage: nvme-bench [commands [qd1|qd32|batch|both]] (both: all three)
+ * Usage: nvme-bench [commands [qd1|qd32|batch|both]] (both: all three);
+ * anything else is refused (usage on stderr, exit 2)
  * (bench/instr-per-io.sh runs one mode at a time under callgrind).
  */
 #include <stdio.h>
@@ -50,11 +51,20 @@ static void report(const char *name, struct nvme_sim *sim, struct nvme_sim_stats
 
 int main(int argc, char **argv)
 {
-    unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 200000u;
+    char *end = NULL;
+    unsigned long count = argc > 1 ? strtoul(argv[1], &end, 10) : 200000ul;
     const char *mode = argc > 2 ? argv[2] : "both";
     bool all = strcmp(mode, "both") == 0;
     bool qd1 = all || strcmp(mode, "qd1") == 0, qd32 = all || strcmp(mode, "qd32") == 0;
     bool batch = all || strcmp(mode, "batch") == 0;
+    /* A wrong argument must not look like a run that measured nothing:
+     * 0 commands is allowed (bench/instr-per-io.sh counts bring-up). */
+    if (argc > 3 || (argc > 1 && (end == argv[1] || *end != '\0' || count > 100000000ul)) ||
+        !(qd1 || qd32 || batch)) {
+        fprintf(stderr, "usage: nvme-bench [commands (0..100000000) [qd1|qd32|batch|both]]\n");
+        return 2;
+    }
+    unsigned n = (unsigned)count;
     struct nvme_sim_config cfg;
     struct nvme_sim_ns_config ns = {.nsid = 1, .blocks = 1u << 18, .lba_size = 512};
     nvme_sim_config_init(&cfg);
@@ -62,15 +72,23 @@ int main(int argc, char **argv)
     cfg.ns_count = 1;
     cfg.quiet = true;
     struct nvme_sim *sim = nvme_sim_create(&cfg);
+    if (sim == NULL) {
+        fprintf(stderr, "nvme_sim_create failed\n");
+        return 1;
+    }
     struct nvme_osal osal;
     nvme_sim_osal(sim, &osal);
     struct nvme_ctrl *ctrl;
     struct nvme_ctrl_opts opts = {.io_queue_entries = 64};
-    if (sim == NULL || nvme_ctrl_init(&ctrl, &osal, &opts) != 0) {
+    if (nvme_ctrl_init(&ctrl, &osal, &opts) != 0) {
         fprintf(stderr, "bring-up failed\n");
         return 1;
     }
     uint8_t *buf = aligned_alloc(4096, 32 * 4096);
+    if (buf == NULL) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
 
     struct nvme_sim_stats before = *nvme_sim_stats(sim);
     double t0 = cpu_ns();
