@@ -9,6 +9,8 @@
 # (qd32-async: nvme_submit_rw per command, NVME_SUBMIT_NO_DOORBELL and one
 # doorbell per 32; qd32-batch: 32 at a time through nvme_submit_rw_batch).
 # Usage: bench/instr-per-io.sh [build dir, default build-bench] [N, default 20000]
+# env: INSTR_TIMEOUT=S, seconds one run under callgrind may take (default 600;
+#      N=20000 takes about 10 s): a benchmark that hangs fails the script.
 # Needs valgrind (Debian package valgrind: valgrind, callgrind_annotate).
 # Fails (exit 1, a message on stderr) rather than print a figure when a tool
 # is missing, the benchmark fails under callgrind or no core function is in
@@ -18,7 +20,10 @@ die() { echo "instr-per-io.sh: $*" >&2; exit 1; }
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$src/build-bench}
 n=${2:-20000}
-case $n in '' | *[!0-9]* | 0*) die "N must be a positive whole number, not '$n'" ;; esac
+limit=${INSTR_TIMEOUT:-600}
+for v in "$n" "$limit"; do
+  case $v in '' | *[!0-9]* | 0*) die "N and INSTR_TIMEOUT must be positive whole numbers, not '$v'" ;; esac
+done
 for t in valgrind callgrind_annotate; do
   command -v "$t" >/dev/null || die "$t not found (apt-get install valgrind)"
 done
@@ -31,10 +36,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 core_ir() { # $1 commands, $2 mode; fails unless the run and the profile are good
-  local f=$tmp/callgrind.$1.$2 log=$tmp/log.$1.$2 s
-  if ! valgrind --tool=callgrind --callgrind-out-file="$f" --log-file="$log" \
-       "$bench" "$1" "$2" >/dev/null 2>"$log.stderr"; then
-    echo "instr-per-io.sh: nvme-bench $1 $2 failed under callgrind:" >&2
+  local f=$tmp/callgrind.$1.$2 log=$tmp/log.$1.$2 s rc=0
+  timeout "$limit" valgrind --tool=callgrind --callgrind-out-file="$f" --log-file="$log" \
+    "$bench" "$1" "$2" >/dev/null 2>"$log.stderr" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "instr-per-io.sh: nvme-bench $1 $2 failed under callgrind (exit $rc$([ "$rc" -eq 124 ] && echo ", timed out after $limit s")):" >&2
     cat "$log.stderr" "$log" >&2 2>/dev/null
     return 1
   fi
