@@ -36,8 +36,8 @@
 #                           status; 0 drops the tables (about 5 KB) and
 #                           returns "SCT x SC yy"
 #   NVME_LOG                1 (default): the core formats its messages for
-#                           the OSAL's log(); 0 sends none (about 4 KB of
-#                           code and 3 KB of text less; errors are still
+#                           the OSAL's log(); 0 sends none (about 6 KB of
+#                           code and 6 KB of text less; errors are still
 #                           returned, without their text)
 #   NVMECTL_LEAVE_OUT       empty (default), or groups of nvmectl commands
 #                           to leave out of NVMECTL_SOURCES, e.g. "zns resv":
