@@ -124,41 +124,68 @@ static int nvme_aer_rescan(struct nvme_ctrl *ctrl, uint32_t nsid)
     return rc;
 }
 
+/* The log page that unmasks an event's type (§5.2: each event names it;
+ * read with RAE clear): Changed Namespace List 04h,
+ * SMART / Health Information 02h, Error Information 01h, else the one
+ * the completion names (0: none).  *len: the bytes read. */
+static uint8_t nvme_aer_lid(uint32_t dw0, uint32_t *len)
+{
+    uint32_t type = NVME_AER_TYPE(dw0), info = NVME_AER_INFO(dw0);
+    *len = 512;
+    if (type == NVME_AER_TYPE_NOTICE && info == NVME_AER_NOTICE_NS_CHANGED) {
+        *len = 4096; /* up to 1024 NSIDs (§5.14.1.4) */
+        return NVME_LID_CHANGED_NS;
+    }
+    if (type == NVME_AER_TYPE_SMART) {
+        *len = sizeof(struct nvme_smart_log);
+        return NVME_LID_SMART;
+    }
+    if (type == NVME_AER_TYPE_ERROR) {
+        *len = 64; /* the newest entry (§5.14.1.1) */
+        return NVME_LID_ERROR;
+    }
+    return (uint8_t)NVME_AER_LID(dw0);
+}
+
 /* False: the event's log page was lost on the host side (a deadline and
- * the reset it caused, memory), not refused by the device: it is read
- * again, and the event told, at the next nvme_ctrl_service(); once (not
- * `again`), so that a page that always times out costs one reset more,
- * not one per call. */
+ * the reset it caused, memory), not refused by the device.  The
+ * controller may never have run that Get Log Page, and then the event's
+ * type stays masked (a reset does not unmask it): no event of the type
+ * would be reported again.  So it is read again, and the event told, at
+ * the next nvme_ctrl_service(); once (not `again`), so that a page that
+ * always times out costs one reset more, not one per call. */
 static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page, bool again)
 {
     uint32_t type = NVME_AER_TYPE(dw0), info = NVME_AER_INFO(dw0);
-    uint8_t lid = (uint8_t)NVME_AER_LID(dw0);
+    uint32_t len;
+    uint8_t lid = nvme_aer_lid(dw0, &len);
+    int rc = lid != 0 ? nvme_aer_read_log(ctrl, lid, page, len) : NVME_OK;
+    if (!again && rc < 0 && rc != NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone) &&
+        !NVME_READ_ONCE(ctrl->dead)) {
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "asynchronous event %08x: log page %02xh not read (%s): again", dw0, lid,
+                 nvme_strerror(rc));
+        return false;
+    }
 
     if (type == NVME_AER_TYPE_NOTICE && info == NVME_AER_NOTICE_NS_CHANGED) {
         /* Changed Namespace List (§5.14.1.4): up to 1024 NSIDs, or
          * FFFFFFFFh first when more changed.  We rescan all of them. */
         uint32_t nsid = NVME_NSID_ALL;
-        if (nvme_aer_read_log(ctrl, NVME_LID_CHANGED_NS, page, 4096) == NVME_OK) {
+        if (rc == NVME_OK) {
             const uint32_t *list = (const uint32_t *)(const void *)page;
             if (list[0] != 0 && list[1] == 0)
                 nsid = list[0];
         }
-        int rc = nvme_aer_rescan(ctrl, nsid);
+        int rs = nvme_aer_rescan(ctrl, nsid);
         nvme_log(ctrl, NVME_LOG_INFO, "namespace change (nsid %u): rescan %s", nsid,
-                 nvme_strerror(rc));
+                 nvme_strerror(rs));
         return true;
     }
     if (type == NVME_AER_TYPE_SMART) {
         /* Critical Warning (§5.14.1.2): never told as 0 (nothing wrong)
-         * for a page that was not read. */
-        struct nvme_smart_log *smart = (struct nvme_smart_log *)(void *)page;
-        int rc = nvme_aer_read_log(ctrl, NVME_LID_SMART, smart, sizeof(*smart));
-        if (!again && rc < 0 && rc != NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone) &&
-            !NVME_READ_ONCE(ctrl->dead)) {
-            nvme_log(ctrl, NVME_LOG_WARN, "SMART/health event %u: log page not read (%s): again",
-                     info, nvme_strerror(rc));
-            return false;
-        }
+         * for a page that was not read, but once it was read again. */
+        const struct nvme_smart_log *smart = (const struct nvme_smart_log *)(const void *)page;
         if (rc != NVME_OK)
             nvme_log(ctrl, NVME_LOG_WARN, "SMART/health event %u: log page not read (%s)", info,
                      nvme_strerror(rc));
@@ -170,7 +197,6 @@ static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page,
     }
     if (type == NVME_AER_TYPE_ERROR) {
         /* Error Information (§5.14.1.1): 64-byte entries, newest first. */
-        int rc = nvme_aer_read_log(ctrl, NVME_LID_ERROR, page, 64);
         const uint8_t *e = page;
         nvme_log(ctrl, NVME_LOG_WARN,
                  "error event %u: error count %llu, sqid %u cid %u status %04x (%s)", info,
@@ -182,10 +208,7 @@ static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page,
         nvme_event(ctrl, NVME_EVENT_ERROR, info);
         return true;
     }
-    /* Other notices and vendor events: read the page they name so the
-     * event type is enabled again. */
-    if (lid != 0)
-        (void)nvme_aer_read_log(ctrl, lid, page, 512);
+    /* Other notices and vendor events: their page was read above. */
     nvme_log(ctrl, NVME_LOG_INFO, "asynchronous event %08x", dw0);
     /* Firmware Activation Starting (§5.2.1): processing pauses (CSTS.PP,
      * deadlines wait: recovery.c); the Identify waits it out and reads the
