@@ -242,8 +242,12 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
     if (NVME_READ_ONCE(ctrl->aer_count) != 0 || NVME_READ_ONCE(ctrl->aer_lost) ||
         NVME_READ_ONCE(ctrl->ns_recheck)) {
         uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, 4096);
-        if (page == NULL)
+        if (page == NULL) {
+            /* The events wait for the next call; the requests need no
+             * memory, and without them the controller reports nothing. */
+            nvme_aer_arm(ctrl);
             return;
+        }
         /* At most a queue of events per call: each log page read lets
          * more completions in, and requests armed on another CPU meanwhile
          * (nvme_qpair_poll) keep a storm going; the rest wait for the next

@@ -295,6 +295,37 @@ static void an_error_event_whose_log_read_was_lost_unmasks_its_type(void **state
     fx_stop(&f);
 }
 
+/* Review: a service call whose page for the events cannot be had (the
+ * OSAL's mem_alloc failed) left the requests the events had completed
+ * unsent: with AERL 0 the controller then held none and could report
+ * nothing until a later call found memory.  The requests need no memory:
+ * they are armed again, and the events wait for the next call. */
+static void aers_are_armed_again_when_the_event_page_cannot_be_had(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_seen ev;
+    memset(&ev, 0, sizeof(ev));
+    fx_config(&f);
+    f.cfg.aerl = 0;
+    f.opts.event_cb = ev_cb;
+    f.opts.event_arg = &ev;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 1);
+    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, 0); /* the page */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, -1);
+    assert_int_equal(ev.errors, 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 1); /* armed again */
+    /* The event is told at the next call. */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(ev.errors, 1);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 1);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +334,7 @@ int main(void)
         cmocka_unit_test(a_smart_event_whose_log_read_was_lost_is_read_again),
         cmocka_unit_test(a_namespace_change_whose_log_read_was_lost_unmasks_its_type),
         cmocka_unit_test(an_error_event_whose_log_read_was_lost_unmasks_its_type),
+        cmocka_unit_test(aers_are_armed_again_when_the_event_page_cannot_be_had),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
