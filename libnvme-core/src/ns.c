@@ -18,34 +18,6 @@
  */
 #include "nvme_internal.h"
 
-struct nvme_ns_table {
-    struct nvme_ns_table *retired; /* next replaced table not freed yet (nvme_ns_free_retired) */
-    unsigned count;
-    struct nvme_ns_info *ns[]; /* ascending NSID */
-};
-
-/* The namespace `nsid` among v[0..n), which ascend by NSID, or NULL. */
-static struct nvme_ns_info *nvme_ns_search(struct nvme_ns_info *const *v, unsigned n, uint32_t nsid)
-{
-    unsigned lo = 0, hi = n;
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2u;
-        if (v[mid]->nsid == nsid)
-            return v[mid];
-        if (v[mid]->nsid < nsid)
-            lo = mid + 1u;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* The namespace `nsid` of table `t` (sorted: the list is ascending), or NULL. */
-static struct nvme_ns_info *nvme_ns_table_find(const struct nvme_ns_table *t, uint32_t nsid)
-{
-    return nvme_ns_search(t->ns, t->count, nsid);
-}
-
 static void *nvme_ns_alloc(struct nvme_ctrl *ctrl, size_t size)
 {
     void *p = ctrl->osal.mem_alloc(ctrl->osal.ctx, size);
@@ -67,20 +39,9 @@ static void nvme_ns_table_free(struct nvme_ctrl *ctrl, struct nvme_ns_table *t)
  * freed only once no lookup runs (ns_readers seen at 0 after the swap:
  * any lookup that begins later reads the new table), as Linux's SRCU
  * readers; until then it waits on the retired list.  What a lookup
- * returns, a namespace object, lives until nvme_ctrl_fini. */
-const struct nvme_ns_table *nvme_ns_read_begin(struct nvme_ctrl *ctrl)
-{
-    /* Both sequentially consistent: the count goes up before the table is
-     * read, as the scan swaps before it reads the count. */
-    __atomic_fetch_add(&ctrl->ns_readers, 1u, __ATOMIC_SEQ_CST);
-    return __atomic_load_n(&ctrl->ns_table, __ATOMIC_SEQ_CST);
-}
-
-void nvme_ns_read_end(struct nvme_ctrl *ctrl)
-{
-    __atomic_fetch_sub(&ctrl->ns_readers, 1u, __ATOMIC_RELEASE);
-}
-
+ * returns, a namespace object, lives until nvme_ctrl_fini.  (The two
+ * are inline in nvme_internal.h: recovery.c, below this file, reads the
+ * table too.) */
 static void nvme_ns_retired_free_all(struct nvme_ctrl *ctrl)
 {
     while (ctrl->ns_retired != NULL) {

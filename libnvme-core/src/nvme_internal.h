@@ -1021,9 +1021,50 @@ int nvme_ns_scan(struct nvme_ctrl *ctrl);
 int nvme_ns_freeze(struct nvme_ctrl *ctrl);
 int nvme_ns_thaw(struct nvme_ctrl *ctrl);
 void nvme_ns_free(struct nvme_ctrl *ctrl);
-/* Around a lookup's reads of the namespace table (ns.c says why). */
-const struct nvme_ns_table *nvme_ns_read_begin(struct nvme_ctrl *ctrl);
-void nvme_ns_read_end(struct nvme_ctrl *ctrl);
+/* The table of active namespaces a scan publishes whole (ns.c). */
+struct nvme_ns_table {
+    struct nvme_ns_table *retired; /* next replaced table not freed yet (nvme_ns_free_retired) */
+    unsigned count;
+    struct nvme_ns_info *ns[]; /* ascending NSID */
+};
+
+/* Around a lookup's reads of the namespace table (ns.c says why); inline
+ * for recovery.c, below ns.c, which reads it too (nvme_replay_ns_check). */
+static inline const struct nvme_ns_table *nvme_ns_read_begin(struct nvme_ctrl *ctrl)
+{
+    /* Both sequentially consistent: the count goes up before the table is
+     * read, as the scan swaps before it reads the count. */
+    __atomic_fetch_add(&ctrl->ns_readers, 1u, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&ctrl->ns_table, __ATOMIC_SEQ_CST);
+}
+
+static inline void nvme_ns_read_end(struct nvme_ctrl *ctrl)
+{
+    __atomic_fetch_sub(&ctrl->ns_readers, 1u, __ATOMIC_RELEASE);
+}
+
+/* The namespace `nsid` among v[0..n), which ascend by NSID, or NULL. */
+static inline struct nvme_ns_info *nvme_ns_search(struct nvme_ns_info *const *v, unsigned n,
+                                                  uint32_t nsid)
+{
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2u;
+        if (v[mid]->nsid == nsid)
+            return v[mid];
+        if (v[mid]->nsid < nsid)
+            lo = mid + 1u;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The namespace `nsid` of table `t` (sorted: the list is ascending), or NULL. */
+static inline struct nvme_ns_info *nvme_ns_table_find(const struct nvme_ns_table *t, uint32_t nsid)
+{
+    return nvme_ns_search(t->ns, t->count, nsid);
+}
 
 /* The deadlines the port asked for in nvme_ctrl_opts, or the defaults
  * (the admin one also bounds waits for another CPU's scan or rescan). */

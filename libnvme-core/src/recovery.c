@@ -1562,24 +1562,84 @@ static bool nvme_opc_names_blocks(uint8_t opc);
  * after a restart (nvme_replay_ns_check). */
 struct nvme_ns_now {
     uint32_t nsid;
-    bool known; /* the Identify answered */
-    bool gone;  /* not active now (refused with a status, NSZE 0) or unusable */
-    bool ext;   /* metadata interleaved with the data (FLBAS bit 4), else separate */
-    bool pi;    /* protection information enabled (DPS bits 2:0) */
+    bool known;  /* the Identify answered */
+    bool gone;   /* not active now (refused with a status, NSZE 0) or unusable */
+    bool ext;    /* metadata interleaved with the data (FLBAS bit 4), else separate */
+    uint8_t pit; /* protection information type (DPS bits 2:0; 0: none) */
     uint32_t data;
     uint16_t ms; /* bytes of a block, and of its metadata (LBAF MS; 0: none) */
+    /* PI format and storage tag size of its format (ELBAF PIF, STS: NVM CS
+     * 1.0 Figure 100), when the controller reports them (CTRATT.ELBAS);
+     * else 16b Guard, no tag, as ns.c takes it.  pif NVME_NOW_PIF_UNKNOWN:
+     * the controller reports them but its answer was lost. */
+    uint8_t pif, sts;
+    /* The PI the held commands were built for: the namespace model's (the
+     * rescan that takes the new format comes after the restart).  pi_was
+     * 0xffff: no model of the namespace. */
+    uint16_t pi_was; /* nvme_pi_layout */
 };
+
+#define NVME_NOW_PIF_UNKNOWN 0xffu
+
+/* Type, PI format and storage tag size in one key (nvme_replay_pi_changed). */
+static uint16_t nvme_pi_layout(uint8_t pit, uint8_t pif, uint8_t sts)
+{
+    if (pit == 0) /* no PI: PIF and STS mean nothing */
+        return 0;
+    return (uint16_t)((unsigned)pit | (unsigned)(pif & 3u) << 3 | (unsigned)(sts & 0x7fu) << 5);
+}
+
+/* PRINFO bits a held command carries (NVM CS 1.0 Figure 87: CDW12 29:26
+ * of Read, Write, Compare, Write Zeroes, Verify; Copy has PRINFOW there
+ * and PRINFOR in 15:12, and descriptor format 1h for the 64b Guard in
+ * 11:8, §3.2.2), or whether it is built for a PI format in another way. */
+static bool nvme_cmd_has_pi_fields(const struct nvme_sqe *sqe)
+{
+    const uint32_t prinfo = 0xfu << 26;
+    switch (sqe->opc) {
+    case NVME_CMD_READ:
+    case NVME_CMD_WRITE:
+    case NVME_CMD_COMPARE:
+    case NVME_CMD_WRITE_ZEROES:
+    case NVME_CMD_VERIFY:
+        return (sqe->cdw12 & prinfo) != 0;
+    case NVME_CMD_COPY:
+        return (sqe->cdw12 & (prinfo | 0xfu << 12 | 0xfu << 8)) != 0;
+    default:
+        return false;
+    }
+}
+
+/* Whether a held command's PI fields (its guard check, the reference tag
+ * in CDW14 and, for the 64b Guard, CDW3, NVM CS 1.0 §5.2.1.4) were built
+ * for a PI layout other than the one its namespace has now: another PI
+ * type, another guard (PIF), another storage tag size (STS), or one the
+ * controller reports but whose Identify (CNS 05h) was lost.  Sent again,
+ * its write would be protected with the wrong guard or tag, or its read
+ * checked against them.  (An MS of 16 with PRACT moves no metadata for a
+ * 64b Guard PI and 16 bytes for a 16b Guard one: NVM CS 1.0 §5.2.2.) */
+static bool nvme_replay_pi_changed(const struct nvme_cmd_slot *s, const struct nvme_ns_now *n)
+{
+    if (!nvme_cmd_has_pi_fields(&s->sqe))
+        return false;
+    if (n->pif == NVME_NOW_PIF_UNKNOWN || n->pi_was == 0xffffu)
+        return true;
+    return nvme_pi_layout(n->pit, n->pif, n->sts) != n->pi_was;
+}
 
 /* Metadata bytes of a block a command moves on the namespace as it is
  * now: none without metadata, nor with PRACT on a PI-only format (MS the
- * PI's size: 8, or 16 for the 64b Guard), where the controller inserts
- * and strips the PI and transfers no metadata (NVM CS 1.0 §5.2.2).  (An
- * MS of 16 holding a 16b Guard PI does move 16 bytes with PRACT; Identify
- * Namespace alone does not tell the two apart, so a held plain command
- * is trusted there: its format had its PI only when it was built.) */
+ * PI's size: 8 for the 16b Guard, 16 for the 32b and 64b), where the
+ * controller inserts and strips the PI and transfers no metadata (NVM CS
+ * 1.0 §5.2.2).  An MS of 16 holding a 16b Guard PI does move 16 bytes
+ * with PRACT; without the PIF (no ELBAF, or lost), a command with PRACT
+ * is one nvme_replay_pi_changed judges. */
 static uint32_t nvme_now_md(const struct nvme_ns_now *n, uint32_t cdw12)
 {
-    if (n->ms == 0 || ((cdw12 & NVME_RW_PRACT) && n->pi && (n->ms == 8u || n->ms == 16u)))
+    uint32_t pi = n->pif == NVME_PIF_16B_GUARD ? 8u : 16u;
+    if (n->pif == NVME_NOW_PIF_UNKNOWN)
+        pi = n->ms;
+    if (n->ms == 0 || ((cdw12 & NVME_RW_PRACT) && n->pit != 0 && n->ms == pi))
         return 0;
     return n->ms;
 }
@@ -1597,7 +1657,7 @@ static uint32_t nvme_now_md(const struct nvme_ns_now *n, uint32_t cdw12)
  * (a command built without). */
 static bool nvme_replay_stale(const struct nvme_cmd_slot *s, const struct nvme_ns_now *n)
 {
-    if (n->gone)
+    if (n->gone || nvme_replay_pi_changed(s, n))
         return true;
     uint8_t opc = s->sqe.opc;
     if (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE && opc != NVME_CMD_COMPARE)
@@ -1618,7 +1678,7 @@ static bool nvme_replay_stale(const struct nvme_cmd_slot *s, const struct nvme_n
 }
 
 /* Namespaces nvme_replay_ns_check asks about at a time (struct
- * nvme_ns_now on the stack: 16 bytes each). */
+ * nvme_ns_now on the stack: 20 bytes each). */
 #define NVME_NS_CHECK_BATCH 8u
 
 /* The held commands' namespaces above `floor`, the smallest first, at
@@ -1649,13 +1709,47 @@ static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, boo
             /* Field by field: a compound literal may become a memset call
              * (armv7 thumb2 -Os), which the freestanding core has none of. */
             now[k].nsid = nsid;
-            now[k].known = now[k].gone = now[k].ext = now[k].pi = false;
+            now[k].known = now[k].gone = now[k].ext = false;
+            now[k].pit = now[k].pif = now[k].sts = 0;
             now[k].data = 0;
             now[k].ms = 0;
+            now[k].pi_was = 0xffffu;
         }
         nvme_unlock(qp);
     }
     return n;
+}
+
+/* The PI a namespace's held commands were built for, from the model
+ * (ns.c), and the one of its format now: its Extended LBA Format (CNS 05h
+ * CSI 00h) where the controller reports them, as ns.c nvme_ns_elbaf
+ * asks, on the page CNS 00h was read into.  A refusal or a lost answer
+ * leaves the PIF unknown: the commands with PI fields fail rather than
+ * go out with a guard the format may not have. */
+static void nvme_replay_ns_pi(struct nvme_ctrl *ctrl, void *page, unsigned fmt,
+                              struct nvme_ns_now *n)
+{
+    const struct nvme_ns_table *t = nvme_ns_read_begin(ctrl);
+    const struct nvme_ns_info *was = t != NULL ? nvme_ns_table_find(t, n->nsid) : NULL;
+    if (was != NULL)
+        n->pi_was = nvme_pi_layout(NVME_READ_ONCE(was->pi_type), NVME_READ_ONCE(was->pif),
+                                   NVME_READ_ONCE(was->sts));
+    nvme_ns_read_end(ctrl);
+    if (!(NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) || n->pit == 0 ||
+        (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
+        return;
+    int rc = nvme_identify_dw(ctrl, NVME_CNS_CS_NS, n->nsid, (uint32_t)NVME_CSI_NVM << 24, page);
+    if (rc != NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_WARN,
+                 "namespace %u: NVM Identify Namespace failed after the reset (%s): its "
+                 "commands with PI are not sent again",
+                 n->nsid, nvme_strerror(rc));
+        n->pif = NVME_NOW_PIF_UNKNOWN;
+        return;
+    }
+    uint32_t e = ((const struct nvme_id_ns_nvm *)page)->elbaf[fmt];
+    n->pif = (uint8_t)NVME_ELBAF_PIF(e);
+    n->sts = (uint8_t)NVME_ELBAF_STS(e);
 }
 
 /* Identify Namespace for now[0..n) (nvme_replay_ns_check). */
@@ -1675,7 +1769,8 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
         now[k].data = 1u << lbads;
         now[k].ms = id->lbaf[fmt].ms;
         now[k].ext = (id->flbas & NVME_FLBAS_EXTENDED) != 0;
-        now[k].pi = NVME_DPS_PI_TYPE(id->dps) != 0;
+        now[k].pit = now[k].ms >= 8u ? (uint8_t)NVME_DPS_PI_TYPE(id->dps) : 0u;
+        nvme_replay_ns_pi(ctrl, id, fmt, &now[k]);
     }
 }
 

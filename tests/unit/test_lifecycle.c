@@ -825,6 +825,81 @@ static void a_reset_does_not_replay_a_read_whose_separate_metadata_grew(void **s
     fx_stop(&f);
 }
 
+/* A PI format whose guard changed across a reset, which Identify
+ * Namespace (CNS 00h) alone does not show: namespace 1 has 16 bytes of
+ * metadata, PI Type 1 with the 64b Guard (CTRATT.ELBAS, ELBAF PIF 10b),
+ * and a plain write of 8 blocks (PRACT: no metadata moves, the reference
+ * tag's bits 47:32 in CDW3) is held by a reset (its completion lost)
+ * while another host formats it to the 16b Guard, same LBADS and MS.
+ * Sent again, the controller would protect it with a 16b Guard PI and,
+ * MS 16 being more than that PI's 8 bytes, take 16 bytes of metadata per
+ * block from MPTR (0: none) (NVM CS 1.0 §5.2.2).  Before, the restart's
+ * check compared CNS 00h only and replayed it; it fails NVME_ERR_ABORTED,
+ * not sent.  case 1: the format unchanged, the write is replayed and
+ * done.  case 2: unchanged, but the NVM Identify Namespace (CNS 05h)
+ * after the reset is refused: the PI layout unknown, the write fails
+ * rather than go out with a guard the format may not have. */
+static struct fx *pif_fx;
+static int pif_case;
+static bool pif_armed;
+static void (*pif_next_write32)(void *ctx, uint32_t off, uint32_t val);
+static void pif_write32(void *ctx, uint32_t off, uint32_t val)
+{
+    pif_next_write32(ctx, off, val);
+    if (pif_armed && off == NVME_REG_CC && !(val & NVME_CC_EN)) {
+        pif_armed = false;
+        struct nvme_sim_ns_config again = pif_fx->ns[0];
+        if (pif_case == 0)
+            again.pif = NVME_PIF_16B_GUARD;
+        if (pif_case != 1) {
+            assert_int_equal(nvme_sim_ns_remove(pif_fx->sim, 1), 0);
+            assert_int_equal(nvme_sim_ns_add(pif_fx->sim, &again), 0);
+        }
+        if (pif_case == 2) /* Identify CNS 05h (CDW10 5h) refused */
+            nvme_sim_refuse_nvm_id_ns(
+                pif_fx->sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT);
+    }
+}
+
+static void a_reset_does_not_replay_a_pi_write_whose_guard_format_changed(void **state)
+{
+    (void)state;
+    for (pif_case = 0; pif_case < 3; pif_case++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.elbas = true;
+        f.ns[0].ms = 16;
+        f.ns[0].pi_type = 1;
+        f.ns[0].pif = NVME_PIF_64B_GUARD;
+        fx_create(&f);
+        nvme_sim_log_capture(f.sim, true);
+        pif_fx = &f;
+        pif_armed = false;
+        pif_next_write32 = f.osal.mmio_write32;
+        f.osal.mmio_write32 = pif_write32;
+        assert_int_equal(fx_init(&f), 0);
+        assert_int_equal(nvme_ns_find(f.ctrl, 1)->pi_size, 16);
+        uint8_t *buf = fx_xalloc(4096);
+        fx_pattern(buf, 4096, 85);
+        fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+        pif_armed = true;
+        uint64_t resets = stats(&f)->resets, replays = stats(&f)->replays;
+        int rc = nvme_write(f.ctrl, 1, 0, 8, buf);
+        assert_false(pif_armed);
+        assert_int_equal(stats(&f)->resets, resets + 1);
+        assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+        if (pif_case == 1) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(stats(&f)->replays, replays + 1);
+        } else {
+            assert_int_equal(rc, NVME_ERR_ABORTED);
+            assert_int_equal(stats(&f)->replays, replays);
+        }
+        free(buf);
+        fx_stop(&f);
+    }
+}
+
 /* The same for commands built without metadata: a plain read held by a
  * reset while namespace 1 (512-byte blocks, no metadata) is formatted to
  * 512-byte blocks with 8 bytes of metadata, separate (the controller
@@ -4050,6 +4125,7 @@ int main(void)
         cmocka_unit_test(a_reset_does_not_replay_a_read_whose_separate_metadata_grew),
         cmocka_unit_test(a_reset_does_not_replay_a_plain_read_on_a_format_that_gained_metadata),
         cmocka_unit_test(a_reset_replays_held_metadata_commands_of_an_unchanged_format),
+        cmocka_unit_test(a_reset_does_not_replay_a_pi_write_whose_guard_format_changed),
         cmocka_unit_test(a_reset_does_not_report_a_held_write_done_in_smaller_blocks),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),

@@ -725,6 +725,10 @@ void nvme_sim_set_nvm_limits(struct nvme_sim *sim, uint8_t vsl, uint8_t wzsl, ui
                              uint32_t dmrsl, uint64_t dmsl);
 /* Likewise for WUSL (cfg.wusl, byte 2). */
 void nvme_sim_set_wusl(struct nvme_sim *sim, uint8_t wusl);
+/* From now on the NVM Command Set Identify Namespace (CNS 05h CSI 00h)
+ * completes with 15-bit status field `status` (0: answered again), while
+ * CTRATT.ELBAS stays as cfg.elbas says. */
+void nvme_sim_refuse_nvm_id_ns(struct nvme_sim *sim, uint16_t status);
 /* From now on Identify Namespace reports these Copy limits (MSSRL, MCL,
  * MSRC); Copy commands are still checked against cfg's (robustness tests:
  * a device whose Identify data changes to nonsense). */

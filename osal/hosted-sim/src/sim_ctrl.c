@@ -673,6 +673,13 @@ void nvme_sim_report_copy_limits(struct nvme_sim *sim, uint16_t mssrl, uint32_t 
     UNLOCK(sim);
 }
 
+void nvme_sim_refuse_nvm_id_ns(struct nvme_sim *sim, uint16_t status)
+{
+    LOCK(sim);
+    sim->nvm_id_ns_status = status;
+    UNLOCK(sim);
+}
+
 static int backdoor(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint32_t count, void *buf,
                     bool write)
 {

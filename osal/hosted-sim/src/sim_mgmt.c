@@ -304,6 +304,8 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
         if (!ns)
             return SIM_SF_GEN(NVME_SC_INVALID_NS);
+        if (csi == NVME_CSI_NVM && sim->nvm_id_ns_status != 0)
+            return sim->nvm_id_ns_status;
         if (csi == NVME_CSI_NVM) {
             struct nvme_id_ns_nvm *n = (struct nvme_id_ns_nvm *)(void *)buf;
             for (unsigned i = 0; sim->cfg.elbas && i < ns->nfmt; i++)
