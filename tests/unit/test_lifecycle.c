@@ -900,6 +900,44 @@ static void a_reset_does_not_replay_a_pi_write_whose_guard_format_changed(void *
     }
 }
 
+/* The other way for an MS of 16 holding a 16b Guard PI (8 bytes; no
+ * ELBAF: the core takes the 16b Guard, as ns.c does): a read with PRACT
+ * moves the 16 bytes of metadata per block through MPTR (NVM CS 1.0
+ * §5.2.2: the PI is stripped only when it is all the metadata).  Held by
+ * a reset of a namespace nobody formatted, it is replayed and reads its
+ * data and metadata; before, the restart's check took every MS of 16 for
+ * a PI-only format, expected no metadata, and failed it
+ * NVME_ERR_ABORTED at every reset. */
+static void a_reset_replays_a_pract_read_with_metadata_beyond_a_16b_guard(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 16;
+    f.ns[0].pi_type = 1;
+    fx_start_captured(&f);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->pi_size, 8);
+    uint8_t *buf = fx_xalloc(4096), *md = fx_xalloc(128), *got = fx_xalloc(4096),
+            *mgot = fx_xalloc(128);
+    fx_pattern(buf, 4096, 86);
+    fx_pattern(md, 128, 87);
+    assert_int_equal(nvme_write_ext(f.ctrl, 1, 0, 8, buf, md, NVME_IO_PRACT), 0);
+    memset(mgot, 0, 128);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    uint64_t replays = stats(&f)->replays;
+    assert_int_equal(nvme_read_ext(f.ctrl, 1, 0, 8, got, mgot, NVME_IO_PRACT), 0);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    assert_int_equal(stats(&f)->replays, replays + 1);
+    assert_memory_equal(got, buf, 4096);
+    for (unsigned b = 0; b < 8; b++) /* the 8 bytes past the PI (PI last: DPS bit 3 clear) */
+        assert_memory_equal(mgot + 16 * b, md + 16 * b, 8);
+    free(buf);
+    free(md);
+    free(got);
+    free(mgot);
+    fx_stop(&f);
+}
+
 /* The same for commands built without metadata: a plain read held by a
  * reset while namespace 1 (512-byte blocks, no metadata) is formatted to
  * 512-byte blocks with 8 bytes of metadata, separate (the controller
@@ -4126,6 +4164,7 @@ int main(void)
         cmocka_unit_test(a_reset_does_not_replay_a_plain_read_on_a_format_that_gained_metadata),
         cmocka_unit_test(a_reset_replays_held_metadata_commands_of_an_unchanged_format),
         cmocka_unit_test(a_reset_does_not_replay_a_pi_write_whose_guard_format_changed),
+        cmocka_unit_test(a_reset_replays_a_pract_read_with_metadata_beyond_a_16b_guard),
         cmocka_unit_test(a_reset_does_not_report_a_held_write_done_in_smaller_blocks),
         cmocka_unit_test(lost_completions_do_not_exhaust_the_queue),
         cmocka_unit_test(admin_timeout_uses_its_own_deadline_and_resets),
