@@ -144,7 +144,57 @@ static uint8_t nvme_aer_lid(uint32_t dw0, uint32_t *len)
         *len = 64; /* the newest entry (§5.14.1.1) */
         return NVME_LID_ERROR;
     }
+    if (type == NVME_AER_TYPE_IO_CMD && info == NVME_AER_IO_RESV_LOG) {
+        *len = 64; /* one page (NVMe 2.0 §5.16.1.25) */
+        return NVME_LID_RESV_NOTIF;
+    }
     return (uint8_t)NVME_AER_LID(dw0);
+}
+
+/* Reservation Notification pages read for one event at most: each read
+ * takes the oldest page away and says how many more wait (at most 255). */
+#define NVME_AER_RESV_READS 16u
+
+/* Reservation Log Page Available (§5.2.1, I/O Command specific status):
+ * `page` holds the first page read (rc its status).  Each read of LID 80h
+ * removes the page it returns (NVMe 2.0 §5.16.1.25), so what it says is
+ * logged and told here (NVME_EVENT_RESERVATION, the NSID), or no one
+ * would ever see it; the pages waiting after it are read too, up to
+ * NVME_AER_RESV_READS.  A page with Log Page Count 0 is empty. */
+static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc)
+{
+    static const char *const what[] = {"registration preempted", "reservation released",
+                                       "reservation preempted"};
+    for (unsigned n = 0;; n++) {
+        if (rc != NVME_OK) {
+            nvme_log(ctrl, NVME_LOG_WARN, "reservation notification: log page not read (%s)",
+                     nvme_strerror(rc));
+            return;
+        }
+        uint64_t count = 0;
+        for (unsigned i = 0; i < 8u; i++)
+            count |= (uint64_t)page[i] << (8u * i);
+        if (count == 0)
+            return;
+        uint8_t t = page[8], more = page[9];
+        uint32_t nsid = (uint32_t)page[12] | (uint32_t)page[13] << 8 | (uint32_t)page[14] << 16 |
+                        (uint32_t)page[15] << 24;
+        if (t >= 1u && t <= 3u)
+            nvme_log(ctrl, NVME_LOG_INFO, "reservation notification %llu: namespace %u: %s",
+                     (unsigned long long)count, nsid, what[t - 1u]);
+        else
+            nvme_log(ctrl, NVME_LOG_INFO, "reservation notification %llu: namespace %u: type %u",
+                     (unsigned long long)count, nsid, t);
+        nvme_event(ctrl, NVME_EVENT_RESERVATION, nsid);
+        if (more == 0)
+            return;
+        if (n + 1u == NVME_AER_RESV_READS) {
+            nvme_log(ctrl, NVME_LOG_WARN,
+                     "reservation notification: %u more left for the next event", more);
+            return;
+        }
+        rc = nvme_aer_read_log(ctrl, NVME_LID_RESV_NOTIF, page, 64);
+    }
 }
 
 /* False: the event's log page was lost on the host side (a deadline and
@@ -206,6 +256,10 @@ static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page,
                  (unsigned)(e[8] | e[9] << 8), (unsigned)(e[10] | e[11] << 8),
                  (unsigned)(e[12] | e[13] << 8), nvme_strerror(rc));
         nvme_event(ctrl, NVME_EVENT_ERROR, info);
+        return true;
+    }
+    if (type == NVME_AER_TYPE_IO_CMD && info == NVME_AER_IO_RESV_LOG) {
+        nvme_aer_resv(ctrl, page, rc);
         return true;
     }
     /* Other notices and vendor events: their page was read above. */

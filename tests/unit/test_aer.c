@@ -326,6 +326,59 @@ static void aers_are_armed_again_when_the_event_page_cannot_be_had(void **state)
     fx_stop(&f);
 }
 
+struct resv_seen {
+    unsigned told;
+    uint32_t nsid[4];
+};
+
+static void resv_cb(void *arg, enum nvme_event ev, uint32_t detail)
+{
+    struct resv_seen *r = arg;
+    if (ev == NVME_EVENT_RESERVATION && r->told < 4)
+        r->nsid[r->told++] = detail;
+}
+
+/* A Reservation Log Page Available event (§5.2.1, type 6): each read of
+ * the Reservation Notification log (LID 80h, NVMe 2.0 §5.16.1.25) removes
+ * the page it returns, so the core's read, which unmasks the event type,
+ * is the only one that sees it: what each page says is logged and told
+ * (NVME_EVENT_RESERVATION, its NSID), and the pages waiting after it are
+ * read too (before: read once as 512 bytes of an unknown page and told as
+ * a bare notice: the notification lost, and the pages after it left). */
+static void reservation_notifications_are_read_logged_and_told(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct resv_seen r;
+    memset(&r, 0, sizeof(r));
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
+    f.cfg.ns_count = 2;
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 1000, .lba_size = 512};
+    f.opts.event_cb = resv_cb;
+    f.opts.event_arg = &r;
+    fx_start_captured(&f);
+    /* Two pages wait when the core reads: the event came with the first. */
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, 0); /* the first service call waits */
+    assert_int_equal(nvme_sim_resv_notify(f.sim, 2, 1), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, -1);
+    assert_int_equal(nvme_sim_resv_notify(f.sim, 1, 3), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.told, 2);
+    assert_int_equal(r.nsid[0], 2);
+    assert_int_equal(r.nsid[1], 1);
+    assert_true(fx_log_has(&f, "reservation notification 1: namespace 2: registration preempted"));
+    assert_true(fx_log_has(&f, "reservation notification 2: namespace 1: reservation preempted"));
+    /* The type was unmasked: a later notification is told too. */
+    assert_int_equal(nvme_sim_resv_notify(f.sim, 2, 2), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.told, 3);
+    assert_int_equal(r.nsid[2], 2);
+    assert_true(fx_log_has(&f, "reservation notification 3: namespace 2: reservation released"));
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +388,7 @@ int main(void)
         cmocka_unit_test(a_namespace_change_whose_log_read_was_lost_unmasks_its_type),
         cmocka_unit_test(an_error_event_whose_log_read_was_lost_unmasks_its_type),
         cmocka_unit_test(aers_are_armed_again_when_the_event_page_cannot_be_had),
+        cmocka_unit_test(reservation_notifications_are_read_logged_and_told),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

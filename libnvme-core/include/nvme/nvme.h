@@ -137,7 +137,9 @@ enum nvme_event {
                                   or NVME_NSID_ALL for more than one */
     NVME_EVENT_SMART = 5,      /* SMART / health event; detail: critical warning bits */
     NVME_EVENT_ERROR = 6,      /* error event; detail: the AER's event information */
-    NVME_EVENT_NOTICE = 7      /* other notice (firmware activation ...); detail: AER dword 0 */
+    NVME_EVENT_NOTICE = 7,     /* other notice (firmware activation ...); detail: AER dword 0 */
+    NVME_EVENT_RESERVATION = 8 /* a Reservation Notification log page, read (which removes it)
+                                  and logged; detail: the NSID it names */
 };
 typedef void (*nvme_event_cb)(void *arg, enum nvme_event ev, uint32_t detail);
 

@@ -325,6 +325,8 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_AER_TYPE_NOTICE 2u
 #define NVME_AER_NOTICE_NS_CHANGED 0u
 #define NVME_AER_NOTICE_FW_ACT 1u /* Firmware Activation Starting */
+#define NVME_AER_TYPE_IO_CMD 6u   /* I/O Command specific status */
+#define NVME_AER_IO_RESV_LOG 0u   /* Reservation Log Page Available */
 #define NVME_NSID_ALL 0xffffffffu /* "all namespaces"/controller scope */
 
 /* ------------------------------------------------------------------ */
@@ -796,6 +798,9 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 /* Establish Context and Read 512 Bytes of Header (NVMe 2.0; Supported Log
  * Pages LID Specific Parameter bit 0, ECRH) */
 #define NVME_LOG_LSP_PEL_ESTABLISH_HEADER 0x03u
+/* Reservation Notification (NVMe 2.0 §5.16.1.25): one 64-byte page per
+ * read, the oldest, which the read removes; Log Page Count 0 is empty. */
+#define NVME_LID_RESV_NOTIF 0x80
 #define NVME_LID_SANITIZE 0x81
 /* Get Log Page CDW10: LID 7:0, LSP 14:8, RAE 15, NUMDL 31:16; CDW11
  * NUMDU 15:0, LSI 31:16; CDW12/13 LPOL/LPOU; CDW14 CSI 31:24. */

@@ -660,6 +660,7 @@ uint64_t nvme_sim_ns_unflushed(struct nvme_sim *sim, uint32_t nsid);
 #define NVME_SIM_AE_ERROR 0  /* Error status */
 #define NVME_SIM_AE_SMART 1  /* SMART / Health status */
 #define NVME_SIM_AE_NOTICE 2 /* Notice */
+#define NVME_SIM_AE_IO_CMD 6 /* I/O Command specific status */
 /* Post a raw event (type 0..7): 0, or -1 (event lost) when the event queue
  * is full or the device is gone. */
 int nvme_sim_post_event(struct nvme_sim *sim, uint8_t type, uint8_t info, uint8_t lid);
@@ -675,6 +676,15 @@ void nvme_sim_smart_warning(struct nvme_sim *sim, uint8_t bits);
  * and post an error event (type 0, information 00h, LID 01h).  `status` is
  * the 15-bit status field. */
 void nvme_sim_error_event(struct nvme_sim *sim, uint16_t sqid, uint16_t cid, uint16_t status);
+/* Queue a Reservation Notification log page (LID 80h, NVMe 2.0
+ * §5.16.1.25: `type` 1 Registration Preempted, 2 Reservation Released, 3
+ * Reservation Preempted; on namespace `nsid`) and post an I/O Command
+ * specific event, Reservation Log Page Available (type 6, information
+ * 00h, LID 80h).  A Get Log Page of LID 80h returns the oldest page and
+ * removes it (an empty page, all zeros, when none is left); it needs
+ * ONCS reservations.  0, or -1 when 16 pages wait unread or the event is
+ * lost. */
+int nvme_sim_resv_notify(struct nvme_sim *sim, uint32_t nsid, uint8_t type);
 /* Asynchronous Event Requests held by the device now. */
 unsigned nvme_sim_aer_outstanding(const struct nvme_sim *sim);
 /* Processing paused (CSTS.PP, §3.1.6), as for a firmware activation

@@ -665,6 +665,11 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     case 0x04: /* Changed Namespace List */
         sim_changed_ns_page(sim, page, &size);
         break;
+    case NVME_LID_RESV_NOTIF:
+        if (!(sim->cfg.oncs & NVME_ONCS_RESERVATIONS))
+            return SIM_SF_CMD(NVME_SC_INVALID_LOG_PAGE);
+        sim_resv_notif_page(sim, page, &size);
+        break;
     case NVME_LID_SMART:
         /* LPA bit 0 clear: controller scope only (NSID 0 or FFFFFFFFh). */
         if (sqe->nsid != 0 && sqe->nsid != NVME_NSID_ALL)

@@ -117,11 +117,33 @@ void sim_error_log_page(struct nvme_sim *sim, uint8_t *page, size_t *size)
     *size = n * sizeof(sim->err_log[0]);
 }
 
+/* Reservation Notification (NVMe 2.0 §5.16.1.25, 64 bytes): the oldest
+ * page not read yet (Log Page Count, type, Number of Available Log Pages
+ * after it, NSID), or an empty page (all zeros) when there is none. */
+void sim_resv_notif_page(struct nvme_sim *sim, uint8_t *page, size_t *size)
+{
+    *size = 64;
+    if (sim->nresv_notif == 0)
+        return;
+    const struct sim_resv_notif *n = &sim->resv_notif[0];
+    for (int i = 0; i < 8; i++)
+        page[i] = (uint8_t)(n->count >> (8 * i));
+    page[8] = n->type;
+    page[9] = (uint8_t)(sim->nresv_notif - 1u);
+    for (int i = 0; i < 4; i++)
+        page[12 + i] = (uint8_t)(n->nsid >> (8 * i));
+}
+
 void sim_log_read(struct nvme_sim *sim, uint8_t lid, bool rae)
 {
     if (lid == 0x04) { /* the list is cleared when read */
         sim->nchanged = 0;
         sim->changed_overflow = false;
+    }
+    if (lid == NVME_LID_RESV_NOTIF && sim->nresv_notif != 0) { /* the page read is removed */
+        sim->nresv_notif--;
+        memmove(&sim->resv_notif[0], &sim->resv_notif[1],
+                sim->nresv_notif * sizeof(sim->resv_notif[0]));
     }
     if (rae)
         return;
@@ -155,6 +177,23 @@ void nvme_sim_smart_warning(struct nvme_sim *sim, uint8_t bits)
     if (on & 0x1cu)
         sim_event_post(sim, NVME_SIM_AE_SMART, 0x00, NVME_LID_SMART);
     UNLOCK(sim);
+}
+
+int nvme_sim_resv_notify(struct nvme_sim *sim, uint32_t nsid, uint8_t type)
+{
+    LOCK(sim);
+    int rc = -1;
+    if (sim->nresv_notif < SIM_RESV_NOTIF_MAX) {
+        struct sim_resv_notif *n = &sim->resv_notif[sim->nresv_notif++];
+        n->count = ++sim->resv_notif_count;
+        n->nsid = nsid;
+        n->type = type;
+        /* I/O Command specific status, Reservation Log Page Available
+         * (§5.2.1); queued once while one is pending. */
+        rc = sim_event_post(sim, NVME_SIM_AE_IO_CMD, 0x00, NVME_LID_RESV_NOTIF);
+    }
+    UNLOCK(sim);
+    return rc;
 }
 
 void nvme_sim_error_event(struct nvme_sim *sim, uint16_t sqid, uint16_t cid, uint16_t status)

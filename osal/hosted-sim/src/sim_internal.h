@@ -71,6 +71,7 @@ struct sim_event {
 #define SIM_MAX_AERS 256
 #define SIM_ERR_ENTRIES 64      /* Identify ELPE = 63 */
 #define SIM_CHANGED_NS_MAX 1024 /* Changed Namespace List entries (§5.14.1.4) */
+#define SIM_RESV_NOTIF_MAX 16   /* Reservation Notification log pages held unread */
 #define SIM_MAX_PEND_ABORTS 64
 
 /* --- Queues --- */
@@ -251,6 +252,15 @@ struct nvme_sim {
     uint32_t pel_tnev;
     uint64_t err_count;
     uint32_t changed_ns[SIM_CHANGED_NS_MAX];
+    /* Reservation Notification log pages not read yet, oldest first
+     * (nvme_sim_resv_notify), and the count the next one gets. */
+    struct sim_resv_notif {
+        uint64_t count;
+        uint32_t nsid;
+        uint8_t type;
+    } resv_notif[SIM_RESV_NOTIF_MAX];
+    unsigned nresv_notif;
+    uint64_t resv_notif_count;
     unsigned nchanged;
     bool changed_overflow;
     uint8_t telem_gen;          /* Telemetry Host-Initiated Data Generation Number */
@@ -428,6 +438,7 @@ void sim_error_log_page(struct nvme_sim *sim, uint8_t *page, size_t *size);
 void sim_changed_ns_page(struct nvme_sim *sim, uint8_t *page, size_t *size);
 /* After a successful Get Log Page of `lid`: clear-on-read, unmask with RAE 0. */
 void sim_log_read(struct nvme_sim *sim, uint8_t lid, bool rae);
+void sim_resv_notif_page(struct nvme_sim *sim, uint8_t *page, size_t *size);
 
 /* sim_dbbuf.c: Doorbell Buffer Config, shadow doorbells, EventIdx */
 uint16_t sim_dbbuf_config(struct nvme_sim *sim, const struct nvme_sqe *sqe);
