@@ -70,6 +70,10 @@ static const struct {
               {"regs", NVMECTL_NO_REGS}};
 #endif
 
+/* Numbers as nvme-cli's options read them (strtoull base 0): 0x/0X hex,
+ * a leading 0 octal ("010" is 8), else decimal; the whole word must be
+ * the number: a stray character (a sign, a space, "08") or a value above
+ * 64 bits is refused, never cut short or wrapped. */
 bool nvmectl_parse_u64(const char *s, uint64_t *v)
 {
     uint64_t x = 0;
@@ -81,10 +85,13 @@ bool nvmectl_parse_u64(const char *s, uint64_t *v)
         s += 2;
         if (*s == '\0')
             return false;
+    } else if (s[0] == '0' && s[1] != '\0') {
+        base = 8;
+        s++;
     }
     for (; *s != '\0'; s++) {
         unsigned d;
-        if (*s >= '0' && *s <= '9')
+        if (*s >= '0' && *s <= (base == 8 ? '7' : '9'))
             d = (unsigned)(*s - '0');
         else if (base == 16 && *s >= 'a' && *s <= 'f')
             d = (unsigned)(*s - 'a' + 10);
@@ -93,11 +100,11 @@ bool nvmectl_parse_u64(const char *s, uint64_t *v)
         else
             return false;
         /* Overflow checks without 64-bit division (none on i686). */
-        if (base == 16 && (x >> 60) != 0)
+        if ((base == 16 && (x >> 60) != 0) || (base == 8 && (x >> 61) != 0))
             return false;
         if (base == 10 && (x > 0x1999999999999999ull || (x == 0x1999999999999999ull && d > 5)))
             return false;
-        x = base == 16 ? (x << 4) | d : x * 10u + d;
+        x = base == 16 ? (x << 4) | d : base == 8 ? (x << 3) | d : x * 10u + d;
     }
     *v = x;
     return true;
@@ -650,7 +657,10 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
              * check their other narrow fields, naming them) */
             uint64_t top = d->slot == N_NSID ? 0xffffffffu : ~(uint64_t)0;
             if (!nvmectl_parse_u64(val, &o->num[d->slot]) || o->num[d->slot] > top) {
-                ctl_out(c->io, "nvmectl: bad number '%s' for '%s'\n", val, a);
+                ctl_out(c->io,
+                        "nvmectl: bad number '%s' for '%s' (decimal, 0x hex or 0 octal, "
+                        "nothing after it, at most %s)\n",
+                        val, a, top == ~(uint64_t)0 ? "64 bits" : "32 bits");
                 return false;
             }
             o->has_num |= 1ull << d->slot;

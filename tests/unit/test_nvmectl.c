@@ -445,6 +445,55 @@ static void option_values_wider_than_their_field_are_refused(void **state)
     fx_stop(&f);
 }
 
+/* Numbers read as nvme-cli reads its options (strtoull base 0): "010" is
+ * octal 8, "0x10" hex 16, "10" decimal; a word that is not all number
+ * ("08", "12k", "-1", " 5") or above 64 bits is refused with a message
+ * naming it.  Before: "010" was decimal 10 (the write went to LBA 10). */
+static void numbers_are_read_as_nvme_cli_reads_them(void **state)
+{
+    (void)state;
+    uint64_t v = 99;
+    assert_true(nvmectl_parse_u64("010", &v) && v == 8);
+    assert_true(nvmectl_parse_u64("0x10", &v) && v == 16);
+    assert_true(nvmectl_parse_u64("0X1f", &v) && v == 31);
+    assert_true(nvmectl_parse_u64("10", &v) && v == 10);
+    assert_true(nvmectl_parse_u64("0", &v) && v == 0);
+    assert_true(nvmectl_parse_u64("00", &v) && v == 0);
+    assert_true(nvmectl_parse_u64("01777777777777777777777", &v) && v == ~(uint64_t)0);
+    assert_true(nvmectl_parse_u64("18446744073709551615", &v) && v == ~(uint64_t)0);
+    v = 99;
+    static const char *const bad[] = {"08",
+                                      "019",
+                                      "02000000000000000000000",
+                                      "12k",
+                                      "0x",
+                                      "-1",
+                                      "+1",
+                                      " 5",
+                                      "5 ",
+                                      "0x1g",
+                                      "18446744073709551616",
+                                      "0x10000000000000000",
+                                      ""};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (nvmectl_parse_u64(bad[i], &v) || v != 99)
+            fail_msg("'%s' accepted (%llu)", bad[i], (unsigned long long)v);
+    struct fx f;
+    start_two_namespaces(&f);
+    assert_int_equal(fx_nvmectl(&f, &out, "write -n 1 -s 010 -p 0x22"), 0);
+    uint8_t m[512];
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 8, 1, m), 0);
+    assert_int_equal(m[0], 0x22);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 10, 1, m), 0);
+    assert_int_not_equal(m[0], 0x22);
+    assert_int_not_equal(fx_nvmectl(&f, &out, "read -n 1 -s 09"), 0);
+    expect("bad number '09' for '-s'");
+    expect("octal");
+    assert_int_not_equal(fx_nvmectl(&f, &out, "read -n 1 -s 0x10000000000000000"), 0);
+    expect("at most 64 bits");
+    fx_stop(&f);
+}
+
 /* -t TEXT longer than the data a command sends is refused, nothing sent
  * (it was cut to that length): Timestamp's 8 bytes, fw-download -l 4, a
  * 512-byte block; a text of exactly that length, or shorter (zeros
@@ -911,6 +960,7 @@ int main(void)
         cmocka_unit_test(verify_writes_reads_and_compares),
         cmocka_unit_test(smart_prints_health_fields),
         cmocka_unit_test(usage_errors_are_reported),
+        cmocka_unit_test(numbers_are_read_as_nvme_cli_reads_them),
         cmocka_unit_test(a_line_of_more_than_24_words_is_refused),
         cmocka_unit_test(id_ctrl_text_keeps_a_newline_after_a_256_byte_subnqn),
         cmocka_unit_test(a_long_word_in_a_message_keeps_the_newline),

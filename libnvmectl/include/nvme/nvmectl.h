@@ -101,9 +101,11 @@ int nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, u
 /* Prints the usage text (nothing without io or io->print). */
 void nvmectl_usage(const struct nvmectl_io *io);
 
-/* Parses a decimal or 0x-prefixed hexadecimal unsigned number, the way
- * nvmectl reads its options.  Returns false (and leaves *v alone) for an
- * empty string, a stray character or a value above UINT64_MAX. */
+/* Parses an unsigned number the way nvmectl reads its options, as
+ * nvme-cli's (strtoull base 0): 0x-prefixed hexadecimal, 0-prefixed octal
+ * ("010" is 8), else decimal.  Returns false (and leaves *v alone) for an
+ * empty string, a stray character (a sign, a space, "08", "12k") or a
+ * value above UINT64_MAX. */
 bool nvmectl_parse_u64(const char *s, uint64_t *v);
 
 #ifdef __cplusplus
