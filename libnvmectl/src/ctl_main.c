@@ -318,11 +318,13 @@ static const struct ctl_optdef o_format[] = {NSID,
                                              FLG(0, "force", F_FORCE),
                                              END};
 static const struct ctl_optdef o_self_test[] = {NSID, STR('s', "self-test-code", S_STC), END};
+/* nvme-cli's letters: -n is OWPASS and -p the Overwrite Pattern (-p was
+ * OWPASS here: nvme-cli's `-p 5` would have been 5 passes of pattern 0);
+ * -D, the old letter of --no-dealloc, still works. */
 static const struct ctl_optdef o_sanitize[] = {
-    STR('a', "sanact", S_SANACT),    FLG('u', "ause", F_AUSE),
-    NUM('p', "owpass", N_OWPASS),    FLG('i', "oipbp", F_OIPBP),
-    FLG('D', "no-dealloc", F_NODAS), NUM(0, "ovrpat", N_OVRPAT),
-    FLG(0, "force", F_FORCE),        END};
+    STR('a', "sanact", S_SANACT), FLG('u', "ause", F_AUSE),        NUM('n', "owpass", N_OWPASS),
+    FLG('i', "oipbp", F_OIPBP),   FLG('d', "no-dealloc", F_NODAS), FLG('D', "no-dealloc", F_NODAS),
+    NUM('p', "ovrpat", N_OVRPAT), FLG(0, "force", F_FORCE),        END};
 static const struct ctl_optdef o_fw_dl[] = {STR('f', "fw", S_FILE),
                                             NUM('o', "offset", N_OFFSET),
                                             NUM('x', "xfer", N_XFER),
@@ -450,7 +452,7 @@ static const struct ctl_cmd cmds[] = {
      G_MGMT},
     {"sanitize",
      IN_MGMT(ctl_cmd_sanitize, o_sanitize,
-             "-a exit-failure|block|overwrite|crypto [--ause] [...] --force"),
+             "-a exit-failure|block|overwrite|crypto [-u -n N -i -d -p PAT] --force"),
      false, G_MGMT},
     {"fw-download",
      IN_MGMT(ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset N]"), false,

@@ -1520,6 +1520,18 @@ static void destructive_commands_need_force(void **state)
     expect("nvmectl sanitize: --ause and --no-dealloc start a sanitize: not with exit-failure\n");
     assert_int_equal(run(&f, "sanitize -a exit-failure --no-dealloc"), NVME_ERR_INVAL);
     assert_int_equal(st->admin_cmds, sent);
+    /* nvme-cli's letters (sanitize_cmd): -n OWPASS, -p the Overwrite
+     * Pattern, -i OIPBP, -d No-Deallocate, -u AUSE; -p on another action
+     * is refused as --ovrpat is, -n above 15 as OWPASS is 4 bits.  Before:
+     * -p was OWPASS, -n and -d unknown options. */
+    assert_int_equal(run(&f, "sanitize -a block -p 5 --force"), NVME_ERR_INVAL);
+    expect("are overwrite's");
+    assert_int_equal(run(&f, "sanitize -a overwrite -n 16 --force"), NVME_ERR_INVAL);
+    expect("--owpass is 0..15");
+    assert_int_equal(st->admin_cmds, sent);
+    ok(&f, "sanitize -a overwrite -u -n 3 -i -d -p 0x5a5a5a5a --force");
+    ok(&f, "sanitize-log -o json");
+    assert_int_equal(jnum("cdw10_info"), 3u | 8u | (3u << 4) | (1u << 8) | (1u << 9));
 
     /* firmware: download a buffer, commit it to slot 2, activate */
     ok(&f, "fw-download -t FWNEW001");
