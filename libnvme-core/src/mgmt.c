@@ -107,10 +107,12 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
  * nvme_known_admin_effects, the namespace commands, and those that only
  * report); any other one, vendor-specific included, from the log
  * (mgmt_logged_effects), as Linux's nvme_command_effects.  The namespace
- * commands get what the log adds too (Linux ORs the log's entry with
- * what it knows): a controller whose entry for them asks for CSE (no
- * other command to the namespace while it runs, §5.14.1.5) gets the
- * freeze, never writes in flight across a detach or delete.  Sent raw
+ * commands, Format NVM and Sanitize get what the log adds too (Linux ORs
+ * the log's entry with what it knows; nothing the core knows is taken
+ * away): a controller whose entry for them asks for CSE (no other
+ * command to the namespace while it runs, §5.14.1.5) gets the freeze,
+ * never writes in flight across a detach, a delete or a Sanitize's Exit
+ * Failure Mode, and its CCC is told.  Sent raw
  * (nvme_admin_passthru) or by the core's own call (Firmware Commit,
  * Device Self-test), the same command gets the same care. */
 static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, unsigned *effects)
@@ -118,10 +120,10 @@ static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, unsi
     switch (sqe->opc) {
     case NVME_ADMIN_FORMAT_NVM:
         *effects = MGMT_FREEZE;
-        return NVME_OK;
+        return mgmt_logged_effects(ctrl, sqe->opc, effects);
     case NVME_ADMIN_SANITIZE: /* Exit Failure Mode changes no data */
         *effects = (sqe->cdw10 & 7u) == NVME_SANACT_EXIT_FAILURE ? 0u : MGMT_FREEZE;
-        return NVME_OK;
+        return mgmt_logged_effects(ctrl, sqe->opc, effects);
     case NVME_ADMIN_NS_MGMT:
     case NVME_ADMIN_NS_ATTACH:
         *effects = MGMT_RESCAN;

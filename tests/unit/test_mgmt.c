@@ -2001,6 +2001,39 @@ static void ns_attach_gets_the_cse_its_effects_log_declares(void **state)
     fx_stop(&f);
 }
 
+/* Sanitize is a command whose effects the core knows (the freeze, but
+ * none for Exit Failure Mode, which starts no operation), and the
+ * controller's Commands Supported and Effects log may ask for more: here
+ * CSE 001b in the Sanitize entry (84h, §5.14.1.5), which applies to the
+ * opcode whatever its SANACT, ORed with what the core knows as for the
+ * namespace commands.  So an Exit Failure Mode waits for the writes in
+ * flight, new ones are refused while it runs.  Before: Format and
+ * Sanitize took the built-in effects only, the log was never read. */
+static void sanitize_gets_the_cse_its_effects_log_declares(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.lpa = NVME_LPA_EFFECTS;
+    f.cfg.sanitize_effects = 1u << 16; /* CSE 001b */
+    f.opts.no_async_events = true;
+    fx_start(&f);
+    uint8_t *b = abuf(4 * 4096);
+    fx_pattern(b, 4 * 4096, 8);
+    struct fmt_probe p[4];
+    fmt_probes_submit(&f, b, 8, p, false);
+    struct nvme_sanitize_args ex = {NVME_SANACT_EXIT_FAILURE, false, 0, false, false, 0};
+    assert_int_equal(nvme_sanitize(f.ctrl, &ex, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(p[i].calls, 1); /* done before the command */
+        assert_int_equal(p[i].result, 0);
+        assert_int_equal(p[i].resubmit, NVME_ERR_BUSY);
+    }
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, b), 0); /* open again after */
+    free(b);
+    fx_stop(&f);
+}
+
 /* FWUG (Identify Controller, NVMe 2.0 Figure 275) above MDTS: every
  * Firmware Image Download must start at a multiple of FWUG and move a
  * multiple of it, and none may move more than MDTS, so no piece conforms.
@@ -2351,6 +2384,7 @@ int main(void)
         cmocka_unit_test(firmware_granularity_above_mdts_is_refused_before_sending),
         cmocka_unit_test(firmware_commit_gets_the_effects_its_log_declares),
         cmocka_unit_test(ns_attach_gets_the_cse_its_effects_log_declares),
+        cmocka_unit_test(sanitize_gets_the_cse_its_effects_log_declares),
         cmocka_unit_test(processing_paused_holds_deadlines_up_to_mtfa),
         cmocka_unit_test(subsystem_reset_brings_the_controller_back),
         cmocka_unit_test(subsystem_reset_waits_for_the_link_to_come_back),

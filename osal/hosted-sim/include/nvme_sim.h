@@ -402,6 +402,8 @@ struct nvme_sim_config {
                                    Commands Supported and Effects entry (CSUPP | CCC) [0] */
     uint32_t ns_mgmt_effects;   /* NVME_EFFECTS_* bits ORed into the Namespace Management (0Dh)
                                    and Attachment (15h) Commands Supported and Effects entries [0] */
+    uint32_t sanitize_effects;  /* NVME_EFFECTS_* bits ORed into Sanitize's (84h) Commands
+                                   Supported and Effects entry (CSUPP | LBCC | NCC) [0] */
     uint8_t vendor_fid;         /* a vendor-specific feature (C0h-FFh) with a data structure of
                                 vendor_feat_len bytes moved through the PRPs by Get Features
                                 (what Set Features stored, zeros at first) and Set Features

@@ -382,7 +382,7 @@ static void effects(struct nvme_sim *sim, uint8_t csi, uint32_t *acs, uint32_t *
     for (size_t i = 0; i < sizeof(admin); i++)
         acs[admin[i]] = NVME_EFFECTS_CSUPP;
     acs[0x80] |= NVME_EFFECTS_LBCC | NVME_EFFECTS_NCC | NVME_EFFECTS_NIC | NVME_EFFECTS_CCC;
-    acs[0x84] |= NVME_EFFECTS_LBCC | NVME_EFFECTS_NCC;
+    acs[0x84] |= NVME_EFFECTS_LBCC | NVME_EFFECTS_NCC | sim->cfg.sanitize_effects;
     acs[0x10] |= NVME_EFFECTS_CCC | sim->cfg.fw_commit_effects;
     acs[0x0d] |= sim->cfg.ns_mgmt_effects;
     acs[0x15] |= sim->cfg.ns_mgmt_effects;
