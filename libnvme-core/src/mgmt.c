@@ -378,8 +378,9 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
         return NVME_ERR_INVAL;
     if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_FW))
         return mgmt_unsupported(ctrl, "Firmware Image Download", "OACS bit 2 clear");
-    /* Pieces: FWUG (4 KiB units; 0 no information, FFh no restriction)
-     * gives size and alignment; never above MDTS. */
+    /* Pieces (NVMe 2.0 §5.12, Figure 275): FWUG (4 KiB units) gives
+     * their size and alignment; 0 (no information) and FFh (no
+     * restriction: any dword size and offset) leave MDTS alone. */
     uint32_t piece = NVME_READ_ONCE(ctrl->info.mdts_bytes);
     uint8_t fwug = NVME_READ_ONCE(ctrl->fwug); /* once: a restart may change it (recovery.c) */
     if (fwug != 0 && fwug != 0xffu) {
@@ -396,6 +397,17 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
                      g);
             return NVME_ERR_INVAL;
         }
+        /* Every piece but the last moves FWUG bytes from an offset that
+         * is a multiple of it; the last one moves what is left.  FWUG
+         * makes no exception for an image's end: a NUMD that is not a
+         * multiple of it "may" abort the update (Invalid Field in
+         * Command), so a controller may take it or not.  Sent as it is
+         * (the image is never padded: that would change it), and told. */
+        if (nvme_mod32(len, g) != 0)
+            nvme_log(ctrl, NVME_LOG_WARN,
+                     "firmware piece at %u of %u bytes is not a multiple of FWUG (%u): the "
+                     "controller may refuse it (Invalid Field in Command)",
+                     offset + len - nvme_mod32(len, g), nvme_mod32(len, g), g);
     }
     const uint8_t *b = buf;
     for (uint32_t done = 0; done < len && rc == NVME_OK;) {

@@ -2060,6 +2060,32 @@ static void firmware_granularity_above_mdts_is_refused_before_sending(void **sta
     fx_stop(&f);
 }
 
+/* FWUG (NVMe 2.0 Figure 275) sets the granularity of every Firmware Image
+ * Download's NUMD and OFST, the image's end included: an image of 10000
+ * bytes with FWUG 4 KiB goes as 4096, 4096 and 1808 bytes at offsets 0,
+ * 4096 and 8192, and the last one, whose NUMD the controller may refuse
+ * (Invalid Field in Command), is sent unpadded and told.  An image of a
+ * multiple of FWUG is not.  Before: nothing said why a controller might
+ * refuse the image's last piece. */
+static void firmware_last_piece_off_the_granularity_is_told(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.fwug = 1; /* 4 KiB */
+    fx_start_captured(&f);
+    uint8_t *img = calloc(1, 12288);
+    memcpy(img, "FW6.0.00", 8);
+    uint64_t before = nvme_sim_stats(f.sim)->fw_downloads;
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 8192), 0);
+    assert_false(fx_log_has(&f, "not a multiple of FWUG"));
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 10000), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->fw_downloads - before, 2 + 3);
+    assert_true(fx_log_has(&f, "firmware piece at 8192 of 1808 bytes is not a multiple of FWUG"));
+    free(img);
+    fx_stop(&f);
+}
+
 /* On PCIe an NVM Subsystem Reset can take the link down: the BAR reads
  * all ones for a while (here 200 register reads).  The core waits,
  * bounded by CAP.TO, for a register to read back before it takes the
@@ -2382,6 +2408,7 @@ int main(void)
         cmocka_unit_test(firmware_activated_at_once_bounds_the_error_log_by_its_elpe),
         cmocka_unit_test(firmware_granularity_and_reset_required),
         cmocka_unit_test(firmware_granularity_above_mdts_is_refused_before_sending),
+        cmocka_unit_test(firmware_last_piece_off_the_granularity_is_told),
         cmocka_unit_test(firmware_commit_gets_the_effects_its_log_declares),
         cmocka_unit_test(ns_attach_gets_the_cse_its_effects_log_declares),
         cmocka_unit_test(sanitize_gets_the_cse_its_effects_log_declares),

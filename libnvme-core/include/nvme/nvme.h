@@ -988,8 +988,14 @@ struct nvme_sanitize_args {
  * it, as for nvme_format (not for exit failure, which changes no data). */
 int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *args, uint32_t confirm);
 /* Firmware Image Download (OACS bit 2): `len` bytes of image at byte
- * `offset` (both multiples of 4), split into pieces of at most MDTS and
- * the FWUG granularity. */
+ * `offset` (both multiples of 4), split into pieces (NVMe 2.0 §5.12).
+ * FWUG 0 (no information) or FFh (no restriction): pieces of MDTS.
+ * Else pieces of FWUG bytes: `offset` must be a multiple of FWUG
+ * (NVME_ERR_INVAL, nothing sent), FWUG above MDTS is NVME_ERR_UNSUPPORTED
+ * (no piece could conform); the last piece is what is left, sent as it is
+ * with a warning when it is shorter than FWUG (the spec lets the
+ * controller refuse it with Invalid Field in Command; pad the image to
+ * FWUG to be sure). */
 int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, uint32_t len);
 /* Firmware Commit: slot 0..7 (0: the controller picks), action
  * NVME_FW_CA_*, with the effects the Commands Supported and Effects log
