@@ -239,6 +239,40 @@ static void an_hmminds_above_2_mib_gets_pieces_that_large(void **state)
     fx_stop(&f);
 }
 
+/* HMMINDS that does not divide HMPRE: cut in pieces of the chunk size, the
+ * last one would be below HMMINDS (no usable piece, §8.9) and the buffer
+ * below HMMIN.  What is left below a piece goes with the piece before it
+ * (5 MiB as 2 + 3 MiB), within HMPRE (before: no buffer at all; Linux
+ * gives one, its last piece below HMMINDS). */
+static void a_rest_below_hmminds_goes_with_the_piece_before_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 5, 5);
+    f.cfg.hmminds = 512; /* 2 MiB */
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_enables, 1);
+    assert_int_equal(st->hmb_bytes, 5u * MIB);
+    io(&f, 2);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* given back with MR, same pieces */
+    assert_int_equal(st->hmb_returns, 1);
+    assert_int_equal(st->hmb_bytes, 5u * MIB);
+    io(&f, 2);
+    fx_stop(&f);
+
+    /* 2 MiB + 4 KiB in pieces of at least 12 KiB: one piece of it all
+     * (a piece of 4 KiB is below HMMINDS, one of 12 KiB past HMPRE). */
+    config(&f, 0, 0);
+    f.cfg.hmpre = 513;
+    f.cfg.hmmin = 513;
+    f.cfg.hmminds = 3;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 2u * MIB + 4096u);
+    io(&f, 2);
+    fx_stop(&f);
+}
+
 /* HMMAXD (most descriptors) times 2 MiB below HMMIN: the pieces grow so
  * that HMMAXD of them hold the buffer, as HMMINDS makes them grow (Linux
  * starts at 4 MiB pieces).  A controller needing 8 MiB in at most 2
@@ -440,6 +474,7 @@ int main(void)
         cmocka_unit_test(the_buffer_follows_the_cap_hmmin_and_the_memory_there_is),
         cmocka_unit_test(an_hmpre_that_is_no_multiple_of_the_pieces_is_given_whole),
         cmocka_unit_test(an_hmminds_above_2_mib_gets_pieces_that_large),
+        cmocka_unit_test(a_rest_below_hmminds_goes_with_the_piece_before_it),
         cmocka_unit_test(an_hmmaxd_too_few_for_2_mib_pieces_gets_larger_ones),
         cmocka_unit_test(pieces_are_freed_with_the_sizes_they_were_had_with),
         cmocka_unit_test(a_list_the_device_rewrote_is_written_again_before_a_reset_returns_it),
