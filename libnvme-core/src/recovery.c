@@ -1237,17 +1237,28 @@ static int nvme_create_io_queues(struct nvme_ctrl *ctrl, uint16_t count)
     return NVME_OK;
 }
 
+/* Asynchronous Event Configuration (§5.21.1.11): SMART critical
+ * warnings (bits 4:0), and the notices OAES says the controller has (bit
+ * 8 namespace attribute, bit 9 firmware activation).  At every restart,
+ * and when a firmware activated without a reset changed OAES
+ * (nvme_refresh_identify). */
+static void nvme_aec_set(struct nvme_ctrl *ctrl)
+{
+    if (ctrl->opts.no_async_events)
+        return;
+    uint32_t aec = 0x1fu | (NVME_READ_ONCE(ctrl->oaes) & ((1u << 8) | (1u << 9)));
+    int rc = nvme_set_features(ctrl, NVME_FEAT_ASYNC_EVENT, aec, NULL);
+    if (rc != NVME_OK)
+        nvme_log(ctrl, NVME_LOG_WARN, "asynchronous event configuration %03x not set: %s", aec,
+                 nvme_strerror(rc));
+}
+
 /* Features a controller reset sets back to their defaults. */
 static void nvme_configure_features(struct nvme_ctrl *ctrl)
 {
     struct nvme_sqe sqe;
 
-    /* Asynchronous Event Configuration (§5.21.1.11): SMART critical
-     * warnings (bits 4:0), and the notices OAES says the controller has
-     * (bit 8 namespace attribute, bit 9 firmware activation). */
-    if (!ctrl->opts.no_async_events)
-        (void)nvme_set_features(ctrl, NVME_FEAT_ASYNC_EVENT,
-                                0x1fu | (ctrl->oaes & ((1u << 8) | (1u << 9))), NULL);
+    nvme_aec_set(ctrl);
     /* Interrupt Coalescing (§5.21.1.8): at most THR+1 completions or TIME
      * x 100 us per interrupt; admin completions are never coalesced. */
     if (ctrl->info.irq_vectors > 0 &&
@@ -1533,7 +1544,14 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
         if (id->oacs != info->oacs || id->oncs != info->oncs || id->vwc != info->vwc)
             nvme_log(ctrl, NVME_LOG_INFO, "OACS %04x ONCS %04x VWC %02x (were %04x %04x %02x)",
                      id->oacs, id->oncs, id->vwc, info->oacs, info->oncs, info->vwc);
+        uint32_t oaes_was = ctrl->oaes;
         nvme_id_ctrl_take(ctrl, id);
+        /* A firmware activated without a reset that reports other
+         * optional notices (OAES): the configuration follows (a restart
+         * sets it anyway, nvme_configure_features). */
+        if (((oaes_was ^ ctrl->oaes) & ((1u << 8) | (1u << 9))) != 0 &&
+            !NVME_READ_ONCE(ctrl->in_recovery))
+            nvme_aec_set(ctrl);
         /* AERL holds from the activation on, without a reset too (§5.2):
          * requests past the new AERL + 1 would be refused with
          * Asynchronous Event Request Limit Exceeded, which stops the core

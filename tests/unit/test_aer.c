@@ -379,6 +379,41 @@ static void reservation_notifications_are_read_logged_and_told(void **state)
     fx_stop(&f);
 }
 
+/* A firmware activated without a reset (Firmware Commit CA 011b) that
+ * reports namespace attribute notices where the old one did not (OAES bit
+ * 8): the Asynchronous Event Configuration follows at once (§5.21.1.11:
+ * the host enables the notices OAES lists), so a namespace added next is
+ * told (before: configured only at the next reset; the change went
+ * untold until then). */
+static void a_firmware_that_adds_notices_gets_them_configured(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_seen ev;
+    memset(&ev, 0, sizeof(ev));
+    fx_config(&f);
+    f.cfg.oaes_off = 1u << 8;
+    f.opts.event_cb = ev_cb;
+    f.opts.event_arg = &ev;
+    fx_start(&f);
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_ASYNC_EVENT), 0x21f);
+    nvme_sim_set_oaes_off(f.sim, 0); /* the new firmware's OAES */
+    uint8_t img[8];
+    memcpy(img, "FW8.0.00", 8);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 8), 0);
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->resets, resets);
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_ASYNC_EVENT), 0x31f);
+    struct nvme_sim_ns_config ns7 = {.nsid = 7, .blocks = 1000, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &ns7), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(ev.ns_changed >= 1);
+    assert_non_null(nvme_ns_find(f.ctrl, 7));
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +424,7 @@ int main(void)
         cmocka_unit_test(an_error_event_whose_log_read_was_lost_unmasks_its_type),
         cmocka_unit_test(aers_are_armed_again_when_the_event_page_cannot_be_had),
         cmocka_unit_test(reservation_notifications_are_read_logged_and_told),
+        cmocka_unit_test(a_firmware_that_adds_notices_gets_them_configured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -275,6 +275,9 @@ struct nvme_sim_config {
                                 Abort arriving while ACL+1 Aborts are still held in the
                                 device (hung or with a delayed completion, see the faults)
                                 fails with Abort Command Limit Exceeded (SCT 1, SC 03h) */
+    /* OAES bits (byte 92) not reported, of 8 (namespace attribute
+     * notices) and 9 (firmware activation), which are by default. */
+    uint32_t oaes_off;
     enum nvme_sim_abort_mode abort_mode; /* default NVME_SIM_ABORT_WORKS */
     uint8_t aerl;                        /* AERL (byte 259), 0-based outstanding Asynchronous Event
                                 Requests (default 3); one more fails with Asynchronous
@@ -722,6 +725,9 @@ void nvme_sim_set_zasl(struct nvme_sim *sim, uint8_t zasl);
  * may: Identify reports them and the commands they no longer name fail
  * with Invalid Command Opcode from now on. */
 void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bool vwc);
+/* Set cfg.oaes_off at run time, as a firmware activation may change the
+ * optional events Identify OAES reports. */
+void nvme_sim_set_oaes_off(struct nvme_sim *sim, uint32_t oaes_off);
 /* Set Identify AERL at run time, as a firmware activation may: requests
  * past the new AERL + 1 are refused with Asynchronous Event Request Limit
  * Exceeded from now on. */

@@ -42,7 +42,8 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->crdt1 = sim->cfg.crdt[0];
     id->crdt2 = sim->cfg.crdt[1];
     id->crdt3 = sim->cfg.crdt[2];
-    id->oaes = (1u << 8) | (1u << 9); /* namespace attribute, firmware activation notices */
+    /* namespace attribute, firmware activation notices */
+    id->oaes = ((1u << 8) | (1u << 9)) & ~sim->cfg.oaes_off;
     id->acl = sim->cfg.acl;
     id->aerl = sim->cfg.aerl;
     id->frmw = sim->cfg.frmw;

@@ -614,6 +614,13 @@ void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bo
     UNLOCK(sim);
 }
 
+void nvme_sim_set_oaes_off(struct nvme_sim *sim, uint32_t oaes_off)
+{
+    LOCK(sim);
+    sim->cfg.oaes_off = oaes_off;
+    UNLOCK(sim);
+}
+
 void nvme_sim_set_aerl(struct nvme_sim *sim, uint8_t aerl)
 {
     LOCK(sim);
