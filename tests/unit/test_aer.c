@@ -146,16 +146,18 @@ static void an_aer_storm_with_another_cpu_polling_does_not_hold_the_service_call
     fx_stop(&f);
 }
 
-struct smart_seen {
+/* The details of one kind of event, in the order told. */
+struct ev_details {
+    enum nvme_event want;
     unsigned n;
     uint32_t detail[16];
 };
 
-static void smart_cb(void *arg, enum nvme_event ev, uint32_t detail)
+static void details_cb(void *arg, enum nvme_event ev, uint32_t detail)
 {
-    struct smart_seen *sm = arg;
-    if (ev == NVME_EVENT_SMART && sm->n < 16)
-        sm->detail[sm->n++] = detail;
+    struct ev_details *d = arg;
+    if (ev == d->want && d->n < 16)
+        d->detail[d->n++] = detail;
 }
 
 /* Review: a SMART / Health event whose log page read is lost on the host
@@ -168,11 +170,10 @@ static void a_smart_event_whose_log_read_was_lost_is_read_again(void **state)
 {
     (void)state;
     struct fx f;
-    struct smart_seen sm;
-    memset(&sm, 0, sizeof(sm));
+    struct ev_details sm = {.want = NVME_EVENT_SMART};
     fx_config(&f);
     f.opts.admin_timeout_ms = 1000;
-    f.opts.event_cb = smart_cb;
+    f.opts.event_cb = details_cb;
     f.opts.event_arg = &sm;
     fx_start_captured(&f);
     nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_SPARE);
@@ -326,18 +327,6 @@ static void aers_are_armed_again_when_the_event_page_cannot_be_had(void **state)
     fx_stop(&f);
 }
 
-struct resv_seen {
-    unsigned told;
-    uint32_t nsid[4];
-};
-
-static void resv_cb(void *arg, enum nvme_event ev, uint32_t detail)
-{
-    struct resv_seen *r = arg;
-    if (ev == NVME_EVENT_RESERVATION && r->told < 4)
-        r->nsid[r->told++] = detail;
-}
-
 /* A Reservation Log Page Available event (§5.2.1, type 6): each read of
  * the Reservation Notification log (LID 80h, NVMe 2.0 §5.16.1.25) removes
  * the page it returns, so the core's read, which unmasks the event type,
@@ -349,13 +338,12 @@ static void reservation_notifications_are_read_logged_and_told(void **state)
 {
     (void)state;
     struct fx f;
-    struct resv_seen r;
-    memset(&r, 0, sizeof(r));
+    struct ev_details r = {.want = NVME_EVENT_RESERVATION};
     fx_config(&f);
     f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
     f.cfg.ns_count = 2;
     f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 1000, .lba_size = 512};
-    f.opts.event_cb = resv_cb;
+    f.opts.event_cb = details_cb;
     f.opts.event_arg = &r;
     fx_start_captured(&f);
     /* Two pages wait when the core reads: the event came with the first. */
@@ -365,16 +353,16 @@ static void reservation_notifications_are_read_logged_and_told(void **state)
     nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, -1);
     assert_int_equal(nvme_sim_resv_notify(f.sim, 1, 3), 0);
     assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
-    assert_int_equal(r.told, 2);
-    assert_int_equal(r.nsid[0], 2);
-    assert_int_equal(r.nsid[1], 1);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.detail[0], 2);
+    assert_int_equal(r.detail[1], 1);
     assert_true(fx_log_has(&f, "reservation notification 1: namespace 2: registration preempted"));
     assert_true(fx_log_has(&f, "reservation notification 2: namespace 1: reservation preempted"));
     /* The type was unmasked: a later notification is told too. */
     assert_int_equal(nvme_sim_resv_notify(f.sim, 2, 2), 0);
     assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
-    assert_int_equal(r.told, 3);
-    assert_int_equal(r.nsid[2], 2);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.detail[2], 2);
     assert_true(fx_log_has(&f, "reservation notification 3: namespace 2: reservation released"));
     fx_stop(&f);
 }
