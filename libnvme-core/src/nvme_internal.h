@@ -1213,7 +1213,30 @@ void nvme_aer_service(struct nvme_ctrl *ctrl);
 #define NVME_DMA_WMB_() __atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
 
+/* nvme_dma_ldst(): the loads of the CQ entries a batch consumed before
+ * the CQ head update (shadow store or register store) that hands their
+ * slots back: the controller may write a new entry into a slot once it
+ * sees the head past it (§4.1), so a field load still pending then would
+ * read the new entry.  The OSAL's writel orders only earlier stores, and
+ * Linux orders nothing here.
+ *   arm64 dmb oshld (earlier loads against later loads and stores), arm v7
+ *   dmb osh, riscv fence r,ow (memory loads before the shadow store and
+ *   the register store), x86 compiler barrier (TSO keeps a store behind
+ *   earlier loads), other the C11 acquire fence.  Hook:
+ *   NVME_PORT_DMA_LDST(). */
+#if defined(NVME_PORT_DMA_LDST)
+#define NVME_DMA_LDST_() NVME_PORT_DMA_LDST()
+#elif defined(__riscv)
+#define NVME_DMA_LDST_() __asm__ volatile("fence r,ow" ::: "memory")
+#elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7) ||      \
+    defined(__x86_64__) || defined(__i386__)
+#define NVME_DMA_LDST_() NVME_DMA_RMB_()
+#else
+#define NVME_DMA_LDST_() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#endif
+
 static inline void nvme_dma_rmb(void) { NVME_DMA_RMB_(); }
+static inline void nvme_dma_ldst(void) { NVME_DMA_LDST_(); }
 static inline void nvme_dma_mb(void) { NVME_DMA_MB_(); }
 static inline void nvme_dma_wmb(void) { NVME_DMA_WMB_(); }
 
@@ -1688,6 +1711,7 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
      * served).  A full lap without a head write cannot happen: the device
      * fills at most entries - 1 slots (a full queue, §4.1.2). */
     if (qp->cq_head != qp->cq_head_rung && qp->live) {
+        nvme_dma_ldst();
         if (__builtin_expect(qp->sdb_cq == NULL, 1)) { /* MMIO, as nvme_qpair_cq_doorbell */
             if (!notrace)
                 nvme_doorbell(ctrl, qp->cq_hdbl, qp->cq_head);

@@ -648,6 +648,7 @@ void nvme_qpair_cq_doorbell(struct nvme_qpair *qp)
     /* With a shadow doorbell the MMIO write is skipped unless the event
      * index asks for it, but a pin-based interrupt is deasserted by the
      * MMIO head write (§7.5.1.1): INTx always writes it. */
+    nvme_dma_ldst(); /* the entries' loads before their slots are handed back */
     bool mmio = qp->sdb_cq == NULL ||
                 nvme_qpair_shadow(qp, qp->sdb_cq, qp->ei_cq, qp->cq_head, qp->cq_head_rung);
     if (mmio || ctrl->info.irq_is_intx)

@@ -49,9 +49,12 @@
  *    the doorbell value is handed to mmio_write32; nvme_dma_mb() ("dmb
  *    osh", "fence iorw,iorw", x86 mfence) orders a shadow doorbell store
  *    before the event index load, and the INTMS register store before
- *    the memory load that follows it.  The port need not do anything for
- *    these; one that must choose another instruction defines
- *    NVME_PORT_DMA_RMB() / _WMB() / _MB() when compiling the core.
+ *    the memory load that follows it; nvme_dma_ldst() ("dmb oshld",
+ *    "fence r,ow") orders the loads of the CQEs a batch consumed before
+ *    the CQ head store that hands their slots back.  The port need not
+ *    do anything for these; one that must choose another instruction
+ *    defines NVME_PORT_DMA_RMB() / _WMB() / _MB() / _LDST() when
+ *    compiling the core.
  *  - lock/unlock order the core's memory accesses between CPUs (acquire
  *    and release at least, as any spinlock does).
  *
