@@ -304,10 +304,15 @@ static int nvme_nsid_add(struct nvme_ctrl *ctrl, struct nvme_nsid_list *l, uint3
 
 /* Active Namespace ID list, page by page: each page lists active NSIDs
  * greater than the NSID in the command, ascending, zero-terminated when
- * not full (§5.15.2.3). */
+ * not full (§5.15.2.3).  A valid NSID is at most NN (NVMe 2.0 §3.2.1):
+ * no page is asked for after one that reaches NN, so a hostile list of
+ * full pages costs at most NN + 1024 NSIDs (one Identify Namespace
+ * each) and NN / 1024 + 1 pages, not NVME_MAX_NAMESPACES (the bound
+ * when NN is 0).  Those above NN on the last page are listed unusable
+ * (nvme_ns_parse). */
 static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid_list *l)
 {
-    uint32_t start = 0;
+    uint32_t start = 0, nn = NVME_READ_ONCE(ctrl->info.nn);
     for (;;) {
         int rc = nvme_identify(ctrl, NVME_CNS_ACTIVE_NS_LIST, start, page);
         if (rc != NVME_OK)
@@ -328,9 +333,16 @@ static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page, struct nv
         }
         /* A short page is the last one; so is a full one that ends at
          * FFFFFFFEh, the highest NSID: a list of NSIDs above it is
-         * refused with Invalid Namespace or Format (§5.15.2, CNS 02h). */
+         * refused with Invalid Namespace or Format (§5.15.2, CNS 02h);
+         * and one that reaches NN: no valid NSID is above it. */
         if (i < NVME_ACTIVE_NS_LIST_ENTRIES || start == NVME_NSID_ALL - 1u)
             return NVME_OK;
+        if (nn != 0 && start >= nn) {
+            if (start > nn)
+                nvme_log(ctrl, NVME_LOG_WARN, "active NS list above NN %u (to %u): last page", nn,
+                         start);
+            return NVME_OK;
+        }
     }
 }
 

@@ -690,6 +690,53 @@ static void an_active_list_not_ascending_is_refused_and_the_namespaces_probed(vo
     }
 }
 
+/* Device input, bounded by NN: the Active Namespace ID list names active
+ * NSIDs, and a valid NSID is 1..NN (Identify Controller; NVMe 2.0 §3.2.1,
+ * §5.17.2.2 CNS 02h).  A hostile controller whose every page is full
+ * (1024 ascending NSIDs after the command's NSID, whatever NN) costs the
+ * walk no more than NN allows: no page is read after one that reaches NN,
+ * so at most NN + 1024 NSIDs (those above NN listed unusable, as a list
+ * naming one is: given_nn_below_an_active_nsid_that_namespace_is_refused)
+ * and NN / 1024 + 1 pages; a page that ends at NN exactly is the last.
+ * Before: the walk followed the pages to 65,536 NSIDs (64 Identify CNS
+ * 02h, 65,536 Identify Namespace, a table of 65,536 namespaces) whatever
+ * NN. */
+static void a_hostile_active_list_costs_no_more_than_nn(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t nn, listed, pages;
+    } c[] = {{4, 1024, 1}, {1024, 1024, 1}, {1500, 2048, 2}, {2048, 2048, 2}};
+    for (unsigned k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.nn = c[k].nn;
+        f.cfg.active_list_full = true;
+        fx_start_captured(&f);
+        uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+        /* NSID 1 the real one; the others inactive up to NN (Identify
+         * Namespace all zeros) or above it: unusable, each once, in
+         * order. */
+        assert_int_equal(nvme_ns_count(f.ctrl), c[k].listed);
+        assert_int_equal(nvme_ns_at(f.ctrl, 0)->nsid, 1);
+        assert_int_equal(nvme_ns_at(f.ctrl, 0)->status, 0);
+        assert_int_equal(nvme_ns_at(f.ctrl, c[k].listed - 1u)->nsid, c[k].listed);
+        assert_int_not_equal(nvme_ns_at(f.ctrl, c[k].listed - 1u)->status, 0);
+        assert_null(nvme_ns_find(f.ctrl, c[k].listed + 1u));
+        /* Identify Controller, the list pages, one Identify Namespace per
+         * NSID listed (and a descriptor list per one in use), a handful
+         * more. */
+        assert_true(admin >= 1u + c[k].pages + c[k].listed);
+        assert_true(admin < 1u + c[k].pages + c[k].listed + 64u);
+        assert_int_equal(fx_log_has(&f, "above NN"), c[k].listed > c[k].nn);
+        /* A rescan meets the same list: bounded the same way. */
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_int_equal(nvme_ns_count(f.ctrl), c[k].listed);
+        assert_true(nvme_sim_stats(f.sim)->admin_cmds - admin < c[k].pages + c[k].listed + 16u);
+        fx_stop(&f);
+    }
+}
+
 /* Device input: a namespace's Command Set Identifier (Namespace
  * Identification Descriptor NIDT 04h, NVMe 2.0 Figure 278) names the
  * I/O Command Set its I/O commands belong to.  One the core does not
@@ -749,6 +796,7 @@ int main(void)
         cmocka_unit_test(a_namespace_added_during_a_reset_is_found_after_it),
         cmocka_unit_test(a_namespace_added_during_a_reset_is_found_when_the_first_scan_fails),
         cmocka_unit_test(an_active_list_not_ascending_is_refused_and_the_namespaces_probed),
+        cmocka_unit_test(a_hostile_active_list_costs_no_more_than_nn),
         cmocka_unit_test(a_namespace_of_a_command_set_the_core_does_not_drive_gets_no_io),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -429,6 +429,10 @@ struct nvme_sim_config {
      * command starts from, instead of the active NSIDs above it in
      * ascending order (§5.15.2.3) [active_list[0] 0: the real list] */
     uint32_t active_list[8];
+    /* A hostile device: every Active Namespace ID list page (Identify CNS
+     * 02h) is full, the 1024 NSIDs after the command's NSID, whatever NN
+     * and the namespaces (up to FFFFFFFEh) [false] */
+    bool active_list_full;
     /* A broken device: the Namespace Identification Descriptor list
      * (Identify CNS 03h) of every namespace is these ns_desc_len bytes,
      * the rest of the 4 KiB zero, instead of its EUI64, NGUID, UUID and

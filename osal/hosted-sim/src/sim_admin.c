@@ -182,6 +182,11 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
                 list[n] = sim->cfg.active_list[n];
             break;
         }
+        if (sim->cfg.active_list_full) { /* a hostile device: no end to it */
+            for (; n < NVME_ACTIVE_NS_LIST_ENTRIES && sqe->nsid + n + 1u < 0xffffffffu; n++)
+                list[n] = sqe->nsid + n + 1u;
+            break;
+        }
         for (unsigned i = 0; i < sim->ns_count && n < NVME_ACTIVE_NS_LIST_ENTRIES; i++)
             if (sim->ns[i]->nsid > sqe->nsid)
                 list[n++] = sim->ns[i]->nsid;
