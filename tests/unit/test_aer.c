@@ -150,13 +150,13 @@ static void an_aer_storm_with_another_cpu_polling_does_not_hold_the_service_call
 struct ev_details {
     enum nvme_event want;
     unsigned n;
-    uint32_t detail[16];
+    uint32_t detail[32];
 };
 
 static void details_cb(void *arg, enum nvme_event ev, uint32_t detail)
 {
     struct ev_details *d = arg;
-    if (ev == d->want && d->n < 16)
+    if (ev == d->want && d->n < 32)
         d->detail[d->n++] = detail;
 }
 
@@ -367,6 +367,86 @@ static void reservation_notifications_are_read_logged_and_told(void **state)
     fx_stop(&f);
 }
 
+/* NVMe 2.0 §5.16.1.25: each read of LID 80h removes the oldest page and
+ * says how many more wait; the core reads at most 16 per Reservation Log
+ * Page Available event (NVME_AER_RESV_READS).  Twenty pages, posted while
+ * the one request (AERL 0) was taken by the first: the first event tells
+ * pages 1-16 in order, the second (held by the controller until a
+ * request came back) pages 17-20; none told twice, none left (a 21st is
+ * told next, as itself). */
+static void twenty_reservation_pages_are_told_sixteen_per_event(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_details r = {.want = NVME_EVENT_RESERVATION};
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
+    f.cfg.aerl = 0;
+    f.opts.event_cb = details_cb;
+    f.opts.event_arg = &r;
+    fx_start_captured(&f);
+    for (uint32_t i = 1; i <= 20; i++)
+        assert_int_equal(nvme_sim_resv_notify(f.sim, 100 + i, (uint8_t)(1 + i % 3)), 0);
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 16);
+    for (unsigned i = 0; i < 16; i++)
+        assert_int_equal(r.detail[i], 101 + i);
+    /* 16 Get Log Page, the request armed again. */
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 17);
+    assert_true(fx_log_has(&f, "reservation notification 16: namespace 116"));
+    assert_true(fx_log_has(&f, "4 more left"));
+    assert_false(fx_log_has(&f, "reservation notification 17:"));
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 20);
+    for (unsigned i = 16; i < 20; i++)
+        assert_int_equal(r.detail[i], 101 + i);
+    assert_true(fx_log_has(&f, "reservation notification 20: namespace 120"));
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 20);
+    assert_int_equal(nvme_sim_resv_notify(f.sim, 121, 2), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 21);
+    assert_int_equal(r.detail[20], 121);
+    assert_true(fx_log_has(&f, "reservation notification 21: namespace 121: reservation released"));
+    fx_stop(&f);
+}
+
+/* An event whose pages an earlier event's reads took already (NVMe 2.0
+ * §5.16.1.25: a read with none waiting returns an empty page, Log Page
+ * Count 0, type 0): nothing is told and no second page is read. */
+static void an_empty_reservation_page_ends_the_reads(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_details r = {.want = NVME_EVENT_RESERVATION};
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
+    f.cfg.aerl = 0;
+    f.opts.event_cb = details_cb;
+    f.opts.event_arg = &r;
+    fx_start_captured(&f);
+    /* The first event completes the request; the second waits in the
+     * controller, and the first one's reads take both pages. */
+    assert_int_equal(nvme_sim_resv_notify(f.sim, 1, 1), 0);
+    assert_int_equal(nvme_sim_resv_notify(f.sim, 1, 2), 0);
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 3); /* 2 reads, 1 request */
+    before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the second event: an empty page */
+    assert_int_equal(r.n, 2);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 2); /* 1 read, 1 request */
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 1);
+    /* The type is unmasked: the next notification is told. */
+    assert_int_equal(nvme_sim_resv_notify(f.sim, 1, 3), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 3);
+    assert_true(fx_log_has(&f, "reservation notification 3: namespace 1: reservation preempted"));
+    fx_stop(&f);
+}
+
 /* A firmware activated without a reset (Firmware Commit CA 011b) that
  * reports namespace attribute notices where the old one did not (OAES bit
  * 8): the Asynchronous Event Configuration follows at once (§5.21.1.11:
@@ -412,6 +492,8 @@ int main(void)
         cmocka_unit_test(an_error_event_whose_log_read_was_lost_unmasks_its_type),
         cmocka_unit_test(aers_are_armed_again_when_the_event_page_cannot_be_had),
         cmocka_unit_test(reservation_notifications_are_read_logged_and_told),
+        cmocka_unit_test(twenty_reservation_pages_are_told_sixteen_per_event),
+        cmocka_unit_test(an_empty_reservation_page_ends_the_reads),
         cmocka_unit_test(a_firmware_that_adds_notices_gets_them_configured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -691,7 +691,7 @@ void nvme_sim_error_event(struct nvme_sim *sim, uint16_t sqid, uint16_t cid, uin
  * specific event, Reservation Log Page Available (type 6, information
  * 00h, LID 80h).  A Get Log Page of LID 80h returns the oldest page and
  * removes it (an empty page, all zeros, when none is left); it needs
- * ONCS reservations.  0, or -1 when 16 pages wait unread or the event is
+ * ONCS reservations.  0, or -1 when 32 pages wait unread or the event is
  * lost. */
 int nvme_sim_resv_notify(struct nvme_sim *sim, uint32_t nsid, uint8_t type);
 /* Asynchronous Event Requests held by the device now. */

@@ -71,7 +71,7 @@ struct sim_event {
 #define SIM_MAX_AERS 256
 #define SIM_ERR_ENTRIES 64      /* Identify ELPE = 63 */
 #define SIM_CHANGED_NS_MAX 1024 /* Changed Namespace List entries (§5.14.1.4) */
-#define SIM_RESV_NOTIF_MAX 16   /* Reservation Notification log pages held unread */
+#define SIM_RESV_NOTIF_MAX 32   /* Reservation Notification log pages held unread */
 #define SIM_MAX_PEND_ABORTS 64
 
 /* --- Queues --- */
