@@ -482,6 +482,65 @@ static void a_firmware_that_adds_notices_gets_them_configured(void **state)
     fx_stop(&f);
 }
 
+/* A controller that refuses the Asynchronous Event Configuration (Set
+ * Features 0Bh, §5.21.1.11; Internal Error, DNR) at bring-up and again at
+ * a firmware activation without a reset that changed OAES (the follow-up
+ * nvme_refresh_identify sends): each refusal is logged with the value
+ * asked for, bring-up ends with the requests armed and I/O working, the
+ * Firmware Commit completes without a reset, and events the controller
+ * reports without that configuration (errors) are still told.  Once the
+ * controller takes it again, a reset sets it. */
+static void a_refused_event_configuration_is_logged_and_nothing_stops(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_seen ev;
+    memset(&ev, 0, sizeof(ev));
+    fx_config(&f);
+    f.cfg.oaes_off = 1u << 8;
+    f.opts.event_cb = ev_cb;
+    f.opts.event_arg = &ev;
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    uint32_t aec_default = nvme_sim_feature(f.sim, NVME_FEAT_ASYNC_EVENT);
+    nvme_sim_refuse_set_feature(f.sim, NVME_FEAT_ASYNC_EVENT,
+                                NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT);
+    assert_int_equal(fx_init(&f), 0);
+    assert_true(fx_log_has(&f, "asynchronous event configuration 21f not set"));
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_ASYNC_EVENT), aec_default);
+    assert_true(nvme_sim_aer_outstanding(f.sim) >= 1);
+    uint8_t *buf = fx_xalloc(4096), *back = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 176);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+
+    /* A firmware activated without a reset now reports namespace
+     * attribute notices: the follow-up is refused too, and logged. */
+    nvme_sim_set_oaes_off(f.sim, 0);
+    uint8_t img[8];
+    memcpy(img, "FW8.0.00", 8);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 8), 0);
+    uint64_t resets = nvme_sim_stats(f.sim)->resets;
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->resets, resets);
+    assert_true(fx_log_has(&f, "asynchronous event configuration 31f not set"));
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_ASYNC_EVENT), aec_default);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(nvme_sim_aer_outstanding(f.sim) >= 1);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, back), 0);
+    assert_memory_equal(back, buf, 4096);
+    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(ev.errors, 1);
+
+    /* Taken again: the next restart sets it from the new OAES. */
+    nvme_sim_refuse_set_feature(f.sim, NVME_FEAT_ASYNC_EVENT, 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_ASYNC_EVENT), 0x31f);
+    free(back);
+    free(buf);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +554,7 @@ int main(void)
         cmocka_unit_test(twenty_reservation_pages_are_told_sixteen_per_event),
         cmocka_unit_test(an_empty_reservation_page_ends_the_reads),
         cmocka_unit_test(a_firmware_that_adds_notices_gets_them_configured),
+        cmocka_unit_test(a_refused_event_configuration_is_logged_and_nothing_stops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -732,6 +732,10 @@ void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bo
 /* Set cfg.oaes_off at run time, as a firmware activation may change the
  * optional events Identify OAES reports. */
 void nvme_sim_set_oaes_off(struct nvme_sim *sim, uint32_t oaes_off);
+/* Set Features of feature `fid` fails with status field `status` (15
+ * bits, e.g. NVME_SF(...) | NVME_SF_DNR_BIT) from now on, the value left
+ * as it was; status 0 takes them again.  One feature at a time. */
+void nvme_sim_refuse_set_feature(struct nvme_sim *sim, uint8_t fid, uint16_t status);
 /* Set Identify AERL at run time, as a firmware activation may: requests
  * past the new AERL + 1 are refused with Asynchronous Event Request Limit
  * Exceeded from now on. */

@@ -392,6 +392,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         return SF_INVALID_FIELD;
     if (fid == NVME_FEAT_VOLATILE_WC && !sim->cfg.vwc)
         return SF_INVALID_FIELD;
+    if (set && sim->refuse_set_status != 0 && fid == sim->refuse_set_fid)
+        return sim->refuse_set_status; /* nvme_sim_refuse_set_feature */
     if (!set) {
         uint8_t sel = (uint8_t)((sqe->cdw10 >> 8) & 0x7);
         /* Without Save and Select support (ONCS bit 4) the controller has

@@ -621,6 +621,14 @@ void nvme_sim_set_oaes_off(struct nvme_sim *sim, uint32_t oaes_off)
     UNLOCK(sim);
 }
 
+void nvme_sim_refuse_set_feature(struct nvme_sim *sim, uint8_t fid, uint16_t status)
+{
+    LOCK(sim);
+    sim->refuse_set_fid = fid;
+    sim->refuse_set_status = status;
+    UNLOCK(sim);
+}
+
 void nvme_sim_set_aerl(struct nvme_sim *sim, uint8_t aerl)
 {
     LOCK(sim);

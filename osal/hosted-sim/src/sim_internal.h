@@ -260,6 +260,8 @@ struct nvme_sim {
         uint8_t type;
     } resv_notif[SIM_RESV_NOTIF_MAX];
     unsigned nresv_notif;
+    uint8_t refuse_set_fid;     /* nvme_sim_refuse_set_feature: Set Features of it fails */
+    uint16_t refuse_set_status; /* with this status field (0: none) */
     uint64_t resv_notif_count;
     unsigned nchanged;
     bool changed_overflow;
