@@ -152,7 +152,11 @@ static uint8_t nvme_aer_lid(uint32_t dw0, uint32_t *len)
 }
 
 /* Reservation Notification pages read for one event at most: each read
- * takes the oldest page away and says how many more wait (at most 255). */
+ * takes the oldest page away and says how many more wait (at most 255).
+ * The rest are read at the next nvme_ctrl_service() (aer_resv_more): the
+ * controller reports the event again only for a page added after the
+ * reads unmasked it (§5.2), so pages already waiting would stay unread
+ * until another notification came, maybe never. */
 #define NVME_AER_RESV_READS 16u
 
 /* Reservation Log Page Available (§5.2.1, I/O Command specific status):
@@ -190,7 +194,10 @@ static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc)
             return;
         if (n + 1u == NVME_AER_RESV_READS) {
             nvme_log(ctrl, NVME_LOG_WARN,
-                     "reservation notification: %u more left for the next event", more);
+                     "reservation notification: %u more left for the next call", more);
+            nvme_lock(&ctrl->admin);
+            NVME_WRITE_ONCE(ctrl->aer_resv_more, true);
+            nvme_unlock(&ctrl->admin);
             return;
         }
         rc = nvme_aer_read_log(ctrl, NVME_LID_RESV_NOTIF, page, 64);
@@ -294,7 +301,7 @@ static void nvme_aer_recheck(struct nvme_ctrl *ctrl)
 void nvme_aer_service(struct nvme_ctrl *ctrl)
 {
     if (NVME_READ_ONCE(ctrl->aer_count) != 0 || NVME_READ_ONCE(ctrl->aer_lost) ||
-        NVME_READ_ONCE(ctrl->ns_recheck)) {
+        NVME_READ_ONCE(ctrl->ns_recheck) || NVME_READ_ONCE(ctrl->aer_resv_more)) {
         uint8_t *page = ctrl->osal.mem_alloc(ctrl->osal.ctx, 4096);
         if (page == NULL) {
             /* The events wait for the next call; the requests need no
@@ -308,6 +315,12 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
          * call. */
         uint32_t dw0;
         bool again;
+        /* Taken before the events: a drain that stops at its bound in
+         * this call goes on at the next one, not in this one. */
+        nvme_lock(&ctrl->admin);
+        bool resv_more = ctrl->aer_resv_more;
+        NVME_WRITE_ONCE(ctrl->aer_resv_more, false);
+        nvme_unlock(&ctrl->admin);
         for (unsigned n = 0; n < NVME_AER_EVENTS && nvme_aer_pop(ctrl, &dw0, &again); n++) {
             nvme_memzero(page, 4096);
             if (!nvme_aer_handle(ctrl, dw0, page, again)) {
@@ -324,6 +337,10 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
             (void)nvme_aer_rescan(ctrl, NVME_NSID_ALL);
         else if (recheck)
             nvme_aer_recheck(ctrl);
+        if (resv_more) { /* (an empty page if an event's reads took them) */
+            nvme_memzero(page, 64);
+            nvme_aer_resv(ctrl, page, nvme_aer_read_log(ctrl, NVME_LID_RESV_NOTIF, page, 64));
+        }
         ctrl->osal.mem_free(ctrl->osal.ctx, page, 4096);
     }
     nvme_aer_arm(ctrl);

@@ -447,6 +447,48 @@ static void an_empty_reservation_page_ends_the_reads(void **state)
     fx_stop(&f);
 }
 
+/* Pages the 16-read bound left, when the controller has no event to
+ * report for them: twenty pages came while the one request (AERL 0) was
+ * taken by an error event, so the controller holds one Reservation Log
+ * Page Available event for all of them; its reads unmask the type, and
+ * the controller reports the event again only for a page added after
+ * that (§5.2).  The call that told 16 leaves the rest to the next call,
+ * which reads them (4 reads) without any new event; none told twice,
+ * and the call after reads nothing.  Before: pages 17-20 stayed in the
+ * controller until another notification came (maybe never). */
+static void reservation_pages_past_the_bound_are_read_at_the_next_call(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_details r = {.want = NVME_EVENT_RESERVATION};
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
+    f.cfg.aerl = 0;
+    f.opts.event_cb = details_cb;
+    f.opts.event_arg = &r;
+    fx_start_captured(&f);
+    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    for (uint32_t i = 1; i <= 20; i++)
+        assert_int_equal(nvme_sim_resv_notify(f.sim, 100 + i, 1), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the error; the request back */
+    assert_int_equal(r.n, 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the reservation event */
+    assert_int_equal(r.n, 16);
+    assert_true(fx_log_has(&f, "4 more left"));
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 20);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 4);
+    for (unsigned i = 0; i < 20; i++)
+        assert_int_equal(r.detail[i], 101 + i);
+    before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 20);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 1);
+    fx_stop(&f);
+}
+
 /* A firmware activated without a reset (Firmware Commit CA 011b) that
  * reports namespace attribute notices where the old one did not (OAES bit
  * 8): the Asynchronous Event Configuration follows at once (§5.21.1.11:
@@ -553,6 +595,7 @@ int main(void)
         cmocka_unit_test(reservation_notifications_are_read_logged_and_told),
         cmocka_unit_test(twenty_reservation_pages_are_told_sixteen_per_event),
         cmocka_unit_test(an_empty_reservation_page_ends_the_reads),
+        cmocka_unit_test(reservation_pages_past_the_bound_are_read_at_the_next_call),
         cmocka_unit_test(a_firmware_that_adds_notices_gets_them_configured),
         cmocka_unit_test(a_refused_event_configuration_is_logged_and_nothing_stops),
     };
