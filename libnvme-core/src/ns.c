@@ -6,7 +6,7 @@
  * there may be more than one 1024-entry page of them.
  *
  * Identify data is untrusted: a namespace with nonsense (LBADS out of
- * range, NSZE 0, FLBAS past NLBAF, NSID above NN) is kept in the list
+ * range, NSZE or NCAP 0, FLBAS past NLBAF, NSID above NN) is kept in the list
  * with status NVME_ERR_PROTO and refused for I/O; the rest of the
  * controller works.
  *
@@ -130,6 +130,8 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
         why = "LBA data size out of range";
     else if (id->nsze == 0)
         why = "NSZE is 0";
+    else if (id->ncap == 0) /* "an inactive namespace ID" (NVMe 1.3 Figure 114, NCAP) */
+        why = "NCAP is 0: not available for use";
     else if (nn != 0 && ns->nsid > nn)
         why = "NSID above NN";
 
@@ -140,7 +142,9 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     }
     /* NCAP <= NSZE and NUSE <= NCAP (NVM CS 1.0 §2.1.1) are reports on
      * space, not bounds: I/O is checked against NSZE alone, so a firmware
-     * that gets them wrong keeps its namespace, as under Linux. */
+     * that gets them wrong keeps its namespace, as under Linux.  An NCAP
+     * of 0 is no such report but a namespace that has no capacity to
+     * use (refused above; Linux makes no disk of it either). */
     if (id->ncap > id->nsze || id->nuse > id->ncap)
         nvme_log(ctrl, NVME_LOG_WARN,
                  "namespace %u: NCAP/NUSE out of order (NUSE <= NCAP <= NSZE; ignored: I/O "

@@ -781,6 +781,9 @@ static void given_corrupt_identify_namespace_only_that_namespace_is_refused(void
         {NVME_SIM_CORRUPT_LBADS, 0, 0, "namespace 2 unusable: LBA data size out of range"},
         {NVME_SIM_CORRUPT_LBADS, 200, 0, "namespace 2 unusable: LBA data size out of range"},
         {NVME_SIM_CORRUPT_NSZE0, 0, 0, "namespace 2 unusable: NSZE is 0"},
+        /* NSZE as it is, NCAP 0: no capacity (NVMe 1.3 Figure 114, an
+         * inactive NSID), not a namespace to send I/O to. */
+        {NVME_SIM_CORRUPT_NCAP0, 0, 0, "namespace 2 unusable: NCAP is 0: not available for use"},
         {NVME_SIM_CORRUPT_FLBAS, 0, 0, "namespace 2 unusable: FLBAS names a format past NLBAF"},
         {NVME_SIM_CORRUPT_NLBAF, 0, 0, "namespace 2 unusable: NLBAF above 63"},
         /* DPS counts only with 8 metadata bytes or more (PI fits). */

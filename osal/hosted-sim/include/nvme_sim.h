@@ -70,6 +70,7 @@ struct nvme_sim; /* opaque */
 #define NVME_SIM_CORRUPT_NUSE (1u << 4)  /* report NCAP = NUSE = NSZE + 8 (past NSZE) */
 #define NVME_SIM_CORRUPT_NLBAF (1u << 5) /* report NLBAF = 64 (above 63, NVM CS 1.0 Figure 97) */
 #define NVME_SIM_CORRUPT_DPS (1u << 6)   /* report DPS PI type 5 (reserved) */
+#define NVME_SIM_CORRUPT_NCAP0 (1u << 7) /* report NCAP = NUSE = 0, NSZE as it is */
 /* Reservation Report (sim_resv.c) with REGCTL FFFFh, whatever the registrants */
 #define NVME_SIM_CORRUPT_REGCTL (1u << 3)
 

@@ -140,6 +140,8 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
         id->nsze = id->ncap = id->nuse = 0;
     if (ns->corrupt & NVME_SIM_CORRUPT_NUSE)
         id->ncap = id->nuse = id->nsze + 8u;
+    if (ns->corrupt & NVME_SIM_CORRUPT_NCAP0)
+        id->ncap = id->nuse = 0;
     if (ns->corrupt & NVME_SIM_CORRUPT_FLBAS)
         id->flbas = id->nlbaf < 63 ? flbas_encode(id->nlbaf + 1u) : 0x0f;
     if (ns->corrupt & NVME_SIM_CORRUPT_NLBAF)
