@@ -136,6 +136,37 @@ static void identify_ns_refuses_a_format_past_nlbaf(void **state)
     fx_stop(&f);
 }
 
+/* FLBAS bits 6:5 are the format index's bits 5:4 only with more than 16
+ * formats (NVM CS 1.0 Figure 97: with 16 or fewer the host ignores them):
+ * NLBAF 15 with bits 6:5 01b and bits 3:0 0 is format 0, in use; NLBAF 16
+ * (17 formats) with the same FLBAS is format 16. */
+static void identify_ns_reads_flbas_bits_6_5_only_past_16_formats(void **state)
+{
+    (void)state;
+    for (unsigned nlbaf = 15; nlbaf <= 16; nlbaf++) {
+        struct fx f;
+        fx_config(&f);
+        f.ns[0].nlbaf = (uint8_t)nlbaf;
+        f.ns[0].flbas_index = (uint8_t)(nlbaf == 15 ? 0 : 16);
+        f.ns[0].lba_size = 4096;
+        /* NLBAF 15: the simulator encodes index 16 (NLBAF + 1) */
+        f.ns[0].corrupt = nlbaf == 15 ? NVME_SIM_CORRUPT_FLBAS : 0u;
+        fx_start(&f);
+        struct nvme_ns_identify *id = calloc(1, sizeof(*id));
+        assert_int_equal(nvme_identify_ns(f.ctrl, 1, id), NVME_OK);
+        assert_int_equal(id->raw.flbas & 0x6fu, 0x20u);
+        unsigned want = nlbaf == 15 ? 0u : 16u;
+        assert_int_equal(id->format, want);
+        assert_int_equal(nvme_id_ns_format(&id->raw), want);
+        const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+        assert_int_equal(ns->status, NVME_OK);
+        assert_int_equal(ns->format, want);
+        assert_int_equal(ns->lba_size, 1u << nvme_id_ns_lbaf(&id->raw, want).lbads);
+        free(id);
+        fx_stop(&f);
+    }
+}
+
 /* NSID FFFFFFFFh with Namespace Management (OACS bit 3): the formats a
  * create may use, common to all namespaces (NVMe 1.4 §5.15.2.1), as
  * nvme-cli's `id-ns -n 0xffffffff` and `create-ns -b` read them. */
@@ -502,6 +533,7 @@ int main(void)
         cmocka_unit_test(identify_ctrl_reports_a_failing_identify),
         cmocka_unit_test(identify_ns_lists_64_formats_and_the_one_in_use),
         cmocka_unit_test(identify_ns_refuses_a_format_past_nlbaf),
+        cmocka_unit_test(identify_ns_reads_flbas_bits_6_5_only_past_16_formats),
         cmocka_unit_test(identify_ns_of_nsid_all_gives_the_common_formats),
         cmocka_unit_test(ns_descriptors_give_eui64_nguid_uuid_and_csi),
         cmocka_unit_test(malformed_ns_descriptors_are_protocol_errors),
