@@ -1280,19 +1280,25 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
                        ctrl->info.hmb_kib, ctrl->hmb_count,
                        ctrl->hmb_given && ctrl->up ? ", returned" : "");
     }
-    /* Host Behavior Support (FID 16h), ACRE: the controller reports Command
-     * Retry Delays only when the host asks; worthwhile when it has some
-     * (Linux does the same). */
-    if (ctrl->crdt[0] != 0 || ctrl->crdt[1] != 0 || ctrl->crdt[2] != 0) {
-        /* The 512-byte structure, all zero but ACRE (byte 0), from a
-         * zeroed page of the core's (nvme_exec_bounce). */
-        uint8_t acre = 1;
+    /* Host Behavior Support (FID 16h): ACRE (byte 0), as the controller
+     * reports Command Retry Delays only when the host asks, worthwhile
+     * when it has some; LBAFEE (byte 2), as a controller with Extended
+     * LBA Formats (CTRATT.ELBAS) may report formats past the sixteenth and
+     * the 32b/64b Guard ones only when the host enables them (Host Behavior
+     * Support, §5.27.1.18).  Linux's nvme_configure_host_options sets both so. */
+    uint8_t hbs[3] = {0, 0, 0};
+    hbs[0] = ctrl->crdt[0] != 0 || ctrl->crdt[1] != 0 || ctrl->crdt[2] != 0;
+    hbs[2] = (NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) != 0;
+    if (hbs[0] != 0 || hbs[2] != 0) {
+        /* The 512-byte structure, all zero but these, from a zeroed page
+         * of the core's (nvme_exec_bounce). */
         nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
         sqe.cdw10 = NVME_FEAT_HOST_BEHAVIOR;
-        int rc = nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, &sqe, &acre, sizeof(acre),
+        int rc = nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, &sqe, hbs, sizeof(hbs),
                                   NVME_DMA_TO_DEVICE, 0, NULL);
         if (rc != NVME_OK && rc != NVME_ERR_NOMEM) /* (no memory: nothing sent, as before) */
-            nvme_log(ctrl, NVME_LOG_WARN, "ACRE not enabled: %s", nvme_strerror(rc));
+            nvme_log(ctrl, NVME_LOG_WARN, "Host Behavior Support (ACRE %u, LBAFEE %u) not set: %s",
+                     hbs[0], hbs[2], nvme_strerror(rc));
     }
 }
 

@@ -721,10 +721,43 @@ static void features_with_a_structure_in_memory_go_only_with_it(void **state)
     fx_stop(&f);
 }
 
+/* Host Behavior Support at every start (a Controller Level Reset clears
+ * it): LBAFEE (byte 2) where the controller reports Extended LBA Formats
+ * (CTRATT.ELBAS; §5.27.1.18: without it, no format past the
+ * sixteenth and no 32b/64b Guard one), ACRE (byte 0) where it reports
+ * Command Retry Delays, as Linux's nvme_configure_host_options; nothing
+ * where it reports neither. */
+static void host_behavior_enables_what_the_controller_reports(void **state)
+{
+    (void)state;
+    for (unsigned c = 0; c < 4; c++) {
+        bool crdt = c & 1u, elbas = c & 2u;
+        struct fx f;
+        fx_config(&f);
+        f.cfg.elbas = elbas;
+        f.cfg.crdt[0] = crdt ? 1 : 0;
+        fx_start(&f);
+        for (int pass = 0; pass < 2; pass++) {
+            uint8_t hbs[512];
+            memset(hbs, 0xa5, sizeof(hbs));
+            assert_int_equal(
+                nvme_get_feature(f.ctrl, NVME_FEAT_HOST_BEHAVIOR, 0, 0, 0, hbs, 512, NULL), 0);
+            assert_int_equal(hbs[0], crdt ? 1 : 0);  /* ACRE */
+            assert_int_equal(hbs[1], 0);             /* ETDAS: nvmectl's, for one read */
+            assert_int_equal(hbs[2], elbas ? 1 : 0); /* LBAFEE */
+            assert_int_equal(nvme_sim_acre(f.sim), crdt);
+            if (pass == 0)
+                assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        }
+        fx_stop(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(features_with_a_structure_in_memory_go_only_with_it),
+        cmocka_unit_test(host_behavior_enables_what_the_controller_reports),
         cmocka_unit_test(select_current_default_saved_and_supported),
         cmocka_unit_test(every_listed_feature_reads_back),
         cmocka_unit_test(data_features_move_their_structures),

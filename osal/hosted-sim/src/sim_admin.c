@@ -494,12 +494,12 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         *dw0 = 0;
         return 0;
     }
-    case FID_HOST_BEHAVIOR: { /* byte 0: ACRE, bit 0 */
+    case FID_HOST_BEHAVIOR: { /* byte 0: ACRE, 1: ETDAS, 2: LBAFEE (0 or 1 each) */
         uint8_t data[512];
         uint16_t sf = sim_prp_copy(sim, sqe, data, sizeof(data), false);
         if (sf)
             return sf;
-        if (data[0] > 1)
+        if (data[0] > 1 || data[1] > 1 || data[2] > 1)
             return SF_INVALID_FIELD;
         memcpy(sim->hbs, data, sizeof(data));
         break;
