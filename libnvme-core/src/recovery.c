@@ -1787,7 +1787,9 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
         unsigned fmt = nvme_flbas_format(id);
         uint8_t lbads = fmt <= id->nlbaf && fmt < 64u ? id->lbaf[fmt].lbads : 0u;
         now[k].known = true;
-        now[k].gone = rc > 0 || id->nsze == 0 || lbads < NVME_LBADS_MIN || lbads > NVME_LBADS_MAX;
+        /* What ns.c nvme_ns_parse would refuse the namespace for: */
+        now[k].gone = rc > 0 || id->nsze == 0 || id->ncap == 0 || lbads < NVME_LBADS_MIN ||
+                      lbads > NVME_LBADS_MAX;
         if (now[k].gone)
             continue;
         now[k].data = 1u << lbads;

@@ -707,6 +707,34 @@ static void a_reset_does_not_report_a_held_write_done_in_smaller_blocks(void **s
     fx_stop(&f);
 }
 
+/* The same with a namespace that comes back with NCAP 0 (no capacity to
+ * use: ns.c refuses it, as Linux makes no disk of it): a write held by
+ * the reset is not sent to it again and not reported written. */
+static void a_reset_does_not_replay_a_write_to_a_namespace_without_capacity(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 62);
+    struct fx_rec r = {0, -100};
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    struct nvme_sim_ns_config again = f.ns[0];
+    again.corrupt = NVME_SIM_CORRUPT_NCAP0;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    uint64_t written = nvme_sim_stats(f.sim)->bytes_written;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    fx_poll_until(&f, 1, &r, 100 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_ABORTED);
+    assert_int_equal(nvme_sim_stats(f.sim)->bytes_written, written);
+    free(buf);
+    fx_stop(&f);
+}
+
 /* The restart's check of held commands is not limited to the first 8
  * namespaces it finds (it took at most NVME_NS_STALE_MAX before: the
  * commands of any other went out unchecked).  Reads of 8 blocks of 512
@@ -4159,6 +4187,7 @@ int main(void)
         cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
         cmocka_unit_test(a_command_held_when_its_namespace_changed_format_is_not_sent_again),
         cmocka_unit_test(a_reset_does_not_replay_a_command_whose_namespace_changed_format_unseen),
+        cmocka_unit_test(a_reset_does_not_replay_a_write_to_a_namespace_without_capacity),
         cmocka_unit_test(a_reset_checks_the_held_commands_of_more_than_8_namespaces),
         cmocka_unit_test(a_reset_does_not_replay_a_read_whose_separate_metadata_grew),
         cmocka_unit_test(a_reset_does_not_replay_a_plain_read_on_a_format_that_gained_metadata),
