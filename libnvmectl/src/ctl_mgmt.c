@@ -26,10 +26,23 @@ int ctl_cmd_format(struct ctl *c)
         ctl_out(c->io, "%s: no active namespace %u\n", ctl_dev(c->io), nsid);
         return NVME_ERR_NOENT;
     }
-    /* --pil and --ms take a value, as nvme-cli's (CDW10 PIL bit 8, MSET bit 4: §5.23) */
-    if (c->o.num[N_LBAF] > 63 || c->o.num[N_SES] > 7 || c->o.num[N_PI] > 7 || c->o.num[N_PIL] > 1 ||
+    /* --pil and --ms take a value, as nvme-cli's (CDW10 PIL bit 8, MSET bit 4: §5.23).
+     * SES 011b-111b and PI 100b-111b are reserved (NVMe 1.4 §5.23, CDW10): the
+     * core refuses them, so they are refused here with the range, before
+     * --force, not as a bare "invalid argument" after it. */
+    if (c->o.num[N_LBAF] > 63 || c->o.num[N_SES] > 2 || c->o.num[N_PI] > 3 || c->o.num[N_PIL] > 1 ||
         c->o.num[N_MSET] > 1)
-        return ctl_usage_err(c, "--lbaf is 0..63, --ses 0..7, --pi 0..7, --pil and --ms 0 or 1");
+        return ctl_usage_err(c, "--lbaf is 0..63, --ses 0..2 (3..7 reserved), --pi 0..3 (4..7 "
+                                "reserved), --pil and --ms 0 or 1");
+    /* NLBAF is 0-based (NVM CS 1.0 Figure 97): a format past it is
+     * Invalid Format; said with the namespace's range (a namespace whose
+     * NLBAF is invalid is the core's to judge). */
+    if (ns != NULL && has(c, N_LBAF) && ns->status != NVME_ERR_PROTO &&
+        c->o.num[N_LBAF] > ns->nlbaf) {
+        ctl_out(c->io, "nvmectl format: %sn%u has LBA formats 0..%u: no --lbaf %llu\n",
+                ctl_dev(c->io), nsid, ns->nlbaf, (unsigned long long)c->o.num[N_LBAF]);
+        return NVME_ERR_INVAL;
+    }
     struct nvme_format_args a;
     nvme_memzero(&a, sizeof(a));
     a.nsid = nsid;

@@ -1345,10 +1345,12 @@ def case_nvmectl_parity(w):
     c.ok(re.findall(r"(?m)^nvme (?:error|warn):.*$", c.log) ==
          ["nvme error: nvme0: namespace 1: Copy: source range 0 overlaps the destination",
           "nvme error: nvme0: namespace 1: Verify not supported (ONCS bit 7 clear)",
-          "nvme error: nvme0: namespace 1 has LBA formats 0..7 (NLBAF): no LBA format 9 to format to",
           "nvme error: nvme0: namespace 1: Write Uncorrectable not supported (ONCS bit 1 clear)"],
          "the core's only complaints: the overlapping copy, Verify and Write Uncorrectable not "
-         "supported (QEMU 7.2 leaves ONCS bits 7 and 1 clear), a Format to an LBA format past NLBAF")
+         "supported (QEMU 7.2 leaves ONCS bits 7 and 1 clear)")
+    c.ok("nvmectl format: nvme0n1 has LBA formats 0..7: no --lbaf 9" in
+         c.section("(must fail) format -n 1 --lbaf 9 --force"),
+         "format --lbaf past NLBAF: refused by nvmectl with the namespace's range, nothing sent")
     c.ok("nvme0n1: write-uncor: not supported" in c.section("(must fail) write-uncor -n 1 -s 0 -c 7"),
          "write-uncor: 'not supported', naming nvme0n1")
     # nothing sent: QEMU saw opcode 04h once, from io-passthru (which shows it would have said so)

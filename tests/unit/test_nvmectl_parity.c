@@ -21,6 +21,12 @@ static void expect(const char *needle)
         fail_msg("expected \"%s\" in:\n%s", needle, out.text);
 }
 
+static void expect_not(const char *needle)
+{
+    if (strstr(out.text, needle) != NULL)
+        fail_msg("did not expect \"%s\" in:\n%s", needle, out.text);
+}
+
 /* ---- JSON: one value (json_check.h), and a path lookup ------------------ */
 
 static void json_valid(void)
@@ -1462,6 +1468,33 @@ static void format_pil_and_ms_take_a_value(void **state)
     fx_stop(&f);
 }
 
+/* SES 3..7 and PI 4..7 are reserved (Format NVM CDW10) and an LBA format
+ * past NLBAF does not exist: refused with the range, before --force and
+ * with nothing sent (before: "0..7" accepted, then the core's bare
+ * "format: invalid argument"). */
+static void format_reserved_values_are_refused_with_their_range(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f); /* namespace 1: formats 512 and 4096, NLBAF 1 */
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(run(&f, "format -n 1 --ses 3 --force"), NVME_ERR_INVAL);
+    expect("--ses 0..2 (3..7 reserved)");
+    expect_not("invalid argument");
+    assert_int_equal(run(&f, "format -n 1 --pi 4 --force"), NVME_ERR_INVAL);
+    expect("--pi 0..3 (4..7 reserved)");
+    assert_int_equal(run(&f, "format -n 1 --lbaf 5 --force"), NVME_ERR_INVAL);
+    expect("nvme0n1 has LBA formats 0..1: no --lbaf 5");
+    /* before --force: the range, not "add --force" */
+    assert_int_equal(run(&f, "format -n 1 --ses 7"), NVME_ERR_INVAL);
+    expect("--ses 0..2");
+    expect_not("add --force");
+    assert_int_equal(st->formats, 0);
+    ok(&f, "format -n 1 --lbaf 1 --ses 2 --pi 0 --force"); /* the top of each range */
+    assert_int_equal(st->formats, 1);
+    fx_stop(&f);
+}
+
 static void destructive_commands_need_force(void **state)
 {
     (void)state;
@@ -1904,6 +1937,7 @@ int main(void)
         cmocka_unit_test(create_ns_takes_the_flbas_byte),
         cmocka_unit_test(create_ns_block_size_picks_the_format),
         cmocka_unit_test(format_pil_and_ms_take_a_value),
+        cmocka_unit_test(format_reserved_values_are_refused_with_their_range),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
         cmocka_unit_test(smart_log_human_decodes_critical_warning),
