@@ -1443,6 +1443,38 @@ static void unsupported_commands_are_named(void **state)
 /* format's --pil and --ms take 0 or 1, as nvme-cli 2.4's (OPT_BYTE): "--ms 1"
  * is extended metadata (CDW10 MSET bit 4), "--pil 1" PI in the first 8 bytes
  * (bit 8), 0 turns them off; a bare --ms or a 2 is a usage error. */
+/* nvme-cli's letters: get-log -s LSP and -y CSI, set-feature -c CDW12 and
+ * -V VALUE (nvme-cli 2.x; -v still works); before they were unknown
+ * options, an nvme-cli command line refused. */
+static void get_log_and_set_feature_take_nvme_clis_letters(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.lpa |= NVME_LPA_PERSISTENT_EVENT;
+    f.cfg.oncs |= NVME_ONCS_WRITE_UNC; /* in CSI 0's effects, not CSI 2's */
+    fx_start(&f);
+    /* LSP 1 of the Persistent Event Log establishes the context: without
+     * it the read is a Command Sequence Error */
+    assert_int_not_equal(run(&f, "get-log -i 0xd -l 512"), 0);
+    ok(&f, "get-log -i 0xd -l 512 -s 1 -o json");
+    assert_memory_equal(jstr("data"), "0d", 2);
+    /* CSI in CDW14: the effects of I/O opcode 04h (Write Uncorrectable),
+     * byte 1024 + 16 of the log */
+    const size_t at = (1024u + 4u * NVME_CMD_WRITE_UNCOR) * 2u;
+    ok(&f, "get-log -i 5 -l 4096 -y 0 -o json");
+    assert_memory_equal(jstr("data") + at, "03", 2);
+    ok(&f, "get-log -i 5 -l 4096 -y 2 -o json");
+    assert_memory_equal(jstr("data") + at, "00", 2);
+    ok(&f, "set-feature -f 4 -V 340 -c 0 -o json");
+    assert_int_equal(jnum("value"), 340);
+    ok(&f, "get-feature -f 4 -H");
+    expect("(340 Kelvin)");
+    ok(&f, "set-feature -f 6 -v 1 -c 0x5 -o json");
+    assert_int_equal(jnum("cdw12"), 5);
+    fx_stop(&f);
+}
+
 static void format_pil_and_ms_take_a_value(void **state)
 {
     (void)state;
@@ -1936,6 +1968,7 @@ int main(void)
         cmocka_unit_test(namespace_management_commands),
         cmocka_unit_test(create_ns_takes_the_flbas_byte),
         cmocka_unit_test(create_ns_block_size_picks_the_format),
+        cmocka_unit_test(get_log_and_set_feature_take_nvme_clis_letters),
         cmocka_unit_test(format_pil_and_ms_take_a_value),
         cmocka_unit_test(format_reserved_values_are_refused_with_their_range),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
