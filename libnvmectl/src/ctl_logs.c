@@ -286,7 +286,9 @@ int ctl_cmd_fw_log(struct ctl *c)
             nvme_snprintf(val, sizeof(val), "%llu (%s)", (unsigned long long)v, txt);
             jw_str(&w, key, val);
         } else {
-            ctl_out(io, "frs%u : 0x%llx (%s)\n", i + 1, (unsigned long long)v, txt);
+            /* nvme-cli's "%#016" PRIx64: at least 14 digits after "0x"
+             * (a revision padded with NULs is below 2^56) */
+            ctl_out(io, "frs%u : 0x%014llx (%s)\n", i + 1, (unsigned long long)v, txt);
         }
     }
     if (c->o.json) {

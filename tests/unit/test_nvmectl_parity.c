@@ -853,6 +853,8 @@ static void fw_changed_ns_effects_self_test_logs(void **state)
     ok(&f, "fw-log");
     expect("Firmware Log for device:nvme0");
     expect("(FW9.1)");
+    /* nvme-cli's "%#016" PRIx64: "FW9.1" padded with NULs is 312e395746h */
+    expect("frs1 : 0x0000312e395746 (FW9.1)\n");
     ok(&f, "changed-ns-list-log");
     expect("no changed namespaces");
     ok(&f, "changed-ns-list-log -o json");
