@@ -314,7 +314,7 @@ static const struct field ctrl_fields[] = {
     F(nsetidmax, 2, D),
     F(endgidmax, 2, D),
     F(anatt, 1, D),
-    F(anacap, 1, H),
+    F(anacap, 1, D), /* nvme-cli's "%d" */
     F(anagrpmax, 4, D),
     F(nanagrpid, 4, D),
     F(pels, 4, D),
@@ -600,7 +600,7 @@ int ctl_cmd_id_ctrl(struct ctl *c)
     }
 static const struct field ns_fields[] = {
     {"nsze", 0, 8, H}, {"ncap", 8, 8, H}, {"nuse", 16, 8, H}, G(nsfeat, 1, H), G(nlbaf, 1, D),
-    G(flbas, 1, H),    G(mc, 1, H),       G(dpc, 1, H),       G(dps, 1, H),    G(nmic, 1, D),
+    G(flbas, 1, H),    G(mc, 1, H),       G(dpc, 1, H),       G(dps, 1, H),    G(nmic, 1, H),
     G(rescap, 1, H),   G(fpi, 1, H),      G(dlfeat, 1, D),    G(nawun, 2, D),  G(nawupf, 2, D),
     G(nacwu, 2, D),    G(nabsn, 2, D),    G(nabo, 2, D),      G(nabspf, 2, D), G(noiob, 2, D),
     G(nvmcap, 16, D),  G(npwg, 2, D),     G(npwa, 2, D),      G(npdg, 2, D),   G(npda, 2, D),
@@ -724,14 +724,17 @@ int ctl_cmd_id_ns(struct ctl *c)
     for (unsigned i = 0; i < nf; i++) {
         struct nvme_lbaf l = nvme_id_ns_lbaf(&id->raw, i);
         static const char *const rp[] = {"Best", "Better", "Good", "Degraded"};
+        /* RP as nvme-cli's "%#x": 0, 0x1, 0x2, 0x3 */
+        char rps[8];
+        nvme_snprintf(rps, sizeof(rps), (l.rp & 3u) != 0 ? "0x%x" : "%u", l.rp & 3u);
         if (flag(c, F_HUMAN))
             ctl_out(io,
                     "LBA Format %2u : Metadata Size: %-3u bytes - Data Size: %u bytes - "
-                    "Relative Performance: %u %s%s\n",
-                    i, l.ms, l.lbads < 32 ? 1u << l.lbads : 0u, l.rp & 3u, rp[l.rp & 3u],
+                    "Relative Performance: %s %s%s\n",
+                    i, l.ms, l.lbads < 32 ? 1u << l.lbads : 0u, rps, rp[l.rp & 3u],
                     i == id->format ? " (in use)" : "");
         else
-            ctl_out(io, "lbaf %2u : ms:%-3u lbads:%-2u rp:%u%s\n", i, l.ms, l.lbads, l.rp & 3u,
+            ctl_out(io, "lbaf %2u : ms:%-3u lbads:%-2u rp:%s%s\n", i, l.ms, l.lbads, rps,
                     i == id->format ? " (in use)" : "");
     }
     return NVME_OK;

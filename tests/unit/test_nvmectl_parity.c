@@ -1477,6 +1477,60 @@ static void get_log_and_set_feature_take_nvme_clis_letters(void **state)
     fx_stop(&f);
 }
 
+/* Fields nvme-cli prints in another base than nvmectl did: id-ns NMIC
+ * ("%#x", was decimal) and each format's RP ("%#x": 0x1, was 1); id-ctrl
+ * ANACAP ("%d", was hex).  Identify data of pseudo-random bytes (the same
+ * seed twice: the same bytes for the JSON and the text) gives values other
+ * than 0 to compare. */
+static void id_ns_nmic_rp_and_id_ctrl_anacap_in_nvme_clis_base(void **state)
+{
+    (void)state;
+    struct fx f;
+    char line[64];
+    start(&f);
+    fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, 7, 2);
+    ok(&f, "id-ns -n 1 -o json");
+    unsigned long long nmic = jnum("nmic");
+    unsigned rps[64], nrp = 0;
+    for (; nrp < 64; nrp++) {
+        char path[32];
+        snprintf(path, sizeof(path), "lbafs.%u.rp", nrp);
+        const char *v = json_get(path);
+        if (v == NULL)
+            break;
+        rps[nrp] = (unsigned)strtoul(v, NULL, 10);
+    }
+    ok(&f, "id-ns -n 1");
+    assert_int_not_equal(nmic, 0);
+    snprintf(line, sizeof(line), "nmic    : %#llx\n", nmic);
+    expect(line);
+    bool nonzero = false;
+    for (unsigned i = 0; i < nrp; i++) {
+        snprintf(line, sizeof(line), "lbaf %2u : ", i);
+        const char *at = strstr(out.text, line);
+        assert_non_null(at);
+        snprintf(line, sizeof(line), rps[i] != 0 ? " rp:%#x" : " rp:0", rps[i]);
+        const char *eol = strchr(at, '\n');
+        const char *rp = strstr(at, " rp:");
+        assert_true(rp != NULL && rp < eol);
+        assert_memory_equal(rp, line, strlen(line));
+        nonzero |= rps[i] != 0;
+    }
+    assert_true(nrp > 0 && nonzero);
+    /* the first seed whose ANACAP reads differently in decimal and hex */
+    unsigned long long anacap = 0;
+    for (uint32_t seed = 1; seed < 100 && anacap <= 9; seed++) {
+        fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, seed, 2);
+        ok(&f, "id-ctrl -o json");
+        anacap = jnum("anacap");
+        ok(&f, "id-ctrl");
+    }
+    assert_true(anacap > 9);
+    snprintf(line, sizeof(line), "anacap    : %llu\n", anacap);
+    expect(line);
+    fx_stop(&f);
+}
+
 static void format_pil_and_ms_take_a_value(void **state)
 {
     (void)state;
@@ -1971,6 +2025,7 @@ int main(void)
         cmocka_unit_test(create_ns_takes_the_flbas_byte),
         cmocka_unit_test(create_ns_block_size_picks_the_format),
         cmocka_unit_test(get_log_and_set_feature_take_nvme_clis_letters),
+        cmocka_unit_test(id_ns_nmic_rp_and_id_ctrl_anacap_in_nvme_clis_base),
         cmocka_unit_test(format_pil_and_ms_take_a_value),
         cmocka_unit_test(format_reserved_values_are_refused_with_their_range),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
