@@ -101,7 +101,9 @@ int ctl_cmd_smart_log(struct ctl *c)
         return NVME_OK;
     }
     ctl_out(io, "Smart Log for NVME device:%s namespace-id:%x\n", ctl_dev(io), nsid);
-    ctl_out(io, "%-36s: 0x%x\n", "critical_warning", log->critical_warning);
+    /* nvme-cli's "%#x" (0 without "0x"), here and for EGCWS below */
+    ctl_out(io, "%-36s: %s%x\n", "critical_warning", log->critical_warning != 0 ? "0x" : "",
+            log->critical_warning);
     if (flag(c, F_HUMAN)) {
         /* nvme-cli -H: every bit of §5.14.1.2 Critical Warning, 0 or 1 */
         static const char *const bit[] = {"Available Spare[0]",
@@ -129,7 +131,8 @@ int ctl_cmd_smart_log(struct ctl *c)
     ctl_out(io, "%-36s: %u%%\n", "available_spare", log->avail_spare);
     ctl_out(io, "%-36s: %u%%\n", "available_spare_threshold", log->avail_spare_thresh);
     ctl_out(io, "%-36s: %u%%\n", "percentage_used", log->percent_used);
-    ctl_out(io, "%-36s: %u\n", "endurance group critical warning", log->endgrp_crit_warning);
+    ctl_out(io, "endurance group critical warning summary: %s%x\n",
+            log->endgrp_crit_warning != 0 ? "0x" : "", log->endgrp_crit_warning);
     out_u128(io, "data_units_read", log->data_units_read, " (x 512000 bytes)");
     out_u128(io, "data_units_written", log->data_units_written, " (x 512000 bytes)");
     out_u128(io, "host_read_commands", log->host_reads, "");

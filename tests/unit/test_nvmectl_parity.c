@@ -774,6 +774,8 @@ static void smart_log_every_field(void **state)
     assert_non_null(json_get("thm_temp2_total_time"));
     assert_non_null(json_get("endurance_grp_critical_warning_summary"));
     ok(&f, "smart-log");
+    expect("critical_warning                    : 0\n"); /* nvme-cli's "%#x" of 0 */
+    expect("endurance group critical warning summary: 0\n");
     expect("temperature                         : 37 C (310 Kelvin)");
     expect("temperature_sensor_2                : 39 C (312 Kelvin)");
     expect("warning_temp_time                   : 0 minutes");
@@ -781,6 +783,24 @@ static void smart_log_every_field(void **state)
     expect("thermal_temp1_total_time            : 0 seconds");
     ok(&f, "smart -o json");
     assert_int_equal(jnum("temperature"), 310);
+    /* Critical Warning and the Endurance Group Critical Warning Summary
+     * (bit fields) in hex as nvme-cli's "%#x", EGCWS under its name (was
+     * decimal): a page of pseudo-random bytes, the same twice, whose
+     * values read differently in decimal and hex */
+    unsigned long long cw = 0, egcws = 0;
+    for (uint32_t seed = 1; seed < 200 && (cw <= 9 || egcws <= 9); seed++) {
+        fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_GET_LOG_PAGE, seed, 2);
+        ok(&f, "smart-log -o json");
+        cw = jnum("critical_warning");
+        egcws = jnum("endurance_grp_critical_warning_summary");
+        ok(&f, "smart-log");
+    }
+    assert_true(cw > 9 && egcws > 9);
+    char line[64];
+    snprintf(line, sizeof(line), "critical_warning                    : %#llx\n", cw);
+    expect(line);
+    snprintf(line, sizeof(line), "endurance group critical warning summary: %#llx\n", egcws);
+    expect(line);
     fx_stop(&f);
 }
 
