@@ -162,6 +162,9 @@ int ctl_cmd_smart_log(struct ctl *c)
 /* error-log                                                           */
 /* ------------------------------------------------------------------ */
 
+/* The "0x" of nvme-cli's "%#x": none before 0. */
+static const char *hx(uint64_t v) { return v != 0 ? "0x" : ""; }
+
 int ctl_cmd_error_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
@@ -228,17 +231,18 @@ int ctl_cmd_error_log(struct ctl *c)
         ctl_out(io, " Entry[%2u]\n.................\n", i);
         ctl_out(io, "error_count     : %llu\n", (unsigned long long)e[i].error_count);
         ctl_out(io, "sqid            : %u\n", e[i].sqid);
-        ctl_out(io, "cmdid           : 0x%x\n", e[i].cid);
-        ctl_out(io, "status_field    : 0x%x (%s)\n", sf,
+        /* nvme-cli's "%#x" fields: 0 without "0x" */
+        ctl_out(io, "cmdid           : %s%x\n", hx(e[i].cid), e[i].cid);
+        ctl_out(io, "status_field    : %s%x (%s)\n", hx(sf), sf,
                 sf != 0 ? nvme_status_name(sf) : "Success");
-        ctl_out(io, "phase_tag       : %u\n", e[i].status & 1u);
-        ctl_out(io, "parm_err_loc    : 0x%x\n", e[i].param_loc);
-        ctl_out(io, "lba             : 0x%llx\n", (unsigned long long)e[i].lba);
-        ctl_out(io, "nsid            : 0x%x\n", e[i].nsid);
+        ctl_out(io, "phase_tag       : %s%x\n", hx(e[i].status & 1u), e[i].status & 1u);
+        ctl_out(io, "parm_err_loc    : %s%x\n", hx(e[i].param_loc), e[i].param_loc);
+        ctl_out(io, "lba             : %s%llx\n", hx(e[i].lba), (unsigned long long)e[i].lba);
+        ctl_out(io, "nsid            : %s%x\n", hx(e[i].nsid), e[i].nsid);
         ctl_out(io, "vs              : %u\n", e[i].vs);
         ctl_out(io, "trtype          : %u\n", e[i].trtype);
-        ctl_out(io, "cs              : 0x%llx\n", (unsigned long long)e[i].cs);
-        ctl_out(io, "trtype_spec_info: 0x%x\n", e[i].trtype_spec);
+        ctl_out(io, "cs              : %s%llx\n", hx(e[i].cs), (unsigned long long)e[i].cs);
+        ctl_out(io, "trtype_spec_info: %s%x\n", hx(e[i].trtype_spec), e[i].trtype_spec);
         ctl_out(io, ".................\n");
     }
     if (c->o.json) {

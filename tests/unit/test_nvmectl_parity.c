@@ -820,6 +820,12 @@ static void error_log_shows_the_entries(void **state)
     ok(&f, "error-log -e 2");
     expect("entries:2");
     expect("status_field    : 0x281 (Unrecovered Read Error)");
+    expect("cmdid           : 0x23\n");
+    /* an empty entry as nvme-cli's "%#x" prints 0 (was "0x0") */
+    expect(" Entry[ 1]\n.................\nerror_count     : 0\nsqid            : 0\n"
+           "cmdid           : 0\nstatus_field    : 0 (Success)\nphase_tag       : 0\n"
+           "parm_err_loc    : 0\nlba             : 0\nnsid            : 0\nvs              : 0\n"
+           "trtype          : 0\ncs              : 0\ntrtype_spec_info: 0\n");
     expect(" Entry[ 1]");
     assert_null(strstr(out.text, " Entry[ 2]"));
     assert_int_not_equal(run(&f, "error-log -e 0"), 0);
