@@ -1276,6 +1276,37 @@ static void size_limits_below_one_block_refuse_the_command(void **state)
     fx_stop(&f);
 }
 
+/* Size limits (VSL, WZSL, WUSL: 2^n units of CAP.MPSMIN) of 2^64 bytes
+ * or more, which an 8-bit n can say (here 2^(12 + 1 + 51) and
+ * 2^(12 + 1 + 200)): no limit, so a command of 65536 blocks or fewer
+ * goes whole.  Before, the simulator computed its limit with a shift past
+ * 64 bits (undefined; x86 counts it modulo 64, giving 0) and refused every
+ * such command with Invalid Field, so the core's own reading of them
+ * (nvm_size_limit_blocks: 65536 blocks) was never exercised. */
+static void size_limits_of_2_64_bytes_or_more_are_no_limit(void **state)
+{
+    (void)state;
+    static const uint8_t sl[2] = {51, 200};
+    for (unsigned i = 0; i < 2; i++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.oncs |= NVME_ONCS_WRITE_UNC;
+        f.cfg.iocs = true; /* NVMe 2.0: CNS 06h answered */
+        f.cfg.mpsmin = 1;  /* 8 KiB units */
+        f.cfg.vsl = f.cfg.wzsl = f.cfg.wusl = sl[i];
+        fx_start(&f);
+        const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+        assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 8, 8000, 0), 0);
+        assert_int_equal(st->write_zeroes, 1);
+        assert_int_equal(nvme_verify(f.ctrl, 1, 8, 8000, 0), 0);
+        assert_int_equal(st->verifies, 1);
+        assert_int_equal(nvme_write_uncorrectable(f.ctrl, 1, 8, 8000), 0);
+        assert_int_equal(st->write_uncor, 1);
+        assert_int_equal(st->uncor_blocks, 8000);
+        fx_stop(&f);
+    }
+}
+
 /* The ZNS Command Set lists no Write Uncorrectable: refused on a zoned
  * namespace, nothing sent; the NVM namespace beside it takes it. */
 static void write_uncorrectable_refused_on_a_zoned_namespace(void **state)
@@ -1316,6 +1347,7 @@ int main(void)
         cmocka_unit_test(write_uncorrectable_marks_blocks_until_written),
         cmocka_unit_test(write_uncorrectable_within_wusl_and_oncs),
         cmocka_unit_test(size_limits_below_one_block_refuse_the_command),
+        cmocka_unit_test(size_limits_of_2_64_bytes_or_more_are_no_limit),
         cmocka_unit_test(write_uncorrectable_refused_on_a_zoned_namespace),
         cmocka_unit_test(verify_and_compare),
         cmocka_unit_test(verify_within_the_verify_size_limit),

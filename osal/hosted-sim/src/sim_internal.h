@@ -629,4 +629,14 @@ static inline uint64_t sim_mdts_bytes(const struct nvme_sim *sim)
     return shift < 64u ? 1ull << shift : ~0ull;
 }
 
+/* A size limit of the NVM or ZNS Identify Controller (VSL, WZSL, WUSL,
+ * ZASL: 2^n units of CAP.MPSMIN, 0 none) in bytes, UINT64_MAX for none
+ * and for 2^64 bytes or more (n is 8 bits: a plain shift would be
+ * undefined there, and x86 would count it modulo 64). */
+static inline uint64_t sim_size_limit_bytes(const struct nvme_sim *sim, uint8_t n)
+{
+    unsigned shift = 12u + sim->cfg.mpsmin + n;
+    return n != 0 && shift < 64u ? 1ull << shift : ~0ull;
+}
+
 #endif /* NVME_SIM_INTERNAL_H */

@@ -364,8 +364,7 @@ static uint16_t write_zeroes(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return sf;
     if ((sqe->cdw12 & NVME_WZ_DEAC) && !(sim->cfg.dlfeat & NVME_DLFEAT_WZ_DEAC))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
-    if (sim->cfg.wzsl && (uint64_t)nlb * ns->lba_size > (4096ull << sim->cfg.mpsmin)
-                                                            << sim->cfg.wzsl)
+    if ((uint64_t)nlb * ns->lba_size > sim_size_limit_bytes(sim, sim->cfg.wzsl))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if (ns->zoned && (sf = sim_zns_write_check(sim, ns, slba, nlb)))
         return sf;
@@ -417,8 +416,7 @@ static uint16_t write_uncor(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     uint32_t nlb;
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
-    if (sim->cfg.wusl && (uint64_t)nlb * ns->lba_size > (4096ull << sim->cfg.mpsmin)
-                                                            << sim->cfg.wusl)
+    if ((uint64_t)nlb * ns->lba_size > sim_size_limit_bytes(sim, sim->cfg.wusl))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if (sim_ns_unc_mark(ns, slba, nlb) < 0)
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
@@ -441,7 +439,7 @@ static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     uint32_t nlb;
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
-    if (sim->cfg.vsl && (uint64_t)nlb * ns->lba_size > (4096ull << sim->cfg.mpsmin) << sim->cfg.vsl)
+    if ((uint64_t)nlb * ns->lba_size > sim_size_limit_bytes(sim, sim->cfg.vsl))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     /* "If the PRACT bit is not cleared to 0 then the controller shall
      * abort the command with a status of Invalid Field in Command" (NVM

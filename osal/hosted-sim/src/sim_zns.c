@@ -142,7 +142,7 @@ uint16_t sim_zns_append(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
     size_t len = (size_t)nlb * ns->lba_size;
     if (sim->cfg.mdts && len > sim_mdts_bytes(sim))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
-    if (sim->cfg.zasl && len > (4096ull << sim->cfg.mpsmin) << sim->cfg.zasl)
+    if (len > sim_size_limit_bytes(sim, sim->cfg.zasl))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD); /* above ZASL */
     uint8_t *b = malloc(len);
     if (!b)
