@@ -1373,8 +1373,9 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
  * (Read, Write, Compare, Zone Append: `blocks`) NLB + 1 blocks, with the
  * interleaved metadata of an extended format unless PRACT strips a
  * PI-only one (`flags`, nvm_moves_md); Dataset Management NR + 1 ranges of
- * 16 bytes; Copy NR + 1 descriptors; ZNS Zone Management Receive and
- * Reservation Report (§6.13) NUMD + 1 dwords; 0 for any other opcode. */
+ * 16 bytes; Copy NR + 1 descriptors; ZNS Zone Management Receive,
+ * Reservation Report (§6.13) and I/O Management Receive (NVMe 2.0c FDP,
+ * NUMD in CDW11) NUMD + 1 dwords; 0 for any other opcode. */
 static __attribute__((noinline)) uint64_t
 nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s, bool blocks, unsigned flags)
 {
@@ -1389,6 +1390,8 @@ nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s, bool bloc
         return ((uint64_t)s->cdw12 + 1u) * 4u;
     case NVME_CMD_RESV_REPORT:
         return ((uint64_t)s->cdw10 + 1u) * 4u;
+    case NVME_CMD_IO_MGMT_RECV:
+        return ((uint64_t)s->cdw11 + 1u) * 4u;
     default:
         return 0;
     }

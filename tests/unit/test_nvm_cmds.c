@@ -571,6 +571,42 @@ static void io_passthru_moves_what_read_and_write_move(void **state)
     fx_stop(&f);
 }
 
+/* I/O Management Receive (12h, NVMe 2.0c Flexible Data Placement: the
+ * Reclaim Unit Handle Status) returns NUMD + 1 dwords, NUMD in CDW11, as
+ * Reservation Report returns its NUMD's: a passthrough whose `len` is
+ * short of them is refused, nothing sent.  Before, the core did not know
+ * its length: 8 KiB into 64 bytes went with one bounce page, PRP2 0, and
+ * a controller returning what it was asked for wrote its second page at
+ * bus address 0. */
+static void io_passthru_io_management_receive_is_sized_by_its_numd(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint8_t *r = abuf(8192);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_IO_MGMT_RECV;
+    sqe.nsid = 1;
+    sqe.cdw10 = 1;    /* MO 01h: Reclaim Unit Handle Status */
+    sqe.cdw11 = 2047; /* 8 KiB */
+    uint64_t io = st->io_cmds;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 64, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, r, 8188, NVME_DMA_FROM_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(st->io_cmds, io);
+    /* Its own size goes (the simulator has no FDP: Invalid Command Opcode). */
+    int rc = nvme_io_passthru(f.ctrl, &sqe, r, 8192, NVME_DMA_FROM_DEVICE, NULL);
+    assert_int_equal(st->io_cmds, io + 1);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Command Opcode");
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    free(r);
+    fx_stop(&f);
+}
+
 /* A passthrough I/O command is never replayed after a reset (nvme.h):
  * what an unknown command does twice is unknown.  Its completion lost
  * and the Abort refused, the reset ends it with an error; the device ran
@@ -1365,6 +1401,7 @@ int main(void)
         cmocka_unit_test(io_passthru_pract_on_an_extended_pi_format_needs_plain_blocks),
         cmocka_unit_test(io_passthru_is_not_replayed_after_a_reset),
         cmocka_unit_test(io_passthru_with_a_longer_buffer_moves_the_command_s_blocks),
+        cmocka_unit_test(io_passthru_io_management_receive_is_sized_by_its_numd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

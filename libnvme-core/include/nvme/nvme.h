@@ -922,7 +922,8 @@ unsigned nvme_ns_plain_flags(const struct nvme_ns_info *ns);
  * contradict (as nvme_admin_passthru), and when `len` is
  * short for a command whose length the core knows (Read, Write, Compare,
  * Zone Append: NLB + 1 blocks; Dataset Management and Copy: its ranges; Zone
- * Management Receive, Reservation Report: NUMD + 1 dwords); a longer buffer moves only that
+ * Management Receive, Reservation Report, I/O Management Receive: NUMD + 1
+ * dwords); a longer buffer moves only that
  * much (its tail is left alone).  Namespace checks as nvme_read
  * (NVME_ERR_NOENT, NVME_ERR_RDONLY for a command that may write); formats
  * with separate metadata: use the _ext calls.  Never replayed after a

@@ -648,6 +648,9 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_smart_log, thm_temp2_total_time) == 228,
 /* NVM command set opcodes (NVM CS Figure 18; ZNS Figure 12) */
 #define NVME_CMD_COMPARE 0x05
 #define NVME_CMD_VERIFY 0x0c
+/* I/O Management Receive (NVMe 2.0c, Flexible Data Placement): CDW10 MO
+ * 7:0 and MOS 31:16, CDW11 NUMD (0-based dwords) the controller returns */
+#define NVME_CMD_IO_MGMT_RECV 0x12
 #define NVME_CMD_ZONE_MGMT_SEND 0x79
 #define NVME_CMD_ZONE_MGMT_RECV 0x7a
 #define NVME_CMD_ZONE_APPEND 0x7d
