@@ -1411,11 +1411,12 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
     uint8_t opc = sqe->opc;
     /* What a read-only namespace still takes: commands that write no
      * block, reservations included (§6.10-6.13: they change who may
-     * write, not the medium). */
+     * write, not the medium), I/O Management Receive too (a report). */
     bool reads_only = opc == NVME_CMD_READ || opc == NVME_CMD_COMPARE || opc == NVME_CMD_VERIFY ||
-                      opc == NVME_CMD_ZONE_MGMT_RECV || opc == NVME_CMD_FLUSH ||
-                      opc == NVME_CMD_RESV_REGISTER || opc == NVME_CMD_RESV_REPORT ||
-                      opc == NVME_CMD_RESV_ACQUIRE || opc == NVME_CMD_RESV_RELEASE;
+                      opc == NVME_CMD_ZONE_MGMT_RECV || opc == NVME_CMD_IO_MGMT_RECV ||
+                      opc == NVME_CMD_FLUSH || opc == NVME_CMD_RESV_REGISTER ||
+                      opc == NVME_CMD_RESV_REPORT || opc == NVME_CMD_RESV_ACQUIRE ||
+                      opc == NVME_CMD_RESV_RELEASE;
     if (ns->read_only && !reads_only)
         return NVME_ERR_RDONLY;
     /* The data commands: separate metadata goes through MPTR, which stays

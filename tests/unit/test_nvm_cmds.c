@@ -602,6 +602,11 @@ static void io_passthru_io_management_receive_is_sized_by_its_numd(void **state)
     int rc = nvme_io_passthru(f.ctrl, &sqe, r, 8192, NVME_DMA_FROM_DEVICE, NULL);
     assert_int_equal(st->io_cmds, io + 1);
     assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Command Opcode");
+    /* A report writes no block: a read-only namespace takes it too. */
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 1, true), 0);
+    rc = nvme_io_passthru(f.ctrl, &sqe, r, 8192, NVME_DMA_FROM_DEVICE, NULL);
+    assert_int_equal(st->io_cmds, io + 2);
+    assert_string_equal(nvme_status_name((uint16_t)rc), "Invalid Command Opcode");
     assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
     free(r);
     fx_stop(&f);
