@@ -953,6 +953,30 @@ int nvme_dbbuf_resize(struct nvme_ctrl *ctrl, uint32_t bytes)
     return NVME_OK;
 }
 
+/* Puts a queue in service: its shadow doorbells first, when the
+ * controller took the buffer, then live, under one hold of its lock.  A
+ * controller with shadow doorbells reads a queue's tail from its shadow
+ * entry from the queue's creation on (QEMU does), so a submission another
+ * CPU made on a live queue before its shadow was set would sit in the ring
+ * unseen until the next doorbell on that queue. */
+static void nvme_qpair_start(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
+{
+    uint32_t stride = ctrl->info.doorbell_stride / 4u; /* in dwords */
+    nvme_lock(qp);
+    if (ctrl->info.shadow_doorbells && 2u * (qp->qid + 1u) * stride <= ctrl->dbbuf_bytes / 4u) {
+        qp->sdb_sq = ctrl->dbbuf_db + 2u * qp->qid * stride;
+        qp->sdb_cq = ctrl->dbbuf_db + (2u * qp->qid + 1u) * stride;
+        qp->ei_sq = ctrl->dbbuf_ei + 2u * qp->qid * stride;
+        qp->ei_cq = ctrl->dbbuf_ei + (2u * qp->qid + 1u) * stride;
+        *qp->sdb_sq = qp->sq_tail_rung;
+        *qp->sdb_cq = qp->cq_head_rung;
+        nvme_dma_sync(ctrl, (void *)(uintptr_t)qp->sdb_sq, 8u * stride, NVME_DMA_TO_DEVICE);
+    }
+    if (qp->qid != 0) /* the admin queue is live from CC.EN on (regs.c) */
+        NVME_WRITE_ONCE(qp->live, true);
+    nvme_unlock(qp);
+}
+
 /* Doorbell Buffer Config (§5.7): PRP1 the shadow doorbells, PRP2 the
  * EventIdx buffer, both dbbuf_bytes; then every queue keeps its shadow
  * entries current (SQ tail at 2*qid, CQ head at 2*qid+1, in doorbell
@@ -995,6 +1019,19 @@ static void nvme_dbbuf_config(struct nvme_ctrl *ctrl)
         return;
     }
     ctrl->info.shadow_doorbells = true;
+    /* The admin queue's entries now, before any I/O queue is created.  A
+     * controller may write them: QEMU stores each existing queue's tail/
+     * head there at this command and copies every admin MMIO doorbell
+     * into them, then reads the admin tail/head back from them.  On a
+     * non-coherent machine every later clean of an I/O queue's entries
+     * writes their whole cache line back, the admin entries with it, so
+     * the CPU's copy of those must be the values last rung from here on,
+     * or the controller reads an old admin CQ head (a CQ that looks full:
+     * a completion withheld) or SQ tail.  Nothing of the CPU's is in the
+     * buffer since the clean above: invalidate what the controller wrote,
+     * then store (nvme_osal.h, non-coherent rules 3-4). */
+    nvme_dma_sync(ctrl, ctrl->dbbuf_db, ctrl->dbbuf_bytes, NVME_DMA_FROM_DEVICE);
+    nvme_qpair_start(ctrl, &ctrl->admin);
 }
 
 int nvme_hmb_set(struct nvme_ctrl *ctrl, bool on)
@@ -1020,30 +1057,6 @@ int nvme_hmb_set(struct nvme_ctrl *ctrl, bool on)
     }
     ctrl->info.hmb_kib = ctrl->hmb_on ? (uint32_t)(ctrl->hmb_bytes >> 10) : 0u;
     return rc;
-}
-
-/* Puts a queue in service: its shadow doorbells first, when the
- * controller took the buffer, then live, under one hold of its lock.  A
- * controller with shadow doorbells reads a queue's tail from its shadow
- * entry from the queue's creation on (QEMU does), so a submission another
- * CPU made on a live queue before its shadow was set would sit in the ring
- * unseen until the next doorbell on that queue. */
-static void nvme_qpair_start(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
-{
-    uint32_t stride = ctrl->info.doorbell_stride / 4u; /* in dwords */
-    nvme_lock(qp);
-    if (ctrl->info.shadow_doorbells && 2u * (qp->qid + 1u) * stride <= ctrl->dbbuf_bytes / 4u) {
-        qp->sdb_sq = ctrl->dbbuf_db + 2u * qp->qid * stride;
-        qp->sdb_cq = ctrl->dbbuf_db + (2u * qp->qid + 1u) * stride;
-        qp->ei_sq = ctrl->dbbuf_ei + 2u * qp->qid * stride;
-        qp->ei_cq = ctrl->dbbuf_ei + (2u * qp->qid + 1u) * stride;
-        *qp->sdb_sq = qp->sq_tail_rung;
-        *qp->sdb_cq = qp->cq_head_rung;
-        nvme_dma_sync(ctrl, (void *)(uintptr_t)qp->sdb_sq, 8u * stride, NVME_DMA_TO_DEVICE);
-    }
-    if (qp->qid != 0) /* the admin queue is live from CC.EN on (regs.c) */
-        NVME_WRITE_ONCE(qp->live, true);
-    nvme_unlock(qp);
 }
 
 /* Create I/O CQ (§5.3) then SQ (§5.4). */
@@ -1306,7 +1319,6 @@ int nvme_ctrl_start_queues(struct nvme_ctrl *ctrl, uint16_t count)
 {
     nvme_dbbuf_config(ctrl);
     int rc = count == 0 && ctrl->info.admin_only ? NVME_OK : nvme_create_io_queues(ctrl, count);
-    nvme_qpair_start(ctrl, &ctrl->admin); /* live since CC.EN: its shadows */
     if (rc == NVME_OK) {
         nvme_configure_features(ctrl);
         /* A feature's command that timed out stopped the controller

@@ -682,6 +682,97 @@ static void given_reset_a_write_from_another_cpu_once_its_queue_is_back_is_not_l
     fx_stop(&f);
 }
 
+/* QEMU's admin queue hack (cfg.dbbuf_admin_copy) on a non-coherent
+ * machine: the device writes every admin MMIO doorbell value into the
+ * admin entries of the shadow buffer (SQ 0 tail at byte 0, CQ 0 head at
+ * one stride), the same cache line as the first I/O queues' entries, and
+ * reads the admin tail and head back from there.  Another CPU, played by
+ * the OSAL's MMIO write, writes to queue 1 at every admin CQ head doorbell
+ * of a reset once the queue is back: its shadow store and clean write the
+ * whole line back.  The CPU's copy of the admin entries must be current by
+ * then (set right after Doorbell Buffer Config, before any I/O queue is
+ * created), or the device reads an old admin CQ head: with 8 admin
+ * entries and queues 2-4 still to create, the admin CQ looks full and a
+ * completion is withheld until a CQ head doorbell the core never writes
+ * (a timeout and a second reset). */
+static struct {
+    struct nvme_ctrl *ctrl;
+    void (*mmio_write32)(void *ctx, uint32_t off, uint32_t val);
+    bool armed, down;
+    unsigned taken, refused;
+    int other_rc;
+    uint8_t *buf;
+    struct fx_rec rec[16];
+} line_cpu;
+
+static void line_cpu_mmio_write32(void *ctx, uint32_t off, uint32_t val)
+{
+    line_cpu.mmio_write32(ctx, off, val);
+    if (off == NVME_REG_CC && !(val & NVME_CC_EN))
+        line_cpu.down = true;
+    if (off != 0x1004u || !line_cpu.armed || !line_cpu.down || line_cpu.taken == 16)
+        return; /* not an admin CQ head doorbell of the restart (CAP.DSTRD 0) */
+    unsigned i = line_cpu.taken;
+    int rc = nvme_submit_rw(line_cpu.ctrl, 1, NVME_CMD_WRITE, 1, 600 + i, 1,
+                            line_cpu.buf + (size_t)i * 512, 0, fx_rec_cb, &line_cpu.rec[i]);
+    if (rc == NVME_OK)
+        line_cpu.taken++;
+    else if (rc == NVME_ERR_STATE)
+        line_cpu.refused++;
+    else
+        line_cpu.other_rc = rc;
+}
+
+static void given_qemu_admin_copy_noncoherent_a_reset_reads_no_stale_admin_head(void **state)
+{
+    (void)state;
+    struct fx f;
+    config_dbbuf(&f);
+    f.cfg.noncoherent = true;
+    f.cfg.cache_line = 64; /* the admin entries and queues 1-7's share a line */
+    f.cfg.dbbuf_admin_copy = true;
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 1000;
+    f.opts.io_queues = 4;
+    f.opts.admin_queue_entries = 8;
+    fx_create(&f);
+    memset(&line_cpu, 0, sizeof(line_cpu));
+    line_cpu.mmio_write32 = f.osal.mmio_write32;
+    f.osal.mmio_write32 = line_cpu_mmio_write32;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    line_cpu.ctrl = f.ctrl;
+    const struct nvme_ctrl_stats *cs = nvme_ctrl_get_stats(f.ctrl);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->io_queues, 4);
+    assert_true(nvme_ctrl_get_info(f.ctrl)->shadow_doorbells);
+    settle(&f, 1, 0, 80);
+    /* Bring-up: the device never read an admin value older than its own. */
+    assert_int_equal(nvme_sim_shadow_doorbells(f.sim, 0, false), 0);
+    assert_int_equal(nvme_sim_shadow_doorbells(f.sim, 0, true), 0);
+
+    line_cpu.buf = pattern_buf(16, 81);
+    line_cpu.armed = true;
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    line_cpu.armed = false;
+    assert_int_equal(line_cpu.other_rc, 0);
+    assert_true(line_cpu.refused > 0); /* it asked while queue 1 was down */
+    assert_true(line_cpu.taken >= 4);  /* and wrote during queues 2-4's creation */
+    assert_true(nvme_sim_dbbuf_active(f.sim));
+    /* Every admin tail and head the device read was the one last rung: no
+     * completion withheld, no timeout, only the reset asked for. */
+    assert_int_equal(nvme_sim_shadow_doorbells(f.sim, 0, false), 0);
+    assert_int_equal(nvme_sim_shadow_doorbells(f.sim, 0, true), 0);
+    assert_int_equal(cs->timeouts, 0);
+    assert_int_equal(cs->resets, 1);
+
+    wait_all(&f, 1, line_cpu.rec, line_cpu.taken);
+    assert_media(&f, 600, line_cpu.taken, line_cpu.buf);
+    /* Admin commands still go through. */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(cs->timeouts, 0);
+    free(line_cpu.buf);
+    fx_stop(&f); /* no host error, no coherency violation */
+}
+
 /* The controller fails Doorbell Buffer Config: bring-up goes on with plain
  * MMIO doorbells (every submission rings, nothing from a shadow), data is
  * right; the next reset tries again and then uses them. */
@@ -741,6 +832,7 @@ int main(void)
         cmocka_unit_test(given_no_memory_for_larger_buffers_at_a_reset_plain_doorbells_serve),
         cmocka_unit_test(given_reset_the_buffers_are_configured_again_and_io_works),
         cmocka_unit_test(given_reset_a_write_from_another_cpu_once_its_queue_is_back_is_not_lost),
+        cmocka_unit_test(given_qemu_admin_copy_noncoherent_a_reset_reads_no_stale_admin_head),
         cmocka_unit_test(given_failing_dbbuf_config_core_keeps_plain_mmio_doorbells),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

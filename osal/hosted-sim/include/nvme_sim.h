@@ -225,8 +225,9 @@ enum nvme_sim_irq_mode {
  * deferred mode its due time) it reads the tail there, and before it
  * posts a CQE (or finds the CQ full) it reads the head there.  The admin
  * queue keeps its MMIO doorbells (QEMU copies each admin MMIO value into
- * the shadow entry and reads it back: the same for a host that rings it).
- * The device never writes the shadow buffer; it writes EventIdx entries,
+ * the shadow entry and reads it back: the same for a host that rings it
+ * and keeps its copy of that line current; cfg.dbbuf_admin_copy models
+ * it).  Otherwise the device never writes the shadow buffer; it writes EventIdx entries,
  * through the DMA checks and the non-coherent cache model, as the mode
  * says.  A host may skip the MMIO write only while the new value does not
  * pass the EventIdx (NVMe 2.0: the host rings when the new value passes
@@ -465,6 +466,21 @@ struct nvme_sim_config {
     /* Shadow doorbells (OACS bit 8 above): how the controller keeps its
      * EventIdx entries (default NVME_SIM_EI_DRAINED, see below). */
     enum nvme_sim_eventidx eventidx;
+    /* QEMU's admin queue hack (hw/nvme/ctrl.c, "Implement shadow doorbell
+     * buffer support"): with shadow doorbells configured, every MMIO
+     * doorbell of the admin queue is also written by the device into the
+     * admin queue's shadow entry (SQ 0 tail at byte 0, CQ 0 head one
+     * stride further), as are the admin tail and head at Doorbell Buffer
+     * Config; and the device takes the admin SQ tail and CQ head from
+     * those entries when it fetches and before it posts, as for an I/O
+     * queue.  The writes go through the DMA checks and the non-coherent
+     * cache model: a CPU clean of a stale copy of that line writes back
+     * old admin values over them, and the device then reads them (a CQ
+     * head moved back is reported as a host error and taken as QEMU takes
+     * it: the CQ may look full).  An admin value read from the shadow that
+     * differs from the device's counts in nvme_sim_shadow_doorbells(sim,
+     * 0, ...).  Default false: the admin queue ignores the shadow buffer. */
+    bool dbbuf_admin_copy;
 };
 
 /* Fill `cfg` with the defaults documented above. */

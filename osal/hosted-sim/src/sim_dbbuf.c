@@ -16,6 +16,10 @@
  * it; the CPU sees an EventIdx only after an invalidate).  The device never
  * writes the shadow buffer: the CPU writes single dwords there and cleans
  * whole lines, which would write stale bytes back over any device write.
+ * Except with cfg.dbbuf_admin_copy, QEMU's admin queue hack: there the
+ * device writes the admin entries at every admin MMIO doorbell and takes
+ * the admin tail/head from them, so a host whose copy of that line is
+ * stale when it cleans it has the device read old admin values.
  */
 #include <string.h>
 
@@ -38,6 +42,24 @@ static bool entry(const struct nvme_sim *sim, uint16_t qid, bool cq, uint64_t *o
     return true;
 }
 
+/* QEMU's admin queue hack is modelled and the buffers are configured. */
+static bool admin_copy(const struct nvme_sim *sim)
+{
+    return sim->dbbuf.on && sim->cfg.dbbuf_admin_copy;
+}
+
+/* The entry the device reads a queue's tail/head from: an I/O queue's, or
+ * with the admin hack the admin queue's (SQ 0 at byte 0, CQ 0 one stride
+ * on; QEMU: db_addr of queue 0). */
+static bool read_entry(const struct nvme_sim *sim, uint16_t qid, bool cq, uint64_t *off)
+{
+    if (qid == 0 && admin_copy(sim)) {
+        *off = cq ? 4ull << sim->cfg.dstrd : 0;
+        return true;
+    }
+    return entry(sim, qid, cq, off);
+}
+
 /* The device may touch host memory now (same conditions as SQ fetch). */
 static bool dev_running(const struct nvme_sim *sim)
 {
@@ -56,6 +78,22 @@ static void ei_write(struct nvme_sim *sim, uint16_t qid, bool cq, uint64_t off, 
 static bool shadow_read(struct nvme_sim *sim, uint64_t off, uint32_t *v)
 {
     return sim_dma_read(sim, sim->dbbuf.db + off, v, sizeof(*v), "shadow doorbell");
+}
+
+/* The admin hack's device write of an admin tail/head (QEMU: at each admin
+ * MMIO doorbell, and for the existing queues at Doorbell Buffer Config).
+ * Through sim_dma_write, so the cache model sees it; skipped when memory
+ * holds the value already (QEMU writes it anyway: the same bytes, but the
+ * model would take the CPU's equal copy of the line for a stale one). */
+static void admin_write(struct nvme_sim *sim, bool cq, uint32_t val)
+{
+    uint64_t off;
+    uint32_t cur;
+    if (!read_entry(sim, 0, cq, &off) || !dev_running(sim))
+        return;
+    if (shadow_read(sim, off, &cur) && cur == val)
+        return;
+    (void)sim_dma_write(sim, sim->dbbuf.db + off, &val, sizeof(val), "admin shadow doorbell");
 }
 
 /* An invalid shadow value is a host error, counted once while it stays. */
@@ -83,7 +121,8 @@ static bool shadow_bad(struct nvme_sim *sim, unsigned idx, uint32_t v)
  * memory the OSAL never handed out).  Existing I/O queues keep their
  * device-side tail/head until the host stores a new value (the simulator
  * does not write the shadow page, see the top of this file); the admin
- * queue keeps its MMIO doorbells (nvme_sim.h).  The state lasts until the
+ * queue keeps its MMIO doorbells (nvme_sim.h), but with
+ * cfg.dbbuf_admin_copy its tail and head are stored in its entries.  The state lasts until the
  * next controller reset (QEMU clears it in nvme_ctrl_reset).
  */
 uint16_t sim_dbbuf_config(struct nvme_sim *sim, const struct nvme_sqe *sqe)
@@ -102,6 +141,10 @@ uint16_t sim_dbbuf_config(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     memset(sim->dbbuf.pinned, 0, sizeof(sim->dbbuf.pinned));
     memset(sim->dbbuf.bad, 0, sizeof(sim->dbbuf.bad));
     sim->st.dbbuf_configs++;
+    /* QEMU stores each existing queue's tail/head in its new entries; of
+     * those, only the admin queue's are read back (see the top). */
+    admin_write(sim, false, sim->sq[0].tail);
+    admin_write(sim, true, sim->cq[0].head);
     return 0;
 }
 
@@ -115,6 +158,10 @@ void sim_dbbuf_reset(struct nvme_sim *sim)
 void sim_dbbuf_mmio(struct nvme_sim *sim, uint16_t qid, bool cq, uint32_t val)
 {
     uint64_t off;
+    if (qid == 0) { /* QEMU nvme_process_db: the admin value into its entry */
+        admin_write(sim, cq, val);
+        return;
+    }
     if (sim->cfg.eventidx != NVME_SIM_EI_EVERY || !entry(sim, qid, cq, &off) || !dev_running(sim))
         return;
     ei_write(sim, qid, cq, off, val);
@@ -126,7 +173,7 @@ void sim_dbbuf_sq_tail(struct nvme_sim *sim, uint16_t qid)
     uint64_t off;
     uint32_t v;
     struct sim_sq *sq = &sim->sq[qid];
-    if (!sq->live || !entry(sim, qid, false, &off) || !dev_running(sim) ||
+    if (!sq->live || !read_entry(sim, qid, false, &off) || !dev_running(sim) ||
         !shadow_read(sim, off, &v) || v == sq->tail)
         return;
     if (v >= sq->size) {
@@ -148,6 +195,10 @@ bool sim_dbbuf_sq_more(struct nvme_sim *sim, uint16_t qid)
 {
     uint64_t off;
     struct sim_sq *sq = &sim->sq[qid];
+    if (qid == 0 && admin_copy(sim) && dev_running(sim)) {
+        sim_dbbuf_sq_tail(sim, 0); /* admin EventIdx: not modelled (the host ignores it) */
+        return sq->head != sq->tail;
+    }
     if (!entry(sim, qid, false, &off) || !dev_running(sim))
         return false;
     ei_write(sim, qid, false, off, sq->head);
@@ -164,9 +215,10 @@ void sim_dbbuf_cq_head(struct nvme_sim *sim, uint16_t cqid)
     uint64_t off;
     uint32_t v;
     struct sim_cq *cq = &sim->cq[cqid];
-    if (!cq->live || !entry(sim, cqid, true, &off) || !dev_running(sim))
+    if (!cq->live || !read_entry(sim, cqid, true, &off) || !dev_running(sim))
         return;
-    ei_write(sim, cqid, true, off, cq->head);
+    if (cqid != 0) /* admin EventIdx: not modelled (the host ignores it) */
+        ei_write(sim, cqid, true, off, cq->head);
     if (!shadow_read(sim, off, &v) || v == cq->head)
         return;
     uint32_t used = (cq->tail + cq->size - cq->head) % cq->size;
@@ -175,7 +227,12 @@ void sim_dbbuf_cq_head(struct nvme_sim *sim, uint16_t cqid)
         if (shadow_bad(sim, 2u * cqid + 1u, v))
             sim_host_error(sim, "CQ %u shadow head %u: invalid (head %u, tail %u, size %u)", cqid,
                            v, cq->head, cq->tail, cq->size);
-        return;
+        /* QEMU's nvme_update_cq_head takes the admin head as it reads it:
+         * one moved back makes entries the host consumed look pending, and
+         * the CQ full sooner (a completion withheld until the next CQ head
+         * doorbell). */
+        if (cqid != 0 || v >= cq->size)
+            return;
     }
     sim->dbbuf.bad[2u * cqid + 1u] = 0;
     cq->head = v;
