@@ -327,6 +327,18 @@ static void aers_are_armed_again_when_the_event_page_cannot_be_had(void **state)
     fx_stop(&f);
 }
 
+/* A controller with reservations and one event request (AERL 0), its
+ * reservation events recorded in *r, started. */
+static void resv_start(struct fx *f, struct ev_details *r)
+{
+    fx_config(f);
+    f->cfg.oncs |= NVME_ONCS_RESERVATIONS;
+    f->cfg.aerl = 0;
+    f->opts.event_cb = details_cb;
+    f->opts.event_arg = r;
+    fx_start_captured(f);
+}
+
 /* A Reservation Log Page Available event (§5.2.1, type 6): each read of
  * the Reservation Notification log (LID 80h, NVMe 2.0 §5.16.1.25) removes
  * the page it returns, so the core's read, which unmasks the event type,
@@ -379,12 +391,7 @@ static void twenty_reservation_pages_are_told_sixteen_per_event(void **state)
     (void)state;
     struct fx f;
     struct ev_details r = {.want = NVME_EVENT_RESERVATION};
-    fx_config(&f);
-    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
-    f.cfg.aerl = 0;
-    f.opts.event_cb = details_cb;
-    f.opts.event_arg = &r;
-    fx_start_captured(&f);
+    resv_start(&f, &r);
     for (uint32_t i = 1; i <= 20; i++)
         assert_int_equal(nvme_sim_resv_notify(f.sim, 100 + i, (uint8_t)(1 + i % 3)), 0);
     uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
@@ -420,12 +427,7 @@ static void an_empty_reservation_page_ends_the_reads(void **state)
     (void)state;
     struct fx f;
     struct ev_details r = {.want = NVME_EVENT_RESERVATION};
-    fx_config(&f);
-    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
-    f.cfg.aerl = 0;
-    f.opts.event_cb = details_cb;
-    f.opts.event_arg = &r;
-    fx_start_captured(&f);
+    resv_start(&f, &r);
     /* The first event completes the request; the second waits in the
      * controller, and the first one's reads take both pages. */
     assert_int_equal(nvme_sim_resv_notify(f.sim, 1, 1), 0);
@@ -461,12 +463,7 @@ static void reservation_pages_past_the_bound_are_read_at_the_next_call(void **st
     (void)state;
     struct fx f;
     struct ev_details r = {.want = NVME_EVENT_RESERVATION};
-    fx_config(&f);
-    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
-    f.cfg.aerl = 0;
-    f.opts.event_cb = details_cb;
-    f.opts.event_arg = &r;
-    fx_start_captured(&f);
+    resv_start(&f, &r);
     nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
     for (uint32_t i = 1; i <= 20; i++)
         assert_int_equal(nvme_sim_resv_notify(f.sim, 100 + i, 1), 0);
