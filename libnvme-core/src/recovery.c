@@ -1299,8 +1299,9 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
      * LBA Formats (CTRATT.ELBAS) may report formats past the sixteenth and
      * the 32b/64b Guard ones only when the host enables them (Host Behavior
      * Support, §5.27.1.18).  Linux's nvme_configure_host_options sets both so. */
-    uint8_t hbs[3] = {0, 0, 0};
+    uint8_t hbs[3]; /* element by element: clang makes an initializer a memset call */
     hbs[0] = ctrl->crdt[0] != 0 || ctrl->crdt[1] != 0 || ctrl->crdt[2] != 0;
+    hbs[1] = 0;
     hbs[2] = (NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) != 0;
     if (hbs[0] != 0 || hbs[2] != 0) {
         /* The 512-byte structure, all zero but these, from a zeroed page
