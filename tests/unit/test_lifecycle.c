@@ -675,6 +675,29 @@ static void a_reset_does_not_replay_a_command_whose_namespace_changed_format_uns
     fx_stop(&f);
 }
 
+/* A write of `count` blocks at LBA 0 of namespace 1 (started), held by a
+ * reset while another host made the namespace `again`: it fails
+ * NVME_ERR_ABORTED, neither sent again nor reported written. */
+static void held_write_is_not_replayed(struct fx *f, uint32_t count,
+                                       const struct nvme_sim_ns_config *again)
+{
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 61);
+    struct fx_rec r = {0, -100};
+    fx_inject(f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    assert_int_equal(nvme_submit_rw(f->ctrl, 1, NVME_CMD_WRITE, 1, 0, count, buf, 0, fx_rec_cb, &r),
+                     0);
+    assert_int_equal(nvme_sim_ns_remove(f->sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f->sim, again), 0);
+    uint64_t written = nvme_sim_stats(f->sim)->bytes_written;
+    assert_int_equal(nvme_ctrl_reset(f->ctrl), 0);
+    fx_poll_until(f, 1, &r, 100 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, NVME_ERR_ABORTED);                     /* not reported written */
+    assert_int_equal(nvme_sim_stats(f->sim)->bytes_written, written); /* nor sent */
+    free(buf);
+}
+
 /* The other way: a write of one 4 KiB block held by the reset while the
  * namespace was formatted again with 512-byte blocks.  Replayed as it
  * was built, it would write 512 bytes of the 4 KiB and be reported done:
@@ -687,51 +710,24 @@ static void a_reset_does_not_report_a_held_write_done_in_smaller_blocks(void **s
     f.ns[0].lba_size = 4096;
     f.ns[0].blocks = 1024;
     fx_start_captured(&f);
-    uint8_t *buf = fx_xalloc(4096);
-    fx_pattern(buf, 4096, 61);
-    struct fx_rec r = {0, -100};
-    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
     struct nvme_sim_ns_config again = f.ns[0];
     again.lba_size = 512;
     again.blocks = 8192;
-    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
-    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
-    uint64_t written = nvme_sim_stats(f.sim)->bytes_written;
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    fx_poll_until(&f, 1, &r, 100 * MS);
-    assert_int_equal(r.calls, 1);
-    assert_int_equal(r.result, NVME_ERR_ABORTED);                    /* not reported written */
-    assert_int_equal(nvme_sim_stats(f.sim)->bytes_written, written); /* nor sent */
-    free(buf);
+    held_write_is_not_replayed(&f, 1, &again);
     fx_stop(&f);
 }
 
 /* The same with a namespace that comes back with NCAP 0 (no capacity to
- * use: ns.c refuses it, as Linux makes no disk of it): a write held by
- * the reset is not sent to it again and not reported written. */
+ * use: ns.c refuses it, as Linux makes no disk of it). */
 static void a_reset_does_not_replay_a_write_to_a_namespace_without_capacity(void **state)
 {
     (void)state;
     struct fx f;
     fx_config(&f);
     fx_start_captured(&f);
-    uint8_t *buf = fx_xalloc(4096);
-    fx_pattern(buf, 4096, 62);
-    struct fx_rec r = {0, -100};
-    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
-    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
     struct nvme_sim_ns_config again = f.ns[0];
     again.corrupt = NVME_SIM_CORRUPT_NCAP0;
-    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
-    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
-    uint64_t written = nvme_sim_stats(f.sim)->bytes_written;
-    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
-    fx_poll_until(&f, 1, &r, 100 * MS);
-    assert_int_equal(r.calls, 1);
-    assert_int_equal(r.result, NVME_ERR_ABORTED);
-    assert_int_equal(nvme_sim_stats(f.sim)->bytes_written, written);
-    free(buf);
+    held_write_is_not_replayed(&f, 8, &again);
     fx_stop(&f);
 }
 
