@@ -1303,9 +1303,11 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
     hbs[0] = ctrl->crdt[0] != 0 || ctrl->crdt[1] != 0 || ctrl->crdt[2] != 0;
     hbs[1] = 0;
     hbs[2] = (NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) != 0;
-    if (hbs[0] != 0 || hbs[2] != 0) {
-        /* The 512-byte structure, all zero but these, from a zeroed page
-         * of the core's (nvme_exec_bounce). */
+    /* The 512-byte structure, all zero but these, from a zeroed page of
+     * the core's (nvme_exec_bounce).  A controller that refuses it with
+     * both set (a status: one that knows no byte 2, say) gets ACRE alone,
+     * since one field's refusal fails the whole command. */
+    while (hbs[0] != 0 || hbs[2] != 0) {
         nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
         sqe.cdw10 = NVME_FEAT_HOST_BEHAVIOR;
         int rc = nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, &sqe, hbs, sizeof(hbs),
@@ -1313,6 +1315,9 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
         if (rc != NVME_OK && rc != NVME_ERR_NOMEM) /* (no memory: nothing sent, as before) */
             nvme_log(ctrl, NVME_LOG_WARN, "Host Behavior Support (ACRE %u, LBAFEE %u) not set: %s",
                      hbs[0], hbs[2], nvme_strerror(rc));
+        if (rc <= 0 || hbs[0] == 0 || hbs[2] == 0) /* once: ACRE alone */
+            break;
+        hbs[2] = 0;
     }
 }
 

@@ -499,7 +499,7 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         uint16_t sf = sim_prp_copy(sim, sqe, data, sizeof(data), false);
         if (sf)
             return sf;
-        if (data[0] > 1 || data[1] > 1 || data[2] > 1)
+        if (data[0] > 1 || data[1] > 1 || data[2] > 1 || (data[2] && sim->cfg.lbafee_refused))
             return SF_INVALID_FIELD;
         memcpy(sim->hbs, data, sizeof(data));
         break;
