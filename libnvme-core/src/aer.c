@@ -164,22 +164,46 @@ static uint8_t nvme_aer_lid(uint32_t dw0, uint32_t *len)
  * removes the page it returns (NVMe 2.0 §5.16.1.25), so what it says is
  * logged and told here (NVME_EVENT_RESERVATION, the NSID), or no one
  * would ever see it; the pages waiting after it are read too, up to
- * NVME_AER_RESV_READS.  A page with Log Page Count 0 is empty. */
-static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc)
+ * NVME_AER_RESV_READS.  A page with Log Page Count 0 is empty.
+ * `carried`: a read the bound left to this call (aer_resv_more), after
+ * the page whose Log Page Count is aer_resv_lpc (0 after a restart).  The
+ * count grows with every page the controller makes, so a page whose count
+ * does not pass the one before it in these reads ends them: a controller
+ * that always says more of the same page would otherwise have it told 16
+ * times per event, and read 16 times more at every call, for ever.  (Not
+ * across events: the count starts again at 0 after a controller reset,
+ * which may keep older pages.)  A read after the first one lost on the host
+ * side (a deadline, memory: nvme_aer_handle retries the first) would
+ * leave the rest unread, the type unmasked by the reads before it: it is
+ * tried at the next call, once. */
+static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc, bool carried)
 {
     static const char *const what[] = {"registration preempted", "reservation released",
                                        "reservation preempted"};
+    nvme_lock(&ctrl->admin);
+    uint64_t last = carried ? ctrl->aer_resv_lpc : 0;
+    nvme_unlock(&ctrl->admin);
+    bool retry = false;
     for (unsigned n = 0;; n++) {
         if (rc != NVME_OK) {
-            nvme_log(ctrl, NVME_LOG_WARN, "reservation notification: log page not read (%s)",
-                     nvme_strerror(rc));
-            return;
+            retry = (carried || n != 0) && rc < 0 && !ctrl->aer_resv_retried &&
+                    !NVME_READ_ONCE(ctrl->gone) && !NVME_READ_ONCE(ctrl->dead);
+            nvme_log(ctrl, NVME_LOG_WARN, "reservation notification: log page not read (%s)%s",
+                     nvme_strerror(rc), retry ? ": again at the next call" : "");
+            break;
         }
         uint64_t count = 0;
         for (unsigned i = 0; i < 8u; i++)
             count |= (uint64_t)page[i] << (8u * i);
         if (count == 0)
-            return;
+            break;
+        if (count <= last) {
+            nvme_log(ctrl, NVME_LOG_WARN,
+                     "reservation notification %llu after %llu: not a new page, reads stop",
+                     (unsigned long long)count, (unsigned long long)last);
+            break;
+        }
+        last = count;
         uint8_t t = page[8], more = page[9];
         uint32_t nsid = (uint32_t)page[12] | (uint32_t)page[13] << 8 | (uint32_t)page[14] << 16 |
                         (uint32_t)page[15] << 24;
@@ -191,17 +215,24 @@ static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc)
                      (unsigned long long)count, nsid, t);
         nvme_event(ctrl, NVME_EVENT_RESERVATION, nsid);
         if (more == 0)
-            return;
+            break;
         if (n + 1u == NVME_AER_RESV_READS) {
             nvme_log(ctrl, NVME_LOG_WARN,
                      "reservation notification: %u more left for the next call", more);
-            nvme_lock(&ctrl->admin);
-            NVME_WRITE_ONCE(ctrl->aer_resv_more, true);
-            nvme_unlock(&ctrl->admin);
-            return;
+            retry = true;
+            break;
         }
         rc = nvme_aer_read_log(ctrl, NVME_LID_RESV_NOTIF, page, 64);
     }
+    nvme_lock(&ctrl->admin);
+    if (retry) {
+        NVME_WRITE_ONCE(ctrl->aer_resv_more, true);
+        ctrl->aer_resv_retried = rc != NVME_OK; /* (a lost read: once) */
+        ctrl->aer_resv_lpc = last;
+    } else {
+        ctrl->aer_resv_retried = false;
+    }
+    nvme_unlock(&ctrl->admin);
 }
 
 /* False: the event's log page was lost on the host side (a deadline and
@@ -266,7 +297,7 @@ static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page,
         return true;
     }
     if (type == NVME_AER_TYPE_IO_CMD && info == NVME_AER_IO_RESV_LOG) {
-        nvme_aer_resv(ctrl, page, rc);
+        nvme_aer_resv(ctrl, page, rc, false);
         return true;
     }
     /* Other notices and vendor events: their page was read above. */
@@ -339,7 +370,7 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
             nvme_aer_recheck(ctrl);
         if (resv_more) { /* (an empty page if an event's reads took them) */
             nvme_memzero(page, 64);
-            nvme_aer_resv(ctrl, page, nvme_aer_read_log(ctrl, NVME_LID_RESV_NOTIF, page, 64));
+            nvme_aer_resv(ctrl, page, nvme_aer_read_log(ctrl, NVME_LID_RESV_NOTIF, page, 64), true);
         }
         ctrl->osal.mem_free(ctrl->osal.ctx, page, 4096);
     }

@@ -405,10 +405,12 @@ struct nvme_ctrl {
     uint16_t aer_max;         /* AERL+1, capped (nvme_aer_max): aer_limit at every restart */
     uint32_t aer_events[NVME_AER_EVENTS];
     uint8_t aer_head, aer_count;
-    bool aer_lost;      /* events overflowed, or an event's rescan failed: rescan everything */
-    bool aer_again;     /* the first queued event was put back once (its log page lost) */
-    bool ns_recheck;    /* a restart: rescan at the next service (nvme_aer_service) */
-    bool aer_resv_more; /* Reservation Notification pages left at the bound: read next call */
+    bool aer_lost;         /* events overflowed, or an event's rescan failed: rescan everything */
+    bool aer_again;        /* the first queued event was put back once (its log page lost) */
+    bool ns_recheck;       /* a restart: rescan at the next service (nvme_aer_service) */
+    bool aer_resv_more;    /* Reservation Notification pages left at the bound: read next call */
+    bool aer_resv_retried; /* that read was lost once on the host side (nvme_aer_resv) */
+    uint64_t aer_resv_lpc; /* Log Page Count of the last page read before aer_resv_more */
 
     uint64_t irq_count;
 };

@@ -2502,6 +2502,7 @@ static void nvme_restarted(struct nvme_ctrl *ctrl)
      * call, as Linux's nvme_start_ctrl queues a scan. */
     nvme_lock(&ctrl->admin);
     NVME_WRITE_ONCE(ctrl->ns_recheck, true);
+    ctrl->aer_resv_lpc = 0; /* Log Page Count restarts at a reset (§5.16.1.25) */
     nvme_unlock(&ctrl->admin);
 }
 

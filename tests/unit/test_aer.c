@@ -486,6 +486,87 @@ static void reservation_pages_past_the_bound_are_read_at_the_next_call(void **st
     fx_stop(&f);
 }
 
+/* A controller whose reads of the Reservation Notification log remove
+ * nothing: the same page (Log Page Count 1) with more waiting, at every
+ * read.  The Log Page Count grows with every page made (NVMe 2.0
+ * §5.16.1.25), so the second read ends the reads: the notification told
+ * once per event (before: told 16 times per event, then read 16 times
+ * more at every service call, for ever). */
+static void a_reservation_page_that_repeats_ends_the_reads(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_details r = {.want = NVME_EVENT_RESERVATION};
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
+    f.cfg.aerl = 0;
+    f.cfg.resv_notif_stuck = true;
+    f.opts.event_cb = details_cb;
+    f.opts.event_arg = &r;
+    fx_start_captured(&f);
+    for (uint32_t i = 1; i <= 3; i++)
+        assert_int_equal(nvme_sim_resv_notify(f.sim, 100 + i, 1), 0);
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.detail[0], 101);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 3); /* 2 reads, 1 request */
+    assert_true(fx_log_has(&f, "reservation notification 1 after 1: not a new page"));
+    /* The controller reports the event again for the pages it still
+     * has (the reads unmasked it): told again (the count is not compared
+     * across events), the second read ends the reads; then nothing. */
+    before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 3);
+    assert_int_equal(r.n, 2);
+    for (int i = 0; i < 3; i++) {
+        before = nvme_sim_stats(f.sim)->admin_cmds;
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds - before, 0);
+    }
+    assert_int_equal(r.n, 2);
+    fx_stop(&f);
+}
+
+/* A read the 16-read bound left to the next call, lost on the host side
+ * (its completion never came: a deadline and a reset; the controller
+ * took the page, 17, with it).  The pages after it would stay unread
+ * (the reads unmasked the type, so no event comes for them): the read is
+ * tried once more at the next call, which tells pages 18-20 (before:
+ * logged, and the three never told). */
+static void a_lost_carried_reservation_read_is_tried_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_details r = {.want = NVME_EVENT_RESERVATION};
+    fx_config(&f);
+    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
+    f.cfg.aerl = 0;
+    f.opts.admin_timeout_ms = 1000;
+    f.opts.event_cb = details_cb;
+    f.opts.event_arg = &r;
+    fx_start_captured(&f);
+    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    for (uint32_t i = 1; i <= 20; i++)
+        assert_int_equal(nvme_sim_resv_notify(f.sim, 100 + i, 1), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the error; the request back */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the reservation event: 16 */
+    assert_int_equal(r.n, 16);
+    fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_GET_LOG_PAGE, 0, 1);
+    (void)nvme_ctrl_service(f.ctrl); /* page 17's read times out: a reset */
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_true(fx_log_has(&f, "log page not read (timeout): again at the next call"));
+    for (int i = 0; i < 3; i++) {
+        nvme_sim_advance(f.sim, 100000);
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    }
+    assert_int_equal(r.n, 19);
+    for (unsigned i = 16; i < 19; i++)
+        assert_int_equal(r.detail[i], 102 + i);
+    nvme_sim_clear_faults(f.sim);
+    fx_stop(&f);
+}
+
 /* A firmware activated without a reset (Firmware Commit CA 011b) that
  * reports namespace attribute notices where the old one did not (OAES bit
  * 8): the Asynchronous Event Configuration follows at once (§5.21.1.11:
@@ -593,6 +674,8 @@ int main(void)
         cmocka_unit_test(twenty_reservation_pages_are_told_sixteen_per_event),
         cmocka_unit_test(an_empty_reservation_page_ends_the_reads),
         cmocka_unit_test(reservation_pages_past_the_bound_are_read_at_the_next_call),
+        cmocka_unit_test(a_reservation_page_that_repeats_ends_the_reads),
+        cmocka_unit_test(a_lost_carried_reservation_read_is_tried_again),
         cmocka_unit_test(a_firmware_that_adds_notices_gets_them_configured),
         cmocka_unit_test(a_refused_event_configuration_is_logged_and_nothing_stops),
     };

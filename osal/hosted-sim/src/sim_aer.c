@@ -140,7 +140,8 @@ void sim_log_read(struct nvme_sim *sim, uint8_t lid, bool rae)
         sim->nchanged = 0;
         sim->changed_overflow = false;
     }
-    if (lid == NVME_LID_RESV_NOTIF && sim->nresv_notif != 0) { /* the page read is removed */
+    if (lid == NVME_LID_RESV_NOTIF && sim->nresv_notif != 0 &&
+        !sim->cfg.resv_notif_stuck) { /* the page read is removed */
         sim->nresv_notif--;
         memmove(&sim->resv_notif[0], &sim->resv_notif[1],
                 sim->nresv_notif * sizeof(sim->resv_notif[0]));
