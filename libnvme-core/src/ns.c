@@ -216,29 +216,31 @@ static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, 
     return NVME_OK;
 }
 
-/* The PI format of a PI namespace's format in use: its Extended LBA
+/* The PI format of the namespace's format in use: its Extended LBA
  * Format (CNS 05h CSI 00h, NVM CS 1.0 Figure 100), when CTRATT.ELBAS says
- * the controller reports them, as Linux's nvme_configure_pi_elbas.  A
- * refusal leaves the 16b Guard only where it is the one that fits (ms 8);
- * a host-side failure fails the scan. */
+ * the controller reports them, as Linux's nvme_init_ms (whether PI is
+ * enabled or not: the Copy descriptor format follows the PIF even without
+ * PI, nvme_copy).  A refusal leaves the 16b Guard only where it is the
+ * one that fits (ms 8); a host-side failure fails the scan. */
 static int nvme_ns_elbaf(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
 {
     if (!(NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) || ns->status != NVME_OK ||
-        ns->pi_type == 0 || (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
+        (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
         return NVME_OK;
     int rc = nvme_identify_cs(ctrl, NVME_CNS_CS_NS, ns->nsid, NVME_CSI_NVM, page);
     if (rc < 0)
         return rc;
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: NVM Identify Namespace refused (%s)%s",
-                 ns->nsid, nvme_strerror(rc), ns->ms == 8u ? "" : ": its PI format is unknown");
+                 ns->nsid, nvme_strerror(rc),
+                 ns->pi_type == 0 || ns->ms == 8u ? "" : ": its PI format is unknown");
     } else {
         uint32_t e = ((const struct nvme_id_ns_nvm *)page)->elbaf[ns->format];
         ns->pif = (uint8_t)NVME_ELBAF_PIF(e);
         ns->sts = (uint8_t)NVME_ELBAF_STS(e);
     }
     nvme_ns_pi_setup(ns, rc == NVME_OK);
-    if (rc == NVME_OK && ns->pi_size == 0)
+    if (rc == NVME_OK && ns->pi_type != 0 && ns->pi_size == 0)
         nvme_log(ctrl, NVME_LOG_WARN,
                  "namespace %u: protection information format %u with a %u-bit storage tag: "
                  "no PI flags, nvme_read_ext/nvme_write_ext carry its metadata as it is",

@@ -734,14 +734,16 @@ int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct
     }
     if (!(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_COPY))
         return nvm_unsupported(ctrl, nsid, "Copy", "ONCS bit 8 clear");
-    /* Descriptor format 1h for the 64b Guard PI formats, 0h for the
-     * others (NVM CS 1.0 §3.2.2: else Invalid Format).  OCFS came after
-     * Copy itself: 0 is read as format 0h only. */
-    bool f1 = ns->pi_size != 0 && ns->pif == NVME_PIF_64B_GUARD;
+    /* Descriptor format 1h for the 32b and 64b Guard PI formats, 0h for
+     * the 16b Guard one (NVM CS 1.0 §3.2.2: else Invalid Format), by the
+     * format's PIF whether PI is enabled or not, as QEMU's nvme_copy
+     * checks it.  OCFS came after Copy itself: 0 is read as format 0h
+     * only. */
+    bool f1 = ns->pif != NVME_PIF_16B_GUARD;
     uint16_t ocfs = NVME_READ_ONCE(ctrl->ocfs);
     if (f1 && !(ocfs & NVME_OCFS_FORMAT1))
         return nvm_unsupported(ctrl, nsid, "Copy",
-                               "64b Guard PI: OCFS has no descriptor format 1h");
+                               "32b/64b Guard PI format: OCFS has no descriptor format 1h");
     if (!f1 && ocfs != 0 && !(ocfs & NVME_OCFS_FORMAT0))
         return nvm_unsupported(ctrl, nsid, "Copy", "OCFS: no descriptor format 0h");
     const uint32_t esize = f1 ? (uint32_t)sizeof(struct nvme_copy_range_f1)

@@ -772,7 +772,7 @@ static void copy_refuses_what_it_cannot_send(void **state)
     } pi[4] = {{16, NVME_PIF_16B_GUARD, false, "Copy not supported (PI with other metadata)"},
                {32, NVME_PIF_64B_GUARD, false, "Copy not supported (PI with other metadata)"},
                {16, NVME_PIF_64B_GUARD, true,
-                "Copy not supported (64b Guard PI: OCFS has no descriptor format 1h)"},
+                "Copy not supported (32b/64b Guard PI format: OCFS has no descriptor format 1h)"},
                {16, NVME_PIF_32B_GUARD, false,
                 "Copy not supported (its PI format (32b Guard or a storage tag) is not handled)"}};
     for (unsigned i = 0; i < 4; i++) {
@@ -816,6 +816,45 @@ static void copy_moves_metadata_with_its_blocks(void **state)
     free(b);
     free(rd);
     fx_stop(&f);
+}
+
+/* A namespace whose format has the 64b Guard PI format (ELBAF PIF 10b)
+ * with PI not enabled (DPS 0), with and without metadata: Copy takes
+ * descriptor format 1h all the same (NVM CS 1.0 §3.2.2; QEMU 7.2's
+ * nvme_copy answers Invalid Format to 0h on a namespace of pif=2, PI or
+ * not, as a harness run showed).  Before: format 0h, refused. */
+static void copy_on_a_64b_guard_format_without_pi_takes_format_1h(void **state)
+{
+    (void)state;
+    for (unsigned ms = 0; ms <= 16; ms += 16) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.elbas = true;
+        f.ns[0].ms = (uint16_t)ms;
+        f.ns[0].pi_type = 0;
+        f.ns[0].pif = NVME_PIF_64B_GUARD;
+        fx_start(&f);
+        uint8_t *b = abuf(4 * 512), *rd = abuf(4 * 512), md[4 * 16], mr[4 * 16];
+        fx_pattern(b, 4 * 512, 9);
+        fx_pattern(md, sizeof(md), 10);
+        if (ms == 0)
+            assert_int_equal(nvme_write(f.ctrl, 1, 10, 4, b), 0);
+        else
+            assert_int_equal(nvme_write_ext(f.ctrl, 1, 10, 4, b, md, 0), 0);
+        const struct nvme_copy_src r[1] = {{10, 4}};
+        assert_int_equal(nvme_copy(f.ctrl, 1, 300, r, 1, 0), 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->copied_blocks, 4);
+        if (ms == 0) {
+            assert_int_equal(nvme_read(f.ctrl, 1, 300, 4, rd), 0);
+        } else {
+            assert_int_equal(nvme_read_ext(f.ctrl, 1, 300, 4, rd, mr, 0), 0);
+            assert_memory_equal(mr, md, sizeof(md));
+        }
+        assert_memory_equal(rd, b, 4 * 512);
+        free(b);
+        free(rd);
+        fx_stop(&f);
+    }
 }
 
 /* A PI-only format (Type 1; 16b Guard with descriptor format 0h, 64b
@@ -1396,6 +1435,7 @@ int main(void)
         cmocka_unit_test(copy_moves_ranges_to_the_destination),
         cmocka_unit_test(copy_splits_at_the_namespace_limits),
         cmocka_unit_test(copy_refuses_what_it_cannot_send),
+        cmocka_unit_test(copy_on_a_64b_guard_format_without_pi_takes_format_1h),
         cmocka_unit_test(copy_moves_metadata_with_its_blocks),
         cmocka_unit_test(copy_on_a_pi_format_checks_sources_and_generates_the_destination_pi),
         cmocka_unit_test(sim_copy_keeps_the_pi_without_pract),

@@ -861,8 +861,9 @@ int nvme_compare(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t c
  * NVME_ERR_INVAL (NVM CS 1.0 Figure 23). */
 int nvme_compare_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                      const void *buf, const void *md, unsigned flags);
-/* Copy (ONCS bit 8, NVM CS §3.2.2; descriptor format 0h, or 1h on 64b
- * Guard PI formats where OCFS bit 1 offers it): the blocks of
+/* Copy (ONCS bit 8, NVM CS §3.2.2; descriptor format 0h, or 1h on 32b
+ * and 64b Guard PI formats, PI enabled or not, where OCFS bit 1 offers
+ * it): the blocks of
  * the `nr` source ranges, in order, to consecutive blocks from `dlba`, in
  * the same namespace, without moving them through host memory.  Sent as
  * as many commands as the namespace's limits need (copy_max_range,

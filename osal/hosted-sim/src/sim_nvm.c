@@ -595,8 +595,9 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     if (format > (sim->cfg.copy_format0_only ? 0u : 1u))
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     /* Format 1h is for the 32b and 64b Guard PI formats, 0h for the
-     * others: else Invalid Format, as QEMU's nvme_copy answers. */
-    if ((format == 1u) != (ns->pi_type && ns->pif != NVME_PIF_16B_GUARD))
+     * 16b Guard one, PI enabled or not: else Invalid Format, as QEMU's
+     * nvme_copy answers. */
+    if ((format == 1u) != (ns->pif != NVME_PIF_16B_GUARD))
         return (uint16_t)(NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_FORMAT) |
                           NVME_SF_DNR_BIT);
     unsigned nr = (sqe->cdw12 & 0xffu) + 1u;
