@@ -354,7 +354,9 @@ static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page, struct nv
 
 /* CNS 02h exists since NVMe 1.1; older controllers, or ones that reject
  * it, are enumerated 1..NN (at most NVME_MAX_NS_PROBE), keeping
- * namespaces with NSZE != 0. */
+ * namespaces with NSZE and NCAP != 0 (an inactive NSID reads as zeros;
+ * NCAP 0 is no capacity to use: Linux's nvme_ns_info_from_identify
+ * leaves such a namespace out too). */
 static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid_list *l)
 {
     int rc = ctrl->info.vs >= NVME_VS(1, 1, 0) && !(ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS)
@@ -374,8 +376,8 @@ static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid
             continue;
         if (rc != NVME_OK)
             return rc;
-        if (((struct nvme_id_ns *)(void *)page)->nsze != 0 &&
-            (rc = nvme_nsid_add(ctrl, l, nsid)) != NVME_OK)
+        const struct nvme_id_ns *id = (const struct nvme_id_ns *)(const void *)page;
+        if (id->nsze != 0 && id->ncap != 0 && (rc = nvme_nsid_add(ctrl, l, nsid)) != NVME_OK)
             return rc;
     }
     return NVME_OK;

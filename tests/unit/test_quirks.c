@@ -637,10 +637,16 @@ static void identify_cns_quirk_probes_namespaces(void **state)
     f.opts.pci_vendor = 0x8086; /* QEMU's old ID: Linux IDENTIFY_CNS */
     f.opts.pci_device = 0x5845;
     f.ns[1] = (struct nvme_sim_ns_config){.nsid = 3, .blocks = 64, .lba_size = 512};
-    f.cfg.ns_count = 2;
+    /* NSZE without capacity (NCAP 0): no namespace to use, left out of
+     * the probe as Linux's nvme_ns_info_from_identify leaves it out
+     * (before: listed, refused). */
+    f.ns[2] = (struct nvme_sim_ns_config){
+        .nsid = 4, .blocks = 64, .lba_size = 512, .corrupt = NVME_SIM_CORRUPT_NCAP0};
+    f.cfg.ns_count = 3;
     fx_start(&f);
     assert_int_equal(nvme_ns_count(f.ctrl), 2);
     assert_non_null(nvme_ns_find(f.ctrl, 3));
+    assert_null(nvme_ns_find(f.ctrl, 4));
     /* DISABLE_WRITE_ZEROES too. */
     assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 0, 1, 0), NVME_ERR_UNSUPPORTED);
     fx_stop(&f);
