@@ -1708,13 +1708,14 @@ def configs_pi_checked(w):
     Types 1 and 3, instead of reaching the caller; a zoned 64b Guard Type 1
     namespace takes Zone Append with PRCHK when its ILBRT is the ZSLBA's."""
     c_all = Checker("")
-    imgs = [os.path.join(w.dir, n) for n in ("g64.img", "g64k.img", "g16.img", "g64z.img")]
+    imgs = [os.path.join(w.dir, n) for n in ("g64.img", "g64k.img", "g16.img", "g64z.img", "g64n.img")]
     for path in imgs:
         make_image(path, 16 * MiB)
     specs = ["path=%s,nsid=1,ms=16,pi=1,pif=2" % imgs[0],
              "path=%s,nsid=2,ms=16,pi=3,pif=2,lbs=4096" % imgs[1],
              "path=%s,nsid=3,ms=8,pi=1" % imgs[2],
-             "path=%s,nsid=4,ms=16,pi=1,pif=2,zoned=true,zoned.zone_size=4M" % imgs[3]]
+             "path=%s,nsid=4,ms=16,pi=1,pif=2,zoned=true,zoned.zone_size=4M" % imgs[3],
+             "path=%s,nsid=5,pif=2" % imgs[4]]
     # Zone Append, Type 1 with PRCHK reference tag (PRACT, PRCHK_GUARD,
     # PRCHK_REF, PIREMAP): an ILBRT other than the ZSLBA's is refused with
     # Invalid Protection Information (NVM CS §5.3.3); nvme_zns_append's is it.
@@ -1729,7 +1730,8 @@ def configs_pi_checked(w):
                        "wpat 3 0 64 43", "rpat 3 0 64 43", "wpat 3 100 1 44", "!" + za,
                        "zone-append -n 4 -s 0 -c 8 -p 0x12", "!" + wz, "write-zeroes -n 3 -s 200 -c 4",
                        "read -n 3 -s 200 -c 4", "!compare -n 3 -s 0 -c 1 -p 0xa5",
-                       "write-zeroes -n 1 -s 300 -c 4", "!read -n 1 -s 300 -c 1"], core_quiet=False)
+                       "write-zeroes -n 1 -s 300 -c 4", "!read -n 1 -s 300 -c 1",
+                       "wpat 5 0 8 45", "copy -n 5 -d 500 -s 0 -b 8"], core_quiet=False)
     for ns, lba, n, key, what in ((1, 0, 64, 41, "64b Guard, Type 1"), (2, 3, 16, 42, "64b Guard 4 KiB, Type 3"),
                                   (3, 0, 64, 43, "16b Guard, Type 1")):
         c.ok(c.section("rpat %d %d %d %d" % (ns, lba, n, key)).startswith("rpat ok"),
@@ -1756,6 +1758,12 @@ def configs_pi_checked(w):
     c.ok("NVMe Copy: success" in c.section("copy -n 1 -d 1000 -s 0 -b 64") and
          read_at(imgs[0], 1000 * 512, 64 * 512) == read_at(imgs[0], 0, 64 * 512),
          "64b Guard Copy (descriptor format 1h): the image holds LBA 0..63 at LBA 1000")
+    # The 64b Guard PI format without PI (pif=2, no metadata): descriptor
+    # format 1h all the same (QEMU 7.2 answers 0h with Invalid Format).
+    c.ok("NVMe Copy: success" in c.section("copy -n 5 -d 500 -s 0 -b 8") and
+         read_at(imgs[4], 500 * 512, 8 * 512) == read_at(imgs[4], 0, 8 * 512) and
+         read_at(imgs[4], 0, 512) == pat_block(45, 0, 512),
+         "64b Guard PI format without PI: Copy (descriptor format 1h) moves LBA 0..7 to LBA 500")
     c.has(r"^nvme0n1: read 2 block\(s\) at LBA 1005 ",
           "the 64b Guard copy reads back with the PI checked (guard, reference tag 1005)")
     # QEMU keeps the metadata after the data: NSZE = size / (lbs + ms).
