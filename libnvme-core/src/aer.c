@@ -182,12 +182,13 @@ static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc, bool ca
                                        "reservation preempted"};
     nvme_lock(&ctrl->admin);
     uint64_t last = carried ? ctrl->aer_resv_lpc : 0;
+    bool retried = ctrl->aer_resv_retried;
     nvme_unlock(&ctrl->admin);
     bool retry = false;
     for (unsigned n = 0;; n++) {
         if (rc != NVME_OK) {
-            retry = (carried || n != 0) && rc < 0 && !ctrl->aer_resv_retried &&
-                    !NVME_READ_ONCE(ctrl->gone) && !NVME_READ_ONCE(ctrl->dead);
+            retry = (carried || n != 0) && rc < 0 && !retried && !NVME_READ_ONCE(ctrl->gone) &&
+                    !NVME_READ_ONCE(ctrl->dead);
             nvme_log(ctrl, NVME_LOG_WARN, "reservation notification: log page not read (%s)%s",
                      nvme_strerror(rc), retry ? ": again at the next call" : "");
             break;
