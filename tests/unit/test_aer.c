@@ -328,15 +328,37 @@ static void aers_are_armed_again_when_the_event_page_cannot_be_had(void **state)
 }
 
 /* A controller with reservations and one event request (AERL 0), its
- * reservation events recorded in *r, started. */
-static void resv_start(struct fx *f, struct ev_details *r)
+ * reservation events recorded in *r: configured (resv_config), then
+ * started (resv_start). */
+static void resv_config(struct fx *f, struct ev_details *r)
 {
     fx_config(f);
     f->cfg.oncs |= NVME_ONCS_RESERVATIONS;
     f->cfg.aerl = 0;
     f->opts.event_cb = details_cb;
     f->opts.event_arg = r;
+}
+
+static void resv_start(struct fx *f, struct ev_details *r)
+{
+    resv_config(f, r);
     fx_start_captured(f);
+}
+
+/* Twenty pages posted while the one request was taken by an error event
+ * (so the controller holds one Reservation Log Page Available event for
+ * all of them), then the two calls that handle the error and tell the
+ * first 16, leaving 4 to the next call. */
+static void resv_twenty_behind_an_error(struct fx *f, struct ev_details *r)
+{
+    nvme_sim_error_event(f->sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    for (uint32_t i = 1; i <= 20; i++)
+        assert_int_equal(nvme_sim_resv_notify(f->sim, 100 + i, 1), 0);
+    assert_int_equal(nvme_ctrl_service(f->ctrl), 0); /* the error; the request back */
+    assert_int_equal(r->n, 0);
+    assert_int_equal(nvme_ctrl_service(f->ctrl), 0); /* the reservation event */
+    assert_int_equal(r->n, 16);
+    assert_true(fx_log_has(f, "4 more left"));
 }
 
 /* A Reservation Log Page Available event (§5.2.1, type 6): each read of
@@ -464,14 +486,7 @@ static void reservation_pages_past_the_bound_are_read_at_the_next_call(void **st
     struct fx f;
     struct ev_details r = {.want = NVME_EVENT_RESERVATION};
     resv_start(&f, &r);
-    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
-    for (uint32_t i = 1; i <= 20; i++)
-        assert_int_equal(nvme_sim_resv_notify(f.sim, 100 + i, 1), 0);
-    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the error; the request back */
-    assert_int_equal(r.n, 0);
-    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the reservation event */
-    assert_int_equal(r.n, 16);
-    assert_true(fx_log_has(&f, "4 more left"));
+    resv_twenty_behind_an_error(&f, &r);
     uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
     assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
     assert_int_equal(r.n, 20);
@@ -497,12 +512,8 @@ static void a_reservation_page_that_repeats_ends_the_reads(void **state)
     (void)state;
     struct fx f;
     struct ev_details r = {.want = NVME_EVENT_RESERVATION};
-    fx_config(&f);
-    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
-    f.cfg.aerl = 0;
+    resv_config(&f, &r);
     f.cfg.resv_notif_stuck = true;
-    f.opts.event_cb = details_cb;
-    f.opts.event_arg = &r;
     fx_start_captured(&f);
     for (uint32_t i = 1; i <= 3; i++)
         assert_int_equal(nvme_sim_resv_notify(f.sim, 100 + i, 1), 0);
@@ -539,19 +550,10 @@ static void a_lost_carried_reservation_read_is_tried_again(void **state)
     (void)state;
     struct fx f;
     struct ev_details r = {.want = NVME_EVENT_RESERVATION};
-    fx_config(&f);
-    f.cfg.oncs |= NVME_ONCS_RESERVATIONS;
-    f.cfg.aerl = 0;
+    resv_config(&f, &r);
     f.opts.admin_timeout_ms = 1000;
-    f.opts.event_cb = details_cb;
-    f.opts.event_arg = &r;
     fx_start_captured(&f);
-    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
-    for (uint32_t i = 1; i <= 20; i++)
-        assert_int_equal(nvme_sim_resv_notify(f.sim, 100 + i, 1), 0);
-    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the error; the request back */
-    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the reservation event: 16 */
-    assert_int_equal(r.n, 16);
+    resv_twenty_behind_an_error(&f, &r);
     fx_inject(&f, NVME_SIM_FAULT_DROP_CQE, 0, NVME_ADMIN_GET_LOG_PAGE, 0, 1);
     (void)nvme_ctrl_service(f.ctrl); /* page 17's read times out: a reset */
     assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
