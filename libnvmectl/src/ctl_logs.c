@@ -276,8 +276,7 @@ int ctl_cmd_fw_log(struct ctl *c)
         jw_u64(&w, "Active Firmware Slot (afi)", log->afi);
     } else {
         ctl_out(io, "Firmware Log for device:%s\n", ctl_dev(io));
-        ctl_out(io, "afi  : 0x%x (active slot %u, next reset slot %u)\n", log->afi, log->afi & 7u,
-                (log->afi >> 4) & 7u);
+        ctl_out(io, "afi  : %s%x\n", hx(log->afi), log->afi); /* nvme-cli: "%#x" */
     }
     for (unsigned i = 0; i < 7; i++) {
         if (log->frs[i][0] == 0)
@@ -285,8 +284,14 @@ int ctl_cmd_fw_log(struct ctl *c)
         uint64_t v = 0;
         for (unsigned b = 0; b < 8; b++)
             v |= (uint64_t)(uint8_t)log->frs[i][b] << (8u * b);
-        char txt[12];
-        ctl_text(txt, sizeof(txt), log->frs[i], 8);
+        /* The 8 bytes as nvme-cli's util_fw_to_string shows them: '.'
+         * for any outside '!'..'~' (padding blanks and NULs too). */
+        char txt[9];
+        for (unsigned b = 0; b < 8; b++) {
+            char ch = log->frs[i][b];
+            txt[b] = ch >= '!' && ch <= '~' ? ch : '.';
+        }
+        txt[8] = '\0';
         if (c->o.json) {
             char val[48], key[24];
             nvme_snprintf(key, sizeof(key), "Firmware Rev Slot %u", i + 1);
