@@ -228,21 +228,32 @@ int ctl_cmd_error_log(struct ctl *c)
             jw_close_obj(&w);
             continue;
         }
-        ctl_out(io, " Entry[%2u]\n.................\n", i);
-        ctl_out(io, "error_count     : %llu\n", (unsigned long long)e[i].error_count);
-        ctl_out(io, "sqid            : %u\n", e[i].sqid);
+        /* nvme-cli 2.4's nvme_show_error_log, tabs and all; the status
+         * by the core's name for it, not libnvme's sentence. */
+        static const char *const trtype[] = {
+            "The transport type is not indicated or the error is not transport related.",
+            "RDMA Transport error.", "Fibre Channel Transport error.", "TCP Transport error."};
+        const char *tt = e[i].trtype < 4u     ? trtype[e[i].trtype]
+                         : e[i].trtype == 254 ? "Intra-host Transport error."
+                                              : "Reserved";
+        ctl_out(io, " Entry[%2u]   \n.................\n", i);
+        ctl_out(io, "error_count\t: %llu\n", (unsigned long long)e[i].error_count);
+        ctl_out(io, "sqid\t\t: %u\n", e[i].sqid);
         /* nvme-cli's "%#x" fields: 0 without "0x" */
-        ctl_out(io, "cmdid           : %s%x\n", hx(e[i].cid), e[i].cid);
-        ctl_out(io, "status_field    : %s%x (%s)\n", hx(sf), sf,
+        ctl_out(io, "cmdid\t\t: %s%x\n", hx(e[i].cid), e[i].cid);
+        ctl_out(io, "status_field\t: %s%x(%s)\n", hx(sf), sf,
                 sf != 0 ? nvme_status_name(sf) : "Success");
-        ctl_out(io, "phase_tag       : %s%x\n", hx(e[i].status & 1u), e[i].status & 1u);
-        ctl_out(io, "parm_err_loc    : %s%x\n", hx(e[i].param_loc), e[i].param_loc);
-        ctl_out(io, "lba             : %s%llx\n", hx(e[i].lba), (unsigned long long)e[i].lba);
-        ctl_out(io, "nsid            : %s%x\n", hx(e[i].nsid), e[i].nsid);
-        ctl_out(io, "vs              : %u\n", e[i].vs);
-        ctl_out(io, "trtype          : %u\n", e[i].trtype);
-        ctl_out(io, "cs              : %s%llx\n", hx(e[i].cs), (unsigned long long)e[i].cs);
+        ctl_out(io, "phase_tag\t: %s%x\n", hx(e[i].status & 1u), e[i].status & 1u);
+        ctl_out(io, "parm_err_loc\t: %s%x\n", hx(e[i].param_loc), e[i].param_loc);
+        ctl_out(io, "lba\t\t: %s%llx\n", hx(e[i].lba), (unsigned long long)e[i].lba);
+        ctl_out(io, "nsid\t\t: %s%x\n", hx(e[i].nsid), e[i].nsid);
+        ctl_out(io, "vs\t\t: %u\n", e[i].vs);
+        ctl_out(io, "trtype\t\t: %s\n", tt);
+        ctl_out(io, "csi\t\t: %u\n", e[i].csi);
+        ctl_out(io, "opcode\t\t: %s%x\n", hx(e[i].opcode), e[i].opcode);
+        ctl_out(io, "cs\t\t: %s%llx\n", hx(e[i].cs), (unsigned long long)e[i].cs);
         ctl_out(io, "trtype_spec_info: %s%x\n", hx(e[i].trtype_spec), e[i].trtype_spec);
+        ctl_out(io, "log_page_version: %u\n", e[i].log_page_version);
         ctl_out(io, ".................\n");
     }
     if (c->o.json) {

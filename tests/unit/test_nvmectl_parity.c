@@ -819,13 +819,18 @@ static void error_log_shows_the_entries(void **state)
     assert_null(json_get("errors.64"));
     ok(&f, "error-log -e 2");
     expect("entries:2");
-    expect("status_field    : 0x281 (Unrecovered Read Error)");
-    expect("cmdid           : 0x23\n");
+    /* nvme-cli 2.4's layout (tabs, "%#x(%s)", the NVMe 2.0 fields, the
+     * transport type as text), the status by the core's name for it */
+    expect("status_field\t: 0x281(Unrecovered Read Error)");
+    expect("cmdid\t\t: 0x23\n");
+    expect("trtype_spec_info: 0\nlog_page_version: 1\n"); /* entry 0's */
     /* an empty entry as nvme-cli's "%#x" prints 0 (was "0x0") */
-    expect(" Entry[ 1]\n.................\nerror_count     : 0\nsqid            : 0\n"
-           "cmdid           : 0\nstatus_field    : 0 (Success)\nphase_tag       : 0\n"
-           "parm_err_loc    : 0\nlba             : 0\nnsid            : 0\nvs              : 0\n"
-           "trtype          : 0\ncs              : 0\ntrtype_spec_info: 0\n");
+    expect(" Entry[ 1]   \n.................\nerror_count\t: 0\nsqid\t\t: 0\n"
+           "cmdid\t\t: 0\nstatus_field\t: 0(Success)\nphase_tag\t: 0\n"
+           "parm_err_loc\t: 0\nlba\t\t: 0\nnsid\t\t: 0\nvs\t\t: 0\n"
+           "trtype\t\t: The transport type is not indicated or the error is not transport "
+           "related.\ncsi\t\t: 0\nopcode\t\t: 0\ncs\t\t: 0\ntrtype_spec_info: 0\n"
+           "log_page_version: 0\n.................\n");
     expect(" Entry[ 1]");
     assert_null(strstr(out.text, " Entry[ 2]"));
     assert_int_not_equal(run(&f, "error-log -e 0"), 0);

@@ -823,10 +823,12 @@ struct __attribute__((packed)) nvme_error_log_entry {
     uint32_t nsid;
     uint8_t vs;
     uint8_t trtype;
-    uint8_t rsvd30[2];
+    uint8_t csi;    /* Command Set Indicator (NVMe 2.0) */
+    uint8_t opcode; /* of the command that failed (NVMe 2.0) */
     uint64_t cs;
     uint16_t trtype_spec;
-    uint8_t rsvd42[22];
+    uint8_t rsvd42[21];
+    uint8_t log_page_version; /* byte 63 */
 };
 NVME_STATIC_ASSERT(sizeof(struct nvme_error_log_entry) == 64, "error entry is 64 bytes");
 

@@ -215,6 +215,7 @@ void nvme_sim_error_event(struct nvme_sim *sim, uint16_t sqid, uint16_t cid, uin
     e[13] = (uint8_t)(sf >> 8);
     e[14] = 0xff; /* Parameter Error Location: not specific to a field */
     e[15] = 0xff;
+    e[63] = 1; /* Log Page Version 1h: the NVMe 2.0 entry (CSI, opcode) */
     sim_event_post(sim, NVME_SIM_AE_ERROR, 0x00, NVME_LID_ERROR);
     UNLOCK(sim);
 }
