@@ -682,12 +682,14 @@ int ctl_cmd_id_ns(struct ctl *c)
         if (f->size == 16) {
             char dec[48];
             nvme_u128_to_dec(nvme_u128_from_le(raw + f->off), dec, sizeof(dec));
-            ctl_out(io, "%-8s: %s bytes\n", f->name, dec);
+            ctl_out(io, "%-8s: %s\n", f->name, dec); /* nvme-cli: the number alone */
             continue;
         }
         uint64_t v = get_le64(raw + f->off, f->size);
         if (f->hex) /* nvme-cli's "%#x": no "0x" before 0 */
             ctl_out(io, "%-8s: %s%llx\n", f->name, v != 0 ? "0x" : "", (unsigned long long)v);
+        else if (f->off == offsetof(struct nvme_id_ns, nsattr)) /* nvme-cli 2.4: a tab */
+            ctl_out(io, "nsattr\t: %llu\n", (unsigned long long)v);
         else
             ctl_out(io, "%-8s: %llu\n", f->name, (unsigned long long)v);
         if (!flag(c, F_HUMAN))

@@ -344,6 +344,10 @@ static void id_ns_shows_the_optimal_io_fields_only_with_nsfeat_optperf(void **st
     assert_null(strstr(out.text, "nows"));
     expect("noiob   : 0\nnvmcap  : ");
     expect("mssrl   : ");
+    /* nvme-cli 2.4's nvme_show_id_ns: NVMCAP as the number alone (before:
+     * "... bytes"), NSATTR's label with a tab (before: spaces) */
+    assert_null(strstr(out.text, " bytes"));
+    expect("anagrpid: 0\nnsattr\t: 0\nnvmsetid: 0\n");
     ok(&f, "id-ns -n 1 -o json");
     assert_null(json_get("npwg"));
     assert_null(json_get("nows"));
