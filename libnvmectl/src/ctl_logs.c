@@ -15,12 +15,48 @@
 /* smart-log                                                           */
 /* ------------------------------------------------------------------ */
 
-static void out_u128(const struct nvmectl_io *io, const char *name, const uint8_t *le,
-                     const char *unit)
+/* The "0x" of nvme-cli's "%#x": none before 0. */
+static const char *hx(uint64_t v) { return v != 0 ? "0x" : ""; }
+
+/* nvme-cli's uint128_t_to_si_string(units, 512000), "%.2Lf %sB": the
+ * bytes over the largest SI prefix (k .. Q) not above them, two
+ * decimals, without floating point: the bytes are (units << 9) * 1000,
+ * in decimal digits ("0.00 B" for none). */
+static void smart_si(char *out, size_t len, const uint8_t *le)
 {
-    char dec[48];
-    nvme_u128_to_dec(nvme_u128_from_le(le), dec, sizeof(dec));
-    ctl_out(io, "%-36s: %s%s\n", name, dec, unit);
+    static const char pfx[] = "kMGTPEZYRQ";
+    struct nvme_u128 v = nvme_u128_from_le(le);
+    if ((v.hi >> 55) != 0) { /* past 2^137 bytes: not a count of anything */
+        v.hi = ~(uint64_t)0;
+        v.lo = ~(uint64_t)0;
+    } else {
+        v.hi = v.hi << 9 | v.lo >> 55;
+        v.lo <<= 9;
+    }
+    char d[56];
+    nvme_u128_to_dec(v, d, sizeof(d) - 3);
+    size_t n = nvme_strlen(d);
+    if (n == 1 && d[0] == '0') {
+        nvme_snprintf(out, len, "0.00 B");
+        return;
+    }
+    d[n++] = '0', d[n++] = '0', d[n++] = '0'; /* x 1000 */
+    size_t e = (n - 1) / 3 * 3;               /* n >= 4: e >= 3 */
+    if (e > 30)
+        e = 30;
+    size_t ip = n - e; /* digits before the point; at least 3 after it */
+    char num[64];
+    nvme_memcpy(num + 1, d, ip + 2); /* integer part and two decimals */
+    num[0] = '0';                    /* room for a carry */
+    if (d[ip + 2] >= '5') {          /* round half up */
+        size_t k = ip + 2;
+        while (num[k] == '9')
+            num[k--] = '0';
+        num[k]++;
+    }
+    char f1 = num[ip + 1], f2 = num[ip + 2];
+    num[ip + 1] = '\0'; /* the integer digits end */
+    nvme_snprintf(out, len, "%s.%c%c %cB", num[0] == '0' ? num + 1 : num, f1, f2, pfx[e / 3 - 1]);
 }
 
 static void smart_json(struct ctl *c, const struct nvme_smart_log *l, uint32_t nsid)
@@ -100,10 +136,13 @@ int ctl_cmd_smart_log(struct ctl *c)
         smart_json(c, log, nsid);
         return NVME_OK;
     }
+    /* nvme-cli 2.4's nvme_show_smart_log, line for line (tabs, labels,
+     * "%#x", Celsius as Kelvin - 273, the data units also in SI bytes),
+     * but "C" for its "°C": nvmectl prints ASCII only (a kernel console
+     * need not know UTF-8; the fuzz target checks it). */
+    static const char *const tabs[] = {"", "\t", "\t\t", "\t\t\t", "\t\t\t\t"};
     ctl_out(io, "Smart Log for NVME device:%s namespace-id:%x\n", ctl_dev(io), nsid);
-    /* nvme-cli's "%#x" (0 without "0x"), here and for EGCWS below */
-    ctl_out(io, "%-36s: %s%x\n", "critical_warning", log->critical_warning != 0 ? "0x" : "",
-            log->critical_warning);
+    ctl_out(io, "critical_warning\t\t\t: %s%x\n", hx(log->critical_warning), log->critical_warning);
     if (flag(c, F_HUMAN)) {
         /* nvme-cli -H: every bit of §5.14.1.2 Critical Warning, 0 or 1 */
         static const char *const bit[] = {"Available Spare[0]",
@@ -114,56 +153,55 @@ int ctl_cmd_smart_log(struct ctl *c)
                                           "Persistent Mem. RO[5]"};
         for (unsigned b = 0; b < 6; b++)
             ctl_out(io, "      %-30s : %u\n", bit[b], (log->critical_warning >> b) & 1u);
-    } else {
-        static const char *const warn[] = {
-            "available spare below threshold",    "temperature above or below threshold",
-            "NVM subsystem reliability degraded", "media placed in read-only mode",
-            "volatile memory backup failed",      "persistent memory region read-only"};
-        for (unsigned b = 0; b < 6; b++)
-            if (log->critical_warning & (1u << b))
-                ctl_out(io, "  critical warning bit %u          : %s\n", b, warn[b]);
     }
-    uint16_t k = log->composite_temp;
-    if (k != 0)
-        ctl_out(io, "%-36s: %d C (%u Kelvin)\n", "temperature", (int)k - 273, k);
-    else
-        ctl_out(io, "%-36s: not reported\n", "temperature");
-    ctl_out(io, "%-36s: %u%%\n", "available_spare", log->avail_spare);
-    ctl_out(io, "%-36s: %u%%\n", "available_spare_threshold", log->avail_spare_thresh);
-    ctl_out(io, "%-36s: %u%%\n", "percentage_used", log->percent_used);
-    ctl_out(io, "endurance group critical warning summary: %s%x\n",
-            log->endgrp_crit_warning != 0 ? "0x" : "", log->endgrp_crit_warning);
-    out_u128(io, "data_units_read", log->data_units_read, " (x 512000 bytes)");
-    out_u128(io, "data_units_written", log->data_units_written, " (x 512000 bytes)");
-    out_u128(io, "host_read_commands", log->host_reads, "");
-    out_u128(io, "host_write_commands", log->host_writes, "");
-    out_u128(io, "controller_busy_time", log->ctrl_busy_time, " minutes");
-    out_u128(io, "power_cycles", log->power_cycles, "");
-    out_u128(io, "power_on_hours", log->power_on_hours, "");
-    out_u128(io, "unsafe_shutdowns", log->unsafe_shutdowns, "");
-    out_u128(io, "media_errors", log->media_errors, "");
-    out_u128(io, "num_err_log_entries", log->num_err_log_entries, "");
-    ctl_out(io, "%-36s: %u minutes\n", "warning_temp_time", log->warning_temp_time);
-    ctl_out(io, "%-36s: %u minutes\n", "critical_comp_time", log->critical_comp_time);
+    ctl_out(io, "temperature\t\t\t\t: %d C (%u K)\n", (int)log->composite_temp - 273,
+            log->composite_temp);
+    ctl_out(io, "available_spare\t\t\t\t: %u%%\n", log->avail_spare);
+    ctl_out(io, "available_spare_threshold\t\t: %u%%\n", log->avail_spare_thresh);
+    ctl_out(io, "percentage_used\t\t\t\t: %u%%\n", log->percent_used);
+    ctl_out(io, "endurance group critical warning summary: %s%x\n", hx(log->endgrp_crit_warning),
+            log->endgrp_crit_warning);
+    static const struct {
+        const char *name;
+        uint8_t tabs, off;
+    } u128[] = {
+        {"Data Units Read", 4, offsetof(struct nvme_smart_log, data_units_read)},
+        {"Data Units Written", 3, offsetof(struct nvme_smart_log, data_units_written)},
+        {"host_read_commands", 3, offsetof(struct nvme_smart_log, host_reads)},
+        {"host_write_commands", 3, offsetof(struct nvme_smart_log, host_writes)},
+        {"controller_busy_time", 3, offsetof(struct nvme_smart_log, ctrl_busy_time)},
+        {"power_cycles", 4, offsetof(struct nvme_smart_log, power_cycles)},
+        {"power_on_hours", 4, offsetof(struct nvme_smart_log, power_on_hours)},
+        {"unsafe_shutdowns", 3, offsetof(struct nvme_smart_log, unsafe_shutdowns)},
+        {"media_errors", 4, offsetof(struct nvme_smart_log, media_errors)},
+        {"num_err_log_entries", 3, offsetof(struct nvme_smart_log, num_err_log_entries)},
+    };
+    for (unsigned i = 0; i < sizeof(u128) / sizeof(u128[0]); i++) {
+        const uint8_t *le = (const uint8_t *)log + u128[i].off;
+        char dec[48], si[56] = "";
+        nvme_u128_to_dec(nvme_u128_from_le(le), dec, sizeof(dec));
+        if (i < 2)
+            smart_si(si, sizeof(si), le);
+        ctl_out(io, "%s%s: %s%s%s%s\n", u128[i].name, tabs[u128[i].tabs], dec, i < 2 ? " (" : "",
+                si, i < 2 ? ")" : "");
+    }
+    ctl_out(io, "Warning Temperature Time\t\t: %u\n", log->warning_temp_time);
+    ctl_out(io, "Critical Composite Temperature Time\t: %u\n", log->critical_comp_time);
     for (unsigned i = 0; i < 8; i++) {
         uint16_t t = log->temp_sensor[i];
         if (t != 0)
-            ctl_out(io, "temperature_sensor_%u                : %d C (%u Kelvin)\n", i + 1,
-                    (int)t - 273, t);
+            ctl_out(io, "Temperature Sensor %u           : %d C (%u K)\n", i + 1, (int)t - 273, t);
     }
-    ctl_out(io, "%-36s: %u\n", "thermal_temp1_transition_count", log->thm_temp1_trans_count);
-    ctl_out(io, "%-36s: %u\n", "thermal_temp2_transition_count", log->thm_temp2_trans_count);
-    ctl_out(io, "%-36s: %u seconds\n", "thermal_temp1_total_time", log->thm_temp1_total_time);
-    ctl_out(io, "%-36s: %u seconds\n", "thermal_temp2_total_time", log->thm_temp2_total_time);
+    ctl_out(io, "Thermal Management T1 Trans Count\t: %u\n", log->thm_temp1_trans_count);
+    ctl_out(io, "Thermal Management T2 Trans Count\t: %u\n", log->thm_temp2_trans_count);
+    ctl_out(io, "Thermal Management T1 Total Time\t: %u\n", log->thm_temp1_total_time);
+    ctl_out(io, "Thermal Management T2 Total Time\t: %u\n", log->thm_temp2_total_time);
     return NVME_OK;
 }
 
 /* ------------------------------------------------------------------ */
 /* error-log                                                           */
 /* ------------------------------------------------------------------ */
-
-/* The "0x" of nvme-cli's "%#x": none before 0. */
-static const char *hx(uint64_t v) { return v != 0 ? "0x" : ""; }
 
 int ctl_cmd_error_log(struct ctl *c)
 {

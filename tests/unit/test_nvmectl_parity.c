@@ -778,13 +778,15 @@ static void smart_log_every_field(void **state)
     assert_non_null(json_get("thm_temp2_total_time"));
     assert_non_null(json_get("endurance_grp_critical_warning_summary"));
     ok(&f, "smart-log");
-    expect("critical_warning                    : 0\n"); /* nvme-cli's "%#x" of 0 */
+    /* nvme-cli 2.4's nvme_show_smart_log, tabs, labels and units */
+    expect("critical_warning\t\t\t: 0\n"); /* nvme-cli's "%#x" of 0 */
     expect("endurance group critical warning summary: 0\n");
-    expect("temperature                         : 37 C (310 Kelvin)");
-    expect("temperature_sensor_2                : 39 C (312 Kelvin)");
-    expect("warning_temp_time                   : 0 minutes");
-    expect("critical_comp_time                  : 0 minutes");
-    expect("thermal_temp1_total_time            : 0 seconds");
+    expect("temperature\t\t\t\t: 37 C (310 K)\n");
+    expect("Temperature Sensor 2           : 39 C (312 K)\n");
+    expect("power_cycles\t\t\t\t: 42\n");
+    expect("Warning Temperature Time\t\t: 0\n");
+    expect("Critical Composite Temperature Time\t: 0\n");
+    expect("Thermal Management T1 Total Time\t: 0\n");
     ok(&f, "smart -o json");
     assert_int_equal(jnum("temperature"), 310);
     /* Critical Warning and the Endurance Group Critical Warning Summary
@@ -801,7 +803,7 @@ static void smart_log_every_field(void **state)
     }
     assert_true(cw > 9 && egcws > 9);
     char line[64];
-    snprintf(line, sizeof(line), "critical_warning                    : %#llx\n", cw);
+    snprintf(line, sizeof(line), "critical_warning\t\t\t: %#llx\n", cw);
     expect(line);
     snprintf(line, sizeof(line), "endurance group critical warning summary: %#llx\n", egcws);
     expect(line);
@@ -1243,6 +1245,43 @@ static void raw_binary_refused_where_the_host_has_no_binary_output(void **state)
     fx_stop(&f);
 }
 
+/* Data Units Read/Written as nvme-cli's uint128_t_to_si_string(units,
+ * 512000), "%.2Lf %sB" (SI prefixes, two decimals), worked in decimal
+ * digits without floating point: the values nvme-cli prints, a rounding
+ * that carries into a fourth digit, and a count past 2^64. */
+static void smart_log_data_units_in_si_bytes_as_nvme_cli(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t lo, hi;
+        const char *si;
+    } cases[] = {
+        {0, 0, "0.00 B"},
+        {1, 0, "512.00 kB"},
+        {2, 0, "1.02 MB"},
+        {1953, 0, "999.94 MB"},
+        {1954, 0, "1.00 GB"},
+        {123456789, 0, "63.21 TB"},
+        {1953120000, 0, "1000.00 TB"},
+        {0, 1, "9.44 YB"},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.smart.data_units_written = (struct nvme_u128){cases[i].lo, cases[i].hi};
+        fx_start(&f);
+        ok(&f, "smart-log");
+        char line[96];
+        snprintf(line, sizeof(line), "Data Units Written\t\t\t: %s (%s)\n",
+                 cases[i].hi ? "18446744073709551616" : "", cases[i].si);
+        if (cases[i].hi == 0)
+            snprintf(line, sizeof(line), "Data Units Written\t\t\t: %llu (%s)\n",
+                     (unsigned long long)cases[i].lo, cases[i].si);
+        expect(line);
+        fx_stop(&f);
+    }
+}
+
 /* smart-log -H (nvme-cli --human-readable): the Critical Warning bits. */
 static void smart_log_human_decodes_critical_warning(void **state)
 {
@@ -1254,14 +1293,14 @@ static void smart_log_human_decodes_critical_warning(void **state)
     f.cfg.smart.temperature = 300;
     fx_start(&f);
     ok(&f, "smart-log -H");
-    expect("critical_warning                    : 0x29\n"
+    expect("critical_warning\t\t\t: 0x29\n"
            "      Available Spare[0]             : 1\n"
            "      Temp. Threshold[1]             : 0\n"
            "      NVM subsystem Reliability[2]   : 0\n"
            "      Read-only[3]                   : 1\n"
            "      Volatile mem. backup failed[4] : 0\n"
            "      Persistent Mem. RO[5]          : 1\n"
-           "temperature ");
+           "temperature\t");
     ok(&f, "smart-log --human-readable -o json");
     assert_int_equal(jnum("critical_warning.value"), 0x29);
     assert_int_equal(jnum("critical_warning.available_spare"), 1);
@@ -1277,7 +1316,7 @@ static void smart_log_human_decodes_critical_warning(void **state)
     assert_null(json_get("critical_warning.value"));
     ok(&f, "smart-log");
     assert_null(strstr(out.text, "Available Spare[0]"));
-    expect("media placed in read-only mode");
+    expect("critical_warning\t\t\t: 0x29\ntemperature\t"); /* nvme-cli: no bit lines */
     /* a warning raised at run time shows at the next read */
     nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_TEMPERATURE | NVME_SMART_CRIT_VOLATILE_MEMORY);
     ok(&f, "smart -H -o json");
@@ -2067,6 +2106,7 @@ int main(void)
         cmocka_unit_test(format_reserved_values_are_refused_with_their_range),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
+        cmocka_unit_test(smart_log_data_units_in_si_bytes_as_nvme_cli),
         cmocka_unit_test(smart_log_human_decodes_critical_warning),
         cmocka_unit_test(dsm_deallocates_ranges),
         cmocka_unit_test(copy_moves_blocks_on_the_device),
