@@ -178,7 +178,8 @@ int ctl_cmd_smart_log(struct ctl *c)
     };
     for (unsigned i = 0; i < sizeof(u128) / sizeof(u128[0]); i++) {
         const uint8_t *le = (const uint8_t *)log + u128[i].off;
-        char dec[48], si[56] = "";
+        char dec[48], si[56];
+        si[0] = '\0'; /* (an initializer is a memset call on some targets) */
         nvme_u128_to_dec(nvme_u128_from_le(le), dec, sizeof(dec));
         if (i < 2)
             smart_si(si, sizeof(si), le);
