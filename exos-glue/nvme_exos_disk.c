@@ -940,7 +940,9 @@ void nvme_exos_disk_retire(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
      * path busy puts the retire off, for a while. */
     if ((ns == NULL || ns->status == NVME_ERR_NOENT) && blk->ops->hand_over != NULL &&
         nvme_exos_blk_owes(blk, disk->NamespaceId) && !blk->ops->hand_over(blk->h, disk)) {
-        UINT now = GetSystemTime();
+        /* In 32 bits, as HandOverSince: EXOS x86-64's clock is a 64-bit
+         * count of ms, past 2^32 after 49.7 days of uptime. */
+        U32 now = (U32)GetSystemTime();
         if (disk->HandOverSince == 0) {
             disk->HandOverSince = now | 1u;
             KernelLogText(LOG_WARNING,

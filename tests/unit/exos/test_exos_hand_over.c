@@ -249,6 +249,34 @@ static void test_a_shutdown_while_a_hand_over_waits_says_the_write_is_lost(void 
     assert_int_equal(other_writes, 0);
 }
 
+/* EXOS x86-64's GetSystemTime() is a 64-bit millisecond count that
+ * passes 2^32 after 49.7 days of uptime; HandOverSince keeps 32 bits of
+ * it.  The hand-over put off then still waits its NVME_EXOS_HAND_OVER_MS
+ * (before: the 64-bit now minus the 32-bit start was 2^32 ms or more, so
+ * the first put-off dropped the cached write at once, logged as "no other
+ * path free for 600000 ms").  On x86-32 the clock wraps at 2^32 itself. */
+static void test_a_hand_over_put_off_after_49_days_still_waits(void **state)
+{
+    (void)state;
+    mock_exos.sys_ms = (UINT)0xFFFFFFFFu;
+    mock_exos.sys_ms += 5000u; /* 2^32 + 4999 ms where UINT has 64 bits */
+    cache_a_write_and_put_off_its_hand_over();
+    assert_null(strstr(mock_exos.warnings, "no other path free"));
+    assert_true(nvme_exos_blk_owes(&blk, 1));
+    mock_exos.sys_ms += NVME_EXOS_HAND_OVER_MS / 2u; /* still within the bound */
+    nvme_exos_blk_lock(&blk);
+    assert_false(nvme_exos_disk_follow(disk1, NULL));
+    nvme_exos_blk_unlock(&blk);
+    assert_false(disk1->Retired);
+    path_busy = false;
+    nvme_exos_blk_lock(&blk);
+    assert_false(nvme_exos_disk_follow(disk1, NULL));
+    nvme_exos_blk_unlock(&blk);
+    assert_true(disk1->Retired);
+    assert_int_equal(other_writes, 1);
+    assert_int_equal(other_dev[3 * 512], 0x42);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +286,8 @@ int main(void)
             test_the_window_keeps_a_waiting_write_owed_without_a_warning, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_shutdown_while_a_hand_over_waits_says_the_write_is_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_hand_over_put_off_after_49_days_still_waits, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
