@@ -706,6 +706,7 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
     for (unsigned i = 0; i < PublishedCount; i++) {
         const struct published_ns *p = &Published[i];
         LPNVME_CORE_DEVICE b;
+        struct published_ns entry;
         bool busy = false;
         void *id;
         if (p->disk != disk || p->dev->Ctrl != (struct nvme_ctrl *)h)
@@ -716,6 +717,10 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
          * true, the writes would be dropped before fail_over got to them. */
         if (p->dev->Blk.down && disk == FailingOver)
             return true;
+        /* A copy: the caller's task may be switched out from here on (an
+         * Identify takes ms) and the timer's poll move the table. */
+        entry = *p;
+        p = &entry;
         id = KernelHeapAlloc(4096);
         b = id != NULL ? live_second_path(p, id, &busy) : NULL;
         if (id != NULL)

@@ -152,6 +152,8 @@ PHYSICAL MapLinearToPhysical(LINEAR Address)
 }
 LPVOID KernelHeapAlloc(UINT Size)
 {
+    if (mock_exos.heap_alloc_hook != NULL)
+        mock_exos.heap_alloc_hook(Size);
     void *p = mock_exos.heap_fail_from != 0 && Size >= mock_exos.heap_fail_from ? NULL
                                                                                 : malloc(Size);
     if (p != NULL)

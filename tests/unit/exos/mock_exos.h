@@ -64,6 +64,9 @@ struct mock_exos {
     /* memory */
     long heap_live;
     UINT heap_fail_from; /* KernelHeapAlloc of this many bytes or more: NULL (0: never) */
+    /* Called by KernelHeapAlloc before it allocates (NULL: none): where EXOS
+     * could switch to another task (a test runs that task's work there). */
+    void (*heap_alloc_hook)(UINT size);
     unsigned dma_released;
     PHYSICAL last_released_phys;
     long dma_live;

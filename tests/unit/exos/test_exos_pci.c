@@ -1458,6 +1458,60 @@ static void test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time(v
     assert_int_equal(c1->writes, 0);
 }
 
+/* The table of published namespaces changes under a hand-over in
+ * progress: a disk request of another task (controller 1's lock held)
+ * finds namespace 1 detached from controller 1 and hands its cached write
+ * over (core_hand_over); EXOS switches to its dispatcher task meanwhile
+ * (here at the hand-over's KernelHeapAlloc, a switch may come anywhere;
+ * the Identify commands that follow take milliseconds), whose poll
+ * retires controller 0's reformatted disk, ahead in the table, and
+ * publishes its new one: the entries move down and the new one takes the
+ * slot the hand-over was reading.  The hand-over goes on with the entry it
+ * found, a copy (before: with the slot, now controller 0's namespace of
+ * another subsystem, which no other controller reaches: "no other path",
+ * the write dropped though controller 2 still reached the namespace). */
+static void switch_to_the_timer(UINT size)
+{
+    LPNVME_CORE_DEVICE d1 = nvme_exos_controller(1);
+    if (size != 4096)
+        return;
+    mock_exos.heap_alloc_hook = NULL;
+    d1->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* the request's task holds it */
+    poll_at(mock_exos.sys_ms + 10);
+    d1->Blk.bounce_mutex.Task = NULL;
+}
+
+static void test_a_hand_over_keeps_its_entry_while_the_timer_moves_the_table(void **state)
+{
+    struct nvme_ctrl *c0, *c1, *c2;
+    LPVOID first;
+    (void)state;
+    c0 = fake_ctrl(0, "SA"); /* a drive of its own, published first */
+    c1 = fake_ctrl(1, "SB"); /* two paths to one shared namespace */
+    c2 = fake_ctrl(2, "SB");
+    c1->nmic[0] = c2->nmic[0] = 1;
+    fake_ns_ids(c1, 0, 0xab);
+    fake_ns_ids(c2, 0, 0xab);
+    (void)attach_next(false);
+    (void)attach_next(true);
+    (void)attach_next(true);
+    assert_int_equal(mock_exos.disk_count, 2); /* nvme0n1, nvme1n1 */
+    first = mock_exos.disks[1];
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c1->writes, 0); /* cached */
+
+    rescan_to_4096(c0); /* reformatted: the next poll republishes it */
+    c1->ns_count = 0;   /* namespace 1 detached from controller 1 alone */
+    c1->gen++;
+    mock_exos.sys_ms = 5000; /* the disk path's service call is due */
+    mock_exos.heap_alloc_hook = switch_to_the_timer;
+    assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    assert_null(mock_exos.heap_alloc_hook); /* the switch happened */
+    assert_wrote_lba_3(c2);
+    assert_int_equal(c2->flushes, 1);
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+}
+
 /* A detach whose hand-over was put off (controller 1's lock held), then
  * EXOS's shutdown before the next poll, the other task done: the
  * shutdown's write-back of controller 0 finds the namespace gone and
@@ -1807,6 +1861,7 @@ int main(int argc, char **argv)
         T(test_a_detach_whose_other_path_resets_for_a_minute_keeps_the_writes),
         T(test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time),
         T(test_a_shutdown_hands_over_what_a_busy_path_put_off),
+        T(test_a_hand_over_keeps_its_entry_while_the_timer_moves_the_table),
         T(test_a_put_off_hand_over_whose_path_then_goes_still_hands_over),
         T(test_a_namespace_back_before_its_hand_over_waits_afresh_at_the_next),
         T(test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path),
