@@ -757,11 +757,13 @@ static bool fail_over(void)
     bool retired = false;
     void *id = NULL;
     for (unsigned i = 0; i < PublishedCount; i++) {
-        struct published_ns *p = &Published[i];
+        struct published_ns *p = &Published[i], entry;
         LPNVME_CORE_DEVICE a = p->dev, b;
         bool busy;
         if (!a->Blk.down || p->disk->Retired || a->Blk.stopped)
             continue;
+        entry = *p; /* a copy, as in core_hand_over (DF_UNLOAD's task may be switched out) */
+        p = &entry;
         if (id == NULL)
             id = KernelHeapAlloc(4096);
         if (id == NULL || (b = live_second_path(p, id, &busy)) == NULL)

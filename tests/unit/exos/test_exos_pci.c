@@ -1607,6 +1607,54 @@ test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another(voi
     assert_true(c1->finied);
 }
 
+/* The same at EXOS's shutdown (DF_UNLOAD, the shell's task), whose
+ * failover of a path that went is switched out of at its KernelHeapAlloc
+ * for the dispatcher's poll (controller 2's lock held meanwhile, so the
+ * poll does not fail the path over itself), which retires controller 0's
+ * reformatted disk, ahead in the table, and publishes its new one in the
+ * slot the failover was reading.  The failover goes on with the entry it
+ * found (before: with controller 0's new namespace, of another subsystem:
+ * no other path, and the write went to the gone controller at its
+ * write-back, lost). */
+static void switch_to_the_timer_path_2_busy(UINT size)
+{
+    LPNVME_CORE_DEVICE d2 = nvme_exos_controller(2);
+    if (size != 4096)
+        return;
+    mock_exos.heap_alloc_hook = NULL;
+    d2->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* a request of another task */
+    poll_at(mock_exos.sys_ms + 10);
+    d2->Blk.bounce_mutex.Task = NULL;
+}
+
+static void test_a_shutdown_failover_keeps_its_entry_while_the_timer_moves_the_table(void **state)
+{
+    struct nvme_ctrl *c0, *c1, *c2;
+    LPVOID first;
+    (void)state;
+    c0 = fake_ctrl(0, "SA");
+    c1 = fake_ctrl(1, "SB");
+    c2 = fake_ctrl(2, "SB");
+    c1->nmic[0] = c2->nmic[0] = 1;
+    fake_ns_ids(c1, 0, 0xab);
+    fake_ns_ids(c2, 0, 0xab);
+    (void)attach_next(false);
+    (void)attach_next(true);
+    (void)attach_next(true);
+    first = mock_exos.disks[1];
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c1->writes, 0); /* cached */
+
+    rescan_to_4096(c0);
+    path_goes(c1);
+    mock_exos.sys_ms = 5000;
+    mock_exos.heap_alloc_hook = switch_to_the_timer_path_2_busy;
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_null(mock_exos.heap_alloc_hook); /* the switch happened */
+    assert_wrote_lba_3(c2);
+    assert_true(c2->flushes >= 1);
+}
+
 /* The shared namespace is published once, through controller 0.  A
  * rescan on controller 1 (a Namespace Attribute Changed event) publishes
  * its namespaces again, and reads its SUBNQN again: that Identify
@@ -1867,6 +1915,7 @@ int main(int argc, char **argv)
         T(test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path),
         T(test_a_failed_identify_namespace_does_not_publish_a_second_path),
         T(test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another),
+        T(test_a_shutdown_failover_keeps_its_entry_while_the_timer_moves_the_table),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_a_removed_controller_takes_no_write_into_the_cache),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
