@@ -43,6 +43,7 @@
 struct shell_out {
     char *text; /* NULL: straight to the console */
     UINT used, size;
+    UINT column; /* of the next character on its line, for shell_print's tabs */
 };
 
 static void shell_out_begin(struct shell_out *o)
@@ -50,6 +51,7 @@ static void shell_out_begin(struct shell_out *o)
     o->text = (char *)KernelHeapAlloc(SHELL_OUT_FIRST);
     o->used = 0;
     o->size = o->text != NULL ? SHELL_OUT_FIRST : 0;
+    o->column = 0;
 }
 
 /* n bytes of text to the console, in pieces: ConsolePrint formats into
@@ -99,12 +101,9 @@ static bool shell_out_room(struct shell_out *o, UINT n)
     return true;
 }
 
-static void shell_print(void *arg, const char *text)
+/* n bytes of text kept, or to the console when they cannot be. */
+static void shell_emit(struct shell_out *o, const char *text, UINT n)
 {
-    struct shell_out *o = (struct shell_out *)arg;
-    UINT n = 0;
-    while (text[n] != 0)
-        n++;
     if (o->text != NULL && shell_out_room(o, n)) {
         MemoryCopy(o->text + o->used, text, n);
         o->used += n;
@@ -112,6 +111,31 @@ static void shell_print(void *arg, const char *text)
     }
     shell_out_end(o); /* too much to keep: the rest as it comes */
     console_text(text, n);
+}
+
+/* The front end's text, its tabs as spaces to the next multiple of 8
+ * columns: nvme-cli's output lines up on those stops (a terminal's), and
+ * EXOS's console moves a tab 4 columns on from wherever it is. */
+static void shell_print(void *arg, const char *text)
+{
+    static const char spaces[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+    struct shell_out *o = (struct shell_out *)arg;
+    while (*text != 0) {
+        UINT n = 0;
+        while (text[n] != 0 && text[n] != '\t') {
+            o->column = text[n] == '\n' ? 0 : o->column + 1u;
+            n++;
+        }
+        if (n != 0)
+            shell_emit(o, text, n);
+        text += n;
+        if (*text == '\t') {
+            UINT pad = 8u - (o->column & 7u);
+            shell_emit(o, spaces, pad);
+            o->column += pad;
+            text++;
+        }
+    }
 }
 
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -341,7 +365,7 @@ static U32 list_all(char *line)
     LPNVME_CORE_DEVICE held[NVME_EXOS_MAX_CTRL];
     unsigned i, n = nvme_exos_controller_count(), live = 0;
     struct nvmectl_io io;
-    struct shell_out out = {NULL, 0, 0};
+    struct shell_out out = {NULL, 0, 0, 0};
     int rc;
 
     if (n > NVME_EXOS_MAX_CTRL)
@@ -435,7 +459,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     LPNVME_CORE_DEVICE d, held[NVME_EXOS_MAX_CTRL];
     unsigned nheld;
     struct nvmectl_io io;
-    struct shell_out out = {NULL, 0, 0};
+    struct shell_out out = {NULL, 0, 0, 0};
     int word, rc, wb;
     bool ns = false, cut, refused;
 

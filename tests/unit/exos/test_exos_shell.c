@@ -375,6 +375,35 @@ static void test_output_past_what_is_kept_goes_out_as_it_comes(void **state)
     assert_int_equal(mock_exos.heap_live, 0);
 }
 
+/* nvme-cli's tab-aligned lines (error-log's "error_count\t: 1") line up
+ * on EXOS's console as on a terminal: a tab is spaces to the next
+ * multiple of 8 columns, counted across prints and from each new line.
+ * EXOS's console itself moves a tab 4 columns on from wherever it is. */
+static void test_tabs_are_spaces_to_the_next_stop_of_8(void **state)
+{
+    (void)state;
+    print_times = 2;
+    print_text = "error_count\t: 1\nsqid\t\t: 0\n\tx\tabcdefgh\t|\nab\t";
+    run_once_ok(0, "error-log");
+    assert_string_equal(mock_exos.console, "error_count     : 1\n"
+                                           "sqid            : 0\n"
+                                           "        x       abcdefgh        |\n"
+                                           "ab      error_count     : 1\n"
+                                           "sqid            : 0\n"
+                                           "        x       abcdefgh        |\n"
+                                           "ab      ");
+    assert_null(strchr(mock_exos.console, '\t'));
+
+    /* the same, straight to the console (no heap to keep it in) */
+    mock_exos_reset();
+    mock_exos.heap_fail_from = 1;
+    print_times = 1;
+    print_text = "a\tb\n1234567\tc\n12345678\td\n";
+    run_once_ok(0, "error-log");
+    assert_string_equal(mock_exos.console, "a       b\n1234567 c\n12345678        d\n");
+    assert_int_equal(mock_exos.heap_live, 0);
+}
+
 /* The write-back before nvmectl failed and the blocks stay owed: an
  * nvmectl write to one of them would be overwritten by the cache's later
  * write-back (and a read would show what EXOS was not told is there).
@@ -697,6 +726,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_dump_of_the_whole_scratch_buffer_waits_for_the_unlock, setup),
         cmocka_unit_test_setup(test_output_past_what_is_kept_goes_out_as_it_comes, setup),
         cmocka_unit_test_setup(test_a_line_too_long_is_refused_not_cut, setup),
+        cmocka_unit_test_setup(test_tabs_are_spaces_to_the_next_stop_of_8, setup),
         cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
         cmocka_unit_test_setup(test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl,
                                setup),
