@@ -501,6 +501,39 @@ static void reservation_pages_past_the_bound_are_read_at_the_next_call(void **st
     fx_stop(&f);
 }
 
+/* A controller reset between the call that told 16 pages and the one
+ * the bound left the rest to: the controller dropped the pages it held
+ * and starts the Log Page Count at 0 again (NVMe 2.0 §5.16.1.25).  The
+ * carried read compares what it reads with the count from before the
+ * reset no more: the new pages, 1 and 2, are told in order (without the
+ * restart's clear, page 1, taken by the carried read, ended the reads as
+ * "not a new page" and its notification was never told). */
+static void the_reads_left_to_the_next_call_start_the_count_again_after_a_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_details r = {.want = NVME_EVENT_RESERVATION};
+    resv_config(&f, &r);
+    f.cfg.resv_notif_reset = true;
+    fx_start_captured(&f);
+    resv_twenty_behind_an_error(&f, &r);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    /* The one request taken by an error event again: the next call
+     * handles it, then does its carried read before any event's. */
+    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    assert_int_equal(nvme_sim_resv_notify(f.sim, 201, 2), 0);
+    assert_int_equal(nvme_sim_resv_notify(f.sim, 202, 3), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 18);
+    assert_int_equal(r.detail[16], 201);
+    assert_int_equal(r.detail[17], 202);
+    assert_false(fx_log_has(&f, "not a new page"));
+    assert_true(fx_log_has(&f, "reservation notification 1: namespace 201: reservation released"));
+    assert_true(fx_log_has(&f, "reservation notification 2: namespace 202: reservation preempted"));
+    fx_stop(&f);
+}
+
 /* A controller whose reads of the Reservation Notification log remove
  * nothing: the same page (Log Page Count 1) with more waiting, at every
  * read.  The Log Page Count grows with every page made (NVMe 2.0
@@ -677,6 +710,7 @@ int main(void)
         cmocka_unit_test(an_empty_reservation_page_ends_the_reads),
         cmocka_unit_test(reservation_pages_past_the_bound_are_read_at_the_next_call),
         cmocka_unit_test(a_reservation_page_that_repeats_ends_the_reads),
+        cmocka_unit_test(the_reads_left_to_the_next_call_start_the_count_again_after_a_reset),
         cmocka_unit_test(a_lost_carried_reservation_read_is_tried_again),
         cmocka_unit_test(a_firmware_that_adds_notices_gets_them_configured),
         cmocka_unit_test(a_refused_event_configuration_is_logged_and_nothing_stops),

@@ -387,6 +387,8 @@ struct nvme_sim_config {
     bool resv_notif_stuck;    /* a read of the Reservation Notification log (80h) removes no
                                  page: the oldest one again and again, with more waiting
                                  (a hostile controller) [false] */
+    bool resv_notif_reset;    /* a controller reset drops the Reservation Notification pages
+                                 held and starts their Log Page Count at 0 again [false] */
     bool lbafee_refused;      /* Host Behavior Support with LBAFEE (byte 2) set fails with
                                  Invalid Field, as a controller that knows no byte 2 [false] */
     bool iocs;                /* CAP.CSS bit 6: I/O Command Sets (CC.CSS 110b), Identify CNS
