@@ -156,6 +156,32 @@ static UINT disk_io(LPNVME_CORE_DISK d, UINT fn, uint64_t lba, U32 count, void *
     return NVMeCoreDiskCommands(fn, (UINT)&c);
 }
 
+/* A rescan that no longer finds NSID 1 on this controller, as the PCI
+ * side's poll makes it (under the blk lock): whether disk 1 stays in
+ * service (false: retired, or its retire put off for the hand-over). */
+static bool disk1_kept_at_a_rescan(void)
+{
+    bool kept;
+    nvme_exos_blk_lock(&blk);
+    kept = nvme_exos_disk_follow(disk1, NULL);
+    nvme_exos_blk_unlock(&blk);
+    return kept;
+}
+
+/* A write cached for disk 1 (LBA 3, 0x42) in a cache of `segs` segments,
+ * whose namespace then leaves this controller while the other path's
+ * lock is held: the hand-over is put off, the disk kept. */
+static void cache_a_write_and_put_off_its_hand_over(unsigned segs)
+{
+    use_cache(segs);
+    memset(user, 0x42, 512);
+    assert_int_equal(disk_io(disk1, DF_DISK_WRITE, 3, 1, user), DF_RETURN_SUCCESS);
+    ns1_gone = true;                        /* detached from this controller */
+    path_busy = true;                       /* the other path's lock is held */
+    assert_false(disk1_kept_at_a_rescan()); /* put off */
+    assert_false(disk1->Retired);
+}
+
 /* NSID 1 detached from this controller alone while the other path's lock
  * is held: the retire of disk 1 is put off (NVME_EXOS_HAND_OVER_MS), its
  * cached write kept for the hand-over.  A request of disk 2 (another
@@ -169,16 +195,7 @@ static UINT disk_io(LPNVME_CORE_DISK d, UINT fn, uint64_t lba, U32 count, void *
 static void test_eviction_during_a_put_off_hand_over_keeps_the_owed_write(void **state)
 {
     (void)state;
-    use_cache(1);
-    memset(user, 0x42, 512);
-    assert_int_equal(disk_io(disk1, DF_DISK_WRITE, 3, 1, user), DF_RETURN_SUCCESS);
-
-    ns1_gone = true;  /* detached from this controller */
-    path_busy = true; /* the other path's lock is held */
-    nvme_exos_blk_lock(&blk);
-    assert_false(nvme_exos_disk_follow(disk1, NULL)); /* put off */
-    nvme_exos_blk_unlock(&blk);
-    assert_false(disk1->Retired);
+    cache_a_write_and_put_off_its_hand_over(1);
 
     /* Disk 2 writes: the only segment holds disk 1's owed block. */
     memset(user, 0x77, 512);
@@ -187,9 +204,7 @@ static void test_eviction_during_a_put_off_hand_over_keeps_the_owed_write(void *
 
     /* The other path is free: the hand-over. */
     path_busy = false;
-    nvme_exos_blk_lock(&blk);
-    assert_false(nvme_exos_disk_follow(disk1, NULL));
-    nvme_exos_blk_unlock(&blk);
+    assert_false(disk1_kept_at_a_rescan());
     assert_true(disk1->Retired);
     assert_int_equal(hand_overs, 1);
     assert_int_equal(other_writes, 1); /* LBA 3 went out through the other path */
@@ -200,21 +215,6 @@ static void test_eviction_during_a_put_off_hand_over_keeps_the_owed_write(void *
     assert_int_equal(dev[1][5 * 512], 0x77);
 }
 
-/* A write cached for disk 1, whose namespace then leaves this controller
- * while the other path's lock is held: the hand-over is put off. */
-static void cache_a_write_and_put_off_its_hand_over(void)
-{
-    use_cache(2);
-    memset(user, 0x42, 512);
-    assert_int_equal(disk_io(disk1, DF_DISK_WRITE, 3, 1, user), DF_RETURN_SUCCESS);
-    ns1_gone = true;
-    path_busy = true;
-    nvme_exos_blk_lock(&blk);
-    assert_false(nvme_exos_disk_follow(disk1, NULL));
-    nvme_exos_blk_unlock(&blk);
-    assert_false(disk1->Retired);
-}
-
 /* While the hand-over waits, the durability window's syncs keep the write
  * owed and say nothing (the hand-over has its own bound and error line):
  * a guard for the eviction fix above, whose write-back answers
@@ -223,7 +223,7 @@ static void cache_a_write_and_put_off_its_hand_over(void)
 static void test_the_window_keeps_a_waiting_write_owed_without_a_warning(void **state)
 {
     (void)state;
-    cache_a_write_and_put_off_its_hand_over();
+    cache_a_write_and_put_off_its_hand_over(2);
     for (unsigned k = 0; k < 5; k++) {
         mock_exos.sys_ms += 2000;
         assert_int_equal(nvme_exos_blk_tick(&blk), 0);
@@ -231,9 +231,7 @@ static void test_the_window_keeps_a_waiting_write_owed_without_a_warning(void **
     assert_null(strstr(mock_exos.warnings, "Write-back failed"));
     assert_true(nvme_exos_blk_owes(&blk, 1));
     path_busy = false;
-    nvme_exos_blk_lock(&blk);
-    assert_false(nvme_exos_disk_follow(disk1, NULL));
-    nvme_exos_blk_unlock(&blk);
+    assert_false(disk1_kept_at_a_rescan());
     assert_int_equal(other_writes, 1);
     assert_int_equal(other_dev[3 * 512], 0x42);
 }
@@ -244,7 +242,7 @@ static void test_the_window_keeps_a_waiting_write_owed_without_a_warning(void **
 static void test_a_shutdown_while_a_hand_over_waits_says_the_write_is_lost(void **state)
 {
     (void)state;
-    cache_a_write_and_put_off_its_hand_over();
+    cache_a_write_and_put_off_its_hand_over(2);
     assert_int_not_equal(nvme_exos_blk_shutdown(&blk), 0);
     assert_int_equal(other_writes, 0);
 }
@@ -260,18 +258,14 @@ static void test_a_hand_over_put_off_after_49_days_still_waits(void **state)
     (void)state;
     mock_exos.sys_ms = (UINT)0xFFFFFFFFu;
     mock_exos.sys_ms += 5000u; /* 2^32 + 4999 ms where UINT has 64 bits */
-    cache_a_write_and_put_off_its_hand_over();
+    cache_a_write_and_put_off_its_hand_over(2);
     assert_null(strstr(mock_exos.warnings, "no other path free"));
     assert_true(nvme_exos_blk_owes(&blk, 1));
     mock_exos.sys_ms += NVME_EXOS_HAND_OVER_MS / 2u; /* still within the bound */
-    nvme_exos_blk_lock(&blk);
-    assert_false(nvme_exos_disk_follow(disk1, NULL));
-    nvme_exos_blk_unlock(&blk);
+    assert_false(disk1_kept_at_a_rescan());
     assert_false(disk1->Retired);
     path_busy = false;
-    nvme_exos_blk_lock(&blk);
-    assert_false(nvme_exos_disk_follow(disk1, NULL));
-    nvme_exos_blk_unlock(&blk);
+    assert_false(disk1_kept_at_a_rescan());
     assert_true(disk1->Retired);
     assert_int_equal(other_writes, 1);
     assert_int_equal(other_dev[3 * 512], 0x42);

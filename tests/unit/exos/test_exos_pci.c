@@ -1458,53 +1458,78 @@ static void test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time(v
     assert_int_equal(c1->writes, 0);
 }
 
-/* The table of published namespaces changes under a hand-over in
- * progress: a disk request of another task (controller 1's lock held)
- * finds namespace 1 detached from controller 1 and hands its cached write
- * over (core_hand_over); EXOS switches to its dispatcher task meanwhile
- * (here at the hand-over's KernelHeapAlloc, a switch may come anywhere;
- * the Identify commands that follow take milliseconds), whose poll
- * retires controller 0's reformatted disk, ahead in the table, and
- * publishes its new one: the entries move down and the new one takes the
- * slot the hand-over was reading.  The hand-over goes on with the entry it
- * found, a copy (before: with the slot, now controller 0's namespace of
- * another subsystem, which no other controller reaches: "no other path",
- * the write dropped though controller 2 still reached the namespace). */
+/* Controller 0 a drive of its own (serial SA), published first;
+ * controllers 1 and 2 two paths to one shared namespace (SB, one NGUID),
+ * published once, through controller 1, whose disk then takes a write
+ * into its cache; then controller 0's namespace is reformatted (the next
+ * poll retires its disk, ahead in the table, and publishes a new one).
+ * Returns the shared namespace's disk. */
+static LPVOID a_drive_then_two_paths_with_a_cached_write(struct nvme_ctrl **c0,
+                                                         struct nvme_ctrl **c1,
+                                                         struct nvme_ctrl **c2)
+{
+    LPVOID shared;
+    *c0 = fake_ctrl(0, "SA");
+    *c1 = fake_ctrl(1, "SB");
+    *c2 = fake_ctrl(2, "SB");
+    (*c1)->nmic[0] = (*c2)->nmic[0] = 1;
+    fake_ns_ids(*c1, 0, 0xab);
+    fake_ns_ids(*c2, 0, 0xab);
+    (void)attach_next(false);
+    (void)attach_next(true);
+    (void)attach_next(true);
+    assert_int_equal(mock_exos.disk_count, 2); /* nvme0n1, nvme1n1 */
+    shared = mock_exos.disks[1];
+    assert_int_equal(disk_io(shared, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal((*c1)->writes, 0); /* cached */
+    rescan_to_4096(*c0);
+    return shared;
+}
+
+/* EXOS switches from the task in the glue to its dispatcher task at the
+ * glue's next KernelHeapAlloc of an Identify buffer (4 KiB; a switch may
+ * come anywhere, the Identify commands that follow take milliseconds):
+ * the timer's poll runs there, 10 ms later, while another task holds
+ * controller SwitchBusy's lock. */
+static unsigned SwitchBusy;
 static void switch_to_the_timer(UINT size)
 {
-    LPNVME_CORE_DEVICE d1 = nvme_exos_controller(1);
+    LPNVME_CORE_DEVICE busy = nvme_exos_controller(SwitchBusy);
     if (size != 4096)
         return;
     mock_exos.heap_alloc_hook = NULL;
-    d1->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* the request's task holds it */
+    busy->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
     poll_at(mock_exos.sys_ms + 10);
-    d1->Blk.bounce_mutex.Task = NULL;
+    busy->Blk.bounce_mutex.Task = NULL;
 }
 
+static void switch_to_the_timer_with_lock_held(unsigned busy)
+{
+    SwitchBusy = busy;
+    mock_exos.heap_alloc_hook = switch_to_the_timer;
+}
+
+/* The table of published namespaces changes under a hand-over in
+ * progress: a disk request of another task (controller 1's lock held)
+ * finds namespace 1 detached from controller 1 and hands its cached write
+ * over (core_hand_over); EXOS switches to its dispatcher task meanwhile,
+ * whose poll retires controller 0's reformatted disk, ahead in the table,
+ * and publishes its new one: the entries move down and the new one takes
+ * the slot the hand-over was reading.  The hand-over goes on with the
+ * entry it found, a copy (before: with the slot, now controller 0's
+ * namespace of another subsystem, which no other controller reaches: "no
+ * other path", the write dropped though controller 2 still reached the
+ * namespace). */
 static void test_a_hand_over_keeps_its_entry_while_the_timer_moves_the_table(void **state)
 {
     struct nvme_ctrl *c0, *c1, *c2;
     LPVOID first;
     (void)state;
-    c0 = fake_ctrl(0, "SA"); /* a drive of its own, published first */
-    c1 = fake_ctrl(1, "SB"); /* two paths to one shared namespace */
-    c2 = fake_ctrl(2, "SB");
-    c1->nmic[0] = c2->nmic[0] = 1;
-    fake_ns_ids(c1, 0, 0xab);
-    fake_ns_ids(c2, 0, 0xab);
-    (void)attach_next(false);
-    (void)attach_next(true);
-    (void)attach_next(true);
-    assert_int_equal(mock_exos.disk_count, 2); /* nvme0n1, nvme1n1 */
-    first = mock_exos.disks[1];
-    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    assert_int_equal(c1->writes, 0); /* cached */
-
-    rescan_to_4096(c0); /* reformatted: the next poll republishes it */
-    c1->ns_count = 0;   /* namespace 1 detached from controller 1 alone */
+    first = a_drive_then_two_paths_with_a_cached_write(&c0, &c1, &c2);
+    c1->ns_count = 0; /* namespace 1 detached from controller 1 alone */
     c1->gen++;
-    mock_exos.sys_ms = 5000; /* the disk path's service call is due */
-    mock_exos.heap_alloc_hook = switch_to_the_timer;
+    mock_exos.sys_ms = 5000;               /* the disk path's service call is due */
+    switch_to_the_timer_with_lock_held(1); /* the request's task holds it */
     assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
     assert_null(mock_exos.heap_alloc_hook); /* the switch happened */
     assert_wrote_lba_3(c2);
@@ -1609,46 +1634,21 @@ test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another(voi
 
 /* The same at EXOS's shutdown (DF_UNLOAD, the shell's task), whose
  * failover of a path that went is switched out of at its KernelHeapAlloc
- * for the dispatcher's poll (controller 2's lock held meanwhile, so the
- * poll does not fail the path over itself), which retires controller 0's
- * reformatted disk, ahead in the table, and publishes its new one in the
- * slot the failover was reading.  The failover goes on with the entry it
- * found (before: with controller 0's new namespace, of another subsystem:
- * no other path, and the write went to the gone controller at its
- * write-back, lost). */
-static void switch_to_the_timer_path_2_busy(UINT size)
-{
-    LPNVME_CORE_DEVICE d2 = nvme_exos_controller(2);
-    if (size != 4096)
-        return;
-    mock_exos.heap_alloc_hook = NULL;
-    d2->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* a request of another task */
-    poll_at(mock_exos.sys_ms + 10);
-    d2->Blk.bounce_mutex.Task = NULL;
-}
-
+ * for the dispatcher's poll (controller 2's lock held meanwhile, by a
+ * request of another task, so the poll does not fail the path over
+ * itself), which retires controller 0's reformatted disk, ahead in the
+ * table, and publishes its new one in the slot the failover was reading.
+ * The failover goes on with the entry it found (before: with controller
+ * 0's new namespace, of another subsystem: no other path, and the write
+ * went to the gone controller at its write-back, lost). */
 static void test_a_shutdown_failover_keeps_its_entry_while_the_timer_moves_the_table(void **state)
 {
     struct nvme_ctrl *c0, *c1, *c2;
-    LPVOID first;
     (void)state;
-    c0 = fake_ctrl(0, "SA");
-    c1 = fake_ctrl(1, "SB");
-    c2 = fake_ctrl(2, "SB");
-    c1->nmic[0] = c2->nmic[0] = 1;
-    fake_ns_ids(c1, 0, 0xab);
-    fake_ns_ids(c2, 0, 0xab);
-    (void)attach_next(false);
-    (void)attach_next(true);
-    (void)attach_next(true);
-    first = mock_exos.disks[1];
-    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    assert_int_equal(c1->writes, 0); /* cached */
-
-    rescan_to_4096(c0);
+    (void)a_drive_then_two_paths_with_a_cached_write(&c0, &c1, &c2);
     path_goes(c1);
     mock_exos.sys_ms = 5000;
-    mock_exos.heap_alloc_hook = switch_to_the_timer_path_2_busy;
+    switch_to_the_timer_with_lock_held(2);
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
     assert_null(mock_exos.heap_alloc_hook); /* the switch happened */
     assert_wrote_lba_3(c2);
