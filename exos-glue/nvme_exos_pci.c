@@ -699,10 +699,22 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
  * controller that still reaches it, as at a failover (fail_over), before
  * nvme_exos_disk_retire drops what is left.  Other locks are only tried
  * (h's is held: waiting could deadlock against nvmectl's, in index
- * order); one held puts the hand-over off (false), to a later rescan. */
+ * order); one held puts the hand-over off (false), to a later rescan.
+ * So does a disk not found in the table: the caller's task may be
+ * preempted in the search while the timer's poll moves entries down
+ * behind it (update_namespaces, publish_on_live_paths), and true would
+ * drop writes another path may still take; the retire is tried again at
+ * the next rescan and waits no longer than NVME_EXOS_HAND_OVER_MS. */
 static LPNVME_CORE_DISK FailingOver; /* the disk fail_over retires, its writes handed over */
 static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
 {
+    /* fail_over's own retire, after its hand-over: known from the disk
+     * (its controller down, its Blk), whatever the table holds.  Any other
+     * retire of a failed path's disk (a tick's write-back, a rescan before
+     * this poll's fail_over) hands over below like a live path's: answered
+     * true, the writes would be dropped before fail_over got to them. */
+    if (disk->Blk->down && disk == FailingOver)
+        return true;
     for (unsigned i = 0; i < PublishedCount; i++) {
         const struct published_ns *p = &Published[i];
         LPNVME_CORE_DEVICE b;
@@ -711,12 +723,6 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
         void *id;
         if (p->disk != disk || p->dev->Ctrl != (struct nvme_ctrl *)h)
             continue;
-        /* fail_over's own retire, after its hand-over.  Any other retire of
-         * a failed path's disk (a tick's write-back, a rescan before this
-         * poll's fail_over) hands over here like a live path's: answered
-         * true, the writes would be dropped before fail_over got to them. */
-        if (p->dev->Blk.down && disk == FailingOver)
-            return true;
         /* A copy: the caller's task may be switched out from here on (an
          * Identify takes ms) and the timer's poll move the table. */
         entry = *p;
@@ -739,7 +745,7 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
         nvme_exos_blk_unlock(&b->Blk);
         return true;
     }
-    return true;
+    return false; /* not found: put off (above) */
 }
 
 /* Multipath: a controller that is gone or dead (its disks fail) and

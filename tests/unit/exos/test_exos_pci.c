@@ -1537,6 +1537,51 @@ static void test_a_hand_over_keeps_its_entry_while_the_timer_moves_the_table(voi
     assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
 }
 
+/* A hand-over that does not find its disk in the published table: EXOS
+ * preempts, and the request's task can be switched out in the middle of
+ * core_hand_over's search while the timer's poll retires a disk and moves
+ * the entries behind it down, past the search (update_namespaces,
+ * publish_on_live_paths).  The mock switches tasks at calls only, so the
+ * table is shown here as that search saw it: without the disk (made on
+ * controller 0's block device, NSID 2, never published).  Its namespace
+ * leaves controller 0 with a write cached: the hand-over is put off, the
+ * write kept for a later rescan, and dropped only once
+ * NVME_EXOS_HAND_OVER_MS has passed.  Before: "not found" answered true
+ * ("handed over") and the write was dropped at once. */
+static void test_a_hand_over_that_does_not_find_its_disk_puts_it_off(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPNVME_CORE_DEVICE d0;
+    LPNVME_CORE_DISK unlisted;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    d0 = nvme_exos_controller(0);
+    c0->ns[1] = c0->ns[0];
+    c0->ns[1].nsid = 2;
+    c0->ns_count = 2; /* no rescan: not published */
+    unlisted = nvme_exos_disk_create(&d0->Blk, 2, 512, c0->ns[1].nsze, false);
+    assert_non_null(unlisted);
+    nvme_exos_disk_set_policy(unlisted, &c0->ns[1]);
+    assert_int_equal(disk_io(unlisted, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c0->writes, 0); /* cached */
+
+    c0->ns_count = 1; /* NSID 2 gone from controller 0 */
+    mock_exos.sys_ms = 5000;
+    assert_int_equal(disk_io(unlisted, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    assert_false(unlisted->Retired);
+    assert_true(nvme_exos_blk_owes(&d0->Blk, 2));
+    assert_null(strstr(mock_exos.warnings, "dropped"));
+    assert_non_null(strstr(mock_exos.warnings, "NSID=2: gone from this path, its cached writes "
+                                               "wait for another path"));
+
+    mock_exos.sys_ms = 5000 + NVME_EXOS_HAND_OVER_MS + 1; /* bounded */
+    assert_int_equal(disk_io(unlisted, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    assert_true(unlisted->Retired);
+    assert_non_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+    assert_int_equal(c0->writes + c1->writes, 0);
+    ReleaseKernelObject(unlisted);
+}
+
 /* A detach whose hand-over was put off (controller 1's lock held), then
  * EXOS's shutdown before the next poll, the other task done: the
  * shutdown's write-back of controller 0 finds the namespace gone and
@@ -1910,6 +1955,7 @@ int main(int argc, char **argv)
         T(test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time),
         T(test_a_shutdown_hands_over_what_a_busy_path_put_off),
         T(test_a_hand_over_keeps_its_entry_while_the_timer_moves_the_table),
+        T(test_a_hand_over_that_does_not_find_its_disk_puts_it_off),
         T(test_a_put_off_hand_over_whose_path_then_goes_still_hands_over),
         T(test_a_namespace_back_before_its_hand_over_waits_afresh_at_the_next),
         T(test_a_failed_identify_at_a_rescan_does_not_publish_a_second_path),
