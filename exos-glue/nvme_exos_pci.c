@@ -693,6 +693,22 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
     return NULL;
 }
 
+/* The disk fail_over retires, its writes handed over.  One for all
+ * controllers, not one per disk: two fail_overs may overlap (the timer's
+ * and DF_UNLOAD's, in two tasks), but it is non-NULL only while the
+ * fail_over that set it last is in its retire, holding that disk's
+ * controller lock, and every retire (a rescan, a request, a write-back,
+ * fail_over) runs under its disk's controller lock: no other retire of
+ * that disk can read it then, a retire of another disk never matches it,
+ * and that retire makes none nested (the shortcut answers at once).  It
+ * is read before that retire can switch tasks (nothing between the store
+ * and the test in core_hand_over sleeps or logs).  Should a preemption
+ * there let the other fail_over overwrite it, that retire only misses
+ * the shortcut: it hands over again (nothing left dirty: an Identify and
+ * a Flush through the other path) or is put off to the next poll;
+ * nothing is dropped that was not handed over. */
+static LPNVME_CORE_DISK FailingOver;
+
 /* A shared namespace that left controller h alone (detached from it, by
  * another host or through another controller, whose nvmectl wrote back
  * its own cache only): the writes the disk's cache owes go out through a
@@ -705,7 +721,6 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
  * behind it (update_namespaces, publish_on_live_paths), and true would
  * drop writes another path may still take; the retire is tried again at
  * the next rescan and waits no longer than NVME_EXOS_HAND_OVER_MS. */
-static LPNVME_CORE_DISK FailingOver; /* the disk fail_over retires, its writes handed over */
 static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
 {
     /* fail_over's own retire, after its hand-over: known from the disk
