@@ -763,6 +763,49 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
     return false; /* not found: put off (above) */
 }
 
+/* fail_over of one published namespace (p, a copy), its controller
+ * down: true when its disk was retired, its writes handed over. */
+static bool fail_over_one(const struct published_ns *p, void *id)
+{
+    LPNVME_CORE_DEVICE a = p->dev, b;
+    bool busy;
+    if ((b = live_second_path(p, id, &busy)) == NULL)
+        return false; /* none, or busy: the next poll */
+    if (!nvme_exos_blk_trylock(&a->Blk))
+        return false; /* the next poll */
+    if (!nvme_exos_blk_trylock(&b->Blk)) {
+        nvme_exos_blk_unlock(&a->Blk);
+        return false;
+    }
+    KernelLogText(LOG_WARNING,
+                  TEXT("[NVMeCore] nvme%un%u: path down, the namespace fails over to nvme%u"),
+                  (UINT)a->Index, (UINT)p->nsid, (UINT)b->Index);
+    /* The writes its cache owes go through b (b is live: checked
+     * above, and its lock keeps a shutdown out), not dropped. */
+    if (!b->Blk.stopped)
+        (void)nvme_exos_disk_hand_over(p->disk, &b->Blk);
+    nvme_exos_blk_unlock(&b->Blk);
+    FailingOver = p->disk;
+    nvme_exos_disk_retire(p->disk, NULL);
+    FailingOver = NULL;
+    nvme_exos_blk_unlock(&a->Blk);
+    return true;
+}
+
+/* Where the table goes on after disk's entry: the timer's poll may have
+ * moved it while this task was switched out (DF_UNLOAD's fail_over, an
+ * Identify takes ms).  Its compactions keep the entries' order and a
+ * publish appends, so what followed the entry still follows it; an
+ * entry gone (its disk retired, dropped from the table) means from the
+ * start again, the disks failed over since then skipped as retired. */
+static unsigned published_after(LPNVME_CORE_DISK disk)
+{
+    for (unsigned i = 0; i < PublishedCount; i++)
+        if (Published[i].disk == disk)
+            return i + 1;
+    return 0;
+}
+
 /* Multipath: a controller that is gone or dead (its disks fail) and
  * published a shared namespace another controller also reaches: the
  * writes its disk's cache owes go out through that controller (and a
@@ -777,37 +820,20 @@ static bool fail_over(void)
 {
     bool retired = false;
     void *id = NULL;
-    for (unsigned i = 0; i < PublishedCount; i++) {
-        struct published_ns *p = &Published[i], entry;
-        LPNVME_CORE_DEVICE a = p->dev, b;
-        bool busy;
-        if (!a->Blk.down || p->disk->Retired || a->Blk.stopped)
-            continue;
-        entry = *p; /* a copy, as in core_hand_over (DF_UNLOAD's task may be switched out) */
-        p = &entry;
-        if (id == NULL)
-            id = KernelHeapAlloc(4096);
-        if (id == NULL || (b = live_second_path(p, id, &busy)) == NULL)
-            continue; /* none, or busy: the next poll */
-        if (!nvme_exos_blk_trylock(&a->Blk))
-            continue; /* the next poll */
-        if (!nvme_exos_blk_trylock(&b->Blk)) {
-            nvme_exos_blk_unlock(&a->Blk);
+    unsigned i = 0;
+    while (i < PublishedCount) {
+        const struct published_ns *p = &Published[i];
+        struct published_ns entry;
+        if (!p->dev->Blk.down || p->disk->Retired || p->dev->Blk.stopped) {
+            i++;
             continue;
         }
-        KernelLogText(LOG_WARNING,
-                      TEXT("[NVMeCore] nvme%un%u: path down, the namespace fails over to nvme%u"),
-                      (UINT)a->Index, (UINT)p->nsid, (UINT)b->Index);
-        /* The writes its cache owes go through b (b is live: checked
-         * above, and its lock keeps a shutdown out), not dropped. */
-        if (!b->Blk.stopped)
-            (void)nvme_exos_disk_hand_over(p->disk, &b->Blk);
-        nvme_exos_blk_unlock(&b->Blk);
-        FailingOver = p->disk;
-        nvme_exos_disk_retire(p->disk, NULL);
-        FailingOver = NULL;
-        nvme_exos_blk_unlock(&a->Blk);
-        retired = true;
+        entry = *p; /* a copy, as in core_hand_over (DF_UNLOAD's task may be switched out) */
+        if (id == NULL)
+            id = KernelHeapAlloc(4096);
+        if (id != NULL && fail_over_one(&entry, id))
+            retired = true;
+        i = published_after(entry.disk);
     }
     if (id != NULL)
         KernelHeapFree(id);

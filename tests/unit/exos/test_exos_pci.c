@@ -1700,6 +1700,60 @@ static void test_a_shutdown_failover_keeps_its_entry_while_the_timer_moves_the_t
     assert_true(c2->flushes >= 1);
 }
 
+/* Namespace 2 of controller c: as namespace 1, shared (NMIC bit 0), its
+ * NGUID from `seed`. */
+static void fake_second_shared_ns(struct nvme_ctrl *c, uint8_t seed)
+{
+    c->ns[1] = c->ns[0];
+    c->ns[1].nsid = 2;
+    c->ns_count = 2;
+    c->nmic[1] = 1;
+    fake_ns_ids(c, 1, seed);
+}
+
+/* The shutdown's failover of two disks of a path that went (controller
+ * 1's NSIDs 1 and 2, each with a write cached; controller 2 reaches
+ * both), switched out at the first one's KernelHeapAlloc for the poll,
+ * which retires controller 0's reformatted disk, ahead of both in the
+ * table: the entries move down one slot.  The failover goes on after the
+ * entry it handled, wherever that is now, and fails the second disk over
+ * too (before: it went on at the next index, past the second disk's new
+ * slot, and that write went to the gone controller at the write-back,
+ * lost). */
+static void test_a_shutdown_failover_misses_no_entry_when_the_timer_moves_the_table(void **state)
+{
+    struct nvme_ctrl *c0, *c1, *c2;
+    (void)state;
+    c0 = fake_ctrl(0, "SA");
+    c1 = fake_ctrl(1, "SB");
+    c2 = fake_ctrl(2, "SB");
+    c1->nmic[0] = c2->nmic[0] = 1;
+    fake_ns_ids(c1, 0, 0xab);
+    fake_ns_ids(c2, 0, 0xab);
+    fake_second_shared_ns(c1, 0xcd);
+    fake_second_shared_ns(c2, 0xcd);
+    (void)attach_next(false);
+    (void)attach_next(true);
+    (void)attach_next(true);
+    assert_int_equal(mock_exos.disk_count, 3); /* nvme0n1, nvme1n1, nvme1n2 */
+    assert_int_equal(disk_io(mock_exos.disks[1], DF_DISK_WRITE, 3, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(mock_exos.disks[2], DF_DISK_WRITE, 5, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(c1->writes, 0); /* cached */
+
+    rescan_to_4096(c0);
+    path_goes(c1);
+    mock_exos.sys_ms = 5000;
+    switch_to_the_timer_with_lock_held(2);
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_null(mock_exos.heap_alloc_hook); /* the switch happened */
+    assert_int_equal(c2->writes, 2);        /* both, through controller 2 */
+    assert_int_equal(c2->last_nsid, 2);
+    assert_int_equal(c2->last_lba, 5);
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+}
+
 /* The shared namespace is published once, through controller 0.  A
  * rescan on controller 1 (a Namespace Attribute Changed event) publishes
  * its namespaces again, and reads its SUBNQN again: that Identify
@@ -1962,6 +2016,7 @@ int main(int argc, char **argv)
         T(test_a_failed_identify_namespace_does_not_publish_a_second_path),
         T(test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another),
         T(test_a_shutdown_failover_keeps_its_entry_while_the_timer_moves_the_table),
+        T(test_a_shutdown_failover_misses_no_entry_when_the_timer_moves_the_table),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_a_removed_controller_takes_no_write_into_the_cache),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
