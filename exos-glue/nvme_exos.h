@@ -150,8 +150,9 @@ typedef struct tag_NVME_CORE_DISK {
     U32 NamespaceId;
     U32 BytesPerSector;
     uint64_t NumSectors;
-    U32 Access;     /* DISK_ACCESS_* */
-    U32 AccessKept; /* of them, the glue's rules DF_DISK_SETACCESS cannot lift */
+    U32 Access;          /* DISK_ACCESS_* */
+    U32 AccessKept;      /* of them, the glue's rules DF_DISK_SETACCESS cannot lift */
+    bool WriteProtected; /* nvme_ns_info.write_protected the disk last followed */
     /* The namespace's format when the disk was made (nvme_exos_disk_matches) */
     U16 MetadataBytes;
     U8 Csi;
@@ -221,11 +222,13 @@ bool nvme_exos_blk_owes(const struct nvme_exos_blk *blk, U32 nsid);
 LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 lba_size,
                                        uint64_t nsze, bool read_only);
 /* The DISK_ACCESS_* a namespace's disk starts with (publish_namespaces):
- * its read-only policy, read only for a zoned namespace, disabled for a
- * format with metadata the block calls cannot carry. */
+ * its read-only policy, read only for a zoned or a write protected
+ * namespace (NSATTR bit 0), disabled for a format with metadata the
+ * block calls cannot carry. */
 U32 nvme_exos_ns_access(const struct nvme_ns_info *ns);
-/* Gives a new disk that access (publish_namespaces); its zoned read only
- * and its metadata disable are kept across DF_DISK_SETACCESS. */
+/* Gives a new disk that access (publish_namespaces); its zoned or write
+ * protected read only and its metadata disable are kept across
+ * DF_DISK_SETACCESS. */
 void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns);
 /* Whether a disk still describes its namespace as the core knows it now
  * (ns from nvme_ns_find, NULL when not active): usable, same size, LBA
@@ -241,7 +244,8 @@ bool nvme_exos_disk_matches(const NVME_CORE_DISK *disk, const struct nvme_ns_inf
  * decide. */
 bool nvme_exos_disk_resized(const NVME_CORE_DISK *disk, const struct nvme_ns_info *ns);
 /* After a rescan (caller holds the blk lock): a disk whose namespace is
- * unchanged stays as it is; one whose size alone changed
+ * unchanged stays as it is, but for the device's write protection set or
+ * cleared (read only while it is set); one whose size alone changed
  * (nvme_exos_disk_resized) stays in service with the new sector count,
  * its cached blocks past a new end dropped (dirty ones with an error
  * line: they can no longer be written); any other change retires it

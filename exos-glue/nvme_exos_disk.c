@@ -11,7 +11,10 @@
  *
  * Access: DISK_ACCESS_DISABLE refuses reads and writes, DISK_ACCESS_READONLY
  * refuses writes (here, before the core, and in the core through
- * nvme_ns_set_read_only()).
+ * nvme_ns_set_read_only()).  A namespace the device write protects
+ * (Identify Namespace NSATTR bit 0, nvme_ns_info.write_protected) is read
+ * only while it is, whatever DF_DISK_SETACCESS asks, and its disk follows
+ * it at each rescan (nvme_exos_disk_follow).
  *
  * Durability (EXOS sends no flush request and marks no write synchronous):
  *   write-back (default)  writes are cached; everything written is on the
@@ -184,7 +187,8 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
     disk->NumSectors = nsze;
     disk->Access = read_only ? DISK_ACCESS_READONLY : 0;
     disk->AccessKept = 0;
-    disk->Csi = NVME_CSI_NVM; /* plain blocks until nvme_exos_disk_set_policy */
+    disk->WriteProtected = false; /* nvme_exos_disk_set_policy, nvme_exos_disk_follow */
+    disk->Csi = NVME_CSI_NVM;     /* plain blocks until nvme_exos_disk_set_policy */
     disk->PlainIo = true;
     if (blk->ops->ns_info != NULL) { /* the namespace now under the NSID */
         const struct nvme_ns_info *ns = blk->ops->ns_info(blk->h, nsid);
@@ -198,11 +202,13 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
  * pointer: EXOS's file systems write anywhere, and the block cache would
  * acknowledge writes that every write-back then fails (Zone Invalid
  * Write), losing them.  Its disk is read only, as Linux's regular file
- * systems refuse a zoned disk; nvmectl still writes its zones. */
+ * systems refuse a zoned disk; nvmectl still writes its zones.  So is a
+ * namespace the device write protects (NSATTR bit 0, NVMe 1.4 Figure 245:
+ * every write fails), as Linux makes its disk read only. */
 U32 nvme_exos_ns_access(const struct nvme_ns_info *ns)
 {
     U32 access = 0;
-    if (ns->read_only || ns->csi == NVME_CSI_ZNS)
+    if (ns->read_only || ns->write_protected || ns->csi == NVME_CSI_ZNS)
         access |= DISK_ACCESS_READONLY;
     /* Metadata beyond PI alone: nvme_read/nvme_write refuse the format
      * (nvme.h, plain_io) and log each refusal; EXOS would read its MBR in
@@ -212,11 +218,19 @@ U32 nvme_exos_ns_access(const struct nvme_ns_info *ns)
     return access;
 }
 
+/* The read only the device's rules impose, which DF_DISK_SETACCESS cannot
+ * lift: a zoned namespace's, a write protected one's. */
+static U32 device_read_only(U8 csi, bool write_protected)
+{
+    return csi == NVME_CSI_ZNS || write_protected ? DISK_ACCESS_READONLY : 0u;
+}
+
 void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 {
     disk->Access = nvme_exos_ns_access(ns);
-    disk->AccessKept = disk->Access & (DISK_ACCESS_DISABLE |
-                                       (ns->csi == NVME_CSI_ZNS ? DISK_ACCESS_READONLY : 0u));
+    disk->AccessKept = disk->Access &
+                       (DISK_ACCESS_DISABLE | device_read_only(ns->csi, ns->write_protected));
+    disk->WriteProtected = ns->write_protected;
     disk->MetadataBytes = ns->ms;
     disk->Csi = ns->csi;
     disk->PiType = ns->pi_type;
@@ -857,6 +871,30 @@ static U32 cache_resize(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64
     return dropped;
 }
 
+/* The device's write protection (NSATTR bit 0) set or cleared since the
+ * disk last looked (a Namespace Attribute Changed event's rescan): the
+ * disk is read only while it is set, kept so across DF_DISK_SETACCESS;
+ * once cleared, read only stays only where the host asked for it
+ * (nvme_ns_set_read_only, which DF_DISK_SETACCESS goes through) or the
+ * namespace is zoned.  Writes cached before it was set fail their
+ * write-back as the device refuses them. */
+static void disk_follow_write_protection(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
+{
+    U32 ro;
+    if (ns->write_protected == disk->WriteProtected)
+        return;
+    disk->WriteProtected = ns->write_protected;
+    ro = device_read_only(disk->Csi, ns->write_protected);
+    disk->AccessKept = (disk->AccessKept & ~(U32)DISK_ACCESS_READONLY) | ro;
+    if (ns->read_only)
+        ro = DISK_ACCESS_READONLY;
+    disk->Access = (disk->Access & ~(U32)DISK_ACCESS_READONLY) | ro;
+    KernelLogText(LOG_WARNING,
+                  TEXT("[NVMeCoreDisk] NSID=%u write protection %s by the device: disk %p %s"),
+                  (UINT)disk->NamespaceId, ns->write_protected ? TEXT("set") : TEXT("cleared"),
+                  (LPVOID)disk, ro != 0 ? TEXT("read only") : TEXT("writable"));
+}
+
 bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 {
     uint64_t was = disk->NumSectors;
@@ -871,6 +909,7 @@ bool nvme_exos_disk_follow(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
         return false;
     }
     disk->HandOverSince = 0; /* usable (attached again) before a retire put off */
+    disk_follow_write_protection(disk, ns);
     if (same)
         return true;
     dropped = cache_resize(disk->Blk, disk, ns->nsze);
@@ -1138,10 +1177,16 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
         nvme_exos_blk_unlock(disk->Blk);
         return rc == NVME_ERR_GONE ? DF_RETURN_HARDWARE_ABSENT : nvme_exos_df_result(rc);
     }
-    /* Against the size now (a resize above may have moved the end). */
+    /* Against the size now (a resize above may have moved the end), and
+     * the access now: write protection the device set since (above) takes
+     * no write into the cache that every write-back would then fail. */
     if (lba >= disk->NumSectors || count > disk->NumSectors - lba) {
         nvme_exos_blk_unlock(disk->Blk);
         return DF_RETURN_BAD_PARAMETER;
+    }
+    if (write && (disk->Access & DISK_ACCESS_READONLY) != 0) {
+        nvme_exos_blk_unlock(disk->Blk);
+        return DF_RETURN_NO_PERMISSION;
     }
     rc = disk_rw_locked(disk, write, lba, count, (U8 *)control->Buffer);
     /* The window is also checked here: a writer that never lets the

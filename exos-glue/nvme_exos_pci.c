@@ -605,7 +605,9 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         KernelLogText(nvme_exos_info_log_type(),
                       TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
                       (UINT)d->Index, (UINT)ns->nsid, (UINT)ns->nsze, (UINT)ns->lba_size,
-                      ns->csi == NVME_CSI_ZNS ? TEXT(", zoned: read only") : TEXT(""),
+                      ns->csi == NVME_CSI_ZNS ? TEXT(", zoned: read only")
+                      : ns->write_protected   ? TEXT(", write protected: read only")
+                                              : TEXT(""),
                       (LPVOID)disk);
     }
     if (id != NULL)

@@ -111,6 +111,10 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     ns->ncap = id->ncap;
     ns->nuse = id->nuse;
     ns->flbas = id->flbas;
+    /* The device's write protection, at every scan (nvme.h): a namespace
+     * a Namespace Attribute Changed event says became (or stopped being)
+     * write protected is told so by its rescan. */
+    ns->write_protected = (id->nsattr & NVME_NSATTR_WRITE_PROTECTED) != 0;
     /* Within lbaf[] whatever the device says (above 63 the namespace is
      * refused below): a caller walks lbaf[0..nlbaf] (nvme.h). */
     ns->nlbaf = id->nlbaf < NVME_LBAF_COUNT ? id->nlbaf : (uint8_t)(NVME_LBAF_COUNT - 1u);
@@ -422,10 +426,12 @@ static bool nvme_ns_same_identity(const struct nvme_ns_info *a, const struct nvm
 static void nvme_ns_keep_resized(struct nvme_ns_info *info, const struct nvme_ns_info *was)
 {
     uint64_t nsze = info->nsze, ncap = info->ncap, nuse = info->nuse;
+    bool wp = info->write_protected; /* Identify Namespace's too, as the size */
     nvme_memcpy(info, was, sizeof(*info));
     info->nsze = nsze;
     info->ncap = ncap;
     info->nuse = nuse;
+    info->write_protected = wp;
     if (info->zone_size != 0) {
         info->nr_zones = nvme_u64_divmod(nsze, info->zone_size, NULL);
         if (info->nr_zones == 0)
@@ -624,7 +630,10 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, uns
         if (ns->nsid != 0 && (other || nvme_ns_format_differs(ns, &info[i])))
             nvme_ns_note_stale(ctrl, ns->nsid);
         bool differs = nvme_ns_differs(ns, &info[i]);
-        changed = changed || differs || ns->status != info[i].status || ctrl->ns_table->ns[i] != ns;
+        /* Write protection set or cleared is no other namespace (its
+         * generation stays) but a change the port is told of (ns_gen). */
+        changed = changed || differs || ns->status != info[i].status ||
+                  ns->write_protected != info[i].write_protected || ctrl->ns_table->ns[i] != ns;
         /* Copied byte by byte (no struct copy: it would call memcpy), so
          * the fields other CPUs read unlocked get their final values in
          * the copy (gen) or in one store after it (status): none reads

@@ -451,6 +451,76 @@ static void read_only_set_during_a_scan_is_kept(void **state)
     fx_stop(&f);
 }
 
+/* The device's write protection (Identify Namespace NSATTR bit 0,
+ * NVMe 1.4 Figure 245) is recorded at bring-up and at each Namespace
+ * Attribute Changed event's rescan, set and cleared, apart from the
+ * host's read_only: neither is lost when the other changes.  It is no
+ * other namespace (gen stays) but a change of the table (ns_gen moves,
+ * which the ports look at).  Before: NSATTR was ignored, a write
+ * protected namespace published writable. */
+static void the_device_write_protection_is_read_at_each_scan(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].write_protected = true;
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 4096, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1), *ns2 = nvme_ns_find(f.ctrl, 2);
+    assert_non_null(ns);
+    assert_non_null(ns2);
+    assert_true(ns->write_protected);
+    assert_false(ns->read_only); /* the host's, untouched */
+    assert_int_equal(ns->status, NVME_OK);
+    assert_false(ns2->write_protected);
+    uint8_t *buf = fx_xalloc(512);
+    int rc = nvme_write(f.ctrl, 1, 0, 1, buf); /* the controller refuses it */
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC((unsigned)rc), NVME_SC_NS_WRITE_PROTECTED);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+
+    /* Cleared: the event's rescan sees it. */
+    uint32_t gen = ns->gen, tgen = nvme_ns_generation(f.ctrl);
+    assert_int_equal(nvme_sim_ns_write_protect(f.sim, 1, false), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns);
+    assert_false(ns->write_protected);
+    assert_int_equal(ns->gen, gen);
+    assert_int_not_equal(nvme_ns_generation(f.ctrl), tgen);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 1, buf), 0);
+
+    /* The host's policy set, then the device's on and off: the host's
+     * stays through both. */
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 2, true), 0);
+    tgen = nvme_ns_generation(f.ctrl);
+    assert_int_equal(nvme_sim_ns_write_protect(f.sim, 2, true), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(ns2->write_protected);
+    assert_true(ns2->read_only);
+    assert_false(ns->write_protected);
+    assert_int_not_equal(nvme_ns_generation(f.ctrl), tgen);
+    tgen = nvme_ns_generation(f.ctrl);
+    assert_int_equal(nvme_sim_ns_write_protect(f.sim, 2, false), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_false(ns2->write_protected);
+    assert_true(ns2->read_only);
+    assert_int_not_equal(nvme_ns_generation(f.ctrl), tgen);
+    assert_int_equal(nvme_write(f.ctrl, 2, 0, 1, buf), NVME_ERR_RDONLY);
+    /* And the other way: the host lifts its own, the device's stays. */
+    assert_int_equal(nvme_sim_ns_write_protect(f.sim, 2, true), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_ns_set_read_only(f.ctrl, 2, false), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_true(ns2->write_protected);
+    assert_false(ns2->read_only);
+    free(buf);
+    fx_stop(&f);
+}
+
 /* The namespaces listed, in order, each found again by its NSID. */
 static void expect_nsids(struct fx *f, const uint32_t *nsid, unsigned n)
 {
@@ -792,6 +862,7 @@ int main(void)
         cmocka_unit_test(a_rescan_that_read_before_a_format_does_not_publish_after_the_thaw),
         cmocka_unit_test(a_namespace_created_again_under_its_nsid_gets_a_new_generation),
         cmocka_unit_test(read_only_set_during_a_scan_is_kept),
+        cmocka_unit_test(the_device_write_protection_is_read_at_each_scan),
         cmocka_unit_test(a_rescan_merges_the_namespace_objects_by_nsid),
         cmocka_unit_test(a_namespace_added_during_a_reset_is_found_after_it),
         cmocka_unit_test(a_namespace_added_during_a_reset_is_found_when_the_first_scan_fails),

@@ -472,6 +472,12 @@ struct nvme_ns_info {
     uint16_t ms; /* metadata bytes per block of the current format */
     uint8_t rp;
     bool read_only; /* host-side policy, set by nvme_ns_set_read_only() */
+    /* The device's: Identify Namespace NSATTR bit 0 (Write Protected,
+     * NVMe 1.4 Figure 245), read at every scan, so a Namespace Attribute
+     * Changed event's rescan sees it set or cleared; the controller fails
+     * writes while it is set (Namespace is Write Protected, status 20h).
+     * Separate from read_only: neither changes the other. */
+    bool write_protected;
     /* LBA formats 0..nlbaf (NVMe 2.0: up to 64; lbaf[0..15] as in 1.4;
      * nlbaf is at most 63, a larger NLBAF makes the namespace unusable).
      * The one in use is lbaf[format]. */

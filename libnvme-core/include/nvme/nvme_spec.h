@@ -224,6 +224,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_SC_INVALID_NS 0x0b
 #define NVME_SC_CMD_SEQ_ERROR 0x0c
 #define NVME_SC_PRP_OFFSET_INVALID 0x13
+#define NVME_SC_NS_WRITE_PROTECTED 0x20 /* Namespace is Write Protected (NVMe 1.4 Figure 126) */
 #define NVME_SC_LBA_RANGE 0x80
 #define NVME_SC_CAP_EXCEEDED 0x81
 #define NVME_SC_NS_NOT_READY 0x82
@@ -544,6 +545,10 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, lbaf) == 128, "LBAF offset");
 /* DPS (End-to-end Data Protection Type Settings, byte 29) */
 #define NVME_DPS_PI_TYPE(dps) ((dps)&0x7u) /* 0 none, 1..3 Type 1..3 */
 #define NVME_DPS_PI_FIRST (1u << 3)        /* PI in the first 8 bytes of metadata */
+/* NSATTR (Namespace Attributes, byte 99; NVMe 1.4 Figure 245, NVM CS 1.0
+ * Figure 97): bit 0 Write Protected, the namespace is write protected now
+ * and every write to it fails (Namespace is Write Protected, below). */
+#define NVME_NSATTR_WRITE_PROTECTED (1u << 0)
 /* DLFEAT (byte 33): bits 2:0 value read from a deallocated block (1: zeros),
  * bit 3 Write Zeroes supports DEAC. */
 #define NVME_DLFEAT_READ_MASK 0x7u

@@ -148,6 +148,12 @@ struct nvme_sim_ns_config {
      * NVM commands (robustness tests: a command set the host does not
      * drive, e.g. 01h Key Value) [0] */
     uint8_t csi_reported;
+    /* Identify Namespace NSATTR bit 0 (Write Protected, NVMe 1.4 Figure
+     * 245): every write to the namespace (Write, Write Uncorrectable, Write
+     * Zeroes, Dataset Management, Copy, Zone Append, Zone Management Send)
+     * fails with Namespace is Write Protected (SCT 0h, SC 20h, DNR);
+     * nvme_sim_ns_write_protect changes it at run time. [false] */
+    bool write_protected;
 };
 
 /* SMART / Health values (§5.14.1.2).  The data unit and host command
@@ -651,6 +657,12 @@ int nvme_sim_ns_add(struct nvme_sim *sim, const struct nvme_sim_ns_config *ns);
 int nvme_sim_ns_remove(struct nvme_sim *sim, uint32_t nsid);
 /* Change Identify Namespace corruption of a namespace (NVME_SIM_CORRUPT_*). */
 int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint8_t lbads);
+/* Set or clear a namespace's write protection (nvme_sim_ns_config
+ * .write_protected) at run time, as Namespace Write Protection Config
+ * (FID 84h) or another host may: the NSID goes into the Changed Namespace
+ * List and a Namespace Attribute Changed notice is posted, as for
+ * nvme_sim_ns_add.  0, or -1 when there is no such namespace. */
+int nvme_sim_ns_write_protect(struct nvme_sim *sim, uint32_t nsid, bool wp);
 /* Reservations (NVMe 1.4 §8.8) with cfg.oncs bit 5 (NVME_ONCS_RESERVATIONS;
  * not in the default): Identify Namespace RESCAP FEh (types 1-6, IEKEY; no
  * Persist Through Power Loss, so CPTPL 11b fails Invalid Field); Register

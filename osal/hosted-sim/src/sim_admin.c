@@ -124,6 +124,7 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
     id->dpc = 0x1f; /* PI Types 1-3, first or last bytes */
     id->dps = (uint8_t)(ns->pi_type | (ns->pi_first ? NVME_DPS_PI_FIRST : 0));
     id->dlfeat = sim->cfg.dlfeat;
+    id->nsattr = ns->write_protected ? NVME_NSATTR_WRITE_PROTECTED : 0u;
     id->mssrl = sim->copy_id_set ? sim->copy_id_mssrl : sim->cfg.mssrl;
     id->mcl = sim->copy_id_set ? sim->copy_id_mcl : sim->cfg.mcl;
     id->msrc = sim->copy_id_set ? sim->copy_id_msrc : sim->cfg.msrc;

@@ -575,6 +575,18 @@ int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint
     return ns ? 0 : -1;
 }
 
+int nvme_sim_ns_write_protect(struct nvme_sim *sim, uint32_t nsid, bool wp)
+{
+    LOCK(sim);
+    struct sim_ns *ns = sim_ns_find(sim, nsid);
+    if (ns) {
+        ns->write_protected = wp;
+        sim_ns_changed(sim, nsid);
+    }
+    UNLOCK(sim);
+    return ns ? 0 : -1;
+}
+
 uint64_t nvme_sim_ns_unflushed(struct nvme_sim *sim, uint32_t nsid)
 {
     LOCK(sim);

@@ -689,6 +689,16 @@ uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t
     uint16_t sf = sim_resv_io_check(sim, sqe);
     if (sf)
         return sf;
+    /* NSATTR bit 0: "all write access to the namespace shall fail"
+     * (NVMe 1.4 Figure 245), Namespace is Write Protected (Figure 126). */
+    uint8_t o = sqe->opc;
+    if (o == NVME_CMD_WRITE || o == NVME_CMD_WRITE_UNCOR || o == NVME_CMD_WRITE_ZEROES ||
+        o == NVME_CMD_DSM || o == NVME_CMD_COPY || o == NVME_CMD_ZONE_APPEND ||
+        o == NVME_CMD_ZONE_MGMT_SEND) {
+        const struct sim_ns *wns = sim_ns_find(sim, sqe->nsid);
+        if (wns && wns->write_protected)
+            return SIM_SF_GEN(NVME_SC_NS_WRITE_PROTECTED);
+    }
     switch (sqe->opc) {
     case NVME_CMD_READ:
         return read_write(sim, sqe, NVME_CMD_READ);

@@ -610,6 +610,83 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
                      DF_RETURN_HARDWARE_ABSENT);
 }
 
+static UINT set_access(LPVOID disk, U32 access)
+{
+    DISKACCESS a;
+    memset(&a, 0, sizeof(a));
+    a.Disk = (LPSTORAGE_UNIT)disk;
+    a.Access = access;
+    return NVMeCoreDiskCommands(DF_DISK_SETACCESS, (UINT)&a);
+}
+
+/* A namespace the device write protects (Identify Namespace NSATTR bit
+ * 0, NVMe 1.4 Figure 245: every write fails) is published read only, kept
+ * so across DF_DISK_SETACCESS, and its disk follows the attribute at the
+ * rescans after (a Namespace Attribute Changed event): the same disk,
+ * read only once set, writable once cleared, unless the host made it
+ * read only itself (nvme_ns_set_read_only), which the device's clearing
+ * does not undo.  Before: published writable, EXOS's writes acknowledged
+ * into the cache and failed at the device. */
+static void test_a_write_protected_namespace_is_published_read_only(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    DISKINFO info;
+    LPVOID d0, d1;
+    (void)state;
+    c->ns_count = 2;
+    c->ns[1] = c->ns[0];
+    c->ns[1].nsid = 2;
+    c->ns[0].write_protected = true;
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 2);
+    d0 = mock_exos.disks[0];
+    d1 = mock_exos.disks[1];
+    disk_info(d0, &info);
+    assert_int_equal(info.Access, DISK_ACCESS_READONLY);
+    disk_info(d1, &info);
+    assert_int_equal(info.Access, 0);
+    assert_int_equal(disk_io(d0, DF_DISK_WRITE, 0, 1, io_buf, 512), DF_RETURN_NO_PERMISSION);
+    assert_int_equal(c->writes, 0);
+    assert_int_equal(set_access(d0, 0), DF_RETURN_NO_PERMISSION); /* the device's: kept */
+    assert_false(c->ns[0].read_only);
+    assert_int_equal(set_access(d1, DISK_ACCESS_READONLY), DF_RETURN_SUCCESS); /* the host's */
+    assert_true(c->ns[1].read_only);
+
+    /* NSID 1's cleared, NSID 2's set: the same disks follow. */
+    c->ns[0].write_protected = false;
+    c->ns[1].write_protected = true;
+    c->gen++;
+    poll_at(5000);
+    assert_int_equal(mock_exos.disk_count, 2);
+    disk_info(d0, &info);
+    assert_int_equal(info.Access, 0);
+    assert_int_equal(disk_io(d0, DF_DISK_WRITE, 0, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 1);
+    disk_info(d1, &info);
+    assert_int_equal(info.Access, DISK_ACCESS_READONLY);
+    assert_int_equal(set_access(d1, 0), DF_RETURN_NO_PERMISSION);
+    assert_true(c->ns[1].read_only);
+
+    /* NSID 2's cleared: still read only, as the host asked; the host may
+     * lift it now.  NSID 1's set again: read only, by the request path
+     * before the timer's poll. */
+    c->ns[1].write_protected = false;
+    c->ns[0].write_protected = true;
+    c->gen++;
+    assert_int_equal(disk_io(d0, DF_DISK_WRITE, 0, 1, io_buf, 512), DF_RETURN_NO_PERMISSION);
+    assert_int_equal(c->writes, 1);
+    poll_at(7000);
+    assert_int_equal(mock_exos.disk_count, 2);
+    disk_info(d1, &info);
+    assert_int_equal(info.Access, DISK_ACCESS_READONLY);
+    assert_int_equal(set_access(d1, 0), DF_RETURN_SUCCESS);
+    assert_false(c->ns[1].read_only);
+    assert_int_equal(disk_io(d1, DF_DISK_WRITE, 0, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 2);
+    disk_info(d0, &info);
+    assert_int_equal(info.Access, DISK_ACCESS_READONLY);
+}
+
 /* A namespace whose format has metadata the block calls cannot carry is
  * published disabled (its reads refused): EXOS is not asked to mount it,
  * at Attach or after a rescan.  Before: MountDiskPartitions ran on it,
@@ -1978,6 +2055,7 @@ int main(int argc, char **argv)
         T(test_access_of_a_retired_disk_leaves_the_new_disk_alone),
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
         T(test_a_disabled_disk_is_not_mounted),
+        T(test_a_write_protected_namespace_is_published_read_only),
         T(test_a_published_disk_is_mounted_with_no_lock_held),
         T(test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes),
         T(test_a_format_found_by_the_disk_path_service_sends_nothing_of_the_old),
