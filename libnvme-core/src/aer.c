@@ -145,7 +145,7 @@ static uint8_t nvme_aer_lid(uint32_t dw0, uint32_t *len)
         return NVME_LID_ERROR;
     }
     if (type == NVME_AER_TYPE_IO_CMD && info == NVME_AER_IO_RESV_LOG) {
-        *len = 64; /* one page (NVMe 2.0 §5.16.1.25) */
+        *len = 64; /* one page (NVMe 2.0 §5.16.1.24) */
         return NVME_LID_RESV_NOTIF;
     }
     return (uint8_t)NVME_AER_LID(dw0);
@@ -161,7 +161,7 @@ static uint8_t nvme_aer_lid(uint32_t dw0, uint32_t *len)
 
 /* Reservation Log Page Available (§5.2.1, I/O Command specific status):
  * `page` holds the first page read (rc its status).  Each read of LID 80h
- * removes the page it returns (NVMe 2.0 §5.16.1.25), so what it says is
+ * removes the page it returns (NVMe 2.0 §5.16.1.24), so what it says is
  * logged and told here (NVME_EVENT_RESERVATION, the NSID), or no one
  * would ever see it; the pages waiting after it are read too, up to
  * NVME_AER_RESV_READS.  A page with Log Page Count 0 is empty.

@@ -156,7 +156,7 @@ static void nvme_dbbuf_free(struct nvme_ctrl *ctrl) { (void)nvme_dbbuf_resize(ct
 
 /* I/O Command Set Profile (NVMe 2.0 §5.27.1.21, FID 19h): with CC.CSS =
  * 110b the controller starts with vector 0 of the I/O Command Set data
- * structure (Identify CNS 1Ch, Figure 289).  Pick the first vector that
+ * structure (Identify CNS 1Ch, NVMe 2.0 Figure 289).  Pick the first vector that
  * enables the Zoned Namespace command set beside NVM, if any, and select
  * it when it is not 0.  A controller without CNS 1Ch (QEMU 7.2) keeps
  * index 0. */

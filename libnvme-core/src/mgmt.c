@@ -378,7 +378,7 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
         return NVME_ERR_INVAL;
     if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_FW))
         return mgmt_unsupported(ctrl, "Firmware Image Download", "OACS bit 2 clear");
-    /* Pieces (NVMe 2.0 §5.12, Figure 275): FWUG (4 KiB units) gives
+    /* Pieces (NVMe 2.0 §5.13, Figure 275): FWUG (4 KiB units) gives
      * their size and alignment; 0 (no information) and FFh (no
      * restriction: any dword size and offset) leave MDTS alone. */
     uint32_t piece = NVME_READ_ONCE(ctrl->info.mdts_bytes);
@@ -523,14 +523,14 @@ int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *a, 
     int made = NVME_ERR_STATE;
     rc = mgmt_ns_exec(ctrl, &sqe, id, &dw0, &made);
     /* Device input: an NSID is 1..NN (NN: the highest valid NSID,
-     * Identify Controller; §3.2.1); above it no Identify, attach or
+     * Identify Controller; NVMe 2.0 §3.2.1); above it no Identify, attach or
      * delete names it, as 0 and FFFFFFFFh (broadcast) name none. */
     if (made == NVME_OK &&
         (dw0 == 0 || dw0 >= NVME_NSID_ALL || dw0 > NVME_READ_ONCE(ctrl->info.nn))) {
         nvme_log(ctrl, NVME_LOG_ERROR, "Namespace Management returned NSID %u", dw0);
         return NVME_ERR_PROTO;
     }
-    /* Made (Dword 0: its NSID, NVMe 2.0 §5.20): the caller gets the NSID
+    /* Made (Dword 0: its NSID, §5.20): the caller gets the NSID
      * even when the rescan after failed, to attach or delete it; else its
      * capacity stays held by a namespace the caller cannot name. */
     if (made == NVME_OK)

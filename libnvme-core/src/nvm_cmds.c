@@ -314,7 +314,7 @@ static void nvm_sqe_range(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint
 /* ------------------------------------------------------------------ */
 
 /* Dataset Management's ranges within the namespace (a range of 0 blocks
- * names nothing, Figure 42). */
+ * names nothing, NVM CS Figure 41). */
 struct nvm_dsm_ranges {
     const struct nvme_dsm_range *r;
     unsigned nr;
@@ -673,7 +673,7 @@ static int nvm_copy_srcs_fit(const struct nvme_ns_info *ns, const void *arg)
     return NVME_OK;
 }
 
-/* Copy's PRINFO (NVM CS 1.0 §3.3.1, CDW12: PRINFOR 15:12, PRINFOW 29:26).
+/* Copy's PRINFO (NVM CS 1.0 §3.2.2, Figure 30, CDW12: PRINFOR 15:12, PRINFOW 29:26).
  * Metadata moves with its blocks inside the controller, so a format with
  * metadata but no PI needs nothing.  A PI-only format (ms = pi_size) gets
  * what plain I/O gets (nvme_ns_plain_flags): the destination's PI

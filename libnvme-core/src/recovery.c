@@ -1298,7 +1298,7 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
      * when it has some; LBAFEE (byte 2), as a controller with Extended
      * LBA Formats (CTRATT.ELBAS) may report formats past the sixteenth and
      * the 32b/64b Guard ones only when the host enables them (Host Behavior
-     * Support, §5.27.1.18).  Linux's nvme_configure_host_options sets both so. */
+     * Support, NVMe 2.0 §5.27.1.18).  Linux's nvme_configure_host_options sets both so. */
     uint8_t hbs[3]; /* element by element: clang makes an initializer a memset call */
     hbs[0] = ctrl->crdt[0] != 0 || ctrl->crdt[1] != 0 || ctrl->crdt[2] != 0;
     hbs[1] = 0;
@@ -1631,7 +1631,7 @@ static uint16_t nvme_pi_layout(uint8_t pit, uint8_t pif, uint8_t sts)
     return (uint16_t)((unsigned)pit | (unsigned)(pif & 3u) << 3 | (unsigned)(sts & 0x7fu) << 5);
 }
 
-/* PRINFO bits a held command carries (NVM CS 1.0 Figure 87: CDW12 29:26
+/* PRINFO bits a held command carries (NVM CS 1.0 Figure 9: CDW12 29:26
  * of Read, Write, Compare, Write Zeroes, Verify; Copy has PRINFOW there
  * and PRINFOR in 15:12, and descriptor format 1h for the 64b Guard in
  * 11:8, §3.2.2), or whether it is built for a PI format in another way. */
@@ -1691,7 +1691,7 @@ static uint32_t nvme_now_md(const struct nvme_ns_now *n, uint32_t cdw12)
  * built for blocks of another size, or for another metadata size; or its
  * namespace is gone.  The data buffer holds NLB blocks with their
  * metadata when interleaved; the separate metadata goes through MPTR
- * (NVM CS 1.0 §5.3, NLB times MS), whose buffer holds what the command
+ * (NVM CS 1.0 §5.8.3, NLB times MS), whose buffer holds what the command
  * was built to move (nvme_exec_md's md_len, on its waiter): a Format that
  * kept LBADS but changed MS would have the controller move NLB times the
  * new MS through a buffer sized for the old one, past its end, and one
@@ -2502,7 +2502,7 @@ static void nvme_restarted(struct nvme_ctrl *ctrl)
      * call, as Linux's nvme_start_ctrl queues a scan. */
     nvme_lock(&ctrl->admin);
     NVME_WRITE_ONCE(ctrl->ns_recheck, true);
-    ctrl->aer_resv_lpc = 0; /* Log Page Count restarts at a reset (§5.16.1.25) */
+    ctrl->aer_resv_lpc = 0; /* Log Page Count restarts at a reset (NVMe 2.0 §5.16.1.24) */
     nvme_unlock(&ctrl->admin);
 }
 

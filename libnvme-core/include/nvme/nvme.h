@@ -996,7 +996,7 @@ struct nvme_sanitize_args {
  * it, as for nvme_format (not for exit failure, which changes no data). */
 int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *args, uint32_t confirm);
 /* Firmware Image Download (OACS bit 2): `len` bytes of image at byte
- * `offset` (both multiples of 4), split into pieces (NVMe 2.0 §5.12).
+ * `offset` (both multiples of 4), split into pieces (NVMe 2.0 §5.13).
  * FWUG 0 (no information) or FFh (no restriction): pieces of MDTS.
  * Else pieces of FWUG bytes: `offset` must be a multiple of FWUG
  * (NVME_ERR_INVAL, nothing sent), FWUG above MDTS is NVME_ERR_UNSUPPORTED

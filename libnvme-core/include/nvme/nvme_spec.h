@@ -740,7 +740,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes")
 #define NVME_NIDT_NGUID 0x02
 #define NVME_NIDT_UUID 0x03
 #define NVME_NIDT_CSI 0x04
-/* Controller list (Figure 279): a count then up to 2047 CNTIDs. */
+/* Controller list (NVMe 2.0 §4.4.1): a count then up to 2047 CNTIDs. */
 #define NVME_CTRL_LIST_MAX 2047u
 /* I/O Command Set data structure (CNS 1Ch, NVMe 2.0 §5.17.2.21, Figure
  * 289): 512 vectors of 8 bytes, bit n = command set n. */
@@ -806,7 +806,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_hmb_desc) == 16, "HMB descriptor is 16 byt
 /* Establish Context and Read 512 Bytes of Header (NVMe 2.0; Supported Log
  * Pages LID Specific Parameter bit 0, ECRH) */
 #define NVME_LOG_LSP_PEL_ESTABLISH_HEADER 0x03u
-/* Reservation Notification (NVMe 2.0 §5.16.1.25): one 64-byte page per
+/* Reservation Notification (NVMe 2.0 §5.16.1.24): one 64-byte page per
  * read, the oldest, which the read removes; Log Page Count 0 is empty. */
 #define NVME_LID_RESV_NOTIF 0x80
 #define NVME_LID_SANITIZE 0x81
@@ -862,7 +862,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_effects_log) == 4096, "effects log is 4096
  * other command to the same namespace, 2 to any namespace */
 #define NVME_EFFECTS_CSE_MASK (7u << 16)
 
-/* Device Self-test (NVMe 2.0 §5.8, CDW10 STC bits 3:0) and its log
+/* Device Self-test (NVMe 2.0 §5.9, CDW10 STC bits 3:0) and its log
  * (NVMe 2.0 §5.16.1.7, Figures 212/213): 20 results of 28 bytes, newest first. */
 #define NVME_DST_SHORT 0x1u
 #define NVME_DST_EXTENDED 0x2u
