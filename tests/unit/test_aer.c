@@ -362,7 +362,7 @@ static void resv_twenty_behind_an_error(struct fx *f, struct ev_details *r)
 }
 
 /* A Reservation Log Page Available event (§5.2.1, type 6): each read of
- * the Reservation Notification log (LID 80h, NVMe 2.0 §5.16.1.25) removes
+ * the Reservation Notification log (LID 80h, NVMe 2.0 §5.16.1.24) removes
  * the page it returns, so the core's read, which unmasks the event type,
  * is the only one that sees it: what each page says is logged and told
  * (NVME_EVENT_RESERVATION, its NSID), and the pages waiting after it are
@@ -401,7 +401,7 @@ static void reservation_notifications_are_read_logged_and_told(void **state)
     fx_stop(&f);
 }
 
-/* NVMe 2.0 §5.16.1.25: each read of LID 80h removes the oldest page and
+/* NVMe 2.0 §5.16.1.24: each read of LID 80h removes the oldest page and
  * says how many more wait; the core reads at most 16 per Reservation Log
  * Page Available event (NVME_AER_RESV_READS).  Twenty pages, posted while
  * the one request (AERL 0) was taken by the first: the first event tells
@@ -442,7 +442,7 @@ static void twenty_reservation_pages_are_told_sixteen_per_event(void **state)
 }
 
 /* An event whose pages an earlier event's reads took already (NVMe 2.0
- * §5.16.1.25: a read with none waiting returns an empty page, Log Page
+ * §5.16.1.24: a read with none waiting returns an empty page, Log Page
  * Count 0, type 0): nothing is told and no second page is read. */
 static void an_empty_reservation_page_ends_the_reads(void **state)
 {
@@ -503,7 +503,7 @@ static void reservation_pages_past_the_bound_are_read_at_the_next_call(void **st
 
 /* A controller reset between the call that told 16 pages and the one
  * the bound left the rest to: the controller dropped the pages it held
- * and starts the Log Page Count at 0 again (NVMe 2.0 §5.16.1.25).  The
+ * and starts the Log Page Count at 0 again (NVMe 2.0 §5.16.1.24).  The
  * carried read compares what it reads with the count from before the
  * reset no more: the new pages, 1 and 2, are told in order (without the
  * restart's clear, page 1, taken by the carried read, ended the reads as
@@ -537,7 +537,7 @@ static void the_reads_left_to_the_next_call_start_the_count_again_after_a_reset(
 /* A controller whose reads of the Reservation Notification log remove
  * nothing: the same page (Log Page Count 1) with more waiting, at every
  * read.  The Log Page Count grows with every page made (NVMe 2.0
- * §5.16.1.25), so the second read ends the reads: the notification told
+ * §5.16.1.24), so the second read ends the reads: the notification told
  * once per event (before: told 16 times per event, then read 16 times
  * more at every service call, for ever). */
 static void a_reservation_page_that_repeats_ends_the_reads(void **state)

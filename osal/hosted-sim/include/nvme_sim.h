@@ -722,7 +722,7 @@ void nvme_sim_smart_warning(struct nvme_sim *sim, uint8_t bits);
  * the 15-bit status field. */
 void nvme_sim_error_event(struct nvme_sim *sim, uint16_t sqid, uint16_t cid, uint16_t status);
 /* Queue a Reservation Notification log page (LID 80h, NVMe 2.0
- * §5.16.1.25: `type` 1 Registration Preempted, 2 Reservation Released, 3
+ * §5.16.1.24: `type` 1 Registration Preempted, 2 Reservation Released, 3
  * Reservation Preempted; on namespace `nsid`) and post an I/O Command
  * specific event, Reservation Log Page Available (type 6, information
  * 00h, LID 80h).  A Get Log Page of LID 80h returns the oldest page and

@@ -117,7 +117,7 @@ void sim_error_log_page(struct nvme_sim *sim, uint8_t *page, size_t *size)
     *size = n * sizeof(sim->err_log[0]);
 }
 
-/* Reservation Notification (NVMe 2.0 §5.16.1.25, 64 bytes): the oldest
+/* Reservation Notification (NVMe 2.0 §5.16.1.24, 64 bytes): the oldest
  * page not read yet (Log Page Count, type, Number of Available Log Pages
  * after it, NSID), or an empty page (all zeros) when there is none. */
 void sim_resv_notif_page(struct nvme_sim *sim, uint8_t *page, size_t *size)

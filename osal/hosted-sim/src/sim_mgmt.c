@@ -344,7 +344,7 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
             return SIM_SF_GEN(NVME_SC_INVALID_NS);
         /* the one controller is attached to every namespace */
         __attribute__((fallthrough));
-    case NVME_CNS_CTRL_LIST: { /* Figure 279: count, then CNTIDs >= CDW10.CNTID */
+    case NVME_CNS_CTRL_LIST: { /* NVMe 2.0 §4.4.1: count, then CNTIDs >= CDW10.CNTID */
         uint16_t start = (uint16_t)(sqe->cdw10 >> 16);
         if (start <= 1) {
             buf[0] = 1;

@@ -128,7 +128,7 @@ void sim_controller_reset(struct nvme_sim *sim)
     }
     sim_features_reset(sim);
     sim_fw_reset(sim);
-    if (sim->cfg.resv_notif_reset) /* §5.16.1.25: the count starts at 0 after a reset */
+    if (sim->cfg.resv_notif_reset) /* NVMe 2.0 §5.16.1.24: the count starts at 0 after a reset */
         sim->nresv_notif = 0, sim->resv_notif_count = 0;
     sim->intms = 0;
     sim->shst_pending = false;
