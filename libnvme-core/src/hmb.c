@@ -9,7 +9,8 @@
  * only with the controller (nvme_ctrl_release), once it let go of them.
  * The CPU never reads or writes the chunks.  As Linux's
  * nvme_alloc_host_mem: chunks of 2 MiB (larger when HMMINDS or HMMAXD
- * need them), halved while the memory cannot be had, and no buffer
+ * need them), halved while the memory cannot be had (back to 2 MiB, and
+ * to the least that still makes HMMIN in HMMAXD chunks), and no buffer
  * rather than one below HMMIN.
  */
 #include "nvme_internal.h"
@@ -126,10 +127,25 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
     if (fit > chunk)
         chunk = (uint32_t)fit;
     /* Halved in whole pages (BSIZE counts them): a piece of 3 pages is
-     * tried as 1 next, never as 1.5. */
-    for (; chunk >= least; chunk = (chunk / 2u) & ~(ctrl->page_size - 1u))
-        if (nvme_hmb_try(ctrl, chunk, want, min, least))
-            break;
+     * tried as 1 next, never as 1.5.  Pieces grown past 2 MiB that cannot
+     * be had fall back to 2 MiB, not to half their size; and a half of
+     * which cap_desc pieces make less than HMMIN (none ever would) to the
+     * smallest piece of which cap_desc make it: 36 MiB in 12 pieces of
+     * 3 MiB, then 1.5 MiB (18 MiB) below an HMMIN of 20 MiB gave none
+     * where the memory was there in 2 MiB (24 MiB) or 1.67 MiB pieces.
+     * HMMINDS itself is tried last. */
+    uint64_t need = nvme_u64_divmod(min + cap_desc - 1u, cap_desc, NULL);
+    need = (need + ctrl->page_size - 1u) & ~(uint64_t)(ctrl->page_size - 1u);
+    while (chunk >= least && !nvme_hmb_try(ctrl, chunk, want, min, least)) {
+        uint32_t next = (chunk / 2u) & ~(ctrl->page_size - 1u);
+        if (chunk > NVME_HMB_CHUNK_MAX && next < NVME_HMB_CHUNK_MAX)
+            next = NVME_HMB_CHUNK_MAX;
+        if ((uint64_t)next * cap_desc < min && need > next && need < chunk)
+            next = (uint32_t)need;         /* below chunk: at most 2 GiB */
+        if (next < least && chunk > least) /* the smallest piece, last */
+            next = (uint32_t)least;
+        chunk = next;
+    }
     if (ctrl->hmb_count == 0) {
         nvme_log(ctrl, NVME_LOG_WARN, "Host Memory Buffer: %llu KiB of DMA memory not had: none",
                  (unsigned long long)(want >> 10));

@@ -308,6 +308,57 @@ static void an_hmmaxd_too_few_for_2_mib_pieces_gets_larger_ones(void **state)
     fx_stop(&f);
 }
 
+/* Review: pieces grown for HMMAXD (36 MiB in at most 12: 3 MiB each)
+ * that cannot be had were halved to 1.5 MiB, 12 of which (18 MiB) are
+ * below HMMIN (20 MiB), and so on down: no buffer at all, although the
+ * memory was there in the 2 MiB pieces the core otherwise uses (24 MiB),
+ * or in pieces just large enough that 12 make HMMIN.  The sizes tried
+ * after a failure include both, and HMMINDS itself. */
+static void grown_pieces_not_to_be_had_fall_back_to_ones_that_still_make_hmmin(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 36, 20);
+    f.cfg.hmmaxd = 12;
+    f.cfg.dma_alloc_max = 2u * MIB;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_enables, 1);
+    assert_int_equal(st->hmb_bytes, 24u * MIB); /* 12 pieces of 2 MiB */
+    io(&f, 2);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* given back with MR, same pieces */
+    assert_int_equal(st->hmb_returns, 1);
+    assert_int_equal(st->hmb_bytes, 24u * MIB);
+    io(&f, 2);
+    fx_stop(&f);
+
+    /* Not even 2 MiB to be had, 1 MiB pieces too few: the smallest piece
+     * of which 12 make HMMIN (20 MiB / 12, in whole pages). */
+    config(&f, 36, 20);
+    f.cfg.hmmaxd = 12;
+    f.cfg.dma_alloc_max = 1792u * 1024u;
+    fx_start(&f);
+    st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_enables, 1);
+    assert_true(st->hmb_bytes >= 20u * MIB);
+    assert_true(st->hmb_bytes <= 12u * 1792u * 1024u);
+    io(&f, 2);
+    fx_stop(&f);
+
+    /* Pieces of HMMINDS itself (1.125 MiB) when the memory is there in
+     * no size the halving meets (2 MiB refused, 1 MiB below HMMINDS). */
+    config(&f, 8, 1);
+    f.cfg.hmminds = 288;
+    f.cfg.hmmaxd = 4;
+    f.cfg.dma_alloc_max = 1536u * 1024u;
+    fx_start(&f);
+    st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_enables, 1);
+    assert_int_equal(st->hmb_bytes, 4u * MIB + MIB / 2u);
+    io(&f, 2);
+    fx_stop(&f);
+}
+
 /* The descriptor list is memory the device can write (untrusted, as all
  * it hands back): a device that rewrites BSIZE there must not decide the
  * size the pieces are freed with (dma_free of another size than
@@ -476,6 +527,7 @@ int main(void)
         cmocka_unit_test(an_hmminds_above_2_mib_gets_pieces_that_large),
         cmocka_unit_test(a_rest_below_hmminds_goes_with_the_piece_before_it),
         cmocka_unit_test(an_hmmaxd_too_few_for_2_mib_pieces_gets_larger_ones),
+        cmocka_unit_test(grown_pieces_not_to_be_had_fall_back_to_ones_that_still_make_hmmin),
         cmocka_unit_test(pieces_are_freed_with_the_sizes_they_were_had_with),
         cmocka_unit_test(a_list_the_device_rewrote_is_written_again_before_a_reset_returns_it),
         cmocka_unit_test(refusals_leave_the_memory_safe),
