@@ -31,8 +31,9 @@ static void nvme_hmb_free_chunks(struct nvme_ctrl *ctrl)
 
 /* Chunks of `chunk` bytes, at most `want` bytes in all (the cap, HMPRE)
  * and hmb_cap chunks, the last one cut to what is left as Linux's
- * nvme_alloc_host_mem_multi does, or grown by it when it would leave less
- * than a piece (HMMINDS), since HMPRE is in 4 KiB units: rounded
+ * nvme_alloc_host_mem_multi does, or, when it would leave less than a
+ * piece (HMMINDS), the last two cut to a piece and the rest (or the rest
+ * with the one before), since HMPRE is in 4 KiB units: rounded
  * up to a memory page (HSIZE and BSIZE count pages; with pages above
  * 4 KiB a page more than HMPRE, never less than HMMIN), at least `least`
  * bytes (HMMINDS); kept when they make at least `min` bytes, else given
@@ -44,12 +45,19 @@ static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, 
     uint64_t have = 0;
     while (have < want && ctrl->hmb_count < ctrl->hmb_cap) { /* never past the cap */
         /* What a piece of `chunk` would leave, when below HMMINDS (a
-         * piece that small is no usable piece, §8.9), goes with this one:
-         * 5 MiB in pieces of at least 2 MiB is 2 + 3 MiB. */
+         * piece that small is no usable piece, §8.9), takes what it lacks
+         * from this one when this one stays a piece and a descriptor is
+         * left for it (4.5 MiB in pieces of at least 1.25 MiB is 2 + 1.25
+         * + 1.25 MiB: no piece above the chunk, which the allocator may
+         * not give), else goes with it (5 MiB in pieces of at least 2 MiB
+         * is 2 + 3 MiB). */
         uint64_t left = want - have;
         uint32_t len = chunk;
-        if (left <= chunk || (left - chunk < least && left <= 0x80000000u))
+        if (left <= chunk || (left - chunk < least && left <= 0x80000000u)) {
             len = ((uint32_t)left + ctrl->page_size - 1u) & ~(ctrl->page_size - 1u);
+            if (len > chunk && left - least >= least && ctrl->hmb_count + 2u <= ctrl->hmb_cap)
+                len = (uint32_t)(left - least) & ~(ctrl->page_size - 1u); /* least..chunk */
+        }
         if (len < least) /* HMMINDS: less than a piece is no piece */
             break;
         uint64_t bus;

@@ -261,14 +261,42 @@ static void a_rest_below_hmminds_goes_with_the_piece_before_it(void **state)
     io(&f, 2);
     fx_stop(&f);
 
-    /* 2 MiB + 4 KiB in pieces of at least 12 KiB: one piece of it all
-     * (a piece of 4 KiB is below HMMINDS, one of 12 KiB past HMPRE). */
+    /* 2 MiB + 4 KiB in pieces of at least 12 KiB: 2 MiB - 8 KiB and
+     * 12 KiB (a piece of 4 KiB is below HMMINDS). */
     config(&f, 0, 0);
     f.cfg.hmpre = 513;
     f.cfg.hmmin = 513;
     f.cfg.hmminds = 3;
     fx_start(&f);
     assert_int_equal(nvme_sim_stats(f.sim)->hmb_bytes, 2u * MIB + 4096u);
+    io(&f, 2);
+    fx_stop(&f);
+}
+
+/* Review: a rest below HMMINDS grown into the piece before it makes a
+ * piece larger than the chunk, which an allocator that gives no more
+ * than the chunk refuses, at every size tried.  5220 KiB (HMMIN too) in
+ * pieces of at least 1448 KiB, DMA memory in at most 2 MiB: 2048 + 3172
+ * KiB, then 1448 x 2 + 2324 KiB could not be had, so no buffer at all;
+ * 2048 + 1724 + 1448 KiB can.  The rest takes from the piece before it
+ * what makes it a piece when that one stays one. */
+static void a_rest_below_hmminds_takes_from_the_piece_before_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 0, 0);
+    f.cfg.hmpre = 1305; /* 5220 KiB */
+    f.cfg.hmmin = 1305;
+    f.cfg.hmminds = 362; /* 1448 KiB */
+    f.cfg.dma_alloc_max = 2u * MIB;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_enables, 1);
+    assert_int_equal(st->hmb_bytes, 1305u * 4096u);
+    io(&f, 2);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0); /* given back with MR, same pieces */
+    assert_int_equal(st->hmb_returns, 1);
+    assert_int_equal(st->hmb_bytes, 1305u * 4096u);
     io(&f, 2);
     fx_stop(&f);
 }
@@ -526,6 +554,7 @@ int main(void)
         cmocka_unit_test(an_hmpre_that_is_no_multiple_of_the_pieces_is_given_whole),
         cmocka_unit_test(an_hmminds_above_2_mib_gets_pieces_that_large),
         cmocka_unit_test(a_rest_below_hmminds_goes_with_the_piece_before_it),
+        cmocka_unit_test(a_rest_below_hmminds_takes_from_the_piece_before_it),
         cmocka_unit_test(an_hmmaxd_too_few_for_2_mib_pieces_gets_larger_ones),
         cmocka_unit_test(grown_pieces_not_to_be_had_fall_back_to_ones_that_still_make_hmmin),
         cmocka_unit_test(pieces_are_freed_with_the_sizes_they_were_had_with),
