@@ -100,8 +100,9 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl)
         return;
     }
     uint32_t cap_desc = ctrl->page_size / (uint32_t)sizeof(struct nvme_hmb_desc);
-    if (ctrl->hmmaxd != 0 && ctrl->hmmaxd < cap_desc)
-        cap_desc = ctrl->hmmaxd;
+    uint16_t hmmaxd = NVME_READ_ONCE(ctrl->hmmaxd); /* once: a firmware's notice may change it */
+    if (hmmaxd != 0 && hmmaxd < cap_desc)
+        cap_desc = hmmaxd;
     ctrl->hmb_descs = o->dma_alloc(o->ctx, ctrl->page_size, ctrl->page_size, &ctrl->hmb_descs_bus);
     ctrl->hmb_chunk = o->mem_alloc(o->ctx, sizeof(*ctrl->hmb_chunk) * cap_desc);
     ctrl->hmb_cap = cap_desc;
@@ -190,4 +191,46 @@ void nvme_hmb_free(struct nvme_ctrl *ctrl)
     ctrl->hmb_chunk = NULL;
     ctrl->hmb_descs = NULL;
     ctrl->hmb_cap = 0;
+}
+
+/* Whether the buffer is one the controller's Identify fields take now
+ * (§8.9): HMPRE not 0, at least HMMIN, at most HMMAXD pieces of at least
+ * HMMINDS each. */
+static bool nvme_hmb_fits(const struct nvme_ctrl *ctrl)
+{
+    if (ctrl->hmpre == 0 || ctrl->hmb_bytes < (uint64_t)ctrl->hmmin << 12 ||
+        (ctrl->hmmaxd != 0 && ctrl->hmb_count > ctrl->hmmaxd))
+        return false;
+    for (uint32_t i = 0; i < ctrl->hmb_count; i++)
+        if (ctrl->hmb_chunk[i].len < (uint64_t)ctrl->hmminds << 12)
+            return false;
+    return true;
+}
+
+/* A new firmware (activated by the reset, or earlier without one) may
+ * want another buffer: one below its HMMIN, in more pieces than its
+ * HMMAXD or smaller than its HMMINDS, would be refused at every enable
+ * (Invalid Field), the controller left without one until the next
+ * bring-up; one it no longer asks for (HMPRE 0) is memory for nothing.
+ * As Linux's nvme_setup_host_mem at each reset (it frees one below the
+ * new HMMIN and allocates again): freed, the reset having taken it back
+ * (the caller's rule), and had again to the new fields, given with MR
+ * clear (new memory, §5.27.1.10).  A buffer they still take is kept and
+ * returned (MR). */
+void nvme_hmb_refit(struct nvme_ctrl *ctrl)
+{
+    if (!NVME_READ_ONCE(ctrl->hmb_recheck))
+        return;
+    NVME_WRITE_ONCE(ctrl->hmb_recheck, false);
+    if (ctrl->hmb_count != 0 && nvme_hmb_fits(ctrl))
+        return;
+    if (ctrl->hmb_count != 0)
+        nvme_log(ctrl, NVME_LOG_INFO,
+                 "Host Memory Buffer: HMPRE %u HMMIN %u HMMINDS %u HMMAXD %u now: had again",
+                 ctrl->hmpre, ctrl->hmmin, ctrl->hmminds, ctrl->hmmaxd);
+    nvme_hmb_free(ctrl);
+    ctrl->hmb_on = false;
+    ctrl->hmb_given = false;
+    ctrl->info.hmb_kib = 0;
+    nvme_hmb_alloc(ctrl);
 }

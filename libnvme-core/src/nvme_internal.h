@@ -367,6 +367,9 @@ struct nvme_ctrl {
     uint64_t hmb_bytes;
     bool hmb_on;    /* Set Features EHM=1 done, not yet undone */
     bool hmb_given; /* taken once: later enables return it (MR) */
+    /* Identify's HMPRE/HMMIN/HMMINDS/HMMAXD changed (a new firmware):
+     * the buffer is fitted to them at the next restart (nvme_hmb_refit). */
+    bool hmb_recheck;
 
     struct nvme_qpair admin;
     struct nvme_qpair *ioq; /* ioq[i].qid == i + 1; info.io_queues are live */
@@ -962,6 +965,10 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl);
 void nvme_hmb_list(struct nvme_ctrl *ctrl);
 /* Only once the controller let go of it (EHM cleared, or stopped). */
 void nvme_hmb_free(struct nvme_ctrl *ctrl);
+/* At a restart (the reset took the buffer back), after Identify: a buffer
+ * the new HMPRE/HMMIN/HMMINDS/HMMAXD no longer take is freed and had
+ * again to them, given anew (MR clear). */
+void nvme_hmb_refit(struct nvme_ctrl *ctrl);
 
 /* admin.c */
 int nvme_admin_identify_ctrl(struct nvme_ctrl *ctrl);

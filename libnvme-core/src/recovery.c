@@ -1491,8 +1491,8 @@ void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts, bool again)
  * each start; AERL, the number of Asynchronous Event Requests kept after
  * a reset (nvme_aer_max: more than AERL + 1 are refused with Asynchronous
  * Event Request Limit Exceeded, §5.2, which turns events off).  Not here:
- * the identity, and what bring-up sized memory or queues by (SQES/CQES,
- * the HMB sizes). */
+ * the identity, and what bring-up sized memory or queues by (SQES/CQES;
+ * the HMB sizes, which nvme_refresh_identify takes for nvme_hmb_refit). */
 void nvme_id_ctrl_take(struct nvme_ctrl *ctrl, const struct nvme_id_ctrl *id)
 {
     struct nvme_ctrl_info *info = &ctrl->info;
@@ -1570,6 +1570,18 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
                      id->oacs, id->oncs, id->vwc, info->oacs, info->oncs, info->vwc);
         uint32_t oaes_was = ctrl->oaes;
         nvme_id_ctrl_take(ctrl, id);
+        /* The Host Memory Buffer's fields (§8.9), which a new firmware
+         * may change: the buffer follows at the next restart, once a
+         * reset took it back (nvme_hmb_refit), never while the
+         * controller may use it (an activation without a reset). */
+        if (id->hmpre != ctrl->hmpre || id->hmmin != ctrl->hmmin || id->hmminds != ctrl->hmminds ||
+            id->hmmaxd != ctrl->hmmaxd) {
+            NVME_WRITE_ONCE(ctrl->hmpre, id->hmpre);
+            NVME_WRITE_ONCE(ctrl->hmmin, id->hmmin);
+            NVME_WRITE_ONCE(ctrl->hmminds, id->hmminds);
+            NVME_WRITE_ONCE(ctrl->hmmaxd, id->hmmaxd);
+            NVME_WRITE_ONCE(ctrl->hmb_recheck, true);
+        }
         /* A firmware activated without a reset that reports other
          * optional notices (OAES): the configuration follows (a restart
          * sets it anyway, nvme_configure_features). */
@@ -1908,6 +1920,7 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
         return rc;
     nvme_set_ready(ctrl, true);
     nvme_refresh_identify(ctrl); /* a firmware the reset activated */
+    nvme_hmb_refit(ctrl);        /* stopped since: the controller holds no buffer */
     /* Number of Queues may be set once per controller reset (§5.21.1.7). */
     uint16_t granted = 0;
     /* The I/O Command Set Profile goes back to vector 0 with a reset;

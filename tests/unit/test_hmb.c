@@ -387,6 +387,70 @@ static void grown_pieces_not_to_be_had_fall_back_to_ones_that_still_make_hmmin(v
     fx_stop(&f);
 }
 
+/* Review: a firmware activated by a reset may ask for another buffer
+ * (Identify HMPRE/HMMIN/HMMINDS/HMMAXD).  The core returned the old one
+ * (MR) at every start: one below the new HMMIN was refused (Invalid
+ * Field) and the controller ran without any until the next bring-up,
+ * where Linux allocates again at the reset.  Now a buffer the new fields
+ * no longer take is freed (the reset took it back) and had again, given
+ * with MR clear; one they still take is returned; none when HMPRE is 0.
+ * An activation without a reset leaves the controller the buffer it holds
+ * until the next reset. */
+static void a_new_firmware_that_wants_another_buffer_gets_it_at_the_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    config(&f, 4, 2);
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_bytes, 4u * MIB);
+    io(&f, 2);
+    /* HMMIN 8 MiB (HMPRE 16 MiB), activated without a reset: the
+     * controller keeps the buffer it holds (used at every I/O command,
+     * none of it freed) until a reset takes it back. */
+    nvme_sim_set_hmb(f.sim, 16u * 256u, 8u * 256u, 0, 0);
+    uint8_t img[4096];
+    memset(img, 0x5a, sizeof(img));
+    memcpy(img, "FW2.0.00", 8);
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, sizeof(img)), 0);
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+    assert_string_equal(nvme_ctrl_get_info(f.ctrl)->firmware, "FW2.0.00");
+    uint64_t touches = st->hmb_touches;
+    io(&f, 2);
+    assert_true(st->hmb_touches > touches);
+    assert_int_equal(st->hmb_enables, 1);
+    assert_int_equal(st->hmb_bytes, 4u * MIB);
+    /* The reset: a new buffer, MR clear. */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(st->hmb_enables, 2);
+    assert_int_equal(st->hmb_returns, 0);
+    assert_int_equal(st->hmb_bytes, 16u * MIB);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 16u * 1024u);
+    io(&f, 2);
+    /* Fields the buffer still meets (HMMIN lower): returned as it is. */
+    nvme_sim_set_hmb(f.sim, 16u * 256u, 1u * 256u, 0, 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(st->hmb_enables, 3);
+    assert_int_equal(st->hmb_returns, 1);
+    assert_int_equal(st->hmb_lost, 0);
+    assert_int_equal(st->hmb_bytes, 16u * MIB);
+    /* At most 2 pieces of at least 4 MiB (HMMAXD, HMMINDS): again. */
+    nvme_sim_set_hmb(f.sim, 16u * 256u, 8u * 256u, 1024u, 2);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(st->hmb_enables, 4);
+    assert_int_equal(st->hmb_returns, 1);
+    assert_int_equal(st->hmb_bytes, 16u * MIB);
+    io(&f, 2);
+    /* None wanted any more: none given, the memory freed. */
+    nvme_sim_set_hmb(f.sim, 0, 0, 0, 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(st->hmb_enables, 4);
+    assert_int_equal(st->hmb_bytes, 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 0);
+    io(&f, 2);
+    fx_stop(&f); /* no device access to freed memory, nothing leaked */
+}
+
 /* The descriptor list is memory the device can write (untrusted, as all
  * it hands back): a device that rewrites BSIZE there must not decide the
  * size the pieces are freed with (dma_free of another size than
@@ -557,6 +621,7 @@ int main(void)
         cmocka_unit_test(a_rest_below_hmminds_takes_from_the_piece_before_it),
         cmocka_unit_test(an_hmmaxd_too_few_for_2_mib_pieces_gets_larger_ones),
         cmocka_unit_test(grown_pieces_not_to_be_had_fall_back_to_ones_that_still_make_hmmin),
+        cmocka_unit_test(a_new_firmware_that_wants_another_buffer_gets_it_at_the_reset),
         cmocka_unit_test(pieces_are_freed_with_the_sizes_they_were_had_with),
         cmocka_unit_test(a_list_the_device_rewrote_is_written_again_before_a_reset_returns_it),
         cmocka_unit_test(refusals_leave_the_memory_safe),

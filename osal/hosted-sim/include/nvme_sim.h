@@ -776,6 +776,11 @@ void nvme_sim_refuse_set_feature(struct nvme_sim *sim, uint8_t fid, uint16_t sta
  * past the new AERL + 1 are refused with Asynchronous Event Request Limit
  * Exceeded from now on. */
 void nvme_sim_set_aerl(struct nvme_sim *sim, uint8_t aerl);
+/* Set Identify HMPRE, HMMIN, HMMINDS and HMMAXD at run time, as a firmware
+ * activation may: Set Features 0Dh checks the buffer against them from
+ * now on. */
+void nvme_sim_set_hmb(struct nvme_sim *sim, uint32_t hmpre, uint32_t hmmin, uint32_t hmminds,
+                      uint16_t hmmaxd);
 /* Set Identify ELPE at run time (0..63; default 63), as a firmware
  * activation may: the Error Information log holds ELPE + 1 entries from
  * then on (bytes past them read as zeros). */

@@ -648,6 +648,17 @@ void nvme_sim_set_aerl(struct nvme_sim *sim, uint8_t aerl)
     UNLOCK(sim);
 }
 
+void nvme_sim_set_hmb(struct nvme_sim *sim, uint32_t hmpre, uint32_t hmmin, uint32_t hmminds,
+                      uint16_t hmmaxd)
+{
+    LOCK(sim);
+    sim->cfg.hmpre = hmpre;
+    sim->cfg.hmmin = hmmin;
+    sim->cfg.hmminds = hmminds;
+    sim->cfg.hmmaxd = hmmaxd;
+    UNLOCK(sim);
+}
+
 void nvme_sim_set_elpe(struct nvme_sim *sim, uint8_t elpe)
 {
     LOCK(sim);
