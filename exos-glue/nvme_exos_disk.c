@@ -1252,7 +1252,15 @@ static UINT disk_set_access(LPDISKACCESS access)
         rc = NVME_ERR_GONE;
     else if (disk->Retired) /* its NSID may name the namespace of a new disk now */
         rc = NVME_ERR_GONE;
-    else if (ro && (disk->Access & DISK_ACCESS_READONLY) == 0)
+    else if ((disk->AccessKept & ~access->Access) != 0) {
+        /* Again under the lock: the timer's poll may have run while this
+         * task waited for it, and found the device's write protection set
+         * (nvme_exos_disk_follow, under the lock): made writable again,
+         * the disk would take writes into the cache that every write-back
+         * fails. */
+        nvme_exos_blk_unlock(disk->Blk);
+        return DF_RETURN_NO_PERMISSION;
+    } else if (ro && (disk->Access & DISK_ACCESS_READONLY) == 0)
         rc = nvme_exos_blk_sync(disk->Blk);
     if (rc == 0 && disk->Blk->ops->set_read_only != NULL)
         rc = disk->Blk->ops->set_read_only(disk->Blk->h, disk->NamespaceId, ro);

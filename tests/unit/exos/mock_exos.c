@@ -265,6 +265,8 @@ UINT LockMutex(LPMUTEX Mutex, UINT Timeout)
      * return there, the fake returns. */
     if (Timeout != INFINITY && Mutex->Task != NULL)
         return 0;
+    if (Timeout == INFINITY && mock_exos.lock_hook != NULL)
+        mock_exos.lock_hook(Mutex);
     if (Mutex == &KernelMutex)
         mock_exos.kernel_mutex_held++;
     return ++mock_exos.mutex_locks;

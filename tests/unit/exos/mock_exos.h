@@ -72,6 +72,10 @@ struct mock_exos {
     long dma_live;
     /* mutexes */
     unsigned mutex_locks, mutex_unlocks, mutex_inits;
+    /* Called by LockMutex with INFINITY before it takes Mutex (NULL:
+     * none): the task may wait there and another task run first (a test
+     * runs that task's work there). */
+    void (*lock_hook)(LPMUTEX Mutex);
     int kernel_mutex_held; /* LockMutex(MUTEX_KERNEL) not yet unlocked */
     /* log and console */
     U32 last_log_type;

@@ -687,6 +687,48 @@ static void test_a_write_protected_namespace_is_published_read_only(void **state
     assert_int_equal(info.Access, DISK_ACCESS_READONLY);
 }
 
+/* DF_DISK_SETACCESS waits for the controller's lock while the timer's
+ * poll holds it and follows the device's write protection, set since
+ * (a Namespace Attribute Changed event's rescan): the disk is read only
+ * once the lock is had, and stays so (NSATTR bit 0, NVMe 1.4 Figure 245).
+ * Before: the request checked what the device imposes before the lock
+ * only, made the disk writable again after the poll, and EXOS's write was
+ * acknowledged into the cache, every write-back of it failed. */
+static LPMUTEX SetAccessWaitsFor;
+static void poll_while_set_access_waits(LPMUTEX m)
+{
+    if (m != SetAccessWaitsFor)
+        return;
+    mock_exos.lock_hook = NULL;
+    poll_at(5000);
+}
+
+static void test_set_access_does_not_lift_write_protection_the_poll_found(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    DISKINFO info;
+    LPVOID d0;
+    (void)state;
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 1);
+    d0 = mock_exos.disks[0];
+    disk_info(d0, &info);
+    assert_int_equal(info.Access, 0);
+
+    c->ns[0].write_protected = true;
+    c->gen++;
+    SetAccessWaitsFor = &((LPNVME_CORE_DISK)d0)->Blk->bounce_mutex;
+    mock_exos.lock_hook = poll_while_set_access_waits;
+    assert_int_equal(set_access(d0, 0), DF_RETURN_NO_PERMISSION);
+    assert_null(mock_exos.lock_hook); /* the poll ran while the request waited */
+    assert_false(c->ns[0].read_only);
+    disk_info(d0, &info);
+    assert_int_equal(info.Access, DISK_ACCESS_READONLY);
+    assert_int_equal(disk_io(d0, DF_DISK_WRITE, 0, 1, io_buf, 512), DF_RETURN_NO_PERMISSION);
+    poll_at(10000);
+    assert_int_equal(c->writes, 0);
+}
+
 /* A namespace whose format has metadata the block calls cannot carry is
  * published disabled (its reads refused): EXOS is not asked to mount it,
  * at Attach or after a rescan.  Before: MountDiskPartitions ran on it,
@@ -2056,6 +2098,7 @@ int main(int argc, char **argv)
         T(test_rescan_applies_the_disk_rules_of_the_new_format),
         T(test_a_disabled_disk_is_not_mounted),
         T(test_a_write_protected_namespace_is_published_read_only),
+        T(test_set_access_does_not_lift_write_protection_the_poll_found),
         T(test_a_published_disk_is_mounted_with_no_lock_held),
         T(test_a_namespace_created_again_gets_a_new_disk_and_no_old_writes),
         T(test_a_format_found_by_the_disk_path_service_sends_nothing_of_the_old),
