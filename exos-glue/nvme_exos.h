@@ -89,9 +89,9 @@ struct nvme_exos_blk_ops {
      * owes it writes: hand them to another controller that still reaches
      * the namespace (nvme_exos_disk_hand_over), before the disk is retired
      * and the rest dropped.  Caller holds the blk lock; never waits for
-     * another.  False: put off, a controller that may reach the namespace
-     * is busy (its lock held), or the disk was not found among the
-     * published ones (the table moved under the search); the disk is
+     * another (only for the glue's table lock, a leaf taken after it).
+     * False: put off, a controller that may reach the namespace is busy
+     * (its lock held), or the disk is not among the published ones; the disk is
      * retired at a later try, or after NVME_EXOS_HAND_OVER_MS with what
      * it owes dropped. */
     bool (*hand_over)(void *h, struct tag_NVME_CORE_DISK *disk);

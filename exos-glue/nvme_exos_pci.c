@@ -398,6 +398,20 @@ struct published_ns {
 static struct published_ns Published[NVME_EXOS_MAX_PUBLISHED];
 static unsigned PublishedCount;
 
+/* The table's lock.  EXOS preempts a kernel task anywhere (its timer
+ * interrupt), and the timer's poll (EXOS's dispatcher task) moves the
+ * entries while a disk request's hand-over or DF_UNLOAD's fail_over reads
+ * them: every read and write of Published[] and PublishedCount is made
+ * under it, and an entry is used outside it only as a copy.  A leaf lock:
+ * held over scans and copies of entries alone, which call nothing that
+ * sleeps, logs or takes a lock, so a wait for it (the dispatcher's too)
+ * lasts until its holder runs again.  Order: a controller's blk lock (or
+ * MUTEX_KERNEL) may be held when it is taken; nothing is taken while it
+ * is held.  Statically made, as EXOS makes its own (Mutex.c). */
+static MUTEX PublishedMutex = {.TypeID = KOID_MUTEX, .References = 1};
+static void table_lock(void) { (void)LockMutex(&PublishedMutex, INFINITY); }
+static void table_unlock(void) { (void)UnlockMutex(&PublishedMutex); }
+
 /* Retired disks still in EXOS's disk list, withdrawn from it once no
  * file system uses them (withdraw_retired).  Past the table's size a
  * retired disk stays listed, disabled, as before. */
@@ -412,19 +426,30 @@ static void note_retired(LPNVME_CORE_DISK disk)
         RetiredListed[RetiredListedCount++] = disk;
 }
 
-static const struct published_ns *second_path_of(LPNVME_CORE_DEVICE d, U32 nsid, bool shared,
-                                                 const struct nvme_ns_ids *ids)
+/* Whether a namespace is published through another controller of d's
+ * subsystem (a copy of its entry into *out): d's namespace nsid (shared,
+ * ids), or, `by_nsid`, one under NSID nsid (maybe d's, when d's Identify
+ * Namespace failed: nothing tells them apart then). */
+static bool second_path_of(LPNVME_CORE_DEVICE d, U32 nsid, bool shared,
+                           const struct nvme_ns_ids *ids, bool by_nsid, struct published_ns *out)
 {
-    for (unsigned i = 0; i < PublishedCount; i++) {
+    bool found = false;
+    table_lock();
+    for (unsigned i = 0; i < PublishedCount && !found; i++) {
         const struct published_ns *p = &Published[i];
         if (p->dev != d && !p->disk->Retired &&
             nvme_exos_same_subsystem(p->dev->SubNqn, p->dev->Serial, p->dev->Cntlid, d->SubNqn,
                                      d->Serial, d->Cntlid) &&
-            nvme_exos_same_namespace(p->dev->SubNqn, p->nsid, p->has_ids ? &p->ids : NULL,
-                                     d->SubNqn, nsid, shared, ids))
-            return p;
+            (by_nsid
+                 ? p->nsid == nsid
+                 : nvme_exos_same_namespace(p->dev->SubNqn, p->nsid, p->has_ids ? &p->ids : NULL,
+                                            d->SubNqn, nsid, shared, ids))) {
+            *out = *p;
+            found = true;
+        }
     }
-    return NULL;
+    table_unlock();
+    return found;
 }
 
 /* SUBNQN (Identify Controller) into d->SubNqn; "" when it was never
@@ -451,21 +476,6 @@ static bool bytes_zero(const uint8_t *b, unsigned n)
         if (b[n] != 0)
             return false;
     return true;
-}
-
-/* A namespace published through another controller of d's subsystem
- * under NSID nsid: maybe the one d reaches as nsid, when d's Identify
- * Namespace failed (nothing tells them apart then). */
-static const struct published_ns *maybe_second_path_of(LPNVME_CORE_DEVICE d, U32 nsid)
-{
-    for (unsigned i = 0; i < PublishedCount; i++) {
-        const struct published_ns *p = &Published[i];
-        if (p->dev != d && !p->disk->Retired && p->nsid == nsid &&
-            nvme_exos_same_subsystem(p->dev->SubNqn, p->dev->Serial, p->dev->Cntlid, d->SubNqn,
-                                     d->Serial, d->Cntlid))
-            return p;
-    }
-    return NULL;
 }
 
 /* Whether namespace nsid of d may be shared (Identify Namespace NMIC bit
@@ -504,12 +514,16 @@ static bool ns_identity(LPNVME_CORE_DEVICE d, U32 nsid, void *id, bool *shared, 
     return true;
 }
 
-static bool published_by(LPNVME_CORE_DEVICE d, U32 nsid)
+/* Whether d publishes nsid; *full: the table has no free entry. */
+static bool published_by(LPNVME_CORE_DEVICE d, U32 nsid, bool *full)
 {
-    for (unsigned i = 0; i < PublishedCount; i++)
-        if (Published[i].dev == d && Published[i].nsid == nsid)
-            return true;
-    return false;
+    bool found = false;
+    table_lock();
+    for (unsigned i = 0; i < PublishedCount && !found; i++)
+        found = Published[i].dev == d && Published[i].nsid == nsid;
+    *full = PublishedCount >= NVME_EXOS_MAX_PUBLISHED;
+    table_unlock();
+    return found;
 }
 
 static void publish_namespaces(LPNVME_CORE_DEVICE d)
@@ -542,10 +556,11 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
         LPLIST list;
         U32 access;
         struct published_ns entry;
+        bool full;
 
-        if (ns == NULL || published_by(d, ns->nsid))
+        if (ns == NULL || published_by(d, ns->nsid, &full))
             continue;
-        if (PublishedCount >= NVME_EXOS_MAX_PUBLISHED) {
+        if (full) {
             KernelLogText(LOG_WARNING,
                           TEXT("[NVMeCoreAttach] NSID=%u: more than %u disks, skipped"),
                           (UINT)ns->nsid, (UINT)NVME_EXOS_MAX_PUBLISHED);
@@ -557,19 +572,20 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
             continue;
         }
         {
-            const struct published_ns *other;
+            struct published_ns other;
             struct nvme_ns_ids ids;
             bool shared, has_ids, known;
             known = ns_identity(d, ns->nsid, id, &shared, &has_ids, &ids);
-            other = second_path_of(d, ns->nsid, shared, has_ids ? &ids : NULL);
-            if (other == NULL && !known) /* not now: a later publish decides */
-                other = maybe_second_path_of(d, ns->nsid);
-            if (other != NULL) {
+            /* Unknown (not now: a later publish decides): one published
+             * under the NSID through another controller of the
+             * subsystem may be it. */
+            if (second_path_of(d, ns->nsid, shared, has_ids ? &ids : NULL, false, &other) ||
+                (!known && second_path_of(d, ns->nsid, false, NULL, true, &other))) {
                 KernelLogText(nvme_exos_info_log_type(),
                               TEXT("[NVMeCoreAttach] nvme%un%u: another path to nvme%un%u "
                                    "(subsystem %s), not published"),
-                              (UINT)d->Index, (UINT)ns->nsid, (UINT)other->dev->Index,
-                              (UINT)other->nsid, (LPCSTR)d->SubNqn);
+                              (UINT)d->Index, (UINT)ns->nsid, (UINT)other.dev->Index,
+                              (UINT)other.nsid, (LPCSTR)d->SubNqn);
                 continue;
             }
             entry.dev = d;
@@ -601,7 +617,10 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
          * time with a warning. */
         entry.disk = disk;
         entry.mount = (access & DISK_ACCESS_DISABLE) == 0 && FileSystemReady();
+        /* Free still: only the poll (and Attach, before it) appends. */
+        table_lock();
         Published[PublishedCount++] = entry;
+        table_unlock();
         KernelLogText(nvme_exos_info_log_type(),
                       TEXT("[NVMeCoreAttach] nvme%un%u: %u blocks of %u bytes%s (disk %p)"),
                       (UINT)d->Index, (UINT)ns->nsid, (UINT)ns->nsze, (UINT)ns->lba_size,
@@ -633,24 +652,41 @@ static bool update_namespaces(LPNVME_CORE_DEVICE d)
     bool changed = gen != d->NsGeneration, busy = false, retired = false;
     unsigned i, kept = 0;
 
+    /* d's disks follow their namespaces, each from a copy of its entry
+     * (a retire hands over, which reads the table); only this poll moves
+     * the entries, so the index still holds its place. */
+    for (i = 0;; i++) {
+        struct published_ns entry;
+        const struct nvme_ns_info *ns;
+        bool more;
+        table_lock();
+        while (i < PublishedCount && Published[i].dev != d)
+            i++;
+        more = i < PublishedCount;
+        if (more)
+            entry = Published[i];
+        table_unlock();
+        if (!more)
+            break;
+        ns = nvme_ns_find(d->Ctrl, entry.nsid);
+        if (ns != NULL && ns->status == NVME_ERR_BUSY)
+            busy = true; /* a Format runs: decided once it is done */
+        else if (changed && !entry.disk->Retired && !nvme_exos_disk_follow(entry.disk, ns) &&
+                 !entry.disk->Retired)
+            busy = true; /* its retire put off (a hand-over): the next poll */
+    }
+    /* Retired here, or by a request that saw it first: out of the table. */
+    table_lock();
     for (i = 0; i < PublishedCount; i++) {
-        struct published_ns *p = &Published[i];
-        if (p->dev == d) {
-            const struct nvme_ns_info *ns = nvme_ns_find(d->Ctrl, p->nsid);
-            if (ns != NULL && ns->status == NVME_ERR_BUSY)
-                busy = true; /* a Format runs: decided once it is done */
-            else if (changed && !p->disk->Retired && !nvme_exos_disk_follow(p->disk, ns) &&
-                     !p->disk->Retired)
-                busy = true;        /* its retire put off (a hand-over): the next poll */
-            if (p->disk->Retired) { /* here, or by a request that saw it first */
-                retired = true;
-                note_retired(p->disk);
-                continue;
-            }
+        if (Published[i].dev == d && Published[i].disk->Retired) {
+            retired = true;
+            note_retired(Published[i].disk);
+            continue;
         }
-        Published[kept++] = *p;
+        Published[kept++] = Published[i];
     }
     PublishedCount = kept;
+    table_unlock();
     if (busy)
         return retired;
     d->NsGeneration = gen;
@@ -718,13 +754,18 @@ static LPNVME_CORE_DISK FailingOver;
  * nvme_exos_disk_retire drops what is left.  Other locks are only tried
  * (h's is held: waiting could deadlock against nvmectl's, in index
  * order); one held puts the hand-over off (false), to a later rescan.
- * So does a disk not found in the table: the caller's task may be
- * preempted in the search while the timer's poll moves entries down
- * behind it (update_namespaces, publish_on_live_paths), and true would
- * drop writes another path may still take; the retire is tried again at
- * the next rescan and waits no longer than NVME_EXOS_HAND_OVER_MS. */
+ * So does a disk not in the table (none should be: the table's lock
+ * keeps a search from missing an entry the poll moves, and a disk is
+ * listed and entered under its controller's lock): true would drop
+ * writes another path may still take; the retire is tried again at the
+ * next rescan and waits no longer than NVME_EXOS_HAND_OVER_MS. */
 static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
 {
+    struct published_ns entry;
+    const struct published_ns *p = &entry;
+    LPNVME_CORE_DEVICE b;
+    bool found = false, busy = false;
+    void *id;
     /* fail_over's own retire, after its hand-over: known from the disk
      * (its controller down, its Blk), whatever the table holds.  Any other
      * retire of a failed path's disk (a tick's write-back, a rescan before
@@ -732,37 +773,36 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
      * true, the writes would be dropped before fail_over got to them. */
     if (disk->Blk->down && disk == FailingOver)
         return true;
-    for (unsigned i = 0; i < PublishedCount; i++) {
-        const struct published_ns *p = &Published[i];
-        LPNVME_CORE_DEVICE b;
-        struct published_ns entry;
-        bool busy = false;
-        void *id;
-        if (p->disk != disk || p->dev->Ctrl != (struct nvme_ctrl *)h)
-            continue;
-        /* A copy: the caller's task may be switched out from here on (an
-         * Identify takes ms) and the timer's poll move the table. */
-        entry = *p;
-        p = &entry;
-        id = KernelHeapAlloc(4096);
-        b = id != NULL ? live_second_path(p, id, &busy) : NULL;
-        if (id != NULL)
-            KernelHeapFree(id);
-        if (b == NULL)
-            return !busy;
-        if (!nvme_exos_blk_trylock(&b->Blk))
-            return false;
-        if (!b->Blk.stopped) {
-            KernelLogText(LOG_WARNING,
-                          TEXT("[NVMeCore] nvme%un%u: namespace gone from this path, its cached "
-                               "writes go out through nvme%u"),
-                          (UINT)p->dev->Index, (UINT)p->nsid, (UINT)b->Index);
-            (void)nvme_exos_disk_hand_over(disk, &b->Blk);
+    /* The entry, found and copied under the table's lock: the caller's
+     * task may be switched out anywhere (and an Identify takes ms), the
+     * timer's poll move the table meanwhile. */
+    table_lock(); /* after h's lock (the order at PublishedMutex) */
+    for (unsigned i = 0; i < PublishedCount && !found; i++) {
+        if (Published[i].disk == disk && Published[i].dev->Ctrl == (struct nvme_ctrl *)h) {
+            entry = Published[i];
+            found = true;
         }
-        nvme_exos_blk_unlock(&b->Blk);
-        return true;
     }
-    return false; /* not found: put off (above) */
+    table_unlock();
+    if (!found)
+        return false; /* not published: put off (above) */
+    id = KernelHeapAlloc(4096);
+    b = id != NULL ? live_second_path(p, id, &busy) : NULL;
+    if (id != NULL)
+        KernelHeapFree(id);
+    if (b == NULL)
+        return !busy;
+    if (!nvme_exos_blk_trylock(&b->Blk))
+        return false;
+    if (!b->Blk.stopped) {
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCore] nvme%un%u: namespace gone from this path, its cached "
+                           "writes go out through nvme%u"),
+                      (UINT)p->dev->Index, (UINT)p->nsid, (UINT)b->Index);
+        (void)nvme_exos_disk_hand_over(disk, &b->Blk);
+    }
+    nvme_exos_blk_unlock(&b->Blk);
+    return true;
 }
 
 /* fail_over of one published namespace (p, a copy), its controller
@@ -800,7 +840,7 @@ static bool fail_over_one(const struct published_ns *p, void *id)
  * publish appends, so what followed the entry still follows it; an
  * entry gone (its disk retired, dropped from the table) means from the
  * start again, the disks failed over since then skipped as retired. */
-static unsigned published_after(LPNVME_CORE_DISK disk)
+static unsigned published_after(LPNVME_CORE_DISK disk) /* caller holds the table's lock */
 {
     for (unsigned i = 0; i < PublishedCount; i++)
         if (Published[i].disk == disk)
@@ -822,20 +862,29 @@ static bool fail_over(void)
 {
     bool retired = false;
     void *id = NULL;
-    unsigned i = 0;
-    while (i < PublishedCount) {
-        const struct published_ns *p = &Published[i];
+    LPNVME_CORE_DISK after = NULL; /* the last entry handled (NULL: none yet) */
+    for (;;) {
         struct published_ns entry;
-        if (!p->dev->Blk.down || p->disk->Retired || p->dev->Blk.stopped) {
-            i++;
-            continue;
+        bool found = false;
+        /* The next entry of a path that is down, after the last one
+         * handled, found and copied under the table's lock (DF_UNLOAD's
+         * task may be switched out anywhere, the poll move the table). */
+        table_lock();
+        for (unsigned i = published_after(after); i < PublishedCount && !found; i++) {
+            const struct published_ns *p = &Published[i];
+            if (p->dev->Blk.down && !p->disk->Retired && !p->dev->Blk.stopped) {
+                entry = *p;
+                found = true;
+            }
         }
-        entry = *p; /* a copy, as in core_hand_over (DF_UNLOAD's task may be switched out) */
+        table_unlock();
+        if (!found)
+            break;
         if (id == NULL)
             id = KernelHeapAlloc(4096);
         if (id != NULL && fail_over_one(&entry, id))
             retired = true;
-        i = published_after(entry.disk);
+        after = entry.disk;
     }
     if (id != NULL)
         KernelHeapFree(id);
@@ -849,6 +898,7 @@ static void publish_on_live_paths(void)
 {
     unsigned i, kept = 0;
     PublishOwed = false;
+    table_lock();
     for (i = 0; i < PublishedCount; i++) {
         if (!Published[i].disk->Retired)
             Published[kept++] = Published[i];
@@ -856,6 +906,7 @@ static void publish_on_live_paths(void)
             note_retired(Published[i].disk);
     }
     PublishedCount = kept;
+    table_unlock();
     for (i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE b = Controllers[i];
         if (b->Blk.down || b->Ctrl == NULL)
@@ -885,6 +936,7 @@ static void mount_owed(LPNVME_CORE_DEVICE d)
         LPNVME_CORE_DISK disk = NULL;
         if (!nvme_exos_blk_trylock(&d->Blk))
             return;
+        table_lock(); /* after d's lock (the order at PublishedMutex) */
         for (unsigned i = 0; i < PublishedCount && disk == NULL; i++) {
             struct published_ns *p = &Published[i];
             if (p->dev != d || !p->mount)
@@ -894,6 +946,7 @@ static void mount_owed(LPNVME_CORE_DEVICE d)
                 (p->disk->Access & DISK_ACCESS_DISABLE) == 0)
                 disk = p->disk;
         }
+        table_unlock();
         nvme_exos_blk_unlock(&d->Blk);
         if (disk == NULL)
             return;

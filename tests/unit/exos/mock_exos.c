@@ -276,6 +276,8 @@ BOOL UnlockMutex(LPMUTEX Mutex)
     if (Mutex == &KernelMutex)
         mock_exos.kernel_mutex_held--;
     mock_exos.mutex_unlocks++;
+    if (mock_exos.unlock_hook != NULL)
+        mock_exos.unlock_hook(Mutex);
     return TRUE;
 }
 

@@ -76,6 +76,10 @@ struct mock_exos {
      * none): the task may wait there and another task run first (a test
      * runs that task's work there). */
     void (*lock_hook)(LPMUTEX Mutex);
+    /* Called by UnlockMutex once it has freed Mutex (NULL: none): a task
+     * EXOS switched to while the caller held it, and that waited for it,
+     * runs from there (a test runs that task's work there). */
+    void (*unlock_hook)(LPMUTEX Mutex);
     int kernel_mutex_held; /* LockMutex(MUTEX_KERNEL) not yet unlocked */
     /* log and console */
     U32 last_log_type;

@@ -1656,13 +1656,77 @@ static void test_a_hand_over_keeps_its_entry_while_the_timer_moves_the_table(voi
     assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
 }
 
-/* A hand-over that does not find its disk in the published table: EXOS
- * preempts, and the request's task can be switched out in the middle of
- * core_hand_over's search while the timer's poll retires a disk and moves
- * the entries behind it down, past the search (update_namespaces,
- * publish_on_live_paths).  The mock switches tasks at calls only, so the
- * table is shown here as that search saw it: without the disk (made on
- * controller 0's block device, NSID 2, never published).  Its namespace
+/* The glue's mutex that guards its table of published namespaces: one
+ * that is no controller's (blk or PCI device) and not the kernel's. */
+static bool the_table_lock(LPMUTEX m)
+{
+    for (unsigned i = 0; i < nvme_exos_controller_count(); i++) {
+        LPNVME_CORE_DEVICE d = nvme_exos_controller(i);
+        if (m == &d->Blk.bounce_mutex || m == &d->Pci.Mutex)
+            return false;
+    }
+    return m != MUTEX_KERNEL;
+}
+
+/* EXOS's timer interrupt switches from a task in the middle of its search
+ * of the published table (no call there: anywhere) to the dispatcher
+ * task, whose poll waits for the table's lock that task holds: the poll
+ * runs, 10 ms later, once the task releases it, while the task holds
+ * controller SwitchBusy's lock (as switch_to_the_timer). */
+static void poll_when_the_table_is_free(LPMUTEX m)
+{
+    LPNVME_CORE_DEVICE busy = nvme_exos_controller(SwitchBusy);
+    if (!the_table_lock(m))
+        return;
+    mock_exos.unlock_hook = NULL;
+    busy->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    poll_at(mock_exos.sys_ms + 10);
+    busy->Blk.bounce_mutex.Task = NULL;
+}
+
+/* The hand-over's search of the table (test_a_hand_over_keeps_its_entry_
+ * while_the_timer_moves_the_table) preempted before it copies the entry
+ * it found, by the poll that retires controller 0's reformatted disk,
+ * ahead in the table, and moves the entries down.  The search and the
+ * copy are made under the table's lock, which the poll waits for: the
+ * entry is found whole, the write goes out through controller 2 at once,
+ * and the poll does its work after it (controller 0's new disk).  Before:
+ * no lock, the poll moved the slot under the search (another entry read,
+ * or the disk not found and its hand-over put off); the mock switches
+ * tasks at calls only, and the search made none, so the switch could not
+ * come there (hook never called). */
+static void test_a_hand_over_preempted_in_its_search_finds_its_entry(void **state)
+{
+    struct nvme_ctrl *c0, *c1, *c2;
+    LPVOID first, formatted;
+    (void)state;
+    first = a_drive_then_two_paths_with_a_cached_write(&c0, &c1, &c2);
+    formatted = mock_exos.disks[0];
+    c1->ns_count = 0; /* namespace 1 detached from controller 1 alone */
+    c1->gen++;
+    mock_exos.sys_ms = 5000;
+    SwitchBusy = 1; /* the request's task holds controller 1's lock */
+    mock_exos.unlock_hook = poll_when_the_table_is_free;
+    assert_int_equal(disk_io(first, DF_DISK_READ, 0, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    assert_null(mock_exos.unlock_hook); /* the poll ran, after the search */
+    assert_wrote_lba_3(c2);
+    assert_int_equal(c2->flushes, 1);
+    assert_null(strstr(mock_exos.warnings, "wait for another path"));
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+    assert_true(((LPNVME_CORE_DISK)first)->Retired);
+    assert_true(((LPNVME_CORE_DISK)formatted)->Retired); /* by the poll */
+    assert_int_equal(mock_exos.disks_removed, 1);        /* withdrawn, its new disk listed: */
+    assert_int_equal(mock_exos.disk_count, 2);
+    assert_int_equal(((LPNVME_CORE_DISK)mock_exos.disks[1])->BytesPerSector, 4096);
+}
+
+/* A hand-over that does not find its disk in the published table.  The
+ * table's lock keeps a search from missing an entry the timer's poll
+ * moves (the real race: test_a_hand_over_preempted_in_its_search_finds_
+ * its_entry), and a disk is listed and entered under its controller's
+ * lock, which a request needs too: no EXOS disk reaches this now.  The
+ * answer stays the safe one, shown with a disk made on controller 0's
+ * block device (NSID 2) that never had an entry.  Its namespace
  * leaves controller 0 with a write cached: the hand-over is put off, the
  * write kept for a later rescan, and dropped only once
  * NVME_EXOS_HAND_OVER_MS has passed.  Before: "not found" answered true
@@ -1870,6 +1934,45 @@ static void test_a_shutdown_failover_misses_no_entry_when_the_timer_moves_the_ta
     assert_int_equal(c2->writes, 2);        /* both, through controller 2 */
     assert_int_equal(c2->last_nsid, 2);
     assert_int_equal(c2->last_lba, 5);
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+}
+
+/* The same at EXOS's shutdown: the failover's scan of the table
+ * (test_a_shutdown_failover_misses_no_entry_when_the_timer_moves_the_table)
+ * preempted by the poll that moves the entries down, controller 2's lock
+ * held by another task meanwhile.  Both of the path's disks fail over
+ * through controller 2.  Before: no lock, the switch could not come
+ * there (hook never called). */
+static void test_a_shutdown_failover_preempted_in_its_scan_misses_no_entry(void **state)
+{
+    struct nvme_ctrl *c0, *c1, *c2;
+    (void)state;
+    c0 = fake_ctrl(0, "SA");
+    c1 = fake_ctrl(1, "SB");
+    c2 = fake_ctrl(2, "SB");
+    c1->nmic[0] = c2->nmic[0] = 1;
+    fake_ns_ids(c1, 0, 0xab);
+    fake_ns_ids(c2, 0, 0xab);
+    fake_second_shared_ns(c1, 0xcd);
+    fake_second_shared_ns(c2, 0xcd);
+    (void)attach_next(false);
+    (void)attach_next(true);
+    (void)attach_next(true);
+    assert_int_equal(mock_exos.disk_count, 3); /* nvme0n1, nvme1n1, nvme1n2 */
+    assert_int_equal(disk_io(mock_exos.disks[1], DF_DISK_WRITE, 3, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(mock_exos.disks[2], DF_DISK_WRITE, 5, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(c1->writes, 0); /* cached */
+
+    rescan_to_4096(c0);
+    path_goes(c1);
+    mock_exos.sys_ms = 5000;
+    SwitchBusy = 2;
+    mock_exos.unlock_hook = poll_when_the_table_is_free;
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_null(mock_exos.unlock_hook); /* the poll ran, after the scan */
+    assert_int_equal(c2->writes, 2);    /* both, through controller 2 */
     assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
 }
 
@@ -2130,6 +2233,7 @@ int main(int argc, char **argv)
         T(test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time),
         T(test_a_shutdown_hands_over_what_a_busy_path_put_off),
         T(test_a_hand_over_keeps_its_entry_while_the_timer_moves_the_table),
+        T(test_a_hand_over_preempted_in_its_search_finds_its_entry),
         T(test_a_hand_over_that_does_not_find_its_disk_puts_it_off),
         T(test_a_put_off_hand_over_whose_path_then_goes_still_hands_over),
         T(test_a_namespace_back_before_its_hand_over_waits_afresh_at_the_next),
@@ -2138,6 +2242,7 @@ int main(int argc, char **argv)
         T(test_a_shutdown_before_the_failover_writes_the_cached_writes_through_another),
         T(test_a_shutdown_failover_keeps_its_entry_while_the_timer_moves_the_table),
         T(test_a_shutdown_failover_misses_no_entry_when_the_timer_moves_the_table),
+        T(test_a_shutdown_failover_preempted_in_its_scan_misses_no_entry),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_a_removed_controller_takes_no_write_into_the_cache),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
