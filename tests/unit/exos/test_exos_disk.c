@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exos_disk_calls.h"
 #include "mock_exos.h"
 #include "nvme_exos.h"
 
@@ -1102,15 +1103,6 @@ static void test_pci_name_is_bus_device_function(void **state)
 }
 
 /* --- access control -------------------------------------------------------------------- */
-
-static UINT set_access(LPNVME_CORE_DISK d, U32 access)
-{
-    DISKACCESS a;
-    memset(&a, 0, sizeof(a));
-    a.Disk = (LPSTORAGE_UNIT)d;
-    a.Access = access;
-    return NVMeCoreDiskCommands(DF_DISK_SETACCESS, (UINT)&a);
-}
 
 static void test_read_only_refuses_writes(void **state)
 {

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exos_disk_calls.h"
 #include "mock_exos.h"
 #include "nvme_exos.h"
 #include "nvme/nvme_fmt.h"
@@ -448,7 +449,6 @@ static void test_format_to_another_lba_size_republishes_the_disk(void **state)
 static void test_access_of_a_retired_disk_leaves_the_new_disk_alone(void **state)
 {
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
-    DISKACCESS a;
     LPVOID old;
     (void)state;
     (void)attach_next(false);
@@ -458,10 +458,8 @@ static void test_access_of_a_retired_disk_leaves_the_new_disk_alone(void **state
     poll_at(5000);
     assert_int_equal(mock_exos.disk_count, 2);
 
-    memset(&a, 0, sizeof(a));
-    a.Disk = (LPSTORAGE_UNIT)old;
-    a.Access = DISK_ACCESS_DISABLE | DISK_ACCESS_READONLY;
-    assert_int_not_equal(NVMeCoreDiskCommands(DF_DISK_SETACCESS, (UINT)&a), DF_RETURN_SUCCESS);
+    assert_int_not_equal(set_access(old, DISK_ACCESS_DISABLE | DISK_ACCESS_READONLY),
+                         DF_RETURN_SUCCESS);
     assert_false(c->ns[0].read_only);
 }
 
@@ -608,15 +606,6 @@ static void test_rescan_applies_the_disk_rules_of_the_new_format(void **state)
     assert_int_equal(mock_exos.disk_count, 4);
     assert_int_equal(disk_io(mock_exos.disks[3], DF_DISK_READ, 0, 1, io_buf, 512),
                      DF_RETURN_HARDWARE_ABSENT);
-}
-
-static UINT set_access(LPVOID disk, U32 access)
-{
-    DISKACCESS a;
-    memset(&a, 0, sizeof(a));
-    a.Disk = (LPSTORAGE_UNIT)disk;
-    a.Access = access;
-    return NVMeCoreDiskCommands(DF_DISK_SETACCESS, (UINT)&a);
 }
 
 /* A namespace the device write protects (Identify Namespace NSATTR bit
