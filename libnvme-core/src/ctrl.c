@@ -256,10 +256,10 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
         goto fail_free;
 
     /* Step 2 of §7.6.1: the controller may be enabled already (SeaBIOS
-     * leaves it so); disable it and wait for RDY=0.  One that will not
-     * stop may still use an earlier owner's queues and Host Memory Buffer
-     * (§8.9), memory the port may hand out again: cut off (dma_stop), as
-     * nvme_ctrl_stop does. */
+     * leaves it so); disable it and wait for RDY=0.  One that will not stop
+     * may still use an earlier owner's queues and Host Memory Buffer (§8,
+     * Host Memory Buffer), memory the port may hand out again: cut off
+     * (dma_stop), as nvme_ctrl_stop does. */
     ctrl->info.enabled_at_start = (nvme_reg_read32(ctrl, NVME_REG_CC) & NVME_CC_EN) != 0;
     rc = nvme_ctrl_disable(ctrl, true);
     if (rc != NVME_OK) {

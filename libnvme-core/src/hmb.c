@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hmb.c - the Host Memory Buffer's memory (NVMe 1.4 §8.9): controllers
- * without DRAM of their own ask for host memory (Identify HMPRE, at least
- * HMMIN, in pieces of at least HMMINDS, at most HMMAXD pieces; all in
- * 4 KiB units).  Here: chunks of DMA memory and the descriptor list that
- * names them.  recovery.c gives them to the controller (Set Features 0Dh)
- * at every start and takes them back at nvme_ctrl_fini; they are freed
- * only with the controller (nvme_ctrl_release), once it let go of them.
+ * hmb.c - the Host Memory Buffer's memory (NVMe 1.4 §8, Host Memory
+ * Buffer): controllers without DRAM of their own ask for host memory
+ * (Identify HMPRE, at least HMMIN, in pieces of at least HMMINDS, at most
+ * HMMAXD pieces; all in 4 KiB units).  Here: chunks of DMA memory and the
+ * descriptor list that names them.  recovery.c gives them to the
+ * controller (Set Features 0Dh) at every start and takes them back at
+ * nvme_ctrl_fini; they are freed only with the controller
+ * (nvme_ctrl_release), once it let go of them.
  * The CPU never reads or writes the chunks.  As Linux's
  * nvme_alloc_host_mem: chunks of 2 MiB (larger when HMMINDS or HMMAXD
  * need them), halved while the memory cannot be had (back to 2 MiB, and
@@ -44,13 +45,13 @@ static bool nvme_hmb_try(struct nvme_ctrl *ctrl, uint32_t chunk, uint64_t want, 
     const struct nvme_osal *o = &ctrl->osal;
     uint64_t have = 0;
     while (have < want && ctrl->hmb_count < ctrl->hmb_cap) { /* never past the cap */
-        /* What a piece of `chunk` would leave, when below HMMINDS (a
-         * piece that small is no usable piece, §8.9), takes what it lacks
-         * from this one when this one stays a piece and a descriptor is
-         * left for it (4.5 MiB in pieces of at least 1.25 MiB is 2 + 1.25
-         * + 1.25 MiB: no piece above the chunk, which the allocator may
-         * not give), else goes with it (5 MiB in pieces of at least 2 MiB
-         * is 2 + 3 MiB). */
+        /* What a piece of `chunk` would leave, when below HMMINDS (a piece
+         * that small is no usable piece: HMMINDS, Identify Controller,
+         * Figure 247), takes what it lacks from this one when this one
+         * stays a piece and a descriptor is left for it (4.5 MiB in pieces
+         * of at least 1.25 MiB is 2 + 1.25 + 1.25 MiB: no piece above the
+         * chunk, which the allocator may not give), else goes with it (5
+         * MiB in pieces of at least 2 MiB is 2 + 3 MiB). */
         uint64_t left = want - have;
         uint32_t len = chunk;
         if (left <= chunk || (left - chunk < least && left <= 0x80000000u)) {
@@ -194,8 +195,8 @@ void nvme_hmb_free(struct nvme_ctrl *ctrl)
 }
 
 /* Whether the buffer is one the controller's Identify fields take now
- * (§8.9): HMPRE not 0, at least HMMIN, at most HMMAXD pieces of at least
- * HMMINDS each. */
+ * (Identify Controller, Figure 247): HMPRE not 0, at least HMMIN, at most
+ * HMMAXD pieces of at least HMMINDS each. */
 static bool nvme_hmb_fits(const struct nvme_ctrl *ctrl)
 {
     if (ctrl->hmpre == 0 || ctrl->hmb_bytes < (uint64_t)ctrl->hmmin << 12 ||

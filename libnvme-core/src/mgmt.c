@@ -506,7 +506,8 @@ int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *a, 
     struct nvme_id_ns *id = mgmt_ns_data(ctrl);
     if (id == NULL)
         return NVME_ERR_NOMEM;
-    /* The Identify Namespace fields the host sets (NVMe 2.0 Figure 301):
+    /* The Identify Namespace fields the host sets (Namespace Management -
+     * Host Software Specified Fields, NVM CS 1.0 Figure 105):
      * NSZE, NCAP, FLBAS (index bits 3:0 and 6:5, bit 4 extended data LBA:
      * NVM CS 1.0 Figure 97), DPS, NMIC. */
     id->nsze = a->nsze;
@@ -561,7 +562,7 @@ int nvme_ns_attach(struct nvme_ctrl *ctrl, uint32_t nsid, bool attach, const uin
     uint16_t *list = mgmt_ns_data(ctrl);
     if (list == NULL)
         return NVME_ERR_NOMEM;
-    /* Controller List (NVMe 2.0 Figure 136): a count, then the IDs. */
+    /* Controller List (NVMe 2.0 §4.4): a count, then the IDs. */
     unsigned k = n != 0 ? n : 1u;
     list[0] = (uint16_t)k;
     for (unsigned i = 0; i < k; i++)

@@ -356,10 +356,11 @@ struct nvme_ctrl {
     uint64_t dbbuf_db_bus, dbbuf_ei_bus;
     uint32_t dbbuf_bytes;
 
-    /* Host Memory Buffer (hmb.c; §8.9): hmb_count chunks, hmb_bytes in
-     * all, named by the descriptor list (written from hmb_chunk at each
-     * enable: the device can write it); the controller's while hmb_on
-     * (and until it is stopped), so freed only by nvme_ctrl_release. */
+    /* Host Memory Buffer (hmb.c; §8, Host Memory Buffer): hmb_count chunks,
+     * hmb_bytes in all, named by the descriptor list (written from
+     * hmb_chunk at each enable: the device can write it); the controller's
+     * while hmb_on (and until it is stopped), so freed only by
+     * nvme_ctrl_release. */
     struct nvme_hmb_desc *hmb_descs; /* a page; NULL: no buffer */
     uint64_t hmb_descs_bus;
     struct nvme_hmb_chunk *hmb_chunk;
@@ -649,9 +650,10 @@ void nvme_trace_cqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_cqe 
 
 /* Set Features Keep Alive Timer (0Fh) with a KATO other than 0: the core
  * sends no Keep Alive command, so the controller's timer would expire and
- * it would stop processing commands and set CSTS.CFS (NVMe 1.4 §7.12.1);
- * refused, logged (KATO 0, which turns the timer off, is sent).  Every
- * way to Set Features asks this (recovery.c, identify.c, mgmt.c). */
+ * it would stop processing commands and set CSTS.CFS (NVMe 1.4 Keep Alive;
+ * the Keep Alive Timer feature, KATO, §5.21.1.15); refused, logged (KATO 0,
+ * which turns the timer off, is sent).  Every way to Set Features asks this
+ * (recovery.c, identify.c, mgmt.c). */
 static inline bool nvme_feat_set_refused_kato(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11)
 {
     if (fid != NVME_FEAT_KEEP_ALIVE || cdw11 == 0)

@@ -61,7 +61,8 @@ int nvme_qpair_alloc(struct nvme_ctrl *ctrl, struct nvme_qpair *qp, uint16_t qid
     qp->sq_tdbl = NVME_SQ_TDBL(qid, ctrl->dstrd);
     qp->cq_hdbl = NVME_CQ_HDBL(qid, ctrl->dstrd);
 
-    /* Queue memory: physically contiguous and page aligned (§4.1.3, PC=1). */
+    /* Queue memory: physically contiguous and page aligned (ASQ/ACQ,
+     * §3.1.9-3.1.10; Create I/O CQ/SQ PRP Entry 1 with PC=1, §5.3-5.4). */
     size_t sq_len = nvme_sq_bytes(qp);
     size_t cq_len = (size_t)entries * sizeof(struct nvme_cqe);
     qp->sq = o->dma_alloc(o->ctx, sq_len, ctrl->page_size, &qp->sq_bus);

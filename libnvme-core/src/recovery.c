@@ -1282,8 +1282,9 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
         if (rc != NVME_OK)
             nvme_log(ctrl, NVME_LOG_WARN, "interrupt coalescing not set: %s", nvme_strerror(rc));
     }
-    /* Host Memory Buffer (§8.9): given at every start; a reset took it back
-     * (a Controller Level Reset ends its use) with its contents kept. */
+    /* Host Memory Buffer (§8, Host Memory Buffer): given at every start; a
+     * reset took it back (a Controller Level Reset ends its use) with its
+     * contents kept. */
     if (ctrl->hmb_count != 0) {
         int rc = nvme_hmb_set(ctrl, true);
         if (rc != NVME_OK)
@@ -1570,7 +1571,8 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
                      id->oacs, id->oncs, id->vwc, info->oacs, info->oncs, info->vwc);
         uint32_t oaes_was = ctrl->oaes;
         nvme_id_ctrl_take(ctrl, id);
-        /* The Host Memory Buffer's fields (§8.9), which a new firmware
+        /* The Host Memory Buffer's fields (Identify Controller HMPRE,
+         * HMMIN, HMMINDS, HMMAXD: Figure 247), which a new firmware
          * may change: the buffer follows at the next restart, once a
          * reset took it back (nvme_hmb_refit), never while the
          * controller may use it (an activation without a reset). */
@@ -2612,7 +2614,7 @@ int nvme_recovery_reset_asked(struct nvme_ctrl *ctrl, bool orderly, bool nssr)
         __atomic_store_n(&ctrl->gone_told, 0u, __ATOMIC_RELAXED);
         /* Back from a removal (a power cycle, for all the core knows): it
          * keeps nothing of the Host Memory Buffer, which it gets anew, MR
-         * clear (§8.9: MR returns memory whose contents the controller
+         * clear (§5.21.1.13: MR returns memory whose contents the controller
          * still counts on), as Linux's probe of a re-added device does. */
         ctrl->hmb_given = false;
         nvme_log(ctrl, NVME_LOG_INFO, "device answers again");

@@ -422,7 +422,8 @@ int nvme_get_smart_log(struct nvme_ctrl *ctrl, struct nvme_smart_log *log);
  * Features Keep Alive Timer (0Fh) with a KATO other than 0 is refused,
  * NVME_ERR_INVAL, nothing sent, here, by nvme_set_feature and by
  * nvme_admin_passthru: the core sends no Keep Alive, and the controller
- * would stop processing commands when its timer expired (§7.12.1). */
+ * would stop processing commands when its timer expired (Keep Alive;
+ * the Keep Alive Timer feature, KATO, §5.21.1.15). */
 int nvme_get_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint32_t *dw0);
 /* Submit any admin command and wait; the SQE's CID, PRPs and MPTR are

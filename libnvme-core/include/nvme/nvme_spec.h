@@ -39,7 +39,7 @@
 #endif
 
 /* ------------------------------------------------------------------ */
-/* Controller registers (NVMe 1.4 §3.1, Figure 78)                      */
+/* Controller registers (NVMe 1.4 §3.1, Register Definition)          */
 /* ------------------------------------------------------------------ */
 
 #define NVME_REG_CAP 0x00   /* Controller Capabilities, 64-bit */
@@ -174,7 +174,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_sqe, cdw10) == 40, "CDW10 offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_sqe, cdw15) == 60, "CDW15 offset");
 
 /* ------------------------------------------------------------------ */
-/* Completion Queue Entry (§4.6, Figure 121)                            */
+/* Completion Queue Entry (NVMe 1.4 §4.6, Completion Queue Entry)     */
 /* ------------------------------------------------------------------ */
 
 struct nvme_cqe {
@@ -749,10 +749,10 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes")
 /* Features (NVMe 2.0 Figure 316) */
 #define NVME_FEAT_LBA_RANGE 0x03 /* LBA Range Type: Get returns 4096 bytes (64 entries) */
 #define NVME_FEAT_APST 0x0c      /* Autonomous Power State Transition, 256-byte data */
-/* Host Memory Buffer (FID 0Dh, §5.21.1.13 and §8.9): Set takes no
- * data (CDW11 EHM bit 0, MR bit 1; CDW12 HSIZE in memory pages; CDW13/14
- * the descriptor list's address; CDW15 its entry count); Get returns a
- * 4096-byte attributes structure. */
+/* Host Memory Buffer (FID 0Dh, §5.21.1.13; §8, Host Memory Buffer): Set
+ * takes no data (CDW11 EHM bit 0, MR bit 1; CDW12 HSIZE in memory pages;
+ * CDW13/14 the descriptor list's address; CDW15 its entry count); Get
+ * returns a 4096-byte attributes structure. */
 #define NVME_FEAT_HOST_MEM_BUF 0x0d
 #define NVME_HMB_EHM (1u << 0) /* enable host memory */
 #define NVME_HMB_MR (1u << 1)  /* memory return: the buffer as it was before a reset */
@@ -1049,7 +1049,8 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ctrl_nvm, dmsl) == 8, "DMSL offset");
 #define NVME_SC_REFTAG_CHECK 0x84 /* SCT 2 */
 #define NVME_SC_INVALID_PI 0x81   /* SCT 1: Invalid Protection Information */
 
-/* Reservations (NVMe 1.4 §6.10-6.13, §8.8), with ONCS bit 5.  I/O opcodes: */
+/* Reservations (NVMe 1.4 §6.10-6.13; §8, Reservations), with ONCS bit 5.
+ * I/O opcodes: */
 #define NVME_CMD_RESV_REGISTER 0x0d /* data: CRKEY, NRKEY (16 bytes) */
 #define NVME_CMD_RESV_REPORT 0x0e   /* CDW10 NUMD (0-based dwords), CDW11 bit 0 EDS */
 #define NVME_CMD_RESV_ACQUIRE 0x11  /* data: CRKEY, PRKEY (16 bytes) */
