@@ -401,7 +401,7 @@ static int disk_check_current(LPNVME_CORE_DISK disk)
 }
 
 /* Whether a write that failed may have failed for some of its blocks
- * only: Media and Data Integrity Errors (NVMe 1.4 Figure 129: Write
+ * only: Media and Data Integrity Errors (NVMe 1.4 Figures 130-131: Write
  * Fault, ...) concern the blocks written.  Other failures (Namespace is
  * Write Protected, a timeout, a reset, a namespace read only in the
  * core) are the same for every part of the run. */

@@ -295,7 +295,7 @@ struct nvme_sim_config {
                                 reach the host only while the host enabled ACRE with the
                                 Host Behavior Support feature (FID 16h, §5.21.1.22, a 512-byte
                                 data structure moved by Set/Get Features through the PRPs;
-                                CRD: status field, §4.6.1.2, Figure 124): with ACRE 0 (the
+                                CRD: status field, §4.6.1, Figure 124): with ACRE 0 (the
                                 default, and again after every controller reset) the
                                 simulator clears them from every completion,
                                 NVME_SIM_FAULT_STATUS values included */
@@ -568,7 +568,7 @@ enum nvme_sim_fault_kind {
                                      disable window ends (CSTS.RDY -> 0), then is dropped.
                                      Abort (NVME_SIM_ABORT_WORKS) completes it with Command
                                      Abort Requested; Delete I/O SQ with Command Aborted due
-                                     to SQ Deletion (§5.7).  A device gone and back drops it.
+                                     to SQ Deletion (§5.6).  A device gone and back drops it.
                                      See nvme_sim_dma_after_return */
     NVME_SIM_FAULT_SHORT_DATA,    /* execute; a command that returns data (Identify, Get Log
                                      Page, Get Features 16h, Read) transfers only its first
@@ -663,7 +663,7 @@ int nvme_sim_ns_corrupt(struct nvme_sim *sim, uint32_t nsid, uint32_t bits, uint
  * List and a Namespace Attribute Changed notice is posted, as for
  * nvme_sim_ns_add.  0, or -1 when there is no such namespace. */
 int nvme_sim_ns_write_protect(struct nvme_sim *sim, uint32_t nsid, bool wp);
-/* Reservations (NVMe 1.4 §8.8) with cfg.oncs bit 5 (NVME_ONCS_RESERVATIONS;
+/* Reservations (NVMe 1.4 §8) with cfg.oncs bit 5 (NVME_ONCS_RESERVATIONS;
  * not in the default): Identify Namespace RESCAP FEh (types 1-6, IEKEY; no
  * Persist Through Power Loss, so CPTPL 11b fails Invalid Field); Register
  * (register, unregister, replace), Acquire (acquire, preempt, preempt and

@@ -256,7 +256,7 @@ static uint16_t create_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
-/* Delete I/O Submission Queue (§5.7): commands not yet fetched are dropped,
+/* Delete I/O Submission Queue (§5.6): commands not yet fetched are dropped,
  * hung ones complete with Command Aborted due to SQ Deletion. */
 static uint16_t delete_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
@@ -373,7 +373,7 @@ void sim_features_reset(struct nvme_sim *sim)
     sim->ts_set = false;
 }
 
-/* Timestamp (§5.27.1.10, Figure 410): ms in bits 47:0, Synch 48, origin
+/* Timestamp (NVMe 2.0 §5.27.1.11): ms in bits 47:0, Synch 48, origin
  * 51:49 (000b reset, 001b set by Set Features). */
 static void timestamp_get(struct nvme_sim *sim, uint8_t out[8])
 {

@@ -133,7 +133,7 @@ void sim_held_drain(struct nvme_sim *sim)
     sim_held_drop(sim);
 }
 
-/* Delete I/O Submission Queue (§5.7): the commands of that SQ still in
+/* Delete I/O Submission Queue (§5.6): the commands of that SQ still in
  * the device complete with Command Aborted due to SQ Deletion. */
 void sim_held_sq_deleted(struct nvme_sim *sim, uint16_t sqid)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim_hmb.c - the Host Memory Buffer (NVMe 2.0 §8.9; Set/Get Features
- * 0Dh, §5.27.1.14) of a controller without DRAM: Identify HMPRE, HMMIN,
+ * sim_hmb.c - the Host Memory Buffer (NVMe 2.0 §8; Set/Get Features
+ * 0Dh, §5.27.1.10) of a controller without DRAM: Identify HMPRE, HMMIN,
  * HMMINDS and HMMAXD from the configuration.  Set Features with EHM reads
  * the descriptor list and checks it (entries, alignment, HSIZE their sum,
  * at least HMMIN, pieces of at least HMMINDS); the device then stamps each

@@ -109,7 +109,7 @@ struct sim_delayed {
 #define SIM_CHUNK_SHIFT 16 /* sparse memory: 64 KiB chunks */
 #define SIM_L2_SHIFT 10    /* 1024 chunks per second-level table */
 
-/* Reservations of a namespace (sim_resv.c, NVMe 1.4 §8.8): registrants
+/* Reservations of a namespace (sim_resv.c, NVMe 1.4 §8): registrants
  * are told apart by host identifier (the host's: sim->hostid, CNTLID 1;
  * others from nvme_sim_resv_other). */
 #define SIM_RESV_REGS 8
@@ -513,7 +513,7 @@ void sim_dst_update(struct nvme_sim *sim);
 /* sim_resv.c: Reservation Register, Report, Acquire, Release (ONCS bit 5) */
 uint16_t sim_resv_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe);
 /* Reservation Conflict for an I/O command the reservation keeps from this
- * host (§8.8, command behavior in the presence of a reservation), else 0. */
+ * host (§8, command behavior in the presence of a reservation), else 0. */
 uint16_t sim_resv_io_check(struct nvme_sim *sim, const struct nvme_sqe *sqe);
 
 /* sim_zns.c */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim_resv.c - reservations of the simulated controller (NVMe 1.4 §8.8):
+ * sim_resv.c - reservations of the simulated controller (NVMe 1.4 §8):
  * Reservation Register (§6.11, 0Dh), Report (§6.13, 0Eh), Acquire (§6.10,
  * 11h) and Release (§6.12, 15h), and the Reservation Conflict an I/O command gets from
  * a reservation it is not allowed past.  Offered with ONCS bit 5.
@@ -13,7 +13,7 @@
 #define SF_CONFLICT SIM_SF_GEN(NVME_SC_RESERVATION_CONFLICT)
 #define SF_INVALID_FIELD SIM_SF_GEN(NVME_SC_INVALID_FIELD)
 
-/* Types 5 and 6: every registrant is a reservation holder (§8.8). */
+/* Types 5 and 6: every registrant is a reservation holder (§8). */
 static bool all_registrants(uint8_t rtype)
 {
     return rtype == NVME_RTYPE_WE_ALL_REGISTRANTS || rtype == NVME_RTYPE_EA_ALL_REGISTRANTS;
@@ -37,7 +37,7 @@ static bool holds(const struct sim_resv *r, const uint8_t hostid[16])
 }
 
 /* Drops registrant i; a reservation whose holder is gone is released
- * (types 1-4), one of types 5-6 when no registrant is left (§8.8). */
+ * (types 1-4), one of types 5-6 when no registrant is left (§8). */
 static void reg_drop(struct sim_resv *r, unsigned i)
 {
     bool was_holder = !all_registrants(r->rtype) && r->rtype != 0 &&
@@ -134,7 +134,7 @@ static uint16_t resv_acquire(struct nvme_sim *sim, struct sim_ns *ns, const stru
         sim->st.resv_cmds++;
         return 0;
     }
-    /* Preempt (§8.8): the registrants with PRKEY lose their registration
+    /* Preempt (§8): the registrants with PRKEY lose their registration
      * (not this host); a reservation held by PRKEY's owner, or any one of
      * types 5-6 with PRKEY 0 (every other registrant dropped), becomes
      * this host's, of RTYPE. */
@@ -264,7 +264,7 @@ uint16_t sim_resv_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     }
 }
 
-/* Command behavior in the presence of a reservation (§8.8): for a host
+/* Command behavior in the presence of a reservation (§8): for a host
  * that does not hold it, types 1 (Write Exclusive) and 3/5 (... Registrants
  * Only / All Registrants, unless registered) deny the write group, types 2
  * (Exclusive Access) and 4/6 (unless registered) both groups. */
