@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_resv.c - reservations as nvme-cli 2.x has them: resv-register,
- * resv-acquire, resv-release, resv-report (NVMe 1.4 §6.10-6.13, §8.8),
+ * resv-acquire, resv-release, resv-report (NVMe 1.4 §6.10-6.13, §8),
  * with its options, defaults and messages, through nvme_io_passthru.
  * The report is device data: the entries printed are bounded by the
  * bytes transferred, whatever REGCTL claims.
