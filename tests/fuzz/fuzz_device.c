@@ -389,7 +389,7 @@ static void dev_drop_all(void)
 static void dev_reset_state(void)
 {
     dev_drop_all();
-    F.hmb_on = false; /* a Controller Level Reset ends its use (§8.9) */
+    F.hmb_on = false; /* a Controller Level Reset ends its use (§8) */
     F.dbbuf_on = false;
     memset(F.sq, 0, sizeof(F.sq));
     memset(F.cq, 0, sizeof(F.cq));

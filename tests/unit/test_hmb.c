@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Host Memory Buffer (NVMe 2.0 §8.9, Set Features 0Dh): a controller
+/* Host Memory Buffer (NVMe 2.0 §8, Set Features 0Dh): a controller
  * without DRAM asks for host memory (Identify HMPRE, HMMIN, HMMINDS,
  * HMMAXD).  The simulator checks the descriptor list, stamps each piece,
  * touches one at every I/O command while enabled, checks the stamps when
@@ -240,10 +240,10 @@ static void an_hmminds_above_2_mib_gets_pieces_that_large(void **state)
 }
 
 /* HMMINDS that does not divide HMPRE: cut in pieces of the chunk size, the
- * last one would be below HMMINDS (no usable piece, §8.9) and the buffer
- * below HMMIN.  What is left below a piece goes with the piece before it
- * (5 MiB as 2 + 3 MiB), within HMPRE (before: no buffer at all; Linux
- * gives one, its last piece below HMMINDS). */
+ * last one would be below HMMINDS (no usable piece, Identify Controller)
+ * and the buffer below HMMIN.  What is left below a piece goes with the
+ * piece before it (5 MiB as 2 + 3 MiB), within HMPRE (before: no buffer at
+ * all; Linux gives one, its last piece below HMMINDS). */
 static void a_rest_below_hmminds_goes_with_the_piece_before_it(void **state)
 {
     (void)state;
@@ -585,7 +585,7 @@ static void a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped(void **
 
 /* Review: a controller an earlier owner left enabled (firmware, or the
  * system before a kexec) may hold that owner's queues and Host Memory
- * Buffer (§8.9: until CC.EN=0 ends its use; §3.1.5), memory the port may
+ * Buffer (§8: until CC.EN=0 ends its use; §3.1.5), memory the port may
  * hand out again.  When it does not stop (CSTS.RDY still 1 a CAP.TO after
  * CC.EN=0), bring-up gave up without cutting it off the bus (dma_stop),
  * as every other path does with a controller that will not stop.  Once

@@ -1227,12 +1227,13 @@ static void passthru_vendor_command_gets_the_effects_its_log_declares(void **sta
     }
 }
 
-/* Set Features Keep Alive Timer (0Fh) with a KATO other than 0, by any
- * of the three ways to send it: the core sends no Keep Alive, so the
+/* Set Features Keep Alive Timer (0Fh) with a KATO other than 0, by any of
+ * the three ways to send it: the core sends no Keep Alive, so the
  * controller's timer would expire and it would stop processing commands
- * with CSTS.CFS set (NVMe 1.4 §7.12.1; Linux's nvme_passthru_end
- * restarts its own keep-alive work instead).  Refused, nothing sent;
- * KATO 0 (timer off) is sent.  Before: all three sent it. */
+ * with CSTS.CFS set (NVMe 1.4 Keep Alive; the Keep Alive Timer feature,
+ * KATO, §5.21.1.15; Linux's nvme_passthru_end restarts its own keep-alive
+ * work instead).  Refused, nothing sent; KATO 0 (timer off) is sent.
+ * Before: all three sent it. */
 static void keep_alive_timer_set_by_the_caller_is_refused(void **state)
 {
     (void)state;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reservations (NVMe 1.4 §6.10-6.13, §8.8) through nvmectl's resv-register,
+ * Reservations (NVMe 1.4 §6.10-6.13, §8) through nvmectl's resv-register,
  * resv-acquire, resv-release and resv-report (nvme-cli 2.x's options and
  * output) against the simulator's reservations (ONCS bit 5): the life of
  * a registration and a reservation, Reservation Conflict for a wrong key

@@ -220,7 +220,7 @@ bool rawbench_run(const struct harness_dev *d, const struct nvme_osal *o, unsign
         kprintf("rawbench: NSID 1 needs 512-byte blocks (LBADS %u) and 2 MiB\n", lbads);
         return false;
     }
-    /* Number of Queues (§5.21.1.7), then the I/O CQ and SQ (§5.4, §5.5):
+    /* Number of Queues (§5.21.1.7), then the I/O CQ and SQ (§5.3, §5.4):
      * physically contiguous; the CQ on MSI-X vector 1 with irq=msix. */
     bool intx = false;
     q.irq = d->mode == IRQ_MODE_MSIX && o->irq_setup != NULL &&
