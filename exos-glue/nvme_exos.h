@@ -72,6 +72,8 @@ struct nvme_exos_blk_ops {
     int (*write)(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf);
     int (*flush)(void *h, uint32_t nsid); /* NVME_NSID_ALL: every namespace */
     int (*reset)(void *h);
+    /* OPTIONAL: tell the core the host's read only (nvme_ns_set_read_only);
+     * without it the disk alone refuses writes (HostReadOnly). */
     int (*set_read_only)(void *h, uint32_t nsid, bool ro);
     /* OPTIONAL: the namespace as the core knows it now (NULL when it is
      * not active).  A rescan (a Format from nvmectl, a Namespace Attribute
@@ -153,6 +155,9 @@ typedef struct tag_NVME_CORE_DISK {
     U32 Access;          /* DISK_ACCESS_* */
     U32 AccessKept;      /* of them, the glue's rules DF_DISK_SETACCESS cannot lift */
     bool WriteProtected; /* nvme_ns_info.write_protected the disk last followed */
+    /* The host's read only (DF_DISK_SETACCESS, nvme_ns_info.read_only at
+     * publication): kept here too, for block ops without set_read_only. */
+    bool HostReadOnly;
     /* The namespace's format when the disk was made (nvme_exos_disk_matches) */
     U16 MetadataBytes;
     U8 Csi;

@@ -186,6 +186,7 @@ LPNVME_CORE_DISK nvme_exos_disk_create(struct nvme_exos_blk *blk, U32 nsid, U32 
     disk->BytesPerSector = lba_size;
     disk->NumSectors = nsze;
     disk->Access = read_only ? DISK_ACCESS_READONLY : 0;
+    disk->HostReadOnly = read_only;
     disk->AccessKept = 0;
     disk->WriteProtected = false; /* nvme_exos_disk_set_policy, nvme_exos_disk_follow */
     disk->Csi = NVME_CSI_NVM;     /* plain blocks until nvme_exos_disk_set_policy */
@@ -231,6 +232,7 @@ void nvme_exos_disk_set_policy(LPNVME_CORE_DISK disk, const struct nvme_ns_info 
     disk->AccessKept = disk->Access &
                        (DISK_ACCESS_DISABLE | device_read_only(ns->csi, ns->write_protected));
     disk->WriteProtected = ns->write_protected;
+    disk->HostReadOnly = ns->read_only;
     disk->MetadataBytes = ns->ms;
     disk->Csi = ns->csi;
     disk->PiType = ns->pi_type;
@@ -875,7 +877,8 @@ static U32 cache_resize(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64
  * disk last looked (a Namespace Attribute Changed event's rescan): the
  * disk is read only while it is set, kept so across DF_DISK_SETACCESS;
  * once cleared, read only stays only where the host asked for it
- * (nvme_ns_set_read_only, which DF_DISK_SETACCESS goes through) or the
+ * (DF_DISK_SETACCESS: HostReadOnly, also where the block ops have no
+ * set_read_only to tell the core; nvme_ns_set_read_only) or the
  * namespace is zoned.  Writes cached before it was set fail their
  * write-back as the device refuses them. */
 static void disk_follow_write_protection(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
@@ -886,7 +889,7 @@ static void disk_follow_write_protection(LPNVME_CORE_DISK disk, const struct nvm
     disk->WriteProtected = ns->write_protected;
     ro = device_read_only(disk->Csi, ns->write_protected);
     disk->AccessKept = (disk->AccessKept & ~(U32)DISK_ACCESS_READONLY) | ro;
-    if (ns->read_only)
+    if (ns->read_only || disk->HostReadOnly)
         ro = DISK_ACCESS_READONLY;
     disk->Access = (disk->Access & ~(U32)DISK_ACCESS_READONLY) | ro;
     KernelLogText(LOG_WARNING,
@@ -1264,8 +1267,10 @@ static UINT disk_set_access(LPDISKACCESS access)
         rc = nvme_exos_blk_sync(disk->Blk);
     if (rc == 0 && disk->Blk->ops->set_read_only != NULL)
         rc = disk->Blk->ops->set_read_only(disk->Blk->h, disk->NamespaceId, ro);
-    if (rc == 0)
+    if (rc == 0) {
         disk->Access = access->Access;
+        disk->HostReadOnly = ro;
+    }
     nvme_exos_blk_unlock(disk->Blk);
     return nvme_exos_df_result(rc);
 }

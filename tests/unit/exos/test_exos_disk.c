@@ -1373,6 +1373,102 @@ static void test_reset_and_access_after_shutdown_stay_off_the_core(void **state)
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
+/* --- the device's write protection (NSATTR bit 0) --------------------------------- */
+
+/* A namespace the device write protects: wp_ns is the core's view of it
+ * (nvme_ns_info.write_protected, updated at its rescans), wp_dev the
+ * device's, which refuses every write with Namespace is Write Protected
+ * (20h, NVMe 1.4 Figure 128) while set, before the core knows it too. */
+static struct nvme_ns_info wp_ns;
+static bool wp_dev;
+static unsigned wp_writes, wp_flushes;
+static int wp_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
+{
+    (void)h, (void)nsid;
+    memcpy(buf, device_data + lba * 512, (size_t)count * 512);
+    return 0;
+}
+static int wp_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    (void)h, (void)nsid;
+    wp_writes++;
+    if (wp_dev)
+        return NVME_SF(0, 0x20) | NVME_SF_DNR_BIT;
+    memcpy(device_data + lba * 512, buf, (size_t)count * 512);
+    return 0;
+}
+static int wp_flush(void *h, uint32_t nsid)
+{
+    (void)h, (void)nsid;
+    wp_flushes++;
+    return 0;
+}
+static const struct nvme_ns_info *wp_ns_info(void *h, uint32_t nsid)
+{
+    (void)h;
+    return nsid == 1 ? &wp_ns : NULL;
+}
+/* No set_read_only: a port whose host read only lives in the glue alone. */
+static const struct nvme_exos_blk_ops wp_ops = {
+    .read = wp_read, .write = wp_write, .flush = wp_flush, .ns_info = wp_ns_info};
+
+static void use_wp_disk(void)
+{
+    LPNVME_CORE_DISK d;
+    memset(&wp_ns, 0, sizeof(wp_ns));
+    wp_ns.nsid = 1;
+    wp_ns.nsze = 1000;
+    wp_ns.lba_size = 512;
+    wp_ns.lbads = 9;
+    wp_ns.plain_io = true;
+    wp_ns.csi = NVME_CSI_NVM;
+    wp_dev = false;
+    wp_writes = wp_flushes = 0;
+    nvme_exos_blk_init(&blk, &wp_ops, HANDLE, bounce, BOUNCE_BYTES, false);
+    d = nvme_exos_disk_create(&blk, 1, 512, 1000, false);
+    assert_non_null(d);
+    nvme_exos_disk_set_policy(d, &wp_ns);
+    ReleaseKernelObject(disk);
+    disk = d; /* disk_io's, released by teardown */
+}
+
+static U32 disk_access_now(void)
+{
+    DISKINFO info;
+    memset(&info, 0, sizeof(info));
+    info.Disk = (LPSTORAGE_UNIT)disk;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_GETINFO, (UINT)&info), DF_RETURN_SUCCESS);
+    return info.Access;
+}
+
+/* The host made the disk read only (DF_DISK_SETACCESS) through block ops
+ * without set_read_only, so the core's nvme_ns_info.read_only stays
+ * false; the device then set its write protection and cleared it.  The
+ * disk stays read only, as the host asked.  Before: the clearing rebuilt
+ * the access from the core's read_only alone, the disk became writable
+ * and took EXOS's writes. */
+static void test_the_host_read_only_outlasts_the_device_write_protection(void **state)
+{
+    (void)state;
+    use_wp_disk();
+    assert_int_equal(set_access(disk, DISK_ACCESS_READONLY), DF_RETURN_SUCCESS);
+    assert_false(wp_ns.read_only);
+    wp_ns.write_protected = wp_dev = true; /* a rescan: seen by the next request */
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_access_now(), DISK_ACCESS_READONLY);
+    assert_int_equal(set_access(disk, 0), DF_RETURN_NO_PERMISSION);
+    wp_ns.write_protected = wp_dev = false;
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_false(disk->WriteProtected);
+    assert_int_equal(disk_access_now(), DISK_ACCESS_READONLY);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 0, 1, user, 512), DF_RETURN_NO_PERMISSION);
+    assert_int_equal(wp_writes, 0);
+    /* The host lifts it: writable again. */
+    assert_int_equal(set_access(disk, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 0, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(wp_writes, 1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1432,6 +1528,7 @@ int main(void)
         T(test_invalidate_syncs_and_drops),
         T(test_failed_invalidate_keeps_only_what_is_owed),
         T(test_pci_name_is_bus_device_function),
+        T(test_the_host_read_only_outlasts_the_device_write_protection),
     };
     return cmocka_run_group_tests_name("exos_disk", tests, NULL, NULL);
 }
