@@ -142,6 +142,10 @@ struct nvme_exos_blk {
     unsigned nsegs; /* 0: no cache */
     U32 stamp;
     U32 split_budget; /* write-back commands left for splitting, until the next sync */
+    /* Write-backs refused as write protected (Namespace is Write
+     * Protected, 20h): logged once when the refusals start and once when
+     * they end, not at each window (blk_sync). */
+    bool wp_refused;
     struct nvme_exos_blk_stats stats;
 };
 

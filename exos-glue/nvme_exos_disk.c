@@ -412,6 +412,21 @@ static bool write_failed_per_block(int rc)
     return rc > 0 && NVME_SF_SCT((unsigned)rc) == NVME_SCT_MEDIA;
 }
 
+/* Namespace is Write Protected (20h, NVMe 1.4 Figure 128): the device
+ * refuses every write of the namespace until its write protection is
+ * cleared (NVMe 1.4 §8.12).  Writes cached before it was set stay cached
+ * and owed meanwhile; nothing is lost, only put off. */
+static bool write_protect_refusal(int rc)
+{
+    return rc > 0 && NVME_SF_SCT((unsigned)rc) == NVME_SCT_GENERIC &&
+           NVME_SF_SC((unsigned)rc) == SC_GENERIC_WRITE_PROTECTED;
+}
+
+/* A write-back not sent: the namespace is known write protected (its
+ * disk followed NSATTR bit 0 at a rescan), the device would refuse it
+ * with this status. */
+#define WRITE_BACK_HELD ((int)(NVME_SF_DNR_BIT | SC_GENERIC_WRITE_PROTECTED))
+
 /* Writes blocks [i, i + n) of the segment, cleaned on success.  A run
  * that fails with a media error is written again in halves, down to
  * single blocks, while the sync's budget lasts: every block the device
@@ -448,12 +463,15 @@ static int seg_write_run(struct nvme_exos_blk *blk, struct nvme_exos_seg *s, U32
 }
 
 /* One write command per run of dirty blocks (bad ones apart); after a
- * media error the other runs go all the same.  Blocks cached for a
+ * media error the other runs go all the same.  hold_protected: none
+ * while the namespace is known write protected (WRITE_BACK_HELD); the
+ * shutdown's last sync sends them all the same, in case the device
+ * cleared the protection without the core seeing it yet.  Blocks cached for a
  * format the namespace no longer has (a rescan changed it) are never
  * written: counts in the old block size would address other blocks and
  * make the device read past the segment; they are dropped with their
  * disk. */
-static int seg_write_back(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
+static int seg_write_back(struct nvme_exos_blk *blk, struct nvme_exos_seg *s, bool hold_protected)
 {
     U32 i = 0, n;
     int rc = 0, r;
@@ -474,6 +492,8 @@ static int seg_write_back(struct nvme_exos_blk *blk, struct nvme_exos_seg *s)
             return r;
         if (s->nsid == 0)
             return 0; /* past a new end: dropped (cache_resize) */
+        if (hold_protected && disk->WriteProtected)
+            return WRITE_BACK_HELD;
     }
 
     while (i < s->blocks) {
@@ -540,7 +560,7 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
         if (victim == NULL) /* every segment owes writes that fail */
             return NVME_ERR_NOMEM;
         if (victim->nsid != 0 && seg_has_dirty(victim)) {
-            if (seg_write_back(blk, victim) != 0) {
+            if (seg_write_back(blk, victim, true) != 0) {
                 failed |= (uint64_t)1 << (unsigned)(victim - blk->segs);
                 continue;
             }
@@ -710,6 +730,25 @@ static bool seg_handed_over_later(const struct nvme_exos_seg *s)
     return s->disk != NULL && !s->disk->Retired && s->disk->HandOverSince != 0;
 }
 
+/* Write-backs refused as write protected (write_protect_refusal) are no
+ * news after the first: one line when they start (`nsid`, nonzero), one
+ * when a sync has none any more. */
+static void note_write_protection(struct nvme_exos_blk *blk, U32 nsid)
+{
+    if ((nsid != 0) == blk->wp_refused)
+        return;
+    blk->wp_refused = nsid != 0;
+    if (nsid != 0)
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCoreDiskCommands] NSID=%u write protected: write-back refused, "
+                           "its cached writes kept until the protection is cleared"),
+                      (UINT)nsid);
+    else
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCoreDiskCommands] Write-back no longer refused as write "
+                           "protected"));
+}
+
 /* Writes the dirty segments back, then Flushes the namespaces written
  * since their last Flush.  A namespace whose write-back failed stays owed
  * (its data is not all on the device yet: the next sync tries again); the
@@ -719,22 +758,37 @@ static bool seg_handed_over_later(const struct nvme_exos_seg *s)
  * for a shutdown (lost then) and for nvmectl (nvme_exos_blk_invalidate:
  * its refusal keeps it off blocks the hand-over would write over).  The
  * window's syncs take them as owed only: no "Write-back failed" line each
- * window while the hand-over waits. */
+ * window while the hand-over waits.  A namespace write protected (NVMe
+ * 1.4 §8.12) keeps its writes cached and owed likewise: the window's
+ * syncs send none while its disk knows it (seg_write_back), one a sync
+ * while only the device does (its other segments are not sent after the
+ * first refusal); the failure they return is a write protection refusal
+ * (write_protect_refusal) unless something else failed, logged once
+ * (note_write_protection), not as a "Write-back failed" each window. */
 static int blk_sync(struct nvme_exos_blk *blk, bool waiting_fails)
 {
-    U32 failed[NVME_EXOS_MAX_NS];
-    unsigned i, nfailed = 0;
-    int rc = 0, r;
+    U32 failed[NVME_EXOS_MAX_NS], refused[NVME_EXOS_MAX_NS];
+    unsigned i, nfailed = 0, nrefused = 0;
+    int rc = 0, wp_rc = 0, r;
 
     blk->split_budget = NVME_EXOS_SPLIT_BUDGET;
     for (i = 0; i < blk->nsegs; i++) {
         struct nvme_exos_seg *s = &blk->segs[i];
         if (s->nsid != 0 && seg_has_dirty(s)) {
-            r = seg_write_back(blk, s);
+            if (write_back_failed(refused, nrefused, s->nsid))
+                r = WRITE_BACK_HELD; /* refused already: the rest would be */
+            else
+                r = seg_write_back(blk, s, !waiting_fails);
             if (r == 0)
                 continue;
-            if (rc == 0 && (waiting_fails || !seg_handed_over_later(s)))
+            if (write_protect_refusal(r)) {
+                if (!write_back_failed(refused, nrefused, s->nsid) && nrefused < NVME_EXOS_MAX_NS)
+                    refused[nrefused++] = s->nsid;
+                if (wp_rc == 0 && (waiting_fails || !seg_handed_over_later(s)))
+                    wp_rc = r;
+            } else if (rc == 0 && (waiting_fails || !seg_handed_over_later(s))) {
                 rc = r;
+            }
             if (!write_back_failed(failed, nfailed, s->nsid)) {
                 if (nfailed < NVME_EXOS_MAX_NS)
                     failed[nfailed] = s->nsid;
@@ -742,8 +796,10 @@ static int blk_sync(struct nvme_exos_blk *blk, bool waiting_fails)
             }
         }
     }
-    if (!blk->unflushed)
-        return rc;
+    if (!blk->unflushed) {
+        note_write_protection(blk, nrefused != 0 ? refused[0] : 0u);
+        return rc != 0 ? rc : wp_rc;
+    }
     for (i = 0; i < NVME_EXOS_MAX_NS; i++) {
         U32 nsid = blk->owed_nsid[i];
         bool failed_here = write_back_failed(failed, nfailed, nsid);
@@ -756,14 +812,24 @@ static int blk_sync(struct nvme_exos_blk *blk, bool waiting_fails)
             r = blk->ops->flush(blk->h, nsid);
             blk->stats.flushes++;
             if (r != 0) {
-                if (rc == 0)
-                    rc = r;
+                if (!write_protect_refusal(r)) {
+                    if (rc == 0)
+                        rc = r;
+                    continue;
+                }
+                if (wp_rc == 0)
+                    wp_rc = r;
+                if (!write_back_failed(refused, nrefused, nsid) && nrefused < NVME_EXOS_MAX_NS)
+                    refused[nrefused++] = nsid;
                 continue;
             }
         }
         if (!failed_here)
             blk->owed_nsid[i] = 0;
     }
+    note_write_protection(blk, nrefused != 0 ? refused[0] : 0u);
+    if (rc == 0)
+        rc = wp_rc;
     if (rc == 0) {
         blk->unflushed = false;
         blk->stats.syncs++;
@@ -792,7 +858,7 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
     if (!blk->stopped && window_passed(blk))
         rc = nvme_exos_blk_sync(blk);
     nvme_exos_blk_unlock(blk);
-    if (rc != 0)
+    if (rc != 0 && !write_protect_refusal(rc)) /* that one: note_write_protection */
         KernelLogText(LOG_WARNING, TEXT("[NVMeCoreDiskCommands] Write-back failed rc=%d, retried"),
                       (INT)rc);
     return rc;
@@ -879,8 +945,8 @@ static U32 cache_resize(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64
  * once cleared, read only stays only where the host asked for it
  * (DF_DISK_SETACCESS: HostReadOnly, also where the block ops have no
  * set_read_only to tell the core; nvme_ns_set_read_only) or the
- * namespace is zoned.  Writes cached before it was set fail their
- * write-back as the device refuses them. */
+ * namespace is zoned.  Writes cached before it was set stay cached and
+ * owed while it lasts, not sent (seg_write_back, blk_sync). */
 static void disk_follow_write_protection(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
 {
     U32 ro;
@@ -956,7 +1022,7 @@ int nvme_exos_disk_hand_over(LPNVME_CORE_DISK disk, struct nvme_exos_blk *to)
         if (s->nsid != disk->NamespaceId || !seg_has_dirty(s))
             continue;
         s->disk = NULL;
-        r = seg_write_back(blk, s);
+        r = seg_write_back(blk, s, false);
         s->disk = disk;
         if (rc == 0)
             rc = r;
@@ -1202,7 +1268,7 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
                       TEXT("[NVMeCoreDiskCommands] %s failed NSID=%u LBA=%x:%x count=%u rc=%d"),
                       write ? TEXT("Write") : TEXT("Read"), (UINT)disk->NamespaceId,
                       (UINT)(lba >> 32), (UINT)(U32)lba, (UINT)count, (INT)rc);
-    else if (sync_rc != 0)
+    else if (sync_rc != 0 && !write_protect_refusal(sync_rc))
         KernelLogText(LOG_WARNING, TEXT("[NVMeCoreDiskCommands] Write-back failed rc=%d, retried"),
                       (INT)sync_rc);
     return nvme_exos_df_result(rc);

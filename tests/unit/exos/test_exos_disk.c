@@ -1469,6 +1469,94 @@ static void test_the_host_read_only_outlasts_the_device_write_protection(void **
     assert_int_equal(wp_writes, 1);
 }
 
+static unsigned count_lines(const char *text, const char *what)
+{
+    unsigned n = 0;
+    for (const char *p = strstr(text, what); p != NULL; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+/* Writes cached before the device set its write protection (NSATTR bit
+ * 0): every write-back is refused with Namespace is Write Protected (20h,
+ * NVMe 1.4 Figure 128) until it is cleared.  They stay cached and owed,
+ * the refusal is logged once when it starts and once when it ends, and
+ * while the disk knows the namespace protected (a rescan) no write is
+ * sent; before that, one a window for the namespace, not one per dirty
+ * segment.  Before: every window sent every segment and logged "Write-back
+ * failed ..., retried", for as long as the protection lasted. */
+static void test_write_back_refused_as_write_protected_is_logged_once_and_held(void **state)
+{
+    unsigned flushes;
+    (void)state;
+    use_wp_disk();
+    use_cache();
+    memset(user, 0x3c, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 300, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(wp_writes, 0);
+    wp_dev = true; /* the device's, the core does not know yet */
+    mock_exos.warnings[0] = 0;
+    mock_exos.sys_ms += 1000;
+    assert_true(nvme_exos_blk_tick(&blk) != 0);
+    assert_int_equal(wp_writes, 1);    /* the namespace refused: its other segment not sent */
+    for (unsigned i = 0; i < 5; i++) { /* the windows after: one write each, no new line */
+        mock_exos.sys_ms += 1000;
+        assert_true(nvme_exos_blk_tick(&blk) != 0);
+        assert_int_equal(disk_io(DF_DISK_READ, 9, 1, user, 512), DF_RETURN_SUCCESS);
+        assert_int_equal(user[0], 0x3c); /* served from the cache */
+    }
+    assert_int_equal(wp_writes, 6);
+    assert_int_equal(count_lines(mock_exos.warnings, "write protected: write-back refused"), 1);
+
+    wp_ns.write_protected = true; /* the rescan: the disk knows it now */
+    for (unsigned i = 0; i < 5; i++) {
+        mock_exos.sys_ms += 1000;
+        assert_true(nvme_exos_blk_tick(&blk) != 0);
+        assert_int_equal(disk_io(DF_DISK_READ, 300, 1, user, 512), DF_RETURN_SUCCESS);
+    }
+    assert_int_equal(wp_writes, 6); /* held: nothing sent */
+    assert_true(blk.unflushed);
+    assert_true(nvme_exos_blk_owes(&blk, 1));
+    assert_int_equal(count_lines(mock_exos.warnings, "write protected: write-back refused"), 1);
+    assert_int_equal(count_lines(mock_exos.warnings, "Write-back failed"), 0);
+
+    wp_ns.write_protected = wp_dev = false; /* cleared: both go out at the next window */
+    flushes = wp_flushes;
+    mock_exos.sys_ms += 1000;
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    assert_int_equal(wp_writes, 8);
+    assert_true(wp_flushes > flushes);
+    assert_false(blk.unflushed);
+    assert_false(nvme_exos_blk_owes(&blk, 1));
+    assert_int_equal(device_data[9 * 512], 0x3c);
+    assert_int_equal(device_data[300 * 512 + 511], 0x3c);
+    assert_int_equal(count_lines(mock_exos.warnings, "no longer refused as write protected"), 1);
+    assert_int_equal(count_lines(mock_exos.warnings, "write protected: write-back refused"), 1);
+    assert_int_equal(count_lines(mock_exos.warnings, "Write-back failed"), 0);
+    assert_int_equal(nvme_exos_blk_shutdown(&blk), 0);
+    done_cache();
+}
+
+/* The shutdown's last sync sends held writes all the same (the device
+ * may have cleared its protection unseen): refused, it says so. */
+static void test_shutdown_tries_writes_held_as_write_protected(void **state)
+{
+    (void)state;
+    use_wp_disk();
+    use_cache();
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    wp_ns.write_protected = wp_dev = true;
+    mock_exos.sys_ms += 1000;
+    assert_true(nvme_exos_blk_tick(&blk) != 0);
+    assert_int_equal(wp_writes, 0); /* held */
+    wp_dev = false;                 /* cleared, unseen by the core */
+    assert_int_equal(nvme_exos_blk_shutdown(&blk), 0);
+    assert_int_equal(wp_writes, 1);
+    assert_int_equal(device_data[9 * 512], user[0]);
+    done_cache();
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1529,6 +1617,8 @@ int main(void)
         T(test_failed_invalidate_keeps_only_what_is_owed),
         T(test_pci_name_is_bus_device_function),
         T(test_the_host_read_only_outlasts_the_device_write_protection),
+        T(test_write_back_refused_as_write_protected_is_logged_once_and_held),
+        T(test_shutdown_tries_writes_held_as_write_protected),
     };
     return cmocka_run_group_tests_name("exos_disk", tests, NULL, NULL);
 }
