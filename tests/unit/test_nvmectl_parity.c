@@ -1110,7 +1110,7 @@ static void namespace_management_commands(void **state)
 }
 
 /* create-ns -f is nvme-cli's --flbas: the FLBAS byte of the host's
- * Identify Namespace data (NVMe 2.0 Figure 276: format index bits 3:0,
+ * Identify Namespace data (NVM CS 1.0 Figure 97: format index bits 3:0,
  * extended data LBA bit 4, index bits 5:4 in bits 6:5), sent as given;
  * bit 7 is reserved: refused, nothing sent. */
 static void create_ns_takes_the_flbas_byte(void **state)
