@@ -1329,7 +1329,12 @@ static UINT disk_set_access(LPDISKACCESS access)
          * fails. */
         nvme_exos_blk_unlock(disk->Blk);
         return DF_RETURN_NO_PERMISSION;
-    } else if (ro && (disk->Access & DISK_ACCESS_READONLY) == 0)
+    } else if (ro && !disk->HostReadOnly)
+        /* Whether or not the disk is read only already: the device's
+         * write protection (AccessKept) makes it so without the core
+         * refusing anything, and holds the writes cached before it was
+         * set (blk_sync): they must go out first, once it clears.  The
+         * sync fails while they are held: the core is not told. */
         rc = nvme_exos_blk_sync(disk->Blk);
     if (rc == 0 && disk->Blk->ops->set_read_only != NULL)
         rc = disk->Blk->ops->set_read_only(disk->Blk->h, disk->NamespaceId, ro);

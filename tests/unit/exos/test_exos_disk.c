@@ -1557,6 +1557,65 @@ static void test_shutdown_tries_writes_held_as_write_protected(void **state)
     done_cache();
 }
 
+/* Block ops with the core's host read only (nvme_ns_set_read_only): a
+ * write to a namespace read only there fails NVME_ERR_RDONLY (io.c),
+ * whatever the device's write protection. */
+static int wp_core_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    if (wp_ns.read_only)
+        return NVME_ERR_RDONLY;
+    return wp_write(h, nsid, lba, count, buf);
+}
+static int wp_core_set_ro(void *h, uint32_t nsid, bool ro)
+{
+    (void)h, (void)nsid;
+    wp_ns.read_only = ro;
+    return 0;
+}
+static const struct nvme_exos_blk_ops wp_core_ops = {.read = wp_read,
+                                                     .write = wp_core_write,
+                                                     .flush = wp_flush,
+                                                     .set_read_only = wp_core_set_ro,
+                                                     .ns_info = wp_ns_info};
+
+/* Writes cached, then the device write protects the namespace (a rescan:
+ * the disk is read only, the writes held), and the host asks for read
+ * only too.  The core must not be made read only while they are owed
+ * (as for a disk writable until then: test_read_only_writes_the_cache_
+ * back_first): DF_DISK_SETACCESS fails, the writes stay owed, and go out
+ * once the protection clears.  Before: the disk being read only already
+ * (the device's), no sync and the core made read only; once the
+ * protection cleared every write-back failed NVME_ERR_RDONLY, and the
+ * shutdown dropped them. */
+static void test_host_read_only_under_write_protection_keeps_the_owed_writes(void **state)
+{
+    (void)state;
+    use_wp_disk();
+    blk.ops = &wp_core_ops;
+    use_cache();
+    memset(user, 0x5d, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    wp_ns.write_protected = wp_dev = true; /* a rescan: seen by the next request */
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(disk_access_now(), DISK_ACCESS_READONLY);
+    /* Held: refused as the device refuses them (Namespace is Write
+     * Protected: DF_RETURN_NO_PERMISSION). */
+    assert_int_equal(set_access(disk, DISK_ACCESS_READONLY), DF_RETURN_NO_PERMISSION);
+    assert_false(wp_ns.read_only); /* the core still takes the write-backs */
+    assert_true(nvme_exos_blk_owes(&blk, 1));
+    wp_ns.write_protected = wp_dev = false; /* cleared */
+    mock_exos.sys_ms += 1000;
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    assert_int_equal(device_data[9 * 512], 0x5d);
+    assert_false(nvme_exos_blk_owes(&blk, 1));
+    /* Nothing owed now: the host's read only is taken. */
+    assert_int_equal(set_access(disk, DISK_ACCESS_READONLY), DF_RETURN_SUCCESS);
+    assert_true(wp_ns.read_only);
+    assert_int_equal(nvme_exos_blk_shutdown(&blk), 0);
+    assert_null(strstr(mock_exos.warnings, "Write-back failed"));
+    done_cache();
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1619,6 +1678,7 @@ int main(void)
         T(test_the_host_read_only_outlasts_the_device_write_protection),
         T(test_write_back_refused_as_write_protected_is_logged_once_and_held),
         T(test_shutdown_tries_writes_held_as_write_protected),
+        T(test_host_read_only_under_write_protection_keeps_the_owed_writes),
     };
     return cmocka_run_group_tests_name("exos_disk", tests, NULL, NULL);
 }
