@@ -1329,13 +1329,19 @@ static UINT disk_set_access(LPDISKACCESS access)
          * fails. */
         nvme_exos_blk_unlock(disk->Blk);
         return DF_RETURN_NO_PERMISSION;
-    } else if (ro && !disk->HostReadOnly)
+    } else if (ro && !disk->HostReadOnly) {
         /* Whether or not the disk is read only already: the device's
          * write protection (AccessKept) makes it so without the core
          * refusing anything, and holds the writes cached before it was
          * set (blk_sync): they must go out first, once it clears.  The
-         * sync fails while they are held: the core is not told. */
+         * sync fails while they are held: the core is not told.  The
+         * write-back is the controller's: another namespace's failure
+         * (its writes held, write protected) leaves this one's read only
+         * to be had once it owes nothing (nvme_exos_blk_owes). */
         rc = nvme_exos_blk_sync(disk->Blk);
+        if (rc != 0 && !nvme_exos_blk_owes(disk->Blk, disk->NamespaceId))
+            rc = 0;
+    }
     if (rc == 0 && disk->Blk->ops->set_read_only != NULL)
         rc = disk->Blk->ops->set_read_only(disk->Blk->h, disk->NamespaceId, ro);
     if (rc == 0) {

@@ -1616,6 +1616,92 @@ static void test_host_read_only_under_write_protection_keeps_the_owed_writes(voi
     done_cache();
 }
 
+/* A second namespace (NSID 2) next to the write protected one, writable,
+ * its own blocks (wp2_data), on the same controller (blk). */
+static struct nvme_ns_info wp_ns2;
+static uint8_t wp2_data[100 * 512];
+static int wp2_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
+{
+    if (nsid == 1)
+        return wp_read(h, nsid, lba, count, buf);
+    memcpy(buf, wp2_data + lba * 512, (size_t)count * 512);
+    return 0;
+}
+static int wp2_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    if (nsid == 1)
+        return wp_core_write(h, nsid, lba, count, buf);
+    if (wp_ns2.read_only)
+        return NVME_ERR_RDONLY;
+    memcpy(wp2_data + lba * 512, buf, (size_t)count * 512);
+    return 0;
+}
+static int wp2_set_ro(void *h, uint32_t nsid, bool ro)
+{
+    if (nsid == 1)
+        return wp_core_set_ro(h, nsid, ro);
+    wp_ns2.read_only = ro;
+    return 0;
+}
+static const struct nvme_ns_info *wp2_ns_info(void *h, uint32_t nsid)
+{
+    (void)h;
+    return nsid == 1 ? &wp_ns : nsid == 2 ? &wp_ns2 : NULL;
+}
+static const struct nvme_exos_blk_ops wp2_ops = {.read = wp2_read,
+                                                 .write = wp2_write,
+                                                 .flush = wp_flush,
+                                                 .set_read_only = wp2_set_ro,
+                                                 .ns_info = wp2_ns_info};
+
+/* Writes cached on both namespaces of a controller; the device write
+ * protects NSID 1 (its writes held), and the host asks for NSID 2's disk
+ * read only.  NSID 2's writes go out, and its disk is read only: the
+ * write-back is the controller's, and NSID 1's held writes (still owed)
+ * are not NSID 2's.  Before: the sync's failure, NSID 1's, refused NSID
+ * 2's read only (DF_RETURN_NO_PERMISSION) for as long as the protection
+ * lasted. */
+static void test_write_protection_held_on_one_namespace_lets_another_go_read_only(void **state)
+{
+    LPNVME_CORE_DISK d2;
+    (void)state;
+    use_wp_disk();
+    blk.ops = &wp2_ops;
+    use_cache();
+    wp_ns2 = wp_ns;
+    wp_ns2.nsid = 2;
+    wp_ns2.nsze = 100;
+    memset(wp2_data, 0, sizeof(wp2_data));
+    d2 = nvme_exos_disk_create(&blk, 2, 512, 100, false);
+    assert_non_null(d2);
+    nvme_exos_disk_set_policy(d2, &wp_ns2);
+    memset(user, 0x6e, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
+    {
+        IOCONTROL c;
+        memset(&c, 0, sizeof(c));
+        c.Disk = (LPSTORAGE_UNIT)d2;
+        c.SectorLow = 3;
+        c.NumSectors = 1;
+        c.Buffer = user;
+        c.BufferSize = 512;
+        assert_int_equal(NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c), DF_RETURN_SUCCESS);
+    }
+    assert_int_equal(wp2_data[3 * 512], 0); /* cached */
+    wp_ns.write_protected = wp_dev = true;  /* NSID 1 only, a rescan */
+    assert_int_equal(disk_io(DF_DISK_READ, 0, 1, user + 4096, 512), DF_RETURN_SUCCESS);
+    assert_true(disk->WriteProtected);
+
+    assert_int_equal(set_access(d2, DISK_ACCESS_READONLY), DF_RETURN_SUCCESS);
+    assert_true(wp_ns2.read_only);
+    assert_int_equal(wp2_data[3 * 512], 0x6e); /* written back first */
+    assert_false(nvme_exos_blk_owes(&blk, 2));
+    assert_true(nvme_exos_blk_owes(&blk, 1)); /* held, still owed */
+    assert_false(wp_ns.read_only);
+    ReleaseKernelObject(d2);
+    done_cache();
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1679,6 +1765,7 @@ int main(void)
         T(test_write_back_refused_as_write_protected_is_logged_once_and_held),
         T(test_shutdown_tries_writes_held_as_write_protected),
         T(test_host_read_only_under_write_protection_keeps_the_owed_writes),
+        T(test_write_protection_held_on_one_namespace_lets_another_go_read_only),
     };
     return cmocka_run_group_tests_name("exos_disk", tests, NULL, NULL);
 }
