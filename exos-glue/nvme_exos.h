@@ -46,6 +46,16 @@
 #ifndef NVME_EXOS_HAND_OVER_MS
 #define NVME_EXOS_HAND_OVER_MS 600000u
 #endif
+/* DF_UNLOAD's wait for each of the glue's locks (ms).  EXOS kills its
+ * other kernel tasks before it unloads the drivers
+ * (PrepareForPowerTransition) and releases only the mutexes on its own
+ * list, which the glue's are not: one the timer's task held when it was
+ * killed (a window's write-back) is never let go, and a wait without end
+ * kept EXOS from powering off.  Past it the holder is taken for gone and
+ * the shutdown goes on without the lock (nvme_exos_lock_at_unload). */
+#ifndef NVME_EXOS_UNLOAD_LOCK_MS
+#define NVME_EXOS_UNLOAD_LOCK_MS 2000u
+#endif
 /* Block cache: segments of NVME_EXOS_SEG_BYTES (aligned LBA ranges) that
  * merge EXOS's sector-sized writes into one command per run of dirty
  * blocks and read a whole segment ahead on a miss.  Requests of a segment
@@ -219,6 +229,9 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk);
 int nvme_exos_blk_tick(struct nvme_exos_blk *blk);
 /* Shutdown/reboot: sync, then refuse every later request. */
 int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk);
+/* DF_UNLOAD's lock of m, bounded (NVME_EXOS_UNLOAD_LOCK_MS): false, with
+ * a warning naming `what`, when its holder never let go. */
+bool nvme_exos_lock_at_unload(LPMUTEX m, LPCSTR what);
 /* Sync and drop every cached block (before something writes the device
  * behind the cache's back: nvmectl); blocks whose write-back failed stay,
  * still owed, and the sync's error is returned.  Caller holds the lock. */

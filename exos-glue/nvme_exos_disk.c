@@ -864,13 +864,24 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
     return rc;
 }
 
+bool nvme_exos_lock_at_unload(LPMUTEX m, LPCSTR what)
+{
+    if (LockMutex(m, NVME_EXOS_UNLOAD_LOCK_MS) != 0)
+        return true;
+    KernelLogText(
+        LOG_WARNING,
+        TEXT("[NVMeCoreUnload] %s: lock held by a task that is gone, going on without it"), what);
+    return false;
+}
+
 int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk)
 {
     int rc;
-    nvme_exos_blk_lock(blk);
+    bool locked = nvme_exos_lock_at_unload(&blk->bounce_mutex, TEXT("block cache"));
     rc = blk->stopped ? 0 : blk_sync(blk, true);
     blk->stopped = true;
-    nvme_exos_blk_unlock(blk);
+    if (locked)
+        nvme_exos_blk_unlock(blk);
     return rc;
 }
 

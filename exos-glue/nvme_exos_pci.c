@@ -237,12 +237,17 @@ static BOOL register_timer(void)
 #endif
 }
 
+static bool Unloading, TableLockGone; /* at the table's lock (table_lock) */
+
 /* EXOS shutdown or reboot (DF_UNLOAD): write back, Flush, CC.SHN.  The
  * report goes to COM2 only (nvme_exos_unload_log_type): four controllers'
  * lines filled the console, whose pager then waited for a key that never
- * came, and EXOS did not power off. */
+ * came, and EXOS did not power off.  Its waits for locks are bounded
+ * (NVME_EXOS_UNLOAD_LOCK_MS). */
+
 static void shutdown_all(void)
 {
+    Unloading = true;
     /* A path that went since the last poll: the writes its cache owes a
      * shared namespace go out through another controller first (the
      * poll's fail_over), not dropped by its failing write-back. */
@@ -409,8 +414,23 @@ static unsigned PublishedCount;
  * MUTEX_KERNEL) may be held when it is taken; nothing is taken while it
  * is held.  Statically made, as EXOS makes its own (Mutex.c). */
 static MUTEX PublishedMutex = {.TypeID = KOID_MUTEX, .References = 1};
-static void table_lock(void) { (void)LockMutex(&PublishedMutex, INFINITY); }
-static void table_unlock(void) { (void)UnlockMutex(&PublishedMutex); }
+/* At DF_UNLOAD (Unloading) the table's lock is waited for a bounded
+ * time (nvme_exos_lock_at_unload); TableLockGone: its holder never let go
+ * (a task EXOS killed), so the shutdown, alone now, goes on without it. */
+static void table_lock(void)
+{
+    if (!Unloading)
+        (void)LockMutex(&PublishedMutex, INFINITY);
+    else if (!TableLockGone &&
+             !nvme_exos_lock_at_unload(&PublishedMutex, TEXT("published namespaces")))
+        TableLockGone = true;
+}
+
+static void table_unlock(void)
+{
+    if (!TableLockGone)
+        (void)UnlockMutex(&PublishedMutex);
+}
 
 /* Retired disks still in EXOS's disk list, withdrawn from it once no
  * file system uses them (withdraw_retired).  Past the table's size a

@@ -1965,6 +1965,53 @@ static void test_a_shutdown_failover_preempted_in_its_scan_misses_no_entry(void 
     assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
 }
 
+/* A mutex EXOS's shutdown finds held by a task it killed (Task set):
+ * LockMutex with INFINITY never returns there (EXOS releases only the
+ * mutexes on its own list, not the glue's). */
+static LPMUTEX TableMutex;      /* the table's lock, as a poll took it */
+static LPNVME_CORE_DEVICE Only; /* the one controller attached */
+static void no_endless_wait(LPMUTEX Mutex)
+{
+    if (Mutex->Task != NULL)
+        fail_msg("a wait without end for a mutex a killed task holds");
+}
+static void find_the_table_lock(LPMUTEX Mutex)
+{
+    if (Mutex != &KernelMutex && Mutex != &Only->Blk.bounce_mutex)
+        TableMutex = Mutex;
+}
+
+/* EXOS kills its kernel tasks before DF_UNLOAD (PrepareForPowerTransition):
+ * the timer's task, killed inside a window's write-back, keeps the blk
+ * lock, and inside a poll's look at the published table, the table's
+ * lock.  The shutdown waits for each a bounded time, says so, and goes
+ * on: the cached write is written back and Flushed, the controller shut
+ * down.  Before: LockMutex(INFINITY) on both, EXOS never powered off. */
+static void test_a_shutdown_goes_on_past_locks_a_killed_task_kept(void **state)
+{
+    LPNVME_CORE_DEVICE d;
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    Only = d = attach_next(true);
+    mock_exos.lock_hook = find_the_table_lock;
+    poll_at(5000);
+    mock_exos.lock_hook = NULL;
+    assert_non_null(TableMutex);
+    assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_WRITE, 8, 1, io_buf, 512),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 0); /* cached */
+
+    d->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* the killed timer task's */
+    TableMutex->Task = (LPVOID)0x5a5a;
+    mock_exos.lock_hook = no_endless_wait;
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c->writes, 1);
+    assert_int_equal(c->finis, 1);
+    assert_non_null(strstr(mock_exos.warnings, "block cache: lock held by a task that is gone"));
+    assert_non_null(
+        strstr(mock_exos.warnings, "published namespaces: lock held by a task that is gone"));
+}
+
 /* The shared namespace is published once, through controller 0.  A
  * rescan on controller 1 (a Namespace Attribute Changed event) publishes
  * its namespaces again, and reads its SUBNQN again: that Identify
@@ -2183,6 +2230,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         T(test_service_waits_out_a_teardown_in_progress),
+        T(test_a_shutdown_goes_on_past_locks_a_killed_task_kept),
         T(test_service_runs_under_the_lock_the_teardown_takes),
         T(test_format_to_another_lba_size_republishes_the_disk),
         T(test_writes_cached_for_the_old_format_are_never_written),
