@@ -1883,19 +1883,14 @@ static void fake_second_shared_ns(struct nvme_ctrl *c, uint8_t seed)
     fake_ns_ids(c, 1, seed);
 }
 
-/* The shutdown's failover of two disks of a path that went (controller
- * 1's NSIDs 1 and 2, each with a write cached; controller 2 reaches
- * both), switched out at the first one's KernelHeapAlloc for the poll,
- * which retires controller 0's reformatted disk, ahead of both in the
- * table: the entries move down one slot.  The failover goes on after the
- * entry it handled, wherever that is now, and fails the second disk over
- * too (before: it went on at the next index, past the second disk's new
- * slot, and that write went to the gone controller at the write-back,
- * lost). */
-static void test_a_shutdown_failover_misses_no_entry_when_the_timer_moves_the_table(void **state)
+/* Controller 0 (its own subsystem) and two paths, 1 and 2, to two
+ * shared namespaces; a write cached for each through controller 1's
+ * disks; controller 0's namespace rescanned to 4096-byte blocks (its disk
+ * retired by the next poll, the table's entries to move down behind it)
+ * and controller 1 gone, at 5 s.  Returns controller 2. */
+static struct nvme_ctrl *a_path_gone_owing_two_shared_writes(void)
 {
     struct nvme_ctrl *c0, *c1, *c2;
-    (void)state;
     c0 = fake_ctrl(0, "SA");
     c1 = fake_ctrl(1, "SB");
     c2 = fake_ctrl(2, "SB");
@@ -1917,6 +1912,22 @@ static void test_a_shutdown_failover_misses_no_entry_when_the_timer_moves_the_ta
     rescan_to_4096(c0);
     path_goes(c1);
     mock_exos.sys_ms = 5000;
+    return c2;
+}
+
+/* The shutdown's failover of two disks of a path that went (controller
+ * 1's NSIDs 1 and 2, each with a write cached; controller 2 reaches
+ * both), switched out at the first one's KernelHeapAlloc for the poll,
+ * which retires controller 0's reformatted disk, ahead of both in the
+ * table: the entries move down one slot.  The failover goes on after the
+ * entry it handled, wherever that is now, and fails the second disk over
+ * too (before: it went on at the next index, past the second disk's new
+ * slot, and that write went to the gone controller at the write-back,
+ * lost). */
+static void test_a_shutdown_failover_misses_no_entry_when_the_timer_moves_the_table(void **state)
+{
+    struct nvme_ctrl *c2 = a_path_gone_owing_two_shared_writes();
+    (void)state;
     switch_to_the_timer_with_lock_held(2);
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
     assert_null(mock_exos.heap_alloc_hook); /* the switch happened */
@@ -1934,29 +1945,8 @@ static void test_a_shutdown_failover_misses_no_entry_when_the_timer_moves_the_ta
  * there (hook never called). */
 static void test_a_shutdown_failover_preempted_in_its_scan_misses_no_entry(void **state)
 {
-    struct nvme_ctrl *c0, *c1, *c2;
+    struct nvme_ctrl *c2 = a_path_gone_owing_two_shared_writes();
     (void)state;
-    c0 = fake_ctrl(0, "SA");
-    c1 = fake_ctrl(1, "SB");
-    c2 = fake_ctrl(2, "SB");
-    c1->nmic[0] = c2->nmic[0] = 1;
-    fake_ns_ids(c1, 0, 0xab);
-    fake_ns_ids(c2, 0, 0xab);
-    fake_second_shared_ns(c1, 0xcd);
-    fake_second_shared_ns(c2, 0xcd);
-    (void)attach_next(false);
-    (void)attach_next(true);
-    (void)attach_next(true);
-    assert_int_equal(mock_exos.disk_count, 3); /* nvme0n1, nvme1n1, nvme1n2 */
-    assert_int_equal(disk_io(mock_exos.disks[1], DF_DISK_WRITE, 3, 1, io_buf, 512),
-                     DF_RETURN_SUCCESS);
-    assert_int_equal(disk_io(mock_exos.disks[2], DF_DISK_WRITE, 5, 1, io_buf, 512),
-                     DF_RETURN_SUCCESS);
-    assert_int_equal(c1->writes, 0); /* cached */
-
-    rescan_to_4096(c0);
-    path_goes(c1);
-    mock_exos.sys_ms = 5000;
     SwitchBusy = 2;
     mock_exos.unlock_hook = poll_when_the_table_is_free;
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
