@@ -414,8 +414,9 @@ static bool write_failed_per_block(int rc)
 
 /* Namespace is Write Protected (20h, NVMe 1.4 Figure 128): the device
  * refuses every write of the namespace until its write protection is
- * cleared (NVMe 1.4 §8.12).  Writes cached before it was set stay cached
- * and owed meanwhile; nothing is lost, only put off. */
+ * cleared (NVMe 1.4 §8, Namespace Write Protection).  Writes cached
+ * before it was set stay cached and owed meanwhile; nothing is lost,
+ * only put off. */
 static bool write_protect_refusal(int rc)
 {
     return rc > 0 && NVME_SF_SCT((unsigned)rc) == NVME_SCT_GENERIC &&
@@ -759,12 +760,13 @@ static void note_write_protection(struct nvme_exos_blk *blk, U32 nsid)
  * its refusal keeps it off blocks the hand-over would write over).  The
  * window's syncs take them as owed only: no "Write-back failed" line each
  * window while the hand-over waits.  A namespace write protected (NVMe
- * 1.4 §8.12) keeps its writes cached and owed likewise: the window's
- * syncs send none while its disk knows it (seg_write_back), one a sync
- * while only the device does (its other segments are not sent after the
- * first refusal); the failure they return is a write protection refusal
- * (write_protect_refusal) unless something else failed, logged once
- * (note_write_protection), not as a "Write-back failed" each window. */
+ * 1.4 §8, Namespace Write Protection) keeps its writes cached and owed
+ * likewise: the window's syncs send none while its disk knows it
+ * (seg_write_back), one a sync while only the device does (its other
+ * segments are not sent after the first refusal); the failure they
+ * return is a write protection refusal (write_protect_refusal) unless
+ * something else failed, logged once (note_write_protection), not as a
+ * "Write-back failed" each window. */
 static int blk_sync(struct nvme_exos_blk *blk, bool waiting_fails)
 {
     U32 failed[NVME_EXOS_MAX_NS], refused[NVME_EXOS_MAX_NS];
