@@ -1958,8 +1958,7 @@ static void test_a_shutdown_failover_preempted_in_its_scan_misses_no_entry(void 
 /* A mutex EXOS's shutdown finds held by a task it killed (Task set):
  * LockMutex with INFINITY never returns there (EXOS releases only the
  * mutexes on its own list, not the glue's). */
-static LPMUTEX TableMutex;      /* the table's lock, as a poll took it */
-static LPNVME_CORE_DEVICE Only; /* the one controller attached */
+static LPMUTEX TableMutex; /* the table's lock, as a poll took it */
 static void no_endless_wait(LPMUTEX Mutex)
 {
     if (Mutex->Task != NULL)
@@ -1967,7 +1966,7 @@ static void no_endless_wait(LPMUTEX Mutex)
 }
 static void find_the_table_lock(LPMUTEX Mutex)
 {
-    if (Mutex != &KernelMutex && Mutex != &Only->Blk.bounce_mutex)
+    if (the_table_lock(Mutex))
         TableMutex = Mutex;
 }
 
@@ -1982,7 +1981,7 @@ static void test_a_shutdown_goes_on_past_locks_a_killed_task_kept(void **state)
     LPNVME_CORE_DEVICE d;
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
     (void)state;
-    Only = d = attach_next(true);
+    d = attach_next(true);
     mock_exos.lock_hook = find_the_table_lock;
     poll_at(5000);
     mock_exos.lock_hook = NULL;
