@@ -1435,9 +1435,7 @@ static void use_wp_disk(void)
 static U32 disk_access_now(void)
 {
     DISKINFO info;
-    memset(&info, 0, sizeof(info));
-    info.Disk = (LPSTORAGE_UNIT)disk;
-    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_GETINFO, (UINT)&info), DF_RETURN_SUCCESS);
+    assert_int_equal(get_info(disk, &info), DF_RETURN_SUCCESS);
     return info.Access;
 }
 

@@ -5,6 +5,7 @@
  * simulated controller: the usage offers only what works there, the
  * messages give the real limits, `list` fits 80 columns.
  */
+#include "exos_disk_calls.h"
 #include "fixture.h"
 #include "mock_exos.h"
 #include "nvme_exos.h"
@@ -161,9 +162,7 @@ static UINT core_disk_read(LPNVME_CORE_DISK disk, U32 lba, void *buf)
 static uint64_t core_disk_sectors(LPNVME_CORE_DISK disk)
 {
     DISKINFO info;
-    memset(&info, 0, sizeof(info));
-    info.Disk = (LPSTORAGE_UNIT)disk;
-    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_GETINFO, (UINT)&info), DF_RETURN_SUCCESS);
+    assert_int_equal(get_info(disk, &info), DF_RETURN_SUCCESS);
     return info.NumSectors;
 }
 

@@ -381,9 +381,7 @@ static UINT disk_io(LPVOID disk, UINT fn, U32 lba, U32 count, void *buf, U32 siz
 
 static void disk_info(LPVOID disk, DISKINFO *info)
 {
-    memset(info, 0, sizeof(*info));
-    info->Disk = (LPSTORAGE_UNIT)disk;
-    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_GETINFO, (UINT)info), DF_RETURN_SUCCESS);
+    assert_int_equal(get_info(disk, info), DF_RETURN_SUCCESS);
 }
 
 /* What the core's rescan after a Format NVM to LBA format 1 (4096-byte
