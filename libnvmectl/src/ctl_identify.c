@@ -497,6 +497,13 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
             ctl_out(io, "  [3:1] %u firmware slot(s)\n", (v >> 1) & 7u);
         else
             decode_bits(io, f->name, v);
+        /* VWC bits 2:1, Flush Behavior (Identify Controller byte 525,
+         * since NVMe 1.4): a two-bit field, not two flags. */
+        if (nvme_streq(f->name, "vwc")) {
+            static const char *const flush_bcast[] = {"not indicated", "reserved", "not supported",
+                                                      "supported"};
+            ctl_out(io, "  [2:1] Flush with NSID FFFFFFFFh: %s\n", flush_bcast[(v >> 1) & 3u]);
+        }
     }
     for (unsigned p = 0; p < id->power_states && p < 32; p++) {
         const struct nvme_power_state *ps = &id->ps[p];

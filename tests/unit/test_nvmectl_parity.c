@@ -242,6 +242,27 @@ static void id_ctrl_human_reads_fna_bit_3_as_broadcast_format_not_supported(void
     fx_stop(&f);
 }
 
+/* VWC bits 2:1 (Flush Behavior, since NVMe 1.4) are one two-bit field:
+ * 11b a Flush to NSID FFFFFFFFh is supported, 10b it is not; -H showed
+ * bit 0 alone (nvme-cli: "[2:1] : 0x3 The Flush command supports NSID
+ * set to FFFFFFFFh"). */
+static void id_ctrl_human_reads_vwc_bits_2_1_as_the_flush_behavior(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f); /* the simulator's VWC: 07h */
+    ok(&f, "id-ctrl -H");
+    expect("[ 0] volatile write cache present: supported\n");
+    expect("[2:1] Flush with NSID FFFFFFFFh: supported\n");
+    fx_stop(&f);
+    fx_config(&f);
+    f.cfg.flush_no_bcast = true; /* VWC 05h */
+    fx_start(&f);
+    ok(&f, "id-ctrl -H");
+    expect("[2:1] Flush with NSID FFFFFFFFh: not supported\n");
+    fx_stop(&f);
+}
+
 static void id_ns_lists_formats_and_marks_the_one_in_use(void **state)
 {
     (void)state;
@@ -2073,6 +2094,7 @@ int main(void)
         cmocka_unit_test(id_ctrl_every_field_json_and_text),
         cmocka_unit_test(id_ctrl_shows_fguid_as_a_uuid_as_nvme_cli),
         cmocka_unit_test(id_ctrl_human_reads_fna_bit_3_as_broadcast_format_not_supported),
+        cmocka_unit_test(id_ctrl_human_reads_vwc_bits_2_1_as_the_flush_behavior),
         cmocka_unit_test(id_ns_lists_formats_and_marks_the_one_in_use),
         cmocka_unit_test(id_ns_shows_a_namespace_whose_nlbaf_or_flbas_is_invalid),
         cmocka_unit_test(id_ns_shows_nulbaf_as_nvme_cli),
