@@ -155,6 +155,12 @@ void clock_sleep_us(uint32_t us);
 /* --- interrupts --------------------------------------------------------------- */
 #define IRQ_VECTOR_BASE 0x40 /* device vectors 0x40.. */
 #define IRQ_VECTOR_MAX 16
+/* Device vector indices granted to the controller: the last two are the
+ * harness's own on x86, the local APIC timer (HARNESS_TICK_IDX) and the
+ * SMP wake-up IPI (smp.c's SMP_WAKE_IDX, an index its handler drops on
+ * every ISA).  Granting them made queues on vectors 14 and 15 share the
+ * tick and lose their interrupts to the wake-up's filter. */
+#define IRQ_DEVICE_VECTORS (IRQ_VECTOR_MAX - 2)
 #define LAPIC_SPURIOUS_VECTOR 0xff
 
 struct isr_frame;

@@ -152,8 +152,8 @@ static int osal_irq_setup(void *ctx, unsigned want, bool *is_intx)
         unsigned n = want;
         if (n > d->msix_entries)
             n = d->msix_entries;
-        if (n > IRQ_VECTOR_MAX)
-            n = IRQ_VECTOR_MAX;
+        if (n > IRQ_DEVICE_VECTORS)
+            n = IRQ_DEVICE_VECTORS;
         pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
         msix_program(d, n);
         d->vectors = n;

@@ -803,8 +803,13 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
         }
     }
     for (unsigned q = 1; q <= info->io_queues && q <= SMP_MAX_CPUS; q++) {
+        /* A queue no CPU here maps to (more queues than CPUs: ioq=64 on 4)
+         * carries none; every other one must carry some. */
+        bool mapped = false;
+        for (unsigned c = 0; c < ncpus; c++)
+            mapped = mapped || nvme_ctrl_cpu_qid(ctrl, c) == q;
         kprintf("smp-io: queue=%u commands=%u\n", q, per_q[q]);
-        if (per_q[q] == 0) {
+        if (mapped && per_q[q] == 0) {
             kprintf("smp-io: queue %u carried no I/O\n", q);
             rc = NVME_ERR_STATE;
         }
@@ -823,7 +828,13 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
             }
         }
         kprintf("smp-io: vector=%u dest_apic=%u irqs:%s\n", i, harness_msix_dest(i), line);
-        if (i > 0 && irq_per_cpu[(i - 1u) % ncpus][i] == irq_before[(i - 1u) % ncpus][i]) {
+        /* An I/O vector fires when a queue it serves (queue q on vector
+         * 1 + (q - 1) % (vectors - 1)) carried I/O: with more vectors than
+         * CPUs (ioq=64 on 4), some serve none. */
+        bool used = false;
+        for (unsigned q = 1; i > 0 && !used && q <= info->io_queues && q <= SMP_MAX_CPUS; q++)
+            used = per_q[q] != 0 && 1u + (q - 1u) % (info->irq_vectors - 1u) == i;
+        if (used && irq_per_cpu[(i - 1u) % ncpus][i] == irq_before[(i - 1u) % ncpus][i]) {
             kprintf("smp-io: vector %u never fired on CPU %u\n", i, (i - 1u) % ncpus);
             rc = NVME_ERR_STATE;
         }

@@ -382,8 +382,8 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
     unsigned n = want;
     if (n > d->msix_entries)
         n = d->msix_entries;
-    if (n > IRQ_VECTOR_MAX)
-        n = IRQ_VECTOR_MAX;
+    if (n > IRQ_DEVICE_VECTORS)
+        n = IRQ_DEVICE_VECTORS;
     uint32_t devid = pci_requester_id(d->pci);
     if (!events_mapped) {
         /* MAPD: DeviceID -> ITT, 5 EventID bits (32 events) */

@@ -248,8 +248,8 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
         n = d->msix_entries;
     if (n > msi_count)
         n = msi_count;
-    if (n > IRQ_VECTOR_MAX)
-        n = IRQ_VECTOR_MAX;
+    if (n > IRQ_DEVICE_VECTORS)
+        n = IRQ_DEVICE_VECTORS;
     uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
     pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
     uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
