@@ -510,6 +510,7 @@ struct sio_cpu {
 struct sio_job {
     struct nvme_ctrl *ctrl;
     uint32_t nsid, lbs, span, rounds;
+    uint32_t chunk; /* blocks per asynchronous command: SIO_CHUNK, fewer under MDTS */
     uint64_t lba0;
     bool poll;
     uint32_t resets; /* CPU 0 resets the controller before rounds 1..resets */
@@ -605,7 +606,7 @@ static void sio_async(struct sio_cpu *c, uint8_t *buf, uint64_t lba, uint32_t n,
             struct sio_slot *s = &c->slot[i];
             if (s->busy)
                 continue;
-            uint32_t cnt = n - off < SIO_CHUNK ? n - off : SIO_CHUNK;
+            uint32_t cnt = n - off < sio.chunk ? n - off : sio.chunk;
             s->busy = true;
             int rc = nvme_submit_rw(sio.ctrl, NVME_QID_CPU, opc, sio.nsid, lba + off, cnt,
                                     buf + (size_t)off * sio.lbs, NVME_SUBMIT_NO_DOORBELL, sio_cb,
@@ -747,6 +748,12 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
     }
     sio.lbs = ns->lba_size;
     sio.poll = nvme_ctrl_get_info(ctrl)->irq_vectors == 0;
+    /* nvme_submit_rw sends one command, at most mdts_bytes (mdts=1 and
+     * 4 KiB blocks: 2 blocks), or refuses it: the pieces fit */
+    uint32_t mdts = nvme_ctrl_get_info(ctrl)->mdts_bytes;
+    sio.chunk = mdts / sio.lbs < SIO_CHUNK ? mdts / sio.lbs : SIO_CHUNK;
+    if (sio.chunk == 0)
+        sio.chunk = 1;
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(ctrl);
     kprintf(
         "smp-io: %u CPU(s), %u I/O queue(s), %u vector(s), %s; %u blocks per CPU from LBA %llu, "
