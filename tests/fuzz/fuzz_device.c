@@ -618,7 +618,7 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         }
     } else if (s->opc == NVME_ADMIN_GET_FEATURES && (s->cdw10 & 0xff) == NVME_FEAT_TIMESTAMP &&
                len >= 8) {
-        /* Timestamp (NVMe 2.0 Figure 333): ms since 1970, origin 1 (set by
+        /* Timestamp (NVMe 1.4 §5.21.1.14): ms since 1970, origin 1 (set by
          * a host), synch 0. */
         uint64_t ms = 1764547200000ull;
         memcpy(buf, &ms, 6);
