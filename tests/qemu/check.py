@@ -596,7 +596,7 @@ def recovery_throttle_intx(w):
 
 
 def case_recovery_unplug(w):
-    """Hot unplug (device_del on a q35 PCIe root port) while 8-block writes
+    """Hot unplug (device_del on a PCIe root port; q35 on x86) while 8-block writes
     run 16 deep (throttled to 50 IOPS, no burst, so they are still queued in QEMU
     when the slot powers off, even on a loaded host): in-flight I/O fails with NVME_ERR_GONE within a bound,
     nothing hangs, later calls of every kind (admin, passthrough, Format,
@@ -1309,7 +1309,7 @@ def smp_throttled(w):
 
 
 def case_smp_unplug(w):
-    """Hot unplug (device_del on a q35 PCIe root port) while CPUs 1-2 each
+    """Hot unplug (device_del on a PCIe root port; q35 on x86) while CPUs 1-2 each
     keep 16 writes in flight on their own queue and CPU 3 writes with
     blocking calls (throttled to 200 IOPS, so some are still inside QEMU
     when the slot powers off): every CPU's writes come back, NVME_ERR_GONE
@@ -1654,7 +1654,7 @@ def case_configs(w):
     """Controller and namespace settings no other case uses: one MSI-X
     vector for the admin and the I/O queue with MDTS 0 (no limit: the core
     caps a command at 4 MiB, two chained PRP list pages); a controller
-    memory buffer on q35 with ioeventfd; PI types 2 and 3 (PRACT) and an
+    memory buffer (on q35 on x86) with ioeventfd; PI types 2 and 3 (PRACT) and an
     extended-LBA format (metadata inside the block) that plain I/O refuses;
     more I/O queue memory asked for than the DMA pool holds."""
     c_all = Checker("")

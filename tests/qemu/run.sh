@@ -57,9 +57,9 @@
 #                            pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1
 #                            that --ctrl bus=rp0 (or --other-ctrl) places a
 #                            controller behind; repeatable
-#   --hotplug                q35, the controller behind a pcie-root-port with
-#                            native PCIe hotplug (ACPI hotplug off), so that
-#                            'device_del nvme0' works
+#   --hotplug                the controller behind a pcie-root-port with
+#                            native PCIe hotplug, so that 'device_del nvme0'
+#                            works (x86: q35, its ACPI hotplug off; virt)
 #   --hook NAME=CMD          when the harness prints "harness: HOOK NAME", run
 #                            the monitor command CMD (HMP text, or QMP JSON
 #                            when it starts with '{') through the QMP socket,
@@ -132,7 +132,7 @@ while [ $# -gt 0 ]; do
     --subsys) val "$@"; subsys="$2"; shift 2 ;;
     --machine) val "$@"; machine="$2"; shift 2 ;;
     --smp) val "$@"; smp="$2"; shift 2 ;;
-    --hotplug) hotplug=1; machine=q35; shift ;;
+    --hotplug) hotplug=1; shift ;;
     --hook) val "$@"; case "$2" in ?*=?*) hooks+=("$2") ;; *) die "--hook wants NAME=COMMAND" ;; esac; shift 2 ;;
     --irq) val "$@"; irq="$2"; shift 2 ;;
     --opt) val "$@"; opts+=("$2"); shift 2 ;;
@@ -156,6 +156,7 @@ case "$arch" in
   armv7|arm|armhf) arch=armv7 ;;
   *) die "unknown arch $arch" ;;
 esac
+[ "$hotplug" = 1 ] && [ -z "$machine" ] && case "$arch" in x86_64|i386) machine=q35 ;; esac
 case "$arch:$machine" in
   x86_64:|i386:) machine=pc ;;
   aarch64:|riscv64:|armv7:) machine=virt ;;
@@ -163,7 +164,7 @@ case "$arch:$machine" in
   *) die "unknown machine $machine for $arch (x86: pc or q35; aarch64, riscv64, armv7: virt)" ;;
 esac
 case "$smp" in ''|[1-9]|[1-9][0-9]) ;; *) die "--smp wants a number of CPUs" ;; esac
-[ "$hotplug" = 1 ] && [ "$machine" != q35 ] && die "--hotplug needs --machine q35"
+[ "$hotplug" = 1 ] && [ "$machine" = pc ] && die "--hotplug needs --machine q35 (PCIe) on x86"
 case "$timeout_s" in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
 if [ -z "$qemu_bin" ]; then
   if [ "$arch" = i386 ] && command -v qemu-system-i386 >/dev/null 2>&1; then
@@ -230,8 +231,8 @@ ctrl_bus=
 if [ "$hotplug" = 1 ]; then
   # Native PCIe hotplug: with QEMU's default ACPI hotplug on q35 (6.1+),
   # device_del would wait for an ACPI _EJ0 the bare-metal harness cannot run.
-  machine_args+=(-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
-    -device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1)
+  [ "$machine" = q35 ] && machine_args+=(-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off)
+  machine_args+=(-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1)
   ctrl_bus=",bus=rp0"
 fi
 dev_args=("${pre_devs[@]+"${pre_devs[@]}"}")

@@ -21,9 +21,9 @@ Per seed, one boot through run.sh with ROUNDS rounds of:
     writes and flushes at random sectors, once=on or repeating; throttling
     (block_set_io_throttle, IOPS or bytes/s low enough for the command
     timeout) set by a harness hook and lifted by this driver, on its own
-    QMP socket, after a random delay; with --smp > 1 on x86 smp-io on every
-    CPU with resets from CPU 0; on x86 the last round may hot-unplug the
-    controller under I/O (loop-io, q35 hotplug port); Format NVM (then
+    QMP socket, after a random delay; with more than one CPU smp-io on
+    every CPU with resets from CPU 0; the last round may hot-unplug the
+    controller under I/O (loop-io, a hotplug root port); Format NVM (then
     Compare against zeroes), ns-rescan; with --subsys, Namespace
     Attachment of a second namespace (attach/detach -> AER -> rescan) and
     I/O to it; with --chaos, this driver also throttles the drive at
@@ -128,13 +128,13 @@ class Seed:
         self.health_lba = (1 << 20) // self.lbs     # 1 MiB: no fault rule reaches it
         self.smp_lba = (2 << 20) // self.lbs
         self.loop_lba = (8 << 20) // self.lbs
-        self.ncpu = args.smp if args.smp else (r.choice([1, 2, 4]) if x86 else 1)
+        self.ncpu = args.smp if args.smp else r.choice([1, 2, 4])
         self.irq = r.choice(["msix", "msix", "intx", "poll"] if x86 or args.arch in ("aarch64", "armv7")
                             else ["intx", "poll"])
         self.timeout_ms = r.choice([300, 400, 700, 1500])
         self.mdts = r.choice([None, 2, 3, 5])
         self.qdepth = r.choice([None, None, 4, 16, 64])
-        self.unplug = x86 and r.random() < args.unplug
+        self.unplug = r.random() < args.unplug
         # a second namespace, detached, in an nvme-subsys: attach/detach
         # (Namespace Attachment -> AER -> rescan) mixed with the rest
         self.subsys = r.random() < args.subsys
@@ -183,8 +183,7 @@ class Seed:
             for _ in range(r.randint(4, 10)):
                 op = r.choices(["w", "r", "reset", "thr", "flush", "smp", "service", "regs", "fmt",
                                 "rescan"],
-                               [6, 6, 1.5, 1.2, 1, 1 if (self.ncpu > 1 and self.lbs == 512
-                                                         and a.arch in ("x86_64", "i386")) else 0,
+                               [6, 6, 1.5, 1.2, 1, 1 if self.ncpu > 1 and self.lbs == 512 else 0,
                                 0.5, 0.2, 0 if self.chaos or any(x[0] == "flush" for x in self.rules)
                                 else 0.3, 0.3])[0]
                 if self.subsys and r.random() < 0.25:
@@ -276,9 +275,7 @@ class Seed:
         if self.qdepth:
             argv += ["--opt", "qdepth=%d" % self.qdepth]
         if self.ncpu > 1:
-            argv += ["--smp", str(self.ncpu)]
-            if a.arch in ("x86_64", "i386"):
-                argv += ["--opt", "cpus=%d" % self.ncpu]
+            argv += ["--smp", str(self.ncpu), "--opt", "cpus=%d" % self.ncpu]
         if self.unplug:
             argv += ["--hotplug", "--hook", "unplug=device_del nvme0"]
         if self.subsys:
@@ -525,8 +522,8 @@ def main():
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--seeds", default="1-10", help="e.g. 1-50 or 3,7,9")
     ap.add_argument("--rounds", type=int, default=6)
-    ap.add_argument("--smp", type=int, default=0, help="vCPUs (default: x86 random 1/2/4, else 1)")
-    ap.add_argument("--unplug", type=float, default=0.25, help="x86: share of seeds ending in hot-unplug")
+    ap.add_argument("--smp", type=int, default=0, help="vCPUs, all started (cpus=N) (default: random 1/2/4)")
+    ap.add_argument("--unplug", type=float, default=0.25, help="share of seeds ending in hot-unplug")
     ap.add_argument("--timeout", type=int, default=240, help="QEMU timeout per boot (s): a hang")
     ap.add_argument("--cmd-bound", type=int, default=40, help="longest one command may take (s)")
     ap.add_argument("--keep", help="work directory to keep (logs, image)")

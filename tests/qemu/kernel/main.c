@@ -1101,7 +1101,7 @@ static int cmd_loop_io(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char
     return 0;
 }
 
-#if HARNESS_X86 /* smp_run: x86 only */
+#if HARNESS_X86 || HARNESS_ARCH_SMP /* smp_run */
 /* --- smp-gone NSID LBA SPAN HOOK: hot removal while every CPU writes -------
  * CPUs 1..n-1 keep 8-block asynchronous writes SGO_SLOTS deep on their own
  * queue (NVME_QID_CPU) over their own SPAN blocks and poll that queue;
@@ -1459,7 +1459,7 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
     if (!strcmp(w, "smp-io")) /* SMP */
         return smp_io(ctrl, args);
 #endif
-#if HARNESS_X86
+#if HARNESS_X86 || HARNESS_ARCH_SMP
     if (!strcmp(w, "smp-gone"))
         return cmd_smp_gone(ctrl, args);
 #endif
