@@ -168,9 +168,9 @@ WAIT_THROTTLE = ",drive.throttling.iops-total=10"
 
 
 def check_wait_wake(c):
-    """x86 with interrupts: blocking I/O waited in the OSAL's wait() and the
-    interrupt handler's wake() ended the waits (osal.c); the case's drive is
-    throttled (WAIT_THROTTLE)."""
+    """With interrupts: blocking I/O waited in the OSAL's wait() and the
+    interrupt handler's wake() ended the waits (osal.c; off x86 a wait
+    spins, no halt); the case's drive is throttled (WAIT_THROTTLE)."""
     c.has(r"^irqs: wait/wake \(spin \d+ us\): cpu0: waits=[1-9]\d* halts=\d+ timeouts=\d+ wakes=[1-9]",
           "blocking I/O waits in the OSAL's wait(), ended by wake() from the interrupt handler")
 # --- end h-arm ---
@@ -189,7 +189,7 @@ def case_basic(w, run_args=()):
         img = os.path.join(w.dir, "ns%d.img" % nsid)
         make_image(img, size, mbr)
         specs.append("path=%s,nsid=%d,lbs=%d" % (img, nsid, lbs)
-                     + (WAIT_THROTTLE if nsid == 1 and isa(w)["bios"] else ""))
+                     + (WAIT_THROTTLE if nsid == 1 else ""))
     for nsid, size, lbs, mbr, lba in ns:
         cmds.append("write -n %d -s %d -t %sNS%d" % (nsid, lba, SIG, nsid))
     for nsid, *_ in ns:
@@ -231,8 +231,7 @@ def case_basic(w, run_args=()):
     # 4. flush completes on the I/O CQ; MSI-X interrupts reached the core
     c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1 completes")
     check_io_irqs(c, isa(w)["io_irq"], r"[2-9]\d*")
-    if isa(w)["bios"]:
-        check_wait_wake(c)
+    check_wait_wake(c)
     # 5. the MBR, byte for byte
     got = hexdump_bytes(c.section("read -n 1 -s 0"))
     want = read_at(os.path.join(w.dir, "ns1.img"), 0, 512)
@@ -320,7 +319,7 @@ def irq_case(w, mode):
     cmds = ["flush -n 1", "check-irqs", "reset", "verify -n 1 -s 5 -c 8", "ready", "check-irqs"]
     if mode != "poll":  # a blocking call may reap before its interrupt is taken (main.c)
         cmds[1:1] = ["irq-flush"]
-    wait_wake = mode == "intx" and isa(w)["bios"]
+    wait_wake = mode == "intx"
     if wait_wake:  # six more throttled commands back to back: some must wait (a loaded host
         # can let two go through the throttle's bucket unhindered)
         cmds[5:5] = ["verify -n 1 -s %d -c 8" % lba for lba in (100, 200, 300)]

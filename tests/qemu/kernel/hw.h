@@ -73,6 +73,8 @@ static inline void irq_restore(unsigned long f)
         __asm__ volatile("sti" ::: "memory");
 }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+/* Whether irq_save's flags had interrupts on (EFLAGS.IF). */
+static inline bool irq_flags_on(unsigned long f) { return (f & (1ul << 9)) != 0; }
 
 /* Uncached MMIO on identity-mapped addresses. */
 static inline uint32_t mmio_rd32(uintptr_t a)

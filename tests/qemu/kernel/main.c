@@ -18,10 +18,11 @@
  *                          controller left PCI config space (default 1)
  *     reset-hook=NAME      at the first NVME_EVENT_RESET, run "hook NAME"
  *                          from the event callback (e.g. lift a throttle)
- *     wait=0|1             x86 with interrupts: give the core the OSAL's
+ *     wait=0|1             with interrupts: give the core the OSAL's
  *                          wait/wake (default 1; 0: blocking calls poll)
- *     wait-spin=US         a wait spins this long before it halts (default
- *                          WAIT_SPIN_DEFAULT_US; 0: halt at once)
+ *     wait-spin=US         x86: a wait spins this long before it halts
+ *                          (default WAIT_SPIN_DEFAULT_US; 0: halt at once;
+ *                          elsewhere a wait spins to its end)
  *     cpus=N               start N-1 application processors (smp.c; x86,
  *                          aarch64, armv7, riscv64) and pass
  *                          N in nvme_ctrl_opts.cpus: a queue pair per CPU
@@ -357,13 +358,11 @@ static void print_irqs(struct nvme_ctrl *ctrl, const struct options *o, bool che
     kprintf("irqs: mode=%s vectors=%u intx=%u nvme_ctrl_irq_count=%llu delivered:%s early=%u\n",
             irq_mode_name(o->irq), info->irq_vectors, info->irq_is_intx ? 1u : 0u,
             (unsigned long long)count, pos ? per : " none", g_dev.early_irqs);
-#if HARNESS_X86
     if (g_dev.wait && o->irq != IRQ_MODE_POLL) {
         char w[SMP_MAX_CPUS * 80];
         harness_wait_stats(w, sizeof(w));
         kprintf("irqs: wait/wake (spin %u us):%s\n", g_dev.wait_spin_us, w);
     }
-#endif
     if (!check)
         return;
     if (o->irq == IRQ_MODE_POLL) {

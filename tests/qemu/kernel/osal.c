@@ -305,7 +305,7 @@ static void osal_wait(void *ctx, uint32_t us)
         return; /* woken since the last wait returned */
     unsigned long f = irq_save();
     irq_restore(f);
-    if (!(f & (1ul << 9)) || d->ctrl == NULL)
+    if (!irq_flags_on(f) || d->ctrl == NULL)
         return; /* interrupts off or nobody to reap: nothing would wake us */
     uint64_t t0 = clock_now_us();
     uint32_t spin = us < d->wait_spin_us ? us : d->wait_spin_us;
@@ -371,6 +371,60 @@ static void osal_irq_teardown(void *ctx)
     __atomic_store_n(&d->vectors, 0u, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&irq_running, __ATOMIC_ACQUIRE) != 0)
         cpu_relax();
+}
+
+/* --- wait/wake (nvme_osal.h) without a halt --------------------------------------------
+ * x86's contract less its halt: no timer here bounds a WFI, so wait()
+ * spins on its CPU's flag until a wake() or `us` has passed (halts and
+ * ipis stay 0).  wake() runs in the interrupt handler, which need not be
+ * on the waiter's CPU (INTx and the admin vector go to CPU 0), so it sets
+ * every CPU's flag: one wake releases every waiter. */
+struct wait_cpu {
+    volatile uint32_t ev;
+    uint32_t waits, timeouts, wakes;
+} __attribute__((aligned(64)));
+static struct wait_cpu wait_cpu[SMP_MAX_CPUS];
+
+static void osal_wake(void *ctx)
+{
+    (void)ctx;
+    wait_cpu[smp_cpu_id()].wakes++;
+    for (unsigned c = 0; c < smp_cpus(); c++)
+        __atomic_store_n(&wait_cpu[c].ev, 1u, __ATOMIC_RELEASE);
+}
+
+static void osal_wait(void *ctx, uint32_t us)
+{
+    struct harness_dev *d = ctx;
+    struct wait_cpu *w = &wait_cpu[smp_cpu_id()];
+    w->waits++;
+    if (__atomic_exchange_n(&w->ev, 0u, __ATOMIC_ACQUIRE))
+        return; /* woken since the last wait returned */
+    unsigned long f = irq_save();
+    irq_restore(f);
+    if (!irq_flags_on(f) || d->ctrl == NULL)
+        return; /* interrupts off or nobody to reap: nothing would wake us */
+    uint64_t t0 = clock_now_us();
+    while (!__atomic_load_n(&w->ev, __ATOMIC_ACQUIRE)) {
+        if (clock_now_us() - t0 >= us) {
+            w->timeouts++;
+            break;
+        }
+        cpu_relax();
+    }
+    __atomic_store_n(&w->ev, 0u, __ATOMIC_RELAXED);
+}
+
+void harness_wait_stats(char *buf, size_t len)
+{
+    size_t pos = 0;
+    buf[0] = 0;
+    for (unsigned c = 0; c < smp_cpus() && pos + 80 < len; c++) {
+        const struct wait_cpu *w = &wait_cpu[c];
+        pos += (size_t)snprintf(buf + pos, len - pos,
+                                " cpu%u: waits=%u halts=0 timeouts=%u wakes=%u ipis=0", c, w->waits,
+                                w->timeouts, w->wakes);
+    }
 }
 #endif /* HARNESS_X86 */
 
@@ -446,12 +500,10 @@ void osal_fill(struct nvme_osal *o, struct harness_dev *d)
     o->lock = osal_lock;
     o->unlock = osal_unlock;
     irq_set_handler(dev_irq);
-#if HARNESS_X86
     if (d->wait) {
         o->wait = osal_wait;
         o->wake = osal_wake;
     }
-#endif
 }
 
 #endif /* !HARNESS_NO_CORE */

@@ -77,9 +77,9 @@ void osal_fill(struct nvme_osal *o, struct harness_dev *d);
 void harness_tick(bool on);
 /* TSC when wake() last ran on this CPU (0: never). */
 uint64_t harness_woken_tsc(void);
+#endif
 /* Per CPU wait/wake counts, " cpuN: waits=.. halts=.. ..." (the irqs command). */
 void harness_wait_stats(char *buf, size_t len);
-#endif
 #if !HARNESS_X86
 /* kernel/arch/<isa>/irq.c: the interrupt part of the OSAL off x86. */
 int arch_irq_setup(void *ctx, unsigned want, bool *is_intx);

@@ -35,6 +35,8 @@ static inline void irq_restore(unsigned long f)
     __asm__ volatile("msr daif, %0" : : "r"(f) : "memory");
 }
 static inline void irq_enable(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
+/* Whether irq_save's flags had IRQs on (DAIF.I clear). */
+static inline bool irq_flags_on(unsigned long f) { return (f & (1ul << 7)) == 0; }
 
 static inline uint32_t mmio_rd32(uintptr_t a)
 {

@@ -37,6 +37,8 @@ static inline void irq_restore(unsigned long f)
         __asm__ volatile("csrsi mstatus, 8" ::: "memory");
 }
 static inline void irq_enable(void) { __asm__ volatile("csrsi mstatus, 8" ::: "memory"); }
+/* Whether irq_save's flags had interrupts on (mstatus.MIE). */
+static inline bool irq_flags_on(unsigned long f) { return (f & 8u) != 0; }
 
 static inline uint32_t mmio_rd32(uintptr_t a)
 {
