@@ -1543,15 +1543,18 @@ static void test_shutdown_tries_writes_held_as_write_protected(void **state)
     (void)state;
     use_wp_disk();
     use_cache();
+    memset(user, 0x5d, 512); /* device_data holds 09h there */
     assert_int_equal(disk_io(DF_DISK_WRITE, 9, 1, user, 512), DF_RETURN_SUCCESS);
     wp_ns.write_protected = wp_dev = true;
     mock_exos.sys_ms += 1000;
     assert_true(nvme_exos_blk_tick(&blk) != 0);
     assert_int_equal(wp_writes, 0); /* held */
-    wp_dev = false;                 /* cleared, unseen by the core */
+    assert_int_equal(device_data[9 * 512], 0x09);
+    wp_dev = false; /* cleared, unseen by the core */
     assert_int_equal(nvme_exos_blk_shutdown(&blk), 0);
     assert_int_equal(wp_writes, 1);
-    assert_int_equal(device_data[9 * 512], user[0]);
+    assert_int_equal(device_data[9 * 512], 0x5d);
+    assert_int_equal(device_data[9 * 512 + 511], 0x5d);
     done_cache();
 }
 
