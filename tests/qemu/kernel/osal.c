@@ -2,8 +2,9 @@
 /*
  * osal.c - the harness kernel's controller discovery and the interrupt
  * part of its struct nvme_osal: MSI-X through the local APIC or INTx
- * through the IOAPIC, interrupt-flag locks, wait/wake for blocking calls
- * (x86; wait=0 leaves them out), single 64-bit MMIO on x86-64.
+ * through the IOAPIC (other ISAs: kernel/arch/<isa>/irq.c), interrupt-flag
+ * locks, wait/wake for blocking calls (wait=0 leaves them out), single
+ * 64-bit MMIO on x86-64.
  * Everything else (memory, MMIO, clock, dma_stop) is osal_min.c, the
  * minimal polled port, which irq=poll uses alone.
  */
@@ -54,6 +55,44 @@ bool dev_probe(struct harness_dev *d, unsigned nth)
 }
 
 #ifndef HARNESS_NO_CORE
+
+/* --- wait/wake's per-CPU state, every ISA (nvme_osal.h) ------------------------------------
+ * The event flag of wait/wake, whether the CPU is halted in a wait (x86:
+ * a remote wake then sends it an IPI), x86's timer state, counts. */
+struct wait_cpu {
+    volatile uint32_t ev;
+    volatile uint32_t halted;
+    bool tick;    /* x86 harness_tick(true): periodic, the wait leaves it alone */
+    bool oneshot; /* x86: LVT programmed for the wait's one-shot */
+    uint32_t waits, halts, timeouts, wakes, ipis;
+    uint64_t woken_tsc; /* x86: TSC at this CPU's last wake() (bench) */
+} __attribute__((aligned(64)));
+static struct wait_cpu wait_cpu[SMP_MAX_CPUS];
+
+/* A wait's start: false when it returns at once, because a wake() came
+ * since the last wait returned, or nothing could wake it (interrupts off,
+ * no controller to reap yet). */
+static bool wait_begin(const struct harness_dev *d, struct wait_cpu *w)
+{
+    w->waits++;
+    if (__atomic_exchange_n(&w->ev, 0u, __ATOMIC_ACQUIRE))
+        return false;
+    unsigned long f = irq_save();
+    irq_restore(f);
+    return irq_flags_on(f) && d->ctrl != NULL;
+}
+
+void harness_wait_stats(char *buf, size_t len)
+{
+    size_t pos = 0;
+    buf[0] = 0;
+    for (unsigned c = 0; c < smp_cpus() && pos + 80 < len; c++) {
+        const struct wait_cpu *w = &wait_cpu[c];
+        pos += (size_t)snprintf(buf + pos, len - pos,
+                                " cpu%u: waits=%u halts=%u timeouts=%u wakes=%u ipis=%u", c,
+                                w->waits, w->halts, w->timeouts, w->wakes, w->ipis);
+    }
+}
 
 #if HARNESS_X86
 /* --- interrupts ---------------------------------------------------------------------- */
@@ -204,18 +243,6 @@ static void osal_irq_teardown(void *ctx)
 #define LAPIC_TIMER_INIT 0x380
 #define LAPIC_TIMER_DIV 0x3e0
 
-/* Per CPU: the event flag of wait/wake, whether the CPU is halted in a
- * wait (a remote wake then sends it an IPI), the timer's state, counts. */
-struct wait_cpu {
-    volatile uint32_t ev;
-    volatile uint32_t halted;
-    bool tick;    /* harness_tick(true): periodic, the wait leaves it alone */
-    bool oneshot; /* LVT programmed for the wait's one-shot */
-    uint32_t waits, halts, timeouts, wakes, ipis;
-    uint64_t woken_tsc; /* TSC at this CPU's last wake() (bench) */
-} __attribute__((aligned(64)));
-static struct wait_cpu wait_cpu[SMP_MAX_CPUS];
-
 void harness_tick(bool on)
 {
     struct wait_cpu *w = &wait_cpu[smp_cpu_id()];
@@ -300,13 +327,8 @@ static void osal_wait(void *ctx, uint32_t us)
 {
     struct harness_dev *d = ctx;
     struct wait_cpu *w = &wait_cpu[smp_cpu_id()];
-    w->waits++;
-    if (__atomic_exchange_n(&w->ev, 0u, __ATOMIC_ACQUIRE))
-        return; /* woken since the last wait returned */
-    unsigned long f = irq_save();
-    irq_restore(f);
-    if (!irq_flags_on(f) || d->ctrl == NULL)
-        return; /* interrupts off or nobody to reap: nothing would wake us */
+    if (!wait_begin(d, w))
+        return;
     uint64_t t0 = clock_now_us();
     uint32_t spin = us < d->wait_spin_us ? us : d->wait_spin_us;
     while (!__atomic_load_n(&w->ev, __ATOMIC_ACQUIRE)) {
@@ -333,18 +355,6 @@ static void osal_wait(void *ctx, uint32_t us)
 }
 
 uint64_t harness_woken_tsc(void) { return wait_cpu[smp_cpu_id()].woken_tsc; }
-
-void harness_wait_stats(char *buf, size_t len)
-{
-    size_t pos = 0;
-    buf[0] = 0;
-    for (unsigned c = 0; c < smp_cpus() && pos + 80 < len; c++) {
-        const struct wait_cpu *w = &wait_cpu[c];
-        pos += (size_t)snprintf(buf + pos, len - pos,
-                                " cpu%u: waits=%u halts=%u timeouts=%u wakes=%u ipis=%u", c,
-                                w->waits, w->halts, w->timeouts, w->wakes, w->ipis);
-    }
-}
 #else
 /* aarch64 (GICv3 ITS), riscv64 (PLIC), armv7 (GICv2m): kernel/arch/<isa>/irq.c,
  * behind the same teardown rule as x86's (nvme_osal.h: once irq_teardown
@@ -374,17 +384,11 @@ static void osal_irq_teardown(void *ctx)
 }
 
 /* --- wait/wake (nvme_osal.h) without a halt --------------------------------------------
- * x86's contract less its halt: no timer here bounds a WFI, so wait()
- * spins on its CPU's flag until a wake() or `us` has passed (halts and
- * ipis stay 0).  wake() runs in the interrupt handler, which need not be
+ * x86's wait less its halt: no timer here bounds a WFI, so wait() spins
+ * on its CPU's flag until a wake() or `us` has passed (halts and ipis
+ * stay 0).  wake() runs in the interrupt handler, which need not be
  * on the waiter's CPU (INTx and the admin vector go to CPU 0), so it sets
  * every CPU's flag: one wake releases every waiter. */
-struct wait_cpu {
-    volatile uint32_t ev;
-    uint32_t waits, timeouts, wakes;
-} __attribute__((aligned(64)));
-static struct wait_cpu wait_cpu[SMP_MAX_CPUS];
-
 static void osal_wake(void *ctx)
 {
     (void)ctx;
@@ -397,13 +401,8 @@ static void osal_wait(void *ctx, uint32_t us)
 {
     struct harness_dev *d = ctx;
     struct wait_cpu *w = &wait_cpu[smp_cpu_id()];
-    w->waits++;
-    if (__atomic_exchange_n(&w->ev, 0u, __ATOMIC_ACQUIRE))
-        return; /* woken since the last wait returned */
-    unsigned long f = irq_save();
-    irq_restore(f);
-    if (!irq_flags_on(f) || d->ctrl == NULL)
-        return; /* interrupts off or nobody to reap: nothing would wake us */
+    if (!wait_begin(d, w))
+        return;
     uint64_t t0 = clock_now_us();
     while (!__atomic_load_n(&w->ev, __ATOMIC_ACQUIRE)) {
         if (clock_now_us() - t0 >= us) {
@@ -413,18 +412,6 @@ static void osal_wait(void *ctx, uint32_t us)
         cpu_relax();
     }
     __atomic_store_n(&w->ev, 0u, __ATOMIC_RELAXED);
-}
-
-void harness_wait_stats(char *buf, size_t len)
-{
-    size_t pos = 0;
-    buf[0] = 0;
-    for (unsigned c = 0; c < smp_cpus() && pos + 80 < len; c++) {
-        const struct wait_cpu *w = &wait_cpu[c];
-        pos += (size_t)snprintf(buf + pos, len - pos,
-                                " cpu%u: waits=%u halts=0 timeouts=%u wakes=%u ipis=0", c, w->waits,
-                                w->timeouts, w->wakes);
-    }
 }
 #endif /* HARNESS_X86 */
 
