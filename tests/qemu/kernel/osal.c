@@ -323,35 +323,19 @@ static void osal_wake(void *ctx)
     }
 }
 
-static void osal_wait(void *ctx, uint32_t us)
+/* One halt of osal_wait, until an interrupt (a wake's, or the timer's
+ * after `left` us); none when a wake came meanwhile. */
+static void wait_halt(struct wait_cpu *w, uint32_t left)
 {
-    struct harness_dev *d = ctx;
-    struct wait_cpu *w = &wait_cpu[smp_cpu_id()];
-    if (!wait_begin(d, w))
-        return;
-    uint64_t t0 = clock_now_us();
-    uint32_t spin = us < d->wait_spin_us ? us : d->wait_spin_us;
-    while (!__atomic_load_n(&w->ev, __ATOMIC_ACQUIRE)) {
-        uint64_t el = clock_now_us() - t0;
-        if (el >= us) {
-            w->timeouts++;
-            break;
-        }
-        if (el < spin) {
-            cpu_relax();
-            continue;
-        }
-        w->halts++;
-        timer_oneshot(w, (uint32_t)(us - el));
-        __asm__ volatile("cli" ::: "memory");
-        __atomic_store_n(&w->halted, 1u, __ATOMIC_SEQ_CST);
-        if (!__atomic_load_n(&w->ev, __ATOMIC_SEQ_CST))
-            __asm__ volatile("sti; hlt" ::: "memory");
-        else
-            __asm__ volatile("sti" ::: "memory");
-        __atomic_store_n(&w->halted, 0u, __ATOMIC_RELAXED);
-    }
-    __atomic_store_n(&w->ev, 0u, __ATOMIC_RELAXED);
+    w->halts++;
+    timer_oneshot(w, left);
+    __asm__ volatile("cli" ::: "memory");
+    __atomic_store_n(&w->halted, 1u, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&w->ev, __ATOMIC_SEQ_CST))
+        __asm__ volatile("sti; hlt" ::: "memory");
+    else
+        __asm__ volatile("sti" ::: "memory");
+    __atomic_store_n(&w->halted, 0u, __ATOMIC_RELAXED);
 }
 
 uint64_t harness_woken_tsc(void) { return wait_cpu[smp_cpu_id()].woken_tsc; }
@@ -383,12 +367,10 @@ static void osal_irq_teardown(void *ctx)
         cpu_relax();
 }
 
-/* --- wait/wake (nvme_osal.h) without a halt --------------------------------------------
- * x86's wait less its halt: no timer here bounds a WFI, so wait() spins
- * on its CPU's flag until a wake() or `us` has passed (halts and ipis
- * stay 0).  wake() runs in the interrupt handler, which need not be
- * on the waiter's CPU (INTx and the admin vector go to CPU 0), so it sets
- * every CPU's flag: one wake releases every waiter. */
+/* --- wake (nvme_osal.h) off x86 --------------------------------------------------------
+ * It runs in the interrupt handler, which need not be on the waiter's CPU
+ * (INTx and the admin vector go to CPU 0), so it sets every CPU's flag:
+ * one wake releases every waiter (no halts here, so no IPIs). */
 static void osal_wake(void *ctx)
 {
     (void)ctx;
@@ -397,6 +379,11 @@ static void osal_wake(void *ctx)
         __atomic_store_n(&wait_cpu[c].ev, 1u, __ATOMIC_RELEASE);
 }
 
+#endif /* HARNESS_X86 */
+
+/* wait (nvme_osal.h): on its CPU's flag until a wake() or `us` has
+ * passed; on x86 it spins d->wait_spin_us, then halts (wait_halt).  Off
+ * x86 it spins to the end: no timer interrupt there bounds a WFI. */
 static void osal_wait(void *ctx, uint32_t us)
 {
     struct harness_dev *d = ctx;
@@ -405,15 +392,21 @@ static void osal_wait(void *ctx, uint32_t us)
         return;
     uint64_t t0 = clock_now_us();
     while (!__atomic_load_n(&w->ev, __ATOMIC_ACQUIRE)) {
-        if (clock_now_us() - t0 >= us) {
+        uint64_t el = clock_now_us() - t0;
+        if (el >= us) {
             w->timeouts++;
             break;
         }
+#if HARNESS_X86
+        if (el >= (us < d->wait_spin_us ? us : d->wait_spin_us)) {
+            wait_halt(w, (uint32_t)(us - el));
+            continue;
+        }
+#endif
         cpu_relax();
     }
     __atomic_store_n(&w->ev, 0u, __ATOMIC_RELAXED);
 }
-#endif /* HARNESS_X86 */
 
 /* --- the OSAL table: osal_min.c plus interrupts ---------------------------------------- */
 #ifdef __x86_64__
