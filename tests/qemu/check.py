@@ -14,8 +14,8 @@ Cases (see CASES below):
                                 MSSRL/MCL/MSRC, ZASL, max open zones, AERL 0)
   irq                           the interrupt case of the ISA: INTx through the
                                 IOAPIC (x86), MSI-X through the GICv3 ITS
-                                (aarch64) or the GICv2m frame (armv7), INTx
-                                through the PLIC (riscv64)
+                                (aarch64), the GICv2m frame (armv7) or the
+                                AIA's IMSIC (riscv64, -M virt,aia=aplic-imsic)
   basic-smp2                    basic with 2 vCPUs (aarch64: multi-threaded TCG);
                                 aarch64, armv7, riscv64: smp-io on both CPUs too
   runner-harness-fail           RESULT FAIL reaches run.sh as FAIL through the
@@ -134,14 +134,16 @@ SIG = "NVMECORE-SIG-"
 
 # --- begin h-arm: what differs per ISA -------------------------------------
 # QEMU binary and its Debian package; the interrupt mode of basic/xfer
-# (riscv64 virt has no MSI controller: INTx through the PLIC) and of the
-# "irq" case; x86 boots through SeaBIOS, which leaves the controller
-# enabled, the virt machines run no firmware (CC.EN=0 at start).
+# and the other cases that take the default (riscv64: INTx through the
+# PLIC, so that one ISA runs them all with a level-triggered line; its
+# MSI-X, through the AIA's IMSIC, has the irq, smp and basic-smp2 cases)
+# and of the "irq" case; x86 boots through SeaBIOS, which leaves the
+# controller enabled, the virt machines run no firmware (CC.EN=0 at start).
 ARCHS = {
     "x86_64": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True),
     "i386": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True),
     "aarch64": dict(qemu="qemu-system-aarch64", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False),
-    "riscv64": dict(qemu="qemu-system-riscv64", pkg="qemu-system-misc", io_irq="intx", irq="intx", bios=False),
+    "riscv64": dict(qemu="qemu-system-riscv64", pkg="qemu-system-misc", io_irq="intx", irq="msix", bios=False),
     "armv7": dict(qemu="qemu-system-arm", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False),
 }
 
@@ -278,7 +280,7 @@ def basic_behind_bridges(w):
     bridges = ["--pre-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=2,slot=2",
                "--pre-device", "pcie-pci-bridge,id=pb1,bus=rp1"]
     c_all = Checker("")
-    for irq in ["intx"] + (["msix"] if w.args.arch != "riscv64" else []):
+    for irq in ["intx", "msix"]:
         c = w.boot(["path=%s" % img], ["wpat 1 0 300 51", "rpat 1 0 300 51", "irq-flush", "check-irqs"],
                    irq=irq,
                    ctrl="bus=pb1,addr=3", run_args=bridges)
@@ -346,6 +348,9 @@ def irq_case(w, mode):
         if w.args.arch == "armv7":
             c.has(r"^harness: irq_setup\(want=\d+\): MSI-X vectors \d+ granted: -> GICv2m 0x[0-9a-f]+ -> SPI INTIDs \d+",
                   "MSI-X through the GICv2m frame (MSI_SETSPI_NS, edge SPIs)")
+        elif w.args.arch == "riscv64":
+            c.has(r"^harness: irq_setup\(want=\d+\): MSI-X vectors \d+ granted: -> IMSIC 0x[0-9a-f]+ ",
+                  "MSI-X through the IMSIC (writes to a hart's M-level interrupt file)")
         else:
             c.has(r"^harness: irq_setup\(want=\d+\): MSI-X vectors \d+ granted: DeviceID 0x[0-9a-f]+ .*-> ITS 0x",
                   "MSI-X through the GICv3 ITS (MAPD/MAPTI to LPIs)")
@@ -366,14 +371,15 @@ def case_intx(w):
 
 def case_irq(w):
     """The ISA's interrupt path: I/O queue + Flush, reset, I/O again, with
-    INTx (x86: IOAPIC, riscv64: PLIC) or MSI-X (aarch64: GICv3 ITS)."""
+    INTx (x86: IOAPIC) or MSI-X (aarch64: GICv3 ITS, armv7: GICv2m,
+    riscv64: IMSIC)."""
     return irq_case(w, isa(w)["irq"])
 
 
 # basic-smp2's smp-io boots per ISA (kernel/arch/<isa>/smp.c): (irq, I/O
 # vectors).
 SMP2_RUNS = {"aarch64": [("msix", 2), ("poll", 0)], "armv7": [("msix", 2), ("poll", 0)],
-             "riscv64": [("poll", 0), ("intx", 0)]}
+             "riscv64": [("msix", 2), ("poll", 0), ("intx", 0)]}
 
 
 def case_basic_smp2(w):
@@ -381,8 +387,7 @@ def case_basic_smp2(w):
     -smp 2 (aarch64: -accel tcg,thread=multi), basic on CPU 0; then
     smp-io with cpus=2: the second CPU started (PSCI CPU_ON; a parked
     hart released), I/O on a queue per CPU, data verified in the guest
-    and in the host image; on aarch64 and armv7 MSI-X vector q taken on
-    CPU q-1 only."""
+    and in the host image; MSI-X vector q taken on CPU q-1 only."""
     c = case_basic(w, run_args=["--smp", "2"])
     c.has(r"^harness: .*\b2 CPUs? in the device tree", "the device tree lists 2 CPUs")
     for irq, nv in SMP2_RUNS.get(w.args.arch, []):
@@ -1294,10 +1299,7 @@ def smp_throttled(w):
     c.has(r"^harness: event reset \(2\) detail=0x0", "%s: a reset that worked (detail 0)" % tag)
     c.hasnt(r"^nvme error: .*(?:dead|stopped|did not stop)", "%s: the controller never declared dead" % tag)
     st = stats_of(c, tag)
-    if ARCHS[w.args.arch]["io_irq"] == "intx":  # riscv64: the INTx reset deletes the queues
-        check_stats(c, st, timeouts=1, aborts_sent=1, resets=1)  # first: written, not replayed
-    else:
-        check_stats(c, st, timeouts=1, aborts_sent=1, resets=1, replays=1)
+    check_stats(c, st, timeouts=1, aborts_sent=1, resets=1, replays=1)
     half = span // 2
     for cpu in range(ncpu):
         pat_check_image(c, img, smp_key(cpu, rounds - 1, 0), cpu * span, half, 512,

@@ -16,7 +16,9 @@
 #                            boots qemu-system-aarch64 -M virt,gic-version=3,
 #                            its=on -cpu cortex-a57 with semihosting for the
 #                            exit, riscv64 qemu-system-riscv64 -M virt
-#                            -bios none (exit: the SiFive test device),
+#                            -bios none (exit: the SiFive test device;
+#                            with --irq msix, the default, aia=aplic-imsic
+#                            and -cpu rv64,x-smaia=true,x-ssaia=true),
 #                            armv7 qemu-system-arm -M virt,highmem=off
 #                            -cpu cortex-a15 (GICv2 + v2m) with semihosting
 #   -k, --kernel FILE        harness image (default: built with make into
@@ -223,7 +225,13 @@ case "$arch" in
   armv7)
     machine_args=(-machine virt,highmem=off -cpu cortex-a15
       -semihosting-config enable=on,target=native) ;;
-  riscv64) machine_args=(-machine virt -bios none) ;;
+  # riscv64: MSI-X needs the AIA's IMSIC (and a CPU with Smaia); that
+  # machine has no PLIC, so INTx and polling keep the default one
+  riscv64)
+    machine_args=(-machine virt -bios none)
+    case $irq in '' | msix)
+      machine_args=(-machine virt,aia=aplic-imsic -cpu rv64,x-smaia=true,x-ssaia=true -bios none) ;;
+    esac ;;
   *) machine_args=(-machine "$machine" -device isa-debug-exit,iobase=0xf4,iosize=0x04) ;;
 esac
 [ -n "$smp" ] && machine_args+=(-smp "$smp")

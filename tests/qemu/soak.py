@@ -121,7 +121,6 @@ class Seed:
     def __init__(self, args, seed, work):
         self.args, self.seed, self.work = args, seed, work
         r = self.rng = random.Random("%s:%d" % (args.arch, seed))
-        x86 = args.arch in ("x86_64", "i386")
         self.lbs = r.choice([512, 512, 512, 4096])
         self.spb = SLOT_BYTES // self.lbs           # blocks per slot
         self.nblocks = IMG_BYTES // self.lbs
@@ -129,8 +128,7 @@ class Seed:
         self.smp_lba = (2 << 20) // self.lbs
         self.loop_lba = (8 << 20) // self.lbs
         self.ncpu = args.smp if args.smp else r.choice([1, 2, 4])
-        self.irq = r.choice(["msix", "msix", "intx", "poll"] if x86 or args.arch in ("aarch64", "armv7")
-                            else ["intx", "poll"])
+        self.irq = r.choice(["msix", "msix", "intx", "poll"])
         self.timeout_ms = r.choice([300, 400, 700, 1500])
         self.mdts = r.choice([None, 2, 3, 5])
         self.qdepth = r.choice([None, None, 4, 16, 64])

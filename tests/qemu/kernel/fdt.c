@@ -69,8 +69,9 @@ static bool name_is(const char *node, const char *want)
 }
 
 /* One pass over the structure block; tracks each depth's #address-cells
- * and #size-cells (defaults 2 and 1, DT spec 2.3.5). */
-static bool walk(enum match m, const char *s, uint32_t ph, struct fdt_node *out)
+ * and #size-cells (defaults 2 and 1, DT spec 2.3.5).  M_COMPAT: the node
+ * after `skip` earlier matches. */
+static bool walk(enum match m, const char *s, uint32_t ph, unsigned skip, struct fdt_node *out)
 {
     unsigned ac[16], sc[16];
     int depth = -1;
@@ -106,7 +107,7 @@ static bool walk(enum match m, const char *s, uint32_t ph, struct fdt_node *out)
             else if (!strcmp(pname, "#size-cells") && len == 4)
                 sc[depth] = be32(val);
             else if (m == M_COMPAT && !strcmp(pname, "compatible") &&
-                     strlist_has((const char *)val, len, s))
+                     strlist_has((const char *)val, len, s) && skip-- == 0)
                 goto found;
             else if (m == M_PHANDLE && !strcmp(pname, "phandle") && len == 4 && be32(val) == ph)
                 goto found;
@@ -128,9 +129,16 @@ static bool walk(enum match m, const char *s, uint32_t ph, struct fdt_node *out)
     return false;
 }
 
-bool fdt_by_compat(const char *compat, struct fdt_node *n) { return walk(M_COMPAT, compat, 0, n); }
-bool fdt_by_name(const char *name, struct fdt_node *n) { return walk(M_NAME, name, 0, n); }
-bool fdt_by_phandle(uint32_t ph, struct fdt_node *n) { return walk(M_PHANDLE, "", ph, n); }
+bool fdt_by_compat(const char *compat, struct fdt_node *n)
+{
+    return walk(M_COMPAT, compat, 0, 0, n);
+}
+bool fdt_by_compat_nth(const char *compat, unsigned i, struct fdt_node *n)
+{
+    return walk(M_COMPAT, compat, 0, i, n);
+}
+bool fdt_by_name(const char *name, struct fdt_node *n) { return walk(M_NAME, name, 0, 0, n); }
+bool fdt_by_phandle(uint32_t ph, struct fdt_node *n) { return walk(M_PHANDLE, "", ph, 0, n); }
 
 const void *fdt_prop(const struct fdt_node *n, const char *name, uint32_t *len)
 {

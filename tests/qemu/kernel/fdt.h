@@ -23,6 +23,8 @@ bool fdt_init(const void *blob);
 uint32_t fdt_total_size(void);
 /* First node whose "compatible" list holds `compat`. */
 bool fdt_by_compat(const char *compat, struct fdt_node *n);
+/* The one after i earlier such nodes (i = 0: fdt_by_compat). */
+bool fdt_by_compat_nth(const char *compat, unsigned i, struct fdt_node *n);
 /* First node at depth 1 whose name is `name` or starts with "name@". */
 bool fdt_by_name(const char *name, struct fdt_node *n);
 bool fdt_by_phandle(uint32_t phandle, struct fdt_node *n);

@@ -94,6 +94,48 @@ void harness_wait_stats(char *buf, size_t len)
     }
 }
 
+/* --- MSI-X (osal.h) ------------------------------------------------------------------------
+ * Message Control (capability + 2): bit 15 MSI-X Enable, bit 14 Function
+ * Mask; a table entry: message address low and high, data, vector
+ * control (bit 0: masked). */
+#define MSIX_ENABLE (1u << 15)
+#define MSIX_FUNCTION_MASK (1u << 14)
+
+unsigned msix_grant(const struct harness_dev *d, unsigned want, unsigned limit)
+{
+    unsigned n = want < d->msix_entries ? want : d->msix_entries;
+    n = n < limit ? n : limit;
+    return n < IRQ_DEVICE_VECTORS ? n : IRQ_DEVICE_VECTORS;
+}
+
+static void msix_control(struct harness_dev *d, uint16_t set, uint16_t clear)
+{
+    uint8_t off = (uint8_t)(d->msix_cap + 2);
+    pci_write16(d->pci, off, (uint16_t)((pci_read16(d->pci, off) | set) & ~clear));
+}
+
+void msix_program(struct harness_dev *d, unsigned n, struct msix_msg (*msg)(unsigned i))
+{
+    pci_write16(d->pci, PCI_COMMAND,
+                (uint16_t)(pci_read16(d->pci, PCI_COMMAND) | PCI_CMD_INTX_DISABLE));
+    msix_control(d, MSIX_ENABLE | MSIX_FUNCTION_MASK, 0);
+    for (unsigned i = 0; i < d->msix_entries; i++) {
+        uintptr_t e = d->msix_table + 16u * i;
+        if (i < n) {
+            struct msix_msg m = msg(i);
+            mmio_wr32(e + 0, (uint32_t)m.addr);
+            mmio_wr32(e + 4, (uint32_t)(m.addr >> 32));
+            mmio_wr32(e + 8, m.data);
+            mmio_wr32(e + 12, 0);
+        } else {
+            mmio_wr32(e + 12, 1);
+        }
+    }
+    msix_control(d, MSIX_ENABLE, MSIX_FUNCTION_MASK);
+}
+
+void msix_off(struct harness_dev *d) { msix_control(d, MSIX_FUNCTION_MASK, MSIX_ENABLE); }
+
 #if HARNESS_X86
 /* --- interrupts ---------------------------------------------------------------------- */
 /* Device interrupt handlers running now, on any CPU: osal_irq_teardown
@@ -152,26 +194,10 @@ void dev_irq_arm(struct harness_dev *d)
         ioapic_mask(d->intx_line, false);
 }
 
-static void msix_program(struct harness_dev *d, unsigned n)
+/* Physical destination: vector q to CPU q-1's APIC (smp.c); fixed, edge. */
+static struct msix_msg lapic_msg(unsigned i)
 {
-    uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
-    uint16_t ctl = pci_read16(d->pci, ctl_off);
-    /* enable with the function masked while the table is written */
-    pci_write16(d->pci, ctl_off, (uint16_t)(ctl | (1u << 15) | (1u << 14)));
-    for (unsigned i = 0; i < d->msix_entries; i++) {
-        uintptr_t e = d->msix_table + 16u * i;
-        if (i < n) {
-            /* physical destination: vector q to CPU q-1's APIC (smp.c) */
-            mmio_wr32(e + 0, 0xfee00000u | (harness_msix_dest(i) << 12));
-            mmio_wr32(e + 4, 0);
-            mmio_wr32(e + 8, IRQ_VECTOR_BASE + i); /* fixed, edge */
-            mmio_wr32(e + 12, 0);                  /* unmasked */
-        } else {
-            mmio_wr32(e + 12, 1);
-        }
-    }
-    ctl = pci_read16(d->pci, ctl_off);
-    pci_write16(d->pci, ctl_off, (uint16_t)((ctl | (1u << 15)) & ~(1u << 14)));
+    return (struct msix_msg){0xfee00000u | (harness_msix_dest(i) << 12), IRQ_VECTOR_BASE + i};
 }
 
 static int osal_irq_setup(void *ctx, unsigned want, bool *is_intx)
@@ -188,13 +214,8 @@ static int osal_irq_setup(void *ctx, unsigned want, bool *is_intx)
             kprintf("harness: irq=msix asked but no MSI-X capability: polling\n");
             return 0;
         }
-        unsigned n = want;
-        if (n > d->msix_entries)
-            n = d->msix_entries;
-        if (n > IRQ_DEVICE_VECTORS)
-            n = IRQ_DEVICE_VECTORS;
-        pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
-        msix_program(d, n);
+        unsigned n = msix_grant(d, want, IRQ_DEVICE_VECTORS);
+        msix_program(d, n, lapic_msg);
         d->vectors = n;
         kprintf("harness: irq_setup(want=%u): MSI-X vectors %u granted (IDT 0x%x..)\n", want, n,
                 IRQ_VECTOR_BASE);
@@ -221,9 +242,7 @@ static void osal_irq_teardown(void *ctx)
     if (d->vectors && d->is_intx) {
         ioapic_mask(d->intx_line, true);
     } else if (d->vectors && d->msix_cap) {
-        uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
-        uint16_t ctl = pci_read16(d->pci, ctl_off);
-        pci_write16(d->pci, ctl_off, (uint16_t)((ctl | (1u << 14)) & ~(1u << 15)));
+        msix_off(d);
     }
     uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
     pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));

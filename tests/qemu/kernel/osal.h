@@ -48,6 +48,19 @@ extern struct harness_dev g_dev;
  * order), enables memory decode and bus mastering, reads BAR0 and the
  * MSI-X capability.  Prints what it found. */
 bool dev_probe(struct harness_dev *d, unsigned nth);
+/* MSI-X (PCI Local Bus 3.0 §6.8.2), every ISA's: how many of `want`
+ * vectors the function's table, `limit` (the interrupt controller's) and
+ * IRQ_DEVICE_VECTORS allow; entries 0..n-1 written with msg(i) (the
+ * address the vector's write goes to and its data), the rest masked, the
+ * function masked meanwhile, then MSI-X on and INTx off; and off again
+ * (teardown). */
+struct msix_msg {
+    uint64_t addr;
+    uint32_t data;
+};
+unsigned msix_grant(const struct harness_dev *d, unsigned want, unsigned limit);
+void msix_program(struct harness_dev *d, unsigned n, struct msix_msg (*msg)(unsigned i));
+void msix_off(struct harness_dev *d);
 /* After nvme_ctrl_init(): lets INTx through (it stays masked at the
  * IOAPIC until the harness knows the controller). */
 void dev_irq_arm(struct harness_dev *d);

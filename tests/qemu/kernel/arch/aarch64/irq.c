@@ -364,6 +364,9 @@ static int intx_setup(struct harness_dev *d, unsigned want, bool *is_intx)
     return 1;
 }
 
+/* Every vector writes its EventID to the ITS's GITS_TRANSLATER. */
+static struct msix_msg its_msg(unsigned i) { return (struct msix_msg){its + GITS_TRANSLATER, i}; }
+
 int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
 {
     struct harness_dev *d = ctx;
@@ -379,11 +382,7 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
                 its_ok ? "MSI-X capability" : "ITS");
         return 0;
     }
-    unsigned n = want;
-    if (n > d->msix_entries)
-        n = d->msix_entries;
-    if (n > IRQ_DEVICE_VECTORS)
-        n = IRQ_DEVICE_VECTORS;
+    unsigned n = msix_grant(d, want, IRQ_DEVICE_VECTORS);
     uint32_t devid = pci_requester_id(d->pci);
     if (!events_mapped) {
         /* MAPD: DeviceID -> ITT, 5 EventID bits (32 events) */
@@ -410,25 +409,8 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
     }
     if (!its_sync())
         return 0;
-    uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
-    pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
-    uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
-    uint16_t ctl = pci_read16(d->pci, ctl_off);
-    pci_write16(d->pci, ctl_off, (uint16_t)(ctl | (1u << 15) | (1u << 14)));
+    msix_program(d, n, its_msg);
     uint64_t addr = its + GITS_TRANSLATER;
-    for (unsigned i = 0; i < d->msix_entries; i++) {
-        uintptr_t e = d->msix_table + 16u * i;
-        if (i < n) {
-            mmio_wr32(e + 0, (uint32_t)addr);
-            mmio_wr32(e + 4, (uint32_t)(addr >> 32));
-            mmio_wr32(e + 8, i); /* EventID */
-            mmio_wr32(e + 12, 0);
-        } else {
-            mmio_wr32(e + 12, 1);
-        }
-    }
-    ctl = pci_read16(d->pci, ctl_off);
-    pci_write16(d->pci, ctl_off, (uint16_t)((ctl | (1u << 15)) & ~(1u << 14)));
     d->vectors = n;
     kprintf("harness: irq_setup(want=%u): MSI-X vectors %u granted: DeviceID 0x%x EventID 0.. -> "
             "ITS 0x%llx -> LPI %u..\n",
@@ -444,9 +426,7 @@ void arch_irq_teardown(void *ctx)
         uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
         pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
     } else if (d->vectors && d->msix_cap) {
-        uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
-        uint16_t ctl = pci_read16(d->pci, ctl_off);
-        pci_write16(d->pci, ctl_off, (uint16_t)((ctl | (1u << 14)) & ~(1u << 15)));
+        msix_off(d);
     }
     d->vectors = 0;
 }

@@ -228,6 +228,12 @@ static int intx_setup(struct harness_dev *d, unsigned want, bool *is_intx)
     return 1;
 }
 
+/* Vector i writes its SPI's INTID to the frame's MSI_SETSPI_NS. */
+static struct msix_msg v2m_msg(unsigned i)
+{
+    return (struct msix_msg){v2m + V2M_MSI_SETSPI_NS, msi_base + i};
+}
+
 int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
 {
     struct harness_dev *d = ctx;
@@ -243,34 +249,13 @@ int arch_irq_setup(void *ctx, unsigned want, bool *is_intx)
                 msi_count ? "MSI-X capability" : "GICv2m frame");
         return 0;
     }
-    unsigned n = want;
-    if (n > d->msix_entries)
-        n = d->msix_entries;
-    if (n > msi_count)
-        n = msi_count;
-    if (n > IRQ_DEVICE_VECTORS)
-        n = IRQ_DEVICE_VECTORS;
-    uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
-    pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
-    uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
-    uint16_t ctl = pci_read16(d->pci, ctl_off);
-    pci_write16(d->pci, ctl_off, (uint16_t)(ctl | (1u << 15) | (1u << 14)));
-    uint64_t addr = v2m + V2M_MSI_SETSPI_NS;
-    for (unsigned i = 0; i < d->msix_entries; i++) {
-        uintptr_t e = d->msix_table + 16u * i;
-        if (i < n) {
-            mmio_wr32(e + 0, (uint32_t)addr);
-            mmio_wr32(e + 4, (uint32_t)(addr >> 32));
-            mmio_wr32(e + 8, msi_base + i); /* the INTID */
-            mmio_wr32(e + 12, 0);
-            mmio_wr8(gicd + GICD_ITARGETSR(msi_base + i), vector_target(i));
-            spi_enable(msi_base + i, true);
-        } else {
-            mmio_wr32(e + 12, 1);
-        }
+    unsigned n = msix_grant(d, want, msi_count);
+    for (unsigned i = 0; i < n; i++) {
+        mmio_wr8(gicd + GICD_ITARGETSR(msi_base + i), vector_target(i));
+        spi_enable(msi_base + i, true);
     }
-    ctl = pci_read16(d->pci, ctl_off);
-    pci_write16(d->pci, ctl_off, (uint16_t)((ctl | (1u << 15)) & ~(1u << 14)));
+    msix_program(d, n, v2m_msg);
+    uint64_t addr = v2m + V2M_MSI_SETSPI_NS;
     d->vectors = n;
     kprintf("harness: irq_setup(want=%u): MSI-X vectors %u granted: -> GICv2m 0x%llx -> SPI "
             "INTIDs %u..%u, edge\n",
@@ -286,9 +271,7 @@ void arch_irq_teardown(void *ctx)
         uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
         pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_INTX_DISABLE));
     } else if (d->vectors && d->msix_cap) {
-        uint8_t ctl_off = (uint8_t)(d->msix_cap + 2);
-        uint16_t ctl = pci_read16(d->pci, ctl_off);
-        pci_write16(d->pci, ctl_off, (uint16_t)((ctl | (1u << 14)) & ~(1u << 15)));
+        msix_off(d);
         for (unsigned i = 0; i < d->vectors; i++)
             spi_enable(msi_base + i, false);
     }

@@ -4,7 +4,7 @@
  * M-mode: console (NS16550A), exit (SiFive test device), clock (the time
  * CSR at the device tree's timebase-frequency), traps, and arch_init(),
  * which reads the device tree (hw/riscv/virt.c builds it) and sets up the
- * PLIC (irq.c) and the PCIe host with its BARs (pci_ecam.c).
+ * PLIC or the IMSIC (irq.c) and the PCIe host with its BARs (pci_ecam.c).
  */
 #include "../../osal.h"
 #include "../../virt.h"
@@ -16,6 +16,9 @@ void kmain(uint32_t magic, uint32_t mbi_addr);
 bool plic_init(void);
 void plic_handle_irq(void);
 uint8_t plic_intx_line(struct pci_addr a, unsigned pin);
+bool imsic_init(void);
+void imsic_handle_irq(void);
+static bool have_imsic;
 
 static const void *g_dtb;
 static uintptr_t uart, test_dev;
@@ -88,7 +91,10 @@ void clock_sleep_us(uint32_t us)
 void arch_trap(uint64_t cause, uint64_t epc, uint64_t tval)
 {
     if ((cause >> 63) && (cause & 0xff) == 11) { /* machine external interrupt */
-        plic_handle_irq();
+        if (have_imsic)
+            imsic_handle_irq();
+        else
+            plic_handle_irq();
         return;
     }
     kprintf("\nharness: CPU trap mcause=0x%llx mepc=0x%llx mtval=0x%llx\n",
@@ -150,8 +156,10 @@ const char *arch_init(void)
             "0x%lx, SiFive test at 0x%lx\n",
             (unsigned long long)misa, ncpu, ncpu == 1 ? "" : "s", (unsigned long long)timebase,
             (unsigned long)uart, (unsigned long)test_dev);
-    if (!plic_init())
-        kprintf("harness: no usable PLIC: interrupts unavailable\n");
+    /* -M virt,aia=aplic-imsic has an IMSIC (MSI-X) and no PLIC (irq.c) */
+    have_imsic = imsic_init();
+    if (!have_imsic && !plic_init())
+        kprintf("harness: no usable PLIC or IMSIC: interrupts unavailable\n");
     irq_enable();
     struct pci_host h;
     if (pci_host_init(&h))

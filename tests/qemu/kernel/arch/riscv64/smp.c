@@ -12,17 +12,19 @@
  * Hardware IDs are hart IDs (QEMU's virt machine numbers them 0..n-1,
  * the cpu nodes' "reg").  Idle: WFI with mie.MSIE on and mstatus.MIE
  * off (a pending enabled interrupt ends WFI without a trap, privileged
- * spec 3.3.3), then MSIP cleared.  Interrupts: polled, or INTx through
- * the PLIC to hart 0's context only (irq.c): a hart waiting for its
- * queue's completions gets them from hart 0's handler.  QEMU's virt
- * machine has no MSI controller without aia=aplic-imsic, so no vector per
- * hart to route.
+ * spec 3.3.3), then MSIP cleared and MIE on (arch_smp_idle).
+ * Interrupts: polled; INTx through the PLIC to hart 0's context only
+ * (irq.c): a hart waiting for its queue's completions gets them from
+ * hart 0's handler; or, with
+ * aia=aplic-imsic, MSI-X vector q to CPU q-1's own IMSIC interrupt file
+ * (each hart sets its file up in arch_hart_main).
  */
 #include "../../osal.h"
 #include "../../smp.h"
 #include "../../virt.h"
 
 void arch_hart_main(uint64_t hart);
+bool imsic_cpu_init(void);               /* irq.c */
 extern volatile uint64_t smp_hart_sp[8]; /* entry.S */
 
 #define MIE_MSIE (1ul << 3)
@@ -64,14 +66,19 @@ void arch_hart_main(uint64_t hart)
 {
     __asm__ volatile("csrc mie, %0" : : "r"(MIE_MSIE) : "memory");
     msip((uint32_t)hart, 0);
+    imsic_cpu_init(); /* its own interrupt file, when the machine has an IMSIC */
     smp_ap_main();
 }
 
 void arch_smp_kick(uint32_t hw) { msip(hw, 1); }
 
+/* Then mstatus.MIE on, as the ARM ports' "cpsie i" after their WFI: an
+ * MSI-X vector routed to this idle hart (another CPU's queue sharing it)
+ * is taken here, or it would stay pending while that CPU waits for it. */
 void arch_smp_idle(void)
 {
     __asm__ volatile("csrs mie, %0\n\twfi\n\tcsrc mie, %0" : : "r"(MIE_MSIE) : "memory");
     msip(arch_smp_hwid(), 0);
     __asm__ volatile("fence iorw, iorw" ::: "memory");
+    irq_enable();
 }
