@@ -82,6 +82,23 @@ static bool wait_begin(const struct harness_dev *d, struct wait_cpu *w)
     return irq_flags_on(f) && d->ctrl != NULL;
 }
 
+/* After a wake() on CPU me: every other CPU's flag set, and an IPI
+ * (smp_kick) to each halted in a wait (wait_halt). */
+static void wake_others(struct wait_cpu *w, unsigned me)
+{
+    for (unsigned c = 0; c < smp_cpus(); c++) {
+        if (c == me)
+            continue;
+        /* flag, then look at halted; the waiter sets halted, then looks at
+         * the flag: one of the two sees the other's store */
+        __atomic_store_n(&wait_cpu[c].ev, 1u, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&wait_cpu[c].halted, __ATOMIC_SEQ_CST)) {
+            w->ipis++;
+            smp_kick(c);
+        }
+    }
+}
+
 void harness_wait_stats(char *buf, size_t len)
 {
     size_t pos = 0;
@@ -327,19 +344,8 @@ static void osal_wake(void *ctx)
     w->wakes++;
     w->woken_tsc = rdtsc();
     __atomic_store_n(&w->ev, 1u, __ATOMIC_RELEASE);
-    if (wake_is_local(d))
-        return;
-    for (unsigned c = 0; c < smp_cpus(); c++) {
-        if (c == me)
-            continue;
-        /* flag, then look at halted; the waiter sets halted, then looks at
-         * the flag: one of the two sees the other's store */
-        __atomic_store_n(&wait_cpu[c].ev, 1u, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&wait_cpu[c].halted, __ATOMIC_SEQ_CST)) {
-            w->ipis++;
-            smp_kick(c);
-        }
-    }
+    if (!wake_is_local(d))
+        wake_others(w, me);
 }
 
 /* One halt of osal_wait, until an interrupt (a wake's, or the timer's
@@ -389,20 +395,39 @@ static void osal_irq_teardown(void *ctx)
 /* --- wake (nvme_osal.h) off x86 --------------------------------------------------------
  * It runs in the interrupt handler, which need not be on the waiter's CPU
  * (INTx and the admin vector go to CPU 0), so it sets every CPU's flag:
- * one wake releases every waiter (no halts here, so no IPIs). */
+ * one wake releases every waiter (and kicks those halted in a wait). */
 static void osal_wake(void *ctx)
 {
     (void)ctx;
-    wait_cpu[smp_cpu_id()].wakes++;
-    for (unsigned c = 0; c < smp_cpus(); c++)
-        __atomic_store_n(&wait_cpu[c].ev, 1u, __ATOMIC_RELEASE);
+    unsigned me = smp_cpu_id();
+    struct wait_cpu *w = &wait_cpu[me];
+    w->wakes++;
+    __atomic_store_n(&w->ev, 1u, __ATOMIC_RELEASE);
+    wake_others(w, me);
 }
+
+#ifdef HARNESS_ARCH_HALT
+/* One halt of osal_wait (riscv64: arch_halt), as x86's: the flag looked
+ * at with interrupts off, so a wake's interrupt pending by then ends the
+ * halt at once and is taken when they go on again. */
+static void wait_halt(struct wait_cpu *w, uint32_t left)
+{
+    w->halts++;
+    unsigned long f = irq_save();
+    __atomic_store_n(&w->halted, 1u, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&w->ev, __ATOMIC_SEQ_CST))
+        arch_halt(left);
+    __atomic_store_n(&w->halted, 0u, __ATOMIC_RELAXED);
+    irq_restore(f);
+}
+#endif
 
 #endif /* HARNESS_X86 */
 
 /* wait (nvme_osal.h): on its CPU's flag until a wake() or `us` has
- * passed; on x86 it spins d->wait_spin_us, then halts (wait_halt).  Off
- * x86 it spins to the end: no timer interrupt there bounds a WFI. */
+ * passed; on x86 and riscv64 it spins d->wait_spin_us, then halts
+ * (wait_halt).  On aarch64 and armv7 it spins to the end: no timer
+ * interrupt there bounds a WFI. */
 static void osal_wait(void *ctx, uint32_t us)
 {
     struct harness_dev *d = ctx;
@@ -416,7 +441,7 @@ static void osal_wait(void *ctx, uint32_t us)
             w->timeouts++;
             break;
         }
-#if HARNESS_X86
+#if HARNESS_X86 || defined(HARNESS_ARCH_HALT)
         if (el >= (us < d->wait_spin_us ? us : d->wait_spin_us)) {
             wait_halt(w, (uint32_t)(us - el));
             continue;

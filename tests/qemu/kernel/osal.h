@@ -32,9 +32,9 @@ struct harness_dev {
     unsigned vectors;
     bool is_intx;
     unsigned early_irqs; /* delivered before nvme_ctrl_init returned */
-    /* wait/wake in the OSAL (x86, with interrupts; wait=0 leaves them
-     * out: blocking calls poll), and how long a wait spins before it
-     * halts (wait-spin=US) */
+    /* wait/wake in the OSAL (with interrupts; wait=0 leaves them out:
+     * blocking calls poll), and how long a wait spins before it halts
+     * (wait-spin=US; x86 and riscv64) */
     bool wait;
     uint32_t wait_spin_us;
 #ifndef HARNESS_NO_CORE

@@ -22,6 +22,7 @@ static bool have_imsic;
 
 static const void *g_dtb;
 static uintptr_t uart, test_dev;
+uintptr_t riscv_clint;
 static uint64_t timebase;
 static uint64_t ram_base, ram_size;
 
@@ -87,6 +88,25 @@ void clock_sleep_us(uint32_t us)
         cpu_relax();
 }
 
+/* The CLINT's machine timer (SiFive CLINT, RISC-V ACLINT spec MTIMER):
+ * hart h's mtimecmp at +0x4000 + 8h; MTIP is pending while the time
+ * (mtime, the time CSR) is at or past it.  mie.MTIE and MSIE on around
+ * the WFI only: with mstatus.MIE off neither traps (privileged spec
+ * 3.3.3), they end the WFI; after it, the compare at its maximum clears
+ * MTIP and MSIP is cleared (a kick taken). */
+void arch_halt(uint32_t us)
+{
+    uint64_t hart;
+    __asm__ volatile("csrr %0, mhartid" : "=r"(hart));
+    if (!riscv_clint)
+        return; /* osal_wait spins on */
+    uintptr_t cmp = riscv_clint + 0x4000u + 8u * (uintptr_t)hart;
+    mmio_wr64(cmp, rdtime() + (uint64_t)us * timebase / 1000000u + 1);
+    __asm__ volatile("csrs mie, %0\n\twfi\n\tcsrc mie, %0" : : "r"(MIE_MSIE | MIE_MTIE) : "memory");
+    mmio_wr64(cmp, ~0ull);
+    mmio_wr32(riscv_clint + 4u * (uintptr_t)hart, 0);
+}
+
 /* --- traps ------------------------------------------------------------------------------- */
 void arch_trap(uint64_t cause, uint64_t epc, uint64_t tval)
 {
@@ -114,6 +134,9 @@ void arch_start(const void *dtb)
             uart = (uintptr_t)ram_base;
         if (fdt_by_compat("sifive,test0", &n) && fdt_reg(&n, 0, &ram_base, &s))
             test_dev = (uintptr_t)ram_base;
+        if ((fdt_by_compat("sifive,clint0", &n) || fdt_by_compat("riscv,clint0", &n)) &&
+            fdt_reg(&n, 0, &ram_base, &s))
+            riscv_clint = (uintptr_t)ram_base;
         ram_base = 0;
         if (fdt_by_name("memory", &n))
             fdt_reg(&n, 0, &ram_base, &ram_size);

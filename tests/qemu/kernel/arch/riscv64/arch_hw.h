@@ -20,9 +20,16 @@
 
 /* kernel/smp.c runs here (cpus=N): arch/riscv64/smp.c releases the harts. */
 #define HARNESS_ARCH_SMP 1
+/* osal.c's wait halts here (arch_halt). */
+#define HARNESS_ARCH_HALT 1
 
 static inline void cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
+
+/* mie: machine software, timer and external interrupt enables. */
+#define MIE_MSIE (1ul << 3)
+#define MIE_MTIE (1ul << 7)
+#define MIE_MEIE (1ul << 11)
 
 /* mstatus.MIE (bit 3): the OSAL's locks and the console. */
 static inline unsigned long irq_save(void)
@@ -85,5 +92,12 @@ static inline void mmio_wr8(uintptr_t a, uint8_t v)
 /* arch.c: device tree, trap vector, PLIC, clock, PCI BARs; returns the
  * command line (/chosen/bootargs). */
 const char *arch_init(void);
+/* The CLINT ("sifive,clint0"; 0 if none): software interrupts (MSIP,
+ * smp.c's kicks) and the machine timer. */
+extern uintptr_t riscv_clint;
+/* With interrupts off: returns once an enabled interrupt is pending (a
+ * device's, a kick) or `us` have passed, interrupts still off (WFI with
+ * the CLINT's timer armed). */
+void arch_halt(uint32_t us);
 
 #endif

@@ -73,7 +73,7 @@ bool plic_init(void)
     if (!found)
         return false;
     mmio_wr32(PLIC_THRESHOLD(ctx_m), 0);
-    __asm__ volatile("csrs mie, %0" : : "r"(1ul << 11) : "memory"); /* MEIE */
+    __asm__ volatile("csrs mie, %0" : : "r"(MIE_MEIE) : "memory");
     kprintf("harness: PLIC at 0x%lx, context %u = hart 0 M-mode external interrupts\n",
             (unsigned long)plic, ctx_m);
     return true;
@@ -170,7 +170,7 @@ bool imsic_cpu_init(void)
     imsic_reg_write(IMSIC_EIP0, 0);
     imsic_reg_write(IMSIC_EIE0, ids);
     imsic_reg_write(IMSIC_EIDELIVERY, 1);
-    __asm__ volatile("csrs mie, %0" : : "r"(1ul << 11) : "memory"); /* MEIE */
+    __asm__ volatile("csrs mie, %0" : : "r"(MIE_MEIE) : "memory");
     return true;
 }
 

@@ -27,19 +27,10 @@ void arch_hart_main(uint64_t hart);
 bool imsic_cpu_init(void);               /* irq.c */
 extern volatile uint64_t smp_hart_sp[8]; /* entry.S */
 
-#define MIE_MSIE (1ul << 3)
-
-static uintptr_t clint;
-
 unsigned arch_smp_cpus(void)
 {
-    struct fdt_node n;
-    uint64_t b, s;
-    if ((fdt_by_compat("sifive,clint0", &n) || fdt_by_compat("riscv,clint0", &n)) &&
-        fdt_reg(&n, 0, &b, &s))
-        clint = (uintptr_t)b;
-    kprintf("harness: smp: CLINT at 0x%lx\n", (unsigned long)clint);
-    return clint ? fdt_count_device_type("cpu") : 1u;
+    kprintf("harness: smp: CLINT at 0x%lx\n", (unsigned long)riscv_clint);
+    return riscv_clint ? fdt_count_device_type("cpu") : 1u;
 }
 
 uint32_t arch_smp_hwid(void)
@@ -49,11 +40,11 @@ uint32_t arch_smp_hwid(void)
     return (uint32_t)h;
 }
 
-static void msip(uint32_t hw, uint32_t v) { mmio_wr32(clint + 4u * hw, v); }
+static void msip(uint32_t hw, uint32_t v) { mmio_wr32(riscv_clint + 4u * hw, v); }
 
 int arch_smp_start(uint32_t hw, uintptr_t stack_top)
 {
-    if (!clint || hw >= 8)
+    if (!riscv_clint || hw >= 8)
         return -1;
     __atomic_store_n(&smp_hart_sp[hw], (uint64_t)stack_top, __ATOMIC_RELEASE);
     msip(hw, 1);
