@@ -20,9 +20,8 @@
  *                          from the event callback (e.g. lift a throttle)
  *     wait=0|1             with interrupts: give the core the OSAL's
  *                          wait/wake (default 1; 0: blocking calls poll)
- *     wait-spin=US         x86: a wait spins this long before it halts
- *                          (default WAIT_SPIN_DEFAULT_US; 0: halt at once;
- *                          elsewhere a wait spins to its end)
+ *     wait-spin=US         a wait spins this long before it halts
+ *                          (default WAIT_SPIN_DEFAULT_US; 0: halt at once)
  *     cpus=N               start N-1 application processors (smp.c; x86,
  *                          aarch64, armv7, riscv64) and pass
  *                          N in nvme_ctrl_opts.cpus: a queue pair per CPU

@@ -406,10 +406,10 @@ static void osal_wake(void *ctx)
     wake_others(w, me);
 }
 
-#ifdef HARNESS_ARCH_HALT
-/* One halt of osal_wait (riscv64: arch_halt), as x86's: the flag looked
- * at with interrupts off, so a wake's interrupt pending by then ends the
- * halt at once and is taken when they go on again. */
+/* One halt of osal_wait (arch_halt: WFI bounded by the CPU's timer), as
+ * x86's: the flag looked at with interrupts off, so a wake's interrupt
+ * pending by then ends the halt at once and is taken when they go on
+ * again. */
 static void wait_halt(struct wait_cpu *w, uint32_t left)
 {
     w->halts++;
@@ -420,14 +420,11 @@ static void wait_halt(struct wait_cpu *w, uint32_t left)
     __atomic_store_n(&w->halted, 0u, __ATOMIC_RELAXED);
     irq_restore(f);
 }
-#endif
 
 #endif /* HARNESS_X86 */
 
 /* wait (nvme_osal.h): on its CPU's flag until a wake() or `us` has
- * passed; on x86 and riscv64 it spins d->wait_spin_us, then halts
- * (wait_halt).  On aarch64 and armv7 it spins to the end: no timer
- * interrupt there bounds a WFI. */
+ * passed; it spins d->wait_spin_us, then halts (wait_halt). */
 static void osal_wait(void *ctx, uint32_t us)
 {
     struct harness_dev *d = ctx;
@@ -441,12 +438,10 @@ static void osal_wait(void *ctx, uint32_t us)
             w->timeouts++;
             break;
         }
-#if HARNESS_X86 || defined(HARNESS_ARCH_HALT)
         if (el >= (us < d->wait_spin_us ? us : d->wait_spin_us)) {
             wait_halt(w, (uint32_t)(us - el));
             continue;
         }
-#endif
         cpu_relax();
     }
     __atomic_store_n(&w->ev, 0u, __ATOMIC_RELAXED);

@@ -34,7 +34,7 @@ struct harness_dev {
     unsigned early_irqs; /* delivered before nvme_ctrl_init returned */
     /* wait/wake in the OSAL (with interrupts; wait=0 leaves them out:
      * blocking calls poll), and how long a wait spins before it halts
-     * (wait-spin=US; x86 and riscv64) */
+     * (wait-spin=US) */
     bool wait;
     uint32_t wait_spin_us;
 #ifndef HARNESS_NO_CORE

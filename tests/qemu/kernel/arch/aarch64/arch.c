@@ -97,6 +97,21 @@ void clock_sleep_us(uint32_t us)
         cpu_relax();
 }
 
+/* The virtual timer (CNTV_TVAL_EL0 counts down from `us` in ticks,
+ * CNTV_CTL_EL0 ENABLE bit 0, IMASK bit 1) bounds the WFI; with DAIF.I
+ * set a pending IRQ still ends it (Arm ARM D1.6, WFI wake-up events)
+ * and is taken once the caller unmasks.  Off again after, so the
+ * level-sensitive PPI drops; gic_handle_irq masks it if it came first. */
+void arch_halt(uint32_t us)
+{
+    uint64_t t = (uint64_t)us * cnt_freq / 1000000u + 1;
+    __asm__ volatile("msr cntv_tval_el0, %0\n\tmsr cntv_ctl_el0, %1\n\tisb\n\tdsb sy\n\twfi\n\t"
+                     "msr cntv_ctl_el0, xzr\n\tisb"
+                     :
+                     : "r"(t < 0x7fffffffu ? t : 0x7fffffffu), "r"(1ul)
+                     : "memory");
+}
+
 /* --- MMU: one level-1 table, 4 KiB granule, 39-bit VA, 1 GiB blocks, identity.
  * MAIR attr0 = 0x04 Device-nGnRE (everything that is not RAM: UART, GIC,
  * ECAM, PCI windows), attr1 = 0xff Normal inner/outer write-back

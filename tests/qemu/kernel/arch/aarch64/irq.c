@@ -177,6 +177,10 @@ bool gic_cpu_init(void)
     mmio_wr32(gicr + GICR_IGROUPR0, mmio_rd32(gicr + GICR_IGROUPR0) | 1u << SGI_WAKE);
     mmio_wr8(gicr + GICR_IPRIORITYR(SGI_WAKE), 0xa0);
     mmio_wr32(gicr + GICR_ISENABLER0, 1u << SGI_WAKE);
+    /* the virtual timer's PPI (arch_halt), the same way */
+    mmio_wr32(gicr + GICR_IGROUPR0, mmio_rd32(gicr + GICR_IGROUPR0) | 1u << TIMER_PPI);
+    mmio_wr8(gicr + GICR_IPRIORITYR(TIMER_PPI), 0xa0);
+    mmio_wr32(gicr + GICR_ISENABLER0, 1u << TIMER_PPI);
     /* CPU interface */
     uint64_t sre;
     SYSREG_R(ICC_SRE_EL1, sre);
@@ -272,8 +276,10 @@ void gic_handle_irq(void)
     SYSREG_R(ICC_IAR1_EL1, intid);
     intid &= 0xffffff;
     if (intid >= 1020 && intid < 1024)
-        return;              /* spurious */
-    if (intid == SGI_WAKE) { /* smp.c's wake-up: ending the wfi was all */
+        return;                                    /* spurious */
+    if (intid == SGI_WAKE || intid == TIMER_PPI) { /* ending the wfi was all */
+        if (intid == TIMER_PPI)
+            SYSREG_W("cntv_ctl_el0", 2); /* IMASK: arch_halt's, taken before it stopped it */
         SYSREG_W(ICC_EOIR1_EL1, intid);
         return;
     }

@@ -101,6 +101,21 @@ void clock_sleep_us(uint32_t us)
         cpu_relax();
 }
 
+/* The virtual timer (CNTV_TVAL counts down from `us` in ticks, CNTV_CTL
+ * ENABLE bit 0, IMASK bit 1; ARM ARM B4.1.36, B4.1.38) bounds the WFI;
+ * with CPSR.I set a pending IRQ still ends it (B1.8.14, WFI wake-up
+ * events) and is taken once the caller unmasks.  Off again after, so the
+ * level-sensitive PPI drops; gic_handle_irq masks it if it came first. */
+void arch_halt(uint32_t us)
+{
+    uint64_t t = (uint64_t)us * cnt_freq / 1000000u + 1;
+    __asm__ volatile("mcr p15, 0, %0, c14, c3, 0\n\tmcr p15, 0, %1, c14, c3, 1\n\tisb\n\t"
+                     "dsb\n\twfi\n\tmcr p15, 0, %2, c14, c3, 1\n\tisb"
+                     :
+                     : "r"((uint32_t)(t < 0x7fffffffu ? t : 0x7fffffffu)), "r"(1u), "r"(0u)
+                     : "memory");
+}
+
 /* --- MMU: the short-descriptor format (ARM ARM B3.5), one first-level table
  * of 4096 1 MiB sections, identity.  RAM: Normal, inner/outer write-back
  * write-allocate (TEX 001 C 1 B 1), shareable; everything else (UART, GIC,

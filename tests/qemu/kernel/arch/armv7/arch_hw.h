@@ -19,6 +19,10 @@
 
 /* kernel/smp.c runs here (cpus=N): arch/armv7/smp.c starts the CPUs. */
 #define HARNESS_ARCH_SMP 1
+/* The virtual timer's interrupt: PPI 11, INTID 27 (QEMU virt's
+ * ARCH_TIMER_VIRT_IRQ, the third entry of the timer node's "interrupts";
+ * Arm BSA's recommended ID). */
+#define TIMER_PPI 27u
 
 static inline void cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
@@ -72,5 +76,10 @@ static inline void mmio_wr8(uintptr_t a, uint8_t v)
 /* arch.c: device tree, MMU, exceptions, GICv2 + v2m, generic timer, PCI
  * BARs; returns the command line (/chosen/bootargs). */
 const char *arch_init(void);
+/* With interrupts off: returns once an interrupt is pending at this CPU
+ * (a device's, a wake-up SGI) or `us` have passed, interrupts still off:
+ * WFI with the generic timer's virtual timer armed (arch.c; its PPI,
+ * TIMER_PPI, enabled in gic_cpu_init). */
+void arch_halt(uint32_t us);
 
 #endif

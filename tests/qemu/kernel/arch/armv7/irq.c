@@ -67,6 +67,8 @@ void gic_cpu_init(void)
     cpu_if[hw] = bit ? bit : (uint8_t)(1u << hw);
     mmio_wr8(gicd + GICD_IPRIORITYR(SGI_WAKE), 0xa0);
     mmio_wr32(gicd + GICD_ISENABLER(SGI_WAKE), 1u << SGI_WAKE);
+    mmio_wr8(gicd + GICD_IPRIORITYR(TIMER_PPI), 0xa0); /* arch_halt's */
+    mmio_wr32(gicd + GICD_ISENABLER(TIMER_PPI), 1u << (TIMER_PPI % 32));
     mmio_wr32(gicc + GICC_PMR, 0xff);
     mmio_wr32(gicc + GICC_BPR, 0);
     mmio_wr32(gicc + GICC_CTLR, 1);
@@ -148,8 +150,10 @@ void gic_handle_irq(void)
     uint32_t iar = mmio_rd32(gicc + GICC_IAR);
     unsigned intid = iar & 0x3ffu;
     if (intid >= 1020)
-        return;              /* spurious: no EOI */
-    if (intid == SGI_WAKE) { /* smp.c's wake-up: ending the wfi was all */
+        return;                                    /* spurious: no EOI */
+    if (intid == SGI_WAKE || intid == TIMER_PPI) { /* ending the wfi was all */
+        if (intid == TIMER_PPI) /* IMASK: arch_halt's, taken before it stopped it */
+            __asm__ volatile("mcr p15, 0, %0, c14, c3, 1\n\tisb" : : "r"(2u) : "memory");
         mmio_wr32(gicc + GICC_EOIR, iar);
         return;
     }

@@ -20,8 +20,6 @@
 
 /* kernel/smp.c runs here (cpus=N): arch/riscv64/smp.c releases the harts. */
 #define HARNESS_ARCH_SMP 1
-/* osal.c's wait halts here (arch_halt). */
-#define HARNESS_ARCH_HALT 1
 
 static inline void cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
