@@ -1658,7 +1658,8 @@ def case_configs(w):
     caps a command at 4 MiB, two chained PRP list pages); a controller
     memory buffer (on q35 on x86) with ioeventfd; PI types 2 and 3 (PRACT) and an
     extended-LBA format (metadata inside the block) that plain I/O refuses;
-    more I/O queue memory asked for than the DMA pool holds."""
+    more I/O queue memory asked for than the DMA pool holds; a PMR and an
+    MSI-X table in BAR 4 (configs_bars)."""
     c_all = Checker("")
     a = os.path.join(w.dir, "a.img")
     make_image(a, 64 * MiB)
@@ -1716,6 +1717,51 @@ def case_configs(w):
     c_all.failures += c.failures
     c_all.failures += configs_pi_checked(w).failures
     c_all.failures += configs_queue_memory(w).failures
+    c_all.failures += configs_bars(w).failures
+    return c_all
+
+
+def configs_bars(w):
+    """Two BAR layouts no other boot has.  A Persistent Memory Region
+    (pmrdev: a 64-bit BAR 4 beside BAR 0), with use-intel-id (QEMU's other
+    IDs, 8086:5845, found by class code): the core leaves the PMR off and
+    show-regs decodes it; and the MSI-X table in a BAR of its own
+    (msix-exclusive-bar=on, BAR 4), which the port finds through the
+    capability's BIR (PCI Local Bus 3.0 §6.8.2), as on controllers that
+    keep it out of BAR 0."""
+    c_all = Checker("")
+    pmr, a = os.path.join(w.dir, "pmr.img"), os.path.join(w.dir, "bars.img")
+    make_image(pmr, 16 * MiB)
+    make_image(a, 16 * MiB)
+    mode = isa(w)["io_irq"]
+    c = w.boot(["path=%s" % a], ["show-regs -H", "wpat 1 0 256 36", "rpat 1 0 256 36", "irq-flush", "check-irqs"],
+               ctrl="pmrdev=pmr0,use-intel-id=on",
+               run_args=["--qemu", "-object", "--qemu",
+                         "memory-backend-file,id=pmr0,share=on,mem-path=%s,size=16M" % pmr])
+    c.has(r"^harness: nvme at pci [0-9a-f:.]+ id 8086:5845 ", "use-intel-id: the controller found as 8086:5845")
+    m = re.search(r"^harness: left by firmware: CAP=0x([0-9a-f]+) ", c.log, re.M)
+    c.ok(m is not None and (int(m.group(1), 16) >> 56) & 1 == 1, "CAP.PMRS: the controller has a PMR")
+    h = c.section("show-regs -H")
+    c.ok("(PMRS): The Persistent Memory Region is Supported\n" in h and "(BIR): 4\n" in h and
+         "(RDS): Read data from the PMR is supported\n" in h and
+         "(WDS): Write data to the PMR is supported\n" in h and "Enable (EN): PMR is Disabled\n" in h,
+         "show-regs -H: CAP.PMRS, PMRCAP (BAR 4, reads and writes), PMRCTL.EN 0 (the core leaves it off)")
+    c.ok(c.section("rpat 1 0 256 36").startswith("rpat ok"), "PMR beside BAR 0: I/O written and read back")
+    c.ok(c.section("irq-flush").startswith("irq-flush: reaped by the interrupt handler (result 0,"),
+         "PMR beside BAR 0: an asynchronous Flush reaped by the interrupt handler")
+    check_io_irqs(c, mode, r"[1-9]\d*")
+    pat_check_image(c, a, 36, 0, 256, 512, "PMR beside BAR 0")
+    c_all.failures += c.failures
+
+    c = w.boot(["path=%s" % a], ["wpat 1 0 256 37", "rpat 1 0 256 37", "irq-flush", "check-irqs"], irq="msix",
+               ctrl="msix-exclusive-bar=on")
+    c.has(r"^harness: nvme at pci .* msix=\d+ entries table=0x[0-9a-f]+ \(BAR4\) ",
+          "msix-exclusive-bar: the MSI-X table found in BAR 4")
+    c.ok(c.section("irq-flush").startswith("irq-flush: reaped by the interrupt handler (result 0,"),
+         "MSI-X table in BAR 4: an asynchronous Flush reaped by the interrupt handler")
+    check_io_irqs(c, "msix", r"[2-9]\d*")
+    pat_check_image(c, a, 37, 0, 256, 512, "MSI-X table in BAR 4")
+    c_all.failures += c.failures
     return c_all
 
 

@@ -35,9 +35,10 @@ bool dev_probe(struct harness_dev *d, unsigned nth)
     d->intx_pin = pci_read8(d->pci, 0x3d);
     d->intx_line = pci_read8(d->pci, 0x3c);
     d->msix_cap = pci_find_cap(d->pci, PCI_CAP_MSIX);
+    uint32_t tbl = 0; /* Table Offset and BIR (bits 2:0: the BAR that holds it) */
     if (d->msix_cap) {
         uint16_t ctl = pci_read16(d->pci, (uint8_t)(d->msix_cap + 2));
-        uint32_t tbl = pci_read32(d->pci, (uint8_t)(d->msix_cap + 4));
+        tbl = pci_read32(d->pci, (uint8_t)(d->msix_cap + 4));
         bool is64;
         uint64_t base = pci_bar_base(d->pci, tbl & 7, &is64);
         d->msix_entries = (ctl & 0x7ffu) + 1;
@@ -46,11 +47,11 @@ bool dev_probe(struct harness_dev *d, unsigned nth)
             d->msix_cap = 0;
     }
     kprintf("harness: nvme at pci %02x:%02x.%u id %04x:%04x bar0=0x%llx (%s) cmd=0x%04x->0x%04x "
-            "msix=%u entries table=0x%lx intx pin=%u line=%u\n",
+            "msix=%u entries table=0x%lx (BAR%u) intx pin=%u line=%u\n",
             d->pci.bus, d->pci.dev, d->pci.fn, d->vendor, d->device,
             (unsigned long long)d->bar0_phys, d->bar0_64 ? "64-bit" : "32-bit", cmd,
             pci_read16(d->pci, PCI_COMMAND), d->msix_cap ? d->msix_entries : 0,
-            (unsigned long)d->msix_table, d->intx_pin, d->intx_line);
+            (unsigned long)d->msix_table, tbl & 7u, d->intx_pin, d->intx_line);
     return true;
 }
 
