@@ -58,8 +58,8 @@ bool dev_probe(struct harness_dev *d, unsigned nth)
 #ifndef HARNESS_NO_CORE
 
 /* --- wait/wake's per-CPU state, every ISA (nvme_osal.h) ------------------------------------
- * The event flag of wait/wake, whether the CPU is halted in a wait (x86:
- * a remote wake then sends it an IPI), x86's timer state, counts. */
+ * The event flag of wait/wake, whether the CPU is halted in a wait (a
+ * remote wake then kicks it), x86's timer state, counts. */
 struct wait_cpu {
     volatile uint32_t ev;
     volatile uint32_t halted;
@@ -83,6 +83,26 @@ static bool wait_begin(const struct harness_dev *d, struct wait_cpu *w)
     return irq_flags_on(f) && d->ctrl != NULL;
 }
 
+/* --- waiting for a completion: wait/wake (nvme_osal.h) -----------------------------------
+ * An event flag per CPU.  wait() takes the flag if a wake() set it since
+ * the last wait returned; otherwise it spins for d->wait_spin_us (under
+ * TCG a halted vCPU takes longer to wake than the command takes: see
+ * bench/qemu-qd1.sh), then halts (wait_halt: the flag looked at with
+ * interrupts off, then x86's `sti; hlt`, whose one-instruction shadow
+ * keeps the interrupt from slipping in between, or a WFI that a pending
+ * interrupt ends) until a wake or `us` has passed, the CPU's timer
+ * bounding each halt.
+ * wake() runs in the interrupt handler, on the CPU the vector is routed to:
+ * with a queue pair and an MSI-X vector per CPU that is the waiter's own
+ * CPU (vector q to CPU q-1, CPU c on queue c+1), so it sets the local flag
+ * and nothing more.  Otherwise (the admin queue's vector 0, whose waiters
+ * may be on any CPU; INTx, all to the boot CPU; fewer queues or vectors
+ * than CPUs) it sets every CPU's flag, as the contract asks (one wake
+ * releases every waiter), and kicks those halted in a wait (an IPI). */
+
+/* The vector each CPU's handler serves now, 0 outside one. */
+static unsigned irq_vector_now[SMP_MAX_CPUS];
+
 /* After a wake() on CPU me: every other CPU's flag set, and an IPI
  * (smp_kick) to each halted in a wait (wait_halt). */
 static void wake_others(struct wait_cpu *w, unsigned me)
@@ -98,6 +118,31 @@ static void wake_others(struct wait_cpu *w, unsigned me)
             smp_kick(c);
         }
     }
+}
+
+static bool wake_is_local(const struct harness_dev *d)
+{
+    unsigned n = smp_cpus();
+    if (n <= 1)
+        return true;
+    if (d->is_intx || d->ctrl == NULL || irq_vector_now[smp_cpu_id()] == 0)
+        return false;
+    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(d->ctrl);
+    return info->io_queues >= n && info->irq_vectors >= n + 1u;
+}
+
+static void osal_wake(void *ctx)
+{
+    struct harness_dev *d = ctx;
+    unsigned me = smp_cpu_id();
+    struct wait_cpu *w = &wait_cpu[me];
+    w->wakes++;
+#if HARNESS_X86
+    w->woken_tsc = rdtsc();
+#endif
+    __atomic_store_n(&w->ev, 1u, __ATOMIC_RELEASE);
+    if (!wake_is_local(d))
+        wake_others(w, me);
 }
 
 void harness_wait_stats(char *buf, size_t len)
@@ -161,8 +206,6 @@ void msix_off(struct harness_dev *d) { msix_control(d, MSIX_FUNCTION_MASK, MSIX_
 static volatile uint32_t irq_running;
 
 static void dev_irq_handle(struct harness_dev *d, unsigned i);
-/* The vector each CPU's handler serves now, 0 outside one (osal_wake). */
-static unsigned irq_vector_now[SMP_MAX_CPUS];
 
 void dev_irq(unsigned i)
 {
@@ -312,43 +355,6 @@ static void timer_oneshot(struct wait_cpu *w, uint32_t us)
     mmio_wr32(l + LAPIC_TIMER_INIT, (us < 1000000u ? us : 1000000u) * 63u);
 }
 
-/* --- waiting for a completion: wait/wake (nvme_osal.h) -----------------------------------
- * An event flag per CPU.  wait() takes the flag if a wake() set it since
- * the last wait returned; otherwise it spins for d->wait_spin_us (under
- * TCG a halted vCPU takes longer to wake than the command takes: see
- * bench/qemu-qd1.sh), then halts with `sti; hlt` (the interrupt that
- * would set the flag cannot slip in between: sti's one-instruction shadow)
- * until a wake or `us` has passed, the local APIC timer bounding each halt.
- * wake() runs in the interrupt handler, on the CPU the vector is routed to:
- * with a queue pair and an MSI-X vector per CPU that is the waiter's own
- * CPU (vector q to CPU q-1, CPU c on queue c+1), so it sets the local flag
- * and nothing more.  Otherwise (the admin queue's vector 0, whose waiters
- * may be on any CPU; INTx, all to the BSP; fewer queues or vectors than
- * CPUs) it sets every CPU's flag, as the contract asks (one wake releases
- * every waiter), and sends an IPI to those halted in a wait. */
-static bool wake_is_local(const struct harness_dev *d)
-{
-    unsigned n = smp_cpus();
-    if (n <= 1)
-        return true;
-    if (d->is_intx || d->ctrl == NULL || irq_vector_now[smp_cpu_id()] == 0)
-        return false;
-    const struct nvme_ctrl_info *info = nvme_ctrl_get_info(d->ctrl);
-    return info->io_queues >= n && info->irq_vectors >= n + 1u;
-}
-
-static void osal_wake(void *ctx)
-{
-    struct harness_dev *d = ctx;
-    unsigned me = smp_cpu_id();
-    struct wait_cpu *w = &wait_cpu[me];
-    w->wakes++;
-    w->woken_tsc = rdtsc();
-    __atomic_store_n(&w->ev, 1u, __ATOMIC_RELEASE);
-    if (!wake_is_local(d))
-        wake_others(w, me);
-}
-
 /* One halt of osal_wait, until an interrupt (a wake's, or the timer's
  * after `left` us); none when a wake came meanwhile. */
 static void wait_halt(struct wait_cpu *w, uint32_t left)
@@ -379,8 +385,12 @@ void dev_irq(unsigned i)
 {
     struct harness_dev *d = &g_dev;
     __atomic_add_fetch(&irq_running, 1u, __ATOMIC_SEQ_CST);
-    if (!d->ctrl || i < __atomic_load_n(&d->vectors, __ATOMIC_SEQ_CST))
+    if (!d->ctrl || i < __atomic_load_n(&d->vectors, __ATOMIC_SEQ_CST)) {
+        unsigned me = smp_cpu_id();
+        irq_vector_now[me] = i; /* for osal_wake, as on x86 */
         arch_dev_irq(i);
+        irq_vector_now[me] = 0;
+    }
     __atomic_sub_fetch(&irq_running, 1u, __ATOMIC_RELEASE);
 }
 
@@ -391,20 +401,6 @@ static void osal_irq_teardown(void *ctx)
     __atomic_store_n(&d->vectors, 0u, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&irq_running, __ATOMIC_ACQUIRE) != 0)
         cpu_relax();
-}
-
-/* --- wake (nvme_osal.h) off x86 --------------------------------------------------------
- * It runs in the interrupt handler, which need not be on the waiter's CPU
- * (INTx and the admin vector go to CPU 0), so it sets every CPU's flag:
- * one wake releases every waiter (and kicks those halted in a wait). */
-static void osal_wake(void *ctx)
-{
-    (void)ctx;
-    unsigned me = smp_cpu_id();
-    struct wait_cpu *w = &wait_cpu[me];
-    w->wakes++;
-    __atomic_store_n(&w->ev, 1u, __ATOMIC_RELEASE);
-    wake_others(w, me);
 }
 
 /* One halt of osal_wait (arch_halt: WFI bounded by the CPU's timer), as
