@@ -99,7 +99,7 @@ void clock_sleep_us(uint32_t us)
 
 /* The virtual timer (CNTV_TVAL_EL0 counts down from `us` in ticks,
  * CNTV_CTL_EL0 ENABLE bit 0, IMASK bit 1) bounds the WFI; with DAIF.I
- * set a pending IRQ still ends it (Arm ARM D1.6, WFI wake-up events)
+ * set a pending IRQ still ends it (Arm ARM: WFI wake-up events)
  * and is taken once the caller unmasks.  Off again after, so the
  * level-sensitive PPI drops; gic_handle_irq masks it if it came first. */
 void arch_halt(uint32_t us)

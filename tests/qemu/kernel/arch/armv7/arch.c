@@ -102,9 +102,9 @@ void clock_sleep_us(uint32_t us)
 }
 
 /* The virtual timer (CNTV_TVAL counts down from `us` in ticks, CNTV_CTL
- * ENABLE bit 0, IMASK bit 1; ARM ARM B4.1.36, B4.1.38) bounds the WFI;
- * with CPSR.I set a pending IRQ still ends it (B1.8.14, WFI wake-up
- * events) and is taken once the caller unmasks.  Off again after, so the
+ * ENABLE bit 0, IMASK bit 1: the ARM ARM's generic timer registers)
+ * bounds the WFI; with CPSR.I set a pending IRQ still ends it (WFI
+ * wake-up events) and is taken once the caller unmasks.  Off again after, so the
  * level-sensitive PPI drops; gic_handle_irq masks it if it came first. */
 void arch_halt(uint32_t us)
 {
