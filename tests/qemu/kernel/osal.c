@@ -355,19 +355,14 @@ static void timer_oneshot(struct wait_cpu *w, uint32_t us)
     mmio_wr32(l + LAPIC_TIMER_INIT, (us < 1000000u ? us : 1000000u) * 63u);
 }
 
-/* One halt of osal_wait, until an interrupt (a wake's, or the timer's
- * after `left` us); none when a wake came meanwhile. */
-static void wait_halt(struct wait_cpu *w, uint32_t left)
+/* x86's arch_halt (the virt ISAs' are in kernel/arch/<isa>/arch.c):
+ * interrupts off on entry and on return; `sti; hlt` (sti's shadow keeps
+ * a pending interrupt from being taken before the hlt) until an interrupt,
+ * the one-shot local APIC timer's after `us` at the latest. */
+static void arch_halt(uint32_t us)
 {
-    w->halts++;
-    timer_oneshot(w, left);
-    __asm__ volatile("cli" ::: "memory");
-    __atomic_store_n(&w->halted, 1u, __ATOMIC_SEQ_CST);
-    if (!__atomic_load_n(&w->ev, __ATOMIC_SEQ_CST))
-        __asm__ volatile("sti; hlt" ::: "memory");
-    else
-        __asm__ volatile("sti" ::: "memory");
-    __atomic_store_n(&w->halted, 0u, __ATOMIC_RELAXED);
+    timer_oneshot(&wait_cpu[smp_cpu_id()], us);
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
 uint64_t harness_woken_tsc(void) { return wait_cpu[smp_cpu_id()].woken_tsc; }
@@ -403,10 +398,12 @@ static void osal_irq_teardown(void *ctx)
         cpu_relax();
 }
 
-/* One halt of osal_wait (arch_halt: WFI bounded by the CPU's timer), as
- * x86's: the flag looked at with interrupts off, so a wake's interrupt
- * pending by then ends the halt at once and is taken when they go on
- * again. */
+#endif /* HARNESS_X86 */
+
+/* One halt of osal_wait (arch_halt: hlt or WFI bounded by the CPU's
+ * timer), none when a wake came meanwhile: the flag looked at with
+ * interrupts off, so a wake's interrupt pending by then ends the halt at
+ * once and is taken when they go on again. */
 static void wait_halt(struct wait_cpu *w, uint32_t left)
 {
     w->halts++;
@@ -417,8 +414,6 @@ static void wait_halt(struct wait_cpu *w, uint32_t left)
     __atomic_store_n(&w->halted, 0u, __ATOMIC_RELAXED);
     irq_restore(f);
 }
-
-#endif /* HARNESS_X86 */
 
 /* wait (nvme_osal.h): on its CPU's flag until a wake() or `us` has
  * passed; it spins d->wait_spin_us, then halts (wait_halt). */
