@@ -1659,7 +1659,8 @@ def case_configs(w):
     memory buffer (on q35 on x86) with ioeventfd; PI types 2 and 3 (PRACT) and an
     extended-LBA format (metadata inside the block) that plain I/O refuses;
     more I/O queue memory asked for than the DMA pool holds; a PMR and an
-    MSI-X table in BAR 4 (configs_bars)."""
+    MSI-X table in BAR 4 (configs_bars); an SR-IOV physical function
+    (configs_sriov)."""
     c_all = Checker("")
     a = os.path.join(w.dir, "a.img")
     make_image(a, 64 * MiB)
@@ -1718,7 +1719,59 @@ def case_configs(w):
     c_all.failures += configs_pi_checked(w).failures
     c_all.failures += configs_queue_memory(w).failures
     c_all.failures += configs_bars(w).failures
+    c_all.failures += configs_sriov(w).failures
     return c_all
+
+
+def configs_sriov(w):
+    """An SR-IOV physical function (sriov_max_vfs=2 in an nvme-subsys, q35
+    on x86): its SR-IOV and ARI capabilities and flexible resources leave
+    bring-up, I/O and a reset as on any controller; primary-ctrl-caps and
+    list-secondary read its Virtualization Enhancements (NVMe 1.4 §8.26,
+    CNS 14h and 15h) as QEMU set them; Virtualization Management (1Ch)
+    through admin-passthru assigns flexible resources to a secondary
+    controller (Dword 0: how many), and Secondary Controller Online, with
+    no VF enabled in the SR-IOV capability, fails as the device says
+    (Invalid Secondary Controller State, command specific 20h)."""
+    a = os.path.join(w.dir, "sriov.img")
+    make_image(a, 16 * MiB)
+    x86 = w.args.arch in ("x86_64", "i386")
+
+    def vm(act, rt=0, cntlid=1, nr=0):  # CDW10: ACT 3:0, RT 10:8, CNTLID 31:16; CDW11: NR 15:0
+        return "admin-passthru --opcode 0x1c --cdw10 %#x --cdw11 %d" % (act | rt << 8 | cntlid << 16, nr)
+    cmds = ["wpat 1 0 256 38", "primary-ctrl-caps", "list-secondary", vm(8, 0, nr=2), vm(8, 1, nr=1),
+            "list-secondary -e 1", "!" + vm(9), vm(8, 0, nr=0), vm(8, 1, nr=0), vm(7), "list-secondary -e 1",
+            "reset", "rpat 1 0 256 38"]
+    c = w.boot(["path=%s" % a], cmds, ctrl="sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,"
+               "max_ioqpairs=6,msix_qsize=4", run_args=["--subsys", "nqn.2019-08.org.qemu:sriov"] +
+               (["--machine", "q35"] if x86 else []))
+    caps = c.section("primary-ctrl-caps")
+    c.ok(all(re.search(r"(?m)^%s\s*: %s$" % kv, caps) for kv in
+             (("crt", "0x3"), ("vqfrt", "4"), ("vifrt", "2"), ("vqgran", "1"), ("vigran", "1"))),
+         "primary-ctrl-caps: VQ and VI resources (CRT 3h), 4 flexible queues and 2 flexible interrupts")
+
+    def secondary(cmd):  # SCID 1's entry: state, VQ and VI resources
+        s = c.section(cmd)
+        m = [re.search(r"(?m)^\s+%s\s+: [^:]+: (\S+)" % f, s) for f in ("SCID", "SCS", "VFN", "NVQ", "NVI")]
+        return [int(x.group(1), 0) if x else None for x in m]
+    ls = c.section("list-secondary")
+    c.ok("NUMID       : Number of Identifiers           : 2\n" in ls and len(re.findall(r"SCEntry\[", ls)) == 2,
+         "list-secondary: the two secondary controllers of sriov_max_vfs=2")
+    c.ok(secondary("list-secondary") == [1, 0, 1, 0, 0], "list-secondary: SCID 1 is VF 1, offline, no resources")
+    c.ok(c.section(vm(8, 0, nr=2)).startswith("Admin Command Virtualization Management is Success and result: "
+                                              "0x00000002") and
+         "result: 0x00000001\n" in c.section(vm(8, 1, nr=1)),
+         "virtualization management: 2 queue and 1 interrupt resources assigned (Dword 0, NRM)")
+    c.ok(secondary("list-secondary -e 1") == [1, 0, 1, 2, 1], "list-secondary: SCID 1 holds NVQ 2, NVI 1")
+    c.has(r"^nvme0: admin-passthru: Invalid Secondary Controller State \(SCT 1 SC 20, DNR\)$",
+          "online with no VF enabled: the device's status, named")
+    sections = re.findall(r"(?ms)^nvmectl> list-secondary -e 1\n(.*?)(?=^nvmectl> |\Z)", c.log)
+    c.ok(len(sections) == 2 and "NVQ       : Num VQ Flex Resources Assigned  : 0000\n" in sections[1] and
+         "SCS       : Secondary Controller State      : 0000 (Offline)\n" in sections[1],
+         "resources given back (NR 0), offline: SCID 1 holds none")
+    c.ok(c.section("rpat 1 0 256 38").startswith("rpat ok"), "SR-IOV PF: I/O read back after a reset")
+    pat_check_image(c, a, 38, 0, 256, 512, "SR-IOV PF")
+    return c
 
 
 def configs_bars(w):
