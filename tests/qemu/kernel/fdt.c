@@ -182,6 +182,19 @@ uint32_t fdt_u32(const struct fdt_node *n, const char *name, uint32_t dflt)
     return p && len == 4 ? be32(p) : dflt;
 }
 
+uint32_t fdt_arm_vtimer_intid(unsigned icells, uint32_t dflt)
+{
+    struct fdt_node n;
+    uint32_t len;
+    if (!fdt_by_compat("arm,armv8-timer", &n) && !fdt_by_compat("arm,armv7-timer", &n))
+        return dflt;
+    const uint8_t *p = fdt_prop(&n, "interrupts", &len);
+    if (!p || icells < 2 || len < 3u * 4u * icells)
+        return dflt;
+    p += 2u * 4u * icells;
+    return be32(p) == 1 && be32(p + 4) < 16 ? 16u + be32(p + 4) : dflt;
+}
+
 unsigned fdt_count_device_type(const char *type)
 {
     unsigned n = 0;

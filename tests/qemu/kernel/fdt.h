@@ -36,6 +36,12 @@ uint64_t fdt_cells(const void *p, unsigned cells);
 bool fdt_reg(const struct fdt_node *n, unsigned i, uint64_t *base, uint64_t *size);
 /* A one-cell property, `dflt` when absent. */
 uint32_t fdt_u32(const struct fdt_node *n, const char *name, uint32_t dflt);
+/* The ARM generic timer's virtual timer INTID: the third entry of the
+ * "arm,armv8-timer" / "arm,armv7-timer" node's "interrupts" (secure,
+ * non-secure, virtual, hypervisor; Linux's arm,arch_timer binding), each
+ * `icells` cells <type number flags> of the GIC binding, type 1 a PPI,
+ * INTID 16 + number.  `dflt` when absent or not a PPI. */
+uint32_t fdt_arm_vtimer_intid(unsigned icells, uint32_t dflt);
 /* How many nodes have device_type = `type` (e.g. "cpu"). */
 unsigned fdt_count_device_type(const char *type);
 

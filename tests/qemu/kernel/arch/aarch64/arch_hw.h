@@ -19,10 +19,10 @@
 
 /* kernel/smp.c runs here (cpus=N): arch/aarch64/smp.c starts the CPUs. */
 #define HARNESS_ARCH_SMP 1
-/* The virtual timer's interrupt: PPI 11, INTID 27 (QEMU virt's
- * ARCH_TIMER_VIRT_IRQ, the third entry of the timer node's "interrupts";
- * Arm BSA's recommended ID). */
-#define TIMER_PPI 27u
+/* The virtual timer's interrupt when the DT names none: PPI 11, INTID 27
+ * (QEMU virt's ARCH_TIMER_VIRT_IRQ; Arm BSA's recommended ID).  irq.c
+ * reads it from the timer node (fdt_arm_vtimer_intid). */
+#define TIMER_PPI_DEFAULT 27u
 
 static inline void cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }

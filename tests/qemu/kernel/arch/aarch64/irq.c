@@ -67,6 +67,7 @@ uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 
 static uintptr_t gicd, gicr_base, gicr_size, its;
 static uint32_t gic_phandle;
+static uint32_t timer_ppi = TIMER_PPI_DEFAULT; /* arch_halt's timer (gic_init: from the DT) */
 static uint64_t its_typer;
 static bool its_ok;
 /* Per CPU (smp_cpu_id): its redistributor, the ITS's name for it (MAPC's
@@ -178,9 +179,9 @@ bool gic_cpu_init(void)
     mmio_wr8(gicr + GICR_IPRIORITYR(SGI_WAKE), 0xa0);
     mmio_wr32(gicr + GICR_ISENABLER0, 1u << SGI_WAKE);
     /* the virtual timer's PPI (arch_halt), the same way */
-    mmio_wr32(gicr + GICR_IGROUPR0, mmio_rd32(gicr + GICR_IGROUPR0) | 1u << TIMER_PPI);
-    mmio_wr8(gicr + GICR_IPRIORITYR(TIMER_PPI), 0xa0);
-    mmio_wr32(gicr + GICR_ISENABLER0, 1u << TIMER_PPI);
+    mmio_wr32(gicr + GICR_IGROUPR0, mmio_rd32(gicr + GICR_IGROUPR0) | 1u << timer_ppi);
+    mmio_wr8(gicr + GICR_IPRIORITYR(timer_ppi), 0xa0);
+    mmio_wr32(gicr + GICR_ISENABLER0, 1u << timer_ppi);
     /* CPU interface */
     uint64_t sre;
     SYSREG_R(ICC_SRE_EL1, sre);
@@ -213,6 +214,7 @@ bool gic_init(void)
         return false;
     gicd = (uintptr_t)b;
     gic_phandle = fdt_u32(&n, "phandle", 0);
+    timer_ppi = fdt_arm_vtimer_intid(fdt_u32(&n, "#interrupt-cells", 3), TIMER_PPI_DEFAULT);
     if (!fdt_reg(&n, 1, &b, &s))
         return false;
     gicr_base = (uintptr_t)b;
@@ -259,10 +261,11 @@ bool gic_init(void)
     mmio_wr32(its + GITS_CTLR, 1);
     /* MAPC: collection 0 -> this redistributor */
     its_ok = its_cmd(0x09, 0, (1ull << 63) | (rdbase_of[0] << 16) | 0, 0) && its_sync();
-    kprintf("harness: GICv3 GICD 0x%lx GICR 0x%lx, ITS 0x%lx (TYPER 0x%llx, %s): LPIs from %u\n",
+    kprintf("harness: GICv3 GICD 0x%lx GICR 0x%lx, ITS 0x%lx (TYPER 0x%llx, %s): LPIs from %u, "
+            "virtual timer INTID %u\n",
             (unsigned long)gicd, (unsigned long)gicr_of[0], (unsigned long)its,
-            (unsigned long long)its_typer, its_ok ? "collection 0 mapped" : "MAPC failed",
-            LPI_BASE);
+            (unsigned long long)its_typer, its_ok ? "collection 0 mapped" : "MAPC failed", LPI_BASE,
+            timer_ppi);
     return its_ok;
 }
 
@@ -277,8 +280,8 @@ void gic_handle_irq(void)
     intid &= 0xffffff;
     if (intid >= 1020 && intid < 1024)
         return;                                    /* spurious */
-    if (intid == SGI_WAKE || intid == TIMER_PPI) { /* ending the wfi was all */
-        if (intid == TIMER_PPI)
+    if (intid == SGI_WAKE || intid == timer_ppi) { /* ending the wfi was all */
+        if (intid == timer_ppi)
             SYSREG_W("cntv_ctl_el0", 2); /* IMASK: arch_halt's, taken before it stopped it */
         SYSREG_W(ICC_EOIR1_EL1, intid);
         return;

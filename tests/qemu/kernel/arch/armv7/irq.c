@@ -55,9 +55,10 @@ uint8_t gic_intx_line(struct pci_addr a, unsigned pin);
 
 static uintptr_t gicd, gicc, v2m;
 static uint32_t gic_phandle;
-static unsigned msi_base, msi_count; /* the v2m frame's INTIDs */
-#define SGI_WAKE 1u                  /* smp.c's wake-up (ignored when taken) */
-static uint8_t cpu_if[8];            /* GICD_ITARGETSR bit of MPIDR Aff0 0..7 */
+static uint32_t timer_ppi = TIMER_PPI_DEFAULT; /* arch_halt's timer (gic_init: from the DT) */
+static unsigned msi_base, msi_count;           /* the v2m frame's INTIDs */
+#define SGI_WAKE 1u                            /* smp.c's wake-up (ignored when taken) */
+static uint8_t cpu_if[8];                      /* GICD_ITARGETSR bit of MPIDR Aff0 0..7 */
 
 /* This CPU's interface (banked registers): priority mask, the wake-up SGI. */
 void gic_cpu_init(void)
@@ -67,8 +68,8 @@ void gic_cpu_init(void)
     cpu_if[hw] = bit ? bit : (uint8_t)(1u << hw);
     mmio_wr8(gicd + GICD_IPRIORITYR(SGI_WAKE), 0xa0);
     mmio_wr32(gicd + GICD_ISENABLER(SGI_WAKE), 1u << SGI_WAKE);
-    mmio_wr8(gicd + GICD_IPRIORITYR(TIMER_PPI), 0xa0); /* arch_halt's */
-    mmio_wr32(gicd + GICD_ISENABLER(TIMER_PPI), 1u << (TIMER_PPI % 32));
+    mmio_wr8(gicd + GICD_IPRIORITYR(timer_ppi), 0xa0); /* arch_halt's */
+    mmio_wr32(gicd + GICD_ISENABLER(timer_ppi), 1u << (timer_ppi % 32));
     mmio_wr32(gicc + GICC_PMR, 0xff);
     mmio_wr32(gicc + GICC_BPR, 0);
     mmio_wr32(gicc + GICC_CTLR, 1);
@@ -112,6 +113,7 @@ bool gic_init(void)
         return false;
     gicd = (uintptr_t)b;
     gic_phandle = fdt_u32(&n, "phandle", 0);
+    timer_ppi = fdt_arm_vtimer_intid(fdt_u32(&n, "#interrupt-cells", 3), TIMER_PPI_DEFAULT);
     if (!fdt_reg(&n, 1, &b, &s))
         return false;
     gicc = (uintptr_t)b;
@@ -135,9 +137,9 @@ bool gic_init(void)
             spi_config(msi_base + i, true);
     }
     kprintf("harness: GICv2 GICD 0x%lx GICC 0x%lx (%u lines), v2m 0x%lx: %u MSI SPIs from INTID "
-            "%u\n",
+            "%u, virtual timer INTID %u\n",
             (unsigned long)gicd, (unsigned long)gicc, lines, (unsigned long)v2m, msi_count,
-            msi_base);
+            msi_base, timer_ppi);
     return true;
 }
 
@@ -151,8 +153,8 @@ void gic_handle_irq(void)
     unsigned intid = iar & 0x3ffu;
     if (intid >= 1020)
         return;                                    /* spurious: no EOI */
-    if (intid == SGI_WAKE || intid == TIMER_PPI) { /* ending the wfi was all */
-        if (intid == TIMER_PPI) /* IMASK: arch_halt's, taken before it stopped it */
+    if (intid == SGI_WAKE || intid == timer_ppi) { /* ending the wfi was all */
+        if (intid == timer_ppi) /* IMASK: arch_halt's, taken before it stopped it */
             __asm__ volatile("mcr p15, 0, %0, c14, c3, 1\n\tisb" : : "r"(2u) : "memory");
         mmio_wr32(gicc + GICC_EOIR, iar);
         return;
