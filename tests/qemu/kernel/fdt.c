@@ -48,7 +48,7 @@ uint32_t fdt_total_size(void) { return total; }
 
 static uint32_t align4(uint32_t x) { return (x + 3u) & ~3u; }
 
-enum match { M_COMPAT, M_NAME, M_PHANDLE };
+enum match { M_COMPAT, M_NAME, M_PHANDLE, M_PARENT_OF_PHANDLE };
 
 /* Does the string list `list` (len bytes) hold `s`? */
 static bool strlist_has(const char *list, uint32_t len, const char *s)
@@ -109,7 +109,8 @@ static bool walk(enum match m, const char *s, uint32_t ph, unsigned skip, struct
             else if (m == M_COMPAT && !strcmp(pname, "compatible") &&
                      strlist_has((const char *)val, len, s) && skip-- == 0)
                 goto found;
-            else if (m == M_PHANDLE && !strcmp(pname, "phandle") && len == 4 && be32(val) == ph)
+            else if ((m == M_PHANDLE || m == M_PARENT_OF_PHANDLE) && !strcmp(pname, "phandle") &&
+                     len == 4 && be32(val) == ph)
                 goto found;
         } else if (tok == TOK_NOP) {
             off += 4;
@@ -118,6 +119,8 @@ static bool walk(enum match m, const char *s, uint32_t ph, unsigned skip, struct
         }
         continue;
     found:
+        if (m == M_PARENT_OF_PHANDLE && --depth < 0)
+            return false;
         out->off = node_off[depth];
         out->name = node_name[depth];
         out->ac = depth > 0 ? ac[depth - 1] : 2;
@@ -139,6 +142,10 @@ bool fdt_by_compat_nth(const char *compat, unsigned i, struct fdt_node *n)
 }
 bool fdt_by_name(const char *name, struct fdt_node *n) { return walk(M_NAME, name, 0, 0, n); }
 bool fdt_by_phandle(uint32_t ph, struct fdt_node *n) { return walk(M_PHANDLE, "", ph, 0, n); }
+bool fdt_parent_of_phandle(uint32_t ph, struct fdt_node *n)
+{
+    return walk(M_PARENT_OF_PHANDLE, "", ph, 0, n);
+}
 
 const void *fdt_prop(const struct fdt_node *n, const char *name, uint32_t *len)
 {

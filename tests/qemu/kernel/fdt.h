@@ -28,6 +28,8 @@ bool fdt_by_compat_nth(const char *compat, unsigned i, struct fdt_node *n);
 /* First node at depth 1 whose name is `name` or starts with "name@". */
 bool fdt_by_name(const char *name, struct fdt_node *n);
 bool fdt_by_phandle(uint32_t phandle, struct fdt_node *n);
+/* The parent of that node (a CPU's interrupt controller: its cpu node). */
+bool fdt_parent_of_phandle(uint32_t phandle, struct fdt_node *n);
 /* A property of the node (NULL if absent); *len its length in bytes. */
 const void *fdt_prop(const struct fdt_node *n, const char *name, uint32_t *len);
 /* `cells` big-endian 32-bit cells at p (1 or 2) as a number. */

@@ -50,6 +50,17 @@ static uint32_t plic_phandle;
 #define PLIC_THRESHOLD(c) (plic + 0x200000u + 0x1000u * (c))
 #define PLIC_CLAIM(c) (plic + 0x200004u + 0x1000u * (c))
 
+/* The hart of entry k of an "interrupts-extended" (<intc phandle, cause>
+ * pairs): the "reg" of the cpu node that holds that interrupt controller;
+ * false when the DT does not say. */
+static bool intc_hart(const uint8_t *ie, uint32_t k, uint64_t *hart)
+{
+    struct fdt_node cpu;
+    uint64_t size;
+    return fdt_parent_of_phandle((uint32_t)fdt_cells(ie + 8u * k, 1), &cpu) &&
+           fdt_reg(&cpu, 0, hart, &size);
+}
+
 bool plic_init(void)
 {
     struct fdt_node n;
@@ -62,9 +73,11 @@ bool plic_init(void)
     uint32_t len;
     const uint8_t *ie = fdt_prop(&n, "interrupts-extended", &len);
     bool found = false;
-    /* pairs <cpu-intc phandle, cause>; hart 0's intc comes first on virt */
+    /* hart 0's (the boot CPU's) context for cause 11, M-mode external;
+     * the first such one where the DT names no hart */
     for (uint32_t o = 0; ie && o + 8 <= len; o += 8) {
-        if (fdt_cells(ie + o + 4, 1) == 11) {
+        uint64_t hart;
+        if (fdt_cells(ie + o + 4, 1) == 11 && (!intc_hart(ie, o / 8, &hart) || hart == 0)) {
             ctx_m = o / 8;
             found = true;
             break;
@@ -125,6 +138,7 @@ void plic_handle_irq(void)
 static uintptr_t imsic;     /* hart 0's M-level interrupt file */
 static uint32_t imsic_step; /* bytes from one hart's file to the next */
 static unsigned imsic_harts;
+static uint8_t imsic_file_of[SMP_MAX_CPUS]; /* hart ID -> index of its file */
 
 static void imsic_reg_write(unsigned long reg, unsigned long v)
 {
@@ -154,6 +168,14 @@ bool imsic_init(void)
     imsic = (uintptr_t)b;
     imsic_harts = len / 8;
     imsic_step = (uint32_t)(s / imsic_harts);
+    /* file k belongs to the hart of entry k (hart h to file h where the DT does not say) */
+    for (unsigned h = 0; h < SMP_MAX_CPUS; h++)
+        imsic_file_of[h] = (uint8_t)h;
+    for (unsigned k = 0; k < imsic_harts; k++) {
+        uint64_t hart;
+        if (intc_hart(ie, k, &hart) && hart < SMP_MAX_CPUS)
+            imsic_file_of[hart] = (uint8_t)k;
+    }
     kprintf("harness: IMSIC M-level files at 0x%lx, %u hart(s), %u bytes apart\n",
             (unsigned long)imsic, imsic_harts, imsic_step);
     return imsic_cpu_init();
@@ -198,7 +220,8 @@ void imsic_handle_irq(void)
 static struct msix_msg imsic_msg(unsigned i)
 {
     uint32_t hart = harness_msix_dest(i);
-    return (struct msix_msg){imsic + (uint64_t)(hart < imsic_harts ? hart : 0u) * imsic_step,
+    unsigned f = hart < SMP_MAX_CPUS ? imsic_file_of[hart] : 0u;
+    return (struct msix_msg){imsic + (uint64_t)(f < imsic_harts ? f : 0u) * imsic_step,
                              IMSIC_ID_BASE + i};
 }
 
