@@ -116,9 +116,11 @@ enum ctl_flag {
 };
 
 enum ctl_kind { K_NUM, K_STR, K_FLAG };
+/* The pointer first: 16 bytes on LP64 (8 on ILP32), not 24 (12) with a
+ * padded char ahead of it; some 260 of them in the tables. */
 struct ctl_optdef {
-    char sh;         /* short letter, 0: long only */
     const char *lng; /* long name without "--" */
+    char sh;         /* short letter, 0: long only */
     uint8_t kind;    /* enum ctl_kind */
     uint8_t slot;    /* enum ctl_num / ctl_str / ctl_flag */
 };
@@ -292,6 +294,7 @@ int ctl_cmd_resv_report(struct ctl *c);
 int ctl_cmd_delete_ns(struct ctl *c);
 int ctl_cmd_attach_ns(struct ctl *c);
 int ctl_cmd_detach_ns(struct ctl *c);
+int ctl_cmd_virt_mgmt(struct ctl *c);
 int ctl_cmd_telemetry_log(struct ctl *c); /* ctl_telemetry.c */
 /* ctl_nvme2_logs.c */
 int ctl_cmd_supported_log_pages(struct ctl *c);

@@ -116,19 +116,19 @@ bool nvmectl_parse_u64(const char *s, uint64_t *v)
 
 #define NUM(s, l, slot)                                                                            \
     {                                                                                              \
-        s, l, K_NUM, slot                                                                          \
+        l, s, K_NUM, slot                                                                          \
     }
 #define STR(s, l, slot)                                                                            \
     {                                                                                              \
-        s, l, K_STR, slot                                                                          \
+        l, s, K_STR, slot                                                                          \
     }
 #define FLG(s, l, slot)                                                                            \
     {                                                                                              \
-        s, l, K_FLAG, slot                                                                         \
+        l, s, K_FLAG, slot                                                                         \
     }
 #define END                                                                                        \
     {                                                                                              \
-        0, NULL, 0, 0                                                                              \
+        NULL, 0, 0, 0                                                                              \
     }
 #define NSID NUM('n', "namespace-id", N_NSID)
 
@@ -338,6 +338,9 @@ static const struct ctl_optdef o_fw_commit[] = {
     NUM('s', "slot", N_SLOT), NUM('a', "action", N_ACTION), FLG('b', "bpid", F_BPID),
     FLG(0, "force", F_FORCE), END};
 static const struct ctl_optdef o_force[] = {FLG(0, "force", F_FORCE), END};
+static const struct ctl_optdef o_virt_mgmt[] = {NUM('c', "cntlid", N_CNTID),
+                                                NUM('r', "rt", N_RTYPE), NUM('a', "act", N_ACTION),
+                                                NUM('n', "nr", N_COUNT), END};
 static const struct ctl_optdef o_create_ns[] = {
     NUM('s', "nsze", N_NSZE),   NUM('c', "ncap", N_NCAP),
     NUM('f', "flbas", N_FLBAS), NUM('b', "block-size", N_BS),
@@ -473,6 +476,10 @@ static const struct ctl_cmd cmds[] = {
      G_MGMT},
     {"detach-ns", IN_MGMT(ctl_cmd_detach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]"), false,
      G_MGMT},
+    {"virt-mgmt",
+     IN_MGMT(ctl_cmd_virt_mgmt, o_virt_mgmt,
+             "-c CNTLID -a ACT [-r RT] [-n NR]  Virtualization Management"),
+     false, G_MGMT},
     {"admin-passthru",
      IN_PASSTHRU(ctl_cmd_admin_passthru, o_passthru,
                  "-O OPC [-n N] [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]"),

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_mgmt.c - management: format, device-self-test, sanitize,
- * fw-download, fw-commit, subsystem-reset, and the namespaces:
- * create-ns, delete-ns, attach-ns, detach-ns.  The destructive ones
+ * fw-download, fw-commit, subsystem-reset, the namespaces:
+ * create-ns, delete-ns, attach-ns, detach-ns, and virt-mgmt.  The destructive ones
  * (format, sanitize, fw-commit, subsystem-reset) refuse to run without
  * --force, which is what hands the core NVME_CONFIRM_DESTROY.
  */
@@ -406,3 +406,32 @@ static int attach_ns(struct ctl *c, bool attach)
 
 int ctl_cmd_attach_ns(struct ctl *c) { return attach_ns(c, true); }
 int ctl_cmd_detach_ns(struct ctl *c) { return attach_ns(c, false); }
+
+/* ------------------------------------------------------------------ */
+/* virt-mgmt: Virtualization Management (NVMe 1.4 §5.22)               */
+/* ------------------------------------------------------------------ */
+
+/* nvme-cli's -c CNTLID, -r RT, -a ACT, -n NR, sent as they are (ACT 1h
+ * primary flexible allocation, 7h-9h a secondary's offline, assign,
+ * online: the controller judges them); CDW10 ACT bits 3:0, RT 10:8,
+ * CNTLID 31:16, CDW11 NR 15:0; Dword 0 of the completion: NRM, how many
+ * resources the action changed (nvme-cli's line prints all of it). */
+int ctl_cmd_virt_mgmt(struct ctl *c)
+{
+    const uint64_t *n = c->o.num;
+    if (n[N_CNTID] > 0xffffu || n[N_COUNT] > 0xffffu || n[N_RTYPE] > 7u || n[N_ACTION] > 15u)
+        return ctl_usage_err(c, "-c CNTLID and -n NR are 0..65535, -r 0..7, -a 0..15");
+    struct nvme_sqe sqe;
+    nvme_memzero(&sqe, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_VIRT_MGMT;
+    sqe.cdw10 = (uint32_t)(n[N_ACTION] | n[N_RTYPE] << 8 | n[N_CNTID] << 16);
+    sqe.cdw11 = (uint32_t)n[N_COUNT];
+    uint32_t dw0 = 0;
+    int rc = nvme_admin_passthru(c->ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, &dw0);
+    if (rc != NVME_OK)
+        return ctl_fail(c, 0, "virt-mgmt", rc);
+    /* nvme-cli's %#x: no 0x before 0 */
+    ctl_out(c->io, "success, Number of Controller Resources Modified (NRM):%s%x\n", dw0 ? "0x" : "",
+            dw0);
+    return NVME_OK;
+}

@@ -1728,18 +1728,21 @@ def configs_sriov(w):
     on x86): its SR-IOV and ARI capabilities and flexible resources leave
     bring-up, I/O and a reset as on any controller; primary-ctrl-caps and
     list-secondary read its Virtualization Enhancements (NVMe 1.4 §8.26,
-    CNS 14h and 15h) as QEMU set them; Virtualization Management (1Ch)
-    through admin-passthru assigns flexible resources to a secondary
-    controller (Dword 0: how many), and Secondary Controller Online, with
-    no VF enabled in the SR-IOV capability, fails as the device says
-    (Invalid Secondary Controller State, command specific 20h)."""
+    CNS 14h and 15h) as QEMU set them; virt-mgmt (Virtualization
+    Management, 1Ch; once through admin-passthru) assigns flexible
+    resources to a secondary controller (Dword 0: how many), and Secondary
+    Controller Online, with no VF enabled in the SR-IOV capability, fails
+    as the device says (Invalid Secondary Controller State, command
+    specific 20h)."""
     a = os.path.join(w.dir, "sriov.img")
     make_image(a, 16 * MiB)
     x86 = w.args.arch in ("x86_64", "i386")
 
-    def vm(act, rt=0, cntlid=1, nr=0):  # CDW10: ACT 3:0, RT 10:8, CNTLID 31:16; CDW11: NR 15:0
-        return "admin-passthru --opcode 0x1c --cdw10 %#x --cdw11 %d" % (act | rt << 8 | cntlid << 16, nr)
-    cmds = ["wpat 1 0 256 38", "primary-ctrl-caps", "list-secondary", vm(8, 0, nr=2), vm(8, 1, nr=1),
+    def vm(act, rt=0, cntlid=1, nr=0):
+        return "virt-mgmt -c %d -a %d -r %d -n %d" % (cntlid, act, rt, nr)
+    # the same as vm(8, 1, nr=1): CDW10 ACT 3:0, RT 10:8, CNTLID 31:16; CDW11 NR 15:0
+    vi_by_passthru = "admin-passthru --opcode 0x1c --cdw10 0x10108 --cdw11 1"
+    cmds = ["wpat 1 0 256 38", "primary-ctrl-caps", "list-secondary", vm(8, 0, nr=2), vi_by_passthru,
             "list-secondary -e 1", "!" + vm(9), vm(8, 0, nr=0), vm(8, 1, nr=0), vm(7), "list-secondary -e 1",
             "reset", "rpat 1 0 256 38"]
     c = w.boot(["path=%s" % a], cmds, ctrl="sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,"
@@ -1758,12 +1761,13 @@ def configs_sriov(w):
     c.ok("NUMID       : Number of Identifiers           : 2\n" in ls and len(re.findall(r"SCEntry\[", ls)) == 2,
          "list-secondary: the two secondary controllers of sriov_max_vfs=2")
     c.ok(secondary("list-secondary") == [1, 0, 1, 0, 0], "list-secondary: SCID 1 is VF 1, offline, no resources")
-    c.ok(c.section(vm(8, 0, nr=2)).startswith("Admin Command Virtualization Management is Success and result: "
-                                              "0x00000002") and
-         "result: 0x00000001\n" in c.section(vm(8, 1, nr=1)),
-         "virtualization management: 2 queue and 1 interrupt resources assigned (Dword 0, NRM)")
+    c.ok(c.section(vm(8, 0, nr=2)) == "success, Number of Controller Resources Modified (NRM):0x2\n" and
+         c.section(vi_by_passthru).startswith("Admin Command Virtualization Management is Success and result: "
+                                              "0x00000001\n") and
+         c.section(vm(7)) == "success, Number of Controller Resources Modified (NRM):0\n",
+         "virt-mgmt: 2 queue resources assigned, 1 interrupt (admin-passthru), offline (Dword 0: NRM)")
     c.ok(secondary("list-secondary -e 1") == [1, 0, 1, 2, 1], "list-secondary: SCID 1 holds NVQ 2, NVI 1")
-    c.has(r"^nvme0: admin-passthru: Invalid Secondary Controller State \(SCT 1 SC 20, DNR\)$",
+    c.has(r"^nvme0: virt-mgmt: Invalid Secondary Controller State \(SCT 1 SC 20, DNR\)$",
           "online with no VF enabled: the device's status, named")
     sections = re.findall(r"(?ms)^nvmectl> list-secondary -e 1\n(.*?)(?=^nvmectl> |\Z)", c.log)
     c.ok(len(sections) == 2 and "NVQ       : Num VQ Flex Resources Assigned  : 0000\n" in sections[1] and

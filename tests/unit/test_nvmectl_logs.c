@@ -6,7 +6,8 @@
  * (§5.16.1.10), ana-log (§5.16.1.13); and the Identify structures
  * nvme-cli shows by commands of their own: primary-ctrl-caps (CNS 14h),
  * list-secondary (CNS 15h), id-iocs (CNS 1Ch), nvm-id-ctrl (CNS 06h CSI
- * 00h), nvm-id-ns (CNS 05h CSI 00h).  Expected values come from the spec's layouts and the
+ * 00h), nvm-id-ns (CNS 05h CSI 00h); and virt-mgmt, Virtualization
+ * Management (1Ch), whose work those two show.  Expected values come from the spec's layouts and the
  * simulator's documented contents; hostile headers (nvme_sim_telemetry_
  * header) must stop the command before it reads or prints past what it
  * may (under ASan the bounds are checked too).
@@ -564,6 +565,72 @@ static void list_secondary_is_bounded_by_the_structure(void **state)
     fx_stop(&f);
 }
 
+/* virt-mgmt: nvme-cli's options into CDW10 (ACT 3:0, RT 10:8, CNTLID
+ * 31:16) and CDW11 (NR), nvme-cli's line with Dword 0 (NRM, '%#x': 0
+ * without 0x); what it did shows in list-secondary and primary-ctrl-caps
+ * (NVMe 1.4 §5.22: assign to an offline secondary, online with resources,
+ * offline; the primary's allocation pending its reset).  The device's
+ * refusals reach the caller named; values beyond the fields are refused
+ * before anything is sent. */
+static void virt_mgmt_assigns_and_sets_state(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.secondary_ctrls = 3;
+    fx_start(&f);
+    ok(&f, "virt-mgmt -c 3 -a 8 -r 0 -n 4");
+    assert_string_equal(out.text, "success, Number of Controller Resources Modified (NRM):0x4\n");
+    ok(&f, "virt-mgmt --cntlid=3 --act=8 --rt=1 --nr=1");
+    expect("(NRM):0x1\n");
+    ok(&f, "list-secondary -c 3 -e 1");
+    expect("     SCID      : Secondary Controller Identifier : 0x0003\n"
+           "     PCID      : Primary Controller Identifier   : 0x0001\n"
+           "     SCS       : Secondary Controller State      : 0000 (Offline)\n"
+           "     VFN       : Virtual Function Number         : 0x0002\n"
+           "     NVQ       : Num VQ Flex Resources Assigned  : 0x0004\n"
+           "     NVI       : Num VI Flex Resources Assigned  : 0x0001\n");
+    ok(&f, "virt-mgmt -c 3 -a 9");
+    assert_string_equal(out.text, "success, Number of Controller Resources Modified (NRM):0\n");
+    ok(&f, "list-secondary -c 3 -e 1");
+    expect("     SCS       : Secondary Controller State      : 0x0001 (Online)\n");
+    /* online: no assignment; none to a controller that is not a secondary */
+    assert_int_equal(fx_nvmectl(&f, &out, "virt-mgmt -c 3 -a 8 -n 2"),
+                     NVME_SF(NVME_SCT_COMMAND_SPECIFIC, 0x20) | NVME_SF_DNR_BIT);
+    expect("nvme0: virt-mgmt: Invalid Secondary Controller State (SCT 1 SC 20, DNR)\n");
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "virt-mgmt -c 9 -a 8 -n 2")), 0x1f);
+    expect("Invalid Controller Identifier");
+    ok(&f, "virt-mgmt -c 3 -a 7");
+    ok(&f, "list-secondary -c 3 -e 1");
+    expect("(Offline)\n");
+    expect("Num VQ Flex Resources Assigned  : 0x0004\n"); /* kept while offline */
+    /* beyond VQFRSM (8); online without resources; an RT of neither kind */
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "virt-mgmt -c 2 -a 8 -n 9")), 0x21);
+    expect("Invalid Number of Controller Resources");
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "virt-mgmt -c 2 -a 9")), 0x20);
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "virt-mgmt -c 2 -a 8 -r 2")), 0x22);
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "virt-mgmt -c 2 -a 3")),
+                     NVME_SC_INVALID_FIELD);
+    /* the primary's flexible resources, pending its next reset */
+    ok(&f, "virt-mgmt -c 1 -a 1 -r 0 -n 5");
+    expect("(NRM):0x5\n");
+    ok(&f, "primary-ctrl-caps");
+    expect("vqrfap    : 5\n");
+    /* fields the values do not fit: refused, nothing sent */
+    fails(&f, "virt-mgmt -c 65536 -a 8", NVME_ERR_INVAL, 0);
+    expect("nvmectl virt-mgmt: -c CNTLID and -n NR are 0..65535, -r 0..7, -a 0..15\n");
+    fails(&f, "virt-mgmt -c 2 -a 8 -n 65536", NVME_ERR_INVAL, 0);
+    fails(&f, "virt-mgmt -c 2 -a 8 -r 8", NVME_ERR_INVAL, 0);
+    fails(&f, "virt-mgmt -c 2 -a 16", NVME_ERR_INVAL, 0);
+    fx_stop(&f);
+    /* A controller without Virtualization Enhancements: its Invalid Opcode. */
+    fx_config(&f);
+    fx_start(&f);
+    assert_int_equal(NVME_SF_SC((unsigned)fx_nvmectl(&f, &out, "virt-mgmt -c 2 -a 8 -n 1")),
+                     NVME_SC_INVALID_OPCODE);
+    fx_stop(&f);
+}
+
 /* CNS 1Ch: the simulator's two combinations (Figure 291: vector 0 NVM,
  * vector 1 NVM and Zoned Namespace, bits 0 and 2), nvme-cli's text, -v
  * bits and JSON; without I/O Command Sets the device's Invalid Field. */
@@ -791,6 +858,7 @@ int main(void)
         cmocka_unit_test(ana_log_counts_are_bounded),
         cmocka_unit_test(primary_ctrl_caps_shows_the_structure),
         cmocka_unit_test(list_secondary_is_bounded_by_the_structure),
+        cmocka_unit_test(virt_mgmt_assigns_and_sets_state),
         cmocka_unit_test(id_iocs_lists_the_combinations),
         cmocka_unit_test(nvm_id_ctrl_shows_the_nvm_fields),
         cmocka_unit_test(nvm_id_ns_shows_the_extended_formats),

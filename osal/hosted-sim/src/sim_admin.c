@@ -786,6 +786,8 @@ uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32
         return sim_ns_mgmt(sim, sqe, dw0);
     case NVME_ADMIN_NS_ATTACH:
         return sim_ns_attach(sim, sqe);
+    case NVME_ADMIN_VIRT_MGMT:
+        return sim_virt_mgmt(sim, sqe, dw0);
     default:
         if (sim->cfg.vendor_opc >= 0xc0 && sqe->opc == sim->cfg.vendor_opc) {
             sim->st.vendor_cmds++;

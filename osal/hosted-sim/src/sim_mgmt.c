@@ -388,6 +388,8 @@ static void effects(struct nvme_sim *sim, uint8_t csi, uint32_t *acs, uint32_t *
     acs[0x15] |= sim->cfg.ns_mgmt_effects;
     if (sim->cfg.vendor_opc >= 0xc0)
         acs[sim->cfg.vendor_opc] = NVME_EFFECTS_CSUPP | sim->cfg.vendor_effects;
+    if (sim->cfg.secondary_ctrls != 0)
+        acs[NVME_ADMIN_VIRT_MGMT] = NVME_EFFECTS_CSUPP;
     iocs[NVME_CMD_FLUSH] = iocs[NVME_CMD_READ] = NVME_EFFECTS_CSUPP;
     iocs[NVME_CMD_WRITE] = NVME_EFFECTS_CSUPP | NVME_EFFECTS_LBCC;
     uint16_t oncs = sim->cfg.oncs;
