@@ -102,12 +102,14 @@ unsigned nvme_id_ns_format(const struct nvme_id_ns *id)
     return nvme_flbas_format(id);
 }
 
-int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out)
+/* Identify Namespace of CNS 00h or 11h, checked and decoded. */
+static int nvme_identify_ns_cns(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid,
+                                struct nvme_ns_identify *out)
 {
     if (ctrl == NULL || out == NULL || nsid == 0)
         return NVME_ERR_INVAL;
     nvme_memzero(out, sizeof(*out));
-    int rc = nvme_identify(ctrl, NVME_CNS_NS, nsid, &out->raw);
+    int rc = nvme_identify(ctrl, cns, nsid, &out->raw);
     if (rc != NVME_OK)
         return rc;
     const struct nvme_id_ns *id = &out->raw;
@@ -124,6 +126,21 @@ int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_ident
         return NVME_ERR_PROTO;
     }
     return NVME_OK;
+}
+
+int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out)
+{
+    return nvme_identify_ns_cns(ctrl, NVME_CNS_NS, nsid, out);
+}
+
+int nvme_identify_ns_allocated(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out)
+{
+    if (ctrl == NULL || out == NULL || nsid == 0)
+        return NVME_ERR_INVAL;
+    NVME_HANDLE_CHECK(ctrl, NVME_ERR_STATE);
+    if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_NS_MGMT))
+        return id_unsupported(ctrl, "Namespace Management not supported (OACS bit 3)");
+    return nvme_identify_ns_cns(ctrl, NVME_CNS_ALLOCATED_NS, nsid, out);
 }
 
 /* Namespace Identification Descriptors (Identify CNS 03h, NVMe 2.0

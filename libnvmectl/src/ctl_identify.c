@@ -644,7 +644,8 @@ int ctl_cmd_id_ns(struct ctl *c)
     /* NVME_ERR_PROTO (NLBAF past 63, a format in use past NLBAF, logged by
      * the core) still fills it: shown, as nvm-id-ns and zns id-ns show it
      * and nvme-cli shows what the device returned, at most 64 formats. */
-    int rc = nvme_identify_ns(c->ctrl, nsid, id);
+    int rc = flag(c, F_FORCE) ? nvme_identify_ns_allocated(c->ctrl, nsid, id)
+                              : nvme_identify_ns(c->ctrl, nsid, id);
     if (rc != NVME_OK && rc != NVME_ERR_PROTO)
         return ctl_fail(c, nsid, "id-ns", rc);
     const uint8_t *raw = (const uint8_t *)&id->raw;

@@ -135,7 +135,9 @@ bool nvmectl_parse_u64(const char *s, uint64_t *v)
 static const struct ctl_optdef o_none[] = {END};
 static const struct ctl_optdef o_human[] = {FLG('H', "human-readable", F_HUMAN), END};
 static const struct ctl_optdef o_ns[] = {NSID, END};
-static const struct ctl_optdef o_ns_human[] = {NSID, FLG('H', "human-readable", F_HUMAN), END};
+/* id-ns: -f, nvme-cli's --force, Identify of an allocated NSID (CNS 11h) */
+static const struct ctl_optdef o_ns_human[] = {NSID, FLG('H', "human-readable", F_HUMAN),
+                                               FLG('f', "force", F_FORCE), END};
 #define RAW FLG('b', "raw-binary", F_RAW)
 static const struct ctl_optdef o_raw[] = {RAW, END};
 static const struct ctl_optdef o_smart[] = {NSID, RAW, FLG('H', "human-readable", F_HUMAN), END};
@@ -370,7 +372,8 @@ static const struct ctl_cmd cmds[] = {
     {"smart-log", ctl_cmd_smart_log, o_smart, "[-n NSID] [-H] [-b]  SMART / Health log", false,
      G_CORE},
     {"id-ctrl", ctl_cmd_id_ctrl, o_human, "[-H]  Identify Controller", false, G_CORE},
-    {"id-ns", ctl_cmd_id_ns, o_ns_human, "-n NSID [-H]  Identify Namespace", false, G_CORE},
+    {"id-ns", ctl_cmd_id_ns, o_ns_human,
+     "-n NSID [-H] [-f]  Identify Namespace (-f: allocated, attached or not)", false, G_CORE},
     {"ns-descs", ctl_cmd_ns_descs, o_ns, "-n NSID  namespace identifiers", false, G_CORE},
     {"get-ns-id", ctl_cmd_get_ns_id, o_none, "NSID of each active namespace", false, G_CORE},
     {"list-ns", ctl_cmd_list_ns, o_list_ns,

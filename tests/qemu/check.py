@@ -947,13 +947,14 @@ def case_recovery_aer(w):
     sent raw by the harness's ns-attach) attaches it, QEMU posts a
     Namespace Attribute Changed AER, the core rescans and 'list' shows it;
     I/O to it works; nvmectl detach-ns (nvme_ns_attach) removes it again
-    the same way."""
+    the same way.  Before the attach, id-ns --force (CNS 11h) shows the
+    allocated namespace, which plain id-ns (CNS 00h) gives as zeros."""
     a = os.path.join(w.dir, "a.img")
     b = os.path.join(w.dir, "b.img")
     make_image(a, 16 * MiB)
     make_image(b, 8 * MiB)
     key = 21
-    cmds = ["list", "stats", "ns-attach 2", "wait-event ns-changed 5000", "list",
+    cmds = ["list", "stats", "id-ns -n 2 --force", "id-ns -n 2", "ns-attach 2", "wait-event ns-changed 5000", "list",
             "wpat 2 0 8 %d" % key, "rpat 2 0 8 %d" % key, "flush -n 2",
             "detach-ns -n 2", "wait-event ns-changed 5000", "list",
             "expect-err noent|inval rpat 2 0 1 %d" % key, "stats"]
@@ -969,6 +970,12 @@ def case_recovery_aer(w):
         return c.log[start:end if end >= 0 else len(c.log)]
     l0, l1, l2 = list_at(0), list_at(1), list_at(2)
     c.ok("nvme0n1" in l0 and "nvme0n2" not in l0, "before: list shows nsid 1 only (nsid 2 detached)")
+    forced = c.section("id-ns -n 2 --force")
+    c.ok(forced.startswith("NVME Identify Namespace 2:\nnsze    : 0x800\n") and
+         re.search(r"(?m)^lbaf +\d+ : ms:0 +lbads:12 rp:0 \(in use\)$", forced) is not None,
+         "id-ns --force: the detached namespace, 2048 blocks of 4096 bytes (CNS 11h)")
+    c.ok(c.section("id-ns -n 2").startswith("NVME Identify Namespace 2:\nnsze    : 0\n"),
+         "id-ns without --force: zeros for the namespace not attached (CNS 00h)")
     c.ok(re.search(r"^ns-attach: nsid 2 controller \d+: 0 ", c.section("ns-attach 2"), re.M) is not None,
          "Namespace Attachment (attach) of nsid 2 succeeded")
     c.ok("seen after" in c.section("wait-event ns-changed 5000"), "attach: NVME_EVENT_NS_CHANGED arrived")

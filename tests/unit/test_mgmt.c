@@ -1425,6 +1425,48 @@ static void a_created_namespace_keeps_its_nsid_when_the_rescan_fails(void **stat
     fx_stop(&f);
 }
 
+/* Identify Namespace of an allocated NSID (CNS 11h, NVMe 1.4 Figure 244),
+ * attached or not: a created namespace, before any attach, shows its size
+ * and format (4096-byte blocks: format 1 of the simulator's list, shown as
+ * its format 0), which CNS 00h does not (zeros: NVMe 1.4 §5.15.2.1);
+ * an attached one shows what CNS 00h does; an NSID not allocated, zeros.
+ * Without Namespace Management: refused, nothing sent. */
+static void identify_of_an_allocated_namespace_attached_or_not(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    f.opts.no_async_events = true;
+    fx_start(&f);
+    struct nvme_ns_create_args a = {.nsze = 3000, .flbas = 1};
+    uint32_t nsid = 0;
+    assert_int_equal(nvme_ns_create(f.ctrl, &a, &nsid), 0);
+    struct nvme_ns_identify *id = calloc(1, sizeof(*id));
+    assert_non_null(id);
+    assert_int_equal(nvme_identify_ns_allocated(f.ctrl, nsid, id), 0);
+    assert_int_equal(id->raw.nsze, 3000);
+    assert_int_equal(nvme_id_ns_lbaf(&id->raw, id->format).lbads, 12);
+    assert_int_equal(nvme_identify_ns(f.ctrl, nsid, id), 0); /* not attached: zeros */
+    assert_int_equal(id->raw.nsze, 0);
+    assert_int_equal(nvme_identify_ns_allocated(f.ctrl, 1, id), 0); /* attached */
+    assert_int_equal(id->raw.nsze, nvme_ns_find(f.ctrl, 1)->nsze);
+    assert_int_equal(nvme_identify_ns_allocated(f.ctrl, 7, id), 0); /* not allocated */
+    assert_int_equal(id->raw.nsze, 0);
+    assert_int_equal(nvme_identify_ns_allocated(f.ctrl, 0, id), NVME_ERR_INVAL);
+    assert_int_equal(nvme_identify_ns_allocated(NULL, 1, id), NVME_ERR_INVAL);
+    fx_stop(&f);
+
+    fx_config(&f); /* no Namespace Management */
+    fx_start(&f);
+    uint64_t before = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(nvme_identify_ns_allocated(f.ctrl, 1, id), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, before);
+    fx_stop(&f);
+    free(id);
+}
+
 /* A namespace detached and attached again is the namespace it was: its
  * LBA format (here 2048-byte blocks with 8 bytes of metadata, created
  * with format 2), its identifiers; the core sees it back as it was (a
@@ -2417,6 +2459,7 @@ int main(void)
         cmocka_unit_test(subsystem_reset_brings_the_controller_back),
         cmocka_unit_test(subsystem_reset_waits_for_the_link_to_come_back),
         cmocka_unit_test(management_on_a_gone_device),
+        cmocka_unit_test(identify_of_an_allocated_namespace_attached_or_not),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

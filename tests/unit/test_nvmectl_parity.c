@@ -1092,7 +1092,9 @@ static void passthru_show_command_with_json_is_one_json_value(void **state)
 }
 
 /* create-ns, attach-ns, detach-ns, delete-ns with nvme-cli's messages;
- * delete-ns needs --force; the device's refusals named. */
+ * delete-ns needs --force; the device's refusals named; id-ns --force
+ * (CNS 11h) shows a namespace created and not attached, which plain id-ns
+ * (CNS 00h) does not. */
 static void namespace_management_commands(void **state)
 {
     (void)state;
@@ -1103,6 +1105,13 @@ static void namespace_management_commands(void **state)
     fx_start(&f);
     ok(&f, "create-ns -s 2048 -f 1");
     expect("create-ns: Success, created nsid:2");
+    ok(&f, "id-ns -n 2 --force");
+    expect("NVME Identify Namespace 2:\nnsze    : 0x800\n");
+    expect("lbaf  0 : ms:0   lbads:12 rp:0 (in use)\n");
+    ok(&f, "id-ns -n 2 -f -o json");
+    assert_int_equal(jnum("nsze"), 2048);
+    ok(&f, "id-ns -n 2"); /* not attached: zeros (NVMe 1.4 §5.15.2.1) */
+    expect("NVME Identify Namespace 2:\nnsze    : 0\n");
     ok(&f, "attach-ns -n 2");
     expect("attach-ns: Success, nsid:2");
     ok(&f, "list");

@@ -689,6 +689,12 @@ struct nvme_ns_identify {
     struct nvme_u128 nvmcap;
 };
 int nvme_identify_ns(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out);
+/* The same for an allocated NSID, attached to this controller or not
+ * (CNS 11h: NVMe 1.4 Figure 244; nvme-cli's id-ns --force), as after a
+ * create, before an attach: CNS 00h gives zeros for a namespace not
+ * attached.  An NSID not allocated gives zeros too.  NVME_ERR_UNSUPPORTED
+ * (no command sent) without Namespace Management (OACS bit 3). */
+int nvme_identify_ns_allocated(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns_identify *out);
 /* LBA format `idx` (0..63) of Identify Namespace data: NVMe 2.0 puts
  * format i at byte 128 + 4 i.  Formats past 63 read as zeros. */
 struct nvme_lbaf nvme_id_ns_lbaf(const struct nvme_id_ns *id, unsigned idx);

@@ -728,6 +728,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes")
 #define NVME_CNS_CS_ACTIVE_NS_LIST 0x07
 /* allocated NSIDs, attached or not (Namespace Management, OACS bit 3) */
 #define NVME_CNS_ALLOCATED_NS_LIST 0x10
+#define NVME_CNS_ALLOCATED_NS 0x11         /* Identify Namespace of an allocated NSID */
 #define NVME_CNS_NS_CTRL_LIST 0x12         /* controllers attached to NSID */
 #define NVME_CNS_CTRL_LIST 0x13            /* controllers in the NVM subsystem */
 #define NVME_CNS_CS_ALLOCATED_NS_LIST 0x1a /* allocated NSIDs of one I/O Command Set */

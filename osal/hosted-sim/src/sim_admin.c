@@ -172,6 +172,17 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             return SF_INVALID_NS; /* an inactive NSID <= NN gets zeros (§5.15.2.1) */
         break;
     }
+    case NVME_CNS_ALLOCATED_NS: { /* Namespace Management's: attached or not */
+        struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
+        if (!(sim->cfg.oacs & NVME_OACS_NS_MGMT))
+            return SF_INVALID_FIELD;
+        if (ns)
+            id_ns(sim, ns, (struct nvme_id_ns *)(void *)buf);
+        else if (!sim_ns_mgmt_id_detached(sim, sqe->nsid, (struct nvme_id_ns *)(void *)buf) &&
+                 (sqe->nsid == 0 || sqe->nsid >= NVME_NSID_ALL))
+            return SF_INVALID_NS; /* one not allocated gets zeros */
+        break;
+    }
     case NVME_CNS_CTRL:
         id_ctrl(sim, (struct nvme_id_ctrl *)(void *)buf);
         break;

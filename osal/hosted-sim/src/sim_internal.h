@@ -474,6 +474,10 @@ uint16_t sim_ns_mgmt(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t 
 uint16_t sim_ns_attach(struct nvme_sim *sim, const struct nvme_sqe *sqe);
 /* Identify Namespace NSID FFFFFFFFh: the formats Create takes (NLBAF, LBAFs). */
 void sim_ns_mgmt_formats(struct nvme_id_ns *id);
+/* Identify Namespace (CNS 11h) of an allocated namespace attached to no
+ * controller: its size, its format (as format 0) and protection; false
+ * when none has that NSID. */
+bool sim_ns_mgmt_id_detached(struct nvme_sim *sim, uint32_t nsid, struct nvme_id_ns *id);
 
 /* sim_admin.c */
 uint16_t sim_admin_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0,

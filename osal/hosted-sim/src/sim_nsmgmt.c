@@ -61,6 +61,21 @@ void sim_ns_mgmt_formats(struct nvme_id_ns *id)
     }
 }
 
+bool sim_ns_mgmt_id_detached(struct nvme_sim *sim, uint32_t nsid, struct nvme_id_ns *id)
+{
+    int i = detached_find(sim, nsid);
+    if (i < 0)
+        return false;
+    const struct nvme_sim_ns_config *nc = &sim->detached[i];
+    uint32_t lba = nc->lba_size ? nc->lba_size : 512u;
+    id->nsze = id->ncap = id->nuse = nc->blocks;
+    id->lbaf[0].ms = nc->ms; /* the format it has, as format 0 */
+    id->lbaf[0].lbads = (uint8_t)__builtin_ctz(lba);
+    id->flbas = nc->extended ? NVME_FLBAS_EXTENDED : 0;
+    id->dps = (uint8_t)(nc->pi_type | (nc->pi_first ? NVME_DPS_PI_FIRST : 0));
+    return true;
+}
+
 /* Active -> allocated: its size, format (metadata, protection, the
  * formats it lists, zones) and identifiers are kept, as a namespace's own
  * (attaching changes no Identify Namespace field but NMIC's view). */
