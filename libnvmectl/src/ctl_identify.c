@@ -425,6 +425,27 @@ static void ps_power(char *b, size_t n, uint32_t val, uint8_t scale)
     nvme_snprintf(b, n, "%s.%sW", d, f);
 }
 
+/* SN, MN, FR: nvme-cli prints the field as the device filled it, up to a
+ * NUL (its "%-.*s"), so the blanks that pad it too; the decoded string
+ * (the core's: blanks trimmed) gets them back. */
+static void id_ctrl_string_tail(const struct nvmectl_io *io, const struct nvme_id_ctrl *raw,
+                                const char *name, const char *s)
+{
+    static const char blanks[] = "                                        "; /* 40 */
+    const char *f = nvme_streq(name, "sn")   ? raw->sn
+                    : nvme_streq(name, "mn") ? raw->mn
+                    : nvme_streq(name, "fr") ? raw->fr
+                                             : NULL;
+    size_t size = nvme_streq(name, "sn")   ? sizeof(raw->sn)
+                  : nvme_streq(name, "mn") ? sizeof(raw->mn)
+                                           : sizeof(raw->fr);
+    size_t n = 0, have = nvme_strlen(s);
+    while (f != NULL && n < size && f[n] != 0)
+        n++;
+    if (n > have)
+        io->print(io->arg, blanks + (sizeof(blanks) - 1u) - (n - have));
+}
+
 static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
 {
     const struct nvmectl_io *io = c->io;
@@ -456,17 +477,14 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
              * CTL_LINE buffer. */
             ctl_out(io, "%-10s: ", f->name);
             io->print(io->arg, s);
+            id_ctrl_string_tail(io, &id->raw, f->name, s);
             io->print(io->arg, "\n");
             continue;
         }
         if (f->size == 16) {
             char dec[48];
             nvme_u128_to_dec(nvme_u128_from_le(raw + f->off), dec, sizeof(dec));
-            ctl_out(io, "%-10s: %s%s\n", f->name, dec,
-                    (nvme_streq(f->name, "tnvmcap") || nvme_streq(f->name, "unvmcap") ||
-                     nvme_streq(f->name, "megcap"))
-                        ? " bytes"
-                        : "");
+            ctl_out(io, "%-10s: %s\n", f->name, dec); /* nvme-cli: the number alone */
             continue;
         }
         uint32_t v = (uint32_t)ctl_le(raw + f->off, f->size);
@@ -511,12 +529,18 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
         ps_power(mp, sizeof(mp), ps->mp, ps->mxps ? 1 : 2);
         ps_power(idle, sizeof(idle), ps->idlp, ps->ips);
         ps_power(act, sizeof(act), ps->actp, ps->aps);
-        ctl_out(io, "ps %4u : mp:%s %soperational enlat:%u exlat:%u rrt:%u rrl:%u\n", p, mp,
+        /* APW (Figure 276, bits 2:0): nvme-cli's names of workloads 1 and 2 */
+        static const char *const apw[] = {"-", "1MiB 32 RW, 30s idle", "80K 128KiB SW"};
+        /* nvme-cli's layout, as 2.3 (Debian 12's) prints it on QEMU's
+         * controller: "ps" and the index in 8 columns, the rest in 12 */
+        ctl_out(io, "ps   %4u : mp:%s %soperational enlat:%u exlat:%u rrt:%u rrl:%u\n", p, mp,
                 ps->nops ? "non-" : "", ps->enlat, ps->exlat, ps->rrt, ps->rrl);
-        ctl_out(io, "          rwt:%u rwl:%u idle_power:%s active_power:%s\n", ps->rwt, ps->rwl,
+        ctl_out(io, "            rwt:%u rwl:%u idle_power:%s active_power:%s\n", ps->rwt, ps->rwl,
                 idle, act);
+        ctl_out(io, "            active_power_workload:%s\n",
+                ps->apw < 3 ? apw[ps->apw] : "reserved");
         if (human)
-            ctl_out(io, "          (enlat/exlat in microseconds, power in watts)\n");
+            ctl_out(io, "            (enlat/exlat in microseconds, power in watts)\n");
     }
 }
 
@@ -737,15 +761,17 @@ int ctl_cmd_id_ns(struct ctl *c)
         /* RP as nvme-cli's "%#x": 0, 0x1, 0x2, 0x3 */
         char rps[8];
         nvme_snprintf(rps, sizeof(rps), (l.rp & 3u) != 0 ? "0x%x" : "%u", l.rp & 3u);
+        /* nvme-cli's "... %s\n" with "(in use)" or "": a blank ends the
+         * others (nvme-cli 2.3, Debian 12's, on QEMU's controller) */
         if (flag(c, F_HUMAN))
             ctl_out(io,
                     "LBA Format %2u : Metadata Size: %-3u bytes - Data Size: %u bytes - "
-                    "Relative Performance: %s %s%s\n",
+                    "Relative Performance: %s %s %s\n",
                     i, l.ms, l.lbads < 32 ? 1u << l.lbads : 0u, rps, rp[l.rp & 3u],
-                    i == id->format ? " (in use)" : "");
+                    i == id->format ? "(in use)" : "");
         else
-            ctl_out(io, "lbaf %2u : ms:%-3u lbads:%-2u rp:%s%s\n", i, l.ms, l.lbads, rps,
-                    i == id->format ? " (in use)" : "");
+            ctl_out(io, "lbaf %2u : ms:%-3u lbads:%-2u rp:%s %s\n", i, l.ms, l.lbads, rps,
+                    i == id->format ? "(in use)" : "");
     }
     return NVME_OK;
 }

@@ -21,13 +21,11 @@ static const char *id_hx(char *b, size_t len, uint64_t v)
     return b;
 }
 
-/* printf's "%#.04x": "0000" for 0, else 0x and four digits at least. */
+/* nvme-cli's "0x%.04x": 0x and four digits at least, 0x0000 for 0 (seen
+ * from nvme-cli 2.3, Debian 12's, on QEMU's controller). */
 static const char *id_hx4(char *b, size_t len, uint32_t v)
 {
-    if (v == 0)
-        nvme_snprintf(b, len, "0000");
-    else
-        nvme_snprintf(b, len, "0x%04x", v);
+    nvme_snprintf(b, len, "0x%04x", v);
     return b;
 }
 
@@ -199,7 +197,9 @@ int ctl_cmd_id_iocs(struct ctl *c)
     struct jw w;
     if (c->o.json)
         jw_begin(&w, io);
-    for (unsigned i = 0; i < 512; i++) { /* 512 vectors of 64 bits */
+    else
+        ctl_out(io, "NVMe Identify I/O Command Set:\n"); /* nvme-cli's line before them */
+    for (unsigned i = 0; i < 512; i++) {                 /* 512 vectors of 64 bits */
         uint64_t v = ctl_le(p + 8 * i, 8);
         if (v == 0)
             continue;

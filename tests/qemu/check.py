@@ -1777,8 +1777,8 @@ def configs_sriov(w):
     c.has(r"^nvme0: virt-mgmt: Invalid Secondary Controller State \(SCT 1 SC 20, DNR\)$",
           "online with no VF enabled: the device's status, named")
     sections = re.findall(r"(?ms)^nvmectl> list-secondary -e 1\n(.*?)(?=^nvmectl> |\Z)", c.log)
-    c.ok(len(sections) == 2 and "NVQ       : Num VQ Flex Resources Assigned  : 0000\n" in sections[1] and
-         "SCS       : Secondary Controller State      : 0000 (Offline)\n" in sections[1],
+    c.ok(len(sections) == 2 and "NVQ       : Num VQ Flex Resources Assigned  : 0x0000\n" in sections[1] and
+         "SCS       : Secondary Controller State      : 0x0000 (Offline)\n" in sections[1],
          "resources given back (NR 0), offline: SCID 1 holds none")
     c.ok(c.section("rpat 1 0 256 38").startswith("rpat ok"), "SR-IOV PF: I/O read back after a reset")
     pat_check_image(c, a, 38, 0, 256, 512, "SR-IOV PF")

@@ -186,7 +186,7 @@ static void identify_ns_of_nsid_all_gives_the_common_formats(void **state)
     static struct fx_out out;
     assert_int_equal(fx_nvmectl(&f, &out, "id-ns -n 0xffffffff"), 0);
     assert_non_null(strstr(out.text, "NVME Identify Namespace 4294967295:\n"));
-    assert_non_null(strstr(out.text, "lbaf  2 : ms:8   lbads:11 rp:0\n"));
+    assert_non_null(strstr(out.text, "lbaf  2 : ms:8   lbads:11 rp:0 \n"));
     free(id);
     fx_stop(&f);
 }

@@ -211,7 +211,11 @@ static void list_shows_a_capacity_past_2_64_bytes_exactly(void **state)
 
 /* id-ctrl and id-ns print their hex fields as nvme-cli 2.x does, with
  * printf's "%#x" (stdout_id_ctrl, stdout_id_ns): "0x" before a value
- * that is not 0, a 0 alone.  Before: "cmic      : 0x0", "flbas   : 0x0". */
+ * that is not 0, a 0 alone.  Before: "cmic      : 0x0", "flbas   : 0x0".
+ * SN, MN and FR whole, with the blanks that pad them (nvme-cli's "%-.*s";
+ * before: trimmed), TNVMCAP as the number alone (before: "... bytes"),
+ * the formats not in use ended by a blank (nvme-cli's "%s" of ""), as
+ * nvme-cli 2.3 prints them on QEMU's controller. */
 static void id_ctrl_and_id_ns_print_zero_hex_fields_as_nvme_cli(void **state)
 {
     (void)state;
@@ -219,6 +223,9 @@ static void id_ctrl_and_id_ns_print_zero_hex_fields_as_nvme_cli(void **state)
     fx_config(&f);
     fx_start(&f);
     assert_int_equal(fx_nvmectl(&f, &out, "id-ctrl"), 0);
+    expect("\nsn        : SIM0000001          \n"); /* 20 bytes */
+    expect("\nfr        : ");
+    expect("\ntnvmcap   : 4194304\n"); /* the namespace, 8192 blocks of 512 */
     expect("\ncmic      : 0\n");
     expect("\nrtd3r     : 0\n");
     expect("\nsgls      : 0\n");

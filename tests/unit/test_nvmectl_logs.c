@@ -533,10 +533,10 @@ static void list_secondary_is_bounded_by_the_structure(void **state)
            "................\n"
            "     SCID      : Secondary Controller Identifier : 0x0002\n"
            "     PCID      : Primary Controller Identifier   : 0x0001\n"
-           "     SCS       : Secondary Controller State      : 0000 (Offline)\n"
+           "     SCS       : Secondary Controller State      : 0x0000 (Offline)\n"
            "     VFN       : Virtual Function Number         : 0x0001\n"
-           "     NVQ       : Num VQ Flex Resources Assigned  : 0000\n"
-           "     NVI       : Num VI Flex Resources Assigned  : 0000\n"
+           "     NVQ       : Num VQ Flex Resources Assigned  : 0x0000\n"
+           "     NVI       : Num VI Flex Resources Assigned  : 0x0000\n"
            "   SCEntry[1  ]:\n");
     expect("     SCID      : Secondary Controller Identifier : 0x0004\n");
     ok(&f, "list-secondary --cntid=3 --num-entries=1");
@@ -586,7 +586,7 @@ static void virt_mgmt_assigns_and_sets_state(void **state)
     ok(&f, "list-secondary -c 3 -e 1");
     expect("     SCID      : Secondary Controller Identifier : 0x0003\n"
            "     PCID      : Primary Controller Identifier   : 0x0001\n"
-           "     SCS       : Secondary Controller State      : 0000 (Offline)\n"
+           "     SCS       : Secondary Controller State      : 0x0000 (Offline)\n"
            "     VFN       : Virtual Function Number         : 0x0002\n"
            "     NVQ       : Num VQ Flex Resources Assigned  : 0x0004\n"
            "     NVI       : Num VI Flex Resources Assigned  : 0x0001\n");
@@ -642,7 +642,8 @@ static void id_iocs_lists_the_combinations(void **state)
     f.cfg.iocs = true;
     fx_start(&f);
     ok(&f, "id-iocs");
-    assert_string_equal(out.text, "I/O Command Set Combination[0]:1\n"
+    assert_string_equal(out.text, "NVMe Identify I/O Command Set:\n"
+                                  "I/O Command Set Combination[0]:1\n"
                                   "I/O Command Set Combination[1]:5\n");
     ok(&f, "id-iocs --verbose");
     expect("I/O Command Set Combination[1]:5\n"

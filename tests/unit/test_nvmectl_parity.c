@@ -172,11 +172,13 @@ static void id_ctrl_every_field_json_and_text(void **state)
     expect("sn        : SN-PARITY-7");
     expect("oncs      : 0x1dd");
     /* Power in the unit each descriptor names (Power State Descriptor: MXPS,
-     * IPS, APS), as nvme-cli prints it. */
-    expect("ps    0 : mp:25.00W operational enlat:0 exlat:0");
-    expect("ps    1 : mp:12.50W operational");
-    expect("ps    2 : mp:0.0833W non-operational enlat:20 exlat:40");
-    expect("idle_power:0.16W active_power:0.32W");
+     * IPS, APS), as nvme-cli prints it, in its columns (8, then 12: as
+     * nvme-cli 2.3 prints QEMU's controller's), with the workload line. */
+    expect("ps      0 : mp:25.00W operational enlat:0 exlat:0");
+    expect("ps      1 : mp:12.50W operational");
+    expect("ps      2 : mp:0.0833W non-operational enlat:20 exlat:40");
+    expect("\n            rwt:");
+    expect("idle_power:0.16W active_power:0.32W\n            active_power_workload:");
     expect("subnqn    : ");
     assert_null(strstr(out.text, "Dataset Management: supported"));
     ok(&f, "id-ctrl -H");
