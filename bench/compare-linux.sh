@@ -68,31 +68,12 @@ mkdir -p "$work"
 cleanup=()
 trap 'rm -rf "${cleanup[@]+"${cleanup[@]}"}"' EXIT
 
-# --- packages ---------------------------------------------------------------------
-need=()
-command -v fio >/dev/null || need+=(fio)
-dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
-command -v cpio >/dev/null || need+=(cpio)
-if [ ${#need[@]} -gt 0 ]; then
-  say "installing ${need[*]} (apt-get)"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${need[@]}" >&2
-fi
-
-# --- Linux kernel: Debian's linux-image-amd64 (its dependency, the versioned image) ---
-kdir="$work/kernel"
-if [ ! -f "$kdir/vmlinuz" ]; then
-  pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[0-9][^ ]*\).*/\1/p' | head -n 1)
-  [ -n "$pkg" ] || { say "cannot resolve linux-image-amd64"; exit 2; }
-  say "downloading $pkg (apt-get download; not installed)"
-  rm -rf "$kdir" && mkdir -p "$kdir/x"
-  (cd "$kdir" && apt-get download "$pkg" >&2)
-  dpkg-deb -x "$kdir"/*.deb "$kdir/x"
-  cp "$kdir"/x/boot/vmlinuz-* "$kdir/vmlinuz"
-  basename "$kdir"/*.deb >"$kdir/package"
-fi
-kver=$(ls "$kdir/x/lib/modules")
-kpkg=$(cat "$kdir/package")
+# --- packages, kernel, initramfs tree (linux-guest.sh) ---------------------------------
+# shellcheck source=bench/linux-guest.sh
+. "$src/bench/linux-guest.sh"
+lg_packages fio:fio -busybox-static:busybox-static cpio:cpio
+lg_kernel "$work"
+kdir=$lg_kdir kver=$lg_kver kpkg=$lg_kpkg
 
 # --- initramfs: busybox, fio + libraries, nvme modules, /init ---------------------------
 initrd="$work/initramfs-$kver-s$fio_s.cpio.gz"
@@ -100,28 +81,11 @@ if [ ! -f "$initrd" ]; then
   say "building the initramfs"
   r=$(mktemp -d)
   cleanup+=("$r" "$initrd.tmp")
-  mkdir -p "$r"/{bin,dev,proc,sys,mods}
-  cp /bin/busybox "$r/bin/busybox"
-  fio=$(command -v fio)
-  mkdir -p "$r/usr/bin" && cp "$fio" "$r/usr/bin/fio"
-  for lib in $(ldd "$fio" | grep -o '/[^ ]*'); do
-    mkdir -p "$r$(dirname "$lib")"
-    cp -L "$lib" "$r$lib"
-  done
-  # modules: nvme and what it depends on (depends= in .modinfo), deps first,
-  # plus the generic CRC providers crc-t10dif/crc64-rocksoft look up
-  mdir="$kdir/x/lib/modules/$kver/kernel"
-  order=()
-  modpath() { find "$mdir" -name "$(echo "$1" | sed 's/[-_]/[-_]/g').ko" | head -n 1; }
-  add() {
-    local m=$1 p d
-    for d in "${order[@]+"${order[@]}"}"; do [ "$d" = "$m" ] && return 0; done
-    p=$(modpath "$m"); [ -n "$p" ] || { say "module $m not found"; return 0; }
-    for d in $(strings "$p" | sed -n 's/^depends=//p' | tr ',' ' '); do add "$d"; done
-    order+=("$m")
-  }
-  for m in crct10dif_generic crc64_rocksoft_generic nvme; do add "$m"; done
-  for m in "${order[@]}"; do cp "$(modpath "$m")" "$r/mods/$m.ko"; done
+  lg_binary "$r" "$(command -v fio)"
+  # nvme and what it depends on, plus the generic CRC providers
+  # crc-t10dif/crc64-rocksoft look up
+  lg_root "$r" crct10dif_generic crc64_rocksoft_generic nvme
+  order=("${lg_modules[@]}")
   cat >"$r/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -148,9 +112,7 @@ echo "LINUX: done"
 poweroff -f
 EOF
   chmod +x "$r/init"
-  # written aside and renamed: a cut-short archive is never taken for the cache
-  (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
-  mv "$initrd.tmp" "$initrd"
+  lg_cpio "$r" "$initrd"
   rm -rf "$r"
 fi
 
