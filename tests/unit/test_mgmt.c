@@ -13,6 +13,16 @@
 /* aligned_alloc wants a size that is a multiple of the alignment. */
 static void *abuf(size_t n) { return aligned_alloc(4096, (n + 4095) & ~(size_t)4095); }
 
+/* A controller with Namespace Management (OACS bit 3), NN 8, and no
+ * Asynchronous Event Requests: only the calls' own rescans. */
+static void ns_mgmt_config(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.oacs |= NVME_OACS_NS_MGMT;
+    f->cfg.nn = 8;
+    f->opts.no_async_events = true;
+}
+
 static void format_changes_the_block_size_and_erases(void **state)
 {
     (void)state;
@@ -1007,10 +1017,8 @@ static void a_failed_rescan_after_format_or_attach_is_retried_by_service(void **
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.oacs |= NVME_OACS_NS_MGMT;
-    f.cfg.nn = 8;
-    f.opts.no_async_events = true; /* no event rescans: only the core's own retry */
+    /* no event rescans: only the core's own retry */
+    ns_mgmt_config(&f);
     fx_create(&f);
     nomem_real = f.osal.mem_alloc;
     nomem_pages = 0;
@@ -1407,10 +1415,7 @@ static void a_created_namespace_keeps_its_nsid_when_the_rescan_fails(void **stat
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.oacs |= NVME_OACS_NS_MGMT;
-    f.cfg.nn = 8;
-    f.opts.no_async_events = true;
+    ns_mgmt_config(&f);
     f.opts.admin_timeout_ms = 1000;
     fx_start(&f);
     struct nvme_ns_create_args a = {.nsze = 2048, .flbas = 1};
@@ -1435,10 +1440,7 @@ static void identify_of_an_allocated_namespace_attached_or_not(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.oacs |= NVME_OACS_NS_MGMT;
-    f.cfg.nn = 8;
-    f.opts.no_async_events = true;
+    ns_mgmt_config(&f);
     fx_start(&f);
     struct nvme_ns_create_args a = {.nsze = 3000, .flbas = 1};
     uint32_t nsid = 0;
@@ -1476,10 +1478,7 @@ static void a_namespace_detached_and_attached_again_keeps_its_format(void **stat
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.oacs |= NVME_OACS_NS_MGMT;
-    f.cfg.nn = 8;
-    f.opts.no_async_events = true;
+    ns_mgmt_config(&f);
     fx_start(&f);
     struct nvme_ns_create_args a = {.nsze = 512, .flbas = 2};
     uint32_t nsid = 0;
@@ -1555,10 +1554,8 @@ static void namespaces_are_created_attached_detached_and_deleted(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.oacs |= NVME_OACS_NS_MGMT;
-    f.cfg.nn = 8;
-    f.opts.no_async_events = true; /* the calls' own rescans, not the notices' */
+    /* the calls' own rescans, not the notices' */
+    ns_mgmt_config(&f);
     fx_start(&f);
     struct nvme_ns_create_args a = {.nsze = 2048, .flbas = 1};
     uint32_t nsid = 0;
@@ -2353,10 +2350,7 @@ static void management_commands_are_not_sent_again_for_a_status(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.oacs |= NVME_OACS_NS_MGMT;
-    f.cfg.nn = 8;
-    f.opts.no_async_events = true;
+    ns_mgmt_config(&f);
     fx_start(&f);
     const uint16_t internal = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
     fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_NS_MGMT, internal, 1);
@@ -2389,10 +2383,7 @@ static void a_namespace_created_under_nsid_0_or_all_is_refused(void **state)
     static const uint32_t bad[] = {0, 0xffffffffu, 9 /* NN + 1 */, 0xfffffffeu};
     for (unsigned i = 0; i < 4; i++) {
         struct fx f;
-        fx_config(&f);
-        f.cfg.oacs |= NVME_OACS_NS_MGMT;
-        f.cfg.nn = 8;
-        f.opts.no_async_events = true;
+        ns_mgmt_config(&f);
         fx_start_captured(&f);
         fx_inject(&f, NVME_SIM_FAULT_DW0, 0, NVME_ADMIN_NS_MGMT, bad[i], 1);
         struct nvme_ns_create_args a = {.nsze = 512};
