@@ -432,15 +432,17 @@ static void id_ctrl_string_tail(const struct nvmectl_io *io, const struct nvme_i
                                 const char *name, const char *s)
 {
     static const char blanks[] = "                                        "; /* 40 */
-    const char *f = nvme_streq(name, "sn")   ? raw->sn
-                    : nvme_streq(name, "mn") ? raw->mn
-                    : nvme_streq(name, "fr") ? raw->fr
-                                             : NULL;
-    size_t size = nvme_streq(name, "sn")   ? sizeof(raw->sn)
-                  : nvme_streq(name, "mn") ? sizeof(raw->mn)
-                                           : sizeof(raw->fr);
-    size_t n = 0, have = nvme_strlen(s);
-    while (f != NULL && n < size && f[n] != 0)
+    const char *f;
+    size_t size, n = 0, have = nvme_strlen(s);
+    if (nvme_streq(name, "sn"))
+        f = raw->sn, size = sizeof(raw->sn);
+    else if (nvme_streq(name, "mn"))
+        f = raw->mn, size = sizeof(raw->mn);
+    else if (nvme_streq(name, "fr"))
+        f = raw->fr, size = sizeof(raw->fr);
+    else
+        return;
+    while (n < size && f[n] != 0)
         n++;
     if (n > have)
         io->print(io->arg, blanks + (sizeof(blanks) - 1u) - (n - have));

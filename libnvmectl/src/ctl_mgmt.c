@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_mgmt.c - management: format, device-self-test, sanitize,
- * fw-download, fw-commit, subsystem-reset, the namespaces:
- * create-ns, delete-ns, attach-ns, detach-ns, and virt-mgmt.  The destructive ones
+ * fw-download, fw-commit, subsystem-reset, the namespaces (create-ns,
+ * delete-ns, attach-ns, detach-ns) and virt-mgmt.  The destructive ones
  * (format, sanitize, fw-commit, subsystem-reset) refuse to run without
  * --force, which is what hands the core NVME_CONFIRM_DESTROY.
  */

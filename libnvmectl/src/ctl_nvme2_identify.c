@@ -21,14 +21,6 @@ static const char *id_hx(char *b, size_t len, uint64_t v)
     return b;
 }
 
-/* nvme-cli's "0x%.04x": 0x and four digits at least, 0x0000 for 0 (seen
- * from nvme-cli 2.3, Debian 12's, on QEMU's controller). */
-static const char *id_hx4(char *b, size_t len, uint32_t v)
-{
-    nvme_snprintf(b, len, "0x%04x", v);
-    return b;
-}
-
 /* Identify with CNTID (CDW10 31:16), which nvme_identify does not take. */
 static uint8_t *id_cntid(struct ctl *c, uint8_t cns, uint16_t cntid, const char *what, int *rc)
 {
@@ -142,20 +134,16 @@ int ctl_cmd_list_secondary(struct ctl *c)
             jw_close_obj(&w);
             continue;
         }
-        char h[16];
+        /* nvme-cli's "0x%.04x": 0x0000 for 0 too (as nvme-cli 2.3, Debian
+         * 12's, prints QEMU's controller's) */
         ctl_out(io, "   SCEntry[%-3u]:\n................\n", i);
-        ctl_out(io, "     SCID      : Secondary Controller Identifier : %s\n",
-                id_hx4(h, sizeof(h), scid));
-        ctl_out(io, "     PCID      : Primary Controller Identifier   : %s\n",
-                id_hx4(h, sizeof(h), pcid));
-        ctl_out(io, "     SCS       : Secondary Controller State      : %s (%s)\n",
-                id_hx4(h, sizeof(h), scs), (scs & 1u) ? "Online" : "Offline");
-        ctl_out(io, "     VFN       : Virtual Function Number         : %s\n",
-                id_hx4(h, sizeof(h), vfn));
-        ctl_out(io, "     NVQ       : Num VQ Flex Resources Assigned  : %s\n",
-                id_hx4(h, sizeof(h), nvq));
-        ctl_out(io, "     NVI       : Num VI Flex Resources Assigned  : %s\n",
-                id_hx4(h, sizeof(h), nvi));
+        ctl_out(io, "     SCID      : Secondary Controller Identifier : 0x%04x\n", scid);
+        ctl_out(io, "     PCID      : Primary Controller Identifier   : 0x%04x\n", pcid);
+        ctl_out(io, "     SCS       : Secondary Controller State      : 0x%04x (%s)\n", scs,
+                (scs & 1u) ? "Online" : "Offline");
+        ctl_out(io, "     VFN       : Virtual Function Number         : 0x%04x\n", vfn);
+        ctl_out(io, "     NVQ       : Num VQ Flex Resources Assigned  : 0x%04x\n", nvq);
+        ctl_out(io, "     NVI       : Num VI Flex Resources Assigned  : 0x%04x\n", nvi);
     }
     if (c->o.json) {
         jw_close_arr(&w);
@@ -199,7 +187,8 @@ int ctl_cmd_id_iocs(struct ctl *c)
         jw_begin(&w, io);
     else
         ctl_out(io, "NVMe Identify I/O Command Set:\n"); /* nvme-cli's line before them */
-    for (unsigned i = 0; i < 512; i++) {                 /* 512 vectors of 64 bits */
+    /* 512 vectors of 64 bits */
+    for (unsigned i = 0; i < 512; i++) {
         uint64_t v = ctl_le(p + 8 * i, 8);
         if (v == 0)
             continue;
