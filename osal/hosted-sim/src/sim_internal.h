@@ -266,24 +266,29 @@ struct nvme_sim {
     uint64_t resv_notif_count;
     unsigned nchanged;
     bool changed_overflow;
-    uint8_t telem_gen;                   /* Telemetry Host-Initiated Data Generation Number */
-    uint8_t telem_ctrl_gen;              /* Controller-Initiated Data Generation Number */
-    bool telem_ctrl_avail;               /* Controller-Initiated Data Available */
-    bool telem_lb_set;                   /* nvme_sim_telemetry_header: report telem_lb */
-    uint32_t telem_lb[4];                /* Data Area 1-4 Last Block reported then */
-    uint16_t ana_ngrps;                  /* nvme_sim_ana_header: NGRPS and the first */
-    uint32_t ana_nnsids;                 /*   group's NNSIDS reported, 0: the true ones */
-    unsigned ana_changing;               /* nvme_sim_ana_changing: reads left that change it */
-    uint64_t ana_changes;                /* ANA changes so far (Change Count above 7) */
-    uint8_t virt_numid;                  /* nvme_sim_virt_numid: NUMID reported, 0: the true one */
-    struct {                             /* Virtualization Management (sim_virt.c), per secondary */
-        uint16_t nvq, nvi;               /*   flexible VQ and VI resources assigned */
-        uint8_t scs;                     /*   state: 1 online */
-    } virt_sec[127];                     /* SIM_SC_MAX */
-    uint16_t virt_prim_vq, virt_prim_vi; /* the primary's after the next reset (VQRFAP, VIRFAP) */
-    uint8_t hostid[16];                  /* Host Identifier (FID 81h); 8 bytes used without EXHID */
-    uint8_t vendor_feat[16384];          /* cfg.vendor_fid's data structure (sim_vendor_feat_len) */
-    uint8_t hbs[512];                    /* Host Behavior Support data (FID 16h); byte 0 = ACRE */
+    uint8_t telem_gen;          /* Telemetry Host-Initiated Data Generation Number */
+    uint8_t telem_ctrl_gen;     /* Controller-Initiated Data Generation Number */
+    bool telem_ctrl_avail;      /* Controller-Initiated Data Available */
+    bool telem_lb_set;          /* nvme_sim_telemetry_header: report telem_lb */
+    uint32_t telem_lb[4];       /* Data Area 1-4 Last Block reported then */
+    uint16_t ana_ngrps;         /* nvme_sim_ana_header: NGRPS and the first */
+    uint32_t ana_nnsids;        /*   group's NNSIDS reported, 0: the true ones */
+    unsigned ana_changing;      /* nvme_sim_ana_changing: reads left that change it */
+    uint64_t ana_changes;       /* ANA changes so far (Change Count above 7) */
+    uint8_t virt_numid;         /* nvme_sim_virt_numid: NUMID reported, 0: the true one */
+    uint8_t hostid[16];         /* Host Identifier (FID 81h); 8 bytes used without EXHID */
+    uint8_t vendor_feat[16384]; /* cfg.vendor_fid's data structure (sim_vendor_feat_len) */
+    uint8_t hbs[512];           /* Host Behavior Support data (FID 16h); byte 0 = ACRE */
+
+    /* Virtualization Management (sim_virt.c): each secondary's flexible
+     * resources and state (SCS bit 0: online); the primary's after its
+     * next reset (VQRFAP, VIRFAP) */
+    struct {
+        uint16_t nvq, nvi;
+        uint8_t scs;
+    } virt_sec[127]; /* SIM_SC_MAX */
+    uint16_t virt_prim_vq, virt_prim_vi;
+
     /* Commands held in the device */
     struct sim_held *held;
     size_t nheld, held_cap;

@@ -28,19 +28,20 @@ uint16_t sim_virt_identify(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
     if (n == 0)
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if (cns == 0x14) {
-        put_le(buf, 1, 2);                      /* CNTLID */
-        buf[4] = 0x03;                          /* CRT: VQ and VI resources */
-        put_le(buf + 32, 8 * n, 4);             /* VQFRT: flexible VQ resources */
-        put_le(buf + 36, 0, 4);                 /* VQRFA: none assigned */
-        put_le(buf + 40, sim->virt_prim_vq, 2); /* VQRFAP: after the next reset */
-        put_le(buf + 42, 2, 2);                 /* VQPRT: private to the primary */
-        put_le(buf + 44, 8, 2);                 /* VQFRSM: at most per secondary */
-        put_le(buf + 46, 1, 2);                 /* VQGRAN */
-        put_le(buf + 64, 4 * n, 4);             /* VIFRT */
+        put_le(buf, 1, 2);          /* CNTLID */
+        buf[4] = 0x03;              /* CRT: VQ and VI resources */
+        put_le(buf + 32, 8 * n, 4); /* VQFRT: flexible VQ resources */
+        put_le(buf + 36, 0, 4);     /* VQRFA: none assigned */
+        put_le(buf + 42, 2, 2);     /* VQPRT: private to the primary */
+        put_le(buf + 44, 8, 2);     /* VQFRSM: at most per secondary */
+        put_le(buf + 46, 1, 2);     /* VQGRAN */
+        put_le(buf + 64, 4 * n, 4); /* VIFRT */
+        put_le(buf + 74, 1, 2);     /* VIPRT */
+        put_le(buf + 76, 4, 2);     /* VIFRSM */
+        put_le(buf + 78, 1, 2);     /* VIGRAN */
+        /* the primary's flexible resources after its next reset */
+        put_le(buf + 40, sim->virt_prim_vq, 2); /* VQRFAP */
         put_le(buf + 72, sim->virt_prim_vi, 2); /* VIRFAP */
-        put_le(buf + 74, 1, 2);                 /* VIPRT */
-        put_le(buf + 76, 4, 2);                 /* VIFRSM */
-        put_le(buf + 78, 1, 2);                 /* VIGRAN */
         return 0;
     }
     /* CNS 15h: secondary controllers with CNTLID >= CDW10.CNTID */
@@ -50,10 +51,11 @@ uint16_t sim_virt_identify(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
         if (i + 1 < start)
             continue;
         uint8_t *e = buf + 32 + 32 * cnt++;
-        put_le(e, i + 1, 2);   /* SCID */
-        put_le(e + 2, 1, 2);   /* PCID */
-        put_le(e + 8, i, 2);   /* VFN */
-        if (i <= SIM_SC_MAX) { /* the ones sim_virt_mgmt manages: SCS, NVQ, NVI */
+        put_le(e, i + 1, 2); /* SCID */
+        put_le(e + 2, 1, 2); /* PCID */
+        put_le(e + 8, i, 2); /* VFN */
+        /* SCS, NVQ, NVI of the ones sim_virt_mgmt manages */
+        if (i <= SIM_SC_MAX) {
             e[4] = sim->virt_sec[i - 1].scs;
             put_le(e + 10, sim->virt_sec[i - 1].nvq, 2);
             put_le(e + 12, sim->virt_sec[i - 1].nvi, 2);
