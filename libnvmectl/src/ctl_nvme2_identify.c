@@ -2,7 +2,7 @@
 /*
  * ctl_nvme2_identify.c - Identify structures of NVMe 2.0 that nvme-cli 2.x
  * shows with commands of their own: primary-ctrl-caps (CNS 14h) and
- * list-secondary (CNS 15h), the Virtualization Enhancements' (§8.26),
+ * list-secondary (CNS 15h), the Virtualization Enhancements' (NVMe 2.0 §8.26),
  * id-iocs (CNS 1Ch), nvm-id-ctrl (CNS 06h, CSI 00h) and nvm-id-ns (CNS
  * 05h, CSI 00h).  Text and JSON as nvme-cli's (nvme-print-stdout.c,
  * nvme-print-json.c); -b writes the 4096 bytes as read (nvme-cli: -o

@@ -11,7 +11,7 @@
  * The header's Data Area Last Blocks come from the device: they must
  * ascend (DA1LB <= DA2LB <= DA3LB, <= DA4LB for area 4) and the log must
  * fit the caller's scratch buffer, or nothing more is read.  Order of
- * §8.24: the header (with Create, or for LID 08h with RAE so that the
+ * NVMe 2.0 §8.24: the header (with Create, or for LID 08h with RAE so that the
  * capture stays), then the log from offset 0 (the core splits it at MDTS
  * by LPO), then the header again (LID 08h: with -r's RAE, the read that
  * may release the capture); a generation number that moved means a new

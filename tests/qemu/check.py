@@ -1734,7 +1734,7 @@ def configs_sriov(w):
     """An SR-IOV physical function (sriov_max_vfs=2 in an nvme-subsys, q35
     on x86): its SR-IOV and ARI capabilities and flexible resources leave
     bring-up, I/O and a reset as on any controller; primary-ctrl-caps and
-    list-secondary read its Virtualization Enhancements (NVMe 1.4 §8.26,
+    list-secondary read its Virtualization Enhancements (NVMe 2.0 §8.26,
     CNS 14h and 15h) as QEMU set them; virt-mgmt (Virtualization
     Management, 1Ch; once through admin-passthru) assigns flexible
     resources to a secondary controller (Dword 0: how many), and Secondary

@@ -65,7 +65,7 @@ uint16_t sim_telemetry_page(struct nvme_sim *sim, uint8_t lid, uint32_t cdw10, u
 void sim_telemetry_read(struct nvme_sim *sim, uint8_t lid, bool rae)
 {
     if (lid == NVME_LID_TELEMETRY_CTRL && !rae)
-        sim->telem_ctrl_avail = false; /* released (§8.24.2) */
+        sim->telem_ctrl_avail = false; /* released (NVMe 2.0 §8.24.2) */
 }
 
 void nvme_sim_telemetry_ctrl_capture(struct nvme_sim *sim)
