@@ -1714,7 +1714,7 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             nvme_cb_leave(qp, depth);
         }
     }
-    /* One CQ head doorbell per batch (§4.1.2), and only for a new value: it
+    /* One CQ head doorbell per batch (§7.5.1.1), and only for a new value: it
      * also covers entries an outer call consumed before its callback let
      * this one in (until the head is written a level INTx line stays
      * asserted: a handler reaping and acknowledging nothing would be called

@@ -2272,8 +2272,9 @@ static bool nvme_zoned_held_has(const struct nvme_zoned_held *held, unsigned n, 
 }
 
 /* Resubmits reclaimed I/O commands, each queue in its submission order
- * (NVMe orders nothing across queues, §4.1); held zoned writes that
- * landed, or partly, complete after (nvme_replay_zoned). */
+ * (the controller orders nothing, within a queue or across queues:
+ * Command Ordering Requirements, §6.3); held zoned writes that landed, or
+ * partly, complete after (nvme_replay_zoned). */
 static void nvme_replay(struct nvme_ctrl *ctrl)
 {
     struct nvme_zone_now zones[NVME_ZONED_ZONES];

@@ -200,9 +200,10 @@ static uint16_t md_to_host(struct nvme_sim *sim, const struct sim_ns *ns,
     return 0;
 }
 
-/* Read (§6.9), Write (§6.15) and Compare (§3.2.2): data through the PRPs,
- * metadata interleaved or through MPTR, PI generated (PRACT on writes),
- * checked (PRCHK) and stripped (PRACT with ms 8 on reads). */
+/* Read (§6.9), Write (§6.15) and Compare (NVM CS 1.0 §3.2.1): data
+ * through the PRPs, metadata interleaved or through MPTR, PI generated
+ * (PRACT on writes), checked (PRCHK) and stripped (PRACT with ms 8 on
+ * reads). */
 static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint8_t opc)
 {
     bool write = opc == NVME_CMD_WRITE;
@@ -632,7 +633,7 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     if (ns->zoned && (sf = sim_zns_write_check(sim, ns, dlba, (uint32_t)total)))
         return sf;
     /* PRINFOR (CDW12 15:12) is the sources' PRINFO as a Read's, PRINFOW
-     * (29:26) the destination's as a Write's (NVM CS 1.0 §3.3.1), checked
+     * (29:26) the destination's as a Write's (NVM CS 1.0 §3.2.6), checked
      * as those are, the reference tags from each entry's EILBRT and from
      * ILBRT.  QEMU 7.2 also refuses two PRACT bits that differ. */
     const struct sim_copy_pi cp = {(sqe->cdw12 >> 12 & 0xfu) << 26, sqe->cdw12 & 0xfu << 26,
