@@ -2188,11 +2188,16 @@ def case_limits(w):
     QEMU's is 2 GiB of blocks, and it skips a longer deallocate range yet
     reports success) on a sparse 4 GiB namespace; Copy cut at MSSRL, MCL
     and MSRC (nvme-ns mssrl/mcl/msrc); Zone Append within ZASL
-    (zoned.zasl); Too Many Open Zones (zoned.max_open) named; AERL 0."""
+    (zoned.zasl); Too Many Open Zones (zoned.max_open) named; LBAs above
+    2^32 on a sparse 3 TiB namespace (SLBA in CDW10 and CDW11, §6.9; on the
+    32-bit ISAs too) up to its last block; AERL 0."""
     big = os.path.join(w.dir, "big.img")
     z = os.path.join(w.dir, "z.img")
+    huge = os.path.join(w.dir, "huge.img")
     make_image(big, 4096 * MiB)  # sparse
     make_image(z, 16 * MiB)
+    make_image(huge, 3 * 1024 * 1024 * MiB)  # sparse: 6 442 450 944 blocks of 512 bytes
+    last = 3 * 2 ** 31 - 1
     dmrsl = (2 ** 31 - 512) // 512  # QEMU: BDRV_REQUEST_MAX_BYTES / the block size
     cmds = ["write -n 1 -s 5000000 -c 1 -p 0x5a",
             "!dsm -n 1 --ad -s 0 -b 8388608", "read -n 1 -s 5000000 -c 1",
@@ -2200,9 +2205,11 @@ def case_limits(w):
             "write -n 1 -s 300 -c 10 -p 0x3c", "copy -n 1 -d 2000 -s 300 -b 10",
             "read -n 1 -s 2000 -c 10 -o json",
             "!zone-append -n 2 -s 0 -c 17 -p 0x11", "zone-append -n 2 -s 0 -c 16 -p 0x11",
-            "zone-mgmt-send -n 2 -s 8192 -z open", "!zone-mgmt-send -n 2 -s 16384 -z open"]
+            "zone-mgmt-send -n 2 -s 8192 -z open", "!zone-mgmt-send -n 2 -s 16384 -z open",
+            "wpat 3 4294967290 16 61", "rpat 3 4294967290 16 61", "wpat 3 %d 1 62" % last,
+            "!wpat 3 %d 2 63" % last, "!read -n 3 -s %d -c 1" % (last + 1)]
     c = w.boot(["path=%s,nsid=1,drive.discard=unmap,mssrl=4,mcl=8,msrc=1" % big,
-                "path=%s,nsid=2,zoned=true,zoned.zone_size=4M,zoned.max_open=1" % z],
+                "path=%s,nsid=2,zoned=true,zoned.zone_size=4M,zoned.max_open=1" % z, "path=%s,nsid=3" % huge],
                cmds, ctrl="zoned.zasl=1", core_quiet=False, max_seconds=50)
     # DMRSL: a range above it refused by the core, clearly, before QEMU could
     # skip it and answer success; the block is still there; a range of
@@ -2235,6 +2242,18 @@ def case_limits(w):
           "zone append of 16 blocks (ZASL): done")
     c.has(r"^harness: 'zone-mgmt-send -n 2 -s 16384 -z open' failed as expected: \d+ \(Too Many Open Zones\)",
           "a second open zone with zoned.max_open=1: Too Many Open Zones, named")
+    # LBAs above 2^32: the upper half of SLBA reaches the device, and the
+    # namespace ends where NSZE says
+    c.has(r"^rpat ok: nsid 3, 16 block\(s\) at LBA 4294967290, key 61",
+          "16 blocks across LBA 2^32 written and read back")
+    pat_check_image(c, huge, 61, 4294967290, 16, 512, "LBAs across 2^32")
+    pat_check_image(c, huge, 62, last, 1, 512, "the last block (NSZE - 1)")
+    with open(huge, "rb") as f:
+        low = f.read(10 * 512)
+    c.ok(low == bytes(len(low)), "LBA 0..9 untouched (an SLBA cut to 32 bits would land there)")
+    for cmd in ("wpat 3 %d 2 63" % last, "read -n 3 -s %d -c 1" % (last + 1)):
+        c.has(r"^harness: '%s' failed as expected: -6 \(LBA out of range\)" % re.escape(cmd),
+              "%s: past the namespace's end, refused before it is sent" % cmd)
     lines = re.findall(r"(?m)^nvme (?:error|warn):.*$", c.log)
     c.ok(len(lines) == 2 and "DMRSL" in lines[0] and "ZASL" in lines[1],
          "the core's only complaints: the range above DMRSL and the append above ZASL (%d)" % len(lines))
