@@ -43,7 +43,12 @@ id-iocs
 nvm-id-ctrl
 nvm-id-ns -n 1
 get-feature -f 1
+get-feature -f 2 -H
 get-feature -f 4 -H
+get-feature -f 6 -H
+get-feature -f 8 -H
+get-feature -f 0xb -H
+get-feature -f 0xe -H
 get-feature -f 7
 smart-log
 fw-log
@@ -105,8 +110,8 @@ timeout 300 qemu-system-x86_64 -machine q35 -accel tcg -m 512M -smp 1 -nodefault
   -no-reboot -monitor none -serial "file:$logs/linux.log" -kernel "$lg_kdir/vmlinuz" -initrd "$initrd" \
   -append "console=ttyS0 quiet panic=-1" -device "nvme-subsys,id=ss0,nqn=$nqn" \
   -device "nvme,id=nvme0,serial=deadbeef,subsys=ss0,$ctrl" \
-  -drive "file=$logs/a.img,if=none,id=d1,format=raw" -device nvme-ns,drive=d1,bus=nvme0,nsid=1 \
-  -drive "file=$logs/b.img,if=none,id=d2,format=raw" \
+  -drive "file=$logs/a.img,if=none,id=d1,format=raw,cache=writethrough" -device nvme-ns,drive=d1,bus=nvme0,nsid=1 \
+  -drive "file=$logs/b.img,if=none,id=d2,format=raw,cache=writethrough" \
   -device nvme-ns,drive=d2,bus=nvme0,nsid=2,logical_block_size=4096,physical_block_size=4096,detached=true \
   </dev/null >/dev/null 2>&1 || rc=$?
 grep -q "^LINUX: done" "$logs/linux.log" || { say "the Linux guest did not finish (QEMU exit $rc): $logs"; cleanup=(); exit 1; }

@@ -165,6 +165,10 @@ void ctl_text(char *dst, size_t dlen, const char *src, size_t n);
 void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n);
 /* The n (<= 8) bytes at p as a little-endian number (device structures). */
 uint64_t ctl_le(const uint8_t *p, unsigned n);
+/* A Timestamp (milliseconds since 1970, NVMe 1.4 §5.21.1.14) as nvme-cli
+ * prints it, strftime's "%c %Z" in the C locale, in UTC (the time zone of
+ * a host without one): "Sat Dec  5 18:01:16 2026 UTC"; out holds 32. */
+void ctl_utc_time(char out[32], uint64_t ms);
 /* Get Log Page of `len` bytes into buf, NSID FFFFFFFFh, offset 0. */
 int ctl_get_log(struct ctl *c, uint8_t lid, uint8_t lsp, uint16_t lsi, bool rae, void *buf,
                 uint32_t len);

@@ -76,88 +76,254 @@ static const char *feat_name(unsigned fid)
 static const char *const sel_names[] = {"current", "default", "saved", "supported"};
 static const char *const sel_titles[] = {"Current", "Default", "Saved", "Supported capabilities"};
 
-static void decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const uint8_t *data)
+static const char *tf(uint32_t bit) { return bit ? "True" : "False"; }
+static const char *enabled(uint32_t bit) { return bit ? "Enabled" : "Disabled"; }
+
+/* Workload Hint (NVMe 1.4 §5.21.1.2), the threshold's type and sensor
+ * (§5.21.1.4) and the namespace write protection state (§5.21.1.30, NVMe
+ * 1.4's Namespace Write Protection Config): nvme-cli's names. */
+static const char *workload_hint(uint32_t wh)
+{
+    return wh == 0   ? "No Workload"
+           : wh == 1 ? "Extended Idle Period with a Burst of Random Writes"
+           : wh == 2 ? "Heavy Sequential Writes"
+                     : "Reserved";
+}
+
+static void temp_thresh(const struct nvmectl_io *io, uint32_t v)
+{
+    uint32_t thsel = (v >> 20) & 3u, tmpsel = (v >> 16) & 15u;
+    ctl_out(io, "\tThreshold Type Select         (THSEL): %u - %s\n", thsel,
+            thsel == 0   ? "Over Temperature Threshold"
+            : thsel == 1 ? "Under Temperature Threshold"
+                         : "Reserved");
+    if (tmpsel == 0)
+        ctl_out(io, "\tThreshold Temperature Select (TMPSEL): 0 - Composite Temperature\n");
+    else if (tmpsel <= 8)
+        ctl_out(io, "\tThreshold Temperature Select (TMPSEL): %u - Temperature Sensor %u\n", tmpsel,
+                tmpsel);
+    else
+        ctl_out(io, "\tThreshold Temperature Select (TMPSEL): %u - Reserved\n", tmpsel);
+    ctl_out(io, "\tTemperature Threshold         (TMPTH): %d C (%u K)\n", (int)(v & 0xffffu) - 273,
+            v & 0xffffu);
+}
+
+static void async_event_config(const struct nvmectl_io *io, uint32_t v)
+{
+    /* Asynchronous Event Configuration (NVMe 1.4 §5.21.1.11; bit 31, NVMe
+     * 2.0's Discovery Log Page Change), nvme-cli's order and columns */
+    static const struct {
+        uint8_t bit;
+        const char *name;
+    } notices[] = {{31, "Discovery Log Page Change Notices"},
+                   {14, "Endurance Group Event Aggregate Log Change Notices"},
+                   {13, "LBA Status Information Notices"},
+                   {12, "Predictable Latency Event Aggregate Log Change Notices"},
+                   {11, "Asymmetric Namespace Access Change Notices"},
+                   {10, "Telemetry Log Notices"},
+                   {9, "Firmware Activation Notices"},
+                   {8, "Namespace Attribute Notices"}};
+    for (unsigned i = 0; i < sizeof(notices) / sizeof(notices[0]); i++)
+        ctl_out(io, "\t%-58s: %s async event\n", notices[i].name,
+                (v >> notices[i].bit) & 1u ? "Send" : "Do not send");
+    ctl_out(io, "\t%-58s: %s async event\n", "SMART / Health Critical Warnings",
+            (v & 0xffu) ? "Send" : "Do not send");
+}
+
+/* Timestamp (NVMe 1.4 §5.21.1.14): the value, then Synch (bit 0) and the
+ * Timestamp Origin (3:1) as nvme-cli words them. */
+static void timestamp(const struct nvmectl_io *io, const uint8_t *data)
+{
+    char when[32];
+    uint64_t ms = nvme_timestamp_ms(data);
+    ctl_utc_time(when, ms);
+    ctl_out(io, "\tThe timestamp is : %llu (%s)\n", (unsigned long long)ms, when);
+    ctl_out(io, "\t%s\n",
+            (data[6] & 2u) ? "The Timestamp field was initialized with a Timestamp value using "
+                             "a Set Features command."
+                           : "The Timestamp field was initialized to '0' by a Controller Level "
+                             "Reset.");
+    ctl_out(io, "\t%s\n",
+            (data[6] & 1u) ? "The controller may have stopped counting during vendor specific "
+                             "intervals after the Timestamp value was initialized"
+                           : "The controller counted time in milliseconds continuously since "
+                             "the Timestamp value was initialized.");
+}
+
+/* -H: nvme-cli 2.4's nvme_feature_show_fields() lines, in ASCII ("C" for
+ * its degree sign).  Returns whether they showed the feature's data
+ * structure; when not, get-feature dumps it in hex after them. */
+static bool decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const uint8_t *data)
 {
     switch (fid) {
     case 0x01:
         /* AB 2:0: 2^AB commands, 111b no limit (NVMe 1.4 §5.21.1.1) */
+        ctl_out(io, "\tHigh Priority Weight   (HPW): %u\n", (v >> 24) + 1u);
+        ctl_out(io, "\tMedium Priority Weight (MPW): %u\n", ((v >> 16) & 0xffu) + 1u);
+        ctl_out(io, "\tLow Priority Weight    (LPW): %u\n", ((v >> 8) & 0xffu) + 1u);
         if ((v & 7u) == 7u)
-            ctl_out(io, "\tArbitration Burst (AB): no limit\n");
+            ctl_out(io, "\tArbitration Burst       (AB): No limit\n");
         else
-            ctl_out(io, "\tArbitration Burst (AB): %u commands\n", 1u << (v & 7u));
-        ctl_out(io, "\tLow / Medium / High Priority Weight: %u / %u / %u\n",
-                ((v >> 8) & 0xffu) + 1u, ((v >> 16) & 0xffu) + 1u, (v >> 24) + 1u);
-        break;
+            ctl_out(io, "\tArbitration Burst       (AB): %u\n", 1u << (v & 7u));
+        return false;
     case 0x02:
-        ctl_out(io, "\tWorkload Hint (WH): %u\n\tPower State (PS): %u\n", (v >> 5) & 7u, v & 31u);
-        break;
-    case 0x04: {
-        /* THSEL 21:20: 00b over, 01b under, 10b-11b reserved (NVMe 1.4
-         * §5.21.1.4); a reserved one is named so, as nvme-cli. */
-        unsigned thsel = (v >> 20) & 3u;
-        ctl_out(
-            io,
-            "\tThreshold Type Select (THSEL): %s\n\tThreshold Temperature Select (TMPSEL): %u\n",
-            thsel == 0   ? "Over Temperature"
-            : thsel == 1 ? "Under Temperature"
-                         : "Reserved",
-            (v >> 16) & 15u);
-        ctl_out(io, "\tTemperature Threshold (TMPTH): %d C (%u Kelvin)\n", (int)(v & 0xffffu) - 273,
-                v & 0xffffu);
-        break;
-    }
+        ctl_out(io, "\tWorkload Hint (WH): %u - %s\n", (v >> 5) & 7u, workload_hint((v >> 5) & 7u));
+        ctl_out(io, "\tPower State   (PS): %u\n", v & 31u);
+        return false;
+    case 0x03:
+        ctl_out(io, "\tNumber of LBA Ranges (NUM): %u\n", (v & 0x3fu) + 1u);
+        return false;
+    case 0x04:
+        temp_thresh(io, v);
+        return false;
     case 0x05:
         ctl_out(io, "\tDeallocated or Unwritten Logical Block Error Enable (DULBE): %s\n",
-                (v >> 16) & 1u ? "Enabled" : "Disabled");
-        ctl_out(io, "\tTime Limited Error Recovery (TLER): %u ms\n", (v & 0xffffu) * 100u);
-        break;
+                enabled((v >> 16) & 1u));
+        ctl_out(io, "\tTime Limited Error Recovery                          (TLER): %u ms\n",
+                (v & 0xffffu) * 100u);
+        return false;
     case 0x06:
-        ctl_out(io, "\tVolatile Write Cache Enable (WCE): %s\n", (v & 1u) ? "Enabled" : "Disabled");
-        break;
+        ctl_out(io, "\tVolatile Write Cache Enable (WCE): %s\n", enabled(v & 1u));
+        return false;
     case 0x07:
         ctl_out(io, "\tNumber of IO Completion Queues Allocated (NCQA): %u\n", (v >> 16) + 1u);
         ctl_out(io, "\tNumber of IO Submission Queues Allocated (NSQA): %u\n", (v & 0xffffu) + 1u);
-        break;
+        return false;
     case 0x08:
-        ctl_out(io, "\tAggregation Time (TIME): %u usec\n\tAggregation Threshold (THR): %u\n",
-                ((v >> 8) & 0xffu) * 100u, (v & 0xffu) + 1u);
-        break;
+        ctl_out(io, "\tAggregation Time     (TIME): %u usec\n", ((v >> 8) & 0xffu) * 100u);
+        ctl_out(io, "\tAggregation Threshold (THR): %u\n", (v & 0xffu) + 1u);
+        return false;
+    case 0x09:
+        ctl_out(io, "\tCoalescing Disable (CD): %s\n", tf((v >> 16) & 1u));
+        ctl_out(io, "\tInterrupt Vector   (IV): %u\n", v & 0xffffu);
+        return false;
+    case 0x0a:
+        ctl_out(io, "\tDisable Normal (DN): %s\n", tf(v & 1u));
+        return false;
     case 0x0b:
-        ctl_out(io, "\tSMART / Health Critical Warnings: 0x%02x\n", v & 0xffu);
-        ctl_out(io, "\tNamespace Attribute Notices: %s\n",
-                (v >> 8) & 1u ? "Send async event" : "Do not send");
-        ctl_out(io, "\tFirmware Activation Notices: %s\n",
-                (v >> 9) & 1u ? "Send async event" : "Do not send");
-        break;
+        async_event_config(io, v);
+        return false;
     case 0x0c:
-        ctl_out(io, "\tAutonomous Power State Transition Enable (APSTE): %s\n",
-                (v & 1u) ? "Enabled" : "Disabled");
-        if (data != NULL)
-            for (unsigned i = 0; i < 32; i++) {
-                const uint8_t *e = data + 8u * i;
-                uint32_t lo = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 |
-                              (uint32_t)e[3] << 24;
-                if (lo != 0)
-                    ctl_out(io,
-                            "\tAuto PST Entry[%2u]: Idle Time Prior to Transition (ITPT): %u ms, "
-                            "Idle Transition Power State (ITPS): %u\n",
-                            i, lo >> 8, (lo >> 3) & 31u);
-            }
-        break;
-    case 0x0e:
-        if (data != NULL) {
-            uint64_t ms = nvme_timestamp_ms(data);
-            ctl_out(io, "\tTimestamp: %llu ms since 1970 (synch %u, origin %u)\n",
-                    (unsigned long long)ms, data[6] & 1u, (data[6] >> 1) & 7u);
+        ctl_out(io, "\tAutonomous Power State Transition Enable (APSTE): %s\n", enabled(v & 1u));
+        if (data == NULL)
+            return false;
+        /* 32 entries of 8 bytes: ITPT 31:8 (ms), ITPS 7:3 (§5.21.1.12) */
+        ctl_out(io, "\tAuto PST Entries\t.................\n");
+        for (unsigned i = 0; i < 32; i++) {
+            uint32_t e = (uint32_t)ctl_le(data + 8u * i, 4);
+            ctl_out(io, "\tEntry[%2u]   \n\t.................\n", i);
+            ctl_out(io, "\tIdle Time Prior to Transition (ITPT): %u ms\n", e >> 8);
+            ctl_out(io, "\tIdle Transition Power State   (ITPS): %u\n\t.................\n",
+                    (e >> 3) & 31u);
         }
-        break;
+        return true;
+    case 0x0d:
+        ctl_out(io, "\tEnable Host Memory (EHM): %s\n", enabled(v & 1u));
+        if (data == NULL)
+            return false;
+        /* Host Memory Buffer attributes (§5.21.1.13): HSIZE, HMDLAL,
+         * HMDLAU, HMDLEC, a dword each */
+        ctl_out(io, "\tHost Memory Descriptor List Entry Count (HMDLEC): %u\n",
+                (uint32_t)ctl_le(data + 12, 4));
+        ctl_out(io, "\tHost Memory Descriptor List Address     (HMDLAU): 0x%x\n",
+                (uint32_t)ctl_le(data + 8, 4));
+        ctl_out(io, "\tHost Memory Descriptor List Address     (HMDLAL): 0x%x\n",
+                (uint32_t)ctl_le(data + 4, 4));
+        ctl_out(io, "\tHost Memory Buffer Size                  (HSIZE): %u\n",
+                (uint32_t)ctl_le(data, 4));
+        return true;
+    case 0x0e:
+        if (data == NULL)
+            return false;
+        timestamp(io, data);
+        return true;
+    case 0x0f:
+        ctl_out(io, "\tKeep Alive Timeout (KATO) in milliseconds: %u\n", v);
+        return false;
+    case 0x10:
+        ctl_out(io, "\tThermal Management Temperature 1 (TMT1) : %u K (%d C)\n", v >> 16,
+                (int)(v >> 16) - 273);
+        ctl_out(io, "\tThermal Management Temperature 2 (TMT2) : %u K (%d C)\n", v & 0xffffu,
+                (int)(v & 0xffffu) - 273);
+        return false;
+    case 0x11:
+        ctl_out(io, "\tNon-Operational Power State Permissive Mode Enable (NOPPME): %s\n",
+                tf(v & 1u));
+        return false;
+    case 0x12:
+        ctl_out(io, "\tRead Recovery Level (RRL): %u\n", v & 0xfu);
+        return false;
+    case 0x13:
+        ctl_out(io, "\tPredictable Latency Window Enabled: %s\n", tf(v & 1u));
+        if (data == NULL)
+            return false;
+        /* Predictable Latency Mode Config (§5.21.1.19): EE, then DTWINRT,
+         * DTWINWT and DTWINTT at bytes 32, 40 and 48 */
+        ctl_out(io, "\tEnable Event          :%04x\n", (unsigned)ctl_le(data, 2));
+        ctl_out(io, "\tDTWIN Reads Threshold :%llu\n", (unsigned long long)ctl_le(data + 32, 8));
+        ctl_out(io, "\tDTWIN Writes Threshold:%llu\n", (unsigned long long)ctl_le(data + 40, 8));
+        ctl_out(io, "\tDTWIN Time Threshold  :%llu\n", (unsigned long long)ctl_le(data + 48, 8));
+        return true;
+    case 0x14:
+        /* nvme-cli ends this line without a newline; this one has it */
+        ctl_out(io, "\tWindow Select: %s\n",
+                (v & 7u) == 1   ? "Deterministic Window (DTWIN)"
+                : (v & 7u) == 2 ? "Non-deterministic Window (NDWIN)"
+                                : "Reserved");
+        return false;
+    case 0x15:
+        ctl_out(io, "\tLBA Status Information Poll Interval (LSIPI)  : %u\n", v >> 16);
+        ctl_out(io, "\tLBA Status Information Report Interval (LSIRI): %u\n", v & 0xffffu);
+        return false;
     case 0x16:
-        if (data != NULL)
-            ctl_out(io, "\tAdvanced Command Retry Enable (ACRE): %s\n",
-                    data[0] & 1u ? "True" : "False");
-        break;
+        if (data == NULL)
+            return false;
+        ctl_out(io, "\tHost Behavior Support: %s\n", tf(data[0] & 1u));
+        return true;
+    case 0x17:
+        ctl_out(io, "\tNo-Deallocate Response Mode (NODRM) : %u\n", v & 1u);
+        return false;
+    case 0x18:
+        ctl_out(io, "\tEndurance Group Identifier (ENDGID): %u\n", v & 0xffffu);
+        ctl_out(io, "\tEndurance Group Critical Warnings  : %u\n", (v >> 16) & 0xffu);
+        return false;
+    case 0x19:
+        ctl_out(io, "\tI/O Command Set Profile: %s\n", tf(v & 1u));
+        return false;
+    case 0x1a:
+        ctl_out(io, "\tSpinup control feature Enabled: %s\n", tf(v & 1u));
+        return false;
+    case 0x1d:
+        ctl_out(io, "\tFlexible Direct Placement Enable (FDPE)       : %s\n",
+                (v & 1u) ? "Yes" : "No");
+        ctl_out(io, "\tFlexible Direct Placement Configuration Index : %u\n", (v >> 8) & 0xfu);
+        return false;
+    case 0x80:
+        ctl_out(io, "\tPre-boot Software Load Count (PBSLC): %u\n", v & 0xffu);
+        return false;
+    case 0x81:
+        if (data == NULL)
+            return false;
+        ctl_out(io, "\tHost Identifier (HOSTID):  %llu\n", (unsigned long long)ctl_le(data, 8));
+        return true;
+    case 0x82:
+        ctl_out(io, "\tMask Reservation Preempted Notification  (RESPRE): %s\n", tf((v >> 3) & 1u));
+        ctl_out(io, "\tMask Reservation Released Notification   (RESREL): %s\n", tf((v >> 2) & 1u));
+        ctl_out(io, "\tMask Registration Preempted Notification (REGPRE): %s\n", tf((v >> 1) & 1u));
+        return false;
+    case 0x83:
+        ctl_out(io, "\tPersist Through Power Loss (PTPL): %s\n", tf(v & 1u));
+        return false;
+    case 0x84:
+        ctl_out(io, "\tNamespace Write Protect: %s\n",
+                v == 0   ? "No Write Protect"
+                : v == 1 ? "Write Protect"
+                : v == 2 ? "Write Protect Until Power Cycle"
+                : v == 3 ? "Permanent Write Protect"
+                         : "Reserved");
+        return false;
     default:
-        break;
+        return false;
     }
 }
 
@@ -275,9 +441,9 @@ int ctl_cmd_get_feature(struct ctl *c)
             ctl_out(io, "  Feature is changeable\n");
         return NVME_OK;
     }
-    if (flag(c, F_HUMAN))
-        decode(io, fid, dw0, data);
-    if (data != NULL)
+    /* -H: the decoded lines instead of the dump (nvme-cli), the dump after
+     * them for a structure they leave out */
+    if (!(flag(c, F_HUMAN) && decode(io, fid, dw0, data)) && data != NULL)
         ctl_hexdump(io, data, shown, 0);
     return NVME_OK;
 }

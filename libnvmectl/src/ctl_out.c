@@ -387,6 +387,52 @@ uint64_t ctl_le(const uint8_t *p, unsigned n)
     return v;
 }
 
+/* n / d and its remainder, a bit at a time: no '/' (at -Os a divide by a
+ * constant becomes a call to a division helper on the ISAs without a
+ * divide instruction, and the 32-bit ones have none for 64 bits). */
+static uint64_t ctl_divmod(uint64_t n, uint32_t d, uint32_t *rem)
+{
+    uint64_t q = 0, r = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        r = (r << 1) | (n >> 63);
+        n <<= 1;
+        q <<= 1;
+        if (r >= d) {
+            r -= d;
+            q |= 1u;
+        }
+    }
+    if (rem != NULL)
+        *rem = (uint32_t)r;
+    return q;
+}
+
+static uint32_t ctl_div(uint32_t n, uint32_t d) { return (uint32_t)ctl_divmod(n, d, NULL); }
+
+void ctl_utc_time(char out[32], uint64_t ms)
+{
+    static const char wday[] = "SunMonTueWedThuFriSat";
+    static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    uint32_t sod, wd, hh, mm, ss;
+    /* a Timestamp has 48 bits: the days fit 32 */
+    uint32_t days = (uint32_t)ctl_divmod(ctl_divmod(ms, 1000u, NULL), 86400u, &sod);
+    /* Days to a civil date: the proleptic Gregorian calendar in eras of
+     * 400 years (146097 days) from 1 March of year 0. */
+    uint32_t z = days + 719468u, era = ctl_div(z, 146097u), doe = z - era * 146097u;
+    uint32_t yoe = ctl_div(doe - ctl_div(doe, 1460u) + ctl_div(doe, 36524u) - ctl_div(doe, 146096u),
+                           365u);
+    uint32_t doy = doe - (365u * yoe + yoe / 4u - ctl_div(yoe, 100u));
+    uint32_t mp = ctl_div(5u * doy + 2u, 153u);
+    uint32_t d = doy - ctl_div(153u * mp + 2u, 5u) + 1u, m = mp < 10u ? mp + 3u : mp - 9u;
+    uint32_t y = yoe + era * 400u + (m <= 2u ? 1u : 0u);
+    (void)ctl_divmod(days + 4u, 7u, &wd); /* 1 January 1970 was a Thursday */
+    hh = (uint32_t)ctl_divmod(sod, 3600u, &sod);
+    mm = (uint32_t)ctl_divmod(sod, 60u, &ss);
+    const char *w = &wday[3u * wd], *mo = &mon[3u * (m - 1u)];
+    nvme_snprintf(out, 32, "%c%c%c %c%c%c %2u %02u:%02u:%02u %u UTC", w[0], w[1], w[2], mo[0],
+                  mo[1], mo[2], d, hh, mm, ss, y);
+}
+
 int ctl_get_log(struct ctl *c, uint8_t lid, uint8_t lsp, uint16_t lsi, bool rae, void *buf,
                 uint32_t len)
 {

@@ -1457,7 +1457,7 @@ def case_nvmectl_parity(w):
     c.ok("-n NSID is required" in c.section("(must fail) nvm-id-ns"), "nvm-id-ns without -n: refused")
     c.ok(d["get-feature -f 4 -o json"].get("value", 0) & 0xffff == 0x157,
          "get-feature 4: QEMU's temperature threshold 343 K")
-    c.ok("350 Kelvin" in c.section("get-feature -f 4 -H"), "set-feature then get-feature -H: 350 Kelvin")
+    c.ok("(TMPTH): 77 C (350 K)\n" in c.section("get-feature -f 4 -H"), "set-feature then get-feature -H: 77 C (350 K)")
     sm = d["smart-log -o json"]
     c.ok(250 < sm.get("temperature", 0) < 400 and sm.get("critical_warning") == 0 and "power_on_hours" in sm,
          "smart-log: temperature in Kelvin, no critical warning")

@@ -688,7 +688,7 @@ static void get_and_set_features(void **state)
     /* temperature threshold: a value, decoded */
     ok(&f, "set-feature -f 4 -v 350");
     ok(&f, "get-feature -f 4 -H");
-    expect("Temperature Threshold (TMPTH): 77 C (350 Kelvin)");
+    expect("\tTemperature Threshold         (TMPTH): 77 C (350 K)\n");
     /* number of queues, arbitration */
     ok(&f, "get-feature -f 7 -H");
     expect("Number of IO Submission Queues Allocated (NSQA)");
@@ -1576,7 +1576,7 @@ static void get_log_and_set_feature_take_nvme_clis_letters(void **state)
     ok(&f, "set-feature -f 4 -V 340 -c 0 -o json");
     assert_int_equal(jnum("value"), 340);
     ok(&f, "get-feature -f 4 -H");
-    expect("(340 Kelvin)");
+    expect("(TMPTH): 67 C (340 K)\n");
     ok(&f, "set-feature -f 6 -v 1 -c 0x5 -o json");
     assert_int_equal(jnum("cdw12"), 5);
     fx_stop(&f);
@@ -1957,12 +1957,12 @@ static void get_feature_h_names_a_reserved_threshold_type(void **state)
     fx_config(&f);
     fx_start(&f);
     ok(&f, "get-feature -f 4 -c 0x100000 -H");
-    expect("Threshold Type Select (THSEL): Under Temperature\n");
+    expect("\tThreshold Type Select         (THSEL): 1 - Under Temperature Threshold\n");
     ok(&f, "get-feature -f 4 -c 0x200000 -H");
     expect("get-feature:0x04 (Temperature Threshold), Current value:0x0020");
-    expect("Threshold Type Select (THSEL): Reserved\n");
+    expect("\tThreshold Type Select         (THSEL): 2 - Reserved\n");
     ok(&f, "get-feature -f 4 -c 0x300000 -H");
-    expect("Threshold Type Select (THSEL): Reserved\n");
+    expect("\tThreshold Type Select         (THSEL): 3 - Reserved\n");
     fx_stop(&f);
 }
 
@@ -1976,11 +1976,75 @@ static void get_feature_h_shows_arbitration_burst_111b_as_no_limit(void **state)
     fx_config(&f);
     fx_start(&f);
     ok(&f, "get-feature -f 1 -H"); /* the simulator's default: AB 3 */
-    expect("Arbitration Burst (AB): 8 commands\n");
+    expect("\tArbitration Burst       (AB): 8\n");
     ok(&f, "set-feature -f 1 -v 7");
     ok(&f, "get-feature -f 1 -H");
-    expect("Arbitration Burst (AB): no limit\n");
+    expect("\tArbitration Burst       (AB): No limit\n");
     assert_null(strstr(out.text, "128"));
+    fx_stop(&f);
+}
+
+/* get-feature -H prints nvme-cli 2.4's nvme_feature_show_fields() lines
+ * (ASCII: "C" for its degree sign): a Timestamp as its value and its date
+ * in UTC (strftime's "%c %Z"), with Synch and the origin in words, the
+ * Asynchronous Event Configuration a line per notice, APST its 32 entries;
+ * a structure the lines show is not dumped after them, one they leave out
+ * is. */
+static void get_feature_h_prints_nvme_clis_fields(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.vendor_fid = 0xc4;
+    f.cfg.vendor_feat_len = 64;
+    fx_start(&f);
+    static const struct {
+        const char *pattern, *when;
+    } ts[] = {{"0", "The timestamp is : 0 (Thu Jan  1 00:00:00 1970 UTC)\n"},
+              {"0x11", "The timestamp is : 18764998447377 (Tue Aug 21 11:34:07 2564 UTC)\n"},
+              {"0xfe", "The timestamp is : 280371153272574 (Mon Aug 10 11:54:32 10854 UTC)\n"}};
+    for (unsigned i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+        char cmd[64];
+        snprintf(cmd, sizeof(cmd), "set-feature -f 0xe -p %s", ts[i].pattern);
+        ok(&f, cmd);
+        ok(&f, "get-feature -f 0xe -H");
+        expect(ts[i].when);
+        expect("\tThe Timestamp field was initialized with a Timestamp value using a Set Features "
+               "command.\n\tThe controller counted time in milliseconds continuously since the "
+               "Timestamp value was initialized.\n");
+        assert_null(strstr(out.text, "00000000  ")); /* shown, not dumped */
+    }
+    /* 29 February of a leap century year: 951782400 s */
+    assert_int_equal(nvme_set_feature(f.ctrl, 0x0e, 0, 0, 0, false,
+                                      (const uint8_t[8]){0x00, 0xe0, 0xa6, 0x9a, 0xdd, 0x00}, 8,
+                                      NULL),
+                     0);
+    ok(&f, "get-feature -f 0xe -H");
+    expect("The timestamp is : 951782400000 (Tue Feb 29 00:00:00 2000 UTC)\n");
+    ok(&f, "set-feature -f 0xb -v 0x101");
+    ok(&f, "get-feature -f 0xb -H");
+    expect(
+        "value:0x00000101\n"
+        "\tDiscovery Log Page Change Notices                         : Do not send async event\n");
+    expect("\tFirmware Activation Notices                               : Do not send async event\n"
+           "\tNamespace Attribute Notices                               : Send async event\n"
+           "\tSMART / Health Critical Warnings                          : Send async event\n");
+    ok(&f, "set-feature -f 0xc -v 1 -p 0");
+    ok(&f, "get-feature -f 0xc -H");
+    expect("\tAutonomous Power State Transition Enable (APSTE): Enabled\n"
+           "\tAuto PST Entries\t.................\n\tEntry[ 0]   \n\t.................\n"
+           "\tIdle Time Prior to Transition (ITPT): 0 ms\n"
+           "\tIdle Transition Power State   (ITPS): 0\n\t.................\n");
+    expect("\tEntry[31]   \n");
+    assert_null(strstr(out.text, "00000000  "));
+    ok(&f, "get-feature -f 2 -H");
+    expect("\tWorkload Hint (WH): 0 - No Workload\n\tPower State   (PS): 0\n");
+    ok(&f, "get-feature -f 0x16 -H");
+    expect("\tHost Behavior Support: ");
+    assert_null(strstr(out.text, "00000000  "));
+    /* a vendor feature: no lines, its data dumped */
+    ok(&f, "get-feature -f 0xc4 -l 64 -H");
+    expect("00000000  ");
     fx_stop(&f);
 }
 
@@ -2151,6 +2215,7 @@ int main(void)
         cmocka_unit_test(zns_commands_refuse_plain_namespaces),
         cmocka_unit_test(get_feature_h_names_a_reserved_threshold_type),
         cmocka_unit_test(get_feature_h_shows_arbitration_burst_111b_as_no_limit),
+        cmocka_unit_test(get_feature_h_prints_nvme_clis_fields),
         cmocka_unit_test(classic_commands_speak_json),
         cmocka_unit_test(usage_errors),
     };
