@@ -1266,12 +1266,38 @@ static void nvme_aec_set(struct nvme_ctrl *ctrl)
                  nvme_strerror(rc));
 }
 
+/* Timestamp (§5.21.1.14): the port's time of day at every start, as
+ * Linux's nvme_configure_timestamp, when the controller has the feature
+ * (ONCS bit 6): a reset starts its count from 0 again, and its logs
+ * (Error Information, Persistent Event, telemetry) carry this time.  A
+ * refusal is logged and the start goes on. */
+static void nvme_timestamp_set(struct nvme_ctrl *ctrl)
+{
+    if (ctrl->osal.wall_clock_ms == NULL ||
+        !(NVME_READ_ONCE(ctrl->info.oncs) & NVME_ONCS_TIMESTAMP))
+        return;
+    uint64_t ms = ctrl->osal.wall_clock_ms(ctrl->osal.ctx);
+    if (ms == 0 || (ms >> 48) != 0) /* unknown, or past the field's 48 bits */
+        return;
+    uint8_t ts[NVME_FEAT_TIMESTAMP_DATA_SIZE]; /* bytes 5:0, then 0 (the host sets no attribute) */
+    for (unsigned i = 0; i < sizeof(ts); i++)
+        ts[i] = i < 6 ? (uint8_t)(ms >> (8u * i)) : 0u;
+    struct nvme_sqe sqe;
+    nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
+    sqe.cdw10 = NVME_FEAT_TIMESTAMP;
+    int rc = nvme_exec_bounce(&ctrl->admin, NVME_NS_EPOCH_ANY, &sqe, ts, sizeof(ts),
+                              NVME_DMA_TO_DEVICE, 0, NULL);
+    if (rc != NVME_OK)
+        nvme_log(ctrl, NVME_LOG_WARN, "Timestamp not set: %s", nvme_strerror(rc));
+}
+
 /* Features a controller reset sets back to their defaults. */
 static void nvme_configure_features(struct nvme_ctrl *ctrl)
 {
     struct nvme_sqe sqe;
 
     nvme_aec_set(ctrl);
+    nvme_timestamp_set(ctrl);
     /* Interrupt Coalescing (§5.21.1.8): at most THR+1 completions or TIME
      * x 100 us per interrupt; admin completions are never coalesced. */
     if (ctrl->info.irq_vectors > 0 &&

@@ -163,6 +163,12 @@ struct nvme_u128 ctl_blocks_bytes(uint64_t blocks, unsigned lbads);
 void ctl_text(char *dst, size_t dlen, const char *src, size_t n);
 /* Lower-case hex of n bytes. */
 void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n);
+/* The name of `code` in a list of `size` bytes whose entries are the code
+ * (one byte), the name and its NUL; "Unknown" when absent.  A switch
+ * returning strings becomes a table of a pointer per code up to the
+ * largest (1 KiB for opcodes up to 86h); such a list holds the names
+ * alone. */
+const char *ctl_code_name(const char *list, size_t size, unsigned code);
 /* The n (<= 8) bytes at p as a little-endian number (device structures). */
 uint64_t ctl_le(const uint8_t *p, unsigned n);
 /* A Timestamp (milliseconds since 1970, NVMe 1.4 §5.21.1.14) as nvme-cli

@@ -7,70 +7,41 @@
  */
 #include "ctl.h"
 
+/* ctl_code_name's list: each FID as a three-digit octal escape (one that
+ * cannot swallow the name's first letter), its name, a NUL. */
+static const char feat_names[] = "\001Arbitration\0"
+                                 "\002Power Management\0"
+                                 "\003LBA Range Type\0"
+                                 "\004Temperature Threshold\0"
+                                 "\005Error Recovery\0"
+                                 "\006Volatile Write Cache\0"
+                                 "\007Number of Queues\0"
+                                 "\010Interrupt Coalescing\0"
+                                 "\011Interrupt Vector Configuration\0"
+                                 "\012Write Atomicity Normal\0"
+                                 "\013Async Event Configuration\0"
+                                 "\014Autonomous Power State Transition\0"
+                                 "\015Host Memory Buffer\0"
+                                 "\016Timestamp\0"
+                                 "\017Keep Alive Timer\0"
+                                 "\020Host Controlled Thermal Management\0"
+                                 "\021Non-Operational Power State Config\0"
+                                 "\022Read Recovery Level\0"
+                                 "\023Predictable Latency Mode Config\0"
+                                 "\024Predictable Latency Mode Window\0"
+                                 "\026Host Behavior Support\0"
+                                 "\027Sanitize Config\0"
+                                 "\030Endurance Group Event Configuration\0"
+                                 "\031I/O Command Set Profile\0"
+                                 "\200Software Progress Marker\0"
+                                 "\201Host Identifier\0"
+                                 "\202Reservation Notification Mask\0"
+                                 "\203Reservation Persistence\0"
+                                 "\204Namespace Write Protection Config\0";
+
 static const char *feat_name(unsigned fid)
 {
-    switch (fid) {
-    case 0x01:
-        return "Arbitration";
-    case 0x02:
-        return "Power Management";
-    case 0x03:
-        return "LBA Range Type";
-    case 0x04:
-        return "Temperature Threshold";
-    case 0x05:
-        return "Error Recovery";
-    case 0x06:
-        return "Volatile Write Cache";
-    case 0x07:
-        return "Number of Queues";
-    case 0x08:
-        return "Interrupt Coalescing";
-    case 0x09:
-        return "Interrupt Vector Configuration";
-    case 0x0a:
-        return "Write Atomicity Normal";
-    case 0x0b:
-        return "Async Event Configuration";
-    case 0x0c:
-        return "Autonomous Power State Transition";
-    case 0x0d:
-        return "Host Memory Buffer";
-    case 0x0e:
-        return "Timestamp";
-    case 0x0f:
-        return "Keep Alive Timer";
-    case 0x10:
-        return "Host Controlled Thermal Management";
-    case 0x11:
-        return "Non-Operational Power State Config";
-    case 0x12:
-        return "Read Recovery Level";
-    case 0x13:
-        return "Predictable Latency Mode Config";
-    case 0x14:
-        return "Predictable Latency Mode Window";
-    case 0x16:
-        return "Host Behavior Support";
-    case 0x17:
-        return "Sanitize Config";
-    case 0x18:
-        return "Endurance Group Event Configuration";
-    case 0x19:
-        return "I/O Command Set Profile";
-    case 0x80:
-        return "Software Progress Marker";
-    case 0x81:
-        return "Host Identifier";
-    case 0x82:
-        return "Reservation Notification Mask";
-    case 0x83:
-        return "Reservation Persistence";
-    case 0x84:
-        return "Namespace Write Protection Config";
-    default:
-        return "Unknown";
-    }
+    return ctl_code_name(feat_names, sizeof(feat_names), fid);
 }
 
 static const char *const sel_names[] = {"current", "default", "saved", "supported"};
@@ -79,9 +50,7 @@ static const char *const sel_titles[] = {"Current", "Default", "Saved", "Support
 static const char *tf(uint32_t bit) { return bit ? "True" : "False"; }
 static const char *enabled(uint32_t bit) { return bit ? "Enabled" : "Disabled"; }
 
-/* Workload Hint (NVMe 1.4 §5.21.1.2), the threshold's type and sensor
- * (§5.21.1.4) and the namespace write protection state (§5.21.1.30, NVMe
- * 1.4's Namespace Write Protection Config): nvme-cli's names. */
+/* Workload Hint (NVMe 1.4 §5.21.1.2): nvme-cli's names. */
 static const char *workload_hint(uint32_t wh)
 {
     return wh == 0   ? "No Workload"
@@ -151,8 +120,11 @@ static void timestamp(const struct nvmectl_io *io, const uint8_t *data)
 }
 
 /* -H: nvme-cli 2.4's nvme_feature_show_fields() lines, in ASCII ("C" for
- * its degree sign).  Returns whether they showed the feature's data
- * structure; when not, get-feature dumps it in hex after them. */
+ * its degree sign), for features 01h-0Fh and Host Behavior Support (the
+ * others: their value, and their data dumped; the lines of all of them
+ * would not fit the EXOS kernel, README "Known EXOS issue").  Returns
+ * whether they showed the feature's data structure; when not,
+ * get-feature dumps it in hex after them. */
 static bool decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const uint8_t *data)
 {
     switch (fid) {
@@ -240,88 +212,11 @@ static bool decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const 
     case 0x0f:
         ctl_out(io, "\tKeep Alive Timeout (KATO) in milliseconds: %u\n", v);
         return false;
-    case 0x10:
-        ctl_out(io, "\tThermal Management Temperature 1 (TMT1) : %u K (%d C)\n", v >> 16,
-                (int)(v >> 16) - 273);
-        ctl_out(io, "\tThermal Management Temperature 2 (TMT2) : %u K (%d C)\n", v & 0xffffu,
-                (int)(v & 0xffffu) - 273);
-        return false;
-    case 0x11:
-        ctl_out(io, "\tNon-Operational Power State Permissive Mode Enable (NOPPME): %s\n",
-                tf(v & 1u));
-        return false;
-    case 0x12:
-        ctl_out(io, "\tRead Recovery Level (RRL): %u\n", v & 0xfu);
-        return false;
-    case 0x13:
-        ctl_out(io, "\tPredictable Latency Window Enabled: %s\n", tf(v & 1u));
-        if (data == NULL)
-            return false;
-        /* Predictable Latency Mode Config (§5.21.1.19): EE, then DTWINRT,
-         * DTWINWT and DTWINTT at bytes 32, 40 and 48 */
-        ctl_out(io, "\tEnable Event          :%04x\n", (unsigned)ctl_le(data, 2));
-        ctl_out(io, "\tDTWIN Reads Threshold :%llu\n", (unsigned long long)ctl_le(data + 32, 8));
-        ctl_out(io, "\tDTWIN Writes Threshold:%llu\n", (unsigned long long)ctl_le(data + 40, 8));
-        ctl_out(io, "\tDTWIN Time Threshold  :%llu\n", (unsigned long long)ctl_le(data + 48, 8));
-        return true;
-    case 0x14:
-        /* nvme-cli ends this line without a newline; this one has it */
-        ctl_out(io, "\tWindow Select: %s\n",
-                (v & 7u) == 1   ? "Deterministic Window (DTWIN)"
-                : (v & 7u) == 2 ? "Non-deterministic Window (NDWIN)"
-                                : "Reserved");
-        return false;
-    case 0x15:
-        ctl_out(io, "\tLBA Status Information Poll Interval (LSIPI)  : %u\n", v >> 16);
-        ctl_out(io, "\tLBA Status Information Report Interval (LSIRI): %u\n", v & 0xffffu);
-        return false;
     case 0x16:
         if (data == NULL)
             return false;
         ctl_out(io, "\tHost Behavior Support: %s\n", tf(data[0] & 1u));
         return true;
-    case 0x17:
-        ctl_out(io, "\tNo-Deallocate Response Mode (NODRM) : %u\n", v & 1u);
-        return false;
-    case 0x18:
-        ctl_out(io, "\tEndurance Group Identifier (ENDGID): %u\n", v & 0xffffu);
-        ctl_out(io, "\tEndurance Group Critical Warnings  : %u\n", (v >> 16) & 0xffu);
-        return false;
-    case 0x19:
-        ctl_out(io, "\tI/O Command Set Profile: %s\n", tf(v & 1u));
-        return false;
-    case 0x1a:
-        ctl_out(io, "\tSpinup control feature Enabled: %s\n", tf(v & 1u));
-        return false;
-    case 0x1d:
-        ctl_out(io, "\tFlexible Direct Placement Enable (FDPE)       : %s\n",
-                (v & 1u) ? "Yes" : "No");
-        ctl_out(io, "\tFlexible Direct Placement Configuration Index : %u\n", (v >> 8) & 0xfu);
-        return false;
-    case 0x80:
-        ctl_out(io, "\tPre-boot Software Load Count (PBSLC): %u\n", v & 0xffu);
-        return false;
-    case 0x81:
-        if (data == NULL)
-            return false;
-        ctl_out(io, "\tHost Identifier (HOSTID):  %llu\n", (unsigned long long)ctl_le(data, 8));
-        return true;
-    case 0x82:
-        ctl_out(io, "\tMask Reservation Preempted Notification  (RESPRE): %s\n", tf((v >> 3) & 1u));
-        ctl_out(io, "\tMask Reservation Released Notification   (RESREL): %s\n", tf((v >> 2) & 1u));
-        ctl_out(io, "\tMask Registration Preempted Notification (REGPRE): %s\n", tf((v >> 1) & 1u));
-        return false;
-    case 0x83:
-        ctl_out(io, "\tPersist Through Power Loss (PTPL): %s\n", tf(v & 1u));
-        return false;
-    case 0x84:
-        ctl_out(io, "\tNamespace Write Protect: %s\n",
-                v == 0   ? "No Write Protect"
-                : v == 1 ? "Write Protect"
-                : v == 2 ? "Write Protect Until Power Cycle"
-                : v == 3 ? "Permanent Write Protect"
-                         : "Reserved");
-        return false;
     default:
         return false;
     }

@@ -410,107 +410,59 @@ int ctl_cmd_changed_ns(struct ctl *c)
 /* effects-log                                                         */
 /* ------------------------------------------------------------------ */
 
+/* ctl_code_name's lists: each opcode as a three-digit octal escape (one
+ * that cannot swallow the name's first letter), its name, a NUL. */
+static const char admin_names[] = "\000Delete I/O Submission Queue\0"
+                                  "\001Create I/O Submission Queue\0"
+                                  "\002Get Log Page\0"
+                                  "\004Delete I/O Completion Queue\0"
+                                  "\005Create I/O Completion Queue\0"
+                                  "\006Identify\0"
+                                  "\010Abort\0"
+                                  "\011Set Features\0"
+                                  "\012Get Features\0"
+                                  "\014Asynchronous Event Request\0"
+                                  "\015Namespace Management\0"
+                                  "\020Firmware Commit\0"
+                                  "\021Firmware Image Download\0"
+                                  "\024Device Self-test\0"
+                                  "\025Namespace Attachment\0"
+                                  "\030Keep Alive\0"
+                                  "\031Directive Send\0"
+                                  "\032Directive Receive\0"
+                                  "\034Virtualization Management\0"
+                                  "\035NVMe-MI Send\0"
+                                  "\036NVMe-MI Receive\0"
+                                  "\174Doorbell Buffer Config\0"
+                                  "\200Format NVM\0"
+                                  "\201Security Send\0"
+                                  "\202Security Receive\0"
+                                  "\204Sanitize\0"
+                                  "\206Get LBA Status\0";
+
 const char *ctl_admin_name(unsigned op)
 {
-    switch (op) {
-    case 0x00:
-        return "Delete I/O Submission Queue";
-    case 0x01:
-        return "Create I/O Submission Queue";
-    case 0x02:
-        return "Get Log Page";
-    case 0x04:
-        return "Delete I/O Completion Queue";
-    case 0x05:
-        return "Create I/O Completion Queue";
-    case 0x06:
-        return "Identify";
-    case 0x08:
-        return "Abort";
-    case 0x09:
-        return "Set Features";
-    case 0x0a:
-        return "Get Features";
-    case 0x0c:
-        return "Asynchronous Event Request";
-    case 0x0d:
-        return "Namespace Management";
-    case 0x10:
-        return "Firmware Commit";
-    case 0x11:
-        return "Firmware Image Download";
-    case 0x14:
-        return "Device Self-test";
-    case 0x15:
-        return "Namespace Attachment";
-    case 0x18:
-        return "Keep Alive";
-    case 0x19:
-        return "Directive Send";
-    case 0x1a:
-        return "Directive Receive";
-    case 0x1c:
-        return "Virtualization Management";
-    case 0x1d:
-        return "NVMe-MI Send";
-    case 0x1e:
-        return "NVMe-MI Receive";
-    case 0x7c:
-        return "Doorbell Buffer Config";
-    case 0x80:
-        return "Format NVM";
-    case 0x81:
-        return "Security Send";
-    case 0x82:
-        return "Security Receive";
-    case 0x84:
-        return "Sanitize";
-    case 0x86:
-        return "Get LBA Status";
-    default:
-        return "Unknown";
-    }
+    return ctl_code_name(admin_names, sizeof(admin_names), op);
 }
 
-const char *ctl_io_name(unsigned op)
-{
-    switch (op) {
-    case 0x00:
-        return "Flush";
-    case 0x01:
-        return "Write";
-    case 0x02:
-        return "Read";
-    case 0x04:
-        return "Write Uncorrectable";
-    case 0x05:
-        return "Compare";
-    case 0x08:
-        return "Write Zeroes";
-    case 0x09:
-        return "Dataset Management";
-    case 0x0c:
-        return "Verify";
-    case 0x0d:
-        return "Reservation Register";
-    case 0x0e:
-        return "Reservation Report";
-    case 0x11:
-        return "Reservation Acquire";
-    case 0x15:
-        return "Reservation Release";
-    case 0x19:
-        return "Copy";
-    case 0x79:
-        return "Zone Management Send";
-    case 0x7a:
-        return "Zone Management Receive";
-    case 0x7d:
-        return "Zone Append";
-    default:
-        return "Unknown";
-    }
-}
+static const char io_names[] = "\000Flush\0"
+                               "\001Write\0"
+                               "\002Read\0"
+                               "\004Write Uncorrectable\0"
+                               "\005Compare\0"
+                               "\010Write Zeroes\0"
+                               "\011Dataset Management\0"
+                               "\014Verify\0"
+                               "\015Reservation Register\0"
+                               "\016Reservation Report\0"
+                               "\021Reservation Acquire\0"
+                               "\025Reservation Release\0"
+                               "\031Copy\0"
+                               "\171Zone Management Send\0"
+                               "\172Zone Management Receive\0"
+                               "\175Zone Append\0";
+
+const char *ctl_io_name(unsigned op) { return ctl_code_name(io_names, sizeof(io_names), op); }
 
 int ctl_cmd_effects_log(struct ctl *c)
 {

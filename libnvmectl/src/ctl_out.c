@@ -379,6 +379,18 @@ bool ctl_next_num(const char **p, uint64_t *v, bool *bad)
     return !*bad;
 }
 
+const char *ctl_code_name(const char *list, size_t size, unsigned code)
+{
+    const char *p = list, *end = list + size - 1; /* the literal's own NUL */
+    while (p < end) {
+        unsigned c = (uint8_t)*p++;
+        if (c == code)
+            return p;
+        p += nvme_strlen(p) + 1u;
+    }
+    return "Unknown";
+}
+
 uint64_t ctl_le(const uint8_t *p, unsigned n)
 {
     uint64_t v = 0;

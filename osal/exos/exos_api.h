@@ -187,6 +187,17 @@ struct tag_MUTEX {
 };
 typedef struct tag_MUTEX MUTEX, *LPMUTEX;
 
+/* include/Base.h */
+typedef struct tag_DATETIME {
+    U32 Year : 26;
+    U32 Month : 4;
+    U32 Day : 6;
+    U32 Hour : 6;
+    U32 Minute : 6;
+    U32 Second : 6;
+    U32 Milli : 10;
+} DATETIME, *LPDATETIME;
+
 /* include/core/DriverEnum.h */
 #define DRIVER_ENUM_MAX_DOMAINS 8
 
@@ -480,6 +491,7 @@ U32 DeferredWorkRegisterPollOnly(DEFERRED_WORK_POLL_CALLBACK PollCallback, LPVOI
 #endif
 /* system/Clock.h, utils/BusyWait.h */
 UINT GetSystemTime(void);
+BOOL GetLocalTime(LPDATETIME Time);
 void BusyWaitMilliseconds(UINT Milliseconds);
 UINT BusyWaitGetLoopsPerMillisecond(void);
 /* sync/Mutex.h */

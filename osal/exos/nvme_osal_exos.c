@@ -597,6 +597,28 @@ void nvme_exos_dma_resume(void *ctx)
     KernelLogText(LOG_DEBUG, TEXT("[NVMeCore] %s: bus mastering on again"), pci_address(o, addr));
 }
 
+/* The time of day for the controller's Timestamp (nvme_osal.wall_clock_ms):
+ * GetLocalTime, EXOS's clock (the CMOS RTC read once, then kept by the
+ * timer tick), taken as UTC, the RTC's zone under QEMU.  0 ("unknown") for
+ * a date it cannot hold or before 1970. */
+uint64_t nvme_exos_wall_clock_ms(void *ctx)
+{
+    DATETIME t;
+    (void)ctx;
+    if (!GetLocalTime(&t) || t.Year < 1970 || t.Month < 1 || t.Month > 12 || t.Day < 1 ||
+        t.Day > 31 || t.Hour > 23 || t.Minute > 59 || t.Second > 59 || t.Milli > 999)
+        return 0;
+    /* Days since 1970 of a civil date: years from 1 March, in eras of 400
+     * years (146097 days) of the proleptic Gregorian calendar. */
+    U32 m = t.Month, y = t.Year - (m <= 2 ? 1u : 0u);
+    U32 era = y / 400u, yoe = y - era * 400u;
+    U32 doy = (153u * (m > 2 ? m - 3u : m + 9u) + 2u) / 5u + t.Day - 1u;
+    U32 doe = yoe * 365u + yoe / 4u - yoe / 100u + doy;
+    U32 days = era * 146097u + doe - 719468u;
+    return (uint64_t)days * 86400000u +
+           (uint64_t)((t.Hour * 60u + t.Minute) * 60u + t.Second) * 1000u + t.Milli;
+}
+
 /* --- Setup ------------------------------------------------------------------------ */
 
 void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volatile void *mmio,
@@ -637,6 +659,7 @@ void nvme_exos_osal_setup(struct nvme_exos_osal *o, struct nvme_osal *ops, volat
     ops->unlock = nvme_exos_unlock;
     ops->dma_stop = nvme_exos_dma_stop;
     ops->dma_resume = nvme_exos_dma_resume;
+    ops->wall_clock_ms = nvme_exos_wall_clock_ms;
 }
 
 void nvme_exos_osal_bind(struct nvme_exos_osal *o, struct nvme_ctrl *ctrl)

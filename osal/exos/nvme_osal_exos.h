@@ -19,7 +19,8 @@
  *                 Any failure: 0 vectors, the core polls.
  *   time          GetSystemTime (ms) plus every wait the OSAL made itself,
  *                 because EXOS's clock stands still while interrupts are off
- *                 (PCI probe).
+ *                 (PCI probe).  The time of day (the controller's
+ *                 Timestamp): GetLocalTime.
  *   locks         interrupt-disabling (SaveFlags/cli/RestoreFlags): the
  *                 completion path runs from the interrupt top half.
  *   logging       KernelLogText, "[NVMeCore] message".
@@ -133,6 +134,7 @@ void nvme_exos_mem_free(void *ctx, void *p, size_t size);
 int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx);
 void nvme_exos_irq_teardown(void *ctx);
 uint64_t nvme_exos_now_us(void *ctx);
+uint64_t nvme_exos_wall_clock_ms(void *ctx);
 void nvme_exos_sleep_us(void *ctx, uint32_t us);
 void nvme_exos_log(void *ctx, enum nvme_log_level level, const char *line);
 void *nvme_exos_lock_create(void *ctx);

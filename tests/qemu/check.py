@@ -138,13 +138,19 @@ SIG = "NVMECORE-SIG-"
 # PLIC, so that one ISA runs them all with a level-triggered line; its
 # MSI-X, through the AIA's IMSIC, has the irq, smp and basic-smp2 cases)
 # and of the "irq" case; x86 boots through SeaBIOS, which leaves the
-# controller enabled, the virt machines run no firmware (CC.EN=0 at start).
+# controller enabled, the virt machines run no firmware (CC.EN=0 at start);
+# the real-time clock the harness reads (kernel/rtc.c) for wall_clock_ms.
 ARCHS = {
-    "x86_64": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True),
-    "i386": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True),
-    "aarch64": dict(qemu="qemu-system-aarch64", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False),
-    "riscv64": dict(qemu="qemu-system-riscv64", pkg="qemu-system-misc", io_irq="intx", irq="msix", bios=False),
-    "armv7": dict(qemu="qemu-system-arm", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False),
+    "x86_64": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True,
+                   rtc="cmos"),
+    "i386": dict(qemu="qemu-system-x86_64", pkg="qemu-system-x86", io_irq="msix", irq="intx", bios=True,
+                 rtc="cmos"),
+    "aarch64": dict(qemu="qemu-system-aarch64", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False,
+                    rtc="pl031"),
+    "riscv64": dict(qemu="qemu-system-riscv64", pkg="qemu-system-misc", io_irq="intx", irq="msix", bios=False,
+                    rtc="goldfish"),
+    "armv7": dict(qemu="qemu-system-arm", pkg="qemu-system-arm", io_irq="msix", irq="msix", bios=False,
+                  rtc="pl031"),
 }
 
 
@@ -179,9 +185,39 @@ def check_wait_wake(c):
 # --- end h-arm ---
 
 
+# The controller's Timestamp (Get Features 0Eh) and the harness's RTC may
+# be this far from the host's clock taken before the boot (plus the
+# boot's own duration): the RTCs count whole seconds, a loaded host.
+TIMESTAMP_SLACK_MS = 120000
+
+
+def check_timestamp(c, w, host_ms, boot_ms):
+    """The harness read the ISA's RTC (kernel/rtc.c, the OSAL's wall_clock_ms)
+    and the core gave its time to the controller at start (Set Features 0Eh,
+    the controller has ONCS bit 6): the Timestamp read back is the host's
+    time, give or take TIMESTAMP_SLACK_MS plus the boot."""
+    slack = TIMESTAMP_SLACK_MS + boot_ms
+    m = c.has(r"^harness: rtc %s at (?:port )?0x[0-9a-f]+: (\d+) ms since 1970" % isa(w)["rtc"],
+              "harness: the %s RTC found and read" % isa(w)["rtc"])
+    rtc_ms = int(m.group(1)) if m else 0
+    c.ok(abs(rtc_ms - host_ms) <= slack, "rtc: %d ms since 1970, host %d ms (within %d ms)"
+         % (rtc_ms, host_ms, slack))
+    try:
+        data = bytes.fromhex(first_json(c.section("get-feature -f 0xe -o json")).get("data", ""))
+    except ValueError:
+        data = b""
+    c.ok(len(data) == 8, "get-feature -f 0xe -o json: 8 bytes of Timestamp data")
+    ts = int.from_bytes(data[:6], "little") if len(data) == 8 else 0
+    c.ok(abs(ts - host_ms) <= slack, "Timestamp %d ms since 1970, host %d ms (within %d ms): "
+         "set from wall_clock_ms at start" % (ts, host_ms, slack))
+    c.ok("initialized with a Timestamp value using a Set Features command"
+         in c.section("get-feature -f 0xe -H"), "get-feature -f 0xe -H: Timestamp origin is Set Features")
+
+
 def case_basic(w, run_args=()):
     """info, ready, list (NSIDs 1, 2, 4), flush on the I/O CQ with MSI-X
-    (INTx on riscv64), MBR read, signatures written to every namespace, smart."""
+    (INTx on riscv64), MBR read, signatures written to every namespace, smart,
+    the Timestamp feature set from the ISA's RTC."""
     ns = [  # (nsid, size, lbs, mbr, signature LBA)
         (1, 32 * MiB, 512, True, 20000),
         (2, 16 * MiB, 512, False, 1000),
@@ -199,8 +235,10 @@ def case_basic(w, run_args=()):
         cmds.append("flush -n %d" % nsid)
     for nsid, size, lbs, mbr, lba in ns:
         cmds.append("read -n %d -s %d" % (nsid, lba))
-    cmds += ["smart", "check-irqs"]
+    cmds += ["smart", "check-irqs", "get-feature -f 0xe -o json", "get-feature -f 0xe -H"]
+    host_ms = int(time.time() * 1000)
     c = w.boot(specs, cmds, irq=isa(w)["io_irq"], run_args=run_args)
+    boot_ms = int(time.time() * 1000) - host_ms
     c.ok(c.section("irq-flush").startswith("irq-flush: reaped by the interrupt handler (result 0,"),
          "an asynchronous Flush nobody polls is reaped by the interrupt handler")
 
@@ -262,6 +300,8 @@ def case_basic(w, run_args=()):
         c.ok(re.search(r"^%s\s*: \d+" % f, s, re.M) is not None, "smart: %s" % f)
     c.ok(re.search(r"^host_write_commands\s*: [1-9]", s, re.M) is not None,
          "smart: host_write_commands counts our writes")
+    # 10. the time of day: the ISA's RTC -> wall_clock_ms -> Set Features 0Eh
+    check_timestamp(c, w, host_ms, boot_ms)
     if w.args.arch == "armv7":
         c.failures += basic_bar_no_room(w).failures
     if not isa(w)["bios"]:

@@ -95,6 +95,80 @@ static void every_listed_feature_reads_back(void **state)
     fx_stop(&f);
 }
 
+/* The Timestamp's milliseconds and origin (bits 3:1 of byte 6: 001b set
+ * by Set Features, 000b counting from a reset) as the device holds them. */
+static uint64_t sim_ts(struct fx *f, unsigned *origin)
+{
+    uint8_t ts[8];
+    nvme_sim_timestamp(f->sim, ts);
+    *origin = (ts[6] >> 1) & 7u;
+    return nvme_timestamp_ms(ts);
+}
+
+/* Timestamp (NVMe 1.4 §5.21.1.14): the port's time of day (the OSAL's
+ * optional wall_clock_ms) is given to a controller with ONCS bit 6 at
+ * bring-up and after every reset, as Linux's nvme_configure_timestamp (a
+ * reset starts the device's count from 0 again); not sent when the port
+ * has no clock, gives 0 or a time past 48 bits, nor to a controller
+ * without the feature; a refusal is logged and the start goes on. */
+static void timestamp_set_at_every_start_from_the_port_clock(void **state)
+{
+    (void)state;
+    struct fx f;
+    unsigned origin;
+    fx_config(&f);
+    f.cfg.wall_clock_ms = 1796494192021ull; /* 5 December 2026 */
+    fx_start_captured(&f);
+    uint64_t ms = sim_ts(&f, &origin);
+    assert_int_equal(origin, 1);
+    assert_true(ms >= 1796494192021ull && ms < 1796494192021ull + 1000u);
+    nvme_sim_set_wall_clock(f.sim, 1800000000000ull);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_OK);
+    ms = sim_ts(&f, &origin);
+    assert_int_equal(origin, 1);
+    assert_true(ms >= 1800000000000ull && ms < 1800000000000ull + 1000u);
+    /* the time unknown (0) or past the field: nothing sent, the device
+     * counts from 0 after the reset */
+    static const uint64_t bad[] = {0, 1ull << 48};
+    for (unsigned i = 0; i < 2; i++) {
+        nvme_sim_set_wall_clock(f.sim, bad[i]);
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_OK);
+        assert_true(sim_ts(&f, &origin) < 1000u);
+        assert_int_equal(origin, 0);
+    }
+    /* refused (the reset's third Set Features, after Number of Queues and
+     * the event configuration): a warning, the controller up, I/O works */
+    nvme_sim_set_wall_clock(f.sim, 1800000000000ull);
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_SET_FEATURES,
+                                   NVME_SIM_ANY,
+                                   NVME_SF(0, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
+                                   2,
+                                   1};
+    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_OK);
+    assert_true(fx_log_has(&f, "Timestamp not set: "));
+    assert_true(sim_ts(&f, &origin) < 1000u);
+    assert_int_equal(origin, 0);
+    uint8_t *buf = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_OK);
+    free(buf);
+    fx_stop(&f);
+    /* a controller without the feature, or a port without a clock */
+    for (unsigned i = 0; i < 2; i++) {
+        fx_config(&f);
+        if (i == 0) {
+            f.cfg.wall_clock_ms = 1796494192021ull;
+            f.cfg.oncs &= (uint16_t)~NVME_ONCS_TIMESTAMP;
+        }
+        fx_start(&f);
+        assert_true(sim_ts(&f, &origin) < 1000u);
+        assert_int_equal(origin, 0);
+        fx_stop(&f);
+    }
+}
+
 static void data_features_move_their_structures(void **state)
 {
     (void)state;
@@ -766,6 +840,7 @@ int main(void)
         cmocka_unit_test(select_current_default_saved_and_supported),
         cmocka_unit_test(every_listed_feature_reads_back),
         cmocka_unit_test(data_features_move_their_structures),
+        cmocka_unit_test(timestamp_set_at_every_start_from_the_port_clock),
         cmocka_unit_test(host_identifier_moves_its_data_structure),
         cmocka_unit_test(unknown_data_feature_moves_into_a_core_page),
         cmocka_unit_test(vendor_feature_data_past_two_pages_uses_a_prp_list),

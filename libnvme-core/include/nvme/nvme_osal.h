@@ -358,6 +358,16 @@ struct nvme_osal {
      * controller whose admin queue doorbells are not (device input; Linux
      * does the same).  0: 16 KiB, the least PORTING.md asks to map. */
     uint32_t mmio_size;
+
+    /* --- Time of day (OPTIONAL) -------------------------------------------
+     * Milliseconds since 1970-01-01 00:00 UTC, or 0 when the port does not
+     * know the date (an RTC never set).  At every start of a controller
+     * with the Timestamp feature (ONCS bit 6) the core gives it this time
+     * (Set Features 0Eh, NVMe 1.4 §5.21.1.14), as Linux does, so that the
+     * device's logs (Error Information, Persistent Event, telemetry) carry
+     * dates.  Called from the start and reset paths only.  NULL: no
+     * Timestamp is set (the controller counts from 0 at each reset). */
+    uint64_t (*wall_clock_ms)(void *ctx);
 };
 
 #endif /* NVME_OSAL_H */

@@ -454,7 +454,10 @@ struct nvme_sim_config {
      * CSI descriptors [ns_desc_len 0: the real list] */
     uint8_t ns_desc[64];
     size_t ns_desc_len;
-    bool wait_wake; /* fill the OSAL's optional wait/wake (default false: NULL, the
+    uint64_t wall_clock_ms; /* fill the OSAL's optional wall_clock_ms, which returns this
+                               time of day (ms since 1970; nvme_sim_set_wall_clock changes
+                               it) (default 0: NULL, no time of day) */
+    bool wait_wake;         /* fill the OSAL's optional wait/wake (default false: NULL, the
                                 core polls with sleep_us).  wait(us) advances the clock 1 us
                                 at a time, running due work and delivering interrupts like
                                 sleep_us, and returns as soon as wake() was called (a sticky
@@ -765,6 +768,13 @@ void nvme_sim_set_zasl(struct nvme_sim *sim, uint8_t zasl);
  * may: Identify reports them and the commands they no longer name fail
  * with Invalid Command Opcode from now on. */
 void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bool vwc);
+/* Set the time of day the OSAL's wall_clock_ms returns (with
+ * cfg.wall_clock_ms set at creation; 0: "unknown"). */
+void nvme_sim_set_wall_clock(struct nvme_sim *sim, uint64_t ms);
+/* The Timestamp feature's 8 bytes as Get Features would return them now
+ * (bytes 5:0 the milliseconds, byte 6 Synch and the origin: 2h once a
+ * Set Features gave the time, 0 after a reset). */
+void nvme_sim_timestamp(struct nvme_sim *sim, uint8_t out[8]);
 /* Set cfg.oaes_off at run time, as a firmware activation may change the
  * optional events Identify OAES reports. */
 void nvme_sim_set_oaes_off(struct nvme_sim *sim, uint32_t oaes_off);

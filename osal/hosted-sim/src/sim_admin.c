@@ -397,6 +397,13 @@ static void timestamp_get(struct nvme_sim *sim, uint8_t out[8])
     out[7] = 0;
 }
 
+void nvme_sim_timestamp(struct nvme_sim *sim, uint8_t out[8])
+{
+    pthread_mutex_lock(&sim->mtx);
+    timestamp_get(sim, out);
+    pthread_mutex_unlock(&sim->mtx);
+}
+
 /* Get Features / Set Features (§5.15, §5.27): SEL CDW10 10:8 (current,
  * default, saved, supported capabilities), SV CDW10 bit 31. */
 static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool set, uint32_t *dw0)

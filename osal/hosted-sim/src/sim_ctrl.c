@@ -626,6 +626,13 @@ void nvme_sim_set_support(struct nvme_sim *sim, uint16_t oacs, uint16_t oncs, bo
     UNLOCK(sim);
 }
 
+void nvme_sim_set_wall_clock(struct nvme_sim *sim, uint64_t ms)
+{
+    LOCK(sim);
+    sim->cfg.wall_clock_ms = ms;
+    UNLOCK(sim);
+}
+
 void nvme_sim_set_oaes_off(struct nvme_sim *sim, uint32_t oaes_off)
 {
     LOCK(sim);

@@ -418,6 +418,15 @@ static void osal_unlock(void *ctx, void *lock)
     pthread_mutex_unlock(lock);
 }
 
+static uint64_t osal_wall_clock_ms(void *ctx)
+{
+    struct nvme_sim *sim = ctx;
+    pthread_mutex_lock(&sim->mtx);
+    uint64_t ms = sim->cfg.wall_clock_ms;
+    pthread_mutex_unlock(&sim->mtx);
+    return ms;
+}
+
 void nvme_sim_osal(struct nvme_sim *sim, struct nvme_osal *osal)
 {
     memset(osal, 0, sizeof(*osal));
@@ -443,6 +452,8 @@ void nvme_sim_osal(struct nvme_sim *sim, struct nvme_osal *osal)
     osal->log = osal_log;
     osal->dma_stop = osal_dma_stop;
     osal->dma_resume = osal_dma_resume;
+    if (sim->cfg.wall_clock_ms != 0)
+        osal->wall_clock_ms = osal_wall_clock_ms;
     if (sim->cfg.wait_wake) {
         osal->wait = osal_wait;
         osal->wake = osal_wake;

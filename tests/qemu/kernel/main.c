@@ -115,6 +115,7 @@
 #include "bench.h"
 #include "rawbench.h"
 #include "osal.h"
+#include "rtc.h"
 #include "smp.h"
 
 #ifndef HARNESS_NO_CORE
@@ -1640,6 +1641,8 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     (void)mbi_addr;
     const char *args = arch_init();
 #endif
+    /* the time of day the OSAL's wall_clock_ms gives the core (rtc.c) */
+    rtc_init();
 
     static char line[sizeof(cmdline)];
     static char *items[128];

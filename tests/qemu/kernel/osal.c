@@ -4,11 +4,12 @@
  * part of its struct nvme_osal: MSI-X through the local APIC or INTx
  * through the IOAPIC (other ISAs: kernel/arch/<isa>/irq.c), interrupt-flag
  * locks, wait/wake for blocking calls (wait=0 leaves them out), single
- * 64-bit MMIO on x86-64.
+ * 64-bit MMIO on x86-64, the time of day from the ISA's RTC (rtc.c).
  * Everything else (memory, MMIO, clock, dma_stop) is osal_min.c, the
  * minimal polled port, which irq=poll uses alone.
  */
 #include "osal.h"
+#include "rtc.h"
 #include "smp.h" /* harness_msix_dest */
 
 struct harness_dev g_dev;
@@ -491,9 +492,17 @@ static void osal_dma_resume(void *ctx)
     pci_write16(d->pci, PCI_COMMAND, (uint16_t)(pci_read16(d->pci, PCI_COMMAND) | PCI_CMD_MASTER));
 }
 
+/* The time of day for the controller's Timestamp feature (nvme_osal.h
+ * wall_clock_ms): the ISA's RTC (rtc.c), 0 when there is none. */
+static uint64_t osal_wall_clock_ms(void *ctx)
+{
+    (void)ctx;
+    return rtc_wall_clock_ms();
+}
+
 /* irq=poll: the minimal OSAL alone (no interrupts, no locks, no
- * dma_resume).  Otherwise interrupts, and locks because the handler reaps
- * completions. */
+ * dma_resume, no wall clock).  Otherwise interrupts, and locks because the
+ * handler reaps completions. */
 void osal_fill(struct nvme_osal *o, struct harness_dev *d)
 {
     osal_min_fill(o, d);
@@ -504,6 +513,7 @@ void osal_fill(struct nvme_osal *o, struct harness_dev *d)
     o->mmio_read64 = osal_mmio_read64;
     o->mmio_write64 = osal_mmio_write64;
 #endif
+    o->wall_clock_ms = osal_wall_clock_ms;
     o->irq_setup = osal_irq_setup;
     o->irq_teardown = osal_irq_teardown;
     o->lock_create = osal_lock_create;

@@ -242,6 +242,13 @@ void ExosTestDisableInterrupts(void) { mock_exos.eflags &= ~(UINT)0x200; }
 
 /* Time */
 UINT GetSystemTime(void) { return mock_exos.sys_ms; }
+BOOL GetLocalTime(LPDATETIME Time)
+{
+    if (mock_exos.local_time_fails)
+        return FALSE;
+    *Time = mock_exos.local_time;
+    return TRUE;
+}
 void BusyWaitMilliseconds(UINT Milliseconds)
 {
     mock_exos.busy_ms += Milliseconds;

@@ -59,6 +59,8 @@ struct mock_exos {
     UINT eflags; /* 0x200: interrupts enabled */
     /* time */
     UINT sys_ms;
+    DATETIME local_time; /* GetLocalTime's answer */
+    BOOL local_time_fails;
     uint64_t busy_ms;
     uint64_t busy_ms_limit; /* BusyWaitMilliseconds past this many ms in all fails (0: none) */
     /* memory */

@@ -69,10 +69,63 @@ static void test_ready_wait_ends_while_exos_clock_stands_still(void **state)
     nvme_exos_osal_release(&o);
 }
 
+static DATETIME date(U32 y, U32 mo, U32 d, U32 h, U32 mi, U32 s, U32 ms)
+{
+    DATETIME t;
+    memset(&t, 0, sizeof(t));
+    t.Year = y;
+    t.Month = mo;
+    t.Day = d;
+    t.Hour = h;
+    t.Minute = mi;
+    t.Second = s;
+    t.Milli = ms;
+    return t;
+}
+
+/* The OSAL's time of day (the controller's Timestamp, NVMe 1.4
+ * §5.21.1.14): GetLocalTime's date as milliseconds since 1970 (the same
+ * figures as `date -u -d ... +%s`), leap days and the 400-year rule
+ * included; 0, "unknown", when GetLocalTime fails or gives a date that
+ * is not one or is before 1970. */
+static void test_wall_clock_is_exos_local_time_in_ms_since_1970(void **state)
+{
+    static const struct {
+        DATETIME t;
+        uint64_t ms;
+    } good[] = {
+        {{1970, 1, 1, 0, 0, 0, 0}, 0},
+        {{2026, 12, 5, 18, 9, 52, 21}, 1796494192021ull},
+        {{2000, 2, 29, 0, 0, 0, 0}, 951782400000ull},
+        {{2100, 3, 1, 12, 0, 0, 999}, 4107585600999ull},
+        {{2024, 12, 31, 23, 59, 59, 0}, 1735689599000ull},
+    };
+    (void)state;
+    nvme_exos_osal_setup(&o, &ops, regs, sizeof(regs), 0, 4, 0, NULL);
+    assert_ptr_equal(ops.wall_clock_ms, nvme_exos_wall_clock_ms);
+    for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        mock_exos.local_time = date(good[i].t.Year, good[i].t.Month, good[i].t.Day, good[i].t.Hour,
+                                    good[i].t.Minute, good[i].t.Second, good[i].t.Milli);
+        assert_int_equal(ops.wall_clock_ms(ops.ctx), good[i].ms);
+    }
+    mock_exos.local_time = date(1969, 12, 31, 23, 59, 59, 0);
+    assert_int_equal(ops.wall_clock_ms(ops.ctx), 0);
+    mock_exos.local_time = date(2026, 13, 1, 0, 0, 0, 0);
+    assert_int_equal(ops.wall_clock_ms(ops.ctx), 0);
+    mock_exos.local_time = date(2026, 1, 0, 0, 0, 0, 0);
+    assert_int_equal(ops.wall_clock_ms(ops.ctx), 0);
+    mock_exos.local_time = date(2026, 1, 1, 24, 0, 0, 0);
+    assert_int_equal(ops.wall_clock_ms(ops.ctx), 0);
+    mock_exos.local_time = date(2026, 12, 5, 18, 9, 52, 21);
+    mock_exos.local_time_fails = TRUE;
+    assert_int_equal(ops.wall_clock_ms(ops.ctx), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_ready_wait_ends_while_exos_clock_stands_still, setup),
+        cmocka_unit_test_setup(test_wall_clock_is_exos_local_time_in_ms_since_1970, setup),
     };
     return cmocka_run_group_tests_name("exos_clock", tests, NULL, NULL);
 }
