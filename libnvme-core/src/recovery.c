@@ -1281,7 +1281,7 @@ static void nvme_timestamp_set(struct nvme_ctrl *ctrl)
         return;
     uint8_t ts[NVME_FEAT_TIMESTAMP_DATA_SIZE]; /* bytes 5:0, then 0 (the host sets no attribute) */
     for (unsigned i = 0; i < sizeof(ts); i++)
-        ts[i] = i < 6 ? (uint8_t)(ms >> (8u * i)) : 0u;
+        ts[i] = (uint8_t)(i < 6 ? ms >> (8u * i) : 0u);
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_ADMIN_SET_FEATURES, 0);
     sqe.cdw10 = NVME_FEAT_TIMESTAMP;
