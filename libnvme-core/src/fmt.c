@@ -136,23 +136,22 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 'X':
         case 'p': {
             /* One path for every number.  A signed argument is read as
-             * its unsigned type (same size and passing, C11 §7.16.1.1),
-             * sign-extended, and printed as '-' and its magnitude. */
+             * its own type (va_arg of the unsigned one is defined only
+             * for values both represent, C11 §7.16.1.1), sign-extended,
+             * and printed as '-' and its magnitude.  %zd reads a size_t:
+             * freestanding C has no signed type of its size. */
             bool sgn = *p == 'd' || *p == 'i';
             uint64_t v;
-            if (*p == 'p') {
+            if (*p == 'p')
                 v = (uint64_t)(uintptr_t)va_arg(ap, void *);
-            } else if (lng == 2) {
-                v = va_arg(ap, unsigned long long);
-            } else if (lng == 1) {
-                unsigned long u = va_arg(ap, unsigned long);
-                v = sgn ? (uint64_t)(int64_t)(long)u : u;
-            } else if (lng == 3) {
+            else if (lng == 2)
+                v = sgn ? (uint64_t)va_arg(ap, long long) : va_arg(ap, unsigned long long);
+            else if (lng == 1)
+                v = sgn ? (uint64_t)(int64_t)va_arg(ap, long) : va_arg(ap, unsigned long);
+            else if (lng == 3)
                 v = va_arg(ap, size_t);
-            } else {
-                unsigned int u = va_arg(ap, unsigned int);
-                v = sgn ? (uint64_t)(int64_t)(int)u : u;
-            }
+            else
+                v = sgn ? (uint64_t)(int64_t)va_arg(ap, int) : va_arg(ap, unsigned int);
             char *d = fmt_number(v, *p, num + sizeof(num));
             s = d;
             len = (size_t)(num + sizeof(num) - d);

@@ -806,7 +806,8 @@ static void given_corrupt_identify_namespace_only_that_namespace_is_refused(void
     }
 }
 
-/* NCAP and NUSE past NSZE (against §6.1.2's NUSE <= NCAP <= NSZE) say
+/* NCAP and NUSE past NSZE (against NUSE <= NCAP <= NSZE, NVMe 1.4
+ * §5.15.2.1, Figure 245: the Identify Namespace fields) say
  * nothing about which blocks I/O may reach: the namespace is kept, with a
  * warning, as Linux keeps it, and I/O stays within NSZE. */
 static void given_ncap_and_nuse_past_nsze_the_namespace_is_used_within_nsze(void **state)
@@ -919,7 +920,7 @@ static void a_full_list_page_ending_at_the_last_nsid_is_the_whole_list(void **st
     fx_stop(&f);
 }
 
-/* FFFFFFFEh is a valid NSID (the highest, §6.1), so the Active
+/* FFFFFFFEh is a valid NSID (the highest, NVMe 1.4 §6.1.2), so the Active
  * Namespace ID list the public call returns (nvmectl list-ns) holds it,
  * as the scan above does; only FFFFFFFFh cannot be in a list.  Before:
  * nvme_identify_active_ns refused the list as not ascending
