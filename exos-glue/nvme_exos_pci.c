@@ -267,9 +267,10 @@ static void shutdown_all(void)
                            "%s (%d), CSTS=%x SHST=%u"),
                       (UINT)d->Index, (INT)rc, (LPCSTR)(frc == 0 ? "complete" : "FAILED"), (INT)frc,
                       (UINT)csts, (UINT)((csts >> 2) & 3u));
+        /* The disks' counts: nvmectl's commands go to the core directly. */
         KernelLogText(
             LOG_DEBUG,
-            TEXT("[NVMeCoreUnload] nvme%u: %u read and %u write command(s), %u Flush(es), "
+            TEXT("[NVMeCoreUnload] nvme%u: disks: %u read and %u write command(s), %u Flush(es), "
                  "%u cached write(s), read hits %u misses %u"),
             (UINT)d->Index, (UINT)d->Blk.stats.read_cmds, (UINT)d->Blk.stats.write_cmds,
             (UINT)d->Blk.stats.flushes, (UINT)d->Blk.stats.writes_cached,
