@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# check-archive-symbols.sh NM ARCHIVE [RUNTIME_REGEX]
+# check-archive-symbols.sh NM ARCHIVE [ALLOWED_REGEX]
 # Fails when ARCHIVE needs a symbol it does not define itself: a
 # freestanding core must not call memcpy, memset, or libgcc helpers such
 # as __udivdi3 (64-bit division on i686).  ARCHIVE may also be a
 # ;-separated list of object files (an instrumented build's core, which is
-# never archived).  RUNTIME_REGEX names the only outside symbols allowed,
-# for an instrumented build (ASan, gcov).
+# never archived).  ALLOWED_REGEX names the only outside symbols allowed:
+# an instrumented build's runtime (ASan, gcov), or what the linker itself
+# defines on an ISA (POWER's .TOC.).
 set -euo pipefail
 nm_tool=$1 archive=$2 runtime=${3:-}
 IFS=';' read -r -a files <<<"$archive"
@@ -23,4 +24,4 @@ if [ -n "$missing" ]; then
   printf '  %s\n' $missing
   exit 1
 fi
-echo "OK: $what: every symbol used is defined there ($count global definitions, none undefined${runtime:+ but its instrumentation runtime $runtime})"
+echo "OK: $what: every symbol used is defined there ($count global definitions, none undefined${runtime:+ but those allowed, $runtime})"

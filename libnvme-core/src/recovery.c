@@ -1787,17 +1787,21 @@ static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, boo
             if (n < NVME_NS_CHECK_BATCH)
                 n++;
             for (unsigned j = n - 1u; j > k; j--) /* the largest drops off when full */
-                now[j] = now[j - 1u];
-            /* Field by field: a compound literal may become a memset call
-             * (armv7 thumb2 -Os), which the freestanding core has none of. */
+                now[j].nsid = now[j - 1u].nsid;
             now[k].nsid = nsid;
-            now[k].known = now[k].gone = now[k].ext = false;
-            now[k].pit = now[k].pif = now[k].sts = 0;
-            now[k].data = 0;
-            now[k].ms = 0;
-            now[k].pi_was = 0xffffu;
         }
         nvme_unlock(qp);
+    }
+    /* The rest field by field, once the NSIDs are placed: a struct
+     * assignment may become a memcpy call (clang -Os on mipsel and
+     * riscv32), a compound literal a memset call (gcc -Os, armv7
+     * thumb2), which the freestanding core has none of. */
+    for (unsigned k = 0; k < n; k++) {
+        now[k].known = now[k].gone = now[k].ext = false;
+        now[k].pit = now[k].pif = now[k].sts = 0;
+        now[k].data = 0;
+        now[k].ms = 0;
+        now[k].pi_was = 0xffffu;
     }
     return n;
 }

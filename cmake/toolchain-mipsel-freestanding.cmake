@@ -1,0 +1,13 @@
+# Freestanding build of libnvme-core for 32-bit little-endian MIPS
+# (MIPS32r2, soft float, no PIC: -mno-abicalls; -G0, no small data,
+# without which clang 14 crashes on a string's address) with clang,
+# which targets any ISA it knows without a cross gcc; binutils' ar and nm
+# read its little-endian ELF objects.  At -Os, clang turns a struct assignment
+# into a memcpy call here (ctest freestanding-mipsel-Os).
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR mipsel)
+set(CMAKE_C_COMPILER clang)
+set(CMAKE_C_COMPILER_TARGET mipsel-unknown-none-elf)
+set(NVME_NM nm CACHE STRING "nm for the archive check")
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_C_FLAGS_INIT "-ffreestanding -nostdlib -fno-builtin -fno-stack-protector -fno-pic -mno-abicalls -G0 -msoft-float -O2 -march=mips32r2")
