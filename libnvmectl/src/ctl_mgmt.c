@@ -415,17 +415,20 @@ int ctl_cmd_detach_ns(struct ctl *c) { return attach_ns(c, false); }
  * primary flexible allocation, 7h-9h a secondary's offline, assign,
  * online: the controller judges them); CDW10 ACT bits 3:0, RT 10:8,
  * CNTLID 31:16, CDW11 NR 15:0; Dword 0 of the completion: NRM, how many
- * resources the action changed (nvme-cli's line prints all of it). */
+ * resources the action changed (nvme-cli's line prints all of it).  NR
+ * is 0 without -n, as nvme-cli's: -n's slot, -c's of read and write,
+ * holds 1 until given. */
 int ctl_cmd_virt_mgmt(struct ctl *c)
 {
     const uint64_t *n = c->o.num;
-    if (n[N_CNTID] > 0xffffu || n[N_COUNT] > 0xffffu || n[N_RTYPE] > 7u || n[N_ACTION] > 15u)
+    uint64_t nr = has(c, N_COUNT) ? n[N_COUNT] : 0u;
+    if (n[N_CNTID] > 0xffffu || nr > 0xffffu || n[N_RTYPE] > 7u || n[N_ACTION] > 15u)
         return ctl_usage_err(c, "-c CNTLID and -n NR are 0..65535, -r 0..7, -a 0..15");
     struct nvme_sqe sqe;
     nvme_memzero(&sqe, sizeof(sqe));
     sqe.opc = NVME_ADMIN_VIRT_MGMT;
     sqe.cdw10 = (uint32_t)(n[N_ACTION] | n[N_RTYPE] << 8 | n[N_CNTID] << 16);
-    sqe.cdw11 = (uint32_t)n[N_COUNT];
+    sqe.cdw11 = (uint32_t)nr;
     uint32_t dw0 = 0;
     int rc = nvme_admin_passthru(c->ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, &dw0);
     if (rc != NVME_OK)

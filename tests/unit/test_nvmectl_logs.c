@@ -616,6 +616,11 @@ static void virt_mgmt_assigns_and_sets_state(void **state)
     expect("(NRM):0x5\n");
     ok(&f, "primary-ctrl-caps");
     expect("vqrfap    : 5\n");
+    /* without -n, NR 0 as nvme-cli's (before: 1, one resource not asked for) */
+    ok(&f, "virt-mgmt -c 1 -a 1 -r 0");
+    expect("(NRM):0\n");
+    ok(&f, "primary-ctrl-caps");
+    expect("vqrfap    : 0\n");
     /* fields the values do not fit: refused, nothing sent */
     fails(&f, "virt-mgmt -c 65536 -a 8", NVME_ERR_INVAL, 0);
     expect("nvmectl virt-mgmt: -c CNTLID and -n NR are 0..65535, -r 0..7, -a 0..15\n");
