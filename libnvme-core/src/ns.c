@@ -181,9 +181,10 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
     }
 }
 
-/* nvme_ns_command_set, nvme_ns_zns_parse: the controller did not say what
- * the namespace is (its command set not reported, its zoned Identify
- * refused for now): one in use stays as it was, a new one is unusable. */
+/* nvme_ns_command_set, nvme_ns_zns_parse, nvme_ns_elbaf: the controller
+ * did not say what the namespace is (its command set not reported, its
+ * zoned or NVM Identify refused for now): one in use stays as it was, a
+ * new one is unusable. */
 #define NVME_NS_UNDECIDED 1
 
 /* Which command set a namespace uses: the CSI descriptor of CNS 03h, only
@@ -224,8 +225,11 @@ static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, 
  * Format (CNS 05h CSI 00h, NVM CS 1.0 Figure 100), when CTRATT.ELBAS says
  * the controller reports them, as Linux's nvme_init_ms (whether PI is
  * enabled or not: the Copy descriptor format follows the PIF even without
- * PI, nvme_copy).  A refusal leaves the 16b Guard only where it is the
- * one that fits (ms 8); a host-side failure fails the scan. */
+ * PI, nvme_copy).  A refusal with DNR leaves the 16b Guard only where it
+ * is the one that fits (ms 8); one without DNR (retried already) is
+ * NVME_NS_UNDECIDED, as for the zoned Identify (nvme_ns_zns_parse) and
+ * Linux's nvme_validate_ns, which keeps the namespace; a host-side
+ * failure fails the scan. */
 static int nvme_ns_elbaf(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
 {
     if (!(NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) || ns->status != NVME_OK ||
@@ -234,6 +238,11 @@ static int nvme_ns_elbaf(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *
     int rc = nvme_identify_cs(ctrl, NVME_CNS_CS_NS, ns->nsid, NVME_CSI_NVM, page);
     if (rc < 0)
         return rc;
+    if (rc > 0 && !NVME_SF_DNR((uint16_t)rc)) {
+        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: NVM Identify Namespace failed (%s)", ns->nsid,
+                 nvme_strerror(rc));
+        return NVME_NS_UNDECIDED;
+    }
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: NVM Identify Namespace refused (%s)%s",
                  ns->nsid, nvme_strerror(rc),
@@ -360,13 +369,20 @@ static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page, struct nv
  * it, are enumerated 1..NN (at most NVME_MAX_NS_PROBE), keeping
  * namespaces with NSZE and NCAP != 0 (an inactive NSID reads as zeros;
  * NCAP 0 is no capacity to use: Linux's nvme_ns_info_from_identify
- * leaves such a namespace out too). */
+ * leaves such a namespace out too).  A list failing with a status
+ * without DNR (retried already) fails the scan, the table kept, as
+ * Linux's nvme_scan_work probes only after one with DNR: the probe would
+ * take the same passing failure of a namespace in use for "not there",
+ * and cannot see NSIDs past its bound.  The first scan, with no
+ * namespace to lose, probes. */
 static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid_list *l)
 {
     int rc = ctrl->info.vs >= NVME_VS(1, 1, 0) && !(ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS)
                  ? nvme_ns_list_active(ctrl, page, l)
-                 : 1;
+                 : (int)NVME_SF_DNR_BIT;
     if (rc <= 0 && rc != NVME_ERR_PROTO)
+        return rc;
+    if (rc > 0 && !NVME_SF_DNR((uint16_t)rc) && ctrl->ns_all_count != 0)
         return rc;
     l->count = 0;
     uint32_t nn = NVME_READ_ONCE(ctrl->info.nn);
@@ -449,8 +465,8 @@ static void nvme_ns_keep_resized(struct nvme_ns_info *info, const struct nvme_ns
  * whatever the failure, stays as it was too when in use and Identify
  * Namespace still gives its format (Linux's nvme_scan_ns returns before
  * it looks at the namespace), in the size Identify Namespace now gives
- * (nvme_ns_keep_resized), and so does a zoned one whose zoned
- * Identify (CNS 05h) fails without DNR; a new one is unusable.  A
+ * (nvme_ns_keep_resized), and so does one whose zoned or NVM Identify
+ * (CNS 05h) fails without DNR; a new one is unusable.  A
  * host-side failure (memory, timeout, reset, device gone) fails the scan. */
 static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_list *l,
                                 struct nvme_ns_info *info, struct nvme_id_ns *id)
@@ -475,6 +491,8 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
         }
         nvme_ns_parse(ctrl, &info[i], id);
         rc = nvme_ns_command_set(ctrl, &info[i], id);
+        if (rc == NVME_OK)
+            rc = nvme_ns_elbaf(ctrl, &info[i], id);
         if (rc == NVME_NS_UNDECIDED) {
             /* Kept only in the format it had: one Identify Namespace now
              * reports otherwise (another host's Format, a namespace made
@@ -490,8 +508,6 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
             }
             continue;
         }
-        if (rc >= 0)
-            rc = nvme_ns_elbaf(ctrl, &info[i], id);
         if (rc < 0)
             return rc;
     }

@@ -595,12 +595,12 @@ static void pi_formats_the_core_cannot_build_are_refused_not_guessed(void **stat
         uint32_t gen = nvme_ns_find(f.ctrl, 1)->gen;
         if (c == 3) /* 16b Guard in 16 bytes: PI flags work (pi_size 8) until the refusal */
             assert_int_equal(nvme_ns_find(f.ctrl, 1)->pi_size, 8);
-        if (c >= 2) { /* the rescan's CNS 05h refused: Identify 02h, 00h pass first */
+        if (c >= 2) { /* the rescan's CNS 05h refused (DNR): Identify 02h, 00h pass first */
             struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
                                          0,
                                          NVME_ADMIN_IDENTIFY,
                                          NVME_SIM_ANY,
-                                         NVME_SF(NVME_SCT_GENERIC, 0x02),
+                                         NVME_SF(NVME_SCT_GENERIC, 0x02) | NVME_SF_DNR_BIT,
                                          2,
                                          1};
             nvme_sim_inject(f.sim, &flt);
@@ -622,6 +622,54 @@ static void pi_formats_the_core_cannot_build_are_refused_not_guessed(void **stat
         free(b);
         fx_stop(&f);
     }
+}
+
+/* A namespace in use with the 64b Guard PI (ELBAF PIF 10b, MS 16: plain
+ * I/O with PRACT) whose NVM Identify Namespace (CNS 05h CSI 00h) fails at
+ * a rescan with a status without DNR, every retry: it stays as it was,
+ * as for a zoned namespace's CNS 05h (README row 35yd) and Linux's
+ * nvme_validate_ns, which drops a namespace only for a status with DNR
+ * (before: taken for a refusal, republished with its PI format unknown,
+ * plain I/O refused and its generation moved; found by a review helper).
+ * A new namespace whose CNS 05h fails so is unusable until a rescan
+ * reads it. */
+static void a_passing_nvm_identify_failure_keeps_a_namespace_as_it_was(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.elbas = true;
+    f.ns[0].ms = 16;
+    f.ns[0].pi_type = 1;
+    f.ns[0].pif = NVME_PIF_64B_GUARD;
+    f.cfg.nn = 4; /* room for namespace 2 */
+    fx_start_captured(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->pi_size, 16);
+    assert_true(ns->plain_io);
+    uint32_t gen = ns->gen, tgen = nvme_ns_generation(f.ctrl);
+    uint8_t *b = abuf(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+    struct nvme_sim_ns_config ns2 = f.ns[0];
+    ns2.nsid = 2;
+    assert_int_equal(nvme_sim_ns_add(f.sim, &ns2), 0);
+    nvme_sim_refuse_nvm_id_ns(f.sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_true(fx_log_has(&f, "namespace 1: NVM Identify Namespace failed (Internal Error"));
+    assert_true(fx_log_has(&f, "namespace 1 kept as it was"));
+    assert_int_equal(ns->pif, NVME_PIF_64B_GUARD);
+    assert_int_equal(ns->pi_size, 16);
+    assert_true(ns->plain_io);
+    assert_int_equal(ns->gen, gen);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 8, b), NVME_ERR_PROTO); /* new: unusable */
+    nvme_sim_refuse_nvm_id_ns(f.sim, 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 8, b), 0);
+    assert_int_equal(ns->gen, gen);
+    assert_true(nvme_ns_generation(f.ctrl) != tgen); /* namespace 2 came */
+    free(b);
+    fx_stop(&f);
 }
 
 static void format_moves_to_a_metadata_format_and_back(void **state)
@@ -817,6 +865,7 @@ int main(void)
         cmocka_unit_test(write_zeroes_refuses_prchk),
         cmocka_unit_test(sixty_four_bit_guard_pi_works_past_lba_2_to_the_32),
         cmocka_unit_test(pi_formats_the_core_cannot_build_are_refused_not_guessed),
+        cmocka_unit_test(a_passing_nvm_identify_failure_keeps_a_namespace_as_it_was),
         cmocka_unit_test(format_moves_to_a_metadata_format_and_back),
         cmocka_unit_test(format_that_moves_the_pi_first_moves_the_generation),
         cmocka_unit_test(read_ext_refuses_buffers_that_do_not_own_their_cache_lines),

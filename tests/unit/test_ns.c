@@ -155,6 +155,60 @@ static void a_rescan_whose_identify_fails_without_dnr_keeps_a_namespace_in_use(v
     fx_stop(&f);
 }
 
+/* As above, but the Active Namespace ID list (CNS 02h) fails first, the
+ * same way: the scan fails and keeps the table, as Linux's
+ * nvme_scan_work falls back to probing NSIDs only after a status with
+ * DNR (a controller without the list) (before: the core probed 1..NN,
+ * and took the same passing failure of Identify Namespace 1 for "not
+ * there": a namespace in use gone, its reads failed; found by a review
+ * helper).  A list refused with DNR is still probed. */
+static void a_rescan_whose_namespace_list_fails_without_dnr_keeps_the_table(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 3);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+    const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
+    uint32_t gen = ns1->gen, tgen = nvme_ns_generation(f.ctrl);
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_IDENTIFY,
+                                   NVME_SIM_ANY,
+                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL),
+                                   0,
+                                   2u * (1u + NVME_DEFAULT_MAX_RETRIES)};
+    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    int rc = nvme_ns_rescan(f.ctrl);
+    assert_int_equal(rc, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
+    assert_true(fx_log_has(&f, "namespace scan failed (Internal Error"));
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1u + NVME_DEFAULT_MAX_RETRIES); /* no probe */
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
+    assert_int_equal(ns1->status, NVME_OK);
+    assert_int_equal(ns1->gen, gen);
+    assert_int_equal(nvme_ns_generation(f.ctrl), tgen);
+    memset(buf, 0, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    uint8_t *want = fx_xalloc(4096);
+    fx_pattern(want, 4096, 3);
+    assert_memory_equal(buf, want, 4096);
+    nvme_sim_clear_faults(f.sim);
+    /* The list refused with DNR: NSIDs 1..NN probed, namespace 1 found. */
+    uint64_t hits = nvme_sim_fault_hits(f.sim);
+    fault.value = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT;
+    fault.count = 1;
+    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), hits + 1u);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
+    assert_int_equal(ns1->gen, gen);
+    free(want);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void a_block_larger_than_mdts_makes_the_namespace_unsupported(void **state)
 {
     (void)state;
@@ -856,6 +910,7 @@ int main(void)
         cmocka_unit_test(a_huge_nn_without_the_active_list_is_scanned_to_a_bound),
         cmocka_unit_test(a_namespace_whose_identify_fails_is_unusable_alone),
         cmocka_unit_test(a_rescan_whose_identify_fails_without_dnr_keeps_a_namespace_in_use),
+        cmocka_unit_test(a_rescan_whose_namespace_list_fails_without_dnr_keeps_the_table),
         cmocka_unit_test(a_block_larger_than_mdts_makes_the_namespace_unsupported),
         cmocka_unit_test(rescan_finds_a_namespace_added_later),
         cmocka_unit_test(a_table_a_lookup_still_reads_is_freed_after_it),
