@@ -1645,7 +1645,7 @@ static bool nvme_opc_names_blocks(uint8_t opc);
 struct nvme_ns_now {
     uint32_t nsid;
     bool known;  /* the Identify answered */
-    bool gone;   /* not active now (refused with a status, NSZE 0) or unusable */
+    bool gone;   /* not active now (refused with a status, NSZE 0), unusable, or another */
     bool ext;    /* metadata interleaved with the data (FLBAS bit 4), else separate */
     uint8_t pit; /* protection information type (DPS bits 2:0; 0: none) */
     uint32_t data;
@@ -1838,6 +1838,25 @@ static void nvme_replay_ns_pi(struct nvme_ctrl *ctrl, void *page, unsigned fmt,
     n->sts = (uint8_t)NVME_ELBAF_STS(e);
 }
 
+/* Whether Identify Namespace `id` names another namespace than the model
+ * of `nsid`: other NGUID or EUI64, one deleted and created again under
+ * its NSID (§5.15.2.1, Figure 245), as ns.c nvme_ns_same_identity judges
+ * at a rescan.  Its held commands were the old namespace's. */
+static bool nvme_replay_ns_other(struct nvme_ctrl *ctrl, const struct nvme_id_ns *id, uint32_t nsid)
+{
+    if (ctrl->quirks & NVME_QUIRK_BOGUS_NID) /* ns.c keeps no identifiers */
+        return false;
+    const struct nvme_ns_table *t = nvme_ns_read_begin(ctrl);
+    const struct nvme_ns_info *was = t != NULL ? nvme_ns_table_find(t, nsid) : NULL;
+    bool other = false;
+    for (unsigned b = 0; was != NULL && b < sizeof(was->nguid); b++)
+        other |= NVME_READ_ONCE(was->nguid[b]) != id->nguid[b];
+    for (unsigned b = 0; was != NULL && b < sizeof(was->eui64); b++)
+        other |= NVME_READ_ONCE(was->eui64[b]) != id->eui64[b];
+    nvme_ns_read_end(ctrl);
+    return other;
+}
+
 /* Identify Namespace for now[0..n) (nvme_replay_ns_check). */
 static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *id,
                                     struct nvme_ns_now *now, unsigned n)
@@ -1849,9 +1868,10 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
         unsigned fmt = nvme_flbas_format(id);
         uint8_t lbads = fmt <= id->nlbaf && fmt < 64u ? id->lbaf[fmt].lbads : 0u;
         now[k].known = true;
-        /* What ns.c nvme_ns_parse would refuse the namespace for: */
+        /* What ns.c nvme_ns_parse would refuse the namespace for, or
+         * another namespace under the NSID: */
         now[k].gone = rc > 0 || id->nsze == 0 || id->ncap == 0 || lbads < NVME_LBADS_MIN ||
-                      lbads > NVME_LBADS_MAX;
+                      lbads > NVME_LBADS_MAX || nvme_replay_ns_other(ctrl, id, now[k].nsid);
         if (now[k].gone)
             continue;
         now[k].data = 1u << lbads;

@@ -731,6 +731,24 @@ static void a_reset_does_not_replay_a_write_to_a_namespace_without_capacity(void
     fx_stop(&f);
 }
 
+/* The same with a namespace deleted and created again under its NSID,
+ * the same size and format, other EUI64 and NGUID (a new namespace, row
+ * 35af): the write held for the replay was the old namespace's (before:
+ * replayed, 4 KiB of the old namespace's written into the new one and
+ * reported done; found by a review helper). */
+static void a_reset_does_not_replay_a_write_into_a_namespace_created_again(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    struct nvme_sim_ns_config again = f.ns[0];
+    again.ident = 1;
+    held_write_is_not_replayed(&f, 8, &again);
+    assert_true(fx_log_has(&f, "namespace 1 not sent again: the namespace changed"));
+    fx_stop(&f);
+}
+
 /* The restart's check of held commands is not limited to the first 8
  * namespaces it finds (it took at most NVME_NS_STALE_MAX before: the
  * commands of any other went out unchecked).  Reads of 8 blocks of 512
@@ -4197,6 +4215,7 @@ int main(void)
         cmocka_unit_test(a_command_held_when_its_namespace_changed_format_is_not_sent_again),
         cmocka_unit_test(a_reset_does_not_replay_a_command_whose_namespace_changed_format_unseen),
         cmocka_unit_test(a_reset_does_not_replay_a_write_to_a_namespace_without_capacity),
+        cmocka_unit_test(a_reset_does_not_replay_a_write_into_a_namespace_created_again),
         cmocka_unit_test(a_reset_checks_the_held_commands_of_more_than_8_namespaces),
         cmocka_unit_test(a_reset_does_not_replay_a_read_whose_separate_metadata_grew),
         cmocka_unit_test(a_reset_does_not_replay_a_plain_read_on_a_format_that_gained_metadata),
