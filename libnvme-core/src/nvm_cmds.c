@@ -1377,7 +1377,9 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
  * PI-only one (`flags`, nvm_moves_md); Dataset Management NR + 1 ranges of
  * 16 bytes; Copy NR + 1 descriptors; ZNS Zone Management Receive,
  * Reservation Report (§6.13) and I/O Management Receive (NVMe 2.0c FDP,
- * NUMD in CDW11) NUMD + 1 dwords; 0 for any other opcode. */
+ * NUMD in CDW11) NUMD + 1 dwords; Reservation Register (§6.11) and
+ * Acquire (§6.10) 16 bytes (CRKEY, then NRKEY or PRKEY), Release (§6.12)
+ * 8 (CRKEY); 0 for any other opcode. */
 static __attribute__((noinline)) uint64_t
 nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s, bool blocks, unsigned flags)
 {
@@ -1394,6 +1396,11 @@ nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s, bool bloc
         return ((uint64_t)s->cdw10 + 1u) * 4u;
     case NVME_CMD_IO_MGMT_RECV:
         return ((uint64_t)s->cdw11 + 1u) * 4u;
+    case NVME_CMD_RESV_REGISTER:
+    case NVME_CMD_RESV_ACQUIRE:
+        return 16;
+    case NVME_CMD_RESV_RELEASE:
+        return 8;
     default:
         return 0;
     }

@@ -521,8 +521,11 @@ static void io_passthru_moves_what_read_and_write_move(void **state)
      * Management NR + 1 ranges of 16 bytes (§6.7), Copy NR + 1
      * descriptors of 32 bytes (format 0h) or 40 (format 1h, §6.4), Zone
      * Management Receive (ZNS §4.3) and Reservation Report (§6.13) NUMD + 1
-     * dwords: one byte short is refused, nothing sent; their own size is
-     * sent. */
+     * dwords; Reservation Register and Acquire 16 bytes (CRKEY and
+     * NRKEY or PRKEY, §6.11, §6.10), Release 8 (CRKEY, §6.12) (before: not
+     * sized, so a Replace given CRKEY alone set the key to the bounce's
+     * zeros, reported done; found by a review helper): one byte short is
+     * refused, nothing sent; their own size is sent. */
     static const struct {
         uint8_t opc;
         uint32_t cdw10, cdw12, bytes;
@@ -533,6 +536,9 @@ static void io_passthru_moves_what_read_and_write_move(void **state)
         {NVME_CMD_COPY, 0, 1 | 0x100u, 2 * 40, NVME_DMA_TO_DEVICE},
         {NVME_CMD_ZONE_MGMT_RECV, 0, 15, 16 * 4, NVME_DMA_FROM_DEVICE},
         {NVME_CMD_RESV_REPORT, 15, 0, 16 * 4, NVME_DMA_FROM_DEVICE},
+        {NVME_CMD_RESV_REGISTER, 2, 0, 16, NVME_DMA_TO_DEVICE},
+        {NVME_CMD_RESV_ACQUIRE, 0, 0, 16, NVME_DMA_TO_DEVICE},
+        {NVME_CMD_RESV_RELEASE, 0, 0, 8, NVME_DMA_TO_DEVICE},
     };
     memset(w, 0, 2048);
     for (unsigned i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {

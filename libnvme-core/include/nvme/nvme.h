@@ -900,7 +900,10 @@ struct nvme_copy_src {
 int nvme_copy(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t dlba, const struct nvme_copy_src *src,
               unsigned nr, unsigned flags);
 /* Read / Write with flags and metadata.  `buf` holds count blocks of
- * lba_size bytes, or lba_size + ms with md_extended; `md` (separate
+ * lba_size bytes, or lba_size + ms with md_extended, except with
+ * NVME_IO_PRACT on a PI-only format (ms = pi_size), where the controller
+ * inserts or strips the PI and `buf` holds lba_size blocks (NVM CS 1.0
+ * §5.2.2); `md` (separate
  * metadata, MPTR) holds count * ms bytes and is required when the format
  * has separate metadata, unless the format is PI-only (ms = pi_size) and
  * NVME_IO_PRACT is given.  PI formats: PRACT, PRCHK as flags; the
@@ -912,7 +915,8 @@ int nvme_read_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t 
 int nvme_write_ext(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uint32_t count,
                    const void *buf, const void *md, unsigned flags);
 /* Bytes of data buffer / separate metadata buffer the calls above need
- * for `count` blocks of namespace `ns`. */
+ * for `count` blocks of namespace `ns` without NVME_IO_PRACT (with it, on
+ * a PI-only format: count * lba_size and none). */
 uint64_t nvme_ns_data_bytes(const struct nvme_ns_info *ns, uint32_t count);
 uint64_t nvme_ns_md_bytes(const struct nvme_ns_info *ns, uint32_t count);
 /* The NVME_IO_* PI flags nvme_read/nvme_write give a PI-only format (ms =
