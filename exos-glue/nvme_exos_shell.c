@@ -252,8 +252,9 @@ static bool word_starts(const char *w, const char *prefix, const char **rest)
     return true;
 }
 
-/* An NSID as nvmectl reads numbers (decimal, or hexadecimal after 0x):
- * 0 for anything else or above FFFFFFFFh. */
+/* An NSID as nvmectl reads numbers (nvmectl_parse_u64: hexadecimal
+ * after 0x, octal after a leading 0, "010" is 8, else decimal): 0 for
+ * anything else or above FFFFFFFFh. */
 static U32 nsid_value(const char *v, unsigned n)
 {
     uint64_t x = 0;
@@ -262,12 +263,15 @@ static U32 nsid_value(const char *v, unsigned n)
     if (n > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
         base = 16;
         i = 2;
+    } else if (n > 1 && v[0] == '0') {
+        base = 8;
+        i = 1;
     }
     if (i == n)
         return 0;
     for (; i < n; i++) {
         char c = v[i];
-        if (c >= '0' && c <= '9')
+        if (c >= '0' && c <= (base == 8 ? '7' : '9'))
             d = (unsigned)(c - '0');
         else if (base == 16 && c >= 'a' && c <= 'f')
             d = (unsigned)(c - 'a' + 10);

@@ -708,6 +708,45 @@ static void test_nvmectl_through_another_path_is_refused_while_the_first_owes(vo
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
+/* nvmectl reads "-n 010" as octal, NSID 8 (nvmectl_parse_u64, as
+ * nvme-cli's strtoull base 0), so the shell's check does too: NSID 8
+ * owes a write the device refused, and a write to it under either
+ * spelling is refused (before: "010" checked as namespace 10, and
+ * nvmectl wrote into namespace 8's owed blocks, which the cache's
+ * write-back then overwrote; found by a review helper). */
+static int write_fault_any(void *h, uint32_t nsid, uint64_t lba, uint32_t count, const void *buf)
+{
+    (void)h, (void)nsid, (void)lba, (void)count, (void)buf;
+    return NVME_SF(2, 0x80);
+}
+static const struct nvme_exos_blk_ops ns8_fails_ops = {.write = write_fault_any, .flush = flush_ok};
+
+static void test_an_octal_nsid_of_an_owing_namespace_is_refused(void **state)
+{
+    static uint8_t seg_data[NVME_EXOS_SEG_BYTES] __attribute__((aligned(4096)));
+    struct nvme_exos_blk *b = &devs[0].Blk;
+    (void)state;
+    b->ops = &ns8_fails_ops;
+    b->volatile_cache = true;
+    b->unflushed = true;
+    b->owed_nsid[0] = 8;
+    b->nsegs = 1;
+    b->segs[0].data = seg_data;
+    b->segs[0].nsid = 8;
+    b->segs[0].first = 0;
+    b->segs[0].blocks = 128;
+    b->segs[0].block_bytes = 512;
+    b->segs[0].valid[0] = b->segs[0].dirty[0] = 1u << 5;
+    /* "-n 8" is refused, as the rows above */
+    assert_int_not_equal(nvme_exos_shell_run(TEXT("write -n 8 -s 5 -p 7")), DF_RETURN_SUCCESS);
+    assert_non_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    /* "-n 010" too (a call of nvmectl_run_line would fail the test: no
+     * expectation is queued) */
+    mock_exos.console[0] = 0;
+    assert_int_not_equal(nvme_exos_shell_run(TEXT("write -n 010 -s 5 -p 7")), DF_RETURN_SUCCESS);
+    assert_non_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -741,6 +780,7 @@ int main(void)
                                setup),
         cmocka_unit_test_setup(test_nvmectl_through_another_path_is_refused_while_the_first_owes,
                                setup),
+        cmocka_unit_test_setup(test_an_octal_nsid_of_an_owing_namespace_is_refused, setup),
     };
     return cmocka_run_group_tests_name("exos_shell", tests, NULL, NULL);
 }
