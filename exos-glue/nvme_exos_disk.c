@@ -832,14 +832,15 @@ static int blk_sync(struct nvme_exos_blk *blk, bool waiting_fails)
     note_write_protection(blk, nrefused != 0 ? refused[0] : 0u);
     if (rc == 0)
         rc = wp_rc;
-    if (rc == 0) {
+    if (rc == 0 && nfailed == 0) {
         blk->unflushed = false;
         blk->stats.syncs++;
     } else {
-        /* Owed still; the timer and the requests try again one window
-         * later, not at each of their calls (every 5..50 ms: a device that
-         * refuses writes got every dirty run again each time, and the log
-         * a warning each time). */
+        /* Owed still, a hand-over's wait too (which answers 0): the timer
+         * and the requests try again one window later, not at each of
+         * their calls (every 5..50 ms: a device that refuses writes got
+         * every dirty run again each time, and the log a warning each
+         * time). */
         blk->dirty_since_ms = GetSystemTime();
     }
     return rc;

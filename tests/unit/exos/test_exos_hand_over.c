@@ -271,6 +271,33 @@ static void test_a_hand_over_put_off_after_49_days_still_waits(void **state)
     assert_int_equal(other_dev[3 * 512], 0x42);
 }
 
+/* A write whose hand-over the window's sync put off (its sync answers 0:
+ * the wait is no failure), then the namespace attached again to this
+ * controller (the rescan keeps disk 1, HandOverSince 0): the write still
+ * gets its windows, and the timer writes it back (before: the sync had
+ * closed the window, so it stayed in RAM alone until some other write
+ * came; found by a review helper). */
+static void test_a_write_owed_after_a_hand_over_wait_still_gets_its_window(void **state)
+{
+    (void)state;
+    cache_a_write_and_put_off_its_hand_over(2);
+    mock_exos.sys_ms += 2000;
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0); /* the window: put off, owed */
+    assert_true(nvme_exos_blk_owes(&blk, 1));
+    assert_false(disk1->Retired);
+    ns1_gone = false; /* attached again */
+    path_busy = false;
+    nvme_exos_blk_lock(&blk); /* the rescan finds NSID 1 again */
+    assert_true(nvme_exos_disk_follow(disk1, &ns1));
+    nvme_exos_blk_unlock(&blk);
+    assert_false(disk1->Retired);
+    for (unsigned k = 0; k < 30; k++) { /* 60 s of timer polls */
+        mock_exos.sys_ms += 2000;
+        (void)nvme_exos_blk_tick(&blk);
+    }
+    assert_int_equal(dev[0][3 * 512], 0x42); /* on the device by now */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +309,8 @@ int main(void)
             test_a_shutdown_while_a_hand_over_waits_says_the_write_is_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_hand_over_put_off_after_49_days_still_waits, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_write_owed_after_a_hand_over_wait_still_gets_its_window, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
