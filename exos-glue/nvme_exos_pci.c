@@ -252,6 +252,18 @@ static void shutdown_all(void)
      * shared namespace go out through another controller first (the
      * poll's fail_over), not dropped by its failing write-back. */
     (void)fail_over();
+    /* Every cache written back while every controller is still a path: a
+     * namespace gone from one hands its writes over to another, which a
+     * shutdown of a lower index would already have stopped.  A lock held
+     * leaves that cache to its shutdown below. */
+    for (unsigned i = 0; i < ControllerCount; i++) {
+        LPNVME_CORE_DEVICE d = Controllers[i];
+        if (d->Ctrl != NULL && nvme_exos_blk_trylock(&d->Blk)) {
+            if (!d->Blk.stopped)
+                (void)nvme_exos_blk_sync(&d->Blk);
+            nvme_exos_blk_unlock(&d->Blk);
+        }
+    }
     for (unsigned i = 0; i < ControllerCount; i++) {
         LPNVME_CORE_DEVICE d = Controllers[i];
         int rc, frc;
@@ -718,7 +730,9 @@ static bool update_namespaces(LPNVME_CORE_DEVICE d)
 
 /* Another controller that works and reaches namespace p (a second path
  * publish_namespaces did not publish); NULL when none does, *busy set
- * when a controller of its subsystem could not be asked (its lock held). */
+ * when a controller of its subsystem could not be asked (its lock held,
+ * or its Identify failed where its model has the namespace: a timeout
+ * says nothing of whether it is the same one). */
 static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *id, bool *busy)
 {
     *busy = false;
@@ -739,8 +753,10 @@ static LPNVME_CORE_DEVICE live_second_path(const struct published_ns *p, void *i
          * the controller stopped under it, then frees it. */
         ns = b->Blk.stopped || b->Ctrl == NULL ? NULL : nvme_ns_find(b->Ctrl, p->nsid);
         usable = ns != NULL && ns->status == 0;
-        if (usable)
-            usable = ns_identity(b, p->nsid, id, &shared, &has_ids, &ids);
+        if (usable && !ns_identity(b, p->nsid, id, &shared, &has_ids, &ids)) {
+            *busy = true;
+            usable = false;
+        }
         nvme_exos_blk_unlock(&b->Blk);
         if (!usable)
             continue;
@@ -787,6 +803,7 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
     LPNVME_CORE_DEVICE b;
     bool found = false, busy = false;
     void *id;
+    int rc;
     /* fail_over's own retire, after its hand-over: known from the disk
      * (its controller down, its Blk), whatever the table holds.  Any other
      * retire of a failed path's disk (a tick's write-back, a rescan before
@@ -815,15 +832,19 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
         return !busy;
     if (!nvme_exos_blk_trylock(&b->Blk))
         return false;
+    rc = 0;
     if (!b->Blk.stopped) {
         KernelLogText(LOG_WARNING,
                       TEXT("[NVMeCore] nvme%un%u: namespace gone from this path, its cached "
                            "writes go out through nvme%u"),
                       (UINT)p->dev->Index, (UINT)p->nsid, (UINT)b->Index);
-        (void)nvme_exos_disk_hand_over(disk, &b->Blk);
+        rc = nvme_exos_disk_hand_over(disk, &b->Blk);
     }
     nvme_exos_blk_unlock(&b->Blk);
-    return true;
+    /* A failure that may pass (a timeout, a reset, a status without DNR)
+     * puts the retire off as a busy path does; one that cannot (another
+     * format there, the device gone, a status with DNR) lets it drop. */
+    return rc == 0 || rc == NVME_ERR_GONE || (rc > 0 && NVME_SF_DNR((unsigned)rc));
 }
 
 /* fail_over of one published namespace (p, a copy), its controller

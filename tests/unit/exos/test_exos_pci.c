@@ -41,6 +41,7 @@ struct nvme_ctrl {
     bool gone;          /* surprise removal: every command fails */
     bool id_ctrl_fails; /* Identify Controller fails (a timeout) */
     bool id_ns_fails;   /* Identify Namespace fails (a timeout) */
+    bool write_fails;   /* writes fail (a timeout) */
     unsigned services, finis, flushes;
     unsigned reads, writes;
     uint64_t last_lba;
@@ -142,6 +143,8 @@ int nvme_write(struct nvme_ctrl *c, uint32_t nsid, uint64_t lba, uint32_t count,
 {
     (void)buf;
     c->writes++;
+    if (c->write_fails)
+        return NVME_ERR_TIMEOUT;
     return fake_io(c, nsid, lba, count);
 }
 
@@ -2213,6 +2216,100 @@ static int setup(void **state)
 
 #define T(f) cmocka_unit_test_setup(f, setup)
 
+/* The reverse of test_a_shutdown_hands_over_what_a_busy_path_put_off:
+ * the shared namespace published through controller 1 (detached from
+ * controller 0 and handed over, then attached to 0 again), a write
+ * cached through 1, then the namespace gone from 1 while 0's lock is
+ * held: the hand-over is put off.  EXOS's shutdown comes with 0 free
+ * again: every cache is written back before any controller stops, so
+ * the write goes out through controller 0 (before: 0 was shut down
+ * first, and 1's last write-back found no live path and dropped the
+ * write; found by a review helper). */
+static void test_a_shutdown_hands_over_to_a_lower_index_path(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID second;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    mock_exos_mount(mock_exos.disks[0], false); /* stays listed */
+    c0->ns_count = 0; /* detached from controller 0: published through 1 */
+    c0->gen++;
+    poll_at(5000);
+    assert_int_equal(mock_exos.disk_count, 2);
+    second = mock_exos.disks[1];
+    c0->ns_count = 1; /* attached to controller 0 again (not published twice) */
+    c0->gen++;
+    poll_at(6000);
+    assert_int_equal(disk_io(second, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c1->writes, 0); /* cached in controller 1's block cache */
+    c1->ns_count = 0;                /* detached from controller 1 while 0's lock is held */
+    c1->gen++;
+    nvme_exos_controller(0)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    poll_at(6500);
+    assert_int_equal(c0->writes, 0);
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+    nvme_exos_controller(0)->Blk.bounce_mutex.Task = NULL; /* the other task is done */
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+    assert_wrote_lba_3(c0);
+}
+
+/* A write cached through controller 0, namespace 1 then detached from
+ * controller 0 alone, and controller 1's Identify Namespace timing out
+ * once at that poll: the hand-over is put off as for a busy path, and a
+ * later poll hands it over through controller 1 (before: the failed
+ * Identify was taken for "not this namespace", and the retire dropped a
+ * write EXOS was told is done; found by a review helper). */
+static void test_a_hand_over_whose_identify_times_out_keeps_the_write(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false);
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    c0->ns_count = 0; /* detached from controller 0 */
+    c0->gen++;
+    c1->id_ns_fails = true; /* one timeout on controller 1 */
+    poll_at(5000);
+    c1->id_ns_fails = false;
+    poll_at(6000);
+    poll_at(7000);
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+    assert_wrote_lba_3(c1);
+}
+
+/* The same with controller 1's write timing out once during the
+ * hand-over: the retire is put off as for a busy path, and a later poll
+ * hands the write over (before: the hand-over's failure was not looked
+ * at, and the retire dropped the write; found by a review helper). */
+static void test_a_hand_over_whose_write_times_out_keeps_the_write(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false);
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    c0->ns_count = 0; /* detached from controller 0 */
+    c0->gen++;
+    c1->write_fails = true;
+    poll_at(5000);
+    assert_true(c1->writes >= 1); /* tried, timed out */
+    assert_null(strstr(mock_exos.warnings, "dropped"));
+    c1->write_fails = false;
+    unsigned tried = c1->writes;
+    poll_at(6000);
+    poll_at(7000);
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+    assert_int_equal(c1->writes, tried + 1); /* handed over once */
+    assert_int_equal(c1->last_nsid, 1);
+    assert_int_equal(c1->last_lba, 3);
+    assert_int_equal(c1->last_count, 1);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -2256,6 +2353,9 @@ int main(int argc, char **argv)
         T(test_a_detach_whose_other_path_resets_for_a_minute_keeps_the_writes),
         T(test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time),
         T(test_a_shutdown_hands_over_what_a_busy_path_put_off),
+        T(test_a_shutdown_hands_over_to_a_lower_index_path),
+        T(test_a_hand_over_whose_identify_times_out_keeps_the_write),
+        T(test_a_hand_over_whose_write_times_out_keeps_the_write),
         T(test_a_hand_over_keeps_its_entry_while_the_timer_moves_the_table),
         T(test_a_hand_over_preempted_in_its_search_finds_its_entry),
         T(test_a_hand_over_that_does_not_find_its_disk_puts_it_off),
