@@ -1396,13 +1396,10 @@ nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s, bool bloc
         return ((uint64_t)s->cdw10 + 1u) * 4u;
     case NVME_CMD_IO_MGMT_RECV:
         return ((uint64_t)s->cdw11 + 1u) * 4u;
-    case NVME_CMD_RESV_REGISTER:
-    case NVME_CMD_RESV_ACQUIRE:
-        return 16;
-    case NVME_CMD_RESV_RELEASE:
-        return 8;
-    default:
-        return 0;
+    default: /* (not cases: a jump table would cost 136 bytes) */
+        if (s->opc == NVME_CMD_RESV_REGISTER || s->opc == NVME_CMD_RESV_ACQUIRE)
+            return 16;
+        return s->opc == NVME_CMD_RESV_RELEASE ? 8u : 0u;
     }
 }
 

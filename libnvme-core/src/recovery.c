@@ -1811,15 +1811,23 @@ static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, boo
  * CSI 00h) where the controller reports them, as ns.c nvme_ns_elbaf
  * asks, on the page CNS 00h was read into.  A refusal or a lost answer
  * leaves the PIF unknown: the commands with PI fields fail rather than
- * go out with a guard the format may not have. */
+ * go out with a guard the format may not have.  Other NGUID or EUI64 in
+ * that CNS 00h than the model's make the namespace gone: another one
+ * created under its NSID (§5.15.2.1, Figure 245; ns.c
+ * nvme_ns_same_identity), the held commands were the old one's. */
 static void nvme_replay_ns_pi(struct nvme_ctrl *ctrl, void *page, unsigned fmt,
                               struct nvme_ns_now *n)
 {
+    const struct nvme_id_ns *id = page;
     const struct nvme_ns_table *t = nvme_ns_read_begin(ctrl);
     const struct nvme_ns_info *was = t != NULL ? nvme_ns_table_find(t, n->nsid) : NULL;
-    if (was != NULL)
+    if (was != NULL) {
         n->pi_was = nvme_pi_layout(NVME_READ_ONCE(was->pi_type), NVME_READ_ONCE(was->pif),
                                    NVME_READ_ONCE(was->sts));
+        for (unsigned b = 0; b < 16u && !(ctrl->quirks & NVME_QUIRK_BOGUS_NID); b++)
+            n->gone |= NVME_READ_ONCE(was->nguid[b]) != id->nguid[b] ||
+                       (b < 8u && NVME_READ_ONCE(was->eui64[b]) != id->eui64[b]);
+    }
     nvme_ns_read_end(ctrl);
     if (!(NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) || n->pit == 0 ||
         (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
@@ -1838,25 +1846,6 @@ static void nvme_replay_ns_pi(struct nvme_ctrl *ctrl, void *page, unsigned fmt,
     n->sts = (uint8_t)NVME_ELBAF_STS(e);
 }
 
-/* Whether Identify Namespace `id` names another namespace than the model
- * of `nsid`: other NGUID or EUI64, one deleted and created again under
- * its NSID (§5.15.2.1, Figure 245), as ns.c nvme_ns_same_identity judges
- * at a rescan.  Its held commands were the old namespace's. */
-static bool nvme_replay_ns_other(struct nvme_ctrl *ctrl, const struct nvme_id_ns *id, uint32_t nsid)
-{
-    if (ctrl->quirks & NVME_QUIRK_BOGUS_NID) /* ns.c keeps no identifiers */
-        return false;
-    const struct nvme_ns_table *t = nvme_ns_read_begin(ctrl);
-    const struct nvme_ns_info *was = t != NULL ? nvme_ns_table_find(t, nsid) : NULL;
-    bool other = false;
-    for (unsigned b = 0; was != NULL && b < sizeof(was->nguid); b++)
-        other |= NVME_READ_ONCE(was->nguid[b]) != id->nguid[b];
-    for (unsigned b = 0; was != NULL && b < sizeof(was->eui64); b++)
-        other |= NVME_READ_ONCE(was->eui64[b]) != id->eui64[b];
-    nvme_ns_read_end(ctrl);
-    return other;
-}
-
 /* Identify Namespace for now[0..n) (nvme_replay_ns_check). */
 static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *id,
                                     struct nvme_ns_now *now, unsigned n)
@@ -1868,10 +1857,9 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
         unsigned fmt = nvme_flbas_format(id);
         uint8_t lbads = fmt <= id->nlbaf && fmt < 64u ? id->lbaf[fmt].lbads : 0u;
         now[k].known = true;
-        /* What ns.c nvme_ns_parse would refuse the namespace for, or
-         * another namespace under the NSID: */
+        /* What ns.c nvme_ns_parse would refuse the namespace for: */
         now[k].gone = rc > 0 || id->nsze == 0 || id->ncap == 0 || lbads < NVME_LBADS_MIN ||
-                      lbads > NVME_LBADS_MAX || nvme_replay_ns_other(ctrl, id, now[k].nsid);
+                      lbads > NVME_LBADS_MAX;
         if (now[k].gone)
             continue;
         now[k].data = 1u << lbads;
