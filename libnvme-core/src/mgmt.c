@@ -78,8 +78,10 @@ static __attribute__((noinline)) unsigned mgmt_effects_of(uint32_t e)
 /* The controller's own word on an admin opcode: its entry of the
  * Commands Supported and Effects log (LID 05h, when LPA bit 1 says there
  * is one), read up to that entry (at most 1 KiB), added to `effects`.
- * < 0: the read failed on the host side, nothing was sent; a refused read
- * adds no effects, as a controller without the log. */
+ * < 0: the read failed on the host side, nothing was sent; a read
+ * refused with DNR adds no effects, as a controller without the log; one
+ * failing without DNR (retried already) tells nothing of them: the
+ * command gets the most care, CSE's freeze and rescan. */
 static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *effects)
 {
     if (!(NVME_READ_ONCE(ctrl->info.lpa) & NVME_LPA_EFFECTS))
@@ -90,7 +92,9 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
         return NVME_ERR_NOMEM;
     struct nvme_log_args a = {NVME_LID_EFFECTS, 0, 0, 0, 0, NVME_CSI_NVM, false, acs, len};
     int rc = nvme_get_log(ctrl, &a);
-    uint32_t e = rc == NVME_OK ? acs[opc] : 0u;
+    uint32_t e = rc == NVME_OK                          ? acs[opc]
+                 : rc > 0 && !NVME_SF_DNR((uint16_t)rc) ? NVME_EFFECTS_CSE_MASK
+                                                        : 0u;
     ctrl->osal.mem_free(ctrl->osal.ctx, acs, len);
     if (rc < 0)
         return rc;

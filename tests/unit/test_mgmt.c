@@ -1168,7 +1168,10 @@ static void passthru_format_and_sanitize_freeze_and_rescan(void **state)
  * the controller's Commands Supported and Effects log declares for it
  * (§5.16.1.6, as Linux's nvme_command_effects): CSE, the writes in flight
  * end first and new ones are refused, then a rescan; NIC, a rescan after;
- * no effect, or no log (LPA bit 1 clear), sent as is. */
+ * no effect, or no log (LPA bit 1 clear), or a log read refused with
+ * DNR, sent as is.  A log read failing without DNR, every retry, tells
+ * nothing: the most care, CSE's (before: sent as is, a CSE command with
+ * writes in flight and no rescan; found by a review helper). */
 static void passthru_vendor_command_gets_the_effects_its_log_declares(void **state)
 {
     (void)state;
@@ -1176,11 +1179,16 @@ static void passthru_vendor_command_gets_the_effects_its_log_declares(void **sta
         uint32_t effects;
         uint8_t lpa;
         bool freeze, rescan;
+        uint16_t log_fails; /* the log read's status, every retry */
     } c[] = {
-        {(1u << 16) | NVME_EFFECTS_LBCC, NVME_LPA_EFFECTS, true, true}, /* CSE 001b */
-        {NVME_EFFECTS_NIC, NVME_LPA_EFFECTS, false, true},
-        {0, NVME_LPA_EFFECTS, false, false},
-        {(1u << 16) | NVME_EFFECTS_NIC, 0, false, false}, /* no log to ask */
+        {(1u << 16) | NVME_EFFECTS_LBCC, NVME_LPA_EFFECTS, true, true, 0}, /* CSE 001b */
+        {NVME_EFFECTS_NIC, NVME_LPA_EFFECTS, false, true, 0},
+        {0, NVME_LPA_EFFECTS, false, false, 0},
+        {(1u << 16) | NVME_EFFECTS_NIC, 0, false, false, 0}, /* no log to ask */
+        {(1u << 16) | NVME_EFFECTS_LBCC, NVME_LPA_EFFECTS, true, true,
+         NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL)},
+        {(1u << 16) | NVME_EFFECTS_LBCC, NVME_LPA_EFFECTS, false, false,
+         NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT},
     };
     for (unsigned k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
         struct fx f;
@@ -1196,11 +1204,16 @@ static void passthru_vendor_command_gets_the_effects_its_log_declares(void **sta
         fmt_probes_submit(&f, b, 8, p, false);
         struct nvme_sim_ns_config ns7 = {.nsid = 7, .blocks = 1000, .lba_size = 512};
         assert_int_equal(nvme_sim_ns_add(f.sim, &ns7), 0);
+        if (c[k].log_fails != 0)
+            fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_GET_LOG_PAGE, c[k].log_fails,
+                      1u + NVME_DEFAULT_MAX_RETRIES);
         struct nvme_sqe sqe;
         memset(&sqe, 0, sizeof(sqe));
         sqe.opc = 0xc5;
         assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_TO_DEVICE, NULL), 0);
         assert_int_equal(nvme_sim_stats(f.sim)->vendor_cmds, 1);
+        if (c[k].log_fails != 0) /* the log read tried (and retried without DNR) */
+            assert_true(nvme_sim_fault_hits(f.sim) >= 1u);
         /* A rescan found the namespace the command "created". */
         assert_int_equal(nvme_ns_find(f.ctrl, 7) != NULL, c[k].rescan);
         if (c[k].freeze) {
