@@ -187,24 +187,54 @@ static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
  * new one is unusable. */
 #define NVME_NS_UNDECIDED 1
 
+/* Whether `a` and `b` carry the same NGUID, EUI64 and UUID (one run of
+ * bytes in struct nvme_ns_info). */
+NVME_STATIC_ASSERT(offsetof(struct nvme_ns_info, eui64) ==
+                           offsetof(struct nvme_ns_info, nguid) + 16 &&
+                       offsetof(struct nvme_ns_info, uuid) ==
+                           offsetof(struct nvme_ns_info, eui64) + 8,
+                   "identifiers in one run");
+#define NVME_NS_IDS(ns) ((const uint8_t *)(ns) + offsetof(struct nvme_ns_info, nguid))
+static __attribute__((noinline)) bool nvme_ns_same_ids(const struct nvme_ns_info *a,
+                                                       const struct nvme_ns_info *b)
+{
+    return nvme_bytes_eq(NVME_NS_IDS(a), NVME_NS_IDS(b), 40);
+}
+
 /* Which command set a namespace uses: the CSI descriptor of CNS 03h, only
- * asked when command sets are enabled (CC.CSS 110b).  A zoned namespace
+ * asked when command sets are enabled (CC.CSS 110b); the UUID of the same
+ * list, asked also (NVMe 1.3 and later) of a namespace Identify Namespace
+ * gives neither NGUID nor EUI64 for, which a controller may name by UUID
+ * alone (Linux's nvme_ns_ids_equal compares it too): a list failing
+ * (or, where sets are enabled, without the CSI descriptor) leaves the
+ * UUID the namespace had (`was`).  A zoned namespace
  * then gets its zone size from CNS 05h CSI 02h; other sets than NVM and
  * ZNS are listed but refused.  A list refused, malformed or without the
  * CSI descriptor (Identify CNS 03h, NVMe 2.0) says nothing of the set: never
  * taken for NVM (a zoned namespace would get writes anywhere), but
  * NVME_NS_UNDECIDED, as Linux's nvme_identify_ns_descs fails
  * with "Command set not reported" when several sets are enabled. */
-static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page)
+static int nvme_ns_command_set(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *page,
+                               const struct nvme_ns_info *was)
 {
+    static const uint8_t none[24];
     ns->csi = NVME_CSI_NVM;
-    if (ctrl->cc_css != NVME_CC_CSS_IOCS || (ctrl->quirks & NVME_QUIRK_NO_NS_DESC_LIST) ||
-        ns->status != NVME_OK)
+    bool iocs = ctrl->cc_css == NVME_CC_CSS_IOCS;
+    bool unnamed = NVME_READ_ONCE(ctrl->info.vs) >= NVME_VS(1, 3, 0) &&
+                   nvme_bytes_eq(NVME_NS_IDS(ns), none, 24); /* NGUID, EUI64 */
+    if ((!iocs && !unnamed) || (ctrl->quirks & NVME_QUIRK_NO_NS_DESC_LIST) || ns->status != NVME_OK)
         return NVME_OK;
     struct nvme_ns_ids ids;
     int rc = nvme_identify_ns_descs(ctrl, ns->nsid, &ids);
     if (rc < 0 && rc != NVME_ERR_PROTO)
         return rc;
+    /* (A list without the CSI where sets are enabled says nothing.) */
+    const uint8_t *uuid = rc == NVME_OK && (ids.has_csi || !iocs) ? ids.uuid
+                          : was != NULL                           ? was->uuid
+                                                                  : none;
+    nvme_memcpy(ns->uuid, uuid, sizeof(ns->uuid));
+    if (!iocs)
+        return NVME_OK;
     if (rc != NVME_OK || !ids.has_csi) {
         nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: command set not reported (%s)", ns->nsid,
                  rc != NVME_OK ? nvme_strerror(rc) : "no CSI descriptor");
@@ -420,7 +450,7 @@ static bool nvme_ns_same_format(const struct nvme_ns_info *a, const struct nvme_
 }
 
 /* Whether `b` (just parsed) can still be the namespace `a` was: the same
- * NGUID and EUI64 from Identify Namespace (other ones: deleted and made
+ * NGUID, EUI64 (and UUID, nvme_ns_command_set) from Identify Namespace (other ones: deleted and made
  * again, §5.15.2.1, Figure 245), and the same command set when the
  * controller reported one (only a zoned namespace's refused CNS 05h gets
  * here with one; a list without the CSI descriptor leaves NVM, the
@@ -428,9 +458,7 @@ static bool nvme_ns_same_format(const struct nvme_ns_info *a, const struct nvme_
  * CSI (nvme_ns_ids_equal) before it leaves a namespace alone. */
 static bool nvme_ns_same_identity(const struct nvme_ns_info *a, const struct nvme_ns_info *b)
 {
-    return (b->csi == NVME_CSI_NVM || a->csi == b->csi) &&
-           nvme_bytes_eq(a->nguid, b->nguid, sizeof(a->nguid)) &&
-           nvme_bytes_eq(a->eui64, b->eui64, sizeof(a->eui64));
+    return (b->csi == NVME_CSI_NVM || a->csi == b->csi) && nvme_ns_same_ids(a, b);
 }
 
 /* `info` (just parsed) kept as the namespace `was` (same format and
@@ -490,7 +518,7 @@ static int nvme_ns_identify_all(struct nvme_ctrl *ctrl, const struct nvme_nsid_l
             continue;
         }
         nvme_ns_parse(ctrl, &info[i], id);
-        rc = nvme_ns_command_set(ctrl, &info[i], id);
+        rc = nvme_ns_command_set(ctrl, &info[i], id, was);
         if (rc == NVME_OK)
             rc = nvme_ns_elbaf(ctrl, &info[i], id);
         if (rc == NVME_NS_UNDECIDED) {
@@ -538,8 +566,7 @@ static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_
 {
     bool status_moved = ns->status != info->status && ns->status != NVME_ERR_BUSY;
     return status_moved || ns->nsze != info->nsze || nvme_ns_format_differs(ns, info) ||
-           !nvme_bytes_eq(ns->nguid, info->nguid, sizeof(ns->nguid)) ||
-           !nvme_bytes_eq(ns->eui64, info->eui64, sizeof(ns->eui64));
+           !nvme_ns_same_ids(ns, info);
 }
 
 /* A namespace whose held commands recovery drops after this scan. */
@@ -638,8 +665,7 @@ static int nvme_ns_commit(struct nvme_ctrl *ctrl, struct nvme_ns_info *info, uns
     for (unsigned i = 0; i < n; i++) {
         struct nvme_ns_info *ns = t->ns[i];
         uint32_t gen = ns->gen;
-        bool other = !nvme_bytes_eq(ns->nguid, info[i].nguid, sizeof(ns->nguid)) ||
-                     !nvme_bytes_eq(ns->eui64, info[i].eui64, sizeof(ns->eui64));
+        bool other = !nvme_ns_same_ids(ns, &info[i]);
         if (other && ns->nsid != 0) /* not new to the core */
             nvme_log(ctrl, NVME_LOG_WARN, "namespace %u: identifiers changed: a new namespace",
                      info[i].nsid);

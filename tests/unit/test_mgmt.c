@@ -582,11 +582,13 @@ static void renew_lock(void *ctx, void *lock)
     renew.lock(ctx, lock);
 }
 
-/* A controller with locks whose lock() is renew_lock, not armed yet. */
-static void renew_start(struct fx *f)
+/* A controller with locks whose lock() is renew_lock, not armed yet;
+ * namespace 1 named by its UUID alone with `uuid_only`. */
+static void renew_start(struct fx *f, bool uuid_only)
 {
     fx_config(f);
     f->cfg.locks = true;
+    f->ns[0].uuid_only = uuid_only;
     fx_create(f);
     renew.f = f;
     renew.lock = f->osal.lock;
@@ -598,11 +600,10 @@ static void renew_start(struct fx *f)
     assert_non_null(renew.qlock);
 }
 
-static void a_namespace_created_again_between_two_pieces_gets_none_of_the_call(void **state)
+static void created_again_between_two_pieces(bool uuid_only)
 {
-    (void)state;
     struct fx f;
-    renew_start(&f);
+    renew_start(&f, uuid_only);
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
     uint8_t *b = abuf(300 * 512), *rd = abuf(300 * 512), *zero = abuf(44 * 512);
     memset(zero, 0, 44 * 512);
@@ -634,6 +635,22 @@ static void a_namespace_created_again_between_two_pieces_gets_none_of_the_call(v
     free(rd);
     free(zero);
     fx_stop(&f);
+}
+
+static void a_namespace_created_again_between_two_pieces_gets_none_of_the_call(void **state)
+{
+    (void)state;
+    created_again_between_two_pieces(false);
+}
+
+/* The same with a namespace named by its UUID alone (no NGUID, no EUI64:
+ * the UUID of its descriptor list tells it; before: not read without
+ * command sets, so blocks 256..299 went into the new namespace; found by
+ * a review helper). */
+static void a_uuid_named_namespace_created_again_between_two_pieces_gets_none(void **state)
+{
+    (void)state;
+    created_again_between_two_pieces(true);
 }
 
 /* The namespace formatted to another block size elsewhere (4096 to 512
@@ -733,7 +750,7 @@ static void a_namespace_created_again_before_a_block_command_gets_none_of_it(voi
 {
     (void)state;
     struct fx f;
-    renew_start(&f);
+    renew_start(&f, false);
     const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
     uint8_t *own = abuf(64 * 512), *rd = abuf(64 * 512);
     fx_pattern(own, 64 * 512, 12);
@@ -2428,6 +2445,7 @@ int main(void)
         cmocka_unit_test(a_check_that_reads_a_namespace_mid_rewrite_runs_again),
         cmocka_unit_test(a_rescan_of_another_namespace_lets_a_long_call_go_on),
         cmocka_unit_test(a_namespace_created_again_between_two_pieces_gets_none_of_the_call),
+        cmocka_unit_test(a_uuid_named_namespace_created_again_between_two_pieces_gets_none),
         cmocka_unit_test(a_recheck_that_meets_another_cpus_reset_waits_it_out),
         cmocka_unit_test(a_new_block_size_between_two_pieces_ends_the_call_busy),
         cmocka_unit_test(a_namespace_created_again_before_a_block_command_gets_none_of_it),

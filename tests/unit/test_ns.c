@@ -466,6 +466,57 @@ static void a_namespace_created_again_under_its_nsid_gets_a_new_generation(void 
     fx_stop(&f);
 }
 
+/* The same for a namespace a controller names by its UUID alone (NGUID
+ * and EUI64 zero: an older QEMU machine type, Linux's nvmet by default;
+ * the descriptor list holds at least one of the three, NVMe 2.0 Figure
+ * 277, each fixed for the namespace's life), with
+ * command sets enabled or not: the UUID of its descriptor list (CNS
+ * 03h) tells it (before: read only with command sets enabled, and then
+ * not kept: the new namespace was taken for the old one; found by a
+ * review helper).  A list that fails at a rescan keeps the UUID. */
+static void a_uuid_named_namespace_created_again_gets_a_new_generation(void **state)
+{
+    (void)state;
+    for (int iocs = 0; iocs < 2; iocs++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.iocs = iocs != 0;
+        f.ns[0].uuid_only = true;
+        fx_start_captured(&f);
+        const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+        static const uint8_t none[16];
+        assert_memory_equal(ns->eui64, none, 8);
+        assert_memory_not_equal(ns->uuid, none, 16);
+        uint32_t g0 = ns->gen, table_gen = nvme_ns_generation(f.ctrl);
+        struct nvme_sim_fault flt = {NVME_SIM_FAULT_STATUS,
+                                     0,
+                                     NVME_ADMIN_IDENTIFY,
+                                     NVME_SIM_ANY,
+                                     NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
+                                         NVME_SF_DNR_BIT,
+                                     2, /* CNS 02h, 00h pass; 03h refused */
+                                     1};
+        assert_int_equal(nvme_sim_inject(f.sim, &flt), 0);
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_int_equal(ns->gen, g0); /* the list refused: the UUID kept */
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_int_equal(ns->gen, g0);
+        assert_int_equal(nvme_ns_generation(f.ctrl), table_gen);
+
+        struct nvme_sim_ns_config again = f.ns[0];
+        again.ident = 1;
+        assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+        assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns);
+        assert_int_equal(ns->status, 0);
+        assert_true(nvme_ns_generation(f.ctrl) != table_gen);
+        assert_int_equal(ns->gen, g0 + 1);
+        assert_true(fx_log_has(&f, "namespace 1: identifiers changed: a new namespace"));
+        fx_stop(&f);
+    }
+}
+
 /* nvme_ns_set_read_only() is the host's policy: a scan running on
  * another CPU meanwhile does not undo it.  The call is made from the one
  * OSAL call inside the scan's window (its "identifiers changed" log
@@ -916,6 +967,7 @@ int main(void)
         cmocka_unit_test(a_table_a_lookup_still_reads_is_freed_after_it),
         cmocka_unit_test(a_rescan_that_read_before_a_format_does_not_publish_after_the_thaw),
         cmocka_unit_test(a_namespace_created_again_under_its_nsid_gets_a_new_generation),
+        cmocka_unit_test(a_uuid_named_namespace_created_again_gets_a_new_generation),
         cmocka_unit_test(read_only_set_during_a_scan_is_kept),
         cmocka_unit_test(the_device_write_protection_is_read_at_each_scan),
         cmocka_unit_test(a_rescan_merges_the_namespace_objects_by_nsid),

@@ -505,7 +505,11 @@ struct nvme_ns_info {
     uint16_t copy_max_ranges; /* source ranges in one command */
     uint32_t copy_max_blocks; /* blocks in one command */
     /* Identity, Identify Namespace NGUID (bytes 119:104) and EUI64
-     * (127:120), zeros when not given; and this namespace's own
+     * (127:120), zeros when not given; the UUID of its Namespace
+     * Identification Descriptor list (CNS 03h, NVMe 1.3 and later), read
+     * where command sets are enabled or neither NGUID nor EUI64 is given
+     * (a controller may name a namespace by UUID alone), else zeros; and
+     * this namespace's own
      * generation, bumped by each rescan that found it changed: another
      * status (a Format's or Sanitize's BUSY aside), size, format, zone
      * size or command set, or other identifiers (a
@@ -513,6 +517,7 @@ struct nvme_ns_info {
      * also takes for a new one).  A port that caches blocks compares it. */
     uint8_t nguid[16];
     uint8_t eui64[8];
+    uint8_t uuid[16];
     uint32_t gen;
     /* The core's own: the namespace epoch from which this object is the
      * namespace with these identifiers (moved when they change), so that

@@ -84,6 +84,9 @@ struct nvme_sim_ns_config {
     uint8_t corrupt_lbads; /* LBADS reported with NVME_SIM_CORRUPT_LBADS */
     uint8_t ident;         /* varies the EUI64, NGUID and UUID derived from the NSID (a
                               namespace deleted and created again under its NSID) [0] */
+    bool uuid_only;        /* named by its UUID alone: no EUI64 in Identify Namespace, no
+                              EUI64 or NGUID descriptor (an older QEMU machine type, Linux's
+                              nvmet by default) */
     /* NVMe 2.0 LBA formats (Identify Namespace NLBAF byte 25, FLBAS byte 26,
      * LBAF0..LBAF63 bytes 128..383 in NVMe 2.0).  nlbaf is the
      * 0-based number of formats, up to 63; 0 keeps the 1.4 behaviour (512

@@ -131,9 +131,9 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
     id->nsfeat = 0x4;                           /* DAE: deallocated blocks read as DLFEAT says */
     if (sim->cfg.oncs & NVME_ONCS_RESERVATIONS) /* types 1-6 and IEKEY, no PTPL (sim_resv.c) */
         id->rescap = 0x7e | NVME_RESCAP_IEKEY;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 8 && !ns->uuid_only; i++)
         id->eui64[i] = (uint8_t)(i < 4 ? 0x4e564d45u >> (8 * (3 - i)) : ns->nsid >> (8 * (7 - i)));
-    id->eui64[4] ^= ns->ident;
+    id->eui64[4] ^= ns->uuid_only ? 0 : ns->ident;
     unsigned idx = (id->flbas & 0xfu) | (((id->flbas >> 5) & 0x3u) << 4);
     if (ns->corrupt & NVME_SIM_CORRUPT_LBADS)
         ((uint8_t *)id)[128 + 4 * idx + 2] = ns->corrupt_lbads;

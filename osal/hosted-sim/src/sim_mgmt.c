@@ -292,8 +292,10 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80); /* variant */
         size_t off = 0;
         uint8_t c = ns->csi_reported ? ns->csi_reported : ns->zoned ? NVME_CSI_ZNS : NVME_CSI_NVM;
-        put_desc(buf, &off, NVME_NIDT_EUI64, eui, 8);
-        put_desc(buf, &off, NVME_NIDT_NGUID, nguid, 16);
+        if (!ns->uuid_only) {
+            put_desc(buf, &off, NVME_NIDT_EUI64, eui, 8);
+            put_desc(buf, &off, NVME_NIDT_NGUID, nguid, 16);
+        }
         put_desc(buf, &off, NVME_NIDT_UUID, uuid, 16);
         put_desc(buf, &off, NVME_NIDT_CSI, &c, 1);
         return 0;

@@ -165,6 +165,7 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
     ns->corrupt = nc->corrupt;
     ns->corrupt_lbads = nc->corrupt_lbads;
     ns->ident = nc->ident;
+    ns->uuid_only = nc->uuid_only;
     ns->nlbaf = nc->nlbaf;
     ns->flbas_index = nc->flbas_index;
     ns->ms = nc->ms;

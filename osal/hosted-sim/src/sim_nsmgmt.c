@@ -91,6 +91,7 @@ static uint16_t detach(struct nvme_sim *sim, uint32_t nsid)
         .blocks = ns->blocks,
         .lba_size = ns->lba_size,
         .ident = ns->ident,
+        .uuid_only = ns->uuid_only,
         .nlbaf = ns->nlbaf,
         .flbas_index = (uint8_t)(ns->nlbaf ? ns->cur : 0u),
         .ms = ns->ms,
