@@ -170,6 +170,13 @@ static int mgmt_exec_sqe(struct nvme_ctrl *ctrl, struct nvme_sqe *sqe, void *buf
                               nvme_admin_flags(sqe->opc) | NVME_CMD_NO_RETRY, dw0);
     if (cmd_rc != NULL) /* the command's own result, whatever the rescan's */
         *cmd_rc = rc;
+    /* A Firmware Commit that activated at once (CA 011b, §5.11), sent raw
+     * or by nvme_fw_commit: the new firmware runs, maybe after a pause
+     * (CSTS.PP); Identify read again, as Linux's nvme_passthru_end does
+     * for CCC (a lower MDTS, another revision). */
+    if (rc == NVME_OK && sqe->opc == NVME_ADMIN_FW_COMMIT &&
+        ((sqe->cdw10 >> 3) & 7u) == NVME_FW_CA_ACTIVATE_NOW)
+        nvme_refresh_identify(ctrl);
     return effects != 0 ? mgmt_rescan(ctrl, rc, freeze) : rc;
 }
 
@@ -443,8 +450,6 @@ int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bp
          NVME_SF_SC(rc) == 0x11u))
         nvme_log(ctrl, NVME_LOG_INFO, "firmware committed; activation needs a reset (%s)",
                  nvme_status_name((uint16_t)rc));
-    if (rc == NVME_OK && action == NVME_FW_CA_ACTIVATE_NOW)
-        nvme_refresh_identify(ctrl); /* running now, maybe after a pause (CSTS.PP) */
     return rc;
 }
 

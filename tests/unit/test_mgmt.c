@@ -1809,6 +1809,44 @@ static void sanitize_erases_and_reports(void **state)
     fx_stop(&f);
 }
 
+/* A Firmware Commit activating at once (CA 011b) whose firmware lowers
+ * MDTS (128 KiB to 16 KiB), by nvme_fw_commit or sent raw through
+ * nvme_admin_passthru: either way Identify Controller is read again, as
+ * Linux's nvme_passthru_end does for CCC, and a 64 KiB read is cut at
+ * the new limit (before: the passthrough kept MDTS 128 KiB and firmware
+ * 1.0, the read was refused with Invalid Field; found by a review
+ * helper). */
+static void a_firmware_activated_at_once_is_identified_again_either_way(void **state)
+{
+    (void)state;
+    for (int raw = 0; raw < 2; raw++) {
+        struct fx f;
+        fx_config(&f);
+        fx_start(&f);
+        uint8_t img[4096] = {0};
+        memcpy(img, "FW9.0.00", 8);
+        assert_int_equal(nvme_fw_download(f.ctrl, 0, img, sizeof(img)), 0);
+        nvme_sim_set_mdts(f.sim, 2); /* the new firmware's: 16 KiB */
+        if (raw) {
+            struct nvme_sqe sqe;
+            memset(&sqe, 0, sizeof(sqe));
+            sqe.opc = NVME_ADMIN_FW_COMMIT;
+            sqe.cdw10 = 2u | (uint32_t)NVME_FW_CA_ACTIVATE_NOW << 3;
+            assert_int_equal(
+                nvme_admin_passthru(f.ctrl, &sqe, NULL, 0, NVME_DMA_BIDIRECTIONAL, NULL), 0);
+        } else {
+            assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_ACTIVATE_NOW, false, NULL), 0);
+        }
+        assert_int_equal(nvme_sim_fw_active(f.sim), 2);
+        assert_string_equal(nvme_ctrl_get_info(f.ctrl)->firmware, "FW9.0.00");
+        assert_int_equal(nvme_ctrl_get_info(f.ctrl)->mdts_bytes, 16384);
+        uint8_t *b = abuf(65536);
+        assert_int_equal(nvme_read(f.ctrl, 1, 0, 128, b), 0);
+        free(b);
+        fx_stop(&f);
+    }
+}
+
 static void firmware_download_commit_and_activate(void **state)
 {
     (void)state;
@@ -2470,6 +2508,7 @@ int main(void)
         cmocka_unit_test(self_test_runs_and_logs),
         cmocka_unit_test(sanitize_erases_and_reports),
         cmocka_unit_test(firmware_download_commit_and_activate),
+        cmocka_unit_test(a_firmware_activated_at_once_is_identified_again_either_way),
         cmocka_unit_test(firmware_activated_at_once_bounds_the_error_log_by_its_elpe),
         cmocka_unit_test(firmware_granularity_and_reset_required),
         cmocka_unit_test(firmware_granularity_above_mdts_is_refused_before_sending),
