@@ -835,9 +835,13 @@ int nvme_get_sanitize_log(struct nvme_ctrl *ctrl, struct nvme_sanitize_log *log)
 #define NVME_IO_LR (1u << 1)          /* Limited Retry */
 #define NVME_IO_DEALLOCATE (1u << 2)  /* Write Zeroes: deallocate too (DEAC; needs DLFEAT bit 3) */
 #define NVME_IO_PRCHK_GUARD (1u << 3) /* check the PI guard (PI formats) */
+/* Application tag check: the calls carry no expected tag, and its mask
+ * (CDW15 LBATM) is 0, so no bit is compared (NVM CS 1.0 §5.2.1.4): the
+ * bit is sent, the check passes whatever the tag; use the passthrough
+ * for a tag of your own. */
 #define NVME_IO_PRCHK_APP (1u << 4)
-#define NVME_IO_PRCHK_REF (1u << 5)
-#define NVME_IO_PRACT (1u << 6) /* controller inserts/strips PI (PI formats) */
+#define NVME_IO_PRCHK_REF (1u << 5) /* check the reference tag: the LBA (Types 1, 2) */
+#define NVME_IO_PRACT (1u << 6)     /* controller inserts/strips PI (PI formats) */
 
 /* Dataset Management (ONCS bit 2): `nr` ranges (1..256) with attributes
  * `attr` (NVME_DSM_AD deallocates, NVME_DSM_IDR/IDW are hints).  Every
