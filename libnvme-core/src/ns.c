@@ -207,8 +207,8 @@ static __attribute__((noinline)) bool nvme_ns_same_ids(const struct nvme_ns_info
  * gives neither NGUID nor EUI64 for, which a controller may name by UUID
  * alone (Linux's nvme_ns_ids_equal compares it too): a list failing
  * (or, where sets are enabled, without the CSI descriptor) leaves the
- * UUID the namespace had (`was`).  A zoned namespace
- * then gets its zone size from CNS 05h CSI 02h; other sets than NVM and
+ * UUID the namespace had (`was`).  A zoned namespace then gets its zone
+ * size from CNS 05h CSI 02h; other sets than NVM and
  * ZNS are listed but refused.  A list refused, malformed or without the
  * CSI descriptor (Identify CNS 03h, NVMe 2.0) says nothing of the set: never
  * taken for NVM (a zoned namespace would get writes anywhere), but
@@ -450,11 +450,11 @@ static bool nvme_ns_same_format(const struct nvme_ns_info *a, const struct nvme_
 }
 
 /* Whether `b` (just parsed) can still be the namespace `a` was: the same
- * NGUID, EUI64 (and UUID, nvme_ns_command_set) from Identify Namespace (other ones: deleted and made
- * again, §5.15.2.1, Figure 245), and the same command set when the
- * controller reported one (only a zoned namespace's refused CNS 05h gets
- * here with one; a list without the CSI descriptor leaves NVM, the
- * default).  Linux's nvme_validate_ns compares the identifiers and the
+ * NGUID and EUI64 from Identify Namespace and UUID (nvme_ns_command_set)
+ * (other ones: deleted and made again, §5.15.2.1, Figure 245), and the
+ * same command set when the controller reported one (only a zoned
+ * namespace's refused CNS 05h gets here with one; a list without the CSI
+ * descriptor leaves NVM, the default).  Linux's nvme_validate_ns compares the identifiers and the
  * CSI (nvme_ns_ids_equal) before it leaves a namespace alone. */
 static bool nvme_ns_same_identity(const struct nvme_ns_info *a, const struct nvme_ns_info *b)
 {
