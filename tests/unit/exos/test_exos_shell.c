@@ -460,9 +460,27 @@ static void expect_run(const char *line)
     will_return(nvmectl_run_line, 0);
 }
 
-static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void **state)
+/* devs[0]'s cache owing block 5 of namespace `nsid`, one segment, its
+ * writes going to `ops`, a Flush owed to `nsid`. */
+static void owe_block_5(const struct nvme_exos_blk_ops *ops, U32 nsid)
 {
     static uint8_t seg_data[NVME_EXOS_SEG_BYTES] __attribute__((aligned(4096)));
+    struct nvme_exos_blk *b = &devs[0].Blk;
+    b->ops = ops;
+    b->volatile_cache = true;
+    b->unflushed = true;
+    b->owed_nsid[0] = nsid;
+    b->nsegs = 1;
+    b->segs[0].data = seg_data;
+    b->segs[0].nsid = nsid;
+    b->segs[0].first = 0;
+    b->segs[0].blocks = 128;
+    b->segs[0].block_bytes = 512;
+    b->segs[0].valid[0] = b->segs[0].dirty[0] = 1u << 5;
+}
+
+static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void **state)
+{
     static const char *const refused[] = {"write -n 1 -s 0 -p 7",     "read -n 2 -s 0 -n 1",
                                           "verify -n1 -s 0",          "write -s 0 -p 7",
                                           "flush -n 0xffffffff",      "format -n 2 --force",
@@ -470,18 +488,8 @@ static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void *
                                           "zns reset-zone -n 1 -s 0", "zns offline-zone -a"};
     struct nvme_exos_blk *b = &devs[0].Blk;
     (void)state;
-    b->ops = &one_ns_fails_ops;
-    b->volatile_cache = true;
-    b->unflushed = true;
-    b->owed_nsid[0] = 1;
+    owe_block_5(&one_ns_fails_ops, 1);
     b->owed_nsid[1] = 2;
-    b->nsegs = 1;
-    b->segs[0].data = seg_data;
-    b->segs[0].nsid = 1;
-    b->segs[0].first = 0;
-    b->segs[0].blocks = 128;
-    b->segs[0].block_bytes = 512;
-    b->segs[0].valid[0] = b->segs[0].dirty[0] = 1u << 5;
     expect_run("write -n 2 -s 0 -p 7");
     assert_int_equal(nvme_exos_shell_run(TEXT("write -n 2 -s 0 -p 7")), DF_RETURN_SUCCESS);
     assert_null(strstr(mock_exos.console, "not run while the cache owes writes"));
@@ -723,20 +731,8 @@ static const struct nvme_exos_blk_ops ns8_fails_ops = {.write = write_fault_any,
 
 static void test_an_octal_nsid_of_an_owing_namespace_is_refused(void **state)
 {
-    static uint8_t seg_data[NVME_EXOS_SEG_BYTES] __attribute__((aligned(4096)));
-    struct nvme_exos_blk *b = &devs[0].Blk;
     (void)state;
-    b->ops = &ns8_fails_ops;
-    b->volatile_cache = true;
-    b->unflushed = true;
-    b->owed_nsid[0] = 8;
-    b->nsegs = 1;
-    b->segs[0].data = seg_data;
-    b->segs[0].nsid = 8;
-    b->segs[0].first = 0;
-    b->segs[0].blocks = 128;
-    b->segs[0].block_bytes = 512;
-    b->segs[0].valid[0] = b->segs[0].dirty[0] = 1u << 5;
+    owe_block_5(&ns8_fails_ops, 8);
     /* "-n 8" is refused, as the rows above */
     assert_int_not_equal(nvme_exos_shell_run(TEXT("write -n 8 -s 5 -p 7")), DF_RETURN_SUCCESS);
     assert_non_null(strstr(mock_exos.console, "not run while the cache owes writes"));
