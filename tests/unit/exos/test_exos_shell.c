@@ -649,34 +649,22 @@ static int path0_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, con
 }
 static const struct nvme_exos_blk_ops path0_ops = {.write = path0_write, .flush = flush_ok};
 
-static void two_paths_one_cached(uint8_t *seg_data)
+static void two_paths_one_cached(void)
 {
-    struct nvme_exos_blk *b = &devs[0].Blk;
     for (unsigned i = 0; i < 2; i++) {
         strcpy(devs[i].SubNqn, "nqn.2024-01.test:S0");
         strcpy(devs[i].Serial, "S0");
         devs[i].Cntlid = (U16)(i + 1);
     }
-    b->ops = &path0_ops;
-    b->volatile_cache = true;
-    b->unflushed = true;
-    b->owed_nsid[0] = 1;
-    b->nsegs = 1;
-    b->segs[0].data = seg_data;
-    b->segs[0].nsid = 1;
-    b->segs[0].first = 0;
-    b->segs[0].blocks = 128;
-    b->segs[0].block_bytes = 512;
-    b->segs[0].valid[0] = (1u << 5) | (1u << 6);
-    b->segs[0].dirty[0] = 1u << 5;
+    owe_block_5(&path0_ops, 1);
+    devs[0].Blk.segs[0].valid[0] |= 1u << 6; /* block 6 cached, clean */
 }
 
 static void test_nvmectl_through_another_path_writes_back_the_first_paths_cache(void **state)
 {
-    static uint8_t seg_data[NVME_EXOS_SEG_BYTES] __attribute__((aligned(4096)));
     (void)state;
     path0_writes = 0;
-    two_paths_one_cached(seg_data);
+    two_paths_one_cached();
     expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
     expect_string(nvmectl_run_line, line, "write -n 1 -s 6 -p 7");
     expect_string(nvmectl_run_line, io->dev_name, "nvme1");
@@ -688,7 +676,7 @@ static void test_nvmectl_through_another_path_writes_back_the_first_paths_cache(
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
     /* A controller of another subsystem is left alone. */
     path0_writes = 0;
-    two_paths_one_cached(seg_data);
+    two_paths_one_cached();
     strcpy(devs[1].Serial, "S1");
     expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
     expect_string(nvmectl_run_line, line, "write -n 1 -s 6 -p 7");
@@ -705,9 +693,8 @@ static void test_nvmectl_through_another_path_writes_back_the_first_paths_cache(
  * it).  Before: run. */
 static void test_nvmectl_through_another_path_is_refused_while_the_first_owes(void **state)
 {
-    static uint8_t seg_data[NVME_EXOS_SEG_BYTES] __attribute__((aligned(4096)));
     (void)state;
-    two_paths_one_cached(seg_data);
+    two_paths_one_cached();
     devs[0].Blk.ops = &one_ns_fails_ops;
     assert_int_not_equal(nvme_exos_shell_run(TEXT("write nvme1 -n 1 -s 6 -p 7")),
                          DF_RETURN_SUCCESS);
