@@ -417,6 +417,24 @@ static void a_rescan_that_read_before_a_format_does_not_publish_after_the_thaw(v
     pthread_cond_destroy(&rz.c);
 }
 
+/* Namespace 1 deleted and created again (same size and format, other
+ * identifiers), then rescanned: the handle `ns` stays valid and usable,
+ * its generation moves by one, and so does the table's from
+ * `table_gen`. */
+static void ns1_created_again_is_new(struct fx *f, const struct nvme_ns_info *ns, uint32_t g0,
+                                     uint32_t table_gen)
+{
+    struct nvme_sim_ns_config again = f->ns[0];
+    again.ident = 1;
+    assert_int_equal(nvme_sim_ns_remove(f->sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f->sim, &again), 0);
+    assert_int_equal(nvme_ns_rescan(f->ctrl), 0);
+    assert_ptr_equal(nvme_ns_find(f->ctrl, 1), ns);
+    assert_int_equal(ns->status, 0);
+    assert_true(nvme_ns_generation(f->ctrl) != table_gen);
+    assert_int_equal(ns->gen, g0 + 1);
+}
+
 /* A namespace deleted and created again under its NSID between two
  * rescans, with the same size and format, is a new namespace (other
  * EUI64/NGUID; Linux: "identifiers changed"): its own generation and the
@@ -439,16 +457,8 @@ static void a_namespace_created_again_under_its_nsid_gets_a_new_generation(void 
     assert_int_equal(ns->gen, g0);
     assert_int_equal(nvme_ns_generation(f.ctrl), table_gen);
 
-    struct nvme_sim_ns_config again = f.ns[0];
-    again.ident = 1;
-    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
-    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
-    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
-    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns); /* the handle stays valid */
-    assert_int_equal(ns->status, 0);
+    ns1_created_again_is_new(&f, ns, g0, table_gen);
     assert_int_equal(ns->nsze, f.ns[0].blocks);
-    assert_true(nvme_ns_generation(f.ctrl) != table_gen);
-    assert_int_equal(ns->gen, g0 + 1);
     assert_memory_not_equal(ns->eui64, eui, sizeof(eui));
     assert_true(fx_log_has(&f, "nvme2: namespace 1: identifiers changed: a new namespace"));
 
@@ -503,15 +513,7 @@ static void a_uuid_named_namespace_created_again_gets_a_new_generation(void **st
         assert_int_equal(ns->gen, g0);
         assert_int_equal(nvme_ns_generation(f.ctrl), table_gen);
 
-        struct nvme_sim_ns_config again = f.ns[0];
-        again.ident = 1;
-        assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
-        assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
-        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
-        assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns);
-        assert_int_equal(ns->status, 0);
-        assert_true(nvme_ns_generation(f.ctrl) != table_gen);
-        assert_int_equal(ns->gen, g0 + 1);
+        ns1_created_again_is_new(&f, ns, g0, table_gen);
         assert_true(fx_log_has(&f, "namespace 1: identifiers changed: a new namespace"));
         fx_stop(&f);
     }
