@@ -41,7 +41,7 @@ struct nvme_ctrl {
     bool gone;          /* surprise removal: every command fails */
     bool id_ctrl_fails; /* Identify Controller fails (a timeout) */
     bool id_ns_fails;   /* Identify Namespace fails (a timeout) */
-    bool write_fails;   /* writes fail (a timeout) */
+    int write_rc;       /* writes fail with it (0: they do not) */
     unsigned services, finis, flushes;
     unsigned reads, writes;
     uint64_t last_lba;
@@ -143,8 +143,8 @@ int nvme_write(struct nvme_ctrl *c, uint32_t nsid, uint64_t lba, uint32_t count,
 {
     (void)buf;
     c->writes++;
-    if (c->write_fails)
-        return NVME_ERR_TIMEOUT;
+    if (c->write_rc != 0)
+        return c->write_rc;
     return fake_io(c, nsid, lba, count);
 }
 
@@ -2273,11 +2273,12 @@ static void hand_over_after_a_timeout(bool identify)
     c0->ns_count = 0; /* detached from controller 0 */
     c0->gen++;
     c1->id_ns_fails = identify;
-    c1->write_fails = !identify;
+    c1->write_rc = identify ? 0 : NVME_ERR_TIMEOUT;
     poll_at(5000);
     assert_true(identify || c1->writes >= 1); /* tried, timed out */
     assert_null(strstr(mock_exos.warnings, "dropped"));
-    c1->id_ns_fails = c1->write_fails = false;
+    c1->id_ns_fails = false;
+    c1->write_rc = 0;
     tried = c1->writes;
     poll_at(6000);
     poll_at(7000);
@@ -2298,6 +2299,26 @@ static void test_a_hand_over_whose_write_times_out_keeps_the_write(void **state)
 {
     (void)state;
     hand_over_after_a_timeout(false);
+}
+
+/* A failure that cannot pass (a status with DNR: Write Fault) lets the
+ * retire drop the write at once, said so, rather than wait out
+ * NVME_EXOS_HAND_OVER_MS. */
+static void test_a_hand_over_whose_write_fails_with_dnr_drops_it(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID first;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false);
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    c0->ns_count = 0; /* detached from controller 0 */
+    c0->gen++;
+    c1->write_rc = NVME_SF(NVME_SCT_MEDIA, 0x80) | NVME_SF_DNR_BIT;
+    poll_at(5000);
+    assert_int_equal(c1->writes, 1);
+    assert_non_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
 }
 
 int main(int argc, char **argv)
@@ -2346,6 +2367,7 @@ int main(int argc, char **argv)
         T(test_a_shutdown_hands_over_to_a_lower_index_path),
         T(test_a_hand_over_whose_identify_times_out_keeps_the_write),
         T(test_a_hand_over_whose_write_times_out_keeps_the_write),
+        T(test_a_hand_over_whose_write_fails_with_dnr_drops_it),
         T(test_a_hand_over_keeps_its_entry_while_the_timer_moves_the_table),
         T(test_a_hand_over_preempted_in_its_search_finds_its_entry),
         T(test_a_hand_over_that_does_not_find_its_disk_puts_it_off),
