@@ -209,6 +209,25 @@ static void a_rescan_whose_namespace_list_fails_without_dnr_keeps_the_table(void
     fx_stop(&f);
 }
 
+/* The first scan, with no namespace to lose, probes NSIDs 1..NN when the
+ * list fails without DNR; later rescans fail and keep the table. */
+static void the_first_scan_probes_past_a_failing_namespace_list(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.active_list_status = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
+    fx_start_captured(&f);
+    const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns1);
+    assert_int_equal(ns1->status, NVME_OK);
+    uint32_t gen = ns1->gen;
+    assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
+    assert_int_equal(ns1->gen, gen);
+    fx_stop(&f);
+}
+
 static void a_block_larger_than_mdts_makes_the_namespace_unsupported(void **state)
 {
     (void)state;
@@ -964,6 +983,7 @@ int main(void)
         cmocka_unit_test(a_namespace_whose_identify_fails_is_unusable_alone),
         cmocka_unit_test(a_rescan_whose_identify_fails_without_dnr_keeps_a_namespace_in_use),
         cmocka_unit_test(a_rescan_whose_namespace_list_fails_without_dnr_keeps_the_table),
+        cmocka_unit_test(the_first_scan_probes_past_a_failing_namespace_list),
         cmocka_unit_test(a_block_larger_than_mdts_makes_the_namespace_unsupported),
         cmocka_unit_test(rescan_finds_a_namespace_added_later),
         cmocka_unit_test(a_table_a_lookup_still_reads_is_freed_after_it),

@@ -451,6 +451,9 @@ struct nvme_sim_config {
      * 02h) is full, the 1024 NSIDs after the command's NSID, whatever NN
      * and the namespaces (up to FFFFFFFEh) [false] */
     bool active_list_full;
+    /* The Active Namespace ID list (Identify CNS 02h) answered with this
+     * status, every time (a failing or an older device) [0: the list] */
+    uint16_t active_list_status;
     /* A broken device: the Namespace Identification Descriptor list
      * (Identify CNS 03h) of every namespace is these ns_desc_len bytes,
      * the rest of the 4 KiB zero, instead of its EUI64, NGUID, UUID and

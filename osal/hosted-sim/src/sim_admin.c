@@ -189,6 +189,8 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     case NVME_CNS_ACTIVE_NS_LIST: { /* §5.15.2.3: NSIDs > CDW1.NSID, ascending */
         if (sqe->nsid >= 0xfffffffeu)
             return SF_INVALID_NS;
+        if (sim->cfg.active_list_status != 0)
+            return sim->cfg.active_list_status;
         uint32_t *list = (uint32_t *)(void *)buf;
         unsigned n = 0;
         if (sim->cfg.active_list[0] != 0) { /* a broken device: the list as configured */
