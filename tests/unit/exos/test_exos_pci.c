@@ -2254,6 +2254,20 @@ static void test_a_shutdown_hands_over_to_a_lower_index_path(void **state)
     assert_wrote_lba_3(c0);
 }
 
+/* Two paths to namespace 1, a write to block 3 cached through controller
+ * 0, then the namespace detached from controller 0 alone (seen at the
+ * next poll). */
+static void cached_then_gone_from_0(struct nvme_ctrl **c0, struct nvme_ctrl **c1)
+{
+    LPVOID first;
+    two_paths_attached(c0, c1, true);
+    first = mock_exos.disks[0];
+    mock_exos_mount(first, false);
+    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    (*c0)->ns_count = 0;
+    (*c0)->gen++;
+}
+
 /* A write cached through controller 0, namespace 1 then detached from
  * controller 0 alone, and controller 1's Identify Namespace (`identify`)
  * or write timing out once at that poll: the hand-over is put off as for
@@ -2264,14 +2278,8 @@ static void test_a_shutdown_hands_over_to_a_lower_index_path(void **state)
 static void hand_over_after_a_timeout(bool identify)
 {
     struct nvme_ctrl *c0, *c1;
-    LPVOID first;
     unsigned tried;
-    two_paths_attached(&c0, &c1, true);
-    first = mock_exos.disks[0];
-    mock_exos_mount(first, false);
-    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    c0->ns_count = 0; /* detached from controller 0 */
-    c0->gen++;
+    cached_then_gone_from_0(&c0, &c1);
     c1->id_ns_fails = identify;
     c1->write_rc = identify ? 0 : NVME_ERR_TIMEOUT;
     poll_at(5000);
@@ -2307,14 +2315,8 @@ static void test_a_hand_over_whose_write_times_out_keeps_the_write(void **state)
 static void test_a_hand_over_whose_write_fails_with_dnr_drops_it(void **state)
 {
     struct nvme_ctrl *c0, *c1;
-    LPVOID first;
     (void)state;
-    two_paths_attached(&c0, &c1, true);
-    first = mock_exos.disks[0];
-    mock_exos_mount(first, false);
-    assert_int_equal(disk_io(first, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
-    c0->ns_count = 0; /* detached from controller 0 */
-    c0->gen++;
+    cached_then_gone_from_0(&c0, &c1);
     c1->write_rc = NVME_SF(NVME_SCT_MEDIA, 0x80) | NVME_SF_DNR_BIT;
     poll_at(5000);
     assert_int_equal(c1->writes, 1);
