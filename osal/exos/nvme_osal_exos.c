@@ -442,15 +442,17 @@ static void busy_wait_us(uint32_t us)
     if (ms != 0)
         BusyWaitMilliseconds(ms);
     if (rest != 0) {
-        /* EXOS calibrates loops per millisecond; a pause loop costs about
-         * the same per iteration as its own. */
+        /* EXOS calibrates loops per millisecond for its own add/sub/jnz
+         * loop (about one cycle an iteration); an empty loop costs the same.
+         * Not `pause`: some 140 cycles on recent Intel cores, which would
+         * stretch a 50 us wait to milliseconds. */
         UINT lpm = BusyWaitGetLoopsPerMillisecond();
         /* No 64-bit division: the kernel links no libgcc (__udivdi3). */
         UINT loops = (lpm / 1000u) * rest + (lpm % 1000u) * rest / 1000u;
         if (loops == 0)
             loops = 1;
         while (loops-- != 0)
-            __asm__ __volatile__("pause" ::: "memory");
+            __asm__ __volatile__("" ::: "memory");
     }
 }
 
