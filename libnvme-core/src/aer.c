@@ -294,6 +294,11 @@ static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page,
                                : 0ull,
                  (unsigned)(e[8] | e[9] << 8), (unsigned)(e[10] | e[11] << 8),
                  (unsigned)(e[12] | e[13] << 8), nvme_strerror(rc));
+        /* Persistent Internal Error: "the host should perform a reset"
+         * (§5.2.1), CSTS.CFS set or not, as Linux's
+         * nvme_handle_aer_persistent_error. */
+        if (info == NVME_AER_ERROR_PERSISTENT)
+            (void)nvme_recovery_reset_asked(ctrl, true, false);
         nvme_event(ctrl, NVME_EVENT_ERROR, info);
         return true;
     }

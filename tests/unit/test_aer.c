@@ -696,6 +696,43 @@ static void a_refused_event_configuration_is_logged_and_nothing_stops(void **sta
     fx_stop(&f);
 }
 
+/* Review: an error event of Persistent Internal Error (information 03h,
+ * NVMe 2.0 §5.2.1, Figure 146): the controller failed in a way it cannot
+ * tie to commands, "the host should perform a reset" whether or not it
+ * set CSTS.CFS, and Linux's nvme_handle_aer_persistent_error resets it.
+ * It was only told (NVME_EVENT_ERROR) and the controller kept running as
+ * it was.  Now reset once: the requests armed again, I/O working. */
+static void a_persistent_internal_error_event_resets_the_controller(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_seen ev;
+    memset(&ev, 0, sizeof(ev));
+    fx_config(&f);
+    f.opts.event_cb = ev_cb;
+    f.opts.event_arg = &ev;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096), *back = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 177);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    assert_int_equal(nvme_sim_post_event(f.sim, NVME_SIM_AE_ERROR, 3, NVME_LID_ERROR), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(ev.errors, 1);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, resets + 1u);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 4);
+    /* Another error event of another kind resets nothing. */
+    nvme_sim_error_event(f.sim, 1, 7, NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(ev.errors, 2);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, resets + 1u);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, back), 0);
+    assert_memory_equal(back, buf, 4096);
+    free(back);
+    free(buf);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +751,7 @@ int main(void)
         cmocka_unit_test(a_lost_carried_reservation_read_is_tried_again),
         cmocka_unit_test(a_firmware_that_adds_notices_gets_them_configured),
         cmocka_unit_test(a_refused_event_configuration_is_logged_and_nothing_stops),
+        cmocka_unit_test(a_persistent_internal_error_event_resets_the_controller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -323,6 +323,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_cqe, status) == 14, "status in DW3[31:16
 #define NVME_AER_INFO(dw0) (((dw0) >> 8) & 0xffu)
 #define NVME_AER_LID(dw0) (((dw0) >> 16) & 0xffu)
 #define NVME_AER_TYPE_ERROR 0u
+#define NVME_AER_ERROR_PERSISTENT 3u /* Persistent Internal Error: reset (§5.2.1) */
 #define NVME_AER_TYPE_SMART 1u
 #define NVME_AER_TYPE_NOTICE 2u
 #define NVME_AER_NOTICE_NS_CHANGED 0u
