@@ -708,10 +708,10 @@ int ctl_cmd_sanitize_log(struct ctl *c)
         const char *json, *text;
     } et[6] = {
         {"time_over_write", "Estimated Time For Overwrite                   "},
-        {"time_block_erase", "Estimated Time For Block Erasure               "},
+        {"time_block_erase", "Estimated Time For Block Erase                 "},
         {"time_crypto_erase", "Estimated Time For Crypto Erase                "},
         {"time_over_write_no_dealloc", "Estimated Time For Overwrite (No-Deallocate)   "},
-        {"time_block_erase_no_dealloc", "Estimated Time For Block Erasure (No-Deallocate)"},
+        {"time_block_erase_no_dealloc", "Estimated Time For Block Erase (No-Deallocate) "},
         {"time_crypto_erase_no_dealloc", "Estimated Time For Crypto Erase (No-Deallocate)"},
     };
     const uint32_t t[6] = {log->eto, log->etbe, log->etce, log->etond, log->etbend, log->etcend};
@@ -731,12 +731,16 @@ int ctl_cmd_sanitize_log(struct ctl *c)
         return NVME_OK;
     }
     ctl_out(io, "Sanitize Progress                      (SPROG) :  %u\n", log->sprog);
-    ctl_out(io, "Sanitize Status                        (SSTAT) :  0x%x\n", log->sstat);
-    ctl_out(io, "  [2:0] %s\n", sanitize_state(st));
-    ctl_out(io, "  [7:3] Number of completed passes if most recent operation was overwrite: %u\n",
-            (log->sstat >> 3) & 0x1fu);
-    ctl_out(io, "    [8] Global Data Erased: %s\n", (log->sstat & 0x100u) ? "yes" : "no");
-    ctl_out(io, "Sanitize Command Dword 10 Information (SCDW10) :  0x%x\n", log->scdw10);
+    /* nvme-cli 2.4: SSTAT's status bits 2:0 as "%#x", the rest with -H */
+    ctl_out(io, "Sanitize Status                        (SSTAT) :  %s%x\n", hx(st), st);
+    if (flag(c, F_HUMAN)) /* nvme-cli's layout, nvmectl's words */
+        ctl_out(io,
+                "\t[2:0]\t%s\n\t[7:3]\tNumber of completed passes if most recent operation was "
+                "overwrite:\t%u\n\t  [8]\tGlobal Data Erased: %s\n",
+                sanitize_state(st), (log->sstat >> 3) & 0x1fu,
+                (log->sstat & 0x100u) ? "yes" : "no");
+    ctl_out(io, "Sanitize Command Dword 10 Information (SCDW10) :  %s%x\n", hx(log->scdw10),
+            log->scdw10);
     for (unsigned i = 0; i < 6; i++) {
         if (t[i] == 0xffffffffu)
             ctl_out(io, "%s:  %u (No time period reported)\n", et[i].text, t[i]);

@@ -140,6 +140,9 @@ static const struct ctl_optdef o_ns_human[] = {NSID, FLG('H', "human-readable", 
                                                FLG('f', "force", F_FORCE), END};
 #define RAW FLG('b', "raw-binary", F_RAW)
 static const struct ctl_optdef o_raw[] = {RAW, END};
+/* -H, -v (nvme-cli's -H of sanitize-log, -v of self-test-log) and -b */
+static const struct ctl_optdef o_supported_logs[] = {FLG('H', "human-readable", F_HUMAN),
+                                                     FLG('v', "verbose", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_smart[] = {NSID, RAW, FLG('H', "human-readable", F_HUMAN), END};
 static const struct ctl_optdef o_rw[] = {NSID,
                                          NUM('s', "start-block", N_SLBA),
@@ -284,8 +287,6 @@ static const struct ctl_optdef o_id_iocs[] = {NUM('c', "controller-id", N_CNTID)
                                               FLG('v', "verbose", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_nvm_id_ns[] = {NSID, FLG('v', "verbose", F_HUMAN),
                                                 FLG('H', "human-readable", F_HUMAN), RAW, END};
-static const struct ctl_optdef o_supported_logs[] = {FLG('H', "human-readable", F_HUMAN),
-                                                     FLG('v', "verbose", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_endurance[] = {NUM('g', "group-id", N_ENDGID), RAW, END};
 static const struct ctl_optdef o_ana[] = {FLG('g', "groups", F_ALL), RAW, END};
 #endif
@@ -414,7 +415,8 @@ static const struct ctl_cmd cmds[] = {
     {"effects-log", ctl_cmd_effects_log, o_effects,
      "[--csi CSI] [-b]  Commands Supported and Effects", false, G_CORE},
     {"self-test-log", ctl_cmd_self_test_log, o_raw, "[-b]  Device Self-test log", false, G_CORE},
-    {"sanitize-log", ctl_cmd_sanitize_log, o_raw, "[-b]  Sanitize Status log", false, G_CORE},
+    {"sanitize-log", ctl_cmd_sanitize_log, o_supported_logs, "[-H] [-b]  Sanitize Status log",
+     false, G_CORE},
     {"get-log", ctl_cmd_get_log, o_get_log,
      "-i LID -l LEN [-L OFF] [-s LSP] [-S LSI] [-y CSI] [-r] [-n N] [-b]", false, G_CORE},
     {"telemetry-log",

@@ -1688,6 +1688,38 @@ static void format_reserved_values_are_refused_with_their_range(void **state)
     fx_stop(&f);
 }
 
+/* sanitize-log as nvme-cli 2.4's nvme_show_sanitize_log (nvme-print.c):
+ *   printf("Sanitize Status                        (SSTAT) :  %#x\n",
+ *          le16_to_cpu(sanitize->sstat) & NVME_SANITIZE_SSTAT_STATUS_MASK);
+ *   if (human) nvme_show_sanitize_log_sstat(...);
+ *   nvme_show_estimate_sanitize_time("Estimated Time For Block Erase                 ", ...);
+ *   nvme_show_estimate_sanitize_time("Estimated Time For Block Erase (No-Deallocate) ", ...);
+ * SSTAT is its status bits 2:0 alone, the bits decoded only with -H, and
+ * the labels say "Block Erase" (before: SSTAT 0x101 whole, the decoding
+ * always, "Block Erasure"). */
+static void sanitize_log_text_is_nvme_cli_2_4s(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "sanitize -a block --force");
+    ok(&f, "sanitize-log");
+    assert_string_equal(
+        out.text,
+        "Sanitize Progress                      (SPROG) :  65535\n"
+        "Sanitize Status                        (SSTAT) :  0x1\n"
+        "Sanitize Command Dword 10 Information (SCDW10) :  0x2\n"
+        "Estimated Time For Overwrite                   :  4294967295 (No time period reported)\n"
+        "Estimated Time For Block Erase                 :  4294967295 (No time period reported)\n"
+        "Estimated Time For Crypto Erase                :  4294967295 (No time period reported)\n"
+        "Estimated Time For Overwrite (No-Deallocate)   :  0\n"
+        "Estimated Time For Block Erase (No-Deallocate) :  0\n"
+        "Estimated Time For Crypto Erase (No-Deallocate):  0\n");
+    ok(&f, "sanitize-log -H");
+    expect("Sanitize Status                        (SSTAT) :  0x1\n\t[2:0]\t");
+    fx_stop(&f);
+}
+
 static void destructive_commands_need_force(void **state)
 {
     (void)state;
@@ -1721,12 +1753,12 @@ static void destructive_commands_need_force(void **state)
     assert_int_equal(jnum("global_data_erased"), 1);
     assert_int_equal(jnum("cdw10_info") & 7, NVME_SANACT_BLOCK);
     assert_int_equal(jnum("time_over_write"), 0xffffffffu);
-    ok(&f, "sanitize-log");
-    expect("Sanitize Status                        (SSTAT) :  0x101\n"
-           "  [2:0] Most recent sanitize operation completed successfully\n");
+    ok(&f, "sanitize-log -H");
+    expect("Sanitize Status                        (SSTAT) :  0x1\n"
+           "\t[2:0]\tMost recent sanitize operation completed successfully\n");
     expect(
         "Estimated Time For Overwrite                   :  4294967295 (No time period reported)");
-    expect("    [8] Global Data Erased: yes");
+    expect("\t  [8]\tGlobal Data Erased: yes");
     /* Exit Failure Mode (SANACT 001b) starts no sanitize operation. */
     ok(&f, "sanitize -a exit-failure");
     if (strstr(out.text, "sanitize started") != NULL)
@@ -2208,6 +2240,7 @@ int main(void)
         cmocka_unit_test(write_uncor_counts_blocks_from_0_as_nvme_cli),
         cmocka_unit_test(unsupported_commands_are_named),
         cmocka_unit_test(destructive_commands_need_force),
+        cmocka_unit_test(sanitize_log_text_is_nvme_cli_2_4s),
         cmocka_unit_test(fw_commit_names_the_reset_the_status_asks_for),
         cmocka_unit_test(zns_report_send_append),
         cmocka_unit_test(zns_report_spans_several_commands),
