@@ -535,6 +535,14 @@ static const char *dst_result(unsigned r)
     return r < 10 ? s[r] : "reserved";
 }
 
+/* One line of nvme-cli's nvme_show_self_test_result: the label padded
+ * to 29 columns, the value as its "%#x", -v's words after it. */
+static void dst_field(const struct nvmectl_io *io, const char *name, uint64_t v, const char *words)
+{
+    ctl_out(io, "  %-29s: %s%llx%s%s\n", name, hx(v), (unsigned long long)v, words ? " " : "",
+            words ? words : "");
+}
+
 int ctl_cmd_self_test_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
@@ -555,17 +563,17 @@ int ctl_cmd_self_test_log(struct ctl *c)
         jw_u64(&w, "Current Device Self-Test Completion", log->completion & 0x7fu);
         jw_arr(&w, "List of Valid Reports");
     } else {
+        /* nvme-cli 2.4's nvme_show_self_test_log: the bytes as read,
+         * "%#x" (0 without "0x"), every entry, an unused one by its
+         * result alone; -v adds the words for the result and code. */
         ctl_out(io, "Device Self Test Log for NVME device:%s\n", ctl_dev(io));
-        ctl_out(io, "Current operation  : %u\n", log->current & 0xfu);
-        ctl_out(io, "Current Completion : %u%%\n", log->completion & 0x7fu);
+        ctl_out(io, "Current operation  : %s%x\nCurrent Completion : %u%%\n", hx(log->current),
+                log->current, log->completion);
     }
+    bool human = flag(c, F_HUMAN);
     for (unsigned i = 0; i < 20; i++) {
         const struct nvme_self_test_result *r = &log->result[i];
-        unsigned res = r->status & 0xfu;
-        /* nvme-cli's JSON lists all 20, an unused one by its result
-         * alone (json_self_test_log); the text shows the used ones */
-        if (res == NVME_DST_RESULT_UNUSED && !c->o.json)
-            continue;
+        unsigned res = r->status & 0xfu, code = r->status >> 4;
         if (c->o.json) {
             jw_obj(&w, NULL);
             jw_u64(&w, "Self test result", res);
@@ -573,7 +581,7 @@ int ctl_cmd_self_test_log(struct ctl *c)
                 jw_close_obj(&w);
                 continue;
             }
-            jw_u64(&w, "Self test code", r->status >> 4);
+            jw_u64(&w, "Self test code", code);
             jw_u64(&w, "Segment number", r->segment);
             jw_u64(&w, "Valid Diagnostic Information", r->valid);
             jw_u64(&w, "Power on hours", r->poh);
@@ -590,21 +598,24 @@ int ctl_cmd_self_test_log(struct ctl *c)
             continue;
         }
         ctl_out(io, "Self Test Result[%u]:\n", i);
-        ctl_out(io, "  Operation Result             : %u (%s)\n", res, dst_result(res));
-        ctl_out(io, "  Self Test Code               : %u (%s)\n", r->status >> 4,
-                (r->status >> 4) == 1   ? "short"
-                : (r->status >> 4) == 2 ? "extended"
-                                        : "other");
-        ctl_out(io, "  Valid Diagnostic Information : 0x%x\n", r->valid);
-        ctl_out(io, "  Power on hours (POH)         : %llu hours\n", (unsigned long long)r->poh);
+        dst_field(io, "Operation Result", res, human ? dst_result(res) : NULL);
+        if (res == NVME_DST_RESULT_UNUSED)
+            continue;
+        ctl_out(io, "  Self Test Code               : %x\n", code);
+        if (res == 7) /* a failed segment, its number known */
+            dst_field(io, "Segment Number", r->segment, NULL);
+        dst_field(io, "Valid Diagnostic Information", r->valid, NULL);
+        dst_field(io, "Power on hours (POH)", r->poh, NULL);
         if (r->valid & 1u)
-            ctl_out(io, "  Namespace Identifier         : 0x%x\n", r->nsid);
+            dst_field(io, "Namespace Identifier", r->nsid, NULL);
         if (r->valid & 2u)
-            ctl_out(io, "  Failing LBA                  : 0x%llx\n", (unsigned long long)r->flba);
+            dst_field(io, "Failing LBA", r->flba, NULL);
         if (r->valid & 4u)
-            ctl_out(io, "  Status Code Type             : 0x%x\n", r->sct);
+            dst_field(io, "Status Code Type", r->sct, NULL);
         if (r->valid & 8u)
-            ctl_out(io, "  Status Code                  : 0x%x\n", r->sc);
+            dst_field(io, "Status Code", r->sc, NULL);
+        ctl_out(io, "  Vendor Specific              : %s%x %s%x\n", hx(r->vs & 0xffu),
+                r->vs & 0xffu, hx(r->vs >> 8), r->vs >> 8);
     }
     if (c->o.json) {
         jw_close_arr(&w);

@@ -937,7 +937,7 @@ static void fw_changed_ns_effects_self_test_logs(void **state)
     assert_int_equal(jnum("Current Device Self-Test Operation"), 0);
     assert_int_equal(jnum("List of Valid Reports.0.Self test result"), 1); /* aborted */
     assert_int_equal(jnum("List of Valid Reports.0.Self test code"), 1);
-    ok(&f, "self-test-log");
+    ok(&f, "self-test-log -v"); /* -v: the result in words */
     expect("aborted by a Device Self-test command");
     ok(&f, "device-self-test -s extended -n 1");
     assert_int_not_equal(run(&f, "device-self-test -s short -n 1"), 0);
@@ -968,6 +968,57 @@ static void self_test_log_json_lists_all_20_entries_as_nvme_cli(void **state)
     assert_int_equal(jnum("List of Valid Reports.1.Self test result"), 15);
     assert_int_equal(jnum("List of Valid Reports.19.Self test result"), 15);
     assert_null(json_get("List of Valid Reports.20"));
+    fx_stop(&f);
+}
+
+/* self-test-log as nvme-cli 2.4's nvme_show_self_test_log (nvme-print.c):
+ *   printf("Current operation  : %#x\n", self_test->current_operation);
+ *   for (i = 0; i < num_entries; i++) {  (num_entries: 20 by default)
+ *     printf("Self Test Result[%d]:\n", i);
+ *   and nvme_show_self_test_result:
+ *   printf("  Operation Result             : %#x", op); (-v: its words)
+ *   if (op == NVME_ST_RESULT_NOT_USED) return;
+ *   printf("  Self Test Code               : %x", code);
+ *   printf("  Valid Diagnostic Information : %#x\n", res->vdi);
+ *   printf("  Power on hours (POH)         : %#"PRIx64"\n", ...poh);
+ *   printf("  Namespace Identifier         : %#x\n", ...nsid);
+ *   printf("  Vendor Specific              : %#x %#x\n", res->vs[0], res->vs[1]);
+ * (before: decimal values with nvmectl's words, the POH in decimal
+ * "hours", no Vendor Specific line, unused entries left out). */
+static void self_test_log_text_is_nvme_cli_2_4s(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f); /* Power On Hours 1337: 539h */
+    f.cfg.dst_short_us = 1000000000u;
+    ok(&f, "device-self-test -s short -n 1");
+    ok(&f, "self-test-log");
+    expect("Device Self Test Log for NVME device:nvme0\n"
+           "Current operation  : 0x1\n"
+           "Current Completion : 0%\n"
+           "Self Test Result[0]:\n"
+           "  Operation Result             : 0xf\n"
+           "Self Test Result[1]:\n");
+    ok(&f, "device-self-test -s abort");
+    ok(&f, "self-test-log");
+    char want[4096];
+    int n = snprintf(want, sizeof(want), "%s",
+                     "Device Self Test Log for NVME device:nvme0\n"
+                     "Current operation  : 0\n"
+                     "Current Completion : 0%\n"
+                     "Self Test Result[0]:\n"
+                     "  Operation Result             : 0x1\n"
+                     "  Self Test Code               : 1\n"
+                     "  Valid Diagnostic Information : 0x1\n"
+                     "  Power on hours (POH)         : 0x539\n"
+                     "  Namespace Identifier         : 0x1\n"
+                     "  Vendor Specific              : 0 0\n");
+    for (int i = 1; i < 20; i++)
+        n += snprintf(want + n, sizeof(want) - (size_t)n,
+                      "Self Test Result[%d]:\n  Operation Result             : 0xf\n", i);
+    assert_string_equal(out.text, want);
+    ok(&f, "self-test-log -v");
+    expect("  Operation Result             : 0x1 aborted by a Device Self-test command\n");
     fx_stop(&f);
 }
 
@@ -2220,6 +2271,7 @@ int main(void)
         cmocka_unit_test(error_log_follows_an_elpe_change),
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
         cmocka_unit_test(self_test_log_json_lists_all_20_entries_as_nvme_cli),
+        cmocka_unit_test(self_test_log_text_is_nvme_cli_2_4s),
         cmocka_unit_test(get_log_any_lid_length_offset),
         cmocka_unit_test(admin_passthru_sends_what_it_is_given),
         cmocka_unit_test(passthru_show_command_with_json_is_one_json_value),
