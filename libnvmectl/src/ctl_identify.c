@@ -881,11 +881,8 @@ int ctl_cmd_ns_descs(struct ctl *c)
         ctl_out(c->io, "nguid   : %s\n", nguid);
     if (ids.has_uuid)
         ctl_out(c->io, "uuid    : %s\n", uuid);
-    if (ids.has_csi) /* an NVMe 1.3/1.4 list has no CSI descriptor */
-        ctl_out(c->io, "csi     : %u (%s)\n", ids.csi,
-                ids.csi == NVME_CSI_NVM   ? "NVM"
-                : ids.csi == NVME_CSI_ZNS ? "Zoned"
-                                          : "other");
+    if (ids.has_csi) /* an NVMe 1.3/1.4 list has no CSI descriptor; nvme-cli's "%#x" */
+        ctl_out(c->io, "csi     : %s%x\n", ids.csi != 0 ? "0x" : "", ids.csi);
     return NVME_OK;
 }
 

@@ -448,7 +448,7 @@ static void ns_descs_list_ns_list_ctrl(void **state)
     assert_string_equal(jstr("ns-descs.3.csi"), "0");
     assert_null(json_get("ns-descs.4"));
     ok(&f, "ns-descs -n 1");
-    expect("csi     : 0 (NVM)");
+    expect("csi     : 0\n");
     ok(&f, "list-ns -o json");
     assert_int_equal(jnum("nsid_list.0.nsid"), 1);
     assert_int_equal(jnum("nsid_list.1.nsid"), 4);

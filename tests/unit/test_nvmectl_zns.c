@@ -436,6 +436,23 @@ static void get_ns_id_names_each_active_namespace(void **state)
     fx_stop(&f);
 }
 
+/* ns-descs of a zoned namespace: the CSI as nvme-cli 2.4's
+ * nvme_show_id_ns_descs prints it (nvme-print.c),
+ *   printf("csi     : %#x\n", csi);
+ * "0x2" for ZNS, "0" for NVM, no words after it (before: "2 (Zoned)",
+ * "0 (NVM)", which no nvme-cli version prints). */
+static void ns_descs_csi_is_nvme_clis_hex(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "ns-descs -n 1");
+    expect("\ncsi     : 0x2\n");
+    ok(&f, "ns-descs -n 3");
+    expect("\ncsi     : 0\n");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +465,7 @@ int main(void)
         cmocka_unit_test(zns_zone_action_refusals),
         cmocka_unit_test(report_zones_lists_every_zone_past_the_scratch_buffer),
         cmocka_unit_test(get_ns_id_names_each_active_namespace),
+        cmocka_unit_test(ns_descs_csi_is_nvme_clis_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
