@@ -482,6 +482,7 @@ int ctl_cmd_effects_log(struct ctl *c)
         return NVME_OK;
     struct jw w;
     if (c->o.json) {
+        ctl_out(io, "[");
         jw_begin(&w, io);
         jw_u64(&w, "command_set_identifier", csi);
     }
@@ -501,18 +502,17 @@ int ctl_cmd_effects_log(struct ctl *c)
                 nvme_snprintf(key, sizeof(key), "%s_%u (%s)", set == 0 ? "ACS" : "IOCS", op, name);
                 jw_u64(&w, key, e[op]);
             } else {
-                ctl_out(io, "%s%-3u [%-32s] %08x  %s%s%s%s\n", set == 0 ? "ACS" : "IOCS", op, name,
-                        e[op], (e[op] & NVME_EFFECTS_LBCC) ? "LBCC " : "",
-                        (e[op] & NVME_EFFECTS_NCC) ? "NCC " : "",
-                        (e[op] & NVME_EFFECTS_NIC) ? "NIC " : "",
-                        (e[op] & NVME_EFFECTS_CCC) ? "CCC" : "");
+                ctl_out(io, set == 0 ? "ACS%-6u[%-32s] %08x\n" : "IOCS%-5u[%-32s] %08x\n", op, name,
+                        e[op]);
             }
         }
         if (c->o.json)
             jw_close_obj(&w);
     }
-    if (c->o.json)
+    if (c->o.json) {
         jw_end(&w);
+        ctl_out(io, "]\n");
+    }
     return NVME_OK;
 }
 

@@ -1504,8 +1504,10 @@ def case_nvmectl_parity(w):
     c.ok(isinstance(d["error-log -o json"].get("errors"), list), "error-log: errors list")
     c.ok(d["fw-log -o json"].get("nvme0", {}).get("Active Firmware Slot (afi)", 0) & 7 == 1,
          "fw-log: active slot 1")
-    c.ok(any(k.startswith("ACS_6 ") for k in d["effects-log -o json"].get("admin_cmd_set", {})) and
-         any(k.startswith("IOCS_9 ") for k in d["effects-log -o json"].get("io_cmd_set", {})),
+    eff = (d["effects-log -o json"] or [{}])  # nvme-cli's array of pages
+    eff = eff[0] if isinstance(eff, list) else {}
+    c.ok(any(k.startswith("ACS_6 ") for k in eff.get("admin_cmd_set", {})) and
+         any(k.startswith("IOCS_9 ") for k in eff.get("io_cmd_set", {})),
          "effects-log: Identify and Dataset Management supported")
     c.ok("compared equal" in c.section("compare -n 1 -s 100 -c 1 -p 0xa5"), "compare: equal")
     c.ok("Compare Failure" in c.section("(must fail) compare -n 1 -s 100 -c 1 -p 0x11"),

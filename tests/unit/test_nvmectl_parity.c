@@ -921,12 +921,12 @@ static void fw_changed_ns_effects_self_test_logs(void **state)
     expect("no changed namespaces");
     ok(&f, "changed-ns-list-log -o json");
     assert_string_equal(jstr("Changed Namespace List Log"), "nvme0");
-    ok(&f, "effects-log -o json");
-    assert_int_equal(jnum("command_set_identifier"), 0);
-    assert_int_equal(jnum("admin_cmd_set.ACS_6 (Identify)") & 1u, 1);
-    assert_int_equal(jnum("io_cmd_set.IOCS_9 (Dataset Management)") & 3u, 3);
+    ok(&f, "effects-log -o json"); /* nvme-cli's array of pages */
+    assert_int_equal(jnum("0.command_set_identifier"), 0);
+    assert_int_equal(jnum("0.admin_cmd_set.ACS_6 (Identify)") & 1u, 1);
+    assert_int_equal(jnum("0.io_cmd_set.IOCS_9 (Dataset Management)") & 3u, 3);
     ok(&f, "effects-log");
-    expect("IOCS8   [Write Zeroes");
+    expect("IOCS8    [Write Zeroes");
     ok(&f, "device-self-test -s short");
     expect("device self-test started");
     ok(&f, "self-test-log -o json");
@@ -1019,6 +1019,41 @@ static void self_test_log_text_is_nvme_cli_2_4s(void **state)
     assert_string_equal(out.text, want);
     ok(&f, "self-test-log -v");
     expect("  Operation Result             : 0x1 aborted by a Device Self-test command\n");
+    fx_stop(&f);
+}
+
+/* effects-log as nvme-cli 2.4's nvme_print_effects_log_page and
+ * nvme_print_effects_entry (nvme-print.c):
+ *   printf("NVM Command Set Log Page\n"); printf("%-.80s\n", dash);
+ *   nvme_print_effects_log_segment(1, 0, 0xbf, effects, "Admin Commands", human);
+ *   nvme_print_effects_log_segment(1, 0xc0, 0xff, ..., "Vendor Specific Admin Commands", ...);
+ *   format_string = admin ? "ACS%-6d[%-32s] %08x" : "IOCS%-5d[%-32s] %08x";
+ *   if (human) nvme_show_effects_log_human(stream, effect); else fprintf(stream, "\n");
+ * each segment's header only when it has a supported opcode and a blank
+ * line after it; -o json (json_effects_log_list) an array of the pages
+ * (before: "Admin Command Set", "ACS6   [", the effect bits named on
+ * every line without -H, and a JSON object). */
+static void effects_log_text_and_json_are_nvme_cli_2_4s(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.vendor_opc = 0xc1;
+    f.cfg.vendor_effects = NVME_EFFECTS_LBCC;
+    fx_start(&f);
+    ok(&f, "effects-log");
+    expect("ACS0     [Delete I/O Submission Queue     ] 00000001\n"
+           "ACS1     [Create I/O Submission Queue     ] 00000001\n");
+    expect("ACS132   [Sanitize                        ] 00000007\n");
+    expect("ACS193   [Unknown                         ] 00000003\n");
+    expect("IOCS0    [Flush                           ] 00000001\n"
+           "IOCS1    [Write                           ] 00000003\n");
+    expect_not("LBCC");
+    ok(&f, "effects-log -o json");
+    assert_int_equal(jnum("0.command_set_identifier"), 0);
+    assert_int_equal(jnum("0.admin_cmd_set.ACS_6 (Identify)"), 1);
+    assert_int_equal(jnum("0.io_cmd_set.IOCS_1 (Write)"), 3);
+    assert_null(json_get("1"));
     fx_stop(&f);
 }
 
@@ -2270,6 +2305,7 @@ int main(void)
         cmocka_unit_test(error_log_shows_the_entries),
         cmocka_unit_test(error_log_follows_an_elpe_change),
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
+        cmocka_unit_test(effects_log_text_and_json_are_nvme_cli_2_4s),
         cmocka_unit_test(self_test_log_json_lists_all_20_entries_as_nvme_cli),
         cmocka_unit_test(self_test_log_text_is_nvme_cli_2_4s),
         cmocka_unit_test(get_log_any_lid_length_offset),
