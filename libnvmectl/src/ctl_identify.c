@@ -555,12 +555,14 @@ static void id_ctrl_json(struct ctl *c, const struct nvme_ctrl_identify *id)
     for (unsigned i = 0; i < sizeof(ctrl_fields) / sizeof(ctrl_fields[0]); i++) {
         const struct field *f = &ctrl_fields[i];
         if (f->size == 0) {
+            /* SN, MN, FR: the field up to a NUL, its padding blanks too,
+             * as nvme-cli's "%-.*s" (and the text) */
             if (nvme_streq(f->name, "sn"))
-                jw_str(&w, "sn", id->serial);
+                jw_strn(&w, "sn", id->raw.sn, sizeof(id->raw.sn));
             else if (nvme_streq(f->name, "mn"))
-                jw_str(&w, "mn", id->model);
+                jw_strn(&w, "mn", id->raw.mn, sizeof(id->raw.mn));
             else if (nvme_streq(f->name, "fr"))
-                jw_str(&w, "fr", id->firmware);
+                jw_strn(&w, "fr", id->raw.fr, sizeof(id->raw.fr));
             else if (nvme_streq(f->name, "subnqn"))
                 jw_str(&w, "subnqn", id->subnqn);
             else if (nvme_streq(f->name, "ieee"))

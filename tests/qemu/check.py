@@ -1460,7 +1460,7 @@ def case_nvmectl_parity(w):
             d[cmd] = {}
             c.ok(False, "%s: valid JSON (%s)" % (cmd, e))
     ic = d["id-ctrl -o json"]
-    c.ok(ic.get("sn") == "deadbeef" and ic.get("vid") == 0x1b36 and "psds" in ic and "subnqn" in ic,
+    c.ok(ic.get("sn") == "deadbeef".ljust(20) and ic.get("vid") == 0x1b36 and "psds" in ic and "subnqn" in ic,
          "id-ctrl: sn deadbeef, vid 1b36, power states, subnqn")
     ns = d["id-ns -n 1 -o json"]
     c.ok(ns.get("nsze") == 16 * MiB // 512 and ns.get("lbafs", [{}])[ns.get("flbas", 0) & 15].get("ds") == 9,
