@@ -255,7 +255,8 @@ int ctl_cmd_get_feature(struct ctl *c)
     }
     if (c->o.num[N_VALUE] > 0xffffffffu)
         return ctl_usage_err(c, "-c CDW11 is a 32-bit value");
-    uint32_t nsid = ctl_nsid_or(c, 0);
+    /* nvme-cli on the controller: FFFFFFFFh, every namespace */
+    uint32_t nsid = ctl_nsid_or(c, NVME_NSID_ALL);
     uint32_t cdw11 = (uint32_t)c->o.num[N_VALUE];
     /* len: what the command moves; shown: what is dumped.  -l N (nvme-cli
      * --data-len; 0: the feature's own size) is the data length: a
@@ -351,7 +352,7 @@ int ctl_cmd_set_feature(struct ctl *c)
         return ctl_usage_err(c, "-f FID (1..255) is required");
     if (c->o.num[N_VALUE] > 0xffffffffu || c->o.num[N_CDW12] > 0xffffffffu)
         return ctl_usage_err(c, "-v and --cdw12 are 32-bit values");
-    uint32_t nsid = ctl_nsid_or(c, 0);
+    uint32_t nsid = ctl_nsid_or(c, NVME_NSID_ALL); /* as get-feature */
     uint32_t len = nvme_feature_data_len(fid);
     uint8_t *data = NULL;
     bool want_data = has(c, N_PATTERN) || c->o.str[S_TEXT] != NULL || c->o.str[S_FILE] != NULL;

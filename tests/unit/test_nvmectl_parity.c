@@ -1062,6 +1062,33 @@ static void effects_log_text_and_json_are_nvme_cli_2_4s(void **state)
     fx_stop(&f);
 }
 
+/* get-feature and set-feature without -n: NSID FFFFFFFFh, as nvme-cli
+ * 2.4 sends them on the controller's device (nvme.c, get_feature and
+ * set_feature):
+ *   err = nvme_get_nsid(dev_fd(dev), &cfg.namespace_id);
+ *   if (err < 0) { if (errno != ENOTTY) {...} cfg.namespace_id = NVME_NSID_ALL; }
+ * so that a namespace-specific feature (Error Recovery, 05h) is set for
+ * every namespace, where NSID 0 is Invalid Namespace or Format on QEMU's
+ * controller (before: NSID 0). */
+static void get_set_feature_default_to_every_namespace_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    nvme_ctrl_set_trace(f.ctrl, NVME_TRACE_SQE);
+    ok(&f, "set-feature -f 5 -v 10");
+    assert_true(fx_log_has(&f, "sqe opc=09 cid="));
+    assert_true(fx_log_has(&f, "nsid=4294967295 prp1="));
+    assert_false(fx_log_has(&f, "nsid=0 prp1="));
+    ok(&f, "get-feature -f 5");
+    assert_true(fx_log_has(&f, "sqe opc=0a cid="));
+    assert_false(fx_log_has(&f, "nsid=0 prp1="));
+    ok(&f, "get-feature -f 5 -n 1 -o json");
+    assert_true(fx_log_has(&f, "nsid=1 prp1="));
+    fx_stop(&f);
+}
+
 static void get_log_any_lid_length_offset(void **state)
 {
     (void)state;
@@ -2311,6 +2338,7 @@ int main(void)
         cmocka_unit_test(error_log_follows_an_elpe_change),
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
         cmocka_unit_test(effects_log_text_and_json_are_nvme_cli_2_4s),
+        cmocka_unit_test(get_set_feature_default_to_every_namespace_as_nvme_cli),
         cmocka_unit_test(self_test_log_json_lists_all_20_entries_as_nvme_cli),
         cmocka_unit_test(self_test_log_text_is_nvme_cli_2_4s),
         cmocka_unit_test(get_log_any_lid_length_offset),
