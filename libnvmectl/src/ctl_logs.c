@@ -392,7 +392,8 @@ int ctl_cmd_changed_ns(struct ctl *c)
     }
     for (unsigned i = 0; !more && i < 1024 && list[i] != 0; i++) {
         char key[16], val[16];
-        nvme_snprintf(key, sizeof(key), "[%4u]", i + 1);
+        /* nvme-cli: "[%4u]" of i + 1 in JSON, of i in the text */
+        nvme_snprintf(key, sizeof(key), "[%4u]", i + c->o.json);
         nvme_snprintf(val, sizeof(val), "0x%x", list[i]);
         if (c->o.json)
             jw_str(&w, key, val);

@@ -189,10 +189,34 @@ static void changed_ns_list_log_keeps_the_event_for_the_core(void **state)
     assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0); /* the notice: one AER completes */
     assert_int_equal(nvme_sim_aer_outstanding(f.sim), armed - 1u);
     ok(&f, "changed-ns-list-log");
-    expect("[   1]:0x2");
+    expect("[   0]:0x2\n"); /* nvme-cli's 0-based index (below) */
     add.nsid = 3;
     assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0);
     assert_int_equal(nvme_sim_aer_outstanding(f.sim), armed - 1u); /* still masked */
+    fx_stop(&f);
+}
+
+/* changed-ns-list-log's text indexes the entries from 0, as nvme-cli
+ * 2.4's nvme_show_changed_ns_list_log (nvme-print.c):
+ *   printf("[%4u]:%#x\n", i, nsid);
+ * (its list-ns and list-ctrl do the same), its JSON from 1
+ * (json_changed_ns_list_log: snprintf(fmt, sizeof(fmt), "[%4u]", i + 1));
+ * before, the text counted from 1 as the JSON does. */
+static void changed_ns_list_log_text_counts_from_0_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, 0);
+    struct nvme_sim_ns_config add = {.nsid = 2, .blocks = 64, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0);
+    ok(&f, "changed-ns-list-log -o json");
+    expect("\"[   1]\":\"0x2\"");
+    add.nsid = 3;
+    assert_int_equal(nvme_sim_ns_add(f.sim, &add), 0);
+    ok(&f, "changed-ns-list-log");
+    expect("[   0]:0x3\n");
+    if (strstr(out.text, "[   1]") != NULL)
+        fail_msg("a second entry the log does not hold:\n%s", out.text);
     fx_stop(&f);
 }
 
@@ -856,6 +880,7 @@ int main(void)
         cmocka_unit_test(telemetry_output_file),
         cmocka_unit_test(telemetry_controller_initiated_with_and_without_rae),
         cmocka_unit_test(changed_ns_list_log_keeps_the_event_for_the_core),
+        cmocka_unit_test(changed_ns_list_log_text_counts_from_0_as_nvme_cli),
         cmocka_unit_test(telemetry_data_area_4_sets_and_restores_etdas),
         cmocka_unit_test(telemetry_hostile_headers_are_bounded),
         cmocka_unit_test(supported_log_pages_lists_what_the_controller_answers),
