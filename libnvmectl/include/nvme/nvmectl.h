@@ -14,7 +14,7 @@
  *   get-ns-id, ns-rescan, show-regs [-H]
  *   get-feature -f FID [-s SEL], set-feature -f FID [-v V] [--save]
  *   smart-log [-H], error-log, fw-log, changed-ns-list-log, effects-log,
- *   self-test-log, sanitize-log, get-log -i LID -l LEN [--lpo OFF] [--rae],
+ *   self-test-log [-v], sanitize-log [-H], get-log -i LID -l LEN [--lpo OFF] [--rae],
  *   persistent-event-log -a 0|1|2
  *   telemetry-log [-O FILE] [-g 0|1] [-c] [-d 1-4] [-r] [-b]
  *   supported-log-pages [-v], endurance-log -g ID, ana-log [-g] (NVMe 2.0)
