@@ -170,7 +170,9 @@ unsigned nvme_qpair_set_entries(struct nvme_qpair *qp, uint16_t entries)
             continue;
         parked++;
         if (!(s->flags & NVME_SLOT_F_PARKED)) {
-            s->flags |= NVME_SLOT_F_PARKED;
+            /* A deadline of its own: a mark from before the reset is not
+             * a wait for a slot (nvme_fail_parked). */
+            s->flags = (uint8_t)((s->flags | NVME_SLOT_F_PARKED) & ~NVME_SLOT_F_TIMED_OUT);
             nvme_slot_deadline(ctrl, s, qp->timeout_ticks);
         }
     }

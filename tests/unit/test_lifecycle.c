@@ -3565,6 +3565,53 @@ static void commands_waiting_for_a_slot_keep_their_deadline(void **state)
     fx_stop(&f);
 }
 
+/* Commands that timed out, and that the reset they caused holds for a
+ * queue shrunk to one slot (MQES 1), wait for the slot with a new
+ * deadline, as any held command beyond the depth: replayed, not failed.
+ * Three reads hang, the Aborts are refused, the reset replays the first
+ * and parks the other two.  Before: those two kept the mark of their first
+ * deadline and failed with NVME_ERR_TIMEOUT right after the reset, their
+ * retries unspent and the controller answering. */
+static void timed_out_commands_a_reset_parks_are_replayed_not_failed(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* I/O 2 s */
+    f.opts.io_queues = 1;
+    f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
+    fx_start_captured(&f);
+    seed(&f, 0, 24, 33);
+    uint8_t *buf = fx_xalloc(3 * 4096);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 3);
+    struct fx_rec r[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 8u * (uint64_t)i, 8,
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
+                         0);
+    }
+    struct nvme_sim_cap_change c = {.mqes = 1, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    uint64_t t0 = nvme_sim_now(f.sim);
+    while (r[0].calls + r[1].calls + r[2].calls < 3 && nvme_sim_now(f.sim) - t0 < 10000 * MS) {
+        (void)nvme_qpair_poll(f.ctrl, 1, 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_int_equal(stats(&f)->resets, 1);
+    assert_int_equal(stats(&f)->timeouts, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_int_equal(r[i].result, 0);
+    }
+    uint8_t *want = fx_xalloc(3 * 4096);
+    fx_pattern(want, 24 * 512, 33);
+    for (int i = 0; i < 3; i++)
+        assert_memory_equal(buf + i * 4096, want + i * 4096, 4096);
+    free(want);
+    free(buf);
+    fx_stop(&f);
+}
+
 /* A CAP after a reset that excludes the memory page size the queues and
  * buffers were laid out in (MPSMIN now 8 KiB) cannot be used: the reset
  * fails cleanly, the controller stopped before the commands in flight go
@@ -4277,6 +4324,7 @@ int main(void)
         cmocka_unit_test(a_reset_takes_a_lower_mdts_with_io_command_sets),
         cmocka_unit_test(commands_beyond_a_shrunk_queue_wait_for_a_slot),
         cmocka_unit_test(commands_waiting_for_a_slot_keep_their_deadline),
+        cmocka_unit_test(timed_out_commands_a_reset_parks_are_replayed_not_failed),
         cmocka_unit_test(a_reset_asks_again_for_queues_refused_at_bring_up),
         cmocka_unit_test(a_reset_creates_the_queues_bring_up_could_not),
         cmocka_unit_test(a_reset_whose_dstrd_leaves_no_io_doorbell_runs_admin_only),
