@@ -328,7 +328,8 @@ static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, un
 /* A command of this I/O queue is past its deadline at the tick about to
  * begin (the current one plus `n`, what the advance will add, a slot
  * stamped with the current tick counted from the advance as
- * nvme_slot_rebase counts it) and not yet marked. */
+ * nvme_slot_rebase counts it) and not yet marked, or at its Abort
+ * window's end (Linux's nvme_timeout polls before it resets for one). */
 static __attribute__((noinline)) bool nvme_queue_late(struct nvme_qpair *qp, uint32_t n)
 {
     const struct nvme_ctrl *ctrl = qp->ctrl;
@@ -341,7 +342,8 @@ static __attribute__((noinline)) bool nvme_queue_late(struct nvme_qpair *qp, uin
         if (s->stamp == tick || s->expire - tick == nvme_slot_span(ctrl, qp, s))
             expire += n - 1u; /* as nvme_slot_rebase will count it */
         late = s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
-               (int32_t)(tick + n - expire) >= 0 && !(s->flags & NVME_SLOT_F_TIMED_OUT);
+               (int32_t)(tick + n - expire) >= 0 &&
+               (s->flags & (NVME_SLOT_F_TIMED_OUT | NVME_SLOT_F_ABORTED)) != NVME_SLOT_F_TIMED_OUT;
     }
     nvme_unlock(qp);
     return late;

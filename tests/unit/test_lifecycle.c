@@ -302,6 +302,40 @@ static void completion_nobody_reaped_is_found_at_its_deadline_without_abort(void
     free(buf);
 }
 
+/* The same at the end of an Abort window: a late command the controller
+ * refuses to abort completes inside the window, into a queue nobody
+ * polls; the check at the window's end finds it there, as Linux's
+ * nvme_timeout polls the queue before it resets for an aborted command:
+ * no reset.  Before: the controller was reset (every queue's commands
+ * ended and replayed) for a command that had completed. */
+static void completion_nobody_reaped_is_found_at_its_abort_window_without_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* I/O 2 s, Abort window 500 ms */
+    f.opts.io_queues = 2;
+    f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
+    fx_start_captured(&f);
+    seed(&f, 0, 8, 45);
+    fx_inject(&f, NVME_SIM_FAULT_DELAY, 1, NVME_CMD_READ, 2200 * MS, 1);
+    uint8_t *buf = fx_xalloc(4096);
+    struct fx_rec r = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    /* Completed 2.2 s in, after its Abort; only queue 2 is polled. */
+    for (int i = 0; i < 4000 && r.calls == 0; i++) {
+        assert_true(nvme_qpair_poll(f.ctrl, 2, 0) >= 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_pattern(buf, 4096, 45);
+    assert_int_equal(stats(&f)->aborts_sent, 1);
+    assert_int_equal(stats(&f)->resets, 0);
+    assert_true(fx_log_has(&f, "found at a deadline"));
+    fx_stop(&f);
+    free(buf);
+}
+
 /* A controller that ignores CC.EN=0: the port's dma_stop cuts it off
  * before buffers go back; the controller is then dead until a reset that
  * works. */
@@ -4250,6 +4284,7 @@ int main(void)
         cmocka_unit_test(
             error_entries_posted_before_a_reset_that_forbid_a_retry_end_their_commands),
         cmocka_unit_test(completion_nobody_reaped_is_found_at_its_deadline_without_abort),
+        cmocka_unit_test(completion_nobody_reaped_is_found_at_its_abort_window_without_reset),
         cmocka_unit_test(controller_that_will_not_stop_is_cut_off_before_buffers_go_back),
         cmocka_unit_test(controller_that_will_not_stop_without_dma_stop_says_buffers_are_at_risk),
         cmocka_unit_test(polled_blocking_read_returns_right_after_its_completion),
