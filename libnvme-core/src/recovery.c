@@ -2350,7 +2350,9 @@ static void nvme_replay(struct nvme_ctrl *ctrl)
                      (int32_t)(qp->slots[i].seq - qp->slots[best].seq) < 0) &&
                     (nh == 0 || !nvme_zoned_held_has(held, nh, i, qp->slots[i].seq)))
                     best = i;
-            if (best == NVME_NO_SLOT)
+            /* Stopped meanwhile (a callback's wait, nvme_wait_raw_check):
+             * the rest wait for the next restart's replay. */
+            if (best == NVME_NO_SLOT || !NVME_READ_ONCE(ctrl->ready))
                 break;
             if (qp->live) {
                 qp->slots[best].retries++;

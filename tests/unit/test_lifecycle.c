@@ -4158,6 +4158,50 @@ a_wait_that_stops_the_controller_during_the_replay_does_not_strand_commands(void
     free(buf);
 }
 
+/* The same stop in the middle of a granted queue's replay: a write the
+ * reset put above a lower MDTS fails back (NVME_ERR_ABORTED) before the
+ * queue's replay, and its callback's blocking call times out and stops
+ * the controller.  The read held behind it on that queue, its retries
+ * unspent, waits for the next restart's replay.  Before: failed with
+ * NVME_ERR_ABORTED as if its queue were no longer granted, although the
+ * reset then restarted the controller with that queue. */
+static void a_replay_stopped_midway_keeps_the_rest_of_the_queue_for_the_next_restart(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f); /* I/O 2 s */
+    f.opts.io_queues = 1;
+    f.opts.admin_timeout_ms = 2000;
+    fx_create(&f);
+    memset(&g_cb, 0, sizeof(g_cb));
+    g_cb.f = &f;
+    g_cb.sleep_us = f.osal.sleep_us;
+    f.osal.sleep_us = watchdog_sleep;
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    seed(&f, 64, 8, 46);
+    uint8_t *buf = fx_xalloc(36 * 1024);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_SIM_ANY, 0, 2);
+    struct fx_rec w = {0, -100}, r = {0, -100};
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 64, buf, 0, reclaimed_get_features_cb, &w),
+        0); /* 32 KiB */
+    assert_int_equal(
+        nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 64, 8, buf + 32 * 1024, 0, fx_rec_cb, &r), 0);
+    nvme_sim_set_mdts(f.sim, 1); /* 8 KiB from the reset on */
+    fx_inject(&f, NVME_SIM_FAULT_HANG, 0, NVME_ADMIN_GET_FEATURES, 0, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.result, NVME_ERR_ABORTED);
+    assert_int_equal(g_cb.inner_rc, NVME_ERR_TIMEOUT);
+    fx_poll_until(&f, 1, &r, 10000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_pattern(buf + 32 * 1024, 4096, 46);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    fx_stop(&f);
+    free(buf);
+}
+
 /* Lifecycle rule 7: with NVME_DEBUG (host builds) every call that takes
  * the handle and returns a result checks it on entry, so a call after
  * fini returns NVME_ERR_STATE instead of reading (or, for
@@ -4374,6 +4418,7 @@ int main(void)
         cmocka_unit_test(blocking_call_from_the_callback_of_a_command_late_for_a_slot_is_bounded),
         cmocka_unit_test(
             a_wait_that_stops_the_controller_during_the_replay_does_not_strand_commands),
+        cmocka_unit_test(a_replay_stopped_midway_keeps_the_rest_of_the_queue_for_the_next_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
