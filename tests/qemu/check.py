@@ -35,6 +35,8 @@ Cases (see CASES below):
   runner-bad-device, runner-qemu-false, runner-no-kernel, runner-dry-run
                                 run.sh's own verdict (no harness needed to
                                 pass: QEMU must fail to start)
+  runner-cmdline-cut            a command list longer than the harness takes
+                                fails, not runs in part and passes
 """
 import argparse
 import json
@@ -1111,6 +1113,27 @@ def case_runner_no_kernel(w):
     argv = [w.args.run, "--arch", w.args.arch, "--kernel"]
     rc, out, took = w.run(argv, timeout=60)
     c.ok(rc == 2 and "needs a value" in out, "run.sh --kernel (no value): status %s == 2, 'needs a value'" % rc)
+    return c
+
+
+def case_runner_cmdline_cut(w):
+    """A command list the harness cannot take whole (more than 128 items, or
+    a command line of 4095 characters or more) is a FAIL: before, the
+    harness ran what fitted (the last command cut short) and passed, the
+    commands left out never run, a "!info" among them too."""
+    c = Checker("")
+    for what, items in (("131 items", ["echo x%d" % i for i in range(130)]),
+                        ("4,700 characters", ["echo " + "y" * 60 for _ in range(70)])):
+        argv = [w.args.run, "--arch", w.args.arch, "--kernel", w.args.kernel, "--irq", "poll",
+                "; ".join(items + ["!info"])]
+        rc, out, took = w.run(argv, timeout=60)
+        o = Checker(out)
+        o.ok(rc == 1, "%s: run.sh exit status %s == 1 (the harness's FAIL)" % (what, rc))
+        o.has(r"^harness: (?:\d+ items on the command line, more than the 128|command line cut at \d+ "
+              r"characters)", "%s: the harness says it cannot take it all" % what)
+        o.has(r"^harness: RESULT FAIL", "%s: RESULT FAIL" % what)
+        o.hasnt(r"^run.sh: PASS", "%s: run.sh did not print PASS" % what)
+        c.failures += o.failures
     return c
 
 
@@ -2543,6 +2566,7 @@ CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": 
          "smp": case_smp, "smp-unplug": case_smp_unplug,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
          "runner-no-kernel": case_runner_no_kernel, "runner-dry-run": case_runner_dry_run,
+         "runner-cmdline-cut": case_runner_cmdline_cut,
          "nvmectl-parity": case_nvmectl_parity, "formats": case_formats, "configs": case_configs,
          "zoned": case_zoned,
          "multi-ctrl": case_multi_ctrl}

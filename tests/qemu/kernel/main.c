@@ -141,6 +141,7 @@ struct multiboot_info {
 };
 
 static char cmdline[4096];
+static bool cmdline_cut; /* x86: the loader's command line did not fit */
 static unsigned failures;
 
 struct options {
@@ -209,15 +210,15 @@ static unsigned split_items(char *line, char **items, unsigned max)
 {
     unsigned n = 0;
     char *p = line;
-    while (p && n < max) {
+    while (p) { /* counts the items past max too: the caller refuses them */
         char *semi = p;
         while (*semi && *semi != ';')
             semi++;
         char *next = *semi ? semi + 1 : NULL;
         *semi = 0;
         char *t = trim(p);
-        if (*t)
-            items[n++] = t;
+        if (*t && n++ < max)
+            items[n - 1] = t;
         p = next;
     }
     return n;
@@ -1616,6 +1617,7 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
             n++;
         }
         cmdline[n] = 0;
+        cmdline_cut = src[n] != 0;
         /* QEMU passes "<kernel path> <-append text>": skip the path */
         char *p = cmdline;
         while (*p && *p != ' ')
@@ -1646,8 +1648,23 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
 
     static char line[sizeof(cmdline)];
     static char *items[128];
-    memcpy(line, args, strlen(args) + 1);
+    /* A command line the harness would cut (4095 characters or more,
+     * including the kernel path on x86) or more than 128 items: commands
+     * left out, or cut short, would never run and the boot pass. */
+    size_t alen = strlen(args);
+    if (cmdline_cut || alen + 1 >= sizeof(cmdline)) {
+        kprintf("harness: command line cut at %u characters: longer than the harness takes\n",
+                (unsigned)alen);
+        failures++;
+    }
+    memcpy(line, args, alen + 1);
     unsigned nitems = split_items(line, items, 128);
+    if (nitems > 128) {
+        kprintf("harness: %u items on the command line, more than the 128 the harness takes\n",
+                nitems);
+        failures++;
+        nitems = 128;
+    }
     struct options opt = {.irq = IRQ_MODE_MSIX,
                           .fini = true,
                           .unplug_ones = true,
