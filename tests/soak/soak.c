@@ -231,6 +231,10 @@ int main(int argc, char **argv)
                 (unsigned long long)viol, live, (unsigned long long)herr);
     if (frc != 0)
         fprintf(stderr, "soak: nvme_ctrl_fini: %s\n", nvme_strerror(frc));
-    bool bad = (lost | corrupt | hangs | dar | viol | live | hmb_lost | herr) != 0 || frc != 0;
+    if (hmb_returns == 0)
+        fprintf(stderr, "soak: the Host Memory Buffer was never taken back\n");
+    /* The exit status is the verdict (ctest reads no output): every check. */
+    bool bad = (lost | corrupt | hangs | dar | viol | live | hmb_lost | herr) != 0 || frc != 0 ||
+               hmb_returns == 0;
     return bad || resets < want ? 1 : 0;
 }
