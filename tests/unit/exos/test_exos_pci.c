@@ -2170,6 +2170,20 @@ static void test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks(vo
     assert_int_equal(mock_exos.disk_count, 2);
 }
 
+/* The same with serial numbers of which one begins the other ("S0",
+ * "S01"): still two subsystems, two disks (the serials compared whole,
+ * not up to the shorter one's end). */
+static void test_one_subnqn_on_two_drives_with_prefix_serials_gives_two_disks(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    (void)state;
+    two_drives_one_subnqn(&c0, &c1);
+    snprintf(c1->info.serial, sizeof(c1->info.serial), "%s", "S01");
+    (void)attach_next(false);
+    (void)attach_next(false);
+    assert_int_equal(mock_exos.disk_count, 2);
+}
+
 /* The same two drives with equal (bogus) NGUIDs.  Before: 1 disk. */
 static void test_one_subnqn_on_two_drives_with_equal_identifiers_gives_two_disks(void **state)
 {
@@ -2386,6 +2400,7 @@ int main(int argc, char **argv)
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
         T(test_one_subnqn_on_two_drives_with_equal_identifiers_gives_two_disks),
         T(test_subsystem_without_identifiers_is_one_disk),
+        T(test_one_subnqn_on_two_drives_with_prefix_serials_gives_two_disks),
     };
     const unsigned n = sizeof(tests) / sizeof(tests[0]);
     int failed = 0;
