@@ -102,7 +102,11 @@
  *  6. Rounding: the core passes exact byte ranges, down to one 16-byte CQE
  *     or an 8-byte PRP entry; the port rounds every clean and invalidate
  *     out to whole cache lines (start down, end up).  Rounding is safe
- *     because of 7 and 8.
+ *     because of 7 and 8.  Every clean and invalidate (dma_sync, dma_map,
+ *     dma_unmap) has completed when the call returns: the core follows
+ *     them with the DMB-class barriers above, which order accesses but
+ *     wait for no cache maintenance (arm64: the DC CVAC/IVAC loop, then
+ *     "dsb sy", as Linux's dcache_clean_poc and dcache_inval_poc end).
  *  7. What the core allocates: dma_alloc memory is aligned as asked
  *     (queues, PRP list pages and bounce buffers: the controller memory
  *     page, 4 KiB or more; a separate-metadata bounce: 4 bytes) and the
