@@ -3992,6 +3992,23 @@ static void watchdog_sleep(void *ctx, uint32_t us)
         fail_msg("blocking call from a callback still waiting after 60 s (deadline 2 s)");
 }
 
+/* A controller whose sleeps the watchdog watches (watchdog_sleep):
+ * `io_queues` I/O queues, an admin deadline of `admin_ms` (0: the
+ * default). */
+static void watchdog_start(struct fx *f, unsigned io_queues, uint32_t admin_ms)
+{
+    fx_config(f);
+    f->opts.io_queues = io_queues;
+    if (admin_ms != 0)
+        f->opts.admin_timeout_ms = admin_ms;
+    fx_create(f);
+    memset(&g_cb, 0, sizeof(g_cb));
+    g_cb.f = f;
+    g_cb.sleep_us = f->osal.sleep_us;
+    f->osal.sleep_us = watchdog_sleep;
+    assert_int_equal(nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts), 0);
+}
+
 static void read_again_cb(void *arg, int result, uint32_t dw0)
 {
     (void)result;
@@ -4007,14 +4024,7 @@ static void blocking_call_from_a_callback_run_by_a_deadline_check_is_bounded(voi
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.opts.io_queues = 2;
-    fx_create(&f);
-    memset(&g_cb, 0, sizeof(g_cb));
-    g_cb.f = &f;
-    g_cb.sleep_us = f.osal.sleep_us;
-    f.osal.sleep_us = watchdog_sleep;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    watchdog_start(&f, 2, 0); /* I/O 2 s */
     uint8_t *buf = fx_xalloc(4096), *buf2 = fx_xalloc(4096);
     /* Completes at once on queue 1; only queue 2 is polled, so its
      * completion is found by the deadline check (as in test_lifecycle's
@@ -4061,15 +4071,7 @@ static void blocking_call_from_the_callback_of_a_command_late_for_a_slot_is_boun
 {
     (void)state;
     struct fx f;
-    fx_config(&f); /* I/O 2 s */
-    f.opts.io_queues = 1;
-    f.opts.admin_timeout_ms = 2000;
-    fx_create(&f);
-    memset(&g_cb, 0, sizeof(g_cb));
-    g_cb.f = &f;
-    g_cb.sleep_us = f.osal.sleep_us;
-    f.osal.sleep_us = watchdog_sleep;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    watchdog_start(&f, 1, 2000); /* I/O 2 s */
     uint8_t *buf = fx_xalloc(3 * 4096);
     fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 20);
     struct fx_rec r[3];
@@ -4126,15 +4128,7 @@ a_wait_that_stops_the_controller_during_the_replay_does_not_strand_commands(void
 {
     (void)state;
     struct fx f;
-    fx_config(&f); /* I/O 2 s */
-    f.opts.io_queues = 2;
-    f.opts.admin_timeout_ms = 2000;
-    fx_create(&f);
-    memset(&g_cb, 0, sizeof(g_cb));
-    g_cb.f = &f;
-    g_cb.sleep_us = f.osal.sleep_us;
-    f.osal.sleep_us = watchdog_sleep;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    watchdog_start(&f, 2, 2000); /* I/O 2 s */
     uint8_t *buf = fx_xalloc(2 * 4096);
     /* Both reads hang, and so does the first one's replay. */
     fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 3);
@@ -4169,15 +4163,7 @@ static void a_replay_stopped_midway_keeps_the_rest_of_the_queue_for_the_next_res
 {
     (void)state;
     struct fx f;
-    fx_config(&f); /* I/O 2 s */
-    f.opts.io_queues = 1;
-    f.opts.admin_timeout_ms = 2000;
-    fx_create(&f);
-    memset(&g_cb, 0, sizeof(g_cb));
-    g_cb.f = &f;
-    g_cb.sleep_us = f.osal.sleep_us;
-    f.osal.sleep_us = watchdog_sleep;
-    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    watchdog_start(&f, 1, 2000); /* I/O 2 s */
     seed(&f, 64, 8, 46);
     uint8_t *buf = fx_xalloc(36 * 1024);
     fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_SIM_ANY, 0, 2);
