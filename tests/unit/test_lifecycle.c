@@ -3551,6 +3551,24 @@ static void commands_beyond_a_shrunk_queue_wait_for_a_slot(void **state)
     fx_stop(&f); /* no doorbell or entry beyond the 16-entry queue */
 }
 
+/* Three reads of blocks 0, 8 and 16 on queue 1 that hang (the first
+ * `hangs` reads the device sees), and a CAP.MQES of 1 (two entries) at
+ * the next reset: the buffer of the three, 4 KiB each. */
+static uint8_t *three_hung_reads_then_mqes_1(struct fx *f, struct fx_rec r[3], unsigned hangs)
+{
+    uint8_t *buf = fx_xalloc(3 * 4096);
+    fx_inject(f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, hangs);
+    for (int i = 0; i < 3; i++) {
+        r[i] = (struct fx_rec){0, -100};
+        assert_int_equal(nvme_submit_rw(f->ctrl, 1, NVME_CMD_READ, 1, 8u * (uint64_t)i, 8,
+                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
+                         0);
+    }
+    struct nvme_sim_cap_change c = {.mqes = 1, .to = 20, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f->sim, &c);
+    return buf;
+}
+
 /* The commands waiting for a slot of a shrunk queue keep a deadline (rule
  * 2): one I/O timeout from the reset.  One slot (MQES 1), three commands
  * to replay; the one replayed hangs in the controller (aborted and
@@ -3565,17 +3583,8 @@ static void commands_waiting_for_a_slot_keep_their_deadline(void **state)
     fx_config(&f); /* I/O 2 s */
     f.opts.io_queues = 1;
     fx_start_captured(&f);
-    uint8_t *buf = fx_xalloc(3 * 4096);
-    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 20);
     struct fx_rec r[3];
-    for (int i = 0; i < 3; i++) {
-        r[i] = (struct fx_rec){0, -100};
-        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 8u * (uint64_t)i, 8,
-                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
-                         0);
-    }
-    struct nvme_sim_cap_change c = {.mqes = 1, .to = 20, .mpsmax = 4};
-    nvme_sim_cap_at_reset(f.sim, &c);
+    uint8_t *buf = three_hung_reads_then_mqes_1(&f, r, 20);
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     uint64_t t0 = nvme_sim_now(f.sim);
     while ((r[1].calls == 0 || r[2].calls == 0) && nvme_sim_now(f.sim) - t0 < 5000 * MS) {
@@ -3615,17 +3624,8 @@ static void timed_out_commands_a_reset_parks_are_replayed_not_failed(void **stat
     f.cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
     fx_start_captured(&f);
     seed(&f, 0, 24, 33);
-    uint8_t *buf = fx_xalloc(3 * 4096);
-    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 3);
     struct fx_rec r[3];
-    for (int i = 0; i < 3; i++) {
-        r[i] = (struct fx_rec){0, -100};
-        assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 8u * (uint64_t)i, 8,
-                                        buf + i * 4096, 0, fx_rec_cb, &r[i]),
-                         0);
-    }
-    struct nvme_sim_cap_change c = {.mqes = 1, .to = 20, .mpsmax = 4};
-    nvme_sim_cap_at_reset(f.sim, &c);
+    uint8_t *buf = three_hung_reads_then_mqes_1(&f, r, 3);
     uint64_t t0 = nvme_sim_now(f.sim);
     while (r[0].calls + r[1].calls + r[2].calls < 3 && nvme_sim_now(f.sim) - t0 < 10000 * MS) {
         (void)nvme_qpair_poll(f.ctrl, 1, 0);
