@@ -1638,9 +1638,12 @@ def case_formats(w):
         c.ok("rpat ok" in c.section("rpat %d " % ns + {2: "0 16 21", 3: "1 2 22", 4: "0 16 23"}[ns]),
              "%s: written and read back" % what)
     try:
+        # 64 MiB in zones of 4 MiB (zoned.zone_size=4M): 16 of 8192 blocks, none more
         zr = json.loads(c.section("report-zones -n 4 -o json"))
-        c.ok(zr["nr_zones"] >= 16 and zr["zone_list"][0]["state"] == "EMPTY",
-             "report-zones -o json: 16 zones of 4 MiB, empty")
+        zl = zr["zone_list"]
+        c.ok(zr["nr_zones"] == 16 and [x["slba"] for x in zl] == [i * 8192 for i in range(16)] and
+             all(x["cap"] == 8192 and x["state"] == "EMPTY" for x in zl),
+             "report-zones -o json: 16 zones of 4 MiB (8192 blocks), empty (nr_zones %s)" % zr["nr_zones"])
     except (ValueError, KeyError, IndexError, TypeError) as e:
         c.ok(False, "report-zones -o json parses (%s)" % e)
     c.has(r"^nvme0n4: zone-append: success, 8 block\(s\) written at LBA 0x2000",
