@@ -1654,6 +1654,10 @@ def case_formats(w):
           "zone append on a zoned PI Type 1 namespace (PIREMAP, else Invalid Protection Information)")
     c.has(r"^nvme0n4: read 4 block\(s\) at LBA 8190 ",
           "a read across a zone boundary (zoned.cross_read=off) goes as one command per zone")
+    # each piece where it belongs: LBA 8190..8191 never written, 8192.. the append's 0x11
+    got = hexdump_bytes(c.section("read -n 4 -s 8190 -c 4"))
+    c.ok(bytes(got.get(8190 * 512 + i, -1) % 256 for i in range(2048)) == bytes(1024) + b"\x11" * 1024
+         and len(got) == 2048, "the read across the zone boundary: zeros, then the appended 0x11 blocks")
     mcc = re.search(r"^harness: registers: .*CC=0x([0-9a-f]+)", c.section("regs"), re.M)
     c.ok(mcc is not None and (int(mcc.group(1), 16) >> 4) & 7 == 6,
          "CC.CSS = 110b: all I/O command sets (CC=0x%s)" % (mcc.group(1) if mcc else "?"))
