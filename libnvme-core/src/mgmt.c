@@ -279,10 +279,11 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
 
 /* Whether a Format NVM that completed (§5.23) left the namespaces it
  * formatted (`all`: every one, NSID FFFFFFFFh or FNA bit 0), as the
- * rescan found them, in the LBA format, metadata placement (MSET) and PI
- * type asked for.  Device input: a controller that reports success and
- * keeps another format would have the caller size its buffers for blocks
- * the namespace does not have.  The rescan published what it has. */
+ * rescan found them, in the LBA format, metadata placement (MSET), PI
+ * type and PI location (PIL) asked for.  Device input: a controller that
+ * reports success and keeps another format would have the caller size its
+ * buffers for blocks the namespace does not have, or place its PI at the
+ * other end of the metadata.  The rescan published what it has. */
 static __attribute__((noinline)) int mgmt_format_took(struct nvme_ctrl *ctrl,
                                                       const struct nvme_format_args *a, bool all)
 {
@@ -292,7 +293,8 @@ static __attribute__((noinline)) int mgmt_format_took(struct nvme_ctrl *ctrl,
         if (ns == NULL || NVME_READ_ONCE(ns->status) != NVME_OK)
             continue;
         if (ns->format != a->lbaf || (ns->ms != 0 && ns->md_extended != a->mset) ||
-            (ns->ms >= 8u && ns->pi_type != a->pi)) {
+            (ns->ms >= 8u && ns->pi_type != a->pi) ||
+            (ns->pi_type != 0 && ns->pi_first != a->pil)) {
             nvme_log(ctrl, NVME_LOG_ERROR,
                      "Format NVM completed, but namespace %u has LBA format %u, MSET %u, PI "
                      "type %u (asked %u, %u, %u)",

@@ -200,6 +200,34 @@ static void a_format_that_leaves_another_lba_format_is_an_error(void **state)
     assert_int_equal(ns->lba_size, 4096);
     fx_stop(&f);
 }
+/* The same for the Protection Information Location (Format NVM CDW10
+ * bit 8, PIL; Identify Namespace DPS bit 3, nvme_ns_info.pi_first): a
+ * controller that reports success and keeps the PI in the last 8
+ * metadata bytes when the first were asked for is NVME_ERR_PROTO, said
+ * in the log: a caller told it took would build and check the PI of its
+ * metadata at the other end.  Before: 0.  A Format that takes is 0. */
+static void a_format_that_leaves_another_pi_location_is_an_error(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 16;
+    f.ns[0].pi_type = 1;
+    fx_start_captured(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->status, NVME_OK);
+    assert_int_equal(ns->pi_type, 1);
+    assert_false(ns->pi_first);
+    struct nvme_format_args a = {1, ns->format, NVME_FORMAT_SES_NONE, 1, true, ns->md_extended};
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_FORMAT_NVM, 0, 1); /* success, not run */
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_PROTO);
+    assert_true(fx_log_has(&f, "Format NVM completed, but namespace 1"));
+    assert_false(ns->pi_first);
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_true(ns->pi_first);
+    fx_stop(&f);
+}
+
 /* A Format whose I/O in flight does not drain (a write the device keeps,
  * here every try of it) within twice the I/O deadline is not sent: the
  * caller gets NVME_ERR_TIMEOUT and the log says why, the namespace is
@@ -2476,6 +2504,7 @@ int main(void)
         cmocka_unit_test(a_namespace_created_under_nsid_0_or_all_is_refused),
         cmocka_unit_test(format_changes_the_block_size_and_erases),
         cmocka_unit_test(a_format_that_leaves_another_lba_format_is_an_error),
+        cmocka_unit_test(a_format_that_leaves_another_pi_location_is_an_error),
         cmocka_unit_test(a_format_whose_io_does_not_drain_is_not_sent),
         cmocka_unit_test(format_waits_for_io_in_flight_and_refuses_new_io),
         cmocka_unit_test(format_refuses_io_that_read_the_status_before_the_freeze),
