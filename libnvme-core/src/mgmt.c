@@ -283,7 +283,8 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
  * type and PI location (PIL) asked for.  Device input: a controller that
  * reports success and keeps another format would have the caller size its
  * buffers for blocks the namespace does not have, or place its PI at the
- * other end of the metadata.  The rescan published what it has. */
+ * other end of the metadata (PIL matters only where the metadata is
+ * larger than the PI).  The rescan published what it has. */
 static __attribute__((noinline)) int mgmt_format_took(struct nvme_ctrl *ctrl,
                                                       const struct nvme_format_args *a, bool all)
 {
@@ -294,7 +295,7 @@ static __attribute__((noinline)) int mgmt_format_took(struct nvme_ctrl *ctrl,
             continue;
         if (ns->format != a->lbaf || (ns->ms != 0 && ns->md_extended != a->mset) ||
             (ns->ms >= 8u && ns->pi_type != a->pi) ||
-            (ns->pi_type != 0 && ns->pi_first != a->pil)) {
+            (ns->ms > ns->pi_size && ns->pi_size != 0 && ns->pi_first != a->pil)) {
             nvme_log(ctrl, NVME_LOG_ERROR,
                      "Format NVM completed, but namespace %u has LBA format %u, MSET %u, PI "
                      "type %u (asked %u, %u, %u)",

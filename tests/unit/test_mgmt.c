@@ -226,6 +226,18 @@ static void a_format_that_leaves_another_pi_location_is_an_error(void **state)
     assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
     assert_true(ns->pi_first);
     fx_stop(&f);
+    /* Metadata that is all PI (8 bytes) has no other end: a controller
+     * that ignores PIL there has done what was asked. */
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].pi_type = 1;
+    fx_start_captured(&f);
+    ns = nvme_ns_find(f.ctrl, 1);
+    a.mset = ns->md_extended;
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_FORMAT_NVM, 0, 1);
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_false(ns->pi_first);
+    fx_stop(&f);
 }
 
 /* A Format whose I/O in flight does not drain (a write the device keeps,
