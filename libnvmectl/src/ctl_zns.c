@@ -208,6 +208,7 @@ static void zones_show(struct ctl *c, struct jw *w, const struct nvme_zone_desc 
             jw_str(w, "state", st);
             jw_str(w, "type", ty);
             jw_u64(w, "attrs", z[i].za);
+            jw_u64(w, "attrs_info", z[i].zai);
             jw_close_obj(w);
         } else {
             ctl_out(c->io,

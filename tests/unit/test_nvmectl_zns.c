@@ -412,6 +412,25 @@ static void report_zones_lists_every_zone_past_the_scratch_buffer(void **state)
     fx_stop(&f);
 }
 
+/* report-zones -o json: each zone with nvme-cli 2.x's keys, in its order
+ * (nvme-print-json.c json_nvme_zns_report_zones: slba, wp, cap, state,
+ * type, attrs, attrs_info: the descriptor's ZA and ZAI, ZNS 1.1 Figure
+ * 37); attrs_info was left out before. */
+static void report_zones_json_has_nvme_clis_keys(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "write -n 1 -s 256 -p 1");
+    ok(&f, "report-zones -n 1 -s 256 -d 1 -o json");
+    assert_string_equal(out.text, "{\n  \"nr_zones\":1,\n  \"zone_list\":[\n    {\n"
+                                  "      \"slba\":256,\n      \"wp\":257,\n      \"cap\":256,\n"
+                                  "      \"state\":\"IMP_OPENED\",\n"
+                                  "      \"type\":\"SEQWRITE_REQ\",\n      \"attrs\":0,\n"
+                                  "      \"attrs_info\":0\n    }\n  ]\n}\n");
+    fx_stop(&f);
+}
+
 /* get-ns-id: nvme-cli's "<block device>: namespace-id:N", one line per
  * active namespace of the controller in NSID order, a namespace added at
  * run time (NSID 9, after a rescan) included; -o json one value; no
@@ -464,6 +483,7 @@ int main(void)
         cmocka_unit_test(zns_zone_actions_move_the_zones),
         cmocka_unit_test(zns_zone_action_refusals),
         cmocka_unit_test(report_zones_lists_every_zone_past_the_scratch_buffer),
+        cmocka_unit_test(report_zones_json_has_nvme_clis_keys),
         cmocka_unit_test(get_ns_id_names_each_active_namespace),
         cmocka_unit_test(ns_descs_csi_is_nvme_clis_hex),
     };
