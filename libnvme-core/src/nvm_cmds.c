@@ -180,6 +180,8 @@ static struct nvme_qpair *nvm_queue(struct nvme_ctrl *ctrl, int *rc)
 static unsigned nvm_flags(const struct nvme_ns_info *ns, uint8_t opc)
 {
     bool moves_wp = opc == NVME_CMD_WRITE || opc == NVME_CMD_WRITE_ZEROES || opc == NVME_CMD_COPY;
+    if (opc == NVME_CMD_ZONE_APPEND)
+        return 0; /* never replayed: a second append writes the data twice */
     return NVME_CMD_REPLAY | (moves_wp && ns->zone_size != 0 ? NVME_CMD_NO_RETRY : 0u);
 }
 
@@ -188,13 +190,13 @@ static unsigned nvm_flags(const struct nvme_ns_info *ns, uint8_t opc)
  * NVME_NS_EPOCH_ANY when its length depends on no format; flags:
  * nvm_flags. */
 static int nvm_exec(struct nvme_ctrl *ctrl, uint32_t epoch, const struct nvme_sqe *sqe, void *buf,
-                    uint32_t len, enum nvme_dma_dir dir, unsigned flags)
+                    uint32_t len, enum nvme_dma_dir dir, unsigned flags, uint32_t *dw0)
 {
     int rc;
     struct nvme_qpair *qp = nvm_queue(ctrl, &rc);
     if (qp == NULL)
         return rc;
-    return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, flags, NULL);
+    return nvme_exec_epoch(qp, epoch, sqe, buf, len, dir, flags, dw0);
 }
 
 /* nvm_exec of a command with md_len bytes of separate metadata at its
@@ -228,6 +230,7 @@ struct nvm_built {
     uint32_t dblk, mblk;
     uint16_t pi;
     bool write;
+    uint32_t dw0; /* the command's Dword 0 (Zone Append's LBA) */
     /* Blocks the command names besides [lba, lba + count) of
      * nvm_exec_built (Dataset Management's ranges, Copy's sources):
      * checked again with them after a refusal, since a rescan may have
@@ -265,7 +268,7 @@ static int nvm_exec_built(struct nvme_ctrl *ctrl, struct nvm_built *b, uint64_t 
         int rc;
         struct nvme_qpair *qp;
         if (!bounce)
-            rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc));
+            rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc), &b->dw0);
         else if ((qp = nvm_queue(ctrl, &rc)) != NULL) /* caller memory: a buffer of the core */
             rc = nvme_exec_bounce(qp, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc),
                                   NULL);
@@ -1197,7 +1200,7 @@ int nvme_zns_report(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba,
         struct nvme_sqe sqe;
         nvme_sqe_zone_report(&sqe, nsid, lba, len);
         rc = nvm_exec(ctrl, NVME_NS_EPOCH_ANY, &sqe, dma, len, NVME_DMA_FROM_DEVICE,
-                      NVME_CMD_REPLAY);
+                      NVME_CMD_REPLAY, NULL);
         bool again = nvme_piece_above_mdts(ctrl, rc, len);
         if (rc == NVME_OK) {
             nvme_dma_sync(ctrl, dma, len, NVME_DMA_FROM_DEVICE);
@@ -1327,7 +1330,6 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
     if ((uintptr_t)(count * ns->lba_size - 1u) > (uintptr_t)-1 - (uintptr_t)buf)
         return NVME_ERR_INVAL;
     struct nvme_sqe sqe;
-    uint32_t dw0 = 0;
     nvm_sqe_range(&sqe, NVME_CMD_ZONE_APPEND, nsid, zslba, count);
     nvme_ns_plain_pi(ns, &sqe);
     /* ILBRT is the ZSLBA's tag: PIREMAP has the controller count the
@@ -1336,12 +1338,14 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
      * it) and Linux does for Type 2 as well; Type 3 has no tag to remap. */
     if (ns->pi_type == 1u || ns->pi_type == 2u)
         sqe.cdw12 |= NVME_ZA_PIREMAP;
-    /* Not replayed after a reset: a second append would write the data twice. */
-    struct nvme_qpair *qp = nvm_queue(ctrl, &rc);
-    if (qp == NULL)
-        return rc;
-    rc = nvme_exec_epoch(qp, epoch, &sqe, (void *)(uintptr_t)buf, count << ns->lbads,
-                         NVME_DMA_TO_DEVICE, 0, &dw0);
+    /* Not replayed after a reset (nvm_flags); refused because the
+     * namespaces changed since the checks, it goes once they pass again
+     * for the same namespace (nvm_exec_built), as Zone Management Send. */
+    struct nvm_built b;
+    nvm_built_take(&b, epoch, ns, true);
+    rc = nvm_exec_built(ctrl, &b, zslba, 1, &sqe, (void *)(uintptr_t)buf, count << ns->lbads,
+                        NVME_DMA_TO_DEVICE, false);
+    uint32_t dw0 = b.dw0;
     if (rc == NVME_OK && lba_out != NULL) {
         /* The Assigned LBA (ZNS 1.1 §3.4.1) from DW0, its low half: the
          * zone's start gives the rest, for zones of up to 2^32 blocks

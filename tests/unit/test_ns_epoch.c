@@ -174,6 +174,49 @@ static void copy_from_past_a_shrunk_namespace_sends_no_command(void **state)
     fx_stop(&f);
 }
 
+/* Namespace 2 (not the call's) grown by a rescan: only the epoch moves
+ * for namespace 1. */
+static void grow_ns2(void)
+{
+    struct nvme_sim_ns_config big = g_f->ns[1];
+    big.blocks *= 2;
+    assert_int_equal(nvme_sim_ns_remove(g_f->sim, 2), 0);
+    assert_int_equal(nvme_sim_ns_add(g_f->sim, &big), 0);
+    assert_int_equal(nvme_ns_rescan(g_f->ctrl), 0);
+}
+
+/* A Zone Append whose checks a rescan of another namespace follows (on
+ * another CPU): namespace 1 is what it was, so the append goes on, as
+ * nvme_write_ext and nvme_zns_mgmt_send do (nvm_data_recheck); nvme.h
+ * keeps NVME_ERR_BUSY for a call whose own namespace changed.  Before:
+ * NVME_ERR_BUSY, nothing appended. */
+static void a_zone_append_goes_on_after_another_namespace_s_rescan(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 64;
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 64, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    g_f = &f;
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 512, 5);
+    uint64_t lba = 0;
+    between = grow_ns2;
+    int rc = nvme_zns_append(f.ctrl, 1, 128, 1, buf, &lba);
+    assert_null(between); /* the rescan ran inside the call */
+    assert_int_equal(nvme_ns_find(f.ctrl, 2)->nsze, 128);
+    assert_int_equal(rc, NVME_OK);
+    assert_int_equal(lba, 128);
+    between = grow_ns2; /* Zone Management Send went on already */
+    assert_int_equal(nvme_zns_mgmt_send(f.ctrl, 1, 128, NVME_ZSA_FINISH, false), NVME_OK);
+    assert_null(between);
+    free(buf);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +224,7 @@ int main(void)
         cmocka_unit_test(write_ext_to_a_namespace_created_again_is_not_sent),
         cmocka_unit_test(deallocate_past_a_shrunk_namespace_sends_no_command),
         cmocka_unit_test(copy_from_past_a_shrunk_namespace_sends_no_command),
+        cmocka_unit_test(a_zone_append_goes_on_after_another_namespace_s_rescan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
