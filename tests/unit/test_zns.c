@@ -434,6 +434,43 @@ static void zone_append_lba_needs_zones_of_at_most_2_32_blocks(void **state)
     fx_stop(&f);
 }
 
+/* Zones above LBA 2^32: the ZSLBA's high half goes in CDW11 of Zone
+ * Management Send and Receive and of Zone Append (ZNS 1.1 Figures 33,
+ * 38, 29): each command reaches the zone named, its report the zone's
+ * 64-bit ZSLBA and write pointer, the append's LBA rebuilt above 2^32.
+ * (No test named a zone past 2^32 before: CDW11 left 0 went unseen.) */
+static void zones_above_lba_2_32_are_named_whole(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].blocks = 1ull << 34; /* sparse */
+    f.ns[0].zoned = true;
+    f.ns[0].zone_size = 1ull << 24;
+    fx_start(&f);
+    const uint64_t z = (1ull << 32) + (3ull << 24); /* zone 259 */
+    uint8_t *b = abuf(4096);
+    memset(b, 0x5a, 4096);
+    uint8_t st = 0;
+    uint64_t wp = 0, lba = 0;
+    assert_int_equal(nvme_zns_mgmt_send(f.ctrl, 1, z, NVME_ZSA_OPEN, false), 0);
+    assert_int_equal(nvme_sim_zone(f.sim, 1, z, &st, &wp), 0);
+    assert_int_equal(st, NVME_ZS_EXPLICIT_OPEN);
+    assert_int_equal(nvme_sim_zone(f.sim, 1, z & 0xffffffffu, &st, &wp), 0);
+    assert_int_equal(st, NVME_ZS_EMPTY); /* not the zone of its low half */
+    assert_int_equal(nvme_zns_append(f.ctrl, 1, z, 2, b, &lba), 0);
+    assert_true(lba == z);
+    struct nvme_zone_desc d[2];
+    unsigned n = 0;
+    assert_int_equal(nvme_zns_report(f.ctrl, 1, z, d, 2, &n), 0);
+    assert_int_equal(n, 2);
+    assert_true(d[0].zslba == z && d[0].wp == z + 2);
+    assert_int_equal(d[0].zs >> 4, NVME_ZS_EXPLICIT_OPEN);
+    assert_true(d[1].zslba == z + (1ull << 24));
+    free(b);
+    fx_stop(&f);
+}
+
 /* nvm_cmds.c nvme_zns_append: "Not replayed after a reset: a second
  * append would write the data twice".  The retry path (qpair.c
  * nvme_qpair_retry) re-sends it all the same: a Zone Append the device
@@ -1611,6 +1648,7 @@ int main(void)
         cmocka_unit_test(odd_zone_size_is_counted_in_bounded_time),
         cmocka_unit_test(zone_arithmetic_matches_64_bit_division),
         cmocka_unit_test(zone_append_lba_needs_zones_of_at_most_2_32_blocks),
+        cmocka_unit_test(zones_above_lba_2_32_are_named_whole),
         cmocka_unit_test(zone_append_is_not_resent_after_its_abort),
         cmocka_unit_test(a_zoned_write_that_failed_is_not_sent_again),
         cmocka_unit_test(zone_append_remaps_protection_information),
