@@ -176,9 +176,10 @@ void sim_dbbuf_sq_tail(struct nvme_sim *sim, uint16_t qid)
     if (!sq->live || !read_entry(sim, qid, false, &off) || !dev_running(sim) ||
         !shadow_read(sim, off, &v) || v == sq->tail)
         return;
-    if (v >= sq->size) {
+    if (v >= sq->size || sim_sq_overrun(sq, v)) {
         if (shadow_bad(sim, 2u * qid, v))
-            sim_host_error(sim, "SQ %u shadow tail %u: invalid (size %u)", qid, v, sq->size);
+            sim_host_error(sim, "SQ %u shadow tail %u: invalid (head %u, tail %u, size %u)", qid, v,
+                           sq->head, sq->tail, sq->size);
         return;
     }
     sim->dbbuf.bad[2u * qid] = 0;

@@ -419,6 +419,7 @@ void sim_hot_add(struct nvme_sim *sim);          /* back from gone */
 
 /* sim_queue.c */
 unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid);
+bool sim_sq_overrun(const struct sim_sq *sq, uint32_t tail);
 unsigned sim_process_all(struct nvme_sim *sim, bool due_only);
 bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe);
 unsigned sim_post_delayed(struct nvme_sim *sim);

@@ -124,6 +124,15 @@ static bool tag_take(struct nvme_sim *sim, uint16_t qid, const struct sim_sq *sq
     return false;
 }
 
+/* A new tail that would put more than size - 1 entries between the head
+ * the device fetched to and it: the host overran the SQ (§4.1.2: full
+ * when head = tail + 1; Invalid Doorbell Write Value, §5.2.1). */
+bool sim_sq_overrun(const struct sim_sq *sq, uint32_t tail)
+{
+    uint32_t used = (sq->tail + sq->size - sq->head) % sq->size;
+    return used + (tail + sq->size - sq->tail) % sq->size >= sq->size;
+}
+
 /* Run every command between head and tail of SQ `qid`; stops when its CQ
  * is full (resumed by the next CQ head doorbell).  Returns CQEs posted. */
 unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)

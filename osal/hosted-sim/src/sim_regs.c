@@ -244,6 +244,11 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
                            sq->live ? "live" : "absent", sq->size);
             return;
         }
+        if (sim_sq_overrun(sq, val)) {
+            sim_host_error(sim, "SQ %u tail doorbell %u overruns the queue (head %u, tail %u)", qid,
+                           val, sq->head, sq->tail);
+            return;
+        }
         sq->tail = val;
         sim_dbbuf_mmio(sim, (uint16_t)qid, false, val);
         if (sim->cfg.timing == NVME_SIM_IMMEDIATE) {
