@@ -229,6 +229,62 @@ static void test_registers(void)
     nvme_sim_destroy(sim);
 }
 
+/* Host rules the simulator enforces (each break is one host error): SQ
+ * overrun (§4.1.2), CC.EN cleared before RDY within CAP.TO (§3.1.5), a
+ * command after CC.SHN (§7.6.2), AQA while RDY is 1 (§3.5.1), INTMS with
+ * MSI-X (§3.1.3). */
+static void test_host_rules(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.quiet = true;
+    cfg.timing = NVME_SIM_DEFERRED;
+    cfg.completion_latency_us = 50;
+    cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    cfg.disable_delay_us = 1000;
+    struct nvme_sim *sim = nvme_sim_create(&cfg);
+    struct host h;
+    CHECK(host_enable(&h, sim));
+    struct nvme_sqe s = {.opc = NVME_ADMIN_GET_FEATURES, .cdw10 = NVME_FEAT_NUM_QUEUES};
+    for (unsigned i = 0; i < 7; i++)
+        h.aq.sq[i] = s;
+    wr(&h, NVME_SQ_TDBL(0, 0), 7); /* 7 of 8 entries: full, not fetched yet */
+    CHECK(nvme_sim_host_errors(sim) == 0);
+    wr(&h, NVME_SQ_TDBL(0, 0), 0); /* an 8th: the queue would look empty */
+    CHECK(nvme_sim_host_errors(sim) == 1);
+    bool intx = true;
+    CHECK(h.o.irq_setup(h.o.ctx, 2, &intx) == 2 && !intx);
+    wr(&h, NVME_REG_INTMS, 1);
+    CHECK(nvme_sim_host_errors(sim) == 2);
+    h.o.irq_teardown(h.o.ctx);
+    wr(&h, NVME_REG_CC, rd(&h, NVME_REG_CC) | NVME_CC_SHN_NORMAL);
+    wr(&h, NVME_SQ_TDBL(0, 0), 7);
+    CHECK(nvme_sim_host_errors(sim) == 3);
+    wr(&h, NVME_REG_CC, 0);
+    wr(&h, NVME_REG_AQA, (7u << 16) | 7u); /* RDY still 1 */
+    CHECK(nvme_sim_host_errors(sim) == 4);
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 100000));
+    hq_free(&h, &h.aq);
+    nvme_sim_destroy(sim);
+
+    nvme_sim_config_init(&cfg);
+    cfg.quiet = true;
+    cfg.to = 1;                    /* 500 ms */
+    cfg.ready_delay_us = 2000000u; /* slower than CAP.TO */
+    sim = nvme_sim_create(&cfg);
+    CHECK(!host_enable(&h, sim)); /* gave up after 100 ms: too early */
+    wr(&h, NVME_REG_CC, 0);
+    CHECK(nvme_sim_host_errors(sim) == 1);
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 100000));
+    wr(&h, NVME_REG_CC, NVME_CC_EN | (6u << 16) | (4u << 20));
+    for (unsigned i = 0; i < 50; i++) /* CAP.TO waited out */
+        h.o.sleep_us(h.o.ctx, 10000);
+    wr(&h, NVME_REG_CC, 0);
+    CHECK(nvme_sim_host_errors(sim) == 1);
+    hq_free(&h, &h.aq);
+    nvme_sim_destroy(sim);
+}
+
 static void test_admin(void)
 {
     static const struct nvme_sim_ns_config ns[] = {
@@ -1799,6 +1855,7 @@ static void test_core_smoke(void)
 int main(void)
 {
     test_registers();
+    test_host_rules();
     test_admin();
     test_prp_chain();
     test_deferred_irq();

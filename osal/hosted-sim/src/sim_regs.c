@@ -178,6 +178,12 @@ static void cc_write(struct nvme_sim *sim, uint32_t val)
     if (!(old & NVME_CC_EN) && (val & NVME_CC_EN)) {
         cc_enable(sim, val);
     } else if ((old & NVME_CC_EN) && !(val & NVME_CC_EN)) {
+        /* EN 1 -> 0 while RDY is still 0 is undefined (§3.1.5): a host
+         * may do it only once CAP.TO has passed without RDY, or on CFS. */
+        if (sim->rdy_pending && sim->rdy_target && !(sim->csts & NVME_CSTS_CFS) &&
+            sim->now < sim->rdy_at - sim->cfg.ready_delay_us +
+                           NVME_CAP_TO(sim->cap) * (uint64_t)NVME_CAP_TO_UNIT_MS * 1000u)
+            sim_host_error(sim, "CC.EN cleared while CSTS.RDY is still 0, before CAP.TO");
         sim_controller_reset(sim);
         return;
     } else if ((old & NVME_CC_EN) && ((old ^ val) & ~(NVME_CC_SHN_MASK | NVME_CC_EN))) {
@@ -239,6 +245,8 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
             sim_process_all(sim, false); /* a full CQ may have stalled SQs */
     } else {
         struct sim_sq *sq = &sim->sq[qid];
+        if (sim->cc & NVME_CC_SHN_MASK) /* §7.6.2: no commands after shutdown notification */
+            sim_host_error(sim, "SQ %u tail doorbell %u after CC.SHN was set", qid, val);
         if (!sq->live || val >= sq->size) {
             sim_host_error(sim, "SQ %u tail doorbell %u: invalid (queue %s, size %u)", qid, val,
                            sq->live ? "live" : "absent", sq->size);
@@ -338,7 +346,10 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
         sim->reg_writes[off / 4]++;
     if (sim->gone || sim->link_down_left != 0)
         return;
-    bool enabled = sim->cc & NVME_CC_EN;
+    /* §3.5.1: the admin queue is set up once RDY is 0 (no reset in flight). */
+    bool enabled = (sim->cc & NVME_CC_EN) || (sim->csts & NVME_CSTS_RDY);
+    if ((off == NVME_REG_INTMS || off == NVME_REG_INTMC) && sim->irq_granted && !sim->irq_intx)
+        sim_host_error(sim, "INTMS/INTMC written with MSI-X (§3.1.3: undefined)");
     switch (off) {
     case NVME_REG_INTMS: /* §3.1.3: write 1 to set mask bits */
         sim->intms |= val;
@@ -361,13 +372,14 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
         break;
     case NVME_REG_AQA:
         if (enabled)
-            sim_host_error(sim, "AQA written while CC.EN=1");
+            sim_host_error(sim, "AQA written while CC.EN or CSTS.RDY is 1");
         sim->aqa = val & 0x0fff0fffu;
         break;
     case NVME_REG_ASQ:
     case NVME_REG_ACQ: {
         if (enabled)
-            sim_host_error(sim, "%s written while CC.EN=1", off == NVME_REG_ASQ ? "ASQ" : "ACQ");
+            sim_host_error(sim, "%s written while CC.EN or CSTS.RDY is 1",
+                           off == NVME_REG_ASQ ? "ASQ" : "ACQ");
         uint64_t *r = off == NVME_REG_ASQ ? &sim->asq : &sim->acq;
         *r = (*r & 0xffffffff00000000ull) | val;
         break;
@@ -375,7 +387,7 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
     case NVME_REG_ASQ + 4:
     case NVME_REG_ACQ + 4: {
         if (enabled)
-            sim_host_error(sim, "%s written while CC.EN=1",
+            sim_host_error(sim, "%s written while CC.EN or CSTS.RDY is 1",
                            off == NVME_REG_ASQ + 4 ? "ASQ" : "ACQ");
         uint64_t *r = off == NVME_REG_ASQ + 4 ? &sim->asq : &sim->acq;
         *r = (*r & 0xffffffffull) | ((uint64_t)val << 32);
