@@ -261,7 +261,7 @@ static uint16_t create_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     if (sqe->prp1 & (sim->mps - 1))
         return SF_INVALID_FIELD;
     if (!sim_dma_probe(sim, sqe->prp1, 1, "SQ base") ||
-        !sim_dma_probe(sim, sqe->prp1 + qsize * 64ull - 1, 1, "SQ end"))
+        !sim_dma_probe(sim, sqe->prp1 + qsize * (uint64_t)sim->iosqes - 1, 1, "SQ end"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
     sim->sq[qid] = (struct sim_sq){.live = true, .bus = sqe->prp1, .size = qsize, .cqid = cqid};
     sim->cq[cqid].nsq++;
