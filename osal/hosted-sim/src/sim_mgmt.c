@@ -132,7 +132,7 @@ uint16_t sim_fw_download(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     if (!(sim->cfg.oacs & NVME_OACS_FW))
         return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     size_t len = ((size_t)sqe->cdw10 + 1) * 4, off = (size_t)sqe->cdw11 * 4;
-    if (off + len > SIM_FW_MAX)
+    if (off + len > SIM_FW_MAX || (sim->cfg.mdts && len > sim_mdts_bytes(sim))) /* §5.13 */
         return SF_INVALID_FIELD;
     size_t gran = sim->cfg.fwug && sim->cfg.fwug != 0xff ? sim->cfg.fwug * 4096u : 0;
     if (gran && off % gran)
