@@ -267,6 +267,22 @@ static void test_host_rules(void)
     hq_free(&h, &h.aq);
     nvme_sim_destroy(sim);
 
+    /* A CID the device still holds (an Asynchronous Event Request). */
+    nvme_sim_config_init(&cfg);
+    cfg.quiet = true;
+    sim = nvme_sim_create(&cfg);
+    CHECK(host_enable(&h, sim));
+    h.aq.sq[0] = (struct nvme_sqe){.opc = NVME_ADMIN_ASYNC_EVENT, .cid = 5};
+    h.aq.sq[1] = (struct nvme_sqe){.opc = NVME_ADMIN_GET_FEATURES, .cid = 5, .cdw10 = 7};
+    wr(&h, NVME_SQ_TDBL(0, 0), 1);
+    CHECK(nvme_sim_host_errors(sim) == 0);
+    wr(&h, NVME_SQ_TDBL(0, 0), 2);
+    CHECK(nvme_sim_host_errors(sim) == 1);
+    wr(&h, NVME_REG_CC, 0);
+    CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 100000));
+    hq_free(&h, &h.aq);
+    nvme_sim_destroy(sim);
+
     nvme_sim_config_init(&cfg);
     cfg.quiet = true;
     cfg.to = 1;                    /* 500 ms */

@@ -277,6 +277,7 @@ static uint16_t delete_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     if (qid == 0 || qid >= sim->nq || !sim->sq[qid].live)
         return SF_QID_INVALID;
     sim_held_sq_deleted(sim, qid);
+    memset(&sim->cid_busy[qid * (65536u / 8)], 0, 65536u / 8); /* its commands are over */
     sim->cq[sim->sq[qid].cqid].nsq--;
     memset(&sim->sq[qid], 0, sizeof(sim->sq[qid]));
     return 0;

@@ -305,8 +305,9 @@ struct nvme_sim *nvme_sim_create(const struct nvme_sim_config *cfg)
     sim->db_writes = calloc(2 * sim->nq, sizeof(uint64_t));
     sim->irq_pending = calloc(SIM_MAX_VECTORS, 1);
     sim->irq_raised = calloc(SIM_MAX_VECTORS, sizeof(uint64_t));
+    sim->cid_busy = calloc(sim->nq, 65536 / 8);
     if (!sim->sq || !sim->cq || !sim->db_reads || !sim->db_writes || !sim->irq_pending ||
-        !sim->irq_raised) {
+        !sim->irq_raised || !sim->cid_busy) {
         nvme_sim_destroy(sim);
         return NULL;
     }
@@ -356,6 +357,7 @@ void nvme_sim_destroy(struct nvme_sim *sim)
     free(sim->cq);
     free(sim->db_reads);
     free(sim->db_writes);
+    free(sim->cid_busy);
     free(sim->irq_pending);
     free(sim->irq_raised);
     free(sim->delayed);

@@ -221,6 +221,7 @@ struct nvme_sim {
     uint32_t mps;                /* memory page size in bytes, from CC.MPS at enable */
     uint32_t iosqes;             /* I/O SQ entry size in bytes, from CC.IOSQES at enable */
     uint8_t tag_busy[65536 / 8]; /* apple_ans2: CIDs in flight on any queue */
+    uint8_t *cid_busy;           /* nq x 8 KiB: the CIDs each SQ has in flight */
     bool gone, never_ready;
     bool stuck;       /* CC.EN transitions ignored (nvme_sim_set_stuck) */
     bool dma_stopped; /* OSAL dma_stop: no DMA at all */
@@ -420,6 +421,7 @@ void sim_hot_add(struct nvme_sim *sim);          /* back from gone */
 /* sim_queue.c */
 unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid);
 bool sim_sq_overrun(const struct sim_sq *sq, uint32_t tail);
+void sim_cid_done(struct nvme_sim *sim, uint16_t sqid, uint16_t cid);
 unsigned sim_process_all(struct nvme_sim *sim, bool due_only);
 bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe);
 unsigned sim_post_delayed(struct nvme_sim *sim);

@@ -42,6 +42,7 @@ bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_c
     }
     sim->st.completions++;
     sim->tag_busy[e.cid / 8] &= (uint8_t) ~(1u << (e.cid % 8));
+    sim_cid_done(sim, e.sqid, e.cid);
     sim_raise_irq(sim, cq);
     return true;
 }
@@ -124,6 +125,13 @@ static bool tag_take(struct nvme_sim *sim, uint16_t qid, const struct sim_sq *sq
     return false;
 }
 
+/* The device is done with command `cid` of SQ `sqid`: its CID is free. */
+void sim_cid_done(struct nvme_sim *sim, uint16_t sqid, uint16_t cid)
+{
+    if (sqid < sim->nq)
+        sim->cid_busy[sqid * (65536u / 8) + cid / 8] &= (uint8_t) ~(1u << (cid % 8));
+}
+
 /* A new tail that would put more than size - 1 entries between the head
  * the device fetched to and it: the host overran the SQ (§4.1.2: full
  * when head = tail + 1; Invalid Doorbell Write Value, §5.2.1). */
@@ -167,6 +175,12 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
         /* FFFFh names no command in the Error Information log (§5.14.1.1). */
         if (sqe.cid == 0xFFFFu)
             sim_host_error(sim, "SQ %u: a command with CID FFFFh", qid);
+        /* §4.2: a CID is unique among the commands in flight on its SQ. */
+        uint8_t *busy = &sim->cid_busy[qid * (65536u / 8) + sqe.cid / 8];
+        if (*busy & (1u << (sqe.cid % 8)))
+            sim_host_error(sim, "SQ %u: CID %u submitted while the device still holds it", qid,
+                           sqe.cid);
+        *busy |= (uint8_t)(1u << (sqe.cid % 8));
 
         struct sim_fault *f = NULL;
         uint32_t dw0 = 0;
@@ -213,6 +227,8 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
                                .cid = sqe.cid,
                                .status = (uint16_t)(sf << 1)};
         uint16_t cqid = sq->cqid;
+        if (!(f && f->f.kind == NVME_SIM_FAULT_DELAY)) /* done, whatever the CQE says */
+            sim_cid_done(sim, qid, sqe.cid);
         if (f && f->f.kind == NVME_SIM_FAULT_DROP_CQE)
             continue;
         if (f && f->f.kind == NVME_SIM_FAULT_DELAY) {

@@ -20,6 +20,7 @@ void sim_reset_queues(struct nvme_sim *sim)
 {
     memset(sim->sq, 0, sim->nq * sizeof(sim->sq[0]));
     memset(sim->cq, 0, sim->nq * sizeof(sim->cq[0]));
+    memset(sim->cid_busy, 0, sim->nq * (65536u / 8));
     sim->ndelayed = 0;
     sim->aer_outstanding = 0; /* AERs are lost, the host re-arms (§7.3.2) */
     sim->npend_abort = 0;
