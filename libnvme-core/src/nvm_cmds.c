@@ -262,16 +262,17 @@ static void nvm_built_take(struct nvm_built *b, uint32_t epoch, const struct nvm
  * another namespace's. */
 static int nvm_exec_built(struct nvme_ctrl *ctrl, struct nvm_built *b, uint64_t lba, uint64_t count,
                           struct nvme_sqe *sqe, void *buf, uint32_t len, enum nvme_dma_dir dir,
-                          bool bounce)
+                          unsigned bounce)
 {
     for (;;) {
         int rc;
         struct nvme_qpair *qp;
+        /* bounce 2: a passthrough, never replayed (nvme_io_passthru) */
+        unsigned flags = bounce > 1u ? 0u : nvm_flags(b->ns, sqe->opc);
         if (!bounce)
-            rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc), &b->dw0);
+            rc = nvm_exec(ctrl, b->epoch, sqe, buf, len, dir, flags, &b->dw0);
         else if ((qp = nvm_queue(ctrl, &rc)) != NULL) /* caller memory: a buffer of the core */
-            rc = nvme_exec_bounce(qp, b->epoch, sqe, buf, len, dir, nvm_flags(b->ns, sqe->opc),
-                                  NULL);
+            rc = nvme_exec_bounce(qp, b->epoch, sqe, buf, len, dir, flags, &b->dw0);
         if (rc != NVME_ERR_BUSY || !nvme_ns_epoch_moved(ctrl, b->epoch))
             return rc;
         rc = nvm_data_recheck(ctrl, b->ns, b->write, lba, count, 0, b->dblk, b->mblk, b->pi,
@@ -1456,9 +1457,15 @@ int nvme_io_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void *b
     struct nvme_bounce b = {buf, len, dir, 0};
     nvme_passthru_prep(&cmd, sqe, &b);
     /* Not replayed after a reset: what an unknown command does twice is
-     * unknown (Zone Append's rule). */
-    struct nvme_qpair *qp = nvm_queue(ctrl, &rc);
-    if (qp == NULL)
-        return rc;
-    return nvme_exec_bounce(qp, epoch, &cmd, b.buf, b.len, b.dir, 0, dw0);
+     * unknown (Zone Append's rule).  Refused because the namespaces
+     * changed since the checks, it goes once they pass again for the same
+     * namespace in the same format (nvm_exec_built): another namespace's
+     * rescan is no reason for NVME_ERR_BUSY (a namespace made read-only
+     * since: the device's refusal). */
+    struct nvm_built nb;
+    nvm_built_take(&nb, epoch, ns, false);
+    rc = nvm_exec_built(ctrl, &nb, 0, 1, &cmd, b.buf, b.len, b.dir, 2);
+    if (dw0 != NULL && rc >= 0) /* the completion's, status or not */
+        *dw0 = nb.dw0;
+    return rc;
 }

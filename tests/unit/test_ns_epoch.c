@@ -217,6 +217,35 @@ static void a_zone_append_goes_on_after_another_namespace_s_rescan(void **state)
     fx_stop(&f);
 }
 
+/* An I/O passthrough Read of namespace 1 whose checks a rescan of
+ * namespace 2 follows (on another CPU): namespace 1 is what it was, so
+ * the Read goes on, as a Zone Append does above (nvm_data_recheck);
+ * NVME_ERR_BUSY is for a call whose own namespace changed (nvme.h). */
+static void an_io_passthru_goes_on_after_another_namespace_s_rescan(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 64, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    g_f = &f;
+    uint8_t *buf = fx_xalloc(4096), *back = fx_xalloc(4096);
+    fx_pattern(buf, 512, 9);
+    assert_int_equal(nvme_write(f.ctrl, 1, 3, 1, buf), 0);
+    struct nvme_sqe sqe = {.opc = NVME_CMD_READ, .nsid = 1, .cdw10 = 3};
+    uint32_t dw0 = 1;
+    between = grow_ns2;
+    int rc = nvme_io_passthru(f.ctrl, &sqe, back, 512, NVME_DMA_FROM_DEVICE, &dw0);
+    assert_null(between); /* the rescan ran inside the call */
+    assert_int_equal(nvme_ns_find(f.ctrl, 2)->nsze, 128);
+    assert_int_equal(rc, NVME_OK);
+    assert_memory_equal(back, buf, 512);
+    free(buf);
+    free(back);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +254,7 @@ int main(void)
         cmocka_unit_test(deallocate_past_a_shrunk_namespace_sends_no_command),
         cmocka_unit_test(copy_from_past_a_shrunk_namespace_sends_no_command),
         cmocka_unit_test(a_zone_append_goes_on_after_another_namespace_s_rescan),
+        cmocka_unit_test(an_io_passthru_goes_on_after_another_namespace_s_rescan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
