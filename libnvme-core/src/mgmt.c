@@ -238,7 +238,8 @@ int nvme_admin_passthru(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, void
     case NVME_ADMIN_CREATE_CQ:
     case NVME_ADMIN_ASYNC_EVENT:
     case NVME_ADMIN_DBBUF_CONFIG:
-    case NVME_ADMIN_ABORT: /* the CIDs are the core's: its own commands would end */
+    case NVME_ADMIN_CTRL_DATA_QUEUE: /* written after completion: the bounce is freed */
+    case NVME_ADMIN_ABORT:           /* the CIDs are the core's: its own commands would end */
         nvme_log(ctrl, NVME_LOG_ERROR,
                  "passthrough: admin opcode %02xh manages the core's own queues, commands, "
                  "events or doorbells: refused",

@@ -1339,6 +1339,33 @@ static void keep_alive_timer_set_by_the_caller_is_refused(void **state)
     fx_stop(&f);
 }
 
+/* Controller Data Queue (45h, NVMe 2.1 Base), Create: the controller
+ * keeps writing entries into the queue's memory (PRP1) after the command
+ * completed, until the queue is deleted; the passthrough's buffer is a
+ * bounce freed at completion, so, as Doorbell Buffer Config and the Host
+ * Memory Buffer, it is refused, nothing sent (a buffer belongs to the
+ * device only until its command's completion is consumed). */
+static void passthru_refuses_a_controller_data_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t admin = st->admin_cmds;
+    uint8_t *b = abuf(4096);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_ADMIN_CTRL_DATA_QUEUE; /* SEL 0h: Create */
+    sqe.cdw11 = 1;                        /* PC */
+    sqe.cdw12 = 1024u;                    /* CQS: 1024 dwords */
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, b, 4096, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(st->admin_cmds, admin);
+    free(b);
+    fx_stop(&f);
+}
+
 /* A passthrough cannot make the device touch memory outside what the
  * caller gave: the data pointers of the caller's SQE are replaced by the
  * core's; a data-in command whose length the core knows is refused when
@@ -2536,6 +2563,7 @@ int main(void)
         cmocka_unit_test(passthru_format_and_sanitize_freeze_and_rescan),
         cmocka_unit_test(passthru_vendor_command_gets_the_effects_its_log_declares),
         cmocka_unit_test(passthru_cannot_make_the_device_touch_other_memory),
+        cmocka_unit_test(passthru_refuses_a_controller_data_queue),
         cmocka_unit_test(keep_alive_timer_set_by_the_caller_is_refused),
         cmocka_unit_test(passthru_refuses_a_direction_that_is_not_one),
         cmocka_unit_test(passthru_refuses_a_direction_the_opcode_contradicts),

@@ -436,7 +436,8 @@ int nvme_set_features(struct nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11, uint3
  * opcodes that manage the core's own queues, commands, event requests,
  * shadow doorbells and host memory (Create/Delete I/O SQ/CQ, Abort (the
  * CIDs are the core's), Asynchronous Event Request, Doorbell Buffer
- * Config, Set Features Host Memory Buffer; Set Features Keep Alive
+ * Config, Controller Data Queue (45h: the controller writes its memory
+ * after the completion), Set Features Host Memory Buffer; Set Features Keep Alive
  * Timer with a KATO other than 0, see above), and a command whose length
  * the core knows from its fields (Identify, Get Log Page, Get Features,
  * Directive Send and Receive, Security Send and Receive, Get LBA Status,
