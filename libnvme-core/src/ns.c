@@ -401,10 +401,9 @@ static int nvme_ns_list_active(struct nvme_ctrl *ctrl, uint32_t *page, struct nv
  * NCAP 0 is no capacity to use: Linux's nvme_ns_info_from_identify
  * leaves such a namespace out too).  A list failing with a status
  * without DNR (retried already) fails the scan, the table kept, as
- * Linux's nvme_scan_work probes only after one with DNR: the probe would
- * take the same passing failure of a namespace in use for "not there",
- * and cannot see NSIDs past its bound.  The first scan, with no
- * namespace to lose, probes. */
+ * Linux's nvme_scan_work probes only after one with DNR: the probe
+ * cannot see NSIDs past its bound.  The first scan, with no namespace to
+ * lose, probes. */
 static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid_list *l)
 {
     int rc = ctrl->info.vs >= NVME_VS(1, 1, 0) && !(ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS)
@@ -422,12 +421,21 @@ static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid
     }
     for (uint32_t nsid = 1; nsid <= nn; nsid++) {
         rc = nvme_identify(ctrl, NVME_CNS_NS, nsid, page);
-        if (rc > 0) /* e.g. Invalid Namespace: not there */
-            continue;
-        if (rc != NVME_OK)
-            return rc;
         const struct nvme_id_ns *id = (const struct nvme_id_ns *)(const void *)page;
-        if (id->nsze != 0 && id->ncap != 0 && (rc = nvme_nsid_add(ctrl, l, nsid)) != NVME_OK)
+        if (rc > 0) {
+            /* A status (e.g. Invalid Namespace) is "not there", but one
+             * without DNR (retried already) of a namespace in use is
+             * listed, for nvme_ns_identify_all to keep it as it was, as
+             * Linux's sequential scan leaves one whose Identify fails. */
+            const struct nvme_ns_info *was = nvme_ns_search(ctrl->ns_all, ctrl->ns_all_count, nsid);
+            if (NVME_SF_DNR((uint16_t)rc) || was == NULL || NVME_READ_ONCE(was->status) != NVME_OK)
+                continue;
+        } else if (rc != NVME_OK) {
+            return rc;
+        } else if (id->nsze == 0 || id->ncap == 0) {
+            continue;
+        }
+        if ((rc = nvme_nsid_add(ctrl, l, nsid)) != NVME_OK)
             return rc;
     }
     return NVME_OK;

@@ -155,6 +155,61 @@ static void a_rescan_whose_identify_fails_without_dnr_keeps_a_namespace_in_use(v
     fx_stop(&f);
 }
 
+/* The same on a controller without the Active Namespace ID list (CNS
+ * 02h refused with DNR: NVMe 1.0, the IDENTIFY_CNS quirk), whose
+ * rescans probe NSIDs 1..NN: a namespace in use whose Identify Namespace
+ * fails without DNR (every retry) is no NSID "not there" but one kept as
+ * it was, as Linux's nvme_scan_ns_sequential leaves a namespace whose
+ * Identify fails (before: left out of the probe, so marked gone,
+ * NVME_ERR_NOENT, its I/O refused and a port's disk retired). */
+static void a_probing_rescan_whose_identify_fails_without_dnr_keeps_a_namespace(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.nn = 4;
+    f.cfg.active_list_status = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT;
+    fx_start(&f);
+    const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns1);
+    uint32_t gen = ns1->gen, tgen = nvme_ns_generation(f.ctrl);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 5);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
+    /* The rescan's list is refused; the probe's Identify Namespace 1
+     * fails, and so does every retry. */
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_IDENTIFY,
+                                   NVME_SIM_ANY,
+                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL),
+                                   1,
+                                   1u + NVME_DEFAULT_MAX_RETRIES};
+    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1u + NVME_DEFAULT_MAX_RETRIES);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
+    assert_int_equal(ns1->status, NVME_OK);
+    assert_int_equal(ns1->gen, gen);
+    assert_int_equal(nvme_ns_generation(f.ctrl), tgen);
+    memset(buf, 0, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    uint8_t *want = fx_xalloc(4096);
+    fx_pattern(want, 4096, 5);
+    assert_memory_equal(buf, want, 4096);
+    /* A status with DNR (the namespace gone: Invalid Namespace) is still
+     * "not there". */
+    fault.value = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_SF_DNR_BIT;
+    fault.count = 1;
+    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
+    assert_null(nvme_ns_find(f.ctrl, 1));
+    assert_int_equal(ns1->status, NVME_ERR_NOENT);
+    free(want);
+    free(buf);
+    fx_stop(&f);
+}
+
 /* As above, but the Active Namespace ID list (CNS 02h) fails first, the
  * same way: the scan fails and keeps the table, as Linux's
  * nvme_scan_work falls back to probing NSIDs only after a status with
@@ -982,6 +1037,7 @@ int main(void)
         cmocka_unit_test(a_huge_nn_without_the_active_list_is_scanned_to_a_bound),
         cmocka_unit_test(a_namespace_whose_identify_fails_is_unusable_alone),
         cmocka_unit_test(a_rescan_whose_identify_fails_without_dnr_keeps_a_namespace_in_use),
+        cmocka_unit_test(a_probing_rescan_whose_identify_fails_without_dnr_keeps_a_namespace),
         cmocka_unit_test(a_rescan_whose_namespace_list_fails_without_dnr_keeps_the_table),
         cmocka_unit_test(the_first_scan_probes_past_a_failing_namespace_list),
         cmocka_unit_test(a_block_larger_than_mdts_makes_the_namespace_unsupported),
