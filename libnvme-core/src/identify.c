@@ -146,8 +146,8 @@ int nvme_identify_ns_allocated(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvm
 /* Namespace Identification Descriptors (Identify CNS 03h, NVMe 2.0
  * §5.17.2.3, Figure 277): NIDT, NIDL, 2 reserved bytes, NIDL bytes of
  * identifier.  The host reads a NIDL of 0 as the end of the list (and
- * so the zero-filled rest; a NIDT of 0, reserved, ends it too: nothing
- * past it is a descriptor) and ignores types it does not know.  Types
+ * so the zero-filled rest) and ignores types it does not know (reserved
+ * 0h too, as Linux's nvme_process_ns_desc).  Types
  * 1h-4h (EUI64, NGUID, UUID, CSI): the length each one has, and where
  * nvme_ns_ids keeps it and its has_ flag. */
 static const struct {
@@ -168,8 +168,7 @@ int nvme_identify_ns_descs(struct nvme_ctrl *ctrl, uint32_t nsid, struct nvme_ns
     int rc;
     uint8_t *page = nvme_identify_page(ctrl, NVME_CNS_NS_DESC_LIST, nsid, 0, &rc);
     unsigned off = 0;
-    while (rc == NVME_OK && off + 4u <= NVME_IDENTIFY_DATA_SIZE && page[off] != 0 &&
-           page[off + 1u] != 0) {
+    while (rc == NVME_OK && off + 4u <= NVME_IDENTIFY_DATA_SIZE && page[off + 1u] != 0) {
         uint8_t type = page[off], len = page[off + 1u];
         const uint8_t *nid = page + off + 4u;
         unsigned t = type - (unsigned)NVME_NIDT_EUI64; /* reserved types are skipped */

@@ -278,6 +278,33 @@ static void ns_descriptor_list_ends_at_a_zero_nidl(void **state)
     fx_stop(&f);
 }
 
+/* NVMe 2.0 §5.17.2.3: "The host shall ignore any Namespace
+ * Identification Descriptor with a Namespace Identifier Type not
+ * supported by the host", reserved type 0h too (Linux's
+ * nvme_process_ns_desc skips it by its NIDL): the CSI after one is read
+ * (before: a NIDT of 0 ended the list, so with command sets enabled the
+ * namespace's command set went unreported and it was unusable). */
+static void ns_descriptor_of_reserved_type_0_is_skipped(void **state)
+{
+    (void)state;
+    static const uint8_t list[] = {0, 4, 0, 0,           0xde, 0xad, 0xbe, 0xef, NVME_NIDT_CSI,
+                                   1, 0, 0, NVME_CSI_NVM};
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true;
+    memcpy(f.cfg.ns_desc, list, sizeof(list));
+    f.cfg.ns_desc_len = sizeof(list);
+    fx_start(&f);
+    struct nvme_ns_ids ids;
+    assert_int_equal(nvme_identify_ns_descs(f.ctrl, 1, &ids), 0);
+    assert_true(ids.has_csi);
+    assert_int_equal(ids.csi, NVME_CSI_NVM);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns);
+    assert_int_equal(ns->status, NVME_OK);
+    fx_stop(&f);
+}
+
 /* "The controller shall not return multiple descriptors with the same
  * NIDT" (§5.17.2.3): a second CSI that names another set is no answer (a
  * zoned namespace read as NVM would take writes anywhere); the same one
@@ -538,6 +565,7 @@ int main(void)
         cmocka_unit_test(ns_descriptors_give_eui64_nguid_uuid_and_csi),
         cmocka_unit_test(malformed_ns_descriptors_are_protocol_errors),
         cmocka_unit_test(ns_descriptor_list_ends_at_a_zero_nidl),
+        cmocka_unit_test(ns_descriptor_of_reserved_type_0_is_skipped),
         cmocka_unit_test(ns_descriptors_of_one_type_that_differ_are_refused),
         cmocka_unit_test(bogus_nid_quirk_drops_eui64_and_nguid),
         cmocka_unit_test(active_ns_list_pages_from_a_start_nsid),
