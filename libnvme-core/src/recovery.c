@@ -1854,8 +1854,8 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
 {
     for (unsigned k = 0; k < n && NVME_READ_ONCE(ctrl->ready); k++) {
         int rc = nvme_identify_dw(ctrl, NVME_CNS_NS, now[k].nsid, 0, id);
-        if (rc < 0)
-            continue; /* not known: as before */
+        if (rc < 0 || (rc > 0 && !NVME_SF_DNR((unsigned)rc)))
+            continue; /* not known: as before (a status without DNR: row 32a) */
         unsigned fmt = nvme_flbas_format(id);
         uint8_t lbads = fmt <= id->nlbaf && fmt < 64u ? id->lbaf[fmt].lbads : 0u;
         now[k].known = true;

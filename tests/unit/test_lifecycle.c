@@ -783,6 +783,43 @@ static void a_reset_does_not_replay_a_write_into_a_namespace_created_again(void 
     fx_stop(&f);
 }
 
+/* The restart's Identify Namespace of a held write's namespace fails
+ * without DNR (Internal Error): not a namespace gone (row
+ * 32a: a rescan keeps such a namespace as it was), so the write is
+ * replayed and its data are on the medium (before: failed
+ * NVME_ERR_ABORTED, as for Invalid Namespace). */
+static void a_reset_whose_identify_fails_without_dnr_replays_a_held_write(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.opts.max_retries = 1;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096), *back = fx_xalloc(4096);
+    fx_pattern(buf, 4096, 62);
+    struct fx_rec r = {0, -100};
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_WRITE, 0, 1);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_WRITE, 1, 0, 8, buf, 0, fx_rec_cb, &r), 0);
+    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
+                                   0,
+                                   NVME_ADMIN_IDENTIFY,
+                                   NVME_SIM_ANY,
+                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL),
+                                   1 /* Identify Controller first */,
+                                   2};
+    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    fx_poll_until(&f, 1, &r, 100 * MS);
+    assert_false(fx_log_has(&f, "not sent again"));
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, back), 0);
+    assert_memory_equal(back, buf, 4096);
+    free(buf);
+    free(back);
+    fx_stop(&f);
+}
+
 /* The restart's check of held commands is not limited to the first 8
  * namespaces it finds (it took at most NVME_NS_STALE_MAX before: the
  * commands of any other went out unchecked).  Reads of 8 blocks of 512
@@ -4328,6 +4365,7 @@ int main(void)
         cmocka_unit_test(a_reset_does_not_replay_a_command_whose_namespace_changed_format_unseen),
         cmocka_unit_test(a_reset_does_not_replay_a_write_to_a_namespace_without_capacity),
         cmocka_unit_test(a_reset_does_not_replay_a_write_into_a_namespace_created_again),
+        cmocka_unit_test(a_reset_whose_identify_fails_without_dnr_replays_a_held_write),
         cmocka_unit_test(a_reset_checks_the_held_commands_of_more_than_8_namespaces),
         cmocka_unit_test(a_reset_does_not_replay_a_read_whose_separate_metadata_grew),
         cmocka_unit_test(a_reset_does_not_replay_a_plain_read_on_a_format_that_gained_metadata),
