@@ -82,9 +82,10 @@ int ctl_cmd_resv_register(struct ctl *c)
         ctl_out(c->io, "invalid cptpl:%llu\n", (unsigned long long)c->o.num[N_CPTPL]);
         return NVME_ERR_INVAL;
     }
+    /* nvme-cli's line, its two blanks included */
     return resv_send(c, NVME_CMD_RESV_REGISTER, "rrega",
                      (uint32_t)c->o.num[N_CPTPL] << NVME_RESV_CPTPL_SHIFT, 2,
-                     "reservation register", "NVME Reservation success");
+                     "reservation register", "NVME Reservation  success");
 }
 
 int ctl_cmd_resv_acquire(struct ctl *c)

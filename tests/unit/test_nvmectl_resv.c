@@ -34,7 +34,7 @@ static void register_acquire_release_unregister(void **state)
     expect("\nNVME Reservation status:\n\ngen       : 0\nrtype     : 0\nregctl    : 0\n"
            "ptpls     : 0\n");
     ok(&f, "resv-register -n 1 --nrkey=0xabc");
-    expect("NVME Reservation success\n");
+    expect("NVME Reservation  success\n");
     ok(&f, "resv-report -n 1");
     expect("gen       : 1\nrtype     : 0\nregctl    : 1\n");
     expect("regctl[0] :\n  cntlid  : 1\n  rcsts   : 0\n  hostid  : 0\n  rkey    : abc\n");
@@ -264,10 +264,29 @@ static void host_identifier_is_shown_at_its_length(void **state)
     fx_stop(&f);
 }
 
+/* The success lines, whole, as nvme-cli 2.4's nvme.c prints them:
+ *   resv_register: printf("NVME Reservation  success\n");  (two blanks)
+ *   resv_acquire:  printf("NVME Reservation Acquire success\n");
+ *   resv_release:  printf("NVME Reservation Release success\n"); */
+static void success_lines_are_nvme_cli_s(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, true);
+    ok(&f, "resv-register -n 1 -k 0x12");
+    assert_string_equal(out.text, "NVME Reservation  success\n");
+    ok(&f, "resv-acquire -n 1 -c 0x12 -t 1");
+    assert_string_equal(out.text, "NVME Reservation Acquire success\n");
+    ok(&f, "resv-release -n 1 -c 0x12 -t 1");
+    assert_string_equal(out.text, "NVME Reservation Release success\n");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(register_acquire_release_unregister),
+        cmocka_unit_test(success_lines_are_nvme_cli_s),
         cmocka_unit_test(a_read_only_namespace_takes_reservations),
         cmocka_unit_test(wrong_key_and_non_holder_io_are_reservation_conflicts),
         cmocka_unit_test(registrants_only_reservation_admits_registrants),
