@@ -8,7 +8,9 @@
 #include "ctl.h"
 
 /* ctl_code_name's list: each FID as a three-digit octal escape (one that
- * cannot swallow the name's first letter), its name, a NUL. */
+ * cannot swallow the name's first letter), its name, a NUL.  The names
+ * are nvme-cli 2.4's nvme_feature_to_string() (its "Host Behavior",
+ * "Endurance Event Group Configuration", ...). */
 static const char feat_names[] = "\001Arbitration\0"
                                  "\002Power Management\0"
                                  "\003LBA Range Type\0"
@@ -29,15 +31,17 @@ static const char feat_names[] = "\001Arbitration\0"
                                  "\022Read Recovery Level\0"
                                  "\023Predictable Latency Mode Config\0"
                                  "\024Predictable Latency Mode Window\0"
-                                 "\026Host Behavior Support\0"
-                                 "\027Sanitize Config\0"
-                                 "\030Endurance Group Event Configuration\0"
+                                 "\025LBA Status Interval\0"
+                                 "\026Host Behavior\0"
+                                 "\027Sanitize\0"
+                                 "\030Endurance Event Group Configuration\0"
                                  "\031I/O Command Set Profile\0"
-                                 "\200Software Progress Marker\0"
+                                 "\032Spinup Control\0"
+                                 "\200Software Progress\0"
                                  "\201Host Identifier\0"
                                  "\202Reservation Notification Mask\0"
                                  "\203Reservation Persistence\0"
-                                 "\204Namespace Write Protection Config\0";
+                                 "\204Namespace Write Protect\0";
 
 static const char *feat_name(unsigned fid)
 {

@@ -728,7 +728,7 @@ static void get_and_set_features(void **state)
     fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_SET_FEATURES, inval, 1);
     assert_int_not_equal(run(&f, "set-feature -f 0x18 -v 0"), 0);
     expect(
-        "nvme0: set-feature 0x18 (Endurance Group Event Configuration): Invalid Field in Command");
+        "nvme0: set-feature 0x18 (Endurance Event Group Configuration): Invalid Field in Command");
     assert_int_not_equal(run(&f, "get-feature"), 0);
     expect("-f FID (1..255) is required");
     assert_int_not_equal(run(&f, "get-feature -f 6 -s sometimes"), 0);
@@ -2116,6 +2116,41 @@ static void get_feature_h_names_a_reserved_threshold_type(void **state)
     fx_stop(&f);
 }
 
+/* Feature names as nvme-cli 2.4's nvme_feature_to_string() (nvme-print.c)
+ * gives them to get-feature's "get-feature:%#0*x (%s), ..." line:
+ *   case NVME_FEAT_FID_LBA_STS_INTERVAL:	return "LBA Status Interval";
+ *   case NVME_FEAT_FID_HOST_BEHAVIOR:	return "Host Behavior";
+ *   case NVME_FEAT_FID_SANITIZE:	return "Sanitize";
+ *   case NVME_FEAT_FID_ENDURANCE_EVT_CFG:	return "Endurance Event Group Configuration";
+ *   case NVME_FEAT_FID_SPINUP_CONTROL:	return "Spinup Control";
+ *   case NVME_FEAT_FID_SW_PROGRESS:	return "Software Progress";
+ *   case NVME_FEAT_FID_WRITE_PROTECT:	return "Namespace Write Protect";
+ * (before: "Host Behavior Support", "Sanitize Config", "Endurance Group
+ * Event Configuration", "Software Progress Marker", "Namespace Write
+ * Protection Config", and 15h and 1Ah "Unknown"). */
+static void get_feature_names_are_nvme_clis(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    ok(&f, "get-feature -f 0x16");
+    expect("get-feature:0x16 (Host Behavior), Current value:");
+    static const struct {
+        const char *cmd, *name;
+    } names[] = {{"get-feature -f 0x15", "(LBA Status Interval)"},
+                 {"get-feature -f 0x17", "(Sanitize)"},
+                 {"get-feature -f 0x18", "(Endurance Event Group Configuration)"},
+                 {"get-feature -f 0x1a", "(Spinup Control)"},
+                 {"get-feature -f 0x80", "(Software Progress)"},
+                 {"get-feature -f 0x84 -n 1", "(Namespace Write Protect)"}};
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        (void)run(&f, names[i].cmd); /* read or refused: either line names it */
+        expect(names[i].name);
+    }
+    fx_stop(&f);
+}
+
 /* get-feature -H, Arbitration (NVMe 1.4 §5.21.1.1): AB, bits 2:0, is
  * 2^n commands, and 111b no limit at all, not 128 (nvme-cli: "No
  * limit"). */
@@ -2370,6 +2405,7 @@ int main(void)
         cmocka_unit_test(get_feature_h_names_a_reserved_threshold_type),
         cmocka_unit_test(get_feature_h_shows_arbitration_burst_111b_as_no_limit),
         cmocka_unit_test(get_feature_h_prints_nvme_clis_fields),
+        cmocka_unit_test(get_feature_names_are_nvme_clis),
         cmocka_unit_test(classic_commands_speak_json),
         cmocka_unit_test(usage_errors),
     };
