@@ -61,9 +61,10 @@ int ctl_cmd_format(struct ctl *c)
     int rc = nvme_format(c->ctrl, &a, NVME_CONFIRM_DESTROY);
     if (rc != NVME_OK)
         return ctl_fail(c, nsid, "format", rc);
-    nvme_snprintf(what, sizeof(what), "format with LBA format %u, ses %u, pi %u", a.lbaf, a.ses,
-                  a.pi);
-    return ctl_done(c, nsid, what);
+    if (c->o.json)
+        return ctl_done(c, nsid, "format");
+    ctl_out(c->io, "Success formatting namespace:%x\n", nsid); /* nvme-cli's line */
+    return NVME_OK;
 }
 
 int ctl_cmd_self_test(struct ctl *c)

@@ -1806,6 +1806,24 @@ static void format_reserved_values_are_refused_with_their_range(void **state)
     fx_stop(&f);
 }
 
+/* format's success line as nvme-cli 2.4's (nvme.c format()):
+ *   printf("Success formatting namespace:%x\n", cfg.namespace_id);
+ * the NSID in hex, every namespace as ffffffff (before: "nvme0n1: format
+ * with LBA format 1, ses 0, pi 0: success"). */
+static void format_success_line_is_nvme_clis(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f); /* namespace 1: formats 512 and 4096 */
+    ok(&f, "format -n 1 --lbaf 1 --force");
+    assert_string_equal(out.text, "Success formatting namespace:1\n");
+    ok(&f, "format -n 0xffffffff --force");
+    assert_string_equal(out.text, "Success formatting namespace:ffffffff\n");
+    ok(&f, "format -n 1 --force -o json");
+    assert_string_equal(jstr("result"), "success");
+    fx_stop(&f);
+}
+
 /* sanitize-log as nvme-cli 2.4's nvme_show_sanitize_log (nvme-print.c):
  *   printf("Sanitize Status                        (SSTAT) :  %#x\n",
  *          le16_to_cpu(sanitize->sstat) & NVME_SANITIZE_SSTAT_STATUS_MASK);
@@ -2386,6 +2404,7 @@ int main(void)
         cmocka_unit_test(id_ns_nmic_rp_and_id_ctrl_anacap_in_nvme_clis_base),
         cmocka_unit_test(format_pil_and_ms_take_a_value),
         cmocka_unit_test(format_reserved_values_are_refused_with_their_range),
+        cmocka_unit_test(format_success_line_is_nvme_clis),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
         cmocka_unit_test(smart_log_data_units_in_si_bytes_as_nvme_cli),
