@@ -70,6 +70,7 @@ enum ctl_num {
     N_HGEN, /* telemetry-log --host-generate, --data-area */
     N_DA,
     N_ENDGID, /* endurance-log --group-id */
+    N_BPID,   /* fw-commit --bpid */
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */
@@ -102,7 +103,6 @@ enum ctl_flag {
     F_AUSE,
     F_NODAS,
     F_OIPBP,
-    F_BPID,
     F_RAW, /* -b / --raw-binary */
     F_READ,
     F_WRITE,

@@ -338,7 +338,7 @@ static const struct ctl_optdef o_fw_dl[] = {STR('f', "fw", S_FILE),
                                             STR('t', "text", S_TEXT),
                                             END};
 static const struct ctl_optdef o_fw_commit[] = {
-    NUM('s', "slot", N_SLOT), NUM('a', "action", N_ACTION), FLG('b', "bpid", F_BPID),
+    NUM('s', "slot", N_SLOT), NUM('a', "action", N_ACTION), NUM('b', "bpid", N_BPID),
     FLG(0, "force", F_FORCE), END};
 static const struct ctl_optdef o_force[] = {FLG(0, "force", F_FORCE), END};
 static const struct ctl_optdef o_virt_mgmt[] = {NUM('c', "cntlid", N_CNTID),
@@ -468,8 +468,8 @@ static const struct ctl_cmd cmds[] = {
     {"fw-download",
      IN_MGMT(ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset N]"), false,
      G_MGMT},
-    {"fw-commit", IN_MGMT(ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b] --force"), false,
-     G_MGMT},
+    {"fw-commit", IN_MGMT(ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b BPID] --force"),
+     false, G_MGMT},
     {"reset", ctl_cmd_reset, o_none, "controller reset", false, G_CORE},
     {"subsystem-reset", IN_MGMT(ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset"),
      false, G_MGMT},

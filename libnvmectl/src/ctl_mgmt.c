@@ -219,18 +219,17 @@ int ctl_cmd_fw_download(struct ctl *c)
 int ctl_cmd_fw_commit(struct ctl *c)
 {
     /* Commit Action (CDW10 5:3, §5.11) 100b and 101b are reserved:
-     * refused as nvme-cli refuses them, not sent */
+     * refused as nvme-cli refuses them, not sent; -a, -s and -b (BPID, a
+     * value as nvme-cli's OPT_BYTE) 0 when not given, as nvme-cli's */
     if (c->o.num[N_SLOT] > 7 || c->o.num[N_ACTION] > 7 || c->o.num[N_ACTION] == 4 ||
-        c->o.num[N_ACTION] == 5)
-        return ctl_usage_err(c, "-s SLOT is 0..7, -a ACTION 0..3, 6 or 7 (4 and 5 are reserved)");
-    if (!has(c, N_ACTION))
-        return ctl_usage_err(c, "-a ACTION is required (0 replace, 1 replace and activate, "
-                                "2 activate, 3 activate now)");
+        c->o.num[N_ACTION] == 5 || c->o.num[N_BPID] > 1)
+        return ctl_usage_err(c, "-s SLOT is 0..7, -a ACTION 0..3, 6 or 7 (4 and 5 are reserved), "
+                                "-b BPID 0 or 1");
     if (!forced(c, "replaces or activates controller firmware"))
         return NVME_ERR_INVAL;
     uint32_t dw0 = 0;
     uint8_t slot = (uint8_t)c->o.num[N_SLOT], act = (uint8_t)c->o.num[N_ACTION];
-    int rc = nvme_fw_commit(c->ctrl, slot, act, flag(c, F_BPID), &dw0);
+    int rc = nvme_fw_commit(c->ctrl, slot, act, c->o.num[N_BPID] != 0, &dw0);
     /* Firmware Activation Requires Conventional (0Bh), NVM Subsystem (10h)
      * or Controller Level (11h) Reset (§5.12): committed, active after
      * that kind of reset, which is named as nvme-cli names it. */

@@ -69,7 +69,7 @@ static const struct {
     {"device-self-test", "-n -s"},
     {"sanitize", "-a --ause! -p -i! -D! --ovrpat --force!"},
     {"fw-download", "-o -x -p -l -t"},
-    {"fw-commit", "-s -a -b! --force!"},
+    {"fw-commit", "-s -a -b --force!"},
     {"reset", ""},
     {"subsystem-reset", "--force!"},
     {"create-ns", "-s -c -f -b -d -m -y"},

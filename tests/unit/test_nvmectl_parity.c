@@ -1956,7 +1956,8 @@ static void destructive_commands_need_force(void **state)
      * nvme-cli; they went to the device) */
     uint64_t admin = st->admin_cmds;
     assert_int_equal(run(&f, "fw-commit -s 1 -a 4 --force"), NVME_ERR_INVAL);
-    expect("nvmectl fw-commit: -s SLOT is 0..7, -a ACTION 0..3, 6 or 7 (4 and 5 are reserved)\n");
+    expect("nvmectl fw-commit: -s SLOT is 0..7, -a ACTION 0..3, 6 or 7 (4 and 5 are reserved), "
+           "-b BPID 0 or 1\n");
     assert_int_equal(run(&f, "fw-commit -s 1 -a 5 --force"), NVME_ERR_INVAL);
     assert_int_equal(st->admin_cmds, admin);
 
@@ -1966,6 +1967,42 @@ static void destructive_commands_need_force(void **state)
     expect("NVM subsystem reset: success");
     assert_int_equal(st->nssrs, 1);
     ok(&f, "read -n 1 -s 0");
+    fx_stop(&f);
+}
+
+/* fw-commit's options as nvme-cli 2.4's (nvme.c fw_commit()):
+ *   struct config cfg = { .slot = 0, .action = 0, .bpid = 0, };
+ *   OPT_BYTE("bpid",   'b', &cfg.bpid,   bpid),
+ *   if (cfg.bpid > 1) { fprintf(stderr, "invalid boot partition id:%d\n", cfg.bpid);
+ * -a defaults to 0 (replace, no activation) and -b takes the Boot
+ * Partition ID as a value (before: -a required, and -b a flag, so
+ * nvme-cli's "-b 1" or "-b 0" was an unexpected argument). */
+static void fw_commit_takes_nvme_clis_action_default_and_bpid_value(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "fw-download -t FWNEW009");
+    ok(&f, "fw-commit -s 2 --force"); /* action 0: replace */
+    assert_int_equal(st->fw_commits, 1);
+    assert_string_equal(nvme_sim_fw_slot(f.sim, 2), "FWNEW009");
+    /* -b BPID: sent (the simulator has no boot partitions: Invalid Field) */
+    uint64_t admin = st->admin_cmds;
+    int rc = run(&f, "fw-commit -s 0 -a 6 -b 1 --force");
+    assert_true(rc > 0);
+    expect("fw-commit: Invalid Field in Command");
+    expect_not("unexpected argument");
+    assert_true(st->admin_cmds > admin);
+    admin = st->admin_cmds;
+    rc = run(&f, "fw-commit -s 0 -a 7 -b 0 --force");
+    assert_true(rc > 0);
+    assert_true(st->admin_cmds > admin);
+    admin = st->admin_cmds;
+    /* above 1: refused, nothing sent */
+    assert_int_equal(run(&f, "fw-commit -s 0 -a 6 -b 2 --force"), NVME_ERR_INVAL);
+    expect("-b BPID 0 or 1");
+    assert_int_equal(st->admin_cmds, admin);
     fx_stop(&f);
 }
 
@@ -2405,6 +2442,7 @@ int main(void)
         cmocka_unit_test(format_pil_and_ms_take_a_value),
         cmocka_unit_test(format_reserved_values_are_refused_with_their_range),
         cmocka_unit_test(format_success_line_is_nvme_clis),
+        cmocka_unit_test(fw_commit_takes_nvme_clis_action_default_and_bpid_value),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
         cmocka_unit_test(raw_binary_refused_where_the_host_has_no_binary_output),
         cmocka_unit_test(smart_log_data_units_in_si_bytes_as_nvme_cli),
