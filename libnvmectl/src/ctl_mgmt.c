@@ -375,7 +375,8 @@ int ctl_cmd_delete_ns(struct ctl *c)
         return ctl_fail(c, nsid, "delete-ns", rc);
     if (c->o.json)
         return ctl_done(c, nsid, "delete-ns");
-    ctl_out(c->io, "delete-ns: Success, deleted nsid:%u\n", nsid);
+    /* nvme-cli's %d: every namespace (FFFFFFFFh) is nsid:-1 */
+    ctl_out(c->io, "delete-ns: Success, deleted nsid:%d\n", (int)nsid);
     return NVME_OK;
 }
 

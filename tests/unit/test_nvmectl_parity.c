@@ -1256,6 +1256,11 @@ static void namespace_management_commands(void **state)
     expect("comma-separated list");
     assert_int_equal(run(&f, "attach-ns -n 0xffffffff"), NVME_ERR_INVAL);
     expect("nvmectl attach-ns: -n NSID is required: one namespace, 1..0xfffffffe\n");
+    /* every namespace: nvme-cli 2.4's nvme.c delete_ns()
+     *   printf("%s: Success, deleted nsid:%d\n", cmd->name, cfg.namespace_id);
+     * a __u32 through %d: FFFFFFFFh is -1 (before: 4294967295) */
+    ok(&f, "delete-ns -n 0xffffffff --force");
+    assert_string_equal(out.text, "delete-ns: Success, deleted nsid:-1\n");
     fx_stop(&f);
 }
 
