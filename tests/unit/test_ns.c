@@ -11,21 +11,23 @@
 
 #include "../../libnvme-core/src/nvme_internal.h" /* nvme_ns_read_begin, nvme_ns_read_end */
 
+/* The Identify commands after the first `skip` fail with `sf`, `count`
+ * of them. */
+static void identify_fails(struct nvme_sim *sim, uint32_t sf, unsigned skip, unsigned count)
+{
+    struct nvme_sim_fault fault = {
+        NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_IDENTIFY, NVME_SIM_ANY, sf, skip, count};
+    assert_int_equal(nvme_sim_inject(sim, &fault), 0);
+}
+
 /* Starts f with the simulator's log captured, the second Identify of
  * bring-up (CNS 02h, the Active Namespace ID list) refused. */
 static void start_without_the_active_list(struct fx *f)
 {
     f->sim = nvme_sim_create(&f->cfg);
     assert_non_null(f->sim);
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
-                                   0,
-                                   NVME_ADMIN_IDENTIFY,
-                                   NVME_SIM_ANY,
-                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
-                                       NVME_SF_DNR_BIT,
-                                   1,
-                                   1};
-    assert_int_equal(nvme_sim_inject(f->sim, &fault), 0);
+    identify_fails(f->sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT, 1,
+                   1);
     nvme_sim_log_capture(f->sim, true);
     nvme_sim_osal(f->sim, &f->osal);
     assert_int_equal(nvme_ctrl_init(&f->ctrl, &f->osal, &f->opts), 0);
@@ -86,14 +88,7 @@ static void a_namespace_whose_identify_fails_is_unusable_alone(void **state)
     f.sim = nvme_sim_create(&f.cfg);
     assert_non_null(f.sim);
     /* Identify: controller, list, ns 1, then ns 2 fails. */
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
-                                   0,
-                                   NVME_ADMIN_IDENTIFY,
-                                   NVME_SIM_ANY,
-                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT,
-                                   3,
-                                   1};
-    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    identify_fails(f.sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT, 3, 1);
     nvme_sim_osal(f.sim, &f.osal);
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
     assert_int_equal(nvme_ns_find(f.ctrl, 2)->status, NVME_ERR_PROTO);
@@ -124,14 +119,8 @@ static void a_rescan_whose_identify_fails_without_dnr_keeps_a_namespace_in_use(v
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
     /* The rescan's Active Namespace ID list passes; Identify Namespace 1
      * fails, and so does every retry. */
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
-                                   0,
-                                   NVME_ADMIN_IDENTIFY,
-                                   NVME_SIM_ANY,
-                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL),
-                                   1,
-                                   1u + NVME_DEFAULT_MAX_RETRIES};
-    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    identify_fails(f.sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL), 1,
+                   1u + NVME_DEFAULT_MAX_RETRIES);
     const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
     uint32_t gen = ns1->gen;
     struct nvme_sim_ns_config ns7 = {.nsid = 7, .blocks = 1000, .lba_size = 512};
@@ -178,14 +167,8 @@ static void a_probing_rescan_whose_identify_fails_without_dnr_keeps_a_namespace(
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
     /* The rescan's list is refused; the probe's Identify Namespace 1
      * fails, and so does every retry. */
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
-                                   0,
-                                   NVME_ADMIN_IDENTIFY,
-                                   NVME_SIM_ANY,
-                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL),
-                                   1,
-                                   1u + NVME_DEFAULT_MAX_RETRIES};
-    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    identify_fails(f.sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL), 1,
+                   1u + NVME_DEFAULT_MAX_RETRIES);
     assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
     assert_int_equal(nvme_sim_fault_hits(f.sim), 1u + NVME_DEFAULT_MAX_RETRIES);
     assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
@@ -199,9 +182,7 @@ static void a_probing_rescan_whose_identify_fails_without_dnr_keeps_a_namespace(
     assert_memory_equal(buf, want, 4096);
     /* A status with DNR (the namespace gone: Invalid Namespace) is still
      * "not there". */
-    fault.value = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_SF_DNR_BIT;
-    fault.count = 1;
-    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    identify_fails(f.sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_SF_DNR_BIT, 1, 1);
     assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
     assert_null(nvme_ns_find(f.ctrl, 1));
     assert_int_equal(ns1->status, NVME_ERR_NOENT);
@@ -228,14 +209,8 @@ static void a_rescan_whose_namespace_list_fails_without_dnr_keeps_the_table(void
     assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, buf), 0);
     const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
     uint32_t gen = ns1->gen, tgen = nvme_ns_generation(f.ctrl);
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
-                                   0,
-                                   NVME_ADMIN_IDENTIFY,
-                                   NVME_SIM_ANY,
-                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL),
-                                   0,
-                                   2u * (1u + NVME_DEFAULT_MAX_RETRIES)};
-    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    identify_fails(f.sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL), 0,
+                   2u * (1u + NVME_DEFAULT_MAX_RETRIES));
     int rc = nvme_ns_rescan(f.ctrl);
     assert_int_equal(rc, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
     assert_true(fx_log_has(&f, "namespace scan failed (Internal Error"));
@@ -252,9 +227,7 @@ static void a_rescan_whose_namespace_list_fails_without_dnr_keeps_the_table(void
     nvme_sim_clear_faults(f.sim);
     /* The list refused with DNR: NSIDs 1..NN probed, namespace 1 found. */
     uint64_t hits = nvme_sim_fault_hits(f.sim);
-    fault.value = NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT;
-    fault.count = 1;
-    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    identify_fails(f.sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT, 0, 1);
     assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
     assert_int_equal(nvme_sim_fault_hits(f.sim), hits + 1u);
     assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
@@ -769,14 +742,8 @@ static void a_rescan_merges_the_namespace_objects_by_nsid(void **state)
     /* Identify Namespace 1 failing without DNR (after the list passed)
      * keeps it as it was: its object found among all nine (5 is kept
      * too) by nvme_ns_object's binary search. */
-    struct nvme_sim_fault fault = {NVME_SIM_FAULT_STATUS,
-                                   0,
-                                   NVME_ADMIN_IDENTIFY,
-                                   NVME_SIM_ANY,
-                                   NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL),
-                                   1,
-                                   1u + NVME_DEFAULT_MAX_RETRIES};
-    assert_int_equal(nvme_sim_inject(f.sim, &fault), 0);
+    identify_fails(f.sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL), 1,
+                   1u + NVME_DEFAULT_MAX_RETRIES);
     assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
     assert_int_equal(nvme_sim_fault_hits(f.sim), 1u + NVME_DEFAULT_MAX_RETRIES);
     expect_nsids(&f, third, 8);
