@@ -11,6 +11,23 @@
 
 #include "../../libnvme-core/src/nvme_internal.h" /* nvme_ns_read_begin, nvme_ns_read_end */
 
+/* Namespace 1 is ns1 still, usable, its generation and the table's
+ * unchanged, and its first 8 blocks read back as fx_pattern `pattern`. */
+static void ns1_kept(struct fx *f, const struct nvme_ns_info *ns1, uint32_t gen, uint32_t tgen,
+                     uint32_t pattern)
+{
+    assert_ptr_equal(nvme_ns_find(f->ctrl, 1), ns1);
+    assert_int_equal(ns1->status, NVME_OK);
+    assert_int_equal(ns1->gen, gen);
+    assert_int_equal(nvme_ns_generation(f->ctrl), tgen);
+    uint8_t *buf = fx_xalloc(4096), *want = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f->ctrl, 1, 0, 8, buf), 0);
+    fx_pattern(want, 4096, pattern);
+    assert_memory_equal(buf, want, 4096);
+    free(buf);
+    free(want);
+}
+
 /* The Identify commands after the first `skip` fail with `sf`, `count`
  * of them. */
 static void identify_fails(struct nvme_sim *sim, uint32_t sf, unsigned skip, unsigned count)
@@ -171,22 +188,13 @@ static void a_probing_rescan_whose_identify_fails_without_dnr_keeps_a_namespace(
                    1u + NVME_DEFAULT_MAX_RETRIES);
     assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
     assert_int_equal(nvme_sim_fault_hits(f.sim), 1u + NVME_DEFAULT_MAX_RETRIES);
-    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
-    assert_int_equal(ns1->status, NVME_OK);
-    assert_int_equal(ns1->gen, gen);
-    assert_int_equal(nvme_ns_generation(f.ctrl), tgen);
-    memset(buf, 0, 4096);
-    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
-    uint8_t *want = fx_xalloc(4096);
-    fx_pattern(want, 4096, 5);
-    assert_memory_equal(buf, want, 4096);
+    ns1_kept(&f, ns1, gen, tgen, 5);
     /* A status with DNR (the namespace gone: Invalid Namespace) is still
      * "not there". */
     identify_fails(f.sim, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_SF_DNR_BIT, 1, 1);
     assert_int_equal(nvme_ns_rescan(f.ctrl), NVME_OK);
     assert_null(nvme_ns_find(f.ctrl, 1));
     assert_int_equal(ns1->status, NVME_ERR_NOENT);
-    free(want);
     free(buf);
     fx_stop(&f);
 }
@@ -215,15 +223,7 @@ static void a_rescan_whose_namespace_list_fails_without_dnr_keeps_the_table(void
     assert_int_equal(rc, NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
     assert_true(fx_log_has(&f, "namespace scan failed (Internal Error"));
     assert_int_equal(nvme_sim_fault_hits(f.sim), 1u + NVME_DEFAULT_MAX_RETRIES); /* no probe */
-    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
-    assert_int_equal(ns1->status, NVME_OK);
-    assert_int_equal(ns1->gen, gen);
-    assert_int_equal(nvme_ns_generation(f.ctrl), tgen);
-    memset(buf, 0, 4096);
-    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
-    uint8_t *want = fx_xalloc(4096);
-    fx_pattern(want, 4096, 3);
-    assert_memory_equal(buf, want, 4096);
+    ns1_kept(&f, ns1, gen, tgen, 3);
     nvme_sim_clear_faults(f.sim);
     /* The list refused with DNR: NSIDs 1..NN probed, namespace 1 found. */
     uint64_t hits = nvme_sim_fault_hits(f.sim);
@@ -232,7 +232,6 @@ static void a_rescan_whose_namespace_list_fails_without_dnr_keeps_the_table(void
     assert_int_equal(nvme_sim_fault_hits(f.sim), hits + 1u);
     assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
     assert_int_equal(ns1->gen, gen);
-    free(want);
     free(buf);
     fx_stop(&f);
 }
