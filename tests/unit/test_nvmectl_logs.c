@@ -491,6 +491,26 @@ static void ana_log_counts_are_bounded(void **state)
     fx_stop(&f);
 }
 
+/* ana-log reads with RAE set, as nvme-cli 2.4 (nvme.c get_ana_log:
+ * nvme_cli_get_log_ana(dev, lsp, true, ...)): an ANA Change notice
+ * (§5.2.1, Notice 03h, LID 0Ch) the core has not handled yet stays masked
+ * (§5.16: RAE clear would clear the event), as for changed-ns-list-log. */
+static void ana_log_keeps_the_event_for_the_core(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_ana(&f);
+    unsigned armed = nvme_sim_aer_outstanding(f.sim);
+    assert_true(armed >= 2);
+    assert_int_equal(nvme_sim_post_event(f.sim, NVME_SIM_AE_NOTICE, 0x03, 0x0c), 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), armed - 1u);
+    ok(&f, "ana-log");
+    ok(&f, "ana-log -g");
+    assert_int_equal(nvme_sim_post_event(f.sim, NVME_SIM_AE_NOTICE, 0x03, 0x0c), 0);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), armed - 1u); /* still masked */
+    fx_stop(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* primary-ctrl-caps, list-secondary                                   */
 /* ------------------------------------------------------------------ */
@@ -887,6 +907,7 @@ int main(void)
         cmocka_unit_test(endurance_log_reads_the_group),
         cmocka_unit_test(ana_log_lists_groups_and_namespaces),
         cmocka_unit_test(ana_log_counts_are_bounded),
+        cmocka_unit_test(ana_log_keeps_the_event_for_the_core),
         cmocka_unit_test(primary_ctrl_caps_shows_the_structure),
         cmocka_unit_test(list_secondary_is_bounded_by_the_structure),
         cmocka_unit_test(virt_mgmt_assigns_and_sets_state),
