@@ -467,6 +467,13 @@ def case_xfer(w):
         cmds += ["wpat %d %d %d %d batch" % (nsid, lba, n, key), "rpat %d %d %d %d" % (nsid, lba, n, key),
                  "wpat %d %d %d %d" % (nsid, lba + n, n, key + 10),
                  "rpat %d %d %d %d batch" % (nsid, lba + n, n, key + 10)]
+    # rpat's own compare, which every read check rests on: 8 blocks of
+    # pattern 60 put in the image here, the last word of the last one changed
+    pat_fill_image(a, 60, 25000, 8, 512)
+    with open(a, "r+b") as f:
+        f.seek(25007 * 512 + 508)
+        f.write(struct.pack("<I", pat_word(60, 25007, 127) ^ 1))
+    cmds += ["rpat 1 25000 7 60", "!rpat 1 25000 8 60", "!rpat 1 25000 8 60 batch"]
     cmds += ["!read -n 1 -s 32768", "!verify -n 3 -s 0 -c 1", "!wpat 2 0 4096 43", "smart", "check-irqs"]
     c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq=isa(w)["io_irq"],
                ctrl="mdts=2,smart_critical_warning=5", opts=["ioq=2"])
@@ -486,6 +493,12 @@ def case_xfer(w):
         c.ok("rpat ok" in c.section("rpat %d %d %d %d batch" % (nsid, lba + n, n, key + 10)),
              "ns%d: %d blocks written by nvme_write read back by nvme_submit_rw_batch" % (nsid, n))
         pat_check_image(c, a if nsid == 1 else b, key, lba, n, lbs, "ns%d batch write" % nsid)
+    c.ok(c.section("rpat 1 25000 7 60").startswith("rpat ok"), "rpat: 7 blocks put in the image read back")
+    bad = "rpat: MISMATCH nsid 1 LBA 25007 word 127: read 0x%08x, pattern 0x%08x\n" % (
+        pat_word(60, 25007, 127) ^ 1, pat_word(60, 25007, 127))
+    for how in ("", " batch"):
+        c.ok(c.section("(must fail) rpat 1 25000 8 60" + how).startswith(bad),
+             "rpat%s: a word changed in the image is found (LBA 25007 word 127)" % how)
     c.has(r"^harness: 'read -n 1 -s 32768' failed as expected", "read past the end of the namespace fails")
     c.has(r"^harness: 'verify -n 3 -s 0 -c 1' failed as expected", "I/O to an inactive NSID fails")
     c.ok(re.match(r"wpat: 4096 block\(s\) of 4096 bytes do not fit the harness's I/O buffer \(\d+ bytes\)\n",
