@@ -36,17 +36,31 @@ bool fdt_init(const void *b)
 {
     if (!b || be32(b) != FDT_MAGIC || be32((const uint8_t *)b + 20) < 16)
         return false;
+    uint32_t t = be32((const uint8_t *)b + 4), so = be32((const uint8_t *)b + 8);
+    uint32_t ss = be32((const uint8_t *)b + 36);
+    if (so > t || ss > t - so)
+        return false; /* the structure block runs past the blob */
     blob = b;
-    total = be32(blob + 4);
-    structs = blob + be32(blob + 8);
+    total = t;
+    structs = blob + so;
     strings = (const char *)blob + be32(blob + 12);
-    struct_size = be32(blob + 36);
+    struct_size = ss;
     return true;
 }
 
 uint32_t fdt_total_size(void) { return total; }
 
 static uint32_t align4(uint32_t x) { return (x + 3u) & ~3u; }
+
+/* The length of the property at off; false when its header or value runs
+ * past the structure block (a length near 2^32 would wrap the offset). */
+static bool prop_len(uint32_t off, uint32_t *len)
+{
+    if (struct_size - off < 12u)
+        return false;
+    *len = be32(structs + off + 4);
+    return *len <= struct_size - off - 12u;
+}
 
 enum match { M_COMPAT, M_NAME, M_PHANDLE, M_PARENT_OF_PHANDLE };
 
@@ -96,7 +110,9 @@ static bool walk(enum match m, const char *s, uint32_t ph, unsigned skip, struct
             depth--;
             off += 4;
         } else if (tok == TOK_PROP) {
-            uint32_t len = be32(structs + off + 4);
+            uint32_t len;
+            if (!prop_len(off, &len))
+                return false;
             const char *pname = strings + be32(structs + off + 8);
             const uint8_t *val = structs + off + 12;
             off += 12 + align4(len);
@@ -156,9 +172,9 @@ const void *fdt_prop(const struct fdt_node *n, const char *name, uint32_t *len)
             off += 4;
             continue;
         }
-        if (tok != TOK_PROP)
+        uint32_t l;
+        if (tok != TOK_PROP || !prop_len(off, &l))
             return NULL; /* a child node or the node's end: no more properties */
-        uint32_t l = be32(structs + off + 4);
         if (!strcmp(strings + be32(structs + off + 8), name)) {
             if (len)
                 *len = l;
@@ -211,7 +227,9 @@ unsigned fdt_count_device_type(const char *type)
         if (tok == TOK_BEGIN) {
             off += 4 + align4((uint32_t)strlen((const char *)structs + off + 4) + 1);
         } else if (tok == TOK_PROP) {
-            uint32_t len = be32(structs + off + 4);
+            uint32_t len;
+            if (!prop_len(off, &len))
+                break;
             if (!strcmp(strings + be32(structs + off + 8), "device_type") &&
                 !strcmp((const char *)structs + off + 12, type))
                 n++;

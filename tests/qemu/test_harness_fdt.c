@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_harness_fdt.c - the harness's device tree walker (kernel/fdt.c),
+ * built for the host: a device tree is input the harness does not
+ * control, so a malformed one ends a walk, it never hangs or reads past
+ * the structure block.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fdt.h"
+
+/* A blob: header (40 bytes), structure block, strings "compatible\0". */
+static uint8_t blob[256] __attribute__((aligned(8)));
+static uint32_t pos;
+
+static void put32(uint32_t at, uint32_t v)
+{
+    blob[at] = (uint8_t)(v >> 24);
+    blob[at + 1] = (uint8_t)(v >> 16);
+    blob[at + 2] = (uint8_t)(v >> 8);
+    blob[at + 3] = (uint8_t)v;
+}
+static void tok(uint32_t v) { put32(pos, v), pos += 4; }
+
+/* / { compatible = <len bytes claimed> "a"; }; */
+static void build(uint32_t prop_len)
+{
+    memset(blob, 0, sizeof(blob));
+    pos = 40;
+    tok(1); /* BEGIN_NODE "" */
+    tok(0);
+    tok(3); /* PROP */
+    tok(prop_len);
+    tok(0); /* nameoff: "compatible" */
+    tok(0x61000000u);
+    tok(2); /* END_NODE */
+    tok(9); /* END */
+    uint32_t ssize = pos - 40;
+    memcpy(blob + pos, "compatible", 11);
+    put32(0, 0xd00dfeedu);
+    put32(4, pos + 11); /* totalsize */
+    put32(8, 40);       /* off_dt_struct */
+    put32(12, pos);     /* off_dt_strings */
+    put32(16, 40);      /* off_mem_rsvmap (empty: none read) */
+    put32(20, 17);      /* version */
+    put32(24, 16);      /* last compatible version */
+    put32(32, 11);      /* size_dt_strings */
+    put32(36, ssize);   /* size_dt_struct */
+}
+
+/* A property length that wraps the walk's offset back onto itself (or
+ * before it): the walk ends with "not found" (before: it looped for good). */
+static void a_property_length_that_wraps_ends_the_walk(void **state)
+{
+    (void)state;
+    static const uint32_t lens[] = {0xfffffff4u, 0xfffffff0u, 0xffffffe0u};
+    for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        build(lens[i]);
+        assert_true(fdt_init(blob));
+        struct fdt_node n;
+        alarm(5); /* a hang fails the test */
+        assert_false(fdt_by_compat("x", &n));
+        assert_int_equal(fdt_count_device_type("cpu"), 0);
+        alarm(0);
+    }
+}
+
+/* A property that claims more bytes than the structure block holds is
+ * not read as one (its value would run past the block). */
+static void a_property_past_the_structure_block_is_not_matched(void **state)
+{
+    (void)state;
+    build(64);
+    assert_true(fdt_init(blob));
+    struct fdt_node n;
+    alarm(5);
+    assert_false(fdt_by_compat("a", &n));
+    alarm(0);
+    build(1); /* the same blob, well formed: found */
+    assert_true(fdt_init(blob));
+    assert_true(fdt_by_compat("a", &n));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_property_length_that_wraps_ends_the_walk),
+        cmocka_unit_test(a_property_past_the_structure_block_is_not_matched),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
