@@ -278,8 +278,8 @@ bool pci_intx_map(const struct pci_host *h, struct pci_addr a, unsigned pin, uin
     const uint8_t *map = fdt_prop(&h->node, "interrupt-map", &len);
     const uint8_t *mask = fdt_prop(&h->node, "interrupt-map-mask", &mlen);
     unsigned cac = 3, cic = fdt_u32(&h->node, "#interrupt-cells", 1);
-    if (!map || !mask || mlen != 4 * (cac + cic))
-        return false;
+    if (!map || !mask || cic != 1 || mlen != 4 * (cac + cic))
+        return false; /* PCI: one interrupt cell, the pin (key[] holds 4) */
     /* Behind bridges: the pin each bridge raises for it (PCI-to-PCI Bridge
      * spec 1.2 §9.1, the swizzle by device number), up to the bridge on
      * the host's bus, which interrupt-map names. */
@@ -301,6 +301,8 @@ bool pci_intx_map(const struct pci_host *h, struct pci_addr a, unsigned pin, uin
         if (!fdt_by_phandle(ph, &p))
             return false;
         unsigned pac = fdt_u32(&p, "#address-cells", 0), pic = fdt_u32(&p, "#interrupt-cells", 1);
+        if (pac > 3 || pic > 4 || 4 * (cac + cic + 1 + pac + pic) > len - o)
+            return false; /* cells no parent binding has, or past the map's end */
         const uint8_t *ps = map + o + 4 * (cac + cic + 1 + pac);
         if (hit) {
             *parent = ph;
