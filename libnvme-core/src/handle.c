@@ -8,22 +8,27 @@
 #include "nvme_internal.h"
 
 #ifdef NVME_DEBUG
-#define NVME_DEBUG_MAX_CTRLS 16u
-static struct nvme_ctrl *nvme_live_ctrls[NVME_DEBUG_MAX_CTRLS];
+/* A list through the controllers themselves: no bound on how many a
+ * host drives (a table of 16 failed the seventeenth's bring-up). */
+static struct nvme_ctrl *nvme_live_ctrls;
 
 void nvme_handle_register(struct nvme_ctrl *ctrl, bool live)
 {
-    for (unsigned i = 0; i < NVME_DEBUG_MAX_CTRLS; i++)
-        if (nvme_live_ctrls[i] == (live ? NULL : ctrl)) {
-            nvme_live_ctrls[i] = live ? ctrl : NULL;
-            return;
-        }
+    struct nvme_ctrl **p = &nvme_live_ctrls;
+    while (*p != NULL && *p != ctrl)
+        p = &(*p)->live_next;
+    if (live && *p == NULL) {
+        ctrl->live_next = NULL;
+        *p = ctrl;
+    } else if (!live && *p != NULL) {
+        *p = ctrl->live_next;
+    }
 }
 
 bool nvme_handle_ok(const struct nvme_ctrl *ctrl)
 {
-    for (unsigned i = 0; i < NVME_DEBUG_MAX_CTRLS; i++)
-        if (nvme_live_ctrls[i] == ctrl && ctrl != NULL)
+    for (const struct nvme_ctrl *c = nvme_live_ctrls; c != NULL; c = c->live_next)
+        if (c == ctrl)
             return ctrl->magic == NVME_CTRL_MAGIC;
     return false;
 }

@@ -417,6 +417,9 @@ struct nvme_ctrl {
     uint64_t aer_resv_lpc; /* Log Page Count of the last page read before aer_resv_more */
 
     uint64_t irq_count;
+#ifdef NVME_DEBUG
+    struct nvme_ctrl *live_next; /* the live controllers (handle.c); last: same offsets above */
+#endif
 };
 
 #define NVME_CTRL_MAGIC 0x4e564d45u /* "NVME" */

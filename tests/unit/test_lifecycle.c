@@ -4266,6 +4266,34 @@ static void every_call_after_fini_is_refused_without_touching_the_handle(void **
     fx_stop(&f);
 }
 
+/* The handle checks (NVME_DEBUG) know every live controller, however
+ * many a host drives: the twentieth is as usable as the first, and each
+ * is refused once it was finished (before: a table of 16, so the
+ * seventeenth nvme_ctrl_init failed its own bring-up with
+ * NVME_ERR_STATE). */
+static void every_live_controller_passes_the_handle_check(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    struct fx *f = calloc(N, sizeof(*f));
+    assert_non_null(f);
+    for (unsigned i = 0; i < N; i++) {
+        fx_config(&f[i]);
+        fx_start(&f[i]);
+    }
+    for (unsigned i = 0; i < N; i++)
+        assert_int_equal(nvme_flush(f[i].ctrl, 1), 0);
+    struct nvme_ctrl *dead = f[3].ctrl;
+    fx_stop(&f[3]);
+    assert_int_equal(nvme_flush(dead, 1), NVME_ERR_STATE);
+    for (unsigned i = 0; i < N; i++)
+        if (i != 3) {
+            assert_int_equal(nvme_flush(f[i].ctrl, 1), 0);
+            fx_stop(&f[i]);
+        }
+    free(f);
+}
+
 /* The register getters take NULL like the other getters (nvme_ctrl_is_ready,
  * nvme_ctrl_get_info): CSTS of no controller reads as a missing device's
  * registers do (all ones), not a NULL dereference; after fini (NVME_DEBUG)
@@ -4400,6 +4428,7 @@ int main(void)
         cmocka_unit_test(an_aer_completed_before_a_subsystem_reset_is_not_lost),
         cmocka_unit_test(fini_from_a_callback_is_refused_and_fini_twice_is_harmless),
         cmocka_unit_test(every_call_after_fini_is_refused_without_touching_the_handle),
+        cmocka_unit_test(every_live_controller_passes_the_handle_check),
         cmocka_unit_test(csts_of_no_controller_reads_all_ones),
         cmocka_unit_test(queue_calls_and_lookups_after_fini_touch_nothing),
         cmocka_unit_test(callback_on_one_cpu_does_not_refuse_calls_on_another),
