@@ -1668,7 +1668,8 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
         struct nvme_cmd_slot *s = &qp->slots[idx];
         if (__builtin_expect(sqhd >= qp->entries, 0)) /* only informative here (§4.6) */
             nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, sqhd);
-        uint16_t sf = NVME_CQE_SF(status);
+        /* Success is SCT 0 SC 0 (§4.2.3), More, CRD or DNR set or not. */
+        uint16_t sf = NVME_CQE_SF(status & 0xffeu ? status : 0u);
         if (__builtin_expect(sf != 0, 0) && nvme_qpair_retry(qp, idx, sf))
             continue;
         nvme_cmd_cb cb = s->cb;

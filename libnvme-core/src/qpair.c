@@ -361,7 +361,7 @@ void nvme_qpair_harvest(struct nvme_qpair *qp)
          * would run a command the controller refused ("expected to fail",
          * §4.6.1), and a write it refused could then land.  Only one a
          * retry was due for is left to the reset's replay. */
-        uint16_t sf = NVME_CQE_SF(status);
+        uint16_t sf = NVME_CQE_SF(status & 0xffeu ? status : 0u); /* as the reap */
         if (sf == 0 || !nvme_slot_retry_allowed(qp, &qp->slots[idx], sf))
             nvme_qpair_finish(qp, idx, sf, dw0);
     }

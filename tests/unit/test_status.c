@@ -132,6 +132,35 @@ static void retry_follows_dnr_and_kind(void **state)
     assert_false(nvme_status_retryable(0));
 }
 
+/* Success is SCT 0 SC 0 whatever else the field holds (NVMe 2.0 §4.2.3,
+ * Figures 100-101: DNR "should" then be 0, More only points to the Error
+ * Information log): a flush answered so is done, as Linux's
+ * nvme_error_status looks at SCT and SC alone (before: the command failed
+ * with the positive status 2000h, "Successful Completion"). */
+static void a_success_with_more_dnr_or_crd_set_is_a_success(void **state)
+{
+    (void)state;
+    static const uint16_t extra[] = {NVME_SF_MORE_BIT, NVME_SF_DNR_BIT, 1u << 11};
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+        fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, extra[i], 1);
+        assert_int_equal(nvme_flush(f.ctrl, 1), 0);
+        /* And such an entry posted before a reset, which the reset
+         * harvests (nvme_qpair_harvest). */
+        fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_FLUSH, extra[i], 1);
+        struct fx_rec r = {0, -100};
+        assert_int_equal(nvme_submit_flush(f.ctrl, 1, 1, 0, fx_rec_cb, &r), 0);
+        assert_int_equal(r.calls, 0); /* its entry posted, not reaped */
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        fx_poll_until(&f, 1, &r, 100000u);
+        assert_int_equal(r.calls, 1);
+        assert_int_equal(r.result, 0);
+    }
+    fx_stop(&f);
+}
+
 static void every_error_value_has_a_distinct_name(void **state)
 {
     (void)state;
@@ -156,6 +185,7 @@ int main(void)
         cmocka_unit_test(every_status_code_type_has_its_spec_name),
         cmocka_unit_test(status_field_bits_decode),
         cmocka_unit_test(retry_follows_dnr_and_kind),
+        cmocka_unit_test(a_success_with_more_dnr_or_crd_set_is_a_success),
         cmocka_unit_test(every_error_value_has_a_distinct_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
