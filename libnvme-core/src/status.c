@@ -188,8 +188,8 @@ const char *nvme_status_name(uint16_t sf)
         break;
     case NVME_SCT_VENDOR:
         return "Vendor Specific";
-    default:
-        break;
+    default: /* 4h-6h reserved (§4.2.3.1): their codes too, C0h-FFh included */
+        return "Reserved";
     }
     if (name == NULL)
         return sc >= 0xc0 ? "Vendor Specific" : "Reserved";

@@ -73,6 +73,10 @@ static void reserved_and_vendor_codes_are_named_so(void **state)
     assert_string_equal(nvme_status_name(NVME_SF(0, 0xc5)), "Vendor Specific");
     assert_string_equal(nvme_status_name(NVME_SF(7, 0x01)), "Vendor Specific");
     assert_string_equal(nvme_status_name(NVME_SF(5, 0x01)), "Reserved");
+    /* C0h-FFh are vendor codes of the defined types only: a reserved
+     * type's codes are reserved (NVMe 2.0 §4.2.3.1, SCT 4h-6h). */
+    for (unsigned sct = 4; sct <= 6; sct++)
+        assert_string_equal(nvme_status_name(NVME_SF(sct, 0xc5)), "Reserved");
     assert_string_equal(nvme_sct_name(2), "Media and Data Integrity Errors");
     assert_string_equal(nvme_sct_name(6), "Reserved");
 }
