@@ -11,7 +11,7 @@
 # It compiles the core and the nvmectl front end (the lists, include
 # directories and required flags of libnvme-core/nvme-core-sources.mk),
 # osal/exos/*.c and exos-glue/*.c with EXOS's own CFLAGS (same compiler,
-# -m32/-m64, -mcmodel=large, -ffreestanding, -nostdinc ...), with three
+# -m32/-m64, -mcmodel=large, -ffreestanding, -nostdinc ...), with four
 # differences:
 #   - the ../third include directories are left out and the compiler's own
 #     freestanding headers (stdint.h, stddef.h, stdbool.h) come first:
@@ -19,7 +19,9 @@
 #   - -DNVME_EXOS_NATIVE=1, so osal/exos/exos_api.h includes EXOS's real
 #     headers and checks its own declarations against them;
 #   - NVME_CORE_OPT after them: EXOS builds itself at -O0, which makes our
-#     objects a third larger than -O2 and half as large again as -Os.
+#     objects a third larger than -O2 and half as large again as -Os;
+#   - on x86-64, NVME_CORE_CMODEL (-mcmodel=kernel) after EXOS's
+#     -mcmodel=large (see the knob below).
 # The objects go to $(BUILD_DIR)/kernel/nvme-core/ and are appended to OBJS.
 #
 # Knobs:
