@@ -25,6 +25,7 @@
 
 #define MAXW 4
 #define MAXSET 6
+#define QUAR 16 /* buffers handed back, kept with a canary */
 #define ASYNC 8
 #define GRANT_RETRIES 200 /* retries and replays per command with WORKLOAD_GRANT */
 
@@ -89,6 +90,12 @@ struct worker {
     uint64_t progress_ms;
     const char *doing;
     unsigned long ops, errs, checked;
+    /* Buffers handed back, held a while with a canary (put_buf). */
+    struct {
+        uint8_t *raw, *buf;
+        uint32_t len;
+    } q[QUAR];
+    unsigned qn;
 };
 static struct worker W[MAXW];
 static unsigned long errhist[8][40]; /* [op][rc + 20, statuses at 39] */
@@ -196,11 +203,48 @@ static bool check_block(struct worker *w, const uint8_t *p, uint64_t rel, const 
     return false;
 }
 
+/* A buffer for one operation, filled with a poison no block matches: a
+ * read that reports success without the device writing every byte fails
+ * check_block, whatever memory malloc recycled from an earlier read of
+ * the same blocks. */
 static uint8_t *get_buf(struct worker *w, uint8_t **raw, uint32_t bytes)
 {
     *raw = aligned_alloc(4096, ((size_t)bytes + 8192 + 4095) & ~(size_t)4095);
     uint32_t off = (rnd(&w->rng) % 3 == 0) ? 0 : (rnd(&w->rng) % (4096 / align)) * align;
+    memset(*raw + off, 0xe7, bytes);
     return *raw + off;
+}
+
+/* A buffer the core handed back (its call returned, its callback ran, or
+ * it was refused) is the caller's again: the device may not write it any
+ * more (a timeout or reset that handed it back while the device still
+ * held it).  Kept QUAR operations long under a canary, which must be
+ * intact when it leaves: found with or without ASan, and whether or not
+ * the core unmapped it (an unmapped one is also the simulator's
+ * dma_after_return). */
+static void quarantine_check(struct worker *w, unsigned k)
+{
+    const uint8_t *b = w->q[k].buf;
+    for (uint32_t i = 0; i < w->q[k].len; i++)
+        if (b[i] != 0xc3) {
+            FAIL("cpu %u: the device wrote byte %u of a %u-byte buffer after the core handed it "
+                 "back (0x%02x over the canary)",
+                 w->cpu, i, w->q[k].len, b[i]);
+            break;
+        }
+    free(w->q[k].raw);
+    w->q[k].raw = NULL;
+}
+
+static void put_buf(struct worker *w, uint8_t *raw, uint8_t *buf, uint32_t bytes)
+{
+    unsigned k = w->qn++ % QUAR;
+    if (w->q[k].raw != NULL)
+        quarantine_check(w, k);
+    memset(buf, 0xc3, bytes);
+    w->q[k].raw = raw;
+    w->q[k].buf = buf;
+    w->q[k].len = bytes;
 }
 
 /* --- asynchronous ops ------------------------------------------------------ */
@@ -260,7 +304,7 @@ static void finish_aop(struct worker *w, struct aop *a)
                  r);
     }
     mark(w, a->rel, a->count, 0);
-    free(a->raw);
+    put_buf(w, a->raw, a->buf, a->count * lba_size);
     a->raw = NULL;
     __atomic_store_n(&a->calls, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&a->state, 0, __ATOMIC_RELAXED);
@@ -333,7 +377,7 @@ static void blocking_io(struct worker *w, bool write, uint64_t rel, uint32_t n)
             FAIL("cpu %u blocking %s lba %llu n %u: %d", w->cpu, write ? "write" : "read",
                  (unsigned long long)lba, n, rc);
     }
-    free(raw);
+    put_buf(w, raw, buf, n * lba_size);
 }
 
 static void *worker_main(void *p)
@@ -419,7 +463,7 @@ static void *worker_main(void *p)
                     if (__atomic_load_n(&as[j]->calls, __ATOMIC_ACQUIRE))
                         FAIL("cpu %u: refused request got a callback", w->cpu);
                     mark(w, as[j]->rel, as[j]->count, 0);
-                    free(as[j]->raw);
+                    put_buf(w, as[j]->raw, as[j]->buf, as[j]->count * lba_size);
                     as[j]->raw = NULL;
                     __atomic_store_n(&as[j]->state, 0, __ATOMIC_RELAXED);
                 }
@@ -465,7 +509,7 @@ static void *worker_main(void *p)
             if (certain && chaos == 0 && rc != NVME_ERR_BUSY && (rc == 0) == differ)
                 FAIL("cpu %u compare lba %llu n %u differ %d: %d", w->cpu,
                      (unsigned long long)(w->base + rel), n, differ, rc);
-            free(raw);
+            put_buf(w, raw, buf, n * lba_size);
         } else if (what < 86) {
             __atomic_store_n(&w->doing, "flush", __ATOMIC_RELAXED);
             op_t0 = nvme_sim_now(sim);
@@ -479,7 +523,7 @@ static void *worker_main(void *p)
             __atomic_store_n(&w->doing, "ns2 io", __ATOMIC_RELAXED);
             (void)(rnd(&w->rng) % 2 ? nvme_read(ctrl, 2, rnd(&w->rng) % 64, 8, buf)
                                     : nvme_write(ctrl, 2, rnd(&w->rng) % 64, 8, buf));
-            free(raw);
+            put_buf(w, raw, buf, 8 * lba_size);
         } else {
             __atomic_store_n(&w->doing, "poll", __ATOMIC_RELAXED);
             (void)nvme_qpair_poll(ctrl, nvme_ctrl_cpu_qid(ctrl, w->cpu), 0);
@@ -793,6 +837,11 @@ int main(int argc, char **argv)
         printf("\n");
     }
     nvme_ctrl_fini(ctrl);
+    /* The controller stopped: no buffer handed back was written since. */
+    for (unsigned i = 0; i < nworkers; i++)
+        for (unsigned k = 0; k < QUAR; k++)
+            if (W[i].q[k].raw != NULL)
+                quarantine_check(&W[i], k);
     uint64_t v = nvme_sim_dma_violations(sim), dar = nvme_sim_dma_after_return(sim),
              he = nvme_sim_host_errors(sim), cv = nvme_sim_coherency_violations(sim);
     size_t live = nvme_sim_dma_live(sim);
