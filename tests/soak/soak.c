@@ -6,9 +6,15 @@
  *   0 explicit nvme_ctrl_reset()        1 CSTS.CFS raised
  *   2 a command that never completes     3 the device gone, then back
  *   4 the device running on (DMA) through the teardown
+ *   5 commands that hang, DMA going on, past their timeout (Abort
+ *     refused, then the reset of the timeout path)
+ * A buffer whose callback ran is the caller's again: filled with a canary
+ * at once, and the regions of the iteration's writes are checked for it
+ * (the device read a buffer handed back: `early`).
  * Every acknowledged write is read back at the end.  It prints
- *   soak: resets=N inflight=M acked=A lost=L corrupt=C hangs=H dma_after_return=D
- * and fails unless L, C, H and D are 0 and N >= the resets asked for.
+ *   soak: resets=N inflight=M acked=A lost=L corrupt=C hangs=H early=E
+ *         dma_after_return=D ...
+ * and fails unless L, C, H, E and D are 0 and N >= the resets asked for.
  * Usage: nvme-soak [resets wanted, default 1000] [seed]
  */
 #include <stdio.h>
@@ -37,7 +43,8 @@ struct write {
 };
 
 static struct region regions[REGIONS];
-static uint64_t acked, lost, corrupt, hangs, inflight_at_reset;
+static uint64_t acked, lost, corrupt, hangs, inflight_at_reset, early;
+#define CANARY 0xc3
 
 static void pattern(uint8_t *b, uint32_t region, uint32_t version)
 {
@@ -67,6 +74,7 @@ static void write_done(void *arg, int result, uint32_t dw0)
         w->r->unknown = true; /* not acknowledged: nothing is promised */
     }
     w->r->pending = 0;
+    memset(w->buf, CANARY, BLOCKS_PER_REGION * 512u); /* the caller's again */
 }
 
 static void inject(struct nvme_sim *sim, enum nvme_sim_fault_kind kind, unsigned count)
@@ -114,7 +122,7 @@ int main(int argc, char **argv)
     uint32_t version = 0;
     unsigned iter = 0;
     while (nvme_ctrl_get_stats(ctrl)->resets < want && iter < want * 4u) {
-        unsigned kind = iter++ % 5u;
+        unsigned kind = iter++ % 6u;
         /* distinct regions in flight: no two writes overlap */
         unsigned base = (unsigned)rand() % REGIONS;
         for (unsigned i = 0; i < INFLIGHT; i++) {
@@ -125,7 +133,7 @@ int main(int argc, char **argv)
         }
         if (kind == 2)
             inject(sim, NVME_SIM_FAULT_DROP_CQE, 1);
-        if (kind == 4)
+        if (kind == 4 || kind == 5)
             inject(sim, NVME_SIM_FAULT_HANG, 3);
         for (unsigned i = 0; i < INFLIGHT; i++) {
             unsigned ri = (unsigned)(w[i].r - regions);
@@ -177,6 +185,26 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
+        /* A held command repeats its transfer once per simulated ms: one
+         * the core handed back early would write the canary now. */
+        nvme_sim_advance(sim, 3000);
+        for (unsigned i = 0; i < INFLIGHT; i++) {
+            unsigned ri = (unsigned)(w[i].r - regions);
+            uint8_t got[512];
+            for (unsigned b = 0; b < BLOCKS_PER_REGION; b++) {
+                uint8_t canary[512];
+                memset(canary, CANARY, sizeof(canary));
+                if (nvme_sim_ns_read(sim, 1, (uint64_t)ri * BLOCKS_PER_REGION + b, 1, got) == 0 &&
+                    memcmp(got, canary, sizeof(got)) == 0) {
+                    early++;
+                    fprintf(stderr,
+                            "soak: iteration %u (kind %u): region %u holds the canary of a buffer "
+                            "handed back\n",
+                            iter, kind, ri);
+                    break;
+                }
+            }
+        }
         nvme_sim_clear_faults(sim);
         if (!nvme_ctrl_is_ready(ctrl) && nvme_ctrl_reset(ctrl) != 0) {
             fprintf(stderr, "soak: controller not usable after iteration %u\n", iter);
@@ -217,11 +245,11 @@ int main(int argc, char **argv)
     size_t live = nvme_sim_dma_live(sim);
     nvme_sim_destroy(sim);
     printf("soak: resets=%llu inflight=%llu acked=%llu lost=%llu corrupt=%llu hangs=%llu "
-           "dma_after_return=%llu hmb_returns=%llu hmb_lost=%llu\n",
+           "early=%llu dma_after_return=%llu hmb_returns=%llu hmb_lost=%llu\n",
            (unsigned long long)resets, (unsigned long long)inflight_at_reset,
            (unsigned long long)acked, (unsigned long long)lost, (unsigned long long)corrupt,
-           (unsigned long long)hangs, (unsigned long long)dar, (unsigned long long)hmb_returns,
-           (unsigned long long)hmb_lost);
+           (unsigned long long)hangs, (unsigned long long)early, (unsigned long long)dar,
+           (unsigned long long)hmb_returns, (unsigned long long)hmb_lost);
     for (unsigned i = 0; i < INFLIGHT; i++)
         free(w[i].buf);
     free(got);
@@ -234,7 +262,7 @@ int main(int argc, char **argv)
     if (hmb_returns == 0)
         fprintf(stderr, "soak: the Host Memory Buffer was never taken back\n");
     /* The exit status is the verdict (ctest reads no output): every check. */
-    bool bad = (lost | corrupt | hangs | dar | viol | live | hmb_lost | herr) != 0 || frc != 0 ||
-               hmb_returns == 0;
+    bool bad = (lost | corrupt | hangs | early | dar | viol | live | hmb_lost | herr) != 0 ||
+               frc != 0 || hmb_returns == 0;
     return bad || resets < want ? 1 : 0;
 }
