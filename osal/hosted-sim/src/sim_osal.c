@@ -5,6 +5,7 @@
  * through the IOMMU table, simulated time, malloc, stderr logging,
  * optional pthread locks, optional wait/wake, dma_stop.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,15 +387,30 @@ static void osal_log(void *ctx, enum nvme_log_level level, const char *line)
 
 /* --- Locks ----------------------------------------------------------------------------- */
 
+/* Error-checking mutexes, as a kernel's lock debugging: a lock taken
+ * again by its holder (a spinlock's deadlock) or let go by a thread that
+ * does not hold it is a host error, not a silent hang or corruption. */
 static void *osal_lock_create(void *ctx)
 {
     (void)ctx;
     pthread_mutex_t *m = malloc(sizeof(*m));
-    if (m && pthread_mutex_init(m, NULL)) {
+    pthread_mutexattr_t a;
+    if (m &&
+        (pthread_mutexattr_init(&a) || pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK) ||
+         pthread_mutex_init(m, &a))) {
         free(m);
         m = NULL;
     }
     return m;
+}
+
+static void lock_misuse(struct nvme_sim *sim, const char *what, int rc)
+{
+    pthread_mutex_lock(&sim->mtx);
+    sim_host_error(sim, "%s of a core lock failed (%d): %s", what, rc,
+                   rc == EDEADLK ? "already held by this thread (a deadlock)"
+                                 : "not held by this thread");
+    pthread_mutex_unlock(&sim->mtx);
 }
 
 static void osal_lock_destroy(void *ctx, void *lock)
@@ -408,14 +424,18 @@ static void osal_lock_destroy(void *ctx, void *lock)
 
 static void osal_lock(void *ctx, void *lock)
 {
-    (void)ctx;
-    pthread_mutex_lock(lock);
+    int rc = pthread_mutex_lock(lock);
+    if (rc != 0) {
+        lock_misuse(SIM(ctx), "lock", rc);
+        abort(); /* a spinlock would spin here for ever */
+    }
 }
 
 static void osal_unlock(void *ctx, void *lock)
 {
-    (void)ctx;
-    pthread_mutex_unlock(lock);
+    int rc = pthread_mutex_unlock(lock);
+    if (rc != 0)
+        lock_misuse(SIM(ctx), "unlock", rc);
 }
 
 static uint64_t osal_wall_clock_ms(void *ctx)
