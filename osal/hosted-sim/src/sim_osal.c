@@ -241,7 +241,12 @@ static void *osal_mem_alloc(void *ctx, size_t size)
     pthread_mutex_lock(&sim->mtx);
     bool fail = fail_now(sim, NVME_SIM_FAIL_MEM_ALLOC);
     pthread_mutex_unlock(&sim->mtx);
-    return fail ? NULL : malloc(size ? size : 1);
+    void *p = fail ? NULL : malloc(size ? size : 1);
+    /* Not zeroed, as kmalloc's (fresh heap pages would read as zeroes,
+     * and ASan fills only the first 4 KiB): the core initializes it. */
+    if (p)
+        memset(p, 0x5a, size);
+    return p;
 }
 
 static void osal_mem_free(void *ctx, void *p, size_t size)
