@@ -1344,16 +1344,21 @@ static inline bool nvme_qpair_dropped(const struct nvme_qpair *qp)
 static inline struct nvme_qpair *nvme_io_qpair_get(struct nvme_ctrl *ctrl, uint16_t qid)
 {
     uint16_t n = nvme_io_queue_count(ctrl); /* a reset may change it */
-    if (qid == NVME_QID_CPU) {
+    /* qid 0 wraps to the largest index, and NVME_QID_CPU to FFFEh, past
+     * every queue (at most FFFEh, nvme_io_queues_wanted): one compare on
+     * the usual path, and the index (callers that name NVME_QID_CPU go
+     * straight to its branch) */
+    unsigned i = (unsigned)qid - 1u;
+    if (__builtin_expect(i >= n, 0) || (__builtin_constant_p(qid) && qid == NVME_QID_CPU)) {
+        if (qid != NVME_QID_CPU)
+            return NULL;
         if (ctrl->osal.cpu_id == NULL) /* every caller counts as CPU 0: queue 1 */
             return n != 0 ? &ctrl->ioq[0] : NULL;
-        unsigned cpu = ctrl->osal.cpu_id(ctrl->osal.ctx);
-        qid = (uint16_t)(n != 0 ? 1u + nvme_mod32(cpu, n) : 0u);
+        unsigned cpu = ctrl->osal.cpu_id(ctrl->osal.ctx); /* called with no queue too */
+        if (n == 0)
+            return NULL;
+        i = nvme_mod32(cpu, n);
     }
-    /* qid 0 wraps to the largest index: one compare, and the index */
-    unsigned i = (unsigned)qid - 1u;
-    if (i >= n)
-        return NULL;
     struct nvme_qpair *qp = &ctrl->ioq[i];
     if (qp == NULL) /* never: said so that callers test for NULL only above */
         __builtin_unreachable();
