@@ -261,7 +261,7 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
      * Host Memory Buffer), memory the port may hand out again: cut off
      * (dma_stop), as nvme_ctrl_stop does. */
     ctrl->info.enabled_at_start = (nvme_reg_read32(ctrl, NVME_REG_CC) & NVME_CC_EN) != 0;
-    rc = nvme_ctrl_disable(ctrl, true);
+    rc = nvme_ctrl_disable(ctrl);
     if (rc != NVME_OK) {
         nvme_log(ctrl, NVME_LOG_ERROR, "disable failed: %s", nvme_strerror(rc));
         (void)nvme_dma_cut(ctrl);

@@ -288,6 +288,7 @@ struct nvme_ctrl {
     uint32_t page_mask;        /* page_size - 1, for the fast paths */
     uint32_t timeout_ms;       /* from CAP.TO (after quirks) */
     uint32_t ready_timeout_ms; /* CSTS.RDY 0 -> 1: CAP.TO, or CRTO.CRWMT when larger */
+    uint64_t enabled_at_us;    /* our last CC.EN=1 (0: none), nvme_ctrl_disable */
     uint32_t rtd3e_us;
     uint16_t crdt[3];          /* Command Retry Delay Times, 100 ms units */
     uint16_t ocfs;             /* Optional Copy Formats Supported */
@@ -688,9 +689,9 @@ int nvme_ctrl_wait_present(struct nvme_ctrl *ctrl, uint32_t timeout_ms);
  * `bytes` is 0, allocates both anew that large (page aligned); only while
  * the controller does not use them.  NVME_ERR_NOMEM: none left. */
 int nvme_dbbuf_resize(struct nvme_ctrl *ctrl, uint32_t bytes);
-/* Clears CC.EN and waits for CSTS.RDY=0 (settle: let an enable in
- * progress finish first). */
-int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle);
+/* Clears CC.EN and waits for CSTS.RDY=0, letting an enable in progress
+ * finish first (§3.1.5). */
+int nvme_ctrl_disable(struct nvme_ctrl *ctrl);
 /* Programs AQA/ASQ/ACQ and CC, sets EN, waits for RDY. */
 int nvme_ctrl_enable(struct nvme_ctrl *ctrl);
 /* Stops the controller so that it no longer touches memory: disable, and

@@ -250,7 +250,7 @@ int nvme_ctrl_wait_present(struct nvme_ctrl *ctrl, uint32_t timeout_ms)
     return nvme_wait_csts(ctrl, 0, 0, timeout_ms, NVME_WAIT_CFS_OK | NVME_WAIT_LINK);
 }
 
-int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
+int nvme_ctrl_disable(struct nvme_ctrl *ctrl)
 {
     uint32_t cc = nvme_reg_read32(ctrl, NVME_REG_CC);
     uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
@@ -259,11 +259,14 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl, bool settle)
 
     if (cc & NVME_CC_EN) {
         /* Changing EN while RDY has not caught up is undefined (§3.1.5):
-         * let an enable in progress finish first.  A controller that
+         * let an enable in progress finish first, within what is left of
+         * CAP.TO since our CC.EN=1 (all of it for one we did not set).  A controller that
          * never gets there is disabled anyway, and so at once is one that
          * reports CFS meanwhile: its RDY will not rise (§9.5). */
-        if (settle && !(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS) &&
-            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms, 0) ==
+        uint64_t now = nvme_now_us(ctrl), at = ctrl->enabled_at_us;
+        uint64_t left = (uint64_t)ctrl->ready_timeout_ms * 1000u - (at ? now - at : 0);
+        if (!(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS) && (int64_t)left > 0 &&
+            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, (uint32_t)(left / 1000u) + 1u, 0) ==
                 NVME_ERR_GONE)
             return NVME_ERR_GONE;
         nvme_reg_write32(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
@@ -317,6 +320,7 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
                   ((uint32_t)ctrl->io_sqes << NVME_CC_IOSQES_SHIFT) |
                   ((uint32_t)NVME_CQES_LOG2 << NVME_CC_IOCQES_SHIFT);
     nvme_reg_write32(ctrl, NVME_REG_CC, cc);
+    ctrl->enabled_at_us = nvme_now_us(ctrl); /* CAP.TO counts from here */
     nvme_reg_write32(ctrl, NVME_REG_CC, cc | NVME_CC_EN);
 
     int rc = nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout_ms, 0);
@@ -338,12 +342,13 @@ int nvme_ctrl_enable(struct nvme_ctrl *ctrl)
  * be a removal, or only reads that fail (a link retraining) while it
  * still moves data (Linux's nvme_dev_disable disables the PCI device
  * before it cancels the requests).  One marked gone was cut off then
- * (recovery.c). */
+ * (recovery.c).  An enable in progress (one whose wait a failed read
+ * ended) is let finish first, as at bring-up (§3.1.5). */
 int nvme_ctrl_stop(struct nvme_ctrl *ctrl)
 {
     if (NVME_READ_ONCE(ctrl->gone))
         return NVME_ERR_GONE;
-    int rc = nvme_ctrl_disable(ctrl, false);
+    int rc = nvme_ctrl_disable(ctrl);
     if (rc == NVME_OK)
         return rc;
     if (rc == NVME_ERR_GONE) {

@@ -1948,6 +1948,51 @@ static void a_reset_on_another_cpu_does_not_run_while_a_tick_cuts_a_gone_device_
     free(b2);
 }
 
+/* A register read that fails while the controller becomes ready ends
+ * the reset's enable (NVME_ERR_GONE); its stop before the next try, with
+ * the registers answering, finds CC.EN 1 and CSTS.RDY still 0.  Clearing CC.EN then,
+ * before CAP.TO, is undefined (§3.1.5): the stop waits for RDY first (or
+ * CFS, or CAP.TO), as bring-up's disable does.  Before: the stop cleared
+ * CC.EN at once, a host error nvme-workload's threaded runs met now and
+ * then with WORKLOAD_LINK. */
+static struct nvme_sim *enable_cut_sim;
+static void (*enable_cut_sleep)(void *ctx, uint32_t us);
+static int enable_cut_armed;
+static void sleep_cutting_the_link_while_enabling(void *ctx, uint32_t us)
+{
+    if (enable_cut_armed && (nvme_sim_reg_peek(enable_cut_sim, NVME_REG_CC) & NVME_CC_EN) &&
+        !(nvme_sim_reg_peek(enable_cut_sim, NVME_REG_CSTS) & NVME_CSTS_RDY)) {
+        enable_cut_armed = 0;
+        nvme_sim_link_down(enable_cut_sim, 1); /* the wait's next CSTS read */
+    }
+    enable_cut_sleep(ctx, us);
+}
+
+static void a_stop_waits_for_an_enable_in_progress(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.ready_delay_us = 50u * MS;
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    enable_cut_sim = f.sim;
+    enable_cut_sleep = f.osal.sleep_us;
+    f.osal.sleep_us = sleep_cutting_the_link_while_enabling;
+    assert_int_equal(fx_init(&f), 0);
+    enable_cut_armed = 1;
+    /* The reset's enable sees all ones; it stops the controller and
+     * tries again, and the registers answer. */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(enable_cut_armed, 0);
+    assert_true(fx_log_has(&f, "controller not ready after CC.EN=1: device gone"));
+    assert_int_equal(nvme_sim_host_errors(f.sim), 0);
+    uint8_t *buf = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* The reset that brings a cut-off controller back sets bus mastering
  * again first (the port's dma_resume, as Linux's reset work calls
  * pci_set_master): the bring-up of a new controller calls it once; the
@@ -4417,6 +4462,7 @@ int main(void)
         cmocka_unit_test(device_gone_fails_all_writes_no_register_and_comes_back),
         cmocka_unit_test(registers_reading_all_ones_cut_the_device_off_before_buffers_go_back),
         cmocka_unit_test(a_reset_on_another_cpu_does_not_run_while_a_tick_cuts_a_gone_device_off),
+        cmocka_unit_test(a_stop_waits_for_an_enable_in_progress),
         cmocka_unit_test(a_reset_after_a_cut_off_sets_bus_mastering_again_first),
         cmocka_unit_test(namespace_change_event_rescans_and_handles_stay_valid),
         cmocka_unit_test(failed_rescan_keeps_the_old_table),
