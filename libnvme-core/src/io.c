@@ -119,9 +119,10 @@ static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme
         goto refused;
     }
     /* Inside one memory page (PRP1 alone): such a range cannot wrap the
-     * address space, and it is within MDTS (mdts_bytes is at least two
-     * pages, admin.c; a page is at most 64 KiB, 128 blocks). */
-    bool one = len <= ctrl->page_size - ((uint32_t)(uintptr_t)buf & ctrl->page_mask);
+     * address space; and within MDTS (at least two CAP.MPSMIN pages, but
+     * a reset may lower MPSMIN below the page in use: 35aj). */
+    bool one = len <= ctrl->page_size - ((uint32_t)(uintptr_t)buf & ctrl->page_mask) &&
+               len <= NVME_READ_ONCE(ctrl->info.mdts_bytes);
     if (__builtin_expect(!one, 0) && len - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf) {
         rc = NVME_ERR_INVAL; /* would wrap the address space */
         goto refused;
@@ -380,12 +381,13 @@ int nvme_submit_rw_batch(struct nvme_ctrl *ctrl, uint16_t qid, uint32_t nsid,
                    : nvme_io_check_noqueue(ctrl, nsid, reqs[0].lba, reqs[0].count, reqs[0].buf,
                                            reqs[0].opc == NVME_CMD_WRITE, qid);
     /* The per-batch half of nvme_io_check: what does not change between
-     * the requests.  Anything else (PI, metadata, traces) goes one by one. */
+     * the requests.  Anything else (PI, metadata, traces, an MDTS a reset
+     * lowered below the page: nvme_io_check's `one`) goes one by one. */
     uint32_t epoch = nvme_ns_epoch_read(ctrl); /* before the namespace's fields */
     const struct nvme_ns_info *ns = nvme_io_ns(ctrl, qp, nsid);
     bool fast = ns != NULL && ns->status == NVME_OK && !NVME_READ_ONCE(ctrl->gone) &&
                 !NVME_READ_ONCE(ctrl->info.admin_only) && ns->plain_io && ns->pi_type == 0 &&
-                ctrl->trace == 0;
+                ctrl->trace == 0 && NVME_READ_ONCE(ctrl->info.mdts_bytes) >= ctrl->page_size;
     nvme_lock(qp);
     while (i < n) {
         if (fast)

@@ -3755,6 +3755,50 @@ static void a_reset_whose_cap_excludes_the_page_size_fails_cleanly(void **state)
     free(buf);
 }
 
+/* A reset whose new firmware lowers CAP.MPSMIN below the page size in
+ * use (16 KiB kept: MPSMAX still allows it, §3.1.5) and keeps MDTS 1,
+ * now 2 * 4 KiB (MDTS counts CAP.MPSMIN pages, §5.15.2.2): a transfer
+ * inside one memory page may now be above MDTS.  A blocking read or
+ * write is cut at the new limit, an asynchronous one is
+ * NVME_ERR_UNSUPPORTED, nothing sent above MDTS (row 35az); the
+ * controller refuses none with Invalid Field. */
+static void a_reset_lowering_mpsmin_cuts_one_page_transfers_at_mdts(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.mpsmin = 2; /* 16 KiB pages */
+    f.cfg.mdts = 1;   /* 32 KiB */
+    fx_start(&f);
+    struct nvme_sim_cap_change c = {.mqes = 1023, .to = 20, .mpsmin = 0, .mpsmax = 4};
+    nvme_sim_cap_at_reset(f.sim, &c);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    const struct nvme_ctrl_info *in = nvme_ctrl_get_info(f.ctrl);
+    assert_int_equal(in->page_size, 16384);
+    assert_int_equal(in->mdts_bytes, 8192);
+    uint8_t *w = aligned_alloc(16384, 16384), *r = aligned_alloc(16384, 16384);
+    assert_non_null(w);
+    assert_non_null(r);
+    fx_pattern(w, 16384, 61);
+    uint64_t writes = nvme_sim_stats(f.sim)->writes;
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 32, w), 0); /* one page, two commands */
+    assert_int_equal(nvme_sim_stats(f.sim)->writes - writes, 2);
+    memset(r, 0, 16384);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 32, r), 0);
+    assert_memory_equal(r, w, 16384);
+    uint64_t io = nvme_sim_stats(f.sim)->io_cmds;
+    struct fx_rec rec = {0, -100};
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 32, r, 0, fx_rec_cb, &rec),
+                     NVME_ERR_UNSUPPORTED);
+    struct nvme_rw_req req = {0, r, fx_rec_cb, &rec, 32, NVME_CMD_READ};
+    assert_int_equal(nvme_submit_rw_batch(f.ctrl, 1, 1, &req, 1, 0, NULL), NVME_ERR_UNSUPPORTED);
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io); /* nothing sent */
+    assert_int_equal(rec.calls, 0);
+    free(w);
+    free(r);
+    fx_stop(&f);
+}
+
 /* A CAP after a reset without the I/O Command Sets (CAP.CSS bit 6 clear,
  * a firmware the reset activated) where the core runs them (CC.CSS 110b,
  * NVMe 2.0 §3.1.3.5: 110b only while CAP.CSS bit 6 is set): CC.CSS
@@ -4508,6 +4552,7 @@ int main(void)
         cmocka_unit_test(a_reset_whose_dstrd_leaves_no_io_doorbell_runs_admin_only),
         cmocka_unit_test(a_reset_without_memory_for_the_queues_granted_stays_admin_only),
         cmocka_unit_test(a_reset_whose_cap_excludes_the_page_size_fails_cleanly),
+        cmocka_unit_test(a_reset_lowering_mpsmin_cuts_one_page_transfers_at_mdts),
         cmocka_unit_test(a_reset_whose_cap_drops_the_io_command_sets_fails_cleanly),
         cmocka_unit_test(a_reset_whose_cap_gains_the_io_command_sets_keeps_nvm_alone),
         cmocka_unit_test(fini_whose_shutdown_does_not_complete_says_so),
