@@ -1304,6 +1304,48 @@ def case_smp(w):
     c_all.failures += smp_small_queue(w).failures
     c_all.failures += smp_more_queues_than_cpus(w).failures
     c_all.failures += smp_small_mdts(w).failures
+    c_all.failures += smp_planted_mismatch(w).failures
+    return c_all
+
+
+def smp_planted_mismatch(w):
+    """smp-io's own compare, proven: 2 CPUs write their blocks (one
+    round); a second boot reads them back with VERIFY (no writes) and
+    finds no mismatch; then the host flips one byte of one block of CPU
+    0's blocking half and of CPU 1's asynchronous half in the image, and
+    a third VERIFY boot must report exactly one mismatch on each CPU and
+    fail (before, every smp check trusted "mismatches=0" from a compare
+    that no case had ever seen find one)."""
+    img = os.path.join(w.dir, "smpbad.img")
+    make_image(img, 16 * MiB)
+    half = SMP_SPAN // 2
+    run_args = ["--qemu", "-smp", "--qemu", "2"]
+    args = "smp-io 1 0 %d 1 0 0" % SMP_SPAN
+    c_all = Checker("")
+    for step, cmd, bad in (("write", args, None), ("verify", args + " 1", None),
+                           ("planted", "!" + args + " 1", (3, SMP_SPAN + half + 5))):
+        if bad:
+            with open(img, "r+b") as f:
+                for lba, off in zip(bad, (100, 7)):
+                    f.seek(lba * 512 + off)
+                    b = f.read(1)
+                    f.seek(lba * 512 + off)
+                    f.write(bytes([b[0] ^ 0x5a]))
+        c = w.boot(["path=%s" % img], [cmd], opts=["cpus=2"], run_args=run_args)
+        tag = "smp-io %s" % step
+        for cpu in range(2):
+            m = c.has(r"^smp-io: cpu=%d .* errors=0 .* mismatches=(\d+) verified_blocks=%d "
+                      % (cpu, SMP_SPAN), "%s: CPU %d read back %d blocks" % (tag, cpu, SMP_SPAN))
+            want = 1 if bad else 0
+            c.ok(m is not None and int(m.group(1)) == want,
+                 "%s: CPU %d counted %d mismatch(es)" % (tag, cpu, want))
+        if bad:
+            c.has(r"^smp-io: CPU 0 failed$", "%s: CPU 0's planted mismatch fails it" % tag)
+            c.has(r"^smp-io: CPU 1 failed$", "%s: CPU 1's planted mismatch fails it" % tag)
+            c.hasnt(r"^smp-io: ok", "%s: not reported as verified" % tag)
+        else:
+            c.has(r"^smp-io: ok, data verified on every CPU", "%s: smp-io ok" % tag)
+        c_all.failures += c.failures
     return c_all
 
 

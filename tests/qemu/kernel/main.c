@@ -92,14 +92,16 @@
  *                          asynchronously); CPU 0 runs "hook HOOK" (run.sh:
  *                          device_del) and powers the slot off: every write
  *                          must come back, GONE after the removal, within 3 s
- *     smp-io NSID LBA SPAN ROUNDS [RESETS [NSCHG]]
+ *     smp-io NSID LBA SPAN ROUNDS [RESETS [NSCHG [VERIFY]]]
  *                          every CPU writes and verifies its own SPAN blocks
  *                          through the blocking calls and asynchronously on
  *                          its own queue; per CPU/queue/vector counts (smp.c);
  *                          RESETS: CPU 0 resets the controller before rounds
  *                          1..RESETS while the others do I/O; NSCHG: CPU 0
  *                          detaches namespace NSCHG before odd rounds and
- *                          attaches it before even ones (needs run.sh --subsys)
+ *                          attaches it before even ones (needs run.sh --subsys);
+ *                          VERIFY 1: reads and compares only, writing nothing
+ *                          (what smp-io with the same arguments wrote)
  *     loop-io NSID LBA SPAN BOUND_MS HOOK
  *                          asynchronous 8-block writes of unique patterns over
  *                          SPAN blocks, 16 in flight; after 100 completions

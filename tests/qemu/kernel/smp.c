@@ -522,6 +522,10 @@ struct sio_job {
      * rescans), while the others do I/O on nsid; 0: not */
     uint32_t nschg, nschg_done;
     int nschg_err;
+    /* VERIFY: each round reads and compares what an earlier smp-io with
+     * the same arguments wrote, writing nothing (check.py plants a
+     * mismatch in the image between the two) */
+    bool verify_only;
     struct sio_cpu cpu[SMP_MAX_CPUS];
 };
 static struct sio_job sio;
@@ -682,10 +686,13 @@ static void sio_worker(unsigned cpu, void *arg)
             if (arc != 0 && sio.nschg_err == 0)
                 sio.nschg_err = arc;
         }
-        pat_fill((uint32_t *)buf, key, base, half, sio.lbs);
-        /* during another CPU's reset the core holds it (any error fails) */
-        int rc = nvme_write(sio.ctrl, sio.nsid, base, half, buf);
-        c->blocking++;
+        int rc = 0;
+        if (!sio.verify_only) {
+            pat_fill((uint32_t *)buf, key, base, half, sio.lbs);
+            /* during another CPU's reset the core holds it (any error fails) */
+            rc = nvme_write(sio.ctrl, sio.nsid, base, half, buf);
+            c->blocking++;
+        }
         if (rc == 0) {
             memset(buf, 0, (size_t)half * sio.lbs);
             rc = nvme_read(sio.ctrl, sio.nsid, base, half, buf);
@@ -697,7 +704,8 @@ static void sio_worker(unsigned cpu, void *arg)
         }
         sio_verify(c, (const uint32_t *)buf, key, base, half);
         key = sio_key(cpu, r, 1);
-        sio_async(c, buf, base + half, sio.span - half, key, true);
+        if (!sio.verify_only)
+            sio_async(c, buf, base + half, sio.span - half, key, true);
         if (!c->errors)
             sio_async(c, buf, base + half, sio.span - half, key, false);
     }
@@ -706,8 +714,8 @@ static void sio_worker(unsigned cpu, void *arg)
 
 int smp_io(struct nvme_ctrl *ctrl, char *args)
 {
-    uint64_t v[6] = {0, 0, 0, 0, 0, 0};
-    for (unsigned i = 0; i < 6; i++) {
+    uint64_t v[7] = {0, 0, 0, 0, 0, 0, 0};
+    for (unsigned i = 0; i < 7; i++) {
         while (*args == ' ')
             args++;
         char *w = args;
@@ -716,9 +724,9 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
         if (*args)
             *args++ = 0;
         if (i >= 4 && !*w)
-            break; /* RESETS and NSCHG are optional */
+            break; /* RESETS, NSCHG and VERIFY are optional */
         if (!*w || !parse_u64(w, &v[i])) {
-            kprintf("smp-io: usage: smp-io NSID LBA SPAN ROUNDS [RESETS [NSCHG]]\n");
+            kprintf("smp-io: usage: smp-io NSID LBA SPAN ROUNDS [RESETS [NSCHG [VERIFY]]]\n");
             return NVME_ERR_INVAL;
         }
     }
@@ -741,6 +749,7 @@ int smp_io(struct nvme_ctrl *ctrl, char *args)
     sio.rounds = (uint32_t)v[3];
     sio.resets = (uint32_t)v[4];
     sio.nschg = (uint32_t)v[5];
+    sio.verify_only = v[6] != 0;
     if (sio.nschg == sio.nsid || sio.nschg > 0xfffffffeu) {
         kprintf("smp-io: NSCHG %u must be another namespace than NSID %u (the I/O's)\n", sio.nschg,
                 sio.nsid);
