@@ -168,12 +168,66 @@ static void interrupt_map_cells_from_the_parent_are_bounded(void **state)
     alarm(0);
 }
 
+/* / { #address-cells = <2>; #size-cells = <2>;
+ *     pcie@0 { compatible = "pci-host-ecam-generic"; reg = <0 0x40000000 0 ecam>;
+ *              bus-range = <lo hi>;
+ *              ranges = <32-bit memory 0x10000000+256 MiB, 64-bit memory 512 GiB+512 GiB>; }; } */
+static bool pci_host(uint32_t ecam, uint32_t lo, uint32_t hi, struct pci_host *h)
+{
+    static const uint32_t two = 2;
+    static const uint32_t ranges[14] = {
+        0x02000000u, 0,    0x10000000u, 0,    0x10000000u, 0,    0x10000000u, /* 32-bit */
+        0x03000000u, 0x80, 0,           0x80, 0,           0x80, 0};          /* 64-bit */
+    const uint32_t reg[4] = {0, 0x40000000u, 0, ecam}, br[2] = {lo, hi};
+    uint32_t compat[6] = {0};
+    memcpy(compat, "pci-host-ecam-generic", 22);
+    for (unsigned i = 0; i < 6; i++) /* prop() writes cells big-endian */
+        compat[i] = __builtin_bswap32(compat[i]);
+    memset(blob, 0, sizeof(blob));
+    strs_len = 0;
+    pos = 40;
+    begin("");
+    prop("#address-cells", 1, &two);
+    prop("#size-cells", 1, &two);
+    begin("pcie@0");
+    prop("compatible", 6, compat);
+    prop("reg", 4, reg);
+    prop("bus-range", 2, br);
+    prop("ranges", 14, ranges);
+    tok(2);
+    tok(2);
+    finish();
+    assert_true(fdt_init(blob));
+    return pci_host_init(h);
+}
+
+/* bus-range past 255, or an ECAM window larger than 256 buses need: at
+ * most bus 255 (PCIe base 7.2.2: 8-bit bus numbers; before: bus 511,
+ * and a bridge numbering bus 256 wrote past pci_ecam.c's per-bus
+ * tables); a range that ends before it starts, or an ECAM under 1 MiB,
+ * is refused (before: buses up to 516, or bus_lo - 1 wrapped). */
+static void bus_range_is_clamped_to_255_and_the_ecam_size(void **state)
+{
+    (void)state;
+    struct pci_host h;
+    assert_true(pci_host(0x20000000u, 0, 0x1000, &h)); /* 512 MiB of ECAM */
+    assert_int_equal(h.bus_lo, 0);
+    assert_int_equal(h.bus_hi, 255);
+    assert_true(pci_host(0x20000000u, 0x10, 0x1000, &h));
+    assert_int_equal(h.bus_hi, 255);
+    assert_true(pci_host(0x1000000u, 0x10, 0xff, &h)); /* 16 MiB: 16 buses */
+    assert_int_equal(h.bus_hi, 0x1f);
+    assert_false(pci_host(0x20000000u, 5, 2, &h));
+    assert_false(pci_host(0x80000u, 0, 0xff, &h));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_property_length_that_wraps_ends_the_walk),
         cmocka_unit_test(a_property_past_the_structure_block_is_not_matched),
         cmocka_unit_test(interrupt_map_cells_from_the_parent_are_bounded),
+        cmocka_unit_test(bus_range_is_clamped_to_255_and_the_ecam_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,7 +61,15 @@ bool pci_host_init(struct pci_host *h)
     const uint8_t *br = fdt_prop(&h->node, "bus-range", &len);
     h->bus_lo = br && len == 8 ? (unsigned)fdt_cells(br, 1) : 0;
     h->bus_hi = br && len == 8 ? (unsigned)fdt_cells(br + 4, 1) : 255;
-    if (h->bus_hi > 255 || ((uint64_t)(h->bus_hi - h->bus_lo + 1) << 20) > h->ecam_size)
+    /* Bus numbers are 8 bits, and ECAM gives each 1 MiB (PCIe base 7.2.2) */
+    if (h->bus_hi > 255)
+        h->bus_hi = 255;
+    if (h->bus_hi < h->bus_lo || h->ecam_size >> 20 == 0) {
+        kprintf("harness: %s: bus-range %u-%u or ECAM size 0x%llx unusable\n", h->node.name,
+                h->bus_lo, h->bus_hi, (unsigned long long)h->ecam_size);
+        return false;
+    }
+    if (h->bus_hi - h->bus_lo >= h->ecam_size >> 20)
         h->bus_hi = h->bus_lo + (unsigned)(h->ecam_size >> 20) - 1;
     /* ranges: (child: 3 cells phys.hi/mid/lo, parent: the parent's
      * #address-cells, size: the node's #size-cells = 2) */
