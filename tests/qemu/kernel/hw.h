@@ -140,6 +140,11 @@ uint8_t pci_find_cap(struct pci_addr a, uint8_t id);
 /* Base address of memory BAR `bar` (64-bit BARs aware), 0 if unusable. */
 uint64_t pci_bar_base(struct pci_addr a, unsigned bar, bool *is64);
 
+/* Size of memory BAR `bar` (its lowest implemented address bit, as
+ * Linux's pci_size()), sized with memory decode off (PCI 3.0 6.2.5.1) and
+ * the BAR restored; 0 for an I/O or unimplemented BAR. */
+uint64_t pci_bar_size(struct pci_addr a, unsigned bar);
+
 #define PCI_COMMAND 0x04
 #define PCI_STATUS 0x06
 #define PCI_CMD_MEM (1u << 1)

@@ -66,3 +66,26 @@ uint64_t pci_bar_base(struct pci_addr a, unsigned bar, bool *is64)
     }
     return base;
 }
+
+uint64_t pci_bar_size(struct pci_addr a, unsigned bar)
+{
+    uint8_t off = (uint8_t)(0x10 + 4 * bar);
+    uint16_t cmd = pci_read16(a, PCI_COMMAND);
+    uint32_t lo = pci_read32(a, off), hi = 0, mlo, mhi = 0;
+    bool is64 = !(lo & 1) && ((lo >> 1) & 3) == 2 && bar < 5;
+    pci_write16(a, PCI_COMMAND, (uint16_t)(cmd & ~(PCI_CMD_MEM | 1u)));
+    pci_write32(a, off, 0xffffffffu);
+    mlo = pci_read32(a, off);
+    pci_write32(a, off, lo);
+    if (is64) {
+        hi = pci_read32(a, (uint8_t)(off + 4));
+        pci_write32(a, (uint8_t)(off + 4), 0xffffffffu);
+        mhi = pci_read32(a, (uint8_t)(off + 4));
+        pci_write32(a, (uint8_t)(off + 4), hi);
+    }
+    pci_write16(a, PCI_COMMAND, cmd);
+    if (lo & 1 || mlo == 0xffffffffu)
+        return 0; /* I/O, or nothing there */
+    uint64_t mask = ((uint64_t)mhi << 32) | (mlo & ~0xfu);
+    return mask & (~mask + 1);
+}

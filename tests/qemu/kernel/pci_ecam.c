@@ -133,26 +133,14 @@ static void assign_bars(struct assign *s, struct pci_addr a, unsigned nbars)
     struct pci_host *h = s->h;
     for (unsigned bar = 0; bar < nbars; bar++) {
         uint8_t off = (uint8_t)(0x10 + 4 * bar);
-        uint32_t orig = pci_read32(a, off);
-        pci_write32(a, off, 0xffffffffu);
-        uint32_t lo = pci_read32(a, off);
-        if (lo == 0 || lo == 0xffffffffu) {
-            pci_write32(a, off, orig);
-            continue;
+        uint32_t lo = pci_read32(a, off); /* the type bits (0 at reset: no address) */
+        uint64_t size = pci_bar_size(a, bar);
+        if (!size) {
+            if (lo & 1) /* I/O BAR: the harness decodes no I/O space */
+                pci_write32(a, off, 0);
+            continue; /* or none */
         }
-        if (lo & 1) { /* I/O BAR: the harness decodes no I/O space */
-            pci_write32(a, off, 0);
-            continue;
-        }
-        bool is64 = ((lo >> 1) & 3) == 2;
-        uint64_t mask = lo & ~0xfull;
-        if (is64 && bar + 1 < nbars) {
-            pci_write32(a, (uint8_t)(off + 4), 0xffffffffu);
-            mask |= (uint64_t)pci_read32(a, (uint8_t)(off + 4)) << 32;
-        } else {
-            mask |= 0xffffffff00000000ull;
-        }
-        uint64_t size = ~mask + 1;
+        bool is64 = ((lo >> 1) & 3) == 2 && bar + 1 < nbars;
         uint64_t base = alloc_from(&s->next32, h->mem32 + h->mem32_size, size);
         if (!base && is64)
             base = alloc_from(&s->next64, h->mem64 + h->mem64_size, size);
@@ -162,7 +150,7 @@ static void assign_bars(struct assign *s, struct pci_addr a, unsigned nbars)
          * 256 MiB); it goes to the top of its address space, size
          * aligned, outside every window: decoded nowhere the CPU
          * or another BAR reaches (QEMU: unmapped). */
-        uint64_t park = mask & (is64 ? ~0ull : 0xffffffffull);
+        uint64_t park = ~(size - 1) & (is64 ? ~0ull : 0xffffffffull);
         pci_write32(a, off, (uint32_t)(base ? base : park));
         if (is64)
             pci_write32(a, (uint8_t)(off + 4), (uint32_t)((base ? base : park) >> 32));
