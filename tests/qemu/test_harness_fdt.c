@@ -222,6 +222,25 @@ static void bus_range_is_clamped_to_255_and_the_ecam_size(void **state)
     assert_false(pci_host(0x80000u, 0, 0xff, &h));
 }
 
+/* The window a BAR was assigned in is reachable; a BAR left outside
+ * every window for want of room (at the top of its address space) is
+ * not, nor one straddling the window's end, nor one above 4 GiB, in the
+ * 64-bit window (armv7's pointers, aarch64's map: before, the MSI-X
+ * table's address was cut to a pointer there). */
+static void mmio_is_reachable_in_a_window_only(void **state)
+{
+    (void)state;
+    struct pci_host h;
+    assert_true(pci_host(0x10000000u, 0, 0xff, &h));
+    assert_true(pci_mmio_reachable(0x10000000u, 0x4000));
+    assert_true(pci_mmio_reachable(0x1fffc000u, 0x4000));
+    assert_false(pci_mmio_reachable(0x1fffc000u, 0x4001));
+    assert_false(pci_mmio_reachable(0xffffc000u, 0x400));
+    assert_false(pci_mmio_reachable(0xffffffffffffc000ull, 0x400));
+    assert_false(pci_mmio_reachable(0x0fffc000u, 0x400));
+    assert_false(pci_mmio_reachable(0x8000000000ull, 0x400));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +248,7 @@ int main(void)
         cmocka_unit_test(a_property_past_the_structure_block_is_not_matched),
         cmocka_unit_test(interrupt_map_cells_from_the_parent_are_bounded),
         cmocka_unit_test(bus_range_is_clamped_to_255_and_the_ecam_size),
+        cmocka_unit_test(mmio_is_reachable_in_a_window_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

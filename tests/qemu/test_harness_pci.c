@@ -19,9 +19,15 @@
 /* One function at 00:01.0: class 01h/08h/02h, an MSI-X capability at 40h. */
 static uint32_t cfg[64];
 static uint64_t bar_mask[6]; /* address bits a BAR implements (0: none) */
-static const uint64_t window = 0x80000000u;
+static const uint64_t window = 0x80000000u, window_size = 256u << 20;
 
 void serial_write(const char *s) { (void)s; }
+
+/* The virt rule (pci_ecam.c): in the device tree's window. */
+bool pci_mmio_reachable(uint64_t addr, uint64_t len)
+{
+    return addr >= window && addr - window < window_size && len <= window_size - (addr - window);
+}
 
 static bool here(struct pci_addr a) { return a.bus == 0 && a.dev == 1 && a.fn == 0; }
 
@@ -79,6 +85,62 @@ static void device(uint64_t base4, uint32_t tbl, uint32_t pba, unsigned entries)
     cfg[18] = pba;
 }
 
+static bool msix(void)
+{
+    struct harness_dev d;
+    memset(&d, 0, sizeof(d));
+    assert_true(dev_probe(&d, 0));
+    assert_int_equal(d.bar0, (uintptr_t)window);
+    return d.msix_cap != 0 && d.msix_table != 0;
+}
+
+/* The layouts QEMU's NVMe gives: table and PBA in BAR0 or in BAR4. */
+static void msix_in_a_bar_that_holds_it_is_used(void **state)
+{
+    (void)state;
+    device(window + 0x4000, 0x2000, 0x3000, 65);
+    assert_true(msix());
+    device(window + 0x4000, 0x0004, 0x0804, 65);
+    assert_true(msix());
+}
+
+/* BIR 6 and 7 are reserved (PCI 3.0 6.8.2.4: BARs 0-5 only); before,
+ * the registers past BAR5 were read as a BAR and the table put there. */
+static void msix_bir_6_or_7_is_refused(void **state)
+{
+    (void)state;
+    device(window + 0x4000, 0x0006, 0x3000, 65);
+    assert_false(msix());
+    device(window + 0x4000, 0x0007, 0x3000, 65);
+    assert_false(msix());
+    device(window + 0x4000, 0x2000, 0x0006, 65);
+    assert_false(msix());
+}
+
+/* The table (16 bytes an entry) or the PBA past the end of its BAR:
+ * before, entries were written past the BAR. */
+static void msix_table_or_pba_past_its_bar_is_refused(void **state)
+{
+    (void)state;
+    device(window + 0x4000, 0x3c00, 0x1000, 65); /* 0x3c00 + 65 * 16 > 16 KiB */
+    assert_false(msix());
+    device(window + 0x4000, 0x3bf0, 0x1000, 65); /* just fits */
+    assert_true(msix());
+    device(window + 0x4000, 0x0000, 0x3ffc, 65); /* PBA: 16 bytes for 65 entries */
+    assert_false(msix());
+    device(window + 0x4000, 0x0000, 0x3ff0, 65);
+    assert_true(msix());
+}
+
+/* A BAR pci_assign_bars found no room for sits outside every window,
+ * decoded nowhere: before, the table was written there. */
+static void msix_in_a_parked_bar_is_refused(void **state)
+{
+    (void)state;
+    device(0xffffffffffffc000ull, 0x0004, 0x0804, 65);
+    assert_false(msix());
+}
+
 /* A size mask with holes (a bit below the lowest one clear above it):
  * the size is its lowest set bit, as Linux's pci_size() (before: ~mask +
  * 1, 0x34000 here). */
@@ -98,6 +160,10 @@ static void bar_size_is_the_lowest_implemented_bit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(msix_in_a_bar_that_holds_it_is_used),
+        cmocka_unit_test(msix_bir_6_or_7_is_refused),
+        cmocka_unit_test(msix_table_or_pba_past_its_bar_is_refused),
+        cmocka_unit_test(msix_in_a_parked_bar_is_refused),
         cmocka_unit_test(bar_size_is_the_lowest_implemented_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

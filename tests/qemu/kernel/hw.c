@@ -85,6 +85,12 @@ void pci_write16(struct pci_addr a, uint8_t off, uint16_t v)
     outw((uint16_t)(0xcfc + (off & 2)), v);
 }
 
+/* The first 4 GiB: what x86-32 addresses and x86-64's boot code maps. */
+bool pci_mmio_reachable(uint64_t addr, uint64_t len)
+{
+    return len && addr < (1ull << 32) && len <= (1ull << 32) - addr;
+}
+
 /* --- clock: TSC calibrated against PIT channel 2 ------------------------------------ */
 static uint64_t tsc_per_us = 1;
 

@@ -139,11 +139,20 @@ bool pci_find_class(uint8_t cls, uint8_t sub, uint8_t progif, unsigned nth, stru
 uint8_t pci_find_cap(struct pci_addr a, uint8_t id);
 /* Base address of memory BAR `bar` (64-bit BARs aware), 0 if unusable. */
 uint64_t pci_bar_base(struct pci_addr a, unsigned bar, bool *is64);
-
 /* Size of memory BAR `bar` (its lowest implemented address bit, as
  * Linux's pci_size()), sized with memory decode off (PCI 3.0 6.2.5.1) and
  * the BAR restored; 0 for an I/O or unimplemented BAR. */
 uint64_t pci_bar_size(struct pci_addr a, unsigned bar);
+/* The CPU address of bytes [off, off + len) of memory BAR `bar`, 0 when
+ * they are not usable: a BAR index past 5 (an MSI-X BIR of 6 or 7, PCI 3.0
+ * 6.8.2.4), an I/O, unassigned or 64-bit BAR5, a range past the BAR's size,
+ * or one the CPU does not reach (pci_mmio_reachable). */
+uintptr_t pci_bar_map(struct pci_addr a, unsigned bar, uint64_t off, uint64_t len);
+/* Whether the CPU reaches [addr, addr + len) as MMIO: below 4 GiB (what
+ * x86-32 and armv7 pointers hold, x86-64's and aarch64's maps cover), and
+ * off x86 in a device tree window (pci_ecam.c: not a BAR left outside them
+ * for want of room). */
+bool pci_mmio_reachable(uint64_t addr, uint64_t len);
 
 #define PCI_COMMAND 0x04
 #define PCI_STATUS 0x06

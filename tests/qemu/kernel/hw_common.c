@@ -89,3 +89,15 @@ uint64_t pci_bar_size(struct pci_addr a, unsigned bar)
     uint64_t mask = ((uint64_t)mhi << 32) | (mlo & ~0xfu);
     return mask & (~mask + 1);
 }
+
+uintptr_t pci_bar_map(struct pci_addr a, unsigned bar, uint64_t off, uint64_t len)
+{
+    bool is64;
+    if (bar > 5)
+        return 0;
+    uint64_t base = pci_bar_base(a, bar, &is64), size = base ? pci_bar_size(a, bar) : 0;
+    if ((is64 && bar == 5) || off > size || len > size - off ||
+        !pci_mmio_reachable(base + off, len))
+        return 0;
+    return (uintptr_t)(base + off);
+}

@@ -25,12 +25,14 @@ bool dev_probe(struct harness_dev *d, unsigned nth)
     d->vendor = (uint16_t)id;
     d->device = (uint16_t)(id >> 16);
     d->bar0_phys = pci_bar_base(d->pci, 0, &d->bar0_64);
-    if (!d->bar0_phys || d->bar0_phys >= (1ull << 32) - 0x4000) {
-        kprintf("harness: BAR0 0x%llx unusable (not assigned or above 4 GiB)\n",
+    /* registers and the first doorbells (8 KiB, as EXOS asks) */
+    d->bar0 = pci_bar_map(d->pci, 0, 0, 0x2000);
+    if (!d->bar0) {
+        kprintf("harness: BAR0 0x%llx unusable (not assigned, smaller than 8 KiB, outside the "
+                "windows or beyond the CPU's reach)\n",
                 (unsigned long long)d->bar0_phys);
         return false;
     }
-    d->bar0 = (uintptr_t)d->bar0_phys;
     uint16_t cmd = pci_read16(d->pci, PCI_COMMAND);
     pci_write16(d->pci, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_MEM | PCI_CMD_MASTER));
     d->intx_pin = pci_read8(d->pci, 0x3d);
@@ -40,12 +42,20 @@ bool dev_probe(struct harness_dev *d, unsigned nth)
     if (d->msix_cap) {
         uint16_t ctl = pci_read16(d->pci, (uint8_t)(d->msix_cap + 2));
         tbl = pci_read32(d->pci, (uint8_t)(d->msix_cap + 4));
-        bool is64;
-        uint64_t base = pci_bar_base(d->pci, tbl & 7, &is64);
+        uint32_t pba = pci_read32(d->pci, (uint8_t)(d->msix_cap + 8));
         d->msix_entries = (ctl & 0x7ffu) + 1;
-        d->msix_table = base ? (uintptr_t)(base + (tbl & ~7u)) : 0;
-        if (!base)
+        /* the table (16 bytes an entry) and the PBA (a bit an entry) in
+         * BARs 0-5 that hold them, where the CPU reaches (PCI 3.0 6.8.2.4) */
+        d->msix_table = pci_bar_map(d->pci, tbl & 7, tbl & ~7u, 16ull * d->msix_entries);
+        if (!d->msix_table ||
+            !pci_bar_map(d->pci, pba & 7, pba & ~7u, (d->msix_entries + 63) / 64 * 8)) {
+            kprintf(
+                "harness: MSI-X table 0x%08x or PBA 0x%08x (offset | BIR) outside a usable BAR: "
+                "no MSI-X\n",
+                tbl, pba);
             d->msix_cap = 0;
+            d->msix_table = 0;
+        }
     }
     kprintf("harness: nvme at pci %02x:%02x.%u id %04x:%04x bar0=0x%llx (%s) cmd=0x%04x->0x%04x "
             "msix=%u entries table=0x%lx (BAR%u) intx pin=%u line=%u\n",

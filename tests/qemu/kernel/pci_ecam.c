@@ -254,6 +254,20 @@ void pci_assign_bars(struct pci_host *h, uint8_t (*irq_line)(struct pci_addr a, 
     assign_bus(&s, h->bus_lo);
 }
 
+bool pci_mmio_reachable(uint64_t addr, uint64_t len)
+{
+    /* in a device tree window (a BAR assign_bars found no room for is
+     * left outside them all, decoded nowhere) and below 4 GiB: what
+     * armv7's 32-bit pointers hold and aarch64's map covers (512 GiB,
+     * QEMU's 64-bit window starts there) */
+    const struct pci_host *h = &g_pci;
+    bool in32 = addr >= h->mem32 && addr - h->mem32 < h->mem32_size &&
+                len <= h->mem32_size - (addr - h->mem32);
+    bool in64 = addr >= h->mem64 && addr - h->mem64 < h->mem64_size &&
+                len <= h->mem64_size - (addr - h->mem64);
+    return (in32 || in64) && len && addr < (1ull << 32) && len <= (1ull << 32) - addr;
+}
+
 uint16_t pci_requester_id(struct pci_addr a)
 {
     uint16_t rid = (uint16_t)(a.bus << 8 | a.dev << 3 | a.fn);
