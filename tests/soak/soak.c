@@ -15,7 +15,10 @@
  *   soak: resets=N inflight=M acked=A lost=L corrupt=C hangs=H early=E
  *         dma_after_return=D ...
  * and fails unless L, C, H, E and D are 0 and N >= the resets asked for.
- * Usage: nvme-soak [resets wanted, default 1000] [seed]
+ * Usage: nvme-soak [resets wanted, default 1000] [seed, default 1: also
+ * the seed of the device's data timing, cfg.dma_timing_seed; SOAK_DMA_NOW=1
+ * in the environment: off] [noretry: max_retries NVME_NO_RETRIES, so a
+ * reset fails back the writes the device holds instead of replaying them]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +90,8 @@ static void inject(struct nvme_sim *sim, enum nvme_sim_fault_kind kind, unsigned
 int main(int argc, char **argv)
 {
     unsigned want = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 1000u;
-    srand(argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 1u);
+    unsigned seed = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 1u;
+    srand(seed);
 
     struct nvme_sim_config cfg;
     struct nvme_sim_ns_config ns = {
@@ -104,11 +108,17 @@ int main(int argc, char **argv)
     cfg.abort_mode = NVME_SIM_ABORT_REFUSE;
     cfg.mqes = 15;
     cfg.hmpre = 256; /* a 1 MiB Host Memory Buffer, given back at each reset (MR) */
+    /* Writes whose buffers the device reads at fetch, again later and at
+     * completion (nvme_sim.h): a buffer handed back before the device is
+     * stopped is then read after its return (dma_after_return, `early`). */
+    cfg.dma_timing_seed = getenv("SOAK_DMA_NOW") ? 0 : seed;
     struct nvme_sim *sim = nvme_sim_create(&cfg);
     struct nvme_osal osal;
     nvme_sim_osal(sim, &osal);
     struct nvme_ctrl_opts opts = {
         .command_timeout_ms = 16, .abort_timeout_ms = 10, .io_queues = 2, .admin_timeout_ms = 50};
+    if (argc > 3 && strcmp(argv[3], "noretry") == 0)
+        opts.max_retries = NVME_NO_RETRIES; /* a reset fails back what the device held */
     struct nvme_ctrl *ctrl;
     if (sim == NULL || nvme_ctrl_init(&ctrl, &osal, &opts) != 0) {
         fprintf(stderr, "soak: bring-up failed\n");
@@ -147,7 +157,7 @@ int main(int argc, char **argv)
         }
         /* Kind 4 lets the device fetch them (the hung ones then keep
          * doing DMA); the others reset before anything completed. */
-        nvme_sim_advance(sim, kind == 4 ? 60 : 10);
+        nvme_sim_advance(sim, kind == 4 || kind == 1 ? 60 : 10);
         unsigned busy = 0;
         for (unsigned i = 0; i < INFLIGHT; i++)
             busy += w[i].done == 0;

@@ -689,6 +689,10 @@ int main(int argc, char **argv)
     cfg.timing = rnd(&r) % 3 ? NVME_SIM_DEFERRED : NVME_SIM_IMMEDIATE;
     cfg.completion_latency_us = rnd(&r) % 200;
     cfg.abort_mode = rnd(&r) % 2 ? NVME_SIM_ABORT_WORKS : NVME_SIM_ABORT_REFUSE;
+    /* Data moved at fetch, in between or at completion, write buffers read
+     * again (nvme_sim.h); from the seed without drawing from r, so each
+     * seed's configuration stays what it was.  WORKLOAD_DMA_NOW=1: off. */
+    cfg.dma_timing_seed = getenv("WORKLOAD_DMA_NOW") ? 0 : seed0 * 2654435761u + 1u;
     struct nvme_ctrl_opts opts = {0};
     opts.cpus = (uint16_t)(nworkers + 1);
     opts.io_queues = (uint16_t)(rnd(&r) % 3 == 0 ? 0 : 1 + rnd(&r) % 4);

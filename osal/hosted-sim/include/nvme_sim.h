@@ -503,6 +503,25 @@ struct nvme_sim_config {
      * differs from the device's counts in nvme_sim_shadow_doorbells(sim,
      * 0, ...).  Default false: the admin queue ignores the shadow buffer. */
     bool dbbuf_admin_copy;
+    /* When the data of an I/O Read or Write moves.  A controller may move
+     * it at any point between fetching the SQE and posting the CQE, and
+     * may read a write buffer more than once.  Nonzero: a seed that picks,
+     * per fetched Read or Write without an injected fault, either data and
+     * CQE inside the fetch (about 1 in 4), or a late command: checked at
+     * fetch (a command that fails its checks completes then), its buffer
+     * read (Write) or written with the data of that moment (Read) at fetch
+     * or not, again at each of the next 0 to 3 steps or not, then executed
+     * for real (the data moves once more, the media changes) and completed
+     * at the step after.  A step is the device's next turn after an OSAL
+     * call, an MMIO access or a CQE it posted, or each simulated ms while
+     * only time passes.  Until its CQE a late command is in the device as
+     * a hung one (NVME_SIM_FAULT_HANG) is: CC.EN 1->0 gives it one last
+     * transfer at the end of the disable window and no CQE, Delete I/O SQ
+     * and Abort complete it aborted, and a transfer into memory the host
+     * freed or unmapped meanwhile counts in nvme_sim_dma_after_return.
+     * Completions come out of order and after the doorbell even in
+     * NVME_SIM_IMMEDIATE timing.  0: data and CQE inside the fetch. [0] */
+    uint32_t dma_timing_seed;
 };
 
 /* Fill `cfg` with the defaults documented above. */

@@ -879,6 +879,55 @@ static void test_deferred_after_return(void)
     lc_end(&h, sim);
 }
 
+/* cfg.dma_timing_seed: Writes complete after their doorbell, their data
+ * right; one whose buffer the host unmaps while the device holds it is
+ * read after its return (dma_after_return), not a violation. */
+static void test_late_dma(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.dma_timing_seed = 7;
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint8_t *b = aligned_alloc(4096, 4096);
+    unsigned late = 0;
+    uint64_t bus;
+    for (unsigned i = 0; i < 16; i++) {
+        fill(b, 512, (uint8_t)(0x20 + i));
+        CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_TO_DEVICE, &bus) == 0);
+        struct nvme_sqe s = rw_sqe(NVME_CMD_WRITE, i, 1, bus);
+        submit(&h, &h.ioq, &s);
+        struct nvme_cqe c;
+        if (!reap(&h, &h.ioq, &c, 0)) { /* not inside the doorbell */
+            late++;
+            CHECK(reap(&h, &h.ioq, &c, 10000));
+        }
+        CHECK(NVME_CQE_SF(c.status) == 0);
+        h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_TO_DEVICE);
+        uint8_t back[512];
+        CHECK(nvme_sim_ns_read(sim, 1, i, 1, back) == 0 && all(back, 512, (uint8_t)(0x20 + i)));
+    }
+    CHECK(late > 0 && late < 16);
+    CHECK(nvme_sim_dma_after_return(sim) == 0);
+    /* A late write handed back before the device stops. */
+    bool held = false;
+    for (unsigned i = 0; i < 16 && !held; i++) {
+        CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_TO_DEVICE, &bus) == 0);
+        struct nvme_sqe s = rw_sqe(NVME_CMD_WRITE, 100, 1, bus);
+        submit(&h, &h.ioq, &s);
+        held = !reap(&h, &h.ioq, NULL, 0);
+        h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_TO_DEVICE);
+    }
+    CHECK(held);
+    host_disable(&h);
+    CHECK(nvme_sim_dma_after_return(sim) >= 1 && nvme_sim_dma_violations(sim) == 0);
+    hq_free(&h, &h.ioq);
+    CHECK(nvme_sim_host_errors(sim) == 0);
+    CHECK(nvme_sim_dma_live(sim) == 0);
+    nvme_sim_destroy(sim);
+    free(b);
+}
+
 /* --- Abort ---------------------------------------------------------------------------- */
 
 static void test_abort(void)
@@ -1878,6 +1927,7 @@ int main(void)
     test_fault_cqe_fields();
     test_hang_dma();
     test_deferred_after_return();
+    test_late_dma();
     test_abort();
     test_crd_acre();
     test_aer();

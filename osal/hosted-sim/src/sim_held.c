@@ -95,6 +95,29 @@ static void transfer(struct nvme_sim *sim, struct sim_held *h)
  * 7 ms of simulated time pass per real second. */
 void sim_held_due(struct nvme_sim *sim) { sim->held_due = true; }
 
+/* A late command's time came: executed for real (its data moves once
+ * more, the media changes now), its CQE posted.  False while its CQ is
+ * full (it waits for the next step). */
+static bool late_finish(struct nvme_sim *sim, struct sim_held *h)
+{
+    uint16_t cqid = h->cqid;
+    if (cqid >= sim->nq || !sim->cq[cqid].live)
+        return true; /* nowhere to post it */
+    struct sim_cq *cq = &sim->cq[cqid];
+    if ((cq->tail + 1) % cq->size == cq->head && !sim_dbbuf_cq_room(sim, cqid))
+        return false;
+    uint32_t dw0 = 0;
+    uint16_t sf = sim_nvm_exec(sim, &h->sqe, &dw0);
+    struct nvme_cqe cqe = {.dw0 = dw0,
+                           .sqhd = (uint16_t)sim->sq[h->sqid].head,
+                           .sqid = h->sqid,
+                           .cid = h->cid,
+                           .status = (uint16_t)(sf << 1)};
+    if (!sim_post_cqe(sim, cqid, &cqe))
+        sim_cid_done(sim, h->sqid, h->cid);
+    return true;
+}
+
 void sim_held_step(struct nvme_sim *sim)
 {
     if (sim->gone || sim->dma_stopped)
@@ -103,9 +126,95 @@ void sim_held_step(struct nvme_sim *sim)
         return;
     sim->held_due = false;
     sim->held_at = sim->now;
-    for (size_t i = 0; i < sim->nheld; i++)
-        if (!sim->held[i].draining)
-            transfer(sim, &sim->held[i]);
+    bool run = (sim->csts & NVME_CSTS_RDY) && !(sim->csts & (NVME_CSTS_CFS | NVME_CSTS_PP));
+    for (size_t i = 0; i < sim->nheld;) {
+        struct sim_held *h = &sim->held[i];
+        if (h->draining) {
+            i++;
+            continue;
+        }
+        if (h->late && h->steps == 0) {
+            if (run && late_finish(sim, h)) {
+                sim_xfer_free(&h->x);
+                sim->held[i] = sim->held[--sim->nheld];
+                continue;
+            }
+            i++;
+            continue;
+        }
+        if (!h->late || h->repeat)
+            transfer(sim, h);
+        if (h->late)
+            h->steps--;
+        i++;
+    }
+}
+
+/* xorshift32 over cfg.dma_timing_seed. */
+static uint32_t late_rand(struct nvme_sim *sim)
+{
+    uint32_t x = sim->late_rng ? sim->late_rng : sim->cfg.dma_timing_seed | 1u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    sim->late_rng = x;
+    return x;
+}
+
+/* cfg.dma_timing_seed: the seed picks, per I/O Read or Write, one of
+ *  - data and CQE now, inside the fetch (as without the mode);
+ *  - late: checked now in capture mode (as a hung command), its buffer
+ *    read (Write) or written with the data of the moment (Read) now or
+ *    not, again at each of the next 0-3 steps or not, then executed for
+ *    real at the step after (the data moves once more, the media changes)
+ *    and completed.
+ * A step is a sim_held_step that ran (after an OSAL call, MMIO or a CQE,
+ * or each SIM_HELD_PERIOD_US of bare time).  A late command is a held
+ * command for CC.EN 1->0 (one last transfer at the end of the disable
+ * window, no CQE), Delete I/O SQ and Abort.  A command that fails its
+ * checks completes now; the capture's side effects on the statistics are
+ * undone (the real execution counts them). */
+bool sim_late_take(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe)
+{
+    if (!sim->cfg.dma_timing_seed || qid == 0 ||
+        (sqe->opc != NVME_CMD_READ && sqe->opc != NVME_CMD_WRITE))
+        return false;
+    uint32_t r = late_rand(sim);
+    if (r % 4u == 0)
+        return false;
+    if (sim->nheld == sim->held_cap) {
+        size_t ncap = sim->held_cap ? sim->held_cap * 2 : 8;
+        struct sim_held *n = realloc(sim->held, ncap * sizeof(*n));
+        if (!n)
+            return false;
+        sim->held = n;
+        sim->held_cap = ncap;
+    }
+    struct sim_held *h = &sim->held[sim->nheld];
+    *h = (struct sim_held){.sqid = qid,
+                           .cqid = sim->sq[qid].cqid,
+                           .cid = sqe->cid,
+                           .opc = sqe->opc,
+                           .late = true,
+                           .repeat = (r >> 4) & 1u,
+                           .steps = (uint8_t)((r >> 2) % 4u),
+                           .sqe = *sqe};
+    struct nvme_sim_stats st = sim->st;
+    uint64_t ur = sim->units_read;
+    uint32_t dw0 = 0;
+    sim->xfer_capture = &h->x;
+    (void)sim_nvm_exec(sim, sqe, &dw0);
+    sim->xfer_capture = NULL;
+    sim->st = st;
+    sim->units_read = ur;
+    if (!h->x.nsegs) { /* failed its checks (or no memory): completes now */
+        sim_xfer_free(&h->x);
+        return false;
+    }
+    sim->nheld++;
+    if ((r >> 5) & 1u)
+        transfer(sim, h); /* data moves at fetch too */
+    return true;
 }
 
 void sim_held_drop(struct nvme_sim *sim)

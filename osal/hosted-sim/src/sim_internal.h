@@ -54,12 +54,18 @@ struct sim_xfer {
     bool to_host;
 };
 
-/* A command fetched and kept in flight (NVME_SIM_FAULT_HANG). */
+/* A command fetched and kept in flight (NVME_SIM_FAULT_HANG), or an I/O
+ * Read or Write whose data moves and completion comes later
+ * (cfg.dma_timing_seed: `late`). */
 struct sim_held {
     uint16_t sqid, cqid, cid;
     uint8_t opc;
     bool draining; /* CC.EN 1->0 seen: one last transfer when RDY drops */
     bool warned;   /* dma_after_return message printed once */
+    bool late;     /* executed (data moved again) and completed after `steps` steps */
+    bool repeat;   /* late: the transfer repeats at each step before that */
+    uint8_t steps;
+    struct nvme_sqe sqe; /* late: the command, executed for real at completion */
     struct sim_xfer x;
 };
 
@@ -294,9 +300,10 @@ struct nvme_sim {
     /* Commands held in the device */
     struct sim_held *held;
     size_t nheld, held_cap;
-    uint64_t held_at; /* sim->now of their last repetition (sim_held_step) */
-    bool held_due;    /* an event since: repeat at the next step */
-    bool tick_idle;   /* sim_tick from a bare time step (sim_idle_tick) */
+    uint64_t held_at;  /* sim->now of their last repetition (sim_held_step) */
+    bool held_due;     /* an event since: repeat at the next step */
+    bool tick_idle;    /* sim_tick from a bare time step (sim_idle_tick) */
+    uint32_t late_rng; /* cfg.dma_timing_seed's generator (sim_late_take) */
     struct {
         uint16_t sqid, cid;
     } pend_abort[SIM_MAX_PEND_ABORTS]; /* aborted before being fetched */
@@ -442,6 +449,10 @@ void sim_held_disable(struct nvme_sim *sim); /* CC.EN 1->0 */
 void sim_held_drain(struct nvme_sim *sim);   /* CSTS.RDY 1->0: last transfer, drop */
 void sim_held_drop(struct nvme_sim *sim);    /* drop without DMA */
 void sim_held_sq_deleted(struct nvme_sim *sim, uint16_t sqid); /* Delete I/O SQ */
+/* cfg.dma_timing_seed: a fetched I/O Read or Write without fault that the
+ * seed keeps in the device (data moved later, CQE at a later step): true
+ * when taken (no CQE now). */
+bool sim_late_take(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe);
 bool sim_pend_abort_take(struct nvme_sim *sim, uint16_t sqid, uint16_t cid);
 uint16_t sim_abort(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *dw0);
 

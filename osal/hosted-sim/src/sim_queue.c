@@ -193,6 +193,8 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
             goto complete;
         }
         f = fault_match(sim, qid, &sqe);
+        if (!f && sim_late_take(sim, qid, &sqe))
+            continue; /* data and CQE later (cfg.dma_timing_seed) */
         if (f && f->f.kind == NVME_SIM_FAULT_HANG) {
             sim_hold(sim, qid, &sqe);
             continue;
