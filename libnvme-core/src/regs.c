@@ -260,14 +260,15 @@ int nvme_ctrl_disable(struct nvme_ctrl *ctrl)
     if (cc & NVME_CC_EN) {
         /* Changing EN while RDY has not caught up is undefined (§3.1.5):
          * let an enable in progress finish first, within what is left of
-         * CAP.TO since our CC.EN=1 (all of it for one we did not set).  A controller that
-         * never gets there is disabled anyway, and so at once is one that
-         * reports CFS meanwhile: its RDY will not rise (§9.5). */
+         * CAP.TO since our CC.EN=1 (all of it for one we did not set).  A
+         * controller that never gets there is disabled anyway, and so at
+         * once is one that reports CFS meanwhile: its RDY will not rise
+         * (§9.5). */
         uint64_t now = nvme_now_us(ctrl), at = ctrl->enabled_at_us;
         uint64_t left = (uint64_t)ctrl->ready_timeout_ms * 1000u - (at ? now - at : 0);
         if (!(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS) && (int64_t)left > 0 &&
-            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, (uint32_t)(left / 1000u) + 1u, 0) ==
-                NVME_ERR_GONE)
+            nvme_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY,
+                           (uint32_t)nvme_u64_divmod(left, 1000u, NULL) + 1u, 0) == NVME_ERR_GONE)
             return NVME_ERR_GONE;
         nvme_reg_write32(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
         /* Linux nvme_disable_ctrl: with NVME_QUIRK_DELAY_BEFORE_CHK_RDY it
