@@ -118,11 +118,11 @@ static NVME_HOT_INLINE int nvme_io_check_run(struct nvme_ctrl *ctrl, struct nvme
         rc = NVME_ERR_ALIGN;
         goto refused;
     }
-    /* Inside one memory page (PRP1 alone): such a range cannot wrap the
-     * address space; and within MDTS (at least two CAP.MPSMIN pages, but
-     * a reset may lower MPSMIN below the page in use: 35aj). */
-    bool one = len <= ctrl->page_size - ((uint32_t)(uintptr_t)buf & ctrl->page_mask) &&
-               len <= NVME_READ_ONCE(ctrl->info.mdts_bytes);
+    /* Inside one memory page (PRP1 alone) and within MDTS, which a reset
+     * that lowers CAP.MPSMIN may put below the page in use (35aj): such a
+     * range cannot wrap the address space. */
+    uint32_t one_mask = NVME_READ_ONCE(ctrl->one_mask);
+    bool one = len <= one_mask + 1u - ((uint32_t)(uintptr_t)buf & one_mask);
     if (__builtin_expect(!one, 0) && len - 1u > (uint64_t)(uintptr_t)-1 - (uintptr_t)buf) {
         rc = NVME_ERR_INVAL; /* would wrap the address space */
         goto refused;

@@ -286,6 +286,7 @@ struct nvme_ctrl {
     uint32_t page_shift; /* CC.MPS + 12 */
     uint32_t page_size;
     uint32_t page_mask;        /* page_size - 1, for the fast paths */
+    uint32_t one_mask;         /* min(page, MDTS) - 1: PRP1 alone within MDTS (io.c) */
     uint32_t timeout_ms;       /* from CAP.TO (after quirks) */
     uint32_t ready_timeout_ms; /* CSTS.RDY 0 -> 1: CAP.TO, or CRTO.CRWMT when larger */
     uint64_t enabled_at_us;    /* our last CC.EN=1 (0: none), nvme_ctrl_disable */
@@ -1674,10 +1675,13 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
         struct nvme_cmd_slot *s = &qp->slots[idx];
         if (__builtin_expect(sqhd >= qp->entries, 0)) /* only informative here (§4.6) */
             nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, sqhd);
-        /* Success is SCT 0 SC 0 (§4.2.3), More, CRD or DNR set or not. */
-        uint16_t sf = NVME_CQE_SF(status & 0xffeu ? status : 0u);
-        if (__builtin_expect(sf != 0, 0) && nvme_qpair_retry(qp, idx, sf))
-            continue;
+        uint16_t sf = NVME_CQE_SF(status);
+        if (__builtin_expect(sf != 0, 0)) {
+            if ((sf & 0x7ffu) == 0) /* SCT 0 SC 0: success (§4.2.3), whatever More, CRD, DNR */
+                sf = 0;
+            else if (nvme_qpair_retry(qp, idx, sf))
+                continue;
+        }
         nvme_cmd_cb cb = s->cb;
         void *arg = s->arg;
         if (__builtin_expect(s->flags & NVME_SLOT_F_SIMPLE, 1)) {

@@ -1503,6 +1503,8 @@ void nvme_refresh_mdts(struct nvme_ctrl *ctrl, uint8_t mdts, bool again)
     }
     if (!again)
         ctrl->mdts_bytes_first = info->mdts_bytes; /* nvme_submit_rw's answers */
+    uint32_t one = info->mdts_bytes < ctrl->page_size ? info->mdts_bytes : ctrl->page_size;
+    NVME_WRITE_ONCE(ctrl->one_mask, one - 1u); /* both powers of two */
 }
 
 /* Written only when it changed: calls on other CPUs read these meanwhile,
