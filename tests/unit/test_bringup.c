@@ -384,7 +384,9 @@ static void given_crto_crwmt_above_cap_to_init_and_reset_wait_for_it(void **stat
     assert_int_equal(fx_init(&f), NVME_ERR_TIMEOUT);
     uint64_t waited = nvme_sim_now(f.sim) - s0;
     assert_true(waited >= 300 * S_US);
-    assert_true(waited <= 3 * 300 * S_US);
+    /* The stop after it does not wait CRWMT again (row 35fl): what is
+     * left of it since CC.EN=1, nothing. */
+    assert_true(waited < 2 * 300 * S_US);
     assert_failed_init_clean(&f);
 }
 
