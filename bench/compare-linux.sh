@@ -46,7 +46,9 @@
 #
 # A boot that fails, times out or gives fewer results than it should stops
 # the run (exit 1, its serial log kept): no table is printed from missing
-# rounds.  The arguments are checked before anything is installed.
+# rounds.  So does a Linux round whose fio job reports an error or whose
+# nvme driver timed out an I/O (the harness fails a round whose completions
+# stall 10 s; a 30 s Linux timeout left figures such as 1 IOPS at QD32).  The arguments are checked before anything is installed.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-3}
@@ -181,12 +183,15 @@ for m in re.finditer(r"FIO-BEGIN (\S+)\n(.*?)FIO-END \1", log, re.S):
     except ValueError:
         continue
     job = j["jobs"][0]
+    if job.get("error"):  # fio's errno: the job's I/O failed
+        continue
     d = job["write"] if job["write"]["io_bytes"] > job["read"]["io_bytes"] else job["read"]
     pct = d["lat_ns"].get("percentile", {})
     print("linux %s %d %d %d" % (m.group(1), round(d["iops"]), pct.get("50.000000", 0), pct.get("99.000000", 0)))
 PY
 ) || true
-  { grep -q "^LINUX: done" "$log" && keep 6 "$lines"; } || failed "linux round $1" "$log" "$rc"
+  { grep -q "^LINUX: done" "$log" && ! grep -q "nvme nvme[0-9]*: I/O.* timeout" "$log" &&
+    keep 6 "$lines"; } || failed "linux round $1" "$log" "$rc"
 }
 
 t0=$(date +%s)
