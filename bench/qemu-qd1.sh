@@ -53,7 +53,9 @@ for r in $(seq 1 "$rounds"); do
     sed -n 's/^bench: mode=\(qd1-[a-z]*\) .* iops=\([0-9]*\) .*/\1 \2/p' |
     awk '$1 == "qd1-blocking" { b = $2 } $1 == "qd1-async" && b { printf "%.4f ", b / $2; b = 0 }')"
 done
-stats() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {print a[1], a[int((NR+1)/2)], a[NR]}'; }
+# min, median (of an even count: the mean of the middle two), max
+stats() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n |
+  awk '{a[NR]=$1} END {if (!NR) {print ""; exit} printf "%s %.10g %s\n", a[1], NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2, a[NR]}'; }
 echo "| mode | min IOPS | median IOPS | max IOPS |"
 echo "|---|---|---|---|"
 for m in qd1-blocking qd1-async qd32-async; do
