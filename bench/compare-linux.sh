@@ -28,7 +28,8 @@
 # in the cache: the host's /boot is not touched and nothing is made to
 # boot it) and a busybox-static initramfs with fio and its libraries
 # (copied in through ldd) and the nvme modules; /init runs the fio jobs
-# and powers off.  fio job per harness mode, --direct=1 on /dev/nvme0n1:
+# and powers off.  fio job per harness mode, --direct=1 on /dev/nvme0n1,
+# after a 0.5 s ramp (--ramp_time=500ms: fio 3.33 reads "0.5" as 0):
 #   qd1-blocking   ioengine=psync  iodepth=1   randread 4k
 #   qd1-async      ioengine=io_uring iodepth=1   randread 4k
 #   qd32-async     ioengine=io_uring iodepth=32  randread 4k
@@ -78,7 +79,8 @@ lg_kernel "$work"
 kdir=$lg_kdir kver=$lg_kver kpkg=$lg_kpkg
 
 # --- initramfs: busybox, fio + libraries, nvme modules, /init ---------------------------
-initrd="$work/initramfs-$kver-s$fio_s.cpio.gz"
+# (-r500ms: /init's ramp; an initramfs cached with "0.5", read as 0, is not reused)
+initrd="$work/initramfs-$kver-s$fio_s-r500ms.cpio.gz"
 if [ ! -f "$initrd" ]; then
   say "building the initramfs"
   r=$(mktemp -d)
@@ -100,7 +102,7 @@ nj=\$(grep -c ^processor /proc/cpuinfo)
 job() { # name engine rw bs depth
   echo "FIO-BEGIN \$1"
   fio --name=\$1 --filename=/dev/nvme0n1 --direct=1 --ioengine=\$2 --rw=\$3 --bs=\$4 \\
-      --iodepth=\$5 --numjobs=\$nj --group_reporting --runtime=$fio_s --ramp_time=0.5 --time_based \\
+      --iodepth=\$5 --numjobs=\$nj --group_reporting --runtime=$fio_s --ramp_time=500ms --time_based \\
       --lat_percentiles=1 --randrepeat=0 --norandommap --output-format=json
   echo "FIO-END \$1"
 }
