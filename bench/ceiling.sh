@@ -4,7 +4,7 @@
 #
 #   bench/ceiling.sh [ROUNDS=15] [IOS=40000]
 #
-# Each round boots, per interrupt mode (msix, then poll), three kernels on
+# Each round boots, per interrupt mode (msix, then poll), four kernels on
 # the QEMU command line of bench/compare-linux.sh: the raw loop without the
 # core (`rawbench=IOS`, tests/qemu/kernel/rawbench.c), the harness `bench`
 # with its per-command stamps, and the harness with `nolat` (no stamps, as

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # qemu-qd1.sh - blocking against asynchronous I/O on QEMU's NVMe controller
 # (TCG), through the bare-metal harness's `bench` command: 4 KiB random
-# reads at QD1 blocking (nvme_read), QD1 asynchronous (nvme_submit_rw +
-# nvme_qpair_poll) and QD32 batched.  Rounds alternate on one machine; the
+# reads at QD1 blocking (nvme_read), QD1 asynchronous (nvme_submit_rw,
+# completed by the interrupt handler; by nvme_qpair_poll with irq=poll) and
+# QD32 batched.  Rounds alternate on one machine; the
 # table gives min/median/max IOPS and the blocking/async ratio of the
 # medians (a shared, noisy machine: compare ratios, not absolute figures).
 # With interrupts on x86 the blocking call waits in the harness OSAL's
