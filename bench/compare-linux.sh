@@ -16,8 +16,8 @@
 #     -blockdev driver=null-co,node-name=nsdrv0,size=1G,read-zeroes=on
 #     -device nvme,id=nvme0,serial=deadbeef
 #     -device nvme-ns,drive=nsdrv0,bus=nvme0,nsid=1
-# (BACKEND=tmpfs: a raw 1 GiB file in /dev/shm, cache=none, aio=threads
-# instead of null-co.)
+# (BACKEND=tmpfs: a raw 1 GiB file in /dev/shm, cache.direct=off (older
+# kernels' tmpfs refuses O_DIRECT), aio=threads instead of null-co.)
 #
 # Harness: the `bench` command (tests/qemu/kernel/bench.c) with irq=msix,
 # then once more with irq=poll for the polled rows.  The device model's
