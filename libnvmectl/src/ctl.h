@@ -244,7 +244,6 @@ void jw_arr(struct jw *w, const char *key);
 void jw_close_obj(struct jw *w);
 void jw_close_arr(struct jw *w);
 void jw_u64(struct jw *w, const char *key, uint64_t v);
-void jw_i64(struct jw *w, const char *key, int64_t v);
 void jw_u128(struct jw *w, const char *key, const uint8_t le[16]);
 void jw_u128v(struct jw *w, const char *key, struct nvme_u128 v);
 void jw_str(struct jw *w, const char *key, const char *s);

@@ -90,14 +90,6 @@ void jw_u64(struct jw *w, const char *key, uint64_t v)
     put(w, b);
 }
 
-void jw_i64(struct jw *w, const char *key, int64_t v)
-{
-    char b[24];
-    member(w, key);
-    nvme_snprintf(b, sizeof(b), "%lld", (long long)v);
-    put(w, b);
-}
-
 void jw_u128v(struct jw *w, const char *key, struct nvme_u128 v)
 {
     char b[48];
