@@ -14,6 +14,10 @@
 /* --- block ops mocked with cmocka ------------------------------------------- */
 
 static uint8_t device_data[1024 * 512]; /* what the fake namespace holds */
+static size_t mock_bs;                  /* its block size (512; 4096: a 4Kn namespace) */
+/* Namespaces mock_flush was asked to flush (NVME_NSID_ALL: every one). */
+static uint32_t flushed[32];
+static unsigned nflushed;
 
 static int mock_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void *buf)
 {
@@ -25,9 +29,9 @@ static int mock_read(void *h, uint32_t nsid, uint64_t lba, uint32_t count, void 
     check_expected(buf);
     rc = mock_type(int);
     if (rc == 0)
-        memcpy(buf, device_data + lba * 512, (size_t)count * 512);
+        memcpy(buf, device_data + lba * mock_bs, (size_t)count * mock_bs);
     else /* a failed read leaves the buffer undefined (part may be written) */
-        memset(buf, 0xee, (size_t)count * 512);
+        memset(buf, 0xee, (size_t)count * mock_bs);
     return rc;
 }
 
@@ -41,13 +45,15 @@ static int mock_write(void *h, uint32_t nsid, uint64_t lba, uint32_t count, cons
     check_expected(buf);
     rc = mock_type(int);
     if (rc == 0)
-        memcpy(device_data + lba * 512, buf, (size_t)count * 512);
+        memcpy(device_data + lba * mock_bs, buf, (size_t)count * mock_bs);
     return rc;
 }
 
 static int mock_flush(void *h, uint32_t nsid)
 {
     check_expected(nsid);
+    if (nflushed < sizeof(flushed) / sizeof(flushed[0]))
+        flushed[nflushed++] = nsid;
     (void)h;
     return mock_type(int);
 }
@@ -86,6 +92,8 @@ static int setup(void **state)
 {
     (void)state;
     mock_exos_reset();
+    mock_bs = 512;
+    nflushed = 0;
     bounce = aligned_alloc(4096, BOUNCE_BYTES);
     user = aligned_alloc(4096, 64 * 1024);
     for (size_t i = 0; i < sizeof(device_data); i++)
@@ -149,6 +157,9 @@ static void test_disk_object_is_an_nvme_disk(void **state)
     assert_int_equal(blk.driver.Type, DRIVER_TYPE_NVME_STORAGE); /* names it n<disk>p<part> */
     assert_int_equal(blk.driver.TypeID, KOID_DRIVER);
     assert_ptr_equal(blk.driver.Command, NVMeCoreDiskCommands);
+    /* the DRIVER's generic functions, as EXOS's `drv` and loader ask them */
+    assert_int_equal(NVMeCoreDiskCommands(DF_GET_VERSION, 0), MAKE_VERSION(2, 0));
+    assert_int_equal(NVMeCoreDiskCommands(DF_LOAD, 0), DF_RETURN_SUCCESS);
 }
 
 static void test_getinfo_reports_namespace(void **state)
@@ -156,7 +167,7 @@ static void test_getinfo_reports_namespace(void **state)
     DISKINFO info;
     LPNVME_CORE_DISK big;
     (void)state;
-    memset(&info, 0, sizeof(info));
+    memset(&info, 0xff, sizeof(info)); /* every field written, none left as found */
     info.Disk = (LPSTORAGE_UNIT)disk;
     assert_int_equal(NVMeCoreDiskCommands(DF_DISK_GETINFO, (UINT)&info), DF_RETURN_SUCCESS);
     assert_int_equal(info.Type, DRIVER_TYPE_NVME_STORAGE);
@@ -298,6 +309,12 @@ static void test_unmappable_buffer_falls_back_to_bounce(void **state)
     expect_read(5, 1, bounce, 0);
     assert_int_equal(disk_io(DF_DISK_READ, 5, 1, user, 512), DF_RETURN_SUCCESS);
     assert_memory_equal(user, device_data + 5 * 512, 512);
+    /* the core refusing the buffer's alignment (NVME_ERR_ALIGN): the same */
+    memset(user, 0, 512);
+    expect_read(6, 1, user, NVME_ERR_ALIGN);
+    expect_read(6, 1, bounce, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 6, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 6 * 512, 512);
 }
 
 /* --- write-back cache, durability window, shutdown -------------------------------------- */
@@ -459,6 +476,155 @@ static void test_large_requests_bypass_cache_after_dirty_overlap(void **state)
     expect_flush(0);
     assert_int_equal(nvme_exos_blk_tick(&blk), 0);
     done_cache();
+}
+
+/* A 4Kn namespace (LBADS 12): EXOS asks in its sectors (DF_DISK_GETINFO's
+ * BytesPerSector, 4096) and every path moves whole 4 KiB blocks: a
+ * segment holds 16 of them, the bounce buffer 2, a buffer of one 512-byte
+ * sector is too short for one, and a request of 16 blocks (64 KiB) is a
+ * large one that bypasses the cache. */
+static void expect_ns2(bool write, uint64_t lba, uint32_t count, const void *buf, int rc)
+{
+    if (write) {
+        expect_value(mock_write, h, HANDLE);
+        expect_value(mock_write, nsid, 2);
+        expect_value(mock_write, lba, lba);
+        expect_value(mock_write, count, count);
+        if (buf != NULL)
+            expect_value(mock_write, buf, (uintptr_t)buf);
+        else
+            expect_any(mock_write, buf);
+        will_return(mock_write, rc);
+    } else {
+        expect_value(mock_read, h, HANDLE);
+        expect_value(mock_read, nsid, 2);
+        expect_value(mock_read, lba, lba);
+        expect_value(mock_read, count, count);
+        if (buf != NULL)
+            expect_value(mock_read, buf, (uintptr_t)buf);
+        else
+            expect_any(mock_read, buf);
+        will_return(mock_read, rc);
+    }
+}
+
+static void test_a_4k_namespace_moves_whole_4k_blocks(void **state)
+{
+    LPNVME_CORE_DISK d4;
+    IOCONTROL c;
+    uint8_t *odd = user + 1;
+    (void)state;
+    mock_bs = 4096;
+    d4 = nvme_exos_disk_create(&blk, 2, 4096, 100, false); /* 400 KiB of device_data */
+    assert_non_null(d4);
+    memset(&c, 0, sizeof(c));
+    c.Disk = (LPSTORAGE_UNIT)d4;
+    c.Buffer = user;
+
+    /* One 512-byte sector's buffer cannot hold a block: refused. */
+    c.NumSectors = 1;
+    c.BufferSize = 512;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c), DF_RETURN_BAD_PARAMETER);
+
+    /* Unaligned, no cache: through the 8 KiB bounce buffer, 2 blocks a
+     * piece, every byte of the 3 blocks in place. */
+    expect_ns2(false, 5, 2, bounce, 0);
+    expect_ns2(false, 7, 1, bounce, 0);
+    c.Buffer = odd;
+    c.SectorLow = 5;
+    c.NumSectors = 3;
+    c.BufferSize = 3 * 4096;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c), DF_RETURN_SUCCESS);
+    assert_memory_equal(odd, device_data + 5 * 4096, 3 * 4096);
+
+    use_cache();
+    /* A read miss reads the 16-block segment [16, 32) ahead and serves
+     * block 18 from it. */
+    expect_ns2(false, 16, 16, NULL, 0);
+    c.Buffer = user;
+    c.SectorLow = 18;
+    c.NumSectors = 1;
+    c.BufferSize = 4096;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c), DF_RETURN_SUCCESS);
+    assert_memory_equal(user, device_data + 18 * 4096, 4096);
+
+    /* Two blocks written: cached, then one write of 2 blocks and a Flush
+     * when the window passes; the block after them untouched. */
+    memset(user, 0x5A, 2 * 4096);
+    c.SectorLow = 20;
+    c.NumSectors = 2;
+    c.BufferSize = 2 * 4096;
+    uint8_t after = device_data[22 * 4096];
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1000;
+    expect_ns2(true, 20, 2, NULL, 0);
+    expect_value(mock_flush, nsid, 2);
+    will_return(mock_flush, 0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    for (unsigned i = 0; i < 2 * 4096; i++)
+        assert_int_equal(device_data[20 * 4096 + i], 0x5A);
+    assert_int_equal(device_data[22 * 4096], after);
+
+    /* 16 blocks (64 KiB): one zero-copy write over the cached segment,
+     * whose copies of the blocks then hold the new data, block by block. */
+    for (unsigned b = 0; b < 16; b++)
+        memset(user + b * 4096, 0x40 + (int)b, 4096);
+    expect_ns2(true, 16, 16, user, 0);
+    c.SectorLow = 16;
+    c.NumSectors = 16;
+    c.BufferSize = 16 * 4096;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c), DF_RETURN_SUCCESS);
+    memset(user, 0, 4096);
+    c.SectorLow = 25; /* a hit: no device read */
+    c.NumSectors = 1;
+    c.BufferSize = 4096;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, (UINT)&c), DF_RETURN_SUCCESS);
+    for (unsigned i = 0; i < 4096; i++)
+        assert_int_equal(user[i], 0x49);
+    mock_exos.sys_ms += 1000;
+    expect_value(mock_flush, nsid, 2);
+    will_return(mock_flush, 0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    ReleaseKernelObject(d4);
+    done_cache();
+}
+
+/* More namespaces written than the Flush bookkeeping tracks (8): every
+ * one of them is Flushed at the window all the same (by NSID or by a
+ * Flush of every namespace), none left out of the durability window. */
+static void test_writes_to_more_namespaces_than_tracked_are_all_flushed(void **state)
+{
+    LPNVME_CORE_DISK d[10];
+    IOCONTROL c;
+    (void)state;
+    for (unsigned n = 1; n <= 9; n++) {
+        d[n] = n == 1 ? disk : nvme_exos_disk_create(&blk, n, 512, 1000, false);
+        memset(&c, 0, sizeof(c));
+        c.Disk = (LPSTORAGE_UNIT)d[n];
+        c.NumSectors = 1;
+        c.Buffer = user;
+        c.BufferSize = 512;
+        expect_value(mock_write, h, HANDLE);
+        expect_value(mock_write, nsid, n);
+        expect_value(mock_write, lba, 0);
+        expect_value(mock_write, count, 1);
+        expect_value(mock_write, buf, (uintptr_t)user);
+        will_return(mock_write, 0);
+        assert_int_equal(NVMeCoreDiskCommands(DF_DISK_WRITE, (UINT)&c), DF_RETURN_SUCCESS);
+    }
+    mock_exos.sys_ms += 1000;
+    expect_any_count(mock_flush, nsid, -1);
+    will_return_always(mock_flush, 0);
+    assert_int_equal(nvme_exos_blk_tick(&blk), 0);
+    for (unsigned n = 1; n <= 9; n++) {
+        bool covered = false;
+        for (unsigned i = 0; i < nflushed; i++)
+            covered |= flushed[i] == n || flushed[i] == NVME_NSID_ALL;
+        assert_true(covered);
+    }
+    assert_false(blk.unflushed);
+    for (unsigned n = 2; n <= 9; n++)
+        ReleaseKernelObject(d[n]);
 }
 
 static void test_eviction_writes_back_least_recently_used(void **state)
@@ -1210,6 +1376,9 @@ static void test_bad_requests_never_reach_core(void **state)
     assert_int_equal(disk_io(DF_DISK_READ, 999, 2, user, 1024),
                      DF_RETURN_BAD_PARAMETER); /* past end */
     assert_int_equal(disk_io(DF_DISK_READ, 1000, 1, user, 512), DF_RETURN_BAD_PARAMETER);
+    /* far past the end: NumSectors - LBA would wrap */
+    assert_int_equal(disk_io(DF_DISK_READ, ~0ull, 1, user, 512), DF_RETURN_BAD_PARAMETER);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 0x100000000ull, 1, user, 512), DF_RETURN_BAD_PARAMETER);
     assert_int_equal(disk_io(DF_DISK_READ, 0, 1, NULL, 512), DF_RETURN_BAD_PARAMETER);
     assert_int_equal(NVMeCoreDiskCommands(DF_DISK_READ, 0), DF_RETURN_BAD_PARAMETER);
     /* a disk object of another driver */
@@ -1725,6 +1894,8 @@ int main(void)
         T(test_read_only_writes_the_cache_back_first),
         T(test_disabled_disk_refuses_io),
         T(test_bad_requests_never_reach_core),
+        T(test_a_4k_namespace_moves_whole_4k_blocks),
+        T(test_writes_to_more_namespaces_than_tracked_are_all_flushed),
         T(test_a_disk_retired_during_a_request_takes_none_of_its_writes),
         T(test_event_log_levels),
         T(test_error_mapping),
