@@ -350,8 +350,17 @@ static void test_irq_in_exos_polling_mode_polls(void **state)
 static void test_irq_programs_msix_table(void **state)
 {
     bool intx = true;
+    U16 mc;
+    int first = -1, last = -1;
     (void)state;
     give_msix(8);
+    /* As a device may be found: the function masked (a previous owner),
+     * every entry masked (its reset state, PCI 3.0 §6.8.2.9) and holding
+     * stale address and data: each field the glue sets must be written. */
+    mc = (U16)(msix_ctrl() | 0x4000u);
+    memcpy(&mock_exos.cfg[MSIX_CAP + 2], &mc, 2);
+    for (unsigned i = 0; i < 8 * 4; i++)
+        regs[MSIX_TABLE_OFF / 4 + i] = (i % 4) == 3 ? 1u : 0xFFFFFFFFu;
     mock_exos.apic_id = 2;
     will_return(DeviceInterruptRegister, TRUE);
     will_return(DeviceInterruptRegister, 5);
@@ -359,6 +368,17 @@ static void test_irq_programs_msix_table(void **state)
     will_return(DeviceInterruptRegister, 6);
     assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 2);
     assert_false(intx);
+    /* Message Control: masked and not enabled while the table is written
+     * (the first write), enabled and unmasked by the last (PCI 3.0 §6.8.2.3). */
+    for (unsigned i = 0; i < mock_exos.cfg_write_count; i++)
+        if (mock_exos.cfg_writes[i].off == MSIX_CAP) {
+            if (first < 0)
+                first = (int)i;
+            last = (int)i;
+        }
+    assert_true(first >= 0 && first != last);
+    assert_int_equal((mock_exos.cfg_writes[first].value >> 16) & 0xC000u, 0x4000u);
+    assert_int_equal((mock_exos.cfg_writes[last].value >> 16) & 0xC000u, 0x8000u);
     for (unsigned i = 0; i < 2; i++) {
         assert_int_equal(table(i, 0), 0xFEE00000u | (2u << 12));
         assert_int_equal(table(i, 4), 0);
@@ -502,7 +522,9 @@ static void test_irq_msix_table_in_no_bar_of_its_own_polls(void **state)
         memcpy(&mock_exos.cfg[PCI_CFG_BAR0 + 20], &bar5, 4);
         mock_exos.ioremap_base = (LINEAR)elsewhere;
         give_msix_at(8, 0x0u | bir[k]);
-        assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 0);
+        /* One vector: its 16 bytes fit the 16 bytes the upper half's
+         * dword sizes as, so only the BAR layout refuses it. */
+        assert_int_equal(ops.irq_setup(ops.ctx, 1, &intx), 0);
         assert_int_equal(mock_exos.ioremaps, 0);
         assert_int_equal(mock_exos.reg_count, 0);
         assert_int_equal(msix_ctrl() & 0xC000, 0);
@@ -700,6 +722,21 @@ static void test_lock_excludes_interrupts(void **state)
     ops.lock(ops.ctx, l);
     ops.unlock(ops.ctx, l);
     assert_int_equal(mock_exos.eflags, 0);
+    /* taken again by its holder (depth 2): interrupts come back on only
+     * at the outer unlock, as they were before the outer lock */
+    mock_exos.eflags = 0x200;
+    ops.lock(ops.ctx, l);
+    ops.lock(ops.ctx, l);
+    ops.unlock(ops.ctx, l);
+    assert_int_equal(mock_exos.eflags & 0x200, 0);
+    ops.unlock(ops.ctx, l);
+    assert_int_equal(mock_exos.eflags & 0x200, 0x200);
+    ops.unlock(ops.ctx, l); /* one unlock too many changes nothing */
+    assert_int_equal(mock_exos.eflags & 0x200, 0x200);
+    ops.lock(ops.ctx, l); /* and leaves the lock as it was */
+    assert_int_equal(mock_exos.eflags & 0x200, 0);
+    ops.unlock(ops.ctx, l);
+    assert_int_equal(mock_exos.eflags & 0x200, 0x200);
     ops.lock_destroy(ops.ctx, l);
     assert_int_equal(mock_exos.heap_live, 0);
 }
