@@ -2148,12 +2148,40 @@ static void test_a_removed_controller_takes_no_write_into_the_cache(void **state
 
     c->event_cb(c->event_arg, NVME_EVENT_DEAD, (uint32_t)-NVME_ERR_TIMEOUT);
     assert_int_equal(disk_io(disk, DF_DISK_WRITE, 10, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
+    /* a reset that fails (nvmectl reset) brings nothing back */
+    c->event_cb(c->event_arg, NVME_EVENT_RESET, (uint32_t)-NVME_ERR_TIMEOUT);
+    assert_int_equal(disk_io(disk, DF_DISK_WRITE, 10, 1, io_buf, 512), DF_RETURN_HARDWARE_ABSENT);
     c->event_cb(c->event_arg, NVME_EVENT_RESET, 0);
     assert_int_equal(c->writes, 0);
     poll_at(5000); /* the window: LBAs 8 and 9, one command */
     assert_int_equal(c->writes, 1);
     assert_int_equal(c->last_lba, 8);
     assert_int_equal(c->last_count, 2);
+}
+
+/* A fifth NVMe function (NVME_EXOS_MAX_CTRL is 4): refused before
+ * anything is mapped or brought up, with a warning; the four keep their
+ * slots (before it is refused, nothing past Controllers[3] is written). */
+static void test_a_controller_past_the_maximum_is_refused(void **state)
+{
+    PCI_DEVICE pci;
+    char serial[8];
+    (void)state;
+    for (unsigned i = 0; i < NVME_EXOS_MAX_CTRL; i++) {
+        snprintf(serial, sizeof(serial), "S%u", i);
+        (void)fake_ctrl(i, serial);
+        (void)attach_next(false);
+    }
+    assert_int_equal(nvme_exos_controller_count(), NVME_EXOS_MAX_CTRL);
+    memset(&pci, 0, sizeof(pci));
+    pci.TypeID = KOID_PCIDEVICE;
+    pci.Info.Dev = 12;
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_PROBE, (UINT)&pci.Info), DF_RETURN_SUCCESS);
+    assert_null(NVMeCorePCIDriver.Attach(&pci));
+    assert_int_equal(mock_exos.ioremaps, NVME_EXOS_MAX_CTRL);
+    assert_int_equal(nvme_exos_controller_count(), NVME_EXOS_MAX_CTRL);
+    assert_null(nvme_exos_controller(NVME_EXOS_MAX_CTRL));
+    assert_non_null(strstr(mock_exos.warnings, "More than 4 controllers"));
 }
 
 /* Two drives whose firmware reports one SUBNQN (Linux's
@@ -2397,6 +2425,7 @@ int main(int argc, char **argv)
         T(test_a_shutdown_failover_preempted_in_its_scan_misses_no_entry),
         T(test_unshared_namespace_keeps_its_disk_when_the_path_fails),
         T(test_a_removed_controller_takes_no_write_into_the_cache),
+        T(test_a_controller_past_the_maximum_is_refused),
         T(test_one_subnqn_on_two_drives_without_identifiers_gives_two_disks),
         T(test_one_subnqn_on_two_drives_with_equal_identifiers_gives_two_disks),
         T(test_subsystem_without_identifiers_is_one_disk),
