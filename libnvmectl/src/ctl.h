@@ -153,14 +153,10 @@ const char *ctl_dev(const struct nvmectl_io *io);
  * Returns rc (NVME_ERR_INVAL when rc is 0). */
 int ctl_fail(const struct ctl *c, uint32_t nsid, const char *what, int rc);
 /* "134217728 bytes (128.0 MiB)" */
-void ctl_fmt_size(char *buf, size_t len, uint64_t bytes);
 void ctl_fmt_size128(char *buf, size_t len, struct nvme_u128 bytes);
 /* `blocks` of 2^lbads bytes (lbads < 64) in 128 bits: NSZE and NUSE are
  * 64-bit block counts, so a capacity a device reports may pass 2^64 bytes. */
 struct nvme_u128 ctl_blocks_bytes(uint64_t blocks, unsigned lbads);
-/* Copies at most n bytes of device text, stops at NUL, trailing blanks
- * removed, non-printables as '.'. */
-void ctl_text(char *dst, size_t dlen, const char *src, size_t n);
 /* Lower-case hex of n bytes. */
 void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n);
 /* The name of `code` in a list of `size` bytes whose entries are the code

@@ -112,28 +112,6 @@ void ctl_fmt_size128(char *buf, size_t len, struct nvme_u128 bytes)
     nvme_snprintf(buf, len, "%s bytes (%s.%u %s)", all, whole, frac, unit[u]);
 }
 
-void ctl_fmt_size(char *buf, size_t len, uint64_t bytes)
-{
-    struct nvme_u128 v;
-    v.lo = bytes;
-    v.hi = 0;
-    ctl_fmt_size128(buf, len, v);
-}
-
-void ctl_text(char *dst, size_t dlen, const char *src, size_t n)
-{
-    size_t k = 0;
-    if (dlen == 0)
-        return;
-    for (size_t i = 0; i < n && src[i] != '\0' && k + 1 < dlen; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        dst[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
-    }
-    while (k > 0 && dst[k - 1] == ' ')
-        k--;
-    dst[k] = '\0';
-}
-
 void ctl_hex(char *dst, size_t dlen, const uint8_t *p, size_t n)
 {
     static const char d[] = "0123456789abcdef";
