@@ -11,6 +11,12 @@
  * pattern of (lba, version), and a block may hold any version in its set
  * (a failed write adds its version; a successful one replaces the set).
  * Usage: nvme-workload seed [seconds of real time, default 5] [chaos 0..2]
+ *        [serial] [noretry]
+ * noretry: max_retries NVME_NO_RETRIES (as soak's), so a reset or timeout
+ * fails back what the device still holds instead of replaying it: a buffer
+ * handed back before the device stopped is then written after its return
+ * (the canary of put_buf, the simulator's dma_after_return), and a failed
+ * write landing after a later one is a model mismatch.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -43,6 +49,7 @@ static unsigned long serial_ops; /* serial mode: one CPU, chaos inline, this man
 static void chaos_step(void);
 static uint32_t align = 4;
 static bool strict;
+static bool noretry;
 
 static __thread unsigned this_cpu;
 static unsigned tls_cpu_id(void *ctx)
@@ -133,7 +140,7 @@ static void note(unsigned op, int rc)
      * WORKLOAD_MORE_FAULTS a command may spend its replay budget; without
      * it the budget is GRANT_RETRIES, below) */
     if (rc == NVME_ERR_ABORTED && op != 2 && op != 3 && op != 7 && getenv("WORKLOAD_GRANT") &&
-        !getenv("WORKLOAD_MORE_FAULTS"))
+        !getenv("WORKLOAD_MORE_FAULTS") && !noretry)
         FAIL("op %s: NVME_ERR_ABORTED from a blocking call", opname[op]);
     if (chaos == 1 && rc != 0 && rc != NVME_ERR_BUSY && rc != NVME_ERR_STATE && op != 6 &&
         op != 5 && getenv("WORKLOAD_STRICT1"))
@@ -643,8 +650,11 @@ int main(int argc, char **argv)
     seed0 = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : 1u;
     double secs = argc > 2 ? atof(argv[2]) : 5.0;
     chaos = argc > 3 ? (unsigned)atoi(argv[3]) : 2;
-    if (argc > 4 && strcmp(argv[4], "serial") == 0)
-        serial_ops = (unsigned long)(secs * 1000);
+    for (int i = 4; i < argc; i++) {
+        if (strcmp(argv[i], "serial") == 0)
+            serial_ops = (unsigned long)(secs * 1000);
+        noretry |= strcmp(argv[i], "noretry") == 0;
+    }
     uint64_t r = seed0 * 0x9e3779b97f4a7c15ull + 1;
     rnd(&r);
     crng = r ^ 0x1234567;
@@ -737,15 +747,18 @@ int main(int argc, char **argv)
      * from r (the configuration stays that of the seed). */
     if (getenv("WORKLOAD_GRANT") && !getenv("WORKLOAD_MORE_FAULTS"))
         opts.max_retries = GRANT_RETRIES;
+    if (noretry) /* no draw from r: the seed's configuration stays */
+        opts.max_retries = NVME_NO_RETRIES;
     opts.polling = cfg.irq_mode == NVME_SIM_IRQ_NONE || rnd(&r) % 4 == 0;
     printf(
         "workload seed %u: lba %u workers %u region %llu mqes %u mdts %u ctrlq %u irq %d wait %d "
         "noncoh %d dbbuf %d ei %d timing %d lat %u abort %d ioq %u qe %u to %u poll %d chaos "
-        "%u\n",
+        "%u%s\n",
         seed0, lba_size, nworkers, (unsigned long long)region, cfg.mqes, cfg.mdts, cfg.io_queues,
         cfg.irq_mode, cfg.wait_wake, cfg.noncoherent, !!(cfg.oacs & NVME_OACS_DBBUF), cfg.eventidx,
         cfg.timing, cfg.completion_latency_us, cfg.abort_mode, opts.io_queues,
-        opts.io_queue_entries, opts.command_timeout_ms, opts.polling, chaos);
+        opts.io_queue_entries, opts.command_timeout_ms, opts.polling, chaos,
+        noretry ? " noretry" : "");
     printf("  mpsmin %u dstrd %u vectors %u cl %u strict %d coal %u/%u tick %u\n", cfg.mpsmin,
            cfg.dstrd, cfg.irq_vectors, cfg.cache_line, strict, opts.irq_coalesce_time,
            opts.irq_coalesce_thr, cfg.now_tick_us);
