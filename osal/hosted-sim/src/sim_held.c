@@ -107,7 +107,9 @@ static bool late_finish(struct nvme_sim *sim, struct sim_held *h)
     if ((cq->tail + 1) % cq->size == cq->head && !sim_dbbuf_cq_room(sim, cqid))
         return false;
     uint32_t dw0 = 0;
+    uint64_t zt = sim->st.zone_writes_together; /* counted at the fetch */
     uint16_t sf = sim_nvm_exec(sim, &h->sqe, &dw0);
+    sim->st.zone_writes_together = zt;
     struct nvme_cqe cqe = {.dw0 = dw0,
                            .sqhd = (uint16_t)sim->sq[h->sqid].head,
                            .sqid = h->sqid,
@@ -205,7 +207,9 @@ bool sim_late_take(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sq
     sim->xfer_capture = &h->x;
     (void)sim_nvm_exec(sim, sqe, &dw0);
     sim->xfer_capture = NULL;
+    uint64_t zt = sim->st.zone_writes_together; /* a fetch's (late_finish: not) */
     sim->st = st;
+    sim->st.zone_writes_together = zt;
     sim->units_read = ur;
     if (!h->x.nsegs) { /* failed its checks (or no memory): completes now */
         sim_xfer_free(&h->x);
