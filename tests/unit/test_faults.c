@@ -223,7 +223,7 @@ static void duplicate_cqe_and_the_next_command(uint16_t mqes, uint16_t entries, 
     assert_int_equal(nvme_qpair_outstanding(f.ctrl, 1), 1);
     assert_true(fx_log_has(&f, "no command in flight"));
     nvme_qpair_ring(f.ctrl, 1);
-    assert_int_equal(nvme_qpair_poll(f.ctrl, 1, 0), 1);
+    fx_poll_until(&f, 1, &c.b, 100000); /* B may complete late */
     assert_int_equal(c.a.calls, 1);
     assert_int_equal(c.b.calls, 1);
     assert_int_equal(c.b.result, 0);

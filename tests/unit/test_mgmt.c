@@ -1286,6 +1286,7 @@ static void passthru_vendor_command_gets_the_effects_its_log_declares(void **sta
         int done = 0;
         for (int n = 0; n < 1000 && done < (c[k].freeze ? 4 : 8); n++) {
             (void)nvme_qpair_poll(f.ctrl, 1, 0);
+            nvme_sim_advance(f.sim, 1000); /* late completions come with time */
             done = 0;
             for (int i = 0; i < 4; i++)
                 done += p[i].calls + p[i].sink.calls;
