@@ -45,6 +45,12 @@ void fx_noncoherent(struct nvme_sim_config *cfg)
     const char *d = getenv("NVME_TEST_DBBUF");
     if (d && *d && strcmp(d, "0") != 0)
         cfg->oacs |= NVME_OACS_DBBUF;
+    /* Late data movement (cfg.dma_timing_seed) on for every test: Reads
+     * and Writes move their data at fetch, later and at completion, and
+     * complete late and out of order.  NVME_TEST_DMA_SEED picks the seed
+     * (0: data and CQE inside the doorbell). */
+    const char *t = getenv("NVME_TEST_DMA_SEED");
+    cfg->dma_timing_seed = t && *t ? (uint32_t)strtoul(t, NULL, 0) : 1u;
     const char *e = getenv("NVME_TEST_NONCOHERENT");
     if (!e || !*e || !strcmp(e, "0"))
         return;
