@@ -855,6 +855,44 @@ static void test_hang_dma(void)
     nvme_sim_destroy(sim);
 }
 
+/* A held command's buffer stays the device's while any registration of
+ * its fetch time covers it: the one found first may be another command's
+ * overlapping mapping, gone since (before: DMA AFTER RETURN).  One made
+ * after the fetch is a new owner: the access is still counted. */
+static void test_hang_overlapping_maps(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint8_t pat[512];
+    fill(pat, 512, 0x6b);
+    CHECK(nvme_sim_ns_write(sim, 1, 5, 1, pat) == 0);
+    uint8_t *b = aligned_alloc(4096, 4096);
+    uint64_t big, bus;
+    CHECK(h.o.dma_map(h.o.ctx, b, 4096, NVME_DMA_FROM_DEVICE, &big) == 0);
+    CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE, &bus) == 0);
+    inject(sim, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0);
+    struct nvme_sqe s = rw_sqe(NVME_CMD_READ, 5, 1, bus);
+    submit(&h, &h.ioq, &s);
+    h.o.dma_unmap(h.o.ctx, b, 4096, NVME_DMA_FROM_DEVICE); /* the other mapping */
+    fill(b, 512, 0);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(all(b, 512, 0x6b) && nvme_sim_dma_after_return(sim) == 0);
+    h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE);
+    CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE, &bus) == 0); /* new owner */
+    fill(b, 512, 0);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(all(b, 512, 0) && nvme_sim_dma_after_return(sim) >= 1);
+    CHECK(nvme_sim_dma_violations(sim) == 0);
+    host_disable(&h);
+    h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE);
+    hq_free(&h, &h.ioq);
+    CHECK(nvme_sim_host_errors(sim) == 0 && nvme_sim_dma_live(sim) == 0);
+    nvme_sim_destroy(sim);
+    free(b);
+}
+
 /* Deferred execution after the host unmapped the buffer: dma_after_return,
  * Data Transfer Error, no violation. */
 static void test_deferred_after_return(void)
@@ -1926,6 +1964,7 @@ int main(void)
     test_deferred_irq();
     test_fault_cqe_fields();
     test_hang_dma();
+    test_hang_overlapping_maps();
     test_deferred_after_return();
     test_late_dma();
     test_abort();

@@ -92,8 +92,8 @@ bool sim_region_alive(const struct nvme_sim *sim, uint64_t id, uint64_t bus, siz
                       bool dev_write)
 {
     for (size_t i = 0; i < sim->rg_count; i++)
-        if (sim->rg[i].id == id)
-            return region_holds(&sim->rg[i], bus_to_va(bus), len, dev_write);
+        if (sim->rg[i].id <= id && region_holds(&sim->rg[i], bus_to_va(bus), len, dev_write))
+            return true;
     return false;
 }
 
@@ -338,8 +338,9 @@ static uint16_t capture(struct nvme_sim *sim, struct prp_seg *segs, size_t n, co
         return SIM_SF_HELD;
     }
     for (size_t i = 0; i < n; i++)
-        x->segs[i] = (struct sim_seg){segs[i].bus, segs[i].len,
-                                      region_id(sim, segs[i].bus, segs[i].len, to_host)};
+        x->segs[i] = (struct sim_seg){
+            segs[i].bus, segs[i].len,
+            region_id(sim, segs[i].bus, segs[i].len, to_host) ? sim->rg_next_id : 0};
     x->nsegs = n;
     x->len = len;
     x->to_host = to_host;

@@ -52,9 +52,10 @@ void sim_hold(struct nvme_sim *sim, uint16_t qid, const struct nvme_sqe *sqe)
     sim->xfer_capture = NULL;
 }
 
-/* One repetition of a held command's transfer.  A piece whose region is no
- * longer the registration it used at fetch time is skipped and counted as
- * dma_after_return. */
+/* One repetition of a held command's transfer.  A piece no registration
+ * of fetch time covers any more is skipped and counted as
+ * dma_after_return (one made since, a new owner of the memory, does not
+ * count). */
 static void transfer(struct nvme_sim *sim, struct sim_held *h)
 {
     struct sim_xfer *x = &h->x;

@@ -42,7 +42,10 @@ struct sim_tomb {
 struct sim_seg {
     uint64_t bus;
     size_t len;
-    uint64_t rid; /* region that covered it when fetched, 0 = none single */
+    /* Newest region id when fetched, 0 = no single region covered it.
+     * Any region as old still covering it will do: the region found at
+     * fetch may be another command's overlapping mapping, since gone. */
+    uint64_t rid;
 };
 
 /* The transfer of a held command, recorded by sim_prp_copy in capture mode. */
@@ -580,7 +583,7 @@ void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
 int sim_region_del(struct nvme_sim *sim, void *va, size_t asked, enum nvme_dma_dir dir,
                    enum sim_region_kind kind);
 size_t sim_region_live(const struct nvme_sim *sim);
-/* Region with this id if it still covers [va, va+len) in the direction. */
+/* A region with id <= `id` still covers [va, va+len) in the direction. */
 bool sim_region_alive(const struct nvme_sim *sim, uint64_t id, uint64_t bus, size_t len,
                       bool dev_write);
 void sim_xfer_free(struct sim_xfer *x);
