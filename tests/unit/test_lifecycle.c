@@ -114,7 +114,9 @@ static void reset_reclaims_only_after_the_controller_stopped(void **state)
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     for (int i = 0; i < 4; i++)
         assert_int_equal(r[i].calls, 0); /* replayed, not failed */
-    fx_poll_until(&f, 1, &r[3], 100 * MS);
+    /* The replays complete in any order. */
+    for (int i = 0; i < 4; i++)
+        fx_poll_until(&f, 1, &r[i], 100 * MS);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(r[i].calls, 1);
         assert_int_equal(r[i].result, 0);
@@ -510,8 +512,9 @@ static void deadlines_hold_in_real_time_when_the_clock_is_looked_at_seldom(void 
 {
     (void)state;
     struct fx f;
-    fx_config(&f);      /* I/O 2 s: ticks of 100 ms */
-    f.cfg.crdt[0] = 10; /* 1 s */
+    fx_config(&f);             /* I/O 2 s: ticks of 100 ms */
+    f.cfg.crdt[0] = 10;        /* 1 s */
+    f.cfg.dma_timing_seed = 0; /* times the core's alone: the replay done inside its doorbell */
     fx_start_captured(&f);
     uint8_t *buf = fx_xalloc(4096);
     fx_pattern(buf, 4096, 61);
