@@ -1594,14 +1594,6 @@ static void garbage_or_short_identify_controller_is_survived(void **state)
 
 /* Completions 5 ms after submission, the log captured (for the replay
  * cases: commands are still in flight when the reset comes). */
-static void start_deferred_5ms(struct fx *f)
-{
-    fx_config(f);
-    f->cfg.timing = NVME_SIM_DEFERRED;
-    f->cfg.completion_latency_us = 5000;
-    fx_start_captured(f);
-}
-
 /* Polls I/O queue 1 once per simulated millisecond, ms times. */
 static void poll_each_ms(struct fx *f, int ms)
 {
@@ -1658,7 +1650,11 @@ static void batch_in_flight_is_replayed_in_order_by_a_reset(void **state)
 {
     (void)state;
     struct fx f;
-    start_deferred_5ms(&f);
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 5000;
+    f.cfg.dma_timing_seed = 0; /* the media shows replay order only if run in order */
+    fx_start_captured(&f);
     uint8_t *buf = fx_xalloc(4 * 4096);
     struct fx_rec r[4];
     struct nvme_rw_req req[4];
