@@ -644,7 +644,7 @@ static void *fmt_reader(void *p)
         if (rc != NVME_OK && rc != NVME_ERR_BUSY && fmt.bad[this_cpu] == 0)
             fmt.bad[this_cpu] = rc;
         if (rc == NVME_OK)
-            fmt.done[this_cpu]++;
+            __atomic_add_fetch(&fmt.done[this_cpu], 1, __ATOMIC_RELAXED);
         else
             fmt.busy[this_cpu]++;
     }
@@ -670,6 +670,12 @@ static void formats_while_cpus_read_move_no_byte_past_a_buffer(void **state)
         assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
     }
     pause_us(2000);
+    /* Every reader read (a loaded machine may not have run one yet). */
+    for (unsigned c = 1, w = 0; c < CPUS && w < 5000; w++)
+        if (__atomic_load_n(&fmt.done[c], __ATOMIC_RELAXED) > 0)
+            c++;
+        else
+            pause_us(2000);
     __atomic_store_n(&fmt.stop, 1, __ATOMIC_RELEASE);
     for (unsigned c = 1; c < CPUS; c++) {
         assert_int_equal(pthread_join(t[c], NULL), 0);
