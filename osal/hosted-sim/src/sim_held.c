@@ -127,6 +127,9 @@ void sim_held_step(struct nvme_sim *sim)
         return;
     if (sim->tick_idle && !sim->held_due && sim->now - sim->held_at < SIM_HELD_PERIOD_US)
         return;
+    /* Bare time: each SIM_HELD_PERIOD_US of it a step for a late command
+     * (one nvme_sim_advance of a second is not one step but a thousand). */
+    uint64_t bare = sim->tick_idle ? (sim->now - sim->held_at) / SIM_HELD_PERIOD_US : 1;
     sim->held_due = false;
     sim->held_at = sim->now;
     bool run = (sim->csts & NVME_CSTS_RDY) && !(sim->csts & (NVME_CSTS_CFS | NVME_CSTS_PP));
@@ -135,6 +138,11 @@ void sim_held_step(struct nvme_sim *sim)
         if (h->draining) {
             i++;
             continue;
+        }
+        for (uint64_t k = 1; h->late && k < bare && h->steps; k++) {
+            if (h->repeat)
+                transfer(sim, h);
+            h->steps--;
         }
         if (h->late && h->steps == 0) {
             if (run && late_finish(sim, h)) {
