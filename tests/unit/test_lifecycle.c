@@ -1603,6 +1603,19 @@ static void poll_each_ms(struct fx *f, int ms)
     }
 }
 
+/* Deferred completions 5 ms after the doorbell, run in submission order:
+ * overlapping writes in flight together may run in any order (NVMe 2.0
+ * §3.4.1), so the media shows replay order only if the device runs them
+ * in order. */
+static void start_deferred_5ms(struct fx *f)
+{
+    fx_config(f);
+    f->cfg.timing = NVME_SIM_DEFERRED;
+    f->cfg.completion_latency_us = 5000;
+    f->cfg.dma_timing_seed = 0;
+    fx_start_captured(f);
+}
+
 /* Three writes of the same blocks in flight when the reset comes: they
  * are replayed in submission order, so the media ends with the last.
  * Slots are taken so that slot order is the reverse of submission order
@@ -1611,11 +1624,7 @@ static void replay_keeps_submission_order(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.timing = NVME_SIM_DEFERRED;
-    f.cfg.completion_latency_us = 5000;
-    f.cfg.dma_timing_seed = 0; /* the media shows replay order only if run in order */
-    fx_start_captured(&f);
+    start_deferred_5ms(&f);
     uint8_t *buf = fx_xalloc(3 * 4096);
     struct fx_rec r[3];
     for (int i = 0; i < 3; i++) {
@@ -1650,11 +1659,7 @@ static void batch_in_flight_is_replayed_in_order_by_a_reset(void **state)
 {
     (void)state;
     struct fx f;
-    fx_config(&f);
-    f.cfg.timing = NVME_SIM_DEFERRED;
-    f.cfg.completion_latency_us = 5000;
-    f.cfg.dma_timing_seed = 0; /* the media shows replay order only if run in order */
-    fx_start_captured(&f);
+    start_deferred_5ms(&f);
     uint8_t *buf = fx_xalloc(4 * 4096);
     struct fx_rec r[4];
     struct nvme_rw_req req[4];
