@@ -50,7 +50,8 @@
 # the run (exit 1, its serial log kept): no table is printed from missing
 # rounds.  So does a Linux round whose fio job reports an error or whose
 # nvme driver timed out an I/O (the harness fails a round whose completions
-# stall 10 s; a 30 s Linux timeout left figures such as 1 IOPS at QD32).  The arguments are checked before anything is installed.
+# stall 10 s; a 30 s Linux timeout left figures such as 1 IOPS at QD32).
+# The arguments are checked before anything is installed.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-3}
