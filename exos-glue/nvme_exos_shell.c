@@ -3,7 +3,7 @@
  * nvme_exos_shell.c - `nvmectl` in the EXOS shell, through the shared
  * front end (nvmectl_run_line).
  *
- *   nvmectl [nvmeN] info|ready|list|smart|read -n NSID -s LBA [-c N]|...
+ *   nvmectl [nvmeN] info|ready|list|smart|read -n NSID [-s LBA] [-c N]|...
  *   nvmectl <command> nvmeN|/dev/nvmeN [options]     (nvme-cli's order)
  *
  * Without nvmeN a command goes to nvme0, except `list`: every

@@ -189,8 +189,12 @@ bool ctl_raw(const struct ctl *c, const void *p, size_t len);
 /* Next number of a comma-separated list at *p; false at the end or on
  * junk (*bad set). */
 bool ctl_next_num(const char **p, uint64_t *v, bool *bad);
-/* Requires -n, finds a usable namespace; prints why not. */
-const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc);
+/* Requires -n, finds a usable namespace; prints why not.  need:
+ * CTL_NS_RANGE also checks -c (1..2^32-1; -s defaults to 0, as nvme-cli's
+ * start-block), CTL_NS_SLBA requires -s as well (the zns commands). */
+#define CTL_NS_RANGE 1u
+#define CTL_NS_SLBA 3u
+const struct nvme_ns_info *ctl_need_ns(struct ctl *c, unsigned need, int *rc);
 /* -n NSID of one namespace (1..FFFFFFFEh), which the command requires:
  * 0 (with "-n NSID is required: one namespace, 1..0xfffffffe") when
  * it is absent, 0 or FFFFFFFFh (which Identify CNS 03h, CNS 05h and

@@ -62,7 +62,7 @@ int ctl_cmd_read(struct ctl *c)
     if (has(c, N_PATTERN) || c->o.str[S_TEXT] != NULL || c->o.str[S_FILE] != NULL)
         return ctl_usage_err(c, "-p, -t, -f and -d are write's: read shows the data as a hex "
                                 "dump (-o json: as hex), to no file");
-    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_RANGE, &rc);
     if (ns == NULL)
         return rc;
     uint64_t count = c->o.num[N_COUNT], slba = c->o.num[N_SLBA];
@@ -104,7 +104,7 @@ int ctl_cmd_read(struct ctl *c)
 int ctl_cmd_write(struct ctl *c)
 {
     int rc;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_RANGE, &rc);
     if (ns == NULL)
         return rc;
     uint64_t count = c->o.num[N_COUNT], slba = c->o.num[N_SLBA];
@@ -131,7 +131,7 @@ int ctl_cmd_flush(struct ctl *c)
     int rc;
     uint32_t nsid = NVME_NSID_ALL; /* -n 0xffffffff: every namespace, as nvme-cli */
     if (ctl_nsid_or(c, 0) != NVME_NSID_ALL) {
-        const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+        const struct nvme_ns_info *ns = ctl_need_ns(c, 0, &rc);
         if (ns == NULL)
             return rc;
         nsid = ns->nsid;
@@ -162,7 +162,7 @@ static uint8_t verify_byte(uint64_t lba, uint32_t off, uint64_t seed)
 int ctl_cmd_verify(struct ctl *c)
 {
     int rc;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_RANGE, &rc);
     if (ns == NULL)
         return rc;
     const struct nvmectl_io *io = c->io;
@@ -211,7 +211,7 @@ int ctl_cmd_nvm_verify(struct ctl *c)
      * Figure 55), nvme-cli's verify no --deac */
     if (flag(c, F_DEAC))
         return ctl_usage_err(c, "--deac/-d is write-zeroes': a Verify has no DEAC");
-    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_RANGE, &rc);
     if (ns == NULL)
         return rc;
     unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
@@ -224,7 +224,7 @@ int ctl_cmd_nvm_verify(struct ctl *c)
 int ctl_cmd_compare(struct ctl *c)
 {
     int rc;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_RANGE, &rc);
     if (ns == NULL)
         return rc;
     uint64_t count = c->o.num[N_COUNT];
@@ -319,7 +319,7 @@ int ctl_cmd_dsm(struct ctl *c)
     int rc;
     if (!has(c, N_NSID))
         return ctl_usage_err(c, "-n NSID is required");
-    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, 0, &rc);
     if (ns == NULL)
         return rc;
     struct nvme_dsm_range *r = ctl_scratch(c, 0, NVME_DSM_MAX_RANGES * sizeof(*r));
@@ -357,7 +357,7 @@ int ctl_cmd_copy(struct ctl *c)
     int rc;
     if (!has(c, N_NSID) || !has(c, N_SDLBA))
         return ctl_usage_err(c, "-n NSID and -d SDLBA are required");
-    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, 0, &rc);
     if (ns == NULL)
         return rc;
     struct nvme_copy_src *r = ctl_scratch(c, 0, 256u * sizeof(*r));
@@ -381,7 +381,7 @@ int ctl_cmd_copy(struct ctl *c)
 int ctl_cmd_write_zeroes(struct ctl *c)
 {
     int rc;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_RANGE, &rc);
     if (ns == NULL)
         return rc;
     unsigned fl = (flag(c, F_DEAC) ? NVME_IO_DEALLOCATE : 0u) |
@@ -403,7 +403,7 @@ int ctl_cmd_write_uncor(struct ctl *c)
         return ctl_usage_err(c, "-c is the 0-based block count, 0..65535 (as nvme-cli)");
     uint64_t count = has(c, N_COUNT) ? c->o.num[N_COUNT] + 1u : 1u;
     uint64_t slba = has(c, N_SLBA) ? c->o.num[N_SLBA] : 0u;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, 0, &rc);
     if (ns == NULL)
         return rc;
     rc = nvme_write_uncorrectable(c->ctrl, ns->nsid, slba, count);

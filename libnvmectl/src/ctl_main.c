@@ -436,21 +436,21 @@ static const struct ctl_cmd cmds[] = {
      G_NVME2},
     {"persistent-event-log", ctl_cmd_persistent_event_log, o_pel,
      "-a 0|1|2 [-l LEN] [-b]  Persistent Event log (read, establish, release)", false, G_CORE},
-    {"read", ctl_cmd_read, o_rw, "-n NSID -s LBA [-c COUNT]  hex dump", true, G_CORE},
-    {"write", ctl_cmd_write, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]", true,
-     G_CORE},
+    {"read", ctl_cmd_read, o_rw, "-n NSID [-s LBA] [-c COUNT]  hex dump", true, G_CORE},
+    {"write", ctl_cmd_write, o_rw, "-n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]",
+     true, G_CORE},
     {"flush", ctl_cmd_flush, o_ns, "-n NSID", true, G_CORE},
     {"verify", ctl_cmd_verify, o_verify,
-     "-n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]  write, read back, compare", true, G_CORE},
-    {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID -s LBA [-c COUNT]  Verify command", false,
-     G_CORE},
-    {"compare", ctl_cmd_compare, o_rw, "-n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT@f)", false,
+     "-n NSID [-s LBA] [-c COUNT] [-k SEED] [-o OFFSET]  write, read back, compare", true, G_CORE},
+    {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID [-s LBA] [-c COUNT]  Verify command",
+     false, G_CORE},
+    {"compare", ctl_cmd_compare, o_rw, "-n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT@f)", false,
      G_CORE},
     {"dsm", ctl_cmd_dsm, o_dsm, "-n NSID -s LBA[,LBA..] -b N[,N..] [--ad] [--idr] [--idw]", false,
      G_CORE},
     {"copy", ctl_cmd_copy, o_copy, "-n NSID -d SDLBA -s LBA[,LBA..] -b N[,N..] [-f] [-l]", false,
      G_CORE},
-    {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID -s LBA [-c COUNT] [--deac] [--fua]",
+    {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID [-s LBA] [-c COUNT] [--deac] [--fua]",
      false, G_CORE},
     {"write-uncor", ctl_cmd_write_uncor, o_write_uncor,
      "-n NSID [-s LBA] [-c NLB]  Write Uncorrectable (-c 0-based, as nvme-cli)", false, G_CORE},
@@ -564,12 +564,12 @@ void nvmectl_usage(const struct nvmectl_io *io)
         return;
     ctl_out(io, "usage: nvmectl <command> [options] [-o normal|json]\n"
                 "  info | ready | list | smart\n"
-                "  read   -n NSID -s LBA [-c COUNT]\n");
+                "  read   -n NSID [-s LBA] [-c COUNT]\n");
     ctl_out(io,
-            "  write  -n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT%s) [--fua]\n"
+            "  write  -n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT%s) [--fua]\n"
             "  flush  -n NSID\n",
             io->read_file != NULL ? " | -f FILE" : "");
-    ctl_out(io, "  verify -n NSID -s LBA [-c COUNT] [-k SEED] [-o OFFSET]\n");
+    ctl_out(io, "  verify -n NSID [-s LBA] [-c COUNT] [-k SEED] [-o OFFSET]\n");
     ctl_out(io, "nvme-cli commands%s:\n", io->read_file != NULL ? " (FILE: -f or -d)" : "");
     for (unsigned i = 0; i < NCMDS; i++)
         if (!cmds[i].classic && (!NVMECTL_LEAVES_OUT || cmds[i].fn != NULL))

@@ -221,11 +221,12 @@ uint32_t ctl_one_nsid(const struct ctl *c)
     return 0;
 }
 
-const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc)
+const struct nvme_ns_info *ctl_need_ns(struct ctl *c, unsigned need, int *rc)
 {
     *rc = NVME_ERR_INVAL;
-    if (!has(c, N_NSID) || (need_slba && !has(c, N_SLBA))) {
-        ctl_out(c->io, "nvmectl: -n NSID%s required\n", need_slba ? " and -s LBA are" : " is");
+    if (!has(c, N_NSID) || (need == CTL_NS_SLBA && !has(c, N_SLBA))) {
+        ctl_out(c->io, "nvmectl: -n NSID%s required\n",
+                need == CTL_NS_SLBA ? " and -s LBA are" : " is");
         return NULL;
     }
     uint64_t nsid = c->o.num[N_NSID];
@@ -242,7 +243,7 @@ const struct nvme_ns_info *ctl_need_ns(struct ctl *c, bool need_slba, int *rc)
         *rc = ns->status;
         return NULL;
     }
-    if (need_slba && (c->o.num[N_COUNT] == 0 || c->o.num[N_COUNT] > 0xffffffffu)) {
+    if (need != 0 && (c->o.num[N_COUNT] == 0 || c->o.num[N_COUNT] > 0xffffffffu)) {
         ctl_out(c->io, "nvmectl: -c must be 1..4294967295\n");
         return NULL;
     }

@@ -41,7 +41,7 @@ static int resv_send(struct ctl *c, uint8_t opc, const char *act_name, uint32_t 
     int rc;
     if (!resv_supported(c))
         return NVME_ERR_UNSUPPORTED;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, 0, &rc);
     if (ns == NULL)
         return rc;
     if (c->o.num[N_RACT] > 7) {
@@ -114,7 +114,7 @@ int ctl_cmd_resv_report(struct ctl *c)
     int rc;
     if (!resv_supported(c))
         return NVME_ERR_UNSUPPORTED;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, 0, &rc);
     if (ns == NULL)
         return rc;
     if (ctl_raw_check(c) != NVME_OK)

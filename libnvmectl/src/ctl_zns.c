@@ -118,7 +118,7 @@ int ctl_cmd_zns_zone(struct ctl *c)
     if (all) /* -s may be left out with -a (Select All: SLBA ignored) */
         c->o.has_num |= 1ull << N_SLBA;
     int rc;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_SLBA, &rc);
     if (ns == NULL)
         return rc;
     unsigned long long slba = c->o.num[N_SLBA];
@@ -227,7 +227,7 @@ int ctl_cmd_report_zones(struct ctl *c)
 {
     int rc;
     c->o.has_num |= 1ull << N_SLBA; /* -s defaults to 0 */
-    const struct nvme_ns_info *ns = ctl_need_ns(c, false, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, 0, &rc);
     if (ns == NULL)
         return rc;
     /* Descriptors from ctl_scratch's 8-byte aligned start: the buffer is
@@ -305,7 +305,7 @@ int ctl_cmd_zone_mgmt_send(struct ctl *c)
     bool all = flag(c, F_ALL);
     if (all)
         c->o.has_num |= 1ull << N_SLBA;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_SLBA, &rc);
     if (ns == NULL)
         return rc;
     const char *z = c->o.str[S_ZSA];
@@ -327,7 +327,7 @@ int ctl_cmd_zone_mgmt_send(struct ctl *c)
 int ctl_cmd_zone_append(struct ctl *c)
 {
     int rc;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, true, &rc);
+    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_SLBA, &rc);
     if (ns == NULL)
         return rc;
     uint64_t count = c->o.num[N_COUNT];

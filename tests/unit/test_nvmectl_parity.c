@@ -1540,6 +1540,45 @@ static void copy_moves_blocks_on_the_device(void **state)
     fx_stop(&f);
 }
 
+/* -s is optional where nvme-cli 2.4 defaults it to 0 (nvme.c: submit_io's
+ * .start_block = 0, line 7295, for read, write and compare; write_zeroes,
+ * 6439; verify_cmd, 7644): each command starts at LBA 0 without it (before:
+ * "-n NSID and -s LBA are required", nothing sent).  The zns commands
+ * still require it (README: nvme-cli's 0 is not a default to reset). */
+static void io_commands_start_at_lba_0_without_s(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "write -n 1 -c 2 -p 0x33");
+    expect("nvme0n1: wrote 2 block(s) at LBA 0 (1024 bytes)");
+    uint8_t blk[512 * 3];
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 3, blk), 0);
+    assert_int_equal(blk[0], 0x33);
+    assert_int_equal(blk[1023], 0x33);
+    assert_int_equal(blk[1024], 0);
+    ok(&f, "read -n 1 -o json");
+    assert_int_equal(jnum("slba"), 0);
+    assert_int_equal(strspn(jstr("data"), "3"), 1024);
+    ok(&f, "compare -n 1 -p 0x33");
+    assert_int_equal(st->compares, 1);
+    ok(&f, "nvm-verify -n 1 -o json");
+    assert_int_equal(jnum("slba"), 0);
+    assert_int_equal(st->verifies, 1);
+    ok(&f, "verify -n 1 -o json");
+    assert_int_equal(jnum("slba"), 0);
+    ok(&f, "write-zeroes -n 1 -o json");
+    assert_int_equal(jnum("slba"), 0);
+    assert_int_equal(jnum("nlb"), 1);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 1, blk), 0);
+    for (unsigned i = 0; i < 512; i++)
+        assert_int_equal(blk[i], 0);
+    assert_int_equal(run(&f, "write -s 0 -p 0x33"), NVME_ERR_INVAL);
+    expect("nvmectl: -n NSID is required\n");
+    fx_stop(&f);
+}
+
 static void write_zeroes_nvm_verify_compare_fua(void **state)
 {
     (void)state;
@@ -2337,8 +2376,8 @@ static void usage_errors(void **state)
     expect("unknown option '--bogus'");
     assert_int_not_equal(run(&f, "write-zeroes -n 1 -s 0 --deac=1"), 0);
     expect("takes no value");
-    assert_int_not_equal(run(&f, "write-zeroes -n 1"), 0);
-    expect("-n NSID and -s LBA are required");
+    assert_int_not_equal(run(&f, "write-zeroes -s 0"), 0);
+    expect("-n NSID is required");
     assert_int_not_equal(run(&f, "write-zeroes -n 9 -s 0"), 0);
     expect("no active namespace 9");
     assert_int_not_equal(run(&f, "id-ctrl stray"), 0);
@@ -2454,6 +2493,7 @@ int main(void)
         cmocka_unit_test(smart_log_human_decodes_critical_warning),
         cmocka_unit_test(dsm_deallocates_ranges),
         cmocka_unit_test(copy_moves_blocks_on_the_device),
+        cmocka_unit_test(io_commands_start_at_lba_0_without_s),
         cmocka_unit_test(write_zeroes_nvm_verify_compare_fua),
         cmocka_unit_test(write_uncor_counts_blocks_from_0_as_nvme_cli),
         cmocka_unit_test(unsupported_commands_are_named),

@@ -56,7 +56,7 @@ static void test_usage_offers_no_file_source(void **state)
     (void)state;
     start(&f);
     assert_int_not_equal(exos_nvmectl(&f, "frobnicate"), 0);
-    assert_non_null(strstr(out.text, "write  -n NSID -s LBA [-c COUNT] (-p BYTE | -t TEXT)"));
+    assert_non_null(strstr(out.text, "write  -n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT)"));
     assert_null(strstr(out.text, "-f FILE"));
     assert_non_null(strstr(out.text, "verify"));
     assert_non_null(strstr(out.text, "flush"));
