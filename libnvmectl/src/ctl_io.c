@@ -8,9 +8,10 @@
  */
 #include "ctl.h"
 
-/* Success of a range command: text, or JSON with the range. */
-static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *verb, uint64_t slba,
-                      uint64_t count)
+/* Success of a range command: text (after nvme-cli's line `cli` where
+ * there is one), or JSON with the range. */
+static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *cli,
+                      const char *verb, uint64_t slba, uint64_t count)
 {
     const struct nvmectl_io *io = c->io;
     if (c->o.json) {
@@ -26,6 +27,8 @@ static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *
         jw_u64(&w, "bytes", count << ns->lbads);
         jw_end(&w);
     } else {
+        if (cli != NULL)
+            ctl_out(io, "%s\n", cli);
         ctl_out(io, "%sn%u: %s %llu block(s) at LBA %llu (%llu bytes)\n", ctl_dev(io), ns->nsid,
                 verb, (unsigned long long)count, (unsigned long long)slba,
                 (unsigned long long)(count << ns->lbads));
@@ -123,7 +126,7 @@ int ctl_cmd_write(struct ctl *c)
         rc = nvme_write(c->ctrl, ns->nsid, slba, (uint32_t)count, b);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "write", rc);
-    return range_done(c, ns, (fl & NVME_IO_FUA) ? "wrote (FUA)" : "wrote", slba, count);
+    return range_done(c, ns, NULL, (fl & NVME_IO_FUA) ? "wrote (FUA)" : "wrote", slba, count);
 }
 
 int ctl_cmd_flush(struct ctl *c)
@@ -141,10 +144,7 @@ int ctl_cmd_flush(struct ctl *c)
         return ctl_fail(c, nsid, "flush", rc);
     if (c->o.json)
         return ctl_done(c, nsid, "flush complete");
-    if (nsid == NVME_NSID_ALL)
-        ctl_out(c->io, "%s: flush of every namespace complete\n", ctl_dev(c->io));
-    else
-        ctl_out(c->io, "%sn%u: flush complete\n", ctl_dev(c->io), nsid);
+    ctl_out(c->io, "NVMe Flush: success\n"); /* nvme-cli 2.4's line, for one or every namespace */
     return NVME_OK;
 }
 
@@ -197,7 +197,7 @@ int ctl_cmd_verify(struct ctl *c)
         }
     }
     if (c->o.json)
-        return range_done(c, ns, "verified", slba, count);
+        return range_done(c, ns, NULL, "verified", slba, count);
     ctl_out(io, "%sn%u: verify ok: %llu block(s) at LBA %llu, %llu bytes, buffer offset %llu\n",
             ctl_dev(io), ns->nsid, (unsigned long long)count, (unsigned long long)slba,
             (unsigned long long)bytes, (unsigned long long)off);
@@ -218,7 +218,9 @@ int ctl_cmd_nvm_verify(struct ctl *c)
     rc = nvme_verify(c->ctrl, ns->nsid, c->o.num[N_SLBA], c->o.num[N_COUNT], fl);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "verify (NVM Verify command)", rc);
-    return range_done(c, ns, "verified (Verify command)", c->o.num[N_SLBA], c->o.num[N_COUNT]);
+    /* nvme-cli 2.4's verify_cmd line, then the range */
+    return range_done(c, ns, "NVME Verify Success", "verified (Verify command)", c->o.num[N_SLBA],
+                      c->o.num[N_COUNT]);
 }
 
 int ctl_cmd_compare(struct ctl *c)
@@ -248,7 +250,7 @@ int ctl_cmd_compare(struct ctl *c)
         rc = nvme_compare(c->ctrl, ns->nsid, c->o.num[N_SLBA], (uint32_t)count, b);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "compare", rc);
-    return range_done(c, ns, "compared equal:", c->o.num[N_SLBA], count);
+    return range_done(c, ns, NULL, "compared equal:", c->o.num[N_SLBA], count);
 }
 
 /* The -s LBA[,LBA..] and -b COUNT[,COUNT..] lists of dsm and copy: each
@@ -336,7 +338,8 @@ int ctl_cmd_dsm(struct ctl *c)
         return ctl_fail(c, ns->nsid, "dsm", rc);
     if (c->o.json)
         return ranges_json(c, ns, "dsm", "attributes", attr, nr, total);
-    ctl_out(c->io, "%sn%u: dsm%s%s%s: %u range(s), %llu block(s) (%llu bytes): success\n",
+    /* nvme-cli 2.4's line, then the ranges (as copy) */
+    ctl_out(c->io, "NVMe DSM: success\n%sn%u: dsm%s%s%s: %u range(s), %llu block(s) (%llu bytes)\n",
             ctl_dev(c->io), ns->nsid, (attr & NVME_DSM_AD) ? " deallocate" : "",
             (attr & NVME_DSM_IDR) ? " idr" : "", (attr & NVME_DSM_IDW) ? " idw" : "", nr,
             (unsigned long long)total, (unsigned long long)(total << ns->lbads));
@@ -389,7 +392,8 @@ int ctl_cmd_write_zeroes(struct ctl *c)
     rc = nvme_write_zeroes(c->ctrl, ns->nsid, c->o.num[N_SLBA], c->o.num[N_COUNT], fl);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "write-zeroes", rc);
-    return range_done(c, ns, (fl & NVME_IO_DEALLOCATE) ? "zeroed (deallocated)" : "zeroed",
+    return range_done(c, ns, "NVME Write Zeroes Success", /* nvme-cli 2.4's */
+                      (fl & NVME_IO_DEALLOCATE) ? "zeroed (deallocated)" : "zeroed",
                       c->o.num[N_SLBA], c->o.num[N_COUNT]);
 }
 
@@ -409,7 +413,5 @@ int ctl_cmd_write_uncor(struct ctl *c)
     rc = nvme_write_uncorrectable(c->ctrl, ns->nsid, slba, count);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "write-uncor", rc);
-    if (!c->o.json)
-        ctl_out(c->io, "NVME Write Uncorrectable Success\n");
-    return range_done(c, ns, "made uncorrectable", slba, count);
+    return range_done(c, ns, "NVME Write Uncorrectable Success", "made uncorrectable", slba, count);
 }

@@ -278,7 +278,7 @@ def case_basic(w, run_args=()):
     c.ok("nvme0n3" not in s, "list: no nsid 3")
     c.ok(re.search(r"^3 namespace\(s\)", s, re.M) is not None, "list: 3 namespaces")
     # 4. flush completes on the I/O CQ; MSI-X interrupts reached the core
-    c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1 completes")
+    c.ok("NVMe Flush: success" in c.section("flush -n 1"), "flush -n 1 completes")
     check_io_irqs(c, isa(w)["io_irq"], r"[2-9]\d*")
     check_wait_wake(c)
     # 5. the MBR, byte for byte
@@ -378,7 +378,7 @@ def irq_case(w, mode):
         # can let two go through the throttle's bucket unhindered)
         cmds[5:5] = ["verify -n 1 -s %d -c 8" % lba for lba in (100, 200, 300)]
     c = w.boot(["path=%s" % img + (WAIT_THROTTLE if wait_wake else "")], cmds, irq=mode)
-    c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1 completes on the I/O CQ")
+    c.ok("NVMe Flush: success" in c.section("flush -n 1"), "flush -n 1 completes on the I/O CQ")
     c.ok("verify ok" in c.section("verify -n 1 -s 5 -c 8"), "verify 8 blocks after a controller reset")
     if mode != "poll":
         c.ok(c.section("irq-flush").startswith("irq-flush: reaped by the interrupt handler (result 0,"),
@@ -998,7 +998,7 @@ def durability_after_kill(w):
     c.ok(took < 10, "durability boot took %.1f s < 10 s" % took)
     c.has(r"Volatile Write Cache\), Current value:0x00000001", "cache.writeback=on: VWC enabled")
     c.ok("wpat ok" in c.section("wpat 1 8 32 %d" % key), "wpat: 32 blocks written")
-    c.ok("flush complete" in c.section("flush -n 1"), "flush -n 1: OK after the core retried the failed one")
+    c.ok("NVMe Flush: success" in c.section("flush -n 1"), "flush -n 1: OK after the core retried the failed one")
     c.ok(int(stats_of(c, "durability").get("retries", 0)) >= 1, "the injected flush error was retried")
     c.ok("wrote (FUA)" in c.section("write -n 1 -s 48 -c 4 -p 0x5a --fua"), "FUA write completes")
     c.hasnt(r"^harness: after nvme_ctrl_fini", "no nvme_ctrl_fini (no shutdown) before the kill")

@@ -264,10 +264,10 @@ static void write_a_signature_flush_and_read_it_back(void **state)
     assert_int_equal(fx_nvmectl(&f, &out, "write -n 4 -s 7 -t NVMECORE-SIG"), 0);
     expect("nvme0n4: wrote 1 block(s) at LBA 7 (4096 bytes)");
     assert_int_equal(fx_nvmectl(&f, &out, "flush -n 4"), 0);
-    expect("nvme0n4: flush complete");
+    expect("NVMe Flush: success\n"); /* nvme-cli 2.4's */
     uint64_t flushes = nvme_sim_stats(f.sim)->flushes;
     assert_int_equal(fx_nvmectl(&f, &out, "flush -n 0xffffffff"), 0); /* as nvme-cli */
-    expect("nvme0: flush of every namespace complete");
+    expect("NVMe Flush: success\n");
     assert_int_equal(nvme_sim_stats(f.sim)->flushes - flushes, 1); /* VWC 2:1 = 11b: one */
     uint8_t media[4096];
     assert_int_equal(nvme_sim_ns_read(f.sim, 4, 7, 1, media), 0);

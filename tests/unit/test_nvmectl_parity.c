@@ -1492,7 +1492,7 @@ static void dsm_deallocates_ranges(void **state)
     start(&f);
     const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
     ok(&f, "dsm -n 1 --ad -s 0 -b 8");
-    expect("nvme0n1: dsm deallocate: 1 range(s), 8 block(s) (4096 bytes): success");
+    expect("NVMe DSM: success\nnvme0n1: dsm deallocate: 1 range(s), 8 block(s) (4096 bytes)\n");
     assert_int_equal(st->deallocated_blocks, 8);
     ok(&f, "dsm -n 4 --ad -s 0,100,200 -b 1,2,3 -o json");
     assert_int_equal(jnum("nr_ranges"), 3);
@@ -1576,6 +1576,34 @@ static void io_commands_start_at_lba_0_without_s(void **state)
         assert_int_equal(blk[i], 0);
     assert_int_equal(run(&f, "write -s 0 -p 0x33"), NVME_ERR_INVAL);
     expect("nvmectl: -n NSID is required\n");
+    fx_stop(&f);
+}
+
+/* The success lines nvme-cli 2.4 prints (nvme.c: flush 6872, dsm 6643,
+ * write_zeroes 6538, verify_cmd 7740), exactly, first; nvmectl's line
+ * with the range after them, as copy's and write-uncor's (before:
+ * nvmectl's own lines alone, "nvme0n1: flush complete", "...: success"). */
+static void success_lines_are_nvme_clis(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "flush -n 1");
+    assert_string_equal(out.text, "NVMe Flush: success\n");
+    ok(&f, "flush -n 0xffffffff");
+    assert_string_equal(out.text, "NVMe Flush: success\n");
+    ok(&f, "dsm -n 1 --ad -s 0 -b 8");
+    assert_string_equal(out.text, "NVMe DSM: success\n"
+                                  "nvme0n1: dsm deallocate: 1 range(s), 8 block(s) (4096 bytes)\n");
+    ok(&f, "write-zeroes -n 1 -s 8 -c 2");
+    assert_string_equal(out.text, "NVME Write Zeroes Success\n"
+                                  "nvme0n1: zeroed 2 block(s) at LBA 8 (1024 bytes)\n");
+    ok(&f, "nvm-verify -n 1 -s 8 -c 2");
+    assert_string_equal(out.text,
+                        "NVME Verify Success\n"
+                        "nvme0n1: verified (Verify command) 2 block(s) at LBA 8 (1024 bytes)\n");
+    ok(&f, "write-zeroes -n 1 -s 8 -c 2 -o json"); /* one JSON value, no line before it */
+    assert_int_equal(out.text[0], '{');
     fx_stop(&f);
 }
 
@@ -2494,6 +2522,7 @@ int main(void)
         cmocka_unit_test(dsm_deallocates_ranges),
         cmocka_unit_test(copy_moves_blocks_on_the_device),
         cmocka_unit_test(io_commands_start_at_lba_0_without_s),
+        cmocka_unit_test(success_lines_are_nvme_clis),
         cmocka_unit_test(write_zeroes_nvm_verify_compare_fua),
         cmocka_unit_test(write_uncor_counts_blocks_from_0_as_nvme_cli),
         cmocka_unit_test(unsupported_commands_are_named),
