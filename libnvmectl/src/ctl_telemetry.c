@@ -11,11 +11,12 @@
  * The header's Data Area Last Blocks come from the device: they must
  * ascend (DA1LB <= DA2LB <= DA3LB, <= DA4LB for area 4) and the log must
  * fit the caller's scratch buffer, or nothing more is read.  Order of
- * NVMe 2.0 §8.24: the header (with Create, or for LID 08h with RAE so that the
- * capture stays), then the log from offset 0 (the core splits it at MDTS
- * by LPO), then the header again (LID 08h: with -r's RAE, the read that
- * may release the capture); a generation number that moved means a new
- * capture came between the reads.
+ * NVMe 2.0 §8.24: the header (with Create for -g 1), then the log from
+ * offset 0 (the core splits it at MDTS by LPO), then the header again; a
+ * generation number that moved means a new capture came between the
+ * reads.  LID 08h is read with RAE set every time, as nvme-cli 2.4 (its
+ * -r cannot clear it), so that the capture stays: get-log's RAE clear
+ * releases it; LID 07h with RAE clear, as libnvme's.
  */
 #include "ctl.h"
 
@@ -119,15 +120,9 @@ static int tel_get(struct ctl *c, uint8_t lid, unsigned da, uint8_t *hdr)
     if (rc != NVME_OK)
         return ctl_fail(c, NVME_NSID_ALL, "telemetry-log", rc);
     if (ctrl_init && hdr[TEL_CTRL_AVAIL] == 0) {
-        /* nvme-cli: the header alone; without -r it is read once more with
-         * RAE clear, which ends the notice */
+        /* nvme-cli: the header alone */
         if (!c->o.json)
             ctl_out(io, "Warning: " TEL_NO_DATA "\n");
-        if (!flag(c, F_RAE)) {
-            rc = ctl_get_log(c, lid, 0, 0, false, hdr, TEL_BLOCK);
-            if (rc != NVME_OK)
-                return ctl_fail(c, NVME_NSID_ALL, "telemetry-log", rc);
-        }
         return tel_output(c, lid, da, hdr, TEL_BLOCK, true);
     }
     uint32_t lb;
@@ -154,7 +149,7 @@ static int tel_get(struct ctl *c, uint8_t lid, unsigned da, uint8_t *hdr)
         return NVME_ERR_NOMEM;
     rc = ctl_get_log(c, lid, 0, 0, ctrl_init, log, (uint32_t)len);
     if (rc == NVME_OK)
-        rc = ctl_get_log(c, lid, 0, 0, ctrl_init && flag(c, F_RAE), again, TEL_BLOCK);
+        rc = ctl_get_log(c, lid, 0, 0, ctrl_init, again, TEL_BLOCK);
     if (rc != NVME_OK)
         return ctl_fail(c, NVME_NSID_ALL, "telemetry-log", rc);
     unsigned g = ctrl_init ? TEL_CTRL_GEN : TEL_HOST_GEN;
