@@ -231,8 +231,8 @@ static void test_registers(void)
 
 /* Host rules the simulator enforces (each break is one host error): SQ
  * overrun (§4.1.2), CC.EN cleared before RDY within CAP.TO (§3.1.5), a
- * command after CC.SHN (§7.6.2), AQA while RDY is 1 (§3.5.1), INTMS with
- * MSI-X (§3.1.3). */
+ * command after CC.SHN (§7.6.2), AQA while RDY is 1 (§3.5.1), INTMS or
+ * INTMC written or read with MSI-X (§3.1.3, §3.1.4). */
 static void test_host_rules(void)
 {
     struct nvme_sim_config cfg;
@@ -256,13 +256,17 @@ static void test_host_rules(void)
     CHECK(h.o.irq_setup(h.o.ctx, 2, &intx) == 2 && !intx);
     wr(&h, NVME_REG_INTMS, 1);
     CHECK(nvme_sim_host_errors(sim) == 2);
+    (void)rd(&h, NVME_REG_INTMC); /* a read is an access too */
+    CHECK(nvme_sim_host_errors(sim) == 3);
     h.o.irq_teardown(h.o.ctx);
+    (void)rd(&h, NVME_REG_INTMS); /* no interrupts granted: no rule */
+    CHECK(nvme_sim_host_errors(sim) == 3);
     wr(&h, NVME_REG_CC, rd(&h, NVME_REG_CC) | NVME_CC_SHN_NORMAL);
     wr(&h, NVME_SQ_TDBL(0, 0), 7);
-    CHECK(nvme_sim_host_errors(sim) == 3);
+    CHECK(nvme_sim_host_errors(sim) == 4);
     wr(&h, NVME_REG_CC, 0);
     wr(&h, NVME_REG_AQA, (7u << 16) | 7u); /* RDY still 1 */
-    CHECK(nvme_sim_host_errors(sim) == 4);
+    CHECK(nvme_sim_host_errors(sim) == 5);
     CHECK(wait_csts(&h, NVME_CSTS_RDY, 0, 100000));
     hq_free(&h, &h.aq);
     nvme_sim_destroy(sim);

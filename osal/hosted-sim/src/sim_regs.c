@@ -306,6 +306,14 @@ uint32_t sim_reg_value(struct nvme_sim *sim, uint32_t off)
     }
 }
 
+/* §3.1.3, §3.1.4: "Host software shall not access this property when
+ * configured for MSI-X" (INTMS, INTMC): a read as well as a write. */
+static void intm_msix_check(struct nvme_sim *sim, uint32_t off, const char *how)
+{
+    if ((off == NVME_REG_INTMS || off == NVME_REG_INTMC) && sim->irq_granted && !sim->irq_intx)
+        sim_host_error(sim, "INTMS/INTMC %s with MSI-X (§3.1.3: undefined)", how);
+}
+
 uint32_t sim_reg_read(struct nvme_sim *sim, uint32_t off)
 {
     sim->st.mmio_reads++;
@@ -321,6 +329,7 @@ uint32_t sim_reg_read(struct nvme_sim *sim, uint32_t off)
         sim->link_down_left--;
         return 0xffffffffu;
     }
+    intm_msix_check(sim, off, "read");
     if (off < NVME_REG_DBS) {
         sim->reg_reads[off / 4]++;
     } else {
@@ -349,8 +358,7 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
         return;
     /* §3.5.1: the admin queue is set up once RDY is 0 (no reset in flight). */
     bool enabled = (sim->cc & NVME_CC_EN) || (sim->csts & NVME_CSTS_RDY);
-    if ((off == NVME_REG_INTMS || off == NVME_REG_INTMC) && sim->irq_granted && !sim->irq_intx)
-        sim_host_error(sim, "INTMS/INTMC written with MSI-X (§3.1.3: undefined)");
+    intm_msix_check(sim, off, "written");
     switch (off) {
     case NVME_REG_INTMS: /* §3.1.3: write 1 to set mask bits */
         sim->intms |= val;
