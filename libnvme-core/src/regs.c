@@ -459,7 +459,16 @@ int nvme_ctrl_regs_read(struct nvme_ctrl *ctrl, struct nvme_ctrl_regs *out)
         nvme_regs_fill(NULL, out, 0, NVME_REGS_COUNT);
         return NVME_ERR_GONE;
     }
-    nvme_regs_fill(ctrl, out, 2, NVME_REGS_COUNT);
+    /* §3.1.3, §3.1.4: host software shall not access INTMS or INTMC with
+     * MSI-X.  The core cannot tell MSI-X from MSI (irq_setup), nor what a
+     * polled port's PCI function has on: they are read with an INTx line
+     * only, 0 otherwise (Linux never accesses them). */
+    unsigned from = 2;
+    if (!NVME_READ_ONCE(ctrl->info.irq_is_intx)) {
+        out->intms = out->intmc = 0;
+        from = 4;
+    }
+    nvme_regs_fill(ctrl, out, from, NVME_REGS_COUNT);
     /* Removed while we read (CSTS all ones, as everywhere in the core). */
     if (out->csts == 0xffffffffu) {
         nvme_regs_fill(NULL, out, 0, NVME_REGS_COUNT);

@@ -99,11 +99,12 @@ static void expect_all_ones(const struct nvme_ctrl_regs *r)
         assert_int_equal(*w32[i], 0xffffffffu);
 }
 
-/* The registers of Figure 35 this reads: each dword once. */
-static const uint32_t every_dword[] = {0x00,  0x04,  0x08,  0x0c,  0x10,  0x14, 0x1c, 0x20, 0x24,
-                                       0x28,  0x2c,  0x30,  0x34,  0x38,  0x3c, 0x40, 0x44, 0x48,
-                                       0x4c,  0x50,  0x54,  0x58,  0x5c,  0x60, 0x64, 0x68, 0xe00,
-                                       0xe04, 0xe08, 0xe0c, 0xe10, 0xe14, 0xe18};
+/* The registers of Figure 35 this reads: each dword once (INTMS and
+ * INTMC with INTx only: regs_read_with_msix_does_not_access_intms_intmc). */
+static const uint32_t every_dword[] = {0x00,  0x04,  0x08,  0x14,  0x1c,  0x20,  0x24, 0x28,
+                                       0x2c,  0x30,  0x34,  0x38,  0x3c,  0x40,  0x44, 0x48,
+                                       0x4c,  0x50,  0x54,  0x58,  0x5c,  0x60,  0x64, 0x68,
+                                       0xe00, 0xe04, 0xe08, 0xe0c, 0xe10, 0xe14, 0xe18};
 
 static void regs_read_returns_every_register_as_the_controller_holds_it(void **state)
 {
@@ -504,6 +505,37 @@ static void show_regs_of_a_gone_device_says_so(void **state)
     fx_stop(&f);
 }
 
+/* NVMe 2.0 §3.1.3, §3.1.4: "Host software shall not access this property
+ * when configured for MSI-X" (INTMS, INTMC; the simulator counts a read
+ * or a write then as a host error): with MSI-X, or polled (the core does
+ * not know what the port's PCI function has on), both are 0, unread, and
+ * show-regs shows 0; with an INTx line they are read. */
+static void regs_read_with_msix_does_not_access_intms_intmc(void **state)
+{
+    (void)state;
+    static const enum nvme_sim_irq_mode modes[] = {NVME_SIM_IRQ_MSIX, NVME_SIM_IRQ_INTX,
+                                                   NVME_SIM_IRQ_NONE};
+    for (unsigned m = 0; m < 3; m++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.irq_mode = modes[m];
+        fx_start(&f);
+        set_fixed(&f);
+        assert_int_equal(nvme_ctrl_get_info(f.ctrl)->irq_vectors != 0, m < 2);
+        uint64_t ms = nvme_sim_reg_reads(f.sim, NVME_REG_INTMS);
+        uint64_t mc = nvme_sim_reg_reads(f.sim, NVME_REG_INTMC);
+        struct nvme_ctrl_regs r;
+        memset(&r, 0x5a, sizeof(r));
+        assert_int_equal(nvme_ctrl_regs_read(f.ctrl, &r), NVME_OK);
+        expect_sim(&f, &r); /* the simulator's mask is 0 */
+        assert_int_equal(nvme_sim_reg_reads(f.sim, NVME_REG_INTMS), ms + (m == 1));
+        assert_int_equal(nvme_sim_reg_reads(f.sim, NVME_REG_INTMC), mc + (m == 1));
+        ok(&f, "show-regs");
+        expect("intms   : 0\nintmc   : 0\n");
+        fx_stop(&f); /* no host error */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +544,7 @@ int main(void)
         cmocka_unit_test(regs_read_of_a_gone_device_is_gone_and_writes_nothing),
         cmocka_unit_test(regs_read_works_on_a_dead_and_an_admin_only_controller),
         cmocka_unit_test(regs_read_answers_while_a_reset_runs),
+        cmocka_unit_test(regs_read_with_msix_does_not_access_intms_intmc),
         cmocka_unit_test(show_regs_lists_every_register_as_nvme_cli_2_4),
         cmocka_unit_test(show_regs_h_decodes_the_fields_as_nvme_cli_2_4),
         cmocka_unit_test(show_regs_of_a_gone_device_says_so),

@@ -327,7 +327,9 @@ uint32_t nvme_ctrl_read_csts(struct nvme_ctrl *ctrl);
 struct nvme_ctrl_regs {
     uint64_t cap;                     /* 00h Controller Capabilities */
     uint32_t vs;                      /* 08h Version */
-    uint32_t intms, intmc;            /* 0Ch, 10h Interrupt Mask Set / Clear (both read the mask) */
+    uint32_t intms, intmc;            /* 0Ch, 10h Interrupt Mask Set / Clear (both read the mask);
+                                         read with an INTx line only (info.irq_is_intx), else 0:
+                                         §3.1.3 forbids any access with MSI-X */
     uint32_t cc;                      /* 14h Controller Configuration */
     uint32_t csts;                    /* 1Ch Controller Status */
     uint32_t nssr;                    /* 20h NVM Subsystem Reset (reads 0) */
@@ -347,10 +349,12 @@ struct nvme_ctrl_regs {
 };
 /* Reads every register of struct nvme_ctrl_regs into *out (nvme-cli's
  * show-regs): 64-bit ones as nvme_osal.h's 64-bit reads or, without them,
- * two 32-bit reads low then high; never a write (NSSR and NSSD read 0;
- * a write to them resets or shuts down the subsystem).  Takes no lock, so
- * it may be called in any state: dead, admin-only, from another CPU
- * while a reset runs (a snapshot, not atomic across registers).  Returns
+ * two 32-bit reads low then high; INTMS and INTMC with INTx only (0
+ * otherwise, §3.1.3: no access with MSI-X); never a write (NSSR and
+ * NSSD read 0; a write to them resets or shuts down the subsystem).
+ * Takes no lock, so it may be called in any state: dead, admin-only,
+ * from another CPU while a reset runs (a snapshot, not atomic across
+ * registers).  Returns
  * 0; NVME_ERR_INVAL for a NULL argument; NVME_ERR_GONE, *out all ones,
  * when the core marked the device gone (nothing is read then: the
  * address may belong to something else) or CAP, VS or CSTS reads all
