@@ -24,6 +24,8 @@ ios=${2:-40000}
 for v in "$rounds" "$ios"; do
   case $v in '' | *[!0-9]* | 0*) die "ROUNDS and IOS must be positive whole numbers, not '$v'" ;; esac
 done
+# rawbench's QD1 runs IOS/4 reads: none below 4 ("not run", no figure)
+[ "$ios" -ge 4 ] || die "IOS must be 4 or more (rawbench's QD1 runs IOS/4 reads), not $ios"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 hbuild=${NVME_QEMU_BUILD:-/tmp/nvme-qemu-build}/x86_64
 make -s -C "$src/tests/qemu" ARCH=x86_64 O="$hbuild" >&2

@@ -65,6 +65,8 @@ die() { say "$*"; exit 1; }
 for v in "$rounds" "$fio_s" "$hios" "$smp"; do
   case $v in '' | *[!0-9]* | 0*) die "ROUNDS, FIO_SECONDS, HARNESS_IOS and SMP must be positive whole numbers, not '$v'" ;; esac
 done
+# rawbench's QD1 runs HARNESS_IOS/4 reads: none below 4 ("not run", no figure)
+[ "$hios" -ge 4 ] || die "HARNESS_IOS must be 4 or more (rawbench's QD1 runs HARNESS_IOS/4 reads), not $hios"
 case $backend in null | tmpfs) ;; *) die "BACKEND must be null or tmpfs, not '$backend'" ;; esac
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 mkdir -p "$work"

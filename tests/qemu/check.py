@@ -37,6 +37,8 @@ Cases (see CASES below):
                                 pass: QEMU must fail to start)
   runner-cmdline-cut            a command list longer than the harness takes
                                 fails, not runs in part and passes
+  bench                         (x86) the bench command's and rawbench's
+                                output and argument checks
 """
 import argparse
 import json
@@ -2638,6 +2640,22 @@ once = "on"
 """
 
 
+def case_bench(w):
+    """The `bench` command and the `rawbench=IOS` option (x86; benchmarks,
+    but their output is parsed by bench/*.sh): a workload not run prints no
+    figure."""
+    img = os.path.join(w.dir, "bench.img")
+    make_image(img, 16 * MiB)
+    # rawbench=3: QD1 gets IOS/4 = 0 reads
+    c = w.boot(["path=%s" % img], ["echo unused"], opts=["rawbench=3"], fini=False, max_seconds=30)
+    for qd in (32, 128):
+        c.has(r"^rawbench: mode=qd%d-raw qd=%d irq=msix ios=3 us=\d+ iops=\d+$" % (qd, qd),
+              "rawbench=3: QD%d ran its 3 reads" % qd)
+    c.hasnt(r"^rawbench: mode=qd1-raw .*iops=", "rawbench=3: no QD1 figure (IOS/4 = 0 reads ran)")
+    c.has(r"^rawbench: mode=qd1-raw qd=1 .*not run", "rawbench=3: QD1 said 'not run'")
+    return c
+
+
 CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": case_poll, "xfer": case_xfer,
          "irq": case_irq, "basic-smp2": case_basic_smp2,
          "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
@@ -2649,7 +2667,7 @@ CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": 
          "runner-cmdline-cut": case_runner_cmdline_cut,
          "nvmectl-parity": case_nvmectl_parity, "formats": case_formats, "configs": case_configs,
          "zoned": case_zoned,
-         "multi-ctrl": case_multi_ctrl}
+         "multi-ctrl": case_multi_ctrl, "bench": case_bench}
 
 
 class Work:

@@ -18,6 +18,7 @@
  *
  * Output, one line per depth:
  *   rawbench: mode=qdN-raw qd=N irq=msix|poll ios=I us=T iops=X
+ * or, for QD1 (IOS/4 reads) with IOS < 4: "rawbench: mode=qd1-raw qd=1 not run".
  * x86 only (like bench.c); identity-mapped memory, so the harness's
  * pointers are bus addresses.
  */
@@ -103,6 +104,10 @@ static int rb_admin(struct rb *aq, struct nvme_sqe *e)
 /* IOS reads at depth qd on q; prints the line; false on an error. */
 static bool rb_run(struct rb *q, unsigned qd, unsigned ios, uint64_t buf, uint64_t slots)
 {
+    if (ios == 0) { /* QD1 with IOS < 4: no figure for what did not run */
+        kprintf("rawbench: mode=qd%u-raw qd=%u not run (0 reads)\n", qd, qd);
+        return true;
+    }
     uint64_t x = 0x9e3779b97f4a7c15ull;
     unsigned inflight = 0, submitted = 0, done = 0;
     struct nvme_sqe e;
