@@ -2643,7 +2643,7 @@ once = "on"
 def case_bench(w):
     """The `bench` command and the `rawbench=IOS` option (x86; benchmarks,
     but their output is parsed by bench/*.sh): a workload not run prints no
-    figure."""
+    figure; IOS and NSID out of range are refused, never wrapped."""
     img = os.path.join(w.dir, "bench.img")
     make_image(img, 16 * MiB)
     # rawbench=3: QD1 gets IOS/4 = 0 reads
@@ -2653,6 +2653,26 @@ def case_bench(w):
               "rawbench=3: QD%d ran its 3 reads" % qd)
     c.hasnt(r"^rawbench: mode=qd1-raw .*iops=", "rawbench=3: no QD1 figure (IOS/4 = 0 reads ran)")
     c.has(r"^rawbench: mode=qd1-raw qd=1 .*not run", "rawbench=3: QD1 said 'not run'")
+    big = 1 << 32
+    cmds = ["bench 1 16",
+            "expect-err inval bench 1 0",
+            "expect-err inval bench 1 %d" % (big + 1),
+            "expect-err inval bench %d 16" % (big + 1),
+            "expect-err inval bench 1 100000001"]
+    b = w.boot(["path=%s" % img], cmds, max_seconds=40)
+    s = b.section("bench 1 16")
+    for m in ("qd1-blocking", "qd1-async", "qd32-async", "qd128-async", "randwrite-qd32"):
+        b.ok(re.search(r"^bench: mode=%s cpus=1 queues=\d+ irq=msix ios=16 us=\d+ iops=\d+ "
+                       r"p50_ns=\d+ p99_ns=\d+ ns_per_io=\d+" % m, s, re.M) is not None,
+             "bench 1 16: %s ran 16 commands" % m)
+    b.ok(re.search(r"^bench: mode=seq128k-qd8 .* ios=2 ", s, re.M) is not None,
+         "bench 1 16: seq128k-qd8 ran 16/8 = 2 commands")
+    for ios in (0, big + 1, 100000001):
+        b.has(r"^bench: IOS %d is out of range \(1\.\.100000000\)$" % ios,
+              "bench 1 %d: refused with a clear message, not wrapped" % ios)
+    b.has(r"^bench: NSID %d is out of range$" % (big + 1),
+          "bench %d 16: refused, not wrapped to NSID 1" % (big + 1))
+    c.failures += b.failures
     return c
 
 

@@ -82,7 +82,8 @@
  *                          nvme_write_ext bytes of KEY's pattern (no PI
  *                          check) and check that the read gives them back
  *     bench NSID IOS [MODE...]
- *                          IOS commands per CPU and mode on every CPU at once:
+ *                          IOS (1..100000000) commands per CPU and mode on
+ *                          every CPU at once:
  *                          4 KiB random reads QD1 blocking, QD1 async, QD32,
  *                          QD128, 128 KiB sequential reads QD8, 4 KiB random
  *                          writes QD32; IOPS, p50/p99 latency (bench.c)
@@ -1454,6 +1455,14 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
         uint64_t nsid, ios;
         if (!next_num(&args, &nsid) || !next_num(&args, &ios))
             return NVME_ERR_INVAL;
+        if (nsid > 0xffffffffu) { /* never cast to another namespace */
+            kprintf("bench: NSID %llu is out of range\n", (unsigned long long)nsid);
+            return NVME_ERR_INVAL;
+        }
+        if (ios < 1 || ios > 100000000u) { /* as rawbench=; never wrapped */
+            kprintf("bench: IOS %llu is out of range (1..100000000)\n", (unsigned long long)ios);
+            return NVME_ERR_INVAL;
+        }
         return harness_bench(ctrl, io->buf, io->buf_len, (uint32_t)nsid, (unsigned)ios, args);
     }
 #endif
