@@ -83,18 +83,18 @@ lg_kernel "$work"
 kdir=$lg_kdir kver=$lg_kver kpkg=$lg_kpkg
 
 # --- initramfs: busybox, fio + libraries, nvme modules, /init ---------------------------
-# (-r500ms: /init's ramp; an initramfs cached with "0.5", read as 0, is not reused)
-initrd="$work/initramfs-$kver-s$fio_s-r500ms.cpio.gz"
-if [ ! -f "$initrd" ]; then
-  say "building the initramfs"
-  r=$(mktemp -d)
-  cleanup+=("$r" "$initrd.tmp")
-  lg_binary "$r" "$(command -v fio)"
-  # nvme and what it depends on, plus the generic CRC providers
-  # crc-t10dif/crc64-rocksoft look up
-  lg_root "$r" crct10dif_generic crc64_rocksoft_generic nvme
-  order=("${lg_modules[@]}")
-  cat >"$r/init" <<EOF
+# The tree is put together every run (copies, a second or so); the archive
+# is cached under a hash of the whole tree (lg_tree_hash: /init with its fio
+# seconds and ramp, busybox, fio and its libraries, the modules), so a new
+# fio, busybox, library, kernel package or /init never reuses a stale one.
+r=$(mktemp -d)
+cleanup+=("$r")
+lg_binary "$r" "$(command -v fio)"
+# nvme and what it depends on, plus the generic CRC providers
+# crc-t10dif/crc64-rocksoft look up
+lg_root "$r" crct10dif_generic crc64_rocksoft_generic nvme
+order=("${lg_modules[@]}")
+cat >"$r/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin
@@ -119,10 +119,14 @@ job randwrite-qd32 io_uring randwrite 4k 32
 echo "LINUX: done"
 poweroff -f
 EOF
-  chmod +x "$r/init"
+chmod +x "$r/init"
+initrd="$work/initramfs-$kver-$(lg_tree_hash "$r").cpio.gz"
+if [ ! -f "$initrd" ]; then
+  say "building the initramfs $initrd"
+  cleanup+=("$initrd.tmp")
   lg_cpio "$r" "$initrd"
-  rm -rf "$r"
 fi
+rm -rf "$r"
 
 # --- the harness -------------------------------------------------------------------------
 hbuild=${NVME_QEMU_BUILD:-/tmp/nvme-qemu-build}/x86_64

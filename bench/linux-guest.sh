@@ -14,6 +14,8 @@
 #                            they depend on (depends= in .modinfo) in
 #                            /mods; sets lg_modules (load order, deps first)
 #   lg_binary ROOT PATH      PATH and the libraries ldd names, into ROOT
+#   lg_tree_hash ROOT        a hash of ROOT's names, modes and contents (the
+#                            key of a cached archive of it)
 #   lg_cpio ROOT OUT         ROOT as a gzipped newc archive, written aside
 #                            and renamed: a cut-short one is never taken
 #                            for a cached one
@@ -80,4 +82,11 @@ lg_binary() {
 lg_cpio() {
   (cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2.tmp"
   mv "$2.tmp" "$2"
+}
+
+lg_tree_hash() {
+  (cd "$1" && {
+    find . -printf '%m %y %p\n' | LC_ALL=C sort
+    find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -c1-16)
 }
