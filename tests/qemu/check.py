@@ -2673,6 +2673,17 @@ def case_bench(w):
     b.has(r"^bench: NSID %d is out of range$" % (big + 1),
           "bench %d 16: refused, not wrapped to NSID 1" % (big + 1))
     c.failures += b.failures
+    # a completion that stalls: throttled to 100 bytes/s, the second 4 KiB
+    # read of qd1-async waits ~40 s; the bench's 10 s bound must end it at
+    # QD1 as it does deeper (nothing else looks at deadlines while it spins)
+    cmds = ["hook slow", "expect-err timeout bench 1 4 qd1-async", "hook unthrottle"]
+    t = w.boot(["path=%s" % img], cmds, opts=["timeout=120000"],
+               hooks=[("slow", "block_set_io_throttle nsdrv0 100 0 0 0 0 0"),
+                      ("unthrottle", "block_set_io_throttle nsdrv0 0 0 0 0 0 0")],
+               max_seconds=30)
+    t.has(r"^bench: mode=qd1-async: a command failed: -?\d+ \(timeout\)",
+          "qd1-async: a completion stalled past 10 s fails the run with a timeout")
+    c.failures += t.failures
     return c
 
 
