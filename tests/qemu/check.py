@@ -2658,6 +2658,8 @@ def case_bench(w):
             "expect-err inval bench 1 0",
             "expect-err inval bench 1 %d" % (big + 1),
             "expect-err inval bench %d 16" % (big + 1),
+            "expect-err inval bench 1 16 qd32",
+            "expect-err inval bench 1 16 qd1-async nolat qd128-asnyc",
             "expect-err inval bench 1 100000001"]
     b = w.boot(["path=%s" % img], cmds, max_seconds=40)
     s = b.section("bench 1 16")
@@ -2672,6 +2674,10 @@ def case_bench(w):
               "bench 1 %d: refused with a clear message, not wrapped" % ios)
     b.has(r"^bench: NSID %d is out of range$" % (big + 1),
           "bench %d 16: refused, not wrapped to NSID 1" % (big + 1))
+    for cmd, word in (("bench 1 16 qd32", "qd32"), ("bench 1 16 qd1-async nolat qd128-asnyc", "qd128-asnyc")):
+        s = b.section("(must fail: inval) " + cmd)
+        b.ok(re.search(r"^bench: unknown mode '%s'$" % word, s, re.M) is not None and "bench: mode=" not in s,
+             "%s: a word that names no mode is refused, no mode run" % cmd)
     c.failures += b.failures
     # a completion that stalls: throttled to 100 bytes/s, the second 4 KiB
     # read of qd1-async waits ~40 s; the bench's 10 s bound must end it at

@@ -331,9 +331,38 @@ static bool mode_wanted(const char *modes, enum bmode m)
     return true;
 }
 
+/* Every word of `modes` a mode, "nolat" or "batch": a misspelt mode must
+ * not leave no mode named and so run them all.  Prints the first other. */
+static bool modes_known(const char *p)
+{
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        size_t l = 0;
+        while (p[l] && p[l] != ' ')
+            l++;
+        if (l == 0)
+            return true;
+        char w[24];
+        snprintf(w, sizeof(w), "%s", p);
+        if (l < sizeof(w))
+            w[l] = 0;
+        bool known = !strcmp(w, "nolat") || !strcmp(w, "batch");
+        for (enum bmode m = 0; m < B_NMODES; m++)
+            known |= l < sizeof(w) && !strcmp(w, bmode_name[m]);
+        if (!known) {
+            kprintf("bench: unknown mode '%s'\n", w);
+            return false;
+        }
+        p += l;
+    }
+}
+
 int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t nsid, unsigned ios,
                   const char *modes)
 {
+    if (!modes_known(modes))
+        return NVME_ERR_INVAL;
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, nsid);
     if (ns == NULL || ns->status != 0)
         return NVME_ERR_NOENT;
