@@ -2658,6 +2658,7 @@ def case_bench(w):
             "expect-err inval bench 1 0",
             "expect-err inval bench 1 %d" % (big + 1),
             "expect-err inval bench %d 16" % (big + 1),
+            "bench 1 16 nolat qd1-blocking qd1-async",
             "expect-err inval bench 1 16 qd32",
             "expect-err inval bench 1 16 qd1-async nolat qd128-asnyc",
             "expect-err inval bench 1 100000001"]
@@ -2678,6 +2679,10 @@ def case_bench(w):
         s = b.section("(must fail: inval) " + cmd)
         b.ok(re.search(r"^bench: unknown mode '%s'$" % word, s, re.M) is not None and "bench: mode=" not in s,
              "%s: a word that names no mode is refused, no mode run" % cmd)
+    s = b.section("bench 1 16 nolat qd1-blocking qd1-async")
+    for m in ("qd1-blocking", "qd1-async"):
+        b.ok(re.search(r"^bench: mode=%s .* ios=16 .* p50_ns=0 p99_ns=0 ns_per_io=\d+$" % m, s, re.M) is not None,
+             "bench nolat: %s took no latency stamps (p50/p99 0, no back_n)" % m)
     c.failures += b.failures
     # a completion that stalls: throttled to 100 bytes/s, the second 4 KiB
     # read of qd1-async waits ~40 s; the bench's 10 s bound must end it at

@@ -207,12 +207,14 @@ static void bench_worker(unsigned cpu, void *arg)
         bench_tick(true);
     if (job.mode == B_QD1_BLOCKING) {
         for (unsigned i = 0; i < job.ios && c->err == 0; i++) {
-            uint64_t t0 = rdtsc();
+            uint64_t t0 = bench_nolat ? 0 : rdtsc();
             int rc = nvme_read(job.ctrl, job.nsid, bench_lba(c), job.xfer, job.buf);
-            uint64_t t1 = rdtsc(), tw = job.poll ? 0 : harness_woken_tsc();
-            c->hist[hist_idx(t1 - t0)]++;
-            if (tw > t0 && tw <= t1) /* ended by the interrupt handler's wake() */
-                c->back[hist_idx(t1 - tw)]++;
+            if (!bench_nolat) {
+                uint64_t t1 = rdtsc(), tw = job.poll ? 0 : harness_woken_tsc();
+                c->hist[hist_idx(t1 - t0)]++;
+                if (tw > t0 && tw <= t1) /* ended by the interrupt handler's wake() */
+                    c->back[hist_idx(t1 - tw)]++;
+            }
             if (rc != 0)
                 c->err = rc;
             c->done++;
