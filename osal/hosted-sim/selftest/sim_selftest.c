@@ -973,6 +973,41 @@ static void test_late_dma(void)
     free(b);
 }
 
+/* Which of 32 Writes cfg.dma_timing_seed `seed` holds past the doorbell. */
+static uint32_t late_mask(uint32_t seed)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    cfg.dma_timing_seed = seed;
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint8_t *b = aligned_alloc(4096, 4096);
+    uint64_t bus;
+    uint32_t mask = 0;
+    CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_TO_DEVICE, &bus) == 0);
+    for (unsigned i = 0; i < 32; i++) {
+        struct nvme_sqe s = rw_sqe(NVME_CMD_WRITE, i, 1, bus);
+        submit(&h, &h.ioq, &s);
+        if (!reap(&h, &h.ioq, NULL, 0)) {
+            mask |= 1u << i;
+            nvme_sim_advance(sim, 1000000);
+            CHECK(reap(&h, &h.ioq, NULL, 0));
+        }
+    }
+    h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_TO_DEVICE);
+    lc_end(&h, sim);
+    free(b);
+    return mask;
+}
+
+/* Every seed its own timing: 2k and 2k+1 were one (seed | 1), so a sweep
+ * over seeds 0-40 ran half of them twice. */
+static void test_late_dma_seeds_differ(void)
+{
+    CHECK(late_mask(2) != late_mask(3));
+    CHECK(late_mask(40) != late_mask(41));
+}
+
 /* --- Abort ---------------------------------------------------------------------------- */
 
 static void test_abort(void)
@@ -1974,6 +2009,7 @@ int main(void)
     test_hang_overlapping_maps();
     test_deferred_after_return();
     test_late_dma();
+    test_late_dma_seeds_differ();
     test_abort();
     test_crd_acre();
     test_aer();

@@ -161,10 +161,10 @@ void sim_held_step(struct nvme_sim *sim)
     }
 }
 
-/* xorshift32 over cfg.dma_timing_seed. */
+/* xorshift32 over cfg.dma_timing_seed (not 0 here; each seed its own). */
 static uint32_t late_rand(struct nvme_sim *sim)
 {
-    uint32_t x = sim->late_rng ? sim->late_rng : sim->cfg.dma_timing_seed | 1u;
+    uint32_t x = sim->late_rng ? sim->late_rng : sim->cfg.dma_timing_seed;
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
