@@ -2686,14 +2686,27 @@ def case_bench(w):
     c.failures += b.failures
     # a completion that stalls: throttled to 100 bytes/s, the second 4 KiB
     # read of qd1-async waits ~40 s; the bench's 10 s bound must end it at
-    # QD1 as it does deeper (nothing else looks at deadlines while it spins)
-    cmds = ["hook slow", "expect-err timeout bench 1 4 qd1-async", "hook unthrottle"]
+    # QD1 as it does deeper (nothing else looks at deadlines while it spins).
+    # That read stays in flight, its buffer the device's: the next bench is
+    # refused while it is (never reusing the slot, nor counting its late
+    # completion); once it completed, a bench runs whole again
+    again = "bench 1 16 qd1-async qd128-async"
+    cmds = ["hook slow", "expect-err timeout bench 1 4 qd1-async", "expect-err busy " + again,
+            "hook unthrottle", again]
     t = w.boot(["path=%s" % img], cmds, opts=["timeout=120000"],
                hooks=[("slow", "block_set_io_throttle nsdrv0 100 0 0 0 0 0"),
                       ("unthrottle", "block_set_io_throttle nsdrv0 0 0 0 0 0 0")],
-               max_seconds=30)
+               run_args=["--timeout", "60"], max_seconds=60)
     t.has(r"^bench: mode=qd1-async: a command failed: -?\d+ \(timeout\)",
           "qd1-async: a completion stalled past 10 s fails the run with a timeout")
+    s = t.section("(must fail: busy) " + again)
+    t.ok(re.search(r"^bench: 1 command\(s\) of a failed run still in flight", s, re.M) is not None
+         and "bench: mode=" not in s,
+         "a bench while the failed run's read is in flight is refused, nothing run")
+    s = t.section(again)
+    for m in ("qd1-async", "qd128-async"):
+        t.ok(re.search(r"^bench: mode=%s .* ios=16 " % m, s, re.M) is not None and "failed" not in s,
+             "after the stalled read completed: %s ran its 16 reads, no more" % m)
     c.failures += t.failures
     return c
 

@@ -50,6 +50,7 @@ static const char *const bmode_name[B_NMODES] = {"qd1-blocking", "qd1-async",   
 struct bslot {
     struct bcpu *owner;
     uint64_t t0;
+    unsigned run; /* bench_run when submitted */
 };
 struct bcpu {
     uint32_t hist[B_BUCKETS];
@@ -60,6 +61,7 @@ struct bcpu {
     struct nvme_rw_req reqs[B_MAXQD]; /* "batch" */
     volatile unsigned nfree;
     volatile unsigned done;
+    unsigned inflight; /* submitted, callback not run yet: across runs (atomic) */
     unsigned submitted;
     int err;
     uint64_t x, seq;
@@ -78,8 +80,9 @@ struct bjob {
 };
 static struct bcpu bcpus[SMP_MAX_CPUS];
 static struct bjob job;
-static bool bench_nolat; /* "nolat": no per-command stamps */
-static bool bench_batch; /* "batch": refills through nvme_submit_rw_batch */
+static bool bench_nolat;   /* "nolat": no per-command stamps */
+static bool bench_batch;   /* "batch": refills through nvme_submit_rw_batch */
+static unsigned bench_run; /* which run a completion belongs to */
 
 static unsigned hist_idx(uint64_t v)
 {
@@ -104,6 +107,12 @@ static void bench_done(void *arg, int result, uint32_t dw0)
     (void)dw0;
     struct bslot *s = arg;
     struct bcpu *c = s->owner;
+    __atomic_sub_fetch(&c->inflight, 1u, __ATOMIC_RELEASE);
+    unsigned n = c->nfree;
+    /* a late completion of an earlier (failed) run, or one more than
+     * the slots: not this run's to count, nor its slot to free */
+    if (s->run != bench_run || n >= job.qd)
+        return;
     if (!bench_nolat) {
         uint64_t t = rdtsc();
         c->hist[hist_idx(t - s->t0)]++;
@@ -111,7 +120,6 @@ static void bench_done(void *arg, int result, uint32_t dw0)
     }
     if (result != 0 && c->err == 0)
         c->err = result;
-    unsigned n = c->nfree;
     c->free_list[n] = (uint16_t)(s - c->slot);
     __atomic_store_n(&c->nfree, n + 1u, __ATOMIC_RELEASE);
     __atomic_store_n(&c->done, c->done + 1u, __ATOMIC_RELEASE);
@@ -149,6 +157,7 @@ static unsigned bench_refill_batch(struct bcpu *c, uint8_t opc, size_t bytes)
         struct bslot *s = r[i].arg;
         if (!bench_nolat)
             s->t0 = rdtsc();
+        s->run = bench_run;
         r[i] = (struct nvme_rw_req){.lba = bench_lba(c),
                                     .buf = job.buf + ((size_t)(s - c->slot) * bytes) % job.buf_len,
                                     .cb = bench_done,
@@ -157,7 +166,9 @@ static unsigned bench_refill_batch(struct bcpu *c, uint8_t opc, size_t bytes)
                                     .opc = opc};
     }
     unsigned in = 0;
+    __atomic_add_fetch(&c->inflight, k, __ATOMIC_RELAXED);
     int rc = k ? nvme_submit_rw_batch(job.ctrl, NVME_QID_CPU, job.nsid, r, k, 0, &in) : 0;
+    __atomic_sub_fetch(&c->inflight, k - in, __ATOMIC_RELAXED);
     if (rc != 0 && rc != NVME_ERR_BUSY)
         c->err = rc;
     c->submitted += in;
@@ -249,9 +260,12 @@ static void bench_worker(unsigned cpu, void *arg)
             uint8_t *b = job.buf + ((size_t)(s - c->slot) * bytes) % job.buf_len;
             if (!bench_nolat)
                 s->t0 = rdtsc();
+            s->run = bench_run;
+            __atomic_add_fetch(&c->inflight, 1u, __ATOMIC_RELAXED);
             int rc = nvme_submit_rw(job.ctrl, NVME_QID_CPU, opc, job.nsid, bench_lba(c), job.xfer,
                                     b, NVME_SUBMIT_NO_DOORBELL, bench_done, s);
             if (rc != 0) {
+                __atomic_sub_fetch(&c->inflight, 1u, __ATOMIC_RELAXED);
                 f = irq_save();
                 c->free_list[c->nfree] = (uint16_t)(s - c->slot);
                 c->nfree++;
@@ -303,6 +317,36 @@ static void bench_worker(unsigned cpu, void *arg)
     c->t_end = clock_now_us();
     if (!job.poll)
         bench_tick(false);
+}
+
+/* Waits, at most 5 s, for this CPU's commands still in flight (a failed
+ * run's): polling runs the core's deadline checks, so its timeout and
+ * recovery may end them.  Until their callbacks ran their slots' buffers
+ * (the caller's) belong to the device (nvme.h rule 1). */
+static void bench_drain(unsigned cpu, void *arg)
+{
+    (void)arg;
+    struct bcpu *c = &bcpus[cpu];
+    uint16_t qid = nvme_ctrl_cpu_qid(job.ctrl, cpu);
+    uint64_t until = clock_now_us() + 5000000ull;
+    while (__atomic_load_n(&c->inflight, __ATOMIC_ACQUIRE) && clock_now_us() < until)
+        if (nvme_qpair_poll(job.ctrl, qid, 0) < 0)
+            break;
+}
+
+/* Drains every CPU's queue; the commands still in flight after it. */
+static unsigned bench_in_flight(struct nvme_ctrl *ctrl)
+{
+    unsigned n = 0;
+    job.ctrl = ctrl;
+    smp_run(bench_drain, NULL);
+    for (unsigned c = 0; c < smp_cpus(); c++)
+        n += __atomic_load_n(&bcpus[c].inflight, __ATOMIC_ACQUIRE);
+    if (n)
+        kprintf("bench: %u command(s) of a failed run still in flight: their buffers are the "
+                "device's, no bench until they complete\n",
+                n);
+    return n;
 }
 
 /* Whether the space-separated words hold `w`. */
@@ -372,6 +416,8 @@ int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t ns
     if (per == 0 || buf_len < B_MAXQD * 4096u || buf_len < 8u * 131072u || ns->nsze < 1024 ||
         ios == 0)
         return NVME_ERR_INVAL;
+    if (bench_in_flight(ctrl))
+        return NVME_ERR_BUSY;
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(ctrl);
     unsigned ncpu = smp_cpus();
     bench_nolat = has_word(modes, "nolat");
@@ -414,6 +460,7 @@ int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t ns
         if (info->mdts_bytes && (uint64_t)job.xfer * ns->lba_size > info->mdts_bytes)
             job.xfer = info->mdts_bytes / ns->lba_size;
         uint64_t tsc0 = rdtsc(), us0 = clock_now_us();
+        bench_run++;
         job.t_start = us0;
         smp_run(bench_worker, NULL);
         uint64_t end = 0, total = 0;
@@ -473,6 +520,7 @@ int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t ns
         if (err) {
             kprintf("bench: mode=%s: a command failed: %d (%s)\n", bmode_name[m], err,
                     nvme_strerror(err));
+            (void)bench_in_flight(ctrl); /* the next bench refuses while some are */
             return err;
         }
     }
