@@ -2692,17 +2692,21 @@ def case_bench(w):
     # completion); once it completed, a bench runs whole again
     again = "bench 1 16 qd1-async qd128-async"
     cmds = ["hook slow", "expect-err timeout bench 1 4 qd1-async", "expect-err busy " + again,
-            "hook unthrottle", again]
+            "expect-err busy rpat 1 0 1 45", "expect-err busy id-ns -n 1", "hook unthrottle", again]
     t = w.boot(["path=%s" % img], cmds, opts=["timeout=120000"],
                hooks=[("slow", "block_set_io_throttle nsdrv0 100 0 0 0 0 0"),
                       ("unthrottle", "block_set_io_throttle nsdrv0 0 0 0 0 0 0")],
-               run_args=["--timeout", "60"], max_seconds=60)
+               run_args=["--timeout", "90"], max_seconds=90)
     t.has(r"^bench: mode=qd1-async: a command failed: -?\d+ \(timeout\)",
           "qd1-async: a completion stalled past 10 s fails the run with a timeout")
     s = t.section("(must fail: busy) " + again)
     t.ok(re.search(r"^bench: 1 command\(s\) of a failed run still in flight", s, re.M) is not None
          and "bench: mode=" not in s,
          "a bench while the failed run's read is in flight is refused, nothing run")
+    for cmd in ("rpat 1 0 1 45", "id-ns -n 1"):
+        s = t.section("(must fail: busy) " + cmd)
+        t.ok(re.search(r"^bench: 1 command\(s\) of a failed run still in flight", s, re.M) is not None,
+             "%s while the failed run's read is in flight: refused, the I/O buffer is the device's" % cmd)
     s = t.section(again)
     for m in ("qd1-async", "qd128-async"):
         t.ok(re.search(r"^bench: mode=%s .* ios=16 " % m, s, re.M) is not None and "failed" not in s,

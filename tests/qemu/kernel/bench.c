@@ -344,9 +344,17 @@ static unsigned bench_in_flight(struct nvme_ctrl *ctrl)
         n += __atomic_load_n(&bcpus[c].inflight, __ATOMIC_ACQUIRE);
     if (n)
         kprintf("bench: %u command(s) of a failed run still in flight: their buffers are the "
-                "device's, no bench until they complete\n",
+                "device's, no I/O command until they complete\n",
                 n);
     return n;
+}
+
+unsigned harness_bench_owed(struct nvme_ctrl *ctrl)
+{
+    for (unsigned c = 0; c < smp_cpus(); c++)
+        if (__atomic_load_n(&bcpus[c].inflight, __ATOMIC_ACQUIRE))
+            return bench_in_flight(ctrl);
+    return 0;
 }
 
 /* Whether the space-separated words hold `w`. */

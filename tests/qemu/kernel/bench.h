@@ -12,4 +12,9 @@
 int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t nsid, unsigned ios,
                   const char *modes);
 
+/* Commands of a failed bench run still in flight, after a bounded drain
+ * (0 at once when none): the I/O buffer is the device's until they
+ * complete (nvme.h rule 1), so no command may reuse it meanwhile. */
+unsigned harness_bench_owed(struct nvme_ctrl *ctrl);
+
 #endif

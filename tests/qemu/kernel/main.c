@@ -1444,6 +1444,12 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
     }
     if (!strcmp(w, "kill-point") && !*args)
         return cmd_kill_point();
+#if HARNESS_X86
+    /* Every command below may use the I/O buffer: none while a failed
+     * bench run's commands are in flight there (nvme.h rule 1). */
+    if (harness_bench_owed(ctrl))
+        return NVME_ERR_BUSY;
+#endif
     if (!strcmp(w, "wpat") || !strcmp(w, "rpat"))
         return cmd_pat(ctrl, io, args, !strcmp(w, "wpat"));
     if (!strcmp(w, "cmpx"))
