@@ -95,13 +95,18 @@ def seed(hdr, dev=b"", wl=b""):
 def bringup(ident_ctrl=None, ns_list=None, ident_ns=None, nsid_count=1, setfeat=None,
             cq=None, sq=None, queues=1, vs11=True):
     """Device bytes for a bring-up; each argument replaces one command's bytes
-    (control + data).  Defaults are healthy."""
+    (control + data).  Defaults are healthy.  With VS 1.1 and later (the
+    fake's 1.4) each namespace's Identify is followed by its Namespace
+    Identification Descriptor list: the template has no NGUID or EUI64
+    (ns.c, nvme_ns_command_set)."""
     out = ident_ctrl if ident_ctrl is not None else ok() + data()
     if vs11:
         out += ns_list if ns_list is not None else ok() + data()
     for i in range(nsid_count):
         out += ident_ns[i] if ident_ns and i < len(ident_ns) and ident_ns[i] is not None \
             else ok() + data()
+        if vs11:
+            out += ok() + data()
     out += setfeat if setfeat is not None else ok()
     for _ in range(queues):
         out += cq if cq is not None else ok()
@@ -287,7 +292,7 @@ def seeds():
     s["smart-log-garbage"] = seed(header(misc=0), wl=bytes([OP_SMART, OP_LOG, 2, 255, OP_LOG, 3, 0]))
     # --- the calls beyond the I/O path, on a healthy device (11 calls each)
     more = {
-        "identify": [(c, 0) for c in (0, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 0x1e)],
+        "identify": [(c, 0) for c in (0, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 0x1e, 0x25)],
         "logs": [(0, 1), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 9), (0x86, 40), (0x4d, 3),
                  (0xe6, 255), (0x0e, 1)],
         "features": [(c, 1) for c in (0, 5, 7, 8, 9, 11, 0x87, 0x88, 0x89, 0xb6, 0x1d)],
@@ -327,12 +332,26 @@ def seeds():
     # an Asynchronous Event (Notice, Namespace Attribute Changed) that the
     # service call picks up, and the counters
     s["aer-ns-changed-service"] = seed(header(misc=3), bringup() + ok() +
-                                       fault(dw0=0x00040002, delay_ms=0) + data(),
+                                       fault(dw0=0x00040002, delay_ms=0) + ok() + data(),
                                        wl=bytes([OP_MORE["service"], OP_MORE["service"],
                                                  OP_MORE["misc"], 4, OP_MORE["service"]]))
     for name, dw0 in (("smart", 0x00020101), ("error", 0x00010000), ("vendor-log", 0x00c00007)):
         s["aer-" + name + "-service"] = seed(header(misc=3), bringup() + ok() +
-                                             fault(dw0=dw0, delay_ms=0) + data((0, 0xff)),
+                                             fault(dw0=dw0, delay_ms=0) + ok() + data((0, 0xff)),
+                                             wl=bytes([OP_MORE["service"], OP_MORE["service"],
+                                                       OP_MORE["misc"], 4, OP_MORE["service"]]))
+    # Reservation Log Page Available (LID 80h): pages read while their count
+    # grows (the third repeats the second's: reads stop); a Persistent
+    # Internal Error (a reset asked); Firmware Activation Starting.
+    s["aer-resv-notification-service"] = seed(
+        header(misc=3), bringup() + ok() + fault(dw0=0x00800006, delay_ms=0) +
+        ok() + data((0, 1), (8, 1), (9, 2), (12, 1)) + ok() + data((0, 2), (8, 7), (9, 1)) +
+        ok() + data((0, 2), (9, 1)),
+        wl=bytes([OP_MORE["service"], OP_MORE["service"], OP_MORE["misc"], 4,
+                  OP_MORE["service"]]))
+    for name, dw0 in (("persistent-error", 0x00010300), ("fw-activation", 0x00030102)):
+        s["aer-" + name + "-service"] = seed(header(misc=3), bringup() + ok() +
+                                             fault(dw0=dw0, delay_ms=0) + ok() + data((0, 0xff)),
                                              wl=bytes([OP_MORE["service"], OP_MORE["service"],
                                                        OP_MORE["misc"], 4, OP_MORE["service"]]))
     # Another CPU's rescan while a blocking call of many commands waits
@@ -577,6 +596,30 @@ def nvmectl_seeds():
                          ctl_line("resv-report", [(0, v_ns()), (1, v_dec(5))])],
                         ok() + data((5, 0xff), (6, 0xff)) + ok() + data((5, 0x40), (64 + 2, 0xff)) +
                         ok() + data((5, 0x09))),
+    })
+    # The NVMe 2.0 printers: a Host-Initiated telemetry log of 3 blocks to
+    # data area 3 (then the Controller-Initiated one with no data), the
+    # supported log pages, an ANA log with two groups, a secondary
+    # controller list claiming 255 entries, the I/O command set combinations
+    odd.update({
+        "telemetry": ([ctl_line("telemetry-log"),
+                       ctl_line("telemetry-log", [(ctl_opt("telemetry-log", "-c!"), b"")],
+                                json=True)],
+                      ok() + data((8, 1), (10, 1), (12, 2), (381, 5)) + ok() + data((381, 5)) +
+                      ok() + data((381, 5)) + ok() + data() + ok() + data()),
+        "supported-logs-ana": ([ctl_line("supported-log-pages", [(0, b"")]),
+                                ctl_line("ana-log"), ctl_line("ana-log", json=True)],
+                               ok() + data((0, 1), (4, 3), (8, 0xff), (11, 0xff), (4 * 0x80, 1)) +
+                               ok() + data((8, 2), (16, 1), (20, 2), (40, 1), (44, 7),
+                                           (48, 2), (52, 0xff)) +
+                               ok() + data((8, 3), (16, 1), (20, 0xff), (40, 4))),
+        "secondary-iocs": ([ctl_line("list-secondary"), ctl_line("id-iocs", [(1, b"")]),
+                            ctl_line("primary-ctrl-caps", [(1, b"")]),
+                            ctl_line("nvm-id-ns", [(0, v_ns()), (2, b"")])],
+                           ok() + data((0, 0xff), (2, 1), (4, 3), (5, 0xff)) +
+                           ok() + data((0, 7), (8, 3), (16, 0xff)) +
+                           ok() + data((2, 0xff), (32, 0xff), (36, 0xff)) +
+                           ok() + data((12, 0x80), (13, 0x02))),
     })
     for name, (ls, dev) in odd.items():
         s["odd-" + name] = seed(header(misc=0x43), bringup() + dev, wl=b"".join(ls))
