@@ -2014,7 +2014,10 @@ static void op_identify_more(void)
     }
     case 1: {
         struct nvme_ns_identify *id = malloc(sizeof(*id));
-        (void)nvme_identify_ns(F.ctrl, nsid, id);
+        if (c & 0x20u) /* CNS 11h: allocated, attached or not */
+            (void)nvme_identify_ns_allocated(F.ctrl, nsid, id);
+        else
+            (void)nvme_identify_ns(F.ctrl, nsid, id);
         free(id);
         break;
     }
