@@ -610,9 +610,11 @@ def nvmectl_seeds():
         "supported-logs-ana": ([ctl_line("supported-log-pages", [(0, b"")]),
                                 ctl_line("ana-log"), ctl_line("ana-log", json=True)],
                                ok() + data((0, 1), (4, 3), (8, 0xff), (11, 0xff), (4 * 0x80, 1)) +
-                               ok() + data((8, 2), (16, 1), (20, 2), (40, 1), (44, 7),
-                                           (48, 2), (52, 0xff)) +
-                               ok() + data((8, 3), (16, 1), (20, 0xff), (40, 4))),
+                               ok() + data((348, 2)) +
+                               ok() + data((8, 2), (16, 1), (20, 2), (32, 3), (48, 1), (52, 2)) +
+                               ok() + data() + ok() + data((348, 1)) +
+                               ok() + data((8, 3), (16, 1), (20, 0xff), (32, 0x0f)) +
+                               ok() + data()),
         "secondary-iocs": ([ctl_line("list-secondary"), ctl_line("id-iocs", [(1, b"")]),
                             ctl_line("primary-ctrl-caps", [(1, b"")]),
                             ctl_line("nvm-id-ns", [(0, v_ns()), (2, b"")])],
