@@ -622,6 +622,12 @@ def nvmectl_seeds():
                            ok() + data((0, 7), (8, 3), (16, 0xff)) +
                            ok() + data((2, 0xff), (32, 0xff), (36, 0xff)) +
                            ok() + data((12, 0x80), (13, 0x02))),
+        "endurance-nvm-id-ctrl": ([ctl_line("endurance-log", [(0, v_dec(1))]),
+                                   ctl_line("nvm-id-ctrl"),
+                                   ctl_line("endurance-log", [(0, v_dec(2))], json=True)],
+                                  ok() + data((0, 0x01), (3, 0xff), (5, 0x64), (32, 0xff)) +
+                                  ok() + data((0, 0xff), (1, 5), (4, 0xff)) +
+                                  ok() + data((48, 0xff))),
     })
     for name, (ls, dev) in odd.items():
         s["odd-" + name] = seed(header(misc=0x43), bringup() + dev, wl=b"".join(ls))
