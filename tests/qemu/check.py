@@ -2684,8 +2684,10 @@ def case_bench(w):
         b.ok(re.search(r"^bench: mode=%s .* ios=16 .* p50_ns=0 p99_ns=0 ns_per_io=\d+$" % m, s, re.M) is not None,
              "bench nolat: %s took no latency stamps (p50/p99 0, no back_n)" % m)
     c.failures += b.failures
-    # a completion that stalls: throttled to 100 bytes/s, the second 4 KiB
-    # read of qd1-async waits ~40 s; the bench's 10 s bound must end it at
+    # a completion that stalls: throttled to 10 bytes/s, the second 4 KiB
+    # read of qd1-async waits ~400 s (until the unthrottle, which releases
+    # it: at 100 bytes/s it came back before the last busy check on a
+    # loaded host); the bench's 10 s bound must end it at
     # QD1 as it does deeper (nothing else looks at deadlines while it spins).
     # That read stays in flight, its buffer the device's: the next bench is
     # refused while it is (never reusing the slot, nor counting its late
@@ -2694,7 +2696,7 @@ def case_bench(w):
     cmds = ["hook slow", "expect-err timeout bench 1 4 qd1-async", "expect-err busy " + again,
             "expect-err busy rpat 1 0 1 45", "expect-err busy id-ns -n 1", "hook unthrottle", again]
     t = w.boot(["path=%s" % img], cmds, opts=["timeout=120000"],
-               hooks=[("slow", "block_set_io_throttle nsdrv0 100 0 0 0 0 0"),
+               hooks=[("slow", "block_set_io_throttle nsdrv0 10 0 0 0 0 0"),
                       ("unthrottle", "block_set_io_throttle nsdrv0 0 0 0 0 0 0")],
                run_args=["--timeout", "90"], max_seconds=90)
     t.has(r"^bench: mode=qd1-async: a command failed: -?\d+ \(timeout\)",
