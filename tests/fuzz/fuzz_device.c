@@ -1240,6 +1240,7 @@ static void dev_step(void)
         F.cc = 0;
         F.csts = 0;
         F.cfs = false;
+        F.rdy_pending = false; /* a rise due from before the removal: not this device's */
         dev_reset_state();
     }
     if (F.gone)
