@@ -897,6 +897,51 @@ static void test_hang_overlapping_maps(void)
     free(b);
 }
 
+/* The same buffer mapped the same way by two commands (a held read, then
+ * another): the other's unmap leaves the held one its registration, even
+ * where removing a third region put the newer mapping first in the table
+ * (before: the held command's went, a false DMA AFTER RETURN; seen with
+ * NVME_TEST_DMA_SEED=40 in test_mgmt, four one-block writes of one
+ * buffer). */
+static void test_hang_same_buffer_mapped_twice(void)
+{
+    struct nvme_sim_config cfg;
+    nvme_sim_config_init(&cfg);
+    struct host h;
+    struct nvme_sim *sim = lc_sim(&cfg, &h);
+    uint8_t pat[512];
+    fill(pat, 512, 0x5c);
+    CHECK(nvme_sim_ns_write(sim, 1, 9, 1, pat) == 0);
+    uint8_t *b = aligned_alloc(4096, 4096), *f1 = aligned_alloc(4096, 4096),
+            *f2 = aligned_alloc(4096, 4096);
+    uint64_t bus, other, fb;
+    CHECK(h.o.dma_map(h.o.ctx, f1, 512, NVME_DMA_TO_DEVICE, &fb) == 0);
+    CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE, &bus) == 0);
+    inject(sim, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0);
+    struct nvme_sqe s = rw_sqe(NVME_CMD_READ, 9, 1, bus);
+    submit(&h, &h.ioq, &s);
+    CHECK(h.o.dma_map(h.o.ctx, f2, 512, NVME_DMA_TO_DEVICE, &fb) == 0);
+    CHECK(h.o.dma_map(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE, &other) == 0); /* after the fetch */
+    h.o.dma_unmap(h.o.ctx, f1, 512, NVME_DMA_TO_DEVICE);  /* the newer mapping of b moves first */
+    h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE); /* the other command's */
+    fill(b, 512, 0);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(all(b, 512, 0x5c) && nvme_sim_dma_after_return(sim) == 0);
+    h.o.dma_unmap(h.o.ctx, b, 512, NVME_DMA_FROM_DEVICE); /* the held command's own */
+    fill(b, 512, 0);
+    h.o.sleep_us(h.o.ctx, 1);
+    CHECK(all(b, 512, 0) && nvme_sim_dma_after_return(sim) >= 1);
+    CHECK(nvme_sim_dma_violations(sim) == 0);
+    host_disable(&h);
+    h.o.dma_unmap(h.o.ctx, f2, 512, NVME_DMA_TO_DEVICE);
+    hq_free(&h, &h.ioq);
+    CHECK(nvme_sim_host_errors(sim) == 0 && nvme_sim_dma_live(sim) == 0);
+    nvme_sim_destroy(sim);
+    free(b);
+    free(f1);
+    free(f2);
+}
+
 /* Deferred execution after the host unmapped the buffer: dma_after_return,
  * Data Transfer Error, no violation. */
 static void test_deferred_after_return(void)
@@ -2007,6 +2052,7 @@ int main(void)
     test_fault_cqe_fields();
     test_hang_dma();
     test_hang_overlapping_maps();
+    test_hang_same_buffer_mapped_twice();
     test_deferred_after_return();
     test_late_dma();
     test_late_dma_seeds_differ();

@@ -47,29 +47,41 @@ void *sim_region_add(struct nvme_sim *sim, void *va, size_t len, size_t asked,
     return va;
 }
 
-/* Remove the most recent region matching exactly; -1 when none does. */
+/* Remove the newest region (highest id) matching exactly; -1 when none
+ * does.  Several commands may map the same buffer the same way (writes of
+ * one block of data): which one unmaps is not known here, so the newest
+ * goes and the older ones stay, and a held command keeps a registration
+ * from before its fetch (sim_region_alive) while as many as it needs are
+ * live.  The array's order is no guide: removal moves the last entry into
+ * the hole (before: the last match in the array went, which after such a
+ * move could be the held command's, while a newer one stayed, and its
+ * next transfer counted a false DMA AFTER RETURN). */
 /* va is only compared, but it is the very `void *` dma_free/dma_unmap get:
  * a const here would only add casts at the callers. */
 // cppcheck-suppress constParameter
 int sim_region_del(struct nvme_sim *sim, void *va, size_t asked, enum nvme_dma_dir dir,
                    enum sim_region_kind kind)
 {
+    size_t found = sim->rg_count;
     sim_held_due(sim); /* a buffer may have been handed back */
-    for (size_t i = sim->rg_count; i-- > 0;) {
-        struct sim_region *r = &sim->rg[i];
+    for (size_t i = 0; i < sim->rg_count; i++) {
+        const struct sim_region *r = &sim->rg[i];
         if (r->va == va && r->kind == kind && r->asked == asked &&
-            (kind != SIM_RG_MAP || r->dir == dir)) {
-            sim->tombs[sim->tomb_next] = (struct sim_tomb){r->va, r->len};
-            sim->tomb_next = (sim->tomb_next + 1) % SIM_TOMBS;
-            if (sim->tomb_count < SIM_TOMBS)
-                sim->tomb_count++;
-            if (sim->cfg.noncoherent && kind != SIM_RG_FIRMWARE)
-                sim_cache_untrack(sim, r->va, r->len);
-            sim->rg[i] = sim->rg[--sim->rg_count];
-            return 0;
-        }
+            (kind != SIM_RG_MAP || r->dir == dir) &&
+            (found == sim->rg_count || r->id > sim->rg[found].id))
+            found = i;
     }
-    return -1;
+    if (found == sim->rg_count)
+        return -1;
+    struct sim_region *r = &sim->rg[found];
+    sim->tombs[sim->tomb_next] = (struct sim_tomb){r->va, r->len};
+    sim->tomb_next = (sim->tomb_next + 1) % SIM_TOMBS;
+    if (sim->tomb_count < SIM_TOMBS)
+        sim->tomb_count++;
+    if (sim->cfg.noncoherent && kind != SIM_RG_FIRMWARE)
+        sim_cache_untrack(sim, r->va, r->len);
+    *r = sim->rg[--sim->rg_count];
+    return 0;
 }
 
 size_t sim_region_live(const struct nvme_sim *sim)
