@@ -968,8 +968,11 @@ static bool dev_execute(struct pending *p)
      * succeeded: with a failure status, a wrong CID/SQID or phase the host
      * keeps plain doorbells and its shadows go stale (a fake that polled
      * them would write its own doorbells). */
-    if (dbbuf_take && sf == 0 && p->cid_xor == 0 && p->sqid_xor == 0 && !p->bad_phase)
+    if (dbbuf_take && sf == 0 && p->cid_xor == 0 && p->sqid_xor == 0 && !p->bad_phase) {
         F.dbbuf_on = true;
+        if (log_on())
+            fprintf(stderr, "[%llu] device: shadow doorbells on\n", (unsigned long long)F.now);
+    }
     struct nvme_cqe c = {0};
     c.dw0 = dw0;
     c.sqhd = p->fuzz_sqhd ? p->sqhd_val : p->sqhd;
@@ -984,8 +987,12 @@ static bool dev_execute(struct pending *p)
          * must not touch it (forgotten, as in lax mode). */
         for (int i = 0; i < F.npend; i++) {
             struct pending *o = &F.pend[i];
-            if (o != p && o->used && !o->echo && o->sqid == c.sqid && o->sqe.cid == c.cid)
+            if (o != p && o->used && !o->echo && o->sqid == c.sqid && o->sqe.cid == c.cid) {
                 o->voided = true;
+                if (log_on())
+                    fprintf(stderr, "[%llu] device: a lie names sq%u cid %u in flight: forgotten\n",
+                            (unsigned long long)F.now, c.sqid, c.cid);
+            }
         }
         if (F.nlie_names < 64)
             F.lie_names[F.nlie_names++] = (uint32_t)c.sqid << 16 | c.cid;
@@ -1038,13 +1045,34 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
     p->cqid = sqid == 0 ? 0 : sq->cqid;
     p->sqhd = sq->head;
     for (unsigned i = 0; i < F.nlie_names; i++)
-        if (F.lie_names[i] == ((uint32_t)sqid << 16 | sqe->cid))
+        if (F.lie_names[i] == ((uint32_t)sqid << 16 | sqe->cid)) {
             p->voided = true; /* the device already said it was done */
+            if (log_on())
+                fprintf(stderr,
+                        "[%llu] device: sq%u cid %u fetched after a lie named it: forgotten\n",
+                        (unsigned long long)F.now, sqid, sqe->cid);
+        }
 
+    size_t at = F.front; /* where this command's bytes start in the input */
     uint8_t c = dev_u8();
+    /* NVME_FUZZ_LOG: the command as the device took it (an admin
+     * command's CNS, LID or FID: what the seeds' reach markers match). */
+    char what[32] = "";
+    if (log_on() && sqid == 0) {
+        if (sqe->opc == NVME_ADMIN_IDENTIFY)
+            snprintf(what, sizeof(what), " cns %02x", sqe->cdw10 & 0xffu);
+        else if (sqe->opc == NVME_ADMIN_GET_LOG_PAGE)
+            snprintf(what, sizeof(what), " lid %02x", sqe->cdw10 & 0xffu);
+        else if (sqe->opc == NVME_ADMIN_GET_FEATURES || sqe->opc == NVME_ADMIN_SET_FEATURES)
+            snprintf(what, sizeof(what), " fid %02x", sqe->cdw10 & 0xffu);
+        else if (sqe->opc == NVME_ADMIN_CREATE_SQ || sqe->opc == NVME_ADMIN_CREATE_CQ)
+            snprintf(what, sizeof(what), " qid %u size %u", sqe->cdw10 & 0xffffu,
+                     (sqe->cdw10 >> 16) + 1u);
+    }
     if (log_on())
-        fprintf(stderr, "[%llu] device: fetched sq%u opc %02x cid %u, control %02x\n",
-                (unsigned long long)F.now, sqid, sqe->opc, sqe->cid, c);
+        fprintf(stderr, "[%llu] device: fetched sq%u opc %02x cid %u%s, control %02x (%s %zu)\n",
+                (unsigned long long)F.now, sqid, sqe->opc, sqe->cid, what, c,
+                at < F.dev_end ? "byte" : "stream ended at", at);
     p->due = F.now + (uint64_t)(c & 0x0fu) * 20u;
     p->no_irq = c < 0xc0 && (c & 0x30u) == 0x30u; /* a lost interrupt */
     if (c >= 0xc0) {
@@ -1075,6 +1103,15 @@ static void dev_fetch(uint16_t sqid, const struct nvme_sqe *sqe)
             p->dw0 = dev_u32();
             p->due += (uint64_t)dev_u8() * 1000u;
         }
+        if (log_on()) /* the fault the input gave this command */
+            fprintf(stderr,
+                    "[%llu] device: sq%u opc %02x%s fault:%s%s%s%s%s%s%s%s status %04x dw0 %08x"
+                    " at +%llu us\n",
+                    (unsigned long long)F.now, sqid, sqe->opc, what, (f & 0x01) ? " status" : "",
+                    (f & 0x02) ? " cid" : "", (f & 0x04) ? " phase" : "", (f & 0x08) ? " sqid" : "",
+                    (f & 0x10) ? " sqhd" : "", (f & 0x20) ? " drop" : "",
+                    (f & 0x40) ? " twice" : "", (f & 0x80) ? " dw0" : "", p->sf, p->dw0,
+                    (unsigned long long)(p->due - F.now));
     }
     if (sqe->opc == NVME_ADMIN_ASYNC_EVENT && sqid == 0 && !p->fuzz_dw0)
         p->dropped = true; /* an AER completes only when the input says so */
@@ -1224,6 +1261,11 @@ static void dev_step(void)
         TRAP("run did not end: simulated time cap reached");
     if (F.fault_at != 0 && F.now >= F.fault_at) {
         F.fault_at = 0;
+        if (log_on())
+            fprintf(stderr, "[%llu] device: timed fault: %s\n", (unsigned long long)F.now,
+                    F.fault_kind == 1   ? "CSTS.CFS"
+                    : F.fault_kind == 3 ? "gone for 1 ms"
+                                        : "gone");
         if (F.fault_kind == 1) {
             F.cfs = true;
             F.csts |= NVME_CSTS_CFS;
@@ -1235,6 +1277,8 @@ static void dev_step(void)
     }
     if (F.back_at != 0 && F.now >= F.back_at) { /* hot-plugged back, in reset state */
         F.back_at = 0;
+        if (log_on())
+            fprintf(stderr, "[%llu] device: hot-plugged back\n", (unsigned long long)F.now);
         F.gone = false;
         F.gone_seen = false;
         F.cc = 0;
@@ -1423,6 +1467,8 @@ static void dev_cc_write(uint32_t val)
                 dev_reset_state();
             }
         }
+        if (F.cfs && log_on())
+            fprintf(stderr, "[%llu] device: CC.EN 0 clears CSTS.CFS\n", (unsigned long long)F.now);
         F.cfs = false;
         F.csts &= ~NVME_CSTS_CFS;
     }
@@ -1746,6 +1792,9 @@ static int o_irq_setup(void *ctx, unsigned want, bool *is_intx)
     F.intx = (F.h[FH_OPTS] & 0x10u) != 0;
     *is_intx = F.intx;
     F.irq_vectors = F.intx ? 1u : (want < 32u ? want : 32u);
+    if (log_on())
+        fprintf(stderr, "[%llu] irq_setup: %u wanted, %u %s\n", (unsigned long long)F.now, want,
+                F.irq_vectors, F.intx ? "INTx" : "MSI-X");
     return (int)F.irq_vectors;
 }
 
@@ -1823,6 +1872,8 @@ static void io_cb(void *arg, int result, uint32_t dw0)
         TRAP("completion callback ran twice");
     c->result = result;
     handed_back(c->buf, c->len, "callback ran while the running device still owns the buffer");
+    if (log_on())
+        fprintf(stderr, "[%llu] nvme_submit_rw callback: %d\n", (unsigned long long)F.now, result);
 }
 
 static uint8_t *buf_alloc(size_t len, unsigned off, uint8_t **base)
@@ -1884,6 +1935,9 @@ static void op_rw(bool write)
     int rc = write ? nvme_write(F.ctrl, ns->nsid, lba, count, buf)
                    : nvme_read(F.ctrl, ns->nsid, lba, count, buf);
     handed_back(buf, len, "nvme_read/nvme_write returned while the device still owns the buffer");
+    if (log_on())
+        fprintf(stderr, "[%llu] %s nsid %u lba %llu count %u: %d\n", (unsigned long long)F.now,
+                write ? "nvme_write" : "nvme_read", ns->nsid, (unsigned long long)lba, count, rc);
     if (rc == NVME_OK && !write && !lied && !F.lied &&
         !check_pattern(buf, len, ns->nsid, lba << lbads))
         TRAP("nvme_read returned success without the device's data");
@@ -2304,7 +2358,10 @@ static void op_io_passthru(void)
         memset(buf, 0, len);
     uint32_t dw0 = 0;
     enum nvme_dma_dir dir = (sqe.opc & 2u) ? NVME_DMA_FROM_DEVICE : NVME_DMA_TO_DEVICE;
-    (void)nvme_io_passthru(F.ctrl, &sqe, buf, len, dir, &dw0);
+    int rc = nvme_io_passthru(F.ctrl, &sqe, buf, len, dir, &dw0);
+    if (log_on())
+        fprintf(stderr, "[%llu] nvme_io_passthru opc %02x nsid %u blocks %u, %u-byte buffer: %d\n",
+                (unsigned long long)F.now, sqe.opc, sqe.nsid, sqe.cdw12 + 1u, len, rc);
     if (buf != NULL) {
         handed_back(buf, len, "nvme_io_passthru returned while the device still owns the buffer");
         free(base);
@@ -2450,8 +2507,12 @@ static void run_workload(void)
                 break;
             }
             const struct nvme_ns_info *ns = pick_ns(wl_u8());
-            if (ns != NULL)
-                (void)nvme_flush(F.ctrl, ns->nsid);
+            if (ns != NULL) {
+                int rc = nvme_flush(F.ctrl, ns->nsid);
+                if (log_on())
+                    fprintf(stderr, "[%llu] nvme_flush nsid %u: %d\n", (unsigned long long)F.now,
+                            ns->nsid, rc);
+            }
             break;
         }
         case 4:
@@ -2706,8 +2767,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct nvme_ctrl *ctrl = NULL;
     int rc = nvme_ctrl_init(&ctrl, &osal, &opts);
     if (log_on())
-        fprintf(stderr, "[%llu] nvme_ctrl_init: %d, %u namespaces\n", (unsigned long long)F.now, rc,
-                rc == NVME_OK ? nvme_ns_count(ctrl) : 0u);
+        fprintf(stderr, "[%llu] nvme_ctrl_init: %d, %u namespaces, page %u\n",
+                (unsigned long long)F.now, rc, rc == NVME_OK ? nvme_ns_count(ctrl) : 0u, dev_ps());
+    for (unsigned i = 0; log_on() && rc == NVME_OK && i < nvme_ns_count(ctrl) && i < 8u; i++) {
+        const struct nvme_ns_info *ns = nvme_ns_at(ctrl, i);
+        if (ns != NULL) /* what the seeds' reach markers look for */
+            fprintf(stderr,
+                    "[%llu] namespace %u: status %d, %u-byte blocks, nsze %llu, ms %u%s, pi %u\n",
+                    (unsigned long long)F.now, ns->nsid, ns->status, ns->lba_size,
+                    (unsigned long long)ns->nsze, ns->ms, ns->md_extended ? " extended" : "",
+                    ns->pi_type);
+    }
     if (rc == NVME_OK) {
         if (ctrl == NULL)
             TRAP("nvme_ctrl_init succeeded without a controller");
