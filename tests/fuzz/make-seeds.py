@@ -177,7 +177,7 @@ def seeds():
                                               bringup(queues=2), ALL_OPS)
     s["healthy-intx"] = seed(header(opts=0x18, queues=1, misc=5), bringup(queues=2),
                              bytes([OP_READ, 0, 3, 0, OP_ASYNC, 0, 0x0b, 1, 2, 3, 4]))
-    s["msix-lost-interrupt"] = seed(header(opts=0x08, misc=3), bringup() + b"\x30\x30\x30",
+    s["msix-lost-interrupt"] = seed(header(opts=0x08, misc=3), bringup() + ok() * 2 + b"\x30\x30\x30",
                                     bytes([OP_READ, 0, 3, 0, OP_ASYNC, 0, 2, 1, 2, 3]))
     s["healthy-vs10-enumerate"] = seed(header(regs=0x20, ns=0x05), bringup(nsid_count=2, vs11=False),
                                        bytes([OP_READ, 1, 0, 0]))
@@ -185,7 +185,13 @@ def seeds():
     s["healthy-admin-4-entries"] = seed(header(misc=0x87, queues=0), wl=ALL_OPS + ALL_OPS[:8])
     s["healthy-page-8k"] = seed(header(regs=0xe0), fuzzed_regs(cap(mpsmin=1, mpsmax=2)) +
                                 bringup(), bytes([OP_READ, 0, 0x3f, 0, OP_ASYNC, 0, 3, 1, 2, 3]))
-    s["healthy-slow-completions"] = seed(header(), ok(15) * 8, bytes([OP_READ, 0, 0x1f, 0]))
+    # every completion 300 us late: the bring-up's, the first read's
+    slow = ok(15)
+    s["healthy-slow-completions"] = seed(header(), bringup(ident_ctrl=slow + data(),
+                                                           ns_list=slow + data(),
+                                                           ident_ns=[slow + data()], setfeat=slow,
+                                                           cq=slow, sq=slow) + slow * 3,
+                                         bytes([OP_READ, 0, 0x1f, 0]))
     s["healthy-reset-twice"] = seed(header(misc=3), wl=bytes([OP_RESET, OP_READ, 0, 1, 1,
                                                              OP_RESET, OP_WRITE, 0, 1, 1]))
     # --- bad registers
@@ -216,13 +222,17 @@ def seeds():
     s["gone-during-io"] = seed(header(fault_at_lo=40, fault_kind=2, misc=5),
                                wl=bytes([OP_READ, 0, 0x3f, 0, OP_ASYNC, 0, 1, 1, OP_RESET,
                                          OP_FLUSH, 0]))
-    s["gone-and-back"] = seed(header(fault_at_lo=30, fault_kind=3, misc=7),
+    # gone in the first read (init is done at 1032 us simulated), back 1 ms later
+    s["gone-and-back"] = seed(header(fault_at_lo=40, fault_kind=3, misc=7),
                               wl=bytes([OP_READ, 0, 0x3f, 0, OP_READ, 0, 1, 0, OP_RESET,
                                         OP_READ, 0, 1, 0, OP_RESET, OP_READ, 0, 1, 0]))
     s["gone-during-disable-settle"] = seed(header(opts=1, faults=0x81, fault_at_lo=200, fault_kind=2))
     s["gone-during-bringup"] = seed(header(fault_at_lo=100, fault_kind=2, rdy_delay=20))
     # --- completion queue entries
-    first_io = bringup()
+    # the bring-up, then Set Features Asynchronous Event Configuration and
+    # the AER (no completion unless the input gives it DW0): the next
+    # control byte is the first I/O command's
+    first_io = bringup() + ok() * 2
     s["bogus-cid-identify"] = seed(header(), fault(cid_xor=0x0100))
     s["bogus-cid-io"] = seed(header(), first_io + fault(cid_xor=0x0003), bytes([OP_READ, 0, 1, 0]))
     s["wrong-phase-identify"] = seed(header(), fault(bad_phase=True))
@@ -238,14 +248,25 @@ def seeds():
     s["lost-completion-create-sq"] = seed(header(), bringup(sq=fault(drop=True)))
     s["late-completion-io"] = seed(header(), first_io + fault(delay_ms=60),
                                    bytes([OP_READ, 0, 2, 0, OP_WRITE, 0, 1, 0]))
-    s["double-completion"] = seed(header(), fault(dup=True) + data() + ok() + data() +
-                                  ok() + data() + fault(dup=True) + first_io + fault(dup=True),
-                                  bytes([OP_READ, 0, 1, 0, OP_READ, 0, 1, 0]))
+    # twice: Identify Controller, Set Features Number of Queues, a read
+    # A completion whose CID is a lie (the fake's bookkeeping, fuzz_device.c
+    # lie_names): the first read's names a CID the next command gets (the
+    # device takes that one as done when it fetches it), or the second of
+    # two reads in flight names the first (done for the device at once).
+    s["lie-cid-before-fetch"] = seed(header(), first_io + fault(cid_xor=16 ^ 32),
+                                     bytes([OP_READ, 0, 1, 0] * 3))
+    s["lie-cid-of-another-command"] = seed(header(), first_io + ok(3) + fault(cid_xor=16 ^ 17),
+                                           bytes([OP_ASYNC, 0, 2, 1, 2, 3]))
+    s["double-completion"] = seed(header(), bringup(ident_ctrl=fault(dup=True) + data(),
+                                                    setfeat=fault(dup=True)) + ok() * 2 +
+                                  fault(dup=True), bytes([OP_READ, 0, 1, 0, OP_READ, 0, 1, 0]))
     s["error-dnr-identify"] = seed(header(), fault(status=0x4002))
     s["error-identify-ns"] = seed(header(ns=1), bringup(nsid_count=2,
                                                         ident_ns=[fault(status=0x000b) + data()]))
     s["error-crd-retry-io"] = seed(header(crdt=1 | (3 << 2)),
-                                   first_io + fault(status=(1 << 11) | 0x06) + fault(status=0x0006),
+                                   # + Set Features Host Behavior Support (ACRE: CRDT)
+                                   first_io + ok() + fault(status=(1 << 11) | 0x06) +
+                                   fault(status=0x0006),
                                    bytes([OP_READ, 0, 1, 0]))
     s["error-dnr-io"] = seed(header(), first_io + fault(status=0x4281), bytes([OP_READ, 0, 1, 0]))
     s["error-statuses-traced"] = seed(header(misc=0x23), first_io + fault(status=0x4281) +
@@ -279,6 +300,9 @@ def seeds():
                                bytes([OP_READ, 0, 0, 0]))
     s["flbas-past-nlbaf"] = seed(header(), bringup(ident_ns=[ok() + data((26, 0x05))]))
     s["lbads-out-of-range"] = seed(header(), bringup(ident_ns=[ok() + data((130, 30))]))
+    # 1 MiB blocks: usable up to MDTS (4 MiB here), read and written
+    s["large-lba-format"] = seed(header(), bringup(ident_ns=[ok() + data((130, 20))]),
+                                 bytes([OP_READ, 0, 1, 0, OP_WRITE, 0, 1, 0]))
     s["lbads-64k"] = seed(header(), bringup(ident_ns=[ok() + data((130, 16))]),
                           bytes([OP_READ, 0, 1, 0, OP_ASYNC, 0, 0, 0]))
     s["nsze-zero"] = seed(header(), bringup(ident_ns=[ok() + data((0, 0), (1, 0))]))
