@@ -526,6 +526,15 @@ static void dev_payload_iocs(const struct nvme_sqe *s, uint8_t *buf)
     }
 }
 
+/* Identify Controller's NN in the template: the highest active NSID. */
+static uint32_t id_ctrl_nn(void)
+{
+    uint32_t nn = 0;
+    for (unsigned i = 0; i < F.nr_ns; i++)
+        nn = F.nsid[i] > nn ? F.nsid[i] : nn;
+    return nn;
+}
+
 /* Payload of a data command: a template from the model, then the input's
  * patches (or raw input bytes). */
 static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
@@ -545,10 +554,7 @@ static void dev_payload(struct pending *p, uint8_t *buf, uint32_t len)
         id->crdt1 = id->crdt2 = id->crdt3 = F.h[FH_CRDT] & 3u;
         id->sqes = 0x66;
         id->cqes = 0x44;
-        uint32_t nn = 0;
-        for (unsigned i = 0; i < F.nr_ns; i++)
-            nn = F.nsid[i] > nn ? F.nsid[i] : nn;
-        id->nn = nn;
+        id->nn = id_ctrl_nn();
         id->oncs = NVME_ONCS_WRITE_ZEROES | NVME_ONCS_COPY | NVME_ONCS_COMPARE | NVME_ONCS_DSM |
                    NVME_ONCS_VERIFY | NVME_ONCS_TIMESTAMP | NVME_ONCS_FEATURES_SAVE |
                    NVME_ONCS_RESERVATIONS | NVME_ONCS_WRITE_UNC;
@@ -829,8 +835,12 @@ static bool dev_execute(struct pending *p)
                 break;
             case NVME_ADMIN_NS_MGMT:
                 dev_read_host(p);
+                /* The NSID created: at most NN (the highest active one
+                 * here), or the core refuses it (§3.2.1); reusing an
+                 * active NSID is the input's kind of lie, raising NN
+                 * would change every seed's enumeration. */
                 if ((s->cdw10 & 0xfu) == 0)
-                    dw0 = 0x20; /* the NSID created */
+                    dw0 = id_ctrl_nn() != 0 ? id_ctrl_nn() : 1u;
                 break;
             case NVME_ADMIN_FORMAT_NVM:
             case NVME_ADMIN_SANITIZE:
