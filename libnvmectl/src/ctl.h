@@ -129,8 +129,9 @@ struct ctl_opts {
     uint64_t num[N__COUNT];
     uint64_t has_num; /* bit per enum ctl_num */
     const char *str[S__COUNT];
-    uint32_t flags; /* bit per enum ctl_flag */
-    bool json;      /* -o json */
+    uint32_t flags;    /* bit per enum ctl_flag */
+    uint32_t dev_nsid; /* the namespace device's NSID (nvme0n1), 0: none */
+    bool json;         /* -o json */
 };
 
 struct ctl {
@@ -189,7 +190,8 @@ bool ctl_raw(const struct ctl *c, const void *p, size_t len);
 /* Next number of a comma-separated list at *p; false at the end or on
  * junk (*bad set). */
 bool ctl_next_num(const char **p, uint64_t *v, bool *bad);
-/* Requires -n, finds a usable namespace; prints why not.  need:
+/* Requires -n (a namespace device's NSID stands for it: parse_cmd puts
+ * it there), finds a usable namespace; prints why not.  need:
  * CTL_NS_RANGE also checks -c (1..2^32-1; -s defaults to 0, as nvme-cli's
  * start-block), CTL_NS_SLBA requires -s as well (the zns commands). */
 #define CTL_NS_RANGE 1u

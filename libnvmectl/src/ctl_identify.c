@@ -222,6 +222,12 @@ int ctl_cmd_get_ns_id(struct ctl *c)
 {
     unsigned n = nvme_ns_count(c->ctrl);
     struct jw w;
+    /* -n is not taken: an NSID is a namespace device's (0 without one),
+     * whose line alone is printed (nvme-cli's get_ns_id: "nvme0n1:
+     * namespace-id:1") */
+    uint32_t one = (uint32_t)c->o.num[N_NSID];
+    if (one != 0 && nvme_ns_find(c->ctrl, one) == NULL)
+        return ctl_fail(c, one, c->cmd, NVME_ERR_NOENT);
     if (c->o.json) { /* nvme-cli has none: {"device", "namespace-id": [NSIDs]} */
         jw_begin(&w, c->io);
         jw_str(&w, "device", ctl_dev(c->io));
@@ -229,7 +235,7 @@ int ctl_cmd_get_ns_id(struct ctl *c)
     }
     for (unsigned i = 0; i < n; i++) {
         const struct nvme_ns_info *ns = nvme_ns_at(c->ctrl, i);
-        if (ns == NULL) /* gone since the count */
+        if (ns == NULL || (one != 0 && ns->nsid != one)) /* gone since the count */
             continue;
         if (c->o.json)
             jw_u64(&w, NULL, ns->nsid);

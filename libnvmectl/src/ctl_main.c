@@ -353,12 +353,24 @@ static const struct ctl_optdef o_delete_ns[] = {NSID, FLG(0, "force", F_FORCE), 
 static const struct ctl_optdef o_attach_ns[] = {NSID, STR('c', "controllers", S_CTRLS), END};
 #endif
 
+/* ctl_cmd's flags.  CMD_CLASSIC: one of the first eight, in the usage's
+ * first lines.  CMD_NS: a namespace device (nvme0n1) gives the NSID when
+ * -n is absent or 0, CMD_NS_UNSEEN: when -n is absent, as nvme-cli 2.4's
+ * counterpart calls nvme_get_nsid() when `!cfg.namespace_id` (id-ns,
+ * read, ...), or `!argconfig_parse_seen(opts, "namespace-id")` (get-feature,
+ * set-feature).  The others (smart-log, get-log, list-ns, attach-ns,
+ * the passthrus, ...) keep their own default on a namespace device, as
+ * nvme-cli's never ask it. */
+#define CMD_CLASSIC 1u
+#define CMD_NS 2u
+#define CMD_NS_UNSEEN 4u
+
 struct ctl_cmd {
     const char *name;
     int (*fn)(struct ctl *c);
     const struct ctl_optdef *opts;
     const char *help; /* options, one line; '@': the file source */
-    bool classic;     /* one of the first eight, in the usage's first lines */
+    uint8_t flags;    /* CMD_* */
     /* enum ctl_group; fn NULL when it is left out.  Read only where a
      * group is (NVMECTL_LEAVES_OUT): the default build keeps the byte. */
     // cppcheck-suppress unusedStructMember
@@ -366,170 +378,167 @@ struct ctl_cmd {
 };
 
 static const struct ctl_cmd cmds[] = {
-    {"info", ctl_cmd_info, o_none, "controller registers and identity", true, G_CORE},
-    {"ready", ctl_cmd_ready, o_none, "whether the controller is up", true, G_CORE},
-    {"list", ctl_cmd_list, o_none, "active namespaces, capacity in bytes", true, G_CORE},
-    {"smart", ctl_cmd_smart_log, o_smart, "= smart-log", true, G_CORE},
-    {"smart-log", ctl_cmd_smart_log, o_smart, "[-n NSID] [-H] [-b]  SMART / Health log", false,
-     G_CORE},
-    {"id-ctrl", ctl_cmd_id_ctrl, o_human, "[-H]  Identify Controller", false, G_CORE},
+    {"info", ctl_cmd_info, o_none, "controller registers and identity", CMD_CLASSIC, G_CORE},
+    {"ready", ctl_cmd_ready, o_none, "whether the controller is up", CMD_CLASSIC, G_CORE},
+    {"list", ctl_cmd_list, o_none, "active namespaces, capacity in bytes", CMD_CLASSIC, G_CORE},
+    {"smart", ctl_cmd_smart_log, o_smart, "= smart-log", CMD_CLASSIC, G_CORE},
+    {"smart-log", ctl_cmd_smart_log, o_smart, "[-n NSID] [-H] [-b]  SMART / Health log", 0, G_CORE},
+    {"id-ctrl", ctl_cmd_id_ctrl, o_human, "[-H]  Identify Controller", 0, G_CORE},
     {"id-ns", ctl_cmd_id_ns, o_ns_human,
-     "-n NSID [-H] [-f]  Identify Namespace (-f: allocated, attached or not)", false, G_CORE},
-    {"ns-descs", ctl_cmd_ns_descs, o_ns, "-n NSID  namespace identifiers", false, G_CORE},
-    {"get-ns-id", ctl_cmd_get_ns_id, o_none, "NSID of each active namespace", false, G_CORE},
+     "-n NSID [-H] [-f]  Identify Namespace (-f: allocated, attached or not)", CMD_NS, G_CORE},
+    {"ns-descs", ctl_cmd_ns_descs, o_ns, "-n NSID  namespace identifiers", CMD_NS, G_CORE},
+    {"get-ns-id", ctl_cmd_get_ns_id, o_none, "NSID of each active namespace", CMD_NS, G_CORE},
     {"list-ns", ctl_cmd_list_ns, o_list_ns,
-     "[-n START] [-a] [-y CSI]  active NSIDs (-a: allocated; -y: of one set)", false, G_CORE},
-    {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", false,
-     G_CORE},
+     "[-n START] [-a] [-y CSI]  active NSIDs (-a: allocated; -y: of one set)", 0, G_CORE},
+    {"list-ctrl", ctl_cmd_list_ctrl, o_list_ctrl, "[-n NSID] [-c CNTID]  controllers", 0, G_CORE},
     {"primary-ctrl-caps",
      IN_NVME2(ctl_cmd_primary_ctrl_caps, o_primary_caps,
               "[-c CNTLID] [-H] [-b]  Primary Controller Capabilities"),
-     false, G_NVME2},
+     0, G_NVME2},
     {"list-secondary",
      IN_NVME2(ctl_cmd_list_secondary, o_list_secondary,
               "[-c CNTID] [-e N] [-b]  Secondary Controller List"),
-     false, G_NVME2},
+     0, G_NVME2},
     {"id-iocs",
      IN_NVME2(ctl_cmd_id_iocs, o_id_iocs, "[-c CNTID] [-v] [-b]  I/O Command Set data structure"),
-     false, G_NVME2},
+     0, G_NVME2},
     {"nvm-id-ctrl",
-     IN_NVME2(ctl_cmd_nvm_id_ctrl, o_raw, "[-b]  NVM Command Set Identify Controller"), false,
-     G_NVME2},
+     IN_NVME2(ctl_cmd_nvm_id_ctrl, o_raw, "[-b]  NVM Command Set Identify Controller"), 0, G_NVME2},
     {"nvm-id-ns",
      IN_NVME2(ctl_cmd_nvm_id_ns, o_nvm_id_ns,
               "-n NSID [-v] [-b]  NVM Command Set Identify Namespace"),
-     false, G_NVME2},
-    {"show-regs", IN_REGS(ctl_cmd_show_regs, o_human, "[-H]  controller registers (read only)"),
-     false, G_REGS},
-    {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", false,
+     CMD_NS, G_NVME2},
+    {"show-regs", IN_REGS(ctl_cmd_show_regs, o_human, "[-H]  controller registers (read only)"), 0,
+     G_REGS},
+    {"ns-rescan", ctl_cmd_ns_rescan, o_none, "enumerate the namespaces again, then list", 0,
      G_CORE},
     {"get-feature", ctl_cmd_get_feature, o_get_feat,
-     "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", false, G_CORE},
-    {"set-feature", ctl_cmd_set_feature, o_set_feat,
-     "-f FID [-v|-V V] [-c CDW12] [-s] [-n N] [-p B | -t T@d] [-l LEN]", false, G_CORE},
-    {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES] [-b]  Error Information log", false,
+     "-f FID [-s current|default|saved|supported] [-c CDW11] [-l LEN] [-n N]", CMD_NS_UNSEEN,
      G_CORE},
-    {"fw-log", ctl_cmd_fw_log, o_raw, "[-b]  Firmware Slot Information log", false, G_CORE},
-    {"changed-ns-list-log", ctl_cmd_changed_ns, o_raw, "[-b]  Changed Namespace List log", false,
+    {"set-feature", ctl_cmd_set_feature, o_set_feat,
+     "-f FID [-v|-V V] [-c CDW12] [-s] [-n N] [-p B | -t T@d] [-l LEN]", CMD_NS_UNSEEN, G_CORE},
+    {"error-log", ctl_cmd_error_log, o_error_log, "[-e ENTRIES] [-b]  Error Information log", 0,
+     G_CORE},
+    {"fw-log", ctl_cmd_fw_log, o_raw, "[-b]  Firmware Slot Information log", 0, G_CORE},
+    {"changed-ns-list-log", ctl_cmd_changed_ns, o_raw, "[-b]  Changed Namespace List log", 0,
      G_CORE},
     {"effects-log", ctl_cmd_effects_log, o_effects,
-     "[--csi CSI] [-b]  Commands Supported and Effects", false, G_CORE},
-    {"self-test-log", ctl_cmd_self_test_log, o_supported_logs, "[-v] [-b]  Device Self-test log",
-     false, G_CORE},
-    {"sanitize-log", ctl_cmd_sanitize_log, o_supported_logs, "[-H] [-b]  Sanitize Status log",
-     false, G_CORE},
+     "[--csi CSI] [-b]  Commands Supported and Effects", 0, G_CORE},
+    {"self-test-log", ctl_cmd_self_test_log, o_supported_logs, "[-v] [-b]  Device Self-test log", 0,
+     G_CORE},
+    {"sanitize-log", ctl_cmd_sanitize_log, o_supported_logs, "[-H] [-b]  Sanitize Status log", 0,
+     G_CORE},
     {"get-log", ctl_cmd_get_log, o_get_log,
-     "-i LID -l LEN [-L OFF] [-s LSP] [-S LSI] [-y CSI] [-r] [-n N] [-b]", false, G_CORE},
+     "-i LID -l LEN [-L OFF] [-s LSP] [-S LSI] [-y CSI] [-r] [-n N] [-b]", 0, G_CORE},
     {"telemetry-log",
      IN_TELEMETRY(ctl_cmd_telemetry_log, o_telemetry,
                   "[-O FILE] [-g 0|1] [-c] [-d 1-4] [-r] [-b]  Telemetry log"),
-     false, G_TELEMETRY},
+     0, G_TELEMETRY},
     {"supported-log-pages",
      IN_NVME2(ctl_cmd_supported_log_pages, o_supported_logs,
               "[-v] [-b]  Supported Log Pages (-v: each one's support bits)"),
-     false, G_NVME2},
+     0, G_NVME2},
     {"endurance-log",
      IN_NVME2(ctl_cmd_endurance_log, o_endurance,
               "-g GROUP-ID [-b]  Endurance Group Information log"),
-     false, G_NVME2},
-    {"ana-log", IN_NVME2(ctl_cmd_ana_log, o_ana, "[-g] [-b]  ANA log (-g: groups only)"), false,
+     0, G_NVME2},
+    {"ana-log", IN_NVME2(ctl_cmd_ana_log, o_ana, "[-g] [-b]  ANA log (-g: groups only)"), 0,
      G_NVME2},
     {"persistent-event-log", ctl_cmd_persistent_event_log, o_pel,
-     "-a 0|1|2 [-l LEN] [-b]  Persistent Event log (read, establish, release)", false, G_CORE},
-    {"read", ctl_cmd_read, o_rw, "-n NSID [-s LBA] [-c COUNT]  hex dump", true, G_CORE},
+     "-a 0|1|2 [-l LEN] [-b]  Persistent Event log (read, establish, release)", 0, G_CORE},
+    {"read", ctl_cmd_read, o_rw, "-n NSID [-s LBA] [-c COUNT]  hex dump", CMD_CLASSIC | CMD_NS,
+     G_CORE},
     {"write", ctl_cmd_write, o_rw, "-n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]",
-     true, G_CORE},
-    {"flush", ctl_cmd_flush, o_ns, "-n NSID", true, G_CORE},
+     CMD_CLASSIC | CMD_NS, G_CORE},
+    {"flush", ctl_cmd_flush, o_ns, "-n NSID", CMD_CLASSIC | CMD_NS, G_CORE},
     {"verify", ctl_cmd_verify, o_verify,
-     "-n NSID [-s LBA] [-c COUNT] [-k SEED] [-o OFFSET]  write, read back, compare", true, G_CORE},
+     "-n NSID [-s LBA] [-c COUNT] [-k SEED] [-o OFFSET]  write, read back, compare",
+     CMD_CLASSIC | CMD_NS, G_CORE},
     {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID [-s LBA] [-c COUNT]  Verify command",
-     false, G_CORE},
-    {"compare", ctl_cmd_compare, o_rw, "-n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT@f)", false,
+     CMD_NS, G_CORE},
+    {"compare", ctl_cmd_compare, o_rw, "-n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT@f)", CMD_NS,
      G_CORE},
-    {"dsm", ctl_cmd_dsm, o_dsm, "-n NSID -s LBA[,LBA..] -b N[,N..] [--ad] [--idr] [--idw]", false,
+    {"dsm", ctl_cmd_dsm, o_dsm, "-n NSID -s LBA[,LBA..] -b N[,N..] [--ad] [--idr] [--idw]", CMD_NS,
      G_CORE},
-    {"copy", ctl_cmd_copy, o_copy, "-n NSID -d SDLBA -s LBA[,LBA..] -b N[,N..] [-f] [-l]", false,
+    {"copy", ctl_cmd_copy, o_copy, "-n NSID -d SDLBA -s LBA[,LBA..] -b N[,N..] [-f] [-l]", CMD_NS,
      G_CORE},
     {"write-zeroes", ctl_cmd_write_zeroes, o_range, "-n NSID [-s LBA] [-c COUNT] [--deac] [--fua]",
-     false, G_CORE},
+     CMD_NS, G_CORE},
     {"write-uncor", ctl_cmd_write_uncor, o_write_uncor,
-     "-n NSID [-s LBA] [-c NLB]  Write Uncorrectable (-c 0-based, as nvme-cli)", false, G_CORE},
+     "-n NSID [-s LBA] [-c NLB]  Write Uncorrectable (-c 0-based, as nvme-cli)", CMD_NS, G_CORE},
     {"format",
      IN_MGMT(ctl_cmd_format, o_format,
              "-n NSID [--lbaf N] [--ses 0-2] [--pi N] [--pil 0|1] [--ms 0|1] --force"),
-     false, G_MGMT},
+     CMD_NS, G_MGMT},
     {"device-self-test",
-     IN_MGMT(ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|vendor|abort"), false,
+     IN_MGMT(ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|vendor|abort"), 0,
      G_MGMT},
     {"sanitize",
      IN_MGMT(ctl_cmd_sanitize, o_sanitize,
              "-a exit-failure|block|overwrite|crypto [-u -n N -i -d -p PAT] --force"),
-     false, G_MGMT},
+     0, G_MGMT},
     {"fw-download",
-     IN_MGMT(ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset N]"), false,
+     IN_MGMT(ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset N]"), 0, G_MGMT},
+    {"fw-commit", IN_MGMT(ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b BPID] --force"), 0,
      G_MGMT},
-    {"fw-commit", IN_MGMT(ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b BPID] --force"),
-     false, G_MGMT},
-    {"reset", ctl_cmd_reset, o_none, "controller reset", false, G_CORE},
+    {"reset", ctl_cmd_reset, o_none, "controller reset", 0, G_CORE},
     {"subsystem-reset", IN_MGMT(ctl_cmd_subsystem_reset, o_force, "--force  NVM Subsystem Reset"),
-     false, G_MGMT},
+     0, G_MGMT},
     {"create-ns",
      IN_MGMT(ctl_cmd_create_ns, o_create_ns,
              "-s NSZE (-f FLBAS | -b BS) [-c NCAP] [-d DPS] [-m NMIC] [-y CSI]"),
-     false, G_MGMT},
-    {"delete-ns", IN_MGMT(ctl_cmd_delete_ns, o_delete_ns, "-n NSID --force"), false, G_MGMT},
-    {"attach-ns", IN_MGMT(ctl_cmd_attach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]"), false,
-     G_MGMT},
-    {"detach-ns", IN_MGMT(ctl_cmd_detach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]"), false,
-     G_MGMT},
+     0, G_MGMT},
+    {"delete-ns", IN_MGMT(ctl_cmd_delete_ns, o_delete_ns, "-n NSID --force"), CMD_NS, G_MGMT},
+    {"attach-ns", IN_MGMT(ctl_cmd_attach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]"), 0, G_MGMT},
+    {"detach-ns", IN_MGMT(ctl_cmd_detach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]"), 0, G_MGMT},
     {"virt-mgmt",
      IN_MGMT(ctl_cmd_virt_mgmt, o_virt_mgmt,
              "-c CNTLID -a ACT [-r RT] [-n NR]  Virtualization Management"),
-     false, G_MGMT},
+     0, G_MGMT},
     {"admin-passthru",
      IN_PASSTHRU(ctl_cmd_admin_passthru, o_passthru,
                  "-O OPC [-n N] [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]"),
-     false, G_PASSTHRU},
+     0, G_PASSTHRU},
     {"io-passthru",
      IN_PASSTHRU(ctl_cmd_io_passthru, o_passthru,
                  "-O OPC -n N [-l LEN] [-r|-w] [-p B@i] [-4..-9 DW10-15] [-s|-d]"),
-     false, G_PASSTHRU},
+     0, G_PASSTHRU},
     {"resv-register",
      IN_RESV(ctl_cmd_resv_register, o_resv_register,
              "-n NSID [-c CRKEY] [-k NRKEY] [-r RREGA] [-p CPTPL] [-i]"),
-     false, G_RESV},
+     CMD_NS, G_RESV},
     {"resv-acquire",
      IN_RESV(ctl_cmd_resv_acquire, o_resv_acquire,
              "-n NSID [-c CRKEY] [-p PRKEY] -t RTYPE [-a RACQA] [-i]"),
-     false, G_RESV},
+     CMD_NS, G_RESV},
     {"resv-release",
      IN_RESV(ctl_cmd_resv_release, o_resv_release, "-n NSID [-c CRKEY] -t RTYPE [-a RRELA] [-i]"),
-     false, G_RESV},
+     CMD_NS, G_RESV},
     {"resv-report", IN_RESV(ctl_cmd_resv_report, o_resv_report, "-n NSID [-d NUMD] [-e] [-b]"),
-     false, G_RESV},
+     CMD_NS, G_RESV},
     {"report-zones", IN_ZNS(ctl_cmd_report_zones, o_zones, "-n NSID [-s LBA] [-d COUNT]  (zns)"),
-     false, G_ZNS},
+     CMD_NS, G_ZNS},
     {"zone-mgmt-send",
      IN_ZNS(ctl_cmd_zone_mgmt_send, o_zone_send,
             "-n NSID -s ZSLBA -z open|close|finish|reset|offline [-a]  (zns)"),
-     false, G_ZNS},
+     CMD_NS, G_ZNS},
     {"zone-append",
      IN_ZNS(ctl_cmd_zone_append, o_zone_append,
             "-n NSID -s ZSLBA [-c N] (-p BYTE | -t TEXT@d)  (zns)"),
-     false, G_ZNS},
+     CMD_NS, G_ZNS},
     /* nvme-cli's "zns id-ctrl" ...: "zns X" runs zns-X when there is one */
-    {"zns-id-ctrl", IN_ZNS(ctl_cmd_zns_id, o_raw, "[-b]  ZNS Identify Controller"), false, G_ZNS},
+    {"zns-id-ctrl", IN_ZNS(ctl_cmd_zns_id, o_raw, "[-b]  ZNS Identify Controller"), 0, G_ZNS},
     {"zns-id-ns", IN_ZNS(ctl_cmd_zns_id, o_zns_id_ns, "-n NSID [-v] [-b]  ZNS Identify Namespace"),
-     false, G_ZNS},
-    {"zns-open-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+     CMD_NS, G_ZNS},
+    {"zns-open-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), CMD_NS,
      G_ZNS},
-    {"zns-close-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+    {"zns-close-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), CMD_NS,
      G_ZNS},
-    {"zns-finish-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+    {"zns-finish-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), CMD_NS,
      G_ZNS},
-    {"zns-reset-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+    {"zns-reset-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), CMD_NS,
      G_ZNS},
-    {"zns-offline-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), false,
+    {"zns-offline-zone", IN_ZNS(ctl_cmd_zns_zone, o_zone_act, "-n NSID (-s ZSLBA | -a)"), CMD_NS,
      G_ZNS},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -572,7 +581,7 @@ void nvmectl_usage(const struct nvmectl_io *io)
     ctl_out(io, "  verify -n NSID [-s LBA] [-c COUNT] [-k SEED] [-o OFFSET]\n");
     ctl_out(io, "nvme-cli commands%s:\n", io->read_file != NULL ? " (FILE: -f or -d)" : "");
     for (unsigned i = 0; i < NCMDS; i++)
-        if (!cmds[i].classic && (!NVMECTL_LEAVES_OUT || cmds[i].fn != NULL))
+        if (!(cmds[i].flags & CMD_CLASSIC) && (!NVMECTL_LEAVES_OUT || cmds[i].fn != NULL))
             help_line(io, cmds[i].name, cmds[i].help);
     ctl_out(io, "  (-c counts blocks from 1, write-uncor's from 0; numbers may be 0x hex;\n"
                 "  'zns X' runs zns-X or X)\n");
@@ -616,6 +625,32 @@ static const struct ctl_optdef *find_opt(const struct ctl_optdef *t, const char 
     return NULL;
 }
 
+/* nvme-cli's device word (`nvme <command> <device> ...`, parse_and_open):
+ * this controller, <dev> or /dev/<dev> (io->dev_name), or one of its
+ * namespaces, <dev>n<NSID> (NSID 1..FFFFFFFEh in decimal, as Linux names
+ * them).  *nsid: the NSID, 0 for the controller; false (reported) for
+ * anything else, another controller's device included. */
+static bool dev_word(const struct ctl *c, const char *word, uint32_t *nsid)
+{
+    const char *dev = ctl_dev(c->io), *w = word, *d = dev;
+    uint64_t v = 0;
+    if (starts(w, "/dev/"))
+        w += 5;
+    while (*d != '\0' && *d == *w) {
+        d++;
+        w++;
+    }
+    if (*d == '\0' && w[0] == 'n' && w[1] >= '1' && w[1] <= '9' && nvmectl_parse_u64(w + 1, &v) &&
+        v < NVME_NSID_ALL)
+        w = "";
+    if (*d == '\0' && *w == '\0') {
+        *nsid = (uint32_t)v;
+        return true;
+    }
+    ctl_out(c->io, "nvmectl %s: device '%s' is not %s or %sn<NSID>\n", c->cmd, word, dev, dev);
+    return false;
+}
+
 static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, char **argv)
 {
     struct ctl_opts *o = &c->o;
@@ -626,6 +661,11 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
         size_t lnglen = 0;
         char sh = 0;
         if (a[0] != '-' || a[1] == '\0') {
+            if (i == 1) { /* the word after the command: nvme-cli's device */
+                if (!dev_word(c, a, &o->dev_nsid))
+                    return false;
+                continue;
+            }
             ctl_out(c->io, "nvmectl %s: unexpected argument '%s'\n", c->cmd, a);
             return false;
         }
@@ -691,8 +731,17 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
 static bool parse_cmd(struct ctl *c, const struct ctl_cmd *d, int argc, char **argv)
 {
     c->cmd = d->name;
-    if (parse_opts(c, d->opts, argc, argv))
+    if (parse_opts(c, d->opts, argc, argv)) {
+        /* A namespace device's NSID where nvme-cli's would ask the device
+         * for one (CMD_NS, CMD_NS_UNSEEN): -n, given, wins */
+        uint32_t nsid = c->o.dev_nsid;
+        if ((d->flags & (CMD_NS | CMD_NS_UNSEEN)) != 0 && nsid != 0 &&
+            (!has(c, N_NSID) || ((d->flags & CMD_NS) != 0 && c->o.num[N_NSID] == 0))) {
+            c->o.num[N_NSID] = nsid;
+            c->o.has_num |= 1ull << N_NSID;
+        }
         return true;
+    }
     ctl_out(c->io, "usage: nvmectl\n");
     help_line(c->io, d->name, d->help);
     return false;

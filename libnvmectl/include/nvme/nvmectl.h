@@ -35,6 +35,13 @@
  *   zns id-ctrl, zns id-ns -n (Identify CNS 06h, 05h CSI 02h), zns
  *   open-zone, close-zone, finish-zone, reset-zone, offline-zone ("zns X"
  *   runs zns-X where there is one, else X)
+ * As nvme-cli's, the word right after the command (after both words of
+ * "zns X") may name the device: the controller, io->dev_name or
+ * /dev/<dev_name>, or one of its namespaces, <dev_name>n<NSID>.  A
+ * namespace device gives the NSID where nvme-cli 2.4 asks the device for
+ * one when -n is left out (id-ns, read, write, ..., get-feature), -n given
+ * winning; other commands run as on the controller.  Another controller's
+ * device or a malformed word is a usage error.
  * Every command takes -o normal|json.  Unlike nvme-cli, -c counts blocks
  * from 1, not from 0 (write-uncor aside, which keeps nvme-cli's 0-based
  * NLB).  Freestanding and allocation free: structures and

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_nvmectl_nsdev.c - nvme-cli's device word in nvmectl: `nvme <command>
+ * <device> [options]`, the device this controller (nvme0, /dev/nvme0) or one
+ * of its namespaces (nvme0n4, /dev/nvme0n4).  A namespace device gives the
+ * NSID to the commands whose nvme-cli 2.4 counterpart asks the device for
+ * one (nvme_get_nsid() when its -n is left at 0, or, get-feature and
+ * set-feature, not given), -n given wins there; the others keep their own
+ * default (smart-log and get-log FFFFFFFFh, list-ns from 1, attach-ns
+ * requires -n).  Another controller's device and a malformed word are
+ * refused before any command is sent.  Observed: the NSID of the commands
+ * sent (the core's SQE trace) and what nvmectl prints.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvmectl_check.h"
+
+/* Namespaces 1 (512-byte blocks) and 4 (4096), reservations, Write
+ * Uncorrectable, Format and Namespace Management; the SQE trace on. */
+static void start(struct fx *f)
+{
+    fx_config(f);
+    f->ns[0].nsid = 1;
+    f->ns[0].blocks = 8192;
+    f->ns[1].nsid = 4;
+    f->ns[1].blocks = 4096;
+    f->ns[1].lba_size = 4096;
+    f->cfg.ns_count = 2;
+    f->cfg.oncs |= NVME_ONCS_RESERVATIONS | NVME_ONCS_WRITE_UNC;
+    f->cfg.oacs |= NVME_OACS_FORMAT | NVME_OACS_NS_MGMT | NVME_OACS_SELF_TEST;
+    fx_start_captured(f);
+    nvme_ctrl_set_trace(f->ctrl, NVME_TRACE_SQE);
+}
+
+/* The NSID every command of opcode `opc` sent by `line` carried (admin:
+ * submission queue 0, else an I/O queue); fails when there was none or
+ * they differ.  The line's result is not checked. */
+static uint32_t nsid_sent(struct fx *f, const char *line, bool admin, unsigned opc)
+{
+    char key[32];
+    long long seen = -1;
+    nvme_sim_log_clear(f->sim);
+    (void)fx_nvmectl(f, &out, line);
+    snprintf(key, sizeof(key), "sqe opc=%02x cid=", opc);
+    const char *log = nvme_sim_log_text(f->sim);
+    for (const char *p = log; (p = strstr(p, key)) != NULL; p++) {
+        /* "sq%u sqe opc=..." (trace.c): sq0 is the admin queue */
+        if ((p - log >= 4 && strncmp(p - 4, "sq0 ", 4) == 0) != admin)
+            continue;
+        const char *n = strstr(p, "nsid=");
+        assert_non_null(n);
+        long long v = strtoll(n + 5, NULL, 10);
+        if (seen >= 0 && v != seen)
+            fail_msg("'%s': opcode %02x sent with NSID %lld and %lld", line, opc, seen, v);
+        seen = v;
+    }
+    if (seen < 0)
+        fail_msg("'%s' sent no opcode %02x (%s):\n%s\n%s", line, opc, admin ? "admin" : "I/O",
+                 out.text, nvme_sim_log_text(f->sim));
+    return (uint32_t)seen;
+}
+
+/* nvme-cli's submit_io, flush, write_zeroes, write_uncor, dsm, copy and
+ * verify_cmd ask the device for the NSID when -n is 0: the I/O commands
+ * reach namespace 4 through nvme0n4 or /dev/nvme0n4. */
+static void io_commands_reach_the_namespace_of_the_device(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        unsigned opc;
+    } cases[] = {
+        {"write nvme0n4 -p 0x5a -c 1", 0x01},        {"read nvme0n4 -c 1", 0x02},
+        {"compare /dev/nvme0n4 -p 0x5a -c 1", 0x05}, {"flush nvme0n4", 0x00},
+        {"write-zeroes nvme0n4 -s 1 -c 1", 0x08},    {"write-uncor nvme0n4 -s 2 -c 0", 0x04},
+        {"nvm-verify nvme0n4 -c 1", 0x0c},           {"dsm nvme0n4 --ad -s 3 -b 1", 0x09},
+        {"copy nvme0n4 -d 8 -s 0 -b 1", 0x19},       {"verify nvme0n4 -s 16 -c 1", 0x01},
+        {"resv-register nvme0n4 -k 0xabc", 0x0d},    {"resv-report nvme0n4", 0x0e},
+    };
+    struct fx f;
+    start(&f);
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (nsid_sent(&f, cases[i].line, false, cases[i].opc) != 4)
+            fail_msg("'%s' did not reach namespace 4:\n%s", cases[i].line, out.text);
+    /* what was written through nvme0n4 is namespace 4's */
+    ok(&f, "read -n 4 -c 1");
+    expect("nvme0n4: read 1 block(s) at LBA 0 (4096 bytes)");
+    expect("5a 5a 5a 5a");
+    ok(&f, "read nvme0n4 -c 1");
+    expect("nvme0n4: read 1 block(s)");
+    /* -n given wins (nvme-cli reads the device only when -n is 0) ... */
+    assert_int_equal(nsid_sent(&f, "read nvme0n4 -n 1 -c 1", false, 0x02), 1);
+    expect("nvme0n1: read 1 block(s)");
+    /* ... and -n 0 is nvme-cli's "not given" */
+    assert_int_equal(nsid_sent(&f, "read nvme0n4 -n 0 -c 1", false, 0x02), 4);
+    /* the controller's device gives none: -n is required, as it was */
+    assert_int_equal(fx_nvmectl(&f, &out, "read nvme0 -c 1"), NVME_ERR_INVAL);
+    expect("nvmectl: -n NSID is required\n");
+    assert_int_equal(nsid_sent(&f, "read /dev/nvme0 -n 4 -c 1", false, 0x02), 4);
+    fx_stop(&f);
+}
+
+/* id-ns, ns-descs, nvm-id-ns (nvme-cli's id_ns, ns_descs, nvm_id_ns):
+ * Identify of the device's namespace; -n wins. */
+static void identify_commands_name_the_namespace_of_the_device(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    assert_int_equal(nsid_sent(&f, "id-ns nvme0n4", true, 0x06), 4);
+    expect("NVME Identify Namespace 4:");
+    assert_int_equal(nsid_sent(&f, "id-ns /dev/nvme0n4 -o json", true, 0x06), 4);
+    assert_int_equal(nsid_sent(&f, "id-ns nvme0n4 -n 1", true, 0x06), 1);
+    expect("NVME Identify Namespace 1:");
+    assert_int_equal(nsid_sent(&f, "id-ns nvme0n4 -n 0", true, 0x06), 4);
+    assert_int_equal(nsid_sent(&f, "ns-descs nvme0n4", true, 0x06), 4);
+    assert_int_equal(nsid_sent(&f, "nvm-id-ns nvme0n4", true, 0x06), 4);
+    /* the controller's device: -n still required */
+    assert_int_equal(fx_nvmectl(&f, &out, "ns-descs nvme0"), NVME_ERR_INVAL);
+    expect("nvmectl ns-descs: -n NSID is required: one namespace, 1..0xfffffffe\n");
+    fx_stop(&f);
+}
+
+/* get-feature and set-feature ask the device when -n is not given
+ * (nvme-cli's argconfig_parse_seen): -n 0 given is sent as 0; on the
+ * controller's device FFFFFFFFh, as before. */
+static void features_take_the_namespace_of_the_device_unless_n_is_given(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    assert_int_equal(nsid_sent(&f, "get-feature nvme0n4 -f 5", true, 0x0a), 4);
+    assert_int_equal(nsid_sent(&f, "set-feature nvme0n4 -f 5 -v 3", true, 0x09), 4);
+    assert_int_equal(nsid_sent(&f, "get-feature nvme0n4 -f 5 -n 1", true, 0x0a), 1);
+    assert_int_equal(nsid_sent(&f, "get-feature nvme0n4 -f 5 -n 0", true, 0x0a), 0);
+    assert_int_equal(nsid_sent(&f, "get-feature nvme0 -f 5", true, 0x0a), NVME_NSID_ALL);
+    fx_stop(&f);
+}
+
+/* Commands whose nvme-cli counterpart never asks the device keep their
+ * own NSID on a namespace device (smart-log, get-log: FFFFFFFFh; list-ns:
+ * from 1; device-self-test: FFFFFFFFh), controller commands run as on the
+ * controller (nvme-cli's id-ctrl on /dev/nvme0n1), and attach-ns and
+ * io-passthru still require -n. */
+static void controller_commands_run_on_a_namespace_device_as_nvme_cli(void **state)
+{
+    (void)state;
+    char ctrl_text[sizeof(out.text)];
+    struct fx f;
+    start(&f);
+    ok(&f, "id-ctrl");
+    snprintf(ctrl_text, sizeof(ctrl_text), "%s", out.text);
+    ok(&f, "id-ctrl nvme0n4");
+    assert_string_equal(out.text, ctrl_text);
+    ok(&f, "id-ctrl /dev/nvme0");
+    assert_string_equal(out.text, ctrl_text);
+    assert_int_equal(nsid_sent(&f, "smart-log nvme0n4", true, 0x02), NVME_NSID_ALL);
+    assert_int_equal(nsid_sent(&f, "get-log nvme0n4 -i 2 -l 512", true, 0x02), NVME_NSID_ALL);
+    assert_int_equal(nsid_sent(&f, "error-log nvme0n4", true, 0x02), NVME_NSID_ALL);
+    assert_int_equal(nsid_sent(&f, "device-self-test nvme0n4 -s short", true, 0x14), NVME_NSID_ALL);
+    assert_int_equal(nsid_sent(&f, "list-ns nvme0n4", true, 0x06), 0); /* CNS 02h from 0 */
+    expect("[   0]:0x1\n[   1]:0x4\n");
+    assert_int_equal(fx_nvmectl(&f, &out, "attach-ns nvme0n4"), NVME_ERR_INVAL);
+    expect("nvmectl attach-ns: -n NSID is required");
+    assert_int_equal(fx_nvmectl(&f, &out, "io-passthru nvme0n4 -O 0"), NVME_ERR_INVAL);
+    expect("-n NSID is required");
+    fx_stop(&f);
+}
+
+/* format and delete-ns (nvme-cli's format without FNA bit 0, delete_ns)
+ * act on the device's namespace. */
+static void format_and_delete_ns_take_the_namespace_of_the_device(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    assert_int_equal(nsid_sent(&f, "format nvme0n4 --force", true, 0x80), 4);
+    assert_int_equal(nsid_sent(&f, "delete-ns /dev/nvme0n4 --force", true, 0x0d), 4);
+    expect("delete-ns: Success, deleted nsid:4\n");
+    ok(&f, "get-ns-id");
+    assert_string_equal(out.text, "nvme0n1: namespace-id:1\n");
+    fx_stop(&f);
+}
+
+/* The zns plugin's commands (nvme-cli's zns.c asks the device when -n is
+ * 0), the device after both words. */
+static void zns_commands_take_the_namespace_of_the_device(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0] = (struct nvme_sim_ns_config){.nsid = 1, .blocks = 1024, .lba_size = 512};
+    f.ns[1] = (struct nvme_sim_ns_config){
+        .nsid = 2, .blocks = 1024, .lba_size = 512, .zoned = true, .zone_size = 256};
+    f.cfg.ns_count = 2;
+    fx_start_captured(&f);
+    nvme_ctrl_set_trace(f.ctrl, NVME_TRACE_SQE);
+    assert_int_equal(nsid_sent(&f, "zns id-ns nvme0n2", true, 0x06), 2);
+    assert_int_equal(nsid_sent(&f, "zns report-zones nvme0n2", false, 0x7a), 2);
+    assert_int_equal(nsid_sent(&f, "report-zones /dev/nvme0n2 -d 1", false, 0x7a), 2);
+    assert_int_equal(nsid_sent(&f, "zns zone-append nvme0n2 -s 0 -p 7", false, 0x7d), 2);
+    assert_int_equal(nsid_sent(&f, "zns reset-zone nvme0n2 -s 0", false, 0x79), 2);
+    assert_int_equal(nsid_sent(&f, "zone-mgmt-send nvme0n2 -s 0 -z open", false, 0x79), 2);
+    assert_int_equal(nsid_sent(&f, "zns finish-zone nvme0n1 -n 2 -s 0", false, 0x79), 2);
+    fx_stop(&f);
+}
+
+/* get-ns-id on a namespace device: that namespace's line alone, as
+ * nvme-cli's "nvme0n4: namespace-id:4"; on the controller every active
+ * namespace's, as before; an inactive one is refused. */
+static void get_ns_id_of_a_namespace_device_prints_its_line(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "get-ns-id nvme0n4");
+    assert_string_equal(out.text, "nvme0n4: namespace-id:4\n");
+    ok(&f, "get-ns-id /dev/nvme0n1");
+    assert_string_equal(out.text, "nvme0n1: namespace-id:1\n");
+    ok(&f, "get-ns-id nvme0n4 -o json");
+    expect("\"namespace-id\":[\n    4\n  ]");
+    ok(&f, "get-ns-id nvme0");
+    assert_string_equal(out.text, "nvme0n1: namespace-id:1\nnvme0n4: namespace-id:4\n");
+    assert_int_equal(fx_nvmectl(&f, &out, "get-ns-id nvme0n2"), NVME_ERR_NOENT);
+    assert_string_equal(out.text, "nvme0n2: get-ns-id: no such namespace\n");
+    fx_stop(&f);
+}
+
+/* Another controller's device, or a word that is not a device of this
+ * one, is a usage error naming what is expected; nothing is sent. */
+static void other_devices_and_malformed_words_are_refused(void **state)
+{
+    (void)state;
+    static const char *const words[] = {
+        "nvme1n1",     "/dev/nvme1",       "nvme1",    "nvme0n",   "nvme0n0",
+        "nvme0n01",    "nvme0n4294967295", "nvme0n1x", "nvme0n-1", "nvme01",
+        "dev/nvme0n1", "/dev//nvme0",      "nvme",     "/dev/",    "nvme0 n1",
+        "nvme0n0x1",   "nvme0nn1",         "stray",
+    };
+    char line[96], want[160];
+    struct fx f;
+    start(&f);
+    for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        snprintf(line, sizeof(line), "read %s -c 1", words[i]);
+        uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds, io = nvme_sim_stats(f.sim)->io_cmds;
+        int rc = fx_nvmectl(&f, &out, line);
+        if (strchr(words[i], ' ') != NULL) { /* two words: the second is stray */
+            assert_int_equal(rc, NVME_ERR_INVAL);
+            expect("unexpected argument 'n1'");
+            continue;
+        }
+        if (rc != NVME_ERR_INVAL)
+            fail_msg("'%s' returned %d:\n%s", line, rc, out.text);
+        snprintf(want, sizeof(want), "nvmectl read: device '%s' is not nvme0 or nvme0n<NSID>\n",
+                 words[i]);
+        expect(want);
+        assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
+        assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io);
+    }
+    /* the zns plugin's device comes after both words */
+    assert_int_equal(fx_nvmectl(&f, &out, "zns report-zones nvme1n1"), NVME_ERR_INVAL);
+    expect("nvmectl report-zones: device 'nvme1n1' is not nvme0 or nvme0n<NSID>\n");
+    /* one device word only, right after the command */
+    assert_int_equal(fx_nvmectl(&f, &out, "read nvme0n1 nvme0n4 -c 1"), NVME_ERR_INVAL);
+    expect("unexpected argument 'nvme0n4'");
+    assert_int_equal(fx_nvmectl(&f, &out, "read -c 1 nvme0n4"), NVME_ERR_INVAL);
+    expect("unexpected argument 'nvme0n4'");
+    fx_stop(&f);
+}
+
+static struct fx_out named_out;
+
+/* The device is io->dev_name's: a host naming its controller nvme3 takes
+ * nvme3n4 and refuses nvme0n4. */
+static void the_device_is_the_hosts_name_for_the_controller(void **state)
+{
+    (void)state;
+    static char buf[1u << 16] __attribute__((aligned(4096)));
+    struct nvmectl_io io = {fx_print, &named_out, buf, sizeof(buf), NULL, "nvme3", NULL, NULL};
+    char line[64];
+    struct fx f;
+    start(&f);
+    snprintf(line, sizeof(line), "get-ns-id /dev/nvme3n4");
+    named_out.len = 0;
+    named_out.text[0] = 0;
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), 0);
+    assert_string_equal(named_out.text, "nvme3n4: namespace-id:4\n");
+    snprintf(line, sizeof(line), "id-ns nvme0n4");
+    named_out.len = 0;
+    named_out.text[0] = 0;
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), NVME_ERR_INVAL);
+    assert_non_null(
+        strstr(named_out.text, "nvmectl id-ns: device 'nvme0n4' is not nvme3 or nvme3n<NSID>\n"));
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(io_commands_reach_the_namespace_of_the_device),
+        cmocka_unit_test(identify_commands_name_the_namespace_of_the_device),
+        cmocka_unit_test(features_take_the_namespace_of_the_device_unless_n_is_given),
+        cmocka_unit_test(controller_commands_run_on_a_namespace_device_as_nvme_cli),
+        cmocka_unit_test(format_and_delete_ns_take_the_namespace_of_the_device),
+        cmocka_unit_test(zns_commands_take_the_namespace_of_the_device),
+        cmocka_unit_test(get_ns_id_of_a_namespace_device_prints_its_line),
+        cmocka_unit_test(other_devices_and_malformed_words_are_refused),
+        cmocka_unit_test(the_device_is_the_hosts_name_for_the_controller),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
