@@ -5,6 +5,8 @@
  *
  *   nvmectl [nvmeN] info|ready|list|smart|read -n NSID [-s LBA] [-c N]|...
  *   nvmectl <command> nvmeN|/dev/nvmeN [options]     (nvme-cli's order)
+ *   nvmectl <command> nvmeNnM [options]      (a namespace device: NSID M
+ *                                             where nvme-cli takes it)
  *
  * Without nvmeN a command goes to nvme0, except `list`: every
  * controller's namespaces in one table, as nvme-cli's `nvme list`
@@ -141,8 +143,9 @@ static void shell_print(void *arg, const char *text)
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 /* "nvme<digits>" or "/dev/nvme<digits>" -> index; -1 when the word is
- * something else.  *ns set: the word is a namespace device, nvme<N>n<M>
- * (nvme-cli's way to give an NSID), whose index is N's. */
+ * something else.  *ns set: the word is a namespace device, nvme<N>n...
+ * (nvme-cli's nvme0n1), whose index is N's: nvmectl takes the word and
+ * refuses it when what follows the n is not an NSID. */
 static int controller_word(const char *w, unsigned len, bool *ns)
 {
     unsigned i, v = 0;
@@ -159,16 +162,9 @@ static int controller_word(const char *w, unsigned len, bool *ns)
     }
     if (i == 4)
         return -1;
-    if (i < len && w[i] == 'n' && i + 1u < len) {
-        unsigned j;
-        for (j = i + 1u; j < len && w[j] >= '0' && w[j] <= '9'; j++)
-            ;
-        if (j == len) {
-            *ns = true;
-            return (int)v;
-        }
-    }
-    return i == len ? (int)v : -1;
+    if (i < len && w[i] == 'n') /* nvmectl checks the rest */
+        *ns = true;
+    return i == len || *ns ? (int)v : -1;
 }
 
 /* What a failed nvmectl returned, in words. */
@@ -235,6 +231,19 @@ static bool reaches_one_namespace(const char *command)
         "zns-zone-append", "zns-zone-mgmt-send", "zns-open-zone", "zns-close-zone",
         "zns-finish-zone", "zns-reset-zone", "zns-offline-zone"};
     return names_it(one, sizeof(one) / sizeof(one[0]), command);
+}
+
+/* Up to k bytes of s (a NUL ends them) at line[n] (SHELL_LINE_MAX bytes,
+ * its NUL included); returns the new n, SHELL_LINE_MAX once a byte did
+ * not fit. */
+static unsigned put(char *line, unsigned n, const char *s, unsigned k)
+{
+    for (; k != 0 && *s != 0; k--) {
+        if (n + 1u >= SHELL_LINE_MAX)
+            return SHELL_LINE_MAX;
+        line[n++] = *s++;
+    }
+    return n;
 }
 
 static bool is_word_end(char c)
@@ -458,8 +467,8 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     char line[SHELL_LINE_MAX];
     char command[SHELL_COMMAND_MAX];
     char name[8];
-    const char *p = (const char *)arguments, *q;
-    unsigned len = 0, idx = 0, n;
+    const char *p = (const char *)arguments, *q, *nsw = NULL;
+    unsigned len = 0, idx = 0, n, nsl = 0, wl;
     LPNVME_CORE_DEVICE d, held[NVME_EXOS_MAX_CTRL];
     unsigned nheld;
     struct nvmectl_io io;
@@ -476,6 +485,10 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         len++;
     word = controller_word(p, len, &ns);
     if (word >= 0) {
+        if (ns) { /* a namespace device: nvmectl's too, after the command */
+            nsw = p;
+            nsl = len;
+        }
         p += len;
         while (is_blank(*p))
             p++;
@@ -508,29 +521,25 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     /* The line nvmectl parses: the command and its options, without the
      * controller.  nvme-cli's order (`nvme <command> <device> ...`) names
      * the controller right after the command: taken as the selector when
-     * none came first. */
-    for (n = 0; n < len && n + 1 < sizeof(line); n++)
-        line[n] = p[n];
-    cut = n < len;
+     * none came first.  A namespace device (nvme0n1) selects its
+     * controller too, and stays right after the command, where nvmectl
+     * takes it (its NSID where nvme-cli's asks the device for one). */
+    n = put(line, 0, p, len);
     q = p + len;
     while (is_blank(*q))
         q++;
-    for (len = 0; q[len] != 0 && !is_blank(q[len]); len++)
+    for (wl = 0; q[wl] != 0 && !is_blank(q[wl]); wl++)
         ;
-    if (word < 0 && !cut && len != 0 && (word = controller_word(q, len, &ns)) >= 0)
-        q += len;
+    if (word < 0 && n < SHELL_LINE_MAX && wl != 0 && (word = controller_word(q, wl, &ns)) >= 0 &&
+        !ns)
+        q += wl;
     else
-        q = p + n;
-    for (; *q != 0 && n + 1 < sizeof(line); n++)
-        line[n] = *q++;
-    line[n] = 0;
-    cut = cut || *q != 0;
-    if (ns) { /* nvme-cli's namespace device: here the NSID is -n's */
-        ConsolePrint(TEXT("nvmectl %s: a namespace device is not taken here: give its "
-                          "controller, nvme%u, and -n NSID\n"),
-                     (LPCSTR)command, (UINT)word);
-        return finish(command, NVME_ERR_INVAL, DF_RETURN_BAD_PARAMETER);
-    }
+        q = p + len;
+    if (nsw != NULL && n != 0) /* named first: " nvme0n1" after the command */
+        n = put(line, put(line, n, " ", 1), nsw, nsl);
+    n = put(line, n, q, ~0u);
+    cut = n == SHELL_LINE_MAX;
+    line[cut ? n - 1u : n] = 0;
     if (word >= 0)
         idx = (unsigned)word;
     /* No controller named: `list` is every controller's (list_all). */

@@ -99,6 +99,32 @@ static void test_limits_are_the_real_ones(void **state)
     fx_stop(&f);
 }
 
+/* The lines EXOS's shell hands nvmectl for a namespace device
+ * (`nvmectl nvme0n4 read -c 16`, `nvmectl id-ns nvme1n1`): the device
+ * after the command, its NSID taken; another controller's refused in one
+ * line within 80 columns. */
+static void test_a_namespace_device_from_the_shell(void **state)
+{
+    struct fx f;
+    (void)state;
+    start(&f);
+    assert_int_equal(exos_nvmectl(&f, "read nvme0n4 -c 16"), 0);
+    assert_non_null(strstr(out.text, "nvme0n4: read 16 block(s) at LBA 0 (65536 bytes)"));
+    assert_int_not_equal(exos_nvmectl(&f, "read nvme0n4 -c 17"), 0);
+    assert_non_null(strstr(out.text, "-c is at most 16 here (4096-byte blocks)"));
+    assert_int_equal(exos_nvmectl(&f, "get-ns-id /dev/nvme0n4"), 0);
+    assert_string_equal(out.text, "nvme0n4: namespace-id:4\n");
+    assert_int_equal(exos_nvmectl(&f, "zns-offline-zone nvme1n1 -a"), NVME_ERR_INVAL);
+    const char *nl = strchr(out.text, '\n');
+    assert_non_null(nl);
+    assert_true(nl - out.text < 80);
+    assert_string_equal(out.text,
+                        "nvmectl zns-offline-zone: device 'nvme1n1' is not nvme0 or nvme0n<NSID>\n"
+                        "usage: nvmectl\n"
+                        "  zns-offline-zone    -n NSID (-s ZSLBA | -a)\n");
+    fx_stop(&f);
+}
+
 /* An EXOS disk is published with the namespace's LBA size (512 here).
  * `nvmectl format --lbaf 1` moves the namespace to 4096-byte blocks; the
  * core rescans it, the disk object keeps 512.  EXOS's next one-sector
@@ -435,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_usage_offers_no_file_source),
         cmocka_unit_test(test_list_fits_80_columns),
         cmocka_unit_test(test_limits_are_the_real_ones),
+        cmocka_unit_test(test_a_namespace_device_from_the_shell),
         cmocka_unit_test(test_format_to_other_block_size_overruns_no_buffer),
         cmocka_unit_test(test_resized_namespace_keeps_its_disk_with_the_core),
         cmocka_unit_test(test_nine_namespaces_written_in_one_window),

@@ -107,8 +107,8 @@ static void test_controller_selector(void **state)
 
 /* nvme-cli's order, `nvme <command> <device> [options]`: the controller
  * after the command, as nvmeN or /dev/nvmeN, is taken as the selector
- * and left out of the line nvmectl parses; a namespace device (nvme-cli
- * takes the NSID from it) is refused with what to type instead. */
+ * and left out of the line nvmectl parses (a namespace device:
+ * test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl). */
 static void test_controller_after_the_command(void **state)
 {
     (void)state;
@@ -133,13 +133,75 @@ static void test_controller_after_the_command(void **state)
     expect_string(nvmectl_run_line, io->dev_name, "nvme0");
     will_return(nvmectl_run_line, NVME_ERR_INVAL);
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme0 reset nvme1")), DF_RETURN_BAD_PARAMETER);
-    mock_exos.console[0] = 0;
-    assert_int_equal(nvme_exos_shell_run(TEXT("id-ns nvme1n1")), DF_RETURN_BAD_PARAMETER);
-    assert_non_null(strstr(mock_exos.console, "give its controller, nvme1, and -n NSID"));
-    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] id-ns : KO");
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme7 list")), DF_RETURN_HARDWARE_ABSENT);
     assert_int_equal(nvme_exos_shell_run(TEXT("info nvme7")), DF_RETURN_HARDWARE_ABSENT);
     assert_non_null(strstr(mock_exos.console, "nvmectl info: no NVMe controller nvme7"));
+}
+
+/* A namespace device, nvme-cli's nvme1n1 (/dev/ optional), selects its
+ * controller as nvme1 does and goes to nvmectl right after the command
+ * (after both words of a zns one), where nvmectl takes its NSID (before:
+ * refused, "give its controller, nvme1, and -n NSID"). */
+static void test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl(void **state)
+{
+    static const struct {
+        const char *typed, *line;
+    } cases[] = {
+        {"id-ns nvme1n1", "id-ns nvme1n1"},
+        {"read /dev/nvme1n2 -s 0 -c 1", "read /dev/nvme1n2 -s 0 -c 1"},
+        {"nvme1n1 read -c 1", "read nvme1n1 -c 1"},
+        {"  /dev/nvme1n3   get-ns-id  ", "get-ns-id /dev/nvme1n3  "},
+        {"zns report-zones nvme1n1 -o json", "zns report-zones nvme1n1 -o json"},
+        {"nvme1n1 zns id-ns -o json", "zns id-ns nvme1n1 -o json"},
+        /* not an NSID: nvmectl says so ("device 'nvme1nx' is not ...") */
+        {"nvme1nx id-ns", "id-ns nvme1nx"},
+    };
+    (void)state;
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+        expect_string(nvmectl_run_line, line, cases[i].line);
+        expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+        will_return(nvmectl_run_line, 0);
+        assert_int_equal(nvme_exos_shell_run(TEXT(cases[i].typed)), DF_RETURN_SUCCESS);
+    }
+    /* A controller first keeps a namespace word as nvmectl's argument,
+     * another controller's too (nvmectl refuses that one). */
+    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(nvmectl_run_line, line, "read nvme1n1 -c 1");
+    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(nvmectl_run_line, NVME_ERR_INVAL);
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme0 read nvme1n1 -c 1")), DF_RETURN_BAD_PARAMETER);
+    assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] read : KO");
+    /* A namespace of a controller the glue does not have. */
+    mock_exos.console[0] = 0;
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme7n1 read -c 1")), DF_RETURN_HARDWARE_ABSENT);
+    assert_non_null(strstr(mock_exos.console, "nvmectl read: no NVMe controller nvme7"));
+    /* Alone, as nvme1 alone: the usage. */
+    expect_function_call(nvmectl_usage);
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme1n1")), DF_RETURN_SUCCESS);
+}
+
+/* A namespace device named first goes after the command: when the line
+ * then passes 255 characters it is refused, not cut (a command of 247
+ * characters leaves room for "nvme1n1" of "nvme1n12": another
+ * namespace); one character less runs. */
+static void test_a_namespace_device_first_past_the_line_is_refused(void **state)
+{
+    (void)state;
+    char typed[300], want[300];
+    memset(typed, 'x', sizeof(typed));
+    memcpy(typed, "nvme1n12 ", 9);
+    typed[9 + 247] = 0;
+    assert_int_equal(nvme_exos_shell_run(TEXT(typed)), DF_RETURN_BAD_PARAMETER);
+    assert_non_null(strstr(mock_exos.console, "too long"));
+    typed[9 + 246] = 0;
+    memset(want, 'x', 246);
+    strcpy(want + 246, " nvme1n12");
+    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(nvmectl_run_line, line, want);
+    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT(typed)), DF_RETURN_SUCCESS);
 }
 
 static void test_missing_controller(void **state)
@@ -481,11 +543,14 @@ static void owe_block_5(const struct nvme_exos_blk_ops *ops, U32 nsid)
 
 static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void **state)
 {
-    static const char *const refused[] = {"write -n 1 -s 0 -p 7",     "read -n 2 -s 0 -n 1",
-                                          "verify -n1 -s 0",          "write -s 0 -p 7",
-                                          "flush -n 0xffffffff",      "format -n 2 --force",
-                                          "read -n 2 -s 0 -t -n",     "read --namespace-id=1 -s 0",
-                                          "zns reset-zone -n 1 -s 0", "zns offline-zone -a"};
+    static const char *const refused[] = {
+        "write -n 1 -s 0 -p 7", "read -n 2 -s 0 -n 1", "verify -n1 -s 0", "write -s 0 -p 7",
+        "flush -n 0xffffffff", "format -n 2 --force", "read -n 2 -s 0 -t -n",
+        "read --namespace-id=1 -s 0", "zns reset-zone -n 1 -s 0", "zns offline-zone -a",
+        /* a namespace device gives nvmectl the NSID the
+                                           * check does not read: refused, the owing one's
+                                           * and (conservatively) the others' */
+        "write nvme0n1 -s 0 -p 7", "nvme0n1 write -n 0 -p 7", "read /dev/nvme0n2 -s 0"};
     struct nvme_exos_blk *b = &devs[0].Blk;
     (void)state;
     owe_block_5(&one_ns_fails_ops, 1);
@@ -500,6 +565,8 @@ static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void *
     expect_run("zns reset-zone -n 2 -s 0"); /* nvme-cli's two-word zoned command */
     assert_int_equal(nvme_exos_shell_run(TEXT("zns reset-zone -n 2 -s 0")), DF_RETURN_SUCCESS);
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] zns-reset-zone : OK");
+    expect_run("write nvme0n1 -n 2 -p 7"); /* -n wins in nvmectl: namespace 2 */
+    assert_int_equal(nvme_exos_shell_run(TEXT("write nvme0n1 -n 2 -p 7")), DF_RETURN_SUCCESS);
     for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         mock_exos.console[0] = 0;
         assert_int_not_equal(nvme_exos_shell_run(TEXT(refused[i])), DF_RETURN_SUCCESS);
@@ -736,6 +803,9 @@ int main(void)
         cmocka_unit_test_setup(test_arguments_reach_front_end_raw, setup),
         cmocka_unit_test_setup(test_controller_selector, setup),
         cmocka_unit_test_setup(test_controller_after_the_command, setup),
+        cmocka_unit_test_setup(test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl,
+                               setup),
+        cmocka_unit_test_setup(test_a_namespace_device_first_past_the_line_is_refused, setup),
         cmocka_unit_test_setup(test_missing_controller, setup),
         cmocka_unit_test_setup(test_shut_down_controller_is_reported, setup),
         cmocka_unit_test_setup(test_failure_is_reported, setup),
