@@ -413,7 +413,12 @@ struct published_ns {
     bool mount; /* published with the file system up: mount_owed mounts it */
 };
 #define NVME_EXOS_MAX_PUBLISHED (NVME_EXOS_MAX_CTRL * 16u)
-static struct published_ns Published[NVME_EXOS_MAX_PUBLISHED];
+/* The table (5 KiB on x86-64) comes from the heap at the first attach
+ * (NVMeCoreAttach) and stays: in .bss it moved the end of EXOS's x86-64
+ * kernel image that much closer to the kernel base + 2 MiB, where EXOS
+ * stops working (README, "Known EXOS issue").  Nothing reads an entry at
+ * or past PublishedCount, 0 until the table is there. */
+static struct published_ns *Published;
 static unsigned PublishedCount;
 
 /* The table's lock.  EXOS preempts a kernel task anywhere (its timer
@@ -1093,6 +1098,9 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
                       (UINT)NVME_EXOS_MAX_CTRL);
         return NULL;
     }
+    if (Published == NULL &&
+        (Published = KernelHeapAlloc(sizeof(*Published) * NVME_EXOS_MAX_PUBLISHED)) == NULL)
+        return NULL;
     d = (LPNVME_CORE_DEVICE)KernelHeapAlloc(sizeof(NVME_CORE_DEVICE));
     if (d == NULL)
         return NULL;
