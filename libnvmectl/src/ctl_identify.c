@@ -235,7 +235,7 @@ int ctl_cmd_get_ns_id(struct ctl *c)
     }
     for (unsigned i = 0; i < n; i++) {
         const struct nvme_ns_info *ns = nvme_ns_at(c->ctrl, i);
-        if (ns == NULL || (one != 0 && ns->nsid != one)) /* gone since the count */
+        if (ns == NULL || (one != 0 && ns->nsid != one)) /* gone since the count; another */
             continue;
         if (c->o.json)
             jw_u64(&w, NULL, ns->nsid);
