@@ -248,7 +248,6 @@ def seeds():
     s["lost-completion-create-sq"] = seed(header(), bringup(sq=fault(drop=True)))
     s["late-completion-io"] = seed(header(), first_io + fault(delay_ms=60),
                                    bytes([OP_READ, 0, 2, 0, OP_WRITE, 0, 1, 0]))
-    # twice: Identify Controller, Set Features Number of Queues, a read
     # A completion whose CID is a lie (the fake's bookkeeping, fuzz_device.c
     # lie_names): the first read's names a CID the next command gets (the
     # device takes that one as done when it fetches it), or the second of
@@ -257,6 +256,7 @@ def seeds():
                                      bytes([OP_READ, 0, 1, 0] * 3))
     s["lie-cid-of-another-command"] = seed(header(), first_io + ok(3) + fault(cid_xor=16 ^ 17),
                                            bytes([OP_ASYNC, 0, 2, 1, 2, 3]))
+    # twice: Identify Controller, Set Features Number of Queues, a read
     s["double-completion"] = seed(header(), bringup(ident_ctrl=fault(dup=True) + data(),
                                                     setfeat=fault(dup=True)) + ok() * 2 +
                                   fault(dup=True), bytes([OP_READ, 0, 1, 0, OP_READ, 0, 1, 0]))
