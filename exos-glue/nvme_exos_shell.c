@@ -143,10 +143,10 @@ static void shell_print(void *arg, const char *text)
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 /* "nvme<digits>" or "/dev/nvme<digits>" -> index; -1 when the word is
- * something else.  *ns set: the word is a namespace device, nvme<N>n...
- * (nvme-cli's nvme0n1), whose index is N's: nvmectl takes the word and
- * refuses it when what follows the n is not an NSID. */
-static int controller_word(const char *w, unsigned len, bool *ns)
+ * something else.  *nsid set: the word is a namespace device, nvme<N>n...
+ * (nvme-cli's nvme0n1), whose index is N's; *nsid points past the n, at
+ * its NSID: nvmectl takes the word and refuses it when that is not one. */
+static int controller_word(const char *w, unsigned len, const char **nsid)
 {
     unsigned i, v = 0;
     if (len > 5 && w[0] == '/' && w[1] == 'd' && w[2] == 'e' && w[3] == 'v' && w[4] == '/') {
@@ -163,8 +163,8 @@ static int controller_word(const char *w, unsigned len, bool *ns)
     if (i == 4)
         return -1;
     if (i < len && w[i] == 'n') /* nvmectl checks the rest */
-        *ns = true;
-    return i == len || *ns ? (int)v : -1;
+        *nsid = w + i + 1u;
+    return i == len || *nsid != NULL ? (int)v : -1;
 }
 
 /* What a failed nvmectl returned, in words. */
@@ -296,10 +296,12 @@ static U32 nsid_value(const char *v, unsigned n)
 }
 
 /* Whether the NSID of the command in `line` is known to owe no writes in
- * the cache.  Every word nvmectl could take as its -n ("-n V", "-nV",
- * "--namespace-id V", "--namespace-id=V"; the last one counts there) is
- * checked, a value of another option that reads like one too: a command
- * runs only if each of them is an NSID, none FFFFFFFFh, none owed. */
+ * the cache.  Every word nvmectl could take its NSID from ("-n V", "-nV",
+ * "--namespace-id V", "--namespace-id=V"; the last one counts there; a
+ * namespace device, nvme0n<V>, which gives it when -n is left out) is
+ * checked, a value of another option that reads like one too (write
+ * nvme0n2 -t -n1 writes "-n1" to namespace 2): a command runs only if
+ * each of them is an NSID, none FFFFFFFFh, none owed. */
 static bool namespace_owes_nothing(const struct nvme_exos_blk *blk, const char *line)
 {
     const char *p = line, *v;
@@ -315,8 +317,11 @@ static bool namespace_owes_nothing(const struct nvme_exos_blk *blk, const char *
         } else if (!word_starts(p, "-n", &v)) {
             v = NULL;
         }
-        while (*p != 0 && !is_word_end(*p))
-            p++;
+        for (n = 0; !is_word_end(p[n]); n++)
+            ;
+        if (v == NULL)
+            controller_word(p, n, &v);
+        p += n;
         if (v == NULL)
             continue;
         if (is_word_end(*v)) { /* the value is the next word */
@@ -474,7 +479,8 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     struct nvmectl_io io;
     struct shell_out out = {NULL, 0, 0, 0};
     int word, rc, wb;
-    bool ns = false, cut, refused;
+    const char *ns = NULL;
+    bool cut, refused;
 
     if (p == NULL)
         p = "";
@@ -485,7 +491,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         len++;
     word = controller_word(p, len, &ns);
     if (word >= 0) {
-        if (ns) { /* a namespace device: nvmectl's too, after the command */
+        if (ns != NULL) { /* a namespace device: nvmectl's too, after the command */
             nsw = p;
             nsl = len;
         }
@@ -531,7 +537,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     for (wl = 0; q[wl] != 0 && !is_blank(q[wl]); wl++)
         ;
     if (word < 0 && n < SHELL_LINE_MAX && wl != 0 && (word = controller_word(q, wl, &ns)) >= 0 &&
-        !ns)
+        ns == NULL)
         q += wl;
     else
         q = p + len;

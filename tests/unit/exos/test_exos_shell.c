@@ -547,10 +547,14 @@ static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void *
         "write -n 1 -s 0 -p 7", "read -n 2 -s 0 -n 1", "verify -n1 -s 0", "write -s 0 -p 7",
         "flush -n 0xffffffff", "format -n 2 --force", "read -n 2 -s 0 -t -n",
         "read --namespace-id=1 -s 0", "zns reset-zone -n 1 -s 0", "zns offline-zone -a",
-        /* a namespace device gives nvmectl the NSID the
-                                           * check does not read: refused, the owing one's
-                                           * and (conservatively) the others' */
-        "write nvme0n1 -s 0 -p 7", "nvme0n1 write -n 0 -p 7", "read /dev/nvme0n2 -s 0"};
+        /* a namespace device's NSID is checked as -n's: the owing one's
+         * refused, whatever other word reads like an -n (write's text
+         * "-n2" went to namespace 1 before, only namespace 2 checked) */
+        "write nvme0n1 -s 0 -p 7", "nvme0n1 write -n 0 -p 7", "write nvme0n1 -t -n2",
+        "nvme0n1 write -t --namespace-id=2", "read nvme0n2 -n 1", "read nvme0n -c 1",
+        /* -n wins in nvmectl (namespace 2), but the check cannot tell it
+         * from another option's value (-t -n2): refused */
+        "write nvme0n1 -n 2 -p 7"};
     struct nvme_exos_blk *b = &devs[0].Blk;
     (void)state;
     owe_block_5(&one_ns_fails_ops, 1);
@@ -565,8 +569,13 @@ static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void *
     expect_run("zns reset-zone -n 2 -s 0"); /* nvme-cli's two-word zoned command */
     assert_int_equal(nvme_exos_shell_run(TEXT("zns reset-zone -n 2 -s 0")), DF_RETURN_SUCCESS);
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] zns-reset-zone : OK");
-    expect_run("write nvme0n1 -n 2 -p 7"); /* -n wins in nvmectl: namespace 2 */
-    assert_int_equal(nvme_exos_shell_run(TEXT("write nvme0n1 -n 2 -p 7")), DF_RETURN_SUCCESS);
+    /* I/O through the namespace device of one that owes nothing runs (before:
+     * refused, though the message says such I/O runs) */
+    expect_run("read /dev/nvme0n2 -s 0");
+    assert_int_equal(nvme_exos_shell_run(TEXT("read /dev/nvme0n2 -s 0")), DF_RETURN_SUCCESS);
+    expect_run("write nvme0n2 -c 1 -p 7");
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme0n2 write -c 1 -p 7")), DF_RETURN_SUCCESS);
+    assert_null(strstr(mock_exos.console, "not run while the cache owes writes"));
     for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         mock_exos.console[0] = 0;
         assert_int_not_equal(nvme_exos_shell_run(TEXT(refused[i])), DF_RETURN_SUCCESS);
