@@ -7,6 +7,7 @@
  *   nvmectl <command> nvmeN|/dev/nvmeN [options]     (nvme-cli's order)
  *   nvmectl <command> nvmeNnM [options]      (a namespace device: NSID M
  *                                             where nvme-cli takes it)
+ *   nvmectl <command> [options] nvmeN|nvmeNnM  (after the options too)
  *
  * Without nvmeN a command goes to nvme0, except `list`: every
  * controller's namespaces in one table, as nvme-cli's `nvme list`
@@ -541,6 +542,20 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         q += wl;
     else
         q = p + len;
+    /* Or after the options, as nvme-cli's (getopt_long_only moves the
+     * words that are no option last): a controller or namespace device
+     * selects its controller where it cannot be an option's value, the
+     * word before it being no option, and stays for nvmectl, whose device
+     * word it is.  After an option (-t nvme1, -H nvme1) it may be the
+     * value: left to nvmectl on the first controller, which says so. */
+    for (const char *r = p + len, *prev = p; word < 0 && *r != 0; prev = r, r += wl) {
+        while (is_blank(*r))
+            r++;
+        for (wl = 0; r[wl] != 0 && !is_blank(r[wl]); wl++)
+            ;
+        if (wl != 0 && !(prev[0] == '-' && prev[1] != 0 && !is_blank(prev[1])))
+            word = controller_word(r, wl, &ns);
+    }
     if (nsw != NULL && n != 0) /* named first: " nvme0n1" after the command */
         n = put(line, put(line, n, " ", 1), nsw, nsl);
     n = put(line, n, q, ~0u);

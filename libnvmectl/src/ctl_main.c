@@ -571,9 +571,12 @@ void nvmectl_usage(const struct nvmectl_io *io)
 {
     if (io == NULL || io->print == NULL) /* nothing to print through (as nvmectl_main) */
         return;
-    ctl_out(io, "usage: nvmectl <command> [options] [-o normal|json]\n"
-                "  info | ready | list | smart\n"
-                "  read   -n NSID [-s LBA] [-c COUNT]\n");
+    ctl_out(io,
+            "usage: nvmectl <command> [DEVICE] [options] [-o normal|json]\n"
+            "  DEVICE: %s or %sn<NSID>, /dev/ optional (its NSID where -n is left out)\n"
+            "  info | ready | list | smart\n"
+            "  read   -n NSID [-s LBA] [-c COUNT]\n",
+            ctl_dev(io), ctl_dev(io));
     ctl_out(io,
             "  write  -n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT%s) [--fua]\n"
             "  flush  -n NSID\n",
@@ -656,12 +659,17 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
     struct ctl_opts *o = &c->o;
     nvme_memzero(o, sizeof(*o));
     o->num[N_COUNT] = 1;
+    bool dev_seen = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *inl = NULL, *lng = NULL;
         size_t lnglen = 0;
         char sh = 0;
         if (a[0] != '-' || a[1] == '\0') {
-            if (i == 1) { /* the word after the command: nvme-cli's device */
+            /* nvme-cli's device: its first word that is no option nor an
+             * option's value, before the options or after them
+             * (getopt_long_only moves it last; parse_and_open) */
+            if (!dev_seen) {
+                dev_seen = true;
                 if (!dev_word(c, a, &o->dev_nsid))
                     return false;
                 continue;

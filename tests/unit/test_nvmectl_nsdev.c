@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_nvmectl_nsdev.c - nvme-cli's device word in nvmectl: `nvme <command>
- * <device> [options]`, the device this controller (nvme0, /dev/nvme0) or one
+ * <device> [options]` (the device may follow the options, as
+ * getopt_long_only's order), the device this controller (nvme0, /dev/nvme0) or one
  * of its namespaces (nvme0n4, /dev/nvme0n4).  A namespace device gives the
  * NSID to the commands whose nvme-cli 2.4 counterpart asks the device for
  * one (nvme_get_nsid() when its -n is left at 0, or, get-feature and
@@ -204,6 +205,7 @@ static void zns_commands_take_the_namespace_of_the_device(void **state)
     assert_int_equal(nsid_sent(&f, "zns reset-zone nvme0n2 -s 0", false, 0x79), 2);
     assert_int_equal(nsid_sent(&f, "zone-mgmt-send nvme0n2 -s 0 -z open", false, 0x79), 2);
     assert_int_equal(nsid_sent(&f, "zns finish-zone nvme0n1 -n 2 -s 0", false, 0x79), 2);
+    assert_int_equal(nsid_sent(&f, "zns report-zones -d 1 nvme0n2", false, 0x7a), 2);
     fx_stop(&f);
 }
 
@@ -262,11 +264,44 @@ static void other_devices_and_malformed_words_are_refused(void **state)
     /* the zns plugin's device comes after both words */
     assert_int_equal(fx_nvmectl(&f, &out, "zns report-zones nvme1n1"), NVME_ERR_INVAL);
     expect("nvmectl report-zones: device 'nvme1n1' is not nvme0 or nvme0n<NSID>\n");
-    /* one device word only, right after the command */
+    /* one device word only, wherever it stands */
     assert_int_equal(fx_nvmectl(&f, &out, "read nvme0n1 nvme0n4 -c 1"), NVME_ERR_INVAL);
     expect("unexpected argument 'nvme0n4'");
-    assert_int_equal(fx_nvmectl(&f, &out, "read -c 1 nvme0n4"), NVME_ERR_INVAL);
+    assert_int_equal(fx_nvmectl(&f, &out, "read -c 1 nvme0n1 -s 0 nvme0n4"), NVME_ERR_INVAL);
     expect("unexpected argument 'nvme0n4'");
+    /* a bad device after the options is refused as one before them */
+    uint64_t io = nvme_sim_stats(f.sim)->io_cmds;
+    assert_int_equal(fx_nvmectl(&f, &out, "read -c 1 nvme1n1"), NVME_ERR_INVAL);
+    expect("nvmectl read: device 'nvme1n1' is not nvme0 or nvme0n<NSID>\n");
+    assert_int_equal(nvme_sim_stats(f.sim)->io_cmds, io);
+    fx_stop(&f);
+}
+
+/* nvme-cli parses with getopt_long_only, which moves the words that are
+ * no option to the end, and parse_and_open takes the first of them: the
+ * device may follow the options (`nvme smart-log -o json /dev/nvme0`), or
+ * stand between them; an option's value is never taken for it. */
+static void the_device_may_follow_the_options_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    assert_int_equal(nsid_sent(&f, "write -p 0x6b -c 1 nvme0n4", false, 0x01), 4);
+    assert_int_equal(nsid_sent(&f, "read -c 1 /dev/nvme0n4", false, 0x02), 4);
+    expect("nvme0n4: read 1 block(s)");
+    expect("6b 6b 6b 6b");
+    assert_int_equal(nsid_sent(&f, "read -s 0 nvme0n4 -c 1", false, 0x02), 4);
+    assert_int_equal(nsid_sent(&f, "id-ns -o json nvme0n4", true, 0x06), 4);
+    /* -n given still wins, before or after the device */
+    assert_int_equal(nsid_sent(&f, "read -c 1 -n 1 nvme0n4", false, 0x02), 1);
+    /* the value of -p is the option's, not the device: -p nvme0n4 is a
+     * bad byte, and no device was given */
+    assert_int_equal(fx_nvmectl(&f, &out, "write -c 1 -p nvme0n4"), NVME_ERR_INVAL);
+    expect("bad number 'nvme0n4' for '-p'");
+    /* the controller's device, after the options */
+    ok(&f, "smart-log -o json nvme0");
+    expect("\"critical_warning\"");
+    ok(&f, "get-ns-id nvme0n4");
     fx_stop(&f);
 }
 
@@ -307,6 +342,7 @@ int main(void)
         cmocka_unit_test(zns_commands_take_the_namespace_of_the_device),
         cmocka_unit_test(get_ns_id_of_a_namespace_device_prints_its_line),
         cmocka_unit_test(other_devices_and_malformed_words_are_refused),
+        cmocka_unit_test(the_device_may_follow_the_options_as_nvme_cli),
         cmocka_unit_test(the_device_is_the_hosts_name_for_the_controller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2408,11 +2408,14 @@ static void usage_errors(void **state)
     expect("-n NSID is required");
     assert_int_not_equal(run(&f, "write-zeroes -n 9 -s 0"), 0);
     expect("no active namespace 9");
+    /* the first word that is no option nor a value is nvme-cli's device,
+     * before the options or after them; a second one is stray */
     assert_int_not_equal(run(&f, "id-ctrl -H stray"), 0);
-    expect("unexpected argument 'stray'");
-    /* right after the command a word is nvme-cli's device */
+    expect("nvmectl id-ctrl: device 'stray' is not nvme0 or nvme0n<NSID>\n");
     assert_int_not_equal(run(&f, "id-ctrl stray"), 0);
     expect("nvmectl id-ctrl: device 'stray' is not nvme0 or nvme0n<NSID>\n");
+    assert_int_not_equal(run(&f, "id-ctrl nvme0 -H stray"), 0);
+    expect("unexpected argument 'stray'");
     assert_int_not_equal(run(&f, "zns"), 0);
     assert_int_equal(run(&f, "help"), 0);
     expect("id-ctrl");

@@ -35,8 +35,9 @@
  *   zns id-ctrl, zns id-ns -n (Identify CNS 06h, 05h CSI 02h), zns
  *   open-zone, close-zone, finish-zone, reset-zone, offline-zone ("zns X"
  *   runs zns-X where there is one, else X)
- * As nvme-cli's, the word right after the command (after both words of
- * "zns X") may name the device: the controller, io->dev_name or
+ * As nvme-cli's, the first word after the command (after both words of
+ * "zns X") that is no option nor an option's value, before the options or
+ * after them, may name the device: the controller, io->dev_name or
  * /dev/<dev_name>, or one of its namespaces, <dev_name>n<NSID>.  A
  * namespace device gives the NSID where nvme-cli 2.4 asks the device for
  * one when -n is left out (id-ns, read, write, ..., get-feature), -n given

@@ -181,6 +181,41 @@ static void test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl(v
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme1n1")), DF_RETURN_SUCCESS);
 }
 
+/* After the options, as nvme-cli's (getopt_long_only moves the device
+ * last): a device word that cannot be an option's value (the word before
+ * it is no option) selects its controller and stays in nvmectl's line.
+ * After an option it may be the value (-t nvme1: the text "nvme1"): the
+ * first controller's nvmectl gets the line as typed. */
+static void test_a_device_after_the_options_selects_its_controller(void **state)
+{
+    static const struct {
+        const char *typed;
+        unsigned ctrl;
+    } cases[] = {
+        {"smart-log -o json nvme1", 1},
+        {"read -s 0 -c 1 /dev/nvme1n2", 1},
+        {"zns report-zones -d 1 nvme1n1", 1},
+        {"write -c 1 -t hello nvme1n1", 1},
+        {"write -c 1 -t nvme1", 0},
+        {"id-ctrl -H nvme1", 0},
+        {"id-ctrl -H x nvme1", 1},
+        {"read -c1 nvme1n1", 0},
+        {"read -c 1 nvme1x", 0},
+    };
+    (void)state;
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        expect_value(nvmectl_run_line, ctrl, devs[cases[i].ctrl].Ctrl);
+        expect_string(nvmectl_run_line, line, cases[i].typed);
+        expect_string(nvmectl_run_line, io->dev_name, cases[i].ctrl != 0 ? "nvme1" : "nvme0");
+        will_return(nvmectl_run_line, 0);
+        assert_int_equal(nvme_exos_shell_run(TEXT(cases[i].typed)), DF_RETURN_SUCCESS);
+    }
+    /* a controller the glue does not have, after the options */
+    mock_exos.console[0] = 0;
+    assert_int_equal(nvme_exos_shell_run(TEXT("read -c 1 nvme7n1")), DF_RETURN_HARDWARE_ABSENT);
+    assert_non_null(strstr(mock_exos.console, "nvmectl read: no NVMe controller nvme7"));
+}
+
 /* A namespace device named first goes after the command: when the line
  * then passes 255 characters it is refused, not cut (a command of 247
  * characters leaves room for "nvme1n1" of "nvme1n12": another
@@ -814,6 +849,7 @@ int main(void)
         cmocka_unit_test_setup(test_controller_after_the_command, setup),
         cmocka_unit_test_setup(test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl,
                                setup),
+        cmocka_unit_test_setup(test_a_device_after_the_options_selects_its_controller, setup),
         cmocka_unit_test_setup(test_a_namespace_device_first_past_the_line_is_refused, setup),
         cmocka_unit_test_setup(test_missing_controller, setup),
         cmocka_unit_test_setup(test_shut_down_controller_is_reported, setup),
