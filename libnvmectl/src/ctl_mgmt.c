@@ -51,9 +51,25 @@ int ctl_cmd_format(struct ctl *c)
     a.pi = (uint8_t)c->o.num[N_PI];
     a.pil = c->o.num[N_PIL] != 0;
     a.mset = c->o.num[N_MSET] != 0;
-    char what[80];
-    if (nsid == NVME_NSID_ALL)
-        nvme_snprintf(what, sizeof(what), "erases every namespace of %s", ctl_dev(c->io));
+    /* FNA bit 0 (NVMe 2.0 Figure 275): a format of one namespace formats
+     * them all; nvme-cli's format() reads FNA from an Identify
+     * Controller and sends FFFFFFFFh.  The NSID is sent as given (valid
+     * too, and a controller with FNA bit 3 takes no FFFFFFFFh); what
+     * --force confirms says every namespace. */
+    bool all = nsid == NVME_NSID_ALL;
+    if (!all) {
+        uint8_t *id = ctl_scratch(c, 0, 4096);
+        if (id == NULL)
+            return NVME_ERR_NOMEM;
+        int rc = nvme_identify(c->ctrl, NVME_CNS_CTRL, 0, id);
+        if (rc != NVME_OK)
+            return ctl_fail(c, 0, "format (identify)", rc);
+        all = (id[524] & NVME_FNA_FORMAT_ALL) != 0; /* FNA */
+    }
+    char what[96];
+    if (all)
+        nvme_snprintf(what, sizeof(what), "erases every namespace of %s%s", ctl_dev(c->io),
+                      nsid != NVME_NSID_ALL ? " (FNA bit 0: a format of one formats all)" : "");
     else
         nvme_snprintf(what, sizeof(what), "erases all data of %sn%u", ctl_dev(c->io), nsid);
     if (!forced(c, what))

@@ -1928,6 +1928,38 @@ static void sanitize_log_text_is_nvme_cli_2_4s(void **state)
     fx_stop(&f);
 }
 
+/* FNA bit 0 (NVMe 2.0 Figure 275): a format of one namespace formats
+ * every namespace, so nvme-cli's format() reads FNA and formats all.
+ * What --force confirms says so; the NSID goes out as given (a
+ * controller with FNA bit 3 takes no FFFFFFFFh) and every namespace is
+ * formatted (before: "erases all data of nvme0n1" while namespace 4 went
+ * too). */
+static void format_under_fna_bit_0_says_every_namespace_goes(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nsid = 1;
+    f.ns[0].blocks = 1024;
+    f.ns[1].nsid = 4;
+    f.ns[1].blocks = 1024;
+    f.cfg.ns_count = 2;
+    f.cfg.fna |= NVME_FNA_FORMAT_ALL;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_not_equal(run(&f, "format -n 1"), 0);
+    expect("refused: this erases every namespace of nvme0 (FNA bit 0: a format of one formats "
+           "all); add --force");
+    assert_int_equal(st->formats, 0);
+    ok(&f, "write -n 4 -s 3 -p 0x77");
+    ok(&f, "format -n 1 --force");
+    assert_string_equal(out.text, "Success formatting namespace:1\n");
+    uint8_t blk[512];
+    assert_int_equal(nvme_sim_ns_read(f.sim, 4, 3, 1, blk), 0);
+    assert_int_equal(blk[0], 0); /* namespace 4 formatted too */
+    fx_stop(&f);
+}
+
 static void destructive_commands_need_force(void **state)
 {
     (void)state;
@@ -2533,6 +2565,7 @@ int main(void)
         cmocka_unit_test(write_uncor_counts_blocks_from_0_as_nvme_cli),
         cmocka_unit_test(unsupported_commands_are_named),
         cmocka_unit_test(destructive_commands_need_force),
+        cmocka_unit_test(format_under_fna_bit_0_says_every_namespace_goes),
         cmocka_unit_test(sanitize_log_text_is_nvme_cli_2_4s),
         cmocka_unit_test(fw_commit_names_the_reset_the_status_asks_for),
         cmocka_unit_test(zns_report_send_append),
