@@ -267,33 +267,14 @@ static bool word_starts(const char *w, const char *prefix, const char **rest)
  * anything else or above FFFFFFFFh. */
 static U32 nsid_value(const char *v, unsigned n)
 {
-    uint64_t x = 0;
-    unsigned i = 0, base = 10, d;
+    char word[24];
+    uint64_t x;
 
-    if (n > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
-        base = 16;
-        i = 2;
-    } else if (n > 1 && v[0] == '0') {
-        base = 8;
-        i = 1;
-    }
-    if (i == n)
+    if (n >= sizeof(word))
         return 0;
-    for (; i < n; i++) {
-        char c = v[i];
-        if (c >= '0' && c <= (base == 8 ? '7' : '9'))
-            d = (unsigned)(c - '0');
-        else if (base == 16 && c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (base == 16 && c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
-            return 0;
-        x = x * base + d;
-        if (x > 0xffffffffu)
-            return 0;
-    }
-    return (U32)x;
+    MemoryCopy(word, v, n);
+    word[n] = 0;
+    return nvmectl_parse_u64(word, &x) && x <= 0xffffffffu ? (U32)x : 0;
 }
 
 /* Whether the NSID of the command in `line` is known to owe no writes in

@@ -98,6 +98,7 @@ NVME_CORE_INCLUDE_DIRS := $(NVME_CORE_ROOT)/libnvme-core/include
 
 NVMECTL_SOURCES := \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_main.c \
+	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_num.c \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_out.c \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_json.c \
 	$(NVME_CORE_ROOT)/libnvmectl/src/ctl_identify.c \
