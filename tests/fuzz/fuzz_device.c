@@ -31,7 +31,9 @@
  *     BUS_XOR, so a virtual address in a PRP or queue base is caught;
  *   - a buffer is unmapped, or DMA memory freed, while a command the
  *     device has fetched still owns it and the controller is not stopped
- *     (lifecycle rule 1 in nvme.h);
+ *     (lifecycle rule 1 in nvme.h); an unmap only when it leaves such a
+ *     command's data on no mapping made before its fetch (two commands
+ *     may map one buffer, each its own: unmap_strands);
  *   - a callback, or a blocking nvme_read/nvme_write returning, while the
  *     running device still owns the buffer (rule 1);
  *   - a register write after the core saw the device gone (rule 6),
@@ -137,7 +139,8 @@ enum {
 struct region {
     uint8_t *va;
     size_t len;
-    int dir; /* maps: enum nvme_dma_dir; allocs: 0 */
+    int dir;     /* maps: enum nvme_dma_dir; allocs: 0 */
+    uint64_t id; /* maps: 1, 2, ... in dma_map order; allocs: 0 */
 };
 
 struct seg { /* one piece of a command's data, from its PRPs */
@@ -166,6 +169,10 @@ struct pending {
     uint32_t nsegs;
     uint32_t xfer; /* bytes */
     int data_dir;  /* 0 none, 1 device reads host (write), 2 device writes host */
+    /* The newest dma_map when the command was fetched: its data may only
+     * rest on mappings up to this id (the host mapped it before
+     * submitting; a later mapping of the same bytes is another command's). */
+    uint64_t map_ceiling;
 };
 
 struct devq {
@@ -230,6 +237,7 @@ struct fuzz {
     /* host memory known to the device */
     struct region *allocs, *maps;
     size_t nallocs, cap_allocs, nmaps, cap_maps;
+    uint64_t map_ids; /* the last dma_map's id */
     long mem_count;
     size_t mem_bytes;
 
@@ -297,7 +305,7 @@ static void region_add(struct region **t, size_t *n, size_t *cap, uint8_t *va, s
         if (*t == NULL)
             abort();
     }
-    (*t)[(*n)++] = (struct region){va, len, dir};
+    (*t)[(*n)++] = (struct region){va, len, dir, 0};
 }
 
 static bool overlaps(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
@@ -410,6 +418,7 @@ static void dev_walk_prps(struct pending *p, uint32_t len)
     uint32_t npieces = 2 + len / ps + 1;
     p->segs = calloc(npieces, sizeof(*p->segs));
     p->xfer = len;
+    p->map_ceiling = F.map_ids;
     if (len == 0)
         return;
     if (prp1 & 3u)
@@ -1606,6 +1615,34 @@ static void *o_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
     return va;
 }
 
+static bool cmd_live(const struct pending *p) { return p->used && !p->voided && !p->echo; }
+
+static void log_owner(const struct pending *p, uint32_t k, const char *how)
+{
+    if (log_on())
+        fprintf(stderr, "[%llu] owned by sq%u cid %u opc %02x (seg %u of %u)%s\n",
+                (unsigned long long)F.now, p->sqid, p->sqe.cid, p->sqe.opc, k, p->nsegs, how);
+}
+
+/* How many fetched, uncompleted commands of the running device have data
+ * in [va, va+len) (each counted once). */
+static unsigned data_owners(const uint8_t *va, size_t len)
+{
+    unsigned n = 0;
+    if (dev_stopped())
+        return 0;
+    for (int i = 0; i < F.npend; i++) {
+        const struct pending *p = &F.pend[i];
+        for (uint32_t k = 0; cmd_live(p) && k < p->nsegs; k++)
+            if (overlaps(bus_to_va(p->segs[k].bus), p->segs[k].len, va, len)) {
+                log_owner(p, k, "");
+                n++;
+                break;
+            }
+    }
+    return n;
+}
+
 /* True when the device, still running, may touch [va, va+len): a fetched
  * command's data, or a live queue. */
 static bool device_owns(const uint8_t *va, size_t len, bool queues)
@@ -1614,14 +1651,11 @@ static bool device_owns(const uint8_t *va, size_t len, bool queues)
         return false;
     for (int i = 0; i < F.npend; i++) {
         struct pending *p = &F.pend[i];
-        if (!p->used || p->voided || p->echo)
+        if (!cmd_live(p))
             continue;
         for (uint32_t k = 0; k < p->nsegs; k++)
             if (overlaps(bus_to_va(p->segs[k].bus), p->segs[k].len, va, len)) {
-                if (log_on())
-                    fprintf(stderr, "[%llu] owned by sq%u cid %u opc %02x (seg %u of %u)\n",
-                            (unsigned long long)F.now, p->sqid, p->sqe.cid, p->sqe.opc, k,
-                            p->nsegs);
+                log_owner(p, k, "");
                 if (!F.lax)
                     return true;
                 p->voided = true;
@@ -1680,23 +1714,70 @@ static int o_dma_map(void *ctx, void *va, size_t len, enum nvme_dma_dir dir, uin
         F.page_size != 0)
         TRAP("dma_map of a piece crossing a controller page");
     region_add(&F.maps, &F.nmaps, &F.cap_maps, va, len, (int)dir);
+    F.maps[F.nmaps - 1].id = ++F.map_ids;
     *bus = (uint64_t)a ^ BUS_XOR;
     return 0;
 }
 
+/* True when unmapping F.maps[gone] leaves a fetched command's data piece
+ * on no mapping the host made before that command was fetched (rule 1 of
+ * nvme.h).  Another command's mapping of the same bytes keeps nothing of
+ * this one alive: each command rests on its own (map_ceiling). */
+static bool unmap_strands(size_t gone)
+{
+    const struct region *g = &F.maps[gone];
+    if (dev_stopped())
+        return false;
+    for (int i = 0; i < F.npend; i++) {
+        struct pending *p = &F.pend[i];
+        int dir = p->data_dir == 1   ? NVME_DMA_TO_DEVICE
+                  : p->data_dir == 2 ? NVME_DMA_FROM_DEVICE
+                                     : 0;
+        for (uint32_t k = 0; cmd_live(p) && k < p->nsegs; k++) {
+            const uint8_t *sva = bus_to_va(p->segs[k].bus);
+            uint32_t slen = p->segs[k].len;
+            if (!overlaps(sva, slen, g->va, g->len))
+                continue;
+            bool held = false;
+            for (size_t m = 0; m < F.nmaps && !held; m++)
+                held = m != gone && F.maps[m].id <= p->map_ceiling &&
+                       region_holds(&F.maps[m], sva, slen, dir);
+            if (held) {
+                if (log_on())
+                    fprintf(stderr,
+                            "[%llu] dma_unmap: sq%u cid %u opc %02x seg %u still rests on a "
+                            "mapping of its own\n",
+                            (unsigned long long)F.now, p->sqid, p->sqe.cid, p->sqe.opc, k);
+                continue;
+            }
+            log_owner(p, k, ", its last mapping");
+            if (!F.lax)
+                return true;
+            p->voided = true; /* lax: the device forgets the command */
+        }
+    }
+    return false;
+}
+
+/* Several commands may map the same bytes the same way (two reads of one
+ * block into one buffer): which one the host unmaps is not known, so the
+ * newest identical mapping goes (as osal/hosted-sim/sim_dma.c does) and
+ * the older ones stay for the commands fetched before the newer came. */
 static void o_dma_unmap(void *ctx, void *va, size_t len, enum nvme_dma_dir dir)
 {
     (void)ctx;
-    for (size_t i = F.nmaps; i-- > 0;) {
-        struct region *r = &F.maps[i];
-        if (r->va == va && r->len == len && r->dir == (int)dir) {
-            if (device_owns(va, len, false))
-                TRAP("dma_unmap of a buffer a fetched command still owns, device not stopped");
-            *r = F.maps[--F.nmaps];
-            return;
-        }
+    size_t found = F.nmaps;
+    for (size_t i = 0; i < F.nmaps; i++) {
+        const struct region *r = &F.maps[i];
+        if (r->va == va && r->len == len && r->dir == (int)dir &&
+            (found == F.nmaps || r->id > F.maps[found].id))
+            found = i;
     }
-    TRAP("dma_unmap that matches no dma_map");
+    if (found == F.nmaps)
+        TRAP("dma_unmap that matches no dma_map");
+    if (unmap_strands(found))
+        TRAP("dma_unmap of a buffer a fetched command still owns, device not stopped");
+    F.maps[found] = F.maps[--F.nmaps];
 }
 
 static void *o_mem_alloc(void *ctx, size_t size)
@@ -1863,6 +1944,7 @@ struct iocb {
     int result;
     uint8_t *buf;
     size_t len;
+    unsigned *sharing; /* requests on this buffer not yet called back; NULL: its own buffer */
 };
 
 /* The core handed a buffer back (callback, blocking call returned): the
@@ -1881,7 +1963,11 @@ static void io_cb(void *arg, int result, uint32_t dw0)
     if (++c->calls > 1)
         TRAP("completion callback ran twice");
     c->result = result;
-    handed_back(c->buf, c->len, "callback ran while the running device still owns the buffer");
+    unsigned others = c->sharing != NULL ? --*c->sharing : 0;
+    if (others == 0)
+        handed_back(c->buf, c->len, "callback ran while the running device still owns the buffer");
+    else if (data_owners(c->buf, c->len) > others && !F.lax)
+        TRAP("callback ran while the running device still owns the buffer for this request too");
     if (log_on())
         fprintf(stderr, "[%llu] nvme_submit_rw callback: %d\n", (unsigned long long)F.now, result);
 }
@@ -1956,8 +2042,11 @@ static void op_rw(bool write)
 
 /* Asynchronous reads/writes on I/O queue 1.., one by one with
  * nvme_submit_rw or (bit 7 of the op's byte) as one nvme_submit_rw_batch,
- * reaped with nvme_qpair_poll. */
-static void op_async(void)
+ * reaped with nvme_qpair_poll.  Shared (op 2 + 12 v, v odd): every
+ * request repeats the first one's LBA range, direction and buffer - two
+ * reads of one block into one buffer, or two writes of the same data, are
+ * legal in flight together, each with its own mappings. */
+static void op_async(bool shared)
 {
     const struct nvme_ns_info *ns = pick_ns(wl_u8());
     uint8_t a = wl_u8();
@@ -1970,7 +2059,7 @@ static void op_async(void)
     bool submitted[8] = {0};
     bool batch = (a & 0x80u) != 0;
     struct nvme_rw_req reqs[8];
-    unsigned batch_flags = 0;
+    unsigned batch_flags = 0, sharing = 0;
     uint16_t qid = (uint16_t)(1u + ((a >> 3) & 0x0fu) % (info->io_queues ? info->io_queues : 1u));
     for (unsigned i = 0; i < n; i++) {
         uint8_t c = wl_u8();
@@ -1981,19 +2070,33 @@ static void op_async(void)
             count >>= 1; /* at most 2 MiB a request (8 of them) */
         uint64_t lba = (uint64_t)c % (ns->nsze - count + 1u);
         size_t len = (size_t)count << ns->lbads;
-        uint8_t *buf = buf_alloc(len, (c >> 4) * 256u, &bases[i]);
+        uint8_t opc = (c & 0x80u) ? NVME_CMD_WRITE : NVME_CMD_READ;
+        uint8_t *buf;
+        if (shared && i > 0) {
+            count = reqs[0].count;
+            lba = reqs[0].lba;
+            len = cbs[0].len;
+            opc = reqs[0].opc;
+            buf = cbs[0].buf;
+        } else {
+            buf = buf_alloc(len, (c >> 4) * 256u, &bases[i]);
+        }
         unsigned flags = (c & 0x08u) ? NVME_SUBMIT_NO_DOORBELL : 0;
         cbs[i].buf = buf;
         cbs[i].len = len;
-        uint8_t opc = (c & 0x80u) ? NVME_CMD_WRITE : NVME_CMD_READ;
+        cbs[i].sharing = shared ? &sharing : NULL;
+        reqs[i] = (struct nvme_rw_req){
+            .lba = lba, .buf = buf, .cb = io_cb, .arg = &cbs[i], .count = count, .opc = opc};
+        if (shared)
+            sharing++; /* before the call: its callback may run inside it */
         if (batch) {
-            reqs[i] = (struct nvme_rw_req){
-                .lba = lba, .buf = buf, .cb = io_cb, .arg = &cbs[i], .count = count, .opc = opc};
             batch_flags |= flags;
             continue;
         }
         int rc = nvme_submit_rw(F.ctrl, qid, opc, ns->nsid, lba, count, buf, flags, io_cb, &cbs[i]);
         submitted[i] = rc == NVME_OK;
+        if (rc != NVME_OK && shared)
+            sharing--;
         if (rc != NVME_OK && cbs[i].calls != 0)
             TRAP("nvme_submit_rw failed but ran the callback");
     }
@@ -2004,6 +2107,8 @@ static void op_async(void)
             TRAP("nvme_submit_rw_batch: its result and the count it gave disagree");
         for (unsigned i = 0; i < n; i++) {
             submitted[i] = i < in;
+            if (i >= in && shared)
+                sharing--;
             if (i >= in && cbs[i].calls != 0)
                 TRAP("nvme_submit_rw_batch refused a request but ran its callback");
         }
@@ -2509,7 +2614,7 @@ static void run_workload(void)
             op_rw(true);
             break;
         case 2:
-            op_async();
+            op_async((op / 12u) & 1u); /* 0 in the seeds but one: own buffers */
             break;
         case 3: {
             if ((op / 12u) & 1u) { /* 0 in the seeds: Flush */

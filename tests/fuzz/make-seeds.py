@@ -248,6 +248,12 @@ def seeds():
     s["lost-completion-create-sq"] = seed(header(), bringup(sq=fault(drop=True)))
     s["late-completion-io"] = seed(header(), first_io + fault(delay_ms=60),
                                    bytes([OP_READ, 0, 2, 0, OP_WRITE, 0, 1, 0]))
+    # Two reads, then two writes, of one block into one buffer, in flight
+    # together (op 2 + 12: shared; the first without a doorbell, so one
+    # ring fetches both): the first's unmap leaves the second its own mapping.
+    s["async-shared-buffer"] = seed(header(), first_io + (ok(1) + ok(10)) * 2,
+                                    bytes([OP_ASYNC + 12, 0, 0x01, 0x08, 0x00,
+                                           OP_ASYNC + 12, 0, 0x01, 0x88, 0x80]))
     # A completion whose CID is a lie (the fake's bookkeeping, fuzz_device.c
     # lie_names): the first read's names a CID the next command gets (the
     # device takes that one as done when it fetches it), or the second of
