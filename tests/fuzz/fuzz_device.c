@@ -199,7 +199,7 @@ struct fuzz {
     uint32_t vs, cc, csts, aqa, intms;
     uint64_t asq, acq;
     bool rdy_pending;
-    uint64_t rdy_due;
+    uint64_t rdy_due, rdy_since; /* rdy_since: the CC.EN write it answers */
     bool rdy_target;
     bool shn_pending;
     uint64_t shn_due, shn_start;
@@ -241,7 +241,8 @@ struct fuzz {
     long mem_count;
     size_t mem_bytes;
 
-    bool lied; /* a CQE named a CID other than its command's */
+    bool csts_odd_logged; /* NVME_FUZZ_LOG: CSTS's extra bits shown once */
+    bool lied;            /* a CQE named a CID other than its command's */
     /* The (SQID, CID) pairs such lies named, so a command the device
      * fetches later under one of them counts as released too. */
     uint32_t lie_names[64];
@@ -1310,6 +1311,10 @@ static void dev_step(void)
         return;
     if (F.rdy_pending && F.now >= F.rdy_due) {
         F.rdy_pending = false;
+        if (log_on())
+            fprintf(stderr, "[%llu] device: CSTS.RDY %u, %llu us after CC.EN %u\n",
+                    (unsigned long long)F.now, F.rdy_target ? 1u : 0u,
+                    (unsigned long long)(F.now - F.rdy_since), F.rdy_target ? 1u : 0u);
         if (F.rdy_target) {
             F.csts |= NVME_CSTS_RDY;
         } else {
@@ -1318,6 +1323,9 @@ static void dev_step(void)
     }
     if (F.shn_pending && F.now >= F.shn_due) {
         F.shn_pending = false;
+        if (log_on())
+            fprintf(stderr, "[%llu] device: CSTS.SHST 10b, %llu us after CC.SHN 01b\n",
+                    (unsigned long long)F.now, (unsigned long long)(F.now - F.shn_start));
         F.csts = (F.csts & ~NVME_CSTS_SHST_MASK) | NVME_CSTS_SHST_COMPLETE;
         dev_drop_all();
     }
@@ -1400,6 +1408,13 @@ static uint32_t dev_reg_read(uint32_t off)
                 v |= NVME_CSTS_NSSRO | NVME_CSTS_PP; /* bits the core must ignore */
             if ((F.h[FH_MISC] & 0x10u) && (v & NVME_CSTS_SHST_MASK) == 0)
                 v |= 3u << NVME_CSTS_SHST_SHIFT; /* reserved SHST value */
+            if (v != F.csts && (v & NVME_CSTS_RDY) && !F.csts_odd_logged && log_on()) {
+                F.csts_odd_logged = true; /* the first such read the running controller answers */
+                fprintf(stderr, "[%llu] device: CSTS %08x read while ready:%s%s\n",
+                        (unsigned long long)F.now, v,
+                        (v & ~F.csts & (NVME_CSTS_NSSRO | NVME_CSTS_PP)) ? " NSSRO and PP set" : "",
+                        (v & ~F.csts & NVME_CSTS_SHST_MASK) ? " SHST 11b (reserved)" : "");
+            }
             return v;
         }
     case NVME_REG_AQA:
@@ -1448,6 +1463,10 @@ static void dev_cc_write(uint32_t val)
         (void)dev_mem(F.acq, (size_t)cqs * 16u, ACC_QUEUE, false);
         memset(F.sq, 0, sizeof(F.sq));
         memset(F.cq, 0, sizeof(F.cq));
+        if (log_on()) /* what the host chose: CC.CSS from CAP.CSS, the admin queue's size */
+            fprintf(stderr,
+                    "[%llu] device: CC.EN 1: CC.CSS %u, page %u, admin SQ %u CQ %u entries\n",
+                    (unsigned long long)F.now, css, F.page_size, sqs, cqs);
         F.sq[0] = (struct devq){.live = true, .bus = F.asq, .size = sqs, .phase = 1};
         F.cq[0] = (struct devq){.live = true, .bus = F.acq, .size = cqs, .phase = 1};
         F.csts &= ~NVME_CSTS_SHST_MASK;
@@ -1455,9 +1474,13 @@ static void dev_cc_write(uint32_t val)
         if (!F.never_ready && !F.cfs) {
             F.rdy_pending = true;
             F.rdy_target = true;
+            F.rdy_since = F.now;
             F.rdy_due = F.now + (uint64_t)F.h[FH_RDY_DELAY] * 10u;
         }
     } else if ((old & NVME_CC_EN) && !(val & NVME_CC_EN)) {
+        if (log_on() && !F.host_enabled)
+            fprintf(stderr, "[%llu] device: CC.EN 0 before the host ever set it (firmware's)\n",
+                    (unsigned long long)F.now);
         F.shn_pending = false;
         /* Another CAP.MQES for the next enable (the core reads CAP
          * again before it, §3.1.1): fewer entries than the queues had,
@@ -1480,6 +1503,7 @@ static void dev_cc_write(uint32_t val)
         } else {
             F.rdy_pending = true;
             F.rdy_target = false;
+            F.rdy_since = F.now;
             F.rdy_due = F.now + (uint64_t)F.h[FH_RDY_DELAY] * 10u;
             if (!(F.csts & NVME_CSTS_RDY)) { /* not ready yet: the reset is immediate */
                 F.rdy_pending = false;
@@ -1596,6 +1620,8 @@ static void o_write64(void *ctx, uint32_t off, uint64_t val)
     (void)ctx;
     if (off & 7u)
         TRAP("unaligned 64-bit register write");
+    if (log_on())
+        fprintf(stderr, "[%llu] device: 64-bit write at %03x\n", (unsigned long long)F.now, off);
     dev_reg_write(off, (uint32_t)val);
     dev_reg_write(off + 4, (uint32_t)(val >> 32));
 }
@@ -2893,6 +2919,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     (unsigned long long)ns->nsze, ns->ms, ns->md_extended ? " extended" : "",
                     ns->pi_type);
     }
+    if (log_on() && rc == NVME_OK && ctrl != NULL) {
+        /* The core's reading of the registers and Identify Controller:
+         * the limits and clamps the seeds' reach markers look for. */
+        const struct nvme_ctrl_info *in = nvme_ctrl_get_info(ctrl);
+        fprintf(stderr,
+                "[%llu] ctrl_info: doorbell stride %u, admin %u entries, mdts %u bytes (log2 %u "
+                "reported), nn %u, shutdown timeout %u ms, enabled at start %d\n",
+                (unsigned long long)F.now, in->doorbell_stride, in->admin_queue_entries,
+                in->mdts_bytes, in->mdts_log2, in->nn, in->shutdown_timeout_ms,
+                in->enabled_at_start ? 1 : 0);
+    }
     if (rc == NVME_OK) {
         if (ctrl == NULL)
             TRAP("nvme_ctrl_init succeeded without a controller");
@@ -2903,6 +2940,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A device that never finishes its shutdown notification (or
          * vanishes during it) is told apart: freed all the same. */
         int frc = nvme_ctrl_fini(ctrl);
+        if (log_on())
+            fprintf(stderr, "[%llu] nvme_ctrl_fini: %d\n", (unsigned long long)F.now, frc);
         if (frc != NVME_OK && frc != NVME_ERR_TIMEOUT && frc != NVME_ERR_GONE)
             TRAP("nvme_ctrl_fini failed");
     } else if (ctrl != NULL) {
