@@ -506,23 +506,23 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
             len = n;
     }
 
-    /* The line nvmectl parses: the command and its options, without the
-     * controller.  nvme-cli's order (`nvme <command> <device> ...`) names
-     * the controller right after the command: taken as the selector when
-     * none came first.  A namespace device (nvme0n1) selects its
-     * controller too, and stays right after the command, where nvmectl
-     * takes it (its NSID where nvme-cli's asks the device for one). */
+    /* The line nvmectl parses: the command and its options, without a
+     * controller named first.  nvme-cli's order (`nvme <command> <device>
+     * ...`) names the device right after the command: its controller is
+     * the selector when none came first.  The word stays, where nvmectl
+     * takes it: a namespace device's NSID where nvme-cli's asks the device
+     * for one, and a second device word is nvmectl's "unexpected
+     * argument" after a controller as after a namespace (nvme-cli opens
+     * the first). */
     n = put(line, 0, p, len);
     q = p + len;
     while (is_blank(*q))
         q++;
     for (wl = 0; q[wl] != 0 && !is_blank(q[wl]); wl++)
         ;
-    if (word < 0 && n < SHELL_LINE_MAX && wl != 0 && (word = controller_word(q, wl, &ns)) >= 0 &&
-        ns == NULL)
-        q += wl;
-    else
-        q = p + len;
+    if (word < 0 && n < SHELL_LINE_MAX && wl != 0)
+        word = controller_word(q, wl, &ns);
+    q = p + len;
     /* Or after the options, as nvme-cli's (getopt_long_only moves the
      * words that are no option last): a controller or namespace device
      * selects its controller where it cannot be an option's value, the

@@ -269,6 +269,9 @@ static void other_devices_and_malformed_words_are_refused(void **state)
     expect("unexpected argument 'nvme0n4'");
     assert_int_equal(fx_nvmectl(&f, &out, "read -c 1 nvme0n1 -s 0 nvme0n4"), NVME_ERR_INVAL);
     expect("unexpected argument 'nvme0n4'");
+    /* the controller is a device word too: a namespace after it is stray */
+    assert_int_equal(fx_nvmectl(&f, &out, "read nvme0 -s 0 nvme0n4"), NVME_ERR_INVAL);
+    expect("unexpected argument 'nvme0n4'");
     /* a bad device after the options is refused as one before them */
     uint64_t io = nvme_sim_stats(f.sim)->io_cmds;
     assert_int_equal(fx_nvmectl(&f, &out, "read -c 1 nvme1n1"), NVME_ERR_INVAL);

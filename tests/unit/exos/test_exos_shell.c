@@ -107,23 +107,23 @@ static void test_controller_selector(void **state)
 
 /* nvme-cli's order, `nvme <command> <device> [options]`: the controller
  * after the command, as nvmeN or /dev/nvmeN, is taken as the selector
- * and left out of the line nvmectl parses (a namespace device:
+ * and stays in the line nvmectl parses, its device word (a namespace device:
  * test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl). */
 static void test_controller_after_the_command(void **state)
 {
     (void)state;
     expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "reset");
+    expect_string(nvmectl_run_line, line, "reset nvme1");
     expect_string(nvmectl_run_line, io->dev_name, "nvme1");
     will_return(nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("reset nvme1")), DF_RETURN_SUCCESS);
     expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "id-ns -n 1 -o json");
+    expect_string(nvmectl_run_line, line, "id-ns /dev/nvme1 -n 1 -o json");
     expect_string(nvmectl_run_line, io->dev_name, "nvme1");
     will_return(nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("id-ns /dev/nvme1 -n 1 -o json")), DF_RETURN_SUCCESS);
     expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "list");
+    expect_string(nvmectl_run_line, line, "list nvme1");
     expect_string(nvmectl_run_line, io->dev_name, "nvme1");
     will_return(nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("list nvme1")), DF_RETURN_SUCCESS);
@@ -214,6 +214,26 @@ static void test_a_device_after_the_options_selects_its_controller(void **state)
     mock_exos.console[0] = 0;
     assert_int_equal(nvme_exos_shell_run(TEXT("read -c 1 nvme7n1")), DF_RETURN_HARDWARE_ABSENT);
     assert_non_null(strstr(mock_exos.console, "nvmectl read: no NVMe controller nvme7"));
+}
+
+/* The controller after the command is nvme-cli's device word and stays
+ * nvmectl's: a second device word, after the options, is then nvmectl's
+ * "unexpected argument", as for nvmectl given the line as typed (nvme-cli
+ * opens the first, nvme1, and reads no namespace without -n).  Before:
+ * nvme1 was dropped, so nvmectl took nvme1n2 for its device and read
+ * namespace 2. */
+static void test_the_controller_after_the_command_stays_nvmectls_device(void **state)
+{
+    static const char *const typed[] = {"read nvme1 -s 0 nvme1n2", "write /dev/nvme1 -p 7 nvme1n2",
+                                        "zns reset-zone nvme1 -s 0 nvme1n1", "reset nvme1"};
+    (void)state;
+    for (unsigned i = 0; i < sizeof(typed) / sizeof(typed[0]); i++) {
+        expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
+        expect_string(nvmectl_run_line, line, typed[i]);
+        expect_string(nvmectl_run_line, io->dev_name, "nvme1");
+        will_return(nvmectl_run_line, 0);
+        assert_int_equal(nvme_exos_shell_run(TEXT(typed[i])), DF_RETURN_SUCCESS);
+    }
 }
 
 /* A namespace device named first goes after the command: when the line
@@ -717,7 +737,7 @@ static void test_zns_commands_are_two_words_and_take_the_controller_after_them(v
 {
     (void)state;
     expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "zns id-ctrl");
+    expect_string(nvmectl_run_line, line, "zns id-ctrl nvme1");
     expect_string(nvmectl_run_line, io->dev_name, "nvme1");
     will_return(nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("zns id-ctrl nvme1")), DF_RETURN_SUCCESS);
@@ -777,7 +797,7 @@ static void test_nvmectl_through_another_path_writes_back_the_first_paths_cache(
     path0_writes = 0;
     two_paths_one_cached();
     expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "write -n 1 -s 6 -p 7");
+    expect_string(nvmectl_run_line, line, "write nvme1 -n 1 -s 6 -p 7");
     expect_string(nvmectl_run_line, io->dev_name, "nvme1");
     will_return(nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("write nvme1 -n 1 -s 6 -p 7")), DF_RETURN_SUCCESS);
@@ -790,7 +810,7 @@ static void test_nvmectl_through_another_path_writes_back_the_first_paths_cache(
     two_paths_one_cached();
     strcpy(devs[1].Serial, "S1");
     expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "write -n 1 -s 6 -p 7");
+    expect_string(nvmectl_run_line, line, "write nvme1 -n 1 -s 6 -p 7");
     expect_string(nvmectl_run_line, io->dev_name, "nvme1");
     will_return(nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("write nvme1 -n 1 -s 6 -p 7")), DF_RETURN_SUCCESS);
@@ -850,6 +870,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl,
                                setup),
         cmocka_unit_test_setup(test_a_device_after_the_options_selects_its_controller, setup),
+        cmocka_unit_test_setup(test_the_controller_after_the_command_stays_nvmectls_device, setup),
         cmocka_unit_test_setup(test_a_namespace_device_first_past_the_line_is_refused, setup),
         cmocka_unit_test_setup(test_missing_controller, setup),
         cmocka_unit_test_setup(test_shut_down_controller_is_reported, setup),
