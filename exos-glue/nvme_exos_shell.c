@@ -168,6 +168,24 @@ static int controller_word(const char *w, unsigned len, const char **nsid)
     return i == len || *nsid != NULL ? (int)v : -1;
 }
 
+/* Whether the word at w (a blank or NUL ends it) is an option that may
+ * take the next word for its value as nvmectl parses options: "-X" or
+ * "--name" (or a flag: the shell does not know which).  "-Xvalue" and
+ * "--name=value" have theirs in the word (a flag given one is refused),
+ * and "-" is no option. */
+static bool takes_next_word(const char *w)
+{
+    unsigned k;
+    if (w[0] != '-' || w[1] == 0 || is_blank(w[1]))
+        return false;
+    if (w[1] != '-')
+        return w[2] == 0 || is_blank(w[2]);
+    for (k = 2; w[k] != 0 && !is_blank(w[k]); k++)
+        if (w[k] == '=')
+            return false;
+    return true;
+}
+
 /* What a failed nvmectl returned, in words. */
 static const char *failure_text(int rc)
 {
@@ -526,15 +544,16 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     /* Or after the options, as nvme-cli's (getopt_long_only moves the
      * words that are no option last): a controller or namespace device
      * selects its controller where it cannot be an option's value, the
-     * word before it being no option, and stays for nvmectl, whose device
-     * word it is.  After an option (-t nvme1, -H nvme1) it may be the
-     * value: left to nvmectl on the first controller, which says so. */
+     * word before it taking no next word (takes_next_word), and stays for
+     * nvmectl, whose device word it is.  After one (-t nvme1, -H nvme1) it
+     * may be the value: left to nvmectl on the first controller, which
+     * says so. */
     for (const char *r = p + len, *prev = p; word < 0 && *r != 0; prev = r, r += wl) {
         while (is_blank(*r))
             r++;
         for (wl = 0; r[wl] != 0 && !is_blank(r[wl]); wl++)
             ;
-        if (wl != 0 && !(prev[0] == '-' && prev[1] != 0 && !is_blank(prev[1])))
+        if (wl != 0 && !takes_next_word(prev))
             word = controller_word(r, wl, &ns);
     }
     if (nsw != NULL && n != 0) /* named first: " nvme0n1" after the command */

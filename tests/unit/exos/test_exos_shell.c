@@ -184,8 +184,9 @@ static void test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl(v
 /* After the options, as nvme-cli's (getopt_long_only moves the device
  * last): a device word that cannot be an option's value (the word before
  * it is no option) selects its controller and stays in nvmectl's line.
- * After an option it may be the value (-t nvme1: the text "nvme1"): the
- * first controller's nvmectl gets the line as typed. */
+ * After an option that may take the next word for its value ("-t",
+ * "--text", not "-c1" nor "--text=x") it may be the value (-t nvme1: the
+ * text "nvme1"): the first controller's nvmectl gets the line as typed. */
 static void test_a_device_after_the_options_selects_its_controller(void **state)
 {
     static const struct {
@@ -199,7 +200,15 @@ static void test_a_device_after_the_options_selects_its_controller(void **state)
         {"write -c 1 -t nvme1", 0},
         {"id-ctrl -H nvme1", 0},
         {"id-ctrl -H x nvme1", 1},
-        {"read -c1 nvme1n1", 0},
+        /* an option whose value is in its word (-c1, --name=value) takes
+         * no other: nvme-cli's `--output-format=json /dev/nvme1` (before:
+         * nvme0's nvmectl, which refused nvme1) */
+        {"read -c1 nvme1n1", 1},
+        {"smart-log --output-format=json /dev/nvme1", 1},
+        {"write -c 1 --text=hello nvme1n1", 1},
+        {"smart-log -ojson nvme1", 1},
+        /* a long option without '=' may take the next word */
+        {"id-ctrl --human-readable nvme1", 0},
         {"read -c 1 nvme1x", 0},
     };
     (void)state;
