@@ -168,24 +168,6 @@ static int controller_word(const char *w, unsigned len, const char **nsid)
     return i == len || *nsid != NULL ? (int)v : -1;
 }
 
-/* Whether the word at w (a blank or NUL ends it) is an option that may
- * take the next word for its value as nvmectl parses options: "-X" or
- * "--name" (or a flag: the shell does not know which).  "-Xvalue" and
- * "--name=value" have theirs in the word (a flag given one is refused),
- * and "-" is no option. */
-static bool takes_next_word(const char *w)
-{
-    unsigned k;
-    if (w[0] != '-' || w[1] == 0 || is_blank(w[1]))
-        return false;
-    if (w[1] != '-')
-        return w[2] == 0 || is_blank(w[2]);
-    for (k = 2; w[k] != 0 && !is_blank(w[k]); k++)
-        if (w[k] == '=')
-            return false;
-    return true;
-}
-
 /* What a failed nvmectl returned, in words. */
 static const char *failure_text(int rc)
 {
@@ -472,8 +454,9 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     char line[SHELL_LINE_MAX];
     char command[SHELL_COMMAND_MAX];
     char name[8];
-    const char *p = (const char *)arguments, *q, *nsw = NULL;
-    unsigned len = 0, idx = 0, n, nsl = 0, wl;
+    const char *p = (const char *)arguments, *q, *nsw = NULL, *dw;
+    unsigned len = 0, idx = 0, n, nsl = 0;
+    size_t dl;
     LPNVME_CORE_DEVICE d, held[NVME_EXOS_MAX_CTRL];
     unsigned nheld;
     struct nvmectl_io io;
@@ -525,37 +508,21 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     }
 
     /* The line nvmectl parses: the command and its options, without a
-     * controller named first.  nvme-cli's order (`nvme <command> <device>
-     * ...`) names the device right after the command: its controller is
-     * the selector when none came first.  The word stays, where nvmectl
+     * controller named first.  When none was, the device word of nvme-cli's
+     * order selects the controller: the first word that is no option nor
+     * an option's value (`nvme <command> <device> ...`, or after the
+     * options: getopt_long_only moves such words last), as nvmectl reads
+     * the command's options (nvmectl_device_word: `id-ctrl -H nvme1` is
+     * nvme1's, `read -s nvme1` no device).  The word stays, where nvmectl
      * takes it: a namespace device's NSID where nvme-cli's asks the device
      * for one, and a second device word is nvmectl's "unexpected
      * argument" after a controller as after a namespace (nvme-cli opens
-     * the first). */
+     * the first).  No device word, an unknown option or command: the
+     * first controller's nvmectl says what is wrong. */
     n = put(line, 0, p, len);
     q = p + len;
-    while (is_blank(*q))
-        q++;
-    for (wl = 0; q[wl] != 0 && !is_blank(q[wl]); wl++)
-        ;
-    if (word < 0 && n < SHELL_LINE_MAX && wl != 0)
-        word = controller_word(q, wl, &ns);
-    q = p + len;
-    /* Or after the options, as nvme-cli's (getopt_long_only moves the
-     * words that are no option last): a controller or namespace device
-     * selects its controller where it cannot be an option's value, the
-     * word before it taking no next word (takes_next_word), and stays for
-     * nvmectl, whose device word it is.  After one (-t nvme1, -H nvme1) it
-     * may be the value: left to nvmectl on the first controller, which
-     * says so. */
-    for (const char *r = p + len, *prev = p; word < 0 && *r != 0; prev = r, r += wl) {
-        while (is_blank(*r))
-            r++;
-        for (wl = 0; r[wl] != 0 && !is_blank(r[wl]); wl++)
-            ;
-        if (wl != 0 && !takes_next_word(prev))
-            word = controller_word(r, wl, &ns);
-    }
+    if (word < 0 && (dw = nvmectl_device_word(p, &dl)) != NULL)
+        word = controller_word(dw, (unsigned)dl, &ns);
     if (nsw != NULL && n != 0) /* named first: " nvme0n1" after the command */
         n = put(line, put(line, n, " ", 1), nsw, nsl);
     n = put(line, n, q, ~0u);

@@ -614,17 +614,46 @@ static bool dev_word(const struct ctl *c, const char *word, uint32_t *nsid)
     return false;
 }
 
+/* Option word a ("-X...", "--name..."), as nvme-cli's getopt_long_only
+ * reads it: its definition in defs, or NULL for -o/--output-format
+ * (*is_out) and for one the command does not have; *inl: the value
+ * inside the word (-c1, --count=1), else NULL. */
+static const struct ctl_optdef *opt_of(const struct ctl_optdef *defs, const char *a,
+                                       const char **inl, bool *is_out)
+{
+    const char *lng = NULL;
+    size_t lnglen = 0;
+    char sh = 0;
+    *inl = NULL;
+    if (a[1] == '-') {
+        lng = a + 2;
+        while (lng[lnglen] != '\0' && lng[lnglen] != '=')
+            lnglen++;
+        if (lng[lnglen] == '=')
+            *inl = lng + lnglen + 1;
+    } else {
+        sh = a[1];
+        if (a[2] != '\0')
+            *inl = a + 2;
+    }
+    *is_out = sh == 'o' || (lng != NULL && lnglen == 13 && starts(lng, "output-format"));
+    return find_opt(defs, lng, lnglen, sh);
+}
+
+/* A word that is no option: "-" and every word after "--" (getopt's end
+ * of the options) included. */
+static bool no_option(const char *a, bool ended) { return ended || a[0] != '-' || a[1] == '\0'; }
+
 static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, char **argv)
 {
     struct ctl_opts *o = &c->o;
     nvme_memzero(o, sizeof(*o));
     o->num[N_COUNT] = 1;
-    bool dev_seen = false;
+    bool dev_seen = false, ended = false;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *inl = NULL, *lng = NULL;
-        size_t lnglen = 0;
-        char sh = 0;
-        if (a[0] != '-' || a[1] == '\0') {
+        const char *a = argv[i], *inl;
+        bool is_out;
+        if (no_option(a, ended)) {
             /* nvme-cli's device: its first word that is no option nor an
              * option's value, before the options or after them
              * (getopt_long_only moves it last; parse_and_open) */
@@ -637,19 +666,11 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
             ctl_out(c->io, "nvmectl %s: unexpected argument '%s'\n", c->cmd, a);
             return false;
         }
-        if (a[1] == '-') {
-            lng = a + 2;
-            while (lng[lnglen] != '\0' && lng[lnglen] != '=')
-                lnglen++;
-            if (lng[lnglen] == '=')
-                inl = lng + lnglen + 1;
-        } else {
-            sh = a[1];
-            if (a[2] != '\0')
-                inl = a + 2;
+        if (nvme_streq(a, "--")) {
+            ended = true;
+            continue;
         }
-        bool is_out = sh == 'o' || (lng != NULL && lnglen == 13 && starts(lng, "output-format"));
-        const struct ctl_optdef *d = find_opt(defs, lng, lnglen, sh);
+        const struct ctl_optdef *d = opt_of(defs, a, &inl, &is_out);
         if (d == NULL && !is_out) {
             ctl_out(c->io, "nvmectl: unknown option '%s'\n", a);
             return false;
@@ -715,6 +736,20 @@ static bool parse_cmd(struct ctl *c, const struct ctl_cmd *d, int argc, char **a
     return false;
 }
 
+/* Command `cmd`; after "zns" (nvme-cli's plugin form, "zns X"), the
+ * plugin's zns-X where there is one (zns id-ctrl is not id-ctrl), else X;
+ * the name is cut at 24 bytes, past every zns-X.  NULL: none. */
+static const struct ctl_cmd *cmd_named(const char *cmd, bool zns)
+{
+    char zname[24];
+    nvme_snprintf(zname, sizeof(zname), "zns-%s", cmd);
+    for (unsigned pass = zns ? 0u : 1u; pass < 2; pass++)
+        for (unsigned i = 0; i < NCMDS; i++)
+            if (nvme_streq(pass == 0 ? zname : cmd, cmds[i].name))
+                return &cmds[i];
+    return NULL;
+}
+
 int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, char **argv)
 {
     if (io == NULL || io->print == NULL)
@@ -742,28 +777,21 @@ int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, 
         ctl_out(io, "nvmectl: no controller\n");
         return NVME_ERR_STATE;
     }
-    /* "zns X": the plugin's zns-X where there is one (zns id-ctrl is not
-     * id-ctrl), else X; the name is cut at 24 bytes, past every zns-X. */
-    char zname[24];
-    nvme_snprintf(zname, sizeof(zname), "zns-%s", cmd);
-    for (unsigned pass = zns ? 0u : 1u; pass < 2; pass++) {
-        for (unsigned i = 0; i < NCMDS; i++) {
-            if (!nvme_streq(pass == 0 ? zname : cmd, cmds[i].name))
-                continue;
+    const struct ctl_cmd *d = cmd_named(cmd, zns);
+    if (d != NULL) {
 #if NVMECTL_LEAVES_OUT
-            if (cmds[i].fn == NULL) { /* its group was left out of this build */
-                ctl_out(io, "nvmectl %s: not built in (NVMECTL_LEAVE_OUT %s)\n", cmds[i].name,
-                        groups[cmds[i].group].name);
-                return NVME_ERR_UNSUPPORTED;
-            }
-#endif
-            struct ctl c;
-            c.ctrl = ctrl;
-            c.io = io;
-            if (!parse_cmd(&c, &cmds[i], argc, argv))
-                return NVME_ERR_INVAL;
-            return cmds[i].fn(&c);
+        if (d->fn == NULL) { /* its group was left out of this build */
+            ctl_out(io, "nvmectl %s: not built in (NVMECTL_LEAVE_OUT %s)\n", d->name,
+                    groups[d->group].name);
+            return NVME_ERR_UNSUPPORTED;
         }
+#endif
+        struct ctl c;
+        c.ctrl = ctrl;
+        c.io = io;
+        if (!parse_cmd(&c, d, argc, argv))
+            return NVME_ERR_INVAL;
+        return d->fn(&c);
     }
     ctl_out(io, "nvmectl: unknown command '%s'\n", cmd);
     nvmectl_usage(io);
@@ -808,6 +836,39 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
     if (argc < 0)
         return NVME_ERR_INVAL;
     return nvmectl_main(ctrl, io, argc, argv);
+}
+
+const char *nvmectl_device_word(const char *line, size_t *len)
+{
+    char copy[CTL_LINE];
+    char *argv[24];
+    size_t n = line != NULL ? nvme_strlen(line) : sizeof(copy);
+    if (n >= sizeof(copy))
+        return NULL;
+    nvme_memcpy(copy, line, n + 1u);
+    int argc = split_line(NULL, copy, argv), i = 1;
+    bool zns = argc > 1 && nvme_streq(argv[0], "zns"), ended = false;
+    const struct ctl_cmd *d = argc > 0 ? cmd_named(argv[zns ? 1 : 0], zns) : NULL;
+    if (d == NULL || d->opts == NULL) /* unknown, or left out: nvmectl says so */
+        return NULL;
+    for (i += zns; i < argc; i++) {
+        const char *a = argv[i], *inl;
+        bool is_out;
+        if (no_option(a, ended)) {
+            *len = nvme_strlen(a);
+            return line + (a - copy);
+        }
+        if (nvme_streq(a, "--")) {
+            ended = true;
+            continue;
+        }
+        const struct ctl_optdef *o = opt_of(d->opts, a, &inl, &is_out);
+        if (o == NULL && !is_out) /* nvmectl refuses the line */
+            return NULL;
+        if (inl == NULL && (o == NULL || o->kind != K_FLAG))
+            i++; /* its value */
+    }
+    return NULL;
 }
 
 int nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, unsigned n,

@@ -233,6 +233,25 @@ static void ctl_raw(void *arg, const void *p, size_t len)
 /* -o json that succeeded: exactly one JSON value (RFC 8259: strings
  * closed and escaped, members "key": value separated by commas, brackets
  * matched); -b/--raw-binary writes the raw page instead. */
+/* A device word nvmectl takes with io.dev_name "nvme0": nvme0 or
+ * nvme0n<NSID>, NSID 1..FFFFFFFEh in decimal, /dev/ optional. */
+static bool is_device_word(const char *w)
+{
+    if (strncmp(w, "/dev/", 5) == 0)
+        w += 5;
+    if (strncmp(w, "nvme0", 5) != 0)
+        return false;
+    w += 5;
+    if (*w == '\0')
+        return true;
+    if (w[0] != 'n' || w[1] < '1' || w[1] > '9' || strlen(w + 1) > 10)
+        return false;
+    for (const char *d = w + 1; *d != '\0'; d++)
+        if (*d < '0' || *d > '9')
+            return false;
+    return strtoull(w + 1, NULL, 10) < 0xffffffffull;
+}
+
 static void check_json(int rc, bool not_json)
 {
     if (rc != NVME_OK || not_json)
@@ -319,7 +338,22 @@ static void nvmectl_workload(void)
          * all ones and marks nothing, nvme.h): as run_workload's op 10, an
          * all-ones value there is not the core's own look. */
         F.diag_read = ci == 1 || strcmp(cmds[ci].cmd, "show-regs") == 0;
+        /* The device word a shell would pick the controller by
+         * (nvmectl_device_word): one whole word of the line, and, when
+         * nvmectl then runs the line, one it took for its device. */
+        char dev[sizeof(line)] = "";
+        size_t dl = 0;
+        const char *dw = nvmectl_device_word(line, &dl);
+        if (dw != NULL) {
+            if (dw < line || dl == 0 || dw + dl > line + len || (dw > line && dw[-1] != ' ') ||
+                (dw[dl] != '\0' && dw[dl] != ' '))
+                TRAP("nvmectl_device_word: not a word of the line");
+            memcpy(dev, dw, dl);
+            dev[dl] = '\0';
+        }
         int rc = nvmectl_run_line(F.ctrl, &io, line);
+        if (rc == NVME_OK && dw != NULL && !is_device_word(dev))
+            TRAP("nvmectl ran a line whose device word it could not take");
         F.diag_read = false;
         free(mem);
         if (log_on())

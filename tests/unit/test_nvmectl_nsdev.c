@@ -308,6 +308,91 @@ static void the_device_may_follow_the_options_as_nvme_cli(void **state)
     fx_stop(&f);
 }
 
+/* "--" ends the options, as getopt's: every word after it is no option,
+ * the first the device (before: "unknown option '--'"). */
+static void a_double_dash_ends_the_options_as_getopt(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    assert_int_equal(nsid_sent(&f, "write -p 0x5c -c 1 -- nvme0n4", false, 0x01), 4);
+    assert_int_equal(nsid_sent(&f, "read -s 0 -- /dev/nvme0n4", false, 0x02), 4);
+    expect("5c 5c 5c 5c");
+    assert_int_equal(fx_nvmectl(&f, &out, "read -c 1 -- -s"), NVME_ERR_INVAL);
+    expect("device '-s' is not nvme0 or nvme0n<NSID>");
+    assert_int_equal(fx_nvmectl(&f, &out, "read -c 1 -- nvme0n4 -s 0"), NVME_ERR_INVAL);
+    expect("unexpected argument '-s'");
+    /* an option's value may be "--", as getopt takes it */
+    assert_int_equal(fx_nvmectl(&f, &out, "write -c 1 -t -- nvme0n4"), NVME_OK);
+    fx_stop(&f);
+}
+
+/* nvmectl_device_word finds the word parse_opts takes for the device,
+ * for a shell that picks the controller first (EXOS's): the first word
+ * that is no option nor an option's value of that command; none where
+ * nvmectl would refuse the line for another reason. */
+static void the_device_word_is_found_as_nvmectl_reads_the_options(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line, *word; /* word: NULL for none */
+    } cases[] = {
+        {"read -c 1 nvme0n4", "nvme0n4"},
+        {"read nvme1 -s 0 nvme1n2", "nvme1"},
+        {"id-ctrl -H nvme1", "nvme1"}, /* a flag takes no value */
+        {"id-ctrl --human-readable nvme1", "nvme1"},
+        {"format -n 1 --force nvme1n1", "nvme1n1"},
+        {"write -c 1 -t nvme1", NULL},    /* -t's text */
+        {"write -c1 nvme1n1", "nvme1n1"}, /* the value in the word */
+        {"smart-log --output-format=json /dev/nvme1", "/dev/nvme1"},
+        {"smart-log -o json nvme1", "nvme1"}, /* -o takes the next word */
+        {"read -- -s", "-s"},
+        {"read -s -- nvme1", "nvme1"}, /* "--" as -s's value */
+        {"zns report-zones -d 1 nvme1n1", "nvme1n1"},
+        {"zns id-ctrl nvme1", "nvme1"},
+        {"nvmectl read\tnvme2", "nvme2"},
+        {"read -X nvme1", NULL}, /* unknown option */
+        {"no-such-command nvme1", NULL},
+        {"read", NULL},
+        {"", NULL},
+        {"  ", NULL},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len = 999;
+        const char *w = nvmectl_device_word(cases[i].line, &len);
+        if (cases[i].word == NULL) {
+            if (w != NULL)
+                fail_msg("'%s': found '%s'", cases[i].line, w);
+            continue;
+        }
+        if (w == NULL)
+            fail_msg("'%s': no device word", cases[i].line);
+        /* inside the line given, not a copy */
+        assert_true(w >= cases[i].line && w < cases[i].line + strlen(cases[i].line));
+        assert_int_equal(len, strlen(cases[i].word));
+        assert_memory_equal(w, cases[i].word, len);
+    }
+    assert_null(nvmectl_device_word(NULL, NULL));
+    /* longer than nvmectl_run_line's 255 characters, or 25 words */
+    char line[400];
+    memset(line, 'x', sizeof(line));
+    memcpy(line, "read nvme1 ", 11);
+    line[256] = 0;
+    size_t len = 0;
+    assert_null(nvmectl_device_word(line, &len));
+    line[255] = 0;
+    assert_non_null(nvmectl_device_word(line, &len));
+    assert_int_equal(len, 5);
+    strcpy(line, "read nvme1");
+    for (unsigned i = 0; i < 23; i++)
+        strcat(line, " -H");
+    assert_null(nvmectl_device_word(line, &len)); /* 25 words */
+    strcpy(line, "id-ctrl nvme1");
+    for (unsigned i = 0; i < 22; i++)
+        strcat(line, " -H");
+    assert_non_null(nvmectl_device_word(line, &len)); /* 24 */
+}
+
 static struct fx_out named_out;
 
 /* The device is io->dev_name's: a host naming its controller nvme3 takes
@@ -346,6 +431,8 @@ int main(void)
         cmocka_unit_test(get_ns_id_of_a_namespace_device_prints_its_line),
         cmocka_unit_test(other_devices_and_malformed_words_are_refused),
         cmocka_unit_test(the_device_may_follow_the_options_as_nvme_cli),
+        cmocka_unit_test(a_double_dash_ends_the_options_as_getopt),
+        cmocka_unit_test(the_device_word_is_found_as_nvmectl_reads_the_options),
         cmocka_unit_test(the_device_is_the_hosts_name_for_the_controller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,9 @@
  * test_exos_shell.c - the `nvmectl` EXOS shell command: arguments taken
  * raw from the shell's command line, controller selection, output through
  * ConsolePrint, the shared front end called with the controller's scratch
- * buffer.  nvmectl_run_line and the controller table are mocked.
+ * buffer.  nvmectl_run_line, nvmectl_list_all, nvmectl_usage (through the
+ * linker's --wrap: the front end's parsing, nvmectl_device_word, is the
+ * real one) and the controller table are mocked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,8 @@ LPNVME_CORE_DEVICE nvme_exos_controller(unsigned idx) { return idx < ndevs ? &de
 
 unsigned nvme_exos_controller_count(void) { return ndevs; }
 
-int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line)
+int __wrap_nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line);
+int __wrap_nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *line)
 {
     check_expected(ctrl);
     check_expected(line);
@@ -38,15 +41,18 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
 }
 
 /* `list` without a controller (test_exos_list.c runs it for real). */
-int nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, unsigned n,
-                     const struct nvmectl_io *io, char *line)
+int __wrap_nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, unsigned n,
+                            const struct nvmectl_io *io, char *line);
+int __wrap_nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, unsigned n,
+                            const struct nvmectl_io *io, char *line)
 {
     (void)ctrls, (void)names, (void)n, (void)io, (void)line;
     fail_msg("nvmectl_list_all called");
     return NVME_ERR_INVAL;
 }
 
-void nvmectl_usage(const struct nvmectl_io *io)
+void __wrap_nvmectl_usage(const struct nvmectl_io *io);
+void __wrap_nvmectl_usage(const struct nvmectl_io *io)
 {
     function_called();
     io->print(io->arg, "usage: nvmectl <command> [options]\n");
@@ -84,10 +90,10 @@ static void test_arguments_reach_front_end_raw(void **state)
 {
     (void)state;
     /* "-n 1" must not be eaten as a shell option */
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "read -n 1 -s 0 -c 1");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "read -n 1 -s 0 -c 1");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(run_shell("nvmectl read -n 1 -s 0 -c 1", 8), DF_RETURN_SUCCESS);
     assert_string_equal(mock_exos.console, "NSID 1: 262144 blocks of 512 bytes\n100%\n");
     assert_int_equal(mock_exos.last_log_type, LOG_TEST);
@@ -98,10 +104,10 @@ static void test_arguments_reach_front_end_raw(void **state)
 static void test_controller_selector(void **state)
 {
     (void)state;
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "list");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "list");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("  nvme1   list")), DF_RETURN_SUCCESS);
 }
 
@@ -112,26 +118,26 @@ static void test_controller_selector(void **state)
 static void test_controller_after_the_command(void **state)
 {
     (void)state;
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "reset nvme1");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "reset nvme1");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("reset nvme1")), DF_RETURN_SUCCESS);
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "id-ns /dev/nvme1 -n 1 -o json");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "id-ns /dev/nvme1 -n 1 -o json");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("id-ns /dev/nvme1 -n 1 -o json")), DF_RETURN_SUCCESS);
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "list nvme1");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "list nvme1");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("list nvme1")), DF_RETURN_SUCCESS);
     /* A controller first keeps the second word as an argument. */
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "reset nvme1");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, NVME_ERR_INVAL);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "reset nvme1");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, NVME_ERR_INVAL);
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme0 reset nvme1")), DF_RETURN_BAD_PARAMETER);
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme7 list")), DF_RETURN_HARDWARE_ABSENT);
     assert_int_equal(nvme_exos_shell_run(TEXT("info nvme7")), DF_RETURN_HARDWARE_ABSENT);
@@ -158,18 +164,18 @@ static void test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl(v
     };
     (void)state;
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-        expect_string(nvmectl_run_line, line, cases[i].line);
-        expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-        will_return(nvmectl_run_line, 0);
+        expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+        expect_string(__wrap_nvmectl_run_line, line, cases[i].line);
+        expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+        will_return(__wrap_nvmectl_run_line, 0);
         assert_int_equal(nvme_exos_shell_run(TEXT(cases[i].typed)), DF_RETURN_SUCCESS);
     }
     /* A controller first keeps a namespace word as nvmectl's argument,
      * another controller's too (nvmectl refuses that one). */
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "read nvme1n1 -c 1");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, NVME_ERR_INVAL);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "read nvme1n1 -c 1");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, NVME_ERR_INVAL);
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme0 read nvme1n1 -c 1")), DF_RETURN_BAD_PARAMETER);
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] read : KO");
     /* A namespace of a controller the glue does not have. */
@@ -177,16 +183,19 @@ static void test_a_namespace_device_selects_its_controller_and_goes_to_nvmectl(v
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme7n1 read -c 1")), DF_RETURN_HARDWARE_ABSENT);
     assert_non_null(strstr(mock_exos.console, "nvmectl read: no NVMe controller nvme7"));
     /* Alone, as nvme1 alone: the usage. */
-    expect_function_call(nvmectl_usage);
+    expect_function_call(__wrap_nvmectl_usage);
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme1n1")), DF_RETURN_SUCCESS);
 }
 
 /* After the options, as nvme-cli's (getopt_long_only moves the device
- * last): a device word that cannot be an option's value (the word before
- * it is no option) selects its controller and stays in nvmectl's line.
- * After an option that may take the next word for its value ("-t",
- * "--text", not "-c1" nor "--text=x") it may be the value (-t nvme1: the
- * text "nvme1"): the first controller's nvmectl gets the line as typed. */
+ * last): the first word that is no option nor an option's value, as
+ * nvmectl reads the command's options, selects its controller and stays
+ * in nvmectl's line.  After an option that takes a value in the next word
+ * it is the value (-t nvme1: the text "nvme1"), after a flag (-H,
+ * --force) the device (before: the shell knew no flag, so `id-ctrl -H
+ * nvme1` went to nvme0, which refused nvme1).  No device word, an unknown
+ * option or command: the first controller's nvmectl gets the line as
+ * typed, and says what is wrong. */
 static void test_a_device_after_the_options_selects_its_controller(void **state)
 {
     static const struct {
@@ -198,8 +207,15 @@ static void test_a_device_after_the_options_selects_its_controller(void **state)
         {"zns report-zones -d 1 nvme1n1", 1},
         {"write -c 1 -t hello nvme1n1", 1},
         {"write -c 1 -t nvme1", 0},
-        {"id-ctrl -H nvme1", 0},
-        {"id-ctrl -H x nvme1", 1},
+        {"id-ctrl -H nvme1", 1},
+        {"id-ctrl -H x nvme1", 0},
+        {"format -n 1 --force nvme1n1", 1},
+        {"smart-log -H -o json nvme1", 1},
+        {"read -s nvme1", 0},
+        {"read -s 0 -- nvme1n1", 1},
+        {"read -- -s nvme1", 0},
+        {"smart-log -X nvme1", 0},
+        {"no-such-command nvme1", 0},
         /* an option whose value is in its word (-c1, --name=value) takes
          * no other: nvme-cli's `--output-format=json /dev/nvme1` (before:
          * nvme0's nvmectl, which refused nvme1) */
@@ -207,16 +223,17 @@ static void test_a_device_after_the_options_selects_its_controller(void **state)
         {"smart-log --output-format=json /dev/nvme1", 1},
         {"write -c 1 --text=hello nvme1n1", 1},
         {"smart-log -ojson nvme1", 1},
-        /* a long option without '=' may take the next word */
-        {"id-ctrl --human-readable nvme1", 0},
+        {"id-ctrl --human-readable nvme1", 1},
+        {"get-feature --feature-id 7 nvme1", 1},
         {"read -c 1 nvme1x", 0},
     };
     (void)state;
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        expect_value(nvmectl_run_line, ctrl, devs[cases[i].ctrl].Ctrl);
-        expect_string(nvmectl_run_line, line, cases[i].typed);
-        expect_string(nvmectl_run_line, io->dev_name, cases[i].ctrl != 0 ? "nvme1" : "nvme0");
-        will_return(nvmectl_run_line, 0);
+        expect_value(__wrap_nvmectl_run_line, ctrl, devs[cases[i].ctrl].Ctrl);
+        expect_string(__wrap_nvmectl_run_line, line, cases[i].typed);
+        expect_string(__wrap_nvmectl_run_line, io->dev_name,
+                      cases[i].ctrl != 0 ? "nvme1" : "nvme0");
+        will_return(__wrap_nvmectl_run_line, 0);
         assert_int_equal(nvme_exos_shell_run(TEXT(cases[i].typed)), DF_RETURN_SUCCESS);
     }
     /* a controller the glue does not have, after the options */
@@ -237,10 +254,10 @@ static void test_the_controller_after_the_command_stays_nvmectls_device(void **s
                                         "zns reset-zone nvme1 -s 0 nvme1n1", "reset nvme1"};
     (void)state;
     for (unsigned i = 0; i < sizeof(typed) / sizeof(typed[0]); i++) {
-        expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-        expect_string(nvmectl_run_line, line, typed[i]);
-        expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-        will_return(nvmectl_run_line, 0);
+        expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+        expect_string(__wrap_nvmectl_run_line, line, typed[i]);
+        expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+        will_return(__wrap_nvmectl_run_line, 0);
         assert_int_equal(nvme_exos_shell_run(TEXT(typed[i])), DF_RETURN_SUCCESS);
     }
 }
@@ -261,10 +278,10 @@ static void test_a_namespace_device_first_past_the_line_is_refused(void **state)
     typed[9 + 246] = 0;
     memset(want, 'x', 246);
     strcpy(want + 246, " nvme1n12");
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, want);
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, want);
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT(typed)), DF_RETURN_SUCCESS);
 }
 
@@ -291,10 +308,10 @@ static void test_shut_down_controller_is_reported(void **state)
 static void test_failure_is_reported(void **state)
 {
     (void)state;
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "bogus");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, NVME_ERR_INVAL);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "bogus");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, NVME_ERR_INVAL);
     assert_int_equal(nvme_exos_shell_run(TEXT("bogus")), DF_RETURN_BAD_PARAMETER);
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] bogus : KO");
 }
@@ -304,19 +321,19 @@ static void test_failure_is_reported(void **state)
 static void test_failures_name_the_command(void **state)
 {
     (void)state;
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "smart");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, NVME_ERR_TIMEOUT);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "smart");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, NVME_ERR_TIMEOUT);
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme1 smart")), DF_RETURN_INPUT_OUTPUT);
     assert_non_null(strstr(mock_exos.console, "nvmectl smart: failed (timeout)"));
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] smart : KO");
     /* a device status is named too */
     mock_exos.console[0] = 0;
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "read -n 1 -s 999999999");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, NVME_SF(0, 0x80) | NVME_SF_DNR_BIT);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "read -n 1 -s 999999999");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, NVME_SF(0, 0x80) | NVME_SF_DNR_BIT);
     assert_int_equal(nvme_exos_shell_run(TEXT("read -n 1 -s 999999999")), DF_RETURN_BAD_PARAMETER);
     assert_non_null(strstr(mock_exos.console, "nvmectl read: failed (LBA Out of Range)"));
 }
@@ -324,7 +341,7 @@ static void test_failures_name_the_command(void **state)
 static void test_no_arguments_prints_usage_and_succeeds(void **state)
 {
     (void)state;
-    expect_function_call(nvmectl_usage);
+    expect_function_call(__wrap_nvmectl_usage);
     assert_int_equal(run_shell("nvmectl", 7), DF_RETURN_SUCCESS);
     assert_non_null(strstr(mock_exos.console, "usage: nvmectl"));
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] usage : OK");
@@ -369,10 +386,10 @@ static void test_cache_is_synced_before_nvmectl(void **state)
     devs[0].Blk.volatile_cache = true;
     devs[0].Blk.unflushed = true;
     devs[0].Blk.owed_nsid[0] = 1;
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "write -n 1 -s 0 -p 7");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "write -n 1 -s 0 -p 7");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("write -n 1 -s 0 -p 7")), DF_RETURN_SUCCESS);
     assert_int_equal(flushes, 1);
     assert_false(devs[0].Blk.unflushed);
@@ -397,10 +414,10 @@ static void test_failed_write_back_does_not_lock_nvmectl_out(void **state)
     devs[0].Blk.volatile_cache = true;
     devs[0].Blk.unflushed = true;
     devs[0].Blk.owed_nsid[0] = 1;
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "error-log");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "error-log");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("error-log")), DF_RETURN_SUCCESS);
     /* the warning, then what nvmectl printed, all after the unlock */
     assert_ptr_equal(strstr(mock_exos.console, "nvmectl: cached writes could not be written "
@@ -420,10 +437,10 @@ static void test_output_reaches_the_console_after_the_block_locks_are_released(v
 {
     (void)state;
     print_times = 100; /* four screens */
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "id-ctrl");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "id-ctrl");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme1 id-ctrl")), DF_RETURN_SUCCESS);
     assert_int_equal(mock_exos.console_prints_locked, 0);
     assert_int_equal(strlen(mock_exos.console), 100 * strlen(RUN_LINE_TEXT));
@@ -436,10 +453,10 @@ static void test_output_reaches_the_console_after_the_block_locks_are_released(v
  * selector word: nvme0) and succeeds; so does the shell command. */
 static void run_once_ok(unsigned dev, const char *typed)
 {
-    expect_value(nvmectl_run_line, ctrl, devs[dev].Ctrl);
-    expect_string(nvmectl_run_line, line, typed);
-    expect_string(nvmectl_run_line, io->dev_name, dev == 0 ? "nvme0" : "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[dev].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, typed);
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, dev == 0 ? "nvme0" : "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT(typed)), DF_RETURN_SUCCESS);
 }
 
@@ -580,10 +597,10 @@ static const struct nvme_exos_blk_ops one_ns_fails_ops = {.write = write_fault, 
 
 static void expect_run(const char *line)
 {
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, line);
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, line);
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, 0);
 }
 
 /* devs[0]'s cache owing block 5 of namespace `nsid`, one segment, its
@@ -656,18 +673,19 @@ static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void *
 static void test_long_command_names_are_named_in_full(void **state)
 {
     (void)state;
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "supported-log-pages");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, NVME_SF(0, 0x02) | NVME_SF_DNR_BIT); /* QEMU 7.2: no LID 00h */
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "supported-log-pages");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line,
+                NVME_SF(0, 0x02) | NVME_SF_DNR_BIT); /* QEMU 7.2: no LID 00h */
     assert_int_equal(nvme_exos_shell_run(TEXT("supported-log-pages")), DF_RETURN_INPUT_OUTPUT);
     assert_non_null(strstr(mock_exos.console,
                            "nvmectl supported-log-pages: failed (Invalid Field in Command)"));
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] supported-log-pages : KO");
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "persistent-event-log -a 0");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "persistent-event-log -a 0");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("nvme1 persistent-event-log -a 0")),
                      DF_RETURN_SUCCESS);
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] persistent-event-log : OK");
@@ -684,10 +702,10 @@ static void run_while_writes_are_owed(const char *line)
     devs[0].Blk.unflushed = true;
     devs[0].Blk.owed_nsid[0] = 1;
     mock_exos.console[0] = 0;
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, line);
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, line);
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT(line)), DF_RETURN_SUCCESS);
     assert_null(strstr(mock_exos.console, "not run while the cache owes writes"));
     assert_true(devs[0].Blk.unflushed);
@@ -745,16 +763,16 @@ static void test_owed_writes_leave_identify_and_log_commands_running(void **stat
 static void test_zns_commands_are_two_words_and_take_the_controller_after_them(void **state)
 {
     (void)state;
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "zns id-ctrl nvme1");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "zns id-ctrl nvme1");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("zns id-ctrl nvme1")), DF_RETURN_SUCCESS);
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] zns-id-ctrl : OK");
-    expect_value(nvmectl_run_line, ctrl, devs[0].Ctrl);
-    expect_string(nvmectl_run_line, line, "zns");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme0");
-    will_return(nvmectl_run_line, NVME_ERR_INVAL);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "zns");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, NVME_ERR_INVAL);
     assert_int_not_equal(nvme_exos_shell_run(TEXT("zns")), DF_RETURN_SUCCESS);
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] zns : KO");
 }
@@ -805,10 +823,10 @@ static void test_nvmectl_through_another_path_writes_back_the_first_paths_cache(
     (void)state;
     path0_writes = 0;
     two_paths_one_cached();
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "write nvme1 -n 1 -s 6 -p 7");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "write nvme1 -n 1 -s 6 -p 7");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("write nvme1 -n 1 -s 6 -p 7")), DF_RETURN_SUCCESS);
     assert_int_equal(path0_writes, 1);
     assert_false(devs[0].Blk.unflushed);
@@ -818,10 +836,10 @@ static void test_nvmectl_through_another_path_writes_back_the_first_paths_cache(
     path0_writes = 0;
     two_paths_one_cached();
     strcpy(devs[1].Serial, "S1");
-    expect_value(nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(nvmectl_run_line, line, "write nvme1 -n 1 -s 6 -p 7");
-    expect_string(nvmectl_run_line, io->dev_name, "nvme1");
-    will_return(nvmectl_run_line, 0);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "write nvme1 -n 1 -s 6 -p 7");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
     assert_int_equal(nvme_exos_shell_run(TEXT("write nvme1 -n 1 -s 6 -p 7")), DF_RETURN_SUCCESS);
     assert_int_equal(path0_writes, 0);
     assert_true(devs[0].Blk.unflushed);
