@@ -123,7 +123,15 @@ static const struct nvme_status_entry nvme_cmd_specific[] = {
     {0x81, "Invalid Protection Information"},
     {0x82, "Attempted Write to Read Only Range"},
     {0x83, "Command Size Limit Exceeded"},
-    /* Zoned Namespace Command Set 1.1 (Figure 11) */
+    /* the Copy command's (NVM Command Set 1.1) */
+    {0x85, "Incompatible Namespace or Format"},
+    {0x86, "Fast Copy Not Possible"},
+    {0x87, "Overlapping I/O Range"},
+    {0x89, "Insufficient Resources"},
+    /* Zoned Namespace Command Set 1.1 (Figure 11; B6h-B7h: the Zone
+     * Random Write Area's) */
+    {0xb6, "Invalid Zone Operation Request"},
+    {0xb7, "ZRWA Resources Unavailable"},
     {0xb8, "Zone Boundary Error"},
     {0xb9, "Zone Is Full"},
     {0xba, "Zone Is Read Only"},
