@@ -801,12 +801,14 @@ int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, 
 /* Splits `line` in place at blanks into argv (24 words at most); a
  * leading "nvmectl" word is skipped.  Returns the word count, or -1 for a
  * 25th word (reported). */
+static bool blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
+
 static int split_line(const struct nvmectl_io *io, char *line, char **argv)
 {
     int argc = 0;
     char *p = line;
     while (*p != '\0') {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        while (blank(*p))
             *p++ = '\0';
         if (*p == '\0')
             break;
@@ -816,7 +818,7 @@ static int split_line(const struct nvmectl_io *io, char *line, char **argv)
             return -1;
         }
         argv[argc++] = p;
-        while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+        while (*p != '\0' && !blank(*p))
             p++;
     }
     if (argc > 0 && nvme_streq(argv[0], "nvmectl")) {
@@ -838,25 +840,64 @@ int nvmectl_run_line(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *
     return nvmectl_main(ctrl, io, argc, argv);
 }
 
+/* The word at or after p (split_line's blanks around it): where it
+ * starts, *n its length (0 at the end of the line). */
+static const char *next_word(const char *p, size_t *n)
+{
+    while (blank(*p))
+        p++;
+    for (*n = 0; p[*n] != '\0' && !blank(p[*n]); (*n)++)
+        ;
+    return p;
+}
+
+/* Word p (n bytes) into w, NUL-terminated, cut to CTL_WORD - 1 bytes:
+ * longer than every command name and option name (24 bytes at most, with
+ * zns-), so a cut word names none, as the whole word names none; an
+ * option's first two bytes and the '=' after its name stay. */
+#define CTL_WORD 32u
+static void word_at(char *w, const char *p, size_t n)
+{
+    if (n >= CTL_WORD)
+        n = CTL_WORD - 1u;
+    nvme_memcpy(w, p, n);
+    w[n] = '\0';
+}
+
+/* The words are read where they are, not split in a copy: a line of any
+ * length, as nvmectl_run_line takes it, with CTL_WORD bytes on the stack
+ * twice (a kernel shell's). */
 const char *nvmectl_device_word(const char *line, size_t *len)
 {
-    char copy[CTL_LINE];
-    char *argv[24];
-    size_t n = line != NULL ? nvme_strlen(line) : sizeof(copy);
-    if (n >= sizeof(copy))
+    char cmd[CTL_WORD], a[CTL_WORD];
+    const char *p, *inl;
+    size_t n, n2;
+    unsigned words = 0;
+    bool zns = false, ended = false, is_out;
+    if (line == NULL)
         return NULL;
-    nvme_memcpy(copy, line, n + 1u);
-    int argc = split_line(NULL, copy, argv), i = 1;
-    bool zns = argc > 1 && nvme_streq(argv[0], "zns"), ended = false;
-    const struct ctl_cmd *d = argc > 0 ? cmd_named(argv[zns ? 1 : 0], zns) : NULL;
+    for (p = next_word(line, &n); n != 0; p = next_word(p + n, &n))
+        if (++words > 24) /* split_line refuses a 25th word */
+            return NULL;
+    p = next_word(line, &n);
+    word_at(cmd, p, n);
+    if (nvme_streq(cmd, "nvmectl")) { /* skipped, as split_line skips it */
+        p = next_word(p + n, &n);
+        word_at(cmd, p, n);
+    }
+    if (nvme_streq(cmd, "zns") && *next_word(p + n, &n2) != '\0') { /* "zns X" */
+        zns = true;
+        p = next_word(p + n, &n);
+        word_at(cmd, p, n);
+    }
+    const struct ctl_cmd *d = cmd_named(cmd, zns);
     if (d == NULL || d->opts == NULL) /* unknown, or left out: nvmectl says so */
         return NULL;
-    for (i += zns; i < argc; i++) {
-        const char *a = argv[i], *inl;
-        bool is_out;
+    for (p = next_word(p + n, &n); n != 0; p = next_word(p + n, &n)) {
+        word_at(a, p, n);
         if (no_option(a, ended)) {
-            *len = nvme_strlen(a);
-            return line + (a - copy);
+            *len = n;
+            return p;
         }
         if (nvme_streq(a, "--")) {
             ended = true;
@@ -866,7 +907,7 @@ const char *nvmectl_device_word(const char *line, size_t *len)
         if (o == NULL && !is_out) /* nvmectl refuses the line */
             return NULL;
         if (inl == NULL && (o == NULL || o->kind != K_FLAG))
-            i++; /* its value */
+            p = next_word(p + n, &n); /* its value */
     }
     return NULL;
 }

@@ -373,16 +373,9 @@ static void the_device_word_is_found_as_nvmectl_reads_the_options(void **state)
         assert_memory_equal(w, cases[i].word, len);
     }
     assert_null(nvmectl_device_word(NULL, NULL));
-    /* longer than nvmectl_run_line's 255 characters, or 25 words */
+    /* 25 words: nvmectl_run_line refuses the line */
     char line[400];
-    memset(line, 'x', sizeof(line));
-    memcpy(line, "read nvme1 ", 11);
-    line[256] = 0;
     size_t len = 0;
-    assert_null(nvmectl_device_word(line, &len));
-    line[255] = 0;
-    assert_non_null(nvmectl_device_word(line, &len));
-    assert_int_equal(len, 5);
     strcpy(line, "read nvme1");
     for (unsigned i = 0; i < 23; i++)
         strcat(line, " -H");
@@ -391,6 +384,37 @@ static void the_device_word_is_found_as_nvmectl_reads_the_options(void **state)
     for (unsigned i = 0; i < 22; i++)
         strcat(line, " -H");
     assert_non_null(nvmectl_device_word(line, &len)); /* 24 */
+}
+
+/* nvmectl_run_line takes a line of any length: past 255 characters too,
+ * nvmectl_device_word finds the device word it takes (before: NULL past
+ * 255 characters, a copy's size, while nvmectl ran the line on the
+ * device after a long -t text). */
+static void the_device_word_of_a_long_line_is_the_one_nvmectl_takes(void **state)
+{
+    (void)state;
+    struct fx f;
+    char line[400];
+    size_t len = 0;
+    strcpy(line, "write -c 1 -t ");
+    memset(line + 14, 'x', 270);
+    strcpy(line + 284, " nvme0n4");
+    assert_int_equal(strlen(line), 292);
+    start(&f);
+    assert_int_equal(nsid_sent(&f, line, false, 0x01), 4);
+    fx_stop(&f);
+    const char *w = nvmectl_device_word(line, &len);
+    assert_ptr_equal(w, line + 285);
+    assert_int_equal(len, 7);
+    /* a long word cut for the lookups names no option nor command */
+    strcpy(line, "read --");
+    memset(line + 7, 'h', 40);
+    strcpy(line + 47, " nvme1");
+    assert_null(nvmectl_device_word(line, &len));
+    strcpy(line, "read --output-format=");
+    memset(line + 21, 'j', 40);
+    strcpy(line + 61, " nvme1");
+    assert_ptr_equal(nvmectl_device_word(line, &len), line + 62);
 }
 
 static struct fx_out named_out;
@@ -433,6 +457,7 @@ int main(void)
         cmocka_unit_test(the_device_may_follow_the_options_as_nvme_cli),
         cmocka_unit_test(a_double_dash_ends_the_options_as_getopt),
         cmocka_unit_test(the_device_word_is_found_as_nvmectl_reads_the_options),
+        cmocka_unit_test(the_device_word_of_a_long_line_is_the_one_nvmectl_takes),
         cmocka_unit_test(the_device_is_the_hosts_name_for_the_controller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
