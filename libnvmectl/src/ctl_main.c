@@ -874,7 +874,7 @@ const char *nvmectl_device_word(const char *line, size_t *len)
     size_t n, n2;
     unsigned words = 0;
     bool zns = false, ended = false, is_out;
-    if (line == NULL)
+    if (line == NULL || len == NULL) /* nothing to read, or to say its length in */
         return NULL;
     for (p = next_word(line, &n); n != 0; p = next_word(p + n, &n))
         if (++words > 24) /* split_line refuses a 25th word */

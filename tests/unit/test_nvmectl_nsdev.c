@@ -373,6 +373,8 @@ static void the_device_word_is_found_as_nvmectl_reads_the_options(void **state)
         assert_memory_equal(w, cases[i].word, len);
     }
     assert_null(nvmectl_device_word(NULL, NULL));
+    /* no len to say the length in: NULL, not a write through NULL */
+    assert_null(nvmectl_device_word("read nvme1", NULL));
     /* 25 words: nvmectl_run_line refuses the line */
     char line[400];
     size_t len = 0;

@@ -109,10 +109,11 @@ int nvmectl_list_all(struct nvme_ctrl *const *ctrls, const char *const *names, u
 /* Where the device word of a command line (as nvmectl_run_line takes
  * it, of any length, left unchanged) starts: the first word that is no
  * option nor an option's value of its command, as nvmectl_main reads
- * them; *len its length.  NULL when there is none, or when the command is
- * unknown or left out of the build, an option unknown or the line more
- * than 24 words (nvmectl_main then says what is wrong).  For a shell that
- * picks the controller of the device before it runs nvmectl. */
+ * them; *len its length.  NULL when there is none (or no line or len),
+ * or when the command is unknown or left out of the build, an option
+ * unknown or the line more than 24 words (nvmectl_main then says what is
+ * wrong).  For a shell that picks the controller of the device before it
+ * runs nvmectl. */
 const char *nvmectl_device_word(const char *line, size_t *len);
 
 /* Prints the usage text (nothing without io or io->print). */
