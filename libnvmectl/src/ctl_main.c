@@ -798,11 +798,12 @@ int nvmectl_main(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, int argc, 
     return NVME_ERR_INVAL;
 }
 
+/* What separates the words of a line. */
+static bool blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
+
 /* Splits `line` in place at blanks into argv (24 words at most); a
  * leading "nvmectl" word is skipped.  Returns the word count, or -1 for a
  * 25th word (reported). */
-static bool blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
-
 static int split_line(const struct nvmectl_io *io, char *line, char **argv)
 {
     int argc = 0;

@@ -230,9 +230,6 @@ static void ctl_raw(void *arg, const void *p, size_t len)
     (void)x;
 }
 
-/* -o json that succeeded: exactly one JSON value (RFC 8259: strings
- * closed and escaped, members "key": value separated by commas, brackets
- * matched); -b/--raw-binary writes the raw page instead. */
 /* A device word nvmectl takes with io.dev_name "nvme0": nvme0 or
  * nvme0n<NSID>, NSID 1..FFFFFFFEh in decimal, /dev/ optional. */
 static bool is_device_word(const char *w)
@@ -252,6 +249,9 @@ static bool is_device_word(const char *w)
     return strtoull(w + 1, NULL, 10) < 0xffffffffull;
 }
 
+/* -o json that succeeded: exactly one JSON value (RFC 8259: strings
+ * closed and escaped, members "key": value separated by commas, brackets
+ * matched); -b/--raw-binary writes the raw page instead. */
 static void check_json(int rc, bool not_json)
 {
     if (rc != NVME_OK || not_json)
