@@ -143,6 +143,21 @@ static void shell_print(void *arg, const char *text)
 
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
+/* The controller of a line that names none: the first one up, nvme0
+ * unless EXOS shut it down (DF_UNLOAD leaves its entry without a
+ * controller), so that a command that needs no device (usage, help, a
+ * bad option) is not refused for a controller the user never named;
+ * 0 when none is up, which is then refused by name. */
+static unsigned first_controller_up(void)
+{
+    for (unsigned i = 0; i < nvme_exos_controller_count(); i++) {
+        LPNVME_CORE_DEVICE d = nvme_exos_controller(i);
+        if (d != NULL && d->Ctrl != NULL)
+            return i;
+    }
+    return 0;
+}
+
 /* "nvme<digits>" or "/dev/nvme<digits>" -> index; -1 when the word is
  * something else.  *nsid set: the word is a namespace device, nvme<N>n...
  * (nvme-cli's nvme0n1), whose index is N's; *nsid points past the n, at
@@ -455,7 +470,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     char command[SHELL_COMMAND_MAX];
     char name[8];
     const char *p = (const char *)arguments, *q, *nsw = NULL, *dw;
-    unsigned len = 0, idx = 0, n, nsl = 0;
+    unsigned len = 0, idx, n, nsl = 0;
     size_t dl;
     LPNVME_CORE_DEVICE d, held[NVME_EXOS_MAX_CTRL];
     unsigned nheld;
@@ -518,7 +533,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
      * for one, and a second device word is nvmectl's "unexpected
      * argument" after a controller as after a namespace (nvme-cli opens
      * the first).  No device word, an unknown option or command: the
-     * first controller's nvmectl says what is wrong. */
+     * first controller up says what is wrong. */
     n = put(line, 0, p, len);
     q = p + len;
     if (word < 0 && (dw = nvmectl_device_word(p, &dl)) != NULL)
@@ -528,8 +543,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     n = put(line, n, q, ~0u);
     cut = n == SHELL_LINE_MAX;
     line[cut ? n - 1u : n] = 0;
-    if (word >= 0)
-        idx = (unsigned)word;
+    idx = word >= 0 ? (unsigned)word : first_controller_up();
     /* No controller named: `list` is every controller's (list_all). */
     if (word < 0 && !cut && command[0] == 'l' && command[1] == 'i' && command[2] == 's' &&
         command[3] == 't' && command[4] == 0)

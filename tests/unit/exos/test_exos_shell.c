@@ -305,6 +305,34 @@ static void test_shut_down_controller_is_reported(void **state)
     assert_non_null(strstr(mock_exos.console, "this one is shut down"));
 }
 
+/* A line that names no controller goes to the first one up: with nvme0
+ * shut down, nvme1 (before: refused, "no NVMe controller nvme0", for a
+ * controller the user never named); none up, refused by nvme0's name. */
+static void test_no_controller_named_goes_to_the_first_one_up(void **state)
+{
+    (void)state;
+    devs[0].Ctrl = NULL; /* nvme0 shut down */
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "help nvme1");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("help nvme1")), DF_RETURN_SUCCESS);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "read -s 0 -c 1");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("read -s 0 -c 1")), DF_RETURN_SUCCESS);
+    /* Named, nvme0 is still refused. */
+    mock_exos.console[0] = 0;
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme0 info")), DF_RETURN_HARDWARE_ABSENT);
+    assert_non_null(strstr(mock_exos.console, "nvmectl info: no NVMe controller nvme0"));
+    devs[1].Ctrl = NULL;
+    mock_exos.console[0] = 0;
+    assert_int_equal(nvme_exos_shell_run(TEXT("info")), DF_RETURN_HARDWARE_ABSENT);
+    assert_non_null(strstr(mock_exos.console, "nvmectl info: no NVMe controller nvme0"));
+    assert_non_null(strstr(mock_exos.console, "this one is shut down"));
+}
+
 static void test_failure_is_reported(void **state)
 {
     (void)state;
@@ -901,6 +929,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_namespace_device_first_past_the_line_is_refused, setup),
         cmocka_unit_test_setup(test_missing_controller, setup),
         cmocka_unit_test_setup(test_shut_down_controller_is_reported, setup),
+        cmocka_unit_test_setup(test_no_controller_named_goes_to_the_first_one_up, setup),
         cmocka_unit_test_setup(test_failure_is_reported, setup),
         cmocka_unit_test_setup(test_failures_name_the_command, setup),
         cmocka_unit_test_setup(test_no_arguments_prints_usage_and_succeeds, setup),
