@@ -441,6 +441,37 @@ static int nvme_ns_list(struct nvme_ctrl *ctrl, uint32_t *page, struct nvme_nsid
     return NVME_OK;
 }
 
+/* ns_all keeps an object for every NSID ever listed until
+ * nvme_ctrl_fini (handles stay valid, nvme.h), and a valid NSID is any
+ * up to FFFFFFFEh (NVMe 2.0 §3.2.1): a device that names other NSIDs at
+ * each rescan would have it grow without end, one object per NSID, past
+ * the bound on one scan.  It holds at most NVME_MAX_NAMESPACES: NSIDs
+ * new to the core past that are left out of the table (and get no
+ * Identify), as a list past that bound is.  Both lists ascend: one
+ * merge walk. */
+static void nvme_ns_list_bound(struct nvme_ctrl *ctrl, struct nvme_nsid_list *l)
+{
+    unsigned m = ctrl->ns_all_count, k = 0, left_out = 0;
+    unsigned room = m < NVME_MAX_NAMESPACES ? NVME_MAX_NAMESPACES - m : 0u;
+    for (unsigned i = 0, a = 0; i < l->count; i++) {
+        while (a < m && ctrl->ns_all[a]->nsid < l->id[i])
+            a++;
+        if (!(a < m && ctrl->ns_all[a]->nsid == l->id[i])) {
+            if (room == 0) {
+                left_out++;
+                continue;
+            }
+            room--;
+        }
+        l->id[k++] = l->id[i];
+    }
+    if (left_out != 0)
+        nvme_log(ctrl, NVME_LOG_ERROR,
+                 "%u new NSIDs not tracked: %u namespace objects already made (the bound)",
+                 left_out, m);
+    l->count = k;
+}
+
 /* The object for `nsid`: the one this controller already had, else NULL.
  * ns_all ascends by NSID (nvme_ns_commit keeps it so). */
 static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid)
@@ -741,6 +772,8 @@ static int nvme_ns_scan_one(struct nvme_ctrl *ctrl)
         return NVME_ERR_NOMEM;
 
     int rc = nvme_ns_list(ctrl, page, &l);
+    if (rc == NVME_OK)
+        nvme_ns_list_bound(ctrl, &l);
     if (rc == NVME_OK && l.count != 0) {
         info = nvme_ns_alloc(ctrl, sizeof(*info) * l.count);
         rc = info == NULL ? NVME_ERR_NOMEM : nvme_ns_identify_all(ctrl, &l, info, page);

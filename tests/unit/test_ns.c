@@ -996,6 +996,71 @@ static void a_namespace_of_a_command_set_the_core_does_not_drive_gets_no_io(void
     }
 }
 
+/* The core's bookkeeping memory (OSAL mem_alloc) held now, counted by a
+ * wrapper around the simulator's. */
+static void *(*sim_mem_alloc)(void *ctx, size_t size);
+static void (*sim_mem_free)(void *ctx, void *p, size_t size);
+static size_t mem_held;
+
+static void *counted_alloc(void *ctx, size_t size)
+{
+    void *p = sim_mem_alloc(ctx, size);
+    if (p != NULL)
+        mem_held += size;
+    return p;
+}
+
+static void counted_free(void *ctx, void *p, size_t size)
+{
+    mem_held -= size;
+    sim_mem_free(ctx, p, size);
+}
+
+/* Device input: a namespace object lives until nvme_ctrl_fini (handles
+ * stay valid, nvme.h), one per NSID the core was ever shown, and NSIDs
+ * go up to FFFFFFFEh.  A device that names 1024 other NSIDs at every
+ * rescan (NN 4: one list page each) must not make the core hold memory
+ * without end: past NVME_MAX_NAMESPACES objects, NSIDs new to the core
+ * are left out of the table (logged), while one it knows comes back as
+ * the same object. */
+static void a_device_naming_new_nsids_at_each_rescan_costs_bounded_memory(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.nn = 4;
+    f.cfg.active_list_full = true;
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    sim_mem_alloc = f.osal.mem_alloc;
+    sim_mem_free = f.osal.mem_free;
+    f.osal.mem_alloc = counted_alloc;
+    f.osal.mem_free = counted_free;
+    mem_held = 0;
+    assert_int_equal(fx_init(&f), 0);
+    const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns1);
+    size_t per_ns = sizeof(struct nvme_ns_info) + 2u * sizeof(void *);
+    size_t base = mem_held;
+    const unsigned rounds = NVME_MAX_NAMESPACES / 1024u + 8u;
+    for (unsigned r = 1; r <= rounds; r++) {
+        nvme_sim_active_list_above(f.sim, r * 1024u);
+        assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+        assert_true(mem_held < base + (size_t)NVME_MAX_NAMESPACES * per_ns);
+    }
+    /* The last rescans named only NSIDs new to the core: none listed. */
+    assert_int_equal(nvme_ns_count(f.ctrl), 0);
+    assert_null(nvme_ns_find(f.ctrl, rounds * 1024u + 1u));
+    assert_true(fx_log_has(&f, "not tracked"));
+    assert_int_equal(ns1->status, NVME_ERR_NOENT);
+    /* NSID 1 listed again: its own object, usable. */
+    nvme_sim_active_list_above(f.sim, 0);
+    assert_int_equal(nvme_ns_rescan(f.ctrl), 0);
+    assert_ptr_equal(nvme_ns_find(f.ctrl, 1), ns1);
+    assert_int_equal(ns1->status, NVME_OK);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1020,6 +1085,7 @@ int main(void)
         cmocka_unit_test(an_active_list_not_ascending_is_refused_and_the_namespaces_probed),
         cmocka_unit_test(a_hostile_active_list_costs_no_more_than_nn),
         cmocka_unit_test(a_namespace_of_a_command_set_the_core_does_not_drive_gets_no_io),
+        cmocka_unit_test(a_device_naming_new_nsids_at_each_rescan_costs_bounded_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

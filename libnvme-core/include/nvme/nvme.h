@@ -544,7 +544,9 @@ struct nvme_ns_info {
  * rescans and resets: a rescan builds its new table before it replaces
  * the old one (a failed rescan keeps the old one), updates namespaces in
  * place, and marks one that disappeared with status NVME_ERR_NOENT.  The
- * lookups take no lock and may run on any CPU during a rescan. */
+ * lookups take no lock and may run on any CPU during a rescan.  At most
+ * 65,536 NSIDs get a namespace object over the controller's life: one new
+ * to the core past that is not listed (logged). */
 
 /* Number of active namespaces found (usable or not). */
 unsigned nvme_ns_count(const struct nvme_ctrl *ctrl);

@@ -449,7 +449,8 @@ struct nvme_sim_config {
     uint32_t active_list[8];
     /* A hostile device: every Active Namespace ID list page (Identify CNS
      * 02h) is full, the 1024 NSIDs after the command's NSID, whatever NN
-     * and the namespaces (up to FFFFFFFEh) [false] */
+     * and the namespaces (up to FFFFFFFEh); only those above the NSID
+     * nvme_sim_active_list_above set [false] */
     bool active_list_full;
     /* The Active Namespace ID list (Identify CNS 02h) answered with this
      * status, every time (a failing or an older device) [0: the list] */
@@ -782,6 +783,9 @@ bool nvme_sim_acre(const struct nvme_sim *sim);
 void nvme_sim_grant_io_queues(struct nvme_sim *sim, uint16_t n);
 /* Set Identify NN at run time (0: highest NSID). */
 void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn);
+/* With cfg.active_list_full: the lists name only NSIDs above `nsid` from
+ * now on (a device naming other NSIDs at each rescan) [0]. */
+void nvme_sim_active_list_above(struct nvme_sim *sim, uint32_t nsid);
 /* Set Identify MDTS at run time (0: no limit), as a firmware activation
  * may: Identify reports it and data commands above it fail with Invalid
  * Field from now on. */

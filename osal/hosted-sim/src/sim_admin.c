@@ -199,8 +199,9 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             break;
         }
         if (sim->cfg.active_list_full) { /* a hostile device: no end to it */
-            for (; n < NVME_ACTIVE_NS_LIST_ENTRIES && sqe->nsid + n + 1u < 0xffffffffu; n++)
-                list[n] = sqe->nsid + n + 1u;
+            uint32_t from = sqe->nsid > sim->active_list_above ? sqe->nsid : sim->active_list_above;
+            for (; n < NVME_ACTIVE_NS_LIST_ENTRIES && from + n + 1u < 0xffffffffu; n++)
+                list[n] = from + n + 1u;
             break;
         }
         for (unsigned i = 0; i < sim->ns_count && n < NVME_ACTIVE_NS_LIST_ENTRIES; i++)

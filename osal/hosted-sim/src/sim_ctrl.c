@@ -605,6 +605,13 @@ void nvme_sim_set_nn(struct nvme_sim *sim, uint32_t nn)
     UNLOCK(sim);
 }
 
+void nvme_sim_active_list_above(struct nvme_sim *sim, uint32_t nsid)
+{
+    LOCK(sim);
+    sim->active_list_above = nsid;
+    UNLOCK(sim);
+}
+
 void nvme_sim_set_mdts(struct nvme_sim *sim, uint8_t mdts)
 {
     LOCK(sim);

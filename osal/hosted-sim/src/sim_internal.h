@@ -342,6 +342,8 @@ struct nvme_sim {
     struct sim_ns **ns;
     unsigned ns_count, ns_cap;
     uint32_t nn_override;
+    /* nvme_sim_active_list_above */
+    uint32_t active_list_above;
     bool copy_id_set;          /* nvme_sim_report_copy_limits */
     uint16_t nvm_id_ns_status; /* nvme_sim_refuse_nvm_id_ns: CNS 05h CSI 00h refused */
     uint16_t copy_id_mssrl;
