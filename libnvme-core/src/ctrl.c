@@ -310,10 +310,17 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     if (rc != NVME_OK)
         goto fail_disable;
     nvme_hmb_alloc(ctrl); /* given with the features, nvme_ctrl_start_queues */
-    rc = nvme_ns_scan(ctrl);
+    rc = nvme_setup_io_queues(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
-    rc = nvme_setup_io_queues(ctrl);
+    /* The namespaces after the features (nvme_ctrl_start_queues), as a
+     * restart reads them again after its own, and as Linux scans after
+     * nvme_configure_host_options: a controller with Extended LBA
+     * Formats reports formats past the sixteenth, and FLBAS bits 6:5,
+     * only once Host Behavior Support's LBAFEE is set (NVMe 2.0
+     * §5.27.1.18); before, the first scan read at most 16 formats and
+     * took index & 0Fh for a namespace formatted at 16 or above. */
+    rc = nvme_ns_scan(ctrl);
     if (rc != NVME_OK)
         goto fail_disable;
 

@@ -15,9 +15,11 @@ Device stream, per command the fake fetches, in fetch order:
                   f&40 complete twice | f&80 DW0 (u32) + delay (u8, ms)
   then, for Identify / Get Log Page, a data byte d: < 0xF0: (d & 7) patches of
   (offset u16, value u8) on the template; >= 0xF0: raw bytes follow.
-Bring-up fetches: Identify Controller, Active NS list (VS >= 1.1),
-Identify Namespace per NSID, Set Features (Number of Queues), then Create
-CQ + Create SQ per I/O queue.
+Bring-up fetches (ctrl.c nvme_ctrl_init): Identify Controller, Set Features
+(Number of Queues), Create CQ + Create SQ per I/O queue, Set Features
+(Asynchronous Event Configuration; + Host Behavior Support when the
+controller has CRDT), then the namespaces: Active NS list (VS >= 1.1),
+Identify Namespace per NSID; the Asynchronous Event Request last.
 """
 import os
 import re
@@ -93,13 +95,22 @@ def seed(hdr, dev=b"", wl=b""):
 
 
 def bringup(ident_ctrl=None, ns_list=None, ident_ns=None, nsid_count=1, setfeat=None,
-            cq=None, sq=None, queues=1, vs11=True):
-    """Device bytes for a bring-up; each argument replaces one command's bytes
-    (control + data).  Defaults are healthy.  With VS 1.1 and later (the
-    fake's 1.4) each namespace's Identify is followed by its Namespace
-    Identification Descriptor list: the template has no NGUID or EUI64
-    (ns.c, nvme_ns_command_set)."""
+            cq=None, sq=None, queues=1, vs11=True, features=None):
+    """Device bytes for a bring-up, up to the Asynchronous Event Request
+    (the next command); each argument replaces one command's bytes
+    (control + data); `features` those of the features a start sets
+    (recovery.c nvme_configure_features: Asynchronous Event Configuration,
+    one ok() by default).  Defaults are healthy.  The queues and features
+    come before the namespaces, as LBAFEE must be set before they are
+    read.  With VS 1.1 and later (the fake's 1.4) each namespace's
+    Identify is followed by its Namespace Identification Descriptor list:
+    the template has no NGUID or EUI64 (ns.c, nvme_ns_command_set)."""
     out = ident_ctrl if ident_ctrl is not None else ok() + data()
+    out += setfeat if setfeat is not None else ok()
+    for _ in range(queues):
+        out += cq if cq is not None else ok()
+        out += sq if sq is not None else ok()
+    out += features if features is not None else ok()
     if vs11:
         out += ns_list if ns_list is not None else ok() + data()
     for i in range(nsid_count):
@@ -107,10 +118,6 @@ def bringup(ident_ctrl=None, ns_list=None, ident_ns=None, nsid_count=1, setfeat=
             else ok() + data()
         if vs11:
             out += ok() + data()
-    out += setfeat if setfeat is not None else ok()
-    for _ in range(queues):
-        out += cq if cq is not None else ok()
-        out += sq if sq is not None else ok()
     return out
 
 
@@ -177,7 +184,7 @@ def seeds():
                                               bringup(queues=2), ALL_OPS)
     s["healthy-intx"] = seed(header(opts=0x18, queues=1, misc=5), bringup(queues=2),
                              bytes([OP_READ, 0, 3, 0, OP_ASYNC, 0, 0x0b, 1, 2, 3, 4]))
-    s["msix-lost-interrupt"] = seed(header(opts=0x08, misc=3), bringup() + ok() * 2 + b"\x30\x30\x30",
+    s["msix-lost-interrupt"] = seed(header(opts=0x08, misc=3), bringup() + ok() + b"\x30\x30\x30",
                                     bytes([OP_READ, 0, 3, 0, OP_ASYNC, 0, 2, 1, 2, 3]))
     s["healthy-vs10-enumerate"] = seed(header(regs=0x20, ns=0x05), bringup(nsid_count=2, vs11=False),
                                        bytes([OP_READ, 1, 0, 0]))
@@ -190,7 +197,8 @@ def seeds():
     s["healthy-slow-completions"] = seed(header(), bringup(ident_ctrl=slow + data(),
                                                            ns_list=slow + data(),
                                                            ident_ns=[slow + data()], setfeat=slow,
-                                                           cq=slow, sq=slow) + slow * 3,
+                                                           cq=slow, sq=slow, features=slow) +
+                                         slow * 2,
                                          bytes([OP_READ, 0, 0x1f, 0]))
     s["healthy-reset-twice"] = seed(header(misc=3), wl=bytes([OP_RESET, OP_READ, 0, 1, 1,
                                                              OP_RESET, OP_WRITE, 0, 1, 1]))
@@ -229,16 +237,15 @@ def seeds():
     s["gone-during-disable-settle"] = seed(header(opts=1, faults=0x81, fault_at_lo=200, fault_kind=2))
     s["gone-during-bringup"] = seed(header(fault_at_lo=100, fault_kind=2, rdy_delay=20))
     # --- completion queue entries
-    # the bring-up, then Set Features Asynchronous Event Configuration and
-    # the AER (no completion unless the input gives it DW0): the next
-    # control byte is the first I/O command's
-    first_io = bringup() + ok() * 2
+    # the bring-up, then the AER (no completion unless the input gives it
+    # DW0): the next control byte is the first I/O command's
+    first_io = bringup() + ok()
     s["bogus-cid-identify"] = seed(header(), fault(cid_xor=0x0100))
     s["bogus-cid-io"] = seed(header(), first_io + fault(cid_xor=0x0003), bytes([OP_READ, 0, 1, 0]))
     s["wrong-phase-identify"] = seed(header(), fault(bad_phase=True))
     s["wrong-phase-io"] = seed(header(), first_io + fault(bad_phase=True),
                                bytes([OP_ASYNC, 0, 2, 1, 2, 3]))
-    s["wrong-sqid"] = seed(header(), ok() + data() + fault(sqid_xor=1))
+    s["wrong-sqid"] = seed(header(), bringup(ns_list=fault(sqid_xor=1)))
     s["wrong-sqhd"] = seed(header(), fault(sqhd=0xffff) + data() + fault(sqhd=7))
     s["lost-completion-identify"] = seed(header(), fault(drop=True))
     s["lost-completion-io"] = seed(header(), first_io + fault(drop=True),
@@ -264,14 +271,14 @@ def seeds():
                                            bytes([OP_ASYNC, 0, 2, 1, 2, 3]))
     # twice: Identify Controller, Set Features Number of Queues, a read
     s["double-completion"] = seed(header(), bringup(ident_ctrl=fault(dup=True) + data(),
-                                                    setfeat=fault(dup=True)) + ok() * 2 +
+                                                    setfeat=fault(dup=True)) + ok() +
                                   fault(dup=True), bytes([OP_READ, 0, 1, 0, OP_READ, 0, 1, 0]))
     s["error-dnr-identify"] = seed(header(), fault(status=0x4002))
     s["error-identify-ns"] = seed(header(ns=1), bringup(nsid_count=2,
                                                         ident_ns=[fault(status=0x000b) + data()]))
     s["error-crd-retry-io"] = seed(header(crdt=1 | (3 << 2)),
                                    # + Set Features Host Behavior Support (ACRE: CRDT)
-                                   first_io + ok() + fault(status=(1 << 11) | 0x06) +
+                                   bringup(features=ok() * 2) + ok() + fault(status=(1 << 11) | 0x06) +
                                    fault(status=0x0006),
                                    bytes([OP_READ, 0, 1, 0]))
     s["error-dnr-io"] = seed(header(), first_io + fault(status=0x4281), bytes([OP_READ, 0, 1, 0]))
@@ -314,11 +321,11 @@ def seeds():
     s["nsze-zero"] = seed(header(), bringup(ident_ns=[ok() + data((0, 0), (1, 0))]))
     s["ncap-above-nsze"] = seed(header(), bringup(ident_ns=[ok() + data((15, 0x80))]))
     s["ns-metadata"] = seed(header(), bringup(ident_ns=[ok() + data((128, 8))]))
-    s["ns-list-not-ascending"] = seed(header(ns=2), ok() + data() + ok() + data((0, 5), (4, 3)))
-    s["ns-list-nsid-ffffffff"] = seed(header(), ok() + data() + ok() + raw(b"\xff\xff\xff\xff"))
-    s["ns-list-full-page"] = seed(header(), ok() + data() + ok() +
-                                  raw(b"".join(struct.pack("<I", i + 1) for i in range(1024))))
-    s["ns-list-above-nn"] = seed(header(), ok() + data() + ok() + data((0, 200)))
+    s["ns-list-not-ascending"] = seed(header(ns=2), bringup(ns_list=ok() + data((0, 5), (4, 3))))
+    s["ns-list-nsid-ffffffff"] = seed(header(), bringup(ns_list=ok() + raw(b"\xff\xff\xff\xff")))
+    s["ns-list-full-page"] = seed(header(), bringup(ns_list=ok() + raw(
+        b"".join(struct.pack("<I", i + 1) for i in range(1024)))))
+    s["ns-list-above-nn"] = seed(header(), bringup(ns_list=ok() + data((0, 200))))
     s["smart-log-garbage"] = seed(header(misc=0), wl=bytes([OP_SMART, OP_LOG, 2, 255, OP_LOG, 3, 0]))
     # --- the calls beyond the I/O path, on a healthy device (11 calls each)
     more = {
@@ -361,12 +368,12 @@ def seeds():
                                     wl=ext)
     # an Asynchronous Event (Notice, Namespace Attribute Changed) that the
     # service call picks up, and the counters
-    s["aer-ns-changed-service"] = seed(header(misc=3), bringup() + ok() +
+    s["aer-ns-changed-service"] = seed(header(misc=3), bringup() +
                                        fault(dw0=0x00040002, delay_ms=0) + ok() + data(),
                                        wl=bytes([OP_MORE["service"], OP_MORE["service"],
                                                  OP_MORE["misc"], 4, OP_MORE["service"]]))
     for name, dw0 in (("smart", 0x00020101), ("error", 0x00010000), ("vendor-log", 0x00c00007)):
-        s["aer-" + name + "-service"] = seed(header(misc=3), bringup() + ok() +
+        s["aer-" + name + "-service"] = seed(header(misc=3), bringup() +
                                              fault(dw0=dw0, delay_ms=0) + ok() + data((0, 0xff)),
                                              wl=bytes([OP_MORE["service"], OP_MORE["service"],
                                                        OP_MORE["misc"], 4, OP_MORE["service"]]))
@@ -374,13 +381,13 @@ def seeds():
     # grows (the third repeats the second's: reads stop); a Persistent
     # Internal Error (a reset asked); Firmware Activation Starting.
     s["aer-resv-notification-service"] = seed(
-        header(misc=3), bringup() + ok() + fault(dw0=0x00800006, delay_ms=0) +
+        header(misc=3), bringup() + fault(dw0=0x00800006, delay_ms=0) +
         ok() + data((0, 1), (8, 1), (9, 2), (12, 1)) + ok() + data((0, 2), (8, 7), (9, 1)) +
         ok() + data((0, 2), (9, 1)),
         wl=bytes([OP_MORE["service"], OP_MORE["service"], OP_MORE["misc"], 4,
                   OP_MORE["service"]]))
     for name, dw0 in (("persistent-error", 0x00010300), ("fw-activation", 0x00030102)):
-        s["aer-" + name + "-service"] = seed(header(misc=3), bringup() + ok() +
+        s["aer-" + name + "-service"] = seed(header(misc=3), bringup() +
                                              fault(dw0=dw0, delay_ms=0) + ok() + data((0, 0xff)),
                                              wl=bytes([OP_MORE["service"], OP_MORE["service"],
                                                        OP_MORE["misc"], 4, OP_MORE["service"]]))
@@ -393,18 +400,18 @@ def seeds():
     # 512-byte blocks, MDTS 8 KiB, one I/O queue of 2 entries: a 64-block
     # nvme_read is 4 pieces, one at a time (nvme_rw_recheck).
     side = ok() + fault(delay_ms=2) + ok() + data() + ok() + data((1, 0x20))
-    s["side-rescan-read-pieces"] = seed(header(mdts=1, queues=1 << 2, nsze=2), bringup() + ok() * 2 +
+    s["side-rescan-read-pieces"] = seed(header(mdts=1, queues=1 << 2, nsze=2), bringup() + ok() +
                                         side, bytes([OP_SIDE[0], 0, 0, 0x3f, 0]))
     # nvme_read_ext of 8 blocks of 4096 bytes, 2 a piece (nvm_data_recheck)
     s["side-rescan-read-ext-pieces"] = seed(header(mdts=1, queues=1 << 2, nsze=2, ns=0x10),
-                                            bringup() + ok() * 2 + side,
+                                            bringup() + ok() + side,
                                             bytes([OP_SIDE[2], 0, 0, 7, 0]))
     # nvme_write of 64 blocks while the other CPU's service call takes a
     # Namespace Attribute Changed event the device posted 1 ms after
     # bring-up (Changed Namespace List, rescan)
     s["side-service-ns-changed-write"] = seed(
         header(mdts=1, queues=1 << 2, nsze=2),
-        bringup() + ok() + fault(dw0=0x00040002, delay_ms=1) + ok() + fault(delay_ms=2) + ok() +
+        bringup() + fault(dw0=0x00040002, delay_ms=1) + ok() + fault(delay_ms=2) + ok() +
         data() + ok() + data() + ok() + data((1, 0x20)), bytes([OP_SIDE[1], 8, 0, 0x3f, 0]))
     # Write Uncorrectable (ONCS bit 1) of 64 blocks in commands of 16: WUSL
     # 1 (8 KiB) in the NVM Identify Controller (CNS 06h, byte 2), which the
@@ -413,7 +420,7 @@ def seeds():
     ident = ok() + data()
     s["side-rescan-write-uncorrectable-wusl"] = seed(
         header(regs=0xe0), fuzzed_regs(cap(css=0x41)) + ident * 2 + ok() + data((2, 1)) +
-        ident * 3 + ok() * 5 + side + ident, bytes([OP_SIDE[4], 0, 0, 0x3f, 0]))
+        ok() * 4 + ident * 3 + ok() + side + ident, bytes([OP_SIDE[4], 0, 0, 0x3f, 0]))
     # Header byte 8 bits 7:5 010b: CAP.MQES 1 (2 entries) after the reset
     # and back at the next.  8 asynchronous reads on a 16-entry queue, the
     # first completion lost, the others 100 ms late: all time out, the
@@ -423,7 +430,7 @@ def seeds():
     # a reset (MQES 63 again) and a read.
     s["mqes-shrinks-replays-wait-for-a-slot"] = seed(
         header(fault_kind=2 << 5, misc=1),
-        bringup() + ok() * 2 + fault(drop=True) + fault(delay_ms=100) * 7,
+        bringup() + ok() + fault(drop=True) + fault(delay_ms=100) * 7,
         bytes([OP_ASYNC, 0, 7, 0, 1, 2, 3, 4, 5, 6, 7, OP_REGS, OP_RESET, OP_READ, 0, 0x3f, 0]))
     return s
 
@@ -660,7 +667,7 @@ def nvmectl_seeds():
                                   ok() + data((48, 0xff))),
     })
     for name, (ls, dev) in odd.items():
-        s["odd-" + name] = seed(header(misc=0x43), bringup() + dev, wl=b"".join(ls))
+        s["odd-" + name] = seed(header(misc=0x43), bringup(features=b"") + dev, wl=b"".join(ls))
     return s
 
 

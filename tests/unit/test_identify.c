@@ -167,6 +167,39 @@ static void identify_ns_reads_flbas_bits_6_5_only_past_16_formats(void **state)
     }
 }
 
+/* A controller with Extended LBA Formats (CTRATT.ELBAS) lists formats
+ * past the sixteenth only once the host set LBAFEE (Host Behavior
+ * Support, NVMe 2.0 §5.27.1.18; QEMU's controller reports NLBAF 15
+ * before).  Bring-up scans after the features, as Linux: namespace 1,
+ * formatted at 17 of 21, is usable with 4096-byte blocks from the start
+ * (before: the first scan saw FLBAS past NLBAF and left it unusable
+ * until a rescan). */
+static void an_elbas_namespace_formatted_past_16_is_usable_after_bring_up(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.elbas = true;
+    f.ns[0].nlbaf = 20;
+    f.ns[0].flbas_index = 17;
+    f.ns[0].lba_size = 4096;
+    fx_start(&f);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_non_null(ns);
+    assert_int_equal(ns->status, NVME_OK);
+    assert_int_equal(ns->nlbaf, 20);
+    assert_int_equal(ns->format, 17);
+    assert_int_equal(ns->lba_size, 4096);
+    uint8_t *b = aligned_alloc(4096, 4096), *r = aligned_alloc(4096, 4096);
+    memset(b, 0x6b, 4096);
+    assert_int_equal(nvme_write(f.ctrl, 1, 3, 1, b), NVME_OK);
+    assert_int_equal(nvme_read(f.ctrl, 1, 3, 1, r), NVME_OK);
+    assert_memory_equal(b, r, 4096);
+    free(b);
+    free(r);
+    fx_stop(&f);
+}
+
 /* NSID FFFFFFFFh with Namespace Management (OACS bit 3): the formats a
  * create may use, common to all namespaces (NVMe 1.4 §5.15.2.1), as
  * nvme-cli's `id-ns -n 0xffffffff` and `create-ns -b` read them. */
@@ -561,6 +594,7 @@ int main(void)
         cmocka_unit_test(identify_ns_lists_64_formats_and_the_one_in_use),
         cmocka_unit_test(identify_ns_refuses_a_format_past_nlbaf),
         cmocka_unit_test(identify_ns_reads_flbas_bits_6_5_only_past_16_formats),
+        cmocka_unit_test(an_elbas_namespace_formatted_past_16_is_usable_after_bring_up),
         cmocka_unit_test(identify_ns_of_nsid_all_gives_the_common_formats),
         cmocka_unit_test(ns_descriptors_give_eui64_nguid_uuid_and_csi),
         cmocka_unit_test(malformed_ns_descriptors_are_protocol_errors),

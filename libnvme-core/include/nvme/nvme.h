@@ -265,11 +265,12 @@ struct nvme_ctrl_info {
 
 /*
  * Bring the controller up: read CAP/VS, disable it if firmware left it
- * enabled, set up the admin queue, enable, Identify Controller, enumerate
- * namespaces (CNS 02h), Set Features Number of Queues, create the I/O
- * queues (interrupt driven if the OSAL grants vectors, else polled), give
- * a Host Memory Buffer to a controller that asks (Identify HMPRE; see the
- * options).  `opts` may be NULL.  On failure nothing stays allocated and the
+ * enabled, set up the admin queue, enable, Identify Controller, Set
+ * Features Number of Queues, create the I/O queues (interrupt driven if
+ * the OSAL grants vectors, else polled), set the features a reset clears
+ * (events, Host Behavior Support...), give a Host Memory Buffer to a
+ * controller that asks (Identify HMPRE; see the options), then enumerate
+ * the namespaces (CNS 02h).  `opts` may be NULL.  On failure nothing stays allocated and the
  * controller is left disabled.
  */
 int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,

@@ -119,6 +119,11 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
         f[2] = ns->fmt[i].lbads;
     }
     id->nlbaf = (uint8_t)(ns->nfmt - 1);
+    /* Extended LBA Formats (CTRATT.ELBAS): past the sixteenth only once
+     * the host set LBAFEE (Host Behavior Support, NVMe 2.0 §5.27.1.18),
+     * as QEMU's controller (nvme_set_feature_host_behavior_support). */
+    if (sim->cfg.elbas && sim->hbs[2] == 0 && id->nlbaf > 15)
+        id->nlbaf = 15;
     id->flbas = (uint8_t)(flbas_encode(ns->cur) | (ns->extended ? NVME_FLBAS_EXTENDED : 0));
     id->mc = 0x3;   /* metadata: extended and separate */
     id->dpc = 0x1f; /* PI Types 1-3, first or last bytes */
