@@ -489,11 +489,11 @@ int ctl_cmd_effects_log(struct ctl *c)
     }
     for (unsigned set = 0; set < 2; set++) {
         const uint32_t *e = set == 0 ? log->acs : log->iocs;
+        /* No heading line: the lines' ACS/IOCS tell the sets apart (the
+         * README's "no page or segment headings"; nvme-cli 2.4 prints none
+         * of the form "Admin Command Set" either) */
         if (c->o.json)
             jw_obj(&w, set == 0 ? "admin_cmd_set" : "io_cmd_set");
-        else
-            ctl_out(io, "%s Command Set\n",
-                    set == 0 ? "Admin" : (csi == NVME_CSI_ZNS ? "Zoned" : "NVM"));
         for (unsigned op = 0; op < 256; op++) {
             if (!(e[op] & NVME_EFFECTS_CSUPP))
                 continue;
