@@ -778,15 +778,14 @@ int ctl_cmd_sanitize_log(struct ctl *c)
 #define PEL_HDR 512u
 #define PEL_EVENT_HDR 24u
 
-/* Device text (SN, MN, SUBNQN): up to the first NUL, trailing blanks cut,
+/* Device text (SN, MN, SUBNQN): up to the first NUL, its padding blanks
+ * kept, as nvme-cli's "%-.*s" prints them (and as id-ctrl's SN and MN);
  * anything not printable shown as '.'. */
 static void pel_text(char *out, const uint8_t *p, size_t n)
 {
     size_t len = 0;
     while (len < n && p[len] != 0)
         len++;
-    while (len > 0 && p[len - 1] == ' ')
-        len--;
     for (size_t i = 0; i < len; i++)
         out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.';
     out[len] = '\0';
@@ -882,7 +881,7 @@ static void pel_show(struct ctl *c, const uint8_t *log, uint32_t len, unsigned a
             jw_u64(&w, "log_id", log[0]);
             jw_u64(&w, "total_num_of_events", ctl_le(log + 4, 4));
             jw_u64(&w, "total_log_len", ctl_le(log + 8, 8));
-            jw_u64(&w, "log_rev", log[16]);
+            jw_u64(&w, "log_revision", log[16]); /* nvme-cli's key */
             jw_u64(&w, "log_header_len", ctl_le(log + 18, 2));
             jw_u64(&w, "timestamp", ctl_le(log + 20, 8));
             jw_u128(&w, "power_on_hours", log + 28);

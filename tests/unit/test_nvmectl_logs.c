@@ -905,6 +905,33 @@ static void nvm_id_ns_counts_are_bounded(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* persistent-event-log                                                */
+/* ------------------------------------------------------------------ */
+
+/* The header as nvme-cli 2.4 shows it (nvme_show_persistent_event_log,
+ * json_persistent_event_log): SN and MN whole, their padding blanks too
+ * (printf "%-.*s"), and the Log Revision under nvme-cli's JSON key:
+ *   json_object_add_value_uint(root, "log_revision", pevent_log_head->rv);
+ * The simulator's header holds Identify's SN and MN, blank-padded
+ * (before: trimmed, and the key "log_rev"). */
+static void persistent_event_log_header_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, NVME_LPA_PERSISTENT_EVENT);
+    ok(&f, "persistent-event-log -a 1 -l 512");
+    expect("Serial Number (SN): SIM0000001          \n");
+    expect("Model Number (MN): nvme-core simulated controller          \n");
+    ok(&f, "persistent-event-log -a 0 -o json");
+    expect("\"log_revision\":0,");
+    expect_not("\"log_rev\":");
+    expect("\"sn\":\"SIM0000001          \",");
+    expect("\"mn\":\"nvme-core simulated controller          \",");
+    ok(&f, "persistent-event-log -a 2");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -928,6 +955,7 @@ int main(void)
         cmocka_unit_test(nvm_id_ns_shows_the_extended_formats),
         cmocka_unit_test(nvm_id_ns_refusals),
         cmocka_unit_test(nvm_id_ns_counts_are_bounded),
+        cmocka_unit_test(persistent_event_log_header_as_nvme_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

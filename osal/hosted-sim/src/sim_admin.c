@@ -658,6 +658,9 @@ static uint16_t pel_page(struct nvme_sim *sim, uint32_t cdw10, uint8_t *page, si
     uint64_t tll = sim->pel_tll ? sim->pel_tll : SIM_PEL_SIZE;
     uint32_t tnev = sim->pel_tll ? sim->pel_tnev : nev;
     page[0] = NVME_LID_PERSISTENT_EVENT;
+    /* SN 75:56 and MN 115:76 as Identify's: ASCII padded with blanks */
+    put_str((char *)page + 56, 20, sim->serial);
+    put_str((char *)page + 76, 40, sim->model);
     for (unsigned i = 0; i < 4; i++)
         page[4 + i] = (uint8_t)(tnev >> (8 * i));
     for (unsigned i = 0; i < 8; i++)
