@@ -742,7 +742,25 @@ int ctl_cmd_sanitize_log(struct ctl *c)
         jw_end(&w);
         return NVME_OK;
     }
-    ctl_out(io, "Sanitize Progress                      (SPROG) :  %u\n", log->sprog);
+    if (flag(c, F_HUMAN) && st == 2) {
+        /* nvme-cli 2.4's -H while in progress (nvme_show_sanitize_log_sprog):
+         * printf("\t(%f%%)\n", sprog * 100.0 / 0x10000), without floating
+         * point: SPROG x 100 / 2^16 is exact in binary, its six decimals
+         * rounded as printf rounds an exact tie, to even */
+        uint32_t v = (uint32_t)log->sprog * 100u, whole = v >> 16;
+        uint32_t m = (v & 0xffffu) * 15625u; /* x 10^6 / 2^16 = x 15625 / 2^10 */
+        uint32_t frac = m >> 10, rest = m & 1023u;
+        if (rest > 512u || (rest == 512u && (frac & 1u)))
+            frac++;
+        if (frac == 1000000u) {
+            frac = 0;
+            whole++;
+        }
+        ctl_out(io, "Sanitize Progress                      (SPROG) :  %u\t(%u.%06u%%)\n",
+                log->sprog, whole, frac);
+    } else {
+        ctl_out(io, "Sanitize Progress                      (SPROG) :  %u\n", log->sprog);
+    }
     /* nvme-cli 2.4: SSTAT's status bits 2:0 as "%#x", the rest with -H */
     ctl_out(io, "Sanitize Status                        (SSTAT) :  %s%x\n", hx(st), st);
     if (flag(c, F_HUMAN)) /* nvme-cli's layout, nvmectl's words */

@@ -932,6 +932,56 @@ static void persistent_event_log_header_as_nvme_cli(void **state)
     fx_stop(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* sanitize-log                                                        */
+/* ------------------------------------------------------------------ */
+
+/* sanitize-log -H while a sanitize is in progress (SSTAT bits 2:0 = 2h)
+ * shows the progress in percent after SPROG, as nvme-cli 2.4's
+ * nvme_show_sanitize_log_sprog: printf("\t(%f%%)\n", sprog * 100.0 /
+ * 0x10000); the expected line here is made by the host's printf.  The
+ * simulator's sanitize completes at once, so the page comes from its
+ * garbage data (each seed the same bytes): the seeds whose SSTAT says "in
+ * progress" (before: no percentage). */
+static void sanitize_log_human_shows_the_progress_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, 0);
+    unsigned seen = 0;
+    for (uint32_t seed = 1; seed < 4000 && seen < 24; seed++) {
+        struct nvme_sim_fault g = {NVME_SIM_FAULT_GARBAGE_DATA, 0, 0x02, NVME_SIM_ANY, seed, 0, 1};
+        assert_int_equal(nvme_sim_inject(f.sim, &g), 0);
+        ok(&f, "sanitize-log -b");
+        nvme_sim_clear_faults(f.sim);
+        assert_int_equal(out.bin_len, 512);
+        if ((out.bin[2] & 7u) != 2u)
+            continue;
+        seen++;
+        unsigned sprog = le16(out.bin);
+        char want[128];
+        snprintf(want, sizeof(want),
+                 "Sanitize Progress                      (SPROG) :  %u\t(%f%%)\n"
+                 "Sanitize Status                        (SSTAT) :  0x2\n",
+                 sprog, (double)sprog * 100 / 0x10000);
+        assert_int_equal(nvme_sim_inject(f.sim, &g), 0);
+        ok(&f, "sanitize-log -H");
+        nvme_sim_clear_faults(f.sim);
+        expect(want);
+        /* without -H the number alone, as nvme-cli */
+        assert_int_equal(nvme_sim_inject(f.sim, &g), 0);
+        ok(&f, "sanitize-log");
+        nvme_sim_clear_faults(f.sim);
+        snprintf(want, sizeof(want), "(SPROG) :  %u\nSanitize Status ", sprog);
+        expect(want);
+    }
+    assert_int_equal(seen, 24);
+    /* not in progress: no percentage with -H either */
+    ok(&f, "sanitize-log -H");
+    expect("(SPROG) :  0\nSanitize Status ");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -956,6 +1006,7 @@ int main(void)
         cmocka_unit_test(nvm_id_ns_refusals),
         cmocka_unit_test(nvm_id_ns_counts_are_bounded),
         cmocka_unit_test(persistent_event_log_header_as_nvme_cli),
+        cmocka_unit_test(sanitize_log_human_shows_the_progress_as_nvme_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
