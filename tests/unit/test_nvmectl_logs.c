@@ -982,6 +982,50 @@ static void sanitize_log_human_shows_the_progress_as_nvme_cli(void **state)
     fx_stop(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* self-test-log                                                       */
+/* ------------------------------------------------------------------ */
+
+/* self-test-log -o json gives the Current Device Self-Test Operation and
+ * Completion bytes as read, as nvme-cli's json_self_test_log:
+ *   json_object_add_value_int(root, "Current Device Self-Test Operation",
+ *                             self_test->current_operation);
+ * and as nvmectl's own text does ("Current operation  : %#x", "Current
+ * Completion : %u%%"); a device's reserved bits (7:4, 7) included (before:
+ * the JSON masked them, the text did not). */
+static void self_test_log_json_current_bytes_as_read(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, 0);
+    uint32_t seed = 1;
+    for (; seed < 1000; seed++) {
+        struct nvme_sim_fault g = {NVME_SIM_FAULT_GARBAGE_DATA, 0, 0x02, NVME_SIM_ANY, seed, 0, 1};
+        assert_int_equal(nvme_sim_inject(f.sim, &g), 0);
+        ok(&f, "self-test-log -b");
+        nvme_sim_clear_faults(f.sim);
+        if ((out.bin[0] & 0xf0u) != 0 && (out.bin[1] & 0x80u) != 0)
+            break;
+    }
+    assert_true(seed < 1000);
+    unsigned cur = out.bin[0], comp = out.bin[1];
+    struct nvme_sim_fault g = {NVME_SIM_FAULT_GARBAGE_DATA, 0, 0x02, NVME_SIM_ANY, seed, 0, 2};
+    assert_int_equal(nvme_sim_inject(f.sim, &g), 0);
+    char want[128];
+    ok(&f, "self-test-log");
+    snprintf(want, sizeof(want), "Current operation  : %#x\nCurrent Completion : %u%%\n", cur,
+             comp);
+    expect(want);
+    ok(&f, "self-test-log -o json");
+    nvme_sim_clear_faults(f.sim);
+    snprintf(want, sizeof(want),
+             "\"Current Device Self-Test Operation\":%u,\n"
+             "  \"Current Device Self-Test Completion\":%u,",
+             cur, comp);
+    expect(want);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1007,6 +1051,7 @@ int main(void)
         cmocka_unit_test(nvm_id_ns_counts_are_bounded),
         cmocka_unit_test(persistent_event_log_header_as_nvme_cli),
         cmocka_unit_test(sanitize_log_human_shows_the_progress_as_nvme_cli),
+        cmocka_unit_test(self_test_log_json_current_bytes_as_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
