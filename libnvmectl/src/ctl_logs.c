@@ -20,26 +20,37 @@ static const char *hx(uint64_t v) { return v != 0 ? "0x" : ""; }
 
 /* nvme-cli's uint128_t_to_si_string(units, 512000), "%.2Lf %sB": the
  * bytes over the largest SI prefix (k .. Q) not above them, two
- * decimals, without floating point: the bytes are (units << 9) * 1000,
- * in decimal digits ("0.00 B" for none). */
+ * decimals, without floating point: the bytes are units * 512 * 1000, in
+ * decimal digits ("0.00 B" for none).  Units * 512 may need 137 bits (a
+ * 128-bit counter of 2^119 units or more): the units' digits are doubled
+ * nine times instead of shifting the binary value. */
 static void smart_si(char *out, size_t len, const uint8_t *le)
 {
     static const char pfx[] = "kMGTPEZYRQ";
-    struct nvme_u128 v = nvme_u128_from_le(le);
-    if ((v.hi >> 55) != 0) { /* past 2^137 bytes: not a count of anything */
-        v.hi = ~(uint64_t)0;
-        v.lo = ~(uint64_t)0;
-    } else {
-        v.hi = v.hi << 9 | v.lo >> 55;
-        v.lo <<= 9;
-    }
-    char d[56];
-    nvme_u128_to_dec(v, d, sizeof(d) - 3);
-    size_t n = nvme_strlen(d);
-    if (n == 1 && d[0] == '0') {
+    char u[48], d[56];
+    nvme_u128_to_dec(nvme_u128_from_le(le), u, sizeof(u));
+    size_t un = nvme_strlen(u);
+    if (un == 1 && u[0] == '0') {
         nvme_snprintf(out, len, "0.00 B");
         return;
     }
+    size_t n = un + 3; /* x 512 adds at most 3 digits */
+    d[0] = '0', d[1] = '0', d[2] = '0';
+    nvme_memcpy(d + 3, u, un);
+    for (unsigned k = 0; k < 9; k++) { /* x 2, nine times */
+        unsigned carry = 0;
+        for (size_t i = n; i-- > 0;) {
+            unsigned x = (unsigned)(d[i] - '0') * 2u + carry;
+            carry = x >= 10u ? 1u : 0u;
+            d[i] = (char)('0' + x - 10u * carry);
+        }
+    }
+    size_t z = 0; /* the leading zeros left */
+    while (d[z] == '0')
+        z++;
+    for (size_t i = z; i < n; i++)
+        d[i - z] = d[i];
+    n -= z;
     d[n++] = '0', d[n++] = '0', d[n++] = '0'; /* x 1000 */
     size_t e = (n - 1) / 3 * 3;               /* n >= 4: e >= 3 */
     if (e > 30)

@@ -1410,7 +1410,9 @@ static void raw_binary_refused_where_the_host_has_no_binary_output(void **state)
 /* Data Units Read/Written as nvme-cli's uint128_t_to_si_string(units,
  * 512000), "%.2Lf %sB" (SI prefixes, two decimals), worked in decimal
  * digits without floating point: the values nvme-cli prints, a rounding
- * that carries into a fourth digit, and a count past 2^64. */
+ * that carries into a fourth digit, a count past 2^64, and counts whose
+ * bytes pass 2^137 (nvme-cli's long double: "174224571863520.49 QB" for
+ * 2^128 - 1 units, as here). */
 static void smart_log_data_units_in_si_bytes_as_nvme_cli(void **state)
 {
     (void)state;
@@ -1426,6 +1428,11 @@ static void smart_log_data_units_in_si_bytes_as_nvme_cli(void **state)
         {123456789, 0, "123456789", "63.21 TB"},
         {1953120000, 0, "1953120000", "1000.00 TB"},
         {0, 1, "18446744073709551616", "9.44 YB"},
+        /* from 2^119 units on, units x 512 needs more than 128 bits (before:
+         * cut to 2^128 - 1, "340282366920.94 QB" for every such count) */
+        {~0ull, (1ull << 55) - 1, "664613997892457936451903530140172287", "340282366920.94 QB"},
+        {0, 1ull << 55, "664613997892457936451903530140172288", "340282366920.94 QB"},
+        {~0ull, ~0ull, "340282366920938463463374607431768211455", "174224571863520.49 QB"},
     };
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct fx f;
