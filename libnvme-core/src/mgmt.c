@@ -424,6 +424,17 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
                      "controller may refuse it (Invalid Field in Command)",
                      offset + len - nvme_mod32(len, g), nvme_mod32(len, g), g);
     }
+    /* "If a Controller Level Reset occurs between a firmware download and
+     * completion of the Firmware Commit command, then the controller shall
+     * discard all portion(s), if any, of downloaded images" (NVMe 1.4
+     * §5.12; 2.0 §5.13): a reset (another CPU's, a deadline's) after a
+     * piece was taken, within this call or since the call whose image this
+     * one continues (`offset` where that one ended), leaves the controller
+     * without them; the pieces after it would make an image with a hole,
+     * told as downloaded.  NVME_ERR_ABORTED: download it again. */
+    uint64_t resets = NVME_READ_ONCE64(ctrl->fw_resets);
+    bool taken = offset != 0 && offset == NVME_READ_ONCE(ctrl->fw_next); /* pieces before */
+    NVME_WRITE_ONCE(ctrl->fw_next, 0u);
     const uint8_t *b = buf;
     for (uint32_t done = 0; done < len && rc == NVME_OK;) {
         uint32_t n = len - done < piece ? len - done : piece;
@@ -433,7 +444,21 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
         sqe.cdw11 = (offset + done) / 4u; /* OFST, dwords */
         rc = nvme_admin_exec_bounce(ctrl, &sqe, (void *)(uintptr_t)(b + done), n,
                                     NVME_DMA_TO_DEVICE, NULL);
+        uint64_t now = NVME_READ_ONCE64(ctrl->stats.resets);
+        if (rc == NVME_OK && taken && now != resets) {
+            nvme_log(ctrl, NVME_LOG_ERROR,
+                     "firmware download: a controller reset discarded the image's pieces "
+                     "before offset %u: download it again from its start",
+                     offset + done);
+            return NVME_ERR_ABORTED;
+        }
+        resets = now;
+        taken = true;
         done += n;
+    }
+    if (rc == NVME_OK) {
+        NVME_WRITE_ONCE64(ctrl->fw_resets, resets);
+        NVME_WRITE_ONCE(ctrl->fw_next, offset + len);
     }
     return rc;
 }
@@ -447,6 +472,7 @@ int nvme_fw_commit(struct nvme_ctrl *ctrl, uint8_t slot, uint8_t action, bool bp
         return NVME_ERR_INVAL;
     if (!(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_FW))
         return mgmt_unsupported(ctrl, "Firmware Commit", "OACS bit 2 clear");
+    NVME_WRITE_ONCE(ctrl->fw_next, 0u); /* the next download is another image (§5.12) */
     rc = mgmt_exec(ctrl, NVME_ADMIN_FW_COMMIT, 0,
                    slot | ((uint32_t)action << 3) | (bpid ? 1u << 31 : 0u), 0, dw0);
     if (rc > 0 && NVME_SF_SCT(rc) == NVME_SCT_COMMAND_SPECIFIC &&

@@ -307,6 +307,11 @@ struct nvme_ctrl {
     uint8_t fna, frmw, fwug;
     uint16_t mtfa; /* Maximum Time for Firmware Activation, 100 ms units, 0: not given */
     uint32_t sanicap;
+    /* Firmware Image Download (mgmt.c): the byte just past the image
+     * the last call sent (0: none open) and the resets counted when its
+     * last piece was taken; a reset in between discards the image. */
+    uint32_t fw_next;
+    uint64_t fw_resets;
     uint32_t hmpre, hmmin, hmminds; /* Host Memory Buffer, 4 KiB units */
     uint16_t hmmaxd;                /* its most descriptors, 0: no limit */
     uint32_t zasl_bytes;            /* ZNS Zone Append Size Limit, 0: mdts_bytes */

@@ -2264,6 +2264,72 @@ static void firmware_last_piece_off_the_granularity_is_told(void **state)
     fx_stop(&f);
 }
 
+/* A controller reset between two pieces of an image (another CPU's
+ * nvme_ctrl_reset, here from the bounce allocation of the second piece)
+ * makes the controller discard the pieces it took (NVMe 1.4 §5.12):
+ * the call fails with NVME_ERR_ABORTED, and so does a call continuing an
+ * image (at the offset where the last one ended) across a reset; one
+ * starting again at 0 works.  Before: both returned 0, the image had a
+ * hole (here: its first piece, with the revision, zeros). */
+static struct {
+    struct fx *f;
+    void *(*dma_alloc)(void *ctx, size_t size, size_t align, uint64_t *bus);
+    uint64_t at;
+    int fired, rc;
+} fwr;
+
+static void *fwr_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
+{
+    if (!fwr.fired && fwr.f->ctrl != NULL &&
+        nvme_sim_stats(fwr.f->sim)->fw_downloads == fwr.at + 1u) {
+        fwr.fired = 1;
+        fwr.rc = nvme_ctrl_reset(fwr.f->ctrl);
+    }
+    return fwr.dma_alloc(ctx, size, align, bus);
+}
+
+static void a_reset_between_firmware_pieces_fails_the_download(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.fwug = 1; /* 4 KiB pieces */
+    fx_create(&f);
+    fwr.f = &f;
+    fwr.dma_alloc = f.osal.dma_alloc;
+    fwr.fired = 1;
+    f.osal.dma_alloc = fwr_dma_alloc;
+    assert_int_equal(fx_init(&f), 0);
+    uint8_t *img = calloc(1, 12288);
+    memcpy(img, "FW7.0.00", 8);
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    fwr.at = nvme_sim_stats(f.sim)->fw_downloads;
+    fwr.fired = 0;
+    fwr.rc = -100;
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 12288), NVME_ERR_ABORTED);
+    assert_int_equal(fwr.fired, 1);
+    assert_int_equal(fwr.rc, 0);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, resets + 1u);
+    /* Again from the start: the whole image, committed. */
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 12288), 0);
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_REPLACE_ACTIVATE, false, NULL), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_string_equal(nvme_ctrl_get_info(f.ctrl)->firmware, "FW7.0.00");
+    /* In two calls with a reset between them: the second one fails. */
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 4096), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_fw_download(f.ctrl, 4096, img + 4096, 8192), NVME_ERR_ABORTED);
+    /* Without one: both work. */
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 4096), 0);
+    assert_int_equal(nvme_fw_download(f.ctrl, 4096, img + 4096, 8192), 0);
+    /* A Commit ends the image: a reset after it discards nothing. */
+    assert_int_equal(nvme_fw_commit(f.ctrl, 3, NVME_FW_CA_REPLACE, false, NULL), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_fw_download(f.ctrl, 12288, img, 4096), 0);
+    free(img);
+    fx_stop(&f);
+}
+
 /* On PCIe an NVM Subsystem Reset can take the link down: the BAR reads
  * all ones for a while (here 200 register reads).  The core waits,
  * bounded by CAP.TO, for a register to read back before it takes the
@@ -2585,6 +2651,7 @@ int main(void)
         cmocka_unit_test(firmware_granularity_and_reset_required),
         cmocka_unit_test(firmware_granularity_above_mdts_is_refused_before_sending),
         cmocka_unit_test(firmware_last_piece_off_the_granularity_is_told),
+        cmocka_unit_test(a_reset_between_firmware_pieces_fails_the_download),
         cmocka_unit_test(firmware_commit_gets_the_effects_its_log_declares),
         cmocka_unit_test(ns_attach_gets_the_cse_its_effects_log_declares),
         cmocka_unit_test(sanitize_gets_the_cse_its_effects_log_declares),

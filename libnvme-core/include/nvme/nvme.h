@@ -1031,7 +1031,10 @@ int nvme_sanitize(struct nvme_ctrl *ctrl, const struct nvme_sanitize_args *args,
  * (no piece could conform); the last piece is what is left, sent as it is
  * with a warning when it is shorter than FWUG (the spec lets the
  * controller refuse it with Invalid Field in Command; pad the image to
- * FWUG to be sure). */
+ * FWUG to be sure).  A controller reset after a piece was taken, in the
+ * call or since the call whose image it continues (`offset` where that
+ * one ended, no Commit between), made the controller discard the image
+ * (§5.12): NVME_ERR_ABORTED, download it again from its start. */
 int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, uint32_t len);
 /* Firmware Commit: slot 0..7 (0: the controller picks), action
  * NVME_FW_CA_*, with the effects the Commands Supported and Effects log

@@ -196,6 +196,11 @@ uint16_t sim_fw_commit(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_
 
 void sim_fw_reset(struct nvme_sim *sim)
 {
+    /* A Controller Level Reset between a download and its Commit discards
+     * the pieces downloaded (NVMe 1.4 §5.12). */
+    sim->fw_len = 0;
+    if (sim->fw_img)
+        memset(sim->fw_img, 0, SIM_FW_MAX);
     if (sim->fw_next) {
         fw_activate(sim, sim->fw_next);
         sim->fw_next = 0;
