@@ -35,8 +35,8 @@ static void nvme_aer_done(void *arg, int result, uint32_t dw0)
 }
 
 /* Puts back an event just taken (nvme_aer_pop), first in line, marked
- * as put back once (aer_again). */
-static void nvme_aer_unpop(struct nvme_ctrl *ctrl, uint32_t dw0)
+ * as put back once (aer_again) or not. */
+static void nvme_aer_unpop(struct nvme_ctrl *ctrl, uint32_t dw0, bool again)
 {
     nvme_lock(&ctrl->admin);
     if (ctrl->aer_count == NVME_AER_EVENTS) {
@@ -45,7 +45,7 @@ static void nvme_aer_unpop(struct nvme_ctrl *ctrl, uint32_t dw0)
         ctrl->aer_head = (uint8_t)((ctrl->aer_head + NVME_AER_EVENTS - 1u) % NVME_AER_EVENTS);
         ctrl->aer_events[ctrl->aer_head] = dw0;
         NVME_WRITE_ONCE(ctrl->aer_count, ctrl->aer_count + 1u);
-        ctrl->aer_again = true;
+        ctrl->aer_again = again;
     }
     nvme_unlock(&ctrl->admin);
 }
@@ -241,19 +241,26 @@ static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc, bool ca
  * controller may never have run that Get Log Page, and then the event's
  * type stays masked (a reset does not unmask it): no event of the type
  * would be reported again.  So it is read again, and the event told, at
- * the next nvme_ctrl_service(); once (not `again`), so that a page that
- * always times out costs one reset more, not one per call. */
-static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page, bool again)
+ * the next nvme_ctrl_service(); once (not `again`; *again set), so that a
+ * page that always times out costs one reset more, not one per call.  A
+ * read never sent (no DMA memory, a mapping or a slot refused, the
+ * controller resetting) cost nothing and read nothing: tried at every
+ * call, `again` left as it was (§5.2: the type stays masked until the
+ * page is read), never told without its page for want of memory twice. */
+static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page, bool *again)
 {
     uint32_t type = NVME_AER_TYPE(dw0), info = NVME_AER_INFO(dw0);
     uint32_t len;
     uint8_t lid = nvme_aer_lid(dw0, &len);
     int rc = lid != 0 ? nvme_aer_read_log(ctrl, lid, page, len) : NVME_OK;
-    if (!again && rc < 0 && rc != NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone) &&
+    bool unsent = rc == NVME_ERR_NOMEM || rc == NVME_ERR_DMA || rc == NVME_ERR_BUSY ||
+                  rc == NVME_ERR_STATE;
+    if ((!*again || unsent) && rc < 0 && rc != NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone) &&
         !NVME_READ_ONCE(ctrl->dead)) {
         nvme_log(ctrl, NVME_LOG_WARN,
                  "asynchronous event %08x: log page %02xh not read (%s): again", dw0, lid,
                  nvme_strerror(rc));
+        *again = *again || !unsent;
         return false;
     }
 
@@ -360,8 +367,8 @@ void nvme_aer_service(struct nvme_ctrl *ctrl)
         nvme_unlock(&ctrl->admin);
         for (unsigned n = 0; n < NVME_AER_EVENTS && nvme_aer_pop(ctrl, &dw0, &again); n++) {
             nvme_memzero(page, 4096);
-            if (!nvme_aer_handle(ctrl, dw0, page, again)) {
-                nvme_aer_unpop(ctrl, dw0);
+            if (!nvme_aer_handle(ctrl, dw0, page, &again)) {
+                nvme_aer_unpop(ctrl, dw0, again);
                 break;
             }
         }

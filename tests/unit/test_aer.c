@@ -210,6 +210,40 @@ static void a_smart_event_whose_log_read_was_lost_is_read_again(void **state)
     fx_stop(&f);
 }
 
+/* A SMART / Health event whose log page read cannot be sent (no DMA
+ * memory for its bounce, at three service calls in a row): nothing was
+ * read, so the type stays masked (§5.2); the read is tried at every call
+ * until it goes out, and the event told then with its warning.  Before:
+ * the second failure told it with critical warning 0 and gave the page
+ * up, the type masked for good (the next warning never reported). */
+static void a_smart_event_whose_log_read_had_no_memory_is_read_once_there_is(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_details sm = {.want = NVME_EVENT_SMART};
+    fx_config(&f);
+    f.opts.event_cb = details_cb;
+    f.opts.event_arg = &sm;
+    fx_start_captured(&f);
+    nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_SPARE);
+    for (int i = 0; i < 3; i++) {
+        nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_ALLOC, 0); /* the log page's bounce */
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+        nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_ALLOC, -1);
+    }
+    assert_true(fx_log_has(&f, "log page 02h not read (out of memory): again"));
+    assert_int_equal(sm.n, 0); /* not told without its page */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(sm.n, 1);
+    assert_int_equal(sm.detail[0] & NVME_SMART_CRIT_SPARE, NVME_SMART_CRIT_SPARE);
+    /* The page was read: events of the type are told again. */
+    nvme_sim_smart_warning(f.sim, NVME_SMART_CRIT_TEMPERATURE);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(sm.n, 2);
+    assert_int_equal(sm.detail[1] & NVME_SMART_CRIT_TEMPERATURE, NVME_SMART_CRIT_TEMPERATURE);
+    fx_stop(&f);
+}
+
 struct ev_seen {
     unsigned ns_changed, errors;
 };
@@ -742,6 +776,7 @@ int main(void)
         cmocka_unit_test(a_namespace_change_whose_log_read_was_lost_unmasks_its_type),
         cmocka_unit_test(an_error_event_whose_log_read_was_lost_unmasks_its_type),
         cmocka_unit_test(aers_are_armed_again_when_the_event_page_cannot_be_had),
+        cmocka_unit_test(a_smart_event_whose_log_read_had_no_memory_is_read_once_there_is),
         cmocka_unit_test(reservation_notifications_are_read_logged_and_told),
         cmocka_unit_test(twenty_reservation_pages_are_told_sixteen_per_event),
         cmocka_unit_test(an_empty_reservation_page_ends_the_reads),
