@@ -151,6 +151,17 @@ static uint8_t nvme_aer_lid(uint32_t dw0, uint32_t *len)
     return (uint8_t)NVME_AER_LID(dw0);
 }
 
+/* A log page read that failed before it was sent (no DMA memory for its
+ * bounce, a mapping or a slot refused, the controller resetting): it cost
+ * nothing and read nothing, so it is tried at every call, not counted as
+ * the one more try a lost read gets (§5.2: until the page is read the
+ * event's type stays masked). */
+static bool nvme_aer_unsent(int rc)
+{
+    return rc == NVME_ERR_NOMEM || rc == NVME_ERR_DMA || rc == NVME_ERR_BUSY ||
+           rc == NVME_ERR_STATE;
+}
+
 /* Reservation Notification pages read for one event at most: each read
  * takes the oldest page away and says how many more wait (at most 255).
  * The rest are read at the next nvme_ctrl_service() (aer_resv_more): the
@@ -175,7 +186,8 @@ static uint8_t nvme_aer_lid(uint32_t dw0, uint32_t *len)
  * which may keep older pages.)  A read after the first one lost on the host
  * side (a deadline, memory: nvme_aer_handle retries the first) would
  * leave the rest unread, the type unmasked by the reads before it: it is
- * tried at the next call, once. */
+ * tried at the next call, once (one never sent, nvme_aer_unsent: at each
+ * call until it is). */
 static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc, bool carried)
 {
     static const char *const what[] = {"registration preempted", "reservation released",
@@ -187,8 +199,8 @@ static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc, bool ca
     bool retry = false;
     for (unsigned n = 0;; n++) {
         if (rc != NVME_OK) {
-            retry = (carried || n != 0) && rc < 0 && !retried && !NVME_READ_ONCE(ctrl->gone) &&
-                    !NVME_READ_ONCE(ctrl->dead);
+            retry = (carried || n != 0) && rc < 0 && (!retried || nvme_aer_unsent(rc)) &&
+                    !NVME_READ_ONCE(ctrl->gone) && !NVME_READ_ONCE(ctrl->dead);
             nvme_log(ctrl, NVME_LOG_WARN, "reservation notification: log page not read (%s)%s",
                      nvme_strerror(rc), retry ? ": again at the next call" : "");
             break;
@@ -228,7 +240,8 @@ static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc, bool ca
     nvme_lock(&ctrl->admin);
     if (retry) {
         NVME_WRITE_ONCE(ctrl->aer_resv_more, true);
-        ctrl->aer_resv_retried = rc != NVME_OK; /* (a lost read: once) */
+        /* (a lost read: once; one never sent: at every call) */
+        ctrl->aer_resv_retried = nvme_aer_unsent(rc) ? retried : rc != NVME_OK;
         ctrl->aer_resv_lpc = last;
     } else {
         ctrl->aer_resv_retried = false;
@@ -243,18 +256,15 @@ static void nvme_aer_resv(struct nvme_ctrl *ctrl, uint8_t *page, int rc, bool ca
  * would be reported again.  So it is read again, and the event told, at
  * the next nvme_ctrl_service(); once (not `again`; *again set), so that a
  * page that always times out costs one reset more, not one per call.  A
- * read never sent (no DMA memory, a mapping or a slot refused, the
- * controller resetting) cost nothing and read nothing: tried at every
- * call, `again` left as it was (§5.2: the type stays masked until the
- * page is read), never told without its page for want of memory twice. */
+ * read never sent (nvme_aer_unsent) is tried at every call, `again` left
+ * as it was: never told without its page for want of memory twice. */
 static bool nvme_aer_handle(struct nvme_ctrl *ctrl, uint32_t dw0, uint8_t *page, bool *again)
 {
     uint32_t type = NVME_AER_TYPE(dw0), info = NVME_AER_INFO(dw0);
     uint32_t len;
     uint8_t lid = nvme_aer_lid(dw0, &len);
     int rc = lid != 0 ? nvme_aer_read_log(ctrl, lid, page, len) : NVME_OK;
-    bool unsent = rc == NVME_ERR_NOMEM || rc == NVME_ERR_DMA || rc == NVME_ERR_BUSY ||
-                  rc == NVME_ERR_STATE;
+    bool unsent = nvme_aer_unsent(rc);
     if ((!*again || unsent) && rc < 0 && rc != NVME_ERR_GONE && !NVME_READ_ONCE(ctrl->gone) &&
         !NVME_READ_ONCE(ctrl->dead)) {
         nvme_log(ctrl, NVME_LOG_WARN,

@@ -636,6 +636,32 @@ static void a_lost_carried_reservation_read_is_tried_again(void **state)
     fx_stop(&f);
 }
 
+/* The read the 16-read bound left to the next call cannot be sent (no
+ * DMA memory for its bounce) at three calls in a row: nothing was read,
+ * so it is tried at every call until it goes out, and pages 17-20 told
+ * then.  Before: the second failure ended the reads, the four pages
+ * never told (the reads before unmasked the type: no event for them). */
+static void a_carried_reservation_read_without_memory_is_tried_until_it_is_sent(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_details r = {.want = NVME_EVENT_RESERVATION};
+    resv_start(&f, &r);
+    resv_twenty_behind_an_error(&f, &r);
+    for (int i = 0; i < 3; i++) {
+        nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_ALLOC, 0); /* the carried read's bounce */
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+        nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_ALLOC, -1);
+    }
+    assert_true(fx_log_has(&f, "log page not read (out of memory): again at the next call"));
+    assert_int_equal(r.n, 16);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(r.n, 20);
+    for (unsigned i = 16; i < 20; i++)
+        assert_int_equal(r.detail[i], 101 + i);
+    fx_stop(&f);
+}
+
 /* A firmware activated without a reset (Firmware Commit CA 011b) that
  * reports namespace attribute notices where the old one did not (OAES bit
  * 8): the Asynchronous Event Configuration follows at once (§5.21.1.11:
@@ -784,6 +810,7 @@ int main(void)
         cmocka_unit_test(a_reservation_page_that_repeats_ends_the_reads),
         cmocka_unit_test(the_reads_left_to_the_next_call_start_the_count_again_after_a_reset),
         cmocka_unit_test(a_lost_carried_reservation_read_is_tried_again),
+        cmocka_unit_test(a_carried_reservation_read_without_memory_is_tried_until_it_is_sent),
         cmocka_unit_test(a_firmware_that_adds_notices_gets_them_configured),
         cmocka_unit_test(a_refused_event_configuration_is_logged_and_nothing_stops),
         cmocka_unit_test(a_persistent_internal_error_event_resets_the_controller),
