@@ -145,6 +145,9 @@ struct nvme_sim_ns_config {
      * instead of zone_size; the zone model keeps zone_size (robustness
      * tests: a device reporting a zone size that is not a power of two). */
     uint64_t zsze_reported;
+    /* ZDES reported in each LBA Format Extension (zone descriptor
+     * extension, 64-byte units); the simulator keeps no extensions [0] */
+    uint8_t zdes;
     /* Command Set Identifier reported in the Namespace Identification
      * Descriptor list (CNS 03h, NIDT 04h) when not 0, instead of the
      * namespace's own (00h NVM, 02h zoned); the namespace still executes

@@ -165,6 +165,7 @@ struct sim_ns {
     uint64_t zone_size, nzones;
     uint64_t zone_cap; /* ZCAP: zone_size unless nvme_sim_ns_config.zone_cap */
     uint64_t zsze_reported;
+    uint8_t zdes;
     uint8_t csi_reported; /* nvme_sim_ns_config.csi_reported */
     bool write_protected; /* nvme_sim_ns_config.write_protected: NSATTR bit 0 */
     uint32_t max_open, max_active;

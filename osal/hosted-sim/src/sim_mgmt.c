@@ -324,8 +324,10 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         struct nvme_id_ns_zns *z = (struct nvme_id_ns_zns *)(void *)buf;
         z->mar = ns->max_active ? ns->max_active - 1 : 0xffffffffu;
         z->mor = ns->max_open ? ns->max_open - 1 : 0xffffffffu;
-        for (unsigned i = 0; i < ns->nfmt; i++)
+        for (unsigned i = 0; i < ns->nfmt; i++) {
             z->lbafe[i].zsze = ns->zsze_reported ? ns->zsze_reported : ns->zone_size;
+            z->lbafe[i].zdes = ns->zdes;
+        }
         return 0;
     }
     case NVME_CNS_CS_CTRL: /* ZNS Figure 47: ZASL 0 = MDTS */

@@ -178,6 +178,7 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
     ns->zone_size = nc->zone_size;
     ns->zone_cap = nc->zone_cap && nc->zone_cap < nc->zone_size ? nc->zone_cap : nc->zone_size;
     ns->zsze_reported = nc->zsze_reported;
+    ns->zdes = nc->zdes;
     ns->csi_reported = nc->csi_reported;
     ns->write_protected = nc->write_protected;
     ns->max_open = nc->max_open;

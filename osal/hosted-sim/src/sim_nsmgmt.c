@@ -103,6 +103,7 @@ static uint16_t detach(struct nvme_sim *sim, uint32_t nsid)
         .zoned = ns->zoned,
         .zone_size = ns->zone_size,
         .zsze_reported = ns->zsze_reported,
+        .zdes = ns->zdes,
         .csi_reported = ns->csi_reported,
         .max_open = ns->max_open,
         .max_active = ns->max_active};
