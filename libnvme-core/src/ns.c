@@ -319,6 +319,7 @@ int nvme_ns_zns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns, void *pag
         return NVME_OK;
     }
     ns->zone_size = zsze;
+    ns->zdes = z->lbafe[ns->format].zdes;
     /* Zone sizes are powers of two on every known device, but not by rule:
      * NSZE / ZSZE without a 64-bit division (i686 has none in hardware). */
     ns->nr_zones = nvme_u64_divmod(ns->nsze, zsze, NULL);

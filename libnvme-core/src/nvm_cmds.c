@@ -1382,7 +1382,8 @@ int nvme_zns_append(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint3
  * PI-only one (`flags`, nvm_moves_md); Dataset Management NR + 1 ranges of
  * 16 bytes; Copy NR + 1 descriptors; ZNS Zone Management Receive,
  * Reservation Report (§6.13) and I/O Management Receive (NVMe 2.0c FDP,
- * NUMD in CDW11) NUMD + 1 dwords; Reservation Register (§6.11) and
+ * NUMD in CDW11) NUMD + 1 dwords; Zone Management Send's Set Zone
+ * Descriptor Extension ZDES * 64 bytes; Reservation Register (§6.11) and
  * Acquire (§6.10) 16 bytes (CRKEY, then NRKEY or PRKEY), Release (§6.12)
  * 8 (CRKEY); 0 for any other opcode. */
 static __attribute__((noinline)) uint64_t
@@ -1404,6 +1405,10 @@ nvm_raw_bytes(const struct nvme_ns_info *ns, const struct nvme_sqe *s, bool bloc
     default: /* (not cases: a jump table would cost 136 bytes) */
         if (s->opc == NVME_CMD_RESV_REGISTER || s->opc == NVME_CMD_RESV_ACQUIRE)
             return 16;
+        /* Set Zone Descriptor Extension (ZSA 10h, ZNS 1.1 §3.4.3): ZDES
+         * 64-byte units from the host (the format's LBA Format Extension) */
+        if (s->opc == NVME_CMD_ZONE_MGMT_SEND && (s->cdw13 & 0xffu) == NVME_ZSA_SET_ZDE)
+            return (uint64_t)ns->zdes * 64u;
         return s->opc == NVME_CMD_RESV_RELEASE ? 8u : 0u;
     }
 }

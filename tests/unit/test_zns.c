@@ -248,6 +248,38 @@ static void zone_append_done_before_a_reset_completes_once_with_its_lba(void **s
     fx_stop(&f);
 }
 
+/* A passthrough Set Zone Descriptor Extension (ZSA 10h) moves ZDES * 64
+ * bytes to the device (ZNS 1.1 §3.4.3): a buffer short of them is
+ * refused and nothing is sent (before, it went: the device read the rest
+ * from past the buffer, PRP2 0 taken for a data page or a PRP list). */
+static void io_passthru_set_zone_descriptor_extension_is_sized_by_zdes(void **state)
+{
+    (void)state;
+    struct fx f;
+    zoned_config(&f);
+    f.ns[0].zdes = 255; /* 16320 bytes: four pages */
+    fx_start(&f);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->zdes, 255);
+    uint8_t *b = abuf(16384);
+    memset(b, 0x5a, 16384);
+    struct nvme_sqe sqe;
+    memset(&sqe, 0, sizeof(sqe));
+    sqe.opc = NVME_CMD_ZONE_MGMT_SEND;
+    sqe.nsid = 1;
+    sqe.cdw13 = NVME_ZSA_SET_ZDE;
+    uint64_t before = nvme_sim_stats(f.sim)->zone_sends;
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, b, 64, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_io_passthru(f.ctrl, &sqe, b, 16316, NVME_DMA_TO_DEVICE, NULL),
+                     NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_sends, before);
+    /* Its full length goes (the simulator keeps no extensions: a status). */
+    assert_true(nvme_io_passthru(f.ctrl, &sqe, b, 16320, NVME_DMA_TO_DEVICE, NULL) > 0);
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_sends, before + 1);
+    free(b);
+    fx_stop(&f);
+}
+
 static void report_and_manage_zones(void **state)
 {
     (void)state;
@@ -1644,6 +1676,7 @@ int main(void)
         cmocka_unit_test(zone_append_lba_past_the_zone_capacity_is_refused),
         cmocka_unit_test(zone_append_done_before_a_reset_completes_once_with_its_lba),
         cmocka_unit_test(report_and_manage_zones),
+        cmocka_unit_test(io_passthru_set_zone_descriptor_extension_is_sized_by_zdes),
         cmocka_unit_test(many_zones_report_within_mdts),
         cmocka_unit_test(odd_zone_size_is_counted_in_bounded_time),
         cmocka_unit_test(zone_arithmetic_matches_64_bit_division),

@@ -502,6 +502,7 @@ struct nvme_ns_info {
                           metadata buffer */
     uint8_t dlfeat;            /* Identify Namespace DLFEAT */
     uint8_t csi;               /* command set: NVME_CSI_NVM, NVME_CSI_ZNS */
+    uint8_t zdes;              /* zoned: ZDES, zone descriptor extension in 64-byte units */
     uint64_t zone_size;        /* zoned namespaces: blocks per zone (ZNS LBAFE ZSZE) */
     uint64_t nr_zones;         /* nsze / zone_size */
     uint32_t max_open_zones;   /* MOR + 1, 0: no limit */

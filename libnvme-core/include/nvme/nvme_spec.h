@@ -933,6 +933,7 @@ NVME_STATIC_ASSERT(sizeof(struct nvme_sanitize_log) == 512, "sanitize log is 512
 #define NVME_ZSA_OPEN 0x03u
 #define NVME_ZSA_RESET 0x04u
 #define NVME_ZSA_OFFLINE 0x05u
+#define NVME_ZSA_SET_ZDE 0x10u /* Set Zone Descriptor Extension (ZNS 1.1 §3.4.3) */
 #define NVME_ZSA_SELECT_ALL (1u << 8)
 /* Zone Management Receive (ZNS Figures 33-34): CDW12 NUMD (0-based dwords), CDW13
  * ZRA 7:0 (00h Report Zones), ZRASF 15:8 (00h all), bit 16 Partial Report. */
