@@ -708,6 +708,27 @@ static void cache_after_direct(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba
     }
 }
 
+/* After a write that bypassed the cache and failed: the device may have
+ * taken some of it (the core's pieces at MDTS, the bounce buffer's
+ * pieces before the one that failed), so the clean cached copies of its
+ * blocks may be older than the device's: no longer valid, a later read
+ * goes to the device.  Dirty blocks stay, owed (what EXOS last wrote and
+ * was told written).  Before: served from the cache until evicted, then
+ * the device's other data. */
+static void cache_forget_clean(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba, U32 count)
+{
+    unsigned i;
+    for (i = 0; i < blk->nsegs; i++) {
+        struct nvme_exos_seg *s = &blk->segs[i];
+        uint64_t k = s->first > lba ? s->first : lba;
+        if (s->nsid != nsid)
+            continue;
+        for (; k < s->first + s->blocks && k < lba + count; k++)
+            if (!bit_get(s->dirty, (U32)(k - s->first)))
+                bit_clear(s->valid, (U32)(k - s->first));
+    }
+}
+
 /* --- sync, timer, shutdown ---------------------------------------------------------- */
 
 /* Whether a write-back of namespace `nsid` failed in this sync (failed[]
@@ -1203,6 +1224,8 @@ static int disk_rw_locked(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 c
     if (rc != NVME_ERR_NOMEM)
         return rc;
     rc = xfer_direct(disk, write, lba, count, buf);
+    if (rc != 0 && write)
+        cache_forget_clean(blk, disk->NamespaceId, lba, count);
     if (rc != 0)
         return rc;
     cache_after_direct(blk, disk->NamespaceId, lba, count, buf, write);

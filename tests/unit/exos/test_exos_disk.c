@@ -478,6 +478,38 @@ static void test_large_requests_bypass_cache_after_dirty_overlap(void **state)
     done_cache();
 }
 
+/* A large write that fails half way (here its second bounce piece) has
+ * reached the device in part: the clean cached copies of its blocks are
+ * dropped, the next read of them goes to the device (before: the old data
+ * from the cache, the device's new data after an eviction); a dirty
+ * block stays as cached. */
+static void test_a_large_write_failing_half_way_drops_clean_cached_copies(void **state)
+{
+    uint8_t *big = aligned_alloc(4096, 130 * 512), *odd = big + 2;
+    uint8_t *seg;
+    (void)state;
+    use_cache();
+    expect_read(128, 128, blk.segs[0].data, 0); /* [128, 256) cached clean */
+    assert_int_equal(disk_io(DF_DISK_READ, 130, 1, user, 512), DF_RETURN_SUCCESS);
+    seg = blk.segs[0].data;
+    memset(user, 0x77, 512);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 200, 1, user, 512), DF_RETURN_SUCCESS); /* dirty */
+    memset(odd, 0x5a, 128 * 512);
+    expect_write(128, 16, bounce, 0);
+    expect_write(144, 16, bounce, NVME_SF(NVME_SCT_MEDIA, 0x80) | NVME_SF_DNR_BIT);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 128, 128, odd, 128 * 512), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(device_data[130 * 512], 0x5a); /* the device took the first piece */
+    /* Read again: from the device, around the dirty block. */
+    expect_read(128, 72, seg, 0);
+    expect_read(201, 55, seg + 73 * 512, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 130, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(user[0], 0x5a);
+    assert_int_equal(disk_io(DF_DISK_READ, 200, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(user[0], 0x77);
+    free(big);
+    done_cache();
+}
+
 /* A 4Kn namespace (LBADS 12): EXOS asks in its sectors (DF_DISK_GETINFO's
  * BytesPerSector, 4096) and every path moves whole 4 KiB blocks: a
  * segment holds 16 of them, the bounce buffer 2, a buffer of one 512-byte
@@ -1911,6 +1943,7 @@ int main(void)
         T(test_read_miss_reads_whole_segment_ahead),
         T(test_last_segment_is_clamped_to_namespace),
         T(test_large_requests_bypass_cache_after_dirty_overlap),
+        T(test_a_large_write_failing_half_way_drops_clean_cached_copies),
         T(test_eviction_writes_back_least_recently_used),
         T(test_failed_write_back_stays_owed),
         T(test_failed_write_back_is_tried_once_a_window),
