@@ -121,6 +121,9 @@ struct nvme_exos_seg {
     U32 dirty[NVME_EXOS_SEG_MAX_BLOCKS / 32];
     U32 bad[NVME_EXOS_SEG_MAX_BLOCKS / 32]; /* dirty, refused alone (seg_write_run) */
     U32 used;                               /* LRU stamp */
+    /* Its write-back failed since the last sync: no eviction tries it
+     * again before the next sync (seg_get), which does, once a window. */
+    bool held;
 };
 
 /* Counters (nvmectl-free diagnostics, unit tests). */

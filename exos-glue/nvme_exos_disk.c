@@ -550,7 +550,10 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
                 victim = c;
                 break;
             }
-            if (((failed >> i) & 1u) != 0)
+            /* held: failed at an earlier request since the last sync.
+             * Before, every request tried each such segment again, one
+             * refused write command per segment (up to 64) per request. */
+            if (((failed >> i) & 1u) != 0 || (c->held && dirty))
                 continue;
             if (victim == NULL ||
                 (dirty != seg_has_dirty(victim)
@@ -563,6 +566,7 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
         if (victim->nsid != 0 && seg_has_dirty(victim)) {
             if (seg_write_back(blk, victim, true) != 0) {
                 failed |= (uint64_t)1 << (unsigned)(victim - blk->segs);
+                victim->held = true;
                 continue;
             }
         }
@@ -578,6 +582,7 @@ static int seg_get(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64_t fi
         MemorySet(s->valid, 0, sizeof(s->valid));
         MemorySet(s->dirty, 0, sizeof(s->dirty));
         MemorySet(s->bad, 0, sizeof(s->bad));
+        s->held = false;
         s->nsid = disk->NamespaceId;
         s->disk = disk;
         s->first = first;
@@ -802,6 +807,7 @@ static int blk_sync(struct nvme_exos_blk *blk, bool waiting_fails)
                 r = WRITE_BACK_HELD; /* refused already: the rest would be */
             else
                 r = seg_write_back(blk, s, !waiting_fails);
+            s->held = r != 0; /* tried again at the next sync, not before */
             if (r == 0)
                 continue;
             if (write_protect_refusal(r)) {

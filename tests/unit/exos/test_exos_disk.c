@@ -738,11 +738,11 @@ static void test_a_segment_whose_write_back_fails_does_not_fail_other_requests(v
     assert_memory_equal(user, device_data + (4 * 128 + 3) * 512, 512);
     assert_int_equal(disk_io(DF_DISK_READ, 9, 1, user, 512), DF_RETURN_SUCCESS); /* still cached */
     assert_int_equal(user[0], 0x42);
-    /* Every segment dirty: the owed one fails again, the next oldest goes. */
+    /* Every segment dirty: the owed one is not tried again before the
+     * next sync (it failed in this window), the next oldest goes. */
     assert_int_equal(disk_io(DF_DISK_WRITE, 2 * 128, 1, user, 512), DF_RETURN_SUCCESS);
     assert_int_equal(disk_io(DF_DISK_WRITE, 3 * 128, 1, user, 512), DF_RETURN_SUCCESS);
     assert_int_equal(disk_io(DF_DISK_WRITE, 4 * 128, 1, user, 512), DF_RETURN_SUCCESS);
-    expect_write(9, 1, seg_data_of(9), NVME_SF(2, 0x80));
     expect_write(2 * 128, 1, seg_data_of(2 * 128), 0);
     expect_segment_read(5 * 128);
     assert_int_equal(disk_io(DF_DISK_READ, 5 * 128, 1, user, 512), DF_RETURN_SUCCESS);
@@ -994,6 +994,35 @@ static void test_a_cache_full_of_refused_writes_does_not_fail_other_requests(voi
     /* The owed writes are still cached, and read from there. */
     assert_int_equal(disk_io(DF_DISK_READ, 128, 1, user, 512), DF_RETURN_SUCCESS);
     assert_int_equal(user[0], 0x42);
+    done_cache();
+}
+
+/* Write-backs that failed are tried again once a window (the sync), not
+ * by every request that needs a segment: before, each such request sent
+ * one refused write per segment (up to 64 with the default cache) before
+ * going to the device. */
+static void test_refused_write_backs_are_not_tried_again_by_each_request(void **state)
+{
+    uint64_t cmds;
+    (void)state;
+    use_cache();
+    blk.ops = &low_refused_ops;
+    memset(user, 0x42, 512);
+    for (unsigned s = 0; s < 4; s++)
+        assert_int_equal(disk_io(DF_DISK_WRITE, s * 128, 1, user, 512), DF_RETURN_SUCCESS);
+    mock_exos.sys_ms += 1000;
+    assert_int_equal(nvme_exos_blk_tick(&blk), NVME_SF(2, 0x80));
+    cmds = blk.stats.write_cmds;
+    for (unsigned r = 0; r < 3; r++) {
+        assert_int_equal(disk_io(DF_DISK_READ, 600, 2, user, 1024), DF_RETURN_SUCCESS);
+        assert_memory_equal(user, device_data + 600 * 512, 1024);
+    }
+    assert_int_equal(blk.stats.write_cmds, cmds); /* reads only */
+    /* The next window's sync tries each of them again. */
+    mock_exos.sys_ms += 1000;
+    assert_int_equal(nvme_exos_blk_tick(&blk), NVME_SF(2, 0x80));
+    assert_int_equal(blk.stats.write_cmds, cmds + 4);
+    assert_true(nvme_exos_blk_owes(&blk, 1));
     done_cache();
 }
 
@@ -1953,6 +1982,7 @@ int main(void)
         T(test_a_failed_read_ahead_reads_the_request_alone),
         T(test_a_large_request_over_a_refused_write_back_does_not_fail),
         T(test_a_cache_full_of_refused_writes_does_not_fail_other_requests),
+        T(test_refused_write_backs_are_not_tried_again_by_each_request),
         T(test_failed_write_back_does_not_hold_other_namespaces_flush),
         T(test_window_tick_does_not_wait_for_a_held_lock),
         T(test_failed_write_back_still_flushes_what_was_written),
