@@ -689,7 +689,13 @@ static int cache_rw(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, bool write
  * them); a read takes the blocks cached dirty, newer than the device's.
  * Nothing is written back first: a dirty block the device refuses (kept
  * owed) must not fail a request the cache can serve, no more than a
- * request through the cache (seg_fill). */
+ * request through the cache (seg_fill).
+ * After a write that failed (`buf` NULL): the device may have taken some
+ * of it (the core's pieces at MDTS, the bounce buffer's pieces before the
+ * one that failed), so the clean cached copies of its blocks may be older
+ * than the device's: no longer valid, a later read goes to the device.
+ * Dirty blocks stay, owed (what EXOS last wrote and was told written).
+ * Before: served from the cache until evicted, then the device's data. */
 static void cache_after_direct(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba, U32 count,
                                U8 *buf, bool write)
 {
@@ -701,36 +707,18 @@ static void cache_after_direct(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba
             continue;
         for (; k < s->first + s->blocks && k < lba + count; k++) {
             U32 b = (U32)(k - s->first);
-            U8 *c = s->data + (UINT)b * s->block_bytes, *u = buf + (UINT)(k - lba) * s->block_bytes;
-            if (write) {
-                MemoryCopy(c, u, s->block_bytes);
+            U8 *c = s->data + (UINT)b * s->block_bytes;
+            if (buf == NULL) {
+                if (!bit_get(s->dirty, b))
+                    bit_clear(s->valid, b);
+            } else if (write) {
+                MemoryCopy(c, buf + (UINT)(k - lba) * s->block_bytes, s->block_bytes);
                 bit_set(s->valid, b);
                 bit_clear(s->dirty, b);
             } else if (bit_get(s->dirty, b)) {
-                MemoryCopy(u, c, s->block_bytes);
+                MemoryCopy(buf + (UINT)(k - lba) * s->block_bytes, c, s->block_bytes);
             }
         }
-    }
-}
-
-/* After a write that bypassed the cache and failed: the device may have
- * taken some of it (the core's pieces at MDTS, the bounce buffer's
- * pieces before the one that failed), so the clean cached copies of its
- * blocks may be older than the device's: no longer valid, a later read
- * goes to the device.  Dirty blocks stay, owed (what EXOS last wrote and
- * was told written).  Before: served from the cache until evicted, then
- * the device's other data. */
-static void cache_forget_clean(struct nvme_exos_blk *blk, U32 nsid, uint64_t lba, U32 count)
-{
-    unsigned i;
-    for (i = 0; i < blk->nsegs; i++) {
-        struct nvme_exos_seg *s = &blk->segs[i];
-        uint64_t k = s->first > lba ? s->first : lba;
-        if (s->nsid != nsid)
-            continue;
-        for (; k < s->first + s->blocks && k < lba + count; k++)
-            if (!bit_get(s->dirty, (U32)(k - s->first)))
-                bit_clear(s->valid, (U32)(k - s->first));
     }
 }
 
@@ -1231,7 +1219,7 @@ static int disk_rw_locked(LPNVME_CORE_DISK disk, bool write, uint64_t lba, U32 c
         return rc;
     rc = xfer_direct(disk, write, lba, count, buf);
     if (rc != 0 && write)
-        cache_forget_clean(blk, disk->NamespaceId, lba, count);
+        cache_after_direct(blk, disk->NamespaceId, lba, count, NULL, true);
     if (rc != 0)
         return rc;
     cache_after_direct(blk, disk->NamespaceId, lba, count, buf, write);
