@@ -765,7 +765,12 @@ int ctl_cmd_id_ns(struct ctl *c)
     }
     ctl_out(io, "nguid   : %s\n", nguid);
     ctl_out(io, "eui64   : %s\n", eui);
-    for (unsigned i = 0; i < nf; i++) {
+    /* The text lists NLBAF + 1 formats, then the NULBAF (Identify
+     * Namespace byte 82, NVMe 2.0) unique attribute formats after them,
+     * as nvme-cli 2.3 and later print them (its JSON only NLBAF + 1);
+     * device data: at most the 64 formats the structure holds. */
+    unsigned nt = (unsigned)id->raw.nlbaf + 1u + raw[82];
+    for (unsigned i = 0; i < (nt < 64u ? nt : 64u); i++) {
         struct nvme_lbaf l = nvme_id_ns_lbaf(&id->raw, i);
         static const char *const rp[] = {"Best", "Better", "Good", "Degraded"};
         /* RP as nvme-cli's "%#x": 0, 0x1, 0x2, 0x3 */

@@ -445,6 +445,90 @@ static void the_device_is_the_hosts_name_for_the_controller(void **state)
     fx_stop(&f);
 }
 
+/* Occurrences of `needle` in out.text. */
+static unsigned count_of(const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = strstr(out.text, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Lines of out.text that start with `prefix`. */
+static unsigned lines_starting(const char *prefix)
+{
+    unsigned n = 0;
+    size_t len = strlen(prefix);
+    for (const char *p = out.text; p != NULL && *p != '\0';) {
+        if (strncmp(p, prefix, len) == 0)
+            n++;
+        p = strchr(p, '\n');
+        p = p != NULL ? p + 1 : NULL;
+    }
+    return n;
+}
+
+/* The next Identify returns garbage (xorshift, seed `seed`): the fault
+ * table cleared first, as it keeps faults that fired. */
+static void garbage_identify(struct fx *f, uint32_t seed)
+{
+    nvme_sim_clear_faults(f->sim);
+    fx_inject(f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_IDENTIFY, seed, 1);
+}
+
+/* A garbage Identify Namespace (seed `seed`) read raw: its NLBAF and
+ * NULBAF (bytes 25 and 82). */
+static void garbage_nlbaf(struct fx *f, uint32_t seed, unsigned *nlbaf, unsigned *nulbaf)
+{
+    garbage_identify(f, seed);
+    ok(f, "admin-passthru -O 6 -n 1 -l 4096 -r -b");
+    assert_int_equal(out.bin_len, 4096);
+    *nlbaf = out.bin[25];
+    *nulbaf = out.bin[82];
+}
+
+/* id-ns lists the LBA formats as nvme-cli 2.3 and later: NLBAF + 1, then
+ * the NULBAF unique attribute formats after them (Identify Namespace byte
+ * 82), at most the 64 the structure holds; its JSON NLBAF + 1.  Before,
+ * the text stopped at NLBAF and left the unique ones out. */
+static void id_ns_lists_the_unique_attribute_formats_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "id-ns -n 1"); /* the simulator's namespace: NULBAF 0 */
+    assert_int_equal(lines_starting("lbaf "), 2);
+    uint32_t within = 0, past = 0; /* seeds: NLBAF + NULBAF below 64, and above */
+    unsigned a = 0, b = 0;
+    for (uint32_t seed = 1; seed < 4000 && (within == 0 || past == 0); seed++) {
+        garbage_nlbaf(&f, seed, &a, &b);
+        if (a < 63 && b != 0 && a + b < 63 && within == 0)
+            within = seed;
+        else if (a < 63 && a + b > 63 && past == 0)
+            past = seed;
+    }
+    assert_true(within != 0 && past != 0);
+    garbage_nlbaf(&f, within, &a, &b);
+    garbage_identify(&f, within);
+    (void)fx_nvmectl(&f, &out, "id-ns -n 1");
+    assert_int_equal(lines_starting("lbaf "), a + b + 1u);
+    char last[16];
+    snprintf(last, sizeof(last), "\nlbaf %2u : ", a + b);
+    expect(last);
+    garbage_identify(&f, within);
+    (void)fx_nvmectl(&f, &out, "id-ns -n 1 -H");
+    assert_int_equal(lines_starting("LBA Format "), a + b + 1u);
+    garbage_identify(&f, within);
+    (void)fx_nvmectl(&f, &out, "id-ns -n 1 -o json");
+    assert_true(json_one_value(out.text));
+    assert_int_equal(count_of("\"ds\""), a + 1u); /* nvme-cli's JSON: NLBAF + 1 */
+    garbage_identify(&f, past);
+    (void)fx_nvmectl(&f, &out, "id-ns -n 1");
+    assert_int_equal(lines_starting("lbaf "), 64);
+    expect("\nlbaf 63 : ");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +545,7 @@ int main(void)
         cmocka_unit_test(the_device_word_is_found_as_nvmectl_reads_the_options),
         cmocka_unit_test(the_device_word_of_a_long_line_is_the_one_nvmectl_takes),
         cmocka_unit_test(the_device_is_the_hosts_name_for_the_controller),
+        cmocka_unit_test(id_ns_lists_the_unique_attribute_formats_as_nvme_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
