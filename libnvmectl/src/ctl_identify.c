@@ -431,13 +431,15 @@ static void ps_power(char *b, size_t n, uint32_t val, uint8_t scale)
     nvme_snprintf(b, n, "%s.%sW", d, f);
 }
 
-/* SN, MN, FR: nvme-cli prints the field as the device filled it, up to a
- * NUL (its "%-.*s"), so the blanks that pad it too; the decoded string
- * (the core's: blanks trimmed) gets them back. */
-static void id_ctrl_string_tail(const struct nvmectl_io *io, const struct nvme_id_ctrl *raw,
-                                const char *name, const char *s)
+/* SN, MN, FR: nvme-cli prints the field as the device filled it, up to
+ * its first NUL (its "%-.*s"), so the blanks that pad it too.  The core's
+ * decoded string `s` (non-printables as '.', trailing blanks and NULs
+ * trimmed, a NUL inside kept as '.') gives the characters, cut at that
+ * NUL; the blanks after it come back.  Into t (at least 41 bytes); NULL
+ * for another field. */
+static const char *id_ctrl_string(char *t, const struct nvme_id_ctrl *raw, const char *name,
+                                  const char *s)
 {
-    static const char blanks[] = "                                        "; /* 40 */
     const char *f;
     size_t size, n = 0, have = nvme_strlen(s);
     if (nvme_streq(name, "sn"))
@@ -447,11 +449,13 @@ static void id_ctrl_string_tail(const struct nvmectl_io *io, const struct nvme_i
     else if (nvme_streq(name, "fr"))
         f = raw->fr, size = sizeof(raw->fr);
     else
-        return;
+        return NULL;
     while (n < size && f[n] != 0)
         n++;
-    if (n > have)
-        io->print(io->arg, blanks + (sizeof(blanks) - 1u) - (n - have));
+    for (size_t i = 0; i < n; i++) /* past `have`: the trimmed blanks */
+        t[i] = i < have ? s[i] : ' ';
+    t[n] = '\0';
+    return t;
 }
 
 static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
@@ -481,11 +485,11 @@ static void id_ctrl_text(struct ctl *c, const struct nvme_ctrl_identify *id)
                 fmt_uuid(t, sizeof(t), id->raw.fguid);
                 s = t;
             }
+            const char *field = id_ctrl_string(t, &id->raw, f->name, s);
             /* s may be the 256-byte SUBNQN: printed whole, not in a
              * CTL_LINE buffer. */
             ctl_out(io, "%-10s: ", f->name);
-            io->print(io->arg, s);
-            id_ctrl_string_tail(io, &id->raw, f->name, s);
+            io->print(io->arg, field != NULL ? field : s);
             io->print(io->arg, "\n");
             continue;
         }

@@ -529,6 +529,42 @@ static void id_ns_lists_the_unique_attribute_formats_as_nvme_cli(void **state)
     fx_stop(&f);
 }
 
+/* id-ctrl's SN, MN and FR as nvme-cli's "%-.*s": the field up to its
+ * first NUL, its padding blanks kept (as the JSON has it); a NUL inside
+ * the field ends the text there.  Before, the text went on past the NUL
+ * (the core's string shows it as '.') to the field's end. */
+static void id_ctrl_strings_end_at_a_nul_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    uint32_t seed = 0;
+    unsigned n = 0;
+    for (uint32_t s = 1; s < 4000 && seed == 0; s++) {
+        garbage_identify(&f, s);
+        ok(&f, "admin-passthru -O 6 --cdw10=1 -l 4096 -r -b");
+        assert_int_equal(out.bin_len, 4096);
+        const uint8_t *sn = out.bin + 4; /* SN: bytes 23:4 */
+        for (n = 0; n < 20 && sn[n] != 0; n++)
+            ;
+        /* a NUL inside, something not blank nor NUL after it */
+        for (unsigned i = n + 1; n < 20 && i < 20 && seed == 0; i++)
+            if (sn[i] != 0 && sn[i] != ' ')
+                seed = s;
+    }
+    assert_true(seed != 0);
+    garbage_identify(&f, seed);
+    ok(&f, "id-ctrl");
+    const char *line = strstr(out.text, "\nsn        : ");
+    assert_non_null(line);
+    line += strlen("\nsn        : ");
+    assert_int_equal(strchr(line, '\n') - line, n);
+    /* the simulator's own: padded with blanks to 20, no NUL */
+    ok(&f, "id-ctrl");
+    expect("\nsn        : SIM0000001          \n");
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +582,7 @@ int main(void)
         cmocka_unit_test(the_device_word_of_a_long_line_is_the_one_nvmectl_takes),
         cmocka_unit_test(the_device_is_the_hosts_name_for_the_controller),
         cmocka_unit_test(id_ns_lists_the_unique_attribute_formats_as_nvme_cli),
+        cmocka_unit_test(id_ctrl_strings_end_at_a_nul_as_nvme_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
