@@ -415,12 +415,13 @@ static void fmt_uuid(char *b, size_t n, const uint8_t u[16])
 
 static void ps_power(char *b, size_t n, uint32_t val, uint8_t scale)
 {
-    /* scale 1: 0.0001 W, 2: 0.01 W; 0: not reported.  The point goes into
-     * the decimal digits: no divide, which 32-bit ARM lacks and the core's
-     * libraries never take from libgcc. */
+    /* scale 1: 0.0001 W, 2: 0.01 W; 0: not reported, 3: reserved (IPS,
+     * APS: NVMe 2.0 Figure 276), as nvme-cli names them.  The point goes
+     * into the decimal digits: no divide, which 32-bit ARM lacks and the
+     * core's libraries never take from libgcc. */
     unsigned frac = scale == 1 ? 4u : scale == 2 ? 2u : 0u;
     if (frac == 0) {
-        nvme_snprintf(b, n, "-");
+        nvme_snprintf(b, n, scale == 0 ? "-" : "reserved");
         return;
     }
     char d[16], f[5];

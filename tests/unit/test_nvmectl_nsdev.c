@@ -565,6 +565,34 @@ static void id_ctrl_strings_end_at_a_nul_as_nvme_cli(void **state)
     fx_stop(&f);
 }
 
+/* id-ctrl's power states: an Idle or Active Power Scale of 11b (reserved,
+ * NVMe 2.0 Figure 276) is nvme-cli's "reserved"; 00b, not reported, its
+ * "-".  Before, both showed as "-". */
+static void id_ctrl_reserved_power_scale_as_nvme_cli(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    uint32_t seed = 0;
+    for (uint32_t s = 1; s < 4000 && seed == 0; s++) {
+        garbage_identify(&f, s);
+        ok(&f, "admin-passthru -O 6 --cdw10=1 -l 4096 -r -b");
+        const uint8_t *psd0 = out.bin + 2048; /* IPS byte 18, APS byte 22: bits 7:6 */
+        if (psd0[18] >> 6 == 3 && psd0[22] >> 6 == 0)
+            seed = s;
+    }
+    assert_true(seed != 0);
+    garbage_identify(&f, seed);
+    ok(&f, "id-ctrl");
+    const char *ps0 = strstr(out.text, "\nps      0 : ");
+    assert_non_null(ps0);
+    const char *idle = strstr(ps0, "idle_power:");
+    assert_non_null(idle);
+    const char want[] = "idle_power:reserved active_power:-\n";
+    assert_int_equal(strncmp(idle, want, sizeof(want) - 1), 0);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -583,6 +611,7 @@ int main(void)
         cmocka_unit_test(the_device_is_the_hosts_name_for_the_controller),
         cmocka_unit_test(id_ns_lists_the_unique_attribute_formats_as_nvme_cli),
         cmocka_unit_test(id_ctrl_strings_end_at_a_nul_as_nvme_cli),
+        cmocka_unit_test(id_ctrl_reserved_power_scale_as_nvme_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
