@@ -308,19 +308,26 @@ int ctl_cmd_zone_mgmt_send(struct ctl *c)
     const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_SLBA, &rc);
     if (ns == NULL)
         return rc;
+    /* -z by name, or as nvme-cli takes it (its OPT_BYTE): the Zone Send
+     * Action's value, 1h close .. 5h offline (ZNS 1.1 §3.4.3) */
     const char *z = c->o.str[S_ZSA];
-    uint8_t zsa = 0;
-    for (unsigned i = 0; z != NULL && i < sizeof(acts) / sizeof(acts[0]); i++)
-        if (nvme_streq(z, acts[i].name))
-            zsa = acts[i].zsa;
-    if (zsa == 0)
-        return ctl_usage_err(c, "-z is open, close, finish, reset or offline");
+    const unsigned n_acts = sizeof(acts) / sizeof(acts[0]);
+    uint64_t v = 0;
+    bool num = z != NULL && nvmectl_parse_u64(z, &v);
+    unsigned k = n_acts;
+    for (unsigned i = 0; z != NULL && i < n_acts; i++)
+        if (nvme_streq(z, acts[i].name) || (num && v == acts[i].zsa))
+            k = i;
+    if (k == n_acts)
+        return ctl_usage_err(c, "-z is open, close, finish, reset or offline (or nvme-cli's "
+                                "1 close, 2 finish, 3 open, 4 reset, 5 offline)");
+    uint8_t zsa = acts[k].zsa;
     rc = nvme_zns_mgmt_send(c->ctrl, ns->nsid, c->o.num[N_SLBA], zsa, all);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "zone-mgmt-send", rc);
     char what[64];
-    nvme_snprintf(what, sizeof(what), "zone %s of %s%llx", z, all ? "all zones, from 0x" : "0x",
-                  (unsigned long long)c->o.num[N_SLBA]);
+    nvme_snprintf(what, sizeof(what), "zone %s of %s%llx", acts[k].name,
+                  all ? "all zones, from 0x" : "0x", (unsigned long long)c->o.num[N_SLBA]);
     return ctl_done(c, ns->nsid, what);
 }
 

@@ -335,6 +335,43 @@ static void zns_zone_action_refusals(void **state)
     fx_stop(&f);
 }
 
+/* zone-mgmt-send's -z as nvme-cli takes it, the Zone Send Action's value
+ * (its OPT_BYTE: 1h close, 2h finish, 3h open, 4h reset, 5h offline, ZNS
+ * 1.1 §3.4.3), besides the names; another value is refused and nothing
+ * sent.  Before, "-z 3" was a usage error. */
+static void zone_mgmt_send_takes_nvme_clis_action_values(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "zone-mgmt-send -n 1 -s 256 -z 3");
+    assert_int_equal(zone_state(&f, 1, 256), NVME_ZS_EXPLICIT_OPEN);
+    expect("nvme0n1: zone open of 0x100: success\n");
+    ok(&f, "zone-append -n 1 -s 256 -c 1 -p 1");
+    ok(&f, "zone-mgmt-send -n 1 -s 256 -z 1");
+    assert_int_equal(zone_state(&f, 1, 256), NVME_ZS_CLOSED);
+    ok(&f, "zone-mgmt-send -n 1 -s 256 -z 0x2");
+    assert_int_equal(zone_state(&f, 1, 256), NVME_ZS_FULL);
+    ok(&f, "zone-mgmt-send -n 1 -a -z 4");
+    assert_int_equal(zone_state(&f, 1, 256), NVME_ZS_EMPTY);
+    expect("zone reset of all zones");
+    /* 5h, Offline: only a read-only zone goes offline (ZNS 1.1 Figure 35) */
+    int rc = fx_nvmectl(&f, &out, "zone-mgmt-send -n 1 -s 512 --zsa=5");
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC((unsigned)rc), 0xbf);
+    assert_int_equal(zone_state(&f, 1, 512), NVME_ZS_EMPTY);
+    uint64_t before = nvme_sim_stats(f.sim)->zone_sends;
+    const char *bad[] = {"zone-mgmt-send -n 1 -s 0 -z 0", "zone-mgmt-send -n 1 -s 0 -z 6",
+                         "zone-mgmt-send -n 1 -s 0 -z 0x10", "zone-mgmt-send -n 1 -s 0 -z 259",
+                         "zone-mgmt-send -n 1 -s 0 -z 3x"};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(fx_nvmectl(&f, &out, bad[i]), NVME_ERR_INVAL);
+        expect("-z is open, close, finish, reset or offline");
+    }
+    assert_int_equal(nvme_sim_stats(f.sim)->zone_sends, before);
+    fx_stop(&f);
+}
+
 /* Output too long for `out`: kept whole here. */
 static struct {
     char text[1u << 20];
@@ -482,6 +519,7 @@ int main(void)
         cmocka_unit_test(zns_id_refusals),
         cmocka_unit_test(zns_zone_actions_move_the_zones),
         cmocka_unit_test(zns_zone_action_refusals),
+        cmocka_unit_test(zone_mgmt_send_takes_nvme_clis_action_values),
         cmocka_unit_test(report_zones_lists_every_zone_past_the_scratch_buffer),
         cmocka_unit_test(report_zones_json_has_nvme_clis_keys),
         cmocka_unit_test(get_ns_id_names_each_active_namespace),
