@@ -239,6 +239,12 @@ static BOOL register_timer(void)
 
 static bool Unloading, TableLockGone; /* at the table's lock (table_lock) */
 
+/* DF_UNLOAD's wait for a reset in progress to end (shutdown_all): two
+ * CAP.TO waits of a slow drive (disable, then enable). */
+#ifndef NVME_EXOS_UNLOAD_RESET_MS
+#define NVME_EXOS_UNLOAD_RESET_MS 60000u
+#endif
+
 /* EXOS shutdown or reboot (DF_UNLOAD): write back, Flush, CC.SHN.  The
  * report goes to COM2 only (nvme_exos_unload_log_type): four controllers'
  * lines filled the console, whose pager then waited for a key that never
@@ -272,6 +278,18 @@ static void shutdown_all(void)
             continue;
         rc = nvme_exos_blk_shutdown(&d->Blk);
         frc = nvme_ctrl_fini(d->Ctrl);
+        /* Refused while a reset runs (nvme.h rule 7: nothing done, call
+         * again later).  Every reset runs under d's blk lock (the disk
+         * path's recovery, the service call, nvmectl), whose holder
+         * blk_shutdown stopped waiting for after NVME_EXOS_UNLOAD_LOCK_MS,
+         * less than a reset's CAP.TO waits: that task let go of it, the
+         * reset is over and the controller gets its shutdown.  Bounded:
+         * a holder EXOS killed leaves it without one, logged. */
+        if (frc == NVME_ERR_STATE &&
+            LockMutex(&d->Blk.bounce_mutex, NVME_EXOS_UNLOAD_RESET_MS) != 0) {
+            frc = nvme_ctrl_fini(d->Ctrl);
+            nvme_exos_blk_unlock(&d->Blk);
+        }
         d->Ctrl = NULL;
         csts = nvme_exos_mmio_read32(&d->Osal, NVME_REG_CSTS);
         KernelLogText(nvme_exos_unload_log_type(rc, frc),

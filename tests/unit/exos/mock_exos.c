@@ -270,6 +270,8 @@ UINT LockMutex(LPMUTEX Mutex, UINT Timeout)
     /* A test sets Mutex->Task for a mutex another task holds: a bounded
      * wait then times out (0), as EXOS's; an INFINITY one would never
      * return there, the fake returns. */
+    if (Timeout != INFINITY && mock_exos.timed_lock_hook != NULL)
+        mock_exos.timed_lock_hook(Mutex, Timeout);
     if (Timeout != INFINITY && Mutex->Task != NULL)
         return 0;
     if (Timeout == INFINITY && mock_exos.lock_hook != NULL)

@@ -78,6 +78,10 @@ struct mock_exos {
      * none): the task may wait there and another task run first (a test
      * runs that task's work there). */
     void (*lock_hook)(LPMUTEX Mutex);
+    /* Called by LockMutex with a bounded Timeout before it looks at
+     * Mutex->Task (NULL: none): the holder may let go during the wait (a
+     * test clears Task there). */
+    void (*timed_lock_hook)(LPMUTEX Mutex, UINT Timeout);
     /* Called by UnlockMutex once it has freed Mutex (NULL: none): a task
      * EXOS switched to while the caller held it, and that waited for it,
      * runs from there (a test runs that task's work there). */

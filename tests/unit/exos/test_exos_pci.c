@@ -38,6 +38,8 @@ struct nvme_ctrl {
     nvme_event_cb event_cb;
     void *event_arg;
     bool finied;
+    bool in_reset; /* a reset runs (in another task): nvme_ctrl_fini refuses */
+    unsigned fini_refusals;
     bool gone;          /* surprise removal: every command fails */
     bool id_ctrl_fails; /* Identify Controller fails (a timeout) */
     bool id_ns_fails;   /* Identify Namespace fails (a timeout) */
@@ -69,6 +71,10 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
 int nvme_ctrl_fini(struct nvme_ctrl *c)
 {
     assert_false(c->finied);
+    if (c->in_reset) { /* nvme.h lifecycle rule 7: nothing done, call again later */
+        c->fini_refusals++;
+        return NVME_ERR_STATE;
+    }
     c->finied = true;
     c->finis++;
     return 0;
@@ -2023,6 +2029,59 @@ static void test_a_shutdown_goes_on_past_locks_a_killed_task_kept(void **state)
         strstr(mock_exos.warnings, "published namespaces: lock held by a task that is gone"));
 }
 
+/* EXOS's shutdown (DF_UNLOAD) while a disk request's task runs a reset
+ * of the controller (an I/O timed out: the reset waits CAP.TO, seconds,
+ * for CSTS.RDY) holding the controller's blk lock: the shutdown's
+ * bounded wait for that lock (NVME_EXOS_UNLOAD_LOCK_MS) ends first, and
+ * nvme_ctrl_fini refuses while the reset runs (NVME_ERR_STATE, nothing
+ * done, nvme.h rule 7).  The shutdown waits for the task to let go of
+ * the lock (the reset over), longer but bounded, and calls it again: the
+ * controller gets its CC.SHN.  Before: the refusal was taken as the
+ * end, the controller forgotten without a shutdown notification (its
+ * volatile write cache maybe never committed before EXOS powered off). */
+static LPNVME_CORE_DEVICE resetting_dev;
+static void reset_ends_during_a_long_wait(LPMUTEX Mutex, UINT Timeout)
+{
+    if (Mutex != &resetting_dev->Blk.bounce_mutex)
+        return;
+    if (Timeout > NVME_EXOS_UNLOAD_LOCK_MS) { /* the reset ends meanwhile */
+        Mutex->Task = NULL;
+        fakes[0].in_reset = false;
+    }
+}
+
+static void test_a_shutdown_during_a_reset_waits_for_it_and_shuts_down(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    resetting_dev = attach_next(false);
+    poll_at(5000);
+    resetting_dev->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* the disk request's task */
+    c->in_reset = true;
+    mock_exos.timed_lock_hook = reset_ends_during_a_long_wait;
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c->fini_refusals, 1);
+    assert_true(c->finied); /* shut down once the reset was over */
+    assert_null(resetting_dev->Ctrl);
+    assert_null(strstr(mock_exos.warnings, "FAILED"));
+}
+
+/* The same with a reset that never ends (its task killed): the shutdown
+ * waits a bounded time once more, then goes on without it, said so. */
+static void test_a_shutdown_during_a_reset_that_never_ends_goes_on(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    resetting_dev = attach_next(false);
+    poll_at(5000);
+    resetting_dev->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    c->in_reset = true; /* for good */
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c->fini_refusals, 1); /* not called again without the lock */
+    assert_false(c->finied);
+    assert_non_null(strstr(mock_exos.warnings, "FAILED"));
+}
+
 /* The shared namespace is published once, through controller 0.  A
  * rescan on controller 1 (a Namespace Attribute Changed event) publishes
  * its namespaces again, and reads its SUBNQN again: that Identify
@@ -2391,6 +2450,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         T(test_service_waits_out_a_teardown_in_progress),
         T(test_a_shutdown_goes_on_past_locks_a_killed_task_kept),
+        T(test_a_shutdown_during_a_reset_waits_for_it_and_shuts_down),
+        T(test_a_shutdown_during_a_reset_that_never_ends_goes_on),
         T(test_service_runs_under_the_lock_the_teardown_takes),
         T(test_format_to_another_lba_size_republishes_the_disk),
         T(test_writes_cached_for_the_old_format_are_never_written),
