@@ -1153,6 +1153,11 @@ static LPPCI_DEVICE NVMeCoreAttach(LPPCI_DEVICE PciDevice)
      * DeviceInterruptHandler). */
     (void)nvme_exos_pci_command_update(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func,
                                        PCI_CMD_MEM | PCI_CMD_BUSMASTER | PCI_CMD_INT_DISABLE, 0);
+    /* Nor a previous owner's MSI or MSI-X (EXOS's own driver programs
+     * MSI-X entry 0 with the vector of its slot): left on, a polled
+     * controller would signal a vector EXOS may have given another
+     * device since, once per admin completion. */
+    nvme_exos_pci_msi_off(d->Pci.Info.Bus, d->Pci.Info.Dev, d->Pci.Info.Func);
 
     nvme_exos_osal_setup(&d->Osal, &d->OsalOps, (volatile void *)mmio, bar_size, d->Pci.Info.Bus,
                          d->Pci.Info.Dev, d->Pci.Info.Func, (LPDEVICE)&d->Pci);

@@ -107,3 +107,24 @@ bool nvme_exos_bar_probe(U8 bus, U8 dev, U8 func, unsigned bir, struct nvme_exos
     out->size = mask & (~mask + 1u);
     return out->size != 0;
 }
+
+/* Message Control (16 bits at capability + 2) with `enable` cleared, when
+ * set.  A capability whose Message Control lies past config space (EXOS:
+ * 256 bytes, CF8h/CFCh) is left alone. */
+static void msi_enable_off(U8 bus, U8 dev, U8 func, U8 cap, U16 enable)
+{
+    U16 ctrl;
+    if (cap == 0 || cap > 0xFCu)
+        return;
+    ctrl = PCI_Read16(bus, dev, func, (U16)(cap + 2u));
+    if ((ctrl & enable) != 0)
+        PCI_Write16(bus, dev, func, (U16)(cap + 2u), (U16)(ctrl & ~enable));
+}
+
+void nvme_exos_pci_msi_off(U8 bus, U8 dev, U8 func)
+{
+    msi_enable_off(bus, dev, func, PCI_FindCapability(bus, dev, func, NVME_PCI_CAP_ID_MSI),
+                   NVME_PCI_MSI_ENABLE);
+    msi_enable_off(bus, dev, func, PCI_FindCapability(bus, dev, func, PCI_CAP_ID_MSIX),
+                   NVME_PCI_MSIX_ENABLE);
+}

@@ -128,7 +128,7 @@ U32 PCI_GetBARSize(U8 bus, U8 dev, U8 func, U8 barIndex)
 U8 PCI_FindCapability(U8 bus, U8 dev, U8 func, U8 capId)
 {
     (void)bus, (void)dev, (void)func;
-    return capId == PCI_CAP_ID_MSIX ? mock_exos.msix_cap : 0;
+    return capId == PCI_CAP_ID_MSIX ? mock_exos.msix_cap : capId == 0x05 ? mock_exos.msi_cap : 0;
 }
 
 /* Memory */

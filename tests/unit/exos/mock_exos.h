@@ -28,6 +28,7 @@ struct mock_exos {
     /* PCI config space of the one device under test */
     uint8_t cfg[256];
     uint8_t msix_cap; /* what PCI_FindCapability(MSIX) returns */
+    uint8_t msi_cap;  /* what PCI_FindCapability(MSI, 05h) returns */
     /* BARs: the address bits each BAR register lets software write (the
      * rest read back as stored: type bits, and zeros below the size);
      * 16 KiB 32-bit BARs unless a test says otherwise (the upper half of

@@ -1007,6 +1007,34 @@ static void test_attach_turns_the_unused_intx_pin_off(void **state)
     assert_int_equal(cmd, 0x0100 | PCI_CMD_INT_DISABLE | PCI_CMD_MEM | PCI_CMD_BUSMASTER);
 }
 
+/* A previous owner of the function (EXOS's own driver: MSI-X entry 0
+ * set to its slot's vector, MSI-X enabled; or MSI) left message
+ * interrupts on.  Attach turns both off before the core runs: a polled
+ * controller (no vector granted, NVME_EXOS_POLLING, EXOS's polling mode,
+ * the slots used up) would otherwise signal the old vector, which EXOS
+ * may have given another device, at each admin completion.  The other
+ * bits of Message Control are kept.  Before: both left on. */
+static void test_attach_turns_a_previous_owners_msi_and_msix_off(void **state)
+{
+    U16 msi = 0x0081;  /* 64-bit capable, MSI Enable */
+    U16 msix = 0xC007; /* MSI-X Enable, Function Mask, 8 entries */
+    U16 got;
+    (void)state;
+    (void)fake_ctrl(0, "S0");
+    mock_exos.msi_cap = 0x50;
+    mock_exos.cfg[0x50] = 0x05;
+    memcpy(&mock_exos.cfg[0x52], &msi, 2);
+    mock_exos.msix_cap = 0x70;
+    mock_exos.cfg[0x70] = PCI_CAP_ID_MSIX;
+    memcpy(&mock_exos.cfg[0x72], &msix, 2);
+    (void)attach_next(true);
+    memcpy(&got, &mock_exos.cfg[0x52], 2);
+    assert_int_equal(got, 0x0080);
+    memcpy(&got, &mock_exos.cfg[0x72], 2);
+    assert_int_equal(got, 0x4007);
+    assert_int_equal(mock_exos.cfg[0x70], PCI_CAP_ID_MSIX); /* the header untouched */
+}
+
 static int setup(void **state);
 
 /* Attach of the next controller, which a bad BAR0 refuses: nothing is
@@ -2450,6 +2478,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         T(test_service_waits_out_a_teardown_in_progress),
         T(test_a_shutdown_goes_on_past_locks_a_killed_task_kept),
+        T(test_attach_turns_a_previous_owners_msi_and_msix_off),
         T(test_a_shutdown_during_a_reset_waits_for_it_and_shuts_down),
         T(test_a_shutdown_during_a_reset_that_never_ends_goes_on),
         T(test_service_runs_under_the_lock_the_teardown_takes),
