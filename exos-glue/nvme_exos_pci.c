@@ -712,7 +712,7 @@ static bool update_namespaces(LPNVME_CORE_DEVICE d)
      * (a retire hands over, which reads the table); only this poll moves
      * the entries, so the index still holds its place. */
     for (i = 0;; i++) {
-        struct published_ns entry;
+        struct published_ns entry = {0}; /* set below; gcc -O2 with ASan sees a path it is not */
         const struct nvme_ns_info *ns;
         bool more;
         table_lock();
