@@ -713,7 +713,7 @@ bool nvme_dma_cut(struct nvme_ctrl *ctrl);
 /* nvme_ctrl_stop's result says the controller touches no memory any more
  * (stopped, or cut off by dma_stop), so the completion entries it posted
  * before are final: nvme_qpair_harvest may take them (a vanished one's
- * queues are failed back whole, nvme_recovery_gone). */
+ * too, before its queues are failed back: nvme_recovery_gone). */
 static inline bool nvme_ctrl_stopped(int stop_rc)
 {
     return stop_rc == NVME_OK || stop_rc == NVME_ERR_FATAL;

@@ -200,7 +200,13 @@ static void nvme_reclaim_all(struct nvme_ctrl *ctrl, int result, enum nvme_recla
  * timed out, a link retraining): the port's dma_stop cuts it off before
  * the buffers go back, as Linux's nvme_dev_disable disables the PCI
  * device before it cancels the requests (on every CPU that gets here:
- * each reclaims). */
+ * each reclaims).  The commands whose completion entries it posted
+ * before and nobody reaped end with them first (nvme_qpair_harvest), as
+ * Linux's nvme_dev_disable reaps the pending entries after the disable
+ * (nvme_reap_pending_cqes): a write that landed is not reported failed
+ * (written again by its caller; a Zone Append appended twice).  Without
+ * dma_stop the entries it posted are still its own answers, taken as a
+ * reap takes them. */
 static void nvme_recovery_gone(struct nvme_ctrl *ctrl)
 {
     NVME_WRITE_ONCE(ctrl->gone, true);
@@ -208,6 +214,9 @@ static void nvme_recovery_gone(struct nvme_ctrl *ctrl)
     bool first = __atomic_exchange_n(&ctrl->gone_told, 1u, __ATOMIC_ACQ_REL) == 0;
     nvme_queues_quiesce(ctrl);
     (void)nvme_dma_cut(ctrl);
+    nvme_qpair_harvest(&ctrl->admin);
+    for (uint16_t i = 0; i < ctrl->nr_ioq; i++)
+        nvme_qpair_harvest(&ctrl->ioq[i]);
     nvme_reclaim_all(ctrl, NVME_ERR_GONE, NVME_RECLAIM_ALL);
     if (first) {
         nvme_log(ctrl, NVME_LOG_ERROR, "device gone (registers read all ones)");

@@ -592,6 +592,67 @@ static void given_device_gone_while_idle_next_read_returns_gone(void **state)
     fx_stop(&f);
 }
 
+/* Writes the controller completed (their entries posted to queue 2, not
+ * reaped: no interrupt handled yet) before its registers read all ones:
+ * the poll of queue 1 finds the device gone.  Once the port's dma_stop
+ * cut it off (or with it truly gone) those entries are final, and each
+ * command ends with its own status, as Linux's nvme_dev_disable reaps
+ * the pending entries (nvme_reap_pending_cqes) after it disabled the PCI
+ * device: the write landed, so it is not reported failed (a caller would
+ * write it again, a Zone Append twice), nor is its dw0 lost.  The one the
+ * device still holds fails NVME_ERR_GONE.  Likewise when a reset asked
+ * for finds the device gone. */
+static void given_device_gone_writes_it_had_completed_end_with_their_status(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 2; round++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.dma_timing_seed = 0; /* entries posted inside the doorbell */
+        f.opts.io_queues = 2;
+        fx_start_captured(&f);
+        /* The third write stays in the device. */
+        fx_inject(&f, NVME_SIM_FAULT_HANG, 2, NVME_CMD_WRITE, 0, 1);
+        uint8_t *buf = fx_xalloc(3 * 4096);
+        fx_pattern(buf, 3 * 4096, 80u + (uint32_t)round);
+        struct fx_rec r[3];
+        for (int i = 0; i < 3; i++) {
+            r[i] = (struct fx_rec){0, -100};
+            int at = i; /* the hung one first */
+            assert_int_equal(nvme_submit_rw(f.ctrl, 2, NVME_CMD_WRITE, 1, (uint64_t)at * 8, 8,
+                                            buf + at * 4096, 0, fx_rec_cb, &r[at]),
+                             0);
+        }
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(r[i].calls, 0); /* nobody reaped */
+        nvme_sim_set_gone(f.sim, true);
+        if (round == 0) {
+            for (int i = 0; i < 300 && r[0].calls == 0; i++) {
+                int rc = nvme_qpair_poll(f.ctrl, 1, 0);
+                assert_true(rc == 0 || rc == NVME_ERR_GONE);
+                nvme_sim_advance(f.sim, 1 * MS);
+            }
+        } else {
+            assert_int_equal(nvme_ctrl_reset(f.ctrl), NVME_ERR_GONE);
+        }
+        assert_int_equal(r[0].calls, 1);
+        assert_int_equal(r[0].result, NVME_ERR_GONE); /* still the device's */
+        for (int i = 1; i < 3; i++) {
+            assert_int_equal(r[i].calls, 1);
+            assert_int_equal(r[i].result, 0); /* done before it went */
+        }
+        nvme_sim_set_gone(f.sim, false);
+        nvme_sim_clear_faults(f.sim);
+        assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+        uint8_t *got = fx_xalloc(2 * 4096);
+        assert_int_equal(nvme_read(f.ctrl, 1, 8, 16, got), 0);
+        assert_memory_equal(got, buf + 4096, 2 * 4096); /* on the medium */
+        free(got);
+        free(buf);
+        fx_stop(&f);
+    }
+}
+
 /* nvme.h, nvme_qpair_poll: "Returns the number reaped, or < 0 on a
  * controller error (CFS, device gone)."  An asynchronous user that only
  * polls must learn about it well before the command timeout. */
@@ -1083,6 +1144,7 @@ int main(void)
         cmocka_unit_test(given_device_gone_mid_read_it_returns_gone_quickly_and_fini_returns),
         cmocka_unit_test(given_device_gone_while_idle_next_read_returns_gone),
         cmocka_unit_test(given_device_gone_nvme_qpair_poll_reports_it),
+        cmocka_unit_test(given_device_gone_writes_it_had_completed_end_with_their_status),
         cmocka_unit_test(given_cfs_while_polling_controller_is_reset_and_command_replayed),
         cmocka_unit_test(given_commands_in_flight_reset_replays_each_once_and_io_works_after),
         cmocka_unit_test(given_corrupt_identify_namespace_only_that_namespace_is_refused),
