@@ -1672,6 +1672,8 @@ struct nvme_ns_now {
      * rescan that takes the new format comes after the restart).  pi_was
      * 0xffff: no model of the namespace. */
     uint16_t pi_was; /* nvme_pi_layout */
+    /* The block size they were built for, the model's (0: no model). */
+    uint32_t data_was;
 };
 
 #define NVME_NOW_PIF_UNKNOWN 0xffu
@@ -1739,10 +1741,16 @@ static uint32_t nvme_now_md(const struct nvme_ns_now *n, uint32_t cdw12)
     return n->ms;
 }
 
-/* Whether a held command would move another count of bytes than its
- * buffers hold: a Read, Write or Compare of NLB + 1 blocks (CDW12[15:0])
- * built for blocks of another size, or for another metadata size; or its
- * namespace is gone.  The data buffer holds NLB blocks with their
+/* Whether a held command would act on other blocks or move another
+ * count of bytes than its buffers hold: any command naming blocks
+ * (nvme_opc_names_blocks: Write Zeroes, Dataset Management, Copy, Write
+ * Uncorrectable, Verify, the zone commands too) built for blocks of
+ * another size than the namespace has now, since its LBAs and counts
+ * then name other bytes (a Write Zeroes of 8 blocks at LBA 8 built for
+ * 512-byte blocks would zero 32 KiB at 32 KiB on 4 KiB ones), as a
+ * rescan fails them (nvme_recovery_ns_changed); a Read, Write or Compare
+ * of NLB + 1 blocks (CDW12[15:0]) built for another metadata size; or
+ * its namespace is gone.  The data buffer holds NLB blocks with their
  * metadata when interleaved; the separate metadata goes through MPTR
  * (NVM CS 1.0 §5.8.3, NLB times MS), whose buffer holds what the command
  * was built to move (nvme_exec_md's md_len, on its waiter): a Format that
@@ -1752,7 +1760,7 @@ static uint32_t nvme_now_md(const struct nvme_ns_now *n, uint32_t cdw12)
  * (a command built without). */
 static bool nvme_replay_stale(const struct nvme_cmd_slot *s, const struct nvme_ns_now *n)
 {
-    if (n->gone || nvme_replay_pi_changed(s, n))
+    if (n->gone || nvme_replay_pi_changed(s, n) || (n->data_was != 0 && n->data_was != n->data))
         return true;
     uint8_t opc = s->sqe.opc;
     if (opc != NVME_CMD_READ && opc != NVME_CMD_WRITE && opc != NVME_CMD_COMPARE)
@@ -1773,7 +1781,7 @@ static bool nvme_replay_stale(const struct nvme_cmd_slot *s, const struct nvme_n
 }
 
 /* Namespaces nvme_replay_ns_check asks about at a time (struct
- * nvme_ns_now on the stack: 20 bytes each). */
+ * nvme_ns_now on the stack: 24 bytes each). */
 #define NVME_NS_CHECK_BATCH 8u
 
 /* The held commands' namespaces above `floor`, the smallest first, at
@@ -1815,6 +1823,7 @@ static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, boo
         now[k].data = 0;
         now[k].ms = 0;
         now[k].pi_was = 0xffffu;
+        now[k].data_was = 0;
     }
     return n;
 }
@@ -1837,6 +1846,7 @@ static void nvme_replay_ns_pi(struct nvme_ctrl *ctrl, void *page, unsigned fmt,
     if (was != NULL) {
         n->pi_was = nvme_pi_layout(NVME_READ_ONCE(was->pi_type), NVME_READ_ONCE(was->pif),
                                    NVME_READ_ONCE(was->sts));
+        n->data_was = NVME_READ_ONCE(was->lba_size);
         for (unsigned b = 0; b < 16u && !(ctrl->quirks & NVME_QUIRK_BOGUS_NID); b++)
             n->gone |= NVME_READ_ONCE(was->nguid[b]) != id->nguid[b] ||
                        (b < 8u && NVME_READ_ONCE(was->eui64[b]) != id->eui64[b]);
@@ -1920,10 +1930,10 @@ static void nvme_replay_ns_fail(struct nvme_ctrl *ctrl, const struct nvme_ns_now
  * 512 bytes would have the controller write 8 blocks of 4 KiB through
  * its 4 KiB buffer, past its end.  So before the I/O queues run again,
  * Identify Namespace for every namespace of the held commands, and a
- * command whose data no longer matches its buffer, or whose namespace is
- * gone, fails NVME_ERR_ABORTED, as a rescan would have it.  The rescan
- * the restart asks for (nvme_restarted) takes the new format for the
- * calls that follow.
+ * command whose data no longer matches its buffer, whose LBAs count blocks
+ * of another size, or whose namespace is gone, fails NVME_ERR_ABORTED, as
+ * a rescan would have it.  The rescan the restart asks for
+ * (nvme_restarted) takes the new format for the calls that follow.
  *
  * Memory: NVME_NS_CHECK_BATCH namespaces on the stack and one Identify
  * page, whatever the count of namespaces: they go in batches of that

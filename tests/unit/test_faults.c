@@ -715,6 +715,52 @@ static void given_cfs_while_polling_controller_is_reset_and_command_replayed(voi
 /* Explicit reset                                                      */
 /* ------------------------------------------------------------------ */
 
+/* A Write Zeroes, a Deallocate (Dataset Management) or a Write
+ * Uncorrectable of namespace 1 (512-byte blocks) held by a reset (a fatal
+ * status, CSTS.CFS, before it ran) while another host formatted the
+ * namespace with 4096-byte blocks: no notice tells (the reset ends it),
+ * so the restart's Identify Namespace for the held commands (recovery.c
+ * nvme_replay_ns_check) is what sees it.  Their LBA and block count are
+ * counted in the old blocks: sent again they would zero, deallocate or
+ * mark bad 4 KiB blocks 8..15, 32 KiB of other data, where the caller
+ * meant 4 KiB.  They fail NVME_ERR_ABORTED, as a rescan fails every
+ * command naming blocks of a namespace whose format changed
+ * (nvme_recovery_ns_changed), and the data stay. */
+static void a_reset_does_not_replay_a_block_command_counted_in_the_old_block_size(void **state)
+{
+    (void)state;
+    static const uint8_t opc[3] = {NVME_CMD_WRITE_ZEROES, NVME_CMD_DSM, NVME_CMD_WRITE_UNCOR};
+    for (int round = 0; round < 3; round++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.oncs |= NVME_ONCS_WRITE_UNC;
+        fx_start_captured(&f);
+        struct nvme_sim_ns_config again = f.ns[0];
+        again.lba_size = 4096;
+        again.blocks = 1024;
+        assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+        assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+        uint8_t *want = fx_xalloc(8 * 4096), *got = fx_xalloc(8 * 4096);
+        fx_pattern(want, 8 * 4096, 90u + (uint32_t)round);
+        assert_int_equal(nvme_sim_ns_write(f.sim, 1, 8, 8, want), 0);
+        fx_inject(&f, NVME_SIM_FAULT_CFS, NVME_SIM_ANY_IO, opc[round], 0, 1);
+        const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+        uint64_t resets = st->resets, uncor = st->uncor_blocks;
+        int rc = round == 0   ? nvme_write_zeroes(f.ctrl, 1, 8, 8, 0)
+                 : round == 1 ? nvme_deallocate(f.ctrl, 1, 8, 8)
+                              : nvme_write_uncorrectable(f.ctrl, 1, 8, 8);
+        assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+        assert_true(st->resets > resets);
+        assert_int_equal(rc, NVME_ERR_ABORTED);
+        assert_int_equal(nvme_sim_ns_read(f.sim, 1, 8, 8, got), 0);
+        assert_memory_equal(got, want, 8 * 4096);  /* not zeroed nor deallocated */
+        assert_int_equal(st->uncor_blocks, uncor); /* nor marked bad */
+        free(want);
+        free(got);
+        fx_stop(&f);
+    }
+}
+
 static void given_commands_in_flight_reset_replays_each_once_and_io_works_after(void **state)
 {
     (void)state;
@@ -1147,6 +1193,7 @@ int main(void)
         cmocka_unit_test(given_device_gone_writes_it_had_completed_end_with_their_status),
         cmocka_unit_test(given_cfs_while_polling_controller_is_reset_and_command_replayed),
         cmocka_unit_test(given_commands_in_flight_reset_replays_each_once_and_io_works_after),
+        cmocka_unit_test(a_reset_does_not_replay_a_block_command_counted_in_the_old_block_size),
         cmocka_unit_test(given_corrupt_identify_namespace_only_that_namespace_is_refused),
         cmocka_unit_test(given_ncap_and_nuse_past_nsze_the_namespace_is_used_within_nsze),
         cmocka_unit_test(given_namespace_corrupted_later_rescan_refuses_only_it),
