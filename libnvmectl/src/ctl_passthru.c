@@ -68,9 +68,15 @@ static int passthru(struct ctl *c, bool io)
     sqe.cdw14 = (uint32_t)n[N_CDW14];
     sqe.cdw15 = (uint32_t)n[N_CDW15];
     uint32_t len = (uint32_t)n[N_LEN];
-    /* Direction: -r / -w, else the opcode's bits 1:0 (§5.1), as nvme-cli. */
-    bool rd = flag(c, F_READ) || (!flag(c, F_WRITE) && (sqe.opc & 2u) != 0);
-    bool wr = flag(c, F_WRITE) || (!flag(c, F_READ) && (sqe.opc & 1u) != 0);
+    /* Direction: the opcode's bits 1:0 (NVMe 1.4 §5, Figure 138: 01b
+     * host to controller, 10b controller to host, 11b both) and -r / -w
+     * added to them, as nvme-cli's (-w on a read opcode: both ways); with
+     * data and neither, nvme-cli's "data direction not given": a buffer
+     * mapped to the device would be written by a command that reads. */
+    bool rd = flag(c, F_READ) || (sqe.opc & 2u) != 0;
+    bool wr = flag(c, F_WRITE) || (sqe.opc & 1u) != 0;
+    if (len != 0 && !rd && !wr)
+        return ctl_usage_err(c, "data direction not given: -r (read) or -w (write) with -l");
     enum nvme_dma_dir dir = rd && wr ? NVME_DMA_BIDIRECTIONAL
                             : rd     ? NVME_DMA_FROM_DEVICE
                                      : NVME_DMA_TO_DEVICE;

@@ -1191,6 +1191,42 @@ static void admin_passthru_sends_what_it_is_given(void **state)
     fx_stop(&f);
 }
 
+/* The passthrough's direction as nvme-cli's: -r / -w add to the opcode's
+ * bits 1:0 (they replaced them: -w on Identify mapped its buffer to the
+ * device and the core refused it, -r on a Write sent the prefill, not
+ * -p's data, then was refused too), and data with no direction at all
+ * (bits 00b, no -r / -w) is refused, nothing sent (it went as a write of
+ * zeros, the buffer mapped to the device whatever the command does). */
+static void passthru_direction_adds_to_the_opcode_bits(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    /* -w on Identify (10b): both ways, the data read shown */
+    ok(&f, "admin-passthru -O 6 --cdw10=1 -l 4096 -w");
+    expect("Admin Command Identify is Success");
+    expect("00000000  36 1b f4 1a 53 4e 2d 50  41 52 49 54 59 2d 37 20  |6...SN-PARITY-7 |");
+    /* -r on a Write (01b): -p's bytes written, the buffer shown after */
+    ok(&f, "io-passthru -O 1 -n 1 -4 200 -l 512 -p 0x5a -r");
+    expect("IO Command Write is Success");
+    ok(&f, "read -n 1 -s 200");
+    expect("00019000  5a 5a 5a 5a");
+    /* bits 00b with data and neither -r nor -w: refused, nothing sent */
+    uint64_t admin = st->admin_cmds;
+    assert_int_equal(run(&f, "admin-passthru -O 0xc0 -l 512"), NVME_ERR_INVAL);
+    expect("data direction not given");
+    assert_int_equal(run(&f, "admin-passthru -O 0xc0 -l 512 -d"), NVME_ERR_INVAL);
+    expect("data direction not given");
+    assert_int_equal(st->admin_cmds, admin);
+    /* ... and sent with -r (after the effects log the core reads for an
+     * opcode it does not know) */
+    assert_int_not_equal(run(&f, "admin-passthru -O 0xc0 -l 512 -r"), 0);
+    expect("Invalid Command Opcode");
+    assert_true(st->admin_cmds > admin);
+    fx_stop(&f);
+}
+
 /* -s/--show-command and -d/--dry-run with -o json: the command's dwords
  * go into the JSON object, so the output stays one JSON value (run()
  * checks it) instead of the text listing followed by (or without) JSON. */
@@ -2558,6 +2594,7 @@ int main(void)
         cmocka_unit_test(get_log_any_lid_length_offset),
         cmocka_unit_test(admin_passthru_sends_what_it_is_given),
         cmocka_unit_test(passthru_show_command_with_json_is_one_json_value),
+        cmocka_unit_test(passthru_direction_adds_to_the_opcode_bits),
         cmocka_unit_test(namespace_management_commands),
         cmocka_unit_test(create_ns_takes_the_flbas_byte),
         cmocka_unit_test(create_ns_block_size_picks_the_format),
