@@ -718,7 +718,7 @@ static void get_and_set_features(void **state)
     ok(&f, "set-feature -f 0x16 -p 0 -l 512");
     /* status path: an unknown feature, named */
     assert_int_not_equal(run(&f, "get-feature -f 0x7f"), 0);
-    expect("nvme0: get-feature 0x7f (Unknown): Invalid Field in Command");
+    expect("nvme0: get-feature 0x7f (Namespace Metadata): Invalid Field in Command");
     /* the long names whole (QEMU 7.2 refuses APST: the name was cut to
      * "(Autonomous Power State Transi: Invalid Field ...", no ')') */
     const uint16_t inval = NVME_SF(0, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT;
@@ -2336,7 +2336,13 @@ static void get_feature_h_names_a_reserved_threshold_type(void **state)
  *   case NVME_FEAT_FID_WRITE_PROTECT:	return "Namespace Write Protect";
  * (before: "Host Behavior Support", "Sanitize Config", "Endurance Group
  * Event Configuration", "Software Progress Marker", "Namespace Write
- * Protection Config", and 15h and 1Ah "Unknown"). */
+ * Protection Config", and 15h and 1Ah "Unknown"); and
+ *   case NVME_FEAT_FID_ENH_CTRL_METADATA:	return "Enhanced Controller Metadata";
+ *   case NVME_FEAT_FID_CTRL_METADATA:	return "Controller Metadata";
+ *   case NVME_FEAT_FID_NS_METADATA: return "Namespace Metadata";
+ *   case NVME_FEAT_FID_FDP:		return "Flexible Direct Placement";
+ *   case NVME_FEAT_FID_FDP_EVENTS:	return "Flexible Direct Placement Events";
+ * (before: "Unknown" for all five). */
 static void get_feature_names_are_nvme_clis(void **state)
 {
     (void)state;
@@ -2352,6 +2358,11 @@ static void get_feature_names_are_nvme_clis(void **state)
                  {"get-feature -f 0x18", "(Endurance Event Group Configuration)"},
                  {"get-feature -f 0x1a", "(Spinup Control)"},
                  {"get-feature -f 0x80", "(Software Progress)"},
+                 {"get-feature -f 0x1d", "(Flexible Direct Placement)"},
+                 {"get-feature -f 0x1e", "(Flexible Direct Placement Events)"},
+                 {"get-feature -f 0x7d", "(Enhanced Controller Metadata)"},
+                 {"get-feature -f 0x7e", "(Controller Metadata)"},
+                 {"get-feature -f 0x7f", "(Namespace Metadata)"},
                  {"get-feature -f 0x84 -n 1", "(Namespace Write Protect)"}};
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         (void)run(&f, names[i].cmd); /* read or refused: either line names it */
