@@ -77,6 +77,18 @@ static int passthru(struct ctl *c, bool io)
     bool wr = flag(c, F_WRITE) || (sqe.opc & 1u) != 0;
     if (len != 0 && !rd && !wr)
         return ctl_usage_err(c, "data direction not given: -r (read) or -w (write) with -l");
+    /* -i with a read (no write): nvme-cli's --input-file is the "data
+     * input or output file", where the data read goes instead of the
+     * dump; a host without files refuses it before anything is sent. */
+    const char *to_file = rd && !wr && len != 0 ? c->o.str[S_FILE] : NULL;
+    if (to_file != NULL && out->write_file == NULL) {
+        ctl_out(out,
+                "nvmectl %s: -i FILE with a read: this host has no files (without -i: a hex "
+                "dump, or -b)\n",
+                c->cmd);
+        return NVME_ERR_UNSUPPORTED;
+    }
+    bool show = rd && len != 0 && to_file == NULL; /* the data read, shown */
     enum nvme_dma_dir dir = rd && wr ? NVME_DMA_BIDIRECTIONAL
                             : rd     ? NVME_DMA_FROM_DEVICE
                                      : NVME_DMA_TO_DEVICE;
@@ -116,7 +128,14 @@ static int passthru(struct ctl *c, bool io)
     const char *name = io ? ctl_io_name(sqe.opc) : ctl_admin_name(sqe.opc);
     if (nvme_streq(name, "Unknown"))
         name = "Vendor Specific"; /* nvme-cli's word */
-    if (rd && len != 0 && ctl_raw(c, buf, len))
+    if (to_file != NULL) {
+        long wn = out->write_file(out->arg, to_file, buf, len);
+        if (wn < 0 || (unsigned long)wn != len) {
+            ctl_out(out, "%s: failed to write data buffer to '%s'\n", c->cmd, to_file);
+            return NVME_ERR_INVAL;
+        }
+    }
+    if (show && ctl_raw(c, buf, len))
         return NVME_OK;
     if (c->o.json) {
         struct jw w;
@@ -127,13 +146,13 @@ static int passthru(struct ctl *c, bool io)
         jw_u64(&w, "result", dw0);
         if (flag(c, F_SHOW))
             show_command(c, &w, &sqe, len);
-        if (rd && len != 0)
+        if (show)
             jw_hex(&w, "data", buf, len);
         jw_end(&w);
         return NVME_OK;
     }
     ctl_out(out, "%s Command %s is Success and result: 0x%08x\n", io ? "IO" : "Admin", name, dw0);
-    if (rd && len != 0)
+    if (show)
         ctl_hexdump(out, buf, len, 0);
     return NVME_OK;
 }

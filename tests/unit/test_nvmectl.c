@@ -629,6 +629,66 @@ static void write_refuses_a_file_larger_than_the_blocks(void **state)
     fx_stop(&f);
 }
 
+static struct {
+    char path[64];
+    uint8_t data[4096];
+    size_t len;
+    int calls;
+} saved;
+
+static long save_file(void *arg, const char *path, const void *data, size_t len)
+{
+    (void)arg;
+    saved.calls++;
+    snprintf(saved.path, sizeof(saved.path), "%s", path);
+    if (len > sizeof(saved.data))
+        return -1;
+    memcpy(saved.data, data, len);
+    saved.len = len;
+    return (long)len;
+}
+
+static long broken_save_file(void *arg, const char *path, const void *data, size_t len)
+{
+    (void)arg, (void)path, (void)data, (void)len;
+    return -1;
+}
+
+/* admin-passthru / io-passthru -i FILE with a read: the data read goes to
+ * the file, not dumped, as nvme-cli's "data input or output file" (it was
+ * ignored: the dump printed, no file); a host without files refuses it
+ * before sending, a failed write is an error.  With a write, -i is still
+ * what is sent. */
+static void passthru_read_with_input_file_writes_the_data_there(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL, save_file};
+    assert_int_equal(fx_nvmectl(&f, &out, "write -n 1 -s 7 -t FILE-DATA"), 0);
+    char line[] = "io-passthru -O 2 -n 1 -4 7 -l 512 -i /tmp/blk.bin";
+    out.len = 0;
+    out.text[0] = '\0';
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), 0);
+    assert_int_equal(saved.calls, 1);
+    assert_string_equal(saved.path, "/tmp/blk.bin");
+    assert_int_equal(saved.len, 512);
+    assert_memory_equal(saved.data, "FILE-DATA", 9);
+    assert_string_equal(out.text, "IO Command Read is Success and result: 0x00000000\n");
+    io.write_file = broken_save_file;
+    char line2[] = "admin-passthru -O 6 -4 1 -l 4096 -i /tmp/id.bin";
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line2), NVME_ERR_INVAL);
+    expect("admin-passthru: failed to write data buffer to '/tmp/id.bin'\n");
+    /* fx_nvmectl's host has no files: refused, nothing sent */
+    uint64_t admin = nvme_sim_stats(f.sim)->admin_cmds;
+    assert_int_equal(fx_nvmectl(&f, &out, "admin-passthru -O 6 -4 1 -l 4096 -i /tmp/id.bin"),
+                     NVME_ERR_UNSUPPORTED);
+    expect("-i FILE with a read: this host has no files");
+    assert_int_equal(nvme_sim_stats(f.sim)->admin_cmds, admin);
+    fx_stop(&f);
+}
+
 /* read --fua goes through nvme_read_ext, which moves lba_size + ms bytes
  * per block on an extended-LBA format: the scratch buffer must be
  * checked for that size, not 2^LBADS per block. */
@@ -975,6 +1035,7 @@ int main(void)
         cmocka_unit_test(fw_download_pads_a_short_image_with_zeros),
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
         cmocka_unit_test(write_refuses_a_file_larger_than_the_blocks),
+        cmocka_unit_test(passthru_read_with_input_file_writes_the_data_there),
         cmocka_unit_test(read_fua_on_an_extended_format_stays_in_the_buffer),
         cmocka_unit_test(id_ctrl_shows_a_4_gib_mdts_as_a_limit),
         cmocka_unit_test(info_shows_a_large_mdts_exactly),
