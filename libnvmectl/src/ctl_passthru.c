@@ -10,25 +10,48 @@
  */
 #include "ctl.h"
 
-/* The command as nvme-cli's -s shows it; with `w`, as an "sqe" member of
- * the command's JSON object instead, so the output stays one JSON value. */
-static void show_command(const struct ctl *c, struct jw *w, const struct nvme_sqe *s, uint32_t len)
+/* The command as nvme-cli 2.x's -s shows it: its 17 lines, hex without
+ * "0x" ("opcode       : 0a"), what nvmectl has no option for (flags,
+ * rsvd1, metadata, the timeout) as nvme-cli prints it 0, addr the
+ * buffer's address (0: none).  With `w`, the command's dwords as an "sqe"
+ * member of its JSON object instead, so the output stays one JSON value. */
+static void show_command(const struct ctl *c, struct jw *w, const struct nvme_sqe *s, uint32_t len,
+                         const void *buf)
 {
     const struct {
         const char *name;
         uint32_t v;
-    } f[] = {{"opcode", s->opc},  {"nsid", s->nsid},   {"cdw2", s->cdw2},   {"cdw3", s->cdw3},
-             {"data_len", len},   {"cdw10", s->cdw10}, {"cdw11", s->cdw11}, {"cdw12", s->cdw12},
-             {"cdw13", s->cdw13}, {"cdw14", s->cdw14}, {"cdw15", s->cdw15}};
+        const char *fixed; /* text only: nvme-cli's 0 ("": the address) */
+    } f[] = {{"opcode", s->opc, NULL},
+             {"flags", 0, "00"},
+             {"rsvd1", 0, "0000"},
+             {"nsid", s->nsid, NULL},
+             {"cdw2", s->cdw2, NULL},
+             {"cdw3", s->cdw3, NULL},
+             {"data_len", len, NULL},
+             {"metadata_len", 0, "00000000"},
+             {"addr", 0, ""},
+             {"metadata", 0, "0"},
+             {"cdw10", s->cdw10, NULL},
+             {"cdw11", s->cdw11, NULL},
+             {"cdw12", s->cdw12, NULL},
+             {"cdw13", s->cdw13, NULL},
+             {"cdw14", s->cdw14, NULL},
+             {"cdw15", s->cdw15, NULL},
+             {"timeout_ms", 0, "00000000"}};
     if (w != NULL)
         jw_obj(w, "sqe");
     for (unsigned k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
-        if (w != NULL)
-            jw_u64(w, f[k].name, f[k].v);
-        else if (k == 0)
-            ctl_out(c->io, "%-13s: 0x%02x\n", f[k].name, f[k].v);
-        else
-            ctl_out(c->io, "%-13s: 0x%08x\n", f[k].name, f[k].v);
+        if (w != NULL) {
+            if (f[k].fixed == NULL)
+                jw_u64(w, f[k].name, f[k].v);
+        } else if (f[k].fixed == NULL) {
+            ctl_out(c->io, k == 0 ? "%-13s: %02x\n" : "%-13s: %08x\n", f[k].name, f[k].v);
+        } else if (f[k].fixed[0] == '\0') {
+            ctl_out(c->io, "%-13s: %llx\n", f[k].name, (unsigned long long)(uintptr_t)buf);
+        } else {
+            ctl_out(c->io, "%-13s: %s\n", f[k].name, f[k].fixed);
+        }
     }
     if (w != NULL)
         jw_close_obj(w);
@@ -108,13 +131,13 @@ static int passthru(struct ctl *c, bool io)
             buf[i] = (uint8_t)n[N_PATTERN];
     }
     if ((flag(c, F_SHOW) || flag(c, F_DRY)) && !c->o.json)
-        show_command(c, NULL, &sqe, len);
+        show_command(c, NULL, &sqe, len, buf);
     if (flag(c, F_DRY)) {
         if (c->o.json) {
             struct jw w;
             jw_begin(&w, out);
             jw_str(&w, "device", ctl_dev(out));
-            show_command(c, &w, &sqe, len);
+            show_command(c, &w, &sqe, len, buf);
             jw_str(&w, "result", "dry run: not sent");
             jw_end(&w);
         }
@@ -145,7 +168,7 @@ static int passthru(struct ctl *c, bool io)
         jw_str(&w, "command", name);
         jw_u64(&w, "result", dw0);
         if (flag(c, F_SHOW))
-            show_command(c, &w, &sqe, len);
+            show_command(c, &w, &sqe, len, buf);
         if (show)
             jw_hex(&w, "data", buf, len);
         jw_end(&w);

@@ -1159,11 +1159,11 @@ static void admin_passthru_sends_what_it_is_given(void **state)
     /* -d shows and sends nothing; -s shows and sends. */
     uint64_t admin = st->admin_cmds;
     ok(&f, "admin-passthru -O 0x0a -4 7 -d");
-    expect("opcode       : 0x0a");
-    expect("cdw10        : 0x00000007");
+    expect("opcode       : 0a\n");
+    expect("cdw10        : 00000007\n");
     assert_int_equal(st->admin_cmds, admin);
     ok(&f, "admin-passthru -O 0x0a -4 7 -s");
-    expect("data_len     : 0x00000000");
+    expect("data_len     : 00000000\n");
     expect("Admin Command Get Features is Success");
     assert_int_equal(st->admin_cmds, admin + 1);
     /* What the device rejects, and what the core refuses to send. */
@@ -1224,6 +1224,39 @@ static void passthru_direction_adds_to_the_opcode_bits(void **state)
     assert_int_not_equal(run(&f, "admin-passthru -O 0xc0 -l 512 -r"), 0);
     expect("Invalid Command Opcode");
     assert_true(st->admin_cmds > admin);
+    fx_stop(&f);
+}
+
+/* -s / -d print nvme-cli 2.x's 17 lines: hex without "0x", flags,
+ * rsvd1, metadata_len, addr, metadata and timeout_ms among them (before:
+ * 11 lines, "opcode       : 0x0a"). */
+static void passthru_show_command_is_nvme_clis(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    ok(&f, "admin-passthru -O 0x0a -n 1 -4 7 -5 0x10 -d");
+    assert_string_equal(out.text, "opcode       : 0a\n"
+                                  "flags        : 00\n"
+                                  "rsvd1        : 0000\n"
+                                  "nsid         : 00000001\n"
+                                  "cdw2         : 00000000\n"
+                                  "cdw3         : 00000000\n"
+                                  "data_len     : 00000000\n"
+                                  "metadata_len : 00000000\n"
+                                  "addr         : 0\n"
+                                  "metadata     : 0\n"
+                                  "cdw10        : 00000007\n"
+                                  "cdw11        : 00000010\n"
+                                  "cdw12        : 00000000\n"
+                                  "cdw13        : 00000000\n"
+                                  "cdw14        : 00000000\n"
+                                  "cdw15        : 00000000\n"
+                                  "timeout_ms   : 00000000\n");
+    /* with data: its length, the buffer's address (nonzero) */
+    ok(&f, "admin-passthru -O 6 -4 1 -l 4096 -d");
+    expect("data_len     : 00001000\n");
+    expect_not("addr         : 0\n");
     fx_stop(&f);
 }
 
@@ -2606,6 +2639,7 @@ int main(void)
         cmocka_unit_test(admin_passthru_sends_what_it_is_given),
         cmocka_unit_test(passthru_show_command_with_json_is_one_json_value),
         cmocka_unit_test(passthru_direction_adds_to_the_opcode_bits),
+        cmocka_unit_test(passthru_show_command_is_nvme_clis),
         cmocka_unit_test(namespace_management_commands),
         cmocka_unit_test(create_ns_takes_the_flbas_byte),
         cmocka_unit_test(create_ns_block_size_picks_the_format),
