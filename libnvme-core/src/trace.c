@@ -38,13 +38,15 @@ void nvme_trace_sqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_sqe 
 void nvme_trace_cqe(struct nvme_ctrl *ctrl, uint16_t qid, const struct nvme_cqe *cqe)
 {
     uint16_t sf = NVME_CQE_SF(cqe->status);
-    if (sf != 0 && (ctrl->trace & (NVME_TRACE_CQE | NVME_TRACE_STATUS)) != 0 &&
+    /* An error is SCT or SC not 0; More, CRD and DNR beside SCT 0 SC 0
+     * are a success (NVMe 2.0 §4.2.3), as the reap takes them. */
+    if ((sf & 0x7ffu) != 0 && (ctrl->trace & (NVME_TRACE_CQE | NVME_TRACE_STATUS)) != 0 &&
         ctrl->osal.log != NULL)
         nvme_log(ctrl, NVME_LOG_TRACE,
                  "cq%u cqe cid=%u sqid=%u sqhd=%u dw0=%08x status=%04x (%s%s)", qid, cqe->cid,
                  cqe->sqid, cqe->sqhd, cqe->dw0, sf, nvme_status_name(sf),
                  NVME_SF_DNR(sf) ? ", DNR" : "");
     else
-        NVME_TRACE(ctrl, NVME_TRACE_CQE, "cq%u cqe cid=%u sqid=%u sqhd=%u dw0=%08x status=0", qid,
-                   cqe->cid, cqe->sqid, cqe->sqhd, cqe->dw0);
+        NVME_TRACE(ctrl, NVME_TRACE_CQE, "cq%u cqe cid=%u sqid=%u sqhd=%u dw0=%08x status=%x", qid,
+                   cqe->cid, cqe->sqid, cqe->sqhd, cqe->dw0, sf);
 }

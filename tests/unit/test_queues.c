@@ -947,6 +947,40 @@ static void given_deferred_timing_blocking_io_waits_for_completion(void **state)
     fx_stop(&f);
 }
 
+/* Lines of the captured log that contain `key`. */
+static unsigned log_count(struct fx *f, const char *key)
+{
+    unsigned n = 0;
+    const char *log = nvme_sim_log_text(f->sim);
+    for (const char *p = strstr(log, key); p != NULL; p = strstr(p + 1, key))
+        n++;
+    return n;
+}
+
+/* NVME_TRACE_STATUS traces completions with an error.  SCT 0 SC 0 is a
+ * success whatever DNR, More and CRD say (NVMe 2.0 §4.2.3): the read
+ * returns 0, and its entry is no error line (before: "status=4000
+ * (Successful Completion, DNR)" among the errors); a real error is. */
+static void given_status_trace_a_success_with_dnr_is_not_traced_as_an_error(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    nvme_ctrl_set_trace(f.ctrl, NVME_TRACE_STATUS);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0x4000u, 1);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(log_count(&f, " cqe cid="), 0);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, NVME_SIM_ANY_IO, NVME_CMD_READ, 0x4281u, 1);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0x4281);
+    assert_int_equal(log_count(&f, " cqe cid="), 1);
+    assert_int_equal(log_count(&f, "status=4281 (Unrecovered Read Error, DNR)"), 1);
+    nvme_ctrl_set_trace(f.ctrl, 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_bad_async_arguments_nothing_is_submitted(void **state)
 {
     (void)state;
@@ -1000,6 +1034,7 @@ int main(void)
         cmocka_unit_test(given_deferred_completions_outstanding_counts_until_time_passes),
         cmocka_unit_test(given_four_queues_each_completion_lands_on_its_own_cq),
         cmocka_unit_test(given_deferred_timing_blocking_io_waits_for_completion),
+        cmocka_unit_test(given_status_trace_a_success_with_dnr_is_not_traced_as_an_error),
         cmocka_unit_test(given_bad_async_arguments_nothing_is_submitted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
