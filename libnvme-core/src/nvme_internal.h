@@ -226,6 +226,7 @@ struct nvme_qpair {
     uint8_t phase;         /* expected phase tag of the next new CQE */
     uint8_t sqe_shift;     /* log2 of the SQ entry size: 6, or 7 (CC.IOSQES, Apple) */
     uint8_t cid_bits;      /* low CID bits that index the slot table */
+    uint8_t sqhd_warned;   /* an SQHD past the ring was logged since the rings were reset */
     uint16_t cid_idx_mask; /* (CID - cid_base) & mask = slot index */
     uint16_t cid_base;     /* first CID: above the admin queue's with SHARED_TAGS */
     uint16_t cid_step;     /* added to a slot's CID on each (re)submission: one
@@ -1678,8 +1679,14 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             continue;
         }
         struct nvme_cmd_slot *s = &qp->slots[idx];
-        if (__builtin_expect(sqhd >= qp->entries, 0)) /* only informative here (§4.6) */
-            nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring", qp->qid, sqhd);
+        /* Only informative here (§4.6): logged once, not at every
+         * completion of a device that always reports it so (a line per
+         * I/O from an interrupt handler); Linux never looks at it. */
+        if (__builtin_expect(sqhd >= qp->entries, 0) && !qp->sqhd_warned) {
+            qp->sqhd_warned = 1u;
+            nvme_log(ctrl, NVME_LOG_WARN, "q%u: SQHD %u past the ring (logged once)", qp->qid,
+                     sqhd);
+        }
         uint16_t sf = NVME_CQE_SF(status);
         if (__builtin_expect(sf != 0, 0)) {
             if ((sf & 0x7ffu) == 0) /* SCT 0 SC 0: success (§4.2.3), whatever More, CRD, DNR */

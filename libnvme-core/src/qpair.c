@@ -239,6 +239,7 @@ void nvme_qpair_reset_rings(struct nvme_qpair *qp)
     qp->sdb_sq = qp->sdb_cq = NULL;
     qp->ei_sq = qp->ei_cq = NULL;
     NVME_WRITE_ONCE(qp->phase, 1); /* the controller posts its first lap with P=1 (§4.6) */
+    qp->sqhd_warned = 0;
     NVME_WRITE_ONCE(qp->live, false);
     nvme_unlock(qp);
 }

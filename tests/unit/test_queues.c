@@ -981,6 +981,26 @@ static void given_status_trace_a_success_with_dnr_is_not_traced_as_an_error(void
     fx_stop(&f);
 }
 
+/* A device that reports an SQ Head Pointer past the ring in every
+ * completion entry (§4.6; the core does not use it, nor does Linux): the
+ * reads work and it is logged once, not once per completion (before: 16
+ * lines for 16 reads, a line per I/O from an interrupt handler). */
+static void given_sqhd_past_the_ring_in_every_completion_it_is_logged_once(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    fx_inject(&f, NVME_SIM_FAULT_SQHD, NVME_SIM_ANY_IO, NVME_CMD_READ, 0xfff0u, 16);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(nvme_read(f.ctrl, 1, (uint64_t)i, 1, buf), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 16);
+    assert_int_equal(log_count(&f, "SQHD 65520 past the ring"), 1);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_bad_async_arguments_nothing_is_submitted(void **state)
 {
     (void)state;
@@ -1035,6 +1055,7 @@ int main(void)
         cmocka_unit_test(given_four_queues_each_completion_lands_on_its_own_cq),
         cmocka_unit_test(given_deferred_timing_blocking_io_waits_for_completion),
         cmocka_unit_test(given_status_trace_a_success_with_dnr_is_not_traced_as_an_error),
+        cmocka_unit_test(given_sqhd_past_the_ring_in_every_completion_it_is_logged_once),
         cmocka_unit_test(given_bad_async_arguments_nothing_is_submitted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
