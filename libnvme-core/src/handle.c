@@ -11,9 +11,34 @@
 /* A list through the controllers themselves: no bound on how many a
  * host drives (a table of 16 failed the seventeenth's bring-up). */
 static struct nvme_ctrl *nvme_live_ctrls;
+/* The list is shared by every controller, which the port's locks (one per
+ * queue) do not cover: two bring-ups on two CPUs lost a registration, and
+ * a walk read a controller another CPU's fini had freed.  A spinlock of
+ * its own, held for a list walk (a 32-bit word, which every target
+ * exchanges without a library call).  Bounded: an entry check from an
+ * interrupt on the CPU that holds it would spin for ever, so after
+ * NVME_LIVE_SPINS it goes unchecked (false: nothing taken). */
+#define NVME_LIVE_SPINS (1u << 20)
+static uint32_t nvme_live_lock;
+
+static bool nvme_live_take(void)
+{
+    for (uint32_t n = 0; n < NVME_LIVE_SPINS; n++)
+        if (__atomic_load_n(&nvme_live_lock, __ATOMIC_RELAXED) == 0 &&
+            __atomic_exchange_n(&nvme_live_lock, 1u, __ATOMIC_ACQUIRE) == 0)
+            return true;
+    return false;
+}
+
+static void nvme_live_give(bool taken)
+{
+    if (taken)
+        __atomic_store_n(&nvme_live_lock, 0u, __ATOMIC_RELEASE);
+}
 
 void nvme_handle_register(struct nvme_ctrl *ctrl, bool live)
 {
+    bool taken = nvme_live_take();
     struct nvme_ctrl **p = &nvme_live_ctrls;
     while (*p != NULL && *p != ctrl)
         p = &(*p)->live_next;
@@ -23,14 +48,21 @@ void nvme_handle_register(struct nvme_ctrl *ctrl, bool live)
     } else if (!live && *p != NULL) {
         *p = ctrl->live_next;
     }
+    nvme_live_give(taken);
 }
 
 bool nvme_handle_ok(const struct nvme_ctrl *ctrl)
 {
+    bool ok = false, taken = nvme_live_take();
+    if (!taken)
+        return true; /* see NVME_LIVE_SPINS */
     for (const struct nvme_ctrl *c = nvme_live_ctrls; c != NULL; c = c->live_next)
-        if (c == ctrl)
-            return ctrl->magic == NVME_CTRL_MAGIC;
-    return false;
+        if (c == ctrl) {
+            ok = ctrl->magic == NVME_CTRL_MAGIC;
+            break;
+        }
+    nvme_live_give(true);
+    return ok;
 }
 #else
 /* ISO C wants a translation unit to declare something. */

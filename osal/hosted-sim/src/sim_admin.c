@@ -159,7 +159,7 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
 
 static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
-    static uint8_t buf[NVME_IDENTIFY_DATA_SIZE];
+    static _Thread_local uint8_t buf[NVME_IDENTIFY_DATA_SIZE];
     uint8_t cns = (uint8_t)(sqe->cdw10 & 0xff);
     uint32_t nn = sim->nn_override ? sim->nn_override : sim_ns_max_nsid(sim);
     memset(buf, 0, sizeof(buf));
@@ -684,7 +684,7 @@ static uint16_t pel_page(struct nvme_sim *sim, uint32_t cdw10, uint8_t *page, si
  * RAE (CDW10 bit 15) clear unmasks the event type that named this page. */
 static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
-    static uint8_t page[32768]; /* the largest: Telemetry with Data Area 4 */
+    static _Thread_local uint8_t page[32768]; /* the largest: Telemetry with Data Area 4 */
     uint8_t lid = (uint8_t)sqe->cdw10, csi = (uint8_t)(sqe->cdw14 >> 24);
     bool rae = sqe->cdw10 & (1u << 15);
     uint64_t numd = (((uint64_t)(sqe->cdw11 & 0xffff) << 16) | (sqe->cdw10 >> 16)) + 1;
