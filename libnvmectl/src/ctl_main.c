@@ -573,19 +573,56 @@ static bool starts(const char *s, const char *p)
     return true;
 }
 
-static const struct ctl_optdef *find_opt(const struct ctl_optdef *t, const char *lng, size_t lnglen,
-                                         char sh)
+static const struct ctl_optdef *find_opt(const struct ctl_optdef *t, char sh)
 {
+    for (; t->lng != NULL; t++)
+        if (sh != 0 && t->sh == sh)
+            return t;
+    return NULL;
+}
+
+/* Whether the n bytes at s start name. */
+static bool starts_n(const char *name, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (name[i] != s[i] || name[i] == '\0')
+            return false;
+    return true;
+}
+
+/* The long option named by lng (lnglen bytes), as glibc's getopt_long
+ * matches it: its exact name, else a prefix of one name only (entries of
+ * one slot and kind, as -v/-V --value, count once); --output-format is one
+ * of the names (*is_out, NULL returned).  *found: whether one matched. */
+static const struct ctl_optdef *find_long(const struct ctl_optdef *t, const char *lng,
+                                          size_t lnglen, bool *is_out, bool *found)
+{
+    static const char out_name[] = "output-format";
+    const struct ctl_optdef *pre = NULL;
+    bool ambig = false;
+    *found = false;
+    *is_out = false;
+    if (lnglen == 0)
+        return NULL;
     for (; t->lng != NULL; t++) {
-        if (lng != NULL) {
-            size_t n = nvme_strlen(t->lng);
-            if (n == lnglen && starts(lng, t->lng))
-                return t;
-        } else if (sh != 0 && t->sh == sh) {
+        if (!starts_n(t->lng, lng, lnglen))
+            continue;
+        if (t->lng[lnglen] == '\0') {
+            *found = true;
             return t;
         }
+        if (pre != NULL && (pre->slot != t->slot || pre->kind != t->kind))
+            ambig = true;
+        pre = t;
     }
-    return NULL;
+    if (starts_n(out_name, lng, lnglen)) {
+        if (lnglen != sizeof(out_name) - 1u && pre != NULL)
+            return NULL; /* ambiguous */
+        *found = *is_out = true;
+        return NULL;
+    }
+    *found = pre != NULL && !ambig;
+    return *found ? pre : NULL;
 }
 
 /* nvme-cli's device word (`nvme <command> <device> ...`, parse_and_open):
@@ -621,23 +658,27 @@ static bool dev_word(const struct ctl *c, const char *word, uint32_t *nsid)
 static const struct ctl_optdef *opt_of(const struct ctl_optdef *defs, const char *a,
                                        const char **inl, bool *is_out)
 {
-    const char *lng = NULL;
+    const char *lng = a[1] == '-' ? a + 2 : a + 1;
     size_t lnglen = 0;
-    char sh = 0;
+    bool found;
     *inl = NULL;
-    if (a[1] == '-') {
-        lng = a + 2;
-        while (lng[lnglen] != '\0' && lng[lnglen] != '=')
-            lnglen++;
-        if (lng[lnglen] == '=')
-            *inl = lng + lnglen + 1;
-    } else {
-        sh = a[1];
-        if (a[2] != '\0')
-            *inl = a + 2;
+    while (lng[lnglen] != '\0' && lng[lnglen] != '=')
+        lnglen++;
+    /* getopt_long_only: a word of one dash is a long option too ("-data=f"
+     * is --data=f, not -d with "ata=f"), tried first unless it is one
+     * short letter the command has; a short one when no long name fits */
+    if (a[1] == '-' || a[2] != '\0' || (a[1] != 'o' && find_opt(defs, a[1]) == NULL)) {
+        const struct ctl_optdef *d = find_long(defs, lng, lnglen, is_out, &found);
+        if (found || a[1] == '-') {
+            if (lng[lnglen] == '=')
+                *inl = lng + lnglen + 1;
+            return d;
+        }
     }
-    *is_out = sh == 'o' || (lng != NULL && lnglen == 13 && starts(lng, "output-format"));
-    return find_opt(defs, lng, lnglen, sh);
+    if (a[2] != '\0')
+        *inl = a + 2;
+    *is_out = a[1] == 'o';
+    return find_opt(defs, a[1]);
 }
 
 /* A word that is no option: "-" and every word after "--" (getopt's end

@@ -285,6 +285,39 @@ static void write_a_signature_flush_and_read_it_back(void **state)
     fx_stop(&f);
 }
 
+/* nvme-cli parses with getopt_long_only: a word of one dash is a long
+ * option first ("-text=X" is --text=X, not -t with "ext=X"), a unique
+ * prefix names its option (--namespace=1), an ambiguous one is refused. */
+static void one_dash_long_options_and_prefixes_as_getopt_long_only(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    uint8_t m[512];
+    /* before: -t with "ext=SIG0", written */
+    assert_int_equal(fx_nvmectl(&f, &out, "write -n 1 -s 8 -text=SIG0"), 0);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 8, 1, m), 0);
+    assert_memory_equal(m, "SIG0", 5);
+    assert_int_equal(fx_nvmectl(&f, &out, "write -namespace-id=1 -start-block=9 -text=SIG1"), 0);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 9, 1, m), 0);
+    assert_memory_equal(m, "SIG1", 5);
+    assert_int_equal(fx_nvmectl(&f, &out, "write --namespace=1 --start=10 -text SIG2"), 0);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 10, 1, m), 0);
+    assert_memory_equal(m, "SIG2", 5);
+    /* short letters still take their value inside the word */
+    assert_int_equal(fx_nvmectl(&f, &out, "write -n1 -s11 -tSIG3"), 0);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 11, 1, m), 0);
+    assert_memory_equal(m, "SIG3", 5);
+    assert_int_equal(fx_nvmectl(&f, &out, "smart-log -output-format=json"), 0);
+    assert_non_null(strstr(out.text, "{"));
+    assert_int_equal(fx_nvmectl(&f, &out, "smart-log --output=json"), 0);
+    assert_non_null(strstr(out.text, "{"));
+    /* --f: --file or --fua */
+    assert_int_not_equal(fx_nvmectl(&f, &out, "write -n 1 -s 12 -t X --f"), 0);
+    expect("unknown option '--f'");
+    fx_stop(&f);
+}
+
 static void verify_writes_reads_and_compares(void **state)
 {
     (void)state;
@@ -1024,6 +1057,7 @@ int main(void)
         cmocka_unit_test(read_dumps_the_mbr_with_its_signature),
         cmocka_unit_test(write_a_signature_flush_and_read_it_back),
         cmocka_unit_test(verify_writes_reads_and_compares),
+        cmocka_unit_test(one_dash_long_options_and_prefixes_as_getopt_long_only),
         cmocka_unit_test(smart_prints_health_fields),
         cmocka_unit_test(usage_errors_are_reported),
         cmocka_unit_test(numbers_are_read_as_nvme_cli_reads_them),
