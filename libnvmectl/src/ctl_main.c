@@ -681,6 +681,27 @@ static const struct ctl_optdef *opt_of(const struct ctl_optdef *defs, const char
     return find_opt(defs, a[1]);
 }
 
+/* getopt's group of short options after one dash ("-Hb", "-Hn1", "-Hojson"):
+ * while *d is a flag with letters after it in the word, its bit goes into
+ * *flags and the next letter is the option, the rest of the word (or the
+ * next word) the last one's value.  false: a letter the command lacks. */
+static bool short_group(const struct ctl_optdef *defs, const char *a, const struct ctl_optdef **d,
+                        const char **inl, bool *is_out, uint32_t *flags)
+{
+    if (*inl != a + 2) /* no letters after a short option */
+        return true;
+    while (*d != NULL && (*d)->kind == K_FLAG && *inl != NULL) {
+        const char *l = *inl;
+        *flags |= 1u << (*d)->slot;
+        *d = find_opt(defs, *l);
+        *is_out = *l == 'o';
+        *inl = l[1] != '\0' ? l + 1 : NULL;
+        if (*d == NULL && !*is_out)
+            return false;
+    }
+    return true;
+}
+
 /* A word that is no option: "-" and every word after "--" (getopt's end
  * of the options) included. */
 static bool no_option(const char *a, bool ended) { return ended || a[0] != '-' || a[1] == '\0'; }
@@ -712,7 +733,7 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
             continue;
         }
         const struct ctl_optdef *d = opt_of(defs, a, &inl, &is_out);
-        if (d == NULL && !is_out) {
+        if (!short_group(defs, a, &d, &inl, &is_out, &o->flags) || (d == NULL && !is_out)) {
             ctl_out(c->io, "nvmectl: unknown option '%s'\n", a);
             return false;
         }
@@ -946,7 +967,9 @@ const char *nvmectl_device_word(const char *line, size_t *len)
             continue;
         }
         const struct ctl_optdef *o = opt_of(d->opts, a, &inl, &is_out);
-        if (o == NULL && !is_out) /* nvmectl refuses the line */
+        uint32_t flags = 0;
+        if (!short_group(d->opts, a, &o, &inl, &is_out, &flags) || (o == NULL && !is_out))
+            /* nvmectl refuses the line */
             return NULL;
         if (inl == NULL && (o == NULL || o->kind != K_FLAG))
             p = next_word(p + n, &n); /* its value */

@@ -318,6 +318,28 @@ static void one_dash_long_options_and_prefixes_as_getopt_long_only(void **state)
     fx_stop(&f);
 }
 
+/* getopt's group of short options after one dash, as nvme-cli takes it:
+ * flags, then at most one option that takes a value (before: refused). */
+static void grouped_short_options_as_getopt(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    assert_int_equal(fx_nvmectl(&f, &out, "id-ns -H -n 1"), 0);
+    char *sep = strdup(out.text);
+    assert_non_null(sep);
+    assert_int_equal(fx_nvmectl(&f, &out, "id-ns -Hn1"), 0);
+    assert_string_equal(out.text, sep);
+    assert_int_equal(fx_nvmectl(&f, &out, "id-ns -Hn 1"), 0);
+    assert_string_equal(out.text, sep);
+    free(sep);
+    assert_int_equal(fx_nvmectl(&f, &out, "smart-log -Hojson"), 0);
+    assert_non_null(strstr(out.text, "{"));
+    assert_int_not_equal(fx_nvmectl(&f, &out, "id-ns -n 1 -Hx"), 0);
+    expect("unknown option '-Hx'");
+    fx_stop(&f);
+}
+
 static void verify_writes_reads_and_compares(void **state)
 {
     (void)state;
@@ -1058,6 +1080,7 @@ int main(void)
         cmocka_unit_test(write_a_signature_flush_and_read_it_back),
         cmocka_unit_test(verify_writes_reads_and_compares),
         cmocka_unit_test(one_dash_long_options_and_prefixes_as_getopt_long_only),
+        cmocka_unit_test(grouped_short_options_as_getopt),
         cmocka_unit_test(smart_prints_health_fields),
         cmocka_unit_test(usage_errors_are_reported),
         cmocka_unit_test(numbers_are_read_as_nvme_cli_reads_them),
