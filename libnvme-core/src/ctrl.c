@@ -216,6 +216,27 @@ static void nvme_ctrl_release(struct nvme_ctrl *ctrl)
     mem_free(ctx, ctrl, sizeof(*ctrl));
 }
 
+/* A CAP that nvme_ctrl_read_caps refused, on a controller an earlier
+ * owner (firmware, a kexec) left enabled: it may still use that owner's
+ * queues and Host Memory Buffer (§3.1.5, §8), memory the port may hand
+ * out again.  Stopped all the same, as Linux disables the controller
+ * before it checks CAP (nvme_pci_configure_admin_queue, then
+ * nvme_enable_ctrl's page size and command set checks), and cut off when
+ * it will not stop (nvme_ctrl_stop).  The bound is CAP.TO (§3.1.1), which
+ * the refusal came before. */
+static void nvme_stop_refused(struct nvme_ctrl *ctrl, int rc)
+{
+    if (rc == NVME_ERR_GONE)
+        return;
+    uint32_t cc = nvme_reg_read32(ctrl, NVME_REG_CC);
+    if (cc == 0xffffffffu || !(cc & NVME_CC_EN))
+        return;
+    uint32_t to = NVME_CAP_TO(nvme_reg_read64(ctrl, NVME_REG_CAP));
+    ctrl->timeout_ms = (to == 0 ? 1u : to) * NVME_CAP_TO_UNIT_MS;
+    ctrl->ready_timeout_ms = ctrl->timeout_ms;
+    (void)nvme_ctrl_stop(ctrl);
+}
+
 int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
                    const struct nvme_ctrl_opts *opts)
 {
@@ -252,8 +273,10 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
         nvme_memzero(ctrl->cb_depth, sizeof(uint32_t) * ctrl->cb_cpus);
     }
     rc = nvme_ctrl_read_caps(ctrl, false);
-    if (rc != NVME_OK)
+    if (rc != NVME_OK) {
+        nvme_stop_refused(ctrl, rc);
         goto fail_free;
+    }
 
     /* Step 2 of §7.6.1: the controller may be enabled already (SeaBIOS
      * leaves it so); disable it and wait for RDY=0.  One that will not stop

@@ -1108,6 +1108,45 @@ static void given_a_cap_the_core_cannot_use_init_refuses_it_and_says_why(void **
     }
 }
 
+/* Review: a controller an earlier owner (firmware, a kexec) left enabled
+ * whose CAP the core refuses (here MPSMIN past 64 KiB pages, then no NVM
+ * command set) was left running on that owner's admin queue, memory the
+ * port may hand out again (§3.1.5: only CC.EN=0 ends its use).  Linux
+ * disables it before it checks CAP (nvme_pci_configure_admin_queue, then
+ * nvme_enable_ctrl's page size and command set checks): so does bring-up
+ * now, within CAP.TO, as one that will not stop is cut off. */
+static void given_a_refused_cap_a_controller_left_enabled_is_stopped(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t clear, set;
+        int rc;
+    } bad[] = {
+        {0xffull << 48, 5ull << 48 | 5ull << 52, NVME_ERR_UNSUPPORTED},
+        {0xffull << 37, 0x80ull << 37, NVME_ERR_UNSUPPORTED},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.start = NVME_SIM_START_ENABLED;
+        fx_create(&f);
+        cap_bad.read32 = f.osal.mmio_read32;
+        cap_bad.read64 = f.osal.mmio_read64;
+        cap_bad.clear = bad[i].clear;
+        cap_bad.set = bad[i].set;
+        f.osal.mmio_read32 = cap_bad_read32;
+        if (f.osal.mmio_read64 != NULL)
+            f.osal.mmio_read64 = cap_bad_read64;
+        assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, NVME_CC_EN);
+        assert_int_equal(fx_init(&f), bad[i].rc);
+        assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);
+        assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_RDY, 0);
+        assert_int_equal(nvme_sim_stats(f.sim)->resets, 1);    /* CC.EN 1 -> 0 */
+        assert_int_equal(nvme_sim_stats(f.sim)->dma_stops, 0); /* it stopped: no cut-off */
+        assert_failed_init_clean(&f);
+    }
+}
+
 /* Device input: CAP.DSTRD puts queue q's doorbells at 1000h + 2q strides
  * (§3.1.21), which can lie past the BAR the port mapped (mmio_size; the
  * simulator flags any access past it).  Admin doorbells outside: refused
@@ -1262,6 +1301,7 @@ int main(void)
         cmocka_unit_test(given_sticky_cfs_at_start_init_returns_fatal),
         cmocka_unit_test(given_device_gone_init_returns_gone_quickly),
         cmocka_unit_test(given_a_cap_the_core_cannot_use_init_refuses_it_and_says_why),
+        cmocka_unit_test(given_a_refused_cap_a_controller_left_enabled_is_stopped),
         cmocka_unit_test(given_incomplete_osal_init_returns_inval_and_touches_nothing),
         cmocka_unit_test(given_optional_osal_fields_null_bring_up_and_io_work),
         cmocka_unit_test(given_dma_alloc_failures_init_returns_nomem_and_leaks_nothing),
