@@ -31,6 +31,12 @@ static void put_padded(struct out *o, const char *s, size_t len, unsigned width,
         s++;
         len--;
     }
+    if (!left && pad == '0' && len > 1 && s[0] == '0' && s[1] == 'x') {
+        put(o, '0'); /* %p's 0x too, as glibc: 0x0000001234, not 0000000x1234 */
+        put(o, 'x');
+        s += 2;
+        len -= 2;
+    }
     for (; !left && fill > 0; fill--)
         put(o, pad);
     for (size_t i = 0; i < len; i++)

@@ -24,6 +24,13 @@ static void conversions_match_printf(void **state)
     assert_string_equal(b, "[   42][42   ][00042][-0042][000000ab][ab  ][  ab]");
     nvme_snprintf(b, sizeof(b), "%p %s", (void *)(uintptr_t)0x1000, (const char *)NULL);
     assert_string_equal(b, "0x1000 (null)");
+    /* Zero padding goes after %p's 0x, as glibc pads it (before:
+     * "0000000x1000"); blanks before it, and after it with '-'. */
+    char fmt_p[32];
+    strcpy(fmt_p, "[%012p][%12p][%-12p]"); /* '0' with %p: not ISO C, checked at run time */
+    nvme_snprintf(b, sizeof(b), fmt_p, (void *)(uintptr_t)0x1000, (void *)(uintptr_t)0x1000,
+                  (void *)(uintptr_t)0x1000);
+    assert_string_equal(b, "[0x0000001000][      0x1000][0x1000      ]");
     /* Unknown conversions are copied, a lone '%' at the end is dropped:
      * built at run time so the compiler's format check lets it through. */
     char fmt[16];
