@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fmt.c - a small vsnprintf for traces and nvmectl output.  Supports
- * %s %c %d %i %u %x %X %p %%, the length modifiers l, ll and z, a field
+ * %s %c %d %i %u %x %X %p %%, the length modifiers hh, h, l, ll and z, a field
  * width, and the '0' and '-' flags.  Always NUL-terminates; returns the
  * length it would have written.
  */
@@ -106,7 +106,7 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         unsigned width = 0;
         while (*p >= '0' && *p <= '9')
             width = width * 10u + (unsigned)(*p++ - '0');
-        int lng = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
+        int lng = 0; /* 0 int, 1 long, 2 long long, 3 size_t, 4 short, 5 char */
         if (*p == 'l') {
             lng = 1;
             if (*++p == 'l') {
@@ -116,6 +116,12 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         } else if (*p == 'z') {
             lng = 3;
             p++;
+        } else if (*p == 'h') {
+            lng = 4;
+            if (*++p == 'h') {
+                lng = 5;
+                p++;
+            }
         }
         /* Each conversion gives its text (s, len) and padding; the
          * others put what they print and go on. */
@@ -156,6 +162,12 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                 v = sgn ? (uint64_t)(int64_t)va_arg(ap, long) : va_arg(ap, unsigned long);
             else if (lng == 3)
                 v = va_arg(ap, size_t);
+            else if (lng == 4) /* passed as an int, printed as a short (C11 §7.21.6.1) */
+                v = sgn ? (uint64_t)(int64_t)(short)va_arg(ap, int)
+                        : (unsigned short)va_arg(ap, unsigned int);
+            else if (lng == 5)
+                v = sgn ? (uint64_t)(int64_t)(signed char)va_arg(ap, int)
+                        : (unsigned char)va_arg(ap, unsigned int);
             else
                 v = sgn ? (uint64_t)(int64_t)va_arg(ap, int) : va_arg(ap, unsigned int);
             char *d = fmt_number(v, *p, num + sizeof(num));

@@ -24,6 +24,17 @@ static void conversions_match_printf(void **state)
     assert_string_equal(b, "[   42][42   ][00042][-0042][000000ab][ab  ][  ab]");
     nvme_snprintf(b, sizeof(b), "%p %s", (void *)(uintptr_t)0x1000, (const char *)NULL);
     assert_string_equal(b, "0x1000 (null)");
+    /* hh and h (a u8 or u16 field printed as it is in kernels): the int
+     * the argument was promoted to is read and cut to char or short, as
+     * printf does (before: "%hhx" copied and its argument left for the
+     * next conversion, "%hhx|511"; a %s after it read 0x1ff as a pointer). */
+    char fmt_h[48]; /* int arguments out of range: checked at run time */
+    strcpy(fmt_h, "%hhx|%d");
+    nvme_snprintf(b, sizeof(b), fmt_h, 0x1ff, 5);
+    assert_string_equal(b, "ff|5");
+    strcpy(fmt_h, "%hhu|%hhd|%hu|%hd|%04hX|%s");
+    nvme_snprintf(b, sizeof(b), fmt_h, 300, 200, 70000, -2, 0xabcdef, "ok");
+    assert_string_equal(b, "44|-56|4464|-2|CDEF|ok");
     /* Zero padding goes after %p's 0x, as glibc pads it (before:
      * "0000000x1000"); blanks before it, and after it with '-'. */
     char fmt_p[32];

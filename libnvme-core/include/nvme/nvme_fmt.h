@@ -19,8 +19,8 @@
 extern "C" {
 #endif
 
-/* A small vsnprintf: %s %c %d %i %u %x %X %p %%, the length modifiers l,
- * ll and z, a field width, and the '0' and '-' flags.  Always
+/* A small vsnprintf: %s %c %d %i %u %x %X %p %%, the length modifiers hh,
+ * h, l, ll and z, a field width, and the '0' and '-' flags.  Always
  * NUL-terminates when size > 0; returns the length it would have written
  * (like C99 vsnprintf).  Unknown conversions are copied as they are. */
 int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
