@@ -162,14 +162,16 @@ int nvme_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                 v = sgn ? (uint64_t)(int64_t)va_arg(ap, long) : va_arg(ap, unsigned long);
             else if (lng == 3)
                 v = va_arg(ap, size_t);
-            else if (lng == 4) /* passed as an int, printed as a short (C11 §7.21.6.1) */
-                v = sgn ? (uint64_t)(int64_t)(short)va_arg(ap, int)
-                        : (unsigned short)va_arg(ap, unsigned int);
-            else if (lng == 5)
-                v = sgn ? (uint64_t)(int64_t)(signed char)va_arg(ap, int)
-                        : (unsigned char)va_arg(ap, unsigned int);
-            else
-                v = sgn ? (uint64_t)(int64_t)va_arg(ap, int) : va_arg(ap, unsigned int);
+            else {
+                /* int; h and hh passed as an int too, printed as a short
+                 * or a char (C11 §7.21.6.1) */
+                unsigned u = va_arg(ap, unsigned int);
+                if (lng == 4)
+                    u = sgn ? (unsigned)(int)(short)u : (unsigned short)u;
+                else if (lng == 5)
+                    u = sgn ? (unsigned)(int)(signed char)u : (unsigned char)u;
+                v = sgn ? (uint64_t)(int64_t)(int)u : u;
+            }
             char *d = fmt_number(v, *p, num + sizeof(num));
             s = d;
             len = (size_t)(num + sizeof(num) - d);

@@ -18,39 +18,26 @@
 static void show_command(const struct ctl *c, struct jw *w, const struct nvme_sqe *s, uint32_t len,
                          const void *buf)
 {
-    const struct {
-        const char *name;
-        uint32_t v;
-        const char *fixed; /* text only: nvme-cli's 0 ("": the address) */
-    } f[] = {{"opcode", s->opc, NULL},
-             {"flags", 0, "00"},
-             {"rsvd1", 0, "0000"},
-             {"nsid", s->nsid, NULL},
-             {"cdw2", s->cdw2, NULL},
-             {"cdw3", s->cdw3, NULL},
-             {"data_len", len, NULL},
-             {"metadata_len", 0, "00000000"},
-             {"addr", 0, ""},
-             {"metadata", 0, "0"},
-             {"cdw10", s->cdw10, NULL},
-             {"cdw11", s->cdw11, NULL},
-             {"cdw12", s->cdw12, NULL},
-             {"cdw13", s->cdw13, NULL},
-             {"cdw14", s->cdw14, NULL},
-             {"cdw15", s->cdw15, NULL},
-             {"timeout_ms", 0, "00000000"}};
+    /* nvme-cli's order; fixed[k]: text only, nvme-cli's 0 ("": the address) */
+    static const char *const name[] = {
+        "opcode",   "flags", "rsvd1", "nsid",  "cdw2",  "cdw3",  "data_len", "metadata_len", "addr",
+        "metadata", "cdw10", "cdw11", "cdw12", "cdw13", "cdw14", "cdw15",    "timeout_ms"};
+    static const char *const fixed[] = {NULL, "00", "0000", NULL, NULL, NULL, NULL, "00000000", "",
+                                        "0",  NULL, NULL,   NULL, NULL, NULL, NULL, "00000000"};
+    const uint32_t v[] = {s->opc, 0,        0,        s->nsid,  s->cdw2,  s->cdw3,  len,      0, 0,
+                          0,      s->cdw10, s->cdw11, s->cdw12, s->cdw13, s->cdw14, s->cdw15, 0};
     if (w != NULL)
         jw_obj(w, "sqe");
-    for (unsigned k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+    for (unsigned k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
         if (w != NULL) {
-            if (f[k].fixed == NULL)
-                jw_u64(w, f[k].name, f[k].v);
-        } else if (f[k].fixed == NULL) {
-            ctl_out(c->io, k == 0 ? "%-13s: %02x\n" : "%-13s: %08x\n", f[k].name, f[k].v);
-        } else if (f[k].fixed[0] == '\0') {
-            ctl_out(c->io, "%-13s: %llx\n", f[k].name, (unsigned long long)(uintptr_t)buf);
+            if (fixed[k] == NULL)
+                jw_u64(w, name[k], v[k]);
+        } else if (fixed[k] == NULL) {
+            ctl_out(c->io, k == 0 ? "%-13s: %02x\n" : "%-13s: %08x\n", name[k], v[k]);
+        } else if (fixed[k][0] == '\0') {
+            ctl_out(c->io, "%-13s: %llx\n", name[k], (unsigned long long)(uintptr_t)buf);
         } else {
-            ctl_out(c->io, "%-13s: %s\n", f[k].name, f[k].fixed);
+            ctl_out(c->io, "%-13s: %s\n", name[k], fixed[k]);
         }
     }
     if (w != NULL)
@@ -105,10 +92,7 @@ static int passthru(struct ctl *c, bool io)
      * dump; a host without files refuses it before anything is sent. */
     const char *to_file = rd && !wr && len != 0 ? c->o.str[S_FILE] : NULL;
     if (to_file != NULL && out->write_file == NULL) {
-        ctl_out(out,
-                "nvmectl %s: -i FILE with a read: this host has no files (without -i: a hex "
-                "dump, or -b)\n",
-                c->cmd);
+        ctl_out(out, "nvmectl %s: -i FILE with a read: this host has no files\n", c->cmd);
         return NVME_ERR_UNSUPPORTED;
     }
     bool show = rd && len != 0 && to_file == NULL; /* the data read, shown */
