@@ -775,7 +775,9 @@ int ctl_cmd_id_ns(struct ctl *c)
      * as nvme-cli 2.3 and later print them (its JSON only NLBAF + 1);
      * device data: at most the 64 formats the structure holds. */
     unsigned nt = (unsigned)id->raw.nlbaf + 1u + raw[82];
-    for (unsigned i = 0; i < (nt < 64u ? nt : 64u); i++) {
+    if (nt > 64u)
+        nt = 64u;
+    for (unsigned i = 0; i < nt; i++) {
         struct nvme_lbaf l = nvme_id_ns_lbaf(&id->raw, i);
         static const char *const rp[] = {"Best", "Better", "Good", "Degraded"};
         /* RP as nvme-cli's "%#x": 0, 0x1, 0x2, 0x3 */
