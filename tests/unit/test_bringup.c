@@ -1069,6 +1069,19 @@ static uint64_t cap_bad_read64(void *ctx, uint32_t off)
     return off == NVME_REG_CAP ? cap_bad_value(v) : v;
 }
 
+/* f's register reads through cap_bad, CAP's `clear` bits cleared and
+ * `set` bits set. */
+static void cap_bad_hook(struct fx *f, uint64_t clear, uint64_t set)
+{
+    cap_bad.read32 = f->osal.mmio_read32;
+    cap_bad.read64 = f->osal.mmio_read64;
+    cap_bad.clear = clear;
+    cap_bad.set = set;
+    f->osal.mmio_read32 = cap_bad_read32;
+    if (f->osal.mmio_read64 != NULL)
+        f->osal.mmio_read64 = cap_bad_read64;
+}
+
 /* Device input: a CAP the core cannot work with (§3.1.1) is refused
  * before CC is written, with the field named: MQES 0 (a queue of one
  * entry, "0h is an invalid value"), no NVM command set in CSS, MPSMAX
@@ -1093,13 +1106,7 @@ static void given_a_cap_the_core_cannot_use_init_refuses_it_and_says_why(void **
         struct fx f;
         fx_config(&f);
         fx_create(&f);
-        cap_bad.read32 = f.osal.mmio_read32;
-        cap_bad.read64 = f.osal.mmio_read64;
-        cap_bad.clear = bad[i].clear;
-        cap_bad.set = bad[i].set;
-        f.osal.mmio_read32 = cap_bad_read32;
-        if (f.osal.mmio_read64 != NULL)
-            f.osal.mmio_read64 = cap_bad_read64;
+        cap_bad_hook(&f, bad[i].clear, bad[i].set);
         nvme_sim_log_capture(f.sim, true);
         assert_int_equal(fx_init(&f), bad[i].rc);
         assert_non_null(strstr(nvme_sim_log_text(f.sim), bad[i].says));
@@ -1130,13 +1137,7 @@ static void given_a_refused_cap_a_controller_left_enabled_is_stopped(void **stat
         fx_config(&f);
         f.cfg.start = NVME_SIM_START_ENABLED;
         fx_create(&f);
-        cap_bad.read32 = f.osal.mmio_read32;
-        cap_bad.read64 = f.osal.mmio_read64;
-        cap_bad.clear = bad[i].clear;
-        cap_bad.set = bad[i].set;
-        f.osal.mmio_read32 = cap_bad_read32;
-        if (f.osal.mmio_read64 != NULL)
-            f.osal.mmio_read64 = cap_bad_read64;
+        cap_bad_hook(&f, bad[i].clear, bad[i].set);
         assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, NVME_CC_EN);
         assert_int_equal(fx_init(&f), bad[i].rc);
         assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CC) & NVME_CC_EN, 0);

@@ -974,9 +974,10 @@ static void test_a_disk_retired_during_a_request_takes_none_of_its_writes(void *
     done_cache();
 }
 
-static void test_a_cache_full_of_refused_writes_does_not_fail_other_requests(void **state)
+/* The cache over a device that refuses writes (Write Fault): four
+ * segments dirty with 42h, and the sync's write-back refused. */
+static void fill_cache_with_refused_writes(void)
 {
-    (void)state;
     use_cache();
     blk.ops = &low_refused_ops;
     memset(user, 0x42, 512);
@@ -984,6 +985,12 @@ static void test_a_cache_full_of_refused_writes_does_not_fail_other_requests(voi
         assert_int_equal(disk_io(DF_DISK_WRITE, s * 128, 1, user, 512), DF_RETURN_SUCCESS);
     mock_exos.sys_ms += 1000;
     assert_int_equal(nvme_exos_blk_tick(&blk), NVME_SF(2, 0x80));
+}
+
+static void test_a_cache_full_of_refused_writes_does_not_fail_other_requests(void **state)
+{
+    (void)state;
+    fill_cache_with_refused_writes();
     assert_int_equal(disk_io(DF_DISK_READ, 600, 2, user, 1024), DF_RETURN_SUCCESS);
     assert_memory_equal(user, device_data + 600 * 512, 1024);
     /* Across a cached segment's end into an uncached one: all of it. */
@@ -1006,13 +1013,7 @@ static void test_refused_write_backs_are_not_tried_again_by_each_request(void **
 {
     uint64_t cmds;
     (void)state;
-    use_cache();
-    blk.ops = &low_refused_ops;
-    memset(user, 0x42, 512);
-    for (unsigned s = 0; s < 4; s++)
-        assert_int_equal(disk_io(DF_DISK_WRITE, s * 128, 1, user, 512), DF_RETURN_SUCCESS);
-    mock_exos.sys_ms += 1000;
-    assert_int_equal(nvme_exos_blk_tick(&blk), NVME_SF(2, 0x80));
+    fill_cache_with_refused_writes();
     cmds = blk.stats.write_cmds;
     for (unsigned r = 0; r < 3; r++) {
         assert_int_equal(disk_io(DF_DISK_READ, 600, 2, user, 1024), DF_RETURN_SUCCESS);
