@@ -500,6 +500,16 @@ static void ana_log_counts_are_bounded(void **state)
     expect("ngrps\t:\t2\nANA Log Desc :-\n(2 more group descriptor(s)");
     ok(&f, "ana-log -o json");
     expect("\"ANA DESC LIST \":[\n  ]");
+    /* MNAN 0 and an NN of 2^24: a log of 64 MiB is refused after the
+     * Identify, nothing read; -g (no NSIDs) still reads its 80 bytes. */
+    nvme_sim_ana_header(f.sim, 0, 0);
+    nvme_sim_set_nn(f.sim, 0x01000000u);
+    fails(&f, "ana-log", NVME_ERR_NOMEM, 1);
+    expect("ana-log: NANAGRPID 2 and MNAN 16777216 make a log of 67108944 bytes, more than "
+           "this host's 1048576-byte buffer takes\n"); /* MNAN: NN in its place */
+    ok(&f, "ana-log -g -b");
+    assert_int_equal(out.bin_len, 16 + 64);
+    nvme_sim_set_nn(f.sim, 0);
     fx_stop(&f);
 }
 
