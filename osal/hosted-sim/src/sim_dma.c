@@ -255,6 +255,11 @@ struct prp_seg {
  *  - else PRP2 points to a PRP list (qword aligned, may start at an offset
  *    in its page); every entry is a page with offset 0, and the last entry
  *    of a list page points to the next list page when more entries remain.
+ *    That pointer is a list entry too, so offset 0 (only PRP2 is "a PRP
+ *    List pointer in a command"), else PRP Offset Invalid, as QEMU's
+ *    nvme_map_prp; a list page then gives at least ps/8 - 1 entries, so
+ *    a chain that loops back still ends (before, a pointer to the last
+ *    qword of a page took no entry and could point to itself forever).
  */
 static uint16_t prp_walk(struct nvme_sim *sim, const struct nvme_sqe *sqe, size_t len,
                          struct prp_seg *segs, size_t maxsegs, size_t *nsegs)
@@ -306,7 +311,7 @@ static uint16_t prp_walk(struct nvme_sim *sim, const struct nvme_sqe *sqe, size_
         entries -= take;
         if (entries) {
             list = page[slots - 1];
-            if (list & 7u)
+            if (list & (ps - 1))
                 return SIM_PRP_OFFSET_INVALID;
         }
     }

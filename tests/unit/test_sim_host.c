@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated controller against a host that breaks the rules: a tiny
+ * host written here (its own admin queue, SQEs and PRP lists, through the
+ * simulator's OSAL) sends what the core never builds, and the simulator
+ * must answer as the NVMe specification (and QEMU's hw/nvme) does, so that
+ * the core's tests cannot pass on behaviour a real controller refuses.
+ */
+#include "fixture.h"
+
+#include <string.h>
+
+#define PS 4096u
+
+struct host {
+    struct fx f;
+    uint8_t *asq, *acq;
+    uint64_t asq_bus, acq_bus;
+    uint16_t tail, cid;
+    void *mem[16]; /* every dma_alloc, freed by host_stop */
+    unsigned nmem;
+};
+
+static void *host_alloc(struct host *h, uint64_t *bus)
+{
+    void *p = h->f.osal.dma_alloc(h->f.osal.ctx, PS, PS, bus);
+    assert_non_null(p);
+    assert_true(h->nmem < 16);
+    h->mem[h->nmem++] = p;
+    memset(p, 0, PS);
+    return p;
+}
+
+/* A coherent machine, data and completions inside the doorbell write:
+ * the host below does no cache maintenance and reads the CQ at once. */
+static void host_start(struct host *h)
+{
+    memset(h, 0, sizeof(*h));
+    fx_config(&h->f);
+    h->f.cfg.noncoherent = false;
+    h->f.cfg.dma_timing_seed = 0;
+    fx_create(&h->f);
+    const struct nvme_osal *o = &h->f.osal;
+    h->asq = host_alloc(h, &h->asq_bus);
+    h->acq = host_alloc(h, &h->acq_bus);
+    o->mmio_write32(o->ctx, NVME_REG_AQA, 0x000f000fu); /* 16 entries each */
+    o->mmio_write32(o->ctx, NVME_REG_ASQ, (uint32_t)h->asq_bus);
+    o->mmio_write32(o->ctx, NVME_REG_ASQ + 4, (uint32_t)(h->asq_bus >> 32));
+    o->mmio_write32(o->ctx, NVME_REG_ACQ, (uint32_t)h->acq_bus);
+    o->mmio_write32(o->ctx, NVME_REG_ACQ + 4, (uint32_t)(h->acq_bus >> 32));
+    o->mmio_write32(o->ctx, NVME_REG_CC,
+                    NVME_CC_EN | (6u << NVME_CC_IOSQES_SHIFT) | (4u << NVME_CC_IOCQES_SHIFT));
+    for (int i = 0; i < 1000 && !(o->mmio_read32(o->ctx, NVME_REG_CSTS) & NVME_CSTS_RDY); i++)
+        nvme_sim_advance(h->f.sim, 1000);
+    assert_true(o->mmio_read32(o->ctx, NVME_REG_CSTS) & NVME_CSTS_RDY);
+}
+
+/* Submit one admin command; its status field (SCT/SC, bits 14:0 of the
+ * CQE's status without the phase tag). */
+static uint16_t host_admin(struct host *h, struct nvme_sqe sqe)
+{
+    const struct nvme_osal *o = &h->f.osal;
+    sqe.cid = ++h->cid;
+    memcpy(h->asq + (size_t)h->tail * 64u, &sqe, sizeof(sqe));
+    uint16_t slot = h->tail;
+    h->tail = (uint16_t)((h->tail + 1u) % 16u);
+    o->mmio_write32(o->ctx, NVME_SQ_TDBL(0, 0), h->tail);
+    nvme_sim_run(h->f.sim);
+    struct nvme_cqe cqe;
+    memcpy(&cqe, h->acq + (size_t)slot * 16u, sizeof(cqe));
+    assert_int_equal(cqe.cid, sqe.cid);
+    assert_int_equal(cqe.status & 1u, 1u); /* first pass: phase 1 */
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(0, 0), h->tail);
+    return (uint16_t)(cqe.status >> 1);
+}
+
+static void host_stop(struct host *h)
+{
+    const struct nvme_osal *o = &h->f.osal;
+    o->mmio_write32(o->ctx, NVME_REG_CC, 0);
+    nvme_sim_advance(h->f.sim, 100000); /* CSTS.RDY 0: the device has let go */
+    assert_int_equal(o->mmio_read32(o->ctx, NVME_REG_CSTS) & NVME_CSTS_RDY, 0);
+    for (unsigned i = 0; i < h->nmem; i++)
+        o->dma_free(o->ctx, h->mem[i], PS);
+    assert_int_equal(nvme_sim_host_errors(h->f.sim), 0);
+    assert_int_equal(nvme_sim_dma_violations(h->f.sim), 0);
+    nvme_sim_destroy(h->f.sim);
+}
+
+/* Get Log Page, Error Information, 16 KiB (NUMDL 4095): PRP1 one page,
+ * the other three through PRP2's list. */
+static struct nvme_sqe log_16k(uint64_t prp1, uint64_t prp2)
+{
+    struct nvme_sqe sqe = {0};
+    sqe.opc = NVME_ADMIN_GET_LOG_PAGE;
+    sqe.cdw10 = NVME_LID_ERROR | (4095u << 16);
+    sqe.prp1 = prp1;
+    sqe.prp2 = prp2;
+    return sqe;
+}
+
+/* §4.3: only PRP2 ("a PRP List pointer in a command") may have an offset;
+ * the pointer to the next list page is an entry of a list, offset 0.
+ * QEMU's nvme_map_prp answers PRP Offset Invalid.  Before, the simulator
+ * took any qword-aligned chain pointer, and one to the last qword of a
+ * page that pointed to itself took no entry and looped forever. */
+static void prp_chain_pointer_with_an_offset_is_prp_offset_invalid(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    uint64_t data_bus[4], l1_bus, l2_bus;
+    uint8_t *data[4];
+    for (int i = 0; i < 4; i++) {
+        data[i] = host_alloc(&h, &data_bus[i]);
+        memset(data[i], 0xa5, PS);
+    }
+    uint8_t *l1 = host_alloc(&h, &l1_bus), *l2 = host_alloc(&h, &l2_bus);
+    uint64_t *e1 = (uint64_t *)(void *)l1, *e2 = (uint64_t *)(void *)l2;
+    uint16_t invalid = NVME_SF(NVME_SCT_GENERIC, NVME_SC_PRP_OFFSET_INVALID) | NVME_SF_DNR_BIT;
+
+    /* List at the last two qwords of its page: one data page, then the
+     * chain pointer, to a list page at offset 8. */
+    e1[510] = data_bus[1];
+    e1[511] = l2_bus + 8;
+    e2[1] = data_bus[2];
+    e2[2] = data_bus[3];
+    assert_int_equal(host_admin(&h, log_16k(data_bus[0], l1_bus + 510 * 8)), invalid);
+    for (int i = 0; i < 4; i++) /* nothing moved */
+        assert_int_equal(data[i][0], 0xa5);
+
+    /* A one-slot list whose chain pointer is itself: refused, not a hang. */
+    e1[511] = l1_bus + 511 * 8;
+    assert_int_equal(host_admin(&h, log_16k(data_bus[0], l1_bus + 511 * 8)), invalid);
+
+    /* The same transfer with the next list page at offset 0 is fine. */
+    e1[511] = l2_bus;
+    e2[0] = data_bus[2];
+    e2[1] = data_bus[3];
+    assert_int_equal(host_admin(&h, log_16k(data_bus[0], l1_bus + 510 * 8)), 0);
+    assert_int_equal(data[1][0], 0); /* the error log's unused entries: zeros */
+
+    host_stop(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(prp_chain_pointer_with_an_offset_is_prp_offset_invalid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
