@@ -199,6 +199,18 @@ static void cc_write(struct nvme_sim *sim, uint32_t val)
     }
 }
 
+/* A doorbell write the controller ignores is also told to the host, as an
+ * Error event while an Asynchronous Event Request is outstanding (§4.1,
+ * §5.2.1 Figure 146: 00h Write to Invalid Doorbell Register, a queue not
+ * created; 01h Invalid Doorbell Write Value), as QEMU's nvme_process_db. */
+#define SIM_AE_INVALID_DB_REGISTER 0x00
+#define SIM_AE_INVALID_DB_VALUE 0x01
+static void doorbell_event(struct nvme_sim *sim, uint8_t info)
+{
+    if (sim->aer_outstanding)
+        sim_event_post(sim, NVME_SIM_AE_ERROR, info, NVME_LID_ERROR);
+}
+
 /* Doorbell write (§3.1.24, §3.1.25). */
 static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
 {
@@ -212,6 +224,7 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
     bool is_cq = idx & 1;
     if (qid >= sim->nq) {
         sim_host_error(sim, "doorbell of queue %u beyond the %u queues", qid, sim->nq);
+        doorbell_event(sim, SIM_AE_INVALID_DB_REGISTER);
         return;
     }
     sim->db_writes[idx]++;
@@ -229,6 +242,7 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
         if (!cq->live || val >= cq->size) {
             sim_host_error(sim, "CQ %u head doorbell %u: invalid (queue %s, size %u)", qid, val,
                            cq->live ? "live" : "absent", cq->size);
+            doorbell_event(sim, cq->live ? SIM_AE_INVALID_DB_VALUE : SIM_AE_INVALID_DB_REGISTER);
             return;
         }
         /* The new head must stay within what the device posted. */
@@ -237,6 +251,7 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
         if (adv > used) {
             sim_host_error(sim, "CQ %u head doorbell %u passes the tail %u (head was %u)", qid, val,
                            cq->tail, cq->head);
+            doorbell_event(sim, SIM_AE_INVALID_DB_VALUE);
             return;
         }
         cq->head = val;
@@ -251,11 +266,13 @@ static void doorbell_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
         if (!sq->live || val >= sq->size) {
             sim_host_error(sim, "SQ %u tail doorbell %u: invalid (queue %s, size %u)", qid, val,
                            sq->live ? "live" : "absent", sq->size);
+            doorbell_event(sim, sq->live ? SIM_AE_INVALID_DB_VALUE : SIM_AE_INVALID_DB_REGISTER);
             return;
         }
         if (sim_sq_overrun(sq, val)) {
             sim_host_error(sim, "SQ %u tail doorbell %u overruns the queue (head %u, tail %u)", qid,
                            val, sq->head, sq->tail);
+            doorbell_event(sim, SIM_AE_INVALID_DB_VALUE);
             return;
         }
         sq->tail = val;
