@@ -340,10 +340,14 @@ static void self_test_ipi(void)
 
 static void io_print(void *arg, const char *text) { serial_write(text); }
 
+/* Interrupts on the controller's vector indices only: x86's last two are
+ * the harness's own (the LAPIC timer that bounds a wait's halt, the SMP
+ * wake-up IPI), which dev_irq drops; counted, a wait's timer made
+ * check-irqs pass with no interrupt ever reaching nvme_ctrl_handle_irq. */
 static uint32_t irqs_delivered(void)
 {
     uint32_t n = 0;
-    for (unsigned i = 0; i < IRQ_VECTOR_MAX; i++)
+    for (unsigned i = 0; i < IRQ_DEVICE_VECTORS; i++)
         n += irq_delivered[i];
     return n;
 }
