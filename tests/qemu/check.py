@@ -2690,6 +2690,13 @@ def case_bench(w):
         b.ok(re.search(r"^bench: mode=%s .* ios=16 .* p50_ns=0 p99_ns=0 ns_per_io=\d+$" % m, s, re.M) is not None,
              "bench nolat: %s took no latency stamps (p50/p99 0, no back_n)" % m)
     c.failures += b.failures
+    # with INTx the line says so (it said irq=msix for every interrupt mode)
+    x = w.boot(["path=%s" % img], ["bench 1 16 qd1-async qd32-async"], irq="intx", max_seconds=40)
+    for m in ("qd1-async", "qd32-async"):
+        x.ok(re.search(r"^bench: mode=%s cpus=1 queues=\d+ irq=intx ios=16 " % m,
+                       x.section("bench 1 16 qd1-async qd32-async"), re.M) is not None,
+             "bench with irq=intx: %s ran 16 commands, its line says irq=intx" % m)
+    c.failures += x.failures
     # a completion that stalls: throttled to 10 bytes/s, the second 4 KiB
     # read of qd1-async waits ~400 s (until the unthrottle, which releases
     # it: at 100 bytes/s it came back before the last busy check on a

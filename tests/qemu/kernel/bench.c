@@ -30,7 +30,7 @@
  * histogram (p50/p99 print 0): the driver's IOPS with no more bookkeeping
  * than rawbench.c's loop has, for the ceiling comparison.
  * Output, one line per mode:
- *   bench: mode=M cpus=N queues=Q irq=msix|poll ios=I us=T iops=X p50_ns=A p99_ns=B ns_per_io=C
+ *   bench: mode=M cpus=N queues=Q irq=msix|intx|poll ios=I us=T iops=X p50_ns=A p99_ns=B ns_per_io=C
  *          [back_n=K back_p50_ns=D]
  * (bench/qemu-qd1.sh and bench/compare-linux.sh parse it.)
  */
@@ -520,7 +520,10 @@ int harness_bench(struct nvme_ctrl *ctrl, void *buf, size_t buf_len, uint32_t ns
                      (unsigned long long)nback, (unsigned long long)(back50 * 1000u / tpu));
         kprintf("bench: mode=%s cpus=%u queues=%u irq=%s ios=%llu us=%llu iops=%llu p50_ns=%llu "
                 "p99_ns=%llu ns_per_io=%llu%s\n",
-                bmode_name[m], ncpu, info->io_queues, job.poll ? "poll" : "msix",
+                bmode_name[m], ncpu, info->io_queues,
+                job.poll            ? "poll"
+                : info->irq_is_intx ? "intx"
+                                    : "msix",
                 (unsigned long long)total, (unsigned long long)us,
                 (unsigned long long)(total * 1000000u / us),
                 (unsigned long long)(p50 * 1000u / tpu), (unsigned long long)(p99 * 1000u / tpu),
