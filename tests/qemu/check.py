@@ -1238,6 +1238,9 @@ def smp_io_boot(w, ncpu, irq, ctrl, nq, nv, resets, run_args):
     tag = "-smp %d %s%s%s" % (ncpu, irq, " " + ctrl if ctrl else "",
                               " %d resets" % resets if resets else "")
     c.has(r"^harness: smp: %d CPU\(s\) running$" % ncpu, "%s: %d CPUs running" % (tag, ncpu))
+    up = re.findall(r"^harness: smp: CPU (\d+) up: (?:APIC|hardware ID) (\d+) \(reports (\d+)\)", c.log, re.M)
+    c.ok(len(up) == ncpu - 1 and all(a == r for _, a, r in up),
+         "%s: each CPU started is the one asked for (CPU, asked, reports: %s)" % (tag, up))
     c.has(r"^smp-io: %d CPU\(s\), %d I/O queue\(s\)" % (ncpu, nq), "%s: %d I/O queues" % (tag, nq))
     for q in range(1, nq + 1):
         c.has(r"^smp-io: queue=%d commands=[1-9]\d*$" % q, "%s: I/O queue %d carried commands" % (tag, q))

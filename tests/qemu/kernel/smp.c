@@ -265,7 +265,15 @@ static bool start_ap(unsigned cpu, uint32_t apic)
     uint64_t until = clock_now_us() + 5000000;
     while (!online[cpu] && clock_now_us() < until)
         cpu_relax();
-    return online[cpu] != 0;
+    if (online[cpu])
+        return true;
+    /* Given up: an INIT puts the AP back into wait-for-SIPI (SDM Vol. 3A
+     * "INIT IPI"), so that it cannot come up later, while the next AP is
+     * started on the same ap_stack[cpu] and trampoline slots: it took the
+     * next AP's place (online[cpu] set: that AP got no SIPI) or ran on its
+     * stack at once. */
+    icr_send(apic, ICR_INIT | ICR_ASSERT);
+    return false;
 }
 
 unsigned smp_init(unsigned want)
@@ -376,7 +384,10 @@ unsigned smp_init(unsigned want)
         if (rc != 0 || !online[ncpus]) {
             kprintf("harness: smp: CPU with hardware ID %u did not come up (start returned %d)\n",
                     hw, rc);
-            continue;
+            /* No more: PSCI CPU_ON and a hart's release cannot be taken
+             * back, so a late one would share ap_stack[ncpus] with the
+             * next CPU started there (x86 sends such an AP an INIT). */
+            break;
         }
         uint32_t got = online[ncpus] - 1u;
         kprintf("harness: smp: CPU %u up: hardware ID %u (reports %u), stack %p, %llu us\n", ncpus,
