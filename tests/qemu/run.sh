@@ -404,5 +404,7 @@ else
     sed 's/^/run.sh: QEMU said: /' "$qemu_err" >&2
   fi
 fi
-printf 'run.sh: %s (%s, %.1fs)\n' "$verdict" "$arch" "$(echo "$end - $start" | bc 2>/dev/null || echo 0)" >&2
+# awk, not bc: bc is not on a fresh Debian 12 (priority optional), and its
+# absence printed every boot as 0.0s
+printf 'run.sh: %s (%s, %ss)\n' "$verdict" "$arch" "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')" >&2
 exit $result
