@@ -2787,7 +2787,13 @@ class Work:
             argv += ["--hook", "%s=%s" % (name, cmd)]
         argv += list(run_args)
         argv.append("; ".join(cmds))
-        rc, log, took = self.run(argv, timeout=self.args.timeout + 30)
+        # run.sh takes the last --timeout: a boot's own (run_args) may be
+        # longer than --timeout's, and must not be cut at the shorter one
+        limit = self.args.timeout
+        for k in range(len(run_args) - 1):
+            if run_args[k] == "--timeout":
+                limit = int(run_args[k + 1])
+        rc, log, took = self.run(argv, timeout=limit + 30)
         c = Checker(log)
         c.ok(rc == 0, "run.sh exit status %s == 0: it saw the harness's own 'RESULT PASS' line "
              "and the pass code of QEMU's exit device" % rc)
