@@ -65,5 +65,19 @@ if command -v clang >/dev/null; then
     fi
   done
 fi
+# The usage example at the top of the fragment works as written: its lines
+# (the recipe's indent a tab), /path/to/nvme-core this tree, build the
+# first object into a fresh directory.
+ex=$(mktemp -d)
+{
+  printf 'BUILD := %s/out\nKERNEL_CFLAGS := -O0\n' "$ex"
+  awk '/^#     include /{on=1} on&&/^#$/{exit} on' "$root/libnvme-core/nvme-core-sources.mk" |
+    sed -e 's|^#     ||' -e 's|^        |\t|' -e "s|/path/to/nvme-core|$root|"
+  printf 'example-first-object: $(firstword $(NVME_OBJS))\n'
+} >"$ex/Makefile"
+if ! make -s -C "$ex" CC="${CC:-cc}" example-first-object >"$ex/log" 2>&1 || [ -z "$(find "$ex/out" -name '*.o' 2>/dev/null)" ]; then
+  echo "the usage example of nvme-core-sources.mk does not build:"; cat "$ex/Makefile" "$ex/log"; rc=1
+fi
+rm -rf "$ex"
 [ $rc -ne 0 ] || echo "nvme-core-sources.mk lists the CMake sources: $(echo "$core_mk" | wc -l) core, $(echo "$ctl_mk" | wc -l) nvmectl, $# nvmectl group(s) alike"
 exit $rc

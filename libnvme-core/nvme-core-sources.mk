@@ -7,6 +7,7 @@
 #     include /path/to/nvme-core/libnvme-core/nvme-core-sources.mk
 #     NVME_OBJS := $(patsubst $(NVME_CORE_ROOT)/%.c,$(BUILD)/nvme/%.o,$(NVME_CORE_SOURCES) $(NVMECTL_SOURCES))
 #     $(BUILD)/nvme/%.o: $(NVME_CORE_ROOT)/%.c
+#             @mkdir -p $(@D)
 #             $(CC) $(KERNEL_CFLAGS) $(NVME_CORE_REQUIRED_CFLAGS) $(NVME_CORE_CPPFLAGS) -c -o $@ $<
 #
 # Defines (all paths absolute):
