@@ -267,16 +267,6 @@ static bool is_word_end(char c)
     return c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Whether `w` starts with `prefix`; *rest: what follows it. */
-static bool word_starts(const char *w, const char *prefix, const char **rest)
-{
-    while (*prefix != 0)
-        if (*w++ != *prefix++)
-            return false;
-    *rest = w;
-    return true;
-}
-
 /* An NSID as nvmectl reads numbers (nvmectl_parse_u64: hexadecimal
  * after 0x, octal after a leading 0, "010" is 8, else decimal): 0 for
  * anything else or above FFFFFFFFh. */
@@ -293,12 +283,16 @@ static U32 nsid_value(const char *v, unsigned n)
 }
 
 /* Whether the NSID of the command in `line` is known to owe no writes in
- * the cache.  Every word nvmectl could take its NSID from ("-n V", "-nV",
- * "--namespace-id V", "--namespace-id=V"; the last one counts there; a
- * namespace device, nvme0n<V>, which gives it when -n is left out) is
- * checked, a value of another option that reads like one too (write
- * nvme0n2 -t -n1 writes "-n1" to namespace 2): a command runs only if
- * each of them is an NSID, none FFFFFFFFh, none owed. */
+ * the cache.  Every word nvmectl could take its NSID from is checked: an
+ * option word of one dash with an n in it, its value after the n or the
+ * next word ("-n V", "-nV", "-ln V": getopt's group of a flag and -n,
+ * "-namespace-id V"), one of two dashes that starts with n, its value
+ * after '=' or the next word ("--namespace-id=V", "--namespace V": getopt
+ * takes a long option's unique abbreviation), and a namespace device,
+ * nvme0n<V>, which gives it when -n is left out.  A value of another
+ * option that reads like one counts too (write nvme0n2 -t -n1 writes
+ * "-n1" to namespace 2): a command runs only if each of them is an NSID,
+ * none FFFFFFFFh, none owed. */
 static bool namespace_owes_nothing(const struct nvme_exos_blk *blk, const char *line)
 {
     const char *p = line, *v;
@@ -309,10 +303,14 @@ static bool namespace_owes_nothing(const struct nvme_exos_blk *blk, const char *
         while (*p != 0 && is_word_end(*p))
             p++;
         v = NULL;
-        if (word_starts(p, "--namespace-id", &v) && (*v == '=' || is_word_end(*v))) {
-            v = *v == '=' ? v + 1 : v;
-        } else if (!word_starts(p, "-n", &v)) {
-            v = NULL;
+        if (p[0] == '-' && (p[1] != '-' || p[2] == 'n')) {
+            char stop = p[1] == '-' ? '=' : 'n'; /* where the value starts */
+            for (v = p + 1; !is_word_end(*v) && *v != stop; v++)
+                ;
+            if (*v == stop)
+                v++;
+            else if (stop == 'n')
+                v = NULL; /* "-s 0": no n */
         }
         for (n = 0; !is_word_end(p[n]); n++)
             ;

@@ -694,6 +694,37 @@ static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void *
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
+/* nvmectl takes its NSID, as nvme-cli's getopt_long_only, from -n in a
+ * group after a flag ("-ln1": --limited-retry, then -n 1) and from a
+ * unique abbreviation of --namespace-id ("--namespace 1", "--names=1"),
+ * -n winning over a namespace device.  Namespace 1 owes a write the
+ * device refused: these lines write into (or read) namespace 1 and are
+ * refused (before: only nvme0n2 was checked, it owes nothing, and nvmectl
+ * wrote namespace 1's owed blocks, which the cache's later write-back
+ * would overwrite).  Options without an n still run. */
+static void test_an_nsid_in_a_group_or_an_abbreviation_is_checked(void **state)
+{
+    static const char *const refused[] = {
+        "write nvme0n2 -ln1 -s 0 -p 7",          "write nvme0n2 -l -n 1 -s 5 -p 7",
+        "write nvme0n2 --namespace 1 -s 5 -p 7", "read nvme0n2 --names=1 -s 5",
+        "write-zeroes nvme0n2 -dn 1 -s 5",       "read nvme0n2 -namespace-id 1 -s 5"};
+    (void)state;
+    owe_block_5(&one_ns_fails_ops, 1);
+    for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        mock_exos.console[0] = 0;
+        assert_int_not_equal(nvme_exos_shell_run(TEXT(refused[i])), DF_RETURN_SUCCESS);
+        assert_non_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    }
+    expect_run("write nvme0n2 -l -s 5 --pattern=7");
+    assert_int_equal(nvme_exos_shell_run(TEXT("write nvme0n2 -l -s 5 --pattern=7")),
+                     DF_RETURN_SUCCESS);
+    expect_run("read --namespace=2 --start-block=5");
+    assert_int_equal(nvme_exos_shell_run(TEXT("read --namespace=2 --start-block=5")),
+                     DF_RETURN_SUCCESS);
+    assert_int_equal(devs[0].Blk.segs[0].dirty[0], 1u << 5); /* still owed */
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
 /* A command whose name is longer than 15 characters is named in full on
  * the console and in COM2's "[CMD_nvmectl] <command> : OK|KO" (before:
  * cut to 15, "supported-log-p", "primary-ctrl-ca", which no script
@@ -944,6 +975,7 @@ int main(void)
         cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
         cmocka_unit_test_setup(test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl,
                                setup),
+        cmocka_unit_test_setup(test_an_nsid_in_a_group_or_an_abbreviation_is_checked, setup),
         cmocka_unit_test_setup(test_long_command_names_are_named_in_full, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_show_regs_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
