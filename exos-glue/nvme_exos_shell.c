@@ -14,6 +14,8 @@
  * (nvmectl_list_all).
  * The arguments are taken raw from the command line: EXOS's own parser
  * (ParseNextCommandLineComponent) would collect "-n 1" as shell options.
+ * Its quotes are taken out as it takes them ("a" is a; unquote), a word
+ * with a blank refused (nvmectl splits at blanks).
  * Output goes to ConsolePrint, after the block locks are released
  * (shell_out: EXOS's pager waits for a key).  A failure returns a
  * DF_RETURN_* code other than success, so EXOS's shell reports it
@@ -282,6 +284,30 @@ static U32 nsid_value(const char *v, unsigned n)
     return nvmectl_parse_u64(word, &x) && x <= 0xffffffffu ? (U32)x : 0;
 }
 
+/* Quotes as EXOS's shell and nvme-cli's take them ("a", 'a' are a): taken
+ * out of line, in place.  False when what they hold cannot be one word of
+ * nvmectl's line, split at blanks (nvmectl_run_line): a blank ("-t \"a -n
+ * 2\"" would give -n 2), nothing at all, or no closing quote. */
+static bool unquote(char *line)
+{
+    char *o = line, quote = 0;
+    for (const char *i = line; *i != 0; i++) {
+        if (quote == 0 && (*i == '"' || *i == '\'')) {
+            quote = *i;
+            if (i[1] == quote)
+                return false;
+        } else if (*i == quote) {
+            quote = 0;
+        } else if (quote != 0 && is_word_end(*i)) {
+            return false;
+        } else {
+            *o++ = *i;
+        }
+    }
+    *o = 0;
+    return quote == 0;
+}
+
 /* Whether the NSID of the command in `line` is known to owe no writes in
  * the cache.  Every word nvmectl could take its NSID from is checked: an
  * option word of one dash with an n in it, its value after the n or the
@@ -477,6 +503,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     int word, rc, wb;
     const char *ns = NULL;
     bool cut, refused;
+    LPCSTR why;
 
     if (p == NULL)
         p = "";
@@ -534,16 +561,19 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
      * first controller up says what is wrong. */
     n = put(line, 0, p, len);
     q = p + len;
-    if (word < 0 && (dw = nvmectl_device_word(p, &dl)) != NULL)
-        word = controller_word(dw, (unsigned)dl, &ns);
     if (nsw != NULL && n != 0) /* named first: " nvme0n1" after the command */
         n = put(line, put(line, n, " ", 1), nsw, nsl);
     n = put(line, n, q, ~0u);
     cut = n == SHELL_LINE_MAX;
     line[cut ? n - 1u : n] = 0;
+    why = cut              ? TEXT("too long (over 255 characters)")
+          : !unquote(line) ? TEXT("with a blank or nothing between quotes, or a quote left open")
+                           : NULL;
+    if (word < 0 && why == NULL && (dw = nvmectl_device_word(line, &dl)) != NULL)
+        word = controller_word(dw, (unsigned)dl, &ns);
     idx = word >= 0 ? (unsigned)word : first_controller_up();
     /* No controller named: `list` is every controller's (list_all). */
-    if (word < 0 && !cut && command[0] == 'l' && command[1] == 'i' && command[2] == 's' &&
+    if (word < 0 && why == NULL && command[0] == 'l' && command[1] == 'i' && command[2] == 's' &&
         command[3] == 't' && command[4] == 0)
         return list_all(line);
 
@@ -555,9 +585,8 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         KernelLogText(LOG_TEST, TEXT("[CMD_nvmectl] %s : KO"), (LPCSTR)command);
         return DF_RETURN_HARDWARE_ABSENT;
     }
-    if (cut) { /* it could mean another command ("-n 12" as "-n 1") */
-        ConsolePrint(TEXT("nvmectl %s: command line too long (over %u characters), not run\n"),
-                     (LPCSTR)command, (UINT)(SHELL_LINE_MAX - 1u));
+    if (why != NULL) { /* it could mean another command ("-n 12" as "-n 1") */
+        ConsolePrint(TEXT("nvmectl %s: command line %s, not run\n"), (LPCSTR)command, why);
         return finish(command, NVME_ERR_INVAL, DF_RETURN_BAD_PARAMETER);
     }
     controller_name(idx, name);

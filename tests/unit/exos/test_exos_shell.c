@@ -725,6 +725,37 @@ static void test_an_nsid_in_a_group_or_an_abbreviation_is_checked(void **state)
     assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
 }
 
+/* EXOS's shell takes "a" as a (ParseNextCommandLineComponent), nvme-cli's
+ * shell "a" and 'a': the quotes are taken out before nvmectl splits the
+ * line (before: they went to nvmectl, write -t "HELLO" wrote the quotes
+ * with the text, -n "1" was a bad number, "nvme1" selected nvme0).  What
+ * nvmectl's line cannot carry as one word (a blank between quotes, which
+ * would split into other options, nothing between them, a quote left
+ * open) is refused, nvmectl not called. */
+static void test_quotes_are_taken_out_and_a_quoted_blank_is_refused(void **state)
+{
+    static const char *const refused[] = {"write -n 1 -t \"a -n 2\"", "write -n 1 -t \"\" -s 0",
+                                          "write -n 1 -t 'abc", "id-ctrl \"nvme1",
+                                          "id-ctrl \"nvme1 \""};
+    (void)state;
+    expect_run("write -n 2 -s 0 -t HELLO");
+    assert_int_equal(nvme_exos_shell_run(TEXT("write -n 2 -s 0 -t \"HELLO\"")), DF_RETURN_SUCCESS);
+    expect_run("read -n 1 -s 0 -t it's");
+    assert_int_equal(nvme_exos_shell_run(TEXT("read -n \"1\" -s '0' -t \"it's\"")),
+                     DF_RETURN_SUCCESS);
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "id-ctrl nvme1");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
+    will_return(__wrap_nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("id-ctrl \"nvme1\"")), DF_RETURN_SUCCESS);
+    for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        mock_exos.console[0] = 0;
+        assert_int_equal(nvme_exos_shell_run(TEXT(refused[i])), DF_RETURN_BAD_PARAMETER);
+        assert_non_null(strstr(mock_exos.console, "between quotes, or a quote left open, not run"));
+    }
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
 /* A command whose name is longer than 15 characters is named in full on
  * the console and in COM2's "[CMD_nvmectl] <command> : OK|KO" (before:
  * cut to 15, "supported-log-p", "primary-ctrl-ca", which no script
@@ -971,6 +1002,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_dump_of_the_whole_scratch_buffer_waits_for_the_unlock, setup),
         cmocka_unit_test_setup(test_output_past_what_is_kept_goes_out_as_it_comes, setup),
         cmocka_unit_test_setup(test_a_line_too_long_is_refused_not_cut, setup),
+        cmocka_unit_test_setup(test_quotes_are_taken_out_and_a_quoted_blank_is_refused, setup),
         cmocka_unit_test_setup(test_tabs_are_spaces_to_the_next_stop_of_8, setup),
         cmocka_unit_test_setup(test_owed_writes_keep_nvmectl_writes_off_the_device, setup),
         cmocka_unit_test_setup(test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl,
