@@ -228,7 +228,9 @@ static bool leaves_namespace_data_alone(const char *command)
         /* a Controller Reset (§7.3.2) leaves the namespaces' data as they
          * are, and is what brings back a dead controller (and the cache's
          * owed writes with it) */
-        "reset"};
+        "reset",
+        /* nvmectl's usage, asked for (nvmectl_main) */
+        "help", "--help", "-h"};
     return names_it(looks, sizeof(looks) / sizeof(looks[0]), command);
 }
 

@@ -822,6 +822,17 @@ static void test_owed_writes_leave_reset_running(void **state)
     run_while_writes_are_owed("reset");
 }
 
+/* help, --help and -h print nvmectl's usage and send nothing: they run
+ * while the cache owes writes, as a bare nvmectl does (before: refused,
+ * "not run while the cache owes writes", where the user looks for help). */
+static void test_owed_writes_leave_help_running(void **state)
+{
+    (void)state;
+    run_while_writes_are_owed("help");
+    run_while_writes_are_owed("--help");
+    run_while_writes_are_owed("-h");
+}
+
 /* The Identify and log commands added to nvmectl with nvme-cli's names
  * only read the controller's data structures: they run too (before, all
  * of them were refused while the cache owed writes). */
@@ -1012,6 +1023,7 @@ int main(void)
         cmocka_unit_test_setup(test_owed_writes_leave_show_regs_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_reset_running, setup),
+        cmocka_unit_test_setup(test_owed_writes_leave_help_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_identify_and_log_commands_running, setup),
         cmocka_unit_test_setup(test_zns_commands_are_two_words_and_take_the_controller_after_them,
                                setup),
