@@ -26,6 +26,10 @@
 #include "nvme_exos.h"
 #include "nvme/nvmectl.h"
 
+/* The functions marked noinline are ones gcc -Os copied into two callers,
+ * or whose copy made the one caller larger: out of line, the shell is
+ * 187 bytes smaller in EXOS's x86-64 kernel (as measured at fb90fa7). */
+
 #define SHELL_LINE_MAX 256u
 /* Room for the longest command name nvmectl knows ("persistent-event-log",
  * 20 characters) with some to spare: the name is kept whole for the
@@ -51,7 +55,7 @@ struct shell_out {
     UINT column; /* of the next character on its line, for shell_print's tabs */
 };
 
-static void shell_out_begin(struct shell_out *o)
+static __attribute__((noinline)) void shell_out_begin(struct shell_out *o)
 {
     o->text = (char *)KernelHeapAlloc(SHELL_OUT_FIRST);
     o->used = 0;
@@ -186,7 +190,7 @@ static int controller_word(const char *w, unsigned len, const char **nsid)
 }
 
 /* What a failed nvmectl returned, in words. */
-static const char *failure_text(int rc)
+static __attribute__((noinline)) const char *failure_text(int rc)
 {
     if (rc < 0)
         return nvme_strerror(rc);
@@ -274,7 +278,7 @@ static bool is_word_end(char c)
 /* An NSID as nvmectl reads numbers (nvmectl_parse_u64: hexadecimal
  * after 0x, octal after a leading 0, "010" is 8, else decimal): 0 for
  * anything else or above FFFFFFFFh. */
-static U32 nsid_value(const char *v, unsigned n)
+static __attribute__((noinline)) U32 nsid_value(const char *v, unsigned n)
 {
     char word[24];
     uint64_t x;
@@ -374,7 +378,7 @@ static U32 finish(const char *command, int rc, U32 df)
 }
 
 /* "nvme<idx>" into name (8 bytes), as the glue names its controllers. */
-static void controller_name(unsigned idx, char *name)
+static __attribute__((noinline)) void controller_name(unsigned idx, char *name)
 {
     name[0] = 'n';
     name[1] = 'v';
@@ -398,7 +402,7 @@ static void controller_name(unsigned idx, char *name)
  * task waits for two of them.  list reads the core's namespace table
  * only: the block cache is left as it is.  Shut down controllers have no
  * rows. */
-static U32 list_all(char *line)
+static __attribute__((noinline)) U32 list_all(char *line)
 {
     struct nvme_ctrl *ctrls[NVME_EXOS_MAX_CTRL];
     const char *names[NVME_EXOS_MAX_CTRL];
