@@ -24,6 +24,7 @@
  * scripts reading COM2.  Bare `nvmectl` prints the usage (success).
  */
 #include "nvme_exos.h"
+#include "nvme/nvme_fmt.h"
 #include "nvme/nvmectl.h"
 
 /* The functions marked noinline are ones gcc -Os copied into two callers,
@@ -540,7 +541,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     /* nvme-cli's zoned commands are two words ("zns id-ns", "zns
      * reset-zone"): named zns-<second word> here, as nvmectl runs them,
      * and the controller looked for after both. */
-    if (len == 3 && command[0] == 'z' && command[1] == 'n' && command[2] == 's') {
+    if (nvme_streq(command, "zns")) {
         unsigned at = len, k = 3;
         while (is_blank(p[at]))
             at++;
@@ -579,8 +580,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         word = controller_word(dw, (unsigned)dl, &ns);
     idx = word >= 0 ? (unsigned)word : first_controller_up();
     /* No controller named: `list` is every controller's (list_all). */
-    if (word < 0 && why == NULL && command[0] == 'l' && command[1] == 'i' && command[2] == 's' &&
-        command[3] == 't' && command[4] == 0)
+    if (word < 0 && why == NULL && nvme_streq(command, "list"))
         return list_all(line);
 
     d = nvme_exos_controller(idx);
