@@ -30,7 +30,8 @@ static __attribute__((noinline)) int mgmt_unsupported(struct nvme_ctrl *ctrl, co
     return NVME_ERR_UNSUPPORTED;
 }
 
-static int mgmt_confirm(struct nvme_ctrl *ctrl, const char *what, uint32_t confirm)
+static __attribute__((noinline)) int mgmt_confirm(struct nvme_ctrl *ctrl, const char *what,
+                                                  uint32_t confirm)
 {
     if (confirm == NVME_CONFIRM_DESTROY)
         return NVME_OK;
@@ -119,7 +120,8 @@ static int mgmt_logged_effects(struct nvme_ctrl *ctrl, uint8_t opc, unsigned *ef
  * Failure Mode, and its CCC is told.  Sent raw
  * (nvme_admin_passthru) or by the core's own call (Firmware Commit,
  * Device Self-test), the same command gets the same care. */
-static int mgmt_effects(struct nvme_ctrl *ctrl, const struct nvme_sqe *sqe, unsigned *effects)
+static __attribute__((noinline)) int mgmt_effects(struct nvme_ctrl *ctrl,
+                                                  const struct nvme_sqe *sqe, unsigned *effects)
 {
     switch (sqe->opc) {
     case NVME_ADMIN_FORMAT_NVM:
@@ -505,7 +507,7 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
 
 /* --- Namespace Management (0Dh) and Attachment (15h) ------------------------ */
 
-static int mgmt_ns_ready(struct nvme_ctrl *ctrl)
+static __attribute__((noinline)) int mgmt_ns_ready(struct nvme_ctrl *ctrl)
 {
     int rc = mgmt_ready(ctrl);
     if (rc == NVME_OK && !(NVME_READ_ONCE(ctrl->info.oacs) & NVME_OACS_NS_MGMT))

@@ -42,7 +42,7 @@ static void nvme_ns_table_free(struct nvme_ctrl *ctrl, struct nvme_ns_table *t)
  * returns, a namespace object, lives until nvme_ctrl_fini.  (The two
  * are inline in nvme_internal.h: recovery.c, below this file, reads the
  * table too.) */
-static void nvme_ns_retired_free_all(struct nvme_ctrl *ctrl)
+static __attribute__((noinline)) void nvme_ns_retired_free_all(struct nvme_ctrl *ctrl)
 {
     while (ctrl->ns_retired != NULL) {
         struct nvme_ns_table *t = ctrl->ns_retired;
@@ -100,8 +100,8 @@ static void nvme_ns_pi_setup(struct nvme_ns_info *ns, bool known)
 /* Fills one namespace from Identify Namespace data, checking it.  The
  * in-use format is FLBAS bits 3:0, plus bits 6:5 when there are more than
  * 16 formats (NVMe 2.0, NVM CS Figure 97); format i is at byte 128 + 4 i. */
-static void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
-                          const struct nvme_id_ns *id)
+static __attribute__((noinline)) void nvme_ns_parse(struct nvme_ctrl *ctrl, struct nvme_ns_info *ns,
+                                                    const struct nvme_id_ns *id)
 {
     if (!(ctrl->quirks & NVME_QUIRK_BOGUS_NID)) { /* as nvme_identify_ns_descs */
         nvme_memcpy(ns->nguid, id->nguid, sizeof(ns->nguid));
@@ -482,7 +482,8 @@ static struct nvme_ns_info *nvme_ns_object(struct nvme_ctrl *ctrl, uint32_t nsid
 
 /* Whether `a` and `b` (just parsed) have the same blocks: data and
  * metadata sizes, where the metadata goes, the PI. */
-static bool nvme_ns_same_format(const struct nvme_ns_info *a, const struct nvme_ns_info *b)
+static __attribute__((noinline)) bool nvme_ns_same_format(const struct nvme_ns_info *a,
+                                                          const struct nvme_ns_info *b)
 {
     return a->format == b->format && a->lba_size == b->lba_size && a->ms == b->ms &&
            a->md_extended == b->md_extended && a->pi_type == b->pi_type &&
@@ -507,7 +508,8 @@ static bool nvme_ns_same_identity(const struct nvme_ns_info *a, const struct nvm
  * (I/O past the new end, LBA Out of Range) nor short of one it grew to.
  * A zoned one keeps its zone size: its zones counted again, unusable
  * when not one fits. */
-static void nvme_ns_keep_resized(struct nvme_ns_info *info, const struct nvme_ns_info *was)
+static __attribute__((noinline)) void nvme_ns_keep_resized(struct nvme_ns_info *info,
+                                                           const struct nvme_ns_info *was)
 {
     uint64_t nsze = info->nsze, ncap = info->ncap, nuse = info->nuse;
     bool wp = info->write_protected; /* Identify Namespace's too, as the size */
@@ -610,7 +612,7 @@ static bool nvme_ns_differs(const struct nvme_ns_info *ns, const struct nvme_ns_
 }
 
 /* A namespace whose held commands recovery drops after this scan. */
-static void nvme_ns_note_stale(struct nvme_ctrl *ctrl, uint32_t nsid)
+static __attribute__((noinline)) void nvme_ns_note_stale(struct nvme_ctrl *ctrl, uint32_t nsid)
 {
     if (ctrl->ns_stale_n < NVME_NS_STALE_MAX)
         ctrl->ns_stale[ctrl->ns_stale_n] = nsid;
@@ -847,7 +849,7 @@ static int nvme_ns_scan_thawing(struct nvme_ctrl *ctrl, bool thaw)
 int nvme_ns_scan(struct nvme_ctrl *ctrl) { return nvme_ns_scan_thawing(ctrl, false); }
 
 /* I/O commands in flight (or waiting to be retried) on the I/O queues. */
-static unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
+static __attribute__((noinline)) unsigned nvme_io_in_flight(struct nvme_ctrl *ctrl)
 {
     unsigned n = 0;
     for (uint16_t q = 1; q <= nvme_io_queue_count(ctrl); q++)

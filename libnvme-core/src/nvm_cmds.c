@@ -49,7 +49,8 @@ static uint32_t nvm_cdw12_flags(unsigned flags)
  * Guard also bits 47:32 in CDW3 15:0, as the reference tag has 48 bits
  * there (NVM CS 1.0 §5.2.1.4.1, Figure 125; Linux
  * nvme_set_ref_tag). */
-static void nvme_pi_fields(const struct nvme_ns_info *ns, struct nvme_sqe *sqe, uint32_t prinfo)
+static __attribute__((noinline)) void nvme_pi_fields(const struct nvme_ns_info *ns,
+                                                     struct nvme_sqe *sqe, uint32_t prinfo)
 {
     sqe->cdw12 |= prinfo;
     if (ns->pi_type == 1u || ns->pi_type == 2u) {
@@ -288,7 +289,8 @@ static int nvm_exec_built(struct nvme_ctrl *ctrl, struct nvm_built *b, uint64_t 
     (NVME_IO_PRACT | NVME_IO_PRCHK_GUARD | NVME_IO_PRCHK_APP | NVME_IO_PRCHK_REF)
 #define NVME_IO_ALL_FLAGS (NVME_IO_FUA | NVME_IO_LR | NVME_IO_DEALLOCATE | NVME_IO_PI_FLAGS)
 
-static int nvm_pi_flags_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, unsigned flags)
+static __attribute__((noinline)) int
+nvm_pi_flags_check(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, unsigned flags)
 {
     if ((flags & ~NVME_IO_ALL_FLAGS) != 0)
         return NVME_ERR_INVAL;
@@ -483,7 +485,7 @@ static uint32_t nvm_size_limit_blocks(const struct nvme_ctrl *ctrl, const struct
  * each piece: a reset may lower it meanwhile (nvme_refresh_identify), and
  * a piece that failed above the limit now (refused, or replayed at its
  * old size) is cut again and sent, as nvm_data does at MDTS. */
-static uint8_t nvm_size_limit(const struct nvme_ctrl *ctrl, uint8_t opc)
+static __attribute__((noinline)) uint8_t nvm_size_limit(const struct nvme_ctrl *ctrl, uint8_t opc)
 {
     return opc == NVME_CMD_WRITE_ZEROES  ? NVME_READ_ONCE(ctrl->wzsl)
            : opc == NVME_CMD_WRITE_UNCOR ? NVME_READ_ONCE(ctrl->wusl)
@@ -906,7 +908,7 @@ nvm_data_recheck(struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns, bool wri
  * reset may lower it between two pieces: nvme_refresh_mdts) and NLB, and
  * whole dwords, so the next piece's PRP1 stays dword aligned (§4.3): an
  * extended block (lba_size + ms) need not be.  0: a block above MDTS. */
-static uint32_t nvm_piece_max(const struct nvme_ctrl *ctrl, uint32_t dblk)
+static __attribute__((noinline)) uint32_t nvm_piece_max(const struct nvme_ctrl *ctrl, uint32_t dblk)
 {
     uint32_t max = nvme_div32(NVME_READ_ONCE(ctrl->info.mdts_bytes), dblk);
     if (max > 65536u)
@@ -947,8 +949,8 @@ static uint32_t nvm_md_piece(const struct nvme_ctrl *ctrl, uint32_t n, uint32_t 
  * so that the piece's metadata is whole sectors; 1 for any other ms
  * (below 512 bytes a piece of one block is one that moves), and for PI
  * formats, whose metadata QEMU moves another way (nvm_md_piece). */
-static uint32_t nvm_md_unit(const struct nvme_ctrl *ctrl, const struct nvme_ns_info *ns,
-                            uint32_t ms)
+static __attribute__((noinline)) uint32_t nvm_md_unit(const struct nvme_ctrl *ctrl,
+                                                      const struct nvme_ns_info *ns, uint32_t ms)
 {
     if (!(ctrl->quirks & NVME_QUIRK_MD_SECTORS) || ns->pi_type != 0 || ms <= 512u ||
         (ms & 511u) == 0)

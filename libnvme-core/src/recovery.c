@@ -165,7 +165,8 @@ void nvme_event(struct nvme_ctrl *ctrl, enum nvme_event ev, uint32_t detail)
 }
 
 /* A command in flight past its deadline (one it has: not NO_TIMEOUT). */
-static bool nvme_slot_late(const struct nvme_ctrl *ctrl, const struct nvme_cmd_slot *s)
+static __attribute__((noinline)) bool nvme_slot_late(const struct nvme_ctrl *ctrl,
+                                                     const struct nvme_cmd_slot *s)
 {
     return s->state == NVME_SLOT_ACTIVE && !(s->flags & NVME_SLOT_F_NO_TIMEOUT) &&
            nvme_tick_passed(ctrl, s->expire);
@@ -267,8 +268,9 @@ struct nvme_abort_req {
  * Abort Command Limit leaves; the others wait for a later tick).  Returns
  * true when only a reset can help: an admin command late, or a command
  * still late once its Abort window passed. */
-static bool nvme_scan_queue(struct nvme_qpair *qp, struct nvme_abort_req *ab, unsigned *nab,
-                            unsigned max_ab, bool paused)
+static __attribute__((noinline)) bool nvme_scan_queue(struct nvme_qpair *qp,
+                                                      struct nvme_abort_req *ab, unsigned *nab,
+                                                      unsigned max_ab, bool paused)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     bool need_reset = false;
@@ -624,7 +626,7 @@ int nvme_recovery_check(struct nvme_ctrl *ctrl)
 /* Bring-up, teardown and recovery itself cannot recurse into a reset: a
  * late command there stops the controller, and the caller sees the
  * error.  Returns true when the queue was reclaimed. */
-static bool nvme_wait_raw_check(struct nvme_qpair *qp)
+static __attribute__((noinline)) bool nvme_wait_raw_check(struct nvme_qpair *qp)
 {
     struct nvme_ctrl *ctrl = qp->ctrl;
     int rc = nvme_ctrl_check_csts(ctrl);
@@ -1071,7 +1073,8 @@ int nvme_hmb_set(struct nvme_ctrl *ctrl, bool on)
 }
 
 /* Create I/O CQ (§5.3) then SQ (§5.4). */
-static int nvme_create_io_qpair(struct nvme_ctrl *ctrl, struct nvme_qpair *qp)
+static __attribute__((noinline)) int nvme_create_io_qpair(struct nvme_ctrl *ctrl,
+                                                          struct nvme_qpair *qp)
 {
     struct nvme_sqe sqe;
     nvme_sqe_create_cq(&sqe, qp);
@@ -1266,7 +1269,7 @@ static int nvme_create_io_queues(struct nvme_ctrl *ctrl, uint16_t count)
  * 8 namespace attribute, bit 9 firmware activation).  At every restart,
  * and when a firmware activated without a reset changed OAES
  * (nvme_refresh_identify). */
-static void nvme_aec_set(struct nvme_ctrl *ctrl)
+static __attribute__((noinline)) void nvme_aec_set(struct nvme_ctrl *ctrl)
 {
     if (ctrl->opts.no_async_events)
         return;
@@ -1690,7 +1693,7 @@ static uint16_t nvme_pi_layout(uint8_t pit, uint8_t pif, uint8_t sts)
  * of Read, Write, Compare, Write Zeroes, Verify; Copy has PRINFOW there
  * and PRINFOR in 15:12, and descriptor format 1h for the 64b Guard in
  * 11:8, §3.2.2), or whether it is built for a PI format in another way. */
-static bool nvme_cmd_has_pi_fields(const struct nvme_sqe *sqe)
+static __attribute__((noinline)) bool nvme_cmd_has_pi_fields(const struct nvme_sqe *sqe)
 {
     const uint32_t prinfo = 0xfu << 26;
     switch (sqe->opc) {
@@ -1715,7 +1718,8 @@ static bool nvme_cmd_has_pi_fields(const struct nvme_sqe *sqe)
  * its write would be protected with the wrong guard or tag, or its read
  * checked against them.  (An MS of 16 with PRACT moves no metadata for a
  * 64b Guard PI and 16 bytes for a 16b Guard one: NVM CS 1.0 §5.2.2.) */
-static bool nvme_replay_pi_changed(const struct nvme_cmd_slot *s, const struct nvme_ns_now *n)
+static __attribute__((noinline)) bool nvme_replay_pi_changed(const struct nvme_cmd_slot *s,
+                                                             const struct nvme_ns_now *n)
 {
     if (!nvme_cmd_has_pi_fields(&s->sqe))
         return false;
@@ -1966,7 +1970,7 @@ static void nvme_replay_ns_check(struct nvme_ctrl *ctrl)
 }
 
 /* Enable again and rebuild the queues on the same memory. */
-static int nvme_restart(struct nvme_ctrl *ctrl)
+static __attribute__((noinline)) int nvme_restart(struct nvme_ctrl *ctrl)
 {
     /* CAP again before the enable, as at bring-up (Linux reads it at each
      * enable): its TO and CRTO bound the wait, its DSTRD places the
@@ -2429,7 +2433,7 @@ static __attribute__((noinline)) uint64_t nvme_wait_budget(const struct nvme_ctr
 
 /* Ready for calls: no reset runs, the controller neither dead, gone nor
  * stopping. */
-static bool nvme_reset_over(const struct nvme_ctrl *ctrl)
+static __attribute__((noinline)) bool nvme_reset_over(const struct nvme_ctrl *ctrl)
 {
     return NVME_READ_ONCE(ctrl->ready) && !NVME_READ_ONCE(ctrl->dead) &&
            !NVME_READ_ONCE(ctrl->gone) && !NVME_READ_ONCE(ctrl->stopping);
