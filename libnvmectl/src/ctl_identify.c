@@ -392,7 +392,8 @@ static const struct bits ctrl_bits[] = {
     {"apsta", {"autonomous power state transitions"}, 0},
 };
 
-static void decode_bits(const struct nvmectl_io *io, const char *field, uint32_t v)
+static __attribute__((noinline)) void decode_bits(const struct nvmectl_io *io, const char *field,
+                                                  uint32_t v)
 {
     for (unsigned i = 0; i < sizeof(ctrl_bits) / sizeof(ctrl_bits[0]); i++) {
         if (!nvme_streq(ctrl_bits[i].field, field))
@@ -663,7 +664,7 @@ static bool ns_field_shown(const struct field *f, const struct nvme_id_ns *id)
     return f->off < 64u || f->off > 73u || (id->nsfeat & 0x10u) != 0;
 }
 
-static uint64_t get_le64(const uint8_t *p, unsigned size)
+static __attribute__((noinline)) uint64_t get_le64(const uint8_t *p, unsigned size)
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++)

@@ -16,7 +16,7 @@
 /* ------------------------------------------------------------------ */
 
 /* The "0x" of nvme-cli's "%#x": none before 0. */
-static const char *hx(uint64_t v) { return v != 0 ? "0x" : ""; }
+static __attribute__((noinline)) const char *hx(uint64_t v) { return v != 0 ? "0x" : ""; }
 
 /* nvme-cli's uint128_t_to_si_string(units, 512000), "%.2Lf %sB": the
  * bytes over the largest SI prefix (k .. Q) not above them, two
@@ -24,7 +24,7 @@ static const char *hx(uint64_t v) { return v != 0 ? "0x" : ""; }
  * decimal digits ("0.00 B" for none).  Units * 512 may need 137 bits (a
  * 128-bit counter of 2^119 units or more): the units' digits are doubled
  * nine times instead of shifting the binary value. */
-static void smart_si(char *out, size_t len, const uint8_t *le)
+static __attribute__((noinline)) void smart_si(char *out, size_t len, const uint8_t *le)
 {
     static const char pfx[] = "kMGTPEZYRQ";
     char u[48], d[56];
@@ -532,7 +532,7 @@ int ctl_cmd_effects_log(struct ctl *c)
 /* self-test-log                                                       */
 /* ------------------------------------------------------------------ */
 
-static const char *dst_result(unsigned r)
+static __attribute__((noinline)) const char *dst_result(unsigned r)
 {
     static const char *const s[] = {"completed without error",
                                     "aborted by a Device Self-test command",
@@ -894,7 +894,8 @@ static unsigned pel_events(struct ctl *c, struct jw *w, const uint8_t *log, uint
     return n;
 }
 
-static void pel_show(struct ctl *c, const uint8_t *log, uint32_t len, unsigned action)
+static __attribute__((noinline)) void pel_show(struct ctl *c, const uint8_t *log, uint32_t len,
+                                               unsigned action)
 {
     const struct nvmectl_io *io = c->io;
     char sn[21], mn[41], nqn[257];

@@ -398,7 +398,10 @@ static uint64_t ctl_divmod(uint64_t n, uint32_t d, uint32_t *rem)
     return q;
 }
 
-static uint32_t ctl_div(uint32_t n, uint32_t d) { return (uint32_t)ctl_divmod(n, d, NULL); }
+static __attribute__((noinline)) uint32_t ctl_div(uint32_t n, uint32_t d)
+{
+    return (uint32_t)ctl_divmod(n, d, NULL);
+}
 
 void ctl_utc_time(char out[32], uint64_t ms)
 {

@@ -157,7 +157,8 @@ static void show_cmbsz(const struct nvmectl_io *io, uint32_t cmbsz)
 }
 
 /* BPINFO, BPRSEL, BPMBL (§3.1.3.13-15). */
-static void show_boot(const struct nvmectl_io *io, const struct nvme_ctrl_regs *r)
+static __attribute__((noinline)) void show_boot(const struct nvmectl_io *io,
+                                                const struct nvme_ctrl_regs *r)
 {
     static const char *const brs[4] = {
         "No Boot Partition read operation requested", "Boot Partition read in progress",
@@ -192,7 +193,8 @@ static void hex_alt(char *buf, size_t len, uint32_t v)
 }
 
 /* PMRCAP .. PMRMSCU (§3.1.3.19-25). */
-static void show_pmr(const struct nvmectl_io *io, const struct nvme_ctrl_regs *r)
+static __attribute__((noinline)) void show_pmr(const struct nvmectl_io *io,
+                                               const struct nvme_ctrl_regs *r)
 {
     static const char *const hsts[4] = {"Normal Operation", "Restore Error", "Read Only",
                                         "Unreliable"};
@@ -254,7 +256,8 @@ static void show_pmr(const struct nvmectl_io *io, const struct nvme_ctrl_regs *r
     ctl_out(io, "\tController Base Address         (CBA): %s\n", a);
 }
 
-static void show_json(const struct nvmectl_io *io, const struct nvme_ctrl_regs *r)
+static __attribute__((noinline)) void show_json(const struct nvmectl_io *io,
+                                                const struct nvme_ctrl_regs *r)
 {
     /* nvme-cli 2.4's keys in its order; values unsigned (nvme-cli 2.4
      * writes the 32-bit ones through json-c's int: negative from 2^31) */
@@ -290,7 +293,8 @@ static void show_json(const struct nvmectl_io *io, const struct nvme_ctrl_regs *
 
 /* Without -H: nvme-cli 2.4's listing, the same names and order (its tab
  * after cmbmsc, cmbsts, pmrmscl and pmrmscu included). */
-static void show_plain(const struct nvmectl_io *io, const struct nvme_ctrl_regs *r)
+static __attribute__((noinline)) void show_plain(const struct nvmectl_io *io,
+                                                 const struct nvme_ctrl_regs *r)
 {
     char a[16], b[16];
     ctl_out(io, "cap     : %llx\nversion : %x\ncc      : %x\ncsts    : %x\n",
@@ -311,7 +315,8 @@ static void show_plain(const struct nvmectl_io *io, const struct nvme_ctrl_regs 
 }
 
 /* -H: each register's line, then its fields, in the listing's order. */
-static void show_human(const struct nvmectl_io *io, const struct nvme_ctrl_regs *r)
+static __attribute__((noinline)) void show_human(const struct nvmectl_io *io,
+                                                 const struct nvme_ctrl_regs *r)
 {
     ctl_out(io, "cap     : %llx\n", (unsigned long long)r->cap);
     show_cap(io, r->cap);
