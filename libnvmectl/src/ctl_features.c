@@ -56,8 +56,11 @@ static const char *feat_name(unsigned fid)
 static const char *const sel_names[] = {"current", "default", "saved", "supported"};
 static const char *const sel_titles[] = {"Current", "Default", "Saved", "Supported capabilities"};
 
-static const char *tf(uint32_t bit) { return bit ? "True" : "False"; }
-static const char *enabled(uint32_t bit) { return bit ? "Enabled" : "Disabled"; }
+static __attribute__((noinline)) const char *tf(uint32_t bit) { return bit ? "True" : "False"; }
+static __attribute__((noinline)) const char *enabled(uint32_t bit)
+{
+    return bit ? "Enabled" : "Disabled";
+}
 
 /* Workload Hint (NVMe 1.4 §5.21.1.2): nvme-cli's names. */
 static const char *workload_hint(uint32_t wh)
@@ -134,7 +137,8 @@ static void timestamp(const struct nvmectl_io *io, const uint8_t *data)
  * would not fit the EXOS kernel, README "Known EXOS issue").  Returns
  * whether they showed the feature's data structure; when not,
  * get-feature dumps it in hex after them. */
-static bool decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const uint8_t *data)
+static __attribute__((noinline)) bool decode(const struct nvmectl_io *io, unsigned fid, uint32_t v,
+                                             const uint8_t *data)
 {
     switch (fid) {
     case 0x01:
@@ -231,7 +235,7 @@ static bool decode(const struct nvmectl_io *io, unsigned fid, uint32_t v, const 
     }
 }
 
-static bool parse_fid(struct ctl *c, uint8_t *fid)
+static __attribute__((noinline)) bool parse_fid(struct ctl *c, uint8_t *fid)
 {
     if (!has(c, N_FID) || c->o.num[N_FID] == 0 || c->o.num[N_FID] > 0xffu)
         return false;

@@ -44,7 +44,7 @@ void jw_begin(struct jw *w, const struct nvmectl_io *io)
     put(w, "{");
 }
 
-static void open_(struct jw *w, const char *key, const char *brace)
+static __attribute__((noinline)) void open_(struct jw *w, const char *key, const char *brace)
 {
     member(w, key);
     put(w, brace);

@@ -279,7 +279,7 @@ static const char *pif_name(unsigned v, bool qpifs, bool pif_field)
 }
 
 /* -v: PIC's bits (byte 8) as nvme-cli names them. */
-static void nvm_ns_pic(const struct nvmectl_io *io, unsigned pic)
+static __attribute__((noinline)) void nvm_ns_pic(const struct nvmectl_io *io, unsigned pic)
 {
     char h[24];
     if (pic >> 4)

@@ -18,7 +18,7 @@ static bool resv_supported(struct ctl *c)
     return false;
 }
 
-static void put_le64(uint8_t *p, uint64_t v)
+static __attribute__((noinline)) void put_le64(uint8_t *p, uint64_t v)
 {
     for (unsigned i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8u * i));
