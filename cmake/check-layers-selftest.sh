@@ -15,3 +15,13 @@ if python3 "$src/tools/check-layers.py" "$out/loop.a"; then
   exit 1
 fi
 echo "ok: check-layers.py rejects a call loop"
+# The same loop with one side defined weak (nm's W, not T): still a loop.
+printf 'void b(void);\n__attribute__((weak)) void a(void) { b(); }\n' > "$out/a.c"
+cc -c "$out/a.c" -o "$out/a.c.o"
+rm -f "$out/weak.a"
+ar rcs "$out/weak.a" "$out/a.c.o" "$out/b.c.o"
+if python3 "$src/tools/check-layers.py" "$out/weak.a"; then
+  echo "FAIL: check-layers.py accepted a call loop through a weak definition"
+  exit 1
+fi
+echo "ok: check-layers.py rejects a call loop through a weak definition"

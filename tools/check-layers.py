@@ -36,9 +36,12 @@ def graph(archive):
             uses[name] = set()
             for line in out.splitlines():
                 f = line.split()
-                if len(f) == 3 and f[1] in "TDRBC":
+                # Every global definition: weak (W, V), GNU unique (u),
+                # indirect (i) and small data (G, S) ones are called as
+                # any other; a loop through them is still a loop.
+                if len(f) == 3 and f[1] in "TDRBCWVuiGS":
                     defs[f[2]] = name
-                elif len(f) == 2 and f[0] == "U":
+                elif len(f) == 2 and f[0] in "Uwv":  # w, v: weak references
                     uses[name].add(f[1])
     return {a: {defs[s] for s in us if s in defs and defs[s] != a} for a, us in uses.items()}
 
