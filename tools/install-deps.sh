@@ -11,6 +11,7 @@ packages=(
   qemu-system-x86 fdisk dosfstools mtools e2fsprogs python3       # QEMU harness and disk images
   qemu-system-arm qemu-system-misc     # QEMU harness on aarch64, armv7 and riscv64 virt machines
   clang cppcheck clang-format-14       # clang build, static analysis, format check
+  git                                  # the format check's file list (git ls-files; priority optional)
   libclang-rt-14-dev                   # libFuzzer target (tests/fuzz)
 )
 sudo=""
