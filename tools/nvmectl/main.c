@@ -304,14 +304,17 @@ int main(int argc, char **argv)
     } else {
         rc = nvmectl_main(ctrl, &io, argc - i, argv + i);
     }
-    fflush(stdout);
+    /* Output that did not reach stdout (a full disk): the command failed. */
+    int out_err = fflush(stdout) != 0 || ferror(stdout);
+    if (out_err)
+        fprintf(stderr, "nvmectl: writing the output failed\n");
 
     /* A shutdown that did not complete: writes may not be committed. */
     int frc = nvme_ctrl_fini(ctrl);
     if (frc != 0)
         fprintf(stderr, "nvmectl: controller shutdown not complete: %s\n", nvme_strerror(frc));
     free(scratch);
-    int status = rc || frc ? 1 : 0;
+    int status = rc || frc || out_err ? 1 : 0;
     if (nvme_sim_dma_violations(sim) || nvme_sim_host_errors(sim) || nvme_sim_dma_live(sim)) {
         fprintf(stderr,
                 "nvmectl: simulator found driver bugs: %llu DMA violations, %llu host "
