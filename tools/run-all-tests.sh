@@ -24,6 +24,10 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 out=${NVME_TEST_BUILD:-$src/build-test}
 jobs=$(nproc 2>/dev/null || echo 2)
 min_coverage=90
+# sfdisk (the QEMU cases' MBR images, tests/qemu/check.py) is in /usr/sbin,
+# which a non-root user's PATH lacks on Debian 12: qemu.*.basic failed.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
+export PATH
 
 # ctest --no-tests=error: a step whose label selects no test (a label
 # renamed, an option that drops the tests) fails instead of passing empty.
