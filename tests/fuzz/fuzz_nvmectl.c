@@ -331,8 +331,9 @@ static void nvmectl_workload(void)
         if (log_on())
             fprintf(stderr, "[%llu] nvmectl line: %s\n", (unsigned long long)F.now, line);
         /* (the line is split in place: look at it first) -b: the raw
-         * page, it wins over json */
-        bool not_json = strstr(line, " -b") != NULL;
+         * page, it wins over json - only where -b is that flag (dsm,
+         * copy, fw-commit and create-ns take -b with a value) */
+        bool not_json = strstr(cmds[ci].opts, "-b!") != NULL && strstr(line, " -b") != NULL;
         /* ready reads CSTS for show (nvme_ctrl_read_csts), show-regs every
          * register (nvme_ctrl_regs_read: a snapshot that returns GONE on
          * all ones and marks nothing, nvme.h): as run_workload's op 10, an

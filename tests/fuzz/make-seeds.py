@@ -551,6 +551,17 @@ def nvmectl_seeds():
                       ctl_line("ns-descs", [(0, v_ns())]),
                       ctl_line("ns-descs", [(0, v_ns())], json=True),
                       ctl_line("smart-log", json=True)],
+        # -o json of the commands whose -b takes a value (not -b, the raw
+        # page): their JSON is checked too (fuzz_nvmectl.c's not_json)
+        "json-b-value": [ctl_line("dsm", [(0, v_ns()), (1, v_list(0, 8)), (2, v_list(1, 2)),
+                                          (3, b"")], json=True),
+                         ctl_line("copy", [(0, v_ns()), (1, v_dec(32)), (2, v_list(0, 8)),
+                                           (3, v_list(1, 2))], json=True),
+                         ctl_line("create-ns", [(0, v_dec(64)),
+                                                (ctl_opt("create-ns", "-b"), v_int(14))],
+                                  json=True),
+                         ctl_line("fw-commit", [(0, v_dec(1)), (1, v_dec(1)), (2, v_dec(0)),
+                                                (3, b"")], json=True)],
     }
     for name, ls in lines.items():
         s["healthy-" + name] = seed(header(misc=3, ns=0x01), wl=b"".join(ls))
