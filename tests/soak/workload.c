@@ -513,7 +513,10 @@ static void *worker_main(void *p)
             op_real0 = now_real();
             int rc = nvme_compare(ctrl, 1, w->base + rel, n, buf);
             note(5, differ ? (rc > 0 ? 0 : rc == 0 ? 1 : rc) : rc);
-            if (certain && chaos == 0 && rc != NVME_ERR_BUSY && (rc == 0) == differ)
+            /* Data that differs never compares equal, chaos or not (an
+             * injected fault fails a command, never makes it succeed); a
+             * failed Compare of equal data only without chaos. */
+            if (certain && (chaos == 0 || differ) && rc != NVME_ERR_BUSY && (rc == 0) == differ)
                 FAIL("cpu %u compare lba %llu n %u differ %d: %d", w->cpu,
                      (unsigned long long)(w->base + rel), n, differ, rc);
             put_buf(w, raw, buf, n * lba_size);
