@@ -14,7 +14,8 @@
  * Every acknowledged write is read back at the end.  It prints
  *   soak: resets=N inflight=M acked=A lost=L corrupt=C hangs=H early=E
  *         dma_after_return=D ...
- * and fails unless L, C, H, E and D are 0 and N >= the resets asked for.
+ * and fails unless L, C, H, E and D are 0 and N >= the resets asked for,
+ * and A and M are too (a run whose writes were refused checked nothing).
  * Usage: nvme-soak [resets wanted, default 1000] [seed, default 1: also
  * the seed of the device's data timing, cfg.dma_timing_seed; SOAK_DMA_NOW=1
  * in the environment: off] [noretry: max_retries NVME_NO_RETRIES, so a
@@ -271,8 +272,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "soak: nvme_ctrl_fini: %s\n", nvme_strerror(frc));
     if (hmb_returns == 0)
         fprintf(stderr, "soak: the Host Memory Buffer was never taken back\n");
+    /* Writes acknowledged and in flight at a reset, at least one each per
+     * reset asked (a healthy run has about 10 and 8): a core that refused
+     * or failed every write would pass the checks above with nothing
+     * written. */
+    bool idle = acked < want || inflight_at_reset < want;
+    if (idle)
+        fprintf(stderr,
+                "soak: %llu writes acknowledged, %llu in flight at a reset: fewer than %u\n",
+                (unsigned long long)acked, (unsigned long long)inflight_at_reset, want);
     /* The exit status is the verdict (ctest reads no output): every check. */
     bool bad = (lost | corrupt | hangs | early | dar | viol | live | hmb_lost | herr) != 0 ||
-               frc != 0 || hmb_returns == 0;
+               frc != 0 || hmb_returns == 0 || idle;
     return bad || resets < want ? 1 : 0;
 }
