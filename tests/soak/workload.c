@@ -97,6 +97,7 @@ struct worker {
     uint64_t progress_ms;
     const char *doing;
     unsigned long ops, errs, checked;
+    unsigned long read_checked; /* of checked: blocks a read through the core returned */
     /* Buffers handed back, held a while with a canary (put_buf). */
     struct {
         uint8_t *raw, *buf;
@@ -199,6 +200,7 @@ static bool check_block(struct worker *w, const uint8_t *p, uint64_t rel, const 
         fill_block(tmp, lba, b->v[i]);
         if (memcmp(tmp, p, lba_size) == 0) {
             w->checked++;
+            w->read_checked += strcmp(what, "final") != 0;
             return true;
         }
     }
@@ -837,16 +839,26 @@ int main(int argc, char **argv)
                     break;
         }
     free(buf);
-    unsigned long ops = 0, errs = 0, checked = 0;
+    unsigned long ops = 0, errs = 0, checked = 0, read_checked = 0;
     for (unsigned i = 0; i < nworkers; i++) {
         ops += W[i].ops;
         errs += W[i].errs;
         checked += W[i].checked;
+        read_checked += W[i].read_checked;
     }
+    /* Writes the device acknowledged and blocks read back through the
+     * core, at least one per 50 operations each (healthy seeds: several
+     * per 10): a core failing every read and write, which the chaos
+     * tolerates one by one, would leave nothing to check. */
+    unsigned long ok_writes = errhist[0][20] + errhist[2][20];
+    if (ok_writes < ops / 50 || read_checked < ops / 50)
+        FAIL("%lu writes succeeded and %lu blocks were read back in %lu operations", ok_writes,
+             read_checked, ops);
     const struct nvme_ctrl_stats *st = nvme_ctrl_get_stats(ctrl);
-    printf("workload seed %u: ops %lu errs %lu checked %lu resets %llu timeouts %llu retries %llu "
+    printf("workload seed %u: ops %lu errs %lu checked %lu (read %lu) writes %lu resets %llu "
+           "timeouts %llu retries %llu "
            "faults %llu fewer-queue resets %lu\n",
-           seed0, ops, errs, checked, (unsigned long long)st->resets,
+           seed0, ops, errs, checked, read_checked, ok_writes, (unsigned long long)st->resets,
            (unsigned long long)st->timeouts, (unsigned long long)st->retries,
            (unsigned long long)nvme_sim_fault_hits(sim), grant_drops);
     for (unsigned o = 0; o < 8; o++) {
