@@ -8,12 +8,13 @@
 #
 # Prints exactly one summary line:   fuzz: executions=N crashes=C
 # (both targets counted together)
-# and exits non-zero when libFuzzer found a crash, a leak, a timeout, an
-# out-of-memory or a slow unit (the reproducer's path is printed before
-# the summary).  An input takes about 2 ms; one taking over 10 s
-# (libFuzzer's -report_slow_units) has made the core do unbounded-looking
-# work, as a device claiming NN = 805,306,369 without an Active Namespace
-# ID list once did (one Identify per NSID, now capped), so it counts.
+# and exits non-zero when libFuzzer found a crash, a leak, a timeout or
+# an out-of-memory (the reproducer's path is printed before the summary).
+# An input takes about 2 ms; one taking over 60 s (-timeout) is a hang,
+# as a device claiming NN = 805,306,369 without an Active Namespace ID
+# list once made (one Identify per NSID, now capped).  A slow unit (over
+# 10 s, libFuzzer's -report_slow_units) is left in the scratch directory
+# but not counted: on a loaded machine it is no failure.
 #
 # Environment:
 #   NVME_FUZZ_RUNS     executions (default 80000: about 100 s on this 2-core machine)
