@@ -64,6 +64,15 @@
 #                              kernel).  A kernel linked elsewhere fails to
 #                              link ("relocation truncated to fit"): set it
 #                              empty to keep EXOS's model.  x86-32: unused.
+#   NVME_CORE_NOFPU            x86 (both): -mno-sse -mno-mmx -mno-80387
+#                              (default; as Linux builds its kernel): our
+#                              objects never touch the x87, MMX or SSE
+#                              registers (EXOS saves x87 state alone, with
+#                              fsave; SSE state never), even from an
+#                              interrupt (with SSE, gcc's variadic
+#                              functions store XMM0-7 when a caller says
+#                              so: 183 bytes of .text on x86-64); empty
+#                              allows them
 
 NVME_EXOS_MK_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
 NVME_CORE_DIR ?= $(abspath $(NVME_EXOS_MK_DIR)..)
@@ -71,6 +80,7 @@ NVME_CORE_EXCLUDE_BUILTIN ?= 1
 NVME_CORE_DEFINES ?=
 NVME_CORE_OPT ?= -Os -fno-strict-aliasing -fno-jump-tables
 NVME_CORE_CMODEL ?= $(if $(filter -mcmodel=large,$(CFLAGS) $(ARCH_CFLAGS)),-mcmodel=kernel)
+NVME_CORE_NOFPU ?= -mno-sse -mno-mmx -mno-80387
 include $(NVME_CORE_DIR)/libnvme-core/nvme-core-sources.mk
 
 ifeq ($(NVME_CORE_EXCLUDE_BUILTIN),1)
@@ -86,19 +96,19 @@ NVME_CORE_OBJ := $(patsubst $(NVME_CORE_ROOT)/%.c,$(BUILD_DIR)/kernel/nvme-core/
 NVME_CORE_CC_INCLUDE := $(shell $(CC) $(ARCH_CFLAGS) -print-file-name=include)
 NVME_CORE_CFLAGS = $(filter-out -I../third%,$(CFLAGS)) \
                    -isystem $(NVME_CORE_CC_INCLUDE) \
-                   $(NVME_CORE_REQUIRED_CFLAGS) $(NVME_CORE_OPT) $(NVME_CORE_CMODEL) \
+                   $(NVME_CORE_REQUIRED_CFLAGS) $(NVME_CORE_OPT) $(NVME_CORE_CMODEL) $(NVME_CORE_NOFPU) \
                    -DNVME_EXOS_NATIVE=1 $(NVME_CORE_DEFINES) \
                    $(NVME_CORE_CPPFLAGS) \
                    -I$(NVME_CORE_ROOT)/osal/exos \
                    -I$(NVME_CORE_ROOT)/exos-glue
 
 # Changing NVME_CORE_DEFINES (or NVME_STATUS_NAMES, NVME_LOG, NVMECTL_LEAVE_OUT, NVME_CORE_OPT,
-# NVME_CORE_CMODEL)
+# NVME_CORE_CMODEL, NVME_CORE_NOFPU)
 # rebuilds our objects: they depend on a stamp file rewritten whenever those values change.
 NVME_CORE_STAMP := $(BUILD_DIR)/kernel/nvme-core/options.stamp
 NVME_CORE_STAMP_TEXT := defines=$(strip $(NVME_CORE_DEFINES)) status_names=$(NVME_STATUS_NAMES) log=$(NVME_LOG) \
                         leave_out=$(strip $(NVMECTL_LEAVE_OUT)) opt=$(strip $(NVME_CORE_OPT)) \
-                        cmodel=$(strip $(NVME_CORE_CMODEL))
+                        cmodel=$(strip $(NVME_CORE_CMODEL)) nofpu=$(strip $(NVME_CORE_NOFPU))
 ifneq ($(strip $(file <$(NVME_CORE_STAMP))),$(strip $(NVME_CORE_STAMP_TEXT)))
 $(shell mkdir -p $(dir $(NVME_CORE_STAMP)))
 $(file >$(NVME_CORE_STAMP),$(NVME_CORE_STAMP_TEXT))
