@@ -201,7 +201,7 @@ static const char *ana_state(unsigned s)
 
 /* nvme-cli's ana-log: the log's length from Identify Controller (header,
  * NANAGRPID descriptors and, without -g (Return Groups Only, LSP bit 0),
- * MNAN NSIDs, NN when MNAN is 0), read whole. */
+ * MNAN NSIDs, NN when MNAN is 0 or above NN), read whole. */
 int ctl_cmd_ana_log(struct ctl *c)
 {
     const struct nvmectl_io *io = c->io;
@@ -215,13 +215,17 @@ int ctl_cmd_ana_log(struct ctl *c)
     if (rc != NVME_OK)
         return ctl_fail(c, NVME_NSID_ALL, "ana-log: identify-ctrl", rc);
     uint32_t nanagrpid = (uint32_t)ctl_le(id + 348, 4), mnan = (uint32_t)ctl_le(id + 540, 4);
-    if (mnan == 0)
-        mnan = (uint32_t)ctl_le(id + 516, 4); /* NN (§5.17.2.1: MNAN 0h, at most NN) */
+    uint32_t nn = (uint32_t)ctl_le(id + 516, 4);
+    /* The log names an NSID once and a valid NSID is at most NN (NVMe 2.0
+     * §3.2.1.2): NN NSIDs when MNAN is 0h (§5.17.2.1) or, a device's
+     * error, above NN (a log sized by it could pass the buffer) */
+    if (mnan - 1u >= nn)
+        mnan = nn;
     uint64_t want = ANA_HDR + (uint64_t)nanagrpid * ANA_DESC + (rgo ? 0u : (uint64_t)mnan * 4u);
     /* the log and its header once more (buf_len >= 4096: Identify fit) */
     if (want > io->buf_len - ANA_HDR - 8u || want > 0xfffffffcu) {
         ctl_out(io,
-                "ana-log: NANAGRPID %u and MNAN %u make a log of %llu bytes, more than this "
+                "ana-log: NANAGRPID %u and %u NSIDs make a log of %llu bytes, more than this "
                 "host's %llu-byte buffer takes\n",
                 nanagrpid, mnan, (unsigned long long)want, (unsigned long long)io->buf_len);
         return NVME_ERR_NOMEM;

@@ -505,11 +505,40 @@ static void ana_log_counts_are_bounded(void **state)
     nvme_sim_ana_header(f.sim, 0, 0);
     nvme_sim_set_nn(f.sim, 0x01000000u);
     fails(&f, "ana-log", NVME_ERR_NOMEM, 1);
-    expect("ana-log: NANAGRPID 2 and MNAN 16777216 make a log of 67108944 bytes, more than "
-           "this host's 1048576-byte buffer takes\n"); /* MNAN: NN in its place */
+    expect("ana-log: NANAGRPID 2 and 16777216 NSIDs make a log of 67108944 bytes, more than "
+           "this host's 1048576-byte buffer takes\n"); /* NN, not labelled MNAN (0) */
     ok(&f, "ana-log -g -b");
     assert_int_equal(out.bin_len, 16 + 64);
     nvme_sim_set_nn(f.sim, 0);
+    fx_stop(&f);
+}
+
+/* MNAN is the device's word: one above NN (no valid NSID is, §3.2.1.2)
+ * sizes the log by NN, as MNAN 0h does; one at most NN is used as given
+ * (the log then holds fewer NSIDs than the groups claim: shown as far as
+ * read). */
+static void ana_log_mnan_above_nn_is_bounded_by_nn(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.nanagrpid = 2;
+    f.cfg.mnan = 0xffffffffu;
+    fx_start(&f); /* NN 1 namespace */
+    ok(&f, "ana-log -b");
+    assert_int_equal(out.bin_len, 16 + 64 + nvme_ctrl_get_info(f.ctrl)->nn * 4);
+    ok(&f, "ana-log");
+    expect("grpid\t:\t1\nnnsids\t:\t1\nchgcnt\t:\t7\nstate\t:\toptimized\n\tnsid\t:\t1\n");
+    fx_stop(&f);
+    fx_config(&f);
+    f.cfg.nanagrpid = 2;
+    f.cfg.mnan = 1;
+    f.ns[1] = f.ns[0];
+    f.ns[1].nsid = 2;
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    ok(&f, "ana-log -b");
+    assert_int_equal(out.bin_len, 16 + 64 + 4);
     fx_stop(&f);
 }
 
@@ -1050,6 +1079,7 @@ int main(void)
         cmocka_unit_test(endurance_log_reads_the_group),
         cmocka_unit_test(ana_log_lists_groups_and_namespaces),
         cmocka_unit_test(ana_log_counts_are_bounded),
+        cmocka_unit_test(ana_log_mnan_above_nn_is_bounded_by_nn),
         cmocka_unit_test(ana_log_keeps_the_event_for_the_core),
         cmocka_unit_test(primary_ctrl_caps_shows_the_structure),
         cmocka_unit_test(list_secondary_is_bounded_by_the_structure),

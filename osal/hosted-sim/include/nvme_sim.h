@@ -382,6 +382,8 @@ struct nvme_sim_config {
     uint32_t nanagrpid;       /* ANA reporting (CMIC bit 3, NANAGRPID = ANAGRPMAX, MNAN 0, the
                                 ANA log, LID 0Ch): namespace i in group (i - 1) % n + 1,
                                 odd groups optimized, even non-optimized [0: none] */
+    uint32_t mnan;            /* with nanagrpid: Identify Controller's MNAN as given (a device
+                                value, maybe above NN) [0: MNAN 0, at most NN] */
     uint16_t secondary_ctrls; /* secondary controllers (virtual functions; OACS bit 7, Identify
                                 CNS 14h/15h, sim_virt.c): CNTLID i + 1 on VF i, offline [0:
                                 none, CNS 14h/15h Invalid Field] */

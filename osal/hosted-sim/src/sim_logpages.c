@@ -40,7 +40,7 @@ void sim_logpages_id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
         id->anacap = 0x03 | 0x80; /* optimized, non-optimized; ANAGRPID non-zero */
         id->anagrpmax = sim->cfg.nanagrpid;
         id->nanagrpid = sim->cfg.nanagrpid;
-        id->mnan = 0; /* at most NN namespaces */
+        id->mnan = sim->cfg.mnan; /* 0: at most NN namespaces */
     }
 }
 
