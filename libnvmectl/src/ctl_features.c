@@ -363,29 +363,45 @@ int ctl_cmd_set_feature(struct ctl *c)
     uint8_t fid;
     if (!parse_fid(c, &fid))
         return ctl_usage_err(c, "-f FID (1..255) is required");
-    if (c->o.num[N_VALUE] > 0xffffffffu || c->o.num[N_CDW12] > 0xffffffffu)
-        return ctl_usage_err(c, "-v and --cdw12 are 32-bit values");
+    uint64_t v = c->o.num[N_VALUE];
+    uint32_t cdw11 = (uint32_t)v;
     uint32_t nsid = ctl_nsid_or(c, NVME_NSID_ALL); /* as get-feature */
     uint32_t len = nvme_feature_data_len(fid);
     uint8_t *data = NULL;
     bool want_data = has(c, N_PATTERN) || c->o.str[S_TEXT] != NULL || c->o.str[S_FILE] != NULL;
-    if (len != 0 && !want_data)
-        return ctl_usage_err(c, "this feature takes a data structure: -p BYTE, -t TEXT or -d FILE");
-    if (len == 0 && want_data)
-        return ctl_usage_err(c, "this feature takes no data structure");
+    /* Timestamp with -v and no data: nvme-cli's convenience, the data
+     * structure built from the value (its 48-bit Timestamp field, bytes
+     * 7:6 cleared), CDW11 reserved (0); §5.21.1.14 */
+    bool ts = fid == NVME_FEAT_TIMESTAMP && has(c, N_VALUE) && !want_data;
+    if ((v >> (ts ? 48u : 32u)) != 0 || c->o.num[N_CDW12] > 0xffffffffu)
+        return ctl_usage_err(c, "-v and --cdw12 are 32-bit values (a Timestamp: 48-bit)");
     if (has(c, N_LEN) && c->o.num[N_LEN] != len) /* nvme-cli's --data-len: the core sizes it */
         return ctl_usage_err(c, "-l must be the feature's data structure length (0: none)");
-    if (len != 0) {
-        int rc;
-        data = ctl_scratch(c, 0, len);
+    if (ts) {
+        data = ctl_scratch(c, 0, 8);
         if (data == NULL)
             return NVME_ERR_NOMEM;
-        if (!ctl_fill_data(c, data, len, &rc))
-            return rc;
+        for (unsigned i = 0; i < 8; i++)
+            data[i] = (uint8_t)(v >> (8u * i));
+        cdw11 = 0;
+    } else {
+        if (len != 0 && !want_data)
+            return ctl_usage_err(
+                c, "this feature takes a data structure: -p BYTE, -t TEXT or -d FILE");
+        if (len == 0 && want_data)
+            return ctl_usage_err(c, "this feature takes no data structure");
+        if (len != 0) {
+            int rc;
+            data = ctl_scratch(c, 0, len);
+            if (data == NULL)
+                return NVME_ERR_NOMEM;
+            if (!ctl_fill_data(c, data, len, &rc))
+                return rc;
+        }
     }
-    uint32_t v = (uint32_t)c->o.num[N_VALUE], cdw12 = (uint32_t)c->o.num[N_CDW12], dw0 = 0;
+    uint32_t cdw12 = (uint32_t)c->o.num[N_CDW12], dw0 = 0;
     bool save = flag(c, F_SAVE);
-    int rc = nvme_set_feature(c->ctrl, fid, nsid, v, cdw12, save, data, len, &dw0);
+    int rc = nvme_set_feature(c->ctrl, fid, nsid, cdw11, cdw12, save, data, len, &dw0);
     if (rc != NVME_OK) {
         char what[64]; /* the longest name (35) fits whole, its ')' too */
         nvme_snprintf(what, sizeof(what), "set-feature 0x%02x (%s)", fid, feat_name(fid));
@@ -405,9 +421,9 @@ int ctl_cmd_set_feature(struct ctl *c)
         return NVME_OK;
     }
     /* nvme-cli's "value:%#0*x, cdw12:%#0*x, save:%#x": 0 without "0x" */
-    ctl_out(io, "set-feature:0x%02x (%s), value:%s%08x, cdw12:%s%08x, save:%s\n", fid,
-            feat_name(fid), v != 0 ? "0x" : "", v, cdw12 != 0 ? "0x" : "", cdw12,
-            save ? "0x1" : "0");
+    ctl_out(io, "set-feature:0x%02x (%s), value:%s%08llx, cdw12:%s%08x, save:%s\n", fid,
+            feat_name(fid), v != 0 ? "0x" : "", (unsigned long long)v, cdw12 != 0 ? "0x" : "",
+            cdw12, save ? "0x1" : "0");
     if (dw0 != 0)
         ctl_out(io, "\tresult (Dword 0): 0x%08x\n", dw0);
     return NVME_OK;

@@ -544,6 +544,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         break;
     }
     case NVME_FEAT_TIMESTAMP: {
+        if (sqe->cdw11 != 0) /* reserved (§5.21.1.14): a strict device refuses it */
+            return SF_INVALID_FIELD;
         uint8_t ts[8];
         uint16_t sf = sim_prp_copy(sim, sqe, ts, sizeof(ts), false);
         if (sf)
