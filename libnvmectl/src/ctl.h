@@ -215,7 +215,8 @@ bool ctl_fits(const struct nvmectl_io *io, uint64_t offset, uint64_t count, unsi
 /* Fills buf (len bytes) from -p / -t / -f; false (message printed) when
  * none or several are given, the text or the file is longer than len
  * (the file: when the scratch buffer has a byte after buf to tell) or the
- * file cannot be read. */
+ * file cannot be read.  After a shorter text or file: num[N_PATTERN]'s
+ * byte, 0 but under the file of admin-passthru's -p (its has bit cleared). */
 bool ctl_fill_data(struct ctl *c, uint8_t *buf, size_t len, int *rc);
 /* The scratch buffer holding -c blocks of `ns` from -p / -t / -f (the
  * data a Compare or Zone Append sends), or NULL with *rc and a message. */

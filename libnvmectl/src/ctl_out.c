@@ -295,13 +295,14 @@ bool ctl_fill_data(struct ctl *c, uint8_t *b, size_t bytes, int *rc)
                 c->cmd, nvme_strlen(o->str[S_TEXT]), bytes);
         return false;
     }
-    nvme_memzero(b, bytes);
-    if (pat) {
-        for (size_t i = 0; i < bytes; i++)
-            b[i] = (uint8_t)o->num[N_PATTERN];
-    } else if (o->str[S_TEXT] != NULL) {
+    /* -p's byte, 0 without it (no -p: num[N_PATTERN] is 0): also what a
+     * shorter -t or file leaves (admin-passthru's --prefill under its -i
+     * file, as nvme-cli) */
+    for (size_t i = 0; i < bytes; i++)
+        b[i] = (uint8_t)o->num[N_PATTERN];
+    if (o->str[S_TEXT] != NULL) {
         nvme_memcpy(b, o->str[S_TEXT], nvme_strlen(o->str[S_TEXT]));
-    } else {
+    } else if (o->str[S_FILE] != NULL) {
         if (c->io->read_file == NULL) {
             ctl_out(c->io, "nvmectl: this host cannot read files\n");
             *rc = NVME_ERR_UNSUPPORTED;

@@ -104,15 +104,16 @@ static int passthru(struct ctl *c, bool io)
         buf = ctl_scratch(c, 0, len);
         if (buf == NULL)
             return NVME_ERR_NOMEM;
-        nvme_memzero(buf, len);
-        int rc;
-        bool source = has(c, N_PATTERN) || c->o.str[S_TEXT] != NULL || c->o.str[S_FILE] != NULL;
-        if (wr && source && !ctl_fill_data(c, buf, len, &rc))
-            return rc;
-        /* nvme-cli's --prefill fills the buffer whatever the direction:
-         * what a read leaves of it shows in the dump. */
-        for (uint32_t i = 0; !wr && has(c, N_PATTERN) && i < len; i++)
+        /* nvme-cli's --prefill (0 without it) fills the buffer whatever
+         * the direction: what a read leaves of it shows in the dump; a
+         * write's -i file is read over it (-p no source of its own then,
+         * the byte ctl_fill_data fills with). */
+        for (uint32_t i = 0; i < len; i++)
             buf[i] = (uint8_t)n[N_PATTERN];
+        int rc;
+        c->o.has_num &= ~(1ull << N_PATTERN);
+        if (wr && c->o.str[S_FILE] != NULL && !ctl_fill_data(c, buf, len, &rc))
+            return rc;
     }
     if ((flag(c, F_SHOW) || flag(c, F_DRY)) && !c->o.json)
         show_command(c, NULL, &sqe, len, buf);

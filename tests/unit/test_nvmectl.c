@@ -744,6 +744,46 @@ static void passthru_read_with_input_file_writes_the_data_there(void **state)
     fx_stop(&f);
 }
 
+/* admin-passthru / io-passthru -p BYTE with -i FILE on a write: as
+ * nvme-cli's (memset with --prefill, then the file read over it), the
+ * file's bytes first and -p's byte after a shorter file (it was refused:
+ * "needs one of -p BYTE, -t TEXT, -f FILE"); without -p zeros after it,
+ * and -p alone still sends its byte. */
+static void passthru_write_prefills_then_reads_the_input_file(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
+    memset(buf, 0xee, sizeof(buf)); /* what an earlier command left */
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), five_byte_file, "nvme0", NULL, NULL};
+    char line[] = "io-passthru -O 1 -n 1 -4 9 -l 512 -p 0x5a -i img";
+    out.len = 0;
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), 0);
+    uint8_t m[512], want[512];
+    memset(want, 0x5a, sizeof(want));
+    for (unsigned i = 0; i < 8; i++) /* the file's 8 bytes */
+        want[i] = (uint8_t)(i + 1);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 9, 1, m), 0);
+    assert_memory_equal(m, want, sizeof(want));
+    char line2[] = "io-passthru -O 1 -n 1 -4 10 -l 512 -i img";
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line2), 0);
+    memset(want + 8, 0, sizeof(want) - 8);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 10, 1, m), 0);
+    assert_memory_equal(m, want, sizeof(want));
+    char line3[] = "io-passthru -O 1 -n 1 -4 11 -l 512 -p 0x3c";
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line3), 0);
+    memset(want, 0x3c, sizeof(want));
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 11, 1, m), 0);
+    assert_memory_equal(m, want, sizeof(want));
+    char line4[] = "io-passthru -O 1 -n 1 -4 12 -l 512";
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line4), 0);
+    memset(want, 0, sizeof(want));
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 12, 1, m), 0);
+    assert_memory_equal(m, want, sizeof(want));
+    fx_stop(&f);
+}
+
 /* read --fua goes through nvme_read_ext, which moves lba_size + ms bytes
  * per block on an extended-LBA format: the scratch buffer must be
  * checked for that size, not 2^LBADS per block. */
@@ -1093,6 +1133,7 @@ int main(void)
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
         cmocka_unit_test(write_refuses_a_file_larger_than_the_blocks),
         cmocka_unit_test(passthru_read_with_input_file_writes_the_data_there),
+        cmocka_unit_test(passthru_write_prefills_then_reads_the_input_file),
         cmocka_unit_test(read_fua_on_an_extended_format_stays_in_the_buffer),
         cmocka_unit_test(id_ctrl_shows_a_4_gib_mdts_as_a_limit),
         cmocka_unit_test(info_shows_a_large_mdts_exactly),
