@@ -115,13 +115,26 @@ def hexdump_bytes(text):
     return data
 
 
+# sfdisk is in /sbin (Debian 12: /usr/sbin), which a non-root user's PATH
+# lacks: looked up there too, as run-all-tests.sh adds them.
+SBIN_DIRS = ("/usr/sbin", "/sbin")
+
+
+def sfdisk():
+    path = os.pathsep.join([os.environ.get("PATH", "")] + list(SBIN_DIRS))
+    prog = shutil.which("sfdisk", path=path)
+    if prog is None:
+        sys.exit("check.py: sfdisk not found in PATH, %s (apt-get install fdisk)" % ", ".join(SBIN_DIRS))
+    return prog
+
+
 def make_image(path, size, mbr=False):
     with open(path, "wb") as f:
         f.truncate(size)
     if mbr:
         # a real MBR: DOS label, two partitions, made by sfdisk
         script = "label: dos\nlabel-id: 0x4e564d45\nstart=2048, size=8192, type=83\nstart=10240, type=c\n"
-        subprocess.run(["sfdisk", "-q", path], input=script.encode(), check=True,
+        subprocess.run([sfdisk(), "-q", path], input=script.encode(), check=True,
                        stdout=subprocess.DEVNULL)
 
 
