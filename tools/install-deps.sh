@@ -14,8 +14,14 @@ packages=(
   git                                  # the format check's file list (git ls-files; priority optional)
   libclang-rt-14-dev                   # libFuzzer target (tests/fuzz)
 )
+# A root shell on a fresh Debian 12 has no sudo (priority optional): as
+# root apt-get runs directly; otherwise sudo must be there.
 sudo=""
-[ "$(id -u)" -eq 0 ] || sudo=sudo
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null ||
+    { echo "install-deps.sh: not root and no sudo: run it as root (su -c 'bash $0')" >&2; exit 1; }
+  sudo=sudo
+fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update
 $sudo apt-get install -y --no-install-recommends "${packages[@]}"
