@@ -26,7 +26,7 @@ for a in "$rounds" "$ios"; do
   case $a in '' | *[!0-9]* | 0*) die "rounds and ios must be positive whole numbers, not '$a'" ;; esac
 done
 build=${NVME_QEMU_BUILD:-/tmp/nvme-qemu-build}/$arch
-make -s -C "$src/tests/qemu" ARCH="$arch" O="$build" >/dev/null
+make -s -C "$src/tests/qemu" ARCH="$arch" O="$build" >/dev/null || die "building the $arch harness failed"
 # Then, in the same boot, 4 chunks of ios/4 alternating qd1-blocking and
 # qd1-async: each chunk's ratio compares two runs a second apart, so the
 # load of a shared machine (which moves the absolute figures by 2x) mostly
@@ -39,7 +39,7 @@ ratios=""
 backs=""
 for r in $(seq 1 "$rounds"); do
   out=$("$src/tests/qemu/run.sh" --arch "$arch" --kernel "$build/nvme-harness.elf" --irq "$irq" \
-        "${opts:+$opts; }bench 1 $ios$pairs")
+        "${opts:+$opts; }bench 1 $ios$pairs") || die "round $r: run.sh failed (exit $?; its verdict above)"
   first=$(awk '/^bench: mode=/ && n++ < 6' <<<"$out")
   for m in qd1-blocking qd1-async qd32-async; do
     grep -q "^bench: mode=$m .* iops=[0-9]" <<<"$first" || die "round $r: no iops for $m in the harness's output"
