@@ -1194,6 +1194,9 @@ def case_runner_dry_run(w):
     c.has(r"would create .*new\.img", "it says which image it would create")
     left = [os.path.join(r, n) for r, ds, fs in os.walk(box) for n in ds + fs]
     c.ok(not left, "no file or directory created (found: %s)" % (", ".join(left) or "none"))
+    # --timeout 0 would be no limit to timeout(1): refused, not a boot that may hang for ever
+    rc, out, took = w.run([w.args.run, "--arch", w.args.arch, "--dry-run", "--timeout", "0", "info"], timeout=60)
+    c.ok(rc == 2 and "at least 1 second" in out, "run.sh --timeout 0: status %s == 2, refused" % rc)
     return c
 
 

@@ -76,7 +76,7 @@
 #                            qemu-system-aarch64, qemu-system-riscv64,
 #                            qemu-system-arm)
 #   --log FILE               also write the serial output to FILE
-#   --timeout SEC            kill QEMU after SEC seconds (default 120)
+#   --timeout SEC            kill QEMU after SEC (at least 1) seconds (default 120)
 #   --dry-run                print the QEMU command line and exit: builds
 #                            nothing, creates no file
 #   -h, --help
@@ -168,6 +168,8 @@ esac
 case "$smp" in ''|[1-9]|[1-9][0-9]) ;; *) die "--smp wants a number of CPUs" ;; esac
 [ "$hotplug" = 1 ] && [ "$machine" = pc ] && die "--hotplug needs --machine q35 (PCIe) on x86"
 case "$timeout_s" in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
+# 0 is no limit at all to timeout(1): a hung boot would wait for ever
+[ $((10#$timeout_s)) -gt 0 ] || die "--timeout wants at least 1 second (0 would be no limit)"
 if [ -z "$qemu_bin" ]; then
   if [ "$arch" = i386 ] && command -v qemu-system-i386 >/dev/null 2>&1; then
     qemu_bin=qemu-system-i386
