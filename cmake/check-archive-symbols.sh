@@ -12,13 +12,15 @@ nm_tool=$1 archive=$2 runtime=${3:-}
 IFS=';' read -r -a files <<<"$archive"
 what=$archive
 [ "${#files[@]}" -gt 1 ] && what="the ${#files[@]} objects in ${files[0]%/*}"
-undefined=$("$nm_tool" -u "${files[@]}" | awk 'NF==2 {print $2}' | sort -u)
-defined=$("$nm_tool" --defined-only "${files[@]}" | awk 'NF==3 {print $3}' | sort -u)
+# nm heads each file's (and member's) symbols with "NAME:", which a path
+# with blanks splits into fields as a symbol line: those lines are skipped.
+undefined=$("$nm_tool" -u "${files[@]}" | awk '!/:$/ && NF==2 {print $2}' | sort -u)
+defined=$("$nm_tool" --defined-only "${files[@]}" | awk '!/:$/ && NF==3 {print $3}' | sort -u)
 missing=$(comm -23 <(printf '%s\n' "$undefined" | sed '/^$/d') <(printf '%s\n' "$defined"))
 if [ -n "$runtime" ]; then
   missing=$(printf '%s\n' "$missing" | grep -Ev "$runtime" || true)
 fi
-count=$("$nm_tool" --defined-only "${files[@]}" | awk 'NF==3 && $2 ~ /[TD]/' | wc -l)
+count=$("$nm_tool" --defined-only "${files[@]}" | awk '!/:$/ && NF==3 && $2 ~ /[TD]/' | wc -l)
 if [ -n "$missing" ]; then
   echo "FAIL: $what: symbols needed from outside:"
   printf '  %s\n' $missing
