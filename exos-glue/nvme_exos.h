@@ -56,6 +56,13 @@
 #ifndef NVME_EXOS_UNLOAD_LOCK_MS
 #define NVME_EXOS_UNLOAD_LOCK_MS 2000u
 #endif
+/* How long a disk request or nvmectl waits for a controller's blk lock
+ * (ms): past the longest one holder keeps it, a Format's deadline (10
+ * min, NVME_EXOS_HAND_OVER_MS) and the reset after it.  Then the request
+ * fails (DF_RETURN_INPUT_OUTPUT): every wait is bounded. */
+#ifndef NVME_EXOS_BLK_LOCK_MS
+#define NVME_EXOS_BLK_LOCK_MS (2u * NVME_EXOS_HAND_OVER_MS)
+#endif
 /* Block cache: segments of NVME_EXOS_SEG_BYTES (aligned LBA ranges) that
  * merge EXOS's sector-sized writes into one command per run of dirty
  * blocks and read a whole segment ahead on a miss.  Requests of a segment
@@ -324,8 +331,10 @@ U32 nvme_exos_event_log_type(enum nvme_event ev, uint32_t detail);
 U32 nvme_exos_unload_log_type(int sync_rc, int fini_rc);
 /* "bb:dd.f" (hex, as lspci prints it) into buf (16 bytes); returns buf. */
 char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf);
-/* Serialises the users of a blk's bounce/scratch buffer. */
-void nvme_exos_blk_lock(struct nvme_exos_blk *blk);
+/* Serialises the users of a blk's bounce/scratch buffer: waits at most
+ * NVME_EXOS_BLK_LOCK_MS, false when the lock was not had by then (the
+ * caller fails its request; EXOS logs the timeout). */
+bool nvme_exos_blk_lock(struct nvme_exos_blk *blk);
 void nvme_exos_blk_unlock(struct nvme_exos_blk *blk);
 /* Takes the lock only if no task holds it, without waiting (EXOS's
  * dispatcher task): true when taken. */

@@ -107,7 +107,10 @@ UINT nvme_exos_df_result(int rc)
     }
 }
 
-void nvme_exos_blk_lock(struct nvme_exos_blk *blk) { LockMutex(&blk->bounce_mutex, INFINITY); }
+bool nvme_exos_blk_lock(struct nvme_exos_blk *blk)
+{
+    return LockMutex(&blk->bounce_mutex, NVME_EXOS_BLK_LOCK_MS) != 0;
+}
 
 void nvme_exos_blk_unlock(struct nvme_exos_blk *blk) { UnlockMutex(&blk->bounce_mutex); }
 
@@ -1256,7 +1259,8 @@ static UINT disk_rw(LPIOCONTROL control, bool write)
     if (disk->Blk->stopped)
         return DF_RETURN_HARDWARE_ABSENT;
 
-    nvme_exos_blk_lock(disk->Blk);
+    if (!nvme_exos_blk_lock(disk->Blk)) /* held past NVME_EXOS_BLK_LOCK_MS */
+        return DF_RETURN_INPUT_OUTPUT;
     if (disk->Blk->stopped) { /* shut down while this request waited */
         nvme_exos_blk_unlock(disk->Blk);
         return DF_RETURN_HARDWARE_ABSENT;
@@ -1347,7 +1351,8 @@ static UINT disk_set_access(LPDISKACCESS access)
      * Writes EXOS was told succeeded go out (and are Flushed) while the
      * core still takes them: once the namespace is read-only there, every
      * write-back of them would fail with NVME_ERR_RDONLY. */
-    nvme_exos_blk_lock(disk->Blk);
+    if (!nvme_exos_blk_lock(disk->Blk))
+        return DF_RETURN_INPUT_OUTPUT;
     if (disk->Blk->stopped) /* the controller is freed (nvme_ctrl_fini) */
         rc = NVME_ERR_GONE;
     else if (disk->Retired) /* its NSID may name the namespace of a new disk now */
@@ -1391,7 +1396,8 @@ static UINT disk_reset(LPSTORAGE_UNIT unit)
     int rc = NVME_ERR_GONE;
     if (disk == NULL)
         return DF_RETURN_BAD_PARAMETER;
-    nvme_exos_blk_lock(disk->Blk);
+    if (!nvme_exos_blk_lock(disk->Blk))
+        return DF_RETURN_INPUT_OUTPUT;
     if (!disk->Blk->stopped)
         rc = disk->Blk->ops->reset != NULL ? disk->Blk->ops->reset(disk->Blk->h) : 0;
     nvme_exos_blk_unlock(disk->Blk);

@@ -422,9 +422,8 @@ static __attribute__((noinline)) U32 list_all(char *line)
         ctrls[i] = NULL;
         controller_name(i, name_buf[i]);
         names[i] = name_buf[i];
-        if (d == NULL || d->Ctrl == NULL)
-            continue;
-        nvme_exos_blk_lock(&d->Blk);
+        if (d == NULL || d->Ctrl == NULL || !nvme_exos_blk_lock(&d->Blk))
+            continue; /* a lock held past its bound: no rows */
         held[i] = d;
         if (!d->Blk.stopped && d->Ctrl != NULL) {
             ctrls[i] = d->Ctrl;
@@ -461,11 +460,12 @@ static void unlock_paths(LPNVME_CORE_DEVICE *held, unsigned n)
 }
 
 /* d and the other controllers of its NVM subsystem (nvme_exos_same_subsystem)
- * into held[], their blk locks taken in index order; returns how many. */
+ * into held[], their blk locks taken in index order; returns how many, 0
+ * (none held) when one was not had within NVME_EXOS_BLK_LOCK_MS.  d is
+ * among them: it came from the same table (nvme_exos_controller). */
 static unsigned lock_paths(LPNVME_CORE_DEVICE d, LPNVME_CORE_DEVICE *held)
 {
     unsigned i, n = nvme_exos_controller_count(), k = 0;
-    bool has_d = false;
     if (n > NVME_EXOS_MAX_CTRL)
         n = NVME_EXOS_MAX_CTRL;
     for (i = 0; i < n; i++) {
@@ -473,15 +473,11 @@ static unsigned lock_paths(LPNVME_CORE_DEVICE d, LPNVME_CORE_DEVICE *held)
         if (o == NULL || (o != d && !nvme_exos_same_subsystem(d->SubNqn, d->Serial, d->Cntlid,
                                                               o->SubNqn, o->Serial, o->Cntlid)))
             continue;
-        has_d = has_d || o == d;
-        nvme_exos_blk_lock(&o->Blk);
+        if (!nvme_exos_blk_lock(&o->Blk)) {
+            unlock_paths(held, k);
+            return 0;
+        }
         held[k++] = o;
-    }
-    if (!has_d) { /* d not in the table (never: it came from it) */
-        unlock_paths(held, k);
-        nvme_exos_blk_lock(&d->Blk);
-        held[0] = d;
-        k = 1;
     }
     return k;
 }
@@ -613,6 +609,8 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
      * (list_all's), so that their caches are written back and dropped
      * with d's.  Nothing reaches the console under them (shell_out). */
     nheld = lock_paths(d, held);
+    if (nheld == 0) /* a lock held past NVME_EXOS_BLK_LOCK_MS */
+        return finish(command, NVME_ERR_TIMEOUT, DF_RETURN_INPUT_OUTPUT);
     if (d->Blk.stopped) {
         /* Shut down (DF_UNLOAD) while this waited for the lock: the
          * controller is torn down (or being torn down). */

@@ -1184,6 +1184,49 @@ static void test_window_tick_does_not_wait_for_a_held_lock(void **state)
     done_cache();
 }
 
+/* A request whose controller's blk lock another task holds and never
+ * lets go (a task stuck in a call, or one EXOS killed holding it): each
+ * of the three requests that take it (read/write, DF_DISK_SETACCESS,
+ * DF_DISK_RESET) waits NVME_EXOS_BLK_LOCK_MS at most, then fails with an
+ * I/O error, nothing sent to the device and nothing unlocked it did not
+ * lock.  Before: LockMutex(INFINITY), the request (and the file system
+ * task behind it) waited for good. */
+static UINT lock_waited_ms;
+static void note_lock_wait(LPMUTEX Mutex, UINT Timeout)
+{
+    if (Mutex == &blk.bounce_mutex)
+        lock_waited_ms = Timeout;
+}
+
+static void test_a_lock_held_for_good_fails_requests_in_bounded_time(void **state)
+{
+    static int other_task;
+    (void)state;
+    mock_exos.timed_lock_hook = note_lock_wait;
+    blk.bounce_mutex.Task = (LPTASK)(void *)&other_task; /* never let go */
+    /* no device call expected */
+    assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
+    lock_waited_ms = 0;
+    assert_int_equal(disk_io(DF_DISK_WRITE, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
+    lock_waited_ms = 0;
+    assert_int_equal(set_access(disk, DISK_ACCESS_READONLY), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
+    assert_int_equal(disk->Access, 0); /* unchanged */
+    lock_waited_ms = 0;
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_RESET, (UINT)disk), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
+    assert_int_equal(mock_exos.mutex_unlocks, 0);
+    assert_false(blk.unflushed); /* the write took nothing into the cache */
+    /* Longer than a Format's deadline (10 min), as a holder may keep it. */
+    assert_true(NVME_EXOS_BLK_LOCK_MS > 600000u);
+    blk.bounce_mutex.Task = NULL;
+    mock_exos.timed_lock_hook = NULL;
+    expect_read(1, 1, user, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_SUCCESS);
+}
+
 /* Two namespaces written in one window; namespace 1's write-back fails
  * (a device error, say).  Namespace 2's acknowledged write must still be
  * Flushed within the window, and namespace 1 stays owed: its write-back
@@ -1987,6 +2030,7 @@ int main(void)
         T(test_refused_write_backs_are_not_tried_again_by_each_request),
         T(test_failed_write_back_does_not_hold_other_namespaces_flush),
         T(test_window_tick_does_not_wait_for_a_held_lock),
+        T(test_a_lock_held_for_good_fails_requests_in_bounded_time),
         T(test_failed_write_back_still_flushes_what_was_written),
         T(test_a_failed_write_back_is_written_again_in_halves),
         T(test_a_write_back_failing_for_the_namespace_is_not_split),

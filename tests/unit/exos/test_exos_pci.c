@@ -691,11 +691,12 @@ static void test_a_write_protected_namespace_is_published_read_only(void **state
  * only, made the disk writable again after the poll, and EXOS's write was
  * acknowledged into the cache, every write-back of it failed. */
 static LPMUTEX SetAccessWaitsFor;
-static void poll_while_set_access_waits(LPMUTEX m)
+static void poll_while_set_access_waits(LPMUTEX m, UINT timeout)
 {
+    (void)timeout;
     if (m != SetAccessWaitsFor)
         return;
-    mock_exos.lock_hook = NULL;
+    mock_exos.timed_lock_hook = NULL;
     poll_at(5000);
 }
 
@@ -714,9 +715,9 @@ static void test_set_access_does_not_lift_write_protection_the_poll_found(void *
     c->ns[0].write_protected = true;
     c->gen++;
     SetAccessWaitsFor = &((LPNVME_CORE_DISK)d0)->Blk->bounce_mutex;
-    mock_exos.lock_hook = poll_while_set_access_waits;
+    mock_exos.timed_lock_hook = poll_while_set_access_waits; /* a bounded wait */
     assert_int_equal(set_access(d0, 0), DF_RETURN_NO_PERMISSION);
-    assert_null(mock_exos.lock_hook); /* the poll ran while the request waited */
+    assert_null(mock_exos.timed_lock_hook); /* the poll ran while the request waited */
     assert_false(c->ns[0].read_only);
     disk_info(d0, &info);
     assert_int_equal(info.Access, DISK_ACCESS_READONLY);

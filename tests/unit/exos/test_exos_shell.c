@@ -833,6 +833,37 @@ static void test_owed_writes_leave_help_running(void **state)
     run_while_writes_are_owed("-h");
 }
 
+/* A controller's blk lock held for good by another task (one stuck in a
+ * call): nvmectl waits NVME_EXOS_BLK_LOCK_MS at most for it, for the
+ * named controller and for another path of its NVM subsystem, then fails
+ * with a timeout, nothing run, the locks it had let go (before:
+ * LockMutex(INFINITY), the shell waited for good). */
+static void test_a_lock_held_for_good_fails_nvmectl_in_bounded_time(void **state)
+{
+    static int other_task;
+    (void)state;
+    for (unsigned i = 0; i < 2; i++) { /* one NVM subsystem, two controllers */
+        strcpy(devs[i].SubNqn, "nqn.2019-08.org.qemu:subsys");
+        strcpy(devs[i].Serial, "S0");
+        devs[i].Cntlid = (U16)(i + 1);
+    }
+    devs[1].Blk.bounce_mutex.Task = (LPTASK)(void *)&other_task;
+    for (unsigned i = 0; i < 2; i++) {
+        mock_exos.console[0] = 0;
+        const char *line = i == 0 ? "nvme1 id-ctrl" : "nvme0 id-ctrl";
+        assert_int_equal(nvme_exos_shell_run(TEXT(line)), DF_RETURN_INPUT_OUTPUT);
+        assert_non_null(strstr(mock_exos.console, "id-ctrl: failed (timeout)"));
+        assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] id-ctrl : KO");
+    }
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+    devs[1].Blk.bounce_mutex.Task = NULL;
+    expect_value(__wrap_nvmectl_run_line, ctrl, devs[0].Ctrl);
+    expect_string(__wrap_nvmectl_run_line, line, "id-ctrl");
+    expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme0");
+    will_return(__wrap_nvmectl_run_line, 0);
+    assert_int_equal(nvme_exos_shell_run(TEXT("nvme0 id-ctrl")), DF_RETURN_SUCCESS);
+}
+
 /* The Identify and log commands added to nvmectl with nvme-cli's names
  * only read the controller's data structures: they run too (before, all
  * of them were refused while the cache owed writes). */
@@ -1024,6 +1055,7 @@ int main(void)
         cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_reset_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_help_running, setup),
+        cmocka_unit_test_setup(test_a_lock_held_for_good_fails_nvmectl_in_bounded_time, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_identify_and_log_commands_running, setup),
         cmocka_unit_test_setup(test_zns_commands_are_two_words_and_take_the_controller_after_them,
                                setup),
