@@ -216,26 +216,28 @@ static bool names_it(const char *const *names, unsigned n, const char *command)
  * Only those run while the block cache holds writes it could not write
  * back: a block nvmectl wrote would be overwritten by the cache's later
  * write-back, one it read would not be what EXOS was told is there. */
+static const char *const looks[] = {
+    /* nvmectl's usage, asked for (nvmectl_main): no controller needed */
+    "help", "--help", "-h",
+    /* the rest look at the controller */
+    "usage", "info", "ready", "list", "smart", "smart-log", "id-ctrl", "id-ns", "ns-descs",
+    "list-ns", "list-ctrl", "get-feature", "error-log", "fw-log", "changed-ns-list-log",
+    "effects-log", "self-test-log", "sanitize-log", "get-log", "report-zones",
+    /* Identify (CNS 14h, 15h, 1Ch, 06h/CSI 00h, 05h/CSI 00h) and log
+     * pages (07h/08h, 00h, 09h, 0Ch, 0Dh): controller data only */
+    "primary-ctrl-caps", "list-secondary", "id-iocs", "nvm-id-ctrl", "nvm-id-ns", "telemetry-log",
+    "supported-log-pages", "endurance-log", "ana-log", "persistent-event-log",
+    /* the controller's registers, read only */
+    "show-regs",
+    /* Identify (CNS 06h/05h, CSI 02h), Report Zones, the active NSIDs */
+    "zns-id-ctrl", "zns-id-ns", "zns-report-zones", "get-ns-id",
+    /* a Controller Reset (§7.3.2) leaves the namespaces' data as they
+     * are, and is what brings back a dead controller (and the cache's
+     * owed writes with it) */
+    "reset"};
+
 static bool leaves_namespace_data_alone(const char *command)
 {
-    static const char *const looks[] = {
-        "usage", "info", "ready", "list", "smart", "smart-log", "id-ctrl", "id-ns", "ns-descs",
-        "list-ns", "list-ctrl", "get-feature", "error-log", "fw-log", "changed-ns-list-log",
-        "effects-log", "self-test-log", "sanitize-log", "get-log", "report-zones",
-        /* Identify (CNS 14h, 15h, 1Ch, 06h/CSI 00h, 05h/CSI 00h) and log
-         * pages (07h/08h, 00h, 09h, 0Ch, 0Dh): controller data only */
-        "primary-ctrl-caps", "list-secondary", "id-iocs", "nvm-id-ctrl", "nvm-id-ns",
-        "telemetry-log", "supported-log-pages", "endurance-log", "ana-log", "persistent-event-log",
-        /* the controller's registers, read only */
-        "show-regs",
-        /* Identify (CNS 06h/05h, CSI 02h), Report Zones, the active NSIDs */
-        "zns-id-ctrl", "zns-id-ns", "zns-report-zones", "get-ns-id",
-        /* a Controller Reset (§7.3.2) leaves the namespaces' data as they
-         * are, and is what brings back a dead controller (and the cache's
-         * owed writes with it) */
-        "reset",
-        /* nvmectl's usage, asked for (nvmectl_main) */
-        "help", "--help", "-h"};
     return names_it(looks, sizeof(looks) / sizeof(looks[0]), command);
 }
 
@@ -580,6 +582,21 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         return list_all(line);
 
     d = nvme_exos_controller(idx);
+    controller_name(idx, name);
+    MemorySet(&io, 0, sizeof(io));
+    io.print = shell_print;
+    io.arg = &out;
+    io.read_file = NULL; /* no files here: usage leaves write -f out */
+    io.dev_name = name;
+    io.write_raw = NULL; /* the shell takes text: -b is refused */
+    /* Bare nvmectl, help, --help, -h: the usage (nvmectl_main's for
+     * help), which needs no controller, up or not (nvme-cli prints it
+     * with no device), nor the cache written back; straight to the
+     * console, no lock held. */
+    if (why == NULL && (line[0] == 0 || names_it(looks, 3, command))) {
+        nvmectl_usage(&io);
+        return finish(command, 0, DF_RETURN_SUCCESS);
+    }
     if (d == NULL || d->Ctrl == NULL) {
         ConsolePrint(TEXT("nvmectl %s: no NVMe controller nvme%u (nvme-core has %u%s)\n"),
                      (LPCSTR)command, (UINT)idx, (UINT)nvme_exos_controller_count(),
@@ -591,16 +608,8 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
         ConsolePrint(TEXT("nvmectl %s: command line %s, not run\n"), (LPCSTR)command, why);
         return finish(command, NVME_ERR_INVAL, DF_RETURN_BAD_PARAMETER);
     }
-    controller_name(idx, name);
-
-    MemorySet(&io, 0, sizeof(io));
-    io.print = shell_print;
-    io.arg = &out;
     io.buf = d->Blk.bounce;
     io.buf_len = d->Blk.bounce_bytes;
-    io.read_file = NULL; /* no files here: usage leaves write -f out */
-    io.dev_name = name;
-    io.write_raw = NULL; /* the shell takes text: -b is refused */
 
     /* The scratch buffer is the bounce buffer: d's lock.  The other
      * controllers of d's NVM subsystem reach its shared namespaces too
@@ -632,14 +641,7 @@ U32 nvme_exos_shell_run(LPCSTR arguments)
     refused = wb != 0 && !leaves_namespace_data_alone(command) &&
               !(reaches_one_namespace(command) && paths_owe_nothing(held, nheld, line));
     shell_out_begin(&out);
-    if (refused) {
-        rc = wb;
-    } else if (line[0] == 0) {
-        nvmectl_usage(&io); /* asked for: not a failure */
-        rc = 0;
-    } else {
-        rc = nvmectl_run_line(d->Ctrl, &io, line);
-    }
+    rc = refused ? wb : nvmectl_run_line(d->Ctrl, &io, line);
     unlock_paths(held, nheld);
     if (wb != 0)
         ConsolePrint(TEXT("nvmectl: cached writes could not be written back (%s): they stay "

@@ -313,10 +313,10 @@ static void test_no_controller_named_goes_to_the_first_one_up(void **state)
     (void)state;
     devs[0].Ctrl = NULL; /* nvme0 shut down */
     expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
-    expect_string(__wrap_nvmectl_run_line, line, "help nvme1");
+    expect_string(__wrap_nvmectl_run_line, line, "id-ctrl");
     expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
     will_return(__wrap_nvmectl_run_line, 0);
-    assert_int_equal(nvme_exos_shell_run(TEXT("help nvme1")), DF_RETURN_SUCCESS);
+    assert_int_equal(nvme_exos_shell_run(TEXT("id-ctrl")), DF_RETURN_SUCCESS);
     expect_value(__wrap_nvmectl_run_line, ctrl, devs[1].Ctrl);
     expect_string(__wrap_nvmectl_run_line, line, "read -s 0 -c 1");
     expect_string(__wrap_nvmectl_run_line, io->dev_name, "nvme1");
@@ -827,10 +827,48 @@ static void test_owed_writes_leave_reset_running(void **state)
  * "not run while the cache owes writes", where the user looks for help). */
 static void test_owed_writes_leave_help_running(void **state)
 {
+    static const char *const helps[] = {"help", "--help", "-h"};
     (void)state;
-    run_while_writes_are_owed("help");
-    run_while_writes_are_owed("--help");
-    run_while_writes_are_owed("-h");
+    devs[0].Blk.ops = &failing_ops;
+    devs[0].Blk.volatile_cache = true;
+    devs[0].Blk.unflushed = true;
+    devs[0].Blk.owed_nsid[0] = 1;
+    for (unsigned i = 0; i < 3; i++) {
+        mock_exos.console[0] = 0;
+        expect_function_call(__wrap_nvmectl_usage);
+        assert_int_equal(nvme_exos_shell_run(TEXT(helps[i])), DF_RETURN_SUCCESS);
+        assert_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    }
+    assert_true(devs[0].Blk.unflushed);
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
+/* nvmectl help, --help, -h and a bare nvmectl with no NVMe controller up
+ * (none attached, or all shut down) print the usage, as nvme-cli's help
+ * needs no device: it names no controller and reads none.  Before: "no
+ * NVMe controller nvme0", a failure, where the user looked for help.  A
+ * command that needs one is still refused. */
+static void test_help_needs_no_controller_up(void **state)
+{
+    static const char *const helps[] = {"help", "--help", "-h", "", "nvme1 help"};
+    (void)state;
+    devs[0].Ctrl = devs[1].Ctrl = NULL; /* both shut down */
+    for (unsigned k = 0; k < 2; k++) {
+        for (unsigned i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+            mock_exos.console[0] = 0;
+            expect_function_call(__wrap_nvmectl_usage);
+            assert_int_equal(nvme_exos_shell_run(TEXT(helps[i])), DF_RETURN_SUCCESS);
+            assert_non_null(strstr(mock_exos.console, "usage: nvmectl"));
+            assert_null(strstr(mock_exos.console, "no NVMe controller"));
+            assert_int_equal(mock_exos.last_log_type, LOG_TEST);
+        }
+        assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] help : OK");
+        ndevs = 0; /* then none attached at all */
+    }
+    assert_int_equal(mock_exos.mutex_locks, 0);
+    mock_exos.console[0] = 0;
+    assert_int_equal(nvme_exos_shell_run(TEXT("info")), DF_RETURN_HARDWARE_ABSENT);
+    assert_non_null(strstr(mock_exos.console, "nvmectl info: no NVMe controller nvme0"));
 }
 
 /* A controller's blk lock held for good by another task (one stuck in a
@@ -1055,6 +1093,7 @@ int main(void)
         cmocka_unit_test_setup(test_owed_writes_leave_changed_ns_list_log_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_reset_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_help_running, setup),
+        cmocka_unit_test_setup(test_help_needs_no_controller_up, setup),
         cmocka_unit_test_setup(test_a_lock_held_for_good_fails_nvmectl_in_bounded_time, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_identify_and_log_commands_running, setup),
         cmocka_unit_test_setup(test_zns_commands_are_two_words_and_take_the_controller_after_them,
