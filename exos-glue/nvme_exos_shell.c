@@ -338,7 +338,10 @@ static bool namespace_owes_nothing(const struct nvme_exos_blk *blk, const char *
         while (*p != 0 && is_word_end(*p))
             p++;
         v = NULL;
-        if (p[0] == '-' && (p[1] != '-' || p[2] == 'n')) {
+        /* Not a word of -o's ("-ojson"): -o takes a value in every
+         * command (the output format, verify's offset), the rest of the
+         * word, and no long option starts with o and holds an n. */
+        if (p[0] == '-' && (p[1] == '-' ? p[2] == 'n' : p[1] != 'o')) {
             char stop = p[1] == '-' ? '=' : 'n'; /* where the value starts */
             for (v = p + 1; !is_word_end(*v) && *v != stop; v++)
                 ;

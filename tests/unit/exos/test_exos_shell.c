@@ -871,6 +871,31 @@ static void test_help_needs_no_controller_up(void **state)
     assert_non_null(strstr(mock_exos.console, "nvmectl info: no NVMe controller nvme0"));
 }
 
+/* -o's value in its word ("-ojson", getopt's -o json) holds an n but names
+ * no namespace: with namespace 1 owing a write the device refused, I/O to
+ * namespace 2 with -ojson runs (before: refused, the n of json read as
+ * -n with no NSID).  An owing namespace is still refused with it. */
+static void test_an_output_format_in_one_word_is_no_namespace(void **state)
+{
+    static const char *const refused[] = {"read nvme0n1 -s 0 -ojson", "read -ojson -n 1 -s 0",
+                                          "read -ojson -s 0"};
+    (void)state;
+    owe_block_5(&one_ns_fails_ops, 1);
+    expect_run("read nvme0n2 -s 0 -ojson");
+    assert_int_equal(nvme_exos_shell_run(TEXT("read nvme0n2 -s 0 -ojson")), DF_RETURN_SUCCESS);
+    expect_run("verify -ojson -n 2 -s 0 -onormal");
+    assert_int_equal(nvme_exos_shell_run(TEXT("verify -ojson -n 2 -s 0 -onormal")),
+                     DF_RETURN_SUCCESS);
+    assert_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        mock_exos.console[0] = 0;
+        assert_int_not_equal(nvme_exos_shell_run(TEXT(refused[i])), DF_RETURN_SUCCESS);
+        assert_non_null(strstr(mock_exos.console, "not run while the cache owes writes"));
+    }
+    assert_int_equal(devs[0].Blk.segs[0].dirty[0], 1u << 5); /* still owed */
+    assert_int_equal(mock_exos.mutex_locks, mock_exos.mutex_unlocks);
+}
+
 /* A controller's blk lock held for good by another task (one stuck in a
  * call): nvmectl waits NVME_EXOS_BLK_LOCK_MS at most for it, for the
  * named controller and for another path of its NVM subsystem, then fails
@@ -1094,6 +1119,7 @@ int main(void)
         cmocka_unit_test_setup(test_owed_writes_leave_reset_running, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_help_running, setup),
         cmocka_unit_test_setup(test_help_needs_no_controller_up, setup),
+        cmocka_unit_test_setup(test_an_output_format_in_one_word_is_no_namespace, setup),
         cmocka_unit_test_setup(test_a_lock_held_for_good_fails_nvmectl_in_bounded_time, setup),
         cmocka_unit_test_setup(test_owed_writes_leave_identify_and_log_commands_running, setup),
         cmocka_unit_test_setup(test_zns_commands_are_two_words_and_take_the_controller_after_them,
