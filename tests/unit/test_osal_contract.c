@@ -6,7 +6,9 @@
  * most 10 ms, dma_alloc alignments a power of two no larger than the
  * controller page, frees with the size that was asked, no allocation on
  * the I/O path nor with a lock held, irq_teardown paired with irq_setup, nothing left at
- * nvme_ctrl_fini.  A checking OSAL wraps the simulator's.
+ * nvme_ctrl_fini, locks let go in the reverse order of taking (a port
+ * that saves the interrupt state per lock, as EXOS's does, restores it
+ * right only then).  A checking OSAL wraps the simulator's.
  */
 #include "fixture.h"
 
@@ -21,6 +23,7 @@ static struct chk {
     struct nvme_ctrl *ctrl;
     int in_irq;
     int locks_held;
+    void *held[8]; /* the locks held, in the order taken */
     char bad[512]; /* first violations, for the failure message */
     unsigned violations;
     unsigned allocs; /* mem_alloc + dma_alloc calls */
@@ -217,6 +220,8 @@ static void w_lock(void *x, void *l)
     if (*(int *)l != 0)
         bad("lock taken twice");
     *(int *)l = 1;
+    if (C.locks_held < 8)
+        C.held[C.locks_held] = l;
     C.locks_held++;
 }
 
@@ -225,6 +230,8 @@ static void w_unlock(void *x, void *l)
     (void)x;
     if (*(int *)l != 1)
         bad("unlock of a free lock");
+    else if (C.locks_held <= 8 && C.held[C.locks_held - 1] != l)
+        bad("unlock of a lock not the last taken");
     *(int *)l = 0;
     C.locks_held--;
 }
