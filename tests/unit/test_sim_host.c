@@ -12,6 +12,8 @@
 #include <string.h>
 
 #define PS 4096u
+/* A status field with DNR, as the simulator refuses a command. */
+#define SF(sct, sc) ((uint16_t)(NVME_SF((sct), (sc)) | NVME_SF_DNR_BIT))
 
 struct host {
     struct fx f;
@@ -88,6 +90,19 @@ static void host_stop(struct host *h)
     nvme_sim_destroy(h->f.sim);
 }
 
+/* Create I/O Completion / Submission Queue (§5.3, §5.4): QID, 0-based
+ * size, PC set; IEN and IV as given. */
+static struct nvme_sqe create_cq(uint16_t qid, uint32_t entries, uint64_t base, bool ien,
+                                 uint16_t iv)
+{
+    struct nvme_sqe sqe = {0};
+    sqe.opc = NVME_ADMIN_CREATE_CQ;
+    sqe.prp1 = base;
+    sqe.cdw10 = qid | ((entries - 1u) << 16);
+    sqe.cdw11 = NVME_CREATE_CQ_PC | (ien ? NVME_CREATE_CQ_IEN : 0u) | ((uint32_t)iv << 16);
+    return sqe;
+}
+
 /* Get Log Page, Error Information, 16 KiB (NUMDL 4095): PRP1 one page,
  * the other three through PRP2's list. */
 static struct nvme_sqe log_16k(uint64_t prp1, uint64_t prp2)
@@ -141,6 +156,30 @@ static void prp_chain_pointer_with_an_offset_is_prp_offset_invalid(void **state)
     assert_int_equal(host_admin(&h, log_16k(data_bus[0], l1_bus + 510 * 8)), 0);
     assert_int_equal(data[1][0], 0); /* the error log's unused entries: zeros */
 
+    host_stop(&h);
+}
+
+/* §5.3 Figure 149: IV names the queue's interrupt vector, IEN or not;
+ * without MSI-X enabled (this host set up no interrupts) only vector 0
+ * exists, and one past the MSI-X table is invalid in any case: Invalid
+ * Interrupt Vector, as QEMU's nvme_create_cq checks IV before it looks
+ * at IEN.  Before, the simulator checked IV only with IEN set, so a host
+ * that put a stale vector in a polled queue passed here and failed on a
+ * real controller. */
+static void create_cq_checks_the_vector_without_ien(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    uint64_t cq_bus;
+    (void)host_alloc(&h, &cq_bus);
+    uint16_t invalid = SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_VECTOR);
+    assert_int_equal(host_admin(&h, create_cq(1, 64, cq_bus, false, 1)), invalid);
+    assert_int_equal(host_admin(&h, create_cq(1, 64, cq_bus, false, 8)), invalid);
+    assert_int_equal(host_admin(&h, create_cq(1, 64, cq_bus, true, 1)), invalid);
+    assert_false(nvme_sim_queue_exists(h.f.sim, 1, true));
+    assert_int_equal(host_admin(&h, create_cq(1, 64, cq_bus, false, 0)), 0); /* polled, vector 0 */
+    assert_true(nvme_sim_queue_exists(h.f.sim, 1, true));
     host_stop(&h);
 }
 
@@ -204,6 +243,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prp_chain_pointer_with_an_offset_is_prp_offset_invalid),
         cmocka_unit_test(an_invalid_doorbell_write_is_an_error_event),
+        cmocka_unit_test(create_cq_checks_the_vector_without_ien),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

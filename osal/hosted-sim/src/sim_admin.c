@@ -237,7 +237,11 @@ static uint16_t create_cq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_CMD(NVME_SC_QUEUE_SIZE);
     if (!pc) /* CAP.CQR = 1: contiguous queues required */
         return SF_INVALID_FIELD;
-    if (ien && iv >= (sim->irq_intx ? 1u : (sim->cfg.irq_vectors ? sim->cfg.irq_vectors : 1u)))
+    /* IV names a vector whether or not IEN is set (§5.3, Figure 149):
+     * 0 alone without MSI-X enabled (INTx, or no irq_setup), else one of
+     * the MSI-X table's, as QEMU's nvme_create_cq (before: only with IEN). */
+    if (iv >=
+        (sim->irq_intx || !sim->irq_granted || !sim->cfg.irq_vectors ? 1u : sim->cfg.irq_vectors))
         return SIM_SF_CMD(NVME_SC_INVALID_VECTOR);
     if (sqe->prp1 & (sim->mps - 1)) /* memory page aligned (§5.3, PRP Entry 1) */
         return SF_INVALID_FIELD;
