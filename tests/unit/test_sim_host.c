@@ -103,6 +103,16 @@ static struct nvme_sqe create_cq(uint16_t qid, uint32_t entries, uint64_t base, 
     return sqe;
 }
 
+static struct nvme_sqe create_sq(uint16_t qid, uint32_t entries, uint64_t base, uint16_t cqid)
+{
+    struct nvme_sqe sqe = {0};
+    sqe.opc = NVME_ADMIN_CREATE_SQ;
+    sqe.prp1 = base;
+    sqe.cdw10 = qid | ((entries - 1u) << 16);
+    sqe.cdw11 = NVME_CREATE_SQ_PC | ((uint32_t)cqid << 16);
+    return sqe;
+}
+
 /* Get Log Page, Error Information, 16 KiB (NUMDL 4095): PRP1 one page,
  * the other three through PRP2's list. */
 static struct nvme_sqe log_16k(uint64_t prp1, uint64_t prp2)
@@ -183,6 +193,28 @@ static void create_cq_checks_the_vector_without_ien(void **state)
     host_stop(&h);
 }
 
+/* §5.3/§5.4 PRP Entry 1: a contiguous queue's base is memory page aligned;
+ * an offset in it is Invalid PRP Offset (generic 13h), as QEMU's
+ * nvme_create_cq / nvme_create_sq answer.  Before, the simulator answered
+ * Invalid Field in Command. */
+static void unaligned_queue_base_is_prp_offset_invalid(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    uint64_t cq_bus, sq_bus;
+    (void)host_alloc(&h, &cq_bus);
+    (void)host_alloc(&h, &sq_bus);
+    uint16_t invalid = SF(NVME_SCT_GENERIC, NVME_SC_PRP_OFFSET_INVALID);
+    assert_int_equal(host_admin(&h, create_cq(1, 16, cq_bus + 512, false, 0)), invalid);
+    assert_false(nvme_sim_queue_exists(h.f.sim, 1, true));
+    assert_int_equal(host_admin(&h, create_cq(1, 16, cq_bus, false, 0)), 0);
+    assert_int_equal(host_admin(&h, create_sq(1, 16, sq_bus + 64, 1)), invalid);
+    assert_false(nvme_sim_queue_exists(h.f.sim, 1, false));
+    assert_int_equal(host_admin(&h, create_sq(1, 16, sq_bus, 1)), 0);
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -244,6 +276,7 @@ int main(void)
         cmocka_unit_test(prp_chain_pointer_with_an_offset_is_prp_offset_invalid),
         cmocka_unit_test(an_invalid_doorbell_write_is_an_error_event),
         cmocka_unit_test(create_cq_checks_the_vector_without_ien),
+        cmocka_unit_test(unaligned_queue_base_is_prp_offset_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

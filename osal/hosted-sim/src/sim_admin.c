@@ -244,7 +244,7 @@ static uint16_t create_cq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         (sim->irq_intx || !sim->irq_granted || !sim->cfg.irq_vectors ? 1u : sim->cfg.irq_vectors))
         return SIM_SF_CMD(NVME_SC_INVALID_VECTOR);
     if (sqe->prp1 & (sim->mps - 1)) /* memory page aligned (§5.3, PRP Entry 1) */
-        return SF_INVALID_FIELD;
+        return SIM_SF_GEN(NVME_SC_PRP_OFFSET_INVALID); /* as QEMU's nvme_create_cq */
     if (!sim_dma_probe(sim, sqe->prp1, 1, "CQ base") ||
         !sim_dma_probe(sim, sqe->prp1 + qsize * 16ull - 1, 1, "CQ end"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
@@ -268,8 +268,8 @@ static uint16_t create_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_CMD(NVME_SC_CQ_INVALID);
     if (!(sqe->cdw11 & NVME_CREATE_SQ_PC))
         return SF_INVALID_FIELD;
-    if (sqe->prp1 & (sim->mps - 1))
-        return SF_INVALID_FIELD;
+    if (sqe->prp1 & (sim->mps - 1)) /* memory page aligned (§5.4, PRP Entry 1) */
+        return SIM_SF_GEN(NVME_SC_PRP_OFFSET_INVALID); /* as QEMU's nvme_create_sq */
     if (!sim_dma_probe(sim, sqe->prp1, 1, "SQ base") ||
         !sim_dma_probe(sim, sqe->prp1 + qsize * (uint64_t)sim->iosqes - 1, 1, "SQ end"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
