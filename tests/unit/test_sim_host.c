@@ -77,7 +77,8 @@ static uint16_t host_admin(struct host *h, struct nvme_sqe sqe)
     return (uint16_t)(cqe.status >> 1);
 }
 
-static void host_stop(struct host *h)
+/* host_stop, with `violations` DMA violations expected (refused probes). */
+static void host_stop_violations(struct host *h, uint64_t violations)
 {
     const struct nvme_osal *o = &h->f.osal;
     o->mmio_write32(o->ctx, NVME_REG_CC, 0);
@@ -86,9 +87,11 @@ static void host_stop(struct host *h)
     for (unsigned i = 0; i < h->nmem; i++)
         o->dma_free(o->ctx, h->mem[i], PS);
     assert_int_equal(nvme_sim_host_errors(h->f.sim), 0);
-    assert_int_equal(nvme_sim_dma_violations(h->f.sim), 0);
+    assert_int_equal(nvme_sim_dma_violations(h->f.sim), violations);
     nvme_sim_destroy(h->f.sim);
 }
+
+static void host_stop(struct host *h) { host_stop_violations(h, 0); }
 
 /* Create I/O Completion / Submission Queue (§5.3, §5.4): QID, 0-based
  * size, PC set; IEN and IV as given. */
@@ -215,6 +218,38 @@ static void unaligned_queue_base_is_prp_offset_invalid(void **state)
     host_stop(&h);
 }
 
+/* A queue is one contiguous range (PC): every byte of it must be memory
+ * the device may use, not only the first and the last.  Three pages with
+ * the middle one never given to the device: the queue is refused (Data
+ * Transfer Error) when created, not a DMA violation and CSTS.CFS at the
+ * first entry in that page.  Before, the simulator probed the first and
+ * last bytes alone and created both queues. */
+static void queue_memory_with_a_hole_is_refused(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    const struct nvme_osal *o = &h.f.osal;
+    uint8_t *mem = aligned_alloc(PS, 3 * PS);
+    assert_non_null(mem);
+    uint64_t bus0, bus2;
+    assert_int_equal(o->dma_map(o->ctx, mem, PS, NVME_DMA_BIDIRECTIONAL, &bus0), 0);
+    assert_int_equal(o->dma_map(o->ctx, mem + 2 * PS, PS, NVME_DMA_BIDIRECTIONAL, &bus2), 0);
+    assert_true(bus2 == bus0 + 2 * PS); /* one range, its middle page not the device's */
+    uint16_t xfer = (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
+    assert_int_equal(host_admin(&h, create_cq(1, 3 * PS / 16, bus0, false, 0)), xfer);
+    assert_false(nvme_sim_queue_exists(h.f.sim, 1, true));
+    uint64_t cq_bus;
+    (void)host_alloc(&h, &cq_bus);
+    assert_int_equal(host_admin(&h, create_cq(1, 16, cq_bus, false, 0)), 0);
+    assert_int_equal(host_admin(&h, create_sq(1, 3 * PS / 64, bus0, 1)), xfer);
+    assert_false(nvme_sim_queue_exists(h.f.sim, 1, false));
+    o->dma_unmap(o->ctx, mem, PS, NVME_DMA_BIDIRECTIONAL);
+    o->dma_unmap(o->ctx, mem + 2 * PS, PS, NVME_DMA_BIDIRECTIONAL);
+    free(mem);
+    host_stop_violations(&h, 2); /* the two refused probes */
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -277,6 +312,7 @@ int main(void)
         cmocka_unit_test(an_invalid_doorbell_write_is_an_error_event),
         cmocka_unit_test(create_cq_checks_the_vector_without_ien),
         cmocka_unit_test(unaligned_queue_base_is_prp_offset_invalid),
+        cmocka_unit_test(queue_memory_with_a_hole_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

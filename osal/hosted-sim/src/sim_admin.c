@@ -245,8 +245,8 @@ static uint16_t create_cq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_CMD(NVME_SC_INVALID_VECTOR);
     if (sqe->prp1 & (sim->mps - 1)) /* memory page aligned (§5.3, PRP Entry 1) */
         return SIM_SF_GEN(NVME_SC_PRP_OFFSET_INVALID); /* as QEMU's nvme_create_cq */
-    if (!sim_dma_probe(sim, sqe->prp1, 1, "CQ base") ||
-        !sim_dma_probe(sim, sqe->prp1 + qsize * 16ull - 1, 1, "CQ end"))
+    /* Every byte of the queue, not only its first and last. */
+    if (!sim_dma_probe_write(sim, sqe->prp1, qsize * 16u, "CQ"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
     sim->cq[qid] = (struct sim_cq){
         .live = true, .bus = sqe->prp1, .size = qsize, .phase = 1, .ien = ien, .iv = iv};
@@ -270,8 +270,7 @@ static uint16_t create_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SF_INVALID_FIELD;
     if (sqe->prp1 & (sim->mps - 1)) /* memory page aligned (§5.4, PRP Entry 1) */
         return SIM_SF_GEN(NVME_SC_PRP_OFFSET_INVALID); /* as QEMU's nvme_create_sq */
-    if (!sim_dma_probe(sim, sqe->prp1, 1, "SQ base") ||
-        !sim_dma_probe(sim, sqe->prp1 + qsize * (uint64_t)sim->iosqes - 1, 1, "SQ end"))
+    if (!sim_dma_probe(sim, sqe->prp1, qsize * (size_t)sim->iosqes, "SQ"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
     sim->sq[qid] = (struct sim_sq){.live = true, .bus = sqe->prp1, .size = qsize, .cqid = cqid};
     sim->cq[cqid].nsq++;
