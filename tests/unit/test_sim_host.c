@@ -77,6 +77,46 @@ static uint16_t host_admin(struct host *h, struct nvme_sqe sqe)
     return (uint16_t)(cqe.status >> 1);
 }
 
+/* Submit one admin command the controller may hold (an Asynchronous
+ * Event Request); its slot in the admin CQ. */
+static uint16_t host_submit(struct host *h, struct nvme_sqe sqe)
+{
+    const struct nvme_osal *o = &h->f.osal;
+    sqe.cid = ++h->cid;
+    memcpy(h->asq + (size_t)h->tail * 64u, &sqe, sizeof(sqe));
+    uint16_t slot = h->tail;
+    h->tail = (uint16_t)((h->tail + 1u) % 16u);
+    o->mmio_write32(o->ctx, NVME_SQ_TDBL(0, 0), h->tail);
+    nvme_sim_run(h->f.sim);
+    return slot;
+}
+
+/* Whether the admin CQ's entry at `slot` was posted (first pass: phase 1). */
+static bool host_posted(const struct host *h, uint16_t slot)
+{
+    struct nvme_cqe cqe;
+    memcpy(&cqe, h->acq + (size_t)slot * 16u, sizeof(cqe));
+    return (cqe.status & 1u) != 0;
+}
+
+/* Controller reset (CC.EN 1 -> 0), then enabled again on fresh, empty
+ * admin queues. */
+static void host_reset(struct host *h)
+{
+    const struct nvme_osal *o = &h->f.osal;
+    uint32_t cc = o->mmio_read32(o->ctx, NVME_REG_CC);
+    o->mmio_write32(o->ctx, NVME_REG_CC, 0);
+    nvme_sim_advance(h->f.sim, 100000);
+    assert_int_equal(o->mmio_read32(o->ctx, NVME_REG_CSTS) & NVME_CSTS_RDY, 0);
+    memset(h->asq, 0, PS);
+    memset(h->acq, 0, PS);
+    h->tail = 0;
+    o->mmio_write32(o->ctx, NVME_REG_CC, cc);
+    for (int i = 0; i < 1000 && !(o->mmio_read32(o->ctx, NVME_REG_CSTS) & NVME_CSTS_RDY); i++)
+        nvme_sim_advance(h->f.sim, 1000);
+    assert_true(o->mmio_read32(o->ctx, NVME_REG_CSTS) & NVME_CSTS_RDY);
+}
+
 /* host_stop, with `violations` DMA violations expected (refused probes). */
 static void host_stop_violations(struct host *h, uint64_t violations)
 {
@@ -250,6 +290,44 @@ static void queue_memory_with_a_hole_is_refused(void **state)
     host_stop_violations(&h, 2); /* the two refused probes */
 }
 
+/* A controller reset (CC.EN 1 -> 0) ends the controller's internal state
+ * (§7.3.2): events queued for want of an Asynchronous Event Request, and
+ * the event types masked until their log page is read, go with it, as
+ * QEMU's nvme_ctrl_reset empties its aer_queue and clears aer_mask.
+ * Before, the simulator kept both: an event from before the reset
+ * completed the first request after it, and a type reported before the
+ * reset stayed masked after it, so a host that re-arms its requests
+ * after a reset never heard of that type again here, and would on QEMU. */
+static void a_reset_clears_queued_and_masked_events(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    struct nvme_sqe aer = {0};
+    aer.opc = NVME_ADMIN_ASYNC_EVENT;
+
+    /* Queued with no request outstanding, then the reset: nothing left. */
+    assert_int_equal(nvme_sim_post_event(h.f.sim, NVME_SIM_AE_NOTICE, 0x00, 0x04), 0);
+    host_reset(&h);
+    uint16_t slot = host_submit(&h, aer);
+    assert_false(host_posted(&h, slot));
+
+    /* An error event completes it and masks Error status until the Error
+     * Information log is read; after a reset the next error event is
+     * reported. */
+    assert_int_equal(nvme_sim_post_event(h.f.sim, NVME_SIM_AE_ERROR, 0x00, NVME_LID_ERROR), 0);
+    assert_true(host_posted(&h, slot));
+    host_reset(&h);
+    slot = host_submit(&h, aer);
+    assert_false(host_posted(&h, slot));
+    assert_int_equal(nvme_sim_post_event(h.f.sim, NVME_SIM_AE_ERROR, 0x01, NVME_LID_ERROR), 0);
+    assert_true(host_posted(&h, slot));
+    struct nvme_cqe cqe;
+    memcpy(&cqe, h.acq + (size_t)slot * 16u, sizeof(cqe));
+    assert_int_equal(cqe.dw0, NVME_SIM_AE_ERROR | (0x01u << 8) | ((uint32_t)NVME_LID_ERROR << 16));
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -313,6 +391,7 @@ int main(void)
         cmocka_unit_test(create_cq_checks_the_vector_without_ien),
         cmocka_unit_test(unaligned_queue_base_is_prp_offset_invalid),
         cmocka_unit_test(queue_memory_with_a_hole_is_refused),
+        cmocka_unit_test(a_reset_clears_queued_and_masked_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

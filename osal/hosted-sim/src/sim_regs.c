@@ -129,6 +129,11 @@ void sim_controller_reset(struct nvme_sim *sim)
     }
     sim_features_reset(sim);
     sim_fw_reset(sim);
+    /* Queued events and the types masked until their log is read go with
+     * the reset, as QEMU's nvme_ctrl_reset (before: an event queued before
+     * the reset completed the first request after it). */
+    sim->nev = 0;
+    memset(sim->ae_masked, 0, sizeof(sim->ae_masked));
     if (sim->cfg.resv_notif_reset) /* NVMe 2.0 §5.16.1.24: the count starts at 0 after a reset */
         sim->nresv_notif = 0, sim->resv_notif_count = 0;
     sim->intms = 0;
