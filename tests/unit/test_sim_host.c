@@ -328,6 +328,46 @@ static void a_reset_clears_queued_and_masked_events(void **state)
     host_stop(&h);
 }
 
+/* An event while the admin CQ is full: the Asynchronous Event Request's
+ * completion waits for room, as QEMU's controller keeps a completion on
+ * its CQ's request list until the host frees an entry.  Before, the
+ * simulator dropped the completion and the event with it: the request
+ * stayed outstanding in the host and no event came again. */
+static void an_event_for_a_full_admin_cq_waits_for_room(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    const struct nvme_osal *o = &h.f.osal;
+    struct nvme_sqe aer = {0}, getf = {0};
+    aer.opc = NVME_ADMIN_ASYNC_EVENT;
+    getf.opc = NVME_ADMIN_GET_FEATURES;
+    getf.cdw10 = NVME_FEAT_ARBITRATION;
+    uint16_t aer_cid = (uint16_t)(h.cid + 1u);
+    assert_false(host_posted(&h, host_submit(&h, aer)));
+    /* 15 completions fill the 16-entry CQ (entries 0-14; the AER took SQ
+     * slot 0 and no CQ entry); the host reads none yet. */
+    for (uint16_t i = 0; i < 15; i++) {
+        (void)host_submit(&h, getf);
+        assert_true(host_posted(&h, i));
+    }
+    assert_int_equal(nvme_sim_post_event(h.f.sim, NVME_SIM_AE_SMART, 0x01, NVME_LID_SMART), 0);
+    assert_int_equal(nvme_sim_aer_outstanding(h.f.sim), 1); /* held, not lost */
+    /* The host consumes the 15: the AER completes in the next entry, the
+     * last of the ring, with the event. */
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(0, 0), 15);
+    nvme_sim_run(h.f.sim);
+    assert_int_equal(nvme_sim_aer_outstanding(h.f.sim), 0);
+    assert_true(host_posted(&h, 15));
+    struct nvme_cqe cqe;
+    memcpy(&cqe, h.acq + 15u * 16u, sizeof(cqe));
+    assert_int_equal(cqe.cid, aer_cid);
+    assert_int_equal(cqe.status >> 1, 0);
+    assert_int_equal(cqe.dw0, NVME_SIM_AE_SMART | (0x01u << 8) | ((uint32_t)NVME_LID_SMART << 16));
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(0, 0), 0);
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -392,6 +432,7 @@ int main(void)
         cmocka_unit_test(unaligned_queue_base_is_prp_offset_invalid),
         cmocka_unit_test(queue_memory_with_a_hole_is_refused),
         cmocka_unit_test(a_reset_clears_queued_and_masked_events),
+        cmocka_unit_test(an_event_for_a_full_admin_cq_waits_for_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,10 @@ void sim_aer_dispatch(struct nvme_sim *sim)
         unsigned e = 0;
         while (e < sim->nev && sim->ae_masked[sim->evq[e].type & 7])
             e++;
-        if (e == sim->nev)
+        /* A full admin CQ: the completion waits for room (sim_process_all
+         * after the head moves), as in QEMU's CQ request list; before, it
+         * was lost, and the event with it. */
+        if (e == sim->nev || !sim_dbbuf_cq_room(sim, 0))
             return;
         struct sim_event ev = sim->evq[e];
         memmove(&sim->evq[e], &sim->evq[e + 1], (sim->nev - e - 1) * sizeof(ev));

@@ -261,6 +261,7 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
 unsigned sim_process_all(struct nvme_sim *sim, bool due_only)
 {
     unsigned n = sim_post_delayed(sim);
+    sim_aer_dispatch(sim); /* one a full admin CQ held back */
     for (uint16_t q = 0; q < sim->nq; q++) {
         struct sim_sq *sq = &sim->sq[q];
         if (!sq->live || sq->head == sq->tail)
