@@ -368,6 +368,44 @@ static void an_event_for_a_full_admin_cq_waits_for_room(void **state)
     host_stop(&h);
 }
 
+/* A completion held back by NVME_SIM_FAULT_DELAY whose time comes while
+ * its CQ is full waits for room, as a late command's does (a controller
+ * does not lose a completion for want of room).  Before, the simulator
+ * dropped it: a delay turned into a lost command, and the host's
+ * timeout, not the delay, was what a test saw. */
+static void a_delayed_completion_for_a_full_cq_waits_for_room(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    const struct nvme_osal *o = &h.f.osal;
+    struct nvme_sim_fault delay = {.kind = NVME_SIM_FAULT_DELAY,
+                                   .qid = 0,
+                                   .opcode = NVME_ADMIN_GET_FEATURES,
+                                   .cid = NVME_SIM_ANY,
+                                   .value = 1000};
+    assert_int_equal(nvme_sim_inject(h.f.sim, &delay), 0);
+    struct nvme_sqe getf = {0};
+    getf.opc = NVME_ADMIN_GET_FEATURES;
+    getf.cdw10 = NVME_FEAT_ARBITRATION;
+    uint16_t late_cid = (uint16_t)(h.cid + 1u);
+    (void)host_submit(&h, getf);        /* its completion 1 ms later */
+    for (uint16_t i = 0; i < 15; i++) { /* CQ entries 0-14: full */
+        (void)host_submit(&h, getf);
+        assert_true(host_posted(&h, i));
+    }
+    nvme_sim_advance(h.f.sim, 2000); /* its time came, with no room */
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(0, 0), 15);
+    nvme_sim_run(h.f.sim);
+    assert_true(host_posted(&h, 15));
+    struct nvme_cqe cqe;
+    memcpy(&cqe, h.acq + 15u * 16u, sizeof(cqe));
+    assert_int_equal(cqe.cid, late_cid);
+    assert_int_equal(cqe.status >> 1, 0);
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(0, 0), 0);
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -433,6 +471,7 @@ int main(void)
         cmocka_unit_test(queue_memory_with_a_hole_is_refused),
         cmocka_unit_test(a_reset_clears_queued_and_masked_events),
         cmocka_unit_test(an_event_for_a_full_admin_cq_waits_for_room),
+        cmocka_unit_test(a_delayed_completion_for_a_full_cq_waits_for_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

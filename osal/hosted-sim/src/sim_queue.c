@@ -52,13 +52,17 @@ bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cq
     return sim_post_cqe_phase(sim, cqid, cqe, false);
 }
 
-/* Completions held back by NVME_SIM_FAULT_DELAY whose time came. */
+/* Completions held back by NVME_SIM_FAULT_DELAY whose time came; one
+ * for a full CQ waits for room, as a late command's (before: lost). */
 unsigned sim_post_delayed(struct nvme_sim *sim)
 {
     unsigned n = 0;
     for (size_t i = 0; i < sim->ndelayed;) {
         struct sim_delayed *d = &sim->delayed[i];
-        if (d->due_us <= sim->now) {
+        if (d->due_us <= sim->now && d->cqid < sim->nq && sim->cq[d->cqid].live &&
+            !sim_dbbuf_cq_room(sim, d->cqid)) {
+            i++;
+        } else if (d->due_us <= sim->now) {
             if (sim_post_cqe(sim, d->cqid, &d->cqe))
                 n++;
             sim->delayed[i] = sim->delayed[--sim->ndelayed];
