@@ -241,12 +241,15 @@ static NVME_HOT_INLINE int nvme_rw_submit(struct nvme_ctrl *ctrl, struct nvme_qp
 {
     /* A zoned write is not sent again for a status that may have moved
      * the write pointer (qpair.c nvme_zoned_write_failed): through the
-     * general path, which keeps NO_RETRY in the slot. */
-    if (__builtin_expect(opc == NVME_CMD_WRITE && ns->zone_size != 0, 0))
+     * general path, which keeps NO_RETRY in the slot.  Told by the opcode
+     * (a constant) and the zone, not by testing flags again: a read never
+     * has it. */
+    const bool no_retry = opc == NVME_CMD_WRITE && ns->zone_size != 0;
+    if (__builtin_expect(no_retry, 0))
         flags |= NVME_CMD_NO_RETRY;
     if (__builtin_expect(ns->pi_type != 0, 0))
         return nvme_rw_submit_pi(qp, epoch, ns, opc, lba, count, buf, flags, cb, arg);
-    if (__builtin_expect(!one_page || (flags & NVME_CMD_NO_RETRY) != 0, 0)) {
+    if (__builtin_expect(!one_page || no_retry, 0)) {
         int rc = nvme_qpair_submit_rw_slow(qp, epoch, opc, nsid, lba, count, buf, len, flags, cb,
                                            arg);
         /* Refused above MDTS at the PRP build: a reset lowered it after
