@@ -1624,6 +1624,12 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
      * Under the lock: a reset may resize the ring (nvme_qpair_set_entries). */
     const unsigned limit = max != 0 ? max : qp->entries;
     unsigned budget = limit; /* entries it may still reap: one count, not two */
+    /* Callbacks called in place, counted per queue (below): the queue's
+     * lock and the per-CPU counts are set up with the queue and the
+     * controller (qpair.c, ctrl.c) and never change while it runs, so
+     * looked at once per call in nvme_qpair_process (runs), which reaps
+     * many; per entry in the blocking path, whose one is its waiter. */
+    const bool direct = runs && qp->lock == NULL && __builtin_expect(ctrl->cb_depth == NULL, 1);
     /* live is looked at again on every entry: a callback runs unlocked and
      * another CPU may have started a reset meanwhile. */
     while (budget != 0 && __builtin_expect(live || qp->live, 1)) {
@@ -1720,11 +1726,16 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
         } else {
             nvme_slot_release(qp, idx);
         }
-        if (cb == nvme_waiter_cb && ctrl->osal.wake == NULL) {
+        if (!(runs && direct) && cb == nvme_waiter_cb && ctrl->osal.wake == NULL) {
             /* A blocking call's waiter (no wake() to call): nvme_waiter_cb
-             * in place, under the lock, which it does not need. */
+             * in place, under the lock, which it does not need.  Not
+             * told apart where nvme_qpair_process calls every callback in
+             * place (direct): nvme_waiter_cb does the same, and the
+             * others are spared the test. */
             (void)nvme_waiter_done(arg, sf, dw0);
-        } else if (cb != NULL && qp->lock == NULL && __builtin_expect(ctrl->cb_depth == NULL, 1)) {
+        } else if (cb != NULL &&
+                   (runs ? direct
+                         : qp->lock == NULL && __builtin_expect(ctrl->cb_depth == NULL, 1))) {
             /* No lock to let go and callbacks counted per queue (a port
              * without locks, or with one CPU): nvme_cb_enter and
              * nvme_cb_leave in place, two tests fewer. */
