@@ -262,19 +262,20 @@ int ctl_cmd_error_log(struct ctl *c)
     for (unsigned i = 0; i < n; i++) {
         uint16_t sf = (uint16_t)(e[i].status >> 1);
         if (c->o.json) {
+            /* nvme-cli's json_error_log: every field of Figure 206 (NVMe
+             * 2.0 §5.16.1.2), in its order; a table of the offset and
+             * log2 of the size (bits 7:6), the keys in one string */
+            static const char key[] = "error_count\0sqid\0cmdid\0status_field\0phase_tag\0"
+                                      "parm_error_location\0lba\0nsid\0vs\0trtype\0csi\0opcode\0"
+                                      "cs\0trtype_spec_info\0log_page_version";
+            static const uint8_t at[] = {0xc0, 0x48, 0x4a, 0x4c, 0x4c, 0x4e, 0xd0, 0x98,
+                                         28,   29,   30,   31,   0xe0, 0x68, 63};
+            const char *k = key;
             jw_obj(&w, NULL);
-            jw_u64(&w, "error_count", e[i].error_count);
-            jw_u64(&w, "sqid", e[i].sqid);
-            jw_u64(&w, "cmdid", e[i].cid);
-            jw_u64(&w, "status_field", sf);
-            jw_u64(&w, "phase_tag", e[i].status & 1u);
-            jw_u64(&w, "parm_error_location", e[i].param_loc);
-            jw_u64(&w, "lba", e[i].lba);
-            jw_u64(&w, "nsid", e[i].nsid);
-            jw_u64(&w, "vs", e[i].vs);
-            jw_u64(&w, "trtype", e[i].trtype);
-            jw_u64(&w, "cs", e[i].cs);
-            jw_u64(&w, "trtype_spec_info", e[i].trtype_spec);
+            for (unsigned j = 0; j < sizeof(at); j++, k += nvme_strlen(k) + 1) {
+                uint64_t v = ctl_le((const uint8_t *)&e[i] + (at[j] & 63u), 1u << (at[j] >> 6));
+                jw_u64(&w, k, j == 3 ? v >> 1 : j == 4 ? v & 1u : v);
+            }
             jw_close_obj(&w);
             continue;
         }

@@ -871,6 +871,57 @@ static void error_log_shows_the_entries(void **state)
     fx_stop(&f);
 }
 
+/* error-log -o json: every field of an entry (NVMe 2.0 Figure 206) under
+ * nvme-cli's key, CSI, Opcode and Log Page Version too (they were left
+ * out): an entry of pseudo-random bytes read as JSON and raw (-b), the
+ * same twice, each key's value the bytes at its offset. */
+static void error_log_json_has_every_field(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    uint8_t raw[64];
+    fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_GET_LOG_PAGE, 7, 1);
+    ok(&f, "error-log -e 1 -b");
+    assert_int_equal(out.bin_len, 64);
+    memcpy(raw, out.bin, 64);
+    fx_inject(&f, NVME_SIM_FAULT_GARBAGE_DATA, 0, NVME_ADMIN_GET_LOG_PAGE, 7, 1);
+    ok(&f, "error-log -e 1 -o json");
+    static const struct {
+        const char *key;
+        unsigned off, n;
+    } k[] = {{"error_count", 0, 8},
+             {"sqid", 8, 2},
+             {"cmdid", 10, 2},
+             {"parm_error_location", 14, 2},
+             {"lba", 16, 8},
+             {"nsid", 24, 4},
+             {"vs", 28, 1},
+             {"trtype", 29, 1},
+             {"csi", 30, 1},
+             {"opcode", 31, 1},
+             {"cs", 32, 8},
+             {"trtype_spec_info", 40, 2},
+             {"log_page_version", 63, 1}};
+    unsigned nonzero = 0;
+    char path[64];
+    for (unsigned i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+        unsigned long long v = 0;
+        for (unsigned b = k[i].n; b-- > 0;)
+            v = (v << 8) | raw[k[i].off + b];
+        nonzero += v != 0;
+        snprintf(path, sizeof(path), "errors.0.%s", k[i].key);
+        if (jnum(path) != v)
+            fail_msg("%s: %llu, the entry has %llu:\n%s", k[i].key, jnum(path), v, out.text);
+    }
+    assert_true(nonzero >= 10); /* the page is not zeros */
+    unsigned sts = raw[12] | (unsigned)raw[13] << 8;
+    assert_int_equal(jnum("errors.0.status_field"), sts >> 1);
+    assert_int_equal(jnum("errors.0.phase_tag"), sts & 1u);
+    assert_null(json_get("errors.1"));
+    fx_stop(&f);
+}
+
 /* error-log -e N as nvme-cli: N cut down to ELPE + 1 of an Identify read
  * now.  ELPE may change with the firmware (nvme_sim_set_elpe): the core
  * reads it again at a reset, never reads past the log (§5.14.1.1: ELPE + 1
@@ -2645,6 +2696,7 @@ int main(void)
         cmocka_unit_test(smart_log_every_field),
         cmocka_unit_test(error_log_shows_the_entries),
         cmocka_unit_test(error_log_follows_an_elpe_change),
+        cmocka_unit_test(error_log_json_has_every_field),
         cmocka_unit_test(fw_changed_ns_effects_self_test_logs),
         cmocka_unit_test(effects_log_text_and_json_are_nvme_cli_2_4s),
         cmocka_unit_test(get_set_feature_default_to_every_namespace_as_nvme_cli),
