@@ -743,16 +743,23 @@ int ctl_cmd_sanitize_log(struct ctl *c)
     const uint32_t t[6] = {log->eto, log->etbe, log->etce, log->etond, log->etbend, log->etcend};
     unsigned st = log->sstat & 7u;
     if (c->o.json) {
+        /* nvme-cli 2.4's json_sanitize_log: under the device's name,
+         * SSTAT's fields in "sstat", its status "(N) words" (nvmectl's) */
         struct jw w;
+        char s[112];
         jw_begin(&w, io);
+        jw_obj(&w, ctl_dev(io));
         jw_u64(&w, "sprog", log->sprog);
-        jw_u64(&w, "sstat", log->sstat);
-        jw_str(&w, "status", sanitize_state(st));
-        jw_u64(&w, "overwrite_passes", (log->sstat >> 3) & 0x1fu);
-        jw_u64(&w, "global_data_erased", (log->sstat >> 8) & 1u);
+        jw_obj(&w, "sstat");
+        jw_u64(&w, "global_erased", (log->sstat >> 8) & 1u);
+        jw_u64(&w, "no_cmplted_passes", (log->sstat >> 3) & 0x1fu);
+        nvme_snprintf(s, sizeof(s), "(%u) %s", st, sanitize_state(st));
+        jw_str(&w, "status", s);
+        jw_close_obj(&w);
         jw_u64(&w, "cdw10_info", log->scdw10);
         for (unsigned i = 0; i < 6; i++)
             jw_u64(&w, et[i].json, t[i]);
+        jw_close_obj(&w);
         jw_end(&w);
         return NVME_OK;
     }

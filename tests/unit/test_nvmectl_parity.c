@@ -2121,12 +2121,21 @@ static void destructive_commands_need_force(void **state)
     expect("sanitize started");
     assert_int_equal(st->sanitizes, 1);
     ok(&f, "get-log -i 0x81 -l 512 -o json");
+    /* -o json as nvme-cli 2.4's json_sanitize_log: an object under the
+     * device's name, SSTAT's fields in an "sstat" object (global_erased,
+     * no_cmplted_passes, status "(N) words"); before: flat keys, "sstat"
+     * the number, "global_data_erased", "overwrite_passes" */
     ok(&f, "sanitize-log -o json");
-    assert_int_equal(jnum("sprog"), 0xffff);
-    assert_int_equal(jnum("sstat"), 0x101);
-    assert_int_equal(jnum("global_data_erased"), 1);
-    assert_int_equal(jnum("cdw10_info") & 7, NVME_SANACT_BLOCK);
-    assert_int_equal(jnum("time_over_write"), 0xffffffffu);
+    assert_int_equal(jnum("nvme0.sprog"), 0xffff);
+    assert_int_equal(jnum("nvme0.sstat.global_erased"), 1);
+    assert_int_equal(jnum("nvme0.sstat.no_cmplted_passes"), 0);
+    assert_string_equal(jstr("nvme0.sstat.status"),
+                        "(1) Most recent sanitize operation completed successfully");
+    assert_int_equal(jnum("nvme0.cdw10_info") & 7, NVME_SANACT_BLOCK);
+    assert_int_equal(jnum("nvme0.time_over_write"), 0xffffffffu);
+    assert_int_equal(jnum("nvme0.time_crypto_erase"), 0xffffffffu);
+    assert_null(json_get("sprog"));
+    assert_null(json_get("nvme0.global_data_erased"));
     ok(&f, "sanitize-log -H");
     expect("Sanitize Status                        (SSTAT) :  0x1\n"
            "\t[2:0]\tMost recent sanitize operation completed successfully\n");
@@ -2163,7 +2172,7 @@ static void destructive_commands_need_force(void **state)
     assert_int_equal(st->admin_cmds, sent);
     ok(&f, "sanitize -a overwrite -u -n 3 -i -d -p 0x5a5a5a5a --force");
     ok(&f, "sanitize-log -o json");
-    assert_int_equal(jnum("cdw10_info"), 3u | 8u | (3u << 4) | (1u << 8) | (1u << 9));
+    assert_int_equal(jnum("nvme0.cdw10_info"), 3u | 8u | (3u << 4) | (1u << 8) | (1u << 9));
 
     /* firmware: download a buffer, commit it to slot 2, activate */
     ok(&f, "fw-download -t FWNEW001");
