@@ -384,6 +384,9 @@ void nvme_qpair_reclaim(struct nvme_qpair *qp, int result, enum nvme_reclaim mod
         if (mode == NVME_RECLAIM_REPLAY && (s->flags & NVME_SLOT_F_REPLAY) &&
             s->retries < qp->ctrl->max_retries) {
             s->state = NVME_SLOT_REPLAY;
+            /* Not parked: recovery.c's NVME_SLOT_F_HELD, its deadline held
+             * by a pause (nvme_qpair_set_entries gives a parked one its own). */
+            s->flags &= (uint8_t)~NVME_SLOT_F_PARKED;
             continue;
         }
         nvme_qpair_complete_slot(qp, i,

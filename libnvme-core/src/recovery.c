@@ -24,6 +24,11 @@
  */
 #include "nvme_internal.h"
 
+/* A command in the controller whose deadline a pause held (its stamp:
+ * the tick that hold ends, nvme_scan_queue); never parked, which only a
+ * reclaimed one is (qpair.c clears it then). */
+#define NVME_SLOT_F_HELD NVME_SLOT_F_PARKED
+
 /* True while a completion callback of this controller runs (on any CPU):
  * teardown and recovery do not start from inside one.  Out of line: only
  * cold paths ask (teardown, resets, scans, waits). */
@@ -131,7 +136,8 @@ static void nvme_slot_rebase(const struct nvme_ctrl *ctrl, const struct nvme_qpa
                              struct nvme_cmd_slot *s)
 {
     uint32_t from = NVME_READ_ONCE(ctrl->jump_from), jump = NVME_READ_ONCE(ctrl->jump);
-    if (jump == 0)
+    /* (Nor one a pause held: set at a look, its stamp the hold's end.) */
+    if (jump == 0 || (s->state == NVME_SLOT_ACTIVE && (s->flags & NVME_SLOT_F_HELD)))
         return;
     if (s->stamp == from ||
         (s->state == NVME_SLOT_ACTIVE && s->expire - from == nvme_slot_span(ctrl, qp, s))) {
@@ -285,9 +291,18 @@ static __attribute__((noinline)) bool nvme_scan_queue(struct nvme_qpair *qp,
         }
         if (!nvme_slot_late(ctrl, s))
             continue;
-        if (paused) { /* its time starts again (nvme_processing_paused) */
+        /* Processing paused: its time starts again (nvme_processing_paused),
+         * up to the end of the MTFA of the pause that first held it (kept
+         * in its stamp, NVME_SLOT_F_HELD).  Not of every pause: a
+         * controller whose PP flickers (set 600 ms, clear 100 ms) has a
+         * new pause, with a new MTFA, at each sight, and held a late
+         * command for ever, neither aborted nor reset (rule 2). */
+        uint32_t until = (s->flags & NVME_SLOT_F_HELD) ? s->stamp : ctrl->paused_until;
+        if (paused && !nvme_tick_passed(ctrl, until)) {
             nvme_slot_deadline(
                 ctrl, s, (s->flags & NVME_SLOT_F_LONG) ? ctrl->long_ticks : qp->timeout_ticks);
+            s->stamp = until;
+            s->flags |= NVME_SLOT_F_HELD;
             continue;
         }
         if (!(s->flags & NVME_SLOT_F_TIMED_OUT)) {

@@ -626,6 +626,45 @@ static void a_stuck_pause_is_bounded_when_the_clock_is_looked_at_seldom(void **s
     free(buf);
 }
 
+/* A controller whose processing pause (CSTS.PP) flickers: set for 600 ms,
+ * clear for 100 ms, again and again (a hostile or broken firmware), while
+ * a read it took never completes.  A pause holds a late command's
+ * deadline up to the end of the MTFA (10 s here) of the pause that first
+ * held it; then it is late as any (Abort, retried: the data read).
+ * Before: each look that found PP clear ended the pause, the next sight
+ * started a new one with a new MTFA, and the read's deadline started
+ * again at every tick that found PP set: it waited without end (rule 2),
+ * neither aborted nor reset. */
+static void a_flickering_pause_holds_deadlines_for_mtfa_at_most(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);    /* I/O 2 s: ticks of 100 ms */
+    f.cfg.mtfa = 100; /* 10 s */
+    fx_start_captured(&f);
+    seed(&f, 0, 1, 63);
+    uint8_t *buf = fx_xalloc(512);
+    fx_inject(&f, NVME_SIM_FAULT_HANG, NVME_SIM_ANY_IO, NVME_CMD_READ, 0, 1);
+    struct fx_rec r = {0, -100};
+    uint64_t t0 = nvme_sim_now(f.sim);
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
+    for (unsigned i = 0; r.calls == 0 && i < 1200; i++) { /* 120 s */
+        if (i % 7u == 2u) /* (the phase that kept the read waiting) */
+            nvme_sim_pause(f.sim, 600 * MS, false);
+        nvme_sim_advance(f.sim, 100 * MS);
+        (void)nvme_ctrl_service(f.ctrl);
+    }
+    uint64_t took = nvme_sim_now(f.sim) - t0;
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_true(took >= 10000 * MS && took <= 15000 * MS);
+    assert_int_equal(stats(&f)->timeouts, 1); /* then aborted, and read again */
+    assert_pattern(buf, 512, 63);
+    nvme_sim_clear_faults(f.sim);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* The longest deadlines a caller may ask for (nvme_ctrl_opts: any
  * 32-bit count of milliseconds, 2^32 - 1 is about 49 days) are not turned
  * into the shortest: a read that takes 10 s is neither timed out nor
@@ -4494,6 +4533,7 @@ int main(void)
         cmocka_unit_test(longest_deadlines_asked_for_are_not_the_shortest),
         cmocka_unit_test(deadlines_hold_in_real_time_when_the_clock_is_looked_at_seldom),
         cmocka_unit_test(a_stuck_pause_is_bounded_when_the_clock_is_looked_at_seldom),
+        cmocka_unit_test(a_flickering_pause_holds_deadlines_for_mtfa_at_most),
         cmocka_unit_test(flipped_phase_tag_is_recovered_by_reset_and_replay),
         cmocka_unit_test(a_command_held_when_its_namespace_changed_format_is_not_sent_again),
         cmocka_unit_test(a_reset_does_not_replay_a_command_whose_namespace_changed_format_unseen),
