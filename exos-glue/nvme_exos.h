@@ -46,16 +46,6 @@
 #ifndef NVME_EXOS_HAND_OVER_MS
 #define NVME_EXOS_HAND_OVER_MS 600000u
 #endif
-/* DF_UNLOAD's wait for each of the glue's locks (ms).  EXOS kills its
- * other kernel tasks before it unloads the drivers
- * (PrepareForPowerTransition) and releases only the mutexes on its own
- * list, which the glue's are not: one the timer's task held when it was
- * killed (a window's write-back) is never let go, and a wait without end
- * kept EXOS from powering off.  Past it the holder is taken for gone and
- * the shutdown goes on without the lock (nvme_exos_lock_at_unload). */
-#ifndef NVME_EXOS_UNLOAD_LOCK_MS
-#define NVME_EXOS_UNLOAD_LOCK_MS 2000u
-#endif
 /* How long a disk request or nvmectl waits for a controller's blk lock
  * (ms): past the longest one holder keeps it, a Format's deadline (10
  * min, NVME_EXOS_HAND_OVER_MS) and the reset after it.  Then the request
@@ -239,9 +229,16 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk);
 int nvme_exos_blk_tick(struct nvme_exos_blk *blk);
 /* Shutdown/reboot: sync, then refuse every later request. */
 int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk);
-/* DF_UNLOAD's lock of m, bounded (NVME_EXOS_UNLOAD_LOCK_MS): false, with
- * a warning naming `what`, when its holder never let go. */
-bool nvme_exos_lock_at_unload(LPMUTEX m, LPCSTR what);
+/* Takes m unless a live task keeps it past NVME_EXOS_BLK_LOCK_MS (-1,
+ * with a warning naming `what`): 1.  A holder EXOS killed is not waited
+ * for: EXOS lets go only of the mutexes on its own list (Task.c,
+ * ReleaseTaskMutexes), which the glue's are not, and never runs a dead
+ * task again; the mutex is taken over from it (warned).  At DF_UNLOAD
+ * every holder but the caller is dead: EXOS kills its userland
+ * processes and kernel tasks (the dispatcher's timer, the shells, nvmectl
+ * among them) before it unloads the drivers (Kernel.c,
+ * PrepareForPowerTransition). */
+int nvme_exos_lock_live(LPMUTEX m, LPCSTR what);
 /* Sync and drop every cached block (before something writes the device
  * behind the cache's back: nvmectl); blocks whose write-back failed stay,
  * still owed, and the sync's error is returned.  Caller holds the lock. */

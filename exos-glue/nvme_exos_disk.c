@@ -885,24 +885,36 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
     return rc;
 }
 
-bool nvme_exos_lock_at_unload(LPMUTEX m, LPCSTR what)
+int nvme_exos_lock_live(LPMUTEX m, LPCSTR what)
 {
-    if (LockMutex(m, NVME_EXOS_UNLOAD_LOCK_MS) != 0)
-        return true;
-    KernelLogText(
-        LOG_WARNING,
-        TEXT("[NVMeCoreUnload] %s: lock held by a task that is gone, going on without it"), what);
-    return false;
+    TASK_SCHEDULER_STATE st;
+    LPTASK t = m->Task;
+    if (t != NULL && (!GetTaskSchedulerState(t, &st) || st.Status == TASK_STATUS_DEAD)) {
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCore] %s: lock held by a task that is gone, taken over"), what);
+        m->Task = NULL; /* as EXOS frees the mutexes on its list (ReleaseTaskMutexes) */
+        m->Lock = 0;
+    }
+    if (LockMutex(m, NVME_EXOS_BLK_LOCK_MS) != 0)
+        return 1;
+    KernelLogText(LOG_WARNING, TEXT("[NVMeCore] %s: lock held by a live task, not taken"), what);
+    return -1;
 }
 
+/* A live task that keeps the lock (none at DF_UNLOAD in EXOS: it killed
+ * them all, nvme_exos_lock_live) is using the controller: the cache is
+ * left as it is and the blk not stopped, so the caller does not free the
+ * controller under it.  A dead holder's lock is taken over: the cache is
+ * written back and Flushed (before: waited for 2 s, then written back
+ * without the lock whoever held it, a live task's Format included). */
 int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk)
 {
     int rc;
-    bool locked = nvme_exos_lock_at_unload(&blk->bounce_mutex, TEXT("block cache"));
+    if (nvme_exos_lock_live(&blk->bounce_mutex, TEXT("block cache")) < 0)
+        return NVME_ERR_BUSY;
     rc = blk->stopped ? 0 : blk_sync(blk, true);
     blk->stopped = true;
-    if (locked)
-        nvme_exos_blk_unlock(blk);
+    nvme_exos_blk_unlock(blk);
     return rc;
 }
 

@@ -237,19 +237,14 @@ static BOOL register_timer(void)
 #endif
 }
 
-static bool Unloading, TableLockGone; /* at the table's lock (table_lock) */
-
-/* DF_UNLOAD's wait for a reset in progress to end (shutdown_all): two
- * CAP.TO waits of a slow drive (disable, then enable). */
-#ifndef NVME_EXOS_UNLOAD_RESET_MS
-#define NVME_EXOS_UNLOAD_RESET_MS 60000u
-#endif
+static bool Unloading; /* at the table's lock (table_lock) */
 
 /* EXOS shutdown or reboot (DF_UNLOAD): write back, Flush, CC.SHN.  The
  * report goes to COM2 only (nvme_exos_unload_log_type): four controllers'
  * lines filled the console, whose pager then waited for a key that never
- * came, and EXOS did not power off.  Its waits for locks are bounded
- * (NVME_EXOS_UNLOAD_LOCK_MS). */
+ * came, and EXOS did not power off.  EXOS has killed every other task by
+ * then (nvme_exos_lock_live): a lock one of them kept is taken over at
+ * once, never waited for. */
 
 static void shutdown_all(void)
 {
@@ -277,19 +272,14 @@ static void shutdown_all(void)
         if (d->Ctrl == NULL)
             continue;
         rc = nvme_exos_blk_shutdown(&d->Blk);
+        /* Not stopped: a live task keeps the lock (a Format), the
+         * controller is left to it, not freed under it.  Refused
+         * (NVME_ERR_STATE): a reset whose task EXOS killed, which no one
+         * ends (every reset runs under the blk lock, which a live task
+         * would have let go of): no CC.SHN to be had, logged FAILED. */
+        if (!d->Blk.stopped)
+            continue;
         frc = nvme_ctrl_fini(d->Ctrl);
-        /* Refused while a reset runs (nvme.h rule 7: nothing done, call
-         * again later).  Every reset runs under d's blk lock (the disk
-         * path's recovery, the service call, nvmectl), whose holder
-         * blk_shutdown stopped waiting for after NVME_EXOS_UNLOAD_LOCK_MS,
-         * less than a reset's CAP.TO waits: that task let go of it, the
-         * reset is over and the controller gets its shutdown.  Bounded:
-         * a holder EXOS killed leaves it without one, logged. */
-        if (frc == NVME_ERR_STATE &&
-            LockMutex(&d->Blk.bounce_mutex, NVME_EXOS_UNLOAD_RESET_MS) != 0) {
-            frc = nvme_ctrl_fini(d->Ctrl);
-            nvme_exos_blk_unlock(&d->Blk);
-        }
         d->Ctrl = NULL;
         csts = nvme_exos_mmio_read32(&d->Osal, NVME_REG_CSTS);
         KernelLogText(nvme_exos_unload_log_type(rc, frc),
@@ -450,23 +440,17 @@ static unsigned PublishedCount;
  * MUTEX_KERNEL) may be held when it is taken; nothing is taken while it
  * is held.  Statically made, as EXOS makes its own (Mutex.c). */
 static MUTEX PublishedMutex = {.TypeID = KOID_MUTEX, .References = 1};
-/* At DF_UNLOAD (Unloading) the table's lock is waited for a bounded
- * time (nvme_exos_lock_at_unload); TableLockGone: its holder never let go
- * (a task EXOS killed), so the shutdown, alone now, goes on without it. */
+/* At DF_UNLOAD (Unloading) the table's lock is not waited for if the
+ * task holding it is dead (nvme_exos_lock_live). */
 static void table_lock(void)
 {
     if (!Unloading)
         (void)LockMutex(&PublishedMutex, INFINITY);
-    else if (!TableLockGone &&
-             !nvme_exos_lock_at_unload(&PublishedMutex, TEXT("published namespaces")))
-        TableLockGone = true;
+    else
+        (void)nvme_exos_lock_live(&PublishedMutex, TEXT("published namespaces"));
 }
 
-static void table_unlock(void)
-{
-    if (!TableLockGone)
-        (void)UnlockMutex(&PublishedMutex);
-}
+static void table_unlock(void) { (void)UnlockMutex(&PublishedMutex); }
 
 /* Retired disks still in EXOS's disk list, withdrawn from it once no
  * file system uses them (withdraw_retired).  Past the table's size a

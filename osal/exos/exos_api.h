@@ -52,6 +52,8 @@
 #include "log/Log.h"
 #include "memory/Heap.h"
 #include "memory/Memory.h"
+#include "process/Process.h"
+#include "process/Task.h"
 /* Shell-Shared.h pulls EXOS's built-in NVMe driver header, whose NVME_REG_*
  * and NVME_CC_* macros clash with nvme_spec.h: keep it out. */
 #ifndef DRIVERS_NVME_CORE_H_INCLUDED
@@ -186,6 +188,14 @@ struct tag_MUTEX {
     UINT Lock;
 };
 typedef struct tag_MUTEX MUTEX, *LPMUTEX;
+
+/* include/process/Task.h, Process.h */
+typedef struct tag_TASK_SCHEDULER_STATE {
+    U32 Status;
+    UINT WakeUpTime;
+    BOOL Suspended;
+} TASK_SCHEDULER_STATE, *LPTASK_SCHEDULER_STATE;
+#define TASK_STATUS_DEAD 0xFF
 
 /* include/Base.h */
 typedef struct tag_DATETIME {
@@ -498,6 +508,9 @@ UINT BusyWaitGetLoopsPerMillisecond(void);
 void InitMutex(LPMUTEX Mutex);
 UINT LockMutex(LPMUTEX Mutex, UINT Timeout);
 BOOL UnlockMutex(LPMUTEX Mutex);
+/* process/Task.h: a task's state without taking its mutex (FALSE: no
+ * task there) */
+BOOL GetTaskSchedulerState(LPTASK Task, LPTASK_SCHEDULER_STATE State);
 /* log/Log.h.  Its %d and %i read an INT (64 bits on x86-64), %u and %x
  * a UINT: pass (INT) for a signed value, or a negative int prints as
  * 4294967285. */
@@ -536,6 +549,7 @@ _Static_assert(DISK_ACCESS_DISABLE == 1 && DISK_ACCESS_READONLY == 2,
                "EXOS disk access bits moved");
 _Static_assert(DEVICE_INTERRUPT_INVALID_SLOT == 0xFF, "EXOS invalid slot moved");
 _Static_assert(DRIVER_FLAG_READY == 1, "EXOS driver flag moved");
+_Static_assert(TASK_STATUS_DEAD == 0xFF, "EXOS dead task status moved");
 #if !NVME_EXOS_DEFERRED_TOKEN
 _Static_assert(DEFERRED_WORK_INVALID_HANDLE == 0xFFFFFFFFU, "EXOS deferred-work handle moved");
 #endif

@@ -272,6 +272,8 @@ UINT LockMutex(LPMUTEX Mutex, UINT Timeout)
      * return there, the fake returns. */
     if (Timeout != INFINITY && mock_exos.timed_lock_hook != NULL)
         mock_exos.timed_lock_hook(Mutex, Timeout);
+    if (Mutex->Task != NULL && Timeout > mock_exos.longest_held_wait)
+        mock_exos.longest_held_wait = Timeout;
     if (Timeout != INFINITY && Mutex->Task != NULL)
         return 0;
     if (Timeout == INFINITY && mock_exos.lock_hook != NULL)
@@ -279,6 +281,14 @@ UINT LockMutex(LPMUTEX Mutex, UINT Timeout)
     if (Mutex == &KernelMutex)
         mock_exos.kernel_mutex_held++;
     return ++mock_exos.mutex_locks;
+}
+BOOL GetTaskSchedulerState(LPTASK Task, LPTASK_SCHEDULER_STATE State)
+{
+    if (Task == NULL)
+        return FALSE;
+    memset(State, 0, sizeof(*State));
+    State->Status = Task == mock_exos.live_task ? 1u : TASK_STATUS_DEAD;
+    return TRUE;
 }
 BOOL UnlockMutex(LPMUTEX Mutex)
 {

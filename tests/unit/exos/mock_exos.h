@@ -88,6 +88,11 @@ struct mock_exos {
      * runs from there (a test runs that task's work there). */
     void (*unlock_hook)(LPMUTEX Mutex);
     int kernel_mutex_held; /* LockMutex(MUTEX_KERNEL) not yet unlocked */
+    /* GetTaskSchedulerState: the task a test sets here runs (RUNNING);
+     * every other one is dead, as EXOS leaves every task but the caller
+     * of a shutdown (TASK_STATUS_DEAD). */
+    LPVOID live_task;
+    UINT longest_held_wait; /* longest Timeout of a LockMutex on a held mutex */
     /* log and console */
     U32 last_log_type;
     char last_log[512];

@@ -68,9 +68,15 @@ int nvme_ctrl_init(struct nvme_ctrl **out, const struct nvme_osal *osal,
     return 0;
 }
 
+/* The controller whose blk lock a test's task holds at DF_UNLOAD. */
+static LPNVME_CORE_DEVICE resetting_dev;
+
 int nvme_ctrl_fini(struct nvme_ctrl *c)
 {
     assert_false(c->finied);
+    /* Like free(): never under a task that still uses the controller. */
+    if (mock_exos.live_task != NULL && resetting_dev->Blk.bounce_mutex.Task == mock_exos.live_task)
+        fail_msg("nvme_ctrl_fini while a live task holds the controller's lock");
     if (c->in_reset) { /* nvme.h lifecycle rule 7: nothing done, call again later */
         c->fini_refusals++;
         return NVME_ERR_STATE;
@@ -2056,59 +2062,80 @@ static void test_a_shutdown_goes_on_past_locks_a_killed_task_kept(void **state)
     assert_non_null(strstr(mock_exos.warnings, "block cache: lock held by a task that is gone"));
     assert_non_null(
         strstr(mock_exos.warnings, "published namespaces: lock held by a task that is gone"));
+    /* Dead holders are not waited for (before: 2 s each). */
+    assert_int_equal(mock_exos.longest_held_wait, 0);
 }
 
-/* EXOS's shutdown (DF_UNLOAD) while a disk request's task runs a reset
- * of the controller (an I/O timed out: the reset waits CAP.TO, seconds,
- * for CSTS.RDY) holding the controller's blk lock: the shutdown's
- * bounded wait for that lock (NVME_EXOS_UNLOAD_LOCK_MS) ends first, and
- * nvme_ctrl_fini refuses while the reset runs (NVME_ERR_STATE, nothing
- * done, nvme.h rule 7).  The shutdown waits for the task to let go of
- * the lock (the reset over), longer but bounded, and calls it again: the
- * controller gets its CC.SHN.  Before: the refusal was taken as the
- * end, the controller forgotten without a shutdown notification (its
- * volatile write cache maybe never committed before EXOS powered off). */
-static LPNVME_CORE_DEVICE resetting_dev;
-static void reset_ends_during_a_long_wait(LPMUTEX Mutex, UINT Timeout)
+/* A task that holds the controller's blk lock at DF_UNLOAD and still
+ * runs (none in EXOS, which kills every task but the caller first, but
+ * the glue must not rely on it): a Format from nvmectl, minutes long.
+ * The shutdown waits for it as a disk request would (bounded, past a
+ * Format's deadline), then writes the cache back and shuts the
+ * controller down with the lock held.  Before: it stopped waiting after
+ * 2 s, wrote back and freed the controller (nvme_ctrl_fini) under the
+ * Format. */
+static void format_ends_during_a_long_wait(LPMUTEX Mutex, UINT Timeout)
 {
     if (Mutex != &resetting_dev->Blk.bounce_mutex)
         return;
-    if (Timeout > NVME_EXOS_UNLOAD_LOCK_MS) { /* the reset ends meanwhile */
+    if (Timeout >= NVME_EXOS_HAND_OVER_MS) /* the Format ends meanwhile */
         Mutex->Task = NULL;
-        fakes[0].in_reset = false;
-    }
 }
 
-static void test_a_shutdown_during_a_reset_waits_for_it_and_shuts_down(void **state)
+static void test_a_shutdown_waits_for_a_live_task_before_fini(void **state)
 {
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
     (void)state;
     resetting_dev = attach_next(false);
     poll_at(5000);
-    resetting_dev->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* the disk request's task */
-    c->in_reset = true;
-    mock_exos.timed_lock_hook = reset_ends_during_a_long_wait;
+    resetting_dev->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* nvmectl format's task */
+    mock_exos.live_task = (LPVOID)0x5a5a;
+    mock_exos.timed_lock_hook = format_ends_during_a_long_wait;
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
-    assert_int_equal(c->fini_refusals, 1);
-    assert_true(c->finied); /* shut down once the reset was over */
+    assert_true(c->finied); /* shut down once the Format was over */
+    assert_int_equal(c->fini_refusals, 0);
     assert_null(resetting_dev->Ctrl);
     assert_null(strstr(mock_exos.warnings, "FAILED"));
 }
 
-/* The same with a reset that never ends (its task killed): the shutdown
- * waits a bounded time once more, then goes on without it, said so. */
-static void test_a_shutdown_during_a_reset_that_never_ends_goes_on(void **state)
+/* The same with a live task that never lets go: the controller is left
+ * to it (not written back, not freed), said so.  Before: freed under it
+ * after 2 s. */
+static void test_a_shutdown_leaves_a_controller_a_live_task_keeps(void **state)
 {
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
     (void)state;
     resetting_dev = attach_next(false);
     poll_at(5000);
     resetting_dev->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
-    c->in_reset = true; /* for good */
+    mock_exos.live_task = (LPVOID)0x5a5a;
     assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
-    assert_int_equal(c->fini_refusals, 1); /* not called again without the lock */
+    assert_false(c->finied);
+    assert_int_equal(c->fini_refusals, 0);
+    assert_non_null(resetting_dev->Ctrl);
+    assert_false(resetting_dev->Blk.stopped);
+    assert_true(mock_exos.longest_held_wait >= NVME_EXOS_HAND_OVER_MS); /* bounded */
+    assert_non_null(strstr(mock_exos.warnings, "block cache: lock held by a live task"));
+}
+
+/* A reset whose task EXOS killed (a disk request's recovery, the timer's
+ * service call) before DF_UNLOAD: it never ends, nvme_ctrl_fini refuses
+ * (NVME_ERR_STATE).  The dead task's lock is taken over at once and the
+ * refusal logged FAILED, with no wait.  Before: 2 s, then 60 s more for
+ * a task that would never let go. */
+static void test_a_shutdown_during_a_reset_that_never_ends_goes_on(void **state)
+{
+    struct nvme_ctrl *c = fake_ctrl(0, "S0");
+    (void)state;
+    resetting_dev = attach_next(false);
+    poll_at(5000);
+    resetting_dev->Blk.bounce_mutex.Task = (LPVOID)0x5a5a; /* dead: EXOS killed it */
+    c->in_reset = true;                                    /* for good */
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_int_equal(c->fini_refusals, 1);
     assert_false(c->finied);
     assert_non_null(strstr(mock_exos.warnings, "FAILED"));
+    assert_int_equal(mock_exos.longest_held_wait, 0);
 }
 
 /* The shared namespace is published once, through controller 0.  A
@@ -2480,7 +2507,8 @@ int main(int argc, char **argv)
         T(test_service_waits_out_a_teardown_in_progress),
         T(test_a_shutdown_goes_on_past_locks_a_killed_task_kept),
         T(test_attach_turns_a_previous_owners_msi_and_msix_off),
-        T(test_a_shutdown_during_a_reset_waits_for_it_and_shuts_down),
+        T(test_a_shutdown_waits_for_a_live_task_before_fini),
+        T(test_a_shutdown_leaves_a_controller_a_live_task_keeps),
         T(test_a_shutdown_during_a_reset_that_never_ends_goes_on),
         T(test_service_runs_under_the_lock_the_teardown_takes),
         T(test_format_to_another_lba_size_republishes_the_disk),
