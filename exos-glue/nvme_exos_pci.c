@@ -237,8 +237,6 @@ static BOOL register_timer(void)
 #endif
 }
 
-static bool Unloading; /* at the table's lock (table_lock) */
-
 /* EXOS shutdown or reboot (DF_UNLOAD): write back, Flush, CC.SHN.  The
  * report goes to COM2 only (nvme_exos_unload_log_type): four controllers'
  * lines filled the console, whose pager then waited for a key that never
@@ -248,7 +246,6 @@ static bool Unloading; /* at the table's lock (table_lock) */
 
 static void shutdown_all(void)
 {
-    Unloading = true;
     /* A path that went since the last poll: the writes its cache owes a
      * shared namespace go out through another controller first (the
      * poll's fail_over), not dropped by its failing write-back. */
@@ -440,14 +437,15 @@ static unsigned PublishedCount;
  * MUTEX_KERNEL) may be held when it is taken; nothing is taken while it
  * is held.  Statically made, as EXOS makes its own (Mutex.c). */
 static MUTEX PublishedMutex = {.TypeID = KOID_MUTEX, .References = 1};
-/* At DF_UNLOAD (Unloading) the table's lock is not waited for if the
- * task holding it is dead (nvme_exos_lock_live). */
+/* Bounded as every wait: a live holder lets go as soon as it runs again,
+ * one EXOS killed (a disk request's task in a hand-over's search, the
+ * dispatcher at a shutdown) is not waited for (nvme_exos_lock_live).
+ * Past NVME_EXOS_BLK_LOCK_MS (a holder killed while this waited) every
+ * caller goes on as with the lock: its holder never runs again.  Before:
+ * LockMutex(INFINITY), the dispatcher's poll stuck for good. */
 static void table_lock(void)
 {
-    if (!Unloading)
-        (void)LockMutex(&PublishedMutex, INFINITY);
-    else
-        (void)nvme_exos_lock_live(&PublishedMutex, TEXT("published namespaces"));
+    (void)nvme_exos_lock_live(&PublishedMutex, TEXT("published namespaces"));
 }
 
 static void table_unlock(void) { (void)UnlockMutex(&PublishedMutex); }

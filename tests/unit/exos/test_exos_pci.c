@@ -2027,8 +2027,9 @@ static void no_endless_wait(LPMUTEX Mutex)
     if (Mutex->Task != NULL)
         fail_msg("a wait without end for a mutex a killed task holds");
 }
-static void find_the_table_lock(LPMUTEX Mutex)
+static void find_the_table_lock(LPMUTEX Mutex, UINT Timeout)
 {
+    (void)Timeout;
     if (the_table_lock(Mutex))
         TableMutex = Mutex;
 }
@@ -2045,9 +2046,9 @@ static void test_a_shutdown_goes_on_past_locks_a_killed_task_kept(void **state)
     struct nvme_ctrl *c = fake_ctrl(0, "S0");
     (void)state;
     d = attach_next(true);
-    mock_exos.lock_hook = find_the_table_lock;
+    mock_exos.timed_lock_hook = find_the_table_lock;
     poll_at(5000);
-    mock_exos.lock_hook = NULL;
+    mock_exos.timed_lock_hook = NULL;
     assert_non_null(TableMutex);
     assert_int_equal(disk_io(mock_exos.disks[0], DF_DISK_WRITE, 8, 1, io_buf, 512),
                      DF_RETURN_SUCCESS);
@@ -2064,6 +2065,32 @@ static void test_a_shutdown_goes_on_past_locks_a_killed_task_kept(void **state)
         strstr(mock_exos.warnings, "published namespaces: lock held by a task that is gone"));
     /* Dead holders are not waited for (before: 2 s each). */
     assert_int_equal(mock_exos.longest_held_wait, 0);
+}
+
+/* A disk request's task killed (EXOS `kill` of its process) while
+ * preempted in a hand-over's search of the published table: it keeps the
+ * table's lock for good, EXOS releasing only the mutexes on its list.
+ * The dispatcher's poll takes the lock over and goes on, and so do the
+ * later ones, with no second warning.  Before: LockMutex(INFINITY), the
+ * poll (EXOS's deferred work, the keyboard's too) stuck for good. */
+static void test_a_poll_takes_over_the_table_lock_a_killed_task_kept(void **state)
+{
+    fake_ctrl(0, "S0");
+    (void)state;
+    (void)attach_next(true);
+    mock_exos.timed_lock_hook = find_the_table_lock;
+    poll_at(5000);
+    mock_exos.timed_lock_hook = NULL;
+    assert_non_null(TableMutex);
+    TableMutex->Task = (LPVOID)0x5a5a; /* the killed task's */
+    mock_exos.lock_hook = no_endless_wait;
+    poll_at(7000);
+    assert_non_null(
+        strstr(mock_exos.warnings, "published namespaces: lock held by a task that is gone"));
+    assert_int_equal(mock_exos.longest_held_wait, 0);
+    mock_exos.warnings[0] = 0;
+    poll_at(9000);
+    assert_null(strstr(mock_exos.warnings, "lock held"));
 }
 
 /* A task that holds the controller's blk lock at DF_UNLOAD and still
@@ -2507,6 +2534,7 @@ int main(int argc, char **argv)
         T(test_service_waits_out_a_teardown_in_progress),
         T(test_a_shutdown_goes_on_past_locks_a_killed_task_kept),
         T(test_attach_turns_a_previous_owners_msi_and_msix_off),
+        T(test_a_poll_takes_over_the_table_lock_a_killed_task_kept),
         T(test_a_shutdown_waits_for_a_live_task_before_fini),
         T(test_a_shutdown_leaves_a_controller_a_live_task_keeps),
         T(test_a_shutdown_during_a_reset_that_never_ends_goes_on),
