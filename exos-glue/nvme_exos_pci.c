@@ -92,7 +92,11 @@ unsigned nvme_exos_controller_count(void) { return ControllerCount; }
  * after each service call (which handles the activation's notice). */
 static void note_cache(LPNVME_CORE_DEVICE d)
 {
-    if (d->Ctrl != NULL && (nvme_ctrl_get_info(d->Ctrl)->vwc & 1u) != 0)
+    /* Read once: shutdown_all clears it after nvme_ctrl_fini, outside the
+     * blk lock (a test between two reads could pass and the second read
+     * NULL). */
+    struct nvme_ctrl *c = d->Ctrl;
+    if (c != NULL && (nvme_ctrl_get_info(c)->vwc & 1u) != 0)
         d->Blk.volatile_cache = true;
 }
 
