@@ -406,6 +406,96 @@ static void a_delayed_completion_for_a_full_cq_waits_for_room(void **state)
     host_stop(&h);
 }
 
+/* Abort (§5.1) completes the command it ends, then itself: with one free
+ * entry left in the admin CQ, the aborted command's completion takes it
+ * and the Abort's own waits until the host frees an entry, as in QEMU's
+ * CQ request list.  Before, the simulator posted it into the full CQ,
+ * which failed, and the completion was lost: the host's Abort never
+ * completed. */
+static void an_abort_completion_for_a_full_admin_cq_waits_for_room(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    const struct nvme_osal *o = &h.f.osal;
+    struct nvme_sim_fault hang = {.kind = NVME_SIM_FAULT_HANG,
+                                  .qid = 0,
+                                  .opcode = NVME_ADMIN_GET_FEATURES,
+                                  .cid = NVME_SIM_ANY};
+    assert_int_equal(nvme_sim_inject(h.f.sim, &hang), 0);
+    struct nvme_sqe getf = {0}, abort = {0};
+    getf.opc = NVME_ADMIN_GET_FEATURES;
+    getf.cdw10 = NVME_FEAT_ARBITRATION;
+    uint16_t hung_cid = (uint16_t)(h.cid + 1u);
+    (void)host_submit(&h, getf);        /* SQ slot 0: held, no CQE */
+    for (uint16_t i = 0; i < 14; i++) { /* CQ entries 0-13 */
+        (void)host_submit(&h, getf);
+        assert_true(host_posted(&h, i));
+    }
+    abort.opc = NVME_ADMIN_ABORT;
+    abort.cdw10 = (uint32_t)hung_cid << 16; /* SQID 0 */
+    uint16_t abort_cid = (uint16_t)(h.cid + 1u);
+    (void)host_submit(&h, abort);
+    assert_true(host_posted(&h, 14)); /* the aborted command, in the last free entry */
+    struct nvme_cqe cqe;
+    memcpy(&cqe, h.acq + 14u * 16u, sizeof(cqe));
+    assert_int_equal(cqe.cid, hung_cid);
+    assert_int_equal(cqe.status >> 1, NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_REQ));
+    assert_false(host_posted(&h, 15)); /* full: the Abort's completion waits */
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(0, 0), 15);
+    nvme_sim_run(h.f.sim);
+    assert_true(host_posted(&h, 15));
+    memcpy(&cqe, h.acq + 15u * 16u, sizeof(cqe));
+    assert_int_equal(cqe.cid, abort_cid);
+    assert_int_equal(cqe.status >> 1, 0);
+    assert_int_equal(cqe.dw0 & 1u, 0); /* aborted */
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(0, 0), 0);
+    host_stop(&h);
+}
+
+/* Delete I/O SQ (§5.6) ends the commands the SQ still has in the device
+ * with Command Aborted due to SQ Deletion; when their CQ is full those
+ * completions wait for room (until the CQ is deleted).  Before, the
+ * simulator posted into the full CQ and lost them. */
+static void a_deleted_sq_completion_for_a_full_cq_waits_for_room(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    const struct nvme_osal *o = &h.f.osal;
+    uint64_t cq_bus, sq_bus;
+    uint8_t *cq = host_alloc(&h, &cq_bus), *sq = host_alloc(&h, &sq_bus);
+    assert_int_equal(host_admin(&h, create_cq(1, 2, cq_bus, false, 0)), 0); /* room for one */
+    assert_int_equal(host_admin(&h, create_sq(1, 16, sq_bus, 1)), 0);
+    struct nvme_sim_fault hang = {
+        .kind = NVME_SIM_FAULT_HANG, .qid = 1, .opcode = NVME_CMD_FLUSH, .cid = NVME_SIM_ANY};
+    assert_int_equal(nvme_sim_inject(h.f.sim, &hang), 0);
+    struct nvme_sqe flush = {0};
+    flush.opc = NVME_CMD_FLUSH;
+    flush.nsid = 1;
+    for (uint16_t i = 0; i < 2; i++) { /* the first hangs, the second fills CQ 1 */
+        flush.cid = (uint16_t)(100u + i);
+        memcpy(sq + 64u * i, &flush, sizeof(flush));
+    }
+    o->mmio_write32(o->ctx, NVME_SQ_TDBL(1, 0), 2);
+    nvme_sim_run(h.f.sim);
+    struct nvme_cqe cqe;
+    memcpy(&cqe, cq, sizeof(cqe));
+    assert_int_equal(cqe.cid, 101);
+    assert_int_equal(cqe.status, 1); /* success, phase 1 */
+    struct nvme_sqe del = {0};
+    del.opc = NVME_ADMIN_DELETE_SQ;
+    del.cdw10 = 1;
+    assert_int_equal(host_admin(&h, del), 0);
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(1, 0), 1);
+    nvme_sim_run(h.f.sim);
+    memcpy(&cqe, cq + 16, sizeof(cqe));
+    assert_int_equal(cqe.cid, 100);
+    assert_int_equal(cqe.status,
+                     (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_SQ_DELETION) << 1) | 1u);
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -472,6 +562,8 @@ int main(void)
         cmocka_unit_test(a_reset_clears_queued_and_masked_events),
         cmocka_unit_test(an_event_for_a_full_admin_cq_waits_for_room),
         cmocka_unit_test(a_delayed_completion_for_a_full_cq_waits_for_room),
+        cmocka_unit_test(an_abort_completion_for_a_full_admin_cq_waits_for_room),
+        cmocka_unit_test(a_deleted_sq_completion_for_a_full_cq_waits_for_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -271,9 +271,10 @@ void sim_held_sq_deleted(struct nvme_sim *sim, uint16_t sqid)
             .cid = h->cid,
             .status = (uint16_t)(NVME_SF(NVME_SCT_GENERIC, NVME_SC_ABORT_SQ_DELETION) << 1)};
         uint16_t cqid = h->cqid;
+        uint8_t opc = h->opc;
         sim_xfer_free(&h->x);
         *h = sim->held[--sim->nheld];
-        sim_post_cqe(sim, cqid, &cqe);
+        sim_post_cqe_wait(sim, cqid, &cqe, opc);
     }
     for (unsigned i = 0; i < sim->npend_abort;)
         if (sim->pend_abort[i].sqid == sqid)
@@ -305,13 +306,14 @@ static unsigned aborts_outstanding(const struct nvme_sim *sim)
     return n;
 }
 
-static void complete_aborted(struct nvme_sim *sim, uint16_t sqid, uint16_t cqid, uint16_t cid)
+static void complete_aborted(struct nvme_sim *sim, uint16_t sqid, uint16_t cqid, uint16_t cid,
+                             uint8_t opc)
 {
     struct nvme_cqe cqe = {.sqhd = (uint16_t)sim->sq[sqid].head,
                            .sqid = sqid,
                            .cid = cid,
                            .status = (uint16_t)(SF_ABORT_REQ << 1)};
-    sim_post_cqe(sim, cqid, &cqe);
+    sim_post_cqe_wait(sim, cqid, &cqe, opc);
 }
 
 /* Is command `cid` still between head and tail of SQ `sqid` (deferred mode)? */
@@ -347,20 +349,22 @@ uint16_t sim_abort(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *d
         if (h->sqid != sqid || h->cid != cid || h->draining)
             continue;
         uint16_t cqid = h->cqid;
+        uint8_t opc = h->opc;
         sim_xfer_free(&h->x);
         *h = sim->held[--sim->nheld];
-        complete_aborted(sim, sqid, cqid, cid);
+        complete_aborted(sim, sqid, cqid, cid, opc);
         done = true;
     }
     for (size_t i = 0; i < sim->ndelayed && !done; i++) {
         struct sim_delayed *d = &sim->delayed[i];
-        if (d->sqid != sqid || d->cid != cid)
+        if (d->sqid != sqid || d->cid != cid || d->room)
             continue;
         struct nvme_cqe cqe = d->cqe;
         uint16_t cqid = d->cqid;
+        uint8_t opc = d->opc;
         sim->delayed[i] = sim->delayed[--sim->ndelayed];
         cqe.status = (uint16_t)(SF_ABORT_REQ << 1);
-        sim_post_cqe(sim, cqid, &cqe);
+        sim_post_cqe_wait(sim, cqid, &cqe, opc);
         done = true;
     }
     for (unsigned i = 0; sqid == 0 && i < sim->aer_outstanding && !done; i++) {
@@ -369,7 +373,7 @@ uint16_t sim_abort(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *d
         memmove(&sim->aer_cid[i], &sim->aer_cid[i + 1],
                 (sim->aer_outstanding - i - 1) * sizeof(sim->aer_cid[0]));
         sim->aer_outstanding--;
-        complete_aborted(sim, 0, 0, cid);
+        complete_aborted(sim, 0, 0, cid, NVME_ADMIN_ASYNC_EVENT);
         done = true;
     }
     if (!done && sim->npend_abort < SIM_MAX_PEND_ABORTS && not_fetched(sim, sqid, cid)) {

@@ -112,6 +112,7 @@ struct sim_delayed {
     struct nvme_cqe cqe;
     uint16_t sqid, cid; /* of the command (the CQE may carry faulty values) */
     uint8_t opc;
+    bool room; /* done, waiting for room in its CQ (sim_post_cqe_wait): no Abort reaches it */
 };
 
 /* --- Namespaces (sim_ns.c) --- */
@@ -437,6 +438,9 @@ bool sim_sq_overrun(const struct sim_sq *sq, uint32_t tail);
 void sim_cid_done(struct nvme_sim *sim, uint16_t sqid, uint16_t cid);
 unsigned sim_process_all(struct nvme_sim *sim, bool due_only);
 bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe);
+/* Post, or keep while the CQ is full until the host frees an entry. */
+void sim_post_cqe_wait(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe,
+                       uint8_t opc);
 unsigned sim_post_delayed(struct nvme_sim *sim);
 /* Post with the phase tag inverted (NVME_SIM_FAULT_PHASE) when bad_phase. */
 bool sim_post_cqe_phase(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe,

@@ -52,6 +52,41 @@ bool sim_post_cqe(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cq
     return sim_post_cqe_phase(sim, cqid, cqe, false);
 }
 
+static void hold_delayed(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe,
+                         uint32_t us, uint16_t sqid, uint16_t cid, uint8_t opc, bool room)
+{
+    if (sim->ndelayed == sim->delayed_cap) {
+        size_t ncap = sim->delayed_cap ? sim->delayed_cap * 2 : 16;
+        struct sim_delayed *n = realloc(sim->delayed, ncap * sizeof(*n));
+        if (!n)
+            return;
+        sim->delayed = n;
+        sim->delayed_cap = ncap;
+    }
+    sim->delayed[sim->ndelayed++] = (struct sim_delayed){cqid, sim->now + us, *cqe, sqid,
+                                                         cid,  opc,           room};
+}
+
+/* Whether a CQE for `cqid` failed for want of room alone (its head as
+ * the failed post read it, shadow doorbell included). */
+static bool cq_full(const struct nvme_sim *sim, uint16_t cqid)
+{
+    if (cqid >= sim->nq || !sim->cq[cqid].live || sim->dma_stopped)
+        return false;
+    const struct sim_cq *cq = &sim->cq[cqid];
+    return (cq->tail + 1) % cq->size == cq->head;
+}
+
+/* A completion the controller made while the CQ it goes to is full (an
+ * Abort's or Delete I/O SQ's, for the commands they end, or the admin
+ * completion after them) waits for room, as in QEMU's CQ request list
+ * (§4.6: a full CQ holds completions back, it does not lose them). */
+void sim_post_cqe_wait(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe, uint8_t opc)
+{
+    if (!sim_post_cqe(sim, cqid, cqe) && cq_full(sim, cqid))
+        hold_delayed(sim, cqid, cqe, 0, cqe->sqid, cqe->cid, opc, true);
+}
+
 /* Completions held back by NVME_SIM_FAULT_DELAY whose time came; one
  * for a full CQ waits for room, as a late command's (before: lost). */
 unsigned sim_post_delayed(struct nvme_sim *sim)
@@ -95,21 +130,6 @@ static struct sim_fault *fault_match(struct nvme_sim *sim, uint16_t qid, const s
         return f;
     }
     return NULL;
-}
-
-static void hold_delayed(struct nvme_sim *sim, uint16_t cqid, const struct nvme_cqe *cqe,
-                         uint32_t us, const struct nvme_sqe *sqe, uint16_t sqid)
-{
-    if (sim->ndelayed == sim->delayed_cap) {
-        size_t ncap = sim->delayed_cap ? sim->delayed_cap * 2 : 16;
-        struct sim_delayed *n = realloc(sim->delayed, ncap * sizeof(*n));
-        if (!n)
-            return;
-        sim->delayed = n;
-        sim->delayed_cap = ncap;
-    }
-    sim->delayed[sim->ndelayed++] = (struct sim_delayed){cqid, sim->now + us, *cqe,
-                                                         sqid, sqe->cid,      sqe->opc};
 }
 
 /* apple_ans2: the CID is a tag in one space shared by every queue, below
@@ -238,7 +258,7 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
         if (f && f->f.kind == NVME_SIM_FAULT_DROP_CQE)
             continue;
         if (f && f->f.kind == NVME_SIM_FAULT_DELAY) {
-            hold_delayed(sim, cqid, &cqe, f->f.value, &sqe, qid);
+            hold_delayed(sim, cqid, &cqe, f->f.value, qid, sqe.cid, sqe.opc, false);
             continue;
         }
         if (f && f->f.kind == NVME_SIM_FAULT_BOGUS_CID)
@@ -251,6 +271,8 @@ unsigned sim_process_sq(struct nvme_sim *sim, uint16_t qid)
             cqe.dw0 = f->f.value;
         if (sim_post_cqe_phase(sim, cqid, &cqe, f && f->f.kind == NVME_SIM_FAULT_PHASE))
             posted++;
+        else if (cq_full(sim, cqid)) /* an Abort filled it: the CQE waits for room */
+            hold_delayed(sim, cqid, &cqe, 0, qid, sqe.cid, sqe.opc, true);
         if (f && f->f.kind == NVME_SIM_FAULT_DUP_CQE && sim_post_cqe(sim, cqid, &cqe))
             posted++;
     }
