@@ -496,6 +496,41 @@ static void a_deleted_sq_completion_for_a_full_cq_waits_for_room(void **state)
     host_stop(&h);
 }
 
+/* A Create I/O SQ/CQ wrong in several fields: the status QEMU answers,
+ * whose nvme_create_sq checks CQID before QID, size, base and PC, and
+ * whose nvme_create_cq checks the base before IV and PC.  Before, the
+ * simulator checked QID and size before CQID, and PC before the base
+ * and IV, so a host saw a different status here than on QEMU. */
+static void create_queue_checks_in_qemus_order(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    uint64_t cq_bus, sq_bus;
+    (void)host_alloc(&h, &cq_bus);
+    (void)host_alloc(&h, &sq_bus);
+    uint16_t cq_invalid = SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_CQ_INVALID);
+    uint16_t prp_offset = SF(NVME_SCT_GENERIC, NVME_SC_PRP_OFFSET_INVALID);
+    /* CQ: no PC, vector 1 (no MSI-X) and an unaligned base: the base. */
+    struct nvme_sqe c = create_cq(1, 16, cq_bus + 512, false, 1);
+    c.cdw11 &= ~(uint32_t)NVME_CREATE_CQ_PC;
+    assert_int_equal(host_admin(&h, c), prp_offset);
+    /* Aligned, no PC and vector 1: the vector. */
+    c.prp1 = cq_bus;
+    assert_int_equal(host_admin(&h, c), SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_VECTOR));
+    assert_false(nvme_sim_queue_exists(h.f.sim, 1, true));
+    /* SQ: CQ 1 does not exist and QID 0 / size 1: Invalid CQ first. */
+    assert_int_equal(host_admin(&h, create_sq(0, 16, sq_bus, 1)), cq_invalid);
+    assert_int_equal(host_admin(&h, create_sq(1, 1, sq_bus, 1)), cq_invalid);
+    assert_int_equal(host_admin(&h, create_cq(1, 16, cq_bus, false, 0)), 0);
+    /* CQ 1 now exists: no PC and an unaligned base is the base. */
+    struct nvme_sqe q = create_sq(1, 16, sq_bus + 64, 1);
+    q.cdw11 &= ~(uint32_t)NVME_CREATE_SQ_PC;
+    assert_int_equal(host_admin(&h, q), prp_offset);
+    assert_false(nvme_sim_queue_exists(h.f.sim, 1, false));
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -564,6 +599,7 @@ int main(void)
         cmocka_unit_test(a_delayed_completion_for_a_full_cq_waits_for_room),
         cmocka_unit_test(an_abort_completion_for_a_full_admin_cq_waits_for_room),
         cmocka_unit_test(a_deleted_sq_completion_for_a_full_cq_waits_for_room),
+        cmocka_unit_test(create_queue_checks_in_qemus_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,16 +235,18 @@ static uint16_t create_cq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SF_QID_INVALID;
     if (qsize < 2 || qsize > NVME_CAP_MQES(sim->cap) + 1u)
         return SIM_SF_CMD(NVME_SC_QUEUE_SIZE);
-    if (!pc) /* CAP.CQR = 1: contiguous queues required */
-        return SF_INVALID_FIELD;
+    /* The checks in QEMU's nvme_create_cq order (QID, size, base, IV,
+     * PC): a command wrong in several fields gets the same status. */
+    if (sqe->prp1 & (sim->mps - 1)) /* memory page aligned (§5.3, PRP Entry 1) */
+        return SIM_SF_GEN(NVME_SC_PRP_OFFSET_INVALID); /* as QEMU's nvme_create_cq */
     /* IV names a vector whether or not IEN is set (§5.3, Figure 149):
      * 0 alone without MSI-X enabled (INTx, or no irq_setup), else one of
      * the MSI-X table's, as QEMU's nvme_create_cq (before: only with IEN). */
     if (iv >=
         (sim->irq_intx || !sim->irq_granted || !sim->cfg.irq_vectors ? 1u : sim->cfg.irq_vectors))
         return SIM_SF_CMD(NVME_SC_INVALID_VECTOR);
-    if (sqe->prp1 & (sim->mps - 1)) /* memory page aligned (§5.3, PRP Entry 1) */
-        return SIM_SF_GEN(NVME_SC_PRP_OFFSET_INVALID); /* as QEMU's nvme_create_cq */
+    if (!pc) /* CAP.CQR = 1: contiguous queues required */
+        return SF_INVALID_FIELD;
     /* Every byte of the queue, not only its first and last. */
     if (!sim_dma_probe_write(sim, sqe->prp1, qsize * 16u, "CQ"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
@@ -260,16 +262,18 @@ static uint16_t create_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     uint16_t qid = (uint16_t)sqe->cdw10;
     uint32_t qsize = (sqe->cdw10 >> 16) + 1;
     uint16_t cqid = (uint16_t)(sqe->cdw11 >> 16);
+    /* The checks in QEMU's nvme_create_sq order (CQID, QID, size, base,
+     * PC): a command wrong in several fields gets the same status. */
+    if (cqid == 0 || cqid >= sim->nq || !sim->cq[cqid].live)
+        return SIM_SF_CMD(NVME_SC_CQ_INVALID);
     if (qid == 0 || qid > sim->nq_grant || sim->sq[qid].live)
         return SF_QID_INVALID;
     if (qsize < 2 || qsize > NVME_CAP_MQES(sim->cap) + 1u)
         return SIM_SF_CMD(NVME_SC_QUEUE_SIZE);
-    if (cqid == 0 || cqid >= sim->nq || !sim->cq[cqid].live)
-        return SIM_SF_CMD(NVME_SC_CQ_INVALID);
-    if (!(sqe->cdw11 & NVME_CREATE_SQ_PC))
-        return SF_INVALID_FIELD;
     if (sqe->prp1 & (sim->mps - 1)) /* memory page aligned (§5.4, PRP Entry 1) */
         return SIM_SF_GEN(NVME_SC_PRP_OFFSET_INVALID); /* as QEMU's nvme_create_sq */
+    if (!(sqe->cdw11 & NVME_CREATE_SQ_PC))
+        return SF_INVALID_FIELD;
     if (!sim_dma_probe(sim, sqe->prp1, qsize * (size_t)sim->iosqes, "SQ"))
         return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_DATA_XFER_ERROR);
     sim->sq[qid] = (struct sim_sq){.live = true, .bus = sqe->prp1, .size = qsize, .cqid = cqid};
