@@ -531,6 +531,40 @@ static void create_queue_checks_in_qemus_order(void **state)
     host_stop(&h);
 }
 
+/* Get Log Page with the offset (LPOL) at the log's end: QEMU refuses it
+ * with Invalid Field for every log it implements (nvme_smart_info and
+ * the others check off >= the log's size); before, the simulator
+ * answered zeros, so a host that read one chunk too many passed here
+ * and failed on QEMU.  An offset inside the log still reads its tail. */
+static void a_log_offset_at_the_end_is_invalid_field(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    uint64_t bus;
+    (void)host_alloc(&h, &bus);
+    struct {
+        uint8_t lid;
+        uint32_t size;
+    } logs[] = {{NVME_LID_ERROR, 64u * 64u}, /* ELPE 63 */
+                {NVME_LID_SMART, 512},
+                {NVME_LID_FW_SLOT, 512},
+                {NVME_LID_CHANGED_NS, 4096},
+                {NVME_LID_EFFECTS, 4096}};
+    for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+        struct nvme_sqe sqe = {0};
+        sqe.opc = NVME_ADMIN_GET_LOG_PAGE;
+        sqe.nsid = NVME_NSID_ALL;
+        sqe.cdw10 = logs[i].lid | (1u << 15) | (0u << 16); /* RAE, one dword */
+        sqe.cdw12 = logs[i].size;
+        sqe.prp1 = bus;
+        assert_int_equal(host_admin(&h, sqe), SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD));
+        sqe.cdw12 = logs[i].size - 4u;
+        assert_int_equal(host_admin(&h, sqe), 0);
+    }
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -600,6 +634,7 @@ int main(void)
         cmocka_unit_test(an_abort_completion_for_a_full_admin_cq_waits_for_room),
         cmocka_unit_test(a_deleted_sq_completion_for_a_full_cq_waits_for_room),
         cmocka_unit_test(create_queue_checks_in_qemus_order),
+        cmocka_unit_test(a_log_offset_at_the_end_is_invalid_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

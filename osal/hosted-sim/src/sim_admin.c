@@ -752,7 +752,12 @@ static uint16_t get_log_page(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         break;
     }
     }
-    if (lpo & 3u || lpo > size)
+    /* An offset past the log is Invalid Field (§5.14); one at its end too
+     * for the logs QEMU implements (nvme_error_info, nvme_smart_info,
+     * nvme_fw_log_info, nvme_changed_nslist, nvme_cmd_effects,
+     * nvme_endgrp_info: off >= size), as it answers (before: zeros). */
+    bool at_end_refused = (lid >= NVME_LID_ERROR && lid <= NVME_LID_EFFECTS) || lid == 0x09;
+    if (lpo & 3u || lpo > size || (lpo == size && at_end_refused))
         return SF_INVALID_FIELD;
     /* Offsets, NUMDU and NUMDL bits 31:28 need LPA bit 2 (extended data):
      * without it the count is NUMDL bits 27:16 alone, and the reserved
