@@ -565,6 +565,29 @@ static void a_log_offset_at_the_end_is_invalid_field(void **state)
     host_stop(&h);
 }
 
+/* Abort (§5.1) naming an SQ that does not exist: Invalid Field in
+ * Command, as QEMU's nvme_abort checks the SQID first; a CID the
+ * controller does not hold on a live SQ is "not aborted" (DW0 bit 0 set)
+ * with success.  Before, the simulator answered success and "not
+ * aborted" for any SQID, so a host whose Abort named the wrong queue
+ * (or one it had deleted) passed here and saw an error on QEMU. */
+static void an_abort_of_a_missing_sq_is_invalid_field(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    struct nvme_sqe abort = {0};
+    abort.opc = NVME_ADMIN_ABORT;
+    abort.cdw10 = 5u | (7u << 16); /* SQ 5 was never created */
+    assert_int_equal(host_admin(&h, abort), SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD));
+    abort.cdw10 = 0u | (200u << 16); /* the admin SQ: no command 200 in the device */
+    assert_int_equal(host_admin(&h, abort), 0);
+    struct nvme_cqe cqe;
+    memcpy(&cqe, h.acq + (size_t)((h.tail + 15u) % 16u) * 16u, sizeof(cqe));
+    assert_int_equal(cqe.dw0 & 1u, 1u);
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -635,6 +658,7 @@ int main(void)
         cmocka_unit_test(a_deleted_sq_completion_for_a_full_cq_waits_for_room),
         cmocka_unit_test(create_queue_checks_in_qemus_order),
         cmocka_unit_test(a_log_offset_at_the_end_is_invalid_field),
+        cmocka_unit_test(an_abort_of_a_missing_sq_is_invalid_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -339,6 +339,10 @@ uint16_t sim_abort(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t *d
     uint16_t sqid = (uint16_t)sqe->cdw10, cid = (uint16_t)(sqe->cdw10 >> 16);
     sim->st.aborts++;
     *dw0 = 1;
+    /* An SQID naming no SQ: Invalid Field in Command, as QEMU's nvme_abort
+     * (nvme_check_sqid, before anything else); it answered "not aborted". */
+    if (sqid >= sim->nq || !sim->sq[sqid].live)
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if (aborts_outstanding(sim) > sim->cfg.acl)
         return SF_ABORT_LIMIT;
     if (sim->cfg.abort_mode == NVME_SIM_ABORT_REFUSE)
