@@ -588,6 +588,36 @@ static void an_abort_of_a_missing_sq_is_invalid_field(void **state)
     host_stop(&h);
 }
 
+/* Set Features of a feature whose scope is the controller, with an NSID
+ * naming one namespace: Feature Identifier Not Namespace Specific
+ * (command specific 0Fh), as QEMU's nvme_set_feature answers; NSID 0 and
+ * FFFFFFFFh are fine, and Error Recovery (namespace scope) takes one
+ * namespace.  Before, the simulator ignored the NSID, so nvmectl's
+ * set-feature on a namespace device (NSID of the device, as nvme-cli)
+ * passed here for every feature and fails on QEMU. */
+static void a_controller_feature_set_for_one_namespace_is_refused(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    struct nvme_sqe setf = {0};
+    setf.opc = NVME_ADMIN_SET_FEATURES;
+    setf.cdw10 = NVME_FEAT_ARBITRATION;
+    setf.cdw11 = 0x3;
+    setf.nsid = 1;
+    assert_int_equal(host_admin(&h, setf), SF(NVME_SCT_COMMAND_SPECIFIC, 0x0f));
+    setf.cdw10 = NVME_FEAT_IRQ_COALESCE;
+    assert_int_equal(host_admin(&h, setf), SF(NVME_SCT_COMMAND_SPECIFIC, 0x0f));
+    setf.nsid = 0;
+    assert_int_equal(host_admin(&h, setf), 0);
+    setf.nsid = NVME_NSID_ALL;
+    assert_int_equal(host_admin(&h, setf), 0);
+    setf.cdw10 = NVME_FEAT_ERROR_RECOVERY;
+    setf.nsid = 1;
+    assert_int_equal(host_admin(&h, setf), 0);
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -659,6 +689,7 @@ int main(void)
         cmocka_unit_test(create_queue_checks_in_qemus_order),
         cmocka_unit_test(a_log_offset_at_the_end_is_invalid_field),
         cmocka_unit_test(an_abort_of_a_missing_sq_is_invalid_field),
+        cmocka_unit_test(a_controller_feature_set_for_one_namespace_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,8 @@
 #define SF_INVALID_FIELD SIM_SF_GEN(NVME_SC_INVALID_FIELD)
 #define SF_INVALID_NS SIM_SF_GEN(NVME_SC_INVALID_NS)
 #define SF_QID_INVALID SIM_SF_CMD(NVME_SC_QID_INVALID)
-#define FID_HOST_BEHAVIOR 0x16 /* Host Behavior Support (§5.21.1.22) */
+#define FID_HOST_BEHAVIOR 0x16       /* Host Behavior Support (§5.21.1.22) */
+#define SC_FEAT_NOT_NS_SPECIFIC 0x0f /* command specific: Feature Not Namespace Specific */
 
 static void put_str(char *dst, size_t n, const char *src)
 {
@@ -429,6 +430,13 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         return SF_INVALID_FIELD;
     if (fid == NVME_FEAT_VOLATILE_WC && !sim->cfg.vwc)
         return SF_INVALID_FIELD;
+    /* Set Features of a controller-scope feature for one namespace (NSID
+     * neither 0 nor FFFFFFFFh): Feature Identifier Not Namespace Specific
+     * (§5.21.1), as QEMU's nvme_set_feature; Error Recovery (namespace
+     * scope) and the vendor feature take any NSID.  Before: accepted. */
+    if (set && sqe->nsid != 0 && sqe->nsid != NVME_NSID_ALL && fid != NVME_FEAT_ERROR_RECOVERY &&
+        fid != sim->cfg.vendor_fid)
+        return SIM_SF_CMD(SC_FEAT_NOT_NS_SPECIFIC);
     if (set && sim->refuse_set_status != 0 && fid == sim->refuse_set_fid)
         return sim->refuse_set_status; /* nvme_sim_refuse_set_feature */
     if (!set) {
