@@ -618,6 +618,47 @@ static void a_controller_feature_set_for_one_namespace_is_refused(void **state)
     host_stop(&h);
 }
 
+/* A Read both above MDTS and past the namespace's end: Invalid Field in
+ * Command, as QEMU's nvme_read checks the transfer size (nvme_check_mdts)
+ * before the LBA range.  Before, the simulator answered LBA Out of Range,
+ * so a host that built a wrong NLB saw another status here than on QEMU.
+ * Within MDTS, past the end is LBA Out of Range as before. */
+static void a_read_above_mdts_and_past_the_end_is_invalid_field(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    const struct nvme_osal *o = &h.f.osal;
+    uint64_t cq_bus, sq_bus, buf_bus;
+    uint8_t *cq = host_alloc(&h, &cq_bus), *sq = host_alloc(&h, &sq_bus);
+    (void)host_alloc(&h, &buf_bus);
+    assert_int_equal(host_admin(&h, create_cq(1, 16, cq_bus, false, 0)), 0);
+    assert_int_equal(host_admin(&h, create_sq(1, 16, sq_bus, 1)), 0);
+    uint64_t blocks = h.f.ns[0].blocks; /* namespace 1, 512-byte blocks */
+    struct nvme_sqe rd = {0};
+    rd.opc = NVME_CMD_READ;
+    rd.nsid = 1;
+    rd.prp1 = buf_bus;
+    rd.cid = 1;
+    rd.cdw10 = (uint32_t)(blocks - 8u);
+    rd.cdw11 = (uint32_t)((blocks - 8u) >> 32);
+    rd.cdw12 = 0xffff; /* 32 MiB: above MDTS, and past the end */
+    memcpy(sq, &rd, sizeof(rd));
+    rd.cid = 2;
+    rd.cdw12 = 15; /* 8 KiB: within MDTS, past the end */
+    memcpy(sq + 64, &rd, sizeof(rd));
+    o->mmio_write32(o->ctx, NVME_SQ_TDBL(1, 0), 2);
+    nvme_sim_run(h.f.sim);
+    struct nvme_cqe cqe[2];
+    memcpy(cqe, cq, sizeof(cqe));
+    assert_int_equal(cqe[0].cid, 1);
+    assert_int_equal(cqe[0].status >> 1, SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD));
+    assert_int_equal(cqe[1].cid, 2);
+    assert_int_equal(cqe[1].status >> 1, SF(NVME_SCT_GENERIC, NVME_SC_LBA_RANGE));
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(1, 0), 2);
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -690,6 +731,7 @@ int main(void)
         cmocka_unit_test(a_log_offset_at_the_end_is_invalid_field),
         cmocka_unit_test(an_abort_of_a_missing_sq_is_invalid_field),
         cmocka_unit_test(a_controller_feature_set_for_one_namespace_is_refused),
+        cmocka_unit_test(a_read_above_mdts_and_past_the_end_is_invalid_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

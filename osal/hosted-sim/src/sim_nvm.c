@@ -212,21 +212,24 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
     if (!ns)
         return sf;
     uint64_t slba;
-    uint32_t nlb;
+    uint32_t nlb = (sqe->cdw12 & 0xffff) + 1;
+    uint32_t cdw12 = sqe->cdw12;
+    bool md_xfer = moves_md(ns, cdw12);
+    size_t dlen = (size_t)nlb * ns->lba_size;
+    size_t hlen = dlen + (md_xfer && ns->extended ? (size_t)nlb * ns->ms : 0);
+    /* Above MDTS (§5.15.2.2) before the LBA range, as QEMU's nvme_read,
+     * nvme_write and nvme_compare check (nvme_check_mdts, then
+     * nvme_check_bounds): a command wrong in both is Invalid Field. */
+    if (sim->cfg.mdts && hlen > sim_mdts_bytes(sim))
+        return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
     if ((sf = lba_range(ns, sqe, &slba, &nlb)))
         return sf;
-    uint32_t cdw12 = sqe->cdw12;
     /* "The Protection Information Action (PRACT) bit shall be cleared to
      * 0" in a Compare (NVM CS 1.0 Figure 23); QEMU 7.2 refuses it so. */
     if (opc == NVME_CMD_COMPARE && ns->pi_type && (cdw12 & NVME_RW_PRACT))
         return SIM_SF_CMD(NVME_SC_INVALID_PI);
     if ((sf = sim_pi_flags_check(ns, sqe, slba)))
         return sf;
-    bool md_xfer = moves_md(ns, cdw12);
-    size_t dlen = (size_t)nlb * ns->lba_size;
-    size_t hlen = dlen + (md_xfer && ns->extended ? (size_t)nlb * ns->ms : 0);
-    if (sim->cfg.mdts && hlen > sim_mdts_bytes(sim))
-        return SIM_SF_GEN(NVME_SC_INVALID_FIELD); /* above MDTS (§5.15.2.2) */
     if (write && ns->zoned && (sf = sim_zns_write_check(sim, ns, slba, nlb)))
         return sf;
     /* OZCS bit 0 (Read Across Zone Boundaries) is 0 here, as QEMU's
