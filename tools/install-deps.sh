@@ -15,13 +15,16 @@ packages=(
   libclang-rt-14-dev                   # libFuzzer target (tests/fuzz)
 )
 # A root shell on a fresh Debian 12 has no sudo (priority optional): as
-# root apt-get runs directly; otherwise sudo must be there.
-sudo=""
+# root apt-get runs directly; otherwise sudo must be there.  No debconf
+# prompt: sudo's env_reset drops an exported DEBIAN_FRONTEND, so it is
+# given on sudo's command line (allowed for any variable there when the
+# command matched is ALL, as for the sudo group).
+export DEBIAN_FRONTEND=noninteractive
+sudo=()
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null ||
     { echo "install-deps.sh: not root and no sudo: run it as root (su -c 'bash $0')" >&2; exit 1; }
-  sudo=sudo
+  sudo=(sudo DEBIAN_FRONTEND=noninteractive)
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update
-$sudo apt-get install -y --no-install-recommends "${packages[@]}"
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y --no-install-recommends "${packages[@]}"
