@@ -9,6 +9,14 @@
 # leaving out those files and defining NVMECTL_NO_<GROUP>=1.
 set -euo pipefail
 root=$1
+# make splits every path at blanks (the fragment's own NVME_CORE_ROOT, its
+# source lists, an include): from such a tree it cannot work, so say so
+# instead of make's "/tmp/my: Is a directory".
+case $root in *[[:space:]]*)
+  echo "check-sources-fragment.sh: the source tree '$root' has a blank in its path, which make" \
+    "cannot handle (nvme-core-sources.mk): clone nvme-core to a path without blanks"
+  exit 1 ;;
+esac
 leave_out=${4:-}
 norm() { tr ' ;,' '\n\n\n' | sed '/^$/d' | sort; }
 frag() { # NVMECTL_LEAVE_OUT: the core list, the nvmectl list, the flags, the groups
