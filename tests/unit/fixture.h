@@ -60,7 +60,9 @@ struct fx_out {
 };
 void fx_print(void *arg, const char *s);
 void fx_write_raw(void *arg, const void *data, size_t len);
-/* Runs an nvmectl command line with a 1 MiB scratch buffer, output in o. */
+/* Runs an nvmectl command line (at most 511 characters) with a 1 MiB
+ * scratch buffer, output in o.  Output beyond o's buffers or a longer line
+ * fails the test (never cut). */
 int fx_nvmectl(struct fx *f, struct fx_out *o, const char *line);
 
 /* Fills buf with bytes that depend on seed and position. */
