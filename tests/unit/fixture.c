@@ -90,10 +90,18 @@ void fx_start(struct fx *f)
     assert_non_null(f->ctrl);
 }
 
-void fx_stop(struct fx *f)
+void fx_stop(struct fx *f) { fx_stop_expect(f, 0); }
+
+void fx_stop_expect(struct fx *f, int fini_rc)
 {
-    nvme_ctrl_fini(f->ctrl);
+    /* nvme_ctrl_fini frees everything even when the shutdown did not
+     * complete (NVME_ERR_TIMEOUT, NVME_ERR_GONE): its result is the only
+     * sign of that, so a test states what it expects. */
+    int rc = nvme_ctrl_fini(f->ctrl);
     f->ctrl = NULL;
+    if (rc != fini_rc)
+        fail_msg("nvme_ctrl_fini: %d (%s), expected %d (%s)", rc, nvme_strerror(rc), fini_rc,
+                 nvme_strerror(fini_rc));
     assert_int_equal(nvme_sim_dma_violations(f->sim), 0);
     /* Lifecycle rule 1: the device never touched memory handed back. */
     assert_int_equal(nvme_sim_dma_after_return(f->sim), 0);

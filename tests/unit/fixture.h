@@ -46,9 +46,13 @@ int fx_try_start(struct fx *f);
  * nvme_ctrl_init's result. */
 void fx_create(struct fx *f);
 int fx_init(struct fx *f);
-/* nvme_ctrl_fini, then asserts no DMA violation, no host error, no
- * coherency violation, no live DMA memory; destroys the simulator. */
+/* nvme_ctrl_fini, asserting it returned 0 (a clean shutdown), then asserts
+ * no DMA violation, no host error, no coherency violation, no live DMA
+ * memory; destroys the simulator. */
 void fx_stop(struct fx *f);
+/* fx_stop for a test that stops in a bad state on purpose: nvme_ctrl_fini
+ * must return fini_rc (e.g. NVME_ERR_TIMEOUT: the shutdown did not complete). */
+void fx_stop_expect(struct fx *f, int fini_rc);
 
 /* nvmectl output captured in a buffer: text (print) and binary
  * (write_raw, -b) each in order. */

@@ -28,6 +28,17 @@ static int teardown(void **state)
     return 0;
 }
 
+/* A shutdown notification that never completes (§7.6.2): nvme_ctrl_fini
+ * frees everything and returns NVME_ERR_TIMEOUT. */
+static void start_with_a_shutdown_that_never_completes(void)
+{
+    fx_config(&g_f);
+    g_f.cfg.to = 2;                          /* CAP.TO 1 s */
+    g_f.cfg.rtd3e = 1000000;                 /* RTD3E 1 s (clamped to 5 s) */
+    g_f.cfg.shutdown_delay_us = 4000000000u; /* ~67 min: never */
+    fx_start(&g_f);
+}
+
 static void output_beyond_the_text_buffer_fails(void **state)
 {
     (void)state;
@@ -48,6 +59,13 @@ static void command_line_longer_than_511_fails(void **state)
     fx_config(&g_f);
     fx_start(&g_f);
     (void)fx_nvmectl(&g_f, &g_o, line); /* was cut at 511 and ran */
+}
+
+static void fini_whose_shutdown_does_not_complete_fails_fx_stop(void **state)
+{
+    (void)state;
+    start_with_a_shutdown_that_never_completes();
+    fx_stop(&g_f); /* nvme_ctrl_fini: NVME_ERR_TIMEOUT, was ignored */
 }
 
 static void output_up_to_the_text_buffer_passes(void **state)
@@ -79,15 +97,25 @@ static void command_line_of_511_runs_whole(void **state)
     fx_stop(&g_f);
 }
 
+static void fini_whose_shutdown_does_not_complete_passes_fx_stop_expect(void **state)
+{
+    (void)state;
+    start_with_a_shutdown_that_never_completes();
+    fx_stop_expect(&g_f, NVME_ERR_TIMEOUT);
+}
+
 int main(void)
 {
     const struct CMUnitTest must_fail[] = {
         cmocka_unit_test_teardown(output_beyond_the_text_buffer_fails, teardown),
         cmocka_unit_test_teardown(command_line_longer_than_511_fails, teardown),
+        cmocka_unit_test_teardown(fini_whose_shutdown_does_not_complete_fails_fx_stop, teardown),
     };
     const struct CMUnitTest must_pass[] = {
         cmocka_unit_test_teardown(output_up_to_the_text_buffer_passes, teardown),
         cmocka_unit_test_teardown(command_line_of_511_runs_whole, teardown),
+        cmocka_unit_test_teardown(fini_whose_shutdown_does_not_complete_passes_fx_stop_expect,
+                                  teardown),
     };
     int failed = cmocka_run_group_tests_name("must fail", must_fail, NULL, NULL);
     int wrong = cmocka_run_group_tests_name("must pass", must_pass, NULL, NULL);

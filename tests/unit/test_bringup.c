@@ -922,7 +922,7 @@ static void given_fini_it_deletes_io_queues_then_shuts_down_normally(void **stat
     const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
     uint64_t resets = st->resets;
 
-    nvme_ctrl_fini(f.ctrl);
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
     f.ctrl = NULL;
 
     assert_int_equal(st->shutdowns, 1);
@@ -957,7 +957,7 @@ static void given_slow_shutdown_within_cap_to_fini_waits_for_shst_complete(void 
     f.cfg.shutdown_delay_us = 3 * S_US;
     fx_start(&f);
     uint64_t t0 = nvme_sim_now(f.sim);
-    nvme_ctrl_fini(f.ctrl);
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
     f.ctrl = NULL;
     assert_true(nvme_sim_now(f.sim) - t0 >= 3 * S_US);
     assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_SHST_MASK,
@@ -976,7 +976,7 @@ static void given_shutdown_never_completes_fini_waits_rtd3e_then_returns(void **
     fx_start(&f);
     uint64_t t0 = nvme_sim_now(f.sim);
     double w0 = wall_s();
-    nvme_ctrl_fini(f.ctrl);
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), NVME_ERR_TIMEOUT);
     f.ctrl = NULL;
     uint64_t waited = nvme_sim_now(f.sim) - t0;
     assert_true(waited >= 8 * S_US);  /* at least RTD3E (§7.6.2) */
@@ -1005,7 +1005,7 @@ static void given_fini_after_shutdown_an_event_does_not_reach_the_freed_admin_qu
             f.osal.dma_stop = NULL; /* a port without it */
         assert_int_equal(fx_init(&f), 0);
         assert_true(nvme_sim_aer_outstanding(f.sim) > 0);
-        nvme_ctrl_fini(f.ctrl);
+        assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
         f.ctrl = NULL;
         assert_int_equal(nvme_sim_stats(f.sim)->shutdowns, 1);
         /* An event after teardown (temperature, say) completes a held AER. */

@@ -2532,7 +2532,7 @@ static void fini_of_a_controller_reading_all_ones_cuts_it_off_first(void **state
     nvme_sim_advance(f.sim, 1 * MS); /* fetched: the device writes buf from now on */
     /* fini's look at CSTS, then the disable's CC and CSTS. */
     nvme_sim_link_down(f.sim, 3);
-    (void)nvme_ctrl_fini(f.ctrl);
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
     f.ctrl = NULL;
     assert_int_equal(r.calls, 1);
     assert_true(r.result < 0);

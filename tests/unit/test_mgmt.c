@@ -2409,7 +2409,7 @@ static void management_on_a_gone_device(void **state)
     assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_GONE);
     assert_int_equal(nvme_device_self_test(f.ctrl, 0, 1), NVME_ERR_GONE);
     assert_int_equal(nvme_subsystem_reset(f.ctrl, NVME_CONFIRM_DESTROY), NVME_ERR_GONE);
-    nvme_ctrl_fini(f.ctrl);
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
     f.ctrl = NULL;
     nvme_sim_destroy(f.sim);
 }

@@ -931,7 +931,7 @@ static void error_log_follows_an_elpe_change(void **state)
     (void)state;
     struct fx f;
     start(&f);
-    nvme_ctrl_fini(f.ctrl); /* brought up again with 4 entries */
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0); /* brought up again with 4 entries */
     nvme_sim_set_elpe(f.sim, 3);
     assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
     ok(&f, "error-log -o json");

@@ -318,7 +318,7 @@ static void chk_start(struct fx *f, enum nvme_sim_irq_mode mode)
 
 static void chk_end(struct fx *f)
 {
-    nvme_ctrl_fini(f->ctrl);
+    assert_int_equal(nvme_ctrl_fini(f->ctrl), 0);
     f->ctrl = NULL;
     for (int i = 0; i < MAX_BLOCKS; i++)
         if (C.blk[i].p != NULL)

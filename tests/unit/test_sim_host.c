@@ -707,7 +707,7 @@ static void an_invalid_doorbell_write_is_an_error_event(void **state)
     uint8_t *b = fx_xalloc(4096);
     assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
     free(b);
-    nvme_ctrl_fini(f.ctrl);
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
     assert_int_equal(nvme_sim_host_errors(f.sim), 2); /* those two writes, nothing else */
     assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
     assert_int_equal(nvme_sim_dma_live(f.sim), 0);

@@ -1228,7 +1228,7 @@ static void a_call_waiting_for_a_reset_that_finds_the_device_gone_fails_with_gon
     assert_int_equal(pthread_join(mid.t, NULL), 0);
     assert_true(mid.slept);                  /* it did wait for the reset */
     assert_int_equal(mid.rc, NVME_ERR_GONE); /* before: NVME_ERR_STATE */
-    nvme_ctrl_fini(f.ctrl);
+    assert_int_equal(nvme_ctrl_fini(f.ctrl), 0);
     assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
     assert_int_equal(nvme_sim_dma_live(f.sim), 0);
     nvme_sim_destroy(f.sim);
