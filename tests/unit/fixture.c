@@ -224,4 +224,10 @@ void fx_poll_until(struct fx *f, uint16_t qid, const struct fx_rec *r, uint64_t 
         (void)nvme_qpair_poll(f->ctrl, qid, 0);
         nvme_sim_advance(f->sim, 1000);
     }
+    (void)nvme_qpair_poll(f->ctrl, qid, 0); /* what the last millisecond brought */
+    /* No silent return: a test would go on as if the callback had run
+     * (an fx_rec zeroed reads as a success). */
+    if (r->calls == 0)
+        fail_msg("fx_poll_until: no completion on queue %u within %llu us", qid,
+                 (unsigned long long)max_us);
 }

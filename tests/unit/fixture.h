@@ -94,8 +94,8 @@ struct fx_rec {
     int result;
 };
 void fx_rec_cb(void *arg, int result, uint32_t dw0);
-/* Polls queue qid every simulated millisecond until r was called or
- * max_us simulated microseconds passed. */
+/* Polls queue qid every simulated millisecond until r was called; fails
+ * the test when max_us simulated microseconds pass without the call. */
 void fx_poll_until(struct fx *f, uint16_t qid, const struct fx_rec *r, uint64_t max_us);
 
 #endif

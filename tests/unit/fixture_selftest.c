@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MS 1000u
+
 static struct fx g_f;
 static struct fx_out g_o;
 
@@ -68,6 +70,15 @@ static void fini_whose_shutdown_does_not_complete_fails_fx_stop(void **state)
     fx_stop(&g_f); /* nvme_ctrl_fini: NVME_ERR_TIMEOUT, was ignored */
 }
 
+static void poll_until_a_completion_that_never_comes_fails(void **state)
+{
+    (void)state;
+    struct fx_rec r = {0, 0};
+    fx_config(&g_f);
+    fx_start(&g_f);
+    fx_poll_until(&g_f, 1, &r, 10 * MS); /* nothing submitted: was a silent return */
+}
+
 static void output_up_to_the_text_buffer_passes(void **state)
 {
     (void)state;
@@ -104,18 +115,35 @@ static void fini_whose_shutdown_does_not_complete_passes_fx_stop_expect(void **s
     fx_stop_expect(&g_f, NVME_ERR_TIMEOUT);
 }
 
+static void poll_until_a_completion_that_comes_passes(void **state)
+{
+    (void)state;
+    struct fx_rec r = {0, 0};
+    uint8_t *b = fx_xalloc(512);
+    fx_config(&g_f);
+    fx_start(&g_f);
+    assert_int_equal(nvme_submit_rw(g_f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, b, 0, fx_rec_cb, &r), 0);
+    fx_poll_until(&g_f, 1, &r, 1000 * MS);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    fx_stop(&g_f);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest must_fail[] = {
         cmocka_unit_test_teardown(output_beyond_the_text_buffer_fails, teardown),
         cmocka_unit_test_teardown(command_line_longer_than_511_fails, teardown),
         cmocka_unit_test_teardown(fini_whose_shutdown_does_not_complete_fails_fx_stop, teardown),
+        cmocka_unit_test_teardown(poll_until_a_completion_that_never_comes_fails, teardown),
     };
     const struct CMUnitTest must_pass[] = {
         cmocka_unit_test_teardown(output_up_to_the_text_buffer_passes, teardown),
         cmocka_unit_test_teardown(command_line_of_511_runs_whole, teardown),
         cmocka_unit_test_teardown(fini_whose_shutdown_does_not_complete_passes_fx_stop_expect,
                                   teardown),
+        cmocka_unit_test_teardown(poll_until_a_completion_that_comes_passes, teardown),
     };
     int failed = cmocka_run_group_tests_name("must fail", must_fail, NULL, NULL);
     int wrong = cmocka_run_group_tests_name("must pass", must_pass, NULL, NULL);
