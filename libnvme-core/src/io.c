@@ -322,9 +322,10 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
     /* Zoned writes are left to nvme_submit_rw (NVME_CMD_NO_RETRY). */
     const bool writable = !ns->read_only && ns->zone_size == 0;
     const uint32_t page_mask = ctrl->page_size - 1u;
-    const uint32_t page_blocks = ctrl->page_size >> lbads; /* 0 for blocks over a page */
-    /* Device-written buffers own whole cache lines (nvme_io_check). */
-    const uintptr_t read_mask = ctrl->osal.dma_align > 1u ? ctrl->osal.dma_align - 1u : 0u;
+    /* A read's buffer and length: dword aligned (§4.3) and, on a
+     * non-coherent port that declares them, whole cache lines
+     * (nvme_io_check); a write's length is whole blocks, dwords. */
+    const uintptr_t read_mask = (ctrl->osal.dma_align > 1u ? ctrl->osal.dma_align - 1u : 0u) | 3u;
 
     if (!qp->live || !NVME_READ_ONCE(ctrl->ready) || NVME_READ_ONCE(ctrl->ns_frozen) != 0 ||
         nvme_ns_epoch_moved(ctrl, epoch))
@@ -337,26 +338,27 @@ static unsigned nvme_rw_batch_place(struct nvme_ctrl *ctrl, struct nvme_qpair *q
         uint64_t lba = r->lba;
         uint32_t count = r->count;
         uint8_t opc = r->opc;
-        /* count - 1 >= page_blocks: 0 blocks, or more than a page */
-        if (buf == 0 || count - 1u >= page_blocks || (buf & 3u) != 0 || lba >= nsze ||
-            count > nsze - lba || r->cb == NULL)
+        /* count << lbads cannot wrap in 64 bits: 0 blocks (len - 1
+         * wraps), blocks past the buffer's page (a PRP list, §4.3), and
+         * a block larger than a page all fail the one compare. */
+        uint64_t len = (uint64_t)count << lbads;
+        uint64_t last = lba + count; /* past NSZE, or past 2^64 (last < lba) */
+        if (buf == 0 || len - 1u >= page_mask + 1u - ((uint32_t)buf & page_mask) || last < lba ||
+            last > nsze || r->cb == NULL)
             break;
-        uint32_t len = count << lbads; /* a page at most */
-        if (len > page_mask + 1u - ((uint32_t)buf & page_mask))
-            break; /* crosses a page: a PRP list (§4.3) */
         if (opc == NVME_CMD_READ) {
             if (((buf | len) & read_mask) != 0)
                 break;
-        } else if (opc != NVME_CMD_WRITE || !writable) {
+        } else if (opc != NVME_CMD_WRITE || !writable || (buf & 3u) != 0) {
             break;
         }
         uint64_t bus;
-        if (!nvme_map_page(ctrl, (void *)buf, len, nvme_rw_dir(opc), &bus))
+        if (!nvme_map_page(ctrl, (void *)buf, (uint32_t)len, nvme_rw_dir(opc), &bus))
             break;
         /* cb (checked above) and arg read after the OSAL's call, not
          * saved around it. */
-        (void)nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, (void *)buf, len, r->cb, r->arg,
-                                 bus);
+        (void)nvme_qpair_fill_rw(ctrl, qp, opc, nsid, lba, count, (void *)buf, (uint32_t)len, r->cb,
+                                 r->arg, bus);
     }
     return (unsigned)(r - reqs);
 }
