@@ -1645,7 +1645,9 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             fresh = false; /* in the run invalidated before */
         }
         uint16_t status = vc->status;
-        if (NVME_CQE_PHASE(status) != qp->phase) {
+        /* Many entries a call (runs): the next one is usually there. */
+        const bool none = NVME_CQE_PHASE(status) != qp->phase;
+        if (runs ? __builtin_expect(none, 0) : none) {
             if (fresh)
                 break; /* not written by the device on this lap yet */
             nvme_dma_sync(ctrl, (void *)(uintptr_t)vc, sizeof(*vc), NVME_DMA_FROM_DEVICE);
