@@ -1702,8 +1702,12 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             else if (nvme_qpair_retry(qp, idx, sf))
                 continue;
         }
-        nvme_cmd_cb cb = s->cb;
-        void *arg = s->arg;
+        /* nvme_qpair_process (runs) reads them after the unmap, not
+         * kept across the OSAL's call: the slot is free by then, but
+         * nothing takes it before the lock is let go or
+         * nvme_qpair_unpark (below). */
+        nvme_cmd_cb cb = runs ? NULL : s->cb;
+        void *arg = runs ? NULL : s->arg;
         if (__builtin_expect(s->flags & NVME_SLOT_F_SIMPLE, 1)) {
             /* One mapped piece, no PRP list (nvme_qpair_submit_rw): what
              * nvme_slot_release does, in place.  In nvme_qpair_process
@@ -1723,9 +1727,17 @@ static NVME_HOT_INLINE int nvme_qpair_reap(struct nvme_ctrl *ctrl, struct nvme_q
             qp->outstanding--;
             if (runs && ctrl->osal.dma_unmap != NULL)
                 ctrl->osal.dma_unmap(ctrl->osal.ctx, buf, len, dir);
+            if (runs) {
+                cb = s->cb;
+                arg = s->arg;
+            }
             if (__builtin_expect(qp->parked != 0, 0)) /* a shrunk queue's replays wait */
                 nvme_qpair_unpark(qp);
         } else {
+            if (runs) {
+                cb = s->cb;
+                arg = s->arg;
+            }
             nvme_slot_release(qp, idx);
         }
         if (!(runs && direct) && cb == nvme_waiter_cb && ctrl->osal.wake == NULL) {
