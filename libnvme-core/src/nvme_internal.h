@@ -152,7 +152,8 @@ enum nvme_slot_state {
 #define NVME_SLOT_F_SIMPLE 0x20u
 #define NVME_SLOT_F_NO_RETRY 0x40u
 /* waiting past a shrunk queue's depth for a slot (nvme_qpair_set_entries):
- * its deadline runs from when it began to wait */
+ * its deadline runs from when it began to wait; on an active slot,
+ * recovery.c's NVME_SLOT_F_HELD (a pause held its deadline) */
 #define NVME_SLOT_F_PARKED 0x80u
 
 /* A PRP list page from the queue pair's pool (prp.c). */
