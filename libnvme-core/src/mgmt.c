@@ -433,9 +433,14 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
      * piece was taken, within this call or since the call whose image this
      * one continues (`offset` where that one ended), leaves the controller
      * without them; the pieces after it would make an image with a hole,
-     * told as downloaded.  NVME_ERR_ABORTED: download it again. */
-    uint64_t resets = NVME_READ_ONCE64(ctrl->fw_resets);
-    bool taken = offset != 0 && offset == NVME_READ_ONCE(ctrl->fw_next); /* pieces before */
+     * told as downloaded.  The count of resets is read before the first
+     * piece too: a reset while a piece is in flight, after the controller
+     * took it (its completion harvested by the reset's stop as done),
+     * discarded that piece, the first one included.  NVME_ERR_ABORTED:
+     * download it again. */
+    uint64_t resets = offset != 0 && offset == NVME_READ_ONCE(ctrl->fw_next) /* pieces before */
+                          ? NVME_READ_ONCE64(ctrl->fw_resets)
+                          : NVME_READ_ONCE64(ctrl->stats.resets);
     NVME_WRITE_ONCE(ctrl->fw_next, 0u);
     const uint8_t *b = buf;
     for (uint32_t done = 0; done < len && rc == NVME_OK;) {
@@ -447,7 +452,8 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
         rc = nvme_admin_exec_bounce(ctrl, &sqe, (void *)(uintptr_t)(b + done), n,
                                     NVME_DMA_TO_DEVICE, NULL);
         uint64_t now = NVME_READ_ONCE64(ctrl->stats.resets);
-        if (rc == NVME_OK && taken && now != resets) {
+        done += n;
+        if (rc == NVME_OK && now != resets) {
             nvme_log(ctrl, NVME_LOG_ERROR,
                      "firmware download: a controller reset discarded the image's pieces "
                      "before offset %u: download it again from its start",
@@ -455,8 +461,6 @@ int nvme_fw_download(struct nvme_ctrl *ctrl, uint32_t offset, const void *buf, u
             return NVME_ERR_ABORTED;
         }
         resets = now;
-        taken = true;
-        done += n;
     }
     if (rc == NVME_OK) {
         NVME_WRITE_ONCE64(ctrl->fw_resets, resets);

@@ -2330,6 +2330,73 @@ static void a_reset_between_firmware_pieces_fails_the_download(void **state)
     fx_stop(&f);
 }
 
+/* A controller reset while the first piece of an image is in flight,
+ * after the controller took it (its completion posted, not yet reaped:
+ * the reset's stop harvests it as done), discards that piece too
+ * (§5.12): the call fails with NVME_ERR_ABORTED.  Before: the reset
+ * counter was read only after the first piece, so this reset went
+ * unseen, the call returned 0 and the image committed had a hole (its
+ * first piece, with the revision, zeros).  Here the reset comes from
+ * the wait's sleep, as another CPU's or a deadline's would. */
+static struct {
+    struct fx *f;
+    void (*sleep_us)(void *ctx, uint32_t us);
+    uint64_t at;
+    int fired, rc;
+} fws;
+
+static void fws_sleep_us(void *ctx, uint32_t us)
+{
+    fws.sleep_us(ctx, us);
+    if (!fws.fired && fws.f->ctrl != NULL &&
+        nvme_sim_stats(fws.f->sim)->fw_downloads == fws.at + 1u) {
+        fws.fired = 1;
+        fws.rc = nvme_ctrl_reset(fws.f->ctrl);
+    }
+}
+
+static void a_reset_while_the_first_firmware_piece_is_in_flight_fails_the_download(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.fwug = 1; /* 4 KiB pieces */
+    fx_create(&f);
+    fws.f = &f;
+    fws.sleep_us = f.osal.sleep_us;
+    fws.fired = 1;
+    f.osal.sleep_us = fws_sleep_us;
+    assert_int_equal(fx_init(&f), 0);
+    uint8_t *img = calloc(1, 12288);
+    memcpy(img, "FW8.0.00", 8);
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    nvme_sim_set_timing(f.sim, NVME_SIM_DEFERRED, 5000); /* the piece waited for */
+    fws.at = nvme_sim_stats(f.sim)->fw_downloads;
+    fws.fired = 0;
+    fws.rc = -100;
+    int rc = nvme_fw_download(f.ctrl, 0, img, 12288);
+    nvme_sim_set_timing(f.sim, NVME_SIM_IMMEDIATE, 0);
+    assert_int_equal(fws.fired, 1);
+    assert_int_equal(fws.rc, 0);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, resets + 1u);
+    assert_int_equal(rc, NVME_ERR_ABORTED);
+    /* A call of a single piece: the same. */
+    fws.at = nvme_sim_stats(f.sim)->fw_downloads;
+    fws.fired = 0;
+    nvme_sim_set_timing(f.sim, NVME_SIM_DEFERRED, 5000);
+    rc = nvme_fw_download(f.ctrl, 0, img, 4096);
+    nvme_sim_set_timing(f.sim, NVME_SIM_IMMEDIATE, 0);
+    assert_int_equal(fws.fired, 1);
+    assert_int_equal(rc, NVME_ERR_ABORTED);
+    /* Again from the start: the whole image, committed and activated. */
+    assert_int_equal(nvme_fw_download(f.ctrl, 0, img, 12288), 0);
+    assert_int_equal(nvme_fw_commit(f.ctrl, 2, NVME_FW_CA_REPLACE_ACTIVATE, false, NULL), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_string_equal(nvme_ctrl_get_info(f.ctrl)->firmware, "FW8.0.00");
+    free(img);
+    fx_stop(&f);
+}
+
 /* On PCIe an NVM Subsystem Reset can take the link down: the BAR reads
  * all ones for a while (here 200 register reads).  The core waits,
  * bounded by CAP.TO, for a register to read back before it takes the
@@ -2652,6 +2719,7 @@ int main(void)
         cmocka_unit_test(firmware_granularity_above_mdts_is_refused_before_sending),
         cmocka_unit_test(firmware_last_piece_off_the_granularity_is_told),
         cmocka_unit_test(a_reset_between_firmware_pieces_fails_the_download),
+        cmocka_unit_test(a_reset_while_the_first_firmware_piece_is_in_flight_fails_the_download),
         cmocka_unit_test(firmware_commit_gets_the_effects_its_log_declares),
         cmocka_unit_test(ns_attach_gets_the_cse_its_effects_log_declares),
         cmocka_unit_test(sanitize_gets_the_cse_its_effects_log_declares),
