@@ -72,8 +72,11 @@ static void every_listed_feature_reads_back(void **state)
                                    NVME_FEAT_IRQ_COALESCE, NVME_FEAT_ASYNC_EVENT};
     for (size_t i = 0; i < sizeof(fids); i++) {
         uint32_t dw0 = 0xdead;
+        /* Error Recovery is namespace specific: NSID 1 (0 is Invalid
+         * Namespace or Format, as on QEMU's controller). */
+        uint32_t nsid = fids[i] == NVME_FEAT_ERROR_RECOVERY ? 1u : 0u;
         for (unsigned sel = 0; sel <= 3; sel++)
-            assert_int_equal(nvme_get_feature(f.ctrl, fids[i], 0, sel, 0, NULL, 0, &dw0), 0);
+            assert_int_equal(nvme_get_feature(f.ctrl, fids[i], nsid, sel, 0, NULL, 0, &dw0), 0);
     }
     uint32_t dw0;
     /* Power Management: PS within NPSS. */

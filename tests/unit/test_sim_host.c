@@ -618,6 +618,48 @@ static void a_controller_feature_set_for_one_namespace_is_refused(void **state)
     host_stop(&h);
 }
 
+/* Error Recovery (05h) is namespace specific: Get Features names one
+ * active namespace, Set Features one or all (FFFFFFFFh).  NSID 0,
+ * FFFFFFFFh on Get and one above NN are Invalid Namespace or Format, an
+ * inactive NSID within NN Invalid Field in Command, as QEMU's
+ * nvme_get_feature / nvme_set_feature.  Before, the simulator took any
+ * NSID, so nvmectl's get-feature -f 5 on the controller's device (NSID
+ * FFFFFFFFh, as nvme-cli) passed here and fails on QEMU. */
+static void error_recovery_names_one_active_namespace(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    nvme_sim_set_nn(h.f.sim, 8); /* namespace 1 of 8: 3 is inactive */
+    struct nvme_sqe getf = {0};
+    getf.opc = NVME_ADMIN_GET_FEATURES;
+    getf.cdw10 = NVME_FEAT_ERROR_RECOVERY;
+    const uint16_t invalid_ns = SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS);
+    const uint16_t invalid_field = SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
+    getf.nsid = 0;
+    assert_int_equal(host_admin(&h, getf), invalid_ns);
+    getf.nsid = NVME_NSID_ALL;
+    assert_int_equal(host_admin(&h, getf), invalid_ns);
+    getf.nsid = 9;
+    assert_int_equal(host_admin(&h, getf), invalid_ns);
+    getf.nsid = 3;
+    assert_int_equal(host_admin(&h, getf), invalid_field);
+    getf.nsid = 1;
+    assert_int_equal(host_admin(&h, getf), 0);
+    struct nvme_sqe setf = getf;
+    setf.opc = NVME_ADMIN_SET_FEATURES;
+    setf.cdw11 = 0x10;
+    setf.nsid = 0;
+    assert_int_equal(host_admin(&h, setf), invalid_ns);
+    setf.nsid = 3;
+    assert_int_equal(host_admin(&h, setf), invalid_field);
+    setf.nsid = NVME_NSID_ALL;
+    assert_int_equal(host_admin(&h, setf), 0);
+    setf.nsid = 1;
+    assert_int_equal(host_admin(&h, setf), 0);
+    host_stop(&h);
+}
+
 /* A Read both above MDTS and past the namespace's end: Invalid Field in
  * Command, as QEMU's nvme_read checks the transfer size (nvme_check_mdts)
  * before the LBA range.  Before, the simulator answered LBA Out of Range,
@@ -731,6 +773,7 @@ int main(void)
         cmocka_unit_test(a_log_offset_at_the_end_is_invalid_field),
         cmocka_unit_test(an_abort_of_a_missing_sq_is_invalid_field),
         cmocka_unit_test(a_controller_feature_set_for_one_namespace_is_refused),
+        cmocka_unit_test(error_recovery_names_one_active_namespace),
         cmocka_unit_test(a_read_above_mdts_and_past_the_end_is_invalid_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -430,10 +430,20 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         return SF_INVALID_FIELD;
     if (fid == NVME_FEAT_VOLATILE_WC && !sim->cfg.vwc)
         return SF_INVALID_FIELD;
+    /* Error Recovery is namespace specific (NVMe 2.0 §5.27.1, scope): Get
+     * Features names one active namespace, Set Features one or all
+     * (FFFFFFFFh); 0, FFFFFFFFh on Get or one above NN is Invalid
+     * Namespace or Format, an inactive one Invalid Field in Command, as
+     * QEMU's nvme_get_feature and nvme_set_feature.  Before: any NSID. */
+    if (fid == NVME_FEAT_ERROR_RECOVERY && !(set && sqe->nsid == NVME_NSID_ALL)) {
+        uint16_t sf = 0;
+        if (!sim_ns_active(sim, sqe->nsid, &sf))
+            return sf;
+    }
     /* Set Features of a controller-scope feature for one namespace (NSID
      * neither 0 nor FFFFFFFFh): Feature Identifier Not Namespace Specific
-     * (§5.21.1), as QEMU's nvme_set_feature; Error Recovery (namespace
-     * scope) and the vendor feature take any NSID.  Before: accepted. */
+     * (§5.21.1), as QEMU's nvme_set_feature; the vendor feature takes
+     * any NSID.  Before: accepted. */
     if (set && sqe->nsid != 0 && sqe->nsid != NVME_NSID_ALL && fid != NVME_FEAT_ERROR_RECOVERY &&
         fid != sim->cfg.vendor_fid)
         return SIM_SF_CMD(SC_FEAT_NOT_NS_SPECIFIC);

@@ -648,6 +648,10 @@ int sim_ns_unc_mark(struct sim_ns *ns, uint64_t lba, uint64_t count);
 bool sim_ns_unc_any(const struct sim_ns *ns, uint64_t lba, uint64_t count);
 int sim_ns_sync(struct sim_ns *ns);
 uint32_t sim_ns_max_nsid(const struct nvme_sim *sim);
+/* The active namespace `nsid` names, or NULL and *sf: Invalid Namespace
+ * or Format for an invalid NSID (0, above NN, FFFFFFFFh), Invalid Field
+ * in Command for an inactive one (NVMe 2.0 §3.2.1). */
+struct sim_ns *sim_ns_active(struct nvme_sim *sim, uint32_t nsid, uint16_t *sf);
 
 /* Status field helpers: DNR set for errors that are properties of the command. */
 #define SIM_SF_GEN(sc) ((uint16_t)(NVME_SF(NVME_SCT_GENERIC, (sc)) | NVME_SF_DNR_BIT))

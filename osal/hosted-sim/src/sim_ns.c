@@ -39,6 +39,21 @@ uint32_t sim_ns_max_nsid(const struct nvme_sim *sim)
     return sim->ns_count ? sim->ns[sim->ns_count - 1]->nsid : 0;
 }
 
+/* An NSID in 1..NN that no attached namespace has is inactive, not
+ * invalid: a command that needs an active namespace gets Invalid Field
+ * in Command for it, one outside that range Invalid Namespace or Format
+ * (NVMe 2.0 §3.2.1), as QEMU's nvme_io_cmd, nvme_get_feature and
+ * nvme_format (nvme_nsid_valid, then nvme_ns). */
+struct sim_ns *sim_ns_active(struct nvme_sim *sim, uint32_t nsid, uint16_t *sf)
+{
+    struct sim_ns *ns = sim_ns_find(sim, nsid);
+    uint32_t nn = sim->nn_override ? sim->nn_override : sim_ns_max_nsid(sim);
+    if (!ns)
+        *sf = nsid == 0 || nsid > nn ? SIM_SF_GEN(NVME_SC_INVALID_NS)
+                                     : SIM_SF_GEN(NVME_SC_INVALID_FIELD);
+    return ns;
+}
+
 /* blocks * ms bytes of zeros, or NULL (ms 0, or no room). */
 static uint8_t *md_alloc(uint64_t blocks, uint16_t ms)
 {
