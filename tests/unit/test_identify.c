@@ -245,7 +245,12 @@ static void ns_descriptors_give_eui64_nguid_uuid_and_csi(void **state)
     assert_int_equal(nvme_identify_ns(f.ctrl, 3, id), 0);
     assert_memory_equal(id->raw.eui64, eui, 8);
     free(id);
+    /* NSID 2 is inactive (within NN 3): Invalid Field in Command, as
+     * QEMU's nvme_identify_ns_descr_list; above NN, Invalid Namespace. */
     int rc = nvme_identify_ns_descs(f.ctrl, 2, &ids);
+    assert_true(rc > 0);
+    assert_int_equal(NVME_SF_SC(rc), NVME_SC_INVALID_FIELD);
+    rc = nvme_identify_ns_descs(f.ctrl, 4, &ids);
     assert_true(rc > 0);
     assert_int_equal(NVME_SF_SC(rc), NVME_SC_INVALID_NS);
     assert_int_equal(nvme_identify_ns_descs(f.ctrl, 0, &ids), NVME_ERR_INVAL);

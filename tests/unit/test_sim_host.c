@@ -36,12 +36,13 @@ static void *host_alloc(struct host *h, uint64_t *bus)
 
 /* A coherent machine, data and completions inside the doorbell write:
  * the host below does no cache maintenance and reads the CQ at once. */
-static void host_start(struct host *h)
+static void host_start_iocs(struct host *h, bool iocs)
 {
     memset(h, 0, sizeof(*h));
     fx_config(&h->f);
     h->f.cfg.noncoherent = false;
     h->f.cfg.dma_timing_seed = 0;
+    h->f.cfg.iocs = iocs; /* I/O Command Set Profile, CNS 05h/06h/1Ch */
     fx_create(&h->f);
     const struct nvme_osal *o = &h->f.osal;
     h->asq = host_alloc(h, &h->asq_bus);
@@ -57,6 +58,8 @@ static void host_start(struct host *h)
         nvme_sim_advance(h->f.sim, 1000);
     assert_true(o->mmio_read32(o->ctx, NVME_REG_CSTS) & NVME_CSTS_RDY);
 }
+
+static void host_start(struct host *h) { host_start_iocs(h, false); }
 
 /* Submit one admin command; its status field (SCT/SC, bits 14:0 of the
  * CQE's status without the phase tag). */
@@ -701,6 +704,83 @@ static void a_read_above_mdts_and_past_the_end_is_invalid_field(void **state)
     host_stop(&h);
 }
 
+/* An NSID in 1..NN that no namespace has is inactive: an I/O command
+ * (checked before its opcode), Format NVM and Identify's descriptor
+ * list (CNS 03h) get Invalid Field in Command, Identify CNS 05h zeros
+ * as CNS 00h; 0 and NSIDs above NN stay Invalid Namespace or Format.
+ * As QEMU's nvme_io_cmd, nvme_format, nvme_identify_ns_descr_list and
+ * nvme_identify_ns_csi; before, the simulator answered Invalid
+ * Namespace or Format for an inactive NSID too. */
+static void an_inactive_nsid_is_invalid_field(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start_iocs(&h, true);
+    nvme_sim_set_nn(h.f.sim, 8); /* namespace 1 of 8: 3 is inactive */
+    const struct nvme_osal *o = &h.f.osal;
+    const uint16_t invalid_ns = SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS);
+    const uint16_t invalid_field = SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
+    uint64_t cq_bus, sq_bus, buf_bus;
+    uint8_t *cq = host_alloc(&h, &cq_bus), *sq = host_alloc(&h, &sq_bus);
+    uint8_t *buf = host_alloc(&h, &buf_bus);
+    assert_int_equal(host_admin(&h, create_cq(1, 16, cq_bus, false, 0)), 0);
+    assert_int_equal(host_admin(&h, create_sq(1, 16, sq_bus, 1)), 0);
+    static const struct {
+        uint8_t opc;
+        uint32_t nsid;
+        uint16_t sf;
+    } cmds[] = {{NVME_CMD_READ, 3, SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD)},
+                {NVME_CMD_WRITE, 3, SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD)},
+                {NVME_CMD_FLUSH, 3, SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD)},
+                {0x7e, 3, SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD)},
+                {NVME_CMD_READ, 0, SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS)},
+                {NVME_CMD_READ, 9, SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS)},
+                {NVME_CMD_READ, NVME_NSID_ALL, SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS)},
+                {NVME_CMD_READ, 1, 0}};
+    const unsigned n = sizeof(cmds) / sizeof(cmds[0]);
+    for (unsigned i = 0; i < n; i++) {
+        struct nvme_sqe io = {0};
+        io.opc = cmds[i].opc;
+        io.nsid = cmds[i].nsid;
+        io.prp1 = buf_bus;
+        io.cid = (uint16_t)(i + 1u);
+        memcpy(sq + 64u * i, &io, sizeof(io));
+    }
+    o->mmio_write32(o->ctx, NVME_SQ_TDBL(1, 0), n);
+    nvme_sim_run(h.f.sim);
+    for (unsigned i = 0; i < n; i++) {
+        struct nvme_cqe cqe;
+        memcpy(&cqe, cq + 16u * i, sizeof(cqe));
+        assert_int_equal(cqe.cid, i + 1u);
+        assert_int_equal(cqe.status >> 1, cmds[i].sf);
+    }
+    o->mmio_write32(o->ctx, NVME_CQ_HDBL(1, 0), n);
+    struct nvme_sqe fmt = {0};
+    fmt.opc = NVME_ADMIN_FORMAT_NVM;
+    fmt.nsid = 3;
+    assert_int_equal(host_admin(&h, fmt), invalid_field);
+    fmt.nsid = 9;
+    assert_int_equal(host_admin(&h, fmt), invalid_ns);
+    struct nvme_sqe id = {0};
+    id.opc = NVME_ADMIN_IDENTIFY;
+    id.prp1 = buf_bus;
+    id.cdw10 = NVME_CNS_NS_DESC_LIST;
+    id.nsid = 3;
+    assert_int_equal(host_admin(&h, id), invalid_field);
+    id.nsid = 9;
+    assert_int_equal(host_admin(&h, id), invalid_ns);
+    id.cdw10 = NVME_CNS_CS_NS;
+    id.cdw11 = (uint32_t)NVME_CSI_NVM << 24;
+    id.nsid = 3;
+    memset(buf, 0xa5, PS);
+    assert_int_equal(host_admin(&h, id), 0);
+    for (unsigned i = 0; i < NVME_IDENTIFY_DATA_SIZE; i++)
+        assert_int_equal(buf[i], 0);
+    id.nsid = 9;
+    assert_int_equal(host_admin(&h, id), invalid_ns);
+    host_stop(&h);
+}
+
 struct events {
     unsigned errors;
     uint32_t detail[4];
@@ -774,6 +854,7 @@ int main(void)
         cmocka_unit_test(an_abort_of_a_missing_sq_is_invalid_field),
         cmocka_unit_test(a_controller_feature_set_for_one_namespace_is_refused),
         cmocka_unit_test(error_recovery_names_one_active_namespace),
+        cmocka_unit_test(an_inactive_nsid_is_invalid_field),
         cmocka_unit_test(a_read_above_mdts_and_past_the_end_is_invalid_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -416,7 +416,9 @@ static void test_admin(void)
     CHECK(io(&h, NVME_CMD_READ, 1, 10, 2, db, 0) == 0);
     CHECK(data[0] == 0x5a && data[1023] == 0x5a);
     CHECK(io(&h, NVME_CMD_READ, 1, 999, 2, db, 0) == GEN(NVME_SC_LBA_RANGE));
-    CHECK(io(&h, NVME_CMD_READ, 3, 0, 1, db, 0) == GEN(NVME_SC_INVALID_NS));
+    /* NSID 3 is inactive (NN 4): Invalid Field, as QEMU's nvme_io_cmd */
+    CHECK(io(&h, NVME_CMD_READ, 3, 0, 1, db, 0) == GEN(NVME_SC_INVALID_FIELD));
+    CHECK(io(&h, NVME_CMD_READ, 5, 0, 1, db, 0) == GEN(NVME_SC_INVALID_NS));
     CHECK(io(&h, NVME_CMD_READ, 1, 0, 1, db + 2, 0) == GEN(NVME_SC_PRP_OFFSET_INVALID));
     CHECK(io(&h, 0x55, 1, 0, 1, db, 0) == GEN(NVME_SC_INVALID_OPCODE));
     CHECK(io(&h, NVME_CMD_READ, 1, 0, 257, db, 0) == GEN(NVME_SC_INVALID_FIELD)); /* > MDTS */

@@ -28,8 +28,9 @@ uint16_t sim_format(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     if (ses > 2 || (ses == 2 && !(sim->cfg.fna & NVME_FNA_CRYPTO)) || pi > 3)
         return SF_INVALID_FIELD;
     bool all = sqe->nsid == NVME_NSID_ALL;
-    if (!all && !sim_ns_find(sim, sqe->nsid))
-        return SIM_SF_GEN(NVME_SC_INVALID_NS);
+    uint16_t sf = 0; /* inactive: Invalid Field, as QEMU's nvme_format */
+    if (!all && !sim_ns_active(sim, sqe->nsid, &sf))
+        return sf;
     /* FNA bit 0: a format of any namespace formats them all (Identify
      * Controller, Format NVM Attributes). */
     all = all || (sim->cfg.fna & NVME_FNA_FORMAT_ALL);
@@ -274,9 +275,10 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
     uint8_t cns = (uint8_t)sqe->cdw10, csi = (uint8_t)(sqe->cdw11 >> 24);
     switch (cns) {
     case NVME_CNS_NS_DESC_LIST: { /* Namespace Identification Descriptor list, NVMe 2.0 */
-        struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
+        uint16_t sf = 0; /* inactive: Invalid Field, as QEMU's nvme_identify_ns_descr_list */
+        struct sim_ns *ns = sim_ns_active(sim, sqe->nsid, &sf);
         if (!ns)
-            return SIM_SF_GEN(NVME_SC_INVALID_NS);
+            return sf;
         if (sim->cfg.ns_desc_len != 0) { /* a broken device: the list as configured */
             memcpy(buf, sim->cfg.ns_desc,
                    sim->cfg.ns_desc_len < sizeof(sim->cfg.ns_desc) ? sim->cfg.ns_desc_len
@@ -308,9 +310,11 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
     case NVME_CNS_CS_NS: { /* CSI 00h: NVM CS Figure 114 (ELBAF); CSI 02h: ZNS Figure 48 */
         if (!sim->cfg.iocs && !(sim->cfg.elbas && csi == NVME_CSI_NVM))
             return SF_INVALID_FIELD;
-        struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
+        /* an inactive NSID gets zeros, as CNS 00h (QEMU's nvme_identify_ns_csi) */
+        uint16_t sf = 0;
+        struct sim_ns *ns = sim_ns_active(sim, sqe->nsid, &sf);
         if (!ns)
-            return SIM_SF_GEN(NVME_SC_INVALID_NS);
+            return sf == SIM_SF_GEN(NVME_SC_INVALID_NS) ? sf : 0;
         if (csi == NVME_CSI_NVM && sim->nvm_id_ns_status != 0)
             return sim->nvm_id_ns_status;
         if (csi == NVME_CSI_NVM) {

@@ -10,13 +10,10 @@
 #include "sim_internal.h"
 
 /* Namespace of an I/O command: Invalid Namespace or Format when NSID is
- * not an active namespace (§6, Figure 346 common fields). */
+ * invalid, Invalid Field in Command when it is inactive (sim_ns_active). */
 static struct sim_ns *io_ns(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint16_t *sf)
 {
-    struct sim_ns *ns = sim_ns_find(sim, sqe->nsid);
-    if (!ns)
-        *sf = SIM_SF_GEN(NVME_SC_INVALID_NS);
-    return ns;
+    return sim_ns_active(sim, sqe->nsid, sf);
 }
 
 /* Starting LBA (CDW10-11) and block count (CDW12 NLB, 0-based). */
@@ -690,7 +687,14 @@ uint16_t sim_nvm_exec(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t
 {
     if (sqe->flags & 0xc3) /* fused operations and SGLs are not supported */
         return SIM_SF_GEN(NVME_SC_INVALID_FIELD);
-    uint16_t sf = sim_resv_io_check(sim, sqe);
+    /* Every I/O command but Flush (which also takes FFFFFFFFh) names one
+     * active namespace, checked before its opcode, as QEMU's nvme_io_cmd:
+     * an inactive NSID is Invalid Field in Command (before: Invalid
+     * Namespace or Format, as for an invalid one). */
+    uint16_t sf = 0;
+    if (sqe->opc != NVME_CMD_FLUSH && !sim_ns_active(sim, sqe->nsid, &sf))
+        return sf;
+    sf = sim_resv_io_check(sim, sqe);
     if (sf)
         return sf;
     /* NSATTR bit 0: "all write access to the namespace shall fail"
