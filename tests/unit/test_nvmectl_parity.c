@@ -677,7 +677,8 @@ static void get_and_set_features(void **state)
     /* -s supported: nvme-cli 2.4's nvme_show_select_result() lines */
     ok(&f, "get-feature -f 5 -n 1 -s supported");
     expect("Supported capabilities value:");
-    expect("value:0x00000005\n  Feature is saveable\n  Feature is changeable\n");
+    expect("value:0x00000007\n  Feature is saveable\n  Feature is per-namespace\n"
+           "  Feature is changeable\n");
     ok(&f, "get-feature -f 6 -H");
     expect("Volatile Write Cache Enable (WCE): Disabled");
     ok(&f, "set-feature -f 6 -v 1 --save -o json");

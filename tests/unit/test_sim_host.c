@@ -704,6 +704,49 @@ static void a_read_above_mdts_and_past_the_end_is_invalid_field(void **state)
     host_stop(&h);
 }
 
+/* Get Features, SEL 011b (supported capabilities, Figure 326): Number
+ * of Queues is changeable (Set Features takes it until an I/O queue
+ * exists) and Error Recovery namespace specific, as QEMU's
+ * nvme_feature_cap.  Interrupt Vector Configuration names a vector the
+ * controller has (without MSI-X only 0), else Invalid Field in Command,
+ * as QEMU's nvme_get_feature, and reports that vector's CD.  Before:
+ * Number of Queues 0, Error Recovery not per namespace, any IV taken. */
+static void supported_capabilities_and_vector_configuration_as_qemu(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    const uint16_t invalid_field = SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
+    struct nvme_sqe getf = {0};
+    getf.opc = NVME_ADMIN_GET_FEATURES;
+    getf.cdw10 = NVME_FEAT_NUM_QUEUES | (3u << 8);
+    assert_int_equal(host_admin(&h, getf), 0);
+    struct nvme_cqe cqe;
+    memcpy(&cqe, h.acq + (size_t)((h.tail + 15u) % 16u) * 16u, sizeof(cqe));
+    assert_int_equal(cqe.dw0, NVME_FEAT_CAP_CHANGEABLE);
+    getf.cdw10 = NVME_FEAT_ERROR_RECOVERY | (3u << 8);
+    getf.nsid = 1;
+    assert_int_equal(host_admin(&h, getf), 0);
+    memcpy(&cqe, h.acq + (size_t)((h.tail + 15u) % 16u) * 16u, sizeof(cqe));
+    assert_int_equal(cqe.dw0,
+                     NVME_FEAT_CAP_SAVEABLE | NVME_FEAT_CAP_NS_SPECIFIC | NVME_FEAT_CAP_CHANGEABLE);
+    getf.nsid = 0;
+    getf.cdw10 = NVME_FEAT_IRQ_CONFIG;
+    getf.cdw11 = 1; /* no MSI-X: vector 0 alone */
+    assert_int_equal(host_admin(&h, getf), invalid_field);
+    struct nvme_sqe setf = getf;
+    setf.opc = NVME_ADMIN_SET_FEATURES;
+    setf.cdw11 = (1u << 16) | 1u;
+    assert_int_equal(host_admin(&h, setf), invalid_field);
+    setf.cdw11 = 1u << 16; /* CD of vector 0 */
+    assert_int_equal(host_admin(&h, setf), 0);
+    getf.cdw11 = 0;
+    assert_int_equal(host_admin(&h, getf), 0);
+    memcpy(&cqe, h.acq + (size_t)((h.tail + 15u) % 16u) * 16u, sizeof(cqe));
+    assert_int_equal(cqe.dw0, 1u << 16);
+    host_stop(&h);
+}
+
 /* An NSID in 1..NN that no namespace has is inactive: an I/O command
  * (checked before its opcode), Format NVM and Identify's descriptor
  * list (CNS 03h) get Invalid Field in Command, Identify CNS 05h zeros
@@ -855,6 +898,7 @@ int main(void)
         cmocka_unit_test(a_controller_feature_set_for_one_namespace_is_refused),
         cmocka_unit_test(error_recovery_names_one_active_namespace),
         cmocka_unit_test(an_inactive_nsid_is_invalid_field),
+        cmocka_unit_test(supported_capabilities_and_vector_configuration_as_qemu),
         cmocka_unit_test(a_read_above_mdts_and_past_the_end_is_invalid_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -225,6 +225,14 @@ static uint16_t identify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return sim_prp_copy(sim, sqe, buf, sizeof(buf), true);
 }
 
+/* Interrupt vectors the controller has for the host's configuration: 0
+ * alone without MSI-X enabled (INTx, or no irq_setup), else the MSI-X
+ * table's. */
+static unsigned sim_vectors(const struct nvme_sim *sim)
+{
+    return sim->irq_intx || !sim->irq_granted || !sim->cfg.irq_vectors ? 1u : sim->cfg.irq_vectors;
+}
+
 /* Create I/O Completion Queue (§5.3). */
 static uint16_t create_cq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
@@ -243,8 +251,7 @@ static uint16_t create_cq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     /* IV names a vector whether or not IEN is set (§5.3, Figure 149):
      * 0 alone without MSI-X enabled (INTx, or no irq_setup), else one of
      * the MSI-X table's, as QEMU's nvme_create_cq (before: only with IEN). */
-    if (iv >=
-        (sim->irq_intx || !sim->irq_granted || !sim->cfg.irq_vectors ? 1u : sim->cfg.irq_vectors))
+    if (iv >= sim_vectors(sim))
         return SIM_SF_CMD(NVME_SC_INVALID_VECTOR);
     if (!pc) /* CAP.CQR = 1: contiguous queues required */
         return SF_INVALID_FIELD;
@@ -397,6 +404,7 @@ void sim_features_reset(struct nvme_sim *sim)
                                                          : feature_default(sim, (uint8_t)f);
     for (unsigned t = 0; t < 64; t++) /* over thresholds 343 K, under 0 */
         sim->temp_thresh[t] = t & 0x10 ? 0 : 343;
+    memset(sim->iv_cd, 0, sizeof(sim->iv_cd)); /* coalescing on every vector */
     memcpy(sim->apst, sim->apst_saved, sizeof(sim->apst));
     sim->ts_set = false;
 }
@@ -440,6 +448,13 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         if (!sim_ns_active(sim, sqe->nsid, &sf))
             return sf;
     }
+    /* Interrupt Vector Configuration (§5.21.1.9): IV (CDW11 15:0) names
+     * one of the controller's vectors, those Create I/O Completion Queue
+     * takes; another is Invalid Field in Command, as QEMU's
+     * nvme_get_feature (before: any IV, and the IV last set echoed). */
+    uint16_t iv = (uint16_t)sqe->cdw11;
+    if (fid == NVME_FEAT_IRQ_CONFIG && iv >= sim_vectors(sim))
+        return SF_INVALID_FIELD;
     /* Set Features of a controller-scope feature for one namespace (NSID
      * neither 0 nor FFFFFFFFh): Feature Identifier Not Namespace Specific
      * (§5.21.1), as QEMU's nvme_set_feature; the vendor feature takes
@@ -458,10 +473,13 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         if (!(sim->cfg.oncs & NVME_ONCS_FEATURES_SAVE))
             sel = NVME_FEAT_SEL_CURRENT;
         bool save = feature_saveable(sim, fid);
-        if (sel == NVME_FEAT_SEL_SUPPORTED) { /* Figure 326 */
-            *dw0 = NVME_FEAT_CAP_CHANGEABLE | (save ? NVME_FEAT_CAP_SAVEABLE : 0);
-            if (fid == NVME_FEAT_NUM_QUEUES)
-                *dw0 = 0;
+        /* Figure 326: every feature changeable (Number of Queues too:
+         * Set Features takes it until an I/O queue exists), Error
+         * Recovery namespace specific, as QEMU's nvme_feature_cap
+         * (before: Number of Queues 0, Error Recovery not per namespace). */
+        if (sel == NVME_FEAT_SEL_SUPPORTED) {
+            *dw0 = NVME_FEAT_CAP_CHANGEABLE | (save ? NVME_FEAT_CAP_SAVEABLE : 0) |
+                   (fid == NVME_FEAT_ERROR_RECOVERY ? NVME_FEAT_CAP_NS_SPECIFIC : 0);
             return 0;
         }
         if (sel > NVME_FEAT_SEL_SUPPORTED)
@@ -505,8 +523,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         uint32_t v = dflt                         ? feature_default(sim, fid)
                      : sel == NVME_FEAT_SEL_SAVED ? sim->feat_saved[fid]
                                                   : sim->feat[fid];
-        if (fid == NVME_FEAT_IRQ_CONFIG)
-            v |= (uint16_t)sqe->cdw11;
+        if (fid == NVME_FEAT_IRQ_CONFIG) /* CD (bit 16) of that vector, IV */
+            v = (!dflt && (sim->iv_cd[iv / 8] >> (iv % 8)) & 1u ? 1u << 16 : 0u) | iv;
         *dw0 = v;
         return 0;
     }
@@ -595,6 +613,10 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         if ((sqe->cdw11 & 0x1ff) > 1)
             return SIM_SF_CMD(0x2b); /* I/O Command Set Combination Rejected */
         sim->feat[fid] = sqe->cdw11 & 0x1ff;
+        break;
+    case NVME_FEAT_IRQ_CONFIG: /* CD, bit 16, of vector IV */
+        sim->iv_cd[iv / 8] = (uint8_t)((sim->iv_cd[iv / 8] & ~(1u << (iv % 8))) |
+                                       (((sqe->cdw11 >> 16) & 1u) << (iv % 8)));
         break;
     case NVME_FEAT_ASYNC_EVENT: /* bits 7:0 SMART warnings, 8 NS attribute, 9 FW activation */
         sim->feat[fid] = sqe->cdw11 & 0x3ffu;

@@ -324,7 +324,8 @@ struct nvme_sim {
     uint32_t feat[256];
     /* issue 9: saved values (SV), data features, management state */
     uint32_t feat_saved[256];
-    uint32_t temp_thresh[64]; /* TMPSEL 3:0, THSEL bit 4 */
+    uint32_t temp_thresh[64];           /* TMPSEL 3:0, THSEL bit 4 */
+    uint8_t iv_cd[SIM_MAX_VECTORS / 8]; /* Interrupt Vector Configuration: CD per vector */
     uint8_t apst[256], apst_saved[256];
     uint64_t ts_base_ms, ts_at_us; /* Timestamp feature: value set, when */
     bool ts_set;
