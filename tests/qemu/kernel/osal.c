@@ -77,6 +77,7 @@ struct wait_cpu {
     bool tick;    /* x86 harness_tick(true): periodic, the wait leaves it alone */
     bool oneshot; /* x86: LVT programmed for the wait's one-shot */
     uint32_t waits, halts, timeouts, wakes, ipis;
+    uint32_t woken;     /* waits a wake() ended while they waited (not a flag set before) */
     uint64_t woken_tsc; /* x86: TSC at this CPU's last wake() (bench) */
 } __attribute__((aligned(64)));
 static struct wait_cpu wait_cpu[SMP_MAX_CPUS];
@@ -163,8 +164,8 @@ void harness_wait_stats(char *buf, size_t len)
     for (unsigned c = 0; c < smp_cpus() && pos + 80 < len; c++) {
         const struct wait_cpu *w = &wait_cpu[c];
         pos += (size_t)snprintf(buf + pos, len - pos,
-                                " cpu%u: waits=%u halts=%u timeouts=%u wakes=%u ipis=%u", c,
-                                w->waits, w->halts, w->timeouts, w->wakes, w->ipis);
+                                " cpu%u: waits=%u halts=%u timeouts=%u wakes=%u ipis=%u woken=%u",
+                                c, w->waits, w->halts, w->timeouts, w->wakes, w->ipis, w->woken);
     }
 }
 
@@ -435,7 +436,11 @@ static void osal_wait(void *ctx, uint32_t us)
     if (!wait_begin(d, w))
         return;
     uint64_t t0 = clock_now_us();
-    while (!__atomic_load_n(&w->ev, __ATOMIC_ACQUIRE)) {
+    for (;;) {
+        if (__atomic_load_n(&w->ev, __ATOMIC_ACQUIRE)) {
+            w->woken++;
+            break;
+        }
         uint64_t el = clock_now_us() - t0;
         if (el >= us) {
             w->timeouts++;
