@@ -499,7 +499,11 @@ def case_xfer(w):
         f.seek(25007 * 512 + 508)
         f.write(struct.pack("<I", pat_word(60, 25007, 127) ^ 1))
     cmds += ["rpat 1 25000 7 60", "!rpat 1 25000 8 60", "!rpat 1 25000 8 60 batch"]
-    cmds += ["!read -n 1 -s 32768", "!verify -n 3 -s 0 -c 1", "!wpat 2 0 4096 43", "smart", "check-irqs"]
+    # 2^55 + 1 blocks of 512 bytes: a size that wraps to 512 bytes in 64 bits (before, one
+    # block was written and "wpat ok" told of 36028797018963969)
+    huge = (1 << 55) + 1
+    cmds += ["!read -n 1 -s 32768", "!verify -n 3 -s 0 -c 1", "!wpat 2 0 4096 43", "!wpat 1 0 %d 61" % huge,
+             "smart", "check-irqs"]
     c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq=isa(w)["io_irq"],
                ctrl="mdts=2,smart_critical_warning=5", opts=["ioq=2"])
     c.ok(re.search(r"^mdts\s*: 16384 bytes", c.section("info"), re.M) is not None,
@@ -529,6 +533,9 @@ def case_xfer(w):
     c.ok(re.match(r"wpat: 4096 block\(s\) of 4096 bytes do not fit the harness's I/O buffer \(\d+ bytes\)\n",
                   c.section("(must fail) wpat 2 0 4096 43")) is not None,
          "wpat beyond the harness's buffer: refused, and it says why")
+    c.ok(c.section("(must fail) wpat 1 0 %d 61" % huge).startswith(
+        "wpat: %d block(s) of 512 bytes do not fit the harness's I/O buffer" % huge),
+        "wpat of 2^55 + 1 blocks (the byte count wraps to 512): refused, not one block written")
     s = c.section("smart")
     c.ok(re.search(r"^critical_warning\s*: 0x5\b", s, re.M) is not None,
          "smart: critical_warning 0x5 (smart_critical_warning=5)")

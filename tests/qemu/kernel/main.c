@@ -790,7 +790,7 @@ static int cmd_pat(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, char *ar
     const struct nvme_ns_info *ns = nvme_ns_find(ctrl, (uint32_t)nsid);
     if (!ns)
         return NVME_ERR_NOENT;
-    if (count * ns->lba_size > io->buf_len) {
+    if (count > io->buf_len / ns->lba_size) { /* count * lba_size may wrap */
         kprintf("%s: %llu block(s) of %u bytes do not fit the harness's I/O buffer (%llu bytes)\n",
                 write ? "wpat" : "rpat", (unsigned long long)count, ns->lba_size,
                 (unsigned long long)io->buf_len);
