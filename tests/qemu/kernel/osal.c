@@ -472,7 +472,10 @@ static void osal_mmio_write64(void *ctx, uint32_t off, uint64_t val)
 }
 #endif
 
-/* Locks: interrupt flag save/clear; one CPU. */
+/* Locks: interrupt flag save/clear; one CPU.  Taken again by its holder,
+ * or let go by none, a lock is a crash, as smp.c's spinlock: a real lock
+ * would deadlock there (before, a line was printed and the boot passed,
+ * the interrupt flag restored from the inner lock, off for good). */
 struct hlock {
     unsigned long flags;
     int depth;
@@ -486,16 +489,20 @@ static void osal_lock(void *ctx, void *lock)
 {
     struct hlock *l = lock;
     unsigned long f = irq_save();
-    if (l->depth++)
+    if (l->depth++) {
         kprintf("harness: lock %p taken recursively\n", lock);
+        qemu_exit(EXIT_CRASH);
+    }
     l->flags = f;
 }
 static void osal_unlock(void *ctx, void *lock)
 {
     struct hlock *l = lock;
     unsigned long f = l->flags;
-    if (--l->depth)
+    if (--l->depth) {
         kprintf("harness: lock %p unlock depth %d\n", lock, l->depth);
+        qemu_exit(EXIT_CRASH);
+    }
     irq_restore(f);
 }
 
