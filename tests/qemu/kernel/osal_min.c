@@ -53,15 +53,24 @@ static void *pages_alloc(size_t size, size_t align)
     return NULL;
 }
 
+/* A free of pages not allocated (a pointer outside the pool, or a block
+ * freed twice, or a size larger than its) is a crash: the counts alone
+ * balanced when one buffer was freed twice and another of its size never
+ * (nvme_ctrl_fini then reported no DMA memory left allocated). */
 static void pages_free(void *va, size_t size)
 {
     uintptr_t off = (uintptr_t)va - (uintptr_t)pool;
-    if (!va || off >= POOL_SIZE || (off % PAGE)) {
-        kprintf("harness: free of a bad pointer %p\n", va);
-        return;
+    unsigned p = (unsigned)(off / PAGE), n = (unsigned)((size + PAGE - 1) / PAGE), i = 0;
+    if (va && off < POOL_SIZE && !(off % PAGE) && n <= POOL_PAGES - p)
+        while (i < n && page_used(p + i))
+            i++;
+    if (!n || i < n) {
+        kprintf("harness: free of a bad pointer %p (%lu bytes): not allocated as such\n", va,
+                (unsigned long)size);
+        qemu_exit(EXIT_CRASH);
     }
-    for (unsigned p = (unsigned)(off / PAGE), n = (unsigned)((size + PAGE - 1) / PAGE); n; n--, p++)
-        page_mark(p, false);
+    while (n--)
+        page_mark(p + n, false);
 }
 
 /* Bookkeeping memory: pages too (the core allocates a few blocks, at init). */
