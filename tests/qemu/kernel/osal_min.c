@@ -53,24 +53,19 @@ static void *pages_alloc(size_t size, size_t align)
     return NULL;
 }
 
-/* A free of pages not allocated (a pointer outside the pool, or a block
- * freed twice, or a size larger than its) is a crash: the counts alone
- * balanced when one buffer was freed twice and another of its size never
- * (nvme_ctrl_fini then reported no DMA memory left allocated). */
+/* Freeing pages not allocated (outside the pool, twice, too many) crashes:
+ * byte counts alone would balance a double free against a leak. */
 static void pages_free(void *va, size_t size)
 {
     uintptr_t off = (uintptr_t)va - (uintptr_t)pool;
     unsigned p = (unsigned)(off / PAGE), n = (unsigned)((size + PAGE - 1) / PAGE), i = 0;
     if (va && off < POOL_SIZE && !(off % PAGE) && n <= POOL_PAGES - p)
         while (i < n && page_used(p + i))
-            i++;
+            page_mark(p + i++, false);
     if (!n || i < n) {
-        kprintf("harness: free of a bad pointer %p (%lu bytes): not allocated as such\n", va,
-                (unsigned long)size);
+        kprintf("harness: free of pages not allocated: %p, %lu bytes\n", va, (unsigned long)size);
         qemu_exit(EXIT_CRASH);
     }
-    while (n--)
-        page_mark(p + n, false);
 }
 
 /* Bookkeeping memory: pages too (the core allocates a few blocks, at init). */
@@ -83,14 +78,11 @@ void *harness_mem_alloc(size_t size)
 }
 void harness_mem_free(void *p, size_t size)
 {
-    if (p) {
-        pages_free(p, size);
-        heap_in_use -= size;
-    }
+    if (p)
+        pages_free(p, size), heap_in_use -= size;
 }
 
-/* BAR0 identity mapped, uncached; mmio_rd32/mmio_wr32 (hw.h, arch_hw.h)
- * are writel()/readl(), barriers included (nvme_osal.h). */
+/* BAR0 identity mapped, uncached; mmio_rd32/wr32 are writel()/readl(). */
 static uint32_t mmio_read32(void *ctx, uint32_t off)
 {
     return mmio_rd32(((struct harness_dev *)ctx)->bar0 + off);
@@ -133,8 +125,7 @@ static void log_line(void *ctx, enum nvme_log_level level, const char *line)
     kprintf("nvme %s: %s\n", (unsigned)level < 4 ? names[level] : "?", line);
 }
 
-/* The controller would not stop: cut it off from memory (PCI Bus Master
- * Enable) before the core hands the buffers of commands in flight back. */
+/* Cut a controller that would not stop off from memory (Bus Master Enable). */
 static void dma_stop(void *ctx)
 {
     struct harness_dev *d = ctx;
