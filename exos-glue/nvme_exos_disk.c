@@ -885,16 +885,30 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
     return rc;
 }
 
+/* The holder is looked at and its lock cleared in one step, interrupts
+ * off: EXOS runs its tasks on one CPU (its SMP is a plan, doc/work/todo/
+ * Symmetric-Multiprocessing.md) and its own LockMutex counts on that, so
+ * no task runs in between.  Before, with interrupts on, a holder that let
+ * go and then died between the look and the clear had the lock of the
+ * task that took it meanwhile cleared, and two tasks were in. */
 int nvme_exos_lock_live(LPMUTEX m, LPCSTR what)
 {
     TASK_SCHEDULER_STATE st;
-    LPTASK t = m->Task;
+    UINT flags;
+    LPTASK t;
+    SaveFlags(&flags);
+    DisableInterrupts();
+    t = m->Task;
     if (t != NULL && (!GetTaskSchedulerState(t, &st) || st.Status == TASK_STATUS_DEAD)) {
-        KernelLogText(LOG_WARNING,
-                      TEXT("[NVMeCore] %s: lock held by a task that is gone, taken over"), what);
         m->Task = NULL; /* as EXOS frees the mutexes on its list (ReleaseTaskMutexes) */
         m->Lock = 0;
+    } else {
+        t = NULL;
     }
+    RestoreFlags(&flags);
+    if (t != NULL)
+        KernelLogText(LOG_WARNING,
+                      TEXT("[NVMeCore] %s: lock held by a task that is gone, taken over"), what);
     if (LockMutex(m, NVME_EXOS_BLK_LOCK_MS) != 0)
         return 1;
     KernelLogText(LOG_WARNING, TEXT("[NVMeCore] %s: lock held by a live task, not taken"), what);

@@ -286,6 +286,8 @@ BOOL GetTaskSchedulerState(LPTASK Task, LPTASK_SCHEDULER_STATE State)
 {
     if (Task == NULL)
         return FALSE;
+    if ((mock_exos.eflags & 0x200u) != 0 && mock_exos.task_state_hook != NULL)
+        mock_exos.task_state_hook(Task);
     memset(State, 0, sizeof(*State));
     State->Status = Task == mock_exos.live_task ? 1u : TASK_STATUS_DEAD;
     return TRUE;

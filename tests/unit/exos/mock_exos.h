@@ -92,6 +92,10 @@ struct mock_exos {
      * every other one is dead, as EXOS leaves every task but the caller
      * of a shutdown (TASK_STATUS_DEAD). */
     LPVOID live_task;
+    /* Called by GetTaskSchedulerState before it answers, when interrupts
+     * are on (NULL: none): EXOS (one CPU) may switch to another task
+     * there (a test runs that task's work there: the holder lets go). */
+    void (*task_state_hook)(LPTASK Task);
     UINT longest_held_wait; /* longest Timeout of a LockMutex on a held mutex */
     /* log and console */
     U32 last_log_type;

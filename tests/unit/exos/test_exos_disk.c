@@ -1227,6 +1227,45 @@ static void test_a_lock_held_for_good_fails_requests_in_bounded_time(void **stat
     assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_SUCCESS);
 }
 
+/* nvme_exos_lock_live on a lock whose holder EXOS killed: the holder had
+ * let go of it and a live task taken it while the glue looked at the
+ * holder (EXOS, one CPU, switched tasks there), then the holder was
+ * killed.  The live task's lock must stay its own: not taken over, the
+ * wait for it bounded (-1).  Before: the look and the take-over ran with
+ * interrupts on, the live task's lock was cleared and taken, two tasks
+ * in the block cache. */
+static int killed_task, third_task;
+static void holder_lets_go_and_a_third_takes(LPTASK Task)
+{
+    if (Task != (LPTASK)(void *)&killed_task || blk.bounce_mutex.Task != Task)
+        return;
+    blk.bounce_mutex.Task = (LPTASK)(void *)&third_task;
+    blk.bounce_mutex.Lock = 1;
+    mock_exos.live_task = &third_task;
+}
+
+static void test_a_take_over_never_clears_the_lock_of_a_live_task(void **state)
+{
+    int rc;
+    (void)state;
+    blk.bounce_mutex.Task = (LPTASK)(void *)&killed_task;
+    blk.bounce_mutex.Lock = 1;
+    mock_exos.task_state_hook = holder_lets_go_and_a_third_takes;
+    rc = nvme_exos_lock_live(&blk.bounce_mutex, TEXT("block cache"));
+    mock_exos.task_state_hook = NULL;
+    if (mock_exos.live_task == &third_task) { /* the switch happened: its lock kept */
+        assert_ptr_equal(blk.bounce_mutex.Task, &third_task);
+        assert_int_equal(blk.bounce_mutex.Lock, 1);
+        assert_int_equal(rc, -1);
+    } else { /* no switch: the killed holder's lock taken over */
+        assert_int_equal(rc, 1);
+        assert_non_null(strstr(mock_exos.warnings, "lock held by a task that is gone"));
+    }
+    assert_int_equal(mock_exos.eflags & 0x200u, 0x200u); /* interrupts on again */
+    blk.bounce_mutex.Task = NULL;
+    mock_exos.live_task = NULL;
+}
+
 /* Two namespaces written in one window; namespace 1's write-back fails
  * (a device error, say).  Namespace 2's acknowledged write must still be
  * Flushed within the window, and namespace 1 stays owed: its write-back
@@ -2031,6 +2070,7 @@ int main(void)
         T(test_failed_write_back_does_not_hold_other_namespaces_flush),
         T(test_window_tick_does_not_wait_for_a_held_lock),
         T(test_a_lock_held_for_good_fails_requests_in_bounded_time),
+        T(test_a_take_over_never_clears_the_lock_of_a_live_task),
         T(test_failed_write_back_still_flushes_what_was_written),
         T(test_a_failed_write_back_is_written_again_in_halves),
         T(test_a_write_back_failing_for_the_namespace_is_not_split),
