@@ -229,15 +229,20 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk);
 int nvme_exos_blk_tick(struct nvme_exos_blk *blk);
 /* Shutdown/reboot: sync, then refuse every later request. */
 int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk);
+/* Whether m is held by a task EXOS killed (or by no task any more),
+ * which never lets go: EXOS lets go only of the mutexes on its own list
+ * (Task.c, ReleaseTaskMutexes), which the glue's are not, and never runs
+ * a dead task again.  Then, warned with `what`: `take`, the mutex is
+ * taken over from it (cleared, in one step with the look); else left.
+ * At DF_UNLOAD every holder but the caller is dead: EXOS kills its
+ * userland processes and kernel tasks (the dispatcher's timer, the
+ * shells, nvmectl among them) before it unloads the drivers (Kernel.c,
+ * PrepareForPowerTransition); its KernelMonitor, which frees a dead
+ * task's stack, is killed too. */
+bool nvme_exos_lock_gone(LPMUTEX m, LPCSTR what, bool take);
 /* Takes m unless a live task keeps it past NVME_EXOS_BLK_LOCK_MS (-1,
  * with a warning naming `what`): 1.  A holder EXOS killed is not waited
- * for: EXOS lets go only of the mutexes on its own list (Task.c,
- * ReleaseTaskMutexes), which the glue's are not, and never runs a dead
- * task again; the mutex is taken over from it (warned).  At DF_UNLOAD
- * every holder but the caller is dead: EXOS kills its userland
- * processes and kernel tasks (the dispatcher's timer, the shells, nvmectl
- * among them) before it unloads the drivers (Kernel.c,
- * PrepareForPowerTransition). */
+ * for: its lock is taken over (nvme_exos_lock_gone). */
 int nvme_exos_lock_live(LPMUTEX m, LPCSTR what);
 /* Sync and drop every cached block (before something writes the device
  * behind the cache's back: nvmectl); blocks whose write-back failed stay,
@@ -330,7 +335,8 @@ U32 nvme_exos_unload_log_type(int sync_rc, int fini_rc);
 char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf);
 /* Serialises the users of a blk's bounce/scratch buffer: waits at most
  * NVME_EXOS_BLK_LOCK_MS, false when the lock was not had by then (the
- * caller fails its request; EXOS logs the timeout). */
+ * caller fails its request; EXOS logs the timeout), or at once when a
+ * task EXOS killed holds it (nvme_exos_lock_gone, not taken over). */
 bool nvme_exos_blk_lock(struct nvme_exos_blk *blk);
 void nvme_exos_blk_unlock(struct nvme_exos_blk *blk);
 /* Takes the lock only if no task holds it, without waiting (EXOS's

@@ -107,9 +107,16 @@ UINT nvme_exos_df_result(int rc)
     }
 }
 
+/* A holder EXOS killed outside a shutdown is not waited for, nor is its
+ * lock taken over: it may have died inside a command, whose waiter is on
+ * its stack, which EXOS's KernelMonitor frees (DeleteTask) within 500 ms;
+ * reaped by a later command's poll, its completion would be written
+ * there.  The request fails at once, said so.  Before: it waited
+ * NVME_EXOS_BLK_LOCK_MS (20 min) for a task that never runs again. */
 bool nvme_exos_blk_lock(struct nvme_exos_blk *blk)
 {
-    return LockMutex(&blk->bounce_mutex, NVME_EXOS_BLK_LOCK_MS) != 0;
+    return !nvme_exos_lock_gone(&blk->bounce_mutex, TEXT("block cache"), false) &&
+           LockMutex(&blk->bounce_mutex, NVME_EXOS_BLK_LOCK_MS) != 0;
 }
 
 void nvme_exos_blk_unlock(struct nvme_exos_blk *blk) { UnlockMutex(&blk->bounce_mutex); }
@@ -891,24 +898,29 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
  * no task runs in between.  Before, with interrupts on, a holder that let
  * go and then died between the look and the clear had the lock of the
  * task that took it meanwhile cleared, and two tasks were in. */
-int nvme_exos_lock_live(LPMUTEX m, LPCSTR what)
+bool nvme_exos_lock_gone(LPMUTEX m, LPCSTR what, bool take)
 {
     TASK_SCHEDULER_STATE st;
     UINT flags;
-    LPTASK t;
+    bool gone;
     SaveFlags(&flags);
     DisableInterrupts();
-    t = m->Task;
-    if (t != NULL && (!GetTaskSchedulerState(t, &st) || st.Status == TASK_STATUS_DEAD)) {
+    gone = m->Task != NULL &&
+           (!GetTaskSchedulerState(m->Task, &st) || st.Status == TASK_STATUS_DEAD);
+    if (gone && take) {
         m->Task = NULL; /* as EXOS frees the mutexes on its list (ReleaseTaskMutexes) */
         m->Lock = 0;
-    } else {
-        t = NULL;
     }
     RestoreFlags(&flags);
-    if (t != NULL)
-        KernelLogText(LOG_WARNING,
-                      TEXT("[NVMeCore] %s: lock held by a task that is gone, taken over"), what);
+    if (gone)
+        KernelLogText(LOG_WARNING, TEXT("[NVMeCore] %s: lock held by a task that is gone, %s"),
+                      what, take ? TEXT("taken over") : TEXT("request failed"));
+    return gone;
+}
+
+int nvme_exos_lock_live(LPMUTEX m, LPCSTR what)
+{
+    (void)nvme_exos_lock_gone(m, what, true);
     if (LockMutex(m, NVME_EXOS_BLK_LOCK_MS) != 0)
         return 1;
     KernelLogText(LOG_WARNING, TEXT("[NVMeCore] %s: lock held by a live task, not taken"), what);

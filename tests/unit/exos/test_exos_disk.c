@@ -1204,6 +1204,7 @@ static void test_a_lock_held_for_good_fails_requests_in_bounded_time(void **stat
     (void)state;
     mock_exos.timed_lock_hook = note_lock_wait;
     blk.bounce_mutex.Task = (LPTASK)(void *)&other_task; /* never let go */
+    mock_exos.live_task = &other_task;                   /* and runs */
     /* no device call expected */
     assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
     assert_int_equal(lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
@@ -1225,6 +1226,39 @@ static void test_a_lock_held_for_good_fails_requests_in_bounded_time(void **stat
     mock_exos.timed_lock_hook = NULL;
     expect_read(1, 1, user, 0);
     assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_SUCCESS);
+}
+
+/* A task EXOS killed (outside a shutdown: `kill` of a process whose
+ * request was in the driver) keeps the blk lock for good.  Every request
+ * that needs it fails at once with an I/O error and a warning, nothing
+ * sent to the device, the lock left to the dead task (not taken over:
+ * the command it died in, whose waiter is on its stack, may still
+ * complete).  Before: each one waited NVME_EXOS_BLK_LOCK_MS (20 min). */
+static void test_a_lock_a_killed_task_kept_fails_requests_at_once(void **state)
+{
+    static int killed;
+    (void)state;
+    lock_waited_ms = 0;
+    mock_exos.timed_lock_hook = note_lock_wait;
+    blk.bounce_mutex.Task = (LPTASK)(void *)&killed; /* dead: not mock_exos.live_task */
+    blk.bounce_mutex.Lock = 1;
+    /* no device call expected */
+    assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(disk_io(DF_DISK_WRITE, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(set_access(disk, DISK_ACCESS_READONLY), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(NVMeCoreDiskCommands(DF_DISK_RESET, (UINT)disk), DF_RETURN_INPUT_OUTPUT);
+    assert_int_equal(lock_waited_ms, 0); /* no wait */
+    assert_int_equal(mock_exos.longest_held_wait, 0);
+    assert_ptr_equal(blk.bounce_mutex.Task, &killed); /* left as it is */
+    assert_int_equal(blk.bounce_mutex.Lock, 1);
+    assert_int_equal(mock_exos.mutex_unlocks, 0);
+    assert_false(blk.unflushed);
+    assert_int_equal(disk->Access, 0);
+    assert_non_null(strstr(mock_exos.warnings,
+                           "block cache: lock held by a task that is gone, request failed"));
+    mock_exos.timed_lock_hook = NULL;
+    blk.bounce_mutex.Task = NULL;
+    blk.bounce_mutex.Lock = 0;
 }
 
 /* nvme_exos_lock_live on a lock whose holder EXOS killed: the holder had
@@ -2071,6 +2105,7 @@ int main(void)
         T(test_window_tick_does_not_wait_for_a_held_lock),
         T(test_a_lock_held_for_good_fails_requests_in_bounded_time),
         T(test_a_take_over_never_clears_the_lock_of_a_live_task),
+        T(test_a_lock_a_killed_task_kept_fails_requests_at_once),
         T(test_failed_write_back_still_flushes_what_was_written),
         T(test_a_failed_write_back_is_written_again_in_halves),
         T(test_a_write_back_failing_for_the_namespace_is_not_split),
