@@ -250,6 +250,13 @@ static BOOL register_timer(void)
 
 static void shutdown_all(void)
 {
+    /* First the locks the killed tasks kept, so that the fail-over and
+     * the write-backs below, which only try them, do not pass such a
+     * controller by: its write-back came after a lower index's shutdown,
+     * and what its cache owed a namespace gone from it alone found no
+     * path to go through (before: dropped). */
+    for (unsigned i = 0; i < ControllerCount; i++)
+        (void)nvme_exos_lock_gone(&Controllers[i]->Blk.bounce_mutex, TEXT("block cache"), true);
     /* A path that went since the last poll: the writes its cache owes a
      * shared namespace go out through another controller first (the
      * poll's fail_over), not dropped by its failing write-back. */

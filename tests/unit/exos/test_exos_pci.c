@@ -2459,6 +2459,46 @@ static void test_a_shutdown_hands_over_to_a_lower_index_path(void **state)
     assert_wrote_lba_3(c0);
 }
 
+/* The same, but EXOS killed a task that held controller 1's lock (its
+ * `nvmectl nvme1 ...`, say) before the shutdown.  The shutdown takes that
+ * lock over before its write-backs: controller 1's cache is written back
+ * while controller 0 still runs, and the write goes out through it.
+ * Before: the first write-back only tried the lock and passed controller
+ * 1 by; its last write-back came after controller 0's shutdown, found no
+ * path, and dropped the write EXOS was told is done. */
+static void test_a_shutdown_hands_over_from_a_path_a_killed_task_kept(void **state)
+{
+    struct nvme_ctrl *c0, *c1;
+    LPVOID second;
+    (void)state;
+    two_paths_attached(&c0, &c1, true);
+    mock_exos_mount(mock_exos.disks[0], false); /* stays listed */
+    c0->ns_count = 0; /* detached from controller 0: published through 1 */
+    c0->gen++;
+    poll_at(5000);
+    assert_int_equal(mock_exos.disk_count, 2);
+    second = mock_exos.disks[1];
+    c0->ns_count = 1; /* attached to controller 0 again (not published twice) */
+    c0->gen++;
+    poll_at(6000);
+    assert_int_equal(disk_io(second, DF_DISK_WRITE, 3, 1, io_buf, 512), DF_RETURN_SUCCESS);
+    assert_int_equal(c1->writes, 0); /* cached in controller 1's block cache */
+    c1->ns_count = 0;                /* detached from controller 1 while 0's lock is held */
+    c1->gen++;
+    nvme_exos_controller(0)->Blk.bounce_mutex.Task = (LPVOID)0x5a5a;
+    mock_exos.live_task = (LPVOID)0x5a5a;
+    poll_at(6500);
+    assert_int_equal(c0->writes, 0);
+    nvme_exos_controller(0)->Blk.bounce_mutex.Task = NULL; /* the other task is done */
+    mock_exos.live_task = NULL;
+    nvme_exos_controller(1)->Blk.bounce_mutex.Task = (LPVOID)0x6b6b; /* killed, kept it */
+    nvme_exos_controller(1)->Blk.bounce_mutex.Lock = 1;
+    assert_int_equal(NVMeCorePCIDriver.Command(DF_UNLOAD, 0), DF_RETURN_SUCCESS);
+    assert_null(strstr(mock_exos.warnings, "1 cached write(s) dropped"));
+    assert_wrote_lba_3(c0);
+    assert_true(c0->finied && c1->finied);
+}
+
 /* Two paths to namespace 1, a write to block 3 cached through controller
  * 0, then the namespace detached from controller 0 alone (seen at the
  * next poll). */
@@ -2578,6 +2618,7 @@ int main(int argc, char **argv)
         T(test_a_detach_whose_other_path_stays_busy_drops_the_writes_in_time),
         T(test_a_shutdown_hands_over_what_a_busy_path_put_off),
         T(test_a_shutdown_hands_over_to_a_lower_index_path),
+        T(test_a_shutdown_hands_over_from_a_path_a_killed_task_kept),
         T(test_a_hand_over_whose_identify_times_out_keeps_the_write),
         T(test_a_hand_over_whose_write_times_out_keeps_the_write),
         T(test_a_hand_over_whose_write_fails_with_dnr_drops_it),
