@@ -38,6 +38,10 @@
 #include "nvme_exos.h"
 #include "nvme/nvme_fmt.h"
 
+/* The functions marked noinline are ones gcc -Os copied into their
+ * callers at a cost: out of line, this file is 51 bytes smaller in EXOS's
+ * x86-64 kernel (nvme_exos_shell.c does the same). */
+
 char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf)
 {
     nvme_snprintf(buf, 16, "%02x:%02x.%x", (unsigned)bus, (unsigned)dev & 0x1fu,
@@ -172,7 +176,8 @@ void nvme_exos_blk_configure(struct nvme_exos_blk *blk, bool volatile_cache, UIN
 }
 
 /* Which namespace the disk serves: its generation and identity. */
-static void disk_note_namespace(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
+static __attribute__((noinline)) void disk_note_namespace(LPNVME_CORE_DISK disk,
+                                                          const struct nvme_ns_info *ns)
 {
     disk->NsGen = ns->gen;
     disk->Format = ns->format;
@@ -291,7 +296,8 @@ static bool bytes_differ(const uint8_t *a, const uint8_t *b, unsigned n)
     return false;
 }
 
-static bool ids_differ(const struct nvme_ns_ids *a, const struct nvme_ns_ids *b)
+static __attribute__((noinline)) bool ids_differ(const struct nvme_ns_ids *a,
+                                                 const struct nvme_ns_ids *b)
 {
     if (a == NULL || b == NULL)
         return false;
@@ -1017,7 +1023,8 @@ static U32 cache_resize(struct nvme_exos_blk *blk, LPNVME_CORE_DISK disk, uint64
  * set_read_only to tell the core; nvme_ns_set_read_only) or the
  * namespace is zoned.  Writes cached before it was set stay cached and
  * owed while it lasts, not sent (seg_write_back, blk_sync). */
-static void disk_follow_write_protection(LPNVME_CORE_DISK disk, const struct nvme_ns_info *ns)
+static __attribute__((noinline)) void disk_follow_write_protection(LPNVME_CORE_DISK disk,
+                                                                   const struct nvme_ns_info *ns)
 {
     U32 ro;
     if (ns->write_protected == disk->WriteProtected)

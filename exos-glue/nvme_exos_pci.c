@@ -26,6 +26,10 @@
 #include "nvme_exos.h"
 #include "nvme_exos_pcicfg.h"
 
+/* The functions marked noinline are ones gcc -Os copied into their
+ * callers at a cost: out of line, this file is 84 bytes smaller in EXOS's
+ * x86-64 kernel (nvme_exos_shell.c does the same). */
+
 /* Options; a kernel build may override them with -D. */
 #ifndef NVME_EXOS_IO_QUEUES
 #define NVME_EXOS_IO_QUEUES 1 /* EXOS schedules one CPU */
@@ -248,7 +252,7 @@ static BOOL register_timer(void)
  * then (nvme_exos_lock_live): a lock one of them kept is taken over at
  * once, never waited for. */
 
-static void shutdown_all(void)
+static __attribute__((noinline)) void shutdown_all(void)
 {
     /* First the locks the killed tasks kept, so that the fail-over and
      * the write-backs below, which only try them, do not pass such a
@@ -469,7 +473,7 @@ static unsigned RetiredListedCount;
 
 /* A retired disk leaves the published table: nothing in the glue points
  * to it any more (its cache segments went at nvme_exos_disk_retire). */
-static void note_retired(LPNVME_CORE_DISK disk)
+static __attribute__((noinline)) void note_retired(LPNVME_CORE_DISK disk)
 {
     if (RetiredListedCount < NVME_EXOS_MAX_PUBLISHED)
         RetiredListed[RetiredListedCount++] = disk;
@@ -695,7 +699,7 @@ static void publish_namespaces(LPNVME_CORE_DEVICE d)
  * systems mounted on it keep their offsets (a new size only moves the
  * end DF_DISK_GETINFO reports and requests are checked against).  Caller
  * holds d's blk lock.  True when a disk was retired. */
-static bool update_namespaces(LPNVME_CORE_DEVICE d)
+static __attribute__((noinline)) bool update_namespaces(LPNVME_CORE_DEVICE d)
 {
     uint32_t gen = nvme_ns_generation(d->Ctrl);
     bool changed = gen != d->NsGeneration, busy = false, retired = false;
@@ -865,7 +869,7 @@ static bool core_hand_over(void *h, LPNVME_CORE_DISK disk)
 
 /* fail_over of one published namespace (p, a copy), its controller
  * down: true when its disk was retired, its writes handed over. */
-static bool fail_over_one(const struct published_ns *p, void *id)
+static __attribute__((noinline)) bool fail_over_one(const struct published_ns *p, void *id)
 {
     LPNVME_CORE_DEVICE a = p->dev, b;
     bool busy;
