@@ -59,17 +59,21 @@ int nvme_streq(const char *a, const char *b)
 }
 
 /* Identify strings are ASCII, space padded, not NUL terminated
- * (NVMe 1.4 §5.15.2.2, SN/MN/FR); a faulty device may put anything there. */
+ * (NVMe 1.4 §5.15.2.2, SN/MN/FR); SUBNQN is a NUL-terminated string
+ * (Figure 247), and what follows its NUL is no part of it: the text ends
+ * at the first NUL, as Linux's nvme_init_subnqn (strnlen) and nvme-cli
+ * ("%.*s") read it, its blanks at the end dropped.  A faulty device may
+ * put anything there. */
 void nvme_copy_id_string(char *dst, const char *src, size_t n)
 {
-    size_t len = n;
-    while (len > 0 && (src[len - 1] == ' ' || src[len - 1] == '\0'))
-        len--;
-    for (size_t i = 0; i < len; i++) {
+    size_t end = 0; /* past the last character that is not a blank */
+    for (size_t i = 0; i < n && src[i] != '\0'; i++) {
         char c = src[i];
         dst[i] = (c >= 0x20 && c < 0x7f) ? c : '.';
+        if (c != ' ')
+            end = i + 1;
     }
-    dst[len] = '\0';
+    dst[end] = '\0';
 }
 
 unsigned nvme_divmod10_limbs(uint16_t *v, unsigned limbs)

@@ -590,9 +590,10 @@ def nvmectl_seeds():
                               ok() + data((0, 0xff), (1, 0xff), (2, 0xff), (3, 0xff)) +
                               ok() + data((4, 0x28), (6, 0x03))),
         # Identify Controller: control bytes in SN, NPSS past 31, a SUBNQN
+        # (a control byte and a backslash before its NUL)
         "id-ctrl-odd": ([ctl_line("id-ctrl", [(0, b"")]), ctl_line("id-ctrl", json=True)],
                         ok() + data((4, 0x01), (24, 0x7f), (263, 40), (768, 0x22)) +
-                        ok() + data((769, 0x5c), (64, 0x09))),
+                        ok() + data((768, 0x01), (769, 0x5c), (64, 0x09))),
     }
     # Persistent Event Log -a 0: the header, the log (Total Log Length
     # bytes), the header again (Generation Number compared).  Counts and

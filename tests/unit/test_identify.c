@@ -52,6 +52,26 @@ static void identify_ctrl_decodes_strings_versions_and_power_states(void **state
     fx_stop(&f);
 }
 
+/* SUBNQN is a NUL-terminated string (NVMe 1.4 Figure 247): what a device
+ * leaves after the NUL is no part of it (Linux: strnlen; nvme-cli: "%.*s"),
+ * not shown as '.' and text behind the name. */
+static void identify_ctrl_subnqn_ends_at_its_nul(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.serial = "SER-42";
+    f.cfg.subnqn_tail = "junk  ";
+    fx_start(&f);
+    struct nvme_ctrl_identify *id = calloc(1, sizeof(*id));
+    assert_int_equal(nvme_identify_ctrl(f.ctrl, id), 0);
+    assert_int_equal(id->raw.subnqn[37], 'j'); /* the device did put it there */
+    assert_string_equal(id->subnqn, "nqn.2024-01.org.nvme-core:sim:SER-42");
+    assert_string_equal(id->serial, "SER-42"); /* blank padded: as before */
+    free(id);
+    fx_stop(&f);
+}
+
 static void identify_ctrl_reports_a_failing_identify(void **state)
 {
     (void)state;
@@ -595,6 +615,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(identify_ctrl_decodes_strings_versions_and_power_states),
+        cmocka_unit_test(identify_ctrl_subnqn_ends_at_its_nul),
         cmocka_unit_test(identify_ctrl_reports_a_failing_identify),
         cmocka_unit_test(identify_ns_lists_64_formats_and_the_one_in_use),
         cmocka_unit_test(identify_ns_refuses_a_format_past_nlbaf),

@@ -466,6 +466,9 @@ struct nvme_sim_config {
      * CSI descriptors [ns_desc_len 0: the real list] */
     uint8_t ns_desc[64];
     size_t ns_desc_len;
+    /* A broken device: Identify Controller's SUBNQN has these bytes after
+     * its NUL terminator, where the rest of the 256 is zero [NULL: none] */
+    const char *subnqn_tail;
     uint64_t wall_clock_ms; /* fill the OSAL's optional wall_clock_ms, which returns this
                                time of day (ms since 1970; nvme_sim_set_wall_clock changes
                                it) (default 0: NULL, no time of day) */

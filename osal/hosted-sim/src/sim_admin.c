@@ -78,6 +78,12 @@ static void id_ctrl(struct nvme_sim *sim, struct nvme_id_ctrl *id)
     id->vwc = sim->cfg.vwc ? (uint8_t)(NVME_VWC_PRESENT | (sim->cfg.flush_no_bcast ? 0x4 : 0x6))
                            : 0;
     snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2024-01.org.nvme-core:sim:%s", sim->serial);
+    if (sim->cfg.subnqn_tail != NULL) { /* after the NUL, within the field */
+        size_t at = strlen(id->subnqn) + 1u;
+        size_t n = strlen(sim->cfg.subnqn_tail);
+        memcpy(id->subnqn + at, sim->cfg.subnqn_tail,
+               n < sizeof(id->subnqn) - at ? n : sizeof(id->subnqn) - at);
+    }
     /* Power state n: 25.00 W / (n + 1) (MP in 0.01 W units; state 2 in
      * 0.0001 W units, MXPS set), entry and exit latencies growing, the
      * last one non-operational. */
