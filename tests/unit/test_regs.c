@@ -373,6 +373,20 @@ static void show_regs_lists_every_register_as_nvme_cli_2_4(void **state)
     for (p = out.text; (p = strstr(p, "\":")) != NULL; p++)
         n++;
     assert_int_equal(n, 25);
+    /* byte for byte: ctl_regs.c's show_json reads each register from the
+     * table of its offsets and widths */
+    snprintf(want, sizeof(want),
+             "{\n  \"cap\":%llu,\n  \"vs\":66560,\n  \"intms\":0,\n  \"intmc\":0,\n  \"cc\":%u,\n"
+             "  \"csts\":1,\n  \"nssr\":0,\n  \"crto\":0,\n  \"aqa\":%u,\n  \"asq\":%llu,\n"
+             "  \"acq\":%llu,\n  \"cmbloc\":%u,\n  \"cmbsz\":%u,\n  \"bpinfo\":%u,\n"
+             "  \"bprsel\":%u,\n  \"bpmbl\":%llu,\n  \"cmbmsc\":%llu,\n  \"cmbsts\":1,\n"
+             "  \"pmrcap\":%u,\n  \"pmrctl\":1,\n  \"pmrsts\":%u,\n  \"pmrebs\":%u,\n"
+             "  \"pmrswtp\":%u,\n  \"pmrmscl\":%u,\n  \"pmrmscu\":0\n}\n",
+             (unsigned long long)peek64(&f, NVME_REG_CAP), nvme_sim_reg_peek(f.sim, NVME_REG_CC),
+             0x1f001fu, (unsigned long long)peek64(&f, NVME_REG_ASQ),
+             (unsigned long long)peek64(&f, NVME_REG_ACQ), 0x42158u, 0x1021du, 0x81000007u, 0xc05u,
+             0x912345000ull, 0x1abcde003ull, 0x1070918u, 0x403u, 0x1212u, 0x303u, 0xfed002u);
+    assert_string_equal(out.text, want);
     assert_int_equal(nvme_sim_stats(f.sim)->mmio_writes, writes);
     fx_stop(&f);
 }
