@@ -170,7 +170,7 @@ int ctl_cmd_verify(struct ctl *c)
     uint64_t bytes = count << ns->lbads;
     uint64_t off = c->o.num[N_OFFSET];
     if ((off & 3u) != 0) {
-        ctl_out(io, "nvmectl: -o must be a multiple of 4\n");
+        ctl_out(io, "nvmectl: --offset must be a multiple of 4\n");
         return NVME_ERR_INVAL;
     }
     /* Two buffers of `bytes` each, the pair shifted by `off`. */

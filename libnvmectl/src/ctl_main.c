@@ -114,11 +114,13 @@ static const struct ctl_optdef o_rw[] = {NSID,
                                          FLG(0, "fua", F_FUA),
                                          FLG('l', "limited-retry", F_LR),
                                          END};
+/* --offset has no letter: -o is the output format only, as in every
+ * nvme-cli command (nvme-cli's verify, our nvm-verify, has no -o) */
 static const struct ctl_optdef o_verify[] = {NSID,
                                              NUM('s', "start-block", N_SLBA),
                                              NUM('c', "block-count", N_COUNT),
                                              NUM('k', "seed", N_SEED),
-                                             NUM('o', "offset", N_OFFSET),
+                                             NUM(0, "offset", N_OFFSET),
                                              END};
 static const struct ctl_optdef o_range[] = {NSID,
                                             NUM('s', "start-block", N_SLBA),
@@ -412,7 +414,7 @@ static const struct ctl_cmd cmds[] = {
      CMD_CLASSIC | CMD_NS, G_CORE},
     {"flush", ctl_cmd_flush, o_ns, "-n NSID", CMD_CLASSIC | CMD_NS, G_CORE},
     {"verify", ctl_cmd_verify, o_verify,
-     "-n NSID [-s LBA] [-c COUNT] [-k SEED] [-o OFFSET]  write, read back, compare",
+     "-n NSID [-s LBA] [-c COUNT] [-k SEED] [--offset N]  write, read back, compare",
      CMD_CLASSIC | CMD_NS, G_CORE},
     {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID [-s LBA] [-c COUNT]  Verify command",
      CMD_NS, G_CORE},
@@ -541,7 +543,7 @@ void nvmectl_usage(const struct nvmectl_io *io)
             "  write  -n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT%s) [--fua]\n"
             "  flush  -n NSID\n",
             io->read_file != NULL ? " | -f FILE" : "");
-    ctl_out(io, "  verify -n NSID [-s LBA] [-c COUNT] [-k SEED] [-o OFFSET]\n");
+    ctl_out(io, "  verify -n NSID [-s LBA] [-c COUNT] [-k SEED] [--offset N]\n");
     ctl_out(io, "nvme-cli commands%s:\n", io->read_file != NULL ? " (FILE: -f or -d)" : "");
     for (unsigned i = 0; i < NCMDS; i++)
         if (!(cmds[i].flags & CMD_CLASSIC) && (!NVMECTL_LEAVES_OUT || cmds[i].fn != NULL))

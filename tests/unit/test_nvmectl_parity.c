@@ -2611,8 +2611,14 @@ static void classic_commands_speak_json(void **state)
     ok(&f, "flush -n 1 -o json");
     ok(&f, "verify -n 1 -s 0 -c 4 -o json");
     assert_int_equal(jnum("nlb"), 4);
-    ok(&f, "verify -n 1 -s 0 -c 4 -o 8");
+    ok(&f, "verify -n 1 -s 0 -c 4 --offset 8");
     expect("buffer offset 8");
+    /* -o is the output format only (nvme-cli's verify has no -o; before:
+     * any value but json and normal was the buffer offset): nothing sent */
+    uint64_t w0 = nvme_sim_stats(f.sim)->writes;
+    assert_int_not_equal(run(&f, "verify -n 1 -s 0 -c 4 -o 8"), 0);
+    expect("nvmectl: bad output format '8' (normal or json)");
+    assert_int_equal(nvme_sim_stats(f.sim)->writes, w0);
     ok(&f, "smart --output-format=json");
     assert_int_equal(jnum("avail_spare"), 97);
     fx_stop(&f);
