@@ -167,8 +167,6 @@ int ctl_cmd_fw_download(struct ctl *c)
     const struct ctl_opts *o = &c->o;
     size_t room = c->io->buf_len > 8 ? c->io->buf_len - 8 : 0;
     uint64_t len = o->num[N_LEN];
-    if (o->num[N_OFFSET] > 0xffffffffu || (o->num[N_OFFSET] & 3u) != 0)
-        return ctl_usage_err(c, "--offset must be a multiple of 4 below 4 GiB");
     if (o->str[S_FILE] != NULL) {
         if (c->io->read_file == NULL) {
             ctl_out(c->io, "nvmectl fw-download: this host has no files; give the image with "
@@ -216,19 +214,22 @@ int ctl_cmd_fw_download(struct ctl *c)
     /* --xfer: pieces of that many bytes, as nvme-cli sends them (the
      * core cuts each at FWUG and MDTS). */
     uint64_t step = o->num[N_XFER];
-    if ((step & 3u) != 0 || o->num[N_OFFSET] + len > 0x100000000ull)
+    /* --offset counts dwords, as nvme-cli's ("starting dword offset",
+     * shifted left by 2) and OFST (CDW11, §5.12) */
+    uint64_t off = o->num[N_OFFSET] << 2;
+    if ((step & 3u) != 0 || o->num[N_OFFSET] > 0x3fffffffu || off + len > 0x100000000ull)
         return ctl_usage_err(c, "--xfer must be a multiple of 4, the image end below 4 GiB");
     if (step == 0 || step > len)
         step = len;
     int rc = NVME_OK;
     for (uint64_t done = 0; done < len && rc == NVME_OK; done += step)
-        rc = nvme_fw_download(c->ctrl, (uint32_t)(o->num[N_OFFSET] + done), b + done,
+        rc = nvme_fw_download(c->ctrl, (uint32_t)(off + done), b + done,
                               (uint32_t)(len - done < step ? len - done : step));
     if (rc != NVME_OK)
         return ctl_fail(c, 0, "fw-download", rc);
     char what[64];
     nvme_snprintf(what, sizeof(what), "firmware download: %llu bytes at offset %llu",
-                  (unsigned long long)len, (unsigned long long)o->num[N_OFFSET]);
+                  (unsigned long long)len, (unsigned long long)off);
     return ctl_done(c, 0, what);
 }
 

@@ -2200,7 +2200,18 @@ static void destructive_commands_need_force(void **state)
     expect("--xfer must be a multiple of 4");
     assert_int_not_equal(run(&f, "fw-download -t FWNEW003 --offset 4294967292"), 0);
     expect("the image end below 4 GiB");
+    assert_int_not_equal(run(&f, "fw-download -t FWNEW003 --offset 0x3fffffff"), 0);
+    expect("the image end below 4 GiB");
     assert_int_equal(st->fw_downloads - dl, 2);
+    /* --offset counts dwords, as nvme-cli 2.4's ("starting dword offset",
+     * cfg.offset <<= 2): the image's second half at dword 1 is byte 4
+     * (before: bytes, so nvme-cli's -o 1 was refused and -o 4 went to
+     * byte 4 instead of 16) */
+    ok(&f, "fw-download -t FWNE");
+    ok(&f, "fw-download -t W004 --offset 1");
+    expect("firmware download: 4 bytes at offset 4: success");
+    (void)run(&f, "fw-commit -s 3 -a 1 --force");
+    assert_string_equal(nvme_sim_fw_slot(f.sim, 3), "FWNEW004");
     assert_int_not_equal(run(&f, "fw-download -f image.bin"), 0);
     expect("this host has no files");
     assert_int_not_equal(run(&f, "fw-commit -s 9 -a 1 --force"), 0);
