@@ -597,8 +597,9 @@ static void id_ctrl_json(struct ctl *c, const struct nvme_ctrl_identify *id)
         const struct nvme_power_state *ps = &id->ps[p];
         jw_obj(&w, NULL);
         jw_u64(&w, "max_power", ps->mp);
-        jw_u64(&w, "max_power_scale", ps->mxps ? 1 : 0);
-        jw_u64(&w, "non-operational_state", ps->nops ? 1 : 0);
+        /* nvme-cli 2.4's "flags": the descriptor's byte 3 as read (MXPS
+         * bit 0, NOPS bit 1); its later releases split it in two */
+        jw_u64(&w, "flags", id->raw.psd[p].raw[3]);
         jw_u64(&w, "entry_lat", ps->enlat);
         jw_u64(&w, "exit_lat", ps->exlat);
         jw_u64(&w, "read_tput", ps->rrt);

@@ -173,6 +173,14 @@ static void id_ctrl_every_field_json_and_text(void **state)
     assert_non_null(json_get("psds.2.max_power"));
     assert_non_null(json_get("psds.0.entry_lat"));
     assert_null(json_get("psds.3"));
+    /* nvme-cli 2.4's "flags" key, byte 3 of the descriptor (MXPS bit 0,
+     * NOPS bit 1: the simulator's state 2 has both), after max_power
+     * (before: "max_power_scale" and "non-operational_state", the keys
+     * of nvme-cli releases after 2.4) */
+    assert_int_equal(jnum("psds.0.flags"), 0);
+    assert_int_equal(jnum("psds.2.flags"), 3);
+    assert_null(json_get("psds.2.max_power_scale"));
+    assert_null(json_get("psds.2.non-operational_state"));
     ok(&f, "id-ctrl");
     expect("sn        : SN-PARITY-7");
     expect("oncs      : 0x1dd");
