@@ -252,8 +252,8 @@ static bool leaves_namespace_data_alone(const char *command)
 static bool reaches_one_namespace(const char *command)
 {
     static const char *const one[] = {
-        "read", "write", "flush", "verify", "nvm-verify", "compare", "dsm", "copy", "write-zeroes",
-        "write-uncor", "zone-append", "zone-mgmt-send",
+        "read", "write", "flush", "write-verify", "verify", "nvm-verify", "compare", "dsm", "copy",
+        "write-zeroes", "write-uncor", "zone-append", "zone-mgmt-send",
         /* nvme-cli's "zns ..." (Zone Management Send on one namespace) */
         "zns-zone-append", "zns-zone-mgmt-send", "zns-open-zone", "zns-close-zone",
         "zns-finish-zone", "zns-reset-zone", "zns-offline-zone"};
@@ -339,7 +339,7 @@ static bool namespace_owes_nothing(const struct nvme_exos_blk *blk, const char *
             p++;
         v = NULL;
         /* Not a word of -o's ("-ojson"): -o takes a value in every
-         * command (the output format, verify's offset), the rest of the
+         * command (the output format), the rest of the
          * word, and no long option starts with o and holds an n. */
         if (p[0] == '-' && (p[1] == '-' ? p[2] == 'n' : p[1] != 'o')) {
             char stop = p[1] == '-' ? '=' : 'n'; /* where the value starts */

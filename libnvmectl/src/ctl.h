@@ -282,7 +282,7 @@ int ctl_cmd_set_feature(struct ctl *c);
 int ctl_cmd_read(struct ctl *c);
 int ctl_cmd_write(struct ctl *c);
 int ctl_cmd_flush(struct ctl *c);
-int ctl_cmd_verify(struct ctl *c);
+int ctl_cmd_write_verify(struct ctl *c);
 int ctl_cmd_nvm_verify(struct ctl *c);
 int ctl_cmd_compare(struct ctl *c);
 int ctl_cmd_dsm(struct ctl *c);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_io.c - I/O commands: read, write (--fua), flush, the write/read
- * self-test `verify`, and the NVM commands Verify (nvm-verify), Compare,
- * Dataset Management, Write Zeroes, Write Uncorrectable (the zoned ones
- * are in ctl_zns.c).  Each is gated by the core on what the
- * controller reports; errors name the namespace.
+ * self-test `write-verify`, and the NVM commands Verify (verify, also
+ * nvm-verify), Compare, Dataset Management, Write Zeroes, Write
+ * Uncorrectable (the zoned ones are in ctl_zns.c).  Each is gated by the
+ * core on what the controller reports; errors name the namespace.
  */
 #include "ctl.h"
 
@@ -159,7 +159,7 @@ static uint8_t verify_byte(uint64_t lba, uint32_t off, uint64_t seed)
     return (uint8_t)(x ^ (x >> 8));
 }
 
-int ctl_cmd_verify(struct ctl *c)
+int ctl_cmd_write_verify(struct ctl *c)
 {
     int rc;
     const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_RANGE, &rc);

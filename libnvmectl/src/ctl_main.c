@@ -115,7 +115,7 @@ static const struct ctl_optdef o_rw[] = {NSID,
                                          FLG('l', "limited-retry", F_LR),
                                          END};
 /* --offset has no letter: -o is the output format only, as in every
- * nvme-cli command (nvme-cli's verify, our nvm-verify, has no -o) */
+ * nvme-cli command (nvme-cli's verify has no -o) */
 static const struct ctl_optdef o_verify[] = {NSID,
                                              NUM('s', "start-block", N_SLBA),
                                              NUM('c', "block-count", N_COUNT),
@@ -413,11 +413,16 @@ static const struct ctl_cmd cmds[] = {
     {"write", ctl_cmd_write, o_rw, "-n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT@f) [--fua]",
      CMD_CLASSIC | CMD_NS, G_CORE},
     {"flush", ctl_cmd_flush, o_ns, "-n NSID", CMD_CLASSIC | CMD_NS, G_CORE},
-    {"verify", ctl_cmd_verify, o_verify,
+    /* nvmectl's own self-test: it overwrites the blocks */
+    {"write-verify", ctl_cmd_write_verify, o_verify,
      "-n NSID [-s LBA] [-c COUNT] [-k SEED] [--offset N]  write, read back, compare",
      CMD_CLASSIC | CMD_NS, G_CORE},
-    {"nvm-verify", ctl_cmd_nvm_verify, o_range, "-n NSID [-s LBA] [-c COUNT]  Verify command",
-     CMD_NS, G_CORE},
+    /* nvme-cli's verify (verify_cmd): the NVM Verify command (opcode
+     * 0Ch), which reads and checks but transfers no data to the host;
+     * nvm-verify, its old name */
+    {"verify", ctl_cmd_nvm_verify, o_range, "-n NSID [-s LBA] [-c COUNT]  Verify command", CMD_NS,
+     G_CORE},
+    {"nvm-verify", ctl_cmd_nvm_verify, o_range, "= verify", CMD_NS, G_CORE},
     {"compare", ctl_cmd_compare, o_rw, "-n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT@f)", CMD_NS,
      G_CORE},
     {"dsm", ctl_cmd_dsm, o_dsm, "-n NSID -s LBA[,LBA..] -b N[,N..] [--ad] [--idr] [--idw]", CMD_NS,
@@ -544,7 +549,7 @@ void nvmectl_usage(const struct nvmectl_io *io)
             "  write  -n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT%s) [--fua]\n"
             "  flush  -n NSID\n",
             io->read_file != NULL ? " | -f FILE" : "");
-    ctl_out(io, "  verify -n NSID [-s LBA] [-c COUNT] [-k SEED] [--offset N]\n");
+    ctl_out(io, "  write-verify -n NSID [-s LBA] [-c COUNT] [-k SEED] [--offset N]\n");
     ctl_out(io, "nvme-cli commands%s:\n", io->read_file != NULL ? " (FILE: -f or -d)" : "");
     for (unsigned i = 0; i < NCMDS; i++)
         if (!(cmds[i].flags & CMD_CLASSIC) && (!NVMECTL_LEAVES_OUT || cmds[i].fn != NULL))

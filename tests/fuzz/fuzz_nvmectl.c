@@ -59,8 +59,8 @@ static const struct {
     {"read", "-n -s -c --fua! -l!"},
     {"write", "-n -s -c -p -t --fua!"},
     {"flush", "-n"},
-    {"verify", "-n -s -c -k -o"},
-    {"nvm-verify", "-n -s -c -l!"},
+    {"write-verify", "-n -s -c -k -o"},
+    {"verify", "-n -s -c -l!"}, /* nvm-verify, its other name, as verify */
     {"compare", "-n -s -c -p -t"},
     {"dsm", "-n -s -b --ad! --idr! --idw!"},
     {"copy", "-n -d -s -b -f! -l!"},

@@ -386,7 +386,7 @@ def basic_bar_no_room(w):
 def irq_case(w, mode):
     img = os.path.join(w.dir, "ns1.img")
     make_image(img, 16 * MiB)
-    cmds = ["flush -n 1", "check-irqs", "reset", "verify -n 1 -s 5 -c 8", "ready", "check-irqs"]
+    cmds = ["flush -n 1", "check-irqs", "reset", "write-verify -n 1 -s 5 -c 8", "ready", "check-irqs"]
     if mode != "poll":  # a blocking call may reap before its interrupt is taken (main.c)
         cmds[1:1] = ["irq-flush"]
         # and after the reset: check-irqs' counts are cumulative, the ones
@@ -395,10 +395,10 @@ def irq_case(w, mode):
     wait_wake = mode == "intx"
     if wait_wake:  # six more throttled commands back to back: some must wait (a loaded host
         # can let two go through the throttle's bucket unhindered)
-        cmds[5:5] = ["verify -n 1 -s %d -c 8" % lba for lba in (100, 200, 300)]
+        cmds[5:5] = ["write-verify -n 1 -s %d -c 8" % lba for lba in (100, 200, 300)]
     c = w.boot(["path=%s" % img + (WAIT_THROTTLE if wait_wake else "")], cmds, irq=mode)
     c.ok("NVMe Flush: success" in c.section("flush -n 1"), "flush -n 1 completes on the I/O CQ")
-    c.ok("verify ok" in c.section("verify -n 1 -s 5 -c 8"), "verify 8 blocks after a controller reset")
+    c.ok("verify ok" in c.section("write-verify -n 1 -s 5 -c 8"), "write-verify 8 blocks after a controller reset")
     if mode != "poll":
         c.ok(c.section("irq-flush").startswith("irq-flush: reaped by the interrupt handler (result 0,"),
              "an asynchronous Flush nobody polls is reaped by the interrupt handler")
@@ -483,8 +483,8 @@ def case_xfer(w):
     v512 = [(0, 1), (1, 2), (3, 3), (7, 8), (13, 64), (100, 256), (999, 1000), (32767 - 7, 7)]
     v4k = [(0, 1), (1, 3), (9, 8), (20, 64), (200, 256), (4096 - 5, 5)]
     cmds = ["info"]
-    cmds += ["verify -n 1 -s %d -c %d -k %d" % (s, n, i) for i, (s, n) in enumerate(v512)]
-    cmds += ["verify -n 2 -s %d -c %d -k %d" % (s, n, 100 + i) for i, (s, n) in enumerate(v4k)]
+    cmds += ["write-verify -n 1 -s %d -c %d -k %d" % (s, n, i) for i, (s, n) in enumerate(v512)]
+    cmds += ["write-verify -n 2 -s %d -c %d -k %d" % (s, n, 100 + i) for i, (s, n) in enumerate(v4k)]
     # nvme_submit_rw_batch: written in batches, read back by the blocking
     # call, and the other way round (one-page requests, 64 per call)
     bat = [(1, 20000, 1000, 41), (2, 3000, 300, 42)]
@@ -502,17 +502,17 @@ def case_xfer(w):
     # 2^55 + 1 blocks of 512 bytes: a size that wraps to 512 bytes in 64 bits (before, one
     # block was written and "wpat ok" told of 36028797018963969)
     huge = (1 << 55) + 1
-    cmds += ["!read -n 1 -s 32768", "!verify -n 3 -s 0 -c 1", "!wpat 2 0 4096 43", "!wpat 1 0 %d 61" % huge,
+    cmds += ["!read -n 1 -s 32768", "!write-verify -n 3 -s 0 -c 1", "!wpat 2 0 4096 43", "!wpat 1 0 %d 61" % huge,
              "smart", "check-irqs"]
     c = w.boot(["path=%s,nsid=1" % a, "path=%s,nsid=2,lbs=4096" % b], cmds, irq=isa(w)["io_irq"],
                ctrl="mdts=2,smart_critical_warning=5", opts=["ioq=2"])
     c.ok(re.search(r"^mdts\s*: 16384 bytes", c.section("info"), re.M) is not None,
          "info: MDTS 16384 bytes (mdts=2)")
     for i, (s, n) in enumerate(v512):
-        c.ok(re.search(r"verify ok: %d block" % n, c.section("verify -n 1 -s %d -c %d -k %d" % (s, n, i)))
+        c.ok(re.search(r"verify ok: %d block" % n, c.section("write-verify -n 1 -s %d -c %d -k %d" % (s, n, i)))
              is not None, "512 B namespace: %d block(s) at LBA %d verified" % (n, s))
     for i, (s, n) in enumerate(v4k):
-        c.ok(re.search(r"verify ok: %d block" % n, c.section("verify -n 2 -s %d -c %d -k %d" % (s, n, 100 + i)))
+        c.ok(re.search(r"verify ok: %d block" % n, c.section("write-verify -n 2 -s %d -c %d -k %d" % (s, n, 100 + i)))
              is not None, "4 KiB namespace: %d block(s) at LBA %d verified" % (n, s))
     for nsid, lba, n, key in bat:
         lbs = 512 if nsid == 1 else 4096
@@ -529,7 +529,7 @@ def case_xfer(w):
         c.ok(c.section("(must fail) rpat 1 25000 8 60" + how).startswith(bad),
              "rpat%s: a word changed in the image is found (LBA 25007 word 127)" % how)
     c.has(r"^harness: 'read -n 1 -s 32768' failed as expected", "read past the end of the namespace fails")
-    c.has(r"^harness: 'verify -n 3 -s 0 -c 1' failed as expected", "I/O to an inactive NSID fails")
+    c.has(r"^harness: 'write-verify -n 3 -s 0 -c 1' failed as expected", "I/O to an inactive NSID fails")
     c.ok(re.match(r"wpat: 4096 block\(s\) of 4096 bytes do not fit the harness's I/O buffer \(\d+ bytes\)\n",
                   c.section("(must fail) wpat 2 0 4096 43")) is not None,
          "wpat beyond the harness's buffer: refused, and it says why")

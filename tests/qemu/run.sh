@@ -7,7 +7,7 @@
 #   tests/qemu/run.sh "info; list; read -n 1 -s 0"
 #   tests/qemu/run.sh --arch i386 --irq intx \
 #       --ns path=/tmp/a.img,size=64M --ns path=/tmp/b.img,size=16M,nsid=4,lbs=4096 \
-#       --ctrl mdts=2 "list; verify -n 4 -s 0 -c 64"
+#       --ctrl mdts=2 "list; write-verify -n 4 -s 0 -c 64"
 #   tests/qemu/run.sh --hotplug --hook unplug='device_del nvme0' "hook unplug; ..."
 #
 # Options:

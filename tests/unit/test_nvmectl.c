@@ -346,16 +346,16 @@ static void verify_writes_reads_and_compares(void **state)
     struct fx f;
     start_two_namespaces(&f);
     uint64_t w0 = nvme_sim_stats(f.sim)->writes;
-    assert_int_equal(fx_nvmectl(&f, &out, "verify -n 1 -s 1000 -c 200 -k 9 --offset 12"), 0);
+    assert_int_equal(fx_nvmectl(&f, &out, "write-verify -n 1 -s 1000 -c 200 -k 9 --offset 12"), 0);
     expect("nvme0n1: verify ok: 200 block(s) at LBA 1000, 102400 bytes, buffer offset 12");
     /* 100 KiB with 32 KiB MDTS from offset 12: split into 4 commands. */
     assert_int_equal(nvme_sim_stats(f.sim)->writes - w0, 4);
     /* -k is 64 bits: a seed above 2^32 writes another pattern than its
      * low half (it was cut to 32 bits) */
     uint8_t a[512], b[512];
-    assert_int_equal(fx_nvmectl(&f, &out, "verify -n 1 -s 20 -k 9"), 0);
+    assert_int_equal(fx_nvmectl(&f, &out, "write-verify -n 1 -s 20 -k 9"), 0);
     assert_int_equal(nvme_sim_ns_read(f.sim, 1, 20, 1, a), 0);
-    assert_int_equal(fx_nvmectl(&f, &out, "verify -n 1 -s 20 -k 0x100000009"), 0);
+    assert_int_equal(fx_nvmectl(&f, &out, "write-verify -n 1 -s 20 -k 0x100000009"), 0);
     assert_int_equal(nvme_sim_ns_read(f.sim, 1, 20, 1, b), 0);
     assert_memory_not_equal(a, b, sizeof(a));
     fx_stop(&f);
@@ -419,10 +419,10 @@ static void usage_errors_are_reported(void **state)
     expect("cannot read files");
     assert_int_not_equal(fx_nvmectl(&f, &out, "read -n"), 0);
     expect("needs a value");
-    assert_int_not_equal(fx_nvmectl(&f, &out, "verify -n 1 -s 0 --offset 3"), 0);
+    assert_int_not_equal(fx_nvmectl(&f, &out, "write-verify -n 1 -s 0 --offset 3"), 0);
     expect("--offset must be a multiple of 4");
     assert_int_equal(fx_nvmectl(&f, &out, "help"), 0);
-    expect("verify -n NSID");
+    expect("write-verify -n NSID");
     fx_stop(&f);
 }
 

@@ -65,7 +65,8 @@ static uint32_t nsid_sent(struct fx *f, const char *line, bool admin, unsigned o
 
 /* nvme-cli's submit_io, flush, write_zeroes, write_uncor, dsm, copy and
  * verify_cmd ask the device for the NSID when -n is 0: the I/O commands
- * reach namespace 4 through nvme0n4 or /dev/nvme0n4. */
+ * reach namespace 4 through nvme0n4 or /dev/nvme0n4 (verify: the Verify
+ * command, as nvme-cli's; write-verify writes). */
 static void io_commands_reach_the_namespace_of_the_device(void **state)
 {
     (void)state;
@@ -73,12 +74,19 @@ static void io_commands_reach_the_namespace_of_the_device(void **state)
         const char *line;
         unsigned opc;
     } cases[] = {
-        {"write nvme0n4 -p 0x5a -c 1", 0x01},        {"read nvme0n4 -c 1", 0x02},
-        {"compare /dev/nvme0n4 -p 0x5a -c 1", 0x05}, {"flush nvme0n4", 0x00},
-        {"write-zeroes nvme0n4 -s 1 -c 1", 0x08},    {"write-uncor nvme0n4 -s 2 -c 0", 0x04},
-        {"nvm-verify nvme0n4 -c 1", 0x0c},           {"dsm nvme0n4 --ad -s 3 -b 1", 0x09},
-        {"copy nvme0n4 -d 8 -s 0 -b 1", 0x19},       {"verify nvme0n4 -s 16 -c 1", 0x01},
-        {"resv-register nvme0n4 -k 0xabc", 0x0d},    {"resv-report nvme0n4", 0x0e},
+        {"write nvme0n4 -p 0x5a -c 1", 0x01},
+        {"read nvme0n4 -c 1", 0x02},
+        {"compare /dev/nvme0n4 -p 0x5a -c 1", 0x05},
+        {"flush nvme0n4", 0x00},
+        {"write-zeroes nvme0n4 -s 1 -c 1", 0x08},
+        {"write-uncor nvme0n4 -s 2 -c 0", 0x04},
+        {"nvm-verify nvme0n4 -c 1", 0x0c},
+        {"dsm nvme0n4 --ad -s 3 -b 1", 0x09},
+        {"copy nvme0n4 -d 8 -s 0 -b 1", 0x19},
+        {"write-verify nvme0n4 -s 16 -c 1", 0x01},
+        {"resv-register nvme0n4 -k 0xabc", 0x0d},
+        {"resv-report nvme0n4", 0x0e},
+        {"verify nvme0n4 -c 1", 0x0c},
     };
     struct fx f;
     start(&f);

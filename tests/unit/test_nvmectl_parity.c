@@ -1716,6 +1716,9 @@ static void io_commands_start_at_lba_0_without_s(void **state)
     assert_int_equal(st->verifies, 1);
     ok(&f, "verify -n 1 -o json");
     assert_int_equal(jnum("slba"), 0);
+    assert_int_equal(st->verifies, 2);
+    ok(&f, "write-verify -n 1 -o json");
+    assert_int_equal(jnum("slba"), 0);
     ok(&f, "write-zeroes -n 1 -o json");
     assert_int_equal(jnum("slba"), 0);
     assert_int_equal(jnum("nlb"), 1);
@@ -1752,6 +1755,42 @@ static void success_lines_are_nvme_clis(void **state)
                         "nvme0n1: verified (Verify command) 2 block(s) at LBA 8 (1024 bytes)\n");
     ok(&f, "write-zeroes -n 1 -s 8 -c 2 -o json"); /* one JSON value, no line before it */
     assert_int_equal(out.text[0], '{');
+    fx_stop(&f);
+}
+
+/* nvme-cli 2.4's verify (verify_cmd) sends the NVM Verify command
+ * (opcode 0Ch), which moves no data: `verify -n 1 -s 0 -c 7` leaves the
+ * blocks as they were (before: verify was nvmectl's write/read-back
+ * self-test and wrote its pattern over them).  nvm-verify is its other
+ * name; write-verify is the self-test. */
+static void verify_is_the_verify_command_and_leaves_the_data(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint8_t blk[512 * 8], pat[512 * 8];
+    memset(pat, 0xa5, sizeof(pat));
+    ok(&f, "write -n 1 -s 0 -c 8 -p 0xa5");
+    uint64_t writes = st->writes, verifies = st->verifies;
+    ok(&f, "verify -n 1 -s 0 -c 7");
+    expect("NVME Verify Success");
+    assert_int_equal(st->verifies, verifies + 1);
+    assert_int_equal(st->writes, writes);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 8, blk), 0);
+    assert_memory_equal(blk, pat, sizeof(blk));
+    ok(&f, "nvm-verify -n 1 -s 0 -c 7");
+    expect("NVME Verify Success");
+    assert_int_equal(st->verifies, verifies + 2);
+    assert_int_equal(st->writes, writes);
+    /* the self-test writes, reads back and compares; sends no Verify */
+    ok(&f, "write-verify -n 1 -s 0 -c 7 -k 3");
+    expect("nvme0n1: verify ok: 7 block(s) at LBA 0, 3584 bytes");
+    assert_true(st->writes > writes);
+    assert_int_equal(st->verifies, verifies + 2);
+    assert_int_equal(nvme_sim_ns_read(f.sim, 1, 0, 8, blk), 0);
+    assert_memory_not_equal(blk, pat, 7 * 512);
+    assert_memory_equal(blk + 7 * 512, pat, 512);
     fx_stop(&f);
 }
 
@@ -2628,14 +2667,14 @@ static void classic_commands_speak_json(void **state)
     ok(&f, "read -n 1 -s 9 -o json");
     assert_memory_equal(jstr("data"), "4a534f4e00", 10);
     ok(&f, "flush -n 1 -o json");
-    ok(&f, "verify -n 1 -s 0 -c 4 -o json");
+    ok(&f, "write-verify -n 1 -s 0 -c 4 -o json");
     assert_int_equal(jnum("nlb"), 4);
-    ok(&f, "verify -n 1 -s 0 -c 4 --offset 8");
+    ok(&f, "write-verify -n 1 -s 0 -c 4 --offset 8");
     expect("buffer offset 8");
     /* -o is the output format only (nvme-cli's verify has no -o; before:
      * any value but json and normal was the buffer offset): nothing sent */
     uint64_t w0 = nvme_sim_stats(f.sim)->writes;
-    assert_int_not_equal(run(&f, "verify -n 1 -s 0 -c 4 -o 8"), 0);
+    assert_int_not_equal(run(&f, "write-verify -n 1 -s 0 -c 4 -o 8"), 0);
     expect("nvmectl: bad output format '8' (normal or json)");
     assert_int_equal(nvme_sim_stats(f.sim)->writes, w0);
     ok(&f, "smart --output-format=json");
@@ -2784,6 +2823,7 @@ int main(void)
         cmocka_unit_test(copy_moves_blocks_on_the_device),
         cmocka_unit_test(io_commands_start_at_lba_0_without_s),
         cmocka_unit_test(success_lines_are_nvme_clis),
+        cmocka_unit_test(verify_is_the_verify_command_and_leaves_the_data),
         cmocka_unit_test(write_zeroes_nvm_verify_compare_fua),
         cmocka_unit_test(write_uncor_counts_blocks_from_0_as_nvme_cli),
         cmocka_unit_test(unsupported_commands_are_named),

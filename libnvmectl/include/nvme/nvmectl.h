@@ -8,8 +8,8 @@
  * same meaning; `nvmectl help` lists them with their options, README.md
  * sets them beside nvme-cli's):
  *   info, ready, list, smart          the first eight, kept as they were,
- *   read, write [--fua], flush,       `verify` is nvmectl's write/read-back
- *   verify                            self-test
+ *   read, write [--fua], flush,       `write-verify` is nvmectl's
+ *   write-verify                      write/read-back self-test
  *   id-ctrl [-H], id-ns -n [-H], ns-descs, list-ns [--all], list-ctrl,
  *   get-ns-id, ns-rescan, show-regs [-H]
  *   get-feature -f FID [-s SEL], set-feature -f FID [-v V] [--save]
@@ -23,7 +23,7 @@
  *   (-b/--raw-binary on every log command above, resv-report, the
  *   Identify commands of NVMe 2.0 and zns, and the passthru ones: the
  *   raw data through io->write_raw)
- *   nvm-verify, compare, dsm --ad -s LBAS -b COUNTS, copy, write-zeroes
+ *   verify (also nvm-verify), compare, dsm --ad -s LBAS -b COUNTS, copy, write-zeroes
  *   [--deac], write-uncor
  *   format, device-self-test, sanitize, fw-download, fw-commit, reset,
  *   subsystem-reset, create-ns, delete-ns, attach-ns, detach-ns (format,

@@ -34,7 +34,7 @@
  *                          minimal polled loop (rawbench.c) at QD1/32/128 and
  *                          exit: the device model's ceiling for bench/
  *   Commands, in order:
- *     any nvmectl command  (info, ready, list, smart, read, write, flush, verify)
+ *     any nvmectl command  (info, ready, list, smart, read, write, flush, write-verify)
  *     irqs                 interrupt counters
  *     check-irqs           irqs, and fail unless they match the mode:
  *                          count > 0 with interrupts, == 0 when polling

@@ -58,7 +58,7 @@ static void test_usage_offers_no_file_source(void **state)
     assert_int_not_equal(exos_nvmectl(&f, "frobnicate"), 0);
     assert_non_null(strstr(out.text, "write  -n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT)"));
     assert_null(strstr(out.text, "-f FILE"));
-    assert_non_null(strstr(out.text, "verify"));
+    assert_non_null(strstr(out.text, "write-verify"));
     assert_non_null(strstr(out.text, "flush"));
     fx_stop(&f);
 }
@@ -86,10 +86,10 @@ static void test_limits_are_the_real_ones(void **state)
     struct fx f;
     (void)state;
     start(&f);
-    /* verify needs two buffers: 64 blocks of 512 fit 64 KiB, not 127 */
-    assert_int_not_equal(exos_nvmectl(&f, "verify -n 1 -s 0 -c 127"), 0);
+    /* write-verify needs two buffers: 64 blocks of 512 fit 64 KiB, not 127 */
+    assert_int_not_equal(exos_nvmectl(&f, "write-verify -n 1 -s 0 -c 127"), 0);
     assert_non_null(strstr(out.text, "-c is at most 64 here"));
-    assert_int_equal(exos_nvmectl(&f, "verify -n 1 -s 0 -c 64"), 0);
+    assert_int_equal(exos_nvmectl(&f, "write-verify -n 1 -s 0 -c 64"), 0);
     /* read: one buffer, 128 blocks of 512 or 16 of 4096 */
     assert_int_not_equal(exos_nvmectl(&f, "read -n 1 -s 0 -c 129"), 0);
     assert_non_null(strstr(out.text, "-c is at most 128 here"));

@@ -603,7 +603,7 @@ static void test_owed_writes_keep_nvmectl_writes_off_the_device(void **state)
 }
 
 /* Namespace 1's write-back fails (Write Fault: a bad sector), namespace
- * 2 owes nothing.  Before, nvmectl refused read, write and verify on
+ * 2 owes nothing.  Before, nvmectl refused read, write and verify (write-verify) on
  * every namespace of the controller for as long as namespace 1 owed
  * writes ("not run while the cache owes writes" on nvme0n2, seen on EXOS
  * x86-64); nvme-cli on Linux is never kept from a namespace by another
@@ -653,7 +653,7 @@ static void owe_block_5(const struct nvme_exos_blk_ops *ops, U32 nsid)
 static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void **state)
 {
     static const char *const refused[] = {
-        "write -n 1 -s 0 -p 7", "read -n 2 -s 0 -n 1", "verify -n1 -s 0", "write -s 0 -p 7",
+        "write -n 1 -s 0 -p 7", "read -n 2 -s 0 -n 1", "write-verify -n1 -s 0", "write -s 0 -p 7",
         "flush -n 0xffffffff", "format -n 2 --force", "read -n 2 -s 0 -t -n",
         "read --namespace-id=1 -s 0", "zns reset-zone -n 1 -s 0", "zns offline-zone -a",
         /* a namespace device's NSID is checked as -n's: the owing one's
@@ -673,8 +673,8 @@ static void test_owed_writes_of_one_namespace_leave_the_others_to_nvmectl(void *
     assert_null(strstr(mock_exos.console, "not run while the cache owes writes"));
     expect_run("read --namespace-id=2 -s 0");
     assert_int_equal(nvme_exos_shell_run(TEXT("read --namespace-id=2 -s 0")), DF_RETURN_SUCCESS);
-    expect_run("verify -n2 -s 0");
-    assert_int_equal(nvme_exos_shell_run(TEXT("verify -n2 -s 0")), DF_RETURN_SUCCESS);
+    expect_run("write-verify -n2 -s 0");
+    assert_int_equal(nvme_exos_shell_run(TEXT("write-verify -n2 -s 0")), DF_RETURN_SUCCESS);
     expect_run("zns reset-zone -n 2 -s 0"); /* nvme-cli's two-word zoned command */
     assert_int_equal(nvme_exos_shell_run(TEXT("zns reset-zone -n 2 -s 0")), DF_RETURN_SUCCESS);
     assert_string_equal(mock_exos.last_log, "[CMD_nvmectl] zns-reset-zone : OK");
@@ -883,8 +883,8 @@ static void test_an_output_format_in_one_word_is_no_namespace(void **state)
     owe_block_5(&one_ns_fails_ops, 1);
     expect_run("read nvme0n2 -s 0 -ojson");
     assert_int_equal(nvme_exos_shell_run(TEXT("read nvme0n2 -s 0 -ojson")), DF_RETURN_SUCCESS);
-    expect_run("verify -ojson -n 2 -s 0 -onormal");
-    assert_int_equal(nvme_exos_shell_run(TEXT("verify -ojson -n 2 -s 0 -onormal")),
+    expect_run("write-verify -ojson -n 2 -s 0 -onormal");
+    assert_int_equal(nvme_exos_shell_run(TEXT("write-verify -ojson -n 2 -s 0 -onormal")),
                      DF_RETURN_SUCCESS);
     assert_null(strstr(mock_exos.console, "not run while the cache owes writes"));
     for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
