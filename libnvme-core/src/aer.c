@@ -16,9 +16,15 @@ static void nvme_aer_done(void *arg, int result, uint32_t dw0)
     __atomic_sub_fetch(&ctrl->aer_outstanding, 1u, __ATOMIC_RELAXED);
     if (result != NVME_OK) {
         /* Failed back by a reset or teardown (re-armed after a restart),
-         * or refused by the controller: then stop asking. */
-        if (result > 0)
-            NVME_WRITE_ONCE(ctrl->aer_limit, 0);
+         * or refused by the controller (a status: a moment's failure, or
+         * Asynchronous Event Request Limit Exceeded from one that holds
+         * fewer, §5.2): that one is not replaced, the limit one lower
+         * (until a restart), so the others are still armed again after
+         * their events, and a device that refuses every request gets
+         * AERL+1 of them, then none. */
+        uint16_t limit = NVME_READ_ONCE(ctrl->aer_limit);
+        if (result > 0 && limit != 0)
+            NVME_WRITE_ONCE(ctrl->aer_limit, (uint16_t)(limit - 1u));
         return;
     }
     nvme_stat_inc(&ctrl->stats.async_events);
@@ -70,7 +76,8 @@ static bool nvme_aer_pop(struct nvme_ctrl *ctrl, uint32_t *dw0, bool *again)
 
 /* One CPU at a time: two that both saw room would send more than AERL+1,
  * and the controller refuses the extra one with Asynchronous Event
- * Request Limit Exceeded (§5.2), which turns events off.  Each request
+ * Request Limit Exceeded (§5.2), which costs a request until the next
+ * restart (nvme_aer_done).  Each request
  * is counted before it is submitted: its completion may come first, on
  * another CPU.  At most AERL+1 per call: a device that completes each
  * one at once (a storm; §5.2 completes one only on an event) would keep

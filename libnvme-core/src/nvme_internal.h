@@ -414,7 +414,7 @@ struct nvme_ctrl {
     /* Asynchronous events (aer.c) */
     uint32_t aer_outstanding; /* atomic: counted and completed on any CPU */
     uint32_t aer_arming;      /* atomic flag: a CPU is in nvme_aer_arm */
-    uint16_t aer_limit;       /* 0 after an AER failed with a status, until a restart */
+    uint16_t aer_limit;       /* one less per AER failed with a status, until a restart */
     uint16_t aer_max;         /* AERL+1, capped (nvme_aer_max): aer_limit at every restart */
     uint32_t aer_events[NVME_AER_EVENTS];
     uint8_t aer_head, aer_count;

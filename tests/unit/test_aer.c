@@ -793,6 +793,64 @@ static void a_persistent_internal_error_event_resets_the_controller(void **state
     fx_stop(&f);
 }
 
+/* Review: one Asynchronous Event Request that the controller completes
+ * with an error status (here Internal Error, DNR clear: a moment's
+ * failure; or Asynchronous Event Request Limit Exceeded from a controller
+ * that holds fewer than AERL + 1, NVMe 2.0 §5.2) turned events off until
+ * the next reset: the requests it still held were used up by three
+ * events and none was sent again, so the fourth event went untold.  The
+ * refused request is no longer replaced (the limit one lower: a device
+ * that fails every request costs AERL + 1 commands, not a loop), and
+ * the others are armed again after each event. */
+static void one_failed_aer_leaves_the_others_armed(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct ev_seen ev;
+    memset(&ev, 0, sizeof(ev));
+    fx_config(&f); /* AERL 3: four requests */
+    f.opts.event_cb = ev_cb;
+    f.opts.event_arg = &ev;
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_log_capture(f.sim, true);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_ASYNC_EVENT,
+              NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL), 1);
+    nvme_sim_osal(f.sim, &f.osal);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 3);
+    for (unsigned i = 1; i <= 6; i++) {
+        nvme_sim_error_event(f.sim, 1, (uint16_t)i,
+                             NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+        assert_int_equal(ev.errors, i); /* the fourth was never told */
+        assert_int_equal(nvme_sim_aer_outstanding(f.sim), 3);
+    }
+    fx_stop(&f);
+
+    /* A device that fails every request: four sent, then none. */
+    memset(&ev, 0, sizeof(ev));
+    fx_config(&f);
+    f.sim = nvme_sim_create(&f.cfg);
+    assert_non_null(f.sim);
+    nvme_sim_log_capture(f.sim, true);
+    fx_inject(&f, NVME_SIM_FAULT_STATUS, 0, NVME_ADMIN_ASYNC_EVENT,
+              NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL), 1000);
+    nvme_sim_osal(f.sim, &f.osal);
+    assert_int_equal(nvme_ctrl_init(&f.ctrl, &f.osal, &f.opts), 0);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+        assert_int_equal(nvme_qpair_poll(f.ctrl, 0, 0), 0);
+        nvme_sim_advance(f.sim, 100000);
+    }
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 4);
+    assert_int_equal(nvme_sim_aer_outstanding(f.sim), 0);
+    nvme_sim_clear_faults(f.sim);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -814,6 +872,7 @@ int main(void)
         cmocka_unit_test(a_firmware_that_adds_notices_gets_them_configured),
         cmocka_unit_test(a_refused_event_configuration_is_logged_and_nothing_stops),
         cmocka_unit_test(a_persistent_internal_error_event_resets_the_controller),
+        cmocka_unit_test(one_failed_aer_leaves_the_others_armed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
