@@ -1649,10 +1649,9 @@ void nvme_refresh_identify(struct nvme_ctrl *ctrl)
             nvme_aec_set(ctrl);
         /* AERL holds from the activation on, without a reset too (§5.2):
          * requests past the new AERL + 1 would be refused with
-         * Asynchronous Event Request Limit Exceeded, which stops the core
-         * asking (aer.c), and events stop being reported once the ones
-         * the controller holds are used up.  A limit that a refusal set
-         * to 0 stays so (a restart gives it back). */
+         * Asynchronous Event Request Limit Exceeded, each refusal one
+         * request fewer (aer.c).  A limit that refusals brought to 0
+         * stays so (a restart gives it back). */
         uint16_t aers = nvme_aer_max(ctrl);
         NVME_WRITE_ONCE(ctrl->aer_max, aers);
         if (NVME_READ_ONCE(ctrl->aer_limit) != 0)

@@ -2274,8 +2274,8 @@ static void an_event_the_service_had_no_memory_for_is_reported_by_the_next(void 
 }
 
 /* Review: one Asynchronous Event Request completed with an error status
- * (here Internal Error, DNR) stops the core asking for more (aer_limit
- * 0), which is fair until the next reset; but a controller reset drops
+ * (here Internal Error, DNR) is not replaced (aer_limit one lower),
+ * which is fair until the next reset; but a controller reset drops
  * every AER the controller held (§7.3.2: the host re-arms), and none was
  * re-armed after it: events were off for good.  Linux re-arms at every
  * start (nvme_start_ctrl -> nvme_enable_aen). */

@@ -400,8 +400,8 @@ static void assert_media(struct smp_run *r)
  * all succeeded, no worker met an error, each did MIN_IOS I/Os or more,
  * the medium holds every write, no command timed out or was aborted, and
  * the controller still holds AERL+1 (4) event requests (none was refused
- * with Asynchronous Event Request Limit Exceeded, which would have turned
- * events off). */
+ * with Asynchronous Event Request Limit Exceeded, which would have left
+ * fewer). */
 static struct smp_run *run_smp(struct fx *f, enum cpu0_job job)
 {
     struct smp_run *r = calloc(1, sizeof(*r));
