@@ -663,6 +663,55 @@ static void error_recovery_names_one_active_namespace(void **state)
     host_stop(&h);
 }
 
+/* Error Recovery's value (TLER, DULBE) belongs to the namespace named:
+ * Set Features for NSID 1 leaves namespace 2's alone, FFFFFFFFh sets
+ * every active one, and a controller reset brings back the saved value
+ * (0 here), as QEMU's ns->features.err_rec.  Before, the simulator kept
+ * one value for the controller, so a host reading namespace 2 saw what
+ * it had set on namespace 1. */
+static uint32_t err_rec_of(struct host *h, uint32_t nsid)
+{
+    struct nvme_sqe getf = {0};
+    getf.opc = NVME_ADMIN_GET_FEATURES;
+    getf.cdw10 = NVME_FEAT_ERROR_RECOVERY;
+    getf.nsid = nsid;
+    assert_int_equal(host_admin(h, getf), 0);
+    struct nvme_cqe cqe;
+    memcpy(&cqe, h->acq + (size_t)((h->tail + 15u) % 16u) * 16u, sizeof(cqe));
+    return cqe.dw0;
+}
+
+static void error_recovery_is_kept_per_namespace(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    struct nvme_sim_ns_config ns2 = {.nsid = 2, .blocks = 8192, .lba_size = 512};
+    assert_int_equal(nvme_sim_ns_add(h.f.sim, &ns2), 0);
+    struct nvme_sqe setf = {0};
+    setf.opc = NVME_ADMIN_SET_FEATURES;
+    setf.cdw10 = NVME_FEAT_ERROR_RECOVERY;
+    setf.cdw11 = (1u << 16) | 10u; /* DULBE, TLER 1 s */
+    setf.nsid = 1;
+    assert_int_equal(host_admin(&h, setf), 0);
+    assert_int_equal(err_rec_of(&h, 1), (1u << 16) | 10u);
+    assert_int_equal(err_rec_of(&h, 2), 0);
+    setf.cdw11 = 20u;
+    setf.nsid = NVME_NSID_ALL;
+    assert_int_equal(host_admin(&h, setf), 0);
+    assert_int_equal(err_rec_of(&h, 1), 20u);
+    assert_int_equal(err_rec_of(&h, 2), 20u);
+    setf.cdw11 = 30u;
+    setf.nsid = 2;
+    assert_int_equal(host_admin(&h, setf), 0);
+    assert_int_equal(err_rec_of(&h, 1), 20u);
+    assert_int_equal(err_rec_of(&h, 2), 30u);
+    host_reset(&h);
+    assert_int_equal(err_rec_of(&h, 1), 0);
+    assert_int_equal(err_rec_of(&h, 2), 0);
+    host_stop(&h);
+}
+
 /* A Read both above MDTS and past the namespace's end: Invalid Field in
  * Command, as QEMU's nvme_read checks the transfer size (nvme_check_mdts)
  * before the LBA range.  Before, the simulator answered LBA Out of Range,
@@ -897,6 +946,7 @@ int main(void)
         cmocka_unit_test(an_abort_of_a_missing_sq_is_invalid_field),
         cmocka_unit_test(a_controller_feature_set_for_one_namespace_is_refused),
         cmocka_unit_test(error_recovery_names_one_active_namespace),
+        cmocka_unit_test(error_recovery_is_kept_per_namespace),
         cmocka_unit_test(an_inactive_nsid_is_invalid_field),
         cmocka_unit_test(supported_capabilities_and_vector_configuration_as_qemu),
         cmocka_unit_test(a_read_above_mdts_and_past_the_end_is_invalid_field),

@@ -410,6 +410,8 @@ void sim_features_reset(struct nvme_sim *sim)
                                                          : feature_default(sim, (uint8_t)f);
     for (unsigned t = 0; t < 64; t++) /* over thresholds 343 K, under 0 */
         sim->temp_thresh[t] = t & 0x10 ? 0 : 343;
+    for (unsigned i = 0; i < sim->ns_count; i++) /* Error Recovery: saved or 0 */
+        sim->ns[i]->err_rec = sim->feat[NVME_FEAT_ERROR_RECOVERY];
     memset(sim->iv_cd, 0, sizeof(sim->iv_cd)); /* coalescing on every vector */
     memcpy(sim->apst, sim->apst_saved, sizeof(sim->apst));
     sim->ts_set = false;
@@ -449,9 +451,10 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
      * (FFFFFFFFh); 0, FFFFFFFFh on Get or one above NN is Invalid
      * Namespace or Format, an inactive one Invalid Field in Command, as
      * QEMU's nvme_get_feature and nvme_set_feature.  Before: any NSID. */
+    struct sim_ns *erns = NULL;
     if (fid == NVME_FEAT_ERROR_RECOVERY && !(set && sqe->nsid == NVME_NSID_ALL)) {
         uint16_t sf = 0;
-        if (!sim_ns_active(sim, sqe->nsid, &sf))
+        if (!(erns = sim_ns_active(sim, sqe->nsid, &sf)))
             return sf;
     }
     /* Interrupt Vector Configuration (§5.21.1.9): IV (CDW11 15:0) names
@@ -531,6 +534,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
                                                   : sim->feat[fid];
         if (fid == NVME_FEAT_IRQ_CONFIG) /* CD (bit 16) of that vector, IV */
             v = (!dflt && (sim->iv_cd[iv / 8] >> (iv % 8)) & 1u ? 1u << 16 : 0u) | iv;
+        if (erns && sel == NVME_FEAT_SEL_CURRENT) /* that namespace's value */
+            v = erns->err_rec;
         *dw0 = v;
         return 0;
     }
@@ -623,6 +628,12 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
     case NVME_FEAT_IRQ_CONFIG: /* CD, bit 16, of vector IV */
         sim->iv_cd[iv / 8] = (uint8_t)((sim->iv_cd[iv / 8] & ~(1u << (iv % 8))) |
                                        (((sqe->cdw11 >> 16) & 1u) << (iv % 8)));
+        break;
+    case NVME_FEAT_ERROR_RECOVERY: /* one namespace, or every active one (FFFFFFFFh) */
+        for (unsigned i = 0; i < sim->ns_count; i++)
+            if (!erns || sim->ns[i] == erns)
+                sim->ns[i]->err_rec = sqe->cdw11;
+        sim->feat[fid] = sqe->cdw11; /* what SV saves */
         break;
     case NVME_FEAT_ASYNC_EVENT: /* bits 7:0 SMART warnings, 8 NS attribute, 9 FW activation */
         sim->feat[fid] = sqe->cdw11 & 0x3ffu;

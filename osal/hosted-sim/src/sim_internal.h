@@ -174,6 +174,9 @@ struct sim_ns {
     /* Writes completed since this namespace's last Flush (§6.8): what its
      * volatile write cache may still hold (nvme_sim_ns_unflushed). */
     uint64_t unflushed;
+    /* Error Recovery (05h, NVMe 2.0 §5.27.1.5): TLER and DULBE, kept per
+     * namespace as QEMU's ns->features.err_rec. */
+    uint32_t err_rec;
     struct sim_resv resv;
     /* Blocks a Write Uncorrectable marked (NVM CS §3.2.7): sorted,
      * disjoint, not adjacent [start, end) ranges, so a namespace of 2^36
