@@ -36,13 +36,17 @@ static void *host_alloc(struct host *h, uint64_t *bus)
 
 /* A coherent machine, data and completions inside the doorbell write:
  * the host below does no cache maintenance and reads the CQ at once. */
-static void host_start_iocs(struct host *h, bool iocs)
+static void host_config(struct host *h)
 {
     memset(h, 0, sizeof(*h));
     fx_config(&h->f);
     h->f.cfg.noncoherent = false;
     h->f.cfg.dma_timing_seed = 0;
-    h->f.cfg.iocs = iocs; /* I/O Command Set Profile, CNS 05h/06h/1Ch */
+}
+
+/* The controller of h->f.cfg (host_config), enabled. */
+static void host_enable(struct host *h)
+{
     fx_create(&h->f);
     const struct nvme_osal *o = &h->f.osal;
     h->asq = host_alloc(h, &h->asq_bus);
@@ -57,6 +61,13 @@ static void host_start_iocs(struct host *h, bool iocs)
     for (int i = 0; i < 1000 && !(o->mmio_read32(o->ctx, NVME_REG_CSTS) & NVME_CSTS_RDY); i++)
         nvme_sim_advance(h->f.sim, 1000);
     assert_true(o->mmio_read32(o->ctx, NVME_REG_CSTS) & NVME_CSTS_RDY);
+}
+
+static void host_start_iocs(struct host *h, bool iocs)
+{
+    host_config(h);
+    h->f.cfg.iocs = iocs; /* I/O Command Set Profile, CNS 05h/06h/1Ch */
+    host_enable(h);
 }
 
 static void host_start(struct host *h) { host_start_iocs(h, false); }
@@ -712,6 +723,44 @@ static void error_recovery_is_kept_per_namespace(void **state)
     host_stop(&h);
 }
 
+/* Identify CNS 12h (controllers attached to NSID): an NSID no namespace
+ * is allocated to (0, FFFFFFFFh, an inactive one, one above NN) is
+ * Invalid Field in Command, an allocated namespace attached to no
+ * controller an empty list, an active one this controller (CNTLID 1),
+ * as QEMU's nvme_identify_ctrl_list.  Before, the simulator answered
+ * Invalid Namespace or Format for all but the active one. */
+static void attached_controller_list_of_an_inactive_nsid(void **state)
+{
+    (void)state;
+    struct host h;
+    host_config(&h);
+    h.f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    h.f.cfg.nn = 8;
+    h.f.cfg.inactive_nsids[0] = 5; /* allocated, attached to no controller */
+    host_enable(&h);
+    uint64_t bus;
+    uint16_t *list = host_alloc(&h, &bus);
+    struct nvme_sqe id = {0};
+    id.opc = NVME_ADMIN_IDENTIFY;
+    id.prp1 = bus;
+    id.cdw10 = NVME_CNS_NS_CTRL_LIST;
+    static const uint32_t unallocated[] = {0, 3, 9, NVME_NSID_ALL};
+    for (size_t i = 0; i < sizeof(unallocated) / sizeof(unallocated[0]); i++) {
+        id.nsid = unallocated[i];
+        assert_int_equal(host_admin(&h, id), SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD));
+    }
+    memset(list, 0xa5, PS);
+    id.nsid = 5;
+    assert_int_equal(host_admin(&h, id), 0);
+    for (unsigned i = 0; i < NVME_IDENTIFY_DATA_SIZE / 2; i++)
+        assert_int_equal(list[i], 0);
+    id.nsid = 1;
+    assert_int_equal(host_admin(&h, id), 0);
+    assert_int_equal(list[0], 1);
+    assert_int_equal(list[1], 1);
+    host_stop(&h);
+}
+
 /* A Read both above MDTS and past the namespace's end: Invalid Field in
  * Command, as QEMU's nvme_read checks the transfer size (nvme_check_mdts)
  * before the LBA range.  Before, the simulator answered LBA Out of Range,
@@ -947,6 +996,7 @@ int main(void)
         cmocka_unit_test(a_controller_feature_set_for_one_namespace_is_refused),
         cmocka_unit_test(error_recovery_names_one_active_namespace),
         cmocka_unit_test(error_recovery_is_kept_per_namespace),
+        cmocka_unit_test(attached_controller_list_of_an_inactive_nsid),
         cmocka_unit_test(an_inactive_nsid_is_invalid_field),
         cmocka_unit_test(supported_capabilities_and_vector_configuration_as_qemu),
         cmocka_unit_test(a_read_above_mdts_and_past_the_end_is_invalid_field),

@@ -353,9 +353,20 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
         }
         return 0;
     case NVME_CNS_NS_CTRL_LIST:
-        if (!sim_ns_find(sim, sqe->nsid))
-            return SIM_SF_GEN(NVME_SC_INVALID_NS);
-        /* the one controller is attached to every namespace */
+        /* Controllers attached to NSID (NVMe 2.0 Figure 273, CNS 12h): one no
+         * namespace is allocated to (FFFFFFFFh, 0 among them) is Invalid
+         * Field in Command, an allocated one attached to no controller an
+         * empty list, as QEMU's nvme_identify_ctrl_list (before: Invalid
+         * Namespace or Format for both). */
+        if (!sim_ns_find(sim, sqe->nsid)) {
+            bool allocated = sim_ns_mgmt_id_detached(sim, sqe->nsid,
+                                                     (struct nvme_id_ns *)(void *)buf);
+            for (unsigned i = 0; i < 8 && sim->cfg.inactive_nsids[i] != 0; i++)
+                allocated |= sim->cfg.inactive_nsids[i] == sqe->nsid;
+            memset(buf, 0, NVME_IDENTIFY_DATA_SIZE);
+            return allocated && sqe->nsid != NVME_NSID_ALL ? 0 : SF_INVALID_FIELD;
+        }
+        /* the one controller is attached to every active namespace */
         __attribute__((fallthrough));
     case NVME_CNS_CTRL_LIST: { /* NVMe 2.0 §4.4.1: count, then CNTIDs >= CDW10.CNTID */
         uint16_t start = (uint16_t)(sqe->cdw10 >> 16);
