@@ -761,6 +761,37 @@ static void attached_controller_list_of_an_inactive_nsid(void **state)
     host_stop(&h);
 }
 
+/* Delete I/O Completion Queue of a CQ an SQ still uses: Invalid Queue
+ * Deletion (command specific 0Ch) without DNR, as QEMU's nvme_del_cq:
+ * the same command succeeds once the SQ is deleted.  Before, the
+ * simulator set DNR, so a host that retries such a status saw "do not
+ * retry" here and a retry on QEMU. */
+static void a_cq_in_use_is_invalid_queue_deletion_without_dnr(void **state)
+{
+    (void)state;
+    struct host h;
+    host_start(&h);
+    uint64_t cq_bus, sq_bus;
+    (void)host_alloc(&h, &cq_bus);
+    (void)host_alloc(&h, &sq_bus);
+    assert_int_equal(host_admin(&h, create_cq(1, 16, cq_bus, false, 0)), 0);
+    assert_int_equal(host_admin(&h, create_sq(1, 16, sq_bus, 1)), 0);
+    struct nvme_sqe del = {0};
+    del.opc = NVME_ADMIN_DELETE_CQ;
+    del.cdw10 = 1;
+    assert_int_equal(host_admin(&h, del),
+                     NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_QUEUE_DELETION));
+    assert_true(nvme_sim_queue_exists(h.f.sim, 1, true));
+    struct nvme_sqe del_sq = {0};
+    del_sq.opc = NVME_ADMIN_DELETE_SQ;
+    del_sq.cdw10 = 1;
+    assert_int_equal(host_admin(&h, del_sq), 0);
+    assert_int_equal(host_admin(&h, del), 0);
+    assert_false(nvme_sim_queue_exists(h.f.sim, 1, true));
+    assert_int_equal(host_admin(&h, del), SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_QID_INVALID));
+    host_stop(&h);
+}
+
 /* A Read both above MDTS and past the namespace's end: Invalid Field in
  * Command, as QEMU's nvme_read checks the transfer size (nvme_check_mdts)
  * before the LBA range.  Before, the simulator answered LBA Out of Range,
@@ -997,6 +1028,7 @@ int main(void)
         cmocka_unit_test(error_recovery_names_one_active_namespace),
         cmocka_unit_test(error_recovery_is_kept_per_namespace),
         cmocka_unit_test(attached_controller_list_of_an_inactive_nsid),
+        cmocka_unit_test(a_cq_in_use_is_invalid_queue_deletion_without_dnr),
         cmocka_unit_test(an_inactive_nsid_is_invalid_field),
         cmocka_unit_test(supported_capabilities_and_vector_configuration_as_qemu),
         cmocka_unit_test(a_read_above_mdts_and_past_the_end_is_invalid_field),

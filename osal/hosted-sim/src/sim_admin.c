@@ -310,14 +310,16 @@ static uint16_t delete_sq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     return 0;
 }
 
-/* Delete I/O Completion Queue (§5.6): its SQs must be deleted first. */
+/* Delete I/O Completion Queue (§5.6): its SQs must be deleted first.
+ * Invalid Queue Deletion has DNR clear, as QEMU's nvme_del_cq: the same
+ * command succeeds once those SQs are gone (before: DNR set). */
 static uint16_t delete_cq(struct nvme_sim *sim, const struct nvme_sqe *sqe)
 {
     uint16_t qid = (uint16_t)sqe->cdw10;
     if (qid == 0 || qid >= sim->nq || !sim->cq[qid].live)
         return SF_QID_INVALID;
     if (sim->cq[qid].nsq)
-        return SIM_SF_CMD(NVME_SC_INVALID_QUEUE_DELETION);
+        return (uint16_t)NVME_SF(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_INVALID_QUEUE_DELETION);
     memset(&sim->cq[qid], 0, sizeof(sim->cq[qid]));
     for (size_t i = 0; i < sim->ndelayed;) /* held completions for it vanish */
         if (sim->delayed[i].cqid == qid)
