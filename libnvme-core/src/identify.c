@@ -119,7 +119,8 @@ static int nvme_identify_ns_cns(struct nvme_ctrl *ctrl, uint8_t cns, uint32_t ns
     out->pi_type = (uint8_t)NVME_DPS_PI_TYPE(id->dps);
     out->pi_first = (id->dps & NVME_DPS_PI_FIRST) != 0;
     out->nvmcap = nvme_u128_from_le(id->nvmcap);
-    if (id->nlbaf > NVME_NLBAF_MAX_V2 || out->format > id->nlbaf) {
+    unsigned last = nvme_id_ns_last_lbaf(id); /* NULBAF's formats included */
+    if (last > NVME_NLBAF_MAX_V2 || out->format > last) {
         nvme_log(ctrl, NVME_LOG_ERROR, "namespace %u: NLBAF %u / FLBAS %02x invalid", nsid,
                  id->nlbaf, id->flbas);
         out->formats = out->formats > NVME_LBAF_COUNT ? NVME_LBAF_COUNT : out->formats;

@@ -329,11 +329,11 @@ int nvme_format(struct nvme_ctrl *ctrl, const struct nvme_format_args *a, uint32
         if (ns == NULL)
             return NVME_ERR_NOENT;
         if (ns->status != NVME_ERR_PROTO && a->lbaf > ns->nlbaf) {
-            /* NLBAF, 0-based (NVM CS 1.0 Figure 97): the controller would
-             * answer Invalid Format; said here, nothing sent. */
+            /* Formats 0..NLBAF + NULBAF (ns.c; NVM CS 1.0 Figure 97): the
+             * controller would answer Invalid Format; said here, nothing sent. */
             nvme_log(ctrl, NVME_LOG_ERROR,
-                     "namespace %u has LBA formats 0..%u (NLBAF): no LBA format %u to format to",
-                     a->nsid, ns->nlbaf, a->lbaf);
+                     "namespace %u has LBA formats 0..%u: no LBA format %u to format to", a->nsid,
+                     ns->nlbaf, a->lbaf);
             return NVME_ERR_INVAL;
         }
         if (fna & NVME_FNA_FORMAT_ALL)

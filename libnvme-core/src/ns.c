@@ -116,19 +116,21 @@ static __attribute__((noinline)) void nvme_ns_parse(struct nvme_ctrl *ctrl, stru
      * write protected is told so by its rescan. */
     ns->write_protected = (id->nsattr & NVME_NSATTR_WRITE_PROTECTED) != 0;
     /* Within lbaf[] whatever the device says (above 63 the namespace is
-     * refused below): a caller walks lbaf[0..nlbaf] (nvme.h). */
-    ns->nlbaf = id->nlbaf < NVME_LBAF_COUNT ? id->nlbaf : (uint8_t)(NVME_LBAF_COUNT - 1u);
-    /* `ns` is zeroed (nvme_ns_scan_one): formats past NLBAF stay 0. */
-    for (unsigned i = 0; i < NVME_LBAF_COUNT && i <= id->nlbaf; i++)
+     * refused below): a caller walks lbaf[0..nlbaf] (nvme.h), the unique
+     * capability formats (NULBAF) included. */
+    unsigned last = nvme_id_ns_last_lbaf(id);
+    ns->nlbaf = last < NVME_LBAF_COUNT ? (uint8_t)last : (uint8_t)(NVME_LBAF_COUNT - 1u);
+    /* `ns` is zeroed (nvme_ns_scan_one): formats past the last stay 0. */
+    for (unsigned i = 0; i <= ns->nlbaf; i++)
         ns->lbaf[i] = nvme_id_ns_lbaf(id, i);
 
     unsigned fmt = nvme_id_ns_format(id); /* below NVME_LBAF_COUNT (6 bits) */
     struct nvme_lbaf lbaf = ns->lbaf[fmt];
     const char *why = NULL;
     uint32_t nn = NVME_READ_ONCE(ctrl->info.nn); /* a reset may take a new NN */
-    if (id->nlbaf > NVME_NLBAF_MAX_V2)
+    if (last > NVME_NLBAF_MAX_V2)
         why = "NLBAF above 63";
-    else if (fmt > id->nlbaf)
+    else if (fmt > last)
         why = "FLBAS names a format past NLBAF";
     else if (lbaf.lbads < NVME_LBADS_MIN || lbaf.lbads > NVME_LBADS_MAX)
         why = "LBA data size out of range";

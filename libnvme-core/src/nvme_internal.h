@@ -1109,13 +1109,22 @@ static inline uint32_t nvme_io_ms(const struct nvme_ctrl *ctrl)
  * 2 MiB blocks). */
 #define NVME_LBADS_MAX 31u
 
+/* The last LBA format index a namespace lists: NLBAF (0-based), then
+ * NULBAF (a count, byte 82) unique capability formats packed after it
+ * (NVM CS 1.0 Figure 97), as nvme-cli lists lbaf[0..NLBAF + NULBAF]. */
+static inline unsigned nvme_id_ns_last_lbaf(const struct nvme_id_ns *id)
+{
+    return (unsigned)id->nlbaf + id->nulbaf;
+}
+
 /* The format index in use: FLBAS bits 3:0, plus bits 6:5 when there are
- * more than 16 formats (NVM CS 1.0 Figure 97); identify.c's public
- * nvme_id_ns_format, and the restart's check of held commands. */
+ * more than 16 formats, unique capability ones included (NVM CS 1.0
+ * Figure 97); identify.c's public nvme_id_ns_format, and the restart's
+ * check of held commands. */
 static inline unsigned nvme_flbas_format(const struct nvme_id_ns *id)
 {
-    return id->nlbaf > NVME_NLBAF_MAX ? NVME_FLBAS_INDEX_V2(id->flbas)
-                                      : NVME_FLBAS_INDEX(id->flbas);
+    return nvme_id_ns_last_lbaf(id) > NVME_NLBAF_MAX ? NVME_FLBAS_INDEX_V2(id->flbas)
+                                                     : NVME_FLBAS_INDEX(id->flbas);
 }
 
 /* The namespace epoch: a command's length comes from its namespace's

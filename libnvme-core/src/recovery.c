@@ -1896,7 +1896,7 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
         if (rc < 0 || (rc > 0 && !NVME_SF_DNR((unsigned)rc)))
             continue; /* not known: as before (a status without DNR: row 32a) */
         unsigned fmt = nvme_flbas_format(id);
-        uint8_t lbads = fmt <= id->nlbaf && fmt < 64u ? id->lbaf[fmt].lbads : 0u;
+        uint8_t lbads = fmt <= nvme_id_ns_last_lbaf(id) ? id->lbaf[fmt].lbads : 0u;
         now[k].known = true;
         /* What ns.c nvme_ns_parse would refuse the namespace for: */
         now[k].gone = rc > 0 || id->nsze == 0 || id->ncap == 0 || lbads < NVME_LBADS_MIN ||

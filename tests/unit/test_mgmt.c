@@ -23,6 +23,74 @@ static void ns_mgmt_config(struct fx *f)
     f->opts.no_async_events = true;
 }
 
+/* NVMe 2.0's unique capability LBA formats (NVM CS 1.0 Figure 97):
+ * NULBAF (byte 82) more formats listed after NLBAF's, 0..NLBAF + NULBAF
+ * in all.  Namespace 1 lists 21 (NLBAF 12, NULBAF 8) and is formatted at
+ * 17 (4096 bytes; format 1 is 1024): with more than 16 formats FLBAS bits
+ * 6:5 count, so its blocks are 4096 bytes.  Format NVM takes 20, the last
+ * (LBAFL 4, LBAFU 1 in CDW10), and refuses 21, nothing sent.  Before: the
+ * namespace had 1024-byte blocks (FLBAS bits 3:0 alone: format 1) and
+ * Format refused every index above NLBAF (12; 3 in the second part). */
+static void format_takes_the_unique_capability_formats_after_nlbaf(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nlbaf = 20;
+    f.ns[0].nulbaf = 8;
+    f.ns[0].flbas_index = 17;
+    f.ns[0].lba_size = 4096;
+    fx_start(&f);
+    struct nvme_ns_identify *id = calloc(1, sizeof(*id));
+    assert_non_null(id);
+    assert_int_equal(nvme_identify_ns(f.ctrl, 1, id), NVME_OK);
+    assert_int_equal(id->raw.nlbaf, 12);
+    assert_int_equal(id->raw.nulbaf, 8);
+    assert_int_equal(id->format, 17);
+    assert_int_equal(nvme_id_ns_lbaf(&id->raw, 1).lbads, 10);
+    const struct nvme_ns_info *ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->status, NVME_OK);
+    assert_int_equal(ns->nlbaf, 20);
+    assert_int_equal(ns->format, 17);
+    assert_int_equal(ns->lba_size, 4096);
+    struct nvme_lbaf last = nvme_id_ns_lbaf(&id->raw, 20);
+    assert_int_equal(last.lbads, 13);
+    assert_int_equal(ns->lbaf[20].lbads, 13);
+    assert_int_equal(ns->lbaf[20].ms, last.ms);
+    struct nvme_format_args a = {1, 20, NVME_FORMAT_SES_NONE, 0, false, false};
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_OK);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 1);
+    ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->status, NVME_OK);
+    assert_int_equal(ns->format, 20);
+    assert_int_equal(ns->lba_size, 8192);
+    assert_int_equal(ns->ms, last.ms);
+    a.lbaf = 21; /* past NLBAF + NULBAF: refused, nothing sent */
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 1);
+    free(id);
+    fx_stop(&f);
+
+    /* 16 formats or fewer (NLBAF 3, NULBAF 2, 6 in all): FLBAS bits 3:0
+     * alone; Format takes 5 (16 KiB blocks), not 6. */
+    fx_config(&f);
+    f.ns[0].nlbaf = 5;
+    f.ns[0].nulbaf = 2;
+    fx_start(&f);
+    ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->nlbaf, 5);
+    assert_int_equal(ns->format, 0);
+    a.lbaf = 5;
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_OK);
+    ns = nvme_ns_find(f.ctrl, 1);
+    assert_int_equal(ns->format, 5);
+    assert_int_equal(ns->lba_size, 16384);
+    a.lbaf = 6;
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
+    assert_int_equal(nvme_sim_stats(f.sim)->formats, 1);
+    fx_stop(&f);
+}
+
 static void format_changes_the_block_size_and_erases(void **state)
 {
     (void)state;
@@ -55,7 +123,7 @@ static void format_changes_the_block_size_and_erases(void **state)
     bad.lbaf = 5; /* past NLBAF: refused, nothing sent, and said why */
     nvme_sim_log_capture(f.sim, true);
     assert_int_equal(nvme_format(f.ctrl, &bad, NVME_CONFIRM_DESTROY), NVME_ERR_INVAL);
-    assert_true(fx_log_has(&f, "(NLBAF): no LBA format 5 to format to"));
+    assert_true(fx_log_has(&f, "has LBA formats 0..1: no LBA format 5 to format to"));
     assert_int_equal(nvme_sim_stats(f.sim)->formats, 1);
     bad = a;
     bad.lbaf = 64;
@@ -2678,6 +2746,7 @@ int main(void)
         cmocka_unit_test(management_commands_are_not_sent_again_for_a_status),
         cmocka_unit_test(a_namespace_created_under_nsid_0_or_all_is_refused),
         cmocka_unit_test(format_changes_the_block_size_and_erases),
+        cmocka_unit_test(format_takes_the_unique_capability_formats_after_nlbaf),
         cmocka_unit_test(a_format_that_leaves_another_lba_format_is_an_error),
         cmocka_unit_test(a_format_that_leaves_another_pi_location_is_an_error),
         cmocka_unit_test(a_format_whose_io_does_not_drain_is_not_sent),

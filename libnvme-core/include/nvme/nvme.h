@@ -486,7 +486,8 @@ struct nvme_ns_info {
      * Separate from read_only: neither changes the other. */
     bool write_protected;
     /* LBA formats 0..nlbaf (NVMe 2.0: up to 64; lbaf[0..15] as in 1.4;
-     * nlbaf is at most 63, a larger NLBAF makes the namespace unusable).
+     * nlbaf is NLBAF + NULBAF, the unique capability formats listed after
+     * NLBAF included, at most 63: more makes the namespace unusable).
      * The one in use is lbaf[format]. */
     struct nvme_lbaf lbaf[NVME_LBAF_COUNT];
     /* --- Formats beyond plain blocks (nvme.h "Every namespace format") --- */

@@ -509,7 +509,9 @@ struct nvme_id_ns {
     uint16_t mssrl;     /* 74: Maximum Single Source Range Length (Copy), blocks */
     uint32_t mcl;       /* 76: Maximum Copy Length, blocks */
     uint8_t msrc;       /* 80: Maximum Source Range Count, 0-based */
-    uint8_t rsvd81[11];
+    uint8_t rsvd81;
+    uint8_t nulbaf; /* 82: Number of Unique Capability LBA Formats, a count */
+    uint8_t rsvd83[9];
     uint32_t anagrpid; /* 92 */
     uint8_t rsvd96[3];
     uint8_t nsattr;    /* 99 */
@@ -532,6 +534,7 @@ NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, flbas) == 26, "FLBAS offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nvmcap) == 48, "NVMCAP offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, mcl) == 76, "MCL offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, msrc) == 80, "MSRC offset");
+NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nulbaf) == 82, "NULBAF offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, anagrpid) == 92, "ANAGRPID offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, nguid) == 104, "NGUID offset");
 NVME_STATIC_ASSERT(offsetof(struct nvme_id_ns, eui64) == 120, "EUI64 offset");

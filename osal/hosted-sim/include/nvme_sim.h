@@ -98,6 +98,10 @@ struct nvme_sim_ns_config {
      * struct nvme_id_ns declares lbaf[16] only). */
     uint8_t nlbaf;
     uint8_t flbas_index;
+    /* Of the nlbaf + 1 formats, the last nulbaf (0..nlbaf) are listed as
+     * unique capability formats: Identify NLBAF is nlbaf - nulbaf and
+     * NULBAF (byte 82, NVM CS 1.0) nulbaf; Format NVM takes every one [0] */
+    uint8_t nulbaf;
     /* Metadata and protection information of the format in use (NVM CS
      * §5.2): ms bytes per block, interleaved with the data when extended
      * (FLBAS bit 4), else through MPTR; pi_type 1..3 (DPS) needs ms >= 8,

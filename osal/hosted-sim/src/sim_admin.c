@@ -125,7 +125,8 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
         f[1] = (uint8_t)(ns->fmt[i].ms >> 8);
         f[2] = ns->fmt[i].lbads;
     }
-    id->nlbaf = (uint8_t)(ns->nfmt - 1);
+    id->nlbaf = (uint8_t)(ns->nfmt - 1 - ns->nulbaf);
+    id->nulbaf = ns->nulbaf; /* the last ones: unique capability formats */
     /* Extended LBA Formats (CTRATT.ELBAS): past the sixteenth only once
      * the host set LBAFEE (Host Behavior Support, NVMe 2.0 §5.27.1.18),
      * as QEMU's controller (nvme_set_feature_host_behavior_support). */

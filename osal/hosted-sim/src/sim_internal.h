@@ -150,6 +150,7 @@ struct sim_ns {
     uint8_t ident;              /* nvme_sim_ns_config.ident */
     bool uuid_only;             /* nvme_sim_ns_config.uuid_only */
     uint8_t nlbaf, flbas_index; /* NVMe 2.0 formats, nlbaf 0: 1.4 behaviour */
+    uint8_t nulbaf;             /* nvme_sim_ns_config.nulbaf */
     /* issue 9: formats, metadata, PI, zones */
     uint64_t bytes; /* capacity in bytes, kept by Format NVM */
     struct {

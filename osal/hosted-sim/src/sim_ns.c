@@ -146,7 +146,7 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
         sim_msg(sim, "namespace %u defined twice", nc->nsid);
         return -1;
     }
-    if (nc->nlbaf > 63 || nc->flbas_index > nc->nlbaf) {
+    if (nc->nlbaf > 63 || nc->flbas_index > nc->nlbaf || nc->nulbaf > nc->nlbaf) {
         sim_msg(sim, "namespace %u: LBA format %u of NLBAF %u invalid", nc->nsid, nc->flbas_index,
                 nc->nlbaf);
         return -1;
@@ -183,6 +183,7 @@ int sim_ns_insert(struct nvme_sim *sim, const struct nvme_sim_ns_config *nc)
     ns->uuid_only = nc->uuid_only;
     ns->nlbaf = nc->nlbaf;
     ns->flbas_index = nc->flbas_index;
+    ns->nulbaf = nc->nulbaf;
     ns->ms = nc->ms;
     ns->extended = nc->ms && nc->extended;
     ns->pi_type = nc->pi_type;

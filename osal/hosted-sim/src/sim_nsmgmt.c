@@ -94,6 +94,7 @@ static uint16_t detach(struct nvme_sim *sim, uint32_t nsid)
         .uuid_only = ns->uuid_only,
         .nlbaf = ns->nlbaf,
         .flbas_index = (uint8_t)(ns->nlbaf ? ns->cur : 0u),
+        .nulbaf = ns->nulbaf,
         .ms = ns->ms,
         .extended = ns->extended,
         .pi_type = ns->pi_type,
