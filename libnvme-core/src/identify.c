@@ -313,12 +313,14 @@ int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max, 
     int rc;
     uint64_t *page = nvme_identify_page(ctrl, NVME_CNS_IOCS, 0, 0, &rc);
     if (rc == NVME_OK) {
-        unsigned n = 0; /* the list ends at the first all-zero vector */
-        while (n < max && page[n] != 0) {
-            vectors[n] = page[n];
-            n++;
-        }
-        *count = n;
+        /* vectors[i] is Command Set Combination Index i; a zero vector is
+         * an index not used, and may come before used ones (NVMe 2.0,
+         * I/O Command Set data structure, as the I/O Command Set Profile
+         * feature names a vector by its index): count ends after the last
+         * non-zero one. */
+        for (unsigned i = 0; i < max; i++)
+            if ((vectors[i] = page[i]) != 0)
+                *count = i + 1u;
     }
     nvme_identify_page_free(ctrl, page);
     return rc;

@@ -597,6 +597,37 @@ static void command_set_identify_needs_cc_css_110b(void **state)
     fx_stop(&f);
 }
 
+/* The I/O Command Set data structure (CNS 1Ch) is indexed by the Command
+ * Set Combination Index, which the I/O Command Set Profile feature takes:
+ * a zero vector is an index not used, and used ones may follow it.  NVM
+ * at 0, nothing at 1, NVM + ZNS at 2: all three come back, in place, and
+ * the core selects profile 2 for ZNS.  A `max` that ends on the zero
+ * vector gives count 1.  Before: the list ended at index 1 (count 1),
+ * and the core stayed on profile 0, without ZNS. */
+static void identify_iocs_keeps_vectors_after_an_unused_index(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.iocs = true;
+    f.cfg.iocs_gap = true;
+    fx_start(&f);
+    uint64_t v[4] = {9, 9, 9, 9};
+    unsigned n = 99;
+    assert_int_equal(nvme_identify_iocs(f.ctrl, v, 4, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[0], 1);
+    assert_int_equal(v[1], 0);
+    assert_int_equal(v[2], 5);
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_IOCS_PROFILE), 2);
+    v[2] = 9;
+    assert_int_equal(nvme_identify_iocs(f.ctrl, v, 2, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[1], 0);
+    assert_int_equal(v[2], 9); /* past max: not written */
+    fx_stop(&f);
+}
+
 static void raw_identify_stays(void **state)
 {
     (void)state;
@@ -632,6 +663,7 @@ int main(void)
         cmocka_unit_test(controller_lists_name_the_one_controller),
         cmocka_unit_test(ns_lists_need_ns_management_and_the_command_set),
         cmocka_unit_test(command_set_identify_needs_cc_css_110b),
+        cmocka_unit_test(identify_iocs_keeps_vectors_after_an_unused_index),
         cmocka_unit_test(raw_identify_stays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

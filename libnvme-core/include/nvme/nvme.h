@@ -748,7 +748,9 @@ int nvme_identify_ns_list_csi(struct nvme_ctrl *ctrl, uint8_t csi, bool allocate
 int nvme_identify_ctrl_list(struct nvme_ctrl *ctrl, uint32_t nsid, uint16_t start, uint16_t *ids,
                             unsigned max, unsigned *count);
 /* I/O Command Set data structure (CNS 1Ch): the command-set vectors the
- * controller supports (bit n = CSI n), at most `max` (<= 512). */
+ * controller supports (bit n = CSI n), at most `max` (<= 512):
+ * vectors[i] is Command Set Combination Index i, *count one past the
+ * last non-zero vector (0 before it: an index not used). */
 int nvme_identify_iocs(struct nvme_ctrl *ctrl, uint64_t *vectors, unsigned max, unsigned *count);
 /* Command set specific Identify: CNS 05h (namespace) / 06h (controller)
  * for command set `csi` into buf (4096 bytes); NVME_ERR_UNSUPPORTED before

@@ -412,6 +412,9 @@ struct nvme_sim_config {
     bool iocs;                /* CAP.CSS bit 6: I/O Command Sets (CC.CSS 110b), Identify CNS
                                 1Ch/05h/06h and the I/O Command Set Profile feature [false;
                                 forced on when a namespace is zoned] */
+    bool iocs_gap;            /* CNS 1Ch lists NVM at index 0, no vector at 1 (an index not
+                                 used), NVM + ZNS at 2; the I/O Command Set Profile feature
+                                 takes 0 and 2 [false: NVM at 0, NVM + ZNS at 1] */
     uint32_t dst_short_us;    /* Device Self-test durations, simulated us [1000 / 5000] */
     uint32_t dst_extended_us;
     /* A Firmware Commit that activates at once (CA 011b) pauses processing

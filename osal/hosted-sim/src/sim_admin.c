@@ -624,7 +624,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         break;
     }
     case NVME_FEAT_IOCS_PROFILE: /* CDW11 8:0: index of a CNS 1Ch vector */
-        if ((sqe->cdw11 & 0x1ff) > 1)
+        if ((sqe->cdw11 & 0x1ff) > (sim->cfg.iocs_gap ? 2u : 1u) ||
+            (sim->cfg.iocs_gap && (sqe->cdw11 & 0x1ff) == 1))
             return SIM_SF_CMD(0x2b); /* I/O Command Set Combination Rejected */
         sim->feat[fid] = sqe->cdw11 & 0x1ff;
         break;

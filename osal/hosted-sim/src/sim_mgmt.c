@@ -388,7 +388,11 @@ uint16_t sim_identify_extra(struct nvme_sim *sim, const struct nvme_sqe *sqe, ui
     case NVME_CNS_IOCS: { /* Figure 291: vector 0 NVM; vector 1 NVM + ZNS */
         if (!sim->cfg.iocs)
             return SF_INVALID_FIELD;
-        uint64_t v[2] = {1u << NVME_CSI_NVM, (1u << NVME_CSI_NVM) | (1u << NVME_CSI_ZNS)};
+        uint64_t v[3] = {1u << NVME_CSI_NVM, (1u << NVME_CSI_NVM) | (1u << NVME_CSI_ZNS), 0};
+        if (sim->cfg.iocs_gap) { /* index 1 not used */
+            v[2] = v[1];
+            v[1] = 0;
+        }
         memcpy(buf, v, sizeof(v));
         return 0;
     }
