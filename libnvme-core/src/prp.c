@@ -51,12 +51,14 @@ int nvme_prp_reserve(struct nvme_qpair *qp, const void *buf, uint32_t len)
     const uint32_t ps = qp->ctrl->page_size;
     const uint32_t epp = ps / (uint32_t)sizeof(uint64_t);
     /* Pages the buffer spans (len is at most NVME_MAX_XFER_BYTES); the
-     * list entries are all but the first, each list page but the last
-     * gives one to the chain pointer (as nvme_prp_pool_fill). */
+     * list entries are all but the first, n - 1, and each list page but
+     * the last gives one to the chain pointer: p pages hold
+     * p * (epp - 1) + 1 entries (as nvme_prp_pool_fill), so a list that
+     * fills its pages exactly takes no page more. */
     uint32_t n = nvme_div32((uint32_t)((uintptr_t)buf & (ps - 1u)) + len + ps - 1u, ps);
     if (n <= 2u)
         return NVME_OK;
-    uint32_t need = nvme_div32(n - 1u + (epp - 2u), epp - 1u);
+    uint32_t need = nvme_div32(n - 2u + (epp - 2u), epp - 1u);
     for (;;) {
         uint32_t have = 0;
         nvme_lock(qp);

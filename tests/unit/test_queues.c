@@ -751,6 +751,49 @@ static void given_full_queue_a_blocking_call_waits_for_a_slot(void **state)
     fx_stop(&f);
 }
 
+/* The admin queue tops its PRP list pool up before a command that needs
+ * a list (nvme_prp_reserve) with the pages the list takes (§4.3): each
+ * list page but the last gives its last entry to the chain pointer, so
+ * p pages hold p * (epp - 1) + 1 entries, and a list that fills its pages
+ * exactly takes no page more.  MPS 4 KiB (512 entries a page): bounces
+ * of 512, 513, 514, 1023 and 1024 pages (511, 512, 513, 1022 and 1023
+ * entries) leave the pool at 1, 1, 2, 2 and 2 pages; MPS 8 KiB (1024
+ * entries): 3 pages and the largest bounce, 4 MiB (512 pages, 511
+ * entries), 1.  Every command goes through: none is a page short (the
+ * list would fail NVME_ERR_BUSY).  Before: 1, 2, 2, 2, 3 at 4 KiB, a page
+ * too many where the entries fill the list pages exactly. */
+static void admin_prp_reserve_takes_the_list_pages_a_command_needs(void **state)
+{
+    (void)state;
+    static const unsigned pages[2][5] = {{512, 513, 514, 1023, 1024}, {3, 512}};
+    static const unsigned pool[2][5] = {{1, 1, 2, 2, 2}, {1, 1}};
+    uint8_t *buf = xalloc(4u << 20);
+    for (unsigned mps = 0; mps <= 1; mps++) {
+        struct fx f;
+        fx_config(&f);
+        f.cfg.mdts = 0; /* the core's 4 MiB per command */
+        f.cfg.mpsmin = (uint8_t)mps;
+        f.cfg.vendor_opc = 0xc2; /* a no-op moving data to the host (opcode bits 1:0 10b) */
+        f.opts.no_async_events = true;
+        fx_start(&f);
+        const uint32_t ps = 4096u << mps;
+        assert_int_equal(nvme_ctrl_get_info(f.ctrl)->page_size, ps);
+        size_t base = nvme_sim_dma_live(f.sim);
+        for (unsigned i = 0; i < 5 && pages[mps][i] != 0; i++) {
+            struct nvme_sqe sqe;
+            memset(&sqe, 0, sizeof(sqe));
+            sqe.opc = 0xc2;
+            assert_int_equal(nvme_admin_passthru(f.ctrl, &sqe, buf, pages[mps][i] * ps,
+                                                 NVME_DMA_FROM_DEVICE, NULL),
+                             0);
+            assert_int_equal(nvme_sim_dma_live(f.sim) - base, pool[mps][i]);
+        }
+        assert_int_equal(nvme_sim_stats(f.sim)->vendor_cmds, mps == 0 ? 5 : 2);
+        fx_stop(&f);
+    }
+    free(buf);
+}
+
 /* Every PRP list page of an I/O queue comes from its pool, filled at
  * bring-up for 16 commands of MDTS (nvme_prp_pool_fill): a 17th command
  * needing a list finds it empty.  Asynchronous: NVME_ERR_BUSY, what it
@@ -1049,6 +1092,7 @@ int main(void)
         cmocka_unit_test(given_full_queue_submit_returns_busy_then_drains),
         cmocka_unit_test(given_full_queue_a_blocking_call_waits_for_a_slot),
         cmocka_unit_test(given_prp_pool_empty_submit_returns_busy_and_a_blocking_call_waits),
+        cmocka_unit_test(admin_prp_reserve_takes_the_list_pages_a_command_needs),
         cmocka_unit_test(given_qid_cpu_ring_poll_and_outstanding_name_the_cpus_queue),
         cmocka_unit_test(given_poll_max_reaps_at_most_max),
         cmocka_unit_test(given_deferred_completions_outstanding_counts_until_time_passes),
