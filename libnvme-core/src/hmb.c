@@ -6,8 +6,8 @@
  * HMMAXD pieces; all in 4 KiB units).  Here: chunks of DMA memory and the
  * descriptor list that names them.  recovery.c gives them to the
  * controller (Set Features 0Dh) at every start and takes them back at
- * nvme_ctrl_fini; they are freed only with the controller
- * (nvme_ctrl_release), once it let go of them.
+ * nvme_ctrl_fini; they are freed with the controller
+ * (nvme_ctrl_release), once it let go of them, or when it refused them.
  * The CPU never reads or writes the chunks.  As Linux's
  * nvme_alloc_host_mem: chunks of 2 MiB (larger when HMMINDS or HMMAXD
  * need them), halved while the memory cannot be had (back to 2 MiB, and
@@ -180,6 +180,14 @@ void nvme_hmb_list(struct nvme_ctrl *ctrl)
     nvme_dma_sync(ctrl, ctrl->hmb_descs, ctrl->page_size, NVME_DMA_TO_DEVICE);
 }
 
+/* Also a buffer the controller refused (Set Features 0Dh with EHM
+ * completed with a status: a failed Set Features changes nothing, so it
+ * stays disabled as a start left it, NVMe 2.0 §5.27.1.10), memory it cannot
+ * own: back to the port at once, as Linux's nvme_setup_host_mem frees it
+ * (before: up to 128 MiB held until the controller was stopped, and a
+ * refused MR=1 sent again at every reset).  Memory freed is none the
+ * controller can get back (MR): the next restart has one again (as
+ * Linux's next reset), given MR clear (nvme_hmb_refit). */
 void nvme_hmb_free(struct nvme_ctrl *ctrl)
 {
     const struct nvme_osal *o = &ctrl->osal;
@@ -191,7 +199,10 @@ void nvme_hmb_free(struct nvme_ctrl *ctrl)
         o->dma_free(o->ctx, ctrl->hmb_descs, ctrl->page_size);
     ctrl->hmb_chunk = NULL;
     ctrl->hmb_descs = NULL;
-    ctrl->hmb_cap = 0;
+    ctrl->hmb_on = false;
+    ctrl->hmb_given = false;
+    ctrl->info.hmb_kib = 0;
+    NVME_WRITE_ONCE(ctrl->hmb_recheck, true);
 }
 
 /* Whether the buffer is one the controller's Identify fields take now
@@ -222,16 +233,16 @@ void nvme_hmb_refit(struct nvme_ctrl *ctrl)
 {
     if (!NVME_READ_ONCE(ctrl->hmb_recheck))
         return;
-    NVME_WRITE_ONCE(ctrl->hmb_recheck, false);
-    if (ctrl->hmb_count != 0 && nvme_hmb_fits(ctrl))
+    if (ctrl->hmb_count != 0 && nvme_hmb_fits(ctrl)) {
+        NVME_WRITE_ONCE(ctrl->hmb_recheck, false);
         return;
+    }
     if (ctrl->hmb_count != 0)
         nvme_log(ctrl, NVME_LOG_INFO,
                  "Host Memory Buffer: HMPRE %u HMMIN %u HMMINDS %u HMMAXD %u now: had again",
                  ctrl->hmpre, ctrl->hmmin, ctrl->hmminds, ctrl->hmmaxd);
+    /* Checked again at the next restart until one is had that fits (as
+     * Linux's nvme_setup_host_mem at every reset). */
     nvme_hmb_free(ctrl);
-    ctrl->hmb_on = false;
-    ctrl->hmb_given = false;
-    ctrl->info.hmb_kib = 0;
     nvme_hmb_alloc(ctrl);
 }

@@ -369,7 +369,7 @@ struct nvme_ctrl {
      * hmb_bytes in all, named by the descriptor list (written from
      * hmb_chunk at each enable: the device can write it); the controller's
      * while hmb_on (and until it is stopped), so freed only by
-     * nvme_ctrl_release. */
+     * nvme_ctrl_release, by a refit at a restart, or once refused. */
     struct nvme_hmb_desc *hmb_descs; /* a page; NULL: no buffer */
     uint64_t hmb_descs_bus;
     struct nvme_hmb_chunk *hmb_chunk;
@@ -977,7 +977,8 @@ void nvme_hmb_alloc(struct nvme_ctrl *ctrl);
 /* Writes the descriptor list from the core's record of the chunks, for
  * the controller to read (before each enable). */
 void nvme_hmb_list(struct nvme_ctrl *ctrl);
-/* Only once the controller let go of it (EHM cleared, or stopped). */
+/* Only once the controller let go of it (EHM cleared, or stopped), or
+ * refused it (EHM failed with a status); the next restart has one again. */
 void nvme_hmb_free(struct nvme_ctrl *ctrl);
 /* At a restart (the reset took the buffer back), after Identify: a buffer
  * the new HMPRE/HMMIN/HMMINDS/HMMAXD no longer take is freed and had

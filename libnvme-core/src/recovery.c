@@ -1342,6 +1342,10 @@ static void nvme_configure_features(struct nvme_ctrl *ctrl)
      * contents kept. */
     if (ctrl->hmb_count != 0) {
         int rc = nvme_hmb_set(ctrl, true);
+        /* A status: not enabled, so freed (hmb.c); but Command Sequence
+         * Error says it is enabled already (NVMe 2.0 §5.27.1.10): kept. */
+        if (rc > 0 && (rc & 0x7ff) != NVME_SF(NVME_SCT_GENERIC, NVME_SC_CMD_SEQ_ERROR))
+            nvme_hmb_free(ctrl);
         if (rc != NVME_OK)
             nvme_log(ctrl, NVME_LOG_WARN, "Host Memory Buffer refused: %s", nvme_strerror(rc));
         else

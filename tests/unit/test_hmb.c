@@ -583,6 +583,105 @@ static void a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped(void **
     fx_stop(&f);
 }
 
+/* DMA blocks live with a buffer of `mib` MiB in 2 MiB pieces given (or,
+ * `given` false, with none): from a bring-up of the same configuration. */
+static size_t live_with(uint32_t mib, bool given)
+{
+    struct fx f;
+    config(&f, mib, 0);
+    f.opts.no_host_memory = !given;
+    fx_start(&f);
+    size_t live = nvme_sim_dma_live(f.sim);
+    fx_stop(&f);
+    return live;
+}
+
+/* Review: a buffer the controller refuses (Set Features 0Dh with EHM
+ * completed with a status: not enabled, NVMe 2.0 §5.27.1.10) is memory
+ * it cannot own; as Linux's nvme_setup_host_mem (nvme_free_host_mem when
+ * nvme_set_host_mem fails) it goes back to the port at once, and the
+ * next restart has one again and gives it, MR clear.  Before: kept (up
+ * to 128 MiB) until the controller was stopped. */
+static void a_refused_buffer_is_freed_at_once_and_had_again_at_the_next_reset(void **state)
+{
+    (void)state;
+    size_t none = live_with(4, false), with = live_with(4, true);
+    assert_int_equal(with, none + 3u); /* 2 pieces and the descriptor list */
+    struct fx f;
+    config(&f, 4, 0);
+    fx_create(&f);
+    nvme_sim_log_capture(f.sim, true);
+    nvme_sim_refuse_set_feature(f.sim, NVME_FEAT_HOST_MEM_BUF,
+                                NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT);
+    assert_int_equal(fx_init(&f), 0);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_true(fx_log_has(&f, "Host Memory Buffer refused"));
+    assert_int_equal(st->hmb_enables, 0);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 0);
+    assert_int_equal(nvme_sim_dma_live(f.sim), none); /* was none + 3 */
+    io(&f, 2);
+    /* Refused again at a reset: freed again, nothing had twice. */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(st->hmb_enables, 0);
+    assert_int_equal(nvme_sim_dma_live(f.sim), none);
+    /* Command Sequence Error says a buffer is enabled already (§5.27.1.10):
+     * one the device may own is kept. */
+    nvme_sim_refuse_set_feature(f.sim, NVME_FEAT_HOST_MEM_BUF,
+                                NVME_SF(NVME_SCT_GENERIC, NVME_SC_CMD_SEQ_ERROR));
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(st->hmb_enables, 0);
+    assert_int_equal(nvme_sim_dma_live(f.sim), with);
+    /* Taken at the next one, MR clear (never taken before). */
+    nvme_sim_refuse_set_feature(f.sim, NVME_FEAT_HOST_MEM_BUF, 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(st->hmb_enables, 1);
+    assert_int_equal(st->hmb_returns, 0);
+    assert_int_equal(st->hmb_bytes, 4u * MIB);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 4096);
+    assert_int_equal(nvme_sim_dma_live(f.sim), with);
+    io(&f, 2);
+    fx_stop(&f); /* no device access to freed memory, nothing leaked */
+}
+
+/* Review: a controller that refuses the buffer returned with MR=1 at a
+ * reset (Memory Return: "the same contents as before"; one that lost them
+ * may say no).  Linux frees it (nvme_setup_host_mem) and its next reset
+ * gives fresh memory, MR clear.  Before: kept, and MR=1 sent again at
+ * every reset, never MR=0, so a controller that insists on fresh memory
+ * never had a buffer again. */
+static void a_refused_return_gives_fresh_memory_without_mr_at_the_next_reset(void **state)
+{
+    (void)state;
+    size_t none = live_with(4, false), with = live_with(4, true);
+    struct fx f;
+    config(&f, 4, 0);
+    fx_start_captured(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    assert_int_equal(st->hmb_enables, 1);
+    io(&f, 2);
+    nvme_sim_refuse_set_feature(f.sim, NVME_FEAT_HOST_MEM_BUF,
+                                NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL) | NVME_SF_DNR_BIT);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(fx_log_has(&f, "Host Memory Buffer refused"));
+    assert_int_equal(st->hmb_enables, 1);
+    assert_int_equal(nvme_ctrl_get_info(f.ctrl)->hmb_kib, 0);
+    assert_int_equal(nvme_sim_dma_live(f.sim), none); /* was with */
+    io(&f, 2);
+    nvme_sim_refuse_set_feature(f.sim, NVME_FEAT_HOST_MEM_BUF, 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(st->hmb_enables, 2);
+    assert_int_equal(st->hmb_returns, 0); /* was 1: MR=1 again */
+    assert_int_equal(st->hmb_bytes, 4u * MIB);
+    assert_int_equal(nvme_sim_dma_live(f.sim), with);
+    /* That one is returned (MR) at the reset after. */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(st->hmb_enables, 3);
+    assert_int_equal(st->hmb_returns, 1);
+    assert_int_equal(st->hmb_lost, 0);
+    io(&f, 2);
+    fx_stop(&f);
+}
+
 /* Review: a controller an earlier owner left enabled (firmware, or the
  * system before a kexec) may hold that owner's queues and Host Memory
  * Buffer (§8: until CC.EN=0 ends its use; §3.1.5), memory the port may
@@ -626,6 +725,8 @@ int main(void)
         cmocka_unit_test(a_list_the_device_rewrote_is_written_again_before_a_reset_returns_it),
         cmocka_unit_test(refusals_leave_the_memory_safe),
         cmocka_unit_test(a_lost_hmb_set_features_at_a_start_does_not_leave_it_stopped),
+        cmocka_unit_test(a_refused_buffer_is_freed_at_once_and_had_again_at_the_next_reset),
+        cmocka_unit_test(a_refused_return_gives_fresh_memory_without_mr_at_the_next_reset),
         cmocka_unit_test(a_controller_left_enabled_that_will_not_stop_is_cut_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
