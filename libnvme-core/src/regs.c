@@ -80,6 +80,15 @@ int nvme_ctrl_read_caps(struct nvme_ctrl *ctrl, bool again)
 
     if (cap == ~(uint64_t)0 || vs == 0xffffffffu)
         return NVME_ERR_GONE;
+    /* CSTS.NSSRO (§3.1.6, write 1 to clear): an NVM Subsystem Reset
+     * occurred.  Cleared at each start, as Linux's
+     * nvme_pci_configure_admin_queue does (CAP.NSSRS, VS 1.1 on), so that
+     * one set is a reset since; all ones is a controller gone. */
+    if (NVME_CAP_NSSRS(cap) && vs >= 0x10100u) {
+        uint32_t csts = nvme_reg_read32(ctrl, NVME_REG_CSTS);
+        if (csts != 0xffffffffu && (csts & NVME_CSTS_NSSRO))
+            nvme_reg_write32(ctrl, NVME_REG_CSTS, NVME_CSTS_NSSRO);
+    }
     /* MQES 0 is invalid: at least 2 entries.  Linux's nvme_pci_enable
      * gives Samsung's PM1725(a), which report it, queues of 64 entries. */
     uint32_t max_entries = NVME_CAP_MQES(cap) + 1u;

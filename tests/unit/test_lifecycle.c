@@ -2375,6 +2375,39 @@ static void an_aer_completed_before_a_subsystem_reset_is_not_lost(void **state)
     fx_stop(&f);
 }
 
+/* Review: CSTS.NSSRO (§3.1.6, write 1 to clear) says an NVM Subsystem
+ * Reset occurred.  One from before bring-up (an earlier owner's, or the
+ * one that power-up leaves: its initial value is 1 after an NVM Subsystem
+ * Reset while powered) was never cleared, so a later NVM Subsystem Reset
+ * (another host's, another controller's of the subsystem) could not be
+ * told from it.  Cleared at each start, as Linux's
+ * nvme_pci_configure_admin_queue does with CAP.NSSRS: at bring-up, and at
+ * the restart that follows the later one. */
+static void a_subsystem_reset_before_bring_up_is_cleared_so_a_later_one_shows(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_create(&f);
+    f.osal.mmio_write32(f.osal.ctx, NVME_REG_NSSR, NVME_NSSR_VALUE); /* before the core */
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & NVME_CSTS_NSSRO, NVME_CSTS_NSSRO);
+    assert_int_equal(fx_init(&f), 0);
+    assert_int_equal(nvme_ctrl_read_csts(f.ctrl) & NVME_CSTS_NSSRO, 0); /* was set */
+    /* An NVM Subsystem Reset the core did not ask for: it shows, and the
+     * reset that brings the controller it stopped back clears the bit
+     * again (for the next one). */
+    f.osal.mmio_write32(f.osal.ctx, NVME_REG_NSSR, NVME_NSSR_VALUE);
+    assert_int_equal(nvme_ctrl_read_csts(f.ctrl) & NVME_CSTS_NSSRO, NVME_CSTS_NSSRO);
+    nvme_sim_advance(f.sim, 1000 * MS); /* CSTS.RDY 0: nothing for an orderly reset to delete */
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_int_equal(nvme_ctrl_read_csts(f.ctrl) & NVME_CSTS_NSSRO, 0);
+    uint8_t *b = fx_xalloc(4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, b), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Rule 7: misuse                                                      */
 /* ------------------------------------------------------------------ */
@@ -4573,6 +4606,7 @@ int main(void)
         cmocka_unit_test(aers_are_armed_again_after_a_reset_that_follows_an_aer_error),
         cmocka_unit_test(a_namespace_change_whose_rescan_failed_is_not_lost),
         cmocka_unit_test(an_aer_completed_before_a_subsystem_reset_is_not_lost),
+        cmocka_unit_test(a_subsystem_reset_before_bring_up_is_cleared_so_a_later_one_shows),
         cmocka_unit_test(fini_from_a_callback_is_refused_and_fini_twice_is_harmless),
         cmocka_unit_test(every_call_after_fini_is_refused_without_touching_the_handle),
         cmocka_unit_test(every_live_controller_passes_the_handle_check),
