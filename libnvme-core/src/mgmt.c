@@ -501,11 +501,10 @@ int nvme_subsystem_reset(struct nvme_ctrl *ctrl, uint32_t confirm)
     if (NVME_READ_ONCE(ctrl->in_recovery) || nvme_in_callback(ctrl))
         return NVME_ERR_STATE;
     nvme_log(ctrl, NVME_LOG_WARN, "NVM Subsystem Reset");
-    rc = nvme_ctrl_reset_as(ctrl, false, true); /* writes NSSR once the reset is claimed */
-    /* CSTS.NSSRO tells an NVM Subsystem Reset happened; write 1 to clear
-     * it (§3.1.6) so the next one is seen. */
-    if (!NVME_READ_ONCE(ctrl->gone) && (nvme_reg_read32(ctrl, NVME_REG_CSTS) & NVME_CSTS_NSSRO))
-        nvme_reg_write32(ctrl, NVME_REG_CSTS, NVME_CSTS_NSSRO);
+    /* Writes NSSR once the reset is claimed; the restart's
+     * nvme_ctrl_read_caps clears CSTS.NSSRO (§3.1.6) so the next one is
+     * seen. */
+    rc = nvme_ctrl_reset_as(ctrl, false, true);
     return mgmt_rescan(ctrl, rc, false);
 }
 
