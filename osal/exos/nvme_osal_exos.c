@@ -281,7 +281,7 @@ static void msix_unmap_table(struct nvme_exos_osal *o)
  * deferred-work item, and its boot stopped before the shell. */
 static unsigned irq_slots_held;
 
-int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
+static __attribute__((noinline)) int irq_setup(void *ctx, unsigned want, bool *is_intx)
 {
     struct nvme_exos_osal *o = osal_of(ctx);
     unsigned table_size, n, i;
@@ -385,6 +385,24 @@ int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
                   (UINT)o->vectors, (UINT)o->vec[0].slot,
                   (UINT)GetDeviceInterruptVector(o->vec[0].slot));
     return (int)o->vectors;
+}
+
+/* The slots looked at, taken and counted in one step, interrupts off
+ * (EXOS's one CPU, as nvme_exos_lock_gone; the PCI probe runs so): a
+ * controller's reset in another task (admin only at bring-up, vectors
+ * set up at a reset: recovery.c) may set up its own meanwhile, and
+ * EXOS's DeviceInterruptRegister takes a free slot without a lock.
+ * Before: both saw the same slots free and took them, past
+ * NVME_EXOS_IRQ_SLOTS.  Nothing here sleeps. */
+int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
+{
+    UINT flags;
+    int n;
+    SaveFlags(&flags);
+    DisableInterrupts();
+    n = irq_setup(ctx, want, is_intx);
+    RestoreFlags(&flags);
+    return n;
 }
 
 void nvme_exos_irq_teardown(void *ctx)

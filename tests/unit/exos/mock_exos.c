@@ -204,6 +204,8 @@ BOOL DeviceInterruptRegister(const DEVICE_INTERRUPT_REGISTRATION *Registration, 
 {
     assert_non_null(Registration);
     assert_non_null(Registration->InterruptHandler);
+    if ((mock_exos.eflags & 0x200u) != 0 && mock_exos.irq_register_hook != NULL)
+        mock_exos.irq_register_hook();
     if (!mock_type(BOOL))
         return FALSE;
     *AssignedSlot = mock_type(U8);

@@ -50,6 +50,10 @@ struct mock_exos {
     /* interrupts */
     DEVICE_INTERRUPT_REGISTRATION reg[MOCK_MAX_REG];
     unsigned reg_count;
+    /* Called by DeviceInterruptRegister when interrupts are on (NULL:
+     * none): EXOS (one CPU) may switch to another task there (a test runs
+     * that task's work there). */
+    void (*irq_register_hook)(void);
     unsigned unregistered;
     U8 apic_id;
     BOOL polling_mode;

@@ -24,6 +24,8 @@ unsigned nvme_ctrl_handle_irq(struct nvme_ctrl *ctrl, unsigned vector)
 
 static struct nvme_exos_osal o;
 static struct nvme_osal ops;
+static struct nvme_exos_osal other; /* a second controller's */
+static struct nvme_osal other_ops;
 static uint32_t regs[0x4000 / 4]; /* BAR0: registers + MSI-X table at 0x2000 */
 static PCI_DEVICE pcidev;
 #define FAKE_CTRL ((struct nvme_ctrl *)0x1000)
@@ -35,6 +37,7 @@ static int setup(void **state)
 {
     (void)state;
     nvme_exos_irq_teardown(&o); /* the previous test's slots */
+    nvme_exos_irq_teardown(&other);
     mock_exos_reset();
     memset(regs, 0, sizeof(regs));
     memset(reaped, 0, sizeof(reaped));
@@ -636,6 +639,41 @@ static void test_irq_slots_leave_exos_its_share(void **state)
     assert_int_equal(ops.irq_setup(ops.ctx, 2, &intx), 2);
 }
 
+/* Two controllers' resets in two tasks, each setting vectors up (admin
+ * only at bring-up: recovery.c sets them up at a reset).  EXOS may switch
+ * from one task to the other wherever interrupts are on, as inside
+ * DeviceInterruptRegister (the mock's hook): the two together take at
+ * most NVME_EXOS_IRQ_SLOTS.  Before: the free slots were looked at, then
+ * counted after the registrations, both took all four (8 slots). */
+static int other_got = -1;
+static void other_task_sets_up_vectors(void)
+{
+    bool intx;
+    mock_exos.irq_register_hook = NULL; /* once */
+    nvme_exos_osal_setup(&other, &other_ops, regs, sizeof(regs), 0, 5, 0, (LPDEVICE)&pcidev);
+    other_got = other_ops.irq_setup(other_ops.ctx, 4, &intx);
+}
+
+static void test_irq_slots_are_taken_before_another_task_runs(void **state)
+{
+    bool intx;
+    int got;
+    (void)state;
+    give_msix(8);
+    will_return_maybe(DeviceInterruptRegister, 1); /* TRUE, slot 1 */
+    mock_exos.irq_register_hook = other_task_sets_up_vectors;
+    got = ops.irq_setup(ops.ctx, 4, &intx);
+    if (other_got < 0) /* no switch inside: the other task runs after */
+        other_task_sets_up_vectors();
+    assert_int_equal(got, 4);
+    assert_int_equal(other_got, 0);
+    assert_int_equal(mock_exos.reg_count, 4);            /* slots EXOS gave */
+    assert_int_equal(mock_exos.eflags & 0x200u, 0x200u); /* interrupts on again */
+    nvme_exos_irq_teardown(&other);
+    nvme_exos_irq_teardown(&o);
+    assert_int_equal(ops.irq_setup(ops.ctx, 4, &intx), 4); /* none lost */
+}
+
 /* --- Time ----------------------------------------------------------------------------- */
 
 static void test_clock_advances_while_exos_clock_stands_still(void **state)
@@ -808,6 +846,7 @@ int main(void)
         cmocka_unit_test_setup(test_irq_grants_what_registered, setup),
         cmocka_unit_test_setup(test_irq_capped_by_table_size, setup),
         cmocka_unit_test_setup(test_irq_slots_leave_exos_its_share, setup),
+        cmocka_unit_test_setup(test_irq_slots_are_taken_before_another_task_runs, setup),
         cmocka_unit_test_setup(test_top_half_and_poll_reap_their_vector, setup),
         cmocka_unit_test_setup(test_clock_advances_while_exos_clock_stands_still, setup),
         cmocka_unit_test_setup(test_clock_does_not_count_twice, setup),
