@@ -335,8 +335,9 @@ U32 nvme_exos_unload_log_type(int sync_rc, int fini_rc);
 char *nvme_exos_pci_name(U8 bus, U8 dev, U8 func, char *buf);
 /* Serialises the users of a blk's bounce/scratch buffer: waits at most
  * NVME_EXOS_BLK_LOCK_MS, false when the lock was not had by then (the
- * caller fails its request; EXOS logs the timeout), or at once when a
- * task EXOS killed holds it (nvme_exos_lock_gone, not taken over). */
+ * caller fails its request; EXOS logs the timeout), or as soon as a task
+ * EXOS killed is seen holding it, at once or within 20 ms of the kill
+ * (nvme_exos_lock_gone, not taken over).  Not recursive. */
 bool nvme_exos_blk_lock(struct nvme_exos_blk *blk);
 void nvme_exos_blk_unlock(struct nvme_exos_blk *blk);
 /* Takes the lock only if no task holds it, without waiting (EXOS's

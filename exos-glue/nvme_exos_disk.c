@@ -116,11 +116,25 @@ UINT nvme_exos_df_result(int rc)
  * its stack, which EXOS's KernelMonitor frees (DeleteTask) within 500 ms;
  * reaped by a later command's poll, its completion would be written
  * there.  The request fails at once, said so.  Before: it waited
- * NVME_EXOS_BLK_LOCK_MS (20 min) for a task that never runs again. */
+ * NVME_EXOS_BLK_LOCK_MS (20 min) for a task that never runs again.
+ * The holder is looked at again every NVME_EXOS_LOCK_SLICE_MS of the
+ * wait (EXOS's own LockMutex looks at the mutex as often), so a request
+ * already waiting when the holder is killed fails then too (before: it
+ * waited the 20 min out).  Slept, not LockMutex'd: EXOS logs a warning
+ * at each LockMutex that times out; only the last slice is one. */
+#define NVME_EXOS_LOCK_SLICE_MS 20u
 bool nvme_exos_blk_lock(struct nvme_exos_blk *blk)
 {
-    return !nvme_exos_lock_gone(&blk->bounce_mutex, TEXT("block cache"), false) &&
-           LockMutex(&blk->bounce_mutex, NVME_EXOS_BLK_LOCK_MS) != 0;
+    LPMUTEX m = &blk->bounce_mutex;
+    UINT n = NVME_EXOS_BLK_LOCK_MS / NVME_EXOS_LOCK_SLICE_MS;
+    for (; !nvme_exos_lock_gone(m, TEXT("block cache"), false); Sleep(NVME_EXOS_LOCK_SLICE_MS)) {
+        if (m->Task == NULL || --n == 0) {
+            bool got = LockMutex(m, NVME_EXOS_LOCK_SLICE_MS) != 0;
+            if (got || n == 0)
+                return got;
+        }
+    }
+    return false;
 }
 
 void nvme_exos_blk_unlock(struct nvme_exos_blk *blk) { UnlockMutex(&blk->bounce_mutex); }

@@ -511,6 +511,8 @@ BOOL UnlockMutex(LPMUTEX Mutex);
 /* process/Task.h: a task's state without taking its mutex (FALSE: no
  * task there) */
 BOOL GetTaskSchedulerState(LPTASK Task, LPTASK_SCHEDULER_STATE State);
+/* process/Task.h: the calling task sleeps (others run) */
+void Sleep(U32 MilliSeconds);
 /* log/Log.h.  Its %d and %i read an INT (64 bits on x86-64), %u and %x
  * a UINT: pass (INT) for a signed value, or a negative int prints as
  * 4294967285. */

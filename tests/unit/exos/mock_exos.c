@@ -294,6 +294,12 @@ BOOL GetTaskSchedulerState(LPTASK Task, LPTASK_SCHEDULER_STATE State)
     State->Status = Task == mock_exos.live_task ? 1u : TASK_STATUS_DEAD;
     return TRUE;
 }
+void Sleep(U32 MilliSeconds)
+{
+    mock_exos.slept_ms += MilliSeconds;
+    if (mock_exos.sleep_hook != NULL)
+        mock_exos.sleep_hook();
+}
 BOOL UnlockMutex(LPMUTEX Mutex)
 {
     if (Mutex == &KernelMutex)

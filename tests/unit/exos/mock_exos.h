@@ -101,6 +101,10 @@ struct mock_exos {
      * there (a test runs that task's work there: the holder lets go). */
     void (*task_state_hook)(LPTASK Task);
     UINT longest_held_wait; /* longest Timeout of a LockMutex on a held mutex */
+    /* Sleep: every call's milliseconds added up; the hook (NULL: none)
+     * runs after each, as another task would while the caller sleeps. */
+    uint64_t slept_ms;
+    void (*sleep_hook)(void);
     /* log and console */
     U32 last_log_type;
     char last_log[512];

@@ -1205,19 +1205,22 @@ static void test_a_lock_held_for_good_fails_requests_in_bounded_time(void **stat
     mock_exos.timed_lock_hook = note_lock_wait;
     blk.bounce_mutex.Task = (LPTASK)(void *)&other_task; /* never let go */
     mock_exos.live_task = &other_task;                   /* and runs */
-    /* no device call expected */
+    /* no device call expected; the wait: slept, then a last bounded try */
     assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
-    assert_int_equal(lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
+    assert_int_equal(mock_exos.slept_ms + lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
     lock_waited_ms = 0;
+    mock_exos.slept_ms = 0;
     assert_int_equal(disk_io(DF_DISK_WRITE, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
-    assert_int_equal(lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
+    assert_int_equal(mock_exos.slept_ms + lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
     lock_waited_ms = 0;
+    mock_exos.slept_ms = 0;
     assert_int_equal(set_access(disk, DISK_ACCESS_READONLY), DF_RETURN_INPUT_OUTPUT);
-    assert_int_equal(lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
+    assert_int_equal(mock_exos.slept_ms + lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
     assert_int_equal(disk->Access, 0); /* unchanged */
     lock_waited_ms = 0;
+    mock_exos.slept_ms = 0;
     assert_int_equal(NVMeCoreDiskCommands(DF_DISK_RESET, (UINT)disk), DF_RETURN_INPUT_OUTPUT);
-    assert_int_equal(lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
+    assert_int_equal(mock_exos.slept_ms + lock_waited_ms, NVME_EXOS_BLK_LOCK_MS);
     assert_int_equal(mock_exos.mutex_unlocks, 0);
     assert_false(blk.unflushed); /* the write took nothing into the cache */
     /* Longer than a Format's deadline (10 min), as a holder may keep it. */
@@ -1256,6 +1259,44 @@ static void test_a_lock_a_killed_task_kept_fails_requests_at_once(void **state)
     assert_int_equal(disk->Access, 0);
     assert_non_null(strstr(mock_exos.warnings,
                            "block cache: lock held by a task that is gone, request failed"));
+    mock_exos.timed_lock_hook = NULL;
+    blk.bounce_mutex.Task = NULL;
+    blk.bounce_mutex.Lock = 0;
+}
+
+/* A request waiting for the blk lock of a live task (a long write-back,
+ * nvmectl) when EXOS kills that task (`kill` of its process): the holder
+ * is looked at again while the request waits, and the request fails
+ * within a slice of the kill, as one that came after it, nothing sent
+ * to the device, the lock left to the dead task, and no line from EXOS's
+ * LockMutex for each slice.  Before: it waited NVME_EXOS_BLK_LOCK_MS
+ * (20 min) in one LockMutex, only later requests failed at once. */
+static int holder_task;
+static void holder_killed_after_a_second(void)
+{
+    if (mock_exos.slept_ms >= 1000)
+        mock_exos.live_task = NULL; /* KillTask: TASK_STATUS_DEAD */
+}
+
+static void test_a_waiting_request_fails_soon_after_the_holder_is_killed(void **state)
+{
+    (void)state;
+    lock_waited_ms = 0;
+    mock_exos.timed_lock_hook = note_lock_wait;
+    mock_exos.sleep_hook = holder_killed_after_a_second;
+    blk.bounce_mutex.Task = (LPTASK)(void *)&holder_task;
+    blk.bounce_mutex.Lock = 1;
+    mock_exos.live_task = &holder_task;
+    /* no device call expected */
+    assert_int_equal(disk_io(DF_DISK_WRITE, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+    assert_in_range(mock_exos.slept_ms + lock_waited_ms, 1000, 1000 + 20);
+    assert_int_equal(mock_exos.longest_held_wait, 0); /* no LockMutex timed out */
+    assert_non_null(strstr(mock_exos.warnings,
+                           "block cache: lock held by a task that is gone, request failed"));
+    assert_ptr_equal(blk.bounce_mutex.Task, &holder_task); /* left as it is */
+    assert_int_equal(mock_exos.mutex_unlocks, 0);
+    assert_false(blk.unflushed);
+    mock_exos.sleep_hook = NULL;
     mock_exos.timed_lock_hook = NULL;
     blk.bounce_mutex.Task = NULL;
     blk.bounce_mutex.Lock = 0;
@@ -2105,6 +2146,7 @@ int main(void)
         T(test_window_tick_does_not_wait_for_a_held_lock),
         T(test_a_lock_held_for_good_fails_requests_in_bounded_time),
         T(test_a_take_over_never_clears_the_lock_of_a_live_task),
+        T(test_a_waiting_request_fails_soon_after_the_holder_is_killed),
         T(test_a_lock_a_killed_task_kept_fails_requests_at_once),
         T(test_failed_write_back_still_flushes_what_was_written),
         T(test_a_failed_write_back_is_written_again_in_halves),
