@@ -121,34 +121,34 @@ static void NVMeCoreEvent(void *arg, enum nvme_event ev, uint32_t detail)
         d->Blk.down = false;
         note_cache(d); /* the restart read Identify again */
     }
+    /* One call per kind of argument (smaller in EXOS's kernel). */
+    LPCSTR fmt;
     switch (ev) {
     case NVME_EVENT_GONE:
         KernelLogText(level, TEXT("[NVMeCore] nvme%u removed: its disks fail from now on"),
                       (UINT)d->Index);
-        break;
-    case NVME_EVENT_DEAD:
-        KernelLogText(level, TEXT("[NVMeCore] nvme%u dead after a failed reset (%s)"),
-                      (UINT)d->Index, (LPCSTR)nvme_strerror(-(int)detail));
-        break;
-    case NVME_EVENT_RESET:
-        KernelLogText(level, TEXT("[NVMeCore] nvme%u reset: %s"), (UINT)d->Index,
-                      (LPCSTR)(detail == 0 ? "ok" : nvme_strerror(-(int)detail)));
-        break;
+        return;
     case NVME_EVENT_NS_CHANGED:
-        KernelLogText(level,
-                      TEXT("[NVMeCore] nvme%u namespaces changed (nsid %x): disks follow at the "
-                           "next poll"),
-                      (UINT)d->Index, (UINT)detail);
+        fmt = TEXT("[NVMeCore] nvme%u namespaces changed (nsid %x): disks follow at the next poll");
         break;
     case NVME_EVENT_SMART:
-        KernelLogText(level, TEXT("[NVMeCore] nvme%u SMART critical warning %x"), (UINT)d->Index,
-                      (UINT)detail);
+        fmt = TEXT("[NVMeCore] nvme%u SMART critical warning %x");
         break;
+    case NVME_EVENT_DEAD:
+    case NVME_EVENT_RESET:
+        KernelLogText(
+            level,
+            ev == NVME_EVENT_DEAD ? TEXT("[NVMeCore] nvme%u dead after a failed reset (%s)")
+                                  : TEXT("[NVMeCore] nvme%u reset: %s"),
+            (UINT)d->Index,
+            (LPCSTR)(ev == NVME_EVENT_RESET && detail == 0 ? "ok" : nvme_strerror(-(int)detail)));
+        return;
     default:
         KernelLogText(level, TEXT("[NVMeCore] nvme%u event %u (%x)"), (UINT)d->Index, (UINT)ev,
                       (UINT)detail);
-        break;
+        return;
     }
+    KernelLogText(level, fmt, (UINT)d->Index, (UINT)detail);
 }
 
 /* nvme_ctrl_service() wants a call every 100 ms .. 1 s from a context that
