@@ -92,14 +92,16 @@ static const struct {
     }
 #define NSID NUM('n', "namespace-id", N_NSID)
 
-static const struct ctl_optdef o_none[] = {END};
-static const struct ctl_optdef o_human[] = {FLG('H', "human-readable", F_HUMAN), END};
-static const struct ctl_optdef o_ns[] = {NSID, END};
+/* A table that is the last n entries (END included) of another is not
+ * one of its own: the order of a table's entries does not matter
+ * (find_opt, find_long), and each entry is 16 bytes of the EXOS kernel. */
+#define TAIL(t, n) ((t) + sizeof(t) / sizeof((t)[0]) - (n))
 /* id-ns: -f, nvme-cli's --force, Identify of an allocated NSID (CNS 11h) */
-static const struct ctl_optdef o_ns_human[] = {NSID, FLG('H', "human-readable", F_HUMAN),
-                                               FLG('f', "force", F_FORCE), END};
+static const struct ctl_optdef o_ns_human[] = {NSID, FLG('f', "force", F_FORCE),
+                                               FLG('H', "human-readable", F_HUMAN), END};
+#define o_human TAIL(o_ns_human, 2)
+#define o_none TAIL(o_ns_human, 1)
 #define RAW FLG('b', "raw-binary", F_RAW)
-static const struct ctl_optdef o_raw[] = {RAW, END};
 /* -H, -v (nvme-cli's -H of sanitize-log, -v of self-test-log) and -b */
 static const struct ctl_optdef o_supported_logs[] = {FLG('H', "human-readable", F_HUMAN),
                                                      FLG('v', "verbose", F_HUMAN), RAW, END};
@@ -122,16 +124,16 @@ static const struct ctl_optdef o_verify[] = {NSID,
                                              NUM('k', "seed", N_SEED),
                                              NUM(0, "offset", N_OFFSET),
                                              END};
-static const struct ctl_optdef o_range[] = {NSID,
-                                            NUM('s', "start-block", N_SLBA),
-                                            NUM('c', "block-count", N_COUNT),
-                                            FLG('f', "force-unit-access", F_FUA),
+static const struct ctl_optdef o_range[] = {FLG('f', "force-unit-access", F_FUA),
                                             FLG(0, "fua", F_FUA),
                                             FLG('l', "limited-retry", F_LR),
                                             FLG('d', "deac", F_DEAC),
+                                            NUM('s', "start-block", N_SLBA),
+                                            NUM('c', "block-count", N_COUNT),
+                                            NSID,
                                             END};
-static const struct ctl_optdef o_write_uncor[] = {NSID, NUM('s', "start-block", N_SLBA),
-                                                  NUM('c', "block-count", N_COUNT), END};
+#define o_write_uncor TAIL(o_range, 4)
+#define o_ns TAIL(o_range, 2)
 static const struct ctl_optdef o_dsm[] = {NSID,
                                           STR('s', "slbs", S_SLBAS),
                                           STR('b', "blocks", S_BLOCKS),
@@ -169,6 +171,7 @@ static const struct ctl_optdef o_set_feat[] = {NSID,
                                                NUM('l', "data-len", N_LEN),
                                                END};
 static const struct ctl_optdef o_error_log[] = {NUM('e', "log-entries", N_ENTRIES), RAW, END};
+#define o_raw TAIL(o_error_log, 2)
 static const struct ctl_optdef o_effects[] = {NUM('c', "csi", N_CSI), RAW, END};
 static const struct ctl_optdef o_get_log[] = {NSID,
                                               NUM('i', "log-id", N_LID),
@@ -302,7 +305,6 @@ static const struct ctl_optdef o_fw_dl[] = {STR('f', "fw", S_FILE),
 static const struct ctl_optdef o_fw_commit[] = {
     NUM('s', "slot", N_SLOT), NUM('a', "action", N_ACTION), NUM('b', "bpid", N_BPID),
     FLG(0, "force", F_FORCE), END};
-static const struct ctl_optdef o_force[] = {FLG(0, "force", F_FORCE), END};
 static const struct ctl_optdef o_virt_mgmt[] = {NUM('c', "cntlid", N_CNTID),
                                                 NUM('r', "rt", N_RTYPE), NUM('a', "act", N_ACTION),
                                                 NUM('n', "nr", N_COUNT), END};
@@ -312,6 +314,7 @@ static const struct ctl_optdef o_create_ns[] = {
     NUM('d', "dps", N_DPS),     NUM('m', "nmic", N_NMIC),
     NUM('y', "csi", N_CSI),     END};
 static const struct ctl_optdef o_delete_ns[] = {NSID, FLG(0, "force", F_FORCE), END};
+#define o_force TAIL(o_delete_ns, 2)
 static const struct ctl_optdef o_attach_ns[] = {NSID, STR('c', "controllers", S_CTRLS), END};
 #endif
 
