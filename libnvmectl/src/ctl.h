@@ -71,6 +71,10 @@ enum ctl_num {
     N_DA,
     N_ENDGID, /* endurance-log --group-id */
     N_BPID,   /* fw-commit --bpid */
+    N_PRINFO, /* verify --prinfo, --ref-tag, --app-tag */
+    N_REFTAG,
+    N_APPTAG,
+    N_APPMASK, /* verify --app-tag-mask and --storage-tag: 0 is all the core sends */
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */
@@ -112,6 +116,7 @@ enum ctl_flag {
     F_EDS,
     F_CTRL_INIT, /* telemetry-log --controller-init */
     F_VS,        /* zns id-ns -v / --vendor-specific */
+    F_STC,       /* verify -C / --storage-tag-check */
     F__COUNT
 };
 

@@ -36,6 +36,12 @@ static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *
     return NVME_OK;
 }
 
+/* --fua and -l as NVME_IO_FUA | NVME_IO_LR (adjacent flag bits), and
+ * --deac as NVME_IO_DEALLOCATE: no branch per flag. */
+_Static_assert(F_LR == F_FUA + 1 && NVME_IO_FUA == 1u && NVME_IO_LR == 2u, "fua_lr");
+_Static_assert(F_DEAC == 3 && NVME_IO_DEALLOCATE == 4u, "deac");
+static unsigned fua_lr(const struct ctl *c) { return (c->o.flags >> F_FUA) & 3u; }
+
 /* --fua / --lr: the flags of nvme_read_ext / nvme_write_ext, 0 without
  * them.  The buffer holds plain blocks as for nvme_read (2^LBADS bytes
  * each, ctl_fits): a format that moves metadata with the data is refused
@@ -43,7 +49,7 @@ static int range_done(struct ctl *c, const struct nvme_ns_info *ns, const char *
  * nvme_read gives it (nvme_ns_info.plain_io), so no metadata byte moves. */
 static unsigned ctl_rw_flags(const struct ctl *c, const struct nvme_ns_info *ns, int *rc)
 {
-    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    unsigned fl = fua_lr(c);
     *rc = NVME_OK;
     if (fl == 0 || ns->ms == 0)
         return fl;
@@ -204,17 +210,40 @@ int ctl_cmd_write_verify(struct ctl *c)
     return NVME_OK;
 }
 
+/* verify's and write-zeroes' namespace and flags, nvme-cli 2.4's
+ * verify_cmd and write_zeroes letters: -f/--fua, -l, --deac, and -p
+ * PRINFO's PRCHK bits 2:0 (guard, application tag, reference tag; the
+ * core's Write Zeroes takes none: invalid argument).  PRACT (bit 3) is 0
+ * in a Verify (NVM CS 1.0 Figure 55).  The core builds the tags: the
+ * SLBA's low 32 bits as the initial reference tag (Types 1 and 2), LBATM
+ * 0 (no application tag bit compared, §5.2.1.4, so any -a goes: nothing
+ * checks it), no storage tag (-S goes to -m's slot); other values are
+ * refused, nothing sent. */
+static const struct nvme_ns_info *range_ns(struct ctl *c, unsigned *fl, int *rc)
+{
+    const uint64_t *n = c->o.num;
+    unsigned p = (unsigned)n[N_PRINFO];
+    if (n[N_PRINFO] > 7 || (has(c, N_REFTAG) && n[N_REFTAG] != (uint32_t)n[N_SLBA]) ||
+        n[N_APPMASK] != 0 || flag(c, F_STC)) {
+        *rc = ctl_usage_err(c, "-p 0..7 (no PRACT), -r the -s LBA, -m and -S 0, no -C");
+        return NULL;
+    }
+    *fl = ((c->o.flags >> 1) & NVME_IO_DEALLOCATE) | fua_lr(c) | (p & 4u) << 1 | (p & 2u) << 3 |
+          (p & 1u) << 5;
+    return ctl_need_ns(c, CTL_NS_RANGE, rc);
+}
+
 int ctl_cmd_nvm_verify(struct ctl *c)
 {
     int rc;
+    unsigned fl;
     /* o_range is write-zeroes' too: a Verify has no DEAC (NVM CS 1.0
      * Figure 55), nvme-cli's verify no --deac */
     if (flag(c, F_DEAC))
         return ctl_usage_err(c, "--deac/-d is write-zeroes': a Verify has no DEAC");
-    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_RANGE, &rc);
+    const struct nvme_ns_info *ns = range_ns(c, &fl, &rc);
     if (ns == NULL)
         return rc;
-    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
     rc = nvme_verify(c->ctrl, ns->nsid, c->o.num[N_SLBA], c->o.num[N_COUNT], fl);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "verify (NVM Verify command)", rc);
@@ -233,7 +262,7 @@ int ctl_cmd_compare(struct ctl *c)
     /* --fua / -l (nvme-cli's compare has both, NVM CS 1.0 Figure 23):
      * through nvme_compare_ext, data only as the buffer holds it, so not
      * on a format with metadata (nvme_compare refuses PI-only ones too) */
-    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    unsigned fl = fua_lr(c);
     if (fl != 0 && ns->ms != 0) {
         ctl_out(c->io,
                 "%sn%u: format with %u metadata bytes per block: compare --fua/-l not "
@@ -370,7 +399,7 @@ int ctl_cmd_copy(struct ctl *c)
     unsigned nr = ctl_range_lists(c, 256u, r, copy_put, &total);
     if (nr == 0)
         return NVME_ERR_INVAL;
-    unsigned fl = (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
+    unsigned fl = fua_lr(c);
     rc = nvme_copy(c->ctrl, ns->nsid, sdlba, r, nr, fl);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "copy", rc);
@@ -384,11 +413,10 @@ int ctl_cmd_copy(struct ctl *c)
 int ctl_cmd_write_zeroes(struct ctl *c)
 {
     int rc;
-    const struct nvme_ns_info *ns = ctl_need_ns(c, CTL_NS_RANGE, &rc);
+    unsigned fl;
+    const struct nvme_ns_info *ns = range_ns(c, &fl, &rc);
     if (ns == NULL)
         return rc;
-    unsigned fl = (flag(c, F_DEAC) ? NVME_IO_DEALLOCATE : 0u) |
-                  (flag(c, F_FUA) ? NVME_IO_FUA : 0u) | (flag(c, F_LR) ? NVME_IO_LR : 0u);
     rc = nvme_write_zeroes(c->ctrl, ns->nsid, c->o.num[N_SLBA], c->o.num[N_COUNT], fl);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "write-zeroes", rc);

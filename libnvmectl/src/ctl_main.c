@@ -124,7 +124,16 @@ static const struct ctl_optdef o_verify[] = {NSID,
                                              NUM('k', "seed", N_SEED),
                                              NUM(0, "offset", N_OFFSET),
                                              END};
-static const struct ctl_optdef o_range[] = {FLG('f', "force-unit-access", F_FUA),
+/* verify and write-zeroes: nvme-cli 2.4's verify_cmd and write_zeroes
+ * letters (-p/-r/-a/-m/-S/-C: ctl_io.c's range_ns; -S goes to -m's
+ * slot, 0 being all the core sends of either) */
+static const struct ctl_optdef o_range[] = {NUM('p', "prinfo", N_PRINFO),
+                                            NUM('r', "ref-tag", N_REFTAG),
+                                            NUM('a', "app-tag", N_APPTAG),
+                                            NUM('m', "app-tag-mask", N_APPMASK),
+                                            NUM('S', "storage-tag", N_APPMASK),
+                                            FLG('C', "storage-tag-check", F_STC),
+                                            FLG('f', "force-unit-access", F_FUA),
                                             FLG(0, "fua", F_FUA),
                                             FLG('l', "limited-retry", F_LR),
                                             FLG('d', "deac", F_DEAC),
@@ -423,8 +432,8 @@ static const struct ctl_cmd cmds[] = {
     /* nvme-cli's verify (verify_cmd): the NVM Verify command (opcode
      * 0Ch), which reads and checks but transfers no data to the host;
      * nvm-verify, its old name */
-    {"verify", ctl_cmd_nvm_verify, o_range, "-n NSID [-s LBA] [-c COUNT]  Verify command", CMD_NS,
-     G_CORE},
+    {"verify", ctl_cmd_nvm_verify, o_range,
+     "-n NSID [-s LBA] [-c COUNT] [-f] [-l] [-p PRINFO]  Verify command", CMD_NS, G_CORE},
     {"nvm-verify", ctl_cmd_nvm_verify, o_range, "= verify", CMD_NS, G_CORE},
     {"compare", ctl_cmd_compare, o_rw, "-n NSID [-s LBA] [-c COUNT] (-p BYTE | -t TEXT@f)", CMD_NS,
      G_CORE},

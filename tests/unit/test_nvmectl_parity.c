@@ -1794,6 +1794,71 @@ static void verify_is_the_verify_command_and_leaves_the_data(void **state)
     fx_stop(&f);
 }
 
+/* CDW12 of the last I/O command of opcode `opc` the simulator traced. */
+static unsigned long last_cdw12(struct fx *f, unsigned opc)
+{
+    char key[32];
+    const char *log = nvme_sim_log_text(f->sim), *hit = NULL;
+    snprintf(key, sizeof(key), "sqe opc=%02x cid=", opc);
+    for (const char *p = log; (p = strstr(p, key)) != NULL; p++)
+        if (!(p - log >= 4 && strncmp(p - 4, "sq0 ", 4) == 0))
+            hit = p;
+    if (hit == NULL)
+        fail_msg("no opcode %02x sent:\n%s", opc, log);
+    const char *c = strstr(hit, "cdw12=");
+    assert_non_null(c);
+    return strtoul(c + 6, NULL, 16);
+}
+
+/* nvme-cli 2.4's verify_cmd (and write_zeroes) letters: -p/--prinfo,
+ * -r/--ref-tag, -a/--app-tag, -m/--app-tag-mask, -S/--storage-tag,
+ * -C/--storage-tag-check.  -p's PRCHK bits go out in CDW12 29:26, so a
+ * block whose data no longer match its guard fails the Verify that asks
+ * for the check; the tags the core cannot send are refused, nothing sent
+ * (before: every one of them an unknown option). */
+static void verify_takes_nvme_clis_protection_information_options(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].ms = 8;
+    f.ns[0].pi_type = 1; /* PI only: plain writes get PRACT */
+    fx_start_captured(&f);
+    nvme_ctrl_set_trace(f.ctrl, NVME_TRACE_SQE);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "write -n 1 -s 0 -c 8 -p 0x11");
+    uint8_t blk[512];
+    memset(blk, 0x22, sizeof(blk)); /* block 3's data changed, its PI not */
+    assert_int_equal(nvme_sim_ns_write(f.sim, 1, 3, 1, blk), 0);
+    nvme_sim_log_clear(f.sim);
+    ok(&f, "verify -n 1 -s 0 -c 8"); /* no check asked for */
+    assert_int_equal(last_cdw12(&f, 0x0c), 7);
+    assert_int_not_equal(run(&f, "verify -n 1 -s 0 -c 8 -p 4"), 0); /* PRCHK guard */
+    expect("Guard");
+    assert_int_equal(last_cdw12(&f, 0x0c), (4ul << 26) | 7);
+    uint64_t verifies = st->verifies;
+    ok(&f, "verify -n 1 -s 4 -c 4 --prinfo=7 -r 4 -a 0x1234 -m 0 -S 0");
+    expect("NVME Verify Success");
+    assert_int_equal(last_cdw12(&f, 0x0c), (7ul << 26) | 3);
+    ok(&f, "verify -n 1 -s 0 -c 3 -p 1 -f -l"); /* ref check, FUA, LR */
+    assert_int_equal(last_cdw12(&f, 0x0c), (1ul << 26) | (3ul << 30) | 2);
+    assert_int_equal(st->verifies, verifies + 2);
+    /* PRACT (bit 3), a reference tag other than the one the core sends
+     * (the SLBA's), a mask, a storage tag or its check: refused, nothing sent */
+    uint64_t io_cmds = st->io_cmds;
+    const char *bad[] = {"verify -n 1 -s 4 -c 4 -p 8",      "verify -n 1 -s 4 -c 4 -p 1 -r 5",
+                         "verify -n 1 -s 4 -c 4 -m 0xffff", "verify -n 1 -s 4 -c 4 -S 1",
+                         "verify -n 1 -s 4 -c 4 -C",        "write-zeroes -n 1 -s 4 -c 4 -r 0"};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(run(&f, bad[i]), NVME_ERR_INVAL);
+        expect("-p 0..7 (no PRACT), -r the -s LBA, -m and -S 0, no -C");
+    }
+    /* write-zeroes takes the letters; the core's Write Zeroes no PRCHK */
+    assert_int_equal(run(&f, "write-zeroes -n 1 -s 4 -c 4 -p 4"), NVME_ERR_INVAL);
+    assert_int_equal(st->io_cmds, io_cmds);
+    fx_stop(&f);
+}
+
 static void write_zeroes_nvm_verify_compare_fua(void **state)
 {
     (void)state;
@@ -2824,6 +2889,7 @@ int main(void)
         cmocka_unit_test(io_commands_start_at_lba_0_without_s),
         cmocka_unit_test(success_lines_are_nvme_clis),
         cmocka_unit_test(verify_is_the_verify_command_and_leaves_the_data),
+        cmocka_unit_test(verify_takes_nvme_clis_protection_information_options),
         cmocka_unit_test(write_zeroes_nvm_verify_compare_fua),
         cmocka_unit_test(write_uncor_counts_blocks_from_0_as_nvme_cli),
         cmocka_unit_test(unsupported_commands_are_named),
