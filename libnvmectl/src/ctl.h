@@ -117,6 +117,7 @@ enum ctl_flag {
     F_CTRL_INIT, /* telemetry-log --controller-init */
     F_VS,        /* zns id-ns -v / --vendor-specific */
     F_STC,       /* verify -C / --storage-tag-check */
+    F_RESET,     /* format -r / --reset */
     F__COUNT
 };
 

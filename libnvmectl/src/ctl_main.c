@@ -294,6 +294,8 @@ static const struct ctl_optdef o_format[] = {NSID,
                                              NUM('i', "pi", N_PI),
                                              NUM('p', "pil", N_PIL),
                                              NUM('m', "ms", N_MSET),
+                                             NUM('b', "block-size", N_BS),
+                                             FLG('r', "reset", F_RESET),
                                              FLG(0, "force", F_FORCE),
                                              END};
 static const struct ctl_optdef o_self_test[] = {NSID, STR('s', "self-test-code", S_STC), END};
@@ -447,7 +449,7 @@ static const struct ctl_cmd cmds[] = {
      "-n NSID [-s LBA] [-c NLB]  Write Uncorrectable (-c 0-based, as nvme-cli)", CMD_NS, G_CORE},
     {"format",
      IN_MGMT(ctl_cmd_format, o_format,
-             "-n NSID [--lbaf N] [--ses 0-2] [--pi N] [--pil 0|1] [--ms 0|1] --force"),
+             "-n NSID [-l LBAF|-b BS] [-s SES] [-i PI] [-p 0|1] [-m 0|1] [-r] --force"),
      CMD_NS, G_MGMT},
     {"device-self-test",
      IN_MGMT(ctl_cmd_self_test, o_self_test, "[-n NSID] -s short|extended|vendor|abort"), 0,

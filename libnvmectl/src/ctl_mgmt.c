@@ -16,6 +16,49 @@ static bool forced(struct ctl *c, const char *what)
     return false;
 }
 
+/* nvme-cli's --block-size (format, create-ns): the first LBA format of
+ * Identify Namespace `nsid` (create-ns: FFFFFFFFh, the controller's
+ * common namespace capabilities with Namespace Management, NVMe 1.4
+ * §5.15.2.1) whose data size is `bs` and metadata size 0; its index, or
+ * -1 with the message printed, `what` (LBAF, FLBAS) naming the option it
+ * stands for.  NLBAF and LBADS are device data: at most 64 formats, LBADS
+ * checked before the shift; all NLBAF + 1 formats are searched (nvme-cli
+ * 2.4's format() misses the last). */
+static int format_of_size(struct ctl *c, uint32_t nsid, uint64_t bs, const char *what, int *rc)
+{
+    *rc = NVME_ERR_INVAL;
+    if (bs == 0 || (bs & (bs - 1u)) != 0) {
+        ctl_out(c->io, "Invalid value for block size (%llu). Block size must be a power of two\n",
+                (unsigned long long)bs);
+        return -1;
+    }
+    /* (the passthrough's bounce is zeroed: bytes a device leaves out read 0) */
+    const struct nvme_id_ns *id = (const struct nvme_id_ns *)(void *)ctl_identify_raw(
+        c, NVME_CNS_NS, nsid, "identify-namespace", rc);
+    if (id == NULL)
+        return -1;
+    unsigned last = id->nlbaf > NVME_NLBAF_MAX_V2 ? NVME_NLBAF_MAX_V2 : id->nlbaf;
+    for (unsigned i = 0; i <= last; i++) {
+        struct nvme_lbaf f = nvme_id_ns_lbaf(id, i);
+        if (f.lbads < 64u && ((uint64_t)1 << f.lbads) == bs && f.ms == 0)
+            return (int)i;
+    }
+    *rc = NVME_ERR_INVAL;
+    ctl_out(c->io,
+            "%s corresponding to block size %llu not found\n"
+            "Please correct block size, or specify %s directly\n",
+            what, (unsigned long long)bs, what);
+    return -1;
+}
+
+/* nvme-cli's message for --block-size with the option it stands for */
+static __attribute__((noinline)) int both_given(const struct ctl *c, const char *what)
+{
+    ctl_out(c->io, "Invalid specification of both %s and Block Size, please specify only one\n",
+            what);
+    return NVME_ERR_INVAL;
+}
+
 int ctl_cmd_format(struct ctl *c)
 {
     if (!has(c, N_NSID) || c->o.num[N_NSID] == 0 || c->o.num[N_NSID] > 0xffffffffu)
@@ -47,6 +90,17 @@ int ctl_cmd_format(struct ctl *c)
     nvme_memzero(&a, sizeof(a));
     a.nsid = nsid;
     a.lbaf = has(c, N_LBAF) ? (uint8_t)c->o.num[N_LBAF] : (ns != NULL ? ns->format : 0);
+    /* -b: nvme-cli's --block-size, the namespace's format of that data
+     * size and no metadata (with -n FFFFFFFFh: of Identify Namespace
+     * FFFFFFFFh, where nvme-cli takes format 0); --lbaf or -b, not both */
+    if (has(c, N_BS)) {
+        if (has(c, N_LBAF))
+            return both_given(c, "LBAF");
+        int rc, idx = format_of_size(c, nsid, c->o.num[N_BS], "LBAF", &rc);
+        if (idx < 0)
+            return rc;
+        a.lbaf = (uint8_t)idx;
+    }
     a.ses = (uint8_t)c->o.num[N_SES];
     a.pi = (uint8_t)c->o.num[N_PI];
     a.pil = c->o.num[N_PIL] != 0;
@@ -77,6 +131,9 @@ int ctl_cmd_format(struct ctl *c)
     int rc = nvme_format(c->ctrl, &a, NVME_CONFIRM_DESTROY);
     if (rc != NVME_OK)
         return ctl_fail(c, nsid, "format", rc);
+    /* -r: nvme-cli's --reset, a controller reset after the format */
+    if (flag(c, F_RESET) && (rc = nvme_ctrl_reset(c->ctrl)) != NVME_OK)
+        return ctl_fail(c, 0, "format: reset", rc);
     if (c->o.json)
         return ctl_done(c, nsid, "format");
     ctl_out(c->io, "Success formatting namespace:%x\n", nsid); /* nvme-cli's line */
@@ -280,50 +337,6 @@ int ctl_cmd_subsystem_reset(struct ctl *c)
 /* Namespace Management and Attachment (nvme-cli's messages)           */
 /* ------------------------------------------------------------------ */
 
-/* nvme-cli's --block-size: the first LBA format of the controller's
- * common namespace capabilities (Identify Namespace, NSID FFFFFFFFh, with
- * Namespace Management: NVMe 1.4 §5.15.2.1) whose data size is `bs` and
- * metadata size 0; its index, or -1 with the message printed.  NLBAF and
- * LBADS are device data: at most 64 formats, LBADS checked before the
- * shift. */
-static int create_ns_format_of(struct ctl *c, uint64_t bs, int *rc)
-{
-    *rc = NVME_ERR_INVAL;
-    if (bs == 0 || (bs & (bs - 1u)) != 0) {
-        ctl_out(c->io, "Invalid value for block size (%llu). Block size must be a power of two\n",
-                (unsigned long long)bs);
-        return -1;
-    }
-    struct nvme_id_ns *id = ctl_scratch(c, 0, NVME_IDENTIFY_DATA_SIZE);
-    if (id == NULL) {
-        *rc = NVME_ERR_NOMEM;
-        return -1;
-    }
-    nvme_memzero(id, NVME_IDENTIFY_DATA_SIZE);
-    struct nvme_sqe sqe;
-    nvme_memzero(&sqe, sizeof(sqe));
-    sqe.opc = NVME_ADMIN_IDENTIFY;
-    sqe.nsid = NVME_NSID_ALL;
-    sqe.cdw10 = NVME_CNS_NS;
-    int r = nvme_admin_passthru(c->ctrl, &sqe, id, NVME_IDENTIFY_DATA_SIZE, NVME_DMA_FROM_DEVICE,
-                                NULL);
-    if (r != NVME_OK) {
-        *rc = ctl_fail(c, NVME_NSID_ALL, "identify-namespace", r);
-        return -1;
-    }
-    unsigned last = id->nlbaf > NVME_NLBAF_MAX_V2 ? NVME_NLBAF_MAX_V2 : id->nlbaf;
-    for (unsigned i = 0; i <= last; i++) {
-        struct nvme_lbaf f = nvme_id_ns_lbaf(id, i);
-        if (f.lbads < 64u && ((uint64_t)1 << f.lbads) == bs && f.ms == 0)
-            return (int)i;
-    }
-    ctl_out(c->io,
-            "FLBAS corresponding to block size %llu not found\n"
-            "Please correct block size, or specify FLBAS directly\n",
-            (unsigned long long)bs);
-    return -1;
-}
-
 int ctl_cmd_create_ns(struct ctl *c)
 {
     const uint64_t *n = c->o.num;
@@ -333,11 +346,8 @@ int ctl_cmd_create_ns(struct ctl *c)
      * and 6:5, bit 4 extended data LBA, bit 7 reserved (NVMe 2.0 Figure
      * 276); -b, nvme-cli's --block-size, picks the format instead.  One of
      * them, not both (nvme-cli's messages). */
-    if (has(c, N_FLBAS) && has(c, N_BS)) {
-        ctl_out(c->io, "Invalid specification of both FLBAS and Block Size, please specify "
-                       "only one\n");
-        return NVME_ERR_INVAL;
-    }
+    if (has(c, N_FLBAS) && has(c, N_BS))
+        return both_given(c, "FLBAS");
     if (!has(c, N_FLBAS) && !has(c, N_BS))
         return ctl_usage_err(c, "-f FLBAS or -b BLOCK-SIZE is required");
     if (n[N_NCAP] > n[N_NSZE] || n[N_FLBAS] > 0x7f || n[N_DPS] > 0xff || n[N_NMIC] > 1 ||
@@ -347,7 +357,7 @@ int ctl_cmd_create_ns(struct ctl *c)
     struct nvme_ns_create_args a;
     nvme_memzero(&a, sizeof(a));
     if (has(c, N_BS)) {
-        int rc, idx = create_ns_format_of(c, n[N_BS], &rc);
+        int rc, idx = format_of_size(c, NVME_NSID_ALL, n[N_BS], "FLBAS", &rc);
         if (idx < 0)
             return rc;
         a.flbas = (uint8_t)idx;

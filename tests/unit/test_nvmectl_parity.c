@@ -2130,6 +2130,43 @@ static void format_reserved_values_are_refused_with_their_range(void **state)
     fx_stop(&f);
 }
 
+/* nvme-cli 2.4's format -b/--block-size (the format of that data size
+ * and no metadata, here of all NLBAF + 1: nvme-cli's loop misses the
+ * last) and -r/--reset (a controller reset after the format); before:
+ * both unknown options. */
+static void format_takes_block_size_and_reset(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nlbaf = 4; /* 512 (in use), 4096, 1024, 2048, 8192: sim_ns_formats */
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t resets = st->resets;
+    ok(&f, "format -n 1 -b 8192 --force"); /* format 4, the last */
+    expect("Success formatting namespace:1");
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 8192);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->format, 4);
+    assert_int_equal(st->resets, resets);
+    ok(&f, "format -n 1 --block-size=2048 -r --force");
+    expect("Success formatting namespace:1");
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 2048);
+    assert_int_equal(st->resets, resets + 1);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    /* refused with nvme-cli's messages, nothing formatted */
+    uint64_t formats = st->formats;
+    assert_int_equal(run(&f, "format -n 1 -b 4096 --lbaf 1 --force"), NVME_ERR_INVAL);
+    expect("Invalid specification of both LBAF and Block Size, please specify only one\n");
+    assert_int_equal(run(&f, "format -n 1 -b 3000 --force"), NVME_ERR_INVAL);
+    expect("Invalid value for block size (3000)");
+    assert_int_equal(run(&f, "format -n 1 -b 65536 --force"), NVME_ERR_INVAL);
+    expect("LBAF corresponding to block size 65536 not found\n"
+           "Please correct block size, or specify LBAF directly\n");
+    assert_int_equal(st->formats, formats);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 2048);
+    fx_stop(&f);
+}
+
 /* format's success line as nvme-cli 2.4's (nvme.c format()):
  *   printf("Success formatting namespace:%x\n", cfg.namespace_id);
  * the NSID in hex, every namespace as ffffffff (before: "nvme0n1: format
@@ -2878,6 +2915,7 @@ int main(void)
         cmocka_unit_test(id_ns_nmic_rp_and_id_ctrl_anacap_in_nvme_clis_base),
         cmocka_unit_test(format_pil_and_ms_take_a_value),
         cmocka_unit_test(format_reserved_values_are_refused_with_their_range),
+        cmocka_unit_test(format_takes_block_size_and_reset),
         cmocka_unit_test(format_success_line_is_nvme_clis),
         cmocka_unit_test(fw_commit_takes_nvme_clis_action_default_and_bpid_value),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
