@@ -553,13 +553,15 @@ int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *a, 
     /* The Identify Namespace fields the host sets (Namespace Management -
      * Host Software Specified Fields, NVM CS 1.0 Figure 105):
      * NSZE, NCAP, FLBAS (index bits 3:0 and 6:5, bit 4 extended data LBA:
-     * NVM CS 1.0 Figure 97), DPS, NMIC. */
+     * NVM CS 1.0 Figure 97), DPS, NMIC, ANAGRPID, NVMSETID. */
     id->nsze = a->nsze;
     id->ncap = a->ncap != 0 ? a->ncap : a->nsze;
     id->flbas = (uint8_t)((a->flbas & 0xfu) | ((a->flbas & 0x30u) << 1) |
                           (a->md_extended ? NVME_FLBAS_EXTENDED : 0u));
     id->dps = a->dps;
     id->nmic = a->nmic ? 1u : 0u;
+    id->anagrpid = a->anagrpid;
+    id->nvmsetid = a->nvmsetid;
     struct nvme_sqe sqe;
     nvme_sqe_init(&sqe, NVME_ADMIN_NS_MGMT, 0);
     sqe.cdw10 = 0;                      /* SEL 0h: create */

@@ -74,7 +74,9 @@ enum ctl_num {
     N_PRINFO, /* verify --prinfo, --ref-tag, --app-tag */
     N_REFTAG,
     N_APPTAG,
-    N_APPMASK, /* verify --app-tag-mask and --storage-tag: 0 is all the core sends */
+    N_APPMASK,  /* verify --app-tag-mask and --storage-tag: 0 is all the core sends */
+    N_ANAGRPID, /* create-ns --anagrp-id, --nvmset-id */
+    N_NVMSETID,
     N__COUNT
 };
 /* String option slots (names or lists, interpreted by the command). */

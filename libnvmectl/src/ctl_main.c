@@ -319,11 +319,16 @@ static const struct ctl_optdef o_fw_commit[] = {
 static const struct ctl_optdef o_virt_mgmt[] = {NUM('c', "cntlid", N_CNTID),
                                                 NUM('r', "rt", N_RTYPE), NUM('a', "act", N_ACTION),
                                                 NUM('n', "nr", N_COUNT), END};
-static const struct ctl_optdef o_create_ns[] = {
-    NUM('s', "nsze", N_NSZE),   NUM('c', "ncap", N_NCAP),
-    NUM('f', "flbas", N_FLBAS), NUM('b', "block-size", N_BS),
-    NUM('d', "dps", N_DPS),     NUM('m', "nmic", N_NMIC),
-    NUM('y', "csi", N_CSI),     END};
+static const struct ctl_optdef o_create_ns[] = {NUM('s', "nsze", N_NSZE),
+                                                NUM('c', "ncap", N_NCAP),
+                                                NUM('f', "flbas", N_FLBAS),
+                                                NUM('b', "block-size", N_BS),
+                                                NUM('d', "dps", N_DPS),
+                                                NUM('m', "nmic", N_NMIC),
+                                                NUM('y', "csi", N_CSI),
+                                                NUM('a', "anagrp-id", N_ANAGRPID),
+                                                NUM('i', "nvmset-id", N_NVMSETID),
+                                                END};
 static const struct ctl_optdef o_delete_ns[] = {NSID, FLG(0, "force", F_FORCE), END};
 #define o_force TAIL(o_delete_ns, 2)
 static const struct ctl_optdef o_attach_ns[] = {NSID, STR('c', "controllers", S_CTRLS), END};
@@ -468,7 +473,7 @@ static const struct ctl_cmd cmds[] = {
      0, G_MGMT},
     {"create-ns",
      IN_MGMT(ctl_cmd_create_ns, o_create_ns,
-             "-s NSZE (-f FLBAS | -b BS) [-c NCAP] [-d DPS] [-m NMIC] [-y CSI]"),
+             "-s NSZE (-f FLBAS|-b BS) [-c NCAP -d DPS -m NMIC -y CSI -a ANAGRP -i SET]"),
      0, G_MGMT},
     {"delete-ns", IN_MGMT(ctl_cmd_delete_ns, o_delete_ns, "-n NSID --force"), CMD_NS, G_MGMT},
     {"attach-ns", IN_MGMT(ctl_cmd_attach_ns, o_attach_ns, "-n NSID [-c CNTLID[,..]]"), 0, G_MGMT},

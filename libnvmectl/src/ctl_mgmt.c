@@ -351,9 +351,9 @@ int ctl_cmd_create_ns(struct ctl *c)
     if (!has(c, N_FLBAS) && !has(c, N_BS))
         return ctl_usage_err(c, "-f FLBAS or -b BLOCK-SIZE is required");
     if (n[N_NCAP] > n[N_NSZE] || n[N_FLBAS] > 0x7f || n[N_DPS] > 0xff || n[N_NMIC] > 1 ||
-        n[N_CSI] > 0xff)
+        n[N_CSI] > 0xff || n[N_ANAGRPID] > 0xffffffffu || n[N_NVMSETID] > 0xffff)
         return ctl_usage_err(c, "-c NCAP <= NSZE, -f 0..0x7f (FLBAS, bit 7 reserved), -d 0..255, "
-                                "-m 0 or 1, -y 0..255");
+                                "-m 0 or 1, -y 0..255, -a 32 bits, -i 16");
     struct nvme_ns_create_args a;
     nvme_memzero(&a, sizeof(a));
     if (has(c, N_BS)) {
@@ -370,6 +370,8 @@ int ctl_cmd_create_ns(struct ctl *c)
     a.dps = (uint8_t)n[N_DPS];
     a.nmic = n[N_NMIC] != 0;
     a.csi = (uint8_t)n[N_CSI];
+    a.anagrpid = (uint32_t)n[N_ANAGRPID]; /* nvme-cli's -a, -i */
+    a.nvmsetid = (uint16_t)n[N_NVMSETID];
     uint32_t nsid = 0;
     int rc = nvme_ns_create(c->ctrl, &a, &nsid);
     if (rc != NVME_OK)

@@ -2419,6 +2419,38 @@ static void fw_commit_takes_nvme_clis_action_default_and_bpid_value(void **state
     fx_stop(&f);
 }
 
+/* nvme-cli 2.4's create-ns -a/--anagrp-id and -i/--nvmset-id: ANAGRPID
+ * (bytes 95:92) and NVMSETID (101:100) of the host's Identify Namespace
+ * data (Host Software Specified Fields, NVM CS 1.0 Figure 105), 0 when
+ * not given; wider values refused, nothing sent.  Before: unknown
+ * options. */
+static void create_ns_takes_anagrp_id_and_nvmset_id(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.oacs |= NVME_OACS_NS_MGMT;
+    f.cfg.nn = 8;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "create-ns -s 2048 -f 0 -a 3 -i 2");
+    expect("create-ns: Success, created nsid:2");
+    assert_int_equal(st->ns_create_anagrpid, 3);
+    assert_int_equal(st->ns_create_nvmsetid, 2);
+    ok(&f, "create-ns -s 2048 -f 0 --anagrp-id=0xfffffffe --nvmset-id=0xffff");
+    assert_int_equal(st->ns_create_anagrpid, 0xfffffffe);
+    assert_int_equal(st->ns_create_nvmsetid, 0xffff);
+    ok(&f, "create-ns -s 2048 -f 0");
+    assert_int_equal(st->ns_create_anagrpid, 0);
+    assert_int_equal(st->ns_create_nvmsetid, 0);
+    uint64_t creates = st->ns_creates;
+    assert_int_equal(run(&f, "create-ns -s 2048 -f 0 -i 0x10000"), NVME_ERR_INVAL);
+    assert_int_equal(run(&f, "create-ns -s 2048 -f 0 -a 0x100000000"), NVME_ERR_INVAL);
+    expect("-a 32 bits, -i 16");
+    assert_int_equal(st->ns_creates, creates);
+    fx_stop(&f);
+}
+
 /* A Firmware Commit that completes with "Firmware Activation Requires
  * ... Reset" (NVMe 2.0 §5.12, SCT 1h SC 0Bh, 10h, 11h) committed the image;
  * the message says which reset activates it, as nvme-cli names the reset
@@ -2934,6 +2966,7 @@ int main(void)
         cmocka_unit_test(destructive_commands_need_force),
         cmocka_unit_test(format_under_fna_bit_0_says_every_namespace_goes),
         cmocka_unit_test(sanitize_log_text_is_nvme_cli_2_4s),
+        cmocka_unit_test(create_ns_takes_anagrp_id_and_nvmset_id),
         cmocka_unit_test(fw_commit_names_the_reset_the_status_asks_for),
         cmocka_unit_test(zns_report_send_append),
         cmocka_unit_test(zns_report_spans_several_commands),

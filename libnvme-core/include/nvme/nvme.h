@@ -1073,6 +1073,10 @@ struct nvme_ns_create_args {
     bool nmic;
     uint8_t csi;
     bool md_extended; /* FLBAS bit 4: extended data LBA (metadata interleaved) */
+    /* ANA group and NVM Set of the namespace, 0: the controller's choice
+     * (Host Software Specified Fields, NVM CS 1.0 Figure 105) */
+    uint32_t anagrpid;
+    uint16_t nvmsetid;
 };
 int nvme_ns_create(struct nvme_ctrl *ctrl, const struct nvme_ns_create_args *args, uint32_t *nsid);
 /* Delete namespace `nsid` (NVME_NSID_ALL: all of them) with its data;

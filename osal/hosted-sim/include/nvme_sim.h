@@ -936,7 +936,9 @@ struct nvme_sim_stats {
     uint64_t formats, sanitizes, self_tests, fw_downloads, fw_commits, nssrs;
     uint64_t vendor_cmds;                                      /* cfg.vendor_opc commands run */
     uint64_t ns_creates, ns_deletes, ns_attaches, ns_detaches; /* OACS bit 3 commands done */
-    uint64_t ns_create_flbas;          /* FLBAS byte of the last create received, as sent */
+    uint64_t ns_create_flbas;    /* FLBAS byte of the last create received, as sent */
+    uint64_t ns_create_anagrpid; /* its ANAGRPID and NVMSETID, as sent */
+    uint64_t ns_create_nvmsetid;
     uint64_t hmb_enables, hmb_returns; /* Host Memory Buffer taken (EHM); of them with MR */
     uint64_t hmb_bytes;                /* its size while enabled, else 0 */
     uint64_t hmb_touches, hmb_lost;    /* device accesses at I/O; stamps lost across a reset */

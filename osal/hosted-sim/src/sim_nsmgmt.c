@@ -125,6 +125,8 @@ uint16_t sim_ns_mgmt(struct nvme_sim *sim, const struct nvme_sqe *sqe, uint32_t 
         if (sf != 0)
             return sf;
         sim->st.ns_create_flbas = id.flbas;
+        sim->st.ns_create_anagrpid = id.anagrpid;
+        sim->st.ns_create_nvmsetid = id.nvmsetid;
         unsigned f = (id.flbas & 0xfu) | ((id.flbas >> 1) & 0x30u);
         if (f >= MGMT_NFMT)
             return SIM_SF_CMD(SC_INVALID_FORMAT);
