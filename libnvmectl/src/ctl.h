@@ -120,6 +120,7 @@ enum ctl_flag {
     F_VS,        /* zns id-ns -v / --vendor-specific */
     F_STC,       /* verify -C / --storage-tag-check */
     F_RESET,     /* format -r / --reset */
+    F_PROGRESS,  /* fw-download -p / --progress: taken, nothing shown */
     F__COUNT
 };
 

@@ -306,13 +306,13 @@ static const struct ctl_optdef o_sanitize[] = {
     STR('a', "sanact", S_SANACT), FLG('u', "ause", F_AUSE),        NUM('n', "owpass", N_OWPASS),
     FLG('i', "oipbp", F_OIPBP),   FLG('d', "no-dealloc", F_NODAS), FLG('D', "no-dealloc", F_NODAS),
     NUM('p', "ovrpat", N_OVRPAT), FLG(0, "force", F_FORCE),        END};
-static const struct ctl_optdef o_fw_dl[] = {STR('f', "fw", S_FILE),
-                                            NUM('o', "offset", N_OFFSET),
-                                            NUM('x', "xfer", N_XFER),
-                                            NUM('p', "pattern", N_PATTERN),
-                                            NUM('l', "length", N_LEN),
-                                            STR('t', "text", S_TEXT),
-                                            END};
+/* -p is nvme-cli 2.4's --progress (its transfer line is not printed:
+ * nothing to show for it); the fill byte has its long name alone */
+static const struct ctl_optdef o_fw_dl[] = {
+    STR('f', "fw", S_FILE),       NUM('o', "offset", N_OFFSET),
+    NUM('x', "xfer", N_XFER),     FLG('p', "progress", F_PROGRESS),
+    NUM(0, "pattern", N_PATTERN), NUM('l', "length", N_LEN),
+    STR('t', "text", S_TEXT),     END};
 static const struct ctl_optdef o_fw_commit[] = {
     NUM('s', "slot", N_SLOT), NUM('a', "action", N_ACTION), NUM('b', "bpid", N_BPID),
     FLG(0, "force", F_FORCE), END};
@@ -464,8 +464,8 @@ static const struct ctl_cmd cmds[] = {
              "-a exit-failure|block|overwrite|crypto [-u -n N -i -d -p PAT] --force"),
      0, G_MGMT},
     {"fw-download",
-     IN_MGMT(ctl_cmd_fw_download, o_fw_dl, "(-p BYTE -l LEN | -t TEXT@f) [--offset DWORDS]"), 0,
-     G_MGMT},
+     IN_MGMT(ctl_cmd_fw_download, o_fw_dl, "(--pattern BYTE -l LEN | -t TEXT@f) [--offset DWORDS]"),
+     0, G_MGMT},
     {"fw-commit", IN_MGMT(ctl_cmd_fw_commit, o_fw_commit, "-s SLOT -a ACTION [-b BPID] --force"), 0,
      G_MGMT},
     {"reset", ctl_cmd_reset, o_none, "controller reset", 0, G_CORE},

@@ -227,7 +227,7 @@ int ctl_cmd_fw_download(struct ctl *c)
     if (o->str[S_FILE] != NULL) {
         if (c->io->read_file == NULL) {
             ctl_out(c->io, "nvmectl fw-download: this host has no files; give the image with "
-                           "-p BYTE -l LEN or -t TEXT\n");
+                           "--pattern BYTE -l LEN or -t TEXT\n");
             return NVME_ERR_UNSUPPORTED;
         }
         if (len == 0 || len > room)

@@ -2419,6 +2419,31 @@ static void fw_commit_takes_nvme_clis_action_default_and_bpid_value(void **state
     fx_stop(&f);
 }
 
+/* nvme-cli 2.4's fw-download -p is --progress, a flag (taken here, its
+ * transfer line not printed); the fill byte is --pattern alone.  Before:
+ * -p took the fill byte, so nvme-cli's `fw-download -p -t X` read "-t"
+ * as its value. */
+static void fw_download_p_is_nvme_clis_progress(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "fw-download -p -t FWNEW0P1");
+    expect("firmware download: 8 bytes at offset 0: success");
+    (void)run(&f, "fw-commit -s 2 -a 3 --force");
+    assert_string_equal(nvme_sim_fw_slot(f.sim, 2), "FWNEW0P1");
+    ok(&f, "fw-download --progress --pattern 0x41 -l 8");
+    expect("firmware download: 8 bytes at offset 0: success");
+    (void)run(&f, "fw-commit -s 2 -a 3 --force");
+    assert_string_equal(nvme_sim_fw_slot(f.sim, 2), "AAAAAAAA");
+    /* -p takes no value: the old `-p BYTE` is refused, nothing sent */
+    uint64_t dl = st->fw_downloads;
+    assert_int_not_equal(run(&f, "fw-download -p 0x41 -l 8"), 0);
+    assert_int_equal(st->fw_downloads, dl);
+    fx_stop(&f);
+}
+
 /* nvme-cli 2.4's create-ns -a/--anagrp-id and -i/--nvmset-id: ANAGRPID
  * (bytes 95:92) and NVMSETID (101:100) of the host's Identify Namespace
  * data (Host Software Specified Fields, NVM CS 1.0 Figure 105), 0 when
@@ -2966,6 +2991,7 @@ int main(void)
         cmocka_unit_test(destructive_commands_need_force),
         cmocka_unit_test(format_under_fna_bit_0_says_every_namespace_goes),
         cmocka_unit_test(sanitize_log_text_is_nvme_cli_2_4s),
+        cmocka_unit_test(fw_download_p_is_nvme_clis_progress),
         cmocka_unit_test(create_ns_takes_anagrp_id_and_nvmset_id),
         cmocka_unit_test(fw_commit_names_the_reset_the_status_asks_for),
         cmocka_unit_test(zns_report_send_append),
