@@ -102,10 +102,15 @@ static const struct ctl_optdef o_ns_human[] = {NSID, FLG('f', "force", F_FORCE),
 #define o_human TAIL(o_ns_human, 2)
 #define o_none TAIL(o_ns_human, 1)
 #define RAW FLG('b', "raw-binary", F_RAW)
-/* -H, -v (nvme-cli's -H of sanitize-log, -v of self-test-log) and -b */
-static const struct ctl_optdef o_supported_logs[] = {FLG('H', "human-readable", F_HUMAN),
-                                                     FLG('v', "verbose", F_HUMAN), RAW, END};
-static const struct ctl_optdef o_smart[] = {NSID, RAW, FLG('H', "human-readable", F_HUMAN), END};
+/* id-iocs (its tail: -H, -v, nvme-cli's -H of sanitize-log, -v of
+ * self-test-log, and -b) and nvm-id-ns (its tail: smart-log's) */
+static const struct ctl_optdef o_id_iocs[] = {NUM('c', "controller-id", N_CNTID),
+                                              FLG('H', "human-readable", F_HUMAN),
+                                              FLG('v', "verbose", F_HUMAN), RAW, END};
+#define o_supported_logs TAIL(o_id_iocs, 4)
+static const struct ctl_optdef o_nvm_id_ns[] = {FLG('v', "verbose", F_HUMAN), NSID, RAW,
+                                                FLG('H', "human-readable", F_HUMAN), END};
+#define o_smart TAIL(o_nvm_id_ns, 4)
 static const struct ctl_optdef o_rw[] = {NSID,
                                          NUM('s', "start-block", N_SLBA),
                                          NUM('c', "block-count", N_COUNT),
@@ -198,12 +203,11 @@ static const struct ctl_optdef o_pel[] = {NUM('a', "action", N_ACTION), NUM('l',
 #if !NVMECTL_NO_ZNS
 static const struct ctl_optdef o_zones[] = {NSID, NUM('s', "start-lba", N_SLBA),
                                             NUM('d', "descs", N_COUNT), END};
-static const struct ctl_optdef o_zone_send[] = {NSID, NUM('s', "start-lba", N_SLBA),
-                                                STR('z', "zsa", S_ZSA),
+static const struct ctl_optdef o_zone_send[] = {STR('z', "zsa", S_ZSA), NSID,
+                                                NUM('s', "start-lba", N_SLBA),
                                                 FLG('a', "select-all", F_ALL), END};
 /* zns open-zone .. offline-zone (no -z; nvme-cli's -t/--timeout, open-zone's -r not taken) */
-static const struct ctl_optdef o_zone_act[] = {NSID, NUM('s', "start-lba", N_SLBA),
-                                               FLG('a', "select-all", F_ALL), END};
+#define o_zone_act TAIL(o_zone_send, 4)
 static const struct ctl_optdef o_zns_id_ns[] = {NSID, FLG('v', "vendor-specific", F_VS), RAW, END};
 static const struct ctl_optdef o_zone_append[] = {NSID,
                                                   NUM('s', "zslba", N_SLBA),
@@ -256,11 +260,6 @@ static const struct ctl_optdef o_primary_caps[] = {NUM('c', "cntlid", N_CNTID),
                                                    FLG('H', "human-readable", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_list_secondary[] = {NUM('c', "cntid", N_CNTID),
                                                      NUM('e', "num-entries", N_ENTRIES), RAW, END};
-static const struct ctl_optdef o_id_iocs[] = {NUM('c', "controller-id", N_CNTID),
-                                              FLG('H', "human-readable", F_HUMAN),
-                                              FLG('v', "verbose", F_HUMAN), RAW, END};
-static const struct ctl_optdef o_nvm_id_ns[] = {NSID, FLG('v', "verbose", F_HUMAN),
-                                                FLG('H', "human-readable", F_HUMAN), RAW, END};
 static const struct ctl_optdef o_endurance[] = {NUM('g', "group-id", N_ENDGID), RAW, END};
 static const struct ctl_optdef o_ana[] = {FLG('g', "groups", F_ALL), RAW, END};
 #endif
@@ -288,16 +287,14 @@ static const struct ctl_optdef o_passthru[] = {NUM('O', "opcode", N_OPCODE),
 #endif
 
 #if !NVMECTL_NO_MGMT
-static const struct ctl_optdef o_format[] = {NSID,
-                                             NUM('l', "lbaf", N_LBAF),
-                                             NUM('s', "ses", N_SES),
-                                             NUM('i', "pi", N_PI),
-                                             NUM('p', "pil", N_PIL),
-                                             NUM('m', "ms", N_MSET),
-                                             NUM('b', "block-size", N_BS),
-                                             FLG('r', "reset", F_RESET),
-                                             FLG(0, "force", F_FORCE),
-                                             END};
+static const struct ctl_optdef o_format[] = {
+    NUM('l', "lbaf", N_LBAF),   NUM('s', "ses", N_SES),
+    NUM('i', "pi", N_PI),       NUM('p', "pil", N_PIL),
+    NUM('m', "ms", N_MSET),     NUM('b', "block-size", N_BS),
+    FLG('r', "reset", F_RESET), NSID,
+    FLG(0, "force", F_FORCE),   END};
+#define o_delete_ns TAIL(o_format, 3)
+#define o_force TAIL(o_format, 2)
 static const struct ctl_optdef o_self_test[] = {NSID, STR('s', "self-test-code", S_STC), END};
 /* nvme-cli's letters: -n is OWPASS and -p the Overwrite Pattern (-p was
  * OWPASS here: nvme-cli's `-p 5` would have been 5 passes of pattern 0);
@@ -329,8 +326,6 @@ static const struct ctl_optdef o_create_ns[] = {NUM('s', "nsze", N_NSZE),
                                                 NUM('a', "anagrp-id", N_ANAGRPID),
                                                 NUM('i', "nvmset-id", N_NVMSETID),
                                                 END};
-static const struct ctl_optdef o_delete_ns[] = {NSID, FLG(0, "force", F_FORCE), END};
-#define o_force TAIL(o_delete_ns, 2)
 static const struct ctl_optdef o_attach_ns[] = {NSID, STR('c', "controllers", S_CTRLS), END};
 #endif
 
