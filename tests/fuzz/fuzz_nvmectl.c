@@ -68,7 +68,7 @@ static const struct {
     {"format", "-n --lbaf --ses --pi --pil --ms --force!"},
     {"device-self-test", "-n -s"},
     {"sanitize", "-a --ause! -p -i! -D! --ovrpat --force!"},
-    {"fw-download", "-o -x -p -l -t"},
+    {"fw-download", "-o -x --pattern -l -t"}, /* -p: --progress, a flag */
     {"fw-commit", "-s -a -b --force!"},
     {"reset", ""},
     {"subsystem-reset", "--force!"},
