@@ -25,6 +25,9 @@ Cases (see CASES below):
   recovery-throttle, recovery-unplug, recovery-blkdebug, recovery-aer
                                 error recovery on QEMU's controller (ctest
                                 label "recovery")
+  batch-timeout                 (x86-64) an asynchronous batch past the
+                                harness's bound keeps the buffer until every
+                                request is back
   multi-ctrl                    three controllers: select by serial (run.sh
                                 --other-ctrl pins it) or by PCI address; two
                                 of one NVM subsystem sharing namespaces; 256
@@ -751,6 +754,46 @@ def case_recovery_unplug(w):
     c.ok(st.get("timeouts", -1) == 0 and st.get("resets", -1) == 0,
          "after removal: no timeout, no reset attempted (timeouts=%s resets=%s)"
          % (st.get("timeouts"), st.get("resets")))
+    return c
+
+
+def case_batch_timeout(w):
+    """An asynchronous batch (wpat ... batch, nvme_submit_rw_batch) past the
+    harness's bound (batch-ms=1000 here, 10 s by default): 16 one-page
+    writes to a drive at 512 bytes/s, the core's deadline 2 s, so its
+    recovery (Abort, then a reset, whose event lifts the throttle) brings
+    the held writes back soon after.  The call fails with NVME_ERR_TIMEOUT
+    only once every request it queued is back (nvme.h rule 1: the buffer
+    is the device's until then), so the next command's refill of the
+    shared buffer (a write to the unthrottled namespace 2) reaches no
+    write of the batch.  Before, it returned at its bound with writes held
+    in QEMU, which landed at the reset with the next commands' data: LBA
+    0..127 held zeros, not pattern 50."""
+    a = os.path.join(w.dir, "bt1.img")
+    b = os.path.join(w.dir, "bt2.img")
+    make_image(a, 16 * MiB)
+    make_image(b, 16 * MiB)
+    # 512 bytes/s: a one-page write takes 8 s of the host's time, so
+    # whatever its load most of the 16 are still held at the harness's
+    # bound and at the core's deadline (guest time)
+    c = w.boot(["path=%s,drive.throttling.bps-total=512,drive.throttling.bps-total-max=512" % a, "path=%s" % b],
+               ["expect-err timeout wpat 1 0 128 50 batch", "wpat 2 0 128 51", "rpat 1 0 128 50", "stats"],
+               opts=["batch-ms=1000", "timeout=2000", "reset-hook=unthrottle"],
+               hooks=[("unthrottle", "block_set_io_throttle nsdrv0 0 0 0 0 0 0")],
+               core_quiet=False, max_seconds=30)
+    s = c.section("(must fail: timeout) wpat 1 0 128 50 batch")
+    m = re.search(r"^pat: batch: (\d+) of 16 requests done after 1000 ms, (\d+) in flight$", s, re.M)
+    c.ok(m is not None and int(m.group(2)) >= 1,
+         "the batch outlasted the harness's bound with requests in flight (%s)" % (m.group(0) if m else "no line"))
+    c.ok(re.search(r"^pat: batch: every request back \d+ ms after that$", s, re.M) is not None,
+         "the batch waited for every request it queued before it failed")
+    c.has(r"^harness: 'wpat 1 0 128 50 batch' failed as expected: ", "the batch failed (NVME_ERR_TIMEOUT)")
+    c.ok("wpat ok" in c.section("wpat 2 0 128 51"), "the next command refilled the buffer and wrote namespace 2")
+    c.ok("rpat ok" in c.section("rpat 1 0 128 50"), "LBA 0..127 read back with the batch's own data")
+    pat_check_image(c, a, 50, 0, 128, 512, "batch past its bound")
+    pat_check_image(c, b, 51, 0, 128, 512, "the write after it")
+    st = stats_of(c, "batch timeout")
+    check_stats(c, st, timeouts=1, resets=1)
     return c
 
 
@@ -2764,7 +2807,7 @@ CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": 
          "irq": case_irq, "basic-smp2": case_basic_smp2,
          "runner-harness-fail": case_runner_harness_fail, "runner-no-exit": case_runner_no_exit,
          "recovery-throttle": case_recovery_throttle, "recovery-unplug": case_recovery_unplug,
-         "recovery-blkdebug": case_recovery_blkdebug, "recovery-aer": case_recovery_aer,
+         "recovery-blkdebug": case_recovery_blkdebug, "batch-timeout": case_batch_timeout, "recovery-aer": case_recovery_aer,
          "smp": case_smp, "smp-unplug": case_smp_unplug,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
          "runner-no-kernel": case_runner_no_kernel, "runner-dry-run": case_runner_dry_run,

@@ -13,6 +13,7 @@
  *     admq=N               admin queue entries (default: the core's)
  *     trace=MASK           enum nvme_trace_mask bits
  *     timeout=MS           per-command timeout
+ *     batch-ms=MS          "wpat/rpat ... batch" fails after MS (default 10000)
  *     fini=0|1             shut the controller down at the end (default 1)
  *     unplug-ones=0|1      loop-io makes MMIO reads all ones once the
  *                          controller left PCI config space (default 1)
@@ -151,6 +152,7 @@ struct options {
     enum irq_mode irq;
     uint16_t ioq, qdepth, admq;
     uint32_t trace, timeout_ms;
+    uint32_t batch_ms; /* batch-ms=MS */
     bool fini;
     bool unplug_ones;
     char reset_hook[32];
@@ -262,6 +264,8 @@ static int parse_option(const char *item, struct options *o)
         o->trace = (uint32_t)n;
     } else if (KEY("timeout") && num) {
         o->timeout_ms = (uint32_t)n;
+    } else if (KEY("batch-ms") && num && n >= 1 && n <= 600000) {
+        o->batch_ms = (uint32_t)n;
     } else if (KEY("fini") && num) {
         o->fini = n != 0;
     } else if (KEY("unplug-ones") && num) {
@@ -282,9 +286,9 @@ static int parse_option(const char *item, struct options *o)
         o->rawbench = (uint32_t)n;
     } else {
         return kl && (KEY("irq") || KEY("ioq") || KEY("qdepth") || KEY("admq") || KEY("trace") ||
-                      KEY("timeout") || KEY("fini") || KEY("reset-hook") || KEY("unplug-ones") ||
-                      KEY("cpus") || KEY("pci") || KEY("serial") || KEY("wait") ||
-                      KEY("wait-spin") || KEY("rawbench"))
+                      KEY("timeout") || KEY("batch-ms") || KEY("fini") || KEY("reset-hook") ||
+                      KEY("unplug-ones") || KEY("cpus") || KEY("pci") || KEY("serial") ||
+                      KEY("wait") || KEY("wait-spin") || KEY("rawbench"))
                    ? -1
                    : 0;
     }
@@ -653,7 +657,8 @@ void pat_fill(uint32_t *w, uint32_t key, uint64_t lba, uint32_t count, uint32_t 
 /* "wpat/rpat ... batch": the range as one-page requests (one memory page
  * of the buffer each, the core's fast path), PAT_BATCH per
  * nvme_submit_rw_batch() call; a call the queue cannot take whole is
- * continued after polling.  Every callback checked; bounded by 10 s. */
+ * continued after polling.  Every callback checked; bounded by batch-ms
+ * (10 s), and then it waits for what is in flight. */
 #define PAT_BATCH 64u
 struct pat_batch {
     unsigned done;
@@ -677,7 +682,8 @@ static int pat_io_batch(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uin
     uint32_t per = lbs >= 4096u ? 1u : 4096u / lbs; /* blocks per request */
     unsigned total = (count + per - 1u) / per, queued = 0;
     uint16_t qid = nvme_ctrl_cpu_qid(ctrl, 0);
-    uint64_t until = clock_now_us() + 10000000ull;
+    uint64_t until = clock_now_us() + g_opt->batch_ms * 1000ull;
+    bool late = false;
     while (__atomic_load_n(&b.done, __ATOMIC_ACQUIRE) < total) {
         unsigned n = 0;
         while (n < PAT_BATCH && queued + n < total && b.err == 0) {
@@ -699,13 +705,24 @@ static int pat_io_batch(struct nvme_ctrl *ctrl, uint32_t nsid, uint64_t lba, uin
         if (b.err != 0 && b.done >= queued)
             break;
         int pr = nvme_qpair_poll(ctrl, qid, 0);
-        if (pr < 0 && b.err == 0)
-            b.err = pr;
-        if (clock_now_us() > until) {
-            kprintf("pat: batch: %u of %u requests done after 10 s\n", b.done, total);
-            return NVME_ERR_TIMEOUT;
+        if (pr < 0) { /* gone or dead: stopped, every callback ran (nvme.h rules 1, 6) */
+            if (b.err == 0)
+                b.err = pr;
+            break;
+        }
+        if (clock_now_us() > until && b.err == 0) {
+            kprintf("pat: batch: %u of %u requests done after %u ms, %u in flight\n", b.done, total,
+                    g_opt->batch_ms, queued - b.done);
+            b.err = NVME_ERR_TIMEOUT; /* no more submitted; the loop reaps what is in flight */
+            late = true;
         }
     }
+    /* The buffer is the device's until every request's callback ran (nvme.h
+     * rule 1), not only until batch-ms passed: the next command refills it.
+     * The core's deadlines (Abort, reset) bound this wait. */
+    if (late)
+        kprintf("pat: batch: every request back %llu ms after that\n",
+                (unsigned long long)((clock_now_us() - until) / 1000));
     return b.err;
 }
 
@@ -1687,6 +1704,7 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
         nitems = 128;
     }
     struct options opt = {.irq = IRQ_MODE_MSIX,
+                          .batch_ms = 10000,
                           .fini = true,
                           .unplug_ones = true,
                           .wait = true,
