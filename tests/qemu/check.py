@@ -745,10 +745,16 @@ def case_recovery_unplug(w):
     c.ok("info pci -> ok" in g and "1b36:0010" not in g,
          "QEMU's 'info pci' no longer lists the NVMe controller (1b36:0010)")
     c.has(r"^harness: 'read -n 1 -s 0' failed as expected: -5 ", "read after removal: NVME_ERR_GONE")
+    # "At once" is what a host's load cannot stretch: no wait for a
+    # deadline (I/O 2000 ms here, timeout=2000; admin 60 s), so under
+    # 1000 ms, with the stats below (no timeout, no reset).  A bound of
+    # 100 ms flaked ('service 3', two 10 ms sleeps: 139 ms on armv7 TCG)
+    # and caught nothing more: the shortest wait of a call sent to the
+    # gone controller is its deadline.
     for a in after:
         m = re.search(r"^harness: try '%s' -> (-?\d+) \([^)]*\) (\d+) ms" % re.escape(a), c.log, re.M)
-        c.ok(m is not None and int(m.group(1)) == -5 and int(m.group(2)) <= 100,
-             "after removal, '%s': NVME_ERR_GONE at once (%s)"
+        c.ok(m is not None and int(m.group(1)) == -5 and int(m.group(2)) < 1000,
+             "after removal, '%s': NVME_ERR_GONE, no deadline waited for (%s)"
              % (a, "%s in %s ms" % (m.group(1), m.group(2)) if m else "no result line"))
     st = stats_of(c, "unplug")
     c.ok(st.get("timeouts", -1) == 0 and st.get("resets", -1) == 0,
