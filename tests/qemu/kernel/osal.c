@@ -77,10 +77,15 @@ struct wait_cpu {
     bool tick;    /* x86 harness_tick(true): periodic, the wait leaves it alone */
     bool oneshot; /* x86: LVT programmed for the wait's one-shot */
     uint32_t waits, halts, timeouts, wakes, ipis;
-    uint32_t woken;     /* waits a wake() ended while they waited (not a flag set before) */
+    uint32_t woken;     /* waits a wake() ended while they waited, or at once by the flag
+                         * an interrupt handler's wake() left (WAKE_IRQ) */
     uint64_t woken_tsc; /* x86: TSC at this CPU's last wake() (bench) */
 } __attribute__((aligned(64)));
 static struct wait_cpu wait_cpu[SMP_MAX_CPUS];
+/* ev: 1 a wake() came; WAKE_IRQ as well when it came from an interrupt
+ * handler (nvme_ctrl_handle_irq), so check.py's woken= counts the waits
+ * the handler ended also when it came between two of them. */
+#define WAKE_IRQ 2u
 
 /* A wait's start: false when it returns at once, because a wake() came
  * since the last wait returned, or nothing could wake it (interrupts off,
@@ -88,7 +93,10 @@ static struct wait_cpu wait_cpu[SMP_MAX_CPUS];
 static bool wait_begin(const struct harness_dev *d, struct wait_cpu *w)
 {
     w->waits++;
-    if (__atomic_exchange_n(&w->ev, 0u, __ATOMIC_ACQUIRE))
+    uint32_t ev = __atomic_exchange_n(&w->ev, 0u, __ATOMIC_ACQUIRE);
+    if (ev & WAKE_IRQ) /* the handler's wake() came between two waits */
+        w->woken++;
+    if (ev)
         return false;
     unsigned long f = irq_save();
     irq_restore(f);
@@ -112,19 +120,19 @@ static bool wait_begin(const struct harness_dev *d, struct wait_cpu *w)
  * than CPUs) it sets every CPU's flag, as the contract asks (one wake
  * releases every waiter), and kicks those halted in a wait (an IPI). */
 
-/* The vector each CPU's handler serves now, 0 outside one. */
+/* The vector each CPU's handler serves now plus one, 0 outside one. */
 static unsigned irq_vector_now[SMP_MAX_CPUS];
 
 /* After a wake() on CPU me: every other CPU's flag set, and an IPI
  * (smp_kick) to each halted in a wait (wait_halt). */
-static void wake_others(struct wait_cpu *w, unsigned me)
+static void wake_others(struct wait_cpu *w, unsigned me, uint32_t ev)
 {
     for (unsigned c = 0; c < smp_cpus(); c++) {
         if (c == me)
             continue;
         /* flag, then look at halted; the waiter sets halted, then looks at
          * the flag: one of the two sees the other's store */
-        __atomic_store_n(&wait_cpu[c].ev, 1u, __ATOMIC_SEQ_CST);
+        __atomic_or_fetch(&wait_cpu[c].ev, ev, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&wait_cpu[c].halted, __ATOMIC_SEQ_CST)) {
             w->ipis++;
             smp_kick(c);
@@ -137,7 +145,7 @@ static bool wake_is_local(const struct harness_dev *d)
     unsigned n = smp_cpus();
     if (n <= 1)
         return true;
-    if (d->is_intx || d->ctrl == NULL || irq_vector_now[smp_cpu_id()] == 0)
+    if (d->is_intx || d->ctrl == NULL || irq_vector_now[smp_cpu_id()] <= 1u)
         return false;
     const struct nvme_ctrl_info *info = nvme_ctrl_get_info(d->ctrl);
     return info->io_queues >= n && info->irq_vectors >= n + 1u;
@@ -152,9 +160,10 @@ static void osal_wake(void *ctx)
 #if HARNESS_X86
     w->woken_tsc = rdtsc();
 #endif
-    __atomic_store_n(&w->ev, 1u, __ATOMIC_RELEASE);
+    uint32_t ev = irq_vector_now[me] ? 1u | WAKE_IRQ : 1u;
+    __atomic_or_fetch(&w->ev, ev, __ATOMIC_RELEASE);
     if (!wake_is_local(d))
-        wake_others(w, me);
+        wake_others(w, me, ev);
 }
 
 void harness_wait_stats(char *buf, size_t len)
@@ -247,7 +256,7 @@ static void dev_irq_handle(struct harness_dev *d, unsigned i)
      * and let the core's fallback polling carry on. */
     static unsigned unclaimed;
     unsigned me = smp_cpu_id();
-    irq_vector_now[me] = i; /* for osal_wake; 0 again after: a wake from a poll reaches all */
+    irq_vector_now[me] = i + 1u; /* for osal_wake; 0 again after: a wake from a poll reaches all */
     unsigned claimed = nvme_ctrl_handle_irq(d->ctrl, i);
     irq_vector_now[me] = 0;
     if (claimed == 0 && d->is_intx) {
@@ -394,7 +403,7 @@ void dev_irq(unsigned i)
     __atomic_add_fetch(&irq_running, 1u, __ATOMIC_SEQ_CST);
     if (!d->ctrl || i < __atomic_load_n(&d->vectors, __ATOMIC_SEQ_CST)) {
         unsigned me = smp_cpu_id();
-        irq_vector_now[me] = i; /* for osal_wake, as on x86 */
+        irq_vector_now[me] = i + 1u; /* for osal_wake, as on x86 */
         arch_dev_irq(i);
         irq_vector_now[me] = 0;
     }
