@@ -40,6 +40,8 @@ Cases (see CASES below):
                                 pass: QEMU must fail to start)
   runner-cmdline-cut            a command list longer than the harness takes
                                 fails, not runs in part and passes
+  runner-hook-fails             a hook QEMU's monitor did not run (unknown
+                                command, parse error, error) fails
   bench                         (x86) the bench command's and rawbench's
                                 output and argument checks
 """
@@ -1276,6 +1278,26 @@ def case_runner_harness_fail(w):
     c.has(r"^harness: RESULT FAIL \(1 failure\)$", "the harness said RESULT FAIL")
     c.has(r"^run.sh: FAIL ", "run.sh printed FAIL")
     c.hasnt(r"^run.sh: PASS", "run.sh did not print PASS")
+    return c
+
+
+def case_runner_hook_fails(w):
+    """A hook whose monitor command QEMU did not run is a failed hook
+    (run.sh: FAILED, the harness's "hook NAME" fails), not "ok": HMP
+    answers an unknown command or a parse error with text in a successful
+    QMP reply, which qmp.py took as done, so a misspelt or missing-argument
+    hook (an unthrottle that never lifted anything) passed as run."""
+    img = os.path.join(w.dir, "x.img")
+    make_image(img, MiB)
+    hooks = [("unknown", "block_set_io_throttel nsdrv0 0 0 0 0 0 0"),
+             ("short", "block_set_io_throttle nsdrv0 0 0"), ("bad", "device_del nvme9"),
+             ("fine", "block_set_io_throttle nsdrv0 0 0 0 0 0 0")]
+    c = w.boot(["path=%s" % img], ["!hook unknown", "!hook short", "!hook bad", "hook fine"], irq="poll",
+               hooks=hooks, max_seconds=20)
+    for name, cmd in hooks:
+        want = "ok" if name == "fine" else "FAILED (1)"
+        c.has(r"^run\.sh: hook %s: %s -> %s$" % (name, re.escape(cmd), re.escape(want)),
+              "run.sh: hook %s ('%s') -> %s" % (name, cmd, want))
     return c
 
 
@@ -2820,7 +2842,7 @@ CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": 
          "smp": case_smp, "smp-unplug": case_smp_unplug,
          "runner-bad-device": case_runner_bad_device, "runner-qemu-false": case_runner_qemu_false,
          "runner-no-kernel": case_runner_no_kernel, "runner-dry-run": case_runner_dry_run,
-         "runner-cmdline-cut": case_runner_cmdline_cut,
+         "runner-cmdline-cut": case_runner_cmdline_cut, "runner-hook-fails": case_runner_hook_fails,
          "nvmectl-parity": case_nvmectl_parity, "formats": case_formats, "configs": case_configs,
          "zoned": case_zoned,
          "multi-ctrl": case_multi_ctrl, "bench": case_bench}

@@ -10,7 +10,9 @@ run.sh calls it when the harness prints "harness: HOOK NAME".  Prints the
 reply (HMP: the monitor's text output; QMP: the "return" value as JSON) and
 any QMP events that arrived meanwhile, one "event NAME" line each.
 Exit status: 0 done, 1 the command failed (QMP error, or HMP output that
-starts with "Error"), 2 no monitor (socket missing, no greeting, timeout).
+starts with "Error" or "unknown command:", or holds HMP's 'Try "help X"'
+line after a parse error), 2 no monitor (socket missing, no greeting,
+timeout).
 """
 import json
 import socket
@@ -73,7 +75,13 @@ def main():
         out = r.get("return", "")
         if out:
             sys.stdout.write(out if out.endswith("\n") else out + "\n")
-        return 1 if out.lstrip().lower().startswith("error") else 0
+        # HMP says a failure in its output, QMP's reply still "return":
+        # "Error: ..." from the command, "unknown command: 'X'" for a name
+        # it lacks, and a parse error ("unexpected end of expression",
+        # "string expected"...) followed by 'Try "help X"'
+        text = out.lstrip().lower()
+        bad = text.startswith(("error", "unknown command:")) or '\ntry "help ' in "\n" + text
+        return 1 if bad else 0
     except (OSError, EOFError, ValueError) as e:
         print("qmp.py: %s" % e)
         return 2
