@@ -1689,10 +1689,10 @@ struct nvme_ns_now {
      * else 16b Guard, no tag, as ns.c takes it.  pif NVME_NOW_PIF_UNKNOWN:
      * the controller reports them but its answer was lost. */
     uint8_t pif, sts;
-    /* The PI the held commands were built for: the namespace model's (the
-     * rescan that takes the new format comes after the restart).  pi_was
-     * 0xffff: no model of the namespace. */
-    uint16_t pi_was; /* nvme_pi_layout */
+    /* A PI layout (nvme_pi_layout) other than the one the held commands
+     * were built for, the namespace model's (the rescan that takes the new
+     * format comes after the restart), one lost, or no model. */
+    bool pi_moved;
     /* The block size they were built for, the model's (0: no model). */
     uint32_t data_was;
 };
@@ -1739,11 +1739,7 @@ static __attribute__((noinline)) bool nvme_cmd_has_pi_fields(const struct nvme_s
 static __attribute__((noinline)) bool nvme_replay_pi_changed(const struct nvme_cmd_slot *s,
                                                              const struct nvme_ns_now *n)
 {
-    if (!nvme_cmd_has_pi_fields(&s->sqe))
-        return false;
-    if (n->pif == NVME_NOW_PIF_UNKNOWN || n->pi_was == 0xffffu)
-        return true;
-    return nvme_pi_layout(n->pit, n->pif, n->sts) != n->pi_was;
+    return nvme_cmd_has_pi_fields(&s->sqe) && n->pi_moved;
 }
 
 /* Metadata bytes of a block a command moves on the namespace as it is
@@ -1806,9 +1802,27 @@ static bool nvme_replay_stale(const struct nvme_cmd_slot *s, const struct nvme_n
  * nvme_ns_now on the stack: 24 bytes each). */
 #define NVME_NS_CHECK_BATCH 8u
 
-/* The held commands' namespaces above `floor`, the smallest first, at
- * most NVME_NS_CHECK_BATCH of them, into now[] (ascending NSIDs): one
- * pass over the slots of every I/O queue.  Returns how many. */
+/* Places nsid among now[0..*n) (ascending NSIDs, at most
+ * NVME_NS_CHECK_BATCH: the largest drops off when full). */
+static void nvme_replay_ns_pick(struct nvme_ns_now *now, unsigned *n, uint32_t nsid)
+{
+    unsigned k = 0; /* its place among the smallest so far */
+    while (k < *n && now[k].nsid < nsid)
+        k++;
+    if ((k < *n && now[k].nsid == nsid) || k == NVME_NS_CHECK_BATCH)
+        return;
+    if (*n < NVME_NS_CHECK_BATCH)
+        ++*n;
+    for (unsigned j = *n - 1u; j > k; j--)
+        now[j].nsid = now[j - 1u].nsid;
+    now[k].nsid = nsid;
+}
+
+/* The namespaces above `floor` of the held commands and of the model's
+ * usable ones (new I/O goes out on its format: nvme_replay_ns_check), the
+ * smallest first, at most NVME_NS_CHECK_BATCH of them, into now[]
+ * (ascending NSIDs): one pass over the slots of every I/O queue, one over
+ * the table.  Returns how many. */
 static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, bool from_0,
                                      struct nvme_ns_now *now)
 {
@@ -1818,23 +1832,17 @@ static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, boo
         nvme_lock(qp);
         for (uint16_t i = 0; i < qp->nslots_alloc; i++) {
             const struct nvme_cmd_slot *s = &qp->slots[i];
-            uint32_t nsid = s->sqe.nsid;
-            if (s->state != NVME_SLOT_REPLAY || !nvme_opc_names_blocks(s->sqe.opc) ||
-                (!from_0 && nsid <= floor))
-                continue;
-            unsigned k = 0; /* its place among the smallest so far */
-            while (k < n && now[k].nsid < nsid)
-                k++;
-            if ((k < n && now[k].nsid == nsid) || k == NVME_NS_CHECK_BATCH)
-                continue;
-            if (n < NVME_NS_CHECK_BATCH)
-                n++;
-            for (unsigned j = n - 1u; j > k; j--) /* the largest drops off when full */
-                now[j].nsid = now[j - 1u].nsid;
-            now[k].nsid = nsid;
+            if (s->state == NVME_SLOT_REPLAY && nvme_opc_names_blocks(s->sqe.opc) &&
+                (from_0 || s->sqe.nsid > floor))
+                nvme_replay_ns_pick(now, &n, s->sqe.nsid);
         }
         nvme_unlock(qp);
     }
+    const struct nvme_ns_table *t = nvme_ns_read_begin(ctrl);
+    for (unsigned i = 0; t != NULL && i < t->count; i++)
+        if (t->ns[i]->nsid > floor && NVME_READ_ONCE(t->ns[i]->status) == NVME_OK)
+            nvme_replay_ns_pick(now, &n, t->ns[i]->nsid);
+    nvme_ns_read_end(ctrl);
     /* The rest field by field, once the NSIDs are placed: a struct
      * assignment may become a memcpy call (clang -Os on mipsel and
      * riscv32), a compound literal a memset call (gcc -Os, armv7
@@ -1844,7 +1852,7 @@ static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, boo
         now[k].pit = now[k].pif = now[k].sts = 0;
         now[k].data = 0;
         now[k].ms = 0;
-        now[k].pi_was = 0xffffu;
+        now[k].pi_moved = true;
         now[k].data_was = 0;
     }
     return n;
@@ -1864,31 +1872,46 @@ static void nvme_replay_ns_pi(struct nvme_ctrl *ctrl, void *page, unsigned fmt,
 {
     const struct nvme_id_ns *id = page;
     const struct nvme_ns_table *t = nvme_ns_read_begin(ctrl);
-    const struct nvme_ns_info *was = t != NULL ? nvme_ns_table_find(t, n->nsid) : NULL;
+    /* (An object stays until nvme_ctrl_fini, ns_all: used after the read.) */
+    struct nvme_ns_info *was = t != NULL ? nvme_ns_table_find(t, n->nsid) : NULL;
+    bool moved = false;
+    uint16_t pi_was = 0xffffu; /* no model: another layout */
     if (was != NULL) {
-        n->pi_was = nvme_pi_layout(NVME_READ_ONCE(was->pi_type), NVME_READ_ONCE(was->pif),
-                                   NVME_READ_ONCE(was->sts));
+        pi_was = nvme_pi_layout(NVME_READ_ONCE(was->pi_type), NVME_READ_ONCE(was->pif),
+                                NVME_READ_ONCE(was->sts));
         n->data_was = NVME_READ_ONCE(was->lba_size);
+        moved = n->data_was != n->data || NVME_READ_ONCE(was->ms) != n->ms ||
+                NVME_READ_ONCE(was->md_extended) != (n->ext && n->ms != 0);
         for (unsigned b = 0; b < 16u && !(ctrl->quirks & NVME_QUIRK_BOGUS_NID); b++)
             n->gone |= NVME_READ_ONCE(was->nguid[b]) != id->nguid[b] ||
                        (b < 8u && NVME_READ_ONCE(was->eui64[b]) != id->eui64[b]);
     }
     nvme_ns_read_end(ctrl);
-    if (!(NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) || n->pit == 0 ||
-        (ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS))
-        return;
-    int rc = nvme_identify_dw(ctrl, NVME_CNS_CS_NS, n->nsid, (uint32_t)NVME_CSI_NVM << 24, page);
-    if (rc != NVME_OK) {
-        nvme_log(ctrl, NVME_LOG_WARN,
-                 "namespace %u: NVM Identify Namespace failed after the reset (%s): its "
-                 "commands with PI are not sent again",
-                 n->nsid, nvme_strerror(rc));
-        n->pif = NVME_NOW_PIF_UNKNOWN;
-        return;
+    if ((NVME_READ_ONCE(ctrl->info.ctratt) & NVME_CTRATT_ELBAS) && n->pit != 0 &&
+        !(ctrl->quirks & NVME_QUIRK_IDENTIFY_CNS)) {
+        int rc = nvme_identify_dw(ctrl, NVME_CNS_CS_NS, n->nsid, (uint32_t)NVME_CSI_NVM << 24,
+                                  page);
+        if (rc != NVME_OK) { /* said below, or by the commands failed */
+            n->pif = NVME_NOW_PIF_UNKNOWN;
+        } else {
+            uint32_t e = ((const struct nvme_id_ns_nvm *)page)->elbaf[fmt];
+            n->pif = (uint8_t)NVME_ELBAF_PIF(e);
+            n->sts = (uint8_t)NVME_ELBAF_STS(e);
+        }
     }
-    uint32_t e = ((const struct nvme_id_ns_nvm *)page)->elbaf[fmt];
-    n->pif = (uint8_t)NVME_ELBAF_PIF(e);
-    n->sts = (uint8_t)NVME_ELBAF_STS(e);
+    n->pi_moved = n->pif == NVME_NOW_PIF_UNKNOWN ||
+                  nvme_pi_layout(n->pit, n->pif, n->sts) != pi_was;
+    /* Another format or identity than the model's: new I/O would go out
+     * on the old one until the rescan the restart asks for publishes it
+     * (nvme_restarted), so it is refused NVME_ERR_BUSY, as while a Format
+     * runs (ns.c nvme_ns_freeze), and calls checked before are not sent
+     * (the namespace epoch).  The rescan writes every status. */
+    if (was != NULL && NVME_READ_ONCE(was->status) == NVME_OK &&
+        (moved || n->gone || n->pi_moved)) {
+        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u changed during the reset: busy", n->nsid);
+        NVME_WRITE_ONCE(was->status, NVME_ERR_BUSY);
+        __atomic_fetch_add(&ctrl->ns_epoch, 2u, __ATOMIC_RELEASE);
+    }
 }
 
 /* Identify Namespace for now[0..n) (nvme_replay_ns_check). */
@@ -1950,20 +1973,27 @@ static void nvme_replay_ns_fail(struct nvme_ctrl *ctrl, const struct nvme_ns_now
  * (nvme_recovery_ns_changed): the I/O commands held for the replay were
  * built for blocks of the old size.  Sent again, a read of 8 blocks of
  * 512 bytes would have the controller write 8 blocks of 4 KiB through
- * its 4 KiB buffer, past its end.  So before the I/O queues run again,
- * Identify Namespace for every namespace of the held commands, and a
- * command whose data no longer matches its buffer, whose LBAs count blocks
- * of another size, or whose namespace is gone, fails NVME_ERR_ABORTED, as
- * a rescan would have it.  The rescan the restart asks for
- * (nvme_restarted) takes the new format for the calls that follow.
+ * its 4 KiB buffer, past its end, and so would a new read until that
+ * rescan (the next service call's).  So before the I/O queues run again,
+ * Identify Namespace for every namespace of the held commands and every
+ * usable one of the model: a command whose data no longer matches its
+ * buffer, whose LBAs count blocks of another size, or whose namespace is
+ * gone, fails NVME_ERR_ABORTED, as a rescan would have it, and a
+ * namespace of another format or identity is NVME_ERR_BUSY until the
+ * rescan the restart asks for (nvme_restarted) takes the new one; the
+ * others stay usable.
  *
  * Memory: NVME_NS_CHECK_BATCH namespaces on the stack and one Identify
  * page, whatever the count of namespaces: they go in batches of that
  * many, in ascending NSID order (each batch the smallest NSIDs above the
  * last one's), so a batch needs no record of the ones before.  Work:
- * per batch one pass over the slots to pick it, its Identify commands,
- * one pass to fail; at most (held commands / NVME_NS_CHECK_BATCH) + 1
- * batches, each command's namespace asked once. */
+ * per batch one pass over the slots and one over the table to pick it,
+ * its Identify commands (one per namespace, two with PI under
+ * CTRATT.ELBAS), one pass to fail; at most ((held commands + namespaces)
+ * / NVME_NS_CHECK_BATCH) + 1 batches, each namespace asked once.  Time:
+ * the Identify commands' (tens of ms for a thousand namespaces on a drive
+ * answering in tens of microseconds); one that times out stops the controller
+ * (nvme_wait_raw_check), which ends the check and fails this restart. */
 static void nvme_replay_ns_check(struct nvme_ctrl *ctrl)
 {
     struct nvme_ns_now now[NVME_NS_CHECK_BATCH];

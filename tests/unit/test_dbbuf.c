@@ -510,9 +510,10 @@ static void given_no_memory_for_larger_buffers_at_a_reset_plain_doorbells_serve(
     /* 41 queues × 2 × 128 bytes: 12 KiB, past the 8 KiB of 64-byte strides. */
     struct nvme_sim_cap_change c = {.mqes = 1023, .dstrd = 5, .to = 20, .mpsmax = 4};
     nvme_sim_cap_at_reset(f.sim, &c);
-    /* The restart's first dma_alloc is Identify Controller's bounce page,
-     * the second the larger shadow doorbell buffer: that one fails. */
-    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_ALLOC, 1);
+    /* The restart's first dma_allocs are the bounce pages of Identify
+     * Controller and Identify Namespace (recovery.c nvme_replay_ns_check),
+     * the third the larger shadow doorbell buffer: that one fails. */
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_ALLOC, 2);
     assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
     if (!fx_log_has(&f, "no memory for 12288 bytes of shadow doorbells"))
         fail_msg("%s", nvme_sim_log_text(f.sim));

@@ -761,6 +761,41 @@ static void a_reset_does_not_replay_a_block_command_counted_in_the_old_block_siz
     }
 }
 
+/* Another host makes namespace 1 again with 4096-byte blocks (was 512)
+ * while the controller is reset, with no command of it held: the
+ * restart's Identify Namespace (recovery.c nvme_replay_ns_check) covers
+ * every namespace of the model, so a read of 8 blocks into a 4 KiB buffer
+ * right after the reset, before any rescan, fails NVME_ERR_BUSY rather
+ * than go out on the old format (32 KiB through the 4 KiB buffer).  The
+ * unchanged namespace 2 stays usable; the next service call's rescan
+ * publishes 4096 and the namespace works again. */
+static void a_reset_marks_a_namespace_formatted_meanwhile_busy_until_the_rescan(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 1000, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start_captured(&f);
+    struct nvme_sim_ns_config again = f.ns[0];
+    again.lba_size = 4096;
+    again.blocks = 1024;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    uint8_t *buf = fx_xalloc(4096);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 512); /* no rescan yet */
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), NVME_ERR_BUSY);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 8, buf), 0); /* unchanged: usable */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_commands_in_flight_reset_replays_each_once_and_io_works_after(void **state)
 {
     (void)state;
@@ -1194,6 +1229,7 @@ int main(void)
         cmocka_unit_test(given_cfs_while_polling_controller_is_reset_and_command_replayed),
         cmocka_unit_test(given_commands_in_flight_reset_replays_each_once_and_io_works_after),
         cmocka_unit_test(a_reset_does_not_replay_a_block_command_counted_in_the_old_block_size),
+        cmocka_unit_test(a_reset_marks_a_namespace_formatted_meanwhile_busy_until_the_rescan),
         cmocka_unit_test(given_corrupt_identify_namespace_only_that_namespace_is_refused),
         cmocka_unit_test(given_ncap_and_nuse_past_nsze_the_namespace_is_used_within_nsze),
         cmocka_unit_test(given_namespace_corrupted_later_rescan_refuses_only_it),
