@@ -1940,15 +1940,21 @@ def case_configs(w):
 
     b = os.path.join(w.dir, "b.img")
     make_image(b, 16 * MiB)
-    # q35 on x86 (PCIe, as the CMB's 64-bit BAR 2 wants); the virt machines are PCIe already
+    # q35 on x86 (PCIe, as the CMB's 64-bit BAR 2 wants); the virt machines are PCIe already.
+    # ioeventfd with MSI-X only (README's Q2): with INTx QEMU may take the
+    # CQ head doorbell after the INTMC write, or after the queue's deletion
+    # at fini, and the pin stays up (a storm the harness masks: riscv64,
+    # INTx only, once in a loaded CI run)
     x86 = w.args.arch in ("x86_64", "i386")
+    evfd = mode != "intx"
     c = w.boot(["path=%s" % b], ["wpat 1 0 1000 32 batch", "rpat 1 0 1000 32", "reset", "rpat 1 0 1000 32 batch",
                                  "show-regs -H"],
-               ctrl="cmb_size_mb=16,ioeventfd=on", run_args=["--machine", "q35"] if x86 else [])
+               ctrl="cmb_size_mb=16" + (",ioeventfd=on" if evfd else ""),
+               run_args=["--machine", "q35"] if x86 else [])
     m = re.search(r"^harness: left by firmware: CAP=0x([0-9a-f]+) ", c.log, re.M)
     c.ok(m is not None and (int(m.group(1), 16) >> 57) & 1 == 1, "CAP.CMBS: the controller has a CMB")
     c.ok(c.section("rpat 1 0 1000 32 batch").startswith("rpat ok"),
-         "CMB, ioeventfd%s: read back after a reset" % (", q35" if x86 else ""))
+         "CMB%s%s: read back after a reset" % (", ioeventfd" if evfd else "", ", q35" if x86 else ""))
     # show-regs: CAP.CMBS, and CMBLOC/CMBSZ reading 0 while CMBMSC.CRE is 0
     # (the core uses no CMB and does not set CRE; Linux sets it)
     h = c.section("show-regs -H")
