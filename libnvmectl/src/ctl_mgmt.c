@@ -23,7 +23,9 @@ static bool forced(struct ctl *c, const char *what)
  * -1 with the message printed, `what` (LBAF, FLBAS) naming the option it
  * stands for.  NLBAF and LBADS are device data: at most 64 formats, LBADS
  * checked before the shift; all NLBAF + 1 formats are searched (nvme-cli
- * 2.4's format() misses the last). */
+ * 2.4's format() misses the last), then the NULBAF unique capability
+ * formats listed after them (byte 82, NVM CS 1.0 Figure 97), which the
+ * core formats to (nvme-cli 2.4 searches neither). */
 static int format_of_size(struct ctl *c, uint32_t nsid, uint64_t bs, const char *what, int *rc)
 {
     *rc = NVME_ERR_INVAL;
@@ -37,7 +39,8 @@ static int format_of_size(struct ctl *c, uint32_t nsid, uint64_t bs, const char 
         c, NVME_CNS_NS, nsid, "identify-namespace", rc);
     if (id == NULL)
         return -1;
-    unsigned last = id->nlbaf > NVME_NLBAF_MAX_V2 ? NVME_NLBAF_MAX_V2 : id->nlbaf;
+    unsigned last = (unsigned)id->nlbaf + id->nulbaf;
+    last = last > NVME_NLBAF_MAX_V2 ? NVME_NLBAF_MAX_V2 : last;
     for (unsigned i = 0; i <= last; i++) {
         struct nvme_lbaf f = nvme_id_ns_lbaf(id, i);
         if (f.lbads < 64u && ((uint64_t)1 << f.lbads) == bs && f.ms == 0)

@@ -2167,6 +2167,40 @@ static void format_takes_block_size_and_reset(void **state)
     fx_stop(&f);
 }
 
+/* format -b (and create-ns -b, the same search) takes the unique
+ * capability formats Identify Namespace byte 82 (NULBAF, NVM CS 1.0
+ * Figure 97) lists after NLBAF, as the core formats to them (row 35jf);
+ * -l takes them too, and stops at NLBAF + NULBAF (before: -b searched
+ * formats 0..NLBAF only: "LBAF corresponding to block size 32768 not
+ * found"). */
+static void format_block_size_finds_the_unique_capability_formats(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[0].nlbaf = 7; /* 512 (in use), 4096, 1024, 2048, 8192, 16384 | 32768, 65536 */
+    f.ns[0].nulbaf = 2;
+    fx_start(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    ok(&f, "id-ns -n 1 -o json");
+    assert_int_equal(jnum("nlbaf"), 5);
+    assert_int_equal(jnum("nulbaf"), 2);
+    ok(&f, "format -n 1 -b 32768 --force"); /* format 6: the first unique one */
+    expect("Success formatting namespace:1");
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->format, 6);
+    ok(&f, "format -n 1 --lbaf 7 --force"); /* the last one */
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->format, 7);
+    ok(&f, "format -n 1 -b 512 --force");
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->format, 0);
+    uint64_t formats = st->formats;
+    assert_int_equal(run(&f, "format -n 1 --lbaf 8 --force"), NVME_ERR_INVAL);
+    expect("nvme0n1 has LBA formats 0..7: no --lbaf 8");
+    assert_int_equal(run(&f, "format -n 1 -b 131072 --force"), NVME_ERR_INVAL);
+    expect("LBAF corresponding to block size 131072 not found\n");
+    assert_int_equal(st->formats, formats);
+    fx_stop(&f);
+}
+
 /* format's success line as nvme-cli 2.4's (nvme.c format()):
  *   printf("Success formatting namespace:%x\n", cfg.namespace_id);
  * the NSID in hex, every namespace as ffffffff (before: "nvme0n1: format
@@ -2973,6 +3007,7 @@ int main(void)
         cmocka_unit_test(format_pil_and_ms_take_a_value),
         cmocka_unit_test(format_reserved_values_are_refused_with_their_range),
         cmocka_unit_test(format_takes_block_size_and_reset),
+        cmocka_unit_test(format_block_size_finds_the_unique_capability_formats),
         cmocka_unit_test(format_success_line_is_nvme_clis),
         cmocka_unit_test(fw_commit_takes_nvme_clis_action_default_and_bpid_value),
         cmocka_unit_test(raw_binary_writes_the_log_bytes),
