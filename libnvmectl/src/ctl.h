@@ -148,6 +148,7 @@ struct ctl {
     const struct nvmectl_io *io;
     struct ctl_opts o;
     const char *cmd;
+    const struct ctl_optdef *defs; /* the command's options (messages name them) */
 };
 
 static inline bool has(const struct ctl *c, enum ctl_num n) { return (c->o.has_num >> n) & 1u; }

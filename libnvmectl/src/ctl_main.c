@@ -804,6 +804,7 @@ static bool parse_opts(struct ctl *c, const struct ctl_optdef *defs, int argc, c
 static bool parse_cmd(struct ctl *c, const struct ctl_cmd *d, int argc, char **argv)
 {
     c->cmd = d->name;
+    c->defs = d->opts;
     if (parse_opts(c, d->opts, argc, argv)) {
         /* A namespace device's NSID where nvme-cli's would ask the device
          * for one (CMD_NS, CMD_NS_UNSEEN): -n, given, wins */

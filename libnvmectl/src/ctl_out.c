@@ -280,11 +280,17 @@ bool ctl_fill_data(struct ctl *c, uint8_t *b, size_t bytes, int *rc)
     unsigned sources = (pat ? 1u : 0u) + (o->str[S_TEXT] ? 1u : 0u) + (o->str[S_FILE] ? 1u : 0u);
     *rc = NVME_ERR_INVAL;
     if (sources != 1) {
-        ctl_out(c->io, "nvmectl: %s needs one of -p BYTE, -t TEXT, -f FILE\n", c->cmd);
+        /* long names, as every command has them (fw-download's -p is
+         * --progress); FILE's is the command's first (set-feature's -f
+         * is the feature, its file --data; fw-download's --fw) */
+        const struct ctl_optdef *t = c->defs;
+        while (t->lng != NULL && (t->kind != K_STR || t->slot != S_FILE))
+            t++;
+        ctl_out(c->io, "nvmectl: %s needs one of --pattern, --text, --%s\n", c->cmd, t->lng);
         return false;
     }
     if (pat && o->num[N_PATTERN] > 0xffu) {
-        ctl_out(c->io, "nvmectl: -p is a byte (0..255)\n");
+        ctl_out(c->io, "nvmectl: --pattern is a byte (0..255)\n");
         return false;
     }
     /* -t: zeros after a shorter text; a longer one is refused, not cut to

@@ -590,6 +590,32 @@ static void text_longer_than_the_data_sent_is_refused(void **state)
     fx_stop(&f);
 }
 
+/* "needs one of" and "is a byte" name options the command has, by their
+ * long names: fw-download's -p is --progress, set-feature's -f the
+ * feature (its file --data), fw-download's file --fw; nothing is sent
+ * (before: "-p BYTE, -t TEXT, -f FILE" and "-p is a byte" for every
+ * command). */
+static void data_source_messages_name_the_commands_own_options(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_two_namespaces(&f);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    uint64_t admin = st->admin_cmds;
+    assert_int_equal(fx_nvmectl(&f, &out, "fw-download -l 4"), NVME_ERR_INVAL);
+    expect("nvmectl: fw-download needs one of --pattern, --text, --fw\n");
+    assert_int_equal(fx_nvmectl(&f, &out, "fw-download --pattern 256 -l 4"), NVME_ERR_INVAL);
+    expect("nvmectl: --pattern is a byte (0..255)\n");
+    assert_int_equal(fx_nvmectl(&f, &out, "set-feature -f 0x0e -p 1 -t ab"), NVME_ERR_INVAL);
+    expect("nvmectl: set-feature needs one of --pattern, --text, --data\n");
+    assert_int_equal(fx_nvmectl(&f, &out, "set-feature -f 0x0e -p 256"), NVME_ERR_INVAL);
+    expect("nvmectl: --pattern is a byte (0..255)\n");
+    assert_int_equal(st->admin_cmds, admin);
+    assert_int_equal(fx_nvmectl(&f, &out, "write -n 1 -s 0"), NVME_ERR_INVAL);
+    expect("nvmectl: write needs one of --pattern, --text, --file\n");
+    fx_stop(&f);
+}
+
 /* fw-download -f with -l not a multiple of 4: the image is rounded up to
  * a dword; the pad bytes must be zeros, not what the scratch buffer held. */
 static long five_byte_file(void *arg, const char *path, void *dst, size_t len)
@@ -1129,6 +1155,7 @@ int main(void)
         cmocka_unit_test(a_long_word_in_a_message_keeps_the_newline),
         cmocka_unit_test(option_values_wider_than_their_field_are_refused),
         cmocka_unit_test(text_longer_than_the_data_sent_is_refused),
+        cmocka_unit_test(data_source_messages_name_the_commands_own_options),
         cmocka_unit_test(fw_download_pads_a_short_image_with_zeros),
         cmocka_unit_test(fw_download_refuses_a_file_larger_than_the_buffer),
         cmocka_unit_test(write_refuses_a_file_larger_than_the_blocks),
