@@ -90,14 +90,14 @@ enum ctl_str {
     S_SANACT,
     S_ZSA,
     S_OUTPUT,
-    S_CTRLS, /* attach-ns / detach-ns: controller IDs */
+    S_CTRLS, /* attach-ns / detach-ns: controller IDs; dsm -a: context attributes */
     S__COUNT
 };
 /* Flags. */
 enum ctl_flag {
-    F_AD,
-    F_IDR,
+    F_IDR, /* dsm's three first: bits 0..2 are DSM Dword 11's IDR, IDW, AD (ctl_io.c) */
     F_IDW,
+    F_AD,
     F_DEAC,
     F_FUA,
     F_LR,

@@ -360,8 +360,24 @@ int ctl_cmd_dsm(struct ctl *c)
     unsigned nr = ctl_range_lists(c, NVME_DSM_MAX_RANGES, r, dsm_put, &total);
     if (nr == 0)
         return NVME_ERR_INVAL;
-    uint32_t attr = (flag(c, F_AD) ? NVME_DSM_AD : 0u) | (flag(c, F_IDR) ? NVME_DSM_IDR : 0u) |
-                    (flag(c, F_IDW) ? NVME_DSM_IDW : 0u);
+    /* -a: nvme-cli's --ctx-attrs, each range's Context Attributes (NVM CS
+     * 1.0 Figure 40), 0 past the list; -c: its --cdw11, Dword 11 whole
+     * in place of --ad/--idw/--idr when not 0 (AD bit 2, IDW 1, IDR 0;
+     * bits 31:3 reserved: refused, as the core refuses them) */
+    _Static_assert(1u << F_IDR == NVME_DSM_IDR && 1u << F_IDW == NVME_DSM_IDW &&
+                       1u << F_AD == NVME_DSM_AD,
+                   "dsm flags are Dword 11's bits");
+    uint64_t v, cdw11 = c->o.num[N_CDW11];
+    uint32_t attr = cdw11 != 0 ? (uint32_t)cdw11 : c->o.flags & 7u;
+    bool bad = cdw11 > 7u;
+    unsigned i = 0;
+    for (const char *p = c->o.str[S_CTRLS]; p != NULL && ctl_next_num(&p, &v, &bad); i++) {
+        bad = i == nr || v > 0xffffffffu;
+        if (!bad)
+            r[i].cattr = (uint32_t)v;
+    }
+    if (bad)
+        return ctl_usage_err(c, "-a: 32 bits, one per range at most; -c 0..7");
     rc = nvme_dsm(c->ctrl, ns->nsid, attr, r, nr);
     if (rc != NVME_OK)
         return ctl_fail(c, ns->nsid, "dsm", rc);

@@ -1659,6 +1659,53 @@ static void dsm_deallocates_ranges(void **state)
     fx_stop(&f);
 }
 
+/* nvme-cli 2.4's dsm -a/--ctx-attrs (each range's Context Attributes, NVM
+ * CS 1.0 Figure 40, 0 past the list) and -c/--cdw11 (Dword 11 whole, in
+ * place of --ad/--idw/--idr when not 0); observed: the ranges nvmectl
+ * hands the core (its scratch buffer) and Dword 11 in the SQE trace
+ * (before: both unknown options). */
+static void dsm_takes_context_attributes_and_cdw11(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f);
+    nvme_sim_log_capture(f.sim, true);
+    nvme_ctrl_set_trace(f.ctrl, NVME_TRACE_SQE);
+    const struct nvme_sim_stats *st = nvme_sim_stats(f.sim);
+    static uint8_t buf[1u << 16] __attribute__((aligned(4096)));
+    struct nvmectl_io io = {fx_print, &out, buf, sizeof(buf), NULL, "nvme0", NULL, NULL};
+    char line[] = "dsm -n 1 -s 0,16,32 -b 8,8,8 --ctx-attrs=0x11,0x2000001 --idr --idw";
+    memset(buf, 0xee, sizeof(buf));
+    out.len = 0;
+    nvme_sim_log_clear(f.sim);
+    assert_int_equal(nvmectl_run_line(f.ctrl, &io, line), 0);
+    const struct nvme_dsm_range *r = (const struct nvme_dsm_range *)(const void *)buf;
+    assert_int_equal(r[0].cattr, 0x11);
+    assert_int_equal(r[1].cattr, 0x2000001);
+    assert_int_equal(r[2].cattr, 0);
+    assert_int_equal(r[2].slba, 32);
+    assert_non_null(strstr(nvme_sim_log_text(f.sim), "cdw10=00000002 cdw11=00000003"));
+    /* -c replaces the flags: 4 is AD alone, --idr not sent */
+    uint64_t dealloc = st->deallocated_blocks;
+    nvme_sim_log_clear(f.sim);
+    ok(&f, "dsm -n 1 -s 0 -b 8 -c 4 --idr");
+    assert_non_null(strstr(nvme_sim_log_text(f.sim), "cdw10=00000000 cdw11=00000004"));
+    assert_int_equal(st->deallocated_blocks, dealloc + 8);
+    expect("dsm deallocate: 1 range(s)");
+    ok(&f, "dsm -n 1 -s 0 -b 8 -a 5");
+    /* refused, nothing sent: a reserved Dword 11 bit, more attributes
+     * than ranges, an attribute past 32 bits */
+    uint64_t dsms = st->dsm_cmds;
+    assert_int_equal(run(&f, "dsm -n 1 -s 0 -b 8 -c 8"), NVME_ERR_INVAL);
+    expect("-c 0..7");
+    assert_int_equal(run(&f, "dsm -n 1 -s 0 -b 8 -a 1,2"), NVME_ERR_INVAL);
+    expect("one per range at most");
+    assert_int_equal(run(&f, "dsm -n 1 -s 0 -b 8 -a 0x100000000"), NVME_ERR_INVAL);
+    assert_int_equal(run(&f, "dsm -n 1 -s 0 -b 8 -a 1,x"), NVME_ERR_INVAL);
+    assert_int_equal(st->dsm_cmds, dsms);
+    fx_stop(&f);
+}
+
 /* nvme-cli's copy: -d SDLBA, -s/-b lists (counts from 1, as dsm's). */
 static void copy_moves_blocks_on_the_device(void **state)
 {
@@ -3015,6 +3062,7 @@ int main(void)
         cmocka_unit_test(smart_log_data_units_in_si_bytes_as_nvme_cli),
         cmocka_unit_test(smart_log_human_decodes_critical_warning),
         cmocka_unit_test(dsm_deallocates_ranges),
+        cmocka_unit_test(dsm_takes_context_attributes_and_cdw11),
         cmocka_unit_test(copy_moves_blocks_on_the_device),
         cmocka_unit_test(io_commands_start_at_lba_0_without_s),
         cmocka_unit_test(success_lines_are_nvme_clis),
