@@ -141,7 +141,7 @@ static void id_ns(struct nvme_sim *sim, struct sim_ns *ns, struct nvme_id_ns *id
     id->mssrl = sim->copy_id_set ? sim->copy_id_mssrl : sim->cfg.mssrl;
     id->mcl = sim->copy_id_set ? sim->copy_id_mcl : sim->cfg.mcl;
     id->msrc = sim->copy_id_set ? sim->copy_id_msrc : sim->cfg.msrc;
-    id->nsfeat = 0x4;                           /* DAE: deallocated blocks read as DLFEAT says */
+    id->nsfeat = 0x4; /* DAE: the Deallocated or Unwritten Logical Block error (sim_nvm.c) */
     if (sim->cfg.oncs & NVME_ONCS_RESERVATIONS) /* types 1-6 and IEKEY, no PTPL (sim_resv.c) */
         id->rescap = 0x7e | NVME_RESCAP_IEKEY;
     for (int i = 0; i < 8 && !ns->uuid_only; i++)

@@ -650,6 +650,17 @@ int sim_ns_io(struct sim_ns *ns, uint64_t lba, uint64_t count, void *buf, bool w
  * memory), whether any of them is marked; sim_ns_io's writes and
  * sim_ns_erase clear them. */
 int sim_ns_unc_mark(struct sim_ns *ns, uint64_t lba, uint64_t count);
+/* Deallocates count blocks from lba (Dataset Management AD, Write Zeroes
+ * DEAC, a zone reset): they read as zeros (DLFEAT 001b) and count as
+ * deallocated for DULBE until written again; Write Uncorrectable marks
+ * go.  Image namespaces get zeros and stay written (-1: out of range or
+ * a write error). */
+int sim_ns_dealloc(struct sim_ns *ns, uint64_t lba, uint64_t count);
+/* Whether any of count blocks from lba is deallocated or was never
+ * written (NVM CS 1.0 §3.3.3.2.1): every block of a memory namespace
+ * until a write reaches it, and after sim_ns_dealloc, a Format or a
+ * Sanitize; never for an image namespace. */
+bool sim_ns_unwritten(const struct sim_ns *ns, uint64_t lba, uint64_t count);
 bool sim_ns_unc_any(const struct sim_ns *ns, uint64_t lba, uint64_t count);
 int sim_ns_sync(struct sim_ns *ns);
 uint32_t sim_ns_max_nsid(const struct nvme_sim *sim);

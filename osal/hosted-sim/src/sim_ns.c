@@ -18,6 +18,13 @@
 
 #define CHUNK ((uint64_t)1 << SIM_CHUNK_SHIFT)
 #define L2_ENTRIES ((uint64_t)1 << SIM_L2_SHIFT)
+/* A memory chunk is CHUNK bytes of data, then one bit per 512-byte unit:
+ * set once the unit is written, clear again when deallocated (the
+ * Deallocated or Unwritten Logical Block error, DULBE: sim_ns_unwritten).
+ * Blocks are 512 bytes or a power of two above, so a block covers whole
+ * units; a chunk whose units are all deallocated is freed. */
+#define UNITS_PER_CHUNK (CHUNK >> 9)
+#define CHUNK_BYTES (CHUNK + UNITS_PER_CHUNK / 8)
 
 struct sim_ns *sim_ns_find(struct nvme_sim *sim, uint32_t nsid)
 {
@@ -266,9 +273,11 @@ static int mem_io(struct sim_ns *ns, uint64_t off, uint8_t *buf, uint64_t len, b
         if (write) {
             if (!*l2 && !(*l2 = calloc(L2_ENTRIES, sizeof(**l2))))
                 return -1;
-            if (!chunk && !(chunk = (*l2)[c & (L2_ENTRIES - 1)] = calloc(1, CHUNK)))
+            if (!chunk && !(chunk = (*l2)[c & (L2_ENTRIES - 1)] = calloc(1, CHUNK_BYTES)))
                 return -1;
             memcpy(chunk + in, buf, n);
+            for (uint64_t u = in >> 9; u < (in + n) >> 9; u++)
+                chunk[CHUNK + u / 8] |= (uint8_t)(1u << (u % 8));
         } else if (chunk) {
             memcpy(buf, chunk + in, n);
         } else {
@@ -279,6 +288,52 @@ static int mem_io(struct sim_ns *ns, uint64_t off, uint8_t *buf, uint64_t len, b
         len -= n;
     }
     return 0;
+}
+
+/* Deallocates [off, off + len) of a memory namespace: zeros, units
+ * unwritten (unwritten: whether any unit there is). */
+static void mem_dealloc(struct sim_ns *ns, uint64_t off, uint64_t len)
+{
+    while (len) {
+        uint64_t c = off >> SIM_CHUNK_SHIFT;
+        uint64_t in = off & (CHUNK - 1);
+        uint64_t n = CHUNK - in < len ? CHUNK - in : len;
+        uint8_t **l2 = ns->l1[c >> SIM_L2_SHIFT];
+        uint8_t *chunk = l2 ? l2[c & (L2_ENTRIES - 1)] : NULL;
+        if (chunk) {
+            memset(chunk + in, 0, n);
+            for (uint64_t u = in >> 9; u < (in + n) >> 9; u++)
+                chunk[CHUNK + u / 8] &= (uint8_t) ~(1u << (u % 8));
+            bool any = false;
+            for (uint64_t i = 0; i < UNITS_PER_CHUNK / 8 && !any; i++)
+                any = chunk[CHUNK + i] != 0;
+            if (!any) {
+                free(chunk);
+                l2[c & (L2_ENTRIES - 1)] = NULL;
+            }
+        }
+        off += n;
+        len -= n;
+    }
+}
+
+static bool mem_unwritten(const struct sim_ns *ns, uint64_t off, uint64_t len)
+{
+    while (len) {
+        uint64_t c = off >> SIM_CHUNK_SHIFT;
+        uint64_t in = off & (CHUNK - 1);
+        uint64_t n = CHUNK - in < len ? CHUNK - in : len;
+        uint8_t **l2 = ns->l1[c >> SIM_L2_SHIFT];
+        const uint8_t *chunk = l2 ? l2[c & (L2_ENTRIES - 1)] : NULL;
+        if (!chunk)
+            return true;
+        for (uint64_t u = in >> 9; u < (in + n) >> 9; u++)
+            if (!(chunk[CHUNK + u / 8] & (1u << (u % 8))))
+                return true;
+        off += n;
+        len -= n;
+    }
+    return false;
 }
 
 static int file_io(struct sim_ns *ns, uint64_t off, uint8_t *buf, uint64_t len, bool write)
@@ -390,6 +445,31 @@ int sim_ns_io(struct sim_ns *ns, uint64_t lba, uint64_t count, void *buf, bool w
         return -1;
     uint64_t off = lba * ns->lba_size, len = count * ns->lba_size;
     return ns->fd >= 0 ? file_io(ns, off, buf, len, write) : mem_io(ns, off, buf, len, write);
+}
+
+int sim_ns_dealloc(struct sim_ns *ns, uint64_t lba, uint64_t count)
+{
+    if (lba > ns->blocks || count > ns->blocks - lba)
+        return -1;
+    if (ns->unc_n != 0 && unc_clear(ns, lba, lba + count) < 0)
+        return -1;
+    uint64_t off = lba * ns->lba_size, len = count * ns->lba_size;
+    if (ns->fd < 0) {
+        mem_dealloc(ns, off, len);
+        return 0;
+    }
+    static uint8_t zero[65536]; /* an image holds no allocation state: zeros */
+    for (uint64_t n; len; off += n, len -= n) {
+        n = len < sizeof(zero) ? len : sizeof(zero);
+        if (file_io(ns, off, zero, n, true) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+bool sim_ns_unwritten(const struct sim_ns *ns, uint64_t lba, uint64_t count)
+{
+    return ns->fd < 0 && mem_unwritten(ns, lba * ns->lba_size, count * ns->lba_size);
 }
 
 int sim_ns_sync(struct sim_ns *ns) { return ns->fd >= 0 ? fdatasync(ns->fd) : 0; }

@@ -32,6 +32,21 @@ static uint16_t lba_range(const struct sim_ns *ns, const struct nvme_sqe *sqe, u
 #define SIM_SF_UNCOR                                                                               \
     ((uint16_t)(NVME_SF(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ) | NVME_SF_DNR_BIT))
 
+/* Error Recovery's DULBE (CDW11 bit 16, NVMe 2.0 §5.27.1.5) set for the
+ * namespace: a Read, Compare, Verify or a Copy's source range touching a
+ * deallocated or unwritten block (sim_ns_unwritten) completes with
+ * Deallocated or Unwritten Logical Block (NVM CS 1.0 §3.2.3.2.1), DNR
+ * clear, as QEMU's nvme_check_dulbe (NVME_DULB); with it clear such a
+ * block reads as zeros.  Before: NSFEAT's DAE was set and DULBE taken,
+ * but every block read as zeros. */
+#define SIM_SF_DULB ((uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_DEALLOCATED_BLOCK))
+#define SIM_ERR_REC_DULBE (1u << 16)
+
+static bool dulbe_hit(const struct sim_ns *ns, uint64_t slba, uint64_t nlb)
+{
+    return (ns->err_rec & SIM_ERR_REC_DULBE) && sim_ns_unwritten(ns, slba, nlb);
+}
+
 /* --- Metadata and protection information (NVM CS §5.2) --------------- */
 
 unsigned sim_pi_size(const struct sim_ns *ns) { return ns->pif == NVME_PIF_64B_GUARD ? 16u : 8u; }
@@ -236,6 +251,8 @@ static uint16_t read_write(struct nvme_sim *sim, const struct nvme_sqe *sqe, uin
         return SIM_SF_CMD(NVME_SC_ZONE_BOUNDARY);
     if (!write && sim_ns_unc_any(ns, slba, nlb)) /* Read, Compare */
         return SIM_SF_UNCOR;
+    if (!write && dulbe_hit(ns, slba, nlb))
+        return SIM_SF_DULB;
     uint8_t *host = malloc(hlen), *data = malloc(dlen);
     uint8_t *md = ns->ms ? calloc(nlb, ns->ms) : NULL;
     if (!host || !data || (ns->ms && !md)) {
@@ -384,7 +401,9 @@ static uint16_t write_zeroes(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     uint64_t ref = sim_pi_ilbrt(ns, sqe);
     for (uint32_t i = 0; ns->pi_type && (sqe->cdw12 & NVME_RW_PRACT) && i < nlb; i++)
         sim_pi_put(ns, md + (size_t)i * ns->ms, zero, ref + i);
-    if (sim_ns_io(ns, slba, nlb, zero, true) < 0 ||
+    /* DEAC deallocates (QEMU: BDRV_REQ_MAY_UNMAP), else zeros are written. */
+    if (((sqe->cdw12 & NVME_WZ_DEAC) ? sim_ns_dealloc(ns, slba, nlb)
+                                     : sim_ns_io(ns, slba, nlb, zero, true)) < 0 ||
         (ns->ms && sim_ns_md_io(ns, slba, nlb, md, true) < 0))
         sf = (uint16_t)NVME_SF(NVME_SCT_MEDIA, NVME_SC_WRITE_FAULT);
     free(zero), free(md);
@@ -451,6 +470,8 @@ static uint16_t verify(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return sf;
     if (sim_ns_unc_any(ns, slba, nlb))
         return SIM_SF_UNCOR;
+    if (dulbe_hit(ns, slba, nlb))
+        return SIM_SF_DULB;
     if (ns->pi_type && (sqe->cdw12 & (NVME_RW_PRCHK_GUARD | NVME_RW_PRCHK_REF))) {
         uint8_t *data = malloc(ns->lba_size), *md = malloc(ns->ms);
         for (uint32_t i = 0; !sf && data && md && i < nlb; i++) {
@@ -497,9 +518,6 @@ static uint16_t dsm(struct nvme_sim *sim, const struct nvme_sqe *sqe)
     sim->st.dsm_ranges += nr;
     if (!(sqe->cdw11 & NVME_DSM_AD))
         return 0;
-    uint8_t *zero = calloc(64, ns->lba_size);
-    if (!zero)
-        return (uint16_t)NVME_SF(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
     for (unsigned i = 0; i < nr; i++) {
         if (sim->cfg.dmrsl && r[i].nlb > sim->cfg.dmrsl) {
             sim->st.dsm_skipped++; /* as QEMU 7.2: skipped, no error */
@@ -507,7 +525,7 @@ static uint16_t dsm(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         }
         for (uint64_t done = 0; done < r[i].nlb;) {
             uint64_t n = r[i].nlb - done < 64 ? r[i].nlb - done : 64;
-            sim_ns_io(ns, r[i].slba + done, n, zero, true);
+            sim_ns_dealloc(ns, r[i].slba + done, n);
             if (ns->ms) {
                 uint8_t *md = calloc(n, ns->ms);
                 if (md)
@@ -518,7 +536,6 @@ static uint16_t dsm(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         }
         sim->st.deallocated_blocks += r[i].nlb;
     }
-    free(zero);
     return 0;
 }
 
@@ -618,6 +635,8 @@ static uint16_t copy(struct nvme_sim *sim, const struct nvme_sqe *sqe)
             return limit;
         if (r[i].slba >= ns->blocks || nlb > ns->blocks - r[i].slba)
             return SIM_SF_GEN(NVME_SC_LBA_RANGE);
+        if (dulbe_hit(ns, r[i].slba, nlb)) /* as QEMU's nvme_copy, per range */
+            return SIM_SF_DULB;
         /* A source range is read as a Read is: across zones it is a Zone
          * Boundary Error (OZCS bit 0 clear), as QEMU's nvme_copy checks
          * each range (nvme_check_zone_read). */

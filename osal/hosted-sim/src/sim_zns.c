@@ -220,21 +220,11 @@ static uint16_t zone_action(struct sim_ns *ns, uint64_t z, uint8_t zsa)
     }
 }
 
-/* Data of a reset zone reads as zeros. */
+/* A reset zone's blocks are deallocated: zeros, unwritten for DULBE (ZNS
+ * 1.1, Reset Zone: the zone becomes Empty, its blocks deallocated). */
 static void zone_zero(struct sim_ns *ns, uint64_t z)
 {
-    uint64_t start = z * ns->zone_size, left = ns->zone_size;
-    size_t step = 256;
-    uint8_t *zero = calloc(step, ns->lba_size);
-    if (!zero)
-        return;
-    for (uint64_t lba = start; left;) {
-        uint64_t n = left < step ? left : step;
-        sim_ns_io(ns, lba, n, zero, true);
-        lba += n;
-        left -= n;
-    }
-    free(zero);
+    sim_ns_dealloc(ns, z * ns->zone_size, ns->zone_size);
 }
 
 /* Zone Management Send: CDW10-11 SLBA, CDW13 ZSA 7:0, Select All bit 8. */

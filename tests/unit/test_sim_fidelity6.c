@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated controller against QEMU's hw/nvme (7.2/8.x) and the NVMe
+ * 2.0 base / NVM command set specifications, round 6: the Deallocated or
+ * Unwritten Logical Block error (DULBE), Device Self-test of an inactive
+ * NSID, Error Recovery's saved value, and what the core sends that
+ * QEMU answers otherwise.  Each case is what a real controller answers,
+ * seen through the core's calls, so that the core's tests cannot pass on
+ * behaviour QEMU refuses.
+ */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DULBE (1u << 16) /* Error Recovery CDW11 bit 16 (NVMe 2.0 §5.27.1.5) */
+#define SF_DULB ((int)NVME_SF(NVME_SCT_MEDIA, NVME_SC_DEALLOCATED_BLOCK))
+#define SF_DNR(sct, sc) ((int)(NVME_SF((sct), (sc)) | NVME_SF_DNR_BIT))
+
+static void set_dulbe(struct fx *f, uint32_t nsid, bool on)
+{
+    assert_int_equal(nvme_set_feature(f->ctrl, NVME_FEAT_ERROR_RECOVERY, nsid, on ? DULBE : 0, 0,
+                                      false, NULL, 0, NULL),
+                     0);
+}
+
+/* NSFEAT bit 2 (DAE) says the controller has the Deallocated or
+ * Unwritten Logical Block error: with DULBE set (Set Features 05h, bit
+ * 16), a Read, Compare, Verify or Copy source touching a block never
+ * written completes with SCT 2h / SC 87h (DNR clear), as QEMU's
+ * nvme_read, nvme_compare, nvme_verify and nvme_copy (nvme_check_dulbe);
+ * with it clear the block reads as zeros.  Before, the simulator set DAE
+ * and took DULBE, and every unwritten block read as zeros. */
+static void dulbe_fails_reads_of_unwritten_blocks(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    uint8_t *id = fx_xalloc(4096), *b = fx_xalloc(4096), *r = fx_xalloc(4096);
+    uint8_t *z = fx_xalloc(4096);
+    assert_int_equal(nvme_identify(f.ctrl, NVME_CNS_NS, 1, id), 0);
+    assert_int_equal(id[24] & 0x4, 0x4); /* NSFEAT DAE */
+    fx_pattern(b, 4096, 6);
+    assert_int_equal(nvme_write(f.ctrl, 1, 8, 8, b), 0);
+    memset(r, 0xa5, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, r), 0); /* DULBE clear: zeros */
+    assert_memory_equal(r, z, 4096);
+    set_dulbe(&f, 1, true);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, r), SF_DULB);
+    assert_int_equal(nvme_read(f.ctrl, 1, 4, 8, r), SF_DULB); /* half written */
+    assert_int_equal(nvme_read(f.ctrl, 1, 16, 1, r), SF_DULB);
+    assert_int_equal(nvme_read(f.ctrl, 1, 8, 8, r), 0);
+    assert_memory_equal(r, b, 4096);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 0, 8, z), SF_DULB);
+    assert_int_equal(nvme_compare(f.ctrl, 1, 8, 8, b), 0);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 4, 8, 0), SF_DULB);
+    assert_int_equal(nvme_verify(f.ctrl, 1, 8, 8, 0), 0);
+    struct nvme_copy_src src = {.lba = 0, .count = 8};
+    assert_int_equal(nvme_copy(f.ctrl, 1, 100, &src, 1, 0), SF_DULB);
+    src.lba = 8;
+    assert_int_equal(nvme_copy(f.ctrl, 1, 100, &src, 1, 0), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 100, 8, r), 0); /* the copy wrote them */
+    assert_memory_equal(r, b, 4096);
+    set_dulbe(&f, 1, false);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, r), 0);
+    assert_memory_equal(r, z, 4096);
+    free(id), free(b), free(r), free(z);
+    fx_stop(&f);
+}
+
+/* What deallocates: Dataset Management with AD, Write Zeroes with DEAC
+ * (QEMU: BDRV_REQ_MAY_UNMAP) and Format NVM; Write Zeroes without DEAC
+ * writes zeros, and a write makes a deallocated block readable again.
+ * Before, all of these read as zeros with DULBE set. */
+static void deallocated_blocks_fail_until_written(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    const size_t len = 256u * 512u; /* two 64 KiB chunks of the model */
+    uint8_t *b = fx_xalloc(len), *r = fx_xalloc(len), *z = fx_xalloc(len);
+    fx_pattern(b, len, 9);
+    for (uint64_t lba = 0; lba < 256; lba += 64)
+        assert_int_equal(nvme_write(f.ctrl, 1, lba, 64, b + lba * 512u), 0);
+    set_dulbe(&f, 1, true);
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 0, 4), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 4, r), SF_DULB);
+    assert_int_equal(nvme_read(f.ctrl, 1, 4, 4, r), 0);
+    assert_memory_equal(r, b + 4 * 512, 4 * 512);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 8, 4, 0), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 8, 4, r), 0);
+    assert_memory_equal(r, z, 4 * 512);
+    assert_int_equal(nvme_write_zeroes(f.ctrl, 1, 12, 4, NVME_IO_DEALLOCATE), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 12, 1, r), SF_DULB);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 4, b), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 4, r), 0);
+    assert_memory_equal(r, b, 4 * 512);
+    /* A whole chunk and more deallocated: unwritten, then zeros. */
+    assert_int_equal(nvme_deallocate(f.ctrl, 1, 64, 192), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 255, 1, r), SF_DULB);
+    assert_int_equal(nvme_read(f.ctrl, 1, 60, 4, r), 0);
+    struct nvme_format_args a = {.nsid = 1};
+    assert_int_equal(nvme_format(f.ctrl, &a, NVME_CONFIRM_DESTROY), 0);
+    assert_int_equal(nvme_read(f.ctrl, 1, 60, 4, r), SF_DULB);
+    set_dulbe(&f, 1, false);
+    memset(r, 0xa5, len);
+    assert_int_equal(nvme_read(f.ctrl, 1, 64, 192, r), 0);
+    assert_memory_equal(r, z, 192 * 512);
+    free(b), free(r), free(z);
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dulbe_fails_reads_of_unwritten_blocks),
+        cmocka_unit_test(deallocated_blocks_fail_until_written),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
