@@ -112,11 +112,40 @@ static void deallocated_blocks_fail_until_written(void **state)
     fx_stop(&f);
 }
 
+/* Device Self-test (admin 14h) naming an NSID in 1..NN that no namespace
+ * has: Invalid Field in Command; above NN, Invalid Namespace or Format
+ * (NVMe 2.0 §5.9, Figure 170: "inactive" and "invalid" apart, as §3.2.1.5
+ * for every command).  QEMU 8.x has no Device Self-test (OACS bit 4
+ * clear).  Before, the simulator answered Invalid Namespace or Format for
+ * both, so a host that tested an inactive namespace saw another status
+ * here than on a conforming drive. */
+static void self_test_of_an_inactive_nsid_is_invalid_field(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    nvme_sim_set_nn(f.sim, 8); /* namespace 1 of 8: 3 is inactive */
+    struct nvme_sqe dst = {0};
+    dst.opc = NVME_ADMIN_DEVICE_SELF_TEST;
+    dst.cdw10 = NVME_DST_SHORT;
+    dst.nsid = 3;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &dst, NULL, 0, NVME_DMA_TO_DEVICE, NULL),
+                     SF_DNR(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD));
+    dst.nsid = 9;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &dst, NULL, 0, NVME_DMA_TO_DEVICE, NULL),
+                     SF_DNR(NVME_SCT_GENERIC, NVME_SC_INVALID_NS));
+    dst.nsid = 1;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &dst, NULL, 0, NVME_DMA_TO_DEVICE, NULL), 0);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dulbe_fails_reads_of_unwritten_blocks),
         cmocka_unit_test(deallocated_blocks_fail_until_written),
+        cmocka_unit_test(self_test_of_an_inactive_nsid_is_invalid_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

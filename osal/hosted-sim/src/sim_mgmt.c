@@ -105,8 +105,13 @@ uint16_t sim_self_test(struct nvme_sim *sim, const struct nvme_sqe *sqe)
         return SIM_SF_GEN(NVME_SC_INVALID_OPCODE);
     uint8_t stc = (uint8_t)(sqe->cdw10 & 0xfu);
     sim_dst_update(sim);
-    if (sqe->nsid && sqe->nsid != NVME_NSID_ALL && !sim_ns_find(sim, sqe->nsid))
-        return SIM_SF_GEN(NVME_SC_INVALID_NS);
+    /* An NSID neither 0 nor FFFFFFFFh names one active namespace: an
+     * inactive one is Invalid Field in Command, one above NN Invalid
+     * Namespace or Format (NVMe 2.0 §5.9, Figure 170; §3.2.1.5).
+     * Before: Invalid Namespace or Format for both. */
+    uint16_t sf = 0;
+    if (sqe->nsid && sqe->nsid != NVME_NSID_ALL && !sim_ns_active(sim, sqe->nsid, &sf))
+        return sf;
     if (stc == NVME_DST_ABORT) {
         if (sim->dst_running)
             dst_push(sim, 1); /* aborted by a Device Self-test command */
