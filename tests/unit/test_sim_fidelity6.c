@@ -140,12 +140,59 @@ static void self_test_of_an_inactive_nsid_is_invalid_field(void **state)
     fx_stop(&f);
 }
 
+static uint32_t err_rec(struct fx *f, uint32_t nsid, unsigned sel)
+{
+    uint32_t dw0 = 0xdeadbeefu;
+    assert_int_equal(
+        nvme_get_feature(f->ctrl, NVME_FEAT_ERROR_RECOVERY, nsid, sel, 0, NULL, 0, &dw0), 0);
+    return dw0;
+}
+
+/* Error Recovery is namespace specific (NVMe 2.0 §5.27.1), so
+ * is what Set Features with SV saves: Get Features SEL 010b and a
+ * controller reset give each namespace its own saved value (0 for one
+ * never saved); FFFFFFFFh saves for every namespace.  (QEMU 8.x saves no
+ * feature: SV is Feature Identifier Not Saveable there; the simulator
+ * keeps saving with ONCS bit 4.)  Before, one saved value for the
+ * controller, which a reset gave every namespace. */
+static void error_recovery_is_saved_per_namespace(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 8192, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start(&f);
+    const unsigned saved = NVME_FEAT_SEL_SAVED;
+    assert_int_equal(
+        nvme_set_feature(f.ctrl, NVME_FEAT_ERROR_RECOVERY, 1, DULBE | 10u, 0, true, NULL, 0, NULL),
+        0);
+    assert_int_equal(
+        nvme_set_feature(f.ctrl, NVME_FEAT_ERROR_RECOVERY, 2, 30u, 0, false, NULL, 0, NULL), 0);
+    assert_int_equal(err_rec(&f, 1, saved), DULBE | 10u);
+    assert_int_equal(err_rec(&f, 2, saved), 0);
+    assert_int_equal(err_rec(&f, 2, NVME_FEAT_SEL_CURRENT), 30u);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(err_rec(&f, 1, NVME_FEAT_SEL_CURRENT), DULBE | 10u);
+    assert_int_equal(err_rec(&f, 2, NVME_FEAT_SEL_CURRENT), 0);
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ERROR_RECOVERY, NVME_NSID_ALL, 20u, 0, true,
+                                      NULL, 0, NULL),
+                     0);
+    assert_int_equal(
+        nvme_set_feature(f.ctrl, NVME_FEAT_ERROR_RECOVERY, 1, 5u, 0, false, NULL, 0, NULL), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(err_rec(&f, 1, NVME_FEAT_SEL_CURRENT), 20u);
+    assert_int_equal(err_rec(&f, 2, saved), 20u);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dulbe_fails_reads_of_unwritten_blocks),
         cmocka_unit_test(deallocated_blocks_fail_until_written),
         cmocka_unit_test(self_test_of_an_inactive_nsid_is_invalid_field),
+        cmocka_unit_test(error_recovery_is_saved_per_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

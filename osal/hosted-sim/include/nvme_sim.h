@@ -1023,7 +1023,8 @@ unsigned nvme_sim_fw_active(const struct nvme_sim *sim);
 int nvme_sim_zone(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, uint8_t *state, uint64_t *wp);
 /* Separate/interleaved metadata of one block (back door): 0 or -1. */
 int nvme_sim_ns_md(struct nvme_sim *sim, uint32_t nsid, uint64_t lba, void *md);
-/* Saved value (Set Features SV) of a feature. */
+/* Saved value (Set Features SV) of a feature; Error Recovery's is per
+ * namespace (Get Features SEL 010b), 0 here. */
 uint32_t nvme_sim_feature_saved(struct nvme_sim *sim, uint8_t fid);
 
 /* --- Log capture ------------------------------------------------------------------- */

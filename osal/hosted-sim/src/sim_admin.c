@@ -413,8 +413,9 @@ void sim_features_reset(struct nvme_sim *sim)
                                                          : feature_default(sim, (uint8_t)f);
     for (unsigned t = 0; t < 64; t++) /* over thresholds 343 K, under 0 */
         sim->temp_thresh[t] = t & 0x10 ? 0 : 343;
-    for (unsigned i = 0; i < sim->ns_count; i++) /* Error Recovery: saved or 0 */
-        sim->ns[i]->err_rec = sim->feat[NVME_FEAT_ERROR_RECOVERY];
+    bool er_saved = feature_saveable(sim, NVME_FEAT_ERROR_RECOVERY);
+    for (unsigned i = 0; i < sim->ns_count; i++) /* Error Recovery: its saved value or 0 */
+        sim->ns[i]->err_rec = er_saved ? sim->ns[i]->err_rec_saved : 0;
     memset(sim->iv_cd, 0, sizeof(sim->iv_cd)); /* coalescing on every vector */
     memcpy(sim->apst, sim->apst_saved, sizeof(sim->apst));
     sim->ts_set = false;
@@ -537,8 +538,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
                                                   : sim->feat[fid];
         if (fid == NVME_FEAT_IRQ_CONFIG) /* CD (bit 16) of that vector, IV */
             v = (!dflt && (sim->iv_cd[iv / 8] >> (iv % 8)) & 1u ? 1u << 16 : 0u) | iv;
-        if (erns && sel == NVME_FEAT_SEL_CURRENT) /* that namespace's value */
-            v = erns->err_rec;
+        if (erns && !dflt) /* that namespace's value, current or saved */
+            v = sel == NVME_FEAT_SEL_SAVED ? erns->err_rec_saved : erns->err_rec;
         *dw0 = v;
         return 0;
     }
@@ -634,11 +635,17 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
                                        (((sqe->cdw11 >> 16) & 1u) << (iv % 8)));
         break;
     case NVME_FEAT_ERROR_RECOVERY: /* one namespace, or every active one (FFFFFFFFh) */
-        for (unsigned i = 0; i < sim->ns_count; i++)
-            if (!erns || sim->ns[i] == erns)
-                sim->ns[i]->err_rec = sqe->cdw11;
-        sim->feat[fid] = sqe->cdw11; /* what SV saves */
-        break;
+        /* SV saves it for those namespaces alone (before: one saved value
+         * for the controller, which a reset gave every namespace). */
+        for (unsigned i = 0; i < sim->ns_count; i++) {
+            if (erns && sim->ns[i] != erns)
+                continue;
+            sim->ns[i]->err_rec = sqe->cdw11;
+            if (sv)
+                sim->ns[i]->err_rec_saved = sqe->cdw11;
+        }
+        *dw0 = 0;
+        return 0;
     case NVME_FEAT_ASYNC_EVENT: /* bits 7:0 SMART warnings, 8 NS attribute, 9 FW activation */
         sim->feat[fid] = sqe->cdw11 & 0x3ffu;
         break;

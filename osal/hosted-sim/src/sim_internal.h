@@ -176,8 +176,9 @@ struct sim_ns {
      * volatile write cache may still hold (nvme_sim_ns_unflushed). */
     uint64_t unflushed;
     /* Error Recovery (05h, NVMe 2.0 §5.27.1.5): TLER and DULBE, kept per
-     * namespace as QEMU's ns->features.err_rec. */
-    uint32_t err_rec;
+     * namespace as QEMU's ns->features.err_rec; the saved value (SV) per
+     * namespace too, the feature being namespace specific (§5.27.1). */
+    uint32_t err_rec, err_rec_saved;
     struct sim_resv resv;
     /* Blocks a Write Uncorrectable marked (NVM CS §3.2.7): sorted,
      * disjoint, not adjacent [start, end) ranges, so a namespace of 2^36
