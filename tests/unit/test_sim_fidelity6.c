@@ -186,6 +186,52 @@ static void error_recovery_is_saved_per_namespace(void **state)
     fx_stop(&f);
 }
 
+/* QEMU 7.2/8.x marks Arbitration, Power Management, Interrupt
+ * Coalescing and Interrupt Vector Configuration not changeable and no
+ * feature saveable (nvme_feature_cap): Set Features of those is Feature
+ * Not Changeable (SCT 1h, SC 0Eh), SV anywhere Feature Identifier Not
+ * Saveable (0Dh), SEL 011b says so.  cfg.qemu_feature_caps models it, so
+ * that the core's Interrupt Coalescing at bring-up meets QEMU's answer
+ * here: bring-up goes on with a warning.  Before, the simulator took
+ * every Set Features, and the core's path for QEMU's refusal was never
+ * run. */
+static void qemu_feature_caps_refuse_fixed_features(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.qemu_feature_caps = true;
+    f.cfg.irq_mode = NVME_SIM_IRQ_MSIX;
+    f.opts.irq_coalesce_time = 2;
+    f.opts.irq_coalesce_thr = 7;
+    fx_start_captured(&f);
+    assert_true(fx_log_has(&f, "interrupt coalescing not set"));
+    assert_int_equal(nvme_sim_feature(f.sim, NVME_FEAT_IRQ_COALESCE), 0);
+    const int not_changeable = SF_DNR(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_FEAT_NOT_CHANGEABLE);
+    static const uint8_t fixed[] = {NVME_FEAT_ARBITRATION, NVME_FEAT_POWER_MGMT,
+                                    NVME_FEAT_IRQ_COALESCE, NVME_FEAT_IRQ_CONFIG};
+    for (size_t i = 0; i < sizeof(fixed); i++) {
+        assert_int_equal(nvme_set_features(f.ctrl, fixed[i], 0, NULL), not_changeable);
+        uint32_t dw0 = 0xdeadbeefu;
+        assert_int_equal(
+            nvme_get_feature(f.ctrl, fixed[i], 0, NVME_FEAT_SEL_SUPPORTED, 0, NULL, 0, &dw0), 0);
+        assert_int_equal(dw0, 0);
+    }
+    uint32_t dw0 = 0;
+    assert_int_equal(nvme_get_feature(f.ctrl, NVME_FEAT_TEMP_THRESH, 0, NVME_FEAT_SEL_SUPPORTED, 0,
+                                      NULL, 0, &dw0),
+                     0);
+    assert_int_equal(dw0, NVME_FEAT_CAP_CHANGEABLE);
+    assert_int_equal(
+        nvme_set_feature(f.ctrl, NVME_FEAT_TEMP_THRESH, 0, 350, 0, true, NULL, 0, NULL),
+        SF_DNR(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_FEAT_NOT_SAVEABLE));
+    assert_int_equal(nvme_set_features(f.ctrl, NVME_FEAT_TEMP_THRESH, 350, NULL), 0);
+    uint8_t *b = fx_xalloc(4096);
+    assert_int_equal(nvme_write(f.ctrl, 1, 0, 8, b), 0);
+    free(b);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +239,7 @@ int main(void)
         cmocka_unit_test(deallocated_blocks_fail_until_written),
         cmocka_unit_test(self_test_of_an_inactive_nsid_is_invalid_field),
         cmocka_unit_test(error_recovery_is_saved_per_namespace),
+        cmocka_unit_test(qemu_feature_caps_refuse_fixed_features),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -409,6 +409,13 @@ struct nvme_sim_config {
                                  held and starts their Log Page Count at 0 again [false] */
     bool lbafee_refused;      /* Host Behavior Support with LBAFEE (byte 2) set fails with
                                  Invalid Field, as a controller that knows no byte 2 [false] */
+    bool qemu_feature_caps;   /* features changeable and saveable as QEMU 7.2/8.x's
+                                 nvme_feature_cap: Set Features of Arbitration, Power
+                                 Management, Interrupt Coalescing and Interrupt Vector
+                                 Configuration fails Feature Not Changeable, SEL 011b reports
+                                 them so, and no feature is saveable (SV: Feature Identifier
+                                 Not Saveable) [false: every feature changeable, the ones a
+                                 power cycle keeps saveable with ONCS bit 4] */
     bool iocs;                /* CAP.CSS bit 6: I/O Command Sets (CC.CSS 110b), Identify CNS
                                 1Ch/05h/06h and the I/O Command Set Profile feature [false;
                                 forced on when a namespace is zoned] */

@@ -365,10 +365,22 @@ static size_t vendor_feat_len(const struct nvme_sim *sim)
     return n == 0 ? 4096u : n < sizeof(sim->vendor_feat) ? n : sizeof(sim->vendor_feat);
 }
 
-/* Saveable features (SV, SEL 010b): those a power cycle would keep. */
+/* Changeable features (Set Features, SEL 011b bit 1): all, or with
+ * cfg.qemu_feature_caps those QEMU's nvme_feature_cap marks so: not
+ * Arbitration, Power Management, Interrupt Coalescing, Interrupt Vector
+ * Configuration, which it refuses with Feature Not Changeable. */
+static bool feature_changeable(const struct nvme_sim *sim, uint8_t fid)
+{
+    return !sim->cfg.qemu_feature_caps ||
+           (fid != NVME_FEAT_ARBITRATION && fid != NVME_FEAT_POWER_MGMT &&
+            fid != NVME_FEAT_IRQ_COALESCE && fid != NVME_FEAT_IRQ_CONFIG);
+}
+
+/* Saveable features (SV, SEL 010b): those a power cycle would keep; none
+ * with cfg.qemu_feature_caps, as QEMU. */
 static bool feature_saveable(struct nvme_sim *sim, uint8_t fid)
 {
-    if (!(sim->cfg.oncs & NVME_ONCS_FEATURES_SAVE))
+    if (!(sim->cfg.oncs & NVME_ONCS_FEATURES_SAVE) || sim->cfg.qemu_feature_caps)
         return false;
     switch (fid) {
     case NVME_FEAT_ARBITRATION:
@@ -475,6 +487,10 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
     if (set && sqe->nsid != 0 && sqe->nsid != NVME_NSID_ALL && fid != NVME_FEAT_ERROR_RECOVERY &&
         fid != sim->cfg.vendor_fid)
         return SIM_SF_CMD(SC_FEAT_NOT_NS_SPECIFIC);
+    /* Then Feature Not Changeable (NVMe 2.0 §5.27, status 0Eh), as QEMU's
+     * nvme_set_feature checks after the NSID (before: always changed). */
+    if (set && !feature_changeable(sim, fid))
+        return SIM_SF_CMD(NVME_SC_FEAT_NOT_CHANGEABLE);
     if (set && sim->refuse_set_status != 0 && fid == sim->refuse_set_fid)
         return sim->refuse_set_status; /* nvme_sim_refuse_set_feature */
     if (!set) {
@@ -491,7 +507,8 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
          * Recovery namespace specific, as QEMU's nvme_feature_cap
          * (before: Number of Queues 0, Error Recovery not per namespace). */
         if (sel == NVME_FEAT_SEL_SUPPORTED) {
-            *dw0 = NVME_FEAT_CAP_CHANGEABLE | (save ? NVME_FEAT_CAP_SAVEABLE : 0) |
+            *dw0 = (feature_changeable(sim, fid) ? NVME_FEAT_CAP_CHANGEABLE : 0) |
+                   (save ? NVME_FEAT_CAP_SAVEABLE : 0) |
                    (fid == NVME_FEAT_ERROR_RECOVERY ? NVME_FEAT_CAP_NS_SPECIFIC : 0);
             return 0;
         }
