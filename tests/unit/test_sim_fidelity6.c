@@ -232,6 +232,35 @@ static void qemu_feature_caps_refuse_fixed_features(void **state)
     fx_stop(&f);
 }
 
+/* Set Features with SV of a feature that is not saveable: Feature
+ * Identifier Not Saveable (SCT 1h, SC 0Dh) before the other checks, as
+ * QEMU's nvme_set_feature tests SV first: Arbitration with SV under
+ * QEMU's capabilities, and Number of Queues (never saveable) for one
+ * namespace.  Before, the simulator answered Feature Not Changeable and
+ * Feature Not Namespace Specific for them. */
+static void sv_of_a_feature_not_saveable_is_checked_first(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start(&f);
+    const int not_saveable = SF_DNR(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_FEAT_NOT_SAVEABLE);
+    struct nvme_sqe setf = {0};
+    setf.opc = NVME_ADMIN_SET_FEATURES;
+    setf.nsid = 1;
+    setf.cdw10 = NVME_FEAT_NUM_QUEUES | NVME_FEAT_SV;
+    setf.cdw11 = 0;
+    assert_int_equal(nvme_admin_passthru(f.ctrl, &setf, NULL, 0, NVME_DMA_TO_DEVICE, NULL),
+                     not_saveable);
+    fx_stop(&f);
+    fx_config(&f);
+    f.cfg.qemu_feature_caps = true;
+    fx_start(&f);
+    assert_int_equal(nvme_set_feature(f.ctrl, NVME_FEAT_ARBITRATION, 0, 3, 0, true, NULL, 0, NULL),
+                     not_saveable);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +269,7 @@ int main(void)
         cmocka_unit_test(self_test_of_an_inactive_nsid_is_invalid_field),
         cmocka_unit_test(error_recovery_is_saved_per_namespace),
         cmocka_unit_test(qemu_feature_caps_refuse_fixed_features),
+        cmocka_unit_test(sv_of_a_feature_not_saveable_is_checked_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -460,6 +460,13 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
     uint8_t fid = (uint8_t)sqe->cdw10;
     if (!feature_known(sim, fid))
         return SF_INVALID_FIELD;
+    /* SV for a feature that is not saveable: Feature Identifier Not
+     * Saveable before the NSID and the other checks, as QEMU's
+     * nvme_set_feature (before: after them, so Feature Not Changeable or
+     * an NSID status came first). */
+    bool sv = set && (sqe->cdw10 & NVME_FEAT_SV);
+    if (sv && !feature_saveable(sim, fid))
+        return SIM_SF_CMD(NVME_SC_FEAT_NOT_SAVEABLE);
     if (fid == NVME_FEAT_VOLATILE_WC && !sim->cfg.vwc)
         return SF_INVALID_FIELD;
     /* Error Recovery is namespace specific (NVMe 2.0 §5.27.1, scope): Get
@@ -560,9 +567,6 @@ static uint16_t features(struct nvme_sim *sim, const struct nvme_sqe *sqe, bool 
         *dw0 = v;
         return 0;
     }
-    bool sv = sqe->cdw10 & NVME_FEAT_SV;
-    if (sv && !feature_saveable(sim, fid))
-        return SIM_SF_CMD(NVME_SC_FEAT_NOT_SAVEABLE);
     switch (fid) {
     case NVME_FEAT_HOST_MEM_BUF:
         return sim_hmb_set(sim, sqe);
