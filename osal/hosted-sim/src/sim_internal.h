@@ -658,7 +658,7 @@ int sim_ns_unc_mark(struct sim_ns *ns, uint64_t lba, uint64_t count);
  * a write error). */
 int sim_ns_dealloc(struct sim_ns *ns, uint64_t lba, uint64_t count);
 /* Whether any of count blocks from lba is deallocated or was never
- * written (NVM CS 1.0 §3.3.3.2.1): every block of a memory namespace
+ * written (NVM CS 1.0 §3.2.3, Dataset Management): every block of a memory namespace
  * until a write reaches it, and after sim_ns_dealloc, a Format or a
  * Sanitize; never for an image namespace. */
 bool sim_ns_unwritten(const struct sim_ns *ns, uint64_t lba, uint64_t count);

@@ -35,7 +35,8 @@ static uint16_t lba_range(const struct sim_ns *ns, const struct nvme_sqe *sqe, u
 /* Error Recovery's DULBE (CDW11 bit 16, NVMe 2.0 §5.27.1.5) set for the
  * namespace: a Read, Compare, Verify or a Copy's source range touching a
  * deallocated or unwritten block (sim_ns_unwritten) completes with
- * Deallocated or Unwritten Logical Block (NVM CS 1.0 §3.2.3.2.1), DNR
+ * Deallocated or Unwritten Logical Block (NVM CS 1.0 §3.2.3, Dataset
+ * Management: deallocated or unwritten blocks), DNR
  * clear, as QEMU's nvme_check_dulbe (NVME_DULB); with it clear such a
  * block reads as zeros.  Before: NSFEAT's DAE was set and DULBE taken,
  * but every block read as zeros. */
