@@ -36,9 +36,16 @@ static void nvme_live_give(bool taken)
         __atomic_store_n(&nvme_live_lock, 0u, __ATOMIC_RELEASE);
 }
 
+/* A change of the list waits for the lock and never goes on without it
+ * (before: after NVME_LIVE_SPINS it did, beside another CPU's walk or
+ * change, losing a registration or an unlink, and a walk then read the
+ * freed controller).  Bring-up and fini never run in an interrupt, so
+ * the holder is another CPU's walk or change, which ends. */
 void nvme_handle_register(struct nvme_ctrl *ctrl, bool live)
 {
-    bool taken = nvme_live_take();
+    bool taken = false;
+    while (!taken)
+        taken = nvme_live_take();
     struct nvme_ctrl **p = &nvme_live_ctrls;
     while (*p != NULL && *p != ctrl)
         p = &(*p)->live_next;
@@ -48,7 +55,7 @@ void nvme_handle_register(struct nvme_ctrl *ctrl, bool live)
     } else if (!live && *p != NULL) {
         *p = ctrl->live_next;
     }
-    nvme_live_give(taken);
+    nvme_live_give(true);
 }
 
 bool nvme_handle_ok(const struct nvme_ctrl *ctrl)
