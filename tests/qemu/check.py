@@ -25,7 +25,7 @@ Cases (see CASES below):
   recovery-throttle, recovery-unplug, recovery-blkdebug, recovery-aer
                                 error recovery on QEMU's controller (ctest
                                 label "recovery")
-  batch-timeout                 (x86-64) an asynchronous batch past the
+  batch-timeout                 (x86) an asynchronous batch past the
                                 harness's bound keeps the buffer until every
                                 request is back
   multi-ctrl                    three controllers: select by serial (run.sh
