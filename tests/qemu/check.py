@@ -44,6 +44,8 @@ Cases (see CASES below):
                                 command, parse error, error) fails
   bench                         (x86) the bench command's and rawbench's
                                 output and argument checks
+  smp-pcicfg                    (x86) configuration reads on 4 CPUs at once
+                                each get their own register
 """
 import argparse
 import json
@@ -805,6 +807,22 @@ def case_batch_timeout(w):
     pat_check_image(c, b, 51, 0, 128, 512, "the write after it")
     st = stats_of(c, "batch timeout")
     check_stats(c, st, timeouts=1, resets=1)
+    return c
+
+
+def case_smp_pcicfg(w):
+    """(x86) PCI configuration mechanism #1 on 4 CPUs at once (kernel/hw.c:
+    the CF8h/CFCh pair under one lock): each CPU reads its own register,
+    the controller's or the host bridge's, 300 000 times (32- and 16-bit
+    reads in turn) and always gets its own value.  Before, without the
+    lock, every CPU got another's register in some reads (14 to 50 of
+    1 000 000 per CPU; 300 000 rounds failed all four)."""
+    ncpu, rounds = 4, 300000
+    c = w.boot([], ["smp-pcicfg %d" % rounds], opts=["cpus=%d" % ncpu],
+               run_args=["--qemu", "-smp", "--qemu", str(ncpu)], max_seconds=60)
+    for cpu in range(ncpu):
+        c.has(r"^smp-pcicfg: cpu=%d reg [0-9a-f:.]+\+0x[0-9a-f]{2}=0x[0-9a-f]{8} reads=%d wrong=0 "
+              % (cpu, rounds), "CPU %d: %d configuration reads, none of another register" % (cpu, rounds))
     return c
 
 
@@ -2851,7 +2869,7 @@ CASES = {"limits": case_limits, "basic": case_basic, "intx": case_intx, "poll": 
          "runner-cmdline-cut": case_runner_cmdline_cut, "runner-hook-fails": case_runner_hook_fails,
          "nvmectl-parity": case_nvmectl_parity, "formats": case_formats, "configs": case_configs,
          "zoned": case_zoned,
-         "multi-ctrl": case_multi_ctrl, "bench": case_bench}
+         "multi-ctrl": case_multi_ctrl, "bench": case_bench, "smp-pcicfg": case_smp_pcicfg}
 
 
 class Work:

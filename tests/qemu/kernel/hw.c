@@ -57,32 +57,78 @@ static uint32_t pci_cfg_addr(struct pci_addr a, uint8_t off)
            (off & 0xfcu);
 }
 
+/* A configuration access is two, the address to CONFIG_ADDRESS (CF8h) and
+ * the data at CONFIG_DATA (CFCh), and the address is the host bridge's
+ * one latch for every CPU (PCI Local Bus 3.0 3.2.2.3.2): another CPU's
+ * address written between them, or an interrupt handler's on this CPU
+ * (removed() in main.c reads the vendor ID from the core's MMIO reads,
+ * nvme_ctrl_handle_irq's too), sends the data access to that register.
+ * So the pair runs under one spinlock with interrupts off: on one CPU an
+ * uncontended exchange next to the two port accesses QEMU emulates.  The
+ * spin is bounded: a holder runs two port accesses with interrupts off,
+ * so a lock still held 10 s later is a harness bug (a crash). */
+static volatile uint32_t pci_cfg_held;
+
+static unsigned long pci_cfg_begin(struct pci_addr a, uint8_t off)
+{
+    unsigned long f = irq_save();
+    uint64_t until = 0;
+    while (__atomic_exchange_n(&pci_cfg_held, 1u, __ATOMIC_ACQUIRE)) {
+        if (!until)
+            until = clock_now_us() + 10000000u;
+        while (__atomic_load_n(&pci_cfg_held, __ATOMIC_RELAXED)) {
+            cpu_relax();
+            if (clock_now_us() > until) {
+                serial_write("harness: PCI configuration lock held for 10 s\n");
+                qemu_exit(EXIT_CRASH);
+            }
+        }
+    }
+    barrier();
+    outl(0xcf8, pci_cfg_addr(a, off));
+    return f;
+}
+static void pci_cfg_end(unsigned long f)
+{
+    barrier();
+    __atomic_store_n(&pci_cfg_held, 0u, __ATOMIC_RELEASE);
+    irq_restore(f);
+}
+
 uint32_t pci_read32(struct pci_addr a, uint8_t off)
 {
-    outl(0xcf8, pci_cfg_addr(a, off));
-    return inl(0xcfc);
+    unsigned long f = pci_cfg_begin(a, off);
+    uint32_t v = inl(0xcfc);
+    pci_cfg_end(f);
+    return v;
 }
 uint16_t pci_read16(struct pci_addr a, uint8_t off)
 {
-    outl(0xcf8, pci_cfg_addr(a, off));
-    return inw((uint16_t)(0xcfc + (off & 2)));
+    unsigned long f = pci_cfg_begin(a, off);
+    uint16_t v = inw((uint16_t)(0xcfc + (off & 2)));
+    pci_cfg_end(f);
+    return v;
 }
 uint8_t pci_read8(struct pci_addr a, uint8_t off)
 {
-    outl(0xcf8, pci_cfg_addr(a, off));
-    return inb((uint16_t)(0xcfc + (off & 3)));
+    unsigned long f = pci_cfg_begin(a, off);
+    uint8_t v = inb((uint16_t)(0xcfc + (off & 3)));
+    pci_cfg_end(f);
+    return v;
 }
 void pci_write32(struct pci_addr a, uint8_t off, uint32_t v)
 {
-    outl(0xcf8, pci_cfg_addr(a, off));
+    unsigned long f = pci_cfg_begin(a, off);
     outl(0xcfc, v);
+    pci_cfg_end(f);
 }
 /* 16-bit writes so that RW1C bits of a neighbouring register (Status next
  * to Command) are never written back. */
 void pci_write16(struct pci_addr a, uint8_t off, uint16_t v)
 {
-    outl(0xcf8, pci_cfg_addr(a, off));
+    unsigned long f = pci_cfg_begin(a, off);
     outw((uint16_t)(0xcfc + (off & 2)), v);
+    pci_cfg_end(f);
 }
 
 /* The first 4 GiB: what x86-32 addresses and x86-64's boot code maps. */

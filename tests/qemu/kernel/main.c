@@ -104,6 +104,8 @@
  *                          attaches it before even ones (needs run.sh --subsys);
  *                          VERIFY 1: reads and compares only, writing nothing
  *                          (what smp-io with the same arguments wrote)
+ *     smp-pcicfg ROUNDS    every CPU reads its own configuration register
+ *                          ROUNDS times at once; each must read its value
  *     loop-io NSID LBA SPAN BOUND_MS HOOK
  *                          asynchronous 8-block writes of unique patterns over
  *                          SPAN blocks, 16 in flight; after 100 completions
@@ -1360,6 +1362,70 @@ static int cmd_smp_gone(struct nvme_ctrl *ctrl, char *args)
     }
     return rc;
 }
+
+/* --- smp-pcicfg ROUNDS: configuration reads on every CPU at once ----------
+ * CPU k reads its own dword of configuration space (the controller's IDs,
+ * class, subsystem IDs, interrupt pin/line and BAR0, the host bridge's IDs
+ * and class: eight values that must differ) ROUNDS times, 32-bit and
+ * 16-bit reads in turn, each against what CPU 0 read before; any other
+ * value is another CPU's register (x86: an address written to CF8h
+ * between another CPU's two accesses, hw.c). */
+static const struct pcicfg_reg {
+    bool host_bridge;
+    uint8_t off;
+} pcicfg_regs[SMP_MAX_CPUS] = {{false, 0x00}, {true, 0x00},  {false, 0x08}, {true, 0x08},
+                               {false, 0x2c}, {false, 0x3c}, {false, 0x10}, {true, 0x2c}};
+static struct {
+    uint64_t rounds;
+    struct pci_addr a[SMP_MAX_CPUS];
+    uint32_t want[SMP_MAX_CPUS], first_wrong[SMP_MAX_CPUS];
+    unsigned long wrong[SMP_MAX_CPUS];
+} pcc;
+
+static void pcicfg_worker(unsigned cpu, void *arg)
+{
+    (void)arg;
+    struct pci_addr a = pcc.a[cpu];
+    uint8_t off = pcicfg_regs[cpu].off;
+    for (uint64_t r = 0; r < pcc.rounds; r++) {
+        uint32_t v = (r & 1) ? (uint32_t)pci_read16(a, (uint8_t)(off + 2)) << 16 |
+                                   (pcc.want[cpu] & 0xffffu)
+                             : pci_read32(a, off);
+        if (v != pcc.want[cpu] && !pcc.wrong[cpu]++)
+            pcc.first_wrong[cpu] = v;
+    }
+}
+
+static int cmd_smp_pcicfg(char *args)
+{
+    unsigned n = smp_cpus();
+    if (!next_num(&args, &pcc.rounds) || pcc.rounds > 100000000u || n < 2)
+        return NVME_ERR_INVAL;
+    for (unsigned k = 0; k < n; k++) {
+        pcc.a[k] = pcicfg_regs[k].host_bridge ? (struct pci_addr){0, 0, 0} : g_dev.pci;
+        pcc.want[k] = pci_read32(pcc.a[k], pcicfg_regs[k].off);
+        pcc.wrong[k] = 0;
+        for (unsigned j = 0; j < k; j++)
+            if (pcc.want[j] == pcc.want[k]) {
+                kprintf("smp-pcicfg: CPUs %u and %u would read the same value 0x%08x\n", j, k,
+                        pcc.want[k]);
+                return NVME_ERR_UNSUPPORTED;
+            }
+    }
+    uint64_t t0 = clock_now_us();
+    smp_run(pcicfg_worker, NULL);
+    int rc = 0;
+    for (unsigned k = 0; k < n; k++) {
+        kprintf(
+            "smp-pcicfg: cpu=%u reg %02x:%02x.%u+0x%02x=0x%08x reads=%llu wrong=%lu first=0x%08x\n",
+            k, pcc.a[k].bus, pcc.a[k].dev, pcc.a[k].fn, pcicfg_regs[k].off, pcc.want[k],
+            (unsigned long long)pcc.rounds, pcc.wrong[k], pcc.first_wrong[k]);
+        rc = pcc.wrong[k] ? NVME_ERR_PROTO : rc;
+    }
+    kprintf("smp-pcicfg: %u CPUs, %llu ms\n", n,
+            (unsigned long long)((clock_now_us() - t0) / 1000));
+    return rc;
+}
 #endif
 
 /* --- expect-err --------------------------------------------------------------- */
@@ -1500,6 +1566,8 @@ static int exec_cmd(struct nvme_ctrl *ctrl, const struct nvmectl_io *io, const s
 #if HARNESS_X86 || HARNESS_ARCH_SMP
     if (!strcmp(w, "smp-gone"))
         return cmd_smp_gone(ctrl, args);
+    if (!strcmp(w, "smp-pcicfg"))
+        return cmd_smp_pcicfg(args);
 #endif
     return nvmectl_run_line(ctrl, io, item);
 }
