@@ -163,8 +163,12 @@ bool pci_mmio_reachable(uint64_t addr, uint64_t len);
 #define PCI_CAP_MSIX 0x11
 
 /* --- clock ------------------------------------------------------------------ */
-/* Calibrates the TSC against PIT channel 2; returns TSC ticks per us. */
+/* Calibrates the TSC against PIT channel 2 (its count read between TSC
+ * reads, hw.c); returns TSC ticks per us. */
 uint64_t clock_init(void);
+/* The same calibration, returned, not used; disturb (NULL at boot) runs at
+ * the start of each window, as a host's preemption of the vCPU would. */
+uint64_t clock_calibrate(void (*disturb)(unsigned window));
 uint64_t clock_now_us(void);
 void clock_sleep_us(uint32_t us);
 
