@@ -840,7 +840,7 @@ def case_smp_pcicfg(w):
     the controller's or the host bridge's, 300 000 times (32- and 16-bit
     reads in turn) and always gets its own value.  Before, without the
     lock, every CPU got another's register in some reads (14 to 50 of
-    1 000 000 per CPU; 300 000 rounds failed all four)."""
+    1 000 000 per CPU at host load 17, 1 531 to 7 097 of 300 000 at load 6)."""
     ncpu, rounds = 4, 300000
     c = w.boot([], ["smp-pcicfg %d" % rounds], opts=["cpus=%d" % ncpu],
                run_args=["--qemu", "-smp", "--qemu", str(ncpu)], max_seconds=60)
