@@ -128,6 +128,13 @@ struct nvme_exos_blk_stats {
     uint64_t read_hits, read_misses, writes_cached, write_cmds, read_cmds, flushes, syncs;
 };
 
+/* EXOS's ID (Base.h OBJECT_FIELDS: a UUID's 64 bits CreateKernelObject
+ * gives each object) of the task that took a glue lock, recorded by the
+ * glue after the take, 0 before it lets go (none recorded).  EXOS frees a
+ * killed task (DeleteTask) and may make a later one at the same address:
+ * only the ID tells them apart. */
+typedef uint64_t nvme_exos_holder;
+
 /* One block device (a controller) as the disk layer sees it. */
 struct nvme_exos_blk {
     const struct nvme_exos_blk_ops *ops;
@@ -140,8 +147,9 @@ struct nvme_exos_blk {
     volatile bool down;
     void *bounce; /* NVME_EXOS_BOUNCE_BYTES, dword aligned */
     UINT bounce_bytes;
-    MUTEX bounce_mutex; /* one user of the blk (cache, bounce) at a time (tasks) */
-    DRIVER driver;      /* the disk DRIVER shared by its disks */
+    MUTEX bounce_mutex;      /* one user of the blk (cache, bounce) at a time (tasks) */
+    nvme_exos_holder holder; /* the task that took it (nvme_exos_lock_gone) */
+    DRIVER driver;           /* the disk DRIVER shared by its disks */
     /* Durability window */
     UINT flush_ms;
     volatile bool unflushed; /* written (cache or device) since the last Flush */
@@ -229,21 +237,24 @@ int nvme_exos_blk_sync(struct nvme_exos_blk *blk);
 int nvme_exos_blk_tick(struct nvme_exos_blk *blk);
 /* Shutdown/reboot: sync, then refuse every later request. */
 int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk);
-/* Whether m is held by a task EXOS killed (or by no task any more),
- * which never lets go: EXOS lets go only of the mutexes on its own list
- * (Task.c, ReleaseTaskMutexes), which the glue's are not, and never runs
- * a dead task again.  Then, warned with `what`: `take`, the mutex is
- * taken over from it (cleared, in one step with the look); else left.
+/* Whether m is held by a task EXOS killed (or by no task any more, or
+ * by a task made later at the address of the one `holder` recorded,
+ * freed since), which never lets go: EXOS lets go only of the mutexes
+ * on its own list (Task.c, ReleaseTaskMutexes), which the glue's are
+ * not, and never runs a dead task again.  Then, warned with `what`:
+ * `take`, the mutex is taken over from it (cleared, in one step with
+ * the look); else left.
  * At DF_UNLOAD every holder but the caller is dead: EXOS kills its
  * userland processes and kernel tasks (the dispatcher's timer, the
  * shells, nvmectl among them) before it unloads the drivers (Kernel.c,
  * PrepareForPowerTransition); its KernelMonitor, which frees a dead
  * task's stack, is killed too. */
-bool nvme_exos_lock_gone(LPMUTEX m, LPCSTR what, bool take);
+bool nvme_exos_lock_gone(LPMUTEX m, nvme_exos_holder *holder, LPCSTR what, bool take);
 /* Takes m unless a live task keeps it past NVME_EXOS_BLK_LOCK_MS (-1,
- * with a warning naming `what`): 1.  A holder EXOS killed is not waited
- * for: its lock is taken over (nvme_exos_lock_gone). */
-int nvme_exos_lock_live(LPMUTEX m, LPCSTR what);
+ * with a warning naming `what`): 1, the caller recorded in `holder`.  A
+ * holder EXOS killed is not waited for: its lock is taken over
+ * (nvme_exos_lock_gone). */
+int nvme_exos_lock_live(LPMUTEX m, nvme_exos_holder *holder, LPCSTR what);
 /* Sync and drop every cached block (before something writes the device
  * behind the cache's back: nvmectl); blocks whose write-back failed stay,
  * still owed, and the sync's error is returned.  Caller holds the lock. */

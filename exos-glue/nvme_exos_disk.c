@@ -123,13 +123,32 @@ UINT nvme_exos_df_result(int rc)
  * waited the 20 min out).  Slept, not LockMutex'd: EXOS logs a warning
  * at each LockMutex that times out; only the last slice is one. */
 #define NVME_EXOS_LOCK_SLICE_MS 20u
+
+/* EXOS's ID of task t, read as two words (a packed pair on x86-32). */
+static uint64_t task_id(LPTASK t)
+{
+    uint64_t id;
+    __builtin_memcpy(&id, &((LPLISTNODE)(void *)t)->ID, sizeof(id));
+    return id;
+}
+
+/* LockMutex, and the caller, now m's Task, recorded as its holder. */
+static __attribute__((noinline)) bool lock_take(LPMUTEX m, nvme_exos_holder *holder, UINT ms)
+{
+    if (LockMutex(m, ms) == 0)
+        return false;
+    *holder = m->Task != NULL ? task_id(m->Task) : 0; /* NULL: EXOS's first task alone */
+    return true;
+}
+
 bool nvme_exos_blk_lock(struct nvme_exos_blk *blk)
 {
     LPMUTEX m = &blk->bounce_mutex;
     UINT n = NVME_EXOS_BLK_LOCK_MS / NVME_EXOS_LOCK_SLICE_MS;
-    for (; !nvme_exos_lock_gone(m, TEXT("block cache"), false); Sleep(NVME_EXOS_LOCK_SLICE_MS)) {
+    for (; !nvme_exos_lock_gone(m, &blk->holder, TEXT("block cache"), false);
+         Sleep(NVME_EXOS_LOCK_SLICE_MS)) {
         if (m->Task == NULL || --n == 0) {
-            bool got = LockMutex(m, NVME_EXOS_LOCK_SLICE_MS) != 0;
+            bool got = lock_take(m, &blk->holder, NVME_EXOS_LOCK_SLICE_MS);
             if (got || n == 0)
                 return got;
         }
@@ -137,13 +156,17 @@ bool nvme_exos_blk_lock(struct nvme_exos_blk *blk)
     return false;
 }
 
-void nvme_exos_blk_unlock(struct nvme_exos_blk *blk) { UnlockMutex(&blk->bounce_mutex); }
+void nvme_exos_blk_unlock(struct nvme_exos_blk *blk)
+{
+    blk->holder = 0;
+    UnlockMutex(&blk->bounce_mutex);
+}
 
 /* Never waits: held by another task (or by this one: EXOS's mutexes are
  * recursive), false; a bounded try when the check races with a taker. */
 bool nvme_exos_blk_trylock(struct nvme_exos_blk *blk)
 {
-    return blk->bounce_mutex.Task == NULL && LockMutex(&blk->bounce_mutex, 0) != 0;
+    return blk->bounce_mutex.Task == NULL && lock_take(&blk->bounce_mutex, &blk->holder, 0);
 }
 
 void nvme_exos_blk_init(struct nvme_exos_blk *blk, const struct nvme_exos_blk_ops *ops, void *h,
@@ -917,19 +940,29 @@ int nvme_exos_blk_tick(struct nvme_exos_blk *blk)
  * Symmetric-Multiprocessing.md) and its own LockMutex counts on that, so
  * no task runs in between.  Before, with interrupts on, a holder that let
  * go and then died between the look and the clear had the lock of the
- * task that took it meanwhile cleared, and two tasks were in. */
-bool nvme_exos_lock_gone(LPMUTEX m, LPCSTR what, bool take)
+ * task that took it meanwhile cleared, and two tasks were in.
+ * A live task at the holder's address with another ID is one EXOS made
+ * there after freeing the holder (GetTaskSchedulerState vouches for the
+ * memory read): the holder is gone.  Before: the address alone was
+ * looked at, and a request waited NVME_EXOS_BLK_LOCK_MS for a holder
+ * that was dead.  A holder not yet recorded (lock_take between its
+ * LockMutex and the record: 0 since the last holder let go) is looked
+ * at by its address alone. */
+bool nvme_exos_lock_gone(LPMUTEX m, nvme_exos_holder *holder, LPCSTR what, bool take)
 {
     TASK_SCHEDULER_STATE st;
     UINT flags;
     bool gone;
+    LPTASK t;
     SaveFlags(&flags);
     DisableInterrupts();
-    gone = m->Task != NULL &&
-           (!GetTaskSchedulerState(m->Task, &st) || st.Status == TASK_STATUS_DEAD);
+    t = m->Task;
+    gone = t != NULL && (!GetTaskSchedulerState(t, &st) || st.Status == TASK_STATUS_DEAD ||
+                         (*holder != 0 && task_id(t) != *holder));
     if (gone && take) {
         m->Task = NULL; /* as EXOS frees the mutexes on its list (ReleaseTaskMutexes) */
         m->Lock = 0;
+        *holder = 0;
     }
     RestoreFlags(&flags);
     if (gone)
@@ -938,10 +971,10 @@ bool nvme_exos_lock_gone(LPMUTEX m, LPCSTR what, bool take)
     return gone;
 }
 
-int nvme_exos_lock_live(LPMUTEX m, LPCSTR what)
+int nvme_exos_lock_live(LPMUTEX m, nvme_exos_holder *holder, LPCSTR what)
 {
-    (void)nvme_exos_lock_gone(m, what, true);
-    if (LockMutex(m, NVME_EXOS_BLK_LOCK_MS) != 0)
+    (void)nvme_exos_lock_gone(m, holder, what, true);
+    if (lock_take(m, holder, NVME_EXOS_BLK_LOCK_MS))
         return 1;
     KernelLogText(LOG_WARNING, TEXT("[NVMeCore] %s: lock held by a live task, not taken"), what);
     return -1;
@@ -956,7 +989,7 @@ int nvme_exos_lock_live(LPMUTEX m, LPCSTR what)
 int nvme_exos_blk_shutdown(struct nvme_exos_blk *blk)
 {
     int rc;
-    if (nvme_exos_lock_live(&blk->bounce_mutex, TEXT("block cache")) < 0)
+    if (nvme_exos_lock_live(&blk->bounce_mutex, &blk->holder, TEXT("block cache")) < 0)
         return NVME_ERR_BUSY;
     rc = blk->stopped ? 0 : blk_sync(blk, true);
     blk->stopped = true;

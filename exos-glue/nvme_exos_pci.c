@@ -260,7 +260,8 @@ static __attribute__((noinline)) void shutdown_all(void)
      * and what its cache owed a namespace gone from it alone found no
      * path to go through (before: dropped). */
     for (unsigned i = 0; i < ControllerCount; i++)
-        (void)nvme_exos_lock_gone(&Controllers[i]->Blk.bounce_mutex, TEXT("block cache"), true);
+        (void)nvme_exos_lock_gone(&Controllers[i]->Blk.bounce_mutex, &Controllers[i]->Blk.holder,
+                                  TEXT("block cache"), true);
     /* A path that went since the last poll: the writes its cache owes a
      * shared namespace go out through another controller first (the
      * poll's fail_over), not dropped by its failing write-back. */
@@ -451,7 +452,10 @@ static unsigned PublishedCount;
  * lasts until its holder runs again.  Order: a controller's blk lock (or
  * MUTEX_KERNEL) may be held when it is taken; nothing is taken while it
  * is held.  Statically made, as EXOS makes its own (Mutex.c). */
-static MUTEX PublishedMutex = {.TypeID = KOID_MUTEX, .References = 1};
+static struct {
+    MUTEX m;
+    nvme_exos_holder holder; /* nvme_exos_lock_gone */
+} PublishedMutex = {.m = {.TypeID = KOID_MUTEX, .References = 1}};
 /* Bounded as every wait: a live holder lets go as soon as it runs again,
  * one EXOS killed (a disk request's task in a hand-over's search, the
  * dispatcher at a shutdown) is not waited for (nvme_exos_lock_live).
@@ -460,10 +464,15 @@ static MUTEX PublishedMutex = {.TypeID = KOID_MUTEX, .References = 1};
  * LockMutex(INFINITY), the dispatcher's poll stuck for good. */
 static void table_lock(void)
 {
-    (void)nvme_exos_lock_live(&PublishedMutex, TEXT("published namespaces"));
+    (void)nvme_exos_lock_live(&PublishedMutex.m, &PublishedMutex.holder,
+                              TEXT("published namespaces"));
 }
 
-static void table_unlock(void) { (void)UnlockMutex(&PublishedMutex); }
+static void table_unlock(void)
+{
+    PublishedMutex.holder = 0;
+    (void)UnlockMutex(&PublishedMutex.m);
+}
 
 /* Retired disks still in EXOS's disk list, withdrawn from it once no
  * file system uses them (withdraw_retired).  Past the table's size a

@@ -282,6 +282,10 @@ UINT LockMutex(LPMUTEX Mutex, UINT Timeout)
         mock_exos.lock_hook(Mutex);
     if (Mutex == &KernelMutex)
         mock_exos.kernel_mutex_held++;
+    if (mock_exos.current_task != NULL) {
+        Mutex->Task = (LPTASK)mock_exos.current_task;
+        Mutex->Lock++;
+    }
     return ++mock_exos.mutex_locks;
 }
 BOOL GetTaskSchedulerState(LPTASK Task, LPTASK_SCHEDULER_STATE State)
@@ -305,6 +309,9 @@ BOOL UnlockMutex(LPMUTEX Mutex)
     if (Mutex == &KernelMutex)
         mock_exos.kernel_mutex_held--;
     mock_exos.mutex_unlocks++;
+    if (mock_exos.current_task != NULL && Mutex->Task == mock_exos.current_task &&
+        --Mutex->Lock == 0)
+        Mutex->Task = NULL;
     if (mock_exos.unlock_hook != NULL)
         mock_exos.unlock_hook(Mutex);
     return TRUE;

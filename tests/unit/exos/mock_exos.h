@@ -96,6 +96,10 @@ struct mock_exos {
      * every other one is dead, as EXOS leaves every task but the caller
      * of a shutdown (TASK_STATUS_DEAD). */
     LPVOID live_task;
+    /* The task that calls (NULL: none said): when set, a LockMutex that
+     * gives a mutex makes it the mutex's Task, and UnlockMutex clears
+     * Task once its Lock count is back to 0, as EXOS's. */
+    LPVOID current_task;
     /* Called by GetTaskSchedulerState before it answers, when interrupts
      * are on (NULL: none): EXOS (one CPU) may switch to another task
      * there (a test runs that task's work there: the holder lets go). */

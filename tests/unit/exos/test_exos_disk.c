@@ -1302,6 +1302,91 @@ static void test_a_waiting_request_fails_soon_after_the_holder_is_killed(void **
     blk.bounce_mutex.Lock = 0;
 }
 
+/* EXOS frees a task it killed (KernelMonitor's DeleteTask) and its heap
+ * may give the same block to a task it makes later: the blk lock's Task
+ * then names that live task, which never took the lock.  A request
+ * waiting for the lock fails within a slice of the change, as for a
+ * killed holder (the ID the holder had when it took the lock is not the
+ * new task's); while the holder lives, the request waits for it.  Before:
+ * only the address was looked at, and the request waited
+ * NVME_EXOS_BLK_LOCK_MS (20 min) for a holder that was dead. */
+static LISTNODE task_block; /* one task's memory: the holder, then a new task */
+static LISTNODE requester_task;
+static void holder_freed_and_a_new_task_made_there(void)
+{
+    if (mock_exos.slept_ms >= 1000)
+        task_block.ID = U64_Make(0, 0x2222); /* KillTask, DeleteTask, a CreateTask */
+}
+
+static void test_a_new_task_at_a_killed_holders_address_is_not_its_holder(void **state)
+{
+    (void)state;
+    memset(&task_block, 0, sizeof(task_block));
+    task_block.ID = U64_Make(0, 0x1111);
+    mock_exos.current_task = &task_block;
+    mock_exos.live_task = &task_block;
+    assert_true(nvme_exos_blk_lock(&blk)); /* the holder's, left held */
+    assert_ptr_equal(blk.bounce_mutex.Task, &task_block);
+    mock_exos.current_task = &requester_task;
+    mock_exos.sleep_hook = holder_freed_and_a_new_task_made_there;
+    /* no device call expected */
+    assert_int_equal(disk_io(DF_DISK_WRITE, 1, 1, user, 512), DF_RETURN_INPUT_OUTPUT);
+    assert_in_range(mock_exos.slept_ms, 1000, 1000 + 20);
+    assert_non_null(strstr(mock_exos.warnings,
+                           "block cache: lock held by a task that is gone, request failed"));
+    assert_ptr_equal(blk.bounce_mutex.Task, &task_block); /* left as it is */
+    assert_false(blk.unflushed);
+    /* A shutdown (nvme_exos_blk_shutdown's nvme_exos_lock_live) takes
+     * such a lock over at once (before: waited 20 min, "held by a live
+     * task", the cache not written back). */
+    mock_exos.sleep_hook = NULL;
+    assert_int_equal(nvme_exos_lock_live(&blk.bounce_mutex, &blk.holder, TEXT("block cache")), 1);
+    assert_ptr_equal(blk.bounce_mutex.Task, &requester_task);
+    assert_int_equal(mock_exos.longest_held_wait, 0);
+    assert_null(strstr(mock_exos.warnings, "held by a live task"));
+    nvme_exos_blk_unlock(&blk);
+    assert_null(blk.bounce_mutex.Task);
+    mock_exos.current_task = NULL;
+    mock_exos.live_task = NULL;
+}
+
+/* The ID recorded is the holder's own, dropped when it lets go: a later
+ * holder, seen between its LockMutex and the record, is waited for
+ * while it lives (not taken for a task made at a dead holder's
+ * address). */
+static void other_task_lets_go_after_a_second(void)
+{
+    if (mock_exos.slept_ms >= 1000 && blk.bounce_mutex.Task == (LPTASK)(void *)&task_block) {
+        mock_exos.current_task = &task_block;
+        nvme_exos_blk_unlock(&blk);
+        mock_exos.current_task = &requester_task;
+    }
+}
+
+static void test_a_live_holders_lock_is_waited_for(void **state)
+{
+    (void)state;
+    memset(&task_block, 0, sizeof(task_block));
+    memset(&requester_task, 0, sizeof(requester_task));
+    task_block.ID = U64_Make(0, 0x1111);
+    requester_task.ID = U64_Make(0, 0x3333);
+    mock_exos.current_task = &requester_task;
+    assert_true(nvme_exos_blk_trylock(&blk));
+    nvme_exos_blk_unlock(&blk);
+    blk.bounce_mutex.Task = (LPTASK)(void *)&task_block; /* its LockMutex gave it */
+    blk.bounce_mutex.Lock = 1;
+    mock_exos.live_task = &task_block;
+    mock_exos.sleep_hook = other_task_lets_go_after_a_second;
+    expect_read(1, 1, user, 0);
+    assert_int_equal(disk_io(DF_DISK_READ, 1, 1, user, 512), DF_RETURN_SUCCESS);
+    assert_in_range(mock_exos.slept_ms, 1000, 1000 + 20);
+    assert_null(strstr(mock_exos.warnings, "gone"));
+    assert_null(blk.bounce_mutex.Task); /* the request let go too */
+    mock_exos.sleep_hook = NULL;
+    mock_exos.current_task = NULL;
+    mock_exos.live_task = NULL;
+}
+
 /* nvme_exos_lock_live on a lock whose holder EXOS killed: the holder had
  * let go of it and a live task taken it while the glue looked at the
  * holder (EXOS, one CPU, switched tasks there), then the holder was
@@ -1326,7 +1411,7 @@ static void test_a_take_over_never_clears_the_lock_of_a_live_task(void **state)
     blk.bounce_mutex.Task = (LPTASK)(void *)&killed_task;
     blk.bounce_mutex.Lock = 1;
     mock_exos.task_state_hook = holder_lets_go_and_a_third_takes;
-    rc = nvme_exos_lock_live(&blk.bounce_mutex, TEXT("block cache"));
+    rc = nvme_exos_lock_live(&blk.bounce_mutex, &blk.holder, TEXT("block cache"));
     mock_exos.task_state_hook = NULL;
     if (mock_exos.live_task == &third_task) { /* the switch happened: its lock kept */
         assert_ptr_equal(blk.bounce_mutex.Task, &third_task);
@@ -2147,6 +2232,8 @@ int main(void)
         T(test_a_lock_held_for_good_fails_requests_in_bounded_time),
         T(test_a_take_over_never_clears_the_lock_of_a_live_task),
         T(test_a_waiting_request_fails_soon_after_the_holder_is_killed),
+        T(test_a_new_task_at_a_killed_holders_address_is_not_its_holder),
+        T(test_a_live_holders_lock_is_waited_for),
         T(test_a_lock_a_killed_task_kept_fails_requests_at_once),
         T(test_failed_write_back_still_flushes_what_was_written),
         T(test_a_failed_write_back_is_written_again_in_halves),
