@@ -281,48 +281,19 @@ static void msix_unmap_table(struct nvme_exos_osal *o)
  * deferred-work item, and its boot stopped before the shell. */
 static unsigned irq_slots_held;
 
-static __attribute__((noinline)) int irq_setup(void *ctx, unsigned want, bool *is_intx)
+/* The slots looked at, taken and counted in one step, interrupts off
+ * (EXOS's one CPU, as nvme_exos_lock_gone; the PCI probe runs so): a
+ * controller's reset in another task (admin only at bring-up, vectors
+ * set up at a reset: recovery.c) may set up its own meanwhile, and
+ * EXOS's DeviceInterruptRegister takes a free slot without a lock.
+ * Before: both saw the same slots free and took them, past
+ * NVME_EXOS_IRQ_SLOTS.  Nothing here sleeps; the table is mapped before
+ * (and unmapped after, when no vector is had), interrupts on. */
+static int irq_take_slots(struct nvme_exos_osal *o, unsigned n, U16 ctrl)
 {
-    struct nvme_exos_osal *o = osal_of(ctx);
-    unsigned table_size, n, i;
-    U16 ctrl;
+    unsigned i;
     U32 apic;
 
-    if (is_intx != NULL)
-        *is_intx = false;
-    o->vectors = 0;
-    if (!o->allow_irq || want == 0)
-        return 0;
-    if (DeferredWorkIsPollingMode()) {
-        KernelLogText(nvme_exos_info_log_type(),
-                      TEXT("[nvme_exos_irq_setup] EXOS runs in polling mode, core polls"));
-        return 0;
-    }
-    o->msix_cap = PCI_FindCapability(o->bus, o->dev, o->func, PCI_CAP_ID_MSIX);
-    if (o->msix_cap == 0) {
-        KernelLogText(nvme_exos_info_log_type(),
-                      TEXT("[nvme_exos_irq_setup] No MSI-X capability, core polls"));
-        return 0;
-    }
-    /* Device input: the capability's 12 bytes (PCI 3.0 §6.8.2) must lie in
-     * config space, which a pointer past F4h breaks.  At FCh its Table
-     * Offset/BIR is at 100h, where EXOS's PCI_Read32 (offset & FCh) reads
-     * the Vendor and Device IDs instead: a table where they point. */
-    if ((unsigned)o->msix_cap > PCI_CFG_SIZE - MSIX_CAP_SIZE) {
-        KernelLogText(LOG_WARNING,
-                      TEXT("[nvme_exos_irq_setup] MSI-X capability at %x runs past config "
-                           "space, core polls"),
-                      (UINT)o->msix_cap);
-        o->msix_cap = 0;
-        return 0;
-    }
-    ctrl = msix_read_ctrl(o);
-    table_size = (unsigned)(ctrl & MSIX_CTRL_SIZE_MASK) + 1u;
-    n = want;
-    if (n > table_size)
-        n = table_size;
-    if (n > NVME_EXOS_MAX_VECTORS)
-        n = NVME_EXOS_MAX_VECTORS;
     if (n > NVME_EXOS_IRQ_SLOTS - irq_slots_held)
         n = NVME_EXOS_IRQ_SLOTS - irq_slots_held;
     if (n == 0) {
@@ -330,11 +301,6 @@ static __attribute__((noinline)) int irq_setup(void *ctx, unsigned want, bool *i
                       TEXT("[nvme_exos_irq_setup] Interrupt slots of nvme-core used up (%u), "
                            "core polls"),
                       (UINT)NVME_EXOS_IRQ_SLOTS);
-        return 0;
-    }
-    if (!msix_map_table(o, n)) {
-        KernelLogText(LOG_WARNING,
-                      TEXT("[nvme_exos_irq_setup] MSI-X table not reachable, core polls"));
         return 0;
     }
 
@@ -373,7 +339,6 @@ static __attribute__((noinline)) int irq_setup(void *ctx, unsigned want, bool *i
     irq_slots_held += o->vectors;
     if (o->vectors == 0) {
         msix_write_ctrl(o, (U16)(ctrl & ~(MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK)));
-        msix_unmap_table(o);
         KernelLogText(LOG_WARNING, TEXT("[nvme_exos_irq_setup] No interrupt slot, core polls"));
         return 0;
     }
@@ -387,22 +352,66 @@ static __attribute__((noinline)) int irq_setup(void *ctx, unsigned want, bool *i
     return (int)o->vectors;
 }
 
-/* The slots looked at, taken and counted in one step, interrupts off
- * (EXOS's one CPU, as nvme_exos_lock_gone; the PCI probe runs so): a
- * controller's reset in another task (admin only at bring-up, vectors
- * set up at a reset: recovery.c) may set up its own meanwhile, and
- * EXOS's DeviceInterruptRegister takes a free slot without a lock.
- * Before: both saw the same slots free and took them, past
- * NVME_EXOS_IRQ_SLOTS.  Nothing here sleeps. */
+/* The table is mapped (MapIOMemory, a table outside BAR 0) with
+ * interrupts on: EXOS's AllocRegion may take MUTEX_MEMORY (a page table
+ * or region descriptor page from AllocPhysicalPage), whose LockMutex
+ * waits by turning interrupts on, which would have let another task in
+ * between the look at the slots and their take.  Before: mapped inside
+ * the interrupts-off step. */
 int nvme_exos_irq_setup(void *ctx, unsigned want, bool *is_intx)
 {
+    struct nvme_exos_osal *o = osal_of(ctx);
+    unsigned table_size, n;
     UINT flags;
-    int n;
+    U16 ctrl;
+
+    if (is_intx != NULL)
+        *is_intx = false;
+    o->vectors = 0;
+    if (!o->allow_irq || want == 0)
+        return 0;
+    if (DeferredWorkIsPollingMode()) {
+        KernelLogText(nvme_exos_info_log_type(),
+                      TEXT("[nvme_exos_irq_setup] EXOS runs in polling mode, core polls"));
+        return 0;
+    }
+    o->msix_cap = PCI_FindCapability(o->bus, o->dev, o->func, PCI_CAP_ID_MSIX);
+    if (o->msix_cap == 0) {
+        KernelLogText(nvme_exos_info_log_type(),
+                      TEXT("[nvme_exos_irq_setup] No MSI-X capability, core polls"));
+        return 0;
+    }
+    /* Device input: the capability's 12 bytes (PCI 3.0 §6.8.2) must lie in
+     * config space, which a pointer past F4h breaks.  At FCh its Table
+     * Offset/BIR is at 100h, where EXOS's PCI_Read32 (offset & FCh) reads
+     * the Vendor and Device IDs instead: a table where they point. */
+    if ((unsigned)o->msix_cap > PCI_CFG_SIZE - MSIX_CAP_SIZE) {
+        KernelLogText(LOG_WARNING,
+                      TEXT("[nvme_exos_irq_setup] MSI-X capability at %x runs past config "
+                           "space, core polls"),
+                      (UINT)o->msix_cap);
+        o->msix_cap = 0;
+        return 0;
+    }
+    ctrl = msix_read_ctrl(o);
+    table_size = (unsigned)(ctrl & MSIX_CTRL_SIZE_MASK) + 1u;
+    n = want;
+    if (n > table_size)
+        n = table_size;
+    if (n > NVME_EXOS_MAX_VECTORS)
+        n = NVME_EXOS_MAX_VECTORS;
+    if (!msix_map_table(o, n)) {
+        KernelLogText(LOG_WARNING,
+                      TEXT("[nvme_exos_irq_setup] MSI-X table not reachable, core polls"));
+        return 0;
+    }
     SaveFlags(&flags);
     DisableInterrupts();
-    n = irq_setup(ctx, want, is_intx);
+    n = (unsigned)irq_take_slots(o, n, ctrl);
     RestoreFlags(&flags);
-    return n;
+    if (n == 0)
+        msix_unmap_table(o);
+    return (int)n;
 }
 
 void nvme_exos_irq_teardown(void *ctx)

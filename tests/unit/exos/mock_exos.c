@@ -134,6 +134,10 @@ U8 PCI_FindCapability(U8 bus, U8 dev, U8 func, U8 capId)
 /* Memory */
 LINEAR MapIOMemory(PHYSICAL PhysicalBase, UINT Size)
 {
+    /* EXOS's AllocRegion may wait for MUTEX_MEMORY: never with
+     * interrupts off */
+    if ((mock_exos.eflags & 0x200u) == 0)
+        mock_exos.ioremaps_irq_off++;
     mock_exos.ioremap_phys = PhysicalBase;
     mock_exos.ioremap_size = Size;
     mock_exos.ioremaps++;
@@ -142,6 +146,8 @@ LINEAR MapIOMemory(PHYSICAL PhysicalBase, UINT Size)
 BOOL UnMapIOMemory(LINEAR LinearBase, UINT Size)
 {
     (void)LinearBase, (void)Size;
+    if ((mock_exos.eflags & 0x200u) == 0)
+        mock_exos.ioremaps_irq_off++;
     mock_exos.iounmaps++;
     return TRUE;
 }

@@ -130,7 +130,8 @@ struct mock_exos {
     /* MapIOMemory: where "mapped" MMIO lands */
     LINEAR ioremap_base;
     unsigned ioremaps, iounmaps;
-    PHYSICAL ioremap_phys; /* the last MapIOMemory's request */
+    unsigned ioremaps_irq_off; /* MapIOMemory or UnMapIOMemory with interrupts off */
+    PHYSICAL ioremap_phys;     /* the last MapIOMemory's request */
     UINT ioremap_size;
 };
 

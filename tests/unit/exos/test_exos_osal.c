@@ -473,6 +473,36 @@ static void test_irq_msix_table_in_another_bar_is_mapped(void **state)
     assert_int_equal(mock_exos.iounmaps, 1);
 }
 
+/* A table outside BAR 0 is mapped, and unmapped when no slot is had,
+ * with interrupts on: EXOS's MapIOMemory (AllocRegion) may wait for
+ * MUTEX_MEMORY, and its LockMutex waits with interrupts on, letting
+ * another task in between the look at the slots and their take (row
+ * 35jl).  Before: mapped and unmapped inside the interrupts-off step. */
+static void test_irq_msix_table_is_mapped_with_interrupts_on(void **state)
+{
+    static uint8_t bar2_page[0x1000] __attribute__((aligned(4096)));
+    bool intx = true;
+    U32 bar2 = 0xFE100000u;
+    (void)state;
+    memset(bar2_page, 0, sizeof(bar2_page));
+    memcpy(&mock_exos.cfg[PCI_CFG_BAR0 + 8], &bar2, 4);
+    mock_exos.ioremap_base = (LINEAR)bar2_page;
+    give_msix_at(8, 0x1100u | 2u);
+    will_return(DeviceInterruptRegister, TRUE);
+    will_return(DeviceInterruptRegister, 3);
+    assert_int_equal(ops.irq_setup(ops.ctx, 1, &intx), 1);
+    assert_int_equal(mock_exos.ioremaps, 1);
+    assert_int_equal(mock_exos.iounmaps, 0);
+    ops.irq_teardown(ops.ctx);
+    will_return(DeviceInterruptRegister, FALSE); /* no slot: polls */
+    assert_int_equal(ops.irq_setup(ops.ctx, 1, &intx), 0);
+    assert_int_equal(mock_exos.ioremaps, 2);
+    assert_int_equal(mock_exos.iounmaps, 2);
+    assert_null(o.msix_table);
+    assert_int_equal(mock_exos.ioremaps_irq_off, 0);
+    assert_int_equal(mock_exos.eflags & 0x200u, 0x200u);
+}
+
 /* PCI 3.0 §6.2.5.1: the BAR the MSI-X table is in is sized with decode
  * off (Command bits 0/1) and the Command register put back after; the
  * table is found in a 64-bit BAR too.  Before: EXOS's PCI_GetBARSize
@@ -847,6 +877,7 @@ int main(void)
         cmocka_unit_test_setup(test_irq_capped_by_table_size, setup),
         cmocka_unit_test_setup(test_irq_slots_leave_exos_its_share, setup),
         cmocka_unit_test_setup(test_irq_slots_are_taken_before_another_task_runs, setup),
+        cmocka_unit_test_setup(test_irq_msix_table_is_mapped_with_interrupts_on, setup),
         cmocka_unit_test_setup(test_top_half_and_poll_reap_their_vector, setup),
         cmocka_unit_test_setup(test_clock_advances_while_exos_clock_stands_still, setup),
         cmocka_unit_test_setup(test_clock_does_not_count_twice, setup),
