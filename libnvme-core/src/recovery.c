@@ -517,6 +517,18 @@ static int nvme_recovery_tick(struct nvme_ctrl *ctrl, int *reset_why)
         *reset_why = NVME_ERR_FATAL;
         return NVME_OK;
     }
+    /* An NVM Subsystem Reset another host or the device made (NVMe 2.0
+     * §3.7.1: every controller reset, CC.EN 0; CSTS.NSSRO set, 1.4 §3.1.6)
+     * completes nothing of ours: reset now, while idle too, rather than at
+     * the next command's deadline, as Linux's nvme_should_reset looks at
+     * NSSRO.  With RDY 0 as well: a bit stuck at 1 on a controller that
+     * runs is no reset storm.  The restart clears NSSRO (write 1,
+     * nvme_ctrl_read_caps).  The CSTS read above: no other. */
+    if ((NVME_READ_ONCE(ctrl->csts_seen) & (NVME_CSTS_NSSRO | NVME_CSTS_RDY)) == NVME_CSTS_NSSRO) {
+        nvme_log(ctrl, NVME_LOG_ERROR, "NVM Subsystem Reset (CSTS.NSSRO)");
+        *reset_why = NVME_ERR_ABORTED;
+        return NVME_OK;
+    }
 
     bool paused = nvme_processing_paused(ctrl, reset_why);
     if (*reset_why != NVME_OK)

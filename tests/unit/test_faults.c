@@ -711,6 +711,81 @@ static void given_cfs_while_polling_controller_is_reset_and_command_replayed(voi
     free(buf);
 }
 
+/* An NVM Subsystem Reset another host makes (NSSR written behind the
+ * core's back) resets our controller too (NVMe 2.0 §3.7.1): CC.EN 0,
+ * CSTS.RDY 0, CSTS.NSSRO set.  While the driver is idle it was noticed
+ * only at the next command's deadline; now the next service call's tick,
+ * whose CSTS read sees NSSRO with RDY 0, resets at once, as Linux's
+ * nvme_should_reset looks at NSSRO, and the restart clears the bit. */
+static void an_nvm_subsystem_reset_while_idle_is_handled_at_the_next_service_call(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    fx_start_captured(&f);
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    f.osal.mmio_write32(f.osal.ctx, NVME_REG_NSSR, NVME_NSSR_VALUE); /* another host's */
+    nvme_sim_advance(f.sim, 1000 * MS);
+    assert_int_equal(nvme_sim_reg_peek(f.sim, NVME_REG_CSTS) & (NVME_CSTS_RDY | NVME_CSTS_NSSRO),
+                     NVME_CSTS_NSSRO); /* stopped */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, resets + 1);
+    assert_int_equal(nvme_ctrl_read_csts(f.ctrl) & NVME_CSTS_NSSRO, 0); /* cleared */
+    assert_true(fx_log_has(&f, "NVM Subsystem Reset"));
+    uint8_t *buf = fx_xalloc(512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    /* A second service call: no second reset (the bit was cleared). */
+    nvme_sim_advance(f.sim, 1000 * MS);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, resets + 1);
+    free(buf);
+    fx_stop(&f);
+}
+
+/* The same with a read in flight: the subsystem reset dropped it, and the
+ * first tick (an eighth of the 2 s timeout) resets and replays it, long
+ * before its deadline, with no timeout counted.  A CSTS.NSSRO stuck at 1
+ * on a controller that runs (RDY 1) starts no reset. */
+static void
+an_nvm_subsystem_reset_with_a_read_in_flight_replays_it_before_its_deadline(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.cfg.timing = NVME_SIM_DEFERRED;
+    f.cfg.completion_latency_us = 100;
+    fx_start_captured(&f);
+    seed_media(&f, 1, 0, 1, 41);
+    uint8_t *buf = fx_xalloc(512);
+    struct fx_rec r = {0, -100};
+    uint64_t resets = nvme_ctrl_get_stats(f.ctrl)->resets;
+    assert_int_equal(nvme_submit_rw(f.ctrl, 1, NVME_CMD_READ, 1, 0, 1, buf, 0, fx_rec_cb, &r), 0);
+    f.osal.mmio_write32(f.osal.ctx, NVME_REG_NSSR, NVME_NSSR_VALUE);
+    for (int i = 0; i < 600 && r.calls == 0; i++) { /* 0.6 s; the timeout is 2 s */
+        assert_true(nvme_qpair_poll(f.ctrl, 1, 0) >= 0);
+        nvme_sim_advance(f.sim, 1 * MS);
+    }
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.result, 0);
+    assert_pattern(buf, 512, 0, 41);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->timeouts, 0);
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, resets + 1);
+    /* NSSRO that will not clear: one reset for the subsystem reset, none
+     * at the ticks after it, the controller running. */
+    nvme_sim_nssro_stuck(f.sim, true);
+    f.osal.mmio_write32(f.osal.ctx, NVME_REG_NSSR, NVME_NSSR_VALUE);
+    for (int i = 0; i < 4; i++) {
+        nvme_sim_advance(f.sim, 1000 * MS);
+        assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    }
+    assert_int_equal(nvme_ctrl_read_csts(f.ctrl) & NVME_CSTS_NSSRO, NVME_CSTS_NSSRO);
+    assert_true(nvme_ctrl_is_ready(f.ctrl));
+    assert_int_equal(nvme_ctrl_get_stats(f.ctrl)->resets, resets + 2);
+    fx_stop(&f);
+    free(buf);
+}
+
 /* ------------------------------------------------------------------ */
 /* Explicit reset                                                      */
 /* ------------------------------------------------------------------ */
@@ -1227,6 +1302,9 @@ int main(void)
         cmocka_unit_test(given_device_gone_nvme_qpair_poll_reports_it),
         cmocka_unit_test(given_device_gone_writes_it_had_completed_end_with_their_status),
         cmocka_unit_test(given_cfs_while_polling_controller_is_reset_and_command_replayed),
+        cmocka_unit_test(an_nvm_subsystem_reset_while_idle_is_handled_at_the_next_service_call),
+        cmocka_unit_test(
+            an_nvm_subsystem_reset_with_a_read_in_flight_replays_it_before_its_deadline),
         cmocka_unit_test(given_commands_in_flight_reset_replays_each_once_and_io_works_after),
         cmocka_unit_test(a_reset_does_not_replay_a_block_command_counted_in_the_old_block_size),
         cmocka_unit_test(a_reset_marks_a_namespace_formatted_meanwhile_busy_until_the_rescan),

@@ -686,6 +686,9 @@ void nvme_sim_cap_at_reset(struct nvme_sim *sim, const struct nvme_sim_cap_chang
  * each one, the next `reads` register reads return all ones and register
  * writes meanwhile are lost; then the link is back (0: off, the default). */
 void nvme_sim_nssr_link_down(struct nvme_sim *sim, unsigned reads);
+/* CSTS.NSSRO ignoring the host's write of 1 (a bit stuck at 1): it stays
+ * set once an NVM Subsystem Reset set it (false: RW1C, the default). */
+void nvme_sim_nssro_stuck(struct nvme_sim *sim, bool stuck);
 /* Register reads failing now, without any reset: the next `reads` read
  * all ones and register writes meanwhile are lost (an MMIO read that
  * timed out, a link retraining), while the function goes on mastering

@@ -521,6 +521,13 @@ void nvme_sim_cap_at_reset(struct nvme_sim *sim, const struct nvme_sim_cap_chang
     UNLOCK(sim);
 }
 
+void nvme_sim_nssro_stuck(struct nvme_sim *sim, bool stuck)
+{
+    LOCK(sim);
+    sim->nssro_stuck = stuck;
+    UNLOCK(sim);
+}
+
 void nvme_sim_nssr_link_down(struct nvme_sim *sim, unsigned reads)
 {
     LOCK(sim);

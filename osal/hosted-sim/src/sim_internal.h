@@ -231,6 +231,7 @@ struct nvme_sim {
     uint64_t cap;
     bool cap_next_set; /* nvme_sim_cap_at_reset: applied at the next controller reset */
     unsigned nssr_down_reads, link_down_left; /* nvme_sim_nssr_link_down */
+    bool nssro_stuck;                         /* nvme_sim_nssro_stuck */
     struct nvme_sim_cap_change cap_next;
     uint32_t vs, intms, cc, csts, aqa;
     uint64_t asq, acq;

@@ -398,7 +398,7 @@ void sim_reg_write(struct nvme_sim *sim, uint32_t off, uint32_t val)
             sim_nssr(sim);
         break;
     case NVME_REG_CSTS: /* NSSRO is RW1C (§3.1.6); the rest is read only */
-        if (val & NVME_CSTS_NSSRO)
+        if ((val & NVME_CSTS_NSSRO) && !sim->nssro_stuck) /* nvme_sim_nssro_stuck */
             sim->csts &= ~NVME_CSTS_NSSRO;
         break;
     case NVME_REG_AQA:
