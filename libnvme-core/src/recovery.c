@@ -1870,6 +1870,25 @@ static unsigned nvme_replay_ns_batch(struct nvme_ctrl *ctrl, uint32_t floor, boo
     return n;
 }
 
+/* A namespace of the model another format, identity or none now (or
+ * not known): new I/O would go out on the old one until the rescan the
+ * restart asks for publishes it (nvme_restarted), so it is refused
+ * NVME_ERR_BUSY, as while a Format runs (ns.c nvme_ns_freeze), and calls
+ * checked before are not sent (the namespace epoch).  The rescan writes
+ * every status. */
+static __attribute__((noinline)) void nvme_replay_ns_busy(struct nvme_ctrl *ctrl, uint32_t nsid)
+{
+    const struct nvme_ns_table *t = nvme_ns_read_begin(ctrl);
+    /* (An object stays until nvme_ctrl_fini, ns_all: used after the read.) */
+    struct nvme_ns_info *was = t != NULL ? nvme_ns_table_find(t, nsid) : NULL;
+    nvme_ns_read_end(ctrl);
+    if (was != NULL && NVME_READ_ONCE(was->status) == NVME_OK) {
+        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u changed during the reset: busy", nsid);
+        NVME_WRITE_ONCE(was->status, NVME_ERR_BUSY);
+        __atomic_fetch_add(&ctrl->ns_epoch, 2u, __ATOMIC_RELEASE);
+    }
+}
+
 /* The PI a namespace's held commands were built for, from the model
  * (ns.c), and the one of its format now: its Extended LBA Format (CNS 05h
  * CSI 00h) where the controller reports them, as ns.c nvme_ns_elbaf
@@ -1884,8 +1903,7 @@ static void nvme_replay_ns_pi(struct nvme_ctrl *ctrl, void *page, unsigned fmt,
 {
     const struct nvme_id_ns *id = page;
     const struct nvme_ns_table *t = nvme_ns_read_begin(ctrl);
-    /* (An object stays until nvme_ctrl_fini, ns_all: used after the read.) */
-    struct nvme_ns_info *was = t != NULL ? nvme_ns_table_find(t, n->nsid) : NULL;
+    const struct nvme_ns_info *was = t != NULL ? nvme_ns_table_find(t, n->nsid) : NULL;
     bool moved = false;
     uint16_t pi_was = 0xffffu; /* no model: another layout */
     if (was != NULL) {
@@ -1913,17 +1931,8 @@ static void nvme_replay_ns_pi(struct nvme_ctrl *ctrl, void *page, unsigned fmt,
     }
     n->pi_moved = n->pif == NVME_NOW_PIF_UNKNOWN ||
                   nvme_pi_layout(n->pit, n->pif, n->sts) != pi_was;
-    /* Another format or identity than the model's: new I/O would go out
-     * on the old one until the rescan the restart asks for publishes it
-     * (nvme_restarted), so it is refused NVME_ERR_BUSY, as while a Format
-     * runs (ns.c nvme_ns_freeze), and calls checked before are not sent
-     * (the namespace epoch).  The rescan writes every status. */
-    if (was != NULL && NVME_READ_ONCE(was->status) == NVME_OK &&
-        (moved || n->gone || n->pi_moved)) {
-        nvme_log(ctrl, NVME_LOG_WARN, "namespace %u changed during the reset: busy", n->nsid);
-        NVME_WRITE_ONCE(was->status, NVME_ERR_BUSY);
-        __atomic_fetch_add(&ctrl->ns_epoch, 2u, __ATOMIC_RELEASE);
-    }
+    if (was != NULL && (moved || n->gone || n->pi_moved))
+        nvme_replay_ns_busy(ctrl, n->nsid);
 }
 
 /* Identify Namespace for now[0..n) (nvme_replay_ns_check). */
@@ -1937,11 +1946,15 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
         unsigned fmt = nvme_flbas_format(id);
         uint8_t lbads = fmt <= nvme_id_ns_last_lbaf(id) ? id->lbaf[fmt].lbads : 0u;
         now[k].known = true;
-        /* What ns.c nvme_ns_parse would refuse the namespace for: */
+        /* What ns.c nvme_ns_parse would refuse the namespace for (an
+         * inactive NSID reads all zeroes, §5.15.2.1, or is refused
+         * Invalid Namespace: deleted or detached by another host): */
         now[k].gone = rc > 0 || id->nsze == 0 || id->ncap == 0 || lbads < NVME_LBADS_MIN ||
                       lbads > NVME_LBADS_MAX;
-        if (now[k].gone)
+        if (now[k].gone) {
+            nvme_replay_ns_busy(ctrl, now[k].nsid);
             continue;
+        }
         now[k].data = 1u << lbads;
         now[k].ms = id->lbaf[fmt].ms;
         now[k].ext = (id->flbas & NVME_FLBAS_EXTENDED) != 0;

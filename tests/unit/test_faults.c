@@ -871,6 +871,51 @@ static void a_reset_marks_a_namespace_formatted_meanwhile_busy_until_the_rescan(
     fx_stop(&f);
 }
 
+/* Another host deletes (or detaches) namespace 1 while our controller
+ * resets: the restart's Identify Namespace of it reads all zeroes (an
+ * inactive NSID, §5.15.2.1).  The model kept it usable with its old size
+ * until the rescan; now it is NVME_ERR_BUSY from the restart on, as one
+ * formatted meanwhile (row 35jv), and the rescan removes it.  The same for
+ * an NSID the controller refuses Invalid Namespace. */
+static void a_reset_marks_a_namespace_deleted_meanwhile_busy_until_the_rescan(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 1000, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_non_null(nvme_ns_find(f.ctrl, 1)); /* no rescan yet */
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->status, NVME_ERR_BUSY);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_BUSY);
+    assert_int_equal(nvme_ns_find(f.ctrl, 2)->status, NVME_OK);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 8, buf), 0); /* unchanged: usable */
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    const struct nvme_ns_info *ns1 = nvme_ns_find(f.ctrl, 1);
+    assert_true(ns1 == NULL || ns1->status != NVME_OK);
+    assert_int_not_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    /* Invalid Namespace (with DNR) for NSID 2: the restart's second
+     * Identify, after Identify Controller's. */
+    struct nvme_sim_fault inv = {NVME_SIM_FAULT_STATUS,
+                                 0,
+                                 NVME_ADMIN_IDENTIFY,
+                                 NVME_SIM_ANY,
+                                 NVME_SF(NVME_SCT_GENERIC, NVME_SC_INVALID_NS) | NVME_SF_DNR_BIT,
+                                 1,
+                                 1};
+    assert_int_equal(nvme_sim_inject(f.sim, &inv), 0);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    assert_int_equal(nvme_sim_fault_hits(f.sim), 1);
+    assert_true(fx_log_has(&f, "namespace 2 changed during the reset: busy"));
+    assert_int_equal(nvme_ns_find(f.ctrl, 2)->status, NVME_ERR_BUSY);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 1, buf), NVME_ERR_BUSY);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_commands_in_flight_reset_replays_each_once_and_io_works_after(void **state)
 {
     (void)state;
@@ -1308,6 +1353,7 @@ int main(void)
         cmocka_unit_test(given_commands_in_flight_reset_replays_each_once_and_io_works_after),
         cmocka_unit_test(a_reset_does_not_replay_a_block_command_counted_in_the_old_block_size),
         cmocka_unit_test(a_reset_marks_a_namespace_formatted_meanwhile_busy_until_the_rescan),
+        cmocka_unit_test(a_reset_marks_a_namespace_deleted_meanwhile_busy_until_the_rescan),
         cmocka_unit_test(given_corrupt_identify_namespace_only_that_namespace_is_refused),
         cmocka_unit_test(given_ncap_and_nuse_past_nsze_the_namespace_is_used_within_nsze),
         cmocka_unit_test(given_namespace_corrupted_later_rescan_refuses_only_it),
