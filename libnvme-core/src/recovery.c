@@ -1941,15 +1941,17 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
 {
     for (unsigned k = 0; k < n && NVME_READ_ONCE(ctrl->ready); k++) {
         int rc = nvme_identify_dw(ctrl, NVME_CNS_NS, now[k].nsid, 0, id);
-        if (rc < 0 || (rc > 0 && !NVME_SF_DNR((unsigned)rc)))
+        if (rc > 0 && !NVME_SF_DNR((unsigned)rc))
             continue; /* not known: as before (a status without DNR: row 32a) */
         unsigned fmt = nvme_flbas_format(id);
         uint8_t lbads = fmt <= nvme_id_ns_last_lbaf(id) ? id->lbaf[fmt].lbads : 0u;
         now[k].known = true;
         /* What ns.c nvme_ns_parse would refuse the namespace for (an
          * inactive NSID reads all zeroes, §5.15.2.1, or is refused
-         * Invalid Namespace: deleted or detached by another host): */
-        now[k].gone = rc > 0 || id->nsze == 0 || id->ncap == 0 || lbads < NVME_LBADS_MIN ||
+         * Invalid Namespace: deleted or detached by another host), or no
+         * answer on the host's side (the bounce buffer's memory; a lost
+         * one stops the controller): gone, as unknown is taken. */
+        now[k].gone = rc != NVME_OK || id->nsze == 0 || id->ncap == 0 || lbads < NVME_LBADS_MIN ||
                       lbads > NVME_LBADS_MAX;
         if (now[k].gone) {
             nvme_replay_ns_busy(ctrl, now[k].nsid);
@@ -2030,9 +2032,17 @@ static void nvme_replay_ns_check(struct nvme_ctrl *ctrl)
             break;
         if (id == NULL)
             id = ctrl->osal.mem_alloc(ctrl->osal.ctx, NVME_IDENTIFY_DATA_SIZE);
-        if (id == NULL)
-            return;
-        nvme_replay_ns_identify(ctrl, id, now, n);
+        if (id != NULL) {
+            nvme_replay_ns_identify(ctrl, id, now, n);
+        } else {
+            /* No page: nothing can be checked, so nothing is taken on
+             * trust: every namespace busy until the rescan, and the held
+             * commands naming blocks fail, as for a namespace gone. */
+            for (unsigned k = 0; k < n; k++) {
+                now[k].known = now[k].gone = true;
+                nvme_replay_ns_busy(ctrl, now[k].nsid);
+            }
+        }
         nvme_replay_ns_fail(ctrl, now, n);
         floor = now[n - 1u].nsid;
         if (floor == 0xffffffffu)

@@ -916,6 +916,54 @@ static void a_reset_marks_a_namespace_deleted_meanwhile_busy_until_the_rescan(vo
     fx_stop(&f);
 }
 
+/* The restart's namespace check without memory for its Identify page
+ * (the second allocation of the restart, after Identify Controller's):
+ * nothing can be checked, so every namespace is NVME_ERR_BUSY until the
+ * rescan, rather than namespace 1, formatted with 4 KiB blocks meanwhile,
+ * taking an 8-block read on its old 512-byte format (32 KiB through the
+ * 4 KiB buffer).  The same when only the bounce buffer of its Identify
+ * (DMA memory) is missing: that namespace is busy, the other checked. */
+static void a_reset_without_memory_for_the_namespace_check_marks_them_busy(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_config(&f);
+    f.ns[1] = (struct nvme_sim_ns_config){.nsid = 2, .blocks = 1000, .lba_size = 512};
+    f.cfg.ns_count = 2;
+    fx_start_captured(&f);
+    uint8_t *buf = fx_xalloc(4096);
+    struct nvme_sim_ns_config again = f.ns[0];
+    again.lba_size = 4096;
+    again.blocks = 1024;
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &again), 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_MEM_ALLOC, -1);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), NVME_ERR_BUSY);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 8, buf), NVME_ERR_BUSY);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0); /* the rescan */
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 4096);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), 0);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 8, buf), 0);
+    /* Namespace 1 formatted back to 512-byte blocks during the next reset,
+     * whose Identify of it finds no DMA memory for its bounce buffer. */
+    assert_int_equal(nvme_sim_ns_remove(f.sim, 1), 0);
+    assert_int_equal(nvme_sim_ns_add(f.sim, &f.ns[0]), 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_ALLOC, 1);
+    assert_int_equal(nvme_ctrl_reset(f.ctrl), 0);
+    nvme_sim_fail_osal(f.sim, NVME_SIM_FAIL_DMA_ALLOC, -1);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 1, buf), NVME_ERR_BUSY);
+    assert_int_equal(nvme_read(f.ctrl, 2, 0, 8, buf), 0);
+    assert_int_equal(nvme_sim_dma_violations(f.sim), 0);
+    assert_int_equal(nvme_ctrl_service(f.ctrl), 0);
+    assert_int_equal(nvme_ns_find(f.ctrl, 1)->lba_size, 512);
+    assert_int_equal(nvme_read(f.ctrl, 1, 0, 8, buf), 0);
+    free(buf);
+    fx_stop(&f);
+}
+
 static void given_commands_in_flight_reset_replays_each_once_and_io_works_after(void **state)
 {
     (void)state;
@@ -1354,6 +1402,7 @@ int main(void)
         cmocka_unit_test(a_reset_does_not_replay_a_block_command_counted_in_the_old_block_size),
         cmocka_unit_test(a_reset_marks_a_namespace_formatted_meanwhile_busy_until_the_rescan),
         cmocka_unit_test(a_reset_marks_a_namespace_deleted_meanwhile_busy_until_the_rescan),
+        cmocka_unit_test(a_reset_without_memory_for_the_namespace_check_marks_them_busy),
         cmocka_unit_test(given_corrupt_identify_namespace_only_that_namespace_is_refused),
         cmocka_unit_test(given_ncap_and_nuse_past_nsze_the_namespace_is_used_within_nsze),
         cmocka_unit_test(given_namespace_corrupted_later_rescan_refuses_only_it),
