@@ -1941,16 +1941,16 @@ static void nvme_replay_ns_identify(struct nvme_ctrl *ctrl, struct nvme_id_ns *i
 {
     for (unsigned k = 0; k < n && NVME_READ_ONCE(ctrl->ready); k++) {
         int rc = nvme_identify_dw(ctrl, NVME_CNS_NS, now[k].nsid, 0, id);
-        if (rc > 0 && !NVME_SF_DNR((unsigned)rc))
-            continue; /* not known: as before (a status without DNR: row 32a) */
+        if ((rc > 0 && !NVME_SF_DNR((unsigned)rc)) || (rc < 0 && rc != NVME_ERR_NOMEM))
+            continue; /* not known: as before (a status without DNR: row 32a;
+                       * a timeout: this restart fails, the next replays) */
         unsigned fmt = nvme_flbas_format(id);
         uint8_t lbads = fmt <= nvme_id_ns_last_lbaf(id) ? id->lbaf[fmt].lbads : 0u;
         now[k].known = true;
         /* What ns.c nvme_ns_parse would refuse the namespace for (an
          * inactive NSID reads all zeroes, §5.15.2.1, or is refused
          * Invalid Namespace: deleted or detached by another host), or no
-         * answer on the host's side (the bounce buffer's memory; a lost
-         * one stops the controller): gone, as unknown is taken. */
+         * memory for the bounce buffer (nothing checked, nothing trusted): gone. */
         now[k].gone = rc != NVME_OK || id->nsze == 0 || id->ncap == 0 || lbads < NVME_LBADS_MIN ||
                       lbads > NVME_LBADS_MAX;
         if (now[k].gone) {
