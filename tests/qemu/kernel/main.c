@@ -19,6 +19,8 @@
  *                          controller left PCI config space (default 1)
  *     reset-hook=NAME      at the first NVME_EVENT_RESET, run "hook NAME"
  *                          from the event callback (e.g. lift a throttle)
+ *     reset-start-hook=NAME  the same at the first reset's start (the
+ *                          core's "controller reset after:" warning)
  *     wait=0|1             with interrupts: give the core the OSAL's
  *                          wait/wake (default 1; 0: blocking calls poll)
  *     wait-spin=US         a wait spins this long before it halts
@@ -160,6 +162,7 @@ struct options {
     bool fini;
     bool unplug_ones;
     char reset_hook[32];
+    char reset_start_hook[32];
     uint16_t cpus; /* SMP: cpus=N */
     bool wait;     /* wait=0|1 */
     uint32_t wait_spin_us;
@@ -282,6 +285,8 @@ static int parse_option(const char *item, struct options *o)
         o->cpus = (uint16_t)n;
     } else if (KEY("reset-hook") && *v && strlen(v) < sizeof(o->reset_hook)) {
         memcpy(o->reset_hook, v, strlen(v) + 1);
+    } else if (KEY("reset-start-hook") && *v && strlen(v) < sizeof(o->reset_start_hook)) {
+        memcpy(o->reset_start_hook, v, strlen(v) + 1);
     } else if (KEY("pci") && parse_pci_addr(v, &o->pci)) {
         o->want_pci = true;
     } else if (KEY("serial") && *v && strlen(v) < sizeof(o->serial)) {
@@ -291,8 +296,8 @@ static int parse_option(const char *item, struct options *o)
     } else {
         return kl && (KEY("irq") || KEY("ioq") || KEY("qdepth") || KEY("admq") || KEY("trace") ||
                       KEY("timeout") || KEY("batch-ms") || KEY("fini") || KEY("reset-hook") ||
-                      KEY("unplug-ones") || KEY("cpus") || KEY("pci") || KEY("serial") ||
-                      KEY("wait") || KEY("wait-spin") || KEY("rawbench"))
+                      KEY("reset-start-hook") || KEY("unplug-ones") || KEY("cpus") || KEY("pci") ||
+                      KEY("serial") || KEY("wait") || KEY("wait-spin") || KEY("rawbench"))
                    ? -1
                    : 0;
     }
@@ -529,6 +534,32 @@ static void harness_event(void *arg, enum nvme_event ev, uint32_t detail)
         reset_hook_done = true;
         if (host_hook(g_opt->reset_hook) != 0)
             fail("reset-hook: the host did not carry it out");
+    }
+}
+
+/* reset-start-hook=NAME: the hook at a reset's start, from the warning
+ * nvme_recovery_run logs before it stops the controller.  With INTx that
+ * reset deletes the I/O queues first (row 35ab), and QEMU 7.2's Delete I/O
+ * SQ cancels each command it holds by waiting for it (blk_aio_cancel) in
+ * its main loop, the global lock held: a throttle still on freezes the
+ * machine, vCPU and QMP monitor too, until the throttled writes drain
+ * (116 s for batch-timeout's 15 pages at 512 bytes/s). */
+static void (*real_log)(void *ctx, enum nvme_log_level level, const char *line);
+static bool reset_start_hook_done;
+
+static void hook_log(void *ctx, enum nvme_log_level level, const char *line)
+{
+    static const char what[] = "controller reset after: ";
+    real_log(ctx, level, line);
+    if (level != NVME_LOG_WARN || reset_start_hook_done || g_opt == NULL)
+        return;
+    for (const char *p = line; *p; p++) {
+        if (!strncmp(p, what, sizeof(what) - 1)) {
+            reset_start_hook_done = true;
+            if (host_hook(g_opt->reset_start_hook) != 0)
+                fail("reset-start-hook: the host did not carry it out");
+            return;
+        }
     }
 }
 
@@ -1852,6 +1883,10 @@ void kmain(uint32_t magic, uint32_t mbi_addr)
     struct nvme_osal osal;
     osal_fill(&osal, d);
     osal_wrap_removal(&osal);
+    if (opt.reset_start_hook[0] && osal.log != NULL) {
+        real_log = osal.log;
+        osal.log = hook_log;
+    }
 #if HARNESS_X86
     if (opt.rawbench) { /* the device's ceiling, without the core */
         if (!rawbench_run(d, &osal, opt.rawbench))
